@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one test command: formatting, lints, docs, every test. Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is required (https://rustup.rs)" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, all features, -D warnings)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "cargo doc (-D warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
+
+step "cargo test (unit, integration, doc tests, test vectors)"
+cargo test --workspace --all-features --locked
+
+step "sspr-core builds without default features"
+cargo check -p sspr-core --no-default-features --locked
+
+step "benchmarks compile"
+cargo bench --workspace --no-run --locked
+
+echo
+echo "all checks passed"

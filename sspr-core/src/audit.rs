@@ -1,0 +1,154 @@
+//! Audit events: one for every step, typed, versioned, serialisable as JSON, never holding
+//! a secret (DESIGN.md §7).
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::NotAllowedReason;
+use crate::types::{Actor, Channel, CompletionMode, UserId};
+
+/// The schema version of [`AuditEvent`].
+pub const AUDIT_SCHEMA_VERSION: u16 = 1;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// `begin_reset` was called.
+    ResetRequested,
+    /// A PIN was sent (or, for a decoy, pretended to be).
+    PinSent,
+    /// A wrong PIN was entered.
+    PinFailed,
+    /// The right PIN was entered.
+    PinVerified,
+    /// A PIN was voided after too many wrong attempts.
+    PinVoided,
+    /// A user was blocked after too many failed verifications.
+    Blocked,
+    /// A request was refused by a rate limit.
+    RateLimited,
+    /// A reset was completed (password set, or account unlocked).
+    ResetCompleted,
+    /// A reset could not be completed (directory failure, password refused).
+    ResetFailed,
+    /// Contact details were changed.
+    ContactsChanged,
+    /// SSPR was enabled or disabled for a user.
+    EnabledChanged,
+    /// A block was lifted by an admin.
+    Unblocked,
+}
+
+/// Why an anonymous request got a decoy answer: the audit tells the truth the caller
+/// does not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DecoyReason {
+    /// No such login.
+    UnknownUser,
+    /// The account is disabled or expired.
+    AccountDisabled,
+    /// Outside the eligible OUs / groups.
+    Ineligible,
+    /// SSPR not enabled for the user.
+    NotEnabled,
+    /// No usable contact detail (none, or all still cooling off).
+    NoContact,
+    /// A privileged account.
+    Privileged,
+    /// The full address typed did not match.
+    ConfirmationMismatch,
+}
+
+/// How it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done.
+    Success,
+    /// Answered with a decoy; nothing real happened.
+    Decoy {
+        /// Why.
+        reason: DecoyReason,
+    },
+    /// Refused by the policy.
+    Refused {
+        /// Why.
+        reason: NotAllowedReason,
+    },
+    /// Refused by a rate limit or block.
+    Limited {
+        /// Which limit (`user_sends`, `ip_begins`, `destination`, `sms_budget`, `blocked`, ...).
+        limit: String,
+    },
+    /// Failed; `error` is the error's text (never a secret).
+    Failed {
+        /// What went wrong.
+        error: String,
+    },
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Schema version ([`AUDIT_SCHEMA_VERSION`]).
+    pub version: u16,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// What.
+    pub kind: AuditKind,
+    /// The reset flow, for flow steps.
+    pub flow_id: Option<String>,
+    /// The user, when known (never set for unknown logins).
+    pub user_id: Option<UserId>,
+    /// For unknown logins: a keyed fingerprint of the normalised login, so repeated attempts
+    /// can be correlated without storing what was typed (which may be a mistyped password).
+    pub login_fingerprint: Option<String>,
+    /// The channel of a PIN or notice.
+    pub channel: Option<Channel>,
+    /// The destination, masked.
+    pub destination: Option<String>,
+    /// How a reset was completed.
+    pub mode: Option<CompletionMode>,
+    /// The client's IP address.
+    pub client_ip: Option<IpAddr>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// Who acted, for administrative operations.
+    pub actor: Option<Actor>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+impl AuditEvent {
+    /// An event of `kind` at `at` with `outcome`, every other field empty.
+    pub fn new(kind: AuditKind, at: OffsetDateTime, outcome: Outcome) -> Self {
+        Self {
+            version: AUDIT_SCHEMA_VERSION,
+            at,
+            kind,
+            flow_id: None,
+            user_id: None,
+            login_fingerprint: None,
+            channel: None,
+            destination: None,
+            mode: None,
+            client_ip: None,
+            user_agent: None,
+            actor: None,
+            outcome,
+        }
+    }
+
+    /// The event as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}

@@ -1,0 +1,65 @@
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::BackendError;
+use crate::input::NormalizedLogin;
+use crate::secret::Password;
+use crate::types::UserId;
+
+/// The state of a directory account, as far as a reset cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AccountState {
+    /// The account is disabled (AD `ACCOUNTDISABLE`, OpenLDAP `pwdAccountLockedTime=000001010000Z`).
+    pub disabled: bool,
+    /// The account has passed its expiry date (AD `accountExpires`).
+    pub expired: bool,
+    /// The account is locked out after failed sign-ins (AD `lockoutTime`, ppolicy lockout).
+    pub locked: bool,
+}
+
+/// A user as the directory knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryUser {
+    /// The stable identifier passed back to `set_password` and `unlock`.
+    pub id: UserId,
+    /// The login (UPN) as stored.
+    pub login: String,
+    /// The display name (its words may not appear in a new password).
+    pub display_name: String,
+    /// The distinguished name, for OU eligibility (`uid=jdoe,ou=staff,dc=example,dc=org`).
+    pub dn: String,
+    /// Every group the user belongs to, nested memberships resolved, as DNs or names.
+    pub groups: Vec<String>,
+    /// Disabled, expired, locked.
+    pub state: AccountState,
+}
+
+/// The directory holding the accounts (OpenLDAP, Active Directory, or a host-language one).
+///
+/// Contract:
+/// - `find_user` looks a user up by the normalised login (lower-case, NFKC). It must match
+///   case-insensitively and **escape** the login for its query language: the login is
+///   untrusted and may hold `*`, `(`, `)`, `\`, NUL-free but otherwise arbitrary text. It
+///   returns `Ok(None)` for no match, and also for more than one match (an ambiguous login
+///   must never reset somebody).
+/// - `groups` must include nested memberships: privileged-group checks rely on it.
+/// - `set_password` sets the password in **one** operation together with the
+///   must-change flag when `must_change` is true (AD `pwdLastSet=0`, OpenLDAP `pwdReset`).
+///   A password the directory's own policy refuses is reported as
+///   `BackendErrorKind::PasswordRejected` with the directory's reason, and nothing changes.
+///   It must not log the password, and must only use it for this call.
+/// - `unlock` clears a lockout; it is idempotent.
+/// - Every method may fail with `Unavailable`; the engine then leaves its state retryable.
+#[async_trait]
+pub trait Directory: Send + Sync + Debug {
+    /// Find the one user whose login matches.
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError>;
+
+    /// Set a new password, with "must change at next sign-in" when `must_change`.
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError>;
+
+    /// Clear a lockout.
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError>;
+}

@@ -1,0 +1,21 @@
+//! The backend traits: everything sspr needs from the outside world.
+//!
+//! Each trait is object-safe and used as `Arc<dyn Trait>`. Each states its contract; the
+//! conformance suite (`sspr_core::testing`, feature `testing`) checks the parts that can be
+//! checked. Implementations must never put a secret into an error, a log or a `Debug` string.
+//!
+//! Re-entrancy: sspr never holds a lock while awaiting a backend, but a backend must not
+//! call back into the same `Sspr` from inside a trait method (it may deadlock on a store
+//! that serialises calls, and it would bypass the engine's ordering).
+
+mod audit;
+mod contacts;
+mod directory;
+mod notifier;
+mod store;
+
+pub use audit::AuditSink;
+pub use contacts::{ContactStore, Enrollment, StoredContact};
+pub use directory::{AccountState, Directory, DirectoryUser};
+pub use notifier::Notifier;
+pub use store::{Counter, StateStore, StoredValue};

@@ -1,0 +1,197 @@
+//! Registration and administration: the portal has authenticated the caller, and `actor`
+//! says who acts. These operations may say that a user does not exist.
+
+use super::keys;
+use super::{MAX_CAS_ROUNDS, Sspr};
+use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::backend::{DirectoryUser, Enrollment, StoredContact};
+use crate::error::{Error, NotAllowedReason, Result};
+use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
+use crate::notice::Message;
+use crate::types::{Actor, ContactChange, ContactUpdate, ContactView, Contacts, RequestContext, UserStatus};
+
+/// Apply one change to one stored contact. `Ok(true)` when it changed.
+fn apply_change<T: PartialEq>(
+    slot: &mut Option<StoredContact<T>>,
+    change: &ContactChange,
+    parse: impl Fn(&str) -> Result<T>,
+    now: time::OffsetDateTime,
+    usable_from: time::OffsetDateTime,
+) -> Result<bool> {
+    match change {
+        ContactChange::Keep => Ok(false),
+        ContactChange::Clear => Ok(slot.take().is_some()),
+        ContactChange::Set(text) => {
+            let value = parse(text)?;
+            if slot.as_ref().is_some_and(|c| c.value == value) {
+                return Ok(false); // unchanged: keep its dates (no new cooling-off)
+            }
+            *slot = Some(StoredContact { value, added_at: now, usable_from });
+            Ok(true)
+        }
+    }
+}
+
+impl Sspr {
+    async fn resolve(&self, login: &str) -> Result<DirectoryUser> {
+        let login = NormalizedLogin::parse(login)?;
+        self.inner.directory.find_user(&login).await?.ok_or(Error::UnknownUser)
+    }
+
+    fn require_admin(actor: &Actor) -> Result<()> {
+        match actor {
+            Actor::Admin(_) => Ok(()),
+            Actor::User => Err(Error::NotAllowed { reason: NotAllowedReason::AdminOnly }),
+        }
+    }
+
+    fn admin_event(&self, kind: AuditKind, ctx: &RequestContext, actor: &Actor, user: &DirectoryUser) -> AuditEvent {
+        let mut event = self.event(kind, ctx, Outcome::Success);
+        event.actor = Some(actor.clone());
+        event.user_id = Some(user.id.clone());
+        event
+    }
+
+    fn view(enrollment: &Enrollment) -> Contacts {
+        Contacts {
+            email: enrollment.email.as_ref().map(|c| ContactView {
+                value: c.value.as_str().to_owned(),
+                masked: crate::mask::email(&c.value),
+                usable_from: c.usable_from,
+            }),
+            phone: enrollment.phone.as_ref().map(|c| ContactView {
+                value: c.value.as_str().to_owned(),
+                masked: crate::mask::phone(&c.value),
+                usable_from: c.usable_from,
+            }),
+        }
+    }
+
+    /// The user's registered contact details, in full (for the signed-in user or an admin).
+    ///
+    /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
+    pub async fn contacts(&self, login: &str) -> Result<Contacts> {
+        let user = self.resolve(login).await?;
+        Ok(Self::view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default()))
+    }
+
+    /// Change the user's contact details. A contact added or changed by the user becomes
+    /// usable for PINs after the policy's cooling-off period, except at first registration;
+    /// an admin's change is usable at once. The old contacts are told of every change.
+    ///
+    /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
+    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled when the user acts), `Backend`.
+    pub async fn update_contacts(
+        &self,
+        actor: &Actor,
+        login: &str,
+        update: ContactUpdate,
+        ctx: &RequestContext,
+    ) -> Result<Contacts> {
+        let user = self.resolve(login).await?;
+        if !self.is_eligible(&user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+        }
+        let now = self.now();
+        for _ in 0..MAX_CAS_ROUNDS {
+            let old = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+            if matches!(actor, Actor::User) && !old.enabled {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+            }
+            let first_registration = old.email.is_none() && old.phone.is_none();
+            let usable_from = match actor {
+                Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
+                _ => now,
+            };
+            let mut new = old.clone();
+            let email_changed = apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
+            let phone_changed = apply_change(&mut new.phone, &update.phone, PhoneNumber::parse, now, usable_from)?;
+            if !email_changed && !phone_changed {
+                return Ok(Self::view(&old));
+            }
+            if !self.inner.contacts.save(&user.id, &new, old.version).await? {
+                continue;
+            }
+            let mut event = self.admin_event(AuditKind::ContactsChanged, ctx, actor, &user);
+            event.destination = Some(
+                [
+                    new.email.as_ref().map(|c| crate::mask::email(&c.value)),
+                    new.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+            );
+            self.audit(event).await;
+            let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
+            self.notify_all(self.contact_destinations(&old), ctx.locale, message, now).await;
+            return Ok(Self::view(&new));
+        }
+        Err(keys::contention())
+    }
+
+    /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
+    /// can be enabled; disabling always works.
+    ///
+    /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
+    pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
+        Self::require_admin(actor)?;
+        let user = self.resolve(login).await?;
+        if enabled && self.is_privileged(&user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
+        }
+        if enabled && !self.is_eligible(&user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+        }
+        for _ in 0..MAX_CAS_ROUNDS {
+            let mut enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+            if enrollment.enabled == enabled {
+                return Ok(());
+            }
+            let version = enrollment.version;
+            enrollment.enabled = enabled;
+            if self.inner.contacts.save(&user.id, &enrollment, version).await? {
+                self.audit(self.admin_event(AuditKind::EnabledChanged, ctx, actor, &user)).await;
+                return Ok(());
+            }
+        }
+        Err(keys::contention())
+    }
+
+    /// Everything about one user's SSPR state.
+    ///
+    /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
+    pub async fn status(&self, login: &str) -> Result<UserStatus> {
+        let user = self.resolve(login).await?;
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        let blocked_until = self.blocked_until(&self.user_subject(&user.id), self.now()).await?;
+        Ok(UserStatus {
+            enabled: enrollment.enabled,
+            eligible: self.is_eligible(&user),
+            privileged: self.is_privileged(&user),
+            account_disabled: user.state.disabled || user.state.expired,
+            account_locked: user.state.locked,
+            email_masked: enrollment.email.as_ref().map(|c| crate::mask::email(&c.value)),
+            phone_masked: enrollment.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
+            blocked_until,
+            last_reset_at: enrollment.last_reset_at,
+            user_id: user.id,
+            login: user.login,
+            display_name: user.display_name,
+        })
+    }
+
+    /// Lift a block and forget the user's failed verifications (admins only).
+    ///
+    /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
+    pub async fn unblock(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<()> {
+        Self::require_admin(actor)?;
+        let user = self.resolve(login).await?;
+        let subject = self.user_subject(&user.id);
+        self.inner.store.delete(&keys::block(&subject)).await?;
+        self.inner.store.delete(&keys::failures(&subject)).await?;
+        self.audit(self.admin_event(AuditKind::Unblocked, ctx, actor, &user)).await;
+        Ok(())
+    }
+}

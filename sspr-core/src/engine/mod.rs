@@ -1,0 +1,317 @@
+//! The engine: the async [`Sspr`] service that loads state, runs the pure steps of
+//! [`crate::flow`], stores the result and talks to the backends.
+
+mod admin;
+mod keys;
+mod reset;
+
+use std::fmt;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::backend::{AuditSink, ContactStore, Directory, DirectoryUser, Notifier, StateStore};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
+use crate::policy::Policy;
+use crate::rng::SharedRng;
+use crate::secret::SecretKey;
+use crate::types::RequestContext;
+
+/// Most compare-and-set rounds one call makes on one record before giving up (each round
+/// another writer won, so the flow moved on; a bound keeps a pathological store from
+/// spinning forever).
+const MAX_CAS_ROUNDS: usize = 64;
+
+/// The self-service password reset engine.
+///
+/// Cheap to clone (an `Arc` inside); share one between all request handlers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> sspr_core::Result<()> {
+/// use sspr_core::{memory::*, *};
+/// let directory = MemoryDirectory::from_json(r#"[{"login": "jdoe@example.org",
+///     "display_name": "Jane Doe", "dn": "uid=jdoe,ou=staff,dc=example,dc=org"}]"#)?;
+/// let outbox = Outbox::new();
+/// let sspr = Sspr::builder()
+///     .directory(directory)
+///     .notifier(outbox.clone())
+///     .secret_key(SecretKey::from_bytes(&[42; 32])?)
+///     .build()?;
+///
+/// // An admin enables the user and registers an alternate address.
+/// let admin = Actor::Admin("helpdesk".into());
+/// sspr.set_enabled(&admin, "jdoe@example.org", true, &RequestContext::default()).await?;
+/// let update = ContactUpdate { email: ContactChange::Set("jane@home.example".into()), ..Default::default() };
+/// sspr.update_contacts(&admin, "jdoe@example.org", update, &RequestContext::default()).await?;
+///
+/// // The anonymous reset.
+/// let ctx = RequestContext::default();
+/// let challenge = sspr.begin_reset("JDoe@example.org", &ctx).await?;
+/// assert_eq!(challenge.methods[0].masked, "j***@h***.example");
+/// sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await?;
+/// let pin = outbox.last_pin_to("jane@home.example").unwrap();
+/// sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await?;
+/// let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await?;
+/// assert!(outcome.must_change);
+/// assert_eq!(outcome.temporary_password.unwrap().expose_secret().len(), 16);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Sspr {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    directory: Arc<dyn Directory>,
+    contacts: Arc<dyn ContactStore>,
+    notifier: Arc<dyn Notifier>,
+    store: Arc<dyn StateStore>,
+    audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    key: SecretKey,
+    rng: SharedRng,
+}
+
+impl fmt::Debug for Sspr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sspr")
+            .field("directory", &self.inner.directory)
+            .field("contacts", &self.inner.contacts)
+            .field("notifier", &self.inner.notifier)
+            .field("store", &self.inner.store)
+            .field("audit", &self.inner.audit)
+            .field("clock", &self.inner.clock)
+            .field("policy", &self.inner.policy)
+            .field("key", &self.inner.key)
+            .finish()
+    }
+}
+
+/// Builds an [`Sspr`]. A directory, a notifier and a secret key are required; the contact
+/// store, state store and audit sink default to in-memory ones, the clock to the system
+/// clock, the policy to [`Policy::default`].
+#[derive(Default)]
+pub struct SsprBuilder {
+    directory: Option<Arc<dyn Directory>>,
+    contacts: Option<Arc<dyn ContactStore>>,
+    notifier: Option<Arc<dyn Notifier>>,
+    store: Option<Arc<dyn StateStore>>,
+    audit: Option<Arc<dyn AuditSink>>,
+    clock: Option<Arc<dyn Clock>>,
+    policy: Option<Policy>,
+    key: Option<SecretKey>,
+    rng_seed: Option<[u8; 32]>,
+}
+
+impl fmt::Debug for SsprBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsprBuilder").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl SsprBuilder {
+    /// The directory holding the accounts.
+    #[must_use]
+    pub fn directory(self, directory: impl Directory + 'static) -> Self {
+        self.directory_arc(Arc::new(directory))
+    }
+    /// The directory, already shared.
+    #[must_use]
+    pub fn directory_arc(mut self, directory: Arc<dyn Directory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+    /// Where enrollments are kept.
+    #[must_use]
+    pub fn contacts(self, contacts: impl ContactStore + 'static) -> Self {
+        self.contacts_arc(Arc::new(contacts))
+    }
+    /// The contact store, already shared.
+    #[must_use]
+    pub fn contacts_arc(mut self, contacts: Arc<dyn ContactStore>) -> Self {
+        self.contacts = Some(contacts);
+        self
+    }
+    /// What delivers PINs and notices.
+    #[must_use]
+    pub fn notifier(self, notifier: impl Notifier + 'static) -> Self {
+        self.notifier_arc(Arc::new(notifier))
+    }
+    /// The notifier, already shared.
+    #[must_use]
+    pub fn notifier_arc(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+    /// Where flows and counters live (share one between instances).
+    #[must_use]
+    pub fn store(self, store: impl StateStore + 'static) -> Self {
+        self.store_arc(Arc::new(store))
+    }
+    /// The state store, already shared.
+    #[must_use]
+    pub fn store_arc(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    /// Where audit events go.
+    #[must_use]
+    pub fn audit(self, audit: impl AuditSink + 'static) -> Self {
+        self.audit_arc(Arc::new(audit))
+    }
+    /// The audit sink, already shared.
+    #[must_use]
+    pub fn audit_arc(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+    /// The clock (tests use [`crate::ManualClock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+    /// The policy.
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+    /// The server's secret key (same on every instance sharing a store).
+    #[must_use]
+    pub fn secret_key(mut self, key: SecretKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+    /// Seed the CSPRNG (tests and test vectors only: a fixed seed makes PINs predictable).
+    /// Without it the generator is seeded from the operating system (feature `os-rng`).
+    #[must_use]
+    pub fn rng_seed(mut self, seed: [u8; 32]) -> Self {
+        self.rng_seed = Some(seed);
+        self
+    }
+
+    /// Check the configuration and build the engine.
+    pub fn build(self) -> Result<Sspr> {
+        let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
+        let policy = self.policy.unwrap_or_default();
+        policy.validate()?;
+        let seed = match self.rng_seed {
+            Some(seed) => seed,
+            None => os_seed()?,
+        };
+        Ok(Sspr {
+            inner: Arc::new(Inner {
+                directory: self.directory.ok_or_else(|| missing("directory"))?,
+                notifier: self.notifier.ok_or_else(|| missing("notifier"))?,
+                key: self.key.ok_or_else(|| missing("secret key"))?,
+                contacts: self.contacts.unwrap_or_else(|| Arc::new(MemoryContactStore::new())),
+                store: self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
+                audit: self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                policy,
+                rng: SharedRng::from_seed(seed),
+            }),
+        })
+    }
+}
+
+#[cfg(feature = "os-rng")]
+fn os_seed() -> Result<[u8; 32]> {
+    crate::rng::seed_from_os()
+}
+
+#[cfg(not(feature = "os-rng"))]
+fn os_seed() -> Result<[u8; 32]> {
+    Err(Error::Config("no rng_seed was given and the `os-rng` feature is off".into()))
+}
+
+impl Sspr {
+    /// Start building an engine.
+    pub fn builder() -> SsprBuilder {
+        SsprBuilder::default()
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// Record an audit event; a failing sink is reported through `tracing`, never undoes
+    /// the operation.
+    async fn audit(&self, event: AuditEvent) {
+        if let Err(e) = self.inner.audit.record(&event).await {
+            tracing::error!(kind = ?event.kind, error = %e, "audit sink failed");
+        }
+    }
+
+    /// An event of `kind` with the request's context filled in.
+    fn event(&self, kind: AuditKind, ctx: &RequestContext, outcome: Outcome) -> AuditEvent {
+        let mut event = AuditEvent::new(kind, self.now(), outcome);
+        event.client_ip = ctx.client_ip;
+        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().take(256).collect());
+        event
+    }
+
+    /// Whether a directory user is inside the policy's eligible OUs or groups.
+    fn is_eligible(&self, user: &DirectoryUser) -> bool {
+        let p = &self.inner.policy;
+        if p.eligible_ous.is_empty() && p.eligible_groups.is_empty() {
+            return true;
+        }
+        let dn = user.dn.to_lowercase();
+        p.eligible_ous.iter().any(|ou| dn_is_under(&dn, &ou.to_lowercase()))
+            || user.groups.iter().any(|g| p.eligible_groups.iter().any(|want| group_matches(g, want)))
+    }
+
+    /// Whether a directory user is in a privileged group.
+    fn is_privileged(&self, user: &DirectoryUser) -> bool {
+        user.groups.iter().any(|g| self.inner.policy.privileged_groups.iter().any(|want| group_matches(g, want)))
+    }
+}
+
+/// Whether `dn` is `ou` or below it (compared per RDN, so `ou=staff2` is not under `ou=staff`).
+fn dn_is_under(dn: &str, ou: &str) -> bool {
+    let normalize = |s: &str| s.split(',').map(|rdn| rdn.trim().to_owned()).collect::<Vec<_>>();
+    let (dn, ou) = (normalize(dn), normalize(ou));
+    !ou.is_empty() && dn.len() >= ou.len() && dn.ends_with(&ou)
+}
+
+/// Whether a group (DN or name) is the wanted one (DN or common name), case-insensitively.
+fn group_matches(group: &str, wanted: &str) -> bool {
+    let cn = |s: &str| -> String {
+        let first = s.split(',').next().unwrap_or(s).trim();
+        first.split_once('=').map_or(first, |(_, v)| v.trim()).to_lowercase()
+    };
+    group.trim().eq_ignore_ascii_case(wanted.trim())
+        || (!wanted.contains('=') && cn(group) == wanted.trim().to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ou_matching_is_per_rdn() {
+        assert!(dn_is_under("uid=j,ou=staff,dc=example,dc=org", "ou=staff,dc=example,dc=org"));
+        assert!(dn_is_under("uid=j,ou=staff, dc=example, dc=org", "ou=staff,dc=example,dc=org"));
+        assert!(!dn_is_under("uid=j,ou=staff2,dc=example,dc=org", "ou=staff,dc=example,dc=org"));
+        assert!(!dn_is_under("uid=j,ou=staff,dc=example,dc=org", ""));
+    }
+
+    #[test]
+    fn groups_match_by_dn_or_name() {
+        assert!(group_matches("CN=Domain Admins,CN=Users,DC=samdom", "domain admins"));
+        assert!(group_matches("CN=Domain Admins,CN=Users,DC=samdom", "cn=domain admins,cn=users,dc=samdom"));
+        assert!(!group_matches("CN=Domain Admins Helpers,CN=Users,DC=samdom", "Domain Admins"));
+        assert!(group_matches("helpdesk", "Helpdesk"));
+    }
+}

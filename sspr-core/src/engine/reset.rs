@@ -1,0 +1,629 @@
+//! The anonymous reset flow: `begin_reset -> send_pin -> verify_pin -> complete_reset`.
+
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::keys::{self, Limit, contention};
+use super::{MAX_CAS_ROUNDS, Sspr};
+use crate::audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
+use crate::backend::{DirectoryUser, Enrollment};
+use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
+use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
+use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
+use crate::notice::{Message, Notification};
+use crate::secret::Password;
+use crate::types::{
+    Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
+    ResetOutcome, Verified,
+};
+use crate::{decoy, hex, password, pin};
+
+/// Extra time a flow record stays in the store after the flow expired, so a late request
+/// reads "expired" or "already used" rather than nothing.
+const RECORD_GRACE: time::Duration = time::Duration::minutes(1);
+
+/// Tries at a temporary password before giving up when the directory's own policy keeps
+/// refusing them.
+const TEMP_PASSWORD_TRIES: usize = 3;
+
+/// Who a login turned out to be.
+enum Candidate {
+    Real { user: DirectoryUser, methods: Vec<FlowMethod> },
+    Decoy { reason: DecoyReason, user: Option<DirectoryUser> },
+}
+
+/// Check that a flow id is what `begin_reset` hands out: 32 lower-case hex digits.
+fn parse_flow_id(flow_id: &str) -> Result<&str> {
+    if flow_id.len() == 32 && flow_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(flow_id)
+    } else {
+        Err(Error::invalid("flow_id", "not a reset flow id"))
+    }
+}
+
+/// The full destination of a real method.
+fn destination(method: &FlowMethod) -> Result<Destination> {
+    Ok(match method.channel {
+        Channel::Email => Destination::Email(EmailAddress::parse(&method.target)?),
+        Channel::Sms => Destination::Sms(PhoneNumber::parse(&method.target)?),
+    })
+}
+
+/// Whether what the user typed is the method's full address or number. Malformed input is an
+/// error for every flow alike; a well-formed mismatch is not (it must look like success).
+fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str) -> Result<bool> {
+    let typed = match channel {
+        Channel::Email => EmailAddress::parse(typed)?.as_str().to_owned(),
+        Channel::Sms => PhoneNumber::parse(typed)?.as_str().to_owned(),
+    };
+    Ok(target.is_some_and(|t| t.eq_ignore_ascii_case(&typed)))
+}
+
+impl Sspr {
+    async fn load_flow(&self, flow_id: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
+        let stored = self.inner.store.get(&keys::flow(flow_id), now).await?.ok_or(Error::Expired)?;
+        let record = FlowRecord::decode(&stored.value).ok_or(Error::Expired)?;
+        Ok((record, stored.version))
+    }
+
+    async fn put_flow(
+        &self,
+        flow_id: &str,
+        record: &FlowRecord,
+        expected: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>> {
+        let bytes = record.encode()?;
+        Ok(self.inner.store.put(&keys::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
+    }
+
+    fn usable_methods(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Vec<FlowMethod> {
+        let mut methods = Vec::new();
+        if let Some(email) = enrollment.email.as_ref().filter(|c| c.usable_from <= now) {
+            methods.push(FlowMethod { channel: Channel::Email, target: email.value.as_str().to_owned() });
+        }
+        if let Some(phone) = enrollment.phone.as_ref().filter(|c| self.inner.policy.sms_enabled && c.usable_from <= now)
+        {
+            methods.push(FlowMethod { channel: Channel::Sms, target: phone.value.as_str().to_owned() });
+        }
+        methods
+    }
+
+    async fn candidate(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<Candidate> {
+        let Some(user) = self.inner.directory.find_user(login).await? else {
+            return Ok(Candidate::Decoy { reason: DecoyReason::UnknownUser, user: None });
+        };
+        let refuse = |reason| Ok(Candidate::Decoy { reason, user: Some(user.clone()) });
+        if user.state.disabled || user.state.expired {
+            return refuse(DecoyReason::AccountDisabled);
+        }
+        if self.is_privileged(&user) {
+            return refuse(DecoyReason::Privileged);
+        }
+        if !self.is_eligible(&user) {
+            return refuse(DecoyReason::Ineligible);
+        }
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        if !enrollment.enabled {
+            return refuse(DecoyReason::NotEnabled);
+        }
+        let methods = self.usable_methods(&enrollment, now);
+        if methods.is_empty() {
+            return refuse(DecoyReason::NoContact);
+        }
+        Ok(Candidate::Real { user, methods })
+    }
+
+    /// Start a reset for `login`.
+    ///
+    /// Every login that is not a user who may reset (unknown, disabled, ineligible, not
+    /// enabled, without a usable contact, privileged) gets an answer of the same shape:
+    /// decoy masked methods, stable per login, whose PINs are never sent. The audit trail
+    /// records the truth.
+    ///
+    /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
+    /// `Backend`.
+    pub async fn begin_reset(&self, login: &str, ctx: &RequestContext) -> Result<ResetChallenge> {
+        let login = NormalizedLogin::parse(login)?;
+        let now = self.now();
+        let policy = &self.inner.policy;
+        if let Some(limit) = self.ip_limit(ctx, "ip_begins", policy.ip_begins_per_hour)
+            && let Some(refusal) = self.enforce(&[limit], now).await?
+        {
+            let mut event = self.event(AuditKind::RateLimited, ctx, refusal.outcome());
+            event.login_fingerprint = Some(self.login_fingerprint(&login));
+            self.audit(event).await;
+            return Err(refusal.error());
+        }
+
+        let candidate = self.candidate(&login, now).await?;
+        let (subject, who, methods, user_id) = match candidate {
+            Candidate::Real { user, methods } => (
+                self.user_subject(&user.id),
+                FlowSubject::Real { user: user.id.clone(), login: login.as_str().to_owned() },
+                methods,
+                Some(user.id),
+            ),
+            Candidate::Decoy { reason, user } => {
+                let methods = decoy::methods(&self.inner.key, &login, policy)
+                    .into_iter()
+                    .map(|(channel, masked)| FlowMethod { channel, target: masked })
+                    .collect();
+                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, user.map(|u| u.id))
+            }
+        };
+        let describe = |event: &mut AuditEvent| {
+            event.user_id.clone_from(&user_id);
+            if user_id.is_none() {
+                event.login_fingerprint = Some(self.login_fingerprint(&login));
+            }
+        };
+        self.refuse_if_blocked(&subject, now, ctx, describe).await?;
+
+        let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
+        let expires_at = now + policy.flow_lifetime();
+        let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at);
+        if self.put_flow(&flow_id, &record, None, now).await?.is_none() {
+            return Err(contention());
+        }
+
+        let outcome = match &record.who {
+            FlowSubject::Real { .. } => Outcome::Success,
+            FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
+        };
+        let mut event = self.event(AuditKind::ResetRequested, ctx, outcome);
+        event.flow_id = Some(flow_id.clone());
+        describe(&mut event);
+        self.audit(event).await;
+
+        let is_real = matches!(record.who, FlowSubject::Real { .. });
+        let methods = record
+            .methods
+            .iter()
+            .map(|m| {
+                let masked = if is_real { destination(m).map(|d| d.masked()) } else { Ok(m.target.clone()) };
+                masked.map(|masked| MethodOption {
+                    id: m.channel.method_id().to_owned(),
+                    channel: m.channel,
+                    masked,
+                    needs_confirmation: policy.confirm_full_address,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ResetChallenge { flow_id, methods, expires_at })
+    }
+
+    /// Send a PIN by the method `method_id` (`"email"` or `"sms"`) of the flow. A new PIN
+    /// voids the previous one. When the policy asks for confirmation, `confirm` is the full
+    /// address or number; a mismatch is not reported (it would tell whether the guess was
+    /// right) and nothing is sent.
+    ///
+    /// Errors: `InvalidInput`, `Expired`, `AlreadyUsed`, `PinVoided`, `InvalidState` (PIN
+    /// already verified, or all PINs of the flow used), `RateLimited` (cooldown, per user, per
+    /// IP, per destination, SMS budget), `Blocked`, `Backend` (the notifier failed: the flow
+    /// is as it was before the call, and the call can be retried).
+    pub async fn send_pin(
+        &self,
+        flow_id: &str,
+        method_id: &str,
+        confirm: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<PinSent> {
+        let flow_id = parse_flow_id(flow_id)?;
+        let channel =
+            Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
+        let policy = &self.inner.policy;
+        let now = self.now();
+        let (mut record, mut version) = self.load_flow(flow_id, now).await?;
+        let method = record.check_send(now, policy, channel)?.clone();
+        let real = match &record.who {
+            FlowSubject::Real { user, .. } => Some(user.clone()),
+            FlowSubject::Decoy { .. } => None,
+        };
+
+        let confirmed = match (policy.confirm_full_address, confirm) {
+            (false, _) => true,
+            (true, None) => return Err(Error::invalid("confirm", "type the full address or number")),
+            (true, Some(typed)) => confirmation_matches(channel, real.as_ref().map(|_| method.target.as_str()), typed)?,
+        };
+
+        // A real user's contact may have changed since the flow began: only send to a
+        // destination that is still registered and usable.
+        let enrollment = match &real {
+            Some(user) => {
+                let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
+                if !enrollment.enabled || !self.usable_methods(&enrollment, now).contains(&method) {
+                    return Err(Error::Expired);
+                }
+                Some(enrollment)
+            }
+            None => None,
+        };
+
+        let describe = |event: &mut AuditEvent| {
+            event.flow_id = Some(flow_id.to_owned());
+            event.user_id.clone_from(&real);
+            event.channel = Some(channel);
+        };
+        self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
+
+        let destination_key = match &real {
+            Some(_) => method.target.clone(),
+            None => format!("decoy/{}/{}", hex::encode(&record.subject), channel.method_id()),
+        };
+        let mut limits = vec![
+            Limit {
+                key: keys::user_sends(&record.subject),
+                cap: policy.user_sends_per_hour,
+                window: std::time::Duration::from_secs(3600),
+                name: "user_sends",
+            },
+            self.destination_limit(&destination_key),
+        ];
+        limits.extend(self.ip_limit(ctx, "ip_sends", policy.ip_sends_per_hour));
+        if channel == Channel::Sms {
+            limits.push(Limit {
+                key: "sspr/sms-budget".into(),
+                cap: policy.sms_budget_per_hour,
+                window: std::time::Duration::from_secs(3600),
+                name: "sms_budget",
+            });
+        }
+        if let Some(refusal) = self.enforce(&limits, now).await? {
+            let mut event = self.event(AuditKind::RateLimited, ctx, refusal.outcome());
+            describe(&mut event);
+            self.audit(event).await;
+            return Err(refusal.error());
+        }
+
+        let deliver = real.is_some() && confirmed;
+        let pin = deliver.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
+        let pin_hash = match &pin {
+            Some(pin) => pin::hash(&self.inner.key, flow_id, pin.expose_secret()),
+            // A decoy's hash is random: no PIN can match it.
+            None => self.inner.rng.bytes::<32>(),
+        };
+
+        let mut rounds = 0;
+        let (previous, sent_version, sent) = loop {
+            let next = record.with_pin(channel, pin_hash, now, policy);
+            if let Some(v) = self.put_flow(flow_id, &next, Some(version), now).await? {
+                break (record, v, next);
+            }
+            rounds += 1;
+            if rounds >= MAX_CAS_ROUNDS {
+                return Err(contention());
+            }
+            (record, version) = self.load_flow(flow_id, now).await?;
+            record.check_send(now, policy, channel)?;
+        };
+        let pin_expires_at = match sent.state {
+            crate::flow::FlowState::PinSent { pin_expires_at, .. } => crate::flow::from_ts(pin_expires_at),
+            _ => now + policy.pin_lifetime(),
+        };
+
+        let masked = if real.is_some() { destination(&method)?.masked() } else { method.target.clone() };
+        if let (Some(pin), Some(enrollment)) = (pin, &enrollment) {
+            let notification = Notification {
+                to: destination(&method)?,
+                locale: sent.locale,
+                message: Message::Pin { pin, expires_at: pin_expires_at, valid_minutes: policy.pin_lifetime_secs / 60 },
+                at: now,
+            };
+            if let Err(e) = self.inner.notifier.send(&notification).await {
+                // Put the flow back as it was, so the user can simply retry.
+                if self.put_flow(flow_id, &previous, Some(sent_version), now).await.ok().flatten().is_none() {
+                    tracing::warn!(flow = flow_id, "could not roll back a PIN that was not delivered");
+                }
+                let mut event = self.event(AuditKind::PinSent, ctx, Outcome::Failed { error: e.to_string() });
+                describe(&mut event);
+                event.destination = Some(masked);
+                self.audit(event).await;
+                return Err(e.into());
+            }
+            // Tell the user's other contacts, so a stolen phone or mailbox does not go unnoticed.
+            let others: Vec<Destination> =
+                self.contact_destinations(enrollment).into_iter().filter(|d| d.as_str() != method.target).collect();
+            self.notify_all(others, sent.locale, Message::ResetRequested { channel, masked: masked.clone() }, now)
+                .await;
+        }
+
+        let outcome = match (&sent.who, confirmed) {
+            (FlowSubject::Real { .. }, true) => Outcome::Success,
+            (FlowSubject::Real { .. }, false) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },
+            (FlowSubject::Decoy { reason }, _) => Outcome::Decoy { reason: *reason },
+        };
+        let mut event = self.event(AuditKind::PinSent, ctx, outcome);
+        describe(&mut event);
+        event.destination = Some(masked);
+        self.audit(event).await;
+
+        Ok(PinSent {
+            expires_at: pin_expires_at,
+            resend_after: now + policy.resend_cooldown(),
+            attempts_left: policy.max_wrong_pins,
+        })
+    }
+
+    /// Check the PIN the user typed (spaces and dashes are ignored).
+    ///
+    /// Errors: `InvalidInput` (not the right number of digits: no attempt is used),
+    /// `WrongPin { attempts_left }`, `PinVoided` (that was the last attempt), `Blocked` (too
+    /// many failures for this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
+    pub async fn verify_pin(&self, flow_id: &str, pin: &str, ctx: &RequestContext) -> Result<Verified> {
+        let flow_id = parse_flow_id(flow_id)?;
+        let policy = &self.inner.policy;
+        let typed =
+            Zeroizing::new(pin::normalize_typed(pin, policy.pin_length).ok_or_else(|| {
+                Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
+            })?);
+        let now = self.now();
+        for _ in 0..MAX_CAS_ROUNDS {
+            let (record, version) = self.load_flow(flow_id, now).await?;
+            let stored = *record.check_verify(now)?;
+            let user_id = match &record.who {
+                FlowSubject::Real { user, .. } => Some(user.clone()),
+                FlowSubject::Decoy { .. } => None,
+            };
+            let describe = |event: &mut AuditEvent| {
+                event.flow_id = Some(flow_id.to_owned());
+                event.user_id.clone_from(&user_id);
+                event.channel = record.pin_channel();
+            };
+            self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
+
+            if pin::matches(&self.inner.key, flow_id, &typed, &stored) {
+                if self.put_flow(flow_id, &record.verified(now), Some(version), now).await?.is_none() {
+                    continue;
+                }
+                // Success resets the user's counters.
+                self.inner.store.delete(&keys::failures(&record.subject)).await?;
+                self.inner.store.delete(&keys::user_sends(&record.subject)).await?;
+                let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
+                describe(&mut event);
+                self.audit(event).await;
+                return Ok(Verified { modes: self.completion_modes() });
+            }
+
+            let (next, effect) = record.after_wrong_pin();
+            if self.put_flow(flow_id, &next, Some(version), now).await?.is_none() {
+                continue;
+            }
+            let failure = match &record.who {
+                FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
+                FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
+            };
+            let mut event = self.event(AuditKind::PinFailed, ctx, failure.clone());
+            describe(&mut event);
+            self.audit(event).await;
+            if effect == WrongPinEffect::Voided {
+                let mut event = self.event(AuditKind::PinVoided, ctx, failure.clone());
+                describe(&mut event);
+                self.audit(event).await;
+            }
+
+            let window_end = now + policy.failure_window();
+            let failures = self.inner.store.increment(&keys::failures(&record.subject), window_end, now).await?;
+            if failures.count >= u64::from(policy.user_failures_before_block) {
+                let until = self.block(&record.subject, now).await?;
+                let mut event = self.event(AuditKind::Blocked, ctx, failure);
+                describe(&mut event);
+                self.audit(event).await;
+                return Err(Error::Blocked { until });
+            }
+            return Err(match effect {
+                WrongPinEffect::TriesLeft(attempts_left) => Error::WrongPin { attempts_left },
+                WrongPinEffect::Voided => Error::PinVoided,
+            });
+        }
+        Err(contention())
+    }
+
+    /// The completion modes the policy allows, the default first.
+    pub fn completion_modes(&self) -> Vec<CompletionMode> {
+        let policy = &self.inner.policy;
+        let mut modes = vec![CompletionMode::Temporary];
+        if policy.allow_chosen_password {
+            modes.push(CompletionMode::Chosen);
+        }
+        if policy.allow_unlock_only {
+            modes.push(CompletionMode::UnlockOnly);
+        }
+        modes
+    }
+
+    /// Finish a verified reset: set a temporary password (returned once, must be changed at
+    /// next sign-in), set the password the user chose, or only unlock the account.
+    ///
+    /// Exactly one of several concurrent calls on one flow acts; the others get
+    /// `InvalidState` or `AlreadyUsed`. If the directory fails, nothing was changed, the flow
+    /// stays verified and the call can be retried.
+    ///
+    /// Errors: `NotAllowed` (mode switched off, account disabled or privileged since),
+    /// `PasswordRejected` (a chosen password refused by the policy or the directory),
+    /// `Expired`, `AlreadyUsed`, `InvalidState`, `PinVoided`, `Backend`.
+    pub async fn complete_reset(
+        &self,
+        flow_id: &str,
+        new_password: NewPassword,
+        ctx: &RequestContext,
+    ) -> Result<ResetOutcome> {
+        let flow_id = parse_flow_id(flow_id)?;
+        let mode = new_password.mode();
+        if !self.completion_modes().contains(&mode) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
+        }
+        let now = self.now();
+
+        let mut rounds = 0;
+        let (record, user, leased_version) = loop {
+            let (record, version) = self.load_flow(flow_id, now).await?;
+            record.check_complete(now)?;
+            let FlowSubject::Real { user: user_id, login } = &record.who else {
+                return Err(Error::InvalidState { reason: "the PIN was not verified" });
+            };
+            let user = self.recheck_user(user_id, login).await?;
+            if let NewPassword::Chosen(password) = &new_password {
+                let tokens = password::identity_tokens(&user.login, &user.display_name);
+                let min = self.inner.policy.chosen_password_min_length as usize;
+                password::check_chosen(password.expose_secret(), min, &tokens)
+                    .map_err(|weakness| Error::PasswordRejected { reason: weakness.to_string() })?;
+            }
+            if let Some(v) = self.put_flow(flow_id, &record.completing(now), Some(version), now).await? {
+                break (record, user, v);
+            }
+            rounds += 1;
+            if rounds >= MAX_CAS_ROUNDS {
+                return Err(contention());
+            }
+        };
+
+        let describe = |event: &mut AuditEvent| {
+            event.flow_id = Some(flow_id.to_owned());
+            event.user_id = Some(user.id.clone());
+            event.mode = Some(mode);
+        };
+        match self.apply_completion(&user, new_password).await {
+            Ok(outcome) => {
+                if self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await?.is_none() {
+                    tracing::warn!(flow = flow_id, "a completed flow changed under its lease");
+                }
+                let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
+                describe(&mut event);
+                self.audit(event).await;
+                self.after_reset(&user, record.locale, mode == CompletionMode::UnlockOnly, now).await;
+                Ok(outcome)
+            }
+            Err(error) => {
+                // Give the verified flow back so the user can retry.
+                if self.put_flow(flow_id, &record, Some(leased_version), now).await.ok().flatten().is_none() {
+                    tracing::warn!(flow = flow_id, "could not release a failed completion");
+                }
+                let mut event = self.event(AuditKind::ResetFailed, ctx, Outcome::Failed { error: error.to_string() });
+                describe(&mut event);
+                self.audit(event).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Look the user up again at completion: the account may have been disabled, moved or
+    /// made privileged since the PIN was sent.
+    async fn recheck_user(&self, user_id: &crate::types::UserId, login: &str) -> Result<DirectoryUser> {
+        let login = NormalizedLogin::parse(login)?;
+        let user = self.inner.directory.find_user(&login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
+        if user.state.disabled || user.state.expired {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
+        }
+        if self.is_privileged(&user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
+        }
+        if !self.is_eligible(&user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+        }
+        Ok(user)
+    }
+
+    /// The directory work of a completion. Unlock comes first: if setting the password then
+    /// fails, an unlocked account with its old password is a harmless state to retry from.
+    async fn apply_completion(&self, user: &DirectoryUser, new_password: NewPassword) -> Result<ResetOutcome> {
+        let directory = &self.inner.directory;
+        let unlocked = user.state.locked || matches!(new_password, NewPassword::UnlockOnly);
+        if unlocked {
+            directory.unlock(&user.id).await?;
+        }
+        match new_password {
+            NewPassword::UnlockOnly => Ok(ResetOutcome { temporary_password: None, must_change: false, unlocked }),
+            NewPassword::Chosen(password) => match directory.set_password(&user.id, &password, false).await {
+                Ok(()) => Ok(ResetOutcome { temporary_password: None, must_change: false, unlocked }),
+                Err(e) if e.kind() == BackendErrorKind::PasswordRejected => {
+                    Err(Error::PasswordRejected { reason: e.message().to_owned() })
+                }
+                Err(e) => Err(e.into()),
+            },
+            NewPassword::Temporary => {
+                let tokens = password::identity_tokens(&user.login, &user.display_name);
+                let length = self.inner.policy.temp_password_length;
+                let mut last_error = None;
+                for _ in 0..TEMP_PASSWORD_TRIES {
+                    let temporary: Password =
+                        self.inner.rng.with(|rng| password::generate_temporary(rng, length, &tokens));
+                    match directory.set_password(&user.id, &temporary, true).await {
+                        Ok(()) => {
+                            return Ok(ResetOutcome {
+                                temporary_password: Some(temporary),
+                                must_change: true,
+                                unlocked,
+                            });
+                        }
+                        // The directory's own policy refused it: draw another.
+                        Err(e) if e.kind() == BackendErrorKind::PasswordRejected => last_error = Some(e),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(last_error.map_or_else(super::keys::contention, Error::from))
+            }
+        }
+    }
+
+    /// Bookkeeping after a reset: remember when, and tell every contact.
+    async fn after_reset(
+        &self,
+        user: &DirectoryUser,
+        locale: crate::types::Locale,
+        unlock_only: bool,
+        now: OffsetDateTime,
+    ) {
+        let mut enrollment = None;
+        for _ in 0..MAX_CAS_ROUNDS {
+            let Ok(Some(mut current)) = self.inner.contacts.get(&user.id).await else { break };
+            let version = current.version;
+            current.last_reset_at = Some(now);
+            match self.inner.contacts.save(&user.id, &current, version).await {
+                Ok(true) => {
+                    enrollment = Some(current);
+                    break;
+                }
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record the time of the reset");
+                    break;
+                }
+            }
+        }
+        if let Some(enrollment) = enrollment {
+            let all = self.contact_destinations(&enrollment);
+            self.notify_all(all, locale, Message::PasswordReset { unlock_only }, now).await;
+        }
+    }
+
+    /// Every destination of an enrollment that notices may go to (SMS only while enabled).
+    pub(super) fn contact_destinations(&self, enrollment: &Enrollment) -> Vec<Destination> {
+        let mut all = Vec::new();
+        if let Some(email) = &enrollment.email {
+            all.push(Destination::Email(email.value.clone()));
+        }
+        if let Some(phone) = enrollment.phone.as_ref().filter(|_| self.inner.policy.sms_enabled) {
+            all.push(Destination::Sms(phone.value.clone()));
+        }
+        all
+    }
+
+    /// Send a notice to each destination; a failure is logged, never fatal (the change it
+    /// reports has already happened).
+    pub(super) async fn notify_all(
+        &self,
+        destinations: Vec<Destination>,
+        locale: crate::types::Locale,
+        message: Message,
+        now: OffsetDateTime,
+    ) {
+        for to in destinations {
+            let channel = to.channel();
+            let notification = Notification { to, locale, message: message.clone(), at: now };
+            if let Err(e) = self.inner.notifier.send(&notification).await {
+                tracing::warn!(?channel, error = %e, "a notice could not be delivered");
+            }
+        }
+    }
+}

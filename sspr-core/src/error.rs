@@ -1,0 +1,237 @@
+//! The one public error type of sspr and the error a backend reports.
+//!
+//! Variants are few and each names an action a portal can take; nothing in an error's
+//! `Display` or `Debug` ever holds a PIN or a password.
+
+use std::fmt;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+/// Shorthand for `Result<T, sspr_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything an sspr operation can fail with.
+///
+/// The variants that an anonymous caller can see are the same for real and unknown
+/// logins (see the enumeration defence in `Sspr::begin_reset`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller gave input sspr does not accept (a login with control characters, a
+    /// malformed phone number, an unknown method id...). Nothing was changed.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// Which argument was refused.
+        field: &'static str,
+        /// Why, in words safe to show to the user (never echoes a secret).
+        reason: String,
+    },
+    /// The PIN did not match; `attempts_left` more tries remain for this PIN.
+    #[error("wrong PIN, {attempts_left} attempt(s) left")]
+    WrongPin {
+        /// Tries left before the PIN is void.
+        attempts_left: u32,
+    },
+    /// The PIN was voided after too many wrong attempts: start a new reset.
+    #[error("too many wrong PINs: this PIN is void, start a new reset")]
+    PinVoided,
+    /// The reset flow or its PIN has expired (or the flow id is unknown): start a new reset.
+    #[error("this reset has expired, start a new one")]
+    Expired,
+    /// The flow was already completed, or its PIN already used: start a new reset.
+    #[error("this reset was already used")]
+    AlreadyUsed,
+    /// The operation does not fit the flow's current step (e.g. verifying before a PIN was
+    /// sent, completing before the PIN was verified, or another request is completing it).
+    #[error("this step is not possible now: {reason}")]
+    InvalidState {
+        /// What the flow expected.
+        reason: &'static str,
+    },
+    /// Too many requests; try again after `retry_after`.
+    #[error("too many requests, retry after {}s", retry_after.as_secs())]
+    RateLimited {
+        /// How long to wait before the same request can succeed.
+        retry_after: Duration,
+    },
+    /// Self-service reset is blocked for this user until `until` (too many failed PINs).
+    #[error("self-service reset is blocked until {until}")]
+    Blocked {
+        /// When the block ends.
+        until: OffsetDateTime,
+    },
+    /// The policy does not permit this (privileged user, ineligible user, completion mode
+    /// switched off, ...).
+    #[error("not allowed: {reason}")]
+    NotAllowed {
+        /// Which rule refused the request.
+        reason: NotAllowedReason,
+    },
+    /// A user-chosen password was refused by the password policy or by the directory.
+    #[error("password refused: {reason}")]
+    PasswordRejected {
+        /// Why, safe to show to the user (never the password itself).
+        reason: String,
+    },
+    /// An authenticated (admin or registration) operation named a user the directory
+    /// does not have. Anonymous reset never returns this.
+    #[error("no such user")]
+    UnknownUser,
+    /// The engine was configured wrongly (a policy value out of range, a missing backend,
+    /// a short key).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A backend failed; nothing was half-done, the same call can be retried.
+    #[error("backend failure: {source}")]
+    Backend {
+        /// What the backend reported.
+        #[from]
+        source: BackendError,
+    },
+}
+
+/// Why the policy refused a request, for [`Error::NotAllowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotAllowedReason {
+    /// The user is a member of a privileged group: self-service reset is refused.
+    Privileged,
+    /// The user is outside the eligible OUs / groups of the policy.
+    Ineligible,
+    /// SSPR is not enabled for this user.
+    NotEnabled,
+    /// The account is disabled or expired in the directory.
+    AccountDisabled,
+    /// The requested completion mode (chosen password, unlock only) is switched off.
+    ModeDisabled,
+    /// Only an administrator may do this.
+    AdminOnly,
+}
+
+impl fmt::Display for NotAllowedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Privileged => "privileged accounts cannot use self-service reset",
+            Self::Ineligible => "the user is not eligible for self-service reset",
+            Self::NotEnabled => "self-service reset is not enabled for this user",
+            Self::AccountDisabled => "the account is disabled",
+            Self::ModeDisabled => "this completion mode is switched off",
+            Self::AdminOnly => "only an administrator may do this",
+        })
+    }
+}
+
+/// What kind of failure a backend had: the engine acts on the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendErrorKind {
+    /// The backend could not be reached or timed out; retrying later may work.
+    Unavailable,
+    /// The directory's own password policy refused the password (OpenLDAP rc 19,
+    /// AD `0000052D`). The engine regenerates a temporary password or refuses a chosen one.
+    PasswordRejected,
+    /// The backend refused the request as malformed or unsupported.
+    Rejected,
+    /// Anything else.
+    Other,
+}
+
+/// An error reported by a backend implementation.
+///
+/// Implementations must not put secrets (passwords, PINs, bind credentials) in the
+/// message or the source.
+pub struct BackendError {
+    kind: BackendErrorKind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl BackendError {
+    /// A new error of `kind` with a message (no secrets).
+    pub fn new(kind: BackendErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), source: None }
+    }
+
+    /// The backend could not be reached; `source` is the underlying error.
+    pub fn unavailable(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::new(BackendErrorKind::Unavailable, "backend unavailable").with_source(source)
+    }
+
+    /// The directory refused a password; `reason` is the directory's explanation.
+    pub fn password_rejected(reason: impl Into<String>) -> Self {
+        Self::new(BackendErrorKind::PasswordRejected, reason)
+    }
+
+    /// Any other failure, with its source.
+    pub fn other(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::new(BackendErrorKind::Other, source.to_string()).with_source(source)
+    }
+
+    /// Attach the underlying error.
+    #[must_use]
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind the engine acts on.
+    pub fn kind(&self) -> BackendErrorKind {
+        self.kind
+    }
+
+    /// The message given by the backend.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackendError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput { field, reason: reason.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_error_keeps_its_source_chain() {
+        let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "ldap timed out");
+        let err: Error = BackendError::unavailable(io).into();
+        let source = std::error::Error::source(&err).expect("backend error is the source");
+        let inner = source.source().expect("io error is chained");
+        assert_eq!(inner.to_string(), "ldap timed out");
+        assert!(err.to_string().contains("Unavailable"));
+    }
+
+    #[test]
+    fn rate_limited_names_the_wait() {
+        let err = Error::RateLimited { retry_after: Duration::from_secs(42) };
+        assert_eq!(err.to_string(), "too many requests, retry after 42s");
+    }
+}

@@ -1,0 +1,322 @@
+//! The reset flow as a state machine over values (DESIGN.md §6). No I/O: the engine loads
+//! a [`FlowRecord`], asks it whether a step is allowed, and stores the record the step
+//! returns with one compare-and-set.
+//!
+//! `Started -> PinSent -> Verified -> Completing -> Completed`, and `Voided`; `Expired` is
+//! not stored: a record past its expiry reads as expired whatever its state.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::audit::DecoyReason;
+use crate::error::{Error, Result};
+use crate::pin::PinHash;
+use crate::policy::Policy;
+use crate::types::{Channel, Locale, UserId};
+
+/// Bump when the stored layout changes; older records then read as expired.
+const RECORD_VERSION: u8 = 1;
+
+/// How long one `complete_reset` may hold a flow before another request may take it over
+/// (a crashed instance must not strand the user's verified flow).
+pub(crate) const COMPLETION_LEASE_SECS: i64 = 120;
+
+/// Who the flow is for.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum FlowSubject {
+    /// A user who may reset: the id and the normalised login (re-checked at completion).
+    Real { user: UserId, login: String },
+    /// Any other login: the flow behaves the same from outside and never delivers.
+    Decoy { reason: DecoyReason },
+}
+
+/// A method offered by the flow: the full destination for a real user, the decoy mask for a
+/// decoy.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FlowMethod {
+    pub(crate) channel: Channel,
+    pub(crate) target: String,
+}
+
+/// Where the flow stands.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum FlowState {
+    Started,
+    PinSent { channel: Channel, pin_hash: PinHash, pin_expires_at: i64, attempts_left: u32 },
+    Verified { at: i64 },
+    Completing { lease_until: i64 },
+    Completed { at: i64 },
+    Voided,
+}
+
+/// One stored reset flow.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FlowRecord {
+    version: u8,
+    /// Keyed rate-limit subject of the user (or of the login, for a decoy).
+    pub(crate) subject: [u8; 16],
+    pub(crate) who: FlowSubject,
+    pub(crate) expires_at: i64,
+    pub(crate) locale: Locale,
+    pub(crate) methods: Vec<FlowMethod>,
+    pub(crate) pins_sent: u32,
+    pub(crate) last_sent_at: Option<i64>,
+    pub(crate) state: FlowState,
+}
+
+impl fmt::Debug for FlowRecord {
+    // Hand-written: the PIN hash and the destinations stay out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            FlowState::Started => "Started",
+            FlowState::PinSent { .. } => "PinSent",
+            FlowState::Verified { .. } => "Verified",
+            FlowState::Completing { .. } => "Completing",
+            FlowState::Completed { .. } => "Completed",
+            FlowState::Voided => "Voided",
+        };
+        f.debug_struct("FlowRecord").field("state", &state).field("pins_sent", &self.pins_sent).finish_non_exhaustive()
+    }
+}
+
+/// What a wrong PIN did to the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WrongPinEffect {
+    /// More tries remain.
+    TriesLeft(u32),
+    /// That was the last try: the PIN is void.
+    Voided,
+}
+
+pub(crate) fn ts(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+pub(crate) fn from_ts(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl FlowRecord {
+    pub(crate) fn new(
+        subject: [u8; 16],
+        who: FlowSubject,
+        methods: Vec<FlowMethod>,
+        locale: Locale,
+        expires_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            version: RECORD_VERSION,
+            subject,
+            who,
+            expires_at: ts(expires_at),
+            locale,
+            methods,
+            pins_sent: 0,
+            last_sent_at: None,
+            state: FlowState::Started,
+        }
+    }
+
+    pub(crate) fn encode(&self) -> Result<Vec<u8>> {
+        postcard::to_allocvec(self).map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))
+    }
+
+    /// Decode a stored record; one of another layout version reads as `None` (expired).
+    pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
+        postcard::from_bytes::<Self>(bytes).ok().filter(|r| r.version == RECORD_VERSION)
+    }
+
+    pub(crate) fn expires(&self) -> OffsetDateTime {
+        from_ts(self.expires_at)
+    }
+
+    fn check_live(&self, now: OffsetDateTime) -> Result<()> {
+        if ts(now) > self.expires_at { Err(Error::Expired) } else { Ok(()) }
+    }
+
+    /// Whether a PIN may be sent by `channel` now; returns the method to use.
+    pub(crate) fn check_send(&self, now: OffsetDateTime, policy: &Policy, channel: Channel) -> Result<&FlowMethod> {
+        self.check_live(now)?;
+        match self.state {
+            FlowState::Started | FlowState::PinSent { .. } => {}
+            FlowState::Verified { .. } | FlowState::Completing { .. } => {
+                return Err(Error::InvalidState { reason: "the PIN was already verified" });
+            }
+            FlowState::Completed { .. } => return Err(Error::AlreadyUsed),
+            FlowState::Voided => return Err(Error::PinVoided),
+        }
+        let method = self
+            .methods
+            .iter()
+            .find(|m| m.channel == channel)
+            .ok_or_else(|| Error::invalid("method_id", "this method was not offered"))?;
+        if self.pins_sent >= policy.max_pins_per_flow {
+            return Err(Error::InvalidState { reason: "this reset has sent all the PINs it may; start a new one" });
+        }
+        if let Some(last) = self.last_sent_at {
+            let ready = last.saturating_add(i64::try_from(policy.resend_cooldown_secs).unwrap_or(i64::MAX));
+            if ts(now) < ready {
+                let wait = u64::try_from(ready - ts(now)).unwrap_or(0);
+                return Err(Error::RateLimited { retry_after: std::time::Duration::from_secs(wait) });
+            }
+        }
+        Ok(method)
+    }
+
+    /// The record after a new PIN was sent by `channel`; the old PIN, if any, is void.
+    pub(crate) fn with_pin(&self, channel: Channel, pin_hash: PinHash, now: OffsetDateTime, policy: &Policy) -> Self {
+        let pin_expires_at =
+            (ts(now).saturating_add(i64::try_from(policy.pin_lifetime_secs).unwrap_or(0))).min(self.expires_at);
+        Self {
+            pins_sent: self.pins_sent.saturating_add(1),
+            last_sent_at: Some(ts(now)),
+            state: FlowState::PinSent { channel, pin_hash, pin_expires_at, attempts_left: policy.max_wrong_pins },
+            ..self.clone()
+        }
+    }
+
+    /// The live PIN's hash, if a PIN may be checked now.
+    pub(crate) fn check_verify(&self, now: OffsetDateTime) -> Result<&PinHash> {
+        self.check_live(now)?;
+        match &self.state {
+            FlowState::PinSent { pin_hash, pin_expires_at, .. } => {
+                if ts(now) > *pin_expires_at {
+                    Err(Error::Expired)
+                } else {
+                    Ok(pin_hash)
+                }
+            }
+            FlowState::Started => Err(Error::InvalidState { reason: "no PIN was sent yet" }),
+            FlowState::Verified { .. } | FlowState::Completing { .. } | FlowState::Completed { .. } => {
+                Err(Error::AlreadyUsed)
+            }
+            FlowState::Voided => Err(Error::PinVoided),
+        }
+    }
+
+    /// The record after a wrong PIN.
+    pub(crate) fn after_wrong_pin(&self) -> (Self, WrongPinEffect) {
+        match &self.state {
+            FlowState::PinSent { channel, pin_hash, pin_expires_at, attempts_left } if *attempts_left > 1 => {
+                let left = attempts_left - 1;
+                let state = FlowState::PinSent {
+                    channel: *channel,
+                    pin_hash: *pin_hash,
+                    pin_expires_at: *pin_expires_at,
+                    attempts_left: left,
+                };
+                (Self { state, ..self.clone() }, WrongPinEffect::TriesLeft(left))
+            }
+            _ => (Self { state: FlowState::Voided, ..self.clone() }, WrongPinEffect::Voided),
+        }
+    }
+
+    /// The record after the right PIN.
+    pub(crate) fn verified(&self, now: OffsetDateTime) -> Self {
+        Self { state: FlowState::Verified { at: ts(now) }, ..self.clone() }
+    }
+
+    /// Whether completion may start now (a verified flow, or one whose completion lease
+    /// has run out).
+    pub(crate) fn check_complete(&self, now: OffsetDateTime) -> Result<()> {
+        self.check_live(now)?;
+        match self.state {
+            FlowState::Verified { .. } => Ok(()),
+            FlowState::Completing { lease_until } if ts(now) > lease_until => Ok(()),
+            FlowState::Completing { .. } => {
+                Err(Error::InvalidState { reason: "another request is completing this reset" })
+            }
+            FlowState::Completed { .. } => Err(Error::AlreadyUsed),
+            FlowState::Voided => Err(Error::PinVoided),
+            FlowState::Started | FlowState::PinSent { .. } => {
+                Err(Error::InvalidState { reason: "the PIN was not verified" })
+            }
+        }
+    }
+
+    pub(crate) fn completing(&self, now: OffsetDateTime) -> Self {
+        Self {
+            state: FlowState::Completing { lease_until: ts(now).saturating_add(COMPLETION_LEASE_SECS) },
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn completed(&self, now: OffsetDateTime) -> Self {
+        Self { state: FlowState::Completed { at: ts(now) }, ..self.clone() }
+    }
+
+    /// The channel of the PIN in flight, if any.
+    pub(crate) fn pin_channel(&self) -> Option<Channel> {
+        match self.state {
+            FlowState::PinSent { channel, .. } => Some(channel),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn record() -> FlowRecord {
+        FlowRecord::new(
+            [0; 16],
+            FlowSubject::Real { user: UserId::new("uid=j"), login: "j".into() },
+            vec![FlowMethod { channel: Channel::Email, target: "j@example.org".into() }],
+            Locale::En,
+            datetime!(2026-01-01 10:15 UTC),
+        )
+    }
+
+    #[test]
+    fn pin_is_valid_to_the_second_and_not_after() {
+        let policy = Policy::default();
+        let sent = datetime!(2026-01-01 10:00 UTC);
+        let r = record().with_pin(Channel::Email, [1; 32], sent, &policy);
+        assert!(r.check_verify(datetime!(2026-01-01 10:10 UTC)).is_ok());
+        assert!(matches!(r.check_verify(datetime!(2026-01-01 10:10:01 UTC)), Err(Error::Expired)));
+    }
+
+    #[test]
+    fn pin_never_outlives_its_flow() {
+        let policy = Policy::default();
+        let r = record().with_pin(Channel::Email, [1; 32], datetime!(2026-01-01 10:12 UTC), &policy);
+        assert!(r.check_verify(datetime!(2026-01-01 10:15 UTC)).is_ok());
+        assert!(matches!(r.check_verify(datetime!(2026-01-01 10:15:01 UTC)), Err(Error::Expired)));
+    }
+
+    #[test]
+    fn wrong_pins_count_down_then_void() {
+        let policy = Policy::default();
+        let mut r = record().with_pin(Channel::Email, [1; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        for left in (1..5).rev() {
+            let (next, effect) = r.after_wrong_pin();
+            assert_eq!(effect, WrongPinEffect::TriesLeft(left));
+            r = next;
+        }
+        let (r, effect) = r.after_wrong_pin();
+        assert_eq!(effect, WrongPinEffect::Voided);
+        assert!(matches!(r.check_verify(datetime!(2026-01-01 10:01 UTC)), Err(Error::PinVoided)));
+    }
+
+    #[test]
+    fn record_round_trips_and_stays_small() {
+        let policy = Policy::default();
+        let r = record().with_pin(Channel::Email, [7; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        let bytes = r.encode().unwrap();
+        assert!(bytes.len() < 160, "{}", bytes.len());
+        assert_eq!(FlowRecord::decode(&bytes).unwrap(), r);
+        assert!(FlowRecord::decode(&bytes[..bytes.len() - 3]).is_none());
+    }
+
+    #[test]
+    fn completion_lease_can_be_taken_over_after_it_runs_out() {
+        let now = datetime!(2026-01-01 10:05 UTC);
+        let r = record().verified(now).completing(now);
+        assert!(matches!(r.check_complete(now), Err(Error::InvalidState { .. })));
+        assert!(r.check_complete(now + time::Duration::seconds(COMPLETION_LEASE_SECS + 1)).is_ok());
+    }
+}

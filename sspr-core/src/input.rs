@@ -1,0 +1,287 @@
+//! Untrusted input: logins, e-mail addresses and phone numbers.
+//!
+//! Everything a user types passes through here before it touches logic or a backend.
+//! Each check returns [`Error::InvalidInput`] naming the field; none panics on any input.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, Result};
+
+/// Longest login accepted, in characters.
+pub const MAX_LOGIN_CHARS: usize = 256;
+
+/// A login after trimming, NFKC normalisation and case folding: the form used for lookup,
+/// decoys and rate limits, so `JDoe@Example.org ` and `jdoe@example.org` are one user.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NormalizedLogin(String);
+
+impl NormalizedLogin {
+    /// Normalise a login as typed.
+    ///
+    /// ```
+    /// use sspr_core::NormalizedLogin;
+    /// assert_eq!(NormalizedLogin::parse("  JDoe@Example.ORG ").unwrap().as_str(), "jdoe@example.org");
+    /// // Full-width letters fold to ASCII under NFKC.
+    /// assert_eq!(NormalizedLogin::parse("ｊｄｏｅ").unwrap().as_str(), "jdoe");
+    /// assert!(NormalizedLogin::parse("jdoe\u{202e}").is_err()); // bidi override
+    /// assert!(NormalizedLogin::parse("").is_err());
+    /// ```
+    pub fn parse(login: &str) -> Result<Self> {
+        // Refuse huge input before doing any per-character work on it.
+        if login.len() > MAX_LOGIN_CHARS * 4 {
+            return Err(Error::invalid("login", format!("longer than {MAX_LOGIN_CHARS} characters")));
+        }
+        let trimmed = login.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("login", "empty"));
+        }
+        check_text("login", trimmed)?;
+        let folded: String = trimmed.nfkc().collect::<String>().to_lowercase();
+        // NFKC can expand characters and reveal new ones: check the result again.
+        check_text("login", &folded)?;
+        if folded.chars().count() > MAX_LOGIN_CHARS {
+            return Err(Error::invalid("login", format!("longer than {MAX_LOGIN_CHARS} characters")));
+        }
+        // NFKC may turn exotic spaces into plain ones at the edges.
+        let folded = folded.trim();
+        if folded.is_empty() {
+            return Err(Error::invalid("login", "empty"));
+        }
+        Ok(Self(folded.to_owned()))
+    }
+
+    /// The normalised text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NormalizedLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NormalizedLogin({:?})", self.0)
+    }
+}
+
+impl fmt::Display for NormalizedLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Characters that reorder text on screen (Trojan-Source style spoofing).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuse control characters (NUL included), bidi controls and unassigned noise.
+fn check_text(field: &'static str, text: &str) -> Result<()> {
+    if let Some(c) = text.chars().find(|c| c.is_control() || is_bidi_control(*c) || is_invisible(*c)) {
+        return Err(Error::invalid(field, format!("contains the forbidden character U+{:04X}", u32::from(c))));
+    }
+    Ok(())
+}
+
+/// Zero-width and other invisible format characters that make two logins look alike.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// A syntactically valid e-mail address, with its domain lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// Check and normalise an address: one `@`, a dot-atom local part of 1..=64 ASCII
+    /// characters, a domain of LDH labels with at least one dot, 254 characters at most.
+    /// Internationalised domains must be given in their `xn--` form.
+    ///
+    /// ```
+    /// use sspr_core::EmailAddress;
+    /// assert_eq!(EmailAddress::parse(" Jane.Doe@Example.ORG").unwrap().as_str(), "Jane.Doe@example.org");
+    /// assert!(EmailAddress::parse("jane@localhost").is_err());
+    /// assert!(EmailAddress::parse("jane@example.org\r\nBcc: x@evil.test").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self> {
+        const FIELD: &str = "email";
+        let text = text.trim();
+        if text.len() > 254 {
+            return Err(Error::invalid(FIELD, "longer than 254 characters"));
+        }
+        let Some((local, domain)) = text.rsplit_once('@') else {
+            return Err(Error::invalid(FIELD, "missing @"));
+        };
+        let local_ok = (1..=64).contains(&local.len())
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+        if !local_ok {
+            return Err(Error::invalid(FIELD, "the part before @ is not a valid mailbox name"));
+        }
+        let domain = domain.to_ascii_lowercase();
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                (1..=63).contains(&l.len())
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+            && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()));
+        if !domain_ok {
+            return Err(Error::invalid(FIELD, "the part after @ is not a valid domain"));
+        }
+        Ok(Self(format!("{local}@{domain}")))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(value: EmailAddress) -> Self {
+        value.0
+    }
+}
+
+/// A phone number in E.164 form (`+` and 8..=15 digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Check and normalise a number. Spaces, dots, dashes and parentheses are dropped;
+    /// a leading `00` is read as `+`. The number must then be `+` followed by 8..=15 digits
+    /// not starting with 0.
+    ///
+    /// ```
+    /// use sspr_core::PhoneNumber;
+    /// assert_eq!(PhoneNumber::parse("+44 (20) 7946-0958").unwrap().as_str(), "+442079460958");
+    /// assert_eq!(PhoneNumber::parse("0049 30 1234567").unwrap().as_str(), "+49301234567");
+    /// assert!(PhoneNumber::parse("020 7946 0958").is_err()); // no country code
+    /// ```
+    pub fn parse(text: &str) -> Result<Self> {
+        const FIELD: &str = "phone";
+        let text = text.trim();
+        if text.len() > 40 {
+            return Err(Error::invalid(FIELD, "too long for a phone number"));
+        }
+        let mut digits = String::with_capacity(16);
+        let mut plus = false;
+        for (i, c) in text.chars().enumerate() {
+            match c {
+                '+' if i == 0 => plus = true,
+                '0'..='9' => digits.push(c),
+                ' ' | '.' | '-' | '(' | ')' => {}
+                _ => {
+                    return Err(Error::invalid(FIELD, "only digits, spaces, dashes, dots and parentheses are allowed"));
+                }
+            }
+        }
+        if !plus {
+            match digits.strip_prefix("00") {
+                Some(rest) => digits = rest.to_owned(),
+                None => return Err(Error::invalid(FIELD, "must start with + and the country code")),
+            }
+        }
+        if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return Err(Error::invalid(FIELD, "must be + followed by 8 to 15 digits (E.164)"));
+        }
+        Ok(Self(format!("+{digits}")))
+    }
+
+    /// The number, `+` and digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The country calling code (1 to 3 digits) per the ITU assignment.
+    pub fn country_code(&self) -> &str {
+        let digits = self.0.get(1..).unwrap_or("");
+        let len = country_code_len(digits);
+        digits.get(..len).unwrap_or(digits)
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(value: PhoneNumber) -> Self {
+        value.0
+    }
+}
+
+/// Length of the country calling code at the start of `digits`: `1` and `7` are one digit,
+/// the two-digit codes are listed, all others have three.
+fn country_code_len(digits: &str) -> usize {
+    const TWO_DIGIT: [&str; 44] = [
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+        "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+        "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if digits.get(..2).is_some_and(|p| TWO_DIGIT.contains(&p)) {
+        2
+    } else {
+        3
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_refuses_hostile_characters() {
+        for bad in ["a\0b", "a\u{7}b", "adm\u{202E}in", "a\u{2066}b", "a\u{200B}b", "\n"] {
+            assert!(NormalizedLogin::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(NormalizedLogin::parse(&"a".repeat(MAX_LOGIN_CHARS)).is_ok());
+        assert!(NormalizedLogin::parse(&"a".repeat(MAX_LOGIN_CHARS + 1)).is_err());
+        assert!(NormalizedLogin::parse(&"é".repeat(10_000)).is_err());
+    }
+
+    #[test]
+    fn login_keeps_ldap_and_sql_metacharacters_for_the_directory_to_escape() {
+        let login = NormalizedLogin::parse("*)(uid=*))(|(uid=*' OR 1=1 --").unwrap();
+        assert_eq!(login.as_str(), "*)(uid=*))(|(uid=*' or 1=1 --");
+    }
+
+    #[test]
+    fn phone_country_codes() {
+        assert_eq!(PhoneNumber::parse("+14155550123").unwrap().country_code(), "1");
+        assert_eq!(PhoneNumber::parse("+447700900123").unwrap().country_code(), "44");
+        assert_eq!(PhoneNumber::parse("+353861234567").unwrap().country_code(), "353");
+        assert_eq!(PhoneNumber::parse("+79161234567").unwrap().country_code(), "7");
+    }
+
+    #[test]
+    fn email_edge_cases() {
+        assert!(EmailAddress::parse("a@b.co").is_ok());
+        assert!(EmailAddress::parse("a..b@example.org").is_err());
+        assert!(EmailAddress::parse("@example.org").is_err());
+        assert!(EmailAddress::parse("a@-example.org").is_err());
+        assert!(EmailAddress::parse("a@example.123").is_err());
+        assert!(EmailAddress::parse("a b@example.org").is_err());
+        assert!(EmailAddress::parse("a@exa\u{0}mple.org").is_err());
+    }
+}

@@ -1,0 +1,181 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::lock;
+use crate::backend::{AccountState, Directory, DirectoryUser};
+use crate::error::{BackendError, BackendErrorKind, Error, Result};
+use crate::input::NormalizedLogin;
+use crate::secret::Password;
+use crate::types::UserId;
+
+/// A user of the in-memory directory, as written in seed data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemoryUser {
+    /// Login (UPN); also the id unless `id` is given.
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// Distinguished name, e.g. `uid=jdoe,ou=staff,dc=example,dc=org`.
+    pub dn: String,
+    /// Group names or DNs (nested memberships already resolved).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Disabled, expired, locked.
+    #[serde(default)]
+    pub state: AccountState,
+}
+
+#[derive(Debug)]
+struct Entry {
+    user: DirectoryUser,
+    password: Option<Password>,
+    must_change: bool,
+}
+
+/// A directory held in memory, seeded from data, with Active Directory's complexity rule
+/// (8+ characters, 3 of 4 character classes, no login in the password) so a demo behaves
+/// like a real domain. Clones share the same directory.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryDirectory {
+    users: Arc<Mutex<HashMap<NormalizedLogin, Entry>>>,
+}
+
+impl MemoryDirectory {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A directory holding `users`; the DN is each user's id.
+    pub fn with_users(users: impl IntoIterator<Item = MemoryUser>) -> Result<Self> {
+        let dir = Self::new();
+        for user in users {
+            dir.insert(user)?;
+        }
+        Ok(dir)
+    }
+
+    /// A directory from a JSON array of [`MemoryUser`]s.
+    ///
+    /// ```
+    /// let dir = sspr_core::memory::MemoryDirectory::from_json(r#"[
+    ///   {"login": "jdoe@example.org", "display_name": "Jane Doe", "dn": "uid=jdoe,ou=staff,dc=example,dc=org"}
+    /// ]"#).unwrap();
+    /// assert_eq!(dir.len(), 1);
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self> {
+        let users: Vec<MemoryUser> =
+            serde_json::from_str(json).map_err(|e| Error::Config(format!("directory seed: {e}")))?;
+        Self::with_users(users)
+    }
+
+    /// Add or replace a user.
+    pub fn insert(&self, user: MemoryUser) -> Result<()> {
+        let login = NormalizedLogin::parse(&user.login)?;
+        let entry = Entry {
+            user: DirectoryUser {
+                id: UserId::new(user.dn.clone()),
+                login: user.login,
+                display_name: user.display_name,
+                dn: user.dn,
+                groups: user.groups,
+                state: user.state,
+            },
+            password: None,
+            must_change: false,
+        };
+        lock(&self.users).insert(login, entry);
+        Ok(())
+    }
+
+    /// Change a user's account state (disable, lock...). Returns false for an unknown login.
+    pub fn set_state(&self, login: &str, state: AccountState) -> bool {
+        let Ok(login) = NormalizedLogin::parse(login) else { return false };
+        lock(&self.users).get_mut(&login).map(|e| e.user.state = state).is_some()
+    }
+
+    /// Number of users.
+    pub fn len(&self) -> usize {
+        lock(&self.users).len()
+    }
+
+    /// Whether there are no users.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every user, sorted by login.
+    pub fn users(&self) -> Vec<DirectoryUser> {
+        let mut users: Vec<_> = lock(&self.users).values().map(|e| e.user.clone()).collect();
+        users.sort_by(|a, b| a.login.cmp(&b.login));
+        users
+    }
+
+    /// Whether `password` is the user's current password, and the must-change flag:
+    /// what a sign-in would check.
+    pub fn check_password(&self, user: &UserId, password: &str) -> Option<bool> {
+        let users = lock(&self.users);
+        let entry = users.values().find(|e| &e.user.id == user)?;
+        let current = entry.password.as_ref()?;
+        (current.expose_secret() == password).then_some(entry.must_change)
+    }
+
+    /// Whether the user has had a password set through sspr, and with must-change.
+    pub fn password_state(&self, user: &UserId) -> Option<bool> {
+        let users = lock(&self.users);
+        let entry = users.values().find(|e| &e.user.id == user)?;
+        entry.password.as_ref().map(|_| entry.must_change)
+    }
+
+    fn complexity(user: &DirectoryUser, password: &str) -> std::result::Result<(), String> {
+        if password.chars().count() < 8 {
+            return Err("the password does not meet the length requirement".into());
+        }
+        let classes = [
+            password.chars().any(|c| c.is_uppercase()),
+            password.chars().any(|c| c.is_lowercase()),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password.chars().any(|c| !c.is_alphanumeric()),
+        ];
+        if classes.iter().filter(|c| **c).count() < 3 {
+            return Err("the password does not meet the complexity requirements".into());
+        }
+        let account = user.login.split('@').next().unwrap_or("").to_lowercase();
+        if account.chars().count() >= 3 && password.to_lowercase().contains(&account) {
+            return Err("the password contains the account name".into());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Directory for MemoryDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        Ok(lock(&self.users).get(login).map(|e| e.user.clone()))
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        let mut users = lock(&self.users);
+        let entry = users
+            .values_mut()
+            .find(|e| &e.user.id == user)
+            .ok_or_else(|| BackendError::new(BackendErrorKind::Rejected, "no such user"))?;
+        Self::complexity(&entry.user, password.expose_secret()).map_err(BackendError::password_rejected)?;
+        entry.password = Some(Password::new(password.expose_secret()));
+        entry.must_change = must_change;
+        Ok(())
+    }
+
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        let mut users = lock(&self.users);
+        let entry = users
+            .values_mut()
+            .find(|e| &e.user.id == user)
+            .ok_or_else(|| BackendError::new(BackendErrorKind::Rejected, "no such user"))?;
+        entry.user.state.locked = false;
+        Ok(())
+    }
+}

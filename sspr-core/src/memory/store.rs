@@ -1,0 +1,164 @@
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::lock;
+use crate::backend::{Counter, StateStore, StoredValue};
+use crate::error::BackendError;
+use crate::flow::{from_ts, ts};
+
+/// Most expired entries removed by one call, so no single call stalls on a large sweep.
+const SWEEP_BATCH: usize = 1024;
+
+#[derive(Debug)]
+enum Data {
+    Value(Box<[u8]>),
+    Counter(u64),
+}
+
+#[derive(Debug)]
+struct Slot {
+    data: Data,
+    version: u64,
+    expires_at: i64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    slots: HashMap<Arc<str>, Slot>,
+    /// Expiry times, soonest first. An entry whose slot has since been removed or given
+    /// another expiry is skipped when popped, so updates need not search the heap.
+    expiry: BinaryHeap<Reverse<(i64, Arc<str>)>>,
+}
+
+impl Inner {
+    /// Drop what has expired by `now`: the cost is proportional to what expires, not to
+    /// what is stored.
+    fn sweep(&mut self, now: i64) {
+        for _ in 0..SWEEP_BATCH {
+            match self.expiry.peek() {
+                Some(Reverse((at, _))) if *at <= now => {}
+                _ => return,
+            }
+            if let Some(Reverse((at, key))) = self.expiry.pop()
+                && self.slots.get(&key).is_some_and(|slot| slot.expires_at == at)
+            {
+                self.slots.remove(&key);
+            }
+        }
+    }
+
+    fn live(&self, key: &str, now: i64) -> Option<&Slot> {
+        self.slots.get(key).filter(|slot| slot.expires_at > now)
+    }
+
+    /// Insert or replace `key`, indexing its expiry when it is new or changed.
+    fn store(&mut self, key: &str, slot: Slot) {
+        let expires_at = slot.expires_at;
+        match self.slots.get_key_value(key) {
+            Some((shared, old)) => {
+                let shared = Arc::clone(shared);
+                if old.expires_at != expires_at {
+                    self.expiry.push(Reverse((expires_at, Arc::clone(&shared))));
+                }
+                self.slots.insert(shared, slot);
+            }
+            None => {
+                let shared: Arc<str> = Arc::from(key);
+                self.expiry.push(Reverse((expires_at, Arc::clone(&shared))));
+                self.slots.insert(shared, slot);
+            }
+        }
+    }
+}
+
+/// Flows, counters and blocks in a map with TTL expiry. Clones share the same store.
+///
+/// Expired entries are removed lazily, from a heap ordered by expiry, on each write; the
+/// cost grows with what expires, not with what is stored.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStateStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl MemoryStateStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Entries held, live or expired-but-not-yet-swept.
+    pub fn len(&self) -> usize {
+        lock(&self.inner).slots.len()
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Remove everything that has expired by `now` (writes do this in batches anyway).
+    pub fn sweep_expired(&self, now: OffsetDateTime) {
+        let mut inner = lock(&self.inner);
+        while inner.expiry.peek().is_some_and(|Reverse((at, _))| *at <= ts(now)) {
+            inner.sweep(ts(now));
+        }
+    }
+}
+
+#[async_trait]
+impl StateStore for MemoryStateStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        let inner = lock(&self.inner);
+        Ok(inner.live(key, ts(now)).and_then(|slot| match &slot.data {
+            Data::Value(bytes) => Some(StoredValue { value: bytes.to_vec(), version: slot.version }),
+            Data::Counter(_) => None,
+        }))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        let mut inner = lock(&self.inner);
+        let now = ts(now);
+        inner.sweep(now);
+        let current = inner.live(key, now).map(|slot| slot.version);
+        let next = match (current, expected_version) {
+            (None, None) => 1,
+            (Some(live), Some(expected)) if live == expected => live.saturating_add(1),
+            _ => return Ok(None),
+        };
+        inner.store(key, Slot { data: Data::Value(value.into()), version: next, expires_at: ts(expires_at) });
+        Ok(Some(next))
+    }
+
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        let mut inner = lock(&self.inner);
+        let now = ts(now);
+        inner.sweep(now);
+        let (count, expiry) = match inner.live(key, now) {
+            Some(Slot { data: Data::Counter(n), expires_at, .. }) => (n.saturating_add(1), *expires_at),
+            _ => (1, ts(expires_at)),
+        };
+        inner.store(key, Slot { data: Data::Counter(count), version: count, expires_at: expiry });
+        Ok(Counter { count, expires_at: from_ts(expiry) })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        lock(&self.inner).slots.remove(key);
+        Ok(())
+    }
+}

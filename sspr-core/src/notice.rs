@@ -1,0 +1,154 @@
+//! The notices sspr sends, and their standard wording in English and German.
+
+use time::OffsetDateTime;
+
+use crate::secret::Pin;
+use crate::types::{Channel, Destination, Locale};
+
+/// What a notice says.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Message {
+    /// The one-time PIN of a reset.
+    Pin {
+        /// The PIN (redacted in `Debug`).
+        pin: Pin,
+        /// When it expires.
+        expires_at: OffsetDateTime,
+        /// Its lifetime in minutes, for the text.
+        valid_minutes: u64,
+    },
+    /// A reset was requested and a PIN sent to another of the user's contacts.
+    ResetRequested {
+        /// The channel the PIN went to.
+        channel: Channel,
+        /// That destination, masked.
+        masked: String,
+    },
+    /// The password was reset (or the account unlocked) through self-service.
+    PasswordReset {
+        /// Whether only an unlock took place.
+        unlock_only: bool,
+    },
+    /// The user's contact details were changed.
+    ContactsChanged {
+        /// Whether an admin made the change.
+        by_admin: bool,
+    },
+}
+
+/// One notice to one destination.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// Where it goes.
+    pub to: Destination,
+    /// In which language.
+    pub locale: Locale,
+    /// What it says.
+    pub message: Message,
+    /// When it was issued.
+    pub at: OffsetDateTime,
+}
+
+/// A notice rendered to text, ready for an e-mail or an SMS.
+pub struct Rendered {
+    /// The e-mail subject (SMS ignore it).
+    pub subject: String,
+    /// The plain-text body; for a PIN it holds the PIN, so it is redacted in `Debug`.
+    pub body: String,
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered").field("subject", &self.subject).field("body", &"[REDACTED]").finish()
+    }
+}
+
+impl Notification {
+    /// The PIN this notice carries, if it is a PIN notice.
+    pub fn pin(&self) -> Option<&Pin> {
+        match &self.message {
+            Message::Pin { pin, .. } => Some(pin),
+            _ => None,
+        }
+    }
+
+    /// The standard subject and text, in the notice's language.
+    ///
+    /// ```
+    /// # use sspr_core::{notice::{Message, Notification}, Destination, EmailAddress, Locale};
+    /// let n = Notification {
+    ///     to: Destination::Email(EmailAddress::parse("jane@example.org").unwrap()),
+    ///     locale: Locale::De,
+    ///     message: Message::PasswordReset { unlock_only: false },
+    ///     at: time::macros::datetime!(2026-01-01 10:00 UTC),
+    /// };
+    /// assert_eq!(n.render().subject, "Ihr Kennwort wurde zurückgesetzt");
+    /// ```
+    pub fn render(&self) -> Rendered {
+        let at = self.at.date();
+        match (&self.message, self.locale) {
+            (Message::Pin { pin, valid_minutes, .. }, Locale::De) => Rendered {
+                subject: "Ihr Code zum Zurücksetzen des Kennworts".into(),
+                body: format!(
+                    "Ihr Code lautet {}. Er ist {valid_minutes} Minuten gültig. Geben Sie ihn niemandem weiter; \
+                     wir fragen nie danach. Haben Sie nichts angefordert, ignorieren Sie diese Nachricht.",
+                    pin.expose_secret()
+                ),
+            },
+            (Message::Pin { pin, valid_minutes, .. }, _) => Rendered {
+                subject: "Your password reset code".into(),
+                body: format!(
+                    "Your code is {}. It is valid for {valid_minutes} minutes. Never share it; we will never \
+                     ask you for it. If you did not ask for it, ignore this message.",
+                    pin.expose_secret()
+                ),
+            },
+            (Message::ResetRequested { masked, .. }, Locale::De) => Rendered {
+                subject: "Zurücksetzen Ihres Kennworts angefordert".into(),
+                body: format!(
+                    "Am {at} wurde das Zurücksetzen Ihres Kennworts angefordert und ein Code an {masked} gesendet. \
+                     Waren Sie das nicht, wenden Sie sich an Ihren IT-Support."
+                ),
+            },
+            (Message::ResetRequested { masked, .. }, _) => Rendered {
+                subject: "Password reset requested".into(),
+                body: format!(
+                    "On {at} a reset of your password was requested and a code sent to {masked}. \
+                     If this was not you, contact your IT support."
+                ),
+            },
+            (Message::PasswordReset { unlock_only }, Locale::De) => Rendered {
+                subject: if *unlock_only { "Ihr Konto wurde entsperrt" } else { "Ihr Kennwort wurde zurückgesetzt" }
+                    .into(),
+                body: format!(
+                    "Am {at} wurde {} per Self-Service. Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support.",
+                    if *unlock_only { "Ihr Konto entsperrt" } else { "Ihr Kennwort zurückgesetzt" }
+                ),
+            },
+            (Message::PasswordReset { unlock_only }, _) => Rendered {
+                subject: if *unlock_only { "Your account was unlocked" } else { "Your password was reset" }.into(),
+                body: format!(
+                    "On {at} {} through self-service. If this was not you, contact your IT support at once.",
+                    if *unlock_only { "your account was unlocked" } else { "your password was reset" }
+                ),
+            },
+            (Message::ContactsChanged { by_admin }, Locale::De) => Rendered {
+                subject: "Ihre Kontaktdaten wurden geändert".into(),
+                body: format!(
+                    "Am {at} wurden die Kontaktdaten zum Zurücksetzen Ihres Kennworts {}geändert. \
+                     Waren Sie das nicht, wenden Sie sich an Ihren IT-Support.",
+                    if *by_admin { "von einem Administrator " } else { "" }
+                ),
+            },
+            (Message::ContactsChanged { by_admin }, _) => Rendered {
+                subject: "Your contact details were changed".into(),
+                body: format!(
+                    "On {at} the contact details for resetting your password were changed{}. \
+                     If this was not you, contact your IT support.",
+                    if *by_admin { " by an administrator" } else { "" }
+                ),
+            },
+        }
+    }
+}

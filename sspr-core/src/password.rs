@@ -1,0 +1,247 @@
+//! Passwords: the generated temporary one and the checks on one a user chooses.
+
+use rand_chacha::ChaCha20Rng;
+
+use crate::policy::CHOSEN_PASSWORD_MAX_LENGTH;
+use crate::rng::uniform_below;
+use crate::secret::Password;
+
+/// The character classes of a temporary password. Look-alikes are left out (I O l o 0 1),
+/// and only symbols that need no escaping in a shell, URL or LDAP filter are used.
+pub const CLASSES: [&str; 4] = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789", "!#%+-=?@"];
+
+/// Character classes a temporary password must draw from, at least (AD complexity: 3 of 4).
+pub const MIN_CLASSES: usize = 3;
+
+/// Tokens shorter than this are not checked for (AD's rule: 3 characters).
+const MIN_TOKEN_CHARS: usize = 3;
+
+/// The whole alphabet of a temporary password.
+fn alphabet() -> impl Iterator<Item = char> + Clone {
+    CLASSES.iter().flat_map(|class| class.chars())
+}
+
+/// Entropy, in bits, of a temporary password of `length` characters: log2 of the number of
+/// strings over the alphabet that use at least [`MIN_CLASSES`] classes (each equally likely,
+/// as the generator draws uniformly and redraws the rest). Computed by inclusion-exclusion.
+///
+/// ```
+/// let bits = sspr_core::password::temp_password_entropy_bits(16);
+/// assert!(bits > 95.9 && bits < 96.0, "{bits}"); // 64 symbols, 16 characters: just under 96
+/// ```
+pub fn temp_password_entropy_bits(length: u32) -> f64 {
+    let sizes: Vec<f64> = CLASSES.iter().map(|c| c.chars().count() as f64).collect();
+    let n = length as i32;
+    let class_count = sizes.len();
+    // Strings using exactly the classes of `set`: sum over subsets T of set of (-1)^(|set|-|T|) * |T|^n.
+    let exactly = |set: u32| -> f64 {
+        let mut total = 0.0;
+        let mut sub = set;
+        loop {
+            let size: f64 =
+                (0..class_count).filter(|i| sub & (1 << i) != 0).map(|i| sizes.get(i).copied().unwrap_or(0.0)).sum();
+            let sign = if (set.count_ones() - sub.count_ones()) % 2 == 0 { 1.0 } else { -1.0 };
+            total += sign * size.powi(n);
+            if sub == 0 {
+                break;
+            }
+            sub = (sub - 1) & set;
+        }
+        total
+    };
+    let valid: f64 =
+        (0u32..(1 << class_count)).filter(|set| set.count_ones() as usize >= MIN_CLASSES).map(exactly).sum();
+    valid.log2()
+}
+
+/// The parts of a login and display name a password must not contain: runs of letters and
+/// digits of 3+ characters, lower-cased (`jane.doe@example.org` -> jane, doe, example, org).
+pub fn identity_tokens(login: &str, display_name: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = [login, display_name]
+        .iter()
+        .flat_map(|text| text.split(|c: char| !c.is_alphanumeric()))
+        .filter(|t| t.chars().count() >= MIN_TOKEN_CHARS)
+        .map(str::to_lowercase)
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+fn contains_token(password: &str, tokens: &[String]) -> bool {
+    let lower = password.to_lowercase();
+    tokens.iter().any(|t| lower.contains(t.as_str()))
+}
+
+/// Generate a temporary password of `length` characters, uniform over the alphabet, with at
+/// least [`MIN_CLASSES`] classes and none of `tokens` inside; other draws are redrawn.
+pub fn generate_temporary(rng: &mut ChaCha20Rng, length: u32, tokens: &[String]) -> Password {
+    let symbols: Vec<char> = alphabet().collect();
+    let count = u32::try_from(symbols.len()).unwrap_or(u32::MAX);
+    loop {
+        let candidate: String =
+            (0..length).map(|_| symbols.get(uniform_below(rng, count) as usize).copied().unwrap_or('x')).collect();
+        let classes = CLASSES.iter().filter(|class| candidate.chars().any(|c| class.contains(c))).count();
+        if classes >= MIN_CLASSES && !contains_token(&candidate, tokens) {
+            return Password::new(candidate);
+        }
+    }
+}
+
+/// Why a chosen password is refused, in words to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Weakness {
+    /// Fewer characters than the policy's minimum.
+    TooShort {
+        /// The minimum.
+        min: usize,
+    },
+    /// More than 256 characters.
+    TooLong,
+    /// A control character (NUL, newline...) inside.
+    ControlCharacter,
+    /// Found, or its stem found, in the list of common passwords.
+    Common,
+    /// Too few different characters (`aaaaaaaa`, `abababab`).
+    Repetitive,
+    /// Contains the login or a part of the user's name.
+    ContainsIdentity,
+}
+
+impl std::fmt::Display for Weakness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooShort { min } => write!(f, "it must have at least {min} characters"),
+            Self::TooLong => write!(f, "it must have at most {CHOSEN_PASSWORD_MAX_LENGTH} characters"),
+            Self::ControlCharacter => f.write_str("it contains a control character"),
+            Self::Common => f.write_str("it is too common"),
+            Self::Repetitive => f.write_str("it has too few different characters"),
+            Self::ContainsIdentity => f.write_str("it contains your login or a part of your name"),
+        }
+    }
+}
+
+static COMMON: &str = include_str!("common_passwords.txt");
+
+/// Whether `password` is a common password: the whole of it, or its stem with leetspeak
+/// undone and trailing digits and symbols dropped (`Summer2024!` -> `summer`).
+pub fn is_common(password: &str) -> bool {
+    let unleet = |text: &str| -> String {
+        text.chars()
+            .map(|c| match c {
+                '@' | '4' => 'a',
+                '3' => 'e',
+                '1' | '!' => 'i',
+                '0' => 'o',
+                '$' | '5' => 's',
+                '7' => 't',
+                other => other,
+            })
+            .collect()
+    };
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic()).to_owned();
+    let candidates = [unleet(&lower), unleet(&stem), lower, stem];
+    COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .any(|entry| candidates.iter().any(|c| c.eq_ignore_ascii_case(entry)))
+}
+
+/// Check a password a user chose. `tokens` come from [`identity_tokens`].
+///
+/// ```
+/// use sspr_core::password::{check_chosen, identity_tokens, Weakness};
+/// let tokens = identity_tokens("jdoe@example.org", "Jane Doe");
+/// assert_eq!(check_chosen("Summer2024!", 8, &tokens), Err(Weakness::Common));
+/// assert_eq!(check_chosen("Jane-rides-7-horses", 8, &tokens), Err(Weakness::ContainsIdentity));
+/// assert!(check_chosen("correct horse battery staple", 8, &tokens).is_ok());
+/// ```
+pub fn check_chosen(password: &str, min_length: usize, tokens: &[String]) -> Result<(), Weakness> {
+    let length = password.chars().count();
+    if length < min_length {
+        return Err(Weakness::TooShort { min: min_length });
+    }
+    if length > CHOSEN_PASSWORD_MAX_LENGTH {
+        return Err(Weakness::TooLong);
+    }
+    if password.chars().any(char::is_control) {
+        return Err(Weakness::ControlCharacter);
+    }
+    let mut distinct: Vec<char> = password.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 4 {
+        return Err(Weakness::Repetitive);
+    }
+    if is_common(password) {
+        return Err(Weakness::Common);
+    }
+    if contains_token(password, tokens) {
+        return Err(Weakness::ContainsIdentity);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn temporary_passwords_meet_ad_complexity_and_avoid_identity() {
+        let mut rng = ChaCha20Rng::from_seed([5; 32]);
+        let tokens = identity_tokens("abc@example.org", "Xyz Qrs");
+        for _ in 0..2_000 {
+            let pw = generate_temporary(&mut rng, 16, &tokens);
+            let pw = pw.expose_secret();
+            assert_eq!(pw.chars().count(), 16);
+            let classes = CLASSES.iter().filter(|class| pw.chars().any(|c| class.contains(c))).count();
+            assert!(classes >= 3, "{pw}");
+            assert!(!contains_token(pw, &tokens), "{pw}");
+            assert!(pw.chars().all(|c| alphabet().any(|a| a == c)));
+        }
+    }
+
+    #[test]
+    fn entropy_matches_a_brute_force_count_for_short_lengths() {
+        // For length 3 count the valid strings directly and compare.
+        let symbols: Vec<char> = alphabet().collect();
+        let mut valid = 0u64;
+        for a in &symbols {
+            for b in &symbols {
+                for c in &symbols {
+                    let s: String = [*a, *b, *c].iter().collect();
+                    if CLASSES.iter().filter(|class| s.chars().any(|ch| class.contains(ch))).count() >= 3 {
+                        valid += 1;
+                    }
+                }
+            }
+        }
+        assert!((temp_password_entropy_bits(3) - (valid as f64).log2()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn common_stems_are_caught() {
+        for p in ["password", "P@ssw0rd", "Passw0rd!", "Summer2024!", "Welcome1", "qwertz123", "12345678", "Sommer2025"]
+        {
+            assert!(is_common(p), "{p}");
+        }
+        for p in ["Blue-Kettle-Oslo", "7hq!Ra92-zz", "correct horse battery staple"] {
+            assert!(!is_common(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn chosen_password_length_bounds() {
+        assert_eq!(check_chosen("Zq7!mK2", 8, &[]), Err(Weakness::TooShort { min: 8 }));
+        assert!(check_chosen("Zq7!mK2x", 8, &[]).is_ok());
+        let long: String = "Zq7!mK2x".repeat(32);
+        assert!(check_chosen(&long, 8, &[]).is_ok());
+        assert_eq!(check_chosen(&format!("{long}y"), 8, &[]), Err(Weakness::TooLong));
+        assert_eq!(check_chosen("aaaaaaaaaaaa", 8, &[]), Err(Weakness::Repetitive));
+        assert_eq!(check_chosen("Zq7!mK2x\0", 8, &[]), Err(Weakness::ControlCharacter));
+    }
+}

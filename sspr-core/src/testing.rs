@@ -1,0 +1,255 @@
+//! The conformance suite every backend can run with one call (feature `testing`).
+//!
+//! It checks the parts of each trait's contract that can be checked from outside:
+//! compare-and-set and single-use semantics, expiry, atomic counters under concurrency,
+//! exact round trips, and login escaping. sspr's own backends run it in their tests; a
+//! third-party backend should too:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use sspr_core::{memory::MemoryStateStore, ManualClock, testing};
+//! let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
+//! let wait = |d| { clock.advance(d); std::future::ready(()) };
+//! testing::state_store_conformance(&MemoryStateStore::new(), &clock, wait).await;
+//! # }
+//! ```
+//!
+//! Failures panic with a message naming the broken rule, like any test assertion.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::join_all;
+use time::OffsetDateTime;
+
+use crate::backend::{ContactStore, Directory, Enrollment, StateStore, StoredContact};
+use crate::clock::Clock;
+use crate::error::BackendErrorKind;
+use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
+use crate::secret::Password;
+use crate::types::UserId;
+
+/// Whole seconds, as stores keep them.
+fn secs(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// Run the [`StateStore`] contract against `store`.
+///
+/// `clock` gives the time passed to the store; `wait(d)` must let `d` pass on that clock and
+/// on the store's own (advance a [`crate::ManualClock`], or sleep for real against a server).
+/// The suite uses keys under `sspr-conformance/` and deletes them first.
+pub async fn state_store_conformance<W, F>(store: &dyn StateStore, clock: &dyn Clock, mut wait: W)
+where
+    W: FnMut(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let k = |name: &str| format!("sspr-conformance/{name}");
+    for name in ["a", "b", "expiring", "binary", "counter", "window", "race", "count-race", "mixed"] {
+        store.delete(&k(name)).await.expect("delete");
+    }
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+
+    // Absent keys.
+    assert_eq!(store.get(&k("a"), now).await.unwrap(), None, "an absent key must read as None");
+    assert_eq!(
+        store.put(&k("a"), b"x", Some(1), later, now).await.unwrap(),
+        None,
+        "put with a version on an absent key must fail"
+    );
+
+    // Create, then compare-and-set.
+    assert_eq!(store.put(&k("a"), b"one", None, later, now).await.unwrap(), Some(1), "create must return version 1");
+    assert_eq!(store.put(&k("a"), b"dup", None, later, now).await.unwrap(), None, "create must fail on a live key");
+    let got = store.get(&k("a"), now).await.unwrap().expect("value after create");
+    assert_eq!((got.value.as_slice(), got.version), (&b"one"[..], 1));
+    assert_eq!(
+        store.put(&k("a"), b"two", Some(1), later, now).await.unwrap(),
+        Some(2),
+        "CAS with the live version must succeed"
+    );
+    assert_eq!(
+        store.put(&k("a"), b"stale", Some(1), later, now).await.unwrap(),
+        None,
+        "CAS with a stale version must fail"
+    );
+    let got = store.get(&k("a"), now).await.unwrap().expect("value after CAS");
+    assert_eq!((got.value.as_slice(), got.version), (&b"two"[..], 2), "a failed CAS must change nothing");
+
+    // Keys are independent.
+    assert_eq!(store.get(&k("b"), now).await.unwrap(), None);
+
+    // Exact bytes, including NUL and 0xff, and a large value.
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i % 256) as u8).collect();
+    assert_eq!(store.put(&k("binary"), &binary, None, later, now).await.unwrap(), Some(1));
+    assert_eq!(
+        store.get(&k("binary"), now).await.unwrap().unwrap().value,
+        binary,
+        "values must round-trip byte for byte"
+    );
+
+    // Expiry: nothing is returned after expires_at, and an expired key can be created again.
+    let now = clock.now();
+    assert_eq!(store.put(&k("expiring"), b"soon", None, now + Duration::from_secs(1), now).await.unwrap(), Some(1));
+    wait(Duration::from_millis(2100)).await;
+    let now = clock.now();
+    assert_eq!(store.get(&k("expiring"), now).await.unwrap(), None, "a value must not be returned after it expired");
+    assert_eq!(
+        store.put(&k("expiring"), b"again", None, now + Duration::from_secs(600), now).await.unwrap(),
+        Some(1),
+        "an expired key must count as absent"
+    );
+
+    // Counters.
+    let now = clock.now();
+    let window_end = secs(now + Duration::from_secs(600));
+    let c1 = store.increment(&k("counter"), window_end, now).await.unwrap();
+    let c2 = store.increment(&k("counter"), window_end + Duration::from_secs(300), now).await.unwrap();
+    let c3 = store.increment(&k("counter"), window_end, now).await.unwrap();
+    assert_eq!((c1.count, c2.count, c3.count), (1, 2, 3), "increment must count 1, 2, 3");
+    assert!(
+        (secs(c2.expires_at) - window_end).abs() <= time::Duration::seconds(1),
+        "a live counter's window must not move"
+    );
+
+    // A counter's window ends.
+    let now = clock.now();
+    store.increment(&k("window"), now + Duration::from_secs(1), now).await.unwrap();
+    store.increment(&k("window"), now + Duration::from_secs(1), now).await.unwrap();
+    wait(Duration::from_millis(2100)).await;
+    let now = clock.now();
+    let fresh = store.increment(&k("window"), now + Duration::from_secs(600), now).await.unwrap();
+    assert_eq!(fresh.count, 1, "a counter must restart at 1 after its window");
+
+    // Delete.
+    store.delete(&k("a")).await.unwrap();
+    store.delete(&k("counter")).await.unwrap();
+    store.delete(&k("never-existed")).await.expect("deleting an absent key is not an error");
+    assert_eq!(store.get(&k("a"), now).await.unwrap(), None, "a deleted value must be gone");
+    assert_eq!(
+        store.increment(&k("counter"), later, now).await.unwrap().count,
+        1,
+        "a deleted counter must restart at 1"
+    );
+
+    // Concurrency: one winner among racing compare-and-sets, exact counts among racing increments.
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    assert_eq!(store.put(&k("race"), b"start", None, later, now).await.unwrap(), Some(1));
+    let racers = (0..50).map(|i| {
+        let value = format!("racer-{i}");
+        let key = k("race");
+        async move { store.put(&key, value.as_bytes(), Some(1), later, now).await.unwrap() }
+    });
+    let winners = join_all(racers).await.into_iter().filter(Option::is_some).count();
+    assert_eq!(winners, 1, "exactly one of 50 concurrent CAS with the same version must win");
+
+    let counts = join_all((0..100).map(|_| {
+        let key = k("count-race");
+        async move { store.increment(&key, later, now).await.unwrap().count }
+    }))
+    .await;
+    let mut sorted = counts.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=100).collect::<Vec<u64>>(), "100 concurrent increments must each see a distinct count");
+
+    for name in ["a", "b", "expiring", "binary", "counter", "window", "race", "count-race", "mixed"] {
+        store.delete(&k(name)).await.unwrap();
+    }
+}
+
+/// Run the [`ContactStore`] contract against `store`, using users whose ids start with
+/// `sspr-conformance/` (the store must not hold them yet).
+pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clock) {
+    let now = secs(clock.now());
+    let alice = UserId::new(format!("sspr-conformance/alice-{}", now.unix_timestamp()));
+    let bob = UserId::new(format!("sspr-conformance/bob-{}", now.unix_timestamp()));
+    assert_eq!(store.get(&alice).await.unwrap(), None, "an unknown user has no enrollment");
+
+    let enrollment = Enrollment {
+        enabled: true,
+        email: Some(StoredContact {
+            value: EmailAddress::parse("Alice.O'Hara+sspr@example.org").unwrap(),
+            added_at: now,
+            usable_from: now + Duration::from_secs(86_400),
+        }),
+        phone: Some(StoredContact {
+            value: PhoneNumber::parse("+447700900123").unwrap(),
+            added_at: now,
+            usable_from: now,
+        }),
+        last_reset_at: Some(now - Duration::from_secs(3600)),
+        version: 0,
+    };
+    assert!(store.save(&alice, &enrollment, 0).await.unwrap(), "the first save with version 0 must succeed");
+    assert!(!store.save(&alice, &enrollment, 0).await.unwrap(), "a second save with version 0 must fail");
+    let got = store.get(&alice).await.unwrap().expect("saved enrollment");
+    assert_eq!(got.version, 1, "the first saved version is 1");
+    assert_eq!(Enrollment { version: 0, ..got.clone() }, enrollment, "an enrollment must round-trip exactly");
+
+    let mut changed = got.clone();
+    changed.phone = None;
+    changed.enabled = false;
+    assert!(store.save(&alice, &changed, 1).await.unwrap(), "save with the current version must succeed");
+    assert!(!store.save(&alice, &enrollment, 1).await.unwrap(), "save with a stale version must fail");
+    let got = store.get(&alice).await.unwrap().unwrap();
+    assert_eq!((got.version, got.enabled, got.phone.is_none()), (2, false, true), "a failed save must change nothing");
+    assert_eq!(store.get(&bob).await.unwrap(), None, "users are independent");
+
+    let racers = (0..20).map(|i| {
+        let mut e = got.clone();
+        e.email = Some(StoredContact {
+            value: EmailAddress::parse(&format!("racer{i}@example.org")).unwrap(),
+            added_at: now,
+            usable_from: now,
+        });
+        let alice = alice.clone();
+        async move { store.save(&alice, &e, 2).await.unwrap() }
+    });
+    let winners = join_all(racers).await.into_iter().filter(|won| *won).count();
+    assert_eq!(winners, 1, "exactly one of 20 concurrent saves with the same version must win");
+}
+
+/// What [`directory_conformance`] needs to know about the directory under test.
+#[derive(Debug)]
+pub struct DirectoryFixture {
+    /// A login the directory holds (any case).
+    pub login: String,
+    /// The id the directory gives that user.
+    pub id: UserId,
+    /// A login it does not hold.
+    pub missing_login: String,
+    /// A password the directory accepts for the user.
+    pub good_password: Password,
+    /// A password its policy refuses, if it has a policy.
+    pub weak_password: Option<Password>,
+}
+
+/// Run the [`Directory`] contract against `directory`. It sets the fixture user's password.
+pub async fn directory_conformance(directory: &dyn Directory, fixture: &DirectoryFixture) {
+    let login = NormalizedLogin::parse(&fixture.login).unwrap();
+    let upper = NormalizedLogin::parse(&fixture.login.to_uppercase()).unwrap();
+    let user = directory.find_user(&login).await.unwrap().expect("the fixture user must be found");
+    assert_eq!(user.id, fixture.id, "find_user must return the fixture's id");
+    assert_eq!(
+        directory.find_user(&upper).await.unwrap().map(|u| u.id),
+        Some(fixture.id.clone()),
+        "lookup is case-insensitive"
+    );
+    let missing = NormalizedLogin::parse(&fixture.missing_login).unwrap();
+    assert_eq!(directory.find_user(&missing).await.unwrap(), None, "an unknown login must be None");
+    for hostile in ["*", "*)(objectClass=*", "*)(|(uid=*))", "\\2a", "admin)(&", "' OR '1'='1"] {
+        let login = NormalizedLogin::parse(hostile).unwrap();
+        assert_eq!(directory.find_user(&login).await.unwrap(), None, "{hostile:?} must be escaped, not matched");
+    }
+    directory.set_password(&fixture.id, &fixture.good_password, true).await.expect("a good password must be set");
+    if let Some(weak) = &fixture.weak_password {
+        let err = directory.set_password(&fixture.id, weak, true).await.expect_err("a weak password must be refused");
+        assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "a refused password is PasswordRejected");
+        assert!(!format!("{err:?} {err}").contains(weak.expose_secret()), "the error must not hold the password");
+    }
+    directory.unlock(&fixture.id).await.expect("unlock");
+    directory.unlock(&fixture.id).await.expect("unlock is idempotent");
+}

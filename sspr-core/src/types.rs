@@ -1,0 +1,337 @@
+//! The values that cross the public API: requests, answers and the caller's context.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::input::{EmailAddress, PhoneNumber};
+use crate::secret::Password;
+
+/// How a PIN or notice reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The alternate e-mail address.
+    Email,
+    /// A text message to the mobile phone.
+    Sms,
+}
+
+impl Channel {
+    /// The method id the API uses for this channel (`"email"`, `"sms"`).
+    pub fn method_id(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// The channel a method id names.
+    pub fn from_method_id(id: &str) -> Option<Self> {
+        match id {
+            "email" => Some(Self::Email),
+            "sms" => Some(Self::Sms),
+            _ => None,
+        }
+    }
+}
+
+/// The directory's stable identifier of a user (a DN, an objectGUID, a uid...).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Wrap the directory's identifier.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+    /// The identifier.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserId({:?})", self.0)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The language notices are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Locale {
+    /// English (the default).
+    #[default]
+    En,
+    /// German.
+    De,
+}
+
+impl Locale {
+    /// Pick the best supported language from an HTTP `Accept-Language` header.
+    ///
+    /// ```
+    /// use sspr_core::Locale;
+    /// assert_eq!(Locale::from_accept_language("de-CH, de;q=0.9, en;q=0.8"), Locale::De);
+    /// assert_eq!(Locale::from_accept_language("fr-FR, en;q=0.5, de;q=0.4"), Locale::En);
+    /// assert_eq!(Locale::from_accept_language("fr"), Locale::En);
+    /// ```
+    pub fn from_accept_language(header: &str) -> Self {
+        let mut best: Option<(f32, Self)> = None;
+        for part in header.split(',').take(32) {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality =
+                pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            let locale = match primary {
+                "en" => Self::En,
+                "de" => Self::De,
+                _ => continue,
+            };
+            if best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, locale));
+            }
+        }
+        best.map_or(Self::En, |(_, l)| l)
+    }
+}
+
+/// Who calls: the client's address, user agent and language. Used for per-IP limits,
+/// audit and the language of notices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RequestContext {
+    /// The client's IP address, as the portal sees it (after trusted proxies).
+    pub client_ip: Option<IpAddr>,
+    /// The client's user agent, for the audit trail (cut to 256 characters).
+    pub user_agent: Option<String>,
+    /// The language for notices.
+    pub locale: Locale,
+}
+
+impl RequestContext {
+    /// A context with the client's IP address.
+    pub fn from_ip(ip: IpAddr) -> Self {
+        Self { client_ip: Some(ip), ..Self::default() }
+    }
+}
+
+/// Who performs an administrative or registration operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// An administrator (the portal has authenticated them), by their id.
+    Admin(String),
+    /// The user themself, signed in to the portal.
+    User,
+}
+
+/// One way a PIN can be sent, as offered to an anonymous caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodOption {
+    /// The id to pass to `send_pin` (`"email"` or `"sms"`).
+    pub id: String,
+    /// The channel.
+    pub channel: Channel,
+    /// The destination, masked (`j***@e***.org`, `+44 ******* 12`).
+    pub masked: String,
+    /// Whether the caller must type the full address before a PIN is sent.
+    pub needs_confirmation: bool,
+}
+
+/// The answer to `begin_reset`: the same shape for every login, real or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetChallenge {
+    /// The flow's id (opaque, 32 hex characters), for the next calls.
+    pub flow_id: String,
+    /// The methods a PIN can be sent by.
+    pub methods: Vec<MethodOption>,
+    /// When the whole flow expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// The answer to `send_pin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinSent {
+    /// When the PIN expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// When a new PIN may be requested at the earliest.
+    #[serde(with = "time::serde::rfc3339")]
+    pub resend_after: OffsetDateTime,
+    /// Wrong PINs allowed before this one is void.
+    pub attempts_left: u32,
+}
+
+/// How a verified reset may be completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompletionMode {
+    /// sspr generates a temporary password that must be changed at next sign-in.
+    Temporary,
+    /// The user chooses the new password.
+    Chosen,
+    /// The account is only unlocked; the password stays.
+    UnlockOnly,
+}
+
+/// The answer to `verify_pin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    /// The completion modes the policy allows, the default first.
+    pub modes: Vec<CompletionMode>,
+}
+
+/// How to complete a verified reset.
+#[derive(Debug)]
+pub enum NewPassword {
+    /// Generate a temporary password (returned once in [`ResetOutcome`]).
+    Temporary,
+    /// Set the password the user chose.
+    Chosen(Password),
+    /// Only unlock the account.
+    UnlockOnly,
+}
+
+impl NewPassword {
+    pub(crate) fn mode(&self) -> CompletionMode {
+        match self {
+            Self::Temporary => CompletionMode::Temporary,
+            Self::Chosen(_) => CompletionMode::Chosen,
+            Self::UnlockOnly => CompletionMode::UnlockOnly,
+        }
+    }
+}
+
+/// The answer to `complete_reset`.
+#[derive(Debug)]
+pub struct ResetOutcome {
+    /// The temporary password, to be shown once (only in [`CompletionMode::Temporary`]).
+    pub temporary_password: Option<Password>,
+    /// Whether the directory will make the user change the password at next sign-in.
+    pub must_change: bool,
+    /// Whether a lockout was cleared.
+    pub unlocked: bool,
+}
+
+/// A change to one contact detail.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChange {
+    /// Leave it as it is.
+    #[default]
+    Keep,
+    /// Set it to this value (validated: an e-mail address or an E.164 number).
+    Set(String),
+    /// Remove it.
+    Clear,
+}
+
+/// Changes to a user's contact details.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactUpdate {
+    /// The alternate e-mail address.
+    #[serde(default)]
+    pub email: ContactChange,
+    /// The mobile phone number.
+    #[serde(default)]
+    pub phone: ContactChange,
+}
+
+/// A registered contact detail, as the signed-in user or an admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    /// The full address or number.
+    pub value: String,
+    /// The masked form anonymous callers see.
+    pub masked: String,
+    /// From when PINs may be sent to it (later than now during the cooling-off period).
+    #[serde(with = "time::serde::rfc3339")]
+    pub usable_from: OffsetDateTime,
+}
+
+/// A user's contact details.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Contacts {
+    /// The alternate e-mail address.
+    pub email: Option<ContactView>,
+    /// The mobile phone number.
+    pub phone: Option<ContactView>,
+}
+
+/// Everything an admin needs to know about one user's SSPR state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserStatus {
+    /// The directory's id of the user.
+    pub user_id: UserId,
+    /// The login.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// Whether SSPR is enabled for the user.
+    pub enabled: bool,
+    /// Whether the user is inside the policy's eligible OUs / groups.
+    pub eligible: bool,
+    /// Whether the user is a member of a privileged group.
+    pub privileged: bool,
+    /// Whether the directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// Whether the directory account is locked out.
+    pub account_locked: bool,
+    /// The contact details, masked.
+    pub email_masked: Option<String>,
+    /// The phone number, masked.
+    pub phone_masked: Option<String>,
+    /// Until when self-service reset is blocked, if it is.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub blocked_until: Option<OffsetDateTime>,
+    /// When the password was last reset through sspr.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_reset_at: Option<OffsetDateTime>,
+}
+
+/// What went to a destination: used by notifiers and the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "channel", content = "address", rename_all = "snake_case")]
+pub enum Destination {
+    /// An e-mail address.
+    Email(EmailAddress),
+    /// A phone number.
+    Sms(PhoneNumber),
+}
+
+impl Destination {
+    /// The channel.
+    pub fn channel(&self) -> Channel {
+        match self {
+            Self::Email(_) => Channel::Email,
+            Self::Sms(_) => Channel::Sms,
+        }
+    }
+    /// The full address or number.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Email(e) => e.as_str(),
+            Self::Sms(p) => p.as_str(),
+        }
+    }
+    /// The masked form.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Email(e) => crate::mask::email(e),
+            Self::Sms(p) => crate::mask::phone(p),
+        }
+    }
+}
