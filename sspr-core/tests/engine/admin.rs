@@ -1,0 +1,181 @@
+//! Registration and administration: enabling, contacts and their cooling-off, status.
+
+use std::time::Duration;
+
+use sspr_core::notice::Message;
+use sspr_core::{Actor, AuditKind, ContactChange, ContactUpdate, Error, NotAllowedReason};
+
+use crate::support::*;
+
+fn set_email(v: &str) -> ContactUpdate {
+    ContactUpdate { email: ContactChange::Set(v.into()), ..Default::default() }
+}
+
+#[tokio::test]
+async fn a_contact_changed_by_the_user_cools_off_and_old_contacts_are_told() {
+    let h = Harness::new().await;
+    let view = h.sspr.update_contacts(&Actor::User, ALICE, set_email("new.alice@mail.example"), &ctx()).await.unwrap();
+    let email = view.email.unwrap();
+    assert_eq!(email.value, "new.alice@mail.example");
+    assert_eq!(email.usable_from, START + Duration::from_secs(86_400));
+
+    // Both old contacts got the notice; the new address did not.
+    for old in [ALICE_MAIL, ALICE_PHONE] {
+        let n = h.outbox.messages_to(old);
+        assert!(
+            matches!(n.as_slice(), [x] if matches!(x.message, Message::ContactsChanged { by_admin: false })),
+            "{old}"
+        );
+    }
+    assert!(h.outbox.messages_to("new.alice@mail.example").is_empty());
+    let event = h.events_of(AuditKind::ContactsChanged).pop().unwrap();
+    assert_eq!(event.actor, Some(Actor::User));
+
+    // During the cooling-off the new address is not offered (the phone still is).
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    assert_eq!(c.methods.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["sms"]);
+    h.advance(Duration::from_secs(86_400));
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    assert_eq!(c.methods[0].masked, "n***@m***.example");
+}
+
+#[tokio::test]
+async fn an_admin_change_and_a_first_registration_are_usable_at_once() {
+    let h = Harness::new().await;
+    let view = h.sspr.update_contacts(&admin(), BOB, set_email("bob2@home.example"), &ctx()).await.unwrap();
+    assert_eq!(view.email.unwrap().usable_from, START);
+    assert!(matches!(h.outbox.messages_to(BOB_MAIL)[0].message, Message::ContactsChanged { by_admin: true }));
+
+    // erin is enabled with no contact: her own first registration needs no cooling-off.
+    let view = h.sspr.update_contacts(&Actor::User, NO_CONTACT, set_email("erin@home.example"), &ctx()).await.unwrap();
+    assert_eq!(view.email.unwrap().usable_from, START);
+    let c = h.sspr.begin_reset(NO_CONTACT, &ctx()).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    assert!(h.outbox.last_pin_to("erin@home.example").is_some());
+}
+
+#[tokio::test]
+async fn setting_the_same_contact_again_changes_nothing() {
+    let h = Harness::new().await;
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let after = h.sspr.update_contacts(&Actor::User, ALICE, set_email(ALICE_MAIL), &ctx()).await.unwrap();
+    assert_eq!(before, after);
+    assert!(h.outbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_contact_changed_after_the_pin_request_started_is_not_used() {
+    let h = Harness::new().await;
+    let c = h.sspr.begin_reset(BOB, &ctx()).await.unwrap();
+    h.sspr.update_contacts(&admin(), BOB, set_email("bob-new@home.example"), &ctx()).await.unwrap();
+    assert!(matches!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await, Err(Error::Expired)));
+    assert!(h.outbox.last_pin_to(BOB_MAIL).is_none());
+}
+
+#[tokio::test]
+async fn bad_contact_input_is_refused_and_changes_nothing() {
+    let h = Harness::new().await;
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let bad = ContactUpdate {
+        email: ContactChange::Set("fine@example.org".into()),
+        phone: ContactChange::Set("07700 900123".into()), // no country code
+    };
+    assert!(matches!(
+        h.sspr.update_contacts(&admin(), ALICE, bad, &ctx()).await,
+        Err(Error::InvalidInput { field: "phone", .. })
+    ));
+    for bad_mail in ["x@y", "a\r\nBcc: evil@example.org", "<script>@example.org"] {
+        assert!(h.sspr.update_contacts(&admin(), ALICE, set_email(bad_mail), &ctx()).await.is_err(), "{bad_mail}");
+    }
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before);
+    assert!(h.outbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn clearing_a_contact() {
+    let h = Harness::new().await;
+    let update = ContactUpdate { phone: ContactChange::Clear, ..Default::default() };
+    let view = h.sspr.update_contacts(&admin(), ALICE, update, &ctx()).await.unwrap();
+    assert!(view.phone.is_none() && view.email.is_some());
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    assert_eq!(c.methods.len(), 1);
+}
+
+#[tokio::test]
+async fn only_eligible_unprivileged_users_can_be_enabled_and_only_by_an_admin() {
+    let h = Harness::new().await;
+    assert!(matches!(
+        h.sspr.set_enabled(&admin(), ADMIN, true, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })
+    ));
+    assert!(matches!(
+        h.sspr.set_enabled(&admin(), OUTSIDER, true, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible })
+    ));
+    assert!(matches!(
+        h.sspr.set_enabled(&Actor::User, NOT_ENABLED, true, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::AdminOnly })
+    ));
+    assert!(matches!(h.sspr.set_enabled(&admin(), "ghost@example.org", true, &ctx()).await, Err(Error::UnknownUser)));
+    h.sspr.set_enabled(&admin(), NOT_ENABLED, true, &ctx()).await.unwrap();
+    assert!(h.sspr.status(NOT_ENABLED).await.unwrap().enabled);
+    let event = h.events_of(AuditKind::EnabledChanged).pop().unwrap();
+    assert_eq!(event.actor, Some(admin()));
+
+    // Disabling stops the reset at once.
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
+    assert!(h.outbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_user_registers_only_while_enabled_and_eligible() {
+    let h = Harness::new().await;
+    assert!(matches!(
+        h.sspr.update_contacts(&Actor::User, NOT_ENABLED, set_email("f@home.example"), &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled })
+    ));
+    assert!(matches!(
+        h.sspr.update_contacts(&admin(), OUTSIDER, set_email("c@home.example"), &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible })
+    ));
+}
+
+#[tokio::test]
+async fn status_tells_an_admin_everything_but_the_secrets() {
+    let h = Harness::new().await;
+    let s = h.sspr.status(ALICE).await.unwrap();
+    assert!(s.enabled && s.eligible && !s.privileged && !s.account_disabled && !s.account_locked);
+    assert_eq!(s.display_name, "Alice Liddell");
+    assert_eq!(s.email_masked.as_deref(), Some("a***@m***.example"));
+    assert_eq!(s.phone_masked.as_deref(), Some("+44 ******* 23"));
+    assert_eq!((s.blocked_until, s.last_reset_at), (None, None));
+    let admin_status = h.sspr.status(ADMIN).await.unwrap();
+    assert!(admin_status.privileged && !admin_status.enabled);
+    assert!(h.sspr.status(DISABLED).await.unwrap().account_disabled);
+    assert!(!h.sspr.status(OUTSIDER).await.unwrap().eligible);
+    assert!(matches!(h.sspr.status("ghost@example.org").await, Err(Error::UnknownUser)));
+    let json = serde_json::to_value(&s).unwrap();
+    assert_eq!(json["login"], ALICE);
+}
+
+#[tokio::test]
+async fn eligibility_by_group() {
+    let policy = sspr_core::Policy { eligible_groups: vec!["staff".into()], ..sspr_core::Policy::default() };
+    let sspr = sspr_core::Sspr::builder()
+        .directory(sspr_core::memory::MemoryDirectory::with_users(users()).unwrap())
+        .notifier(sspr_core::memory::Outbox::new())
+        .secret_key(key())
+        .policy(policy)
+        .build()
+        .unwrap();
+    // alice is in cn=staff; bob is in no group.
+    assert!(sspr.status(ALICE).await.unwrap().eligible);
+    assert!(!sspr.status(BOB).await.unwrap().eligible);
+    sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    assert!(matches!(
+        sspr.set_enabled(&admin(), BOB, true, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible })
+    ));
+}

@@ -1,0 +1,269 @@
+//! A backend failing mid-flow: a typed error, nothing half-done, and the same call works
+//! once the backend is back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sspr_core::memory::{MemoryDirectory, MemoryStateStore, Outbox};
+use sspr_core::notice::Notification;
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{
+    AuditKind, BackendError, BackendErrorKind, Directory, Error, NewPassword, NormalizedLogin, Notifier, Outcome,
+    Password, StateStore, UserId, backend::Counter, backend::StoredValue,
+};
+
+use crate::support::*;
+
+fn outage() -> BackendError {
+    BackendError::unavailable(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer"))
+}
+
+/// A directory whose writes fail while `down` is set.
+#[derive(Debug)]
+struct FlakyDirectory {
+    inner: MemoryDirectory,
+    down: AtomicBool,
+}
+
+#[sspr_core::async_trait]
+impl Directory for FlakyDirectory {
+    async fn find_user(
+        &self,
+        login: &NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
+        self.inner.find_user(login).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(outage());
+        }
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(outage());
+        }
+        self.inner.unlock(user).await
+    }
+}
+
+#[tokio::test]
+async fn directory_failure_during_complete_reset_leaves_the_flow_verified_and_retryable() {
+    let flaky =
+        Arc::new(FlakyDirectory { inner: MemoryDirectory::with_users(users()).unwrap(), down: AtomicBool::new(false) });
+    let h = Harness::builder().directory(flaky.clone()).build().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.outbox.clear();
+
+    flaky.down.store(true, Ordering::SeqCst);
+    let err = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap_err();
+    match &err {
+        Error::Backend { source } => assert_eq!(source.kind(), BackendErrorKind::Unavailable),
+        other => panic!("expected a backend error, got {other:?}"),
+    }
+    let alice = flaky.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
+    assert_eq!(flaky.inner.password_state(&alice.id), None, "no password was set");
+    assert!(h.outbox.messages().is_empty(), "no 'password was reset' notice for a reset that did not happen");
+    assert!(matches!(h.events_of(AuditKind::ResetFailed).pop().unwrap().outcome, Outcome::Failed { .. }));
+    assert_eq!(h.sspr.status(ALICE).await.unwrap().last_reset_at, None);
+
+    flaky.down.store(false, Ordering::SeqCst);
+    let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.expect("the retry succeeds");
+    assert_eq!(flaky.inner.check_password(&alice.id, outcome.temporary_password.unwrap().expose_secret()), Some(true));
+}
+
+/// A notifier that refuses while `down` is set.
+#[derive(Debug)]
+struct FlakyNotifier {
+    inner: Outbox,
+    down: AtomicBool,
+}
+
+#[sspr_core::async_trait]
+impl Notifier for FlakyNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(outage());
+        }
+        self.inner.send(notification).await
+    }
+}
+
+#[tokio::test]
+async fn notifier_failure_during_send_pin_leaves_the_flow_as_it_was() {
+    let outbox = Outbox::new();
+    let flaky = Arc::new(FlakyNotifier { inner: outbox.clone(), down: AtomicBool::new(false) });
+    let h = Harness::builder().notifier(flaky.clone()).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+
+    flaky.down.store(true, Ordering::SeqCst);
+    let err = h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { .. }), "{err:?}");
+    assert!(matches!(h.events_of(AuditKind::PinSent).pop().unwrap().outcome, Outcome::Failed { .. }));
+    // No PIN is pending: verifying anything is out of order, not a wasted attempt.
+    assert!(matches!(h.sspr.verify_pin(&c.flow_id, "12345678", &ctx()).await, Err(Error::InvalidState { .. })));
+
+    // Retry at once: no cooldown was started by the failed send.
+    flaky.down.store(false, Ordering::SeqCst);
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.expect("the retry is not held back");
+    let pin = outbox.last_pin_to(ALICE_MAIL).unwrap();
+    h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
+}
+
+#[tokio::test]
+async fn notifier_failure_on_a_resend_keeps_the_previous_pin_valid() {
+    let outbox = Outbox::new();
+    let flaky = Arc::new(FlakyNotifier { inner: outbox.clone(), down: AtomicBool::new(false) });
+    let h = Harness::builder().notifier(flaky.clone()).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    let first = outbox.last_pin_to(ALICE_MAIL).unwrap();
+    h.advance(Duration::from_secs(61));
+    flaky.down.store(true, Ordering::SeqCst);
+    assert!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.is_err());
+    h.sspr.verify_pin(&c.flow_id, &first, &ctx()).await.expect("the PIN the user has still works");
+}
+
+/// A state store that fails every call while `down` is set.
+#[derive(Debug)]
+struct FlakyStore {
+    inner: MemoryStateStore,
+    down: AtomicBool,
+}
+
+impl FlakyStore {
+    fn check(&self) -> Result<(), BackendError> {
+        if self.down.load(Ordering::SeqCst) { Err(outage()) } else { Ok(()) }
+    }
+}
+
+#[sspr_core::async_trait]
+impl StateStore for FlakyStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        self.check()?;
+        self.inner.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        self.check()?;
+        self.inner.put(key, value, expected, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        self.check()?;
+        self.inner.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn state_store_outage_is_a_typed_error_and_sends_nothing() {
+    let flaky = Arc::new(FlakyStore { inner: MemoryStateStore::new(), down: AtomicBool::new(false) });
+    let h = Harness::builder().store(flaky.clone()).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    flaky.down.store(true, Ordering::SeqCst);
+    assert!(matches!(h.sspr.begin_reset(ALICE, &ctx()).await, Err(Error::Backend { .. })));
+    assert!(matches!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await, Err(Error::Backend { .. })));
+    assert!(h.outbox.messages().is_empty());
+    flaky.down.store(false, Ordering::SeqCst);
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+}
+
+/// An audit sink that always fails.
+#[derive(Debug)]
+struct BrokenAudit;
+
+#[sspr_core::async_trait]
+impl sspr_core::AuditSink for BrokenAudit {
+    async fn record(&self, _: &sspr_core::AuditEvent) -> Result<(), BackendError> {
+        Err(outage())
+    }
+}
+
+#[tokio::test]
+async fn an_audit_failure_does_not_undo_a_reset() {
+    let directory = MemoryDirectory::with_users(users()).unwrap();
+    let outbox = Outbox::new();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(directory.clone())
+        .notifier(outbox.clone())
+        .audit(BrokenAudit)
+        .policy(policy())
+        .secret_key(key())
+        .build()
+        .unwrap();
+    sspr.set_enabled(&admin(), BOB, true, &ctx()).await.unwrap();
+    let update =
+        sspr_core::ContactUpdate { email: sspr_core::ContactChange::Set(BOB_MAIL.into()), ..Default::default() };
+    sspr.update_contacts(&admin(), BOB, update, &ctx()).await.unwrap();
+    let c = sspr.begin_reset(BOB, &ctx()).await.unwrap();
+    sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    sspr.verify_pin(&c.flow_id, &outbox.last_pin_to(BOB_MAIL).unwrap(), &ctx()).await.unwrap();
+    let outcome = sspr.complete_reset(&c.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(outcome.temporary_password.is_some());
+}
+
+/// A directory whose own policy refuses the first two passwords it is given.
+#[derive(Debug)]
+struct PickyDirectory {
+    inner: MemoryDirectory,
+    refusals_left: std::sync::atomic::AtomicU32,
+}
+
+#[sspr_core::async_trait]
+impl Directory for PickyDirectory {
+    async fn find_user(
+        &self,
+        login: &NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
+        self.inner.find_user(login).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        if self.refusals_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(BackendError::password_rejected("0000052D: the password does not meet the policy"));
+        }
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        self.inner.unlock(user).await
+    }
+}
+
+#[tokio::test]
+async fn a_temporary_password_the_directory_refuses_is_regenerated() {
+    let picky = Arc::new(PickyDirectory {
+        inner: MemoryDirectory::with_users(users()).unwrap(),
+        refusals_left: std::sync::atomic::AtomicU32::new(2),
+    });
+    let h = Harness::builder().directory(picky.clone()).build().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    let alice = picky.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
+    assert_eq!(picky.inner.check_password(&alice.id, outcome.temporary_password.unwrap().expose_secret()), Some(true));
+
+    // A directory that refuses every one: a typed error after a bounded number of tries.
+    picky.refusals_left.store(100, Ordering::SeqCst);
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    match h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await {
+        Err(Error::Backend { source }) => assert_eq!(source.kind(), BackendErrorKind::PasswordRejected),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(picky.refusals_left.load(Ordering::SeqCst), 97, "three tries, then give up");
+}

@@ -1,0 +1,113 @@
+//! Hostile input never panics, is refused with a typed error where it is malformed, and is
+//! handled like any other login where it is merely odd.
+
+use sspr_core::{ContactChange, ContactUpdate, Error, NewPassword, Password};
+
+use crate::support::*;
+
+fn hostile() -> Vec<String> {
+    let mut inputs: Vec<String> = [
+        "",
+        " ",
+        "\0",
+        "alice\0@example.org",
+        "alice@example.org\u{202E}",
+        "\u{2066}admin\u{2069}",
+        "a\u{200B}lice@example.org",
+        "*",
+        "*)(uid=*))(|(uid=*",
+        "admin)(&(objectClass=*))",
+        "\\2a",
+        "' OR '1'='1' --",
+        "'; DROP TABLE flows; --",
+        "${jndi:ldap://127.0.0.1/a}",
+        "<script>alert(1)</script>",
+        "../../etc/passwd",
+        "%00%0d%0a",
+        "\r\nBcc: evil@example.org",
+        "ﷺ𝕬𝖑𝖎𝖈𝖊",
+        "\u{FFFF}\u{10FFFF}",
+        "𐐷𐐷𐐷",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    inputs.push("a".repeat(10 * 1024));
+    inputs.push("é".repeat(300));
+    inputs.push("ﷺ".repeat(100)); // NFKC expands each of these to 18 characters
+    inputs
+}
+
+#[tokio::test]
+async fn hostile_logins_never_panic_and_never_reach_a_real_user() {
+    let h = Harness::new().await;
+    for input in hostile() {
+        match h.sspr.begin_reset(&input, &ctx()).await {
+            Ok(c) => {
+                // Accepted as an (unknown) login: a decoy that never delivers.
+                h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
+                assert!(h.outbox.messages().is_empty(), "{input:?}");
+            }
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "login"),
+            Err(other) => panic!("{input:?}: unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_flow_ids_methods_pins_and_confirmations_are_typed_errors() {
+    let h = Harness::new().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    for input in hostile() {
+        assert!(matches!(h.sspr.send_pin(&input, "email", None, &ctx()).await, Err(Error::InvalidInput { .. })));
+        assert!(matches!(h.sspr.verify_pin(&input, "12345678", &ctx()).await, Err(Error::InvalidInput { .. })));
+        assert!(matches!(
+            h.sspr.complete_reset(&input, NewPassword::Temporary, &ctx()).await,
+            Err(Error::InvalidInput { .. })
+        ));
+        assert!(matches!(h.sspr.send_pin(&c.flow_id, &input, None, &ctx()).await, Err(Error::InvalidInput { .. })));
+        assert!(h.sspr.status(&input).await.is_err());
+    }
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    for input in hostile() {
+        assert!(matches!(h.sspr.verify_pin(&c.flow_id, &input, &ctx()).await, Err(Error::InvalidInput { .. })));
+    }
+    // None of that cost an attempt.
+    let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
+    match h.sspr.verify_pin(&c.flow_id, &Harness::wrong(&pin), &ctx()).await {
+        Err(Error::WrongPin { attempts_left }) => assert_eq!(attempts_left, 4),
+        other => panic!("{other:?}"),
+    }
+    // A well-formed but unknown flow id is simply expired.
+    assert!(matches!(h.sspr.verify_pin(&"0".repeat(32), "12345678", &ctx()).await, Err(Error::Expired)));
+}
+
+#[tokio::test]
+async fn hostile_contacts_and_passwords_are_refused_without_change() {
+    let policy = sspr_core::Policy { allow_chosen_password: true, ..policy() };
+    let h = Harness::builder().policy(policy).build().await;
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    for input in hostile() {
+        let update =
+            ContactUpdate { email: ContactChange::Set(input.clone()), phone: ContactChange::Set(input.clone()) };
+        assert!(matches!(
+            h.sspr.update_contacts(&admin(), ALICE, update, &ctx()).await,
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before);
+
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    for input in hostile() {
+        let result = h.sspr.complete_reset(&flow, NewPassword::Chosen(Password::new(input.clone())), &ctx()).await;
+        match result {
+            Err(Error::PasswordRejected { reason }) => assert!(!reason.contains(&input) || input.len() < 3),
+            Ok(_) => {} // a long odd string may well be a fine password
+            Err(other) => panic!("{input:?}: unexpected {other:?}"),
+        }
+        if h.sspr.status(ALICE).await.unwrap().last_reset_at.is_some() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Rate limits and blocks: per user, per client IP, per destination, the SMS budget.
+
+use std::time::Duration;
+
+use sspr_core::{AuditKind, Error, Outcome, Policy, RequestContext};
+
+use crate::support::*;
+
+fn ip(n: u8) -> RequestContext {
+    RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap())
+}
+
+#[tokio::test]
+async fn per_user_send_cap_then_a_new_hour() {
+    let h = Harness::new().await;
+    for i in 0..5 {
+        let c = h.sspr.begin_reset(ALICE, &ip(i)).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, if i % 2 == 0 { "email" } else { "sms" }, None, &ip(i)).await.unwrap();
+    }
+    let c = h.sspr.begin_reset(ALICE, &ip(9)).await.unwrap();
+    match h.sspr.send_pin(&c.flow_id, "email", None, &ip(9)).await {
+        Err(Error::RateLimited { retry_after }) => assert_eq!(retry_after, Duration::from_secs(3600)),
+        other => panic!("the sixth send in an hour must be limited: {other:?}"),
+    }
+    let limited = h.events_of(AuditKind::RateLimited).pop().unwrap();
+    assert_eq!(limited.outcome, Outcome::Limited { limit: "user_sends".into() });
+    h.advance(Duration::from_secs(3600));
+    let c = h.sspr.begin_reset(ALICE, &ip(9)).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ip(9)).await.expect("a new hour, a new allowance");
+}
+
+#[tokio::test]
+async fn five_failed_verifications_block_for_24_hours_and_success_resets_the_count() {
+    // Ten sends to bob's address this hour: lift the per-destination cap out of the way.
+    let h = Harness::builder().policy(Policy { destination_sends_per_hour: 20, ..policy() }).build().await;
+    // Four failures, then a success: the count starts again.
+    for _ in 0..4 {
+        let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+        assert!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await.is_err());
+        h.advance(Duration::from_secs(61));
+    }
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.complete_reset(&flow, sspr_core::NewPassword::Temporary, &ctx()).await.unwrap();
+
+    // Now five failures in a row (one flow) block.
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    for _ in 0..4 {
+        assert!(matches!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await, Err(Error::WrongPin { .. })));
+    }
+    let until = match h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await {
+        Err(Error::Blocked { until }) => until,
+        other => panic!("the fifth failure must block: {other:?}"),
+    };
+    assert_eq!(until, h.now() + Duration::from_secs(86_400));
+    assert_eq!(h.events_of(AuditKind::Blocked).len(), 1);
+    assert!(matches!(h.sspr.begin_reset(BOB, &ctx()).await, Err(Error::Blocked { .. })));
+    assert_eq!(h.sspr.status(BOB).await.unwrap().blocked_until, Some(until));
+
+    h.advance(Duration::from_secs(86_399));
+    assert!(matches!(h.sspr.begin_reset(BOB, &ctx()).await, Err(Error::Blocked { .. })));
+    h.advance(Duration::from_secs(1));
+    h.sspr.begin_reset(BOB, &ctx()).await.expect("the block ends after 24 h");
+}
+
+#[tokio::test]
+async fn failures_spread_over_flows_also_block() {
+    let h = Harness::new().await;
+    let mut last = None;
+    for _ in 0..5 {
+        let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+        last = Some(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await);
+        h.advance(Duration::from_secs(61));
+    }
+    assert!(matches!(last, Some(Err(Error::Blocked { .. }))), "{last:?}");
+}
+
+#[tokio::test]
+async fn an_admin_unblocks_a_user() {
+    let h = Harness::new().await;
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    for _ in 0..5 {
+        let _ = h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await;
+    }
+    assert!(matches!(h.sspr.begin_reset(BOB, &ctx()).await, Err(Error::Blocked { .. })));
+    assert!(matches!(
+        h.sspr.unblock(&sspr_core::Actor::User, BOB, &ctx()).await,
+        Err(Error::NotAllowed { reason: sspr_core::NotAllowedReason::AdminOnly })
+    ));
+    h.sspr.unblock(&admin(), BOB, &ctx()).await.unwrap();
+    assert_eq!(h.sspr.status(BOB).await.unwrap().blocked_until, None);
+    assert_eq!(h.events_of(AuditKind::Unblocked).len(), 1);
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+}
+
+#[tokio::test]
+async fn per_ip_begin_cap() {
+    let h = Harness::builder().policy(Policy { ip_begins_per_hour: 3, ..policy() }).build().await;
+    for i in 0..3 {
+        h.sspr.begin_reset(&format!("user{i}@example.org"), &ip(1)).await.unwrap();
+    }
+    assert!(matches!(h.sspr.begin_reset(ALICE, &ip(1)).await, Err(Error::RateLimited { .. })));
+    h.sspr.begin_reset(ALICE, &ip(2)).await.expect("another client is not affected");
+}
+
+#[tokio::test]
+async fn per_ip_send_cap_covers_decoys_too() {
+    let h = Harness::builder().policy(Policy { ip_sends_per_hour: 2, ..policy() }).build().await;
+    for i in 0..2 {
+        let c = h.sspr.begin_reset(&format!("ghost{i}@example.org"), &ip(3)).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ip(3)).await.unwrap();
+    }
+    let c = h.sspr.begin_reset(ALICE, &ip(3)).await.unwrap();
+    assert!(matches!(h.sspr.send_pin(&c.flow_id, "email", None, &ip(3)).await, Err(Error::RateLimited { .. })));
+    assert!(h.outbox.messages().is_empty());
+}
+
+#[tokio::test]
+async fn per_destination_cap() {
+    let h = Harness::builder()
+        .policy(Policy { destination_sends_per_hour: 2, user_sends_per_hour: 10, ..policy() })
+        .build()
+        .await;
+    for _ in 0..2 {
+        h.pin_for(ALICE, "sms", ALICE_PHONE).await;
+    }
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    assert!(matches!(h.sspr.send_pin(&c.flow_id, "sms", None, &ctx()).await, Err(Error::RateLimited { .. })));
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.expect("another destination is not affected");
+}
+
+#[tokio::test]
+async fn global_sms_budget() {
+    let h = Harness::builder().policy(Policy { sms_budget_per_hour: 1, ..policy() }).build().await;
+    h.pin_for(ALICE, "sms", ALICE_PHONE).await;
+    let c = h.sspr.begin_reset(ALICE, &ip(5)).await.unwrap();
+    match h.sspr.send_pin(&c.flow_id, "sms", None, &ip(5)).await {
+        Err(Error::RateLimited { .. }) => {}
+        other => panic!("the SMS budget is spent: {other:?}"),
+    }
+    assert_eq!(
+        h.events_of(AuditKind::RateLimited).pop().unwrap().outcome,
+        Outcome::Limited { limit: "sms_budget".into() }
+    );
+    h.sspr.send_pin(&c.flow_id, "email", None, &ip(5)).await.expect("e-mail does not draw on the SMS budget");
+}

@@ -1,0 +1,21 @@
+//! sspr-core's integration tests: one binary, one module per theme (each file in `tests/`
+//! is a separate binary to link, so add modules here rather than files there).
+
+// Test helpers are `pub` for the modules of this binary, not for anyone else.
+#![allow(unreachable_pub)]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+mod admin;
+mod concurrency;
+mod conformance;
+mod enumeration;
+mod failures;
+mod hostile_input;
+mod limits;
+mod reset_flow;
+mod secrets;
+mod state_machine;
+mod vectors;

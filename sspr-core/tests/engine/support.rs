@@ -1,0 +1,197 @@
+//! A test harness: an engine on in-memory backends, a clock that stands still, a fixed seed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sspr_core::memory::{MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, MemoryUser, Outbox};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{
+    AuditEvent, AuditKind, Directory, ManualClock, Notifier, Policy, RequestContext, SecretKey, Sspr, StateStore,
+};
+
+/// 2026-03-02 09:00:00 UTC, a Monday.
+pub const START: OffsetDateTime = sspr_core::time::macros::datetime!(2026-03-02 09:00 UTC);
+
+/// The seeded users: `login -> (display name, dn, groups)`.
+pub const ALICE: &str = "alice@example.org";
+pub const ALICE_MAIL: &str = "alice.private@mail.example";
+pub const ALICE_PHONE: &str = "+447700900123";
+pub const BOB: &str = "bob@example.org";
+pub const BOB_MAIL: &str = "bob@home.example";
+pub const ADMIN: &str = "root@example.org";
+pub const OUTSIDER: &str = "carol@example.org";
+pub const DISABLED: &str = "dave@example.org";
+pub const NO_CONTACT: &str = "erin@example.org";
+pub const NOT_ENABLED: &str = "frank@example.org";
+
+pub fn users() -> Vec<MemoryUser> {
+    let user = |login: &str, name: &str, ou: &str, groups: &[&str]| MemoryUser {
+        login: login.into(),
+        display_name: name.into(),
+        dn: format!("uid={},ou={ou},dc=example,dc=org", login.split('@').next().unwrap()),
+        groups: groups.iter().map(|g| (*g).to_string()).collect(),
+        state: Default::default(),
+    };
+    vec![
+        user(ALICE, "Alice Liddell", "staff", &["cn=staff,ou=groups,dc=example,dc=org"]),
+        user(BOB, "Bob Builder", "staff", &[]),
+        user(ADMIN, "Root Admin", "staff", &["CN=Domain Admins,CN=Users,DC=example,DC=org"]),
+        user(OUTSIDER, "Carol Contractor", "contractors", &[]),
+        user(DISABLED, "Dave Departed", "staff", &[]),
+        user(NO_CONTACT, "Erin Empty", "staff", &[]),
+        user(NOT_ENABLED, "Frank Forgotten", "staff", &[]),
+    ]
+}
+
+/// The test policy: SSPR for `ou=staff`, SMS on.
+pub fn policy() -> Policy {
+    Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() }
+}
+
+pub fn key() -> SecretKey {
+    SecretKey::from_bytes(&[0x5a; 32]).unwrap()
+}
+
+pub fn ctx() -> RequestContext {
+    RequestContext::from_ip("203.0.113.7".parse().unwrap())
+}
+
+pub fn admin() -> sspr_core::Actor {
+    sspr_core::Actor::Admin("helpdesk-1".into())
+}
+
+/// An engine and handles on each of its in-memory backends.
+#[derive(Clone)]
+pub struct Harness {
+    pub sspr: Sspr,
+    pub directory: MemoryDirectory,
+    pub contacts: MemoryContactStore,
+    pub outbox: Outbox,
+    pub store: MemoryStateStore,
+    pub audit: MemoryAuditSink,
+    pub clock: ManualClock,
+}
+
+pub struct HarnessBuilder {
+    policy: Policy,
+    directory: Option<Arc<dyn Directory>>,
+    notifier: Option<Arc<dyn Notifier>>,
+    store: Option<Arc<dyn StateStore>>,
+}
+
+impl HarnessBuilder {
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// Use this directory instead of the in-memory one (e.g. a failing wrapper around it).
+    pub fn directory(mut self, directory: Arc<dyn Directory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+    pub fn store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Build, with alice (e-mail + phone), bob (e-mail), erin (nobody's contacts) enabled,
+    /// dave enabled with contacts but then disabled in the directory, frank with contacts
+    /// but not enabled.
+    pub async fn build(self) -> Harness {
+        let directory = MemoryDirectory::with_users(users()).unwrap();
+        let contacts = MemoryContactStore::new();
+        let outbox = Outbox::new();
+        let store = MemoryStateStore::new();
+        let audit = MemoryAuditSink::new();
+        let clock = ManualClock::new(START);
+        let sspr = Sspr::builder()
+            .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
+            .contacts(contacts.clone())
+            .notifier_arc(self.notifier.unwrap_or_else(|| Arc::new(outbox.clone())))
+            .store_arc(self.store.unwrap_or_else(|| Arc::new(store.clone())))
+            .audit(audit.clone())
+            .clock(clock.clone())
+            .policy(self.policy)
+            .secret_key(key())
+            .rng_seed([7; 32])
+            .build()
+            .unwrap();
+        let h = Harness { sspr, directory, contacts, outbox, store, audit, clock };
+        h.enroll(ALICE, Some(ALICE_MAIL), Some(ALICE_PHONE)).await;
+        h.enroll(BOB, Some(BOB_MAIL), None).await;
+        h.enroll(DISABLED, Some("dave@home.example"), None).await;
+        h.enroll(NO_CONTACT, None, None).await;
+        h.sspr
+            .update_contacts(
+                &admin(),
+                NOT_ENABLED,
+                sspr_core::ContactUpdate {
+                    email: sspr_core::ContactChange::Set("frank@home.example".into()),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        h.directory.set_state(DISABLED, sspr_core::backend::AccountState { disabled: true, ..Default::default() });
+        h.outbox.clear();
+        h
+    }
+}
+
+impl Harness {
+    pub fn builder() -> HarnessBuilder {
+        HarnessBuilder { policy: policy(), directory: None, notifier: None, store: None }
+    }
+
+    pub async fn new() -> Harness {
+        Self::builder().build().await
+    }
+
+    /// Enable `login` and register contacts as an admin (usable at once).
+    pub async fn enroll(&self, login: &str, email: Option<&str>, phone: Option<&str>) {
+        self.sspr.set_enabled(&admin(), login, true, &ctx()).await.unwrap();
+        let set =
+            |v: Option<&str>| v.map_or(sspr_core::ContactChange::Keep, |v| sspr_core::ContactChange::Set(v.into()));
+        self.sspr
+            .update_contacts(&admin(), login, sspr_core::ContactUpdate { email: set(email), phone: set(phone) }, &ctx())
+            .await
+            .unwrap();
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        use sspr_core::Clock;
+        self.clock.now()
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Begin, send by `method` and read the PIN from the outbox: `(flow_id, pin)`.
+    pub async fn pin_for(&self, login: &str, method: &str, address: &str) -> (String, String) {
+        let challenge = self.sspr.begin_reset(login, &ctx()).await.unwrap();
+        self.sspr.send_pin(&challenge.flow_id, method, None, &ctx()).await.unwrap();
+        let pin = self.outbox.last_pin_to(address).expect("a PIN was delivered");
+        (challenge.flow_id, pin)
+    }
+
+    /// A PIN that is not `pin` (same length).
+    pub fn wrong(pin: &str) -> String {
+        pin.chars()
+            .map(|c| if c == '9' { '0' } else { char::from_digit(c.to_digit(10).unwrap() + 1, 10).unwrap() })
+            .collect()
+    }
+
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.audit.events()
+    }
+
+    pub fn events_of(&self, kind: AuditKind) -> Vec<AuditEvent> {
+        self.audit.events().into_iter().filter(|e| e.kind == kind).collect()
+    }
+}
