@@ -190,7 +190,7 @@ impl Sspr {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(ResetChallenge { flow_id, methods, expires_at })
+        Ok(ResetChallenge { flow_id, methods, expires_at: record.expires() })
     }
 
     /// Send a PIN by the method `method_id` (`"email"` or `"sms"`) of the flow. A new PIN
