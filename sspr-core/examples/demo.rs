@@ -5,9 +5,7 @@
 #![allow(clippy::print_stdout)] // printing is what a demo is for
 
 use sspr_core::memory::{MemoryAuditSink, MemoryDirectory, Outbox};
-use sspr_core::{
-    Actor, ContactChange, ContactUpdate, Error, NewPassword, Policy, RequestContext, SecretKey, Sspr,
-};
+use sspr_core::{Actor, ContactChange, ContactUpdate, Error, NewPassword, Policy, RequestContext, SecretKey, Sspr};
 
 const USERS: &str = r#"[
   {"login": "jane.doe@example.org", "display_name": "Jane Doe",
@@ -23,7 +21,8 @@ async fn main() -> Result<(), Error> {
     let directory = MemoryDirectory::from_json(USERS)?;
     let outbox = Outbox::new();
     let audit = MemoryAuditSink::new();
-    let policy = Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() };
+    let policy =
+        Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() };
     // A demo may make up its key; a real portal loads the same 32+ bytes on every start.
     let key = SecretKey::from_bytes(b"demo key - never use a constant key in production!")?;
     let sspr = Sspr::builder()
@@ -74,7 +73,11 @@ async fn main() -> Result<(), Error> {
     let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await?;
     if let Some(temporary) = &outcome.temporary_password {
         // Shown once, to the user, by the portal; never sent anywhere.
-        println!("complete_reset -> temporary password {} (must change: {})", temporary.expose_secret(), outcome.must_change);
+        println!(
+            "complete_reset -> temporary password {} (must change: {})",
+            temporary.expose_secret(),
+            outcome.must_change
+        );
     }
 
     // 3. An unknown login gets an answer of the same shape; nothing is sent.
