@@ -8,9 +8,9 @@ use crate::policy::Policy;
 use crate::secret::{KeyPurpose, SecretKey};
 use crate::types::Channel;
 
-/// Top-level domains decoy addresses are drawn from, weighted by repetition towards the
-/// common ones.
-const DECOY_TLDS: [&str; 8] = ["com", "com", "com", "com", "net", "org", "de", "uk"];
+/// First characters of decoy addresses: letters twice as likely as digits, as in real
+/// mailbox names.
+const FIRST_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// The decoy methods for `login`: the same every time for the same key and login.
 ///
@@ -19,12 +19,10 @@ const DECOY_TLDS: [&str; 8] = ["com", "com", "com", "com", "net", "org", "de", "
 pub fn methods(key: &SecretKey, login: &NormalizedLogin, policy: &Policy) -> Vec<(Channel, String)> {
     let h = key.mac(KeyPurpose::Decoy, &[login.as_str().as_bytes()]);
     let byte = |i: usize| h.get(i).copied().unwrap_or(0);
-    let letter = |b: u8| char::from(b'a' + b % 26);
-    let email = mask::email_from_parts(
-        letter(byte(1)),
-        letter(byte(2)),
-        DECOY_TLDS.get(usize::from(byte(3)) % DECOY_TLDS.len()).copied().unwrap_or("com"),
-    );
+    let first = |b: u8| FIRST_CHARS.get(usize::from(b) % FIRST_CHARS.len()).map_or('a', |c| char::from(*c));
+    let tlds = &policy.decoy_email_tlds;
+    let tld = tlds.get(usize::from(byte(3)) % tlds.len().max(1)).map_or("com", String::as_str);
+    let email = mask::email_from_parts(first(byte(1)), first(byte(2)), tld);
     let codes = &policy.decoy_country_codes;
     let code = codes.get(usize::from(byte(4)) % codes.len().max(1)).map_or("1", String::as_str);
     let phone = mask::phone_from_parts(code, &format!("{:02}", byte(5) % 100));

@@ -84,9 +84,41 @@ fn check_text(field: &'static str, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Zero-width and other invisible format characters that make two logins look alike.
+/// Characters that render as nothing, or as blank, or are reserved: format characters
+/// (Unicode category Cf), line and paragraph separators, invisible fillers, variation
+/// selectors, tags, private-use and non-characters. Each lets two logins look alike.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2028}'..='\u{2029}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{E000}'..='\u{F8FF}'
+            | '\u{FDD0}'..='\u{FDEF}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+            | '\u{F0000}'..='\u{10FFFF}'
+    ) || (u32::from(c) & 0xFFFE) == 0xFFFE
 }
 
 /// A syntactically valid e-mail address, with its domain lower-cased.
@@ -252,7 +284,25 @@ mod tests {
 
     #[test]
     fn login_refuses_hostile_characters() {
-        for bad in ["a\0b", "a\u{7}b", "adm\u{202E}in", "a\u{2066}b", "a\u{200B}b", "\n"] {
+        for bad in [
+            "a\0b",
+            "a\u{7}b",
+            "adm\u{202E}in",
+            "a\u{2066}b",
+            "a\u{200B}b",
+            "\n",
+            "a\u{2028}b",
+            "a\u{2062}b",
+            "a\u{180E}b",
+            "a\u{E0041}b",
+            "a\u{3164}b",
+            "a\u{115F}b",
+            "a\u{034F}b",
+            "a\u{FE0F}b",
+            "a\u{E123}b",
+            "a\u{10FFFD}b",
+            "a\u{FFFF}b",
+        ] {
             assert!(NormalizedLogin::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(NormalizedLogin::parse(&"a".repeat(MAX_LOGIN_CHARS)).is_ok());

@@ -24,6 +24,7 @@ fn alphabet() -> impl Iterator<Item = char> + Clone {
 /// Entropy, in bits, of a temporary password of `length` characters: log2 of the number of
 /// strings over the alphabet that use at least [`MIN_CLASSES`] classes (each equally likely,
 /// as the generator draws uniformly and redraws the rest). Computed by inclusion-exclusion.
+/// Below [`MIN_CLASSES`] characters no string qualifies and the result is `-inf`.
 ///
 /// ```
 /// let bits = sspr_core::password::temp_password_entropy_bits(16);
@@ -75,7 +76,10 @@ fn contains_token(password: &str, tokens: &[String]) -> bool {
 
 /// Generate a temporary password of `length` characters, uniform over the alphabet, with at
 /// least [`MIN_CLASSES`] classes and none of `tokens` inside; other draws are redrawn.
+/// A `length` below [`MIN_CLASSES`] could never qualify and is raised to it (the policy
+/// allows 12..=64).
 pub fn generate_temporary(rng: &mut ChaCha20Rng, length: u32, tokens: &[String]) -> Password {
+    let length = length.max(MIN_CLASSES as u32);
     let symbols: Vec<char> = alphabet().collect();
     let count = u32::try_from(symbols.len()).unwrap_or(u32::MAX);
     loop {

@@ -96,6 +96,10 @@ pub struct Policy {
     /// Country calling codes (digits, no `+`) decoy phone numbers are drawn from; set it to
     /// your users' own so a decoy looks like a real number. Default `["1"]`.
     pub decoy_country_codes: Vec<String>,
+    /// Top-level domains decoy e-mail masks are drawn from; repeat an entry to make it more
+    /// likely. List the ones your users' alternate addresses have, so that no real mask
+    /// stands out. Default: `com` (four times), `net`, `org`, `de`, `uk`.
+    pub decoy_email_tlds: Vec<String>,
 }
 
 /// A policy value outside its range.
@@ -165,6 +169,10 @@ impl Default for Policy {
             .collect(),
             privileged_mode: PrivilegedMode::Refuse,
             decoy_country_codes: vec!["1".into()],
+            decoy_email_tlds: ["com", "com", "com", "com", "net", "org", "de", "uk"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
         }
     }
 }
@@ -225,19 +233,33 @@ impl Policy {
                 allowed: "a non-empty list of 1-3 digit country codes".into(),
             });
         }
+        if self.decoy_email_tlds.is_empty()
+            || self.decoy_email_tlds.iter().any(|tld| {
+                !(2..=63).contains(&tld.len())
+                    || !tld.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+        {
+            return Err(PolicyError {
+                field: "decoy_email_tlds",
+                value: format!("{:?}", self.decoy_email_tlds),
+                allowed: "a non-empty list of lower-case top-level domains".into(),
+            });
+        }
         Ok(())
     }
 
     /// Parse and validate a policy from TOML; missing fields take their defaults.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let policy: Self = toml::from_str(text).map_err(|e| Error::Config(format!("policy: {}", e.message())))?;
+        let policy: Self = toml::from_str(text).map_err(|e| Error::Config(format!("policy: {e}")))?;
         policy.validate()?;
         Ok(policy)
     }
 
     /// Parse and validate a policy from JSON; missing fields take their defaults.
     pub fn from_json(text: &str) -> Result<Self> {
-        let policy: Self = serde_json::from_str(text).map_err(|e| Error::Config(format!("policy: {e}")))?;
+        let mut json = serde_json::Deserializer::from_str(text);
+        let policy: Self = serde_path_to_error::deserialize(&mut json)
+            .map_err(|e| Error::Config(format!("policy field `{}`: {}", e.path(), e.inner())))?;
         policy.validate()?;
         Ok(policy)
     }

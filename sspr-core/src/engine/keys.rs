@@ -86,7 +86,12 @@ impl Sspr {
     }
 
     pub(super) fn ip_limit(&self, ctx: &RequestContext, what: &'static str, cap: u32) -> Option<Limit> {
-        ctx.client_ip.map(|ip| Limit { key: format!("sspr/{what}/{ip}"), cap, window: HOUR, name: what })
+        ctx.client_ip.map(|ip| Limit {
+            key: format!("sspr/{what}/{}", hex::encode(&self.short_mac(&[b"ip", ip.to_string().as_bytes()]))),
+            cap,
+            window: HOUR,
+            name: what,
+        })
     }
 
     /// Count one request against each limit. Every counter is incremented even when an

@@ -309,13 +309,16 @@ fn reference_entropy_bits(length: u32) -> f64 {
 }
 
 /// The decoy methods of a normalised login, as documented in `sspr_core::decoy`.
-fn reference_decoy(key: &[u8], login: &str, sms_enabled: bool, codes: &[String]) -> Value {
+fn reference_decoy(key: &[u8], login: &str, sms_enabled: bool, codes: &[String], tlds: &[String]) -> Value {
     let h = reference_mac(&reference_sub_key(key, "decoy"), &[login.as_bytes()]);
-    let letter = |b: u8| char::from(b'a' + b % 26);
-    let tlds = ["com", "com", "com", "com", "net", "org", "de", "uk"];
+    // Letters twice, then digits: 62 symbols.
+    let first = |b: u8| {
+        let i = usize::from(b) % 62;
+        if i < 52 { char::from(b'a' + (i % 26) as u8) } else { char::from(b'0' + (i - 52) as u8) }
+    };
     let email = json!({
         "channel": "email",
-        "masked": format!("{}***@{}***.{}", letter(h[1]), letter(h[2]), tlds[usize::from(h[3]) % tlds.len()]),
+        "masked": format!("{}***@{}***.{}", first(h[1]), first(h[2]), tlds[usize::from(h[3]) % tlds.len()]),
     });
     let code = &codes[usize::from(h[4]) % codes.len()];
     let sms = json!({"channel": "sms", "masked": format!("+{code} ******* {:02}", h[5] % 100)});
@@ -414,7 +417,13 @@ fn decoys_json_replays() {
         let fields = case.get("policy").and_then(Value::as_object).expect("a \"policy\" object");
         let sms_enabled = fields.get("sms_enabled").and_then(Value::as_bool).expect("policy.sms_enabled");
         let codes: Vec<String> = serde_json::from_value(fields["decoy_country_codes"].clone()).unwrap();
-        let policy = Policy { sms_enabled, decoy_country_codes: codes.clone(), ..Policy::default() };
+        let tlds: Vec<String> = serde_json::from_value(fields["decoy_email_tlds"].clone()).unwrap();
+        let policy = Policy {
+            sms_enabled,
+            decoy_country_codes: codes.clone(),
+            decoy_email_tlds: tlds.clone(),
+            ..Policy::default()
+        };
         policy.validate().unwrap();
         let login = NormalizedLogin::parse(text(case, "login")).unwrap();
         let methods: Vec<Value> = decoy::methods(&key, &login, &policy)
@@ -425,7 +434,7 @@ fn decoys_json_replays() {
             })
             .collect();
         let methods = Value::Array(methods);
-        assert_eq!(methods, reference_decoy(&hex_decode(key_hex), login.as_str(), sms_enabled, &codes));
+        assert_eq!(methods, reference_decoy(&hex_decode(key_hex), login.as_str(), sms_enabled, &codes, &tlds));
         for method in methods.as_array().unwrap() {
             let masked = method["masked"].as_str().unwrap();
             match method["channel"].as_str().unwrap() {

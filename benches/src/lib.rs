@@ -1,0 +1,179 @@
+//! # sspr-benches
+//!
+//! Shared setup for the benchmarks of `sspr-core`:
+//!
+//! - `cargo bench -p sspr-benches --bench flow`: one whole reset flow
+//!   (`begin_reset -> send_pin -> verify_pin -> complete_reset`) on the in-memory backends,
+//!   side by side with the cryptographic work such a flow cannot avoid.
+//! - `cargo run --release -p sspr-benches --bin pending_memory -- [N]`: the heap held by `N`
+//!   pending flows in the in-memory state store.
+//!
+//! The helpers here build engines whose rate limits will not trip during a benchmark, make
+//! users with their own alternate addresses, and provide an audit sink and a notifier that
+//! drop what they are given, so neither grows while a benchmark runs. See `BENCHMARKS.md` at
+//! the root of the workspace for the figures.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sspr_core::memory::{MemoryDirectory, MemoryStateStore, MemoryUser};
+use sspr_core::notice::Notification;
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{
+    Actor, AuditEvent, AuditSink, BackendError, ContactChange, ContactUpdate, ManualClock, Notifier, Policy,
+    RequestContext, SecretKey, Sspr,
+};
+
+/// The fixed seed of the engine's CSPRNG in benchmarks (reproducible PINs and flow ids).
+pub const RNG_SEED: [u8; 32] = [7; 32];
+
+/// Where a benchmark's [`ManualClock`] starts: 2026-01-01 10:00:00 UTC, as a Unix timestamp.
+pub const START_UNIX: i64 = 1_767_261_600;
+
+/// The server key used by every benchmark (fixed: benchmarks need no real secret).
+///
+/// # Errors
+/// Never in practice; the key has the required 32 bytes.
+pub fn secret_key() -> sspr_core::Result<SecretKey> {
+    SecretKey::from_bytes(&[42; 32])
+}
+
+/// A clock standing at [`START_UNIX`].
+///
+/// # Errors
+/// Never in practice; the timestamp is in range.
+pub fn clock() -> Result<ManualClock, sspr_core::time::error::ComponentRange> {
+    Ok(ManualClock::new(OffsetDateTime::from_unix_timestamp(START_UNIX)?))
+}
+
+/// The default policy with the per-user, per-destination and per-IP caps raised to the top of
+/// their ranges, so a benchmark that reuses a few users many times an hour is not refused.
+/// Everything else (PIN length, lifetimes, temporary password length) is the default.
+pub fn relaxed_policy() -> Policy {
+    Policy {
+        user_sends_per_hour: 100,
+        destination_sends_per_hour: 100,
+        ip_begins_per_hour: 100_000,
+        ip_sends_per_hour: 100_000,
+        ..Policy::default()
+    }
+}
+
+/// The login of benchmark user `i`.
+pub fn login(i: usize) -> String {
+    format!("user{i}@corp.example")
+}
+
+/// The alternate e-mail address of benchmark user `i` (each user has their own, so the
+/// per-destination limit counts each user separately, as in a real deployment).
+pub fn email(i: usize) -> String {
+    format!("user{i}@home.example")
+}
+
+/// A login no user has: `begin_reset` answers it with decoy methods.
+pub fn unknown_login(i: usize) -> String {
+    format!("nobody{i}@corp.example")
+}
+
+/// `count` directory users `user0@corp.example`, ..., all in `ou=staff` and in no group.
+pub fn users(count: usize) -> Vec<MemoryUser> {
+    (0..count)
+        .map(|i| MemoryUser {
+            login: login(i),
+            display_name: format!("Bench User {i}"),
+            dn: format!("uid=user{i},ou=staff,dc=corp,dc=example"),
+            groups: Vec::new(),
+            state: Default::default(),
+        })
+        .collect()
+}
+
+/// Build an engine on a directory of `count` users, the given notifier and state store, a
+/// [`DropAudit`] sink, the given clock and [`relaxed_policy`] unless another is given. The
+/// contact store is the default in-memory one.
+///
+/// # Errors
+/// From the directory seed or the engine builder.
+pub fn engine(
+    count: usize,
+    notifier: Arc<dyn Notifier>,
+    store: MemoryStateStore,
+    clock: ManualClock,
+    policy: Option<Policy>,
+) -> sspr_core::Result<Sspr> {
+    Sspr::builder()
+        .directory(MemoryDirectory::with_users(users(count))?)
+        .notifier_arc(notifier)
+        .store(store)
+        .audit(DropAudit)
+        .clock(clock)
+        .policy(policy.unwrap_or_else(relaxed_policy))
+        .secret_key(secret_key()?)
+        .rng_seed(RNG_SEED)
+        .build()
+}
+
+/// Enable users `0..count` for SSPR and register [`email`]`(i)` for each, as an admin would
+/// (an admin's registration is usable at once).
+///
+/// # Errors
+/// From the engine (an unknown user, a refused address).
+pub async fn enroll(sspr: &Sspr, count: usize) -> sspr_core::Result<()> {
+    let admin = Actor::Admin("bench".into());
+    let ctx = RequestContext::default();
+    for i in 0..count {
+        let login = login(i);
+        sspr.set_enabled(&admin, &login, true, &ctx).await?;
+        let update = ContactUpdate { email: ContactChange::Set(email(i)), ..ContactUpdate::default() };
+        sspr.update_contacts(&admin, &login, update, &ctx).await?;
+    }
+    Ok(())
+}
+
+/// An audit sink that drops every event (the in-memory sink keeps them all and has no
+/// `clear`, so it would grow for as long as a benchmark runs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DropAudit;
+
+#[sspr_core::async_trait]
+impl AuditSink for DropAudit {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        std::hint::black_box(event);
+        Ok(())
+    }
+}
+
+/// A notifier that drops every notice and only counts them. Clones share the count.
+#[derive(Debug, Clone, Default)]
+pub struct DropNotifier {
+    sent: Arc<AtomicU64>,
+}
+
+impl DropNotifier {
+    /// A notifier that has sent nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Notices accepted so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+#[sspr_core::async_trait]
+impl Notifier for DropNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        std::hint::black_box(notification);
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A single-threaded tokio runtime, as one request handler thread would have.
+///
+/// # Errors
+/// When the runtime cannot be built (out of resources).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().build()
+}
