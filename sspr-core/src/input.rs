@@ -39,6 +39,13 @@ impl NormalizedLogin {
             return Err(Error::invalid("login", "empty"));
         }
         check_text("login", trimmed)?;
+        // ASCII is its own NFKC form: skip the Unicode tables for the common case.
+        if trimmed.is_ascii() {
+            if trimmed.len() > MAX_LOGIN_CHARS {
+                return Err(Error::invalid("login", format!("longer than {MAX_LOGIN_CHARS} characters")));
+            }
+            return Ok(Self(trimmed.to_ascii_lowercase()));
+        }
         let folded: String = trimmed.nfkc().collect::<String>().to_lowercase();
         // NFKC can expand characters and reveal new ones: check the result again.
         check_text("login", &folded)?;
@@ -51,6 +58,11 @@ impl NormalizedLogin {
             return Err(Error::invalid("login", "empty"));
         }
         Ok(Self(folded.to_owned()))
+    }
+
+    /// Wrap a login that was normalised before (read back from a stored flow).
+    pub(crate) fn already_normalized(login: &str) -> Self {
+        Self(login.to_owned())
     }
 
     /// The normalised text.
@@ -174,6 +186,11 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Wrap an address that was validated when it was stored (read back from a flow).
+    pub(crate) fn already_valid(address: &str) -> Self {
+        Self(address.to_owned())
+    }
 }
 
 impl TryFrom<String> for EmailAddress {
@@ -238,6 +255,11 @@ impl PhoneNumber {
     /// The number, `+` and digits.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Wrap a number that was validated when it was stored (read back from a flow).
+    pub(crate) fn already_valid(number: &str) -> Self {
+        Self(number.to_owned())
     }
 
     /// The country calling code (1 to 3 digits) per the ITU assignment.

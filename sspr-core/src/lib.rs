@@ -36,6 +36,7 @@ pub mod password;
 pub mod pin;
 mod policy;
 mod rng;
+mod scope;
 mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -89,7 +89,7 @@ impl Sspr {
         ctx: &RequestContext,
     ) -> Result<Contacts> {
         let user = self.resolve(login).await?;
-        if !self.is_eligible(&user) {
+        if !self.inner.scope.is_eligible(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         let now = self.now();
@@ -138,10 +138,10 @@ impl Sspr {
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
         Self::require_admin(actor)?;
         let user = self.resolve(login).await?;
-        if enabled && self.is_privileged(&user) {
+        if enabled && self.inner.scope.is_privileged(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
         }
-        if enabled && !self.is_eligible(&user) {
+        if enabled && !self.inner.scope.is_eligible(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         for _ in 0..MAX_CAS_ROUNDS {
@@ -168,8 +168,8 @@ impl Sspr {
         let blocked_until = self.blocked_until(&self.user_subject(&user.id), self.now()).await?;
         Ok(UserStatus {
             enabled: enrollment.enabled,
-            eligible: self.is_eligible(&user),
-            privileged: self.is_privileged(&user),
+            eligible: self.inner.scope.is_eligible(&user),
+            privileged: self.inner.scope.is_privileged(&user),
             account_disabled: user.state.disabled || user.state.expired,
             account_locked: user.state.locked,
             email_masked: enrollment.email.as_ref().map(|c| crate::mask::email(&c.value)),

@@ -32,17 +32,30 @@ impl Refusal {
 /// A rate-limit subject: who a limit or block applies to.
 pub(super) type Subject = [u8; 16];
 
+/// `sspr/<kind>/<hex of subject>`, in one allocation.
+fn subject_key(kind: &str, subject: &Subject) -> String {
+    let mut key = String::with_capacity(6 + kind.len() + 2 * subject.len());
+    key.push_str("sspr/");
+    key.push_str(kind);
+    key.push('/');
+    hex::encode_into(subject, &mut key);
+    key
+}
+
 pub(super) fn flow(flow_id: &str) -> String {
-    format!("sspr/flow/{flow_id}")
+    let mut key = String::with_capacity(10 + flow_id.len());
+    key.push_str("sspr/flow/");
+    key.push_str(flow_id);
+    key
 }
 pub(super) fn block(subject: &Subject) -> String {
-    format!("sspr/block/{}", hex::encode(subject))
+    subject_key("block", subject)
 }
 pub(super) fn failures(subject: &Subject) -> String {
-    format!("sspr/fails/{}", hex::encode(subject))
+    subject_key("fails", subject)
 }
 pub(super) fn user_sends(subject: &Subject) -> String {
-    format!("sspr/sends/{}", hex::encode(subject))
+    subject_key("sends", subject)
 }
 
 /// One limit to apply: the counter's key, the cap, the window, and its name for the audit.
@@ -78,7 +91,7 @@ impl Sspr {
 
     pub(super) fn destination_limit(&self, target: &str) -> Limit {
         Limit {
-            key: format!("sspr/dest/{}", hex::encode(&self.short_mac(&[b"dest", target.as_bytes()]))),
+            key: subject_key("dest", &self.short_mac(&[b"dest", target.as_bytes()])),
             cap: self.inner.policy.destination_sends_per_hour,
             window: HOUR,
             name: "destination",
@@ -87,7 +100,7 @@ impl Sspr {
 
     pub(super) fn ip_limit(&self, ctx: &RequestContext, what: &'static str, cap: u32) -> Option<Limit> {
         ctx.client_ip.map(|ip| Limit {
-            key: format!("sspr/{what}/{}", hex::encode(&self.short_mac(&[b"ip", ip.to_string().as_bytes()]))),
+            key: subject_key(what, &self.short_mac(&[b"ip", ip.to_string().as_bytes()])),
             cap,
             window: HOUR,
             name: what,

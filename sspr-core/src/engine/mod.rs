@@ -11,12 +11,13 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::audit::{AuditEvent, AuditKind, Outcome};
-use crate::backend::{AuditSink, ContactStore, Directory, DirectoryUser, Notifier, StateStore};
+use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
 use crate::policy::Policy;
 use crate::rng::SharedRng;
+use crate::scope::Scope;
 use crate::secret::SecretKey;
 use crate::types::RequestContext;
 
@@ -72,6 +73,7 @@ struct Inner {
     audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
     policy: Policy,
+    scope: Scope,
     key: SecretKey,
     rng: SharedRng,
 }
@@ -213,6 +215,7 @@ impl SsprBuilder {
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
                 audit: self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                scope: Scope::new(&policy),
                 policy,
                 rng: SharedRng::from_seed(seed),
             }),
@@ -259,59 +262,5 @@ impl Sspr {
         event.client_ip = ctx.client_ip;
         event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().take(256).collect());
         event
-    }
-
-    /// Whether a directory user is inside the policy's eligible OUs or groups.
-    fn is_eligible(&self, user: &DirectoryUser) -> bool {
-        let p = &self.inner.policy;
-        if p.eligible_ous.is_empty() && p.eligible_groups.is_empty() {
-            return true;
-        }
-        let dn = user.dn.to_lowercase();
-        p.eligible_ous.iter().any(|ou| dn_is_under(&dn, &ou.to_lowercase()))
-            || user.groups.iter().any(|g| p.eligible_groups.iter().any(|want| group_matches(g, want)))
-    }
-
-    /// Whether a directory user is in a privileged group.
-    fn is_privileged(&self, user: &DirectoryUser) -> bool {
-        user.groups.iter().any(|g| self.inner.policy.privileged_groups.iter().any(|want| group_matches(g, want)))
-    }
-}
-
-/// Whether `dn` is `ou` or below it (compared per RDN, so `ou=staff2` is not under `ou=staff`).
-fn dn_is_under(dn: &str, ou: &str) -> bool {
-    let normalize = |s: &str| s.split(',').map(|rdn| rdn.trim().to_owned()).collect::<Vec<_>>();
-    let (dn, ou) = (normalize(dn), normalize(ou));
-    !ou.is_empty() && dn.len() >= ou.len() && dn.ends_with(&ou)
-}
-
-/// Whether a group (DN or name) is the wanted one (DN or common name), case-insensitively.
-fn group_matches(group: &str, wanted: &str) -> bool {
-    let cn = |s: &str| -> String {
-        let first = s.split(',').next().unwrap_or(s).trim();
-        first.split_once('=').map_or(first, |(_, v)| v.trim()).to_lowercase()
-    };
-    group.trim().eq_ignore_ascii_case(wanted.trim())
-        || (!wanted.contains('=') && cn(group) == wanted.trim().to_lowercase())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ou_matching_is_per_rdn() {
-        assert!(dn_is_under("uid=j,ou=staff,dc=example,dc=org", "ou=staff,dc=example,dc=org"));
-        assert!(dn_is_under("uid=j,ou=staff, dc=example, dc=org", "ou=staff,dc=example,dc=org"));
-        assert!(!dn_is_under("uid=j,ou=staff2,dc=example,dc=org", "ou=staff,dc=example,dc=org"));
-        assert!(!dn_is_under("uid=j,ou=staff,dc=example,dc=org", ""));
-    }
-
-    #[test]
-    fn groups_match_by_dn_or_name() {
-        assert!(group_matches("CN=Domain Admins,CN=Users,DC=samdom", "domain admins"));
-        assert!(group_matches("CN=Domain Admins,CN=Users,DC=samdom", "cn=domain admins,cn=users,dc=samdom"));
-        assert!(!group_matches("CN=Domain Admins Helpers,CN=Users,DC=samdom", "Domain Admins"));
-        assert!(group_matches("helpdesk", "Helpdesk"));
     }
 }

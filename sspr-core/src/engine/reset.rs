@@ -41,12 +41,13 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
     }
 }
 
-/// The full destination of a real method.
-fn destination(method: &FlowMethod) -> Result<Destination> {
-    Ok(match method.channel {
-        Channel::Email => Destination::Email(EmailAddress::parse(&method.target)?),
-        Channel::Sms => Destination::Sms(PhoneNumber::parse(&method.target)?),
-    })
+/// The full destination of a real method: its target was validated when the contact was
+/// registered and copied from the enrollment into the flow record, so it is not parsed again.
+fn destination(method: &FlowMethod) -> Destination {
+    match method.channel {
+        Channel::Email => Destination::Email(EmailAddress::already_valid(&method.target)),
+        Channel::Sms => Destination::Sms(PhoneNumber::already_valid(&method.target)),
+    }
 }
 
 /// Whether what the user typed is the method's full address or number. Malformed input is an
@@ -77,6 +78,22 @@ impl Sspr {
         Ok(self.inner.store.put(&keys::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
+    /// Whether `method` is still one of the enrollment's usable methods.
+    fn is_usable(&self, enrollment: &Enrollment, method: &FlowMethod, now: OffsetDateTime) -> bool {
+        match method.channel {
+            Channel::Email => {
+                enrollment.email.as_ref().is_some_and(|c| c.usable_from <= now && c.value.as_str() == method.target)
+            }
+            Channel::Sms => {
+                self.inner.policy.sms_enabled
+                    && enrollment
+                        .phone
+                        .as_ref()
+                        .is_some_and(|c| c.usable_from <= now && c.value.as_str() == method.target)
+            }
+        }
+    }
+
     fn usable_methods(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Vec<FlowMethod> {
         let mut methods = Vec::new();
         if let Some(email) = enrollment.email.as_ref().filter(|c| c.usable_from <= now) {
@@ -97,10 +114,10 @@ impl Sspr {
         if user.state.disabled || user.state.expired {
             return refuse(DecoyReason::AccountDisabled);
         }
-        if self.is_privileged(&user) {
+        if self.inner.scope.is_privileged(&user) {
             return refuse(DecoyReason::Privileged);
         }
-        if !self.is_eligible(&user) {
+        if !self.inner.scope.is_eligible(&user) {
             return refuse(DecoyReason::Ineligible);
         }
         let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
@@ -181,15 +198,15 @@ impl Sspr {
             .methods
             .iter()
             .map(|m| {
-                let masked = if is_real { destination(m).map(|d| d.masked()) } else { Ok(m.target.clone()) };
-                masked.map(|masked| MethodOption {
+                let masked = if is_real { destination(m).masked() } else { m.target.clone() };
+                MethodOption {
                     id: m.channel.method_id().to_owned(),
                     channel: m.channel,
                     masked,
                     needs_confirmation: policy.confirm_full_address,
-                })
+                }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(ResetChallenge { flow_id, methods, expires_at: record.expires() })
     }
 
@@ -232,7 +249,7 @@ impl Sspr {
         let enrollment = match &real {
             Some(user) => {
                 let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
-                if !enrollment.enabled || !self.usable_methods(&enrollment, now).contains(&method) {
+                if !enrollment.enabled || !self.is_usable(&enrollment, &method, now) {
                     return Err(Error::Expired);
                 }
                 Some(enrollment)
@@ -302,10 +319,11 @@ impl Sspr {
             _ => now + policy.pin_lifetime(),
         };
 
-        let masked = if real.is_some() { destination(&method)?.masked() } else { method.target.clone() };
-        if let (Some(pin), Some(enrollment)) = (pin, &enrollment) {
+        let to = real.as_ref().map(|_| destination(&method));
+        let masked = to.as_ref().map_or_else(|| method.target.clone(), Destination::masked);
+        if let (Some(pin), Some(enrollment), Some(to)) = (pin, &enrollment, to) {
             let notification = Notification {
-                to: destination(&method)?,
+                to,
                 locale: sent.locale,
                 message: Message::Pin { pin, expires_at: pin_expires_at, valid_minutes: policy.pin_lifetime_secs / 60 },
                 at: now,
@@ -510,15 +528,15 @@ impl Sspr {
     /// Look the user up again at completion: the account may have been disabled, moved or
     /// made privileged since the PIN was sent.
     async fn recheck_user(&self, user_id: &crate::types::UserId, login: &str) -> Result<DirectoryUser> {
-        let login = NormalizedLogin::parse(login)?;
+        let login = NormalizedLogin::already_normalized(login);
         let user = self.inner.directory.find_user(&login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
         if user.state.disabled || user.state.expired {
             return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
         }
-        if self.is_privileged(&user) {
+        if self.inner.scope.is_privileged(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
         }
-        if !self.is_eligible(&user) {
+        if !self.inner.scope.is_eligible(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         Ok(user)

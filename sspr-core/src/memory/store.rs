@@ -29,9 +29,11 @@ struct Slot {
 #[derive(Debug, Default)]
 struct Inner {
     slots: HashMap<Arc<str>, Slot>,
-    /// Expiry times, soonest first. An entry whose slot has since been removed or given
-    /// another expiry is skipped when popped, so updates need not search the heap.
-    expiry: BinaryHeap<Reverse<(i64, Arc<str>)>>,
+    /// Expiry times, soonest first, with an insertion number that breaks ties (so entries
+    /// due in the same second never compare their keys). An entry whose slot has since been
+    /// removed or given another expiry is skipped when popped, so updates need not search it.
+    expiry: BinaryHeap<Reverse<(i64, u64, Arc<str>)>>,
+    pushed: u64,
 }
 
 impl Inner {
@@ -40,10 +42,10 @@ impl Inner {
     fn sweep(&mut self, now: i64) {
         for _ in 0..SWEEP_BATCH {
             match self.expiry.peek() {
-                Some(Reverse((at, _))) if *at <= now => {}
+                Some(Reverse((at, _, _))) if *at <= now => {}
                 _ => return,
             }
-            if let Some(Reverse((at, key))) = self.expiry.pop()
+            if let Some(Reverse((at, _, key))) = self.expiry.pop()
                 && self.slots.get(&key).is_some_and(|slot| slot.expires_at == at)
             {
                 self.slots.remove(&key);
@@ -55,6 +57,11 @@ impl Inner {
         self.slots.get(key).filter(|slot| slot.expires_at > now)
     }
 
+    fn index(&mut self, expires_at: i64, key: Arc<str>) {
+        self.pushed = self.pushed.wrapping_add(1);
+        self.expiry.push(Reverse((expires_at, self.pushed, key)));
+    }
+
     /// Insert or replace `key`, indexing its expiry when it is new or changed.
     fn store(&mut self, key: &str, slot: Slot) {
         let expires_at = slot.expires_at;
@@ -62,13 +69,13 @@ impl Inner {
             Some((shared, old)) => {
                 let shared = Arc::clone(shared);
                 if old.expires_at != expires_at {
-                    self.expiry.push(Reverse((expires_at, Arc::clone(&shared))));
+                    self.index(expires_at, Arc::clone(&shared));
                 }
                 self.slots.insert(shared, slot);
             }
             None => {
                 let shared: Arc<str> = Arc::from(key);
-                self.expiry.push(Reverse((expires_at, Arc::clone(&shared))));
+                self.index(expires_at, Arc::clone(&shared));
                 self.slots.insert(shared, slot);
             }
         }
@@ -103,7 +110,7 @@ impl MemoryStateStore {
     /// Remove everything that has expired by `now` (writes do this in batches anyway).
     pub fn sweep_expired(&self, now: OffsetDateTime) {
         let mut inner = lock(&self.inner);
-        while inner.expiry.peek().is_some_and(|Reverse((at, _))| *at <= ts(now)) {
+        while inner.expiry.peek().is_some_and(|Reverse((at, _, _))| *at <= ts(now)) {
             inner.sweep(ts(now));
         }
     }

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sspr_core::memory::MemoryDirectory;
-use sspr_core::{BackendError, Directory, Error, NewPassword, NormalizedLogin, Password, UserId};
+use sspr_core::{Error, NewPassword};
 
 use crate::support::*;
 
@@ -29,37 +28,17 @@ async fn hundred_concurrent_verify_pin_with_the_right_pin_have_one_winner() {
     assert_eq!(wins, 1);
 }
 
-/// Counts the passwords actually set.
-#[derive(Debug)]
-struct CountingDirectory {
-    inner: MemoryDirectory,
-    sets: AtomicUsize,
-}
-
-#[sspr_core::async_trait]
-impl Directory for CountingDirectory {
-    async fn find_user(
-        &self,
-        login: &NormalizedLogin,
-    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
-        self.inner.find_user(login).await
-    }
-    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
-        // Yield, so racing completions really interleave here.
-        tokio::task::yield_now().await;
-        self.sets.fetch_add(1, Ordering::SeqCst);
-        self.inner.set_password(user, password, must_change).await
-    }
-    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        self.inner.unlock(user).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_complete_reset_set_one_password() {
-    let inner = MemoryDirectory::with_users(users()).unwrap();
-    let counting = Arc::new(CountingDirectory { inner: inner.clone(), sets: AtomicUsize::new(0) });
-    let h = Harness::builder().directory(counting.clone()).build().await;
+    let sets = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sets);
+    let directory = HookedDirectory::new(move |write| {
+        if write == DirectoryWrite::SetPassword {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    });
+    let h = Harness::builder().directory(directory.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
     let tasks: Vec<_> = (0..100)
@@ -77,9 +56,9 @@ async fn hundred_concurrent_complete_reset_set_one_password() {
         }
     }
     assert_eq!(passwords.len(), 1, "exactly one completion wins");
-    assert_eq!(counting.sets.load(Ordering::SeqCst), 1, "exactly one password is set");
-    let alice = inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
-    assert_eq!(inner.check_password(&alice.id, passwords[0].expose_secret()), Some(true));
+    assert_eq!(sets.load(Ordering::SeqCst), 1, "exactly one password is set");
+    let alice = directory.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
+    assert_eq!(directory.inner.check_password(&alice.id, passwords[0].expose_secret()), Some(true));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -2,15 +2,15 @@
 //! once the backend is back.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use sspr_core::memory::{MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::notice::Notification;
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{
-    AuditKind, BackendError, BackendErrorKind, Directory, Error, NewPassword, NormalizedLogin, Notifier, Outcome,
-    Password, StateStore, UserId, backend::Counter, backend::StoredValue,
+    AuditKind, BackendError, BackendErrorKind, Error, NewPassword, Notifier, Outcome, StateStore, backend::Counter,
+    backend::StoredValue,
 };
 
 use crate::support::*;
@@ -19,45 +19,17 @@ fn outage() -> BackendError {
     BackendError::unavailable(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset by peer"))
 }
 
-/// A directory whose writes fail while `down` is set.
-#[derive(Debug)]
-struct FlakyDirectory {
-    inner: MemoryDirectory,
-    down: AtomicBool,
-}
-
-#[sspr_core::async_trait]
-impl Directory for FlakyDirectory {
-    async fn find_user(
-        &self,
-        login: &NormalizedLogin,
-    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
-        self.inner.find_user(login).await
-    }
-    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(outage());
-        }
-        self.inner.set_password(user, password, must_change).await
-    }
-    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(outage());
-        }
-        self.inner.unlock(user).await
-    }
-}
-
 #[tokio::test]
 async fn directory_failure_during_complete_reset_leaves_the_flow_verified_and_retryable() {
-    let flaky =
-        Arc::new(FlakyDirectory { inner: MemoryDirectory::with_users(users()).unwrap(), down: AtomicBool::new(false) });
+    let down = Arc::new(AtomicBool::new(false));
+    let switch = Arc::clone(&down);
+    let flaky = HookedDirectory::new(move |_| if switch.load(Ordering::SeqCst) { Err(outage()) } else { Ok(()) });
     let h = Harness::builder().directory(flaky.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
     h.outbox.clear();
 
-    flaky.down.store(true, Ordering::SeqCst);
+    down.store(true, Ordering::SeqCst);
     let err = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap_err();
     match &err {
         Error::Backend { source } => assert_eq!(source.kind(), BackendErrorKind::Unavailable),
@@ -69,7 +41,7 @@ async fn directory_failure_during_complete_reset_leaves_the_flow_verified_and_re
     assert!(matches!(h.events_of(AuditKind::ResetFailed).pop().unwrap().outcome, Outcome::Failed { .. }));
     assert_eq!(h.sspr.status(ALICE).await.unwrap().last_reset_at, None);
 
-    flaky.down.store(false, Ordering::SeqCst);
+    down.store(false, Ordering::SeqCst);
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.expect("the retry succeeds");
     assert_eq!(flaky.inner.check_password(&alice.id, outcome.temporary_password.unwrap().expose_secret()), Some(true));
 }
@@ -218,37 +190,19 @@ async fn an_audit_failure_does_not_undo_a_reset() {
     assert!(outcome.temporary_password.is_some());
 }
 
-/// A directory whose own policy refuses the first two passwords it is given.
-#[derive(Debug)]
-struct PickyDirectory {
-    inner: MemoryDirectory,
-    refusals_left: std::sync::atomic::AtomicU32,
-}
-
-#[sspr_core::async_trait]
-impl Directory for PickyDirectory {
-    async fn find_user(
-        &self,
-        login: &NormalizedLogin,
-    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
-        self.inner.find_user(login).await
-    }
-    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
-        if self.refusals_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
-            return Err(BackendError::password_rejected("0000052D: the password does not meet the policy"));
-        }
-        self.inner.set_password(user, password, must_change).await
-    }
-    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        self.inner.unlock(user).await
-    }
-}
-
 #[tokio::test]
 async fn a_temporary_password_the_directory_refuses_is_regenerated() {
-    let picky = Arc::new(PickyDirectory {
-        inner: MemoryDirectory::with_users(users()).unwrap(),
-        refusals_left: std::sync::atomic::AtomicU32::new(2),
+    // The directory's own policy refuses the first two passwords it is given.
+    let refusals_left = Arc::new(AtomicU32::new(2));
+    let left = Arc::clone(&refusals_left);
+    let picky = HookedDirectory::new(move |write| {
+        let refuse = write == DirectoryWrite::SetPassword
+            && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if refuse {
+            Err(BackendError::password_rejected("0000052D: the password does not meet the policy"))
+        } else {
+            Ok(())
+        }
     });
     let h = Harness::builder().directory(picky.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
@@ -258,12 +212,12 @@ async fn a_temporary_password_the_directory_refuses_is_regenerated() {
     assert_eq!(picky.inner.check_password(&alice.id, outcome.temporary_password.unwrap().expose_secret()), Some(true));
 
     // A directory that refuses every one: a typed error after a bounded number of tries.
-    picky.refusals_left.store(100, Ordering::SeqCst);
+    refusals_left.store(100, Ordering::SeqCst);
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
     h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
     match h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await {
         Err(Error::Backend { source }) => assert_eq!(source.kind(), BackendErrorKind::PasswordRejected),
         other => panic!("{other:?}"),
     }
-    assert_eq!(picky.refusals_left.load(Ordering::SeqCst), 97, "three tries, then give up");
+    assert_eq!(refusals_left.load(Ordering::SeqCst), 97, "three tries, then give up");
 }

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sspr_core::backend::DirectoryUser;
 use sspr_core::memory::{MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, MemoryUser, Outbox};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{
-    AuditEvent, AuditKind, Directory, ManualClock, Notifier, Policy, RequestContext, SecretKey, Sspr, StateStore,
+    AuditEvent, AuditKind, BackendError, Directory, ManualClock, NormalizedLogin, Notifier, Password, Policy,
+    RequestContext, SecretKey, Sspr, StateStore, UserId,
 };
 
 /// 2026-03-02 09:00:00 UTC, a Monday.
@@ -193,5 +195,50 @@ impl Harness {
 
     pub fn events_of(&self, kind: AuditKind) -> Vec<AuditEvent> {
         self.audit.events().into_iter().filter(|e| e.kind == kind).collect()
+    }
+}
+
+/// A write to the directory, as seen by a [`HookedDirectory`] hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryWrite {
+    SetPassword,
+    Unlock,
+}
+
+type Hook = Box<dyn Fn(DirectoryWrite) -> Result<(), BackendError> + Send + Sync>;
+
+/// The in-memory directory with a hook run before every write: to count writes, to fail
+/// them (an outage), or to refuse passwords (the directory's own policy).
+pub struct HookedDirectory {
+    pub inner: MemoryDirectory,
+    hook: Hook,
+}
+
+impl HookedDirectory {
+    pub fn new(hook: impl Fn(DirectoryWrite) -> Result<(), BackendError> + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Self { inner: MemoryDirectory::with_users(users()).unwrap(), hook: Box::new(hook) })
+    }
+}
+
+impl std::fmt::Debug for HookedDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HookedDirectory").field("inner", &self.inner).finish_non_exhaustive()
+    }
+}
+
+#[sspr_core::async_trait]
+impl Directory for HookedDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        self.inner.find_user(login).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        // Yield first, so that racing completions really interleave here.
+        tokio::task::yield_now().await;
+        (self.hook)(DirectoryWrite::SetPassword)?;
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        (self.hook)(DirectoryWrite::Unlock)?;
+        self.inner.unlock(user).await
     }
 }
