@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
 
 /// A source of the current time (UTC).
@@ -63,5 +64,39 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         *self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Waits: used to pad anonymous answers to the policy's minimum response time, so that
+/// how long an answer takes does not tell a real account from an unknown one.
+///
+/// sspr-core has no runtime of its own; with tokio a timer is three lines:
+///
+/// ```
+/// #[derive(Debug)]
+/// struct TokioTimer;
+///
+/// #[sspr_core::async_trait]
+/// impl sspr_core::Timer for TokioTimer {
+///     async fn sleep(&self, duration: std::time::Duration) {
+///         tokio::time::sleep(duration).await
+///     }
+/// }
+/// ```
+///
+/// Contract: `sleep` returns after about `duration` on the engine's [`Clock`]; it must not
+/// return much earlier (the padding would leak timing), and it is cancelled by dropping it.
+#[async_trait]
+pub trait Timer: Send + Sync + fmt::Debug {
+    /// Wait for `duration`.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// A manual clock "sleeps" by moving itself forward: tests see exactly how long the engine
+/// waited, without waiting.
+#[async_trait]
+impl Timer for ManualClock {
+    async fn sleep(&self, duration: Duration) {
+        self.advance(duration);
     }
 }

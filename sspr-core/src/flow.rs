@@ -314,6 +314,16 @@ mod tests {
         assert!(FlowRecord::decode(&bytes[..bytes.len() - 3]).is_none());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, failure_persistence: None, ..Default::default() })]
+
+        /// A corrupt or foreign record in the store reads as "expired", never as a panic.
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = FlowRecord::decode(&bytes);
+        }
+    }
+
     #[test]
     fn completion_lease_can_be_taken_over_after_it_runs_out() {
         let now = datetime!(2026-01-01 10:05 UTC);

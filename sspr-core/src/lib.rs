@@ -44,7 +44,7 @@ mod types;
 
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{Sspr, SsprBuilder};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};

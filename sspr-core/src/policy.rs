@@ -70,6 +70,11 @@ pub struct Policy {
     pub sms_enabled: bool,
     /// Ask the user to type the full address or number before a PIN is sent. Default off.
     pub confirm_full_address: bool,
+    /// Pad every answer of `begin_reset` and `send_pin` to at least this many milliseconds,
+    /// so their timing does not tell real accounts from unknown ones (a real `send_pin`
+    /// waits for the mail relay; a decoy's does not). Needs a [`crate::Timer`]. Set it above
+    /// your notifier's usual latency. Default 0 (off), range 0..=10000.
+    pub min_response_ms: u32,
     /// Length of a generated temporary password. Default 16, range 12..=64.
     pub temp_password_length: u32,
     /// Entropy a temporary password must have, computed from alphabet and length.
@@ -146,6 +151,7 @@ impl Default for Policy {
             sms_budget_per_hour: 100,
             sms_enabled: false,
             confirm_full_address: false,
+            min_response_ms: 0,
             temp_password_length: 16,
             min_temp_password_entropy_bits: 80,
             allow_chosen_password: false,
@@ -210,6 +216,7 @@ impl Policy {
         check("ip_sends_per_hour", self.ip_sends_per_hour, 1..=100_000)?;
         check("destination_sends_per_hour", self.destination_sends_per_hour, 1..=100)?;
         check("sms_budget_per_hour", self.sms_budget_per_hour, 0..=1_000_000)?;
+        check("min_response_ms", self.min_response_ms, 0..=10_000)?;
         check("temp_password_length", self.temp_password_length, 12..=64)?;
         check("min_temp_password_entropy_bits", self.min_temp_password_entropy_bits, 64..=256)?;
         check("chosen_password_min_length", self.chosen_password_min_length, 8..=64)?;

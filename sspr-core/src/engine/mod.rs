@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, Timer};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
 use crate::policy::Policy;
@@ -72,6 +72,7 @@ struct Inner {
     store: Arc<dyn StateStore>,
     audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
+    timer: Option<Arc<dyn Timer>>,
     policy: Policy,
     scope: Scope,
     key: SecretKey,
@@ -87,6 +88,7 @@ impl fmt::Debug for Sspr {
             .field("store", &self.inner.store)
             .field("audit", &self.inner.audit)
             .field("clock", &self.inner.clock)
+            .field("timer", &self.inner.timer)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
             .finish()
@@ -104,6 +106,7 @@ pub struct SsprBuilder {
     store: Option<Arc<dyn StateStore>>,
     audit: Option<Arc<dyn AuditSink>>,
     clock: Option<Arc<dyn Clock>>,
+    timer: Option<Arc<dyn Timer>>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
     rng_seed: Option<[u8; 32]>,
@@ -177,6 +180,13 @@ impl SsprBuilder {
         self.clock = Some(Arc::new(clock));
         self
     }
+    /// What waits, to pad answers to the policy's `min_response_ms` (required when it is
+    /// not 0).
+    #[must_use]
+    pub fn timer(mut self, timer: impl Timer + 'static) -> Self {
+        self.timer = Some(Arc::new(timer));
+        self
+    }
     /// The policy.
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -202,6 +212,9 @@ impl SsprBuilder {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
+        if policy.min_response_ms > 0 && self.timer.is_none() {
+            return Err(Error::Config("the policy sets min_response_ms but no timer was given to the builder".into()));
+        }
         let seed = match self.rng_seed {
             Some(seed) => seed,
             None => os_seed()?,
@@ -215,6 +228,7 @@ impl SsprBuilder {
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
                 audit: self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                timer: self.timer,
                 scope: Scope::new(&policy),
                 policy,
                 rng: SharedRng::from_seed(seed),
@@ -246,6 +260,21 @@ impl Sspr {
 
     fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
+    }
+
+    /// Run `step`, then wait out the rest of the policy's minimum response time, whether the
+    /// step succeeded or failed.
+    async fn padded<T>(&self, step: impl std::future::Future<Output = T>) -> T {
+        let started = self.now();
+        let out = step.await;
+        let minimum = time::Duration::milliseconds(i64::from(self.inner.policy.min_response_ms));
+        if let Some(timer) = &self.inner.timer {
+            let left = minimum - (self.now() - started);
+            if left.is_positive() {
+                timer.sleep(left.unsigned_abs()).await;
+            }
+        }
+        out
     }
 
     /// Record an audit event; a failing sink is reported through `tracing`, never undoes

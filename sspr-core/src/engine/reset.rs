@@ -141,7 +141,12 @@ impl Sspr {
     /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
     /// `Backend`.
     pub async fn begin_reset(&self, login: &str, ctx: &RequestContext) -> Result<ResetChallenge> {
+        // A malformed login is refused at once: its syntax says nothing about any account.
         let login = NormalizedLogin::parse(login)?;
+        self.padded(self.begin_reset_checked(login, ctx)).await
+    }
+
+    async fn begin_reset_checked(&self, login: NormalizedLogin, ctx: &RequestContext) -> Result<ResetChallenge> {
         let now = self.now();
         let policy = &self.inner.policy;
         if let Some(limit) = self.ip_limit(ctx, "ip_begins", policy.ip_begins_per_hour)
@@ -229,6 +234,16 @@ impl Sspr {
         let flow_id = parse_flow_id(flow_id)?;
         let channel =
             Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
+        self.padded(self.send_pin_checked(flow_id, channel, confirm, ctx)).await
+    }
+
+    async fn send_pin_checked(
+        &self,
+        flow_id: &str,
+        channel: Channel,
+        confirm: Option<&str>,
+        ctx: &RequestContext,
+    ) -> Result<PinSent> {
         let policy = &self.inner.policy;
         let now = self.now();
         let (mut record, mut version) = self.load_flow(flow_id, now).await?;

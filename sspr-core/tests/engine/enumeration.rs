@@ -171,3 +171,93 @@ async fn full_address_confirmation_sends_only_on_a_match_and_answers_alike() {
     let d = h.sspr.begin_reset("nobody@example.org", &ctx()).await.unwrap();
     h.sspr.send_pin(&d.flow_id, "email", Some("someone@else.example"), &ctx()).await.unwrap();
 }
+
+/// A notifier that takes `latency` of the manual clock's time per message, like a mail relay.
+#[derive(Debug)]
+struct SlowNotifier {
+    outbox: sspr_core::memory::Outbox,
+    clock: sspr_core::ManualClock,
+    latency: Duration,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Notifier for SlowNotifier {
+    async fn send(&self, n: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+        self.clock.advance(self.latency);
+        self.outbox.send(n).await
+    }
+}
+
+async fn padded_engine(latency: Duration) -> (sspr_core::Sspr, sspr_core::ManualClock, sspr_core::memory::Outbox) {
+    let clock = sspr_core::ManualClock::new(START);
+    let outbox = sspr_core::memory::Outbox::new();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(sspr_core::memory::MemoryDirectory::with_users(users()).unwrap())
+        .notifier(SlowNotifier { outbox: outbox.clone(), clock: clock.clone(), latency })
+        .clock(clock.clone())
+        .timer(clock.clone())
+        .policy(Policy { min_response_ms: 750, ..policy() })
+        .secret_key(key())
+        .build()
+        .unwrap();
+    sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let update = sspr_core::ContactUpdate {
+        email: sspr_core::ContactChange::Set(ALICE_MAIL.into()),
+        phone: sspr_core::ContactChange::Set(ALICE_PHONE.into()),
+    };
+    sspr.update_contacts(&admin(), ALICE, update, &ctx()).await.unwrap();
+    (sspr, clock, outbox)
+}
+
+/// How long `f` took on the manual clock.
+async fn took<T>(clock: &sspr_core::ManualClock, f: impl std::future::Future<Output = T>) -> (T, Duration) {
+    use sspr_core::Clock;
+    let start = clock.now();
+    let out = f.await;
+    (out, (clock.now() - start).unsigned_abs())
+}
+
+#[tokio::test]
+async fn minimum_response_time_pads_real_and_unknown_logins_alike() {
+    let (sspr, clock, outbox) = padded_engine(Duration::from_millis(300)).await;
+    let ms = |d: Duration| d.as_millis();
+    let (real, t_real) = took(&clock, sspr.begin_reset(ALICE, &ctx())).await;
+    let (decoy, t_decoy) = took(&clock, sspr.begin_reset("nobody@example.org", &ctx())).await;
+    assert_eq!((ms(t_real), ms(t_decoy)), (750, 750));
+
+    // The real send waits for the relay twice (the PIN, and the notice to the phone): 600 ms,
+    // padded to 750; the decoy's sends nothing and is padded from 0.
+    let (sent, t_real) = took(&clock, sspr.send_pin(&real.unwrap().flow_id, "email", None, &ctx())).await;
+    sent.unwrap();
+    let (_, t_decoy) = took(&clock, sspr.send_pin(&decoy.unwrap().flow_id, "email", None, &ctx())).await;
+    assert_eq!((ms(t_real), ms(t_decoy)), (750, 750));
+    assert_eq!(outbox.messages().len(), 2);
+
+    // Errors are padded too (a rate limit must not answer faster than a success).
+    let (limited, t) = took(&clock, sspr.send_pin(&"0".repeat(32), "email", None, &ctx())).await;
+    assert!(matches!(limited, Err(Error::Expired)));
+    assert_eq!(ms(t), 750);
+    // Malformed input is refused at once: its syntax says nothing about an account.
+    let (bad, t) = took(&clock, sspr.begin_reset("\0", &ctx())).await;
+    assert!(matches!(bad, Err(Error::InvalidInput { .. })));
+    assert_eq!(ms(t), 0);
+}
+
+#[tokio::test]
+async fn a_notifier_slower_than_the_minimum_is_not_padded_further() {
+    let (sspr, clock, _) = padded_engine(Duration::from_millis(1000)).await;
+    let c = sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let (_, t) = took(&clock, sspr.send_pin(&c.flow_id, "email", None, &ctx())).await;
+    assert_eq!(t.as_millis(), 2000);
+}
+
+#[tokio::test]
+async fn a_minimum_response_time_needs_a_timer() {
+    let built = sspr_core::Sspr::builder()
+        .directory(sspr_core::memory::MemoryDirectory::new())
+        .notifier(sspr_core::memory::Outbox::new())
+        .policy(Policy { min_response_ms: 500, ..Policy::default() })
+        .secret_key(key())
+        .build();
+    assert!(matches!(built, Err(Error::Config(reason)) if reason.contains("timer")));
+}

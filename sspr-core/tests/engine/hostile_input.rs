@@ -111,3 +111,44 @@ async fn hostile_contacts_and_passwords_are_refused_without_change() {
         }
     }
 }
+
+mod any_text {
+    //! Parsers on arbitrary text: never a panic, and normalisation is idempotent.
+
+    use proptest::prelude::*;
+    use sspr_core::{EmailAddress, Locale, NormalizedLogin, PhoneNumber, Policy};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn login_normalisation_is_total_and_idempotent(text in any::<String>()) {
+            if let Ok(login) = NormalizedLogin::parse(&text) {
+                let again = NormalizedLogin::parse(login.as_str()).expect("a normalised login parses");
+                prop_assert_eq!(again.as_str(), login.as_str());
+                prop_assert!(login.as_str().chars().count() <= sspr_core::MAX_LOGIN_CHARS);
+            }
+        }
+
+        #[test]
+        fn email_and_phone_parsing_is_total_and_idempotent(text in any::<String>(), digits in "[+0-9 ().-]{0,30}") {
+            if let Ok(email) = EmailAddress::parse(&text) {
+                prop_assert_eq!(EmailAddress::parse(email.as_str()).unwrap(), email.clone());
+                let _ = sspr_core::mask::email(&email);
+            }
+            for input in [text.as_str(), digits.as_str()] {
+                if let Ok(phone) = PhoneNumber::parse(input) {
+                    prop_assert_eq!(PhoneNumber::parse(phone.as_str()).unwrap(), phone.clone());
+                    prop_assert!(sspr_core::mask::phone(&phone).contains(" ******* "));
+                }
+            }
+        }
+
+        #[test]
+        fn accept_language_and_policy_documents_never_panic(text in any::<String>()) {
+            let _ = Locale::from_accept_language(&text);
+            let _ = Policy::from_json(&text);
+            let _ = Policy::from_toml(&text);
+        }
+    }
+}
