@@ -340,7 +340,12 @@ impl Sspr {
             let notification = Notification {
                 to,
                 locale: sent.locale,
-                message: Message::Pin { pin, expires_at: pin_expires_at, valid_minutes: policy.pin_lifetime_secs / 60 },
+                message: Message::Pin {
+                    pin,
+                    expires_at: pin_expires_at,
+                    // The PIN may expire early with its flow: tell the time it really has.
+                    valid_minutes: u64::try_from((pin_expires_at - now).whole_minutes()).unwrap_or(0).max(1),
+                },
                 at: now,
             };
             if let Err(e) = self.inner.notifier.send(&notification).await {
@@ -409,9 +414,13 @@ impl Sspr {
                 if self.put_flow(flow_id, &record.verified(now), Some(version), now).await?.is_none() {
                     continue;
                 }
-                // Success resets the user's counters.
-                self.inner.store.delete(&keys::failures(&record.subject)).await?;
-                self.inner.store.delete(&keys::user_sends(&record.subject)).await?;
+                // Success resets the user's counters. The PIN is already used up: a store
+                // failure here must not turn the user's success into an error.
+                for key in [keys::failures(&record.subject), keys::user_sends(&record.subject)] {
+                    if let Err(e) = self.inner.store.delete(&key).await {
+                        tracing::warn!(error = %e, "could not reset a counter after a verified PIN");
+                    }
+                }
                 let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
                 describe(&mut event);
                 self.audit(event).await;
@@ -518,8 +527,11 @@ impl Sspr {
         };
         match self.apply_completion(&user, new_password).await {
             Ok(outcome) => {
-                if self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await?.is_none() {
-                    tracing::warn!(flow = flow_id, "a completed flow changed under its lease");
+                // The password is set: the user must get it even if the store fails now.
+                match self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => tracing::warn!(flow = flow_id, "a completed flow changed under its lease"),
+                    Err(e) => tracing::error!(flow = flow_id, error = %e, "could not mark a completed flow"),
                 }
                 let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
                 describe(&mut event);

@@ -102,12 +102,29 @@ async fn notifier_failure_on_a_resend_keeps_the_previous_pin_valid() {
 #[derive(Debug)]
 struct FlakyStore {
     inner: MemoryStateStore,
+    /// Every call fails.
     down: AtomicBool,
+    /// Only writes (`put`, `delete`) fail.
+    writes_down: AtomicBool,
+    /// Only `delete` fails.
+    deletes_down: AtomicBool,
 }
 
 impl FlakyStore {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            inner: MemoryStateStore::new(),
+            down: AtomicBool::new(false),
+            writes_down: AtomicBool::new(false),
+            deletes_down: AtomicBool::new(false),
+        })
+    }
     fn check(&self) -> Result<(), BackendError> {
         if self.down.load(Ordering::SeqCst) { Err(outage()) } else { Ok(()) }
+    }
+    fn check_write(&self) -> Result<(), BackendError> {
+        self.check()?;
+        if self.writes_down.load(Ordering::SeqCst) { Err(outage()) } else { Ok(()) }
     }
 }
 
@@ -125,7 +142,7 @@ impl StateStore for FlakyStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<u64>, BackendError> {
-        self.check()?;
+        self.check_write()?;
         self.inner.put(key, value, expected, expires_at, now).await
     }
     async fn increment(
@@ -138,14 +155,17 @@ impl StateStore for FlakyStore {
         self.inner.increment(key, expires_at, now).await
     }
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
-        self.check()?;
+        self.check_write()?;
+        if self.deletes_down.load(Ordering::SeqCst) {
+            return Err(outage());
+        }
         self.inner.delete(key).await
     }
 }
 
 #[tokio::test]
 async fn state_store_outage_is_a_typed_error_and_sends_nothing() {
-    let flaky = Arc::new(FlakyStore { inner: MemoryStateStore::new(), down: AtomicBool::new(false) });
+    let flaky = FlakyStore::new();
     let h = Harness::builder().store(flaky.clone()).build().await;
     let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
     flaky.down.store(true, Ordering::SeqCst);
@@ -154,6 +174,43 @@ async fn state_store_outage_is_a_typed_error_and_sends_nothing() {
     assert!(h.outbox.messages().is_empty());
     flaky.down.store(false, Ordering::SeqCst);
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_store_failure_after_the_password_was_set_still_returns_the_password() {
+    let store = FlakyStore::new();
+    // The store's writes fail from the moment the directory sets the password.
+    let switch = Arc::clone(&store);
+    let directory = HookedDirectory::new(move |write| {
+        if write == DirectoryWrite::SetPassword {
+            switch.writes_down.store(true, Ordering::SeqCst);
+        }
+        Ok(())
+    });
+    let h = Harness::builder().directory(directory.clone()).store(store.clone()).build().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.expect("the password was set");
+    let alice = directory.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
+    let password = outcome.temporary_password.expect("and it is handed over");
+    assert_eq!(directory.inner.check_password(&alice.id, password.expose_secret()), Some(true));
+    // The flow could not be marked completed, but it is still leased: no second reset now.
+    store.writes_down.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await,
+        Err(Error::InvalidState { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_store_failure_while_resetting_counters_does_not_undo_a_verified_pin() {
+    let store = FlakyStore::new();
+    let h = Harness::builder().store(store.clone()).build().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    store.deletes_down.store(true, Ordering::SeqCst);
+    h.sspr.verify_pin(&flow, &pin, &ctx()).await.expect("verified although the counters could not be reset");
+    store.deletes_down.store(false, Ordering::SeqCst);
+    h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
 }
 
 /// An audit sink that always fails.
