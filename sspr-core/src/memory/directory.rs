@@ -40,7 +40,24 @@ struct Entry {
 /// like a real domain. Clones share the same directory.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryDirectory {
-    users: Arc<Mutex<HashMap<NormalizedLogin, Entry>>>,
+    users: Arc<Mutex<Users>>,
+}
+
+/// The users by id, and an index from login to id (lookups come by login, writes by id).
+#[derive(Debug, Default)]
+struct Users {
+    by_id: HashMap<UserId, Entry>,
+    by_login: HashMap<NormalizedLogin, UserId>,
+}
+
+impl Users {
+    fn by_login(&self, login: &NormalizedLogin) -> Option<&Entry> {
+        self.by_login.get(login).and_then(|id| self.by_id.get(id))
+    }
+
+    fn by_id_mut(&mut self, user: &UserId) -> Result<&mut Entry, BackendError> {
+        self.by_id.get_mut(user).ok_or_else(|| BackendError::new(BackendErrorKind::Rejected, "no such user"))
+    }
 }
 
 impl MemoryDirectory {
@@ -72,7 +89,8 @@ impl MemoryDirectory {
         Self::with_users(users)
     }
 
-    /// Add or replace a user.
+    /// Add a user, or replace the one with the same login or the same DN (its password
+    /// state is reset).
     pub fn insert(&self, user: MemoryUser) -> Result<()> {
         let login = NormalizedLogin::parse(&user.login)?;
         let entry = Entry {
@@ -87,19 +105,36 @@ impl MemoryDirectory {
             password: None,
             must_change: false,
         };
-        lock(&self.users).insert(login, entry);
+        let mut users = lock(&self.users);
+        let id = entry.user.id.clone();
+        // The same id under another login: forget the old login.
+        if let Some(previous) = users.by_id.get(&id)
+            && let Ok(old_login) = NormalizedLogin::parse(&previous.user.login)
+            && old_login != login
+        {
+            users.by_login.remove(&old_login);
+        }
+        // The same login under another id: that other user is replaced.
+        if let Some(old_id) = users.by_login.insert(login, id.clone())
+            && old_id != id
+        {
+            users.by_id.remove(&old_id);
+        }
+        users.by_id.insert(id, entry);
         Ok(())
     }
 
     /// Change a user's account state (disable, lock...). Returns false for an unknown login.
     pub fn set_state(&self, login: &str, state: AccountState) -> bool {
         let Ok(login) = NormalizedLogin::parse(login) else { return false };
-        lock(&self.users).get_mut(&login).map(|e| e.user.state = state).is_some()
+        let mut users = lock(&self.users);
+        let Some(id) = users.by_login.get(&login).cloned() else { return false };
+        users.by_id.get_mut(&id).map(|e| e.user.state = state).is_some()
     }
 
     /// Number of users.
     pub fn len(&self) -> usize {
-        lock(&self.users).len()
+        lock(&self.users).by_id.len()
     }
 
     /// Whether there are no users.
@@ -109,7 +144,7 @@ impl MemoryDirectory {
 
     /// Every user, sorted by login.
     pub fn users(&self) -> Vec<DirectoryUser> {
-        let mut users: Vec<_> = lock(&self.users).values().map(|e| e.user.clone()).collect();
+        let mut users: Vec<_> = lock(&self.users).by_id.values().map(|e| e.user.clone()).collect();
         users.sort_by(|a, b| a.login.cmp(&b.login));
         users
     }
@@ -118,7 +153,7 @@ impl MemoryDirectory {
     /// what a sign-in would check.
     pub fn check_password(&self, user: &UserId, password: &str) -> Option<bool> {
         let users = lock(&self.users);
-        let entry = users.values().find(|e| &e.user.id == user)?;
+        let entry = users.by_id.get(user)?;
         let current = entry.password.as_ref()?;
         (current.expose_secret() == password).then_some(entry.must_change)
     }
@@ -126,7 +161,7 @@ impl MemoryDirectory {
     /// Whether the user has had a password set through sspr, and with must-change.
     pub fn password_state(&self, user: &UserId) -> Option<bool> {
         let users = lock(&self.users);
-        let entry = users.values().find(|e| &e.user.id == user)?;
+        let entry = users.by_id.get(user)?;
         entry.password.as_ref().map(|_| entry.must_change)
     }
 
@@ -154,15 +189,12 @@ impl MemoryDirectory {
 #[async_trait]
 impl Directory for MemoryDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        Ok(lock(&self.users).get(login).map(|e| e.user.clone()))
+        Ok(lock(&self.users).by_login(login).map(|e| e.user.clone()))
     }
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let mut users = lock(&self.users);
-        let entry = users
-            .values_mut()
-            .find(|e| &e.user.id == user)
-            .ok_or_else(|| BackendError::new(BackendErrorKind::Rejected, "no such user"))?;
+        let entry = users.by_id_mut(user)?;
         Self::complexity(&entry.user, password.expose_secret()).map_err(BackendError::password_rejected)?;
         entry.password = Some(Password::new(password.expose_secret()));
         entry.must_change = must_change;
@@ -171,11 +203,43 @@ impl Directory for MemoryDirectory {
 
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         let mut users = lock(&self.users);
-        let entry = users
-            .values_mut()
-            .find(|e| &e.user.id == user)
-            .ok_or_else(|| BackendError::new(BackendErrorKind::Rejected, "no such user"))?;
-        entry.user.state.locked = false;
+        users.by_id_mut(user)?.user.state.locked = false;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(login: &str, dn: &str) -> MemoryUser {
+        MemoryUser {
+            login: login.into(),
+            display_name: "X".into(),
+            dn: dn.into(),
+            groups: vec![],
+            state: Default::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn replacing_a_user_by_login_or_by_dn_keeps_one_entry() {
+        let dir = MemoryDirectory::with_users([user("a@x.org", "uid=a"), user("b@x.org", "uid=b")]).unwrap();
+        // Same DN, new login: the old login no longer finds it.
+        dir.insert(user("a2@x.org", "uid=a")).unwrap();
+        let find = |l: &str| {
+            let dir = dir.clone();
+            let l = NormalizedLogin::parse(l).unwrap();
+            async move { dir.find_user(&l).await.unwrap().map(|u| u.id.as_str().to_owned()) }
+        };
+        assert_eq!(find("a@x.org").await, None);
+        assert_eq!(find("A2@x.org").await.as_deref(), Some("uid=a"));
+        // Same login, new DN: the old DN is gone.
+        dir.insert(user("b@x.org", "uid=b2")).unwrap();
+        assert_eq!(find("b@x.org").await.as_deref(), Some("uid=b2"));
+        assert_eq!(dir.len(), 2);
+        assert!(dir.set_password(&UserId::new("uid=b"), &Password::new("Abcdef-123"), true).await.is_err());
+        dir.set_password(&UserId::new("uid=b2"), &Password::new("Abcdef-123"), true).await.unwrap();
+        assert_eq!(dir.check_password(&UserId::new("uid=b2"), "Abcdef-123"), Some(true));
     }
 }
