@@ -63,6 +63,11 @@ pub(crate) struct FlowRecord {
     pub(crate) methods: Vec<FlowMethod>,
     pub(crate) pins_sent: u32,
     pub(crate) last_sent_at: Option<i64>,
+    /// Methods whose PIN was verified (bit 0 e-mail, bit 1 SMS).
+    verified_methods: u8,
+    /// Methods that must be verified before completion: 1, or 2 for a privileged user
+    /// under `PrivilegedMode::TwoMethods`.
+    pub(crate) required_methods: u8,
     pub(crate) state: FlowState,
 }
 
@@ -105,6 +110,7 @@ impl FlowRecord {
         methods: Vec<FlowMethod>,
         locale: Locale,
         expires_at: OffsetDateTime,
+        required_methods: u8,
     ) -> Self {
         Self {
             version: RECORD_VERSION,
@@ -115,8 +121,26 @@ impl FlowRecord {
             methods,
             pins_sent: 0,
             last_sent_at: None,
+            verified_methods: 0,
+            required_methods: required_methods.max(1),
             state: FlowState::Started,
         }
+    }
+
+    fn bit(channel: Channel) -> u8 {
+        match channel {
+            Channel::Email => 1,
+            Channel::Sms => 2,
+        }
+    }
+
+    fn is_verified(&self, channel: Channel) -> bool {
+        self.verified_methods & Self::bit(channel) != 0
+    }
+
+    /// The offered methods whose PIN is still to be verified.
+    pub(crate) fn remaining_methods(&self) -> Vec<Channel> {
+        self.methods.iter().map(|m| m.channel).filter(|c| !self.is_verified(*c)).collect()
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
@@ -154,7 +178,10 @@ impl FlowRecord {
             .iter()
             .find(|m| m.channel == channel)
             .ok_or_else(|| Error::invalid("method_id", "this method was not offered"))?;
-        if self.pins_sent >= policy.max_pins_per_flow {
+        if self.is_verified(channel) {
+            return Err(Error::InvalidState { reason: "this method was verified already: use the other one" });
+        }
+        if self.pins_sent >= policy.max_pins_per_flow.saturating_mul(u32::from(self.required_methods)) {
             return Err(Error::InvalidState { reason: "this reset has sent all the PINs it may; start a new one" });
         }
         if let Some(last) = self.last_sent_at {
@@ -215,9 +242,20 @@ impl FlowRecord {
         }
     }
 
-    /// The record after the right PIN.
-    pub(crate) fn verified(&self, now: OffsetDateTime) -> Self {
-        Self { state: FlowState::Verified { at: ts(now) }, ..self.clone() }
+    /// The record after the right PIN: verified, or, when another method must still be
+    /// verified, back to `Started` with no cooldown before its PIN.
+    pub(crate) fn after_right_pin(&self, now: OffsetDateTime) -> Self {
+        let verified_methods = self.verified_methods | self.pin_channel().map_or(0, Self::bit);
+        if verified_methods.count_ones() >= u32::from(self.required_methods) {
+            Self { verified_methods, state: FlowState::Verified { at: ts(now) }, ..self.clone() }
+        } else {
+            Self { verified_methods, last_sent_at: None, state: FlowState::Started, ..self.clone() }
+        }
+    }
+
+    /// Whether every required method was verified.
+    pub(crate) fn is_verified_fully(&self) -> bool {
+        matches!(self.state, FlowState::Verified { .. })
     }
 
     /// Whether completion may start now (a verified flow, or one whose completion lease
@@ -270,6 +308,7 @@ mod tests {
             vec![FlowMethod { channel: Channel::Email, target: "j@example.org".into() }],
             Locale::En,
             datetime!(2026-01-01 10:15 UTC),
+            1,
         )
     }
 
@@ -327,7 +366,8 @@ mod tests {
     #[test]
     fn completion_lease_can_be_taken_over_after_it_runs_out() {
         let now = datetime!(2026-01-01 10:05 UTC);
-        let r = record().verified(now).completing(now);
+        let r =
+            record().with_pin(Channel::Email, [1; 32], now, &Policy::default()).after_right_pin(now).completing(now);
         assert!(matches!(r.check_complete(now), Err(Error::InvalidState { .. })));
         assert!(r.check_complete(now + time::Duration::seconds(COMPLETION_LEASE_SECS + 1)).is_ok());
     }

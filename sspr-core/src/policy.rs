@@ -20,6 +20,9 @@ pub enum PrivilegedMode {
     /// Self-service reset is refused (the default): admins reset through the help desk.
     #[default]
     Refuse,
+    /// Self-service reset needs a PIN verified on both the e-mail address and the phone
+    /// (so SMS must be enabled and both registered); with fewer, the user gets a decoy.
+    TwoMethods,
 }
 
 /// The policy of one sspr deployment. `Policy::default()` is the secure default.

@@ -190,8 +190,12 @@ pub enum CompletionMode {
 /// The answer to `verify_pin`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verified {
-    /// The completion modes the policy allows, the default first.
+    /// The completion modes the policy allows, the default first; empty while
+    /// `remaining_methods` is not.
     pub modes: Vec<CompletionMode>,
+    /// Method ids whose PIN must still be verified before the reset can complete (a
+    /// privileged user under `PrivilegedMode::TwoMethods`); empty when the user may complete.
+    pub remaining_methods: Vec<String>,
 }
 
 /// How to complete a verified reset.

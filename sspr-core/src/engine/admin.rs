@@ -138,7 +138,10 @@ impl Sspr {
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
         Self::require_admin(actor)?;
         let user = self.resolve(login).await?;
-        if enabled && self.inner.scope.is_privileged(&user) {
+        if enabled
+            && self.inner.scope.is_privileged(&user)
+            && self.inner.policy.privileged_mode == crate::policy::PrivilegedMode::Refuse
+        {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
         }
         if enabled && !self.inner.scope.is_eligible(&user) {

@@ -11,6 +11,7 @@ use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
 use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::{Message, Notification};
+use crate::policy::PrivilegedMode;
 use crate::secret::Password;
 use crate::types::{
     Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
@@ -28,7 +29,7 @@ const TEMP_PASSWORD_TRIES: usize = 3;
 
 /// Who a login turned out to be.
 enum Candidate {
-    Real { user: DirectoryUser, methods: Vec<FlowMethod> },
+    Real { user: DirectoryUser, methods: Vec<FlowMethod>, required_methods: u8 },
     Decoy { reason: DecoyReason, user: Option<DirectoryUser> },
 }
 
@@ -114,7 +115,8 @@ impl Sspr {
         if user.state.disabled || user.state.expired {
             return refuse(DecoyReason::AccountDisabled);
         }
-        if self.inner.scope.is_privileged(&user) {
+        let privileged = self.inner.scope.is_privileged(&user);
+        if privileged && self.inner.policy.privileged_mode == PrivilegedMode::Refuse {
             return refuse(DecoyReason::Privileged);
         }
         if !self.inner.scope.is_eligible(&user) {
@@ -128,7 +130,12 @@ impl Sspr {
         if methods.is_empty() {
             return refuse(DecoyReason::NoContact);
         }
-        Ok(Candidate::Real { user, methods })
+        // A privileged user must prove both methods: without two, no reset.
+        let required_methods = if privileged { 2 } else { 1 };
+        if methods.len() < usize::from(required_methods) {
+            return refuse(DecoyReason::Privileged);
+        }
+        Ok(Candidate::Real { user, methods, required_methods })
     }
 
     /// Start a reset for `login`.
@@ -159,19 +166,20 @@ impl Sspr {
         }
 
         let candidate = self.candidate(&login, now).await?;
-        let (subject, who, methods, user_id) = match candidate {
-            Candidate::Real { user, methods } => (
+        let (subject, who, methods, user_id, required_methods) = match candidate {
+            Candidate::Real { user, methods, required_methods } => (
                 self.user_subject(&user.id),
                 FlowSubject::Real { user: user.id.clone(), login: login.as_str().to_owned() },
                 methods,
                 Some(user.id),
+                required_methods,
             ),
             Candidate::Decoy { reason, user } => {
                 let methods = decoy::methods(&self.inner.key, &login, policy)
                     .into_iter()
                     .map(|(channel, masked)| FlowMethod { channel, target: masked })
                     .collect();
-                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, user.map(|u| u.id))
+                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, user.map(|u| u.id), 1)
             }
         };
         let describe = |event: &mut AuditEvent| {
@@ -184,7 +192,7 @@ impl Sspr {
 
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
-        let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at);
+        let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
         if self.put_flow(&flow_id, &record, None, now).await?.is_none() {
             return Err(contention());
         }
@@ -411,8 +419,16 @@ impl Sspr {
             self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
 
             if pin::matches(&self.inner.key, flow_id, &typed, &stored) {
-                if self.put_flow(flow_id, &record.verified(now), Some(version), now).await?.is_none() {
+                let next = record.after_right_pin(now);
+                if self.put_flow(flow_id, &next, Some(version), now).await?.is_none() {
                     continue;
+                }
+                let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
+                describe(&mut event);
+                self.audit(event).await;
+                if !next.is_verified_fully() {
+                    let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
+                    return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
                 }
                 // Success resets the user's counters. The PIN is already used up: a store
                 // failure here must not turn the user's success into an error.
@@ -421,10 +437,7 @@ impl Sspr {
                         tracing::warn!(error = %e, "could not reset a counter after a verified PIN");
                     }
                 }
-                let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
-                describe(&mut event);
-                self.audit(event).await;
-                return Ok(Verified { modes: self.completion_modes() });
+                return Ok(Verified { modes: self.completion_modes(), remaining_methods: Vec::new() });
             }
 
             let (next, effect) = record.after_wrong_pin();
@@ -504,7 +517,7 @@ impl Sspr {
             let FlowSubject::Real { user: user_id, login } = &record.who else {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });
             };
-            let user = self.recheck_user(user_id, login).await?;
+            let user = self.recheck_user(user_id, login, record.required_methods).await?;
             if let NewPassword::Chosen(password) = &new_password {
                 let tokens = password::identity_tokens(&user.login, &user.display_name);
                 let min = self.inner.policy.chosen_password_min_length as usize;
@@ -554,13 +567,21 @@ impl Sspr {
 
     /// Look the user up again at completion: the account may have been disabled, moved or
     /// made privileged since the PIN was sent.
-    async fn recheck_user(&self, user_id: &crate::types::UserId, login: &str) -> Result<DirectoryUser> {
+    async fn recheck_user(
+        &self,
+        user_id: &crate::types::UserId,
+        login: &str,
+        proven_methods: u8,
+    ) -> Result<DirectoryUser> {
         let login = NormalizedLogin::already_normalized(login);
         let user = self.inner.directory.find_user(&login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
         if user.state.disabled || user.state.expired {
             return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
         }
-        if self.inner.scope.is_privileged(&user) {
+        // Made privileged since the flow began: only if it already proved two methods.
+        if self.inner.scope.is_privileged(&user)
+            && (self.inner.policy.privileged_mode == PrivilegedMode::Refuse || proven_methods < 2)
+        {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
         }
         if !self.inner.scope.is_eligible(&user) {

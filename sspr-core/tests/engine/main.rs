@@ -15,6 +15,7 @@ mod enumeration;
 mod failures;
 mod hostile_input;
 mod limits;
+mod privileged;
 mod reset_flow;
 mod secrets;
 mod state_machine;
