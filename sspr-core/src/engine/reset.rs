@@ -476,15 +476,18 @@ impl Sspr {
 
     /// The completion modes the policy allows, the default first.
     pub fn completion_modes(&self) -> Vec<CompletionMode> {
-        let policy = &self.inner.policy;
-        let mut modes = vec![CompletionMode::Temporary];
-        if policy.allow_chosen_password {
-            modes.push(CompletionMode::Chosen);
+        [CompletionMode::Temporary, CompletionMode::Chosen, CompletionMode::UnlockOnly]
+            .into_iter()
+            .filter(|mode| self.mode_allowed(*mode))
+            .collect()
+    }
+
+    fn mode_allowed(&self, mode: CompletionMode) -> bool {
+        match mode {
+            CompletionMode::Temporary => true,
+            CompletionMode::Chosen => self.inner.policy.allow_chosen_password,
+            CompletionMode::UnlockOnly => self.inner.policy.allow_unlock_only,
         }
-        if policy.allow_unlock_only {
-            modes.push(CompletionMode::UnlockOnly);
-        }
-        modes
     }
 
     /// Finish a verified reset: set a temporary password (returned once, must be changed at
@@ -505,7 +508,7 @@ impl Sspr {
     ) -> Result<ResetOutcome> {
         let flow_id = parse_flow_id(flow_id)?;
         let mode = new_password.mode();
-        if !self.completion_modes().contains(&mode) {
+        if !self.mode_allowed(mode) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
         }
         let now = self.now();
