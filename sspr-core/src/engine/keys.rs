@@ -1,6 +1,7 @@
 //! State-store keys and the rate-limit checks built on them. Keys never hold a login, an
 //! address or a user id in clear: those are keyed hashes, so a shared Redis reveals nothing.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -98,12 +99,15 @@ impl Sspr {
         }
     }
 
+    /// A per-client limit. An IPv6 client is counted by its /64 network: one subscriber
+    /// usually holds a whole /64 and could otherwise rotate addresses past any cap.
     pub(super) fn ip_limit(&self, ctx: &RequestContext, what: &'static str, cap: u32) -> Option<Limit> {
-        ctx.client_ip.map(|ip| Limit {
-            key: subject_key(what, &self.short_mac(&[b"ip", ip.to_string().as_bytes()])),
-            cap,
-            window: HOUR,
-            name: what,
+        ctx.client_ip.map(|ip| {
+            let client = match ip.to_canonical() {
+                IpAddr::V4(v4) => v4.octets().to_vec(),
+                IpAddr::V6(v6) => v6.octets().get(..8).unwrap_or_default().to_vec(),
+            };
+            Limit { key: subject_key(what, &self.short_mac(&[b"ip", &client])), cap, window: HOUR, name: what }
         })
     }
 

@@ -145,3 +145,17 @@ async fn global_sms_budget() {
     );
     h.sspr.send_pin(&c.flow_id, "email", None, &ip(5)).await.expect("e-mail does not draw on the SMS budget");
 }
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_64_network_and_mapped_ipv4_as_ipv4() {
+    let h = Harness::builder().policy(Policy { ip_begins_per_hour: 2, ..policy() }).build().await;
+    let from = |ip: &str| RequestContext::from_ip(ip.parse().unwrap());
+    h.sspr.begin_reset(ALICE, &from("2001:db8:1:2::1")).await.unwrap();
+    h.sspr.begin_reset(ALICE, &from("2001:db8:1:2:ffff::9")).await.unwrap();
+    assert!(matches!(h.sspr.begin_reset(ALICE, &from("2001:db8:1:2:abcd::1")).await, Err(Error::RateLimited { .. })));
+    h.sspr.begin_reset(ALICE, &from("2001:db8:1:3::1")).await.expect("another /64 is another client");
+
+    h.sspr.begin_reset(ALICE, &from("192.0.2.1")).await.unwrap();
+    h.sspr.begin_reset(ALICE, &from("::ffff:192.0.2.1")).await.unwrap();
+    assert!(matches!(h.sspr.begin_reset(ALICE, &from("192.0.2.1")).await, Err(Error::RateLimited { .. })));
+}
