@@ -1,24 +1,4 @@
-//! # sspr-core
-//!
-//! The pure-logic engine of **sspr**, an embeddable self-service password reset (SSPR):
-//! a user who forgot their password types their login, picks one of their registered
-//! contact methods (shown masked), receives a one-time PIN, types it, and gets a temporary
-//! password set in the directory with "must change at next sign-in".
-//!
-//! This crate does no I/O. The directory, contact store, notifier, state store, audit sink
-//! and clock are traits ([`backend`], [`Clock`]); in-memory implementations live in
-//! [`memory`], real ones (LDAP, SMTP, SQL, Redis) in `sspr-backends`. Randomness comes from
-//! a ChaCha20 generator seeded by the caller or, with the default `os-rng` feature, from the
-//! OS once at build time.
-//!
-//! Security defaults (see [`Policy`]): 8-digit PINs valid 10 minutes, stored only as
-//! HMAC-SHA256 under the server key and compared in constant time; 5 wrong PINs void a PIN;
-//! 5 failures in 24 h block the user for 24 h; per-user, per-IP, per-destination limits and an
-//! SMS budget; the same answer shape for unknown and real logins; temporary passwords of
-//! ~96 bits that meet AD complexity. Secrets never reach a `Debug` string, an error or an
-//! audit event.
-//!
-//! Start with [`Sspr::builder`]; the example there runs a whole reset.
+#![doc = include_str!("../README.md")]
 
 pub mod audit;
 pub mod backend;

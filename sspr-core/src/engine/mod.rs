@@ -28,38 +28,8 @@ const MAX_CAS_ROUNDS: usize = 64;
 
 /// The self-service password reset engine.
 ///
-/// Cheap to clone (an `Arc` inside); share one between all request handlers.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> sspr_core::Result<()> {
-/// use sspr_core::{memory::*, *};
-/// let directory = MemoryDirectory::from_json(r#"[{"login": "jdoe@example.org",
-///     "display_name": "Jane Doe", "dn": "uid=jdoe,ou=staff,dc=example,dc=org"}]"#)?;
-/// let outbox = Outbox::new();
-/// let sspr = Sspr::builder()
-///     .directory(directory)
-///     .notifier(outbox.clone())
-///     .secret_key(SecretKey::from_bytes(&[42; 32])?)
-///     .build()?;
-///
-/// // An admin enables the user and registers an alternate address.
-/// let admin = Actor::Admin("helpdesk".into());
-/// sspr.set_enabled(&admin, "jdoe@example.org", true, &RequestContext::default()).await?;
-/// let update = ContactUpdate { email: ContactChange::Set("jane@home.example".into()), ..Default::default() };
-/// sspr.update_contacts(&admin, "jdoe@example.org", update, &RequestContext::default()).await?;
-///
-/// // The anonymous reset.
-/// let ctx = RequestContext::default();
-/// let challenge = sspr.begin_reset("JDoe@example.org", &ctx).await?;
-/// assert_eq!(challenge.methods[0].masked, "j***@h***.example");
-/// sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await?;
-/// let pin = outbox.last_pin_to("jane@home.example").unwrap();
-/// sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await?;
-/// let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await?;
-/// assert!(outcome.must_change);
-/// assert_eq!(outcome.temporary_password.unwrap().expose_secret().len(), 16);
-/// # Ok(()) }
-/// ```
+/// Cheap to clone (an `Arc` inside); share one between all request handlers. The crate
+/// documentation shows a whole reset; `examples/demo.rs` runs one step by step.
 #[derive(Clone)]
 pub struct Sspr {
     inner: Arc<Inner>,
