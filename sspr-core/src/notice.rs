@@ -1,6 +1,7 @@
 //! The notices sspr sends, and their standard wording in English and German.
 
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::secret::Pin;
 use crate::types::{Channel, Destination, Locale};
@@ -54,8 +55,9 @@ pub struct Notification {
 pub struct Rendered {
     /// The e-mail subject (SMS ignore it).
     pub subject: String,
-    /// The plain-text body; for a PIN it holds the PIN, so it is redacted in `Debug`.
-    pub body: String,
+    /// The plain-text body; for a PIN it holds the PIN, so it is redacted in `Debug` and
+    /// wiped from memory when dropped.
+    pub body: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for Rendered {
@@ -90,64 +92,64 @@ impl Notification {
         match (&self.message, self.locale) {
             (Message::Pin { pin, valid_minutes, .. }, Locale::De) => Rendered {
                 subject: "Ihr Code zum Zurücksetzen des Kennworts".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "Ihr Code lautet {}. Er ist {valid_minutes} Minuten gültig. Geben Sie ihn niemandem weiter; \
                      wir fragen nie danach. Haben Sie nichts angefordert, ignorieren Sie diese Nachricht.",
                     pin.expose_secret()
-                ),
+                )),
             },
             (Message::Pin { pin, valid_minutes, .. }, _) => Rendered {
                 subject: "Your password reset code".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "Your code is {}. It is valid for {valid_minutes} minutes. Never share it; we will never \
                      ask you for it. If you did not ask for it, ignore this message.",
                     pin.expose_secret()
-                ),
+                )),
             },
             (Message::ResetRequested { masked, .. }, Locale::De) => Rendered {
                 subject: "Zurücksetzen Ihres Kennworts angefordert".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "Am {at} wurde das Zurücksetzen Ihres Kennworts angefordert und ein Code an {masked} gesendet. \
                      Waren Sie das nicht, wenden Sie sich an Ihren IT-Support."
-                ),
+                )),
             },
             (Message::ResetRequested { masked, .. }, _) => Rendered {
                 subject: "Password reset requested".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "On {at} a reset of your password was requested and a code sent to {masked}. \
                      If this was not you, contact your IT support."
-                ),
+                )),
             },
             (Message::PasswordReset { unlock_only }, Locale::De) => Rendered {
                 subject: if *unlock_only { "Ihr Konto wurde entsperrt" } else { "Ihr Kennwort wurde zurückgesetzt" }
                     .into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "Am {at} wurde {} per Self-Service. Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support.",
                     if *unlock_only { "Ihr Konto entsperrt" } else { "Ihr Kennwort zurückgesetzt" }
-                ),
+                )),
             },
             (Message::PasswordReset { unlock_only }, _) => Rendered {
                 subject: if *unlock_only { "Your account was unlocked" } else { "Your password was reset" }.into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "On {at} {} through self-service. If this was not you, contact your IT support at once.",
                     if *unlock_only { "your account was unlocked" } else { "your password was reset" }
-                ),
+                )),
             },
             (Message::ContactsChanged { by_admin }, Locale::De) => Rendered {
                 subject: "Ihre Kontaktdaten wurden geändert".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "Am {at} wurden die Kontaktdaten zum Zurücksetzen Ihres Kennworts {}geändert. \
                      Waren Sie das nicht, wenden Sie sich an Ihren IT-Support.",
                     if *by_admin { "von einem Administrator " } else { "" }
-                ),
+                )),
             },
             (Message::ContactsChanged { by_admin }, _) => Rendered {
                 subject: "Your contact details were changed".into(),
-                body: format!(
+                body: Zeroizing::new(format!(
                     "On {at} the contact details for resetting your password were changed{}. \
                      If this was not you, contact your IT support.",
                     if *by_admin { " by an administrator" } else { "" }
-                ),
+                )),
             },
         }
     }

@@ -5,6 +5,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::policy::CHOSEN_PASSWORD_MAX_LENGTH;
 use crate::rng::uniform_below;
 use crate::secret::Password;
+use zeroize::Zeroizing;
 
 /// The character classes of a temporary password. Look-alikes are left out (I O l o 0 1),
 /// and only symbols that need no escaping in a shell, URL or LDAP filter are used.
@@ -18,10 +19,6 @@ const MIN_TOKEN_CHARS: usize = 3;
 
 /// The whole alphabet of a temporary password, the classes in order.
 const ALPHABET: &[u8; 64] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789!#%+-=?@";
-
-fn alphabet() -> impl Iterator<Item = char> + Clone {
-    ALPHABET.iter().map(|b| char::from(*b))
-}
 
 /// Entropy, in bits, of a temporary password of `length` characters: log2 of the number of
 /// strings over the alphabet that use at least [`MIN_CLASSES`] classes (each equally likely,
@@ -72,7 +69,7 @@ pub fn identity_tokens(login: &str, display_name: &str) -> Vec<String> {
 }
 
 fn contains_token(password: &str, tokens: &[String]) -> bool {
-    let lower = password.to_lowercase();
+    let lower = Zeroizing::new(password.to_lowercase());
     tokens.iter().any(|t| lower.contains(t.as_str()))
 }
 
@@ -82,14 +79,17 @@ fn contains_token(password: &str, tokens: &[String]) -> bool {
 /// allows 12..=64).
 pub fn generate_temporary(rng: &mut ChaCha20Rng, length: u32, tokens: &[String]) -> Password {
     let length = length.max(MIN_CLASSES as u32);
-    let symbols: Vec<char> = alphabet().collect();
-    let count = u32::try_from(symbols.len()).unwrap_or(u32::MAX);
+    let mut candidate = Zeroizing::new(String::with_capacity(length as usize));
     loop {
-        let candidate: String =
-            (0..length).map(|_| symbols.get(uniform_below(rng, count) as usize).copied().unwrap_or('x')).collect();
+        // Redrawn candidates are wiped as they are overwritten, the kept one when dropped.
+        candidate.clear();
+        for _ in 0..length {
+            let symbol = ALPHABET.get(uniform_below(rng, 64) as usize).copied().unwrap_or(b'x');
+            candidate.push(char::from(symbol));
+        }
         let classes = CLASSES.iter().filter(|class| candidate.chars().any(|c| class.contains(c))).count();
         if classes >= MIN_CLASSES && !contains_token(&candidate, tokens) {
-            return Password::new(candidate);
+            return Password::new(candidate.as_str());
         }
     }
 }
@@ -133,21 +133,24 @@ static COMMON: &str = include_str!("common_passwords.txt");
 /// Whether `password` is a common password: the whole of it, or its stem with leetspeak
 /// undone and trailing digits and symbols dropped (`Summer2024!` -> `summer`).
 pub fn is_common(password: &str) -> bool {
-    let unleet = |text: &str| -> String {
-        text.chars()
-            .map(|c| match c {
-                '@' | '4' => 'a',
-                '3' => 'e',
-                '1' | '!' => 'i',
-                '0' => 'o',
-                '$' | '5' => 's',
-                '7' => 't',
-                other => other,
-            })
-            .collect()
+    // Every copy is a copy of the password: wipe them all on the way out.
+    let unleet = |text: &str| -> Zeroizing<String> {
+        Zeroizing::new(
+            text.chars()
+                .map(|c| match c {
+                    '@' | '4' => 'a',
+                    '3' => 'e',
+                    '1' | '!' => 'i',
+                    '0' => 'o',
+                    '$' | '5' => 's',
+                    '7' => 't',
+                    other => other,
+                })
+                .collect(),
+        )
     };
-    let lower = password.to_lowercase();
-    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic()).to_owned();
+    let lower = Zeroizing::new(password.to_lowercase());
+    let stem = Zeroizing::new(lower.trim_end_matches(|c: char| !c.is_alphabetic()).to_owned());
     let candidates = [unleet(&lower), unleet(&stem), lower, stem];
     COMMON
         .lines()
@@ -176,7 +179,7 @@ pub fn check_chosen(password: &str, min_length: usize, tokens: &[String]) -> Res
     if password.chars().any(char::is_control) {
         return Err(Weakness::ControlCharacter);
     }
-    let mut distinct: Vec<char> = password.chars().collect();
+    let mut distinct = Zeroizing::new(password.chars().collect::<Vec<char>>());
     distinct.sort_unstable();
     distinct.dedup();
     if distinct.len() < 4 {
@@ -195,6 +198,10 @@ pub fn check_chosen(password: &str, min_length: usize, tokens: &[String]) -> Res
 mod tests {
     use super::*;
     use rand_core::SeedableRng;
+
+    fn alphabet() -> impl Iterator<Item = char> + Clone {
+        ALPHABET.iter().map(|b| char::from(*b))
+    }
 
     #[test]
     fn temporary_passwords_meet_ad_complexity_and_avoid_identity() {

@@ -179,7 +179,7 @@ impl MemoryDirectory {
             return Err("the password does not meet the complexity requirements".into());
         }
         let account = user.login.split('@').next().unwrap_or("").to_lowercase();
-        if account.chars().count() >= 3 && password.to_lowercase().contains(&account) {
+        if account.chars().count() >= 3 && zeroize::Zeroizing::new(password.to_lowercase()).contains(&account) {
             return Err("the password contains the account name".into());
         }
         Ok(())
