@@ -139,6 +139,7 @@ pub enum Actor {
 
 /// One way a PIN can be sent, as offered to an anonymous caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MethodOption {
     /// The id to pass to `send_pin` (`"email"` or `"sms"`).
     pub id: String,
@@ -152,6 +153,7 @@ pub struct MethodOption {
 
 /// The answer to `begin_reset`: the same shape for every login, real or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResetChallenge {
     /// The flow's id (opaque, 32 hex characters), for the next calls.
     pub flow_id: String,
@@ -164,6 +166,7 @@ pub struct ResetChallenge {
 
 /// The answer to `send_pin`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PinSent {
     /// When the PIN expires.
     #[serde(with = "time::serde::rfc3339")]
@@ -189,6 +192,7 @@ pub enum CompletionMode {
 
 /// The answer to `verify_pin`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Verified {
     /// The completion modes the policy allows, the default first; empty while
     /// `remaining_methods` is not.
@@ -221,6 +225,7 @@ impl NewPassword {
 
 /// The answer to `complete_reset`.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ResetOutcome {
     /// The temporary password, to be shown once (only in [`CompletionMode::Temporary`]).
     pub temporary_password: Option<Password>,
@@ -277,6 +282,7 @@ pub struct Contacts {
 
 /// Everything an admin needs to know about one user's SSPR state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UserStatus {
     /// The directory's id of the user.
     pub user_id: UserId,
