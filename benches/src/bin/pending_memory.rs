@@ -231,7 +231,9 @@ fn run_scenario(name: &str, n: usize) -> AnyResult<()> {
 }
 
 fn main() -> AnyResult<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The arguments after the program's name.
+    let args: Vec<String> = std::env::args().collect();
+    let args = args.get(1..).unwrap_or_default();
     let mut n = 1_000_000usize;
     let mut scenario = None;
     let mut rest = args.iter();

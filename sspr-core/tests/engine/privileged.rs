@@ -2,9 +2,7 @@
 //! both their e-mail and their phone.
 
 use sspr_core::backend::{ContactStore, Enrollment, StoredContact};
-use sspr_core::{
-    AuditKind, DecoyReason, EmailAddress, Error, NewPassword, NotAllowedReason, Outcome, Policy, PrivilegedMode,
-};
+use sspr_core::{AuditKind, DecoyReason, EmailAddress, Error, NewPassword, NotAllowedReason, Policy, PrivilegedMode};
 
 use crate::support::*;
 
@@ -27,11 +25,7 @@ async fn a_privileged_user_is_refused_by_default() {
         ..Enrollment::default()
     };
     assert!(h.contacts.save(&root, &enrollment, 0).await.unwrap());
-    let c = h.sspr.begin_reset(ADMIN, &ctx()).await.unwrap();
-    h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
-    assert!(h.outbox.messages().is_empty());
-    let event = h.events_of(AuditKind::ResetRequested).pop().unwrap();
-    assert_eq!(event.outcome, Outcome::Decoy { reason: DecoyReason::Privileged });
+    h.assert_decoy(ADMIN, DecoyReason::Privileged).await;
 }
 
 #[tokio::test]
@@ -66,11 +60,7 @@ async fn with_two_methods_a_privileged_user_proves_both_before_completing() {
 async fn with_two_methods_a_privileged_user_with_one_contact_gets_a_decoy() {
     let h = Harness::builder().policy(Policy { privileged_mode: PrivilegedMode::TwoMethods, ..policy() }).build().await;
     h.enroll(ADMIN, Some(ROOT_MAIL), None).await;
-    let c = h.sspr.begin_reset(ADMIN, &ctx()).await.unwrap();
-    h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
-    assert!(h.outbox.messages().is_empty());
-    let event = h.events_of(AuditKind::ResetRequested).pop().unwrap();
-    assert_eq!(event.outcome, Outcome::Decoy { reason: DecoyReason::Privileged });
+    h.assert_decoy(ADMIN, DecoyReason::Privileged).await;
 }
 
 #[tokio::test]

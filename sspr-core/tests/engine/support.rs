@@ -193,6 +193,16 @@ impl Harness {
         self.audit.events()
     }
 
+    /// Begin a reset for `login` and ask for a PIN by its first method: assert that nothing
+    /// is delivered and that the audit records a decoy for `reason`.
+    pub async fn assert_decoy(&self, login: &str, reason: sspr_core::DecoyReason) {
+        let c = self.sspr.begin_reset(login, &ctx()).await.unwrap();
+        self.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
+        assert!(self.outbox.messages().is_empty(), "{login}: a decoy must never deliver");
+        let event = self.events_of(AuditKind::ResetRequested).pop().unwrap();
+        assert_eq!(event.outcome, sspr_core::Outcome::Decoy { reason }, "{login}");
+    }
+
     pub fn events_of(&self, kind: AuditKind) -> Vec<AuditEvent> {
         self.audit.events().into_iter().filter(|e| e.kind == kind).collect()
     }
