@@ -259,7 +259,9 @@ impl Sspr {
     fn event(&self, kind: AuditKind, ctx: &RequestContext, outcome: Outcome) -> AuditEvent {
         let mut event = AuditEvent::new(kind, self.now(), outcome);
         event.client_ip = ctx.client_ip;
-        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().take(256).collect());
+        // The user agent is the client's own text: cut it short and drop control characters,
+        // so it cannot forge lines in a log that prints events as text.
+        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect());
         event
     }
 }

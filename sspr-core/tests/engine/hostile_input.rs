@@ -152,3 +152,15 @@ mod any_text {
         }
     }
 }
+
+#[tokio::test]
+async fn a_hostile_user_agent_reaches_the_audit_trail_short_and_without_control_characters() {
+    let h = Harness::new().await;
+    let forged = format!("Mozilla/5.0\r\n{{\"kind\":\"reset_completed\"}}\u{1b}[2J{}", "A".repeat(10_000));
+    let ctx = sspr_core::RequestContext { user_agent: Some(forged), ..ctx() };
+    h.sspr.begin_reset(ALICE, &ctx).await.unwrap();
+    let agent = h.events().pop().unwrap().user_agent.unwrap();
+    assert!(agent.starts_with("Mozilla/5.0{\"kind\""));
+    assert!(!agent.chars().any(char::is_control));
+    assert_eq!(agent.chars().count(), 256);
+}
