@@ -21,7 +21,9 @@ step "cargo doc (-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
 
 step "cargo test (unit, integration, doc tests, test vectors)"
-cargo test --workspace --all-features --locked
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
 
 step "sspr-core builds without default features"
 cargo check -p sspr-core --no-default-features --locked
@@ -29,5 +31,6 @@ cargo check -p sspr-core --no-default-features --locked
 step "benchmarks compile"
 cargo bench --workspace --no-run --locked
 
-echo
-echo "all checks passed"
+# One closing line for the whole run, summed over every test binary and the doc tests.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+     END { printf "\nall checks passed\ntests: %d passed, %d failed\n", p, f }' "$test_log"
