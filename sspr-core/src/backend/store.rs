@@ -68,6 +68,25 @@ pub trait StateStore: Send + Sync + Debug {
         now: OffsetDateTime,
     ) -> Result<Counter, BackendError>;
 
+    /// Add one to each counter of `counters` (key, expiry if new), in order, and return
+    /// their new values in the same order; a key named twice is incremented twice.
+    ///
+    /// `send_pin` counts a request against 2 to 4 limits at once. The default makes one
+    /// `increment` call each; a networked store should override it to do all of them in
+    /// one round trip (a Redis pipeline or script, one SQL statement). Each increment must
+    /// be atomic on its own; the batch need not be atomic as a whole.
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        let mut out = Vec::with_capacity(counters.len());
+        for (key, expires_at) in counters {
+            out.push(self.increment(key, *expires_at, now).await?);
+        }
+        Ok(out)
+    }
+
     /// Remove `key`.
     async fn delete(&self, key: &str) -> Result<(), BackendError>;
 }

@@ -115,9 +115,10 @@ impl Sspr {
     /// earlier one is over its cap, so hammering never comes for free. Returns the limit
     /// that refuses with the longest wait, if any.
     pub(super) async fn enforce(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Option<Refusal>> {
+        let requests: Vec<(&str, OffsetDateTime)> = limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
+        let counters = self.inner.store.increment_many(&requests, now).await?;
         let mut worst: Option<Refusal> = None;
-        for limit in limits {
-            let counter = self.inner.store.increment(&limit.key, now + limit.window, now).await?;
+        for (limit, counter) in limits.iter().zip(counters) {
             if counter.count > u64::from(limit.cap) {
                 let retry_after = Duration::from_secs(u64::try_from(ts(counter.expires_at) - ts(now)).unwrap_or(0));
                 if worst.as_ref().is_none_or(|w| retry_after > w.retry_after) {
