@@ -79,7 +79,7 @@ fn contains_token(password: &str, tokens: &[String]) -> bool {
 /// allows 12..=64).
 pub fn generate_temporary(rng: &mut ChaCha20Rng, length: u32, tokens: &[String]) -> Password {
     let length = length.max(MIN_CLASSES as u32);
-    let mut candidate = Zeroizing::new(String::with_capacity(length as usize));
+    let mut candidate = Zeroizing::new(String::with_capacity(length.min(256) as usize));
     loop {
         // Redrawn candidates are wiped as they are overwritten, the kept one when dropped.
         candidate.clear();
