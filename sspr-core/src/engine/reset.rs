@@ -79,32 +79,32 @@ impl Sspr {
         Ok(self.inner.store.put(&keys::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
-    /// Whether `method` is still one of the enrollment's usable methods.
-    fn is_usable(&self, enrollment: &Enrollment, method: &FlowMethod, now: OffsetDateTime) -> bool {
-        match method.channel {
-            Channel::Email => {
-                enrollment.email.as_ref().is_some_and(|c| c.usable_from <= now && c.value.as_str() == method.target)
-            }
-            Channel::Sms => {
-                self.inner.policy.sms_enabled
-                    && enrollment
-                        .phone
-                        .as_ref()
-                        .is_some_and(|c| c.usable_from <= now && c.value.as_str() == method.target)
-            }
+    /// The destination PINs may go to by `channel`, if the enrollment has one that is past
+    /// its cooling-off (and, for SMS, while the policy allows SMS). The one place this rule lives.
+    fn usable_target<'a>(&self, enrollment: &'a Enrollment, channel: Channel, now: OffsetDateTime) -> Option<&'a str> {
+        match channel {
+            Channel::Email => enrollment.email.as_ref().filter(|c| c.usable_from <= now).map(|c| c.value.as_str()),
+            Channel::Sms => enrollment
+                .phone
+                .as_ref()
+                .filter(|c| self.inner.policy.sms_enabled && c.usable_from <= now)
+                .map(|c| c.value.as_str()),
         }
     }
 
+    /// Whether `method` is still one of the enrollment's usable methods.
+    fn is_usable(&self, enrollment: &Enrollment, method: &FlowMethod, now: OffsetDateTime) -> bool {
+        self.usable_target(enrollment, method.channel, now) == Some(method.target.as_str())
+    }
+
     fn usable_methods(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Vec<FlowMethod> {
-        let mut methods = Vec::new();
-        if let Some(email) = enrollment.email.as_ref().filter(|c| c.usable_from <= now) {
-            methods.push(FlowMethod { channel: Channel::Email, target: email.value.as_str().to_owned() });
-        }
-        if let Some(phone) = enrollment.phone.as_ref().filter(|c| self.inner.policy.sms_enabled && c.usable_from <= now)
-        {
-            methods.push(FlowMethod { channel: Channel::Sms, target: phone.value.as_str().to_owned() });
-        }
-        methods
+        [Channel::Email, Channel::Sms]
+            .into_iter()
+            .filter_map(|channel| {
+                let target = self.usable_target(enrollment, channel, now)?;
+                Some(FlowMethod { channel, target: target.to_owned() })
+            })
+            .collect()
     }
 
     async fn candidate(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<Candidate> {
