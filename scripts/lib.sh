@@ -1,0 +1,75 @@
+# Shared helpers for scripts/test.sh, scripts/servers/*.sh and scripts/test.d/*.sh. Source it; do not run it.
+#
+# Conventions (so each part of the project adds files instead of editing test.sh):
+# - scripts/servers/NN-name.sh is *sourced* by test.sh in name order. It installs what it lacks
+#   (need_apt / need_venv), starts one server on 127.0.0.1, waits until it answers, exports the
+#   SSPR_TEST_* variables its tests read and registers its stop with on_exit.
+# - scripts/test.d/NN-name.sh is *run* (bash) by test.sh after cargo test, with those variables
+#   set. It runs one suite (pytest, node --test, the C/Kotlin/Go programs, the browser test) and
+#   reports its counts with `tally NAME PASSED FAILED`; it exits non-zero when anything failed.
+
+SSPR_ROOT=${SSPR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export SSPR_ROOT
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Run a command at exit; several may be registered, they run last-registered first.
+SSPR_EXIT_CMDS=${SSPR_EXIT_CMDS:-}
+on_exit() {
+  SSPR_EXIT_CMDS="$*; ${SSPR_EXIT_CMDS}"
+  # shellcheck disable=SC2064
+  trap "set +e; ${SSPR_EXIT_CMDS}" EXIT
+}
+
+# Scratch space for one test run (servers' data, certificates, mail); removed at exit.
+if [[ -z "${SSPR_RUN_DIR:-}" ]]; then
+  SSPR_RUN_DIR=$(mktemp -d /tmp/sspr-run.XXXXXX)
+  export SSPR_RUN_DIR
+  on_exit "rm -rf '$SSPR_RUN_DIR'"
+fi
+
+# Install Debian packages that are missing (apt-get update at most once per machine run).
+need_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  if [[ ! -f /tmp/.sspr-apt-updated ]]; then
+    $sudo apt-get update -qq && touch /tmp/.sspr-apt-updated
+  fi
+  echo "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The project's Python virtualenv (.venv at the root), with the given pip packages.
+need_venv() {
+  local venv="$SSPR_ROOT/.venv"
+  [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+  local missing=()
+  for pkg in "$@"; do
+    "$venv/bin/python" -m pip show -q "${pkg%%[=<>]*}" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if ((${#missing[@]} > 0)); then
+    "$venv/bin/python" -m pip install -q "${missing[@]}"
+  fi
+  export SSPR_PY="$venv/bin/python"
+}
+
+# Wait until a command succeeds (up to $1 seconds).
+wait_for() {
+  local secs=$1; shift
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { echo "timed out after ${secs}s waiting for: $*" >&2; return 1; }
+    sleep 0.1
+  done
+}
+
+# Record a suite's counts for the closing line of test.sh.
+tally() {
+  echo "$1 $2 $3" >>"${SSPR_TALLY:?tally is only meaningful under scripts/test.sh}"
+  printf '%s: %s passed, %s failed\n' "$1" "$2" "$3"
+}

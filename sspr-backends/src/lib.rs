@@ -1,0 +1,11 @@
+//! Real backends for [`sspr_core`]: directories, notifiers and stores, one cargo feature each.
+//!
+//! | feature | backend |
+//! | --- | --- |
+//! | `ldap` | OpenLDAP and Active Directory directory, and a contact store reading directory attributes |
+//! | `smtp` | e-mail notifier (lettre) |
+//! | `sms-twilio` | SMS through the Twilio Messages API |
+//! | `webhook` | any other gateway: a signed JSON POST |
+//! | `sqlite` | the embedded default contact and state store |
+//! | `redis` | a state store shared by several portal instances |
+//! | `postgres` | contact and state stores shared by several portal instances |
