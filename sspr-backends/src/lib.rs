@@ -9,3 +9,6 @@
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;

@@ -1,0 +1,118 @@
+//! Shared by the store tests: an engine on given stores, a whole flow, races across instances.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+
+use sspr_core::memory::{MemoryDirectory, Outbox};
+use sspr_core::{
+    Actor, ContactChange, ContactStore, ContactUpdate, Error, NewPassword, Policy, RequestContext, SecretKey, Sspr,
+    StateStore,
+};
+
+pub const USER: &str = "alice@example.org";
+pub const MAIL: &str = "alice.private@mail.example";
+
+pub fn directory() -> MemoryDirectory {
+    MemoryDirectory::from_json(
+        r#"[{"login": "alice@example.org", "display_name": "Alice Liddell",
+             "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap()
+}
+
+pub fn policy() -> Policy {
+    Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], ..Policy::default() }
+}
+
+pub fn ctx() -> RequestContext {
+    RequestContext::from_ip("203.0.113.7".parse().unwrap())
+}
+
+/// One engine instance on shared stores: instances built from the same parts behave like
+/// several portal processes sharing one database.
+pub fn engine(
+    directory: &MemoryDirectory,
+    outbox: &Outbox,
+    store: Arc<dyn StateStore>,
+    contacts: Arc<dyn ContactStore>,
+    policy: Policy,
+) -> Sspr {
+    Sspr::builder()
+        .directory(directory.clone())
+        .notifier(outbox.clone())
+        .store_arc(store)
+        .contacts_arc(contacts)
+        .secret_key(SecretKey::from_bytes(&[0x5a; 32]).unwrap())
+        .policy(policy)
+        .build()
+        .unwrap()
+}
+
+/// Enable the user and register the mail address (idempotent enough for a fresh store).
+pub async fn enroll(sspr: &Sspr) {
+    let admin = Actor::Admin("helpdesk".into());
+    sspr.set_enabled(&admin, USER, true, &ctx()).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(MAIL.into()), ..Default::default() };
+    sspr.update_contacts(&admin, USER, update, &ctx()).await.unwrap();
+}
+
+/// Start a flow on `sspr` and send a PIN; returns the flow id and the PIN.
+pub async fn pin(sspr: &Sspr, outbox: &Outbox) -> (String, String) {
+    let challenge = sspr.begin_reset(USER, &ctx()).await.unwrap();
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx()).await.unwrap();
+    let pin = outbox.last_pin_to(MAIL).expect("a PIN was sent");
+    (challenge.flow_id, pin)
+}
+
+/// A whole reset: begin, send, verify, complete with a temporary password.
+pub async fn whole_flow(sspr: &Sspr, outbox: &Outbox) {
+    let (flow, pin) = pin(sspr, outbox).await;
+    sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    let outcome = sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(outcome.must_change);
+    assert!(outcome.temporary_password.is_some());
+}
+
+/// 200 concurrent `verify_pin` with the right PIN, alternating between `a` and `b`: exactly
+/// one may succeed, every other must be told the PIN was used (or the flow is mid-step).
+pub async fn race_verify(a: &Sspr, b: &Sspr, outbox: &Outbox) {
+    let (flow, pin) = pin(a, outbox).await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let sspr = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (flow, pin) = (flow.clone(), pin.clone());
+            tokio::spawn(async move { sspr.verify_pin(&flow, &pin, &ctx()).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(Error::AlreadyUsed | Error::InvalidState { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one of 200 concurrent verify_pin across two instances wins");
+    // The winner's flow completes once, on either instance.
+    b.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(matches!(
+        a.complete_reset(&flow, NewPassword::Temporary, &ctx()).await,
+        Err(Error::AlreadyUsed | Error::InvalidState { .. } | Error::Expired)
+    ));
+}
+
+/// The per-user limit on PIN sends holds across instances: sends alternate between `a` and
+/// `b` (each on a new flow) and the one past the limit is refused, whichever instance gets it.
+pub async fn limits_hold_across(a: &Sspr, b: &Sspr, policy: &Policy) {
+    let limit = policy.user_sends_per_hour;
+    for i in 0..=limit {
+        let sspr = if i % 2 == 0 { a } else { b };
+        let challenge = sspr.begin_reset(USER, &ctx()).await.unwrap();
+        let sent = sspr.send_pin(&challenge.flow_id, "email", None, &ctx()).await;
+        if i < limit {
+            sent.unwrap_or_else(|e| panic!("send {i} of {limit} must pass: {e:?}"));
+        } else {
+            assert!(matches!(sent, Err(Error::RateLimited { .. })), "send {i} is over the limit: {sent:?}");
+        }
+    }
+}

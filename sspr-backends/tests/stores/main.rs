@@ -1,0 +1,7 @@
+//! The stores (SQLite, Redis, PostgreSQL) against sspr-core's conformance suites and the
+//! engine. Redis and PostgreSQL need the servers `scripts/test.sh` starts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+mod common;
+#[cfg(feature = "sqlite")]
+mod sqlite;

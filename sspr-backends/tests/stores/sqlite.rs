@@ -1,0 +1,194 @@
+//! The SQLite store: conformance, persistence, migrations, several handles on one file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
+use sspr_core::memory::Outbox;
+use sspr_core::{BackendErrorKind, ContactStore, ManualClock, StateStore, UserId, testing};
+use time::macros::datetime;
+
+use crate::common;
+
+fn clock() -> ManualClock {
+    ManualClock::new(datetime!(2026-03-02 09:00 UTC))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_store_conformance_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("sspr.db")).unwrap();
+    let clock = clock();
+    let wait = |d| {
+        clock.advance(d);
+        std::future::ready(())
+    };
+    testing::state_store_conformance(&store, &clock, wait).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_store_conformance_in_memory() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let clock = clock();
+    let wait = |d| {
+        clock.advance(d);
+        std::future::ready(())
+    };
+    testing::state_store_conformance(&store, &clock, wait).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_store_conformance_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("sspr.db")).unwrap();
+    testing::contact_store_conformance(&store, &clock()).await;
+}
+
+#[tokio::test]
+async fn the_database_is_in_wal_mode_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 1);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    // Opening again applies nothing twice.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_sspr_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Other);
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unopenable_path_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::open(dir.path().join("missing-folder").join("sspr.db")).unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{err:?}");
+}
+
+#[tokio::test]
+async fn state_and_contacts_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    let now = datetime!(2026-03-02 09:00 UTC);
+    let later = now + Duration::from_secs(600);
+    let user = UserId::new("uid=alice,ou=staff,dc=example,dc=org");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(StateStore::put(&store, "flow/1", b"pending", None, later, now).await.unwrap(), Some(1));
+        assert_eq!(store.increment("count/1", later, now).await.unwrap().count, 1);
+        let enrollment = sspr_core::backend::Enrollment { enabled: true, ..Default::default() };
+        assert!(store.save(&user, &enrollment, 0).await.unwrap());
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let flow = StateStore::get(&store, "flow/1", now).await.unwrap().unwrap();
+    assert_eq!((flow.value.as_slice(), flow.version), (&b"pending"[..], 1));
+    assert_eq!(store.increment("count/1", later, now).await.unwrap().count, 2);
+    assert_eq!(ContactStore::get(&store, &user).await.unwrap().unwrap().version, 1);
+}
+
+#[tokio::test]
+async fn expired_state_is_swept_from_the_file() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let now = datetime!(2026-03-02 09:00 UTC);
+    for i in 0..10 {
+        store.put(&format!("flow/{i}"), b"x", None, now + Duration::from_secs(5), now).await.unwrap();
+    }
+    store.put("flow/long", b"x", None, now + Duration::from_secs(600), now).await.unwrap();
+    assert_eq!(store.sweep_expired(now).await.unwrap(), 0, "nothing has expired yet");
+    let after = now + Duration::from_secs(10);
+    // A write one second later sweeps by itself; the explicit sweep then finds nothing left.
+    store.put("flow/new", b"x", None, after + Duration::from_secs(600), after).await.unwrap();
+    assert_eq!(store.sweep_expired(after).await.unwrap(), 0, "the write swept the expired flows");
+    assert!(StateStore::get(&store, "flow/long", after).await.unwrap().is_some(), "live state stays");
+}
+
+/// Two handles on one file are two processes sharing a database: compare-and-set and
+/// counters stay exact across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_handles_on_one_file_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let now = datetime!(2026-03-02 09:00 UTC);
+    let later = now + Duration::from_secs(600);
+    a.put("race", b"start", None, later, now).await.unwrap();
+    let racers = (0..100).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { store.put("race", format!("{i}").as_bytes(), Some(1), later, now).await.unwrap() })
+    });
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.unwrap().is_some());
+    }
+    assert_eq!(winners, 1);
+    let counts = (0..100).map(|i| {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(async move { store.increment("count", later, now).await.unwrap().count })
+    });
+    let mut seen = Vec::new();
+    for c in counts {
+        seen.push(c.await.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=100).collect::<Vec<u64>>());
+}
+
+/// Two engines, each with its own handle on one database file.
+fn two_engines(path: &std::path::Path) -> (sspr_core::Sspr, sspr_core::Sspr, Outbox) {
+    let (directory, outbox, policy) = (common::directory(), Outbox::new(), common::policy());
+    let a_store = Arc::new(SqliteStore::open(path).unwrap());
+    let b_store = Arc::new(SqliteStore::open(path).unwrap());
+    let a = common::engine(&directory, &outbox, a_store.clone(), a_store, policy.clone());
+    let b = common::engine(&directory, &outbox, b_store.clone(), b_store, policy);
+    (a, b, outbox)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_on_one_file_share_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, outbox) = two_engines(&dir.path().join("sspr.db"));
+    common::enroll(&a).await;
+    common::whole_flow(&b, &outbox).await;
+    common::race_verify(&a, &b, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_on_one_file_share_rate_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, _outbox) = two_engines(&dir.path().join("sspr.db"));
+    common::enroll(&a).await;
+    common::limits_hold_across(&a, &b, &common::policy()).await;
+}
+
+#[test]
+fn config_reads_from_toml() {
+    let config: SqliteConfig = toml::from_str("path = \"/var/lib/sspr/sspr.db\"\nbusy_timeout_ms = 250").unwrap();
+    assert_eq!(config.path, std::path::Path::new("/var/lib/sspr/sspr.db"));
+    assert_eq!(config.busy_timeout_ms, 250);
+    assert!(toml::from_str::<SqliteConfig>("path = \"x\"\npasword = \"typo\"").is_err(), "unknown keys are refused");
+}
+
+#[tokio::test]
+async fn the_store_works_without_a_tokio_runtime() {
+    // The store runs its own thread: a plain executor can drive it (a Python or Node loop).
+    let store = SqliteStore::open_in_memory().unwrap();
+    let now = datetime!(2026-03-02 09:00 UTC);
+    let version = std::thread::spawn(move || {
+        futures::executor::block_on(store.put("k", b"v", None, now + Duration::from_secs(60), now)).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(version, Some(1));
+}
