@@ -84,6 +84,7 @@ pub fn users(count: usize) -> Vec<MemoryUser> {
             dn: format!("uid=user{i},ou=staff,dc=corp,dc=example"),
             groups: Vec::new(),
             state: Default::default(),
+            password: None,
         })
         .collect()
 }

@@ -41,6 +41,9 @@ pub enum AuditKind {
     EnabledChanged,
     /// A block was lifted by an admin.
     Unblocked,
+    /// A user signed in to manage their contacts (outcome `Success`), or failed to
+    /// (`Failed`); a failure for an unknown login carries its fingerprint, never the text.
+    SignIn,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

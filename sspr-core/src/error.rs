@@ -74,6 +74,10 @@ pub enum Error {
         /// Why, safe to show to the user (never the password itself).
         reason: String,
     },
+    /// A sign-in failed: unknown login, wrong password, or an account that may not sign in.
+    /// Deliberately one answer for all of them, so sign-in does not reveal accounts.
+    #[error("the login or password is not right")]
+    SignInFailed,
     /// An authenticated (admin or registration) operation named a user the directory
     /// does not have. Anonymous reset never returns this.
     #[error("no such user")]

@@ -23,16 +23,17 @@ pub mod testing;
 mod types;
 
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
-pub use backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
+pub use backend::{AuditSink, Authentication, ContactStore, Directory, Notifier, StateStore};
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
-pub use engine::{Sspr, SsprBuilder};
+pub use engine::{MAX_SEARCH_RESULTS, Sspr, SsprBuilder};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};
 pub use secret::{Password, Pin, SecretKey};
 pub use types::{
     Actor, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Destination, Locale,
-    MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, UserId, UserStatus, Verified,
+    MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
+    Verified,
 };
 
 /// Re-exported so backends and callers name the same versions.

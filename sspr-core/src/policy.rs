@@ -64,6 +64,14 @@ pub struct Policy {
     pub ip_begins_per_hour: u32,
     /// PINs sent per client IP per hour. Default 20, range 1..=100000.
     pub ip_sends_per_hour: u32,
+    /// Failed sign-ins (to the contact registration pages) to one login before its sign-in
+    /// is refused for `sign_in_lockout_secs`. Default 5, range 1..=50.
+    pub sign_in_failures_before_lockout: u32,
+    /// How long sign-in stays refused after too many failures. Default 900 s (15 min),
+    /// range 60..=86400.
+    pub sign_in_lockout_secs: u64,
+    /// Sign-in attempts per client IP per hour. Default 60, range 1..=100000.
+    pub ip_sign_ins_per_hour: u32,
     /// PINs sent to one destination (address or number) per hour. Default 5, range 1..=100.
     pub destination_sends_per_hour: u32,
     /// SMS the whole deployment may send per hour (SMS-pumping defence). Default 100,
@@ -150,6 +158,9 @@ impl Default for Policy {
             block_secs: 86_400,
             ip_begins_per_hour: 30,
             ip_sends_per_hour: 20,
+            sign_in_failures_before_lockout: 5,
+            sign_in_lockout_secs: 900,
+            ip_sign_ins_per_hour: 60,
             destination_sends_per_hour: 5,
             sms_budget_per_hour: 100,
             sms_enabled: false,
@@ -217,6 +228,9 @@ impl Policy {
         check("block_secs", self.block_secs, 300..=604_800)?;
         check("ip_begins_per_hour", self.ip_begins_per_hour, 1..=100_000)?;
         check("ip_sends_per_hour", self.ip_sends_per_hour, 1..=100_000)?;
+        check("sign_in_failures_before_lockout", self.sign_in_failures_before_lockout, 1..=50)?;
+        check("sign_in_lockout_secs", self.sign_in_lockout_secs, 60..=86_400)?;
+        check("ip_sign_ins_per_hour", self.ip_sign_ins_per_hour, 1..=100_000)?;
         check("destination_sends_per_hour", self.destination_sends_per_hour, 1..=100)?;
         check("sms_budget_per_hour", self.sms_budget_per_hour, 0..=1_000_000)?;
         check("min_response_ms", self.min_response_ms, 0..=10_000)?;

@@ -141,6 +141,12 @@ impl Password {
     }
 }
 
+impl Clone for Password {
+    fn clone(&self) -> Self {
+        Self::new(self.expose_secret())
+    }
+}
+
 impl From<String> for Password {
     fn from(value: String) -> Self {
         Self::new(value)

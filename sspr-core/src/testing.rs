@@ -23,7 +23,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
-use crate::backend::{ContactStore, Directory, Enrollment, StateStore, StoredContact};
+use crate::backend::{Authentication, ContactStore, Directory, Enrollment, StateStore, StoredContact};
 use crate::clock::Clock;
 use crate::error::BackendErrorKind;
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
@@ -260,6 +260,29 @@ pub async fn directory_conformance(directory: &dyn Directory, fixture: &Director
         assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "a refused password is PasswordRejected");
         assert!(!format!("{err:?} {err}").contains(weak.expose_secret()), "the error must not hold the password");
     }
+    let wrong = Password::new(format!("{}-not-it", fixture.good_password.expose_secret()));
+    assert_eq!(
+        directory.authenticate(&fixture.id, &wrong).await.unwrap(),
+        Authentication::Rejected,
+        "a wrong password is Rejected"
+    );
+    assert_eq!(
+        directory.authenticate(&fixture.id, &fixture.good_password).await.unwrap(),
+        Authentication::MustChange,
+        "a password set with must_change signs in as MustChange"
+    );
     directory.unlock(&fixture.id).await.expect("unlock");
     directory.unlock(&fixture.id).await.expect("unlock is idempotent");
+
+    let fragment: String = fixture.login.split('@').next().unwrap_or_default().to_uppercase();
+    let found = directory.search(&fragment, 50).await.unwrap();
+    assert!(found.iter().any(|u| u.id == fixture.id), "search by a part of the login, any case, finds the user");
+    assert!(directory.search("", 1).await.unwrap().len() <= 1, "search honours its limit");
+    for hostile in ["*", "*)(objectClass=*", "\\2a", "%", "_"] {
+        let hits = directory.search(hostile, 50).await.unwrap();
+        assert!(
+            hits.iter().all(|u| u.login.contains(hostile) || u.display_name.contains(hostile)),
+            "search for {hostile:?} must be escaped, not a wildcard"
+        );
+    }
 }

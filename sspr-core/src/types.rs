@@ -190,6 +190,21 @@ pub enum CompletionMode {
     UnlockOnly,
 }
 
+/// The answer to a successful `sign_in`: who signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SignedIn {
+    /// The directory's id of the user.
+    pub user_id: UserId,
+    /// The login as the directory stores it (use it for the user's later calls).
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// The password is a temporary one the directory wants changed first. The portal may
+    /// still let the user manage their contacts; it should say the password must change.
+    pub must_change: bool,
+}
+
 /// The answer to `verify_pin`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

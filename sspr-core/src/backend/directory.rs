@@ -51,6 +51,13 @@ pub struct DirectoryUser {
 ///   `BackendErrorKind::PasswordRejected` with the directory's reason, and nothing changes.
 ///   It must not log the password, and must only use it for this call.
 /// - `unlock` clears a lockout; it is idempotent.
+/// - `authenticate` checks the user's own password the way a sign-in would (LDAP: a simple
+///   bind as the user, on a connection of its own). A wrong password is `Ok(Rejected)`, not
+///   an error; a password that is right but must be changed first (AD `data 773`, ppolicy
+///   `changeAfterReset`) is `Ok(MustChange)`. It must not log the password.
+/// - `search` finds users for an administrator: login or display name containing `query`,
+///   case-insensitively, with `query` **escaped** like a login; at most `limit` users, sorted
+///   by login. An empty query lists users up to the limit.
 /// - Every method may fail with `Unavailable`; the engine then leaves its state retryable.
 #[async_trait]
 pub trait Directory: Send + Sync + Debug {
@@ -62,4 +69,23 @@ pub trait Directory: Send + Sync + Debug {
 
     /// Clear a lockout.
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError>;
+
+    /// Check the user's own password (a sign-in to the registration pages).
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError>;
+
+    /// Users whose login or display name contains `query`, at most `limit` (admin search).
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError>;
+}
+
+/// What the directory said to a user's password, for [`Directory::authenticate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authentication {
+    /// The password is right.
+    Accepted,
+    /// The password is right, but the directory demands it be changed before anything else
+    /// (a temporary password after a reset).
+    MustChange,
+    /// Wrong password, or the account may not sign in (disabled, locked).
+    Rejected,
 }

@@ -16,6 +16,6 @@ mod store;
 
 pub use audit::AuditSink;
 pub use contacts::{ContactStore, Enrollment, StoredContact};
-pub use directory::{AccountState, Directory, DirectoryUser};
+pub use directory::{AccountState, Authentication, Directory, DirectoryUser};
 pub use notifier::Notifier;
 pub use store::{Counter, StateStore, StoredValue};

@@ -167,8 +167,12 @@ impl Sspr {
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn status(&self, login: &str) -> Result<UserStatus> {
         let user = self.resolve(login).await?;
+        self.status_of(user, self.now()).await
+    }
+
+    pub(super) async fn status_of(&self, user: DirectoryUser, now: time::OffsetDateTime) -> Result<UserStatus> {
         let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-        let blocked_until = self.blocked_until(&self.user_subject(&user.id), self.now()).await?;
+        let blocked_until = self.blocked_until(&self.user_subject(&user.id), now).await?;
         Ok(UserStatus {
             enabled: enrollment.enabled,
             eligible: self.inner.scope.is_eligible(&user),

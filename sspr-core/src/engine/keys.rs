@@ -58,6 +58,12 @@ pub(super) fn failures(subject: &Subject) -> String {
 pub(super) fn user_sends(subject: &Subject) -> String {
     subject_key("sends", subject)
 }
+pub(super) fn sign_in_failures(subject: &Subject) -> String {
+    subject_key("signin-fails", subject)
+}
+pub(super) fn sign_in_lockout(subject: &Subject) -> String {
+    subject_key("signin-lock", subject)
+}
 
 /// One limit to apply: the counter's key, the cap, the window, and its name for the audit.
 pub(super) struct Limit {
@@ -131,7 +137,12 @@ impl Sspr {
 
     /// Until when `subject` is blocked, if it is.
     pub(super) async fn blocked_until(&self, subject: &Subject, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        let stored = self.inner.store.get(&block(subject), now).await?;
+        self.held_until(&block(subject), now).await
+    }
+
+    /// The end of the block or lockout stored under `key`, if one is in force.
+    pub(super) async fn held_until(&self, key: &str, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
+        let stored = self.inner.store.get(key, now).await?;
         Ok(stored.and_then(|s| {
             let bytes: [u8; 8] = s.value.get(..8)?.try_into().ok()?;
             Some(from_ts(i64::from_be_bytes(bytes)))
@@ -157,12 +168,15 @@ impl Sspr {
 
     /// Block `subject` until `now + block_secs`; returns the end of the block.
     pub(super) async fn block(&self, subject: &Subject, now: OffsetDateTime) -> Result<OffsetDateTime> {
-        let until = now + self.inner.policy.block_duration();
-        let key = block(subject);
+        self.hold(&block(subject), now + self.inner.policy.block_duration(), now).await
+    }
+
+    /// Store a block or lockout under `key` that ends at `until`; returns `until`.
+    pub(super) async fn hold(&self, key: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime> {
         // Overwrite whatever block exists: read its version, then compare-and-set.
         for _ in 0..super::MAX_CAS_ROUNDS {
-            let current = self.inner.store.get(&key, now).await?.map(|s| s.version);
-            if self.inner.store.put(&key, &ts(until).to_be_bytes(), current, until, now).await?.is_some() {
+            let current = self.inner.store.get(key, now).await?.map(|s| s.version);
+            if self.inner.store.put(key, &ts(until).to_be_bytes(), current, until, now).await?.is_some() {
                 return Ok(until);
             }
         }

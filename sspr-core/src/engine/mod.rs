@@ -4,6 +4,9 @@
 mod admin;
 mod keys;
 mod reset;
+mod sign_in;
+
+pub use sign_in::MAX_SEARCH_RESULTS;
 
 use std::fmt;
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::lock;
-use crate::backend::{AccountState, Directory, DirectoryUser};
+use crate::backend::{AccountState, Authentication, Directory, DirectoryUser};
 use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
@@ -26,6 +26,14 @@ pub struct MemoryUser {
     /// Disabled, expired, locked.
     #[serde(default)]
     pub state: AccountState,
+    /// The password the user signs in with, until a reset sets another (`None`: the user
+    /// cannot sign in). Read from seed data, never written back out.
+    #[serde(default, skip_serializing, deserialize_with = "password_from_text")]
+    pub password: Option<Password>,
+}
+
+fn password_from_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Password>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(Password::new))
 }
 
 #[derive(Debug)]
@@ -102,7 +110,7 @@ impl MemoryDirectory {
                 groups: user.groups,
                 state: user.state,
             },
-            password: None,
+            password: user.password,
             must_change: false,
         };
         let mut users = lock(&self.users);
@@ -206,6 +214,40 @@ impl Directory for MemoryDirectory {
         users.by_id_mut(user)?.user.state.locked = false;
         Ok(())
     }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        let users = lock(&self.users);
+        let Some(entry) = users.by_id.get(user) else { return Ok(Authentication::Rejected) };
+        let state = entry.user.state;
+        let right = entry.password.as_ref().is_some_and(|current| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                current.expose_secret().as_bytes(),
+                password.expose_secret().as_bytes(),
+            ))
+        });
+        Ok(match (right, entry.must_change) {
+            _ if state.disabled || state.expired || state.locked => Authentication::Rejected,
+            (true, true) => Authentication::MustChange,
+            (true, false) => Authentication::Accepted,
+            (false, _) => Authentication::Rejected,
+        })
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        let query = query.to_lowercase();
+        let users = lock(&self.users);
+        let mut found: Vec<DirectoryUser> = users
+            .by_id
+            .values()
+            .filter(|e| {
+                e.user.login.to_lowercase().contains(&query) || e.user.display_name.to_lowercase().contains(&query)
+            })
+            .map(|e| e.user.clone())
+            .collect();
+        found.sort_by(|a, b| a.login.cmp(&b.login));
+        found.truncate(limit);
+        Ok(found)
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +261,7 @@ mod tests {
             dn: dn.into(),
             groups: vec![],
             state: Default::default(),
+            password: None,
         }
     }
 

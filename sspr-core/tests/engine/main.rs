@@ -18,5 +18,6 @@ mod limits;
 mod privileged;
 mod reset_flow;
 mod secrets;
+mod sign_in;
 mod state_machine;
 mod vectors;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sspr_core::backend::DirectoryUser;
+use sspr_core::backend::{Authentication, DirectoryUser};
 use sspr_core::memory::{MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, MemoryUser, Outbox};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{
@@ -26,6 +26,9 @@ pub const DISABLED: &str = "dave@example.org";
 pub const NO_CONTACT: &str = "erin@example.org";
 pub const NOT_ENABLED: &str = "frank@example.org";
 
+/// Every seeded user's password until a reset changes it.
+pub const INITIAL_PASSWORD: &str = "Initial-Pass-2026";
+
 pub fn users() -> Vec<MemoryUser> {
     let user = |login: &str, name: &str, ou: &str, groups: &[&str]| MemoryUser {
         login: login.into(),
@@ -33,6 +36,7 @@ pub fn users() -> Vec<MemoryUser> {
         dn: format!("uid={},ou={ou},dc=example,dc=org", login.split('@').next().unwrap()),
         groups: groups.iter().map(|g| (*g).to_string()).collect(),
         state: Default::default(),
+        password: Some(Password::new(INITIAL_PASSWORD)),
     };
     vec![
         user(ALICE, "Alice Liddell", "staff", &["cn=staff,ou=groups,dc=example,dc=org"]),
@@ -213,6 +217,7 @@ impl Harness {
 pub enum DirectoryWrite {
     SetPassword,
     Unlock,
+    Authenticate,
 }
 
 type Hook = Box<dyn Fn(DirectoryWrite) -> Result<(), BackendError> + Send + Sync>;
@@ -250,5 +255,12 @@ impl Directory for HookedDirectory {
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         (self.hook)(DirectoryWrite::Unlock)?;
         self.inner.unlock(user).await
+    }
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        (self.hook)(DirectoryWrite::Authenticate)?;
+        self.inner.authenticate(user, password).await
+    }
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        self.inner.search(query, limit).await
     }
 }
