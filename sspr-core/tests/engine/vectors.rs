@@ -540,7 +540,7 @@ fn masks_json_replays() {
 
 /// Ranges of the policy's numbers, written from DESIGN.md §5 and the `Policy` docs, for the
 /// fields that have no rule tying them to another field.
-const POLICY_RANGES: [(&str, u64, u64); 14] = [
+const POLICY_RANGES: [(&str, u64, u64); 17] = [
     ("pin_length", 6, 12),
     ("max_wrong_pins", 1, 10),
     ("resend_cooldown_secs", 10, 3600),
@@ -555,6 +555,9 @@ const POLICY_RANGES: [(&str, u64, u64); 14] = [
     ("sms_budget_per_hour", 0, 1_000_000),
     ("chosen_password_min_length", 8, 64),
     ("contact_cooling_off_secs", 0, 1_209_600),
+    ("sign_in_failures_before_lockout", 1, 50),
+    ("sign_in_lockout_secs", 60, 86_400),
+    ("ip_sign_ins_per_hour", 1, 100_000),
 ];
 
 /// The field a serde error names (`unknown field `x``, `duplicate field `x``).
