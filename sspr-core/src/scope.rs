@@ -1,18 +1,76 @@
 //! Who may use self-service reset: the policy's eligible OUs and groups and its privileged
-//! groups, prepared once (lower-cased, split into RDNs) and matched without allocating.
+//! groups, prepared once and matched against each directory user.
 //!
-//! DNs are compared RDN by RDN, case-insensitively, ignoring spaces around commas. Escaped
-//! commas inside an RDN value (`cn=Doe\, Jane`) are not unescaped; directories that use them
-//! in OU or group names should list those by DN exactly as the directory returns them.
+//! DNs are parsed as RFC 4514 says: RDNs split at unescaped commas, values unescaped (`\,`
+//! and `\2C` are the same comma), then compared RDN by RDN, case-insensitively, ignoring
+//! spaces around separators. Active Directory names people and groups `CN=Doe\, Jane`, so a
+//! naive split at every comma would misread them (and could miss a privileged group).
 
 use crate::backend::DirectoryUser;
 use crate::policy::Policy;
 
+/// One RDN, normalised: attribute type and value lower-cased, the value unescaped, spaces
+/// around both trimmed. A bare name (`Domain Admins`) is an RDN with an empty type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rdn {
+    attr: String,
+    value: String,
+}
+
+/// The byte a hex digit stands for.
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Split a DN into normalised RDNs, honouring `\` escapes (a character, or two hex digits
+/// standing for one byte of UTF-8).
+fn parse_dn(dn: &str) -> Vec<Rdn> {
+    let mut rdns = Vec::new();
+    let mut attr: Option<String> = None;
+    let mut value: Vec<u8> = Vec::new();
+    let finish = |attr: &mut Option<String>, value: &mut Vec<u8>, rdns: &mut Vec<Rdn>| {
+        let text = String::from_utf8_lossy(value).trim().to_lowercase();
+        let attr = attr.take().unwrap_or_default();
+        if !(attr.is_empty() && text.is_empty()) {
+            rdns.push(Rdn { attr, value: text });
+        }
+        value.clear();
+    };
+    let mut bytes = dn.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'\\' => {
+                let Some(next) = bytes.next() else { break };
+                match (hex_digit(next), bytes.peek().copied().and_then(hex_digit)) {
+                    (Some(high), Some(low)) => {
+                        bytes.next();
+                        value.push((high << 4) | low);
+                    }
+                    _ => value.push(next),
+                }
+            }
+            b'=' if attr.is_none() => {
+                attr = Some(String::from_utf8_lossy(&value).trim().to_lowercase());
+                value.clear();
+            }
+            b',' | b';' => finish(&mut attr, &mut value, &mut rdns),
+            _ => value.push(b),
+        }
+    }
+    finish(&mut attr, &mut value, &mut rdns);
+    rdns
+}
+
 /// A group as the policy names it.
 #[derive(Debug, Clone)]
 enum GroupName {
-    /// A full DN, as lower-cased RDNs.
-    Dn(Vec<String>),
+    /// A full DN.
+    Dn(Vec<Rdn>),
     /// A common name (matched against the first RDN's value, or a bare group name).
     Name(String),
 }
@@ -20,41 +78,22 @@ enum GroupName {
 /// The policy's scope rules, ready to match directory users.
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
-    eligible_ous: Vec<Vec<String>>,
+    eligible_ous: Vec<Vec<Rdn>>,
     eligible_groups: Vec<GroupName>,
     privileged_groups: Vec<GroupName>,
 }
 
-fn rdns(dn: &str) -> impl DoubleEndedIterator<Item = &str> {
-    dn.split(',').map(str::trim)
-}
-
-fn lower_rdns(dn: &str) -> Vec<String> {
-    rdns(dn).map(str::to_lowercase).collect()
-}
-
-/// `text` equals `lower` (already lower-cased) ignoring case, without allocating.
-fn eq_fold(text: &str, lower: &str) -> bool {
-    text.chars().flat_map(char::to_lowercase).eq(lower.chars())
-}
-
 fn group_name(text: &str) -> GroupName {
     let text = text.trim();
-    if text.contains('=') { GroupName::Dn(lower_rdns(text)) } else { GroupName::Name(text.to_lowercase()) }
+    if text.contains('=') { GroupName::Dn(parse_dn(text)) } else { GroupName::Name(text.to_lowercase()) }
 }
 
 impl GroupName {
     fn matches(&self, group: &str) -> bool {
+        let have = parse_dn(group);
         match self {
-            Self::Dn(want) => {
-                let mut have = rdns(group);
-                want.iter().all(|w| have.next().is_some_and(|h| eq_fold(h, w))) && have.next().is_none()
-            }
-            Self::Name(want) => {
-                let first = rdns(group).next().unwrap_or("");
-                let value = first.split_once('=').map_or(first, |(_, v)| v.trim());
-                eq_fold(value, want)
-            }
+            Self::Dn(want) => *want == have,
+            Self::Name(want) => have.first().is_some_and(|first| first.value == *want),
         }
     }
 }
@@ -62,16 +101,15 @@ impl GroupName {
 impl Scope {
     pub(crate) fn new(policy: &Policy) -> Self {
         Self {
-            eligible_ous: policy.eligible_ous.iter().map(|ou| lower_rdns(ou)).filter(|r| !r.is_empty()).collect(),
+            eligible_ous: policy.eligible_ous.iter().map(|ou| parse_dn(ou)).filter(|r| !r.is_empty()).collect(),
             eligible_groups: policy.eligible_groups.iter().map(|g| group_name(g)).collect(),
             privileged_groups: policy.privileged_groups.iter().map(|g| group_name(g)).collect(),
         }
     }
 
-    /// Whether `dn` is the OU `ou` (lower-cased RDNs) or below it.
-    fn is_under(dn: &str, ou: &[String]) -> bool {
-        let mut have = rdns(dn).rev();
-        ou.iter().rev().all(|w| have.next().is_some_and(|h| eq_fold(h, w)))
+    /// Whether `dn` is the OU `ou` or below it.
+    fn is_under(dn: &[Rdn], ou: &[Rdn]) -> bool {
+        dn.len() >= ou.len() && dn.iter().rev().zip(ou.iter().rev()).all(|(have, want)| have == want)
     }
 
     /// Inside an eligible OU or group; every user when the policy lists neither.
@@ -79,7 +117,8 @@ impl Scope {
         if self.eligible_ous.is_empty() && self.eligible_groups.is_empty() {
             return true;
         }
-        self.eligible_ous.iter().any(|ou| Self::is_under(&user.dn, ou))
+        let dn = parse_dn(&user.dn);
+        self.eligible_ous.iter().any(|ou| Self::is_under(&dn, ou))
             || user.groups.iter().any(|g| self.eligible_groups.iter().any(|want| want.matches(g)))
     }
 
@@ -142,7 +181,31 @@ mod tests {
         assert!(!s.is_privileged(&user("uid=j", &["cn=helpdesk,ou=groups,dc=example,dc=org,dc=extra"])));
         assert!(!s.is_privileged(&user("uid=j", &["cn=helpdesk,ou=other,dc=example,dc=org"])));
         let by_group = scope(&[], &["staff"], &[]);
+        assert!(by_group.is_eligible(&user("uid=j,ou=x", &["Staff"])));
         assert!(by_group.is_eligible(&user("uid=j,ou=x", &["cn=staff,ou=groups,dc=example,dc=org"])));
         assert!(!by_group.is_eligible(&user("uid=j,ou=x", &[])));
+    }
+
+    #[test]
+    fn escaped_commas_are_part_of_the_value() {
+        // AD: people and groups named "Last, First"; the escape may be `\,` or `\2C`.
+        let s = scope(&["OU=Sales\\, EMEA,DC=corp,DC=example"], &[], &["Tier 0, Admins"]);
+        assert!(s.is_eligible(&user("CN=Doe\\, Jane,OU=Sales\\2C EMEA,DC=corp,DC=example", &[])));
+        assert!(!s.is_eligible(&user("CN=Doe\\, Jane,OU=EMEA,DC=corp,DC=example", &[])));
+        assert!(!s.is_eligible(&user("CN=x,OU=Sales,OU= EMEA,DC=corp,DC=example", &[])));
+        assert!(s.is_privileged(&user("uid=j", &["CN=Tier 0\\, Admins,OU=Groups,DC=corp,DC=example"])));
+        assert!(s.is_privileged(&user("uid=j", &["cn=tier 0\\2c admins,ou=groups,dc=corp,dc=example"])));
+        assert!(!s.is_privileged(&user("uid=j", &["CN=Tier 0,OU=Admins,DC=corp,DC=example"])));
+        let by_dn = scope(&[], &[], &["CN=Tier 0\\, Admins,OU=Groups,DC=corp,DC=example"]);
+        assert!(by_dn.is_privileged(&user("uid=j", &["CN=Tier 0\\2C Admins, OU=Groups, DC=corp, DC=example"])));
+        assert!(!by_dn.is_privileged(&user("uid=j", &["CN=Tier 0,CN=Admins,OU=Groups,DC=corp,DC=example"])));
+    }
+
+    #[test]
+    fn hex_escapes_decode_utf8_and_a_trailing_backslash_is_harmless() {
+        assert_eq!(parse_dn("ou=B\\C3\\BCro,dc=x"), parse_dn("OU=Büro, DC=x"));
+        assert_eq!(parse_dn("cn=a\\"), vec![Rdn { attr: "cn".into(), value: "a".into() }]);
+        assert_eq!(parse_dn("cn=a\\=b"), vec![Rdn { attr: "cn".into(), value: "a=b".into() }]);
+        assert!(parse_dn("").is_empty());
     }
 }
