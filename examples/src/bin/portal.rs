@@ -1,0 +1,102 @@
+//! The self-service password reset portal.
+//!
+//! ```text
+//! cargo run -p sspr-examples --bin portal                       # embedded defaults (demo)
+//! cargo run -p sspr-examples --bin portal -- --config portal.toml
+//! ```
+//!
+//! Options: `--config FILE` (also `SSPR_PORTAL_CONFIG`), `--listen ADDR:PORT` (port 0 picks a
+//! free one; the address is printed), `--data-dir DIR`. Logs go to stderr (`RUST_LOG`).
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sspr_examples::portal::{Config, Portal};
+
+const USAGE: &str = "usage: portal [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]";
+
+fn parse_args() -> Result<Config, String> {
+    let mut args = std::env::args().skip(1);
+    let mut config_path = std::env::var_os("SSPR_PORTAL_CONFIG").map(PathBuf::from);
+    let mut listen = None;
+    let mut data_dir = None;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--config" => config_path = Some(PathBuf::from(value("--config")?)),
+            "--listen" => listen = Some(value("--listen")?),
+            "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
+            "-h" | "--help" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let mut config = match &config_path {
+        Some(path) => Config::from_file(path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    config.listen_addr().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match parse_args() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let portal = match Portal::build(&config).await {
+        Ok(portal) => portal,
+        Err(e) => {
+            eprintln!("portal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&config.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("portal: cannot listen on {}: {e}", config.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().map_or_else(|_| config.listen.clone(), |a| a.to_string());
+    println!("sspr portal\n{}", portal.summary());
+    println!("pages: /passwordreset  /passwordnotification  /admin{}", if config.outbox_page_enabled() { "  /outbox" } else { "" });
+    // The last line, read by scripts that start the portal on a free port.
+    println!("listening on http://{addr}/");
+
+    let sweeper = portal.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            sweeper.sweep_sessions();
+        }
+    });
+    let app = portal.router().into_make_service_with_connect_info::<SocketAddr>();
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        eprintln!("portal: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,227 @@
+//! The portal's configuration: embedded defaults for the demo, a TOML file for a real
+//! deployment (directory, stores, notifiers and policy switch without code changes).
+//!
+//! Every table and key is optional; `examples/portal/portal.example.toml` lists them all.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sspr_core::{Error, Policy, Result};
+
+/// The group whose members may use `/admin` in the demo directory.
+pub const DEMO_ADMIN_GROUP: &str = "cn=sspr-admins,ou=groups,dc=example,dc=org";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: String,
+    /// The URL users reach the portal at. With `https://` cookies are marked `Secure`
+    /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
+    pub public_url: Option<String>,
+    /// Where the portal keeps its files (secret key, SQLite file, audit log). Default
+    /// `.sspr-portal` in the working directory.
+    pub data_dir: PathBuf,
+    /// The server secret key file (64+ hex digits). Created once, mode 0600, when missing.
+    /// Default `<data_dir>/secret.key`.
+    pub secret_key_file: Option<PathBuf>,
+    /// A session ends after this many minutes without a request. Default 15.
+    pub session_idle_minutes: u64,
+    /// A session ends this many minutes after it began, whatever happens. Default 60.
+    pub session_max_minutes: u64,
+    /// Most sessions held at once (anonymous visitors each get one). Default 100000.
+    pub max_sessions: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address (the
+    /// engine's per-IP limits use it). Default: none; the peer address counts.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Directory groups (DN or common name) whose members may sign in to `/admin`.
+    pub admin_groups: Vec<String>,
+    /// Serve `/outbox`, the development page showing every notice "sent" (with PINs).
+    /// Default: on only while notices go to the in-memory outbox.
+    pub outbox_page: Option<bool>,
+    /// Append every audit event as a JSON line to this file. Default `<data_dir>/audit.jsonl`.
+    pub audit_log: Option<PathBuf>,
+    /// Policy fields (see `sspr_core::Policy`) laid over the portal's defaults.
+    pub policy: toml::Table,
+    /// The directory holding the accounts.
+    pub directory: DirectoryConfig,
+    /// Where contacts and reset state are kept.
+    pub store: StoreConfig,
+    /// How notices (PINs) are delivered.
+    pub notifier: NotifierConfig,
+}
+
+/// Which directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum DirectoryConfig {
+    /// The in-memory demo directory, seeded with the demo users or from a JSON file of
+    /// [`crate::portal::demo::DemoUser`]s.
+    Demo {
+        /// A JSON array of users to seed instead of the built-in ones.
+        #[serde(default)]
+        seed_file: Option<PathBuf>,
+    },
+}
+
+/// Which contact and state store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// In memory: lost at exit.
+    Memory,
+}
+
+/// Which notifier.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum NotifierConfig {
+    /// Nothing is sent; every notice lands in the development outbox (`/outbox`).
+    Outbox,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from(".sspr-portal"),
+            secret_key_file: None,
+            session_idle_minutes: 15,
+            session_max_minutes: 60,
+            max_sessions: 100_000,
+            trusted_proxies: Vec::new(),
+            admin_groups: vec![DEMO_ADMIN_GROUP.into()],
+            outbox_page: None,
+            audit_log: None,
+            policy: toml::Table::new(),
+            directory: DirectoryConfig::Demo { seed_file: None },
+            store: StoreConfig::Memory,
+            notifier: NotifierConfig::Outbox,
+        }
+    }
+}
+
+impl Config {
+    /// Parse a configuration from TOML text; the error names the offending key.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| Error::Config(format!("portal config: {e}")))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Read and parse a configuration file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read the config file {}: {e}", path.display())))?;
+        Self::from_toml(&text)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.listen_addr()?;
+        if !(1..=24 * 60).contains(&self.session_idle_minutes) {
+            return Err(Error::Config("session_idle_minutes must be 1..=1440".into()));
+        }
+        if !(self.session_idle_minutes..=7 * 24 * 60).contains(&self.session_max_minutes) {
+            return Err(Error::Config("session_max_minutes must be session_idle_minutes..=10080".into()));
+        }
+        if !(1..=10_000_000).contains(&self.max_sessions) {
+            return Err(Error::Config("max_sessions must be 1..=10000000".into()));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(Error::Config("public_url must start with http:// or https://".into()));
+        }
+        self.policy()?;
+        Ok(())
+    }
+
+    /// The socket address to listen on.
+    pub fn listen_addr(&self) -> Result<SocketAddr> {
+        self.listen.parse().map_err(|_| Error::Config(format!("listen = {:?} is not an address:port", self.listen)))
+    }
+
+    /// Whether the portal is reached over https (cookies get `Secure`, HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The policy: the portal's defaults with the `[policy]` table laid over them, validated.
+    ///
+    /// The portal's defaults are `Policy::default()` with a minimum response time of 300 ms
+    /// (so answers do not tell real accounts from unknown ones by their timing) and, for the
+    /// demo directory, SMS on and the staff OU eligible.
+    pub fn policy(&self) -> Result<Policy> {
+        let mut base = Policy { min_response_ms: 300, ..Policy::default() };
+        if matches!(self.directory, DirectoryConfig::Demo { .. }) {
+            base.sms_enabled = true;
+            base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];
+            base.decoy_country_codes = vec!["44".into(), "49".into()];
+        }
+        let mut table: toml::Table = toml::from_str(&base.to_toml()?)
+            .map_err(|e| Error::Config(format!("policy defaults: {e}")))?;
+        for (key, value) in &self.policy {
+            table.insert(key.clone(), value.clone());
+        }
+        let text = toml::to_string(&table).map_err(|e| Error::Config(format!("policy: {e}")))?;
+        Policy::from_toml(&text)
+    }
+
+    /// The secret key file.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
+    /// The audit log file.
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.audit_log.clone().unwrap_or_else(|| self.data_dir.join("audit.jsonl"))
+    }
+
+    /// Whether `/outbox` is served.
+    pub fn outbox_page_enabled(&self) -> bool {
+        self.outbox_page.unwrap_or(matches!(self.notifier, NotifierConfig::Outbox))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_demo() {
+        let config = Config::from_toml("").unwrap();
+        assert_eq!(config.listen_addr().unwrap().to_string(), "127.0.0.1:8080");
+        let policy = config.policy().unwrap();
+        assert_eq!(policy.min_response_ms, 300);
+        assert!(policy.sms_enabled);
+        assert!(config.outbox_page_enabled());
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn policy_table_is_laid_over_the_defaults_and_validated() {
+        let config = Config::from_toml("[policy]\npin_length = 6\n").unwrap();
+        let policy = config.policy().unwrap();
+        assert_eq!(policy.pin_length, 6);
+        assert_eq!(policy.min_response_ms, 300);
+        let err = Config::from_toml("[policy]\npin_length = 3\n").unwrap_err();
+        assert!(err.to_string().contains("pin_length"), "{err}");
+        let err = Config::from_toml("[policy]\nno_such_field = 1\n").unwrap_err();
+        assert!(err.to_string().contains("no_such_field"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        assert!(Config::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("lisen"));
+        assert!(Config::from_toml("listen = \"nowhere\"").unwrap_err().to_string().contains("listen"));
+        assert!(Config::from_toml("public_url = \"ftp://x\"").is_err());
+        assert!(Config::from_toml("[directory]\nkind = \"nis\"").is_err());
+        assert!(Config::from_toml("public_url = \"https://sspr.example.org\"").unwrap().is_https());
+    }
+}

@@ -1,0 +1,232 @@
+//! The reset portal: axum, server-rendered HTML, no script.
+//!
+//! [`Portal::build`] turns a [`Config`] into the engine with its backends (the demo
+//! directory, stores, the outbox or real notifiers), [`Portal::router`] serves the pages:
+//!
+//! | path | who | what |
+//! | --- | --- | --- |
+//! | `/passwordreset` | anyone | login, masked methods, PIN, temporary password shown once |
+//! | `/passwordnotification` | the user, signed in | view and change alternate e-mail and mobile |
+//! | `/admin` | admins (directory group) | search users, enable, contacts, unblock, audit log |
+//! | `/outbox` | development only | the notices "sent", with their PINs |
+//!
+//! The pages hold no reset logic: each form calls one `Sspr` operation and shows its answer.
+
+pub mod config;
+pub mod demo;
+
+mod audit;
+mod pages;
+mod session;
+mod text;
+mod web;
+
+use std::net::IpAddr;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
+use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
+
+pub use config::Config;
+
+use audit::{PortalAudit, TokioTimer};
+use config::{DirectoryConfig, NotifierConfig, StoreConfig};
+use session::Sessions;
+
+/// Largest request body accepted (every form is small).
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// A built portal: the engine, its backends and the sessions.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    state: AppState,
+    summary: String,
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) sspr: Sspr,
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) outbox: Option<Outbox>,
+    pub(crate) audit: PortalAudit,
+    pub(crate) sessions: Sessions,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) https: bool,
+    pub(crate) trusted_proxies: Vec<IpAddr>,
+    pub(crate) admin_groups: Vec<String>,
+    pub(crate) outbox_page: bool,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Read the secret key, or create it once (32 random bytes as hex, mode 0600).
+fn load_or_create_key(path: &Path) -> Result<SecretKey> {
+    match std::fs::read_to_string(path) {
+        Ok(hex) => SecretKey::from_hex(&hex),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let hex = session::random_token();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| Error::Config(format!("cannot create the key file {}: {e}", path.display())))?;
+            std::io::Write::write_all(&mut file, hex.as_bytes())
+                .map_err(|e| Error::Config(format!("cannot write the key file {}: {e}", path.display())))?;
+            SecretKey::from_hex(&hex)
+        }
+        Err(e) => Err(Error::Config(format!("cannot read the key file {}: {e}", path.display()))),
+    }
+}
+
+impl Portal {
+    /// Build the engine and its backends from `config`, seed the demo directory, and
+    /// prepare the sessions.
+    pub async fn build(config: &Config) -> Result<Self> {
+        let policy = config.policy()?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| Error::Config(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let key = load_or_create_key(&config.secret_key_path())?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let mut summary = String::new();
+
+        let (directory, demo_users): (Arc<dyn Directory>, _) = match &config.directory {
+            DirectoryConfig::Demo { seed_file } => {
+                let users = match seed_file {
+                    Some(path) => demo::users_from_json(&std::fs::read_to_string(path).map_err(|e| {
+                        Error::Config(format!("cannot read the seed file {}: {e}", path.display()))
+                    })?)?,
+                    None => demo::builtin_users(),
+                };
+                let directory = MemoryDirectory::new();
+                demo::fill_directory(&directory, &users).await?;
+                (Arc::new(directory), Some(users))
+            }
+        };
+        let (contacts, store): (Arc<dyn ContactStore>, Arc<dyn StateStore>) = match &config.store {
+            StoreConfig::Memory => {
+                summary.push_str("store: in memory (lost at exit)\n");
+                (Arc::new(MemoryContactStore::new()), Arc::new(MemoryStateStore::new()))
+            }
+        };
+        let (notifier, outbox): (Arc<dyn Notifier>, Option<Outbox>) = match &config.notifier {
+            NotifierConfig::Outbox => {
+                let outbox = Outbox::new();
+                summary.push_str("notices: development outbox (nothing is really sent)\n");
+                (Arc::new(outbox.clone()), Some(outbox))
+            }
+        };
+        let audit_path = config.audit_log_path();
+        let audit = PortalAudit::to_file(&audit_path)
+            .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;
+        summary.push_str(&format!("audit log: {}\n", audit_path.display()));
+
+        let sspr = Sspr::builder()
+            .directory_arc(directory.clone())
+            .contacts_arc(contacts)
+            .notifier_arc(notifier)
+            .store_arc(store)
+            .audit_arc(Arc::new(audit.clone()))
+            .timer(TokioTimer)
+            .policy(policy)
+            .secret_key(key)
+            .build()?;
+
+        if let Some(users) = &demo_users {
+            demo::enroll(&sspr, users).await?;
+            summary.push_str(&format!(
+                "\ndemo directory (every built-in user's password: {}):\n",
+                demo::DEMO_PASSWORD
+            ));
+            summary.push_str(&demo::report(&sspr, users, 20).await?);
+        }
+
+        let minutes = |m: u64| time::Duration::minutes(i64::try_from(m).unwrap_or(i64::MAX / 120));
+        let sessions = Sessions::new(
+            clock.clone(),
+            minutes(config.session_idle_minutes),
+            minutes(config.session_max_minutes),
+            config.max_sessions,
+        );
+        let outbox_page = config.outbox_page_enabled() && outbox.is_some();
+        let state = AppState(Arc::new(Shared {
+            sspr,
+            directory,
+            outbox,
+            audit,
+            sessions,
+            clock,
+            https: config.is_https(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            admin_groups: config.admin_groups.clone(),
+            outbox_page,
+        }));
+        Ok(Self { state, summary })
+    }
+
+    /// The pages, with the security middleware.
+    pub fn router(&self) -> Router {
+        let mut router = Router::new()
+            .route("/", get(pages::index))
+            .route("/static/portal.css", get(web::stylesheet))
+            .route("/passwordreset", get(pages::reset::show))
+            .route("/passwordreset/begin", post(pages::reset::begin))
+            .route("/passwordreset/send", post(pages::reset::send))
+            .route("/passwordreset/verify", post(pages::reset::verify))
+            .route("/passwordreset/complete", post(pages::reset::complete))
+            .route("/passwordreset/another", post(pages::reset::another))
+            .route("/passwordreset/restart", post(pages::reset::restart));
+        if self.state.outbox_page {
+            router = router.route("/outbox", get(pages::outbox::show));
+        }
+        router
+            .fallback(web::not_found)
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), web::middleware))
+            .with_state(self.state.clone())
+    }
+
+    /// What the portal runs on, and the demo users: printed at start.
+    pub fn summary(&self) -> &str {
+        &self.summary
+    }
+
+    /// The engine.
+    pub fn sspr(&self) -> &Sspr {
+        &self.state.sspr
+    }
+
+    /// The development outbox, when notices go there.
+    pub fn outbox(&self) -> Option<&Outbox> {
+        self.state.outbox.as_ref()
+    }
+
+    /// Forget ended sessions (the binary calls it every minute).
+    pub fn sweep_sessions(&self) {
+        self.state.sessions.sweep();
+    }
+
+    /// Sessions currently held.
+    pub fn session_count(&self) -> usize {
+        self.state.sessions.len()
+    }
+}
