@@ -78,7 +78,10 @@ async fn main() -> ExitCode {
     };
     let addr = listener.local_addr().map_or_else(|_| config.listen.clone(), |a| a.to_string());
     println!("sspr portal\n{}", portal.summary());
-    println!("pages: /passwordreset  /passwordnotification  /admin{}", if config.outbox_page_enabled() { "  /outbox" } else { "" });
+    println!(
+        "pages: /passwordreset  /passwordnotification  /admin{}",
+        if config.outbox_page_enabled() { "  /outbox" } else { "" }
+    );
     // The last line, read by scripts that start the portal on a free port.
     println!("listening on http://{addr}/");
 

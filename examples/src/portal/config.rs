@@ -74,6 +74,15 @@ pub enum DirectoryConfig {
 pub enum StoreConfig {
     /// In memory: lost at exit.
     Memory,
+    /// One SQLite file for contacts and state (the embedded default).
+    Sqlite {
+        /// The database file. Default `<data_dir>/sspr.sqlite`.
+        #[serde(default)]
+        path: Option<PathBuf>,
+        /// How long a write waits for another process holding the lock. Default 5000.
+        #[serde(default)]
+        busy_timeout_ms: Option<u64>,
+    },
 }
 
 /// Which notifier.
@@ -101,7 +110,7 @@ impl Default for Config {
             audit_log: None,
             policy: toml::Table::new(),
             directory: DirectoryConfig::Demo { seed_file: None },
-            store: StoreConfig::Memory,
+            store: StoreConfig::Sqlite { path: None, busy_timeout_ms: None },
             notifier: NotifierConfig::Outbox,
         }
     }
@@ -164,8 +173,8 @@ impl Config {
             base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];
             base.decoy_country_codes = vec!["44".into(), "49".into()];
         }
-        let mut table: toml::Table = toml::from_str(&base.to_toml()?)
-            .map_err(|e| Error::Config(format!("policy defaults: {e}")))?;
+        let mut table: toml::Table =
+            toml::from_str(&base.to_toml()?).map_err(|e| Error::Config(format!("policy defaults: {e}")))?;
         for (key, value) in &self.policy {
             table.insert(key.clone(), value.clone());
         }
@@ -214,6 +223,13 @@ mod tests {
         assert!(err.to_string().contains("pin_length"), "{err}");
         let err = Config::from_toml("[policy]\nno_such_field = 1\n").unwrap_err();
         assert!(err.to_string().contains("no_such_field"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let config = Config::from_toml(include_str!("../../portal/portal.example.toml")).unwrap();
+        assert_eq!(config.policy().unwrap().pin_length, 8);
+        assert!(matches!(config.store, StoreConfig::Sqlite { .. }));
     }
 
     #[test]

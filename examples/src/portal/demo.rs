@@ -67,21 +67,30 @@ pub fn builtin_users() -> Vec<DemoUser> {
         },
         DemoUser {
             enabled: true,
-            ..user("max.mustermann@example.org", "Max Mustermann", "uid=max.mustermann,ou=staff,dc=example,dc=org", &[
-                staff,
-            ])
+            ..user(
+                "max.mustermann@example.org",
+                "Max Mustermann",
+                "uid=max.mustermann,ou=staff,dc=example,dc=org",
+                &[staff],
+            )
         },
         DemoUser {
             email: Some("bob@home.example".into()),
             ..user("bob.builder@example.org", "Bob Builder", "uid=bob.builder,ou=staff,dc=example,dc=org", &[staff])
         },
         user("carol.contractor@example.org", "Carol Contractor", "uid=carol,ou=contractors,dc=example,dc=org", &[]),
-        user("root.admin@example.org", "Root Admin", "uid=root.admin,ou=staff,dc=example,dc=org", &[
-            "cn=Domain Admins,ou=groups,dc=example,dc=org",
-        ]),
-        user("helpdesk@example.org", "Help Desk", "uid=helpdesk,ou=it,dc=example,dc=org", &[
-            super::config::DEMO_ADMIN_GROUP,
-        ]),
+        user(
+            "root.admin@example.org",
+            "Root Admin",
+            "uid=root.admin,ou=staff,dc=example,dc=org",
+            &["cn=Domain Admins,ou=groups,dc=example,dc=org"],
+        ),
+        user(
+            "helpdesk@example.org",
+            "Help Desk",
+            "uid=helpdesk,ou=it,dc=example,dc=org",
+            &[super::config::DEMO_ADMIN_GROUP],
+        ),
     ]
 }
 
@@ -144,7 +153,7 @@ fn ou_of(dn: &str) -> &str {
 /// The table printed at start: every demo user with OU, eligibility and state.
 pub(crate) async fn report(sspr: &Sspr, users: &[DemoUser], limit: usize) -> Result<String> {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<30} {:<34} {:<32} {}", "login", "OU", "SSPR", "contacts");
+    let _ = writeln!(out, "{:<30} {:<34} {:<32} contacts", "login", "OU", "SSPR");
     for u in users.iter().take(limit) {
         let s = sspr.status(&u.login).await?;
         let mut flags = vec![if s.eligible { "eligible" } else { "not eligible" }];

@@ -193,8 +193,7 @@ mod tests {
     #[test]
     fn sessions_end_when_idle_and_at_their_maximum_age() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions =
-            Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10);
+        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10);
         let (id, _) = sessions.create().unwrap();
         clock.advance(std::time::Duration::from_secs(14 * 60));
         assert!(sessions.load(&id).is_some(), "14 minutes idle: alive");

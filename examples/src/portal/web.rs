@@ -71,10 +71,11 @@ impl FromRequestParts<AppState> for Visit {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let locale = super::session::locale_of(&parts.headers);
-        let mut ctx = RequestContext::default();
-        ctx.client_ip = client_ip(parts, &state.trusted_proxies);
-        ctx.user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        ctx.locale = locale;
+        let ctx = RequestContext {
+            client_ip: client_ip(parts, &state.trusted_proxies),
+            user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            locale,
+        };
         let existing = cookie_value(&parts.headers, state.cookie_name())
             .and_then(|id| state.sessions.load(id).map(|s| (id.to_owned(), s)));
         let (id, session, new_cookie) = match existing {
@@ -107,15 +108,15 @@ impl AppState {
         }
     }
 
-    /// Refuse a form whose CSRF token is not the session's (a new session has no valid token).
-    pub(crate) fn check_csrf(&self, visit: &Visit, token: &str) -> Result<(), Response> {
+    /// The refusal of a form whose CSRF token is not the session's (a new session has no valid token).
+    pub(crate) fn csrf_refusal(&self, visit: &Visit, token: &str) -> Option<Response> {
         if !visit.new_cookie && visit.session.csrf_matches(token) {
-            return Ok(());
+            return None;
         }
         tracing::warn!(ip = ?visit.ctx.client_ip, "a form was refused: missing or wrong CSRF token");
         let mut response = error_page(visit.locale, StatusCode::FORBIDDEN, visit.text().err_session);
         self.set_cookie(&mut response, visit);
-        Err(response)
+        Some(response)
     }
 
     /// Save the session and send `page`.

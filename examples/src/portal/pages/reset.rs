@@ -239,16 +239,14 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
 
 /// `POST /passwordreset/begin`: start a flow for the login typed.
 pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(form): Form<BeginForm>) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     let t = visit.text();
     match state.sspr.begin_reset(&form.login, &visit.ctx).await {
         Ok(challenge) => {
-            visit.session.data.reset = Some(ResetStage::Methods {
-                flow_id: challenge.flow_id,
-                methods: challenge.methods,
-            });
+            visit.session.data.reset =
+                Some(ResetStage::Methods { flow_id: challenge.flow_id, methods: challenge.methods });
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
     }
@@ -257,7 +255,7 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
 
 /// `POST /passwordreset/send`: send a PIN by the chosen method.
 pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(form): Form<SendForm>) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     let t = visit.text();
@@ -289,7 +287,7 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
 
 /// `POST /passwordreset/verify`: check the PIN.
 pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form(form): Form<VerifyForm>) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     let t = visit.text();
@@ -320,7 +318,7 @@ pub(crate) async fn complete(
     mut visit: Visit,
     Form(form): Form<CompleteForm>,
 ) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     let t = visit.text();
@@ -374,7 +372,7 @@ fn outcome_body(t: &Text, outcome: &ResetOutcome, mode: CompletionMode) -> Marku
 /// `POST /passwordreset/another`: back to the methods, to send a new PIN (the engine
 /// enforces the cooldown and the number of PINs per flow).
 pub(crate) async fn another(State(state): State<AppState>, mut visit: Visit, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     if let Some(ResetStage::PinSent { flow_id, methods, .. }) = visit.session.data.reset.clone() {
@@ -385,7 +383,7 @@ pub(crate) async fn another(State(state): State<AppState>, mut visit: Visit, For
 
 /// `POST /passwordreset/restart`: forget the flow.
 pub(crate) async fn restart(State(state): State<AppState>, mut visit: Visit, Form(form): Form<CsrfForm>) -> Response {
-    if let Err(refused) = state.check_csrf(&visit, &form.csrf) {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
     visit.session.data.reset = None;

@@ -1,0 +1,179 @@
+use axum::http::StatusCode;
+use sspr_core::Clock;
+
+use crate::support::{Browser, portal, reset_to_pin};
+
+#[tokio::test]
+async fn a_whole_reset_through_the_pages() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let pin_page = reset_to_pin(&mut browser, "Jane.Doe@Example.org").await;
+    assert_eq!(pin_page.status, StatusCode::OK);
+    assert!(pin_page.main().contains("A code was sent to j***@p***.example."), "{}", pin_page.main());
+    let status = pin_page.by_id("pin-status").unwrap();
+    assert!(status.contains("Valid until") && status.contains("5 attempt(s) left"), "{status}");
+    let csrf = pin_page.csrf();
+
+    // A wrong PIN says how many attempts are left.
+    let wrong = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    assert_eq!(wrong.alert().as_deref(), Some("The code is wrong. 4 attempt(s) left."));
+    assert!(wrong.by_id("pin-status").unwrap().contains("4 attempt(s) left"));
+
+    // The right one, read from the outbox page as the user would read their mail.
+    let outbox = browser.get("/outbox?to=jane@private.example").await;
+    let at = outbox.body.find("Your code is ").expect("the PIN mail is in the outbox") + "Your code is ".len();
+    let pin = outbox.body[at..at + 8].to_owned();
+    assert!(pin.bytes().all(|b| b.is_ascii_digit()), "{pin}");
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
+    assert!(modes.body.contains("value=\"temporary\""), "{}", modes.main());
+
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    assert_eq!(done.status, StatusCode::OK);
+    let temporary = done.by_id("temporary-password").expect("the temporary password is shown");
+    assert_eq!(temporary.chars().count(), 16, "{temporary}");
+    assert!(done.body.contains("You must change it when you next sign in."));
+    assert_eq!(done.headers["cache-control"], "no-store");
+
+    // Shown once: the page afterwards is the start again, without the password.
+    let after = browser.get("/passwordreset").await;
+    assert!(!after.body.contains(&temporary));
+    assert!(after.body.contains("name=\"login\""));
+    let status = portal.sspr().status("jane.doe@example.org").await.unwrap();
+    assert!(status.last_reset_at.is_some());
+
+    // Neither the PIN nor the password reached the audit log or any notice but the PIN mail.
+    let audit = std::fs::read_to_string(portal_audit_path(&portal)).unwrap_or_default();
+    assert!(audit.contains("reset_completed"), "the audit log is written");
+    assert!(!audit.contains(&pin) && !audit.contains(&temporary));
+    let outbox = portal.outbox().unwrap();
+    assert!(outbox.messages().iter().all(|n| !n.render().body.contains(&temporary)));
+}
+
+fn portal_audit_path(portal: &sspr_examples::portal::Portal) -> std::path::PathBuf {
+    portal.audit_log_path().to_owned()
+}
+
+#[tokio::test]
+async fn an_unknown_login_looks_like_a_known_one() {
+    let portal = portal().await;
+    let mut known = Browser::with_ip(&portal, "192.0.2.10");
+    let mut unknown = Browser::with_ip(&portal, "192.0.2.11");
+    let sent_before = portal.outbox().unwrap().messages().len();
+    let a = reset_to_pin(&mut known, "jane.doe@example.org").await;
+    let sent_by_known = portal.outbox().unwrap().messages().len() - sent_before;
+    let b = reset_to_pin(&mut unknown, "nobody.here@example.org").await;
+    assert_eq!(portal.outbox().unwrap().messages().len() - sent_before, sent_by_known, "nothing sent to a decoy");
+
+    // The same page, save the masked address and the tokens.
+    let shape = |page: &crate::support::Answer| {
+        let mut main = page.main().replace(&page.csrf(), "TOKEN");
+        let masked_start = main.find("A code was sent to ").unwrap() + "A code was sent to ".len();
+        let masked_end = main[masked_start..].find('<').unwrap() + masked_start;
+        main.replace_range(masked_start..masked_end, "MASKED");
+        // The minute of expiry may differ by one.
+        let status_start = main.find("Valid until ").unwrap();
+        main.replace_range(status_start..status_start + "Valid until 00:00".len(), "Valid until HH:MM");
+        main
+    };
+    assert_eq!(shape(&a), shape(&b));
+
+    // A wrong PIN reads the same too.
+    let wa = known.submit("/passwordreset/verify", &[("csrf", &a.csrf()), ("pin", "12345678")]).await;
+    let wb = unknown.submit("/passwordreset/verify", &[("csrf", &b.csrf()), ("pin", "12345678")]).await;
+    assert_eq!(wa.alert(), wb.alert());
+    assert_eq!(wa.status, wb.status);
+}
+
+#[tokio::test]
+async fn expired_and_voided_flows_send_the_user_back_to_the_start() {
+    let config =
+        crate::support::config("[policy]\nmin_response_ms = 0\nmax_wrong_pins = 3\n[store]\nkind = \"memory\"\n");
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    let page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    let csrf = page.csrf();
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "11111111")]).await);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.alert().as_deref(), Some("Too many wrong codes: this code is void. Please start again."));
+    assert!(last.body.contains("name=\"login\""), "back at the start");
+    // Steps out of order are refused without harm.
+    let stale = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    assert_eq!(stale.alert().as_deref(), Some("This step is not possible now. Please start again."));
+    assert!(portal.sspr().status("jane.doe@example.org").await.unwrap().last_reset_at.is_none());
+}
+
+#[tokio::test]
+async fn german_from_accept_language() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    browser.accept_language = Some("de-CH, de;q=0.9, en;q=0.5");
+    let page = browser.get("/passwordreset").await;
+    assert!(page.body.contains("<html lang=\"de\">"));
+    assert!(page.body.contains("Kennwort zurücksetzen"));
+    let pin = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    assert!(pin.main().contains("Ein Code wurde an j***@p***.example gesendet."), "{}", pin.main());
+    let wrong = browser.submit("/passwordreset/verify", &[("csrf", &pin.csrf()), ("pin", "00000000")]).await;
+    assert_eq!(wrong.alert().as_deref(), Some("Der Code ist falsch. Noch 4 Versuch(e)."));
+    // The PIN mail is German as well.
+    let mail = portal.outbox().unwrap().messages_to("jane@private.example");
+    assert_eq!(mail.last().unwrap().render().subject, "Ihr Code zum Zurücksetzen des Kennworts");
+}
+
+#[tokio::test]
+async fn per_ip_limits_reach_the_engine() {
+    let config =
+        crate::support::config("[policy]\nmin_response_ms = 0\nip_begins_per_hour = 3\n[store]\nkind = \"memory\"\n");
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let mut browser = Browser::with_ip(&portal, "198.51.100.7");
+    let csrf = browser.get("/passwordreset").await.csrf();
+    for _ in 0..3 {
+        let page = browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "x@example.org")]).await;
+        assert_eq!(page.alert(), None);
+        browser.submit("/passwordreset/restart", &[("csrf", &csrf)]).await;
+    }
+    let limited = browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "x@example.org")]).await;
+    assert!(limited.alert().unwrap().starts_with("Too many requests."), "{:?}", limited.alert());
+    // Another address is not limited.
+    let mut other = Browser::with_ip(&portal, "198.51.100.8");
+    let csrf = other.get("/passwordreset").await.csrf();
+    let page = other.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "x@example.org")]).await;
+    assert_eq!(page.alert(), None);
+}
+
+#[tokio::test]
+async fn the_minimum_response_time_pads_anonymous_answers() {
+    let config = crate::support::config("[policy]\nmin_response_ms = 250\n[store]\nkind = \"memory\"\n");
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let clock = sspr_core::SystemClock;
+    let mut browser = Browser::new(&portal);
+    let csrf = browser.get("/passwordreset").await.csrf();
+    for login in ["jane.doe@example.org", "nobody@example.org"] {
+        let started = clock.now();
+        browser.post("/passwordreset/begin", &[("csrf", &csrf), ("login", login)]).await;
+        let took = clock.now() - started;
+        assert!(took >= time::Duration::milliseconds(250), "{login}: {took}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_keeps_contacts_and_the_key_across_restarts() {
+    let config = crate::support::config("[policy]\nmin_response_ms = 0\n");
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    assert!(portal.summary().contains("SQLite"), "{}", portal.summary());
+    let admin = sspr_core::Actor::Admin("test".into());
+    let ctx = sspr_core::RequestContext::default();
+    portal.sspr().set_enabled(&admin, "bob.builder@example.org", true, &ctx).await.unwrap();
+    let key = std::fs::read_to_string(config.data_dir.join("secret.key")).unwrap();
+    drop(portal);
+
+    let again = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    assert!(again.sspr().status("bob.builder@example.org").await.unwrap().enabled, "kept in SQLite");
+    assert_eq!(std::fs::read_to_string(config.data_dir.join("secret.key")).unwrap(), key);
+    let mut browser = Browser::new(&again);
+    let page = reset_to_pin(&mut browser, "bob.builder@example.org").await;
+    assert!(page.main().contains("b***@h***.example"));
+    assert!(again.outbox().unwrap().last_pin_to("bob@home.example").is_some());
+}

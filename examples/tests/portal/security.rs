@@ -1,0 +1,143 @@
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::support::{Browser, config, portal, reset_to_pin};
+
+fn assert_security_headers(answer: &crate::support::Answer, what: &str) {
+    let h = &answer.headers;
+    let csp = h.get("content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP")).to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(csp.contains("form-action 'self'"), "{what}: {csp}");
+    assert!(!csp.contains("script-src"), "{what}: no script is allowed at all");
+    assert_eq!(h["x-frame-options"], "DENY", "{what}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    for path in ["/", "/passwordreset", "/outbox", "/static/portal.css", "/no/such/page"] {
+        let answer = browser.get(path).await;
+        assert_security_headers(&answer, path);
+        if path != "/static/portal.css" {
+            assert_eq!(answer.headers[header::CACHE_CONTROL], "no-store", "{path}");
+        }
+        assert!(!answer.body.contains("<script"), "{path}: no script");
+    }
+    assert_eq!(browser.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
+    let refused = browser.post("/passwordreset/begin", &[("csrf", "x"), ("login", "a@b.c")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_security_headers(&refused, "a refused post");
+    let csrf = browser.get("/passwordreset").await.csrf();
+    let redirect = browser.post("/passwordreset/restart", &[("csrf", &csrf)]).await;
+    assert_eq!(redirect.status, StatusCode::SEE_OTHER);
+    assert_security_headers(&redirect, "a redirect");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_strict_and_secure_over_https() {
+    let portal = portal().await;
+    let answer = Browser::new(&portal).get("/passwordreset").await;
+    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("sspr_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"));
+    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+
+    let https = config("public_url = \"https://sspr.example.org\"\n[store]\nkind = \"memory\"\n");
+    let portal = sspr_examples::portal::Portal::build(&https).await.unwrap();
+    let answer = Browser::new(&portal).get("/passwordreset").await;
+    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-sspr_session=") && cookie.contains("; Secure"), "{cookie}");
+    assert!(answer.headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="));
+}
+
+#[tokio::test]
+async fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let good = browser.get("/passwordreset").await.csrf();
+    let mut other = Browser::new(&portal);
+    let foreign = other.get("/passwordreset").await.csrf();
+    let sent = portal.outbox().unwrap().messages().len();
+
+    for (what, token) in [("missing", ""), ("wrong", "f".repeat(64).as_str()), ("another session's", foreign.as_str())]
+    {
+        let answer = browser.post("/passwordreset/begin", &[("csrf", token), ("login", "jane.doe@example.org")]).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{what} token");
+        assert!(answer.body.contains("Your session has expired or the form is stale."), "{what}");
+    }
+    // No field at all, or a body that is not a form.
+    assert_eq!(browser.post_raw("/passwordreset/begin", "").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.post_raw("/passwordreset/begin", "login=jane.doe@example.org").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The right token without the session cookie (a cross-site post) is refused as well.
+    let cookie = browser.cookie().map(str::to_owned);
+    browser.clear_cookies();
+    let answer = browser.post("/passwordreset/begin", &[("csrf", &good), ("login", "jane.doe@example.org")]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    browser.set_cookie(cookie);
+    // And a post whose Origin is another site, even with the right token.
+    let request = Request::post("/passwordreset/begin")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::from(format!("csrf={good}&login=jane.doe%40example.org")))
+        .unwrap();
+    assert_eq!(browser.send(request).await.status, StatusCode::FORBIDDEN);
+
+    // Nothing was started: the page still asks for the login, nothing was sent.
+    assert!(browser.get("/passwordreset").await.body.contains("name=\"login\""));
+    assert_eq!(portal.outbox().unwrap().messages().len(), sent);
+    // Every later step refuses a bad token too.
+    let page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    assert!(page.body.contains("name=\"pin\""));
+    for path in [
+        "/passwordreset/send",
+        "/passwordreset/verify",
+        "/passwordreset/complete",
+        "/passwordreset/another",
+        "/passwordreset/restart",
+    ] {
+        let answer = browser.post(path, &[("csrf", &foreign), ("pin", "00000000")]).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let still = browser.get("/passwordreset").await;
+    assert!(still.by_id("pin-status").unwrap().contains("5 attempt(s) left"), "no attempt was used");
+}
+
+#[tokio::test]
+async fn no_secret_or_flow_id_in_any_url_or_page() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    // Every form posts; no link or action carries a query.
+    assert!(!page.body.contains("method=\"get\""));
+    assert!(!page.body.contains("action=\"/passwordreset?"));
+    // The flow id (in the audit log) never appears in a page.
+    let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    let flow = audit.split("\"flow_id\":\"").nth(1).and_then(|s| s.get(..32)).expect("a flow id in the audit log");
+    assert!(!page.body.contains(flow));
+    assert!(!browser.cookie().unwrap().contains(flow));
+}
+
+#[tokio::test]
+async fn the_secret_key_file_is_created_once_and_private() {
+    let config = config("[store]\nkind = \"memory\"\n");
+    let _portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let path = config.data_dir.join("secret.key");
+    let key = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(key.len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let _again = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
+}
