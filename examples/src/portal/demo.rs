@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use sspr_core::backend::AccountState;
 use sspr_core::memory::{MemoryDirectory, MemoryUser};
-use sspr_core::{Actor, ContactChange, ContactUpdate, Directory, Error, Password, RequestContext, Result, Sspr};
+use sspr_core::{Actor, ContactChange, ContactUpdate, Error, Password, RequestContext, Result, Sspr};
 
 /// The password every built-in demo user starts with (printed at start; a demo only).
 pub const DEMO_PASSWORD: &str = "Demo-Passw0rd!";
@@ -100,7 +100,7 @@ pub fn users_from_json(json: &str) -> Result<Vec<DemoUser>> {
 }
 
 /// Put the users in the directory (with their passwords).
-pub(crate) async fn fill_directory(directory: &MemoryDirectory, users: &[DemoUser]) -> Result<()> {
+pub(crate) fn fill_directory(directory: &MemoryDirectory, users: &[DemoUser]) -> Result<()> {
     for u in users {
         directory.insert(MemoryUser {
             login: u.login.clone(),
@@ -108,14 +108,8 @@ pub(crate) async fn fill_directory(directory: &MemoryDirectory, users: &[DemoUse
             dn: u.dn.clone(),
             groups: u.groups.clone(),
             state: u.state,
+            password: u.password.clone().map(Password::new),
         })?;
-        if let Some(password) = &u.password {
-            let id = sspr_core::UserId::new(u.dn.clone());
-            directory
-                .set_password(&id, &Password::new(password.clone()), false)
-                .await
-                .map_err(|e| Error::Config(format!("demo user {}: password refused: {e}", u.login)))?;
-        }
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ impl Portal {
                         None => demo::builtin_users(),
                     };
                 let directory = MemoryDirectory::new();
-                demo::fill_directory(&directory, &users).await?;
+                demo::fill_directory(&directory, &users)?;
                 (Arc::new(directory), Some(users))
             }
         };
