@@ -6,9 +6,6 @@ use sspr_core::{AuditKind, DecoyReason, EmailAddress, Error, NewPassword, NotAll
 
 use crate::support::*;
 
-const ROOT_MAIL: &str = "root@home.example";
-const ROOT_PHONE: &str = "+14155550100";
-
 #[tokio::test]
 async fn a_privileged_user_is_refused_by_default() {
     let h = Harness::new().await;

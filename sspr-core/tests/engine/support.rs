@@ -21,6 +21,9 @@ pub const ALICE_PHONE: &str = "+447700900123";
 pub const BOB: &str = "bob@example.org";
 pub const BOB_MAIL: &str = "bob@home.example";
 pub const ADMIN: &str = "root@example.org";
+/// The privileged user's contacts, for the tests that enroll them.
+pub const ROOT_MAIL: &str = "root@home.example";
+pub const ROOT_PHONE: &str = "+14155550100";
 pub const OUTSIDER: &str = "carol@example.org";
 pub const DISABLED: &str = "dave@example.org";
 pub const NO_CONTACT: &str = "erin@example.org";
