@@ -15,16 +15,10 @@
 pub mod config;
 pub mod demo;
 
-// The sign-in pages (/passwordnotification, /admin) use the parts still unread; they wait
-// for `Sspr::sign_in` in sspr-core. Remove this allowance when they land.
-#[allow(dead_code)]
 mod audit;
 mod pages;
-#[allow(dead_code)]
 mod session;
-#[allow(dead_code)]
 mod text;
-#[allow(dead_code)]
 mod web;
 
 use std::net::IpAddr;
@@ -61,7 +55,6 @@ pub struct Portal {
 pub(crate) struct AppState(Arc<Shared>);
 
 #[derive(Debug)]
-#[allow(dead_code)] // see the note at `mod audit`
 pub(crate) struct Shared {
     pub(crate) sspr: Sspr,
     pub(crate) directory: Arc<dyn Directory>,
@@ -211,7 +204,18 @@ impl Portal {
             .route("/passwordreset/verify", post(pages::reset::verify))
             .route("/passwordreset/complete", post(pages::reset::complete))
             .route("/passwordreset/another", post(pages::reset::another))
-            .route("/passwordreset/restart", post(pages::reset::restart));
+            .route("/passwordreset/restart", post(pages::reset::restart))
+            .route("/passwordnotification", get(pages::notification::show))
+            .route("/passwordnotification/signin", post(pages::notification::sign_in))
+            .route("/passwordnotification/save", post(pages::notification::save))
+            .route("/passwordnotification/signout", post(pages::notification::sign_out))
+            .route("/admin", get(pages::admin::show))
+            .route("/admin/user", get(pages::admin::user))
+            .route("/admin/signin", post(pages::admin::sign_in))
+            .route("/admin/signout", post(pages::admin::sign_out))
+            .route("/admin/enable", post(pages::admin::enable))
+            .route("/admin/contacts", post(pages::admin::contacts))
+            .route("/admin/unblock", post(pages::admin::unblock));
         if self.state.outbox_page {
             router = router.route("/outbox", get(pages::outbox::show));
         }

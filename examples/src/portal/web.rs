@@ -128,9 +128,10 @@ impl AppState {
     }
 
     /// Save the session and redirect (303) to `to` (post/redirect/get).
-    pub(crate) fn redirect(&self, visit: &Visit, to: &'static str) -> Response {
+    pub(crate) fn redirect(&self, visit: &Visit, to: &str) -> Response {
         self.sessions.save(&visit.id, &visit.session);
-        let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+        let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
+        let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
         self.set_cookie(&mut response, visit);
         response
     }
@@ -147,6 +148,16 @@ impl AppState {
             Err(_) => error_page(visit.locale, StatusCode::SERVICE_UNAVAILABLE, visit.text().err_unavailable),
         }
     }
+}
+
+/// Percent-encode a query value (everything but unreserved characters).
+pub(crate) fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A page with only a message.

@@ -1,6 +1,8 @@
 //! The pages. Each handler checks the CSRF token of its form, calls one engine operation,
 //! and shows the answer; no reset logic lives here.
 
+pub(crate) mod admin;
+pub(crate) mod notification;
 pub(crate) mod outbox;
 pub(crate) mod reset;
 

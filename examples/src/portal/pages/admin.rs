@@ -1,0 +1,314 @@
+//! `/admin`: administrators sign in with their directory credentials; only members of the
+//! configured `admin_groups` get in. They search users, enable or disable SSPR, set contacts,
+//! see each user's status (blocked until, last reset), lift blocks and read the audit log.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde::Deserialize;
+use sspr_core::{Actor, AuditEvent, ContactUpdate, NormalizedLogin, Password, UserStatus};
+
+use super::notification::{SignInForm, change, contacts_error, contacts_form, sign_in_error, sign_in_form};
+use crate::portal::AppState;
+use crate::portal::session::SignedUser;
+use crate::portal::text::{Text, date_time};
+use crate::portal::web::{Visit, csrf_field, layout, url_encode};
+
+const PAGE: &str = "/admin";
+/// Users shown per search.
+const SEARCH_LIMIT: usize = 50;
+/// Audit events shown.
+const AUDIT_SHOWN: usize = 100;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserQuery {
+    #[serde(default)]
+    login: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    enabled: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Whether `groups` hold one of the admin groups (by DN or by common name, any case).
+fn is_admin(groups: &[String], admin_groups: &[String]) -> bool {
+    let cn = |g: &str| -> String {
+        let first = g.split(',').next().unwrap_or(g).trim();
+        first.strip_prefix("cn=").or_else(|| first.strip_prefix("CN=")).unwrap_or(first).to_lowercase()
+    };
+    groups.iter().any(|g| {
+        admin_groups.iter().any(|a| g.eq_ignore_ascii_case(a) || (!a.contains('=') && cn(g) == a.to_lowercase()))
+    })
+}
+
+fn user_link(login: &str) -> String {
+    format!("/admin/user?login={}", url_encode(login))
+}
+
+fn status_tags(t: &Text, s: &UserStatus) -> Markup {
+    html! {
+        span.tag.good[s.enabled].bad[!s.enabled] { (if s.enabled { t.enabled } else { t.disabled }) }
+        span.tag { (if s.eligible { t.eligible } else { t.ineligible }) }
+        @if s.privileged { span.tag.bad { (t.privileged) } }
+        @if s.account_disabled { span.tag.bad { (t.account_disabled) } }
+        @if s.account_locked { span.tag.bad { (t.account_locked) } }
+        @if let Some(until) = s.blocked_until { span.tag.bad { (t.blocked_until) " " (date_time(until)) } }
+    }
+}
+
+fn audit_table(t: &Text, events: &[AuditEvent]) -> Markup {
+    html! {
+        h2 { (t.audit_title) }
+        div.scroll {
+            table #audit {
+                tr { th { "UTC" } th { "event" } th { "user" } th { "detail" } th { "IP" } th { "actor" } th { "outcome" } }
+                @for e in events {
+                    tr {
+                        td { (date_time(e.at)) }
+                        td { (serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
+                        td { (e.user_id.as_ref().map(|u| u.as_str().to_owned()).or_else(|| e.login_fingerprint.as_ref().map(|f| format!("#{}", f.chars().take(8).collect::<String>()))).unwrap_or_default()) }
+                        td { (e.channel.map(|c| c.method_id()).unwrap_or("")) " " (e.destination.as_deref().unwrap_or("")) }
+                        td { (e.client_ip.map(|ip| ip.to_string()).unwrap_or_default()) }
+                        td { (match &e.actor { Some(Actor::Admin(who)) => who.clone(), Some(Actor::User) => "user".into(), None => String::new() }) }
+                        td { code { (serde_json::to_string(&e.outcome).unwrap_or_default()) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn header(visit: &Visit, admin: &SignedUser) -> Markup {
+    let t = visit.text();
+    html! {
+        p {
+            (t.signed_in_as(&admin.display_name)) " (" (admin.login) ") "
+            form.inline method="post" action="/admin/signout" {
+                (csrf_field(&visit.session))
+                button.secondary type="submit" { (t.signout_btn) }
+            }
+        }
+        form method="get" action="/admin" {
+            label for="q" { (t.search_label) }
+            input #q type="search" name="q" maxlength="256";
+            button type="submit" { (t.search_btn) }
+        }
+    }
+}
+
+/// `GET /admin?q=`: sign-in, or search results and the audit log.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    mut visit: Visit,
+    Query(query): Query<SearchQuery>,
+) -> Response {
+    let t = visit.text();
+    let flash = visit.session.take_flash();
+    let Some(admin) = visit.session.data.admin.clone() else {
+        let body = sign_in_form(&visit, "/admin/signin");
+        return state.page(&visit, StatusCode::OK, layout(t, t.admin_signin_title, flash.as_ref(), body));
+    };
+    let (users, error) = match state.sspr.search_users(&query.q, SEARCH_LIMIT).await {
+        Ok(users) => (users, None),
+        Err(e) => {
+            tracing::warn!(error = %e, "admin search failed");
+            (Vec::new(), Some(t.err_unavailable))
+        }
+    };
+    let body = html! {
+        (header(&visit, &admin))
+        @if let Some(error) = error { p.flash.error role="alert" { (error) } }
+        @if users.is_empty() {
+            p { (t.no_results) }
+        } @else {
+            div.scroll {
+                table #users {
+                    tr { th { (t.col_login) } th { (t.col_name) } th { (t.col_status) } th { (t.col_contacts) } th { (t.last_reset) } }
+                    @for u in &users {
+                        tr {
+                            td { a href=(user_link(&u.login)) { (u.login) } }
+                            td { (u.display_name) }
+                            td { (status_tags(t, u)) }
+                            td { (u.email_masked.as_deref().unwrap_or("")) " " (u.phone_masked.as_deref().unwrap_or("")) }
+                            td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+                        }
+                    }
+                }
+            }
+        }
+        (audit_table(t, &state.audit.newest(AUDIT_SHOWN)))
+    };
+    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body))
+}
+
+/// `GET /admin/user?login=`: one user's status, contacts and the actions on them.
+pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(query): Query<UserQuery>) -> Response {
+    let t = visit.text();
+    let mut flash = visit.session.take_flash();
+    let Some(admin) = visit.session.data.admin.clone() else {
+        return state.redirect(&visit, PAGE);
+    };
+    let found = match state.sspr.status(&query.login).await {
+        Ok(status) => state.sspr.contacts(&query.login).await.map(|c| (status, c)),
+        Err(e) => Err(e),
+    };
+    let body = match found {
+        Err(e) => {
+            flash = Some(crate::portal::session::Flash { error: true, text: contacts_error(t, &e) });
+            html! { (header(&visit, &admin)) }
+        }
+        Ok((s, contacts)) => html! {
+            (header(&visit, &admin))
+            h2 #user-login { (s.login) }
+            p { (s.display_name) " \u{b7} " code { (s.user_id.as_str()) } }
+            p #user-status { (status_tags(t, &s)) }
+            p { (t.last_reset) ": " (s.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+            form.inline method="post" action="/admin/enable" {
+                (csrf_field(&visit.session))
+                input type="hidden" name="login" value=(s.login);
+                input type="hidden" name="enabled" value=(if s.enabled { "false" } else { "true" });
+                button #toggle-enabled type="submit" { (if s.enabled { t.disable_btn } else { t.enable_btn }) }
+            }
+            @if s.blocked_until.is_some() {
+                " "
+                form.inline method="post" action="/admin/unblock" {
+                    (csrf_field(&visit.session))
+                    input type="hidden" name="login" value=(s.login);
+                    button type="submit" { (t.unblock_btn) }
+                }
+            }
+            h2 { (t.col_contacts) }
+            (contacts_form(&visit, &contacts, state.clock.now(), "/admin/contacts", Some(&s.login)))
+        },
+    };
+    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body))
+}
+
+/// `POST /admin/signin`: directory credentials, then membership of an admin group. A
+/// non-admin gets the same answer as a wrong password.
+pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, Form(form): Form<SignInForm>) -> Response {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
+        return refused;
+    }
+    let t = visit.text();
+    let password = Password::new(form.password);
+    let who = match state.sspr.sign_in(&form.login, &password, &visit.ctx).await {
+        Ok(who) => who,
+        Err(e) => {
+            visit.session.flash(true, sign_in_error(t, &e));
+            return state.redirect(&visit, PAGE);
+        }
+    };
+    let groups = match NormalizedLogin::parse(&who.login) {
+        Ok(login) => state.directory.find_user(&login).await.ok().flatten().map(|u| u.groups).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    if !is_admin(&groups, &state.admin_groups) {
+        tracing::warn!(user = %who.user_id, "a signed-in user who is not an admin tried /admin");
+        visit.session.flash(true, t.signin_failed);
+        return state.redirect(&visit, PAGE);
+    }
+    visit.session.data.admin =
+        Some(SignedUser { login: who.login, display_name: who.display_name, must_change: who.must_change });
+    state.rotate_and_redirect(visit, PAGE)
+}
+
+/// `POST /admin/signout`.
+pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
+        return refused;
+    }
+    visit.session.data.admin = None;
+    state.rotate_and_redirect(visit, PAGE)
+}
+
+/// The admin of a checked form, or where to send the visitor instead.
+fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
+    if let Some(refused) = state.csrf_refusal(visit, token) {
+        return Err(Box::new(refused));
+    }
+    match &visit.session.data.admin {
+        Some(admin) => Ok(Actor::Admin(admin.login.clone())),
+        None => Err(Box::new(state.redirect(visit, PAGE))),
+    }
+}
+
+fn done(state: &AppState, visit: &mut Visit, login: &str, result: sspr_core::Result<()>) -> Response {
+    let t = visit.text();
+    match result {
+        Ok(()) => visit.session.flash(false, t.done),
+        Err(e) => visit.session.flash(true, contacts_error(t, &e)),
+    }
+    state.redirect(visit, &user_link(login))
+}
+
+/// `POST /admin/enable`: enable or disable SSPR for a user.
+pub(crate) async fn enable(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
+    let actor = match admin_of(&state, &visit, &form.csrf) {
+        Ok(actor) => actor,
+        Err(response) => return *response,
+    };
+    let enabled = form.enabled == "true";
+    let result = state.sspr.set_enabled(&actor, &form.login, enabled, &visit.ctx).await;
+    done(&state, &mut visit, &form.login, result)
+}
+
+/// `POST /admin/contacts`: set a user's contacts (usable at once: an admin's change).
+pub(crate) async fn contacts(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
+    let actor = match admin_of(&state, &visit, &form.csrf) {
+        Ok(actor) => actor,
+        Err(response) => return *response,
+    };
+    let update = ContactUpdate { email: change(&form.email), phone: change(&form.phone) };
+    let result = state.sspr.update_contacts(&actor, &form.login, update, &visit.ctx).await.map(|_| ());
+    done(&state, &mut visit, &form.login, result)
+}
+
+/// `POST /admin/unblock`: lift a block.
+pub(crate) async fn unblock(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
+    let actor = match admin_of(&state, &visit, &form.csrf) {
+        Ok(actor) => actor,
+        Err(response) => return *response,
+    };
+    let result = state.sspr.unblock(&actor, &form.login, &visit.ctx).await;
+    done(&state, &mut visit, &form.login, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_admin;
+
+    #[test]
+    fn admin_groups_match_by_dn_or_common_name() {
+        let groups = vec!["CN=SSPR-Admins,OU=Groups,DC=example,DC=org".to_owned()];
+        assert!(is_admin(&groups, &["cn=sspr-admins,ou=groups,dc=example,dc=org".into()]));
+        assert!(is_admin(&groups, &["sspr-admins".into()]));
+        assert!(!is_admin(&groups, &["cn=sspr-admins,ou=other,dc=example,dc=org".into()]));
+        assert!(!is_admin(&groups, &["admins".into()]));
+        assert!(!is_admin(&[], &["sspr-admins".into()]));
+    }
+}

@@ -1,0 +1,211 @@
+use axum::http::StatusCode;
+
+use crate::support::{Browser, portal, reset_to_pin};
+
+const PASSWORD: &str = sspr_examples::portal::demo::DEMO_PASSWORD;
+
+async fn sign_in(browser: &mut Browser, page: &str, login: &str, password: &str) -> crate::support::Answer {
+    let csrf = browser.get(page).await.csrf();
+    browser.submit(&format!("{page}/signin"), &[("csrf", &csrf), ("login", login), ("password", password)]).await
+}
+
+#[tokio::test]
+async fn a_user_registers_contacts_and_can_reset_with_them_at_once() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let before = browser.get("/passwordnotification").await;
+    assert!(before.body.contains("name=\"password\""), "sign-in first");
+    let cookie_before = browser.cookie().unwrap().to_owned();
+
+    let page = sign_in(&mut browser, "/passwordnotification", "Max.Mustermann@example.org", PASSWORD).await;
+    assert!(page.body.contains("Signed in as Max Mustermann"), "{}", page.main());
+    assert_ne!(browser.cookie().unwrap(), cookie_before, "a new session id after sign-in");
+    let csrf = page.csrf();
+    let saved = browser
+        .submit(
+            "/passwordnotification/save",
+            &[("csrf", &csrf), ("email", "max@home.example"), ("phone", "+49 151 23456789")],
+        )
+        .await;
+    assert!(saved.body.contains("role=\"status\">Saved."), "{}", saved.main());
+    assert!(saved.body.contains("value=\"max@home.example\""));
+    assert!(saved.body.contains("value=\"+4915123456789\""), "{}", saved.main());
+
+    // The first registration is usable at once: a reset by the new address works.
+    let mut anonymous = Browser::with_ip(&portal, "192.0.2.50");
+    let pin = reset_to_pin(&mut anonymous, "max.mustermann@example.org").await;
+    assert!(pin.main().contains("m***@h***.example"), "{}", pin.main());
+    assert!(portal.outbox().unwrap().last_pin_to("max@home.example").is_some());
+
+    // A later change by the user cools off, and the old address is told.
+    let changed = browser
+        .submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "max@other.example"), ("phone", "")])
+        .await;
+    assert!(changed.body.contains("usable for codes from"), "{}", changed.main());
+    assert!(!changed.body.contains("+4915123456789"), "the phone was cleared");
+    let told = portal.outbox().unwrap().messages_to("max@home.example");
+    assert!(told.iter().any(|n| n.render().subject == "Your contact details were changed"));
+
+    // Signing out ends it.
+    let out = browser.submit("/passwordnotification/signout", &[("csrf", &csrf)]).await;
+    assert!(out.body.contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn sign_in_failures_look_alike_and_need_the_csrf_token() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let wrong = sign_in(&mut browser, "/passwordnotification", "jane.doe@example.org", "not-her-password").await;
+    let unknown = sign_in(&mut browser, "/passwordnotification", "nobody@example.org", PASSWORD).await;
+    let malformed = sign_in(&mut browser, "/passwordnotification", "jane\u{202e}", PASSWORD).await;
+    assert_eq!(wrong.alert().as_deref(), Some("The user name or password is wrong."));
+    assert_eq!(wrong.alert(), unknown.alert());
+    assert_eq!(wrong.alert(), malformed.alert());
+    let refused = browser
+        .post(
+            "/passwordnotification/signin",
+            &[("csrf", "nope"), ("login", "jane.doe@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(browser.get("/passwordnotification").await.body.contains("name=\"password\""), "not signed in");
+    // Saving without signing in changes nothing.
+    let csrf = browser.get("/passwordnotification").await.csrf();
+    browser.post("/passwordnotification/save", &[("csrf", &csrf), ("email", "x@evil.example")]).await;
+    assert!(
+        portal.sspr().contacts("jane.doe@example.org").await.unwrap().email.unwrap().value == "jane@private.example"
+    );
+}
+
+#[tokio::test]
+async fn a_user_not_enabled_is_told_so() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let page = sign_in(&mut browser, "/passwordnotification", "bob.builder@example.org", PASSWORD).await;
+    let csrf = page.csrf();
+    let saved = browser.submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "bob@new.example")]).await;
+    assert!(saved.alert().unwrap().contains("not enabled for your account"), "{:?}", saved.alert());
+    // An enabled user gets the reason a malformed address was refused.
+    let mut max = Browser::with_ip(&portal, "192.0.2.60");
+    let page = sign_in(&mut max, "/passwordnotification", "max.mustermann@example.org", PASSWORD).await;
+    let bad = max.submit("/passwordnotification/save", &[("csrf", &page.csrf()), ("email", "not an address")]).await;
+    assert!(bad.alert().unwrap().starts_with("Alternate e-mail address:"), "{:?}", bad.alert());
+}
+
+#[tokio::test]
+async fn the_admin_signs_in_searches_enables_sets_contacts_and_reads_the_audit_log() {
+    let portal = portal().await;
+    // A user who is not in the admin group gets the same answer as a wrong password.
+    let mut intruder = Browser::new(&portal);
+    let refused = sign_in(&mut intruder, "/admin", "jane.doe@example.org", PASSWORD).await;
+    assert_eq!(refused.alert().as_deref(), Some("The user name or password is wrong."));
+    assert!(refused.body.contains("name=\"password\""));
+    let csrf = intruder.get("/admin").await.csrf();
+    let forged = intruder
+        .post("/admin/enable", &[("csrf", &csrf), ("login", "bob.builder@example.org"), ("enabled", "true")])
+        .await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    assert!(!portal.sspr().status("bob.builder@example.org").await.unwrap().enabled, "not an admin: nothing changed");
+
+    let mut admin = Browser::with_ip(&portal, "192.0.2.99");
+    let home = sign_in(&mut admin, "/admin", "helpdesk@example.org", PASSWORD).await;
+    assert!(home.body.contains("Signed in as Help Desk"), "{}", home.main());
+    let found = admin.get("/admin?q=bob").await;
+    assert!(found.body.contains("bob.builder@example.org") && !found.body.contains("jane.doe@example.org"));
+    assert!(found.body.contains("not enabled"));
+
+    let user = admin.get("/admin/user?login=bob.builder%40example.org").await;
+    let csrf = user.csrf();
+    assert!(user.body.contains("Enable SSPR"), "{}", user.main());
+    let enabled = admin
+        .submit("/admin/enable", &[("csrf", &csrf), ("login", "bob.builder@example.org"), ("enabled", "true")])
+        .await;
+    assert!(enabled.body.contains("role=\"status\">Done."), "{}", enabled.main());
+    assert!(enabled.body.contains("Disable SSPR"));
+    assert!(portal.sspr().status("bob.builder@example.org").await.unwrap().enabled);
+
+    let set = admin
+        .submit(
+            "/admin/contacts",
+            &[
+                ("csrf", &csrf),
+                ("login", "bob.builder@example.org"),
+                ("email", "bob@work-home.example"),
+                ("phone", "+44 7700 900456"),
+            ],
+        )
+        .await;
+    assert!(set.body.contains("value=\"bob@work-home.example\""), "{}", set.main());
+    assert!(!set.body.contains("usable for codes from"), "an admin's change is usable at once");
+
+    // Refusals come back as messages: an ineligible user cannot be enabled.
+    let carol = admin
+        .submit("/admin/enable", &[("csrf", &csrf), ("login", "carol.contractor@example.org"), ("enabled", "true")])
+        .await;
+    assert!(carol.alert().is_some(), "{}", carol.main());
+    let nobody = admin.get("/admin/user?login=nobody%40example.org").await;
+    assert_eq!(nobody.alert().as_deref(), Some("No such user."));
+
+    // The audit log shows what the admin did, with the admin as actor.
+    let home = admin.get("/admin").await;
+    assert!(home.body.contains("enabled_changed") && home.body.contains("helpdesk@example.org"), "{}", home.main());
+    assert!(home.body.contains("192.0.2.99"));
+}
+
+#[tokio::test]
+async fn the_admin_unblocks_a_blocked_user() {
+    let config = crate::support::config(
+        "[policy]\nmin_response_ms = 0\nuser_failures_before_block = 2\n[store]\nkind = \"memory\"\n",
+    );
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let mut user = Browser::new(&portal);
+    let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let csrf = page.csrf();
+    user.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    let blocked = user.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    assert!(blocked.alert().unwrap().contains("blocked until"), "{:?}", blocked.alert());
+    assert!(portal.sspr().status("jane.doe@example.org").await.unwrap().blocked_until.is_some());
+
+    let mut admin = Browser::new(&portal);
+    sign_in(&mut admin, "/admin", "helpdesk@example.org", PASSWORD).await;
+    let page = admin.get("/admin/user?login=jane.doe%40example.org").await;
+    assert!(page.body.contains("Blocked until"), "{}", page.main());
+    let done = admin.submit("/admin/unblock", &[("csrf", &page.csrf()), ("login", "jane.doe@example.org")]).await;
+    assert!(!done.body.contains("Blocked until"), "{}", done.main());
+    assert!(portal.sspr().status("jane.doe@example.org").await.unwrap().blocked_until.is_none());
+}
+
+#[tokio::test]
+async fn hostile_input_in_the_sign_in_and_admin_fields() {
+    let portal = portal().await;
+    let mut admin = Browser::new(&portal);
+    sign_in(&mut admin, "/admin", "helpdesk@example.org", PASSWORD).await;
+    let csrf = admin.get("/admin").await.csrf();
+    let mut other = Browser::with_ip(&portal, "192.0.2.77");
+    for value in
+        ["<script>alert(1)</script>", "*)(uid=*))(|(uid=*", "\"><img src=x onerror=alert(1)>", "\0", &"é".repeat(300)]
+    {
+        let q = crate::support::serde_urlencoded(&[("q", value)]);
+        for page in
+            [admin.get(&format!("/admin?{q}")).await, admin.get(&format!("/admin/user?login={}", &q[2..])).await]
+        {
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x"));
+        }
+        for path in ["/admin/enable", "/admin/contacts", "/admin/unblock"] {
+            let answer = admin
+                .submit(
+                    path,
+                    &[("csrf", &csrf), ("login", value), ("enabled", value), ("email", value), ("phone", value)],
+                )
+                .await;
+            assert!(answer.status == StatusCode::OK, "{path} {value:?}: {}", answer.status);
+            assert!(!answer.body.contains("<script>alert(1)") && !answer.body.contains("<img src=x"));
+        }
+        let answer = sign_in(&mut other, "/passwordnotification", value, value).await;
+        assert_eq!(answer.alert().as_deref(), Some("The user name or password is wrong."), "{value:?}");
+    }
+    // The admin's session still works and nothing about the demo users changed.
+    assert!(admin.get("/admin?q=jane").await.body.contains("jane.doe@example.org"));
+    assert!(!portal.sspr().status("bob.builder@example.org").await.unwrap().enabled);
+}
