@@ -10,5 +10,10 @@
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
 
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod redact;

@@ -116,3 +116,73 @@ pub async fn limits_hold_across(a: &Sspr, b: &Sspr, policy: &Policy) {
         }
     }
 }
+
+/// The value of a variable `scripts/test.sh` exports for a real server; a clear failure
+/// when the test runs without it.
+pub fn server_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through ./scripts/test.sh, or source scripts/lib.sh and the server script in scripts/servers/ first")
+    })
+}
+
+/// A name no other test or earlier run uses (keys, users, prefixes).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{prefix}-{}-{}-{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Run one of the project's server scripts (`scripts/state/NAME.sh ARGS...`).
+pub fn script(name: &str, args: &[&str]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/state").join(name);
+    let status = std::process::Command::new("bash").arg(&path).args(args).status().unwrap();
+    assert!(status.success(), "{} {args:?} failed", path.display());
+}
+
+/// Whether `result` failed because a backend was unavailable.
+pub fn is_unavailable<T: std::fmt::Debug>(result: &sspr_core::Result<T>) -> bool {
+    matches!(result, Err(Error::Backend { source }) if source.kind() == sspr_core::BackendErrorKind::Unavailable)
+}
+
+/// A flow whose store stops twice: after the PIN is sent (verify fails), and after the PIN
+/// is verified (completion fails). Each failure is a typed `Unavailable` error, and after the
+/// store is back the same call succeeds: nothing was half-done or lost.
+pub async fn store_stops_mid_flow(
+    sspr: &Sspr,
+    outbox: &Outbox,
+    directory: &MemoryDirectory,
+    stop: impl Fn(),
+    start: impl Fn(),
+) {
+    enroll(sspr).await;
+    let (flow, pin) = pin(sspr, outbox).await;
+
+    stop();
+    let failed = sspr.verify_pin(&flow, &pin, &ctx()).await;
+    assert!(is_unavailable(&failed), "verify with the store down: {failed:?}");
+    start();
+    sspr.verify_pin(&flow, &pin, &ctx()).await.expect("the same verify works once the store is back");
+
+    stop();
+    let failed = sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
+    assert!(is_unavailable(&failed), "complete with the store down: {failed:?}");
+    let alice = directory.users().into_iter().find(|u| u.login == USER).unwrap();
+    assert_eq!(directory.password_state(&alice.id), None, "no password was set while the store was down");
+    start();
+    let outcome = sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.expect("completion after restart");
+    let password = outcome.temporary_password.unwrap();
+    assert_eq!(directory.check_password(&alice.id, password.expose_secret()), Some(true));
+    assert!(
+        matches!(
+            sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await,
+            Err(Error::AlreadyUsed | Error::InvalidState { .. } | Error::Expired)
+        ),
+        "the flow is used once"
+    );
+}

@@ -1,0 +1,314 @@
+//! A [`StateStore`] in Redis, shared by several portal instances (feature `redis`).
+//!
+//! Each flow, counter or block is one Redis hash: a value as fields `v` (bytes), `n`
+//! (version), `e` (expiry, unix seconds); a counter as `c` (count) and `e`. Every operation
+//! is one Lua script (or one `HMGET`/`DEL`), so compare-and-set and increment are atomic
+//! across instances, and [`StateStore::increment_many`] is one round trip. Liveness is
+//! decided by the engine's clock against `e`, exactly like the other stores; Redis expires the
+//! key itself `expiry_grace_secs` later (a TTL), so memory is reclaimed without a sweep and a
+//! clock difference between the portal and Redis cannot drop live state early.
+//!
+//! The connection is multiplexed and reconnects by itself after the server restarts; while
+//! Redis is unreachable each call fails with [`BackendErrorKind::Unavailable`].
+//! Redis 7 or newer is expected (Debian 12 has 7.0); Redis Cluster is not supported.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{AsyncCommands, Client, RedisError, RedisResult, Script};
+use async_trait::async_trait;
+use serde::Deserialize;
+use sspr_core::backend::{Counter, StateStore, StoredValue};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{BackendError, BackendErrorKind};
+
+use crate::redact;
+
+/// How to reach Redis, as read from the portal's configuration.
+///
+/// ```
+/// let config: sspr_backends::redis::RedisConfig = toml::from_str(r#"
+///     url = "redis://:s3cret@cache.example.org:6379/0"
+///     key_prefix = "portal-a:"
+/// "#).unwrap();
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[:password@]host:port/db` (the password is hidden in `Debug`).
+    pub url: String,
+    /// Prepended to every key, so several applications can share one Redis.
+    #[serde(default = "default_prefix")]
+    pub key_prefix: String,
+    /// How long to wait for a connection.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long to wait for an answer before the call fails as unavailable.
+    #[serde(default = "default_response_timeout_ms")]
+    pub response_timeout_ms: u64,
+    /// How long after its expiry Redis deletes an entry (it is dead for sspr from its expiry on).
+    #[serde(default = "default_expiry_grace_secs")]
+    pub expiry_grace_secs: u64,
+}
+
+fn default_prefix() -> String {
+    "sspr:".into()
+}
+fn default_connect_timeout_ms() -> u64 {
+    2000
+}
+fn default_response_timeout_ms() -> u64 {
+    2000
+}
+fn default_expiry_grace_secs() -> u64 {
+    60
+}
+
+impl RedisConfig {
+    /// The defaults for the server at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            key_prefix: default_prefix(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+            response_timeout_ms: default_response_timeout_ms(),
+            expiry_grace_secs: default_expiry_grace_secs(),
+        }
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &redact::url(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("response_timeout_ms", &self.response_timeout_ms)
+            .field("expiry_grace_secs", &self.expiry_grace_secs)
+            .finish()
+    }
+}
+
+/// Compare-and-set. KEYS: key. ARGV: value, expected version ("" to create), expiry, now,
+/// Redis expiry. Returns the new version, or nil when the comparison failed.
+const PUT: &str = r"
+local cur = redis.call('HMGET', KEYS[1], 'n', 'e', 'c')
+local live = cur[2] and tonumber(cur[2]) > tonumber(ARGV[4])
+local n
+if ARGV[2] == '' then
+  if live then return false end
+  n = 1
+else
+  if not live or cur[3] or cur[1] ~= ARGV[2] then return false end
+  n = tonumber(cur[1]) + 1
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', n, 'e', ARGV[3])
+redis.call('EXPIREAT', KEYS[1], ARGV[5])
+return n
+";
+
+/// Increments. KEYS: the counters, a key possibly twice. ARGV: now, then per key its expiry
+/// if new and the Redis expiry. Returns count, expiry, count, expiry, ...
+const INCREMENT: &str = r"
+local now = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local cur = redis.call('HMGET', key, 'c', 'e')
+  if cur[1] and cur[2] and tonumber(cur[2]) > now then
+    out[#out + 1] = redis.call('HINCRBY', key, 'c', 1)
+    out[#out + 1] = tonumber(cur[2])
+  else
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'c', 1, 'e', ARGV[2 * i])
+    redis.call('EXPIREAT', key, ARGV[2 * i + 1])
+    out[#out + 1] = 1
+    out[#out + 1] = tonumber(ARGV[2 * i])
+  end
+end
+return out
+";
+
+/// A [`StateStore`] on Redis. Clones share the connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    grace: i64,
+    url: String,
+    put: Script,
+    increment: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("url", &redact::url(&self.url))
+            .field("key_prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+fn map_err(e: RedisError) -> BackendError {
+    if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() {
+        BackendError::unavailable(e)
+    } else {
+        BackendError::other(e)
+    }
+}
+
+impl RedisStore {
+    /// Connect to the Redis at `url` with the default settings.
+    pub async fn connect(url: &str) -> Result<Self, BackendError> {
+        Self::from_config(&RedisConfig::new(url)).await
+    }
+
+    /// Connect as `config` says. Fails with `Unavailable` when the server cannot be reached.
+    pub async fn from_config(config: &RedisConfig) -> Result<Self, BackendError> {
+        let client = Client::open(config.url.as_str())
+            .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind())))?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(config.connect_timeout_ms)))
+            .set_response_timeout(Some(Duration::from_millis(config.response_timeout_ms)))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(200));
+        let conn = ConnectionManager::new_with_config(client, manager).await.map_err(map_err)?;
+        Ok(Self {
+            conn,
+            prefix: config.key_prefix.clone(),
+            grace: i64::try_from(config.expiry_grace_secs).unwrap_or(i64::MAX),
+            url: config.url.clone(),
+            put: Script::new(PUT),
+            increment: Script::new(INCREMENT),
+        })
+    }
+
+    /// Run `op` on the connection. A refused connection means nothing was sent (the server
+    /// was down when the connection was last tried): that alone is tried once more, on the
+    /// connection the manager has meanwhile started again.
+    async fn run<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        match op(self.conn.clone()).await {
+            Err(e) if e.is_connection_refusal() => op(self.conn.clone()).await.map_err(map_err),
+            result => result.map_err(map_err),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn redis_expiry(&self, expires_at: i64) -> i64 {
+        expires_at.saturating_add(self.grace)
+    }
+}
+
+fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn unsigned(n: i64) -> Result<u64, BackendError> {
+    u64::try_from(n).map_err(|_| BackendError::new(BackendErrorKind::Other, "Redis returned a negative number"))
+}
+
+#[async_trait]
+impl StateStore for RedisStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        let key = self.key(key);
+        let (value, version, expires_at): (Option<Vec<u8>>, Option<u64>, Option<i64>) = self
+            .run(|mut conn| {
+                let key = &key;
+                async move { ::redis::cmd("HMGET").arg(key).arg("v").arg("n").arg("e").query_async(&mut conn).await }
+            })
+            .await?;
+        Ok(match (value, version, expires_at) {
+            (Some(value), Some(version), Some(e)) if e > now.unix_timestamp() => Some(StoredValue { value, version }),
+            _ => None,
+        })
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        let expires_at = expires_at.unix_timestamp();
+        let key = self.key(key);
+        let expected = expected_version.map(|v| v.to_string()).unwrap_or_default();
+        let mut invocation = self.put.prepare_invoke();
+        invocation
+            .key(key)
+            .arg(value)
+            .arg(expected)
+            .arg(expires_at)
+            .arg(now.unix_timestamp())
+            .arg(self.redis_expiry(expires_at));
+        self.run(|mut conn| {
+            let invocation = &invocation;
+            async move { invocation.invoke_async(&mut conn).await }
+        })
+        .await
+    }
+
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        let mut counters = self.increment_many(&[(key, expires_at)], now).await?;
+        counters.pop().ok_or_else(|| BackendError::new(BackendErrorKind::Other, "Redis returned no counter"))
+    }
+
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        if counters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut invocation = self.increment.prepare_invoke();
+        invocation.arg(now.unix_timestamp());
+        for (key, expires_at) in counters {
+            let expires_at = expires_at.unix_timestamp();
+            invocation.key(self.key(key)).arg(expires_at).arg(self.redis_expiry(expires_at));
+        }
+        let flat: Vec<i64> = self
+            .run(|mut conn| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
+            })
+            .await?;
+        if flat.len() != counters.len() * 2 {
+            return Err(BackendError::new(BackendErrorKind::Other, "Redis returned the wrong number of counters"));
+        }
+        flat.chunks_exact(2)
+            .map(|pair| match pair {
+                [count, expires_at] => Ok(Counter { count: unsigned(*count)?, expires_at: at(*expires_at) }),
+                _ => Err(BackendError::new(BackendErrorKind::Other, "Redis returned an odd counter list")),
+            })
+            .collect()
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        let key = self.key(key);
+        let _: i64 = self
+            .run(|mut conn| {
+                let key = &key;
+                async move { conn.del(key).await }
+            })
+            .await?;
+        Ok(())
+    }
+}

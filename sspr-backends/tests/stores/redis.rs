@@ -1,0 +1,117 @@
+//! The Redis state store against the redis-server `scripts/servers/40-redis.sh` starts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sspr_backends::redis::{RedisConfig, RedisStore};
+use sspr_core::memory::{MemoryContactStore, Outbox};
+use sspr_core::{SystemClock, testing};
+
+use crate::common;
+
+fn url() -> String {
+    common::server_env("SSPR_TEST_REDIS_URL")
+}
+
+/// A store with keys of its own, so tests and runs never see each other's state.
+async fn store() -> RedisStore {
+    let config = RedisConfig { key_prefix: format!("{}:", common::unique("test")), ..RedisConfig::new(url()) };
+    RedisStore::from_config(&config).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_store_conformance() {
+    let store = store().await;
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
+    let config = RedisConfig { key_prefix: format!("{}:", common::unique("race")), ..RedisConfig::new(url()) };
+    let (directory, outbox, contacts) = (common::directory(), Outbox::new(), Arc::new(MemoryContactStore::new()));
+    let a = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts.clone(),
+        common::policy(),
+    );
+    let b = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts,
+        common::policy(),
+    );
+    common::enroll(&a).await;
+    common::whole_flow(&b, &outbox).await;
+    common::race_verify(&a, &b, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_redis_share_rate_limits() {
+    let config = RedisConfig { key_prefix: format!("{}:", common::unique("limits")), ..RedisConfig::new(url()) };
+    let (directory, outbox, contacts) = (common::directory(), Outbox::new(), Arc::new(MemoryContactStore::new()));
+    let a = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts.clone(),
+        common::policy(),
+    );
+    let b = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts,
+        common::policy(),
+    );
+    common::enroll(&a).await;
+    common::limits_hold_across(&a, &b, &common::policy()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
+    // A private server: stopping the shared one would break the tests running beside this one.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis");
+    let data = data.to_str().unwrap().to_owned();
+    let port = common::free_port().to_string();
+    common::script("redis.sh", &["start", &data, &port]);
+    let config = RedisConfig {
+        response_timeout_ms: 1000,
+        connect_timeout_ms: 500,
+        ..RedisConfig::new(format!("redis://127.0.0.1:{port}/"))
+    };
+    let store = RedisStore::from_config(&config).await.unwrap();
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    let sspr =
+        common::engine(&directory, &outbox, Arc::new(store), Arc::new(MemoryContactStore::new()), common::policy());
+    common::store_stops_mid_flow(
+        &sspr,
+        &outbox,
+        &directory,
+        || common::script("redis.sh", &["stop", &data]),
+        || common::script("redis.sh", &["start", &data, &port]),
+    )
+    .await;
+    common::script("redis.sh", &["stop", &data]);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable() {
+    let port = common::free_port();
+    let config = RedisConfig { connect_timeout_ms: 300, ..RedisConfig::new(format!("redis://127.0.0.1:{port}/")) };
+    let err = RedisStore::from_config(&config).await.unwrap_err();
+    assert_eq!(err.kind(), sspr_core::BackendErrorKind::Unavailable, "{err:?}");
+}
+
+#[tokio::test]
+async fn the_password_never_shows() {
+    let config: RedisConfig = toml::from_str(r#"url = "redis://:hunter2-s3cret@127.0.0.1:1/0""#).unwrap();
+    assert!(!format!("{config:?}").contains("hunter2-s3cret"), "{config:?}");
+    assert!(format!("{config:?}").contains("redis://:***@127.0.0.1:1/0"));
+    let err = RedisStore::from_config(&RedisConfig { connect_timeout_ms: 300, ..config }).await.unwrap_err();
+    assert!(!format!("{err:?} {err}").contains("hunter2-s3cret"), "{err:?}");
+    let _ = Duration::ZERO;
+}
