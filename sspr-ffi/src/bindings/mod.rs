@@ -1,0 +1,1 @@
+//! uniffi interface (being written).

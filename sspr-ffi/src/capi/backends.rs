@@ -1,0 +1,615 @@
+//! Backends written in C: vtables, the completion handle, and the adapters that make them
+//! sspr-core's `Directory`, `Notifier` and `ContactStore`.
+
+use std::ffi::{c_char, c_void};
+use std::fmt;
+
+use futures::channel::oneshot;
+use sspr_core::backend::{AccountState, DirectoryUser, Enrollment, StoredContact};
+use sspr_core::notice::{Message, Notification};
+use sspr_core::{BackendError, BackendErrorKind, EmailAddress, NormalizedLogin, Password, PhoneNumber, UserId};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use super::types::{SsprChannel, SsprLocale};
+use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
+
+/// What a backend call finished with.
+enum Done {
+    Unit,
+    Bool(bool),
+    User(Option<DirectoryUser>),
+    Enrollment(Option<Enrollment>),
+}
+
+/// The pending result of one backend call. Finish it exactly once with one of the
+/// `sspr_complete_*` functions, from any thread; that frees it.
+pub struct SsprCompletion {
+    tx: oneshot::Sender<Result<Done, BackendError>>,
+}
+
+fn completion() -> (*mut SsprCompletion, oneshot::Receiver<Result<Done, BackendError>>) {
+    let (tx, rx) = oneshot::channel();
+    (Box::into_raw(Box::new(SsprCompletion { tx })), rx)
+}
+
+async fn wait(rx: oneshot::Receiver<Result<Done, BackendError>>) -> Result<Done, BackendError> {
+    rx.await.unwrap_or_else(|_| Err(BackendError::new(BackendErrorKind::Other, "the backend dropped its completion")))
+}
+
+fn mismatch(call: &str) -> BackendError {
+    BackendError::new(BackendErrorKind::Other, format!("the backend finished `{call}` with the wrong sspr_complete_* call"))
+}
+
+fn bad_data(what: impl fmt::Display) -> BackendError {
+    BackendError::new(BackendErrorKind::Rejected, format!("the backend returned invalid data: {what}"))
+}
+
+/// Finish `done` with `value`, or with an error when `value` could not be read.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function.
+unsafe fn finish(done: *mut SsprCompletion, value: impl FnOnce() -> Result<Done, SsprError>) -> SsprStatus {
+    if done.is_null() {
+        return SsprStatus::NullArgument;
+    }
+    // SAFETY: a completion from `completion()`, finished once, per this function's contract.
+    let done = unsafe { Box::from_raw(done) };
+    let (status, result) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(value)) {
+        Ok(Ok(value)) => (SsprStatus::Ok, Ok(value)),
+        Ok(Err(e)) => {
+            let text = e.message.to_string_lossy().into_owned();
+            (e.code, Err(bad_data(text)))
+        }
+        Err(_) => (SsprStatus::Panic, Err(bad_data("a panic while reading it"))),
+    };
+    // The operation may have been abandoned (its future dropped): nobody reads the result then.
+    let _ = done.tx.send(result);
+    status
+}
+
+/// Finish a call that returns nothing (`set_password`, `unlock`, `send`).
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_ok(done: *mut SsprCompletion) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { finish(done, || Ok(Done::Unit)) }
+}
+
+/// Finish a call that returns a flag (`save`: whether the compare-and-set stored it).
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_bool(done: *mut SsprCompletion, value: bool) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { finish(done, || Ok(Done::Bool(value))) }
+}
+
+/// Finish a backend call with a failure of `kind` (an `SsprBackendErrorKind` value; unknown
+/// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function; `message` is
+/// NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_error(done: *mut SsprCompletion, kind: u32, message: *const c_char) -> SsprStatus {
+    let kind = match kind {
+        1 => BackendErrorKind::Unavailable,
+        2 => BackendErrorKind::PasswordRejected,
+        3 => BackendErrorKind::Rejected,
+        _ => BackendErrorKind::Other,
+    };
+    // SAFETY: forwarded contract.
+    let message = match unsafe { opt_str_arg(message, "message") } {
+        Ok(m) => m.unwrap_or("backend failure").to_owned(),
+        Err(_) => "backend failure (message not UTF-8)".to_owned(),
+    };
+    if done.is_null() {
+        return SsprStatus::NullArgument;
+    }
+    // SAFETY: a completion from `completion()`, finished once, per this function's contract.
+    let done = unsafe { Box::from_raw(done) };
+    let _ = done.tx.send(Err(BackendError::new(kind, message)));
+    SsprStatus::Ok
+}
+
+/// A directory user, as a C directory returns it from `find_user`. Every string is
+/// borrowed for the duration of `sspr_complete_user` (which copies it).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprDirectoryUser {
+    /// The directory's stable id (passed back to `set_password` / `unlock`).
+    pub id: *const c_char,
+    /// The login as stored.
+    pub login: *const c_char,
+    /// The display name.
+    pub display_name: *const c_char,
+    /// The distinguished name.
+    pub dn: *const c_char,
+    /// Every group, nested memberships resolved (`groups_len` strings; may be NULL when 0).
+    pub groups: *const *const c_char,
+    /// How many groups.
+    pub groups_len: usize,
+    /// The account is disabled.
+    pub disabled: bool,
+    /// The account has expired.
+    pub expired: bool,
+    /// The account is locked out.
+    pub locked: bool,
+}
+
+/// Read a C directory user.
+///
+/// # Safety
+/// `user` points to a valid `SsprDirectoryUser` whose strings are valid.
+unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError> {
+    let mut groups = Vec::with_capacity(user.groups_len.min(1024));
+    if user.groups_len > 0 {
+        if user.groups.is_null() {
+            return Err(SsprError::null("groups"));
+        }
+        // SAFETY: `groups` points to `groups_len` pointers, per this function's contract.
+        let items = unsafe { std::slice::from_raw_parts(user.groups, user.groups_len) };
+        for item in items {
+            // SAFETY: each is a valid string, per this function's contract.
+            groups.push(unsafe { str_arg(*item, "groups") }?.to_owned());
+        }
+    }
+    // SAFETY: the strings are valid, per this function's contract.
+    unsafe {
+        Ok(DirectoryUser {
+            id: UserId::new(str_arg(user.id, "id")?),
+            login: str_arg(user.login, "login")?.to_owned(),
+            display_name: str_arg(user.display_name, "display_name")?.to_owned(),
+            dn: str_arg(user.dn, "dn")?.to_owned(),
+            groups,
+            state: AccountState { disabled: user.disabled, expired: user.expired, locked: user.locked },
+        })
+    }
+}
+
+/// Finish `find_user` with the one user found, or with NULL when there is none (or more
+/// than one). The user is copied.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function; `user` is NULL
+/// or a valid `SsprDirectoryUser`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_user(done: *mut SsprCompletion, user: *const SsprDirectoryUser) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        finish(done, || match user.as_ref() {
+            None => Ok(Done::User(None)),
+            Some(user) => Ok(Done::User(Some(read_user(user)?))),
+        })
+    }
+}
+
+/// A user's enrollment, both ways: handed to `save` (borrowed for that call) and returned
+/// by `get` through `sspr_complete_enrollment` (copied). A contact is absent when its
+/// string is NULL.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprEnrollment {
+    /// SSPR enabled by an admin.
+    pub enabled: bool,
+    /// The alternate e-mail address, or NULL.
+    pub email: *const c_char,
+    /// When it was registered (Unix seconds).
+    pub email_added_at: i64,
+    /// From when PINs may go to it (Unix seconds).
+    pub email_usable_from: i64,
+    /// The mobile number (E.164), or NULL.
+    pub phone: *const c_char,
+    /// When it was registered (Unix seconds).
+    pub phone_added_at: i64,
+    /// From when PINs may go to it (Unix seconds).
+    pub phone_usable_from: i64,
+    /// Whether `last_reset_at` is set.
+    pub has_last_reset: bool,
+    /// When the password was last reset through sspr (Unix seconds).
+    pub last_reset_at: i64,
+    /// The store's version of the record (0: not stored yet).
+    pub version: u64,
+}
+
+fn timestamp(secs: i64, field: &'static str) -> Result<OffsetDateTime, SsprError> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| SsprError::invalid(field, "not a representable time"))
+}
+
+/// Read a C enrollment.
+///
+/// # Safety
+/// The strings of `e` are NULL or valid.
+unsafe fn read_enrollment(e: &SsprEnrollment) -> Result<Enrollment, SsprError> {
+    let contact_err = |field: &'static str| move |err: sspr_core::Error| SsprError::invalid(field, &err.to_string());
+    // SAFETY: per this function's contract.
+    let email = match unsafe { opt_str_arg(e.email, "email") }? {
+        Some(text) => Some(StoredContact {
+            value: EmailAddress::parse(text).map_err(contact_err("email"))?,
+            added_at: timestamp(e.email_added_at, "email_added_at")?,
+            usable_from: timestamp(e.email_usable_from, "email_usable_from")?,
+        }),
+        None => None,
+    };
+    // SAFETY: per this function's contract.
+    let phone = match unsafe { opt_str_arg(e.phone, "phone") }? {
+        Some(text) => Some(StoredContact {
+            value: PhoneNumber::parse(text).map_err(contact_err("phone"))?,
+            added_at: timestamp(e.phone_added_at, "phone_added_at")?,
+            usable_from: timestamp(e.phone_usable_from, "phone_usable_from")?,
+        }),
+        None => None,
+    };
+    let last_reset_at = if e.has_last_reset { Some(timestamp(e.last_reset_at, "last_reset_at")?) } else { None };
+    Ok(Enrollment { enabled: e.enabled, email, phone, last_reset_at, version: e.version })
+}
+
+/// Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user
+/// has none. It is copied.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function; `enrollment`
+/// is NULL or a valid `SsprEnrollment`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_enrollment(
+    done: *mut SsprCompletion,
+    enrollment: *const SsprEnrollment,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        finish(done, || match enrollment.as_ref() {
+            None => Ok(Done::Enrollment(None)),
+            Some(e) => Ok(Done::Enrollment(Some(read_enrollment(e)?))),
+        })
+    }
+}
+
+/// Which notice a notification is.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprMessageKind {
+    /// A one-time PIN (`SsprNotification.pin` holds it).
+    Pin = 0,
+    /// A reset was requested; a PIN went to another contact.
+    ResetRequested = 1,
+    /// The password was reset or the account unlocked.
+    PasswordReset = 2,
+    /// The user's contact details were changed.
+    ContactsChanged = 3,
+    /// A notice this version of the header does not name (subject and body are still set).
+    Other = 99,
+}
+
+/// One notice to deliver. Everything is borrowed for the duration of the `send` call:
+/// copy what you keep, and wipe any copy of `pin` and `body` once delivered.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprNotification {
+    /// E-mail or SMS.
+    pub channel: SsprChannel,
+    /// The address or E.164 number.
+    pub to: *const c_char,
+    /// The language.
+    pub locale: SsprLocale,
+    /// Which notice.
+    pub kind: SsprMessageKind,
+    /// The PIN's digits for `SSPR_MESSAGE_KIND_PIN`, else NULL. Never log it.
+    pub pin: *const c_char,
+    /// When the PIN expires (Unix seconds; 0 for other notices).
+    pub pin_expires_at: i64,
+    /// The standard subject in the notice's language.
+    pub subject: *const c_char,
+    /// The standard text in the notice's language (holds the PIN for a PIN notice).
+    pub body: *const c_char,
+    /// When the notice was issued (Unix seconds).
+    pub at: i64,
+}
+
+/// A secret as a NUL-terminated buffer that is wiped when dropped. A secret holding a NUL
+/// cannot be passed to C.
+fn secret_c(text: &str) -> Result<Zeroizing<Vec<u8>>, BackendError> {
+    if text.as_bytes().contains(&0) {
+        return Err(BackendError::new(BackendErrorKind::Rejected, "a secret holding a NUL cannot be passed to C"));
+    }
+    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() + 1));
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(0);
+    Ok(bytes)
+}
+
+/// `ctx` of a C backend and its release function.
+pub(crate) struct Ctx {
+    ptr: *mut c_void,
+    release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+// SAFETY: the C API's contract requires `ctx` and the vtable functions to be usable from any
+// thread, concurrently.
+unsafe impl Send for Ctx {}
+// SAFETY: as above.
+unsafe impl Sync for Ctx {}
+
+impl Drop for Ctx {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: called once, when the engine no longer uses `ctx`, as documented.
+            unsafe { release(self.ptr) };
+        }
+    }
+}
+
+/// Take ownership of a backend's `ctx` so that `release` is called once, whatever happens next.
+pub(crate) fn take_ctx(ptr: *mut c_void, release: Option<unsafe extern "C" fn(ctx: *mut c_void)>) -> Ctx {
+    Ctx { ptr, release }
+}
+
+/// A directory written in C. Every function is required except `release`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprDirectoryVtable {
+    /// Passed to every function; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// Find the one user whose login matches `login` (normalised: trimmed, NFKC,
+    /// lower-case; untrusted: escape it for your query language). Finish with
+    /// `sspr_complete_user` (NULL for none or several) or `sspr_complete_error`.
+    pub find_user: Option<unsafe extern "C" fn(ctx: *mut c_void, login: *const c_char, done: *mut SsprCompletion)>,
+    /// Set `password` for `user_id`, with must-change-at-next-sign-in when `must_change`,
+    /// in one operation. Do not keep or log the password. Finish with `sspr_complete_ok`, or
+    /// `sspr_complete_error` (`PASSWORD_REJECTED` when the directory's policy refuses it).
+    pub set_password: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            user_id: *const c_char,
+            password: *const c_char,
+            must_change: bool,
+            done: *mut SsprCompletion,
+        ),
+    >,
+    /// Clear a lockout (idempotent). Finish with `sspr_complete_ok` or `sspr_complete_error`.
+    pub unlock: Option<unsafe extern "C" fn(ctx: *mut c_void, user_id: *const c_char, done: *mut SsprCompletion)>,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+/// A notifier written in C.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprNotifierVtable {
+    /// Passed to every function; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// Deliver one notice; finish with `sspr_complete_ok` once it is accepted for delivery,
+    /// or `sspr_complete_error` (`REJECTED` for a channel you do not serve).
+    pub send:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, notification: *const SsprNotification, done: *mut SsprCompletion)>,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+/// A contact store written in C (optional: without one the engine keeps enrollments in
+/// memory).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprContactStoreVtable {
+    /// Passed to every function; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// The enrollment of `user_id`: finish with `sspr_complete_enrollment` (NULL for none).
+    pub get: Option<unsafe extern "C" fn(ctx: *mut c_void, user_id: *const c_char, done: *mut SsprCompletion)>,
+    /// Store `enrollment` only if the stored version is `expected_version` (0: none yet),
+    /// as version `expected_version + 1`; finish with `sspr_complete_bool` (whether it was
+    /// stored).
+    pub save: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            user_id: *const c_char,
+            enrollment: *const SsprEnrollment,
+            expected_version: u64,
+            done: *mut SsprCompletion,
+        ),
+    >,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+type UserFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut SsprCompletion);
+
+pub(crate) struct CDirectory {
+    ctx: Ctx,
+    find_user: UserFn,
+    set_password: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, bool, *mut SsprCompletion),
+    unlock: UserFn,
+}
+
+impl CDirectory {
+    pub(crate) fn new(ctx: Ctx, v: &SsprDirectoryVtable) -> Result<Self, SsprError> {
+        Ok(Self {
+            find_user: v.find_user.ok_or_else(|| SsprError::null("directory.find_user"))?,
+            set_password: v.set_password.ok_or_else(|| SsprError::null("directory.set_password"))?,
+            unlock: v.unlock.ok_or_else(|| SsprError::null("directory.unlock"))?,
+            ctx,
+        })
+    }
+
+    fn call_user(&self, f: UserFn, user: &UserId) -> oneshot::Receiver<Result<Done, BackendError>> {
+        let id = c_string(user.as_str().to_owned());
+        let (done, rx) = completion();
+        // SAFETY: a vtable function given by the C side, called with its ctx, a string valid
+        // for the call and a fresh completion, as documented.
+        unsafe { f(self.ctx.ptr, id.as_ptr(), done) };
+        rx
+    }
+}
+
+impl fmt::Debug for CDirectory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CDirectory")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::Directory for CDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        let rx = {
+            let login = c_string(login.as_str().to_owned());
+            let (done, rx) = completion();
+            // SAFETY: as in `call_user`.
+            unsafe { (self.find_user)(self.ctx.ptr, login.as_ptr(), done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::User(user) => Ok(user),
+            _ => Err(mismatch("find_user")),
+        }
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        let rx = {
+            let id = c_string(user.as_str().to_owned());
+            let secret = secret_c(password.expose_secret())?;
+            let (done, rx) = completion();
+            // SAFETY: as in `call_user`; the password buffer lives until after the call.
+            unsafe { (self.set_password)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), must_change, done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Unit => Ok(()),
+            _ => Err(mismatch("set_password")),
+        }
+    }
+
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        let rx = self.call_user(self.unlock, user);
+        match wait(rx).await? {
+            Done::Unit => Ok(()),
+            _ => Err(mismatch("unlock")),
+        }
+    }
+}
+
+pub(crate) struct CNotifier {
+    ctx: Ctx,
+    send: unsafe extern "C" fn(*mut c_void, *const SsprNotification, *mut SsprCompletion),
+}
+
+impl CNotifier {
+    pub(crate) fn new(ctx: Ctx, v: &SsprNotifierVtable) -> Result<Self, SsprError> {
+        Ok(Self { send: v.send.ok_or_else(|| SsprError::null("notifier.send"))?, ctx })
+    }
+}
+
+impl fmt::Debug for CNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CNotifier")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::Notifier for CNotifier {
+    async fn send(&self, n: &Notification) -> Result<(), BackendError> {
+        let rx = {
+            let to = c_string(n.to.as_str().to_owned());
+            let rendered = n.render();
+            let subject = c_string(rendered.subject);
+            let body = secret_c(&rendered.body)?;
+            let pin = n.pin().map(|p| secret_c(p.expose_secret())).transpose()?;
+            let (kind, pin_expires_at) = match &n.message {
+                Message::Pin { expires_at, .. } => (SsprMessageKind::Pin, expires_at.unix_timestamp()),
+                Message::ResetRequested { .. } => (SsprMessageKind::ResetRequested, 0),
+                Message::PasswordReset { .. } => (SsprMessageKind::PasswordReset, 0),
+                Message::ContactsChanged { .. } => (SsprMessageKind::ContactsChanged, 0),
+                _ => (SsprMessageKind::Other, 0),
+            };
+            let c = SsprNotification {
+                channel: n.to.channel().into(),
+                to: to.as_ptr(),
+                locale: n.locale.into(),
+                kind,
+                pin: pin.as_ref().map_or(std::ptr::null(), |p| p.as_ptr().cast()),
+                pin_expires_at,
+                subject: subject.as_ptr(),
+                body: body.as_ptr().cast(),
+                at: n.at.unix_timestamp(),
+            };
+            let (done, rx) = completion();
+            // SAFETY: the vtable function given by the C side, with its ctx, a notification
+            // whose strings live until after the call, and a fresh completion.
+            unsafe { (self.send)(self.ctx.ptr, &c, done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Unit => Ok(()),
+            _ => Err(mismatch("send")),
+        }
+    }
+}
+
+pub(crate) struct CContactStore {
+    ctx: Ctx,
+    get: UserFn,
+    save: unsafe extern "C" fn(*mut c_void, *const c_char, *const SsprEnrollment, u64, *mut SsprCompletion),
+}
+
+impl CContactStore {
+    pub(crate) fn new(ctx: Ctx, v: &SsprContactStoreVtable) -> Result<Self, SsprError> {
+        Ok(Self {
+            get: v.get.ok_or_else(|| SsprError::null("contacts.get"))?,
+            save: v.save.ok_or_else(|| SsprError::null("contacts.save"))?,
+            ctx,
+        })
+    }
+}
+
+impl fmt::Debug for CContactStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CContactStore")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::ContactStore for CContactStore {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        let rx = {
+            let id = c_string(user.as_str().to_owned());
+            let (done, rx) = completion();
+            // SAFETY: as in `CDirectory::call_user`.
+            unsafe { (self.get)(self.ctx.ptr, id.as_ptr(), done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Enrollment(e) => Ok(e),
+            _ => Err(mismatch("get")),
+        }
+    }
+
+    async fn save(&self, user: &UserId, e: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        let rx = {
+            let id = c_string(user.as_str().to_owned());
+            let email = e.email.as_ref().map(|c| c_string(c.value.as_str().to_owned()));
+            let phone = e.phone.as_ref().map(|c| c_string(c.value.as_str().to_owned()));
+            let c = SsprEnrollment {
+                enabled: e.enabled,
+                email: email.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+                email_added_at: e.email.as_ref().map_or(0, |c| c.added_at.unix_timestamp()),
+                email_usable_from: e.email.as_ref().map_or(0, |c| c.usable_from.unix_timestamp()),
+                phone: phone.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+                phone_added_at: e.phone.as_ref().map_or(0, |c| c.added_at.unix_timestamp()),
+                phone_usable_from: e.phone.as_ref().map_or(0, |c| c.usable_from.unix_timestamp()),
+                has_last_reset: e.last_reset_at.is_some(),
+                last_reset_at: e.last_reset_at.map_or(0, |t| t.unix_timestamp()),
+                version: e.version,
+            };
+            let (done, rx) = completion();
+            // SAFETY: the vtable function given by the C side, with its ctx, data that lives
+            // until after the call, and a fresh completion.
+            unsafe { (self.save)(self.ctx.ptr, id.as_ptr(), &c, expected_version, done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Bool(stored) => Ok(stored),
+            _ => Err(mismatch("save")),
+        }
+    }
+}

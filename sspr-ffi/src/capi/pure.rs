@@ -1,0 +1,273 @@
+//! Thin wrappers of sspr-core's pure functions, so that every language using the C API can
+//! replay the shared test vectors (`tests/vectors/`) through it.
+
+use std::ffi::c_char;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, Policy, SecretKey, decoy, mask, password, pin};
+
+use super::types::SsprStringList;
+use super::{SsprError, SsprStatus, call, guard, raw_string, str_arg};
+
+/// # Safety
+/// `seed` is NULL or points to 32 readable bytes.
+unsafe fn rng(seed: *const u8) -> Result<ChaCha20Rng, SsprError> {
+    if seed.is_null() {
+        return Err(SsprError::null("seed"));
+    }
+    let mut bytes = [0u8; 32];
+    // SAFETY: 32 readable bytes, per this function's contract.
+    bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
+    Ok(ChaCha20Rng::from_seed(bytes))
+}
+
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn put_list(out: *mut *mut SsprStringList, items: Vec<String>) -> Result<(), SsprError> {
+    if out.is_null() {
+        return Err(SsprError::null("out"));
+    }
+    // SAFETY: non-NULL and writable per this function's contract.
+    unsafe { out.write(Box::into_raw(Box::new(SsprStringList::new(items)))) };
+    Ok(())
+}
+
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn put_string(out: *mut *mut c_char, text: impl Into<String>) -> Result<(), SsprError> {
+    if out.is_null() {
+        return Err(SsprError::null("out"));
+    }
+    // SAFETY: non-NULL and writable per this function's contract.
+    unsafe { out.write(raw_string(text)) };
+    Ok(())
+}
+
+/// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
+/// with the 32 bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
+/// `sspr_string_list_free`.
+///
+/// # Safety
+/// `seed` is NULL or 32 readable bytes; `out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_pins_generate(
+    seed: *const u8,
+    digits: u32,
+    count: usize,
+    out: *mut *mut SsprStringList,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            if !(1..=64).contains(&digits) || count > 10_000 {
+                return Err(SsprError::invalid("digits", "1..=64 digits, at most 10000 PINs"));
+            }
+            let mut rng = rng(seed)?;
+            let pins = (0..count).map(|_| pin::generate(&mut rng, digits).expose_secret().to_owned()).collect();
+            put_list(out, pins)
+        })
+    }
+}
+
+/// The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
+/// lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_pin_hash(
+    key_hex: *const c_char,
+    flow_id: *const c_char,
+    pin: *const c_char,
+    out: *mut *mut c_char,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
+            let hash = pin::hash(&key, str_arg(flow_id, "flow_id")?, str_arg(pin, "pin")?);
+            put_string(out, hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        })
+    }
+}
+
+/// The tokens of a user's identity a temporary password must not contain
+/// (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_identity_tokens(
+    login: *const c_char,
+    display_name: *const c_char,
+    out: *mut *mut SsprStringList,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
+            put_list(out, tokens)
+        })
+    }
+}
+
+/// Draw `count` temporary passwords of `length` characters one after another from one
+/// ChaCha20 generator seeded with `seed`, avoiding the identity tokens of `login` and
+/// `display_name` (`sspr_core::password::generate_temporary`). `*out`: free with
+/// `sspr_string_list_free` (it wipes them).
+///
+/// # Safety
+/// `seed` is NULL or 32 readable bytes; strings are NULL or NUL-terminated; `out` and
+/// `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_temp_passwords_generate(
+    seed: *const u8,
+    length: u32,
+    login: *const c_char,
+    display_name: *const c_char,
+    count: usize,
+    out: *mut *mut SsprStringList,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            if !(12..=256).contains(&length) || count > 10_000 {
+                return Err(SsprError::invalid("length", "12..=256 characters, at most 10000 passwords"));
+            }
+            let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
+            let mut rng = rng(seed)?;
+            let passwords = (0..count)
+                .map(|_| password::generate_temporary(&mut rng, length, &tokens).expose_secret().to_owned())
+                .collect();
+            put_list(out, passwords)
+        })
+    }
+}
+
+/// The entropy in bits of a temporary password of `length` characters
+/// (`sspr_core::password::temp_password_entropy_bits`).
+#[unsafe(no_mangle)]
+pub extern "C" fn sspr_temp_password_entropy_bits(length: u32) -> f64 {
+    guard(f64::NAN, || password::temp_password_entropy_bits(length))
+}
+
+/// The decoy methods an unknown `login` is offered under `key_hex` and the policy
+/// `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
+/// `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
+/// with `sspr_string_list_free` and the string with `sspr_string_free`.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_decoy_methods(
+    key_hex: *const c_char,
+    policy_json: *const c_char,
+    login: *const c_char,
+    normalized_out: *mut *mut c_char,
+    channels_out: *mut *mut SsprStringList,
+    masked_out: *mut *mut SsprStringList,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            if normalized_out.is_null() || channels_out.is_null() || masked_out.is_null() {
+                return Err(SsprError::null("out"));
+            }
+            let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
+            let policy = match super::opt_str_arg(policy_json, "policy_json")? {
+                Some(json) => Policy::from_json(json)?,
+                None => Policy::default(),
+            };
+            let login = NormalizedLogin::parse(str_arg(login, "login")?)?;
+            let (channels, masked): (Vec<String>, Vec<String>) = decoy::methods(&key, &login, &policy)
+                .into_iter()
+                .map(|(channel, masked)| (channel.method_id().to_owned(), masked))
+                .unzip();
+            put_string(normalized_out, login.as_str())?;
+            put_list(channels_out, channels)?;
+            put_list(masked_out, masked)
+        })
+    }
+}
+
+/// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
+/// mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
+/// that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
+///
+/// # Safety
+/// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_mask(
+    kind: *const c_char,
+    input: *const c_char,
+    normalized_out: *mut *mut c_char,
+    masked_out: *mut *mut c_char,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            if normalized_out.is_null() || masked_out.is_null() {
+                return Err(SsprError::null("out"));
+            }
+            let input = str_arg(input, "input")?;
+            let (normalized, masked) = match str_arg(kind, "kind")? {
+                "email" => {
+                    let address = EmailAddress::parse(input)?;
+                    (address.as_str().to_owned(), mask::email(&address))
+                }
+                "phone" => {
+                    let number = PhoneNumber::parse(input)?;
+                    (number.as_str().to_owned(), mask::phone(&number))
+                }
+                _ => return Err(SsprError::invalid("kind", "\"email\" or \"phone\"")),
+            };
+            put_string(normalized_out, normalized)?;
+            put_string(masked_out, masked)
+        })
+    }
+}
+
+/// Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
+/// `*out`: free with `sspr_string_free`.
+///
+/// # Safety
+/// `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_normalize_login(
+    login: *const c_char,
+    out: *mut *mut c_char,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { call(error_out, || put_string(out, NormalizedLogin::parse(str_arg(login, "login")?)?.as_str())) }
+}
+
+/// Parse and validate a policy document (JSON; missing fields take their defaults). On
+/// success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
+/// refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
+///
+/// # Safety
+/// `policy_json` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_policy_check(
+    policy_json: *const c_char,
+    out: *mut *mut c_char,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            let policy = Policy::from_json(str_arg(policy_json, "policy_json")?)?;
+            let json = serde_json::to_string(&policy)
+                .map_err(|e| SsprError::new(SsprStatus::Internal, format!("policy as JSON: {e}")))?;
+            put_string(out, json)
+        })
+    }
+}

@@ -1,0 +1,449 @@
+//! The structs that cross the C API: inputs borrowed from C, results owned by the caller.
+
+use std::ffi::c_char;
+
+use sspr_core::{Channel, CompletionMode, Locale, RequestContext};
+
+use super::{SsprError, free_string, opt_str_arg, raw_opt_string, raw_string};
+
+/// How a PIN or notice reaches the user.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprChannel {
+    /// The alternate e-mail address.
+    Email = 0,
+    /// A text message.
+    Sms = 1,
+}
+
+impl From<Channel> for SsprChannel {
+    fn from(channel: Channel) -> Self {
+        match channel {
+            Channel::Email => Self::Email,
+            Channel::Sms => Self::Sms,
+        }
+    }
+}
+
+/// The language of notices (`SsprRequestContext.locale`, `SsprNotification.locale`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprLocale {
+    /// English (the default).
+    En = 0,
+    /// German.
+    De = 1,
+}
+
+impl From<Locale> for SsprLocale {
+    fn from(locale: Locale) -> Self {
+        match locale {
+            Locale::De => Self::De,
+            _ => Self::En,
+        }
+    }
+}
+
+/// How a verified reset is completed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprCompletionMode {
+    /// A generated temporary password, to be changed at next sign-in.
+    Temporary = 0,
+    /// The password the user chose.
+    Chosen = 1,
+    /// Only unlock the account.
+    UnlockOnly = 2,
+}
+
+impl From<CompletionMode> for SsprCompletionMode {
+    fn from(mode: CompletionMode) -> Self {
+        match mode {
+            CompletionMode::Temporary => Self::Temporary,
+            CompletionMode::Chosen => Self::Chosen,
+            CompletionMode::UnlockOnly => Self::UnlockOnly,
+        }
+    }
+}
+
+/// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` means no
+/// IP address, no user agent, English.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprRequestContext {
+    /// The client's IP address as text (`"192.0.2.7"`, `"2001:db8::1"`), or NULL.
+    pub client_ip: *const c_char,
+    /// The client's user agent, or NULL.
+    pub user_agent: *const c_char,
+    /// An `SsprLocale` value (0 = English, 1 = German); others are refused.
+    pub locale: u32,
+}
+
+/// Read a request context.
+///
+/// # Safety
+/// `ctx` is NULL or points to a valid `SsprRequestContext` whose strings are NULL or valid.
+pub(crate) unsafe fn request_context(ctx: *const SsprRequestContext) -> Result<RequestContext, SsprError> {
+    // SAFETY: NULL or valid, per this function's contract.
+    let Some(ctx) = (unsafe { ctx.as_ref() }) else { return Ok(RequestContext::default()) };
+    let mut out = RequestContext::default();
+    // SAFETY: the strings are NULL or valid, per this function's contract.
+    if let Some(ip) = unsafe { opt_str_arg(ctx.client_ip, "client_ip") }? {
+        out.client_ip = Some(ip.trim().parse().map_err(|_| SsprError::invalid("client_ip", "not an IP address"))?);
+    }
+    // SAFETY: as above.
+    out.user_agent = unsafe { opt_str_arg(ctx.user_agent, "user_agent") }?.map(str::to_owned);
+    out.locale = match ctx.locale {
+        0 => Locale::En,
+        1 => Locale::De,
+        _ => return Err(SsprError::invalid("locale", "not an SsprLocale value")),
+    };
+    Ok(out)
+}
+
+/// One way a PIN can be sent.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprMethod {
+    /// The method id to pass to `sspr_send_pin` (`"email"`, `"sms"`).
+    pub id: *mut c_char,
+    /// The channel.
+    pub channel: SsprChannel,
+    /// The masked destination (`j***@e***.org`).
+    pub masked: *mut c_char,
+    /// Whether `sspr_send_pin` needs the full address or number in `confirm`.
+    pub needs_confirmation: bool,
+}
+
+/// The answer to `sspr_begin_reset`. Free with `sspr_challenge_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprChallenge {
+    /// The flow id to pass to the next steps.
+    pub flow_id: *mut c_char,
+    /// The methods (`methods_len` of them).
+    pub methods: *mut SsprMethod,
+    /// How many methods.
+    pub methods_len: usize,
+    /// When the flow expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl SsprChallenge {
+    pub(crate) fn new(challenge: sspr_core::ResetChallenge) -> Self {
+        let methods: Vec<SsprMethod> = challenge
+            .methods
+            .into_iter()
+            .map(|m| SsprMethod {
+                id: raw_string(m.id),
+                channel: m.channel.into(),
+                masked: raw_string(m.masked),
+                needs_confirmation: m.needs_confirmation,
+            })
+            .collect();
+        let (methods, methods_len) = raw_slice(methods);
+        Self { flow_id: raw_string(challenge.flow_id), methods, methods_len, expires_at: challenge.expires_at.unix_timestamp() }
+    }
+}
+
+/// The answer to `sspr_send_pin` (plain values, nothing to free).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SsprPinSent {
+    /// When the PIN expires (Unix seconds).
+    pub expires_at: i64,
+    /// When a new PIN may be requested at the earliest (Unix seconds).
+    pub resend_after: i64,
+    /// Wrong PINs allowed before this one is void.
+    pub attempts_left: u32,
+}
+
+impl From<sspr_core::PinSent> for SsprPinSent {
+    fn from(sent: sspr_core::PinSent) -> Self {
+        Self {
+            expires_at: sent.expires_at.unix_timestamp(),
+            resend_after: sent.resend_after.unix_timestamp(),
+            attempts_left: sent.attempts_left,
+        }
+    }
+}
+
+/// The answer to `sspr_verify_pin`. Free with `sspr_verified_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprVerified {
+    /// The completion modes allowed, the default first (`modes_len`); none while
+    /// `remaining_methods_len` is not 0.
+    pub modes: *mut SsprCompletionMode,
+    /// How many modes.
+    pub modes_len: usize,
+    /// Method ids whose PIN must still be verified (a privileged user in two-method mode).
+    pub remaining_methods: *mut *mut c_char,
+    /// How many remaining methods.
+    pub remaining_methods_len: usize,
+}
+
+impl SsprVerified {
+    pub(crate) fn new(verified: sspr_core::Verified) -> Self {
+        let (modes, modes_len) = raw_slice(verified.modes.into_iter().map(SsprCompletionMode::from).collect());
+        let (remaining_methods, remaining_methods_len) =
+            raw_slice(verified.remaining_methods.into_iter().map(raw_string).collect());
+        Self { modes, modes_len, remaining_methods, remaining_methods_len }
+    }
+}
+
+/// The answer to `sspr_complete_reset`. Free with `sspr_reset_outcome_free`, which wipes
+/// the temporary password.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprResetOutcome {
+    /// The temporary password to show once (mode `TEMPORARY`), else NULL.
+    pub temporary_password: *mut c_char,
+    /// Whether the user must change the password at next sign-in.
+    pub must_change: bool,
+    /// Whether a lockout was cleared.
+    pub unlocked: bool,
+}
+
+impl SsprResetOutcome {
+    pub(crate) fn new(outcome: sspr_core::ResetOutcome) -> Self {
+        Self {
+            temporary_password: raw_opt_string(outcome.temporary_password.as_ref().map(|p| p.expose_secret())),
+            must_change: outcome.must_change,
+            unlocked: outcome.unlocked,
+        }
+    }
+}
+
+/// A user's registered contact details (`sspr_contacts`, `sspr_update_contacts`). Free with
+/// `sspr_contacts_free`. Absent details are NULL.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprContacts {
+    /// The alternate e-mail address in full, or NULL.
+    pub email: *mut c_char,
+    /// The masked address, or NULL.
+    pub email_masked: *mut c_char,
+    /// From when PINs may go to it (Unix seconds; 0 when absent).
+    pub email_usable_from: i64,
+    /// The mobile number in E.164, or NULL.
+    pub phone: *mut c_char,
+    /// The masked number, or NULL.
+    pub phone_masked: *mut c_char,
+    /// From when PINs may go to it (Unix seconds; 0 when absent).
+    pub phone_usable_from: i64,
+}
+
+impl SsprContacts {
+    pub(crate) fn new(contacts: sspr_core::Contacts) -> Self {
+        let split = |view: Option<sspr_core::ContactView>| match view {
+            Some(v) => (raw_string(v.value), raw_string(v.masked), v.usable_from.unix_timestamp()),
+            None => (std::ptr::null_mut(), std::ptr::null_mut(), 0),
+        };
+        let (email, email_masked, email_usable_from) = split(contacts.email);
+        let (phone, phone_masked, phone_usable_from) = split(contacts.phone);
+        Self { email, email_masked, email_usable_from, phone, phone_masked, phone_usable_from }
+    }
+}
+
+/// One user's SSPR state (`sspr_status`). Free with `sspr_user_status_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprUserStatus {
+    /// The directory's id of the user.
+    pub user_id: *mut c_char,
+    /// The login.
+    pub login: *mut c_char,
+    /// The display name.
+    pub display_name: *mut c_char,
+    /// SSPR enabled for the user.
+    pub enabled: bool,
+    /// Inside the eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group.
+    pub privileged: bool,
+    /// The directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// The directory account is locked out.
+    pub account_locked: bool,
+    /// The masked e-mail address, or NULL.
+    pub email_masked: *mut c_char,
+    /// The masked phone number, or NULL.
+    pub phone_masked: *mut c_char,
+    /// Whether self-service reset is blocked.
+    pub blocked: bool,
+    /// Until when (Unix seconds; 0 when not blocked).
+    pub blocked_until: i64,
+    /// Whether a reset through sspr happened.
+    pub has_last_reset: bool,
+    /// When (Unix seconds; 0 when never).
+    pub last_reset_at: i64,
+}
+
+impl SsprUserStatus {
+    pub(crate) fn new(status: sspr_core::UserStatus) -> Self {
+        Self {
+            user_id: raw_string(status.user_id.as_str()),
+            login: raw_string(status.login),
+            display_name: raw_string(status.display_name),
+            enabled: status.enabled,
+            eligible: status.eligible,
+            privileged: status.privileged,
+            account_disabled: status.account_disabled,
+            account_locked: status.account_locked,
+            email_masked: raw_opt_string(status.email_masked),
+            phone_masked: raw_opt_string(status.phone_masked),
+            blocked: status.blocked_until.is_some(),
+            blocked_until: status.blocked_until.map_or(0, |t| t.unix_timestamp()),
+            has_last_reset: status.last_reset_at.is_some(),
+            last_reset_at: status.last_reset_at.map_or(0, |t| t.unix_timestamp()),
+        }
+    }
+
+    /// Free the strings inside.
+    ///
+    /// # Safety
+    /// The strings came from [`SsprUserStatus::new`] and were not freed.
+    pub(crate) unsafe fn free_fields(&mut self) {
+        for s in [self.user_id, self.login, self.display_name, self.email_masked, self.phone_masked] {
+            // SAFETY: each came from `raw_string` (or is NULL), per this function's contract.
+            unsafe { free_string(s, false) };
+        }
+    }
+}
+
+/// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprStringList {
+    /// The strings.
+    pub items: *mut *mut c_char,
+    /// How many.
+    pub len: usize,
+}
+
+impl SsprStringList {
+    pub(crate) fn new(items: impl IntoIterator<Item = String>) -> Self {
+        let (items, len) = raw_slice(items.into_iter().map(raw_string).collect());
+        Self { items, len }
+    }
+}
+
+/// A vector handed to C as a pointer and a length (NULL and 0 when empty).
+pub(crate) fn raw_slice<T>(items: Vec<T>) -> (*mut T, usize) {
+    if items.is_empty() {
+        return (std::ptr::null_mut(), 0);
+    }
+    let len = items.len();
+    (Box::into_raw(items.into_boxed_slice()).cast::<T>(), len)
+}
+
+/// Take back a vector from [`raw_slice`].
+///
+/// # Safety
+/// `(ptr, len)` came from [`raw_slice`] and was not taken back yet.
+pub(crate) unsafe fn take_slice<T>(ptr: *mut T, len: usize) -> Vec<T> {
+    if ptr.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: per this function's contract, `ptr` is a boxed slice of `len` items.
+    unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) }.into_vec()
+}
+
+/// Take back a boxed result handed out as a raw pointer.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Box::into_raw` of a `T` and was not freed.
+unsafe fn take_box<T>(ptr: *mut T) -> Option<Box<T>> {
+    // SAFETY: per this function's contract.
+    (!ptr.is_null()).then(|| unsafe { Box::from_raw(ptr) })
+}
+
+/// Free a challenge (NULL is allowed).
+///
+/// # Safety
+/// `challenge` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_challenge_free(challenge: *mut SsprChallenge) {
+    // SAFETY: per this function's contract.
+    let Some(c) = (unsafe { take_box(challenge) }) else { return };
+    // SAFETY: every pointer inside was made by `SsprChallenge::new`.
+    unsafe {
+        free_string(c.flow_id, false);
+        for m in take_slice(c.methods, c.methods_len) {
+            free_string(m.id, false);
+            free_string(m.masked, false);
+        }
+    }
+}
+
+/// Free a verification answer (NULL is allowed).
+///
+/// # Safety
+/// `verified` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_verified_free(verified: *mut SsprVerified) {
+    // SAFETY: per this function's contract.
+    let Some(v) = (unsafe { take_box(verified) }) else { return };
+    // SAFETY: every pointer inside was made by `SsprVerified::new`.
+    unsafe {
+        drop(take_slice(v.modes, v.modes_len));
+        for s in take_slice(v.remaining_methods, v.remaining_methods_len) {
+            free_string(s, false);
+        }
+    }
+}
+
+/// Free a reset outcome, wiping the temporary password (NULL is allowed).
+///
+/// # Safety
+/// `outcome` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_reset_outcome_free(outcome: *mut SsprResetOutcome) {
+    // SAFETY: per this function's contract.
+    let Some(o) = (unsafe { take_box(outcome) }) else { return };
+    // SAFETY: made by `SsprResetOutcome::new`.
+    unsafe { free_string(o.temporary_password, true) };
+}
+
+/// Free contact details (NULL is allowed).
+///
+/// # Safety
+/// `contacts` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_contacts_free(contacts: *mut SsprContacts) {
+    // SAFETY: per this function's contract.
+    let Some(c) = (unsafe { take_box(contacts) }) else { return };
+    for s in [c.email, c.email_masked, c.phone, c.phone_masked] {
+        // SAFETY: made by `SsprContacts::new`.
+        unsafe { free_string(s, false) };
+    }
+}
+
+/// Free a user status (NULL is allowed).
+///
+/// # Safety
+/// `status` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_user_status_free(status: *mut SsprUserStatus) {
+    // SAFETY: per this function's contract.
+    if let Some(mut s) = unsafe { take_box(status) } {
+        // SAFETY: made by `SsprUserStatus::new`.
+        unsafe { s.free_fields() };
+    }
+}
+
+/// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
+///
+/// # Safety
+/// `list` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_string_list_free(list: *mut SsprStringList) {
+    // SAFETY: per this function's contract.
+    let Some(l) = (unsafe { take_box(list) }) else { return };
+    // SAFETY: made by `SsprStringList::new`.
+    for s in unsafe { take_slice(l.items, l.len) } {
+        // SAFETY: as above.
+        unsafe { free_string(s, true) };
+    }
+}

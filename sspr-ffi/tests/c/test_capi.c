@@ -1,0 +1,594 @@
+/* The C API's test: full flows with C backends (the notifier completes from its own
+ * thread), blocking and callback calls, and every error path. Run under valgrind by
+ * scripts/test.d/60-ffi.sh. Compiles as C11 and as C++17. Prints one line per check and
+ * "c: N passed, M failed"; exits 1 on any failure. */
+#include "backends.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    if (cond) {                                            \
+      passed++;                                            \
+    } else {                                               \
+      failed++;                                            \
+      printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      printf(__VA_ARGS__);                                 \
+      printf("\n");                                        \
+    }                                                      \
+  } while (0)
+
+#define START 1767261600 /* 2026-01-01 10:00 UTC */
+static const uint8_t KEY[32] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+                                7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
+static const uint8_t SEED[32] = {1};
+static const char *ADMIN = "helpdesk";
+
+static const char *msg(const SsprError *e) { return e ? sspr_error_message(e) : "(no error)"; }
+
+typedef struct World {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  SsprClock *clock;
+  SsprEngine *engine;
+} World;
+
+static void world_open(World *w, const char *policy) {
+  backends_init(&w->b);
+  w->clock = sspr_clock_new(START);
+  SsprEngineOptions o = backends_options(&w->b, &w->store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.rng_seed = SEED;
+  o.clock = w->clock;
+  o.policy_json = policy;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
+  CHECK(st == SSPR_STATUS_OK, "engine_new: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  /* Enrol Jane: enabled by an admin, e-mail set by the admin (usable at once). */
+  st = sspr_set_enabled(w->engine, ADMIN, "jdoe@example.org", true, NULL, &err);
+  CHECK(st == SSPR_STATUS_OK, "set_enabled: %s", msg(err));
+  sspr_error_free(err);
+  SsprContactUpdate up;
+  memset(&up, 0, sizeof up);
+  up.email_change = SSPR_CHANGE_SET;
+  up.email = "jane.doe@example.net";
+  SsprContacts *contacts = NULL;
+  st = sspr_update_contacts(w->engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_OK, "update_contacts: %s", msg(err));
+  sspr_error_free(err);
+  if (contacts) {
+    CHECK(strcmp(contacts->email, "jane.doe@example.net") == 0, "%s", contacts->email);
+    CHECK(strcmp(contacts->email_masked, "j***@e***.net") == 0, "%s", contacts->email_masked);
+    CHECK(contacts->phone == NULL, "no phone");
+    CHECK(contacts->email_usable_from == START, "%lld", (long long)contacts->email_usable_from);
+  }
+  sspr_contacts_free(contacts);
+}
+
+static void world_close(World *w) {
+  sspr_engine_free(w->engine);
+  /* Every backend is released once (directory, notifier, contact store), possibly from a
+   * library thread after the last call in flight ended. */
+  pthread_mutex_lock(&w->b.lock);
+  while (w->b.released < 3) pthread_cond_wait(&w->b.changed, &w->b.lock);
+  int released = w->b.released;
+  pthread_mutex_unlock(&w->b.lock);
+  CHECK(released == 3, "released %d", released);
+  sspr_clock_free(w->clock);
+  backends_destroy(&w->b);
+}
+
+/* Wait until the notifier has delivered `count` notices; copy the last PIN. */
+static void wait_sent(World *w, int count, char pin[32]) {
+  pthread_mutex_lock(&w->b.lock);
+  while (w->b.sent < count) pthread_cond_wait(&w->b.changed, &w->b.lock);
+  if (pin) strcpy(pin, w->b.last_pin);
+  pthread_mutex_unlock(&w->b.lock);
+}
+
+static char *begin(World *w, const char *login) {
+  SsprChallenge *c = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_begin_reset(w->engine, login, NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_OK, "begin_reset(%s): %s", login, msg(err));
+  sspr_error_free(err);
+  if (!c) return NULL;
+  size_t n = strlen(c->flow_id) + 1;
+  char *flow = (char *)malloc(n);
+  memcpy(flow, c->flow_id, n);
+  sspr_challenge_free(c);
+  return flow;
+}
+
+static void test_full_flow_blocking(void) {
+  World w;
+  world_open(&w, "{\"allow_chosen_password\": true}");
+  SsprError *err = NULL;
+  SsprRequestContext ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.client_ip = "192.0.2.7";
+  ctx.user_agent = "test_capi";
+  ctx.locale = SSPR_LOCALE_DE;
+
+  SsprChallenge *c = NULL;
+  SsprStatus st = sspr_begin_reset(w.engine, "  JDoe@Example.org ", &ctx, &c, &err);
+  CHECK(st == SSPR_STATUS_OK && c, "begin_reset: %s", msg(err));
+  if (!c) return;
+  CHECK(strlen(c->flow_id) == 32, "%s", c->flow_id);
+  CHECK(c->methods_len == 1, "%zu methods", c->methods_len);
+  CHECK(strcmp(c->methods[0].id, "email") == 0, "%s", c->methods[0].id);
+  CHECK(c->methods[0].channel == SSPR_CHANNEL_EMAIL, "channel");
+  CHECK(strcmp(c->methods[0].masked, "j***@e***.net") == 0, "%s", c->methods[0].masked);
+  CHECK(c->expires_at == START + 900, "%lld", (long long)c->expires_at);
+
+  SsprPinSent sent;
+  st = sspr_send_pin(w.engine, c->flow_id, "email", NULL, &ctx, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  CHECK(sent.attempts_left == 5 && sent.expires_at == START + 600 && sent.resend_after == START + 60,
+        "%u %lld", sent.attempts_left, (long long)sent.expires_at);
+  char pin[32];
+  wait_sent(&w, 1, pin);
+  CHECK(strlen(pin) == 8, "pin %zu digits", strlen(pin));
+  CHECK(strcmp(w.b.last_to, "jane.doe@example.net") == 0, "%s", w.b.last_to);
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_PIN, "kind %d", w.b.last_kind);
+  CHECK(strstr(w.b.last_body, pin) != NULL && strstr(w.b.last_body, "Ihr Code") != NULL, "German body with the PIN");
+
+  /* Resend at once: the cooldown. */
+  st = sspr_send_pin(w.engine, c->flow_id, "email", NULL, &ctx, &sent, &err);
+  CHECK(st == SSPR_STATUS_RATE_LIMITED && sspr_error_retry_after_secs(err) > 0 &&
+            sspr_error_retry_after_secs(err) <= 60,
+        "resend: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+
+  /* A wrong PIN, then one of the wrong length (no attempt used). */
+  char wrong[32];
+  strcpy(wrong, pin);
+  wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
+  SsprVerified *v = NULL;
+  st = sspr_verify_pin(w.engine, c->flow_id, wrong, &ctx, &v, &err);
+  CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == 4, "wrong pin: %d %s", (int)st, msg(err));
+  CHECK(v == NULL, "no result on error");
+  CHECK(strstr(msg(err), wrong) == NULL, "the error does not echo the PIN");
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_verify_pin(w.engine, c->flow_id, "12", &ctx, &v, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "pin") == 0, "short pin: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+
+  /* The right PIN (typed with a space). */
+  char typed[40];
+  snprintf(typed, sizeof typed, "%.4s %s", pin, pin + 4);
+  st = sspr_verify_pin(w.engine, c->flow_id, typed, &ctx, &v, &err);
+  CHECK(st == SSPR_STATUS_OK && v, "verify: %s", msg(err));
+  if (v) {
+    CHECK(v->modes_len == 3 && v->modes[0] == SSPR_COMPLETION_MODE_TEMPORARY &&
+              v->modes[1] == SSPR_COMPLETION_MODE_CHOSEN && v->modes[2] == SSPR_COMPLETION_MODE_UNLOCK_ONLY,
+          "%zu modes", v->modes_len);
+    CHECK(v->remaining_methods_len == 0, "remaining");
+  }
+  sspr_verified_free(v);
+
+  /* CHOSEN without a password: a NULL argument. */
+  SsprResetOutcome *out = NULL;
+  st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_CHOSEN, NULL, &ctx, &out, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "chosen_password") == 0, "%s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_complete_reset(w.engine, c->flow_id, 7, NULL, &ctx, &out, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "mode") == 0, "%s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+
+  st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, NULL, &ctx, &out, &err);
+  CHECK(st == SSPR_STATUS_OK && out, "complete: %s", msg(err));
+  if (out) {
+    CHECK(out->temporary_password && strlen(out->temporary_password) == 16, "temporary password");
+    CHECK(out->must_change, "must change");
+    pthread_mutex_lock(&w.b.lock);
+    CHECK(strcmp(w.b.users[0].password, out->temporary_password) == 0 && w.b.users[0].must_change,
+          "the directory got the temporary password with must-change");
+    pthread_mutex_unlock(&w.b.lock);
+  }
+  sspr_reset_outcome_free(out);
+  out = NULL;
+  /* Once only. */
+  st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, NULL, &ctx, &out, &err);
+  CHECK(st == SSPR_STATUS_ALREADY_USED && out == NULL, "second complete: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  /* The store recorded the reset. */
+  pthread_mutex_lock(&w.b.lock);
+  CHECK(w.b.users[0].has_last_reset && w.b.users[0].last_reset_at == START, "last reset in the C store");
+  pthread_mutex_unlock(&w.b.lock);
+  sspr_challenge_free(c);
+
+  /* Status (admin view). */
+  SsprUserStatus *s = NULL;
+  st = sspr_status(w.engine, "jdoe@example.org", &s, &err);
+  CHECK(st == SSPR_STATUS_OK && s, "status: %s", msg(err));
+  if (s) {
+    CHECK(s->enabled && s->eligible && !s->privileged && !s->blocked && s->has_last_reset, "status flags");
+    CHECK(strcmp(s->display_name, "Jane Doe") == 0 && strcmp(s->email_masked, "j***@e***.net") == 0, "status text");
+    CHECK(s->phone_masked == NULL, "no phone");
+  }
+  sspr_user_status_free(s);
+  world_close(&w);
+}
+
+static void test_expiry_and_decoy(void) {
+  World w;
+  world_open(&w, NULL);
+  SsprError *err = NULL;
+  char *flow = begin(&w, "jdoe@example.org");
+  SsprPinSent sent;
+  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  char pin[32];
+  wait_sent(&w, 1, pin);
+  CHECK(sspr_clock_advance(w.clock, 601) == SSPR_STATUS_OK, "advance");
+  SsprVerified *v = NULL;
+  st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_EXPIRED && v == NULL, "expired PIN: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  free(flow);
+
+  /* An unknown login: the same shape of answer, and nothing is sent. */
+  SsprChallenge *c = NULL;
+  st = sspr_begin_reset(w.engine, "nobody@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_OK && c && c->methods_len == 1 && strlen(c->flow_id) == 32, "decoy: %s", msg(err));
+  if (c) {
+    CHECK(strstr(c->methods[0].masked, "***@") != NULL, "decoy mask %s", c->methods[0].masked);
+    st = sspr_send_pin(w.engine, c->flow_id, "email", NULL, NULL, &sent, &err);
+    CHECK(st == SSPR_STATUS_OK && sent.attempts_left == 5, "decoy send_pin: %s", msg(err));
+    CHECK(w.b.sent == 1, "a decoy sends nothing (%d)", w.b.sent);
+  }
+  sspr_challenge_free(c);
+  world_close(&w);
+}
+
+static void test_blocked_and_admin(void) {
+  World w;
+  world_open(&w, NULL);
+  SsprError *err = NULL;
+  char *flow = begin(&w, "jdoe@example.org");
+  SsprPinSent sent;
+  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
+  char pin[32];
+  wait_sent(&w, 1, pin);
+  char wrong[32];
+  strcpy(wrong, pin);
+  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+  SsprVerified *v = NULL;
+  for (int i = 0; i < 4; i++) {
+    st = sspr_verify_pin(w.engine, flow, wrong, NULL, &v, &err);
+    CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == (uint32_t)(4 - i), "try %d: %s", i,
+          msg(err));
+    sspr_error_free(err);
+    err = NULL;
+  }
+  st = sspr_verify_pin(w.engine, flow, wrong, NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_BLOCKED && sspr_error_blocked_until(err) == START + 86400, "blocked: %d %s", (int)st,
+        msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  free(flow);
+  SsprChallenge *c = NULL;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BLOCKED && c == NULL, "begin while blocked: %d", (int)st);
+  sspr_error_free(err);
+  err = NULL;
+
+  /* Only an admin may unblock. */
+  st = sspr_unblock(w.engine, NULL, "jdoe@example.org", NULL, &err);
+  CHECK(st == SSPR_STATUS_NOT_ALLOWED && sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_ADMIN_ONLY,
+        "user unblock: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_unblock(w.engine, ADMIN, "jdoe@example.org", NULL, &err);
+  CHECK(st == SSPR_STATUS_OK, "unblock: %s", msg(err));
+  flow = begin(&w, "jdoe@example.org");
+  free(flow);
+
+  /* Admin errors. */
+  SsprUserStatus *s = NULL;
+  st = sspr_status(w.engine, "nobody@example.org", &s, &err);
+  CHECK(st == SSPR_STATUS_UNKNOWN_USER && s == NULL, "unknown user: %d", (int)st);
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_set_enabled(w.engine, ADMIN, "root@example.org", true, NULL, &err);
+  CHECK(st == SSPR_STATUS_NOT_ALLOWED && sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_PRIVILEGED,
+        "privileged: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  SsprContactUpdate up;
+  memset(&up, 0, sizeof up);
+  up.phone_change = SSPR_CHANGE_SET;
+  up.phone = "not a number";
+  SsprContacts *contacts = NULL;
+  st = sspr_update_contacts(w.engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "phone") == 0, "bad phone: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  up.phone_change = 9;
+  st = sspr_update_contacts(w.engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT, "bad change kind: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  world_close(&w);
+}
+
+static void test_argument_errors(void) {
+  World w;
+  world_open(&w, NULL);
+  SsprError *err = NULL;
+  SsprChallenge *c = NULL;
+  SsprStatus st = sspr_begin_reset(w.engine, NULL, NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "login") == 0, "NULL login: %s", msg(err));
+  CHECK(sspr_error_code(err) == st, "error code");
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_begin_reset(NULL, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0, "NULL engine");
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, NULL, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "out") == 0, "NULL out");
+  sspr_error_free(err);
+  err = NULL;
+  /* No error_out: only the code. */
+  st = sspr_begin_reset(w.engine, NULL, NULL, &c, NULL);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT, "without error_out");
+  st = sspr_begin_reset(w.engine, "j\xff\xfe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "login") == 0, "bad UTF-8: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_begin_reset(w.engine, "jdoe\x01@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "login") == 0, "control char: %s",
+        msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  SsprRequestContext ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.client_ip = "999.1.1.1";
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "client_ip") == 0, "bad ip: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  ctx.client_ip = NULL;
+  ctx.user_agent = "\xc3\x28";
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
+  CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "user_agent") == 0, "bad UA: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  ctx.user_agent = NULL;
+  ctx.locale = 5;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "locale") == 0, "bad locale");
+  sspr_error_free(err);
+  err = NULL;
+  SsprPinSent sent;
+  st = sspr_send_pin(w.engine, "not-a-flow", "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "flow_id") == 0, "bad flow: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_send_pin(w.engine, "0123456789abcdef0123456789abcdef", "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_EXPIRED, "unknown flow: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  char *flow = begin(&w, "jdoe@example.org");
+  st = sspr_send_pin(w.engine, flow, "pigeon", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "method_id") == 0, "bad method: %s",
+        msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  SsprVerified *v = NULL;
+  st = sspr_verify_pin(w.engine, flow, "12345678", NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_INVALID_STATE, "verify before send: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_verify_pin(w.engine, flow, "1234\xff" "678", NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "pin") == 0, "bad UTF-8 pin");
+  sspr_error_free(err);
+  err = NULL;
+  free(flow);
+  /* Async calls refuse bad arguments at once, without calling back. */
+  st = sspr_begin_reset_async(w.engine, NULL, NULL, NULL, NULL, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT, "async NULL login");
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, NULL, NULL, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "callback") == 0, "async NULL callback");
+  sspr_error_free(err);
+  err = NULL;
+
+  /* A failing directory. */
+  pthread_mutex_lock(&w.b.lock);
+  w.b.directory_down = true;
+  pthread_mutex_unlock(&w.b.lock);
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_UNAVAILABLE &&
+            strstr(msg(err), "directory unreachable") != NULL,
+        "backend: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  /* Completion misuse is refused, not a crash. */
+  CHECK(sspr_complete_ok(NULL) == SSPR_STATUS_NULL_ARGUMENT, "complete NULL");
+  /* Accessors of a NULL error. */
+  CHECK(sspr_error_code(NULL) == SSPR_STATUS_INTERNAL && sspr_error_field(NULL) == NULL, "NULL error");
+  sspr_error_free(NULL);
+  sspr_challenge_free(NULL);
+  sspr_string_free(NULL);
+  world_close(&w);
+}
+
+static void test_engine_new_errors(void) {
+  SsprError *err = NULL;
+  SsprEngine *engine = NULL;
+  CHECK(sspr_engine_new(NULL, &engine, &err) == SSPR_STATUS_NULL_ARGUMENT, "NULL options");
+  sspr_error_free(err);
+  err = NULL;
+
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = 8;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && engine == NULL, "short key: %s", msg(err));
+  CHECK(strstr(msg(err), "32") != NULL, "names the length: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  CHECK(b.released == 3, "every ctx released after a failed engine_new (%d)", b.released);
+  o.secret_key_len = 32;
+  o.policy_json = "{\"pin_length\": 4}";
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && strstr(msg(err), "`pin_length`") != NULL,
+        "bad policy: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  o.policy_json = NULL;
+  o.directory.find_user = NULL;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_NULL_ARGUMENT &&
+            strcmp(sspr_error_field(err), "directory.find_user") == 0,
+        "missing vtable function: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  CHECK(b.released == 9, "released %d", b.released);
+  CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
+  backends_destroy(&b);
+}
+
+typedef struct Waiter {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool done;
+  SsprStatus status;
+  pthread_t thread;
+  char flow[64];
+  char temp[128];
+  uint32_t attempts_left;
+  size_t modes;
+  char message[256];
+} Waiter;
+
+static void waiter_reset(Waiter *wt) {
+  pthread_mutex_lock(&wt->lock);
+  wt->done = false;
+  pthread_mutex_unlock(&wt->lock);
+}
+
+static void waiter_finish(Waiter *wt, SsprStatus st, const SsprError *e) {
+  wt->status = st;
+  wt->thread = pthread_self();
+  snprintf(wt->message, sizeof wt->message, "%s", e ? sspr_error_message(e) : "");
+  pthread_mutex_lock(&wt->lock);
+  wt->done = true;
+  pthread_cond_broadcast(&wt->cond);
+  pthread_mutex_unlock(&wt->lock);
+}
+
+static void waiter_wait(Waiter *wt) {
+  pthread_mutex_lock(&wt->lock);
+  while (!wt->done) pthread_cond_wait(&wt->cond, &wt->lock);
+  pthread_mutex_unlock(&wt->lock);
+}
+
+static void on_begin(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  if (result) snprintf(wt->flow, sizeof wt->flow, "%s", ((const SsprChallenge *)result)->flow_id);
+  waiter_finish(wt, st, e);
+}
+static void on_send(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  if (result) wt->attempts_left = ((const SsprPinSent *)result)->attempts_left;
+  waiter_finish(wt, st, e);
+}
+static void on_verify(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  if (result) wt->modes = ((const SsprVerified *)result)->modes_len;
+  if (e) wt->attempts_left = sspr_error_attempts_left(e);
+  waiter_finish(wt, st, e);
+}
+static void on_complete(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  const SsprResetOutcome *o = (const SsprResetOutcome *)result;
+  if (o) snprintf(wt->temp, sizeof wt->temp, "%s", o->temporary_password ? o->temporary_password : "(none)");
+  waiter_finish(wt, st, e);
+}
+
+static void test_full_flow_callbacks(void) {
+  World w;
+  world_open(&w, "{\"allow_chosen_password\": true}");
+  Waiter wt;
+  memset(&wt, 0, sizeof wt);
+  pthread_mutex_init(&wt.lock, NULL);
+  pthread_cond_init(&wt.cond, NULL);
+  SsprError *err = NULL;
+
+  SsprStatus st = sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, on_begin, &wt, &err);
+  CHECK(st == SSPR_STATUS_OK, "begin async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "begin callback: %s", wt.message);
+  CHECK(!pthread_equal(wt.thread, pthread_self()), "the callback runs on a library thread");
+
+  waiter_reset(&wt);
+  st = sspr_send_pin_async(w.engine, wt.flow, "email", NULL, NULL, on_send, &wt, &err);
+  CHECK(st == SSPR_STATUS_OK, "send async");
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && wt.attempts_left == 5, "send callback: %s", wt.message);
+  char pin[32];
+  wait_sent(&w, 1, pin);
+
+  waiter_reset(&wt);
+  st = sspr_verify_pin_async(w.engine, wt.flow, "00000000", NULL, on_verify, &wt, &err);
+  waiter_wait(&wt);
+  if (strcmp(pin, "00000000") != 0) {
+    CHECK(wt.status == SSPR_STATUS_WRONG_PIN && wt.attempts_left == 4, "wrong PIN callback: %d %s",
+          (int)wt.status, wt.message);
+  }
+  waiter_reset(&wt);
+  st = sspr_verify_pin_async(w.engine, wt.flow, pin, NULL, on_verify, &wt, &err);
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && wt.modes == 3, "verify callback: %s", wt.message);
+
+  /* A chosen password the directory refuses, then one it takes. */
+  waiter_reset(&wt);
+  st = sspr_complete_reset_async(w.engine, wt.flow, SSPR_COMPLETION_MODE_CHOSEN, "xY7", NULL, on_complete, &wt,
+                                 &err);
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_PASSWORD_REJECTED && strstr(wt.message, "xY7") == NULL,
+        "weak password: %d %s", (int)wt.status, wt.message);
+  waiter_reset(&wt);
+  st = sspr_complete_reset_async(w.engine, wt.flow, SSPR_COMPLETION_MODE_CHOSEN, "Correct-Horse-Battery-9", NULL,
+                                 on_complete, &wt, &err);
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && strcmp(wt.temp, "(none)") == 0, "chosen: %s", wt.message);
+  pthread_mutex_lock(&w.b.lock);
+  CHECK(strcmp(w.b.users[0].password, "Correct-Horse-Battery-9") == 0 && !w.b.users[0].must_change,
+        "the directory got the chosen password");
+  pthread_mutex_unlock(&w.b.lock);
+  /* The "password reset" notice went out too. */
+  wait_sent(&w, 2, NULL);
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_PASSWORD_RESET, "kind %d", w.b.last_kind);
+
+  pthread_mutex_destroy(&wt.lock);
+  pthread_cond_destroy(&wt.cond);
+  world_close(&w);
+}
+
+int main(void) {
+  CHECK(strlen(sspr_version()) > 0, "version");
+  test_engine_new_errors();
+  test_full_flow_blocking();
+  test_expiry_and_decoy();
+  test_blocked_and_admin();
+  test_argument_errors();
+  test_full_flow_callbacks();
+  sspr_shutdown(); /* join the library's threads: nothing left running for valgrind */
+  printf("c: %d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
