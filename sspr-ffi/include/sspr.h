@@ -41,6 +41,9 @@ typedef enum SsprStatus {
   SSPR_STATUS_CONFIG = 12,
   // A backend failed (see `sspr_error_backend_kind`); the call can be retried.
   SSPR_STATUS_BACKEND = 13,
+  // A sign-in failed: unknown login, wrong password or an account that may not sign in
+  // (one answer for all, so sign-in does not reveal accounts).
+  SSPR_STATUS_SIGN_IN_FAILED = 14,
   // A required pointer argument was NULL (see `sspr_error_field`).
   SSPR_STATUS_NULL_ARGUMENT = 100,
   // A string argument was not valid UTF-8 (see `sspr_error_field`).
@@ -125,6 +128,16 @@ typedef enum SsprCompletionMode {
   // Only unlock the account.
   SSPR_COMPLETION_MODE_UNLOCK_ONLY = 2,
 } SsprCompletionMode;
+
+// What the directory said to a user's password (`sspr_complete_authentication`).
+typedef enum SsprAuthentication {
+  // The password is right.
+  SSPR_AUTHENTICATION_ACCEPTED = 0,
+  // The password is right but must be changed first (a temporary password).
+  SSPR_AUTHENTICATION_MUST_CHANGE = 1,
+  // Wrong password, or the account may not sign in.
+  SSPR_AUTHENTICATION_REJECTED = 2,
+} SsprAuthentication;
 
 // A change to one contact detail (`SsprContactUpdate`).
 typedef enum SsprChange {
@@ -219,6 +232,17 @@ typedef struct SsprDirectoryVtable {
                        struct SsprCompletion *done);
   // Clear a lockout (idempotent). Finish with `sspr_complete_ok` or `sspr_complete_error`.
   void (*unlock)(void *ctx, const char *user_id, struct SsprCompletion *done);
+  // Check the user's own password as a sign-in would (LDAP: a bind as the user). Do not
+  // keep or log it. Finish with `sspr_complete_authentication` (a wrong password is
+  // REJECTED) or `sspr_complete_error`.
+  void (*authenticate)(void *ctx,
+                       const char *user_id,
+                       const char *password,
+                       struct SsprCompletion *done);
+  // Admin search: users whose login or display name contains `query`
+  // (case-insensitive; untrusted, escape it), at most `limit`, sorted by login. Finish
+  // with `sspr_complete_users`.
+  void (*search)(void *ctx, const char *query, size_t limit, struct SsprCompletion *done);
   // Called once when the engine no longer needs `ctx` (may be NULL).
   void (*release)(void *ctx);
 } SsprDirectoryVtable;
@@ -437,6 +461,26 @@ typedef struct SsprUserStatus {
   int64_t last_reset_at;
 } SsprUserStatus;
 
+// The answer to `sspr_sign_in`: who signed in. Free with `sspr_signed_in_free`.
+typedef struct SsprSignedIn {
+  // The directory's id of the user.
+  char *user_id;
+  // The login as the directory stores it (use it for the user's later calls).
+  char *login;
+  // The display name.
+  char *display_name;
+  // The password is a temporary one that must be changed first.
+  bool must_change;
+} SsprSignedIn;
+
+// The answer to `sspr_search_users`. Free with `sspr_user_status_list_free`.
+typedef struct SsprUserStatusList {
+  // The users (`len` of them).
+  struct SsprUserStatus *items;
+  // How many.
+  size_t len;
+} SsprUserStatusList;
+
 // A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 typedef struct SsprStringList {
   // The strings.
@@ -546,6 +590,23 @@ enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
 // or a valid `SsprDirectoryUser`.
 enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
                                    const struct SsprDirectoryUser *user);
+
+// Finish `search` with the users found (`len` of them, copied; `users` may be NULL when
+// `len` is 0).
+//
+// # Safety
+// `done` is NULL or an unfinished completion handed to a backend function; `users` points
+// to `len` valid `SsprDirectoryUser`s.
+enum SsprStatus sspr_complete_users(struct SsprCompletion *done,
+                                    const struct SsprDirectoryUser *users,
+                                    size_t len);
+
+// Finish `authenticate` with an `SsprAuthentication` value (others are an error). A wrong
+// password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
+//
+// # Safety
+// `done` is NULL or an unfinished completion handed to a backend function.
+enum SsprStatus sspr_complete_authentication(struct SsprCompletion *done, uint32_t outcome);
 
 // Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user
 // has none. It is copied.
@@ -811,6 +872,54 @@ enum SsprStatus sspr_unblock_async(const struct SsprEngine *engine,
                                    void *user_data,
                                    struct SsprError **error_out);
 
+// Sign a user in to the registration pages with their own password (rate-limited; an
+// unknown login and a wrong password both give `SSPR_STATUS_SIGN_IN_FAILED`). On success
+// `*out` is an `SsprSignedIn` to free with `sspr_signed_in_free`.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_sign_in(const struct SsprEngine *engine,
+                             const char *login,
+                             const char *password,
+                             const struct SsprRequestContext *ctx,
+                             struct SsprSignedIn **out,
+                             struct SsprError **error_out);
+
+// `sspr_sign_in` as a callback call; `result` is a `const SsprSignedIn *`.
+//
+// # Safety
+// As `sspr_sign_in`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_sign_in_async(const struct SsprEngine *engine,
+                                   const char *login,
+                                   const char *password,
+                                   const struct SsprRequestContext *ctx,
+                                   SsprCallback callback,
+                                   void *user_data,
+                                   struct SsprError **error_out);
+
+// Admin search: users whose login or display name contains `query`, at most `limit`
+// (capped by the engine). On success `*out` is an `SsprUserStatusList` to free with
+// `sspr_user_status_list_free`.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_search_users(const struct SsprEngine *engine,
+                                  const char *query,
+                                  size_t limit,
+                                  struct SsprUserStatusList **out,
+                                  struct SsprError **error_out);
+
+// `sspr_search_users` as a callback call; `result` is a `const SsprUserStatusList *`.
+//
+// # Safety
+// As `sspr_search_users`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_search_users_async(const struct SsprEngine *engine,
+                                        const char *query,
+                                        size_t limit,
+                                        SsprCallback callback,
+                                        void *user_data,
+                                        struct SsprError **error_out);
+
 // Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
 // with the 32 bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
 // `sspr_string_list_free`.
@@ -898,6 +1007,18 @@ enum SsprStatus sspr_mask(const char *kind,
 // `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprError **error_out);
 
+// `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
+// cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
+// that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
+//
+// # Safety
+// `login` is NULL or points to `len` readable bytes; `out` and `error_out` are NULL or
+// writable.
+enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
+                                           size_t len,
+                                           char **out,
+                                           struct SsprError **error_out);
+
 // Parse and validate a policy document (JSON; missing fields take their defaults). On
 // success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 // refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
@@ -907,6 +1028,18 @@ enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprE
 enum SsprStatus sspr_policy_check(const char *policy_json,
                                   char **out,
                                   struct SsprError **error_out);
+
+// Free a sign-in answer (NULL is allowed).
+//
+// # Safety
+// `signed_in` is NULL or was handed out by this library and not yet freed.
+void sspr_signed_in_free(struct SsprSignedIn *signed_in);
+
+// Free a search answer (NULL is allowed).
+//
+// # Safety
+// `list` is NULL or was handed out by this library and not yet freed.
+void sspr_user_status_list_free(struct SsprUserStatusList *list);
 
 // Free a challenge (NULL is allowed).
 //

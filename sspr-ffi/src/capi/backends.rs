@@ -7,7 +7,9 @@ use std::fmt;
 use futures::channel::oneshot;
 use sspr_core::backend::{AccountState, DirectoryUser, Enrollment, StoredContact};
 use sspr_core::notice::{Message, Notification};
-use sspr_core::{BackendError, BackendErrorKind, EmailAddress, NormalizedLogin, Password, PhoneNumber, UserId};
+use sspr_core::{
+    Authentication, BackendError, BackendErrorKind, EmailAddress, NormalizedLogin, Password, PhoneNumber, UserId,
+};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -20,6 +22,8 @@ enum Done {
     Bool(bool),
     User(Option<DirectoryUser>),
     Enrollment(Option<Enrollment>),
+    Authentication(Authentication),
+    Users(Vec<DirectoryUser>),
 }
 
 /// The pending result of one backend call. Finish it exactly once with one of the
@@ -38,7 +42,10 @@ async fn wait(rx: oneshot::Receiver<Result<Done, BackendError>>) -> Result<Done,
 }
 
 fn mismatch(call: &str) -> BackendError {
-    BackendError::new(BackendErrorKind::Other, format!("the backend finished `{call}` with the wrong sspr_complete_* call"))
+    BackendError::new(
+        BackendErrorKind::Other,
+        format!("the backend finished `{call}` with the wrong sspr_complete_* call"),
+    )
 }
 
 fn bad_data(what: impl fmt::Display) -> BackendError {
@@ -95,7 +102,11 @@ pub unsafe extern "C" fn sspr_complete_bool(done: *mut SsprCompletion, value: bo
 /// `done` is NULL or an unfinished completion handed to a backend function; `message` is
 /// NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_complete_error(done: *mut SsprCompletion, kind: u32, message: *const c_char) -> SsprStatus {
+pub unsafe extern "C" fn sspr_complete_error(
+    done: *mut SsprCompletion,
+    kind: u32,
+    message: *const c_char,
+) -> SsprStatus {
     let kind = match kind {
         1 => BackendErrorKind::Unavailable,
         2 => BackendErrorKind::PasswordRejected,
@@ -184,6 +195,66 @@ pub unsafe extern "C" fn sspr_complete_user(done: *mut SsprCompletion, user: *co
         finish(done, || match user.as_ref() {
             None => Ok(Done::User(None)),
             Some(user) => Ok(Done::User(Some(read_user(user)?))),
+        })
+    }
+}
+
+/// Finish `search` with the users found (`len` of them, copied; `users` may be NULL when
+/// `len` is 0).
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function; `users` points
+/// to `len` valid `SsprDirectoryUser`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_users(
+    done: *mut SsprCompletion,
+    users: *const SsprDirectoryUser,
+    len: usize,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        finish(done, || {
+            if len == 0 {
+                return Ok(Done::Users(Vec::new()));
+            }
+            if users.is_null() {
+                return Err(SsprError::null("users"));
+            }
+            std::slice::from_raw_parts(users, len)
+                .iter()
+                .map(|u| read_user(u))
+                .collect::<Result<_, _>>()
+                .map(Done::Users)
+        })
+    }
+}
+
+/// What the directory said to a user's password (`sspr_complete_authentication`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprAuthentication {
+    /// The password is right.
+    Accepted = 0,
+    /// The password is right but must be changed first (a temporary password).
+    MustChange = 1,
+    /// Wrong password, or the account may not sign in.
+    Rejected = 2,
+}
+
+/// Finish `authenticate` with an `SsprAuthentication` value (others are an error). A wrong
+/// password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_authentication(done: *mut SsprCompletion, outcome: u32) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        finish(done, || match outcome {
+            0 => Ok(Done::Authentication(Authentication::Accepted)),
+            1 => Ok(Done::Authentication(Authentication::MustChange)),
+            2 => Ok(Done::Authentication(Authentication::Rejected)),
+            _ => Err(SsprError::invalid("outcome", "not an SsprAuthentication value")),
         })
     }
 }
@@ -371,6 +442,22 @@ pub struct SsprDirectoryVtable {
     >,
     /// Clear a lockout (idempotent). Finish with `sspr_complete_ok` or `sspr_complete_error`.
     pub unlock: Option<unsafe extern "C" fn(ctx: *mut c_void, user_id: *const c_char, done: *mut SsprCompletion)>,
+    /// Check the user's own password as a sign-in would (LDAP: a bind as the user). Do not
+    /// keep or log it. Finish with `sspr_complete_authentication` (a wrong password is
+    /// REJECTED) or `sspr_complete_error`.
+    pub authenticate: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            user_id: *const c_char,
+            password: *const c_char,
+            done: *mut SsprCompletion,
+        ),
+    >,
+    /// Admin search: users whose login or display name contains `query`
+    /// (case-insensitive; untrusted, escape it), at most `limit`, sorted by login. Finish
+    /// with `sspr_complete_users`.
+    pub search:
+        Option<unsafe extern "C" fn(ctx: *mut c_void, query: *const c_char, limit: usize, done: *mut SsprCompletion)>,
     /// Called once when the engine no longer needs `ctx` (may be NULL).
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
@@ -383,8 +470,9 @@ pub struct SsprNotifierVtable {
     pub ctx: *mut c_void,
     /// Deliver one notice; finish with `sspr_complete_ok` once it is accepted for delivery,
     /// or `sspr_complete_error` (`REJECTED` for a channel you do not serve).
-    pub send:
-        Option<unsafe extern "C" fn(ctx: *mut c_void, notification: *const SsprNotification, done: *mut SsprCompletion)>,
+    pub send: Option<
+        unsafe extern "C" fn(ctx: *mut c_void, notification: *const SsprNotification, done: *mut SsprCompletion),
+    >,
     /// Called once when the engine no longer needs `ctx` (may be NULL).
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
@@ -421,6 +509,8 @@ pub(crate) struct CDirectory {
     find_user: UserFn,
     set_password: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, bool, *mut SsprCompletion),
     unlock: UserFn,
+    authenticate: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut SsprCompletion),
+    search: unsafe extern "C" fn(*mut c_void, *const c_char, usize, *mut SsprCompletion),
 }
 
 impl CDirectory {
@@ -429,6 +519,8 @@ impl CDirectory {
             find_user: v.find_user.ok_or_else(|| SsprError::null("directory.find_user"))?,
             set_password: v.set_password.ok_or_else(|| SsprError::null("directory.set_password"))?,
             unlock: v.unlock.ok_or_else(|| SsprError::null("directory.unlock"))?,
+            authenticate: v.authenticate.ok_or_else(|| SsprError::null("directory.authenticate"))?,
+            search: v.search.ok_or_else(|| SsprError::null("directory.search"))?,
             ctx,
         })
     }
@@ -485,6 +577,35 @@ impl sspr_core::Directory for CDirectory {
         match wait(rx).await? {
             Done::Unit => Ok(()),
             _ => Err(mismatch("unlock")),
+        }
+    }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        let rx = {
+            let id = c_string(user.as_str().to_owned());
+            let secret = secret_c(password.expose_secret())?;
+            let (done, rx) = completion();
+            // SAFETY: as in `call_user`; the password buffer lives until after the call.
+            unsafe { (self.authenticate)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Authentication(a) => Ok(a),
+            _ => Err(mismatch("authenticate")),
+        }
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        let rx = {
+            let query = c_string(query.to_owned());
+            let (done, rx) = completion();
+            // SAFETY: as in `call_user`.
+            unsafe { (self.search)(self.ctx.ptr, query.as_ptr(), limit, done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Users(users) => Ok(users),
+            _ => Err(mismatch("search")),
         }
     }
 }

@@ -15,8 +15,8 @@ use super::backends::{
     CContactStore, CDirectory, CNotifier, SsprContactStoreVtable, SsprDirectoryVtable, SsprNotifierVtable, take_ctx,
 };
 use super::types::{
-    SsprChallenge, SsprContacts, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprUserStatus, SsprVerified,
-    request_context,
+    SsprChallenge, SsprContacts, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprSignedIn, SsprUserStatus,
+    SsprUserStatusList, SsprVerified, request_context,
 };
 use super::{SsprError, SsprStatus, call, guard, opt_str_arg, str_arg};
 use crate::runtime::{self, ThreadTimer};
@@ -204,6 +204,14 @@ boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::sspr_
 boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, super::sspr_reset_outcome_free);
 boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::sspr_contacts_free);
 boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::sspr_user_status_free);
+
+boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::sspr_signed_in_free);
+boxed_output!(
+    Vec<sspr_core::UserStatus>,
+    SsprUserStatusList,
+    SsprUserStatusList::new,
+    super::sspr_user_status_list_free
+);
 
 unsafe fn drop_pin_sent(ptr: *mut SsprPinSent) {
     // SAFETY: made by `Box::into_raw` in `into_raw`.
@@ -583,7 +591,10 @@ unsafe fn update_contacts_op(
             engine_ref(engine)?.clone(),
             actor(opt_str_arg(admin_id, "admin_id")?),
             str_arg(login, "login")?.to_owned(),
-            ContactUpdate { email: change(u.email_change, u.email, "email")?, phone: change(u.phone_change, u.phone, "phone")? },
+            ContactUpdate {
+                email: change(u.email_change, u.email, "email")?,
+                phone: change(u.phone_change, u.phone, "phone")?,
+            },
             request_context(ctx)?,
         )
     };
@@ -633,9 +644,7 @@ pub unsafe extern "C" fn sspr_update_contacts_async(
     error_out: *mut *mut SsprError,
 ) -> SsprStatus {
     // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || spawn(update_contacts_op(engine, admin_id, login, update, ctx)?, callback, user_data))
-    }
+    unsafe { call(error_out, || spawn(update_contacts_op(engine, admin_id, login, update, ctx)?, callback, user_data)) }
 }
 
 unsafe fn contacts_op(
@@ -842,3 +851,116 @@ pub unsafe extern "C" fn sspr_unblock_async(
     unsafe { call(error_out, || spawn(unblock_op(engine, admin_id, login, ctx)?, callback, user_data)) }
 }
 
+unsafe fn sign_in_op(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    password: *const c_char,
+    ctx: *const SsprRequestContext,
+) -> Result<OpFuture<sspr_core::SignedIn>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, login, password, ctx) = unsafe {
+        (
+            engine_ref(engine)?.clone(),
+            str_arg(login, "login")?.to_owned(),
+            Password::new(str_arg(password, "password")?),
+            request_context(ctx)?,
+        )
+    };
+    Ok(Box::pin(async move { sspr.sign_in(&login, &password, &ctx).await }))
+}
+
+/// Sign a user in to the registration pages with their own password (rate-limited; an
+/// unknown login and a wrong password both give `SSPR_STATUS_SIGN_IN_FAILED`). On success
+/// `*out` is an `SsprSignedIn` to free with `sspr_signed_in_free`.
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_sign_in(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    password: *const c_char,
+    ctx: *const SsprRequestContext,
+    out: *mut *mut SsprSignedIn,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            need_out(out)?;
+            let value = block(sign_in_op(engine, login, password, ctx)?)?;
+            put(out, SsprSignedIn::new(value));
+            Ok(())
+        })
+    }
+}
+
+/// `sspr_sign_in` as a callback call; `result` is a `const SsprSignedIn *`.
+///
+/// # Safety
+/// As `sspr_sign_in`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_sign_in_async(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    password: *const c_char,
+    ctx: *const SsprRequestContext,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { call(error_out, || spawn(sign_in_op(engine, login, password, ctx)?, callback, user_data)) }
+}
+
+unsafe fn search_users_op(
+    engine: *const SsprEngine,
+    query: *const c_char,
+    limit: usize,
+) -> Result<OpFuture<Vec<sspr_core::UserStatus>>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, query) = unsafe { (engine_ref(engine)?.clone(), str_arg(query, "query")?.to_owned()) };
+    Ok(Box::pin(async move { sspr.search_users(&query, limit).await }))
+}
+
+/// Admin search: users whose login or display name contains `query`, at most `limit`
+/// (capped by the engine). On success `*out` is an `SsprUserStatusList` to free with
+/// `sspr_user_status_list_free`.
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_search_users(
+    engine: *const SsprEngine,
+    query: *const c_char,
+    limit: usize,
+    out: *mut *mut SsprUserStatusList,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            need_out(out)?;
+            let value = block(search_users_op(engine, query, limit)?)?;
+            put(out, SsprUserStatusList::new(value));
+            Ok(())
+        })
+    }
+}
+
+/// `sspr_search_users` as a callback call; `result` is a `const SsprUserStatusList *`.
+///
+/// # Safety
+/// As `sspr_search_users`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_search_users_async(
+    engine: *const SsprEngine,
+    query: *const c_char,
+    limit: usize,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { call(error_out, || spawn(search_users_op(engine, query, limit)?, callback, user_data)) }
+}

@@ -77,6 +77,9 @@ pub enum SsprStatus {
     Config = 12,
     /// A backend failed (see `sspr_error_backend_kind`); the call can be retried.
     Backend = 13,
+    /// A sign-in failed: unknown login, wrong password or an account that may not sign in
+    /// (one answer for all, so sign-in does not reveal accounts).
+    SignInFailed = 14,
     /// A required pointer argument was NULL (see `sspr_error_field`).
     NullArgument = 100,
     /// A string argument was not valid UTF-8 (see `sspr_error_field`).
@@ -180,9 +183,7 @@ impl From<Error> for SsprError {
         let message = error.to_string();
         match error {
             Error::InvalidInput { field, .. } => Self::new(SsprStatus::InvalidInput, message).with_field(field),
-            Error::WrongPin { attempts_left } => {
-                Self { attempts_left, ..Self::new(SsprStatus::WrongPin, message) }
-            }
+            Error::WrongPin { attempts_left } => Self { attempts_left, ..Self::new(SsprStatus::WrongPin, message) },
             Error::PinVoided => Self::new(SsprStatus::PinVoided, message),
             Error::Expired => Self::new(SsprStatus::Expired, message),
             Error::AlreadyUsed => Self::new(SsprStatus::AlreadyUsed, message),
@@ -207,6 +208,7 @@ impl From<Error> for SsprError {
             },
             Error::PasswordRejected { .. } => Self::new(SsprStatus::PasswordRejected, message),
             Error::UnknownUser => Self::new(SsprStatus::UnknownUser, message),
+            Error::SignInFailed => Self::new(SsprStatus::SignInFailed, message),
             Error::Config(_) => Self::new(SsprStatus::Config, message),
             Error::Backend { source } => Self {
                 backend_kind: match source.kind() {
@@ -297,10 +299,7 @@ pub(crate) unsafe fn report(error_out: *mut *mut SsprError, error: SsprError) ->
 ///
 /// # Safety
 /// `error_out` is NULL or valid for writing one pointer.
-pub(crate) unsafe fn call(
-    error_out: *mut *mut SsprError,
-    body: impl FnOnce() -> Result<(), SsprError>,
-) -> SsprStatus {
+pub(crate) unsafe fn call(error_out: *mut *mut SsprError, body: impl FnOnce() -> Result<(), SsprError>) -> SsprStatus {
     if !error_out.is_null() {
         // SAFETY: non-NULL and writable per this function's contract.
         unsafe { error_out.write(std::ptr::null_mut()) };

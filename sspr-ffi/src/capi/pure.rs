@@ -249,6 +249,34 @@ pub unsafe extern "C" fn sspr_normalize_login(
     unsafe { call(error_out, || put_string(out, NormalizedLogin::parse(str_arg(login, "login")?)?.as_str())) }
 }
 
+/// `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
+/// cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
+/// that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
+///
+/// # Safety
+/// `login` is NULL or points to `len` readable bytes; `out` and `error_out` are NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_normalize_login_bytes(
+    login: *const u8,
+    len: usize,
+    out: *mut *mut c_char,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            let bytes: &[u8] = match (login.is_null(), len) {
+                (_, 0) => &[],
+                (true, _) => return Err(SsprError::null("login")),
+                (false, _) => std::slice::from_raw_parts(login, len),
+            };
+            let text = std::str::from_utf8(bytes).map_err(|_| SsprError::utf8("login"))?;
+            put_string(out, NormalizedLogin::parse(text)?.as_str())
+        })
+    }
+}
+
 /// Parse and validate a policy document (JSON; missing fields take their defaults). On
 /// success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 /// refused policy is `SSPR_STATUS_CONFIG` whose message names the field.

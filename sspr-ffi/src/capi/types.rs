@@ -142,7 +142,12 @@ impl SsprChallenge {
             })
             .collect();
         let (methods, methods_len) = raw_slice(methods);
-        Self { flow_id: raw_string(challenge.flow_id), methods, methods_len, expires_at: challenge.expires_at.unix_timestamp() }
+        Self {
+            flow_id: raw_string(challenge.flow_id),
+            methods,
+            methods_len,
+            expires_at: challenge.expires_at.unix_timestamp(),
+        }
     }
 }
 
@@ -309,6 +314,77 @@ impl SsprUserStatus {
             // SAFETY: each came from `raw_string` (or is NULL), per this function's contract.
             unsafe { free_string(s, false) };
         }
+    }
+}
+
+/// The answer to `sspr_sign_in`: who signed in. Free with `sspr_signed_in_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprSignedIn {
+    /// The directory's id of the user.
+    pub user_id: *mut c_char,
+    /// The login as the directory stores it (use it for the user's later calls).
+    pub login: *mut c_char,
+    /// The display name.
+    pub display_name: *mut c_char,
+    /// The password is a temporary one that must be changed first.
+    pub must_change: bool,
+}
+
+impl SsprSignedIn {
+    pub(crate) fn new(s: sspr_core::SignedIn) -> Self {
+        Self {
+            user_id: raw_string(s.user_id.as_str()),
+            login: raw_string(s.login),
+            display_name: raw_string(s.display_name),
+            must_change: s.must_change,
+        }
+    }
+}
+
+/// The answer to `sspr_search_users`. Free with `sspr_user_status_list_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprUserStatusList {
+    /// The users (`len` of them).
+    pub items: *mut SsprUserStatus,
+    /// How many.
+    pub len: usize,
+}
+
+impl SsprUserStatusList {
+    pub(crate) fn new(users: Vec<sspr_core::UserStatus>) -> Self {
+        let (items, len) = raw_slice(users.into_iter().map(SsprUserStatus::new).collect());
+        Self { items, len }
+    }
+}
+
+/// Free a sign-in answer (NULL is allowed).
+///
+/// # Safety
+/// `signed_in` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_signed_in_free(signed_in: *mut SsprSignedIn) {
+    // SAFETY: per this function's contract.
+    let Some(s) = (unsafe { take_box(signed_in) }) else { return };
+    for p in [s.user_id, s.login, s.display_name] {
+        // SAFETY: made by `SsprSignedIn::new`.
+        unsafe { free_string(p, false) };
+    }
+}
+
+/// Free a search answer (NULL is allowed).
+///
+/// # Safety
+/// `list` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_user_status_list_free(list: *mut SsprUserStatusList) {
+    // SAFETY: per this function's contract.
+    let Some(l) = (unsafe { take_box(list) }) else { return };
+    // SAFETY: made by `SsprUserStatusList::new`.
+    for mut status in unsafe { take_slice(l.items, l.len) } {
+        // SAFETY: made by `SsprUserStatus::new`.
+        unsafe { status.free_fields() };
     }
 }
 

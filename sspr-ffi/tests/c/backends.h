@@ -140,6 +140,51 @@ static void dir_unlock(void *ctx, const char *user_id, SsprCompletion *done) {
   sspr_complete_ok(done);
 }
 
+static void dir_authenticate(void *ctx, const char *user_id, const char *password, SsprCompletion *done) {
+  TestBackends *b = (TestBackends *)ctx;
+  pthread_mutex_lock(&b->lock);
+  TestUser *u = user_by(b, user_id, false);
+  uint32_t outcome = SSPR_AUTHENTICATION_REJECTED;
+  if (u && u->password[0] && strcmp(u->password, password) == 0) {
+    outcome = u->must_change ? SSPR_AUTHENTICATION_MUST_CHANGE : SSPR_AUTHENTICATION_ACCEPTED;
+  }
+  pthread_mutex_unlock(&b->lock);
+  sspr_complete_authentication(done, outcome);
+}
+
+static int contains_ci(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay; hay++) {
+    size_t i = 0;
+    while (i < n && hay[i] && (hay[i] | 32) == (needle[i] | 32)) i++;
+    if (i == n) return 1;
+  }
+  return n == 0;
+}
+
+static void dir_search(void *ctx, const char *query, size_t limit, SsprCompletion *done) {
+  TestBackends *b = (TestBackends *)ctx;
+  SsprDirectoryUser found[MAX_USERS];
+  size_t n = 0;
+  pthread_mutex_lock(&b->lock);
+  for (int i = 0; i < MAX_USERS && n < limit; i++) {
+    TestUser *u = &b->users[i];
+    if (contains_ci(u->login, query) || contains_ci(u->display_name, query)) {
+      memset(&found[n], 0, sizeof found[n]);
+      found[n].id = u->id;
+      found[n].login = u->login;
+      found[n].display_name = u->display_name;
+      found[n].dn = u->dn;
+      found[n].groups = u->groups;
+      found[n].groups_len = u->groups_len;
+      found[n].locked = u->locked;
+      n++;
+    }
+  }
+  sspr_complete_users(done, n ? found : NULL, n); /* copies: complete under our lock */
+  pthread_mutex_unlock(&b->lock);
+}
+
 static void backend_release(void *ctx) {
   TestBackends *b = (TestBackends *)ctx;
   pthread_mutex_lock(&b->lock);
@@ -263,6 +308,8 @@ static SsprEngineOptions backends_options(TestBackends *b, SsprContactStoreVtabl
   o.directory.find_user = dir_find_user;
   o.directory.set_password = dir_set_password;
   o.directory.unlock = dir_unlock;
+  o.directory.authenticate = dir_authenticate;
+  o.directory.search = dir_search;
   o.directory.release = backend_release;
   o.notifier.ctx = b;
   o.notifier.send = notifier_send;

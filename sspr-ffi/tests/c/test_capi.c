@@ -193,6 +193,25 @@ static void test_full_flow_blocking(void) {
           "the directory got the temporary password with must-change");
     pthread_mutex_unlock(&w.b.lock);
   }
+  /* Sign in with the temporary password: it must be changed. */
+  if (out && out->temporary_password) {
+    SsprSignedIn *si = NULL;
+    st = sspr_sign_in(w.engine, "JDOE@example.org", out->temporary_password, &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_OK && si && si->must_change && strcmp(si->login, "jdoe@example.org") == 0 &&
+              strcmp(si->display_name, "Jane Doe") == 0,
+          "sign in: %d %s", (int)st, msg(err));
+    sspr_signed_in_free(si);
+    si = NULL;
+    st = sspr_sign_in(w.engine, "jdoe@example.org", "Wrong-Password-1", &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_SIGN_IN_FAILED && si == NULL, "wrong password: %d", (int)st);
+    CHECK(strstr(msg(err), "Wrong-Password-1") == NULL, "the error does not echo the password");
+    sspr_error_free(err);
+    err = NULL;
+    st = sspr_sign_in(w.engine, "nobody@example.org", "Wrong-Password-1", &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
+    sspr_error_free(err);
+    err = NULL;
+  }
   sspr_reset_outcome_free(out);
   out = NULL;
   /* Once only. */
@@ -216,6 +235,18 @@ static void test_full_flow_blocking(void) {
     CHECK(s->phone_masked == NULL, "no phone");
   }
   sspr_user_status_free(s);
+
+  /* Admin search. */
+  SsprUserStatusList *list = NULL;
+  st = sspr_search_users(w.engine, "DOE", 10, &list, &err);
+  CHECK(st == SSPR_STATUS_OK && list && list->len == 1 && strcmp(list->items[0].login, "jdoe@example.org") == 0 &&
+            list->items[0].enabled,
+        "search: %s", msg(err));
+  sspr_user_status_list_free(list);
+  list = NULL;
+  st = sspr_search_users(w.engine, "", 10, &list, &err);
+  CHECK(st == SSPR_STATUS_OK && list && list->len == 2 && list->items[1].privileged, "search all: %s", msg(err));
+  sspr_user_status_list_free(list);
   world_close(&w);
 }
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# sspr-ffi: the plain C API and the uniffi bindings, from the languages that use them.
+#   C      the test program as C11 and as C++17 (gcc -Wall -Wextra -Werror), the C11 one again
+#          under valgrind (no leak, no invalid access), and the README's example
+#   header include/sspr.h is what cbindgen makes of the sources (cbindgen --verify)
+#   Go     cgo against the header: one flow, and every shared test vector
+#   uniffi Python and Ruby (full flows with foreign backends), Kotlin on the JVM (JNA,
+#          coroutines), Swift generated (no Swift compiler on this machine)
+# Each suite prints "<name>: N passed, M failed"; the sum is tallied as `ffi`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
+
+root=$PWD
+lib_dir="$root/target/debug"
+work="$SSPR_RUN_DIR/ffi"
+mkdir -p "$work"
+passed=0
+failed=0
+
+# Run one suite: its output is shown and its "N passed, M failed" line counted; a suite that
+# fails without printing one counts as one failure.
+suite() {
+  local name=$1
+  shift
+  local log="$work/$name.log" rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  local line
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -1 || true)
+  if [[ -n "$line" ]]; then
+    local p f
+    p=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/' <<<"$line")
+    f=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if ((rc != 0 && f == 0)); then failed=$((failed + 1)); echo "$name: exited with $rc"; fi
+  else
+    if ((rc == 0)); then passed=$((passed + 1)); else failed=$((failed + 1)); echo "$name: failed (exit $rc)"; fi
+  fi
+}
+
+step "ffi: build the library (debug cdylib)"
+cargo build -p sspr-ffi --locked --lib
+
+step "ffi: the committed header is cbindgen's output"
+if ! command -v cbindgen >/dev/null 2>&1 || [[ "$(cbindgen --version)" != "cbindgen 0.29.2" ]]; then
+  echo "installing cbindgen 0.29.2 (about 2.5 minutes, once per machine)"
+  cargo install cbindgen --version 0.29.2 --locked --quiet
+fi
+suite header cbindgen --quiet --verify --config sspr-ffi/cbindgen.toml --crate sspr-ffi --output sspr-ffi/include/sspr.h
+
+step "ffi: C"
+cflags=(-Wall -Wextra -Werror -pthread -Isspr-ffi/include -Isspr-ffi/tests/c)
+ldflags=(-L"$lib_dir" -lsspr_ffi -Wl,-rpath,"$lib_dir")
+gcc -std=c11 "${cflags[@]}" sspr-ffi/tests/c/test_capi.c "${ldflags[@]}" -o "$work/test_c"
+g++ -std=c++17 -x c++ "${cflags[@]}" sspr-ffi/tests/c/test_capi.c -x none "${ldflags[@]}" -o "$work/test_cpp"
+suite c "$work/test_c"
+suite c "$work/test_cpp"
+valgrind_run() {
+  valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+    --errors-for-leak-kinds=definite,possible "$work/test_c" | sed 's/^c:/valgrind:/'
+  # valgrind's own exit code (99 on any error) is the pipeline's first status
+  return "${PIPESTATUS[0]}"
+}
+suite valgrind valgrind_run
+
+step "ffi: the README's C example"
+awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' sspr-ffi/README.md >"$work/example.c"
+gcc -std=c11 "${cflags[@]}" "$work/example.c" "${ldflags[@]}" -o "$work/example"
+suite example "$work/example"
+
+step "ffi: Go (cgo)"
+(
+  cd sspr-ffi/tests/go
+  export CGO_CFLAGS="-I$root/sspr-ffi/include -I$root/sspr-ffi/tests/c"
+  export CGO_LDFLAGS="-L$lib_dir -lsspr_ffi -Wl,-rpath,$lib_dir"
+  go build -o "$work/go-test" .
+)
+suite go "$work/go-test" "$root/tests/vectors"
+
+step "ffi summary"
+tally ffi "$passed" "$failed"
+((failed == 0))

@@ -1,1 +1,0 @@
-//! uniffi interface (being written).

@@ -1,0 +1,3 @@
+module sspr-ffi-test
+
+go 1.21
