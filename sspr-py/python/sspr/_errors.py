@@ -1,0 +1,127 @@
+"""The exceptions of sspr: one class per variant of the core's error, under ``SsprError``.
+
+Their text never holds a PIN or a password. Attributes carry what a portal acts on
+(``WrongPin.attempts_left``, ``RateLimited.retry_after``, ``Blocked.until``, ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+
+class SsprError(Exception):
+    """Base class of every error sspr raises."""
+
+    def __init__(self, message: str = "", **attrs: Any) -> None:
+        super().__init__(message)
+        for name, value in attrs.items():
+            setattr(self, name, value)
+
+
+class InvalidInput(SsprError):
+    """An argument sspr does not accept (malformed login, address, flow id...). Nothing changed.
+
+    ``field`` names the argument, ``reason`` says why (safe to show; never echoes a secret).
+    """
+
+    field: str
+    reason: str
+
+
+class WrongPin(SsprError):
+    """The PIN did not match; ``attempts_left`` more tries remain for this PIN."""
+
+    attempts_left: int
+
+
+class PinVoided(SsprError):
+    """Too many wrong PINs: this PIN is void, start a new reset."""
+
+
+class Expired(SsprError):
+    """The reset flow or its PIN has expired (or the flow id is unknown): start a new reset."""
+
+
+#: The name DESIGN.md uses for ``Expired``.
+PinExpired = Expired
+
+
+class AlreadyUsed(SsprError):
+    """The flow was already completed, or its PIN already used."""
+
+
+class InvalidState(SsprError):
+    """The step does not fit the flow's state (e.g. verifying before a PIN was sent)."""
+
+    reason: str
+
+
+class RateLimited(SsprError):
+    """Too many requests: try again after ``retry_after`` (a ``timedelta``)."""
+
+    retry_after: datetime.timedelta
+
+
+class Blocked(SsprError):
+    """Self-service reset is blocked for this user until ``until`` (aware UTC datetime)."""
+
+    until: datetime.datetime
+
+
+class NotAllowed(SsprError):
+    """The policy does not permit this. ``reason``: ``"privileged"``, ``"ineligible"``,
+    ``"not_enabled"``, ``"account_disabled"``, ``"mode_disabled"`` or ``"admin_only"``."""
+
+    reason: str
+
+
+class PasswordRejected(SsprError):
+    """A password was refused by the password policy or the directory (``reason``).
+
+    A Python ``Directory.set_password`` raises it to report that the directory's own
+    password policy refused the password.
+    """
+
+    reason: str
+
+    def __init__(self, message: str = "", **attrs: Any) -> None:
+        attrs.setdefault("reason", message)
+        super().__init__(message, **attrs)
+
+
+class UnknownUser(SsprError):
+    """An administrative operation named a user the directory does not have."""
+
+
+class ConfigError(SsprError):
+    """The engine or policy was configured wrongly; the message names the field."""
+
+
+class BackendError(SsprError):
+    """A backend failed; nothing was half-done and the call can be retried.
+
+    ``kind`` is ``"unavailable"``, ``"password_rejected"``, ``"rejected"`` or ``"other"``.
+    When a Python backend raised, its exception is ``__cause__``.
+    """
+
+    kind: str
+
+
+__all__ = [
+    "AlreadyUsed",
+    "BackendError",
+    "Blocked",
+    "ConfigError",
+    "Expired",
+    "InvalidInput",
+    "InvalidState",
+    "NotAllowed",
+    "PasswordRejected",
+    "PinExpired",
+    "PinVoided",
+    "RateLimited",
+    "SsprError",
+    "UnknownUser",
+    "WrongPin",
+]

@@ -1,0 +1,83 @@
+"""The backend protocols a Python object implements to serve as a directory, a contact
+store, a notifier or an audit sink.
+
+Every method may be a plain ``def`` or an ``async def``; sspr awaits what is awaitable.
+A plain ``def`` runs on the thread that called sspr: the event loop's thread for
+``sspr.Sspr`` (keep it quick, or make it ``async def``), the calling thread for
+``sspr.BlockingSspr``. An ``async def`` runs on the caller's event loop for ``Sspr`` and on
+a private event loop of the calling thread for ``BlockingSspr``. When the caller's task is
+cancelled (``asyncio.wait_for`` timing out), the backend's coroutine receives
+``CancelledError``. Anything a method raises becomes ``sspr.BackendError`` with the
+original exception as ``__cause__`` (``ConnectionError``/``TimeoutError``/``OSError`` give
+``kind == "unavailable"``); ``Directory.set_password`` raises ``sspr.PasswordRejected`` when
+the directory's own policy refuses the password. Never put a password or PIN into an
+exception or a log.
+
+A backend must not call back into the same ``Sspr`` from inside a method.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Dict, Optional, Protocol, Union, runtime_checkable
+
+from ._sspr import DirectoryUser, Enrollment, Notification, Secret
+
+
+@runtime_checkable
+class Directory(Protocol):
+    """The directory holding the accounts."""
+
+    def find_user(self, login: str) -> Union[Optional[DirectoryUser], Awaitable[Optional[DirectoryUser]]]:
+        """The one user whose login matches ``login`` (already lower-cased and NFKC).
+
+        Match case-insensitively and escape ``login`` for your query language: it is
+        untrusted. Return ``None`` for no match and for more than one match.
+        """
+        ...
+
+    def set_password(self, user_id: str, password: Secret, must_change: bool) -> Union[None, Awaitable[None]]:
+        """Set the password (``password.reveal()``) with "must change at next sign-in" when
+        ``must_change``, in one operation. Raise ``sspr.PasswordRejected(reason)`` when the
+        directory's policy refuses it."""
+        ...
+
+    def unlock(self, user_id: str) -> Union[None, Awaitable[None]]:
+        """Clear a lockout (idempotent)."""
+        ...
+
+
+@runtime_checkable
+class ContactStore(Protocol):
+    """Where enrollments (enabled flag, alternate e-mail, mobile) are kept."""
+
+    def get(self, user_id: str) -> Union[Optional[Enrollment], Awaitable[Optional[Enrollment]]]:
+        """The stored enrollment with its version, or ``None``."""
+        ...
+
+    def save(self, user_id: str, enrollment: Enrollment, expected_version: int) -> Union[bool, Awaitable[bool]]:
+        """Compare-and-set: store ``enrollment.with_version(expected_version + 1)`` only if
+        the stored version is ``expected_version`` (0: no record yet) and return True;
+        otherwise change nothing and return False."""
+        ...
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers PINs and notices by e-mail or SMS."""
+
+    def send(self, notification: Notification) -> Union[None, Awaitable[None]]:
+        """Deliver one notice (``notification.to``, ``.subject``, ``.text()``). Return once it is
+        accepted for delivery; raise if it was not."""
+        ...
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """Receives the audit trail (events never hold a secret)."""
+
+    def record(self, event: Dict[str, Any]) -> Union[None, Awaitable[None]]:
+        """Store or forward one event (the core's versioned JSON form, as a dict)."""
+        ...
+
+
+__all__ = ["AuditSink", "ContactStore", "Directory", "Notifier"]

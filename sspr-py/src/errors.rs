@@ -1,0 +1,118 @@
+//! The one place where errors cross the boundary: core errors become `sspr.SsprError`
+//! subclasses (defined in `sspr/_errors.py`), and exceptions raised by Python backends
+//! become `BackendError`s for the core, keeping the Python exception as their source.
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyConnectionError, PyOSError, PyTimeoutError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyModule;
+use sspr_core::{BackendError, BackendErrorKind, Error};
+
+fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    MODULE.get_or_try_init(py, || py.import("sspr._errors").map(Bound::unbind)).map(|m| m.bind(py))
+}
+
+/// An instance of `sspr.<class>(message)` with attributes, as a `PyErr`.
+fn make(py: Python<'_>, class: &str, message: &str, attrs: Vec<(&str, Bound<'_, PyAny>)>) -> PyResult<PyErr> {
+    let exc = errors_module(py)?.getattr(class)?.call1((message,))?;
+    for (name, value) in attrs {
+        exc.setattr(name, value)?;
+    }
+    Ok(PyErr::from_value(exc))
+}
+
+fn attr<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> PyResult<Bound<'py, PyAny>> {
+    value.into_bound_py_any(py)
+}
+
+fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
+    let message = err.to_string();
+    let (class, attrs) = match err {
+        Error::InvalidInput { field, reason } => {
+            ("InvalidInput", vec![("field", attr(py, *field)?), ("reason", attr(py, reason.as_str())?)])
+        }
+        Error::WrongPin { attempts_left } => ("WrongPin", vec![("attempts_left", attr(py, *attempts_left)?)]),
+        Error::PinVoided => ("PinVoided", vec![]),
+        Error::Expired => ("Expired", vec![]),
+        Error::AlreadyUsed => ("AlreadyUsed", vec![]),
+        Error::InvalidState { reason } => ("InvalidState", vec![("reason", attr(py, *reason)?)]),
+        Error::RateLimited { retry_after } => ("RateLimited", vec![("retry_after", attr(py, *retry_after)?)]),
+        Error::Blocked { until } => ("Blocked", vec![("until", attr(py, *until)?)]),
+        Error::NotAllowed { reason } => {
+            let code = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_owned));
+            ("NotAllowed", vec![("reason", attr(py, code.unwrap_or_else(|| "other".into()))?)])
+        }
+        Error::PasswordRejected { reason } => ("PasswordRejected", vec![("reason", attr(py, reason.as_str())?)]),
+        Error::UnknownUser => ("UnknownUser", vec![]),
+        Error::Config(_) => ("ConfigError", vec![]),
+        Error::Backend { source } => {
+            let kind = match source.kind() {
+                BackendErrorKind::Unavailable => "unavailable",
+                BackendErrorKind::PasswordRejected => "password_rejected",
+                BackendErrorKind::Rejected => "rejected",
+                _ => "other",
+            };
+            let made = make(py, "BackendError", &message, vec![("kind", attr(py, kind)?)])?;
+            // The Python exception a Python backend raised is the cause.
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
+            while let Some(c) = cause {
+                if let Some(py_err) = c.downcast_ref::<PyErr>() {
+                    made.set_cause(py, Some(py_err.clone_ref(py)));
+                    break;
+                }
+                cause = c.source();
+            }
+            return Ok(made);
+        }
+        _ => ("SsprError", vec![]),
+    };
+    make(py, class, &message, attrs)
+}
+
+/// The Python exception for a core error.
+pub(crate) fn to_py_err(err: Error) -> PyErr {
+    Python::attach(|py| build(py, &err).unwrap_or_else(|e| e))
+}
+
+/// `sspr.InvalidInput` for an argument the binding itself refuses.
+pub(crate) fn invalid_input(field: &'static str, reason: &str) -> PyErr {
+    to_py_err(Error::InvalidInput { field, reason: reason.to_owned() })
+}
+
+/// `sspr.ConfigError` with a message.
+pub(crate) fn config_error(message: impl Into<String>) -> PyErr {
+    to_py_err(Error::Config(message.into()))
+}
+
+/// The core's view of an exception a Python backend raised in `method`; the exception is
+/// kept as the source (and becomes `__cause__` of the `sspr.BackendError` raised later).
+pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> BackendError {
+    let rejected = errors_module(py)
+        .and_then(|m| m.getattr("PasswordRejected"))
+        .is_ok_and(|class| err.value(py).is_instance(&class).unwrap_or(false));
+    let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    if rejected {
+        return BackendError::password_rejected(text).with_source(err);
+    }
+    let kind = if err.is_instance_of::<PyConnectionError>(py)
+        || err.is_instance_of::<PyTimeoutError>(py)
+        || err.is_instance_of::<PyOSError>(py)
+    {
+        BackendErrorKind::Unavailable
+    } else {
+        BackendErrorKind::Other
+    };
+    let type_name = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+    let message =
+        if text.is_empty() { format!("{method}: {type_name}") } else { format!("{method}: {type_name}: {text}") };
+    BackendError::new(kind, message).with_source(err)
+}
+
+/// A Python backend returned a value of the wrong type.
+pub(crate) fn bad_return(py: Python<'_>, method: &str, err: PyErr) -> BackendError {
+    let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    BackendError::new(BackendErrorKind::Rejected, format!("{method} returned an unexpected value: {text}"))
+        .with_source(err)
+}

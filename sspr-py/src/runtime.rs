@@ -1,0 +1,113 @@
+//! How the core's futures are driven from Python.
+//!
+//! - `Sspr` (asyncio): each operation is a pyo3 coroutine polled by the caller's event loop
+//!   on the loop's thread. Every poll runs inside the tokio runtime's context (so backends
+//!   built on tokio find their reactor) and with the GIL released; a Python backend
+//!   re-attaches to call Python.
+//! - `BlockingSspr`: the calling thread blocks on the future with the GIL released.
+//!
+//! A Python backend's `async def` is awaited on the event loop in the first case and run on
+//! a private per-thread event loop in the second (see [`crate::awaitable`]).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+
+use pyo3::prelude::*;
+
+/// The tokio runtime the Rust backends (timers, network clients) run on: two worker
+/// threads, started at first use.
+pub(crate) fn tokio_handle() -> PyResult<&'static tokio::runtime::Handle> {
+    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sspr-tokio")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match runtime {
+        Ok(rt) => Ok(rt.handle()),
+        Err(e) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}"))),
+    }
+}
+
+thread_local! {
+    /// Set while `BlockingSspr` drives a future on this thread: Python backends' coroutines
+    /// are then run on a private event loop instead of the (absent) running one.
+    static BLOCKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is inside a `BlockingSspr` call.
+pub(crate) fn in_blocking_call() -> bool {
+    BLOCKING.with(Cell::get)
+}
+
+/// A future polled inside the tokio runtime's context, with the GIL released.
+pub(crate) struct Driven<F> {
+    inner: Pin<Box<F>>,
+    handle: &'static tokio::runtime::Handle,
+}
+
+impl<F: Future + Send> Future for Driven<F>
+where
+    F::Output: Send,
+{
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let handle = self.handle;
+        let inner = &mut self.inner;
+        let waker = cx.waker();
+        Python::attach(|py| {
+            py.detach(|| {
+                let _runtime = handle.enter();
+                inner.as_mut().poll(&mut Context::from_waker(waker))
+            })
+        })
+    }
+}
+
+/// Wrap an operation's future for the asyncio API.
+pub(crate) fn driven<F>(future: F) -> PyResult<Driven<F>>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    Ok(Driven { inner: Box::pin(future), handle: tokio_handle()? })
+}
+
+/// Run an operation's future to completion on this thread, with the GIL released.
+pub(crate) fn block_on<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let handle = tokio_handle()?;
+    Ok(py.detach(|| {
+        let _runtime = handle.enter();
+        let _blocking = BlockingGuard::enter();
+        futures::executor::block_on(future)
+    }))
+}
+
+/// Marks the thread as inside a blocking call until dropped (also when unwinding).
+struct BlockingGuard {
+    previous: bool,
+}
+
+impl BlockingGuard {
+    fn enter() -> Self {
+        Self { previous: BLOCKING.with(|b| b.replace(true)) }
+    }
+}
+
+impl Drop for BlockingGuard {
+    fn drop(&mut self) {
+        let previous = self.previous;
+        BLOCKING.with(|b| b.set(previous));
+    }
+}

@@ -1,0 +1,686 @@
+//! The values that cross the Python API: results, the secret wrapper, the request context,
+//! and the records Python backends receive and return. Each wraps or copies a core type.
+
+use std::net::IpAddr;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use sspr_core::backend::{AccountState, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredContact};
+use sspr_core::notice::{Message, Notification as CoreNotification};
+use sspr_core::{
+    Channel, CompletionMode, Locale, Password, RequestContext as CoreContext, UserId, UserStatus as CoreStatus,
+};
+use time::OffsetDateTime;
+
+use crate::errors::invalid_input;
+
+pub(crate) fn channel_name(channel: Channel) -> &'static str {
+    channel.method_id()
+}
+
+pub(crate) fn mode_name(mode: CompletionMode) -> &'static str {
+    match mode {
+        CompletionMode::Temporary => "temporary",
+        CompletionMode::Chosen => "chosen",
+        CompletionMode::UnlockOnly => "unlock_only",
+    }
+}
+
+/// A secret (a temporary password, a PIN, a password handed to a directory): `repr` and
+/// `str` never show it; `reveal()` does. It cannot be pickled or copied into JSON by
+/// accident.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct Secret {
+    pub(crate) value: Password,
+}
+
+#[pymethods]
+impl Secret {
+    /// Wrap a secret string (e.g. the new password a user typed).
+    #[new]
+    fn new(value: String) -> Self {
+        Self { value: Password::new(value) }
+    }
+
+    /// The secret itself. Show it once; never log it.
+    fn reveal(&self) -> &str {
+        self.value.expose_secret()
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "Secret('********')"
+    }
+
+    fn __str__(&self) -> &'static str {
+        "********"
+    }
+
+    fn __len__(&self) -> usize {
+        self.value.expose_secret().chars().count()
+    }
+
+    fn __bool__(&self) -> bool {
+        !self.value.expose_secret().is_empty()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Secret>().is_ok_and(|o| {
+            let (a, b) = (self.value.expose_secret().as_bytes(), o.get().value.expose_secret().as_bytes());
+            // Constant time in the length of the shorter one; lengths are not secret here.
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        })
+    }
+
+    fn __hash__(&self) -> PyResult<isize> {
+        Err(PyTypeError::new_err("a Secret is not hashable"))
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err("a Secret cannot be pickled"))
+    }
+}
+
+impl Secret {
+    pub(crate) fn from_password(value: Password) -> Self {
+        Self { value }
+    }
+}
+
+/// A password argument: a `str` or a `Secret`.
+pub(crate) fn password_arg(value: &Bound<'_, PyAny>) -> PyResult<Password> {
+    if let Ok(secret) = value.cast::<Secret>() {
+        return Ok(Password::new(secret.get().value.expose_secret()));
+    }
+    match value.extract::<String>() {
+        Ok(text) => Ok(Password::new(text)),
+        Err(_) => Err(PyTypeError::new_err("a password must be a str or an sspr.Secret")),
+    }
+}
+
+/// Who calls: client IP, user agent and language (`"en"` or `"de"`). Used for per-IP limits,
+/// the audit trail and the language of notices.
+#[pyclass(frozen, module = "sspr")]
+#[derive(Clone, Default)]
+pub(crate) struct RequestContext {
+    pub(crate) inner: CoreContext,
+}
+
+#[pymethods]
+impl RequestContext {
+    /// `client_ip` as the portal sees it (after trusted proxies); `locale` is `"en"` or
+    /// `"de"`, or give `accept_language` (an HTTP `Accept-Language` header) instead.
+    #[new]
+    #[pyo3(signature = (client_ip = None, user_agent = None, locale = None, accept_language = None))]
+    fn new(
+        client_ip: Option<&str>,
+        user_agent: Option<String>,
+        locale: Option<&str>,
+        accept_language: Option<&str>,
+    ) -> PyResult<Self> {
+        let client_ip = match client_ip {
+            None => None,
+            Some(text) => {
+                Some(text.trim().parse::<IpAddr>().map_err(|_| invalid_input("client_ip", "not an IP address"))?)
+            }
+        };
+        let locale = match (locale, accept_language) {
+            (Some("en"), _) => Locale::En,
+            (Some("de"), _) => Locale::De,
+            (Some(_), _) => return Err(invalid_input("locale", "supported locales are \"en\" and \"de\"")),
+            (None, Some(header)) => Locale::from_accept_language(header),
+            (None, None) => Locale::En,
+        };
+        Ok(Self { inner: CoreContext { client_ip, user_agent, locale } })
+    }
+
+    /// The client's IP address, as text.
+    #[getter]
+    fn client_ip(&self) -> Option<String> {
+        self.inner.client_ip.map(|ip| ip.to_string())
+    }
+
+    /// The user agent.
+    #[getter]
+    fn user_agent(&self) -> Option<&str> {
+        self.inner.user_agent.as_deref()
+    }
+
+    /// `"en"` or `"de"`.
+    #[getter]
+    fn locale(&self) -> &'static str {
+        locale_name(self.inner.locale)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RequestContext(client_ip={:?}, locale={:?})",
+            self.inner.client_ip.map(|ip| ip.to_string()),
+            locale_name(self.inner.locale)
+        )
+    }
+}
+
+pub(crate) fn locale_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::De => "de",
+        _ => "en",
+    }
+}
+
+/// One way a PIN can be sent, as offered to an anonymous caller.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct MethodOption {
+    /// The id to pass to `send_pin` (`"email"` or `"sms"`).
+    id: String,
+    /// `"email"` or `"sms"`.
+    channel: &'static str,
+    /// The destination, masked (`j***@e***.org`).
+    masked: String,
+    /// Whether the caller must type the full address before a PIN is sent.
+    needs_confirmation: bool,
+}
+
+#[pymethods]
+impl MethodOption {
+    fn __repr__(&self) -> String {
+        format!(
+            "MethodOption(id={:?}, masked={:?}, needs_confirmation={})",
+            self.id,
+            self.masked,
+            py_bool(self.needs_confirmation)
+        )
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// The answer to `begin_reset`: the same shape for every login, real or not.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct ResetChallenge {
+    /// The flow's id (32 hex characters), for the next calls.
+    flow_id: String,
+    /// The methods a PIN can be sent by.
+    methods: Vec<Py<MethodOption>>,
+    /// When the whole flow expires (aware, UTC).
+    expires_at: OffsetDateTime,
+}
+
+#[pymethods]
+impl ResetChallenge {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let masks: Vec<String> = self.methods.iter().map(|m| m.get().masked.clone()).collect();
+        let _ = py;
+        format!("ResetChallenge(flow_id={:?}, methods={masks:?}, expires_at={})", self.flow_id, self.expires_at)
+    }
+}
+
+impl ResetChallenge {
+    pub(crate) fn from_core(py: Python<'_>, c: sspr_core::ResetChallenge) -> PyResult<Self> {
+        let methods = c
+            .methods
+            .into_iter()
+            .map(|m| {
+                Py::new(
+                    py,
+                    MethodOption {
+                        id: m.id,
+                        channel: channel_name(m.channel),
+                        masked: m.masked,
+                        needs_confirmation: m.needs_confirmation,
+                    },
+                )
+            })
+            .collect::<PyResult<_>>()?;
+        Ok(Self { flow_id: c.flow_id, methods, expires_at: c.expires_at })
+    }
+}
+
+/// The answer to `send_pin`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct PinSent {
+    /// When the PIN expires.
+    expires_at: OffsetDateTime,
+    /// When a new PIN may be requested at the earliest.
+    resend_after: OffsetDateTime,
+    /// Wrong PINs allowed before this one is void.
+    attempts_left: u32,
+}
+
+#[pymethods]
+impl PinSent {
+    fn __repr__(&self) -> String {
+        format!(
+            "PinSent(expires_at={}, resend_after={}, attempts_left={})",
+            self.expires_at, self.resend_after, self.attempts_left
+        )
+    }
+}
+
+impl From<sspr_core::PinSent> for PinSent {
+    fn from(p: sspr_core::PinSent) -> Self {
+        Self { expires_at: p.expires_at, resend_after: p.resend_after, attempts_left: p.attempts_left }
+    }
+}
+
+/// The answer to `verify_pin`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct Verified {
+    /// The completion modes allowed, the default first: `"temporary"`, `"chosen"`,
+    /// `"unlock_only"`. Empty while `remaining_methods` is not.
+    modes: Vec<&'static str>,
+    /// Method ids whose PIN must still be verified (privileged users with two methods).
+    remaining_methods: Vec<String>,
+}
+
+#[pymethods]
+impl Verified {
+    fn __repr__(&self) -> String {
+        format!("Verified(modes={:?}, remaining_methods={:?})", self.modes, self.remaining_methods)
+    }
+}
+
+impl From<sspr_core::Verified> for Verified {
+    fn from(v: sspr_core::Verified) -> Self {
+        Self { modes: v.modes.into_iter().map(mode_name).collect(), remaining_methods: v.remaining_methods }
+    }
+}
+
+/// The answer to `complete_reset`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct ResetOutcome {
+    /// The temporary password (a `Secret`: `.reveal()` it once to show it), for the
+    /// `"temporary"` mode; `None` otherwise.
+    temporary_password: Option<Py<Secret>>,
+    /// Whether the user must change the password at next sign-in.
+    must_change: bool,
+    /// Whether a lockout was cleared.
+    unlocked: bool,
+}
+
+#[pymethods]
+impl ResetOutcome {
+    fn __repr__(&self) -> String {
+        format!(
+            "ResetOutcome(temporary_password={}, must_change={}, unlocked={})",
+            if self.temporary_password.is_some() { "Secret('********')" } else { "None" },
+            py_bool(self.must_change),
+            py_bool(self.unlocked)
+        )
+    }
+}
+
+impl ResetOutcome {
+    pub(crate) fn from_core(py: Python<'_>, o: sspr_core::ResetOutcome) -> PyResult<Self> {
+        let temporary_password = match o.temporary_password {
+            Some(p) => Some(Py::new(py, Secret::from_password(p))?),
+            None => None,
+        };
+        Ok(Self { temporary_password, must_change: o.must_change, unlocked: o.unlocked })
+    }
+}
+
+/// A registered contact detail as the signed-in user or an admin sees it.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct ContactView {
+    /// The full address or number.
+    value: String,
+    /// The masked form anonymous callers see.
+    masked: String,
+    /// From when PINs may be sent to it.
+    usable_from: OffsetDateTime,
+}
+
+#[pymethods]
+impl ContactView {
+    fn __repr__(&self) -> String {
+        format!("ContactView(masked={:?}, usable_from={})", self.masked, self.usable_from)
+    }
+}
+
+/// A user's contact details.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct Contacts {
+    /// The alternate e-mail address.
+    email: Option<Py<ContactView>>,
+    /// The mobile phone number.
+    phone: Option<Py<ContactView>>,
+}
+
+#[pymethods]
+impl Contacts {
+    fn __repr__(&self) -> String {
+        let m = |c: &Option<Py<ContactView>>| {
+            c.as_ref().map_or_else(|| "None".to_owned(), |c| format!("{:?}", c.get().masked))
+        };
+        format!("Contacts(email={}, phone={})", m(&self.email), m(&self.phone))
+    }
+}
+
+impl Contacts {
+    pub(crate) fn from_core(py: Python<'_>, c: sspr_core::Contacts) -> PyResult<Self> {
+        let view = |v: Option<sspr_core::ContactView>| -> PyResult<Option<Py<ContactView>>> {
+            v.map(|v| Py::new(py, ContactView { value: v.value, masked: v.masked, usable_from: v.usable_from }))
+                .transpose()
+        };
+        Ok(Self { email: view(c.email)?, phone: view(c.phone)? })
+    }
+}
+
+/// Everything an admin needs to know about one user's SSPR state.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct UserStatus {
+    /// The directory's id of the user.
+    user_id: String,
+    /// The login.
+    login: String,
+    /// The display name.
+    display_name: String,
+    /// Whether SSPR is enabled.
+    enabled: bool,
+    /// Whether the user is inside the eligible OUs / groups.
+    eligible: bool,
+    /// Whether the user is a member of a privileged group.
+    privileged: bool,
+    /// Whether the account is disabled or expired.
+    account_disabled: bool,
+    /// Whether the account is locked out.
+    account_locked: bool,
+    /// The e-mail address, masked.
+    email_masked: Option<String>,
+    /// The phone number, masked.
+    phone_masked: Option<String>,
+    /// Until when self-service reset is blocked, if it is.
+    blocked_until: Option<OffsetDateTime>,
+    /// When the password was last reset through sspr.
+    last_reset_at: Option<OffsetDateTime>,
+}
+
+#[pymethods]
+impl UserStatus {
+    fn __repr__(&self) -> String {
+        format!(
+            "UserStatus(login={:?}, enabled={}, eligible={}, privileged={}, blocked_until={:?})",
+            self.login,
+            py_bool(self.enabled),
+            py_bool(self.eligible),
+            py_bool(self.privileged),
+            self.blocked_until.map(|t| t.to_string())
+        )
+    }
+}
+
+impl From<CoreStatus> for UserStatus {
+    fn from(s: CoreStatus) -> Self {
+        Self {
+            user_id: s.user_id.as_str().to_owned(),
+            login: s.login,
+            display_name: s.display_name,
+            enabled: s.enabled,
+            eligible: s.eligible,
+            privileged: s.privileged,
+            account_disabled: s.account_disabled,
+            account_locked: s.account_locked,
+            email_masked: s.email_masked,
+            phone_masked: s.phone_masked,
+            blocked_until: s.blocked_until,
+            last_reset_at: s.last_reset_at,
+        }
+    }
+}
+
+/// A user as a directory knows them: what a Python `Directory.find_user` returns.
+#[pyclass(frozen, module = "sspr")]
+#[derive(Clone)]
+pub(crate) struct DirectoryUser {
+    pub(crate) inner: CoreUser,
+}
+
+#[pymethods]
+impl DirectoryUser {
+    /// `id` is the directory's stable identifier (a DN, a GUID...), passed back to
+    /// `set_password` and `unlock`; `dn` decides OU eligibility; `groups` must include
+    /// nested memberships.
+    #[new]
+    #[pyo3(signature = (id, login, display_name, dn, groups = Vec::new(), *, disabled = false, expired = false, locked = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        id: String,
+        login: String,
+        display_name: String,
+        dn: String,
+        groups: Vec<String>,
+        disabled: bool,
+        expired: bool,
+        locked: bool,
+    ) -> Self {
+        Self {
+            inner: CoreUser {
+                id: UserId::new(id),
+                login,
+                display_name,
+                dn,
+                groups,
+                state: AccountState { disabled, expired, locked },
+            },
+        }
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id.as_str()
+    }
+    #[getter]
+    fn login(&self) -> &str {
+        &self.inner.login
+    }
+    #[getter]
+    fn display_name(&self) -> &str {
+        &self.inner.display_name
+    }
+    #[getter]
+    fn dn(&self) -> &str {
+        &self.inner.dn
+    }
+    #[getter]
+    fn groups(&self) -> Vec<String> {
+        self.inner.groups.clone()
+    }
+    #[getter]
+    fn disabled(&self) -> bool {
+        self.inner.state.disabled
+    }
+    #[getter]
+    fn expired(&self) -> bool {
+        self.inner.state.expired
+    }
+    #[getter]
+    fn locked(&self) -> bool {
+        self.inner.state.locked
+    }
+
+    fn __repr__(&self) -> String {
+        format!("DirectoryUser(id={:?}, login={:?})", self.inner.id.as_str(), self.inner.login)
+    }
+}
+
+/// A contact detail as stored in an `Enrollment`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct StoredContactView {
+    /// The address or number.
+    value: String,
+    /// When it was registered.
+    added_at: OffsetDateTime,
+    /// From when PINs may be sent to it.
+    usable_from: OffsetDateTime,
+}
+
+#[pymethods]
+impl StoredContactView {
+    fn __repr__(&self) -> String {
+        format!("StoredContact(usable_from={})", self.usable_from)
+    }
+}
+
+/// A user's SSPR registration, as a Python `ContactStore` keeps it. Treat it as an opaque
+/// record: store `to_json()` and give back `Enrollment.from_json(text)` (with the version the
+/// store assigned, see `with_version`).
+#[pyclass(frozen, module = "sspr")]
+#[derive(Clone)]
+pub(crate) struct Enrollment {
+    pub(crate) inner: CoreEnrollment,
+}
+
+fn stored<T>(
+    py: Python<'_>,
+    c: &Option<StoredContact<T>>,
+    text: impl Fn(&T) -> &str,
+) -> PyResult<Option<Py<StoredContactView>>> {
+    c.as_ref()
+        .map(|c| {
+            Py::new(
+                py,
+                StoredContactView {
+                    value: text(&c.value).to_owned(),
+                    added_at: c.added_at,
+                    usable_from: c.usable_from,
+                },
+            )
+        })
+        .transpose()
+}
+
+#[pymethods]
+impl Enrollment {
+    /// Whether SSPR is enabled.
+    #[getter]
+    fn enabled(&self) -> bool {
+        self.inner.enabled
+    }
+    /// The alternate e-mail address, if any.
+    #[getter]
+    fn email(&self, py: Python<'_>) -> PyResult<Option<Py<StoredContactView>>> {
+        stored(py, &self.inner.email, sspr_core::EmailAddress::as_str)
+    }
+    /// The mobile number, if any.
+    #[getter]
+    fn phone(&self, py: Python<'_>) -> PyResult<Option<Py<StoredContactView>>> {
+        stored(py, &self.inner.phone, sspr_core::PhoneNumber::as_str)
+    }
+    /// When the password was last reset through sspr.
+    #[getter]
+    fn last_reset_at(&self) -> Option<OffsetDateTime> {
+        self.inner.last_reset_at
+    }
+    /// The store's version of this record (0: not stored yet).
+    #[getter]
+    fn version(&self) -> u64 {
+        self.inner.version
+    }
+
+    /// The same record with another version (what a store does on `save`).
+    fn with_version(&self, version: u64) -> Self {
+        let mut inner = self.inner.clone();
+        inner.version = version;
+        Self { inner }
+    }
+
+    /// The record as JSON text, for a store to keep.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| invalid_input("enrollment", &e.to_string()))
+    }
+
+    /// A record from `to_json()`'s text.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        serde_json::from_str(text).map(|inner| Self { inner }).map_err(|e| invalid_input("enrollment", &e.to_string()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Enrollment(enabled={}, email={}, phone={}, version={})",
+            py_bool(self.inner.enabled),
+            self.inner.email.as_ref().map_or("None".to_owned(), |c| format!("{:?}", sspr_core::mask::email(&c.value))),
+            self.inner.phone.as_ref().map_or("None".to_owned(), |c| format!("{:?}", sspr_core::mask::phone(&c.value))),
+            self.inner.version
+        )
+    }
+}
+
+/// One notice to one destination, as a Python `Notifier.send` receives it.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct Notification {
+    pub(crate) inner: CoreNotification,
+}
+
+#[pymethods]
+impl Notification {
+    /// `"email"` or `"sms"`.
+    #[getter]
+    fn channel(&self) -> &'static str {
+        channel_name(self.inner.to.channel())
+    }
+    /// The full address or E.164 number to deliver to.
+    #[getter]
+    fn to(&self) -> &str {
+        self.inner.to.as_str()
+    }
+    /// The destination, masked (for logs).
+    #[getter]
+    fn masked_to(&self) -> String {
+        self.inner.to.masked()
+    }
+    /// `"en"` or `"de"`.
+    #[getter]
+    fn locale(&self) -> &'static str {
+        locale_name(self.inner.locale)
+    }
+    /// `"pin"`, `"reset_requested"`, `"password_reset"` or `"contacts_changed"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.inner.message {
+            Message::Pin { .. } => "pin",
+            Message::ResetRequested { .. } => "reset_requested",
+            Message::PasswordReset { .. } => "password_reset",
+            Message::ContactsChanged { .. } => "contacts_changed",
+            _ => "other",
+        }
+    }
+    /// When it was issued.
+    #[getter]
+    fn at(&self) -> OffsetDateTime {
+        self.inner.at
+    }
+    /// The PIN of a PIN notice, as a `Secret`; `None` for other notices.
+    #[getter]
+    fn pin(&self) -> Option<Secret> {
+        self.inner.pin().map(|p| Secret { value: Password::new(p.expose_secret()) })
+    }
+    /// The standard subject line, in the notice's language.
+    #[getter]
+    fn subject(&self) -> String {
+        self.inner.render().subject
+    }
+    /// The standard plain-text body. For a PIN notice it holds the PIN: put it into the
+    /// message and nowhere else (no log, no error).
+    fn text(&self) -> String {
+        self.inner.render().body.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Notification(kind={:?}, channel={:?}, to={:?})", self.kind(), self.channel(), self.masked_to())
+    }
+}
+
+/// Build a `dict` from JSON text (for audit events and policies).
+pub(crate) fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    static LOADS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    LOADS.import(py, "json", "loads")?.call1((text,))
+}
+
+/// JSON text from a Python value (a `dict` of policy fields).
+pub(crate) fn py_to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    static DUMPS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    DUMPS.import(value.py(), "json", "dumps")?.call1((value,))?.extract()
+}

@@ -1,0 +1,184 @@
+"""Shared set-up: engines on in-memory and Python-implemented backends."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import sspr
+
+KEY = bytes(range(32))
+START = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.timezone.utc)
+JANE = "jdoe@example.org"
+JANE_DN = "uid=jdoe,ou=staff,dc=example,dc=org"
+JANE_MAIL = "jane@home.example"
+
+
+def seed_directory() -> sspr.MemoryDirectory:
+    d = sspr.MemoryDirectory()
+    d.add(JANE, "Jane Doe", JANE_DN)
+    d.add("bob@example.org", "Bob Builder", "uid=bob,ou=staff,dc=example,dc=org")
+    d.add("root@example.org", "Root Admin", "uid=root,ou=staff,dc=example,dc=org", ["Domain Admins"])
+    d.add("gone@example.org", "Gone User", "uid=gone,ou=staff,dc=example,dc=org", disabled=True)
+    return d
+
+
+@dataclass
+class World:
+    """An engine and the in-memory backends behind it."""
+
+    directory: sspr.MemoryDirectory
+    outbox: sspr.Outbox
+    clock: sspr.ManualClock
+    audit: sspr.MemoryAuditSink
+    blocking: sspr.BlockingSspr
+
+    @property
+    def aio(self) -> sspr.Sspr:
+        return self.blocking.asyncio()
+
+    def enroll(self, login: str = JANE, email: str = JANE_MAIL) -> None:
+        self.blocking.set_enabled(login, True, admin="helpdesk")
+        self.blocking.update_contacts(login, email=email, admin="helpdesk")
+
+    def pin(self, address: str = JANE_MAIL) -> str:
+        secret = self.outbox.last_pin_to(address)
+        assert secret is not None
+        return secret.reveal()
+
+
+def make_world(policy: Optional[sspr.Policy] = None, seed: bool = True) -> World:
+    directory, outbox = seed_directory(), sspr.Outbox()
+    clock, audit = sspr.ManualClock(START), sspr.MemoryAuditSink()
+    engine = sspr.BlockingSspr(
+        directory, outbox, secret_key=KEY, policy=policy, clock=clock, audit=audit,
+        rng_seed=bytes(32) if seed else None,
+    )
+    return World(directory, outbox, clock, audit, engine)
+
+
+@pytest.fixture
+def world() -> World:
+    w = make_world()
+    w.enroll()
+    return w
+
+
+# ---------------------------------------------------------------------------------------
+# Python-implemented backends, sync and async.
+
+
+class SyncDirectory:
+    """A directory written in Python with plain methods."""
+
+    def __init__(self) -> None:
+        self.users: Dict[str, sspr.DirectoryUser] = {}
+        self.passwords: Dict[str, str] = {}
+        self.must_change: Dict[str, bool] = {}
+        self.calls: List[str] = []
+        self.fail_with: Optional[BaseException] = None
+        self.reject_passwords = False
+
+    def add(self, login: str, name: str, groups: Optional[List[str]] = None) -> None:
+        uid = login.split("@")[0].lower()
+        self.users[login.lower()] = sspr.DirectoryUser(
+            f"uid={uid}", login, name, f"uid={uid},ou=staff,dc=example,dc=org", groups or []
+        )
+
+    def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+        self.calls.append("find_user")
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.users.get(login)
+
+    def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+        self.calls.append("set_password")
+        if self.reject_passwords:
+            raise sspr.PasswordRejected("the directory's password history refuses it")
+        self.passwords[user_id] = password.reveal()
+        self.must_change[user_id] = must_change
+
+    def unlock(self, user_id: str) -> None:
+        self.calls.append("unlock")
+
+
+class AsyncDirectory(SyncDirectory):
+    """The same directory with `async def` methods that really wait."""
+
+    async def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:  # type: ignore[override]
+        await asyncio.sleep(0.001)
+        return SyncDirectory.find_user(self, login)
+
+    async def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:  # type: ignore[override]
+        await asyncio.sleep(0.001)
+        SyncDirectory.set_password(self, user_id, password, must_change)
+
+    async def unlock(self, user_id: str) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        SyncDirectory.unlock(self, user_id)
+
+
+class SyncNotifier:
+    def __init__(self) -> None:
+        self.sent: List[sspr.Notification] = []
+        self.fail_with: Optional[BaseException] = None
+
+    def send(self, notification: sspr.Notification) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(notification)
+
+    def last_pin(self) -> str:
+        pins = [n.pin for n in self.sent if n.pin is not None]
+        assert pins
+        return pins[-1].reveal()
+
+
+class AsyncNotifier(SyncNotifier):
+    async def send(self, notification: sspr.Notification) -> None:  # type: ignore[override]
+        await asyncio.sleep(0.001)
+        SyncNotifier.send(self, notification)
+
+
+class SyncContacts:
+    """A compare-and-set contact store in a dict, keeping JSON like a database would."""
+
+    def __init__(self) -> None:
+        self.rows: Dict[str, str] = {}
+
+    def get(self, user_id: str) -> Optional[sspr.Enrollment]:
+        text = self.rows.get(user_id)
+        return None if text is None else sspr.Enrollment.from_json(text)
+
+    def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:
+        current = SyncContacts.get(self, user_id)
+        if (current.version if current else 0) != expected_version:
+            return False
+        self.rows[user_id] = enrollment.with_version(expected_version + 1).to_json()
+        return True
+
+
+class AsyncContacts(SyncContacts):
+    async def get(self, user_id: str) -> Optional[sspr.Enrollment]:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return SyncContacts.get(self, user_id)
+
+    async def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return SyncContacts.save(self, user_id, enrollment, expected_version)
+
+
+class ListAudit:
+    def __init__(self) -> None:
+        self.events: List[Dict[str, Any]] = []
+
+    def record(self, event: Dict[str, Any]) -> None:
+        self.events.append(event)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)

@@ -1,0 +1,210 @@
+"""Whole resets and the admin operations, through BlockingSspr and Sspr, on in-memory and on
+Python-implemented (sync and async) backends."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any, Type
+
+import pytest
+
+import sspr
+from conftest import (
+    JANE, JANE_DN, JANE_MAIL, KEY, START, AsyncContacts, AsyncDirectory, AsyncNotifier, ListAudit,
+    SyncContacts, SyncDirectory, SyncNotifier, World, make_world, run,
+)
+
+
+def test_blocking_flow_sets_a_temporary_password(world: World) -> None:
+    s = world.blocking
+    challenge = s.begin_reset("  JDoe@Example.ORG ")
+    assert len(challenge.flow_id) == 32
+    assert [(m.id, m.channel, m.masked) for m in challenge.methods] == [("email", "email", "j***@h***.example")]
+    assert challenge.expires_at == START + datetime.timedelta(minutes=15)
+    assert challenge.expires_at.tzinfo is not None and challenge.expires_at.utcoffset() == datetime.timedelta(0)
+    sent = s.send_pin(challenge.flow_id, "email")
+    assert sent.attempts_left == 5
+    assert sent.expires_at == START + datetime.timedelta(minutes=10)
+    verified = s.verify_pin(challenge.flow_id, world.pin())
+    assert verified.modes == ["temporary", "unlock_only"] and verified.remaining_methods == []
+    outcome = s.complete_reset(challenge.flow_id)
+    assert outcome.must_change and outcome.temporary_password is not None
+    temp = outcome.temporary_password.reveal()
+    assert len(temp) == 16
+    assert world.directory.check_password(JANE_DN, temp) is True
+    assert world.directory.check_password(JANE_DN, outcome.temporary_password) is True
+    status = s.status(JANE)
+    assert status.last_reset_at == START
+    kinds = [e["kind"] for e in world.audit.events()]
+    assert kinds[-4:] == ["reset_requested", "pin_sent", "pin_verified", "reset_completed"]
+    # The "your password was reset" notice went out.
+    assert [n.kind for n in world.outbox.messages_to(JANE_MAIL)][-1] == "password_reset"
+
+
+def test_async_flow_on_memory_backends(world: World) -> None:
+    async def flow() -> sspr.ResetOutcome:
+        s = world.aio
+        ctx = sspr.RequestContext(client_ip="192.0.2.7", user_agent="pytest", locale="de")
+        c = await s.begin_reset(JANE, ctx)
+        await s.send_pin(c.flow_id, "email", None, ctx)
+        pin = world.outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        await s.verify_pin(c.flow_id, pin, ctx)  # a Secret is accepted as the PIN
+        return await s.complete_reset(c.flow_id, "unlock_only", ctx=ctx)
+
+    outcome = run(flow())
+    assert outcome.temporary_password is None and outcome.unlocked is True
+    pin_notice = [n for n in world.outbox.messages() if n.kind == "pin"][-1]
+    assert pin_notice.locale == "de" and "Code" in pin_notice.subject
+
+
+def test_chosen_password_mode() -> None:
+    w = make_world(sspr.Policy(allow_chosen_password=True))
+    w.enroll()
+    s = w.blocking
+    c = s.begin_reset(JANE)
+    s.send_pin(c.flow_id, "email")
+    assert s.verify_pin(c.flow_id, w.pin()).modes == ["temporary", "chosen", "unlock_only"]
+    with pytest.raises(sspr.InvalidInput) as err:
+        s.complete_reset(c.flow_id, "chosen")
+    assert err.value.field == "password"
+    with pytest.raises(sspr.PasswordRejected):
+        s.complete_reset(c.flow_id, "chosen", "password")
+    outcome = s.complete_reset(c.flow_id, "chosen", sspr.Secret("Kettle-Violin-42"))
+    assert outcome.temporary_password is None
+    assert w.directory.check_password(JANE_DN, "Kettle-Violin-42") is not None
+
+
+def test_unknown_login_gets_a_decoy_of_the_same_shape(world: World) -> None:
+    real = world.blocking.begin_reset(JANE)
+    fake = world.blocking.begin_reset("nobody@example.org")
+    assert type(fake) is type(real) and len(fake.methods) == 1 and fake.methods[0].id == "email"
+    assert world.blocking.begin_reset("NOBODY@example.org").methods[0].masked == fake.methods[0].masked
+    sent = world.blocking.send_pin(fake.flow_id, "email")
+    assert sent.attempts_left == 5
+    assert len(world.outbox.messages_to(JANE_MAIL)) == 0 or all(
+        n.kind != "pin" for n in world.outbox.messages_to(JANE_MAIL)
+    )
+    with pytest.raises(sspr.WrongPin):
+        world.blocking.verify_pin(fake.flow_id, "12345678")
+
+
+def test_admin_operations(world: World) -> None:
+    s = world.blocking
+    contacts = s.contacts(JANE)
+    assert contacts.email is not None and contacts.email.value == JANE_MAIL and contacts.phone is None
+    # The user changes their own address: usable only after the cooling-off period.
+    changed = s.update_contacts(JANE, email="jane@new.example")
+    assert changed.email is not None and changed.email.usable_from == START + datetime.timedelta(days=1)
+    assert [n.kind for n in world.outbox.messages_to(JANE_MAIL)][-1] == "contacts_changed"
+    cleared = s.update_contacts(JANE, clear_email=True, admin="helpdesk")
+    assert cleared.email is None
+    with pytest.raises(sspr.InvalidInput):
+        s.update_contacts(JANE, email="x@y.example", clear_email=True)
+    s.set_enabled(JANE, False, admin="helpdesk")
+    assert s.status(JANE).enabled is False
+    s.unblock(JANE, admin="helpdesk")
+    assert s.completion_modes() == ["temporary", "unlock_only"]
+    assert s.policy == sspr.Policy()
+
+
+@pytest.mark.parametrize(
+    "directory_cls,notifier_cls,contacts_cls",
+    [(SyncDirectory, SyncNotifier, SyncContacts), (AsyncDirectory, AsyncNotifier, AsyncContacts)],
+    ids=["sync", "async"],
+)
+@pytest.mark.parametrize("api", ["asyncio", "blocking"])
+def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_cls: Type[SyncNotifier],
+                                   contacts_cls: Type[SyncContacts], api: str) -> None:
+    directory, notifier, contacts, audit = directory_cls(), notifier_cls(), contacts_cls(), ListAudit()
+    directory.add("Pat@Example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=contacts, audit=audit)
+
+    if api == "blocking":
+        s.set_enabled("pat@example.org", True, admin="helpdesk")
+        s.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7700 900123", admin="helpdesk")
+        c = s.begin_reset("pat@example.org")
+        s.send_pin(c.flow_id, "email")
+        s.verify_pin(c.flow_id, notifier.last_pin())
+        outcome = s.complete_reset(c.flow_id)
+    else:
+        async def flow() -> sspr.ResetOutcome:
+            a = s.asyncio()
+            await a.set_enabled("pat@example.org", True, admin="helpdesk")
+            await a.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7700 900123", admin="helpdesk")
+            c = await a.begin_reset("pat@example.org")
+            await a.send_pin(c.flow_id, "email")
+            await a.verify_pin(c.flow_id, notifier.last_pin())
+            return await a.complete_reset(c.flow_id)
+
+        outcome = run(flow())
+
+    assert outcome.temporary_password is not None
+    assert directory.passwords["uid=pat"] == outcome.temporary_password.reveal()
+    assert directory.must_change["uid=pat"] is True
+    stored = SyncContacts.get(contacts, "uid=pat")
+    assert stored is not None and stored.enabled and stored.version >= 2
+    assert stored.phone is not None and stored.phone.value == "+447700900123"
+    assert any(e["kind"] == "reset_completed" for e in audit.events)
+    assert "set_password" in directory.calls
+
+
+def test_python_backend_missing_a_method_is_refused() -> None:
+    class NoSend:
+        pass
+
+    with pytest.raises(TypeError, match="Notifier"):
+        sspr.Sspr(SyncDirectory(), NoSend(), secret_key=KEY)  # type: ignore[arg-type]
+
+
+def test_engines_share_state(world: World) -> None:
+    c = world.blocking.begin_reset(JANE)
+    run(world.aio.send_pin(c.flow_id, "email"))
+    world.blocking.verify_pin(c.flow_id, world.pin())
+
+
+def test_policy_from_dict_toml_and_kwargs() -> None:
+    p = sspr.Policy(pin_length=6, sms_enabled=True, privileged_groups=["Tier0"])
+    assert p.pin_length == 6 and p.sms_enabled is True and p.privileged_groups == ["Tier0"]
+    assert sspr.Policy.from_toml(p.to_toml()) == p
+    assert sspr.Policy.from_dict(p.to_dict()) == p
+    assert sspr.Policy.from_toml("pin_length = 6\nsms_enabled = true\nprivileged_groups = ['Tier0']") == p
+    assert p.replace(pin_length=7).pin_length == 7
+    assert sspr.Policy().pin_lifetime_secs == 600
+    with pytest.raises(sspr.ConfigError, match="`no_such_field`"):
+        sspr.Policy(no_such_field=1)
+    with pytest.raises(sspr.ConfigError, match="pin_length"):
+        sspr.Policy(pin_length="eight")
+    assert "pin_length=6" in repr(p)
+
+
+def test_min_response_time_pads_with_the_manual_clock() -> None:
+    w = make_world(sspr.Policy(min_response_ms=500))
+    before = w.clock.now()
+    w.blocking.begin_reset("nobody@example.org")
+    assert w.clock.now() - before == datetime.timedelta(milliseconds=500)
+
+
+def test_min_response_time_with_the_real_clock() -> None:
+    s = sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=KEY, policy=sspr.Policy(min_response_ms=50))
+    import time
+
+    t0 = time.monotonic()
+    s.begin_reset("nobody@example.org")
+    assert time.monotonic() - t0 >= 0.045
+
+    async def padded() -> float:
+        t = time.monotonic()
+        await s.asyncio().begin_reset("other@example.org")
+        return time.monotonic() - t
+
+    assert run(padded()) >= 0.045
+
+
+def test_secret_key_forms() -> None:
+    for key in (KEY, KEY.hex(), KEY.hex().upper()):
+        sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=key)  # type: ignore[arg-type]
+    for bad in (b"short", "zz" * 32, 42):
+        with pytest.raises(sspr.ConfigError):
+            sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=bad)  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Checked by `mypy --strict` (not a test module): the stubs describe the API as used, and
+plain and `async def` backends both satisfy the protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from typing import Any, Dict, List, Optional
+
+import sspr
+
+
+class Dir:
+    async def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+        await asyncio.sleep(0)
+        return sspr.DirectoryUser("uid=a", login, "A B", "uid=a,dc=example,dc=org", [])
+
+    def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+        _ = (user_id, password.reveal(), must_change)
+
+    def unlock(self, user_id: str) -> None:
+        _ = user_id
+
+
+class Mail:
+    def send(self, notification: sspr.Notification) -> None:
+        _ = (notification.to, notification.subject, notification.text())
+
+
+class Audit:
+    def __init__(self) -> None:
+        self.events: List[Dict[str, Any]] = []
+
+    async def record(self, event: Dict[str, Any]) -> None:
+        self.events.append(event)
+
+
+def protocols_hold() -> None:
+    directory: sspr.Directory = Dir()
+    notifier: sspr.Notifier = Mail()
+    audit: sspr.AuditSink = Audit()
+    _ = (directory, notifier, audit)
+
+
+async def flow() -> Optional[str]:
+    s = sspr.Sspr(Dir(), Mail(), secret_key=b"k" * 32, audit=Audit(), policy=sspr.Policy(pin_length=6))
+    c = await s.begin_reset("a@example.org", sspr.RequestContext(client_ip="192.0.2.1"))
+    expires: datetime.datetime = c.expires_at
+    sent = await s.send_pin(c.flow_id, c.methods[0].id)
+    left: int = sent.attempts_left
+    try:
+        await s.verify_pin(c.flow_id, "123456")
+    except sspr.WrongPin as e:
+        left = e.attempts_left
+    except sspr.RateLimited as e:
+        wait: datetime.timedelta = e.retry_after
+        _ = wait
+    except sspr.Blocked as e:
+        until: datetime.datetime = e.until
+        _ = until
+    outcome = await s.complete_reset(c.flow_id, "temporary")
+    _ = (expires, left)
+    return outcome.temporary_password.reveal() if outcome.temporary_password else None
