@@ -8,6 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -19,8 +20,8 @@ use sspr_core::memory::{
 };
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
-    AuditEvent, AuditSink, BackendError, Clock, ContactStore, Directory, ManualClock as CoreClock, NormalizedLogin,
-    Notifier, Password, StateStore, UserId, async_trait,
+    AuditEvent, AuditSink, Authentication, BackendError, Clock, ContactStore, Directory, ManualClock as CoreClock,
+    NormalizedLogin, Notifier, Password, StateStore, UserId, async_trait,
 };
 use time::OffsetDateTime;
 
@@ -133,6 +134,43 @@ impl Directory for PyDirectory {
         let id = user.as_str();
         call_backend(&self.obj, "unlock", |py| PyTuple::new(py, [id])).await?;
         Ok(())
+    }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        let id = user.as_str();
+        let out = call_backend(&self.obj, "authenticate", |py| {
+            let secret = Py::new(py, Secret::from_password(Password::new(password.expose_secret())))?;
+            PyTuple::new(py, [id.into_bound_py_any(py)?, secret.into_bound(py).into_any()])
+        })
+        .await?;
+        Python::attach(|py| {
+            let answer: String = out.bind(py).extract().map_err(|e| bad_return(py, "authenticate", e))?;
+            match answer.as_str() {
+                "accepted" => Ok(Authentication::Accepted),
+                "must_change" => Ok(Authentication::MustChange),
+                "rejected" => Ok(Authentication::Rejected),
+                _ => Err(bad_return(
+                    py,
+                    "authenticate",
+                    PyTypeError::new_err("expected \"accepted\", \"must_change\" or \"rejected\""),
+                )),
+            }
+        })
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
+        let out = call_backend(&self.obj, "search", |py| {
+            PyTuple::new(py, [query.into_bound_py_any(py)?, limit.into_bound_py_any(py)?])
+        })
+        .await?;
+        Python::attach(|py| {
+            let items: Vec<Bound<'_, PyAny>> = out.bind(py).extract().map_err(|e| bad_return(py, "search", e))?;
+            items
+                .iter()
+                .map(|u| extract_user(py, u))
+                .collect::<PyResult<Vec<_>>>()
+                .map_err(|e| bad_return(py, "search", e))
+        })
     }
 }
 
@@ -255,7 +293,8 @@ impl MemoryDirectory {
     }
 
     /// Add a user (or replace the one with the same login or DN). The DN is the user's id.
-    #[pyo3(signature = (login, display_name, dn, groups = Vec::new(), *, disabled = false, expired = false, locked = false))]
+    /// `password` is the one the user signs in with (`sign_in`) until a reset sets another.
+    #[pyo3(signature = (login, display_name, dn, groups = Vec::new(), *, password = None, disabled = false, expired = false, locked = false))]
     #[allow(clippy::too_many_arguments)]
     fn add(
         &self,
@@ -263,12 +302,16 @@ impl MemoryDirectory {
         display_name: String,
         dn: String,
         groups: Vec<String>,
+        password: Option<crate::engine::SecretArg>,
         disabled: bool,
         expired: bool,
         locked: bool,
     ) -> PyResult<()> {
+        let password = password.map(crate::engine::SecretArg::into_password);
         let state = sspr_core::backend::AccountState { disabled, expired, locked };
-        self.inner.insert(MemoryUser { login, display_name, dn, groups, state }).map_err(crate::errors::to_py_err)
+        self.inner
+            .insert(MemoryUser { login, display_name, dn, groups, state, password })
+            .map_err(crate::errors::to_py_err)
     }
 
     /// Change a user's account state; False for an unknown login.

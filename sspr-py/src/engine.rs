@@ -12,7 +12,7 @@ use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::policy::Policy;
 use crate::runtime::{block_on, driven};
 use crate::types::{
-    Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, Secret, UserStatus, Verified, mode_name,
+    Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, Secret, SignedIn, UserStatus, Verified, mode_name,
 };
 
 /// Waits with tokio's timer (pads answers to the policy's `min_response_ms`).
@@ -34,7 +34,7 @@ pub(crate) enum SecretArg {
 }
 
 impl SecretArg {
-    fn into_password(self) -> Password {
+    pub(crate) fn into_password(self) -> Password {
         match self {
             Self::Text(text) => Password::new(text),
             Self::Secret(s) => Password::new(s.get().value.expose_secret()),
@@ -296,6 +296,23 @@ impl Sspr {
         out.map(UserStatus::from).map_err(to_py_err)
     }
 
+    /// Check a user's own password (the sign-in of the registration pages). Unknown logins
+    /// and wrong passwords both raise `SignInFailed`; attempts are rate-limited.
+    #[pyo3(signature = (login, password, ctx = None))]
+    async fn sign_in(&self, login: String, password: SecretArg, ctx: Option<Py<RequestContext>>) -> PyResult<SignedIn> {
+        let (core, ctx, password) = (self.core.clone(), context(ctx.as_ref()), password.into_password());
+        let out = driven(async move { core.sign_in(&login, &password, &ctx).await })?.await;
+        out.map(SignedIn::from).map_err(to_py_err)
+    }
+
+    /// Users whose login or display name contains `query` (admin search), at most `limit`.
+    #[pyo3(signature = (query, limit = 50))]
+    async fn search_users(&self, query: String, limit: usize) -> PyResult<Vec<UserStatus>> {
+        let core = self.core.clone();
+        let out = driven(async move { core.search_users(&query, limit).await })?.await;
+        out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err)
+    }
+
     /// Lift a block (administrators only: give `admin`).
     #[pyo3(signature = (login, *, admin = None, ctx = None))]
     async fn unblock(&self, login: String, admin: Option<String>, ctx: Option<Py<RequestContext>>) -> PyResult<()> {
@@ -446,6 +463,27 @@ impl BlockingSspr {
     fn status(&self, py: Python<'_>, login: &str) -> PyResult<UserStatus> {
         let out = block_on(py, self.core.status(login))?;
         out.map(UserStatus::from).map_err(to_py_err)
+    }
+
+    /// Check a user's own password (see `Sspr.sign_in`).
+    #[pyo3(signature = (login, password, ctx = None))]
+    fn sign_in(
+        &self,
+        py: Python<'_>,
+        login: &str,
+        password: SecretArg,
+        ctx: Option<Py<RequestContext>>,
+    ) -> PyResult<SignedIn> {
+        let (ctx, password) = (context(ctx.as_ref()), password.into_password());
+        let out = block_on(py, self.core.sign_in(login, &password, &ctx))?;
+        out.map(SignedIn::from).map_err(to_py_err)
+    }
+
+    /// Users whose login or display name contains `query` (admin search), at most `limit`.
+    #[pyo3(signature = (query, limit = 50))]
+    fn search_users(&self, py: Python<'_>, query: &str, limit: usize) -> PyResult<Vec<UserStatus>> {
+        let out = block_on(py, self.core.search_users(query, limit))?;
+        out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err)
     }
 
     /// Lift a block (administrators only: give `admin`).

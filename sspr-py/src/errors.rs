@@ -46,6 +46,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         }
         Error::PasswordRejected { reason } => ("PasswordRejected", vec![("reason", attr(py, reason.as_str())?)]),
         Error::UnknownUser => ("UnknownUser", vec![]),
+        Error::SignInFailed => ("SignInFailed", vec![]),
         Error::Config(_) => ("ConfigError", vec![]),
         Error::Backend { source } => {
             let kind = match source.kind() {

@@ -34,6 +34,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ContactView>()?;
     m.add_class::<types::Contacts>()?;
     m.add_class::<types::UserStatus>()?;
+    m.add_class::<types::SignedIn>()?;
     m.add_class::<types::DirectoryUser>()?;
     m.add_class::<types::StoredContactView>()?;
     m.add_class::<types::Enrollment>()?;

@@ -684,3 +684,34 @@ pub(crate) fn py_to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
     static DUMPS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
     DUMPS.import(value.py(), "json", "dumps")?.call1((value,))?.extract()
 }
+
+/// Who signed in (the answer to `sign_in`).
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct SignedIn {
+    /// The directory's id of the user.
+    user_id: String,
+    /// The login as the directory stores it (use it for the user's later calls).
+    login: String,
+    /// The display name.
+    display_name: String,
+    /// The password is a temporary one the directory wants changed first.
+    must_change: bool,
+}
+
+#[pymethods]
+impl SignedIn {
+    fn __repr__(&self) -> String {
+        format!("SignedIn(login={:?}, must_change={})", self.login, py_bool(self.must_change))
+    }
+}
+
+impl From<sspr_core::SignedIn> for SignedIn {
+    fn from(s: sspr_core::SignedIn) -> Self {
+        Self {
+            user_id: s.user_id.as_str().to_owned(),
+            login: s.login,
+            display_name: s.display_name,
+            must_change: s.must_change,
+        }
+    }
+}

@@ -20,7 +20,7 @@ JANE_MAIL = "jane@home.example"
 
 def seed_directory() -> sspr.MemoryDirectory:
     d = sspr.MemoryDirectory()
-    d.add(JANE, "Jane Doe", JANE_DN)
+    d.add(JANE, "Jane Doe", JANE_DN, password="Old-Passw0rd!")
     d.add("bob@example.org", "Bob Builder", "uid=bob,ou=staff,dc=example,dc=org")
     d.add("root@example.org", "Root Admin", "uid=root,ou=staff,dc=example,dc=org", ["Domain Admins"])
     d.add("gone@example.org", "Gone User", "uid=gone,ou=staff,dc=example,dc=org", disabled=True)
@@ -105,6 +105,18 @@ class SyncDirectory:
     def unlock(self, user_id: str) -> None:
         self.calls.append("unlock")
 
+    def authenticate(self, user_id: str, password: sspr.Secret) -> str:
+        self.calls.append("authenticate")
+        if self.passwords.get(user_id) != password.reveal():
+            return "rejected"
+        return "must_change" if self.must_change.get(user_id) else "accepted"
+
+    def search(self, query: str, limit: int) -> List[sspr.DirectoryUser]:
+        self.calls.append("search")
+        q = query.lower()
+        found = [u for u in self.users.values() if q in u.login.lower() or q in u.display_name.lower()]
+        return sorted(found, key=lambda u: u.login)[:limit]
+
 
 class AsyncDirectory(SyncDirectory):
     """The same directory with `async def` methods that really wait."""
@@ -120,6 +132,14 @@ class AsyncDirectory(SyncDirectory):
     async def unlock(self, user_id: str) -> None:  # type: ignore[override]
         await asyncio.sleep(0)
         SyncDirectory.unlock(self, user_id)
+
+    async def authenticate(self, user_id: str, password: sspr.Secret) -> str:  # type: ignore[override]
+        await asyncio.sleep(0.001)
+        return SyncDirectory.authenticate(self, user_id, password)
+
+    async def search(self, query: str, limit: int) -> List[sspr.DirectoryUser]:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return SyncDirectory.search(self, query, limit)
 
 
 class SyncNotifier:

@@ -90,6 +90,18 @@ def test_unknown_login_gets_a_decoy_of_the_same_shape(world: World) -> None:
         world.blocking.verify_pin(fake.flow_id, "12345678")
 
 
+def test_sign_in_and_search_on_the_memory_directory(world: World) -> None:
+    s = world.blocking
+    signed = s.sign_in(JANE, "Old-Passw0rd!")
+    assert signed.login == JANE and signed.must_change is False and signed.display_name == "Jane Doe"
+    for login, password in ((JANE, "nope"), ("nobody@example.org", "Old-Passw0rd!")):
+        with pytest.raises(sspr.SignInFailed) as err:
+            s.sign_in(login, password)
+        assert "Passw0rd" not in str(err.value)
+    assert [u.login for u in s.search_users("example.org", limit=2)] == ["bob@example.org", "gone@example.org"]
+    assert [u.login for u in run(world.aio.search_users("JANE"))] == [JANE]
+
+
 def test_admin_operations(world: World) -> None:
     s = world.blocking
     contacts = s.contacts(JANE)
@@ -148,6 +160,26 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
     assert stored.phone is not None and stored.phone.value == "+447700900123"
     assert any(e["kind"] == "reset_completed" for e in audit.events)
     assert "set_password" in directory.calls
+
+    # Sign-in and admin search go through the same Python directory.
+    temp = outcome.temporary_password
+    if api == "blocking":
+        signed = s.sign_in("PAT@example.org", temp)
+        with pytest.raises(sspr.SignInFailed):
+            s.sign_in("pat@example.org", "wrong")
+        found = s.search_users("smith")
+    else:
+        async def later() -> "tuple[sspr.SignedIn, list[sspr.UserStatus]]":
+            a = s.asyncio()
+            signed = await a.sign_in("PAT@example.org", temp)
+            with pytest.raises(sspr.SignInFailed):
+                await a.sign_in("pat@example.org", "wrong")
+            return signed, await a.search_users("smith")
+
+        signed, found = run(later())
+    assert signed.must_change is True and signed.login == "Pat@Example.org" and signed.user_id == "uid=pat"
+    assert [u.login for u in found] == ["Pat@Example.org"] and found[0].enabled
+    assert "authenticate" in directory.calls and "search" in directory.calls
 
 
 def test_python_backend_missing_a_method_is_refused() -> None:

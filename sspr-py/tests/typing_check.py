@@ -21,6 +21,12 @@ class Dir:
     def unlock(self, user_id: str) -> None:
         _ = user_id
 
+    def authenticate(self, user_id: str, password: sspr.Secret) -> sspr.protocols.Authentication:
+        return "accepted" if password.reveal() else "rejected"
+
+    async def search(self, query: str, limit: int) -> List[sspr.DirectoryUser]:
+        return []
+
 
 class Mail:
     def send(self, notification: sspr.Notification) -> None:

@@ -90,6 +90,10 @@ class PasswordRejected(SsprError):
         super().__init__(message, **attrs)
 
 
+class SignInFailed(SsprError):
+    """The login or password is not right (one answer for both: sign-in reveals no accounts)."""
+
+
 class UnknownUser(SsprError):
     """An administrative operation named a user the directory does not have."""
 
@@ -121,6 +125,7 @@ __all__ = [
     "PinExpired",
     "PinVoided",
     "RateLimited",
+    "SignInFailed",
     "SsprError",
     "UnknownUser",
     "WrongPin",

@@ -18,9 +18,12 @@ A backend must not call back into the same ``Sspr`` from inside a method.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Dict, Optional, Protocol, Union, runtime_checkable
+from typing import Any, Awaitable, Dict, List, Literal, Optional, Protocol, Union, runtime_checkable
 
 from ._sspr import DirectoryUser, Enrollment, Notification, Secret
+
+#: What ``Directory.authenticate`` answers.
+Authentication = Literal["accepted", "must_change", "rejected"]
 
 
 @runtime_checkable
@@ -43,6 +46,17 @@ class Directory(Protocol):
 
     def unlock(self, user_id: str) -> Union[None, Awaitable[None]]:
         """Clear a lockout (idempotent)."""
+        ...
+
+    def authenticate(self, user_id: str, password: Secret) -> Union[Authentication, Awaitable[Authentication]]:
+        """Check the user's own password: ``"accepted"``, ``"must_change"`` (right, but a
+        temporary one that must be changed first) or ``"rejected"`` (wrong, or the account may
+        not sign in)."""
+        ...
+
+    def search(self, query: str, limit: int) -> Union[List[DirectoryUser], Awaitable[List[DirectoryUser]]]:
+        """Users whose login or display name contains ``query`` (case-insensitive, escaped for
+        your query language), at most ``limit``."""
         ...
 
 
@@ -80,4 +94,4 @@ class AuditSink(Protocol):
         ...
 
 
-__all__ = ["AuditSink", "ContactStore", "Directory", "Notifier"]
+__all__ = ["AuditSink", "Authentication", "ContactStore", "Directory", "Notifier"]
