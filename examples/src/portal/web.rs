@@ -223,8 +223,10 @@ static SECURITY_HEADERS: [(&str, &str); 7] = [
     ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 ];
 
-/// Whether a cross-site form post can be told by its `Origin` header (browsers send it on
-/// POST): it must name this host.
+/// Whether a form post came from another site, by its `Origin` header: when present and not
+/// `null`, it must name this host. (Under `Referrer-Policy: no-referrer` browsers send
+/// `Origin: null` on every post, so `null` proves nothing either way; the CSRF token and the
+/// SameSite=Strict cookie still guard those.)
 fn foreign_origin(request: &Request) -> bool {
     if request.method() != Method::POST {
         return false;
@@ -234,7 +236,7 @@ fn foreign_origin(request: &Request) -> bool {
     };
     let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
-    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+    origin != "null" && !origin_host.eq_ignore_ascii_case(host)
 }
 
 /// Security headers on every answer, no caching of pages, a refusal of cross-site posts,

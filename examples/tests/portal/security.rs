@@ -90,6 +90,17 @@ async fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() 
         .body(Body::from(format!("csrf={good}&login=jane.doe%40example.org")))
         .unwrap();
     assert_eq!(browser.send(request).await.status, StatusCode::FORBIDDEN);
+    // `Origin: null` (what browsers send under Referrer-Policy: no-referrer) proves nothing
+    // either way: the token decides. A wrong token is refused, the right one is not.
+    let post = |token: &str| {
+        Request::post("/passwordreset/restart")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, "null")
+            .body(Body::from(format!("csrf={token}")))
+            .unwrap()
+    };
+    assert_eq!(browser.send(post(&foreign)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(browser.send(post(&good)).await.status, StatusCode::SEE_OTHER);
 
     // Nothing was started: the page still asks for the login, nothing was sent.
     assert!(browser.get("/passwordreset").await.body.contains("name=\"login\""));

@@ -1,0 +1,276 @@
+// End-to-end tests of the reset portal in headless Chromium, with JavaScript switched off in
+// the pages (the portal needs none). Run by scripts/test.d/70-portal-e2e.sh, which starts the
+// portal binary on a free port and sets:
+//   PORTAL_URL       where the portal listens (http://127.0.0.1:PORT)
+//   PORTAL_LOG       the file the portal's output goes to (checked for secrets at the end)
+//   CHROMIUM         the Chromium binary (Debian's `chromium`)
+//   SCREENSHOT_DIR   where a screenshot of each page is saved
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const need = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through ./scripts/test.sh (scripts/test.d/70-portal-e2e.sh)`);
+  return value;
+};
+const URL = need('PORTAL_URL');
+const SHOTS = need('SCREENSHOT_DIR');
+const PASSWORD = 'Demo-Passw0rd!';
+/** Every PIN and password the tests saw: none may appear in the portal's log. */
+const secrets = [];
+
+let browser;
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: need('CHROMIUM'), headless: true, args: ['--no-sandbox'] });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh visitor: a phone-sized window, no JavaScript, English unless told. */
+async function visitor(locale = 'en-GB') {
+  const context = await browser.newContext({
+    javaScriptEnabled: false,
+    locale,
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 1,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** The text of the page's alert, or null. */
+async function alertText(page) {
+  const alert = page.locator('[role=alert]');
+  return (await alert.count()) ? (await alert.first().innerText()).trim() : null;
+}
+
+/** The last PIN mailed or texted to `address`, read from the outbox page as a user reads mail. */
+async function pinFromOutbox(page, address, screenshot) {
+  await page.goto(`${URL}/outbox?to=${encodeURIComponent(address)}`);
+  if (screenshot) await shot(page, screenshot);
+  const bodies = await page.locator('article.message pre.body').allInnerTexts();
+  for (const body of bodies) {
+    const m = body.match(/(?:Your code is|Ihr Code lautet) (\d+)/);
+    if (m) {
+      secrets.push(m[1]);
+      return m[1];
+    }
+  }
+  throw new Error(`no PIN for ${address} in the outbox`);
+}
+
+/** Start a reset for `login` and send a PIN by the first method offered. */
+async function resetToPin(page, login, shots = {}) {
+  await page.goto(`${URL}/passwordreset`);
+  if (shots.login) await shot(page, shots.login);
+  await page.fill('#login', login);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('input[name=method]');
+  if (shots.methods) await shot(page, shots.methods);
+  await page.locator('input[name=method]').first().check();
+  await page.click('form[action="/passwordreset/send"] button[type=submit]');
+  await page.waitForSelector('#pin');
+  if (shots.pin) await shot(page, shots.pin);
+}
+
+async function signIn(page, path, login, password) {
+  await page.goto(`${URL}${path}`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+}
+
+test('every page carries the security headers and loads without JavaScript', async () => {
+  const { context, page } = await visitor();
+  for (const path of ['/', '/passwordreset', '/passwordnotification', '/admin', '/outbox']) {
+    const response = await page.goto(`${URL}${path}`);
+    assert.equal(response.status(), 200, path);
+    const headers = response.headers();
+    assert.match(headers['content-security-policy'], /default-src 'none'/, path);
+    assert.match(headers['content-security-policy'], /frame-ancestors 'none'/, path);
+    assert.equal(headers['x-frame-options'], 'DENY', path);
+    assert.equal(headers['referrer-policy'], 'no-referrer', path);
+    assert.equal(headers['x-content-type-options'], 'nosniff', path);
+    assert.equal(await page.locator('script').count(), 0, path);
+  }
+  await page.goto(`${URL}/`);
+  await shot(page, '01-index');
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'sspr_session');
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  await context.close();
+});
+
+test('a user registers contacts, resets with a PIN from the outbox and sees the temporary password', async () => {
+  // Register: sign in with the directory password, save an e-mail address and a mobile.
+  const user = await visitor();
+  await user.page.goto(`${URL}/passwordnotification`);
+  await shot(user.page, '02-notification-signin');
+  await signIn(user.page, '/passwordnotification', 'max.mustermann@example.org', PASSWORD);
+  await user.page.waitForSelector('#email');
+  assert.match(await user.page.locator('main').innerText(), /Signed in as Max Mustermann/);
+  await user.page.fill('#email', 'max@home.example');
+  await user.page.fill('#phone', '+49 151 23456789');
+  await user.page.click('form[action="/passwordnotification/save"] button[type=submit]');
+  await user.page.waitForSelector('[role=status]');
+  assert.match(await user.page.locator('[role=status]').innerText(), /Saved/);
+  assert.equal(await user.page.inputValue('#email'), 'max@home.example');
+  await shot(user.page, '03-notification-saved');
+  await user.context.close();
+
+  // Reset, anonymously, on another device.
+  const { context, page } = await visitor();
+  await resetToPin(page, 'max.mustermann@example.org', {
+    login: '04-reset-login',
+    methods: '05-reset-methods',
+    pin: '06-reset-pin',
+  });
+  assert.match(await page.locator('main').innerText(), /A code was sent to m\*\*\*@h\*\*\*\.example/);
+  assert.match(await page.locator('#pin-status').innerText(), /Valid until \d\d:\d\d UTC\. 5 attempt\(s\) left\./);
+
+  const mail = await context.newPage();
+  const pin = await pinFromOutbox(mail, 'max@home.example', '07-outbox');
+  await mail.close();
+  await page.fill('#pin', pin);
+  await page.click('form[action="/passwordreset/verify"] button[type=submit]');
+  await page.waitForSelector('input[name=mode]');
+  await shot(page, '08-reset-modes');
+  assert.equal(await page.locator('input[name=mode]:checked').getAttribute('value'), 'temporary');
+  await page.click('form[action="/passwordreset/complete"] button[type=submit]');
+  await page.waitForSelector('#temporary-password');
+  const temporary = (await page.locator('#temporary-password').innerText()).trim();
+  secrets.push(temporary);
+  assert.equal(temporary.length, 16);
+  assert.match(await page.locator('main').innerText(), /must change it when you next sign in/);
+  await shot(page, '09-reset-temporary-password');
+
+  // Shown once: going back shows the start, not the password.
+  await page.goto(`${URL}/passwordreset`);
+  assert.ok(!(await page.content()).includes(temporary));
+  await context.close();
+
+  // The temporary password signs in, and the page says it must be changed.
+  const again = await visitor();
+  await signIn(again.page, '/passwordnotification', 'max.mustermann@example.org', temporary);
+  await again.page.waitForSelector('#email');
+  assert.match(await again.page.locator('main').innerText(), /Your password must be changed/);
+  await shot(again.page, '10-notification-must-change');
+  await again.context.close();
+});
+
+test('a wrong PIN shows the attempts left', async () => {
+  const { context, page } = await visitor();
+  await resetToPin(page, 'jane.doe@example.org');
+  await page.fill('#pin', '00000000');
+  await page.click('form[action="/passwordreset/verify"] button[type=submit]');
+  await page.waitForSelector('[role=alert]');
+  assert.equal(await alertText(page), 'The code is wrong. 4 attempt(s) left.');
+  assert.match(await page.locator('#pin-status').innerText(), /4 attempt\(s\) left/);
+  await shot(page, '11-reset-wrong-pin');
+  await context.close();
+});
+
+test('an unknown login looks like a known one', async () => {
+  // The page after each step, with the session's token, the masked destinations and the
+  // list of methods blanked (a decoy offers e-mail, SMS or both, as real users have them;
+  // each offered method is checked to look like a real one).
+  const masks = /^(E-mail to .\*\*\*@.\*\*\*\.[a-z]+|Text message to \+\d{1,3} \*+ \d\d)$/;
+  const normalise = (html) =>
+    html
+      .replace(/value="[0-9a-f]{64}"/g, 'value="TOKEN"')
+      .replace(/<label><input type="radio" name="method".*?<\/label>/gs, 'METHOD')
+      .replace(/(METHOD)+/g, 'METHODS')
+      .replace(/(E-mail to|Text message to|A code was sent to) [^<]+/g, '$1 MASKED')
+      .replace(/Valid until \d\d:\d\d UTC/g, 'Valid until HH:MM UTC');
+  const steps = async (login, prefix) => {
+    const { context, page } = await visitor();
+    await page.goto(`${URL}/passwordreset`);
+    await page.fill('#login', login);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('input[name=method]');
+    const methods = normalise(await page.locator('main').innerHTML());
+    for (const label of await page.locator('fieldset label').allInnerTexts()) {
+      assert.match(label.trim(), masks, `${login}: a method that looks real`);
+    }
+    if (prefix) await shot(page, `${prefix}-methods`);
+    await page.locator('input[name=method]').first().check();
+    await page.click('form[action="/passwordreset/send"] button[type=submit]');
+    await page.waitForSelector('#pin');
+    const pin = normalise(await page.locator('main').innerHTML());
+    if (prefix) await shot(page, `${prefix}-pin`);
+    await page.fill('#pin', '12345678');
+    await page.click('form[action="/passwordreset/verify"] button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    const wrong = normalise(await page.locator('main').innerHTML());
+    await context.close();
+    return { methods, pin, wrong };
+  };
+  const known = await steps('jane.doe@example.org');
+  const unknown = await steps('no.such.user@example.org', '12-reset-unknown');
+  assert.equal(unknown.methods, known.methods);
+  assert.equal(unknown.pin, known.pin);
+  assert.equal(unknown.wrong, known.wrong);
+});
+
+test('the admin enables a user, who can then reset', async () => {
+  const { context, page } = await visitor();
+  await page.goto(`${URL}/admin`);
+  await shot(page, '13-admin-signin');
+  await signIn(page, '/admin', 'helpdesk@example.org', PASSWORD);
+  await page.waitForSelector('#q');
+  await page.fill('#q', 'bob');
+  await page.click('form[action="/admin"] button[type=submit]');
+  await page.waitForSelector('#users');
+  assert.match(await page.locator('#users').innerText(), /bob\.builder@example\.org/);
+  assert.match(await page.locator('#users').innerText(), /not enabled/);
+  await shot(page, '14-admin-search');
+  await page.click('a[href^="/admin/user?login=bob.builder"]');
+  await page.waitForSelector('#toggle-enabled');
+  assert.equal((await page.locator('#toggle-enabled').innerText()).trim(), 'Enable SSPR');
+  await shot(page, '15-admin-user');
+  await page.click('#toggle-enabled');
+  await page.waitForSelector('[role=status]');
+  assert.equal((await page.locator('#toggle-enabled').innerText()).trim(), 'Disable SSPR');
+  await shot(page, '16-admin-enabled');
+  await page.goto(`${URL}/admin`);
+  assert.match(await page.locator('#audit').innerText(), /enabled_changed/);
+  await shot(page, '17-admin-audit');
+  await context.close();
+
+  // Bob can reset now: his PIN arrives.
+  const bob = await visitor();
+  await resetToPin(bob.page, 'bob.builder@example.org');
+  assert.match(await bob.page.locator('main').innerText(), /b\*\*\*@h\*\*\*\.example/);
+  const mail = await bob.context.newPage();
+  await pinFromOutbox(mail, 'bob@home.example');
+  await bob.context.close();
+});
+
+test('German from the browser language', async () => {
+  const { context, page } = await visitor('de-DE');
+  await page.goto(`${URL}/passwordreset`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'de');
+  assert.match(await page.locator('h1').innerText(), /Kennwort zurücksetzen/);
+  await shot(page, '18-reset-de');
+  await context.close();
+});
+
+test("the portal's log holds no PIN and no password", async () => {
+  const log = readFileSync(need('PORTAL_LOG'), 'utf8');
+  assert.ok(log.includes('listening on'), 'the log was captured');
+  assert.ok(secrets.length >= 3, `secrets were collected (${secrets.length})`);
+  for (const secret of secrets) assert.ok(!log.includes(secret), 'a secret reached the log');
+});

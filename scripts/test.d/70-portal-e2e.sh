@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end tests of the reset portal: the `portal` binary on a free loopback port with a
+# temporary SQLite file, driven by headless Chromium (Debian's `chromium` through npm's
+# playwright-core, JavaScript off in the pages). Screenshots of every page are saved under
+# target/portal-screenshots/ as test artifacts.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+
+need_apt chromium
+e2e=examples/portal/e2e
+(cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+cargo build -p sspr-examples --bin portal --locked --quiet
+
+work=$(mktemp -d "$SSPR_RUN_DIR/portal-e2e.XXXXXX")
+log="$work/portal.log"
+target/debug/portal --listen 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
+pid=$!
+on_exit "kill $pid 2>/dev/null"
+wait_for 60 grep -q '^listening on ' "$log" || { cat "$log" >&2; exit 1; }
+url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$log")
+echo "portal at $url (SQLite in $work/data)"
+
+shots="$SSPR_ROOT/target/portal-screenshots"
+rm -rf "$shots"
+set +e
+PORTAL_URL="$url" PORTAL_LOG="$log" CHROMIUM="$(command -v chromium)" SCREENSHOT_DIR="$shots" \
+  node --test --test-reporter=tap "$e2e/portal.test.mjs" | tee "$work/tap"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(awk '/^# pass /{print $3}' "$work/tap")
+failed=$(awk '/^# fail /{print $3}' "$work/tap")
+tally portal-e2e "${passed:-0}" "${failed:-1}"
+echo "screenshots: $shots ($(ls "$shots" 2>/dev/null | wc -l) files)"
+if [[ $status -ne 0 || "${failed:-1}" -ne 0 || "${passed:-0}" -eq 0 ]]; then
+  echo "portal end-to-end tests failed; the portal's log:" >&2
+  tail -50 "$log" >&2
+  exit 1
+fi
