@@ -16,6 +16,7 @@ configuration) and calls ``create_app(engine)``.
 from __future__ import annotations
 
 import html
+import ipaddress
 import os
 import secrets
 from typing import Optional
@@ -39,7 +40,13 @@ def e(text: str) -> str:
 
 
 def context(request: Request) -> sspr.RequestContext:
-    client = request.client.host if request.client else None
+    """The request's context. Behind a reverse proxy, take the client's address from the
+    proxy's header instead (only from proxies you trust)."""
+    client: Optional[str] = request.client.host if request.client else None
+    try:
+        ipaddress.ip_address(client or "")
+    except ValueError:
+        client = None  # a Unix socket or a test client: no per-IP limits
     return sspr.RequestContext(
         client_ip=client,
         user_agent=request.headers.get("user-agent"),
