@@ -15,5 +15,7 @@ pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod redact;

@@ -1,0 +1,580 @@
+//! A [`ContactStore`] and [`StateStore`] in PostgreSQL, shared by several portal instances
+//! (feature `postgres`).
+//!
+//! The schema is created and migrated on connect (table `sspr_migrations` records the steps,
+//! under an advisory lock so instances starting together do not race). Every compare-and-set
+//! is one `INSERT ... ON CONFLICT ... WHERE` or `UPDATE ... WHERE version = $n RETURNING`, and
+//! [`StateStore::increment_many`] counts a whole batch in one statement, so each engine step
+//! is one round trip and exactly one instance wins a race. PostgreSQL has no TTL: liveness is
+//! decided by the engine's clock, and expired rows are deleted by a sweep that writes start in
+//! the background at most once per `sweep_interval_secs` (or [`PostgresStore::sweep_expired`]).
+//!
+//! A small pool of connections is kept; each connection pipelines the statements of
+//! concurrent calls. A connection that broke (the server restarted) is replaced on the next
+//! call; while the server is down every call fails with [`BackendErrorKind::Unavailable`].
+//! Connections are plain TCP (no TLS): run the database on the same host or a private network.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use sspr_core::backend::{ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::time::format_description::well_known::Rfc3339;
+use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+use crate::redact;
+
+/// How to reach PostgreSQL, as read from the portal's configuration.
+///
+/// ```
+/// let config: sspr_backends::postgres::PostgresConfig = toml::from_str(r#"
+///     url = "postgres://sspr:s3cret@db.example.org:5432/sspr"
+///     pool_size = 8
+/// "#).unwrap();
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// `postgres://user:password@host:port/database` or `host=... user=... password=...`
+    /// (the password is hidden in `Debug`).
+    pub url: String,
+    /// Connections kept open (each pipelines concurrent statements).
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// How long to wait for a new connection.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// How long one statement may take before the call fails as unavailable.
+    #[serde(default = "default_query_timeout_ms")]
+    pub query_timeout_ms: u64,
+    /// How often (at most) expired state rows are deleted.
+    #[serde(default = "default_sweep_interval_secs")]
+    pub sweep_interval_secs: u64,
+}
+
+fn default_pool_size() -> usize {
+    4
+}
+fn default_connect_timeout_ms() -> u64 {
+    5000
+}
+fn default_query_timeout_ms() -> u64 {
+    5000
+}
+fn default_sweep_interval_secs() -> u64 {
+    60
+}
+
+impl PostgresConfig {
+    /// The defaults for the database at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: default_pool_size(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+            query_timeout_ms: default_query_timeout_ms(),
+            sweep_interval_secs: default_sweep_interval_secs(),
+        }
+    }
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &redact::url(&self.url))
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("query_timeout_ms", &self.query_timeout_ms)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .finish()
+    }
+}
+
+/// The schema, one step per entry; `sspr_migrations` lists the steps applied. Never edit a
+/// step that has shipped: add a new one.
+const MIGRATIONS: &[&str] = &["CREATE TABLE sspr_state (
+         key        TEXT PRIMARY KEY,
+         value      BYTEA,            -- NULL for a counter
+         counter    BIGINT,           -- NULL for a value
+         version    BIGINT NOT NULL,
+         expires_at BIGINT NOT NULL   -- unix seconds; the row is dead from then on
+     );
+     CREATE INDEX sspr_state_expires_at ON sspr_state (expires_at);
+     CREATE TABLE sspr_enrollment (
+         user_id           TEXT PRIMARY KEY,
+         enabled           BOOLEAN NOT NULL,
+         email             TEXT,
+         email_added_at    TEXT,      -- RFC 3339, UTC, to the nanosecond
+         email_usable_from TEXT,
+         phone             TEXT,
+         phone_added_at    TEXT,
+         phone_usable_from TEXT,
+         last_reset_at     TEXT,
+         version           BIGINT NOT NULL
+     );"];
+
+/// An arbitrary constant: the advisory lock held while migrating.
+const MIGRATION_LOCK: i64 = 0x5350_5250_4d49_4752;
+
+const GET: &str = "SELECT value, version FROM sspr_state WHERE key = $1 AND counter IS NULL AND expires_at > $2";
+
+const CREATE: &str = "INSERT INTO sspr_state AS s (key, value, counter, version, expires_at) VALUES ($1, $2, NULL, 1, $3)
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, counter = NULL, version = 1, expires_at = EXCLUDED.expires_at
+     WHERE s.expires_at <= $4
+     RETURNING s.version";
+
+const REPLACE: &str = "UPDATE sspr_state SET value = $2, version = version + 1, expires_at = $3
+     WHERE key = $1 AND version = $4 AND counter IS NULL AND expires_at > $5
+     RETURNING version";
+
+/// Count a batch: a key named n times is counted up by n in one row update (a statement may
+/// touch a row only once), and each occurrence is told the count it made.
+const INCREMENT_MANY: &str = "WITH batch AS (
+         SELECT key, expires_at, ord,
+                row_number() OVER (PARTITION BY key ORDER BY ord) AS nth,
+                count(*) OVER (PARTITION BY key) AS n
+         FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS b(key, expires_at, ord)
+     ), per_key AS (
+         SELECT DISTINCT ON (key) key, expires_at, n FROM batch ORDER BY key, ord
+     ), counted AS (
+         INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
+         SELECT key, NULL, n, 1, expires_at FROM per_key ORDER BY key
+         ON CONFLICT (key) DO UPDATE SET
+             counter = CASE WHEN s.expires_at <= $3 OR s.counter IS NULL THEN EXCLUDED.counter
+                            ELSE s.counter + EXCLUDED.counter END,
+             expires_at = CASE WHEN s.expires_at <= $3 OR s.counter IS NULL THEN EXCLUDED.expires_at
+                               ELSE s.expires_at END,
+             version = 1, value = NULL
+         RETURNING s.key, s.counter, s.expires_at
+     )
+     SELECT counted.counter - (batch.n - batch.nth) AS count, counted.expires_at
+     FROM batch JOIN counted USING (key) ORDER BY batch.ord";
+
+const DELETE: &str = "DELETE FROM sspr_state WHERE key = $1";
+
+const SWEEP: &str = "DELETE FROM sspr_state WHERE expires_at <= $1";
+
+const ENROLLMENT_GET: &str = "SELECT enabled, email, email_added_at, email_usable_from, phone, phone_added_at,
+            phone_usable_from, last_reset_at, version
+     FROM sspr_enrollment WHERE user_id = $1";
+
+const ENROLLMENT_INSERT: &str =
+    "INSERT INTO sspr_enrollment (user_id, enabled, email, email_added_at, email_usable_from,
+         phone, phone_added_at, phone_usable_from, last_reset_at, version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+     ON CONFLICT (user_id) DO NOTHING";
+
+const ENROLLMENT_UPDATE: &str = "UPDATE sspr_enrollment SET enabled = $2, email = $3, email_added_at = $4,
+         email_usable_from = $5, phone = $6, phone_added_at = $7, phone_usable_from = $8, last_reset_at = $9,
+         version = version + 1
+     WHERE user_id = $1 AND version = $10";
+
+/// One connection and its prepared statements.
+struct Conn {
+    client: Client,
+    get: Statement,
+    create: Statement,
+    replace: Statement,
+    increment_many: Statement,
+    delete: Statement,
+    sweep: Statement,
+    enrollment_get: Statement,
+    enrollment_insert: Statement,
+    enrollment_update: Statement,
+}
+
+/// A [`ContactStore`] and [`StateStore`] on PostgreSQL. Clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: tokio_postgres::Config,
+    url: String,
+    slots: Vec<Mutex<Option<Arc<Conn>>>>,
+    next: AtomicUsize,
+    query_timeout: Duration,
+    sweep_every: i64,
+    next_sweep: AtomicI64,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("url", &redact::url(&self.inner.url))
+            .field("pool_size", &self.inner.slots.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn map_err(e: tokio_postgres::Error) -> BackendError {
+    let unavailable = match e.as_db_error() {
+        // Connection exceptions, shutdown, too many connections, serialization failure, deadlock:
+        // the same call can succeed later.
+        Some(db) => {
+            let code = db.code().code();
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "40001" || code == "40P01"
+        }
+        // No answer from the server at all: refused, closed, timed out.
+        None => true,
+    };
+    if unavailable { BackendError::unavailable(e) } else { BackendError::other(e) }
+}
+
+fn timed_out() -> BackendError {
+    BackendError::new(BackendErrorKind::Unavailable, "PostgreSQL did not answer in time")
+}
+
+impl PostgresStore {
+    /// Connect to the database at `url` with the default settings.
+    pub async fn connect(url: &str) -> Result<Self, BackendError> {
+        Self::from_config(&PostgresConfig::new(url)).await
+    }
+
+    /// Connect as `config` says and bring the schema up to date. Fails with `Unavailable`
+    /// when the server cannot be reached, `Rejected` for a malformed URL.
+    pub async fn from_config(config: &PostgresConfig) -> Result<Self, BackendError> {
+        let mut pg: tokio_postgres::Config = config.url.parse().map_err(|_| {
+            // The parser's message may quote the URL, and with it the password.
+            BackendError::new(BackendErrorKind::Rejected, "invalid PostgreSQL connection URL")
+        })?;
+        pg.connect_timeout(Duration::from_millis(config.connect_timeout_ms));
+        if pg.get_application_name().is_none() {
+            pg.application_name("sspr");
+        }
+        let query_timeout = Duration::from_millis(config.query_timeout_ms);
+        let store = Self {
+            inner: Arc::new(Inner {
+                config: pg,
+                url: config.url.clone(),
+                slots: (0..config.pool_size.max(1)).map(|_| Mutex::new(None)).collect(),
+                next: AtomicUsize::new(0),
+                query_timeout,
+                sweep_every: i64::try_from(config.sweep_interval_secs.max(1)).unwrap_or(i64::MAX),
+                next_sweep: AtomicI64::new(i64::MIN),
+            }),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), BackendError> {
+        let (mut client, connection) = self.inner.config.connect(NoTls).await.map_err(map_err)?;
+        let driver = tokio::spawn(connection);
+        let result = tokio::time::timeout(self.inner.query_timeout * 4, async {
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS sspr_migrations (
+                     version INTEGER PRIMARY KEY,
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                 )",
+            )
+            .await?;
+            let applied: i32 = tx.query_one("SELECT coalesce(max(version), 0) FROM sspr_migrations", &[]).await?.get(0);
+            let applied = usize::try_from(applied).unwrap_or(0);
+            if applied > MIGRATIONS.len() {
+                return Ok(Err(BackendError::new(
+                    BackendErrorKind::Other,
+                    format!(
+                        "the PostgreSQL database has schema version {applied}, newer than this sspr knows ({})",
+                        MIGRATIONS.len()
+                    ),
+                )));
+            }
+            for (version, step) in (1i32..).zip(MIGRATIONS.iter()).skip(applied) {
+                tx.batch_execute(step).await?;
+                tx.execute("INSERT INTO sspr_migrations (version) VALUES ($1)", &[&version]).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, tokio_postgres::Error>(Ok(()))
+        })
+        .await;
+        drop(client);
+        driver.abort();
+        result.map_err(|_| timed_out())?.map_err(map_err)?
+    }
+
+    /// The schema version of the database.
+    pub async fn schema_version(&self) -> Result<u32, BackendError> {
+        let conn = self.conn().await?;
+        let row =
+            self.timed(conn.client.query_one("SELECT coalesce(max(version), 0) FROM sspr_migrations", &[])).await?;
+        let version: i32 = row.try_get(0).map_err(map_err)?;
+        u32::try_from(version).map_err(|e| BackendError::new(BackendErrorKind::Other, format!("schema version: {e}")))
+    }
+
+    /// Delete every state row (flow, counter, block) that has expired by `now`, and return
+    /// how many. Writes start this in the background by themselves.
+    pub async fn sweep_expired(&self, now: OffsetDateTime) -> Result<u64, BackendError> {
+        let conn = self.conn().await?;
+        self.timed(conn.client.execute(&conn.sweep, &[&now.unix_timestamp()])).await
+    }
+
+    /// A connection from the pool, replacing a broken one.
+    async fn conn(&self) -> Result<Arc<Conn>, BackendError> {
+        let slots = &self.inner.slots;
+        let index = self.inner.next.fetch_add(1, Ordering::Relaxed) % slots.len().max(1);
+        let slot = slots.get(index).ok_or_else(|| BackendError::new(BackendErrorKind::Other, "empty pool"))?;
+        let mut guard = slot.lock().await;
+        if let Some(conn) = guard.as_ref().filter(|c| !c.client.is_closed()) {
+            return Ok(Arc::clone(conn));
+        }
+        *guard = None;
+        let conn =
+            Arc::new(tokio::time::timeout(self.inner.query_timeout * 2, self.open()).await.map_err(|_| timed_out())??);
+        *guard = Some(Arc::clone(&conn));
+        Ok(conn)
+    }
+
+    async fn open(&self) -> Result<Conn, BackendError> {
+        let (client, connection) = self.inner.config.connect(NoTls).await.map_err(map_err)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(error = %e, "PostgreSQL connection closed");
+            }
+        });
+        let prepare = |sql: &'static str| client.prepare(sql);
+        let (get, create, replace, increment_many, delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
+            prepare(GET),
+            prepare(CREATE),
+            prepare(REPLACE),
+            prepare(INCREMENT_MANY),
+            prepare(DELETE),
+            prepare(SWEEP),
+            prepare(ENROLLMENT_GET),
+            prepare(ENROLLMENT_INSERT),
+            prepare(ENROLLMENT_UPDATE),
+        );
+        Ok(Conn {
+            get: get.map_err(map_err)?,
+            create: create.map_err(map_err)?,
+            replace: replace.map_err(map_err)?,
+            increment_many: increment_many.map_err(map_err)?,
+            delete: delete.map_err(map_err)?,
+            sweep: sweep.map_err(map_err)?,
+            enrollment_get: enrollment_get.map_err(map_err)?,
+            enrollment_insert: enrollment_insert.map_err(map_err)?,
+            enrollment_update: enrollment_update.map_err(map_err)?,
+            client,
+        })
+    }
+
+    /// Await a statement with the query timeout.
+    async fn timed<T>(&self, fut: impl Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, BackendError> {
+        tokio::time::timeout(self.inner.query_timeout, fut).await.map_err(|_| timed_out())?.map_err(map_err)
+    }
+
+    /// Start a background sweep when the interval has passed since the last one.
+    fn maybe_sweep(&self, now: i64) {
+        let due = self.inner.next_sweep.load(Ordering::Relaxed);
+        if now < due
+            || self
+                .inner
+                .next_sweep
+                .compare_exchange(due, now.saturating_add(self.inner.sweep_every), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let conn = store.conn().await?;
+                store.timed(conn.client.execute(&conn.sweep, &[&now])).await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "sweeping expired sspr state failed");
+            }
+        });
+    }
+}
+
+fn unsigned(n: i64) -> Result<u64, BackendError> {
+    u64::try_from(n).map_err(|_| BackendError::new(BackendErrorKind::Other, "PostgreSQL returned a negative number"))
+}
+
+fn column<'a, T: tokio_postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, BackendError> {
+    row.try_get(index).map_err(|e| BackendError::new(BackendErrorKind::Other, format!("reading column {index}: {e}")))
+}
+
+#[async_trait]
+impl StateStore for PostgresStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        let conn = self.conn().await?;
+        let row = self.timed(conn.client.query_opt(&conn.get, &[&key, &now.unix_timestamp()])).await?;
+        row.map(|row| Ok(StoredValue { value: column(&row, 0)?, version: unsigned(column(&row, 1)?)? })).transpose()
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        let (expires_at, now) = (expires_at.unix_timestamp(), now.unix_timestamp());
+        self.maybe_sweep(now);
+        let conn = self.conn().await?;
+        let row = match expected_version.map(i64::try_from) {
+            None => self.timed(conn.client.query_opt(&conn.create, &[&key, &value, &expires_at, &now])).await?,
+            Some(Ok(v)) => {
+                self.timed(conn.client.query_opt(&conn.replace, &[&key, &value, &expires_at, &v, &now])).await?
+            }
+            // No stored version is that large.
+            Some(Err(_)) => None,
+        };
+        row.map(|row| unsigned(column(&row, 0)?)).transpose()
+    }
+
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        let mut counters = self.increment_many(&[(key, expires_at)], now).await?;
+        counters.pop().ok_or_else(|| BackendError::new(BackendErrorKind::Other, "PostgreSQL returned no counter"))
+    }
+
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        if counters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = counters.iter().map(|(key, _)| *key).collect();
+        let expiries: Vec<i64> = counters.iter().map(|(_, at)| at.unix_timestamp()).collect();
+        let now = now.unix_timestamp();
+        self.maybe_sweep(now);
+        let conn = self.conn().await?;
+        let rows = self.timed(conn.client.query(&conn.increment_many, &[&keys, &expiries, &now])).await?;
+        if rows.len() != counters.len() {
+            return Err(BackendError::new(BackendErrorKind::Other, "PostgreSQL returned the wrong number of counters"));
+        }
+        rows.iter()
+            .map(|row| {
+                let expires_at: i64 = column(row, 1)?;
+                Ok(Counter {
+                    count: unsigned(column(row, 0)?)?,
+                    expires_at: OffsetDateTime::from_unix_timestamp(expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        let conn = self.conn().await?;
+        self.timed(conn.client.execute(&conn.delete, &[&key])).await.map(drop)
+    }
+}
+
+fn format_time(t: OffsetDateTime) -> Result<String, BackendError> {
+    t.to_offset(sspr_core::time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("a time cannot be stored: {e}")))
+}
+
+fn parse_time(column: &str, text: &str) -> Result<OffsetDateTime, BackendError> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| BackendError::new(BackendErrorKind::Other, format!("stored {column} is not a time: {e}")))
+}
+
+fn stored<T>(
+    what: &str,
+    value: Option<String>,
+    added: Option<String>,
+    usable: Option<String>,
+    parse: impl Fn(&str) -> sspr_core::Result<T>,
+) -> Result<Option<StoredContact<T>>, BackendError> {
+    match (value, added, usable) {
+        (None, _, _) => Ok(None),
+        (Some(value), Some(added), Some(usable)) => Ok(Some(StoredContact {
+            value: parse(&value)
+                .map_err(|e| BackendError::new(BackendErrorKind::Other, format!("stored {what}: {e}")))?,
+            added_at: parse_time(&format!("{what}_added_at"), &added)?,
+            usable_from: parse_time(&format!("{what}_usable_from"), &usable)?,
+        })),
+        _ => Err(BackendError::new(BackendErrorKind::Other, format!("stored {what} lacks its times"))),
+    }
+}
+
+#[async_trait]
+impl ContactStore for PostgresStore {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        let conn = self.conn().await?;
+        let Some(row) = self.timed(conn.client.query_opt(&conn.enrollment_get, &[&user.as_str()])).await? else {
+            return Ok(None);
+        };
+        let last_reset_at: Option<String> = column(&row, 7)?;
+        Ok(Some(Enrollment {
+            enabled: column(&row, 0)?,
+            email: stored("email", column(&row, 1)?, column(&row, 2)?, column(&row, 3)?, EmailAddress::parse)?,
+            phone: stored("phone", column(&row, 4)?, column(&row, 5)?, column(&row, 6)?, PhoneNumber::parse)?,
+            last_reset_at: last_reset_at.map(|t| parse_time("last_reset_at", &t)).transpose()?,
+            version: unsigned(column(&row, 8)?)?,
+        }))
+    }
+
+    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        let opt = |t: Option<OffsetDateTime>| t.map(format_time).transpose();
+        let email = enrollment.email.as_ref().map(|c| c.value.as_str());
+        let email_added_at = opt(enrollment.email.as_ref().map(|c| c.added_at))?;
+        let email_usable_from = opt(enrollment.email.as_ref().map(|c| c.usable_from))?;
+        let phone = enrollment.phone.as_ref().map(|c| c.value.as_str());
+        let phone_added_at = opt(enrollment.phone.as_ref().map(|c| c.added_at))?;
+        let phone_usable_from = opt(enrollment.phone.as_ref().map(|c| c.usable_from))?;
+        let last_reset_at = opt(enrollment.last_reset_at)?;
+        let user = user.as_str();
+        let conn = self.conn().await?;
+        let changed = if expected_version == 0 {
+            self.timed(conn.client.execute(
+                &conn.enrollment_insert,
+                &[
+                    &user,
+                    &enrollment.enabled,
+                    &email,
+                    &email_added_at,
+                    &email_usable_from,
+                    &phone,
+                    &phone_added_at,
+                    &phone_usable_from,
+                    &last_reset_at,
+                ],
+            ))
+            .await?
+        } else {
+            let Ok(expected) = i64::try_from(expected_version) else { return Ok(false) };
+            self.timed(conn.client.execute(
+                &conn.enrollment_update,
+                &[
+                    &user,
+                    &enrollment.enabled,
+                    &email,
+                    &email_added_at,
+                    &email_usable_from,
+                    &phone,
+                    &phone_added_at,
+                    &phone_usable_from,
+                    &last_reset_at,
+                    &expected,
+                ],
+            ))
+            .await?
+        };
+        Ok(changed == 1)
+    }
+}
