@@ -10,8 +10,12 @@
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
 
+#[cfg(feature = "ldap")]
+pub mod ldap;
+
 #[cfg(feature = "redis")]
 pub mod redis;
+
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

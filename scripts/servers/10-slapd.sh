@@ -1,0 +1,76 @@
+# Sourced by scripts/test.sh (see scripts/lib.sh): two throwaway OpenLDAP servers with the ppolicy
+# and memberof overlays, on free high loopback ports, users loaded over the wire.
+#   - the main one, shared by the ldap tests (SSPR_TEST_LDAP_*);
+#   - a second one that the fault test stops and starts again (SSPR_TEST_LDAP_FAULT_*).
+# Needs PKI (scripts/servers/00-pki.sh). Works sourced on its own too:
+#   source scripts/lib.sh; source scripts/servers/00-pki.sh; source scripts/servers/10-slapd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+[[ -n "${PKI:-}" ]] || source "$(dirname "${BASH_SOURCE[0]}")/00-pki.sh"
+
+# Install packages without letting Debian start its own slapd on 389 (it would clash with Samba):
+# policy-rc.d answering 101 forbids every service start during the install.
+need_apt_no_start() {
+  local created=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && created=1
+  fi
+  local rc=0
+  need_apt "$@" || rc=$?
+  [[ -n "$created" ]] && rm -f /usr/sbin/policy-rc.d
+  return $rc
+}
+
+# A TCP port nobody listens on (random in 20000-59999).
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! ss -Htln "sport = :$port" | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+need_apt_no_start slapd ldap-utils iproute2
+
+SSPR_LDAP_SRC="$SSPR_ROOT/scripts/servers/ldap"
+
+# start_slapd NAME -> sets SLAPD_URL, SLAPD_LDAPS_URL, SLAPD_PIDFILE, SLAPD_CMD
+start_slapd() {
+  local dir="$SSPR_RUN_DIR/slapd-$1" port tlsport
+  port=$(free_port) && tlsport=$(free_port) || return 1
+  mkdir -p "$dir/data" "$dir/run"
+  cp "$SSPR_LDAP_SRC/sspr-test.schema" "$dir/"
+  sed -e "s#@DIR@#$dir#g" -e "s#@PKI@#$PKI#g" "$SSPR_LDAP_SRC/slapd.conf.in" >"$dir/slapd.conf"
+  slaptest -u -f "$dir/slapd.conf" >/dev/null 2>&1 || { slaptest -u -f "$dir/slapd.conf"; return 1; }
+  # Only the skeleton offline: slapadd bypasses the overlays (no memberOf, no password hashing).
+  slapadd -q -f "$dir/slapd.conf" -l "$SSPR_LDAP_SRC/base-struct.ldif"
+  SLAPD_URL="ldap://127.0.0.1:$port"
+  SLAPD_LDAPS_URL="ldaps://127.0.0.1:$tlsport"
+  SLAPD_PIDFILE="$dir/run/slapd.pid"
+  SLAPD_CMD="slapd -f $dir/slapd.conf -h 'ldap://127.0.0.1:$port/ ldaps://127.0.0.1:$tlsport/'"
+  # slapd daemonises and writes its pid file; stop it by that PID at exit (read then, since the
+  # fault test restarts it under a new PID).
+  eval "$SLAPD_CMD"
+  on_exit "[[ -f '$SLAPD_PIDFILE' ]] && kill \$(cat '$SLAPD_PIDFILE') 2>/dev/null"
+  wait_for 10 ldapwhoami -x -H "$SLAPD_URL" -D cn=admin,dc=example,dc=org -w adminpw
+  ldapadd -x -H "$SLAPD_URL" -D cn=admin,dc=example,dc=org -w adminpw -f "$SSPR_LDAP_SRC/users.ldif" >/dev/null
+}
+
+t0=$SECONDS
+start_slapd main
+export SSPR_TEST_LDAP_URL="$SLAPD_URL"
+export SSPR_TEST_LDAPS_URL="$SLAPD_LDAPS_URL"
+export SSPR_TEST_LDAP_BASE="dc=example,dc=org"
+export SSPR_TEST_LDAP_BIND_DN="cn=sspr-svc,dc=example,dc=org"
+export SSPR_TEST_LDAP_BIND_PASSWORD="Svc-Passw0rd-1"
+export SSPR_TEST_LDAP_ADMIN_DN="cn=admin,dc=example,dc=org"
+export SSPR_TEST_LDAP_ADMIN_PASSWORD="adminpw"
+start_slapd fault
+export SSPR_TEST_LDAP_FAULT_URL="$SLAPD_URL"
+export SSPR_TEST_LDAP_FAULT_PIDFILE="$SLAPD_PIDFILE"
+export SSPR_TEST_LDAP_FAULT_START="$SLAPD_CMD"
+echo "slapd: $SSPR_TEST_LDAP_URL $SSPR_TEST_LDAPS_URL, fault instance $SSPR_TEST_LDAP_FAULT_URL ($((SECONDS - t0)) s)"

@@ -1,0 +1,546 @@
+//! [`LdapDirectory`]: the [`Directory`] for OpenLDAP and Active Directory.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ldap3::controls::RawControl;
+use ldap3::{Mod, Scope, SearchEntry};
+use sspr_core::backend::{AccountState, Authentication, DirectoryUser};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
+
+use super::config::{Flavor, LdapConfig};
+use super::filter::escape_filter_value;
+use super::pool::{Conn, OpError, OpFailure, Pool, one, result_text};
+use super::ppolicy::{PPOLICY_OID, PpolicyError, parse_response};
+
+/// The value of `pwdAccountLockedTime` that locks an account for good (an administrator's
+/// "disabled"), as opposed to a lockout after failed binds.
+const OPENLDAP_DISABLED: &str = "000001010000Z";
+/// AD `userAccountControl` bit: the account is disabled.
+const UF_ACCOUNTDISABLE: u64 = 0x2;
+/// AD `msDS-User-Account-Control-Computed` bit: the account is locked out.
+const UF_LOCKOUT: u64 = 0x10;
+/// The most groups followed when resolving nested OpenLDAP memberships.
+const MAX_GROUPS: usize = 512;
+
+/// The directory of accounts: OpenLDAP (ppolicy, memberof) or Active Directory / Samba AD.
+///
+/// - Users are found by a configurable attribute ([`LdapConfig::login_attribute`]), the login
+///   escaped per RFC 4515; no match or more than one match is `None`.
+/// - The [`UserId`] is the entry's DN.
+/// - Groups include nested ones: AD through the transitive matching rule
+///   (`member:1.2.840.113556.1.4.1941:=`), OpenLDAP by following the groups' `memberOf`.
+/// - `set_password` is one modify: OpenLDAP `userPassword` and `pwdReset`, AD `unicodePwd`
+///   and `pwdLastSet`. A password the directory's policy refuses (OpenLDAP rc 19, AD
+///   `0000052D`) is `BackendErrorKind::PasswordRejected` with the directory's reason.
+/// - Connections are pooled, bound as the service account, and replaced when they break
+///   (after a server restart the next call works again).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), sspr_core::BackendError> {
+/// use sspr_backends::ldap::{BindPassword, Flavor, LdapConfig, LdapDirectory};
+/// let mut config = LdapConfig::new(
+///     Flavor::OpenLdap,
+///     "ldaps://ldap.example.org",
+///     "dc=example,dc=org",
+///     "cn=sspr-svc,dc=example,dc=org",
+///     BindPassword::new("from the portal's secret store"),
+/// );
+/// config.ca_file = Some("/etc/sspr/ca.pem".into());
+/// let directory = LdapDirectory::new(config)?;
+/// # let _ = directory; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LdapDirectory {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: LdapConfig,
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for LdapDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LdapDirectory").field("config", &self.inner.config).finish()
+    }
+}
+
+impl LdapDirectory {
+    /// A directory for `config`. Checks the configuration and reads the CA file; connects
+    /// lazily, on first use.
+    pub fn new(config: LdapConfig) -> Result<Self, BackendError> {
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// The same, with the clock used to tell expired accounts.
+    pub fn with_clock(config: LdapConfig, clock: Arc<dyn Clock>) -> Result<Self, BackendError> {
+        let tls = config.validate()?;
+        let pool = Pool::new(config.clone(), tls);
+        Ok(Self { inner: Arc::new(Inner { config, pool, clock }) })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &LdapConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// The attributes read for a user.
+    fn user_attributes(&self) -> Vec<&str> {
+        let config = &self.inner.config;
+        let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn"];
+        match config.flavor {
+            Flavor::OpenLdap => attrs.extend(["memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
+            Flavor::ActiveDirectory => attrs.extend([
+                "userAccountControl",
+                "msDS-User-Account-Control-Computed",
+                "lockoutTime",
+                "accountExpires",
+            ]),
+        }
+        attrs
+    }
+
+    /// Turn an entry into a user, resolving nested groups.
+    async fn to_user(&self, conn: &mut Conn, entry: SearchEntry) -> Result<DirectoryUser, OpError> {
+        let config = &self.inner.config;
+        let login = first(&entry.attrs, config.login_attribute()).unwrap_or_default().to_owned();
+        let display_name = first(&entry.attrs, config.display_name_attribute())
+            .or_else(|| first(&entry.attrs, "cn"))
+            .unwrap_or_default()
+            .to_owned();
+        let groups = match config.flavor {
+            Flavor::ActiveDirectory => {
+                let filter = format!(
+                    "(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))",
+                    escape_filter_value(&entry.dn)
+                );
+                let (groups, _) = conn.search(config.group_base_dn(), Scope::Subtree, &filter, &["1.1"], 0).await?;
+                groups.into_iter().map(|g| g.dn).collect()
+            }
+            Flavor::OpenLdap => {
+                let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
+                nested_openldap_groups(conn, direct).await?
+            }
+        };
+        let state = account_state(config.flavor, &entry.attrs, self.inner.clock.now());
+        Ok(DirectoryUser { id: UserId::new(entry.dn), login, display_name, dn: String::new(), groups, state }).map(
+            |mut user| {
+                user.dn = user.id.as_str().to_owned();
+                user
+            },
+        )
+    }
+
+    /// Run a read on the pool, converting every failure to a backend error.
+    async fn read_op<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
+    where
+        F: Fn(Conn) -> Fut,
+        Fut: std::future::Future<Output = Result<T, OpError>>,
+    {
+        self.inner.pool.run(true, op).await.map_err(|failure| match failure {
+            OpFailure::Backend(e) => e,
+            OpFailure::Result(result) => result_error(&result),
+        })
+    }
+}
+
+/// Follow `memberOf` upwards from the user's direct groups (the memberof overlay records
+/// direct memberships only; groups are members of groups).
+async fn nested_openldap_groups(conn: &mut Conn, direct: Vec<String>) -> Result<Vec<String>, OpError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut all = Vec::new();
+    let mut queue = direct;
+    while let Some(group) = queue.pop() {
+        if all.len() >= MAX_GROUPS || !seen.insert(group.to_ascii_lowercase()) {
+            continue;
+        }
+        if let Some(entry) = conn.read(&group, &["memberOf"]).await? {
+            queue.extend(values(&entry.attrs, "memberOf").map(str::to_owned));
+        }
+        all.push(group);
+    }
+    Ok(all)
+}
+
+/// Attribute names are case-insensitive; ldap3 keys them as the server spelled them.
+fn values<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    attrs.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).flat_map(|(_, v)| v.iter().map(String::as_str))
+}
+
+fn first<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> Option<&'a str> {
+    values(attrs, name).next()
+}
+
+/// Disabled, locked, expired, from the entry's attributes at `now`.
+pub(crate) fn account_state(flavor: Flavor, attrs: &HashMap<String, Vec<String>>, now: OffsetDateTime) -> AccountState {
+    let number = |name: &str| first(attrs, name).and_then(|v| v.trim().parse::<i64>().ok());
+    match flavor {
+        Flavor::ActiveDirectory => {
+            let uac = number("userAccountControl").unwrap_or(0) as u64;
+            let computed = number("msDS-User-Account-Control-Computed");
+            let locked = match computed {
+                Some(c) => c as u64 & UF_LOCKOUT != 0,
+                None => number("lockoutTime").is_some_and(|t| t != 0),
+            };
+            // accountExpires: 100 ns intervals since 1601-01-01; 0 and i64::MAX mean never.
+            let expired = number("accountExpires")
+                .filter(|&t| t != 0 && t != i64::MAX)
+                .is_some_and(|t| t / 10_000_000 - 11_644_473_600 <= now.unix_timestamp());
+            AccountState { disabled: uac & UF_ACCOUNTDISABLE != 0, expired, locked }
+        }
+        Flavor::OpenLdap => {
+            let locked_time = first(attrs, "pwdAccountLockedTime");
+            let disabled = locked_time == Some(OPENLDAP_DISABLED);
+            let locked = locked_time.is_some() && !disabled;
+            let end = first(attrs, "pwdEndTime").and_then(parse_generalized_time).is_some_and(|t| t <= now);
+            // shadowExpire: days since 1970-01-01; -1 means never.
+            let shadow = number("shadowExpire").filter(|&d| d >= 0).is_some_and(|d| d * 86_400 <= now.unix_timestamp());
+            AccountState { disabled, expired: end || shadow, locked }
+        }
+    }
+}
+
+/// `YYYYMMDDHHMMSS[.fff]Z` (the form directories write) to a time.
+pub(crate) fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
+    let digits = text.get(..14)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !text.ends_with('Z') {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<u32>().ok());
+    let month = sspr_core::time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?;
+    let date =
+        sspr_core::time::Date::from_calendar_date(i32::try_from(n(0..4)?).ok()?, month, u8::try_from(n(6..8)?).ok()?)
+            .ok()?;
+    let time = sspr_core::time::Time::from_hms(
+        u8::try_from(n(8..10)?).ok()?,
+        u8::try_from(n(10..12)?).ok()?,
+        u8::try_from(n(12..14)?).ok()?,
+    )
+    .ok()?;
+    Some(date.with_time(time).assume_utc())
+}
+
+/// A non-success result as a backend error.
+pub(crate) fn result_error(result: &ldap3::LdapResult) -> BackendError {
+    let text = result_text(result);
+    match result.rc {
+        19 => BackendError::password_rejected(text),
+        _ if result.text.contains("0000052D") => BackendError::password_rejected(text),
+        51 | 52 => BackendError::new(BackendErrorKind::Unavailable, format!("directory unavailable: {text}")),
+        32 => BackendError::new(BackendErrorKind::Rejected, format!("no such entry: {text}")),
+        50 => BackendError::new(
+            BackendErrorKind::Other,
+            format!("the service account may not do this (insufficient access): {text}"),
+        ),
+        8 | 13 | 53 => BackendError::new(BackendErrorKind::Rejected, format!("the directory refused: {text}")),
+        _ => BackendError::new(BackendErrorKind::Other, format!("directory error: {text}")),
+    }
+}
+
+/// AD wants the new password as UTF-16LE, in double quotes.
+fn ad_password(password: &str) -> Vec<u8> {
+    let quoted = format!("\"{password}\"");
+    quoted.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+#[async_trait]
+impl Directory for LdapDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        let config = &self.inner.config;
+        let filter = format!(
+            "(&{}({}={}))",
+            config.user_filter(),
+            config.login_attribute(),
+            escape_filter_value(login.as_str())
+        );
+        let attrs = self.user_attributes();
+        self.read_op(|mut conn| {
+            let (filter, attrs) = (&filter, &attrs);
+            async move {
+                // Two are enough to tell "ambiguous": never reset one of several matches.
+                let (mut entries, rc) = conn.search(&config.base_dn, Scope::Subtree, filter, attrs, 2).await?;
+                if entries.len() != 1 || rc != 0 {
+                    return Ok(None);
+                }
+                match entries.pop() {
+                    Some(entry) => Ok(Some(self.to_user(&mut conn, entry).await?)),
+                    None => Ok(None),
+                }
+            }
+        })
+        .await
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        let dn = user.as_str();
+        let flavor = self.inner.config.flavor;
+        // Not retried once sent: a repeated set could trip the password history.
+        let outcome = self
+            .inner
+            .pool
+            .run(false, |mut conn| {
+                let mods = match flavor {
+                    Flavor::OpenLdap => vec![
+                        Mod::Replace(b"userPassword".to_vec(), one(password.expose_secret())),
+                        if must_change {
+                            Mod::Replace(b"pwdReset".to_vec(), one("TRUE"))
+                        } else {
+                            Mod::Replace(b"pwdReset".to_vec(), HashSet::new())
+                        },
+                    ],
+                    Flavor::ActiveDirectory => vec![
+                        Mod::Replace(b"unicodePwd".to_vec(), one(ad_password(password.expose_secret()))),
+                        Mod::Replace(b"pwdLastSet".to_vec(), one(if must_change { "0" } else { "-1" })),
+                    ],
+                };
+                async move { conn.modify(dn, mods).await }
+            })
+            .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(OpFailure::Backend(e)) => Err(e),
+            Err(OpFailure::Result(result)) => Err(result_error(&result)),
+        }
+    }
+
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        let dn = user.as_str();
+        let flavor = self.inner.config.flavor;
+        let outcome = self
+            .inner
+            .pool
+            .run(true, |mut conn| async move {
+                match flavor {
+                    Flavor::ActiveDirectory => {
+                        conn.modify(dn, vec![Mod::Replace(b"lockoutTime".to_vec(), one("0"))]).await
+                    }
+                    Flavor::OpenLdap => {
+                        let Some(entry) = conn.read(dn, &["pwdAccountLockedTime"]).await? else {
+                            return Err(OpError::Result(no_such_object(dn)));
+                        };
+                        match first(&entry.attrs, "pwdAccountLockedTime") {
+                            // Not locked, or disabled by an administrator (unlock never enables).
+                            None | Some(OPENLDAP_DISABLED) => Ok(()),
+                            // Delete exactly the value read: if it changed meanwhile, nothing happens.
+                            // ppolicy drops pwdFailureTime with it.
+                            Some(value) => {
+                                let value = value.to_owned();
+                                let delete = Mod::Delete(b"pwdAccountLockedTime".to_vec(), one(value));
+                                match conn.modify(dn, vec![delete]).await {
+                                    Err(OpError::Result(r)) if r.rc == 16 => Ok(()), // already gone
+                                    other => other,
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+            .await;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(OpFailure::Backend(e)) => Err(e),
+            Err(OpFailure::Result(result)) => Err(result_error(&result)),
+        }
+    }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        // An empty password is an unauthenticated bind, which *succeeds*: never send one.
+        if password.expose_secret().is_empty() || user.as_str().trim().is_empty() {
+            return Ok(Authentication::Rejected);
+        }
+        let config = &self.inner.config;
+        // A connection of its own: binding changes a connection's identity.
+        let mut ldap = self.inner.pool.connect().await?;
+        ldap.with_timeout(config.operation_timeout());
+        if config.flavor == Flavor::OpenLdap {
+            ldap.with_controls(RawControl { ctype: PPOLICY_OID.to_owned(), crit: false, val: None });
+        }
+        let result = ldap.simple_bind(user.as_str(), password.expose_secret()).await;
+        let _ = ldap.unbind().await;
+        match result {
+            Ok(result) => classify_bind(config.flavor, &result),
+            Err(e) => Err(OpError::from(e).into_backend_error()),
+        }
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let config = &self.inner.config;
+        let (login_attr, display_attr) = (config.login_attribute(), config.display_name_attribute());
+        let matching = if query.is_empty() {
+            format!("({login_attr}=*)")
+        } else {
+            let q = escape_filter_value(query);
+            let mut any = format!("({login_attr}=*{q}*)({display_attr}=*{q}*)");
+            if !display_attr.eq_ignore_ascii_case("cn") {
+                any.push_str(&format!("(cn=*{q}*)"));
+            }
+            format!("(|{any})")
+        };
+        let filter = format!("(&{}{matching})", config.user_filter());
+        let attrs = self.user_attributes();
+        let size_limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let mut users = self
+            .read_op(|mut conn| {
+                let (filter, attrs) = (&filter, &attrs);
+                async move {
+                    let (entries, _) = conn.search(&config.base_dn, Scope::Subtree, filter, attrs, size_limit).await?;
+                    let mut users = Vec::with_capacity(entries.len());
+                    for entry in entries.into_iter().take(limit) {
+                        users.push(self.to_user(&mut conn, entry).await?);
+                    }
+                    Ok(users)
+                }
+            })
+            .await?;
+        users.sort_by_key(|u| u.login.to_lowercase());
+        Ok(users)
+    }
+}
+
+fn no_such_object(dn: &str) -> ldap3::LdapResult {
+    ldap3::LdapResult {
+        rc: 32,
+        matched: String::new(),
+        text: format!("{dn} does not exist"),
+        refs: vec![],
+        ctrls: vec![],
+    }
+}
+
+/// What a user's bind result means: the result code, AD's `data` sub-code, and the ppolicy
+/// response control.
+pub(crate) fn classify_bind(flavor: Flavor, result: &ldap3::LdapResult) -> Result<Authentication, BackendError> {
+    let ppolicy = result
+        .ctrls
+        .iter()
+        .find(|c| c.1.ctype == PPOLICY_OID)
+        .and_then(|c| c.1.val.as_deref())
+        .and_then(parse_response);
+    match (result.rc, flavor) {
+        (0, _) => Ok(match ppolicy {
+            Some(PpolicyError::ChangeAfterReset | PpolicyError::PasswordExpired) => Authentication::MustChange,
+            _ => Authentication::Accepted,
+        }),
+        (49, Flavor::ActiveDirectory) => {
+            // "80090308: LdapErr: ..., data 773, v...": 773 must change, 532 expired.
+            let data = ad_data_code(&result.text);
+            Ok(match data.as_deref() {
+                Some("773" | "532") => Authentication::MustChange,
+                _ => Authentication::Rejected,
+            })
+        }
+        (49, Flavor::OpenLdap) => Ok(match ppolicy {
+            Some(PpolicyError::PasswordExpired) => Authentication::MustChange,
+            _ => Authentication::Rejected,
+        }),
+        // Not permitted to bind (disabled accounts and the like).
+        (48 | 50 | 53, _) => Ok(Authentication::Rejected),
+        _ => Err(result_error(result)),
+    }
+}
+
+/// The sub-code after `data ` in an AD bind error text.
+fn ad_data_code(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("data ")?;
+    let code: String = lower.get(at + 5..)?.chars().take_while(char::is_ascii_hexdigit).collect();
+    (!code.is_empty()).then_some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sspr_core::time::macros::datetime;
+
+    fn attrs(pairs: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            map.entry((*k).to_owned()).or_default().push((*v).to_owned());
+        }
+        map
+    }
+
+    #[test]
+    fn ad_account_state() {
+        let now = datetime!(2026-11-27 12:00 UTC);
+        let s = account_state(Flavor::ActiveDirectory, &attrs(&[("userAccountControl", "514")]), now);
+        assert_eq!(s, AccountState { disabled: true, expired: false, locked: false });
+        let s = account_state(
+            Flavor::ActiveDirectory,
+            &attrs(&[("userAccountControl", "512"), ("msDS-User-Account-Control-Computed", "16")]),
+            now,
+        );
+        assert!(s.locked && !s.disabled);
+        // lockoutTime is left behind after the lockout ends: the computed flag wins
+        let s = account_state(
+            Flavor::ActiveDirectory,
+            &attrs(&[("lockoutTime", "133000000000000000"), ("msDS-User-Account-Control-Computed", "0")]),
+            now,
+        );
+        assert!(!s.locked);
+        // 2020-01-01 as FILETIME: expired; never-expires values: not
+        let s = account_state(Flavor::ActiveDirectory, &attrs(&[("accountExpires", "132223104000000000")]), now);
+        assert!(s.expired);
+        for never in ["0", "9223372036854775807"] {
+            assert!(!account_state(Flavor::ActiveDirectory, &attrs(&[("accountExpires", never)]), now).expired);
+        }
+    }
+
+    #[test]
+    fn openldap_account_state() {
+        let now = datetime!(2026-11-27 12:00 UTC);
+        let s = account_state(Flavor::OpenLdap, &attrs(&[("pwdAccountLockedTime", "000001010000Z")]), now);
+        assert_eq!(s, AccountState { disabled: true, expired: false, locked: false });
+        let s = account_state(Flavor::OpenLdap, &attrs(&[("pwdAccountLockedTime", "20261127110000Z")]), now);
+        assert_eq!(s, AccountState { disabled: false, expired: false, locked: true });
+        assert!(account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", "20261127115959Z")]), now).expired);
+        assert!(!account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", "20261127120001Z")]), now).expired);
+        assert!(account_state(Flavor::OpenLdap, &attrs(&[("shadowExpire", "20000")]), now).expired);
+        assert!(!account_state(Flavor::OpenLdap, &attrs(&[("shadowExpire", "-1")]), now).expired);
+        assert_eq!(account_state(Flavor::OpenLdap, &attrs(&[]), now), AccountState::default());
+    }
+
+    #[test]
+    fn generalized_time() {
+        assert_eq!(parse_generalized_time("20261127120000Z"), Some(datetime!(2026-11-27 12:00 UTC)));
+        assert_eq!(parse_generalized_time("20261127120000.123Z"), Some(datetime!(2026-11-27 12:00 UTC)));
+        assert_eq!(parse_generalized_time("2026112712000Z"), None);
+        assert_eq!(parse_generalized_time("20261327120000Z"), None);
+    }
+
+    #[test]
+    fn ad_password_is_quoted_utf16le() {
+        assert_eq!(ad_password("Ab1"), b"\"\0A\0b\x001\0\"\0".to_vec());
+    }
+
+    #[test]
+    fn result_codes_map_to_kinds() {
+        let r = |rc, text: &str| ldap3::LdapResult {
+            rc,
+            matched: String::new(),
+            text: text.into(),
+            refs: vec![],
+            ctrls: vec![],
+        };
+        assert_eq!(
+            result_error(&r(19, "Password fails quality checking policy")).kind(),
+            BackendErrorKind::PasswordRejected
+        );
+        let ad = result_error(&r(53, "0000052D: Constraint violation - check_password_restrictions: too short"));
+        assert_eq!(ad.kind(), BackendErrorKind::PasswordRejected);
+        assert!(ad.message().contains("too short"));
+        assert_eq!(result_error(&r(52, "")).kind(), BackendErrorKind::Unavailable);
+        assert_eq!(result_error(&r(32, "")).kind(), BackendErrorKind::Rejected);
+    }
+}

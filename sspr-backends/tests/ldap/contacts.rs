@@ -1,0 +1,125 @@
+//! LdapContactStore against slapd and Samba AD.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sspr_backends::ldap::{LdapContactConfig, LdapContactStore};
+use sspr_core::backend::{ContactStore, Enrollment};
+use sspr_core::testing::contact_store_conformance;
+use sspr_core::time::macros::datetime;
+use sspr_core::{BackendError, BackendErrorKind, ManualClock, UserId};
+
+use crate::common::*;
+
+/// The conformance suite names users `sspr-conformance/<name>-<time>`; the directory needs
+/// entries. This adapter maps each such id to a fresh entry made for it.
+#[derive(Debug)]
+struct FreshEntries {
+    store: LdapContactStore,
+    dn_of: fn(&str) -> String,
+}
+
+impl FreshEntries {
+    fn dn(&self, user: &UserId) -> UserId {
+        let name = user.as_str().trim_start_matches("sspr-conformance/");
+        UserId::new((self.dn_of)(name))
+    }
+}
+
+#[async_trait]
+impl ContactStore for FreshEntries {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        self.store.get(&self.dn(user)).await
+    }
+    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected: u64) -> Result<bool, BackendError> {
+        self.store.save(&self.dn(user), enrollment, expected).await
+    }
+}
+
+/// A clock whose time is unique to this test process: the suite's user names come from it.
+fn unique_clock() -> ManualClock {
+    let offset = u64::from(std::process::id()) * 1000;
+    ManualClock::new(datetime!(2026-01-01 0:00 UTC) + Duration::from_secs(offset))
+}
+
+pub(crate) fn openldap_contacts_config() -> LdapContactConfig {
+    LdapContactConfig {
+        email_attribute: "ssprAltMail".into(),
+        phone_attribute: "mobile".into(),
+        enabled_attribute: Some("ssprEnabled".into()),
+        record_attribute: Some("ssprEnrollment".into()),
+        enabled_by_default: false,
+    }
+}
+
+pub(crate) fn ad_contacts_config() -> LdapContactConfig {
+    LdapContactConfig { record_attribute: Some("info".into()), ..LdapContactConfig::default() }
+}
+
+#[tokio::test]
+async fn openldap_contact_store_passes_the_conformance_suite() {
+    let clock = unique_clock();
+    let ts = sspr_core::Clock::now(&clock).unix_timestamp();
+    for name in ["alice", "bob"] {
+        add_openldap_user(&format!("{name}-{ts}"), "Contact Person", "Init-Passw0rd-1").await;
+    }
+    let store = LdapContactStore::new(&openldap(), openldap_contacts_config()).unwrap();
+    let adapter = FreshEntries { store, dn_of: |name| format!("uid={name},ou=staff,ou=people,dc=example,dc=org") };
+    contact_store_conformance(&adapter, &clock).await;
+}
+
+#[tokio::test]
+async fn ad_contact_store_passes_the_conformance_suite() {
+    let clock = unique_clock();
+    let ts = sspr_core::Clock::now(&clock).unix_timestamp();
+    for name in ["alice", "bob"] {
+        add_ad_user(&format!("{name}-{ts}"), "Contact Person", "Init-Passw0rd-1").await;
+    }
+    let store = LdapContactStore::new(&ad(), ad_contacts_config()).unwrap();
+    let adapter = FreshEntries { store, dn_of: |name| format!("CN={name},OU=Staff,DC=samdom,DC=example,DC=com") };
+    contact_store_conformance(&adapter, &clock).await;
+}
+
+#[tokio::test]
+async fn contacts_kept_by_the_organisation_are_read_and_usable_at_once() {
+    // Read-only: no record attribute. alice has `mobile` and ssprEnabled TRUE in the directory.
+    let config = LdapContactConfig { record_attribute: None, ..openldap_contacts_config() };
+    let store = LdapContactStore::new(&openldap(), config).unwrap();
+    let alice = UserId::new("uid=alice,ou=staff,ou=people,dc=example,dc=org");
+    let enrollment = store.get(&alice).await.unwrap().unwrap();
+    assert!(enrollment.enabled);
+    assert_eq!((enrollment.version, enrollment.email.is_none()), (0, true));
+    let phone = enrollment.phone.clone().unwrap();
+    assert_eq!(phone.value.as_str(), "+15005550006");
+    assert_eq!(phone.usable_from, sspr_core::time::OffsetDateTime::UNIX_EPOCH);
+    let err = store.save(&alice, &enrollment, 0).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected);
+    assert!(err.message().contains("read-only"));
+    // AD: otherMailbox / mobile; alice has a mobile there too.
+    let store =
+        LdapContactStore::new(&ad(), LdapContactConfig { enabled_by_default: true, ..Default::default() }).unwrap();
+    let alice = UserId::new("CN=Alice Liddell,OU=Staff,DC=samdom,DC=example,DC=com");
+    let enrollment = store.get(&alice).await.unwrap().unwrap();
+    assert_eq!(enrollment.phone.unwrap().value.as_str(), "+15005550006");
+    assert!(enrollment.enabled);
+    // An entry that does not exist has no enrollment.
+    let nobody = UserId::new("uid=nobody,ou=staff,ou=people,dc=example,dc=org");
+    assert_eq!(
+        LdapContactStore::new(&openldap(), openldap_contacts_config()).unwrap().get(&nobody).await.unwrap(),
+        None
+    );
+}
+
+#[test]
+fn attribute_names_are_checked() {
+    let config = LdapContactConfig { email_attribute: "mail)(x=*".into(), ..Default::default() };
+    let dir = sspr_backends::ldap::LdapConfig::new(
+        sspr_backends::ldap::Flavor::OpenLdap,
+        "ldaps://127.0.0.1:1",
+        "dc=example,dc=org",
+        "cn=svc,dc=example,dc=org",
+        sspr_backends::ldap::BindPassword::new("x"),
+    );
+    let directory = sspr_backends::ldap::LdapDirectory::new(dir).unwrap();
+    assert!(LdapContactStore::new(&directory, config).is_err());
+}

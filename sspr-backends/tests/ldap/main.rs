@@ -1,0 +1,11 @@
+//! The `ldap` backends against real servers: slapd (scripts/servers/10-slapd.sh) and Samba AD
+//! (scripts/servers/20-samba.sh). Run through ./scripts/test.sh, which starts them.
+#![cfg(feature = "ldap")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+mod common;
+mod contacts;
+mod faults;
+mod flows;
+mod samba;
+mod slapd;

@@ -1,0 +1,131 @@
+//! LdapDirectory against Samba AD.
+
+use std::collections::HashSet;
+
+use sspr_backends::ldap::LdapDirectory;
+use sspr_core::testing::{DirectoryFixture, directory_conformance};
+use sspr_core::{Authentication, BackendErrorKind, Directory, NormalizedLogin, Password, UserId};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn samba_ad_passes_the_directory_conformance_suite() {
+    let name = unique("adc");
+    let dn = add_ad_user(&name, "Conformance Person", "Init-Passw0rd-1").await;
+    let fixture = DirectoryFixture {
+        login: format!("{name}@samdom.example.com"),
+        id: UserId::new(dn),
+        missing_login: format!("{name}-missing@samdom.example.com"),
+        good_password: Password::new("Good-Passw0rd-42"),
+        weak_password: Some(Password::new("abc")),
+    };
+    directory_conformance(&ad(), &fixture).await;
+}
+
+#[tokio::test]
+async fn nested_groups_through_the_transitive_matching_rule() {
+    let carol = ad().find_user(&NormalizedLogin::parse("Carol@SAMDOM.example.com").unwrap()).await.unwrap().unwrap();
+    let groups: HashSet<String> = carol.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    for group in
+        ["cn=helpdesk,ou=staff,dc=samdom,dc=example,dc=com", "cn=privileged,ou=staff,dc=samdom,dc=example,dc=com"]
+    {
+        assert!(groups.contains(group), "{groups:?}");
+    }
+    assert_eq!(carol.display_name, "Carol Admin"); // no displayName: cn
+}
+
+#[tokio::test]
+async fn reset_then_the_users_bind_fails_with_773_and_weak_passwords_get_the_reason() {
+    let name = unique("adr");
+    let dn = add_ad_user(&name, "Reset Person", "Init-Passw0rd-1").await;
+    let directory = ad();
+    let user = UserId::new(dn.clone());
+    directory.set_password(&user, &Password::new("Temp-Passw0rd-77"), true).await.unwrap();
+    let raw = raw_bind(&env("SSPR_TEST_AD_URL"), &env("SSPR_TEST_AD_CA"), &dn, "Temp-Passw0rd-77", false).await;
+    assert_eq!(raw.rc, 49);
+    assert!(raw.text.contains("data 773"), "{}", raw.text);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Temp-Passw0rd-77")).await.unwrap(),
+        Authentication::MustChange
+    );
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Wrong-Passw0rd-77")).await.unwrap(),
+        Authentication::Rejected
+    );
+
+    let err = directory.set_password(&user, &Password::new("alllowercase"), false).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::PasswordRejected);
+    assert!(err.message().contains("0000052D"), "{}", err.message());
+    assert!(!format!("{err:?}").contains("alllowercase"));
+    // Not must-change: the user signs in normally.
+    directory.set_password(&user, &Password::new("Chosen-Passw0rd-78"), false).await.unwrap();
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Chosen-Passw0rd-78")).await.unwrap(),
+        Authentication::Accepted
+    );
+}
+
+#[tokio::test]
+async fn lockout_disabled_and_expired_accounts() {
+    let name = unique("adl");
+    let dn = add_ad_user(&name, "State Person", "Init-Passw0rd-1").await;
+    let directory = ad();
+    let login = NormalizedLogin::parse(&format!("{name}@samdom.example.com")).unwrap();
+    let user = UserId::new(dn.clone());
+    assert_eq!(directory.find_user(&login).await.unwrap().unwrap().state, Default::default());
+    // Five wrong passwords lock the account (the test domain's lockout threshold).
+    for _ in 0..5 {
+        assert_eq!(
+            directory.authenticate(&user, &Password::new("Wrong-Passw0rd-1")).await.unwrap(),
+            Authentication::Rejected
+        );
+    }
+    let state = directory.find_user(&login).await.unwrap().unwrap().state;
+    assert!(state.locked && !state.disabled && !state.expired, "{state:?}");
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Rejected
+    );
+    directory.unlock(&user).await.unwrap();
+    directory.unlock(&user).await.unwrap();
+    assert!(!directory.find_user(&login).await.unwrap().unwrap().state.locked);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Accepted
+    );
+
+    let mut admin = ad_admin().await;
+
+    let disable = vec![ldap3::Mod::Replace("userAccountControl", HashSet::from(["514"]))];
+    admin.modify(&dn, disable).await.unwrap().success().unwrap();
+    assert!(directory.find_user(&login).await.unwrap().unwrap().state.disabled);
+    // 2020-01-01: expired.
+    let expire = vec![ldap3::Mod::Replace("accountExpires", HashSet::from(["132223104000000000"]))];
+    admin.modify(&dn, expire).await.unwrap().success().unwrap();
+    assert!(directory.find_user(&login).await.unwrap().unwrap().state.expired);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Rejected
+    );
+}
+
+#[tokio::test]
+async fn starttls_on_389_works_and_an_unknown_ca_is_refused() {
+    let mut config = ad_config();
+    config.url = env("SSPR_TEST_AD_STARTTLS_URL");
+    config.starttls = true;
+    let alice = LdapDirectory::new(config)
+        .unwrap()
+        .find_user(&NormalizedLogin::parse("alice@samdom.example.com").unwrap())
+        .await;
+    assert!(alice.unwrap().is_some());
+    let mut config = ad_config();
+    config.ca_file = None;
+    let err = LdapDirectory::new(config)
+        .unwrap()
+        .find_user(&NormalizedLogin::parse("alice@samdom.example.com").unwrap())
+        .await;
+    let err = err.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+    assert!(err.message().to_lowercase().contains("certificate"), "{}", err.message());
+}

@@ -1,0 +1,167 @@
+//! LdapDirectory against slapd (ppolicy + memberof).
+
+use std::collections::HashSet;
+
+use sspr_backends::ldap::{BindPassword, LdapDirectory};
+use sspr_core::testing::{DirectoryFixture, directory_conformance};
+use sspr_core::{Authentication, BackendErrorKind, Directory, NormalizedLogin, Password, UserId};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn openldap_passes_the_directory_conformance_suite() {
+    let uid = unique("conf");
+    let dn = add_openldap_user(&uid, "Conformance Person", "Init-Passw0rd-1").await;
+    let fixture = DirectoryFixture {
+        login: uid.clone(),
+        id: UserId::new(dn),
+        missing_login: format!("{uid}-missing"),
+        good_password: Password::new("Good-Passw0rd-42"),
+        weak_password: Some(Password::new("abc")),
+    };
+    directory_conformance(&openldap(), &fixture).await;
+}
+
+#[tokio::test]
+async fn users_have_dn_display_name_and_nested_groups() {
+    let directory = openldap();
+    let carol = directory.find_user(&NormalizedLogin::parse("CAROL").unwrap()).await.unwrap().unwrap();
+    assert_eq!(carol.dn, "uid=carol,ou=staff,ou=people,dc=example,dc=org");
+    assert_eq!(carol.id.as_str(), carol.dn);
+    assert_eq!(carol.display_name, "Carol Admin"); // no displayName: falls back to cn
+    let groups: HashSet<&str> = carol.groups.iter().map(String::as_str).collect();
+    for group in ["cn=sspr-users", "cn=helpdesk", "cn=privileged"] {
+        assert!(groups.contains(format!("{group},ou=groups,dc=example,dc=org").as_str()), "{groups:?}");
+    }
+    let alice = directory.find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap().unwrap();
+    assert_eq!(alice.display_name, "Alice Liddell");
+    assert_eq!(alice.groups, vec!["cn=sspr-users,ou=groups,dc=example,dc=org".to_owned()]);
+}
+
+#[tokio::test]
+async fn lookup_by_a_configured_attribute_and_hostile_logins() {
+    let mut config = openldap_config();
+    config.login_attribute = Some("userPrincipalName".into());
+    let directory = LdapDirectory::new(config).unwrap();
+    let alice = directory.find_user(&NormalizedLogin::parse("Alice@Corp.Example.org").unwrap()).await.unwrap();
+    assert_eq!(alice.unwrap().login, "alice@corp.example.org");
+    // Metacharacters and NUL-escapes never widen the search (several users would match "*").
+    for hostile in ["*", "*@corp.example.org", "alice*", "*)(uid=*", "alice)(|(uid=*)", "\\2a", "a\\00"] {
+        let login = NormalizedLogin::parse(hostile).unwrap();
+        assert_eq!(directory.find_user(&login).await.unwrap(), None, "{hostile}");
+    }
+    assert!(directory.search("*", 50).await.unwrap().is_empty());
+    assert!(directory.search(")(uid=*", 50).await.unwrap().is_empty());
+    let found = directory.search("LIDDELL", 10).await.unwrap();
+    assert_eq!(found.iter().map(|u| u.login.as_str()).collect::<Vec<_>>(), ["alice@corp.example.org"]);
+}
+
+#[tokio::test]
+async fn lockout_and_disabled_state_and_unlock() {
+    let uid = unique("lock");
+    let dn = add_openldap_user(&uid, "Locked Person", "Init-Passw0rd-1").await;
+    let directory = openldap();
+    let login = NormalizedLogin::parse(&uid).unwrap();
+    let user = UserId::new(dn.clone());
+    // Five wrong binds lock the account (ppolicy pwdMaxFailure 5).
+    for _ in 0..5 {
+        assert_eq!(
+            directory.authenticate(&user, &Password::new("wrong-Passw0rd")).await.unwrap(),
+            Authentication::Rejected
+        );
+    }
+    let state = directory.find_user(&login).await.unwrap().unwrap().state;
+    assert!(state.locked && !state.disabled, "{state:?}");
+    // Locked: even the right password is refused.
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Rejected
+    );
+    directory.unlock(&user).await.unwrap();
+    directory.unlock(&user).await.unwrap();
+    assert!(!directory.find_user(&login).await.unwrap().unwrap().state.locked);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Accepted
+    );
+
+    // An administrator's permanent lock is "disabled", and unlock does not lift it.
+    let mut admin = openldap_admin().await;
+    let disable = vec![ldap3::Mod::Replace("pwdAccountLockedTime", HashSet::from(["000001010000Z"]))];
+    admin.modify(&dn, disable).await.unwrap().success().unwrap();
+    let state = directory.find_user(&login).await.unwrap().unwrap().state;
+    assert!(state.disabled && !state.locked, "{state:?}");
+    directory.unlock(&user).await.unwrap();
+    assert!(directory.find_user(&login).await.unwrap().unwrap().state.disabled);
+}
+
+#[tokio::test]
+async fn empty_password_is_never_sent_as_an_anonymous_bind() {
+    let directory = openldap();
+    let alice = UserId::new("uid=alice,ou=staff,ou=people,dc=example,dc=org");
+    assert_eq!(directory.authenticate(&alice, &Password::new("")).await.unwrap(), Authentication::Rejected);
+}
+
+#[tokio::test]
+async fn rootdn_is_not_needed_and_the_policy_applies_to_the_service_account() {
+    // The service account gets the directory's reason for a weak password: rc 19 from ppolicy.
+    let uid = unique("weak");
+    let dn = add_openldap_user(&uid, "Weak Person", "Init-Passw0rd-1").await;
+    let err = openldap().set_password(&UserId::new(dn), &Password::new("short"), true).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::PasswordRejected);
+    assert!(err.message().contains("quality") || err.message().contains("19"), "{}", err.message());
+    assert!(!format!("{err:?} {err}").contains("short\""));
+}
+
+#[tokio::test]
+async fn a_certificate_that_does_not_verify_is_refused() {
+    // No ca_file: the system's roots, which do not know the test CA.
+    let mut config = openldap_config();
+    config.ca_file = None;
+    let err =
+        LdapDirectory::new(config).unwrap().find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+    assert!(err.message().to_lowercase().contains("certificate"), "{}", err.message());
+    // LDAPS too.
+    let mut config = openldap_config();
+    config.url = env("SSPR_TEST_LDAPS_URL");
+    config.starttls = false;
+    config.ca_file = None;
+    let err =
+        LdapDirectory::new(config).unwrap().find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+    // With the CA, LDAPS works.
+    let mut config = openldap_config();
+    config.url = env("SSPR_TEST_LDAPS_URL");
+    config.starttls = false;
+    assert!(
+        LdapDirectory::new(config)
+            .unwrap()
+            .find_user(&NormalizedLogin::parse("alice").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_service_password_is_reported_without_the_password() {
+    let mut config = openldap_config();
+    config.bind_password = BindPassword::new("Not-The-Svc-Passw0rd");
+    let err =
+        LdapDirectory::new(config).unwrap().find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Other);
+    let text = format!("{err:?} {err}");
+    assert!(text.contains("cn=sspr-svc") && !text.contains("Not-The-Svc-Passw0rd"), "{text}");
+}
+
+#[tokio::test]
+async fn many_concurrent_lookups_share_the_pool() {
+    let directory = openldap();
+    let lookups = (0..64).map(|_| {
+        let directory = directory.clone();
+        async move { directory.find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap().is_some() }
+    });
+    let found = futures::future::join_all(lookups).await;
+    assert!(found.into_iter().all(|f| f));
+}
