@@ -41,8 +41,11 @@ suite() {
   fi
 }
 
-step "ffi: build the library (debug cdylib)"
-cargo build -p sspr-ffi --locked --lib
+step "ffi: build the library and the binding generator (debug)"
+# One build with the `bindgen` feature: the library the C, Go and uniffi tests load, and the
+# uniffi-bindgen binary at the library's exact uniffi version.
+cargo build -p sspr-ffi --features bindgen --locked --lib --bin uniffi-bindgen
+bindgen="$root/target/debug/uniffi-bindgen"
 
 step "ffi: the committed header is cbindgen's output"
 if ! command -v cbindgen >/dev/null 2>&1 || [[ "$(cbindgen --version)" != "cbindgen 0.29.2" ]]; then
@@ -79,6 +82,55 @@ step "ffi: Go (cgo)"
   go build -o "$work/go-test" .
 )
 suite go "$work/go-test" "$root/tests/vectors"
+
+# The uniffi bindings, generated from the built library. Each language's directory gets the
+# library beside the generated code (the generated Python and Ruby load it from there).
+generate() {
+  local language=$1 out="$work/$1"
+  rm -rf "$out"
+  "$bindgen" generate --library "$lib_dir/libsspr_ffi.so" --language "$language" --out-dir "$out" 2>&1 |
+    grep -v 'Unable to auto-format' || true
+  cp "$lib_dir/libsspr_ffi.so" "$out/"
+}
+
+step "ffi: uniffi Python"
+generate python
+suite python env PYTHONPATH="$work/python" python3 sspr-ffi/tests/python/test_uniffi.py
+
+step "ffi: uniffi Ruby"
+need_apt ruby ruby-ffi
+generate ruby
+suite ruby env LD_LIBRARY_PATH="$work/ruby" ruby -I"$work/ruby" sspr-ffi/tests/ruby/test_uniffi.rb
+
+step "ffi: uniffi Kotlin (JVM)"
+generate kotlin
+kotlin_run() {
+  # Maven fetches the Kotlin compiler, JNA and kotlinx-coroutines once into ~/.m2.
+  (cd sspr-ffi/tests/kotlin &&
+    mvn -q -B -Dgen.dir="$work/kotlin" -Dbuild.dir="$work/kotlin-build" compile dependency:build-classpath \
+      -Dmdep.outputFile="$work/kotlin-classpath.txt") || return 1
+  java -Djna.library.path="$work/kotlin" -cp "$work/kotlin-build/classes:$(cat "$work/kotlin-classpath.txt")" MainKt
+}
+suite kotlin kotlin_run
+
+step "ffi: uniffi Swift (generated; compiled only where a Swift compiler exists)"
+generate swift
+swift_check() {
+  local f
+  for f in sspr_ffi.swift sspr_ffiFFI.h sspr_ffiFFI.modulemap; do
+    [[ -s "$work/swift/$f" ]] || { echo "swift: $f was not generated"; return 1; }
+  done
+  grep -q 'public protocol DirectoryProtocol\|public protocol Directory' "$work/swift/sspr_ffi.swift" ||
+    { echo "swift: no Directory protocol"; return 1; }
+  if command -v swiftc >/dev/null 2>&1; then
+    swiftc -parse-as-library -emit-library -module-name sspr_ffi -Xcc -fmodule-map-file="$work/swift/sspr_ffiFFI.modulemap" \
+      -I "$work/swift" -L "$lib_dir" -lsspr_ffi "$work/swift/sspr_ffi.swift" -o "$work/swift/libsspr_ffi_swift.so"
+    echo "swift: compiled"
+  else
+    echo "swift: generated (no Swift compiler on this machine: not compiled)"
+  fi
+}
+suite swift swift_check
 
 step "ffi summary"
 tally ffi "$passed" "$failed"

@@ -1,6 +1,6 @@
 //! sspr for other languages, through two doors:
 //!
-//! - `bindings` (arriving): a [uniffi](https://mozilla.github.io/uniffi-rs/) interface. The engine is an
+//! - [`bindings`]: a [uniffi](https://mozilla.github.io/uniffi-rs/) interface. The engine is an
 //!   object with async methods; the directory, the contact store and the notifier are traits
 //!   that Kotlin, Swift, Python or Ruby code implements. Generate the bindings with the
 //!   in-workspace generator (feature `bindgen`), see `README.md`.
@@ -10,7 +10,8 @@
 //!
 //! Both only convert types and errors: every rule lives in `sspr-core`.
 
-uniffi::setup_scaffolding!("sspr");
+uniffi::setup_scaffolding!();
 
+pub mod bindings;
 pub mod capi;
 mod runtime;

@@ -1,0 +1,138 @@
+// The uniffi Kotlin bindings on the JVM: a Kotlin directory and notifier (suspend functions
+// awaited by the engine) in a full reset flow, and the error enum (SsprException).
+// Prints "kotlin: N passed, M failed"; exits 1 on any failure.
+import java.time.Instant
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import uniffi.sspr_ffi.*
+
+var passed = 0
+var failed = 0
+
+fun check(ok: Boolean, what: String) {
+    if (ok) passed++ else { failed++; println("FAIL $what") }
+}
+
+val START: Instant = Instant.parse("2026-01-01T10:00:00Z")
+val ADMIN = Actor.Admin("helpdesk")
+val CTX = RequestContext("192.0.2.7", "test_kotlin", Locale.EN)
+
+class KotlinDirectory : Directory {
+    val jane = DirectoryUser("uid=jdoe,ou=staff,dc=example,dc=org", "jdoe@example.org", "Jane Doe",
+        "uid=jdoe,ou=staff,dc=example,dc=org", listOf(), false, false, false)
+    val passwords = java.util.concurrent.ConcurrentHashMap<String, Pair<String, Boolean>>()
+    @Volatile var down = false
+
+    override suspend fun findUser(login: String): DirectoryUser? {
+        delay(1) // suspends for real: the engine awaits the coroutine
+        if (down) throw BackendFailure.Unavailable("ldap unreachable")
+        return if (login == jane.login) jane else null
+    }
+    override suspend fun setPassword(userId: String, password: String, mustChange: Boolean) {
+        passwords[userId] = Pair(password, mustChange)
+    }
+    override suspend fun unlock(userId: String) {}
+    override suspend fun authenticate(userId: String, password: String): Authentication {
+        val stored = passwords[userId] ?: return Authentication.REJECTED
+        if (stored.first != password) return Authentication.REJECTED
+        return if (stored.second) Authentication.MUST_CHANGE else Authentication.ACCEPTED
+    }
+    override suspend fun search(query: String, limit: UInt): List<DirectoryUser> =
+        listOf(jane).filter { it.login.contains(query, true) || it.displayName.contains(query, true) }.take(limit.toInt())
+}
+
+class KotlinNotifier : Notifier {
+    val sent = java.util.concurrent.CopyOnWriteArrayList<Notification>()
+    override suspend fun send(notification: Notification) {
+        delay(1)
+        sent.add(notification)
+    }
+    fun lastPin(): String = sent.last { it.kind == MessageKind.PIN }.pin!!
+}
+
+inline fun <reified E : Throwable> expect(what: String, block: () -> Unit): E? {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is E) { check(true, what); return e }
+        check(false, "$what: threw ${e::class.simpleName}: ${e.message}")
+        return null
+    }
+    check(false, "$what: no error")
+    return null
+}
+
+fun main() = runBlocking {
+    val directory = KotlinDirectory()
+    val notifier = KotlinNotifier()
+    val clock = ManualClock(START)
+    val engine = Engine(EngineConfig(ByteArray(32) { 7 }, null, ByteArray(32)), directory, notifier, null, clock)
+
+    engine.setEnabled(ADMIN, "jdoe@example.org", true, CTX)
+    val view = engine.updateContacts(ADMIN, "jdoe@example.org",
+        ContactUpdate(ContactChange.Set("jane.doe@example.net"), ContactChange.Keep), CTX)
+    check(view.email?.masked == "j***@e***.net", "masked ${view.email}")
+
+    val challenge = engine.beginReset("JDoe@Example.org", CTX)
+    check(challenge.flowId.length == 32, "flow id")
+    check(challenge.methods.map { it.masked } == listOf("j***@e***.net"), "methods ${challenge.methods}")
+    check(challenge.expiresAt == START.plusSeconds(900), "expires ${challenge.expiresAt}")
+    val sent = engine.sendPin(challenge.flowId, "email", null, CTX)
+    check(sent.attemptsLeft == 5u, "attempts left")
+    val pin = notifier.lastPin()
+    check(pin.length == 8 && notifier.sent.last().to == "jane.doe@example.net", "the PIN reached the Kotlin notifier")
+
+    val wrong = (if (pin[0] == '1') "2" else "1") + pin.substring(1)
+    val e = expect<SsprException.WrongPin>("wrong PIN") { runBlocking { engine.verifyPin(challenge.flowId, wrong, CTX) } }
+    check(e?.attemptsLeft == 4u, "attempts left 4")
+    check(e?.message?.contains(wrong) != true, "the error does not hold the PIN")
+    val bad = expect<SsprException.InvalidInput>("short PIN") { runBlocking { engine.verifyPin(challenge.flowId, "12", CTX) } }
+    check(bad?.field == "pin", "field pin")
+
+    val verified = engine.verifyPin(challenge.flowId, pin, CTX)
+    check(verified.modes.first() == CompletionMode.TEMPORARY, "modes ${verified.modes}")
+    val outcome = engine.completeReset(challenge.flowId, NewPassword.Temporary, CTX)
+    check(outcome.mustChange && outcome.temporaryPassword?.length == 16, "outcome")
+    check(directory.passwords[directory.jane.id] == Pair(outcome.temporaryPassword, true),
+        "the Kotlin directory got the temporary password with must-change")
+    expect<SsprException.AlreadyUsed>("once only") {
+        runBlocking { engine.completeReset(challenge.flowId, NewPassword.Temporary, CTX) }
+    }
+    val signedIn = engine.signIn("jdoe@example.org", outcome.temporaryPassword!!, CTX)
+    check(signedIn.mustChange, "sign in with the temporary password")
+    expect<SsprException.SignInFailed>("wrong password") {
+        runBlocking { engine.signIn("jdoe@example.org", "Wrong-Pass-1", CTX) }
+    }
+    check(engine.searchUsers("doe", 5u).map { it.login } == listOf("jdoe@example.org"), "search")
+
+    // Expiry, with the manual clock.
+    val second = engine.beginReset("jdoe@example.org", CTX)
+    engine.sendPin(second.flowId, "email", null, CTX)
+    clock.advance(601u)
+    expect<SsprException.Expired>("expired") {
+        runBlocking { engine.verifyPin(second.flowId, notifier.lastPin(), CTX) }
+    }
+    // The error enum's other members.
+    val limited = expect<SsprException.NotAllowed>("admin only") {
+        runBlocking { engine.unblock(Actor.User, "jdoe@example.org", CTX) }
+    }
+    check(limited?.reason == NotAllowedReason.ADMIN_ONLY, "reason")
+    expect<SsprException.UnknownUser>("unknown user") { runBlocking { engine.status("nobody@example.org") } }
+    val invalid = expect<SsprException.InvalidInput>("bad IP") {
+        runBlocking { engine.beginReset("jdoe@example.org", RequestContext("999.1.1.1", null, Locale.EN)) }
+    }
+    check(invalid?.field == "client_ip", "field client_ip")
+    directory.down = true
+    val backend = expect<SsprException.Backend>("directory down") {
+        runBlocking { engine.beginReset("jdoe@example.org", CTX) }
+    }
+    check(backend?.kind == BackendErrorKind.UNAVAILABLE && backend.detail.contains("ldap unreachable"), "kind")
+    expect<SsprException.Config>("bad policy") {
+        Engine(EngineConfig(ByteArray(32), "{\"pin_length\": 4}", null), directory, notifier, null, null)
+    }
+    engine.close()
+    clock.close()
+
+    println("kotlin: $passed passed, $failed failed")
+    if (failed > 0) kotlin.system.exitProcess(1)
+}

@@ -1,0 +1,247 @@
+"""The uniffi Python bindings: full flows with a directory, a contact store and a notifier
+written in Python (async, awaited by the engine), and the error enum.
+
+Run by scripts/test.d/60-ffi.sh with the generated module (sspr_ffi.py and the library
+beside it) on PYTHONPATH. Prints "python: N passed, M failed"; exits 1 on any failure.
+"""
+
+import asyncio
+import datetime
+import sys
+import traceback
+
+import sspr_ffi as s
+
+START = datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)
+KEY = bytes([7] * 32)
+ADMIN = s.Actor.ADMIN(id="helpdesk")
+CTX = s.RequestContext(client_ip="192.0.2.7", user_agent="test_uniffi", locale=s.Locale.EN)
+
+passed = 0
+failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL", what)
+
+
+class Directory(s.Directory):
+    def __init__(self):
+        self.users = {
+            "jdoe@example.org": s.DirectoryUser(
+                id="uid=jdoe,ou=staff,dc=example,dc=org", login="jdoe@example.org",
+                display_name="Jane Doe", dn="uid=jdoe,ou=staff,dc=example,dc=org"),
+            "root@example.org": s.DirectoryUser(
+                id="uid=root,ou=admins,dc=example,dc=org", login="root@example.org",
+                display_name="Root Admin", dn="uid=root,ou=admins,dc=example,dc=org",
+                groups=["Domain Admins"]),
+        }
+        self.passwords = {}
+        self.down = False
+        self.crash = False
+
+    async def find_user(self, login):
+        await asyncio.sleep(0)  # a real await: the engine waits on the event loop
+        if self.crash:
+            raise ValueError("a bug in the directory adapter")
+        if self.down:
+            raise s.BackendFailure.Unavailable("ldap unreachable")
+        return self.users.get(login)
+
+    async def set_password(self, user_id, password, must_change):
+        if len(password) < 8:
+            raise s.BackendFailure.PasswordRejected("too short")
+        self.passwords[user_id] = (password, must_change)
+
+    async def unlock(self, user_id):
+        pass
+
+    async def authenticate(self, user_id, password):
+        stored = self.passwords.get(user_id)
+        if stored is None or stored[0] != password:
+            return s.Authentication.REJECTED
+        return s.Authentication.MUST_CHANGE if stored[1] else s.Authentication.ACCEPTED
+
+    async def search(self, query, limit):
+        q = query.lower()
+        found = [u for login, u in sorted(self.users.items())
+                 if q in login or q in u.display_name.lower()]
+        return found[:limit]
+
+
+class Contacts(s.ContactStore):
+    def __init__(self):
+        self.records = {}
+
+    async def get(self, user_id):
+        return self.records.get(user_id)
+
+    async def save(self, user_id, enrollment, expected_version):
+        current = self.records.get(user_id)
+        if (current.version if current else 0) != expected_version:
+            return False
+        enrollment.version = expected_version + 1
+        self.records[user_id] = enrollment
+        return True
+
+
+class Notifier(s.Notifier):
+    def __init__(self):
+        self.sent = []
+
+    async def send(self, notification):
+        await asyncio.sleep(0)
+        self.sent.append(notification)
+
+    def last_pin(self):
+        return [n.pin for n in self.sent if n.kind == s.MessageKind.PIN][-1]
+
+
+async def world(policy=None):
+    directory, contacts, notifier = Directory(), Contacts(), Notifier()
+    clock = s.ManualClock(START)
+    engine = s.Engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)),
+                      directory, notifier, contacts, clock)
+    await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+    view = await engine.update_contacts(
+        ADMIN, "jdoe@example.org",
+        s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+    check(view.email.masked == "j***@e***.net", f"masked {view.email.masked}")
+    check(view.email.usable_from == START, f"usable_from {view.email.usable_from}")
+    return engine, directory, contacts, notifier, clock
+
+
+async def expect(error_type, coro, what):
+    try:
+        await coro
+    except error_type as e:
+        check(True, what)
+        return e
+    except Exception as e:  # noqa: BLE001
+        check(False, f"{what}: raised {type(e).__name__}: {e}")
+        return None
+    check(False, f"{what}: no error")
+    return None
+
+
+async def test_full_flow():
+    engine, directory, contacts, notifier, clock = await world('{"allow_chosen_password": true}')
+    challenge = await engine.begin_reset("  JDoe@Example.org ", CTX)
+    check(len(challenge.flow_id) == 32, "flow id")
+    check([(m.id, m.channel, m.masked) for m in challenge.methods]
+          == [("email", s.Channel.EMAIL, "j***@e***.net")], f"methods {challenge.methods}")
+    check(challenge.expires_at == START + datetime.timedelta(seconds=900), "expires_at")
+    sent = await engine.send_pin(challenge.flow_id, "email", None, CTX)
+    check(sent.attempts_left == 5, "attempts_left")
+    pin = notifier.last_pin()
+    check(len(pin) == 8 and pin in notifier.sent[-1].body, "the PIN reached the Python notifier")
+    check(notifier.sent[-1].to == "jane.doe@example.net", "to")
+
+    wrong = ("1" if pin[0] != "1" else "2") + pin[1:]
+    e = await expect(s.SsprError.WrongPin, engine.verify_pin(challenge.flow_id, wrong, CTX), "wrong PIN")
+    check(e is not None and e.attempts_left == 4, "attempts_left 4")
+    check(e is not None and wrong not in str(e), "the error does not hold the PIN")
+    e = await expect(s.SsprError.InvalidInput, engine.verify_pin(challenge.flow_id, "12", CTX), "short PIN")
+    check(e is not None and e.field == "pin", "field pin")
+
+    verified = await engine.verify_pin(challenge.flow_id, pin, CTX)
+    check(verified.modes == [s.CompletionMode.TEMPORARY, s.CompletionMode.CHOSEN, s.CompletionMode.UNLOCK_ONLY],
+          f"modes {verified.modes}")
+    outcome = await engine.complete_reset(challenge.flow_id, s.NewPassword.TEMPORARY(), CTX)
+    check(outcome.must_change and len(outcome.temporary_password) == 16, "outcome")
+    check(directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"] == (outcome.temporary_password, True),
+          "the Python directory got the temporary password with must-change")
+    await expect(s.SsprError.AlreadyUsed, engine.complete_reset(challenge.flow_id, s.NewPassword.TEMPORARY(), CTX),
+                 "completed once only")
+    record = contacts.records["uid=jdoe,ou=staff,dc=example,dc=org"]
+    check(record.last_reset_at == START and record.version == 3, f"the Python store recorded it: {record}")
+
+    signed = await engine.sign_in("jdoe@example.org", outcome.temporary_password, CTX)
+    check(signed.must_change and signed.display_name == "Jane Doe", "sign in")
+    await expect(s.SsprError.SignInFailed, engine.sign_in("jdoe@example.org", "Wrong-Pass-1", CTX), "wrong password")
+    await expect(s.SsprError.SignInFailed, engine.sign_in("nobody@example.org", "Wrong-Pass-1", CTX), "unknown login")
+    found = await engine.search_users("DOE", 10)
+    check([u.login for u in found] == ["jdoe@example.org"] and found[0].enabled, "search")
+    status = await engine.status("jdoe@example.org")
+    check(status.last_reset_at == START and status.blocked_until is None, "status")
+    check(engine.completion_modes()[0] == s.CompletionMode.TEMPORARY, "completion_modes")
+
+
+async def test_expiry_decoy_and_errors():
+    engine, directory, contacts, notifier, clock = await world()
+    challenge = await engine.begin_reset("jdoe@example.org", CTX)
+    await engine.send_pin(challenge.flow_id, "email", None, CTX)
+    e = await expect(s.SsprError.RateLimited, engine.send_pin(challenge.flow_id, "email", None, CTX), "resend")
+    check(e is not None and 0 < e.retry_after_secs <= 60, "retry_after")
+    clock.advance(601)
+    await expect(s.SsprError.Expired, engine.verify_pin(challenge.flow_id, notifier.last_pin(), CTX), "expired")
+
+    count = len(notifier.sent)
+    decoy = await engine.begin_reset("nobody@example.org", CTX)
+    check(len(decoy.methods) == 1 and "***@" in decoy.methods[0].masked, "decoy shape")
+    await engine.send_pin(decoy.flow_id, "email", None, CTX)
+    check(len(notifier.sent) == count, "a decoy sends nothing")
+
+    e = await expect(s.SsprError.InvalidInput, engine.begin_reset("jdoe\x01@example.org", CTX), "control char")
+    check(e is not None and e.field == "login", "field login")
+    bad_ip = s.RequestContext(client_ip="999.1.1.1", locale=s.Locale.EN)
+    e = await expect(s.SsprError.InvalidInput, engine.begin_reset("jdoe@example.org", bad_ip), "bad IP")
+    check(e is not None and e.field == "client_ip", "field client_ip")
+    e = await expect(s.SsprError.NotAllowed, engine.unblock(s.Actor.USER(), "jdoe@example.org", CTX), "user unblock")
+    check(e is not None and e.reason == s.NotAllowedReason.ADMIN_ONLY, "admin only")
+    e = await expect(s.SsprError.NotAllowed, engine.set_enabled(ADMIN, "root@example.org", True, CTX), "privileged")
+    check(e is not None and e.reason == s.NotAllowedReason.PRIVILEGED, "privileged reason")
+    await expect(s.SsprError.UnknownUser, engine.status("nobody@example.org"), "unknown user")
+
+    directory.down = True
+    e = await expect(s.SsprError.Backend, engine.begin_reset("jdoe@example.org", CTX), "directory down")
+    check(e is not None and e.kind == s.BackendErrorKind.UNAVAILABLE and "ldap unreachable" in e.detail, "kind")
+    directory.down, directory.crash = False, True
+    e = await expect(s.SsprError.Backend, engine.begin_reset("jdoe@example.org", CTX), "directory bug")
+    check(e is not None and e.kind == s.BackendErrorKind.OTHER, f"unexpected exception is OTHER: {e}")
+
+    e = await expect(s.SsprError.Config, build_engine('{"pin_length": 4}', KEY), "bad policy")
+    check(e is not None and "pin_length" in e.detail, "names the field")
+    await expect(s.SsprError.Config, build_engine(None, b"short"), "short key")
+
+
+async def build_engine(policy, key):
+    s.Engine(s.EngineConfig(secret_key=key, policy_json=policy), Directory(), Notifier())
+
+
+async def test_blocked_and_concurrency():
+    engine, directory, contacts, notifier, clock = await world()
+    challenge = await engine.begin_reset("jdoe@example.org", CTX)
+    await engine.send_pin(challenge.flow_id, "email", None, CTX)
+    pin = notifier.last_pin()
+    wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
+    for left in (4, 3, 2, 1):
+        e = await expect(s.SsprError.WrongPin, engine.verify_pin(challenge.flow_id, wrong, CTX), "wrong")
+        check(e is not None and e.attempts_left == left, f"left {left}")
+    e = await expect(s.SsprError.Blocked, engine.verify_pin(challenge.flow_id, wrong, CTX), "blocked")
+    check(e is not None and e.until == START + datetime.timedelta(days=1), "blocked until")
+    await engine.unblock(ADMIN, "jdoe@example.org", CTX)
+    # Many calls in flight at once, each awaiting the Python backends.
+    challenges = await asyncio.gather(*(engine.begin_reset(f"user{i}@example.org", CTX) for i in range(20)),
+                                      engine.begin_reset("jdoe@example.org", CTX))
+    check(len({c.flow_id for c in challenges}) == 21, "21 concurrent flows")
+
+
+async def main():
+    for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency):
+        try:
+            await test()
+        except Exception:  # noqa: BLE001
+            traceback.print_exc()
+            check(False, f"{test.__name__} raised")
+    print(f"python: {passed} passed, {failed} failed")
+    return failed == 0
+
+
+if __name__ == "__main__":
+    sys.exit(0 if asyncio.run(main()) else 1)
