@@ -161,7 +161,8 @@ typedef struct SsprCompletion SsprCompletion;
 // One engine serves every thread at once.
 typedef struct SsprEngine SsprEngine;
 
-// Everything an engine call can fail with (`sspr_core::Error`). Never holds a secret.
+// The details of a failed call. Opaque: read it with the `sspr_error_*` accessors and free
+// it with `sspr_error_free`. Never holds a PIN or a password.
 typedef struct SsprError SsprError;
 
 // A directory user, as a C directory returns it from `find_user`. Every string is

@@ -12,6 +12,9 @@
 
 uniffi::setup_scaffolding!();
 
+/// The uniffi interface; the C header leaves it out (its names overlap the C API's).
+///
+/// cbindgen:ignore
 pub mod bindings;
 pub mod capi;
 mod runtime;
