@@ -1,0 +1,338 @@
+//! The built-in backends, as JavaScript classes: the in-memory ones of sspr-core (and, behind
+//! cargo features, those of sspr-backends). Passing one to `new Sspr({...})` keeps every call
+//! inside Rust.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use napi::Result;
+use napi::bindgen_prelude::{ClassInstance, JsObjectValue, Object};
+use napi_derive::napi;
+use sspr_core::memory;
+use sspr_core::{AuditSink, Clock, ContactStore, Directory, Notifier, StateStore, Timer, UserId};
+
+use crate::convert::{AccountStateJs, DirectoryUserJs, NotificationJs, from_chrono, to_chrono};
+use napi::Env;
+
+use crate::error::{invalid, to_js_error};
+
+/// A user of the in-memory directory.
+#[napi(object, object_to_js = false, js_name = "MemoryUser")]
+pub struct MemoryUserInput {
+    /// Login (UPN).
+    pub login: String,
+    /// Display name.
+    pub display_name: String,
+    /// Distinguished name, e.g. `uid=jdoe,ou=staff,dc=example,dc=org`; also the user's id.
+    pub dn: String,
+    /// Group names or DNs (nested memberships already resolved).
+    pub groups: Option<Vec<String>>,
+    /// Disabled, expired, locked.
+    pub state: Option<AccountStateJs>,
+}
+
+fn memory_user(u: MemoryUserInput) -> memory::MemoryUser {
+    memory::MemoryUser {
+        login: u.login,
+        display_name: u.display_name,
+        dn: u.dn,
+        groups: u.groups.unwrap_or_default(),
+        state: u.state.unwrap_or_default().into(),
+    }
+}
+
+/// A directory held in memory, with Active Directory's complexity rule (8+ characters, 3 of
+/// 4 character classes, no login in the password).
+#[napi]
+pub struct MemoryDirectory {
+    pub(crate) inner: memory::MemoryDirectory,
+}
+
+#[napi]
+impl MemoryDirectory {
+    /// A directory holding `users` (none when absent).
+    #[napi(constructor)]
+    pub fn new(env: &Env, users: Option<Vec<MemoryUserInput>>) -> Result<Self> {
+        let inner = memory::MemoryDirectory::with_users(users.unwrap_or_default().into_iter().map(memory_user))
+            .map_err(|e| to_js_error(env, &e))?;
+        Ok(Self { inner })
+    }
+
+    /// Add a user, or replace the one with the same login or DN.
+    #[napi]
+    pub fn insert(&self, env: &Env, user: MemoryUserInput) -> Result<()> {
+        self.inner.insert(memory_user(user)).map_err(|e| to_js_error(env, &e))
+    }
+
+    /// Change a user's account state; false for an unknown login.
+    #[napi]
+    pub fn set_state(&self, login: String, state: AccountStateJs) -> bool {
+        self.inner.set_state(&login, state.into())
+    }
+
+    /// Every user, sorted by login.
+    #[napi]
+    pub fn users(&self) -> Vec<DirectoryUserJs> {
+        self.inner.users().into_iter().map(Into::into).collect()
+    }
+
+    /// The number of users.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether `password` is the user's current password (what a sign-in checks).
+    #[napi]
+    pub fn password_matches(&self, user_id: String, password: String) -> bool {
+        self.inner.check_password(&UserId::new(user_id), &password).is_some()
+    }
+
+    /// Whether the user must change the password set through sspr (`null`: none was set).
+    #[napi]
+    pub fn must_change(&self, user_id: String) -> Option<bool> {
+        self.inner.password_state(&UserId::new(user_id))
+    }
+}
+
+/// Enrollments (enabled flag, contacts) in memory.
+#[napi]
+#[derive(Default)]
+pub struct MemoryContactStore {
+    pub(crate) inner: memory::MemoryContactStore,
+}
+
+#[napi]
+impl MemoryContactStore {
+    /// An empty store.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Flows, counters and blocks in memory, with expiry.
+#[napi]
+#[derive(Default)]
+pub struct MemoryStateStore {
+    pub(crate) inner: memory::MemoryStateStore,
+}
+
+#[napi]
+impl MemoryStateStore {
+    /// An empty store.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Entries held (expired ones not yet swept included).
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// A notifier that delivers nothing and keeps every notice: for development and tests.
+#[napi]
+#[derive(Default)]
+pub struct Outbox {
+    pub(crate) inner: memory::Outbox,
+}
+
+#[napi]
+impl Outbox {
+    /// An empty outbox.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every notice so far, oldest first (PIN notices hold their PIN: development only).
+    #[napi]
+    pub fn messages(&self) -> Vec<NotificationJs> {
+        self.inner.messages().iter().map(NotificationJs::from).collect()
+    }
+
+    /// Notices sent to `address`, oldest first.
+    #[napi]
+    pub fn messages_to(&self, address: String) -> Vec<NotificationJs> {
+        self.inner.messages_to(&address).iter().map(NotificationJs::from).collect()
+    }
+
+    /// The last PIN sent to `address`: what the user would read.
+    #[napi]
+    pub fn last_pin_to(&self, address: String) -> Option<String> {
+        self.inner.last_pin_to(&address)
+    }
+
+    /// Forget every notice.
+    #[napi]
+    pub fn clear(&self) {
+        self.inner.clear();
+    }
+}
+
+/// Keeps every audit event in memory.
+#[napi]
+#[derive(Default)]
+pub struct MemoryAuditSink {
+    pub(crate) inner: memory::MemoryAuditSink,
+}
+
+#[napi]
+impl MemoryAuditSink {
+    /// An empty log.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every event so far, as plain objects (the audit JSON schema; never a secret).
+    #[napi(ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.inner.events().iter().filter_map(|e| serde_json::to_value(e).ok()).collect()
+    }
+}
+
+/// A clock that stands still until told to move: for tests and demos.
+#[napi]
+pub struct ManualClock {
+    pub(crate) inner: sspr_core::ManualClock,
+}
+
+#[napi]
+impl ManualClock {
+    /// A clock showing `start`.
+    #[napi(constructor)]
+    pub fn new(env: &Env, start: DateTime<Utc>) -> Result<Self> {
+        let start = from_chrono(start, "start").map_err(|e| to_js_error(env, &e))?;
+        Ok(Self { inner: sspr_core::ManualClock::new(start) })
+    }
+
+    /// The time it shows.
+    #[napi]
+    pub fn now(&self) -> DateTime<Utc> {
+        to_chrono(self.inner.now())
+    }
+
+    /// Move it forward by `seconds` (fractions allowed; negative values are refused).
+    #[napi]
+    pub fn advance(&self, env: &Env, seconds: f64) -> Result<()> {
+        let by = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| to_js_error(env, &invalid("seconds", "not a non-negative number")))?;
+        self.inner.advance(by);
+        Ok(())
+    }
+
+    /// Set it to `to` (may go backwards).
+    #[napi]
+    pub fn set(&self, env: &Env, to: DateTime<Utc>) -> Result<()> {
+        self.inner.set(from_chrono(to, "to").map_err(|e| to_js_error(env, &e))?);
+        Ok(())
+    }
+}
+
+/// The backends an `Sspr` is built from, each a built-in one or one written in JavaScript.
+pub(crate) struct Slots {
+    pub(crate) directory: Arc<dyn Directory>,
+    pub(crate) contacts: Option<Arc<dyn ContactStore>>,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) store: Option<Arc<dyn StateStore>>,
+    pub(crate) audit: Option<Arc<dyn AuditSink>>,
+    pub(crate) clock: Option<sspr_core::ManualClock>,
+}
+
+/// Whether `options[name]` is set.
+fn present(options: &Object<'_>, name: &str) -> Result<bool> {
+    let value: Option<napi::bindgen_prelude::Unknown<'_>> = options.get(name)?;
+    Ok(value.is_some_and(|v| !matches!(v.get_type(), Ok(napi::ValueType::Undefined | napi::ValueType::Null))))
+}
+
+/// A built-in backend of class `T` under `options[name]`, if that is what it holds.
+fn builtin<'a, T: 'a + napi::bindgen_prelude::MaybeTypeTag>(
+    options: &Object<'a>,
+    name: &str,
+) -> Option<ClassInstance<'a, T>>
+where
+    ClassInstance<'a, T>: napi::bindgen_prelude::FromNapiValue + napi::bindgen_prelude::ValidateNapiValue,
+{
+    options.get_named_property::<ClassInstance<'a, T>>(name).ok()
+}
+
+fn wrong(env: &Env, name: &'static str, expected: &str) -> napi::Error {
+    to_js_error(env, &invalid(name, format!("expected {expected}")))
+}
+
+impl Slots {
+    /// Read the backends of `new Sspr(options)`.
+    pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
+        use crate::js_backend::{JsAuditSink, JsContactStore, JsDirectory, JsNotifier};
+
+        let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
+            Arc::new(d.inner.clone())
+        } else if present(options, "directory")? {
+            let object: Object<'_> = options.get_named_property("directory")?;
+            Arc::new(JsDirectory::new(&object).map_err(|_| wrong(env, "directory", "a Directory"))?)
+        } else {
+            return Err(wrong(env, "directory", "a directory"));
+        };
+
+        let contacts: Option<Arc<dyn ContactStore>> =
+            if let Some(c) = builtin::<MemoryContactStore>(options, "contacts") {
+                Some(Arc::new(c.inner.clone()))
+            } else if present(options, "contacts")? {
+                let object: Object<'_> = options.get_named_property("contacts")?;
+                Some(Arc::new(JsContactStore::new(&object).map_err(|_| wrong(env, "contacts", "a ContactStore"))?))
+            } else {
+                None
+            };
+
+        let notifier: Arc<dyn Notifier> = if let Some(n) = builtin::<Outbox>(options, "notifier") {
+            Arc::new(n.inner.clone())
+        } else if present(options, "notifier")? {
+            let object: Object<'_> = options.get_named_property("notifier")?;
+            Arc::new(JsNotifier::new(&object).map_err(|_| wrong(env, "notifier", "a Notifier"))?)
+        } else {
+            return Err(wrong(env, "notifier", "a notifier"));
+        };
+
+        let store: Option<Arc<dyn StateStore>> = if let Some(s) = builtin::<MemoryStateStore>(options, "store") {
+            Some(Arc::new(s.inner.clone()))
+        } else if present(options, "store")? {
+            return Err(wrong(env, "store", "a built-in state store (MemoryStateStore)"));
+        } else {
+            None
+        };
+
+        let audit: Option<Arc<dyn AuditSink>> = if let Some(a) = builtin::<MemoryAuditSink>(options, "audit") {
+            Some(Arc::new(a.inner.clone()))
+        } else if present(options, "audit")? {
+            let object: Object<'_> = options.get_named_property("audit")?;
+            Some(Arc::new(JsAuditSink::new(&object).map_err(|_| wrong(env, "audit", "an AuditSink"))?))
+        } else {
+            None
+        };
+
+        let clock = if let Some(c) = builtin::<ManualClock>(options, "clock") {
+            Some(c.inner.clone())
+        } else if present(options, "clock")? {
+            return Err(wrong(env, "clock", "a ManualClock"));
+        } else {
+            None
+        };
+
+        Ok(Self { directory, contacts, notifier, store, audit, clock })
+    }
+}
+
+/// A timer for the policy's minimum response time, on the napi tokio runtime.
+#[derive(Debug)]
+pub(crate) struct TokioTimer;
+
+#[sspr_core::async_trait]
+impl Timer for TokioTimer {
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}

@@ -1,0 +1,362 @@
+//! The engine as a JavaScript class (`index.js` wraps it as `Sspr`), the policy, and the
+//! temporary password that does not print.
+
+use napi::bindgen_prelude::{Buffer, ClassInstance, Either, JsObjectValue, JsValue, Object, Unknown};
+use napi::{Env, Result, ValueType};
+use napi_derive::napi;
+use sspr_core::{Password, SecretKey};
+
+use crate::backends::{Slots, TokioTimer};
+use crate::convert::{
+    ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, UserStatusJs,
+    VerifiedJs, actor, contact_update, context, mode_name, new_password,
+};
+use crate::error::{invalid, to_js_error};
+use crate::run::{Answer, run};
+
+/// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
+fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
+    match value.get_type()? {
+        ValueType::String => value.coerce_to_string()?.into_utf8()?.into_owned(),
+        _ => Err(to_js_error(env, &invalid(field, "expected a string"))),
+    }
+}
+
+/// An optional text argument (`undefined` or `null`: none).
+fn optional_text(env: &Env, value: Option<Unknown<'_>>, field: &'static str) -> Result<Option<String>> {
+    match value {
+        Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(Some(text(env, v, field)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Convert, or throw the conversion's `SsprError`.
+fn check<T>(env: &Env, converted: sspr_core::Result<T>) -> Result<T> {
+    converted.map_err(|e| to_js_error(env, &e))
+}
+
+/// The reset policy (see the `PolicyOptions` type for every field). Immutable.
+#[napi]
+pub struct Policy {
+    pub(crate) inner: sspr_core::Policy,
+}
+
+#[napi]
+impl Policy {
+    /// The secure default policy.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self { inner: sspr_core::Policy::default() }
+    }
+
+    /// Parse and validate a policy from JSON text (snake_case fields as in sspr's policy
+    /// files; missing fields take their defaults). A value out of range, an unknown or a
+    /// repeated field: `CONFIG`, its message naming the field.
+    #[napi(factory)]
+    pub fn from_json(env: &Env, text: String) -> Result<Self> {
+        Ok(Self { inner: check(env, sspr_core::Policy::from_json(&text))? })
+    }
+
+    /// Parse and validate a policy from TOML text.
+    #[napi(factory)]
+    pub fn from_toml(env: &Env, text: String) -> Result<Self> {
+        Ok(Self { inner: check(env, sspr_core::Policy::from_toml(&text))? })
+    }
+
+    /// Every field as JSON text (snake_case).
+    #[napi]
+    pub fn to_json_text(&self, env: &Env) -> Result<String> {
+        serde_json::to_string(&self.inner).map_err(|e| to_js_error(env, &sspr_core::Error::Config(e.to_string())))
+    }
+
+    /// Every field as TOML text, for a config file to start from.
+    #[napi]
+    pub fn to_toml(&self, env: &Env) -> Result<String> {
+        check(env, self.inner.to_toml())
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The temporary password of a completed reset. `toString()`, `JSON.stringify` and
+/// `util.inspect` show `[REDACTED]`; `reveal()` gives the password, to show once.
+#[napi]
+pub struct TemporaryPassword {
+    inner: Password,
+}
+
+#[napi]
+impl TemporaryPassword {
+    /// The password itself.
+    #[napi]
+    pub fn reveal(&self) -> String {
+        self.inner.expose_secret().to_owned()
+    }
+
+    /// `[REDACTED]`.
+    #[napi(js_name = "toString")]
+    pub fn to_redacted_string(&self) -> &'static str {
+        "[REDACTED]"
+    }
+
+    /// `[REDACTED]` (what `JSON.stringify` writes).
+    #[napi(js_name = "toJSON")]
+    pub fn to_json(&self) -> &'static str {
+        "[REDACTED]"
+    }
+}
+
+/// The answer to `completeReset`.
+#[napi(object, object_from_js = false, js_name = "ResetOutcome")]
+pub struct ResetOutcomeJs {
+    /// The temporary password, to be shown once (mode `temporary` only).
+    pub temporary_password: Option<TemporaryPassword>,
+    /// Whether the directory will make the user change the password at next sign-in.
+    pub must_change: bool,
+    /// Whether a lockout was cleared.
+    pub unlocked: bool,
+}
+
+/// The engine (wrapped by `Sspr` in `index.js`).
+#[napi]
+pub struct NativeSspr {
+    inner: sspr_core::Sspr,
+}
+
+/// The server key from a hex string or bytes.
+fn secret_key(env: &Env, options: &Object<'_>) -> Result<SecretKey> {
+    let key: Option<Either<String, Buffer>> =
+        options.get("secretKey").map_err(|_| to_js_error(env, &invalid("secretKey", "expected hex text or bytes")))?;
+    let key = match key {
+        Some(Either::A(hex)) => SecretKey::from_hex(&hex),
+        Some(Either::B(bytes)) => SecretKey::from_bytes(&bytes),
+        None => Err(sspr_core::Error::Config(
+            "no secretKey was given: 32+ random bytes (hex or a Buffer), the same on every instance".into(),
+        )),
+    };
+    check(env, key)
+}
+
+/// A CSPRNG seed for tests (64 hex digits).
+fn rng_seed(env: &Env, options: &Object<'_>) -> Result<Option<[u8; 32]>> {
+    let seed: Option<String> = options.get("rngSeed")?;
+    let Some(seed) = seed else { return Ok(None) };
+    let bytes: Option<[u8; 32]> = crate::vectors::hex32(&seed);
+    bytes.map(Some).ok_or_else(|| to_js_error(env, &invalid("rngSeed", "expected 64 hex digits")))
+}
+
+#[napi]
+impl NativeSspr {
+    /// Build the engine from `{ directory, contacts, notifier, store, audit, clock, policy,
+    /// secretKey, rngSeed }` (`index.js` has bound the methods of JavaScript backends).
+    #[napi(constructor)]
+    pub fn new(env: &Env, options: Object<'_>) -> Result<Self> {
+        let slots = Slots::from_options(env, &options)?;
+        let mut builder = sspr_core::Sspr::builder()
+            .directory_arc(slots.directory)
+            .notifier_arc(slots.notifier)
+            .secret_key(secret_key(env, &options)?);
+        if let Some(contacts) = slots.contacts {
+            builder = builder.contacts_arc(contacts);
+        }
+        if let Some(store) = slots.store {
+            builder = builder.store_arc(store);
+        }
+        if let Some(audit) = slots.audit {
+            builder = builder.audit_arc(audit);
+        }
+        builder = match slots.clock {
+            // A manual clock also "sleeps" by moving itself: tests see the padding exactly.
+            Some(clock) => builder.clock(clock.clone()).timer(clock),
+            None => builder.timer(TokioTimer),
+        };
+        if let Ok(policy) = options.get_named_property::<ClassInstance<'_, Policy>>("policy") {
+            builder = builder.policy(policy.inner.clone());
+        }
+        if let Some(seed) = rng_seed(env, &options)? {
+            builder = builder.rng_seed(seed);
+        }
+        Ok(Self { inner: check(env, builder.build())? })
+    }
+
+    /// The policy in force.
+    #[napi(getter)]
+    pub fn policy(&self) -> Policy {
+        Policy { inner: self.inner.policy().clone() }
+    }
+
+    /// The completion modes the policy allows, the default first.
+    #[napi(ts_return_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
+    pub fn completion_modes(&self) -> Vec<&'static str> {
+        self.inner.completion_modes().into_iter().map(mode_name).collect()
+    }
+
+    /// Start a reset for `login`: the same answer shape for every login.
+    #[napi(
+        ts_args_type = "login: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "ResetChallenge | Promise<ResetChallenge>"
+    )]
+    pub fn begin_reset<'env>(
+        &self,
+        env: &'env Env,
+        login: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ResetChallengeJs>> {
+        let login = text(env, login, "login")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.begin_reset(&login, &ctx).await }, |c| Ok(c.into()))
+    }
+
+    /// Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it.
+    #[napi(
+        ts_args_type = "flowId: string, methodId: string, confirm?: string | undefined | null, ctx?: RequestContext | undefined | null",
+        ts_return_type = "PinSent | Promise<PinSent>"
+    )]
+    pub fn send_pin<'env>(
+        &self,
+        env: &'env Env,
+        flow_id: Unknown<'_>,
+        method_id: Unknown<'_>,
+        confirm: Option<Unknown<'_>>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, PinSentJs>> {
+        let flow_id = text(env, flow_id, "flow_id")?;
+        let method_id = text(env, method_id, "method_id")?;
+        let confirm = optional_text(env, confirm, "confirm")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await }, |p| Ok(p.into()))
+    }
+
+    /// Check the PIN the user typed.
+    #[napi(
+        ts_args_type = "flowId: string, pin: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "Verified | Promise<Verified>"
+    )]
+    pub fn verify_pin<'env>(
+        &self,
+        env: &'env Env,
+        flow_id: Unknown<'_>,
+        pin: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, VerifiedJs>> {
+        let flow_id = text(env, flow_id, "flow_id")?;
+        let pin = zeroize_on_drop(text(env, pin, "pin")?);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.verify_pin(&flow_id, pin.expose_secret(), &ctx).await }, |v| Ok(v.into()))
+    }
+
+    /// Complete a verified reset: a temporary password (the default), the user's chosen one,
+    /// or an unlock only.
+    #[napi(
+        ts_args_type = "flowId: string, newPassword?: NewPassword | undefined | null, ctx?: RequestContext | undefined | null",
+        ts_return_type = "ResetOutcome | Promise<ResetOutcome>"
+    )]
+    pub fn complete_reset<'env>(
+        &self,
+        env: &'env Env,
+        flow_id: Unknown<'_>,
+        new_password_input: Option<NewPasswordInput>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ResetOutcomeJs>> {
+        let flow_id = text(env, flow_id, "flow_id")?;
+        let choice = check(env, new_password(new_password_input))?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.complete_reset(&flow_id, choice, &ctx).await }, |o| {
+            Ok(ResetOutcomeJs {
+                temporary_password: o.temporary_password.map(|inner| TemporaryPassword { inner }),
+                must_change: o.must_change,
+                unlocked: o.unlocked,
+            })
+        })
+    }
+
+    /// The user's registered contact details, in full.
+    #[napi(ts_args_type = "login: string", ts_return_type = "Contacts | Promise<Contacts>")]
+    pub fn contacts<'env>(&self, env: &'env Env, login: Unknown<'_>) -> Result<Answer<'env, ContactsJs>> {
+        let login = text(env, login, "login")?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.contacts(&login).await }, |c| Ok(c.into()))
+    }
+
+    /// Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,
+    /// `undefined` keeps.
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, update: { email?: string | null, phone?: string | null }, ctx?: RequestContext | undefined | null",
+        ts_return_type = "Contacts | Promise<Contacts>"
+    )]
+    pub fn update_contacts<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        update: Object<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ContactsJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let update = check(env, contact_update(&update))?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.update_contacts(&who, &login, update, &ctx).await }, |c| Ok(c.into()))
+    }
+
+    /// Enable or disable SSPR for a user (admins only).
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null",
+        ts_return_type = "void | Promise<void>"
+    )]
+    pub fn set_enabled<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        enabled: bool,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ()>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.set_enabled(&who, &login, enabled, &ctx).await }, Ok)
+    }
+
+    /// Everything about one user's SSPR state.
+    #[napi(ts_args_type = "login: string", ts_return_type = "UserStatus | Promise<UserStatus>")]
+    pub fn status<'env>(&self, env: &'env Env, login: Unknown<'_>) -> Result<Answer<'env, UserStatusJs>> {
+        let login = text(env, login, "login")?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.status(&login).await }, |s| Ok(s.into()))
+    }
+
+    /// Lift a block and forget the user's failed verifications (admins only).
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "void | Promise<void>"
+    )]
+    pub fn unblock<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ()>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.unblock(&who, &login, &ctx).await }, Ok)
+    }
+}
+
+/// A PIN as typed, wiped from memory when dropped.
+fn zeroize_on_drop(pin: String) -> Password {
+    Password::new(pin)
+}

@@ -1,0 +1,174 @@
+//! The one place sspr-core's errors become JavaScript errors.
+//!
+//! Every [`sspr_core::Error`] becomes an `SsprError` (defined in `index.js`, registered here
+//! at load time by [`set_error_factory`]) with a stable `code` and the variant's fields:
+//!
+//! | variant | `code` | fields |
+//! | --- | --- | --- |
+//! | `InvalidInput` | `INVALID_INPUT` | `field` |
+//! | `WrongPin` | `WRONG_PIN` | `attemptsLeft` |
+//! | `PinVoided` | `PIN_VOIDED` | |
+//! | `Expired` | `EXPIRED` | |
+//! | `AlreadyUsed` | `ALREADY_USED` | |
+//! | `InvalidState` | `INVALID_STATE` | |
+//! | `RateLimited` | `RATE_LIMITED` | `retryAfter` (seconds) |
+//! | `Blocked` | `BLOCKED` | `blockedUntil` (a `Date`) |
+//! | `NotAllowed` | `NOT_ALLOWED` | `reason` (`privileged`, `ineligible`, ...) |
+//! | `PasswordRejected` | `PASSWORD_REJECTED` | |
+//! | `UnknownUser` | `UNKNOWN_USER` | |
+//! | `Config` | `CONFIG` | |
+//! | `Backend` | `BACKEND` | `backendKind`, and `cause`: what a JavaScript backend threw |
+//! | anything newer | `INTERNAL` | |
+//!
+//! The message is the core error's `Display`, which never holds a PIN or a password.
+
+use std::cell::RefCell;
+
+use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, Unknown};
+use napi::{Env, Result};
+use napi_derive::napi;
+use sspr_core::{BackendErrorKind, Error, NotAllowedReason};
+
+use crate::convert::to_chrono;
+
+/// The arguments of the `SsprError` factory: the details and what a JavaScript backend threw.
+type FactoryArgs = FnArgs<(ErrorInfo, Option<napi::Error>)>;
+
+thread_local! {
+    /// The `SsprError` factory of `index.js`, per JavaScript thread.
+    static FACTORY: RefCell<Option<FunctionRef<FactoryArgs, Unknown<'static>>>> = const { RefCell::new(None) };
+}
+
+/// What `index.js` makes an `SsprError` from. Fields that do not apply are `null`.
+#[napi(object, object_from_js = false)]
+pub struct ErrorInfo {
+    /// The stable code (`WRONG_PIN`, `RATE_LIMITED`, ...).
+    pub code: String,
+    /// The message: the core error's text, never holding a secret.
+    pub message: String,
+    /// `INVALID_INPUT`: the argument refused.
+    pub field: Option<String>,
+    /// `WRONG_PIN`: tries left for this PIN.
+    pub attempts_left: Option<u32>,
+    /// `RATE_LIMITED`: seconds to wait.
+    pub retry_after: Option<f64>,
+    /// `BLOCKED`: when the block ends.
+    pub blocked_until: Option<DateTime<Utc>>,
+    /// `NOT_ALLOWED`: which rule refused.
+    pub reason: Option<String>,
+    /// `BACKEND`: `unavailable`, `password_rejected`, `rejected` or `other`.
+    pub backend_kind: Option<String>,
+}
+
+/// Register the function that makes an `SsprError` from its details and cause (called
+/// once by `index.js`).
+#[napi(ts_args_type = "factory: (info: ErrorInfo, cause: unknown) => Error")]
+pub fn set_error_factory(factory: Function<'_, FactoryArgs, Unknown<'static>>) -> Result<()> {
+    let reference = factory.create_ref()?;
+    FACTORY.with(|slot| *slot.borrow_mut() = Some(reference));
+    Ok(())
+}
+
+/// The stable code of an error.
+fn code(error: &Error) -> &'static str {
+    match error {
+        Error::InvalidInput { .. } => "INVALID_INPUT",
+        Error::WrongPin { .. } => "WRONG_PIN",
+        Error::PinVoided => "PIN_VOIDED",
+        Error::Expired => "EXPIRED",
+        Error::AlreadyUsed => "ALREADY_USED",
+        Error::InvalidState { .. } => "INVALID_STATE",
+        Error::RateLimited { .. } => "RATE_LIMITED",
+        Error::Blocked { .. } => "BLOCKED",
+        Error::NotAllowed { .. } => "NOT_ALLOWED",
+        Error::PasswordRejected { .. } => "PASSWORD_REJECTED",
+        Error::UnknownUser => "UNKNOWN_USER",
+        Error::Config(_) => "CONFIG",
+        Error::Backend { .. } => "BACKEND",
+        _ => "INTERNAL",
+    }
+}
+
+fn reason_name(reason: NotAllowedReason) -> &'static str {
+    match reason {
+        NotAllowedReason::Privileged => "privileged",
+        NotAllowedReason::Ineligible => "ineligible",
+        NotAllowedReason::NotEnabled => "not_enabled",
+        NotAllowedReason::AccountDisabled => "account_disabled",
+        NotAllowedReason::ModeDisabled => "mode_disabled",
+        NotAllowedReason::AdminOnly => "admin_only",
+        _ => "other",
+    }
+}
+
+fn backend_kind_name(kind: BackendErrorKind) -> &'static str {
+    match kind {
+        BackendErrorKind::Unavailable => "unavailable",
+        BackendErrorKind::PasswordRejected => "password_rejected",
+        BackendErrorKind::Rejected => "rejected",
+        _ => "other",
+    }
+}
+
+/// What a JavaScript backend threw, if this error came from one: a handle on the original
+/// value, found in the error's source chain.
+fn js_cause(error: &Error) -> Option<napi::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(current) = source {
+        if let Some(thrown) = current.downcast_ref::<napi::Error>() {
+            return thrown.try_clone().ok();
+        }
+        source = current.source();
+    }
+    None
+}
+
+/// The details of an error.
+pub(crate) fn info(error: &Error) -> ErrorInfo {
+    let mut info = ErrorInfo {
+        code: code(error).to_owned(),
+        message: error.to_string(),
+        field: None,
+        attempts_left: None,
+        retry_after: None,
+        blocked_until: None,
+        reason: None,
+        backend_kind: None,
+    };
+    match error {
+        Error::InvalidInput { field, .. } => info.field = Some((*field).to_owned()),
+        Error::WrongPin { attempts_left } => info.attempts_left = Some(*attempts_left),
+        Error::RateLimited { retry_after } => info.retry_after = Some(retry_after.as_secs_f64()),
+        Error::Blocked { until } => info.blocked_until = Some(to_chrono(*until)),
+        Error::NotAllowed { reason } => info.reason = Some(reason_name(*reason).to_owned()),
+        Error::Backend { source } => info.backend_kind = Some(backend_kind_name(source.kind()).to_owned()),
+        _ => {}
+    }
+    info
+}
+
+/// The JavaScript error for an sspr error: an `SsprError` when `index.js` registered its
+/// factory, otherwise a plain `Error` with the same message. Thrown (or rejected) as it is.
+pub(crate) fn to_js_error(env: &Env, error: &Error) -> napi::Error {
+    let made = FACTORY.with(|slot| -> Result<Option<napi::Error>> {
+        match slot.borrow().as_ref() {
+            Some(factory) => {
+                let made = factory.borrow_back(env)?.call(FnArgs::from((info(error), js_cause(error))))?;
+                Ok(Some(napi::Error::from(made)))
+            }
+            None => Ok(None),
+        }
+    });
+    match made {
+        Ok(Some(made)) => made,
+        Ok(None) => napi::Error::from_reason(format!("{}: {error}", code(error))),
+        Err(failed) => failed,
+    }
+}
+
+/// An error of the binding itself for input it cannot convert (a wrong type, a bad
+/// address), reported like the core's `InvalidInput`.
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidInput { field, reason: reason.into() }
+}

@@ -1,0 +1,210 @@
+//! Backends written in JavaScript: plain objects or class instances whose methods are sync
+//! or `async`. `index.js` binds each method to its object and passes the bound functions
+//! here; each becomes a **weak** threadsafe function (a long-lived `Sspr` must not keep the
+//! process alive), called with `call_async_catch` (a throw is an error, not a crash). A
+//! method's result may be a value or a Promise of it; a throw or a rejection becomes a
+//! `BackendError` whose source is what was thrown, so `SsprError.cause` is that value.
+//!
+//! `index.js` hands every failure on as an error whose message is `[kind] text`, where `kind`
+//! is the thrown error's `kind` property (the `BackendError` class sets it): `unavailable`,
+//! `password_rejected`, `rejected` are the kinds the engine acts on; anything else is `other`.
+//! The original thrown value is that error's `cause`, which `index.js` makes the
+//! `SsprError`'s `cause`.
+
+use std::fmt;
+
+use napi::Status;
+use napi::bindgen_prelude::{
+    Either, FnArgs, FromNapiValue, Function, JsObjectValue, JsValuesTupleIntoVec, Object, Promise, TypeName,
+    ValidateNapiValue,
+};
+use napi::threadsafe_function::ThreadsafeFunction;
+use sspr_core::backend::{DirectoryUser, Enrollment};
+use sspr_core::notice::Notification;
+use sspr_core::{
+    AuditEvent, AuditSink, BackendError, BackendErrorKind, ContactStore, Directory, NormalizedLogin, Notifier,
+    Password, UserId, async_trait,
+};
+
+use crate::convert::{DirectoryUserJs, EnrollmentJs, NotificationJs};
+
+/// A JavaScript function as the core calls it: weak, errors caught, sync or async result.
+type Method<Args, Ret> = ThreadsafeFunction<Args, Either<Promise<Ret>, Ret>, Args, Status, false, true>;
+
+/// Make a method from the named function of `object`.
+fn method<Args, Ret>(object: &Object<'_>, name: &str) -> napi::Result<Method<Args, Ret>>
+where
+    Args: 'static + JsValuesTupleIntoVec,
+    Ret: 'static + FromNapiValue + TypeName + ValidateNapiValue,
+{
+    let function: Function<'_, Args, Either<Promise<Ret>, Ret>> = object.get_named_property(name)?;
+    function.build_threadsafe_function::<Args>().weak::<true>().callee_handled::<false>().build()
+}
+
+/// The kind a thrown error names, and its message.
+fn kind_of(thrown: &str) -> (BackendErrorKind, &str) {
+    let Some(rest) = thrown.strip_prefix('[') else { return (BackendErrorKind::Other, thrown) };
+    let Some((kind, message)) = rest.split_once("] ") else { return (BackendErrorKind::Other, thrown) };
+    let kind = match kind {
+        "unavailable" => BackendErrorKind::Unavailable,
+        "password_rejected" => BackendErrorKind::PasswordRejected,
+        "rejected" => BackendErrorKind::Rejected,
+        _ => BackendErrorKind::Other,
+    };
+    (kind, message)
+}
+
+/// A JavaScript failure as a backend error, keeping what was thrown as its source.
+fn failed(what: &'static str, error: napi::Error) -> BackendError {
+    if error.status == Status::PendingException || error.status == Status::GenericFailure {
+        let (kind, message) = kind_of(&error.reason);
+        let message = format!("{what}: {message}");
+        BackendError::new(kind, message).with_source(error)
+    } else {
+        // The call returned, but not what the method must return (a conversion failure).
+        let message = format!("{what} returned an unexpected value: {}", error.reason);
+        BackendError::new(BackendErrorKind::Rejected, message).with_source(error)
+    }
+}
+
+/// Call a JavaScript method and wait for its result, sync or async.
+async fn call<Args, Ret>(f: &Method<Args, Ret>, args: Args, what: &'static str) -> Result<Ret, BackendError>
+where
+    Args: 'static + JsValuesTupleIntoVec,
+    Ret: 'static + FromNapiValue + TypeName + ValidateNapiValue + Send,
+{
+    match f.call_async_catch(args).await {
+        Ok(Either::A(promise)) => promise.await.map_err(|e| failed(what, e)),
+        Ok(Either::B(value)) => Ok(value),
+        Err(e) => Err(failed(what, e)),
+    }
+}
+
+/// A `Directory` written in JavaScript.
+pub(crate) struct JsDirectory {
+    find_user: Method<String, Option<DirectoryUserJs>>,
+    set_password: Method<FnArgs<(String, String, bool)>, ()>,
+    unlock: Method<String, ()>,
+}
+
+impl JsDirectory {
+    /// From `{ findUser, setPassword, unlock }` (bound functions).
+    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+        Ok(Self {
+            find_user: method(object, "findUser")?,
+            set_password: method(object, "setPassword")?,
+            unlock: method(object, "unlock")?,
+        })
+    }
+}
+
+impl fmt::Debug for JsDirectory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JsDirectory")
+    }
+}
+
+#[async_trait]
+impl Directory for JsDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        let user = call(&self.find_user, login.as_str().to_owned(), "directory.findUser").await?;
+        Ok(user.map(Into::into))
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        let args = FnArgs::from((user.as_str().to_owned(), password.expose_secret().to_owned(), must_change));
+        call(&self.set_password, args, "directory.setPassword").await
+    }
+
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        call(&self.unlock, user.as_str().to_owned(), "directory.unlock").await
+    }
+}
+
+/// A `ContactStore` written in JavaScript.
+pub(crate) struct JsContactStore {
+    get: Method<String, Option<EnrollmentJs>>,
+    save: Method<FnArgs<(String, EnrollmentJs, i64)>, bool>,
+}
+
+impl JsContactStore {
+    /// From `{ get, save }` (bound functions).
+    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+        Ok(Self { get: method(object, "get")?, save: method(object, "save")? })
+    }
+}
+
+impl fmt::Debug for JsContactStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JsContactStore")
+    }
+}
+
+#[async_trait]
+impl ContactStore for JsContactStore {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        let Some(found) = call(&self.get, user.as_str().to_owned(), "contacts.get").await? else { return Ok(None) };
+        let enrollment = Enrollment::try_from(found).map_err(|e| {
+            BackendError::new(BackendErrorKind::Rejected, format!("contacts.get returned an invalid enrollment: {e}"))
+        })?;
+        Ok(Some(enrollment))
+    }
+
+    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        let expected = i64::try_from(expected_version)
+            .map_err(|_| BackendError::new(BackendErrorKind::Rejected, "version out of range"))?;
+        let args = FnArgs::from((user.as_str().to_owned(), EnrollmentJs::from(enrollment), expected));
+        call(&self.save, args, "contacts.save").await
+    }
+}
+
+/// A `Notifier` written in JavaScript.
+pub(crate) struct JsNotifier {
+    send: Method<NotificationJs, ()>,
+}
+
+impl JsNotifier {
+    /// From `{ send }` (a bound function).
+    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+        Ok(Self { send: method(object, "send")? })
+    }
+}
+
+impl fmt::Debug for JsNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JsNotifier")
+    }
+}
+
+#[async_trait]
+impl Notifier for JsNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        call(&self.send, NotificationJs::from(notification), "notifier.send").await
+    }
+}
+
+/// An `AuditSink` written in JavaScript: `record` receives each event as JSON text
+/// (`index.js` parses it).
+pub(crate) struct JsAuditSink {
+    record: Method<String, ()>,
+}
+
+impl JsAuditSink {
+    /// From `{ record }` (a bound function).
+    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+        Ok(Self { record: method(object, "record")? })
+    }
+}
+
+impl fmt::Debug for JsAuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JsAuditSink")
+    }
+}
+
+#[async_trait]
+impl AuditSink for JsAuditSink {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        call(&self.record, event.to_json(), "audit.record").await
+    }
+}

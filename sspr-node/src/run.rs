@@ -1,0 +1,53 @@
+//! How an engine call reaches JavaScript without a thread hop when none is needed.
+//!
+//! A napi async function hands its future to a tokio thread and resolves a Promise from
+//! there: 80-400 µs per call on this machine. The engine with in-memory backends never
+//! waits, so [`run`] polls the future once, right here on the JavaScript thread (inside the
+//! tokio runtime's context, for backends that need it). A finished future's answer is
+//! converted and returned at once; only a future that is really pending (a JavaScript
+//! backend, a network backend) is handed to the runtime, whose Promise is returned instead.
+//! The JavaScript wrapper `await`s either.
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue, within_runtime_if_available};
+use napi::{Env, Result};
+
+use crate::error::to_js_error;
+
+/// The answer of an operation: the value itself when the engine finished at once, or a
+/// Promise of it.
+pub(crate) type Answer<'env, T> = Either<T, PromiseRaw<'env, T>>;
+
+/// Run an engine future: poll it once here, and hand it to the runtime only if it waits.
+/// `convert` turns its output into the JavaScript answer; an sspr error becomes a thrown
+/// (or rejected) `SsprError`.
+pub(crate) fn run<'env, T, V, F, C>(env: &'env Env, future: F, convert: C) -> Result<Answer<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue + 'static,
+    F: Future<Output = sspr_core::Result<T>> + Send + 'static,
+    C: FnOnce(T) -> Result<V> + 'static,
+{
+    let mut future = Box::pin(future);
+    let polled = within_runtime_if_available(|| {
+        let mut cx = Context::from_waker(Waker::noop());
+        future.as_mut().poll(&mut cx)
+    });
+    match polled {
+        Poll::Ready(Ok(value)) => Ok(Either::A(convert(value)?)),
+        Poll::Ready(Err(error)) => Err(to_js_error(env, &error)),
+        Poll::Pending => {
+            // Polled again by the runtime with a real waker: the future registers it then.
+            let promise = env.spawn_future_with_callback(
+                async move { Ok(future.await) },
+                move |env, out: sspr_core::Result<T>| match out {
+                    Ok(value) => convert(value),
+                    Err(error) => Err(to_js_error(env, &error)),
+                },
+            )?;
+            Ok(Either::B(promise))
+        }
+    }
+}
