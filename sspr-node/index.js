@@ -77,7 +77,7 @@ function bindMethod(backend, name, slot, voidResult) {
 }
 
 const METHODS = {
-  directory: { findUser: false, setPassword: true, unlock: true },
+  directory: { findUser: false, setPassword: true, unlock: true, authenticate: false, search: false },
   contacts: { get: false, save: false },
   notifier: { send: true },
   audit: { record: true },
@@ -90,6 +90,8 @@ const BUILT_IN = [
   native.Outbox,
   native.MemoryAuditSink,
   native.ManualClock,
+  native.SqliteStore,
+  native.RedisStore,
 ].filter(Boolean)
 
 function isBuiltIn(value) {
@@ -182,6 +184,14 @@ class Sspr {
     return this.#native.completeReset(flowId, newPassword, ctx)
   }
 
+  async signIn(login, password, ctx) {
+    return this.#native.signIn(login, password, ctx)
+  }
+
+  async searchUsers(query, limit = 50) {
+    return this.#native.searchUsers(query, limit)
+  }
+
   async contacts(login) {
     return this.#native.contacts(login)
   }
@@ -222,6 +232,12 @@ const core = {
 
 const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
   native
+// Built with the default cargo features (sqlite, redis); undefined when left out.
+const { SqliteStore, RedisStore } = native
+if (RedisStore) {
+  /** Connect to the Redis at `url`; rejects with BACKEND (`unavailable`) when unreachable. */
+  RedisStore.connect = async (url) => native.connectRedis(url)
+}
 
 // Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
 module.exports = {
@@ -236,5 +252,7 @@ module.exports = {
   Outbox,
   MemoryAuditSink,
   ManualClock,
+  SqliteStore,
+  RedisStore,
   core,
 }

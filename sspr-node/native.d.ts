@@ -45,9 +45,9 @@ export declare class MemoryDirectory {
   /** Add a user, or replace the one with the same login or DN. */
   insert(user: MemoryUser): void
   /** Change a user's account state; false for an unknown login. */
-  setState(login: string, state: AccountStateJs): boolean
+  setState(login: string, state: AccountState): boolean
   /** Every user, sorted by login. */
-  users(): Array<DirectoryUserJs>
+  users(): Array<DirectoryUser>
   /** The number of users. */
   get size(): number
   /** Whether `password` is the user's current password (what a sign-in checks). */
@@ -99,6 +99,16 @@ export declare class NativeSspr {
   status(login: string): UserStatus | Promise<UserStatus>
   /** Lift a block and forget the user's failed verifications (admins only). */
   unblock(actor: Actor, login: string, ctx?: RequestContext | undefined | null): void | Promise<void>
+  /**
+   * Check a user's directory password, for the pages where users manage their contacts.
+   * An unknown login and a wrong password give the same `SIGN_IN_FAILED`.
+   */
+  signIn(login: string, password: string, ctx?: RequestContext | undefined | null): SignedIn | Promise<SignedIn>
+  /**
+   * Users whose login or display name contains `query` (admin search), at most `limit`
+   * (and at most 200).
+   */
+  searchUsers(query: string, limit: number): Array<UserStatus> | Promise<Array<UserStatus>>
 }
 
 /** A notifier that delivers nothing and keeps every notice: for development and tests. */
@@ -106,9 +116,9 @@ export declare class Outbox {
   /** An empty outbox. */
   constructor()
   /** Every notice so far, oldest first (PIN notices hold their PIN: development only). */
-  messages(): Array<NotificationJs>
+  messages(): Array<Notification>
   /** Notices sent to `address`, oldest first. */
-  messagesTo(address: string): Array<NotificationJs>
+  messagesTo(address: string): Array<Notification>
   /** The last PIN sent to `address`: what the user would read. */
   lastPinTo(address: string): string | null
   /** Forget every notice. */
@@ -131,6 +141,18 @@ export declare class Policy {
   toJsonText(): string
   /** Every field as TOML text, for a config file to start from. */
   toToml(): string
+}
+
+/** A state store on Redis (sspr-backends), shared by several portal instances. */
+export declare class RedisStore {}
+
+/**
+ * The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
+ * both `contacts` and `store`). Calls run on the store's own thread.
+ */
+export declare class SqliteStore {
+  /** Open (or create) the database at `path`; a private in-memory database when absent. */
+  constructor(path?: string | undefined | null)
 }
 
 /**
@@ -164,12 +186,18 @@ export interface Actor {
   id?: string
 }
 
+/**
+ * Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
+ * `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
+ */
+export declare function connectRedis(url: string): RedisStore | Promise<RedisStore>
+
 /** A user's contact details. */
 export interface Contacts {
   /** The alternate e-mail address. */
-  email?: ContactView
+  email: ContactView | null
   /** The mobile phone number. */
-  phone?: ContactView
+  phone: ContactView | null
 }
 
 /** A registered contact detail. */
@@ -271,7 +299,9 @@ export interface MemoryUser {
   /** Group names or DNs (nested memberships already resolved). */
   groups?: Array<string>
   /** Disabled, expired, locked. */
-  state?: AccountStateJs
+  state?: AccountState
+  /** The password the user signs in with (`signIn`), until a reset sets another. */
+  password?: string
 }
 
 /** One way a PIN can be sent. */
@@ -312,9 +342,9 @@ export interface Notification {
   /** The plain-text body; for a PIN it holds the PIN. */
   body: string
   /** The PIN, for a PIN notice (deliver it, never log it). */
-  pin?: string
+  pin: string | null
   /** When the PIN expires, for a PIN notice. */
-  expiresAt?: Date
+  expiresAt: Date | null
   /** When the notice was issued. */
   at: Date
 }
@@ -361,7 +391,7 @@ export interface ResetChallenge {
 /** The answer to `completeReset`. */
 export interface ResetOutcome {
   /** The temporary password, to be shown once (mode `temporary` only). */
-  temporaryPassword?: TemporaryPassword
+  temporaryPassword: TemporaryPassword | null
   /** Whether the directory will make the user change the password at next sign-in. */
   mustChange: boolean
   /** Whether a lockout was cleared. */
@@ -373,6 +403,18 @@ export interface ResetOutcome {
  * once by `index.js`).
  */
 export declare function setErrorFactory(factory: (info: ErrorInfo, cause: unknown) => Error): void
+
+/** The answer to `signIn`. */
+export interface SignedIn {
+  /** The directory's id of the user. */
+  userId: string
+  /** The login as the directory stores it (use it for the user's later calls). */
+  login: string
+  /** The display name. */
+  displayName: string
+  /** The password is a temporary one the directory wants changed first. */
+  mustChange: boolean
+}
 
 /** A stored contact detail (in an enrollment). */
 export interface StoredContact {
@@ -412,13 +454,13 @@ export interface UserStatus {
   /** Whether the directory account is locked out. */
   accountLocked: boolean
   /** The e-mail address, masked. */
-  emailMasked?: string
+  emailMasked: string | null
   /** The phone number, masked. */
-  phoneMasked?: string
+  phoneMasked: string | null
   /** Until when self-service reset is blocked, if it is. */
-  blockedUntil?: Date
+  blockedUntil: Date | null
   /** When the password was last reset through sspr. */
-  lastResetAt?: Date
+  lastResetAt: Date | null
 }
 
 /** The answer to `verifyPin`. */

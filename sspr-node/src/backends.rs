@@ -28,7 +28,10 @@ pub struct MemoryUserInput {
     /// Group names or DNs (nested memberships already resolved).
     pub groups: Option<Vec<String>>,
     /// Disabled, expired, locked.
+    #[napi(ts_type = "AccountState")]
     pub state: Option<AccountStateJs>,
+    /// The password the user signs in with (`signIn`), until a reset sets another.
+    pub password: Option<String>,
 }
 
 fn memory_user(u: MemoryUserInput) -> memory::MemoryUser {
@@ -38,6 +41,7 @@ fn memory_user(u: MemoryUserInput) -> memory::MemoryUser {
         dn: u.dn,
         groups: u.groups.unwrap_or_default(),
         state: u.state.unwrap_or_default().into(),
+        password: u.password.map(sspr_core::Password::new),
     }
 }
 
@@ -65,13 +69,13 @@ impl MemoryDirectory {
     }
 
     /// Change a user's account state; false for an unknown login.
-    #[napi]
+    #[napi(ts_args_type = "login: string, state: AccountState")]
     pub fn set_state(&self, login: String, state: AccountStateJs) -> bool {
         self.inner.set_state(&login, state.into())
     }
 
     /// Every user, sorted by login.
-    #[napi]
+    #[napi(ts_return_type = "Array<DirectoryUser>")]
     pub fn users(&self) -> Vec<DirectoryUserJs> {
         self.inner.users().into_iter().map(Into::into).collect()
     }
@@ -149,13 +153,13 @@ impl Outbox {
     }
 
     /// Every notice so far, oldest first (PIN notices hold their PIN: development only).
-    #[napi]
+    #[napi(ts_return_type = "Array<Notification>")]
     pub fn messages(&self) -> Vec<NotificationJs> {
         self.inner.messages().iter().map(NotificationJs::from).collect()
     }
 
     /// Notices sent to `address`, oldest first.
-    #[napi]
+    #[napi(ts_return_type = "Array<Notification>")]
     pub fn messages_to(&self, address: String) -> Vec<NotificationJs> {
         self.inner.messages_to(&address).iter().map(NotificationJs::from).collect()
     }
@@ -264,6 +268,26 @@ fn wrong(env: &Env, name: &'static str, expected: &str) -> napi::Error {
     to_js_error(env, &invalid(name, format!("expected {expected}")))
 }
 
+#[cfg(feature = "sqlite")]
+fn sqlite(options: &Object<'_>, name: &str) -> Option<sspr_backends::sqlite::SqliteStore> {
+    builtin::<SqliteStore>(options, name).map(|s| s.inner.clone())
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
+    None
+}
+
+#[cfg(feature = "redis")]
+fn redis(options: &Object<'_>, name: &str) -> Option<sspr_backends::redis::RedisStore> {
+    builtin::<RedisStore>(options, name).map(|s| s.inner.clone())
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
+    None
+}
+
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
@@ -281,6 +305,8 @@ impl Slots {
         let contacts: Option<Arc<dyn ContactStore>> =
             if let Some(c) = builtin::<MemoryContactStore>(options, "contacts") {
                 Some(Arc::new(c.inner.clone()))
+            } else if let Some(c) = sqlite(options, "contacts") {
+                Some(Arc::new(c))
             } else if present(options, "contacts")? {
                 let object: Object<'_> = options.get_named_property("contacts")?;
                 Some(Arc::new(JsContactStore::new(&object).map_err(|_| wrong(env, "contacts", "a ContactStore"))?))
@@ -299,8 +325,12 @@ impl Slots {
 
         let store: Option<Arc<dyn StateStore>> = if let Some(s) = builtin::<MemoryStateStore>(options, "store") {
             Some(Arc::new(s.inner.clone()))
+        } else if let Some(s) = sqlite(options, "store") {
+            Some(Arc::new(s))
+        } else if let Some(s) = redis(options, "store") {
+            Some(Arc::new(s))
         } else if present(options, "store")? {
-            return Err(wrong(env, "store", "a built-in state store (MemoryStateStore)"));
+            return Err(wrong(env, "store", "a built-in state store (MemoryStateStore, SqliteStore, RedisStore)"));
         } else {
             None
         };
@@ -335,4 +365,44 @@ impl Timer for TokioTimer {
     async fn sleep(&self, duration: std::time::Duration) {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
+/// both `contacts` and `store`). Calls run on the store's own thread.
+#[cfg(feature = "sqlite")]
+#[napi]
+pub struct SqliteStore {
+    pub(crate) inner: sspr_backends::sqlite::SqliteStore,
+}
+
+#[cfg(feature = "sqlite")]
+#[napi]
+impl SqliteStore {
+    /// Open (or create) the database at `path`; a private in-memory database when absent.
+    #[napi(constructor)]
+    pub fn new(env: &Env, path: Option<String>) -> Result<Self> {
+        let opened = match path {
+            Some(path) => sspr_backends::sqlite::SqliteStore::open(path),
+            None => sspr_backends::sqlite::SqliteStore::open_in_memory(),
+        };
+        let inner = opened.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+/// A state store on Redis (sspr-backends), shared by several portal instances.
+#[cfg(feature = "redis")]
+#[napi]
+pub struct RedisStore {
+    pub(crate) inner: sspr_backends::redis::RedisStore,
+}
+
+/// Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
+/// `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
+#[cfg(feature = "redis")]
+#[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
+pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::Answer<'env, RedisStore>> {
+    crate::run::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
+        Ok(RedisStore { inner })
+    })
 }

@@ -9,7 +9,7 @@ use sspr_core::backend::{AccountState, DirectoryUser, Enrollment, StoredContact}
 use sspr_core::notice::{Message, Notification};
 use sspr_core::{
     Actor, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, EmailAddress, Locale, MethodOption,
-    PhoneNumber, PinSent, RequestContext, ResetChallenge, UserId, UserStatus, Verified,
+    PhoneNumber, PinSent, RequestContext, ResetChallenge, SignedIn, UserId, UserStatus, Verified,
 };
 use time::OffsetDateTime;
 
@@ -51,7 +51,7 @@ pub(crate) fn context(input: Option<RequestContextInput>) -> sspr_core::Result<R
 }
 
 /// One way a PIN can be sent.
-#[napi(object, object_from_js = false, js_name = "MethodOption")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "MethodOption")]
 pub struct MethodOptionJs {
     /// The id to pass to `sendPin` (`email` or `sms`).
     pub id: String,
@@ -76,7 +76,7 @@ impl From<MethodOption> for MethodOptionJs {
 }
 
 /// The answer to `beginReset`: the same shape for every login, real or not.
-#[napi(object, object_from_js = false, js_name = "ResetChallenge")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "ResetChallenge")]
 pub struct ResetChallengeJs {
     /// The flow's id, for the next calls.
     pub flow_id: String,
@@ -97,7 +97,7 @@ impl From<ResetChallenge> for ResetChallengeJs {
 }
 
 /// The answer to `sendPin`.
-#[napi(object, object_from_js = false, js_name = "PinSent")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "PinSent")]
 pub struct PinSentJs {
     /// When the PIN expires.
     pub expires_at: DateTime<Utc>,
@@ -127,7 +127,7 @@ pub(crate) fn mode_name(mode: CompletionMode) -> &'static str {
 }
 
 /// The answer to `verifyPin`.
-#[napi(object, object_from_js = false, js_name = "Verified")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "Verified")]
 pub struct VerifiedJs {
     /// The completion modes the policy allows, the default first.
     #[napi(ts_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
@@ -211,7 +211,7 @@ pub(crate) fn contact_update(update: &Object<'_>) -> sspr_core::Result<ContactUp
 }
 
 /// A registered contact detail.
-#[napi(object, object_from_js = false, js_name = "ContactView")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "ContactView")]
 pub struct ContactViewJs {
     /// The full address or number.
     pub value: String,
@@ -222,7 +222,7 @@ pub struct ContactViewJs {
 }
 
 /// A user's contact details.
-#[napi(object, object_from_js = false, js_name = "Contacts")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "Contacts")]
 pub struct ContactsJs {
     /// The alternate e-mail address.
     pub email: Option<ContactViewJs>,
@@ -241,7 +241,7 @@ impl From<Contacts> for ContactsJs {
 }
 
 /// Everything an admin needs to know about one user's SSPR state.
-#[napi(object, object_from_js = false, js_name = "UserStatus")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "UserStatus")]
 pub struct UserStatusJs {
     /// The directory's id of the user.
     pub user_id: String,
@@ -430,7 +430,7 @@ impl TryFrom<EnrollmentJs> for Enrollment {
 }
 
 /// A notice for a JavaScript `Notifier` to deliver: where, what, and the standard text.
-#[napi(object, object_from_js = false, js_name = "Notification")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "Notification")]
 pub struct NotificationJs {
     /// `email` or `sms`.
     #[napi(ts_type = "'email' | 'sms'")]
@@ -479,6 +479,30 @@ impl From<&Notification> for NotificationJs {
             pin,
             expires_at,
             at: to_chrono(n.at),
+        }
+    }
+}
+
+/// The answer to `signIn`.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "SignedIn")]
+pub struct SignedInJs {
+    /// The directory's id of the user.
+    pub user_id: String,
+    /// The login as the directory stores it (use it for the user's later calls).
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// The password is a temporary one the directory wants changed first.
+    pub must_change: bool,
+}
+
+impl From<SignedIn> for SignedInJs {
+    fn from(s: SignedIn) -> Self {
+        Self {
+            user_id: s.user_id.as_str().to_owned(),
+            login: s.login,
+            display_name: s.display_name,
+            must_change: s.must_change,
         }
     }
 }

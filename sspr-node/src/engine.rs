@@ -8,8 +8,8 @@ use sspr_core::{Password, SecretKey};
 
 use crate::backends::{Slots, TokioTimer};
 use crate::convert::{
-    ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, UserStatusJs,
-    VerifiedJs, actor, contact_update, context, mode_name, new_password,
+    ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, SignedInJs,
+    UserStatusJs, VerifiedJs, actor, contact_update, context, mode_name, new_password,
 };
 use crate::error::{invalid, to_js_error};
 use crate::run::{Answer, run};
@@ -111,7 +111,7 @@ impl TemporaryPassword {
 }
 
 /// The answer to `completeReset`.
-#[napi(object, object_from_js = false, js_name = "ResetOutcome")]
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "ResetOutcome")]
 pub struct ResetOutcomeJs {
     /// The temporary password, to be shown once (mode `temporary` only).
     pub temporary_password: Option<TemporaryPassword>,
@@ -353,6 +353,49 @@ impl NativeSspr {
         let ctx = check(env, context(ctx))?;
         let sspr = self.inner.clone();
         run(env, async move { sspr.unblock(&who, &login, &ctx).await }, Ok)
+    }
+}
+
+#[napi]
+impl NativeSspr {
+    /// Check a user's directory password, for the pages where users manage their contacts.
+    /// An unknown login and a wrong password give the same `SIGN_IN_FAILED`.
+    #[napi(
+        ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "SignedIn | Promise<SignedIn>"
+    )]
+    pub fn sign_in<'env>(
+        &self,
+        env: &'env Env,
+        login: Unknown<'_>,
+        password: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, SignedInJs>> {
+        let login = text(env, login, "login")?;
+        let password = Password::new(text(env, password, "password")?);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.sign_in(&login, &password, &ctx).await }, |s| Ok(s.into()))
+    }
+
+    /// Users whose login or display name contains `query` (admin search), at most `limit`
+    /// (and at most 200).
+    #[napi(
+        ts_args_type = "query: string, limit: number",
+        ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>"
+    )]
+    pub fn search_users<'env>(
+        &self,
+        env: &'env Env,
+        query: Unknown<'_>,
+        limit: u32,
+    ) -> Result<Answer<'env, Vec<UserStatusJs>>> {
+        let query = text(env, query, "query")?;
+        let sspr = self.inner.clone();
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        run(env, async move { sspr.search_users(&query, limit).await }, |users| {
+            Ok(users.into_iter().map(Into::into).collect())
+        })
     }
 }
 

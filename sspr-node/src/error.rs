@@ -16,6 +16,7 @@
 //! | `NotAllowed` | `NOT_ALLOWED` | `reason` (`privileged`, `ineligible`, ...) |
 //! | `PasswordRejected` | `PASSWORD_REJECTED` | |
 //! | `UnknownUser` | `UNKNOWN_USER` | |
+//! | `SignInFailed` | `SIGN_IN_FAILED` | |
 //! | `Config` | `CONFIG` | |
 //! | `Backend` | `BACKEND` | `backendKind`, and `cause`: what a JavaScript backend threw |
 //! | anything newer | `INTERNAL` | |
@@ -84,6 +85,7 @@ fn code(error: &Error) -> &'static str {
         Error::NotAllowed { .. } => "NOT_ALLOWED",
         Error::PasswordRejected { .. } => "PASSWORD_REJECTED",
         Error::UnknownUser => "UNKNOWN_USER",
+        Error::SignInFailed => "SIGN_IN_FAILED",
         Error::Config(_) => "CONFIG",
         Error::Backend { .. } => "BACKEND",
         _ => "INTERNAL",

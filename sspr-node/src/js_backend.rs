@@ -22,8 +22,8 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use sspr_core::backend::{DirectoryUser, Enrollment};
 use sspr_core::notice::Notification;
 use sspr_core::{
-    AuditEvent, AuditSink, BackendError, BackendErrorKind, ContactStore, Directory, NormalizedLogin, Notifier,
-    Password, UserId, async_trait,
+    AuditEvent, AuditSink, Authentication, BackendError, BackendErrorKind, ContactStore, Directory, NormalizedLogin,
+    Notifier, Password, UserId, async_trait,
 };
 
 use crate::convert::{DirectoryUserJs, EnrollmentJs, NotificationJs};
@@ -85,15 +85,19 @@ pub(crate) struct JsDirectory {
     find_user: Method<String, Option<DirectoryUserJs>>,
     set_password: Method<FnArgs<(String, String, bool)>, ()>,
     unlock: Method<String, ()>,
+    authenticate: Method<FnArgs<(String, String)>, String>,
+    search: Method<FnArgs<(String, u32)>, Vec<DirectoryUserJs>>,
 }
 
 impl JsDirectory {
-    /// From `{ findUser, setPassword, unlock }` (bound functions).
+    /// From `{ findUser, setPassword, unlock, authenticate, search }` (bound functions).
     pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
         Ok(Self {
             find_user: method(object, "findUser")?,
             set_password: method(object, "setPassword")?,
             unlock: method(object, "unlock")?,
+            authenticate: method(object, "authenticate")?,
+            search: method(object, "search")?,
         })
     }
 }
@@ -118,6 +122,26 @@ impl Directory for JsDirectory {
 
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         call(&self.unlock, user.as_str().to_owned(), "directory.unlock").await
+    }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        let args = FnArgs::from((user.as_str().to_owned(), password.expose_secret().to_owned()));
+        let answer = call(&self.authenticate, args, "directory.authenticate").await?;
+        match answer.as_str() {
+            "accepted" => Ok(Authentication::Accepted),
+            "must_change" => Ok(Authentication::MustChange),
+            "rejected" => Ok(Authentication::Rejected),
+            _ => Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                "directory.authenticate must return 'accepted', 'must_change' or 'rejected'",
+            )),
+        }
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        let args = FnArgs::from((query.to_owned(), u32::try_from(limit).unwrap_or(u32::MAX)));
+        let users = call(&self.search, args, "directory.search").await?;
+        Ok(users.into_iter().take(limit).map(Into::into).collect())
     }
 }
 

@@ -7,7 +7,7 @@
 //! temporary password from `toString`, `JSON.stringify` and `util.inspect`.
 //!
 //! Operations return their answer directly when the engine finishes without waiting (the
-//! in-memory backends never make it wait), and a Promise otherwise: see [`run`].
+//! in-memory backends never make it wait), and a Promise otherwise: see `run.rs`.
 
 pub mod backends;
 pub mod convert;

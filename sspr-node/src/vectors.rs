@@ -71,8 +71,8 @@ pub fn temp_password_generate(
     tokens: Vec<String>,
     count: u32,
 ) -> Result<Vec<String>> {
-    if !(12..=256).contains(&length) {
-        return Err(to_js_error(env, &invalid("length", "12..=256")));
+    if !(3..=1024).contains(&length) {
+        return Err(to_js_error(env, &invalid("length", "3..=1024")));
     }
     let mut rng = seeded(env, &seed)?;
     Ok((0..count.min(10_000))

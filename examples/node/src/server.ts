@@ -1,0 +1,236 @@
+// A self-service password reset portal on Express, in TypeScript, on the npm package `sspr`.
+//
+//   /passwordreset          anonymous reset: login -> method -> PIN -> temporary password (shown once)
+//   /passwordnotification   sign in with the directory password, then manage your contact details
+//   /outbox                 development only: the notices the demo "sent" (PINs included)
+//
+// It runs on the built-in in-memory backends with a demo directory (SQLite when SSPR_DB is
+// set). A real deployment passes its own Directory / Notifier (JavaScript objects) or the
+// built-in SQLite / Redis stores, and a secret key from its configuration.
+import { randomBytes } from 'node:crypto'
+import express, { Request, Response } from 'express'
+import {
+  Sspr,
+  SsprError,
+  MemoryDirectory,
+  MemoryContactStore,
+  MemoryStateStore,
+  Outbox,
+  SqliteStore,
+  type RequestContext,
+  type ResetChallenge,
+} from 'sspr'
+
+const DEMO_USERS = [
+  { login: 'jdoe@example.org', displayName: 'Jane Doe', dn: 'uid=jdoe,ou=staff,dc=example,dc=org', password: 'Start-Passw0rd' },
+  { login: 'rroe@example.org', displayName: 'Richard Roe', dn: 'uid=rroe,ou=staff,dc=example,dc=org', password: 'Start-Passw0rd' },
+]
+
+export interface Portal {
+  app: express.Express
+  sspr: Sspr
+  outbox: Outbox
+}
+
+/** Build the portal; `secretKey` comes from configuration (a demo may generate one). */
+export async function createPortal(secretKey: string = randomBytes(32).toString('hex')): Promise<Portal> {
+  const directory = new MemoryDirectory(DEMO_USERS)
+  const outbox = new Outbox()
+  const db = process.env.SSPR_DB ? new SqliteStore(process.env.SSPR_DB) : undefined
+  const sspr = new Sspr({
+    directory,
+    notifier: outbox,
+    contacts: db ?? new MemoryContactStore(),
+    store: db ?? new MemoryStateStore(),
+    policy: { pinLength: 8 },
+    secretKey,
+  })
+  // Demo data: both users enabled, with an alternate e-mail address.
+  const admin = { type: 'admin' as const, id: 'demo-setup' }
+  for (const user of DEMO_USERS) {
+    await sspr.setEnabled(admin, user.login, true)
+    await sspr.updateContacts(admin, user.login, { email: `${user.login.split('@')[0]}@home.example` })
+  }
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(express.urlencoded({ extended: false, limit: '16kb' }))
+  app.use((_req, res, next) => {
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+    res.set('X-Frame-Options', 'DENY')
+    res.set('Cache-Control', 'no-store')
+    res.set('Referrer-Policy', 'no-referrer')
+    next()
+  })
+
+  const ctx = (req: Request): RequestContext => ({
+    clientIp: req.ip,
+    userAgent: req.get('user-agent') ?? undefined,
+    locale: req.get('accept-language') ?? undefined,
+  })
+  const field = (req: Request, name: string): string => {
+    const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name]
+    return typeof value === 'string' ? value : ''
+  }
+
+  app.get('/', (_req, res) => res.redirect('/passwordreset'))
+
+  app.get('/passwordreset', (_req, res) => {
+    page(res, 'Reset your password', `
+      <form method="post" action="/passwordreset">
+        <label>Your login <input name="login" autocomplete="username" required></label>
+        <button>Continue</button>
+      </form>`)
+  })
+
+  app.post('/passwordreset', async (req, res) => {
+    try {
+      const challenge = await sspr.beginReset(field(req, 'login'), ctx(req))
+      methodsPage(res, challenge)
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.post('/passwordreset/send', async (req, res) => {
+    const flowId = field(req, 'flow')
+    try {
+      const sent = await sspr.sendPin(flowId, field(req, 'method'), field(req, 'confirm') || null, ctx(req))
+      page(res, 'Enter your code', `
+        <p>We sent a code. It is valid until ${esc(sent.expiresAt.toISOString())}.</p>
+        <form method="post" action="/passwordreset/verify">
+          <input type="hidden" name="flow" value="${esc(flowId)}">
+          <label>Code <input name="pin" inputmode="numeric" autocomplete="one-time-code" required></label>
+          <button>Verify</button>
+        </form>`)
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.post('/passwordreset/verify', async (req, res) => {
+    const flowId = field(req, 'flow')
+    try {
+      const verified = await sspr.verifyPin(flowId, field(req, 'pin'), ctx(req))
+      const options = verified.modes
+        .map((m) => `<button name="mode" value="${esc(m)}">${m === 'temporary' ? 'Give me a temporary password' : m === 'unlock_only' ? 'Only unlock my account' : 'Choose a password'}</button>`)
+        .join(' ')
+      page(res, 'Code accepted', `
+        <form method="post" action="/passwordreset/complete">
+          <input type="hidden" name="flow" value="${esc(flowId)}">${options}
+        </form>`)
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.post('/passwordreset/complete', async (req, res) => {
+    const mode = field(req, 'mode') === 'unlock_only' ? 'unlock_only' : 'temporary'
+    try {
+      const outcome = await sspr.completeReset(field(req, 'flow'), { mode }, ctx(req))
+      if (outcome.temporaryPassword) {
+        // Shown once, never sent by e-mail or SMS, never logged (String() would say [REDACTED]).
+        page(res, 'Your temporary password', `
+          <p>Sign in with this password now; you will be asked to choose a new one.</p>
+          <p><code id="temporary-password">${esc(outcome.temporaryPassword.reveal())}</code></p>`)
+      } else {
+        page(res, 'Account unlocked', '<p>Your account is unlocked. Sign in with your password.</p>')
+      }
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.get('/passwordnotification', (_req, res) => {
+    page(res, 'Your contact details', `
+      <form method="post" action="/passwordnotification">
+        <label>Login <input name="login" autocomplete="username" required></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+        <label>Alternate e-mail <input name="email" type="email"></label>
+        <button>Save</button>
+      </form>`)
+  })
+
+  app.post('/passwordnotification', async (req, res) => {
+    try {
+      const me = await sspr.signIn(field(req, 'login'), field(req, 'password'), ctx(req))
+      const email = field(req, 'email')
+      const contacts = email
+        ? await sspr.updateContacts({ type: 'user' }, me.login, { email }, ctx(req))
+        : await sspr.contacts(me.login)
+      page(res, `Hello ${esc(me.displayName)}`, `
+        <p>Alternate e-mail: ${esc(contacts.email?.masked ?? 'none')}</p>
+        ${contacts.email && contacts.email.usableFrom > new Date() ? `<p>Usable for resets from ${esc(contacts.email.usableFrom.toISOString())}.</p>` : ''}`)
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.get('/outbox', (_req, res) => {
+    const rows = outbox
+      .messages()
+      .reverse()
+      .map((n) => `<tr><td>${esc(n.at.toISOString())}</td><td>${esc(n.to)}</td><td>${esc(n.subject)}</td><td><pre>${esc(n.body)}</pre></td></tr>`)
+      .join('')
+    page(res, 'Development outbox', `<table>${rows}</table>`)
+  })
+
+  return { app, sspr, outbox }
+}
+
+function methodsPage(res: Response, challenge: ResetChallenge): void {
+  const buttons = challenge.methods
+    .map((m) => `
+      <form method="post" action="/passwordreset/send">
+        <input type="hidden" name="flow" value="${esc(challenge.flowId)}">
+        <input type="hidden" name="method" value="${esc(m.id)}">
+        ${m.needsConfirmation ? `<label>Type the full ${m.channel === 'email' ? 'address' : 'number'} <input name="confirm" required></label>` : ''}
+        <button>Send a code to ${esc(m.masked)}</button>
+      </form>`)
+    .join('')
+  page(res, 'Where should we send your code?', buttons)
+}
+
+/** What each error tells the user; the status code for it. */
+function failure(res: Response, e: unknown): void {
+  if (!(e instanceof SsprError)) {
+    console.error('unexpected failure', e)
+    page(res, 'Something went wrong', '<p>Please try again later.</p>', 500)
+    return
+  }
+  const text: Record<string, [number, string]> = {
+    INVALID_INPUT: [400, 'Please check what you typed.'],
+    WRONG_PIN: [400, `That code is not right. ${e.attemptsLeft ?? 0} attempt(s) left.`],
+    PIN_VOIDED: [400, 'Too many wrong codes. <a href="/passwordreset">Start again</a>.'],
+    EXPIRED: [400, 'This reset has expired. <a href="/passwordreset">Start again</a>.'],
+    ALREADY_USED: [400, 'This reset was already used. <a href="/passwordreset">Start again</a>.'],
+    INVALID_STATE: [409, 'This step is not possible now. <a href="/passwordreset">Start again</a>.'],
+    RATE_LIMITED: [429, `Too many requests. Try again in ${Math.ceil(e.retryAfter ?? 60)} seconds.`],
+    BLOCKED: [403, 'Self-service reset is blocked for now. Contact the help desk.'],
+    NOT_ALLOWED: [403, 'Self-service reset is not available for this account. Contact the help desk.'],
+    PASSWORD_REJECTED: [400, 'That password does not meet the policy.'],
+    SIGN_IN_FAILED: [401, 'The login or password is not right.'],
+  }
+  const [status, message] = text[e.code] ?? [503, 'The service is unavailable. Please try again later.']
+  if (e.code === 'RATE_LIMITED') res.set('Retry-After', String(Math.ceil(e.retryAfter ?? 60)))
+  if (status >= 500) console.error('sspr failure', e.code, e.message)
+  page(res, 'Sorry', `<p>${message}</p>`, status)
+}
+
+function page(res: Response, title: string, body: string, status = 200): void {
+  res.status(status).type('html').send(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font-family:sans-serif;max-width:40em;margin:2em auto}label{display:block;margin:.5em 0}</style></head>
+<body><h1>${esc(title)}</h1>${body}</body></html>`)
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+if (require.main === module) {
+  const port = Number(process.env.PORT ?? 3000)
+  createPortal(process.env.SSPR_SECRET_KEY).then(({ app }) => {
+    app.listen(port, '127.0.0.1', () => console.log(`sspr portal on http://127.0.0.1:${port}/passwordreset`))
+  })
+}

@@ -1,0 +1,281 @@
+// Whole reset flows, the other operations, and every error code from a real scenario.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Sspr, SsprError, MemoryDirectory, Outbox, ManualClock, Policy } from '../index.js'
+import { ADMIN, USER, KEY, START, setup, enroll, pinSent, rejection } from './helpers.mjs'
+
+test('a whole reset with a temporary password', async () => {
+  const t = setup()
+  await enroll(t.sspr)
+  const challenge = await t.sspr.beginReset('  JDoe@Example.org ', { clientIp: '192.0.2.7', userAgent: 'test' })
+  assert.match(challenge.flowId, /^[0-9a-f]{32}$/)
+  assert.deepEqual(challenge.methods, [{ id: 'email', channel: 'email', masked: 'j***@h***.example', needsConfirmation: false }])
+  assert.ok(challenge.expiresAt instanceof Date)
+  assert.equal(challenge.expiresAt.getTime(), START.getTime() + 900_000)
+
+  const sent = await t.sspr.sendPin(challenge.flowId, 'email')
+  assert.ok(sent.expiresAt instanceof Date && sent.resendAfter instanceof Date)
+  assert.equal(sent.expiresAt.getTime(), START.getTime() + 600_000)
+  assert.equal(sent.attemptsLeft, 5)
+  const pin = t.outbox.lastPinTo('jane@home.example')
+  assert.match(pin, /^\d{8}$/)
+  const [notice] = t.outbox.messagesTo('jane@home.example').filter((n) => n.kind === 'pin')
+  assert.equal(notice.channel, 'email')
+  assert.ok(notice.body.includes(pin))
+
+  const verified = await t.sspr.verifyPin(challenge.flowId, pin)
+  assert.deepEqual(verified, { modes: ['temporary', 'unlock_only'], remainingMethods: [] })
+
+  const outcome = await t.sspr.completeReset(challenge.flowId)
+  assert.equal(outcome.mustChange, true)
+  assert.equal(outcome.unlocked, false)
+  const password = outcome.temporaryPassword.reveal()
+  assert.equal(password.length, 16)
+  const jdoe = 'uid=jdoe,ou=staff,dc=example,dc=org'
+  assert.ok(t.directory.passwordMatches(jdoe, password))
+  assert.equal(t.directory.mustChange(jdoe), true)
+
+  const status = await t.sspr.status('jdoe@example.org')
+  assert.ok(status.lastResetAt instanceof Date)
+  assert.equal(status.enabled, true)
+  const kinds = t.audit.events().map((e) => e.kind)
+  for (const kind of ['reset_requested', 'pin_sent', 'pin_verified', 'reset_completed']) assert.ok(kinds.includes(kind), kind)
+  // The user signs in with the temporary password, which must be changed.
+  const signedIn = await t.sspr.signIn('jdoe@example.org', password)
+  assert.deepEqual(signedIn, { userId: jdoe, login: 'jdoe@example.org', displayName: 'Jane Doe', mustChange: true })
+})
+
+test('a chosen password, and unlock only', async () => {
+  const t = setup({ policy: { allowChosenPassword: true } })
+  await enroll(t.sspr)
+  let flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const weak = await rejection(t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: 'password' }))
+  assert.equal(weak.code, 'PASSWORD_REJECTED')
+  const done = await t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: 'Tr0ub4dor&3-horse' })
+  assert.equal(done.temporaryPassword, null)
+  assert.ok(t.directory.passwordMatches('uid=jdoe,ou=staff,dc=example,dc=org', 'Tr0ub4dor&3-horse'))
+
+  t.directory.setState('jdoe@example.org', { locked: true })
+  t.clock.advance(3600)
+  flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const unlocked = await t.sspr.completeReset(flow.flowId, { mode: 'unlock_only' })
+  assert.deepEqual(unlocked, { temporaryPassword: null, mustChange: false, unlocked: true })
+  assert.equal((await t.sspr.status('jdoe@example.org')).accountLocked, false)
+})
+
+test('an unknown login gets the same answer shape, and its sends go nowhere', async () => {
+  const t = setup()
+  const challenge = await t.sspr.beginReset('nobody@example.org')
+  assert.equal(challenge.methods.length, 1)
+  assert.match(challenge.methods[0].masked, /^.\*\*\*@.\*\*\*\.[a-z]+$/)
+  const sent = await t.sspr.sendPin(challenge.flowId, 'email')
+  assert.equal(sent.attemptsLeft, 5)
+  assert.equal(t.outbox.messages().length, 0)
+  assert.equal((await rejection(t.sspr.verifyPin(challenge.flowId, '12345678'))).code, 'WRONG_PIN')
+})
+
+test('contacts, status, search, enable and unblock', async () => {
+  const t = setup()
+  await enroll(t.sspr, 'jdoe@example.org', { email: 'jane@home.example', phone: '+44 7700 900123' })
+  let contacts = await t.sspr.contacts('jdoe@example.org')
+  assert.equal(contacts.email.value, 'jane@home.example')
+  assert.equal(contacts.phone.value, '+447700900123')
+  assert.ok(contacts.phone.usableFrom instanceof Date)
+  // undefined keeps, null clears
+  contacts = await t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { phone: null })
+  assert.equal(contacts.phone, null)
+  assert.equal(contacts.email.value, 'jane@home.example')
+  // A user's own change waits out the cooling-off period.
+  contacts = await t.sspr.updateContacts(USER, 'jdoe@example.org', { email: 'jane@new.example' })
+  assert.equal(contacts.email.usableFrom.getTime(), START.getTime() + 86_400_000)
+  const status = await t.sspr.status('JDOE@example.org')
+  assert.equal(status.emailMasked, 'j***@n***.example')
+  assert.equal(status.privileged, false)
+  assert.equal(status.blockedUntil, null)
+  const found = await t.sspr.searchUsers('doe', 10)
+  assert.deepEqual(found.map((u) => u.login), ['jdoe@example.org'])
+  assert.equal((await t.sspr.searchUsers('example.org', 2)).length, 2)
+  await t.sspr.setEnabled(ADMIN, 'jdoe@example.org', false)
+  assert.equal((await t.sspr.status('jdoe@example.org')).enabled, false)
+  assert.deepEqual(t.sspr.completionModes(), ['temporary', 'unlock_only'])
+  assert.equal(t.sspr.policy.toJSON().pin_length, 8)
+})
+
+test('every error code comes from a real scenario', async (s) => {
+  await s.test('WRONG_PIN with attemptsLeft, then PIN_VOIDED', async () => {
+    const t = setup({ policy: { userFailuresBeforeBlock: 10 } })
+    await enroll(t.sspr)
+    const flow = await pinSent(t)
+    const wrong = flow.pin === '00000000' ? '11111111' : '00000000'
+    for (let left = 4; left >= 1; left--) {
+      const e = await rejection(t.sspr.verifyPin(flow.flowId, wrong))
+      assert.ok(e instanceof SsprError && e instanceof Error)
+      assert.equal(e.code, 'WRONG_PIN')
+      assert.equal(e.attemptsLeft, left)
+      assert.equal(e.name, 'SsprError')
+    }
+    const voided = await rejection(t.sspr.verifyPin(flow.flowId, wrong))
+    assert.equal(voided.code, 'PIN_VOIDED')
+    assert.equal((await rejection(t.sspr.verifyPin(flow.flowId, flow.pin))).code, 'PIN_VOIDED')
+  })
+
+  await s.test('EXPIRED: a PIN after its lifetime, and an unknown flow', async () => {
+    const t = setup()
+    await enroll(t.sspr)
+    const flow = await pinSent(t)
+    t.clock.advance(601)
+    assert.equal((await rejection(t.sspr.verifyPin(flow.flowId, flow.pin))).code, 'EXPIRED')
+    assert.equal((await rejection(t.sspr.verifyPin('0'.repeat(32), '12345678'))).code, 'EXPIRED')
+  })
+
+  await s.test('ALREADY_USED and INVALID_STATE', async () => {
+    const t = setup()
+    await enroll(t.sspr)
+    const started = await t.sspr.beginReset('jdoe@example.org')
+    assert.equal((await rejection(t.sspr.verifyPin(started.flowId, '12345678'))).code, 'INVALID_STATE')
+    assert.equal((await rejection(t.sspr.completeReset(started.flowId))).code, 'INVALID_STATE')
+    const flow = await pinSent(t)
+    await t.sspr.verifyPin(flow.flowId, flow.pin)
+    await t.sspr.completeReset(flow.flowId)
+    assert.equal((await rejection(t.sspr.completeReset(flow.flowId))).code, 'ALREADY_USED')
+  })
+
+  await s.test('RATE_LIMITED with retryAfter: a resend inside the cooldown', async () => {
+    const t = setup()
+    await enroll(t.sspr)
+    const flow = await pinSent(t)
+    t.clock.advance(20)
+    const e = await rejection(t.sspr.sendPin(flow.flowId, 'email'))
+    assert.equal(e.code, 'RATE_LIMITED')
+    assert.equal(e.retryAfter, 40)
+  })
+
+  await s.test('BLOCKED with blockedUntil after repeated failures; unblock lifts it', async () => {
+    const t = setup({ policy: { maxWrongPins: 1, userFailuresBeforeBlock: 2 } })
+    await enroll(t.sspr)
+    const codes = []
+    let e
+    for (let i = 0; i < 2; i++) {
+      const flow = await pinSent(t)
+      const wrong = flow.pin === '00000000' ? '11111111' : '00000000'
+      e = await rejection(t.sspr.verifyPin(flow.flowId, wrong))
+      codes.push(e.code)
+      t.clock.advance(61)
+    }
+    assert.deepEqual(codes, ['PIN_VOIDED', 'BLOCKED'])
+    assert.ok(e.blockedUntil instanceof Date)
+    assert.equal(e.blockedUntil.getTime(), START.getTime() + 61_000 + 86_400_000)
+    const status = await t.sspr.status('jdoe@example.org')
+    assert.equal(status.blockedUntil.getTime(), e.blockedUntil.getTime())
+    assert.equal((await rejection(t.sspr.unblock(USER, 'jdoe@example.org'))).reason, 'admin_only')
+    await t.sspr.unblock(ADMIN, 'jdoe@example.org')
+    assert.equal((await t.sspr.status('jdoe@example.org')).blockedUntil, null)
+  })
+
+  await s.test('NOT_ALLOWED with its reason', async () => {
+    const t = setup()
+    const user = await rejection(t.sspr.setEnabled(USER, 'jdoe@example.org', true))
+    assert.deepEqual([user.code, user.reason], ['NOT_ALLOWED', 'admin_only'])
+    const privileged = await rejection(t.sspr.setEnabled(ADMIN, 'boss@example.org', true))
+    assert.deepEqual([privileged.code, privileged.reason], ['NOT_ALLOWED', 'privileged'])
+    await enroll(t.sspr)
+    const flow = await pinSent(t)
+    await t.sspr.verifyPin(flow.flowId, flow.pin)
+    const mode = await rejection(t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: 'Tr0ub4dor&3-horse' }))
+    assert.deepEqual([mode.code, mode.reason], ['NOT_ALLOWED', 'mode_disabled'])
+  })
+
+  await s.test('UNKNOWN_USER, SIGN_IN_FAILED', async () => {
+    const t = setup()
+    assert.equal((await rejection(t.sspr.status('nobody@example.org'))).code, 'UNKNOWN_USER')
+    assert.equal((await rejection(t.sspr.signIn('jdoe@example.org', 'wrong'))).code, 'SIGN_IN_FAILED')
+    assert.equal((await rejection(t.sspr.signIn('nobody@example.org', 'wrong'))).code, 'SIGN_IN_FAILED')
+    const ok = await t.sspr.signIn('JDOE@example.org', 'Old-Passw0rd!x')
+    assert.equal(ok.mustChange, false)
+  })
+
+  await s.test('CONFIG: no key, a short key, a policy out of range', () => {
+    const base = { directory: new MemoryDirectory(), notifier: new Outbox() }
+    for (const options of [base, { ...base, secretKey: 'ab' }, { ...base, secretKey: KEY, policy: { pinLength: 4 } }]) {
+      assert.throws(() => new Sspr(options), (e) => e instanceof SsprError && e.code === 'CONFIG')
+    }
+    assert.throws(() => Policy.from({ pinLenght: 6 }), (e) => e.code === 'CONFIG' && e.message.includes('pin_lenght'))
+  })
+
+  await s.test('INVALID_INPUT with the field', async () => {
+    const t = setup()
+    const cases = [
+      [() => t.sspr.beginReset(''), 'login'],
+      [() => t.sspr.beginReset(42), 'login'],
+      [() => t.sspr.beginReset('a\u0000b@example.org'), 'login'],
+      [() => t.sspr.sendPin('not-a-flow', 'email'), 'flow_id'],
+      [() => t.sspr.sendPin('0'.repeat(32), 'pigeon'), 'method_id'],
+      [() => t.sspr.beginReset('jdoe@example.org', { clientIp: 'not an ip' }), 'clientIp'],
+      [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'not an address' }), 'email'],
+      [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { phone: 12 }), 'phone'],
+      [() => t.sspr.completeReset('0'.repeat(32), { mode: 'chosen' }), 'password'],
+      [() => t.sspr.updateContacts({ type: 'admin' }, 'jdoe@example.org', {}), 'actor'],
+    ]
+    for (const [call, field] of cases) {
+      const e = await rejection(call())
+      assert.ok(e instanceof SsprError, String(e))
+      assert.deepEqual([e.code, e.field], ['INVALID_INPUT', field], e.message)
+    }
+  })
+})
+
+test('a SQLite store (file) through a whole flow and across engines', async () => {
+  const { SqliteStore } = await import('../index.js')
+  const { mkdtempSync, rmSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(`${tmpdir()}/sspr-node-`)
+  try {
+    const db = new SqliteStore(`${dir}/sspr.db`)
+    const t = setup({ store: db, contacts: db })
+    await enroll(t.sspr)
+    const flow = await pinSent(t)
+    // A second engine on the same database file sees the flow.
+    const other = new Sspr({
+      directory: t.directory,
+      notifier: t.outbox,
+      store: new SqliteStore(`${dir}/sspr.db`),
+      contacts: new SqliteStore(`${dir}/sspr.db`),
+      clock: t.clock,
+      secretKey: KEY,
+    })
+    assert.deepEqual(await other.verifyPin(flow.flowId, flow.pin), { modes: ['temporary', 'unlock_only'], remainingMethods: [] })
+    const outcome = await t.sspr.completeReset(flow.flowId)
+    assert.equal(outcome.temporaryPassword.reveal().length, 16)
+    assert.equal((await other.contacts('jdoe@example.org')).email.value, 'jane@home.example')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a Redis store (the real server of ./scripts/test.sh)', async () => {
+  const url = process.env.SSPR_TEST_REDIS_URL
+  assert.ok(url, 'SSPR_TEST_REDIS_URL is not set: run this suite via ./scripts/test.sh, which starts Redis')
+  const { RedisStore } = await import('../index.js')
+  const store = await RedisStore.connect(url)
+  // Redis expires keys by its own clock too: the engine's clock must be near real time.
+  const t = setup({ store, start: new Date() })
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  const wrong = flow.pin === '00000000' ? '11111111' : '00000000'
+  assert.equal((await rejection(t.sspr.verifyPin(flow.flowId, wrong))).attemptsLeft, 4)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  assert.equal((await t.sspr.completeReset(flow.flowId)).mustChange, true)
+  const down = await rejection(RedisStore.connect('redis://127.0.0.1:1/'))
+  assert.deepEqual([down.code, down.backendKind], ['BACKEND', 'unavailable'])
+})
+
+test('a ManualClock moves only when told', () => {
+  const clock = new ManualClock(START)
+  clock.advance(1.5)
+  assert.equal(clock.now().getTime(), START.getTime() + 1500)
+  clock.set(START)
+  assert.equal(clock.now().getTime(), START.getTime())
+  assert.throws(() => clock.advance(-1), (e) => e.code === 'INVALID_INPUT')
+})

@@ -1,0 +1,74 @@
+// Shared set-up for the Node tests: a small directory, enrolled users, a manual clock.
+import {
+  Sspr,
+  MemoryDirectory,
+  MemoryContactStore,
+  MemoryStateStore,
+  MemoryAuditSink,
+  Outbox,
+  ManualClock,
+} from '../index.js'
+
+export const KEY = '5a'.repeat(32)
+export const START = new Date('2026-03-02T10:00:00Z')
+export const ADMIN = { type: 'admin', id: 'helpdesk-1' }
+export const USER = { type: 'user' }
+
+export const USERS = [
+  {
+    login: 'jdoe@example.org',
+    displayName: 'Jane Doe',
+    dn: 'uid=jdoe,ou=staff,dc=example,dc=org',
+    password: 'Old-Passw0rd!x',
+  },
+  { login: 'rroe@example.org', displayName: 'Richard Roe', dn: 'uid=rroe,ou=staff,dc=example,dc=org' },
+  {
+    login: 'boss@example.org',
+    displayName: 'Big Boss',
+    dn: 'uid=boss,ou=staff,dc=example,dc=org',
+    groups: ['Domain Admins'],
+  },
+]
+
+/** An engine on in-memory backends (any of them replaced by `over`), with a manual clock. */
+export function setup(over = {}) {
+  const directory = over.directory ?? new MemoryDirectory(USERS)
+  const outbox = over.notifier ?? new Outbox()
+  const audit = over.audit ?? new MemoryAuditSink()
+  const clock = new ManualClock(over.start ?? START)
+  const sspr = new Sspr({
+    directory,
+    contacts: over.contacts ?? new MemoryContactStore(),
+    notifier: outbox,
+    store: over.store ?? new MemoryStateStore(),
+    audit,
+    clock,
+    policy: over.policy,
+    secretKey: KEY,
+    rngSeed: over.rngSeed,
+  })
+  return { sspr, directory, outbox, audit, clock }
+}
+
+/** Enable `login` and register its contacts (as an admin: usable at once). */
+export async function enroll(sspr, login = 'jdoe@example.org', contacts = { email: 'jane@home.example' }) {
+  await sspr.setEnabled(ADMIN, login, true)
+  await sspr.updateContacts(ADMIN, login, contacts)
+}
+
+/** Begin a reset and send a PIN by e-mail; returns the flow id and the PIN the user got. */
+export async function pinSent(t, login = 'jdoe@example.org', address = 'jane@home.example', ctx) {
+  const challenge = await t.sspr.beginReset(login, ctx)
+  await t.sspr.sendPin(challenge.flowId, 'email', null, ctx)
+  return { flowId: challenge.flowId, pin: t.outbox.lastPinTo(address), challenge }
+}
+
+/** The error an async call rejects with. */
+export async function rejection(promise) {
+  try {
+    await promise
+  } catch (e) {
+    return e
+  }
+  throw new Error('expected a rejection')
+}

@@ -1,0 +1,170 @@
+// Backends written in JavaScript: plain objects and class instances, sync and async methods;
+// a throw or a rejection is a BACKEND error with the thrown value as `cause`, never a crash.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Sspr, SsprError, BackendError, ManualClock, MemoryStateStore } from '../index.js'
+import { ADMIN, KEY, START, USERS, rejection } from './helpers.mjs'
+
+/** A directory as a class: its methods use `this` (index.js binds them). */
+class ClassDirectory {
+  constructor(async) {
+    this.async = async
+    this.users = new Map(USERS.map((u) => [u.login, { id: u.dn, login: u.login, displayName: u.displayName, dn: u.dn, groups: u.groups ?? [] }]))
+    this.passwords = new Map(USERS.filter((u) => u.password).map((u) => [u.dn, { password: u.password, mustChange: false }]))
+    this.calls = []
+  }
+  answer(value) {
+    return this.async ? new Promise((resolve) => setImmediate(() => resolve(value))) : value
+  }
+  findUser(login) {
+    this.calls.push('findUser')
+    return this.answer(this.users.get(login) ?? null)
+  }
+  setPassword(id, password, mustChange) {
+    this.calls.push('setPassword')
+    if (password.length < 8) throw new BackendError('password_rejected', 'too short')
+    this.passwords.set(id, { password, mustChange })
+    return this.answer(true) // a value where none is expected is ignored
+  }
+  unlock(id) {
+    this.calls.push('unlock')
+    return this.answer(undefined)
+  }
+  authenticate(id, password) {
+    const entry = this.passwords.get(id)
+    if (!entry || entry.password !== password) return this.answer('rejected')
+    return this.answer(entry.mustChange ? 'must_change' : 'accepted')
+  }
+  search(query, limit) {
+    const q = query.toLowerCase()
+    return this.answer([...this.users.values()].filter((u) => u.login.includes(q) || u.displayName.toLowerCase().includes(q)).slice(0, limit))
+  }
+}
+
+/** A contact store as a plain object with async methods (compare-and-set on a version). */
+function objectContacts() {
+  const records = new Map()
+  return {
+    records,
+    async get(userId) {
+      return records.get(userId) ?? null
+    },
+    async save(userId, enrollment, expectedVersion) {
+      const current = records.get(userId)?.version ?? 0
+      if (current !== expectedVersion) return false
+      records.set(userId, { ...enrollment, version: expectedVersion + 1 })
+      return true
+    },
+  }
+}
+
+function objectNotifier() {
+  const sent = []
+  return { sent, send: (n) => void sent.push(n) }
+}
+
+async function wholeFlow(async) {
+  const directory = new ClassDirectory(async)
+  const contacts = objectContacts()
+  const notifier = objectNotifier()
+  const events = []
+  const audit = { record: async (event) => void events.push(event) }
+  const sspr = new Sspr({ directory, contacts, notifier, audit, store: new MemoryStateStore(), clock: new ManualClock(START), secretKey: KEY })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+  const stored = contacts.records.get('uid=jdoe,ou=staff,dc=example,dc=org')
+  assert.equal(stored.email.value, 'jane@home.example')
+  assert.ok(stored.email.usableFrom instanceof Date)
+  const challenge = await sspr.beginReset('jdoe@example.org')
+  await sspr.sendPin(challenge.flowId, 'email')
+  const pinNotice = notifier.sent.find((n) => n.kind === 'pin')
+  assert.equal(pinNotice.to, 'jane@home.example')
+  await sspr.verifyPin(challenge.flowId, pinNotice.pin)
+  const outcome = await sspr.completeReset(challenge.flowId)
+  const password = outcome.temporaryPassword.reveal()
+  assert.deepEqual(directory.passwords.get('uid=jdoe,ou=staff,dc=example,dc=org'), { password, mustChange: true })
+  assert.ok(notifier.sent.some((n) => n.kind === 'password_reset'))
+  assert.ok(events.some((e) => e.kind === 'reset_completed' && e.user_id === 'uid=jdoe,ou=staff,dc=example,dc=org'))
+  assert.equal((await sspr.signIn('jdoe@example.org', password)).mustChange, true)
+  assert.deepEqual((await sspr.searchUsers('roe', 5)).map((u) => u.login), ['rroe@example.org'])
+  assert.equal((await sspr.status('jdoe@example.org')).enabled, true)
+}
+
+test('a whole flow with sync JavaScript backends', () => wholeFlow(false))
+test('a whole flow with async JavaScript backends', () => wholeFlow(true))
+
+test('a throwing or rejecting backend is a BACKEND error with the thrown value as cause', async () => {
+  const boom = new Error('directory unreachable')
+  const variants = {
+    throws: () => {
+      throw boom
+    },
+    rejects: async () => {
+      throw boom
+    },
+  }
+  for (const [how, findUser] of Object.entries(variants)) {
+    const directory = { ...new ClassDirectory(false), findUser }
+    directory.setPassword = () => {}
+    directory.unlock = () => {}
+    directory.authenticate = () => 'rejected'
+    directory.search = () => []
+    const sspr = new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY })
+    const e = await rejection(sspr.status('jdoe@example.org'))
+    assert.ok(e instanceof SsprError, how)
+    assert.equal(e.code, 'BACKEND', how)
+    assert.equal(e.backendKind, 'other')
+    assert.equal(e.cause, boom, `${how}: the cause is what the backend threw`)
+    assert.match(e.message, /directory unreachable/)
+  }
+  // A BackendError names the kind the engine acts on; a thrown non-Error is kept too.
+  const unavailable = new BackendError('unavailable', 'ldap is down')
+  const sspr = new Sspr({
+    directory: { ...new ClassDirectory(false), findUser: async () => Promise.reject(unavailable), setPassword() {}, unlock() {}, authenticate() {}, search() {} },
+    notifier: objectNotifier(),
+    secretKey: KEY,
+  })
+  const e = await rejection(sspr.status('jdoe@example.org'))
+  assert.deepEqual([e.code, e.backendKind], ['BACKEND', 'unavailable'])
+  assert.equal(e.cause, unavailable)
+  // The anonymous reset stays up: a failing directory is BACKEND, not a decoy or a crash.
+  assert.equal((await rejection(sspr.beginReset('jdoe@example.org'))).code, 'BACKEND')
+})
+
+test('a backend answering the wrong type is a BACKEND error', async () => {
+  const directory = new ClassDirectory(false)
+  directory.findUser = () => 42
+  const sspr = new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY })
+  const e = await rejection(sspr.status('jdoe@example.org'))
+  assert.deepEqual([e.code, e.backendKind], ['BACKEND', 'rejected'])
+})
+
+test('a directory refusing a temporary password: the engine retries, then gives up cleanly', async () => {
+  const directory = new ClassDirectory(true)
+  let refused = 0
+  directory.setPassword = () => {
+    refused++
+    throw new BackendError('password_rejected', 'does not meet the policy')
+  }
+  const notifier = objectNotifier()
+  const sspr = new Sspr({ directory, notifier, secretKey: KEY })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+  const challenge = await sspr.beginReset('jdoe@example.org')
+  await sspr.sendPin(challenge.flowId, 'email')
+  await sspr.verifyPin(challenge.flowId, notifier.sent.find((n) => n.kind === 'pin').pin)
+  const e = await rejection(sspr.completeReset(challenge.flowId))
+  assert.ok(['PASSWORD_REJECTED', 'BACKEND'].includes(e.code), e.code)
+  assert.ok(refused >= 2, `the engine drew again: ${refused}`)
+})
+
+test('a backend missing a method is refused at construction', () => {
+  assert.throws(
+    () => new Sspr({ directory: { findUser() {} }, notifier: objectNotifier(), secretKey: KEY }),
+    (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === 'directory',
+  )
+  assert.throws(
+    () => new Sspr({ directory: new ClassDirectory(false), notifier: objectNotifier(), store: {}, secretKey: KEY }),
+    (e) => e instanceof SsprError && e.field === 'store',
+  )
+})

@@ -1,0 +1,120 @@
+// Concurrency, hostile input, secrets that never print, and a process that exits by itself.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import util from 'node:util'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { Sspr, SsprError, SqliteStore } from '../index.js'
+import { ADMIN, KEY, setup, enroll, pinSent, rejection } from './helpers.mjs'
+
+async function raceVerify(t) {
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  const results = await Promise.allSettled(Array.from({ length: 100 }, () => t.sspr.verifyPin(flow.flowId, flow.pin)))
+  const won = results.filter((r) => r.status === 'fulfilled')
+  assert.equal(won.length, 1, 'exactly one of 100 concurrent verifyPin succeeds')
+  for (const r of results.filter((r) => r.status === 'rejected')) {
+    assert.ok(r.reason instanceof SsprError, String(r.reason))
+    assert.ok(['ALREADY_USED', 'INVALID_STATE'].includes(r.reason.code), r.reason.code)
+  }
+  const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => t.sspr.completeReset(flow.flowId)))
+  assert.equal(outcomes.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one completeReset succeeds')
+}
+
+test('100 concurrent verifyPin on one flow: one success (in-memory store)', () => raceVerify(setup()))
+
+test('100 concurrent verifyPin on one flow: one success (SQLite store, really concurrent)', () => {
+  const db = new SqliteStore()
+  return raceVerify(setup({ store: db, contacts: db }))
+})
+
+test('hostile input is refused with INVALID_INPUT and changes nothing', async () => {
+  const t = setup()
+  await enroll(t.sspr)
+  const before = t.audit.events().length
+  const hostile = [
+    '',
+    ' ',
+    '\u0000',
+    'jdoe@example.org\u0000',
+    'a'.repeat(257),
+    'x'.repeat(1_000_000),
+    '\u202ejdoe@example.org',
+    'jdoe\u200b@example.org',
+    'ja\u0301ne\u0007@example.org',
+  ]
+  for (const login of hostile) {
+    const e = await rejection(t.sspr.beginReset(login))
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', 'login'], JSON.stringify(login.slice(0, 20)))
+  }
+  for (const bad of [null, undefined, 7, {}, [], Symbol('x'), () => 'jdoe@example.org', 10n]) {
+    const e = await rejection(t.sspr.beginReset(bad))
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', 'login'], String(typeof bad))
+  }
+  // Injection characters in a well-formed login are just an unknown login (a decoy answer).
+  for (const login of ['*)(uid=*))(|(uid=*', "admin'--@example.org", 'jdoe@example.org)(objectClass=*']) {
+    const challenge = await t.sspr.beginReset(login)
+    assert.equal(challenge.methods.length, 1)
+  }
+  // PINs and flow ids of every shape.
+  const flow = await pinSent(t)
+  for (const pin of ['', 'x'.repeat(100_000), '1234567\u0000', '١٢٣٤٥٦٧٨', '12345678 OR 1=1']) {
+    const e = await rejection(t.sspr.verifyPin(flow.flowId, pin))
+    assert.ok(['WRONG_PIN', 'INVALID_INPUT'].includes(e.code), e.code)
+  }
+  for (const id of ['', '../../etc/passwd', 'A'.repeat(32), '0'.repeat(33), 42]) {
+    const e = await rejection(t.sspr.verifyPin(id, '12345678'))
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', 'flow_id'])
+  }
+  const update = await rejection(t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'a@b.c\r\nBcc: evil@x.org' }))
+  assert.equal(update.code, 'INVALID_INPUT')
+  assert.equal((await t.sspr.contacts('jdoe@example.org')).email.value, 'jane@home.example')
+  assert.ok(t.audit.events().length > before)
+})
+
+test('no PIN or password in any string, JSON or inspect output', async () => {
+  const t = setup({ policy: { allowChosenPassword: true } })
+  await enroll(t.sspr)
+  const seen = []
+  const keep = (v) => {
+    seen.push(String(v), JSON.stringify(v) ?? '', util.inspect(v, { depth: 10, showHidden: true }))
+    if (v instanceof Error) seen.push(v.stack ?? '', v.message)
+  }
+  let flow = await pinSent(t)
+  const wrong = flow.pin === '00000000' ? '11111111' : '00000000'
+  keep(await rejection(t.sspr.verifyPin(flow.flowId, wrong)))
+  const verified = await t.sspr.verifyPin(flow.flowId, flow.pin)
+  keep(verified)
+  const outcome = await t.sspr.completeReset(flow.flowId)
+  const temporary = outcome.temporaryPassword
+  const password = temporary.reveal()
+  keep(outcome)
+  keep(temporary)
+  seen.push(`${temporary}`, temporary + '', String([temporary]), util.format('%s %o %j', temporary, temporary, temporary))
+  assert.equal(String(temporary), '[REDACTED]')
+  assert.equal(JSON.stringify({ p: temporary }), '{"p":"[REDACTED]"}')
+  assert.equal(util.inspect(temporary), 'TemporaryPassword [REDACTED]')
+  // A chosen password refused by the policy: the error does not echo it.
+  t.clock.advance(3600)
+  flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const chosen = 'jdoe-Password-1'
+  keep(await rejection(t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: chosen })))
+  keep(t.sspr)
+  keep(await t.sspr.status('jdoe@example.org'))
+  for (const event of t.audit.events()) keep(event)
+  const all = seen.join('\n')
+  for (const secret of [flow.pin, wrong, password, chosen, KEY]) {
+    assert.ok(!all.includes(secret), `a secret leaked: ${secret.slice(0, 3)}...`)
+  }
+})
+
+test('the process exits by itself: a long-lived Sspr with JavaScript backends keeps nothing alive', () => {
+  const script = fileURLToPath(new URL('./fixtures/idle.mjs', import.meta.url))
+  const started = Date.now()
+  const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 20_000 })
+  assert.equal(run.error, undefined, 'the child did not exit on its own within 20 s')
+  assert.equal(run.status, 0, run.stderr)
+  assert.match(run.stdout, /flow done/)
+  assert.ok(Date.now() - started < 20_000)
+})

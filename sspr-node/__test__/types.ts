@@ -1,0 +1,76 @@
+// Compiled with `tsc --noEmit` (scripts/test.d/50-node.sh): the public types fit how the
+// package is used, and misuse does not compile (the @ts-expect-error lines).
+import {
+  Sspr,
+  SsprError,
+  BackendError,
+  MemoryDirectory,
+  Outbox,
+  Policy,
+  RedisStore,
+  SqliteStore,
+  core,
+  type Directory,
+  type Notifier,
+  type ContactStore,
+  type Enrollment,
+  type ResetChallenge,
+  type Verified,
+  type ErrorCode,
+} from '../index'
+
+const directory: Directory = {
+  findUser: async (login) => (login === 'jdoe@example.org' ? { id: 'u1', login, displayName: 'Jane', dn: 'uid=jdoe' } : null),
+  setPassword: (_id, password, _mustChange) => {
+    if (password.length < 8) throw new BackendError('password_rejected', 'too short')
+  },
+  unlock: async () => undefined,
+  authenticate: () => 'rejected',
+  search: async () => [],
+}
+const notifier: Notifier = { send: (n) => void n.to }
+const records = new Map<string, Enrollment>()
+const contacts: ContactStore = {
+  get: (id) => records.get(id) ?? null,
+  save: (id, e, v) => ((records.get(id)?.version ?? 0) === v ? (records.set(id, { ...e, version: v + 1 }), true) : false),
+}
+
+async function flow(): Promise<string | undefined> {
+  const sspr = new Sspr({ directory, notifier, contacts, secretKey: 'ab'.repeat(32), policy: { pinLength: 6, smsEnabled: false } })
+  const challenge: ResetChallenge = await sspr.beginReset('jdoe@example.org', { clientIp: '192.0.2.1', locale: 'de' })
+  const when: Date = challenge.expiresAt
+  await sspr.sendPin(challenge.flowId, challenge.methods[0].id)
+  try {
+    const verified: Verified = await sspr.verifyPin(challenge.flowId, '123456')
+    const outcome = await sspr.completeReset(challenge.flowId, { mode: verified.modes[0] })
+    return outcome.temporaryPassword?.reveal() ?? when.toISOString()
+  } catch (e) {
+    if (e instanceof SsprError) {
+      const code: ErrorCode = e.code
+      if (code === 'WRONG_PIN') return String(e.attemptsLeft)
+      if (code === 'BLOCKED') return e.blockedUntil?.toISOString()
+    }
+    throw e
+  }
+}
+
+async function builtIns(): Promise<void> {
+  const store = new SqliteStore()
+  const redis: RedisStore = await RedisStore.connect('redis://127.0.0.1:6379/')
+  const sspr = new Sspr({ directory: new MemoryDirectory([]), notifier: new Outbox(), contacts: store, store: redis, secretKey: new Uint8Array(32) })
+  const status = await sspr.status('jdoe@example.org')
+  const blocked: Date | null | undefined = status.blockedUntil
+  void blocked
+  const policy = Policy.from({ pinLength: 8 })
+  core.decoyMethods('ab'.repeat(32), policy, 'x@example.org')
+  // @ts-expect-error: the secret key is required
+  new Sspr({ directory, notifier })
+  // @ts-expect-error: a completion mode that does not exist
+  await sspr.completeReset('f', { mode: 'email-me-the-password' })
+  // @ts-expect-error: a result is not a string
+  const wrong: string = await sspr.verifyPin('f', '1')
+  void wrong
+}
+
+void flow
+void builtIns

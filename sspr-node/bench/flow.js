@@ -1,0 +1,144 @@
+'use strict'
+// Whole reset flows per second through the npm package (built-in in-memory backends), side
+// by side in one run with otplib's bare HOTP code pair (hotp.generate + hotp.check): the
+// issue's target is sspr's whole flow at least as fast. Also measured: the same flow with a
+// JavaScript notifier (each send is a threadsafe-function round trip), for context.
+// Writes its section of BENCHMARKS.md with `--write`.
+//
+//   npx napi build --platform --release --js native.js --dts native.d.ts && node bench/flow.js --write
+
+const fs = require('node:fs')
+const path = require('node:path')
+const os = require('node:os')
+const { hotp } = require('otplib')
+const { Sspr, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, ManualClock } = require('..')
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5)
+const FLOWS = Number(process.env.FLOWS ?? 2000)
+const PAIRS = Number(process.env.PAIRS ?? 20000)
+const USERS = 50
+
+function engine(notifier) {
+  const users = Array.from({ length: USERS }, (_, i) => ({ login: `user${i}@example.org`, displayName: `User ${i}`, dn: `uid=user${i},dc=example,dc=org` }))
+  const clock = new ManualClock(new Date('2026-01-01T00:00:00Z'))
+  const sspr = new Sspr({
+    directory: new MemoryDirectory(users),
+    contacts: new MemoryContactStore(),
+    store: new MemoryStateStore(),
+    notifier,
+    clock,
+    secretKey: '42'.repeat(32),
+  })
+  return { sspr, clock, users }
+}
+
+async function setup(notifier) {
+  const e = engine(notifier)
+  const admin = { type: 'admin', id: 'bench' }
+  for (const u of e.users) {
+    await e.sspr.setEnabled(admin, u.login, true)
+    await e.sspr.updateContacts(admin, u.login, { email: `${u.login.split('@')[0]}@home.example` })
+  }
+  return e
+}
+
+/** `n` whole flows: begin, send, read the PIN, verify, complete with a temporary password. */
+async function flows(e, n, pinOf, clear) {
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    const u = e.users[i % USERS]
+    const address = `${u.login.split('@')[0]}@home.example`
+    const c = await e.sspr.beginReset(u.login)
+    await e.sspr.sendPin(c.flowId, 'email')
+    await e.sspr.verifyPin(c.flowId, pinOf(address))
+    const out = await e.sspr.completeReset(c.flowId)
+    if (!out.temporaryPassword) throw new Error('no temporary password')
+    if (i % USERS === USERS - 1) {
+      e.clock.advance(3601) // a new hour: per-user send limits start again
+      clear()
+    }
+  }
+  return Number(process.hrtime.bigint() - started) / 1e9
+}
+
+function otplibPairs(n) {
+  const secret = 'JBSWY3DPEHPK3PXP'
+  let ok = 0
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    const token = hotp.generate(secret, i)
+    if (hotp.check(token, secret, i)) ok++
+  }
+  const secs = Number(process.hrtime.bigint() - started) / 1e9
+  if (ok !== n) throw new Error('otplib check failed')
+  return secs
+}
+
+async function main() {
+  const outbox = new Outbox()
+  const builtIn = await setup(outbox)
+  const sent = []
+  const jsNotifier = { send: async (n) => void sent.push(n) }
+  const js = await setup(jsNotifier)
+  const lastPin = (address) => {
+    for (let i = sent.length - 1; i >= 0; i--) if (sent[i].to === address && sent[i].pin) return sent[i].pin
+    throw new Error('no PIN')
+  }
+  // Warm up.
+  await flows(builtIn, 200, (a) => outbox.lastPinTo(a), () => outbox.clear())
+  await flows(js, 50, lastPin, () => (sent.length = 0))
+  otplibPairs(2000)
+
+  const rows = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const otp = PAIRS / otplibPairs(PAIRS)
+    const mem = FLOWS / (await flows(builtIn, FLOWS, (a) => outbox.lastPinTo(a), () => outbox.clear()))
+    const jsRate = FLOWS / 4 / (await flows(js, FLOWS / 4, lastPin, () => (sent.length = 0)))
+    rows.push({ otp, mem, jsRate })
+    console.log(`round ${r + 1}: otplib pairs/s ${otp.toFixed(0)}, sspr flows/s ${mem.toFixed(0)} (ratio ${(mem / otp).toFixed(2)}), with a JS notifier ${jsRate.toFixed(0)}/s`)
+  }
+  const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const otp = median(rows.map((r) => r.otp))
+  const mem = median(rows.map((r) => r.mem))
+  const jsRate = median(rows.map((r) => r.jsRate))
+  const ratios = rows.map((r) => r.mem / r.otp)
+  const summary = { otp, mem, jsRate, ratio: median(ratios), minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios) }
+  console.log(summary)
+  if (process.argv.includes('--write')) write(summary)
+}
+
+function write(s) {
+  const file = path.join(__dirname, '..', '..', 'BENCHMARKS.md')
+  const start = '<!-- sspr-node:start -->'
+  const end = '<!-- sspr-node:end -->'
+  const section = `${start}
+## Node binding (sspr-node): whole flows vs. otplib
+
+\`node sspr-node/bench/flow.js --write\` (release addon, Node ${process.version}, ${os.cpus().length} cores shared, ${new Date().toISOString().slice(0, 10)}),
+${ROUNDS} interleaved rounds in one process, medians:
+
+| what | per second | µs each |
+| --- | ---: | ---: |
+| otplib \`hotp.generate\` + \`hotp.check\` (a bare code pair) | ${s.otp.toFixed(0)} | ${(1e6 / s.otp).toFixed(1)} |
+| sspr whole flow, built-in in-memory backends: \`beginReset\` + \`sendPin\` + read PIN + \`verifyPin\` + \`completeReset\` (temporary password) | ${s.mem.toFixed(0)} | ${(1e6 / s.mem).toFixed(1)} |
+| the same flow with a JavaScript \`async\` notifier (one threadsafe-function round trip per notice) | ${s.jsRate.toFixed(0)} | ${(1e6 / s.jsRate).toFixed(1)} |
+
+**Ratio (sspr whole flows / otplib pairs): ${s.ratio.toFixed(2)}** (rounds: ${s.minRatio.toFixed(2)}–${s.maxRatio.toFixed(2)}); the target is ≥ 1.
+
+How: each operation polls the engine's future once on the JavaScript thread (\`sspr-node/src/run.rs\`). With
+built-in in-memory backends it completes there, and the answer is returned without a thread hop or a
+napi Promise (the JavaScript \`async\` method wraps it); only a future that is really pending (a
+JavaScript backend, SQLite's thread, Redis) goes to the tokio runtime and resolves a Promise from there.
+${end}`
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n'
+  const a = text.indexOf(start)
+  const b = text.indexOf(end)
+  text = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + end.length) : `${text.trimEnd()}\n\n${section}\n`
+  fs.writeFileSync(file, text)
+  console.log(`wrote ${file}`)
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -1,0 +1,297 @@
+// Types of the npm package `sspr`. The native classes and result objects are generated from
+// the Rust code into native.d.ts (checked by CI: regenerated and compared); this file adds
+// the JavaScript layer of index.js: Sspr, SsprError, BackendError, the backend interfaces
+// and the policy options.
+
+import type {
+  AccountState,
+  Actor,
+  Contacts,
+  ContactView,
+  DecoyMethod,
+  DirectoryUser,
+  Enrollment,
+  ErrorInfo,
+  Masked,
+  MemoryUser,
+  MethodOption,
+  NewPassword,
+  Notification,
+  PinSent,
+  RequestContext,
+  ResetChallenge,
+  ResetOutcome,
+  SignedIn,
+  StoredContact,
+  UserStatus,
+  Verified,
+} from './native'
+import {
+  ManualClock,
+  MemoryAuditSink,
+  MemoryContactStore,
+  MemoryDirectory,
+  MemoryStateStore,
+  Outbox,
+  Policy as NativePolicy,
+  RedisStore as NativeRedisStore,
+  SqliteStore,
+  TemporaryPassword,
+} from './native'
+
+export type {
+  AccountState,
+  Actor,
+  Contacts,
+  ContactView,
+  DecoyMethod,
+  DirectoryUser,
+  Enrollment,
+  ErrorInfo,
+  Masked,
+  MemoryUser,
+  MethodOption,
+  NewPassword,
+  Notification,
+  PinSent,
+  RequestContext,
+  ResetChallenge,
+  ResetOutcome,
+  SignedIn,
+  StoredContact,
+  UserStatus,
+  Verified,
+}
+export { ManualClock, MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox, SqliteStore, TemporaryPassword }
+
+/** How a verified reset may be completed. */
+export type CompletionMode = 'temporary' | 'chosen' | 'unlock_only'
+
+/** The stable codes of `SsprError`. */
+export type ErrorCode =
+  | 'INVALID_INPUT'
+  | 'WRONG_PIN'
+  | 'PIN_VOIDED'
+  | 'EXPIRED'
+  | 'ALREADY_USED'
+  | 'INVALID_STATE'
+  | 'RATE_LIMITED'
+  | 'BLOCKED'
+  | 'NOT_ALLOWED'
+  | 'PASSWORD_REJECTED'
+  | 'UNKNOWN_USER'
+  | 'SIGN_IN_FAILED'
+  | 'CONFIG'
+  | 'BACKEND'
+  | 'INTERNAL'
+
+/** Why the policy refused a request (`NOT_ALLOWED`). */
+export type NotAllowedReason =
+  | 'privileged'
+  | 'ineligible'
+  | 'not_enabled'
+  | 'account_disabled'
+  | 'mode_disabled'
+  | 'admin_only'
+  | 'other'
+
+/** The kinds of backend failure the engine acts on. */
+export type BackendKind = 'unavailable' | 'password_rejected' | 'rejected' | 'other'
+
+/** Every failure of an sspr operation. The message never holds a PIN or a password. */
+export declare class SsprError extends Error {
+  constructor(info: Partial<ErrorInfo> & { code: ErrorCode | string; message: string }, cause?: unknown)
+  readonly name: 'SsprError'
+  /** The stable code. */
+  readonly code: ErrorCode
+  /** `INVALID_INPUT`: the argument refused (`login`, `flow_id`, `email`, `clientIp`, ...). */
+  readonly field?: string
+  /** `WRONG_PIN`: tries left for this PIN. */
+  readonly attemptsLeft?: number
+  /** `RATE_LIMITED`: seconds to wait before the same request can succeed. */
+  readonly retryAfter?: number
+  /** `BLOCKED`: when the block ends. */
+  readonly blockedUntil?: Date
+  /** `NOT_ALLOWED`: which rule refused. */
+  readonly reason?: NotAllowedReason
+  /** `BACKEND`: the kind of failure. */
+  readonly backendKind?: BackendKind
+  /** `BACKEND`: what a JavaScript backend threw. */
+  readonly cause?: unknown
+}
+
+/** Thrown by a JavaScript backend to name the kind of its failure. */
+export declare class BackendError extends Error {
+  constructor(kind: BackendKind, message: string, options?: { cause?: unknown })
+  readonly name: 'BackendError'
+  readonly kind: BackendKind
+}
+
+/** A value or a Promise of it: backend methods may be sync or async. */
+export type MaybePromise<T> = T | Promise<T>
+
+/** A directory written in JavaScript (see sspr-core's `Directory` for the contract). */
+export interface Directory {
+  /** The one user whose login (normalised: lower-case, NFKC) matches, or null. Escape it for your query language. */
+  findUser(login: string): MaybePromise<DirectoryUser | null | undefined>
+  /** Set the password, with "must change at next sign-in"; throw `BackendError('password_rejected', why)` when the directory refuses it. */
+  setPassword(userId: string, password: string, mustChange: boolean): MaybePromise<unknown>
+  /** Clear a lockout (idempotent). */
+  unlock(userId: string): MaybePromise<unknown>
+  /** Check the user's own password. */
+  authenticate(userId: string, password: string): MaybePromise<'accepted' | 'must_change' | 'rejected'>
+  /** Users whose login or display name contains `query` (case-insensitive), at most `limit`. */
+  search(query: string, limit: number): MaybePromise<DirectoryUser[]>
+}
+
+/** A contact store written in JavaScript: `save` is a compare-and-set on `version`. */
+export interface ContactStore {
+  get(userId: string): MaybePromise<Enrollment | null | undefined>
+  /** Store `enrollment` as version `expectedVersion + 1` if the stored version is `expectedVersion` (0: none); return whether it did. */
+  save(userId: string, enrollment: Enrollment, expectedVersion: number): MaybePromise<boolean>
+}
+
+/** Delivers notices (PINs go only into the message, never into a log). */
+export interface Notifier {
+  send(notification: Notification): MaybePromise<unknown>
+}
+
+/** One audit event (never a secret). */
+export interface AuditEvent {
+  kind: string
+  at: string
+  outcome: unknown
+  flow_id?: string | null
+  user_id?: string | null
+  [field: string]: unknown
+}
+
+/** Receives the audit trail. */
+export interface AuditSink {
+  record(event: AuditEvent): MaybePromise<unknown>
+}
+
+/** The reset policy's fields (camelCase here; snake_case is accepted too). Missing fields take their defaults; values out of range are refused with `CONFIG`. */
+export interface PolicyOptions {
+  pinLength?: number
+  pinLifetimeSecs?: number
+  flowLifetimeSecs?: number
+  maxWrongPins?: number
+  resendCooldownSecs?: number
+  maxPinsPerFlow?: number
+  userSendsPerHour?: number
+  userFailuresBeforeBlock?: number
+  failureWindowSecs?: number
+  blockSecs?: number
+  ipBeginsPerHour?: number
+  ipSendsPerHour?: number
+  signInFailuresBeforeLockout?: number
+  signInLockoutSecs?: number
+  ipSignInsPerHour?: number
+  destinationSendsPerHour?: number
+  smsBudgetPerHour?: number
+  smsEnabled?: boolean
+  confirmFullAddress?: boolean
+  minResponseMs?: number
+  tempPasswordLength?: number
+  minTempPasswordEntropyBits?: number
+  allowChosenPassword?: boolean
+  chosenPasswordMinLength?: number
+  allowUnlockOnly?: boolean
+  contactCoolingOffSecs?: number
+  eligibleOus?: string[]
+  eligibleGroups?: string[]
+  privilegedGroups?: string[]
+  privilegedMode?: 'refuse' | 'two_methods'
+  decoyCountryCodes?: string[]
+  decoyEmailTlds?: string[]
+}
+
+declare module './native' {
+  interface Policy {
+    /** Every field (snake_case), as sspr's policy files write them. */
+    toJSON(): Record<string, unknown>
+  }
+}
+
+/** The reset policy. */
+export type Policy = NativePolicy
+export declare const Policy: typeof NativePolicy & {
+  /** A validated policy from options (camelCase or snake_case). */
+  from(options: PolicyOptions | NativePolicy): NativePolicy
+}
+
+/** A state store on Redis. */
+export type RedisStore = NativeRedisStore
+export declare const RedisStore: typeof NativeRedisStore & {
+  /** Connect to the Redis at `url`; rejects with `BACKEND` (`unavailable`) when unreachable. */
+  connect(url: string): Promise<NativeRedisStore>
+}
+
+/** What `new Sspr(...)` is built from. */
+export interface SsprOptions {
+  directory: Directory | MemoryDirectory
+  notifier: Notifier | Outbox
+  /** Default: in memory. */
+  contacts?: ContactStore | MemoryContactStore | SqliteStore
+  /** Default: in memory. Share one between instances (SQLite file, Redis). */
+  store?: MemoryStateStore | SqliteStore | NativeRedisStore
+  /** Default: in memory. */
+  audit?: AuditSink | MemoryAuditSink
+  /** Default: the system clock. */
+  clock?: ManualClock
+  policy?: PolicyOptions | NativePolicy
+  /** The server key: 32+ random bytes (hex or bytes), the same on every instance sharing a store. */
+  secretKey: string | Uint8Array
+  /** Tests only: a fixed CSPRNG seed (64 hex digits) makes PINs predictable. */
+  rngSeed?: string
+}
+
+/** The self-service password reset engine. Every operation returns a Promise; failures are `SsprError`s. */
+export declare class Sspr {
+  constructor(options: SsprOptions)
+  /** The policy in force. */
+  readonly policy: NativePolicy
+  /** The completion modes the policy allows, the default first. */
+  completionModes(): CompletionMode[]
+  /** Start a reset: the same answer shape for every login, real or not. */
+  beginReset(login: string, ctx?: RequestContext | null): Promise<ResetChallenge>
+  /** Send a PIN by `methodId`; `confirm` is the full address when the policy asks for it. */
+  sendPin(flowId: string, methodId: string, confirm?: string | null, ctx?: RequestContext | null): Promise<PinSent>
+  /** Check the PIN the user typed. */
+  verifyPin(flowId: string, pin: string, ctx?: RequestContext | null): Promise<Verified>
+  /** Complete a verified reset (default: a temporary password). */
+  completeReset(flowId: string, newPassword?: NewPassword | null, ctx?: RequestContext | null): Promise<ResetOutcome>
+  /** Check a user's directory password (for the contact registration pages). */
+  signIn(login: string, password: string, ctx?: RequestContext | null): Promise<SignedIn>
+  /** Admin search by login or display name. */
+  searchUsers(query: string, limit?: number): Promise<UserStatus[]>
+  /** The user's registered contact details, in full. */
+  contacts(login: string): Promise<Contacts>
+  /** Change contact details: a string sets, `null` clears, `undefined` keeps. */
+  updateContacts(
+    actor: Actor,
+    login: string,
+    update: { email?: string | null; phone?: string | null },
+    ctx?: RequestContext | null,
+  ): Promise<Contacts>
+  /** Enable or disable SSPR for a user (admins only). */
+  setEnabled(actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | null): Promise<void>
+  /** Everything about one user's SSPR state. */
+  status(login: string): Promise<UserStatus>
+  /** Lift a block (admins only). */
+  unblock(actor: Actor, login: string, ctx?: RequestContext | null): Promise<void>
+}
+
+/** sspr-core's pure functions, for the shared test vectors. */
+export declare const core: {
+  pinGenerate(seed: string, digits: number, count: number): string[]
+  pinHash(keyHex: string, flowId: string, pin: string): string
+  identityTokens(login: string, displayName: string): string[]
+  tempPasswordGenerate(seed: string, length: number, tokens: string[], count: number): string[]
+  tempPasswordEntropyBits(length: number): number
+  normalizeLogin(login: string): string
+  maskEmail(input: string): Masked
+  maskPhone(input: string): Masked
+  decoyMethods(keyHex: string, policy: NativePolicy, login: string): DecoyMethod[]
+}
