@@ -23,3 +23,5 @@ pub mod sqlite;
 pub mod postgres;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod redact;
+#[cfg(feature = "smtp")]
+pub mod smtp;

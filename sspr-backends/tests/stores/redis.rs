@@ -1,7 +1,6 @@
 //! The Redis state store against the redis-server `scripts/servers/40-redis.sh` starts.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sspr_backends::redis::{RedisConfig, RedisStore};
 use sspr_core::memory::{MemoryContactStore, Outbox};
@@ -113,5 +112,4 @@ async fn the_password_never_shows() {
     assert!(format!("{config:?}").contains("redis://:***@127.0.0.1:1/0"));
     let err = RedisStore::from_config(&RedisConfig { connect_timeout_ms: 300, ..config }).await.unwrap_err();
     assert!(!format!("{err:?} {err}").contains("hunter2-s3cret"), "{err:?}");
-    let _ = Duration::ZERO;
 }

@@ -1,0 +1,263 @@
+//! The SMTP notifier against the sink: STARTTLS and implicit TLS with AUTH, the message as
+//! delivered, refusals, and the engine's whole flow with the PIN read from the Maildir.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sspr_backends::smtp::{SmtpConfig, SmtpNotifier, SmtpTls};
+use sspr_core::memory::MemoryDirectory;
+use sspr_core::notice::{Message, Notification};
+use sspr_core::{
+    Actor, BackendErrorKind, ContactChange, ContactUpdate, Destination, EmailAddress, Error, Locale, Notifier,
+    PhoneNumber, RequestContext, SecretKey, Sspr,
+};
+
+use crate::maildir;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests through ./scripts/test.sh, or source scripts/lib.sh, scripts/servers/00-pki.sh and scripts/servers/30-smtp.sh first")
+    })
+}
+
+fn config(tls: SmtpTls) -> SmtpConfig {
+    let port = match tls {
+        SmtpTls::Implicit => env("SSPR_TEST_SMTP_TLS_PORT"),
+        _ => env("SSPR_TEST_SMTP_STARTTLS_PORT"),
+    };
+    SmtpConfig {
+        port: Some(port.parse().unwrap()),
+        tls,
+        username: Some(env("SSPR_TEST_SMTP_USER")),
+        password: Some(env("SSPR_TEST_SMTP_PASSWORD")),
+        ca_file: Some(PathBuf::from(env("SSPR_TEST_CA"))),
+        ..SmtpConfig::new(env("SSPR_TEST_SMTP_HOST"), "Password reset <no-reply@example.org>")
+    }
+}
+
+/// An address no other test uses.
+fn address(tag: &str) -> String {
+    let nanos = std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().as_nanos();
+    format!("{tag}.{}.{nanos}@mail.example", std::process::id())
+}
+
+/// A PIN notice to `to` and its PIN.
+fn pin_notice(to: &str, seed: u64, locale: Locale) -> (Notification, String) {
+    use rand_core::SeedableRng;
+    let pin = sspr_core::pin::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(seed), 8);
+    let digits = pin.expose_secret().to_owned();
+    let notice = Notification {
+        to: Destination::Email(EmailAddress::parse(to).unwrap()),
+        locale,
+        message: Message::Pin { pin, expires_at: time::macros::datetime!(2026-03-02 09:10 UTC), valid_minutes: 10 },
+        at: time::macros::datetime!(2026-03-02 09:00 UTC),
+    };
+    (notice, digits)
+}
+
+#[tokio::test]
+async fn a_pin_goes_out_over_starttls_as_text_and_html() {
+    let to = address("starttls");
+    let notifier = SmtpNotifier::from_config(&config(SmtpTls::Starttls)).unwrap();
+    let (notice, pin) = pin_notice(&to, 1, Locale::En);
+    notifier.send(&notice).await.unwrap();
+    let mail = maildir::wait_for_messages_in(&maildir::maildir(), &to, 1).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("Your password reset code"));
+    assert_eq!(mail.header("From"), Some("\"Password reset\" <no-reply@example.org>"));
+    assert_eq!(mail.header("Content-Language"), Some("en"));
+    assert!(mail.header("Message-ID").is_some() && mail.header("Date").is_some());
+    assert_eq!(mail.pin(), Some(pin.clone()));
+    assert!(mail.text.contains("valid for 10 minutes"), "{}", mail.text);
+    let html = mail.html.as_deref().expect("an HTML alternative");
+    assert!(html.contains("<html lang=\"en\">") && html.contains(&pin), "{html}");
+    assert!(String::from_utf8_lossy(&mail.raw).contains("multipart/alternative"));
+}
+
+#[tokio::test]
+async fn implicit_tls_delivers_in_german() {
+    let to = address("smtps");
+    let notifier = SmtpNotifier::from_config(&config(SmtpTls::Implicit)).unwrap();
+    let (notice, pin) = pin_notice(&to, 2, Locale::De);
+    notifier.send(&notice).await.unwrap();
+    let mail = maildir::wait_for_messages_in(&maildir::maildir(), &to, 1).await.pop().unwrap();
+    assert_eq!(mail.header("Subject"), Some("Ihr Code zum Zurücksetzen des Kennworts"), "encoded and decoded");
+    assert_eq!(mail.header("Content-Language"), Some("de"));
+    assert!(mail.text.contains(&format!("Ihr Code lautet {pin}")), "{}", mail.text);
+    assert!(mail.html.unwrap().contains("<html lang=\"de\">"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_nothing_is_sent() {
+    let to = address("badauth");
+    let config = SmtpConfig { password: Some("not-the-password".into()), ..config(SmtpTls::Starttls) };
+    let (notice, pin) = pin_notice(&to, 3, Locale::En);
+    let err = SmtpNotifier::from_config(&config).unwrap().send(&notice).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("not-the-password"));
+    assert!(!format!("{err:?} {err}").contains(&pin), "no PIN in the error");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(maildir::messages_to(&maildir::maildir(), &to).is_empty());
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_untrusted_ca_is_refused() {
+    // Without the test CA, the sink's certificate does not verify against the public roots.
+    let to = address("untrusted");
+    for tls in [SmtpTls::Starttls, SmtpTls::Implicit] {
+        let config = SmtpConfig { ca_file: None, ..config(tls) };
+        let (notice, _) = pin_notice(&to, 4, Locale::En);
+        let err = SmtpNotifier::from_config(&config).unwrap().send(&notice).await.unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Other, "{tls:?}: {err}");
+        assert!(err.to_string().contains("TLS") && err.to_string().contains("certificate"), "{tls:?}: {err}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(maildir::messages_to(&maildir::maildir(), &to).is_empty(), "nothing is sent over an unverified link");
+}
+
+#[tokio::test]
+async fn an_unreachable_relay_is_unavailable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = SmtpConfig { port: Some(port), ..config(SmtpTls::Starttls) };
+    let (notice, _) = pin_notice(&address("down"), 5, Locale::En);
+    let err = SmtpNotifier::from_config(&config).unwrap().send(&notice).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{err:?}");
+}
+
+#[tokio::test]
+async fn sms_is_not_this_notifiers_channel() {
+    let notifier = SmtpNotifier::from_config(&config(SmtpTls::Starttls)).unwrap();
+    let (mut notice, _) = pin_notice("a@example.org", 6, Locale::En);
+    notice.to = Destination::Sms(PhoneNumber::parse("+447700900123").unwrap());
+    assert_eq!(notifier.send(&notice).await.unwrap_err().kind(), BackendErrorKind::Rejected);
+}
+
+#[tokio::test]
+async fn no_header_can_be_injected() {
+    // Through the sender: refused when configured.
+    for from in ["a@example.org\r\nBcc: evil@attacker.example", "Evil\r\nBcc: evil@attacker.example <a@example.org>"] {
+        let config = SmtpConfig::new("smtp.example.org", from);
+        let err = SmtpNotifier::from_config(&config).unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Rejected, "{from:?}");
+    }
+    // Through a recipient: sspr-core never lets one exist.
+    assert!(EmailAddress::parse("jane@example.org\r\nBcc: evil@attacker.example").is_err());
+    assert!(EmailAddress::parse("jane@example.org\nBcc: evil@attacker.example").is_err());
+    // The message as built: exactly one recipient header, no Bcc, the subject folded safely.
+    let notifier = SmtpNotifier::from_config(&SmtpConfig::new("smtp.example.org", "no-reply@example.org")).unwrap();
+    let notice = Notification {
+        to: Destination::Email(EmailAddress::parse("jane@example.org").unwrap()),
+        locale: Locale::En,
+        message: Message::ResetRequested {
+            channel: sspr_core::Channel::Email,
+            masked: "j***@e***.org\r\nBcc: evil@attacker.example".into(),
+        },
+        at: time::macros::datetime!(2026-03-02 09:00 UTC),
+    };
+    let raw = String::from_utf8(notifier.message(&notice).unwrap().formatted()).unwrap();
+    let (head, _) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(!head.to_ascii_lowercase().contains("bcc"), "{head}");
+    assert_eq!(head.matches("\r\nTo: ").count() + usize::from(head.starts_with("To: ")), 1, "{head}");
+}
+
+#[tokio::test]
+async fn the_password_never_shows() {
+    let config: SmtpConfig = toml::from_str(
+        r#"
+        host = "smtp.example.org"
+        username = "sspr"
+        password = "hunter2-s3cret"
+        from = "no-reply@example.org"
+        "#,
+    )
+    .unwrap();
+    assert!(!format!("{config:?}").contains("hunter2-s3cret"), "{config:?}");
+    let notifier = SmtpNotifier::from_config(&config).unwrap();
+    assert!(!format!("{notifier:?}").contains("hunter2-s3cret"), "{notifier:?}");
+    assert!(
+        toml::from_str::<SmtpConfig>("host = \"x\"\nfrom = \"a@b.org\"\ntls = \"ssl\"").is_err(),
+        "unknown TLS mode"
+    );
+}
+
+/// The engine's reset with this notifier: the PIN is read from the delivered mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_reset_with_the_pin_from_the_mailbox() {
+    let to = address("flow");
+    let directory = MemoryDirectory::from_json(
+        r#"[{"login": "alice@example.org", "display_name": "Alice Liddell", "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap();
+    let sspr = Sspr::builder()
+        .directory(directory)
+        .notifier_arc(Arc::new(SmtpNotifier::from_config(&config(SmtpTls::Starttls)).unwrap()))
+        .secret_key(SecretKey::from_bytes(&[7; 32]).unwrap())
+        .build()
+        .unwrap();
+    let admin = Actor::Admin("helpdesk".into());
+    let ctx = RequestContext { locale: Locale::De, ..RequestContext::default() };
+    sspr.set_enabled(&admin, "alice@example.org", true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(to.clone()), ..Default::default() };
+    sspr.update_contacts(&admin, "alice@example.org", update, &ctx).await.unwrap();
+    let challenge = sspr.begin_reset("alice@example.org", &ctx).await.unwrap();
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+    let mail = maildir::wait_for_messages_in(&maildir::maildir(), &to, 1).await;
+    let pin_mail = mail.iter().rev().find(|m| m.pin().is_some()).expect("a PIN mail");
+    assert_eq!(pin_mail.header("Content-Language"), Some("de"), "the request's language");
+    let pin = maildir::wait_for_pin(&to).await;
+    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    let outcome = sspr.complete_reset(&challenge.flow_id, sspr_core::NewPassword::Temporary, &ctx).await.unwrap();
+    assert!(outcome.must_change);
+}
+
+#[test]
+fn building_outside_a_runtime_is_an_error_not_a_panic() {
+    let err = SmtpNotifier::from_config(&SmtpConfig::new("smtp.example.org", "a@example.org")).unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected);
+}
+
+fn sink(args: &[&str]) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp/sink.sh");
+    let status = std::process::Command::new("bash").arg(&script).args(args).status().unwrap();
+    assert!(status.success(), "sink.sh {args:?} failed");
+}
+
+/// The relay stops mid-flow: sending the PIN fails with a typed `Unavailable` error, and the
+/// same flow sends it once the relay is back; the PIN from that mail verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap().to_owned();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let (starttls_port, tls_port) = (free(), free());
+    sink(&["start", &dir_arg, &starttls_port, &tls_port]);
+    let config = SmtpConfig { port: Some(starttls_port.parse().unwrap()), ..config(SmtpTls::Starttls) };
+    let to = address("fault");
+    let directory = MemoryDirectory::from_json(
+        r#"[{"login": "alice@example.org", "display_name": "Alice Liddell", "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap();
+    let sspr = Sspr::builder()
+        .directory(directory)
+        .notifier_arc(Arc::new(SmtpNotifier::from_config(&config).unwrap()))
+        .secret_key(SecretKey::from_bytes(&[7; 32]).unwrap())
+        .build()
+        .unwrap();
+    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
+    sspr.set_enabled(&admin, "alice@example.org", true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(to.clone()), ..Default::default() };
+    sspr.update_contacts(&admin, "alice@example.org", update, &ctx).await.unwrap();
+    let challenge = sspr.begin_reset("alice@example.org", &ctx).await.unwrap();
+
+    sink(&["stop", &dir_arg]);
+    let failed = sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await;
+    assert!(
+        matches!(&failed, Err(Error::Backend { source }) if source.kind() == BackendErrorKind::Unavailable),
+        "{failed:?}"
+    );
+    sink(&["start", &dir_arg, &starttls_port, &tls_port]);
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.expect("the same flow sends once the relay is back");
+    let mail = maildir::wait_for_messages_in(&dir.path().join("maildir"), &to, 1).await;
+    let pin = mail.iter().rev().find_map(maildir::Mail::pin).expect("the PIN mail");
+    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sink(&["stop", &dir_arg]);
+}
