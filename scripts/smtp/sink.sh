@@ -13,6 +13,8 @@ case "$cmd" in
     starttls_port=${3:?STARTTLS port}
     tls_port=${4:?TLS port}
     mkdir -p "$dir"
+    # A log of an earlier start must not be taken for this one's "ready".
+    rm -f "$dir/sink.log"
     "${SSPR_PY:?SSPR_PY: a Python with aiosmtpd}" "$(dirname "$0")/sink.py" "$dir/maildir" "$starttls_port" \
       "$tls_port" "${PKI:?PKI}/server.pem" "$PKI/server.key" "${SSPR_TEST_SMTP_USER:?}" \
       "${SSPR_TEST_SMTP_PASSWORD:?}" >"$dir/sink.log" 2>&1 &

@@ -1,4 +1,4 @@
-//! A [`Notifier`] that sends e-mail through an SMTP relay (feature `smtp`).
+//! A [`sspr_core::Notifier`] that sends e-mail through an SMTP relay (feature `smtp`).
 //!
 //! Messages are the standard notices of [`sspr_core::notice`] in the request's language, as
 //! plain text plus an HTML alternative, with a `Content-Language` header. Every header is
