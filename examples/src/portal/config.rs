@@ -49,6 +49,9 @@ pub struct Config {
     pub directory: DirectoryConfig,
     /// Where contacts and reset state are kept.
     pub store: StoreConfig,
+    /// A state store (flows, counters, blocks) shared by several portal instances, instead of
+    /// the `[store]`; contacts stay in the `[store]`.
+    pub state: Option<StateConfig>,
     /// How notices (PINs) are delivered.
     pub notifier: NotifierConfig,
 }
@@ -85,6 +88,16 @@ pub enum StoreConfig {
     },
 }
 
+/// Which shared state store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StateConfig {
+    /// Redis 7+ (`url`, `key_prefix`, `connect_timeout_ms`, `response_timeout_ms`,
+    /// `expiry_grace_secs`; see `sspr_backends::redis::RedisConfig`).
+    Redis(sspr_backends::redis::RedisConfig),
+}
+
 /// Which notifier.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -111,6 +124,7 @@ impl Default for Config {
             policy: toml::Table::new(),
             directory: DirectoryConfig::Demo { seed_file: None },
             store: StoreConfig::Sqlite { path: None, busy_timeout_ms: None },
+            state: None,
             notifier: NotifierConfig::Outbox,
         }
     }
@@ -230,6 +244,15 @@ mod tests {
         let config = Config::from_toml(include_str!("../../portal/portal.example.toml")).unwrap();
         assert_eq!(config.policy().unwrap().pin_length, 8);
         assert!(matches!(config.store, StoreConfig::Sqlite { .. }));
+    }
+
+    #[test]
+    fn a_shared_redis_state_store_is_configured_without_showing_its_password() {
+        let config = Config::from_toml("[state]\nkind = \"redis\"\nurl = \"redis://:s3cret@cache:6379/0\"\n").unwrap();
+        let Some(StateConfig::Redis(redis)) = &config.state else { panic!("redis expected") };
+        assert_eq!(redis.key_prefix, "sspr:");
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(Config::from_toml("[state]\nkind = \"redis\"\nurl = \"redis://x\"\nbogus = 1\n").is_err());
     }
 
     #[test]

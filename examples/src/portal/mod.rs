@@ -29,6 +29,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use sspr_backends::redis::RedisStore;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
@@ -36,7 +37,7 @@ use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretK
 pub use config::Config;
 
 use audit::{PortalAudit, TokioTimer};
-use config::{DirectoryConfig, NotifierConfig, StoreConfig};
+use config::{DirectoryConfig, NotifierConfig, StateConfig, StoreConfig};
 use session::Sessions;
 
 /// Largest request body accepted (every form is small).
@@ -139,6 +140,16 @@ impl Portal {
                 .map_err(|e| Error::Config(format!("cannot open the SQLite store {}: {e}", path.display())))?;
                 summary.push_str(&format!("store: SQLite {}\n", path.display()));
                 (Arc::new(store.clone()), Arc::new(store))
+            }
+        };
+        let store: Arc<dyn StateStore> = match &config.state {
+            None => store,
+            Some(StateConfig::Redis(redis)) => {
+                let shared = RedisStore::from_config(redis)
+                    .await
+                    .map_err(|e| Error::Config(format!("cannot reach the Redis state store: {e}")))?;
+                summary.push_str(&format!("state: Redis {:?}\n", redis));
+                Arc::new(shared)
             }
         };
         let (notifier, outbox): (Arc<dyn Notifier>, Option<Outbox>) = match &config.notifier {

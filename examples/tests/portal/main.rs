@@ -9,4 +9,5 @@ mod accounts;
 mod hostile;
 mod reset;
 mod security;
+mod shared_state;
 mod support;
