@@ -59,6 +59,7 @@ cflags=(-Wall -Wextra -Werror -pthread -Isspr-ffi/include -Isspr-ffi/tests/c)
 ldflags=(-L"$lib_dir" -lsspr_ffi -Wl,-rpath,"$lib_dir")
 gcc -std=c11 "${cflags[@]}" sspr-ffi/tests/c/test_capi.c "${ldflags[@]}" -o "$work/test_c"
 g++ -std=c++17 -x c++ "${cflags[@]}" sspr-ffi/tests/c/test_capi.c -x none "${ldflags[@]}" -o "$work/test_cpp"
+gcc -std=c11 "${cflags[@]}" sspr-ffi/tests/c/bench_capi.c "${ldflags[@]}" -o "$work/bench_c" # kept compiling
 suite c "$work/test_c"
 suite c "$work/test_cpp"
 valgrind_run() {
@@ -107,7 +108,7 @@ generate kotlin
 kotlin_run() {
   # Maven fetches the Kotlin compiler, JNA and kotlinx-coroutines once into ~/.m2.
   (cd sspr-ffi/tests/kotlin &&
-    mvn -q -B -Dgen.dir="$work/kotlin" -Dbuild.dir="$work/kotlin-build" compile dependency:build-classpath \
+    mvn -q -B -Dstyle.color=never -Dgen.dir="$work/kotlin" -Dbuild.dir="$work/kotlin-build" compile dependency:build-classpath \
       -Dmdep.outputFile="$work/kotlin-classpath.txt") || return 1
   java -Djna.library.path="$work/kotlin" -cp "$work/kotlin-build/classes:$(cat "$work/kotlin-classpath.txt")" MainKt
 }

@@ -2,6 +2,8 @@
  * thread), blocking and callback calls, and every error path. Run under valgrind by
  * scripts/test.d/60-ffi.sh. Compiles as C11 and as C++17. Prints one line per check and
  * "c: N passed, M failed"; exits 1 on any failure. */
+#include <time.h>
+
 #include "backends.h"
 
 static int passed, failed;
@@ -611,8 +613,37 @@ static void test_full_flow_callbacks(void) {
   world_close(&w);
 }
 
+/* min_response_ms with the system clock: the library's own timer pads the answer. */
+static void test_padding_with_system_clock(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.policy_json = "{\"min_response_ms\": 150}";
+  SsprEngine *engine = NULL;
+  SsprError *err = NULL;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  SsprChallenge *c = NULL;
+  SsprStatus st = sspr_begin_reset(engine, "nobody@example.org", NULL, &c, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+  CHECK(st == SSPR_STATUS_OK && c, "padded begin_reset: %s", msg(err));
+  CHECK(ms >= 150.0, "answered after %.1f ms, padded to 150", ms);
+  sspr_challenge_free(c);
+  sspr_error_free(err);
+  sspr_engine_free(engine);
+  backends_destroy(&b);
+}
+
 int main(void) {
   CHECK(strlen(sspr_version()) > 0, "version");
+  test_padding_with_system_clock(); /* first: its timer thread has long ended at exit */
   test_engine_new_errors();
   test_full_flow_blocking();
   test_expiry_and_decoy();

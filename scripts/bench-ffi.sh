@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Per-call overhead of the two FFI doors against the same flow in Rust, side by side in one
+# run, on a release build: examples/bench_flow.rs (Rust, sspr-core directly),
+# tests/c/bench_capi.c (the C API, C backends) and tests/python/bench_uniffi.py (uniffi,
+# async Python backends). Usage: scripts/bench-ffi.sh [rounds]   (figures in BENCHMARKS.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2000}
+work=$(mktemp -d /tmp/sspr-bench-ffi.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
+
+cargo build --release --locked -p sspr-ffi --lib --example bench_flow
+cargo build --locked -p sspr-ffi --features bindgen --bin uniffi-bindgen   # debug: only generates code
+lib=$PWD/target/release
+gcc -std=c11 -O2 -pthread -Isspr-ffi/include -Isspr-ffi/tests/c sspr-ffi/tests/c/bench_capi.c \
+  -L"$lib" -lsspr_ffi -Wl,-rpath,"$lib" -o "$work/bench_c"
+target/debug/uniffi-bindgen generate --library "$lib/libsspr_ffi.so" --language python --out-dir "$work/py" \
+  --no-format >/dev/null
+cp "$lib/libsspr_ffi.so" "$work/py/"
+
+echo "rounds: $rounds (each: begin_reset, send_pin, verify_pin, complete_reset); status: $((rounds * 10)) calls"
+"$lib/examples/bench_flow" "$rounds"
+"$work/bench_c" "$rounds"
+PYTHONPATH="$work/py" python3 sspr-ffi/tests/python/bench_uniffi.py "$rounds"
