@@ -7,6 +7,11 @@
 #   uniffi Python and Ruby (full flows with foreign backends), Kotlin on the JVM (JNA,
 #          coroutines), Swift generated (no Swift compiler on this machine)
 # Each suite prints "<name>: N passed, M failed"; the sum is tallied as `ffi`.
+# Time on the 2-core machine (shared, load ~12): 3 min 10 s with caches warm. Cold it adds
+# cargo install cbindgen (2.5-4 min, once into ~/.cargo/bin), the Kotlin compiler, JNA and
+# coroutines into ~/.m2 (170 s including the compile), apt ruby ruby-ffi (~30 s) and, when
+# run on its own, the debug build of the uniffi generator (~5 min; test.sh's cargo test has
+# built most of it already).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh

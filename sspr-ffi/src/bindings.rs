@@ -1066,3 +1066,55 @@ impl Engine {
         Ok(self.sspr.unblock(&actor.into(), &login, &ctx.to_core()?).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_strings_hold_no_secret() {
+        let outcome =
+            ResetOutcome { temporary_password: Some("Sup3r-S3cret!xyz".into()), must_change: true, unlocked: false };
+        assert!(!format!("{outcome:?}").contains("S3cret"));
+        let notification = Notification {
+            channel: Channel::Email,
+            to: "jane@example.net".into(),
+            locale: Locale::En,
+            kind: MessageKind::Pin,
+            pin: Some("31415926".into()),
+            pin_expires_at: None,
+            subject: "Your password reset code".into(),
+            body: "Your code is 31415926.".into(),
+            at: UNIX_EPOCH,
+        };
+        assert!(!format!("{notification:?}").contains("31415926"));
+        let config = EngineConfig { secret_key: vec![0xAB; 32], policy_json: None, rng_seed: Some(vec![0xCD; 32]) };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
+    }
+
+    #[test]
+    fn core_errors_keep_their_details() {
+        let e: SsprError = sspr_core::Error::WrongPin { attempts_left: 3 }.into();
+        assert!(matches!(e, SsprError::WrongPin { attempts_left: 3 }));
+        let e: SsprError = sspr_core::Error::RateLimited { retry_after: Duration::from_secs(42) }.into();
+        assert!(matches!(e, SsprError::RateLimited { retry_after_secs: 42 }));
+        let backend = sspr_core::BackendError::new(sspr_core::BackendErrorKind::Unavailable, "ldap down");
+        let e: SsprError = sspr_core::Error::from(backend).into();
+        assert!(
+            matches!(&e, SsprError::Backend { kind: BackendErrorKind::Unavailable, detail } if detail == "ldap down")
+        );
+        let failure: sspr_core::BackendError = BackendFailure::PasswordRejected { detail: "too weak".into() }.into();
+        assert_eq!(failure.kind(), sspr_core::BackendErrorKind::PasswordRejected);
+        let unexpected: BackendFailure = uniffi::UnexpectedUniFFICallbackError::new("boom").into();
+        assert!(matches!(unexpected, BackendFailure::Other { .. }));
+    }
+
+    #[test]
+    fn times_before_the_epoch_and_out_of_range_are_handled() {
+        let before = UNIX_EPOCH - Duration::from_secs(86_400);
+        assert_eq!(to_time(before, "t").map(|t| t.unix_timestamp()).ok(), Some(-86_400));
+        let far = UNIX_EPOCH + Duration::from_secs(u64::MAX / 4);
+        assert!(matches!(to_time(far, "t"), Err(SsprError::InvalidInput { .. })));
+    }
+}
