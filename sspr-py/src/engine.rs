@@ -27,10 +27,24 @@ impl Timer for TokioTimer {
 }
 
 /// A PIN or password argument: `str` or `sspr.Secret`.
-#[derive(FromPyObject)]
 pub(crate) enum SecretArg {
     Text(String),
     Secret(Py<Secret>),
+}
+
+impl FromPyObject<'_, '_> for SecretArg {
+    type Error = PyErr;
+
+    fn extract(ob: pyo3::Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        // Type checks first: a failed extraction would build an exception on the hot path.
+        if let Ok(secret) = ob.cast::<Secret>() {
+            return Ok(Self::Secret(secret.to_owned().unbind()));
+        }
+        if let Ok(text) = ob.cast::<PyString>() {
+            return Ok(Self::Text(text.to_cow()?.into_owned()));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err("expected a str or an sspr.Secret"))
+    }
 }
 
 impl SecretArg {

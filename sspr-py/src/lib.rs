@@ -8,6 +8,7 @@
 
 mod awaitable;
 mod backends;
+mod bench;
 mod builtin;
 mod engine;
 mod errors;
@@ -56,6 +57,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(primitives::normalize_phone, m)?)?;
     m.add_function(wrap_pyfunction!(primitives::mask_email, m)?)?;
     m.add_function(wrap_pyfunction!(primitives::mask_phone, m)?)?;
+    m.add_function(wrap_pyfunction!(bench::rust_reference_flows, m)?)?;
     let backends = PyModule::new(m.py(), "backends")?;
     builtin::register(&backends)?;
     m.add_submodule(&backends)?;
