@@ -1,6 +1,7 @@
 """Admin automation: enable self-service reset and import contacts for the users in a CSV file.
 
-    python examples/python/import_contacts.py users.csv --admin alice --directory users.json
+    python examples/python/import_contacts.py users.csv --admin alice --directory users.json \
+        --contacts-db /var/lib/sspr/sspr.db
 
 The CSV has a header with ``login`` and at least one of ``email`` and ``phone``. Each row is
 checked completely before anything is changed: a bad row (unknown user, malformed address,
@@ -9,9 +10,10 @@ change fails after the user was enabled, the enabling is undone. Every row's out
 printed; the exit status is 0 when every row was imported, 1 when some were skipped, 2 for a
 usage error.
 
-The directory here is an in-memory one from a JSON seed (``--directory``), and the
-enrollments live as long as the process: a deployment passes its LDAP directory and its
-persistent contact store (``sspr.backends``) to ``BlockingSspr`` instead.
+The directory here is an in-memory one from a JSON seed (``--directory``); the enrollments go
+into the SQLite database the portal uses (``--contacts-db``, ``sspr.backends.SqliteStore``),
+or stay in memory without it. A deployment with LDAP passes ``sspr.backends.LdapDirectory``
+(and its contact store) to ``BlockingSspr`` the same way.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--admin", required=True, help="the administrator doing the import (for the audit trail)")
     parser.add_argument("--directory", required=True, help="JSON seed of the in-memory directory")
     parser.add_argument("--policy", help="a TOML policy file")
+    parser.add_argument("--contacts-db", help="the portal's SQLite database (sspr.backends.SqliteStore)")
     args = parser.parse_args(argv)
 
     try:
@@ -111,7 +114,15 @@ def main(argv: Optional[List[str]] = None, out: TextIO = sys.stdout) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
-    engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=secrets.token_bytes(32), policy=policy)
+    try:
+        store = sspr.backends.SqliteStore(args.contacts_db) if args.contacts_db else sspr.MemoryContactStore()
+    except sspr.SsprError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    # The secret key only keys PIN hashes and decoys, which an import does not make.
+    engine = sspr.BlockingSspr(
+        directory, sspr.Outbox(), secret_key=secrets.token_bytes(32), policy=policy, contacts=store
+    )
     try:
         with open(args.csv_file, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)

@@ -36,8 +36,8 @@ pub(crate) fn rust_reference_flows(py: Python<'_>, flows: usize, users: usize) -
     let outbox = Outbox::new();
     let start = OffsetDateTime::from_unix_timestamp(1_767_607_200).map_err(|e| config_error(e.to_string()))?;
     let clock = ManualClock::new(start);
-    let policy = Policy::from_json(r#"{"user_sends_per_hour": 100, "destination_sends_per_hour": 100}"#)
-        .map_err(to_py_err)?;
+    let policy =
+        Policy::from_json(r#"{"user_sends_per_hour": 100, "destination_sends_per_hour": 100}"#).map_err(to_py_err)?;
     let engine = sspr_core::Sspr::builder()
         .directory(directory)
         .notifier(outbox.clone())

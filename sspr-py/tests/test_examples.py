@@ -42,9 +42,10 @@ dee@example.org,dee@home.example,
 def test_csv_import_script_reports_and_skips_bad_rows(tmp_path: pathlib.Path) -> None:
     (tmp_path / "users.json").write_text(json.dumps(USERS))
     (tmp_path / "users.csv").write_text(CSV)
+    db = tmp_path / "sspr.db"
     proc = subprocess.run(
         [sys.executable, str(EXAMPLES / "import_contacts.py"), str(tmp_path / "users.csv"),
-         "--admin", "alice", "--directory", str(tmp_path / "users.json")],
+         "--admin", "alice", "--directory", str(tmp_path / "users.json"), "--contacts-db", str(db)],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 1, proc.stderr
@@ -57,6 +58,14 @@ def test_csv_import_script_reports_and_skips_bad_rows(tmp_path: pathlib.Path) ->
     assert lines[5].startswith("line 7: (empty): skipped: invalid login")
     assert lines[6] == "line 8: BEN@example.org: enabled, contacts b***@h***.example"
     assert lines[7] == "2 imported, 5 skipped"
+
+    # The enrollments are in the database: exactly the good rows.
+    directory = sspr.MemoryDirectory.from_json(json.dumps(USERS))
+    store = sspr.backends.SqliteStore(db)
+    engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=KEY, contacts=store)
+    assert [engine.status(u["login"]).enabled for u in USERS] == [True, True, False, False]
+    assert engine.contacts("ann@example.org").phone is not None
+    assert engine.status("cid@example.org").email_masked is None
 
 
 def test_csv_import_changes_nothing_for_a_bad_row() -> None:

@@ -345,9 +345,12 @@ class ManualClock:
     def set(self, to: datetime.datetime) -> None: ...
     def now(self) -> datetime.datetime: ...
 
-DirectoryArg = Union[MemoryDirectory, Directory]
+from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SqliteStore
+
+DirectoryArg = Union[MemoryDirectory, LdapDirectory, Directory]
 NotifierArg = Union[Outbox, Notifier]
-ContactsArg = Union[MemoryContactStore, ContactStore]
+ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactStore, ContactStore]
+StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]
 
 @final
@@ -361,7 +364,7 @@ class Sspr:
         *,
         secret_key: Union[bytes, str],
         contacts: Optional[ContactsArg] = None,
-        store: Optional[Any] = None,
+        store: Optional[StoreArg] = None,
         audit: Optional[AuditArg] = None,
         policy: Optional[Policy] = None,
         clock: Optional[ManualClock] = None,
@@ -414,7 +417,7 @@ class BlockingSspr:
         *,
         secret_key: Union[bytes, str],
         contacts: Optional[ContactsArg] = None,
-        store: Optional[Any] = None,
+        store: Optional[StoreArg] = None,
         audit: Optional[AuditArg] = None,
         policy: Optional[Policy] = None,
         clock: Optional[ManualClock] = None,
@@ -467,3 +470,4 @@ def normalize_email(address: str) -> str: ...
 def normalize_phone(number: str) -> str: ...
 def mask_email(address: str) -> str: ...
 def mask_phone(number: str) -> str: ...
+def rust_reference_flows(flows: int, users: int = 64) -> float: ...

@@ -1,0 +1,76 @@
+"""Type stubs of ``sspr.backends``: the real backends of this build."""
+
+import os
+from typing import List, Literal, Optional, Union
+
+from ._sspr import Secret
+
+class SqliteStore:
+    """Contact and state store in one SQLite file (in memory when ``path`` is None)."""
+
+    def __init__(self, path: Optional[Union[str, os.PathLike[str]]] = None, *, busy_timeout_ms: int = 5000) -> None: ...
+
+class RedisStore:
+    """State store in Redis, shared by several portal instances."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        key_prefix: str = "sspr:",
+        connect_timeout_ms: int = 2000,
+        response_timeout_ms: int = 2000,
+        expiry_grace_secs: int = 60,
+    ) -> None: ...
+
+class PostgresStore:
+    """Contact and state store in PostgreSQL, shared by several portal instances."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 4,
+        connect_timeout_ms: int = 5000,
+        query_timeout_ms: int = 5000,
+        sweep_interval_secs: int = 60,
+    ) -> None: ...
+
+class LdapDirectory:
+    """OpenLDAP or Active Directory."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        base_dn: str,
+        bind_dn: str,
+        bind_password: Union[str, Secret],
+        flavor: Literal["openldap", "active_directory"] = "openldap",
+        starttls: bool = False,
+        ca_file: Optional[str] = None,
+        allow_plaintext: bool = False,
+        login_attribute: Optional[str] = None,
+        display_name_attribute: Optional[str] = None,
+        user_filter: Optional[str] = None,
+        group_base_dn: Optional[str] = None,
+        pool_size: int = 8,
+        connect_timeout_secs: int = 5,
+        operation_timeout_secs: int = 10,
+    ) -> None: ...
+
+class LdapContactStore:
+    """Contacts kept in attributes of the user's directory entry."""
+
+    def __init__(
+        self,
+        directory: LdapDirectory,
+        *,
+        email_attribute: str = "otherMailbox",
+        phone_attribute: str = "mobile",
+        enabled_attribute: Optional[str] = None,
+        record_attribute: Optional[str] = None,
+        enabled_by_default: bool = False,
+    ) -> None: ...
+
+def available() -> List[str]: ...

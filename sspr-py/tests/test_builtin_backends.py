@@ -1,0 +1,186 @@
+"""The built-in backends of sspr-backends through the Python package: SQLite (a file), and
+Redis, PostgreSQL and OpenLDAP against the real servers scripts/test.sh starts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import subprocess
+import time
+from typing import List
+
+import pytest
+
+import sspr
+from conftest import JANE, JANE_MAIL, KEY, SyncDirectory, SyncNotifier, make_world, run, seed_directory
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run the tests through ./scripts/test.sh, which starts the servers")
+    return value
+
+
+def full_flow(s: sspr.BlockingSspr, outbox: sspr.Outbox, login: str, address: str) -> sspr.Secret:
+    c = s.begin_reset(login)
+    s.send_pin(c.flow_id, "email")
+    pin = outbox.last_pin_to(address)
+    assert pin is not None
+    s.verify_pin(c.flow_id, pin)
+    outcome = s.complete_reset(c.flow_id)
+    assert outcome.temporary_password is not None
+    return outcome.temporary_password
+
+
+def test_backends_of_this_build() -> None:
+    assert set(sspr.backends.available()) >= {"SqliteStore", "RedisStore", "PostgresStore", "LdapDirectory", "LdapContactStore"}
+
+
+def test_sqlite_file_keeps_enrollments_and_flows(tmp_path: pathlib.Path) -> None:
+    db = tmp_path / "sspr.db"
+    directory, outbox = seed_directory(), sspr.Outbox()
+    store = sspr.backends.SqliteStore(db)
+    s = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=store, store=store)
+    s.set_enabled(JANE, True, admin="h")
+    s.update_contacts(JANE, email=JANE_MAIL, admin="h")
+    c = s.begin_reset(JANE)
+    s.send_pin(c.flow_id, "email")
+    del s, store
+
+    # Another engine (another process, in real life) on the same file continues the flow.
+    again = sspr.backends.SqliteStore(str(db), busy_timeout_ms=1000)
+    s2 = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=again, store=again)
+    assert s2.status(JANE).enabled
+    pin = outbox.last_pin_to(JANE_MAIL)
+    assert pin is not None
+    s2.verify_pin(c.flow_id, pin)
+    assert s2.complete_reset(c.flow_id).temporary_password is not None
+    with pytest.raises(sspr.AlreadyUsed):
+        s2.complete_reset(c.flow_id)
+
+
+def test_sqlite_in_memory_and_bad_configuration(tmp_path: pathlib.Path) -> None:
+    store = sspr.backends.SqliteStore()
+    s = sspr.BlockingSspr(seed_directory(), sspr.Outbox(), secret_key=KEY, contacts=store, store=store)
+    s.set_enabled(JANE, True, admin="h")
+    with pytest.raises(sspr.ConfigError, match="busy_timeout"):
+        sspr.backends.SqliteStore(tmp_path / "x.db", busy_timeout="soon")
+    with pytest.raises(sspr.ConfigError, match="unknown field"):
+        sspr.backends.SqliteStore(tmp_path / "x.db", no_such_option=1)
+    with pytest.raises(sspr.BackendError):
+        sspr.backends.SqliteStore(tmp_path / "missing-dir" / "x.db")
+
+
+def test_sqlite_with_the_asyncio_api(tmp_path: pathlib.Path) -> None:
+    store = sspr.backends.SqliteStore(tmp_path / "a.db")
+    directory, outbox = seed_directory(), sspr.Outbox()
+    s = sspr.Sspr(directory, outbox, secret_key=KEY, contacts=store, store=store)
+
+    async def flow() -> List[object]:
+        await s.set_enabled(JANE, True, admin="h")
+        await s.update_contacts(JANE, email=JANE_MAIL, admin="h")
+        c = await s.begin_reset(JANE)
+        await s.send_pin(c.flow_id, "email")
+        pin = outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        return await asyncio.gather(*(s.verify_pin(c.flow_id, pin) for _ in range(50)), return_exceptions=True)
+
+    results = run(flow())
+    assert sum(isinstance(r, sspr.Verified) for r in results) == 1
+
+
+def test_redis_state_store_single_use_across_engines() -> None:
+    url = env("SSPR_TEST_REDIS_URL")
+    prefix = f"sspr-py-{os.getpid()}-{time.time_ns()}:"
+    directory, outbox, contacts = seed_directory(), sspr.Outbox(), sspr.backends.SqliteStore()
+    engines = [
+        sspr.Sspr(directory, outbox, secret_key=KEY, contacts=contacts,
+                  store=sspr.backends.RedisStore(url, key_prefix=prefix, response_timeout_ms=5000))
+        for _ in range(2)
+    ]
+
+    async def flow() -> List[object]:
+        a, b = engines
+        await a.set_enabled(JANE, True, admin="h")
+        await a.update_contacts(JANE, email=JANE_MAIL, admin="h")
+        c = await a.begin_reset(JANE)
+        await b.send_pin(c.flow_id, "email")  # another "instance" continues the flow
+        pin = outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        racers = [e.verify_pin(c.flow_id, pin) for e in engines for _ in range(50)]
+        return await asyncio.gather(*racers, return_exceptions=True)
+
+    results = run(flow())
+    assert sum(isinstance(r, sspr.Verified) for r in results) == 1, results
+    assert all(isinstance(r, (sspr.Verified, sspr.AlreadyUsed, sspr.InvalidState)) for r in results)
+
+
+def test_redis_unreachable_is_a_backend_error() -> None:
+    with pytest.raises(sspr.BackendError) as err:
+        sspr.backends.RedisStore("redis://127.0.0.1:1/", connect_timeout_ms=300)
+    assert err.value.kind == "unavailable"
+
+
+def test_postgres_contacts_and_state() -> None:
+    url = env("SSPR_TEST_POSTGRES_URL")
+    store = sspr.backends.PostgresStore(url, pool_size=2)
+    directory, outbox = SyncDirectory(), sspr.Outbox()
+    login = f"pg{os.getpid()}x{time.time_ns() % 10**9}@example.org"
+    directory.add(login, "Pat Postgres")
+    s = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=store, store=store)
+    s.set_enabled(login, True, admin="h")
+    s.update_contacts(login, email="pat@home.example", admin="h")
+    temp = full_flow(s, outbox, login, "pat@home.example")
+    assert directory.passwords[f"uid={login.split('@')[0]}"] == temp.reveal()
+    # A second engine (another instance) sees the same enrollment.
+    other = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=sspr.backends.PostgresStore(url), store=store)
+    assert other.status(login).last_reset_at is not None
+
+
+def ldapadd(ldif: str) -> None:
+    cmd = ["ldapadd", "-x", "-ZZ", "-H", env("SSPR_TEST_LDAP_URL"), "-D", env("SSPR_TEST_LDAP_ADMIN_DN"),
+           "-w", env("SSPR_TEST_LDAP_ADMIN_PASSWORD")]
+    proc = subprocess.run(cmd, input=ldif, text=True, capture_output=True, timeout=30,
+                          env={**os.environ, "LDAPTLS_CACERT": env("SSPR_TEST_CA")})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_openldap_directory_and_contact_store() -> None:
+    uid = f"py{os.getpid()}x{time.time_ns() % 10**9}"
+    base = env("SSPR_TEST_LDAP_BASE")
+    ldapadd(
+        f"dn: uid={uid},ou=staff,ou=people,{base}\nobjectClass: inetOrgPerson\nobjectClass: ssprAccount\n"
+        f"uid: {uid}\ncn: Py Thon\nsn: Thon\ndisplayName: Py Thon\nuserPassword: Init-Passw0rd-1\n"
+    )
+    directory = sspr.backends.LdapDirectory(
+        url=env("SSPR_TEST_LDAP_URL"), starttls=True, ca_file=env("SSPR_TEST_CA"), base_dn=base,
+        bind_dn=env("SSPR_TEST_LDAP_BIND_DN"), bind_password=sspr.Secret(env("SSPR_TEST_LDAP_BIND_PASSWORD")),
+    )
+    assert env("SSPR_TEST_LDAP_BIND_PASSWORD") not in repr(directory)
+    contacts = sspr.backends.LdapContactStore(
+        directory, email_attribute="ssprAltMail", phone_attribute="mobile",
+        enabled_attribute="ssprEnabled", record_attribute="ssprEnrollment",
+    )
+    outbox = sspr.Outbox()
+    s = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=contacts)
+    assert s.sign_in(uid, "Init-Passw0rd-1").must_change is False
+    s.set_enabled(uid, True, admin="h")
+    s.update_contacts(uid, email="py@home.example", admin="h")
+    temp = full_flow(s, outbox, uid, "py@home.example")
+    signed = s.sign_in(uid, temp)
+    assert signed.must_change is True and signed.display_name == "Py Thon"
+    with pytest.raises(sspr.SignInFailed):
+        s.sign_in(uid, "Init-Passw0rd-1")
+    assert [u.login for u in s.search_users(uid)] == [uid]
+
+    async def unknown() -> sspr.ResetChallenge:
+        return await s.asyncio().begin_reset("*)(uid=*")
+
+    assert len(run(unknown()).methods) >= 1  # escaped by the directory: a decoy, not everybody
+
+
+def test_ldap_bad_configuration() -> None:
+    with pytest.raises(sspr.ConfigError, match="bind_dn"):
+        sspr.backends.LdapDirectory(url="ldaps://127.0.0.1:1", base_dn="dc=x")
