@@ -1,4 +1,4 @@
-//! The portal's audit sink: every event as one JSON line in a file (the durable trail) and
+//! The portal's audit sink, its timer and its notifier by channel. The audit sink: every event as one JSON line in a file (the durable trail) and
 //! the most recent ones in memory for the admin page. Events never hold a secret
 //! (sspr-core guarantees it), so writing them out is safe.
 
@@ -65,5 +65,22 @@ pub(crate) struct TokioTimer;
 impl sspr_core::Timer for TokioTimer {
     async fn sleep(&self, duration: std::time::Duration) {
         tokio::time::sleep(duration).await;
+    }
+}
+
+/// Sends e-mail notices by one notifier and text messages by another.
+#[derive(Debug)]
+pub(crate) struct ByChannel {
+    pub(crate) email: std::sync::Arc<dyn sspr_core::Notifier>,
+    pub(crate) sms: std::sync::Arc<dyn sspr_core::Notifier>,
+}
+
+#[async_trait]
+impl sspr_core::Notifier for ByChannel {
+    async fn send(&self, notification: &sspr_core::notice::Notification) -> Result<(), BackendError> {
+        match notification.to.channel() {
+            sspr_core::Channel::Sms => self.sms.send(notification).await,
+            _ => self.email.send(notification).await,
+        }
     }
 }

@@ -52,8 +52,10 @@ pub struct Config {
     /// A state store (flows, counters, blocks) shared by several portal instances, instead of
     /// the `[store]`; contacts stay in the `[store]`.
     pub state: Option<StateConfig>,
-    /// How notices (PINs) are delivered.
+    /// How e-mail notices (PINs) are delivered.
     pub notifier: NotifierConfig,
+    /// How text messages are delivered. Default: the development outbox.
+    pub sms: SmsConfig,
 }
 
 /// Which directory.
@@ -100,10 +102,22 @@ pub enum StateConfig {
 
 /// Which notifier.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NotifierConfig {
     /// Nothing is sent; every notice lands in the development outbox (`/outbox`).
+    Outbox,
+    /// An SMTP relay (`host`, `port`, `tls`, `username`, `password`, `from`, `ca_file`,
+    /// `timeout_ms`, `pool_size`; see `sspr_backends::smtp::SmtpConfig`).
+    Smtp(sspr_backends::smtp::SmtpConfig),
+}
+
+/// Which SMS gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SmsConfig {
+    /// Nothing is sent; every text message lands in the development outbox.
     Outbox,
 }
 
@@ -126,6 +140,7 @@ impl Default for Config {
             store: StoreConfig::Sqlite { path: None, busy_timeout_ms: None },
             state: None,
             notifier: NotifierConfig::Outbox,
+            sms: SmsConfig::Outbox,
         }
     }
 }
@@ -253,6 +268,21 @@ mod tests {
         assert_eq!(redis.key_prefix, "sspr:");
         assert!(!format!("{config:?}").contains("s3cret"));
         assert!(Config::from_toml("[state]\nkind = \"redis\"\nurl = \"redis://x\"\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn smtp_is_configured_without_showing_its_password() {
+        let config = Config::from_toml(
+            "[notifier]\nkind = \"smtp\"\nhost = \"smtp.example.org\"\npassword = \"s3cret\"\nfrom = \"x@example.org\"\n",
+        )
+        .unwrap();
+        assert!(matches!(config.notifier, NotifierConfig::Smtp(_)));
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(!config.outbox_page_enabled(), "no outbox page once e-mail is real");
+        assert!(
+            Config::from_toml("[notifier]\nkind = \"smtp\"\nfrom = \"x@example.org\"\n").is_err(),
+            "host is required"
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use sspr_backends::redis::RedisStore;
+use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
@@ -37,7 +38,7 @@ use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretK
 pub use config::Config;
 
 use audit::{PortalAudit, TokioTimer};
-use config::{DirectoryConfig, NotifierConfig, StateConfig, StoreConfig};
+use config::{DirectoryConfig, NotifierConfig, SmsConfig, StateConfig, StoreConfig};
 use session::Sessions;
 
 /// Largest request body accepted (every form is small).
@@ -152,13 +153,27 @@ impl Portal {
                 Arc::new(shared)
             }
         };
-        let (notifier, outbox): (Arc<dyn Notifier>, Option<Outbox>) = match &config.notifier {
+        let outbox = Outbox::new();
+        let email: Arc<dyn Notifier> = match &config.notifier {
             NotifierConfig::Outbox => {
-                let outbox = Outbox::new();
-                summary.push_str("notices: development outbox (nothing is really sent)\n");
-                (Arc::new(outbox.clone()), Some(outbox))
+                summary.push_str("e-mail: development outbox (nothing is really sent)\n");
+                Arc::new(outbox.clone())
+            }
+            NotifierConfig::Smtp(smtp) => {
+                let notifier = SmtpNotifier::from_config(smtp)
+                    .map_err(|e| Error::Config(format!("cannot set up the SMTP notifier: {e}")))?;
+                summary.push_str(&format!("e-mail: SMTP {}\n", smtp.host));
+                Arc::new(notifier)
             }
         };
+        let sms: Arc<dyn Notifier> = match &config.sms {
+            SmsConfig::Outbox => {
+                summary.push_str("SMS: development outbox (nothing is really sent)\n");
+                Arc::new(outbox.clone())
+            }
+        };
+        let notifier: Arc<dyn Notifier> = Arc::new(audit::ByChannel { email, sms });
+        let outbox = Some(outbox);
         let audit_path = config.audit_log_path();
         let audit = PortalAudit::to_file(&audit_path)
             .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;

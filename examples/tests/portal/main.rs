@@ -10,4 +10,5 @@ mod hostile;
 mod reset;
 mod security;
 mod shared_state;
+mod smtp;
 mod support;
