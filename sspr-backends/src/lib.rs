@@ -19,9 +19,15 @@ pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
+mod http;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod redact;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(feature = "sms-twilio")]
+pub mod twilio;
+#[cfg(feature = "webhook")]
+pub mod webhook;

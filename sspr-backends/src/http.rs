@@ -1,0 +1,92 @@
+//! What the HTTP notifiers (Twilio, webhook) share: a reqwest client on rustls with the ring
+//! provider (the one ldap3 and lettre use, so every feature links into one binary), the
+//! retry rule, and the mapping of failures.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use sspr_core::{BackendError, BackendErrorKind};
+
+fn config_error(message: impl Into<String>) -> BackendError {
+    BackendError::new(BackendErrorKind::Rejected, message)
+}
+
+/// A client that verifies servers against `ca_file` when given, else the system's roots.
+pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<Client, BackendError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| config_error(format!("cannot read the CA file {}: {e}", path.display())))?;
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| config_error(format!("the CA file {} is not PEM: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| config_error(format!("a certificate in {} is unusable: {e}", path.display())))?;
+            }
+            if roots.is_empty() {
+                return Err(config_error(format!("the CA file {} holds no certificate", path.display())));
+            }
+        }
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config_error(format!("TLS set-up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| config_error(format!("HTTP client set-up: {}", e.without_url())))
+}
+
+/// Send the request `build` makes. Only a failure to connect is retried (up to `retries`
+/// more times): then no byte of the request left this host, so a retry cannot deliver a
+/// message twice. A timeout or a broken connection after sending is never retried.
+pub(crate) async fn send(build: impl Fn() -> RequestBuilder, retries: u32) -> Result<Response, BackendError> {
+    let mut attempt = 0;
+    loop {
+        match build().send().await {
+            Err(e) if e.is_connect() && attempt < retries => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(map_err(e)),
+            Ok(response) => return Ok(response),
+        }
+    }
+}
+
+/// A transport failure, without the URL (it may hold a token).
+pub(crate) fn map_err(e: reqwest::Error) -> BackendError {
+    let e = e.without_url();
+    let message = if e.is_timeout() {
+        "the gateway did not answer in time"
+    } else if e.is_connect() {
+        "the gateway could not be reached"
+    } else {
+        "the request to the gateway failed"
+    };
+    let kind = if e.is_builder() { BackendErrorKind::Rejected } else { BackendErrorKind::Unavailable };
+    BackendError::new(kind, message).with_source(e)
+}
+
+/// The kind for an HTTP answer that is not a success: 429 and 5xx may work later, other
+/// 4xx will not.
+pub(crate) fn status_kind(status: StatusCode) -> BackendErrorKind {
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        BackendErrorKind::Unavailable
+    } else {
+        BackendErrorKind::Rejected
+    }
+}

@@ -1,0 +1,202 @@
+//! A [`sspr_core::Notifier`] that sends SMS through the Twilio Messages API (feature
+//! `sms-twilio`), or any gateway that speaks it (the base URL is configurable).
+//!
+//! One form `POST {base_url}/2010-04-01/Accounts/{account_sid}/Messages.json` with `To`,
+//! `From` (or `MessagingServiceSid`) and `Body`, HTTP Basic auth with the account SID and auth
+//! token. The text is sspr-core's standard notice in the request's language. Only a failure
+//! to connect is retried (nothing was sent then); the Messages API has no idempotency key, so
+//! a timeout after sending is reported, never retried.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use sspr_core::notice::Notification;
+use sspr_core::{BackendError, BackendErrorKind, Destination};
+
+use crate::http;
+
+/// The Twilio account and sender, as read from the portal's configuration.
+///
+/// ```
+/// let config: sspr_backends::twilio::TwilioConfig = toml::from_str(r#"
+///     account_sid = "AC0123456789abcdef0123456789abcdef"
+///     auth_token = "s3cret"
+///     from = "+15005550006"
+/// "#).unwrap();
+/// assert!(!format!("{config:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// The account SID (`AC...`).
+    pub account_sid: String,
+    /// The auth token (hidden in `Debug`).
+    pub auth_token: String,
+    /// The sending number (E.164) or alphanumeric sender id; or give `messaging_service_sid`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// A messaging service (`MG...`) instead of `from`.
+    #[serde(default)]
+    pub messaging_service_sid: Option<String>,
+    /// The API's base URL (a Twilio-compatible gateway, a test server).
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// How long one request may take.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// How many more times to try when the connection cannot be made at all.
+    #[serde(default = "default_connect_retries")]
+    pub connect_retries: u32,
+    /// A PEM file of CA certificates to trust instead of the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_base_url() -> String {
+    "https://api.twilio.com".into()
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+fn default_connect_retries() -> u32 {
+    2
+}
+
+impl TwilioConfig {
+    /// A configuration sending from `from` with the defaults.
+    pub fn new(account_sid: impl Into<String>, auth_token: impl Into<String>, from: impl Into<String>) -> Self {
+        Self {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            from: Some(from.into()),
+            messaging_service_sid: None,
+            base_url: default_base_url(),
+            timeout_ms: default_timeout_ms(),
+            connect_retries: default_connect_retries(),
+            ca_file: None,
+        }
+    }
+}
+
+impl fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"***")
+            .field("from", &self.from)
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("base_url", &self.base_url)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("connect_retries", &self.connect_retries)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+/// Which sender field the form carries.
+#[derive(Debug, Clone)]
+enum Sender {
+    From(String),
+    Service(String),
+}
+
+/// Sends sspr's notices by SMS through Twilio. Cheap to clone.
+#[derive(Clone)]
+pub struct TwilioNotifier {
+    client: reqwest::Client,
+    endpoint: String,
+    account_sid: String,
+    auth_token: String,
+    sender: Sender,
+    connect_retries: u32,
+}
+
+impl fmt::Debug for TwilioNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TwilioNotifier")
+            .field("endpoint", &self.endpoint)
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Twilio's error document.
+#[derive(Deserialize)]
+struct ApiError {
+    code: Option<u64>,
+    message: Option<String>,
+}
+
+impl TwilioNotifier {
+    /// Build the notifier. Fails with `Rejected` when neither or both of `from` and
+    /// `messaging_service_sid` are given, the account SID is not one, or the CA file is unusable.
+    pub fn from_config(config: &TwilioConfig) -> Result<Self, BackendError> {
+        let reject = |m: &str| BackendError::new(BackendErrorKind::Rejected, m.to_owned());
+        if config.account_sid.is_empty() || !config.account_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(reject("the Twilio account SID must be letters and digits"));
+        }
+        let sender = match (&config.from, &config.messaging_service_sid) {
+            (Some(from), None) => Sender::From(from.clone()),
+            (None, Some(service)) => Sender::Service(service.clone()),
+            _ => return Err(reject("give exactly one of `from` and `messaging_service_sid`")),
+        };
+        let client = http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms))?;
+        Ok(Self {
+            client,
+            endpoint: format!(
+                "{}/2010-04-01/Accounts/{}/Messages.json",
+                config.base_url.trim_end_matches('/'),
+                config.account_sid
+            ),
+            account_sid: config.account_sid.clone(),
+            auth_token: config.auth_token.clone(),
+            sender,
+            connect_retries: config.connect_retries,
+        })
+    }
+}
+
+#[async_trait]
+impl sspr_core::Notifier for TwilioNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        let Destination::Sms(to) = &notification.to else {
+            return Err(BackendError::new(BackendErrorKind::Rejected, "the Twilio notifier sends SMS, not e-mail"));
+        };
+        let rendered = notification.render();
+        let sender = match &self.sender {
+            Sender::From(from) => ("From", from.as_str()),
+            Sender::Service(service) => ("MessagingServiceSid", service.as_str()),
+        };
+        let form = [("To", to.as_str()), sender, ("Body", rendered.body.as_str())];
+        let response = http::send(
+            || {
+                self.client
+                    .post(&self.endpoint)
+                    .basic_auth(&self.account_sid, Some(&self.auth_token))
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .form(&form)
+            },
+            self.connect_retries,
+        )
+        .await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        // Twilio's message names the problem (an invalid number...), never the text sent.
+        let detail = response.bytes().await.ok().and_then(|b| serde_json::from_slice::<ApiError>(&b).ok());
+        let mut message = format!("Twilio answered {}", status.as_u16());
+        if let Some(ApiError { code, message: text }) = detail {
+            if let Some(code) = code {
+                message.push_str(&format!(", error {code}"));
+            }
+            if let Some(text) = text {
+                message.push_str(&format!(": {}", text.chars().take(200).collect::<String>()));
+            }
+        }
+        Err(BackendError::new(http::status_kind(status), message))
+    }
+}

@@ -1,0 +1,205 @@
+//! The webhook notifier's wire format and signature against wiremock.
+
+use std::time::Duration;
+
+use sspr_backends::webhook::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookConfig, WebhookNotifier};
+use sspr_core::notice::{Message, Notification};
+use sspr_core::{BackendErrorKind, Destination, EmailAddress, Locale, Notifier, PhoneNumber, RequestContext};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::http_support::{engine, pin_notice};
+
+const KEY: &str = "whk-0123456789abcdef0123456789abcdef-s3cret";
+
+fn config(server: &MockServer) -> WebhookConfig {
+    WebhookConfig::new(format!("{}/hooks/sspr?token=url-t0ken", server.uri()), KEY)
+}
+
+fn phone() -> Destination {
+    Destination::Sms(PhoneNumber::parse("+447700900123").unwrap())
+}
+
+async fn accepting(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/hooks/sspr"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(server)
+        .await;
+}
+
+fn signed_ok(request: &wiremock::Request, now: sspr_core::time::OffsetDateTime) -> bool {
+    let timestamp = request.headers.get(TIMESTAMP_HEADER).unwrap().to_str().unwrap();
+    let signature = request.headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap();
+    webhook::verify_signature(KEY.as_bytes(), timestamp, &request.body, signature, now, Duration::from_secs(300))
+}
+
+#[tokio::test]
+async fn a_pin_is_signed_json() {
+    let server = MockServer::start().await;
+    accepting(&server).await;
+    let (notice, pin) = pin_notice(phone(), 1, Locale::De);
+    WebhookNotifier::from_config(&config(&server)).unwrap().send(&notice).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.url.query(), Some("token=url-t0ken"));
+    assert_eq!(request.headers.get(TIMESTAMP_HEADER).unwrap(), &notice.at.unix_timestamp().to_string());
+    assert!(signed_ok(request, notice.at), "the signature verifies");
+    let json: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["kind"], "pin");
+    assert_eq!(json["channel"], "sms");
+    assert_eq!(json["to"], "+447700900123");
+    assert_eq!(json["locale"], "de");
+    assert_eq!(json["pin"], pin.as_str());
+    assert_eq!(json["expires_at"], "2026-03-02T09:10:00Z");
+    assert_eq!(json["at"], "2026-03-02T09:00:00Z");
+    assert_eq!(json["subject"], "Ihr Code zum Zurücksetzen des Kennworts");
+    assert!(json["text"].as_str().unwrap().contains(&pin));
+}
+
+#[tokio::test]
+async fn other_notices_carry_no_pin() {
+    let server = MockServer::start().await;
+    accepting(&server).await;
+    let notice = Notification {
+        to: Destination::Email(EmailAddress::parse("alice.private@mail.example").unwrap()),
+        locale: Locale::En,
+        message: Message::PasswordReset { unlock_only: false },
+        at: time::macros::datetime!(2026-03-02 09:00 UTC),
+    };
+    WebhookNotifier::from_config(&config(&server)).unwrap().send(&notice).await.unwrap();
+    let request = &server.received_requests().await.unwrap()[0];
+    let json: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!((json["kind"].as_str(), json["channel"].as_str()), (Some("password_reset"), Some("email")));
+    assert!(json.get("pin").is_none() && json.get("expires_at").is_none(), "{json}");
+    assert!(signed_ok(request, notice.at));
+}
+
+#[test]
+fn the_signature_refuses_tampering_other_keys_and_replays() {
+    let body = br#"{"kind":"pin","pin":"12345678"}"#;
+    let at = 1_800_000_000;
+    let now = sspr_core::time::OffsetDateTime::from_unix_timestamp(at).unwrap();
+    let tolerance = Duration::from_secs(300);
+    let good = webhook::sign(KEY.as_bytes(), at, body);
+    assert!(good.starts_with("v1=") && good.len() == 3 + 64);
+    assert!(webhook::verify_signature(KEY.as_bytes(), "1800000000", body, &good, now, tolerance));
+    assert!(!webhook::verify_signature(
+        KEY.as_bytes(),
+        "1800000000",
+        br#"{"kind":"pin","pin":"12345679"}"#,
+        &good,
+        now,
+        tolerance
+    ));
+    assert!(!webhook::verify_signature(
+        b"another-key-0123456789abcdef012345",
+        "1800000000",
+        body,
+        &good,
+        now,
+        tolerance
+    ));
+    assert!(
+        !webhook::verify_signature(KEY.as_bytes(), "1800000001", body, &good, now, tolerance),
+        "the timestamp is signed"
+    );
+    let late = now + Duration::from_secs(301);
+    assert!(
+        !webhook::verify_signature(KEY.as_bytes(), "1800000000", body, &good, late, tolerance),
+        "a replay is too old"
+    );
+    for malformed in ["", "v1=", "v1=zz", "v2=00", &good[3..]] {
+        assert!(
+            !webhook::verify_signature(KEY.as_bytes(), "1800000000", body, malformed, now, tolerance),
+            "{malformed:?}"
+        );
+    }
+    assert!(!webhook::verify_signature(KEY.as_bytes(), "not-a-number", body, &good, now, tolerance));
+}
+
+#[tokio::test]
+async fn refusals_are_typed_and_never_quote_the_answer() {
+    for (status, kind) in [
+        (400, BackendErrorKind::Rejected),
+        (401, BackendErrorKind::Rejected),
+        (503, BackendErrorKind::Unavailable),
+        (429, BackendErrorKind::Unavailable),
+    ] {
+        let server = MockServer::start().await;
+        // A gateway that echoes the request: the PIN must still not reach the error.
+        Mock::given(method("POST"))
+            .respond_with(move |request: &wiremock::Request| {
+                ResponseTemplate::new(status).set_body_bytes(request.body.clone())
+            })
+            .mount(&server)
+            .await;
+        let (notice, pin) = pin_notice(phone(), 2, Locale::En);
+        let err = WebhookNotifier::from_config(&config(&server)).unwrap().send(&notice).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{status}");
+        let text = format!("{err:?} {err}");
+        assert!(!text.contains(&pin) && !text.contains(KEY) && !text.contains("url-t0ken"), "{text}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "{status}: never retried once sent");
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_after_sending_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let config = WebhookConfig { timeout_ms: 300, ..config(&server) };
+    let (notice, _) = pin_notice(phone(), 3, Locale::En);
+    let err = WebhookNotifier::from_config(&config).unwrap().send(&notice).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+    assert!(!format!("{err:?}").contains("url-t0ken"), "the URL's token stays out of errors");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_gateway_is_unavailable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = WebhookConfig::new(format!("http://127.0.0.1:{port}/hook?token=url-t0ken"), KEY);
+    let (notice, _) = pin_notice(phone(), 4, Locale::En);
+    let err = WebhookNotifier::from_config(&config).unwrap().send(&notice).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("url-t0ken"), "{err:?}");
+}
+
+#[test]
+fn configuration_is_checked_and_secrets_never_show() {
+    let config: WebhookConfig =
+        toml::from_str(&format!("url = \"https://gw.example.org/hook?token=url-t0ken\"\nkey = \"{KEY}\"")).unwrap();
+    let debug = format!("{config:?}");
+    assert!(!debug.contains(KEY) && !debug.contains("url-t0ken"), "{debug}");
+    let notifier = WebhookNotifier::from_config(&config).unwrap();
+    let debug = format!("{notifier:?}");
+    assert!(!debug.contains(KEY) && !debug.contains("url-t0ken"), "{debug}");
+    let short = WebhookConfig::new("https://gw.example.org/hook", "too-short");
+    assert_eq!(WebhookNotifier::from_config(&short).unwrap_err().kind(), BackendErrorKind::Rejected);
+    let ftp = WebhookConfig::new("ftp://gw.example.org/hook", KEY);
+    assert_eq!(WebhookNotifier::from_config(&ftp).unwrap_err().kind(), BackendErrorKind::Rejected);
+}
+
+/// The engine's reset by e-mail through the webhook: the PIN is read from the payload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_reset_through_the_webhook() {
+    let server = MockServer::start().await;
+    accepting(&server).await;
+    let sspr = engine(WebhookNotifier::from_config(&config(&server)).unwrap()).await;
+    let ctx = RequestContext::default();
+    let challenge = sspr.begin_reset("alice@example.org", &ctx).await.unwrap();
+    let email = challenge.methods.iter().find(|m| m.channel == sspr_core::Channel::Email).unwrap();
+    sspr.send_pin(&challenge.flow_id, &email.id, None, &ctx).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let payloads: Vec<serde_json::Value> = requests.iter().map(|r| serde_json::from_slice(&r.body).unwrap()).collect();
+    let json = payloads.iter().find(|p| p["kind"] == "pin").expect("the PIN notice");
+    assert_eq!(json["to"], "alice.private@mail.example");
+    assert!(payloads.iter().all(|p| p["kind"] == "pin" || p.get("pin").is_none()), "only the PIN notice holds it");
+    sspr.verify_pin(&challenge.flow_id, json["pin"].as_str().unwrap(), &ctx).await.unwrap();
+}
