@@ -35,6 +35,9 @@ import {
   Outbox,
   Policy as NativePolicy,
   RedisStore as NativeRedisStore,
+  PostgresStore as NativePostgresStore,
+  LdapDirectory,
+  LdapContactStore,
   SqliteStore,
   TemporaryPassword,
 } from './native'
@@ -62,7 +65,18 @@ export type {
   UserStatus,
   Verified,
 }
-export { ManualClock, MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox, SqliteStore, TemporaryPassword }
+export {
+  LdapContactStore,
+  LdapDirectory,
+  ManualClock,
+  MemoryAuditSink,
+  MemoryContactStore,
+  MemoryDirectory,
+  MemoryStateStore,
+  Outbox,
+  SqliteStore,
+  TemporaryPassword,
+}
 
 /** How a verified reset may be completed. */
 export type CompletionMode = 'temporary' | 'chosen' | 'unlock_only'
@@ -228,14 +242,23 @@ export declare const RedisStore: typeof NativeRedisStore & {
   connect(url: string): Promise<NativeRedisStore>
 }
 
+/** A contact and state store on PostgreSQL. */
+export type PostgresStore = NativePostgresStore
+export declare const PostgresStore: typeof NativePostgresStore & {
+  /** Connect (a URL or `{ url, poolSize, connectTimeoutMs, queryTimeoutMs, sweepIntervalSecs }`); rejects with `BACKEND` when unreachable. */
+  connect(
+    config: string | { url: string; poolSize?: number; connectTimeoutMs?: number; queryTimeoutMs?: number; sweepIntervalSecs?: number },
+  ): Promise<NativePostgresStore>
+}
+
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
-  directory: Directory | MemoryDirectory
+  directory: Directory | MemoryDirectory | LdapDirectory
   notifier: Notifier | Outbox
   /** Default: in memory. */
-  contacts?: ContactStore | MemoryContactStore | SqliteStore
-  /** Default: in memory. Share one between instances (SQLite file, Redis). */
-  store?: MemoryStateStore | SqliteStore | NativeRedisStore
+  contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore
+  /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */
+  store?: MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore
   /** Default: in memory. */
   audit?: AuditSink | MemoryAuditSink
   /** Default: the system clock. */

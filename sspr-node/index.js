@@ -92,6 +92,9 @@ const BUILT_IN = [
   native.ManualClock,
   native.SqliteStore,
   native.RedisStore,
+  native.PostgresStore,
+  native.LdapDirectory,
+  native.LdapContactStore,
 ].filter(Boolean)
 
 function isBuiltIn(value) {
@@ -232,11 +235,15 @@ const core = {
 
 const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
   native
-// Built with the default cargo features (sqlite, redis); undefined when left out.
-const { SqliteStore, RedisStore } = native
+// Built with the default cargo features (sqlite, redis, postgres, ldap); undefined when left out.
+const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore } = native
 if (RedisStore) {
   /** Connect to the Redis at `url`; rejects with BACKEND (`unavailable`) when unreachable. */
   RedisStore.connect = async (url) => native.connectRedis(url)
+}
+if (PostgresStore) {
+  /** Connect to PostgreSQL (a URL or `{ url, poolSize, ... }`); rejects with BACKEND when unreachable. */
+  PostgresStore.connect = async (config) => native.connectPostgres(config)
 }
 
 // Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
@@ -254,5 +261,8 @@ module.exports = {
   ManualClock,
   SqliteStore,
   RedisStore,
+  PostgresStore,
+  LdapDirectory,
+  LdapContactStore,
   core,
 }

@@ -288,6 +288,36 @@ fn redis(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
     None
 }
 
+#[cfg(feature = "postgres")]
+fn postgres(options: &Object<'_>, name: &str) -> Option<sspr_backends::postgres::PostgresStore> {
+    builtin::<PostgresStore>(options, name).map(|s| s.inner.clone())
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
+    None
+}
+
+#[cfg(feature = "ldap")]
+fn ldap_directory(options: &Object<'_>) -> Option<Arc<dyn Directory>> {
+    builtin::<LdapDirectory>(options, "directory").map(|d| Arc::new(d.inner.clone()) as Arc<dyn Directory>)
+}
+
+#[cfg(not(feature = "ldap"))]
+fn ldap_directory(_: &Object<'_>) -> Option<Arc<dyn Directory>> {
+    None
+}
+
+#[cfg(feature = "ldap")]
+fn ldap_contacts(options: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
+    builtin::<LdapContactStore>(options, "contacts").map(|c| Arc::new(c.inner.clone()) as Arc<dyn ContactStore>)
+}
+
+#[cfg(not(feature = "ldap"))]
+fn ldap_contacts(_: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
+    None
+}
+
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
@@ -295,6 +325,8 @@ impl Slots {
 
         let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
             Arc::new(d.inner.clone())
+        } else if let Some(d) = ldap_directory(options) {
+            d
         } else if present(options, "directory")? {
             let object: Object<'_> = options.get_named_property("directory")?;
             Arc::new(JsDirectory::new(&object).map_err(|_| wrong(env, "directory", "a Directory"))?)
@@ -307,6 +339,10 @@ impl Slots {
                 Some(Arc::new(c.inner.clone()))
             } else if let Some(c) = sqlite(options, "contacts") {
                 Some(Arc::new(c))
+            } else if let Some(c) = postgres(options, "contacts") {
+                Some(Arc::new(c))
+            } else if let Some(c) = ldap_contacts(options) {
+                Some(c)
             } else if present(options, "contacts")? {
                 let object: Object<'_> = options.get_named_property("contacts")?;
                 Some(Arc::new(JsContactStore::new(&object).map_err(|_| wrong(env, "contacts", "a ContactStore"))?))
@@ -329,8 +365,14 @@ impl Slots {
             Some(Arc::new(s))
         } else if let Some(s) = redis(options, "store") {
             Some(Arc::new(s))
+        } else if let Some(s) = postgres(options, "store") {
+            Some(Arc::new(s))
         } else if present(options, "store")? {
-            return Err(wrong(env, "store", "a built-in state store (MemoryStateStore, SqliteStore, RedisStore)"));
+            return Err(wrong(
+                env,
+                "store",
+                "a built-in state store (MemoryStateStore, SqliteStore, RedisStore, PostgresStore)",
+            ));
         } else {
             None
         };
@@ -405,4 +447,111 @@ pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::An
     crate::run::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
         Ok(RedisStore { inner })
     })
+}
+
+/// Read a configuration object (camelCase or snake_case keys) as one of sspr-backends'
+/// configurations (which refuse unknown fields).
+#[cfg(any(feature = "postgres", feature = "ldap"))]
+fn config<T: serde::de::DeserializeOwned>(env: &Env, value: serde_json::Value, what: &str) -> Result<T> {
+    fn snake(key: &str) -> String {
+        let mut out = String::with_capacity(key.len() + 4);
+        for c in key.chars() {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+    let value = match value {
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().map(|(k, v)| (snake(&k), v)).collect())
+        }
+        other => other,
+    };
+    serde_json::from_value(value).map_err(|e| to_js_error(env, &sspr_core::Error::Config(format!("{what}: {e}"))))
+}
+
+/// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.
+#[cfg(feature = "postgres")]
+#[napi]
+pub struct PostgresStore {
+    pub(crate) inner: sspr_backends::postgres::PostgresStore,
+}
+
+/// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
+/// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+#[cfg(feature = "postgres")]
+#[napi(
+    ts_args_type = "config: string | { url: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
+    ts_return_type = "PostgresStore | Promise<PostgresStore>"
+)]
+pub fn connect_postgres<'env>(
+    env: &'env Env,
+    config_input: serde_json::Value,
+) -> Result<crate::run::Answer<'env, PostgresStore>> {
+    let config: sspr_backends::postgres::PostgresConfig = match config_input {
+        serde_json::Value::String(url) => sspr_backends::postgres::PostgresConfig::new(url),
+        other => config(env, other, "PostgresStore")?,
+    };
+    crate::run::run(
+        env,
+        async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
+        |inner| Ok(PostgresStore { inner }),
+    )
+}
+
+/// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled.
+#[cfg(feature = "ldap")]
+#[napi]
+pub struct LdapDirectory {
+    pub(crate) inner: sspr_backends::ldap::LdapDirectory,
+}
+
+#[cfg(feature = "ldap")]
+#[napi]
+impl LdapDirectory {
+    /// `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
+    /// caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
+    )]
+    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
+        let config: sspr_backends::ldap::LdapConfig = config(env, config_input, "LdapDirectory")?;
+        let inner =
+            sspr_backends::ldap::LdapDirectory::new(config).map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+/// A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`.
+#[cfg(feature = "ldap")]
+#[napi]
+pub struct LdapContactStore {
+    pub(crate) inner: sspr_backends::ldap::LdapContactStore,
+}
+
+#[cfg(feature = "ldap")]
+#[napi]
+impl LdapContactStore {
+    /// The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
+    /// enabledAttribute?, recordAttribute?, enabledByDefault? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, enabledByDefault?: boolean }"
+    )]
+    pub fn new(
+        env: &Env,
+        directory: ClassInstance<'_, LdapDirectory>,
+        config_input: Option<serde_json::Value>,
+    ) -> Result<Self> {
+        let config: sspr_backends::ldap::LdapContactConfig =
+            config(env, config_input.unwrap_or_else(|| serde_json::json!({})), "LdapContactStore")?;
+        let inner = sspr_backends::ldap::LdapContactStore::new(&directory.inner, config)
+            .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
 }

@@ -1,0 +1,99 @@
+// The built-in backends of sspr-backends against the real servers ./scripts/test.sh starts:
+// PostgreSQL (store and contacts) and OpenLDAP (directory and contacts on its attributes).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { Sspr, SsprError, PostgresStore, LdapDirectory, LdapContactStore, Outbox, MemoryStateStore } from '../index.js'
+import { ADMIN, KEY, setup, enroll, pinSent, rejection } from './helpers.mjs'
+
+function env(name, server) {
+  const value = process.env[name]
+  assert.ok(value, `${name} is not set: run this suite via ./scripts/test.sh, which starts ${server}`)
+  return value
+}
+
+test('PostgreSQL store and contacts through a whole flow', async () => {
+  const url = env('SSPR_TEST_POSTGRES_URL', 'PostgreSQL')
+  const db = await PostgresStore.connect({ url, poolSize: 2 })
+  const t = setup({ store: db, contacts: db, start: new Date() })
+  const login = 'jdoe@example.org'
+  await enroll(t.sspr, login, { email: `node-${process.pid}-${Date.now()}@home.example` })
+  const address = (await t.sspr.contacts(login)).email.value
+  const flow = await pinSent(t, login, address)
+  const results = await Promise.allSettled(Array.from({ length: 20 }, () => t.sspr.verifyPin(flow.flowId, flow.pin)))
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'one of 20 concurrent verifications wins')
+  assert.equal((await t.sspr.completeReset(flow.flowId)).mustChange, true)
+  const down = await rejection(PostgresStore.connect({ url: 'postgres://postgres@127.0.0.1:1/sspr', connectTimeoutMs: 500 }))
+  assert.ok(down instanceof SsprError)
+  assert.equal(down.code, 'BACKEND')
+})
+
+function ldapAdd(ldif) {
+  const run = spawnSync(
+    'ldapadd',
+    ['-x', '-ZZ', '-H', env('SSPR_TEST_LDAP_URL', 'slapd'), '-D', env('SSPR_TEST_LDAP_ADMIN_DN', 'slapd'), '-w', env('SSPR_TEST_LDAP_ADMIN_PASSWORD', 'slapd')],
+    { input: ldif, encoding: 'utf8', env: { ...process.env, LDAPTLS_CACERT: env('SSPR_TEST_CA', 'the test CA') } },
+  )
+  assert.equal(run.status, 0, `ldapadd failed: ${run.stderr}`)
+}
+
+test('OpenLDAP directory and contacts through a whole flow, then sign-in with the temporary password', async () => {
+  const base = env('SSPR_TEST_LDAP_BASE', 'slapd')
+  const uid = `node${process.pid}x${Date.now()}`
+  const dn = `uid=${uid},ou=staff,ou=people,${base}`
+  ldapAdd(`dn: ${dn}
+objectClass: inetOrgPerson
+objectClass: ssprAccount
+uid: ${uid}
+cn: Node Person
+sn: Test
+displayName: Node Person
+userPrincipalName: ${uid}@corp.example.org
+userPassword: Init-Passw0rd-1
+`)
+  const directory = new LdapDirectory({
+    url: env('SSPR_TEST_LDAP_URL', 'slapd'),
+    flavor: 'openldap',
+    starttls: true,
+    caFile: env('SSPR_TEST_CA', 'the test CA'),
+    baseDn: base,
+    bindDn: env('SSPR_TEST_LDAP_BIND_DN', 'slapd'),
+    bindPassword: env('SSPR_TEST_LDAP_BIND_PASSWORD', 'slapd'),
+  })
+  const contacts = new LdapContactStore(directory, {
+    emailAttribute: 'ssprAltMail',
+    phoneAttribute: 'mobile',
+    enabledAttribute: 'ssprEnabled',
+    recordAttribute: 'ssprEnrollment',
+  })
+  const outbox = new Outbox()
+  const sspr = new Sspr({
+    directory,
+    contacts,
+    notifier: outbox,
+    store: new MemoryStateStore(),
+    secretKey: KEY,
+    policy: { eligibleOus: [`ou=staff,ou=people,${base}`] },
+  })
+  const email = `${uid}@home.example`
+  await sspr.setEnabled(ADMIN, uid, true)
+  await sspr.updateContacts(ADMIN, uid, { email })
+  assert.equal((await sspr.signIn(uid, 'Init-Passw0rd-1')).mustChange, false)
+  const challenge = await sspr.beginReset(uid)
+  await sspr.sendPin(challenge.flowId, 'email')
+  await sspr.verifyPin(challenge.flowId, outbox.lastPinTo(email))
+  const outcome = await sspr.completeReset(challenge.flowId)
+  const temporary = outcome.temporaryPassword.reveal()
+  const signedIn = await sspr.signIn(uid, temporary)
+  assert.deepEqual(signedIn, { userId: dn, login: uid, displayName: 'Node Person', mustChange: true })
+  assert.equal((await rejection(sspr.signIn(uid, 'Init-Passw0rd-1'))).code, 'SIGN_IN_FAILED')
+  assert.ok((await sspr.searchUsers(uid, 5)).some((u) => u.userId === dn))
+  // A directory that cannot be reached is BACKEND (unavailable), not a crash.
+  const down = new Sspr({
+    directory: new LdapDirectory({ url: 'ldaps://127.0.0.1:1', baseDn: base, bindDn: 'cn=x', bindPassword: 'x', connectTimeoutSecs: 1 }),
+    notifier: outbox,
+    secretKey: KEY,
+  })
+  const e = await rejection(down.status(uid))
+  assert.deepEqual([e.code, e.backendKind], ['BACKEND', 'unavailable'])
+})
