@@ -38,6 +38,7 @@ import {
   PostgresStore as NativePostgresStore,
   LdapDirectory,
   LdapContactStore,
+  SmtpNotifier,
   SqliteStore,
   TemporaryPassword,
 } from './native'
@@ -74,6 +75,7 @@ export {
   MemoryDirectory,
   MemoryStateStore,
   Outbox,
+  SmtpNotifier,
   SqliteStore,
   TemporaryPassword,
 }
@@ -254,7 +256,7 @@ export declare const PostgresStore: typeof NativePostgresStore & {
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
   directory: Directory | MemoryDirectory | LdapDirectory
-  notifier: Notifier | Outbox
+  notifier: Notifier | Outbox | SmtpNotifier
   /** Default: in memory. */
   contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore
   /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */

@@ -95,6 +95,7 @@ const BUILT_IN = [
   native.PostgresStore,
   native.LdapDirectory,
   native.LdapContactStore,
+  native.SmtpNotifier,
 ].filter(Boolean)
 
 function isBuiltIn(value) {
@@ -235,8 +236,8 @@ const core = {
 
 const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
   native
-// Built with the default cargo features (sqlite, redis, postgres, ldap); undefined when left out.
-const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore } = native
+// Built with the default cargo features (sqlite, redis, postgres, ldap, smtp); undefined when left out.
+const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier } = native
 if (RedisStore) {
   /** Connect to the Redis at `url`; rejects with BACKEND (`unavailable`) when unreachable. */
   RedisStore.connect = async (url) => native.connectRedis(url)
@@ -264,5 +265,6 @@ module.exports = {
   PostgresStore,
   LdapDirectory,
   LdapContactStore,
+  SmtpNotifier,
   core,
 }

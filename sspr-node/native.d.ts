@@ -9,6 +9,24 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`. */
+export declare class LdapContactStore {
+  /**
+   * The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
+   * enabledAttribute?, recordAttribute?, enabledByDefault? }`.
+   */
+  constructor(directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, enabledByDefault?: boolean })
+}
+
+/** An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled. */
+export declare class LdapDirectory {
+  /**
+   * `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
+   * caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
+   */
+  constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
+}
+
 /** A clock that stands still until told to move: for tests and demos. */
 export declare class ManualClock {
   /** A clock showing `start`. */
@@ -143,8 +161,23 @@ export declare class Policy {
   toToml(): string
 }
 
+/** A contact and state store on PostgreSQL (sspr-backends), shared by several instances. */
+export declare class PostgresStore {}
+
 /** A state store on Redis (sspr-backends), shared by several portal instances. */
 export declare class RedisStore {}
+
+/**
+ * An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
+ * implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
+ */
+export declare class SmtpNotifier {
+  /**
+   * `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
+   * caFile?, timeoutMs?, poolSize? }`.
+   */
+  constructor(config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number })
+}
 
 /**
  * The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
@@ -185,6 +218,12 @@ export interface Actor {
   /** The admin's id (with `type: 'admin'`). */
   id?: string
 }
+
+/**
+ * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
+ * queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+ */
+export declare function connectPostgres(config: string | { url: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }): PostgresStore | Promise<PostgresStore>
 
 /**
  * Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.LdapContactStore = nativeBinding.LdapContactStore
+module.exports.LdapDirectory = nativeBinding.LdapDirectory
 module.exports.ManualClock = nativeBinding.ManualClock
 module.exports.MemoryAuditSink = nativeBinding.MemoryAuditSink
 module.exports.MemoryContactStore = nativeBinding.MemoryContactStore
@@ -843,9 +845,12 @@ module.exports.MemoryStateStore = nativeBinding.MemoryStateStore
 module.exports.NativeSspr = nativeBinding.NativeSspr
 module.exports.Outbox = nativeBinding.Outbox
 module.exports.Policy = nativeBinding.Policy
+module.exports.PostgresStore = nativeBinding.PostgresStore
 module.exports.RedisStore = nativeBinding.RedisStore
+module.exports.SmtpNotifier = nativeBinding.SmtpNotifier
 module.exports.SqliteStore = nativeBinding.SqliteStore
 module.exports.TemporaryPassword = nativeBinding.TemporaryPassword
+module.exports.connectPostgres = nativeBinding.connectPostgres
 module.exports.connectRedis = nativeBinding.connectRedis
 module.exports.decoyMethods = nativeBinding.decoyMethods
 module.exports.identityTokens = nativeBinding.identityTokens

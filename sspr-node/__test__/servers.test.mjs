@@ -97,3 +97,67 @@ userPassword: Init-Passw0rd-1
   const e = await rejection(down.status(uid))
   assert.deepEqual([e.code, e.backendKind], ['BACKEND', 'unavailable'])
 })
+
+/** The code in the newest mail to `address` in the sink's Maildir. */
+async function pinFromMaildir(address) {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs')
+  const maildir = env('SSPR_TEST_MAILDIR', 'the SMTP sink')
+  for (let tries = 0; tries < 50; tries++) {
+    const files = []
+    for (const sub of ['new', 'cur']) {
+      try {
+        for (const f of readdirSync(`${maildir}/${sub}`)) files.push(`${maildir}/${sub}/${f}`)
+      } catch {}
+    }
+    const mails = files
+      .map((f) => ({ f, t: statSync(f).mtimeMs, text: readFileSync(f, 'utf8') }))
+      .filter((m) => m.text.includes(address))
+      .sort((a, b) => b.t - a.t)
+    for (const m of mails) {
+      const code = m.text.replace(/=\r?\n/g, '').match(/\b(\d{8})\b/)
+      if (code) return code[1]
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no mail with a code to ${address}`)
+}
+
+test('SMTP notifier: the PIN arrives by real mail (STARTTLS, AUTH, private CA)', async () => {
+  const { SmtpNotifier } = await import('../index.js')
+  const notifier = new SmtpNotifier({
+    host: env('SSPR_TEST_SMTP_HOST', 'the SMTP sink'),
+    port: Number(env('SSPR_TEST_SMTP_STARTTLS_PORT', 'the SMTP sink')),
+    tls: 'starttls',
+    username: env('SSPR_TEST_SMTP_USER', 'the SMTP sink'),
+    password: env('SSPR_TEST_SMTP_PASSWORD', 'the SMTP sink'),
+    caFile: env('SSPR_TEST_CA', 'the test CA'),
+    from: 'Password reset <no-reply@example.org>',
+  })
+  const t = setup({ notifier, start: new Date() })
+  const address = `node-${process.pid}-${Date.now()}@home.example`
+  await enroll(t.sspr, 'jdoe@example.org', { email: address })
+  const challenge = await t.sspr.beginReset('jdoe@example.org')
+  await t.sspr.sendPin(challenge.flowId, 'email')
+  const pin = await pinFromMaildir(address)
+  await t.sspr.verifyPin(challenge.flowId, pin)
+  assert.equal((await t.sspr.completeReset(challenge.flowId)).mustChange, true)
+  // A wrong relay password: BACKEND, and nothing was half-done (the flow can retry).
+  const bad = new SmtpNotifier({
+    host: env('SSPR_TEST_SMTP_HOST', 'the SMTP sink'),
+    port: Number(env('SSPR_TEST_SMTP_STARTTLS_PORT', 'the SMTP sink')),
+    username: env('SSPR_TEST_SMTP_USER', 'the SMTP sink'),
+    password: 'wrong',
+    caFile: env('SSPR_TEST_CA', 'the test CA'),
+    from: 'no-reply@example.org',
+    timeoutMs: 3000,
+  })
+  const t2 = setup({ notifier: bad, start: new Date() })
+  await enroll(t2.sspr, 'jdoe@example.org', { email: address })
+  const c2 = await t2.sspr.beginReset('jdoe@example.org')
+  assert.equal((await rejection(t2.sspr.sendPin(c2.flowId, 'email'))).code, 'BACKEND')
+  assert.throws(
+    () => new SmtpNotifier({ host: 'x', from: 'not an address' }),
+    (e) => e instanceof SsprError && e.code === 'BACKEND' && e.backendKind === 'rejected',
+  )
+  assert.throws(() => new SmtpNotifier({ host: 'x', from: 'a@b.org', colour: 'blue' }), (e) => e.code === 'CONFIG')
+})

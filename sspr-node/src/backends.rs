@@ -352,6 +352,8 @@ impl Slots {
 
         let notifier: Arc<dyn Notifier> = if let Some(n) = builtin::<Outbox>(options, "notifier") {
             Arc::new(n.inner.clone())
+        } else if let Some(n) = smtp(options) {
+            n
         } else if present(options, "notifier")? {
             let object: Object<'_> = options.get_named_property("notifier")?;
             Arc::new(JsNotifier::new(&object).map_err(|_| wrong(env, "notifier", "a Notifier"))?)
@@ -444,6 +446,7 @@ pub struct RedisStore {
 #[cfg(feature = "redis")]
 #[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
 pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::Answer<'env, RedisStore>> {
+    crate::run::stay_in_runtime_context();
     crate::run::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
         Ok(RedisStore { inner })
     })
@@ -451,7 +454,7 @@ pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::An
 
 /// Read a configuration object (camelCase or snake_case keys) as one of sspr-backends'
 /// configurations (which refuse unknown fields).
-#[cfg(any(feature = "postgres", feature = "ldap"))]
+#[cfg(any(feature = "postgres", feature = "ldap", feature = "smtp"))]
 fn config<T: serde::de::DeserializeOwned>(env: &Env, value: serde_json::Value, what: &str) -> Result<T> {
     fn snake(key: &str) -> String {
         let mut out = String::with_capacity(key.len() + 4);
@@ -492,6 +495,7 @@ pub fn connect_postgres<'env>(
     env: &'env Env,
     config_input: serde_json::Value,
 ) -> Result<crate::run::Answer<'env, PostgresStore>> {
+    crate::run::stay_in_runtime_context();
     let config: sspr_backends::postgres::PostgresConfig = match config_input {
         serde_json::Value::String(url) => sspr_backends::postgres::PostgresConfig::new(url),
         other => config(env, other, "PostgresStore")?,
@@ -520,9 +524,10 @@ impl LdapDirectory {
         ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
         let config: sspr_backends::ldap::LdapConfig = config(env, config_input, "LdapDirectory")?;
-        let inner =
-            sspr_backends::ldap::LdapDirectory::new(config).map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        let inner = sspr_backends::ldap::LdapDirectory::new(config)
+            .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
         Ok(Self { inner })
     }
 }
@@ -548,10 +553,50 @@ impl LdapContactStore {
         directory: ClassInstance<'_, LdapDirectory>,
         config_input: Option<serde_json::Value>,
     ) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
         let config: sspr_backends::ldap::LdapContactConfig =
             config(env, config_input.unwrap_or_else(|| serde_json::json!({})), "LdapContactStore")?;
         let inner = sspr_backends::ldap::LdapContactStore::new(&directory.inner, config)
             .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
         Ok(Self { inner })
     }
+}
+
+/// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
+/// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
+#[cfg(feature = "smtp")]
+#[napi]
+pub struct SmtpNotifier {
+    pub(crate) inner: sspr_backends::smtp::SmtpNotifier,
+}
+
+#[cfg(feature = "smtp")]
+#[napi]
+impl SmtpNotifier {
+    /// `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
+    /// caFile?, timeoutMs?, poolSize? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }"
+    )]
+    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
+        let config: sspr_backends::smtp::SmtpConfig = config(env, config_input, "SmtpNotifier")?;
+        // The connection pool lives on the runtime napi keeps for async work.
+        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
+            sspr_backends::smtp::SmtpNotifier::from_config(&config)
+        });
+        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+#[cfg(feature = "smtp")]
+fn smtp(options: &Object<'_>) -> Option<Arc<dyn Notifier>> {
+    builtin::<SmtpNotifier>(options, "notifier").map(|n| Arc::new(n.inner.clone()) as Arc<dyn Notifier>)
+}
+
+#[cfg(not(feature = "smtp"))]
+fn smtp(_: &Object<'_>) -> Option<Arc<dyn Notifier>> {
+    None
 }

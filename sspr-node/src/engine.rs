@@ -155,6 +155,7 @@ impl NativeSspr {
     /// secretKey, rngSeed }` (`index.js` has bound the methods of JavaScript backends).
     #[napi(constructor)]
     pub fn new(env: &Env, options: Object<'_>) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
         let slots = Slots::from_options(env, &options)?;
         let mut builder = sspr_core::Sspr::builder()
             .directory_arc(slots.directory)

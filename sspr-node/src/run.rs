@@ -51,3 +51,28 @@ where
         }
     }
 }
+
+thread_local! {
+    /// Whether this JavaScript thread stays inside the tokio runtime's context.
+    static IN_CONTEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keep this (JavaScript) thread inside the tokio runtime's context from now on.
+///
+/// Network backends (the SMTP pool, Redis and PostgreSQL connections, the LDAP pool) spawn
+/// tokio tasks when they are dropped, and JavaScript drops them on its own thread: when the
+/// garbage collector or the exit cleanup finalizes an object holding one. Outside a runtime
+/// context `tokio::spawn` panics, and a panic in a finalizer aborts Node. Entering the context
+/// once and never leaving it makes those drops safe; after the runtime has shut down (at exit),
+/// tokio drops such a task instead of running it.
+pub(crate) fn stay_in_runtime_context() {
+    IN_CONTEXT.with(|entered| {
+        if entered.get() {
+            return;
+        }
+        if let Ok(handle) = within_runtime_if_available(tokio::runtime::Handle::try_current) {
+            std::mem::forget(handle.enter());
+            entered.set(true);
+        }
+    });
+}
