@@ -7,7 +7,7 @@
 #   uniffi Python and Ruby (full flows with foreign backends), Kotlin on the JVM (JNA,
 #          coroutines), Swift generated (no Swift compiler on this machine)
 # Each suite prints "<name>: N passed, M failed"; the sum is tallied as `ffi`.
-# Time on the 2-core machine (shared, load ~12): 3 min 10 s with caches warm. Cold it adds
+# Time on the 2-core machine (shared, load ~12): 2.5-3 min with caches warm. Cold it adds
 # cargo install cbindgen (2.5-4 min, once into ~/.cargo/bin), the Kotlin compiler, JNA and
 # coroutines into ~/.m2 (170 s including the compile), apt ruby ruby-ffi (~30 s) and, when
 # run on its own, the debug build of the uniffi generator (~5 min; test.sh's cargo test has
@@ -33,7 +33,8 @@ suite() {
   "$@" >"$log" 2>&1 || rc=$?
   cat "$log"
   local line
-  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -1 || true)
+  # (Maven's colour codes are dropped: they can prefix the line.)
+  line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" | tail -1 || true)
   if [[ -n "$line" ]]; then
     local p f
     p=$(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/' <<<"$line")
@@ -113,7 +114,7 @@ generate kotlin
 kotlin_run() {
   # Maven fetches the Kotlin compiler, JNA and kotlinx-coroutines once into ~/.m2.
   (cd sspr-ffi/tests/kotlin &&
-    mvn -q -B -Dstyle.color=never -Dgen.dir="$work/kotlin" -Dbuild.dir="$work/kotlin-build" compile dependency:build-classpath \
+    mvn -q -B -Dgen.dir="$work/kotlin" -Dbuild.dir="$work/kotlin-build" compile dependency:build-classpath \
       -Dmdep.outputFile="$work/kotlin-classpath.txt") || return 1
   java -Djna.library.path="$work/kotlin" -cp "$work/kotlin-build/classes:$(cat "$work/kotlin-classpath.txt")" MainKt
 }

@@ -449,6 +449,31 @@ static void test_argument_errors(void) {
         "backend: %d %s", (int)st, msg(err));
   sspr_error_free(err);
   err = NULL;
+  /* A backend that finishes with the wrong call, or with data that is not valid: an error for
+   * the operation (BACKEND), never a crash; the finisher tells the backend what was wrong. */
+  pthread_mutex_lock(&w.b.lock);
+  w.b.directory_down = false;
+  w.b.misbehave = 1;
+  pthread_mutex_unlock(&w.b.lock);
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && strstr(msg(err), "wrong sspr_complete_") != NULL, "wrong finisher: %d %s",
+        (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  w.b.misbehave = 2;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_REJECTED &&
+            w.b.last_kind == SSPR_STATUS_NULL_ARGUMENT,
+        "NULL login from the directory: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  w.b.misbehave = 3;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && w.b.last_kind == SSPR_STATUS_INVALID_UTF8, "bad UTF-8 from the directory: %d %s",
+        (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  w.b.misbehave = 0;
   /* Completion misuse is refused, not a crash. */
   CHECK(sspr_complete_ok(NULL) == SSPR_STATUS_NULL_ARGUMENT, "complete NULL");
   /* Accessors of a NULL error. */
@@ -650,7 +675,23 @@ int main(void) {
   test_blocked_and_admin();
   test_argument_errors();
   test_full_flow_callbacks();
-  sspr_shutdown(); /* join the library's threads: nothing left running for valgrind */
+  sspr_shutdown(); /* join the library's threads */
+  /* A callback call after shutdown starts the threads again. */
+  {
+    World w;
+    world_open(&w, NULL);
+    Waiter wt;
+    memset(&wt, 0, sizeof wt);
+    pthread_mutex_init(&wt.lock, NULL);
+    pthread_cond_init(&wt.cond, NULL);
+    CHECK(sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, on_begin, &wt, NULL) == SSPR_STATUS_OK, "async");
+    waiter_wait(&wt);
+    CHECK(wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "after a restart: %s", wt.message);
+    pthread_mutex_destroy(&wt.lock);
+    pthread_cond_destroy(&wt.cond);
+    world_close(&w);
+  }
+  sspr_shutdown(); /* nothing left running for valgrind */
   printf("c: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
