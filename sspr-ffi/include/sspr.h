@@ -638,6 +638,7 @@ void sspr_engine_free(struct SsprEngine *engine);
 // Stop the library's callback threads and wait for them to end. Call it once no callback
 // call is in flight, e.g. before the program exits (so that leak checkers see no thread
 // left running); a later `*_async` call starts them again. Blocking calls need no threads.
+// Called from inside a callback it does nothing (a thread cannot wait for itself).
 void sspr_shutdown(void);
 
 // A manual clock showing `unix_seconds` (NULL if that time cannot be represented).

@@ -102,9 +102,15 @@ struct Pool {
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
 
+thread_local! {
+    /// Whether this thread is one of the pool's workers (`shutdown` cannot join itself).
+    static IN_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 const WORKERS: usize = 2;
 
 fn work(queue: &Mutex<Receiver<Message>>) {
+    IN_POOL.with(|flag| flag.set(true));
     loop {
         let message = lock(queue).recv();
         let task = match message {
@@ -164,7 +170,12 @@ fn stop(pool: Option<Pool>) {
 
 /// Stop the pool's threads and wait for them (calls still waiting on a backend are
 /// abandoned: their callbacks are never called). A later callback call starts it again.
+/// Called from one of the pool's own threads (a callback) it does nothing: a thread cannot
+/// wait for itself to end.
 pub(crate) fn shutdown() {
+    if IN_POOL.with(std::cell::Cell::get) {
+        return;
+    }
     let pool = lock(&POOL).take();
     stop(pool);
 }

@@ -126,6 +126,7 @@ pub unsafe extern "C" fn sspr_engine_free(engine: *mut SsprEngine) {
 /// Stop the library's callback threads and wait for them to end. Call it once no callback
 /// call is in flight, e.g. before the program exits (so that leak checkers see no thread
 /// left running); a later `*_async` call starts them again. Blocking calls need no threads.
+/// Called from inside a callback it does nothing (a thread cannot wait for itself).
 #[unsafe(no_mangle)]
 pub extern "C" fn sspr_shutdown() {
     guard((), runtime::shutdown);
