@@ -205,7 +205,16 @@ func inputError(name string, st uint32, e *C.SsprError, c vcase) {
 	check(st == C.SSPR_STATUS_INVALID_INPUT && field == c["field"], "%s: status %d field %q, want %v", name, st, field, c["field"])
 }
 
+// The files replayed below; a new vector file must get its replay here.
+var vectorFiles = []string{"decoys.json", "logins.json", "masks.json", "pins.json", "policy.json", "temp_passwords.json"}
+
 func vectors(dir string) {
+	found, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	names := []string{}
+	for _, f := range found {
+		names = append(names, filepath.Base(f))
+	}
+	check(reflect.DeepEqual(names, vectorFiles), "vector files %v, replayed here %v", names, vectorFiles)
 	for _, c := range load(dir, "pins.json") {
 		name := c["name"].(string)
 		var e *C.SsprError
