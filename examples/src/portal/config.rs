@@ -60,7 +60,7 @@ pub struct Config {
 
 /// Which directory.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DirectoryConfig {
     /// The in-memory demo directory, seeded with the demo users or from a JSON file of
@@ -70,6 +70,9 @@ pub enum DirectoryConfig {
         #[serde(default)]
         seed_file: Option<PathBuf>,
     },
+    /// OpenLDAP or Active Directory (`url`, `starttls`, `ca_file`, `flavor`, `base_dn`,
+    /// `bind_dn`, `bind_password`, `login_attribute`, ...; see `sspr_backends::ldap::LdapConfig`).
+    Ldap(Box<sspr_backends::ldap::LdapConfig>),
 }
 
 /// Which contact and state store.
@@ -283,6 +286,19 @@ mod tests {
             Config::from_toml("[notifier]\nkind = \"smtp\"\nfrom = \"x@example.org\"\n").is_err(),
             "host is required"
         );
+    }
+
+    #[test]
+    fn ldap_is_configured_without_showing_its_password() {
+        let config = Config::from_toml(
+            "[directory]\nkind = \"ldap\"\nurl = \"ldaps://dc1.example.org\"\nflavor = \"active_directory\"\nbase_dn = \"DC=example,DC=org\"\nbind_dn = \"CN=svc\"\nbind_password = \"s3cret\"\n",
+        )
+        .unwrap();
+        assert!(matches!(config.directory, DirectoryConfig::Ldap(_)));
+        assert!(!format!("{config:?}").contains("s3cret"));
+        let policy = config.policy().unwrap();
+        assert!(!policy.sms_enabled && policy.eligible_ous.is_empty(), "the demo's policy is not a real directory's");
+        assert_eq!(policy.min_response_ms, 300);
     }
 
     #[test]

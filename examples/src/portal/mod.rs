@@ -29,6 +29,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use sspr_backends::ldap::LdapDirectory;
 use sspr_backends::redis::RedisStore;
 use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
@@ -125,6 +126,12 @@ impl Portal {
                 let directory = MemoryDirectory::new();
                 demo::fill_directory(&directory, &users)?;
                 (Arc::new(directory), Some(users))
+            }
+            DirectoryConfig::Ldap(ldap) => {
+                let directory = LdapDirectory::with_clock(ldap.as_ref().clone(), clock.clone())
+                    .map_err(|e| Error::Config(format!("cannot set up the LDAP directory: {e}")))?;
+                summary.push_str(&format!("directory: LDAP {} ({:?})\n", ldap.url, ldap.flavor));
+                (Arc::new(directory), None)
             }
         };
         let (contacts, store): (Arc<dyn ContactStore>, Arc<dyn StateStore>) = match &config.store {

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod hostile;
+mod ldap;
 mod reset;
 mod security;
 mod shared_state;

@@ -1,0 +1,55 @@
+//! The portal on the real OpenLDAP server scripts/test.sh starts: the directory switched by
+//! configuration alone. Read-only for the directory (no password is changed here: other
+//! suites share the server).
+
+use crate::support::{Browser, reset_to_pin};
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run the tests via ./scripts/test.sh (it starts slapd)"))
+}
+
+#[tokio::test]
+async fn a_reset_up_to_the_verified_pin_against_openldap() {
+    let toml = format!(
+        "admin_groups = [\"cn=helpdesk,ou=groups,dc=example,dc=org\"]\n\
+         [policy]\nmin_response_ms = 0\neligible_ous = [\"ou=people,dc=example,dc=org\"]\n\
+         [store]\nkind = \"memory\"\n\
+         [directory]\nkind = \"ldap\"\nurl = \"{}\"\nca_file = \"{}\"\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nbind_password = \"{}\"\n",
+        env("SSPR_TEST_LDAPS_URL"),
+        env("SSPR_TEST_CA"),
+        env("SSPR_TEST_LDAP_BASE"),
+        env("SSPR_TEST_LDAP_BIND_DN"),
+        env("SSPR_TEST_LDAP_BIND_PASSWORD"),
+    );
+    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    assert!(portal.summary().contains("directory: LDAP"), "{}", portal.summary());
+    assert!(!portal.summary().contains(&env("SSPR_TEST_LDAP_BIND_PASSWORD")));
+
+    // The admin's part, through the engine the pages use: enable alice, register an address.
+    let address = format!("alice-{}@mail.example", crate::support::temp_dir().file_name().unwrap().to_string_lossy());
+    let admin = sspr_core::Actor::Admin("test".into());
+    let ctx = sspr_core::RequestContext::default();
+    portal.sspr().set_enabled(&admin, "alice", true, &ctx).await.unwrap();
+    let update =
+        sspr_core::ContactUpdate { email: sspr_core::ContactChange::Set(address.clone()), ..Default::default() };
+    portal.sspr().update_contacts(&admin, "alice", update, &ctx).await.unwrap();
+    let found = portal.sspr().search_users("alic", 10).await.unwrap();
+    assert!(found.iter().any(|u| u.login == "alice" && u.enabled && u.eligible), "{found:?}");
+
+    // The user's part, through the pages: the PIN goes out and is accepted.
+    let mut browser = Browser::new(&portal);
+    let page = reset_to_pin(&mut browser, "Alice").await;
+    assert!(page.body.contains("id=\"pin-status\""), "{}", page.main());
+    let pin = portal.outbox().unwrap().last_pin_to(&address).expect("the PIN was sent");
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    assert!(modes.body.contains("value=\"temporary\""), "{}", modes.main());
+
+    // An unknown login gets the same sign-in answer as anyone (no bind is even tried).
+    let mut other = Browser::with_ip(&portal, "192.0.2.31");
+    let csrf = other.get("/passwordnotification").await.csrf();
+    let failed = other
+        .submit("/passwordnotification/signin", &[("csrf", &csrf), ("login", "no-such-user"), ("password", "x")])
+        .await;
+    assert_eq!(failed.alert().as_deref(), Some("The user name or password is wrong."));
+}
