@@ -7,7 +7,7 @@
 # Needs root and PKI (scripts/servers/00-pki.sh). Exports SSPR_TEST_AD_*.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 [[ -n "${PKI:-}" ]] || source "$(dirname "${BASH_SOURCE[0]}")/00-pki.sh"
-[[ $(type -t need_apt_no_start) == function ]] || source "$(dirname "${BASH_SOURCE[0]}")/10-slapd.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ldap/helpers.sh"
 
 need_apt_no_start samba samba-ad-dc samba-ad-provision ldap-utils openssl iproute2
 
