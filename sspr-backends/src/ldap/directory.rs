@@ -139,6 +139,36 @@ impl LdapDirectory {
         )
     }
 
+    /// One modify setting the password (and the must-change flag).
+    async fn set_password_once(
+        &self,
+        dn: &str,
+        flavor: Flavor,
+        password: &Password,
+        must_change: bool,
+    ) -> Result<(), OpFailure> {
+        self.inner
+            .pool
+            .run(false, |mut conn| {
+                let mods = match flavor {
+                    Flavor::OpenLdap => vec![
+                        Mod::Replace(b"userPassword".to_vec(), one(password.expose_secret())),
+                        if must_change {
+                            Mod::Replace(b"pwdReset".to_vec(), one("TRUE"))
+                        } else {
+                            Mod::Replace(b"pwdReset".to_vec(), HashSet::new())
+                        },
+                    ],
+                    Flavor::ActiveDirectory => vec![
+                        Mod::Replace(b"unicodePwd".to_vec(), one(ad_password(password.expose_secret()))),
+                        Mod::Replace(b"pwdLastSet".to_vec(), one(if must_change { "0" } else { "-1" })),
+                    ],
+                };
+                async move { conn.modify(dn, mods).await }
+            })
+            .await
+    }
+
     /// Run a read on the pool, converting every failure to a backend error.
     async fn read_op<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
     where
@@ -282,32 +312,21 @@ impl Directory for LdapDirectory {
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let dn = user.as_str();
         let flavor = self.inner.config.flavor;
-        // Not retried once sent: a repeated set could trip the password history.
-        let outcome = self
-            .inner
-            .pool
-            .run(false, |mut conn| {
-                let mods = match flavor {
-                    Flavor::OpenLdap => vec![
-                        Mod::Replace(b"userPassword".to_vec(), one(password.expose_secret())),
-                        if must_change {
-                            Mod::Replace(b"pwdReset".to_vec(), one("TRUE"))
-                        } else {
-                            Mod::Replace(b"pwdReset".to_vec(), HashSet::new())
-                        },
-                    ],
-                    Flavor::ActiveDirectory => vec![
-                        Mod::Replace(b"unicodePwd".to_vec(), one(ad_password(password.expose_secret()))),
-                        Mod::Replace(b"pwdLastSet".to_vec(), one(if must_change { "0" } else { "-1" })),
-                    ],
-                };
-                async move { conn.modify(dn, mods).await }
-            })
-            .await;
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(OpFailure::Backend(e)) => Err(e),
-            Err(OpFailure::Result(result)) => Err(result_error(&result)),
+        // Not retried once sent: a repeated set could trip the password history. But a modify
+        // the server refused as a whole with noSuchAttribute changed nothing and may run again:
+        // OpenLDAP's ppolicy answers so when two sets of one entry race in its `pwdHistory`
+        // bookkeeping.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.set_password_once(dn, flavor, password, must_change).await {
+                Err(OpFailure::Result(r)) if r.rc == 16 && flavor == Flavor::OpenLdap && attempts < 4 => {
+                    tracing::debug!(user = dn, "password set raced another change of the entry; again");
+                }
+                Ok(()) => return Ok(()),
+                Err(OpFailure::Backend(e)) => return Err(e),
+                Err(OpFailure::Result(result)) => return Err(result_error(&result)),
+            }
         }
     }
 
