@@ -31,17 +31,19 @@ run() { # name in_flight command...
 }
 tag=$(date +%s)
 for k in 1 16; do
-  # Interleaved, twice, so drift of the shared machine hits every contender alike; the best of two.
-  for round in 1 2; do
+  # Interleaved rounds, so drift of the shared machine hits the contenders of a round alike;
+  # each ratio compares runs of one round.
+  for round in 1 2 3; do
     run "sspr$round" "$k" "$SSPR_BIN" "$USERS" "$RESETS" "$k" "$tag-$round"
     run "pyp$round" "$k" "$SSPR_PY" scripts/bench/ldap_resets.py persistent "$USERS" "$RESETS" "$k" "$tag-$round"
     run "pyc$round" "$k" "$SSPR_PY" scripts/bench/ldap_resets.py per-reset "$USERS" "$((RESETS / 4))" "$k" "$tag-$round"
   done
 done
-best() { awk -v a="${rate[$1"1.$2"]}" -v b="${rate[$1"2.$2"]}" 'BEGIN { print (a > b ? a : b) }'; }
-echo "| in flight | sspr (pooled) | python-ldap, one connection per worker | ratio | python-ldap, connection per reset | ratio |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| in flight | round | sspr (pooled) | python-ldap, one connection per worker | ratio | python-ldap, connection per reset | ratio |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for k in 1 16; do
-  s=$(best sspr $k) p=$(best pyp $k) c=$(best pyc $k)
-  printf '| %s | %s/s | %s/s | %.2fx | %s/s | %.2fx |\n' "$k" "$s" "$p" "$(echo "$s / $p" | bc -l)" "$c" "$(echo "$s / $c" | bc -l)"
+  for round in 1 2 3; do
+    s=${rate[sspr$round.$k]} p=${rate[pyp$round.$k]} c=${rate[pyc$round.$k]}
+    printf '| %s | %s | %s/s | %s/s | %.2fx | %s/s | %.2fx |\n' "$k" "$round" "$s" "$p" "$(echo "$s / $p" | bc -l)" "$c" "$(echo "$s / $c" | bc -l)"
+  done
 done

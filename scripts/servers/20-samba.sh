@@ -55,6 +55,8 @@ else
   samba_how="provisioned (cached as $cache_tar)"
 fi
 sed -i -e "s#@DIR@#$samba_dir#g" -e "s#@ADDR@#$ad_addr#g" -e "s#@TLS@#$samba_dir/tls#g" "$samba_dir/etc/smb.conf"
+# Its own pid file (the default /run/samba/samba.pid would stop a second instance from starting).
+mkdir -p "$samba_dir/run" && sed -i "s#^\[global\]#[global]\n\tpid directory = $samba_dir/run#" "$samba_dir/etc/smb.conf"
 
 # This run's certificate, for 127.0.0.N, from the test CA; Samba refuses a key not mode 0600.
 mkdir -p "$samba_dir/tls" && cp "$PKI/ca.pem" "$samba_dir/tls/ca.pem"

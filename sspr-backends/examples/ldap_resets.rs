@@ -5,7 +5,14 @@
 //! Usage: `ldap_resets <users> <resets> <in_flight> <tag>`; the users are `uid=bench<i>` in
 //! `ou=staff,ou=people,<base>`; `tag` makes every password of the run new (ppolicy keeps a
 //! history). Reads the `SSPR_TEST_LDAP_*` settings of `scripts/servers/10-slapd.sh`.
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

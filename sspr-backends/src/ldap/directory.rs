@@ -313,15 +313,16 @@ impl Directory for LdapDirectory {
         let dn = user.as_str();
         let flavor = self.inner.config.flavor;
         // Not retried once sent: a repeated set could trip the password history. But a modify
-        // the server refused as a whole with noSuchAttribute changed nothing and may run again:
-        // OpenLDAP's ppolicy answers so when two sets of one entry race in its `pwdHistory`
-        // bookkeeping.
+        // the server refused as a whole changed nothing and may run again: OpenLDAP's ppolicy
+        // refuses one of two sets of one entry that race in its `pwdHistory` bookkeeping with
+        // noSuchAttribute (16) or attributeOrValueExists (20); a Replace never causes either.
         let mut attempts = 0;
         loop {
             attempts += 1;
             match self.set_password_once(dn, flavor, password, must_change).await {
-                Err(OpFailure::Result(r)) if r.rc == 16 && flavor == Flavor::OpenLdap && attempts < 4 => {
+                Err(OpFailure::Result(r)) if matches!(r.rc, 16 | 20) && flavor == Flavor::OpenLdap && attempts < 6 => {
                     tracing::debug!(user = dn, "password set raced another change of the entry; again");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempts)).await;
                 }
                 Ok(()) => return Ok(()),
                 Err(OpFailure::Backend(e)) => return Err(e),

@@ -51,16 +51,44 @@ async fn verified_flow(sspr: &Sspr, outbox: &Outbox, login: &str, email: &str) -
     challenge.flow_id
 }
 
+/// The whole flow against slapd, the PIN mailed through the SMTP notifier to the aiosmtpd sink
+/// and read from its Maildir.
+#[cfg(feature = "smtp")]
 #[tokio::test]
-async fn openldap_reset_end_to_end_temporary_password_must_change() {
+async fn openldap_reset_end_to_end_pin_by_mail_temporary_password_must_change() {
+    use sspr_backends::smtp::{SmtpConfig, SmtpNotifier, SmtpTls};
     let uid = unique("flow");
     let dn = add_openldap_user(&uid, "Flow Person", "Init-Passw0rd-1").await;
     let directory = openldap();
     let contacts = LdapContactStore::new(&directory, openldap_contacts_config()).unwrap();
-    let outbox = Outbox::new();
-    let sspr = engine(&directory, contacts.clone(), &outbox, OPENLDAP_POLICY);
+    let smtp = SmtpConfig {
+        port: Some(env("SSPR_TEST_SMTP_STARTTLS_PORT").parse().unwrap()),
+        tls: SmtpTls::Starttls,
+        username: Some(env("SSPR_TEST_SMTP_USER")),
+        password: Some(env("SSPR_TEST_SMTP_PASSWORD")),
+        ca_file: Some(env("SSPR_TEST_CA").into()),
+        ..SmtpConfig::new(env("SSPR_TEST_SMTP_HOST"), "Password reset <no-reply@example.org>")
+    };
+    let sspr = Sspr::builder()
+        .directory(directory.clone())
+        .contacts(contacts.clone())
+        .notifier(SmtpNotifier::from_config(&smtp).unwrap())
+        .store(MemoryStateStore::new())
+        .secret_key(SecretKey::from_hex(&"5a".repeat(32)).unwrap())
+        .policy(Policy::from_toml(OPENLDAP_POLICY).unwrap())
+        .build()
+        .unwrap();
     let email = format!("{uid}@home.example");
-    let flow = verified_flow(&sspr, &outbox, &uid, &email).await;
+    let ctx = RequestContext::default();
+    let admin = Actor::Admin("helpdesk".into());
+    sspr.set_enabled(&admin, &uid, true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(email.clone()), ..Default::default() };
+    sspr.update_contacts(&admin, &uid, update, &ctx).await.unwrap();
+    let challenge = sspr.begin_reset(&uid, &ctx).await.unwrap();
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+    let pin = crate::maildir::wait_for_pin(&email).await;
+    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    let flow = challenge.flow_id;
     // The enrollment was written to the entry itself.
     let stored = contacts.get(&UserId::new(dn.clone())).await.unwrap().unwrap();
     assert!(stored.enabled && stored.email.as_ref().is_some_and(|e| e.value.as_str() == email));

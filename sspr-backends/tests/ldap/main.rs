@@ -7,5 +7,8 @@ mod common;
 mod contacts;
 mod faults;
 mod flows;
+#[cfg(feature = "smtp")]
+#[path = "../support/maildir.rs"]
+mod maildir;
 mod samba;
 mod slapd;

@@ -168,16 +168,19 @@ async fn many_concurrent_lookups_share_the_pool() {
 
 #[tokio::test]
 async fn concurrent_password_sets_of_one_user_all_succeed() {
-    // ppolicy's pwdHistory bookkeeping refuses one of two racing sets with rc 16; that modify
-    // changed nothing, so set_password runs it again.
+    // ppolicy's pwdHistory bookkeeping refuses one of two racing sets with rc 16 or 20; that
+    // modify changed nothing, so set_password runs it again.
     let uid = unique("race");
     let user = UserId::new(add_openldap_user(&uid, "Race Person", "Init-Passw0rd-1").await);
     let directory = openldap();
     for round in 0..5 {
-        let sets = (0..4).map(|i| {
-            let (directory, user) = (directory.clone(), user.clone());
-            async move { directory.set_password(&user, &Password::new(format!("Race-{round}-{i}-Passw0rd")), true).await }
-        });
+        let sets =
+            (0..4).map(|i| {
+                let (directory, user) = (directory.clone(), user.clone());
+                async move {
+                    directory.set_password(&user, &Password::new(format!("Race-{round}-{i}-Passw0rd")), true).await
+                }
+            });
         for result in futures::future::join_all(sets).await {
             result.unwrap();
         }
