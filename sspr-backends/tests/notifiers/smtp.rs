@@ -230,6 +230,7 @@ async fn the_relay_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
     let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let (starttls_port, tls_port) = (free(), free());
     sink(&["start", &dir_arg, &starttls_port, &tls_port]);
+    let _stop = StopSink(dir_arg.clone());
     let config = SmtpConfig { port: Some(starttls_port.parse().unwrap()), ..config(SmtpTls::Starttls) };
     let to = address("fault");
     let directory = MemoryDirectory::from_json(
@@ -259,5 +260,14 @@ async fn the_relay_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
     let mail = maildir::wait_for_messages_in(&dir.path().join("maildir"), &to, 1).await;
     let pin = mail.iter().rev().find_map(maildir::Mail::pin).expect("the PIN mail");
     sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
-    sink(&["stop", &dir_arg]);
+}
+
+/// Stops a private sink when dropped, so a failing test does not leave it running.
+struct StopSink(String);
+
+impl Drop for StopSink {
+    fn drop(&mut self) {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/smtp/sink.sh");
+        let _ = std::process::Command::new("bash").arg(script).args(["stop", &self.0]).status();
+    }
 }

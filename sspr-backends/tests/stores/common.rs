@@ -186,3 +186,17 @@ pub async fn store_stops_mid_flow(
         "the flow is used once"
     );
 }
+
+/// Stops a private server (started with `script(name, ["start", dir, ...])`) when dropped,
+/// so a failing test does not leave it running.
+pub struct StopOnDrop {
+    pub script: &'static str,
+    pub dir: String,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/state").join(self.script);
+        let _ = std::process::Command::new("bash").arg(path).args(["stop", &self.dir]).status();
+    }
+}

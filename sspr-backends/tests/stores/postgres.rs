@@ -89,6 +89,7 @@ async fn postgres_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
     let data = dir.path().join("pg").to_str().unwrap().to_owned();
     let port = common::free_port().to_string();
     common::script("postgres.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "postgres.sh", dir: data.clone() };
     let config = PostgresConfig {
         connect_timeout_ms: 1000,
         query_timeout_ms: 2000,
@@ -105,7 +106,6 @@ async fn postgres_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
         || common::script("postgres.sh", &["start", &data, &port]),
     )
     .await;
-    common::script("postgres.sh", &["stop", &data]);
 }
 
 #[tokio::test]

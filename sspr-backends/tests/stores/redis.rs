@@ -77,6 +77,7 @@ async fn redis_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
     let data = data.to_str().unwrap().to_owned();
     let port = common::free_port().to_string();
     common::script("redis.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
     let config = RedisConfig {
         response_timeout_ms: 1000,
         connect_timeout_ms: 500,
@@ -94,7 +95,6 @@ async fn redis_stopped_mid_flow_gives_a_typed_error_and_the_flow_resumes() {
         || common::script("redis.sh", &["start", &data, &port]),
     )
     .await;
-    common::script("redis.sh", &["stop", &data]);
 }
 
 #[tokio::test]
