@@ -10,6 +10,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sspr_core::{ContactStore, Directory, Notifier, StateStore};
 
+#[allow(unused_imports)]
+use crate::runtime::InRuntime;
+
 /// The JSON text of a configuration: `fields` (keyword arguments) plus `extra`; `Secret`
 /// values are revealed for the backend's parser.
 #[allow(dead_code)]
@@ -55,7 +58,7 @@ mod sqlite {
     /// in-memory database when `path` is None. Pass it as `contacts=` and/or `store=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct SqliteStore {
-        pub(crate) inner: Store,
+        pub(crate) inner: InRuntime<Store>,
     }
 
     #[pymethods]
@@ -72,11 +75,11 @@ mod sqlite {
                 }
             }
             .map_err(backend_err)?;
-            Ok(Self { inner })
+            Ok(Self { inner: InRuntime::new(inner) })
         }
 
         fn __repr__(&self) -> String {
-            format!("{:?}", self.inner)
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
         }
     }
 }
@@ -91,7 +94,7 @@ mod redis {
     /// `response_timeout_ms`, `expiry_grace_secs`. Pass it as `store=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct RedisStore {
-        pub(crate) inner: Store,
+        pub(crate) inner: InRuntime<Store>,
     }
 
     #[pymethods]
@@ -102,11 +105,11 @@ mod redis {
             let config: RedisConfig = parse("RedisStore", &config_json(py, fields, &[("url", url.clone())])?)?;
             let inner =
                 crate::runtime::block_on(py, async move { Store::from_config(&config).await })?.map_err(backend_err)?;
-            Ok(Self { inner })
+            Ok(Self { inner: InRuntime::new(inner) })
         }
 
         fn __repr__(&self) -> String {
-            format!("{:?}", self.inner)
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
         }
     }
 }
@@ -121,7 +124,7 @@ mod postgres {
     /// `query_timeout_ms`, `sweep_interval_secs`. Pass it as `contacts=` and/or `store=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct PostgresStore {
-        pub(crate) inner: Store,
+        pub(crate) inner: InRuntime<Store>,
     }
 
     #[pymethods]
@@ -132,11 +135,11 @@ mod postgres {
             let config: PostgresConfig = parse("PostgresStore", &config_json(py, fields, &[("url", url.clone())])?)?;
             let inner =
                 crate::runtime::block_on(py, async move { Store::from_config(&config).await })?.map_err(backend_err)?;
-            Ok(Self { inner })
+            Ok(Self { inner: InRuntime::new(inner) })
         }
 
         fn __repr__(&self) -> String {
-            format!("{:?}", self.inner)
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
         }
     }
 }
@@ -154,7 +157,7 @@ mod ldap {
     /// `allow_plaintext`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct LdapDirectory {
-        pub(crate) inner: Dir,
+        pub(crate) inner: InRuntime<Dir>,
     }
 
     #[pymethods]
@@ -168,11 +171,11 @@ mod ldap {
                 let _runtime = handle.enter();
                 Dir::new(config)
             });
-            Ok(Self { inner: inner.map_err(backend_err)? })
+            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
         }
 
         fn __repr__(&self) -> String {
-            format!("{:?}", self.inner)
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
         }
     }
 
@@ -182,7 +185,7 @@ mod ldap {
     /// the store is read-only), `enabled_by_default`. Pass it as `contacts=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct LdapContactStore {
-        pub(crate) inner: Contacts,
+        pub(crate) inner: InRuntime<Contacts>,
     }
 
     #[pymethods]
@@ -195,11 +198,61 @@ mod ldap {
             fields: Option<&Bound<'_, PyDict>>,
         ) -> PyResult<Self> {
             let config: LdapContactConfig = parse("LdapContactStore", &config_json(py, fields, &[])?)?;
-            Ok(Self { inner: Contacts::new(&directory.get().inner, config).map_err(backend_err)? })
+            let contacts = Contacts::new(directory.get().inner.get()?, config).map_err(backend_err)?;
+            Ok(Self { inner: InRuntime::new(contacts) })
         }
 
         fn __repr__(&self) -> String {
-            format!("{:?}", self.inner)
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(feature = "smtp")]
+mod smtp {
+    use super::*;
+    use sspr_backends::smtp::{SmtpConfig, SmtpNotifier as Notifier};
+
+    /// Sends notices by e-mail through an SMTP relay. Keyword arguments as in the portal's
+    /// `[smtp]` section: `host`, `from_` or `sender` (the sender, e.g.
+    /// `"Password reset <no-reply@example.org>"`), `port`, `tls` (`"starttls"`, `"implicit"`,
+    /// `"none"`), `username`, `password` (str or `Secret`), `ca_file`, `timeout_ms`,
+    /// `pool_size`. No connection is made before the first message. Pass it as `notifier=`.
+    #[pyclass(frozen, module = "sspr.backends")]
+    pub(crate) struct SmtpNotifier {
+        pub(crate) inner: InRuntime<Notifier>,
+    }
+
+    #[pymethods]
+    impl SmtpNotifier {
+        #[new]
+        #[pyo3(signature = (**fields))]
+        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+            // `from` is a Python keyword: accept `from_` and `sender` for it.
+            let fields = match fields {
+                Some(f) => {
+                    let copy = f.copy()?;
+                    for alias in ["from_", "sender"] {
+                        if let Some(v) = copy.get_item(alias)? {
+                            copy.del_item(alias)?;
+                            copy.set_item("from", v)?;
+                        }
+                    }
+                    Some(copy)
+                }
+                None => None,
+            };
+            let config: SmtpConfig = parse("SmtpNotifier", &config_json(py, fields.as_ref(), &[])?)?;
+            let handle = crate::runtime::tokio_handle()?;
+            let inner = py.detach(|| {
+                let _runtime = handle.enter();
+                Notifier::from_config(&config)
+            });
+            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
+        }
+
+        fn __repr__(&self) -> String {
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
         }
     }
 }
@@ -208,7 +261,7 @@ mod ldap {
 pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Directory>>> {
     #[cfg(feature = "ldap")]
     if let Ok(d) = obj.cast::<ldap::LdapDirectory>() {
-        return Ok(Some(Arc::new(d.get().inner.clone())));
+        return Ok(Some(Arc::new(d.get().inner.get()?.clone())));
     }
     let _ = obj;
     Ok(None)
@@ -218,15 +271,15 @@ pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Direc
 pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn ContactStore>>> {
     #[cfg(feature = "sqlite")]
     if let Ok(s) = obj.cast::<sqlite::SqliteStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     #[cfg(feature = "postgres")]
     if let Ok(s) = obj.cast::<postgres::PostgresStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     #[cfg(feature = "ldap")]
     if let Ok(s) = obj.cast::<ldap::LdapContactStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     let _ = obj;
     Ok(None)
@@ -234,6 +287,10 @@ pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Contac
 
 /// The built-in notifier `obj` is, if it is one.
 pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Notifier>>> {
+    #[cfg(feature = "smtp")]
+    if let Ok(n) = obj.cast::<smtp::SmtpNotifier>() {
+        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
+    }
     let _ = obj;
     Ok(None)
 }
@@ -242,15 +299,15 @@ pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Notifi
 pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn StateStore>>> {
     #[cfg(feature = "sqlite")]
     if let Ok(s) = obj.cast::<sqlite::SqliteStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     #[cfg(feature = "redis")]
     if let Ok(s) = obj.cast::<redis::RedisStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     #[cfg(feature = "postgres")]
     if let Ok(s) = obj.cast::<postgres::PostgresStore>() {
-        return Ok(Some(Arc::new(s.get().inner.clone())));
+        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
     }
     let _ = obj;
     Ok(None)
@@ -264,6 +321,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<redis::RedisStore>()?;
     #[cfg(feature = "postgres")]
     m.add_class::<postgres::PostgresStore>()?;
+    #[cfg(feature = "smtp")]
+    m.add_class::<smtp::SmtpNotifier>()?;
     #[cfg(feature = "ldap")]
     {
         m.add_class::<ldap::LdapDirectory>()?;

@@ -10,7 +10,7 @@ use sspr_core::{Actor, ContactChange, ContactUpdate, NewPassword, Password, Secr
 use crate::backends;
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::policy::Policy;
-use crate::runtime::{block_on, driven};
+use crate::runtime::{InRuntime, block_on, driven};
 use crate::types::{
     Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, Secret, SignedIn, UserStatus, Verified, mode_name,
 };
@@ -146,12 +146,15 @@ fn build(
 /// loop's thread (keep them quick, or write them `async def`).
 #[pyclass(frozen, module = "sspr")]
 pub(crate) struct Sspr {
-    core: sspr_core::Sspr,
+    core: InRuntime<sspr_core::Sspr>,
 }
 
 impl fmt::Debug for Sspr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.core, f)
+        match self.core.get() {
+            Ok(core) => fmt::Debug::fmt(core, f),
+            Err(_) => f.write_str("Sspr(released)"),
+        }
     }
 }
 
@@ -160,7 +163,7 @@ impl fmt::Debug for Sspr {
 /// thread; an `async def` backend method runs on a private event loop of that thread.
 #[pyclass(frozen, module = "sspr")]
 pub(crate) struct BlockingSspr {
-    core: sspr_core::Sspr,
+    core: InRuntime<sspr_core::Sspr>,
 }
 
 impl Sspr {
@@ -193,18 +196,18 @@ impl Sspr {
         rng_seed: Option<&[u8]>,
     ) -> PyResult<Self> {
         let core = build(directory, notifier, secret_key, contacts, store, audit, policy, clock, rng_seed)?;
-        Ok(Self { core })
+        Ok(Self { core: InRuntime::new(core) })
     }
 
     /// The policy in force.
     #[getter]
-    fn policy(&self) -> Policy {
-        Policy { inner: self.core.policy().clone() }
+    fn policy(&self) -> PyResult<Policy> {
+        Ok(Policy { inner: self.core.get()?.policy().clone() })
     }
 
     /// The completion modes the policy allows, the default first.
-    fn completion_modes(&self) -> Vec<&'static str> {
-        self.core.completion_modes().into_iter().map(mode_name).collect()
+    fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
+        Ok(self.core.get()?.completion_modes().into_iter().map(mode_name).collect())
     }
 
     fn __repr__(&self) -> String {
@@ -212,14 +215,14 @@ impl Sspr {
     }
 
     /// The blocking twin sharing this engine (same backends, state and limits).
-    fn blocking(&self) -> BlockingSspr {
-        BlockingSspr { core: self.core.clone() }
+    fn blocking(&self) -> PyResult<BlockingSspr> {
+        Ok(BlockingSspr { core: InRuntime::new(self.core.get()?.clone()) })
     }
 
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.
     #[pyo3(signature = (login, ctx = None))]
     async fn begin_reset(&self, login: String, ctx: Option<Py<RequestContext>>) -> PyResult<ResetChallenge> {
-        let (core, ctx) = (self.core.clone(), context(ctx.as_ref()));
+        let (core, ctx) = (self.core.get()?.clone(), context(ctx.as_ref()));
         let out = driven(async move { core.begin_reset(&login, &ctx).await })?.await;
         Python::attach(|py| ResetChallenge::from_core(py, out.map_err(to_py_err)?))
     }
@@ -234,7 +237,7 @@ impl Sspr {
         confirm: Option<String>,
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<PinSent> {
-        let (core, ctx) = (self.core.clone(), context(ctx.as_ref()));
+        let (core, ctx) = (self.core.get()?.clone(), context(ctx.as_ref()));
         let out = driven(async move { core.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await })?.await;
         out.map(PinSent::from).map_err(to_py_err)
     }
@@ -242,7 +245,7 @@ impl Sspr {
     /// Check the PIN the user typed (`str` or `Secret`).
     #[pyo3(signature = (flow_id, pin, ctx = None))]
     async fn verify_pin(&self, flow_id: String, pin: SecretArg, ctx: Option<Py<RequestContext>>) -> PyResult<Verified> {
-        let (core, ctx, pin) = (self.core.clone(), context(ctx.as_ref()), pin.into_password());
+        let (core, ctx, pin) = (self.core.get()?.clone(), context(ctx.as_ref()), pin.into_password());
         let out = driven(async move { core.verify_pin(&flow_id, pin.expose_secret(), &ctx).await })?.await;
         out.map(Verified::from).map_err(to_py_err)
     }
@@ -257,14 +260,14 @@ impl Sspr {
         password: Option<SecretArg>,
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<ResetOutcome> {
-        let (core, ctx, new) = (self.core.clone(), context(ctx.as_ref()), new_password(&mode, password)?);
+        let (core, ctx, new) = (self.core.get()?.clone(), context(ctx.as_ref()), new_password(&mode, password)?);
         let out = driven(async move { core.complete_reset(&flow_id, new, &ctx).await })?.await;
         Python::attach(|py| ResetOutcome::from_core(py, out.map_err(to_py_err)?))
     }
 
     /// The user's registered contact details, in full.
     async fn contacts(&self, login: String) -> PyResult<Contacts> {
-        let core = self.core.clone();
+        let core = self.core.get()?.clone();
         let out = driven(async move { core.contacts(&login).await })?.await;
         Python::attach(|py| Contacts::from_core(py, out.map_err(to_py_err)?))
     }
@@ -284,7 +287,7 @@ impl Sspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<Contacts> {
         let update = contact_update(email, phone, clear_email, clear_phone)?;
-        let (core, ctx, actor) = (self.core.clone(), context(ctx.as_ref()), actor(admin));
+        let (core, ctx, actor) = (self.core.get()?.clone(), context(ctx.as_ref()), actor(admin));
         let out = driven(async move { core.update_contacts(&actor, &login, update, &ctx).await })?.await;
         Python::attach(|py| Contacts::from_core(py, out.map_err(to_py_err)?))
     }
@@ -298,14 +301,14 @@ impl Sspr {
         admin: Option<String>,
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<()> {
-        let (core, ctx, actor) = (self.core.clone(), context(ctx.as_ref()), actor(admin));
+        let (core, ctx, actor) = (self.core.get()?.clone(), context(ctx.as_ref()), actor(admin));
         let out = driven(async move { core.set_enabled(&actor, &login, enabled, &ctx).await })?.await;
         out.map_err(to_py_err)
     }
 
     /// Everything about one user's SSPR state.
     async fn status(&self, login: String) -> PyResult<UserStatus> {
-        let core = self.core.clone();
+        let core = self.core.get()?.clone();
         let out = driven(async move { core.status(&login).await })?.await;
         out.map(UserStatus::from).map_err(to_py_err)
     }
@@ -314,7 +317,7 @@ impl Sspr {
     /// and wrong passwords both raise `SignInFailed`; attempts are rate-limited.
     #[pyo3(signature = (login, password, ctx = None))]
     async fn sign_in(&self, login: String, password: SecretArg, ctx: Option<Py<RequestContext>>) -> PyResult<SignedIn> {
-        let (core, ctx, password) = (self.core.clone(), context(ctx.as_ref()), password.into_password());
+        let (core, ctx, password) = (self.core.get()?.clone(), context(ctx.as_ref()), password.into_password());
         let out = driven(async move { core.sign_in(&login, &password, &ctx).await })?.await;
         out.map(SignedIn::from).map_err(to_py_err)
     }
@@ -322,7 +325,7 @@ impl Sspr {
     /// Users whose login or display name contains `query` (admin search), at most `limit`.
     #[pyo3(signature = (query, limit = 50))]
     async fn search_users(&self, query: String, limit: usize) -> PyResult<Vec<UserStatus>> {
-        let core = self.core.clone();
+        let core = self.core.get()?.clone();
         let out = driven(async move { core.search_users(&query, limit).await })?.await;
         out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err)
     }
@@ -330,7 +333,7 @@ impl Sspr {
     /// Lift a block (administrators only: give `admin`).
     #[pyo3(signature = (login, *, admin = None, ctx = None))]
     async fn unblock(&self, login: String, admin: Option<String>, ctx: Option<Py<RequestContext>>) -> PyResult<()> {
-        let (core, ctx, actor) = (self.core.clone(), context(ctx.as_ref()), actor(admin));
+        let (core, ctx, actor) = (self.core.get()?.clone(), context(ctx.as_ref()), actor(admin));
         let out = driven(async move { core.unblock(&actor, &login, &ctx).await })?.await;
         out.map_err(to_py_err)
     }
@@ -358,18 +361,18 @@ impl BlockingSspr {
         rng_seed: Option<&[u8]>,
     ) -> PyResult<Self> {
         let core = build(directory, notifier, secret_key, contacts, store, audit, policy, clock, rng_seed)?;
-        Ok(Self { core })
+        Ok(Self { core: InRuntime::new(core) })
     }
 
     /// The policy in force.
     #[getter]
-    fn policy(&self) -> Policy {
-        Policy { inner: self.core.policy().clone() }
+    fn policy(&self) -> PyResult<Policy> {
+        Ok(Policy { inner: self.core.get()?.policy().clone() })
     }
 
     /// The completion modes the policy allows, the default first.
-    fn completion_modes(&self) -> Vec<&'static str> {
-        self.core.completion_modes().into_iter().map(mode_name).collect()
+    fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
+        Ok(self.core.get()?.completion_modes().into_iter().map(mode_name).collect())
     }
 
     fn __repr__(&self) -> String {
@@ -377,15 +380,15 @@ impl BlockingSspr {
     }
 
     /// The asyncio twin sharing this engine.
-    fn asyncio(&self) -> Sspr {
-        Sspr { core: self.core.clone() }
+    fn asyncio(&self) -> PyResult<Sspr> {
+        Ok(Sspr { core: InRuntime::new(self.core.get()?.clone()) })
     }
 
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.
     #[pyo3(signature = (login, ctx = None))]
     fn begin_reset(&self, py: Python<'_>, login: &str, ctx: Option<Py<RequestContext>>) -> PyResult<ResetChallenge> {
         let ctx = context(ctx.as_ref());
-        let out = block_on(py, self.core.begin_reset(login, &ctx))?;
+        let out = block_on(py, self.core.get()?.begin_reset(login, &ctx))?;
         ResetChallenge::from_core(py, out.map_err(to_py_err)?)
     }
 
@@ -400,7 +403,7 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<PinSent> {
         let ctx = context(ctx.as_ref());
-        let out = block_on(py, self.core.send_pin(flow_id, method_id, confirm, &ctx))?;
+        let out = block_on(py, self.core.get()?.send_pin(flow_id, method_id, confirm, &ctx))?;
         out.map(PinSent::from).map_err(to_py_err)
     }
 
@@ -414,7 +417,7 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<Verified> {
         let (ctx, pin) = (context(ctx.as_ref()), pin.into_password());
-        let out = block_on(py, self.core.verify_pin(flow_id, pin.expose_secret(), &ctx))?;
+        let out = block_on(py, self.core.get()?.verify_pin(flow_id, pin.expose_secret(), &ctx))?;
         out.map(Verified::from).map_err(to_py_err)
     }
 
@@ -429,13 +432,13 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<ResetOutcome> {
         let (ctx, new) = (context(ctx.as_ref()), new_password(mode, password)?);
-        let out = block_on(py, self.core.complete_reset(flow_id, new, &ctx))?;
+        let out = block_on(py, self.core.get()?.complete_reset(flow_id, new, &ctx))?;
         ResetOutcome::from_core(py, out.map_err(to_py_err)?)
     }
 
     /// The user's registered contact details, in full.
     fn contacts(&self, py: Python<'_>, login: &str) -> PyResult<Contacts> {
-        let out = block_on(py, self.core.contacts(login))?;
+        let out = block_on(py, self.core.get()?.contacts(login))?;
         Contacts::from_core(py, out.map_err(to_py_err)?)
     }
 
@@ -455,7 +458,7 @@ impl BlockingSspr {
     ) -> PyResult<Contacts> {
         let update = contact_update(email, phone, clear_email, clear_phone)?;
         let (ctx, actor) = (context(ctx.as_ref()), actor(admin));
-        let out = block_on(py, self.core.update_contacts(&actor, login, update, &ctx))?;
+        let out = block_on(py, self.core.get()?.update_contacts(&actor, login, update, &ctx))?;
         Contacts::from_core(py, out.map_err(to_py_err)?)
     }
 
@@ -470,12 +473,12 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<()> {
         let (ctx, actor) = (context(ctx.as_ref()), actor(admin));
-        block_on(py, self.core.set_enabled(&actor, login, enabled, &ctx))?.map_err(to_py_err)
+        block_on(py, self.core.get()?.set_enabled(&actor, login, enabled, &ctx))?.map_err(to_py_err)
     }
 
     /// Everything about one user's SSPR state.
     fn status(&self, py: Python<'_>, login: &str) -> PyResult<UserStatus> {
-        let out = block_on(py, self.core.status(login))?;
+        let out = block_on(py, self.core.get()?.status(login))?;
         out.map(UserStatus::from).map_err(to_py_err)
     }
 
@@ -489,14 +492,14 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<SignedIn> {
         let (ctx, password) = (context(ctx.as_ref()), password.into_password());
-        let out = block_on(py, self.core.sign_in(login, &password, &ctx))?;
+        let out = block_on(py, self.core.get()?.sign_in(login, &password, &ctx))?;
         out.map(SignedIn::from).map_err(to_py_err)
     }
 
     /// Users whose login or display name contains `query` (admin search), at most `limit`.
     #[pyo3(signature = (query, limit = 50))]
     fn search_users(&self, py: Python<'_>, query: &str, limit: usize) -> PyResult<Vec<UserStatus>> {
-        let out = block_on(py, self.core.search_users(query, limit))?;
+        let out = block_on(py, self.core.get()?.search_users(query, limit))?;
         out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err)
     }
 
@@ -510,6 +513,6 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<()> {
         let (ctx, actor) = (context(ctx.as_ref()), actor(admin));
-        block_on(py, self.core.unblock(&actor, login, &ctx))?.map_err(to_py_err)
+        block_on(py, self.core.get()?.unblock(&actor, login, &ctx))?.map_err(to_py_err)
     }
 }

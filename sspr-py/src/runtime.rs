@@ -19,8 +19,9 @@ use pyo3::prelude::*;
 
 /// The tokio runtime the Rust backends (timers, network clients) run on: two worker
 /// threads, started at first use.
+static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+
 pub(crate) fn tokio_handle() -> PyResult<&'static tokio::runtime::Handle> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     let runtime = RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -46,9 +47,36 @@ pub(crate) fn in_blocking_call() -> bool {
     BLOCKING.with(Cell::get)
 }
 
-/// A future polled inside the tokio runtime's context, with the GIL released.
+/// Holds a value whose drop may need the tokio runtime (connection pools, network clients:
+/// their `Drop` may spawn or reach the reactor). Python drops objects on whatever thread
+/// runs the garbage collector, outside any runtime: this enters the runtime first.
+pub(crate) struct InRuntime<T>(Option<T>);
+
+impl<T> InRuntime<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(Some(value))
+    }
+
+    /// The value (always there until the wrapper is dropped).
+    pub(crate) fn get(&self) -> PyResult<&T> {
+        self.0.as_ref().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("this object was already released"))
+    }
+}
+
+impl<T> Drop for InRuntime<T> {
+    fn drop(&mut self) {
+        let value = self.0.take();
+        if let Some(Ok(rt)) = RUNTIME.get() {
+            let _runtime = rt.handle().enter();
+            drop(value);
+        }
+    }
+}
+
+/// A future polled inside the tokio runtime's context, with the GIL released (and dropped
+/// inside it: a cancelled call drops the core's future with its backend futures).
 pub(crate) struct Driven<F> {
-    inner: Pin<Box<F>>,
+    inner: InRuntime<Pin<Box<F>>>,
     handle: &'static tokio::runtime::Handle,
 }
 
@@ -60,7 +88,9 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let handle = self.handle;
-        let inner = &mut self.inner;
+        let Some(inner) = self.inner.0.as_mut() else {
+            return Poll::Pending;
+        };
         let waker = cx.waker();
         Python::attach(|py| {
             py.detach(|| {
@@ -77,7 +107,7 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    Ok(Driven { inner: Box::pin(future), handle: tokio_handle()? })
+    Ok(Driven { inner: InRuntime::new(Box::pin(future)), handle: tokio_handle()? })
 }
 
 /// Run an operation's future to completion on this thread, with the GIL released.

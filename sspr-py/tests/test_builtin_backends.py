@@ -35,7 +35,9 @@ def full_flow(s: sspr.BlockingSspr, outbox: sspr.Outbox, login: str, address: st
 
 
 def test_backends_of_this_build() -> None:
-    assert set(sspr.backends.available()) >= {"SqliteStore", "RedisStore", "PostgresStore", "LdapDirectory", "LdapContactStore"}
+    assert set(sspr.backends.available()) >= {
+        "SqliteStore", "RedisStore", "PostgresStore", "LdapDirectory", "LdapContactStore", "SmtpNotifier",
+    }
 
 
 def test_sqlite_file_keeps_enrollments_and_flows(tmp_path: pathlib.Path) -> None:
@@ -184,3 +186,81 @@ def test_openldap_directory_and_contact_store() -> None:
 def test_ldap_bad_configuration() -> None:
     with pytest.raises(sspr.ConfigError, match="bind_dn"):
         sspr.backends.LdapDirectory(url="ldaps://127.0.0.1:1", base_dn="dc=x")
+
+
+def pin_from_maildir(address: str, timeout: float = 15.0) -> str:
+    """The PIN of the newest mail to `address` in the SMTP sink's Maildir."""
+    import email
+    import email.policy
+    import re
+
+    maildir = pathlib.Path(env("SSPR_TEST_MAILDIR"))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = []
+        for sub in ("new", "cur"):
+            for path in (maildir / sub).glob("*") if (maildir / sub).is_dir() else []:
+                msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                if address in str(msg.get("To", "")):
+                    found.append((path.stat().st_mtime, msg))
+        for _, msg in sorted(found, key=lambda m: m[0], reverse=True):
+            body = msg.get_body(preferencelist=("plain",))
+            match = re.search(r"\b(\d{6,12})\b", body.get_content() if body is not None else "")
+            if match:
+                return match.group(1)
+        time.sleep(0.1)
+    pytest.fail(f"no PIN mail to {address} within {timeout}s")
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_smtp_notifier_delivers_the_pin(tls: str) -> None:
+    port = env("SSPR_TEST_SMTP_STARTTLS_PORT" if tls == "starttls" else "SSPR_TEST_SMTP_TLS_PORT")
+    notifier = sspr.backends.SmtpNotifier(
+        host=env("SSPR_TEST_SMTP_HOST"), port=int(port), tls=tls, from_="Password reset <no-reply@example.org>",
+        username=env("SSPR_TEST_SMTP_USER"), password=sspr.Secret(env("SSPR_TEST_SMTP_PASSWORD")),
+        ca_file=env("SSPR_TEST_CA"),
+    )
+    assert env("SSPR_TEST_SMTP_PASSWORD") not in repr(notifier)
+    address = f"py{os.getpid()}x{time.time_ns() % 10**9}@mail.example"
+    directory = seed_directory()
+    s = sspr.Sspr(directory, notifier, secret_key=KEY)
+
+    async def flow() -> sspr.ResetOutcome:
+        await s.set_enabled(JANE, True, admin="h")
+        await s.update_contacts(JANE, email=address, admin="h")
+        c = await s.begin_reset(JANE)
+        await s.send_pin(c.flow_id, "email")
+        pin = await asyncio.get_running_loop().run_in_executor(None, pin_from_maildir, address)
+        await s.verify_pin(c.flow_id, pin)
+        return await s.complete_reset(c.flow_id)
+
+    assert run(flow()).temporary_password is not None
+
+
+def test_smtp_relay_unreachable_is_a_backend_error() -> None:
+    notifier = sspr.backends.SmtpNotifier(host="127.0.0.1", port=1, tls="none", sender="no-reply@example.org", timeout_ms=500)
+    s = sspr.BlockingSspr(seed_directory(), notifier, secret_key=KEY)
+    s.set_enabled(JANE, True, admin="h")
+    s.update_contacts(JANE, email=JANE_MAIL, admin="h")
+    c = s.begin_reset(JANE)
+    with pytest.raises(sspr.BackendError) as err:
+        s.send_pin(c.flow_id, "email")
+    assert err.value.kind == "unavailable"
+    with pytest.raises(sspr.ConfigError, match="from"):
+        sspr.backends.SmtpNotifier(host="127.0.0.1")
+
+
+def test_network_backends_are_freed_outside_the_runtime() -> None:
+    """Python frees objects on its own threads: dropping pools and clients must not panic."""
+    import gc
+
+    store = sspr.backends.RedisStore(env("SSPR_TEST_REDIS_URL"))
+    pg = sspr.backends.PostgresStore(env("SSPR_TEST_POSTGRES_URL"), pool_size=1)
+    engine = sspr.Sspr(seed_directory(), sspr.Outbox(), secret_key=KEY, store=store, contacts=pg)
+    run(engine.begin_reset("nobody@example.org"))
+    blocking = engine.blocking()
+    del store, pg, engine
+    gc.collect()
+    blocking.begin_reset("nobody@example.org")
+    del blocking
+    gc.collect()

@@ -345,10 +345,10 @@ class ManualClock:
     def set(self, to: datetime.datetime) -> None: ...
     def now(self) -> datetime.datetime: ...
 
-from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SqliteStore
+from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SmtpNotifier, SqliteStore
 
 DirectoryArg = Union[MemoryDirectory, LdapDirectory, Directory]
-NotifierArg = Union[Outbox, Notifier]
+NotifierArg = Union[Outbox, SmtpNotifier, Notifier]
 ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactStore, ContactStore]
 StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]

@@ -73,4 +73,22 @@ class LdapContactStore:
         enabled_by_default: bool = False,
     ) -> None: ...
 
+class SmtpNotifier:
+    """Sends notices by e-mail through an SMTP relay (``from_`` or ``sender``: the sender)."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        from_: str = ...,
+        sender: str = ...,
+        port: Optional[int] = None,
+        tls: Literal["starttls", "implicit", "none"] = "starttls",
+        username: Optional[str] = None,
+        password: Optional[Union[str, Secret]] = None,
+        ca_file: Optional[str] = None,
+        timeout_ms: int = ...,
+        pool_size: int = ...,
+    ) -> None: ...
+
 def available() -> List[str]: ...
