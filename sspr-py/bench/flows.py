@@ -72,6 +72,30 @@ def sspr_memory(flows: int) -> float:
     return time.perf_counter() - t0
 
 
+def sspr_asyncio_memory(flows: int) -> float:
+    import asyncio
+
+    blocking, outbox, clock = memory_engine()
+    s = blocking.asyncio()
+
+    async def run() -> float:
+        t0 = time.perf_counter()
+        for n in range(flows):
+            i = n % USERS
+            c = await s.begin_reset(login(i))
+            await s.send_pin(c.flow_id, "email")
+            pin = outbox.last_pin_to(address(i))
+            assert pin is not None
+            await s.verify_pin(c.flow_id, pin)
+            await s.complete_reset(c.flow_id)
+            clock.advance(1)
+            if n % 256 == 255:
+                outbox.clear()
+        return time.perf_counter() - t0
+
+    return asyncio.run(run())
+
+
 class PyDirectory:
     def __init__(self) -> None:
         self.users: Dict[str, sspr.DirectoryUser] = {}
@@ -182,6 +206,7 @@ def main() -> None:
     benches: Dict[str, Callable[[int], float]] = {
         "sspr_blocking_memory": sspr_memory,
         "django_token_pair": django_tokens,
+        "sspr_asyncio_memory": sspr_asyncio_memory,
         "sspr_blocking_python_backends": sspr_python_backends,
         "rust_reference": rust_reference,
     }
@@ -196,6 +221,7 @@ def main() -> None:
     rows = [
         ("sspr whole flow, BlockingSspr, in-memory backends", per["sspr_blocking_memory"]),
         ("Django PasswordResetTokenGenerator make_token + check_token", per["django_token_pair"]),
+        ("sspr whole flow, Sspr (asyncio, awaited in one task), in-memory backends", per["sspr_asyncio_memory"]),
         ("sspr whole flow, BlockingSspr, Python sync backends", per["sspr_blocking_python_backends"]),
         ("sspr whole flow, driven from Rust (reference)", per["rust_reference"]),
     ]
@@ -205,6 +231,7 @@ def main() -> None:
         "binding_overhead_per_flow_us": (per["sspr_blocking_memory"] - per["rust_reference"]) * 1e6,
         "binding_overhead_per_call_us": (per["sspr_blocking_memory"] - per["rust_reference"]) * 1e6 / 5,
         "python_flow_vs_rust_flow": per["sspr_blocking_memory"] / per["rust_reference"],
+        "asyncio_overhead_per_call_us": (per["sspr_asyncio_memory"] - per["rust_reference"]) * 1e6 / 5,
     }
     if args.json:
         print(json.dumps({"per_op_us": {k: v * 1e6 for k, v in per.items()}, "ratios": ratios}, indent=2))
@@ -218,6 +245,7 @@ def main() -> None:
     print(f"sspr flows/s ÷ Django token pairs/s (Python sync backends): {ratios['python_backends_flow_vs_django_pair']:.2f}x (target >= 0.5)")
     print(f"binding cost per flow (5 calls): {ratios['binding_overhead_per_flow_us']:.2f} µs, "
           f"{ratios['binding_overhead_per_call_us']:.2f} µs per call; Python flow / Rust flow = {ratios['python_flow_vs_rust_flow']:.2f}x")
+    print(f"asyncio binding cost per call: {ratios['asyncio_overhead_per_call_us']:.2f} µs")
 
 
 if __name__ == "__main__":
