@@ -41,8 +41,10 @@ awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $
 step "sspr-core builds without default features"
 cargo check -p sspr-core --no-default-features --locked
 
+# Only the criterion crate: `--workspace` would also build every crate's unit tests in the
+# release profile (the bindings too), minutes of CI for nothing a benchmark runs.
 step "benchmarks compile"
-cargo bench --workspace --no-run --locked
+cargo bench -p sspr-benches --no-run --locked
 
 # Host-language suites, examples and end-to-end tests.
 for suite in scripts/test.d/*.sh; do
