@@ -12,10 +12,12 @@ export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 
 cargo build --release --locked -p sspr-ffi --lib --example bench_flow
 cargo build --locked -p sspr-ffi --features bindgen --bin uniffi-bindgen   # debug: only generates code
-lib=$PWD/target/release
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
+lib=$target_dir/release
 gcc -std=c11 -O2 -pthread -Isspr-ffi/include -Isspr-ffi/tests/c sspr-ffi/tests/c/bench_capi.c \
   -L"$lib" -lsspr_ffi -Wl,-rpath,"$lib" -o "$work/bench_c"
-target/debug/uniffi-bindgen generate --library "$lib/libsspr_ffi.so" --language python --out-dir "$work/py" \
+"$target_dir/debug/uniffi-bindgen" generate --library "$lib/libsspr_ffi.so" --language python --out-dir "$work/py" \
   --no-format >/dev/null
 cp "$lib/libsspr_ffi.so" "$work/py/"
 

@@ -10,15 +10,17 @@
 # Time on the 2-core machine (shared, load ~12): 2.5-3 min with caches warm. Cold it adds
 # cargo install cbindgen (2.5-4 min, once into ~/.cargo/bin), the Kotlin compiler, JNA and
 # coroutines into ~/.m2 (170 s including the compile), apt ruby ruby-ffi (~30 s) and, when
-# run on its own, the debug build of the uniffi generator (~5 min; test.sh's cargo test has
-# built most of it already).
+# run on its own, the debug build of the library and the uniffi generator (12 min from an
+# empty target dir on the loaded machine; test.sh's cargo test has built most of it already).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 
 root=$PWD
-lib_dir="$root/target/debug"
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ "$target_dir" == /* ]] || target_dir="$root/$target_dir"
+lib_dir="$target_dir/debug"
 work="$SSPR_RUN_DIR/ffi"
 mkdir -p "$work"
 passed=0
@@ -51,7 +53,7 @@ step "ffi: build the library and the binding generator (debug)"
 # One build with the `bindgen` feature: the library the C, Go and uniffi tests load, and the
 # uniffi-bindgen binary at the library's exact uniffi version.
 cargo build -p sspr-ffi --features bindgen --locked --lib --bin uniffi-bindgen
-bindgen="$root/target/debug/uniffi-bindgen"
+bindgen="$lib_dir/uniffi-bindgen"
 
 step "ffi: the committed header is cbindgen's output"
 if ! command -v cbindgen >/dev/null 2>&1 || [[ "$(cbindgen --version)" != "cbindgen 0.29.2" ]]; then
