@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 source scripts/servers/00-pki.sh >/dev/null
 source scripts/servers/10-slapd.sh >/dev/null
-need_apt libldap2-dev libsasl2-dev python3-dev gcc
+need_apt libldap2-dev libsasl2-dev python3-dev gcc bc
 need_venv python-ldap
 RESETS=${1:-2000}
 USERS=16

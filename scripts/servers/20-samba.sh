@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 [[ -n "${PKI:-}" ]] || source "$(dirname "${BASH_SOURCE[0]}")/00-pki.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/ldap/helpers.sh"
 
-need_apt_no_start samba samba-ad-dc samba-ad-provision ldap-utils openssl iproute2
+need_apt_no_start samba samba-ad-dc samba-ad-provision ldap-utils openssl iproute2 bc
 
 SSPR_AD_ADMIN_PASSWORD='Adm1n-Passw0rd!'
 SSPR_AD_BASE="DC=samdom,DC=example,DC=com"
