@@ -10,6 +10,10 @@ const URL = process.env.PORTAL_URL;
 if (!URL) throw new Error('PORTAL_URL is not set: run scripts/portal-load.sh');
 const FLOWS = Number(process.env.FLOWS ?? 1000);
 const DEADLINE_S = Number(process.env.DEADLINE_S ?? 300);
+/** SEQUENTIAL=1: one flow after the other (the latency of an unloaded portal). */
+const SEQUENTIAL = process.env.SEQUENTIAL === '1';
+/** Users are load{OFFSET}..load{OFFSET+FLOWS-1}. */
+const OFFSET = Number(process.env.OFFSET ?? 0);
 const LOGIN = (i) => `load${i}@example.org`;
 const ADDRESS = (i) => `load${i}@mail.example`;
 
@@ -83,17 +87,20 @@ const pct = (values, p) => {
 
 const started = performance.now();
 const deadline = new Promise((resolve) => setTimeout(() => resolve('deadline'), DEADLINE_S * 1000).unref());
-const all = Promise.all(
-  Array.from({ length: FLOWS }, (_, i) =>
-    flow(i).catch((e) => {
-      errors.push(`flow ${i}: ${e.message}`);
-    }),
-  ),
-);
+const one = (i) =>
+  flow(OFFSET + i).catch((e) => {
+    errors.push(`flow ${OFFSET + i}: ${e.message}`);
+  });
+const all = SEQUENTIAL
+  ? (async () => {
+      for (let i = 0; i < FLOWS; i++) await one(i);
+    })()
+  : Promise.all(Array.from({ length: FLOWS }, (_, i) => one(i)));
 const outcome = await Promise.race([all.then(() => 'done'), deadline]);
 const wall = (performance.now() - started) / 1000;
 const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
 const result = {
+  sequential: SEQUENTIAL,
   flows: FLOWS,
   completed: flows.length,
   errors: errors.length,
