@@ -122,6 +122,10 @@ pub enum NotifierConfig {
 pub enum SmsConfig {
     /// Nothing is sent; every text message lands in the development outbox.
     Outbox,
+    /// The Twilio Messages API or a gateway speaking it (`account_sid`, `auth_token`, `from`
+    /// or `messaging_service_sid`, `base_url`, `timeout_ms`, `connect_retries`, `ca_file`; see
+    /// `sspr_backends::twilio::TwilioConfig`).
+    Twilio(Box<sspr_backends::twilio::TwilioConfig>),
 }
 
 impl Default for Config {
@@ -299,6 +303,16 @@ mod tests {
         let policy = config.policy().unwrap();
         assert!(!policy.sms_enabled && policy.eligible_ous.is_empty(), "the demo's policy is not a real directory's");
         assert_eq!(policy.min_response_ms, 300);
+    }
+
+    #[test]
+    fn twilio_is_configured_without_showing_its_token() {
+        let config = Config::from_toml(
+            "[sms]\nkind = \"twilio\"\naccount_sid = \"AC123\"\nauth_token = \"s3cret\"\nfrom = \"+15005550006\"\n",
+        )
+        .unwrap();
+        assert!(matches!(config.sms, SmsConfig::Twilio(_)));
+        assert!(!format!("{config:?}").contains("s3cret"));
     }
 
     #[test]

@@ -33,6 +33,7 @@ use sspr_backends::ldap::LdapDirectory;
 use sspr_backends::redis::RedisStore;
 use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
+use sspr_backends::twilio::TwilioNotifier;
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
 
@@ -177,6 +178,12 @@ impl Portal {
             SmsConfig::Outbox => {
                 summary.push_str("SMS: development outbox (nothing is really sent)\n");
                 Arc::new(outbox.clone())
+            }
+            SmsConfig::Twilio(twilio) => {
+                let notifier = TwilioNotifier::from_config(twilio)
+                    .map_err(|e| Error::Config(format!("cannot set up the Twilio notifier: {e}")))?;
+                summary.push_str(&format!("SMS: Twilio API at {}\n", twilio.base_url));
+                Arc::new(notifier)
             }
         };
         let notifier: Arc<dyn Notifier> = Arc::new(audit::ByChannel { email, sms });

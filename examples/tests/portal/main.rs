@@ -11,5 +11,6 @@ mod ldap;
 mod reset;
 mod security;
 mod shared_state;
+mod sms;
 mod smtp;
 mod support;

@@ -1,0 +1,61 @@
+//! The portal with `[sms] kind = "twilio"`: a PIN by text message goes out as a Twilio
+//! Messages API request. No real Twilio can run here, so a small local server stands in for
+//! the API (the one place a stand-in is allowed) and records what it was sent.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+
+use crate::support::Browser;
+
+type Sent = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+async fn messages(
+    State(sent): State<Sent>,
+    Path(account): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> (StatusCode, &'static str) {
+    sent.lock().unwrap().push((account, form));
+    (StatusCode::CREATED, r#"{"sid":"SM1","status":"queued"}"#)
+}
+
+#[tokio::test]
+async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
+    let sent: Sent = Arc::default();
+    let api = axum::Router::new()
+        .route("/2010-04-01/Accounts/{account}/Messages.json", post(messages))
+        .with_state(sent.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, api).await });
+
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[sms]\nkind = \"twilio\"\naccount_sid = \"AC0123\"\nauth_token = \"tok-s3cret\"\nfrom = \"+15005550006\"\nbase_url = \"{base}\"\n"
+    );
+    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    assert!(portal.summary().contains("SMS: Twilio"), "{}", portal.summary());
+    assert!(!portal.summary().contains("tok-s3cret"));
+
+    let mut browser = Browser::new(&portal);
+    let csrf = browser.get("/passwordreset").await.csrf();
+    browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+    let page = browser.submit("/passwordreset/send", &[("csrf", &csrf), ("method", "sms")]).await;
+    assert!(page.main().contains("A code was sent to +44 ******* 23."), "{}", page.main());
+
+    let (account, form) = sent.lock().unwrap().last().cloned().expect("the API was called");
+    assert_eq!(account, "AC0123");
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!(field("To"), "+447700900123");
+    assert_eq!(field("From"), "+15005550006");
+    let body = field("Body");
+    let at = body.find("Your code is ").expect("a PIN text") + "Your code is ".len();
+    let pin: String = body[at..].chars().take_while(char::is_ascii_digit).collect();
+    assert!(portal.outbox().unwrap().messages_to("+447700900123").is_empty(), "nothing in the outbox");
+
+    browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+}
