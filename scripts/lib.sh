@@ -19,6 +19,9 @@ on_exit() {
   SSPR_EXIT_CMDS="$*; ${SSPR_EXIT_CMDS}"
   # shellcheck disable=SC2064
   trap "set +e; ${SSPR_EXIT_CMDS}" EXIT
+  # A run stopped by Ctrl-C or a kill also stops its servers: exit, so the EXIT trap runs.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }
 
 # Scratch space for one test run (servers' data, certificates, mail); removed at exit.
