@@ -103,7 +103,7 @@ pub struct LdapConfig {
     /// `(&(objectCategory=person)(objectClass=user))`). Trusted configuration, not escaped.
     #[serde(default)]
     pub user_filter: Option<String>,
-    /// Where groups are searched for nested memberships (AD; default `base_dn`).
+    /// Where groups are searched for (nested) memberships (default `base_dn`).
     #[serde(default)]
     pub group_base_dn: Option<String>,
     /// Connections kept open to the directory (default 8).

@@ -31,7 +31,8 @@ const MAX_GROUPS: usize = 512;
 ///   escaped per RFC 4515; no match or more than one match is `None`.
 /// - The [`UserId`] is the entry's DN.
 /// - Groups include nested ones: AD through the transitive matching rule
-///   (`member:1.2.840.113556.1.4.1941:=`), OpenLDAP by following the groups' `memberOf`.
+///   (`member:1.2.840.113556.1.4.1941:=`), OpenLDAP by searching the groups that name the user
+///   (`member`/`uniqueMember`), then the groups naming those, plus the user's `memberOf`.
 /// - `set_password` is one modify: OpenLDAP `userPassword` and `pwdReset`, AD `unicodePwd`
 ///   and `pwdLastSet`. A password the directory's policy refuses (OpenLDAP rc 19, AD
 ///   `0000052D`) is `BackendErrorKind::PasswordRejected` with the directory's reason.
@@ -127,7 +128,7 @@ impl LdapDirectory {
             }
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
-                nested_openldap_groups(conn, direct).await?
+                nested_openldap_groups(conn, config.group_base_dn(), &entry.dn, direct).await?
             }
         };
         let state = account_state(config.flavor, &entry.attrs, self.inner.clock.now());
@@ -182,22 +183,35 @@ impl LdapDirectory {
     }
 }
 
-/// Follow `memberOf` upwards from the user's direct groups (the memberof overlay records
-/// direct memberships only; groups are members of groups).
-async fn nested_openldap_groups(conn: &mut Conn, direct: Vec<String>) -> Result<Vec<String>, OpError> {
-    let mut seen: HashSet<String> = HashSet::new();
+/// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
+/// the user (works with and without the memberof overlay), the user's own `memberOf` values
+/// (groups outside `group_base`), and upwards from each group the same way.
+async fn nested_openldap_groups(
+    conn: &mut Conn,
+    group_base: &str,
+    user: &str,
+    direct: Vec<String>,
+) -> Result<Vec<String>, OpError> {
+    let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
     let mut queue = direct;
+    queue.extend(groups_naming(conn, group_base, user).await?);
     while let Some(group) = queue.pop() {
         if all.len() >= MAX_GROUPS || !seen.insert(group.to_ascii_lowercase()) {
             continue;
         }
-        if let Some(entry) = conn.read(&group, &["memberOf"]).await? {
-            queue.extend(values(&entry.attrs, "memberOf").map(str::to_owned));
-        }
+        queue.extend(groups_naming(conn, group_base, &group).await?);
         all.push(group);
     }
     Ok(all)
+}
+
+/// The groups under `base` with `dn` as a member.
+async fn groups_naming(conn: &mut Conn, base: &str, dn: &str) -> Result<Vec<String>, OpError> {
+    let dn = escape_filter_value(dn);
+    let filter = format!("(|(member={dn})(uniqueMember={dn}))");
+    let (groups, _) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
+    Ok(groups.into_iter().map(|g| g.dn).collect())
 }
 
 /// Attribute names are case-insensitive; ldap3 keys them as the server spelled them.

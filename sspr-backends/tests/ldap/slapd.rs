@@ -186,3 +186,26 @@ async fn concurrent_password_sets_of_one_user_all_succeed() {
         }
     }
 }
+
+#[tokio::test]
+async fn groups_without_the_memberof_overlay_are_found_by_search() {
+    // groupOfUniqueNames is not tracked by the memberof overlay (it follows `member` only):
+    // these memberships are only visible by searching uniqueMember, nested ones too.
+    let uid = unique("grp");
+    let dn = add_openldap_user(&uid, "Group Person", "Init-Passw0rd-1").await;
+    let inner = format!("cn={uid}-inner,ou=groups,dc=example,dc=org");
+    let outer = format!("cn={uid}-outer,ou=groups,dc=example,dc=org");
+    let mut admin = openldap_admin().await;
+    for (group, member) in [(&inner, &dn), (&outer, &inner)] {
+        let cn = group.trim_start_matches("cn=").split(',').next().unwrap().to_owned();
+        let attrs = vec![
+            ("objectClass", HashSet::from(["groupOfUniqueNames"])),
+            ("cn", HashSet::from([cn.as_str()])),
+            ("uniqueMember", HashSet::from([member.as_str()])),
+        ];
+        admin.add(group, attrs).await.unwrap().success().unwrap();
+    }
+    let user = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await.unwrap().unwrap();
+    let groups: HashSet<String> = user.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    assert!(groups.contains(&inner.to_ascii_lowercase()) && groups.contains(&outer.to_ascii_lowercase()), "{groups:?}");
+}
