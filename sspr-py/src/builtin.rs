@@ -229,20 +229,90 @@ mod smtp {
         #[pyo3(signature = (**fields))]
         fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
             // `from` is a Python keyword: accept `from_` and `sender` for it.
-            let fields = match fields {
-                Some(f) => {
-                    let copy = f.copy()?;
-                    for alias in ["from_", "sender"] {
-                        if let Some(v) = copy.get_item(alias)? {
-                            copy.del_item(alias)?;
-                            copy.set_item("from", v)?;
-                        }
-                    }
-                    Some(copy)
-                }
-                None => None,
-            };
+            let fields = with_from_alias(fields)?;
             let config: SmtpConfig = parse("SmtpNotifier", &config_json(py, fields.as_ref(), &[])?)?;
+            let handle = crate::runtime::tokio_handle()?;
+            let inner = py.detach(|| {
+                let _runtime = handle.enter();
+                Notifier::from_config(&config)
+            });
+            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
+        }
+
+        fn __repr__(&self) -> String {
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
+        }
+    }
+}
+
+/// `from_` / `sender` for the `from` field (a Python keyword).
+#[allow(dead_code)]
+fn with_from_alias<'py>(fields: Option<&Bound<'py, PyDict>>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let Some(f) = fields else { return Ok(None) };
+    let copy = f.copy()?;
+    for alias in ["from_", "sender"] {
+        if let Some(v) = copy.get_item(alias)? {
+            copy.del_item(alias)?;
+            copy.set_item("from", v)?;
+        }
+    }
+    Ok(Some(copy))
+}
+
+#[cfg(feature = "sms-twilio")]
+mod twilio {
+    use super::*;
+    use sspr_backends::twilio::{TwilioConfig, TwilioNotifier as Notifier};
+
+    /// Sends PINs and notices by SMS through Twilio's Messages API (or a Twilio-compatible
+    /// gateway at `base_url`): `account_sid`, `auth_token` (str or `Secret`), and `from_` (the
+    /// sending number) or `messaging_service_sid`; `timeout_ms`, `connect_retries`, `ca_file`.
+    /// SMS only. Pass it as `notifier=` (with `Policy(sms_enabled=True)`).
+    #[pyclass(frozen, module = "sspr.backends")]
+    pub(crate) struct TwilioNotifier {
+        pub(crate) inner: InRuntime<Notifier>,
+    }
+
+    #[pymethods]
+    impl TwilioNotifier {
+        #[new]
+        #[pyo3(signature = (**fields))]
+        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+            let fields = with_from_alias(fields)?;
+            let config: TwilioConfig = parse("TwilioNotifier", &config_json(py, fields.as_ref(), &[])?)?;
+            let handle = crate::runtime::tokio_handle()?;
+            let inner = py.detach(|| {
+                let _runtime = handle.enter();
+                Notifier::from_config(&config)
+            });
+            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
+        }
+
+        fn __repr__(&self) -> String {
+            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(feature = "webhook")]
+mod webhook {
+    use super::*;
+    use sspr_backends::webhook::{WebhookConfig, WebhookNotifier as Notifier};
+
+    /// Sends notices to any gateway as a signed JSON POST (HMAC-SHA256 in `X-Sspr-Signature`):
+    /// `url`, `key` (32+ bytes, str or `Secret`), `timeout_ms`, `connect_retries`, `ca_file`.
+    /// Pass it as `notifier=`.
+    #[pyclass(frozen, module = "sspr.backends")]
+    pub(crate) struct WebhookNotifier {
+        pub(crate) inner: InRuntime<Notifier>,
+    }
+
+    #[pymethods]
+    impl WebhookNotifier {
+        #[new]
+        #[pyo3(signature = (**fields))]
+        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+            let config: WebhookConfig = parse("WebhookNotifier", &config_json(py, fields, &[])?)?;
             let handle = crate::runtime::tokio_handle()?;
             let inner = py.detach(|| {
                 let _runtime = handle.enter();
@@ -291,6 +361,14 @@ pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Notifi
     if let Ok(n) = obj.cast::<smtp::SmtpNotifier>() {
         return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
     }
+    #[cfg(feature = "sms-twilio")]
+    if let Ok(n) = obj.cast::<twilio::TwilioNotifier>() {
+        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
+    }
+    #[cfg(feature = "webhook")]
+    if let Ok(n) = obj.cast::<webhook::WebhookNotifier>() {
+        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
+    }
     let _ = obj;
     Ok(None)
 }
@@ -323,6 +401,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<postgres::PostgresStore>()?;
     #[cfg(feature = "smtp")]
     m.add_class::<smtp::SmtpNotifier>()?;
+    #[cfg(feature = "sms-twilio")]
+    m.add_class::<twilio::TwilioNotifier>()?;
+    #[cfg(feature = "webhook")]
+    m.add_class::<webhook::WebhookNotifier>()?;
     #[cfg(feature = "ldap")]
     {
         m.add_class::<ldap::LdapDirectory>()?;

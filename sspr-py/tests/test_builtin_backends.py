@@ -37,6 +37,7 @@ def full_flow(s: sspr.BlockingSspr, outbox: sspr.Outbox, login: str, address: st
 def test_backends_of_this_build() -> None:
     assert set(sspr.backends.available()) >= {
         "SqliteStore", "RedisStore", "PostgresStore", "LdapDirectory", "LdapContactStore", "SmtpNotifier",
+        "TwilioNotifier", "WebhookNotifier",
     }
 
 

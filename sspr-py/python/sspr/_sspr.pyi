@@ -345,10 +345,10 @@ class ManualClock:
     def set(self, to: datetime.datetime) -> None: ...
     def now(self) -> datetime.datetime: ...
 
-from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SmtpNotifier, SqliteStore
+from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SmtpNotifier, SqliteStore, TwilioNotifier, WebhookNotifier
 
 DirectoryArg = Union[MemoryDirectory, LdapDirectory, Directory]
-NotifierArg = Union[Outbox, SmtpNotifier, Notifier]
+NotifierArg = Union[Outbox, SmtpNotifier, TwilioNotifier, WebhookNotifier, Notifier]
 ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactStore, ContactStore]
 StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]

@@ -91,4 +91,33 @@ class SmtpNotifier:
         pool_size: int = ...,
     ) -> None: ...
 
+class TwilioNotifier:
+    """SMS through Twilio's Messages API (or a compatible gateway at ``base_url``)."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: Union[str, Secret],
+        from_: Optional[str] = None,
+        messaging_service_sid: Optional[str] = None,
+        base_url: str = "https://api.twilio.com",
+        timeout_ms: int = ...,
+        connect_retries: int = ...,
+        ca_file: Optional[str] = None,
+    ) -> None: ...
+
+class WebhookNotifier:
+    """Notices as signed JSON POSTs to any gateway."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        key: Union[str, Secret],
+        timeout_ms: int = 10000,
+        connect_retries: int = 2,
+        ca_file: Optional[str] = None,
+    ) -> None: ...
+
 def available() -> List[str]: ...
