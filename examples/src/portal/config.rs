@@ -77,20 +77,29 @@ pub enum DirectoryConfig {
 
 /// Which contact and state store.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StoreConfig {
     /// In memory: lost at exit.
     Memory,
     /// One SQLite file for contacts and state (the embedded default).
-    Sqlite {
-        /// The database file. Default `<data_dir>/sspr.sqlite`.
-        #[serde(default)]
-        path: Option<PathBuf>,
-        /// How long a write waits for another process holding the lock. Default 5000.
-        #[serde(default)]
-        busy_timeout_ms: Option<u64>,
-    },
+    Sqlite(SqliteStoreConfig),
+    /// PostgreSQL for contacts and state, shared by several portal instances (`url`,
+    /// `pool_size`, `connect_timeout_ms`, `query_timeout_ms`, `sweep_interval_secs`; see
+    /// `sspr_backends::postgres::PostgresConfig`).
+    Postgres(sspr_backends::postgres::PostgresConfig),
+}
+
+/// The SQLite store's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteStoreConfig {
+    /// The database file. Default `<data_dir>/sspr.sqlite`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// How long a write waits for another process holding the lock. Default 5000.
+    #[serde(default)]
+    pub busy_timeout_ms: Option<u64>,
 }
 
 /// Which shared state store.
@@ -144,7 +153,7 @@ impl Default for Config {
             audit_log: None,
             policy: toml::Table::new(),
             directory: DirectoryConfig::Demo { seed_file: None },
-            store: StoreConfig::Sqlite { path: None, busy_timeout_ms: None },
+            store: StoreConfig::Sqlite(SqliteStoreConfig::default()),
             state: None,
             notifier: NotifierConfig::Outbox,
             sms: SmsConfig::Outbox,
@@ -265,7 +274,8 @@ mod tests {
     fn the_example_file_parses() {
         let config = Config::from_toml(include_str!("../../portal/portal.example.toml")).unwrap();
         assert_eq!(config.policy().unwrap().pin_length, 8);
-        assert!(matches!(config.store, StoreConfig::Sqlite { .. }));
+        assert!(matches!(config.store, StoreConfig::Sqlite(_)));
+        assert!(Config::from_toml("[store]\nkind = \"sqlite\"\npth = \"x\"\n").is_err(), "a misspelt key is named");
     }
 
     #[test]

@@ -30,6 +30,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use sspr_backends::ldap::LdapDirectory;
+use sspr_backends::postgres::PostgresStore;
 use sspr_backends::redis::RedisStore;
 use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
@@ -140,14 +141,21 @@ impl Portal {
                 summary.push_str("store: in memory (lost at exit)\n");
                 (Arc::new(MemoryContactStore::new()), Arc::new(MemoryStateStore::new()))
             }
-            StoreConfig::Sqlite { path, busy_timeout_ms } => {
-                let path = path.clone().unwrap_or_else(|| config.data_dir.join("sspr.sqlite"));
+            StoreConfig::Sqlite(sqlite) => {
+                let path = sqlite.path.clone().unwrap_or_else(|| config.data_dir.join("sspr.sqlite"));
                 let store = SqliteStore::from_config(&SqliteConfig {
                     path: path.clone(),
-                    busy_timeout_ms: busy_timeout_ms.unwrap_or(5000),
+                    busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
                 })
                 .map_err(|e| Error::Config(format!("cannot open the SQLite store {}: {e}", path.display())))?;
                 summary.push_str(&format!("store: SQLite {}\n", path.display()));
+                (Arc::new(store.clone()), Arc::new(store))
+            }
+            StoreConfig::Postgres(postgres) => {
+                let store = PostgresStore::from_config(postgres)
+                    .await
+                    .map_err(|e| Error::Config(format!("cannot reach the PostgreSQL store: {e}")))?;
+                summary.push_str(&format!("store: PostgreSQL {postgres:?}\n"));
                 (Arc::new(store.clone()), Arc::new(store))
             }
         };

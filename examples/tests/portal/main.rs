@@ -8,6 +8,7 @@
 mod accounts;
 mod hostile;
 mod ldap;
+mod postgres;
 mod reset;
 mod security;
 mod shared_state;
