@@ -177,3 +177,43 @@ async fn sqlite_keeps_contacts_and_the_key_across_restarts() {
     assert!(page.main().contains("b***@h***.example"));
     assert!(again.outbox().unwrap().last_pin_to("bob@home.example").is_some());
 }
+
+/// Walk jane's reset up to the completion form; the form's CSRF token.
+async fn verified(portal: &sspr_examples::portal::Portal, browser: &mut Browser) -> String {
+    let page = reset_to_pin(browser, "jane.doe@example.org").await;
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    assert!(
+        modes.body.contains("value=\"chosen\"") && modes.body.contains("name=\"new_password\""),
+        "{}",
+        modes.main()
+    );
+    modes.csrf()
+}
+
+#[tokio::test]
+async fn a_chosen_password_or_an_unlock_when_the_policy_allows_them() {
+    let config = crate::support::config(
+        "[policy]\nmin_response_ms = 0\nallow_chosen_password = true\n[store]\nkind = \"memory\"\n",
+    );
+    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    let csrf = verified(&portal, &mut browser).await;
+    let mut complete = async |a: &str, b: &str| {
+        let fields = [("csrf", csrf.as_str()), ("mode", "chosen"), ("new_password", a), ("new_password_again", b)];
+        browser.submit("/passwordreset/complete", &fields).await
+    };
+    let answer = complete("Tr0ub4dor&3-long", "Tr0ub4dor&3-lonG").await;
+    assert_eq!(answer.alert().as_deref(), Some("The two passwords differ."));
+    let answer = complete("password", "password").await;
+    assert!(answer.alert().unwrap().starts_with("The password was refused:"), "{:?}", answer.alert());
+    let done = complete("Tr0ub4dor&3-long", "Tr0ub4dor&3-long").await;
+    assert!(done.body.contains("Your password was changed."), "{}", done.main());
+    assert!(!done.body.contains("Tr0ub4dor"), "the chosen password is not echoed");
+
+    // Unlock only: the account is unlocked, the password stays.
+    let mut again = Browser::with_ip(&portal, "192.0.2.44");
+    let csrf = verified(&portal, &mut again).await;
+    let done = again.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "unlock_only")]).await;
+    assert!(done.body.contains("Your account is unlocked."), "{}", done.main());
+}
