@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway redis-server on 127.0.0.1 (used by servers/40-redis.sh and by the store fault tests).
-#   redis.sh start DIR PORT   start (or restart) with its data in DIR; append-only file on, so a
-#                             restart keeps what was written; waits until it answers PING
+#   redis.sh start DIR PORT   start (or restart) with its data in DIR; append-only file on (fsync once
+#                             a second, and at every clean stop), so a stop and restart keeps what
+#                             was written; waits until it answers PING
 #   redis.sh stop DIR         stop it by the PID in DIR/redis.pid
 set -euo pipefail
 cmd=${1:?usage: redis.sh start DIR PORT | stop DIR}
@@ -10,7 +11,7 @@ case "$cmd" in
   start)
     port=${3:?port}
     mkdir -p "$dir"
-    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always \
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
       --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
     for _ in $(seq 1 200); do
       redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && exit 0
