@@ -122,6 +122,9 @@ pub enum NotifierConfig {
     /// An SMTP relay (`host`, `port`, `tls`, `username`, `password`, `from`, `ca_file`,
     /// `timeout_ms`, `pool_size`; see `sspr_backends::smtp::SmtpConfig`).
     Smtp(sspr_backends::smtp::SmtpConfig),
+    /// A signed JSON POST to any gateway (`url`, `key`, `timeout_ms`, `connect_retries`,
+    /// `ca_file`; see `sspr_backends::webhook::WebhookConfig`).
+    Webhook(sspr_backends::webhook::WebhookConfig),
 }
 
 /// Which SMS gateway.
@@ -135,6 +138,8 @@ pub enum SmsConfig {
     /// or `messaging_service_sid`, `base_url`, `timeout_ms`, `connect_retries`, `ca_file`; see
     /// `sspr_backends::twilio::TwilioConfig`).
     Twilio(Box<sspr_backends::twilio::TwilioConfig>),
+    /// A signed JSON POST to any gateway (as for e-mail).
+    Webhook(sspr_backends::webhook::WebhookConfig),
 }
 
 impl Default for Config {

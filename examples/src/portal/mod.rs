@@ -35,6 +35,7 @@ use sspr_backends::redis::RedisStore;
 use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
 use sspr_backends::twilio::TwilioNotifier;
+use sspr_backends::webhook::{WebhookConfig, WebhookNotifier};
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
 
@@ -103,6 +104,15 @@ fn load_or_create_key(path: &Path) -> Result<SecretKey> {
         }
         Err(e) => Err(Error::Config(format!("cannot read the key file {}: {e}", path.display()))),
     }
+}
+
+/// A webhook notifier for `channel`, noted in the summary (its `Debug` hides the key and the
+/// URL's path).
+fn webhook(config: &WebhookConfig, channel: &str, summary: &mut String) -> Result<WebhookNotifier> {
+    let notifier = WebhookNotifier::from_config(config)
+        .map_err(|e| Error::Config(format!("cannot set up the {channel} webhook: {e}")))?;
+    summary.push_str(&format!("{channel}: webhook {config:?}\n"));
+    Ok(notifier)
 }
 
 impl Portal {
@@ -181,6 +191,7 @@ impl Portal {
                 summary.push_str(&format!("e-mail: SMTP {}\n", smtp.host));
                 Arc::new(notifier)
             }
+            NotifierConfig::Webhook(hook) => Arc::new(webhook(hook, "e-mail", &mut summary)?),
         };
         let sms: Arc<dyn Notifier> = match &config.sms {
             SmsConfig::Outbox => {
@@ -193,6 +204,7 @@ impl Portal {
                 summary.push_str(&format!("SMS: Twilio API at {}\n", twilio.base_url));
                 Arc::new(notifier)
             }
+            SmsConfig::Webhook(hook) => Arc::new(webhook(hook, "SMS", &mut summary)?),
         };
         let notifier: Arc<dyn Notifier> = Arc::new(audit::ByChannel { email, sms });
         let outbox = Some(outbox);

@@ -59,3 +59,50 @@ async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
     let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
 }
+
+type Hooked = Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>;
+
+async fn hook(State(seen): State<Hooked>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> StatusCode {
+    seen.lock().unwrap().push((headers, body));
+    StatusCode::NO_CONTENT
+}
+
+#[tokio::test]
+async fn a_reset_with_the_pin_sent_through_a_signed_webhook() {
+    use sspr_core::Clock;
+    let seen: Hooked = Arc::default();
+    let gateway = axum::Router::new().route("/notify/{token}", post(hook)).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await });
+
+    let key = "k".repeat(40);
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[notifier]\nkind = \"webhook\"\nurl = \"{base}/notify/path-s3cret\"\nkey = \"{key}\"\n"
+    );
+    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    assert!(portal.summary().contains("e-mail: webhook"), "{}", portal.summary());
+    assert!(!portal.summary().contains(&key) && !portal.summary().contains("path-s3cret"), "{}", portal.summary());
+
+    let mut browser = Browser::new(&portal);
+    let page = crate::support::reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    let (headers, body) = seen.lock().unwrap().last().cloned().expect("the gateway was called");
+    let timestamp = headers["x-sspr-timestamp"].to_str().unwrap();
+    let signature = headers["x-sspr-signature"].to_str().unwrap();
+    let now = sspr_core::SystemClock.now();
+    let valid = sspr_backends::webhook::verify_signature(
+        key.as_bytes(),
+        timestamp,
+        &body,
+        signature,
+        now,
+        std::time::Duration::from_secs(300),
+    );
+    assert!(valid, "a valid signature");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["to"], "jane@private.example");
+    let pin = json["pin"].as_str().unwrap().to_owned();
+    browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &page.csrf()), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+}
