@@ -459,6 +459,54 @@ impl MemoryAuditSink {
     }
 }
 
+/// Routes each notice by its channel: e-mail to one notifier, SMS to another (e.g.
+/// `ChannelNotifier(email=SmtpNotifier(...), sms=TwilioNotifier(...))`). Either may be a
+/// built-in notifier or a Python object with `send`; a channel without a notifier refuses its
+/// notices (`BackendError` of kind `"rejected"`).
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct ChannelNotifier {
+    pub(crate) inner: crate::runtime::InRuntime<ByChannel>,
+}
+
+/// The notifier behind `ChannelNotifier`.
+#[derive(Debug, Clone)]
+pub(crate) struct ByChannel {
+    email: Option<Arc<dyn Notifier>>,
+    sms: Option<Arc<dyn Notifier>>,
+}
+
+#[async_trait]
+impl Notifier for ByChannel {
+    async fn send(&self, notification: &CoreNotification) -> Result<(), BackendError> {
+        let target = match notification.to.channel() {
+            sspr_core::Channel::Email => &self.email,
+            sspr_core::Channel::Sms => &self.sms,
+        };
+        match target {
+            Some(notifier) => notifier.send(notification).await,
+            None => Err(BackendError::new(
+                sspr_core::BackendErrorKind::Rejected,
+                format!("no notifier for {} was configured", notification.to.channel().method_id()),
+            )),
+        }
+    }
+}
+
+#[pymethods]
+impl ChannelNotifier {
+    #[new]
+    #[pyo3(signature = (*, email = None, sms = None))]
+    fn new(email: Option<&Bound<'_, PyAny>>, sms: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let email = email.map(notifier).transpose()?;
+        let sms = sms.map(notifier).transpose()?;
+        Ok(Self { inner: crate::runtime::InRuntime::new(ByChannel { email, sms }) })
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.get().map(|i| format!("ChannelNotifier(email={:?}, sms={:?})", i.email, i.sms)).unwrap_or_default()
+    }
+}
+
 /// A clock that stands still until moved: for tests and simulations.
 #[pyclass(frozen, module = "sspr")]
 pub(crate) struct ManualClock {
@@ -524,6 +572,9 @@ pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>
 pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
     if let Ok(o) = obj.cast::<Outbox>() {
         return Ok(Arc::new(o.get().inner.clone()));
+    }
+    if let Ok(c) = obj.cast::<ChannelNotifier>() {
+        return Ok(Arc::new(c.get().inner.get()?.clone()));
     }
     if let Some(n) = crate::builtin::notifier(obj)? {
         return Ok(n);

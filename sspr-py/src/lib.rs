@@ -42,6 +42,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Notification>()?;
     m.add_class::<backends::MemoryDirectory>()?;
     m.add_class::<backends::Outbox>()?;
+    m.add_class::<backends::ChannelNotifier>()?;
     m.add_class::<backends::MemoryContactStore>()?;
     m.add_class::<backends::MemoryStateStore>()?;
     m.add_class::<backends::MemoryAuditSink>()?;

@@ -117,3 +117,27 @@ def test_webhook_posts_a_signed_notice(endpoint: Endpoint) -> None:
     assert json.loads(endpoint.requests[-1][2])["kind"] == "password_reset"
     with pytest.raises(sspr.BackendError):
         sspr.backends.WebhookNotifier(url="ftp://example.org/x", key=HOOK_KEY)
+
+
+def test_channel_notifier_routes_email_and_sms(endpoint: Endpoint) -> None:
+    endpoint.status = 200
+    outbox = sspr.Outbox()
+    notifier = sspr.ChannelNotifier(email=outbox, sms=sspr.backends.WebhookNotifier(url=endpoint.url, key=HOOK_KEY))
+    s = sms_engine(notifier)
+    s.update_contacts(JANE, email="jane@home.example", admin="h")
+    c = s.begin_reset(JANE)
+    assert sorted(m.id for m in c.methods) == ["email", "sms"]
+    s.send_pin(c.flow_id, "sms")
+    pin = json.loads(endpoint.requests[-1][2])["pin"]
+    assert outbox.last_pin_to("jane@home.example") is None
+    s.verify_pin(c.flow_id, pin)
+    s.complete_reset(c.flow_id)
+    # "Your password was reset" goes to every contact, each by its own channel.
+    assert [n.kind for n in outbox.messages_to("jane@home.example")][-1] == "password_reset"
+    assert json.loads(endpoint.requests[-1][2])["kind"] == "password_reset"
+
+    only_mail = sms_engine(sspr.ChannelNotifier(email=sspr.Outbox()))
+    c = only_mail.begin_reset(JANE)
+    with pytest.raises(sspr.BackendError) as err:
+        only_mail.send_pin(c.flow_id, "sms")
+    assert err.value.kind == "rejected" and "sms" in str(err.value)

@@ -50,6 +50,7 @@ from ._errors import (
 )
 from ._sspr import (
     BlockingSspr,
+    ChannelNotifier,
     Contacts,
     ContactView,
     DirectoryUser,
@@ -84,6 +85,7 @@ __all__ = [
     "BackendError",
     "Blocked",
     "BlockingSspr",
+    "ChannelNotifier",
     "ConfigError",
     "ContactStore",
     "ContactView",

@@ -348,7 +348,13 @@ class ManualClock:
 from .backends import LdapContactStore, LdapDirectory, PostgresStore, RedisStore, SmtpNotifier, SqliteStore, TwilioNotifier, WebhookNotifier
 
 DirectoryArg = Union[MemoryDirectory, LdapDirectory, Directory]
-NotifierArg = Union[Outbox, SmtpNotifier, TwilioNotifier, WebhookNotifier, Notifier]
+NotifierArg = Union[Outbox, SmtpNotifier, TwilioNotifier, WebhookNotifier, "ChannelNotifier", Notifier]
+
+@final
+class ChannelNotifier:
+    """E-mail notices to ``email``, SMS to ``sms``."""
+
+    def __init__(self, *, email: Optional[NotifierArg] = None, sms: Optional[NotifierArg] = None) -> None: ...
 ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactStore, ContactStore]
 StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]
