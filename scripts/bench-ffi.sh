@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Per-call overhead of the two FFI doors against the same flow in Rust, side by side in one
 # run, on a release build: examples/bench_flow.rs (Rust, sspr-core directly),
-# tests/c/bench_capi.c (the C API, C backends) and tests/python/bench_uniffi.py (uniffi,
-# async Python backends). Usage: scripts/bench-ffi.sh [rounds]   (figures in BENCHMARKS.md)
+# tests/c/bench_capi.c (the C API, C backends), tests/python/bench_uniffi.py (uniffi,
+# async Python backends) and tests/kotlin/src/bench/Bench.kt (uniffi on the JVM).
+# Usage: scripts/bench-ffi.sh [rounds]   (figures in BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2000}
@@ -25,3 +26,9 @@ echo "rounds: $rounds (each: begin_reset, send_pin, verify_pin, complete_reset);
 "$lib/examples/bench_flow" "$rounds"
 "$work/bench_c" "$rounds"
 PYTHONPATH="$work/py" python3 sspr-ffi/tests/python/bench_uniffi.py "$rounds"
+"$target_dir/debug/uniffi-bindgen" generate --library "$lib/libsspr_ffi.so" --language kotlin --out-dir "$work/kt" \
+  --no-format >/dev/null
+(cd sspr-ffi/tests/kotlin &&
+  mvn -q -B -Dgen.dir="$work/kt" -Dbuild.dir="$work/kt-build" compile dependency:build-classpath \
+    -Dmdep.outputFile="$work/kt-classpath.txt" >/dev/null 2>&1)
+java -Djna.library.path="$lib" -cp "$work/kt-build/classes:$(cat "$work/kt-classpath.txt")" bench.BenchKt "$rounds"
