@@ -540,7 +540,7 @@ impl ManualClock {
     }
 
     fn __repr__(&self) -> String {
-        format!("ManualClock({})", self.inner.now())
+        format!("ManualClock({})", crate::types::iso(self.inner.now()))
     }
 }
 

@@ -153,9 +153,9 @@ impl RequestContext {
 
     fn __repr__(&self) -> String {
         format!(
-            "RequestContext(client_ip={:?}, locale={:?})",
-            self.inner.client_ip.map(|ip| ip.to_string()),
-            locale_name(self.inner.locale)
+            "RequestContext(client_ip={}, locale={})",
+            self.inner.client_ip.map_or_else(|| "None".to_owned(), |ip| q(&ip.to_string())),
+            q(locale_name(self.inner.locale))
         )
     }
 }
@@ -184,9 +184,9 @@ pub(crate) struct MethodOption {
 impl MethodOption {
     fn __repr__(&self) -> String {
         format!(
-            "MethodOption(id={:?}, masked={:?}, needs_confirmation={})",
-            self.id,
-            self.masked,
+            "MethodOption(id={}, masked={}, needs_confirmation={})",
+            q(&self.id),
+            q(&self.masked),
             py_bool(self.needs_confirmation)
         )
     }
@@ -194,6 +194,31 @@ impl MethodOption {
 
 fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
+}
+
+/// A string as Python's `repr` writes it (single quotes).
+pub(crate) fn q(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A time as ISO 8601 text (what `datetime.isoformat()` shows).
+pub(crate) fn iso(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+fn q_list(items: &[impl AsRef<str>]) -> String {
+    format!("[{}]", items.iter().map(|i| q(i.as_ref())).collect::<Vec<_>>().join(", "))
 }
 
 /// The answer to `begin_reset`: the same shape for every login, real or not.
@@ -212,7 +237,12 @@ impl ResetChallenge {
     fn __repr__(&self, py: Python<'_>) -> String {
         let masks: Vec<String> = self.methods.iter().map(|m| m.get().masked.clone()).collect();
         let _ = py;
-        format!("ResetChallenge(flow_id={:?}, methods={masks:?}, expires_at={})", self.flow_id, self.expires_at)
+        format!(
+            "ResetChallenge(flow_id={}, methods={}, expires_at={})",
+            q(&self.flow_id),
+            q_list(&masks),
+            iso(self.expires_at)
+        )
     }
 }
 
@@ -253,7 +283,9 @@ impl PinSent {
     fn __repr__(&self) -> String {
         format!(
             "PinSent(expires_at={}, resend_after={}, attempts_left={})",
-            self.expires_at, self.resend_after, self.attempts_left
+            iso(self.expires_at),
+            iso(self.resend_after),
+            self.attempts_left
         )
     }
 }
@@ -277,7 +309,7 @@ pub(crate) struct Verified {
 #[pymethods]
 impl Verified {
     fn __repr__(&self) -> String {
-        format!("Verified(modes={:?}, remaining_methods={:?})", self.modes, self.remaining_methods)
+        format!("Verified(modes={}, remaining_methods={})", q_list(&self.modes), q_list(&self.remaining_methods))
     }
 }
 
@@ -335,7 +367,7 @@ pub(crate) struct ContactView {
 #[pymethods]
 impl ContactView {
     fn __repr__(&self) -> String {
-        format!("ContactView(masked={:?}, usable_from={})", self.masked, self.usable_from)
+        format!("ContactView(masked={}, usable_from={})", q(&self.masked), iso(self.usable_from))
     }
 }
 
@@ -351,9 +383,7 @@ pub(crate) struct Contacts {
 #[pymethods]
 impl Contacts {
     fn __repr__(&self) -> String {
-        let m = |c: &Option<Py<ContactView>>| {
-            c.as_ref().map_or_else(|| "None".to_owned(), |c| format!("{:?}", c.get().masked))
-        };
+        let m = |c: &Option<Py<ContactView>>| c.as_ref().map_or_else(|| "None".to_owned(), |c| q(&c.get().masked));
         format!("Contacts(email={}, phone={})", m(&self.email), m(&self.phone))
     }
 }
@@ -401,12 +431,12 @@ pub(crate) struct UserStatus {
 impl UserStatus {
     fn __repr__(&self) -> String {
         format!(
-            "UserStatus(login={:?}, enabled={}, eligible={}, privileged={}, blocked_until={:?})",
-            self.login,
+            "UserStatus(login={}, enabled={}, eligible={}, privileged={}, blocked_until={})",
+            q(&self.login),
             py_bool(self.enabled),
             py_bool(self.eligible),
             py_bool(self.privileged),
-            self.blocked_until.map(|t| t.to_string())
+            self.blocked_until.map_or_else(|| "None".to_owned(), iso)
         )
     }
 }
@@ -501,7 +531,7 @@ impl DirectoryUser {
     }
 
     fn __repr__(&self) -> String {
-        format!("DirectoryUser(id={:?}, login={:?})", self.inner.id.as_str(), self.inner.login)
+        format!("DirectoryUser(id={}, login={})", q(self.inner.id.as_str()), q(&self.inner.login))
     }
 }
 
@@ -519,7 +549,7 @@ pub(crate) struct StoredContactView {
 #[pymethods]
 impl StoredContactView {
     fn __repr__(&self) -> String {
-        format!("StoredContact(usable_from={})", self.usable_from)
+        format!("StoredContact(usable_from={})", iso(self.usable_from))
     }
 }
 
@@ -601,8 +631,8 @@ impl Enrollment {
         format!(
             "Enrollment(enabled={}, email={}, phone={}, version={})",
             py_bool(self.inner.enabled),
-            self.inner.email.as_ref().map_or("None".to_owned(), |c| format!("{:?}", sspr_core::mask::email(&c.value))),
-            self.inner.phone.as_ref().map_or("None".to_owned(), |c| format!("{:?}", sspr_core::mask::phone(&c.value))),
+            self.inner.email.as_ref().map_or("None".to_owned(), |c| q(&sspr_core::mask::email(&c.value))),
+            self.inner.phone.as_ref().map_or("None".to_owned(), |c| q(&sspr_core::mask::phone(&c.value))),
             self.inner.version
         )
     }
@@ -669,7 +699,7 @@ impl Notification {
     }
 
     fn __repr__(&self) -> String {
-        format!("Notification(kind={:?}, channel={:?}, to={:?})", self.kind(), self.channel(), self.masked_to())
+        format!("Notification(kind={}, channel={}, to={})", q(self.kind()), q(self.channel()), q(&self.masked_to()))
     }
 }
 
@@ -701,7 +731,7 @@ pub(crate) struct SignedIn {
 #[pymethods]
 impl SignedIn {
     fn __repr__(&self) -> String {
-        format!("SignedIn(login={:?}, must_change={})", self.login, py_bool(self.must_change))
+        format!("SignedIn(login={}, must_change={})", q(&self.login), py_bool(self.must_change))
     }
 }
 
