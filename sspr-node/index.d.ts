@@ -41,6 +41,8 @@ import {
   SmtpNotifier,
   SqliteStore,
   TemporaryPassword,
+  TwilioSms,
+  WebhookNotifier,
 } from './native'
 
 export type {
@@ -78,6 +80,8 @@ export {
   SmtpNotifier,
   SqliteStore,
   TemporaryPassword,
+  TwilioSms,
+  WebhookNotifier,
 }
 
 /** How a verified reset may be completed. */
@@ -253,10 +257,14 @@ export declare const PostgresStore: typeof NativePostgresStore & {
   ): Promise<NativePostgresStore>
 }
 
+/** A notifier written in JavaScript or a built-in one. */
+export type AnyNotifier = Notifier | Outbox | SmtpNotifier | TwilioSms | WebhookNotifier
+
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
   directory: Directory | MemoryDirectory | LdapDirectory
-  notifier: Notifier | Outbox | SmtpNotifier
+  /** One notifier, or one per channel. */
+  notifier: AnyNotifier | { email?: AnyNotifier; sms?: AnyNotifier }
   /** Default: in memory. */
   contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore
   /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */

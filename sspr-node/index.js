@@ -96,6 +96,8 @@ const BUILT_IN = [
   native.LdapDirectory,
   native.LdapContactStore,
   native.SmtpNotifier,
+  native.TwilioSms,
+  native.WebhookNotifier,
 ].filter(Boolean)
 
 function isBuiltIn(value) {
@@ -104,6 +106,10 @@ function isBuiltIn(value) {
 
 function adapt(slot, backend) {
   if (backend === undefined || backend === null || isBuiltIn(backend)) return backend
+  // `notifier: { email, sms }`: one notifier per channel.
+  if (slot === 'notifier' && typeof backend === 'object' && typeof backend.send !== 'function' && ('email' in backend || 'sms' in backend)) {
+    return { email: adapt('notifier', backend.email), sms: adapt('notifier', backend.sms) }
+  }
   const methods = METHODS[slot]
   if (!methods) return backend
   const bound = {}
@@ -236,8 +242,10 @@ const core = {
 
 const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
   native
-// Built with the default cargo features (sqlite, redis, postgres, ldap, smtp); undefined when left out.
-const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier } = native
+// Built with the default cargo features (sqlite, redis, postgres, ldap, smtp, sms-twilio, webhook);
+// undefined when left out.
+const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier, TwilioSms, WebhookNotifier } =
+  native
 if (RedisStore) {
   /** Connect to the Redis at `url`; rejects with BACKEND (`unavailable`) when unreachable. */
   RedisStore.connect = async (url) => native.connectRedis(url)
@@ -266,5 +274,7 @@ module.exports = {
   LdapDirectory,
   LdapContactStore,
   SmtpNotifier,
+  TwilioSms,
+  WebhookNotifier,
   core,
 }

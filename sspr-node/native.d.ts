@@ -201,6 +201,21 @@ export declare class TemporaryPassword {
   toJSON(): string
 }
 
+/** SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). */
+export declare class TwilioSms {
+  /**
+   * `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
+   * connectRetries?, caFile? }`.
+   */
+  constructor(config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string })
+}
+
+/** Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). */
+export declare class WebhookNotifier {
+  /** `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile? }`. */
+  constructor(config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string })
+}
+
 /** The state of a directory account. */
 export interface AccountState {
   /** The account is disabled. */

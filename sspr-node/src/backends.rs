@@ -321,7 +321,7 @@ fn ldap_contacts(_: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
-        use crate::js_backend::{JsAuditSink, JsContactStore, JsDirectory, JsNotifier};
+        use crate::js_backend::{JsAuditSink, JsContactStore, JsDirectory};
 
         let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
             Arc::new(d.inner.clone())
@@ -350,16 +350,7 @@ impl Slots {
                 None
             };
 
-        let notifier: Arc<dyn Notifier> = if let Some(n) = builtin::<Outbox>(options, "notifier") {
-            Arc::new(n.inner.clone())
-        } else if let Some(n) = smtp(options) {
-            n
-        } else if present(options, "notifier")? {
-            let object: Object<'_> = options.get_named_property("notifier")?;
-            Arc::new(JsNotifier::new(&object).map_err(|_| wrong(env, "notifier", "a Notifier"))?)
-        } else {
-            return Err(wrong(env, "notifier", "a notifier"));
-        };
+        let notifier = notifier(env, options, "notifier")?.ok_or_else(|| wrong(env, "notifier", "a notifier"))?;
 
         let store: Option<Arc<dyn StateStore>> = if let Some(s) = builtin::<MemoryStateStore>(options, "store") {
             Some(Arc::new(s.inner.clone()))
@@ -454,7 +445,7 @@ pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::An
 
 /// Read a configuration object (camelCase or snake_case keys) as one of sspr-backends'
 /// configurations (which refuse unknown fields).
-#[cfg(any(feature = "postgres", feature = "ldap", feature = "smtp"))]
+#[cfg(any(feature = "postgres", feature = "ldap", feature = "smtp", feature = "sms-twilio", feature = "webhook"))]
 fn config<T: serde::de::DeserializeOwned>(env: &Env, value: serde_json::Value, what: &str) -> Result<T> {
     fn snake(key: &str) -> String {
         let mut out = String::with_capacity(key.len() + 4);
@@ -591,12 +582,124 @@ impl SmtpNotifier {
     }
 }
 
-#[cfg(feature = "smtp")]
-fn smtp(options: &Object<'_>) -> Option<Arc<dyn Notifier>> {
-    builtin::<SmtpNotifier>(options, "notifier").map(|n| Arc::new(n.inner.clone()) as Arc<dyn Notifier>)
+/// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends).
+#[cfg(feature = "sms-twilio")]
+#[napi]
+pub struct TwilioSms {
+    pub(crate) inner: sspr_backends::twilio::TwilioNotifier,
 }
 
-#[cfg(not(feature = "smtp"))]
-fn smtp(_: &Object<'_>) -> Option<Arc<dyn Notifier>> {
+#[cfg(feature = "sms-twilio")]
+#[napi]
+impl TwilioSms {
+    /// `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
+    /// connectRetries?, caFile? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string }"
+    )]
+    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
+        let config: sspr_backends::twilio::TwilioConfig = config(env, config_input, "TwilioSms")?;
+        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
+            sspr_backends::twilio::TwilioNotifier::from_config(&config)
+        });
+        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+/// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends).
+#[cfg(feature = "webhook")]
+#[napi]
+pub struct WebhookNotifier {
+    pub(crate) inner: sspr_backends::webhook::WebhookNotifier,
+}
+
+#[cfg(feature = "webhook")]
+#[napi]
+impl WebhookNotifier {
+    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string }"
+    )]
+    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
+        crate::run::stay_in_runtime_context();
+        let config: sspr_backends::webhook::WebhookConfig = config(env, config_input, "WebhookNotifier")?;
+        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
+            sspr_backends::webhook::WebhookNotifier::from_config(&config)
+        });
+        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+/// Sends each notice through the notifier of its channel (`{ email, sms }` in `new Sspr`).
+#[derive(Debug)]
+struct ByChannel {
+    email: Option<Arc<dyn Notifier>>,
+    sms: Option<Arc<dyn Notifier>>,
+}
+
+#[sspr_core::async_trait]
+impl Notifier for ByChannel {
+    async fn send(
+        &self,
+        notification: &sspr_core::notice::Notification,
+    ) -> std::result::Result<(), sspr_core::BackendError> {
+        let route = match notification.to.channel() {
+            sspr_core::Channel::Email => &self.email,
+            sspr_core::Channel::Sms => &self.sms,
+        };
+        match route {
+            Some(notifier) => notifier.send(notification).await,
+            None => Err(sspr_core::BackendError::new(
+                sspr_core::BackendErrorKind::Rejected,
+                format!("no notifier for {}", notification.to.channel().method_id()),
+            )),
+        }
+    }
+}
+
+/// A built-in notifier under `options[name]`.
+fn builtin_notifier(options: &Object<'_>, name: &str) -> Option<Arc<dyn Notifier>> {
+    if let Some(n) = builtin::<Outbox>(options, name) {
+        return Some(Arc::new(n.inner.clone()));
+    }
+    #[cfg(feature = "smtp")]
+    if let Some(n) = builtin::<SmtpNotifier>(options, name) {
+        return Some(Arc::new(n.inner.clone()));
+    }
+    #[cfg(feature = "sms-twilio")]
+    if let Some(n) = builtin::<TwilioSms>(options, name) {
+        return Some(Arc::new(n.inner.clone()));
+    }
+    #[cfg(feature = "webhook")]
+    if let Some(n) = builtin::<WebhookNotifier>(options, name) {
+        return Some(Arc::new(n.inner.clone()));
+    }
     None
+}
+
+/// The notifier under `options[name]`: built in, written in JavaScript, or `{ email, sms }`.
+fn notifier(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Option<Arc<dyn Notifier>>> {
+    use crate::js_backend::JsNotifier;
+    if let Some(n) = builtin_notifier(options, name) {
+        return Ok(Some(n));
+    }
+    if !present(options, name)? {
+        return Ok(None);
+    }
+    let object: Object<'_> = options.get_named_property(name)?;
+    if object.has_named_property("send")? {
+        let js = JsNotifier::new(&object).map_err(|_| wrong(env, "notifier", "a Notifier"))?;
+        return Ok(Some(Arc::new(js)));
+    }
+    if name == "notifier" && (object.has_named_property("email")? || object.has_named_property("sms")?) {
+        let email = notifier(env, &object, "email")?;
+        let sms = notifier(env, &object, "sms")?;
+        return Ok(Some(Arc::new(ByChannel { email, sms })));
+    }
+    Err(wrong(env, "notifier", "a notifier, or { email, sms } notifiers"))
 }
