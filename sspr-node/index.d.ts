@@ -327,4 +327,6 @@ export declare const core: {
   maskEmail(input: string): Masked
   maskPhone(input: string): Masked
   decoyMethods(keyHex: string, policy: NativePolicy, login: string): DecoyMethod[]
+  /** Benchmark reference: seconds for `count` whole flows driven from Rust (in-memory backends). */
+  referenceFlows(count: number): number
 }

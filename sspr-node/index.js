@@ -238,6 +238,8 @@ const core = {
   maskEmail: native.maskEmail,
   maskPhone: native.maskPhone,
   decoyMethods: native.decoyMethods,
+  /** Benchmark reference: seconds for `count` whole flows driven from Rust (in-memory backends). */
+  referenceFlows: native.referenceFlows,
 }
 
 const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =

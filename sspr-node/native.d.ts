@@ -422,6 +422,13 @@ export interface PinSent {
   attemptsLeft: number
 }
 
+/**
+ * Seconds taken by `count` whole flows (begin, send, read the PIN, verify, complete with a
+ * temporary password) driven from Rust on the in-memory backends, set up like
+ * `bench/flow.js`: 50 users, the clock an hour further every 50 flows.
+ */
+export declare function referenceFlows(count: number): number
+
 /** Who calls: the client's address, user agent and language. */
 export interface RequestContext {
   /** The client's IP address (IPv4 or IPv6), as the portal sees it after trusted proxies. */

@@ -861,6 +861,7 @@ module.exports.maskPhone = nativeBinding.maskPhone
 module.exports.normalizeLogin = nativeBinding.normalizeLogin
 module.exports.pinGenerate = nativeBinding.pinGenerate
 module.exports.pinHash = nativeBinding.pinHash
+module.exports.referenceFlows = nativeBinding.referenceFlows
 module.exports.setErrorFactory = nativeBinding.setErrorFactory
 module.exports.tempPasswordEntropyBits = nativeBinding.tempPasswordEntropyBits
 module.exports.tempPasswordGenerate = nativeBinding.tempPasswordGenerate

@@ -118,3 +118,35 @@ test('the process exits by itself: a long-lived Sspr with JavaScript backends ke
   assert.match(run.stdout, /flow done/)
   assert.ok(Date.now() - started < 20_000)
 })
+
+test('with in-memory backends every operation answers at once, without a thread hop', async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('../native.js')
+  const { MemoryDirectory, Outbox, MemoryStateStore } = await import('../index.js')
+  const outbox = new Outbox()
+  const s = new native.NativeSspr({
+    directory: new MemoryDirectory([{ login: 'jdoe@example.org', displayName: 'Jane Doe', dn: 'uid=jdoe' }]),
+    notifier: outbox,
+    store: new MemoryStateStore(),
+    secretKey: KEY,
+  })
+  const now = (value) => {
+    assert.ok(!(value instanceof Promise), 'answered with a Promise: the call went through the runtime')
+    return value
+  }
+  now(s.setEnabled(ADMIN, 'jdoe@example.org', true))
+  now(s.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' }))
+  const c = now(s.beginReset('jdoe@example.org'))
+  now(s.sendPin(c.flowId, 'email'))
+  now(s.verifyPin(c.flowId, outbox.lastPinTo('jane@home.example')))
+  assert.equal(now(s.completeReset(c.flowId)).mustChange, true)
+  // A JavaScript backend makes the engine wait: then the answer is a Promise.
+  const js = new native.NativeSspr({
+    directory: { findUser: async () => null, setPassword() {}, unlock() {}, authenticate() {}, search() {} },
+    notifier: outbox,
+    secretKey: KEY,
+  })
+  const pending = js.beginReset('jdoe@example.org')
+  assert.ok(pending instanceof Promise)
+  assert.equal((await pending).methods.length, 1)
+})

@@ -14,5 +14,6 @@ pub mod convert;
 pub mod engine;
 pub mod error;
 mod js_backend;
+pub mod reference;
 mod run;
 pub mod vectors;

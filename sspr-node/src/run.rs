@@ -31,10 +31,10 @@ where
     C: FnOnce(T) -> Result<V> + 'static,
 {
     let mut future = Box::pin(future);
-    let polled = within_runtime_if_available(|| {
-        let mut cx = Context::from_waker(Waker::noop());
-        future.as_mut().poll(&mut cx)
-    });
+    let mut poll_once = || future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    // `NativeSspr::new` put this thread in the runtime's context for good; otherwise enter it.
+    let polled =
+        if IN_CONTEXT.with(std::cell::Cell::get) { poll_once() } else { within_runtime_if_available(poll_once) };
     match polled {
         Poll::Ready(Ok(value)) => Ok(Either::A(convert(value)?)),
         Poll::Ready(Err(error)) => Err(to_js_error(env, &error)),
