@@ -465,31 +465,7 @@ impl MemoryAuditSink {
 /// notices (`BackendError` of kind `"rejected"`).
 #[pyclass(frozen, module = "sspr")]
 pub(crate) struct ChannelNotifier {
-    pub(crate) inner: crate::runtime::InRuntime<ByChannel>,
-}
-
-/// The notifier behind `ChannelNotifier`.
-#[derive(Debug, Clone)]
-pub(crate) struct ByChannel {
-    email: Option<Arc<dyn Notifier>>,
-    sms: Option<Arc<dyn Notifier>>,
-}
-
-#[async_trait]
-impl Notifier for ByChannel {
-    async fn send(&self, notification: &CoreNotification) -> Result<(), BackendError> {
-        let target = match notification.to.channel() {
-            sspr_core::Channel::Email => &self.email,
-            sspr_core::Channel::Sms => &self.sms,
-        };
-        match target {
-            Some(notifier) => notifier.send(notification).await,
-            None => Err(BackendError::new(
-                sspr_core::BackendErrorKind::Rejected,
-                format!("no notifier for {} was configured", notification.to.channel().method_id()),
-            )),
-        }
-    }
+    pub(crate) inner: crate::runtime::InRuntime<sspr_core::backend::ByChannel>,
 }
 
 #[pymethods]
@@ -499,11 +475,11 @@ impl ChannelNotifier {
     fn new(email: Option<&Bound<'_, PyAny>>, sms: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let email = email.map(notifier).transpose()?;
         let sms = sms.map(notifier).transpose()?;
-        Ok(Self { inner: crate::runtime::InRuntime::new(ByChannel { email, sms }) })
+        Ok(Self { inner: crate::runtime::InRuntime::new(sspr_core::backend::ByChannel::new(email, sms)) })
     }
 
     fn __repr__(&self) -> String {
-        self.inner.get().map(|i| format!("ChannelNotifier(email={:?}, sms={:?})", i.email, i.sms)).unwrap_or_default()
+        self.inner.get().map(|i| format!("ChannelNotifier({i:?})")).unwrap_or_default()
     }
 }
 

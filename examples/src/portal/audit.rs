@@ -67,20 +67,3 @@ impl sspr_core::Timer for TokioTimer {
         tokio::time::sleep(duration).await;
     }
 }
-
-/// Sends e-mail notices by one notifier and text messages by another.
-#[derive(Debug)]
-pub(crate) struct ByChannel {
-    pub(crate) email: std::sync::Arc<dyn sspr_core::Notifier>,
-    pub(crate) sms: std::sync::Arc<dyn sspr_core::Notifier>,
-}
-
-#[async_trait]
-impl sspr_core::Notifier for ByChannel {
-    async fn send(&self, notification: &sspr_core::notice::Notification) -> Result<(), BackendError> {
-        match notification.to.channel() {
-            sspr_core::Channel::Sms => self.sms.send(notification).await,
-            _ => self.email.send(notification).await,
-        }
-    }
-}

@@ -206,7 +206,7 @@ impl Portal {
             }
             SmsConfig::Webhook(hook) => Arc::new(webhook(hook, "SMS", &mut summary)?),
         };
-        let notifier: Arc<dyn Notifier> = Arc::new(audit::ByChannel { email, sms });
+        let notifier: Arc<dyn Notifier> = Arc::new(sspr_core::backend::ByChannel::new(Some(email), Some(sms)));
         let outbox = Some(outbox);
         let audit_path = config.audit_log_path();
         let audit = PortalAudit::to_file(&audit_path)

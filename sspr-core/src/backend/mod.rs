@@ -17,5 +17,5 @@ mod store;
 pub use audit::AuditSink;
 pub use contacts::{ContactStore, Enrollment, StoredContact};
 pub use directory::{AccountState, Authentication, Directory, DirectoryUser};
-pub use notifier::Notifier;
+pub use notifier::{ByChannel, Notifier};
 pub use store::{Counter, StateStore, StoredValue};

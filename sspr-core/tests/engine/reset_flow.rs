@@ -298,3 +298,27 @@ async fn notices_follow_the_callers_language() {
     let mail = h.outbox.messages_to(ALICE_MAIL).pop().unwrap();
     assert!(mail.render().body.starts_with("Ihr Code lautet"));
 }
+
+#[tokio::test]
+async fn by_channel_sends_mail_and_text_through_their_own_notifiers() {
+    use sspr_core::backend::ByChannel;
+    use sspr_core::memory::Outbox;
+    use std::sync::Arc;
+    let (mail, sms) = (Outbox::new(), Outbox::new());
+    let routed = ByChannel::new(Some(Arc::new(mail.clone())), Some(Arc::new(sms.clone())));
+    let h = Harness::builder().notifier(Arc::new(routed)).build().await;
+    let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    h.sspr.send_pin(&challenge.flow_id, "sms", None, &ctx()).await.unwrap();
+    assert!(sms.last_pin_to(ALICE_PHONE).is_some(), "the PIN went by SMS");
+    assert!(mail.last_pin_to(ALICE_MAIL).is_none() && !mail.messages_to(ALICE_MAIL).is_empty(), "mail got the notice");
+    assert!(sms.messages_to(ALICE_MAIL).is_empty() && mail.messages_to(ALICE_PHONE).is_empty());
+
+    // No SMS notifier: an SMS is refused as Rejected, and nothing is sent.
+    let mail_only = ByChannel::new(Some(Arc::new(Outbox::new())), None);
+    let h = Harness::builder().notifier(Arc::new(mail_only)).build().await;
+    let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    match h.sspr.send_pin(&challenge.flow_id, "sms", None, &ctx()).await {
+        Err(Error::Backend { source }) => assert_eq!(source.kind(), sspr_core::BackendErrorKind::Rejected),
+        other => panic!("expected a rejected backend error, got {other:?}"),
+    }
+}
