@@ -635,33 +635,6 @@ impl WebhookNotifier {
     }
 }
 
-/// Sends each notice through the notifier of its channel (`{ email, sms }` in `new Sspr`).
-#[derive(Debug)]
-struct ByChannel {
-    email: Option<Arc<dyn Notifier>>,
-    sms: Option<Arc<dyn Notifier>>,
-}
-
-#[sspr_core::async_trait]
-impl Notifier for ByChannel {
-    async fn send(
-        &self,
-        notification: &sspr_core::notice::Notification,
-    ) -> std::result::Result<(), sspr_core::BackendError> {
-        let route = match notification.to.channel() {
-            sspr_core::Channel::Email => &self.email,
-            sspr_core::Channel::Sms => &self.sms,
-        };
-        match route {
-            Some(notifier) => notifier.send(notification).await,
-            None => Err(sspr_core::BackendError::new(
-                sspr_core::BackendErrorKind::Rejected,
-                format!("no notifier for {}", notification.to.channel().method_id()),
-            )),
-        }
-    }
-}
-
 /// A built-in notifier under `options[name]`.
 fn builtin_notifier(options: &Object<'_>, name: &str) -> Option<Arc<dyn Notifier>> {
     if let Some(n) = builtin::<Outbox>(options, name) {
@@ -699,7 +672,7 @@ fn notifier(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Optio
     if name == "notifier" && (object.has_named_property("email")? || object.has_named_property("sms")?) {
         let email = notifier(env, &object, "email")?;
         let sms = notifier(env, &object, "sms")?;
-        return Ok(Some(Arc::new(ByChannel { email, sms })));
+        return Ok(Some(Arc::new(sspr_core::backend::ByChannel::new(email, sms))));
     }
     Err(wrong(env, "notifier", "a notifier, or { email, sms } notifiers"))
 }
