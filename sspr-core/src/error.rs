@@ -56,7 +56,7 @@ pub enum Error {
         retry_after: Duration,
     },
     /// Self-service reset is blocked for this user until `until` (too many failed PINs).
-    #[error("self-service reset is blocked until {until}")]
+    #[error("self-service reset is blocked until {}", rfc3339(until))]
     Blocked {
         /// When the block ends.
         until: OffsetDateTime,
@@ -219,6 +219,11 @@ impl Error {
     }
 }
 
+/// A time as RFC 3339 (`2026-03-03T09:00:00Z`), the form every binding's users read.
+fn rfc3339(at: &OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +236,12 @@ mod tests {
         let inner = source.source().expect("io error is chained");
         assert_eq!(inner.to_string(), "ldap timed out");
         assert!(err.to_string().contains("Unavailable"));
+    }
+
+    #[test]
+    fn blocked_names_the_end_in_rfc3339() {
+        let until = time::macros::datetime!(2026-03-03 09:00 UTC);
+        assert_eq!(Error::Blocked { until }.to_string(), "self-service reset is blocked until 2026-03-03T09:00:00Z");
     }
 
     #[test]
