@@ -29,6 +29,7 @@ pub use engine::{MAX_SEARCH_RESULTS, Sspr, SsprBuilder};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};
+pub use scope::GroupList;
 pub use secret::{Password, Pin, SecretKey};
 pub use types::{
     Actor, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Destination, Locale,

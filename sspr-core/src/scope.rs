@@ -75,12 +75,40 @@ enum GroupName {
     Name(String),
 }
 
+/// A list of groups, each named by DN or by common name, to test memberships against with
+/// the rules the policy's eligible and privileged groups use (for example a portal's admin
+/// groups).
+///
+/// ```
+/// let admins = sspr_core::GroupList::new(["SSPR Admins, Tier 0"]);
+/// assert!(admins.matches_any(&["CN=SSPR Admins\\, Tier 0,OU=Groups,DC=corp".to_owned()]));
+/// assert!(!admins.matches_any(&["CN=SSPR Admins,OU=Tier 0,DC=corp".to_owned()]));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GroupList(Vec<GroupName>);
+
+impl GroupList {
+    /// The groups named in `names` (a DN when the name holds `=`, else a common name).
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Self {
+        Self(names.into_iter().map(|n| group_name(n.as_ref())).collect())
+    }
+
+    /// Whether any of `groups` (a user's memberships, as DNs or names) is in the list.
+    pub fn matches_any(&self, groups: &[String]) -> bool {
+        groups.iter().any(|g| self.0.iter().any(|want| want.matches(g)))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The policy's scope rules, ready to match directory users.
 #[derive(Debug, Clone)]
 pub(crate) struct Scope {
     eligible_ous: Vec<Vec<Rdn>>,
-    eligible_groups: Vec<GroupName>,
-    privileged_groups: Vec<GroupName>,
+    eligible_groups: GroupList,
+    privileged_groups: GroupList,
 }
 
 fn group_name(text: &str) -> GroupName {
@@ -102,8 +130,8 @@ impl Scope {
     pub(crate) fn new(policy: &Policy) -> Self {
         Self {
             eligible_ous: policy.eligible_ous.iter().map(|ou| parse_dn(ou)).filter(|r| !r.is_empty()).collect(),
-            eligible_groups: policy.eligible_groups.iter().map(|g| group_name(g)).collect(),
-            privileged_groups: policy.privileged_groups.iter().map(|g| group_name(g)).collect(),
+            eligible_groups: GroupList::new(&policy.eligible_groups),
+            privileged_groups: GroupList::new(&policy.privileged_groups),
         }
     }
 
@@ -118,13 +146,12 @@ impl Scope {
             return true;
         }
         let dn = parse_dn(&user.dn);
-        self.eligible_ous.iter().any(|ou| Self::is_under(&dn, ou))
-            || user.groups.iter().any(|g| self.eligible_groups.iter().any(|want| want.matches(g)))
+        self.eligible_ous.iter().any(|ou| Self::is_under(&dn, ou)) || self.eligible_groups.matches_any(&user.groups)
     }
 
     /// A member of a privileged group.
     pub(crate) fn is_privileged(&self, user: &DirectoryUser) -> bool {
-        user.groups.iter().any(|g| self.privileged_groups.iter().any(|want| want.matches(g)))
+        self.privileged_groups.matches_any(&user.groups)
     }
 }
 

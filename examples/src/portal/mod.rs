@@ -70,7 +70,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) https: bool,
     pub(crate) trusted_proxies: Vec<IpAddr>,
-    pub(crate) admin_groups: Vec<String>,
+    pub(crate) admin_groups: sspr_core::GroupList,
     pub(crate) outbox_page: bool,
 }
 
@@ -247,7 +247,7 @@ impl Portal {
             clock,
             https: config.is_https(),
             trusted_proxies: config.trusted_proxies.clone(),
-            admin_groups: config.admin_groups.clone(),
+            admin_groups: sspr_core::GroupList::new(&config.admin_groups),
             outbox_page,
         }));
         Ok(Self { state, summary, audit_log: audit_path })

@@ -55,16 +55,6 @@ pub(crate) struct CsrfForm {
 }
 
 /// Whether `groups` hold one of the admin groups (by DN or by common name, any case).
-fn is_admin(groups: &[String], admin_groups: &[String]) -> bool {
-    let cn = |g: &str| -> String {
-        let first = g.split(',').next().unwrap_or(g).trim();
-        first.strip_prefix("cn=").or_else(|| first.strip_prefix("CN=")).unwrap_or(first).to_lowercase()
-    };
-    groups.iter().any(|g| {
-        admin_groups.iter().any(|a| g.eq_ignore_ascii_case(a) || (!a.contains('=') && cn(g) == a.to_lowercase()))
-    })
-}
-
 fn user_link(login: &str) -> String {
     format!("/admin/user?login={}", url_encode(login))
 }
@@ -227,7 +217,7 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
         Ok(login) => state.directory.find_user(&login).await.ok().flatten().map(|u| u.groups).unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    if !is_admin(&groups, &state.admin_groups) {
+    if !state.admin_groups.matches_any(&groups) {
         tracing::warn!(user = %who.user_id, "a signed-in user who is not an admin tried /admin");
         visit.session.flash(true, t.signin_failed);
         return state.redirect(&visit, PAGE);
@@ -300,15 +290,14 @@ pub(crate) async fn unblock(State(state): State<AppState>, mut visit: Visit, For
 
 #[cfg(test)]
 mod tests {
-    use super::is_admin;
-
     #[test]
     fn admin_groups_match_by_dn_or_common_name() {
+        let is_admin = |groups: &[String], admin: &[&str]| sspr_core::GroupList::new(admin).matches_any(groups);
         let groups = vec!["CN=SSPR-Admins,OU=Groups,DC=example,DC=org".to_owned()];
-        assert!(is_admin(&groups, &["cn=sspr-admins,ou=groups,dc=example,dc=org".into()]));
-        assert!(is_admin(&groups, &["sspr-admins".into()]));
-        assert!(!is_admin(&groups, &["cn=sspr-admins,ou=other,dc=example,dc=org".into()]));
-        assert!(!is_admin(&groups, &["admins".into()]));
-        assert!(!is_admin(&[], &["sspr-admins".into()]));
+        assert!(is_admin(&groups, &["cn=sspr-admins,ou=groups,dc=example,dc=org"]));
+        assert!(is_admin(&groups, &["sspr-admins"]));
+        assert!(!is_admin(&groups, &["cn=sspr-admins,ou=other,dc=example,dc=org"]));
+        assert!(!is_admin(&groups, &["admins"]));
+        assert!(!is_admin(&[], &["sspr-admins"]));
     }
 }
