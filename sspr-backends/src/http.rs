@@ -1,20 +1,53 @@
 //! What the HTTP notifiers (Twilio, webhook) share: a reqwest client on rustls with the ring
 //! provider (the one ldap3 and lettre use, so every feature links into one binary), the
-//! retry rule, and the mapping of failures.
+//! retry rule, the transport rule (HTTPS unless loopback or allowed), and the mapping of
+//! failures.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
 use sspr_core::{BackendError, BackendErrorKind};
 
 fn config_error(message: impl Into<String>) -> BackendError {
     BackendError::new(BackendErrorKind::Rejected, message)
 }
 
+/// Whether `url` names this host: a loopback IP address (`127.0.0.0/8`, `::1`, also
+/// IPv4-mapped) or `localhost`, which resolvers answer with loopback (RFC 6761). A name
+/// merely starting with those (`127.0.0.1.example.org`, `localhost.example.org`) is not.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    // The URL parser has already normalised IPv4 forms (`0x7f.1`) and bracketed IPv6.
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Err(_) => false,
+    }
+}
+
+/// The transport rule for an endpoint that receives PINs, phone numbers and credentials:
+/// `https` always; plain `http` only to loopback (the bytes never leave the host: a local
+/// relay, a test stand-in) or when the configuration says `allow_insecure_http = true`.
+pub(crate) fn check_transport(url: &Url, allow_insecure_http: bool, what: &str) -> Result<(), BackendError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http || is_loopback(url) => Ok(()),
+        "http" => Err(config_error(format!(
+            "the {what} must be https:// (plain http is accepted only to a loopback address, or with allow_insecure_http = true)"
+        ))),
+        _ => Err(config_error(format!("the {what} must be an https:// URL"))),
+    }
+}
+
 /// A client that verifies servers against `ca_file` when given, else the system's roots.
-pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<Client, BackendError> {
+/// For a loopback endpoint (`direct`) no proxy is used, so plain HTTP that was allowed because
+/// it stays on this host does not go out to an `HTTP_PROXY` after all.
+pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) -> Result<Client, BackendError> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
@@ -41,7 +74,8 @@ pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<Client
         .map_err(|e| config_error(format!("TLS set-up: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    Client::builder()
+    let builder = if direct { Client::builder().no_proxy() } else { Client::builder() };
+    builder
         .tls_backend_preconfigured(tls)
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))

@@ -68,6 +68,10 @@ pub struct WebhookConfig {
     /// A PEM file of CA certificates to trust instead of the system's roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Accept a plain `http://` URL to another host. Off: the body holds the PIN, so without
+    /// TLS anyone on the path can read it; plain `http` is accepted only to loopback.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -86,6 +90,7 @@ impl WebhookConfig {
             timeout_ms: default_timeout_ms(),
             connect_retries: default_connect_retries(),
             ca_file: None,
+            allow_insecure_http: false,
         }
     }
 }
@@ -110,6 +115,7 @@ impl fmt::Debug for WebhookConfig {
             .field("timeout_ms", &self.timeout_ms)
             .field("connect_retries", &self.connect_retries)
             .field("ca_file", &self.ca_file)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .finish()
     }
 }
@@ -245,18 +251,18 @@ pub fn payload(notification: &Notification) -> Zeroizing<Vec<u8>> {
 }
 
 impl WebhookNotifier {
-    /// Build the notifier. Fails with `Rejected` for a URL that is not `http(s)`, a key
-    /// shorter than [`MIN_KEY_BYTES`], or an unusable CA file.
+    /// Build the notifier. Fails with `Rejected` for a URL that is not `https` (plain `http`
+    /// only to loopback or with `allow_insecure_http`), a key shorter than [`MIN_KEY_BYTES`],
+    /// or an unusable CA file.
     pub fn from_config(config: &WebhookConfig) -> Result<Self, BackendError> {
         let reject = |m: String| BackendError::new(BackendErrorKind::Rejected, m);
         let url = reqwest::Url::parse(&config.url).map_err(|e| reject(format!("invalid webhook URL: {e}")))?;
-        if !matches!(url.scheme(), "https" | "http") {
-            return Err(reject("the webhook URL must be http or https".into()));
-        }
+        http::check_transport(&url, config.allow_insecure_http, "webhook URL")?;
         if config.key.len() < MIN_KEY_BYTES {
             return Err(reject(format!("the webhook key must be at least {MIN_KEY_BYTES} bytes")));
         }
-        let client = http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms))?;
+        let client =
+            http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms), http::is_loopback(&url))?;
         Ok(Self {
             client,
             url,

@@ -84,6 +84,31 @@ async fn twilio_refusals_are_typed_and_never_quote_the_pin() {
     assert!(!text.contains(&pin) && !text.contains(TOKEN), "{text}");
 }
 
+/// Twilio's real error document for a bad number quotes the number in full: none of it may
+/// reach the error (which the engine puts in the audit log), only the status and Twilio's code.
+#[tokio::test]
+async fn twilio_error_text_quoting_the_phone_number_never_reaches_the_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "code": 21211,
+            "message": "The 'To' number +447700900123 is not a valid phone number.",
+            "more_info": "https://www.twilio.com/docs/errors/21211",
+            "status": 400
+        })))
+        .mount(&server)
+        .await;
+    let (notice, _) = pin_notice(phone(), 8, Locale::En);
+    let err = TwilioNotifier::from_config(&config(&server)).unwrap().send(&notice).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected);
+    let text = format!("{err:?} | {err} | {:?}", std::error::Error::source(&err));
+    assert!(text.contains("400") && text.contains("21211"), "status and code are kept: {text}");
+    assert!(!text.contains("7700") && !text.contains("900123") && !text.contains("valid phone"), "{text}");
+    // No run of digits other than the status and the code: no part of the number at all.
+    let runs: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|run| !run.is_empty()).collect();
+    assert!(runs.iter().all(|run| ["400", "21211"].contains(run)), "{runs:?} in {text}");
+}
+
 #[tokio::test]
 async fn server_errors_and_throttling_are_unavailable_and_not_retried() {
     for status in [500, 503, 429] {
@@ -144,6 +169,27 @@ fn configuration_is_checked_and_the_token_never_shows() {
     assert_eq!(TwilioNotifier::from_config(&neither).unwrap_err().kind(), BackendErrorKind::Rejected);
     let bad_sid = TwilioConfig { account_sid: "AC1/../x".into(), ..config };
     assert_eq!(TwilioNotifier::from_config(&bad_sid).unwrap_err().kind(), BackendErrorKind::Rejected);
+}
+
+/// The auth token and every number travel in the request: a `base_url` over plain HTTP to
+/// another host is refused (loopback, a local relay or a test stand-in, is accepted).
+#[test]
+fn a_plain_http_twilio_base_url_to_another_host_is_refused() {
+    for base_url in ["http://api.twilio.com", "http://sms-relay.example.org:8080", "ftp://api.twilio.com"] {
+        let config = TwilioConfig { base_url: base_url.into(), ..TwilioConfig::new(SID, TOKEN, "+15005550006") };
+        let err = TwilioNotifier::from_config(&config).unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Rejected, "{base_url}");
+        assert!(!format!("{err:?}").contains(TOKEN), "{err:?}");
+    }
+    for base_url in ["https://api.twilio.com", "http://127.0.0.1:8080", "http://localhost:8080"] {
+        let config = TwilioConfig { base_url: base_url.into(), ..TwilioConfig::new(SID, TOKEN, "+15005550006") };
+        TwilioNotifier::from_config(&config).unwrap();
+    }
+    let config: TwilioConfig = toml::from_str(&format!(
+        "account_sid = \"{SID}\"\nauth_token = \"{TOKEN}\"\nfrom = \"+1500\"\nbase_url = \"http://sms-relay.example.org\"\nallow_insecure_http = true"
+    ))
+    .unwrap();
+    TwilioNotifier::from_config(&config).unwrap();
 }
 
 /// The engine's reset by SMS: the PIN is read from the request Twilio received.

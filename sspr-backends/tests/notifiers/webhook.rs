@@ -186,6 +186,31 @@ fn configuration_is_checked_and_secrets_never_show() {
     assert_eq!(WebhookNotifier::from_config(&ftp).unwrap_err().kind(), BackendErrorKind::Rejected);
 }
 
+/// A PIN posted over plain HTTP to another host can be read and altered on the way: an
+/// `http://` URL is refused unless it is loopback (the traffic never leaves the host).
+#[test]
+fn a_plain_http_webhook_to_another_host_is_refused() {
+    for url in [
+        "http://gw.example.org/hook",
+        "http://10.0.0.5:8080/hook",
+        "http://127.0.0.1.nip.io/hook",
+        "http://localhost.example.org/hook",
+        "HTTP://gw.example.org/hook",
+    ] {
+        let err = WebhookNotifier::from_config(&WebhookConfig::new(url, KEY)).unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Rejected, "{url}");
+        assert!(err.to_string().contains("https"), "{url}: {err}");
+    }
+    for url in ["http://127.0.0.1:8080/hook", "http://127.9.9.9/hook", "http://[::1]:8080/hook", "http://localhost/hook"] {
+        WebhookNotifier::from_config(&WebhookConfig::new(url, KEY)).unwrap();
+    }    // The explicit opt-in, for a network the operator trusts.
+    let config = WebhookConfig { allow_insecure_http: true, ..WebhookConfig::new("http://gw.example.org/hook", KEY) };
+    WebhookNotifier::from_config(&config).unwrap();
+    assert!(format!("{config:?}").contains("allow_insecure_http: true"));
+    let ftp = WebhookConfig { allow_insecure_http: true, ..WebhookConfig::new("ftp://gw.example.org/hook", KEY) };
+    assert_eq!(WebhookNotifier::from_config(&ftp).unwrap_err().kind(), BackendErrorKind::Rejected);
+}
+
 /// The engine's reset by e-mail through the webhook: the PIN is read from the payload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_reset_through_the_webhook() {
