@@ -153,8 +153,11 @@ impl TwilioNotifier {
         let base = reqwest::Url::parse(&config.base_url)
             .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("invalid Twilio base URL: {e}")))?;
         http::check_transport(&base, config.allow_insecure_http, "Twilio base URL")?;
-        let client =
-            http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms), http::is_loopback(&base))?;
+        let client = http::client(
+            config.ca_file.as_deref(),
+            Duration::from_millis(config.timeout_ms),
+            http::is_loopback(&base),
+        )?;
         Ok(Self {
             client,
             endpoint: format!(

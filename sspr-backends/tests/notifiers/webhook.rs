@@ -201,9 +201,11 @@ fn a_plain_http_webhook_to_another_host_is_refused() {
         assert_eq!(err.kind(), BackendErrorKind::Rejected, "{url}");
         assert!(err.to_string().contains("https"), "{url}: {err}");
     }
-    for url in ["http://127.0.0.1:8080/hook", "http://127.9.9.9/hook", "http://[::1]:8080/hook", "http://localhost/hook"] {
+    for url in
+        ["http://127.0.0.1:8080/hook", "http://127.9.9.9/hook", "http://[::1]:8080/hook", "http://localhost/hook"]
+    {
         WebhookNotifier::from_config(&WebhookConfig::new(url, KEY)).unwrap();
-    }    // The explicit opt-in, for a network the operator trusts.
+    } // The explicit opt-in, for a network the operator trusts.
     let config = WebhookConfig { allow_insecure_http: true, ..WebhookConfig::new("http://gw.example.org/hook", KEY) };
     WebhookNotifier::from_config(&config).unwrap();
     assert!(format!("{config:?}").contains("allow_insecure_http: true"));
