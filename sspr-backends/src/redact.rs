@@ -1,47 +1,166 @@
-//! Hiding secrets in configuration values before they reach a `Debug` string or a log.
+//! Hiding secrets in connection strings before they reach a `Debug` string, an error or a log.
+//!
+//! Two forms exist. A URL (`postgres://user:password@host/db?password=...`, `redis://...`)
+//! and libpq's key/value form (`host=db password='a b c'`), whose values may be quoted with
+//! `'` (backslash escapes `\'` and `\\`), spaced around `=`, or escaped unquoted (`a\ b`). The
+//! key/value form is tokenised the way libpq does, so a quoted or escaped password is hidden
+//! whole, not up to its first space. When in doubt (a string that does not tokenise, a URL
+//! whose user info cannot be told from its host) more is hidden, never less.
 
-/// `url` with the password of its user info replaced by `***`
-/// (`postgres://sspr:***@db:5432/sspr`); for a key-value connection string
-/// (`host=db password=secret`), the value of `password` is replaced instead.
+/// Whether a key (or query parameter) names a secret: `password`, `sslpassword`.
+fn is_secret(key: &str) -> bool {
+    key.to_ascii_lowercase().ends_with("password")
+}
+
+/// Whether `s` starts with a URL scheme and `://` (`postgres://`, `rediss://`). A key/value
+/// string holding `://` inside a value (`password='x://y'`) does not.
+fn has_scheme(s: &str) -> bool {
+    let Some((scheme, _)) = s.split_once("://") else { return false };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// `url` with its secrets replaced by `***`: the password of a URL's user info
+/// (`postgres://sspr:***@db:5432/sspr`) and `password` query parameters; in a key/value
+/// connection string (`host=db password=***`), the whole value of `password`.
 pub(crate) fn url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        // The authority ends at the first '/', '?' or '#'; user info ends at its last '@'.
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        let mut out = format!("{scheme}://");
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                let hidden = if userinfo.contains(':') { ":***" } else { "" };
-                out.push_str(&format!("{user}{hidden}@{host}"));
+    if has_scheme(url) { uri(url) } else { key_values(url) }
+}
+
+fn uri(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return "***".into() };
+    let mut out = format!("{scheme}://");
+    // User info ends at the last '@'; the password begins at the first ':' before it. A
+    // password may hold unencoded '/', '?', '#' or '@', so everything between is hidden (with
+    // an '@' in the query and a port, this hides more than the password: never less).
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host) = (rest.get(..at).unwrap_or(""), rest.get(at + 1..).unwrap_or(""));
+            match userinfo.split_once(':') {
+                Some((user, _)) => {
+                    out.push_str(user);
+                    out.push_str(":***@");
+                    host
+                }
+                None => rest,
             }
-            None => out.push_str(authority),
         }
-        // A password may also come as a query parameter.
-        out.push_str(&query(tail));
-        out
-    } else {
-        url.split_whitespace()
-            .map(|part| match part.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-                _ => part.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+        None => rest,
+    };
+    // A password may also come as a query parameter.
+    match rest.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            out.push_str(&redact_query(query));
+        }
+        None => out.push_str(rest),
+    }
+    out
+}
+
+/// The query with secret parameters' values hidden. An unencoded `&` inside a password would
+/// split it: the pieces after it that are not `key=value` are hidden with it.
+fn redact_query(query: &str) -> String {
+    let mut out = Vec::new();
+    let mut hiding = false;
+    for param in query.split('&') {
+        let key = param.split_once('=').map(|(key, _)| key);
+        let looks_like_param =
+            key.is_some_and(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if hiding && !looks_like_param {
+            continue;
+        }
+        hiding = false;
+        match key {
+            Some(key) if is_secret(key) => {
+                out.push(format!("{key}=***"));
+                hiding = true;
+            }
+            _ => out.push(param.to_owned()),
+        }
+    }
+    out.join("&")
+}
+
+/// One `key=value` of a key/value connection string: the key, and the value as written
+/// (quotes and escapes included).
+struct Entry<'a> {
+    key: &'a str,
+    raw_value: &'a str,
+}
+
+/// Tokenise a libpq key/value string (`conninfo_parse`): keys end at whitespace or `=`;
+/// spaces may surround `=`; a value is `'quoted'` (backslash escapes) or runs to the next
+/// whitespace (backslash escapes). A value starting with `"` is taken as quoted too (libpq
+/// would refuse it, but it must not leak on the way). `Err(n)`: the entries before the
+/// malformed one, which starts at byte `n`.
+fn tokenise(s: &str) -> Result<Vec<Entry<'_>>, (Vec<Entry<'_>>, usize)> {
+    let mut entries = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    let skip_space = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+    };
+    loop {
+        skip_space(&mut chars);
+        let Some(&(start, _)) = chars.peek() else { return Ok(entries) };
+        let mut key_end = start;
+        while let Some((i, c)) = chars.next_if(|(_, c)| !c.is_whitespace() && *c != '=') {
+            key_end = i + c.len_utf8();
+        }
+        skip_space(&mut chars);
+        if chars.next_if(|(_, c)| *c == '=').is_none() || key_end == start {
+            return Err((entries, start));
+        }
+        skip_space(&mut chars);
+        let value_start = chars.peek().map_or(s.len(), |&(i, _)| i);
+        let mut value_end = value_start;
+        match chars.next_if(|(_, c)| *c == '\'' || *c == '"') {
+            Some((_, quote)) => loop {
+                match chars.next() {
+                    None => return Err((entries, start)),
+                    Some((_, '\\')) => {
+                        chars.next();
+                    }
+                    Some((i, c)) if c == quote => {
+                        value_end = i + 1;
+                        break;
+                    }
+                    Some(_) => {}
+                }
+            },
+            None => {
+                while let Some((i, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
+                    value_end = i + c.len_utf8();
+                    if c == '\\' {
+                        if let Some((j, escaped)) = chars.next() {
+                            value_end = j + escaped.len_utf8();
+                        }
+                    }
+                }
+            }
+        }
+        let key = s.get(start..key_end).unwrap_or("");
+        let raw_value = s.get(value_start..value_end).unwrap_or("");
+        entries.push(Entry { key, raw_value });
     }
 }
 
-fn query(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else { return tail.to_owned() };
-    let params = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
-            _ => p.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{path}?{params}")
+fn key_values(s: &str) -> String {
+    let (entries, rest) = match tokenise(s) {
+        Ok(entries) => (entries, false),
+        Err((entries, _)) => (entries, true),
+    };
+    let mut parts: Vec<String> = entries
+        .iter()
+        .map(|e| if is_secret(e.key) { format!("{}=***", e.key) } else { format!("{}={}", e.key, e.raw_value) })
+        .collect();
+    // The malformed remainder might be (or hold) a password: hidden as a whole.
+    if rest {
+        parts.push("***".into());
+    }
+    parts.join(" ")
 }
 
 #[cfg(test)]
@@ -59,5 +178,37 @@ mod tests {
         );
         assert_eq!(url("postgres://u:p@ss:w@rd@db/x"), "postgres://u:***@db/x");
         assert_eq!(url("host=db user=sspr password=s3cret dbname=sspr"), "host=db user=sspr password=*** dbname=sspr");
+    }
+
+    /// Every secret part of a password that a connection string quotes, escapes, or spaces
+    /// out: none of it may survive redaction.
+    #[test]
+    fn quoted_escaped_and_spaced_passwords_are_hidden_whole() {
+        let cases = [
+            ("host=db password='a b c' dbname=x", ["a b c", "b c", " c'"].as_slice()),
+            ("host=db password=\"x y\" dbname=x", &["x y", "y\""]),
+            ("host=db password='it\\'s s3cret' dbname=x", &["s3cret", "it", "s'"]),
+            ("host=db password = 'sp aced' dbname=x", &["sp aced", "aced"]),
+            ("host=db password = hunter2 dbname=x", &["hunter2"]),
+            ("host=db password=\t'tab bed' dbname=x", &["tab", "bed"]),
+            ("host=db PASSWORD='UP per'", &["UP", "per"]),
+            ("host=db password='unterminated secret", &["unterminated", "secret"]),
+            ("host=db password=a\\ b dbname=x", &["a\\", " b "]),
+            ("host=db password='x://y' dbname=x", &["x://y", "//y"]),
+            ("postgres://u:pa/ss@db/x", &["pa/ss", "/ss"]),
+            ("postgres://u:pa?ss@db/x", &["pa?ss", "?ss"]),
+            ("postgres://u@db/x?password=a&b&sslmode=require", &["password=a", "&b&"]),
+        ];
+        for (input, secrets) in cases {
+            let out = url(input);
+            for secret in secrets {
+                assert!(!out.contains(secret), "{input:?} -> {out:?} still holds {secret:?}");
+            }
+            assert!(out.contains("***"), "{input:?} -> {out:?}");
+        }
+        // What is not secret stays readable.
+        assert_eq!(url("host=db password='a b c' dbname=x"), "host=db password=*** dbname=x");
+        assert_eq!(url("host=db password = 'sp aced' port=5432"), "host=db password=*** port=5432");
+        assert_eq!(url("host=db sslmode=verify-full dbname='my db'"), "host=db sslmode=verify-full dbname='my db'");
     }
 }

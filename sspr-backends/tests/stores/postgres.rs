@@ -133,3 +133,39 @@ async fn the_password_never_shows() {
     let store = PostgresStore::connect(&url).await.unwrap();
     assert!(!format!("{store:?}").contains("hunter2-s3cret"), "{store:?}");
 }
+
+/// A key/value connection string may quote its password (`password='a b c'`), space it out
+/// around `=` or escape it: the whole value stays out of `Debug`, of errors, and of a
+/// connected store's `Debug`.
+#[tokio::test]
+async fn quoted_key_value_passwords_never_show_in_debug_or_errors() {
+    let secrets = ["hunter2", "s3cret", "xyzzy"];
+    let shows = |text: &str| secrets.iter().any(|s| text.contains(s));
+    let port = common::free_port();
+    for url in [
+        format!("host=127.0.0.1 port={port} user=sspr password='hunter2 s3cret xyzzy' dbname=sspr"),
+        format!("host=127.0.0.1 port={port} password = 'hunter2 s3cret xyzzy' user=sspr dbname=sspr"),
+        format!("host=127.0.0.1 port={port} password='hunter2\\' s3cret xyzzy' dbname=sspr"),
+        format!("host=127.0.0.1 port={port} password=hunter2\\ s3cret\\ xyzzy dbname=sspr"),
+    ] {
+        let config = PostgresConfig { connect_timeout_ms: 500, ..PostgresConfig::new(url.clone()) };
+        assert!(!shows(&format!("{config:?}")), "{config:?}");
+        let err = PostgresStore::from_config(&config).await.unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{url}: {err:?}");
+        assert!(!shows(&format!("{err:?} {err}")), "{err:?}");
+    }
+    // Double quotes are no quoting to libpq: refused, and still hidden.
+    let url = format!("host=127.0.0.1 port={port} password=\"hunter2 s3cret\" dbname=sspr");
+    let config = PostgresConfig::new(url);
+    assert!(!shows(&format!("{config:?}")), "{config:?}");
+    let err = PostgresStore::from_config(&config).await.unwrap_err();
+    assert!(!shows(&format!("{err:?} {err}")), "{err:?}");
+    // A connected store (trust authentication ignores the password).
+    let db = fresh_database().await;
+    let (base, name) = db.rsplit_once('/').unwrap();
+    let hostport = base.rsplit_once('@').unwrap().1;
+    let (host, port) = hostport.split_once(':').unwrap();
+    let url = format!("host={host} port={port} user=postgres password='hunter2 s3cret xyzzy' dbname={name}");
+    let store = PostgresStore::connect(&url).await.unwrap();
+    assert!(!shows(&format!("{store:?}")), "{store:?}");
+}
