@@ -70,7 +70,9 @@ impl Clock for ManualClock {
 /// Waits: used to pad anonymous answers to the policy's minimum response time, so that
 /// how long an answer takes does not tell a real account from an unknown one.
 ///
-/// sspr-core has no runtime of its own; with tokio a timer is three lines:
+/// sspr-core has no runtime of its own. With the `tokio` feature, [`crate::TokioRuntime`] is a
+/// timer (and [`crate::SsprBuilder::build`] takes it from the runtime it is called in); any
+/// other runtime's timer is three lines:
 ///
 /// ```
 /// #[derive(Debug)]

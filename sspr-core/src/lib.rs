@@ -16,6 +16,7 @@ pub mod password;
 pub mod pin;
 mod policy;
 mod rng;
+pub mod runtime;
 mod scope;
 mod secret;
 #[cfg(feature = "testing")]
@@ -29,6 +30,9 @@ pub use engine::{MAX_SEARCH_RESULTS, Sspr, SsprBuilder};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};
+#[cfg(feature = "tokio")]
+pub use runtime::TokioRuntime;
+pub use runtime::{Spawn, SpawnFn};
 pub use scope::GroupList;
 pub use secret::{Password, Pin, SecretKey};
 pub use types::{

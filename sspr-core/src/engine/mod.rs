@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
 use crate::policy::Policy;
 use crate::rng::SharedRng;
+use crate::runtime::Spawn;
 use crate::scope::Scope;
 use crate::secret::SecretKey;
 use crate::types::RequestContext;
@@ -46,6 +47,7 @@ struct Inner {
     audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
     timer: Option<Arc<dyn Timer>>,
+    spawner: Option<Arc<dyn Spawn>>,
     policy: Policy,
     scope: Scope,
     key: SecretKey,
@@ -62,6 +64,7 @@ impl fmt::Debug for Sspr {
             .field("audit", &self.inner.audit)
             .field("clock", &self.inner.clock)
             .field("timer", &self.inner.timer)
+            .field("spawner", &self.inner.spawner)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
             .finish()
@@ -70,7 +73,8 @@ impl fmt::Debug for Sspr {
 
 /// Builds an [`Sspr`]. A directory, a notifier and a secret key are required; the contact
 /// store, state store and audit sink default to in-memory ones, the clock to the system
-/// clock, the policy to [`Policy::default`].
+/// clock, the policy to [`Policy::default`]. The timer and the spawner default to the tokio
+/// runtime `build` is called in (feature `tokio`, see [`SsprBuilder::build`]).
 #[derive(Default)]
 pub struct SsprBuilder {
     directory: Option<Arc<dyn Directory>>,
@@ -80,6 +84,7 @@ pub struct SsprBuilder {
     audit: Option<Arc<dyn AuditSink>>,
     clock: Option<Arc<dyn Clock>>,
     timer: Option<Arc<dyn Timer>>,
+    spawner: Option<Arc<dyn Spawn>>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
     rng_seed: Option<[u8; 32]>,
@@ -153,11 +158,31 @@ impl SsprBuilder {
         self.clock = Some(Arc::new(clock));
         self
     }
-    /// What waits, to pad answers to the policy's `min_response_ms` (required when it is
-    /// not 0).
+    /// What waits: pads answers to the policy's `min_response_ms` (required when it is not
+    /// 0) and spaces the retries of a failed delivery. Tests give their
+    /// [`crate::ManualClock`], which "waits" by moving itself forward.
     #[must_use]
-    pub fn timer(mut self, timer: impl Timer + 'static) -> Self {
-        self.timer = Some(Arc::new(timer));
+    pub fn timer(self, timer: impl Timer + 'static) -> Self {
+        self.timer_arc(Arc::new(timer))
+    }
+    /// The timer, already shared.
+    #[must_use]
+    pub fn timer_arc(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
+        self
+    }
+    /// What runs deliveries (PINs, notices) off the request path, so a slow or failing
+    /// notifier shows neither in the answer nor in its timing. Without one, deliveries run
+    /// inline: their failures are still hidden, but how long they take is hidden only by the
+    /// policy's `min_response_ms` padding.
+    #[must_use]
+    pub fn spawner(self, spawner: impl Spawn + 'static) -> Self {
+        self.spawner_arc(Arc::new(spawner))
+    }
+    /// The spawner, already shared.
+    #[must_use]
+    pub fn spawner_arc(mut self, spawner: Arc<dyn Spawn>) -> Self {
+        self.spawner = Some(spawner);
         self
     }
     /// The policy.
@@ -181,12 +206,26 @@ impl SsprBuilder {
     }
 
     /// Check the configuration and build the engine.
+    ///
+    /// A timer or spawner not given is taken from the tokio runtime this is called in, if any
+    /// (feature `tokio`, [`crate::TokioRuntime`]).
+    ///
+    /// # Errors
+    ///
+    /// `Config` when a required part is missing, the policy is out of bounds, or the policy
+    /// pads answers (`min_response_ms`, on by default) and there is no timer.
     pub fn build(self) -> Result<Sspr> {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
-        if policy.min_response_ms > 0 && self.timer.is_none() {
-            return Err(Error::Config("the policy sets min_response_ms but no timer was given to the builder".into()));
+        let (timer, spawner) = ambient_runtime(self.timer, self.spawner);
+        if policy.min_response_ms > 0 && timer.is_none() {
+            return Err(Error::Config(format!(
+                "the policy pads anonymous answers to min_response_ms = {} ms but there is no timer: \
+                 pass .timer(...) to the builder (e.g. sspr_core::TokioRuntime::new(handle), or a ManualClock \
+                 in tests), build inside a tokio runtime, or set min_response_ms = 0 to turn padding off",
+                policy.min_response_ms
+            )));
         }
         let seed = match self.rng_seed {
             Some(seed) => seed,
@@ -201,13 +240,41 @@ impl SsprBuilder {
                 store: self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
                 audit: self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-                timer: self.timer,
+                timer,
+                spawner,
                 scope: Scope::new(&policy),
                 policy,
                 rng: SharedRng::from_seed(seed),
             }),
         })
     }
+}
+
+/// The timer and the spawner an engine runs with.
+type Runtime = (Option<Arc<dyn Timer>>, Option<Arc<dyn Spawn>>);
+
+/// Fill in a missing timer or spawner from the tokio runtime the builder runs in.
+#[cfg(feature = "tokio")]
+fn ambient_runtime(timer: Option<Arc<dyn Timer>>, spawner: Option<Arc<dyn Spawn>>) -> Runtime {
+    if timer.is_some() && spawner.is_some() {
+        return (timer, spawner);
+    }
+    match crate::runtime::TokioRuntime::current() {
+        Some(runtime) => {
+            let runtime = Arc::new(runtime);
+            (
+                timer.or_else(|| Some(runtime.clone() as Arc<dyn Timer>)),
+                spawner.or_else(|| Some(runtime as Arc<dyn Spawn>)),
+            )
+        }
+        None => (timer, spawner),
+    }
+}
+
+/// Without the `tokio` feature there is no ambient runtime: what was given is what is used.
+#[cfg(not(feature = "tokio"))]
+fn ambient_runtime(timer: Option<Arc<dyn Timer>>, spawner: Option<Arc<dyn Spawn>>) -> Runtime {
+    (timer, spawner)
 }
 
 #[cfg(feature = "os-rng")]
