@@ -251,8 +251,9 @@ async fn a_notifier_slower_than_the_minimum_is_not_padded_further() {
     assert_eq!(t.as_millis(), 2000);
 }
 
-#[tokio::test]
-async fn a_minimum_response_time_needs_a_timer() {
+/// Outside any async runtime (inside tokio the builder takes tokio's timer).
+#[test]
+fn a_minimum_response_time_needs_a_timer() {
     let built = sspr_core::Sspr::builder()
         .directory(sspr_core::memory::MemoryDirectory::new())
         .notifier(sspr_core::memory::Outbox::new())
