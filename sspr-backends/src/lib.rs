@@ -26,6 +26,8 @@ pub mod postgres;
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod redact;
 #[cfg(feature = "smtp")]
+mod runtime;
+#[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "sms-twilio")]
 pub mod twilio;

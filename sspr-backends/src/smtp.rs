@@ -6,12 +6,14 @@
 //! templates, encoded per RFC 2047 when not ASCII), so no field can inject a header. TLS is
 //! STARTTLS (required, never downgraded) or implicit TLS, verified against the public roots
 //! or the CA file you configure; `none` is for a relay on the same host only. Connections are
-//! pooled. A message is never retried by this notifier: an error after `DATA` might mean it
-//! was delivered, and a PIN must not arrive twice. sspr's own copies of a PIN message are
+//! pooled; the notifier may be dropped on any thread, also one without a Tokio runtime. A
+//! message is never retried by this notifier: an error after `DATA` might mean it was
+//! delivered, and a PIN must not arrive twice. sspr's own copies of a PIN message are
 //! wiped from memory after use; the copy lettre encodes is not.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,6 +26,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use sspr_core::notice::Notification;
 use sspr_core::{BackendError, BackendErrorKind, Destination, Locale};
+
+use crate::runtime::InRuntime;
 
 /// How the connection to the relay is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -120,10 +124,12 @@ impl fmt::Debug for SmtpConfig {
     }
 }
 
-/// Sends sspr's notices by e-mail. Cheap to clone (the pool is shared).
+/// Sends sspr's notices by e-mail. Cheap to clone (the pool is shared). May be dropped on any
+/// thread, also one without a Tokio runtime (the pool is then shut down on the runtime it was
+/// built in).
 #[derive(Clone)]
 pub struct SmtpNotifier {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Arc<InRuntime<AsyncSmtpTransport<Tokio1Executor>>>,
     from: Mailbox,
     host: String,
     port: u16,
@@ -188,7 +194,13 @@ impl SmtpNotifier {
             (None, Some(_)) => return Err(config_error("an SMTP password needs a username")),
             (None, None) => {}
         }
-        Ok(Self { transport: builder.build(), from, host: config.host.clone(), port, tls: config.tls })
+        Ok(Self {
+            transport: Arc::new(InRuntime::new(builder.build())),
+            from,
+            host: config.host.clone(),
+            port,
+            tls: config.tls,
+        })
     }
 
     /// Build the e-mail for `notification` (public so a portal can preview it).
@@ -304,6 +316,6 @@ fn map_err(e: smtp::Error) -> BackendError {
 impl sspr_core::Notifier for SmtpNotifier {
     async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
         let message = self.message(notification)?;
-        self.transport.send(message).await.map(drop).map_err(map_err)
+        self.transport.get()?.send(message).await.map(drop).map_err(map_err)
     }
 }

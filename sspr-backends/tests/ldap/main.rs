@@ -5,6 +5,7 @@
 
 mod common;
 mod contacts;
+mod drops;
 mod faults;
 mod flows;
 #[cfg(feature = "smtp")]

@@ -4,6 +4,8 @@
 
 #[path = "../support/maildir.rs"]
 mod maildir;
+#[path = "../support/outside_runtime.rs"]
+mod outside_runtime;
 #[cfg(feature = "smtp")]
 mod smtp;
 #[cfg(feature = "sms-twilio")]

@@ -271,3 +271,16 @@ impl Drop for StopSink {
         let _ = std::process::Command::new("bash").arg(script).args(["stop", &self.0]).status();
     }
 }
+
+/// Python and JavaScript drop objects on their own threads, outside any tokio runtime: the
+/// SMTP pool's drop (which spawns its shutdown) must not panic there, also after a message
+/// went out (a connection is parked in the pool).
+#[test]
+fn an_smtp_notifier_dropped_outside_a_runtime_does_not_panic() {
+    crate::outside_runtime::drop_outside_runtime("SmtpNotifier", || async {
+        let notifier = SmtpNotifier::from_config(&config(SmtpTls::Starttls)).unwrap();
+        let (notice, _) = pin_notice(&address("drop"), 11, Locale::En);
+        notifier.send(&notice).await.unwrap();
+        notifier
+    });
+}

@@ -210,3 +210,15 @@ async fn a_whole_reset_by_sms() {
         .expect("the PIN SMS");
     sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
 }
+
+/// Dropped on a thread without a runtime (a binding's garbage collector), after use.
+#[test]
+fn a_twilio_notifier_dropped_outside_a_runtime_does_not_panic() {
+    crate::outside_runtime::drop_outside_runtime("TwilioNotifier", || async {
+        let server = MockServer::start().await;
+        created(&server).await;
+        let notifier = TwilioNotifier::from_config(&config(&server)).unwrap();
+        notifier.send(&pin_notice(phone(), 12, Locale::En).0).await.unwrap();
+        notifier
+    });
+}

@@ -230,3 +230,15 @@ async fn a_whole_reset_through_the_webhook() {
     assert!(payloads.iter().all(|p| p["kind"] == "pin" || p.get("pin").is_none()), "only the PIN notice holds it");
     sspr.verify_pin(&challenge.flow_id, json["pin"].as_str().unwrap(), &ctx).await.unwrap();
 }
+
+/// Dropped on a thread without a runtime (a binding's garbage collector), after use.
+#[test]
+fn a_webhook_notifier_dropped_outside_a_runtime_does_not_panic() {
+    crate::outside_runtime::drop_outside_runtime("WebhookNotifier", || async {
+        let server = MockServer::start().await;
+        accepting(&server).await;
+        let notifier = WebhookNotifier::from_config(&config(&server)).unwrap();
+        notifier.send(&pin_notice(phone(), 13, Locale::En).0).await.unwrap();
+        notifier
+    });
+}

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
 mod common;
+#[path = "../support/outside_runtime.rs"]
+mod outside_runtime;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "redis")]

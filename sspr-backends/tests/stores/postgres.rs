@@ -169,3 +169,15 @@ async fn quoted_key_value_passwords_never_show_in_debug_or_errors() {
     let store = PostgresStore::connect(&url).await.unwrap();
     assert!(!shows(&format!("{store:?}")), "{store:?}");
 }
+
+/// Dropped on a thread without a runtime (a binding's garbage collector), with open
+/// connections in its pool.
+#[test]
+fn a_postgres_store_dropped_outside_a_runtime_does_not_panic() {
+    use sspr_core::StateStore;
+    crate::outside_runtime::drop_outside_runtime("PostgresStore", || async {
+        let store = PostgresStore::connect(&fresh_database().await).await.unwrap();
+        store.get("flow/x", sspr_core::time::OffsetDateTime::UNIX_EPOCH).await.unwrap();
+        store
+    });
+}

@@ -113,3 +113,14 @@ async fn the_password_never_shows() {
     let err = RedisStore::from_config(&RedisConfig { connect_timeout_ms: 300, ..config }).await.unwrap_err();
     assert!(!format!("{err:?} {err}").contains("hunter2-s3cret"), "{err:?}");
 }
+
+/// Dropped on a thread without a runtime (a binding's garbage collector), after use.
+#[test]
+fn a_redis_store_dropped_outside_a_runtime_does_not_panic() {
+    use sspr_core::StateStore;
+    crate::outside_runtime::drop_outside_runtime("RedisStore", || async {
+        let store = RedisStore::connect(&url()).await.unwrap();
+        store.get("flow/x", sspr_core::time::OffsetDateTime::UNIX_EPOCH).await.unwrap();
+        store
+    });
+}
