@@ -7,6 +7,9 @@ pub mod decoy;
 mod engine;
 mod error;
 mod flow;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hex;
 mod input;
 pub mod mask;
