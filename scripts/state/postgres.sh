@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL on 127.0.0.1 with database `sspr` and trust authentication (used by
-# servers/50-postgres.sh and by the store fault tests).
-#   postgres.sh start DIR PORT   create the cluster in DIR if new, start it, wait until it answers
-#   postgres.sh stop DIR         stop it (fast shutdown; the data stays for a restart)
+# servers/50-postgres.sh and by the store fault and TLS tests).
+#   postgres.sh start DIR PORT [PKI]   create the cluster in DIR if new, start it, wait until it
+#                                      answers; with PKI (a folder from pki/mkcerts.sh: server.pem,
+#                                      server.key) it also accepts TLS (ssl = on), else plain only
+#   postgres.sh stop DIR               stop it (fast shutdown; the data stays for a restart)
 # initdb/postgres refuse to run as root: as root they run as the `postgres` user, so DIR (and the
 # folders above it) must be open to that user.
 set -euo pipefail
-cmd=${1:?usage: postgres.sh start DIR PORT | stop DIR}
+cmd=${1:?usage: postgres.sh start DIR PORT [PKI] | stop DIR}
 dir=${2:?data folder}
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 as=()
@@ -24,9 +26,18 @@ case "$cmd" in
       "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-sync >"$dir/initdb.log"
       fresh=1
     fi
+    tls=""
+    if [[ -n "${4:-}" ]]; then
+      # PostgreSQL refuses a key readable by others or owned by another user: a private copy.
+      cp "$4/server.pem" "$dir/server.pem"
+      cp "$4/server.key" "$dir/server.key"
+      chmod 600 "$dir/server.key"
+      [[ ${#as[@]} -gt 0 ]] && chown postgres "$dir/server.pem" "$dir/server.key"
+      tls="-c ssl=on -c ssl_cert_file=$dir/server.pem -c ssl_key_file=$dir/server.key"
+    fi
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 30 -o "-p $port -k $dir \
       -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-      -c max_connections=200" start >/dev/null
+      -c max_connections=200 $tls" start >/dev/null
     if [[ -n "${fresh:-}" ]]; then
       "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -qc 'CREATE DATABASE sspr'
     fi

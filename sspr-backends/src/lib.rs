@@ -19,6 +19,8 @@ pub mod redis;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod conninfo;
 #[cfg(any(feature = "sms-twilio", feature = "webhook"))]
 mod http;
 #[cfg(feature = "postgres")]

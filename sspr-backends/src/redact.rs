@@ -7,25 +7,18 @@
 //! whole, not up to its first space. When in doubt (a string that does not tokenise, a URL
 //! whose user info cannot be told from its host) more is hidden, never less.
 
+use crate::conninfo;
+
 /// Whether a key (or query parameter) names a secret: `password`, `sslpassword`.
 fn is_secret(key: &str) -> bool {
     key.to_ascii_lowercase().ends_with("password")
-}
-
-/// Whether `s` starts with a URL scheme and `://` (`postgres://`, `rediss://`). A key/value
-/// string holding `://` inside a value (`password='x://y'`) does not.
-fn has_scheme(s: &str) -> bool {
-    let Some((scheme, _)) = s.split_once("://") else { return false };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// `url` with its secrets replaced by `***`: the password of a URL's user info
 /// (`postgres://sspr:***@db:5432/sspr`) and `password` query parameters; in a key/value
 /// connection string (`host=db password=***`), the whole value of `password`.
 pub(crate) fn url(url: &str) -> String {
-    if has_scheme(url) { uri(url) } else { key_values(url) }
+    if conninfo::has_scheme(url) { uri(url) } else { key_values(url) }
 }
 
 fn uri(url: &str) -> String {
@@ -84,71 +77,8 @@ fn redact_query(query: &str) -> String {
     out.join("&")
 }
 
-/// One `key=value` of a key/value connection string: the key, and the value as written
-/// (quotes and escapes included).
-struct Entry<'a> {
-    key: &'a str,
-    raw_value: &'a str,
-}
-
-/// Tokenise a libpq key/value string (`conninfo_parse`): keys end at whitespace or `=`;
-/// spaces may surround `=`; a value is `'quoted'` (backslash escapes) or runs to the next
-/// whitespace (backslash escapes). A value starting with `"` is taken as quoted too (libpq
-/// would refuse it, but it must not leak on the way). `Err(n)`: the entries before the
-/// malformed one, which starts at byte `n`.
-fn tokenise(s: &str) -> Result<Vec<Entry<'_>>, (Vec<Entry<'_>>, usize)> {
-    let mut entries = Vec::new();
-    let mut chars = s.char_indices().peekable();
-    let skip_space = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-    };
-    loop {
-        skip_space(&mut chars);
-        let Some(&(start, _)) = chars.peek() else { return Ok(entries) };
-        let mut key_end = start;
-        while let Some((i, c)) = chars.next_if(|(_, c)| !c.is_whitespace() && *c != '=') {
-            key_end = i + c.len_utf8();
-        }
-        skip_space(&mut chars);
-        if chars.next_if(|(_, c)| *c == '=').is_none() || key_end == start {
-            return Err((entries, start));
-        }
-        skip_space(&mut chars);
-        let value_start = chars.peek().map_or(s.len(), |&(i, _)| i);
-        let mut value_end = value_start;
-        match chars.next_if(|(_, c)| *c == '\'' || *c == '"') {
-            Some((_, quote)) => loop {
-                match chars.next() {
-                    None => return Err((entries, start)),
-                    Some((_, '\\')) => {
-                        chars.next();
-                    }
-                    Some((i, c)) if c == quote => {
-                        value_end = i + 1;
-                        break;
-                    }
-                    Some(_) => {}
-                }
-            },
-            None => {
-                while let Some((i, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
-                    value_end = i + c.len_utf8();
-                    if c == '\\' {
-                        if let Some((j, escaped)) = chars.next() {
-                            value_end = j + escaped.len_utf8();
-                        }
-                    }
-                }
-            }
-        }
-        let key = s.get(start..key_end).unwrap_or("");
-        let raw_value = s.get(value_start..value_end).unwrap_or("");
-        entries.push(Entry { key, raw_value });
-    }
-}
-
 fn key_values(s: &str) -> String {
-    let (entries, rest) = match tokenise(s) {
+    let (entries, rest) = match conninfo::tokenise(s) {
         Ok(entries) => (entries, false),
         Err((entries, _)) => (entries, true),
     };

@@ -120,7 +120,8 @@ mod postgres {
     use sspr_backends::postgres::{PostgresConfig, PostgresStore as Store};
 
     /// Contact and state store in PostgreSQL, shared by several portal instances. Connects at
-    /// once and brings the schema up to date; other fields: `pool_size`, `connect_timeout_ms`,
+    /// once and brings the schema up to date; other fields: `ca_file` (TLS follows the URL's
+    /// `sslmode`, `verify-full` by default with a CA), `pool_size`, `connect_timeout_ms`,
     /// `query_timeout_ms`, `sweep_interval_secs`. Pass it as `contacts=` and/or `store=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct PostgresStore {
@@ -266,7 +267,8 @@ mod twilio {
 
     /// Sends PINs and notices by SMS through Twilio's Messages API (or a Twilio-compatible
     /// gateway at `base_url`): `account_sid`, `auth_token` (str or `Secret`), and `from_` (the
-    /// sending number) or `messaging_service_sid`; `timeout_ms`, `connect_retries`, `ca_file`.
+    /// sending number) or `messaging_service_sid`; `timeout_ms`, `connect_retries`, `ca_file`,
+    /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
     /// SMS only. Pass it as `notifier=` (with `Policy(sms_enabled=True)`).
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct TwilioNotifier {
@@ -300,7 +302,8 @@ mod webhook {
     use sspr_backends::webhook::{WebhookConfig, WebhookNotifier as Notifier};
 
     /// Sends notices to any gateway as a signed JSON POST (HMAC-SHA256 in `X-Sspr-Signature`):
-    /// `url`, `key` (32+ bytes, str or `Secret`), `timeout_ms`, `connect_retries`, `ca_file`.
+    /// `url`, `key` (32+ bytes, str or `Secret`), `timeout_ms`, `connect_retries`, `ca_file`,
+    /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
     /// Pass it as `notifier=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct WebhookNotifier {

@@ -7,6 +7,8 @@ mod common;
 mod outside_runtime;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_tls;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "sqlite")]

@@ -30,6 +30,7 @@ class PostgresStore:
         self,
         url: str,
         *,
+        ca_file: Optional[str] = None,
         pool_size: int = 4,
         connect_timeout_ms: int = 5000,
         query_timeout_ms: int = 5000,
@@ -105,6 +106,7 @@ class TwilioNotifier:
         timeout_ms: int = ...,
         connect_retries: int = ...,
         ca_file: Optional[str] = None,
+        allow_insecure_http: bool = False,
     ) -> None: ...
 
 class WebhookNotifier:
@@ -118,6 +120,7 @@ class WebhookNotifier:
         timeout_ms: int = 10000,
         connect_retries: int = 2,
         ca_file: Optional[str] = None,
+        allow_insecure_http: bool = False,
     ) -> None: ...
 
 def available() -> List[str]: ...

@@ -12,10 +12,14 @@
 //! A small pool of connections is kept; each connection pipelines the statements of
 //! concurrent calls. A connection that broke (the server restarted) is replaced on the next
 //! call; while the server is down every call fails with [`BackendErrorKind::Unavailable`].
-//! Connections are plain TCP (no TLS): run the database on the same host or a private network.
+//!
+//! TLS follows libpq's `sslmode` in the URL (`disable`, `allow`, `prefer`, `require`,
+//! `verify-ca`, `verify-full`) with the CA from `ca_file` or the URL's `sslrootcert`; without
+//! a mode it is `verify-full` when a CA is given, else libpq's default `prefer` (see `tls`).
 
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -27,9 +31,11 @@ use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls, Row, Statement};
+use tokio_postgres::{Client, Row, Statement};
 
-use crate::redact;
+use crate::{conninfo, redact};
+
+mod tls;
 
 /// How to reach PostgreSQL, as read from the portal's configuration.
 ///
@@ -43,9 +49,14 @@ use crate::redact;
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresConfig {
-    /// `postgres://user:password@host:port/database` or `host=... user=... password=...`
-    /// (the password is hidden in `Debug`).
+    /// `postgres://user:password@host:port/database?sslmode=verify-full` or `host=...
+    /// user=... password=... sslmode=...` (the password is hidden in `Debug`). `sslmode` and
+    /// `sslrootcert` mean what they mean to libpq.
     pub url: String,
+    /// A PEM file of CA certificates the server's certificate must chain to. Given, the
+    /// default `sslmode` is `verify-full`; `require` and `prefer` then check the chain too.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Connections kept open (each pipelines concurrent statements).
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
@@ -78,6 +89,7 @@ impl PostgresConfig {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            ca_file: None,
             pool_size: default_pool_size(),
             connect_timeout_ms: default_connect_timeout_ms(),
             query_timeout_ms: default_query_timeout_ms(),
@@ -90,6 +102,7 @@ impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")
             .field("url", &redact::url(&self.url))
+            .field("ca_file", &self.ca_file)
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("query_timeout_ms", &self.query_timeout_ms)
@@ -199,6 +212,8 @@ pub struct PostgresStore {
 
 struct Inner {
     config: tokio_postgres::Config,
+    tls: tls::MakeRustls,
+    sslmode: tls::SslMode,
     url: String,
     slots: Vec<Mutex<Option<Arc<Conn>>>>,
     next: AtomicUsize,
@@ -211,12 +226,20 @@ impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
             .field("url", &redact::url(&self.inner.url))
+            .field("sslmode", &self.inner.sslmode)
             .field("pool_size", &self.inner.slots.len())
             .finish_non_exhaustive()
     }
 }
 
 fn map_err(e: tokio_postgres::Error) -> BackendError {
+    // A refused certificate, or no TLS where it is required: a configuration (or an attack),
+    // not an outage. tokio-postgres marks these "error performing TLS handshake".
+    if e.to_string().starts_with("error performing TLS handshake") {
+        let cause = std::error::Error::source(&e).map_or_else(String::new, ToString::to_string);
+        return BackendError::new(BackendErrorKind::Other, format!("TLS with PostgreSQL failed: {cause}"))
+            .with_source(e);
+    }
     let unavailable = match e.as_db_error() {
         // Connection exceptions, shutdown, too many connections, serialization failure, deadlock:
         // the same call can succeed later.
@@ -243,10 +266,14 @@ impl PostgresStore {
     /// Connect as `config` says and bring the schema up to date. Fails with `Unavailable`
     /// when the server cannot be reached, `Rejected` for a malformed URL.
     pub async fn from_config(config: &PostgresConfig) -> Result<Self, BackendError> {
-        let mut pg: tokio_postgres::Config = config.url.parse().map_err(|_| {
-            // The parser's message may quote the URL, and with it the password.
-            BackendError::new(BackendErrorKind::Rejected, "invalid PostgreSQL connection URL")
-        })?;
+        // The parser's messages may quote the URL, and with it the password: never shown.
+        let invalid = || BackendError::new(BackendErrorKind::Rejected, "invalid PostgreSQL connection URL");
+        // tokio-postgres knows neither verify-ca/verify-full nor sslrootcert: taken out here.
+        let (url, taken) = conninfo::take_params(&config.url, &["sslmode", "sslrootcert"]).ok_or_else(invalid)?;
+        let value = |name: &str| taken.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        let tls = tls::settings(value("sslmode"), value("sslrootcert"), config.ca_file.as_deref())?;
+        let mut pg: tokio_postgres::Config = url.parse().map_err(|_| invalid())?;
+        pg.ssl_mode(tls.pg_mode);
         pg.connect_timeout(Duration::from_millis(config.connect_timeout_ms));
         if pg.get_application_name().is_none() {
             pg.application_name("sspr");
@@ -255,6 +282,8 @@ impl PostgresStore {
         let store = Self {
             inner: Arc::new(Inner {
                 config: pg,
+                tls: tls.connector,
+                sslmode: tls.mode,
                 url: config.url.clone(),
                 slots: (0..config.pool_size.max(1)).map(|_| Mutex::new(None)).collect(),
                 next: AtomicUsize::new(0),
@@ -268,7 +297,7 @@ impl PostgresStore {
     }
 
     async fn migrate(&self) -> Result<(), BackendError> {
-        let (mut client, connection) = self.inner.config.connect(NoTls).await.map_err(map_err)?;
+        let (mut client, connection) = self.inner.config.connect(self.inner.tls.clone()).await.map_err(map_err)?;
         let driver = tokio::spawn(connection);
         let result = tokio::time::timeout(self.inner.query_timeout * 4, async {
             let tx = client.transaction().await?;
@@ -337,7 +366,7 @@ impl PostgresStore {
     }
 
     async fn open(&self) -> Result<Conn, BackendError> {
-        let (client, connection) = self.inner.config.connect(NoTls).await.map_err(map_err)?;
+        let (client, connection) = self.inner.config.connect(self.inner.tls.clone()).await.map_err(map_err)?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "PostgreSQL connection closed");
