@@ -12,3 +12,5 @@
 /// The engine tests' harness (in-memory backends, a clock that stands still, a fixed seed).
 #[path = "../engine/support.rs"]
 mod support;
+
+mod fault_injection;

@@ -1,0 +1,653 @@
+//! Fault injection at every backend call (issue 11, "Also in this issue").
+//!
+//! Every backend the engine talks to (directory, contact store, notifier, state store, audit
+//! sink) is wrapped so that each call it receives during a reference reset is numbered; then,
+//! for every number `k`, the reset is run again with exactly call `k` failing (and, apart,
+//! hanging for ever: the request is then abandoned, as a client or a proxy timeout would).
+//! After each run the test checks that
+//!
+//! - nothing panicked, and what the caller got is a typed [`Error`];
+//! - nothing is half-written: the directory holds the old password, or exactly the one the
+//!   caller was handed (or, only when the fault hit after the directory accepted the new
+//!   password, one the caller lost together with its connection);
+//! - the reset can be finished: the failed step retried on the same flow, after the
+//!   completion lease at worst, or a new flow once the old one expired;
+//! - an anonymous caller learns nothing: for every call that a real login's and an unknown
+//!   login's requests both make, failing it gives the two the same answers.
+//!
+//! The tables the tests print (`cargo test ... -- --nocapture`) say, call by call, which error
+//! each fault gave and how the reset recovered.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sspr_core::backend::{Counter, DirectoryUser, Enrollment, StoredValue};
+use sspr_core::memory::{MemoryAuditSink, MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
+use sspr_core::notice::Notification;
+use sspr_core::runtime::{SpawnFn, Task};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{
+    AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, Error, ManualClock, NewPassword,
+    NormalizedLogin, Notifier, Password, Sspr, StateStore, UserId,
+};
+
+use crate::support::*;
+
+/// Every kind of backend call the engine can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Call {
+    FindUser,
+    SetPassword,
+    Unlock,
+    Authenticate,
+    Search,
+    ContactsGet,
+    ContactsSave,
+    NotifierSend,
+    StoreGet,
+    StorePut,
+    StoreIncrement,
+    StoreIncrementMany,
+    StoreDelete,
+    AuditRecord,
+}
+
+/// What happens to the chosen call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// It returns `Unavailable` (connection reset).
+    Fail,
+    /// It never returns.
+    Hang,
+}
+
+/// The steps of a reset, as the caller makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Begin,
+    Send,
+    Verify,
+    Complete,
+}
+
+/// One numbered call: during which step, which call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbered {
+    pub step: Step,
+    pub call: Call,
+}
+
+#[derive(Debug)]
+struct Plan {
+    armed: bool,
+    next: usize,
+    target: Option<(usize, Fault)>,
+    step: Step,
+    log: Vec<Numbered>,
+}
+
+/// The switchboard every wrapper asks before each call.
+#[derive(Debug, Clone)]
+pub struct Faults(Arc<Mutex<Plan>>);
+
+impl Faults {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new(Plan { armed: false, next: 0, target: None, step: Step::Begin, log: Vec::new() })))
+    }
+    fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    /// Start numbering calls (from 0), with `target` failing or hanging.
+    fn arm(&self, target: Option<(usize, Fault)>) {
+        let mut plan = self.plan();
+        plan.armed = true;
+        plan.next = 0;
+        plan.target = target;
+        plan.log.clear();
+    }
+    /// Stop numbering and injecting: the backends are healthy again.
+    fn disarm(&self) {
+        self.plan().armed = false;
+    }
+    fn step(&self, step: Step) {
+        self.plan().step = step;
+    }
+    fn log(&self) -> Vec<Numbered> {
+        self.plan().log.clone()
+    }
+    /// Number this call, and fail or hang it if it is the target.
+    async fn enter(&self, call: Call) -> Result<(), BackendError> {
+        let fault = {
+            let mut plan = self.plan();
+            if !plan.armed {
+                return Ok(());
+            }
+            let k = plan.next;
+            plan.next += 1;
+            let step = plan.step;
+            plan.log.push(Numbered { step, call });
+            plan.target.filter(|(t, _)| *t == k).map(|(_, f)| f)
+        };
+        match fault {
+            None => Ok(()),
+            Some(Fault::Fail) => Err(BackendError::unavailable(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer (injected)",
+            ))),
+            Some(Fault::Hang) => std::future::pending().await,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct FaultyDirectory(MemoryDirectory, Faults);
+
+#[sspr_core::async_trait]
+impl Directory for FaultyDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        self.1.enter(Call::FindUser).await?;
+        self.0.find_user(login).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        self.1.enter(Call::SetPassword).await?;
+        self.0.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        self.1.enter(Call::Unlock).await?;
+        self.0.unlock(user).await
+    }
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        self.1.enter(Call::Authenticate).await?;
+        self.0.authenticate(user, password).await
+    }
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        self.1.enter(Call::Search).await?;
+        self.0.search(query, limit).await
+    }
+}
+
+#[derive(Debug)]
+struct FaultyContacts(MemoryContactStore, Faults);
+
+#[sspr_core::async_trait]
+impl ContactStore for FaultyContacts {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        self.1.enter(Call::ContactsGet).await?;
+        self.0.get(user).await
+    }
+    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        self.1.enter(Call::ContactsSave).await?;
+        self.0.save(user, enrollment, expected_version).await
+    }
+}
+
+#[derive(Debug)]
+struct FaultyNotifier(Outbox, Faults);
+
+#[sspr_core::async_trait]
+impl Notifier for FaultyNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        self.1.enter(Call::NotifierSend).await?;
+        self.0.send(notification).await
+    }
+}
+
+#[derive(Debug)]
+struct FaultyStore(MemoryStateStore, Faults);
+
+#[sspr_core::async_trait]
+impl StateStore for FaultyStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        self.1.enter(Call::StoreGet).await?;
+        self.0.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        self.1.enter(Call::StorePut).await?;
+        self.0.put(key, value, expected, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        self.1.enter(Call::StoreIncrement).await?;
+        self.0.increment(key, expires_at, now).await
+    }
+    // One round trip, as a networked store does it: one call to fail.
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        self.1.enter(Call::StoreIncrementMany).await?;
+        self.0.increment_many(counters, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.1.enter(Call::StoreDelete).await?;
+        self.0.delete(key).await
+    }
+}
+
+#[derive(Debug)]
+struct FaultyAudit(MemoryAuditSink, Faults);
+
+#[sspr_core::async_trait]
+impl AuditSink for FaultyAudit {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        self.1.enter(Call::AuditRecord).await?;
+        self.0.record(event).await
+    }
+}
+
+/// How long the test waits for a step or a background delivery before calling it hung.
+/// Tokio's clock is paused in these tests, so this costs no real time.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// An engine whose every backend goes through one [`Faults`] switchboard, with alice
+/// (e-mail and phone) and bob enrolled. Background deliveries are queued, and run by
+/// [`World::deliver`], so every call they make is numbered in order too.
+struct World {
+    sspr: Sspr,
+    directory: MemoryDirectory,
+    outbox: Outbox,
+    audit: MemoryAuditSink,
+    clock: ManualClock,
+    faults: Faults,
+    tasks: Arc<Mutex<Vec<Task>>>,
+}
+
+impl World {
+    async fn new() -> Self {
+        let faults = Faults::new();
+        let directory = MemoryDirectory::with_users(users()).unwrap();
+        let outbox = Outbox::new();
+        let audit = MemoryAuditSink::new();
+        let clock = ManualClock::new(START);
+        let tasks: Arc<Mutex<Vec<Task>>> = Arc::default();
+        let queue = Arc::clone(&tasks);
+        let sspr = Sspr::builder()
+            .directory(FaultyDirectory(directory.clone(), faults.clone()))
+            .contacts(FaultyContacts(MemoryContactStore::new(), faults.clone()))
+            .notifier(FaultyNotifier(outbox.clone(), faults.clone()))
+            .store(FaultyStore(MemoryStateStore::new(), faults.clone()))
+            .audit(FaultyAudit(audit.clone(), faults.clone()))
+            .clock(clock.clone())
+            .timer(clock.clone())
+            .spawner(SpawnFn(move |task| queue.lock().unwrap().push(task)))
+            .policy(policy())
+            .secret_key(key())
+            .rng_seed([7; 32])
+            .build()
+            .unwrap();
+        let world = Self { sspr, directory, outbox, audit, clock, faults, tasks };
+        for (login, email, phone) in [(ALICE, ALICE_MAIL, Some(ALICE_PHONE)), (BOB, BOB_MAIL, None)] {
+            world.sspr.set_enabled(&admin(), login, true, &ctx()).await.unwrap();
+            let set =
+                |v: Option<&str>| v.map_or(sspr_core::ContactChange::Keep, |v| sspr_core::ContactChange::Set(v.into()));
+            let update = sspr_core::ContactUpdate { email: set(Some(email)), phone: set(phone) };
+            world.sspr.update_contacts(&admin(), login, update, &ctx()).await.unwrap();
+        }
+        world.deliver().await;
+        world.outbox.clear();
+        world
+    }
+
+    /// Run the queued background deliveries, each until it ends or hangs.
+    async fn deliver(&self) {
+        loop {
+            let Some(task) = self.tasks.lock().unwrap().pop() else { return };
+            let _ = tokio::time::timeout(PATIENCE, task).await;
+        }
+    }
+
+    /// Run one step: `None` when it hung (the caller gave up and dropped it).
+    async fn step<T>(&self, step: Step, call: impl Future<Output = Result<T, Error>>) -> Option<Result<T, Error>> {
+        self.faults.step(step);
+        let out = tokio::time::timeout(PATIENCE, call).await.ok();
+        self.deliver().await;
+        out
+    }
+
+    fn alice(&self) -> UserId {
+        self.directory.users().into_iter().find(|u| u.login == ALICE).unwrap().id
+    }
+
+    fn alice_has(&self, password: &str) -> bool {
+        self.directory.check_password(&self.alice(), password).is_some()
+    }
+}
+
+/// How a step ended, in words a table can show and two runs can compare.
+fn shape<T>(out: &Option<Result<T, Error>>, ok: impl Fn(&T) -> String) -> String {
+    match out {
+        None => "hung".into(),
+        Some(Ok(v)) => format!("ok {}", ok(v)),
+        Some(Err(e)) => format!("{} ({e})", error_name(e)),
+    }
+}
+
+fn error_name(e: &Error) -> &'static str {
+    match e {
+        Error::InvalidInput { .. } => "InvalidInput",
+        Error::WrongPin { .. } => "WrongPin",
+        Error::PinVoided => "PinVoided",
+        Error::Expired => "Expired",
+        Error::AlreadyUsed => "AlreadyUsed",
+        Error::InvalidState { .. } => "InvalidState",
+        Error::RateLimited { .. } => "RateLimited",
+        Error::Blocked { .. } => "Blocked",
+        Error::NotAllowed { .. } => "NotAllowed",
+        Error::PasswordRejected { .. } => "PasswordRejected",
+        Error::Backend { .. } => "Backend",
+        Error::Config(_) => "Config",
+        _ => "other",
+    }
+}
+
+/// What a whole reset for alice did under one fault.
+struct Run {
+    /// The step that did not succeed, and how it ended.
+    failed: Option<(Step, String)>,
+    /// The flow, once begun.
+    flow: Option<String>,
+    /// The temporary password the caller was handed, if it got that far.
+    password: Option<String>,
+}
+
+/// alice's whole reset, stopping at the first step that does not succeed.
+async fn reset_alice(w: &World) -> Run {
+    let mut run = Run { failed: None, flow: None, password: None };
+    let begun = w.step(Step::Begin, w.sspr.begin_reset(ALICE, &ctx())).await;
+    let Some(Ok(challenge)) = begun else {
+        run.failed = Some((Step::Begin, shape(&begun, |_| String::new())));
+        return run;
+    };
+    let flow = challenge.flow_id;
+    run.flow = Some(flow.clone());
+    let sent = w.step(Step::Send, w.sspr.send_pin(&flow, "email", None, &ctx())).await;
+    let pin = w.outbox.last_pin_to(ALICE_MAIL);
+    let (Some(Ok(_)), Some(pin)) = (&sent, pin) else {
+        run.failed = Some((Step::Send, shape(&sent, |_| "but no PIN arrived".into())));
+        return run;
+    };
+    let verified = w.step(Step::Verify, w.sspr.verify_pin(&flow, &pin, &ctx())).await;
+    if !matches!(verified, Some(Ok(_))) {
+        run.failed = Some((Step::Verify, shape(&verified, |_| String::new())));
+        return run;
+    }
+    let completed = w.step(Step::Complete, w.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx())).await;
+    match completed {
+        Some(Ok(outcome)) => run.password = outcome.temporary_password.map(|p| p.expose_secret().to_owned()),
+        other => run.failed = Some((Step::Complete, shape(&other, |_| String::new()))),
+    }
+    run
+}
+
+/// Finish alice's reset after a fault, the backends healthy again: retry the failed step on
+/// the same flow (after the completion lease if a lost completion still holds it), else
+/// start over once the old flow has expired. Returns how, and the password handed over.
+async fn recover(w: &World, run: &Run) -> (String, String) {
+    let mut notes = Vec::new();
+    if let Some(flow) = &run.flow {
+        for attempt in 0..2 {
+            match finish(w, flow).await {
+                Ok(password) => {
+                    notes.push("same flow".to_owned());
+                    return (notes.join(", "), password);
+                }
+                Err(Error::InvalidState { reason }) if attempt == 0 && reason.contains("completing") => {
+                    // A completion that hung holds the flow until its lease runs out.
+                    notes.push("waited out the completion lease".to_owned());
+                    w.clock.advance(Duration::from_secs(121));
+                }
+                Err(e) => {
+                    notes.push(format!("same flow refused: {}", error_name(&e)));
+                    break;
+                }
+            }
+        }
+    }
+    // Start over: the old flow must not stand in the way once it has expired.
+    w.clock.advance(Duration::from_secs(16 * 60));
+    if let Some(flow) = &run.flow {
+        let old = w.sspr.send_pin(flow, "email", None, &ctx()).await;
+        assert!(matches!(old, Err(Error::Expired | Error::AlreadyUsed)), "the old flow is not cleanly over: {old:?}");
+    }
+    let fresh = reset_alice(w).await;
+    assert!(fresh.failed.is_none(), "a new reset fails with healthy backends: {:?}", fresh.failed);
+    notes.push("new flow".to_owned());
+    (notes.join(", "), fresh.password.unwrap())
+}
+
+/// Take a flow to completion with healthy backends, from wherever the fault left it.
+async fn finish(w: &World, flow: &str) -> Result<String, Error> {
+    match w.sspr.complete_reset(flow, NewPassword::Temporary, &ctx()).await {
+        Ok(outcome) => return Ok(outcome.temporary_password.unwrap().expose_secret().to_owned()),
+        Err(Error::InvalidState { reason }) if reason.contains("not verified") => {}
+        Err(e) => return Err(e),
+    }
+    // Not verified yet: use the PIN that was delivered, if one is still pending; else send one.
+    let pending = match w.outbox.last_pin_to(ALICE_MAIL) {
+        Some(pin) => w.sspr.verify_pin(flow, &pin, &ctx()).await.is_ok(),
+        None => false,
+    };
+    if !pending {
+        w.outbox.clear();
+        match w.sspr.send_pin(flow, "email", None, &ctx()).await {
+            Err(Error::RateLimited { retry_after }) => {
+                w.clock.advance(retry_after);
+                w.sspr.send_pin(flow, "email", None, &ctx()).await?;
+            }
+            other => {
+                other?;
+            }
+        }
+        w.deliver().await;
+        let pin = w.outbox.last_pin_to(ALICE_MAIL).ok_or(Error::InvalidState { reason: "no PIN arrived" })?;
+        w.sspr.verify_pin(flow, &pin, &ctx()).await?;
+    }
+    let outcome = w.sspr.complete_reset(flow, NewPassword::Temporary, &ctx()).await?;
+    Ok(outcome.temporary_password.unwrap().expose_secret().to_owned())
+}
+
+/// The calls of one healthy reset for alice, numbered.
+async fn reference_calls() -> Vec<Numbered> {
+    let w = World::new().await;
+    w.faults.arm(None);
+    let run = reset_alice(&w).await;
+    assert!(run.failed.is_none(), "the reference reset fails: {:?}", run.failed);
+    w.faults.log()
+}
+
+/// One fault at call `k` of alice's reset: run it, check it, recover. A row of the table.
+async fn one_fault(k: usize, fault: Fault, reference: &[Numbered]) -> String {
+    let w = World::new().await;
+    w.faults.arm(Some((k, fault)));
+    let run = reset_alice(&w).await;
+    let log = w.faults.log();
+    w.faults.disarm();
+    let hit = *log.get(k).unwrap_or_else(|| panic!("call #{k} was never made under {fault:?}"));
+    assert_eq!(hit, reference[k], "the calls before #{k} differ from the reference");
+    let set_before_fault = log.iter().take(k).any(|c| c.call == Call::SetPassword);
+
+    // Nothing half-written.
+    match &run.password {
+        Some(password) => assert!(w.alice_has(password), "#{k}: the password handed over is not the directory's"),
+        None if w.alice_has(INITIAL_PASSWORD) => {}
+        None => assert!(
+            set_before_fault && fault == Fault::Hang,
+            "#{k} {hit:?} {fault:?}: the directory changed the password but the caller was not given it"
+        ),
+    }
+    if let Some((_, how)) = &run.failed {
+        assert!(!how.starts_with("other"), "#{k}: an untyped error: {how}");
+    }
+
+    // The reset can be finished.
+    let (recovery, password) = match (&run.failed, &run.password) {
+        (None, Some(password)) => ("completed despite the fault".to_owned(), password.clone()),
+        _ => recover(&w, &run).await,
+    };
+    assert!(w.alice_has(&password), "#{k}: after recovery the directory does not hold the password handed over");
+
+    let outcome = match &run.failed {
+        None => "ok".to_owned(),
+        Some((step, how)) => format!("{step:?}: {how}"),
+    };
+    format!(
+        "#{k:<2} {:<9} {:<20} {fault:?}: {outcome} -> {recovery}",
+        format!("{:?}", hit.step),
+        format!("{:?}", hit.call)
+    )
+}
+
+/// Each fault in its own task, so that a panic is reported with the call that caused it.
+#[allow(clippy::print_stdout)] // the table is the test's report (`--nocapture`)
+async fn every_call(fault: Fault) {
+    let reference = reference_calls().await;
+    assert!(reference.len() > 10, "{reference:?}");
+    let mut table = Vec::new();
+    for k in 0..reference.len() {
+        let reference = reference.clone();
+        let row = tokio::spawn(async move { one_fault(k, fault, &reference).await }).await;
+        match row {
+            Ok(row) => table.push(row),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("#{k}: {e}"),
+        }
+    }
+    println!("{fault:?} at each of the {} backend calls of a reset:\n{}", reference.len(), table.join("\n"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_backend_call_of_a_reset_failing_leaves_a_typed_error_and_a_resumable_reset() {
+    every_call(Fault::Fail).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_backend_call_of_a_reset_hanging_leaves_a_resumable_reset() {
+    every_call(Fault::Hang).await;
+}
+
+/// An attacker's requests (begin, send, a guessed PIN) for a login: each step's answer.
+async fn probe(w: &World, login: &str, guess: &str) -> Vec<String> {
+    let mut answers = Vec::new();
+    let t0 = w.clock.clone();
+    let elapsed = |from: OffsetDateTime| {
+        use sspr_core::Clock;
+        (t0.now() - from).whole_milliseconds()
+    };
+    let now = || {
+        use sspr_core::Clock;
+        w.clock.now()
+    };
+    let started = now();
+    let begun = w.step(Step::Begin, w.sspr.begin_reset(login, &ctx())).await;
+    answers.push(format!(
+        "begin {} in {} ms",
+        shape(&begun, |c| format!("{:?}", c.methods.iter().map(|m| m.id.clone()).collect::<Vec<_>>())),
+        elapsed(started)
+    ));
+    let Some(Ok(challenge)) = begun else { return answers };
+    let started = now();
+    let sent = w.step(Step::Send, w.sspr.send_pin(&challenge.flow_id, "email", None, &ctx())).await;
+    answers.push(format!(
+        "send {} in {} ms",
+        shape(&sent, |s| format!(
+            "attempts_left={} pin_valid_for={}",
+            s.attempts_left,
+            (s.expires_at - started).whole_seconds()
+        )),
+        elapsed(started)
+    ));
+    if !matches!(sent, Some(Ok(_))) {
+        return answers;
+    }
+    let started = now();
+    let verified = w.step(Step::Verify, w.sspr.verify_pin(&challenge.flow_id, guess, &ctx())).await;
+    answers.push(format!("verify {} in {} ms", shape(&verified, |_| "verified!".into()), elapsed(started)));
+    answers
+}
+
+/// A login nobody has whose decoy offers what alice has (e-mail and SMS), so that the
+/// healthy answers already agree and only the faults can make them differ.
+async fn unknown_login_like_alice() -> String {
+    let w = World::new().await;
+    for i in 0..200 {
+        let login = format!("nobody{i}@example.org");
+        let c = w.sspr.begin_reset(&login, &ctx()).await.unwrap();
+        if c.methods.iter().map(|m| m.id.as_str()).collect::<Vec<_>>() == ["email", "sms"] {
+            return login;
+        }
+    }
+    panic!("no unknown login with an e-mail and SMS decoy among 200");
+}
+
+/// The calls of an attacker's probe for `login`, keyed by (step, call, n-th such call in
+/// the step), so that the real and the unknown login's calls can be lined up.
+type CallKey = (Step, Call, usize);
+
+fn keyed(log: &[Numbered]) -> Vec<CallKey> {
+    let mut seen: BTreeMap<(Step, Call), usize> = BTreeMap::new();
+    log.iter()
+        .map(|c| {
+            let n = seen.entry((c.step, c.call)).or_default();
+            *n += 1;
+            (c.step, c.call, *n)
+        })
+        .collect()
+}
+
+/// An attacker's probe for `login` with the call `at` (as keyed by [`keyed`]) faulted, or
+/// none: the answers, and the keys of the calls a healthy probe makes.
+async fn probe_with_fault(login: &str, at: Option<(CallKey, Fault)>) -> (Vec<String>, Vec<CallKey>) {
+    let healthy = World::new().await;
+    healthy.faults.arm(None);
+    let answers = probe(&healthy, login, GUESS).await;
+    let keys = keyed(&healthy.faults.log());
+    let Some((key, fault)) = at else { return (answers, keys) };
+    let k = keys.iter().position(|c| *c == key).expect("the call is made");
+    let w = World::new().await;
+    w.faults.arm(Some((k, fault)));
+    (probe(&w, login, GUESS).await, keys)
+}
+
+/// The attacker's guess. alice's PIN under the fixed seed is another, so it is wrong for both.
+const GUESS: &str = "00000000";
+
+#[tokio::test(start_paused = true)]
+#[allow(clippy::print_stdout)] // the table is the test's report (`--nocapture`)
+async fn a_failing_or_hanging_backend_answers_a_real_and_an_unknown_login_alike() {
+    let unknown = unknown_login_like_alice().await;
+    let (healthy_real, real_keys) = probe_with_fault(ALICE, None).await;
+    let (healthy_unknown, unknown_keys) = probe_with_fault(&unknown, None).await;
+    assert_eq!(healthy_real, healthy_unknown, "the healthy answers differ already");
+    assert!(healthy_real.last().unwrap().contains("WrongPin"), "{healthy_real:?}");
+
+    let both: Vec<CallKey> = real_keys.iter().filter(|k| unknown_keys.contains(k)).copied().collect();
+    let only_real: Vec<CallKey> = real_keys.iter().filter(|k| !unknown_keys.contains(k)).copied().collect();
+    let only_unknown: Vec<CallKey> = unknown_keys.iter().filter(|k| !real_keys.contains(k)).copied().collect();
+    let mut table = Vec::new();
+    for fault in [Fault::Fail, Fault::Hang] {
+        for key in &both {
+            let (real, _) = probe_with_fault(ALICE, Some((*key, fault))).await;
+            let (fake, _) = probe_with_fault(&unknown, Some((*key, fault))).await;
+            assert_eq!(real, fake, "{key:?} {fault:?}: a real and an unknown login answered differently");
+            table.push(format!("{key:?} {fault:?}: {}", real.join(" | ")));
+        }
+    }
+    println!(
+        "calls both make, faulted, same answers:\n{}\nonly a real login's requests make: {only_real:?}\nonly an unknown login's requests make: {only_unknown:?}",
+        table.join("\n")
+    );
+}
