@@ -205,15 +205,15 @@ export declare class TemporaryPassword {
 export declare class TwilioSms {
   /**
    * `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
-   * connectRetries?, caFile? }`.
+   * connectRetries?, caFile?, allowInsecureHttp? }`.
    */
-  constructor(config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string })
+  constructor(config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean })
 }
 
 /** Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). */
 export declare class WebhookNotifier {
-  /** `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile? }`. */
-  constructor(config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string })
+  /** `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`. */
+  constructor(config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean })
 }
 
 /** The state of a directory account. */
@@ -238,7 +238,7 @@ export interface Actor {
  * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
  * queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
  */
-export declare function connectPostgres(config: string | { url: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }): PostgresStore | Promise<PostgresStore>
+export declare function connectPostgres(config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }): PostgresStore | Promise<PostgresStore>
 
 /**
  * Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as

@@ -479,7 +479,7 @@ pub struct PostgresStore {
 /// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
 #[cfg(feature = "postgres")]
 #[napi(
-    ts_args_type = "config: string | { url: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
+    ts_args_type = "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
     ts_return_type = "PostgresStore | Promise<PostgresStore>"
 )]
 pub fn connect_postgres<'env>(
@@ -593,10 +593,10 @@ pub struct TwilioSms {
 #[napi]
 impl TwilioSms {
     /// `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
-    /// connectRetries?, caFile? }`.
+    /// connectRetries?, caFile?, allowInsecureHttp? }`.
     #[napi(
         constructor,
-        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string }"
+        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
         crate::run::stay_in_runtime_context();
@@ -619,10 +619,10 @@ pub struct WebhookNotifier {
 #[cfg(feature = "webhook")]
 #[napi]
 impl WebhookNotifier {
-    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile? }`.
+    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
     #[napi(
         constructor,
-        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string }"
+        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
         crate::run::stay_in_runtime_context();
