@@ -30,7 +30,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::Deserialize;
-use sspr_core::backend::{ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
+use sspr_core::backend::{ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
@@ -60,6 +60,9 @@ const MIGRATIONS: &[&str] = &[
          last_reset_at     TEXT,
          version           INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // 2: the contact history (first registration, recently removed contacts) as JSON; empty
+    // for rows written before it, which read as "no history".
+    "ALTER TABLE sspr_enrollment ADD COLUMN history TEXT NOT NULL DEFAULT '';",
 ];
 
 /// How to open the SQLite store, as read from the portal's configuration.
@@ -362,6 +365,7 @@ struct EnrollmentRow {
     phone_added_at: Option<String>,
     phone_usable_from: Option<String>,
     last_reset_at: Option<String>,
+    history: String,
 }
 
 fn format_time(t: OffsetDateTime) -> Result<String, BackendError> {
@@ -387,6 +391,7 @@ impl EnrollmentRow {
             phone_added_at: opt(e.phone.as_ref().map(|c| c.added_at))?,
             phone_usable_from: opt(e.phone.as_ref().map(|c| c.usable_from))?,
             last_reset_at: opt(e.last_reset_at)?,
+            history: e.history.to_json()?,
         })
     }
 
@@ -401,6 +406,7 @@ impl EnrollmentRow {
                 phone_added_at: r.get(5)?,
                 phone_usable_from: r.get(6)?,
                 last_reset_at: r.get(7)?,
+                history: r.get(9)?,
             },
             unsigned(r, 8)?,
         ))
@@ -433,7 +439,8 @@ impl EnrollmentRow {
             })
             .transpose()?;
         let last_reset_at = self.last_reset_at.map(|t| parse_time("last_reset_at", &t)).transpose()?;
-        Ok(Enrollment { enabled: self.enabled, email, phone, last_reset_at, version })
+        let history = ContactHistory::from_json(&self.history)?;
+        Ok(Enrollment { enabled: self.enabled, email, phone, last_reset_at, history, version })
     }
 }
 
@@ -445,7 +452,7 @@ impl ContactStore for SqliteStore {
             .call(move |conn| {
                 conn.prepare_cached(
                     "SELECT enabled, email, email_added_at, email_usable_from, phone, phone_added_at,
-                            phone_usable_from, last_reset_at, version
+                            phone_usable_from, last_reset_at, version, history
                      FROM sspr_enrollment WHERE user_id = ?1",
                 )?
                 .query_row(params![user], EnrollmentRow::read)
@@ -474,13 +481,14 @@ impl ContactStore for SqliteStore {
                     r.phone_added_at,
                     r.phone_usable_from,
                     r.last_reset_at,
-                    next
+                    next,
+                    r.history
                 ];
                 if expected_version == 0 {
                     conn.prepare_cached(
                         "INSERT INTO sspr_enrollment (user_id, enabled, email, email_added_at, email_usable_from,
-                             phone, phone_added_at, phone_usable_from, last_reset_at, version)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                             phone, phone_added_at, phone_usable_from, last_reset_at, version, history)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                          ON CONFLICT (user_id) DO NOTHING",
                     )?
                     .execute(values)
@@ -488,7 +496,7 @@ impl ContactStore for SqliteStore {
                     conn.prepare_cached(
                         "UPDATE sspr_enrollment SET enabled = ?2, email = ?3, email_added_at = ?4,
                              email_usable_from = ?5, phone = ?6, phone_added_at = ?7, phone_usable_from = ?8,
-                             last_reset_at = ?9, version = ?10
+                             last_reset_at = ?9, version = ?10, history = ?11
                          WHERE user_id = ?1 AND version = ?10 - 1",
                     )?
                     .execute(values)

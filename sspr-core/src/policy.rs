@@ -98,7 +98,8 @@ pub struct Policy {
     /// Offer "unlock only" as a completion mode. Default on.
     pub allow_unlock_only: bool,
     /// How long a contact added or changed by the user waits before it can receive PINs.
-    /// First registration and admin changes are usable at once. Default 86400 s, range 0..=1209600.
+    /// The user's very first registration and admin changes are usable at once (clearing every
+    /// contact does not make the next one "first" again). Default 86400 s, range 0..=1209600.
     pub contact_cooling_off_secs: u64,
     /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs or a
     /// member of one of `eligible_groups`; when both lists are empty, every user is.

@@ -23,7 +23,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
-use crate::backend::{Authentication, ContactStore, Directory, Enrollment, StateStore, StoredContact};
+use crate::backend::{
+    Authentication, ContactHistory, ContactStore, Directory, Enrollment, RemovedContact, StateStore, StoredContact,
+};
 use crate::clock::Clock;
 use crate::error::BackendErrorKind;
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
@@ -191,6 +193,23 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
             usable_from: now,
         }),
         last_reset_at: Some(now - Duration::from_secs(3600)),
+        // The history must come back too: without it a phisher who cleared the contacts would
+        // make the next registration "first" again, and removed contacts would hear nothing.
+        history: ContactHistory {
+            registered_at: Some(now - Duration::from_secs(7200)),
+            removed: vec![
+                RemovedContact {
+                    contact: crate::types::Destination::Email(EmailAddress::parse("old.alice@example.net").unwrap()),
+                    removed_at: now - Duration::from_secs(60),
+                    remember_until: now + Duration::from_secs(86_400),
+                },
+                RemovedContact {
+                    contact: crate::types::Destination::Sms(PhoneNumber::parse("+14155550100").unwrap()),
+                    removed_at: now,
+                    remember_until: now + Duration::from_secs(90_000),
+                },
+            ],
+        },
         version: 0,
     };
     assert!(store.save(&alice, &enrollment, 0).await.unwrap(), "the first save with version 0 must succeed");
@@ -202,10 +221,12 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
     let mut changed = got.clone();
     changed.phone = None;
     changed.enabled = false;
+    changed.history.removed.truncate(1);
     assert!(store.save(&alice, &changed, 1).await.unwrap(), "save with the current version must succeed");
     assert!(!store.save(&alice, &enrollment, 1).await.unwrap(), "save with a stale version must fail");
     let got = store.get(&alice).await.unwrap().unwrap();
     assert_eq!((got.version, got.enabled, got.phone.is_none()), (2, false, true), "a failed save must change nothing");
+    assert_eq!(got.history, changed.history, "a saved history replaces the stored one");
     assert_eq!(store.get(&bob).await.unwrap(), None, "users are independent");
 
     let racers = (0..20).map(|i| {

@@ -212,6 +212,10 @@ typedef struct SsprEnrollment {
   int64_t last_reset_at;
   // The store's version of the record (0: not stored yet).
   uint64_t version;
+  // What sspr remembers of past contacts (first registration, recently removed contacts),
+  // as opaque JSON text, or NULL for none: keep a copy and give it back unchanged. Without
+  // it, a user who clears every contact could register a new one without the cooling-off.
+  const char *history;
 } SsprEnrollment;
 
 // A directory written in C. Every function is required except `release`.

@@ -614,6 +614,11 @@ pub struct Enrollment {
     pub phone: Option<StoredContact>,
     /// When the password was last reset through sspr.
     pub last_reset_at: Option<SystemTime>,
+    /// What sspr remembers of past contacts (first registration, recently removed contacts),
+    /// as opaque JSON text: keep it and give it back unchanged. Without it, a user who clears
+    /// every contact could register a new one without the cooling-off.
+    #[uniffi(default)]
+    pub history: Option<String>,
     /// The store's version of the record (set by the store).
     pub version: u64,
 }
@@ -633,6 +638,7 @@ impl From<&sspr_core::backend::Enrollment> for Enrollment {
                 usable_from: c.usable_from.into(),
             }),
             last_reset_at: e.last_reset_at.map(Into::into),
+            history: e.history.to_json().ok(),
             version: e.version,
         }
     }
@@ -663,7 +669,8 @@ fn enrollment_in(e: Enrollment) -> Result<sspr_core::backend::Enrollment, sspr_c
         None => None,
     };
     let last_reset_at = e.last_reset_at.map(|t| time(t, "last_reset_at")).transpose()?;
-    Ok(sspr_core::backend::Enrollment { enabled: e.enabled, email, phone, last_reset_at, version: e.version })
+    let history = sspr_core::backend::ContactHistory::from_json(e.history.as_deref().unwrap_or_default())?;
+    Ok(sspr_core::backend::Enrollment { enabled: e.enabled, email, phone, last_reset_at, history, version: e.version })
 }
 
 /// Which notice a notification is.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use napi::ValueType;
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi_derive::napi;
-use sspr_core::backend::{AccountState, DirectoryUser, Enrollment, StoredContact};
+use sspr_core::backend::{AccountState, ContactHistory, DirectoryUser, Enrollment, StoredContact};
 use sspr_core::notice::{Message, Notification};
 use sspr_core::{
     Actor, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, EmailAddress, Locale, MethodOption,
@@ -381,6 +381,10 @@ pub struct EnrollmentJs {
     pub phone: Option<StoredContactJs>,
     /// When the password was last reset through sspr.
     pub last_reset_at: Option<DateTime<Utc>>,
+    /// What sspr remembers of past contacts (first registration, recently removed contacts),
+    /// as opaque JSON text: keep it and give it back unchanged. Without it, a user who clears
+    /// every contact could register a new one without the cooling-off.
+    pub history: Option<String>,
     /// The store's version of this record (0: not stored yet).
     pub version: i64,
 }
@@ -400,6 +404,7 @@ impl From<&Enrollment> for EnrollmentJs {
             email: e.email.as_ref().map(|c| stored_to_js(c, EmailAddress::as_str)),
             phone: e.phone.as_ref().map(|c| stored_to_js(c, PhoneNumber::as_str)),
             last_reset_at: e.last_reset_at.map(to_chrono),
+            history: e.history.to_json().ok(),
             version: i64::try_from(e.version).unwrap_or(i64::MAX),
         }
     }
@@ -424,6 +429,8 @@ impl TryFrom<EnrollmentJs> for Enrollment {
             email: e.email.map(|c| stored_from_js(c, EmailAddress::parse)).transpose()?,
             phone: e.phone.map(|c| stored_from_js(c, PhoneNumber::parse)).transpose()?,
             last_reset_at: e.last_reset_at.map(|t| from_chrono(t, "lastResetAt")).transpose()?,
+            history: ContactHistory::from_json(e.history.as_deref().unwrap_or_default())
+                .map_err(|err| invalid("history", err.message()))?,
             version: u64::try_from(e.version).map_err(|_| invalid("version", "a negative version"))?,
         })
     }

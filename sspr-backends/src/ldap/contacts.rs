@@ -142,6 +142,7 @@ impl LdapContactStore {
             email,
             phone,
             last_reset_at: record.as_ref().and_then(|r| r.last_reset_at),
+            history: record.as_ref().map(|r| r.history.clone()).unwrap_or_default(),
             version: record.as_ref().map_or(0, |r| r.version),
         };
         Ok((Some(enrollment), raw))

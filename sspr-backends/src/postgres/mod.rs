@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use sspr_core::backend::{ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
+use sspr_core::backend::{ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
@@ -113,7 +113,8 @@ impl fmt::Debug for PostgresConfig {
 
 /// The schema, one step per entry; `sspr_migrations` lists the steps applied. Never edit a
 /// step that has shipped: add a new one.
-const MIGRATIONS: &[&str] = &["CREATE TABLE sspr_state (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE sspr_state (
          key        TEXT PRIMARY KEY,
          value      BYTEA,            -- NULL for a counter
          counter    BIGINT,           -- NULL for a value
@@ -132,7 +133,11 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE sspr_state (
          phone_usable_from TEXT,
          last_reset_at     TEXT,
          version           BIGINT NOT NULL
-     );"];
+     );",
+    // 2: the contact history (first registration, recently removed contacts) as JSON; empty
+    // for rows written before it, which read as "no history".
+    "ALTER TABLE sspr_enrollment ADD COLUMN history TEXT NOT NULL DEFAULT '';",
+];
 
 /// An arbitrary constant: the advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x5350_5250_4d49_4752;
@@ -176,18 +181,18 @@ const DELETE: &str = "DELETE FROM sspr_state WHERE key = $1";
 const SWEEP: &str = "DELETE FROM sspr_state WHERE expires_at <= $1";
 
 const ENROLLMENT_GET: &str = "SELECT enabled, email, email_added_at, email_usable_from, phone, phone_added_at,
-            phone_usable_from, last_reset_at, version
+            phone_usable_from, last_reset_at, version, history
      FROM sspr_enrollment WHERE user_id = $1";
 
 const ENROLLMENT_INSERT: &str =
     "INSERT INTO sspr_enrollment (user_id, enabled, email, email_added_at, email_usable_from,
-         phone, phone_added_at, phone_usable_from, last_reset_at, version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
+         phone, phone_added_at, phone_usable_from, last_reset_at, version, history)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)
      ON CONFLICT (user_id) DO NOTHING";
 
 const ENROLLMENT_UPDATE: &str = "UPDATE sspr_enrollment SET enabled = $2, email = $3, email_added_at = $4,
          email_usable_from = $5, phone = $6, phone_added_at = $7, phone_usable_from = $8, last_reset_at = $9,
-         version = version + 1
+         version = version + 1, history = $11
      WHERE user_id = $1 AND version = $10";
 
 /// One connection and its prepared statements.
@@ -554,6 +559,7 @@ impl ContactStore for PostgresStore {
             email: stored("email", column(&row, 1)?, column(&row, 2)?, column(&row, 3)?, EmailAddress::parse)?,
             phone: stored("phone", column(&row, 4)?, column(&row, 5)?, column(&row, 6)?, PhoneNumber::parse)?,
             last_reset_at: last_reset_at.map(|t| parse_time("last_reset_at", &t)).transpose()?,
+            history: ContactHistory::from_json(&column::<String>(&row, 9)?)?,
             version: unsigned(column(&row, 8)?)?,
         }))
     }
@@ -567,6 +573,7 @@ impl ContactStore for PostgresStore {
         let phone_added_at = opt(enrollment.phone.as_ref().map(|c| c.added_at))?;
         let phone_usable_from = opt(enrollment.phone.as_ref().map(|c| c.usable_from))?;
         let last_reset_at = opt(enrollment.last_reset_at)?;
+        let history = enrollment.history.to_json()?;
         let user = user.as_str();
         let conn = self.conn().await?;
         let changed = if expected_version == 0 {
@@ -582,6 +589,7 @@ impl ContactStore for PostgresStore {
                     &phone_added_at,
                     &phone_usable_from,
                     &last_reset_at,
+                    &history,
                 ],
             ))
             .await?
@@ -600,6 +608,7 @@ impl ContactStore for PostgresStore {
                     &phone_usable_from,
                     &last_reset_at,
                     &expected,
+                    &history,
                 ],
             ))
             .await?

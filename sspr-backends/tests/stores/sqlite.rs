@@ -49,14 +49,44 @@ async fn the_database_is_in_wal_mode_and_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sspr.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // Opening again applies nothing twice.
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+}
+
+/// A database written before the contact history was kept: its rows gain an empty history,
+/// and a row with a contact still counts as registered (so clearing it cannot make the next
+/// contact a "first registration").
+#[tokio::test]
+async fn a_version_1_database_migrates_and_keeps_its_enrollments() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sspr_state (key TEXT PRIMARY KEY NOT NULL, value BLOB, counter INTEGER,
+                 version INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE INDEX sspr_state_expires_at ON sspr_state (expires_at);
+             CREATE TABLE sspr_enrollment (user_id TEXT PRIMARY KEY NOT NULL, enabled INTEGER NOT NULL,
+                 email TEXT, email_added_at TEXT, email_usable_from TEXT, phone TEXT, phone_added_at TEXT,
+                 phone_usable_from TEXT, last_reset_at TEXT, version INTEGER NOT NULL) WITHOUT ROWID;
+             INSERT INTO sspr_enrollment VALUES ('uid=alice', 1, 'alice@home.example', '2026-01-01T00:00:00Z',
+                 '2026-01-01T00:00:00Z', NULL, NULL, NULL, NULL, 4);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    let alice = ContactStore::get(&store, &UserId::new("uid=alice")).await.unwrap().unwrap();
+    assert_eq!(alice.version, 4);
+    assert_eq!(alice.history, sspr_core::backend::ContactHistory::default());
+    assert!(alice.ever_registered());
 }
 
 #[tokio::test]

@@ -6,7 +6,11 @@ use time::OffsetDateTime;
 
 use crate::error::BackendError;
 use crate::input::{EmailAddress, PhoneNumber};
-use crate::types::UserId;
+use crate::types::{Destination, UserId};
+
+/// Most removed contacts an enrollment remembers (the oldest is forgotten first): enough for
+/// a phisher's clear-then-replace of both methods, small enough to bound the record.
+pub const MAX_REMOVED_CONTACTS: usize = 4;
 
 /// A contact detail as stored, with when it became usable for PINs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,9 +37,95 @@ pub struct Enrollment {
     /// When the password was last reset through sspr.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub last_reset_at: Option<OffsetDateTime>,
+    /// What the engine remembers of past contacts (first registration, recent removals).
+    /// Stores keep it as it is; older records without it read as empty.
+    #[serde(default)]
+    pub history: ContactHistory,
     /// The store's version of this record: 0 for a record not stored yet; set by the store.
     #[serde(default)]
     pub version: u64,
+}
+
+impl Enrollment {
+    /// Whether the user ever had a contact registered. A user's own change is usable at once
+    /// only before that (first registration): clearing every contact does not make the next
+    /// one "first" again. A record stored before the history was kept counts as registered
+    /// if it has a contact.
+    pub fn ever_registered(&self) -> bool {
+        self.history.registered_at.is_some() || self.email.is_some() || self.phone.is_some()
+    }
+
+    /// The removed contacts still remembered at `now` (see [`ContactHistory::removed`]).
+    pub fn recently_removed(&self, now: OffsetDateTime) -> impl Iterator<Item = &Destination> {
+        self.history.removed.iter().filter(move |r| r.remember_until > now).map(|r| &r.contact)
+    }
+}
+
+/// What an enrollment remembers of its past contacts, so that a phisher who has the password
+/// cannot erase the owner's contacts and take over the account unheard.
+///
+/// Stores that keep an enrollment in columns keep this as one text value:
+/// [`ContactHistory::to_json`] and [`ContactHistory::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactHistory {
+    /// When a contact was first registered (by the user or an admin); `None` if never.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub registered_at: Option<OffsetDateTime>,
+    /// Contacts the user removed or replaced recently, oldest first, at most
+    /// [`MAX_REMOVED_CONTACTS`]: they still receive contact-change and password-reset notices
+    /// until `remember_until`, so the owner hears of what happens after a phisher removed them.
+    #[serde(default)]
+    pub removed: Vec<RemovedContact>,
+}
+
+impl ContactHistory {
+    /// The history as JSON text, for a store that keeps it in one column.
+    ///
+    /// # Errors
+    ///
+    /// A `BackendError` if it cannot be encoded (it always can).
+    pub fn to_json(&self) -> Result<String, BackendError> {
+        serde_json::to_string(self).map_err(history_error)
+    }
+
+    /// A history read back from [`ContactHistory::to_json`]'s text; empty text (a record
+    /// stored before the history was kept) is an empty history.
+    ///
+    /// # Errors
+    ///
+    /// A `BackendError` if the text is not such a history.
+    pub fn from_json(text: &str) -> Result<Self, BackendError> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_json::from_str(text).map_err(history_error)
+    }
+}
+
+/// Where the history's JSON went wrong, without quoting it (it holds addresses).
+fn history_error(e: serde_json::Error) -> BackendError {
+    BackendError::new(
+        crate::error::BackendErrorKind::Other,
+        format!(
+            "the stored contact history is not valid ({:?} at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
+/// A contact the user removed (or replaced), remembered for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedContact {
+    /// The removed address or number.
+    pub contact: Destination,
+    /// When it was removed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub removed_at: OffsetDateTime,
+    /// Until when it is still told of changes and resets.
+    #[serde(with = "time::serde::rfc3339")]
+    pub remember_until: OffsetDateTime,
 }
 
 /// Where enrollments (enabled flag, alternate e-mail, mobile) are kept.
@@ -54,4 +144,37 @@ pub trait ContactStore: Send + Sync + Debug {
 
     /// Store `enrollment` if the stored version is still `expected_version`.
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_stored_before_the_history_reads_as_registered_if_it_has_a_contact() {
+        let old = r#"{"enabled":true,"email":{"value":"a@example.org","added_at":"2026-01-01T00:00:00Z",
+            "usable_from":"2026-01-01T00:00:00Z"},"phone":null,"version":3}"#;
+        let enrollment: Enrollment = serde_json::from_str(old).unwrap();
+        assert_eq!(enrollment.history, ContactHistory::default());
+        assert!(enrollment.ever_registered());
+        let empty: Enrollment = serde_json::from_str(r#"{"enabled":true,"email":null,"phone":null}"#).unwrap();
+        assert!(!empty.ever_registered());
+    }
+
+    #[test]
+    fn history_json_round_trips_and_empty_text_is_no_history() {
+        let at = time::macros::datetime!(2026-03-02 09:00 UTC);
+        let history = ContactHistory {
+            registered_at: Some(at),
+            removed: vec![RemovedContact {
+                contact: Destination::Sms(PhoneNumber::parse("+447700900123").unwrap()),
+                removed_at: at,
+                remember_until: at + time::Duration::days(8),
+            }],
+        };
+        assert_eq!(ContactHistory::from_json(&history.to_json().unwrap()).unwrap(), history);
+        assert_eq!(ContactHistory::from_json("").unwrap(), ContactHistory::default());
+        let err = ContactHistory::from_json(r#"{"removed":"+447700900123"}"#).unwrap_err();
+        assert!(!err.to_string().contains("447700900123"), "the error must not quote the stored text: {err}");
+    }
 }

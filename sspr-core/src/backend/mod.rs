@@ -15,7 +15,7 @@ mod notifier;
 mod store;
 
 pub use audit::AuditSink;
-pub use contacts::{ContactStore, Enrollment, StoredContact};
+pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{AccountState, Authentication, Directory, DirectoryUser};
 pub use notifier::{ByChannel, Notifier};
 pub use store::{Counter, StateStore, StoredValue};

@@ -4,11 +4,58 @@
 use super::keys;
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
-use crate::backend::{DirectoryUser, Enrollment, StoredContact};
+use crate::backend::{DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::Message;
-use crate::types::{Actor, ContactChange, ContactUpdate, ContactView, Contacts, RequestContext, UserStatus};
+use crate::types::{
+    Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserStatus,
+};
+use time::OffsetDateTime;
+
+/// How long a contact the user removed is remembered beyond the cooling-off: a phisher's new
+/// contact becomes usable when the cooling-off ends, and the removed one must still hear of
+/// the reset that follows, even if the phisher waits a few days more.
+const REMOVED_CONTACT_GRACE: time::Duration = time::Duration::days(7);
+
+/// The history after a change from `old` to `new` at `now`: the first registration is
+/// remembered, and contacts the user removed or replaced are remembered until
+/// `remember_until` (expired ones and ones registered again are dropped; the oldest go first
+/// beyond [`MAX_REMOVED_CONTACTS`]).
+fn record_history(
+    old: &Enrollment,
+    new: &mut Enrollment,
+    by_user: bool,
+    now: OffsetDateTime,
+    remember_until: OffsetDateTime,
+) {
+    let history = &mut new.history;
+    if history.registered_at.is_none() && (old.ever_registered() || new.email.is_some() || new.phone.is_some()) {
+        history.registered_at = Some(now);
+    }
+    if by_user {
+        let removed_email = old.email.as_ref().filter(|o| new.email.as_ref().is_none_or(|n| n.value != o.value));
+        let removed_phone = old.phone.as_ref().filter(|o| new.phone.as_ref().is_none_or(|n| n.value != o.value));
+        let removed = removed_email
+            .map(|c| Destination::Email(c.value.clone()))
+            .into_iter()
+            .chain(removed_phone.map(|c| Destination::Sms(c.value.clone())));
+        for contact in removed {
+            history.removed.retain(|r| r.contact != contact);
+            history.removed.push(RemovedContact { contact, removed_at: now, remember_until });
+        }
+    }
+    let current: Vec<Destination> = new
+        .email
+        .as_ref()
+        .map(|c| Destination::Email(c.value.clone()))
+        .into_iter()
+        .chain(new.phone.as_ref().map(|c| Destination::Sms(c.value.clone())))
+        .collect();
+    new.history.removed.retain(|r| r.remember_until > now && !current.contains(&r.contact));
+    let excess = new.history.removed.len().saturating_sub(MAX_REMOVED_CONTACTS);
+    new.history.removed.drain(..excess);
+}
 
 /// Apply one change to one stored contact. `Ok(true)` when it changed.
 fn apply_change<T: PartialEq>(
@@ -76,8 +123,11 @@ impl Sspr {
     }
 
     /// Change the user's contact details. A contact added or changed by the user becomes
-    /// usable for PINs after the policy's cooling-off period, except at first registration;
-    /// an admin's change is usable at once. The old contacts are told of every change.
+    /// usable for PINs after the policy's cooling-off period, except at the user's very first
+    /// registration (clearing every contact does not make the next one "first" again); an
+    /// admin's change is usable at once. Every contact registered before the change is told of
+    /// it at once, including those still cooling off and those the user removed recently
+    /// (which are remembered for the cooling-off plus a week, and also told of a reset).
     ///
     /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
     /// `UnknownUser`, `NotAllowed` (ineligible; not enabled when the user acts), `Backend`.
@@ -98,7 +148,7 @@ impl Sspr {
             if matches!(actor, Actor::User) && !old.enabled {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
             }
-            let first_registration = old.email.is_none() && old.phone.is_none();
+            let first_registration = !old.ever_registered();
             let usable_from = match actor {
                 Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
                 _ => now,
@@ -109,6 +159,8 @@ impl Sspr {
             if !email_changed && !phone_changed {
                 return Ok(Self::view(&old));
             }
+            let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
+            record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
             if !self.inner.contacts.save(&user.id, &new, old.version).await? {
                 continue;
             }
@@ -125,7 +177,7 @@ impl Sspr {
             );
             self.audit(event).await;
             let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
-            self.notify_all(self.contact_destinations(&old), ctx.locale, message, now).await;
+            self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
             return Ok(Self::view(&new));
         }
         Err(keys::contention())

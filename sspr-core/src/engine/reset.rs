@@ -368,8 +368,11 @@ impl Sspr {
                 return Err(e.into());
             }
             // Tell the user's other contacts, so a stolen phone or mailbox does not go unnoticed.
-            let others: Vec<Destination> =
-                self.contact_destinations(enrollment).into_iter().filter(|d| d.as_str() != method.target).collect();
+            let others: Vec<Destination> = self
+                .contact_destinations(enrollment, now)
+                .into_iter()
+                .filter(|d| d.as_str() != method.target)
+                .collect();
             self.notify_all(others, sent.locale, Message::ResetRequested { channel, masked: masked.clone() }, now)
                 .await;
         }
@@ -635,7 +638,9 @@ impl Sspr {
         }
     }
 
-    /// Bookkeeping after a reset: remember when, and tell every contact.
+    /// Bookkeeping after a reset: tell every contact, and remember when. The notice goes to
+    /// the contacts as read, whatever happens to the write: a store that cannot record the
+    /// time (read-only, failing) must not keep the owner from hearing of the reset.
     async fn after_reset(
         &self,
         user: &DirectoryUser,
@@ -643,16 +648,22 @@ impl Sspr {
         unlock_only: bool,
         now: OffsetDateTime,
     ) {
-        let mut enrollment = None;
+        let mut read = None;
         for _ in 0..MAX_CAS_ROUNDS {
-            let Ok(Some(mut current)) = self.inner.contacts.get(&user.id).await else { break };
-            let version = current.version;
-            current.last_reset_at = Some(now);
-            match self.inner.contacts.save(&user.id, &current, version).await {
-                Ok(true) => {
-                    enrollment = Some(current);
+            let mut current = match self.inner.contacts.get(&user.id).await {
+                Ok(Some(current)) => current,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the contacts to record the reset");
                     break;
                 }
+            };
+            let version = current.version;
+            current.last_reset_at = Some(now);
+            let saved = self.inner.contacts.save(&user.id, &current, version).await;
+            read = Some(current);
+            match saved {
+                Ok(true) => break,
                 Ok(false) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not record the time of the reset");
@@ -660,20 +671,27 @@ impl Sspr {
                 }
             }
         }
-        if let Some(enrollment) = enrollment {
-            let all = self.contact_destinations(&enrollment);
+        if let Some(enrollment) = read {
+            let all = self.contact_destinations(&enrollment, now);
             self.notify_all(all, locale, Message::PasswordReset { unlock_only }, now).await;
         }
     }
 
-    /// Every destination of an enrollment that notices may go to (SMS only while enabled).
-    pub(super) fn contact_destinations(&self, enrollment: &Enrollment) -> Vec<Destination> {
-        let mut all = Vec::new();
-        if let Some(email) = &enrollment.email {
-            all.push(Destination::Email(email.value.clone()));
-        }
-        if let Some(phone) = enrollment.phone.as_ref().filter(|_| self.inner.policy.sms_enabled) {
-            all.push(Destination::Sms(phone.value.clone()));
+    /// Every destination notices about an enrollment go to: its contacts, including those
+    /// still cooling off, and those the user removed recently (SMS only while enabled).
+    pub(super) fn contact_destinations(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Vec<Destination> {
+        let current = enrollment
+            .email
+            .as_ref()
+            .map(|c| Destination::Email(c.value.clone()))
+            .into_iter()
+            .chain(enrollment.phone.as_ref().map(|c| Destination::Sms(c.value.clone())));
+        let mut all: Vec<Destination> = Vec::new();
+        for to in current.chain(enrollment.recently_removed(now).cloned()) {
+            let allowed = to.channel() == Channel::Email || self.inner.policy.sms_enabled;
+            if allowed && !all.contains(&to) {
+                all.push(to);
+            }
         }
         all
     }

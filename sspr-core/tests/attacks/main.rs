@@ -13,4 +13,7 @@
 #[path = "../engine/support.rs"]
 mod support;
 
+mod contact_change_notices;
+mod cooling_off_bypass;
+mod reset_notice_lost;
 mod fault_injection;

@@ -86,7 +86,11 @@ pub struct HarnessBuilder {
     directory: Option<Arc<dyn Directory>>,
     notifier: Option<Arc<dyn Notifier>>,
     store: Option<Arc<dyn StateStore>>,
+    contacts: Option<ContactsWrapper>,
 }
+
+/// Wraps the harness's in-memory contact store (e.g. to make its writes fail).
+type ContactsWrapper = Box<dyn FnOnce(MemoryContactStore) -> Arc<dyn sspr_core::ContactStore>>;
 
 impl HarnessBuilder {
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -106,6 +110,14 @@ impl HarnessBuilder {
         self.store = Some(store);
         self
     }
+    /// Put the engine's contact store behind `wrap` (the harness keeps the in-memory one).
+    pub fn contacts(
+        mut self,
+        wrap: impl FnOnce(MemoryContactStore) -> Arc<dyn sspr_core::ContactStore> + 'static,
+    ) -> Self {
+        self.contacts = Some(Box::new(wrap));
+        self
+    }
 
     /// Build, with alice (e-mail + phone), bob (e-mail), erin (nobody's contacts) enabled,
     /// dave enabled with contacts but then disabled in the directory, frank with contacts
@@ -119,7 +131,10 @@ impl HarnessBuilder {
         let clock = ManualClock::new(START);
         let sspr = Sspr::builder()
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
-            .contacts(contacts.clone())
+            .contacts_arc(match self.contacts {
+                Some(wrap) => wrap(contacts.clone()),
+                None => Arc::new(contacts.clone()),
+            })
             .notifier_arc(self.notifier.unwrap_or_else(|| Arc::new(outbox.clone())))
             .store_arc(self.store.unwrap_or_else(|| Arc::new(store.clone())))
             .audit(audit.clone())
@@ -154,7 +169,7 @@ impl HarnessBuilder {
 
 impl Harness {
     pub fn builder() -> HarnessBuilder {
-        HarnessBuilder { policy: policy(), directory: None, notifier: None, store: None }
+        HarnessBuilder { policy: policy(), directory: None, notifier: None, store: None, contacts: None }
     }
 
     pub async fn new() -> Harness {

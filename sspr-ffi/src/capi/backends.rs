@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::fmt;
 
 use futures::channel::oneshot;
-use sspr_core::backend::{AccountState, DirectoryUser, Enrollment, StoredContact};
+use sspr_core::backend::{AccountState, ContactHistory, DirectoryUser, Enrollment, StoredContact};
 use sspr_core::notice::{Message, Notification};
 use sspr_core::{
     Authentication, BackendError, BackendErrorKind, EmailAddress, NormalizedLogin, Password, PhoneNumber, UserId,
@@ -285,6 +285,10 @@ pub struct SsprEnrollment {
     pub last_reset_at: i64,
     /// The store's version of the record (0: not stored yet).
     pub version: u64,
+    /// What sspr remembers of past contacts (first registration, recently removed contacts),
+    /// as opaque JSON text, or NULL for none: keep a copy and give it back unchanged. Without
+    /// it, a user who clears every contact could register a new one without the cooling-off.
+    pub history: *const c_char,
 }
 
 fn timestamp(secs: i64, field: &'static str) -> Result<OffsetDateTime, SsprError> {
@@ -316,7 +320,12 @@ unsafe fn read_enrollment(e: &SsprEnrollment) -> Result<Enrollment, SsprError> {
         None => None,
     };
     let last_reset_at = if e.has_last_reset { Some(timestamp(e.last_reset_at, "last_reset_at")?) } else { None };
-    Ok(Enrollment { enabled: e.enabled, email, phone, last_reset_at, version: e.version })
+    // SAFETY: per this function's contract.
+    let history = match unsafe { opt_str_arg(e.history, "history") }? {
+        Some(text) => ContactHistory::from_json(text).map_err(|err| SsprError::invalid("history", err.message()))?,
+        None => ContactHistory::default(),
+    };
+    Ok(Enrollment { enabled: e.enabled, email, phone, last_reset_at, history, version: e.version })
 }
 
 /// Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user
@@ -710,6 +719,7 @@ impl sspr_core::ContactStore for CContactStore {
             let id = c_string(user.as_str().to_owned());
             let email = e.email.as_ref().map(|c| c_string(c.value.as_str().to_owned()));
             let phone = e.phone.as_ref().map(|c| c_string(c.value.as_str().to_owned()));
+            let history = c_string(e.history.to_json()?);
             let c = SsprEnrollment {
                 enabled: e.enabled,
                 email: email.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
@@ -721,6 +731,7 @@ impl sspr_core::ContactStore for CContactStore {
                 has_last_reset: e.last_reset_at.is_some(),
                 last_reset_at: e.last_reset_at.map_or(0, |t| t.unix_timestamp()),
                 version: e.version,
+                history: history.as_ptr(),
             };
             let (done, rx) = completion();
             // SAFETY: the vtable function given by the C side, with its ctx, data that lives

@@ -34,6 +34,7 @@ typedef struct TestUser {
   bool has_last_reset;
   int64_t last_reset_at;
   uint64_t version;
+  char history[2048];
 } TestUser;
 
 typedef struct TestBackends {
@@ -218,6 +219,7 @@ static void store_get(void *ctx, const char *user_id, SsprCompletion *done) {
     e.has_last_reset = u->has_last_reset;
     e.last_reset_at = u->last_reset_at;
     e.version = u->version;
+    e.history = u->history[0] ? u->history : NULL;
   }
   /* sspr_complete_enrollment copies: complete while the strings are still ours. */
   sspr_complete_enrollment(done, found ? &e : NULL);
@@ -242,6 +244,7 @@ static void store_save(void *ctx, const char *user_id, const SsprEnrollment *e, 
     u->has_last_reset = e->has_last_reset;
     u->last_reset_at = e->last_reset_at;
     u->version = expected_version + 1;
+    snprintf(u->history, sizeof u->history, "%s", e->history ? e->history : "");
     stored = true;
   }
   pthread_mutex_unlock(&b->lock);
