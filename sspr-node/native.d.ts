@@ -301,6 +301,12 @@ export interface Enrollment {
   phone?: StoredContact
   /** When the password was last reset through sspr. */
   lastResetAt?: Date
+  /**
+   * What sspr remembers of past contacts (first registration, recently removed contacts),
+   * as opaque JSON text: keep it and give it back unchanged. Without it, a user who clears
+   * every contact could register a new one without the cooling-off.
+   */
+  history?: string
   /** The store's version of this record (0: not stored yet). */
   version: number
 }
