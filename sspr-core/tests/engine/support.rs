@@ -111,6 +111,7 @@ impl HarnessBuilder {
         self
     }
     /// Put the engine's contact store behind `wrap` (the harness keeps the in-memory one).
+    #[allow(dead_code)] // used by the attacks binary, which shares this harness
     pub fn contacts(
         mut self,
         wrap: impl FnOnce(MemoryContactStore) -> Arc<dyn sspr_core::ContactStore> + 'static,
