@@ -15,5 +15,5 @@ mod support;
 
 mod contact_change_notices;
 mod cooling_off_bypass;
-mod reset_notice_lost;
 mod fault_injection;
+mod reset_notice_lost;
