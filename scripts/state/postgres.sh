@@ -27,6 +27,11 @@ case "$cmd" in
       fresh=1
     fi
     tls=""
+    if [[ -n "${4:-}" && -n "${fresh:-}" ]]; then
+      # One role that must authenticate (SCRAM), for the TLS channel-binding test; every
+      # other role keeps trust.
+      "${as[@]}" sed -i '1i host all sspr_scram 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
+    fi
     if [[ -n "${4:-}" ]]; then
       # PostgreSQL refuses a key readable by others or owned by another user: a private copy.
       cp "$4/server.pem" "$dir/server.pem"

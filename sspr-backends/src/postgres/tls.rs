@@ -14,7 +14,10 @@
 //!
 //! A handshake that fails is an error in every mode: `prefer` falls back to plain text only
 //! when the server says it has no TLS, never after a certificate was refused. `allow` is
-//! read as `prefer` (it tries TLS first, which is never weaker). The provider is set per
+//! read as `prefer` (it tries TLS first, which is never weaker). SCRAM password
+//! authentication is bound to the server's certificate (`tls-server-end-point`, so
+//! `SCRAM-SHA-256-PLUS`): even where certificates are not checked, a relay presenting its
+//! own certificate cannot pass a client's authentication on. The provider is set per
 //! configuration (ring, as ldap3, lettre and the HTTP notifiers use), so no process-wide
 //! default provider is needed or installed.
 
@@ -332,9 +335,81 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for RustlsStream<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> TlsStream for RustlsStream<S> {
-    /// No channel binding: SCRAM then runs without it (tokio-postgres's default, `prefer`).
-    /// `verify-full` is what authenticates the server.
+    /// `tls-server-end-point` (RFC 5929): the hash of the server's certificate, so that SCRAM
+    /// authentication (`SCRAM-SHA-256-PLUS`) is bound to this TLS session and a relay with
+    /// another certificate cannot pass it on, even in modes that do not check certificates.
+    /// None when the certificate's hash cannot be told (then SCRAM runs unbound, as before).
     fn channel_binding(&self) -> ChannelBinding {
-        ChannelBinding::none()
+        let (_, session) = self.0.get_ref();
+        session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|cert| server_end_point(cert.as_ref()))
+            .map_or_else(ChannelBinding::none, ChannelBinding::tls_server_end_point)
     }
+}
+
+/// One DER element: its tag, its contents, and what follows it.
+fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at_checked(n)?;
+        (bytes.iter().fold(0usize, |len, &b| (len << 8) | usize::from(b)), rest)
+    };
+    let (content, rest) = rest.split_at_checked(len)?;
+    Some((tag, content, rest))
+}
+
+/// The certificate's hash for `tls-server-end-point`: with the hash of its signature
+/// algorithm, SHA-256 for MD5 and SHA-1 (RFC 5929 section 4.1). `None` for algorithms without
+/// a hash of their own (Ed25519, RSA-PSS): PostgreSQL cannot bind to those either.
+fn server_end_point(cert: &[u8]) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    const SEQUENCE: u8 = 0x30;
+    const OID: u8 = 0x06;
+    // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
+    let (SEQUENCE, certificate, _) = der(cert)? else { return None };
+    let (SEQUENCE, _, rest) = der(certificate)? else { return None };
+    let (SEQUENCE, algorithm, _) = der(rest)? else { return None };
+    let (OID, oid, _) = der(algorithm)? else { return None };
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01]; // 1.2.840.113549.1.1
+    const ECDSA_SHA2: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03]; // 1.2.840.10045.4.3
+    const ECDSA_SHA1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01]; // 1.2.840.10045.4.1
+    enum Hash {
+        Sha256,
+        Sha384,
+        Sha512,
+    }
+    let hash = if let Some(last) = oid.strip_prefix(RSA) {
+        match last {
+            // md5, sha1, sha256 With RSAEncryption
+            [0x04] | [0x05] | [0x0b] => Hash::Sha256,
+            [0x0c] => Hash::Sha384,
+            [0x0d] => Hash::Sha512,
+            _ => return None,
+        }
+    } else if let Some(last) = oid.strip_prefix(ECDSA_SHA2) {
+        match last {
+            [0x02] => Hash::Sha256,
+            [0x03] => Hash::Sha384,
+            [0x04] => Hash::Sha512,
+            _ => return None,
+        }
+    } else if oid == ECDSA_SHA1 {
+        Hash::Sha256
+    } else {
+        return None;
+    };
+    Some(match hash {
+        Hash::Sha256 => sha2::Sha256::digest(cert).to_vec(),
+        Hash::Sha384 => sha2::Sha384::digest(cert).to_vec(),
+        Hash::Sha512 => sha2::Sha512::digest(cert).to_vec(),
+    })
 }

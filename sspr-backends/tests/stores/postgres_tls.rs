@@ -165,3 +165,33 @@ async fn an_unknown_sslmode_or_two_cas_are_refused() {
     let config = PostgresConfig { ca_file: Some("/nonexistent/ca.pem".into()), ..PostgresConfig::new("host=x") };
     assert_eq!(PostgresStore::from_config(&config).await.unwrap_err().kind(), BackendErrorKind::Rejected);
 }
+
+/// SCRAM over TLS binds the authentication to the server's certificate
+/// (`tls-server-end-point`): with `channel_binding=require` a connection only succeeds when
+/// the client hands tokio-postgres the right certificate hash, which the server checks
+/// against its own. (`sspr_scram` is the one role `50-postgres.sh` makes authenticate.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_over_tls_binds_the_channel_to_the_certificate() {
+    let url = common::server_env("SSPR_TEST_POSTGRES_URL");
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    admin
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE sspr_scram LOGIN PASSWORD 'scram-pw';
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .await
+        .unwrap();
+    let db = common::unique("sspr_scram").replace('-', "_");
+    admin.batch_execute(&format!("CREATE DATABASE {db} OWNER sspr_scram")).await.unwrap();
+    let port = url.rsplit_once(':').unwrap().1.split_once('/').unwrap().0;
+    for mode in ["verify-full", "require"] {
+        let url =
+            format!("postgres://sspr_scram:scram-pw@localhost:{port}/{db}?sslmode={mode}&channel_binding=require");
+        let ca_file = (mode == "verify-full").then(ca);
+        connect(&PostgresConfig { ca_file, ..PostgresConfig::new(url) }).await.unwrap();
+    }
+    // The password is checked (the role is not trusted).
+    let url = format!("postgres://sspr_scram:wrong@localhost:{port}/{db}?sslmode=require");
+    assert!(connect(&PostgresConfig::new(url)).await.is_err());
+}
