@@ -39,7 +39,7 @@ export declare class ManualClock {
   set(to: Date): void
 }
 
-/** Keeps every audit event in memory. */
+/** Keeps the newest audit events in memory (sspr-core's ring buffer, 10 000 events). */
 export declare class MemoryAuditSink {
   /** An empty log. */
   constructor()

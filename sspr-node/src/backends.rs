@@ -177,7 +177,7 @@ impl Outbox {
     }
 }
 
-/// Keeps every audit event in memory.
+/// Keeps the newest audit events in memory (sspr-core's ring buffer, 10 000 events).
 #[napi]
 #[derive(Default)]
 pub struct MemoryAuditSink {

@@ -431,7 +431,7 @@ impl MemoryStateStore {
     }
 }
 
-/// Keeps every audit event in memory.
+/// Keeps the newest audit events in memory (sspr-core's ring buffer, 10 000 events).
 #[pyclass(frozen, module = "sspr")]
 pub(crate) struct MemoryAuditSink {
     pub(crate) inner: CoreAudit,
@@ -445,7 +445,7 @@ impl MemoryAuditSink {
         Self { inner: CoreAudit::new() }
     }
 
-    /// Every event so far, oldest first, as dicts (the core's versioned JSON form).
+    /// The events kept (the newest 10 000), oldest first, as dicts (the core's versioned JSON form).
     fn events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         self.inner.events().iter().map(|e| json_to_py(py, &e.to_json())).collect()
     }
