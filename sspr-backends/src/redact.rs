@@ -9,9 +9,11 @@
 
 use crate::conninfo;
 
-/// Whether a key (or query parameter) names a secret: `password`, `sslpassword`.
+/// Whether a key (or query parameter) names a secret: `password`, `sslpassword`, and
+/// `pass` (redis-rs reads a Unix socket's password from `?pass=`).
 fn is_secret(key: &str) -> bool {
-    key.to_ascii_lowercase().ends_with("password")
+    let key = key.to_ascii_lowercase();
+    key.ends_with("password") || key == "pass"
 }
 
 /// `url` with its secrets replaced by `***`: the password of a URL's user info

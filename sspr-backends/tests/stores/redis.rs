@@ -114,6 +114,23 @@ async fn the_password_never_shows() {
     assert!(!format!("{err:?} {err}").contains("hunter2-s3cret"), "{err:?}");
 }
 
+/// redis-rs reads a Unix socket's password from the `pass` query parameter
+/// (`redis+unix:///run/redis.sock?pass=...`): hidden in `Debug` and errors like the others.
+#[tokio::test]
+async fn a_unix_socket_urls_pass_parameter_never_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("none.sock");
+    for url in [
+        format!("redis+unix://{}?db=0&pass=hunter2-s3cret", socket.display()),
+        format!("unix://{}?pass=hunter2-s3cret&user=sspr", socket.display()),
+    ] {
+        let config = RedisConfig { connect_timeout_ms: 300, ..RedisConfig::new(url) };
+        assert!(!format!("{config:?}").contains("hunter2-s3cret"), "{config:?}");
+        let err = RedisStore::from_config(&config).await.unwrap_err();
+        assert!(!format!("{err:?} {err}").contains("hunter2-s3cret"), "{err:?}");
+    }
+}
+
 /// Dropped on a thread without a runtime (a binding's garbage collector), after use.
 #[test]
 fn a_redis_store_dropped_outside_a_runtime_does_not_panic() {
