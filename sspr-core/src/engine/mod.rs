@@ -199,6 +199,8 @@ impl SsprBuilder {
     }
     /// Seed the CSPRNG (tests and test vectors only: a fixed seed makes PINs predictable).
     /// Without it the generator is seeded from the operating system (feature `os-rng`).
+    /// Either way, a process forked after `build` (gunicorn `--preload`, uWSGI) reseeds its
+    /// copy on its first draw, so parent and children never share flow ids, PINs or passwords.
     #[must_use]
     pub fn rng_seed(mut self, seed: [u8; 32]) -> Self {
         self.rng_seed = Some(seed);
@@ -227,9 +229,9 @@ impl SsprBuilder {
                 policy.min_response_ms
             )));
         }
-        let seed = match self.rng_seed {
-            Some(seed) => seed,
-            None => os_seed()?,
+        let rng = match self.rng_seed {
+            Some(seed) => SharedRng::from_seed(seed),
+            None => os_rng()?,
         };
         Ok(Sspr {
             inner: Arc::new(Inner {
@@ -244,7 +246,7 @@ impl SsprBuilder {
                 spawner,
                 scope: Scope::new(&policy),
                 policy,
-                rng: SharedRng::from_seed(seed),
+                rng,
             }),
         })
     }
@@ -278,12 +280,12 @@ fn ambient_runtime(timer: Option<Arc<dyn Timer>>, spawner: Option<Arc<dyn Spawn>
 }
 
 #[cfg(feature = "os-rng")]
-fn os_seed() -> Result<[u8; 32]> {
-    crate::rng::seed_from_os()
+fn os_rng() -> Result<SharedRng> {
+    SharedRng::from_os()
 }
 
 #[cfg(not(feature = "os-rng"))]
-fn os_seed() -> Result<[u8; 32]> {
+fn os_rng() -> Result<SharedRng> {
     Err(Error::Config("no rng_seed was given and the `os-rng` feature is off".into()))
 }
 
