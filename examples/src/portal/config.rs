@@ -12,6 +12,18 @@ use sspr_core::{Error, Policy, Result};
 /// The group whose members may use `/admin` in the demo directory.
 pub const DEMO_ADMIN_GROUP: &str = "cn=sspr-admins,ou=groups,dc=example,dc=org";
 
+/// Whether the host of an `http(s)://host[:port]/...` URL is this machine.
+fn url_host_is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -31,12 +43,27 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this many minutes after it began, whatever happens. Default 60.
     pub session_max_minutes: u64,
-    /// Most sessions held at once (anonymous visitors each get one). Default 100000.
+    /// Most sessions held at once. A session begins at the first form that needs server
+    /// state (anonymous pages need none); when the table is full the least recently used
+    /// session ends. Default 100000.
     pub max_sessions: usize,
+    /// Most sessions held for one client address (an IPv6 address counts by its /64), so that
+    /// one address cannot push everyone else's sessions out; its least recently used session
+    /// ends first. Behind a reverse proxy list it in `trusted_proxies`, or every visitor shares
+    /// the proxy's address. Default 100.
+    pub max_sessions_per_ip: usize,
+    /// Serve plain http to other hosts than this one. Off by default: the portal refuses to
+    /// start when it listens on a non-loopback address, or is reached at an `http://`
+    /// `public_url` that is not loopback, because cookies, CSRF tokens, PINs and temporary
+    /// passwords would cross the network in clear (and a session cookie could be planted).
+    pub allow_insecure_http: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address (the
     /// engine's per-IP limits use it). Default: none; the peer address counts.
     pub trusted_proxies: Vec<IpAddr>,
-    /// Directory groups (DN or common name) whose members may sign in to `/admin`.
+    /// Directory groups (DN or common name) whose members may sign in to `/admin`. They are
+    /// privileged as well (added to the policy's `privileged_groups`): an admin cannot reset
+    /// their own password through the anonymous pages, and signs in to `/admin` only with a
+    /// password the directory does not want changed (not a just-reset temporary one).
     pub admin_groups: Vec<String>,
     /// Serve `/outbox`, the development page showing every notice "sent" (with PINs).
     /// Default: on only while notices go to the in-memory outbox.
@@ -152,6 +179,8 @@ impl Default for Config {
             session_idle_minutes: 15,
             session_max_minutes: 60,
             max_sessions: 100_000,
+            max_sessions_per_ip: 100,
+            allow_insecure_http: false,
             trusted_proxies: Vec::new(),
             admin_groups: vec![DEMO_ADMIN_GROUP.into()],
             outbox_page: None,
@@ -170,7 +199,7 @@ impl Config {
     /// Parse a configuration from TOML text; the error names the offending key.
     pub fn from_toml(text: &str) -> Result<Self> {
         let config: Self = toml::from_str(text).map_err(|e| Error::Config(format!("portal config: {e}")))?;
-        config.validate()?;
+        config.check()?;
         Ok(config)
     }
 
@@ -181,7 +210,7 @@ impl Config {
         Self::from_toml(&text)
     }
 
-    fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         self.listen_addr()?;
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(Error::Config("session_idle_minutes must be 1..=1440".into()));
@@ -192,13 +221,68 @@ impl Config {
         if !(1..=10_000_000).contains(&self.max_sessions) {
             return Err(Error::Config("max_sessions must be 1..=10000000".into()));
         }
+        if !(1..=10_000_000).contains(&self.max_sessions_per_ip) {
+            return Err(Error::Config("max_sessions_per_ip must be 1..=10000000".into()));
+        }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
             return Err(Error::Config("public_url must start with http:// or https://".into()));
         }
-        self.policy()?;
+        self.check_transport()?;
+        let policy = self.policy()?;
+        self.check_sms(&policy)?;
         Ok(())
+    }
+
+    /// Everything [`Config::from_toml`] checks, again: the portal runs it at start, after
+    /// command-line options (`--listen`) changed the parsed file.
+    pub fn validate(&self) -> Result<()> {
+        self.check()
+    }
+
+    /// Plain http is only for this host: refuse a non-loopback listen address or `http://`
+    /// public URL unless `allow_insecure_http` says otherwise.
+    fn check_transport(&self) -> Result<()> {
+        if self.is_https() || self.allow_insecure_http {
+            return Ok(());
+        }
+        let listen = self.listen_addr()?;
+        if !listen.ip().is_loopback() {
+            return Err(Error::Config(format!(
+                "listen = \"{listen}\" serves plain http beyond this host: cookies, CSRF tokens, PINs and temporary \
+                 passwords would cross the network in clear. Put the portal behind a TLS proxy and set public_url = \
+                 \"https://...\", or set allow_insecure_http = true"
+            )));
+        }
+        if let Some(url) = &self.public_url
+            && !url_host_is_loopback(url)
+        {
+            return Err(Error::Config(format!(
+                "public_url = \"{url}\" is plain http beyond this host; use https:// (a TLS proxy in front) or set \
+                 allow_insecure_http = true"
+            )));
+        }
+        Ok(())
+    }
+
+    /// SMS switched on needs somewhere real to send them once e-mail is real: otherwise PINs
+    /// by text message would silently land in the in-memory outbox (nobody receives them,
+    /// and the outbox page is off).
+    fn check_sms(&self, policy: &Policy) -> Result<()> {
+        if policy.sms_enabled && self.email_is_real() && matches!(self.sms, SmsConfig::Outbox) {
+            return Err(Error::Config(
+                "[policy] sms_enabled = true while e-mail is real but [sms] is the development outbox: text messages \
+                 would go nowhere. Configure [sms] (kind = \"twilio\" or \"webhook\") or set sms_enabled = false"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether e-mail notices really leave the portal.
+    fn email_is_real(&self) -> bool {
+        !matches!(self.notifier, NotifierConfig::Outbox)
     }
 
     /// The socket address to listen on.
@@ -215,11 +299,13 @@ impl Config {
     ///
     /// The portal's defaults are `Policy::default()` with a minimum response time of 300 ms
     /// (so answers do not tell real accounts from unknown ones by their timing) and, for the
-    /// demo directory, SMS on and the staff OU eligible.
+    /// demo directory, the staff OU eligible and SMS on (unless e-mail is real and text
+    /// messages would only reach the outbox). The `admin_groups` are always added to
+    /// `privileged_groups`.
     pub fn policy(&self) -> Result<Policy> {
         let mut base = Policy { min_response_ms: 300, ..Policy::default() };
         if matches!(self.directory, DirectoryConfig::Demo { .. }) {
-            base.sms_enabled = true;
+            base.sms_enabled = !self.email_is_real() || !matches!(self.sms, SmsConfig::Outbox);
             base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];
             base.decoy_country_codes = vec!["44".into(), "49".into()];
         }
@@ -229,7 +315,15 @@ impl Config {
             table.insert(key.clone(), value.clone());
         }
         let text = toml::to_string(&table).map_err(|e| Error::Config(format!("policy: {e}")))?;
-        Policy::from_toml(&text)
+        let mut policy = Policy::from_toml(&text)?;
+        // An admin is privileged: a helpdesk member who could reset their own password through
+        // a phished mailbox would take the admin pages over.
+        for group in &self.admin_groups {
+            if !policy.privileged_groups.iter().any(|g| g.eq_ignore_ascii_case(group)) {
+                policy.privileged_groups.push(group.clone());
+            }
+        }
+        Ok(policy)
     }
 
     /// The secret key file.

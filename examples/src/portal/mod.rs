@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 
 mod audit;
+mod csrf;
 mod pages;
 mod session;
 mod text;
@@ -38,6 +39,7 @@ use sspr_backends::twilio::TwilioNotifier;
 use sspr_backends::webhook::{WebhookConfig, WebhookNotifier};
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
+use zeroize::Zeroizing;
 
 pub use config::Config;
 
@@ -67,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) outbox: Option<Outbox>,
     pub(crate) audit: PortalAudit,
     pub(crate) sessions: Sessions,
+    /// Signs the CSRF tokens of visitors without a session.
+    pub(crate) csrf: csrf::CsrfKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) https: bool,
     pub(crate) trusted_proxies: Vec<IpAddr>,
@@ -81,10 +85,14 @@ impl Deref for AppState {
     }
 }
 
-/// Read the secret key, or create it once (32 random bytes as hex, mode 0600).
-fn load_or_create_key(path: &Path) -> Result<SecretKey> {
+/// Read the secret key, or create it once (32 random bytes as hex, mode 0600). Also the
+/// key file's text, from which the portal derives its own keys.
+fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
     match std::fs::read_to_string(path) {
-        Ok(hex) => SecretKey::from_hex(&hex),
+        Ok(hex) => {
+            let hex = Zeroizing::new(hex);
+            Ok((SecretKey::from_hex(&hex)?, Zeroizing::new(hex.trim().to_owned())))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let hex = session::random_token();
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -100,7 +108,7 @@ fn load_or_create_key(path: &Path) -> Result<SecretKey> {
                 .map_err(|e| Error::Config(format!("cannot create the key file {}: {e}", path.display())))?;
             std::io::Write::write_all(&mut file, hex.as_bytes())
                 .map_err(|e| Error::Config(format!("cannot write the key file {}: {e}", path.display())))?;
-            SecretKey::from_hex(&hex)
+            Ok((SecretKey::from_hex(&hex)?, Zeroizing::new(hex)))
         }
         Err(e) => Err(Error::Config(format!("cannot read the key file {}: {e}", path.display()))),
     }
@@ -119,10 +127,11 @@ impl Portal {
     /// Build the engine and its backends from `config`, seed the demo directory, and
     /// prepare the sessions.
     pub async fn build(config: &Config) -> Result<Self> {
+        config.validate()?;
         let policy = config.policy()?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| Error::Config(format!("cannot create {}: {e}", config.data_dir.display())))?;
-        let key = load_or_create_key(&config.secret_key_path())?;
+        let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
 
@@ -236,7 +245,10 @@ impl Portal {
             minutes(config.session_idle_minutes),
             minutes(config.session_max_minutes),
             config.max_sessions,
+            config.max_sessions_per_ip,
         );
+        // An anonymous form stays good as long as a session could last.
+        let csrf = csrf::CsrfKey::derive(key_text.as_bytes(), minutes(config.session_max_minutes));
         let outbox_page = config.outbox_page_enabled() && outbox.is_some();
         let state = AppState(Arc::new(Shared {
             sspr,
@@ -244,6 +256,7 @@ impl Portal {
             outbox,
             audit,
             sessions,
+            csrf,
             clock,
             https: config.is_https(),
             trusted_proxies: config.trusted_proxies.clone(),

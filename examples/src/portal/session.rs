@@ -1,8 +1,12 @@
 //! Server-side sessions: a random id in an HttpOnly, SameSite=Strict cookie, everything
-//! else (the reset flow id, who signed in, the CSRF token) on the server. Sessions end after
-//! an idle time and after a maximum age; signing in gives a new id (no session fixation).
+//! else (the reset flow id, who signed in, the CSRF token) on the server. A session begins
+//! only when a form leaves something to keep (anonymous pages use the stateless CSRF token
+//! of `csrf.rs`), so visitors who only look cost nothing. Sessions end after an idle time and
+//! after a maximum age; signing in and a verified PIN give a new id (no session fixation).
+//! The table is bounded in all and per client address, and evicts the least recently used.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sspr_core::{Clock, CompletionMode, Locale, MethodOption};
@@ -78,40 +82,135 @@ impl Session {
     }
 }
 
-/// Every live session.
+/// Every live session, with two orders for eviction: the least recently used session of
+/// all, and of each client address. Creating, loading and ending a session cost O(log n)
+/// under the one mutex; nothing scans the table.
 #[derive(Debug, Clone)]
 pub(crate) struct Sessions {
-    inner: Arc<Mutex<HashMap<String, Session>>>,
+    inner: Arc<Mutex<Table>>,
     clock: Arc<dyn Clock>,
     idle: Duration,
     max_age: Duration,
     cap: usize,
+    per_ip_cap: usize,
 }
 
-/// The sessions are full (a flood of anonymous visitors).
+/// The client address a session counts against: an IPv4 address, or an IPv6 address's /64
+/// (one host usually holds a whole /64, so counting single IPv6 addresses would not bound it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ClientKey(Option<IpAddr>);
+
+impl ClientKey {
+    pub(crate) fn of(ip: Option<IpAddr>) -> Self {
+        Self(ip.map(|ip| match ip {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+            },
+        }))
+    }
+}
+
 #[derive(Debug)]
-pub(crate) struct Full;
+struct Entry {
+    session: Session,
+    /// Its place in the use order (larger: used later).
+    tick: u64,
+    client: ClientKey,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    by_id: HashMap<String, Entry>,
+    /// tick -> id, oldest use first.
+    lru: BTreeMap<u64, String>,
+    /// Per client: tick -> id, oldest use first.
+    by_client: HashMap<ClientKey, BTreeMap<u64, String>>,
+    next_tick: u64,
+}
+
+impl Table {
+    fn tick(&mut self) -> u64 {
+        self.next_tick = self.next_tick.wrapping_add(1);
+        self.next_tick
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Entry> {
+        let entry = self.by_id.remove(id)?;
+        self.lru.remove(&entry.tick);
+        if let Some(order) = self.by_client.get_mut(&entry.client) {
+            order.remove(&entry.tick);
+            if order.is_empty() {
+                self.by_client.remove(&entry.client);
+            }
+        }
+        Some(entry)
+    }
+
+    fn insert(&mut self, id: String, session: Session, client: ClientKey) {
+        let tick = self.tick();
+        self.lru.insert(tick, id.clone());
+        self.by_client.entry(client).or_default().insert(tick, id.clone());
+        self.by_id.insert(id, Entry { session, tick, client });
+    }
+
+    /// Move `id` to the most recently used end of both orders.
+    fn touch(&mut self, id: &str) {
+        let tick = self.tick();
+        let Some(entry) = self.by_id.get_mut(id) else { return };
+        let old = std::mem::replace(&mut entry.tick, tick);
+        let client = entry.client;
+        self.lru.remove(&old);
+        self.lru.insert(tick, id.to_owned());
+        if let Some(order) = self.by_client.get_mut(&client) {
+            order.remove(&old);
+            order.insert(tick, id.to_owned());
+        }
+    }
+
+    /// The least recently used session of `client`, if it holds `at_least` sessions.
+    fn oldest_of(&self, client: &ClientKey, at_least: usize) -> Option<String> {
+        let order = self.by_client.get(client)?;
+        if order.len() < at_least {
+            return None;
+        }
+        order.values().next().cloned()
+    }
+
+    fn oldest(&self) -> Option<String> {
+        self.lru.values().next().cloned()
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// 32 random bytes from the operating system, as hex.
-pub(crate) fn random_token() -> String {
+/// `N` random bytes from the operating system.
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     use rand_core::TryRngCore;
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; N];
     // The OS generator failing is not recoverable for a web server: every token would be
     // guessable. Abort the process rather than hand out a weak token.
     if rand_core::OsRng.try_fill_bytes(&mut bytes).is_err() {
         tracing::error!("the operating system's random generator failed");
         std::process::abort();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
+}
+
+/// 32 random bytes from the operating system, as hex.
+pub(crate) fn random_token() -> String {
+    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Sessions {
-    pub(crate) fn new(clock: Arc<dyn Clock>, idle: Duration, max_age: Duration, cap: usize) -> Self {
-        Self { inner: Arc::new(Mutex::new(HashMap::new())), clock, idle, max_age, cap }
+    /// At most `cap` sessions, `per_ip_cap` of them for one client address (never more than `cap`).
+    pub(crate) fn new(clock: Arc<dyn Clock>, idle: Duration, max_age: Duration, cap: usize, per_ip_cap: usize) -> Self {
+        let cap = cap.max(1);
+        let per_ip_cap = per_ip_cap.clamp(1, cap);
+        Self { inner: Arc::default(), clock, idle, max_age, cap, per_ip_cap }
     }
 
     fn alive(&self, s: &Session, now: OffsetDateTime) -> bool {
@@ -121,59 +220,87 @@ impl Sessions {
     /// The live session with this id (its idle timer restarts).
     pub(crate) fn load(&self, id: &str) -> Option<Session> {
         let now = self.clock.now();
-        let mut sessions = lock(&self.inner);
-        let alive = sessions.get(id).is_some_and(|s| self.alive(s, now));
+        let mut table = lock(&self.inner);
+        let alive = table.by_id.get(id).is_some_and(|e| self.alive(&e.session, now));
         if !alive {
-            sessions.remove(id);
+            table.remove(id);
             return None;
         }
-        let session = sessions.get_mut(id)?;
-        session.last_seen = now;
-        Some(session.clone())
+        table.touch(id);
+        let entry = table.by_id.get_mut(id)?;
+        entry.session.last_seen = now;
+        Some(entry.session.clone())
     }
 
-    /// A new, empty session and its id.
-    pub(crate) fn create(&self) -> Result<(String, Session), Full> {
+    /// A new session for a visitor at `client`, holding `data`, and its id. The CSRF token is
+    /// `csrf` (the one the visitor's anonymous forms already carry) or a new one. Room is made
+    /// by ending the least recently used session of the same client when it holds its share,
+    /// else the least recently used of all when the table is full: a flood from one address
+    /// only pushes out its own sessions, and nobody is ever refused.
+    pub(crate) fn create(&self, client: ClientKey, csrf: Option<String>, data: SessionData) -> (String, Session) {
         let now = self.clock.now();
-        let session = Session { csrf: random_token(), created: now, last_seen: now, data: SessionData::default() };
+        let session = Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data };
         let id = random_token();
-        let mut sessions = lock(&self.inner);
-        if sessions.len() >= self.cap {
-            sessions.retain(|_, s| now - s.last_seen < self.idle && now - s.created < self.max_age);
-            if sessions.len() >= self.cap {
-                return Err(Full);
-            }
+        let mut table = lock(&self.inner);
+        if let Some(oldest) = table.oldest_of(&client, self.per_ip_cap) {
+            table.remove(&oldest);
         }
-        sessions.insert(id.clone(), session.clone());
-        Ok((id, session))
+        while table.by_id.len() >= self.cap {
+            let Some(oldest) = table.oldest() else { break };
+            table.remove(&oldest);
+        }
+        table.insert(id.clone(), session.clone(), client);
+        (id, session)
     }
 
     /// Store the session's data under `id` (if it still exists).
     pub(crate) fn save(&self, id: &str, session: &Session) {
-        if let Some(stored) = lock(&self.inner).get_mut(id) {
-            stored.data = session.data.clone();
+        if let Some(stored) = lock(&self.inner).by_id.get_mut(id) {
+            stored.session.data = session.data.clone();
         }
     }
 
-    /// End the session `id` and move its data to a new id with a new CSRF token (on sign-in
-    /// and sign-out, so an id known before cannot ride along).
-    pub(crate) fn rotate(&self, id: &str, session: &Session) -> Result<(String, Session), Full> {
-        lock(&self.inner).remove(id);
-        let (new_id, mut fresh) = self.create()?;
-        fresh.data = session.data.clone();
-        self.save(&new_id, &fresh);
-        Ok((new_id, fresh))
+    /// End the session `id` (if any) and move its data to a new id with a new CSRF token (at
+    /// sign-in, sign-out and a verified PIN, so an id known before cannot ride along).
+    pub(crate) fn rotate(&self, id: Option<&str>, client: ClientKey, session: &Session) -> (String, Session) {
+        if let Some(id) = id {
+            lock(&self.inner).remove(id);
+        }
+        self.create(client, None, session.data.clone())
     }
 
-    /// Drop the sessions that have ended.
+    /// Drop the sessions that have been idle too long (oldest use first: it stops at the
+    /// first live one). Sessions past their maximum age end when next loaded.
     pub(crate) fn sweep(&self) {
         let now = self.clock.now();
-        lock(&self.inner).retain(|_, s| now - s.last_seen < self.idle && now - s.created < self.max_age);
+        let mut table = lock(&self.inner);
+        while let Some(oldest) = table.oldest() {
+            let idle = table.by_id.get(&oldest).is_none_or(|e| now - e.session.last_seen >= self.idle);
+            if !idle {
+                break;
+            }
+            table.remove(&oldest);
+        }
     }
 
     /// Sessions held.
     pub(crate) fn len(&self) -> usize {
-        lock(&self.inner).len()
+        lock(&self.inner).by_id.len()
+    }
+}
+
+impl SessionData {
+    /// Whether there is anything to keep on the server (else no session is needed).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.reset.is_none() && self.user.is_none() && self.admin.is_none() && self.flash.is_none()
+    }
+}
+
+impl Session {
+    /// The stand-in session of a visitor without a server session: nothing in it, and the
+    /// anonymous CSRF token for its forms.
+    pub(crate) fn anonymous(csrf: String, now: OffsetDateTime) -> Self {
+        Self { csrf, created: now, last_seen: now, data: SessionData::default() }
     }
 }
 
@@ -190,38 +317,84 @@ mod tests {
     use super::*;
     use sspr_core::ManualClock;
 
+    fn key(ip: &str) -> ClientKey {
+        ClientKey::of(Some(ip.parse().unwrap()))
+    }
+
+    fn create(sessions: &Sessions, ip: &str) -> (String, Session) {
+        sessions.create(key(ip), None, SessionData::default())
+    }
+
     #[test]
     fn sessions_end_when_idle_and_at_their_maximum_age() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10);
-        let (id, _) = sessions.create().unwrap();
+        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
+        let (id, _) = create(&sessions, "192.0.2.1");
         clock.advance(std::time::Duration::from_secs(14 * 60));
         assert!(sessions.load(&id).is_some(), "14 minutes idle: alive");
         clock.advance(std::time::Duration::from_secs(15 * 60));
         assert!(sessions.load(&id).is_none(), "15 minutes idle: gone");
 
-        let (id, _) = sessions.create().unwrap();
+        let (id, _) = create(&sessions, "192.0.2.1");
         for _ in 0..6 {
             clock.advance(std::time::Duration::from_secs(10 * 60));
             let _ = sessions.load(&id);
         }
         assert!(sessions.load(&id).is_none(), "60 minutes old: gone although active");
+        assert_eq!(sessions.len(), 0);
     }
 
     #[test]
-    fn the_cap_holds_and_rotation_changes_id_and_token() {
+    fn a_full_table_evicts_the_least_recently_used_and_rotation_changes_id_and_token() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 2);
-        let (a, sa) = sessions.create().unwrap();
-        sessions.create().unwrap();
-        assert!(sessions.create().is_err());
-        let (b, sb) = sessions.rotate(&a, &sa).unwrap();
-        assert_ne!(a, b);
-        assert_ne!(sa.csrf, sb.csrf);
+        let sessions = Sessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 2, 2);
+        let (a, sa) = create(&sessions, "192.0.2.1");
+        let (b, _) = create(&sessions, "192.0.2.2");
+        assert!(sessions.load(&a).is_some(), "a is now the most recently used");
+        let (c, _) = create(&sessions, "192.0.2.3");
+        assert!(sessions.load(&b).is_none(), "b, the least recently used, made room");
+        assert!(sessions.load(&a).is_some() && sessions.load(&c).is_some());
+        let (d, sd) = sessions.rotate(Some(&a), key("192.0.2.1"), &sa);
+        assert_ne!(a, d);
+        assert_ne!(sa.csrf, sd.csrf);
         assert!(sessions.load(&a).is_none());
-        assert!(sb.csrf_matches(&sb.csrf.clone()));
-        assert!(!sb.csrf_matches(""));
-        assert!(!sb.csrf_matches(&sa.csrf));
+        assert!(sd.csrf_matches(&sd.csrf.clone()));
+        assert!(!sd.csrf_matches(""));
+        assert!(!sd.csrf_matches(&sa.csrf));
         assert_eq!(sessions.len(), 2);
+    }
+
+    #[test]
+    fn one_client_only_pushes_out_its_own_sessions() {
+        let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
+        let sessions = Sessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 100, 3);
+        let (user, _) = create(&sessions, "192.0.2.1");
+        let mut flood = Vec::new();
+        for _ in 0..50 {
+            flood.push(create(&sessions, "203.0.113.7").0);
+        }
+        // A whole IPv6 /64 counts as one client.
+        for i in 0..50 {
+            create(&sessions, &format!("2001:db8:1:2::{i:x}"));
+        }
+        assert_eq!(sessions.len(), 1 + 3 + 3);
+        assert!(sessions.load(&user).is_some(), "the user's session survived the flood");
+        assert!(flood[..47].iter().all(|id| sessions.load(id).is_none()));
+        assert!(flood[47..].iter().all(|id| sessions.load(id).is_some()), "the flood's newest three stay");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+    }
+
+    #[test]
+    fn the_sweep_drops_idle_sessions_only() {
+        let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
+        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
+        let (old, _) = create(&sessions, "192.0.2.1");
+        clock.advance(std::time::Duration::from_secs(10 * 60));
+        let (young, _) = create(&sessions, "192.0.2.2");
+        clock.advance(std::time::Duration::from_secs(6 * 60));
+        sessions.sweep();
+        assert_eq!(sessions.len(), 1);
+        assert!(sessions.load(&old).is_none() && sessions.load(&young).is_some());
     }
 }

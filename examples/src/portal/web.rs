@@ -1,5 +1,7 @@
 //! The HTTP plumbing every page shares: the per-request [`Visit`] (session, language,
 //! client context), CSRF checks, cookies, security headers, the request log and the layout.
+//! A visitor gets a server session only when a form leaves state to keep; until then the
+//! forms carry the stateless, signed token of `csrf.rs`.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -14,17 +16,23 @@ use maud::{DOCTYPE, Markup, html};
 use sspr_core::{Locale, RequestContext};
 
 use super::AppState;
-use super::session::{Flash, Session};
+use super::session::{ClientKey, Flash, Session};
 use super::text::{Text, text};
 
 /// One request's view of its session and caller.
 #[derive(Debug)]
 pub(crate) struct Visit {
-    /// The session id (the cookie's value).
-    pub(crate) id: String,
+    /// The server session's id (the session cookie's value), if the visitor has one. Without
+    /// one, `session` is a blank stand-in: it becomes a server session only when a handler
+    /// leaves something in it to keep.
+    pub(crate) id: Option<String>,
     pub(crate) session: Session,
-    /// Whether the session was made for this request (the cookie must be set).
+    /// The session cookie must be (re)set: the session was made or moved by this request.
     pub(crate) new_cookie: bool,
+    /// The anonymous CSRF token the request's cookie carried, if valid.
+    csrf_cookie: Option<String>,
+    /// A new anonymous CSRF token to set as the cookie with this answer.
+    mint_csrf_cookie: bool,
     pub(crate) locale: Locale,
     /// Client IP, user agent and language, for the engine's limits, audit and notices.
     pub(crate) ctx: RequestContext,
@@ -33,6 +41,10 @@ pub(crate) struct Visit {
 impl Visit {
     pub(crate) fn text(&self) -> &'static Text {
         text(self.locale)
+    }
+
+    fn client(&self) -> ClientKey {
+        ClientKey::of(self.ctx.client_ip)
     }
 }
 
@@ -45,7 +57,10 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn session_id<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookie_value(headers, name).filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the last address
@@ -76,19 +91,40 @@ impl FromRequestParts<AppState> for Visit {
             user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
             locale,
         };
-        let existing = cookie_value(&parts.headers, state.cookie_name())
+        let now = state.clock.now();
+        let existing = session_id(&parts.headers, state.cookie_name())
             .and_then(|id| state.sessions.load(id).map(|s| (id.to_owned(), s)));
-        let (id, session, new_cookie) = match existing {
-            Some((id, session)) => (id, session, false),
-            None => match state.sessions.create() {
-                Ok((id, session)) => (id, session, true),
-                Err(_) => {
-                    tracing::warn!("session table full: refusing a new visitor");
-                    return Err(error_page(locale, StatusCode::SERVICE_UNAVAILABLE, text(locale).err_unavailable));
-                }
+        // The anonymous token of the cookie, when it is one of ours and unexpired.
+        let csrf_cookie = cookie_value(&parts.headers, state.csrf_cookie_name())
+            .and_then(|token| state.csrf.check(token, now).map(|expiry| (token.to_owned(), expiry)));
+        let visit = match existing {
+            Some((id, session)) => Visit {
+                id: Some(id),
+                session,
+                new_cookie: false,
+                csrf_cookie: csrf_cookie.map(|(token, _)| token),
+                mint_csrf_cookie: false,
+                locale,
+                ctx,
             },
+            None => {
+                // No server session: the forms carry the cookie's token, or a new one.
+                let (token, mint) = match &csrf_cookie {
+                    Some((token, expiry)) if !state.csrf.needs_renewal(*expiry, now) => (token.clone(), false),
+                    _ => (state.csrf.mint(now), true),
+                };
+                Visit {
+                    id: None,
+                    session: Session::anonymous(token, now),
+                    new_cookie: false,
+                    csrf_cookie: csrf_cookie.map(|(token, _)| token),
+                    mint_csrf_cookie: mint,
+                    locale,
+                    ctx,
+                }
+            }
         };
-        Ok(Visit { id, session, new_cookie, locale, ctx })
+        Ok(visit)
     }
 }
 
@@ -97,56 +133,91 @@ impl AppState {
         if self.https { "__Host-sspr_session" } else { "sspr_session" }
     }
 
-    fn set_cookie(&self, response: &mut Response, visit: &Visit) {
-        if !visit.new_cookie {
-            return;
-        }
+    pub(crate) fn csrf_cookie_name(&self) -> &'static str {
+        if self.https { "__Host-sspr_csrf" } else { "sspr_csrf" }
+    }
+
+    fn append_cookie(&self, response: &mut Response, name: &str, value: &str, max_age: Option<i64>) {
         let secure = if self.https { "; Secure" } else { "" };
-        let cookie = format!("{}={}; Path=/; HttpOnly; SameSite=Strict{secure}", self.cookie_name(), visit.id);
+        let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+        let cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{max_age}{secure}");
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
 
-    /// The refusal of a form whose CSRF token is not the session's (a new session has no valid token).
+    /// The cookies this answer must set: a new or moved session's id, a new anonymous token.
+    fn set_cookies(&self, response: &mut Response, visit: &Visit, id: Option<&str>) {
+        if let Some(id) = id {
+            self.append_cookie(response, self.cookie_name(), id, None);
+        }
+        if visit.id.is_none() && visit.mint_csrf_cookie {
+            let max_age = self.csrf.lifetime().whole_seconds();
+            self.append_cookie(response, self.csrf_cookie_name(), &visit.session.csrf, Some(max_age));
+        }
+    }
+
+    /// Keep the session: save it, or make a server session when an anonymous visitor's
+    /// stand-in now holds something. The id whose cookie must be set, if any.
+    fn keep(&self, visit: &Visit) -> Option<String> {
+        match &visit.id {
+            Some(id) => {
+                self.sessions.save(id, &visit.session);
+                visit.new_cookie.then(|| id.clone())
+            }
+            None if !visit.session.data.is_empty() => {
+                // The session adopts the token already in the visitor's forms.
+                let (id, _) =
+                    self.sessions.create(visit.client(), Some(visit.session.csrf.clone()), visit.session.data.clone());
+                Some(id)
+            }
+            None => None,
+        }
+    }
+
+    /// The refusal of a form whose CSRF token is not the session's, or, without a session,
+    /// not the (valid) token of the visitor's cookie.
     pub(crate) fn csrf_refusal(&self, visit: &Visit, token: &str) -> Option<Response> {
-        if !visit.new_cookie && visit.session.csrf_matches(token) {
+        let good = match (&visit.id, &visit.csrf_cookie) {
+            (Some(_), _) => visit.session.csrf_matches(token),
+            (None, Some(cookie)) => super::csrf::same(cookie, token),
+            (None, None) => false,
+        };
+        if good {
             return None;
         }
         tracing::warn!(ip = ?visit.ctx.client_ip, "a form was refused: missing or wrong CSRF token");
         let mut response = error_page(visit.locale, StatusCode::FORBIDDEN, visit.text().err_session);
-        self.set_cookie(&mut response, visit);
+        self.set_cookies(&mut response, visit, None);
         Some(response)
     }
 
-    /// Save the session and send `page`.
+    /// Keep the session and send `page`.
     pub(crate) fn page(&self, visit: &Visit, status: StatusCode, page: Markup) -> Response {
-        self.sessions.save(&visit.id, &visit.session);
+        let id = self.keep(visit);
         let mut response = (status, axum::response::Html(page.into_string())).into_response();
-        self.set_cookie(&mut response, visit);
+        self.set_cookies(&mut response, visit, id.as_deref());
         response
     }
 
-    /// Save the session and redirect (303) to `to` (post/redirect/get).
+    /// Keep the session and redirect (303) to `to` (post/redirect/get).
     pub(crate) fn redirect(&self, visit: &Visit, to: &str) -> Response {
-        self.sessions.save(&visit.id, &visit.session);
+        let id = self.keep(visit);
         let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
         let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-        self.set_cookie(&mut response, visit);
+        self.set_cookies(&mut response, visit, id.as_deref());
         response
     }
 
-    /// Move the session to a new id (sign-in, sign-out) and redirect.
+    /// Move the session to a new id and a new CSRF token (sign-in, sign-out, a verified
+    /// PIN: an id or token known before, perhaps planted by an attacker, cannot ride along)
+    /// and redirect.
     pub(crate) fn rotate_and_redirect(&self, mut visit: Visit, to: &'static str) -> Response {
-        match self.sessions.rotate(&visit.id, &visit.session) {
-            Ok((id, session)) => {
-                visit.id = id;
-                visit.session = session;
-                visit.new_cookie = true;
-                self.redirect(&visit, to)
-            }
-            Err(_) => error_page(visit.locale, StatusCode::SERVICE_UNAVAILABLE, visit.text().err_unavailable),
-        }
+        let (id, session) = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session);
+        visit.id = Some(id);
+        visit.session = session;
+        visit.new_cookie = true;
+        self.redirect(&visit, to)
     }
 }
 

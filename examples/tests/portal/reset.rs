@@ -27,7 +27,8 @@ async fn a_whole_reset_through_the_pages() {
     let modes = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
     assert!(modes.body.contains("value=\"temporary\""), "{}", modes.main());
 
-    let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    // Verification moved the session to a new id and token: the page's own token posts on.
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
     assert_eq!(done.status, StatusCode::OK);
     let temporary = done.by_id("temporary-password").expect("the temporary password is shown");
     assert_eq!(temporary.chars().count(), 16, "{temporary}");

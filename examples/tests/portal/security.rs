@@ -37,22 +37,46 @@ async fn every_answer_carries_the_security_headers() {
     assert_security_headers(&redirect, "a redirect");
 }
 
+/// The `Set-Cookie` headers of an answer, by cookie name.
+fn set_cookies(answer: &crate::support::Answer) -> Vec<String> {
+    answer.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
 #[tokio::test]
-async fn the_session_cookie_is_http_only_and_strict_and_secure_over_https() {
+async fn the_cookies_are_http_only_and_strict_and_secure_over_https() {
     let portal = portal().await;
-    let answer = Browser::new(&portal).get("/passwordreset").await;
-    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("sspr_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"));
-    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
-    assert!(answer.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    let mut browser = Browser::new(&portal);
+    let page = browser.get("/passwordreset").await;
+    // An anonymous page sets only the signed CSRF cookie (its token is the form's).
+    let cookies = set_cookies(&page);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let csrf = &cookies[0];
+    assert!(csrf.starts_with(&format!("sspr_csrf={};", page.csrf())), "{csrf}");
+    assert!(csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && csrf.contains("Path=/"));
+    assert!(csrf.contains("Max-Age=3600"), "as long as a session may last: {csrf}");
+    assert!(!csrf.contains("Secure"), "plain http on loopback: {csrf}");
+    assert!(page.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    // The next page reuses the token; the first form that leaves state makes the session.
+    let again = browser.get("/passwordreset").await;
+    assert!(set_cookies(&again).is_empty() && again.csrf() == page.csrf());
+    let begun = browser.post("/passwordreset/begin", &[("csrf", &page.csrf()), ("login", "x@example.org")]).await;
+    let cookies = set_cookies(&begun);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let session = &cookies[0];
+    assert!(session.starts_with("sspr_session="), "{session}");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"));
+    assert!(!session.contains("Secure") && !session.contains("Max-Age"), "a browser-session cookie: {session}");
 
     let https = config("public_url = \"https://sspr.example.org\"\n[store]\nkind = \"memory\"\n");
     let portal = sspr_examples::portal::Portal::build(&https).await.unwrap();
-    let answer = Browser::new(&portal).get("/passwordreset").await;
-    let cookie = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    let mut browser = Browser::new(&portal);
+    let page = browser.get("/passwordreset").await;
+    let cookie = set_cookies(&page).join(" | ");
+    assert!(cookie.starts_with("__Host-sspr_csrf=") && cookie.contains("; Secure"), "{cookie}");
+    assert!(page.headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="));
+    let begun = browser.post("/passwordreset/begin", &[("csrf", &page.csrf()), ("login", "x@example.org")]).await;
+    let cookie = set_cookies(&begun).join(" | ");
     assert!(cookie.starts_with("__Host-sspr_session=") && cookie.contains("; Secure"), "{cookie}");
-    assert!(answer.headers[header::STRICT_TRANSPORT_SECURITY].to_str().unwrap().contains("max-age="));
 }
 
 #[tokio::test]
@@ -77,11 +101,11 @@ async fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() 
         StatusCode::FORBIDDEN
     );
     // The right token without the session cookie (a cross-site post) is refused as well.
-    let cookie = browser.cookie().map(str::to_owned);
+    let jar = browser.cookies.clone();
     browser.clear_cookies();
     let answer = browser.post("/passwordreset/begin", &[("csrf", &good), ("login", "jane.doe@example.org")]).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    browser.set_cookie(cookie);
+    browser.cookies = jar;
     // And a post whose Origin is another site, even with the right token.
     let request = Request::post("/passwordreset/begin")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

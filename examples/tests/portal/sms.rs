@@ -55,8 +55,8 @@ async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
     let pin: String = body[at..].chars().take_while(char::is_ascii_digit).collect();
     assert!(portal.outbox().unwrap().messages_to("+447700900123").is_empty(), "nothing in the outbox");
 
-    browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
-    let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
 }
 
@@ -102,7 +102,7 @@ async fn a_reset_with_the_pin_sent_through_a_signed_webhook() {
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json["to"], "jane@private.example");
     let pin = json["pin"].as_str().unwrap().to_owned();
-    browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
-    let done = browser.submit("/passwordreset/complete", &[("csrf", &page.csrf()), ("mode", "temporary")]).await;
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
 }

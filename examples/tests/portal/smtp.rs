@@ -59,8 +59,8 @@ async fn a_reset_with_the_pin_sent_through_smtp() {
     let pin = pin_mailed_to(&address).expect("the PIN mail reached the sink");
     assert_eq!(pin.len(), 8);
     let csrf = page.csrf();
-    browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
-    let done = browser.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "temporary")]).await;
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
     // Nothing went to the outbox, and the outbox page is off.
     assert!(portal.outbox().unwrap().messages_to(&address).is_empty());

@@ -54,7 +54,8 @@ impl Answer {
     pub(crate) fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).map(|i| i + marker.len()).expect("a form with a CSRF token");
-        self.body[start..start + 64].to_owned()
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
     }
 
     /// The text of the first element with `id` (no nested tags).
@@ -82,48 +83,68 @@ impl Answer {
     }
 }
 
-/// A browser: a cookie jar and a client address.
+/// A browser: a cookie jar (name, value) and a client address.
 pub(crate) struct Browser {
     router: Router,
-    cookie: Option<String>,
+    pub(crate) cookies: Vec<(String, String)>,
     pub(crate) ip: SocketAddr,
     pub(crate) accept_language: Option<&'static str>,
 }
 
 impl Browser {
     pub(crate) fn new(portal: &Portal) -> Self {
-        Self { router: portal.router(), cookie: None, ip: "192.0.2.1:50000".parse().unwrap(), accept_language: None }
+        Self {
+            router: portal.router(),
+            cookies: Vec::new(),
+            ip: "192.0.2.1:50000".parse().unwrap(),
+            accept_language: None,
+        }
     }
 
     pub(crate) fn with_ip(portal: &Portal, ip: &str) -> Self {
         Self { ip: format!("{ip}:50000").parse().unwrap(), ..Self::new(portal) }
     }
 
-    /// Forget the cookie (a new visitor).
+    /// Forget every cookie (a new visitor).
     pub(crate) fn clear_cookies(&mut self) {
-        self.cookie = None;
+        self.cookies.clear();
     }
 
-    pub(crate) fn cookie(&self) -> Option<&str> {
-        self.cookie.as_deref()
+    /// The session cookie as `name=value`, if the portal set one.
+    pub(crate) fn cookie(&self) -> Option<String> {
+        self.cookies.iter().find(|(name, _)| name.ends_with("sspr_session")).map(|(n, v)| format!("{n}={v}"))
     }
 
+    /// Replace the session cookie with `cookie` (`name=value`), or drop it (other cookies stay).
     pub(crate) fn set_cookie(&mut self, cookie: Option<String>) {
-        self.cookie = cookie;
+        self.cookies.retain(|(name, _)| !name.ends_with("sspr_session"));
+        if let Some((name, value)) = cookie.as_deref().and_then(|c| c.split_once('=')) {
+            self.cookies.push((name.to_owned(), value.to_owned()));
+        }
+    }
+
+    fn store_cookie(&mut self, set_cookie: &str) {
+        let pair = set_cookie.split(';').next().unwrap_or("");
+        let Some((name, value)) = pair.split_once('=') else { return };
+        let expired = set_cookie.split(';').any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+        self.cookies.retain(|(n, _)| n != name);
+        if !expired {
+            self.cookies.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
     }
 
     pub async fn send(&mut self, mut request: Request<Body>) -> Answer {
         request.extensions_mut().insert(ConnectInfo(self.ip));
-        if let Some(cookie) = &self.cookie {
-            request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        if !self.cookies.is_empty() {
+            let jar = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
+            request.headers_mut().insert(header::COOKIE, jar.parse().unwrap());
         }
         if let Some(lang) = self.accept_language {
             request.headers_mut().insert(header::ACCEPT_LANGUAGE, lang.parse().unwrap());
         }
         let response = self.router.clone().oneshot(request).await.unwrap();
-        if let Some(set) = response.headers().get(header::SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
-            self.cookie = Some(pair);
+        for set in response.headers().get_all(header::SET_COOKIE) {
+            self.store_cookie(set.to_str().unwrap());
         }
         let status = response.status();
         let headers = response.headers().clone();

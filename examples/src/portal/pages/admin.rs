@@ -1,5 +1,7 @@
 //! `/admin`: administrators sign in with their directory credentials; only members of the
-//! configured `admin_groups` get in. They search users, enable or disable SSPR, set contacts,
+//! configured `admin_groups` get in, and only with a password the directory accepts as it is
+//! (a temporary password that must be changed does not open these pages: it may come from a
+//! reset, which an attacker with the admin's mailbox could have done). They search users, enable or disable SSPR, set contacts,
 //! see each user's status (blocked until, last reset), lift blocks and read the audit log.
 
 use axum::Form;
@@ -198,8 +200,9 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
     state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body))
 }
 
-/// `POST /admin/signin`: directory credentials, then membership of an admin group. A
-/// non-admin gets the same answer as a wrong password.
+/// `POST /admin/signin`: directory credentials, then membership of an admin group, then a
+/// password that need not change. A non-admin gets the same answer as a wrong password; an
+/// admin with a temporary password is told to change it first.
 pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, Form(form): Form<SignInForm>) -> Response {
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
@@ -222,8 +225,13 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
         visit.session.flash(true, t.signin_failed);
         return state.redirect(&visit, PAGE);
     }
+    if who.must_change {
+        tracing::warn!(user = %who.user_id, "an admin tried /admin with a password that must be changed");
+        visit.session.flash(true, t.admin_must_change);
+        return state.redirect(&visit, PAGE);
+    }
     visit.session.data.admin =
-        Some(SignedUser { login: who.login, display_name: who.display_name, must_change: who.must_change });
+        Some(SignedUser { login: who.login, display_name: who.display_name, must_change: false });
     state.rotate_and_redirect(visit, PAGE)
 }
 

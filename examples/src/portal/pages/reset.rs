@@ -302,9 +302,13 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
                 methods.into_iter().filter(|m| m.id != method && verified.remaining_methods.contains(&m.id)).collect();
             visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods: remaining });
             visit.session.flash(false, t.second_method);
+            return state.rotate_and_redirect(visit, PAGE);
         }
         Ok(verified) => {
             visit.session.data.reset = Some(ResetStage::Verified { flow_id, modes: verified.modes });
+            // Proving the PIN is a privilege change: a new session id (and CSRF token), so an
+            // id planted in the victim's browser before cannot complete the reset.
+            return state.rotate_and_redirect(visit, PAGE);
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
     }

@@ -1,0 +1,279 @@
+//! The adversarial review's attacks on the portal (issue 12, items 5-8), each driven through
+//! the pages as an attacker would, and what must hold afterwards.
+
+use axum::http::StatusCode;
+use sspr_core::{Actor, ContactChange, ContactUpdate, RequestContext};
+
+use crate::support::{Answer, Browser, config, reset_to_pin};
+
+const PASSWORD: &str = sspr_examples::portal::demo::DEMO_PASSWORD;
+
+async fn build(toml: &str) -> sspr_examples::portal::Portal {
+    sspr_examples::portal::Portal::build(&config(toml)).await.unwrap()
+}
+
+async fn sign_in(browser: &mut Browser, page: &str, login: &str, password: &str) -> Answer {
+    let csrf = browser.get(page).await.csrf();
+    browser.submit(&format!("{page}/signin"), &[("csrf", &csrf), ("login", login), ("password", password)]).await
+}
+
+/// The value of the first `name="method"` radio button of a page.
+fn first_method(page: &Answer) -> Option<String> {
+    let marker = "name=\"method\" value=\"";
+    let at = page.body.find(marker)? + marker.len();
+    Some(page.body[at..at + page.body[at..].find('"')?].to_owned())
+}
+
+// ---- item 5: admins are privileged, and a temporary password does not open /admin ----
+
+/// A helpdesk admin whose (phished) mailbox is registered tries to reset their own password
+/// through the anonymous pages: the admin is privileged, so they get a decoy and no PIN.
+#[tokio::test]
+async fn an_admin_resetting_their_own_password_through_a_phished_mailbox_gets_a_decoy() {
+    // The helpdesk account was enabled and given a mailbox while it was not (yet) an admin:
+    // a portal without admin groups, on the same SQLite file.
+    let policy =
+        "[policy]\nmin_response_ms = 0\neligible_ous = [\"ou=staff,dc=example,dc=org\", \"ou=it,dc=example,dc=org\"]\n";
+    let before = config(&format!("admin_groups = []\n{policy}"));
+    let portal = sspr_examples::portal::Portal::build(&before).await.unwrap();
+    let admin = Actor::Admin("test".into());
+    let ctx = RequestContext::default();
+    let mailbox = "helpdesk@phished.example";
+    let update = ContactUpdate { email: ContactChange::Set(mailbox.into()), phone: ContactChange::Keep };
+    portal.sspr().update_contacts(&admin, "helpdesk@example.org", update, &ctx).await.unwrap();
+    portal.sspr().set_enabled(&admin, "helpdesk@example.org", true, &ctx).await.unwrap();
+    drop(portal);
+
+    // Now an admin (the default admin group): privileged, whatever the policy's own list says.
+    let mut after = sspr_examples::portal::Config::from_toml(policy).unwrap();
+    after.data_dir = before.data_dir.clone();
+    let portal = sspr_examples::portal::Portal::build(&after).await.unwrap();
+    let mut attacker = Browser::with_ip(&portal, "203.0.113.5");
+    let page = reset_to_pin(&mut attacker, "helpdesk@example.org").await;
+    assert!(page.body.contains("id=\"pin-status\""), "the decoy looks like a real flow: {}", page.main());
+    assert_eq!(portal.outbox().unwrap().last_pin_to(mailbox), None, "no PIN went to the admin's mailbox");
+    assert!(portal.sspr().status("helpdesk@example.org").await.unwrap().privileged, "an admin is privileged");
+    let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    assert!(audit.contains("privileged"), "the audit trail tells the truth");
+}
+
+/// An admin whose password was just reset holds a temporary one the directory wants changed:
+/// it must not open /admin (a reset through a phished mailbox would otherwise hand it over).
+#[tokio::test]
+async fn a_temporary_password_does_not_open_the_admin_pages() {
+    // Privileged users may reset with both methods proven, so the admin can get a temporary password.
+    let portal = build(
+        "[policy]\nmin_response_ms = 0\nprivileged_mode = \"two_methods\"\neligible_ous = [\"ou=staff,dc=example,dc=org\", \"ou=it,dc=example,dc=org\"]\n[store]\nkind = \"memory\"\n",
+    )
+    .await;
+    let admin = Actor::Admin("test".into());
+    let ctx = RequestContext::default();
+    let (mail, phone) = ("help@home.example", "+447700900777");
+    let update = ContactUpdate { email: ContactChange::Set(mail.into()), phone: ContactChange::Set(phone.into()) };
+    portal.sspr().update_contacts(&admin, "helpdesk@example.org", update, &ctx).await.unwrap();
+    portal.sspr().set_enabled(&admin, "helpdesk@example.org", true, &ctx).await.unwrap();
+
+    let mut browser = Browser::with_ip(&portal, "192.0.2.80");
+    let csrf = browser.get("/passwordreset").await.csrf();
+    let mut page = browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "helpdesk@example.org")]).await;
+    // Prove every method asked for (one, or two for a privileged user).
+    while let Some(method) = first_method(&page) {
+        let sent = browser.submit("/passwordreset/send", &[("csrf", &page.csrf()), ("method", &method)]).await;
+        let to = if method == "sms" { phone } else { mail };
+        let pin = portal.outbox().unwrap().last_pin_to(to).expect("a PIN was sent");
+        page = browser.submit("/passwordreset/verify", &[("csrf", &sent.csrf()), ("pin", &pin)]).await;
+    }
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &page.csrf()), ("mode", "temporary")]).await;
+    let temporary = done.by_id("temporary-password").unwrap_or_else(|| panic!("{}", done.main()));
+
+    let mut admin_browser = Browser::with_ip(&portal, "192.0.2.81");
+    let answer = sign_in(&mut admin_browser, "/admin", "helpdesk@example.org", &temporary).await;
+    assert!(!answer.body.contains("Signed in as"), "a temporary password opened /admin: {}", answer.main());
+    assert!(answer.body.contains("name=\"password\""), "still the sign-in form");
+    assert!(answer.alert().is_some(), "told why: {}", answer.main());
+    let home = admin_browser.get("/admin?q=jane").await;
+    assert!(!home.body.contains("id=\"users\"") && home.body.contains("name=\"password\""), "{}", home.main());
+    // The user pages still accept it (to manage contacts, told to change the password).
+    let mut user = Browser::with_ip(&portal, "192.0.2.82");
+    let page = sign_in(&mut user, "/passwordnotification", "helpdesk@example.org", &temporary).await;
+    assert!(page.body.contains("Signed in as Help Desk"), "{}", page.main());
+}
+
+// ---- item 6: session table exhaustion ----
+
+/// Anonymous visitors cost no server state: a crawler or a flood of cookie-less GETs
+/// creates no session at all.
+#[tokio::test]
+async fn cookieless_gets_create_no_server_session() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    for i in 0..50 {
+        for path in ["/", "/passwordreset", "/passwordnotification", "/admin", "/outbox"] {
+            let mut visitor = Browser::with_ip(&portal, &format!("198.51.100.{i}"));
+            let page = visitor.get(path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+        }
+    }
+    assert_eq!(portal.session_count(), 0, "no session for a visitor who posted nothing");
+}
+
+/// One address floods the portal with cookie-less GETs and with posts that each start a new
+/// session: a signed-in user keeps their session and other visitors are still served.
+#[tokio::test]
+async fn a_flood_from_one_address_cannot_push_out_a_user_or_deny_others() {
+    let portal = build(
+        "max_sessions = 300\n[policy]\nmin_response_ms = 0\nip_begins_per_hour = 100000\n[store]\nkind = \"memory\"\n",
+    )
+    .await;
+    let mut user = Browser::with_ip(&portal, "192.0.2.10");
+    let signed = sign_in(&mut user, "/passwordnotification", "jane.doe@example.org", PASSWORD).await;
+    assert!(signed.body.contains("Signed in as Jane Doe"), "{}", signed.main());
+
+    let mut attacker = Browser::with_ip(&portal, "203.0.113.66");
+    for _ in 0..400 {
+        attacker.clear_cookies();
+        attacker.get("/passwordreset").await;
+    }
+    for i in 0..400 {
+        attacker.set_cookie(None); // keep any CSRF cookie, start a new session each time
+        let page = attacker.get("/passwordreset").await;
+        if page.status != StatusCode::OK {
+            continue; // refused (the table is full)
+        }
+        attacker.set_cookie(None);
+        let login = format!("flood{i}@example.org");
+        attacker.post("/passwordreset/begin", &[("csrf", &page.csrf()), ("login", &login)]).await;
+    }
+    assert!(portal.session_count() <= 300, "{}", portal.session_count());
+
+    let still = user.get("/passwordnotification").await;
+    assert!(still.body.contains("Signed in as Jane Doe"), "the user's session survived: {}", still.main());
+    let mut other = Browser::with_ip(&portal, "192.0.2.11");
+    let page = other.get("/passwordreset").await;
+    assert_eq!(page.status, StatusCode::OK, "another visitor is served: {}", page.main());
+    let pin = reset_to_pin(&mut other, "jane.doe@example.org").await;
+    assert!(pin.body.contains("id=\"pin-status\""), "and can reset: {}", pin.main());
+}
+
+// ---- item 7: session fixation on the reset flow ----
+
+/// The attacker plants a session id in the victim's browser (an injected cookie), lets the
+/// victim verify their PIN in it, then tries to complete the reset with the same id.
+#[tokio::test]
+async fn a_session_id_planted_before_verification_is_useless_after_it() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut attacker = Browser::with_ip(&portal, "203.0.113.9");
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    attacker.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "someone@example.org")]).await;
+    attacker.submit("/passwordreset/restart", &[("csrf", &csrf)]).await;
+    let planted = attacker.cookie().expect("the attacker holds a session");
+
+    let mut victim = Browser::with_ip(&portal, "192.0.2.20");
+    victim.set_cookie(Some(planted.clone()));
+    let page = reset_to_pin(&mut victim, "jane.doe@example.org").await;
+    assert!(page.body.contains("id=\"pin-status\""), "{}", page.main());
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let modes = victim.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    assert!(modes.body.contains("value=\"temporary\""), "{}", modes.main());
+    assert_ne!(victim.cookie(), Some(planted.clone()), "the victim's session id changed at verification");
+
+    // The attacker, with the planted id, sees nothing of the victim's flow and cannot complete it.
+    let seen = attacker.get("/passwordreset").await;
+    assert!(!seen.body.contains("value=\"temporary\""), "the planted id still holds the flow: {}", seen.main());
+    let token = seen.csrf();
+    let stolen = attacker.submit("/passwordreset/complete", &[("csrf", &token), ("mode", "temporary")]).await;
+    assert_eq!(stolen.by_id("temporary-password"), None, "the attacker completed the victim's reset");
+    // The victim still can.
+    let done = victim.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+}
+
+/// Cookies and forms over plain http on a network can be read and planted by anyone on the
+/// path: the portal refuses to start that way unless told `allow_insecure_http = true`.
+#[tokio::test]
+async fn plain_http_outside_loopback_refuses_to_start() {
+    for toml in [
+        "listen = \"0.0.0.0:8080\"\npublic_url = \"http://sspr.example.org\"\n",
+        "listen = \"192.0.2.10:8080\"\n",
+        "listen = \"127.0.0.1:8080\"\npublic_url = \"http://sspr.example.org\"\n",
+        "listen = \"[::]:8080\"\n",
+    ] {
+        let refused = sspr_examples::portal::Config::from_toml(toml);
+        let err = refused.expect_err(toml).to_string();
+        assert!(err.contains("allow_insecure_http"), "{toml}: {err}");
+    }
+    // The start-up check holds for a listen address given on the command line too.
+    let mut config = config("[store]\nkind = \"memory\"\n");
+    config.listen = "0.0.0.0:8080".into();
+    let err = sspr_examples::portal::Portal::build(&config).await.expect_err("plain http on the network").to_string();
+    assert!(err.contains("allow_insecure_http"), "{err}");
+    // Loopback, or https at the proxy in front, is fine.
+    for toml in [
+        "listen = \"127.0.0.1:8080\"\n",
+        "listen = \"[::1]:8080\"\npublic_url = \"http://localhost:8080\"\n",
+        "listen = \"0.0.0.0:8080\"\npublic_url = \"https://sspr.example.org\"\n",
+    ] {
+        assert!(sspr_examples::portal::Config::from_toml(toml).is_ok(), "{toml}");
+    }
+}
+
+// ---- item 8: SMS into the outbox while e-mail is real ----
+
+fn webhook_email(extra_policy: &str) -> String {
+    format!(
+        "[policy]\nmin_response_ms = 0\n{extra_policy}[store]\nkind = \"memory\"\n[notifier]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/notify\"\nkey = \"{}\"\n",
+        "k".repeat(40)
+    )
+}
+
+/// With real e-mail and no SMS gateway, SMS switched on would send PINs by text message into
+/// the in-memory outbox: nobody receives them, and with the outbox page off nobody sees it.
+#[tokio::test]
+async fn sms_on_with_real_email_but_no_sms_gateway_refuses_to_start() {
+    let toml = webhook_email("sms_enabled = true\n");
+    let err = match sspr_examples::portal::Config::from_toml(&toml) {
+        Err(e) => e,
+        Ok(config) => {
+            let mut config = config;
+            config.data_dir = crate::support::temp_dir();
+            sspr_examples::portal::Portal::build(&config).await.expect_err("SMS would go to the outbox")
+        }
+    };
+    assert!(err.to_string().contains("sms"), "{err}");
+}
+
+/// The demo directory's default (SMS on) must not carry over to a portal whose e-mail is
+/// real: no text-message method is offered when no SMS gateway is configured.
+#[tokio::test]
+async fn with_real_email_and_no_sms_gateway_no_text_message_is_offered() {
+    let portal = build(&webhook_email("")).await;
+    let mut browser = Browser::new(&portal);
+    let csrf = browser.get("/passwordreset").await.csrf();
+    let methods = browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+    assert!(methods.body.contains("name=\"method\""), "{}", methods.main());
+    assert!(!methods.body.contains("value=\"sms\""), "SMS offered with no gateway: {}", methods.main());
+}
+
+/// The development outbox keeps the newest notices only: a flood of resets cannot grow the
+/// portal's memory without end.
+#[tokio::test]
+async fn the_outbox_keeps_only_the_newest_notices() {
+    use sspr_core::Notifier;
+    use sspr_core::notice::{Message, Notification};
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let outbox = portal.outbox().unwrap();
+    let before = outbox.messages().len();
+    for i in 0..10_001 + before {
+        let to = sspr_core::EmailAddress::parse(&format!("n{i}@flood.example")).unwrap();
+        let notice = Notification {
+            to: sspr_core::Destination::Email(to),
+            locale: sspr_core::Locale::En,
+            message: Message::ContactsChanged { by_admin: false },
+            at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        outbox.send(&notice).await.unwrap();
+    }
+    let kept = outbox.messages();
+    assert_eq!(kept.len(), 10_000, "bounded");
+    assert!(outbox.messages_to("n0@flood.example").is_empty(), "the oldest was dropped");
+    assert_eq!(kept.last().unwrap().to.as_str(), format!("n{}@flood.example", 10_000 + before));
+}
