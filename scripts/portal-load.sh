@@ -36,6 +36,8 @@ for pad in 300 0; do
   cat >"$dir/portal.toml" <<TOML
 listen = "127.0.0.1:0"
 data_dir = "$dir/data"
+# Every flow comes from 127.0.0.1: lift the per-address session cap as well.
+max_sessions_per_ip = 100000
 
 [directory]
 kind = "demo"
