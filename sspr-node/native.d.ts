@@ -24,7 +24,7 @@ export declare class LdapDirectory {
    * `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
    * caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
    */
-  constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
+  constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
 }
 
 /** A clock that stands still until told to move: for tests and demos. */

@@ -1,7 +1,9 @@
 # Sourced by scripts/test.sh (see scripts/lib.sh): two throwaway OpenLDAP servers with the ppolicy
 # and memberof overlays, on free high loopback ports, users loaded over the wire.
 #   - the main one, shared by the ldap tests (SSPR_TEST_LDAP_*);
-#   - a second one that the fault test stops and starts again (SSPR_TEST_LDAP_FAULT_*).
+#   - a second one that the fault test stops and starts again (SSPR_TEST_LDAP_FAULT_*);
+#   - a third without ppolicy_hash_cleartext (SSPR_TEST_LDAP_PLAIN_URL), for the password-hashing
+#     test and the sign-in connection bound test (which counts the connections to it).
 # Needs PKI (scripts/servers/00-pki.sh). Works sourced on its own too:
 #   source scripts/lib.sh; source scripts/servers/00-pki.sh; source scripts/servers/10-slapd.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -13,13 +15,18 @@ need_apt_no_start slapd ldap-utils iproute2
 
 SSPR_LDAP_SRC="$SSPR_ROOT/scripts/servers/ldap"
 
-# start_slapd NAME -> sets SLAPD_URL, SLAPD_LDAPS_URL, SLAPD_PIDFILE, SLAPD_CMD
+# start_slapd NAME [plain] -> sets SLAPD_URL, SLAPD_LDAPS_URL, SLAPD_PIDFILE, SLAPD_CMD
+# With "plain": without ppolicy_hash_cleartext (a plain modify of userPassword is then stored in
+# clear, as on many real servers).
 start_slapd() {
   local dir="$SSPR_RUN_DIR/slapd-$1" port tlsport
   port=$(free_port) && tlsport=$(free_port) || return 1
   mkdir -p "$dir/data" "$dir/run"
   cp "$SSPR_LDAP_SRC/sspr-test.schema" "$dir/"
   sed -e "s#@DIR@#$dir#g" -e "s#@PKI@#$PKI#g" "$SSPR_LDAP_SRC/slapd.conf.in" >"$dir/slapd.conf"
+  if [[ "${2:-}" == plain ]]; then
+    sed -i '/^ppolicy_hash_cleartext/d' "$dir/slapd.conf"
+  fi
   slaptest -u -f "$dir/slapd.conf" >/dev/null 2>&1 || { slaptest -u -f "$dir/slapd.conf"; return 1; }
   # Only the skeleton offline: slapadd bypasses the overlays (no memberOf, no password hashing).
   slapadd -q -f "$dir/slapd.conf" -l "$SSPR_LDAP_SRC/base-struct.ldif"
@@ -48,4 +55,6 @@ start_slapd fault
 export SSPR_TEST_LDAP_FAULT_URL="$SLAPD_URL"
 export SSPR_TEST_LDAP_FAULT_PIDFILE="$SLAPD_PIDFILE"
 export SSPR_TEST_LDAP_FAULT_START="$SLAPD_CMD"
-echo "slapd: $SSPR_TEST_LDAP_URL $SSPR_TEST_LDAPS_URL, fault instance $SSPR_TEST_LDAP_FAULT_URL ($((SECONDS - t0)) s)"
+start_slapd plain plain
+export SSPR_TEST_LDAP_PLAIN_URL="$SLAPD_URL"
+echo "slapd: $SSPR_TEST_LDAP_URL $SSPR_TEST_LDAPS_URL, fault instance $SSPR_TEST_LDAP_FAULT_URL, plain instance $SSPR_TEST_LDAP_PLAIN_URL ($((SECONDS - t0)) s)"

@@ -512,7 +512,7 @@ impl LdapDirectory {
     /// caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
     #[napi(
         constructor,
-        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
+        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
         crate::run::stay_in_runtime_context();

@@ -154,7 +154,7 @@ mod ldap {
     /// `url` (`ldaps://...`, or `ldap://...` with `starttls=True`), `base_dn`, `bind_dn`,
     /// `bind_password` (str or `Secret`), `flavor` (`"openldap"` or `"active_directory"`),
     /// `ca_file`, `login_attribute`, `display_name_attribute`, `user_filter`,
-    /// `group_base_dn`, `pool_size`, `connect_timeout_secs`, `operation_timeout_secs`,
+    /// `group_base_dn`, `pool_size`, `sign_in_connections`, `connect_timeout_secs`, `operation_timeout_secs`,
     /// `allow_plaintext`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct LdapDirectory {

@@ -109,6 +109,10 @@ pub struct LdapConfig {
     /// Connections kept open to the directory (default 8).
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
+    /// Sign-in checks (user binds) running at once, each on a connection of its own (default
+    /// 8). More wait for a turn: a flood of sign-ins cannot open connections without bound.
+    #[serde(default = "default_sign_in_connections")]
+    pub sign_in_connections: usize,
     /// Seconds to wait for a connection (default 5).
     #[serde(default = "default_timeout")]
     pub connect_timeout_secs: u64,
@@ -118,6 +122,10 @@ pub struct LdapConfig {
 }
 
 fn default_pool_size() -> usize {
+    8
+}
+
+fn default_sign_in_connections() -> usize {
     8
 }
 
@@ -145,6 +153,7 @@ impl fmt::Debug for LdapConfig {
             .field("user_filter", &self.user_filter)
             .field("group_base_dn", &self.group_base_dn)
             .field("pool_size", &self.pool_size)
+            .field("sign_in_connections", &self.sign_in_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
             .field("operation_timeout_secs", &self.operation_timeout_secs)
             .finish()
@@ -174,6 +183,7 @@ impl LdapConfig {
             user_filter: None,
             group_base_dn: None,
             pool_size: default_pool_size(),
+            sign_in_connections: default_sign_in_connections(),
             connect_timeout_secs: default_timeout(),
             operation_timeout_secs: default_operation_timeout(),
         }
@@ -239,6 +249,12 @@ impl LdapConfig {
         }
         if !(1..=256).contains(&self.pool_size) {
             return Err(config_error(format!("pool_size {} is not within 1..=256", self.pool_size)));
+        }
+        if !(1..=256).contains(&self.sign_in_connections) {
+            return Err(config_error(format!(
+                "sign_in_connections {} is not within 1..=256",
+                self.sign_in_connections
+            )));
         }
         if self.connect_timeout_secs == 0 || self.operation_timeout_secs == 0 {
             return Err(config_error("timeouts must be at least one second".into()));
@@ -344,6 +360,9 @@ mod tests {
         let mut c = config(Flavor::OpenLdap, "ldaps://x");
         c.pool_size = 0;
         assert!(err(c).contains("pool_size"));
+        let mut c = config(Flavor::OpenLdap, "ldaps://x");
+        c.sign_in_connections = 0;
+        assert!(err(c).contains("sign_in_connections"));
         let mut c = config(Flavor::OpenLdap, "ldaps://x");
         c.ca_file = Some("/nonexistent/ca.pem".into());
         assert!(err(c).contains("cannot read ca_file"));

@@ -33,8 +33,9 @@ const MAX_GROUPS: usize = 512;
 /// - Groups include nested ones: AD through the transitive matching rule
 ///   (`member:1.2.840.113556.1.4.1941:=`), OpenLDAP by searching the groups that name the user
 ///   (`member`/`uniqueMember`), then the groups naming those, plus the user's `memberOf`.
-/// - `set_password` is one modify: OpenLDAP `userPassword` and `pwdReset`, AD `unicodePwd`
-///   and `pwdLastSet`. A password the directory's policy refuses (OpenLDAP rc 19, AD
+/// - `set_password`: AD one modify of `unicodePwd` and `pwdLastSet`; OpenLDAP the Password
+///   Modify extended operation (the server hashes the password), then `pwdReset` (if that
+///   second step fails, the call fails: the new password must not be handed out). A password the directory's policy refuses (OpenLDAP rc 19, AD
 ///   `0000052D`) is `BackendErrorKind::PasswordRejected` with the directory's reason.
 /// - Connections are pooled, bound as the service account, and replaced when they break
 ///   (after a server restart the next call works again).
@@ -61,6 +62,8 @@ pub struct LdapDirectory {
 struct Inner {
     config: LdapConfig,
     pool: Pool,
+    /// Bounds the sign-in checks' own connections (`LdapConfig::sign_in_connections`).
+    sign_ins: tokio::sync::Semaphore,
     clock: Arc<dyn Clock>,
 }
 
@@ -81,7 +84,8 @@ impl LdapDirectory {
     pub fn with_clock(config: LdapConfig, clock: Arc<dyn Clock>) -> Result<Self, BackendError> {
         let tls = config.validate()?;
         let pool = Pool::new(config.clone(), tls);
-        Ok(Self { inner: Arc::new(Inner { config, pool, clock }) })
+        let sign_ins = tokio::sync::Semaphore::new(config.sign_in_connections);
+        Ok(Self { inner: Arc::new(Inner { config, pool, sign_ins, clock }) })
     }
 
     /// The configuration in use.
@@ -140,7 +144,10 @@ impl LdapDirectory {
         )
     }
 
-    /// One modify setting the password (and the must-change flag).
+    /// Set the password once: AD one modify (`unicodePwd` and `pwdLastSet`), OpenLDAP the
+    /// Password Modify extended operation (RFC 3062), so that slapd hashes the password by
+    /// its `password-hash` whatever ppolicy's `ppolicy_hash_cleartext` says (a plain modify
+    /// of `userPassword` is stored as sent, in clear, without it).
     async fn set_password_once(
         &self,
         dn: &str,
@@ -150,24 +157,58 @@ impl LdapDirectory {
     ) -> Result<(), OpFailure> {
         self.inner
             .pool
-            .run(false, |mut conn| {
-                let mods = match flavor {
-                    Flavor::OpenLdap => vec![
-                        Mod::Replace(b"userPassword".to_vec(), one(password.expose_secret())),
-                        if must_change {
-                            Mod::Replace(b"pwdReset".to_vec(), one("TRUE"))
-                        } else {
-                            Mod::Replace(b"pwdReset".to_vec(), HashSet::new())
-                        },
-                    ],
-                    Flavor::ActiveDirectory => vec![
-                        Mod::Replace(b"unicodePwd".to_vec(), one(ad_password(password.expose_secret()))),
-                        Mod::Replace(b"pwdLastSet".to_vec(), one(if must_change { "0" } else { "-1" })),
-                    ],
-                };
-                async move { conn.modify(dn, mods).await }
+            .run(false, |mut conn| async move {
+                match flavor {
+                    Flavor::OpenLdap => conn.password_modify(dn, password.expose_secret()).await,
+                    Flavor::ActiveDirectory => {
+                        let mods = vec![
+                            Mod::Replace(b"unicodePwd".to_vec(), one(ad_password(password.expose_secret()))),
+                            Mod::Replace(b"pwdLastSet".to_vec(), one(if must_change { "0" } else { "-1" })),
+                        ];
+                        conn.modify(dn, mods).await
+                    }
+                }
             })
             .await
+    }
+
+    /// OpenLDAP: the must-change flag after the extended operation set the password. The
+    /// operation cannot carry it, and ppolicy *clears* `pwdReset` on a password change, so it
+    /// is set afterwards, never before. A Replace is idempotent: retried on new connections.
+    async fn set_openldap_reset_flag(&self, dn: &str, must_change: bool) -> Result<(), BackendError> {
+        let mut last = None;
+        for attempt in 0..3u64 {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            let flag = if must_change { one("TRUE") } else { HashSet::new() };
+            let outcome = self
+                .inner
+                .pool
+                .run(true, |mut conn| {
+                    let mods = vec![Mod::Replace(b"pwdReset".to_vec(), flag.clone())];
+                    async move { conn.modify(dn, mods).await }
+                })
+                .await;
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(OpFailure::Backend(e)) => last = Some(e),
+                Err(OpFailure::Result(r)) => last = Some(result_error(&r)),
+            }
+        }
+        let cause = last.map(|e| e.message().to_owned()).unwrap_or_default();
+        tracing::error!(
+            user = dn,
+            must_change,
+            cause = %cause,
+            "the password was set but its must-change flag was not: the reset is reported as failed"
+        );
+        // Failing here is the safe side: the caller does not hand out a password it was told
+        // failed, so the (hashed) new password is known to nobody until the next reset.
+        Err(BackendError::new(
+            BackendErrorKind::Unavailable,
+            format!("the password was set but pwdReset could not be: {cause}"),
+        ))
     }
 
     /// Run a read on the pool, converting every failure to a backend error.
@@ -338,6 +379,7 @@ impl Directory for LdapDirectory {
                     tracing::debug!(user = dn, "password set raced another change of the entry; again");
                     tokio::time::sleep(std::time::Duration::from_millis(5 * attempts)).await;
                 }
+                Ok(()) if flavor == Flavor::OpenLdap => return self.set_openldap_reset_flag(dn, must_change).await,
                 Ok(()) => return Ok(()),
                 Err(OpFailure::Backend(e)) => return Err(e),
                 Err(OpFailure::Result(result)) => return Err(result_error(&result)),
@@ -391,14 +433,27 @@ impl Directory for LdapDirectory {
             return Ok(Authentication::Rejected);
         }
         let config = &self.inner.config;
-        // A connection of its own: binding changes a connection's identity.
-        let mut ldap = self.inner.pool.connect().await?;
+        // A connection of its own: binding changes a connection's identity. At most
+        // `sign_in_connections` at once, so a flood of sign-ins queues here instead of
+        // opening a connection each (the permit is held until the connection is closed).
+        let _permit = match tokio::time::timeout(config.connect_timeout(), self.inner.sign_ins.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(super::pool::unavailable("the sign-in limiter is closed")),
+            Err(_) => {
+                return Err(super::pool::unavailable("too many sign-ins at once: no connection was free in time"));
+            }
+        };
+        let (mut ldap, driver) = self.inner.pool.connect_driven().await?;
         ldap.with_timeout(config.operation_timeout());
         if config.flavor == Flavor::OpenLdap {
             ldap.with_controls(RawControl { ctype: PPOLICY_OID.to_owned(), crit: false, val: None });
         }
         let result = ldap.simple_bind(user.as_str(), password.expose_secret()).await;
         let _ = ldap.unbind().await;
+        drop(ldap);
+        // The permit is released only once the connection is closed (the driver has ended),
+        // not when the unbind was sent.
+        let _ = tokio::time::timeout(config.operation_timeout(), driver).await;
         match result {
             Ok(result) => classify_bind(config.flavor, &result),
             Err(e) => Err(OpError::from(e).into_backend_error()),

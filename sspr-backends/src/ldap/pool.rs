@@ -90,6 +90,11 @@ impl Pool {
 
     /// A new connection to the server (TLS as configured), not bound.
     pub(crate) async fn connect(&self) -> Result<Ldap, BackendError> {
+        Ok(self.connect_driven().await?.0)
+    }
+
+    /// The same, with the task driving it: it ends when the connection is closed.
+    pub(crate) async fn connect_driven(&self) -> Result<(Ldap, tokio::task::JoinHandle<()>), BackendError> {
         let settings = LdapConnSettings::new()
             .set_conn_timeout(self.config.connect_timeout())
             .set_starttls(self.config.starttls)
@@ -102,12 +107,12 @@ impl Pool {
             }
             Err(_) => return Err(unavailable(format!("cannot connect to {}: timed out", self.config.url))),
         };
-        tokio::spawn(async move {
+        let driver = tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
                 tracing::debug!(error = %safe_message(&e), "ldap connection ended");
             }
         });
-        Ok(ldap)
+        Ok((ldap, driver))
     }
 
     /// A new connection bound as the service account.
@@ -237,6 +242,15 @@ impl Conn {
     pub(crate) async fn read(&mut self, dn: &str, attrs: &[&str]) -> Result<Option<SearchEntry>, OpError> {
         let (entries, _) = self.search(dn, Scope::Base, "(objectClass=*)", attrs, 1).await?;
         Ok(entries.into_iter().next())
+    }
+
+    /// The Password Modify extended operation (RFC 3062) setting `dn`'s password: the server
+    /// hashes it as configured. No old password: the service account's right to write
+    /// `userPassword` is what allows it.
+    pub(crate) async fn password_modify(&mut self, dn: &str, new: &str) -> Result<(), OpError> {
+        let exop = ldap3::exop::PasswordModify { user_id: Some(dn), old_pass: None, new_pass: Some(new) };
+        let result = self.ldap.with_timeout(self.timeout).extended(exop).await?.1;
+        if result.rc == 0 { Ok(()) } else { Err(OpError::Result(result)) }
     }
 
     /// One modify operation, all changes applied or none.

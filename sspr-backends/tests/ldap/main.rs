@@ -11,5 +11,6 @@ mod flows;
 #[cfg(feature = "smtp")]
 #[path = "../support/maildir.rs"]
 mod maildir;
+mod plain;
 mod samba;
 mod slapd;

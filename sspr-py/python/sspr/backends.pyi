@@ -56,6 +56,7 @@ class LdapDirectory:
         user_filter: Optional[str] = None,
         group_base_dn: Optional[str] = None,
         pool_size: int = 8,
+        sign_in_connections: int = 8,
         connect_timeout_secs: int = 5,
         operation_timeout_secs: int = 10,
     ) -> None: ...

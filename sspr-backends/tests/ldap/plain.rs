@@ -1,0 +1,134 @@
+//! Attacks on the slapd *without* `ppolicy_hash_cleartext` and with cn=Monitor
+//! (SSPR_TEST_LDAP_PLAIN_URL): passwords stored in clear, unbounded sign-in connections.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use ldap3::Scope;
+use sspr_backends::ldap::{LdapConfig, LdapDirectory};
+use sspr_core::{Authentication, BackendErrorKind, Directory, Password, UserId};
+
+use crate::common::*;
+
+/// The tests of this instance count its connections: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn plain_config() -> LdapConfig {
+    let mut config = openldap_config();
+    config.url = env("SSPR_TEST_LDAP_PLAIN_URL");
+    config
+}
+
+async fn stored_password(dn: &str) -> (String, Option<String>) {
+    let mut admin = openldap_admin_at(&env("SSPR_TEST_LDAP_PLAIN_URL")).await;
+    let (entries, _) = admin
+        .search(dn, Scope::Base, "(objectClass=*)", vec!["userPassword", "pwdReset"])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let entry = ldap3::SearchEntry::construct(entries.into_iter().next().unwrap());
+    let password = entry.bin_attrs.get("userPassword").map(|v| String::from_utf8_lossy(&v[0]).into_owned());
+    let password = password.or_else(|| entry.attrs.get("userPassword").map(|v| v[0].clone())).unwrap();
+    (password, entry.attrs.get("pwdReset").map(|v| v[0].clone()))
+}
+
+#[tokio::test]
+async fn a_reset_password_is_never_stored_in_clear_on_a_slapd_without_hash_cleartext() {
+    let _serial = SERIAL.lock().await;
+    let uid = unique("hash");
+    let dn = add_openldap_user_at(&env("SSPR_TEST_LDAP_PLAIN_URL"), &uid, "Hash Person", "Init-Passw0rd-1").await;
+    let user = UserId::new(dn.clone());
+    let directory = LdapDirectory::new(plain_config()).unwrap();
+
+    directory.set_password(&user, &Password::new("Temp-Passw0rd-77"), true).await.unwrap();
+    let (stored, reset) = stored_password(&dn).await;
+    assert!(!stored.contains("Temp-Passw0rd-77"), "stored in clear: {stored}");
+    assert!(
+        stored.starts_with("{SSHA}") || stored.starts_with("{ARGON2}") || stored.starts_with("{CRYPT}"),
+        "{stored}"
+    );
+    assert_eq!(reset.as_deref(), Some("TRUE"));
+    // The user's own bind sees the must-change flag; the password works.
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Temp-Passw0rd-77")).await.unwrap(),
+        Authentication::MustChange
+    );
+
+    // A password the user chose: hashed, and no must-change flag.
+    directory.set_password(&user, &Password::new("Chosen-Passw0rd-78"), false).await.unwrap();
+    let (stored, reset) = stored_password(&dn).await;
+    assert!(stored.starts_with('{') && !stored.contains("Chosen-Passw0rd-78"), "{stored}");
+    assert_eq!(reset, None);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Chosen-Passw0rd-78")).await.unwrap(),
+        Authentication::Accepted
+    );
+
+    // ppolicy's quality check still answers through the extended operation: rc 19, nothing changed.
+    let err = directory.set_password(&user, &Password::new("short"), true).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "{err}");
+    assert!(!format!("{err:?} {err}").contains("short\""));
+    assert_eq!(stored_password(&dn).await.1, None);
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Chosen-Passw0rd-78")).await.unwrap(),
+        Authentication::Accepted
+    );
+}
+
+/// TCP connections this machine has open *to* the plain slapd (client side, ESTABLISHED),
+/// from /proc/net/tcp: a client's socket leaves ESTABLISHED the moment it closes, whereas the
+/// server reaps a closed connection a little later.
+fn open_connections(port: u16) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let remote = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3 && fields[2].ends_with(&remote) && fields[3] == "01"
+        })
+        .count() as u64
+}
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_never_opens_more_than_the_configured_connections() {
+    let _serial = SERIAL.lock().await;
+    let uid = unique("flood");
+    let dn = add_openldap_user_at(&env("SSPR_TEST_LDAP_PLAIN_URL"), &uid, "Flood Person", "Init-Passw0rd-1").await;
+    let user = UserId::new(dn);
+    let config = plain_config();
+    let max = config.sign_in_connections;
+    assert_eq!(max, 8, "the default");
+    let directory = LdapDirectory::new(config).unwrap();
+
+    let port: u16 = env("SSPR_TEST_LDAP_PLAIN_URL").rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    let baseline = open_connections(port);
+    let done = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(AtomicU64::new(0));
+    let watcher = {
+        let (done, peak) = (done.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(open_connections(port), Ordering::Relaxed);
+            }
+        })
+    };
+    let sign_ins = (0..80).map(|i| {
+        let (directory, user) = (directory.clone(), user.clone());
+        let password = if i % 2 == 0 { "Init-Passw0rd-1" } else { "Wrong-Passw0rd-1" };
+        tokio::spawn(async move { directory.authenticate(&user, &Password::new(password)).await.unwrap() })
+    });
+    let results = futures::future::join_all(sign_ins).await;
+    done.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+    assert!(results.iter().all(|r| r.is_ok()));
+    let peak = peak.load(Ordering::Relaxed);
+    assert!(peak > baseline, "the watcher saw the sign-ins ({peak} vs {baseline})");
+    assert!(
+        peak <= baseline + max as u64,
+        "{} sign-in connections open at once, at most {max} allowed",
+        peak - baseline
+    );
+}
