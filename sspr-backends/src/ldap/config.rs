@@ -103,7 +103,8 @@ pub struct LdapConfig {
     /// `(&(objectCategory=person)(objectClass=user))`). Trusted configuration, not escaped.
     #[serde(default)]
     pub user_filter: Option<String>,
-    /// Where groups are searched for (nested) memberships (default `base_dn`).
+    /// Where groups are searched for (nested) memberships (default: the naming context that
+    /// holds `base_dn`, read from the root DSE, so that admin groups outside `base_dn` count).
     #[serde(default)]
     pub group_base_dn: Option<String>,
     /// Connections kept open to the directory (default 8).
@@ -210,11 +211,6 @@ impl LdapConfig {
             (None, Flavor::OpenLdap) => "(objectClass=person)",
             (None, Flavor::ActiveDirectory) => "(&(objectCategory=person)(objectClass=user))",
         }
-    }
-
-    /// Where nested group memberships are searched.
-    pub fn group_base_dn(&self) -> &str {
-        self.group_base_dn.as_deref().unwrap_or(&self.base_dn)
     }
 
     /// Check the configuration and load the CA: the first thing every backend does.
@@ -339,7 +335,6 @@ mod tests {
         assert_eq!((ol.login_attribute(), ol.user_filter()), ("uid", "(objectClass=person)"));
         let ad = config(Flavor::ActiveDirectory, "ldaps://x");
         assert_eq!(ad.login_attribute(), "userPrincipalName");
-        assert_eq!(ad.group_base_dn(), "dc=example,dc=org");
         assert!(
             toml::from_str::<LdapConfig>(
                 "url = \"ldaps://x\"\nbase_dn = \"d\"\nbind_dn = \"b\"\nbind_password = \"p\"\nbogus = 1"

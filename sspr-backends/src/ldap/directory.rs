@@ -30,9 +30,13 @@ const MAX_GROUPS: usize = 512;
 /// - Users are found by a configurable attribute ([`LdapConfig::login_attribute`]), the login
 ///   escaped per RFC 4515; no match or more than one match is `None`.
 /// - The [`UserId`] is the entry's DN.
-/// - Groups include nested ones: AD through the transitive matching rule
-///   (`member:1.2.840.113556.1.4.1941:=`), OpenLDAP by searching the groups that name the user
-///   (`member`/`uniqueMember`), then the groups naming those, plus the user's `memberOf`.
+/// - Groups include nested ones, searched from the naming context (not `base_dn`): AD from
+///   the user's `tokenGroups` (the primary group too) resolved by SID, plus the transitive
+///   matching rule (`member:1.2.840.113556.1.4.1941:=`) for distribution groups; OpenLDAP by
+///   searching the groups that name the user (`member`/`uniqueMember`, posixGroup
+///   `memberUid`), then the groups naming those, plus the user's `memberOf`. When the groups
+///   cannot all be resolved (a size limit, more than 512 groups, unreadable `tokenGroups`),
+///   `find_user` fails: the user is refused as if privileged, never judged on a partial list.
 /// - `set_password`: AD one modify of `unicodePwd` and `pwdLastSet`; OpenLDAP the Password
 ///   Modify extended operation (the server hashes the password), then `pwdReset` (if that
 ///   second step fails, the call fails: the new password must not be handed out). A password the directory's policy refuses (OpenLDAP rc 19, AD
@@ -64,6 +68,8 @@ struct Inner {
     pool: Pool,
     /// Bounds the sign-in checks' own connections (`LdapConfig::sign_in_connections`).
     sign_ins: tokio::sync::Semaphore,
+    /// The naming context groups are searched in, read once (see `group_base`).
+    naming_context: tokio::sync::OnceCell<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -85,7 +91,9 @@ impl LdapDirectory {
         let tls = config.validate()?;
         let pool = Pool::new(config.clone(), tls);
         let sign_ins = tokio::sync::Semaphore::new(config.sign_in_connections);
-        Ok(Self { inner: Arc::new(Inner { config, pool, sign_ins, clock }) })
+        Ok(Self {
+            inner: Arc::new(Inner { config, pool, sign_ins, naming_context: tokio::sync::OnceCell::new(), clock }),
+        })
     }
 
     /// The configuration in use.
@@ -102,7 +110,7 @@ impl LdapDirectory {
         let config = &self.inner.config;
         let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn"];
         match config.flavor {
-            Flavor::OpenLdap => attrs.extend(["memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
+            Flavor::OpenLdap => attrs.extend(["uid", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
             Flavor::ActiveDirectory => attrs.extend([
                 "userAccountControl",
                 "msDS-User-Account-Control-Computed",
@@ -113,6 +121,33 @@ impl LdapDirectory {
         attrs
     }
 
+    /// Where groups are searched: `group_base_dn` if configured, else the naming context
+    /// holding `base_dn` (AD `defaultNamingContext`; OpenLDAP the `namingContexts` value
+    /// `base_dn` ends with), read once from the root DSE. Never `base_dn` itself: with
+    /// `base_dn` an OU, the admin groups (AD `CN=Users`, `CN=Builtin`) lie outside it.
+    async fn group_base(&self, conn: &mut Conn) -> Result<String, OpError> {
+        let config = &self.inner.config;
+        if let Some(base) = &config.group_base_dn {
+            return Ok(base.clone());
+        }
+        if let Some(base) = self.inner.naming_context.get() {
+            return Ok(base.clone());
+        }
+        let root = conn.read("", &["defaultNamingContext", "namingContexts"]).await?;
+        let attrs = root.map(|r| r.attrs).unwrap_or_default();
+        let base_lower = config.base_dn.to_ascii_lowercase();
+        let context = first(&attrs, "defaultNamingContext")
+            .filter(|_| config.flavor == Flavor::ActiveDirectory)
+            .or_else(|| {
+                values(&attrs, "namingContexts")
+                    .filter(|nc| !nc.is_empty() && base_lower.ends_with(&nc.to_ascii_lowercase()))
+                    .max_by_key(|nc| nc.len())
+            })
+            .unwrap_or(&config.base_dn)
+            .to_owned();
+        Ok(self.inner.naming_context.get_or_init(|| async { context }).await.clone())
+    }
+
     /// Turn an entry into a user, resolving nested groups.
     async fn to_user(&self, conn: &mut Conn, entry: SearchEntry) -> Result<DirectoryUser, OpError> {
         let config = &self.inner.config;
@@ -121,18 +156,13 @@ impl LdapDirectory {
             .or_else(|| first(&entry.attrs, "cn"))
             .unwrap_or_default()
             .to_owned();
+        let group_base = self.group_base(conn).await?;
         let groups = match config.flavor {
-            Flavor::ActiveDirectory => {
-                let filter = format!(
-                    "(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))",
-                    escape_filter_value(&entry.dn)
-                );
-                let (groups, _) = conn.search(config.group_base_dn(), Scope::Subtree, &filter, &["1.1"], 0).await?;
-                groups.into_iter().map(|g| g.dn).collect()
-            }
+            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &entry.dn).await?,
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
-                nested_openldap_groups(conn, config.group_base_dn(), &entry.dn, direct).await?
+                let uid = first(&entry.attrs, "uid").map(str::to_owned);
+                nested_openldap_groups(conn, &group_base, &entry.dn, uid.as_deref(), direct).await?
             }
         };
         let state = account_state(config.flavor, &entry.attrs, self.inner.clock.now());
@@ -224,35 +254,111 @@ impl LdapDirectory {
     }
 }
 
+/// Fail closed: a user whose groups could not all be resolved is never judged, since the
+/// group that makes them privileged may be among those missed. `find_user` then fails.
+fn incomplete_groups(user: &str, why: &str) -> OpError {
+    tracing::warn!(user, why, "group resolution incomplete: the user is refused (treated as privileged)");
+    OpError::Result(ldap3::LdapResult {
+        rc: 80,
+        matched: String::new(),
+        text: format!("the groups of {user} could not all be resolved ({why}): refused, as if privileged"),
+        refs: vec![],
+        ctrls: vec![],
+    })
+}
+
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
-/// the user (works with and without the memberof overlay), the user's own `memberOf` values
-/// (groups outside `group_base`), and upwards from each group the same way.
+/// the user (works with and without the memberof overlay), the posixGroups whose `memberUid`
+/// holds the user's `uid`, the user's own `memberOf` values (groups outside `group_base`),
+/// and upwards from each group the same way. More than [`MAX_GROUPS`] groups, or a search cut
+/// short by a size limit, fails closed.
 async fn nested_openldap_groups(
     conn: &mut Conn,
     group_base: &str,
     user: &str,
+    uid: Option<&str>,
     direct: Vec<String>,
 ) -> Result<Vec<String>, OpError> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
     let mut queue = direct;
-    queue.extend(groups_naming(conn, group_base, user).await?);
+    queue.extend(groups_naming(conn, group_base, user, uid).await?);
     while let Some(group) = queue.pop() {
-        if all.len() >= MAX_GROUPS || !seen.insert(group.to_ascii_lowercase()) {
+        if !seen.insert(group.to_ascii_lowercase()) {
             continue;
         }
-        queue.extend(groups_naming(conn, group_base, &group).await?);
+        if all.len() >= MAX_GROUPS {
+            return Err(incomplete_groups(user, "more groups than the walk follows"));
+        }
+        queue.extend(groups_naming(conn, group_base, &group, None).await?);
         all.push(group);
     }
     Ok(all)
 }
 
-/// The groups under `base` with `dn` as a member.
-async fn groups_naming(conn: &mut Conn, base: &str, dn: &str) -> Result<Vec<String>, OpError> {
-    let dn = escape_filter_value(dn);
-    let filter = format!("(|(member={dn})(uniqueMember={dn}))");
-    let (groups, _) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
+/// The groups under `base` with `dn` as a member (or, for posixGroups, `uid`).
+async fn groups_naming(conn: &mut Conn, base: &str, dn: &str, uid: Option<&str>) -> Result<Vec<String>, OpError> {
+    let escaped = escape_filter_value(dn);
+    let posix = uid.map(|u| format!("(&(objectClass=posixGroup)(memberUid={}))", escape_filter_value(u)));
+    let filter = format!("(|(member={escaped})(uniqueMember={escaped}){})", posix.unwrap_or_default());
+    let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
+    if rc != 0 {
+        return Err(incomplete_groups(dn, "a group search was cut short"));
+    }
     Ok(groups.into_iter().map(|g| g.dn).collect())
+}
+
+/// AD: every group of `user` from its `tokenGroups` (a base read of a constructed attribute:
+/// all security groups, nested ones and the *primary* group, which no `member` lists), each
+/// SID resolved to the group's DN under `base` (the naming context, so `CN=Users` and
+/// `CN=Builtin` too), plus distribution groups through the transitive matching rule. Missing
+/// `tokenGroups` (the service account may not read it) or a cut-short search fails closed.
+async fn ad_groups(conn: &mut Conn, base: &str, user: &str) -> Result<Vec<String>, OpError> {
+    let (entries, _) = conn.search(user, Scope::Base, "(objectClass=*)", &["tokenGroups"], 1).await?;
+    let sids: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.bin_attrs.iter().filter(|(k, _)| k.eq_ignore_ascii_case("tokenGroups")))
+        .flat_map(|(_, v)| v.iter().filter_map(|sid| sid_text(sid)))
+        .collect();
+    if sids.is_empty() {
+        // Every account has at least its primary group in tokenGroups.
+        return Err(incomplete_groups(user, "tokenGroups could not be read"));
+    }
+    let mut groups: Vec<String> = Vec::new();
+    for chunk in sids.chunks(64) {
+        let any: String = chunk.iter().map(|sid| format!("(objectSid={sid})")).collect();
+        let (found, rc) = conn.search(base, Scope::Subtree, &format!("(|{any})"), &["1.1"], 0).await?;
+        if rc != 0 {
+            return Err(incomplete_groups(user, "a group search was cut short"));
+        }
+        groups.extend(found.into_iter().map(|g| g.dn));
+    }
+    let filter = format!("(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))", escape_filter_value(user));
+    let (nested, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
+    if rc != 0 {
+        return Err(incomplete_groups(user, "a group search was cut short"));
+    }
+    let mut seen: HashSet<String> = groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    groups.extend(nested.into_iter().map(|g| g.dn).filter(|g| seen.insert(g.to_ascii_lowercase())));
+    Ok(groups)
+}
+
+/// A binary SID (`objectSid`, `tokenGroups`) as text, `S-1-5-21-...`.
+fn sid_text(sid: &[u8]) -> Option<String> {
+    let (&revision, rest) = sid.split_first()?;
+    let (&count, rest) = rest.split_first()?;
+    let authority = rest.get(..6)?;
+    let subs = rest.get(6..)?;
+    if subs.len() != usize::from(count) * 4 {
+        return None;
+    }
+    let authority = authority.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let mut text = format!("S-{revision}-{authority}");
+    for sub in subs.chunks_exact(4) {
+        let value = u32::from_le_bytes([*sub.first()?, *sub.get(1)?, *sub.get(2)?, *sub.get(3)?]);
+        text.push_str(&format!("-{value}"));
+    }
+    Some(text)
 }
 
 /// Attribute names are case-insensitive; ldap3 keys them as the server spelled them.
@@ -606,6 +712,17 @@ mod tests {
         assert_eq!(parse_generalized_time("20261127120000.123Z"), Some(datetime!(2026-11-27 12:00 UTC)));
         assert_eq!(parse_generalized_time("2026112712000Z"), None);
         assert_eq!(parse_generalized_time("20261327120000Z"), None);
+    }
+
+    #[test]
+    fn sids_read_as_text() {
+        // Domain Admins of a domain, and BUILTIN\Administrators.
+        let da =
+            [1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 3, 203, 202, 115, 225, 210, 193, 131, 217, 218, 21, 207, 0, 2, 0, 0];
+        assert_eq!(sid_text(&da).as_deref(), Some("S-1-5-21-1942670083-2210517729-3474315993-512"));
+        assert_eq!(sid_text(&[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0]).as_deref(), Some("S-1-5-32-544"));
+        assert_eq!(sid_text(&[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0]), None);
+        assert_eq!(sid_text(&[]), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::contacts::{ad_contacts_config, openldap_contacts_config};
 
 const CHANGE_AFTER_RESET: [u8; 5] = [0x30, 0x03, 0x81, 0x01, 0x02];
 
-fn engine(directory: &LdapDirectory, contacts: LdapContactStore, outbox: &Outbox, policy: &str) -> Sspr {
+pub(crate) fn engine(directory: &LdapDirectory, contacts: LdapContactStore, outbox: &Outbox, policy: &str) -> Sspr {
     Sspr::builder()
         .directory(directory.clone())
         .contacts(contacts)

@@ -12,5 +12,6 @@ mod flows;
 #[path = "../support/maildir.rs"]
 mod maildir;
 mod plain;
+mod privileged;
 mod samba;
 mod slapd;

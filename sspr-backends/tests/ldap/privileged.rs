@@ -1,0 +1,119 @@
+//! Privileged users must be recognised wherever their admin membership comes from: the AD
+//! primary group, groups outside `base_dn`, posixGroup `memberUid`; and when the groups cannot
+//! all be resolved the answer is "refuse", never "not privileged".
+
+use std::collections::HashSet;
+
+use sspr_backends::ldap::{LdapContactConfig, LdapContactStore, LdapDirectory};
+use sspr_core::memory::Outbox;
+use sspr_core::{Actor, Directory, Error, NormalizedLogin, NotAllowedReason, RequestContext};
+
+use crate::common::*;
+use crate::flows::engine;
+
+/// The AD directory with `base_dn` an OU (users live there; every default admin group lives
+/// in CN=Users or CN=Builtin, outside it).
+fn ad_in_an_ou() -> LdapDirectory {
+    let mut config = ad_config();
+    config.base_dn = format!("OU=Staff,{}", env("SSPR_TEST_AD_BASE"));
+    LdapDirectory::new(config).unwrap()
+}
+
+const AD_DEFAULT_ADMINS: &str = r#"
+eligible_ous = ["OU=Staff,DC=samdom,DC=example,DC=com"]
+"#; // privileged_groups: the default list (Domain Admins, Administrators, ...)
+
+async fn assert_refused_as_privileged(directory: &LdapDirectory, policy: &str, login: &str) {
+    let contacts = LdapContactStore::new(directory, LdapContactConfig::default()).unwrap();
+    let outbox = Outbox::new();
+    let sspr = engine(directory, contacts, &outbox, policy);
+    let err = sspr.set_enabled(&Actor::Admin("helpdesk".into()), login, true, &RequestContext::default()).await;
+    assert!(
+        matches!(err, Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })),
+        "{login} was not refused as privileged: {err:?}"
+    );
+    assert!(sspr.status(login).await.unwrap().privileged);
+}
+
+#[tokio::test]
+async fn a_user_whose_primary_group_is_domain_admins_is_refused_with_base_dn_an_ou() {
+    // dora: primaryGroupID 512, so she is in no group's `member` (scripts/servers/samba/users.ldif).
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, "dora@samdom.example.com").await;
+}
+
+#[tokio::test]
+async fn a_user_nested_two_levels_into_domain_admins_is_refused_with_base_dn_an_ou() {
+    // eve -> tier1-ops (OU=Staff) -> tier0-ops (CN=Users) -> Domain Admins (CN=Users).
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, "eve@samdom.example.com").await;
+    let eve =
+        ad_in_an_ou().find_user(&NormalizedLogin::parse("eve@samdom.example.com").unwrap()).await.unwrap().unwrap();
+    let groups: HashSet<String> = eve.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    for group in [
+        "cn=tier1-ops,ou=staff,dc=samdom,dc=example,dc=com",
+        "cn=tier0-ops,cn=users,dc=samdom,dc=example,dc=com",
+        "cn=domain admins,cn=users,dc=samdom,dc=example,dc=com",
+    ] {
+        assert!(groups.contains(group), "{group} missing from {groups:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_ordinary_ad_user_is_not_privileged_and_keeps_distribution_groups() {
+    // The other side: alice is only in sspr-users (and Domain Users): not privileged.
+    let alice =
+        ad_in_an_ou().find_user(&NormalizedLogin::parse("alice@samdom.example.com").unwrap()).await.unwrap().unwrap();
+    let groups: HashSet<String> = alice.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    assert!(groups.contains("cn=sspr-users,ou=staff,dc=samdom,dc=example,dc=com"), "{groups:?}");
+    assert!(groups.contains("cn=domain users,cn=users,dc=samdom,dc=example,dc=com"), "{groups:?}");
+    assert!(!sspr_core::GroupList::new(sspr_core::Policy::default().privileged_groups).matches_any(&alice.groups));
+}
+
+#[tokio::test]
+async fn a_posix_group_member_uid_admin_is_refused() {
+    // posixGroup names its members by uid (memberUid), not by DN.
+    let uid = unique("posix");
+    add_openldap_user(&uid, "Posix Admin", "Init-Passw0rd-1").await;
+    let group = format!("cn={uid}-wheel,ou=groups,dc=example,dc=org");
+    let mut admin = openldap_admin().await;
+    let cn = format!("{uid}-wheel");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["posixGroup"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("gidNumber", HashSet::from(["10"])),
+        ("memberUid", HashSet::from([uid.as_str()])),
+    ];
+    admin.add(&group, attrs).await.unwrap().success().unwrap();
+    let policy =
+        format!("eligible_ous = [\"ou=staff,ou=people,dc=example,dc=org\"]\nprivileged_groups = [\"{group}\"]\n");
+    assert_refused_as_privileged(&openldap(), &policy, &uid).await;
+}
+
+#[tokio::test]
+async fn more_groups_than_the_walk_limit_fail_closed() {
+    // 513 groups: more than the 512 the OpenLDAP walk follows. The one that makes the user
+    // privileged may be among those not followed, so the user cannot be judged: refused.
+    let uid = unique("many");
+    let dn = add_openldap_user(&uid, "Many Groups", "Init-Passw0rd-1").await;
+    let mut admin = openldap_admin().await;
+    for i in 0..513 {
+        let cn = format!("{uid}-g{i}");
+        let attrs = vec![
+            ("objectClass", HashSet::from(["groupOfNames"])),
+            ("cn", HashSet::from([cn.as_str()])),
+            ("member", HashSet::from([dn.as_str()])),
+        ];
+        admin.add(&format!("cn={cn},ou=groups,dc=example,dc=org"), attrs).await.unwrap().success().unwrap();
+    }
+    let found = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await;
+    let err = found.expect_err("a user whose groups were not all resolved must not be judged");
+    assert!(err.message().contains("groups"), "{}", err.message());
+    // And so the engine refuses to enable them.
+    let contacts = LdapContactStore::new(&openldap(), LdapContactConfig::default()).unwrap();
+    let sspr = engine(
+        &openldap(),
+        contacts,
+        &Outbox::new(),
+        "privileged_groups = [\"cn=privileged,ou=groups,dc=example,dc=org\"]",
+    );
+    assert!(sspr.set_enabled(&Actor::Admin("helpdesk".into()), &uid, true, &RequestContext::default()).await.is_err());
+}
