@@ -544,8 +544,16 @@ impl Sspr {
             event.user_id = Some(user.id.clone());
             event.mode = Some(mode);
         };
-        match self.apply_completion(&user, new_password).await {
-            Ok(outcome) => {
+        // The contacts are read before the directory write: once the password is set, the
+        // "password reset" notice must reach them even if the contact store then fails (a
+        // silent reset is how an account is taken over unnoticed). A store that cannot be
+        // read now fails the completion while nothing has changed yet.
+        let completion = async {
+            let contacts = self.inner.contacts.get(&user.id).await?;
+            Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
+        };
+        match completion.await {
+            Ok((outcome, contacts)) => {
                 // The password is set: the user must get it even if the store fails now.
                 match self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await {
                     Ok(Some(_)) => {}
@@ -555,7 +563,7 @@ impl Sspr {
                 let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
                 describe(&mut event);
                 self.audit(event).await;
-                self.after_reset(&user, record.locale, mode == CompletionMode::UnlockOnly, now).await;
+                self.after_reset(&user, contacts, record.locale, mode == CompletionMode::UnlockOnly, now).await;
                 Ok(outcome)
             }
             Err(error) => {
@@ -640,10 +648,12 @@ impl Sspr {
 
     /// Bookkeeping after a reset: tell every contact, and remember when. The notice goes to
     /// the contacts as read, whatever happens to the write: a store that cannot record the
-    /// time (read-only, failing) must not keep the owner from hearing of the reset.
+    /// time (read-only, failing) must not keep the owner from hearing of the reset. If the
+    /// read fails too, `read_before` (made before the password was set) is used.
     async fn after_reset(
         &self,
         user: &DirectoryUser,
+        read_before: Option<Enrollment>,
         locale: crate::types::Locale,
         unlock_only: bool,
         now: OffsetDateTime,
@@ -671,7 +681,8 @@ impl Sspr {
                 }
             }
         }
-        if let Some(enrollment) = read {
+        // The freshest read, or the one made before the password was set.
+        if let Some(enrollment) = read.or(read_before) {
             let all = self.contact_destinations(&enrollment, now);
             self.notify_all(all, locale, Message::PasswordReset { unlock_only }, now).await;
         }

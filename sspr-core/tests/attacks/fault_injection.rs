@@ -318,6 +318,11 @@ impl World {
         out
     }
 
+    /// Whether any of alice's contacts got the "your password was reset" notice.
+    fn told_of_reset(&self) -> bool {
+        self.outbox.messages().iter().any(|n| matches!(n.message, sspr_core::notice::Message::PasswordReset { .. }))
+    }
+
     fn alice(&self) -> UserId {
         self.directory.users().into_iter().find(|u| u.login == ALICE).unwrap().id
     }
@@ -492,6 +497,13 @@ async fn one_fault(k: usize, fault: Fault, reference: &[Numbered]) -> String {
     if let Some((_, how)) = &run.failed {
         assert!(!how.starts_with("other"), "#{k}: an untyped error: {how}");
     }
+    // A password set is announced to the user's contacts (issue 11 item 5), whichever
+    // single call failed: a silent reset is how an account is taken over unnoticed. Only a
+    // request that hangs for ever after the directory write stops its own notices.
+    let told = w.told_of_reset();
+    if !w.alice_has(INITIAL_PASSWORD) && fault == Fault::Fail {
+        assert!(told, "#{k} {hit:?} failing: the password was reset and no contact was told");
+    }
 
     // The reset can be finished.
     let (recovery, password) = match (&run.failed, &run.password) {
@@ -504,8 +516,13 @@ async fn one_fault(k: usize, fault: Fault, reference: &[Numbered]) -> String {
         None => "ok".to_owned(),
         Some((step, how)) => format!("{step:?}: {how}"),
     };
+    let notice = match (set_before_fault || run.password.is_some(), told) {
+        (false, _) => "",
+        (true, true) => " (reset notice sent)",
+        (true, false) => " (NO reset notice)",
+    };
     format!(
-        "#{k:<2} {:<9} {:<20} {fault:?}: {outcome} -> {recovery}",
+        "#{k:<2} {:<9} {:<20} {fault:?}: {outcome}{notice} -> {recovery}",
         format!("{:?}", hit.step),
         format!("{:?}", hit.call)
     )
