@@ -10,7 +10,11 @@ use crate::error::NotAllowedReason;
 use crate::types::{Actor, Channel, CompletionMode, UserId};
 
 /// The schema version of [`AuditEvent`].
-pub const AUDIT_SCHEMA_VERSION: u16 = 1;
+///
+/// Version 2 replaced `flow_id` (the flow id is a credential for `complete_reset`, and an
+/// audit trail is read by more people than the reset portal) with `flow_ref`, and added
+/// [`AuditKind::FailureAlarm`].
+pub const AUDIT_SCHEMA_VERSION: u16 = 2;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +45,9 @@ pub enum AuditKind {
     EnabledChanged,
     /// A block was lifted by an admin.
     Unblocked,
+    /// Failed verifications across all users reached the policy's `failure_alarm_per_hour`
+    /// (recorded once per hour window; outcome `Limited { limit: "failure_alarm" }`).
+    FailureAlarm,
     /// A user signed in to manage their contacts (outcome `Success`), or failed to
     /// (`Failed`); a failure for an unknown login carries its fingerprint, never the text.
     SignIn,
@@ -107,8 +114,10 @@ pub struct AuditEvent {
     pub at: OffsetDateTime,
     /// What.
     pub kind: AuditKind,
-    /// The reset flow, for flow steps.
-    pub flow_id: Option<String>,
+    /// For flow steps: a reference to the reset flow, the same in every event of the flow
+    /// (32 hex digits, a keyed hash of the flow id). Never the flow id itself: whoever holds
+    /// a verified flow's id can complete its reset.
+    pub flow_ref: Option<String>,
     /// The user, when known (never set for unknown logins).
     pub user_id: Option<UserId>,
     /// For unknown logins: a keyed fingerprint of the normalised login, so repeated attempts
@@ -137,7 +146,7 @@ impl AuditEvent {
             version: AUDIT_SCHEMA_VERSION,
             at,
             kind,
-            flow_id: None,
+            flow_ref: None,
             user_id: None,
             login_fingerprint: None,
             channel: None,

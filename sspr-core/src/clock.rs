@@ -92,6 +92,14 @@ impl Clock for ManualClock {
 pub trait Timer: Send + Sync + fmt::Debug {
     /// Wait for `duration`.
     async fn sleep(&self, duration: Duration);
+
+    /// Whether this timer only pretends to wait (it moves a simulated clock forward and
+    /// returns at once, as [`ManualClock`] does). The engine times its own directory writes
+    /// out with the timer (see `Sspr::complete_reset`); a simulated wait would end before any
+    /// real call could, so with such a timer it does not. Default `false`.
+    fn is_simulated(&self) -> bool {
+        false
+    }
 }
 
 /// A manual clock "sleeps" by moving itself forward: tests see exactly how long the engine
@@ -100,5 +108,8 @@ pub trait Timer: Send + Sync + fmt::Debug {
 impl Timer for ManualClock {
     async fn sleep(&self, duration: Duration) {
         self.advance(duration);
+    }
+    fn is_simulated(&self) -> bool {
+        true
     }
 }

@@ -23,6 +23,11 @@ const RECORD_VERSION: u8 = 1;
 /// (a crashed instance must not strand the user's verified flow).
 pub(crate) const COMPLETION_LEASE_SECS: i64 = 120;
 
+/// How long the lease holder's directory work may take before it is cut off: half the
+/// lease, so that it has stopped (with a minute to spare for clocks that disagree) before
+/// anyone may take the flow over.
+pub(crate) const COMPLETION_DEADLINE_SECS: u64 = 60;
+
 /// Who the flow is for.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum FlowSubject {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod alarm;
 pub mod audit;
 pub mod backend;
 mod clock;
@@ -26,6 +27,7 @@ mod secret;
 pub mod testing;
 mod types;
 
+pub use alarm::{Alarm, AlarmFn, FailureAlarm};
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{AuditSink, Authentication, ContactStore, Directory, Notifier, StateStore};
 pub use clock::{Clock, ManualClock, SystemClock, Timer};

@@ -54,8 +54,32 @@ pub struct Policy {
     pub max_pins_per_flow: u32,
     /// PIN sends per user per hour. Default 5, range 1..=100.
     pub user_sends_per_hour: u32,
-    /// Failed verifications within `failure_window_secs` that block a user. Default 5, range 1..=50.
+    /// Failed verifications of one user, from all clients, within `failure_window_secs`
+    /// that block the user everywhere for `block_secs`. Default 20, range 1..=100.
+    ///
+    /// It is not 5 (as it once was): five wrong PINs from one client must not lock a user
+    /// out for a day. One client is held to `client_failures_before_block`, and past
+    /// `failures_before_delay` every further try waits longer (see [`Policy::failure_delay`]),
+    /// so the user-wide block needs several clients and hours of guessing. The brute-force
+    /// bound this gives is computed in the module documentation of the engine's reset flow
+    /// and below, at [`Policy::failure_delay`].
     pub user_failures_before_block: u32,
+    /// Failed verifications of one user from one client (an IPv4 address, an IPv6 /64, or
+    /// every request without an address taken together) within `failure_window_secs` that
+    /// block that client, for that user only, for `block_secs`. Default 5, range 1..=50.
+    pub client_failures_before_block: u32,
+    /// Failed verifications of one user (all clients) that are free: from the next one on,
+    /// each failure makes the user's next verification wait (see `failure_delay_secs`).
+    /// Default 5 (a user's own typos void a PIN before they meet a delay), range 1..=50.
+    pub failures_before_delay: u32,
+    /// The first progressive delay, doubled at every further failure up to
+    /// `max_failure_delay_secs`: after failure `k >= failures_before_delay` the user's next
+    /// verification is refused with `RateLimited` until `failure_delay_secs * 2^(k -
+    /// failures_before_delay)` have passed. Default 60 s, range 0..=3600 (0: no delays).
+    pub failure_delay_secs: u64,
+    /// The longest progressive delay. Default 3600 s, range 0..=86400, and at least
+    /// `failure_delay_secs`.
+    pub max_failure_delay_secs: u64,
     /// The window counting failed verifications. Default 86400 s (24 h), range 3600..=604800.
     pub failure_window_secs: u64,
     /// How long a block lasts. Default 86400 s (24 h), range 300..=604800.
@@ -77,6 +101,16 @@ pub struct Policy {
     /// SMS the whole deployment may send per hour (SMS-pumping defence). Default 100,
     /// range 0..=1000000.
     pub sms_budget_per_hour: u32,
+    /// The share of `sms_budget_per_hour`, in percent, kept for users who have no failed
+    /// verification in the failure window: a guesser's SMS (its target has failed) can spend
+    /// only the rest, and a refused SMS does not count against the budget. Default 20, range
+    /// 0..=90.
+    pub sms_budget_reserve_percent: u32,
+    /// Failed verifications per hour, across all users, that raise the organisation-wide
+    /// alarm (an `AuditKind::FailureAlarm` event and the engine's [`crate::Alarm`], once per
+    /// hour window). With thousands of users a slow guessing campaign spread over many
+    /// accounts shows nowhere else. Default 100, range 1..=1000000.
+    pub failure_alarm_per_hour: u32,
     /// Offer SMS at all (it costs money). Default off.
     pub sms_enabled: bool,
     /// Ask the user to type the full address or number before a PIN is sent. Default off.
@@ -154,7 +188,11 @@ impl Default for Policy {
             resend_cooldown_secs: 60,
             max_pins_per_flow: 3,
             user_sends_per_hour: 5,
-            user_failures_before_block: 5,
+            user_failures_before_block: 20,
+            client_failures_before_block: 5,
+            failures_before_delay: 5,
+            failure_delay_secs: 60,
+            max_failure_delay_secs: 3600,
             failure_window_secs: 86_400,
             block_secs: 86_400,
             ip_begins_per_hour: 30,
@@ -164,6 +202,8 @@ impl Default for Policy {
             ip_sign_ins_per_hour: 60,
             destination_sends_per_hour: 5,
             sms_budget_per_hour: 100,
+            sms_budget_reserve_percent: 20,
+            failure_alarm_per_hour: 100,
             sms_enabled: false,
             confirm_full_address: false,
             min_response_ms: 0,
@@ -224,7 +264,12 @@ impl Policy {
         check("resend_cooldown_secs", self.resend_cooldown_secs, 10..=3600)?;
         check("max_pins_per_flow", self.max_pins_per_flow, 1..=10)?;
         check("user_sends_per_hour", self.user_sends_per_hour, 1..=100)?;
-        check("user_failures_before_block", self.user_failures_before_block, 1..=50)?;
+        check("user_failures_before_block", self.user_failures_before_block, 1..=100)?;
+        check("client_failures_before_block", self.client_failures_before_block, 1..=50)?;
+        check("failures_before_delay", self.failures_before_delay, 1..=50)?;
+        check("failure_delay_secs", self.failure_delay_secs, 0..=3600)?;
+        check("max_failure_delay_secs", self.max_failure_delay_secs, 0..=86_400)?;
+        check("max_failure_delay_secs", self.max_failure_delay_secs, self.failure_delay_secs..=86_400)?;
         check("failure_window_secs", self.failure_window_secs, 3600..=604_800)?;
         check("block_secs", self.block_secs, 300..=604_800)?;
         check("ip_begins_per_hour", self.ip_begins_per_hour, 1..=100_000)?;
@@ -234,6 +279,8 @@ impl Policy {
         check("ip_sign_ins_per_hour", self.ip_sign_ins_per_hour, 1..=100_000)?;
         check("destination_sends_per_hour", self.destination_sends_per_hour, 1..=100)?;
         check("sms_budget_per_hour", self.sms_budget_per_hour, 0..=1_000_000)?;
+        check("sms_budget_reserve_percent", self.sms_budget_reserve_percent, 0..=90)?;
+        check("failure_alarm_per_hour", self.failure_alarm_per_hour, 1..=1_000_000)?;
         check("min_response_ms", self.min_response_ms, 0..=10_000)?;
         check("temp_password_length", self.temp_password_length, 12..=64)?;
         check("min_temp_password_entropy_bits", self.min_temp_password_entropy_bits, 64..=256)?;
@@ -305,6 +352,41 @@ impl Policy {
     }
     pub(crate) fn failure_window(&self) -> Duration {
         Duration::from_secs(self.failure_window_secs)
+    }
+    /// How long a user's next verification waits after their `failures`-th failed one in the
+    /// window: nothing up to `failures_before_delay - 1`, then `failure_delay_secs` doubled
+    /// at every further failure, at most `max_failure_delay_secs`.
+    ///
+    /// # Security: brute force under the default policy
+    ///
+    /// A PIN is 8 digits (10^8 values) and takes 5 tries, so each try succeeds with
+    /// probability at most 1/(10^8 - 4), about 10^-8. Against one user, from as many clients
+    /// as the attacker likes, tries are bounded by the user-wide count:
+    /// - failures 1-5 are free; the delays after failures 5, 6, ... 11 are 60, 120, 240, 480,
+    ///   960, 1920 and 3600 s (7380 s), and after 12 to 19 3600 s each (28 800 s): the 20th
+    ///   failure comes 36 180 s (10.05 h) after the first, and blocks the user for 24 h;
+    /// - the window (24 h from the first failure) ends during the block, so a new round can
+    ///   start only when the block ends: one round of 20 tries per 34.05 h at best;
+    /// - a year holds 8760 / 34.05 = 257 rounds, 5146 tries: a success probability of
+    ///   5146 / 10^8 = **5.1 * 10^-5 per user per year** (about 1 in 19 400).
+    ///
+    /// (The previous default, 5 failures and a 24 h block with no delays, allowed 5 tries
+    /// per 24 h: 1825 a year, 1.8 * 10^-5, but let anyone lock any user out for a day with
+    /// 5 wrong PINs from one address. Now one client is blocked after 5 failures for that
+    /// user only, and the user-wide block needs 4 clients and 10 hours.) Every try also
+    /// needs a PIN delivered to the user (20 tries: at least 4 PINs, each one a message in
+    /// the user's mailbox), and the organisation-wide alarm counts every failure.
+    pub fn failure_delay(&self, failures: u32) -> Duration {
+        let Some(doublings) = failures.checked_sub(self.failures_before_delay) else {
+            return Duration::ZERO;
+        };
+        let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
+        Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
+    }
+    /// The SMS a user with failed verifications may still draw from the hourly budget.
+    pub(crate) fn sms_budget_without_reserve(&self) -> u32 {
+        let kept = u64::from(self.sms_budget_per_hour) * u64::from(self.sms_budget_reserve_percent) / 100;
+        u32::try_from(u64::from(self.sms_budget_per_hour).saturating_sub(kept)).unwrap_or(0)
     }
     pub(crate) fn block_duration(&self) -> Duration {
         Duration::from_secs(self.block_secs)

@@ -24,6 +24,7 @@ pub struct SecretKey {
     pin: SecretBox<[u8; 32]>,
     decoy: SecretBox<[u8; 32]>,
     subject: SecretBox<[u8; 32]>,
+    flow_ref: SecretBox<[u8; 32]>,
 }
 
 /// The purposes a sub-key is derived for (domain separation).
@@ -32,6 +33,8 @@ pub(crate) enum KeyPurpose {
     Pin,
     Decoy,
     Subject,
+    /// The reference to a reset flow in audit events (the flow id itself is a credential).
+    FlowRef,
 }
 
 impl SecretKey {
@@ -63,7 +66,12 @@ impl SecretKey {
             let out: [u8; 32] = mac.finalize().into_bytes().into();
             Ok(SecretBox::new(Box::new(out)))
         };
-        Ok(Self { pin: derive(b"pin")?, decoy: derive(b"decoy")?, subject: derive(b"subject")? })
+        Ok(Self {
+            pin: derive(b"pin")?,
+            decoy: derive(b"decoy")?,
+            subject: derive(b"subject")?,
+            flow_ref: derive(b"flow-ref")?,
+        })
     }
 
     /// Build the key from a hex string (64+ hex digits), as kept in a config file or env var.
@@ -81,6 +89,7 @@ impl SecretKey {
             KeyPurpose::Pin => &self.pin,
             KeyPurpose::Decoy => &self.decoy,
             KeyPurpose::Subject => &self.subject,
+            KeyPurpose::FlowRef => &self.flow_ref,
         };
         // A 32-byte key is always accepted by HMAC; the fallback is unreachable.
         let Ok(mut mac) = HmacSha256::new_from_slice(key.expose_secret()) else {

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use serde::{Deserialize, Serialize};
+
 use super::Sspr;
-use crate::audit::{AuditKind, Outcome};
+use crate::alarm::FailureAlarm;
+use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::error::{Error, Result};
 use crate::flow::{from_ts, ts};
 use crate::hex;
@@ -52,9 +55,16 @@ pub(super) fn flow(flow_id: &str) -> String {
 pub(super) fn block(subject: &Subject) -> String {
     subject_key("block", subject)
 }
+/// A user's verification attempts ([`Attempts`]); deleting it lifts every per-client block
+/// of the user.
 pub(super) fn failures(subject: &Subject) -> String {
-    subject_key("fails", subject)
+    subject_key("attempts", subject)
 }
+/// The organisation-wide count of failed verifications in the current hour.
+const FAILURE_ALARM: &str = "sspr/failure-alarm";
+/// SMS sent for users with failed verifications this hour (they may not spend the reserve).
+const SMS_BUDGET_FAILED: &str = "sspr/sms-budget-failed";
+const SMS_BUDGET: &str = "sspr/sms-budget";
 pub(super) fn user_sends(subject: &Subject) -> String {
     subject_key("sends", subject)
 }
@@ -75,6 +85,61 @@ pub(super) struct Limit {
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// A user's verification attempts in the failure window, kept in one record that changes
+/// only by compare-and-set, so that counting, the progressive delay and the per-client
+/// blocks are one atomic step. Each attempt is counted *before* its PIN is compared (as if
+/// it failed); a right PIN deletes the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Attempts {
+    /// Attempts counted in the window.
+    count: u32,
+    /// No verification of this user before this time (unix seconds): the progressive delay.
+    not_before: i64,
+    /// When the window ends.
+    window_end: i64,
+    /// Attempts per client. At most `user_failures_before_block` clients can have one
+    /// before the user is blocked, so the list stays short.
+    clients: Vec<ClientAttempts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ClientAttempts {
+    /// A keyed tag of the client (not its address).
+    client: [u8; 8],
+    count: u32,
+    /// The end of this client's block for this user (0: none).
+    blocked_until: i64,
+}
+
+impl Attempts {
+    /// Whether the user has failed (or is trying) a verification in the window.
+    pub(super) fn any(&self) -> bool {
+        self.count > 0
+    }
+    fn client(&self, client: &[u8; 8]) -> Option<&ClientAttempts> {
+        self.clients.iter().find(|c| &c.client == client)
+    }
+}
+
+/// A counted attempt that may go on to compare its PIN.
+pub(super) struct Attempt {
+    /// The user's attempts in the window, this one included.
+    pub(super) count: u32,
+    /// When this attempt was the one that reached its client's cap: the end of the
+    /// client's block (in force if the PIN is wrong).
+    pub(super) client_blocked_until: Option<OffsetDateTime>,
+}
+
+/// Why an attempt may not compare its PIN.
+pub(super) enum AttemptRefused {
+    /// The user is in a progressive delay.
+    Delayed(Duration),
+    /// This client is blocked for this user until then.
+    ClientBlocked(OffsetDateTime),
+    /// The user has used every attempt of the window: blocked until then.
+    UserCapReached(OffsetDateTime),
+}
+
 impl Sspr {
     fn short_mac(&self, parts: &[&[u8]]) -> Subject {
         let full = self.inner.key.mac(KeyPurpose::Subject, parts);
@@ -89,6 +154,173 @@ impl Sspr {
 
     pub(super) fn login_subject(&self, login: &NormalizedLogin) -> Subject {
         self.short_mac(&[b"login", login.as_str().as_bytes()])
+    }
+
+    /// The audit trail's reference to a flow: a keyed hash of its id, stable for the flow, from
+    /// which the id cannot be recovered.
+    pub(super) fn flow_ref(&self, flow_id: &str) -> String {
+        let full = self.inner.key.mac(KeyPurpose::FlowRef, &[flow_id.as_bytes()]);
+        hex::encode(full.get(..16).unwrap_or(&[0; 16]))
+    }
+
+    /// The tag a client is tracked by in a user's [`Attempts`]: its IPv4 address or IPv6
+    /// /64 (as for the per-IP limits), or one shared tag for requests without an address.
+    fn client_tag(&self, ctx: &RequestContext) -> [u8; 8] {
+        let client = match ctx.client_ip.map(|ip| ip.to_canonical()) {
+            Some(IpAddr::V4(v4)) => v4.octets().to_vec(),
+            Some(IpAddr::V6(v6)) => v6.octets().get(..8).unwrap_or_default().to_vec(),
+            None => b"no address".to_vec(),
+        };
+        let full = self.inner.key.mac(KeyPurpose::Subject, &[b"client", &client]);
+        let mut out = [0u8; 8];
+        out.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
+        out
+    }
+
+    /// The user's attempts record, if a window is open, and its version.
+    pub(super) async fn attempts(&self, subject: &Subject, now: OffsetDateTime) -> Result<(Attempts, Option<u64>)> {
+        let Some(stored) = self.inner.store.get(&failures(subject), now).await? else {
+            return Ok((Attempts::default(), None));
+        };
+        // An unreadable record (another layout) is replaced, never trusted as "no attempts":
+        // its version is kept so the next write overwrites it.
+        let record = postcard::from_bytes::<Attempts>(&stored.value).unwrap_or_default();
+        Ok((record, Some(stored.version)))
+    }
+
+    /// Count one verification attempt of `subject` from `ctx`'s client, before its PIN is
+    /// compared, or say why it may not be made. Atomic (one compare-and-set on the user's
+    /// record), so concurrent attempts never get more compares than the caps allow.
+    pub(super) async fn count_attempt(
+        &self,
+        subject: &Subject,
+        ctx: &RequestContext,
+        now: OffsetDateTime,
+    ) -> Result<std::result::Result<Attempt, AttemptRefused>> {
+        let policy = &self.inner.policy;
+        let client = self.client_tag(ctx);
+        for _ in 0..super::MAX_CAS_ROUNDS {
+            let (mut record, version) = self.attempts(subject, now).await?;
+            if record.window_end <= ts(now) && record.clients.iter().all(|c| c.blocked_until <= ts(now)) {
+                record = Attempts::default();
+            }
+            if record.count >= policy.user_failures_before_block {
+                // The attempt that reached the cap holds everyone off (`not_before`) until
+                // its failing compare writes the user's block, which then holds them off.
+                if let Some(until) = self.blocked_until(subject, now).await? {
+                    return Ok(Err(AttemptRefused::UserCapReached(until)));
+                }
+                if record.not_before > ts(now) {
+                    return Ok(Err(AttemptRefused::UserCapReached(from_ts(record.not_before))));
+                }
+                // The block was served (or lifted): a new window.
+                record = Attempts::default();
+            }
+            if record.window_end <= ts(now) {
+                record.count = 0;
+                record.window_end = ts(now + policy.failure_window());
+            }
+            if let Some(c) = record.client(&client) {
+                if c.blocked_until > ts(now) {
+                    return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
+                }
+            }
+            if record.not_before > ts(now) {
+                let wait = u64::try_from(record.not_before - ts(now)).unwrap_or(0);
+                return Ok(Err(AttemptRefused::Delayed(Duration::from_secs(wait))));
+            }
+            // Count it as a failure now; a right PIN deletes the record.
+            record.count = record.count.saturating_add(1);
+            let delay = if record.count >= policy.user_failures_before_block {
+                policy.block_duration()
+            } else {
+                policy.failure_delay(record.count)
+            };
+            record.not_before = ts(now + delay);
+            let block_end = ts(now + policy.block_duration());
+            let mut client_blocked_until = None;
+            match record.clients.iter_mut().find(|c| c.client == client) {
+                Some(c) => {
+                    // A block that has been served starts the client's count again.
+                    if c.blocked_until != 0 && c.blocked_until <= ts(now) {
+                        c.count = 0;
+                        c.blocked_until = 0;
+                    }
+                    c.count = c.count.saturating_add(1);
+                    if c.count >= policy.client_failures_before_block {
+                        c.blocked_until = block_end;
+                        client_blocked_until = Some(from_ts(block_end));
+                    }
+                }
+                None => {
+                    let blocked = policy.client_failures_before_block <= 1;
+                    if blocked {
+                        client_blocked_until = Some(from_ts(block_end));
+                    }
+                    record.clients.push(ClientAttempts {
+                        client,
+                        count: 1,
+                        blocked_until: if blocked { block_end } else { 0 },
+                    });
+                }
+            }
+            let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
+            let bytes = postcard::to_allocvec(&record)
+                .map_err(|e| Error::Config(format!("cannot encode an attempts record: {e}")))?;
+            if self.inner.store.put(&failures(subject), &bytes, version, from_ts(keep_until), now).await?.is_some() {
+                return Ok(Ok(Attempt { count: record.count, client_blocked_until }));
+            }
+        }
+        Err(contention())
+    }
+
+    /// Count a failed verification towards the organisation-wide alarm; the request that
+    /// reaches the threshold records the alarm and calls the host's hook.
+    pub(super) async fn count_for_alarm(&self, ctx: &RequestContext, now: OffsetDateTime) {
+        let threshold = self.inner.policy.failure_alarm_per_hour;
+        let counter = match self.inner.store.increment(FAILURE_ALARM, now + HOUR, now).await {
+            Ok(counter) => counter,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count a failed verification for the alarm");
+                return;
+            }
+        };
+        if counter.count != u64::from(threshold) {
+            return;
+        }
+        let alarm = FailureAlarm { failures: counter.count, threshold, window_ends: counter.expires_at };
+        tracing::warn!(
+            failures = counter.count,
+            threshold,
+            "failed PIN verifications across all users reached the alarm"
+        );
+        let event: AuditEvent =
+            self.event(AuditKind::FailureAlarm, ctx, Outcome::Limited { limit: "failure_alarm".into() });
+        self.audit(event).await;
+        if let Some(hook) = &self.inner.alarm {
+            hook.raise(&alarm);
+        }
+    }
+
+    /// The SMS budget limits for a send: users with failed verifications in the window draw
+    /// on their own counter, capped below the whole budget, before the whole budget, so
+    /// that the reserve stays for users who have not failed. Checked only after every other
+    /// limit let the send through, so a refused request spends nothing.
+    pub(super) async fn enforce_sms_budget(&self, failed: bool, now: OffsetDateTime) -> Result<Option<Refusal>> {
+        let policy = &self.inner.policy;
+        if failed {
+            let limit = Limit {
+                key: SMS_BUDGET_FAILED.into(),
+                cap: policy.sms_budget_without_reserve(),
+                window: HOUR,
+                name: "sms_budget",
+            };
+            if let Some(refusal) = self.enforce(&[limit], now).await? {
+                return Ok(Some(refusal));
+            }
+        }
+        let limit = Limit { key: SMS_BUDGET.into(), cap: policy.sms_budget_per_hour, window: HOUR, name: "sms_budget" };
+        self.enforce(&[limit], now).await
     }
 
     /// A fingerprint of a login for the audit trail (correlates, does not reveal).
@@ -149,21 +381,31 @@ impl Sspr {
         }))
     }
 
-    /// Refuse with `Blocked` if `subject` is blocked, auditing the refusal.
+    /// Refuse with `Blocked` if `subject` is blocked, or `ctx`'s client is blocked for it,
+    /// auditing the refusal (limit `blocked` or `client_blocked`). Otherwise returns whether
+    /// the user has failed verifications in the window.
     pub(super) async fn refuse_if_blocked(
         &self,
         subject: &Subject,
         now: OffsetDateTime,
         ctx: &RequestContext,
         describe: impl FnOnce(&mut crate::audit::AuditEvent),
-    ) -> Result<()> {
-        if let Some(until) = self.blocked_until(subject, now).await? {
-            let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: "blocked".into() });
-            describe(&mut event);
-            self.audit(event).await;
-            return Err(Error::Blocked { until });
-        }
-        Ok(())
+    ) -> Result<bool> {
+        let (limit, until) = match self.blocked_until(subject, now).await? {
+            Some(until) => ("blocked", until),
+            None => {
+                let (record, _) = self.attempts(subject, now).await?;
+                let client = self.client_tag(ctx);
+                match record.client(&client).filter(|c| c.blocked_until > ts(now)) {
+                    Some(c) => ("client_blocked", from_ts(c.blocked_until)),
+                    None => return Ok(record.any() && record.window_end > ts(now)),
+                }
+            }
+        };
+        let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: limit.into() });
+        describe(&mut event);
+        self.audit(event).await;
+        Err(Error::Blocked { until })
     }
 
     /// Block `subject` until `now + block_secs`; returns the end of the block.

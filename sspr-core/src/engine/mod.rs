@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::alarm::Alarm;
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
@@ -48,6 +49,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
+    alarm: Option<Arc<dyn Alarm>>,
     policy: Policy,
     scope: Scope,
     key: SecretKey,
@@ -65,6 +67,7 @@ impl fmt::Debug for Sspr {
             .field("clock", &self.inner.clock)
             .field("timer", &self.inner.timer)
             .field("spawner", &self.inner.spawner)
+            .field("alarm", &self.inner.alarm)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
             .finish()
@@ -85,6 +88,7 @@ pub struct SsprBuilder {
     clock: Option<Arc<dyn Clock>>,
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
+    alarm: Option<Arc<dyn Alarm>>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
     rng_seed: Option<[u8; 32]>,
@@ -185,6 +189,18 @@ impl SsprBuilder {
         self.spawner = Some(spawner);
         self
     }
+    /// The hook called when failed verifications across all users reach the policy's
+    /// `failure_alarm_per_hour` (see [`Alarm`]); the event is in the audit trail either way.
+    #[must_use]
+    pub fn alarm(self, alarm: impl Alarm + 'static) -> Self {
+        self.alarm_arc(Arc::new(alarm))
+    }
+    /// The alarm hook, already shared.
+    #[must_use]
+    pub fn alarm_arc(mut self, alarm: Arc<dyn Alarm>) -> Self {
+        self.alarm = Some(alarm);
+        self
+    }
     /// The policy.
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -244,6 +260,7 @@ impl SsprBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 timer,
                 spawner,
+                alarm: self.alarm,
                 scope: Scope::new(&policy),
                 policy,
                 rng,

@@ -3,11 +3,11 @@
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::keys::{self, Limit, contention};
+use super::keys::{self, AttemptRefused, Limit, contention};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 use crate::backend::{DirectoryUser, Enrollment};
-use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
+use crate::error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::{Message, Notification};
@@ -202,7 +202,7 @@ impl Sspr {
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
         let mut event = self.event(AuditKind::ResetRequested, ctx, outcome);
-        event.flow_id = Some(flow_id.clone());
+        event.flow_ref = Some(self.flow_ref(&flow_id));
         describe(&mut event);
         self.audit(event).await;
 
@@ -280,12 +280,13 @@ impl Sspr {
             None => None,
         };
 
+        let flow_ref = self.flow_ref(flow_id);
         let describe = |event: &mut AuditEvent| {
-            event.flow_id = Some(flow_id.to_owned());
+            event.flow_ref = Some(flow_ref.clone());
             event.user_id.clone_from(&real);
             event.channel = Some(channel);
         };
-        self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
+        let failed = self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
 
         let destination_key = match &real {
             Some(_) => method.target.clone(),
@@ -301,15 +302,13 @@ impl Sspr {
             self.destination_limit(&destination_key),
         ];
         limits.extend(self.ip_limit(ctx, "ip_sends", policy.ip_sends_per_hour));
-        if channel == Channel::Sms {
-            limits.push(Limit {
-                key: "sspr/sms-budget".into(),
-                cap: policy.sms_budget_per_hour,
-                window: std::time::Duration::from_secs(3600),
-                name: "sms_budget",
-            });
+        let mut refused = self.enforce(&limits, now).await?;
+        // The SMS budget last: a request another limit refused spends none of it, and a user
+        // with failed verifications cannot spend its reserve.
+        if refused.is_none() && channel == Channel::Sms {
+            refused = self.enforce_sms_budget(failed, now).await?;
         }
-        if let Some(refusal) = self.enforce(&limits, now).await? {
+        if let Some(refusal) = refused {
             let mut event = self.event(AuditKind::RateLimited, ctx, refusal.outcome());
             describe(&mut event);
             self.audit(event).await;
@@ -359,7 +358,7 @@ impl Sspr {
             if let Err(e) = self.inner.notifier.send(&notification).await {
                 // Put the flow back as it was, so the user can simply retry.
                 if self.put_flow(flow_id, &previous, Some(sent_version), now).await.ok().flatten().is_none() {
-                    tracing::warn!(flow = flow_id, "could not roll back a PIN that was not delivered");
+                    tracing::warn!(flow_ref = %flow_ref, "could not roll back a PIN that was not delivered");
                 }
                 let mut event = self.event(AuditKind::PinSent, ctx, Outcome::Failed { error: e.to_string() });
                 describe(&mut event);
@@ -396,9 +395,17 @@ impl Sspr {
 
     /// Check the PIN the user typed (spaces and dashes are ignored).
     ///
+    /// Every attempt is counted, atomically, *before* its PIN is compared: per user and per
+    /// (user, client). Past the policy's `failures_before_delay` each failure makes the
+    /// user's next attempt wait longer (`RateLimited`); a client that reaches
+    /// `client_failures_before_block` is blocked for this user, and the user is blocked
+    /// everywhere at `user_failures_before_block`. However many requests race, no more PINs
+    /// are compared than those caps allow. A right PIN clears the count.
+    ///
     /// Errors: `InvalidInput` (not the right number of digits: no attempt is used),
-    /// `WrongPin { attempts_left }`, `PinVoided` (that was the last attempt), `Blocked` (too
-    /// many failures for this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
+    /// `WrongPin { attempts_left }`, `PinVoided` (that was the last attempt), `RateLimited`
+    /// (a progressive delay: nothing was compared), `Blocked` (this user, or this client for
+    /// this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
     pub async fn verify_pin(&self, flow_id: &str, pin: &str, ctx: &RequestContext) -> Result<Verified> {
         let flow_id = parse_flow_id(flow_id)?;
         let policy = &self.inner.policy;
@@ -406,22 +413,52 @@ impl Sspr {
             Zeroizing::new(pin::normalize_typed(pin, policy.pin_length).ok_or_else(|| {
                 Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
             })?);
+        self.verify_pin_checked(flow_id, &typed, ctx).await
+    }
+
+    async fn verify_pin_checked(&self, flow_id: &str, typed: &str, ctx: &RequestContext) -> Result<Verified> {
+        let policy = &self.inner.policy;
         let now = self.now();
+        let flow_ref = self.flow_ref(flow_id);
+
+        // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
+        let (record, _) = self.load_flow(flow_id, now).await?;
+        record.check_verify(now)?;
+        let subject = record.subject;
+        let user_id = match &record.who {
+            FlowSubject::Real { user, .. } => Some(user.clone()),
+            FlowSubject::Decoy { .. } => None,
+        };
+        let channel = record.pin_channel();
+        let describe = |event: &mut AuditEvent| {
+            event.flow_ref = Some(flow_ref.clone());
+            event.user_id.clone_from(&user_id);
+            event.channel = channel;
+        };
+        self.refuse_if_blocked(&subject, now, ctx, describe).await?;
+
+        // Count the attempt before the compare: racing requests cannot all slip in before
+        // the first failure is counted.
+        let attempt = match self.count_attempt(&subject, ctx, now).await? {
+            Ok(attempt) => attempt,
+            Err(refused) => {
+                let (limit, error) = match refused {
+                    AttemptRefused::Delayed(retry_after) => ("failure_delay", Error::RateLimited { retry_after }),
+                    AttemptRefused::ClientBlocked(until) => ("client_blocked", Error::Blocked { until }),
+                    AttemptRefused::UserCapReached(until) => ("blocked", Error::Blocked { until }),
+                };
+                let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: limit.into() });
+                describe(&mut event);
+                self.audit(event).await;
+                return Err(error);
+            }
+        };
+
         for _ in 0..MAX_CAS_ROUNDS {
             let (record, version) = self.load_flow(flow_id, now).await?;
             let stored = *record.check_verify(now)?;
-            let user_id = match &record.who {
-                FlowSubject::Real { user, .. } => Some(user.clone()),
-                FlowSubject::Decoy { .. } => None,
-            };
-            let describe = |event: &mut AuditEvent| {
-                event.flow_id = Some(flow_id.to_owned());
-                event.user_id.clone_from(&user_id);
-                event.channel = record.pin_channel();
-            };
-            self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
 
-            if pin::matches(&self.inner.key, flow_id, &typed, &stored) {
+            if pin::matches(&self.inner.key, flow_id, typed, &stored) {
                 let next = record.after_right_pin(now);
                 if self.put_flow(flow_id, &next, Some(version), now).await?.is_none() {
                     continue;
@@ -429,16 +466,17 @@ impl Sspr {
                 let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
                 describe(&mut event);
                 self.audit(event).await;
-                if !next.is_verified_fully() {
-                    let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
-                    return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
-                }
-                // Success resets the user's counters. The PIN is already used up: a store
-                // failure here must not turn the user's success into an error.
-                for key in [keys::failures(&record.subject), keys::user_sends(&record.subject)] {
+                // Success resets the user's counters (the attempt just counted too). The PIN is
+                // already used up: a store failure here must not turn the user's success into
+                // an error.
+                for key in [keys::failures(&subject), keys::user_sends(&subject)] {
                     if let Err(e) = self.inner.store.delete(&key).await {
                         tracing::warn!(error = %e, "could not reset a counter after a verified PIN");
                     }
+                }
+                if !next.is_verified_fully() {
+                    let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
+                    return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
                 }
                 return Ok(Verified { modes: self.completion_modes(), remaining_methods: Vec::new() });
             }
@@ -459,11 +497,14 @@ impl Sspr {
                 describe(&mut event);
                 self.audit(event).await;
             }
+            self.count_for_alarm(ctx, now).await;
 
-            let window_end = now + policy.failure_window();
-            let failures = self.inner.store.increment(&keys::failures(&record.subject), window_end, now).await?;
-            if failures.count >= u64::from(policy.user_failures_before_block) {
-                let until = self.block(&record.subject, now).await?;
+            let until = if attempt.count >= policy.user_failures_before_block {
+                Some(self.block(&subject, now).await?)
+            } else {
+                attempt.client_blocked_until
+            };
+            if let Some(until) = until {
                 let mut event = self.event(AuditKind::Blocked, ctx, failure);
                 describe(&mut event);
                 self.audit(event).await;
@@ -496,13 +537,24 @@ impl Sspr {
     /// Finish a verified reset: set a temporary password (returned once, must be changed at
     /// next sign-in), set the password the user chose, or only unlock the account.
     ///
-    /// Exactly one of several concurrent calls on one flow acts; the others get
-    /// `InvalidState` or `AlreadyUsed`. If the directory fails, nothing was changed, the flow
-    /// stays verified and the call can be retried.
+    /// Everything that could have changed since the PIN was verified is checked again: the
+    /// account (disabled, expired, privileged, out of scope), whether self-service reset is
+    /// still enabled for the user, and whether the user (or this client) has been blocked.
     ///
-    /// Errors: `NotAllowed` (mode switched off, account disabled or privileged since),
-    /// `PasswordRejected` (a chosen password refused by the policy or the directory),
-    /// `Expired`, `AlreadyUsed`, `InvalidState`, `PinVoided`, `Backend`.
+    /// Exactly one of several concurrent calls on one flow acts; the others get
+    /// `InvalidState` or `AlreadyUsed`. The one that acts holds the flow for a lease of
+    /// `COMPLETION_LEASE_SECS` (120 s), and its directory work is cut off after
+    /// `COMPLETION_DEADLINE_SECS` (60 s) on the engine's [`crate::Timer`]: another call takes
+    /// a stranded flow over only after the lease, when the first has certainly stopped, so
+    /// two writes never overlap. A holder that is cut off, or whose flow was taken over
+    /// anyway (clock skew), reports an error, never a password. If the directory fails,
+    /// nothing was changed, the flow stays verified and the call can be retried (at once,
+    /// or after the lease when the directory did not answer in time).
+    ///
+    /// Errors: `NotAllowed` (mode switched off, account disabled, privileged or ineligible
+    /// since, self-service reset disabled for the user), `Blocked`, `PasswordRejected` (a
+    /// chosen password refused by the policy or the directory), `Expired`, `AlreadyUsed`,
+    /// `InvalidState`, `PinVoided`, `Backend`.
     pub async fn complete_reset(
         &self,
         flow_id: &str,
@@ -515,6 +567,7 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
         }
         let now = self.now();
+        let flow_ref = self.flow_ref(flow_id);
 
         let mut rounds = 0;
         let (record, user, leased_version) = loop {
@@ -524,6 +577,12 @@ impl Sspr {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });
             };
             let user = self.recheck_user(user_id, login, record.required_methods).await?;
+            let describe = |event: &mut AuditEvent| {
+                event.flow_ref = Some(flow_ref.clone());
+                event.user_id = Some(user.id.clone());
+                event.mode = Some(mode);
+            };
+            self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
             if let NewPassword::Chosen(password) = &new_password {
                 let tokens = password::identity_tokens(&user.login, &user.display_name);
                 let min = self.inner.policy.chosen_password_min_length as usize;
@@ -540,7 +599,7 @@ impl Sspr {
         };
 
         let describe = |event: &mut AuditEvent| {
-            event.flow_id = Some(flow_id.to_owned());
+            event.flow_ref = Some(flow_ref.clone());
             event.user_id = Some(user.id.clone());
             event.mode = Some(mode);
         };
@@ -552,13 +611,33 @@ impl Sspr {
             let contacts = self.inner.contacts.get(&user.id).await?;
             Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
         };
-        match completion.await {
+        let failed = |error: Error| async {
+            let mut event = self.event(AuditKind::ResetFailed, ctx, Outcome::Failed { error: error.to_string() });
+            describe(&mut event);
+            self.audit(event).await;
+            Err(error)
+        };
+        let Some(result) = self.within_completion_deadline(completion).await else {
+            // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
+            // after this request stopped writing. The user retries then.
+            return failed(Error::Backend {
+                source: BackendError::new(
+                    BackendErrorKind::Unavailable,
+                    "the directory did not answer in time; try again in a few minutes",
+                ),
+            })
+            .await;
+        };
+        match result {
             Ok((outcome, contacts)) => {
-                // The password is set: the user must get it even if the store fails now.
                 match self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await {
                     Ok(Some(_)) => {}
-                    Ok(None) => tracing::warn!(flow = flow_id, "a completed flow changed under its lease"),
-                    Err(e) => tracing::error!(flow = flow_id, error = %e, "could not mark a completed flow"),
+                    // Another request took the flow over: its password is the one that counts.
+                    Ok(None) => {
+                        return failed(Error::InvalidState { reason: "another request took this reset over" }).await;
+                    }
+                    // The password is set: the user must get it even if the store fails now.
+                    Err(e) => tracing::error!(flow_ref = %flow_ref, error = %e, "could not mark a completed flow"),
                 }
                 let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
                 describe(&mut event);
@@ -569,18 +648,39 @@ impl Sspr {
             Err(error) => {
                 // Give the verified flow back so the user can retry.
                 if self.put_flow(flow_id, &record, Some(leased_version), now).await.ok().flatten().is_none() {
-                    tracing::warn!(flow = flow_id, "could not release a failed completion");
+                    tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
                 }
-                let mut event = self.event(AuditKind::ResetFailed, ctx, Outcome::Failed { error: error.to_string() });
-                describe(&mut event);
-                self.audit(event).await;
-                Err(error)
+                failed(error).await
             }
         }
     }
 
+    /// Run a completion's directory work, cut off after `COMPLETION_DEADLINE_SECS` on the
+    /// engine's timer (`None`), so that it has stopped well before its lease runs out and
+    /// another request may take the flow over. Without a timer, or with one that only
+    /// simulates waiting (a test clock), the work runs to its end.
+    async fn within_completion_deadline<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let timer = match &self.inner.timer {
+            Some(timer) if !timer.is_simulated() => timer,
+            _ => return Some(work.await),
+        };
+        let deadline = std::time::Duration::from_secs(crate::flow::COMPLETION_DEADLINE_SECS);
+        let mut work = std::pin::pin!(work);
+        let mut sleep = timer.sleep(deadline);
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(out) = work.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Some(out));
+            }
+            if sleep.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(None);
+            }
+            std::task::Poll::Pending
+        })
+        .await
+    }
+
     /// Look the user up again at completion: the account may have been disabled, moved or
-    /// made privileged since the PIN was sent.
+    /// made privileged, or self-service reset switched off for it, since the PIN was sent.
     async fn recheck_user(
         &self,
         user_id: &crate::types::UserId,
@@ -600,6 +700,10 @@ impl Sspr {
         }
         if !self.inner.scope.is_eligible(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+        }
+        // An admin may have switched self-service reset off for the user since (an incident).
+        if !self.inner.contacts.get(&user.id).await?.is_some_and(|enrollment| enrollment.enabled) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
         }
         Ok(user)
     }

@@ -13,7 +13,12 @@
 #[path = "../engine/support.rs"]
 mod support;
 
+mod block_race;
+mod completion_recheck;
 mod contact_change_notices;
 mod cooling_off_bypass;
 mod fault_injection;
+mod flow_id_in_audit;
+mod lease_takeover;
 mod reset_notice_lost;
+mod targeted_lockout;

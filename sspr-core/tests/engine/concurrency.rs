@@ -63,7 +63,15 @@ async fn hundred_concurrent_complete_reset_set_one_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_wrong_pins_are_each_counted() {
-    let h = Harness::builder().policy(sspr_core::Policy { user_failures_before_block: 50, ..policy() }).build().await;
+    let h = Harness::builder()
+        .policy(sspr_core::Policy {
+            user_failures_before_block: 50,
+            client_failures_before_block: 50,
+            failures_before_delay: 50,
+            ..policy()
+        })
+        .build()
+        .await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     let wrong = Harness::wrong(&pin);
     let tasks: Vec<_> = (0..20)

@@ -71,9 +71,11 @@ async fn unknown_disabled_ineligible_not_enabled_no_contact_and_privileged_look_
         // The audit tells the truth.
         let requested = h.events_of(AuditKind::ResetRequested).pop().unwrap();
         assert_eq!(requested.outcome, Outcome::Decoy { reason }, "{login}");
-        assert_eq!(requested.flow_id.as_deref(), Some(decoy.flow_id.as_str()));
         let sent_event = h.events_of(AuditKind::PinSent).pop().unwrap();
         assert_eq!(sent_event.outcome, Outcome::Decoy { reason }, "{login}");
+        // One flow, one reference (never the flow id itself).
+        assert!(requested.flow_ref.is_some() && requested.flow_ref != Some(decoy.flow_id.clone()));
+        assert_eq!(requested.flow_ref, sent_event.flow_ref, "{login}");
         match reason {
             DecoyReason::UnknownUser => {
                 assert!(requested.user_id.is_none() && requested.login_fingerprint.is_some());
@@ -99,7 +101,10 @@ async fn decoys_are_stable_per_login_and_follow_normalisation() {
 
 #[tokio::test]
 async fn decoy_pins_never_verify_and_count_like_real_ones() {
-    let h = Harness::builder().policy(Policy { user_failures_before_block: 10, ..policy() }).build().await;
+    let h = Harness::builder()
+        .policy(Policy { user_failures_before_block: 10, client_failures_before_block: 10, ..policy() })
+        .build()
+        .await;
     let c = h.sspr.begin_reset("nobody@example.org", &ctx()).await.unwrap();
     h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
     for left in [4, 3, 2, 1] {

@@ -31,8 +31,12 @@ async fn per_user_send_cap_then_a_new_hour() {
 
 #[tokio::test]
 async fn five_failed_verifications_block_for_24_hours_and_success_resets_the_count() {
-    // Ten sends to bob's address this hour: lift the per-destination cap out of the way.
-    let h = Harness::builder().policy(Policy { destination_sends_per_hour: 20, ..policy() }).build().await;
+    // Ten sends to bob's address this hour: lift the per-destination cap out of the way. The
+    // user-wide block at 5 (the default is 20, see `targeted_lockout` in the attack tests).
+    let h = Harness::builder()
+        .policy(Policy { destination_sends_per_hour: 20, user_failures_before_block: 5, ..policy() })
+        .build()
+        .await;
     // Four failures, then a success: the count starts again.
     for _ in 0..4 {
         let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;

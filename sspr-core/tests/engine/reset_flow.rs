@@ -94,7 +94,10 @@ async fn pin_refused_one_minute_after_ten() {
 #[tokio::test]
 async fn wrong_pins_count_down_and_the_fifth_voids_the_pin() {
     // A higher per-user failure cap, so the fifth wrong PIN voids without also blocking.
-    let h = Harness::builder().policy(Policy { user_failures_before_block: 10, ..policy() }).build().await;
+    let h = Harness::builder()
+        .policy(Policy { user_failures_before_block: 10, client_failures_before_block: 10, ..policy() })
+        .build()
+        .await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     let wrong = Harness::wrong(&pin);
     for left in [4, 3, 2, 1] {

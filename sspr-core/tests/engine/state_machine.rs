@@ -160,6 +160,8 @@ struct LatestPin {
 #[derive(Debug)]
 struct FlowModel {
     id: String,
+    /// The flow's reference in audit events.
+    reference: String,
     login: &'static str,
     real: bool,
     /// How many methods must be verified (2 for the privileged user under `two_methods`).
@@ -221,8 +223,9 @@ fn newest_first(flows: &[FlowModel], back: usize) -> usize {
     flows.len() - 1 - back % flows.len()
 }
 
-fn pin_failures(h: &Harness, flow_id: &str) -> usize {
-    h.events_of(AuditKind::PinFailed).iter().filter(|e| e.flow_id.as_deref() == Some(flow_id)).count()
+/// Wrong PINs counted on a flow, by the flow's audit reference.
+fn pin_failures(h: &Harness, flow_ref: &str) -> usize {
+    h.events_of(AuditKind::PinFailed).iter().filter(|e| e.flow_ref.as_deref() == Some(flow_ref)).count()
 }
 
 /// Run one sequence against a fresh engine and the model.
@@ -247,8 +250,12 @@ async fn run(ops: Vec<Op>, coverage: &Coverage, two_methods: bool) -> Result<(),
                         prop_assert_eq!(challenge.expires_at, now + Duration::from_secs(policy.flow_lifetime_secs));
                         prop_assert!(flows.iter().all(|f| f.id != challenge.flow_id), "a flow id was reused");
                         let privileged_real = two_methods && login == ADMIN;
+                        let requested = h.events_of(AuditKind::ResetRequested).pop();
+                        let reference = requested.and_then(|e| e.flow_ref).unwrap_or_default();
+                        prop_assert_eq!(reference.len(), 32, "a flow's events carry its reference");
                         flows.push(FlowModel {
                             id: challenge.flow_id,
+                            reference,
                             login,
                             real: login == ALICE || login == BOB || privileged_real,
                             required: if privileged_real { 2 } else { 1 },
@@ -358,10 +365,10 @@ async fn run(ops: Vec<Op>, coverage: &Coverage, two_methods: bool) -> Result<(),
                 }
                 .unwrap_or_else(|| "00000000".to_owned());
 
-                let failures_before = pin_failures(&h, &f.id);
+                let failures_before = pin_failures(&h, &f.reference);
                 let may_verify = f.verifiable_pin(now, &policy).map(str::to_owned);
                 let result = h.sspr.verify_pin(&f.id, &typed, &ctx()).await;
-                let counted_wrong = pin_failures(&h, &f.id) > failures_before;
+                let counted_wrong = pin_failures(&h, &f.reference) > failures_before;
                 let f = &mut flows[i];
                 match result {
                     Ok(verified) => {

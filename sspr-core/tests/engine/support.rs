@@ -87,6 +87,7 @@ pub struct HarnessBuilder {
     notifier: Option<Arc<dyn Notifier>>,
     store: Option<Arc<dyn StateStore>>,
     contacts: Option<ContactsWrapper>,
+    clock_timer: bool,
 }
 
 /// Wraps the harness's in-memory contact store (e.g. to make its writes fail).
@@ -119,6 +120,13 @@ impl HarnessBuilder {
         self.contacts = Some(Box::new(wrap));
         self
     }
+    /// Give the engine a [`ClockTimer`] on the harness clock: its waits end when the test
+    /// moves the clock past them (instead of tokio's real-time timer).
+    #[allow(dead_code)] // used by the attacks binary, which shares this harness
+    pub fn clock_timer(mut self) -> Self {
+        self.clock_timer = true;
+        self
+    }
 
     /// Build, with alice (e-mail + phone), bob (e-mail), erin (nobody's contacts) enabled,
     /// dave enabled with contacts but then disabled in the directory, frank with contacts
@@ -130,7 +138,11 @@ impl HarnessBuilder {
         let store = MemoryStateStore::new();
         let audit = MemoryAuditSink::new();
         let clock = ManualClock::new(START);
-        let sspr = Sspr::builder()
+        let mut builder = Sspr::builder();
+        if self.clock_timer {
+            builder = builder.timer(ClockTimer { clock: clock.clone() });
+        }
+        let sspr = builder
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
             .contacts_arc(match self.contacts {
                 Some(wrap) => wrap(contacts.clone()),
@@ -170,7 +182,14 @@ impl HarnessBuilder {
 
 impl Harness {
     pub fn builder() -> HarnessBuilder {
-        HarnessBuilder { policy: policy(), directory: None, notifier: None, store: None, contacts: None }
+        HarnessBuilder {
+            policy: policy(),
+            directory: None,
+            notifier: None,
+            store: None,
+            contacts: None,
+            clock_timer: false,
+        }
     }
 
     pub async fn new() -> Harness {
@@ -281,5 +300,26 @@ impl Directory for HookedDirectory {
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         self.inner.search(query, limit).await
+    }
+}
+
+/// A timer on a [`ManualClock`] that really waits: `sleep(d)` returns once the test has moved
+/// the clock `d` past the time the sleep began (checked every millisecond of real time).
+/// Unlike the manual clock's own timer, which "waits" by jumping forward, it lets a test
+/// hold a call in progress while time passes around it.
+#[allow(dead_code)] // used by the attacks binary, which shares this harness
+#[derive(Debug, Clone)]
+pub struct ClockTimer {
+    pub clock: ManualClock,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Timer for ClockTimer {
+    async fn sleep(&self, duration: Duration) {
+        use sspr_core::Clock;
+        let until = self.clock.now() + duration;
+        while self.clock.now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 }

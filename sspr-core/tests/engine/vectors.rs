@@ -540,13 +540,18 @@ fn masks_json_replays() {
 
 /// Ranges of the policy's numbers, written from DESIGN.md §5 and the `Policy` docs, for the
 /// fields that have no rule tying them to another field.
-const POLICY_RANGES: [(&str, u64, u64); 17] = [
+const POLICY_RANGES: [(&str, u64, u64); 22] = [
     ("pin_length", 6, 12),
     ("max_wrong_pins", 1, 10),
     ("resend_cooldown_secs", 10, 3600),
     ("max_pins_per_flow", 1, 10),
     ("user_sends_per_hour", 1, 100),
-    ("user_failures_before_block", 1, 50),
+    ("user_failures_before_block", 1, 100),
+    ("client_failures_before_block", 1, 50),
+    ("failures_before_delay", 1, 50),
+    ("failure_delay_secs", 0, 3600),
+    ("sms_budget_reserve_percent", 0, 90),
+    ("failure_alarm_per_hour", 1, 1_000_000),
     ("failure_window_secs", 3600, 604_800),
     ("block_secs", 300, 604_800),
     ("ip_begins_per_hour", 1, 100_000),

@@ -1,0 +1,149 @@
+//! Issue 11 item 9: targeted lock-out. One begin, one send and five wrong PINs blocked any
+//! user for 24 hours, from anywhere; and a handful of clients could spend the whole SMS
+//! budget so that nobody got an SMS PIN. Failures now count per (user, client) too, the
+//! user-wide block comes later, after growing delays, and part of the SMS budget is kept
+//! for users who have not failed.
+
+use std::time::Duration;
+
+use sspr_core::{Error, NewPassword, Policy, RequestContext};
+
+use crate::support::*;
+
+fn client(n: u8) -> RequestContext {
+    RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap())
+}
+
+/// An attacker at `from` makes `failures` failed verifications against `login`, waiting out
+/// every delay and asking for new PINs as needed (the PINs go to the victim, whom the
+/// attacker does not control). Stops early, returning false, when `from` is blocked.
+async fn guess_wrong(h: &Harness, login: &str, address: &str, from: &RequestContext, failures: usize) -> bool {
+    let mut flow: Option<(String, String)> = None;
+    let mut done = 0;
+    while done < failures {
+        let (id, wrong) = match &flow {
+            Some(f) => f.clone(),
+            None => {
+                let c = match h.sspr.begin_reset(login, from).await {
+                    Ok(c) => c,
+                    Err(Error::Blocked { .. }) => return false,
+                    Err(Error::RateLimited { retry_after }) => {
+                        h.advance(retry_after);
+                        continue;
+                    }
+                    Err(e) => panic!("begin: {e:?}"),
+                };
+                match h.sspr.send_pin(&c.flow_id, "email", None, from).await {
+                    Ok(_) => {}
+                    Err(Error::Blocked { .. }) => return false,
+                    Err(Error::RateLimited { retry_after }) => {
+                        h.advance(retry_after);
+                        continue;
+                    }
+                    Err(e) => panic!("send: {e:?}"),
+                }
+                let wrong = Harness::wrong(&h.outbox.last_pin_to(address).unwrap());
+                flow = Some((c.flow_id.clone(), wrong.clone()));
+                (c.flow_id, wrong)
+            }
+        };
+        match h.sspr.verify_pin(&id, &wrong, from).await {
+            Err(Error::WrongPin { .. }) => done += 1,
+            Err(Error::PinVoided) => {
+                done += 1;
+                flow = None;
+            }
+            Err(Error::Blocked { .. }) => return done + 1 >= failures && false,
+            Err(Error::RateLimited { retry_after }) => h.advance(retry_after),
+            Err(Error::Expired | Error::AlreadyUsed | Error::InvalidState { .. }) => flow = None,
+            other => panic!("guess: {other:?}"),
+        }
+    }
+    true
+}
+
+/// The victim resets from their own network, waiting out any delay they are given (and
+/// asking for a new PIN if theirs expired meanwhile); returns how long that took. Panics if
+/// they are blocked.
+async fn victim_resets(h: &Harness, login: &str, address: &str, from: &RequestContext) -> Duration {
+    let started = h.now();
+    'reset: loop {
+        let c = match h.sspr.begin_reset(login, from).await {
+            Ok(c) => c,
+            Err(Error::RateLimited { retry_after }) => {
+                h.advance(retry_after);
+                continue;
+            }
+            Err(e) => panic!("the victim cannot even begin: {e:?}"),
+        };
+        match h.sspr.send_pin(&c.flow_id, "email", None, from).await {
+            Ok(_) => {}
+            Err(Error::RateLimited { retry_after }) => {
+                h.advance(retry_after);
+                continue;
+            }
+            Err(e) => panic!("the victim gets no PIN: {e:?}"),
+        }
+        let pin = h.outbox.last_pin_to(address).unwrap();
+        loop {
+            match h.sspr.verify_pin(&c.flow_id, &pin, from).await {
+                Ok(_) => {
+                    h.sspr.complete_reset(&c.flow_id, NewPassword::Temporary, from).await.unwrap();
+                    return (h.now() - started).unsigned_abs();
+                }
+                Err(Error::RateLimited { retry_after }) => h.advance(retry_after),
+                Err(Error::Expired) => continue 'reset,
+                Err(e) => panic!("the victim's right PIN is refused: {e:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_pins_from_one_client_lock_the_victim_out_for_a_day() {
+    let h = Harness::new().await;
+    guess_wrong(&h, BOB, BOB_MAIL, &client(66), 5).await;
+    // The attacker's client is done for the day...
+    let again = h.sspr.begin_reset(BOB, &client(66)).await;
+    assert!(matches!(again, Err(Error::Blocked { .. })), "the guessing client goes on: {again:?}");
+    // ...the victim is not.
+    let waited = victim_resets(&h, BOB, BOB_MAIL, &client(1)).await;
+    assert!(waited <= Duration::from_secs(120), "the victim waited {waited:?}");
+}
+
+#[tokio::test]
+async fn wrong_pins_from_a_few_clients_lock_the_victim_out_for_a_day() {
+    let h = Harness::new().await;
+    for attacker in 60..63 {
+        guess_wrong(&h, BOB, BOB_MAIL, &client(attacker), 5).await;
+    }
+    let waited = victim_resets(&h, BOB, BOB_MAIL, &client(1)).await;
+    assert!(waited <= Duration::from_secs(2 * 3600), "the victim waited {waited:?}");
+}
+
+/// Guessers whose sends go with failed verifications ask for SMS until the budget is
+/// spent; a user who never failed must still get one.
+#[tokio::test]
+async fn guessers_spend_the_sms_budget_of_users_who_never_failed() {
+    let h = Harness::builder().policy(Policy { sms_budget_per_hour: 6, ..policy() }).build().await;
+    h.enroll(BOB, Some(BOB_MAIL), Some("+447700900456")).await;
+    h.enroll(NO_CONTACT, Some("erin@home.example"), Some("+447700900789")).await;
+    for (n, (target, mail)) in [(BOB, BOB_MAIL), (NO_CONTACT, "erin@home.example")].into_iter().enumerate() {
+        let from = client(70 + n as u8);
+        // A failed guess first (by e-mail: no SMS spent).
+        let c = h.sspr.begin_reset(target, &from).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, "email", None, &from).await.unwrap();
+        let wrong = Harness::wrong(&h.outbox.last_pin_to(mail).unwrap());
+        h.sspr.verify_pin(&c.flow_id, &wrong, &from).await.unwrap_err();
+        // Then SMS after SMS.
+        for _ in 0..4 {
+            h.advance(Duration::from_secs(61));
+            let c = h.sspr.begin_reset(target, &from).await.unwrap();
+            let _ = h.sspr.send_pin(&c.flow_id, "sms", None, &from).await;
+        }
+    }
+    let c = h.sspr.begin_reset(ALICE, &client(1)).await.unwrap();
+    let sent = h.sspr.send_pin(&c.flow_id, "sms", None, &client(1)).await;
+    assert!(sent.is_ok(), "a user who never failed gets no SMS: {sent:?}");
+    assert!(h.outbox.last_pin_to(ALICE_PHONE).is_some());
+}
