@@ -176,12 +176,14 @@ export interface Notifier {
   send(notification: Notification): MaybePromise<unknown>
 }
 
-/** One audit event (never a secret). */
+/** One audit event (never a secret; schema `version` 2). */
 export interface AuditEvent {
+  version: number
   kind: string
   at: string
   outcome: unknown
-  flow_id?: string | null
+  /** A keyed reference to the reset flow, the same in all its events (never the flow id, which is a credential). */
+  flow_ref?: string | null
   user_id?: string | null
   [field: string]: unknown
 }
@@ -201,6 +203,10 @@ export interface PolicyOptions {
   maxPinsPerFlow?: number
   userSendsPerHour?: number
   userFailuresBeforeBlock?: number
+  clientFailuresBeforeBlock?: number
+  failuresBeforeDelay?: number
+  failureDelaySecs?: number
+  maxFailureDelaySecs?: number
   failureWindowSecs?: number
   blockSecs?: number
   ipBeginsPerHour?: number
@@ -210,6 +216,8 @@ export interface PolicyOptions {
   ipSignInsPerHour?: number
   destinationSendsPerHour?: number
   smsBudgetPerHour?: number
+  smsBudgetReservePercent?: number
+  failureAlarmPerHour?: number
   smsEnabled?: boolean
   confirmFullAddress?: boolean
   minResponseMs?: number

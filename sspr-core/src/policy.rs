@@ -395,3 +395,58 @@ impl Policy {
         Duration::from_secs(self.contact_cooling_off_secs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tries a guesser with as many clients as it likes gets against one user in a year,
+    /// played out second by second of the policy's rules (see [`Policy::failure_delay`]).
+    fn brute_force_tries_per_year(policy: &Policy) -> u64 {
+        let year = 365 * 86_400;
+        let (mut t, mut tries) = (0u64, 0u64);
+        while t < year {
+            // One window: tries as fast as the delays allow, up to the user-wide block, which
+            // starts at the last try; the next window opens when the block and this window end.
+            let window_end = t + policy.failure_window_secs;
+            let mut next = window_end;
+            for count in 1..=policy.user_failures_before_block {
+                if t >= year || t >= window_end {
+                    break;
+                }
+                tries += 1;
+                if count == policy.user_failures_before_block {
+                    next = next.max(t + policy.block_secs);
+                } else {
+                    t += policy.failure_delay(count).as_secs();
+                }
+            }
+            t = next;
+        }
+        tries
+    }
+
+    #[test]
+    fn brute_force_under_the_default_policy_is_5_in_100000_per_user_per_year() {
+        let policy = Policy::default();
+        let tries = brute_force_tries_per_year(&policy);
+        // Each try is one of 10^8 PINs (at most 5 tries per PIN, none repeated).
+        let space = 10f64.powi(policy.pin_length as i32);
+        let probability = tries as f64 / space;
+        assert!((5100..=5200).contains(&tries), "{tries}");
+        assert!((5.0e-5..5.3e-5).contains(&probability), "{probability}");
+        // Locking a user out everywhere takes several clients.
+        assert_eq!(policy.user_failures_before_block.div_ceil(policy.client_failures_before_block), 4);
+    }
+
+    #[test]
+    fn delays_start_after_the_free_failures_double_and_stop_at_the_maximum() {
+        let policy = Policy::default();
+        let delays: Vec<u64> = (1..=13).map(|k| policy.failure_delay(k).as_secs()).collect();
+        assert_eq!(delays, [0, 0, 0, 0, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+        assert_eq!(policy.failure_delay(u32::MAX).as_secs(), 3600);
+        let off = Policy { failure_delay_secs: 0, max_failure_delay_secs: 0, ..Policy::default() };
+        assert_eq!(off.failure_delay(40), Duration::ZERO);
+        assert_eq!(Policy::default().sms_budget_without_reserve(), 80);
+    }
+}

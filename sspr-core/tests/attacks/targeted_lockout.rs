@@ -53,7 +53,7 @@ async fn guess_wrong(h: &Harness, login: &str, address: &str, from: &RequestCont
                 done += 1;
                 flow = None;
             }
-            Err(Error::Blocked { .. }) => return done + 1 >= failures && false,
+            Err(Error::Blocked { .. }) => return false,
             Err(Error::RateLimited { retry_after }) => h.advance(retry_after),
             Err(Error::Expired | Error::AlreadyUsed | Error::InvalidState { .. }) => flow = None,
             other => panic!("guess: {other:?}"),

@@ -229,13 +229,19 @@ class Policy:
         resend_cooldown_secs: int = 60,
         max_pins_per_flow: int = 3,
         user_sends_per_hour: int = 5,
-        user_failures_before_block: int = 5,
+        user_failures_before_block: int = 20,
+        client_failures_before_block: int = 5,
+        failures_before_delay: int = 5,
+        failure_delay_secs: int = 60,
+        max_failure_delay_secs: int = 3600,
         failure_window_secs: int = 86400,
         block_secs: int = 86400,
         ip_begins_per_hour: int = 30,
         ip_sends_per_hour: int = 20,
         destination_sends_per_hour: int = 5,
         sms_budget_per_hour: int = 100,
+        sms_budget_reserve_percent: int = 20,
+        failure_alarm_per_hour: int = 100,
         sms_enabled: bool = False,
         confirm_full_address: bool = False,
         min_response_ms: int = 0,
@@ -269,12 +275,18 @@ class Policy:
     max_pins_per_flow: int
     user_sends_per_hour: int
     user_failures_before_block: int
+    client_failures_before_block: int
+    failures_before_delay: int
+    failure_delay_secs: int
+    max_failure_delay_secs: int
     failure_window_secs: int
     block_secs: int
     ip_begins_per_hour: int
     ip_sends_per_hour: int
     destination_sends_per_hour: int
     sms_budget_per_hour: int
+    sms_budget_reserve_percent: int
+    failure_alarm_per_hour: int
     sms_enabled: bool
     confirm_full_address: bool
     min_response_ms: int
