@@ -100,3 +100,50 @@ async fn racing_guesses_from_many_flows_get_more_compares_than_the_block_allows(
     h.advance(Duration::from_secs(86_399));
     assert!(matches!(h.sspr.begin_reset(BOB, &client(99)).await, Err(Error::Blocked { .. })));
 }
+
+/// A guesser who spreads wrong PINs over many accounts stays under every per-user limit:
+/// the organisation-wide count must raise the alarm, once per hour window, in the audit trail
+/// and through the host's hook.
+#[tokio::test]
+async fn guesses_spread_over_many_users_raise_no_alarm() {
+    let raised = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&raised);
+    let h = Harness::builder().policy(Policy { failure_alarm_per_hour: 3, ..policy() }).build().await;
+    let sspr = {
+        // The harness's engine, rebuilt with the alarm hook on the same backends.
+        sspr_core::Sspr::builder()
+            .directory(h.directory.clone())
+            .contacts(h.contacts.clone())
+            .notifier(h.outbox.clone())
+            .store(h.store.clone())
+            .audit(h.audit.clone())
+            .clock(h.clock.clone())
+            .policy(Policy { failure_alarm_per_hour: 3, ..policy() })
+            .secret_key(key())
+            .rng_seed([8; 32])
+            .alarm(sspr_core::AlarmFn(move |alarm: &sspr_core::FailureAlarm| seen.lock().unwrap().push(alarm.clone())))
+            .build()
+            .unwrap()
+    };
+    let logins = [ALICE, BOB, "ghost1@example.org", "ghost2@example.org", "ghost3@example.org"];
+    for (n, login) in logins.into_iter().enumerate() {
+        let from = client(n as u8);
+        let c = sspr.begin_reset(login, &from).await.unwrap();
+        sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &from).await.unwrap();
+        let wrong = h
+            .outbox
+            .messages()
+            .last()
+            .and_then(|m| m.pin())
+            .map_or("12345678".into(), |p| Harness::wrong(p.expose_secret()));
+        let result = sspr.verify_pin(&c.flow_id, &wrong, &from).await;
+        assert!(matches!(result, Err(Error::WrongPin { .. })), "{result:?}");
+        h.outbox.clear();
+    }
+    let alarms = h.events_of(AuditKind::FailureAlarm);
+    assert_eq!(alarms.len(), 1, "one alarm for the hour: {alarms:?}");
+    let raised = raised.lock().unwrap().clone();
+    assert_eq!(raised.len(), 1);
+    assert_eq!((raised[0].failures, raised[0].threshold), (3, 3));
+    assert_eq!(raised[0].window_ends, START + Duration::from_secs(3600));
+}
