@@ -117,10 +117,10 @@ def main():
     write("flow_record", now + flow_record(real, methods, states["started"], verified=1, required=2))
 
     events = [
-        {"version": 1, "at": "2026-03-02T09:00:00Z", "kind": "pin_sent", "flow_id": None, "user_id": "uid=jdoe",
+        {"version": 2, "at": "2026-03-02T09:00:00Z", "kind": "pin_sent", "flow_ref": None, "user_id": "uid=jdoe",
          "login_fingerprint": None, "channel": "email", "destination": "j***@e***.org", "mode": None,
          "client_ip": "203.0.113.7", "user_agent": "Mozilla/5.0", "actor": None, "outcome": {"result": "success"}},
-        {"version": 1, "at": "2026-03-02T09:00:00.5Z", "kind": "reset_requested", "flow_id": "00" * 16,
+        {"version": 2, "at": "2026-03-02T09:00:00.5Z", "kind": "reset_requested", "flow_ref": "00" * 16,
          "user_id": None, "login_fingerprint": "ab" * 16, "channel": None, "destination": None, "mode": None,
          "client_ip": "2001:db8::1", "user_agent": None, "actor": {"type": "admin", "id": "helpdesk-1"},
          "outcome": {"result": "decoy", "reason": "unknown_user"}},

@@ -12,7 +12,7 @@ use sspr_core::{
     Actor, AuditEvent, AuditKind, Channel, CompletionMode, DecoyReason, NotAllowedReason, Outcome, UserId,
 };
 
-const KINDS: [AuditKind; 13] = [
+const KINDS: [AuditKind; 14] = [
     AuditKind::ResetRequested,
     AuditKind::PinSent,
     AuditKind::PinFailed,
@@ -25,6 +25,7 @@ const KINDS: [AuditKind; 13] = [
     AuditKind::ContactsChanged,
     AuditKind::EnabledChanged,
     AuditKind::Unblocked,
+    AuditKind::FailureAlarm,
     AuditKind::SignIn,
 ];
 const DECOYS: [DecoyReason; 7] = [
@@ -62,7 +63,7 @@ fn event(u: &mut Unstructured<'_>) -> arbitrary::Result<AuditEvent> {
     };
     let mut e = AuditEvent::new(*u.choose(&KINDS)?, at, outcome);
     e.version = u16::arbitrary(u)?;
-    e.flow_id = Option::<String>::arbitrary(u)?;
+    e.flow_ref = Option::<String>::arbitrary(u)?;
     e.user_id = Option::<String>::arbitrary(u)?.map(UserId::new);
     e.login_fingerprint = Option::<String>::arbitrary(u)?;
     e.channel = Option::<bool>::arbitrary(u)?.map(|sms| if sms { Channel::Sms } else { Channel::Email });
