@@ -233,6 +233,10 @@ export interface PolicyOptions {
   privilegedMode?: 'refuse' | 'two_methods'
   decoyCountryCodes?: string[]
   decoyEmailTlds?: string[]
+  /** Weights of decoy masks' first character (one lower-case letter or digit per key). */
+  decoyEmailInitials?: Record<string, number>
+  /** Weights of decoy masks' domain initial (one lower-case letter or digit per key). */
+  decoyDomainInitials?: Record<string, number>
 }
 
 declare module './native' {

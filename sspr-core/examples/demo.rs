@@ -21,8 +21,12 @@ async fn main() -> Result<(), Error> {
     let directory = MemoryDirectory::from_json(USERS)?;
     let outbox = Outbox::new();
     let audit = MemoryAuditSink::new();
-    let policy =
-        Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() };
+    let policy = Policy {
+        eligible_ous: vec!["ou=staff,dc=example,dc=org".into()],
+        sms_enabled: true,
+        decoy_country_codes: vec!["44".into()],
+        ..Policy::default()
+    };
     // A demo may make up its key; a real portal loads the same 32+ bytes on every start.
     let key = SecretKey::from_bytes(b"demo key - never use a constant key in production!")?;
     let sspr = Sspr::builder()

@@ -4,6 +4,7 @@
 //! it must lie in; [`Policy::validate`] (run by `from_toml`/`from_json` and by the engine builder)
 //! names the first field outside its range. Nothing is silently changed.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -28,13 +29,18 @@ pub enum PrivilegedMode {
 /// The policy of one sspr deployment. `Policy::default()` is the secure default.
 ///
 /// ```
-/// let policy = sspr_core::Policy::from_toml("pin_length = 6\nsms_enabled = true").unwrap();
+/// let policy =
+///     sspr_core::Policy::from_toml("pin_length = 6\nsms_enabled = true\ndecoy_country_codes = [\"44\"]").unwrap();
 /// assert_eq!(policy.pin_length, 6);
 /// assert_eq!(policy.pin_lifetime_secs, 600); // untouched fields keep their default
 ///
 /// let err = sspr_core::Policy::from_toml("pin_length = 4").unwrap_err();
 /// assert!(err.to_string().contains("pin_length"));
 /// assert!(err.to_string().contains("6..=12"));
+///
+/// // SMS decoys are drawn from your users' country codes: SMS needs them.
+/// let err = sspr_core::Policy::from_toml("sms_enabled = true").unwrap_err();
+/// assert!(err.to_string().contains("decoy_country_codes"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -144,13 +150,25 @@ pub struct Policy {
     pub privileged_groups: Vec<String>,
     /// What to do with privileged users.
     pub privileged_mode: PrivilegedMode,
-    /// Country calling codes (digits, no `+`) decoy phone numbers are drawn from; set it to
-    /// your users' own so a decoy looks like a real number. Default `["1"]`.
+    /// Country calling codes (digits, no `+`) decoy phone numbers are drawn from; repeat an
+    /// entry to make it more likely. Required when `sms_enabled` (there is no safe guess: a
+    /// decoy must look like your users' own numbers, e.g. `["44", "44", "44", "353"]`).
+    /// Default empty.
     pub decoy_country_codes: Vec<String>,
     /// Top-level domains decoy e-mail masks are drawn from; repeat an entry to make it more
     /// likely. List the ones your users' alternate addresses have, so that no real mask
     /// stands out. Default: `com` (four times), `net`, `org`, `de`, `uk`.
     pub decoy_email_tlds: Vec<String>,
+    /// Weights of the first character of decoy e-mail masks (`a` in `a***@g***.com`): keys
+    /// are one lower-case letter or digit, values their weights (0..=1000000, at least one
+    /// above 0). Default: the initials of given names, digits rare (1 in 100), as real
+    /// alternate addresses start; uniform initials made decoys stand out. Adjust it to your
+    /// users' languages.
+    pub decoy_email_initials: BTreeMap<String, u32>,
+    /// Weights of the domain's first character in decoy e-mail masks (`g` in
+    /// `a***@g***.com`), as `decoy_email_initials`. Default: the big providers (g for gmail
+    /// and gmx about half, then h, o, y, i, m...).
+    pub decoy_domain_initials: BTreeMap<String, u32>,
 }
 
 /// A policy value outside its range.
@@ -229,11 +247,13 @@ impl Default for Policy {
             .map(String::from)
             .collect(),
             privileged_mode: PrivilegedMode::Refuse,
-            decoy_country_codes: vec!["1".into()],
+            decoy_country_codes: Vec::new(),
             decoy_email_tlds: ["com", "com", "com", "com", "net", "org", "de", "uk"]
                 .into_iter()
                 .map(String::from)
                 .collect(),
+            decoy_email_initials: crate::decoy::default_email_initials(),
+            decoy_domain_initials: crate::decoy::default_domain_initials(),
         }
     }
 }
@@ -251,6 +271,24 @@ fn check<T: PartialOrd + fmt::Display>(
     } else {
         Err(PolicyError { field, value: value.to_string(), allowed: format!("{}..={}", range.start(), range.end()) })
     }
+}
+
+/// A table of decoy initials: one lower-case letter or digit per key, weights up to a
+/// million, at least one above 0.
+fn check_initials(field: &'static str, table: &BTreeMap<String, u32>) -> Result<(), PolicyError> {
+    let bad_key = table.keys().find(|k| {
+        let mut chars = k.chars();
+        !matches!((chars.next(), chars.next()), (Some(c), None) if c.is_ascii_lowercase() || c.is_ascii_digit())
+    });
+    let too_heavy = table.values().any(|&w| w > 1_000_000);
+    if bad_key.is_some() || too_heavy || table.values().all(|&w| w == 0) {
+        return Err(PolicyError {
+            field,
+            value: bad_key.map_or_else(|| format!("{table:?}"), |k| format!("key {k:?}")),
+            allowed: "one lower-case letter or digit per key, weights 0..=1000000, at least one above 0".into(),
+        });
+    }
+    Ok(())
 }
 
 impl Policy {
@@ -294,15 +332,24 @@ impl Policy {
                 allowed: format!("a length giving at least {} bits", self.min_temp_password_entropy_bits),
             });
         }
-        if self.decoy_country_codes.is_empty()
-            || self.decoy_country_codes.iter().any(|cc| {
-                cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0')
-            })
+        if self.sms_enabled && self.decoy_country_codes.is_empty() {
+            return Err(PolicyError {
+                field: "decoy_country_codes",
+                value: "[]".into(),
+                allowed: "at least one country code when sms_enabled (your users' own, so that decoy \
+                          numbers look like theirs)"
+                    .into(),
+            });
+        }
+        if self
+            .decoy_country_codes
+            .iter()
+            .any(|cc| cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0'))
         {
             return Err(PolicyError {
                 field: "decoy_country_codes",
                 value: format!("{:?}", self.decoy_country_codes),
-                allowed: "a non-empty list of 1-3 digit country codes".into(),
+                allowed: "a list of 1-3 digit country codes".into(),
             });
         }
         if self.decoy_email_tlds.is_empty()
@@ -317,6 +364,8 @@ impl Policy {
                 allowed: "a non-empty list of lower-case top-level domains".into(),
             });
         }
+        check_initials("decoy_email_initials", &self.decoy_email_initials)?;
+        check_initials("decoy_domain_initials", &self.decoy_domain_initials)?;
         Ok(())
     }
 

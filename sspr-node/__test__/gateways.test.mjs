@@ -36,7 +36,7 @@ test('SMS through the Twilio API and e-mail through a signed webhook, one notifi
   try {
     const twilio = new TwilioSms({ accountSid: 'AC123', authToken: 'tw-token', from: '+15005550006', baseUrl: sms.base })
     const webhook = new WebhookNotifier({ url: `${hook.base}/hook`, key: HOOK_KEY })
-    const t = setup({ notifier: { email: webhook, sms: twilio }, policy: { smsEnabled: true }, start: new Date() })
+    const t = setup({ notifier: { email: webhook, sms: twilio }, policy: { smsEnabled: true, decoyCountryCodes: ['1'] }, start: new Date() })
     await enroll(t.sspr, 'jdoe@example.org', { email: 'jane@home.example', phone: '+44 7700 900123' })
     const challenge = await t.sspr.beginReset('jdoe@example.org')
     assert.deepEqual(challenge.methods.map((m) => m.id).sort(), ['email', 'sms'])
@@ -74,7 +74,7 @@ test('a gateway refusing or failing is a BACKEND error of the right kind', async
     const sms = await gateway(() => [status, { code: 21211, message: 'nope' }])
     try {
       const twilio = new TwilioSms({ accountSid: 'AC123', authToken: 't', from: '+15005550006', baseUrl: sms.base })
-      const t = setup({ notifier: { email: new Outbox(), sms: twilio }, policy: { smsEnabled: true }, start: new Date() })
+      const t = setup({ notifier: { email: new Outbox(), sms: twilio }, policy: { smsEnabled: true, decoyCountryCodes: ['1'] }, start: new Date() })
       await enroll(t.sspr, 'jdoe@example.org', { phone: '+44 7700 900123' })
       const challenge = await t.sspr.beginReset('jdoe@example.org')
       const e = await rejection(t.sspr.sendPin(challenge.flowId, 'sms'))

@@ -197,11 +197,16 @@ def test_engines_share_state(world: World) -> None:
 
 
 def test_policy_from_dict_toml_and_kwargs() -> None:
-    p = sspr.Policy(pin_length=6, sms_enabled=True, privileged_groups=["Tier0"])
+    p = sspr.Policy(pin_length=6, sms_enabled=True, decoy_country_codes=["44"], privileged_groups=["Tier0"])
     assert p.pin_length == 6 and p.sms_enabled is True and p.privileged_groups == ["Tier0"]
     assert sspr.Policy.from_toml(p.to_toml()) == p
     assert sspr.Policy.from_dict(p.to_dict()) == p
-    assert sspr.Policy.from_toml("pin_length = 6\nsms_enabled = true\nprivileged_groups = ['Tier0']") == p
+    assert sspr.Policy.from_toml(
+        "pin_length = 6\nsms_enabled = true\ndecoy_country_codes = ['44']\nprivileged_groups = ['Tier0']"
+    ) == p
+    # SMS needs the country codes its decoys are drawn from: the error names the field.
+    with pytest.raises(sspr.ConfigError, match="decoy_country_codes"):
+        sspr.Policy(sms_enabled=True)
     assert p.replace(pin_length=7).pin_length == 7
     assert sspr.Policy().pin_lifetime_secs == 600
     with pytest.raises(sspr.ConfigError, match="`no_such_field`"):

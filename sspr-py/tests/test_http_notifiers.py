@@ -58,7 +58,7 @@ def endpoint() -> Iterator[Endpoint]:
 
 
 def sms_engine(notifier: Any) -> sspr.BlockingSspr:
-    s = sspr.BlockingSspr(seed_directory(), notifier, secret_key=KEY, policy=sspr.Policy(sms_enabled=True))
+    s = sspr.BlockingSspr(seed_directory(), notifier, secret_key=KEY, policy=sspr.Policy(sms_enabled=True, decoy_country_codes=["44"]))
     s.set_enabled(JANE, True, admin="h")
     s.update_contacts(JANE, phone="+44 7700 900123", admin="h")
     return s

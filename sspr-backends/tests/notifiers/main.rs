@@ -44,7 +44,11 @@ mod http_support {
             .directory(directory)
             .notifier(notifier)
             .secret_key(sspr_core::SecretKey::from_bytes(&[9; 32]).unwrap())
-            .policy(sspr_core::Policy { sms_enabled: true, ..sspr_core::Policy::default() })
+            .policy(sspr_core::Policy {
+                sms_enabled: true,
+                decoy_country_codes: vec!["1".into()],
+                ..sspr_core::Policy::default()
+            })
             .build()
             .unwrap();
         let admin = sspr_core::Actor::Admin("helpdesk".into());

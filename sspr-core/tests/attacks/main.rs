@@ -17,6 +17,7 @@ mod block_race;
 mod completion_recheck;
 mod contact_change_notices;
 mod cooling_off_bypass;
+mod decoy_statistics;
 mod fault_injection;
 mod flow_id_in_audit;
 mod lease_takeover;

@@ -54,7 +54,12 @@ pub fn users() -> Vec<MemoryUser> {
 
 /// The test policy: SSPR for `ou=staff`, SMS on.
 pub fn policy() -> Policy {
-    Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() }
+    Policy {
+        eligible_ous: vec!["ou=staff,dc=example,dc=org".into()],
+        sms_enabled: true,
+        decoy_country_codes: vec!["44".into(), "1".into()],
+        ..Policy::default()
+    }
 }
 
 pub fn key() -> SecretKey {

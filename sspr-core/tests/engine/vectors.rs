@@ -308,24 +308,37 @@ fn reference_entropy_bits(length: u32) -> f64 {
     valid.log2()
 }
 
-/// The decoy methods of a normalised login, as documented in `sspr_core::decoy`.
-fn reference_decoy(key: &[u8], login: &str, sms_enabled: bool, codes: &[String], tlds: &[String]) -> Value {
+/// The decoy methods of a normalised login, as documented in `sspr_core::decoy`: the HMAC's
+/// 32-bit big-endian words `w[0..6]`, each choosing among `n` outcomes as `w * n >> 32`.
+fn reference_decoy(key: &[u8], login: &str, policy: &Policy) -> Value {
     let h = reference_mac(&reference_sub_key(key, "decoy"), &[login.as_bytes()]);
-    // Letters twice, then digits: 62 symbols.
-    let first = |b: u8| {
-        let i = usize::from(b) % 62;
-        if i < 52 { char::from(b'a' + (i % 26) as u8) } else { char::from(b'0' + (i - 52) as u8) }
+    let w = |i: usize| u64::from(u32::from_be_bytes(h[4 * i..4 * i + 4].try_into().unwrap()));
+    let among = |i: usize, n: usize| ((w(i) * n as u64) >> 32) as usize;
+    // A weighted table as the list of its keys, each repeated by its weight, in key order.
+    let spread = |table: &BTreeMap<String, u32>| -> Vec<String> {
+        table.iter().flat_map(|(k, n)| std::iter::repeat_n(k.clone(), *n as usize)).collect()
     };
+    let (local, domain) = (spread(&policy.decoy_email_initials), spread(&policy.decoy_domain_initials));
+    let tlds = &policy.decoy_email_tlds;
     let email = json!({
         "channel": "email",
-        "masked": format!("{}***@{}***.{}", first(h[1]), first(h[2]), tlds[usize::from(h[3]) % tlds.len()]),
+        "masked": format!(
+            "{}***@{}***.{}",
+            local[among(1, local.len())],
+            domain[among(2, domain.len())],
+            tlds[among(3, tlds.len())]
+        ),
     });
-    let code = &codes[usize::from(h[4]) % codes.len()];
-    let sms = json!({"channel": "sms", "masked": format!("+{code} ******* {:02}", h[5] % 100)});
-    match (sms_enabled, h[0] % 10) {
-        (false, _) | (true, 0..=5) => json!([email]),
-        (true, 6..=8) => json!([email, sms]),
-        (true, _) => json!([sms]),
+    let codes = &policy.decoy_country_codes;
+    if !policy.sms_enabled {
+        return json!([email]);
+    }
+    let sms =
+        json!({"channel": "sms", "masked": format!("+{} ******* {:02}", codes[among(4, codes.len())], among(5, 100))});
+    match among(0, 10) {
+        0..=5 => json!([email]),
+        6..=8 => json!([email, sms]),
+        _ => json!([sms]),
     }
 }
 
@@ -415,15 +428,8 @@ fn decoys_json_replays() {
         let key_hex = text(case, "key");
         let key = SecretKey::from_hex(key_hex).unwrap();
         let fields = case.get("policy").and_then(Value::as_object).expect("a \"policy\" object");
-        let sms_enabled = fields.get("sms_enabled").and_then(Value::as_bool).expect("policy.sms_enabled");
-        let codes: Vec<String> = serde_json::from_value(fields["decoy_country_codes"].clone()).unwrap();
-        let tlds: Vec<String> = serde_json::from_value(fields["decoy_email_tlds"].clone()).unwrap();
-        let policy = Policy {
-            sms_enabled,
-            decoy_country_codes: codes.clone(),
-            decoy_email_tlds: tlds.clone(),
-            ..Policy::default()
-        };
+        let policy = Policy::from_json(&Value::Object(fields.clone()).to_string()).unwrap();
+        let (sms_enabled, codes) = (policy.sms_enabled, policy.decoy_country_codes.clone());
         policy.validate().unwrap();
         let login = NormalizedLogin::parse(text(case, "login")).unwrap();
         let methods: Vec<Value> = decoy::methods(&key, &login, &policy)
@@ -434,7 +440,7 @@ fn decoys_json_replays() {
             })
             .collect();
         let methods = Value::Array(methods);
-        assert_eq!(methods, reference_decoy(&hex_decode(key_hex), login.as_str(), sms_enabled, &codes, &tlds));
+        assert_eq!(methods, reference_decoy(&hex_decode(key_hex), login.as_str(), &policy));
         for method in methods.as_array().unwrap() {
             let masked = method["masked"].as_str().unwrap();
             match method["channel"].as_str().unwrap() {

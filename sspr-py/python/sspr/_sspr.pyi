@@ -257,6 +257,8 @@ class Policy:
         privileged_mode: Literal["refuse", "two_methods"] = "refuse",
         decoy_country_codes: List[str] = ...,
         decoy_email_tlds: List[str] = ...,
+        decoy_email_initials: Dict[str, int] = ...,
+        decoy_domain_initials: Dict[str, int] = ...,
     ) -> None: ...
     @staticmethod
     def from_dict(fields: Dict[str, Any]) -> "Policy": ...
@@ -302,6 +304,8 @@ class Policy:
     privileged_mode: Literal["refuse", "two_methods"]
     decoy_country_codes: List[str]
     decoy_email_tlds: List[str]
+    decoy_email_initials: Dict[str, int]
+    decoy_domain_initials: Dict[str, int]
 
 @final
 class MemoryDirectory:
