@@ -229,7 +229,8 @@ fn webhook_email(extra_policy: &str) -> String {
 /// the in-memory outbox: nobody receives them, and with the outbox page off nobody sees it.
 #[tokio::test]
 async fn sms_on_with_real_email_but_no_sms_gateway_refuses_to_start() {
-    let toml = webhook_email("sms_enabled = true\n");
+    // (With its decoy country codes, so that the refusal is the missing gateway's.)
+    let toml = webhook_email("sms_enabled = true\ndecoy_country_codes = [\"44\"]\n");
     let err = match sspr_examples::portal::Config::from_toml(&toml) {
         Err(e) => e,
         Ok(config) => {
@@ -238,7 +239,7 @@ async fn sms_on_with_real_email_but_no_sms_gateway_refuses_to_start() {
             sspr_examples::portal::Portal::build(&config).await.expect_err("SMS would go to the outbox")
         }
     };
-    assert!(err.to_string().contains("sms"), "{err}");
+    assert!(err.to_string().contains("[sms]"), "{err}");
 }
 
 /// The demo directory's default (SMS on) must not carry over to a portal whose e-mail is
