@@ -617,7 +617,7 @@ impl Sspr {
             self.audit(event).await;
             Err(error)
         };
-        let Some(result) = self.within_completion_deadline(completion).await else {
+        let Some(result) = self.within_completion_deadline(now, completion).await else {
             // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
             // after this request stopped writing. The user retries then.
             return failed(Error::Backend {
@@ -655,18 +655,26 @@ impl Sspr {
         }
     }
 
-    /// Run a completion's directory work, cut off after `COMPLETION_DEADLINE_SECS` on the
-    /// engine's timer (`None`), so that it has stopped well before its lease runs out and
-    /// another request may take the flow over. Without a timer, or with one that only
-    /// simulates waiting (a test clock), the work runs to its end.
-    async fn within_completion_deadline<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+    /// Run a completion's directory work, cut off `COMPLETION_DEADLINE_SECS` after the lease
+    /// was taken at `leased_at`, on the engine's timer (`None`), so that it has stopped well
+    /// before its lease runs out and another request may take the flow over. Without a
+    /// timer, or with one that only simulates waiting (a test clock), the work runs to its end.
+    async fn within_completion_deadline<T>(
+        &self,
+        leased_at: OffsetDateTime,
+        work: impl std::future::Future<Output = T>,
+    ) -> Option<T> {
         let timer = match &self.inner.timer {
             Some(timer) if !timer.is_simulated() => timer,
             _ => return Some(work.await),
         };
-        let deadline = std::time::Duration::from_secs(crate::flow::COMPLETION_DEADLINE_SECS);
+        let deadline = time::Duration::seconds(i64::try_from(crate::flow::COMPLETION_DEADLINE_SECS).unwrap_or(60));
+        let left = deadline - (self.now() - leased_at);
+        if !left.is_positive() {
+            return None;
+        }
+        let mut sleep = timer.sleep(left.unsigned_abs());
         let mut work = std::pin::pin!(work);
-        let mut sleep = timer.sleep(deadline);
         std::future::poll_fn(|cx| {
             if let std::task::Poll::Ready(out) = work.as_mut().poll(cx) {
                 return std::task::Poll::Ready(Some(out));

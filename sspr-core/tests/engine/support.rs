@@ -318,13 +318,23 @@ pub struct ClockTimer {
     pub clock: ManualClock,
 }
 
-#[sspr_core::async_trait]
 impl sspr_core::Timer for ClockTimer {
-    async fn sleep(&self, duration: Duration) {
+    // Written out rather than with `async_trait`, so that the wait is measured from the call
+    // (as a real timer's is), not from whenever the returned future is first polled.
+    fn sleep<'life0, 'async_trait>(
+        &'life0 self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
         use sspr_core::Clock;
         let until = self.clock.now() + duration;
-        while self.clock.now() < until {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        Box::pin(async move {
+            while self.clock.now() < until {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
     }
 }
