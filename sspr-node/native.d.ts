@@ -13,9 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class LdapContactStore {
   /**
    * The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
-   * enabledAttribute?, recordAttribute?, enabledByDefault? }`.
+   * enabledAttribute?, recordAttribute?, recordKey?, changedContactCoolingOffSecs?,
+   * enabledByDefault? }`: `recordKey` (32 bytes or more) signs the record and is required with
+   * `recordAttribute`.
    */
-  constructor(directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, enabledByDefault?: boolean })
+  constructor(directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, recordKey?: string, changedContactCoolingOffSecs?: number, enabledByDefault?: boolean })
 }
 
 /** An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled. */

@@ -17,7 +17,8 @@ SSPR_LDAP_SRC="$SSPR_ROOT/scripts/servers/ldap"
 
 # start_slapd NAME [plain] -> sets SLAPD_URL, SLAPD_LDAPS_URL, SLAPD_PIDFILE, SLAPD_CMD
 # With "plain": without ppolicy_hash_cleartext (a plain modify of userPassword is then stored in
-# clear, as on many real servers).
+# clear, as on many real servers), and users may write their own contacts and enrollment record
+# (as AD lets them write mobile and info by default).
 start_slapd() {
   local dir="$SSPR_RUN_DIR/slapd-$1" port tlsport
   port=$(free_port) && tlsport=$(free_port) || return 1
@@ -25,7 +26,8 @@ start_slapd() {
   cp "$SSPR_LDAP_SRC/sspr-test.schema" "$dir/"
   sed -e "s#@DIR@#$dir#g" -e "s#@PKI@#$PKI#g" "$SSPR_LDAP_SRC/slapd.conf.in" >"$dir/slapd.conf"
   if [[ "${2:-}" == plain ]]; then
-    sed -i '/^ppolicy_hash_cleartext/d' "$dir/slapd.conf"
+    sed -i -e '/^ppolicy_hash_cleartext/d' \
+      -e '/^access to attrs=ssprAltMail,mobile,ssprEnrollment/a\  by self write' "$dir/slapd.conf"
   fi
   slaptest -u -f "$dir/slapd.conf" >/dev/null 2>&1 || { slaptest -u -f "$dir/slapd.conf"; return 1; }
   # Only the skeleton offline: slapadd bypasses the overlays (no memberOf, no password hashing).

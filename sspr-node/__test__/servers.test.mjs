@@ -65,6 +65,7 @@ userPassword: Init-Passw0rd-1
     phoneAttribute: 'mobile',
     enabledAttribute: 'ssprEnabled',
     recordAttribute: 'ssprEnrollment',
+    recordKey: 'node test record key, at least 32 bytes long',
   })
   const outbox = new Outbox()
   const sspr = new Sspr({

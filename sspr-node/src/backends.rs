@@ -534,10 +534,12 @@ pub struct LdapContactStore {
 #[napi]
 impl LdapContactStore {
     /// The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
-    /// enabledAttribute?, recordAttribute?, enabledByDefault? }`.
+    /// enabledAttribute?, recordAttribute?, recordKey?, changedContactCoolingOffSecs?,
+    /// enabledByDefault? }`: `recordKey` (32 bytes or more) signs the record and is required with
+    /// `recordAttribute`.
     #[napi(
         constructor,
-        ts_args_type = "directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, enabledByDefault?: boolean }"
+        ts_args_type = "directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, recordKey?: string, changedContactCoolingOffSecs?: number, enabledByDefault?: boolean }"
     )]
     pub fn new(
         env: &Env,

@@ -183,7 +183,9 @@ mod ldap {
     /// Contacts kept in attributes of the user's directory entry: `email_attribute`
     /// (default `otherMailbox`), `phone_attribute` (`mobile`), `enabled_attribute`,
     /// `record_attribute` (a single-valued attribute for the rest of the record; without it
-    /// the store is read-only), `enabled_by_default`. Pass it as `contacts=`.
+    /// the store is read-only), `record_key` (str or `Secret`, at least 32 bytes: signs the
+    /// record, required with `record_attribute`), `changed_contact_cooling_off_secs`,
+    /// `enabled_by_default`. Pass it as `contacts=`.
     #[pyclass(frozen, module = "sspr.backends")]
     pub(crate) struct LdapContactStore {
         pub(crate) inner: InRuntime<Contacts>,

@@ -165,7 +165,9 @@ def test_openldap_directory_and_contact_store() -> None:
     contacts = sspr.backends.LdapContactStore(
         directory, email_attribute="ssprAltMail", phone_attribute="mobile",
         enabled_attribute="ssprEnabled", record_attribute="ssprEnrollment",
+        record_key=sspr.Secret("py test record key, at least 32 bytes long"),
     )
+    assert "py test record key" not in repr(contacts)
     outbox = sspr.Outbox()
     s = sspr.BlockingSspr(directory, outbox, secret_key=KEY, contacts=contacts)
     assert s.sign_in(uid, "Init-Passw0rd-1").must_change is False

@@ -1,24 +1,69 @@
 //! [`LdapContactStore`]: enrollments (alternate e-mail, mobile) kept in the user's own entry.
+//!
+//! Users may be able to write attributes of their own entry (on AD `mobile` and `info` by
+//! default, through the Personal-Information property set). So nothing a user could have
+//! written is trusted: the record is signed with a server key ([`RecordKey`]), and a contact
+//! attribute that differs from the signed record is a change made outside sspr, usable only
+//! after a cooling-off.
 
+use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use hmac::{Hmac, Mac};
 use ldap3::Mod;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use sspr_core::backend::{Enrollment, StoredContact};
+use sha2::Sha256;
+use sspr_core::backend::{Enrollment, RemovedContact, StoredContact};
 use sspr_core::time::OffsetDateTime;
-use sspr_core::{BackendError, BackendErrorKind, ContactStore, EmailAddress, PhoneNumber, UserId};
+use sspr_core::{BackendError, BackendErrorKind, ContactStore, Destination, EmailAddress, PhoneNumber, UserId};
 
-use super::config::is_attribute_name;
-use super::directory::{LdapDirectory, result_error};
+use super::config::{BindPassword, Flavor, is_attribute_name};
+use super::directory::{LdapDirectory, parse_generalized_time, result_error};
 use super::pool::{OpFailure, one};
+
+/// The server key that signs the enrollment record (HMAC-SHA256): at least 32 bytes, never
+/// shown by `Debug`. Without it a record in an attribute the user can write could be forged.
+#[derive(Clone, Deserialize)]
+#[serde(from = "String")]
+pub struct RecordKey(SecretString);
+
+impl RecordKey {
+    /// Wrap a key (at least 32 bytes: checked by [`LdapContactStore::new`]).
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(SecretString::from(key.into()))
+    }
+
+    fn mac(&self) -> Result<Hmac<Sha256>, BackendError> {
+        Hmac::<Sha256>::new_from_slice(self.0.expose_secret().as_bytes())
+            .map_err(|_| BackendError::new(BackendErrorKind::Other, "ldap contact store: unusable record_key"))
+    }
+}
+
+impl From<String> for RecordKey {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl fmt::Debug for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecordKey([REDACTED])")
+    }
+}
 
 /// Which attributes of the user's entry hold the enrollment.
 ///
 /// ```
 /// use sspr_backends::ldap::LdapContactConfig;
-/// let ad: LdapContactConfig = toml::from_str(r#"record_attribute = "info""#).unwrap();
+/// let ad: LdapContactConfig = toml::from_str(r#"
+///     record_attribute = "info"
+///     record_key = "from the portal's secret store, 32 bytes or more"
+/// "#).unwrap();
 /// assert_eq!((ad.email_attribute.as_str(), ad.phone_attribute.as_str()), ("otherMailbox", "mobile"));
+/// assert!(!format!("{ad:?}").contains("secret store"));
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,15 +79,32 @@ pub struct LdapContactConfig {
     #[serde(default)]
     pub enabled_attribute: Option<String>,
     /// A **single-valued** string attribute where sspr keeps the rest of the enrollment (when
-    /// each contact was added, usable from, last reset, version) as JSON, e.g. `info` in AD.
-    /// Without it the store is read-only: `save` fails, and contacts found in the directory are
-    /// usable at once (the organisation maintains them).
+    /// each contact was added, usable from, last reset, version) as signed JSON. Best one the
+    /// users cannot write (check with [`LdapContactStore::check_self_writable`]); AD's `info`
+    /// works but is self-writable by default, so a user could put back an older record of
+    /// their own. Without it the store is read-only: `save` fails, and contacts found in the
+    /// directory are usable at once (the organisation maintains them, in attributes users
+    /// must not be able to write).
     #[serde(default)]
     pub record_attribute: Option<String>,
+    /// The key signing the record: required with `record_attribute`. A record whose signature
+    /// does not verify (forged, copied from another entry, or from before signing) is not
+    /// trusted: the user reads as not enabled and the contacts as changed outside sspr.
+    #[serde(default)]
+    pub record_key: Option<RecordKey>,
+    /// How long a contact changed in the directory outside sspr (differing from the signed
+    /// record) waits before it may receive PINs, counted from the entry's last change
+    /// (`modifyTimestamp`/`whenChanged`). Default 86 400 s, the engine's default cooling-off.
+    #[serde(default = "default_changed_contact_cooling_off")]
+    pub changed_contact_cooling_off_secs: u64,
     /// Whether a user is enabled when neither `enabled_attribute` nor a record says (default
     /// false).
     #[serde(default)]
     pub enabled_by_default: bool,
+}
+
+fn default_changed_contact_cooling_off() -> u64 {
+    86_400
 }
 
 fn default_email() -> String {
@@ -60,6 +122,8 @@ impl Default for LdapContactConfig {
             phone_attribute: default_phone(),
             enabled_attribute: None,
             record_attribute: None,
+            record_key: None,
+            changed_contact_cooling_off_secs: default_changed_contact_cooling_off(),
             enabled_by_default: false,
         }
     }
@@ -97,7 +161,91 @@ impl LdapContactStore {
                 ));
             }
         }
+        let config_error =
+            |m: &str| BackendError::new(BackendErrorKind::Other, format!("ldap contact configuration: {m}"));
+        match (&config.record_attribute, &config.record_key) {
+            (Some(_), None) => {
+                return Err(config_error(
+                    "record_attribute needs record_key: an unsigned record in the user's entry could be forged",
+                ));
+            }
+            (_, Some(key)) if key.0.expose_secret().len() < 32 => {
+                return Err(config_error("record_key must be at least 32 bytes"));
+            }
+            _ => {}
+        }
         Ok(Self { directory: directory.clone(), config: Arc::new(config) })
+    }
+
+    /// Which of the configured attributes the user `user_dn` may write in their own entry,
+    /// read as that user (AD `allowedAttributesEffective`): run it at start-up with a test
+    /// account's credentials. Fails if the configuration is unsafe with those rights: an
+    /// `enabled_attribute` the user can write, or a read-only store (no record) whose contact
+    /// attributes the user can write (they would be usable at once). OpenLDAP reports no
+    /// effective rights: there it fails with "cannot tell", and the ACLs must be checked by
+    /// hand (the contact, flag and record attributes `by self read` at most).
+    pub async fn check_self_writable(
+        &self,
+        user_dn: &str,
+        password: &BindPassword,
+    ) -> Result<Vec<String>, BackendError> {
+        let config = &self.config;
+        let directory_config = self.directory.config();
+        if directory_config.flavor == Flavor::OpenLdap {
+            return Err(BackendError::new(
+                BackendErrorKind::Other,
+                "cannot tell which attributes OpenLDAP users may write: check the ACLs by hand",
+            ));
+        }
+        let mut ldap = self.directory.pool().connect().await?;
+        ldap.with_timeout(directory_config.operation_timeout());
+        let bound = ldap.simple_bind(user_dn, password.expose()).await;
+        if !matches!(&bound, Ok(r) if r.rc == 0) {
+            let _ = ldap.unbind().await;
+            return Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!("cannot bind as {user_dn} to check its rights"),
+            ));
+        }
+        let read =
+            ldap.search(user_dn, ldap3::Scope::Base, "(objectClass=*)", vec!["allowedAttributesEffective"]).await;
+        let _ = ldap.unbind().await;
+        let entries = match read {
+            Ok(ldap3::SearchResult(entries, result)) if result.rc == 0 => entries,
+            _ => return Err(BackendError::new(BackendErrorKind::Other, "cannot read allowedAttributesEffective")),
+        };
+        let writable: Vec<String> = entries
+            .into_iter()
+            .map(ldap3::SearchEntry::construct)
+            .flat_map(|e| e.attrs.into_iter().filter(|(k, _)| k.eq_ignore_ascii_case("allowedAttributesEffective")))
+            .flat_map(|(_, v)| v)
+            .collect();
+        let is_writable = |attr: &str| writable.iter().any(|w| w.eq_ignore_ascii_case(attr));
+        let mine: Vec<String> = self.attributes().into_iter().filter(|a| is_writable(a)).map(str::to_owned).collect();
+        let unsafe_because = |why: String| {
+            tracing::error!(user = user_dn, attributes = ?mine, "{why}");
+            Err(BackendError::new(BackendErrorKind::Other, why))
+        };
+        if let Some(flag) = config.enabled_attribute.as_deref().filter(|a| is_writable(a)) {
+            return unsafe_because(format!("users may write their own {flag}: they could enable themselves"));
+        }
+        if config.record_attribute.is_none() {
+            for attr in [&config.email_attribute, &config.phone_attribute] {
+                if is_writable(attr) {
+                    return unsafe_because(format!(
+                        "users may write their own {attr}, and without record_attribute its value is usable at once"
+                    ));
+                }
+            }
+        }
+        if !mine.is_empty() {
+            tracing::warn!(
+                user = user_dn,
+                attributes = ?mine,
+                "users may write these contact-store attributes: changes are signed or cooled off, but keep the record where users cannot write it"
+            );
+        }
+        Ok(mine)
     }
 
     fn attributes(&self) -> Vec<&str> {
@@ -108,50 +256,171 @@ impl LdapContactStore {
         attrs
     }
 
-    /// The entry's enrollment and the raw record value it came with.
-    fn decode(&self, entry: &ldap3::SearchEntry) -> Result<(Option<Enrollment>, Option<String>), BackendError> {
+    /// The entry's attributes read: the configured ones and when the entry last changed.
+    fn read_attributes(&self) -> Vec<&str> {
+        let mut attrs = self.attributes();
+        attrs.extend(["modifyTimestamp", "whenChanged"]);
+        attrs
+    }
+
+    /// The MAC of `json` as the record of `dn` (bound to the entry: a record copied from
+    /// another user does not verify).
+    fn sign(&self, dn: &str, json: &str) -> Result<Option<String>, BackendError> {
+        let Some(key) = &self.config.record_key else { return Ok(None) };
+        let mut mac = key.mac()?;
+        mac.update(RECORD_DOMAIN);
+        mac.update(dn.to_lowercase().as_bytes());
+        mac.update(b"\n");
+        mac.update(json.as_bytes());
+        Ok(Some(hex(&mac.finalize().into_bytes())))
+    }
+
+    /// The record text stored for `json`: `sspr1.<hex MAC>.<json>`.
+    fn seal(&self, dn: &str, json: &str) -> Result<String, BackendError> {
+        let mac = self.sign(dn, json)?.ok_or_else(|| {
+            BackendError::new(BackendErrorKind::Other, "ldap contact store: no record_key to sign the record")
+        })?;
+        Ok(format!("{RECORD_PREFIX}{mac}.{json}"))
+    }
+
+    /// The record in `raw` if its MAC verifies for `dn`; `None` (logged) otherwise.
+    fn open(&self, dn: &str, raw: &str) -> Result<Option<Record>, BackendError> {
+        let verified =
+            match (raw.strip_prefix(RECORD_PREFIX).and_then(|rest| rest.split_once('.')), &self.config.record_key) {
+                (Some((mac_hex, json)), Some(key)) => {
+                    let mut mac = key.mac()?;
+                    mac.update(RECORD_DOMAIN);
+                    mac.update(dn.to_lowercase().as_bytes());
+                    mac.update(b"\n");
+                    mac.update(json.as_bytes());
+                    match unhex(mac_hex) {
+                        Some(tag) if mac.verify_slice(&tag).is_ok() => Some(json),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+        let Some(json) = verified else {
+            tracing::warn!(
+                target: "sspr::audit",
+                user = dn,
+                "the enrollment record in the directory does not verify (forged, copied or unsigned): not trusted, \
+                 the user reads as not enabled and the contacts as changed outside sspr"
+            );
+            return Ok(None);
+        };
+        serde_json::from_str(json).map(Some).map_err(|e| {
+            BackendError::new(BackendErrorKind::Other, format!("the enrollment record of {dn} is not valid: {e}"))
+        })
+    }
+
+    /// The enrollment of the entry of `dn` and the raw record value it came with.
+    fn decode(
+        &self,
+        dn: &str,
+        entry: &ldap3::SearchEntry,
+    ) -> Result<(Option<Enrollment>, Option<String>), BackendError> {
         let c = &self.config;
         let value = |name: &str| {
             entry.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.first()).cloned()
         };
         let raw = c.record_attribute.as_deref().and_then(value);
-        let record: Option<Record> = match &raw {
-            Some(raw) => Some(serde_json::from_str(raw).map_err(|e| {
-                BackendError::new(
-                    BackendErrorKind::Other,
-                    format!("the enrollment record of {} is not valid: {e}", entry.dn),
-                )
-            })?),
+        let flag = c.enabled_attribute.as_deref().and_then(value).map(|v| v.eq_ignore_ascii_case("TRUE"));
+        let (email_value, phone_value) = (value(&c.email_attribute), value(&c.phone_attribute));
+        if c.record_attribute.is_none() {
+            // Read-only: the organisation keeps the contacts (attributes users cannot write).
+            let email = email_value.and_then(|v| EmailAddress::parse(&v).ok().map(managed));
+            let phone = phone_value.and_then(|v| PhoneNumber::parse(&v).ok().map(managed));
+            if email.is_none() && phone.is_none() && flag.is_none() {
+                return Ok((None, None));
+            }
+            let enabled = flag.unwrap_or(c.enabled_by_default);
+            return Ok((Some(Enrollment { enabled, email, phone, ..Enrollment::default() }), None));
+        }
+        let record = match &raw {
+            Some(raw) => self.open(dn, raw)?,
             None => None,
         };
-        let email = value(&c.email_attribute).and_then(|v| {
-            let kept = record.as_ref().and_then(|r| r.email.clone()).filter(|e| e.value.as_str() == v);
-            kept.or_else(|| EmailAddress::parse(&v).ok().map(managed))
-        });
-        let phone = value(&c.phone_attribute).and_then(|v| {
-            let kept = record.as_ref().and_then(|r| r.phone.clone()).filter(|p| p.value.as_str() == v);
-            kept.or_else(|| PhoneNumber::parse(&v).ok().map(managed))
-        });
-        let flag = c.enabled_attribute.as_deref().and_then(value).map(|v| v.eq_ignore_ascii_case("TRUE"));
-        if record.is_none() && email.is_none() && phone.is_none() && flag.is_none() {
+        let tampered = raw.is_some() && record.is_none();
+        if raw.is_none() && email_value.is_none() && phone_value.is_none() && flag.is_none() {
             return Ok((None, raw));
         }
-        let enabled = flag.or(record.as_ref().map(|r| r.enabled)).unwrap_or(c.enabled_by_default);
-        let enrollment = Enrollment {
-            enabled,
-            email,
-            phone,
-            last_reset_at: record.as_ref().and_then(|r| r.last_reset_at),
-            history: record.as_ref().map(|r| r.history.clone()).unwrap_or_default(),
-            version: record.as_ref().map_or(0, |r| r.version),
+        // A contact that is not the one in the signed record was written outside sspr (maybe
+        // by the user): usable only after a cooling-off from the entry's last change (a
+        // server-kept time the user cannot set), and the record's contact is remembered as
+        // removed so that it hears of a reset.
+        let changed_at = ["modifyTimestamp", "whenChanged"]
+            .into_iter()
+            .find_map(|attr| value(attr).and_then(|v| parse_generalized_time(&v)))
+            .unwrap_or_else(|| self.directory.now());
+        let usable_from = changed_at + Duration::from_secs(c.changed_contact_cooling_off_secs);
+        let mut removed = Vec::new();
+        let kept_email = record.as_ref().and_then(|r| r.email.clone());
+        let email = match (email_value, kept_email) {
+            (Some(v), Some(kept)) if kept.value.as_str() == v => Some(kept),
+            (v, kept) => {
+                removed.extend(kept.map(|k| Destination::Email(k.value)));
+                v.and_then(|v| EmailAddress::parse(&v).ok().map(|value| changed(value, changed_at, usable_from)))
+            }
         };
+        let kept_phone = record.as_ref().and_then(|r| r.phone.clone());
+        let phone = match (phone_value, kept_phone) {
+            (Some(v), Some(kept)) if kept.value.as_str() == v => Some(kept),
+            (v, kept) => {
+                removed.extend(kept.map(|k| Destination::Sms(k.value)));
+                v.and_then(|v| PhoneNumber::parse(&v).ok().map(|value| changed(value, changed_at, usable_from)))
+            }
+        };
+        let mut enrollment = match &record {
+            Some(record) => Enrollment { email, phone, ..record.clone() },
+            None => Enrollment { email, phone, ..Enrollment::default() },
+        };
+        if !removed.is_empty() {
+            tracing::warn!(
+                target: "sspr::audit",
+                user = dn,
+                "a contact was changed in the directory outside sspr: the new one is cooling off, the old one is told of resets"
+            );
+        }
+        for contact in removed {
+            if !enrollment.history.removed.iter().any(|r| r.contact == contact) {
+                let remember_until = usable_from + REMOVED_CONTACT_GRACE;
+                enrollment.history.removed.push(RemovedContact { contact, removed_at: changed_at, remember_until });
+            }
+        }
+        enrollment.enabled =
+            if tampered { false } else { flag.or(record.as_ref().map(|r| r.enabled)).unwrap_or(c.enabled_by_default) };
         Ok((Some(enrollment), raw))
     }
+}
+
+/// The record's text starts with this version tag, then the hex MAC, a dot and the JSON.
+const RECORD_PREFIX: &str = "sspr1.";
+/// What the MAC covers before the DN and the JSON: this use of the key and no other.
+const RECORD_DOMAIN: &[u8] = b"sspr ldap enrollment record v1\n";
+/// A contact replaced outside sspr is told of resets until its successor's cooling-off ends,
+/// and a week more (as the engine remembers contacts the user removed).
+const REMOVED_CONTACT_GRACE: Duration = Duration::from_secs(7 * 86_400);
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
 }
 
 /// A contact the organisation keeps in the directory: usable at once.
 fn managed<T>(value: T) -> StoredContact<T> {
     StoredContact { value, added_at: OffsetDateTime::UNIX_EPOCH, usable_from: OffsetDateTime::UNIX_EPOCH }
+}
+
+/// A contact written outside sspr at `added_at`, usable from `usable_from`.
+fn changed<T>(value: T, added_at: OffsetDateTime, usable_from: OffsetDateTime) -> StoredContact<T> {
+    StoredContact { value, added_at, usable_from }
 }
 
 fn no_such_user(user: &UserId) -> BackendError {
@@ -161,7 +430,7 @@ fn no_such_user(user: &UserId) -> BackendError {
 #[async_trait]
 impl ContactStore for LdapContactStore {
     async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
-        let attrs = self.attributes();
+        let attrs = self.read_attributes();
         let dn = user.as_str();
         let entry = self
             .directory
@@ -173,7 +442,7 @@ impl ContactStore for LdapContactStore {
             .await
             .map_err(failure)?;
         match entry {
-            Some(entry) => Ok(self.decode(&entry)?.0),
+            Some(entry) => Ok(self.decode(dn, &entry)?.0),
             None => Ok(None),
         }
     }
@@ -186,7 +455,7 @@ impl ContactStore for LdapContactStore {
                 "the ldap contact store is read-only: set record_attribute to let sspr write enrollments",
             ));
         };
-        let attrs = self.attributes();
+        let attrs = self.read_attributes();
         let dn = user.as_str();
         let pool = self.directory.pool();
         let entry = pool
@@ -197,13 +466,14 @@ impl ContactStore for LdapContactStore {
             .await
             .map_err(failure)?
             .ok_or_else(|| no_such_user(user))?;
-        let (current, raw) = self.decode(&entry)?;
+        let (current, raw) = self.decode(dn, &entry)?;
         if current.map_or(0, |e| e.version) != expected_version {
             return Ok(false);
         }
         let record = Record { version: expected_version.saturating_add(1), ..enrollment.clone() };
         let json = serde_json::to_string(&record)
             .map_err(|e| BackendError::new(BackendErrorKind::Other, format!("cannot encode the enrollment: {e}")))?;
+        let json = self.seal(dn, &json)?;
         let record_name = record_attr.as_bytes().to_vec();
         let mut mods = Vec::new();
         // The precondition: the exact record read, or none (a single-valued attribute refuses a

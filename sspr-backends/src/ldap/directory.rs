@@ -101,6 +101,11 @@ impl LdapDirectory {
         &self.inner.config
     }
 
+    /// The time now, by the directory's clock.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
     pub(crate) fn pool(&self) -> &Pool {
         &self.inner.pool
     }

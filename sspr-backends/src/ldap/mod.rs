@@ -11,6 +11,6 @@ mod pool;
 mod ppolicy;
 
 pub use config::{BindPassword, Flavor, LdapConfig};
-pub use contacts::{LdapContactConfig, LdapContactStore};
+pub use contacts::{LdapContactConfig, LdapContactStore, RecordKey};
 pub use directory::LdapDirectory;
 pub use filter::escape_filter_value;

@@ -48,12 +48,17 @@ pub(crate) fn openldap_contacts_config() -> LdapContactConfig {
         phone_attribute: "mobile".into(),
         enabled_attribute: Some("ssprEnabled".into()),
         record_attribute: Some("ssprEnrollment".into()),
-        enabled_by_default: false,
+        record_key: Some(crate::self_service::test_record_key()),
+        ..LdapContactConfig::default()
     }
 }
 
 pub(crate) fn ad_contacts_config() -> LdapContactConfig {
-    LdapContactConfig { record_attribute: Some("info".into()), ..LdapContactConfig::default() }
+    LdapContactConfig {
+        record_attribute: Some("info".into()),
+        record_key: Some(crate::self_service::test_record_key()),
+        ..LdapContactConfig::default()
+    }
 }
 
 #[tokio::test]
@@ -83,7 +88,7 @@ async fn ad_contact_store_passes_the_conformance_suite() {
 #[tokio::test]
 async fn contacts_kept_by_the_organisation_are_read_and_usable_at_once() {
     // Read-only: no record attribute. alice has `mobile` and ssprEnabled TRUE in the directory.
-    let config = LdapContactConfig { record_attribute: None, ..openldap_contacts_config() };
+    let config = LdapContactConfig { record_attribute: None, record_key: None, ..openldap_contacts_config() };
     let store = LdapContactStore::new(&openldap(), config).unwrap();
     let alice = UserId::new("uid=alice,ou=staff,ou=people,dc=example,dc=org");
     let enrollment = store.get(&alice).await.unwrap().unwrap();

@@ -14,4 +14,5 @@ mod maildir;
 mod plain;
 mod privileged;
 mod samba;
+mod self_service;
 mod slapd;

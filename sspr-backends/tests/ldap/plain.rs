@@ -10,10 +10,10 @@ use sspr_core::{Authentication, BackendErrorKind, Directory, Password, UserId};
 
 use crate::common::*;
 
-/// The tests of this instance count its connections: one at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The flood test counts this instance's connections: tests using it run one at a time.
+pub(crate) static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn plain_config() -> LdapConfig {
+pub(crate) fn plain_config() -> LdapConfig {
     let mut config = openldap_config();
     config.url = env("SSPR_TEST_LDAP_PLAIN_URL");
     config

@@ -72,6 +72,8 @@ class LdapContactStore:
         phone_attribute: str = "mobile",
         enabled_attribute: Optional[str] = None,
         record_attribute: Optional[str] = None,
+        record_key: Union[str, Secret, None] = None,
+        changed_contact_cooling_off_secs: int = 86400,
         enabled_by_default: bool = False,
     ) -> None: ...
 

@@ -1,0 +1,194 @@
+//! Users may write some attributes of their own entry (AD: `mobile` and `info` through the
+//! Personal-Information property set; the "plain" slapd is configured the same way). The
+//! contact store must not let such a write make a contact usable at once, nor forge the
+//! enrollment record (`enabled`, `usable_from`).
+
+use std::collections::HashSet;
+
+use sspr_backends::ldap::{LdapContactConfig, LdapContactStore, LdapDirectory, RecordKey};
+use sspr_core::memory::Outbox;
+use sspr_core::{Actor, ContactChange, ContactStore, ContactUpdate, RequestContext, UserId};
+
+use crate::common::*;
+use crate::flows::engine;
+use crate::plain::{SERIAL, plain_config};
+
+const ATTACKER_PHONE: &str = "+15005550009";
+const POLICY: &str = "sms_enabled = true\n";
+
+pub(crate) fn test_record_key() -> RecordKey {
+    RecordKey::new("test-only record key, 32 bytes or more, never in production")
+}
+
+fn ad_store_config() -> LdapContactConfig {
+    LdapContactConfig {
+        record_attribute: Some("info".into()),
+        record_key: Some(test_record_key()),
+        ..LdapContactConfig::default()
+    }
+}
+
+fn openldap_store_config() -> LdapContactConfig {
+    LdapContactConfig {
+        email_attribute: "ssprAltMail".into(),
+        phone_attribute: "mobile".into(),
+        enabled_attribute: None,
+        record_attribute: Some("ssprEnrollment".into()),
+        record_key: Some(test_record_key()),
+        ..LdapContactConfig::default()
+    }
+}
+
+/// Bind as the user and replace `attr` of their own entry with `value`.
+async fn write_own(url: &str, ca: &str, dn: &str, password: &str, attr: &str, value: &str) {
+    let mut ldap = connect(url, ca).await;
+    ldap.simple_bind(dn, password).await.unwrap().success().unwrap();
+    let mods = vec![ldap3::Mod::Replace(attr, HashSet::from([value]))];
+    ldap.modify(dn, mods).await.unwrap().success().unwrap();
+    let _ = ldap.unbind().await;
+}
+
+/// Ask for a PIN on every method a reset of `login` offers, each in a flow of its own (a
+/// flow sends one PIN).
+async fn try_every_method(directory: &LdapDirectory, store: LdapContactStore, outbox: &Outbox, login: &str) {
+    let sspr = engine(directory, store, outbox, POLICY);
+    let ctx = RequestContext::default();
+    let methods = sspr.begin_reset(login, &ctx).await.unwrap().methods;
+    for method in &methods {
+        let challenge = sspr.begin_reset(login, &ctx).await.unwrap();
+        let _ = sspr.send_pin(&challenge.flow_id, &method.id, None, &ctx).await;
+    }
+}
+
+/// The organisation enables `login` and registers an e-mail address; then the user sets their
+/// own mobile to the attacker's number and a reset is attempted at once.
+async fn own_mobile_attack(
+    directory: LdapDirectory,
+    config: LdapContactConfig,
+    url: &str,
+    ca: &str,
+    dn: &str,
+    login: &str,
+) {
+    let store = LdapContactStore::new(&directory, config.clone()).unwrap();
+    let outbox = Outbox::new();
+    let sspr = engine(&directory, store.clone(), &outbox, POLICY);
+    let admin = Actor::Admin("helpdesk".into());
+    let ctx = RequestContext::default();
+    sspr.set_enabled(&admin, login, true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set("owner@example.net".into()), ..Default::default() };
+    sspr.update_contacts(&admin, login, update, &ctx).await.unwrap();
+
+    write_own(url, ca, dn, "Init-Passw0rd-1", "mobile", ATTACKER_PHONE).await;
+    try_every_method(&directory, store.clone(), &outbox, login).await;
+    assert_eq!(outbox.last_pin_to(ATTACKER_PHONE), None, "a PIN went to the number the user just set");
+    let enrollment = store.get(&UserId::new(dn)).await.unwrap().unwrap();
+    assert!(enrollment.enabled);
+    let phone = enrollment.phone.unwrap();
+    assert_eq!(phone.value.as_str(), ATTACKER_PHONE);
+    assert!(phone.usable_from > sspr_core::Clock::now(&sspr_core::SystemClock), "{phone:?}");
+    // The owner's e-mail still works, and is still usable at once.
+    assert!(outbox.last_pin_to("owner@example.net").is_some());
+}
+
+/// The user (never enabled by anybody) writes a record of their own: enabled, their number,
+/// usable since 2000; in the plain JSON of old and in the signed form with a made-up MAC.
+async fn forged_record_attack(
+    directory: LdapDirectory,
+    config: LdapContactConfig,
+    url: &str,
+    ca: &str,
+    dn: &str,
+    login: &str,
+) {
+    let record_attr = config.record_attribute.clone().unwrap();
+    let json = format!(
+        r#"{{"enabled":true,"email":null,"phone":{{"value":"{ATTACKER_PHONE}","added_at":"2000-01-01T00:00:00Z","usable_from":"2000-01-01T00:00:00Z"}},"last_reset_at":null,"version":7}}"#
+    );
+    write_own(url, ca, dn, "Init-Passw0rd-1", &config.phone_attribute, ATTACKER_PHONE).await;
+    for forged in [json.clone(), format!("sspr1.{}.{json}", "0".repeat(64))] {
+        write_own(url, ca, dn, "Init-Passw0rd-1", &record_attr, &forged).await;
+        let store = LdapContactStore::new(&directory, config.clone()).unwrap();
+        let outbox = Outbox::new();
+        try_every_method(&directory, store.clone(), &outbox, login).await;
+        assert_eq!(outbox.last_pin_to(ATTACKER_PHONE), None, "a forged record was trusted");
+        assert!(outbox.messages().is_empty(), "{:?}", outbox.messages());
+        let enrollment = store.get(&UserId::new(dn)).await.unwrap().unwrap();
+        assert!(!enrollment.enabled, "a forged record enabled the user");
+        assert!(enrollment.phone.is_none_or(|p| p.usable_from > sspr_core::Clock::now(&sspr_core::SystemClock)));
+    }
+}
+
+#[tokio::test]
+async fn ad_a_user_who_sets_their_own_mobile_cannot_get_a_pin_there_at_once() {
+    let name = unique("adm");
+    let dn = add_ad_user(&name, "Mobile Person", "Init-Passw0rd-1").await;
+    let (url, ca) = (env("SSPR_TEST_AD_URL"), env("SSPR_TEST_AD_CA"));
+    own_mobile_attack(ad(), ad_store_config(), &url, &ca, &dn, &format!("{name}@samdom.example.com")).await;
+}
+
+#[tokio::test]
+async fn ad_a_forged_record_written_by_the_user_is_not_trusted() {
+    let name = unique("adf");
+    let dn = add_ad_user(&name, "Forger Person", "Init-Passw0rd-1").await;
+    let (url, ca) = (env("SSPR_TEST_AD_URL"), env("SSPR_TEST_AD_CA"));
+    forged_record_attack(ad(), ad_store_config(), &url, &ca, &dn, &format!("{name}@samdom.example.com")).await;
+}
+
+#[tokio::test]
+async fn openldap_a_user_who_sets_their_own_mobile_cannot_get_a_pin_there_at_once() {
+    let _serial = SERIAL.lock().await;
+    let (url, ca) = (env("SSPR_TEST_LDAP_PLAIN_URL"), env("SSPR_TEST_CA"));
+    let uid = unique("olm");
+    let dn = add_openldap_user_at(&url, &uid, "Mobile Person", "Init-Passw0rd-1").await;
+    let directory = LdapDirectory::new(plain_config()).unwrap();
+    own_mobile_attack(directory, openldap_store_config(), &url, &ca, &dn, &uid).await;
+}
+
+#[tokio::test]
+async fn openldap_a_forged_record_written_by_the_user_is_not_trusted() {
+    let _serial = SERIAL.lock().await;
+    let (url, ca) = (env("SSPR_TEST_LDAP_PLAIN_URL"), env("SSPR_TEST_CA"));
+    let uid = unique("olf");
+    let dn = add_openldap_user_at(&url, &uid, "Forger Person", "Init-Passw0rd-1").await;
+    let directory = LdapDirectory::new(plain_config()).unwrap();
+    forged_record_attack(directory, openldap_store_config(), &url, &ca, &dn, &uid).await;
+}
+
+#[tokio::test]
+async fn the_start_up_check_finds_what_ad_users_may_write_of_their_own_entry() {
+    let name = unique("adw");
+    let dn = add_ad_user(&name, "Rights Person", "Init-Passw0rd-1").await;
+    let password = sspr_backends::ldap::BindPassword::new("Init-Passw0rd-1");
+    // Signed record in info, contacts in otherMailbox/mobile: safe, but mobile and info are
+    // reported as self-writable (Samba's default rights, like AD's).
+    let store = LdapContactStore::new(&ad(), ad_store_config()).unwrap();
+    let writable = store.check_self_writable(&dn, &password).await.unwrap();
+    let writable: HashSet<String> = writable.iter().map(|a| a.to_ascii_lowercase()).collect();
+    assert!(writable.contains("mobile") && writable.contains("info"), "{writable:?}");
+    // Read-only with a self-writable mobile: its value would be usable at once. Refused.
+    let read_only = LdapContactStore::new(&ad(), LdapContactConfig::default()).unwrap();
+    let err = read_only.check_self_writable(&dn, &password).await.unwrap_err();
+    assert!(err.message().contains("mobile"), "{}", err.message());
+    // A self-writable enabled flag: users could enable themselves. Refused.
+    let flag =
+        LdapContactStore::new(&ad(), LdapContactConfig { enabled_attribute: Some("info".into()), ..ad_store_config() })
+            .unwrap();
+    assert!(flag.check_self_writable(&dn, &password).await.unwrap_err().message().contains("enable themselves"));
+    // OpenLDAP reports no effective rights: the check says so instead of passing.
+    let openldap_store = LdapContactStore::new(&openldap(), openldap_store_config()).unwrap();
+    let err = openldap_store.check_self_writable("uid=alice,ou=staff,ou=people,dc=example,dc=org", &password).await;
+    assert!(err.unwrap_err().message().contains("cannot tell"));
+}
+
+#[test]
+fn a_writable_record_needs_a_key_of_32_bytes_and_the_key_is_never_shown() {
+    let directory = openldap();
+    let no_key = LdapContactConfig { record_key: None, ..openldap_store_config() };
+    assert!(LdapContactStore::new(&directory, no_key).unwrap_err().message().contains("record_key"));
+    let short = LdapContactConfig { record_key: Some(RecordKey::new("too short")), ..openldap_store_config() };
+    assert!(LdapContactStore::new(&directory, short).unwrap_err().message().contains("32 bytes"));
+    let config = openldap_store_config();
+    let shown = format!("{config:?} {:?}", LdapContactStore::new(&directory, config.clone()).unwrap());
+    assert!(!shown.contains("never in production") && shown.contains("REDACTED"), "{shown}");
+}
