@@ -85,7 +85,8 @@ class RubyContacts
     return false if (current ? current.version : 0) != expected_version
 
     @records[user_id] = S::Enrollment.new(enabled: enrollment.enabled, email: enrollment.email, phone: enrollment.phone,
-                                          last_reset_at: enrollment.last_reset_at, version: expected_version + 1)
+                                          last_reset_at: enrollment.last_reset_at, history: enrollment.history,
+                                          version: expected_version + 1)
     true
   end
 end
