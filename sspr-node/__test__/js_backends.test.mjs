@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Sspr, SsprError, BackendError, ManualClock, MemoryStateStore } from '../index.js'
-import { ADMIN, KEY, START, USERS, rejection } from './helpers.mjs'
+import { ADMIN, KEY, START, USER, USERS, rejection } from './helpers.mjs'
 
 /** A directory as a class: its methods use `this` (index.js binds them). */
 class ClassDirectory {
@@ -89,6 +89,23 @@ async function wholeFlow(async) {
   assert.deepEqual((await sspr.searchUsers('roe', 5)).map((u) => u.login), ['rroe@example.org'])
   assert.equal((await sspr.status('jdoe@example.org')).enabled, true)
 }
+
+// The enrollment's history (opaque JSON text) must survive a JavaScript store: without it a
+// phisher who clears every contact would register the next one without the cooling-off.
+test('a JavaScript contact store carries the history: clearing every contact does not skip the cooling-off', async () => {
+  const contacts = objectContacts()
+  const clock = new ManualClock(START)
+  const sspr = new Sspr({ directory: new ClassDirectory(false), contacts, notifier: objectNotifier(), store: new MemoryStateStore(), clock, secretKey: KEY })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  let view = await sspr.updateContacts(USER, 'jdoe@example.org', { email: 'jane@home.example' })
+  assert.equal(view.email.usableFrom.getTime(), START.getTime(), 'the first registration is usable at once')
+  await sspr.updateContacts(USER, 'jdoe@example.org', { email: null })
+  const stored = contacts.records.get('uid=jdoe,ou=staff,dc=example,dc=org')
+  assert.equal(typeof stored.history, 'string')
+  assert.ok(JSON.parse(stored.history).registered_at, 'the store was handed the first registration')
+  view = await sspr.updateContacts(USER, 'jdoe@example.org', { email: 'phisher@evil.example' })
+  assert.equal(view.email.usableFrom.getTime(), START.getTime() + 86_400_000)
+})
 
 test('a whole flow with sync JavaScript backends', () => wholeFlow(false))
 test('a whole flow with async JavaScript backends', () => wholeFlow(true))
