@@ -23,3 +23,13 @@ mod flow_id_in_audit;
 mod lease_takeover;
 mod reset_notice_lost;
 mod targeted_lockout;
+
+/// The enumeration attacks' engine: default policy, slow or failing backends, virtual time.
+mod rig;
+
+mod alias_login;
+mod destination_confirmation;
+mod enumeration_confirmation;
+mod enumeration_contact_store;
+mod enumeration_failing_relay;
+mod enumeration_slow_relay;
