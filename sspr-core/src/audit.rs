@@ -73,6 +73,10 @@ pub enum DecoyReason {
     Privileged,
     /// The full address typed did not match.
     ConfirmationMismatch,
+    /// The directory found the account under another spelling than its own login (e.g. its
+    /// e-mail address): only the account's own login starts a real reset, so that two
+    /// spellings of one account cannot be compared with two unknown ones.
+    LoginAlias,
 }
 
 /// How it ended.

@@ -121,10 +121,13 @@ pub struct Policy {
     pub sms_enabled: bool,
     /// Ask the user to type the full address or number before a PIN is sent. Default off.
     pub confirm_full_address: bool,
-    /// Pad every answer of `begin_reset` and `send_pin` to at least this many milliseconds,
-    /// so their timing does not tell real accounts from unknown ones (a real `send_pin`
-    /// waits for the mail relay; a decoy's does not). Needs a [`crate::Timer`]. Set it above
-    /// your notifier's usual latency. Default 0 (off), range 0..=10000.
+    /// Pad every answer of `begin_reset`, `send_pin` and `verify_pin` (errors too; malformed
+    /// input is refused at once) to at least this many milliseconds, so their timing does not
+    /// tell real accounts from unknown ones: a real account's requests read more state than
+    /// a decoy's and may wait on a slow directory or store. Deliveries do not count: with a
+    /// [`crate::Spawn`] they run off the request path. Needs a [`crate::Timer`] (taken from
+    /// the ambient tokio runtime by default). Set it above your directory's and stores' slow
+    /// latency. Default 300, range 0..=10000 (0 turns padding off).
     pub min_response_ms: u32,
     /// Length of a generated temporary password. Default 16, range 12..=64.
     pub temp_password_length: u32,
@@ -224,7 +227,7 @@ impl Default for Policy {
             failure_alarm_per_hour: 100,
             sms_enabled: false,
             confirm_full_address: false,
-            min_response_ms: 0,
+            min_response_ms: 300,
             temp_password_length: 16,
             min_temp_password_entropy_bits: 80,
             allow_chosen_password: false,

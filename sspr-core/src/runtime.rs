@@ -86,6 +86,19 @@ mod tokio_runtime {
         pub fn handle(&self) -> &Handle {
             &self.handle
         }
+
+        /// Whether the runtime has its time driver (`enable_time`): without it, tokio panics at
+        /// the first sleep. Tokio has no way to ask, so this tries to create a timer once; the
+        /// builder calls it at start-up, so a runtime without timers is a `Config` error then
+        /// rather than a panic in a request.
+        pub fn has_timers(&self) -> bool {
+            let handle = self.handle.clone();
+            std::panic::catch_unwind(move || {
+                let _context = handle.enter();
+                drop(tokio::time::sleep(Duration::ZERO));
+            })
+            .is_ok()
+        }
     }
 
     impl Spawn for TokioRuntime {
@@ -143,6 +156,18 @@ mod tests {
         let sspr = builder(300).build().unwrap();
         let shown = format!("{sspr:?}");
         assert!(shown.contains("timer: Some(TokioRuntime") && shown.contains("spawner: Some(TokioRuntime"), "{shown}");
+    }
+
+    #[test]
+    fn a_runtime_without_timers_is_a_config_error_not_a_panic_in_a_request() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let Err(Error::Config(message)) = rt.block_on(async { builder(300).build() }) else {
+            panic!("built a padded engine on a runtime without timers")
+        };
+        assert!(message.contains("enable_time"), "{message}");
+        // Its spawner is still taken, and padding off needs no timer.
+        let sspr = rt.block_on(async { builder(0).build() }).unwrap();
+        assert!(format!("{sspr:?}").contains("spawner: Some(TokioRuntime"));
     }
 
     #[test]

@@ -353,18 +353,35 @@ impl Sspr {
     /// earlier one is over its cap, so hammering never comes for free. Returns the limit
     /// that refuses with the longest wait, if any.
     pub(super) async fn enforce(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Option<Refusal>> {
+        Ok(longest(self.count(limits, now).await?))
+    }
+
+    /// As [`Self::enforce`], but the last limit is quiet: whether it is over its cap is
+    /// returned apart, for the caller to act on without telling the client.
+    pub(super) async fn enforce_quietly(
+        &self,
+        limits: &[Limit],
+        now: OffsetDateTime,
+    ) -> Result<(Option<Refusal>, bool)> {
+        let mut refusals = self.count(limits, now).await?;
+        let quiet_over = refusals.pop().flatten().is_some();
+        Ok((longest(refusals), quiet_over))
+    }
+
+    /// Count one request against each limit (one store call); for each, its refusal if over.
+    async fn count(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Vec<Option<Refusal>>> {
         let requests: Vec<(&str, OffsetDateTime)> = limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
         let counters = self.inner.store.increment_many(&requests, now).await?;
-        let mut worst: Option<Refusal> = None;
-        for (limit, counter) in limits.iter().zip(counters) {
-            if counter.count > u64::from(limit.cap) {
-                let retry_after = Duration::from_secs(u64::try_from(ts(counter.expires_at) - ts(now)).unwrap_or(0));
-                if worst.as_ref().is_none_or(|w| retry_after > w.retry_after) {
-                    worst = Some(Refusal { retry_after, limit: limit.name });
-                }
-            }
-        }
-        Ok(worst)
+        Ok(limits
+            .iter()
+            .zip(counters)
+            .map(|(limit, counter)| {
+                (counter.count > u64::from(limit.cap)).then(|| Refusal {
+                    retry_after: Duration::from_secs(u64::try_from(ts(counter.expires_at) - ts(now)).unwrap_or(0)),
+                    limit: limit.name,
+                })
+            })
+            .collect())
     }
 
     /// Until when `subject` is blocked, if it is.
@@ -424,6 +441,11 @@ impl Sspr {
         }
         Err(contention())
     }
+}
+
+/// The refusal with the longest wait (the first of equals).
+fn longest(refusals: Vec<Option<Refusal>>) -> Option<Refusal> {
+    refusals.into_iter().flatten().reduce(|worst, next| if next.retry_after > worst.retry_after { next } else { worst })
 }
 
 /// The error for a record that kept changing under us.

@@ -2,6 +2,7 @@
 //! [`crate::flow`], stores the result and talks to the backends.
 
 mod admin;
+mod delivery;
 mod keys;
 mod reset;
 mod sign_in;
@@ -50,6 +51,7 @@ struct Inner {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    deliveries: delivery::Deliveries,
     policy: Policy,
     scope: Scope,
     key: SecretKey,
@@ -89,6 +91,7 @@ pub struct SsprBuilder {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    max_pending_deliveries: Option<usize>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
     rng_seed: Option<[u8; 32]>,
@@ -201,6 +204,14 @@ impl SsprBuilder {
         self.alarm = Some(alarm);
         self
     }
+    /// Deliveries kept in flight at most (default 1000). Beyond it the notifier is down or
+    /// far too slow: a further PIN is not sent, the audit records it as failed, and the
+    /// caller is answered as always (so a full queue tells an attacker nothing either).
+    #[must_use]
+    pub fn max_pending_deliveries(mut self, max: usize) -> Self {
+        self.max_pending_deliveries = Some(max);
+        self
+    }
     /// The policy.
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -241,7 +252,8 @@ impl SsprBuilder {
             return Err(Error::Config(format!(
                 "the policy pads anonymous answers to min_response_ms = {} ms but there is no timer: \
                  pass .timer(...) to the builder (e.g. sspr_core::TokioRuntime::new(handle), or a ManualClock \
-                 in tests), build inside a tokio runtime, or set min_response_ms = 0 to turn padding off",
+                 in tests), build inside a tokio runtime with timers enabled (enable_time or enable_all), \
+                 or set min_response_ms = 0 to turn padding off",
                 policy.min_response_ms
             )));
         }
@@ -261,6 +273,9 @@ impl SsprBuilder {
                 timer,
                 spawner,
                 alarm: self.alarm,
+                deliveries: delivery::Deliveries::new(
+                    self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
+                ),
                 scope: Scope::new(&policy),
                 policy,
                 rng,
@@ -281,10 +296,13 @@ fn ambient_runtime(timer: Option<Arc<dyn Timer>>, spawner: Option<Arc<dyn Spawn>
     match crate::runtime::TokioRuntime::current() {
         Some(runtime) => {
             let runtime = Arc::new(runtime);
-            (
-                timer.or_else(|| Some(runtime.clone() as Arc<dyn Timer>)),
-                spawner.or_else(|| Some(runtime as Arc<dyn Spawn>)),
-            )
+            // A runtime built without `enable_time` would panic at the first padded answer.
+            let timer = match timer {
+                Some(timer) => Some(timer),
+                None if runtime.has_timers() => Some(runtime.clone() as Arc<dyn Timer>),
+                None => None,
+            };
+            (timer, spawner.or_else(|| Some(runtime as Arc<dyn Spawn>)))
         }
         None => (timer, spawner),
     }

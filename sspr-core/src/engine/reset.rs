@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use super::delivery::PinDelivery;
 use super::keys::{self, AttemptRefused, Limit, contention};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
@@ -107,11 +108,26 @@ impl Sspr {
             .collect()
     }
 
+    /// Who `login` is. Every path makes the same backend calls (one directory lookup, one
+    /// contact-store read), so a slow or failing backend answers a real login and an unknown
+    /// one alike.
     async fn candidate(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<Candidate> {
-        let Some(user) = self.inner.directory.find_user(login).await? else {
+        let found = self.inner.directory.find_user(login).await?;
+        // A user found by another spelling (a directory matching e-mail besides login) is a
+        // decoy: two spellings of one account would otherwise share its masks and counters
+        // where two unknown spellings do not, telling a real account from an unknown one.
+        let alias = found
+            .as_ref()
+            .is_some_and(|u| NormalizedLogin::parse(&u.login).map_or(true, |own| own.as_str() != login.as_str()));
+        let Some(user) = found else {
+            self.read_decoy_contacts(&self.login_subject(login)).await?;
             return Ok(Candidate::Decoy { reason: DecoyReason::UnknownUser, user: None });
         };
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
         let refuse = |reason| Ok(Candidate::Decoy { reason, user: Some(user.clone()) });
+        if alias {
+            return refuse(DecoyReason::LoginAlias);
+        }
         if user.state.disabled || user.state.expired {
             return refuse(DecoyReason::AccountDisabled);
         }
@@ -122,7 +138,6 @@ impl Sspr {
         if !self.inner.scope.is_eligible(&user) {
             return refuse(DecoyReason::Ineligible);
         }
-        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
         if !enrollment.enabled {
             return refuse(DecoyReason::NotEnabled);
         }
@@ -138,12 +153,31 @@ impl Sspr {
         Ok(Candidate::Real { user, methods, required_methods })
     }
 
+    /// The contact-store read a decoy makes where a real user's flow reads its enrollment: for
+    /// a synthetic user id derived from the subject, DN-shaped so an LDAP store answers "no
+    /// such entry" as it would for a deleted user. An unavailable store fails the request as
+    /// it would a real one; any other answer is ignored (a store may refuse an id it never
+    /// issued, which a real user's read never meets).
+    async fn read_decoy_contacts(&self, subject: &keys::Subject) -> Result<()> {
+        let id = crate::types::UserId::new(format!("cn=sspr-decoy-{}", hex::encode(subject)));
+        match self.inner.contacts.get(&id).await {
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     /// Start a reset for `login`.
     ///
     /// Every login that is not a user who may reset (unknown, disabled, ineligible, not
     /// enabled, without a usable contact, privileged) gets an answer of the same shape:
     /// decoy masked methods, stable per login, whose PINs are never sent. The audit trail
     /// records the truth.
+    ///
+    /// Every path makes the same backend calls (a directory lookup, a contact-store read, the
+    /// state store), so a slow or failing backend answers every login alike; the answer is
+    /// padded to the policy's `min_response_ms`. A user the directory finds under another
+    /// spelling than its own login (say its e-mail address) also gets a decoy
+    /// ([`crate::DecoyReason::LoginAlias`]).
     ///
     /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
     /// `Backend`.
@@ -228,10 +262,25 @@ impl Sspr {
     /// address or number; a mismatch is not reported (it would tell whether the guess was
     /// right) and nothing is sent.
     ///
-    /// Errors: `InvalidInput`, `Expired`, `AlreadyUsed`, `PinVoided`, `InvalidState` (PIN
-    /// already verified, or all PINs of the flow used), `RateLimited` (cooldown, per user, per
-    /// IP, per destination, SMS budget), `Blocked`, `Backend` (the notifier failed: the flow
-    /// is as it was before the call, and the call can be retried).
+    /// # Security
+    ///
+    /// The answer is the same for a real account and a decoy whatever the notifier does. The
+    /// PIN is handed to the engine's deliveries: with a spawner ([`crate::SsprBuilder::spawner`],
+    /// tokio's by default) they run off the request path, so the notifier's latency does not
+    /// show; without one they run inline and only the policy's `min_response_ms` padding hides
+    /// it. A delivery the notifier fails is retried in the background while the PIN is valid,
+    /// then recorded in the audit trail (a `PinSent` event with outcome `Failed`) and logged;
+    /// the flow is **not** rolled back, because a rolled-back flow would accept a resend at
+    /// once where a decoy is in its cooldown. The user's experience of an outage is "no code
+    /// arrived": they send a new one after the cooldown. Likewise, a destination over its
+    /// hourly cap answers like success and sends nothing (audited as `RateLimited`), so the
+    /// cap cannot confirm whose address it is.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput`, `Expired`, `AlreadyUsed`, `PinVoided`, `InvalidState` (PIN already
+    /// verified, or all PINs of the flow used), `RateLimited` (cooldown, per user, per IP, SMS
+    /// budget), `Blocked`, `Backend` (the state or contact store failed; never the notifier).
     pub async fn send_pin(
         &self,
         flow_id: &str,
@@ -268,7 +317,7 @@ impl Sspr {
         };
 
         // A real user's contact may have changed since the flow began: only send to a
-        // destination that is still registered and usable.
+        // destination that is still registered and usable. A decoy reads too, alike.
         let enrollment = match &real {
             Some(user) => {
                 let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
@@ -277,7 +326,10 @@ impl Sspr {
                 }
                 Some(enrollment)
             }
-            None => None,
+            None => {
+                self.read_decoy_contacts(&record.subject).await?;
+                None
+            }
         };
 
         let flow_ref = self.flow_ref(flow_id);
@@ -292,19 +344,22 @@ impl Sspr {
             Some(_) => method.target.clone(),
             None => format!("decoy/{}/{}", hex::encode(&record.subject), channel.method_id()),
         };
-        let mut limits = vec![
-            Limit {
-                key: keys::user_sends(&record.subject),
-                cap: policy.user_sends_per_hour,
-                window: std::time::Duration::from_secs(3600),
-                name: "user_sends",
-            },
-            self.destination_limit(&destination_key),
-        ];
+        let mut limits = vec![Limit {
+            key: keys::user_sends(&record.subject),
+            cap: policy.user_sends_per_hour,
+            window: std::time::Duration::from_secs(3600),
+            name: "user_sends",
+        }];
         limits.extend(self.ip_limit(ctx, "ip_sends", policy.ip_sends_per_hour));
-        let mut refused = self.enforce(&limits, now).await?;
+        // The destination's cap is the last limit, and it never refuses out loud: anyone can
+        // register any address on their own account, so a refusal would confirm that a
+        // victim's private address is the one they hammered. Over its cap, the PIN is not
+        // sent and the audit says why; the caller sees a success, as for a decoy.
+        limits.push(self.destination_limit(&destination_key));
+        let (mut refused, destination_full) = self.enforce_quietly(&limits, now).await?;
         // The SMS budget last: a request another limit refused spends none of it, and a user
-        // with failed verifications cannot spend its reserve.
+        // with failed verifications cannot spend its reserve. (A destination over its cap
+        // still counts against the budget, so the budget's answer cannot tell it apart.)
         if refused.is_none() && channel == Channel::Sms {
             refused = self.enforce_sms_budget(failed, now).await?;
         }
@@ -314,8 +369,13 @@ impl Sspr {
             self.audit(event).await;
             return Err(refusal.error());
         }
+        if destination_full {
+            let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: "destination".into() });
+            describe(&mut event);
+            self.audit(event).await;
+        }
 
-        let deliver = real.is_some() && confirmed;
+        let deliver = real.is_some() && confirmed && !destination_full;
         let pin = deliver.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
         let pin_hash = match &pin {
             Some(pin) => pin::hash(&self.inner.key, flow_id, pin.expose_secret()),
@@ -324,10 +384,10 @@ impl Sspr {
         };
 
         let mut rounds = 0;
-        let (previous, sent_version, sent) = loop {
+        let sent = loop {
             let next = record.with_pin(channel, pin_hash, now, policy);
-            if let Some(v) = self.put_flow(flow_id, &next, Some(version), now).await? {
-                break (record, v, next);
+            if self.put_flow(flow_id, &next, Some(version), now).await?.is_some() {
+                break next;
             }
             rounds += 1;
             if rounds >= MAX_CAS_ROUNDS {
@@ -343,6 +403,18 @@ impl Sspr {
 
         let to = real.as_ref().map(|_| destination(&method));
         let masked = to.as_ref().map_or_else(|| method.target.clone(), Destination::masked);
+        let outcome = match (&sent.who, confirmed, destination_full) {
+            (FlowSubject::Real { .. }, true, false) => Outcome::Success,
+            (FlowSubject::Real { .. }, true, true) => Outcome::Limited { limit: "destination".into() },
+            (FlowSubject::Real { .. }, false, _) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },
+            (FlowSubject::Decoy { reason }, _, _) => Outcome::Decoy { reason: *reason },
+        };
+        let mut event = self.event(AuditKind::PinSent, ctx, outcome);
+        describe(&mut event);
+        event.destination = Some(masked.clone());
+        let failure_event = event.clone();
+        self.audit(event).await;
+
         if let (Some(pin), Some(enrollment), Some(to)) = (pin, &enrollment, to) {
             let notification = Notification {
                 to,
@@ -355,36 +427,23 @@ impl Sspr {
                 },
                 at: now,
             };
-            if let Err(e) = self.inner.notifier.send(&notification).await {
-                // Put the flow back as it was, so the user can simply retry.
-                if self.put_flow(flow_id, &previous, Some(sent_version), now).await.ok().flatten().is_none() {
-                    tracing::warn!(flow_ref = %flow_ref, "could not roll back a PIN that was not delivered");
-                }
-                let mut event = self.event(AuditKind::PinSent, ctx, Outcome::Failed { error: e.to_string() });
-                describe(&mut event);
-                event.destination = Some(masked);
-                self.audit(event).await;
-                return Err(e.into());
-            }
             // Tell the user's other contacts, so a stolen phone or mailbox does not go unnoticed.
-            let others: Vec<Destination> = self
+            let notices = self
                 .contact_destinations(enrollment, now)
                 .into_iter()
                 .filter(|d| d.as_str() != method.target)
+                .map(|to| Notification {
+                    to,
+                    locale: sent.locale,
+                    message: Message::ResetRequested { channel, masked: masked.clone() },
+                    at: now,
+                })
                 .collect();
-            self.notify_all(others, sent.locale, Message::ResetRequested { channel, masked: masked.clone() }, now)
-                .await;
+            // Off the request path: a slow or failing notifier must not show in this answer,
+            // and a failure does not roll the flow back (a decoy would not be rolled back
+            // either: its resend cooldown would tell them apart).
+            self.deliver(PinDelivery { notification, event: failure_event, pin_expires_at, notices }).await;
         }
-
-        let outcome = match (&sent.who, confirmed) {
-            (FlowSubject::Real { .. }, true) => Outcome::Success,
-            (FlowSubject::Real { .. }, false) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },
-            (FlowSubject::Decoy { reason }, _) => Outcome::Decoy { reason: *reason },
-        };
-        let mut event = self.event(AuditKind::PinSent, ctx, outcome);
-        describe(&mut event);
-        event.destination = Some(masked);
-        self.audit(event).await;
 
         Ok(PinSent {
             expires_at: pin_expires_at,
@@ -393,7 +452,8 @@ impl Sspr {
         })
     }
 
-    /// Check the PIN the user typed (spaces and dashes are ignored).
+    /// Check the PIN the user typed (spaces and dashes are ignored). Answers, errors included,
+    /// are padded to the policy's `min_response_ms` (malformed input is refused at once).
     ///
     /// Every attempt is counted, atomically, *before* its PIN is compared: per user and per
     /// (user, client). Past the policy's `failures_before_delay` each failure makes the
@@ -407,13 +467,14 @@ impl Sspr {
     /// (a progressive delay: nothing was compared), `Blocked` (this user, or this client for
     /// this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
     pub async fn verify_pin(&self, flow_id: &str, pin: &str, ctx: &RequestContext) -> Result<Verified> {
+        // Malformed input is refused at once: its syntax says nothing about any account.
         let flow_id = parse_flow_id(flow_id)?;
         let policy = &self.inner.policy;
         let typed =
             Zeroizing::new(pin::normalize_typed(pin, policy.pin_length).ok_or_else(|| {
                 Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
             })?);
-        self.verify_pin_checked(flow_id, &typed, ctx).await
+        self.padded(self.verify_pin_checked(flow_id, &typed, ctx)).await
     }
 
     async fn verify_pin_checked(&self, flow_id: &str, typed: &str, ctx: &RequestContext) -> Result<Verified> {

@@ -44,7 +44,7 @@ impl Sspr {
     /// assert!(matches!(wrong, Err(Error::SignInFailed)));
     /// # });
     /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-    /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+    /// #     tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(f)
     /// # }
     /// ```
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use sspr_core::Policy;
 
-use crate::rig::{rig, seen, timed};
-use crate::support::{ALICE, ALICE_MAIL, ctx, policy};
+use crate::rig::{default_policy, rig, seen, timed};
+use crate::support::{ALICE, ALICE_MAIL, ctx};
 
 #[tokio::test(start_paused = true)]
 async fn full_address_confirmation_reveals_the_right_address_by_timing() {
-    let r = rig(Policy { confirm_full_address: true, ..policy() }).await;
+    let r = rig(Policy { confirm_full_address: true, ..default_policy() }).await;
     r.relay.fault.slow(Duration::from_millis(200));
     let mut answers = Vec::new();
     for guess in [ALICE_MAIL, "alice.work@mail.example"] {

@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use crate::rig::{rig, seen, timed};
-use crate::support::{ALICE, DISABLED, OUTSIDER, ctx, policy};
+use crate::rig::{default_policy, rig, seen, timed};
+use crate::support::{ALICE, DISABLED, OUTSIDER, ctx};
 
 const LOGINS: [&str; 4] = [ALICE, "nobody@example.org", DISABLED, OUTSIDER];
 
 #[tokio::test(start_paused = true)]
 async fn failing_contact_store_tells_real_from_unknown() {
-    let r = rig(policy()).await;
+    let r = rig(default_policy()).await;
     // begin_reset with the contact store down.
     r.contacts.fault.fail(true);
     let begun: Vec<_> = LOGINS.iter().map(|_| ()).collect::<Vec<_>>();
@@ -39,7 +39,7 @@ async fn failing_contact_store_tells_real_from_unknown() {
 
 #[tokio::test(start_paused = true)]
 async fn slow_contact_store_tells_real_from_unknown() {
-    let r = rig(policy()).await;
+    let r = rig(default_policy()).await;
     r.contacts.fault.slow(Duration::from_millis(200));
     let mut seen_by_outsider = Vec::new();
     for login in LOGINS {

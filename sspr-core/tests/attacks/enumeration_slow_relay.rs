@@ -5,13 +5,13 @@
 
 use std::time::Duration;
 
-use crate::rig::{rig, timed};
-use crate::support::{ALICE, ALICE_MAIL, ALICE_PHONE, DISABLED, ctx, policy};
+use crate::rig::{default_policy, rig, timed};
+use crate::support::{ALICE, ALICE_MAIL, ALICE_PHONE, DISABLED, ctx};
 
 #[tokio::test(start_paused = true)]
 async fn slow_mail_relay_tells_real_from_unknown_by_send_pin_timing() {
     for relay_ms in [200, 2000] {
-        let r = rig(policy()).await;
+        let r = rig(default_policy()).await;
         r.relay.fault.slow(Duration::from_millis(relay_ms));
         let mut took = Vec::new();
         for login in [ALICE, "nobody@example.org", DISABLED] {

@@ -145,6 +145,11 @@ pub struct Rig {
     pub audit: MemoryAuditSink,
 }
 
+/// The library's default policy, with the test OUs eligible and SMS on.
+pub fn default_policy() -> Policy {
+    Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() }
+}
+
 /// Alice (e-mail and phone) and bob (e-mail) can reset; dave is disabled. No timer or
 /// spawner is given: the engine takes what the library gives it by default.
 pub async fn rig(policy: Policy) -> Rig {
@@ -170,9 +175,7 @@ pub async fn rig(policy: Policy) -> Rig {
     rig.enroll(ALICE, Some(ALICE_MAIL), Some(ALICE_PHONE)).await;
     rig.enroll(BOB, Some(BOB_MAIL), None).await;
     rig.enroll(DISABLED, Some("dave@home.example"), None).await;
-    rig.directory
-        .inner
-        .set_state(DISABLED, sspr_core::backend::AccountState { disabled: true, ..Default::default() });
+    rig.directory.inner.set_state(DISABLED, sspr_core::backend::AccountState { disabled: true, ..Default::default() });
     rig
 }
 
@@ -192,10 +195,12 @@ impl Rig {
     }
 }
 
-/// What an outsider sees of an answer: `Ok` or the error's text.
+/// What an outsider sees of an answer: `Ok` or the error's text (a rate limit's wait in
+/// whole seconds depends on where in a second the call fell, not on the account: left out).
 pub fn seen<T>(result: &sspr_core::Result<T>) -> String {
     match result {
         Ok(_) => "Ok".into(),
+        Err(sspr_core::Error::RateLimited { .. }) => "Err(RateLimited)".into(),
         Err(e) => format!("Err({e})"),
     }
 }

@@ -63,29 +63,38 @@ impl Notifier for FlakyNotifier {
     }
 }
 
+/// A notifier outage is not the caller's business: the answer is a decoy's (issue 11 item 2),
+/// the audit records the failure, and the flow is not rolled back (a rolled-back flow would
+/// take a resend at once where a decoy's is in its cooldown): the user sends a new PIN after
+/// the cooldown.
 #[tokio::test]
-async fn notifier_failure_during_send_pin_leaves_the_flow_as_it_was() {
+async fn notifier_failure_during_send_pin_is_audited_and_answered_like_success() {
     let outbox = Outbox::new();
     let flaky = Arc::new(FlakyNotifier { inner: outbox.clone(), down: AtomicBool::new(false) });
     let h = Harness::builder().notifier(flaky.clone()).build().await;
     let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
 
     flaky.down.store(true, Ordering::SeqCst);
-    let err = h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { .. }), "{err:?}");
-    assert!(matches!(h.events_of(AuditKind::PinSent).pop().unwrap().outcome, Outcome::Failed { .. }));
-    // No PIN is pending: verifying anything is out of order, not a wasted attempt.
-    assert!(matches!(h.sspr.verify_pin(&c.flow_id, "12345678", &ctx()).await, Err(Error::InvalidState { .. })));
-
-    // Retry at once: no cooldown was started by the failed send.
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.expect("answered like a decoy");
+    h.sspr.flush_deliveries().await;
+    assert!(outbox.messages().is_empty());
+    let failed = h.events_of(AuditKind::PinSent).pop().unwrap();
+    assert!(matches!(&failed.outcome, Outcome::Failed { error } if error.contains("not delivered")), "{failed:?}");
+    assert_eq!(failed.destination.as_deref(), Some("a***@m***.example"), "masked destination only");
+    // The cooldown holds, as it does for a decoy.
     flaky.down.store(false, Ordering::SeqCst);
-    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.expect("the retry is not held back");
+    assert!(matches!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await, Err(Error::RateLimited { .. })));
+    h.advance(Duration::from_secs(61));
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
     let pin = outbox.last_pin_to(ALICE_MAIL).unwrap();
     h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
 }
 
+/// The price of answering outages like a decoy: a resend the notifier fails has still
+/// replaced the PIN the user had (keeping the old one would take a write a decoy does not
+/// make). The user asks again after the cooldown.
 #[tokio::test]
-async fn notifier_failure_on_a_resend_keeps_the_previous_pin_valid() {
+async fn notifier_failure_on_a_resend_replaces_the_previous_pin_and_the_next_resend_works() {
     let outbox = Outbox::new();
     let flaky = Arc::new(FlakyNotifier { inner: outbox.clone(), down: AtomicBool::new(false) });
     let h = Harness::builder().notifier(flaky.clone()).build().await;
@@ -94,8 +103,13 @@ async fn notifier_failure_on_a_resend_keeps_the_previous_pin_valid() {
     let first = outbox.last_pin_to(ALICE_MAIL).unwrap();
     h.advance(Duration::from_secs(61));
     flaky.down.store(true, Ordering::SeqCst);
-    assert!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.is_err());
-    h.sspr.verify_pin(&c.flow_id, &first, &ctx()).await.expect("the PIN the user has still works");
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    assert!(matches!(h.sspr.verify_pin(&c.flow_id, &first, &ctx()).await, Err(Error::WrongPin { .. })));
+    flaky.down.store(false, Ordering::SeqCst);
+    h.advance(Duration::from_secs(61));
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    let third = outbox.last_pin_to(ALICE_MAIL).unwrap();
+    h.sspr.verify_pin(&c.flow_id, &third, &ctx()).await.expect("the PIN that arrived works");
 }
 
 /// A state store that fails every call while `down` is set.

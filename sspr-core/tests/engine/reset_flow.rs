@@ -316,12 +316,14 @@ async fn by_channel_sends_mail_and_text_through_their_own_notifiers() {
     assert!(mail.last_pin_to(ALICE_MAIL).is_none() && !mail.messages_to(ALICE_MAIL).is_empty(), "mail got the notice");
     assert!(sms.messages_to(ALICE_MAIL).is_empty() && mail.messages_to(ALICE_PHONE).is_empty());
 
-    // No SMS notifier: an SMS is refused as Rejected, and nothing is sent.
-    let mail_only = ByChannel::new(Some(Arc::new(Outbox::new())), None);
+    // No SMS notifier: the SMS is refused as Rejected, nothing is sent, the audit says why,
+    // and the caller is answered as a decoy would be.
+    let mail = Outbox::new();
+    let mail_only = ByChannel::new(Some(Arc::new(mail.clone())), None);
     let h = Harness::builder().notifier(Arc::new(mail_only)).build().await;
     let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
-    match h.sspr.send_pin(&challenge.flow_id, "sms", None, &ctx()).await {
-        Err(Error::Backend { source }) => assert_eq!(source.kind(), sspr_core::BackendErrorKind::Rejected),
-        other => panic!("expected a rejected backend error, got {other:?}"),
-    }
+    h.sspr.send_pin(&challenge.flow_id, "sms", None, &ctx()).await.unwrap();
+    assert!(mail.messages().is_empty(), "no notice either: nothing was sent");
+    let failed = h.events_of(sspr_core::AuditKind::PinSent).pop().unwrap();
+    assert!(matches!(failed.outcome, sspr_core::Outcome::Failed { .. }), "{failed:?}");
 }

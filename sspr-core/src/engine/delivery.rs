@@ -1,0 +1,207 @@
+//! Deliveries off the request path. A PIN (and the notices that go with it) is handed to a
+//! bounded set of deliveries that the engine's [`crate::Spawn`] runs, so neither a slow nor a
+//! failing notifier shows in the answer of `send_pin` or in its timing: a real account is
+//! answered exactly as an unknown login is. A failed delivery is retried, then recorded in
+//! the audit trail; the caller learns nothing ("no code arrived; send a new one").
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::Sspr;
+use crate::audit::{AuditEvent, Outcome};
+use crate::error::BackendErrorKind;
+use crate::notice::Notification;
+
+/// Deliveries one engine keeps in flight at most, unless the builder says otherwise. Each is
+/// a few hundred bytes waiting on a notifier; beyond this a notifier is down or far too slow,
+/// and more would only pile up.
+pub(super) const DEFAULT_MAX_PENDING_DELIVERIES: usize = 1000;
+
+/// Attempts at a delivery the notifier reports `Unavailable` (the first and two retries).
+const DELIVERY_ATTEMPTS: u32 = 3;
+
+/// Wait before the first retry; each next retry waits four times longer (2 s, then 8 s).
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// The engine's deliveries in flight: a count, its cap, and who waits for it to reach zero.
+#[derive(Debug)]
+pub(super) struct Deliveries {
+    cap: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: usize,
+    idle_waiters: Vec<Waker>,
+}
+
+impl Deliveries {
+    pub(super) fn new(cap: usize) -> Self {
+        Self { cap, state: Mutex::new(State::default()) }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Take a place in the set, if there is one left.
+    fn reserve(&self) -> bool {
+        let mut state = self.state();
+        if state.in_flight >= self.cap {
+            return false;
+        }
+        state.in_flight += 1;
+        true
+    }
+
+    fn release(&self) {
+        let waiters = {
+            let mut state = self.state();
+            state.in_flight = state.in_flight.saturating_sub(1);
+            if state.in_flight == 0 { std::mem::take(&mut state.idle_waiters) } else { Vec::new() }
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// Ready once nothing is in flight.
+    fn poll_idle(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.state();
+        if state.in_flight == 0 {
+            return Poll::Ready(());
+        }
+        if !state.idle_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            state.idle_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    /// Deliveries in flight now.
+    pub(super) fn in_flight(&self) -> usize {
+        self.state().in_flight
+    }
+}
+
+/// Holds a place in the set until dropped: when the delivery finishes, and also when a
+/// spawner shutting down drops it unfinished.
+struct Place(Sspr);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.inner.deliveries.release();
+    }
+}
+
+/// One PIN to deliver, and what the audit records if it cannot be.
+pub(super) struct PinDelivery {
+    pub(super) notification: Notification,
+    /// The PinSent event of the request (flow, user, channel, masked destination), to record
+    /// a failure with.
+    pub(super) event: AuditEvent,
+    /// Retries stop before this: a PIN arriving after it is useless.
+    pub(super) pin_expires_at: OffsetDateTime,
+    /// Notices to send once the PIN is delivered (the user's other contacts).
+    pub(super) notices: Vec<Notification>,
+}
+
+impl Sspr {
+    /// Wait until every delivery handed over so far has finished (delivered, or failed and
+    /// recorded in the audit trail).
+    ///
+    /// `send_pin` answers without waiting for the notifier when the engine has a spawner (see
+    /// [`crate::SsprBuilder::spawner`]). Call this in tests before reading an outbox that a
+    /// slow notifier fills, and at graceful shutdown before stopping the runtime, so that no
+    /// PIN already promised to a user is lost. Deliveries started while it waits are waited
+    /// for too; a delivery retrying an unavailable notifier may take until its PIN expires.
+    pub async fn flush_deliveries(&self) {
+        std::future::poll_fn(|cx| self.inner.deliveries.poll_idle(cx)).await;
+    }
+
+    /// Hand a PIN to the delivery set. Returns at once when the engine has a spawner (after a
+    /// first step on the caller's task, which finishes an in-memory notifier's delivery
+    /// there and then), or after the delivery when it has none. Never fails: a delivery
+    /// refused because the set is full, or failing, is audited and logged.
+    pub(super) async fn deliver(&self, delivery: PinDelivery) {
+        let Some(spawner) = self.inner.spawner.clone() else {
+            // No spawner: deliver inline. The failure is still hidden; its timing only by padding.
+            self.run_delivery(delivery, false).await;
+            return;
+        };
+        if !self.inner.deliveries.reserve() {
+            let error = format!(
+                "not delivered: {} deliveries already waiting for the notifier",
+                self.inner.deliveries.in_flight()
+            );
+            tracing::warn!(channel = ?delivery.notification.to.channel(), "{error}");
+            self.audit_failure(delivery.event, error).await;
+            return;
+        }
+        let place = Place(self.clone());
+        let sspr = self.clone();
+        let mut task: Pin<Box<dyn Future<Output = ()> + Send + 'static>> = Box::pin(async move {
+            sspr.run_delivery(delivery, true).await;
+            drop(place);
+        });
+        // One step here: a notifier that needs no waiting (an in-process outbox) is done now,
+        // so its message is there when the call returns. Anything still pending moves to the
+        // spawner, where it outlives this request even if the request is cancelled.
+        let done = std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_ready())).await;
+        if !done {
+            spawner.spawn(task);
+        }
+    }
+
+    /// Deliver the PIN (retrying an unavailable notifier in the background, with backoff,
+    /// until the PIN would expire), then the notices; record a failure.
+    async fn run_delivery(&self, delivery: PinDelivery, background: bool) {
+        let PinDelivery { notification, event, pin_expires_at, notices } = delivery;
+        let channel = notification.to.channel();
+        let mut delay = FIRST_RETRY_DELAY;
+        let mut attempt = 1;
+        let failure = loop {
+            match self.inner.notifier.send(&notification).await {
+                Ok(()) => break None,
+                Err(e) => {
+                    let retry = background
+                        && attempt < DELIVERY_ATTEMPTS
+                        && e.kind() == BackendErrorKind::Unavailable
+                        && self.now() + delay < pin_expires_at;
+                    match (&self.inner.timer, retry) {
+                        (Some(timer), true) => {
+                            tracing::info!(?channel, attempt, error = %e, "a PIN delivery failed; retrying");
+                            timer.sleep(delay).await;
+                            delay *= 4;
+                            attempt += 1;
+                        }
+                        _ => break Some(e),
+                    }
+                }
+            }
+        };
+        match failure {
+            Some(e) => {
+                tracing::warn!(?channel, attempts = attempt, error = %e, "a PIN could not be delivered");
+                self.audit_failure(event, format!("not delivered after {attempt} attempt(s): {e}")).await;
+            }
+            None => {
+                for notice in notices {
+                    if let Err(e) = self.inner.notifier.send(&notice).await {
+                        tracing::warn!(channel = ?notice.to.channel(), error = %e, "a notice could not be delivered");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Record that the PIN of `event` was not delivered.
+    async fn audit_failure(&self, mut event: AuditEvent, error: String) {
+        event.at = self.now();
+        event.outcome = Outcome::Failed { error };
+        self.audit(event).await;
+    }
+}
