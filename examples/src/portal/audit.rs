@@ -56,14 +56,3 @@ impl AuditSink for PortalAudit {
         Ok(())
     }
 }
-
-/// Waits with tokio: pads anonymous answers to the policy's `min_response_ms`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct TokioTimer;
-
-#[async_trait]
-impl sspr_core::Timer for TokioTimer {
-    async fn sleep(&self, duration: std::time::Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}

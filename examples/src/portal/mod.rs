@@ -43,7 +43,7 @@ use zeroize::Zeroizing;
 
 pub use config::Config;
 
-use audit::{PortalAudit, TokioTimer};
+use audit::PortalAudit;
 use config::{DirectoryConfig, NotifierConfig, SmsConfig, StateConfig, StoreConfig};
 use session::Sessions;
 
@@ -222,13 +222,17 @@ impl Portal {
             .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;
         summary.push_str(&format!("audit log: {}\n", audit_path.display()));
 
+        // Tokio pads the answers and runs the deliveries off the request path.
+        let runtime = sspr_core::TokioRuntime::current()
+            .ok_or_else(|| Error::Config("the portal must be built inside a tokio runtime".into()))?;
         let sspr = Sspr::builder()
             .directory_arc(directory.clone())
             .contacts_arc(contacts)
             .notifier_arc(notifier)
             .store_arc(store)
             .audit_arc(Arc::new(audit.clone()))
-            .timer(TokioTimer)
+            .timer(runtime.clone())
+            .spawner(runtime)
             .policy(policy)
             .secret_key(key)
             .build()?;

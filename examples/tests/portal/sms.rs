@@ -45,6 +45,7 @@ async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
     let page = browser.submit("/passwordreset/send", &[("csrf", &csrf), ("method", "sms")]).await;
     assert!(page.main().contains("A code was sent to +44 ******* 23."), "{}", page.main());
 
+    portal.sspr().flush_deliveries().await;
     let (account, form) = sent.lock().unwrap().last().cloned().expect("the API was called");
     assert_eq!(account, "AC0123");
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -86,6 +87,7 @@ async fn a_reset_with_the_pin_sent_through_a_signed_webhook() {
 
     let mut browser = Browser::new(&portal);
     let page = crate::support::reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    portal.sspr().flush_deliveries().await;
     let (headers, body) = seen.lock().unwrap().last().cloned().expect("the gateway was called");
     let timestamp = headers["x-sspr-timestamp"].to_str().unwrap();
     let signature = headers["x-sspr-signature"].to_str().unwrap();

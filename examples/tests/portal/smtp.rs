@@ -56,6 +56,8 @@ async fn a_reset_with_the_pin_sent_through_smtp() {
     let mut browser = Browser::new(&portal);
     let page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
     assert!(page.body.contains("id=\"pin-status\""), "{}", page.main());
+    // The PIN is delivered off the request path: wait for it.
+    portal.sspr().flush_deliveries().await;
     let pin = pin_mailed_to(&address).expect("the PIN mail reached the sink");
     assert_eq!(pin.len(), 8);
     let csrf = page.csrf();
