@@ -104,8 +104,11 @@ impl Bench {
     fn new(rt: &tokio::runtime::Runtime) -> Self {
         let outbox = Outbox::new();
         let clock = clock().expect("clock");
-        let sspr =
-            engine(USERS, Arc::new(outbox.clone()), MemoryStateStore::new(), clock.clone(), None).expect("engine");
+        // Built inside the runtime: the engine takes it as its spawner, as a server's would.
+        let sspr = {
+            let _runtime = rt.enter();
+            engine(USERS, Arc::new(outbox.clone()), MemoryStateStore::new(), clock.clone(), None).expect("engine")
+        };
         rt.block_on(enroll(&sspr, USERS)).expect("enroll");
         Self {
             sspr,

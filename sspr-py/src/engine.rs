@@ -5,26 +5,15 @@ use std::fmt;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
-use sspr_core::{Actor, ContactChange, ContactUpdate, NewPassword, Password, SecretKey, Timer};
+use sspr_core::{Actor, ContactChange, ContactUpdate, NewPassword, Password, SecretKey};
 
 use crate::backends;
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::policy::Policy;
-use crate::runtime::{InRuntime, block_on, driven};
+use crate::runtime::{InRuntime, PySpawner, block_on, driven, tokio_handle};
 use crate::types::{
     Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, Secret, SignedIn, UserStatus, Verified, mode_name,
 };
-
-/// Waits with tokio's timer (pads answers to the policy's `min_response_ms`).
-#[derive(Debug)]
-struct TokioTimer;
-
-#[sspr_core::async_trait]
-impl Timer for TokioTimer {
-    async fn sleep(&self, duration: std::time::Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}
 
 /// A PIN or password argument: `str` or `sspr.Secret`.
 pub(crate) enum SecretArg {
@@ -130,8 +119,11 @@ fn build(
     match clock {
         // A manual clock "waits" by moving itself: padded answers take no real time.
         Some(c) => builder = builder.clock(c.get().inner.clone()).timer(c.get().inner.clone()),
-        None => builder = builder.timer(TokioTimer),
+        None => builder = builder.timer(sspr_core::TokioRuntime::new(tokio_handle()?.clone())),
     }
+    // Deliveries leave the request path: a slow or failing notifier shows neither in the
+    // answer nor in its timing.
+    builder = builder.spawner(PySpawner::new()?);
     if let Some(seed) = rng_seed {
         let seed: [u8; 32] = seed.try_into().map_err(|_| config_error("rng_seed must be 32 bytes"))?;
         builder = builder.rng_seed(seed);
@@ -217,6 +209,15 @@ impl Sspr {
     /// The blocking twin sharing this engine (same backends, state and limits).
     fn blocking(&self) -> PyResult<BlockingSspr> {
         Ok(BlockingSspr { core: InRuntime::new(self.core.get()?.clone()) })
+    }
+
+    /// Wait until every PIN handed to the notifier so far is delivered (or its failure is
+    /// in the audit trail). `send_pin` does not wait for a slow notifier: call this before
+    /// shutting down, and in tests before reading such a notifier's messages.
+    async fn flush_deliveries(&self) -> PyResult<()> {
+        let core = self.core.get()?.clone();
+        driven(async move { core.flush_deliveries().await })?.await;
+        Ok(())
     }
 
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.
@@ -382,6 +383,12 @@ impl BlockingSspr {
     /// The asyncio twin sharing this engine.
     fn asyncio(&self) -> PyResult<Sspr> {
         Ok(Sspr { core: InRuntime::new(self.core.get()?.clone()) })
+    }
+
+    /// Wait until every PIN handed to the notifier so far is delivered (see
+    /// `Sspr.flush_deliveries`).
+    fn flush_deliveries(&self, py: Python<'_>) -> PyResult<()> {
+        block_on(py, self.core.get()?.flush_deliveries())
     }
 
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.

@@ -141,3 +141,73 @@ impl Drop for BlockingGuard {
         BLOCKING.with(|b| b.set(previous));
     }
 }
+
+/// The engine's spawner: where deliveries that outlast a `send_pin` call run.
+///
+/// - From `Sspr` (asyncio), on the caller's event loop, as an `asyncio.Task`: a Python
+///   backend's coroutine must be stepped on its loop's thread, and the task is polled inside
+///   the tokio runtime's context like every operation.
+/// - From `BlockingSspr`, on the tokio runtime, each poll marked as a blocking call so that a
+///   Python backend's coroutine runs on that thread's private event loop.
+#[derive(Debug)]
+pub(crate) struct PySpawner {
+    handle: &'static tokio::runtime::Handle,
+}
+
+impl PySpawner {
+    pub(crate) fn new() -> PyResult<Self> {
+        Ok(Self { handle: tokio_handle()? })
+    }
+}
+
+impl sspr_core::Spawn for PySpawner {
+    fn spawn(&self, task: sspr_core::runtime::Task) {
+        if in_blocking_call() {
+            drop(self.handle.spawn(MarkedBlocking(task)));
+            return;
+        }
+        let holder = std::sync::Arc::new(std::sync::Mutex::new(Some(task)));
+        let on_loop = Python::attach(|py| -> PyResult<()> {
+            static SPAWN: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+            let delivery = Py::new(py, Delivery { task: holder.clone() })?;
+            let coroutine = pyo3::wrap_pyfunction!(run_delivery, py)?.call1((delivery,))?;
+            SPAWN.import(py, "sspr._support", "spawn")?.call1((coroutine,))?;
+            Ok(())
+        });
+        if on_loop.is_err() {
+            // No running event loop on this thread after all: tokio runs the delivery.
+            let task = holder.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            if let Some(task) = task {
+                drop(self.handle.spawn(MarkedBlocking(task)));
+            }
+        }
+    }
+}
+
+/// A background task polled as if inside a `BlockingSspr` call.
+struct MarkedBlocking(sspr_core::runtime::Task);
+
+impl Future for MarkedBlocking {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let _blocking = BlockingGuard::enter();
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// A delivery handed to the event loop (taken out once, by `run_delivery`).
+#[pyclass(frozen)]
+struct Delivery {
+    task: std::sync::Arc<std::sync::Mutex<Option<sspr_core::runtime::Task>>>,
+}
+
+/// The coroutine an `asyncio.Task` runs for one delivery.
+#[pyfunction]
+async fn run_delivery(delivery: Py<Delivery>) -> PyResult<()> {
+    let task = delivery.get().task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    if let Some(task) = task {
+        driven(task)?.await;
+    }
+    Ok(())
+}

@@ -52,6 +52,11 @@ class World:
 
 
 def make_world(policy: Optional[sspr.Policy] = None, seed: bool = True) -> World:
+    """An engine on a manual clock. Unless a policy is given, answers are not padded (padding
+    would move the manual clock at every call and shift the times these tests check; it is
+    tested in test_enumeration.py and test_flows.py)."""
+    if policy is None:
+        policy = sspr.Policy(min_response_ms=0)
     directory, outbox = seed_directory(), sspr.Outbox()
     clock, audit = sspr.ManualClock(START), sspr.MemoryAuditSink()
     engine = sspr.BlockingSspr(

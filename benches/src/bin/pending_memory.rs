@@ -125,7 +125,7 @@ where
 async fn started(n: usize) -> AnyResult<Measured> {
     let store = MemoryStateStore::new();
     let notifier = DropNotifier::new();
-    let sspr = engine(0, Arc::new(notifier.clone()), store.clone(), clock()?, Some(Policy::default()))?;
+    let sspr = engine(0, Arc::new(notifier.clone()), store.clone(), clock()?, Some(Policy { min_response_ms: 0, ..Policy::default() }))?;
     let ctx = RequestContext::default();
     // Warm up lazily initialised state (one flow, counted in the baseline).
     black_box(sspr.begin_reset("warm-up@corp.example", &ctx).await?);
@@ -154,7 +154,8 @@ async fn pin_sent(n: usize) -> AnyResult<Measured> {
     let users = n.div_ceil(FLOWS_PER_USER).max(1);
     let store = MemoryStateStore::new();
     let notifier = DropNotifier::new();
-    let policy = Policy::default();
+    // Unpadded: padding by the manual clock would age the flows being measured.
+    let policy = Policy { min_response_ms: 0, ..Policy::default() };
     if policy.user_sends_per_hour as usize != FLOWS_PER_USER
         || policy.destination_sends_per_hour as usize != FLOWS_PER_USER
     {

@@ -23,3 +23,16 @@ def run_blocking(awaitable: Awaitable[Any]) -> Any:
         loop = asyncio.new_event_loop()
         _local.loop = loop
     return loop.run_until_complete(_await(awaitable))
+
+
+_deliveries: "set[asyncio.Task[Any]]" = set()
+
+
+def spawn(coroutine: Any) -> None:
+    """Run one of the engine's deliveries as a task of the running event loop.
+
+    The loop keeps only weak references to its tasks: hold each until it is done.
+    """
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _deliveries.add(task)
+    task.add_done_callback(_deliveries.discard)
