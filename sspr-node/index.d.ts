@@ -299,6 +299,12 @@ export declare class Sspr {
   readonly policy: NativePolicy
   /** The completion modes the policy allows, the default first. */
   completionModes(): CompletionMode[]
+  /**
+   * Wait until every PIN handed to the notifier so far is delivered (or its failure is in the
+   * audit trail): `sendPin` does not wait for a slow notifier. Call it at graceful shutdown,
+   * and in tests before reading such a notifier's messages.
+   */
+  flushDeliveries(): Promise<void>
   /** Start a reset: the same answer shape for every login, real or not. */
   beginReset(login: string, ctx?: RequestContext | null): Promise<ResetChallenge>
   /** Send a PIN by `methodId`; `confirm` is the full address when the policy asks for it. */

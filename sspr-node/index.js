@@ -178,6 +178,10 @@ class Sspr {
     return this.#native.completionModes()
   }
 
+  async flushDeliveries() {
+    return this.#native.flushDeliveries()
+  }
+
   async beginReset(login, ctx) {
     return this.#native.beginReset(login, ctx)
   }

@@ -95,6 +95,12 @@ export declare class NativeSspr {
   get policy(): Policy
   /** The completion modes the policy allows, the default first. */
   completionModes(): Array<'temporary' | 'chosen' | 'unlock_only'>
+  /**
+   * Wait until every PIN handed to the notifier so far is delivered (or its failure is in
+   * the audit trail): `sendPin` does not wait for a slow notifier. For graceful shutdown,
+   * and tests reading such a notifier's messages.
+   */
+  flushDeliveries(): void | Promise<void>
   /** Start a reset for `login`: the same answer shape for every login. */
   beginReset(login: string, ctx?: RequestContext | undefined | null): ResetChallenge | Promise<ResetChallenge>
   /** Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it. */

@@ -77,6 +77,7 @@ async function wholeFlow(async) {
   assert.ok(stored.email.usableFrom instanceof Date)
   const challenge = await sspr.beginReset('jdoe@example.org')
   await sspr.sendPin(challenge.flowId, 'email')
+  await sspr.flushDeliveries() // a JavaScript notifier is called off the request path
   const pinNotice = notifier.sent.find((n) => n.kind === 'pin')
   assert.equal(pinNotice.to, 'jane@home.example')
   await sspr.verifyPin(challenge.flowId, pinNotice.pin)

@@ -9,7 +9,7 @@ use napi::Result;
 use napi::bindgen_prelude::{ClassInstance, JsObjectValue, Object};
 use napi_derive::napi;
 use sspr_core::memory;
-use sspr_core::{AuditSink, Clock, ContactStore, Directory, Notifier, StateStore, Timer, UserId};
+use sspr_core::{AuditSink, Clock, ContactStore, Directory, Notifier, StateStore, UserId};
 
 use crate::convert::{AccountStateJs, DirectoryUserJs, NotificationJs, from_chrono, to_chrono};
 use napi::Env;
@@ -388,17 +388,6 @@ impl Slots {
         };
 
         Ok(Self { directory, contacts, notifier, store, audit, clock })
-    }
-}
-
-/// A timer for the policy's minimum response time, on the napi tokio runtime.
-#[derive(Debug)]
-pub(crate) struct TokioTimer;
-
-#[sspr_core::async_trait]
-impl Timer for TokioTimer {
-    async fn sleep(&self, duration: std::time::Duration) {
-        tokio::time::sleep(duration).await;
     }
 }
 

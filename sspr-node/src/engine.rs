@@ -6,7 +6,7 @@ use napi::{Env, Result, ValueType};
 use napi_derive::napi;
 use sspr_core::{Password, SecretKey};
 
-use crate::backends::{Slots, TokioTimer};
+use crate::backends::Slots;
 use crate::convert::{
     ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, SignedInJs,
     UserStatusJs, VerifiedJs, actor, contact_update, context, mode_name, new_password,
@@ -170,11 +170,21 @@ impl NativeSspr {
         if let Some(audit) = slots.audit {
             builder = builder.audit_arc(audit);
         }
+        let manual_clock = slots.clock.is_some();
         builder = match slots.clock {
             // A manual clock also "sleeps" by moving itself: tests see the padding exactly.
             Some(clock) => builder.clock(clock.clone()).timer(clock),
-            None => builder.timer(TokioTimer),
+            None => builder,
         };
+        // The napi tokio runtime (this thread is in its context) pads the answers when no
+        // manual clock does, and runs deliveries off the request path: a slow or failing
+        // notifier shows neither in the answer nor in its timing.
+        if let Some(runtime) = sspr_core::TokioRuntime::current() {
+            builder = builder.spawner(runtime.clone());
+            if !manual_clock {
+                builder = builder.timer(runtime);
+            }
+        }
         if let Ok(policy) = options.get_named_property::<ClassInstance<'_, Policy>>("policy") {
             builder = builder.policy(policy.inner.clone());
         }
@@ -194,6 +204,22 @@ impl NativeSspr {
     #[napi(ts_return_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
     pub fn completion_modes(&self) -> Vec<&'static str> {
         self.inner.completion_modes().into_iter().map(mode_name).collect()
+    }
+
+    /// Wait until every PIN handed to the notifier so far is delivered (or its failure is in
+    /// the audit trail): `sendPin` does not wait for a slow notifier. For graceful shutdown,
+    /// and tests reading such a notifier's messages.
+    #[napi(ts_return_type = "void | Promise<void>")]
+    pub fn flush_deliveries<'env>(&self, env: &'env Env) -> Result<Answer<'env, ()>> {
+        let sspr = self.inner.clone();
+        run(
+            env,
+            async move {
+                sspr.flush_deliveries().await;
+                Ok(())
+            },
+            Ok,
+        )
     }
 
     /// Start a reset for `login`: the same answer shape for every login.
