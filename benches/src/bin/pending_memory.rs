@@ -125,7 +125,13 @@ where
 async fn started(n: usize) -> AnyResult<Measured> {
     let store = MemoryStateStore::new();
     let notifier = DropNotifier::new();
-    let sspr = engine(0, Arc::new(notifier.clone()), store.clone(), clock()?, Some(Policy { min_response_ms: 0, ..Policy::default() }))?;
+    let sspr = engine(
+        0,
+        Arc::new(notifier.clone()),
+        store.clone(),
+        clock()?,
+        Some(Policy { min_response_ms: 0, ..Policy::default() }),
+    )?;
     let ctx = RequestContext::default();
     // Warm up lazily initialised state (one flow, counted in the baseline).
     black_box(sspr.begin_reset("warm-up@corp.example", &ctx).await?);

@@ -146,10 +146,13 @@ impl HarnessBuilder {
         let store = MemoryStateStore::new();
         let audit = MemoryAuditSink::new();
         let clock = ManualClock::new(START);
-        let mut builder = Sspr::builder();
-        if self.clock_timer {
-            builder = builder.timer(ClockTimer { clock: clock.clone() });
-        }
+        // Without a ClockTimer, the manual clock's own timer: waits (padding, delivery retries)
+        // jump the clock forward and take no real time.
+        let builder = if self.clock_timer {
+            Sspr::builder().timer(ClockTimer { clock: clock.clone() })
+        } else {
+            Sspr::builder().timer(clock.clone())
+        };
         let sspr = builder
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
             .contacts_arc(match self.contacts {
@@ -160,8 +163,6 @@ impl HarnessBuilder {
             .store_arc(self.store.unwrap_or_else(|| Arc::new(store.clone())))
             .audit(audit.clone())
             .clock(clock.clone())
-            // Padding (on by default) "waits" by moving the manual clock: no real time.
-            .timer(clock.clone())
             .policy(self.policy)
             .secret_key(key())
             .rng_seed([7; 32])
