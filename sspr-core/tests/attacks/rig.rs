@@ -145,9 +145,14 @@ pub struct Rig {
     pub audit: MemoryAuditSink,
 }
 
-/// The library's default policy, with the test OUs eligible and SMS on.
+/// The library's default policy, with the test OUs eligible and SMS on (which needs decoy country codes).
 pub fn default_policy() -> Policy {
-    Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], sms_enabled: true, ..Policy::default() }
+    Policy {
+        eligible_ous: vec!["ou=staff,dc=example,dc=org".into()],
+        sms_enabled: true,
+        decoy_country_codes: vec!["44".into(), "1".into()],
+        ..Policy::default()
+    }
 }
 
 /// Alice (e-mail and phone) and bob (e-mail) can reset; dave is disabled. No timer or
