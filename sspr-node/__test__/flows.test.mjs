@@ -105,7 +105,7 @@ test('contacts, status, search, enable and unblock', async () => {
 
 test('every error code comes from a real scenario', async (s) => {
   await s.test('WRONG_PIN with attemptsLeft, then PIN_VOIDED', async () => {
-    const t = setup({ policy: { userFailuresBeforeBlock: 10 } })
+    const t = setup({ policy: { userFailuresBeforeBlock: 10, clientFailuresBeforeBlock: 10 } })
     await enroll(t.sspr)
     const flow = await pinSent(t)
     const wrong = flow.pin === '00000000' ? '11111111' : '00000000'

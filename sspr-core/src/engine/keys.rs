@@ -274,6 +274,36 @@ impl Sspr {
         Err(contention())
     }
 
+    /// Take back an attempt [`Sspr::count_attempt`] counted whose PIN was never compared
+    /// (the flow was verified or voided by a concurrent request in between), so that a user's
+    /// own double submissions do not add up to a block. Best effort: a store failure leaves
+    /// the attempt counted, which errs on the safe side.
+    pub(super) async fn uncount_attempt(&self, subject: &Subject, ctx: &RequestContext, now: OffsetDateTime) {
+        let policy = &self.inner.policy;
+        let client = self.client_tag(ctx);
+        for _ in 0..super::MAX_CAS_ROUNDS {
+            let Ok((mut record, Some(version))) = self.attempts(subject, now).await else { return };
+            record.count = record.count.saturating_sub(1);
+            record.not_before = ts(now + policy.failure_delay(record.count));
+            if let Some(c) = record.clients.iter_mut().find(|c| c.client == client) {
+                c.count = c.count.saturating_sub(1);
+                if c.count < policy.client_failures_before_block {
+                    c.blocked_until = 0;
+                }
+            }
+            let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
+            let Ok(bytes) = postcard::to_allocvec(&record) else { return };
+            match self.inner.store.put(&failures(subject), &bytes, Some(version), from_ts(keep_until), now).await {
+                Ok(Some(_)) => return,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not take back an attempt that compared no PIN");
+                    return;
+                }
+            }
+        }
+    }
+
     /// Count a failed verification towards the organisation-wide alarm; the request that
     /// reaches the threshold records the alarm and calls the host's hook.
     pub(super) async fn count_for_alarm(&self, ctx: &RequestContext, now: OffsetDateTime) {

@@ -517,7 +517,15 @@ impl Sspr {
 
         for _ in 0..MAX_CAS_ROUNDS {
             let (record, version) = self.load_flow(flow_id, now).await?;
-            let stored = *record.check_verify(now)?;
+            let stored = match record.check_verify(now) {
+                Ok(stored) => *stored,
+                // A concurrent request verified or voided the PIN first: this attempt compared
+                // nothing, so it does not count.
+                Err(error) => {
+                    self.uncount_attempt(&subject, ctx, now).await;
+                    return Err(error);
+                }
+            };
 
             if pin::matches(&self.inner.key, flow_id, typed, &stored) {
                 let next = record.after_right_pin(now);

@@ -83,7 +83,11 @@ fn audit_table(t: &Text, events: &[AuditEvent]) -> Markup {
                         td { (date_time(e.at)) }
                         td { (serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
                         td { (e.user_id.as_ref().map(|u| u.as_str().to_owned()).or_else(|| e.login_fingerprint.as_ref().map(|f| format!("#{}", f.chars().take(8).collect::<String>()))).unwrap_or_default()) }
-                        td { (e.channel.map(|c| c.method_id()).unwrap_or("")) " " (e.destination.as_deref().unwrap_or("")) }
+                        td {
+                            (e.channel.map(|c| c.method_id()).unwrap_or("")) " " (e.destination.as_deref().unwrap_or(""))
+                            // The flow's keyed reference (never its id): enough to group one reset's events.
+                            @if let Some(flow) = &e.flow_ref { " flow " code { (flow.chars().take(8).collect::<String>()) } }
+                        }
                         td { (e.client_ip.map(|ip| ip.to_string()).unwrap_or_default()) }
                         td { (match &e.actor { Some(Actor::Admin(who)) => who.clone(), Some(Actor::User) => "user".into(), None => String::new() }) }
                         td { code { (serde_json::to_string(&e.outcome).unwrap_or_default()) } }
