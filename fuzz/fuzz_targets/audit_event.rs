@@ -28,7 +28,7 @@ const KINDS: [AuditKind; 14] = [
     AuditKind::FailureAlarm,
     AuditKind::SignIn,
 ];
-const DECOYS: [DecoyReason; 7] = [
+const DECOYS: [DecoyReason; 8] = [
     DecoyReason::UnknownUser,
     DecoyReason::AccountDisabled,
     DecoyReason::Ineligible,
@@ -36,6 +36,7 @@ const DECOYS: [DecoyReason; 7] = [
     DecoyReason::NoContact,
     DecoyReason::Privileged,
     DecoyReason::ConfirmationMismatch,
+    DecoyReason::LoginAlias,
 ];
 const REFUSALS: [NotAllowedReason; 6] = [
     NotAllowedReason::Privileged,
