@@ -1,5 +1,5 @@
 //! Audit events: one for every step, typed, versioned, serialisable as JSON, never holding
-//! a secret (DESIGN.md §7).
+//! a secret (docs/ARCHITECTURE.md).
 
 use std::net::IpAddr;
 

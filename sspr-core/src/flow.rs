@@ -1,4 +1,4 @@
-//! The reset flow as a state machine over values (DESIGN.md §6). No I/O: the engine loads
+//! The reset flow as a state machine over values (docs/ARCHITECTURE.md). No I/O: the engine loads
 //! a [`FlowRecord`], asks it whether a step is allowed, and stores the record the step
 //! returns with one compare-and-set.
 //!

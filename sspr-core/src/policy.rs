@@ -1,4 +1,4 @@
-//! The reset policy: every number of DESIGN.md §5, with safe bounds.
+//! The reset policy: every number of README.md "Security defaults", with safe bounds.
 //!
 //! A policy is plain data, (de)serialisable from TOML or JSON. Every number has a range
 //! it must lie in; [`Policy::validate`] (run by `from_toml`/`from_json` and by the engine builder)

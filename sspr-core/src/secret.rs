@@ -18,7 +18,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// The server's secret key: keys the PIN hashes, the decoys and the rate-limit subjects.
 ///
 /// It must be at least 32 random bytes, the same on every instance sharing a store, and
-/// survive restarts (DESIGN.md §4). Sub-keys are derived per purpose, so one key never
+/// survive restarts. Sub-keys are derived per purpose, so one key never
 /// serves two uses.
 pub struct SecretKey {
     pin: SecretBox<[u8; 32]>,

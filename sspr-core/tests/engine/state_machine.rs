@@ -1,4 +1,4 @@
-//! The reset flow as a state machine, tested by property (DESIGN.md §6): random sequences of
+//! The reset flow as a state machine, tested by property (docs/ARCHITECTURE.md): random sequences of
 //! `begin_reset`, `send_pin`, `verify_pin`, `complete_reset` and clock jumps, over a few
 //! flows of real and decoy users, checked after every step against a reference model that
 //! knows which PIN each flow delivered, when, and what happened to it.

@@ -544,7 +544,7 @@ fn masks_json_replays() {
     }
 }
 
-/// Ranges of the policy's numbers, written from DESIGN.md §5 and the `Policy` docs, for the
+/// Ranges of the policy's numbers, written from README.md "Security defaults" and the `Policy` docs, for the
 /// fields that have no rule tying them to another field.
 const POLICY_RANGES: [(&str, u64, u64); 22] = [
     ("pin_length", 6, 12),
