@@ -14,7 +14,8 @@ use crate::flows::engine;
 use crate::plain::{SERIAL, plain_config};
 
 const ATTACKER_PHONE: &str = "+15005550009";
-const POLICY: &str = "sms_enabled = true\n";
+/// SMS on (decoy numbers in the test numbers' country, +1).
+const POLICY: &str = "sms_enabled = true\ndecoy_country_codes = [\"1\"]\n";
 
 pub(crate) fn test_record_key() -> RecordKey {
     RecordKey::new("test-only record key, 32 bytes or more, never in production")
