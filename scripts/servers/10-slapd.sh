@@ -59,4 +59,6 @@ export SSPR_TEST_LDAP_FAULT_PIDFILE="$SLAPD_PIDFILE"
 export SSPR_TEST_LDAP_FAULT_START="$SLAPD_CMD"
 start_slapd plain plain
 export SSPR_TEST_LDAP_PLAIN_URL="$SLAPD_URL"
+# LDAPS on the plain instance: used by the sign-in bound test alone, which counts connections to it.
+export SSPR_TEST_LDAP_PLAIN_LDAPS_URL="$SLAPD_LDAPS_URL"
 echo "slapd: $SSPR_TEST_LDAP_URL $SSPR_TEST_LDAPS_URL, fault instance $SSPR_TEST_LDAP_FAULT_URL, plain instance $SSPR_TEST_LDAP_PLAIN_URL ($((SECONDS - t0)) s)"
