@@ -9,7 +9,10 @@
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
+//! | `audit-file` | the audit trail as a JSON-lines file |
 
+#[cfg(feature = "audit-file")]
+pub mod audit_file;
 #[cfg(feature = "ldap")]
 pub mod ldap;
 

@@ -1,14 +1,14 @@
-//! The portal's audit sink, its timer and its notifier by channel. The audit sink: every event as one JSON line in a file (the durable trail) and
-//! the most recent ones in memory for the admin page. Events never hold a secret
-//! (sspr-core guarantees it), so writing them out is safe.
+//! The portal's audit sink and its timer. The audit sink: every event as one JSON line in a
+//! file (the durable trail, sspr-backends' `JsonLinesAuditSink`, which the C and uniffi
+//! bindings use too) and the most recent ones in memory for the admin page. Events never
+//! hold a secret (sspr-core guarantees it), so writing them out is safe.
 
 use std::collections::VecDeque;
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use sspr_backends::audit_file::JsonLinesAuditSink;
 use sspr_core::{AuditEvent, AuditSink, BackendError};
 
 /// Events kept in memory for `/admin`.
@@ -18,7 +18,7 @@ const RECENT: usize = 500;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PortalAudit {
     recent: Arc<Mutex<VecDeque<AuditEvent>>>,
-    file: Option<Arc<Mutex<File>>>,
+    file: Option<JsonLinesAuditSink>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -27,9 +27,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl PortalAudit {
     /// A sink appending to `path` (created when missing).
-    pub(crate) fn to_file(path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { recent: Arc::default(), file: Some(Arc::new(Mutex::new(file))) })
+    pub(crate) fn to_file(path: &Path) -> Result<Self, BackendError> {
+        Ok(Self { recent: Arc::default(), file: Some(JsonLinesAuditSink::open(path)?) })
     }
 
     /// The newest `n` events, newest first.
@@ -49,9 +48,7 @@ impl AuditSink for PortalAudit {
             recent.push_back(event.clone());
         }
         if let Some(file) = &self.file {
-            let mut line = event.to_json();
-            line.push('\n');
-            lock(file).write_all(line.as_bytes()).map_err(BackendError::unavailable)?;
+            file.record(event).await?;
         }
         Ok(())
     }
