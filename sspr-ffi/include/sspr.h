@@ -304,6 +304,20 @@ typedef struct SsprContactStoreVtable {
   void (*release)(void *ctx);
 } SsprContactStoreVtable;
 
+// An audit sink written in C (optional; see `SsprEngineOptions.audit`).
+typedef struct SsprAuditVtable {
+  // Passed to every call; must be usable from any thread.
+  void *ctx;
+  // Receive one audit event as JSON (one object of sspr's versioned audit schema;
+  // NUL-terminated UTF-8, borrowed for the call; never holds a secret). Called from any
+  // thread, possibly concurrently, on the request's path: return quickly (hand the line
+  // to a queue if it goes somewhere slow). Return `true` once recorded, `false` on
+  // failure (the engine reports it; the operation it describes is not undone).
+  bool (*record)(void *ctx, const char *event_json);
+  // Called once when the engine no longer needs `ctx` (may be NULL).
+  void (*release)(void *ctx);
+} SsprAuditVtable;
+
 // Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
 typedef struct SsprEngineOptions {
   // The server's secret key: 32 to 1024 random bytes, the same on every instance.
@@ -323,6 +337,21 @@ typedef struct SsprEngineOptions {
   struct SsprNotifierVtable notifier;
   // NULL to keep enrollments in memory, or a contact store.
   const struct SsprContactStoreVtable *contacts;
+  // NULL to keep flows, rate-limit counters and blocks in this process's memory, or a
+  // built-in state store shared by every process, as JSON:
+  // `{"sqlite": {"path": "/var/lib/sspr/state.db"}}` (processes on one host),
+  // `{"redis": {"url": "redis://host:6379/0"}}` or
+  // `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
+  // (other fields as in sspr-backends' configurations). With several processes and no
+  // shared store each counts on its own: N processes allow N times the PIN guesses.
+  // A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+  const char *state_store_json;
+  // NULL, or a function receiving every audit event as JSON.
+  const struct SsprAuditVtable *audit;
+  // NULL, or a file every audit event is appended to as one JSON line (created if
+  // missing; several processes may share it). With neither `audit` nor `audit_file`
+  // the engine keeps the newest 10 000 events in memory only.
+  const char *audit_file;
 } SsprEngineOptions;
 
 // Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` means no
@@ -639,9 +668,13 @@ enum SsprStatus sspr_engine_new(const struct SsprEngineOptions *options,
 // during or after this call.
 void sspr_engine_free(struct SsprEngine *engine);
 
-// Stop the library's callback threads and wait for them to end. Call it once no callback
-// call is in flight, e.g. before the program exits (so that leak checkers see no thread
-// left running); a later `*_async` call starts them again. Blocking calls need no threads.
+// Stop the library's runtime (its two threads drive the callback calls, the timer padding
+// answers to `min_response_ms`, background deliveries and the network stores) and wait for
+// its threads to end. Call it before the program exits, once every engine is freed and no
+// call is in flight (so that leak checkers see no thread left running): a callback call
+// still in flight is abandoned (its callback is never called), a blocking call waiting out
+// its padding fails with `SSPR_STATUS_INTERNAL` (never answers early), and an engine with
+// a Redis or PostgreSQL store loses its connections. A later call starts a new runtime.
 // Called from inside a callback it does nothing (a thread cannot wait for itself).
 void sspr_shutdown(void);
 

@@ -14,7 +14,8 @@ use sspr_core::backend::{AccountState, StoredContact as CoreStoredContact};
 use sspr_core::notice::Message;
 use time::OffsetDateTime;
 
-use crate::runtime::ThreadTimer;
+use crate::runtime::{self, RuntimeError, RuntimeSpawner, RuntimeTimer};
+use crate::shared;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -127,12 +128,25 @@ pub enum SsprError {
         /// What the backend reported.
         detail: String,
     },
+    /// A failure of the library itself: its runtime could not start, or its timer stopped
+    /// while the answer was being padded (the answer is withheld, never sent early).
+    #[error("{detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
     /// An error this version of the bindings does not name.
     #[error("{detail}")]
     Other {
         /// The engine's message.
         detail: String,
     },
+}
+
+impl From<RuntimeError> for SsprError {
+    fn from(error: RuntimeError) -> Self {
+        Self::Internal { detail: error.to_string() }
+    }
 }
 
 impl From<sspr_core::Error> for SsprError {
@@ -764,6 +778,26 @@ pub trait Notifier: Send + Sync {
     async fn send(&self, notification: Notification) -> Result<(), BackendFailure>;
 }
 
+/// Receives the audit trail, implemented in the host language (optional: pass it to
+/// `Engine`). Called with every event as JSON (one object of sspr's versioned audit schema,
+/// never holding a secret), from any thread, possibly concurrently, on the request's path:
+/// return quickly. A raised error is reported by the engine; the operation it describes is
+/// not undone.
+#[uniffi::export(with_foreign)]
+pub trait AuditSink: Send + Sync {
+    /// Record one event.
+    fn record(&self, event_json: String) -> Result<(), BackendFailure>;
+}
+
+struct ForeignAudit(Arc<dyn AuditSink>);
+
+#[async_trait::async_trait]
+impl sspr_core::AuditSink for ForeignAudit {
+    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), sspr_core::BackendError> {
+        Ok(self.0.record(event.to_json())?)
+    }
+}
+
 struct ForeignDirectory(Arc<dyn Directory>);
 struct ForeignContacts(Arc<dyn ContactStore>);
 struct ForeignNotifier(Arc<dyn Notifier>);
@@ -777,7 +811,7 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier);
+opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit);
 
 #[async_trait::async_trait]
 impl sspr_core::Directory for ForeignDirectory {
@@ -871,6 +905,12 @@ impl sspr_core::Notifier for ForeignNotifier {
 // ---------------------------------------------------------------------------------------
 // The engine
 
+/// Run an engine call inside the library's runtime, whichever thread the host language polls
+/// it from: the network stores and the timer live there (see `runtime`).
+async fn run<T>(call: impl std::future::Future<Output = Result<T, SsprError>>) -> Result<T, SsprError> {
+    runtime::handle()?.guard(call).await?
+}
+
 /// A clock that stands still until moved: for tests and demos (pass it to `Engine`).
 #[derive(Debug, uniffi::Object)]
 pub struct ManualClock {
@@ -902,11 +942,72 @@ pub struct EngineConfig {
     /// 32 bytes seeding the PIN generator (tests only); none seeds it from the OS.
     #[uniffi(default = None)]
     pub rng_seed: Option<Vec<u8>>,
+    /// Where flows, rate-limit counters and blocks are kept; none keeps them in this
+    /// process's memory. Give every process of a deployment the same store: with one each,
+    /// N processes allow N times the PIN guesses.
+    #[uniffi(default = None)]
+    pub state_store: Option<StateStoreConfig>,
+    /// A file every audit event is appended to as one JSON line (created if missing; several
+    /// processes may share it).
+    #[uniffi(default = None)]
+    pub audit_file: Option<String>,
 }
 
 impl fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EngineConfig").field("policy_json", &self.policy_json).finish_non_exhaustive()
+        f.debug_struct("EngineConfig")
+            .field("policy_json", &self.policy_json)
+            .field("audit_file", &self.audit_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A built-in state store shared by several processes.
+#[derive(Clone, uniffi::Enum)]
+pub enum StateStoreConfig {
+    /// One SQLite file (processes on one host).
+    Sqlite {
+        /// The database file; created if missing (its folder must exist).
+        path: String,
+    },
+    /// A Redis server: `redis://[:password@]host:port/db` (`rediss://` for TLS).
+    Redis {
+        /// The server's URL.
+        url: String,
+    },
+    /// A PostgreSQL database: `postgres://user:password@host:port/db?sslmode=verify-full`.
+    Postgres {
+        /// The connection URL (libpq's `sslmode` and `sslrootcert` apply).
+        url: String,
+    },
+    /// Any of them with every option of its `sspr-backends` configuration, as JSON:
+    /// `{"postgres": {"url": "...", "ca_file": "/etc/ssl/db-ca.pem"}}`.
+    Json {
+        /// The configuration.
+        config: String,
+    },
+}
+
+impl StateStoreConfig {
+    fn to_json(&self) -> String {
+        match self {
+            Self::Sqlite { path } => serde_json::json!({ "sqlite": { "path": path } }).to_string(),
+            Self::Redis { url } => serde_json::json!({ "redis": { "url": url } }).to_string(),
+            Self::Postgres { url } => serde_json::json!({ "postgres": { "url": url } }).to_string(),
+            Self::Json { config } => config.clone(),
+        }
+    }
+}
+
+// URLs may hold a password.
+impl fmt::Debug for StateStoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite { .. } => "Sqlite",
+            Self::Redis { .. } => "Redis",
+            Self::Postgres { .. } => "Postgres",
+            Self::Json { .. } => "Json",
+        })
     }
 }
 
@@ -919,14 +1020,18 @@ pub struct Engine {
 #[uniffi::export]
 impl Engine {
     /// Build an engine on the given backends; without a contact store enrollments are kept
-    /// in memory, without a clock the system clock is used.
-    #[uniffi::constructor(default(contacts = None, clock = None))]
+    /// in memory, without a clock the system clock is used. Every audit event goes to
+    /// `audit` and to `config.audit_file` when given; with neither the engine keeps the
+    /// newest 10 000 in memory only. A network state store is connected now (this call
+    /// blocks until it answers).
+    #[uniffi::constructor(default(contacts = None, clock = None, audit = None))]
     pub fn new(
         config: EngineConfig,
         directory: Arc<dyn Directory>,
         notifier: Arc<dyn Notifier>,
         contacts: Option<Arc<dyn ContactStore>>,
         clock: Option<Arc<ManualClock>>,
+        audit: Option<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, SsprError> {
         let mut builder = sspr_core::Sspr::builder()
             .directory(ForeignDirectory(directory))
@@ -944,28 +1049,46 @@ impl Engine {
         }
         builder = match clock {
             Some(clock) => builder.clock(clock.clock.clone()).timer(clock.clock.clone()),
-            None => builder.timer(ThreadTimer),
+            None => builder.timer(RuntimeTimer),
         };
+        builder = builder.spawner(RuntimeSpawner);
+        let mut sinks: Vec<Arc<dyn sspr_core::AuditSink>> = Vec::new();
+        if let Some(audit) = audit {
+            sinks.push(Arc::new(ForeignAudit(audit)));
+        }
+        if let Some(path) = &config.audit_file {
+            sinks.push(Arc::new(shared::open_audit_file(path)?));
+        }
+        if !sinks.is_empty() {
+            builder = builder.audit(shared::AuditSinks(sinks));
+        }
+        if let Some(store) = &config.state_store {
+            let store_config = shared::parse_store(&store.to_json())?;
+            builder = builder.store_arc(shared::open_store(store_config, &runtime::handle()?)?);
+        }
         Ok(Arc::new(Self { sspr: builder.build()? }))
     }
 
     /// Start a reset for `login` (unknown logins get an answer of the same shape).
     pub async fn begin_reset(&self, login: String, ctx: RequestContext) -> Result<ResetChallenge, SsprError> {
-        let c = self.sspr.begin_reset(&login, &ctx.to_core()?).await?;
-        Ok(ResetChallenge {
-            flow_id: c.flow_id,
-            methods: c
-                .methods
-                .into_iter()
-                .map(|m| MethodOption {
-                    id: m.id,
-                    channel: m.channel.into(),
-                    masked: m.masked,
-                    needs_confirmation: m.needs_confirmation,
-                })
-                .collect(),
-            expires_at: c.expires_at.into(),
+        run(async move {
+            let c = self.sspr.begin_reset(&login, &ctx.to_core()?).await?;
+            Ok(ResetChallenge {
+                flow_id: c.flow_id,
+                methods: c
+                    .methods
+                    .into_iter()
+                    .map(|m| MethodOption {
+                        id: m.id,
+                        channel: m.channel.into(),
+                        masked: m.masked,
+                        needs_confirmation: m.needs_confirmation,
+                    })
+                    .collect(),
+                expires_at: c.expires_at.into(),
+            })
         })
+        .await
     }
 
     /// Send a PIN by `method_id`; `confirm` is the full address when the method needs it.
@@ -976,19 +1099,28 @@ impl Engine {
         confirm: Option<String>,
         ctx: RequestContext,
     ) -> Result<PinSent, SsprError> {
-        let s = self.sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx.to_core()?).await?;
-        Ok(PinSent {
-            expires_at: s.expires_at.into(),
-            resend_after: s.resend_after.into(),
-            attempts_left: s.attempts_left,
+        run(async move {
+            let s = self.sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx.to_core()?).await?;
+            Ok(PinSent {
+                expires_at: s.expires_at.into(),
+                resend_after: s.resend_after.into(),
+                attempts_left: s.attempts_left,
+            })
         })
+        .await
     }
 
     /// Check the PIN the user typed.
     pub async fn verify_pin(&self, flow_id: String, pin: String, ctx: RequestContext) -> Result<Verified, SsprError> {
-        let pin = zeroize::Zeroizing::new(pin);
-        let v = self.sspr.verify_pin(&flow_id, &pin, &ctx.to_core()?).await?;
-        Ok(Verified { modes: v.modes.into_iter().map(Into::into).collect(), remaining_methods: v.remaining_methods })
+        run(async move {
+            let pin = zeroize::Zeroizing::new(pin);
+            let v = self.sspr.verify_pin(&flow_id, &pin, &ctx.to_core()?).await?;
+            Ok(Verified {
+                modes: v.modes.into_iter().map(Into::into).collect(),
+                remaining_methods: v.remaining_methods,
+            })
+        })
+        .await
     }
 
     /// Finish a verified reset.
@@ -998,17 +1130,20 @@ impl Engine {
         new_password: NewPassword,
         ctx: RequestContext,
     ) -> Result<ResetOutcome, SsprError> {
-        let new_password = match new_password {
-            NewPassword::Temporary => sspr_core::NewPassword::Temporary,
-            NewPassword::Chosen { password } => sspr_core::NewPassword::Chosen(sspr_core::Password::new(password)),
-            NewPassword::UnlockOnly => sspr_core::NewPassword::UnlockOnly,
-        };
-        let o = self.sspr.complete_reset(&flow_id, new_password, &ctx.to_core()?).await?;
-        Ok(ResetOutcome {
-            temporary_password: o.temporary_password.as_ref().map(|p| p.expose_secret().to_owned()),
-            must_change: o.must_change,
-            unlocked: o.unlocked,
+        run(async move {
+            let new_password = match new_password {
+                NewPassword::Temporary => sspr_core::NewPassword::Temporary,
+                NewPassword::Chosen { password } => sspr_core::NewPassword::Chosen(sspr_core::Password::new(password)),
+                NewPassword::UnlockOnly => sspr_core::NewPassword::UnlockOnly,
+            };
+            let o = self.sspr.complete_reset(&flow_id, new_password, &ctx.to_core()?).await?;
+            Ok(ResetOutcome {
+                temporary_password: o.temporary_password.as_ref().map(|p| p.expose_secret().to_owned()),
+                must_change: o.must_change,
+                unlocked: o.unlocked,
+            })
         })
+        .await
     }
 
     /// The completion modes the policy allows, the default first.
@@ -1019,19 +1154,22 @@ impl Engine {
     /// Sign a user in with their own password (rate-limited; unknown login and wrong
     /// password both give `SignInFailed`).
     pub async fn sign_in(&self, login: String, password: String, ctx: RequestContext) -> Result<SignedIn, SsprError> {
-        let password = sspr_core::Password::new(password);
-        let s = self.sspr.sign_in(&login, &password, &ctx.to_core()?).await?;
-        Ok(SignedIn {
-            user_id: s.user_id.as_str().to_owned(),
-            login: s.login,
-            display_name: s.display_name,
-            must_change: s.must_change,
+        run(async move {
+            let password = sspr_core::Password::new(password);
+            let s = self.sspr.sign_in(&login, &password, &ctx.to_core()?).await?;
+            Ok(SignedIn {
+                user_id: s.user_id.as_str().to_owned(),
+                login: s.login,
+                display_name: s.display_name,
+                must_change: s.must_change,
+            })
         })
+        .await
     }
 
     /// The user's registered contact details in full.
     pub async fn contacts(&self, login: String) -> Result<Contacts, SsprError> {
-        Ok(self.sspr.contacts(&login).await?.into())
+        run(async move { Ok(self.sspr.contacts(&login).await?.into()) }).await
     }
 
     /// Change a user's contact details.
@@ -1042,8 +1180,11 @@ impl Engine {
         update: ContactUpdate,
         ctx: RequestContext,
     ) -> Result<Contacts, SsprError> {
-        let update = sspr_core::ContactUpdate { email: update.email.into(), phone: update.phone.into() };
-        Ok(self.sspr.update_contacts(&actor.into(), &login, update, &ctx.to_core()?).await?.into())
+        run(async move {
+            let update = sspr_core::ContactUpdate { email: update.email.into(), phone: update.phone.into() };
+            Ok(self.sspr.update_contacts(&actor.into(), &login, update, &ctx.to_core()?).await?.into())
+        })
+        .await
     }
 
     /// Enable or disable SSPR for a user (admins only).
@@ -1054,23 +1195,26 @@ impl Engine {
         enabled: bool,
         ctx: RequestContext,
     ) -> Result<(), SsprError> {
-        Ok(self.sspr.set_enabled(&actor.into(), &login, enabled, &ctx.to_core()?).await?)
+        run(async move { Ok(self.sspr.set_enabled(&actor.into(), &login, enabled, &ctx.to_core()?).await?) }).await
     }
 
     /// Everything about one user's SSPR state.
     pub async fn status(&self, login: String) -> Result<UserStatus, SsprError> {
-        Ok(self.sspr.status(&login).await?.into())
+        run(async move { Ok(self.sspr.status(&login).await?.into()) }).await
     }
 
     /// Admin search: users whose login or display name contains `query`, at most `limit`.
     pub async fn search_users(&self, query: String, limit: u32) -> Result<Vec<UserStatus>, SsprError> {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        Ok(self.sspr.search_users(&query, limit).await?.into_iter().map(Into::into).collect())
+        run(async move {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            Ok(self.sspr.search_users(&query, limit).await?.into_iter().map(Into::into).collect())
+        })
+        .await
     }
 
     /// Lift a block and forget the user's failed verifications (admins only).
     pub async fn unblock(&self, actor: Actor, login: String, ctx: RequestContext) -> Result<(), SsprError> {
-        Ok(self.sspr.unblock(&actor.into(), &login, &ctx.to_core()?).await?)
+        run(async move { Ok(self.sspr.unblock(&actor.into(), &login, &ctx.to_core()?).await?) }).await
     }
 }
 
@@ -1095,9 +1239,16 @@ mod tests {
             at: UNIX_EPOCH,
         };
         assert!(!format!("{notification:?}").contains("31415926"));
-        let config = EngineConfig { secret_key: vec![0xAB; 32], policy_json: None, rng_seed: Some(vec![0xCD; 32]) };
+        let config = EngineConfig {
+            secret_key: vec![0xAB; 32],
+            policy_json: None,
+            rng_seed: Some(vec![0xCD; 32]),
+            state_store: Some(StateStoreConfig::Redis { url: "redis://:hunter2@localhost".into() }),
+            audit_file: None,
+        };
         let shown = format!("{config:?}");
         assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

@@ -18,3 +18,4 @@ uniffi::setup_scaffolding!();
 pub mod bindings;
 pub mod capi;
 mod runtime;
+mod shared;

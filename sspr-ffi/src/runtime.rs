@@ -1,42 +1,223 @@
-//! What both doors share: a timer that needs no async runtime, a `block_on` for the C API's
-//! blocking calls, and the small pool of threads its callback calls run on.
+//! What both doors share: one tokio runtime owned by the library, and the engine's timer and
+//! spawner on it; a `block_on` for the C API's blocking calls.
 //!
-//! The pool is ours (two threads, a channel, wakers that re-queue the task) rather than a
-//! crate's, so that `sspr_shutdown` can stop and join its threads: a C program that calls it
-//! before exiting leaves nothing behind (valgrind sees no thread still running).
+//! The runtime (two worker threads, started on first use) drives the network stores (Redis,
+//! PostgreSQL), the timers that pad anonymous answers to `min_response_ms`, the engine's
+//! background deliveries and the C API's callback calls. One runtime for all of them means a
+//! fixed number of threads however many calls are padded at once (a thread per padded call
+//! ran out of threads under load, and then skipped the padding).
+//!
+//! `sspr_shutdown` stops it and joins its threads (a C program that calls it before exiting
+//! leaves nothing behind for valgrind to see); the next call that needs it starts a new one.
+//!
+//! **Padding never fails open.** If the timer cannot wait (the runtime cannot be started, or
+//! it was shut down while a call was waiting), the call fails with a typed error
+//! ([`RuntimeError`]) instead of answering early: an early answer would tell a real account
+//! from an unknown one by its timing.
 
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use futures::channel::oneshot;
+use tokio::runtime::{Handle, Runtime};
 
-/// Waits by parking a helper thread: the engine has no runtime of its own and the foreign
-/// side's executor is not reachable from Rust. Used only to pad answers to the policy's
-/// `min_response_ms`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ThreadTimer;
+/// Worker threads of the library's runtime: the engine's work is I/O-bound and short.
+const WORKERS: usize = 2;
 
-#[async_trait::async_trait]
-impl sspr_core::Timer for ThreadTimer {
-    async fn sleep(&self, duration: Duration) {
-        let (tx, rx) = oneshot::channel::<()>();
-        let spawned = std::thread::Builder::new().name("sspr-timer".into()).spawn(move || {
-            std::thread::sleep(duration);
-            let _ = tx.send(());
-        });
-        if spawned.is_ok() {
-            let _ = rx.await;
-        }
-    }
+/// Why the library's runtime could not serve a call.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum RuntimeError {
+    /// The runtime's threads could not be started.
+    #[error("the sspr library could not start its runtime: {0}")]
+    Start(String),
+    /// The timer could not wait out the padding (the runtime was shut down or could not be
+    /// started): the answer is withheld rather than sent early.
+    #[error(
+        "the sspr library's timer stopped (sspr_shutdown during the call?); the answer was withheld, not sent unpadded"
+    )]
+    TimerStopped,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The running runtime and a flag cleared when it begins to shut down (checked before a
+/// timer is polled: tokio panics on polling a timer of a runtime that shut down).
+struct Running {
+    runtime: Runtime,
+    alive: Arc<AtomicBool>,
+}
+
+static RUNTIME: Mutex<Option<Running>> = Mutex::new(None);
+
+thread_local! {
+    /// Whether this thread is one of the runtime's (`shutdown` cannot join itself).
+    static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+    /// Set by the timer when it failed during the call being polled on this thread.
+    static TIMER_FAILED: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// A handle to the library's runtime, starting it if needed.
+pub(crate) fn handle() -> Result<RuntimeHandle, RuntimeError> {
+    let mut running = lock(&RUNTIME);
+    if let Some(r) = running.as_ref() {
+        return Ok(RuntimeHandle { handle: r.runtime.handle().clone(), alive: Arc::clone(&r.alive) });
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .thread_name("sspr-ffi")
+        .on_thread_start(|| IN_RUNTIME.with(|flag| flag.set(true)))
+        .enable_all()
+        .build()
+        .map_err(|e| RuntimeError::Start(e.to_string()))?;
+    let r = Running { runtime, alive: Arc::new(AtomicBool::new(true)) };
+    let handle = RuntimeHandle { handle: r.runtime.handle().clone(), alive: Arc::clone(&r.alive) };
+    *running = Some(r);
+    Ok(handle)
+}
+
+/// Stop the runtime and wait for its threads (tasks still running are dropped: their
+/// callbacks are never called; calls waiting on its timer fail with
+/// [`RuntimeError::TimerStopped`]). A later call starts a new one. Called from one of the
+/// runtime's own threads (a callback) it does nothing: a thread cannot wait for itself.
+pub(crate) fn shutdown() {
+    if IN_RUNTIME.with(Cell::get) {
+        return;
+    }
+    let running = lock(&RUNTIME).take();
+    if let Some(r) = running {
+        r.alive.store(false, Ordering::SeqCst);
+        // Dropping joins the workers (and any blocking-pool thread).
+        drop(r.runtime);
+    }
+}
+
+/// The library's runtime as seen by a call.
+#[derive(Clone)]
+pub(crate) struct RuntimeHandle {
+    handle: Handle,
+    alive: Arc<AtomicBool>,
+}
+
+impl fmt::Debug for RuntimeHandle {
+    // (`Handle`'s own Debug prints the whole scheduler.)
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RuntimeHandle")
+    }
+}
+
+impl RuntimeHandle {
+    /// Run `future` inside the runtime: each poll enters its context (the network stores
+    /// register their sockets and timers there) and watches the timer: if the timer fails
+    /// while `future` waits on it, this ends with [`RuntimeError::TimerStopped`].
+    pub(crate) fn guard<F: Future>(&self, future: F) -> InRuntime<F> {
+        InRuntime { handle: self.handle.clone(), future: Box::pin(future) }
+    }
+
+    /// Spawn a task on the runtime (dropped, per [`sspr_core::Spawn`]'s contract, if the
+    /// runtime already shut down).
+    pub(crate) fn spawn(&self, task: Pin<Box<dyn Future<Output = ()> + Send + 'static>>) {
+        drop(self.handle.spawn(task));
+    }
+}
+
+/// A future polled inside the library's runtime; see [`RuntimeHandle::guard`].
+pub(crate) struct InRuntime<F> {
+    handle: Handle,
+    future: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for InRuntime<F> {
+    type Output = Result<F::Output, RuntimeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let _context = this.handle.enter();
+        let outer = TIMER_FAILED.with(|f| f.replace(Some(false)));
+        let polled = this.future.as_mut().poll(cx);
+        let failed = TIMER_FAILED.with(|f| f.replace(outer)) == Some(true);
+        if failed {
+            return Poll::Ready(Err(RuntimeError::TimerStopped));
+        }
+        polled.map(Ok)
+    }
+}
+
+/// The engine's timer: a sleep on the library's runtime (no thread of its own). If it
+/// cannot wait, it never returns early: it marks the call it belongs to as failed (see
+/// [`InRuntime`]) and stays pending.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RuntimeTimer;
+
+#[async_trait::async_trait]
+impl sspr_core::Timer for RuntimeTimer {
+    async fn sleep(&self, duration: Duration) {
+        sleep_on(handle(), duration).await;
+    }
+}
+
+/// Sleep on `runtime`; if it cannot, never return (see [`RuntimeTimer`]).
+async fn sleep_on(runtime: Result<RuntimeHandle, RuntimeError>, duration: Duration) {
+    if let Ok(runtime) = runtime {
+        let sleep = {
+            let _context = runtime.handle.enter();
+            tokio::time::sleep(duration)
+        };
+        if (Sleeping { sleep: pin!(sleep), alive: &runtime.alive }).await.is_ok() {
+            return;
+        }
+    }
+    TIMER_FAILED.with(|f| {
+        if f.get().is_some() {
+            f.set(Some(true));
+        }
+    });
+    // Never answer early; the call polling this ends with `TimerStopped` (a background
+    // task outside any call waits until its runtime drops it).
+    std::future::pending::<()>().await;
+}
+
+/// A tokio sleep that reports, instead of panicking, a runtime that shut down under it.
+struct Sleeping<'a, S> {
+    sleep: Pin<&'a mut S>,
+    alive: &'a AtomicBool,
+}
+
+impl<S: Future<Output = ()>> Future for Sleeping<'_, S> {
+    type Output = Result<(), RuntimeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.alive.load(Ordering::SeqCst) {
+            return Poll::Ready(Err(RuntimeError::TimerStopped));
+        }
+        // tokio panics when a timer is polled after its runtime shut down; that race (a
+        // shutdown between the check above and this poll) is a timer failure too.
+        let sleep = self.sleep.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sleep.poll(cx))) {
+            Ok(Poll::Ready(())) => Poll::Ready(Ok(())),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(RuntimeError::TimerStopped)),
+        }
+    }
+}
+
+/// The engine's spawner: background tasks (deliveries) on the library's runtime. A task
+/// that cannot be started (no runtime) is dropped, as [`sspr_core::Spawn`] specifies.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RuntimeSpawner;
+
+impl sspr_core::Spawn for RuntimeSpawner {
+    fn spawn(&self, task: sspr_core::runtime::Task) {
+        if let Ok(runtime) = handle() {
+            runtime.spawn(task);
+        }
+    }
 }
 
 /// Wakes the thread waiting in [`block_on`] (a condition variable rather than
@@ -75,107 +256,71 @@ pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-/// One spawned future; waking it puts it back on the pool's queue.
-struct Task {
-    future: Mutex<Option<Job>>,
-    queue: Sender<Message>,
-}
+    use std::time::Instant;
 
-impl Wake for Task {
-    fn wake(self: Arc<Self>) {
-        let queue = self.queue.clone();
-        let _ = queue.send(Message::Run(self));
+    use sspr_core::memory::{MemoryDirectory, Outbox};
+    use sspr_core::{Policy, RequestContext, SecretKey, Sspr};
+
+    use super::*;
+
+    fn padded_engine(timer: impl sspr_core::Timer + 'static) -> Sspr {
+        Sspr::builder()
+            .directory(MemoryDirectory::new())
+            .notifier(Outbox::new())
+            .secret_key(SecretKey::from_bytes(&[1; 32]).unwrap())
+            .rng_seed([2; 32])
+            .policy(Policy { min_response_ms: 200, ..Policy::default() })
+            .timer(timer)
+            .spawner(RuntimeSpawner)
+            .build()
+            .unwrap()
     }
-}
 
-enum Message {
-    Run(Arc<Task>),
-    Stop,
-}
+    /// `RuntimeTimer` with the runtime it finds given: a failing one for the test.
+    #[derive(Debug)]
+    struct TimerOn(Result<RuntimeHandle, RuntimeError>);
 
-struct Pool {
-    queue: Sender<Message>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-static POOL: Mutex<Option<Pool>> = Mutex::new(None);
-
-thread_local! {
-    /// Whether this thread is one of the pool's workers (`shutdown` cannot join itself).
-    static IN_POOL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-const WORKERS: usize = 2;
-
-fn work(queue: &Mutex<Receiver<Message>>) {
-    IN_POOL.with(|flag| flag.set(true));
-    loop {
-        let message = lock(queue).recv();
-        let task = match message {
-            Ok(Message::Run(task)) => task,
-            Ok(Message::Stop) | Err(_) => return,
-        };
-        let waker = Waker::from(Arc::clone(&task));
-        let mut cx = Context::from_waker(&waker);
-        let mut slot = lock(&task.future);
-        if let Some(future) = slot.as_mut() {
-            // A panic is caught inside the job (see `capi::engine::spawn`); one escaping
-            // here would only end this worker, and the next spawn starts the pool again.
-            if future.as_mut().poll(&mut cx).is_ready() {
-                *slot = None;
-            }
+    #[async_trait::async_trait]
+    impl sspr_core::Timer for TimerOn {
+        async fn sleep(&self, duration: Duration) {
+            sleep_on(self.0.clone(), duration).await;
         }
     }
-}
 
-/// Run `job` on the pool (started on first use). `false` when no thread could be started.
-pub(crate) fn spawn(job: Job) -> bool {
-    let mut pool = lock(&POOL);
-    if pool.as_ref().is_some_and(|p| p.workers.iter().any(JoinHandle::is_finished)) {
-        stop(pool.take());
+    fn dead_runtime(marked_dead: bool) -> RuntimeHandle {
+        let dead = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let handle = RuntimeHandle { handle: dead.handle().clone(), alive: Arc::new(AtomicBool::new(!marked_dead)) };
+        dead.shutdown_background();
+        handle
     }
-    if pool.is_none() {
-        let (tx, rx) = channel();
-        let rx = Arc::new(Mutex::new(rx));
-        let mut workers = Vec::with_capacity(WORKERS);
-        for i in 0..WORKERS {
-            let rx = Arc::clone(&rx);
-            match std::thread::Builder::new().name(format!("sspr-ffi-{i}")).spawn(move || work(&rx)) {
-                Ok(handle) => workers.push(handle),
-                Err(_) => break,
-            }
-        }
-        if workers.is_empty() {
-            return false;
-        }
-        *pool = Some(Pool { queue: tx, workers });
-    }
-    let Some(p) = pool.as_ref() else { return false };
-    let task = Arc::new(Task { future: Mutex::new(Some(job)), queue: p.queue.clone() });
-    p.queue.send(Message::Run(task)).is_ok()
-}
 
-fn stop(pool: Option<Pool>) {
-    if let Some(pool) = pool {
-        for _ in &pool.workers {
-            let _ = pool.queue.send(Message::Stop);
-        }
-        for worker in pool.workers {
-            let _ = worker.join();
+    #[test]
+    fn a_timer_failure_is_an_error_not_an_unpadded_answer() {
+        let failures = [
+            Err(RuntimeError::Start("no threads".into())), // the runtime could not start
+            Ok(dead_runtime(true)),                        // shut down before the sleep
+            Ok(dead_runtime(false)),                       // shut down, not yet marked (tokio panics)
+        ];
+        for failure in failures {
+            let sspr = padded_engine(TimerOn(failure));
+            let runtime = handle().unwrap();
+            let answer = block_on(runtime.guard(sspr.begin_reset("nobody@example.org", &RequestContext::default())));
+            assert!(matches!(answer, Err(RuntimeError::TimerStopped)), "answered: {:?}", answer.map(|r| r.is_ok()));
         }
     }
-}
 
-/// Stop the pool's threads and wait for them (calls still waiting on a backend are
-/// abandoned: their callbacks are never called). A later callback call starts it again.
-/// Called from one of the pool's own threads (a callback) it does nothing: a thread cannot
-/// wait for itself to end.
-pub(crate) fn shutdown() {
-    if IN_POOL.with(std::cell::Cell::get) {
-        return;
+    #[test]
+    fn the_runtime_timer_pads_from_a_thread_outside_the_runtime() {
+        let sspr = padded_engine(RuntimeTimer);
+        let runtime = handle().unwrap();
+        #[allow(clippy::disallowed_methods)] // measures the real padding
+        let started = Instant::now();
+        let answer = block_on(runtime.guard(sspr.begin_reset("nobody@example.org", &RequestContext::default())));
+        assert!(matches!(answer, Ok(Ok(_))));
+        assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
     }
-    let pool = lock(&POOL).take();
-    stop(pool);
 }

@@ -619,6 +619,54 @@ impl sspr_core::Directory for CDirectory {
     }
 }
 
+/// An audit sink written in C (optional; see `SsprEngineOptions.audit`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprAuditVtable {
+    /// Passed to every call; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// Receive one audit event as JSON (one object of sspr's versioned audit schema;
+    /// NUL-terminated UTF-8, borrowed for the call; never holds a secret). Called from any
+    /// thread, possibly concurrently, on the request's path: return quickly (hand the line
+    /// to a queue if it goes somewhere slow). Return `true` once recorded, `false` on
+    /// failure (the engine reports it; the operation it describes is not undone).
+    pub record: Option<unsafe extern "C" fn(ctx: *mut c_void, event_json: *const c_char) -> bool>,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+pub(crate) struct CAudit {
+    ctx: Ctx,
+    record: unsafe extern "C" fn(*mut c_void, *const c_char) -> bool,
+}
+
+impl CAudit {
+    pub(crate) fn new(ctx: Ctx, v: &SsprAuditVtable) -> Result<Self, SsprError> {
+        Ok(Self { record: v.record.ok_or_else(|| SsprError::null("audit.record"))?, ctx })
+    }
+}
+
+impl fmt::Debug for CAudit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CAudit")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::AuditSink for CAudit {
+    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), BackendError> {
+        let json = c_string(event.to_json());
+        // SAFETY: the vtable's contract: `ctx` usable from any thread; the string is valid
+        // for the call.
+        let recorded = unsafe { (self.record)(self.ctx.ptr, json.as_ptr()) };
+        if recorded {
+            Ok(())
+        } else {
+            Err(BackendError::new(BackendErrorKind::Other, "the C audit sink refused the event"))
+        }
+    }
+}
+
 pub(crate) struct CNotifier {
     ctx: Ctx,
     send: unsafe extern "C" fn(*mut c_void, *const SsprNotification, *mut SsprCompletion),

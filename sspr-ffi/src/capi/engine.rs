@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -12,14 +13,16 @@ use sspr_core::{Actor, ContactChange, ContactUpdate, ManualClock, NewPassword, P
 use time::OffsetDateTime;
 
 use super::backends::{
-    CContactStore, CDirectory, CNotifier, SsprContactStoreVtable, SsprDirectoryVtable, SsprNotifierVtable, take_ctx,
+    CAudit, CContactStore, CDirectory, CNotifier, SsprAuditVtable, SsprContactStoreVtable, SsprDirectoryVtable,
+    SsprNotifierVtable, take_ctx,
 };
 use super::types::{
     SsprChallenge, SsprContacts, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprSignedIn, SsprUserStatus,
     SsprUserStatusList, SsprVerified, request_context,
 };
 use super::{SsprError, SsprStatus, call, guard, opt_str_arg, str_arg};
-use crate::runtime::{self, ThreadTimer};
+use crate::runtime::{self, RuntimeError, RuntimeSpawner, RuntimeTimer};
+use crate::shared;
 
 /// A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
 /// One engine serves every thread at once.
@@ -54,6 +57,21 @@ pub struct SsprEngineOptions {
     pub notifier: SsprNotifierVtable,
     /// NULL to keep enrollments in memory, or a contact store.
     pub contacts: *const SsprContactStoreVtable,
+    /// NULL to keep flows, rate-limit counters and blocks in this process's memory, or a
+    /// built-in state store shared by every process, as JSON:
+    /// `{"sqlite": {"path": "/var/lib/sspr/state.db"}}` (processes on one host),
+    /// `{"redis": {"url": "redis://host:6379/0"}}` or
+    /// `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
+    /// (other fields as in sspr-backends' configurations). With several processes and no
+    /// shared store each counts on its own: N processes allow N times the PIN guesses.
+    /// A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+    pub state_store_json: *const c_char,
+    /// NULL, or a function receiving every audit event as JSON.
+    pub audit: *const SsprAuditVtable,
+    /// NULL, or a file every audit event is appended to as one JSON line (created if
+    /// missing; several processes may share it). With neither `audit` nor `audit_file`
+    /// the engine keeps the newest 10 000 events in memory only.
+    pub audit_file: *const c_char,
 }
 
 /// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
@@ -76,6 +94,7 @@ pub unsafe extern "C" fn sspr_engine_new(
             let directory_ctx = take_ctx(o.directory.ctx, o.directory.release);
             let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
             let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
+            let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
             if engine_out.is_null() {
                 return Err(SsprError::null("engine_out"));
             }
@@ -100,8 +119,24 @@ pub unsafe extern "C" fn sspr_engine_new(
             }
             builder = match o.clock.as_ref() {
                 Some(clock) => builder.clock(clock.clock.clone()).timer(clock.clock.clone()),
-                None => builder.timer(ThreadTimer),
+                None => builder.timer(RuntimeTimer),
             };
+            builder = builder.spawner(RuntimeSpawner);
+            let mut sinks: Vec<Arc<dyn sspr_core::AuditSink>> = Vec::new();
+            if let Some((ctx, vtable)) = audit {
+                sinks.push(Arc::new(CAudit::new(ctx, vtable)?));
+            }
+            if let Some(path) = opt_str_arg(o.audit_file, "audit_file")? {
+                sinks.push(Arc::new(shared::open_audit_file(path)?));
+            }
+            if !sinks.is_empty() {
+                builder = builder.audit(shared::AuditSinks(sinks));
+            }
+            if let Some(json) = opt_str_arg(o.state_store_json, "state_store_json")? {
+                let config = shared::parse_store(json)?;
+                let runtime = runtime::handle()?;
+                builder = builder.store_arc(shared::open_store(config, &runtime)?);
+            }
             let engine = Box::new(SsprEngine { sspr: builder.build()? });
             engine_out.write(Box::into_raw(engine));
             Ok(())
@@ -123,9 +158,13 @@ pub unsafe extern "C" fn sspr_engine_free(engine: *mut SsprEngine) {
     }
 }
 
-/// Stop the library's callback threads and wait for them to end. Call it once no callback
-/// call is in flight, e.g. before the program exits (so that leak checkers see no thread
-/// left running); a later `*_async` call starts them again. Blocking calls need no threads.
+/// Stop the library's runtime (its two threads drive the callback calls, the timer padding
+/// answers to `min_response_ms`, background deliveries and the network stores) and wait for
+/// its threads to end. Call it before the program exits, once every engine is freed and no
+/// call is in flight (so that leak checkers see no thread left running): a callback call
+/// still in flight is abandoned (its callback is never called), a blocking call waiting out
+/// its padding fails with `SSPR_STATUS_INTERNAL` (never answers early), and an engine with
+/// a Redis or PostgreSQL store loses its connections. A later call starts a new runtime.
 /// Called from inside a callback it does nothing (a thread cannot wait for itself).
 #[unsafe(no_mangle)]
 pub extern "C" fn sspr_shutdown() {
@@ -232,15 +271,17 @@ struct UserData(*mut c_void);
 // SAFETY: the C API documents that callbacks run on a library thread with `user_data`.
 unsafe impl Send for UserData {}
 
-/// Run `op` on the library's pool and report to `callback`.
+/// Run `op` on the library's runtime and report to `callback`.
 fn spawn<T: Output>(op: OpFuture<T>, callback: SsprCallback, user_data: *mut c_void) -> Result<(), SsprError> {
     let callback = callback.ok_or_else(|| SsprError::null("callback"))?;
     let user_data = UserData(user_data);
-    let started = runtime::spawn(Box::pin(async move {
+    let runtime = runtime::handle()?;
+    let op = runtime.guard(op);
+    runtime.spawn(Box::pin(async move {
         let user_data = user_data;
         let outcome = AssertUnwindSafe(op).catch_unwind().await;
         let error = match outcome {
-            Ok(Ok(value)) => {
+            Ok(Ok(Ok(value))) => {
                 let raw = value.into_raw();
                 // SAFETY: the caller's callback with its user data and a result valid for the call.
                 unsafe { callback(user_data.0, SsprStatus::Ok, raw, std::ptr::null()) };
@@ -248,18 +289,27 @@ fn spawn<T: Output>(op: OpFuture<T>, callback: SsprCallback, user_data: *mut c_v
                 unsafe { T::free_raw(raw) };
                 return;
             }
+            Ok(Ok(Err(e))) => SsprError::from(e),
             Ok(Err(e)) => SsprError::from(e),
             Err(_) => SsprError::panic(),
         };
         // SAFETY: the caller's callback with its user data and an error valid for the call.
         unsafe { callback(user_data.0, error.code, std::ptr::null(), &error) };
     }));
-    if started { Ok(()) } else { Err(SsprError::new(SsprStatus::Internal, "could not start the library's threads")) }
+    Ok(())
 }
 
-/// Run `op` on this thread until it ends.
+/// Run `op` on this thread until it ends (inside the library's runtime: its timer pads the
+/// answer, the network stores run there).
 fn block<T>(op: OpFuture<T>) -> Result<T, SsprError> {
-    runtime::block_on(op).map_err(SsprError::from)
+    let runtime = runtime::handle()?;
+    Ok(runtime::block_on(runtime.guard(op))??)
+}
+
+impl From<RuntimeError> for SsprError {
+    fn from(error: RuntimeError) -> Self {
+        SsprError::internal(error.to_string())
+    }
 }
 
 /// Write a boxed C result to `out`.

@@ -173,6 +173,10 @@ impl SsprError {
         Self::new(SsprStatus::InvalidInput, format!("invalid {field}: {reason}")).with_field(field)
     }
 
+    pub(crate) fn internal(message: String) -> Self {
+        Self::new(SsprStatus::Internal, message)
+    }
+
     fn panic() -> Self {
         Self::new(SsprStatus::Panic, "the sspr library panicked; the call had no reliable effect")
     }

@@ -2,7 +2,9 @@
  * thread), blocking and callback calls, and every error path. Run under valgrind by
  * scripts/test.d/60-ffi.sh. Compiles as C11 and as C++17. Prints one line per check and
  * "c: N passed, M failed"; exits 1 on any failure. */
+#include <dirent.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backends.h"
 
@@ -35,7 +37,15 @@ typedef struct World {
   SsprEngine *engine;
 } World;
 
-static void world_open(World *w, const char *policy) {
+/* Options beyond the backends: a shared state store, audit sinks. */
+typedef struct Shared {
+  const char *state_store_json;
+  const SsprAuditVtable *audit;
+  const char *audit_file;
+  const uint8_t *rng_seed; /* NULL: SEED (two processes must not share one) */
+} Shared;
+
+static void world_open_shared(World *w, const char *policy, const Shared *shared) {
   backends_init(&w->b);
   w->clock = sspr_clock_new(START);
   SsprEngineOptions o = backends_options(&w->b, &w->store);
@@ -44,6 +54,12 @@ static void world_open(World *w, const char *policy) {
   o.rng_seed = SEED;
   o.clock = w->clock;
   o.policy_json = policy;
+  if (shared) {
+    o.state_store_json = shared->state_store_json;
+    o.audit = shared->audit;
+    o.audit_file = shared->audit_file;
+    if (shared->rng_seed) o.rng_seed = shared->rng_seed;
+  }
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
   CHECK(st == SSPR_STATUS_OK, "engine_new: %d %s", (int)st, msg(err));
@@ -68,6 +84,8 @@ static void world_open(World *w, const char *policy) {
   }
   sspr_contacts_free(contacts);
 }
+
+static void world_open(World *w, const char *policy) { world_open_shared(w, policy, NULL); }
 
 static void world_close(World *w) {
   sspr_engine_free(w->engine);
@@ -670,15 +688,342 @@ static void test_padding_with_system_clock(void) {
   backends_destroy(&b);
 }
 
+
+/* ---- Shared state: two engines (two processes of one deployment) on one SQLite file ---- */
+
+static void wrong_pin_of(const char *pin, char wrong[32]) {
+  strcpy(wrong, pin);
+  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+}
+
+/* The attacker spreads PIN guesses over two processes: with a store each, each allowed 5
+ * failed verifications before blocking (10 guesses); with one shared store the 5th
+ * failure, wherever it lands, blocks the user everywhere. */
+static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
+  char path[128], json[256];
+  snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
+  snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
+  static const uint8_t OTHER_SEED[32] = {2};
+  Shared shared_a = {json, NULL, NULL, NULL}, shared_b = {json, NULL, NULL, OTHER_SEED};
+  World a, b;
+  world_open_shared(&a, NULL, &shared_a);
+  world_open_shared(&b, NULL, &shared_b);
+  SsprError *err = NULL;
+  SsprPinSent sent;
+  char pin[32], wrong[32];
+  SsprVerified *v = NULL;
+
+  char *flow = begin(&a, "jdoe@example.org");
+  SsprStatus st = sspr_send_pin(a.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send on A: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  if (st != SSPR_STATUS_OK) return;
+  wait_sent(&a, 1, pin);
+  wrong_pin_of(pin, wrong);
+  for (int i = 0; i < 3; i++) {
+    st = sspr_verify_pin(a.engine, flow, wrong, NULL, &v, &err);
+    CHECK(st == SSPR_STATUS_WRONG_PIN, "A try %d: %d %s", i, (int)st, msg(err));
+    sspr_error_free(err);
+    err = NULL;
+  }
+  free(flow);
+
+  /* The same user, through the other process. */
+  flow = begin(&b, "jdoe@example.org");
+  st = sspr_send_pin(b.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send on B: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  if (st != SSPR_STATUS_OK) return;
+  wait_sent(&b, 1, pin);
+  wrong_pin_of(pin, wrong);
+  st = sspr_verify_pin(b.engine, flow, wrong, NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_WRONG_PIN, "B try 1: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_verify_pin(b.engine, flow, wrong, NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_BLOCKED, "the 5th failure overall (2nd on B) blocks: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  free(flow);
+  /* Blocked in the first process too. */
+  SsprChallenge *c = NULL;
+  st = sspr_begin_reset(a.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BLOCKED && c == NULL, "A sees the block: %d %s", (int)st, msg(err));
+  sspr_challenge_free(c);
+  sspr_error_free(err);
+  world_close(&a);
+  world_close(&b);
+  char extra[160];
+  unlink(path);
+  snprintf(extra, sizeof extra, "%s-wal", path);
+  unlink(extra);
+  snprintf(extra, sizeof extra, "%s-shm", path);
+  unlink(extra);
+}
+
+static void test_bad_state_store_options(void) {
+  const char *bad[] = {"{\"sqlite\": {}}", "{\"mysql\": {\"url\": \"mysql://u:hunter2@h/db\"}}", "not json",
+                       "{\"redis\": \"redis://:hunter2@127.0.0.1:1\"}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    TestBackends b;
+    SsprContactStoreVtable store;
+    backends_init(&b);
+    SsprEngineOptions o = backends_options(&b, &store);
+    o.secret_key = KEY;
+    o.secret_key_len = sizeof KEY;
+    o.state_store_json = bad[i];
+    SsprEngine *engine = NULL;
+    SsprError *err = NULL;
+    SsprStatus st = sspr_engine_new(&o, &engine, &err);
+    CHECK(st == SSPR_STATUS_INVALID_INPUT && engine == NULL && strstr(msg(err), "hunter2") == NULL,
+          "bad store %zu: %d %s", i, (int)st, msg(err));
+    sspr_error_free(err);
+    backends_destroy(&b);
+  }
+}
+
+/* ---- Audit: a C callback and the JSON-lines file ---- */
+
+typedef struct AuditLog {
+  pthread_mutex_t lock;
+  int events;
+  bool saw_reset_requested;
+  bool all_json_objects;
+  int released;
+} AuditLog;
+
+static bool audit_record(void *ctx, const char *event_json) {
+  AuditLog *log = (AuditLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->events++;
+  if (strstr(event_json, "\"kind\":\"reset_requested\"")) log->saw_reset_requested = true;
+  if (event_json[0] != '{' || event_json[strlen(event_json) - 1] != '}') log->all_json_objects = false;
+  pthread_mutex_unlock(&log->lock);
+  return true;
+}
+
+static void audit_release(void *ctx) {
+  AuditLog *log = (AuditLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->released++;
+  pthread_mutex_unlock(&log->lock);
+}
+
+static void test_audit_callback_and_file_receive_every_event(void) {
+  AuditLog log;
+  memset(&log, 0, sizeof log);
+  pthread_mutex_init(&log.lock, NULL);
+  log.all_json_objects = true;
+  SsprAuditVtable audit;
+  memset(&audit, 0, sizeof audit);
+  audit.ctx = &log;
+  audit.record = audit_record;
+  audit.release = audit_release;
+  char path[128];
+  snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
+  unlink(path);
+  Shared shared = {NULL, &audit, path, NULL};
+  World w;
+  world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
+  char *flow = begin(&w, "jdoe@example.org");
+  free(flow);
+  world_close(&w);
+  CHECK(log.released == 1, "the audit ctx is released once (%d)", log.released);
+  CHECK(log.events >= 3 && log.saw_reset_requested && log.all_json_objects, "callback: %d events", log.events);
+  /* The file holds the same events, one JSON object per line. */
+  FILE *f = fopen(path, "r");
+  CHECK(f != NULL, "the audit file exists");
+  int lines = 0, objects = 0, resets = 0;
+  char line[4096];
+  while (f && fgets(line, sizeof line, f)) {
+    lines++;
+    size_t n = strlen(line);
+    if (n > 2 && line[0] == '{' && line[n - 1] == '\n' && line[n - 2] == '}') objects++;
+    if (strstr(line, "\"kind\":\"reset_requested\"")) resets++;
+  }
+  if (f) fclose(f);
+  CHECK(lines == log.events && objects == lines && resets == 1, "file: %d lines, %d objects, %d resets (callback %d)",
+        lines, objects, resets, log.events);
+  unlink(path);
+  pthread_mutex_destroy(&log.lock);
+
+  /* An audit vtable without `record` is refused (and its ctx still released). */
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  AuditLog none;
+  memset(&none, 0, sizeof none);
+  pthread_mutex_init(&none.lock, NULL);
+  SsprAuditVtable empty;
+  memset(&empty, 0, sizeof empty);
+  empty.ctx = &none;
+  empty.release = audit_release;
+  o.audit = &empty;
+  SsprEngine *engine = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && none.released == 1, "no record: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  pthread_mutex_destroy(&none.lock);
+  backends_destroy(&b);
+}
+
+/* ---- The timer: one runtime, not a thread per padded call; never fails open ---- */
+
+static int count_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] != '.') n++;
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+static double ms_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+#define PADDED_CALLS 64
+
+typedef struct PaddedCalls {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  struct timespec started;
+  int done, ok;
+  double shortest_ms;
+} PaddedCalls;
+
+static void on_padded(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  (void)result;
+  (void)e;
+  PaddedCalls *p = (PaddedCalls *)ud;
+  double ms = ms_since(&p->started);
+  pthread_mutex_lock(&p->lock);
+  if (st == SSPR_STATUS_OK) p->ok++;
+  if (ms < p->shortest_ms) p->shortest_ms = ms;
+  p->done++;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static void padded_engine(TestBackends *b, SsprContactStoreVtable *store, SsprEngine **engine, const char *policy) {
+  backends_init(b);
+  SsprEngineOptions o = backends_options(b, store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.policy_json = policy;
+  SsprError *err = NULL;
+  CHECK(sspr_engine_new(&o, engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
+  sspr_error_free(err);
+}
+
+/* 64 padded answers at once: each still waits its 300 ms, and the library does not start a
+ * thread per call (it did: one `sspr-timer` thread each, and none at all, so no padding,
+ * once threads ran out). */
+static void test_padding_holds_under_many_concurrent_calls_without_a_thread_each(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  SsprEngine *engine = NULL;
+  padded_engine(&b, &store, &engine, "{\"min_response_ms\": 300}");
+  /* One call first, so that the library's threads run before counting. */
+  SsprChallenge *c = NULL;
+  SsprError *err = NULL;
+  CHECK(sspr_begin_reset(engine, "warm@example.org", NULL, &c, &err) == SSPR_STATUS_OK, "warm-up: %s", msg(err));
+  sspr_challenge_free(c);
+  sspr_error_free(err);
+  int before = count_threads();
+  PaddedCalls p;
+  memset(&p, 0, sizeof p);
+  pthread_mutex_init(&p.lock, NULL);
+  pthread_cond_init(&p.cond, NULL);
+  p.shortest_ms = 1e9;
+  clock_gettime(CLOCK_MONOTONIC, &p.started);
+  for (int i = 0; i < PADDED_CALLS; i++) {
+    char login[64];
+    snprintf(login, sizeof login, "nobody%d@example.org", i);
+    CHECK(sspr_begin_reset_async(engine, login, NULL, on_padded, &p, NULL) == SSPR_STATUS_OK, "async %d", i);
+  }
+  struct timespec pause = {0, 150 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  int during = count_threads();
+  pthread_mutex_lock(&p.lock);
+  int done_early = p.done;
+  while (p.done < PADDED_CALLS) pthread_cond_wait(&p.cond, &p.lock);
+  pthread_mutex_unlock(&p.lock);
+  printf("padding: %d calls, threads %d before, %d while they waited; shortest answer %.1f ms\n", PADDED_CALLS,
+         before, during, p.shortest_ms);
+  CHECK(done_early == 0, "%d answered before 150 ms", done_early);
+  CHECK(during - before <= 2, "threads went from %d to %d for %d padded calls", before, during, PADDED_CALLS);
+  CHECK(p.ok == PADDED_CALLS && p.shortest_ms >= 300.0, "%d ok, shortest %.1f ms", p.ok, p.shortest_ms);
+  pthread_mutex_destroy(&p.lock);
+  pthread_cond_destroy(&p.cond);
+  sspr_engine_free(engine);
+  backends_destroy(&b);
+}
+
+typedef struct PaddedBlocking {
+  SsprEngine *engine;
+  SsprStatus status;
+  bool got_challenge;
+  double ms;
+} PaddedBlocking;
+
+static void *padded_blocking_call(void *arg) {
+  PaddedBlocking *pb = (PaddedBlocking *)arg;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  SsprChallenge *c = NULL;
+  pb->status = sspr_begin_reset(pb->engine, "nobody@example.org", NULL, &c, NULL);
+  pb->ms = ms_since(&t0);
+  pb->got_challenge = c != NULL;
+  sspr_challenge_free(c);
+  return NULL;
+}
+
+/* The timer stops (the runtime is shut down) while an answer is being padded: the call
+ * fails with SSPR_STATUS_INTERNAL instead of answering before its time. */
+static void test_a_timer_failure_is_an_error_not_an_unpadded_answer(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  PaddedBlocking pb;
+  memset(&pb, 0, sizeof pb);
+  padded_engine(&b, &store, &pb.engine, "{\"min_response_ms\": 2000}");
+  pthread_t t;
+  pthread_create(&t, NULL, padded_blocking_call, &pb);
+  struct timespec pause = {0, 300 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  sspr_shutdown();
+  pthread_join(t, NULL);
+  CHECK(pb.status == SSPR_STATUS_INTERNAL && !pb.got_challenge, "after %.1f ms: status %d, challenge %d", pb.ms,
+        (int)pb.status, (int)pb.got_challenge);
+  sspr_engine_free(pb.engine);
+  backends_destroy(&b);
+}
+
 int main(void) {
+  setvbuf(stdout, NULL, _IONBF, 0);
   CHECK(strlen(sspr_version()) > 0, "version");
-  test_padding_with_system_clock(); /* first: its timer thread has long ended at exit */
+  test_padding_with_system_clock();
   test_engine_new_errors();
   test_full_flow_blocking();
   test_expiry_and_decoy();
   test_blocked_and_admin();
   test_argument_errors();
   test_full_flow_callbacks();
+  test_two_engines_on_one_sqlite_file_enforce_one_block();
+  test_bad_state_store_options();
+  test_audit_callback_and_file_receive_every_event();
+  test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
+  test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

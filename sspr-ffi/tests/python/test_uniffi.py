@@ -7,7 +7,10 @@ beside it) on PYTHONPATH. Prints "python: N passed, M failed"; exits 1 on any fa
 
 import asyncio
 import datetime
+import json
+import os
 import sys
+import tempfile
 import traceback
 
 import sspr_ffi as s
@@ -232,8 +235,53 @@ async def test_blocked_and_concurrency():
     check(len({c.flow_id for c in challenges}) == 21, "21 concurrent flows")
 
 
+class Audit(s.AuditSink):
+    def __init__(self):
+        self.events = []
+
+    def record(self, event_json):
+        self.events.append(json.loads(event_json))
+
+
+async def test_shared_store_and_audit():
+    """Two engines (two processes) on one SQLite file meet one block; the Python audit sink
+    and the JSON-lines file get every event."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db, log = os.path.join(tmp, "state.db"), os.path.join(tmp, "audit.jsonl")
+        audit, clock = Audit(), s.ManualClock(START)
+        engines = []
+        for _ in range(2):
+            directory, notifier = Directory(), Notifier()
+            config = s.EngineConfig(secret_key=KEY, state_store=s.StateStoreConfig.SQLITE(path=db), audit_file=log)
+            engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
+            await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+            await engine.update_contacts(
+                ADMIN, "jdoe@example.org",
+                s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
+                CTX)
+            engines.append((engine, notifier))
+        (a, notifier_a), (b, notifier_b) = engines
+        flow = (await a.begin_reset("jdoe@example.org", CTX)).flow_id
+        await a.send_pin(flow, "email", None, CTX)
+        while not any(n.kind == s.MessageKind.PIN for n in notifier_a.sent):
+            await asyncio.sleep(0.005)
+        pin = notifier_a.last_pin()
+        wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
+        for _ in range(4):
+            await expect(s.SsprError.WrongPin, a.verify_pin(flow, wrong, CTX), "wrong on A")
+        # The 5th failure overall: a wrong PIN through B, on A's flow (the flow is shared too).
+        await expect(s.SsprError.Blocked, b.verify_pin(flow, wrong, CTX), "blocked through B")
+        await expect(s.SsprError.Blocked, b.begin_reset("jdoe@example.org", CTX), "B sees the block")
+        kinds = [e["kind"] for e in audit.events]
+        check({"reset_requested", "pin_sent", "pin_failed", "blocked"} <= set(kinds), f"audit kinds {kinds}")
+        with open(log) as f:
+            lines = [json.loads(line) for line in f]
+        check(lines == audit.events, f"the file holds the same {len(audit.events)} events ({len(lines)} lines)")
+
+
 async def main():
-    for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency):
+    for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
+                 test_shared_store_and_audit):
         try:
             await test()
         except Exception:  # noqa: BLE001

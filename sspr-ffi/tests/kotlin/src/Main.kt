@@ -50,6 +50,64 @@ class KotlinNotifier : Notifier {
     fun lastPin(): String = sent.last { it.kind == MessageKind.PIN }.pin!!
 }
 
+class KotlinAudit : AuditSink {
+    val events = java.util.concurrent.CopyOnWriteArrayList<String>()
+    override fun record(eventJson: String) { events.add(eventJson) }
+}
+
+// Two processes of one deployment (two engines) on one SQLite file: PIN guesses spread over
+// both still meet ONE block (with a store each, each allowed 5 failures: 10 guesses).
+suspend fun twoEnginesOnOneSqliteFile() {
+    val db = java.io.File.createTempFile("sspr-kotlin-", ".db")
+    val auditFile = java.io.File.createTempFile("sspr-kotlin-audit-", ".jsonl")
+    val clock = ManualClock(START)
+    val audit = KotlinAudit()
+    fun open(n: KotlinNotifier) = Engine(
+        EngineConfig(ByteArray(32) { 7 }, null, null, StateStoreConfig.Sqlite(db.path), auditFile.path),
+        KotlinDirectory(), n, null, clock, audit)
+    val notifierA = KotlinNotifier()
+    val notifierB = KotlinNotifier()
+    val a = open(notifierA)
+    val b = open(notifierB)
+    for (engine in listOf(a, b)) {
+        engine.setEnabled(ADMIN, "jdoe@example.org", true, CTX)
+        engine.updateContacts(ADMIN, "jdoe@example.org",
+            ContactUpdate(ContactChange.Set("jane.doe@example.net"), ContactChange.Keep), CTX)
+    }
+    fun wrongOf(pin: String) = (if (pin[0] == '1') "2" else "1") + pin.substring(1)
+    val flowA = a.beginReset("jdoe@example.org", CTX).flowId
+    a.sendPin(flowA, "email", null, CTX)
+    while (notifierA.sent.none { it.kind == MessageKind.PIN }) delay(5)
+    repeat(3) { i ->
+        expect<SsprException.WrongPin>("A try $i") { runBlocking { a.verifyPin(flowA, wrongOf(notifierA.lastPin()), CTX) } }
+    }
+    val flowB = b.beginReset("jdoe@example.org", CTX).flowId
+    b.sendPin(flowB, "email", null, CTX)
+    while (notifierB.sent.none { it.kind == MessageKind.PIN }) delay(5)
+    val wrongB = wrongOf(notifierB.lastPin())
+    expect<SsprException.WrongPin>("B try 1") { runBlocking { b.verifyPin(flowB, wrongB, CTX) } }
+    expect<SsprException.Blocked>("the 5th failure overall (2nd on B) blocks") {
+        runBlocking { b.verifyPin(flowB, wrongB, CTX) }
+    }
+    expect<SsprException.Blocked>("engine A sees the block") { runBlocking { a.beginReset("jdoe@example.org", CTX) } }
+
+    // The Kotlin audit sink and the JSON-lines file got every event of both engines.
+    check(audit.events.any { it.contains("\"kind\":\"reset_requested\"") }, "audit callback: ${audit.events.size} events")
+    check(audit.events.all { it.startsWith("{") && it.endsWith("}") }, "events are JSON objects")
+    val lines = auditFile.readLines()
+    check(lines.size == audit.events.size && lines.all { it.startsWith("{") && it.endsWith("}") },
+        "audit file: ${lines.size} lines for ${audit.events.size} events")
+    expect<SsprException.InvalidInput>("a bad store configuration") {
+        Engine(EngineConfig(ByteArray(32) { 7 }, null, null, StateStoreConfig.Json("{\"mysql\": {}}"), null),
+            KotlinDirectory(), KotlinNotifier(), null, null, null)
+    }
+    a.close()
+    b.close()
+    clock.close()
+    for (suffix in listOf("", "-wal", "-shm")) java.io.File(db.path + suffix).delete()
+    auditFile.delete()
+}
+
 inline fun <reified E : Throwable> expect(what: String, block: () -> Unit): E? {
     try {
         block()
@@ -132,6 +190,8 @@ fun main() = runBlocking {
     }
     engine.close()
     clock.close()
+
+    twoEnginesOnOneSqliteFile()
 
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0) kotlin.system.exitProcess(1)

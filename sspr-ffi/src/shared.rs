@@ -1,0 +1,89 @@
+//! What several processes share: the state store (flows, rate-limit counters, blocks) and
+//! the audit trail. Both doors build them here, from the same JSON configuration.
+//!
+//! Without a shared state store every process counts on its own: N processes give an
+//! attacker N times the PIN guesses and N separate blocks. Give every process the same
+//! SQLite file (one host) or the same Redis or PostgreSQL server.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sspr_backends::audit_file::JsonLinesAuditSink;
+use sspr_backends::postgres::{PostgresConfig, PostgresStore};
+use sspr_backends::redis::{RedisConfig, RedisStore};
+use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
+use sspr_core::{AuditEvent, AuditSink, BackendError, Error, StateStore};
+
+use crate::runtime::{RuntimeHandle, block_on};
+
+/// A built-in state store, as JSON: `{"sqlite": {"path": "/var/lib/sspr/state.db"}}`,
+/// `{"redis": {"url": "redis://host:6379/0"}}` or `{"postgres": {"url": "postgres://..."}}`;
+/// each takes the other fields of its configuration in `sspr-backends` too (`busy_timeout_ms`,
+/// `key_prefix`, `ca_file`, ...).
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub(crate) enum StoreConfig {
+    /// One SQLite file (several processes on one host).
+    Sqlite(SqliteConfig),
+    /// A Redis server.
+    Redis(RedisConfig),
+    /// A PostgreSQL database.
+    Postgres(PostgresConfig),
+}
+
+/// Parse a store configuration. The error names where the JSON is wrong but never quotes
+/// it (a URL may hold a password).
+pub(crate) fn parse_store(json: &str) -> Result<StoreConfig, Error> {
+    serde_json::from_str(json).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not valid JSON",
+            _ => {
+                "not one of {\"sqlite\": {\"path\": ...}}, {\"redis\": {\"url\": ...}}, {\"postgres\": {\"url\": ...}} \
+                 with known fields"
+            }
+        };
+        Error::InvalidInput {
+            field: "state_store",
+            reason: format!("{what} (line {}, column {})", e.line(), e.column()),
+        }
+    })
+}
+
+/// Open (connect to) the store, inside the library's runtime (the network stores keep
+/// their connections on it).
+pub(crate) fn open_store(config: StoreConfig, runtime: &RuntimeHandle) -> Result<Arc<dyn StateStore>, Error> {
+    let opened = block_on(runtime.guard(async move {
+        Ok::<Arc<dyn StateStore>, BackendError>(match config {
+            StoreConfig::Sqlite(c) => Arc::new(SqliteStore::from_config(&c)?),
+            StoreConfig::Redis(c) => Arc::new(RedisStore::from_config(&c).await?),
+            StoreConfig::Postgres(c) => Arc::new(PostgresStore::from_config(&c).await?),
+        })
+    }));
+    match opened {
+        Ok(store) => Ok(store?),
+        Err(e) => Err(Error::Config(e.to_string())),
+    }
+}
+
+/// Open the JSON-lines audit file.
+pub(crate) fn open_audit_file(path: &str) -> Result<JsonLinesAuditSink, Error> {
+    Ok(JsonLinesAuditSink::open(path)?)
+}
+
+/// Several audit sinks, each given every event (the first failure is reported after all
+/// were tried).
+#[derive(Debug)]
+pub(crate) struct AuditSinks(pub(crate) Vec<Arc<dyn AuditSink>>);
+
+#[sspr_core::async_trait]
+impl AuditSink for AuditSinks {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        let mut first_error = None;
+        for sink in &self.0 {
+            if let Err(e) = sink.record(event).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
