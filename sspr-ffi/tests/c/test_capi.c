@@ -706,8 +706,10 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   static const uint8_t OTHER_SEED[32] = {2};
   Shared shared_a = {json, NULL, NULL, NULL}, shared_b = {json, NULL, NULL, OTHER_SEED};
   World a, b;
-  world_open_shared(&a, NULL, &shared_a);
-  world_open_shared(&b, NULL, &shared_b);
+  /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
+  const char *policy = "{\"user_failures_before_block\": 5, \"failures_before_delay\": 5}";
+  world_open_shared(&a, policy, &shared_a);
+  world_open_shared(&b, policy, &shared_b);
   SsprError *err = NULL;
   SsprPinSent sent;
   char pin[32], wrong[32];

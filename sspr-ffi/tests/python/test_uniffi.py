@@ -252,7 +252,8 @@ async def test_shared_store_and_audit():
         engines = []
         for _ in range(2):
             directory, notifier = Directory(), Notifier()
-            config = s.EngineConfig(secret_key=KEY, state_store=s.StateStoreConfig.SQLITE(path=db), audit_file=log)
+            config = s.EngineConfig(secret_key=KEY, state_store=s.StateStoreConfig.SQLITE(path=db), audit_file=log,
+                                    policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5}')
             engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
             await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
             await engine.update_contacts(

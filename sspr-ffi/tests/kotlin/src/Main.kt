@@ -63,7 +63,8 @@ suspend fun twoEnginesOnOneSqliteFile() {
     val clock = ManualClock(START)
     val audit = KotlinAudit()
     fun open(n: KotlinNotifier) = Engine(
-        EngineConfig(ByteArray(32) { 7 }, null, null, StateStoreConfig.Sqlite(db.path), auditFile.path),
+        EngineConfig(ByteArray(32) { 7 }, "{\"user_failures_before_block\": 5, \"failures_before_delay\": 5}", null,
+            StateStoreConfig.Sqlite(db.path), auditFile.path),
         KotlinDirectory(), n, null, clock, audit)
     val notifierA = KotlinNotifier()
     val notifierB = KotlinNotifier()
