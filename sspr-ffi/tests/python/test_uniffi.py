@@ -101,11 +101,22 @@ class Notifier(s.Notifier):
         await asyncio.sleep(0)
         self.sent.append(notification)
 
-    def last_pin(self):
-        return [n.pin for n in self.sent if n.kind == s.MessageKind.PIN][-1]
+    async def last_pin(self):
+        """The newest PIN, waiting (up to 2 s) for one not yet taken: deliveries run in the
+        background, after send_pin has answered."""
+        for _ in range(400):
+            if len(self.pins()) > getattr(self, "taken", 0):
+                break
+            await asyncio.sleep(0.005)
+        self.taken = len(self.pins())
+        return self.pins()[-1]
+
+    def pins(self):
+        return [n.pin for n in self.sent if n.kind == s.MessageKind.PIN]
 
 
-async def world(policy=None):
+async def world(policy='{"min_response_ms": 0}'):
+    # A manual clock "sleeps" by moving forward: padding (on by default) would shift its times.
     directory, contacts, notifier = Directory(), Contacts(), Notifier()
     clock = s.ManualClock(START)
     engine = s.Engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)),
@@ -133,7 +144,7 @@ async def expect(error_type, coro, what):
 
 
 async def test_full_flow():
-    engine, directory, contacts, notifier, clock = await world('{"allow_chosen_password": true}')
+    engine, directory, contacts, notifier, clock = await world('{"allow_chosen_password": true, "min_response_ms": 0}')
     challenge = await engine.begin_reset("  JDoe@Example.org ", CTX)
     check(len(challenge.flow_id) == 32, "flow id")
     check([(m.id, m.channel, m.masked) for m in challenge.methods]
@@ -141,7 +152,7 @@ async def test_full_flow():
     check(challenge.expires_at == START + datetime.timedelta(seconds=900), "expires_at")
     sent = await engine.send_pin(challenge.flow_id, "email", None, CTX)
     check(sent.attempts_left == 5, "attempts_left")
-    pin = notifier.last_pin()
+    pin = (await notifier.last_pin())
     check(len(pin) == 8 and pin in notifier.sent[-1].body, "the PIN reached the Python notifier")
     check(notifier.sent[-1].to == "jane.doe@example.net", "to")
 
@@ -182,7 +193,7 @@ async def test_expiry_decoy_and_errors():
     e = await expect(s.SsprError.RateLimited, engine.send_pin(challenge.flow_id, "email", None, CTX), "resend")
     check(e is not None and 0 < e.retry_after_secs <= 60, "retry_after")
     clock.advance(601)
-    await expect(s.SsprError.Expired, engine.verify_pin(challenge.flow_id, notifier.last_pin(), CTX), "expired")
+    await expect(s.SsprError.Expired, engine.verify_pin(challenge.flow_id, (await notifier.last_pin()), CTX), "expired")
 
     count = len(notifier.sent)
     decoy = await engine.begin_reset("nobody@example.org", CTX)
@@ -221,7 +232,7 @@ async def test_blocked_and_concurrency():
     engine, directory, contacts, notifier, clock = await world()
     challenge = await engine.begin_reset("jdoe@example.org", CTX)
     await engine.send_pin(challenge.flow_id, "email", None, CTX)
-    pin = notifier.last_pin()
+    pin = (await notifier.last_pin())
     wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
     for left in (4, 3, 2, 1):
         e = await expect(s.SsprError.WrongPin, engine.verify_pin(challenge.flow_id, wrong, CTX), "wrong")
@@ -253,7 +264,8 @@ async def test_shared_store_and_audit():
         for _ in range(2):
             directory, notifier = Directory(), Notifier()
             config = s.EngineConfig(secret_key=KEY, state_store=s.StateStoreConfig.SQLITE(path=db), audit_file=log,
-                                    policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5}')
+                                    policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5, '
+                                                '"min_response_ms": 0}')
             engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
             await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
             await engine.update_contacts(
@@ -266,7 +278,7 @@ async def test_shared_store_and_audit():
         await a.send_pin(flow, "email", None, CTX)
         while not any(n.kind == s.MessageKind.PIN for n in notifier_a.sent):
             await asyncio.sleep(0.005)
-        pin = notifier_a.last_pin()
+        pin = (await notifier_a.last_pin())
         wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
         for _ in range(4):
             await expect(s.SsprError.WrongPin, a.verify_pin(flow, wrong, CTX), "wrong on A")

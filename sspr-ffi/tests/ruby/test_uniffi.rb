@@ -112,7 +112,9 @@ directory = RubyDirectory.new
 contacts = RubyContacts.new
 notifier = RubyNotifier.new
 clock = S::ManualClock.new(START)
-config = S::EngineConfig.new(secret_key: ([7] * 32).pack('C*'), rng_seed: ([0] * 32).pack('C*'))
+# A manual clock "sleeps" by moving forward: padding (on by default) would shift its times.
+config = S::EngineConfig.new(secret_key: ([7] * 32).pack('C*'), rng_seed: ([0] * 32).pack('C*'),
+                             policy_json: '{"min_response_ms": 0}')
 engine = S::Engine.new(config, directory, notifier, contacts, clock)
 
 engine.set_enabled(ADMIN, 'jdoe@example.org', true, CTX)

@@ -47,7 +47,15 @@ class KotlinNotifier : Notifier {
         delay(1)
         sent.add(notification)
     }
-    fun lastPin(): String = sent.last { it.kind == MessageKind.PIN }.pin!!
+    @Volatile var taken = 0
+    // The newest PIN, waiting (up to 2 s) for one not yet taken: deliveries run in the
+    // background, after sendPin has answered.
+    suspend fun lastPin(): String {
+        var waited = 0
+        while (sent.count { it.kind == MessageKind.PIN } <= taken && waited < 400) { delay(5); waited++ }
+        taken = sent.count { it.kind == MessageKind.PIN }
+        return sent.last { it.kind == MessageKind.PIN }.pin!!
+    }
 }
 
 class KotlinAudit : AuditSink {
@@ -63,7 +71,7 @@ suspend fun twoEnginesOnOneSqliteFile() {
     val clock = ManualClock(START)
     val audit = KotlinAudit()
     fun open(n: KotlinNotifier) = Engine(
-        EngineConfig(ByteArray(32) { 7 }, "{\"user_failures_before_block\": 5, \"failures_before_delay\": 5}", null,
+        EngineConfig(ByteArray(32) { 7 }, "{\"user_failures_before_block\": 5, \"failures_before_delay\": 5, \"min_response_ms\": 0}", null,
             StateStoreConfig.Sqlite(db.path), auditFile.path),
         KotlinDirectory(), n, null, clock, audit)
     val notifierA = KotlinNotifier()
@@ -125,7 +133,7 @@ fun main() = runBlocking {
     val directory = KotlinDirectory()
     val notifier = KotlinNotifier()
     val clock = ManualClock(START)
-    val engine = Engine(EngineConfig(ByteArray(32) { 7 }, null, ByteArray(32)), directory, notifier, null, clock)
+    val engine = Engine(EngineConfig(ByteArray(32) { 7 }, "{\"min_response_ms\": 0}", ByteArray(32)), directory, notifier, null, clock)
 
     engine.setEnabled(ADMIN, "jdoe@example.org", true, CTX)
     val view = engine.updateContacts(ADMIN, "jdoe@example.org",
