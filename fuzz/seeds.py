@@ -38,6 +38,8 @@ def toml_value(v):
         return json.dumps(v)  # a JSON string is a TOML basic string
     if isinstance(v, list):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table; keys quoted, as JSON strings are valid TOML keys
+        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(type(v))
 
 
