@@ -564,7 +564,13 @@ impl Directory for LdapDirectory {
         drop(ldap);
         // The permit is released only once the connection is closed (the driver has ended),
         // not when the unbind was sent.
-        let _ = tokio::time::timeout(config.operation_timeout(), driver).await;
+        // A driver that outlives the timeout is cancelled and awaited, so its socket is closed
+        // before the permit goes back: otherwise a slow close lets one more connection open.
+        let mut driver = driver;
+        if tokio::time::timeout(config.operation_timeout(), &mut driver).await.is_err() {
+            driver.abort();
+            let _ = driver.await;
+        }
         match result {
             Ok(result) => classify_bind(config.flavor, &result),
             Err(e) => Err(OpError::from(e).into_backend_error()),
