@@ -462,6 +462,9 @@ impl Sspr {
 
     /// Store a block or lockout under `key` that ends at `until`; returns `until`.
     pub(super) async fn hold(&self, key: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime> {
+        // Stored in whole seconds: answer with exactly what later reads will say, so the
+        // first `Blocked` and the next ones name the same end.
+        let until = from_ts(ts(until));
         // Overwrite whatever block exists: read its version, then compare-and-set.
         for _ in 0..super::MAX_CAS_ROUNDS {
             let current = self.inner.store.get(key, now).await?.map(|s| s.version);

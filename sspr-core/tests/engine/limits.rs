@@ -170,3 +170,23 @@ async fn ipv6_clients_are_counted_per_64_network_and_mapped_ipv4_as_ipv4() {
     h.sspr.begin_reset(ALICE, &from("::ffff:192.0.2.1")).await.unwrap();
     assert!(matches!(h.sspr.begin_reset(ALICE, &from("192.0.2.1")).await, Err(Error::RateLimited { .. })));
 }
+
+#[tokio::test]
+async fn a_block_begun_mid_second_names_the_same_end_every_time() {
+    let h = Harness::builder().policy(Policy { user_failures_before_block: 5, ..policy() }).build().await;
+    h.advance(Duration::from_millis(900)); // the block begins at 09:00:00.9
+    let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
+    for _ in 0..4 {
+        assert!(matches!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await, Err(Error::WrongPin { .. })));
+    }
+    let first = match h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await {
+        Err(Error::Blocked { until }) => until,
+        other => panic!("the fifth failure must block: {other:?}"),
+    };
+    let later = match h.sspr.begin_reset(BOB, &ctx()).await {
+        Err(Error::Blocked { until }) => until,
+        other => panic!("the user is blocked: {other:?}"),
+    };
+    assert_eq!(first, later, "the first Blocked and the next one must name the same end");
+    assert_eq!(h.sspr.status(BOB).await.unwrap().blocked_until, Some(first));
+}
