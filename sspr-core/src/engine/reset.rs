@@ -24,6 +24,10 @@ use crate::{decoy, hex, password, pin};
 /// reads "expired" or "already used" rather than nothing.
 const RECORD_GRACE: time::Duration = time::Duration::minutes(1);
 
+/// Longest a completed reset waits for the contact store to record its time before
+/// answering: the password is set, and the user is waiting for it.
+const RECORD_RESET_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Tries at a temporary password before giving up when the directory's own policy keeps
 /// refusing them.
 const TEMP_PASSWORD_TRIES: usize = 3;
@@ -710,8 +714,14 @@ impl Sspr {
                 }
                 let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
                 describe(&mut event);
-                self.audit(event).await;
-                self.after_reset(&user, contacts, record.locale, mode == CompletionMode::UnlockOnly, now).await;
+                // The password is set and this request owns the flow: the rest is bookkeeping,
+                // handed off so that a hanging audit sink or contact store cannot keep the
+                // temporary password from the user who is waiting for it.
+                // Each part on its own, so that one hanging backend stops only its own part.
+                let sspr = self.clone();
+                self.hand_off(async move { sspr.audit(event).await }).await;
+                let unlock_only = mode == CompletionMode::UnlockOnly;
+                self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
                 Ok(outcome)
             }
             Err(error) => {
@@ -827,10 +837,11 @@ impl Sspr {
         }
     }
 
-    /// Bookkeeping after a reset: tell every contact, and remember when. The notice goes to
-    /// the contacts as read, whatever happens to the write: a store that cannot record the
-    /// time (read-only, failing) must not keep the owner from hearing of the reset. If the
-    /// read fails too, `read_before` (made before the password was set) is used.
+    /// Bookkeeping after a reset: tell every contact, and remember when. The contacts read
+    /// before the password was set (`read_before`) are told first, off the request path, so a
+    /// contact store that fails or hangs now cannot make the reset silent; without that read,
+    /// the notice goes to the contacts as read when the time is recorded, whatever happens to
+    /// the write.
     async fn after_reset(
         &self,
         user: &DirectoryUser,
@@ -839,9 +850,34 @@ impl Sspr {
         unlock_only: bool,
         now: OffsetDateTime,
     ) {
+        let message = Message::PasswordReset { unlock_only };
+        // The contacts read just before the password was set are told at once: neither a
+        // failing nor a hanging contact store may make the reset silent (issue 11 item 5).
+        let told = read_before.is_some();
+        if let Some(enrollment) = &read_before {
+            self.notify_all(self.contact_destinations(enrollment, now), locale, message.clone(), now).await;
+        }
+        // Recorded before answering in the usual case, so `status` tells it as soon as the
+        // call returns; a contact store that hangs holds the temporary password no longer than
+        // `RECORD_RESET_WAIT`, and the recording goes on in the background.
+        let sspr = self.clone();
+        let user_id = user.id.clone();
+        let record = async move {
+            if let Some(read) = sspr.record_reset_time(&user_id, now).await
+                && !told
+            {
+                sspr.notify_all(sspr.contact_destinations(&read, now), locale, message, now).await;
+            }
+        };
+        self.hand_off_and_wait(record, RECORD_RESET_WAIT).await;
+    }
+
+    /// Remember when the user's password was reset; returns the enrollment read (whether or
+    /// not the write succeeded), if any could be read.
+    async fn record_reset_time(&self, user: &crate::types::UserId, now: OffsetDateTime) -> Option<Enrollment> {
         let mut read = None;
         for _ in 0..MAX_CAS_ROUNDS {
-            let mut current = match self.inner.contacts.get(&user.id).await {
+            let mut current = match self.inner.contacts.get(user).await {
                 Ok(Some(current)) => current,
                 Ok(None) => break,
                 Err(e) => {
@@ -851,7 +887,7 @@ impl Sspr {
             };
             let version = current.version;
             current.last_reset_at = Some(now);
-            let saved = self.inner.contacts.save(&user.id, &current, version).await;
+            let saved = self.inner.contacts.save(user, &current, version).await;
             read = Some(current);
             match saved {
                 Ok(true) => break,
@@ -862,11 +898,7 @@ impl Sspr {
                 }
             }
         }
-        // The freshest read, or the one made before the password was set.
-        if let Some(enrollment) = read.or(read_before) {
-            let all = self.contact_destinations(&enrollment, now);
-            self.notify_all(all, locale, Message::PasswordReset { unlock_only }, now).await;
-        }
+        read
     }
 
     /// Every destination notices about an enrollment go to: its contacts, including those
@@ -897,12 +929,21 @@ impl Sspr {
         message: Message,
         now: OffsetDateTime,
     ) {
+        if destinations.is_empty() {
+            return;
+        }
+        // Off the request path like PINs, one task each: a notifier hanging on one address
+        // must neither hold the answer (after a reset, the caller's temporary password)
+        // hostage nor silence the other addresses.
         for to in destinations {
-            let channel = to.channel();
             let notification = Notification { to, locale, message: message.clone(), at: now };
-            if let Err(e) = self.inner.notifier.send(&notification).await {
-                tracing::warn!(?channel, error = %e, "a notice could not be delivered");
-            }
+            let sspr = self.clone();
+            self.hand_off(async move {
+                if let Err(e) = sspr.inner.notifier.send(&notification).await {
+                    tracing::warn!(channel = ?notification.to.channel(), error = %e, "a notice could not be delivered");
+                }
+            })
+            .await;
         }
     }
 }
