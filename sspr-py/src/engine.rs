@@ -10,7 +10,7 @@ use sspr_core::{Actor, ContactChange, ContactUpdate, NewPassword, Password, Secr
 use crate::backends;
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::policy::Policy;
-use crate::runtime::{InRuntime, PySpawner, block_on, driven, tokio_handle};
+use crate::runtime::{InRuntime, PySpawner, PyTimer, block_on, driven};
 use crate::types::{
     Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, Secret, SignedIn, UserStatus, Verified, mode_name,
 };
@@ -119,11 +119,11 @@ fn build(
     match clock {
         // A manual clock "waits" by moving itself: padded answers take no real time.
         Some(c) => builder = builder.clock(c.get().inner.clone()).timer(c.get().inner.clone()),
-        None => builder = builder.timer(sspr_core::TokioRuntime::new(tokio_handle()?.clone())),
+        None => builder = builder.timer(PyTimer),
     }
     // Deliveries leave the request path: a slow or failing notifier shows neither in the
     // answer nor in its timing.
-    builder = builder.spawner(PySpawner::new()?);
+    builder = builder.spawner(PySpawner);
     if let Some(seed) = rng_seed {
         let seed: [u8; 32] = seed.try_into().map_err(|_| config_error("rng_seed must be 32 bytes"))?;
         builder = builder.rng_seed(seed);

@@ -12,27 +12,65 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use pyo3::prelude::*;
 
 /// The tokio runtime the Rust backends (timers, network clients) run on: two worker
-/// threads, started at first use.
-static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+/// threads, started at first use in each process, with the id of the process that started it.
+///
+/// Per process because a fork (gunicorn `--preload`, uWSGI) copies the runtime's state but
+/// not its worker threads: in the child, a sleep on the parent's runtime never fires and a
+/// task spawned on it never runs. A child therefore starts its own runtime at first use.
+static RUNTIME: Mutex<Option<(u32, &'static tokio::runtime::Runtime)>> = Mutex::new(None);
 
+/// This process's runtime, started if this process has none yet.
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    let pid = std::process::id();
+    let mut current = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((owner, rt)) = *current
+        && owner == pid
+    {
+        return Ok(rt);
+    }
+    // A runtime inherited across a fork is left as it is (never dropped): its threads are
+    // gone in this process, and shutting it down would wait for them.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("sspr-tokio")
+        .enable_all()
+        .build()
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}")))?;
+    let rt: &'static tokio::runtime::Runtime = Box::leak(Box::new(rt));
+    *current = Some((pid, rt));
+    Ok(rt)
+}
+
+/// The handle of this process's runtime. Look it up at each use rather than keep it: a
+/// handle kept across a fork points at the parent's runtime.
 pub(crate) fn tokio_handle() -> PyResult<&'static tokio::runtime::Handle> {
-    let runtime = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("sspr-tokio")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    });
-    match runtime {
-        Ok(rt) => Ok(rt.handle()),
-        Err(e) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}"))),
+    Ok(runtime()?.handle())
+}
+
+/// The engine's timer (answer padding): sleeps on this process's runtime.
+#[derive(Debug)]
+pub(crate) struct PyTimer;
+
+#[async_trait::async_trait]
+impl sspr_core::Timer for PyTimer {
+    async fn sleep(&self, duration: std::time::Duration) {
+        // Created inside the runtime's context, the sleep is registered with its time driver
+        // and can then be polled from any thread.
+        let sleep = match tokio_handle() {
+            Ok(handle) => {
+                let _context = handle.enter();
+                tokio::time::sleep(duration)
+            }
+            // No runtime could be started: the answer is not padded rather than never given.
+            Err(_) => return,
+        };
+        sleep.await;
     }
 }
 
@@ -66,9 +104,12 @@ impl<T> InRuntime<T> {
 impl<T> Drop for InRuntime<T> {
     fn drop(&mut self) {
         let value = self.0.take();
-        if let Some(Ok(rt)) = RUNTIME.get() {
-            let _runtime = rt.handle().enter();
-            drop(value);
+        match tokio_handle() {
+            Ok(handle) => {
+                let _runtime = handle.enter();
+                drop(value);
+            }
+            Err(_) => drop(value),
         }
     }
 }
@@ -77,7 +118,6 @@ impl<T> Drop for InRuntime<T> {
 /// inside it: a cancelled call drops the core's future with its backend futures).
 pub(crate) struct Driven<F> {
     inner: InRuntime<Pin<Box<F>>>,
-    handle: &'static tokio::runtime::Handle,
 }
 
 impl<F: Future + Send> Future for Driven<F>
@@ -87,14 +127,17 @@ where
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let handle = self.handle;
+        // This process's runtime, looked up at each poll (a future made before a fork is
+        // polled in the child on the child's runtime). If none could be started, the future
+        // is polled outside any runtime: a backend that needs one fails with its own error.
+        let handle = tokio_handle().ok();
         let Some(inner) = self.inner.0.as_mut() else {
             return Poll::Pending;
         };
         let waker = cx.waker();
         Python::attach(|py| {
             py.detach(|| {
-                let _runtime = handle.enter();
+                let _runtime = handle.map(tokio::runtime::Handle::enter);
                 inner.as_mut().poll(&mut Context::from_waker(waker))
             })
         })
@@ -107,7 +150,9 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    Ok(Driven { inner: InRuntime::new(Box::pin(future)), handle: tokio_handle()? })
+    // Start (or check) this process's runtime now, so a failure is an error of the call.
+    tokio_handle()?;
+    Ok(Driven { inner: InRuntime::new(Box::pin(future)) })
 }
 
 /// Run an operation's future to completion on this thread, with the GIL released.
@@ -149,21 +194,23 @@ impl Drop for BlockingGuard {
 ///   the tokio runtime's context like every operation.
 /// - From `BlockingSspr`, on the tokio runtime, each poll marked as a blocking call so that a
 ///   Python backend's coroutine runs on that thread's private event loop.
+///
+/// It keeps no runtime handle: each spawn goes to the runtime of the process it runs in.
 #[derive(Debug)]
-pub(crate) struct PySpawner {
-    handle: &'static tokio::runtime::Handle,
-}
+pub(crate) struct PySpawner;
 
-impl PySpawner {
-    pub(crate) fn new() -> PyResult<Self> {
-        Ok(Self { handle: tokio_handle()? })
+/// Run a background task on this process's runtime (dropped, as the [`sspr_core::Spawn`]
+/// contract allows, if no runtime can be started).
+fn spawn_on_runtime(task: sspr_core::runtime::Task) {
+    if let Ok(handle) = tokio_handle() {
+        drop(handle.spawn(MarkedBlocking(task)));
     }
 }
 
 impl sspr_core::Spawn for PySpawner {
     fn spawn(&self, task: sspr_core::runtime::Task) {
         if in_blocking_call() {
-            drop(self.handle.spawn(MarkedBlocking(task)));
+            spawn_on_runtime(task);
             return;
         }
         let holder = std::sync::Arc::new(std::sync::Mutex::new(Some(task)));
@@ -178,7 +225,7 @@ impl sspr_core::Spawn for PySpawner {
             // No running event loop on this thread after all: tokio runs the delivery.
             let task = holder.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             if let Some(task) = task {
-                drop(self.handle.spawn(MarkedBlocking(task)));
+                spawn_on_runtime(task);
             }
         }
     }
