@@ -74,7 +74,9 @@ pub async fn whole_flow(sspr: &Sspr, outbox: &Outbox) {
 }
 
 /// 200 concurrent `verify_pin` with the right PIN, alternating between `a` and `b`: exactly
-/// one may succeed, every other must be told the PIN was used (or the flow is mid-step).
+/// one may succeed, every other must be told the PIN was used (or the flow is mid-step), or be
+/// refused by the attempt cap: every attempt is counted before its PIN is compared (issue 11
+/// item 3), so racers beyond the per-client cap are refused before they compare anything.
 pub async fn race_verify(a: &Sspr, b: &Sspr, outbox: &Outbox) {
     let (flow, pin) = pin(a, outbox).await;
     let tasks: Vec<_> = (0..200)
@@ -88,7 +90,9 @@ pub async fn race_verify(a: &Sspr, b: &Sspr, outbox: &Outbox) {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => wins += 1,
-            Err(Error::AlreadyUsed | Error::InvalidState { .. }) => {}
+            Err(
+                Error::AlreadyUsed | Error::InvalidState { .. } | Error::Blocked { .. } | Error::RateLimited { .. },
+            ) => {}
             Err(other) => panic!("unexpected {other:?}"),
         }
     }
