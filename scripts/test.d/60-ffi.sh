@@ -86,7 +86,10 @@ suite example "$work/example"
 step "ffi: Go (cgo)"
 (
   cd sspr-ffi/tests/go
-  export CGO_CFLAGS="-I$root/sspr-ffi/include -I$root/sspr-ffi/tests/c"
+  # Go's build cache does not hash the C headers a cgo preamble includes: name their content
+  # in the flags, so a changed sspr.h is compiled again (a stale SsprEngineOptions crashed).
+  headers=$(cat "$root/sspr-ffi/include/sspr.h" "$root"/sspr-ffi/tests/c/*.h | sha256sum | cut -c1-16)
+  export CGO_CFLAGS="-I$root/sspr-ffi/include -I$root/sspr-ffi/tests/c -DSSPR_HEADERS_$headers"
   export CGO_LDFLAGS="-L$lib_dir -lsspr_ffi -Wl,-rpath,$lib_dir"
   go build -o "$work/go-test" .
 )

@@ -964,13 +964,18 @@ static void test_padding_holds_under_many_concurrent_calls_without_a_thread_each
   struct timespec pause = {0, 150 * 1000 * 1000};
   nanosleep(&pause, NULL);
   int during = count_threads();
+  struct timespec sampled;
+  clock_gettime(CLOCK_MONOTONIC, &sampled);
+  /* Under valgrind issuing the calls alone can outlast the padding: only a sample taken
+   * before 300 ms says that no call may have answered yet. */
+  double sampled_ms = (sampled.tv_sec - p.started.tv_sec) * 1e3 + (sampled.tv_nsec - p.started.tv_nsec) / 1e6;
   pthread_mutex_lock(&p.lock);
   int done_early = p.done;
   while (p.done < PADDED_CALLS) pthread_cond_wait(&p.cond, &p.lock);
   pthread_mutex_unlock(&p.lock);
   printf("padding: %d calls, threads %d before, %d while they waited; shortest answer %.1f ms\n", PADDED_CALLS,
          before, during, p.shortest_ms);
-  CHECK(done_early == 0, "%d answered before 150 ms", done_early);
+  CHECK(done_early == 0 || sampled_ms >= 300.0, "%d answered within %.1f ms", done_early, sampled_ms);
   CHECK(during - before <= 2, "threads went from %d to %d for %d padded calls", before, during, PADDED_CALLS);
   CHECK(p.ok == PADDED_CALLS && p.shortest_ms >= 300.0, "%d ok, shortest %.1f ms", p.ok, p.shortest_ms);
   pthread_mutex_destroy(&p.lock);
