@@ -157,35 +157,6 @@ impl Sspr {
         }
     }
 
-    /// Run `work` as [`Self::hand_off`] does, and wait for it at most `limit` on the engine's
-    /// timer: what the caller reads next is then there in the usual case, while a hanging
-    /// backend holds the caller no longer than `limit` (the work goes on in the background).
-    /// With no timer, or a simulated one (tests move its clock), it waits for the work.
-    pub(super) async fn hand_off_and_wait(&self, work: impl Future<Output = ()> + Send + 'static, limit: Duration) {
-        let done = std::sync::Arc::new(Done::default());
-        let signal = done.clone();
-        self.hand_off(async move {
-            work.await;
-            signal.finish();
-        })
-        .await;
-        let timer = match &self.inner.timer {
-            Some(timer) if !timer.is_simulated() => Some(timer.clone()),
-            _ => None,
-        };
-        let mut sleep = timer.map(|timer| Box::pin(async move { timer.sleep(limit).await }));
-        std::future::poll_fn(|cx| {
-            if done.poll_finished(cx).is_ready() {
-                return Poll::Ready(());
-            }
-            match sleep.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
-                Some(Poll::Ready(())) => Poll::Ready(()),
-                _ => Poll::Pending,
-            }
-        })
-        .await;
-    }
-
     /// Start `work`, which holds a reserved place in the set. One step here: work that needs
     /// no waiting (an in-process outbox or store) is done now, so its effect is there when the
     /// call returns. Anything still pending moves to the spawner, where it outlives this
@@ -253,37 +224,5 @@ impl Sspr {
         event.at = self.now();
         event.outcome = Outcome::Failed { error };
         self.audit(event).await;
-    }
-}
-
-/// Tells a waiter that a handed-off piece of work has finished.
-#[derive(Default)]
-struct Done {
-    state: Mutex<(bool, Option<Waker>)>,
-}
-
-impl Done {
-    fn state(&self) -> std::sync::MutexGuard<'_, (bool, Option<Waker>)> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn finish(&self) {
-        let waker = {
-            let mut state = self.state();
-            state.0 = true;
-            state.1.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
-    fn poll_finished(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = self.state();
-        if state.0 {
-            return Poll::Ready(());
-        }
-        state.1 = Some(cx.waker().clone());
-        Poll::Pending
     }
 }

@@ -20,7 +20,6 @@ mod cooling_off_bypass;
 mod decoy_statistics;
 mod fault_injection;
 mod flow_id_in_audit;
-mod hang_after_reset;
 mod lease_takeover;
 mod reset_notice_lost;
 mod targeted_lockout;
