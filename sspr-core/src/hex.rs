@@ -1,7 +1,8 @@
-//! Lower-case hex, enough for ids and keys (no dependency for twenty lines).
+//! Hex as sspr writes ids and reads keys and seeds: lower-case out, either case in, nothing
+//! else accepted (no sign, no separator, no `0x`). Twenty lines instead of a dependency.
 
 /// Encode bytes as lower-case hex.
-pub(crate) fn encode(bytes: &[u8]) -> String {
+pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     encode_into(bytes, &mut out);
     out
@@ -19,7 +20,7 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
 }
 
 /// Decode hex (either case); `None` on odd length or a non-hex digit.
-pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
+pub fn decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     if bytes.len() % 2 != 0 {
         return None;

@@ -11,7 +11,7 @@ mod flow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod hex;
+pub mod hex;
 mod input;
 pub mod mask;
 pub mod memory;
@@ -26,6 +26,7 @@ mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod types;
+mod wire;
 
 pub use alarm::{Alarm, AlarmFn, FailureAlarm};
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};

@@ -37,6 +37,7 @@ use sspr_backends::smtp::SmtpNotifier;
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
 use sspr_backends::twilio::TwilioNotifier;
 use sspr_backends::webhook::{WebhookConfig, WebhookNotifier};
+use sspr_bind::EngineOptions;
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
 use zeroize::Zeroizing;
@@ -225,16 +226,14 @@ impl Portal {
         // Tokio pads the answers and runs the deliveries off the request path.
         let runtime = sspr_core::TokioRuntime::current()
             .ok_or_else(|| Error::Config("the portal must be built inside a tokio runtime".into()))?;
-        let sspr = Sspr::builder()
+        let sspr = EngineOptions::new(key)
+            .with_policy(policy)
+            .apply(Sspr::builder(), runtime.clone(), runtime)
             .directory_arc(directory.clone())
             .contacts_arc(contacts)
             .notifier_arc(notifier)
             .store_arc(store)
             .audit_arc(Arc::new(audit.clone()))
-            .timer(runtime.clone())
-            .spawner(runtime)
-            .policy(policy)
-            .secret_key(key)
             .build()?;
 
         if let Some(users) = &demo_users {

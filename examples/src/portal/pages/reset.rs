@@ -63,14 +63,6 @@ pub(crate) struct CompleteForm {
     new_password_again: String,
 }
 
-fn mode_id(mode: CompletionMode) -> &'static str {
-    match mode {
-        CompletionMode::Temporary => "temporary",
-        CompletionMode::Chosen => "chosen",
-        CompletionMode::UnlockOnly => "unlock_only",
-    }
-}
-
 /// Show an engine error on the next page, and forget the flow when it cannot go on.
 fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32) {
     let (clear, message) = match error {
@@ -203,7 +195,7 @@ fn modes_form(visit: &Visit, modes: &[CompletionMode]) -> Markup {
                 legend { (t.modes_intro) }
                 @for (i, mode) in modes.iter().enumerate() {
                     label {
-                        input type="radio" name="mode" value=(mode_id(*mode)) checked[i == 0] required;
+                        input type="radio" name="mode" value=(mode.as_str()) checked[i == 0] required;
                         " " (label(*mode))
                     }
                 }
@@ -331,19 +323,21 @@ pub(crate) async fn complete(
         visit.session.flash(true, t.err_state);
         return state.redirect(&visit, PAGE);
     };
-    let Some(mode) = modes.iter().copied().find(|m| mode_id(*m) == form.mode) else {
+    let Some(mode) = form.mode.parse::<CompletionMode>().ok().filter(|m| modes.contains(m)) else {
         visit.session.flash(true, t.err_input);
         return state.redirect(&visit, PAGE);
     };
-    let new_password = match mode {
-        CompletionMode::Temporary => NewPassword::Temporary,
-        CompletionMode::UnlockOnly => NewPassword::UnlockOnly,
-        CompletionMode::Chosen => {
-            if form.new_password != form.new_password_again {
-                visit.session.flash(true, t.passwords_differ);
-                return state.redirect(&visit, PAGE);
-            }
-            NewPassword::Chosen(Password::new(form.new_password))
+    if mode == CompletionMode::Chosen && form.new_password != form.new_password_again {
+        visit.session.flash(true, t.passwords_differ);
+        return state.redirect(&visit, PAGE);
+    }
+    // The password fields are on the page whatever the mode; they count only for `chosen`.
+    let chosen = (mode == CompletionMode::Chosen).then(|| Password::new(form.new_password));
+    let new_password = match NewPassword::from_mode(mode, chosen) {
+        Ok(new_password) => new_password,
+        Err(e) => {
+            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
+            return state.redirect(&visit, PAGE);
         }
     };
     match state.sspr.complete_reset(&flow_id, new_password, &visit.ctx).await {
