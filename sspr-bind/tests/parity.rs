@@ -8,10 +8,11 @@ use std::str::FromStr;
 
 use serde_json::{Value, json};
 use sspr_bind::{ContactParts, EngineOptions, EnrollmentParts, Material, PolicyFormat};
+use sspr_core::backend::Authentication;
 use sspr_core::memory::{MemoryDirectory, Outbox};
 use sspr_core::{
-    BackendErrorKind, Channel, CompletionMode, Error, Locale, ManualClock, NewPassword, NotAllowedReason, Password,
-    RequestContext,
+    Actor, BackendErrorKind, Channel, CompletionMode, Error, Locale, ManualClock, NewPassword, NotAllowedReason,
+    Password, RequestContext,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -119,6 +120,11 @@ fn replay(kind: &str, input: &Value, engine: &Value) -> Outcome {
         "channel" => name::<Channel>(input, Channel::as_str),
         "not_allowed_reason" => name::<NotAllowedReason>(input, NotAllowedReason::as_str),
         "backend_error_kind" => name::<BackendErrorKind>(input, BackendErrorKind::as_str),
+        "authentication" => name::<Authentication>(input, Authentication::as_str),
+        "actor" => match Actor::from_admin_id(opt_text(input, "admin")).map_err(|e| error(&e))? {
+            Actor::User => Ok(json!({ "type": "user" })),
+            Actor::Admin(id) => Ok(json!({ "type": "admin", "id": id })),
+        },
         "secret_key" => material(input, |m| sspr_bind::secret_key(m).map(|_| json!("ok")).map_err(|e| error(&e))),
         "rng_seed" => material(input, |m| {
             let seed = sspr_bind::rng_seed(m).map_err(|e| error(&e))?;
@@ -224,4 +230,5 @@ fn every_error_code_and_name_is_in_the_file() {
     assert_eq!(values("channel"), Channel::NAMES);
     assert_eq!(values("not_allowed_reason"), NotAllowedReason::NAMES);
     assert_eq!(values("backend_error_kind"), BackendErrorKind::NAMES);
+    assert_eq!(values("authentication"), Authentication::NAMES);
 }

@@ -1,8 +1,9 @@
 //! The text forms of the API's values, as every binding and the portal exchange them: the
 //! stable names of the enums (`as_str` / [`FromStr`]), the stable code of each error
 //! ([`Error::code`]), a request context from the text a web server has
-//! ([`RequestContext::from_parts`]) and a completion from a mode name
-//! ([`NewPassword::from_mode`]).
+//! ([`RequestContext::from_parts`]), a completion from a mode name
+//! ([`NewPassword::from_mode`]) and an actor from an optional administrator id
+//! ([`Actor::from_admin_id`]).
 //!
 //! They live here, once, so that Python, Node, C, Kotlin and the portal cannot disagree on a
 //! name or on what an unsupported one does (they did: locale `"fr"` was refused by Python,
@@ -28,10 +29,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use crate::backend::Authentication;
 use crate::error::{BackendErrorKind, Error, NotAllowedReason};
 use crate::notice::Message;
 use crate::secret::Password;
-use crate::types::{Channel, CompletionMode, Locale, NewPassword, RequestContext};
+use crate::types::{Actor, Channel, CompletionMode, Locale, NewPassword, RequestContext};
 
 /// `InvalidInput` for a name that is not one of `names`.
 fn unknown(field: &'static str, names: &[&str]) -> Error {
@@ -89,6 +91,12 @@ names!(BackendErrorKind, "kind", {
     BackendErrorKind::PasswordRejected => "password_rejected",
     BackendErrorKind::Rejected => "rejected",
     BackendErrorKind::Other => "other",
+});
+
+names!(Authentication, "authentication", {
+    Authentication::Accepted => "accepted",
+    Authentication::MustChange => "must_change",
+    Authentication::Rejected => "rejected",
 });
 
 impl fmt::Display for Channel {
@@ -243,6 +251,20 @@ impl RequestContext {
     }
 }
 
+impl Actor {
+    /// Who acts, from the optional id of the administrator the portal authenticated: none is
+    /// the signed-in user; an empty or blank id is `InvalidInput` (field `admin`), since the
+    /// audit trail must name the administrator (Node refused it, Python, C and uniffi
+    /// recorded an administrator without a name).
+    pub fn from_admin_id(admin_id: Option<&str>) -> Result<Self, Error> {
+        match admin_id {
+            None => Ok(Self::User),
+            Some(id) if id.trim().is_empty() => Err(Error::invalid("admin", "an administrator needs a non-empty id")),
+            Some(id) => Ok(Self::Admin(id.to_owned())),
+        }
+    }
+}
+
 impl NewPassword {
     /// How to complete a reset in `mode`, with the user's `password` in mode `chosen` and
     /// only there: a missing one in `chosen`, or one given in another mode, is
@@ -288,6 +310,11 @@ mod tests {
         }
         for name in NotAllowedReason::NAMES {
             let value: NotAllowedReason = name.parse().unwrap();
+            assert_eq!(value.as_str(), *name);
+            assert_eq!(serde_json::to_value(value).unwrap(), *name);
+        }
+        for name in Authentication::NAMES {
+            let value: Authentication = name.parse().unwrap();
             assert_eq!(value.as_str(), *name);
             assert_eq!(serde_json::to_value(value).unwrap(), *name);
         }
@@ -357,6 +384,24 @@ mod tests {
         assert_eq!(field(NewPassword::from_mode(CompletionMode::Chosen, None).unwrap_err()), "password");
         assert_eq!(field(NewPassword::from_mode(CompletionMode::Temporary, pw()).unwrap_err()), "password");
         assert_eq!(field(NewPassword::from_mode(CompletionMode::UnlockOnly, pw()).unwrap_err()), "password");
+    }
+
+    #[test]
+    fn an_admin_is_named() {
+        assert_eq!(Actor::from_admin_id(None).unwrap(), Actor::User);
+        assert_eq!(Actor::from_admin_id(Some("helpdesk-7")).unwrap(), Actor::Admin("helpdesk-7".into()));
+        assert_eq!(field(Actor::from_admin_id(Some("")).unwrap_err()), "admin");
+        assert_eq!(field(Actor::from_admin_id(Some(" \t")).unwrap_err()), "admin");
+    }
+
+    #[test]
+    fn notice_kinds_have_stable_names() {
+        let kinds = [
+            Message::PasswordReset { unlock_only: false }.kind(),
+            Message::ContactsChanged { by_admin: true }.kind(),
+            Message::ResetRequested { channel: Channel::Sms, masked: String::new() }.kind(),
+        ];
+        assert_eq!(kinds, ["password_reset", "contacts_changed", "reset_requested"]);
     }
 
     #[test]
