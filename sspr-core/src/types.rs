@@ -95,11 +95,7 @@ impl Locale {
             let quality =
                 pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
-            let locale = match primary {
-                "en" => Self::En,
-                "de" => Self::De,
-                _ => continue,
-            };
+            let Some(locale) = Self::from_primary(primary) else { continue };
             if best.is_none_or(|(q, _)| quality > q) {
                 best = Some((quality, locale));
             }

@@ -123,8 +123,9 @@ impl Locale {
         }
     }
 
-    /// The locale of a supported primary language subtag, already lower-case.
-    fn from_primary(primary: &str) -> Option<Self> {
+    /// The locale of a supported primary language subtag, already lower-case: the one list
+    /// of supported languages, for explicit names and headers alike.
+    pub(crate) fn from_primary(primary: &str) -> Option<Self> {
         match primary {
             "en" => Some(Self::En),
             "de" => Some(Self::De),
