@@ -8,11 +8,17 @@
 mod accounts;
 mod attacks;
 mod hostile;
+// The server tier (slapd, PostgreSQL, Redis, the SMTP sink): feature `server-tests`, on in
+// scripts/test.sh; plain `cargo test` leaves these out.
+#[cfg(feature = "server-tests")]
 mod ldap;
+#[cfg(feature = "server-tests")]
 mod postgres;
 mod reset;
 mod security;
+#[cfg(feature = "server-tests")]
 mod shared_state;
 mod sms;
+#[cfg(feature = "server-tests")]
 mod smtp;
 mod support;

@@ -1,6 +1,8 @@
 //! The `ldap` backends against real servers: slapd (scripts/servers/10-slapd.sh) and Samba AD
 //! (scripts/servers/20-samba.sh). Run through ./scripts/test.sh, which starts them.
-#![cfg(feature = "ldap")]
+// Every test here talks to slapd or Samba AD: the server tier, compiled only with the
+// `server-tests` feature (scripts/test.sh turns it on; plain `cargo test` leaves it out).
+#![cfg(all(feature = "ldap", feature = "server-tests"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
 mod common;

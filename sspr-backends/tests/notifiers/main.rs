@@ -6,7 +6,8 @@
 mod maildir;
 #[path = "../support/outside_runtime.rs"]
 mod outside_runtime;
-#[cfg(feature = "smtp")]
+// The server tier: the SMTP sink (feature `server-tests`, on in scripts/test.sh).
+#[cfg(all(feature = "smtp", feature = "server-tests"))]
 mod smtp;
 #[cfg(feature = "sms-twilio")]
 mod twilio;

@@ -5,11 +5,12 @@
 mod common;
 #[path = "../support/outside_runtime.rs"]
 mod outside_runtime;
-#[cfg(feature = "postgres")]
+// The server tier: PostgreSQL and Redis (feature `server-tests`, on in scripts/test.sh).
+#[cfg(all(feature = "postgres", feature = "server-tests"))]
 mod postgres;
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "server-tests"))]
 mod postgres_tls;
-#[cfg(feature = "redis")]
+#[cfg(all(feature = "redis", feature = "server-tests"))]
 mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
