@@ -130,7 +130,7 @@ impl Bench {
         let login = self.logins.get(user).expect("user < USERS");
         let address = self.emails.get(user).expect("user < USERS");
         self.clock.advance(Duration::from_secs(1));
-        if n % OUTBOX_CLEAR_EVERY == 0 {
+        if n.is_multiple_of(OUTBOX_CLEAR_EVERY) {
             self.outbox.clear();
         }
         let mut spent = Duration::ZERO;

@@ -63,10 +63,10 @@ pub(crate) fn tokenise(s: &str) -> Result<Vec<Entry<'_>>, (Vec<Entry<'_>>, usize
             None => {
                 while let Some((i, c)) = chars.next_if(|(_, c)| !c.is_whitespace()) {
                     value_end = i + c.len_utf8();
-                    if c == '\\' {
-                        if let Some((j, escaped)) = chars.next() {
-                            value_end = j + escaped.len_utf8();
-                        }
+                    if c == '\\'
+                        && let Some((j, escaped)) = chars.next()
+                    {
+                        value_end = j + escaped.len_utf8();
                     }
                 }
             }

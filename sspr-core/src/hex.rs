@@ -22,7 +22,7 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
 /// Decode hex (either case); `None` on odd length or a non-hex digit.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     bytes

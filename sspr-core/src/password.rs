@@ -40,7 +40,7 @@ pub fn temp_password_entropy_bits(length: u32) -> f64 {
         loop {
             let size: f64 =
                 (0..class_count).filter(|i| sub & (1 << i) != 0).map(|i| sizes.get(i).copied().unwrap_or(0.0)).sum();
-            let sign = if (set.count_ones() - sub.count_ones()) % 2 == 0 { 1.0 } else { -1.0 };
+            let sign = if (set.count_ones() - sub.count_ones()).is_multiple_of(2) { 1.0 } else { -1.0 };
             total += sign * size.powi(n);
             if sub == 0 {
                 break;

@@ -220,10 +220,10 @@ impl Sspr {
                 record.count = 0;
                 record.window_end = ts(now + policy.failure_window());
             }
-            if let Some(c) = record.client(&client) {
-                if c.blocked_until > ts(now) {
-                    return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
-                }
+            if let Some(c) = record.client(&client)
+                && c.blocked_until > ts(now)
+            {
+                return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
             }
             if record.not_before > ts(now) {
                 let wait = u64::try_from(record.not_before - ts(now)).unwrap_or(0);
