@@ -288,8 +288,8 @@ export interface SsprOptions {
   policy?: PolicyOptions | NativePolicy
   /** The server key: 32+ random bytes (hex or bytes), the same on every instance sharing a store. */
   secretKey: string | Uint8Array
-  /** Tests only: a fixed CSPRNG seed (64 hex digits) makes PINs predictable. */
-  rngSeed?: string
+  /** Tests only: a fixed CSPRNG seed (32 bytes or 64 hex digits) makes PINs predictable. */
+  rngSeed?: string | Uint8Array
 }
 
 /** The self-service password reset engine. Every operation returns a Promise; failures are `SsprError`s. */
@@ -334,8 +334,11 @@ export declare class Sspr {
   unblock(actor: Actor, login: string, ctx?: RequestContext | null): Promise<void>
 }
 
-/** sspr-core's pure functions, for the shared test vectors. */
-export declare const core: {
+/**
+ * sspr-core's pure functions, for the shared test vectors: only in builds with the cargo
+ * feature `vectors` (the test suite's); undefined in the npm package.
+ */
+export declare const core: undefined | {
   pinGenerate(seed: string, digits: number, count: number): string[]
   pinHash(keyHex: string, flowId: string, pin: string): string
   identityTokens(login: string, displayName: string): string[]

@@ -22,13 +22,15 @@ class SsprError extends Error {
 /**
  * What a JavaScript backend throws to tell the engine what kind of failure it had:
  * 'unavailable' (retry later), 'password_rejected' (the directory's policy refused the
- * password), 'rejected' (a malformed request), or 'other'.
+ * password), 'rejected' (a malformed request), or 'other'; any other kind is an
+ * `SsprError` INVALID_INPUT (field `kind`).
  */
 class BackendError extends Error {
   constructor(kind, message, options) {
     super(message, options)
     this.name = 'BackendError'
-    this.kind = kind
+    // The shared names (sspr-core): a misspelt kind is an INVALID_INPUT here, not 'other' later.
+    this.kind = native.backendErrorKind(kind)
   }
 }
 
@@ -231,8 +233,11 @@ class Sspr {
   }
 }
 
-/** sspr-core's pure functions, for the shared test vectors. */
-const core = {
+/**
+ * sspr-core's pure functions, for the shared test vectors: only in builds with the cargo
+ * feature `vectors` (the test suite's), undefined in the npm package.
+ */
+const core = native.pinGenerate && {
   pinGenerate: native.pinGenerate,
   pinHash: native.pinHash,
   identityTokens: native.identityTokens,

@@ -243,6 +243,14 @@ export interface Actor {
 }
 
 /**
+ * The stable name of a backend failure's kind (`unavailable`, `password_rejected`,
+ * `rejected`, `other`), for `new BackendError(kind, ...)`: anything else is `INVALID_INPUT`
+ * (field `kind`), so a misspelt kind fails where it is written instead of reaching the
+ * engine as `other`.
+ */
+export declare function backendErrorKind(name: string): string
+
+/**
  * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
  * queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
  */
@@ -419,7 +427,7 @@ export interface Notification {
 
 /**
  * `count` PINs of `digits` digits drawn one after another from one ChaCha20 generator
- * seeded with `seed` (64 hex digits): `sspr_core::pin::generate`.
+ * seeded with `seed` (64 hex digits, sspr-bind's seed rule): `sspr_core::pin::generate`.
  */
 export declare function pinGenerate(seed: string, digits: number, count: number): Array<string>
 
@@ -449,8 +457,16 @@ export interface RequestContext {
   clientIp?: string
   /** The client's user agent, for the audit trail. */
   userAgent?: string
-  /** `en`, `de`, or an HTTP `Accept-Language` header to pick from. */
+  /**
+   * The language the caller chose: a language tag (`en`, `de`, `de-CH`); one sspr does not
+   * speak (`fr`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
+   */
   locale?: string
+  /**
+   * The HTTP `Accept-Language` header: the best supported language in it, English when it
+   * names none (never an error).
+   */
+  acceptLanguage?: string
 }
 
 /** The answer to `beginReset`: the same shape for every login, real or not. */

@@ -852,6 +852,7 @@ module.exports.SqliteStore = nativeBinding.SqliteStore
 module.exports.TemporaryPassword = nativeBinding.TemporaryPassword
 module.exports.TwilioSms = nativeBinding.TwilioSms
 module.exports.WebhookNotifier = nativeBinding.WebhookNotifier
+module.exports.backendErrorKind = nativeBinding.backendErrorKind
 module.exports.connectPostgres = nativeBinding.connectPostgres
 module.exports.connectRedis = nativeBinding.connectRedis
 module.exports.decoyMethods = nativeBinding.decoyMethods

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The npm package `sspr` (sspr-node/): build the napi addon, check that the checked-in
+# The npm package `sspr` (sspr-node/): build the napi addon (with the test hooks of the
+# cargo feature `vectors`, which the npm package leaves out), check that the checked-in
 # generated loader and types match the build, run `node --test`, type-check the TypeScript
 # tests and the Express example (examples/node/) with tsc.
 set -euo pipefail
@@ -17,7 +18,7 @@ step "sspr-node: npm ci"
 step "sspr-node: napi build"
 gen=$(mktemp -d)
 cp "$pkg/native.d.ts" "$pkg/native.js" "$gen/"
-(cd "$pkg" && CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} npx napi build --platform --js native.js --dts native.d.ts)
+(cd "$pkg" && CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} npx napi build --platform --features vectors --js native.js --dts native.d.ts)
 generated_ok=1
 for f in native.d.ts native.js; do
   if ! cmp -s "$gen/$f" "$pkg/$f"; then

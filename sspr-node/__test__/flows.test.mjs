@@ -212,11 +212,13 @@ test('every error code comes from a real scenario', async (s) => {
       [() => t.sspr.beginReset('a\u0000b@example.org'), 'login'],
       [() => t.sspr.sendPin('not-a-flow', 'email'), 'flow_id'],
       [() => t.sspr.sendPin('0'.repeat(32), 'pigeon'), 'method_id'],
-      [() => t.sspr.beginReset('jdoe@example.org', { clientIp: 'not an ip' }), 'clientIp'],
+      // Field names are the core's (tests/parity: the same in every binding), snake_case.
+      [() => t.sspr.beginReset('jdoe@example.org', { clientIp: 'not an ip' }), 'client_ip'],
       [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'not an address' }), 'email'],
       [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { phone: 12 }), 'phone'],
       [() => t.sspr.completeReset('0'.repeat(32), { mode: 'chosen' }), 'password'],
-      [() => t.sspr.updateContacts({ type: 'admin' }, 'jdoe@example.org', {}), 'actor'],
+      [() => t.sspr.updateContacts({ type: 'admin' }, 'jdoe@example.org', {}), 'admin'],
+      [() => t.sspr.updateContacts({ type: 'robot' }, 'jdoe@example.org', {}), 'actor'],
     ]
     for (const [call, field] of cases) {
       const e = await rejection(call())

@@ -62,7 +62,7 @@ async function builtIns(): Promise<void> {
   const blocked: Date | null | undefined = status.blockedUntil
   void blocked
   const policy = Policy.from({ pinLength: 8 })
-  core.decoyMethods('ab'.repeat(32), policy, 'x@example.org')
+  core?.decoyMethods('ab'.repeat(32), policy, 'x@example.org')
   // @ts-expect-error: the secret key is required
   new Sspr({ directory, notifier })
   // @ts-expect-error: a completion mode that does not exist

@@ -4,15 +4,16 @@
 use napi::bindgen_prelude::{Buffer, ClassInstance, Either, JsObjectValue, JsValue, Object, Unknown};
 use napi::{Env, Result, ValueType};
 use napi_derive::napi;
-use sspr_core::{Password, SecretKey};
+use sspr_bind::{EngineOptions, Material, PolicyFormat};
+use sspr_core::{CompletionMode, Password};
 
-use crate::backends::Slots;
-use crate::convert::{
+use crate::builtin::Slots;
+use crate::errors::to_js_error;
+use crate::runtime::{Answer, run};
+use crate::values::{
     ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, SignedInJs,
-    UserStatusJs, VerifiedJs, actor, contact_update, context, mode_name, new_password,
+    UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
 };
-use crate::error::{invalid, to_js_error};
-use crate::run::{Answer, run};
 
 /// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
 fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
@@ -54,13 +55,13 @@ impl Policy {
     /// repeated field: `CONFIG`, its message naming the field.
     #[napi(factory)]
     pub fn from_json(env: &Env, text: String) -> Result<Self> {
-        Ok(Self { inner: check(env, sspr_core::Policy::from_json(&text))? })
+        Ok(Self { inner: check(env, sspr_bind::policy(&text, PolicyFormat::Json))? })
     }
 
     /// Parse and validate a policy from TOML text.
     #[napi(factory)]
     pub fn from_toml(env: &Env, text: String) -> Result<Self> {
-        Ok(Self { inner: check(env, sspr_core::Policy::from_toml(&text))? })
+        Ok(Self { inner: check(env, sspr_bind::policy(&text, PolicyFormat::Toml))? })
     }
 
     /// Every field as JSON text (snake_case).
@@ -127,26 +128,39 @@ pub struct NativeSspr {
     inner: sspr_core::Sspr,
 }
 
-/// The server key from a hex string or bytes.
-fn secret_key(env: &Env, options: &Object<'_>) -> Result<SecretKey> {
-    let key: Option<Either<String, Buffer>> =
-        options.get("secretKey").map_err(|_| to_js_error(env, &invalid("secretKey", "expected hex text or bytes")))?;
-    let key = match key {
-        Some(Either::A(hex)) => SecretKey::from_hex(&hex),
-        Some(Either::B(bytes)) => SecretKey::from_bytes(&bytes),
+/// Key or seed material under `options[name]`: hex text or bytes (a `Buffer`), converted
+/// only; sspr-bind decides what is valid (the same rule in every binding).
+fn material(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Option<Either<String, Buffer>>> {
+    options.get(name).map_err(|_| to_js_error(env, &invalid(name, "expected hex text or bytes")))
+}
+
+fn as_material(value: &Either<String, Buffer>) -> Material<'_> {
+    match value {
+        Either::A(hex) => Material::Hex(hex),
+        Either::B(bytes) => Material::Bytes(bytes),
+    }
+}
+
+/// The engine options of `new Sspr(options)` besides the backends: the key (`secretKey`), a
+/// test seed (`rngSeed`), the policy and a manual clock, by sspr-bind's rules.
+fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::ManualClock>) -> Result<EngineOptions> {
+    let key = match material(env, options, "secretKey")? {
+        Some(key) => sspr_bind::secret_key(as_material(&key)),
         None => Err(sspr_core::Error::Config(
             "no secretKey was given: 32+ random bytes (hex or a Buffer), the same on every instance".into(),
         )),
     };
-    check(env, key)
-}
-
-/// A CSPRNG seed for tests (64 hex digits).
-fn rng_seed(env: &Env, options: &Object<'_>) -> Result<Option<[u8; 32]>> {
-    let seed: Option<String> = options.get("rngSeed")?;
-    let Some(seed) = seed else { return Ok(None) };
-    let bytes: Option<[u8; 32]> = crate::vectors::hex32(&seed);
-    bytes.map(Some).ok_or_else(|| to_js_error(env, &invalid("rngSeed", "expected 64 hex digits")))
+    let mut engine = EngineOptions::new(check(env, key)?);
+    if let Some(seed) = material(env, options, "rngSeed")? {
+        engine = engine.with_rng_seed(check(env, sspr_bind::rng_seed(as_material(&seed)))?);
+    }
+    if let Ok(policy) = options.get_named_property::<ClassInstance<'_, Policy>>("policy") {
+        engine = engine.with_policy(policy.inner.clone());
+    }
+    if let Some(clock) = clock {
+        engine = engine.with_manual_clock(clock);
+    }
+    Ok(engine)
 }
 
 #[napi]
@@ -155,12 +169,18 @@ impl NativeSspr {
     /// secretKey, rngSeed }` (`index.js` has bound the methods of JavaScript backends).
     #[napi(constructor)]
     pub fn new(env: &Env, options: Object<'_>) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let slots = Slots::from_options(env, &options)?;
-        let mut builder = sspr_core::Sspr::builder()
+        let engine = engine_options(env, &options, slots.clock)?;
+        // The napi tokio runtime (this thread is in its context) pads the answers when no
+        // manual clock does, and runs deliveries off the request path: a slow or failing
+        // notifier shows neither in the answer nor in its timing.
+        let runtime = sspr_core::TokioRuntime::current()
+            .ok_or_else(|| to_js_error(env, &sspr_core::Error::Config("no tokio runtime to pad answers on".into())))?;
+        let mut builder = engine
+            .apply(sspr_core::Sspr::builder(), runtime.clone(), runtime)
             .directory_arc(slots.directory)
-            .notifier_arc(slots.notifier)
-            .secret_key(secret_key(env, &options)?);
+            .notifier_arc(slots.notifier);
         if let Some(contacts) = slots.contacts {
             builder = builder.contacts_arc(contacts);
         }
@@ -169,27 +189,6 @@ impl NativeSspr {
         }
         if let Some(audit) = slots.audit {
             builder = builder.audit_arc(audit);
-        }
-        let manual_clock = slots.clock.is_some();
-        builder = match slots.clock {
-            // A manual clock also "sleeps" by moving itself: tests see the padding exactly.
-            Some(clock) => builder.clock(clock.clone()).timer(clock),
-            None => builder,
-        };
-        // The napi tokio runtime (this thread is in its context) pads the answers when no
-        // manual clock does, and runs deliveries off the request path: a slow or failing
-        // notifier shows neither in the answer nor in its timing.
-        if let Some(runtime) = sspr_core::TokioRuntime::current() {
-            builder = builder.spawner(runtime.clone());
-            if !manual_clock {
-                builder = builder.timer(runtime);
-            }
-        }
-        if let Ok(policy) = options.get_named_property::<ClassInstance<'_, Policy>>("policy") {
-            builder = builder.policy(policy.inner.clone());
-        }
-        if let Some(seed) = rng_seed(env, &options)? {
-            builder = builder.rng_seed(seed);
         }
         Ok(Self { inner: check(env, builder.build())? })
     }
@@ -203,7 +202,7 @@ impl NativeSspr {
     /// The completion modes the policy allows, the default first.
     #[napi(ts_return_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
     pub fn completion_modes(&self) -> Vec<&'static str> {
-        self.inner.completion_modes().into_iter().map(mode_name).collect()
+        self.inner.completion_modes().into_iter().map(CompletionMode::as_str).collect()
     }
 
     /// Wait until every PIN handed to the notifier so far is delivered (or its failure is in

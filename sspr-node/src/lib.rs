@@ -1,19 +1,33 @@
 //! The Node.js binding of sspr: the native half of the npm package `sspr`.
 //!
 //! Everything here converts: JavaScript values to sspr-core's types and back, JavaScript
-//! backends to sspr-core's backend traits, and sspr-core's errors to `SsprError`s (one
-//! mapping point, [`error`]). The behaviour lives in sspr-core. The JavaScript half
-//! (`index.js`) binds backend methods to their objects, defines `SsprError` and hides the
-//! temporary password from `toString`, `JSON.stringify` and `util.inspect`.
+//! backends to sspr-core's backend traits, and sspr-core's errors to `SsprError`s. The
+//! behaviour lives in sspr-core, and the rules every binding shares (names, request
+//! contexts, completions, engine options, host-store records) in sspr-core's `wire` and
+//! sspr-bind. The JavaScript half (`index.js`) binds backend methods to their objects,
+//! defines `SsprError` and hides the temporary password from `toString`, `JSON.stringify`
+//! and `util.inspect`.
 //!
-//! Operations return their answer directly when the engine finishes without waiting (the
-//! in-memory backends never make it wait), and a Promise otherwise: see `run.rs`.
+//! The modules follow the same map in every binding:
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | [`engine`] | the engine class, the policy, the temporary password |
+//! | [`values`] | conversions of the API's values |
+//! | [`errors`] | the one place core errors become `SsprError`s |
+//! | `foreign` | backends written in JavaScript |
+//! | [`builtin`] | the in-memory and sspr-backends classes, and which backend fills each slot |
+//! | `runtime` | how a call reaches JavaScript without a thread hop when none is needed |
+//! | `vectors`, `reference` | test vectors and the benchmark reference (cargo feature `vectors`, off in the npm package) |
 
-pub mod backends;
-pub mod convert;
+pub mod builtin;
 pub mod engine;
-pub mod error;
-mod js_backend;
+pub mod errors;
+mod foreign;
+mod runtime;
+pub mod values;
+
+#[cfg(feature = "vectors")]
 pub mod reference;
-mod run;
+#[cfg(feature = "vectors")]
 pub mod vectors;

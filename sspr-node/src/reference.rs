@@ -11,7 +11,7 @@ use napi_derive::napi;
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, MemoryUser, Outbox};
 use sspr_core::{Actor, ContactChange, ContactUpdate, ManualClock, NewPassword, RequestContext, SecretKey, Sspr};
 
-use crate::error::to_js_error;
+use crate::errors::to_js_error;
 
 /// Run a future that never waits (in-memory backends) to its end.
 fn ready<F: Future>(future: F) -> Option<F::Output> {

@@ -9,25 +9,12 @@ use rand_core::SeedableRng;
 use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, SecretKey, decoy, mask, password, pin};
 
 use crate::engine::Policy;
-use crate::error::{invalid, to_js_error};
-
-/// Hex text as 32 bytes (a CSPRNG seed), either case.
-pub(crate) fn hex32(text: &str) -> Option<[u8; 32]> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let hi = char::from(*pair.first()?).to_digit(16)?;
-        let lo = char::from(*pair.get(1)?).to_digit(16)?;
-        *slot = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(out)
-}
+use crate::errors::to_js_error;
+use crate::values::invalid;
 
 fn seeded(env: &Env, seed: &str) -> Result<ChaCha20Rng> {
-    hex32(seed).map(ChaCha20Rng::from_seed).ok_or_else(|| to_js_error(env, &invalid("seed", "expected 64 hex digits")))
+    let seed = sspr_bind::rng_seed(sspr_bind::Material::Hex(seed)).map_err(|e| to_js_error(env, &e))?;
+    Ok(ChaCha20Rng::from_seed(seed))
 }
 
 fn key(env: &Env, hex: &str) -> Result<SecretKey> {
@@ -39,7 +26,7 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 /// `count` PINs of `digits` digits drawn one after another from one ChaCha20 generator
-/// seeded with `seed` (64 hex digits): `sspr_core::pin::generate`.
+/// seeded with `seed` (64 hex digits, sspr-bind's seed rule): `sspr_core::pin::generate`.
 #[napi]
 pub fn pin_generate(env: &Env, seed: String, digits: u32, count: u32) -> Result<Vec<String>> {
     if !(1..=64).contains(&digits) {
@@ -137,6 +124,6 @@ pub fn decoy_methods(
     let login = NormalizedLogin::parse(&login).map_err(|e| to_js_error(env, &e))?;
     Ok(decoy::methods(&key, &login, &policy.inner)
         .into_iter()
-        .map(|(channel, masked)| DecoyMethod { channel: channel.method_id().to_owned(), masked })
+        .map(|(channel, masked)| DecoyMethod { channel: channel.as_str().to_owned(), masked })
         .collect())
 }

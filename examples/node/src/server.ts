@@ -66,7 +66,7 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
   const ctx = (req: Request): RequestContext => ({
     clientIp: req.ip,
     userAgent: req.get('user-agent') ?? undefined,
-    locale: req.get('accept-language') ?? undefined,
+    acceptLanguage: req.get('accept-language') ?? undefined,
   })
   const field = (req: Request, name: string): string => {
     const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name]

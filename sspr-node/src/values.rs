@@ -5,15 +5,20 @@ use chrono::{DateTime, Utc};
 use napi::ValueType;
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi_derive::napi;
-use sspr_core::backend::{AccountState, ContactHistory, DirectoryUser, Enrollment, StoredContact};
+use sspr_bind::{ContactParts, EnrollmentParts};
+use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
 use sspr_core::notice::{Message, Notification};
 use sspr_core::{
-    Actor, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, EmailAddress, Locale, MethodOption,
-    PhoneNumber, PinSent, RequestContext, ResetChallenge, SignedIn, UserId, UserStatus, Verified,
+    Actor, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Locale, MethodOption, PinSent,
+    RequestContext, ResetChallenge, SignedIn, UserId, UserStatus, Verified,
 };
 use time::OffsetDateTime;
 
-use crate::error::invalid;
+/// `InvalidInput` for a JavaScript value this binding cannot convert (a wrong type), named
+/// like the core's own.
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> sspr_core::Error {
+    sspr_core::Error::InvalidInput { field, reason: reason.into() }
+}
 
 /// A time for JavaScript (a `Date`, millisecond precision).
 pub(crate) fn to_chrono(at: OffsetDateTime) -> DateTime<Utc> {
@@ -22,10 +27,7 @@ pub(crate) fn to_chrono(at: OffsetDateTime) -> DateTime<Utc> {
 
 /// A time from JavaScript.
 pub(crate) fn from_chrono(at: DateTime<Utc>, field: &'static str) -> sspr_core::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(at.timestamp())
-        .ok()
-        .and_then(|t| t.replace_nanosecond(at.timestamp_subsec_nanos()).ok())
-        .ok_or_else(|| invalid(field, "a date out of range"))
+    sspr_bind::time_from_unix(at.timestamp(), at.timestamp_subsec_nanos(), field)
 }
 
 /// Who calls: the client's address, user agent and language.
@@ -35,19 +37,24 @@ pub struct RequestContextInput {
     pub client_ip: Option<String>,
     /// The client's user agent, for the audit trail.
     pub user_agent: Option<String>,
-    /// `en`, `de`, or an HTTP `Accept-Language` header to pick from.
+    /// The language the caller chose: a language tag (`en`, `de`, `de-CH`); one sspr does not
+    /// speak (`fr`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
     pub locale: Option<String>,
+    /// The HTTP `Accept-Language` header: the best supported language in it, English when it
+    /// names none (never an error).
+    pub accept_language: Option<String>,
 }
 
-/// The core's request context from JavaScript's (absent: no address, English).
+/// The core's request context from JavaScript's (absent: no address, English), by the
+/// shared rules of `RequestContext::from_parts` and `Locale`'s `FromStr`.
 pub(crate) fn context(input: Option<RequestContextInput>) -> sspr_core::Result<RequestContext> {
     let Some(input) = input else { return Ok(RequestContext::default()) };
-    let client_ip = match input.client_ip {
-        Some(ip) => Some(ip.trim().parse().map_err(|_| invalid("clientIp", "not an IP address"))?),
-        None => None,
-    };
-    let locale = input.locale.as_deref().map(Locale::from_accept_language).unwrap_or_default();
-    Ok(RequestContext { client_ip, user_agent: input.user_agent, locale })
+    let mut ctx = RequestContext::from_parts(input.client_ip.as_deref(), input.accept_language.as_deref())?;
+    ctx.user_agent = input.user_agent;
+    if let Some(locale) = input.locale {
+        ctx.locale = locale.parse::<Locale>()?;
+    }
+    Ok(ctx)
 }
 
 /// One way a PIN can be sent.
@@ -67,7 +74,7 @@ pub struct MethodOptionJs {
 impl From<MethodOption> for MethodOptionJs {
     fn from(m: MethodOption) -> Self {
         Self {
-            channel: m.channel.method_id().to_owned(),
+            channel: m.channel.as_str().to_owned(),
             id: m.id,
             masked: m.masked,
             needs_confirmation: m.needs_confirmation,
@@ -117,15 +124,6 @@ impl From<PinSent> for PinSentJs {
     }
 }
 
-/// The name of a completion mode.
-pub(crate) fn mode_name(mode: CompletionMode) -> &'static str {
-    match mode {
-        CompletionMode::Temporary => "temporary",
-        CompletionMode::Chosen => "chosen",
-        CompletionMode::UnlockOnly => "unlock_only",
-    }
-}
-
 /// The answer to `verifyPin`.
 #[napi(object, object_from_js = false, use_nullable = true, js_name = "Verified")]
 pub struct VerifiedJs {
@@ -139,7 +137,7 @@ pub struct VerifiedJs {
 impl From<Verified> for VerifiedJs {
     fn from(v: Verified) -> Self {
         Self {
-            modes: v.modes.into_iter().map(|m| mode_name(m).to_owned()).collect(),
+            modes: v.modes.into_iter().map(|m| m.as_str().to_owned()).collect(),
             remaining_methods: v.remaining_methods,
         }
     }
@@ -161,14 +159,11 @@ pub(crate) fn new_password(input: Option<NewPasswordInput>) -> sspr_core::Result
         Some(NewPasswordInput { mode, password }) => (mode, password),
         None => (None, None),
     };
-    match (mode.as_deref().unwrap_or("temporary"), password) {
-        ("temporary", None) => Ok(sspr_core::NewPassword::Temporary),
-        ("unlock_only", None) => Ok(sspr_core::NewPassword::UnlockOnly),
-        ("chosen", Some(password)) => Ok(sspr_core::NewPassword::Chosen(sspr_core::Password::new(password))),
-        ("chosen", None) => Err(invalid("password", "mode 'chosen' needs a password")),
-        ("temporary" | "unlock_only", Some(_)) => Err(invalid("password", "only mode 'chosen' takes a password")),
-        _ => Err(invalid("mode", "not one of 'temporary', 'chosen', 'unlock_only'")),
-    }
+    let mode = match mode {
+        Some(name) => name.parse::<CompletionMode>()?,
+        None => CompletionMode::Temporary,
+    };
+    sspr_core::NewPassword::from_mode(mode, password.map(sspr_core::Password::new))
 }
 
 /// Who performs an administrative operation.
@@ -181,11 +176,10 @@ pub struct ActorInput {
     pub id: Option<String>,
 }
 
-/// The core's actor from JavaScript's.
+/// The core's actor from JavaScript's: an admin's id by `Actor::from_admin_id`.
 pub(crate) fn actor(input: ActorInput) -> sspr_core::Result<Actor> {
     match (input.kind.as_str(), input.id) {
-        ("admin", Some(id)) if !id.trim().is_empty() => Ok(Actor::Admin(id)),
-        ("admin", _) => Err(invalid("actor", "an admin needs a non-empty id")),
+        ("admin", id) => Actor::from_admin_id(Some(id.as_deref().unwrap_or_default())),
         ("user", None) => Ok(Actor::User),
         _ => Err(invalid("actor", "expected { type: 'admin', id } or { type: 'user' }")),
     }
@@ -389,48 +383,44 @@ pub struct EnrollmentJs {
     pub version: i64,
 }
 
-fn stored_to_js<T>(c: &StoredContact<T>, text: impl Fn(&T) -> &str) -> StoredContactJs {
-    StoredContactJs {
-        value: text(&c.value).to_owned(),
-        added_at: to_chrono(c.added_at),
-        usable_from: to_chrono(c.usable_from),
-    }
+fn contact_to_js(c: ContactParts) -> StoredContactJs {
+    StoredContactJs { value: c.value, added_at: to_chrono(c.added_at), usable_from: to_chrono(c.usable_from) }
 }
 
 impl From<&Enrollment> for EnrollmentJs {
     fn from(e: &Enrollment) -> Self {
+        let parts = EnrollmentParts::from(e);
         Self {
-            enabled: e.enabled,
-            email: e.email.as_ref().map(|c| stored_to_js(c, EmailAddress::as_str)),
-            phone: e.phone.as_ref().map(|c| stored_to_js(c, PhoneNumber::as_str)),
-            last_reset_at: e.last_reset_at.map(to_chrono),
-            history: e.history.to_json().ok(),
-            version: i64::try_from(e.version).unwrap_or(i64::MAX),
+            enabled: parts.enabled,
+            email: parts.email.map(contact_to_js),
+            phone: parts.phone.map(contact_to_js),
+            last_reset_at: parts.last_reset_at.map(to_chrono),
+            history: parts.history,
+            version: i64::try_from(parts.version).unwrap_or(i64::MAX),
         }
     }
 }
 
-fn stored_from_js<T>(
-    c: StoredContactJs,
-    parse: impl Fn(&str) -> sspr_core::Result<T>,
-) -> sspr_core::Result<StoredContact<T>> {
-    Ok(StoredContact {
-        value: parse(&c.value)?,
+fn contact_from_js(c: StoredContactJs) -> sspr_core::Result<ContactParts> {
+    Ok(ContactParts {
+        value: c.value,
         added_at: from_chrono(c.added_at, "addedAt")?,
         usable_from: from_chrono(c.usable_from, "usableFrom")?,
     })
 }
 
-impl TryFrom<EnrollmentJs> for Enrollment {
+impl TryFrom<EnrollmentJs> for EnrollmentParts {
     type Error = sspr_core::Error;
+
+    /// The parts of what a JavaScript store returned, converted only: `validate` (the
+    /// shared rules of sspr-bind) decides whether they hold.
     fn try_from(e: EnrollmentJs) -> sspr_core::Result<Self> {
-        Ok(Enrollment {
+        Ok(EnrollmentParts {
             enabled: e.enabled,
-            email: e.email.map(|c| stored_from_js(c, EmailAddress::parse)).transpose()?,
-            phone: e.phone.map(|c| stored_from_js(c, PhoneNumber::parse)).transpose()?,
+            email: e.email.map(contact_from_js).transpose()?,
+            phone: e.phone.map(contact_from_js).transpose()?,
             last_reset_at: e.last_reset_at.map(|t| from_chrono(t, "lastResetAt")).transpose()?,
-            history: ContactHistory::from_json(e.history.as_deref().unwrap_or_default())
-                .map_err(|err| invalid("history", err.message()))?,
+            history: e.history,
             version: u64::try_from(e.version).map_err(|_| invalid("version", "a negative version"))?,
         })
     }
@@ -464,23 +454,17 @@ pub struct NotificationJs {
 impl From<&Notification> for NotificationJs {
     fn from(n: &Notification) -> Self {
         let rendered = n.render();
-        let (kind, pin, expires_at) = match &n.message {
+        let (pin, expires_at) = match &n.message {
             Message::Pin { pin, expires_at, .. } => {
-                ("pin", Some(pin.expose_secret().to_owned()), Some(to_chrono(*expires_at)))
+                (Some(pin.expose_secret().to_owned()), Some(to_chrono(*expires_at)))
             }
-            Message::ResetRequested { .. } => ("reset_requested", None, None),
-            Message::PasswordReset { .. } => ("password_reset", None, None),
-            Message::ContactsChanged { .. } => ("contacts_changed", None, None),
-            _ => ("other", None, None),
+            _ => (None, None),
         };
         Self {
-            channel: n.to.channel().method_id().to_owned(),
+            channel: n.to.channel().as_str().to_owned(),
             to: n.to.as_str().to_owned(),
-            locale: match n.locale {
-                Locale::De => "de".to_owned(),
-                _ => "en".to_owned(),
-            },
-            kind: kind.to_owned(),
+            locale: n.locale.as_str().to_owned(),
+            kind: n.message.kind().to_owned(),
             subject: rendered.subject.clone(),
             body: rendered.body.as_str().to_owned(),
             pin,

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue, within_runtime_if_available};
 use napi::{Env, Result};
 
-use crate::error::to_js_error;
+use crate::errors::to_js_error;
 
 /// The answer of an operation: the value itself when the engine finished at once, or a
 /// Promise of it.

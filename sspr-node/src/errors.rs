@@ -19,7 +19,9 @@
 //! | `SignInFailed` | `SIGN_IN_FAILED` | |
 //! | `Config` | `CONFIG` | |
 //! | `Backend` | `BACKEND` | `backendKind`, and `cause`: what a JavaScript backend threw |
-//! | anything newer | `INTERNAL` | |
+//!
+//! The codes are sspr-core's `Error::code` in upper case, the reasons and kinds their stable
+//! names (`sspr_core::wire`): the same names Python, C and Kotlin give.
 //!
 //! The message is the core error's `Display`, which never holds a PIN or a password.
 
@@ -29,9 +31,9 @@ use chrono::{DateTime, Utc};
 use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
-use sspr_core::{BackendErrorKind, Error, NotAllowedReason};
+use sspr_core::{BackendErrorKind, Error};
 
-use crate::convert::to_chrono;
+use crate::values::to_chrono;
 
 /// The arguments of the `SsprError` factory: the details and what a JavaScript backend threw.
 type FactoryArgs = FnArgs<(ErrorInfo, Option<napi::Error>)>;
@@ -71,46 +73,13 @@ pub fn set_error_factory(factory: Function<'_, FactoryArgs, Unknown<'static>>) -
     Ok(())
 }
 
-/// The stable code of an error.
-fn code(error: &Error) -> &'static str {
-    match error {
-        Error::InvalidInput { .. } => "INVALID_INPUT",
-        Error::WrongPin { .. } => "WRONG_PIN",
-        Error::PinVoided => "PIN_VOIDED",
-        Error::Expired => "EXPIRED",
-        Error::AlreadyUsed => "ALREADY_USED",
-        Error::InvalidState { .. } => "INVALID_STATE",
-        Error::RateLimited { .. } => "RATE_LIMITED",
-        Error::Blocked { .. } => "BLOCKED",
-        Error::NotAllowed { .. } => "NOT_ALLOWED",
-        Error::PasswordRejected { .. } => "PASSWORD_REJECTED",
-        Error::UnknownUser => "UNKNOWN_USER",
-        Error::SignInFailed => "SIGN_IN_FAILED",
-        Error::Config(_) => "CONFIG",
-        Error::Backend { .. } => "BACKEND",
-        _ => "INTERNAL",
-    }
-}
-
-fn reason_name(reason: NotAllowedReason) -> &'static str {
-    match reason {
-        NotAllowedReason::Privileged => "privileged",
-        NotAllowedReason::Ineligible => "ineligible",
-        NotAllowedReason::NotEnabled => "not_enabled",
-        NotAllowedReason::AccountDisabled => "account_disabled",
-        NotAllowedReason::ModeDisabled => "mode_disabled",
-        NotAllowedReason::AdminOnly => "admin_only",
-        _ => "other",
-    }
-}
-
-fn backend_kind_name(kind: BackendErrorKind) -> &'static str {
-    match kind {
-        BackendErrorKind::Unavailable => "unavailable",
-        BackendErrorKind::PasswordRejected => "password_rejected",
-        BackendErrorKind::Rejected => "rejected",
-        _ => "other",
-    }
+/// The stable name of a backend failure's kind (`unavailable`, `password_rejected`,
+/// `rejected`, `other`), for `new BackendError(kind, ...)`: anything else is `INVALID_INPUT`
+/// (field `kind`), so a misspelt kind fails where it is written instead of reaching the
+/// engine as `other`.
+#[napi]
+pub fn backend_error_kind(env: &Env, name: String) -> Result<&'static str> {
+    name.parse::<BackendErrorKind>().map(BackendErrorKind::as_str).map_err(|e| to_js_error(env, &e))
 }
 
 /// What a JavaScript backend threw, if this error came from one: a handle on the original
@@ -129,7 +98,7 @@ fn js_cause(error: &Error) -> Option<napi::Error> {
 /// The details of an error.
 pub(crate) fn info(error: &Error) -> ErrorInfo {
     let mut info = ErrorInfo {
-        code: code(error).to_owned(),
+        code: error.code().to_ascii_uppercase(),
         message: error.to_string(),
         field: None,
         attempts_left: None,
@@ -143,8 +112,8 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
         Error::WrongPin { attempts_left } => info.attempts_left = Some(*attempts_left),
         Error::RateLimited { retry_after } => info.retry_after = Some(retry_after.as_secs_f64()),
         Error::Blocked { until } => info.blocked_until = Some(to_chrono(*until)),
-        Error::NotAllowed { reason } => info.reason = Some(reason_name(*reason).to_owned()),
-        Error::Backend { source } => info.backend_kind = Some(backend_kind_name(source.kind()).to_owned()),
+        Error::NotAllowed { reason } => info.reason = Some(reason.as_str().to_owned()),
+        Error::Backend { source } => info.backend_kind = Some(source.kind().as_str().to_owned()),
         _ => {}
     }
     info
@@ -164,13 +133,7 @@ pub(crate) fn to_js_error(env: &Env, error: &Error) -> napi::Error {
     });
     match made {
         Ok(Some(made)) => made,
-        Ok(None) => napi::Error::from_reason(format!("{}: {error}", code(error))),
+        Ok(None) => napi::Error::from_reason(format!("{}: {error}", error.code().to_ascii_uppercase())),
         Err(failed) => failed,
     }
-}
-
-/// An error of the binding itself for input it cannot convert (a wrong type, a bad
-/// address), reported like the core's `InvalidInput`.
-pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidInput { field, reason: reason.into() }
 }

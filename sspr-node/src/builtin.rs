@@ -11,10 +11,11 @@ use napi_derive::napi;
 use sspr_core::memory;
 use sspr_core::{AuditSink, Clock, ContactStore, Directory, Notifier, StateStore, UserId};
 
-use crate::convert::{AccountStateJs, DirectoryUserJs, NotificationJs, from_chrono, to_chrono};
+use crate::values::{AccountStateJs, DirectoryUserJs, NotificationJs, from_chrono, to_chrono};
 use napi::Env;
 
-use crate::error::{invalid, to_js_error};
+use crate::errors::to_js_error;
+use crate::values::invalid;
 
 /// A user of the in-memory directory.
 #[napi(object, object_to_js = false, js_name = "MemoryUser")]
@@ -321,7 +322,7 @@ fn ldap_contacts(_: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
-        use crate::js_backend::{JsAuditSink, JsContactStore, JsDirectory};
+        use crate::foreign::{JsAuditSink, JsContactStore, JsDirectory};
 
         let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
             Arc::new(d.inner.clone())
@@ -425,9 +426,9 @@ pub struct RedisStore {
 /// `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
 #[cfg(feature = "redis")]
 #[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
-pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::run::Answer<'env, RedisStore>> {
-    crate::run::stay_in_runtime_context();
-    crate::run::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
+pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::runtime::Answer<'env, RedisStore>> {
+    crate::runtime::stay_in_runtime_context();
+    crate::runtime::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
         Ok(RedisStore { inner })
     })
 }
@@ -474,13 +475,13 @@ pub struct PostgresStore {
 pub fn connect_postgres<'env>(
     env: &'env Env,
     config_input: serde_json::Value,
-) -> Result<crate::run::Answer<'env, PostgresStore>> {
-    crate::run::stay_in_runtime_context();
+) -> Result<crate::runtime::Answer<'env, PostgresStore>> {
+    crate::runtime::stay_in_runtime_context();
     let config: sspr_backends::postgres::PostgresConfig = match config_input {
         serde_json::Value::String(url) => sspr_backends::postgres::PostgresConfig::new(url),
         other => config(env, other, "PostgresStore")?,
     };
-    crate::run::run(
+    crate::runtime::run(
         env,
         async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
         |inner| Ok(PostgresStore { inner }),
@@ -504,7 +505,7 @@ impl LdapDirectory {
         ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let config: sspr_backends::ldap::LdapConfig = config(env, config_input, "LdapDirectory")?;
         let inner = sspr_backends::ldap::LdapDirectory::new(config)
             .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
@@ -535,7 +536,7 @@ impl LdapContactStore {
         directory: ClassInstance<'_, LdapDirectory>,
         config_input: Option<serde_json::Value>,
     ) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let config: sspr_backends::ldap::LdapContactConfig =
             config(env, config_input.unwrap_or_else(|| serde_json::json!({})), "LdapContactStore")?;
         let inner = sspr_backends::ldap::LdapContactStore::new(&directory.inner, config)
@@ -562,7 +563,7 @@ impl SmtpNotifier {
         ts_args_type = "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let config: sspr_backends::smtp::SmtpConfig = config(env, config_input, "SmtpNotifier")?;
         // The connection pool lives on the runtime napi keeps for async work.
         let built = napi::bindgen_prelude::within_runtime_if_available(|| {
@@ -590,7 +591,7 @@ impl TwilioSms {
         ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let config: sspr_backends::twilio::TwilioConfig = config(env, config_input, "TwilioSms")?;
         let built = napi::bindgen_prelude::within_runtime_if_available(|| {
             sspr_backends::twilio::TwilioNotifier::from_config(&config)
@@ -616,7 +617,7 @@ impl WebhookNotifier {
         ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
     )]
     pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::run::stay_in_runtime_context();
+        crate::runtime::stay_in_runtime_context();
         let config: sspr_backends::webhook::WebhookConfig = config(env, config_input, "WebhookNotifier")?;
         let built = napi::bindgen_prelude::within_runtime_if_available(|| {
             sspr_backends::webhook::WebhookNotifier::from_config(&config)
@@ -648,7 +649,7 @@ fn builtin_notifier(options: &Object<'_>, name: &str) -> Option<Arc<dyn Notifier
 
 /// The notifier under `options[name]`: built in, written in JavaScript, or `{ email, sms }`.
 fn notifier(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Option<Arc<dyn Notifier>>> {
-    use crate::js_backend::JsNotifier;
+    use crate::foreign::JsNotifier;
     if let Some(n) = builtin_notifier(options, name) {
         return Ok(Some(n));
     }

@@ -19,6 +19,7 @@ use napi::bindgen_prelude::{
     ValidateNapiValue,
 };
 use napi::threadsafe_function::ThreadsafeFunction;
+use sspr_bind::EnrollmentParts;
 use sspr_core::backend::{DirectoryUser, Enrollment};
 use sspr_core::notice::Notification;
 use sspr_core::{
@@ -26,7 +27,7 @@ use sspr_core::{
     Notifier, Password, UserId, async_trait,
 };
 
-use crate::convert::{DirectoryUserJs, EnrollmentJs, NotificationJs};
+use crate::values::{DirectoryUserJs, EnrollmentJs, NotificationJs};
 
 /// A JavaScript function as the core calls it: weak, errors caught, sync or async result.
 type Method<Args, Ret> = ThreadsafeFunction<Args, Either<Promise<Ret>, Ret>, Args, Status, false, true>;
@@ -45,13 +46,8 @@ where
 fn kind_of(thrown: &str) -> (BackendErrorKind, &str) {
     let Some(rest) = thrown.strip_prefix('[') else { return (BackendErrorKind::Other, thrown) };
     let Some((kind, message)) = rest.split_once("] ") else { return (BackendErrorKind::Other, thrown) };
-    let kind = match kind {
-        "unavailable" => BackendErrorKind::Unavailable,
-        "password_rejected" => BackendErrorKind::PasswordRejected,
-        "rejected" => BackendErrorKind::Rejected,
-        _ => BackendErrorKind::Other,
-    };
-    (kind, message)
+    // A `kind` this version does not know is `other`: the thrown value is still the cause.
+    (kind.parse().unwrap_or(BackendErrorKind::Other), message)
 }
 
 /// A JavaScript failure as a backend error, keeping what was thrown as its source.
@@ -127,15 +123,13 @@ impl Directory for JsDirectory {
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
         let args = FnArgs::from((user.as_str().to_owned(), password.expose_secret().to_owned()));
         let answer = call(&self.authenticate, args, "directory.authenticate").await?;
-        match answer.as_str() {
-            "accepted" => Ok(Authentication::Accepted),
-            "must_change" => Ok(Authentication::MustChange),
-            "rejected" => Ok(Authentication::Rejected),
-            _ => Err(BackendError::new(
+        answer.parse::<Authentication>().map_err(|_| {
+            let names = Authentication::NAMES.join("', '");
+            BackendError::new(
                 BackendErrorKind::Rejected,
-                "directory.authenticate must return 'accepted', 'must_change' or 'rejected'",
-            )),
-        }
+                format!("directory.authenticate must return one of '{names}'"),
+            )
+        })
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
@@ -168,10 +162,10 @@ impl fmt::Debug for JsContactStore {
 impl ContactStore for JsContactStore {
     async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
         let Some(found) = call(&self.get, user.as_str().to_owned(), "contacts.get").await? else { return Ok(None) };
-        let enrollment = Enrollment::try_from(found).map_err(|e| {
+        let parts = EnrollmentParts::try_from(found).map_err(|e| {
             BackendError::new(BackendErrorKind::Rejected, format!("contacts.get returned an invalid enrollment: {e}"))
         })?;
-        Ok(Some(enrollment))
+        Ok(Some(parts.validate()?))
     }
 
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
