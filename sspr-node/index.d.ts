@@ -8,7 +8,9 @@ import type {
   Actor,
   Contacts,
   ContactView,
+  Counter,
   DecoyMethod,
+  DirectoryFixtureInput,
   DirectoryUser,
   Enrollment,
   ErrorInfo,
@@ -23,6 +25,7 @@ import type {
   ResetOutcome,
   SignedIn,
   StoredContact,
+  StoredValue,
   UserStatus,
   Verified,
 } from './native'
@@ -50,7 +53,9 @@ export type {
   Actor,
   Contacts,
   ContactView,
+  Counter,
   DecoyMethod,
+  DirectoryFixtureInput,
   DirectoryUser,
   Enrollment,
   ErrorInfo,
@@ -65,6 +70,7 @@ export type {
   ResetOutcome,
   SignedIn,
   StoredContact,
+  StoredValue,
   UserStatus,
   Verified,
 }
@@ -169,6 +175,34 @@ export interface ContactStore {
   get(userId: string): MaybePromise<Enrollment | null | undefined>
   /** Store `enrollment` as version `expectedVersion + 1` if the stored version is `expectedVersion` (0: none); return whether it did. */
   save(userId: string, enrollment: Enrollment, expectedVersion: number): MaybePromise<boolean>
+}
+
+/**
+ * Short-lived shared state written in JavaScript (flows, counters, blocks): see sspr-core's
+ * `StateStore` for the contract, and prove yours with `testing.checkStateStore`.
+ */
+export interface StateStore {
+  /** The live value under `key` and its version, or null (absent, or expired at `now`). */
+  get(key: string, now: Date): MaybePromise<StoredValue | null | undefined>
+  /**
+   * Compare-and-set: write only if the key is absent or expired (`expectedVersion` null) or
+   * its live version is `expectedVersion`; return the new version (1 for a new key, else one
+   * more), or null when nothing was written.
+   */
+  put(key: string, value: Buffer, expectedVersion: number | null, expiresAt: Date, now: Date): MaybePromise<number | null>
+  /** Add one atomically, creating the counter at 1 until `expiresAt` if absent or expired (a live counter keeps its expiry). */
+  increment(key: string, expiresAt: Date, now: Date): MaybePromise<Counter>
+  /** Remove the key (absent: no error). */
+  delete(key: string): MaybePromise<unknown>
+}
+
+/** sspr-core's conformance suite on a JavaScript backend: rejects with `SsprError` BACKEND naming the broken rule. */
+export declare const testing: {
+  /** `realTime`: the store expires by its own clock (a Redis TTL), the suite waits for real (about 3 s). */
+  checkStateStore(store: StateStore, options?: { realTime?: boolean }): Promise<void>
+  checkContactStore(store: ContactStore): Promise<void>
+  /** Sets the fixture user's password. */
+  checkDirectory(directory: Directory, fixture: DirectoryFixtureInput): Promise<void>
 }
 
 /** Delivers notices (PINs go only into the message, never into a log). */
@@ -280,7 +314,7 @@ export interface SsprOptions {
   /** Default: in memory. */
   contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore
   /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */
-  store?: MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore
+  store?: StateStore | MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore
   /** Default: in memory. */
   audit?: AuditSink | MemoryAuditSink
   /** Default: the system clock. */

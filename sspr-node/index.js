@@ -81,6 +81,7 @@ function bindMethod(backend, name, slot, voidResult) {
 const METHODS = {
   directory: { findUser: false, setPassword: true, unlock: true, authenticate: false, search: false },
   contacts: { get: false, save: false },
+  store: { get: false, put: false, increment: false, delete: true },
   notifier: { send: true },
   audit: { record: true },
 }
@@ -266,6 +267,24 @@ if (PostgresStore) {
   PostgresStore.connect = async (config) => native.connectPostgres(config)
 }
 
+/**
+ * sspr-core's backend conformance suite, run on backends written in JavaScript: each resolves
+ * when the backend keeps the core's contract and rejects with an SsprError (BACKEND,
+ * backendKind 'rejected') naming the first rule it breaks.
+ */
+const testing = {
+  /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (about 3 s). */
+  async checkStateStore(store, { realTime = false } = {}) {
+    return native.checkStateStore(adapt('store', store), realTime)
+  },
+  async checkContactStore(store) {
+    return native.checkContactStore(adapt('contacts', store))
+  },
+  async checkDirectory(directory, fixture) {
+    return native.checkDirectory(adapt('directory', directory), fixture)
+  },
+}
+
 // Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
 module.exports = {
   Sspr,
@@ -288,4 +307,5 @@ module.exports = {
   TwilioSms,
   WebhookNotifier,
   core,
+  testing,
 }

@@ -250,6 +250,20 @@ export interface Actor {
  */
 export declare function backendErrorKind(name: string): string
 
+/** Run the `ContactStore` contract on a JavaScript store (users `sspr-conformance/...`). */
+export declare function checkContactStore(store: object): void | Promise<void>
+
+/** Run the `Directory` contract on a JavaScript directory. It sets the fixture user's password. */
+export declare function checkDirectory(directory: object, fixture: DirectoryFixtureInput): void | Promise<void>
+
+/**
+ * Run the `StateStore` contract on a JavaScript store (`index.js` has bound its methods).
+ * By default the suite's time is a manual clock it moves itself (a store that expires by the
+ * `now` it is given); with `realTime` it is the system clock and the suite really waits (a
+ * store that expires by its own clock, a Redis TTL): about 3 seconds.
+ */
+export declare function checkStateStore(store: object, realTime: boolean): void | Promise<void>
+
 /**
  * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
  * queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
@@ -280,6 +294,14 @@ export interface ContactView {
   usableFrom: Date
 }
 
+/** A counter a JavaScript `StateStore` incremented. */
+export interface Counter {
+  /** The count after this increment. */
+  count: number
+  /** When its window ends: the expiry given when the counter was created. */
+  expiresAt: Date
+}
+
 /** One decoy contact method. */
 export interface DecoyMethod {
   /** `email` or `sms`. */
@@ -290,6 +312,20 @@ export interface DecoyMethod {
 
 /** The decoy methods an unknown `login` gets under `key` (hex) and `policy`. */
 export declare function decoyMethods(keyHex: string, policy: Policy, login: string): Array<DecoyMethod>
+
+/** What `checkDirectory` needs to know about the directory under test. */
+export interface DirectoryFixtureInput {
+  /** A login the directory holds (any case). */
+  login: string
+  /** The id the directory gives that user. */
+  id: string
+  /** A login it does not hold. */
+  missingLogin: string
+  /** A password the directory accepts for the user (the suite sets it). */
+  goodPassword: string
+  /** A password its policy refuses, if it has a policy. */
+  weakPassword?: string
+}
 
 /** A user as a directory knows them (what a JavaScript `Directory` returns). */
 export interface DirectoryUser {
@@ -515,6 +551,14 @@ export interface StoredContact {
   addedAt: Date
   /** From when PINs may be sent to it. */
   usableFrom: Date
+}
+
+/** A value a JavaScript `StateStore` holds, with its version. */
+export interface StoredValue {
+  /** The bytes as written by `put`. */
+  value: Uint8Array
+  /** The version `put` returned for them (1 for a new key, one more on each `put`). */
+  version: number
 }
 
 /** The entropy in bits of a temporary password of `length` characters. */

@@ -322,7 +322,7 @@ fn ldap_contacts(_: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
-        use crate::foreign::{JsAuditSink, JsContactStore, JsDirectory};
+        use crate::foreign::{JsAuditSink, JsContactStore, JsDirectory, JsStateStore};
 
         let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
             Arc::new(d.inner.clone())
@@ -362,11 +362,8 @@ impl Slots {
         } else if let Some(s) = postgres(options, "store") {
             Some(Arc::new(s))
         } else if present(options, "store")? {
-            return Err(wrong(
-                env,
-                "store",
-                "a built-in state store (MemoryStateStore, SqliteStore, RedisStore, PostgresStore)",
-            ));
+            let object: Object<'_> = options.get_named_property("store")?;
+            Some(Arc::new(JsStateStore::new(&object).map_err(|_| wrong(env, "store", "a StateStore"))?))
         } else {
             None
         };

@@ -13,21 +13,24 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use napi::Status;
+use napi::bindgen_prelude::Buffer;
 use napi::bindgen_prelude::{
     Either, FnArgs, FromNapiValue, Function, JsObjectValue, JsValuesTupleIntoVec, Object, Promise, TypeName,
     ValidateNapiValue,
 };
 use napi::threadsafe_function::ThreadsafeFunction;
 use sspr_bind::EnrollmentParts;
-use sspr_core::backend::{DirectoryUser, Enrollment};
+use sspr_core::backend::{Counter, DirectoryUser, Enrollment, StoredValue};
 use sspr_core::notice::Notification;
 use sspr_core::{
     AuditEvent, AuditSink, Authentication, BackendError, BackendErrorKind, ContactStore, Directory, NormalizedLogin,
-    Notifier, Password, UserId, async_trait,
+    Notifier, Password, StateStore, UserId, async_trait,
 };
+use time::OffsetDateTime;
 
-use crate::values::{DirectoryUserJs, EnrollmentJs, NotificationJs};
+use crate::values::{CounterJs, DirectoryUserJs, EnrollmentJs, NotificationJs, StoredValueJs, from_chrono, to_chrono};
 
 /// A JavaScript function as the core calls it: weak, errors caught, sync or async result.
 type Method<Args, Ret> = ThreadsafeFunction<Args, Either<Promise<Ret>, Ret>, Args, Status, false, true>;
@@ -224,5 +227,99 @@ impl fmt::Debug for JsAuditSink {
 impl AuditSink for JsAuditSink {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         call(&self.record, event.to_json(), "audit.record").await
+    }
+}
+
+/// A JavaScript `Date`.
+type Date = DateTime<Utc>;
+
+/// `put(key, value, expectedVersion, expiresAt, now)`.
+type PutArgs = FnArgs<(String, Buffer, Option<i64>, Date, Date)>;
+
+/// A `StateStore` written in JavaScript: `get(key, now)`, `put(key, value, expectedVersion,
+/// expiresAt, now)`, `increment(key, expiresAt, now)`, `delete(key)`, with values as
+/// `Buffer`s, versions as numbers and times as `Date`s. The contract is the core's (`put` a
+/// compare-and-set, `increment` atomic); `testing.checkStateStore` proves a store keeps it.
+pub(crate) struct JsStateStore {
+    get: Method<FnArgs<(String, Date)>, Option<StoredValueJs>>,
+    put: Method<PutArgs, Option<i64>>,
+    increment: Method<FnArgs<(String, Date, Date)>, CounterJs>,
+    delete: Method<String, ()>,
+}
+
+impl JsStateStore {
+    /// From `{ get, put, increment, delete }` (bound functions).
+    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+        Ok(Self {
+            get: method(object, "get")?,
+            put: method(object, "put")?,
+            increment: method(object, "increment")?,
+            delete: method(object, "delete")?,
+        })
+    }
+}
+
+impl fmt::Debug for JsStateStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JsStateStore")
+    }
+}
+
+/// A version from JavaScript: a whole number from 1 up.
+fn version(what: &'static str, v: i64) -> Result<u64, BackendError> {
+    u64::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| {
+        BackendError::new(BackendErrorKind::Rejected, format!("{what} returned the version {v}, not 1 or more"))
+    })
+}
+
+#[async_trait]
+impl StateStore for JsStateStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        let args = FnArgs::from((key.to_owned(), to_chrono(now)));
+        let Some(found) = call(&self.get, args, "store.get").await? else { return Ok(None) };
+        Ok(Some(StoredValue { value: found.value.to_vec(), version: version("store.get", found.version)? }))
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        let expected = expected_version
+            .map(|v| {
+                i64::try_from(v).map_err(|_| BackendError::new(BackendErrorKind::Rejected, "version out of range"))
+            })
+            .transpose()?;
+        let args = FnArgs::from((
+            key.to_owned(),
+            Buffer::from(value.to_vec()),
+            expected,
+            to_chrono(expires_at),
+            to_chrono(now),
+        ));
+        call(&self.put, args, "store.put").await?.map(|v| version("store.put", v)).transpose()
+    }
+
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        let args = FnArgs::from((key.to_owned(), to_chrono(expires_at), to_chrono(now)));
+        let counter = call(&self.increment, args, "store.increment").await?;
+        let bad =
+            |why: String| BackendError::new(BackendErrorKind::Rejected, format!("store.increment returned {why}"));
+        Ok(Counter {
+            count: u64::try_from(counter.count).map_err(|_| bad(format!("the count {}", counter.count)))?,
+            expires_at: from_chrono(counter.expires_at, "expiresAt").map_err(|e| bad(e.to_string()))?,
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        call(&self.delete, key.to_owned(), "store.delete").await
     }
 }

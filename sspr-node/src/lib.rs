@@ -18,6 +18,7 @@
 //! | `foreign` | backends written in JavaScript |
 //! | [`builtin`] | the in-memory and sspr-backends classes, and which backend fills each slot |
 //! | `runtime` | how a call reaches JavaScript without a thread hop when none is needed |
+//! | [`testing`] | sspr-core's conformance suite run on JavaScript backends |
 //! | `vectors`, `reference` | test vectors and the benchmark reference (cargo feature `vectors`, off in the npm package) |
 
 pub mod builtin;
@@ -25,6 +26,7 @@ pub mod engine;
 pub mod errors;
 mod foreign;
 mod runtime;
+pub mod testing;
 pub mod values;
 
 #[cfg(feature = "vectors")]

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use napi::ValueType;
-use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array, Unknown};
 use napi_derive::napi;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
@@ -496,4 +496,22 @@ impl From<SignedIn> for SignedInJs {
             must_change: s.must_change,
         }
     }
+}
+
+/// A value a JavaScript `StateStore` holds, with its version.
+#[napi(object, object_to_js = false, js_name = "StoredValue")]
+pub struct StoredValueJs {
+    /// The bytes as written by `put`.
+    pub value: Uint8Array,
+    /// The version `put` returned for them (1 for a new key, one more on each `put`).
+    pub version: i64,
+}
+
+/// A counter a JavaScript `StateStore` incremented.
+#[napi(object, object_to_js = false, js_name = "Counter")]
+pub struct CounterJs {
+    /// The count after this increment.
+    pub count: i64,
+    /// When its window ends: the expiry given when the counter was created.
+    pub expires_at: DateTime<Utc>,
 }

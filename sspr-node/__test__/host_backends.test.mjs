@@ -1,0 +1,184 @@
+// Backends written in JavaScript that hold state (a StateStore, a ContactStore, a
+// Directory), proven with sspr-core's conformance suite through `testing.check*`, a broken
+// one caught by it, and a whole flow on a JavaScript state store.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { BackendError, SsprError, testing } from '../index.js'
+import { enroll, pinSent, setup } from './helpers.mjs'
+
+/** A StateStore over a Map: entries expire by the `now` the engine passes. */
+export class MapStateStore {
+  entries = new Map()
+
+  live(key, now) {
+    const entry = this.entries.get(key)
+    return entry && entry.expiresAt > now ? entry : undefined
+  }
+
+  get(key, now) {
+    const entry = this.live(key, now)
+    return entry && 'value' in entry ? { value: entry.value, version: entry.version } : null
+  }
+
+  put(key, value, expectedVersion, expiresAt, now) {
+    const current = this.live(key, now)?.version ?? null
+    if (current !== expectedVersion) return null
+    const version = (current ?? 0) + 1
+    this.entries.set(key, { value: Buffer.from(value), version, expiresAt })
+    return version
+  }
+
+  increment(key, expiresAt, now) {
+    const entry = this.live(key, now)
+    const counter = entry && 'count' in entry ? { count: entry.count + 1, expiresAt: entry.expiresAt } : { count: 1, expiresAt }
+    this.entries.set(key, counter)
+    return { ...counter }
+  }
+
+  delete(key) {
+    this.entries.delete(key)
+  }
+}
+
+/** The same store with every method async, as a store over a network would be. */
+class AsyncMapStateStore {
+  inner = new MapStateStore()
+  async get(...args) {
+    await null
+    return this.inner.get(...args)
+  }
+  async put(...args) {
+    await null
+    return this.inner.put(...args)
+  }
+  async increment(...args) {
+    await null
+    return this.inner.increment(...args)
+  }
+  async delete(key) {
+    await null
+    this.inner.delete(key)
+  }
+}
+
+/** A ContactStore over a Map: `save` is a compare-and-set on the version. */
+class MapContactStore {
+  records = new Map()
+  get(userId) {
+    return this.records.get(userId) ?? null
+  }
+  save(userId, enrollment, expectedVersion) {
+    if ((this.records.get(userId)?.version ?? 0) !== expectedVersion) return false
+    this.records.set(userId, { ...enrollment, version: expectedVersion + 1 })
+    return true
+  }
+}
+
+/** A Directory over an array: exact lookups (nothing to escape), passwords of 10+ characters. */
+class ArrayDirectory {
+  users = [{ id: 'u-1', login: 'jdoe@example.org', displayName: 'Jane Doe', dn: 'uid=jdoe,dc=example,dc=org' }]
+  passwords = new Map()
+  findUser(login) {
+    return this.users.find((u) => u.login === login) ?? null
+  }
+  setPassword(userId, password, mustChange) {
+    if (password.length < 10) throw new BackendError('password_rejected', 'shorter than 10 characters')
+    this.passwords.set(userId, { password, mustChange })
+  }
+  unlock() {}
+  authenticate(userId, password) {
+    const set = this.passwords.get(userId)
+    if (!set || set.password !== password) return 'rejected'
+    return set.mustChange ? 'must_change' : 'accepted'
+  }
+  search(query, limit) {
+    const q = query.toLowerCase()
+    return this.users.filter((u) => u.login.includes(q) || u.displayName.toLowerCase().includes(q)).slice(0, limit)
+  }
+}
+
+const FIXTURE = {
+  login: 'JDoe@example.org',
+  id: 'u-1',
+  missingLogin: 'nobody@example.org',
+  goodPassword: 'correct horse battery',
+  weakPassword: 'tiny-pw',
+}
+
+test('a Map-backed JavaScript state store passes the conformance suite, sync and async', async () => {
+  await testing.checkStateStore(new MapStateStore())
+  await testing.checkStateStore(new AsyncMapStateStore())
+})
+
+test('the conformance suite catches a state store whose put is not a compare-and-set', async () => {
+  class NoCompareAndSet extends MapStateStore {
+    put(key, value, expectedVersion, expiresAt, now) {
+      const version = (this.live(key, now)?.version ?? 0) + 1
+      this.entries.set(key, { value: Buffer.from(value), version, expiresAt })
+      return version
+    }
+  }
+  const e = await testing.checkStateStore(new NoCompareAndSet()).then(
+    () => assert.fail('a store without compare-and-set passed'),
+    (e) => e,
+  )
+  assert.ok(e instanceof SsprError, String(e))
+  assert.equal(e.code, 'BACKEND')
+  assert.equal(e.backendKind, 'rejected')
+  assert.match(e.message, /conformance: .*must fail/)
+})
+
+test('the conformance suite catches a state store that returns expired values', async () => {
+  class NeverExpires extends MapStateStore {
+    live(key) {
+      return this.entries.get(key)
+    }
+  }
+  await assert.rejects(testing.checkStateStore(new NeverExpires()), /conformance: .*expired/)
+})
+
+test('a whole reset flow runs on a JavaScript state store', async () => {
+  const store = new MapStateStore()
+  const t = setup({ store })
+  await enroll(t.sspr)
+  const { flowId, pin } = await pinSent(t)
+  await t.sspr.verifyPin(flowId, pin)
+  const outcome = await t.sspr.completeReset(flowId)
+  assert.equal(outcome.mustChange, true)
+  assert.ok(store.entries.size > 0, 'the engine kept its flow in the JavaScript store')
+  await assert.rejects(t.sspr.completeReset(flowId), (e) => e.code === 'ALREADY_USED' || e.code === 'INVALID_STATE')
+})
+
+test('a JavaScript state store that throws is a BACKEND error, not a crash', async () => {
+  class Down extends MapStateStore {
+    get() {
+      throw new BackendError('unavailable', 'the store is down')
+    }
+  }
+  const t = setup({ store: new Down() })
+  await enroll(t.sspr)
+  const e = await t.sspr.beginReset('jdoe@example.org').then(() => null, (e) => e)
+  assert.equal(e?.code, 'BACKEND')
+  assert.equal(e.backendKind, 'unavailable')
+})
+
+test('a Map-backed JavaScript contact store and an array directory pass their conformance suites', async () => {
+  await testing.checkContactStore(new MapContactStore())
+  await testing.checkDirectory(new ArrayDirectory(), FIXTURE)
+})
+
+test('the conformance suite catches a contact store without compare-and-set and a directory that ignores weak passwords', async () => {
+  class Overwrites extends MapContactStore {
+    save(userId, enrollment, expectedVersion) {
+      this.records.set(userId, { ...enrollment, version: expectedVersion + 1 })
+      return true
+    }
+  }
+  await assert.rejects(testing.checkContactStore(new Overwrites()), (e) => e.code === 'BACKEND' && /conformance/.test(e.message))
+  class Lax extends ArrayDirectory {
+    setPassword(userId, password, mustChange) {
+      this.passwords.set(userId, { password, mustChange })
+    }
+  }
+  await assert.rejects(testing.checkDirectory(new Lax(), FIXTURE), /conformance: a weak password must be refused/)
+})
