@@ -151,7 +151,7 @@ impl Bench {
         let pin = self.outbox.last_pin_to(address).expect("a PIN in the outbox");
 
         let t = stopwatch();
-        self.sspr.verify_pin(&challenge.flow_id, &pin, &self.ctx).await.expect("verify_pin");
+        self.sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &self.ctx).await.expect("verify_pin");
         time(Step::Verify, t);
 
         let t = stopwatch();

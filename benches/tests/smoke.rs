@@ -23,7 +23,7 @@ fn the_bench_setup_runs_a_whole_flow() {
             assert_eq!(challenge.methods.len(), 1);
             sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
             let pin = outbox.last_pin_to(&email(user)).unwrap();
-            sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+            sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
             let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await.unwrap();
             assert!(outcome.must_change);
         }

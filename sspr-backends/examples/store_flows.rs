@@ -98,7 +98,7 @@ async fn flow(sspr: &Sspr, pins: &Pins, user: usize) {
     let challenge = sspr.begin_reset(&login(user), &ctx).await.unwrap();
     sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
     let pin = pins.0.lock().unwrap().get(&email(user)).cloned().unwrap();
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
     sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await.unwrap();
 }
 

@@ -68,11 +68,11 @@ async fn main() -> Result<(), Error> {
 
     let pin = outbox.last_pin_to("jane@private.example").ok_or_else(|| Error::Config("no PIN delivered".into()))?;
     println!("  (the outbox shows the mail: {} digits)", pin.len());
-    match sspr.verify_pin(&challenge.flow_id, "00000000", &ctx).await {
+    match sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new("00000000"), &ctx).await {
         Err(e) => println!("verify_pin(wrong) -> {e}"),
         Ok(_) => println!("verify_pin(wrong) -> accepted?!"),
     }
-    let verified = sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await?;
+    let verified = sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await?;
     println!("verify_pin(right) -> verified, modes {:?}", verified.modes);
     let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await?;
     if let Some(temporary) = &outcome.temporary_password {

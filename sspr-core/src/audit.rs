@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::api::{Actor, Channel, CompletionMode, UserId};
 use crate::error::NotAllowedReason;
-use crate::types::{Actor, Channel, CompletionMode, UserId};
 
 /// The schema version of [`AuditEvent`].
 ///

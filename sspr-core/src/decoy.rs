@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::Channel;
 use crate::input::NormalizedLogin;
 use crate::mask;
 use crate::policy::Policy;
 use crate::secret::{KeyPurpose, SecretKey};
-use crate::types::Channel;
 
 /// The decoy methods for `login`: the same every time for the same key and login.
 ///

@@ -10,11 +10,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::api::{Channel, Locale, UserId};
 use crate::audit::DecoyReason;
 use crate::error::{Error, Result};
 use crate::pin::PinHash;
 use crate::policy::Policy;
-use crate::types::{Channel, Locale, UserId};
 
 /// Bump when the stored layout changes; older records then read as expired.
 const RECORD_VERSION: u8 = 1;

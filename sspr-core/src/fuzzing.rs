@@ -26,7 +26,7 @@ pub fn exercise_flow_record(bytes: &[u8], now_secs: i64) -> bool {
     let policy = crate::policy::Policy::default();
     let now = crate::flow::from_ts(now_secs);
     let mut next = Vec::new();
-    for channel in [crate::types::Channel::Email, crate::types::Channel::Sms] {
+    for channel in [crate::api::Channel::Email, crate::api::Channel::Sms] {
         if record.check_send(now, &policy, channel).is_ok() {
             next.push(record.with_pin(channel, [0; 32], now, &policy));
         }

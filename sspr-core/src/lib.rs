@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod alarm;
+mod api;
 pub mod audit;
 pub mod backend;
 mod clock;
@@ -25,10 +26,14 @@ mod scope;
 mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod types;
 mod wire;
 
 pub use alarm::{Alarm, AlarmFn, FailureAlarm};
+pub use api::{
+    Actor, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Destination, Locale,
+    MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
+    Verified,
+};
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{AuditSink, Authentication, ContactStore, Directory, Notifier, StateStore};
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
@@ -41,11 +46,6 @@ pub use runtime::TokioRuntime;
 pub use runtime::{Spawn, SpawnFn};
 pub use scope::GroupList;
 pub use secret::{Password, Pin, SecretKey};
-pub use types::{
-    Actor, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Destination, Locale,
-    MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
-    Verified,
-};
 
 /// Re-exported so backends and callers name the same versions.
 pub use async_trait::async_trait;

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use crate::api::{Channel, Destination, Locale};
 use crate::secret::Pin;
-use crate::types::{Channel, Destination, Locale};
 
 /// What a notice says.
 #[derive(Debug, Clone)]

@@ -109,12 +109,14 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// A one-time PIN on its way to the user. Only a notifier ever reads it.
+/// A one-time PIN: on its way to the user (only a notifier reads it), or as the user typed it
+/// back into [`crate::Sspr::verify_pin`]. Zeroized on drop, never in `Debug`.
 pub struct Pin(SecretString);
 
 impl Pin {
-    pub(crate) fn new(digits: String) -> Self {
-        Self(SecretString::from(digits))
+    /// A PIN as typed (spaces and dashes are ignored when it is checked).
+    pub fn new(digits: impl Into<String>) -> Self {
+        Self(SecretString::from(digits.into()))
     }
 
     /// The digits, for the notifier that delivers them. Never log them.
@@ -183,7 +185,7 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let pin = Pin::new("12345678".into());
+        let pin = Pin::new("12345678");
         let pw = Password::new("Sup3r-S3cret!");
         assert!(!format!("{pin:?}").contains("1234"));
         assert!(!format!("{pw:?}").contains("S3cret"));

@@ -23,6 +23,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
+use crate::api::UserId;
 use crate::backend::{
     Authentication, ContactHistory, ContactStore, Directory, Enrollment, RemovedContact, StateStore, StoredContact,
 };
@@ -30,7 +31,6 @@ use crate::clock::Clock;
 use crate::error::BackendErrorKind;
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::secret::Password;
-use crate::types::UserId;
 
 /// Whole seconds, as stores keep them.
 fn secs(t: OffsetDateTime) -> OffsetDateTime {
@@ -199,12 +199,12 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
             registered_at: Some(now - Duration::from_secs(7200)),
             removed: vec![
                 RemovedContact {
-                    contact: crate::types::Destination::Email(EmailAddress::parse("old.alice@example.net").unwrap()),
+                    contact: crate::api::Destination::Email(EmailAddress::parse("old.alice@example.net").unwrap()),
                     removed_at: now - Duration::from_secs(60),
                     remember_until: now + Duration::from_secs(86_400),
                 },
                 RemovedContact {
-                    contact: crate::types::Destination::Sms(PhoneNumber::parse("+14155550100").unwrap()),
+                    contact: crate::api::Destination::Sms(PhoneNumber::parse("+14155550100").unwrap()),
                     removed_at: now,
                     remember_until: now + Duration::from_secs(90_000),
                 },

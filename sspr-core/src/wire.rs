@@ -29,11 +29,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use crate::api::{Actor, Channel, CompletionMode, Locale, NewPassword, RequestContext};
 use crate::backend::Authentication;
 use crate::error::{BackendErrorKind, Error, NotAllowedReason};
 use crate::notice::Message;
 use crate::secret::Password;
-use crate::types::{Actor, Channel, CompletionMode, Locale, NewPassword, RequestContext};
 
 /// `InvalidInput` for a name that is not one of `names`.
 fn unknown(field: &'static str, names: &[&str]) -> Error {

@@ -50,7 +50,7 @@ fn main() {
             let c = sspr.begin_reset("jdoe@example.org", &ctx).await.unwrap();
             sspr.send_pin(&c.flow_id, "email", None, &ctx).await.unwrap();
             let pin = outbox.last_pin_to("jane.doe@example.net").unwrap();
-            sspr.verify_pin(&c.flow_id, &pin, &ctx).await.unwrap();
+            sspr.verify_pin(&c.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
             sspr.complete_reset(&c.flow_id, NewPassword::UnlockOnly, &ctx).await.unwrap();
         });
         outbox.clear();

@@ -1114,7 +1114,7 @@ impl Engine {
     pub async fn verify_pin(&self, flow_id: String, pin: String, ctx: RequestContext) -> Result<Verified, SsprError> {
         run(async move {
             let pin = zeroize::Zeroizing::new(pin);
-            let v = self.sspr.verify_pin(&flow_id, &pin, &ctx.to_core()?).await?;
+            let v = self.sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.as_str()), &ctx.to_core()?).await?;
             Ok(Verified {
                 modes: v.modes.into_iter().map(Into::into).collect(),
                 remaining_methods: v.remaining_methods,

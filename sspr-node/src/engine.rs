@@ -275,7 +275,9 @@ impl NativeSspr {
         let pin = zeroize_on_drop(text(env, pin, "pin")?);
         let ctx = check(env, context(ctx))?;
         let sspr = self.inner.clone();
-        run(env, async move { sspr.verify_pin(&flow_id, pin.expose_secret(), &ctx).await }, |v| Ok(v.into()))
+        run(env, async move { sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx).await }, |v| {
+            Ok(v.into())
+        })
     }
 
     /// Complete a verified reset: a temporary password (the default), the user's chosen one,

@@ -76,7 +76,9 @@ pub fn reference_flows(env: &Env, count: u32) -> Result<f64> {
         let challenge = ready(sspr.begin_reset(login, &ctx)).ok_or_else(pending)?.map_err(fail)?;
         ready(sspr.send_pin(&challenge.flow_id, "email", None, &ctx)).ok_or_else(pending)?.map_err(fail)?;
         let pin = outbox.last_pin_to(address).ok_or_else(pending)?;
-        ready(sspr.verify_pin(&challenge.flow_id, &pin, &ctx)).ok_or_else(pending)?.map_err(fail)?;
+        ready(sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx))
+            .ok_or_else(pending)?
+            .map_err(fail)?;
         let outcome = ready(sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx))
             .ok_or_else(pending)?
             .map_err(fail)?;

@@ -66,7 +66,7 @@ pub(crate) fn rust_reference_flows(py: Python<'_>, flows: usize, users: usize) -
             let challenge = engine.begin_reset(&login, &ctx).await?;
             engine.send_pin(&challenge.flow_id, "email", None, &ctx).await?;
             let pin = outbox.last_pin_to(&address).unwrap_or_default();
-            engine.verify_pin(&challenge.flow_id, &pin, &ctx).await?;
+            engine.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await?;
             engine.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await?;
             clock.advance(std::time::Duration::from_secs(1));
             if n % 256 == 255 {

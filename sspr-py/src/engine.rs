@@ -247,7 +247,9 @@ impl Sspr {
     #[pyo3(signature = (flow_id, pin, ctx = None))]
     async fn verify_pin(&self, flow_id: String, pin: SecretArg, ctx: Option<Py<RequestContext>>) -> PyResult<Verified> {
         let (core, ctx, pin) = (self.core.get()?.clone(), context(ctx.as_ref()), pin.into_password());
-        let out = driven(async move { core.verify_pin(&flow_id, pin.expose_secret(), &ctx).await })?.await;
+        let out =
+            driven(async move { core.verify_pin(&flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx).await })?
+                .await;
         out.map(Verified::from).map_err(to_py_err)
     }
 
@@ -424,7 +426,7 @@ impl BlockingSspr {
         ctx: Option<Py<RequestContext>>,
     ) -> PyResult<Verified> {
         let (ctx, pin) = (context(ctx.as_ref()), pin.into_password());
-        let out = block_on(py, self.core.get()?.verify_pin(flow_id, pin.expose_secret(), &ctx))?;
+        let out = block_on(py, self.core.get()?.verify_pin(flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx))?;
         out.map(Verified::from).map_err(to_py_err)
     }
 

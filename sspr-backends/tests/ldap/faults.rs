@@ -73,7 +73,7 @@ async fn directory_stopped_mid_flow_gives_unavailable_and_the_flow_completes_aft
     let challenge = sspr.begin_reset(&uid, &ctx).await.unwrap();
     sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
     let pin = outbox.last_pin_to(&email).unwrap();
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
 
     stop_slapd().await;
     let login = NormalizedLogin::parse(&uid).unwrap();

@@ -47,7 +47,7 @@ async fn verified_flow(sspr: &Sspr, outbox: &Outbox, login: &str, email: &str) -
     assert_eq!(challenge.methods.len(), 1);
     sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
     let pin = outbox.last_pin_to(email).expect("the PIN was delivered");
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
     challenge.flow_id
 }
 
@@ -87,7 +87,7 @@ async fn openldap_reset_end_to_end_pin_by_mail_temporary_password_must_change() 
     let challenge = sspr.begin_reset(&uid, &ctx).await.unwrap();
     sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
     let pin = crate::maildir::wait_for_pin(&email).await;
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
     let flow = challenge.flow_id;
     // The enrollment was written to the entry itself.
     let stored = contacts.get(&UserId::new(dn.clone())).await.unwrap().unwrap();

@@ -204,7 +204,7 @@ async fn a_whole_reset_with_the_pin_from_the_mailbox() {
     let pin_mail = mail.iter().rev().find(|m| m.pin().is_some()).expect("a PIN mail");
     assert_eq!(pin_mail.header("Content-Language"), Some("de"), "the request's language");
     let pin = maildir::wait_for_pin(&to).await;
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
     let outcome = sspr.complete_reset(&challenge.flow_id, sspr_core::NewPassword::Temporary, &ctx).await.unwrap();
     assert!(outcome.must_change);
 }
@@ -258,7 +258,7 @@ async fn the_relay_stopped_mid_flow_is_hidden_and_the_pin_arrives_once_it_is_bac
     sspr.flush_deliveries().await;
     let mail = maildir::wait_for_messages_in(&dir.path().join("maildir"), &to, 1).await;
     let pin = mail.iter().rev().find_map(maildir::Mail::pin).expect("the PIN mail");
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
 }
 
 /// Stops a private sink when dropped, so a failing test does not leave it running.

@@ -208,7 +208,7 @@ async fn a_whole_reset_by_sms() {
         .filter_map(|r| form(r).into_iter().find(|(k, _)| k == "Body"))
         .find_map(|(_, body)| body.split(|c: char| !c.is_ascii_digit()).find(|run| run.len() == 8).map(str::to_owned))
         .expect("the PIN SMS");
-    sspr.verify_pin(&challenge.flow_id, &pin, &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
 }
 
 /// Dropped on a thread without a runtime (a binding's garbage collector), after use.

@@ -228,7 +228,7 @@ async fn a_whole_reset_through_the_webhook() {
     let json = payloads.iter().find(|p| p["kind"] == "pin").expect("the PIN notice");
     assert_eq!(json["to"], "alice.private@mail.example");
     assert!(payloads.iter().all(|p| p["kind"] == "pin" || p.get("pin").is_none()), "only the PIN notice holds it");
-    sspr.verify_pin(&challenge.flow_id, json["pin"].as_str().unwrap(), &ctx).await.unwrap();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(json["pin"].as_str().unwrap()), &ctx).await.unwrap();
 }
 
 /// Dropped on a thread without a runtime (a binding's garbage collector), after use.

@@ -67,7 +67,7 @@ pub async fn pin(sspr: &Sspr, outbox: &Outbox) -> (String, String) {
 /// A whole reset: begin, send, verify, complete with a temporary password.
 pub async fn whole_flow(sspr: &Sspr, outbox: &Outbox) {
     let (flow, pin) = pin(sspr, outbox).await;
-    sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(outcome.must_change);
     assert!(outcome.temporary_password.is_some());
@@ -83,7 +83,7 @@ pub async fn race_verify(a: &Sspr, b: &Sspr, outbox: &Outbox) {
         .map(|i| {
             let sspr = if i % 2 == 0 { a.clone() } else { b.clone() };
             let (flow, pin) = (flow.clone(), pin.clone());
-            tokio::spawn(async move { sspr.verify_pin(&flow, &pin, &ctx()).await })
+            tokio::spawn(async move { sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await })
         })
         .collect();
     let mut wins = 0;
@@ -168,10 +168,12 @@ pub async fn store_stops_mid_flow(
     let (flow, pin) = pin(sspr, outbox).await;
 
     stop();
-    let failed = sspr.verify_pin(&flow, &pin, &ctx()).await;
+    let failed = sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await;
     assert!(is_unavailable(&failed), "verify with the store down: {failed:?}");
     start();
-    sspr.verify_pin(&flow, &pin, &ctx()).await.expect("the same verify works once the store is back");
+    sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx())
+        .await
+        .expect("the same verify works once the store is back");
 
     stop();
     let failed = sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;

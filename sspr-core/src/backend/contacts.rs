@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::api::{Destination, UserId};
 use crate::error::BackendError;
 use crate::input::{EmailAddress, PhoneNumber};
-use crate::types::{Destination, UserId};
 
 /// Most removed contacts an enrollment remembers (the oldest is forgotten first): enough for
 /// a phisher's clear-then-replace of both methods, small enough to bound the record.

@@ -3,10 +3,10 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::api::UserId;
 use crate::error::BackendError;
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
-use crate::types::UserId;
 
 /// The state of a directory account, as far as a reset cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -3,9 +3,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::api::Channel;
 use crate::error::{BackendError, BackendErrorKind};
 use crate::notice::Notification;
-use crate::types::Channel;
 
 /// Delivers notices: PINs and the "reset requested", "password reset" and "contacts
 /// changed" messages, by e-mail or SMS.

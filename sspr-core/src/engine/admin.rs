@@ -1,16 +1,14 @@
 //! Registration and administration: the portal has authenticated the caller, and `actor`
 //! says who acts. These operations may say that a user does not exist.
 
-use super::keys;
+use super::limits;
 use super::{MAX_CAS_ROUNDS, Sspr};
+use crate::api::{Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserStatus};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::Message;
-use crate::types::{
-    Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserStatus,
-};
 use time::OffsetDateTime;
 
 /// How long a contact the user removed is remembered beyond the cooling-off: a phisher's new
@@ -180,7 +178,7 @@ impl Sspr {
             self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
             return Ok(Self::view(&new));
         }
-        Err(keys::contention())
+        Err(limits::contention())
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
@@ -211,7 +209,7 @@ impl Sspr {
                 return Ok(());
             }
         }
-        Err(keys::contention())
+        Err(limits::contention())
     }
 
     /// Everything about one user's SSPR state.
@@ -248,8 +246,8 @@ impl Sspr {
         Self::require_admin(actor)?;
         let user = self.resolve(login).await?;
         let subject = self.user_subject(&user.id);
-        self.inner.store.delete(&keys::block(&subject)).await?;
-        self.inner.store.delete(&keys::failures(&subject)).await?;
+        self.inner.store.delete(&limits::block(&subject)).await?;
+        self.inner.store.delete(&limits::failures(&subject)).await?;
         self.audit(self.admin_event(AuditKind::Unblocked, ctx, actor, &user)).await;
         Ok(())
     }

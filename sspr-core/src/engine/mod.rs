@@ -3,7 +3,7 @@
 
 mod admin;
 mod delivery;
-mod keys;
+mod limits;
 mod reset;
 mod sign_in;
 
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::alarm::Alarm;
+use crate::api::RequestContext;
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
@@ -25,7 +26,6 @@ use crate::rng::SharedRng;
 use crate::runtime::Spawn;
 use crate::scope::Scope;
 use crate::secret::SecretKey;
-use crate::types::RequestContext;
 
 /// Most compare-and-set rounds one call makes on one record before giving up (each round
 /// another writer won, so the flow moved on; a bound keeps a pathological store from

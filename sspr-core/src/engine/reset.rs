@@ -4,8 +4,12 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::delivery::PinDelivery;
-use super::keys::{self, AttemptRefused, Limit, contention};
+use super::limits::{self, AttemptRefused, Limit, contention};
 use super::{MAX_CAS_ROUNDS, Sspr};
+use crate::api::{
+    Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
+    ResetOutcome, Verified,
+};
 use crate::audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 use crate::backend::{DirectoryUser, Enrollment};
 use crate::error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
@@ -13,11 +17,7 @@ use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::{Message, Notification};
 use crate::policy::PrivilegedMode;
-use crate::secret::Password;
-use crate::types::{
-    Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
-    ResetOutcome, Verified,
-};
+use crate::secret::{Password, Pin};
 use crate::{decoy, hex, password, pin};
 
 /// Extra time a flow record stays in the store after the flow expired, so a late request
@@ -64,7 +64,7 @@ fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str) -> 
 
 impl Sspr {
     async fn load_flow(&self, flow_id: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
-        let stored = self.inner.store.get(&keys::flow(flow_id), now).await?.ok_or(Error::Expired)?;
+        let stored = self.inner.store.get(&limits::flow(flow_id), now).await?.ok_or(Error::Expired)?;
         let record = FlowRecord::decode(&stored.value).ok_or(Error::Expired)?;
         Ok((record, stored.version))
     }
@@ -77,7 +77,7 @@ impl Sspr {
         now: OffsetDateTime,
     ) -> Result<Option<u64>> {
         let bytes = record.encode()?;
-        Ok(self.inner.store.put(&keys::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
+        Ok(self.inner.store.put(&limits::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
     /// The destination PINs may go to by `channel`, if the enrollment has one that is past
@@ -158,8 +158,8 @@ impl Sspr {
     /// such entry" as it would for a deleted user. An unavailable store fails the request as
     /// it would a real one; any other answer is ignored (a store may refuse an id it never
     /// issued, which a real user's read never meets).
-    async fn read_decoy_contacts(&self, subject: &keys::Subject) -> Result<()> {
-        let id = crate::types::UserId::new(format!("cn=sspr-decoy-{}", hex::encode(subject)));
+    async fn read_decoy_contacts(&self, subject: &limits::Subject) -> Result<()> {
+        let id = crate::api::UserId::new(format!("cn=sspr-decoy-{}", hex::encode(subject)));
         match self.inner.contacts.get(&id).await {
             Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e.into()),
             _ => Ok(()),
@@ -345,7 +345,7 @@ impl Sspr {
             None => format!("decoy/{}/{}", hex::encode(&record.subject), channel.method_id()),
         };
         let mut limits = vec![Limit {
-            key: keys::user_sends(&record.subject),
+            key: limits::user_sends(&record.subject),
             cap: policy.user_sends_per_hour,
             window: std::time::Duration::from_secs(3600),
             name: "user_sends",
@@ -466,12 +466,12 @@ impl Sspr {
     /// `WrongPin { attempts_left }`, `PinVoided` (that was the last attempt), `RateLimited`
     /// (a progressive delay: nothing was compared), `Blocked` (this user, or this client for
     /// this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
-    pub async fn verify_pin(&self, flow_id: &str, pin: &str, ctx: &RequestContext) -> Result<Verified> {
+    pub async fn verify_pin(&self, flow_id: &str, pin: Pin, ctx: &RequestContext) -> Result<Verified> {
         // Malformed input is refused at once: its syntax says nothing about any account.
         let flow_id = parse_flow_id(flow_id)?;
         let policy = &self.inner.policy;
         let typed =
-            Zeroizing::new(pin::normalize_typed(pin, policy.pin_length).ok_or_else(|| {
+            Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
                 Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
             })?);
         self.padded(self.verify_pin_checked(flow_id, &typed, ctx)).await
@@ -538,7 +538,7 @@ impl Sspr {
                 // Success resets the user's counters (the attempt just counted too). The PIN is
                 // already used up: a store failure here must not turn the user's success into
                 // an error.
-                for key in [keys::failures(&subject), keys::user_sends(&subject)] {
+                for key in [limits::failures(&subject), limits::user_sends(&subject)] {
                     if let Err(e) = self.inner.store.delete(&key).await {
                         tracing::warn!(error = %e, "could not reset a counter after a verified PIN");
                     }
@@ -766,7 +766,7 @@ impl Sspr {
     /// made privileged, or self-service reset switched off for it, since the PIN was sent.
     async fn recheck_user(
         &self,
-        user_id: &crate::types::UserId,
+        user_id: &crate::api::UserId,
         login: &str,
         proven_methods: u8,
     ) -> Result<DirectoryUser> {
@@ -828,7 +828,7 @@ impl Sspr {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Err(last_error.map_or_else(super::keys::contention, Error::from))
+                Err(last_error.map_or_else(super::limits::contention, Error::from))
             }
         }
     }
@@ -842,7 +842,7 @@ impl Sspr {
         &self,
         user: &DirectoryUser,
         read_before: Option<Enrollment>,
-        locale: crate::types::Locale,
+        locale: crate::api::Locale,
         unlock_only: bool,
         now: OffsetDateTime,
     ) {
@@ -865,7 +865,7 @@ impl Sspr {
 
     /// Remember when the user's password was reset; returns the enrollment read (whether or
     /// not the write succeeded), if any could be read.
-    async fn record_reset_time(&self, user: &crate::types::UserId, now: OffsetDateTime) -> Option<Enrollment> {
+    async fn record_reset_time(&self, user: &crate::api::UserId, now: OffsetDateTime) -> Option<Enrollment> {
         let mut read = None;
         for _ in 0..MAX_CAS_ROUNDS {
             let mut current = match self.inner.contacts.get(user).await {
@@ -916,7 +916,7 @@ impl Sspr {
     pub(super) async fn notify_all(
         &self,
         destinations: Vec<Destination>,
-        locale: crate::types::Locale,
+        locale: crate::api::Locale,
         message: Message,
         now: OffsetDateTime,
     ) {

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use super::{Sspr, keys};
+use super::{Sspr, limits};
+use crate::api::{RequestContext, SignedIn, UserStatus};
 use crate::audit::{AuditKind, Outcome};
 use crate::backend::Authentication;
 use crate::error::{Error, Result};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
-use crate::types::{RequestContext, SignedIn, UserStatus};
 
 /// The most users one search returns, whatever the caller asks for.
 pub const MAX_SEARCH_RESULTS: usize = 200;
@@ -70,7 +70,7 @@ impl Sspr {
             return Err(refusal.error());
         }
         let subject = self.login_subject(login);
-        if let Some(until) = self.held_until(&keys::sign_in_lockout(&subject), now).await? {
+        if let Some(until) = self.held_until(&limits::sign_in_lockout(&subject), now).await? {
             let mut event = self.event(AuditKind::SignIn, ctx, Outcome::Limited { limit: "sign_in_lockout".into() });
             event.login_fingerprint = fingerprint();
             self.audit(event).await;
@@ -87,7 +87,7 @@ impl Sspr {
         };
         match (verdict, user) {
             (Authentication::Accepted | Authentication::MustChange, Some(user)) => {
-                self.inner.store.delete(&keys::sign_in_failures(&subject)).await?;
+                self.inner.store.delete(&limits::sign_in_failures(&subject)).await?;
                 let mut event = self.event(AuditKind::SignIn, ctx, Outcome::Success);
                 event.user_id = Some(user.id.clone());
                 self.audit(event).await;
@@ -100,9 +100,9 @@ impl Sspr {
             }
             (_, user) => {
                 let window_end = now + Duration::from_secs(policy.sign_in_lockout_secs);
-                let failures = self.inner.store.increment(&keys::sign_in_failures(&subject), window_end, now).await?;
+                let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
                 if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
-                    self.hold(&keys::sign_in_lockout(&subject), window_end, now).await?;
+                    self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
                 }
                 let mut event =
                     self.event(AuditKind::SignIn, ctx, Outcome::Failed { error: Error::SignInFailed.to_string() });

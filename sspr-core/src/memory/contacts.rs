@@ -4,9 +4,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::lock;
+use crate::api::UserId;
 use crate::backend::{ContactStore, Enrollment};
 use crate::error::BackendError;
-use crate::types::UserId;
 
 /// Enrollments in a map. Clones share the same map.
 #[derive(Debug, Clone, Default)]

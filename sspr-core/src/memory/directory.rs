@@ -5,11 +5,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::lock;
+use crate::api::UserId;
 use crate::backend::{AccountState, Authentication, Directory, DirectoryUser};
 use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
-use crate::types::UserId;
 
 /// A user of the in-memory directory, as written in seed data.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -85,8 +85,8 @@ impl Notifier for Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Destination, Locale};
     use crate::notice::Message;
-    use crate::types::{Destination, Locale};
 
     fn notice(i: usize) -> Notification {
         Notification {

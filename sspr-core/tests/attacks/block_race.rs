@@ -2,6 +2,7 @@
 //! the failure counted after it, with audit writes in between, so guesses fired at once from
 //! several flows were all compared before any of them was counted.
 
+use sspr_core::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,7 +78,7 @@ async fn racing_guesses_from_many_flows_get_more_compares_than_the_block_allows(
     for (n, flow, wrong) in &flows {
         for _ in 0..5 {
             let (sspr, flow, wrong, n) = (h.sspr.clone(), flow.clone(), wrong.clone(), *n);
-            tasks.push(tokio::spawn(async move { sspr.verify_pin(&flow, &wrong, &client(n)).await }));
+            tasks.push(tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(&wrong), &client(n)).await }));
         }
     }
     for task in tasks {
@@ -136,7 +137,7 @@ async fn guesses_spread_over_many_users_raise_no_alarm() {
             .last()
             .and_then(|m| m.pin())
             .map_or("12345678".into(), |p| Harness::wrong(p.expose_secret()));
-        let result = sspr.verify_pin(&c.flow_id, &wrong, &from).await;
+        let result = sspr.verify_pin(&c.flow_id, Pin::new(&wrong), &from).await;
         assert!(matches!(result, Err(Error::WrongPin { .. })), "{result:?}");
         h.outbox.clear();
     }

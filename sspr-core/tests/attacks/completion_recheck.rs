@@ -2,6 +2,7 @@
 //! disables self-service reset for a user during an incident (or a block that starts after
 //! the PIN was verified) must stop a flow that is already verified.
 
+use sspr_core::Pin;
 use sspr_core::{Error, NewPassword, NotAllowedReason, Policy, RequestContext};
 
 use crate::support::*;
@@ -10,7 +11,7 @@ use crate::support::*;
 async fn a_verified_flow_completes_after_an_admin_disabled_self_service_reset() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
     let result = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
     assert!(
@@ -25,7 +26,7 @@ async fn a_verified_flow_completes_after_an_admin_disabled_self_service_reset() 
 async fn a_verified_flow_completes_after_the_user_was_blocked() {
     let h = Harness::builder().policy(Policy { user_failures_before_block: 5, ..policy() }).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     // Meanwhile someone elsewhere guesses on another flow until Alice is blocked.
     let elsewhere = RequestContext::from_ip("192.0.2.1".parse().unwrap());
     let c = h.sspr.begin_reset(ALICE, &elsewhere).await.unwrap();
@@ -33,7 +34,7 @@ async fn a_verified_flow_completes_after_the_user_was_blocked() {
     let wrong = Harness::wrong(&h.outbox.last_pin_to(ALICE_PHONE).unwrap());
     let mut last = None;
     for _ in 0..5 {
-        last = Some(h.sspr.verify_pin(&c.flow_id, &wrong, &elsewhere).await);
+        last = Some(h.sspr.verify_pin(&c.flow_id, Pin::new(&wrong), &elsewhere).await);
     }
     assert!(matches!(last, Some(Err(Error::Blocked { .. }))), "the guessing blocked Alice: {last:?}");
     let result = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;

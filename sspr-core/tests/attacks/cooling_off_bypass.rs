@@ -2,6 +2,7 @@
 //! own address. It used to count as a "first registration" (no contact stored), so it was
 //! usable at once, and the "password reset" notice then went to the phisher alone.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::notice::Message;
@@ -41,7 +42,7 @@ async fn phisher_who_waits_out_the_cooling_off_still_alerts_the_removed_contacts
     h.outbox.clear();
 
     let (flow, pin) = h.pin_for(ALICE, "email", PHISHER_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
 
     // The owner's removed address and phone hear of the reset, not only the phisher.

@@ -4,6 +4,7 @@
 //! Defence: a delivery failure is retried off the request path and recorded in the audit
 //! trail; the caller gets the decoy's answer and the flow is not rolled back.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::{AuditKind, Outcome};
@@ -20,7 +21,7 @@ async fn failing_mail_relay_tells_real_from_unknown_by_send_pin_error() {
         let c = r.sspr.begin_reset(login, &ctx()).await.unwrap();
         let sent = r.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await;
         let again = r.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await;
-        let verify = r.sspr.verify_pin(&c.flow_id, "00000000", &ctx()).await;
+        let verify = r.sspr.verify_pin(&c.flow_id, Pin::new("00000000"), &ctx()).await;
         answers.push((seen(&sent), seen(&again), seen(&verify)));
     }
     assert!(answers[0].0 == "Ok", "{answers:?}");

@@ -3,6 +3,7 @@
 //! Defence: deliveries leave the request path (the engine's spawner runs them) and answers
 //! are padded by default.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use crate::rig::{default_policy, rig, timed};
@@ -19,7 +20,7 @@ async fn slow_mail_relay_tells_real_from_unknown_by_send_pin_timing() {
             let c = c.unwrap();
             let (sent, t_send) = timed(r.sspr.send_pin(&c.flow_id, "email", None, &ctx())).await;
             sent.unwrap();
-            let (err, t_verify) = timed(r.sspr.verify_pin(&c.flow_id, "00000000", &ctx())).await;
+            let (err, t_verify) = timed(r.sspr.verify_pin(&c.flow_id, Pin::new("00000000"), &ctx())).await;
             assert!(err.is_err());
             took.push((login, t_begin, t_send, t_verify));
         }

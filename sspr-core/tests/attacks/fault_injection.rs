@@ -18,6 +18,7 @@
 //! The tables the tests print (`cargo test ... -- --nocapture`) say, call by call, which error
 //! each fault gave and how the reset recovered.
 
+use sspr_core::Pin;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -389,7 +390,7 @@ async fn reset_alice(w: &World) -> Run {
         run.failed = Some((Step::Send, shape(&sent, |_| "but no PIN arrived".into())));
         return run;
     };
-    let verified = w.step(Step::Verify, w.sspr.verify_pin(&flow, &pin, &ctx())).await;
+    let verified = w.step(Step::Verify, w.sspr.verify_pin(&flow, Pin::new(&pin), &ctx())).await;
     if !matches!(verified, Some(Ok(_))) {
         run.failed = Some((Step::Verify, shape(&verified, |_| String::new())));
         return run;
@@ -447,7 +448,7 @@ async fn finish(w: &World, flow: &str) -> Result<String, Error> {
     }
     // Not verified yet: use the PIN that was delivered, if one is still pending; else send one.
     let pending = match w.outbox.last_pin_to(ALICE_MAIL) {
-        Some(pin) => w.sspr.verify_pin(flow, &pin, &ctx()).await.is_ok(),
+        Some(pin) => w.sspr.verify_pin(flow, Pin::new(&pin), &ctx()).await.is_ok(),
         None => false,
     };
     if !pending {
@@ -463,7 +464,7 @@ async fn finish(w: &World, flow: &str) -> Result<String, Error> {
         }
         w.deliver().await;
         let pin = w.outbox.last_pin_to(ALICE_MAIL).ok_or(Error::InvalidState { reason: "no PIN arrived" })?;
-        w.sspr.verify_pin(flow, &pin, &ctx()).await?;
+        w.sspr.verify_pin(flow, Pin::new(&pin), &ctx()).await?;
     }
     let outcome = w.sspr.complete_reset(flow, NewPassword::Temporary, &ctx()).await?;
     Ok(outcome.temporary_password.unwrap().expose_secret().to_owned())
@@ -610,7 +611,7 @@ async fn probe(w: &World, login: &str, guess: &str) -> Vec<String> {
         return answers;
     }
     let started = now();
-    let verified = w.step(Step::Verify, w.sspr.verify_pin(&challenge.flow_id, guess, &ctx())).await;
+    let verified = w.step(Step::Verify, w.sspr.verify_pin(&challenge.flow_id, Pin::new(guess), &ctx())).await;
     answers.push(format!("verify {} in {} ms", shape(&verified, |_| "verified!".into()), elapsed(started)));
     answers
 }

@@ -3,6 +3,7 @@
 //! are written wherever the host sends them (files, a SIEM). Events must carry a keyed
 //! reference instead: stable within a flow, so its events still correlate.
 
+use sspr_core::Pin;
 use sspr_core::{AuditKind, NewPassword};
 
 use crate::support::*;
@@ -24,8 +25,8 @@ const FLOW_KINDS: [AuditKind; 5] = [
 async fn an_audit_reader_takes_the_flow_id_from_the_events() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await.unwrap_err();
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await.unwrap_err();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     // A second flow, for another user, to tell references apart.
     let (other, _) = h.pin_for(BOB, "email", BOB_MAIL).await;

@@ -4,6 +4,7 @@
 //! temporary password, and the stalled write could land last: the user then held a
 //! password the directory no longer had.
 
+use sspr_core::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -61,7 +62,7 @@ async fn a_second_completion_after_the_lease_sets_the_password_again() {
     });
     let h = Harness::builder().directory(directory.clone()).clock_timer().build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
 
     // The first completion takes the lease and stalls in the directory.
     let first = {

@@ -2,6 +2,7 @@
 //! reset was recorded in the contact store; a store that cannot write (the read-only LDAP
 //! contact store, or one failing at that moment) silenced it on every reset.
 
+use sspr_core::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -41,7 +42,7 @@ async fn read_only_contact_store_silences_the_password_reset_notice() {
     read_only.store(true, Ordering::SeqCst);
 
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     for contact in [ALICE_MAIL, ALICE_PHONE] {
         let told = h.outbox.messages_to(contact);

@@ -4,6 +4,7 @@
 //! user-wide block comes later, after growing delays, and part of the SMS budget is kept
 //! for users who have not failed.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::{Error, NewPassword, Policy, RequestContext};
@@ -47,7 +48,7 @@ async fn guess_wrong(h: &Harness, login: &str, address: &str, from: &RequestCont
                 (c.flow_id, wrong)
             }
         };
-        match h.sspr.verify_pin(&id, &wrong, from).await {
+        match h.sspr.verify_pin(&id, Pin::new(&wrong), from).await {
             Err(Error::WrongPin { .. }) => done += 1,
             Err(Error::PinVoided) => {
                 done += 1;
@@ -86,7 +87,7 @@ async fn victim_resets(h: &Harness, login: &str, address: &str, from: &RequestCo
         }
         let pin = h.outbox.last_pin_to(address).unwrap();
         loop {
-            match h.sspr.verify_pin(&c.flow_id, &pin, from).await {
+            match h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), from).await {
                 Ok(_) => {
                     h.sspr.complete_reset(&c.flow_id, NewPassword::Temporary, from).await.unwrap();
                     return (h.now() - started).unsigned_abs();
@@ -134,7 +135,7 @@ async fn guessers_spend_the_sms_budget_of_users_who_never_failed() {
         let c = h.sspr.begin_reset(target, &from).await.unwrap();
         h.sspr.send_pin(&c.flow_id, "email", None, &from).await.unwrap();
         let wrong = Harness::wrong(&h.outbox.last_pin_to(mail).unwrap());
-        h.sspr.verify_pin(&c.flow_id, &wrong, &from).await.unwrap_err();
+        h.sspr.verify_pin(&c.flow_id, Pin::new(&wrong), &from).await.unwrap_err();
         // Then SMS after SMS.
         for _ in 0..4 {
             h.advance(Duration::from_secs(61));

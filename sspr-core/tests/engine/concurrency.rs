@@ -1,5 +1,6 @@
 //! Races: concurrent requests on one flow have exactly one winner.
 
+use sspr_core::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,7 +15,7 @@ async fn hundred_concurrent_verify_pin_with_the_right_pin_have_one_winner() {
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (sspr, flow, pin) = (h.sspr.clone(), flow.clone(), pin.clone());
-            tokio::spawn(async move { sspr.verify_pin(&flow, &pin, &ctx()).await })
+            tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await })
         })
         .collect();
     let mut wins = 0;
@@ -40,7 +41,7 @@ async fn hundred_concurrent_complete_reset_set_one_password() {
     });
     let h = Harness::builder().directory(directory.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let (sspr, flow) = (h.sspr.clone(), flow.clone());
@@ -77,7 +78,7 @@ async fn concurrent_wrong_pins_are_each_counted() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let (sspr, flow, wrong) = (h.sspr.clone(), flow.clone(), wrong.clone());
-            tokio::spawn(async move { sspr.verify_pin(&flow, &wrong, &ctx()).await })
+            tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await })
         })
         .collect();
     let mut left = Vec::new();
@@ -92,5 +93,5 @@ async fn concurrent_wrong_pins_are_each_counted() {
     left.sort_unstable();
     assert_eq!(left, [1, 2, 3, 4], "each wrong attempt used exactly one try");
     assert_eq!(voided, 16);
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::PinVoided)));
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::PinVoided)));
 }

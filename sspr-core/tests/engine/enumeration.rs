@@ -1,6 +1,7 @@
 //! Account-enumeration defence: from outside, a login that cannot reset looks like one that
 //! can; the audit trail still tells the truth.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::memory::MemoryUser;
@@ -33,7 +34,7 @@ async fn outsider_view(h: &Harness, login: &str) -> (ResetChallenge, sspr_core::
     assert_eq!(c.flow_id.len(), 32);
     assert_eq!(c.expires_at, h.now() + Duration::from_secs(900));
     let sent = h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
-    let err = h.sspr.verify_pin(&c.flow_id, "12345678", &ctx()).await.unwrap_err();
+    let err = h.sspr.verify_pin(&c.flow_id, Pin::new("12345678"), &ctx()).await.unwrap_err();
     (c, sent, err)
 }
 
@@ -109,11 +110,11 @@ async fn decoy_pins_never_verify_and_count_like_real_ones() {
     h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &ctx()).await.unwrap();
     for left in [4, 3, 2, 1] {
         assert!(matches!(
-            h.sspr.verify_pin(&c.flow_id, "00000000", &ctx()).await,
+            h.sspr.verify_pin(&c.flow_id, Pin::new("00000000"), &ctx()).await,
             Err(Error::WrongPin { attempts_left }) if attempts_left == left
         ));
     }
-    assert!(matches!(h.sspr.verify_pin(&c.flow_id, "00000000", &ctx()).await, Err(Error::PinVoided)));
+    assert!(matches!(h.sspr.verify_pin(&c.flow_id, Pin::new("00000000"), &ctx()).await, Err(Error::PinVoided)));
 }
 
 #[tokio::test]
@@ -124,7 +125,7 @@ async fn unknown_logins_are_blocked_like_real_ones() {
         for _ in 0..5 {
             let c = h.sspr.begin_reset(login, &ctx()).await.unwrap();
             h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
-            let _ = h.sspr.verify_pin(&c.flow_id, "00000000", &ctx()).await;
+            let _ = h.sspr.verify_pin(&c.flow_id, Pin::new("00000000"), &ctx()).await;
         }
         results.push(h.sspr.begin_reset(login, &ctx()).await.map(|_| ()).map_err(|e| e.to_string()));
     }
@@ -170,7 +171,7 @@ async fn full_address_confirmation_sends_only_on_a_match_and_answers_alike() {
     let right = h.sspr.send_pin(&c.flow_id, "email", Some("ALICE.private@mail.example"), &ctx()).await.unwrap();
     assert_eq!(right.attempts_left, wrong.attempts_left);
     let pin = h.outbox.last_pin_to(ALICE_MAIL).expect("sent after a matching confirmation");
-    h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
 
     // A decoy accepts any well-formed guess the same way.
     let d = h.sspr.begin_reset("nobody@example.org", &ctx()).await.unwrap();

@@ -1,6 +1,7 @@
 //! A backend failing mid-flow: a typed error, nothing half-done, and the same call works
 //! once the backend is back.
 
+use sspr_core::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
@@ -26,7 +27,7 @@ async fn directory_failure_during_complete_reset_leaves_the_flow_verified_and_re
     let flaky = HookedDirectory::new(move |_| if switch.load(Ordering::SeqCst) { Err(outage()) } else { Ok(()) });
     let h = Harness::builder().directory(flaky.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.outbox.clear();
 
     down.store(true, Ordering::SeqCst);
@@ -87,7 +88,7 @@ async fn notifier_failure_during_send_pin_is_audited_and_answered_like_success()
     h.advance(Duration::from_secs(61));
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
     let pin = outbox.last_pin_to(ALICE_MAIL).unwrap();
-    h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
 }
 
 /// The price of answering outages like a decoy: a resend the notifier fails has still
@@ -104,12 +105,12 @@ async fn notifier_failure_on_a_resend_replaces_the_previous_pin_and_the_next_res
     h.advance(Duration::from_secs(61));
     flaky.down.store(true, Ordering::SeqCst);
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
-    assert!(matches!(h.sspr.verify_pin(&c.flow_id, &first, &ctx()).await, Err(Error::WrongPin { .. })));
+    assert!(matches!(h.sspr.verify_pin(&c.flow_id, Pin::new(&first), &ctx()).await, Err(Error::WrongPin { .. })));
     flaky.down.store(false, Ordering::SeqCst);
     h.advance(Duration::from_secs(61));
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
     let third = outbox.last_pin_to(ALICE_MAIL).unwrap();
-    h.sspr.verify_pin(&c.flow_id, &third, &ctx()).await.expect("the PIN that arrived works");
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&third), &ctx()).await.expect("the PIN that arrived works");
 }
 
 /// A state store that fails every call while `down` is set.
@@ -203,7 +204,7 @@ async fn a_store_failure_after_the_password_was_set_still_returns_the_password()
     });
     let h = Harness::builder().directory(directory.clone()).store(store.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.expect("the password was set");
     let alice = directory.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
     let password = outcome.temporary_password.expect("and it is handed over");
@@ -222,7 +223,7 @@ async fn a_store_failure_while_resetting_counters_does_not_undo_a_verified_pin()
     let h = Harness::builder().store(store.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     store.deletes_down.store(true, Ordering::SeqCst);
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.expect("verified although the counters could not be reset");
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.expect("verified although the counters could not be reset");
     store.deletes_down.store(false, Ordering::SeqCst);
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
 }
@@ -256,7 +257,7 @@ async fn an_audit_failure_does_not_undo_a_reset() {
     sspr.update_contacts(&admin(), BOB, update, &ctx()).await.unwrap();
     let c = sspr.begin_reset(BOB, &ctx()).await.unwrap();
     sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
-    sspr.verify_pin(&c.flow_id, &outbox.last_pin_to(BOB_MAIL).unwrap(), &ctx()).await.unwrap();
+    sspr.verify_pin(&c.flow_id, Pin::new(outbox.last_pin_to(BOB_MAIL).unwrap()), &ctx()).await.unwrap();
     let outcome = sspr.complete_reset(&c.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(outcome.temporary_password.is_some());
 }
@@ -277,7 +278,7 @@ async fn a_temporary_password_the_directory_refuses_is_regenerated() {
     });
     let h = Harness::builder().directory(picky.clone()).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     let alice = picky.inner.users().into_iter().find(|u| u.login == ALICE).unwrap();
     assert_eq!(picky.inner.check_password(&alice.id, outcome.temporary_password.unwrap().expose_secret()), Some(true));
@@ -285,7 +286,7 @@ async fn a_temporary_password_the_directory_refuses_is_regenerated() {
     // A directory that refuses every one: a typed error after a bounded number of tries.
     refusals_left.store(100, Ordering::SeqCst);
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     match h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await {
         Err(Error::Backend { source }) => assert_eq!(source.kind(), BackendErrorKind::PasswordRejected),
         other => panic!("{other:?}"),

@@ -1,6 +1,7 @@
 //! Hostile input never panics, is refused with a typed error where it is malformed, and is
 //! handled like any other login where it is merely odd.
 
+use sspr_core::Pin;
 use sspr_core::{ContactChange, ContactUpdate, Error, NewPassword, Password};
 
 use crate::support::*;
@@ -60,7 +61,10 @@ async fn hostile_flow_ids_methods_pins_and_confirmations_are_typed_errors() {
     let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
     for input in hostile() {
         assert!(matches!(h.sspr.send_pin(&input, "email", None, &ctx()).await, Err(Error::InvalidInput { .. })));
-        assert!(matches!(h.sspr.verify_pin(&input, "12345678", &ctx()).await, Err(Error::InvalidInput { .. })));
+        assert!(matches!(
+            h.sspr.verify_pin(&input, Pin::new("12345678"), &ctx()).await,
+            Err(Error::InvalidInput { .. })
+        ));
         assert!(matches!(
             h.sspr.complete_reset(&input, NewPassword::Temporary, &ctx()).await,
             Err(Error::InvalidInput { .. })
@@ -70,16 +74,19 @@ async fn hostile_flow_ids_methods_pins_and_confirmations_are_typed_errors() {
     }
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
     for input in hostile() {
-        assert!(matches!(h.sspr.verify_pin(&c.flow_id, &input, &ctx()).await, Err(Error::InvalidInput { .. })));
+        assert!(matches!(
+            h.sspr.verify_pin(&c.flow_id, Pin::new(&input), &ctx()).await,
+            Err(Error::InvalidInput { .. })
+        ));
     }
     // None of that cost an attempt.
     let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
-    match h.sspr.verify_pin(&c.flow_id, &Harness::wrong(&pin), &ctx()).await {
+    match h.sspr.verify_pin(&c.flow_id, Pin::new(Harness::wrong(&pin)), &ctx()).await {
         Err(Error::WrongPin { attempts_left }) => assert_eq!(attempts_left, 4),
         other => panic!("{other:?}"),
     }
     // A well-formed but unknown flow id is simply expired.
-    assert!(matches!(h.sspr.verify_pin(&"0".repeat(32), "12345678", &ctx()).await, Err(Error::Expired)));
+    assert!(matches!(h.sspr.verify_pin(&"0".repeat(32), Pin::new("12345678"), &ctx()).await, Err(Error::Expired)));
 }
 
 #[tokio::test]
@@ -98,7 +105,7 @@ async fn hostile_contacts_and_passwords_are_refused_without_change() {
     assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before);
 
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     for input in hostile() {
         let result = h.sspr.complete_reset(&flow, NewPassword::Chosen(Password::new(input.clone())), &ctx()).await;
         match result {

@@ -1,5 +1,6 @@
 //! Rate limits and blocks: per user, per client IP, per destination, the SMS budget.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::{AuditKind, Error, Outcome, Policy, RequestContext};
@@ -40,19 +41,22 @@ async fn five_failed_verifications_block_for_24_hours_and_success_resets_the_cou
     // Four failures, then a success: the count starts again.
     for _ in 0..4 {
         let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-        assert!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await.is_err());
+        assert!(h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await.is_err());
         h.advance(Duration::from_secs(61));
     }
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.complete_reset(&flow, sspr_core::NewPassword::Temporary, &ctx()).await.unwrap();
 
     // Now five failures in a row (one flow) block.
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
     for _ in 0..4 {
-        assert!(matches!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await, Err(Error::WrongPin { .. })));
+        assert!(matches!(
+            h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await,
+            Err(Error::WrongPin { .. })
+        ));
     }
-    let until = match h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await {
+    let until = match h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await {
         Err(Error::Blocked { until }) => until,
         other => panic!("the fifth failure must block: {other:?}"),
     };
@@ -73,7 +77,7 @@ async fn failures_spread_over_flows_also_block() {
     let mut last = None;
     for _ in 0..5 {
         let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-        last = Some(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await);
+        last = Some(h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await);
         h.advance(Duration::from_secs(61));
     }
     assert!(matches!(last, Some(Err(Error::Blocked { .. }))), "{last:?}");
@@ -84,7 +88,7 @@ async fn an_admin_unblocks_a_user() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
     for _ in 0..5 {
-        let _ = h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await;
+        let _ = h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await;
     }
     assert!(matches!(h.sspr.begin_reset(BOB, &ctx()).await, Err(Error::Blocked { .. })));
     assert!(matches!(
@@ -95,7 +99,7 @@ async fn an_admin_unblocks_a_user() {
     assert_eq!(h.sspr.status(BOB).await.unwrap().blocked_until, None);
     assert_eq!(h.events_of(AuditKind::Unblocked).len(), 1);
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
 }
 
 #[tokio::test]
@@ -177,9 +181,12 @@ async fn a_block_begun_mid_second_names_the_same_end_every_time() {
     h.advance(Duration::from_millis(900)); // the block begins at 09:00:00.9
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
     for _ in 0..4 {
-        assert!(matches!(h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await, Err(Error::WrongPin { .. })));
+        assert!(matches!(
+            h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await,
+            Err(Error::WrongPin { .. })
+        ));
     }
-    let first = match h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await {
+    let first = match h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await {
         Err(Error::Blocked { until }) => until,
         other => panic!("the fifth failure must block: {other:?}"),
     };

@@ -1,6 +1,7 @@
 //! Privileged users: refused by default; with `PrivilegedMode::TwoMethods`, they must prove
 //! both their e-mail and their phone.
 
+use sspr_core::Pin;
 use sspr_core::backend::{ContactStore, Enrollment, StoredContact};
 use sspr_core::{AuditKind, DecoyReason, EmailAddress, Error, NewPassword, NotAllowedReason, Policy, PrivilegedMode};
 
@@ -34,7 +35,7 @@ async fn with_two_methods_a_privileged_user_proves_both_before_completing() {
 
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
     let pin = h.outbox.last_pin_to(ROOT_MAIL).unwrap();
-    let first = h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
+    let first = h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
     assert_eq!(first.remaining_methods, ["sms"]);
     assert!(first.modes.is_empty());
     assert!(matches!(
@@ -45,7 +46,7 @@ async fn with_two_methods_a_privileged_user_proves_both_before_completing() {
     assert!(matches!(h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await, Err(Error::InvalidState { .. })));
     h.sspr.send_pin(&c.flow_id, "sms", None, &ctx()).await.unwrap();
     let pin = h.outbox.last_pin_to(ROOT_PHONE).unwrap();
-    let second = h.sspr.verify_pin(&c.flow_id, &pin, &ctx()).await.unwrap();
+    let second = h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
     assert!(second.remaining_methods.is_empty());
     assert!(!second.modes.is_empty());
     let outcome = h.sspr.complete_reset(&c.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
@@ -64,7 +65,7 @@ async fn with_two_methods_a_privileged_user_with_one_contact_gets_a_decoy() {
 async fn a_user_made_privileged_during_a_one_method_flow_cannot_complete() {
     let h = Harness::builder().policy(Policy { privileged_mode: PrivilegedMode::TwoMethods, ..policy() }).build().await;
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let mut bob = users().into_iter().find(|u| u.login == BOB).unwrap();
     bob.groups.push("CN=Domain Admins,CN=Users,DC=example,DC=org".into());
     h.directory.insert(bob).unwrap();

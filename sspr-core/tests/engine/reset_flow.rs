@@ -1,5 +1,6 @@
 //! The reset flow as a user lives it: happy paths, expiry edges, wrong PINs, replay, resend.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::{AuditKind, Channel, CompletionMode, Error, NewPassword, Password, Policy, notice::Message};
@@ -27,7 +28,7 @@ async fn happy_path_by_email_sets_a_temporary_password_that_must_change() {
     assert_eq!(notices.len(), 1);
     assert!(matches!(&notices[0].message, Message::ResetRequested { channel: Channel::Email, .. }));
 
-    let verified = h.sspr.verify_pin(&challenge.flow_id, &pin, &ctx()).await.unwrap();
+    let verified = h.sspr.verify_pin(&challenge.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
     assert_eq!(verified.modes, [CompletionMode::Temporary, CompletionMode::UnlockOnly]);
 
     let outcome = h.sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
@@ -66,7 +67,7 @@ async fn happy_path_by_sms() {
         h.outbox.messages_to(ALICE_MAIL)[0].message,
         Message::ResetRequested { channel: Channel::Sms, .. }
     ));
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(outcome.must_change && outcome.temporary_password.is_some());
 }
@@ -76,11 +77,11 @@ async fn pin_is_valid_at_exactly_ten_minutes_and_refused_at_ten_minutes_one_seco
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     h.advance(Duration::from_secs(600));
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.expect("valid at exactly 10:00");
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.expect("valid at exactly 10:00");
 
     let (flow, pin) = h.pin_for(BOB, "email", BOB_MAIL).await;
     h.advance(Duration::from_secs(601));
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::Expired)), "refused at 10:01");
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::Expired)), "refused at 10:01");
 }
 
 #[tokio::test]
@@ -88,7 +89,7 @@ async fn pin_refused_one_minute_after_ten() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     h.advance(Duration::from_secs(660));
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::Expired)));
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::Expired)));
 }
 
 #[tokio::test]
@@ -101,14 +102,14 @@ async fn wrong_pins_count_down_and_the_fifth_voids_the_pin() {
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     let wrong = Harness::wrong(&pin);
     for left in [4, 3, 2, 1] {
-        match h.sspr.verify_pin(&flow, &wrong, &ctx()).await {
+        match h.sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await {
             Err(Error::WrongPin { attempts_left }) => assert_eq!(attempts_left, left),
             other => panic!("expected WrongPin, got {other:?}"),
         }
     }
-    assert!(matches!(h.sspr.verify_pin(&flow, &wrong, &ctx()).await, Err(Error::PinVoided)));
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await, Err(Error::PinVoided)));
     // Even the right PIN is refused now.
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::PinVoided)));
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::PinVoided)));
     assert!(matches!(h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await, Err(Error::PinVoided)));
     assert_eq!(h.events_of(AuditKind::PinFailed).len(), 5);
     assert_eq!(h.events_of(AuditKind::PinVoided).len(), 1);
@@ -118,11 +119,11 @@ async fn wrong_pins_count_down_and_the_fifth_voids_the_pin() {
 async fn replay_of_a_used_pin_or_a_completed_flow_is_refused() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::AlreadyUsed)), "PIN replay");
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::AlreadyUsed)), "PIN replay");
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(matches!(h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await, Err(Error::AlreadyUsed)));
-    assert!(matches!(h.sspr.verify_pin(&flow, &pin, &ctx()).await, Err(Error::AlreadyUsed)));
+    assert!(matches!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await, Err(Error::AlreadyUsed)));
     assert!(matches!(h.sspr.send_pin(&flow, "email", None, &ctx()).await, Err(Error::AlreadyUsed)));
     // After the flow's lifetime a replay just reads as expired.
     h.advance(Duration::from_secs(3600));
@@ -137,9 +138,12 @@ async fn a_new_pin_voids_the_old_one() {
     h.sspr.send_pin(&flow, "sms", None, &ctx()).await.unwrap();
     let new = h.outbox.last_pin_to(ALICE_PHONE).unwrap();
     if old != new {
-        assert!(matches!(h.sspr.verify_pin(&flow, &old, &ctx()).await, Err(Error::WrongPin { attempts_left: 4 })));
+        assert!(matches!(
+            h.sspr.verify_pin(&flow, Pin::new(&old), &ctx()).await,
+            Err(Error::WrongPin { attempts_left: 4 })
+        ));
     }
-    h.sspr.verify_pin(&flow, &new, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&new), &ctx()).await.unwrap();
 }
 
 #[tokio::test]
@@ -172,7 +176,10 @@ async fn a_flow_sends_at_most_three_pins() {
 async fn verify_before_send_and_complete_before_verify_are_out_of_order() {
     let h = Harness::new().await;
     let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
-    assert!(matches!(h.sspr.verify_pin(&challenge.flow_id, "12345678", &ctx()).await, Err(Error::InvalidState { .. })));
+    assert!(matches!(
+        h.sspr.verify_pin(&challenge.flow_id, Pin::new("12345678"), &ctx()).await,
+        Err(Error::InvalidState { .. })
+    ));
     h.sspr.send_pin(&challenge.flow_id, "email", None, &ctx()).await.unwrap();
     assert!(matches!(
         h.sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx()).await,
@@ -184,7 +191,7 @@ async fn verify_before_send_and_complete_before_verify_are_out_of_order() {
 async fn the_whole_flow_expires_after_fifteen_minutes() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.advance(Duration::from_secs(901));
     assert!(matches!(h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await, Err(Error::Expired)));
 }
@@ -193,7 +200,7 @@ async fn the_whole_flow_expires_after_fifteen_minutes() {
 async fn chosen_password_is_checked_against_the_policy_and_the_users_name() {
     let h = Harness::builder().policy(Policy { allow_chosen_password: true, ..policy() }).build().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    let verified = h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    let verified = h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     assert!(verified.modes.contains(&CompletionMode::Chosen));
     for (weak, why) in [
         ("Short1!", "at least 8"),
@@ -226,7 +233,7 @@ async fn chosen_password_is_checked_against_the_policy_and_the_users_name() {
 async fn chosen_password_is_refused_while_the_policy_switches_it_off() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let err = h.sspr.complete_reset(&flow, NewPassword::Chosen(Password::new("Tulip-Harbour-Engine-7")), &ctx()).await;
     assert!(matches!(err, Err(Error::NotAllowed { reason: sspr_core::NotAllowedReason::ModeDisabled })));
 }
@@ -236,7 +243,7 @@ async fn unlock_only_clears_the_lockout_and_keeps_the_password() {
     let h = Harness::new().await;
     h.directory.set_state(ALICE, sspr_core::backend::AccountState { locked: true, ..Default::default() });
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::UnlockOnly, &ctx()).await.unwrap();
     assert!(outcome.unlocked && outcome.temporary_password.is_none() && !outcome.must_change);
     assert!(!h.sspr.status(ALICE).await.unwrap().account_locked);
@@ -253,7 +260,7 @@ async fn a_temporary_reset_also_unlocks_a_locked_account() {
     let h = Harness::new().await;
     h.directory.set_state(ALICE, sspr_core::backend::AccountState { locked: true, ..Default::default() });
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(outcome.unlocked && outcome.must_change);
     assert!(!h.sspr.status(ALICE).await.unwrap().account_locked);
@@ -263,7 +270,7 @@ async fn a_temporary_reset_also_unlocks_a_locked_account() {
 async fn an_account_disabled_after_verification_cannot_complete() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.directory.set_state(ALICE, sspr_core::backend::AccountState { disabled: true, ..Default::default() });
     assert!(matches!(
         h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await,
@@ -276,7 +283,7 @@ async fn typed_pins_may_contain_spaces_and_dashes() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     let typed = format!(" {}-{} ", &pin[..4], &pin[4..]);
-    h.sspr.verify_pin(&flow, &typed, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&typed), &ctx()).await.unwrap();
 }
 
 #[tokio::test]
@@ -284,9 +291,12 @@ async fn a_pin_of_the_wrong_shape_costs_no_attempt() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     for bad in ["", "1234567", "123456789", "abcdefgh"] {
-        assert!(matches!(h.sspr.verify_pin(&flow, bad, &ctx()).await, Err(Error::InvalidInput { field: "pin", .. })));
+        assert!(matches!(
+            h.sspr.verify_pin(&flow, Pin::new(bad), &ctx()).await,
+            Err(Error::InvalidInput { field: "pin", .. })
+        ));
     }
-    match h.sspr.verify_pin(&flow, &Harness::wrong(&pin), &ctx()).await {
+    match h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ctx()).await {
         Err(Error::WrongPin { attempts_left }) => assert_eq!(attempts_left, 4),
         other => panic!("{other:?}"),
     }

@@ -1,6 +1,7 @@
 //! No PIN or password in any `Debug`, `Display`, error or audit event of a full flow,
 //! searched for by value.
 
+use sspr_core::Pin;
 use sspr_core::{Error, NewPassword, Password, Policy};
 
 use crate::support::*;
@@ -38,9 +39,9 @@ async fn no_pin_or_password_in_any_debug_display_error_or_audit_event_of_a_full_
     seen.push(format!("{sent:?}"));
     let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
     let wrong = Harness::wrong(&pin);
-    let err = h.sspr.verify_pin(&challenge.flow_id, &wrong, &ctx()).await.unwrap_err();
+    let err = h.sspr.verify_pin(&challenge.flow_id, Pin::new(&wrong), &ctx()).await.unwrap_err();
     seen.push(format!("{err:?} {err}"));
-    let verified = h.sspr.verify_pin(&challenge.flow_id, &pin, &ctx()).await.unwrap();
+    let verified = h.sspr.verify_pin(&challenge.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
     seen.push(format!("{verified:?}"));
     let outcome = h.sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
     seen.push(format!("{outcome:?}"));
@@ -50,7 +51,7 @@ async fn no_pin_or_password_in_any_debug_display_error_or_audit_event_of_a_full_
 
     // A chosen-password reset, one refused by the policy and one by the directory.
     let (flow, pin2) = h.pin_for(BOB, "email", BOB_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin2, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin2), &ctx()).await.unwrap();
     let refused_by_policy = "Password123!";
     let refused_by_directory = "only lower case words here";
     let chosen = "Tulip-Harbour-Engine-7";

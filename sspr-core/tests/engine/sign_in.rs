@@ -1,5 +1,6 @@
 //! Sign-in to the registration pages, and the admin search.
 
+use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::backend::AccountState;
@@ -81,7 +82,7 @@ async fn one_client_ip_is_capped_across_logins() {
 async fn a_temporary_password_signs_in_as_must_change() {
     let h = Harness::new().await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
-    h.sspr.verify_pin(&flow, &pin, &ctx()).await.unwrap();
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
     let temporary = outcome.temporary_password.unwrap();
     let who = h.sspr.sign_in(ALICE, &temporary, &ctx()).await.unwrap();

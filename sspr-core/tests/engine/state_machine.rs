@@ -21,6 +21,7 @@
 //! The same property runs a second time with `privileged_mode = two_methods`, where the
 //! privileged user's flow needs a verified PIN by e-mail *and* by SMS before it completes.
 
+use sspr_core::Pin;
 use std::cell::Cell;
 use std::time::Duration;
 
@@ -367,7 +368,7 @@ async fn run(ops: Vec<Op>, coverage: &Coverage, two_methods: bool) -> Result<(),
 
                 let failures_before = pin_failures(&h, &f.reference);
                 let may_verify = f.verifiable_pin(now, &policy).map(str::to_owned);
-                let result = h.sspr.verify_pin(&f.id, &typed, &ctx()).await;
+                let result = h.sspr.verify_pin(&f.id, Pin::new(&typed), &ctx()).await;
                 let counted_wrong = pin_failures(&h, &f.reference) > failures_before;
                 let f = &mut flows[i];
                 match result {

@@ -474,7 +474,7 @@ unsafe fn verify_pin_op(
             request_context(ctx)?,
         )
     };
-    Ok(Box::pin(async move { sspr.verify_pin(&flow_id, &pin, &ctx).await }))
+    Ok(Box::pin(async move { sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.as_str()), &ctx).await }))
 }
 
 /// Check the PIN the user typed. On success `*out` is an `SsprVerified` to free with

@@ -288,7 +288,7 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
         visit.session.flash(true, t.err_state);
         return state.redirect(&visit, PAGE);
     };
-    match state.sspr.verify_pin(&flow_id, &form.pin, &visit.ctx).await {
+    match state.sspr.verify_pin(&flow_id, sspr_core::Pin::new(&form.pin), &visit.ctx).await {
         Ok(verified) if !verified.remaining_methods.is_empty() => {
             let remaining =
                 methods.into_iter().filter(|m| m.id != method && verified.remaining_methods.contains(&m.id)).collect();

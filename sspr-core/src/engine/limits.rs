@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Sspr;
 use crate::alarm::FailureAlarm;
+use crate::api::{RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::error::{Error, Result};
 use crate::flow::{from_ts, ts};
 use crate::hex;
 use crate::input::NormalizedLogin;
 use crate::secret::KeyPurpose;
-use crate::types::{RequestContext, UserId};
 
 /// A limit that refused a request.
 pub(super) struct Refusal {
