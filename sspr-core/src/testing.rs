@@ -25,7 +25,8 @@ use time::OffsetDateTime;
 
 use crate::api::UserId;
 use crate::backend::{
-    Authentication, ContactHistory, ContactStore, Directory, Enrollment, RemovedContact, StateStore, StoredContact,
+    Authentication, Batch, ContactHistory, ContactStore, Directory, Enrollment, Put, RemovedContact, StateStore,
+    StoredContact,
 };
 use crate::clock::Clock;
 use crate::error::BackendErrorKind;
@@ -48,7 +49,7 @@ where
     F: Future<Output = ()>,
 {
     let k = |name: &str| format!("sspr-conformance/{name}");
-    for name in ["a", "b", "expiring", "binary", "counter", "window", "race", "count-race", "batch-a", "batch-b"] {
+    for name in KEYS {
         store.delete(&k(name)).await.expect("delete");
     }
     let now = clock.now();
@@ -167,9 +168,141 @@ where
     sorted.sort_unstable();
     assert_eq!(sorted, (1..=100).collect::<Vec<u64>>(), "100 concurrent increments must each see a distinct count");
 
-    for name in ["a", "b", "expiring", "binary", "counter", "window", "race", "count-race", "batch-a", "batch-b"] {
+    batch_conformance(store, clock, &mut wait).await;
+
+    for name in KEYS {
         store.delete(&k(name)).await.unwrap();
     }
+}
+
+/// The keys the state-store suite uses, under `sspr-conformance/`.
+const KEYS: [&str; 16] = [
+    "a",
+    "b",
+    "expiring",
+    "binary",
+    "counter",
+    "window",
+    "race",
+    "count-race",
+    "batch-a",
+    "batch-b",
+    "apply-flow",
+    "apply-counter",
+    "apply-gone",
+    "apply-expiring",
+    "apply-race",
+    "apply-race-counter",
+];
+
+/// The [`StateStore::apply`] contract: reads before writes, a failed put writes nothing, a
+/// successful one applies its increments and deletes, one winner among racing batches.
+async fn batch_conformance<W, F>(store: &dyn StateStore, clock: &dyn Clock, wait: &mut W)
+where
+    W: FnMut(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let k = |name: &str| format!("sspr-conformance/{name}");
+    let (flow, counter, gone, expiring) = (k("apply-flow"), k("apply-counter"), k("apply-gone"), k("apply-expiring"));
+    let (race, race_counter) = (k("apply-race"), k("apply-race-counter"));
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+
+    // Reads: absent, a value, a counter, an expired value.
+    store.put(&gone, b"doomed", None, later, now).await.unwrap();
+    store.increment(&counter, later, now).await.unwrap();
+    store.put(&expiring, b"soon", None, now + Duration::from_secs(1), now).await.unwrap();
+    wait(Duration::from_millis(2100)).await;
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    let reads = Batch { reads: vec![&flow, &gone, &counter, &expiring], ..Batch::default() };
+    let out = store.apply(&reads, now).await.unwrap();
+    assert!(out.applied, "a batch without a put is applied");
+    assert_eq!(out.version, None, "a batch without a put has no version");
+    assert_eq!(out.values.len(), 4, "one value per read");
+    assert_eq!(out.values[0], None, "an absent key must read as None in a batch");
+    assert_eq!(out.values[1].as_ref().map(|v| (v.value.as_slice(), v.version)), Some((&b"doomed"[..], 1)));
+    assert_eq!(out.values[2], None, "a counter must read as None in a batch, as with get");
+    assert_eq!(out.values[3], None, "an expired value must read as None in a batch");
+
+    // A create with increments and deletes: the reads see the state before the batch.
+    let create = Batch {
+        reads: vec![&flow],
+        put: Some(Put { key: &flow, value: b"v1", expected_version: None, expires_at: later }),
+        increments: vec![(&counter, later), (&race_counter, later), (&counter, later)],
+        deletes: vec![&gone],
+    };
+    let out = store.apply(&create, now).await.unwrap();
+    assert_eq!(out.values, vec![None], "a batch's reads come before its put");
+    assert!(out.applied, "a create on an absent key is applied");
+    assert_eq!(out.version, Some(1), "a create in a batch returns version 1");
+    assert_eq!(
+        out.counters.iter().map(|c| c.count).collect::<Vec<_>>(),
+        [2, 1, 3],
+        "a batch's increments count in order, a repeated key twice"
+    );
+    assert_eq!(store.get(&gone, now).await.unwrap(), None, "a batch's delete must remove the key");
+    let got = store.get(&flow, now).await.unwrap().expect("the batch's put");
+    assert_eq!((got.value.as_slice(), got.version), (&b"v1"[..], 1));
+
+    // A failed put writes nothing at all.
+    store.put(&gone, b"back", None, later, now).await.unwrap();
+    for expected_version in [None, Some(7)] {
+        let stale = Batch {
+            reads: vec![&flow],
+            put: Some(Put { key: &flow, value: b"stale", expected_version, expires_at: later }),
+            increments: vec![(&counter, later)],
+            deletes: vec![&gone],
+        };
+        let out = store.apply(&stale, now).await.unwrap();
+        assert!(!out.applied, "a batch whose put fails ({expected_version:?}) is not applied");
+        assert_eq!((out.version, out.counters.len()), (None, 0), "a failed batch has no version and no counters");
+        assert_eq!(out.values.len(), 1, "a failed batch still answers its reads");
+    }
+    let got = store.get(&flow, now).await.unwrap().expect("unchanged value");
+    assert_eq!((got.value.as_slice(), got.version), (&b"v1"[..], 1), "a failed batch must not write its put");
+    assert_eq!(store.increment(&counter, later, now).await.unwrap().count, 4, "a failed batch must not count");
+    assert!(store.get(&gone, now).await.unwrap().is_some(), "a failed batch must not delete");
+
+    // A compare-and-set with the live version.
+    let update = Batch {
+        put: Some(Put { key: &flow, value: b"v2", expected_version: Some(1), expires_at: later }),
+        deletes: vec![&gone, &counter],
+        ..Batch::default()
+    };
+    let out = store.apply(&update, now).await.unwrap();
+    assert!(out.applied && out.version == Some(2), "a CAS with the live version in a batch must succeed");
+    assert!(out.counters.is_empty());
+    assert_eq!(store.get(&gone, now).await.unwrap(), None, "deletes after a successful CAS");
+    assert_eq!(store.increment(&counter, later, now).await.unwrap().count, 1, "a batch may delete a counter");
+
+    // Racing batches on one version: one winner, and only the winner's increments count.
+    store.delete(&race_counter).await.unwrap();
+    store.put(&race, b"start", None, later, now).await.unwrap();
+    let racers = (0..50).map(|i| {
+        let value = format!("racer-{i}");
+        let (race, race_counter) = (race.clone(), race_counter.clone());
+        async move {
+            let batch = Batch {
+                reads: vec![race.as_str()],
+                put: Some(Put { key: &race, value: value.as_bytes(), expected_version: Some(1), expires_at: later }),
+                increments: vec![(race_counter.as_str(), later)],
+                deletes: Vec::new(),
+            };
+            store.apply(&batch, now).await.unwrap()
+        }
+    });
+    let outcomes = join_all(racers).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.applied).count(),
+        1,
+        "exactly one of 50 concurrent batches with the same version must win"
+    );
+    assert_eq!(
+        store.increment(&race_counter, later, now).await.unwrap().count,
+        2,
+        "only the winning batch's increment may count"
+    );
 }
 
 /// Run the [`ContactStore`] contract against `store`, using users whose ids start with

@@ -18,4 +18,4 @@ pub use audit::AuditSink;
 pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{AccountState, Authentication, Directory, DirectoryUser};
 pub use notifier::{ByChannel, Notifier};
-pub use store::{Counter, StateStore, StoredValue};
+pub use store::{Batch, BatchOutcome, Counter, Put, StateStore, StoredValue};

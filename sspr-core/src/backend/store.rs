@@ -23,6 +23,51 @@ pub struct Counter {
     pub expires_at: OffsetDateTime,
 }
 
+/// A compare-and-set inside a [`Batch`]: the same rule as [`StateStore::put`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Put<'a> {
+    /// The key to write.
+    pub key: &'a str,
+    /// The bytes to store.
+    pub value: &'a [u8],
+    /// `None`: write only if the key is absent or expired; `Some(v)`: only if the live
+    /// version is `v`.
+    pub expected_version: Option<u64>,
+    /// When the value expires.
+    pub expires_at: OffsetDateTime,
+}
+
+/// One engine step's store work, sent as one call so a networked store can do it in one
+/// round trip ([`StateStore::apply`]).
+///
+/// In this order: `reads` are read; then `put`, if any, is tried; then, only if there is no
+/// `put` or it succeeded, each of `increments` is counted and each of `deletes` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch<'a> {
+    /// Keys to read, each answered as [`StateStore::get`] would before anything in this
+    /// batch is written (a counter or an absent or expired key reads as `None`).
+    pub reads: Vec<&'a str>,
+    /// A compare-and-set; when it fails, nothing else of the batch is written.
+    pub put: Option<Put<'a>>,
+    /// Counters to add one to (key, expiry if new), as [`StateStore::increment_many`].
+    pub increments: Vec<(&'a str, OffsetDateTime)>,
+    /// Keys to remove (value or counter), as [`StateStore::delete`].
+    pub deletes: Vec<&'a str>,
+}
+
+/// What a [`Batch`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// One per read, in order.
+    pub values: Vec<Option<StoredValue>>,
+    /// Whether the writes were made: `true` when there was no `put` or it succeeded.
+    pub applied: bool,
+    /// The `put`'s new version, when it succeeded.
+    pub version: Option<u64>,
+    /// One per increment, in order, when `applied`; empty otherwise.
+    pub counters: Vec<Counter>,
+}
+
 /// Short-lived shared state: pending reset flows, rate-limit counters and blocks.
 ///
 /// Every flow transition of the engine is one `put` with the version it read, so with
@@ -44,6 +89,13 @@ pub struct Counter {
 ///   expiry `expires_at` if it is absent or expired (the expiry of a live counter is not
 ///   moved), and returns the new count with the counter's expiry.
 /// - `delete` removes a key (value or counter); deleting an absent key is not an error.
+/// - `apply` runs one engine step's [`Batch`] (see its docs for the order). Each part keeps
+///   its own rule above (the reads as `get`, the put as `put`, each increment atomic); the
+///   batch need not be atomic as a whole, except that **a failed `put` writes nothing**: no
+///   increment, no delete. The reads are taken before the `put` (reading the key the batch
+///   puts returns the old value). The default runs the parts one call at a time, which is
+///   correct for any store that keeps the rules above; a networked store should override it
+///   to make the whole batch one round trip (one Redis script, one SQL transaction).
 /// - Cost: expiring entries must not require scanning all live ones on each call.
 #[async_trait]
 pub trait StateStore: Send + Sync + Debug {
@@ -89,4 +141,40 @@ pub trait StateStore: Send + Sync + Debug {
 
     /// Remove `key`.
     async fn delete(&self, key: &str) -> Result<(), BackendError>;
+
+    /// Run one engine step's store work: read `batch.reads`, try `batch.put`, and if there is
+    /// none or it succeeded, count `batch.increments` and remove `batch.deletes`.
+    ///
+    /// Each engine call (`begin_reset`, `send_pin`, `verify_pin`, `complete_reset`) makes
+    /// its store work a few of these; a store that overrides this to answer in one round trip
+    /// makes the engine's round trips per call its number of `apply` calls. The default is
+    /// correct (one `get`, `put`, `increment_many`, `delete` after another) but makes as
+    /// many round trips as the batch has parts.
+    ///
+    /// Contract (checked by [`crate::testing::state_store_conformance`]): the values are
+    /// those live before the batch; a `put` that fails (wrong version, live key for a create)
+    /// returns `applied: false`, `version: None`, no counters, and changes nothing at all;
+    /// otherwise `applied: true`, the put's new version, and one counter per increment in
+    /// order (a key named twice is counted twice). A store error may leave a batch partly
+    /// applied only where the parts could be partly applied one by one (increments after a
+    /// successful put, deletes after the increments), never a write after a failed `put`.
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let mut values = Vec::with_capacity(batch.reads.len());
+        for key in &batch.reads {
+            values.push(self.get(key, now).await?);
+        }
+        let version = match &batch.put {
+            Some(put) => match self.put(put.key, put.value, put.expected_version, put.expires_at, now).await? {
+                Some(version) => Some(version),
+                None => return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() }),
+            },
+            None => None,
+        };
+        let counters =
+            if batch.increments.is_empty() { Vec::new() } else { self.increment_many(&batch.increments, now).await? };
+        for key in &batch.deletes {
+            self.delete(key).await?;
+        }
+        Ok(BatchOutcome { values, applied: true, version, counters })
+    }
 }

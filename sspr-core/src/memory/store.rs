@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::lock;
-use crate::backend::{Counter, StateStore, StoredValue};
+use crate::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue};
 use crate::error::BackendError;
 use crate::flow::{from_ts, ts};
 
@@ -55,6 +55,42 @@ impl Inner {
 
     fn live(&self, key: &str, now: i64) -> Option<&Slot> {
         self.slots.get(key).filter(|slot| slot.expires_at > now)
+    }
+
+    fn get(&self, key: &str, now: i64) -> Option<StoredValue> {
+        self.live(key, now).and_then(|slot| match &slot.data {
+            Data::Value(bytes) => Some(StoredValue { value: bytes.to_vec(), version: slot.version }),
+            Data::Counter(_) => None,
+        })
+    }
+
+    /// The compare-and-set of `StateStore::put`, on a swept map.
+    fn put(
+        &mut self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: i64,
+        now: i64,
+    ) -> Option<u64> {
+        let current = self.live(key, now).map(|slot| slot.version);
+        let next = match (current, expected_version) {
+            (None, None) => 1,
+            (Some(live), Some(expected)) if live == expected => live.saturating_add(1),
+            _ => return None,
+        };
+        self.store(key, Slot { data: Data::Value(value.into()), version: next, expires_at });
+        Some(next)
+    }
+
+    /// The increment of `StateStore::increment`, on a swept map.
+    fn increment(&mut self, key: &str, expires_at: i64, now: i64) -> Counter {
+        let (count, expiry) = match self.live(key, now) {
+            Some(Slot { data: Data::Counter(n), expires_at, .. }) => (n.saturating_add(1), *expires_at),
+            _ => (1, expires_at),
+        };
+        self.store(key, Slot { data: Data::Counter(count), version: count, expires_at: expiry });
+        Counter { count, expires_at: from_ts(expiry) }
     }
 
     fn index(&mut self, expires_at: i64, key: Arc<str>) {
@@ -119,11 +155,7 @@ impl MemoryStateStore {
 #[async_trait]
 impl StateStore for MemoryStateStore {
     async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
-        let inner = lock(&self.inner);
-        Ok(inner.live(key, ts(now)).and_then(|slot| match &slot.data {
-            Data::Value(bytes) => Some(StoredValue { value: bytes.to_vec(), version: slot.version }),
-            Data::Counter(_) => None,
-        }))
+        Ok(lock(&self.inner).get(key, ts(now)))
     }
 
     async fn put(
@@ -135,16 +167,8 @@ impl StateStore for MemoryStateStore {
         now: OffsetDateTime,
     ) -> Result<Option<u64>, BackendError> {
         let mut inner = lock(&self.inner);
-        let now = ts(now);
-        inner.sweep(now);
-        let current = inner.live(key, now).map(|slot| slot.version);
-        let next = match (current, expected_version) {
-            (None, None) => 1,
-            (Some(live), Some(expected)) if live == expected => live.saturating_add(1),
-            _ => return Ok(None),
-        };
-        inner.store(key, Slot { data: Data::Value(value.into()), version: next, expires_at: ts(expires_at) });
-        Ok(Some(next))
+        inner.sweep(ts(now));
+        Ok(inner.put(key, value, expected_version, ts(expires_at), ts(now)))
     }
 
     async fn increment(
@@ -154,18 +178,43 @@ impl StateStore for MemoryStateStore {
         now: OffsetDateTime,
     ) -> Result<Counter, BackendError> {
         let mut inner = lock(&self.inner);
-        let now = ts(now);
-        inner.sweep(now);
-        let (count, expiry) = match inner.live(key, now) {
-            Some(Slot { data: Data::Counter(n), expires_at, .. }) => (n.saturating_add(1), *expires_at),
-            _ => (1, ts(expires_at)),
-        };
-        inner.store(key, Slot { data: Data::Counter(count), version: count, expires_at: expiry });
-        Ok(Counter { count, expires_at: from_ts(expiry) })
+        inner.sweep(ts(now));
+        Ok(inner.increment(key, ts(expires_at), ts(now)))
+    }
+
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        let mut inner = lock(&self.inner);
+        inner.sweep(ts(now));
+        Ok(counters.iter().map(|(key, expires_at)| inner.increment(key, ts(*expires_at), ts(now))).collect())
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         lock(&self.inner).slots.remove(key);
         Ok(())
+    }
+
+    /// The whole batch under one lock: atomic, which the contract allows but does not ask.
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let mut inner = lock(&self.inner);
+        let now = ts(now);
+        inner.sweep(now);
+        let values = batch.reads.iter().map(|key| inner.get(key, now)).collect();
+        let version = match &batch.put {
+            Some(put) => match inner.put(put.key, put.value, put.expected_version, ts(put.expires_at), now) {
+                Some(version) => Some(version),
+                None => return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() }),
+            },
+            None => None,
+        };
+        let counters =
+            batch.increments.iter().map(|(key, expires_at)| inner.increment(key, ts(*expires_at), now)).collect();
+        for key in &batch.deletes {
+            inner.slots.remove(*key);
+        }
+        Ok(BatchOutcome { values, applied: true, version, counters })
     }
 }

@@ -48,3 +48,103 @@ async fn memory_state_store_sweeps_what_expires() {
     store.put("trigger", b"v", None, later + std::time::Duration::from_secs(3600), later).await.unwrap();
     assert_eq!(store.len(), 2, "only the live entries remain");
 }
+
+use sspr_core::backend::{Batch, BatchOutcome, Counter, StoredValue};
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{BackendError, StateStore};
+
+/// A store that overrides nothing else: it runs the trait's default `apply`.
+#[derive(Debug)]
+struct Basic(MemoryStateStore);
+
+#[sspr_core::async_trait]
+impl StateStore for Basic {
+    // The four basic operations, forwarded.
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        self.0.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        self.0.put(key, value, expected_version, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        self.0.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.0.delete(key).await
+    }
+}
+
+/// A store whose `apply` counts before its compare-and-set: broken on purpose.
+#[derive(Debug)]
+struct Eager(MemoryStateStore);
+
+#[sspr_core::async_trait]
+impl StateStore for Eager {
+    // The four basic operations, forwarded.
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        self.0.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        self.0.put(key, value, expected_version, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        self.0.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.0.delete(key).await
+    }
+
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let counters = self.0.increment_many(&batch.increments, now).await?;
+        let mut out = self.0.apply(&Batch { increments: Vec::new(), ..batch.clone() }, now).await?;
+        if out.applied {
+            out.counters = counters;
+        }
+        Ok(out)
+    }
+}
+
+#[tokio::test]
+async fn the_default_batch_passes_the_conformance_suite() {
+    let clock = ManualClock::new(START);
+    let wait = |d| {
+        clock.advance(d);
+        std::future::ready(())
+    };
+    testing::state_store_conformance(&Basic(MemoryStateStore::new()), &clock, wait).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "a failed batch must not count")]
+async fn a_batch_that_counts_before_its_compare_and_set_fails_the_conformance_suite() {
+    let clock = ManualClock::new(START);
+    let wait = |d| {
+        clock.advance(d);
+        std::future::ready(())
+    };
+    testing::state_store_conformance(&Eager(MemoryStateStore::new()), &clock, wait).await;
+}
