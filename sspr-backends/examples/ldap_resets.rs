@@ -1,10 +1,12 @@
-//! Password resets per second through `LdapDirectory::set_password` (one modify each:
-//! `userPassword` + `pwdReset`), for `scripts/bench/ldap-resets.sh`, which runs python-ldap
-//! doing the same modify against the same slapd, side by side.
+//! Password resets per second through `LdapDirectory::set_password` (OpenLDAP: the Password
+//! Modify extended operation, then a modify setting `pwdReset`; AD: one modify of `unicodePwd`
+//! and `pwdLastSet`), for `scripts/bench/ldap-resets.sh` (python-ldap side by side) and
+//! `scripts/bench/ldap-vs-limit.sh` (libldap from C doing the same operations: the server's limit).
 //!
-//! Usage: `ldap_resets <users> <resets> <in_flight> <tag>`; the users are `uid=bench<i>` in
-//! `ou=staff,ou=people,<base>`; `tag` makes every password of the run new (ppolicy keeps a
-//! history). Reads the `SSPR_TEST_LDAP_*` settings of `scripts/servers/10-slapd.sh`.
+//! Usage: `ldap_resets <users> <resets> <in_flight> <tag> [openldap|ad]`; the users are
+//! `uid=bench<i>,ou=staff,ou=people,<base>` (slapd) or `CN=bench<i>,OU=Staff,<base>` (AD); `tag`
+//! makes every password of the run new (ppolicy keeps a history). Reads the `SSPR_TEST_LDAP_*`
+//! settings of `scripts/servers/10-slapd.sh`, or `SSPR_TEST_AD_*` of `20-samba.sh` with `ad`.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -33,20 +35,37 @@ async fn main() {
     let resets: usize = arg(2).parse().unwrap();
     let in_flight: usize = arg(3).parse().unwrap();
     let tag = arg(4).clone();
-    let base = env("SSPR_TEST_LDAP_BASE");
-    let mut config = LdapConfig::new(
-        Flavor::OpenLdap,
-        env("SSPR_TEST_LDAP_URL"),
-        base.clone(),
-        env("SSPR_TEST_LDAP_BIND_DN"),
-        BindPassword::new(env("SSPR_TEST_LDAP_BIND_PASSWORD")),
-    );
-    config.starttls = true;
-    config.ca_file = Some(env("SSPR_TEST_CA").into());
+    let ad = args.get(5).is_some_and(|a| a == "ad");
+    let mut config = if ad {
+        // LDAPS, as the ldap tests and the C client use it.
+        let mut config = LdapConfig::new(
+            Flavor::ActiveDirectory,
+            env("SSPR_TEST_AD_URL"),
+            env("SSPR_TEST_AD_BASE"),
+            env("SSPR_TEST_AD_BIND_DN"),
+            BindPassword::new(env("SSPR_TEST_AD_BIND_PASSWORD")),
+        );
+        config.ca_file = Some(env("SSPR_TEST_AD_CA").into());
+        config
+    } else {
+        let mut config = LdapConfig::new(
+            Flavor::OpenLdap,
+            env("SSPR_TEST_LDAP_URL"),
+            env("SSPR_TEST_LDAP_BASE"),
+            env("SSPR_TEST_LDAP_BIND_DN"),
+            BindPassword::new(env("SSPR_TEST_LDAP_BIND_PASSWORD")),
+        );
+        config.starttls = true;
+        config.ca_file = Some(env("SSPR_TEST_CA").into());
+        config
+    };
     config.pool_size = in_flight.max(1);
+    let base = config.base_dn.clone();
     let directory = Arc::new(LdapDirectory::new(config).unwrap());
-    let ids: Arc<Vec<UserId>> =
-        Arc::new((0..users).map(|i| UserId::new(format!("uid=bench{i},ou=staff,ou=people,{base}"))).collect());
+    let dn = |i: usize| {
+        if ad { format!("CN=bench{i},OU=Staff,{base}") } else { format!("uid=bench{i},ou=staff,ou=people,{base}") }
+    };
+    let ids: Arc<Vec<UserId>> = Arc::new((0..users).map(|i| UserId::new(dn(i))).collect());
     // The pool fills up as a long-running portal's would be: not part of the measurement.
     let warm: Vec<_> = (0..in_flight)
         .map(|w| {
