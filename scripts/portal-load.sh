@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load run of the reset portal: FLOWS (default 1000) concurrent reset flows from a browser-like
-# client (examples/portal/e2e/load.mjs) against the release `portal` binary on loopback, with
+# client (sspr-portal/e2e/load.mjs) against the release `sspr-portal` binary on loopback, with
 # its embedded defaults (SQLite store, development outbox) and a demo directory of FLOWS users.
 # Run twice side by side: with the portal's default minimum response time (300 ms) and without
 # it. Fails on any error or when a run exceeds DEADLINE_S. Writes the figures to the "portal
@@ -14,8 +14,8 @@ FLOWS=${FLOWS:-1000}
 DEADLINE_S=${DEADLINE_S:-300}
 ulimit -n 65536 2>/dev/null || true
 
-(cd examples/portal/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-cargo build --release -p sspr-examples --bin portal --locked --quiet
+(cd sspr-portal/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+cargo build --release -p sspr-portal --locked --quiet
 
 work=$(mktemp -d "$SSPR_RUN_DIR/portal-load.XXXXXX")
 # FLOWS users, each enabled with an e-mail address of its own (limits are per user and per
@@ -49,17 +49,17 @@ min_response_ms = $pad
 ip_begins_per_hour = 100000
 ip_sends_per_hour = 100000
 TOML
-  RUST_LOG=warn target/release/portal --config "$dir/portal.toml" >"$dir/portal.log" 2>&1 &
+  RUST_LOG=warn target/release/sspr-portal --config "$dir/portal.toml" >"$dir/portal.log" 2>&1 &
   pid=$!
   wait_for 120 grep -q '^listening on ' "$dir/portal.log" || { cat "$dir/portal.log" >&2; kill "$pid"; exit 1; }
   url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$dir/portal.log")
   step "load: 20 flows one after the other, then $FLOWS concurrent ones, min_response_ms = $pad ($url)"
   set +e
   # Users load0..load{FLOWS-1} for the concurrent run, the next 20 for the sequential one.
-  PORTAL_URL="$url" FLOWS=20 OFFSET="$FLOWS" SEQUENTIAL=1 DEADLINE_S="$DEADLINE_S" node examples/portal/e2e/load.mjs >"$dir/alone.json"
+  PORTAL_URL="$url" FLOWS=20 OFFSET="$FLOWS" SEQUENTIAL=1 DEADLINE_S="$DEADLINE_S" node sspr-portal/e2e/load.mjs >"$dir/alone.json"
   status=$?
   if [[ $status -eq 0 ]]; then
-    PORTAL_URL="$url" FLOWS="$FLOWS" DEADLINE_S="$DEADLINE_S" node examples/portal/e2e/load.mjs >"$dir/result.json"
+    PORTAL_URL="$url" FLOWS="$FLOWS" DEADLINE_S="$DEADLINE_S" node sspr-portal/e2e/load.mjs >"$dir/result.json"
     status=$?
   fi
   set -e
@@ -95,7 +95,7 @@ section = f"""<!-- portal-load:begin -->
 scripts/portal-load.sh          # FLOWS=1000 DEADLINE_S=300; about a minute
 ```
 
-`examples/portal/e2e/load.mjs` starts {flows} reset flows at once against the release `portal` binary on
+`sspr-portal/e2e/load.mjs` starts {flows} reset flows at once against the release `sspr-portal` binary on
 127.0.0.1 (embedded defaults: SQLite store in WAL mode, development outbox, a demo directory of {flows} enabled
 users, each with an e-mail address of its own; per-IP caps lifted since every flow comes from one address;
 `RUST_LOG=warn`). Each flow is a browser-like client with its own session cookie walking every page: the form,

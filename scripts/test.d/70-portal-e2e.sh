@@ -8,14 +8,14 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
 need_apt chromium
-e2e=examples/portal/e2e
+e2e=sspr-portal/e2e
 (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
-cargo build -p sspr-examples --bin portal --locked --quiet
+cargo build -p sspr-portal --locked --quiet
 
 work=$(mktemp -d "$SSPR_RUN_DIR/portal-e2e.XXXXXX")
 log="$work/portal.log"
-target/debug/portal --listen 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
+target/debug/sspr-portal --listen 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
 pid=$!
 on_exit "kill $pid 2>/dev/null"
 wait_for 60 grep -q '^listening on ' "$log" || { cat "$log" >&2; exit 1; }

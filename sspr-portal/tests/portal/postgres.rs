@@ -10,7 +10,7 @@ async fn contacts_and_state_in_postgresql_survive_a_restart() {
     let config = crate::support::config(&format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"postgres\"\nurl = \"{url}\"\n"
     ));
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     assert!(portal.summary().contains("store: PostgreSQL"), "{}", portal.summary());
     // A mailbox of this run's own: the database outlives test runs.
     let address = format!("max-{}@mail.example", config.data_dir.file_name().unwrap().to_string_lossy());
@@ -20,7 +20,7 @@ async fn contacts_and_state_in_postgresql_survive_a_restart() {
     portal.sspr().update_contacts(&admin, "max.mustermann@example.org", update, &Default::default()).await.unwrap();
     drop(portal);
 
-    let again = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let again = sspr_portal::Portal::build(&config).await.unwrap();
     assert!(again.sspr().status("max.mustermann@example.org").await.unwrap().enabled);
     let mut browser = Browser::new(&again);
     let page = reset_to_pin(&mut browser, "max.mustermann@example.org").await;

@@ -2,7 +2,7 @@ use axum::http::StatusCode;
 
 use crate::support::{Browser, portal, reset_to_pin};
 
-const PASSWORD: &str = sspr_examples::portal::demo::DEMO_PASSWORD;
+const PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
 
 async fn sign_in(browser: &mut Browser, page: &str, login: &str, password: &str) -> crate::support::Answer {
     let csrf = browser.get(page).await.csrf();
@@ -158,7 +158,7 @@ async fn the_admin_unblocks_a_blocked_user() {
     let config = crate::support::config(
         "[policy]\nmin_response_ms = 0\nuser_failures_before_block = 2\n[store]\nkind = \"memory\"\n",
     );
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let mut user = Browser::new(&portal);
     let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
     let csrf = page.csrf();

@@ -1,8 +1,8 @@
 //! The self-service password reset portal.
 //!
 //! ```text
-//! cargo run -p sspr-examples --bin portal                       # embedded defaults (demo)
-//! cargo run -p sspr-examples --bin portal -- --config portal.toml
+//! cargo run -p sspr-portal                    # embedded defaults (demo)
+//! cargo run -p sspr-portal -- --config portal.toml
 //! ```
 //!
 //! Options: `--config FILE` (also `SSPR_PORTAL_CONFIG`), `--listen ADDR:PORT` (port 0 picks a
@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sspr_examples::portal::{Config, Portal};
+use sspr_portal::{Config, Portal};
 
 const USAGE: &str = "usage: portal [--config FILE] [--listen ADDR:PORT] [--data-dir DIR]";
 

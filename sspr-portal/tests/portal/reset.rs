@@ -50,7 +50,7 @@ async fn a_whole_reset_through_the_pages() {
     assert!(outbox.messages().iter().all(|n| !n.render().body.contains(&temporary)));
 }
 
-fn portal_audit_path(portal: &sspr_examples::portal::Portal) -> std::path::PathBuf {
+fn portal_audit_path(portal: &sspr_portal::Portal) -> std::path::PathBuf {
     portal.audit_log_path().to_owned()
 }
 
@@ -89,7 +89,7 @@ async fn an_unknown_login_looks_like_a_known_one() {
 async fn expired_and_voided_flows_send_the_user_back_to_the_start() {
     let config =
         crate::support::config("[policy]\nmin_response_ms = 0\nmax_wrong_pins = 3\n[store]\nkind = \"memory\"\n");
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let mut browser = Browser::new(&portal);
     let page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
     let csrf = page.csrf();
@@ -127,7 +127,7 @@ async fn german_from_accept_language() {
 async fn per_ip_limits_reach_the_engine() {
     let config =
         crate::support::config("[policy]\nmin_response_ms = 0\nip_begins_per_hour = 3\n[store]\nkind = \"memory\"\n");
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let mut browser = Browser::with_ip(&portal, "198.51.100.7");
     let csrf = browser.get("/passwordreset").await.csrf();
     for _ in 0..3 {
@@ -147,7 +147,7 @@ async fn per_ip_limits_reach_the_engine() {
 #[tokio::test]
 async fn the_minimum_response_time_pads_anonymous_answers() {
     let config = crate::support::config("[policy]\nmin_response_ms = 250\n[store]\nkind = \"memory\"\n");
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let clock = sspr_core::SystemClock;
     let mut browser = Browser::new(&portal);
     let csrf = browser.get("/passwordreset").await.csrf();
@@ -162,7 +162,7 @@ async fn the_minimum_response_time_pads_anonymous_answers() {
 #[tokio::test]
 async fn sqlite_keeps_contacts_and_the_key_across_restarts() {
     let config = crate::support::config("[policy]\nmin_response_ms = 0\n");
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     assert!(portal.summary().contains("SQLite"), "{}", portal.summary());
     let admin = sspr_core::Actor::Admin("test".into());
     let ctx = sspr_core::RequestContext::default();
@@ -170,7 +170,7 @@ async fn sqlite_keeps_contacts_and_the_key_across_restarts() {
     let key = std::fs::read_to_string(config.data_dir.join("secret.key")).unwrap();
     drop(portal);
 
-    let again = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let again = sspr_portal::Portal::build(&config).await.unwrap();
     assert!(again.sspr().status("bob.builder@example.org").await.unwrap().enabled, "kept in SQLite");
     assert_eq!(std::fs::read_to_string(config.data_dir.join("secret.key")).unwrap(), key);
     let mut browser = Browser::new(&again);
@@ -180,7 +180,7 @@ async fn sqlite_keeps_contacts_and_the_key_across_restarts() {
 }
 
 /// Walk jane's reset up to the completion form; the form's CSRF token.
-async fn verified(portal: &sspr_examples::portal::Portal, browser: &mut Browser) -> String {
+async fn verified(portal: &sspr_portal::Portal, browser: &mut Browser) -> String {
     let page = reset_to_pin(browser, "jane.doe@example.org").await;
     let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
     let modes = browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
@@ -197,7 +197,7 @@ async fn a_chosen_password_or_an_unlock_when_the_policy_allows_them() {
     let config = crate::support::config(
         "[policy]\nmin_response_ms = 0\nallow_chosen_password = true\n[store]\nkind = \"memory\"\n",
     );
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let mut browser = Browser::new(&portal);
     let csrf = verified(&portal, &mut browser).await;
     let mut complete = async |a: &str, b: &str| {

@@ -41,7 +41,7 @@ async fn a_reset_with_the_pin_sent_through_smtp() {
         env("SSPR_TEST_SMTP_PASSWORD"),
         env("SSPR_TEST_CA"),
     );
-    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
     assert!(portal.summary().contains("e-mail: SMTP"), "{}", portal.summary());
     assert!(!portal.summary().contains(&env("SSPR_TEST_SMTP_PASSWORD")));
     // A mailbox of this run's own, so other tests' mail cannot be mistaken for ours.

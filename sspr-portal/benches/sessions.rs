@@ -2,7 +2,7 @@
 //! from many client addresses against a table of `max_sessions` (100,000), timed while the
 //! table is empty and once it is full. Prints a small table; asserts nothing about time.
 //!
-//!     cargo bench -p sspr-examples --bench sessions
+//!     cargo bench -p sspr-portal --bench sessions
 //!
 //! 1. cookie-less GETs of `/passwordreset` (what a crawler or a flood sends);
 //! 2. form posts that need a session (a failed sign-in leaves a message for the next page),
@@ -88,12 +88,12 @@ fn line(what: &str, took: Duration, n: usize, statuses: &[u16], sessions: usize)
 async fn main() {
     let dir = std::env::temp_dir().join(format!("sspr-sessions-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut config = sspr_examples::portal::Config::from_toml(&format!(
+    let mut config = sspr_portal::Config::from_toml(&format!(
         "max_sessions = {TABLE}\n[policy]\nmin_response_ms = 0\nip_sign_ins_per_hour = 100000\n[store]\nkind = \"memory\"\n"
     ))
     .unwrap();
     config.data_dir = dir.clone();
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     let router = portal.router();
 
     // 1. Cookie-less GETs: the first TIMED timed, then up to the table's size, then TIMED more.

@@ -11,10 +11,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use sspr_core::{Channel, CompletionMode, Error, MethodOption, NewPassword, Password, ResetOutcome};
 
-use crate::portal::AppState;
-use crate::portal::session::{ResetStage, Session};
-use crate::portal::text::Text;
-use crate::portal::web::{Visit, csrf_field, layout};
+use crate::AppState;
+use crate::session::{ResetStage, Session};
+use crate::text::Text;
+use crate::web::{Visit, csrf_field, layout};
 
 const PAGE: &str = "/passwordreset";
 

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use sspr_examples::portal::{Config, Portal};
+use sspr_portal::{Config, Portal};
 use tower::ServiceExt;
 
 static NEXT_DIR: AtomicU32 = AtomicU32::new(0);

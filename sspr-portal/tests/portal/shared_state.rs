@@ -17,11 +17,11 @@ async fn a_block_earned_on_one_instance_holds_on_the_other() {
         redis_url()
     );
     let first = crate::support::config(&toml);
-    let mut second = sspr_examples::portal::Config::from_toml(&toml).unwrap();
+    let mut second = sspr_portal::Config::from_toml(&toml).unwrap();
     second.data_dir = first.data_dir.clone();
-    let a = sspr_examples::portal::Portal::build(&first).await.unwrap();
+    let a = sspr_portal::Portal::build(&first).await.unwrap();
     assert!(a.summary().contains("state: Redis"), "{}", a.summary());
-    let b = sspr_examples::portal::Portal::build(&second).await.unwrap();
+    let b = sspr_portal::Portal::build(&second).await.unwrap();
 
     let mut user = Browser::new(&a);
     let page = reset_to_pin(&mut user, "jane.doe@example.org").await;

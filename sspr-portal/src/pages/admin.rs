@@ -13,10 +13,10 @@ use serde::Deserialize;
 use sspr_core::{Actor, AuditEvent, ContactUpdate, NormalizedLogin, Password, UserStatus};
 
 use super::notification::{SignInForm, change, contacts_error, contacts_form, sign_in_error, sign_in_form};
-use crate::portal::AppState;
-use crate::portal::session::SignedUser;
-use crate::portal::text::{Text, date_time};
-use crate::portal::web::{Visit, csrf_field, layout, url_encode};
+use crate::AppState;
+use crate::session::SignedUser;
+use crate::text::{Text, date_time};
+use crate::web::{Visit, csrf_field, layout, url_encode};
 
 const PAGE: &str = "/admin";
 /// Users shown per search.
@@ -174,7 +174,7 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
     };
     let body = match found {
         Err(e) => {
-            flash = Some(crate::portal::session::Flash { error: true, text: contacts_error(t, &e) });
+            flash = Some(crate::session::Flash { error: true, text: contacts_error(t, &e) });
             html! { (header(&visit, &admin)) }
         }
         Ok((s, contacts)) => html! {

@@ -22,7 +22,7 @@ async fn a_reset_up_to_the_verified_pin_against_openldap() {
         env("SSPR_TEST_LDAP_BIND_DN"),
         env("SSPR_TEST_LDAP_BIND_PASSWORD"),
     );
-    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
     assert!(portal.summary().contains("directory: LDAP"), "{}", portal.summary());
     assert!(!portal.summary().contains(&env("SSPR_TEST_LDAP_BIND_PASSWORD")));
 

@@ -8,9 +8,9 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
-use crate::portal::AppState;
-use crate::portal::text::date_time;
-use crate::portal::web::{Visit, layout};
+use crate::AppState;
+use crate::text::date_time;
+use crate::web::{Visit, layout};
 
 /// Most notices shown at once.
 const SHOWN: usize = 200;

@@ -68,7 +68,7 @@ async fn the_cookies_are_http_only_and_strict_and_secure_over_https() {
     assert!(!session.contains("Secure") && !session.contains("Max-Age"), "a browser-session cookie: {session}");
 
     let https = config("public_url = \"https://sspr.example.org\"\n[store]\nkind = \"memory\"\n");
-    let portal = sspr_examples::portal::Portal::build(&https).await.unwrap();
+    let portal = sspr_portal::Portal::build(&https).await.unwrap();
     let mut browser = Browser::new(&portal);
     let page = browser.get("/passwordreset").await;
     let cookie = set_cookies(&page).join(" | ");
@@ -169,7 +169,7 @@ async fn no_secret_or_flow_id_in_any_url_or_page() {
 #[tokio::test]
 async fn the_secret_key_file_is_created_once_and_private() {
     let config = config("[store]\nkind = \"memory\"\n");
-    let _portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let _portal = sspr_portal::Portal::build(&config).await.unwrap();
     let path = config.data_dir.join("secret.key");
     let key = std::fs::read_to_string(&path).unwrap();
     assert_eq!(key.len(), 64);
@@ -178,6 +178,6 @@ async fn the_secret_key_file_is_created_once_and_private() {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    let _again = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let _again = sspr_portal::Portal::build(&config).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
 }

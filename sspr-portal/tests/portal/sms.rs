@@ -35,7 +35,7 @@ async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
     let toml = format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[sms]\nkind = \"twilio\"\naccount_sid = \"AC0123\"\nauth_token = \"tok-s3cret\"\nfrom = \"+15005550006\"\nbase_url = \"{base}\"\n"
     );
-    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
     assert!(portal.summary().contains("SMS: Twilio"), "{}", portal.summary());
     assert!(!portal.summary().contains("tok-s3cret"));
 
@@ -81,7 +81,7 @@ async fn a_reset_with_the_pin_sent_through_a_signed_webhook() {
     let toml = format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[notifier]\nkind = \"webhook\"\nurl = \"{base}/notify/path-s3cret\"\nkey = \"{key}\"\n"
     );
-    let portal = sspr_examples::portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
     assert!(portal.summary().contains("e-mail: webhook"), "{}", portal.summary());
     assert!(!portal.summary().contains(&key) && !portal.summary().contains("path-s3cret"), "{}", portal.summary());
 

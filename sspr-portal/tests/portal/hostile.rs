@@ -42,7 +42,7 @@ async fn hostile_input_in_every_field_is_refused_or_escaped() {
     let config = crate::support::config(
         "[policy]\nmin_response_ms = 0\nuser_sends_per_hour = 100\ndestination_sends_per_hour = 100\n[store]\nkind = \"memory\"\n",
     );
-    let portal = sspr_examples::portal::Portal::build(&config).await.unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
     for (i, value) in hostile_values().into_iter().enumerate() {
         let what = format!("{:?}", value.chars().take(40).collect::<String>());
         let mut browser = Browser::with_ip(&portal, &format!("10.0.0.{i}"));

@@ -6,10 +6,10 @@ use sspr_core::{Actor, ContactChange, ContactUpdate, RequestContext};
 
 use crate::support::{Answer, Browser, config, reset_to_pin};
 
-const PASSWORD: &str = sspr_examples::portal::demo::DEMO_PASSWORD;
+const PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
 
-async fn build(toml: &str) -> sspr_examples::portal::Portal {
-    sspr_examples::portal::Portal::build(&config(toml)).await.unwrap()
+async fn build(toml: &str) -> sspr_portal::Portal {
+    sspr_portal::Portal::build(&config(toml)).await.unwrap()
 }
 
 async fn sign_in(browser: &mut Browser, page: &str, login: &str, password: &str) -> Answer {
@@ -35,7 +35,7 @@ async fn an_admin_resetting_their_own_password_through_a_phished_mailbox_gets_a_
     let policy =
         "[policy]\nmin_response_ms = 0\neligible_ous = [\"ou=staff,dc=example,dc=org\", \"ou=it,dc=example,dc=org\"]\n";
     let before = config(&format!("admin_groups = []\n{policy}"));
-    let portal = sspr_examples::portal::Portal::build(&before).await.unwrap();
+    let portal = sspr_portal::Portal::build(&before).await.unwrap();
     let admin = Actor::Admin("test".into());
     let ctx = RequestContext::default();
     let mailbox = "helpdesk@phished.example";
@@ -45,9 +45,9 @@ async fn an_admin_resetting_their_own_password_through_a_phished_mailbox_gets_a_
     drop(portal);
 
     // Now an admin (the default admin group): privileged, whatever the policy's own list says.
-    let mut after = sspr_examples::portal::Config::from_toml(policy).unwrap();
+    let mut after = sspr_portal::Config::from_toml(policy).unwrap();
     after.data_dir = before.data_dir.clone();
-    let portal = sspr_examples::portal::Portal::build(&after).await.unwrap();
+    let portal = sspr_portal::Portal::build(&after).await.unwrap();
     let mut attacker = Browser::with_ip(&portal, "203.0.113.5");
     let page = reset_to_pin(&mut attacker, "helpdesk@example.org").await;
     assert!(page.body.contains("id=\"pin-status\""), "the decoy looks like a real flow: {}", page.main());
@@ -197,14 +197,14 @@ async fn plain_http_outside_loopback_refuses_to_start() {
         "listen = \"127.0.0.1:8080\"\npublic_url = \"http://sspr.example.org\"\n",
         "listen = \"[::]:8080\"\n",
     ] {
-        let refused = sspr_examples::portal::Config::from_toml(toml);
+        let refused = sspr_portal::Config::from_toml(toml);
         let err = refused.expect_err(toml).to_string();
         assert!(err.contains("allow_insecure_http"), "{toml}: {err}");
     }
     // The start-up check holds for a listen address given on the command line too.
     let mut config = config("[store]\nkind = \"memory\"\n");
     config.listen = "0.0.0.0:8080".into();
-    let err = sspr_examples::portal::Portal::build(&config).await.expect_err("plain http on the network").to_string();
+    let err = sspr_portal::Portal::build(&config).await.expect_err("plain http on the network").to_string();
     assert!(err.contains("allow_insecure_http"), "{err}");
     // Loopback, or https at the proxy in front, is fine.
     for toml in [
@@ -212,7 +212,7 @@ async fn plain_http_outside_loopback_refuses_to_start() {
         "listen = \"[::1]:8080\"\npublic_url = \"http://localhost:8080\"\n",
         "listen = \"0.0.0.0:8080\"\npublic_url = \"https://sspr.example.org\"\n",
     ] {
-        assert!(sspr_examples::portal::Config::from_toml(toml).is_ok(), "{toml}");
+        assert!(sspr_portal::Config::from_toml(toml).is_ok(), "{toml}");
     }
 }
 
@@ -231,12 +231,12 @@ fn webhook_email(extra_policy: &str) -> String {
 async fn sms_on_with_real_email_but_no_sms_gateway_refuses_to_start() {
     // (With its decoy country codes, so that the refusal is the missing gateway's.)
     let toml = webhook_email("sms_enabled = true\ndecoy_country_codes = [\"44\"]\n");
-    let err = match sspr_examples::portal::Config::from_toml(&toml) {
+    let err = match sspr_portal::Config::from_toml(&toml) {
         Err(e) => e,
         Ok(config) => {
             let mut config = config;
             config.data_dir = crate::support::temp_dir();
-            sspr_examples::portal::Portal::build(&config).await.expect_err("SMS would go to the outbox")
+            sspr_portal::Portal::build(&config).await.expect_err("SMS would go to the outbox")
         }
     };
     assert!(err.to_string().contains("[sms]"), "{err}");

@@ -9,10 +9,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use sspr_core::{Actor, ContactChange, ContactUpdate, Contacts, Error, NotAllowedReason, Password};
 
-use crate::portal::AppState;
-use crate::portal::session::SignedUser;
-use crate::portal::text::Text;
-use crate::portal::web::{Visit, csrf_field, layout};
+use crate::AppState;
+use crate::session::SignedUser;
+use crate::text::Text;
+use crate::web::{Visit, csrf_field, layout};
 
 const PAGE: &str = "/passwordnotification";
 
@@ -157,7 +157,7 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
     let contacts = match state.sspr.contacts(&user.login).await {
         Ok(contacts) => contacts,
         Err(e) => {
-            flash = Some(crate::portal::session::Flash { error: true, text: contacts_error(t, &e) });
+            flash = Some(crate::session::Flash { error: true, text: contacts_error(t, &e) });
             Contacts::default()
         }
     };

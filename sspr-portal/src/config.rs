@@ -1,7 +1,7 @@
 //! The portal's configuration: embedded defaults for the demo, a TOML file for a real
 //! deployment (directory, stores, notifiers and policy switch without code changes).
 //!
-//! Every table and key is optional; `examples/portal/portal.example.toml` lists them all.
+//! Every table and key is optional; `sspr-portal/portal.example.toml` lists them all.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -91,7 +91,7 @@ pub struct Config {
 #[non_exhaustive]
 pub enum DirectoryConfig {
     /// The in-memory demo directory, seeded with the demo users or from a JSON file of
-    /// [`crate::portal::demo::DemoUser`]s.
+    /// [`crate::demo::DemoUser`]s.
     Demo {
         /// A JSON array of users to seed instead of the built-in ones.
         #[serde(default)]
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn the_example_file_parses() {
-        let config = Config::from_toml(include_str!("../../portal/portal.example.toml")).unwrap();
+        let config = Config::from_toml(include_str!("../portal.example.toml")).unwrap();
         assert_eq!(config.policy().unwrap().pin_length, 8);
         assert!(matches!(config.store, StoreConfig::Sqlite(_)));
         assert!(Config::from_toml("[store]\nkind = \"sqlite\"\npth = \"x\"\n").is_err(), "a misspelt key is named");
