@@ -10,14 +10,24 @@
 //!
 //! The connection is multiplexed and reconnects by itself after the server restarts; while
 //! Redis is unreachable each call fails with [`BackendErrorKind::Unavailable`].
-//! Redis 7 or newer is expected (Debian 12 has 7.0); Redis Cluster is not supported.
+//! Redis 7 or newer is expected (Debian 12 has 7.0).
+//!
+//! **Redis Cluster** (`cluster = true`): every key carries a hash tag, the last `/`-separated
+//! part of the engine's key (`sspr:sspr/flow/{<flow id>}`, `sspr:sspr/sends/{<user subject>}`),
+//! so keys spread over the masters by flow and by subject while all keys of one subject live
+//! in one slot. Every atomic operation touches one key (a compare-and-set, one counter), so each
+//! stays atomic in a cluster; [`StateStore::increment_many`], whose batch need not be atomic as
+//! a whole, runs one script per hash tag, all sent at once. The same tags are used without a
+//! cluster, so a deployment can move from one server to a cluster without renaming keys.
 
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use ::redis::{AsyncCommands, Client, RedisError, RedisResult, Script};
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::cluster::ClusterClientBuilder;
+use ::redis::cluster_async::ClusterConnection;
+use ::redis::{AsyncCommands, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Script, Value};
 use async_trait::async_trait;
 use serde::Deserialize;
 use sspr_core::backend::{Counter, StateStore, StoredValue};
@@ -40,9 +50,17 @@ use crate::redact;
 pub struct RedisConfig {
     /// `redis://[:password@]host:port/db` (the password is hidden in `Debug`).
     pub url: String,
-    /// Prepended to every key, so several applications can share one Redis.
+    /// Prepended to every key, so several applications can share one Redis. It must not
+    /// contain `{` or `}`: Redis Cluster would take its hash tag from there.
     #[serde(default = "default_prefix")]
     pub key_prefix: String,
+    /// `url` is one node of a Redis Cluster (the others are learned from it); further seed
+    /// nodes may be given in `cluster_nodes`.
+    #[serde(default)]
+    pub cluster: bool,
+    /// More nodes of the cluster to start from, should the one in `url` be down.
+    #[serde(default)]
+    pub cluster_nodes: Vec<String>,
     /// How long to wait for a connection.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,
@@ -73,6 +91,8 @@ impl RedisConfig {
         Self {
             url: url.into(),
             key_prefix: default_prefix(),
+            cluster: false,
+            cluster_nodes: Vec::new(),
             connect_timeout_ms: default_connect_timeout_ms(),
             response_timeout_ms: default_response_timeout_ms(),
             expiry_grace_secs: default_expiry_grace_secs(),
@@ -85,6 +105,8 @@ impl fmt::Debug for RedisConfig {
         f.debug_struct("RedisConfig")
             .field("url", &redact::url(&self.url))
             .field("key_prefix", &self.key_prefix)
+            .field("cluster", &self.cluster)
+            .field("cluster_nodes", &self.cluster_nodes.iter().map(|u| redact::url(u)).collect::<Vec<_>>())
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("response_timeout_ms", &self.response_timeout_ms)
             .field("expiry_grace_secs", &self.expiry_grace_secs)
@@ -132,10 +154,45 @@ end
 return out
 ";
 
-/// A [`StateStore`] on Redis. Clones share the connection.
+/// One server (reconnecting by itself) or a cluster (routing each command by its key's slot).
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// A [`StateStore`] on Redis or Redis Cluster. Clones share the connection.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     grace: i64,
     url: String,
@@ -168,15 +225,23 @@ impl RedisStore {
 
     /// Connect as `config` says. Fails with `Unavailable` when the server cannot be reached.
     pub async fn from_config(config: &RedisConfig) -> Result<Self, BackendError> {
-        let client = Client::open(config.url.as_str())
-            .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind())))?;
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(config.connect_timeout_ms)))
-            .set_response_timeout(Some(Duration::from_millis(config.response_timeout_ms)))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(200));
-        let conn = ConnectionManager::new_with_config(client, manager).await.map_err(map_err)?;
+        if config.key_prefix.contains(['{', '}']) {
+            return Err(BackendError::new(BackendErrorKind::Rejected, "the Redis key prefix must not contain { or }"));
+        }
+        let invalid =
+            |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
+        let conn = if config.cluster {
+            let nodes = std::iter::once(config.url.as_str()).chain(config.cluster_nodes.iter().map(String::as_str));
+            let client = ClusterClientBuilder::new(nodes.collect::<Vec<_>>())
+                .connection_timeout(Duration::from_millis(config.connect_timeout_ms))
+                .response_timeout(Duration::from_millis(config.response_timeout_ms))
+                .retries(2)
+                .build()
+                .map_err(invalid)?;
+            Conn::Cluster(client.get_async_connection().await.map_err(map_err)?)
+        } else {
+            Conn::Single(Self::single(config).await?)
+        };
         Ok(Self {
             conn,
             prefix: config.key_prefix.clone(),
@@ -187,12 +252,24 @@ impl RedisStore {
         })
     }
 
+    async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {
+        let client = Client::open(config.url.as_str())
+            .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind())))?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(config.connect_timeout_ms)))
+            .set_response_timeout(Some(Duration::from_millis(config.response_timeout_ms)))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(200));
+        ConnectionManager::new_with_config(client, manager).await.map_err(map_err)
+    }
+
     /// Run `op` on the connection. A refused connection means nothing was sent (the server
     /// was down when the connection was last tried): that alone is tried once more, on the
     /// connection the manager has meanwhile started again.
     async fn run<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
     where
-        F: Fn(ConnectionManager) -> Fut,
+        F: Fn(Conn) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
         match op(self.conn.clone()).await {
@@ -201,13 +278,75 @@ impl RedisStore {
         }
     }
 
+    /// The Redis key of an engine key: the prefix, then the key with its last `/`-separated
+    /// part as the hash tag (a key that already has braces keeps the tag it chose).
     fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        tagged(&self.prefix, key)
     }
 
     fn redis_expiry(&self, expires_at: i64) -> i64 {
         expires_at.saturating_add(self.grace)
     }
+
+    /// Count `members` of `counters` (whose Redis keys are `keys`) in one script.
+    async fn increment_group(
+        &self,
+        keys: &[String],
+        counters: &[(&str, OffsetDateTime)],
+        members: &[usize],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        let mut invocation = self.increment.prepare_invoke();
+        invocation.arg(now.unix_timestamp());
+        for &i in members {
+            let (Some(key), Some((_, expires_at))) = (keys.get(i), counters.get(i)) else { continue };
+            let expires_at = expires_at.unix_timestamp();
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+        }
+        let flat: Vec<i64> = self
+            .run(|mut conn| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
+            })
+            .await?;
+        if flat.len() != members.len() * 2 {
+            return Err(BackendError::new(BackendErrorKind::Other, "Redis returned the wrong number of counters"));
+        }
+        flat.chunks_exact(2)
+            .map(|pair| match pair {
+                [count, expires_at] => Ok(Counter { count: unsigned(*count)?, expires_at: at(*expires_at) }),
+                _ => Err(BackendError::new(BackendErrorKind::Other, "Redis returned an odd counter list")),
+            })
+            .collect()
+    }
+}
+
+fn tagged(prefix: &str, key: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + key.len() + 2);
+    out.push_str(prefix);
+    match key.rfind('/') {
+        _ if key.contains(['{', '}']) => out.push_str(key),
+        Some(slash) if slash + 1 < key.len() => {
+            let (head, tail) = key.split_at(slash + 1);
+            out.push_str(head);
+            out.push('{');
+            out.push_str(tail);
+            out.push('}');
+        }
+        _ => {
+            out.push('{');
+            out.push_str(key);
+            out.push('}');
+        }
+    }
+    out
+}
+
+/// The hash tag of a key made by [`tagged`]: keys with one tag live in one cluster slot.
+fn tag_of(key: &str) -> &str {
+    key.find('{')
+        .and_then(|open| key.get(open + 1..).and_then(|rest| rest.find('}').and_then(|close| rest.get(..close))))
+        .unwrap_or(key)
 }
 
 fn at(unix: i64) -> OffsetDateTime {
@@ -278,26 +417,29 @@ impl StateStore for RedisStore {
         if counters.is_empty() {
             return Ok(Vec::new());
         }
-        let mut invocation = self.increment.prepare_invoke();
-        invocation.arg(now.unix_timestamp());
-        for (key, expires_at) in counters {
-            let expires_at = expires_at.unix_timestamp();
-            invocation.key(self.key(key)).arg(expires_at).arg(self.redis_expiry(expires_at));
+        let keys: Vec<String> = counters.iter().map(|(key, _)| self.key(key)).collect();
+        // One script per hash tag (one slot in a cluster), in the order tags first appear;
+        // on a single server every batch is one script.
+        let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let tag = if matches!(self.conn, Conn::Cluster(_)) { tag_of(key) } else { "" };
+            match groups.iter_mut().find(|(t, _)| *t == tag) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((tag, vec![i])),
+            }
         }
-        let flat: Vec<i64> = self
-            .run(|mut conn| {
-                let invocation = &invocation;
-                async move { invocation.invoke_async(&mut conn).await }
-            })
-            .await?;
-        if flat.len() != counters.len() * 2 {
-            return Err(BackendError::new(BackendErrorKind::Other, "Redis returned the wrong number of counters"));
+        let runs = groups.iter().map(|(_, members)| self.increment_group(&keys, counters, members, now));
+        let answers = futures::future::try_join_all(runs).await?;
+        let mut out: Vec<Option<Counter>> = vec![None; counters.len()];
+        for ((_, members), counted) in groups.iter().zip(answers) {
+            for (&i, counter) in members.iter().zip(counted) {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(counter);
+                }
+            }
         }
-        flat.chunks_exact(2)
-            .map(|pair| match pair {
-                [count, expires_at] => Ok(Counter { count: unsigned(*count)?, expires_at: at(*expires_at) }),
-                _ => Err(BackendError::new(BackendErrorKind::Other, "Redis returned an odd counter list")),
-            })
+        out.into_iter()
+            .map(|c| c.ok_or_else(|| BackendError::new(BackendErrorKind::Other, "Redis returned too few counters")))
             .collect()
     }
 
@@ -310,5 +452,21 @@ impl StateStore for RedisStore {
             })
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tag_of, tagged};
+
+    #[test]
+    fn keys_carry_their_last_part_as_hash_tag() {
+        assert_eq!(tagged("sspr:", "sspr/flow/abc"), "sspr:sspr/flow/{abc}");
+        assert_eq!(tagged("p:", "sspr/failure-alarm"), "p:sspr/{failure-alarm}");
+        assert_eq!(tagged("p:", "plain"), "p:{plain}");
+        assert_eq!(tagged("p:", "ends/"), "p:{ends/}");
+        assert_eq!(tagged("p:", "own/{tag}/x"), "p:own/{tag}/x");
+        assert_eq!(tag_of("sspr:sspr/flow/{abc}"), "abc");
+        assert_eq!(tag_of("p:own/{tag}/x"), "tag");
     }
 }

@@ -141,3 +141,121 @@ fn a_redis_store_dropped_outside_a_runtime_does_not_panic() {
         store
     });
 }
+
+// Redis Cluster: the three masters of scripts/servers/45-redis-cluster.sh. The tests are in
+// this module so that the Redis tier counts them.
+
+fn cluster_config(prefix: &str) -> RedisConfig {
+    RedisConfig {
+        key_prefix: format!("{}:", common::unique(prefix)),
+        cluster: true,
+        ..RedisConfig::new(common::server_env("SSPR_TEST_REDIS_CLUSTER_URL"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_state_store_conformance() {
+    let store = RedisStore::from_config(&cluster_config("cluster")).await.unwrap();
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_a_redis_cluster_have_one_winner_among_200_verifies() {
+    let config = cluster_config("cluster-race");
+    let (directory, outbox, contacts) = (common::directory(), Outbox::new(), Arc::new(MemoryContactStore::new()));
+    let a = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts.clone(),
+        common::policy(),
+    );
+    let b = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts,
+        common::policy(),
+    );
+    common::enroll(&a).await;
+    common::whole_flow(&b, &outbox).await;
+    common::race_verify(&a, &b, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_a_redis_cluster_share_rate_limits() {
+    let config = cluster_config("cluster-limits");
+    let (directory, outbox, contacts) = (common::directory(), Outbox::new(), Arc::new(MemoryContactStore::new()));
+    let a = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts.clone(),
+        common::policy(),
+    );
+    let b = common::engine(
+        &directory,
+        &outbox,
+        Arc::new(RedisStore::from_config(&config).await.unwrap()),
+        contacts,
+        common::policy(),
+    );
+    common::enroll(&a).await;
+    common::limits_hold_across(&a, &b, &common::policy()).await;
+}
+
+/// Flows spread over all three masters: each holds some of the run's keys (the hash tag is the
+/// flow id or the subject, not a constant).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_spreads_flows_over_its_masters() {
+    use sspr_core::StateStore as _;
+    let config = cluster_config("cluster-spread");
+    let store = RedisStore::from_config(&config).await.unwrap();
+    let now = sspr_core::time::OffsetDateTime::now_utc();
+    let later = now + std::time::Duration::from_secs(300);
+    for i in 0..300 {
+        assert_eq!(store.put(&format!("sspr/flow/f{i:04}"), b"x", None, later, now).await.unwrap(), Some(1));
+        let counted = store
+            .increment_many(&[(&format!("sspr/sends/u{i:04}"), later), (&format!("sspr/ip/a{i:04}"), later)], now)
+            .await
+            .unwrap();
+        assert_eq!(counted.iter().map(|c| c.count).collect::<Vec<_>>(), [1, 1]);
+    }
+    let ports = common::server_env("SSPR_TEST_REDIS_CLUSTER_PORTS");
+    let mut per_master = Vec::new();
+    for port in ports.split_whitespace() {
+        let client = ::redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let pattern = format!("{}*", config.key_prefix);
+        let mut cursor = 0u64;
+        let mut keys = 0usize;
+        loop {
+            let (next, batch): (u64, Vec<String>) = ::redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            keys += batch.len();
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        per_master.push(keys);
+    }
+    println!("keys per master: {per_master:?}");
+    assert_eq!(per_master.iter().sum::<usize>(), 900, "{per_master:?}");
+    // 900 keys over three masters of about 5461 slots each: each gets about 300.
+    assert!(per_master.iter().all(|&n| n >= 200), "{per_master:?}");
+}
+
+#[tokio::test]
+async fn a_key_prefix_with_braces_is_refused() {
+    let config = RedisConfig { key_prefix: "app{1}:".into(), ..RedisConfig::new(url()) };
+    let err = RedisStore::from_config(&config).await.unwrap_err();
+    assert_eq!(err.kind(), sspr_core::BackendErrorKind::Rejected, "{err:?}");
+}
