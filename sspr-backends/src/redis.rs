@@ -30,7 +30,7 @@ use ::redis::cluster_async::ClusterConnection;
 use ::redis::{AsyncCommands, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Script, Value};
 use async_trait::async_trait;
 use serde::Deserialize;
-use sspr_core::backend::{Counter, StateStore, StoredValue};
+use sspr_core::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind};
 
@@ -189,6 +189,124 @@ impl ConnectionLike for Conn {
     }
 }
 
+/// One engine step ([`StateStore::apply`]), or the part of it whose keys share a slot.
+/// KEYS: the reads, the put's key (if any), the counters, the keys to delete. ARGV: now,
+/// the number of reads, 1 if there is a put, the number of counters, the number of deletes;
+/// then the put's value, expected version ("" to create), expiry and Redis expiry; then per
+/// counter its expiry if new and its Redis expiry. Returns one entry per read ({value,
+/// version} or {} when absent, expired or a counter), then applied (1 or 0), the put's new
+/// version (0 without a put), then count, expiry per counter when applied.
+const APPLY: &str = r"
+local now = tonumber(ARGV[1])
+local nr, hp, ni, nd = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {}
+local k, a = 1, 6
+for _ = 1, nr do
+  local cur = redis.call('HMGET', KEYS[k], 'v', 'n', 'e')
+  if cur[1] and cur[2] and cur[3] and tonumber(cur[3]) > now then
+    out[#out + 1] = {cur[1], tonumber(cur[2])}
+  else
+    out[#out + 1] = {}
+  end
+  k = k + 1
+end
+local version = 0
+if hp == 1 then
+  local key = KEYS[k]
+  k = k + 1
+  local cur = redis.call('HMGET', key, 'n', 'e', 'c')
+  local live = cur[2] and tonumber(cur[2]) > now
+  local n = nil
+  if ARGV[a + 1] == '' then
+    if not live then n = 1 end
+  elseif live and not cur[3] and cur[1] == ARGV[a + 1] then
+    n = tonumber(cur[1]) + 1
+  end
+  if not n then
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+    return out
+  end
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'v', ARGV[a], 'n', n, 'e', ARGV[a + 2])
+  redis.call('EXPIREAT', key, ARGV[a + 3])
+  version = n
+  a = a + 4
+end
+out[#out + 1] = 1
+out[#out + 1] = version
+for _ = 1, ni do
+  local key = KEYS[k]
+  k = k + 1
+  local cur = redis.call('HMGET', key, 'c', 'e')
+  if cur[1] and cur[2] and tonumber(cur[2]) > now then
+    out[#out + 1] = redis.call('HINCRBY', key, 'c', 1)
+    out[#out + 1] = tonumber(cur[2])
+  else
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'c', 1, 'e', ARGV[a])
+    redis.call('EXPIREAT', key, ARGV[a + 1])
+    out[#out + 1] = 1
+    out[#out + 1] = tonumber(ARGV[a])
+  end
+  a = a + 2
+end
+for _ = 1, nd do
+  redis.call('DEL', KEYS[k])
+  k = k + 1
+end
+return out
+";
+
+/// The part of a batch one [`APPLY`] call does: indexes into the batch's lists.
+#[derive(Default)]
+struct Part {
+    reads: Vec<usize>,
+    put: bool,
+    increments: Vec<usize>,
+    deletes: Vec<usize>,
+}
+
+/// The Redis keys of a batch, list by list.
+struct BatchKeys {
+    reads: Vec<String>,
+    put: Option<String>,
+    increments: Vec<String>,
+    deletes: Vec<String>,
+}
+
+/// What one [`APPLY`] call answered.
+struct PartOutcome {
+    values: Vec<Option<StoredValue>>,
+    applied: bool,
+    version: Option<u64>,
+    counters: Vec<Counter>,
+}
+
+/// Group indexes by the hash tag of their key (in order of first appearance).
+fn by_tag<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<(&'k str, Vec<usize>)> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, key) in keys.enumerate() {
+        let tag = tag_of(key);
+        match groups.iter_mut().find(|(t, _)| *t == tag) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((tag, vec![i])),
+        }
+    }
+    groups
+}
+
+fn odd_answer() -> BackendError {
+    BackendError::new(BackendErrorKind::Other, "Redis answered a batch in an unexpected shape")
+}
+
+fn int(value: &Value) -> Result<i64, BackendError> {
+    match value {
+        Value::Int(n) => Ok(*n),
+        _ => Err(odd_answer()),
+    }
+}
+
 /// A [`StateStore`] on Redis or Redis Cluster. Clones share the connection.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -198,6 +316,7 @@ pub struct RedisStore {
     url: String,
     put: Script,
     increment: Script,
+    apply: Script,
 }
 
 impl fmt::Debug for RedisStore {
@@ -249,6 +368,7 @@ impl RedisStore {
             url: config.url.clone(),
             put: Script::new(PUT),
             increment: Script::new(INCREMENT),
+            apply: Script::new(APPLY),
         })
     }
 
@@ -286,6 +406,79 @@ impl RedisStore {
 
     fn redis_expiry(&self, expires_at: i64) -> i64 {
         expires_at.saturating_add(self.grace)
+    }
+
+    /// Run `part` of `batch` (whose Redis keys are in `keys`) as one [`APPLY`] script.
+    async fn apply_part(
+        &self,
+        batch: &Batch<'_>,
+        keys: &BatchKeys,
+        part: &Part,
+        now: OffsetDateTime,
+    ) -> Result<PartOutcome, BackendError> {
+        let mut invocation = self.apply.prepare_invoke();
+        invocation
+            .arg(now.unix_timestamp())
+            .arg(part.reads.len())
+            .arg(u8::from(part.put))
+            .arg(part.increments.len())
+            .arg(part.deletes.len());
+        for &i in &part.reads {
+            invocation.key(keys.reads.get(i).ok_or_else(odd_answer)?);
+        }
+        if let (true, Some(put), Some(key)) = (part.put, &batch.put, &keys.put) {
+            let expires_at = put.expires_at.unix_timestamp();
+            invocation
+                .key(key)
+                .arg(put.value)
+                .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
+                .arg(expires_at)
+                .arg(self.redis_expiry(expires_at));
+        }
+        for &i in &part.increments {
+            let (Some(key), Some((_, expires_at))) = (keys.increments.get(i), batch.increments.get(i)) else {
+                return Err(odd_answer());
+            };
+            let expires_at = expires_at.unix_timestamp();
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+        }
+        for &i in &part.deletes {
+            invocation.key(keys.deletes.get(i).ok_or_else(odd_answer)?);
+        }
+        let answer: Vec<Value> = self
+            .run(|mut conn| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
+            })
+            .await?;
+        let (reads, rest) = answer.split_at_checked(part.reads.len()).ok_or_else(odd_answer)?;
+        let values = reads
+            .iter()
+            .map(|read| match read {
+                Value::Array(pair) => match pair.as_slice() {
+                    [] => Ok(None),
+                    [Value::BulkString(value), Value::Int(version)] => {
+                        Ok(Some(StoredValue { value: value.clone(), version: unsigned(*version)? }))
+                    }
+                    _ => Err(odd_answer()),
+                },
+                _ => Err(odd_answer()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let [applied, version, counted @ ..] = rest else { return Err(odd_answer()) };
+        let applied = int(applied)? == 1;
+        let version = if part.put && applied { Some(unsigned(int(version)?)?) } else { None };
+        if applied && counted.len() != part.increments.len() * 2 {
+            return Err(odd_answer());
+        }
+        let counters = counted
+            .chunks_exact(2)
+            .map(|pair| match pair {
+                [count, expires_at] => Ok(Counter { count: unsigned(int(count)?)?, expires_at: at(int(expires_at)?) }),
+                _ => Err(odd_answer()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PartOutcome { values, applied, version, counters })
     }
 
     /// Count `members` of `counters` (whose Redis keys are `keys`) in one script.
@@ -441,6 +634,99 @@ impl StateStore for RedisStore {
         out.into_iter()
             .map(|c| c.ok_or_else(|| BackendError::new(BackendErrorKind::Other, "Redis returned too few counters")))
             .collect()
+    }
+
+    /// One script on one server, or where all the batch's keys share a hash tag. Otherwise
+    /// (a cluster, keys in several slots): the reads and the put first, one script per tag,
+    /// all at once; then, only if the put won, the counters and deletes, one script per tag.
+    /// The put is on one key, so it stays an atomic compare-and-set, and nothing is written
+    /// after a failed put, as the contract asks.
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let keys = BatchKeys {
+            reads: batch.reads.iter().map(|k| self.key(k)).collect(),
+            put: batch.put.as_ref().map(|p| self.key(p.key)),
+            increments: batch.increments.iter().map(|(k, _)| self.key(k)).collect(),
+            deletes: batch.deletes.iter().map(|k| self.key(k)).collect(),
+        };
+        let all = keys.reads.iter().chain(&keys.put).chain(&keys.increments).chain(&keys.deletes);
+        let one_slot = match &self.conn {
+            Conn::Single(_) => true,
+            Conn::Cluster(_) => {
+                let mut tags = all.map(|k| tag_of(k));
+                let first = tags.next();
+                tags.all(|t| Some(t) == first)
+            }
+        };
+        if one_slot {
+            let part = Part {
+                reads: (0..batch.reads.len()).collect(),
+                put: batch.put.is_some(),
+                increments: (0..batch.increments.len()).collect(),
+                deletes: (0..batch.deletes.len()).collect(),
+            };
+            let done = self.apply_part(batch, &keys, &part, now).await?;
+            return Ok(BatchOutcome {
+                values: done.values,
+                applied: done.applied,
+                version: done.version,
+                counters: done.counters,
+            });
+        }
+        // Phase 1: reads grouped by tag; the put joins its tag's group (or is alone).
+        let mut first: Vec<(&str, Part)> = by_tag(keys.reads.iter().map(String::as_str))
+            .into_iter()
+            .map(|(tag, reads)| (tag, Part { reads, ..Part::default() }))
+            .collect();
+        if let Some(key) = &keys.put {
+            let tag = tag_of(key);
+            match first.iter_mut().find(|(t, _)| *t == tag) {
+                Some((_, part)) => part.put = true,
+                None => first.push((tag, Part { put: true, ..Part::default() })),
+            }
+        }
+        let answers =
+            futures::future::try_join_all(first.iter().map(|(_, part)| self.apply_part(batch, &keys, part, now)))
+                .await?;
+        let mut values: Vec<Option<StoredValue>> = vec![None; batch.reads.len()];
+        let (mut applied, mut version) = (true, None);
+        for ((_, part), done) in first.iter().zip(answers) {
+            for (&i, value) in part.reads.iter().zip(done.values) {
+                if let Some(slot) = values.get_mut(i) {
+                    *slot = value;
+                }
+            }
+            if part.put {
+                applied = done.applied;
+                version = done.version;
+            }
+        }
+        if !applied {
+            return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() });
+        }
+        // Phase 2: counters and deletes grouped by tag.
+        let mut second: Vec<(&str, Part)> = by_tag(keys.increments.iter().map(String::as_str))
+            .into_iter()
+            .map(|(tag, increments)| (tag, Part { increments, ..Part::default() }))
+            .collect();
+        for (tag, deletes) in by_tag(keys.deletes.iter().map(String::as_str)) {
+            match second.iter_mut().find(|(t, _)| *t == tag) {
+                Some((_, part)) => part.deletes = deletes,
+                None => second.push((tag, Part { deletes, ..Part::default() })),
+            }
+        }
+        let answers =
+            futures::future::try_join_all(second.iter().map(|(_, part)| self.apply_part(batch, &keys, part, now)))
+                .await?;
+        let mut counters: Vec<Option<Counter>> = vec![None; batch.increments.len()];
+        for ((_, part), done) in second.iter().zip(answers) {
+            for (&i, counter) in part.increments.iter().zip(done.counters) {
+                if let Some(slot) = counters.get_mut(i) {
+                    *slot = Some(counter);
+                }
+            }
+        }
+        let counters = counters.into_iter().map(|c| c.ok_or_else(odd_answer)).collect::<Result<Vec<_>, _>>()?;
+        Ok(BatchOutcome { values, applied: true, version, counters })
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
