@@ -211,7 +211,7 @@ async fn a_cluster_spreads_flows_over_its_masters() {
     use sspr_core::StateStore as _;
     let config = cluster_config("cluster-spread");
     let store = RedisStore::from_config(&config).await.unwrap();
-    let now = sspr_core::time::OffsetDateTime::now_utc();
+    let now = sspr_core::Clock::now(&SystemClock);
     let later = now + std::time::Duration::from_secs(300);
     for i in 0..300 {
         assert_eq!(store.put(&format!("sspr/flow/f{i:04}"), b"x", None, later, now).await.unwrap(), Some(1));
