@@ -10,14 +10,16 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::api::{Channel, Locale, UserId};
+use crate::api::{Channel, Destination, Locale, UserId};
 use crate::audit::DecoyReason;
 use crate::error::{Error, Result};
+use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::pin::PinHash;
 use crate::policy::Policy;
 
 /// Bump when the stored layout changes; older records then read as expired.
-const RECORD_VERSION: u8 = 1;
+/// 2: methods say whether they are real or decoy.
+const RECORD_VERSION: u8 = 2;
 
 /// How long one `complete_reset` may hold a flow before another request may take it over
 /// (a crashed instance must not strand the user's verified flow).
@@ -32,7 +34,7 @@ pub(crate) const COMPLETION_DEADLINE_SECS: u64 = 60;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum FlowSubject {
     /// A user who may reset: the id and the normalised login (re-checked at completion).
-    Real { user: UserId, login: String },
+    Real { user: UserId, login: NormalizedLogin },
     /// Any other login: the flow behaves the same from outside and never delivers.
     Decoy { reason: DecoyReason },
 }
@@ -40,9 +42,68 @@ pub(crate) enum FlowSubject {
 /// A method offered by the flow: the full destination for a real user, the decoy mask for a
 /// decoy.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FlowMethod {
-    pub(crate) channel: Channel,
-    pub(crate) target: String,
+#[serde(from = "StoredMethod", into = "StoredMethod")]
+pub(crate) enum FlowMethod {
+    /// A real user's registered destination.
+    Real(Destination),
+    /// A decoy's method: only its mask exists.
+    Decoy { channel: Channel, masked: String },
+}
+
+impl FlowMethod {
+    pub(crate) fn channel(&self) -> Channel {
+        match self {
+            Self::Real(to) => to.channel(),
+            Self::Decoy { channel, .. } => *channel,
+        }
+    }
+
+    /// What the caller is shown.
+    pub(crate) fn masked(&self) -> String {
+        match self {
+            Self::Real(to) => to.masked(),
+            Self::Decoy { masked, .. } => masked.clone(),
+        }
+    }
+
+    /// The full address or number of a real method.
+    pub(crate) fn destination(&self) -> Option<&Destination> {
+        match self {
+            Self::Real(to) => Some(to),
+            Self::Decoy { .. } => None,
+        }
+    }
+}
+
+/// How a [`FlowMethod`] is stored: a real destination was validated when it was registered
+/// and is not parsed again when a record is read.
+#[derive(Serialize, Deserialize)]
+enum StoredMethod {
+    Real { channel: Channel, target: String },
+    Decoy { channel: Channel, masked: String },
+}
+
+impl From<FlowMethod> for StoredMethod {
+    fn from(method: FlowMethod) -> Self {
+        match method {
+            FlowMethod::Real(to) => Self::Real { channel: to.channel(), target: to.as_str().to_owned() },
+            FlowMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
+        }
+    }
+}
+
+impl From<StoredMethod> for FlowMethod {
+    fn from(stored: StoredMethod) -> Self {
+        match stored {
+            StoredMethod::Real { channel: Channel::Email, target } => {
+                Self::Real(Destination::Email(EmailAddress::already_valid(&target)))
+            }
+            StoredMethod::Real { channel: Channel::Sms, target } => {
+                Self::Real(Destination::Sms(PhoneNumber::already_valid(&target)))
+            }
+            StoredMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
+        }
+    }
 }
 
 /// Where the flow stands.
@@ -145,7 +206,7 @@ impl FlowRecord {
 
     /// The offered methods whose PIN is still to be verified.
     pub(crate) fn remaining_methods(&self) -> Vec<Channel> {
-        self.methods.iter().map(|m| m.channel).filter(|c| !self.is_verified(*c)).collect()
+        self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
     }
 
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
@@ -181,7 +242,7 @@ impl FlowRecord {
         let method = self
             .methods
             .iter()
-            .find(|m| m.channel == channel)
+            .find(|m| m.channel() == channel)
             .ok_or_else(|| Error::invalid("method_id", "this method was not offered"))?;
         if self.is_verified(channel) {
             return Err(Error::InvalidState { reason: "this method was verified already: use the other one" });
@@ -309,8 +370,8 @@ mod tests {
     fn record() -> FlowRecord {
         FlowRecord::new(
             [0; 16],
-            FlowSubject::Real { user: UserId::new("uid=j"), login: "j".into() },
-            vec![FlowMethod { channel: Channel::Email, target: "j@example.org".into() }],
+            FlowSubject::Real { user: UserId::new("uid=j"), login: NormalizedLogin::parse("j").unwrap() },
+            vec![FlowMethod::Real(Destination::Email(EmailAddress::already_valid("j@example.org")))],
             Locale::En,
             datetime!(2026-01-01 10:15 UTC),
             1,

@@ -60,11 +60,6 @@ impl NormalizedLogin {
         Ok(Self(folded.to_owned()))
     }
 
-    /// Wrap a login that was normalised before (read back from a stored flow).
-    pub(crate) fn already_normalized(login: &str) -> Self {
-        Self(login.to_owned())
-    }
-
     /// The normalised text.
     pub fn as_str(&self) -> &str {
         &self.0

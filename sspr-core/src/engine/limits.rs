@@ -8,10 +8,11 @@ use time::OffsetDateTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::Sspr;
+use super::{AuditScope, Sspr};
 use crate::alarm::FailureAlarm;
 use crate::api::{RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::backend::{Batch, StoredValue};
 use crate::error::{Error, Result};
 use crate::flow::{from_ts, ts};
 use crate::hex;
@@ -61,7 +62,7 @@ pub(super) fn failures(subject: &Subject) -> String {
     subject_key("attempts", subject)
 }
 /// The organisation-wide count of failed verifications in the current hour.
-const FAILURE_ALARM: &str = "sspr/failure-alarm";
+pub(super) const FAILURE_ALARM: &str = "sspr/failure-alarm";
 /// SMS sent for users with failed verifications this hour (they may not spend the reserve).
 const SMS_BUDGET_FAILED: &str = "sspr/sms-budget-failed";
 const SMS_BUDGET: &str = "sspr/sms-budget";
@@ -83,7 +84,7 @@ pub(super) struct Limit {
     pub(super) name: &'static str,
 }
 
-const HOUR: Duration = Duration::from_secs(3600);
+pub(super) const HOUR: Duration = Duration::from_secs(3600);
 
 /// A user's verification attempts in the failure window, kept in one record that changes
 /// only by compare-and-set, so that counting, the progressive delay and the per-client
@@ -140,6 +141,46 @@ pub(super) enum AttemptRefused {
     UserCapReached(OffsetDateTime),
 }
 
+/// What a subject's keys say when a step reads them (its block and its attempts record),
+/// read in the same store call as the step's other work.
+pub(super) struct Standing {
+    /// The end of the subject's block, if one is stored.
+    block: Option<OffsetDateTime>,
+    /// The attempts record (default when absent) and its version (`None` when absent).
+    attempts: Attempts,
+    version: Option<u64>,
+}
+
+impl Standing {
+    /// The keys to read, in the order [`Standing::from_values`] takes their values.
+    pub(super) fn keys(subject: &Subject) -> [String; 2] {
+        [block(subject), failures(subject)]
+    }
+
+    /// Parse the values read for [`Standing::keys`].
+    pub(super) fn from_values(values: &[Option<StoredValue>]) -> Self {
+        let block = values.first().and_then(Option::as_ref).and_then(held_until);
+        let (attempts, version) = match values.get(1).and_then(Option::as_ref) {
+            // An unreadable record (another layout) is replaced, never trusted as "no
+            // attempts": its version is kept so the next write overwrites it.
+            Some(stored) => (postcard::from_bytes::<Attempts>(&stored.value).unwrap_or_default(), Some(stored.version)),
+            None => (Attempts::default(), None),
+        };
+        Self { block, attempts, version }
+    }
+
+    /// The end of the block in force at `now`, if any.
+    pub(super) fn blocked_until(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.block.filter(|until| *until > now)
+    }
+}
+
+/// The end of a block or lockout as stored: 8 big-endian bytes of unix seconds.
+fn held_until(stored: &StoredValue) -> Option<OffsetDateTime> {
+    let bytes: [u8; 8] = stored.value.get(..8)?.try_into().ok()?;
+    Some(from_ts(i64::from_be_bytes(bytes)))
+}
+
 impl Sspr {
     fn short_mac(&self, parts: &[&[u8]]) -> Subject {
         let full = self.inner.key.mac(KeyPurpose::Subject, parts);
@@ -177,37 +218,42 @@ impl Sspr {
         out
     }
 
-    /// The user's attempts record, if a window is open, and its version.
-    pub(super) async fn attempts(&self, subject: &Subject, now: OffsetDateTime) -> Result<(Attempts, Option<u64>)> {
-        let Some(stored) = self.inner.store.get(&failures(subject), now).await? else {
-            return Ok((Attempts::default(), None));
-        };
-        // An unreadable record (another layout) is replaced, never trusted as "no attempts":
-        // its version is kept so the next write overwrites it.
-        let record = postcard::from_bytes::<Attempts>(&stored.value).unwrap_or_default();
-        Ok((record, Some(stored.version)))
+    /// Read `subject`'s block and attempts in one store call.
+    pub(super) async fn standing(&self, subject: &Subject, now: OffsetDateTime) -> Result<Standing> {
+        let keys = Standing::keys(subject);
+        let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
+        Ok(Standing::from_values(&self.inner.store.apply(&batch, now).await?.values))
     }
 
     /// Count one verification attempt of `subject` from `ctx`'s client, before its PIN is
     /// compared, or say why it may not be made. Atomic (one compare-and-set on the user's
     /// record), so concurrent attempts never get more compares than the caps allow.
+    ///
+    /// `standing` is what the step read; a lost race reads it again.
     pub(super) async fn count_attempt(
         &self,
         subject: &Subject,
         ctx: &RequestContext,
         now: OffsetDateTime,
+        standing: Standing,
     ) -> Result<std::result::Result<Attempt, AttemptRefused>> {
         let policy = &self.inner.policy;
         let client = self.client_tag(ctx);
+        let mut standing = Some(standing);
         for _ in 0..super::MAX_CAS_ROUNDS {
-            let (mut record, version) = self.attempts(subject, now).await?;
+            let current = match standing.take() {
+                Some(read) => read,
+                None => self.standing(subject, now).await?,
+            };
+            let block = current.blocked_until(now);
+            let (mut record, version) = (current.attempts, current.version);
             if record.window_end <= ts(now) && record.clients.iter().all(|c| c.blocked_until <= ts(now)) {
                 record = Attempts::default();
             }
             if record.count >= policy.user_failures_before_block {
                 // The attempt that reached the cap holds everyone off (`not_before`) until
                 // its failing compare writes the user's block, which then holds them off.
-                if let Some(until) = self.blocked_until(subject, now).await? {
+                if let Some(until) = block {
                     return Ok(Err(AttemptRefused::UserCapReached(until)));
                 }
                 if record.not_before > ts(now) {
@@ -282,7 +328,10 @@ impl Sspr {
         let policy = &self.inner.policy;
         let client = self.client_tag(ctx);
         for _ in 0..super::MAX_CAS_ROUNDS {
-            let Ok((mut record, Some(version))) = self.attempts(subject, now).await else { return };
+            let Ok(Standing { attempts: mut record, version: Some(version), .. }) = self.standing(subject, now).await
+            else {
+                return;
+            };
             record.count = record.count.saturating_sub(1);
             record.not_before = ts(now + policy.failure_delay(record.count));
             if let Some(c) = record.clients.iter_mut().find(|c| c.client == client) {
@@ -304,17 +353,10 @@ impl Sspr {
         }
     }
 
-    /// Count a failed verification towards the organisation-wide alarm; the request that
-    /// reaches the threshold records the alarm and calls the host's hook.
-    pub(super) async fn count_for_alarm(&self, ctx: &RequestContext, now: OffsetDateTime) {
+    /// A failed verification was counted towards the organisation-wide alarm (`counter`):
+    /// the request that reaches the threshold records the alarm and calls the host's hook.
+    pub(super) async fn alarm_if_reached(&self, counter: crate::backend::Counter, scope: &AuditScope<'_>) {
         let threshold = self.inner.policy.failure_alarm_per_hour;
-        let counter = match self.inner.store.increment(FAILURE_ALARM, now + HOUR, now).await {
-            Ok(counter) => counter,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not count a failed verification for the alarm");
-                return;
-            }
-        };
         if counter.count != u64::from(threshold) {
             return;
         }
@@ -325,7 +367,7 @@ impl Sspr {
             "failed PIN verifications across all users reached the alarm"
         );
         let event: AuditEvent =
-            self.event(AuditKind::FailureAlarm, ctx, Outcome::Limited { limit: "failure_alarm".into() });
+            self.event(AuditKind::FailureAlarm, scope.ctx, Outcome::Limited { limit: "failure_alarm".into() });
         self.audit(event).await;
         if let Some(hook) = &self.inner.alarm {
             hook.raise(&alarm);
@@ -419,39 +461,33 @@ impl Sspr {
         self.held_until(&block(subject), now).await
     }
 
-    /// The end of the block or lockout stored under `key`, if one is in force.
+    /// The end of the block or lockout stored under `key`, if one is stored.
     pub(super) async fn held_until(&self, key: &str, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        let stored = self.inner.store.get(key, now).await?;
-        Ok(stored.and_then(|s| {
-            let bytes: [u8; 8] = s.value.get(..8)?.try_into().ok()?;
-            Some(from_ts(i64::from_be_bytes(bytes)))
-        }))
+        Ok(self.inner.store.get(key, now).await?.as_ref().and_then(held_until))
     }
 
-    /// Refuse with `Blocked` if `subject` is blocked, or `ctx`'s client is blocked for it,
-    /// auditing the refusal (limit `blocked` or `client_blocked`). Otherwise returns whether
-    /// the user has failed verifications in the window.
+    /// Refuse with `Blocked` if the subject whose `standing` a step read is blocked, or
+    /// `ctx`'s client is blocked for it, auditing the refusal in `scope` (limit `blocked` or
+    /// `client_blocked`). Otherwise returns whether the user has failed verifications in the
+    /// window.
     pub(super) async fn refuse_if_blocked(
         &self,
-        subject: &Subject,
+        standing: &Standing,
         now: OffsetDateTime,
-        ctx: &RequestContext,
-        describe: impl FnOnce(&mut crate::audit::AuditEvent),
+        scope: &AuditScope<'_>,
     ) -> Result<bool> {
-        let (limit, until) = match self.blocked_until(subject, now).await? {
+        let (limit, until) = match standing.block {
             Some(until) => ("blocked", until),
             None => {
-                let (record, _) = self.attempts(subject, now).await?;
-                let client = self.client_tag(ctx);
+                let record = &standing.attempts;
+                let client = self.client_tag(scope.ctx);
                 match record.client(&client).filter(|c| c.blocked_until > ts(now)) {
                     Some(c) => ("client_blocked", from_ts(c.blocked_until)),
                     None => return Ok(record.any() && record.window_end > ts(now)),
                 }
             }
         };
-        let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: limit.into() });
-        describe(&mut event);
-        self.audit(event).await;
+        scope.record(AuditKind::RateLimited, Outcome::Limited { limit: limit.into() }).await;
         Err(Error::Blocked { until })
     }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::alarm::Alarm;
-use crate::api::RequestContext;
+use crate::api::{Channel, CompletionMode, RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
@@ -362,6 +362,11 @@ impl Sspr {
         }
     }
 
+    /// The audit scope of one request: events recorded in it carry its context.
+    fn scope<'a>(&'a self, ctx: &'a RequestContext) -> AuditScope<'a> {
+        AuditScope { sspr: self, ctx, flow_ref: None, user: None, channel: None, mode: None, login_fingerprint: None }
+    }
+
     /// An event of `kind` with the request's context filled in.
     fn event(&self, kind: AuditKind, ctx: &RequestContext, outcome: Outcome) -> AuditEvent {
         let mut event = AuditEvent::new(kind, self.now(), outcome);
@@ -370,5 +375,38 @@ impl Sspr {
         // so it cannot forge lines in a log that prints events as text.
         event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect());
         event
+    }
+}
+
+/// What one request's audit events share (the request, the flow, the user, the channel), so a
+/// step records an event as `scope.record(kind, outcome)`.
+pub(super) struct AuditScope<'a> {
+    sspr: &'a Sspr,
+    pub(super) ctx: &'a RequestContext,
+    pub(super) flow_ref: Option<String>,
+    pub(super) user: Option<UserId>,
+    pub(super) channel: Option<Channel>,
+    pub(super) mode: Option<CompletionMode>,
+    /// For a request with no user: a fingerprint of the login (correlates, does not reveal).
+    pub(super) login_fingerprint: Option<String>,
+}
+
+impl AuditScope<'_> {
+    /// An event of `kind` in this scope.
+    pub(super) fn event(&self, kind: AuditKind, outcome: Outcome) -> AuditEvent {
+        let mut event = self.sspr.event(kind, self.ctx, outcome);
+        event.flow_ref.clone_from(&self.flow_ref);
+        event.user_id.clone_from(&self.user);
+        event.channel = self.channel;
+        event.mode = self.mode;
+        if self.user.is_none() {
+            event.login_fingerprint.clone_from(&self.login_fingerprint);
+        }
+        event
+    }
+
+    /// Record an event of `kind` in this scope (a failing sink never undoes the step).
+    pub(super) async fn record(&self, kind: AuditKind, outcome: Outcome) {
+        self.sspr.audit(self.event(kind, outcome)).await;
     }
 }

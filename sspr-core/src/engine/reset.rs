@@ -4,14 +4,14 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::delivery::PinDelivery;
-use super::limits::{self, AttemptRefused, Limit, contention};
+use super::limits::{self, AttemptRefused, Limit, Standing, contention};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{
     Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
     ResetOutcome, Verified,
 };
-use crate::audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
-use crate::backend::{DirectoryUser, Enrollment};
+use crate::audit::{AuditKind, DecoyReason, Outcome};
+use crate::backend::{Batch, Counter, DirectoryUser, Enrollment, Put, StoredValue};
 use crate::error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
@@ -34,21 +34,40 @@ enum Candidate {
     Decoy { reason: DecoyReason, user: Option<DirectoryUser> },
 }
 
+/// What a step makes of a flow record ([`Sspr::update_flow`]): the next record, what else
+/// the same store call reads and writes, and what the step hands back.
+struct FlowChange<T> {
+    next: FlowRecord,
+    reads: Vec<String>,
+    increments: Vec<(String, OffsetDateTime)>,
+    deletes: Vec<String>,
+    out: Option<T>,
+}
+
+impl<T> FlowChange<T> {
+    /// Store `next`, and nothing else.
+    fn to(next: FlowRecord) -> Self {
+        Self { next, reads: Vec::new(), increments: Vec::new(), deletes: Vec::new(), out: None }
+    }
+}
+
+/// A flow step that was stored: the record, its version, and the answers of its batch
+/// (none when `partial`: the record was stored but the rest of the batch failed).
+struct Changed<T> {
+    record: FlowRecord,
+    version: u64,
+    values: Vec<Option<StoredValue>>,
+    counters: Vec<Counter>,
+    partial: bool,
+    out: Option<T>,
+}
+
 /// Check that a flow id is what `begin_reset` hands out: 32 lower-case hex digits.
 fn parse_flow_id(flow_id: &str) -> Result<&str> {
     if flow_id.len() == 32 && flow_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(flow_id)
     } else {
         Err(Error::invalid("flow_id", "not a reset flow id"))
-    }
-}
-
-/// The full destination of a real method: its target was validated when the contact was
-/// registered and copied from the enrollment into the flow record, so it is not parsed again.
-fn destination(method: &FlowMethod) -> Destination {
-    match method.channel {
-        Channel::Email => Destination::Email(EmailAddress::already_valid(&method.target)),
-        Channel::Sms => Destination::Sms(PhoneNumber::already_valid(&method.target)),
     }
 }
 
@@ -80,6 +99,72 @@ impl Sspr {
         Ok(self.inner.store.put(&limits::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
+    /// Move a flow on with one compare-and-set: `step` (synchronous, so the engine's futures
+    /// stay `Send`) decides the next record from the
+    /// current one (`loaded`, or read now) and what else the same store call does; a lost
+    /// race reads the flow again and asks `step` again. This is the one loop every flow
+    /// transition goes through.
+    ///
+    /// A store error after the record may have been written (the batch's later parts failed)
+    /// is checked by reading the flow back: if it holds the record this step wrote, the step
+    /// took effect and goes on without the batch's answers (`partial`).
+    async fn update_flow<T>(
+        &self,
+        flow_id: &str,
+        now: OffsetDateTime,
+        mut loaded: Option<(FlowRecord, u64)>,
+        mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<T>>,
+    ) -> Result<Changed<T>> {
+        let key = limits::flow(flow_id);
+        for _ in 0..MAX_CAS_ROUNDS {
+            let (record, version) = match loaded.take() {
+                Some(current) => current,
+                None => self.load_flow(flow_id, now).await?,
+            };
+            let change = step(&record)?;
+            let bytes = change.next.encode()?;
+            let batch = Batch {
+                reads: change.reads.iter().map(String::as_str).collect(),
+                put: Some(Put {
+                    key: &key,
+                    value: &bytes,
+                    expected_version: Some(version),
+                    expires_at: change.next.expires() + RECORD_GRACE,
+                }),
+                increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
+                deletes: change.deletes.iter().map(String::as_str).collect(),
+            };
+            let outcome = match self.inner.store.apply(&batch, now).await {
+                Ok(outcome) => outcome,
+                Err(error) => match self.load_flow(flow_id, now).await {
+                    Ok((stored, stored_version)) if stored_version > version && stored == change.next => {
+                        tracing::warn!(error = %error, "a flow step was stored but the rest of its batch failed");
+                        return Ok(Changed {
+                            record: change.next,
+                            version: stored_version,
+                            values: Vec::new(),
+                            counters: Vec::new(),
+                            partial: true,
+                            out: change.out,
+                        });
+                    }
+                    _ => return Err(error.into()),
+                },
+            };
+            if let (true, Some(new_version)) = (outcome.applied, outcome.version) {
+                return Ok(Changed {
+                    record: change.next,
+                    version: new_version,
+                    values: outcome.values,
+                    counters: outcome.counters,
+                    partial: false,
+                    out: change.out,
+                });
+            }
+        }
+        Err(contention())
+    }
+
     /// The destination PINs may go to by `channel`, if the enrollment has one that is past
     /// its cooling-off (and, for SMS, while the policy allows SMS). The one place this rule lives.
     fn usable_target<'a>(&self, enrollment: &'a Enrollment, channel: Channel, now: OffsetDateTime) -> Option<&'a str> {
@@ -93,9 +178,9 @@ impl Sspr {
         }
     }
 
-    /// Whether `method` is still one of the enrollment's usable methods.
-    fn is_usable(&self, enrollment: &Enrollment, method: &FlowMethod, now: OffsetDateTime) -> bool {
-        self.usable_target(enrollment, method.channel, now) == Some(method.target.as_str())
+    /// Whether `to` is still one of the enrollment's usable destinations.
+    fn is_usable(&self, enrollment: &Enrollment, to: &Destination, now: OffsetDateTime) -> bool {
+        self.usable_target(enrollment, to.channel(), now) == Some(to.as_str())
     }
 
     fn usable_methods(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Vec<FlowMethod> {
@@ -103,7 +188,11 @@ impl Sspr {
             .into_iter()
             .filter_map(|channel| {
                 let target = self.usable_target(enrollment, channel, now)?;
-                Some(FlowMethod { channel, target: target.to_owned() })
+                // Validated when it was registered: not parsed again.
+                Some(FlowMethod::Real(match channel {
+                    Channel::Email => Destination::Email(EmailAddress::already_valid(target)),
+                    Channel::Sms => Destination::Sms(PhoneNumber::already_valid(target)),
+                }))
             })
             .collect()
     }
@@ -190,68 +279,76 @@ impl Sspr {
     async fn begin_reset_checked(&self, login: NormalizedLogin, ctx: &RequestContext) -> Result<ResetChallenge> {
         let now = self.now();
         let policy = &self.inner.policy;
+        let mut scope = self.scope(ctx);
+        scope.login_fingerprint = Some(self.login_fingerprint(&login));
         if let Some(limit) = self.ip_limit(ctx, "ip_begins", policy.ip_begins_per_hour)
             && let Some(refusal) = self.enforce(&[limit], now).await?
         {
-            let mut event = self.event(AuditKind::RateLimited, ctx, refusal.outcome());
-            event.login_fingerprint = Some(self.login_fingerprint(&login));
-            self.audit(event).await;
+            scope.record(AuditKind::RateLimited, refusal.outcome()).await;
             return Err(refusal.error());
         }
 
         let candidate = self.candidate(&login, now).await?;
-        let (subject, who, methods, user_id, required_methods) = match candidate {
-            Candidate::Real { user, methods, required_methods } => (
-                self.user_subject(&user.id),
-                FlowSubject::Real { user: user.id.clone(), login: login.as_str().to_owned() },
-                methods,
-                Some(user.id),
-                required_methods,
-            ),
+        let (subject, who, methods, required_methods) = match candidate {
+            Candidate::Real { user, methods, required_methods } => {
+                scope.user = Some(user.id.clone());
+                (self.user_subject(&user.id), FlowSubject::Real { user: user.id, login }, methods, required_methods)
+            }
             Candidate::Decoy { reason, user } => {
+                scope.user = user.map(|u| u.id);
                 let methods = decoy::methods(&self.inner.key, &login, policy)
                     .into_iter()
-                    .map(|(channel, masked)| FlowMethod { channel, target: masked })
+                    .map(|(channel, masked)| FlowMethod::Decoy { channel, masked })
                     .collect();
-                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, user.map(|u| u.id), 1)
+                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, 1)
             }
         };
-        let describe = |event: &mut AuditEvent| {
-            event.user_id.clone_from(&user_id);
-            if user_id.is_none() {
-                event.login_fingerprint = Some(self.login_fingerprint(&login));
-            }
-        };
-        self.refuse_if_blocked(&subject, now, ctx, describe).await?;
 
+        // One store call: the subject's block and attempts, and the new record. A blocked
+        // subject's record is written before the block is seen; its id is never handed out,
+        // and it is removed at once.
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
         let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
-        if self.put_flow(&flow_id, &record, None, now).await?.is_none() {
+        let bytes = record.encode()?;
+        let key = limits::flow(&flow_id);
+        let standing_keys = Standing::keys(&subject);
+        let batch = Batch {
+            reads: standing_keys.iter().map(String::as_str).collect(),
+            put: Some(Put {
+                key: &key,
+                value: &bytes,
+                expected_version: None,
+                expires_at: record.expires() + RECORD_GRACE,
+            }),
+            ..Batch::default()
+        };
+        let outcome = self.inner.store.apply(&batch, now).await?;
+        if !outcome.applied {
             return Err(contention());
+        }
+        if let Err(blocked) = self.refuse_if_blocked(&Standing::from_values(&outcome.values), now, &scope).await {
+            if let Err(e) = self.inner.store.delete(&key).await {
+                tracing::warn!(error = %e, "could not remove the flow record of a blocked request");
+            }
+            return Err(blocked);
         }
 
         let outcome = match &record.who {
             FlowSubject::Real { .. } => Outcome::Success,
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
-        let mut event = self.event(AuditKind::ResetRequested, ctx, outcome);
-        event.flow_ref = Some(self.flow_ref(&flow_id));
-        describe(&mut event);
-        self.audit(event).await;
+        scope.flow_ref = Some(self.flow_ref(&flow_id));
+        scope.record(AuditKind::ResetRequested, outcome).await;
 
-        let is_real = matches!(record.who, FlowSubject::Real { .. });
         let methods = record
             .methods
             .iter()
-            .map(|m| {
-                let masked = if is_real { destination(m).masked() } else { m.target.clone() };
-                MethodOption {
-                    id: m.channel.method_id().to_owned(),
-                    channel: m.channel,
-                    masked,
-                    needs_confirmation: policy.confirm_full_address,
-                }
+            .map(|m| MethodOption {
+                id: m.channel().method_id().to_owned(),
+                channel: m.channel(),
+                masked: m.masked(),
+                needs_confirmation: policy.confirm_full_address,
             })
             .collect();
         Ok(ResetChallenge { flow_id, methods, expires_at: record.expires() })
@@ -303,7 +400,7 @@ impl Sspr {
     ) -> Result<PinSent> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let (mut record, mut version) = self.load_flow(flow_id, now).await?;
+        let (record, version) = self.load_flow(flow_id, now).await?;
         let method = record.check_send(now, policy, channel)?.clone();
         let real = match &record.who {
             FlowSubject::Real { user, .. } => Some(user.clone()),
@@ -313,35 +410,34 @@ impl Sspr {
         let confirmed = match (policy.confirm_full_address, confirm) {
             (false, _) => true,
             (true, None) => return Err(Error::invalid("confirm", "type the full address or number")),
-            (true, Some(typed)) => confirmation_matches(channel, real.as_ref().map(|_| method.target.as_str()), typed)?,
+            (true, Some(typed)) => confirmation_matches(channel, method.destination().map(Destination::as_str), typed)?,
         };
 
         // A real user's contact may have changed since the flow began: only send to a
         // destination that is still registered and usable. A decoy reads too, alike.
-        let enrollment = match &real {
-            Some(user) => {
+        let enrollment = match (&real, method.destination()) {
+            (Some(user), Some(to)) => {
                 let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
-                if !enrollment.enabled || !self.is_usable(&enrollment, &method, now) {
+                if !enrollment.enabled || !self.is_usable(&enrollment, to, now) {
                     return Err(Error::Expired);
                 }
                 Some(enrollment)
             }
-            None => {
+            _ => {
                 self.read_decoy_contacts(&record.subject).await?;
                 None
             }
         };
 
-        let flow_ref = self.flow_ref(flow_id);
-        let describe = |event: &mut AuditEvent| {
-            event.flow_ref = Some(flow_ref.clone());
-            event.user_id.clone_from(&real);
-            event.channel = Some(channel);
-        };
-        let failed = self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
+        let mut scope = self.scope(ctx);
+        scope.flow_ref = Some(self.flow_ref(flow_id));
+        scope.user.clone_from(&real);
+        scope.channel = Some(channel);
+        let standing = self.standing(&record.subject, now).await?;
+        let failed = self.refuse_if_blocked(&standing, now, &scope).await?;
 
-        let destination_key = match &real {
-            Some(_) => method.target.clone(),
+        let destination_key = match method.destination() {
+            Some(to) => to.as_str().to_owned(),
             None => format!("decoy/{}/{}", hex::encode(&record.subject), channel.method_id()),
         };
         let mut limits = vec![Limit {
@@ -364,15 +460,11 @@ impl Sspr {
             refused = self.enforce_sms_budget(failed, now).await?;
         }
         if let Some(refusal) = refused {
-            let mut event = self.event(AuditKind::RateLimited, ctx, refusal.outcome());
-            describe(&mut event);
-            self.audit(event).await;
+            scope.record(AuditKind::RateLimited, refusal.outcome()).await;
             return Err(refusal.error());
         }
         if destination_full {
-            let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: "destination".into() });
-            describe(&mut event);
-            self.audit(event).await;
+            scope.record(AuditKind::RateLimited, Outcome::Limited { limit: "destination".into() }).await;
         }
 
         let deliver = real.is_some() && confirmed && !destination_full;
@@ -383,34 +475,27 @@ impl Sspr {
             None => self.inner.rng.bytes::<32>(),
         };
 
-        let mut rounds = 0;
-        let sent = loop {
-            let next = record.with_pin(channel, pin_hash, now, policy);
-            if self.put_flow(flow_id, &next, Some(version), now).await?.is_some() {
-                break next;
-            }
-            rounds += 1;
-            if rounds >= MAX_CAS_ROUNDS {
-                return Err(contention());
-            }
-            (record, version) = self.load_flow(flow_id, now).await?;
-            record.check_send(now, policy, channel)?;
-        };
+        let sent = self
+            .update_flow(flow_id, now, Some((record, version)), |current: &FlowRecord| {
+                current.check_send(now, policy, channel)?;
+                Ok(FlowChange::<()>::to(current.with_pin(channel, pin_hash, now, policy)))
+            })
+            .await?
+            .record;
         let pin_expires_at = match sent.state {
             crate::flow::FlowState::PinSent { pin_expires_at, .. } => crate::flow::from_ts(pin_expires_at),
             _ => now + policy.pin_lifetime(),
         };
 
-        let to = real.as_ref().map(|_| destination(&method));
-        let masked = to.as_ref().map_or_else(|| method.target.clone(), Destination::masked);
+        let to = method.destination().cloned();
+        let masked = method.masked();
         let outcome = match (&sent.who, confirmed, destination_full) {
             (FlowSubject::Real { .. }, true, false) => Outcome::Success,
             (FlowSubject::Real { .. }, true, true) => Outcome::Limited { limit: "destination".into() },
             (FlowSubject::Real { .. }, false, _) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },
             (FlowSubject::Decoy { reason }, _, _) => Outcome::Decoy { reason: *reason },
         };
-        let mut event = self.event(AuditKind::PinSent, ctx, outcome);
-        describe(&mut event);
+        let mut event = scope.event(AuditKind::PinSent, outcome);
         event.destination = Some(masked.clone());
         let failure_event = event.clone();
         self.audit(event).await;
@@ -431,7 +516,7 @@ impl Sspr {
             let notices = self
                 .contact_destinations(enrollment, now)
                 .into_iter()
-                .filter(|d| d.as_str() != method.target)
+                .filter(|d| Some(d) != method.destination())
                 .map(|to| Notification {
                     to,
                     locale: sent.locale,
@@ -483,24 +568,22 @@ impl Sspr {
         let flow_ref = self.flow_ref(flow_id);
 
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
-        let (record, _) = self.load_flow(flow_id, now).await?;
+        let (record, version) = self.load_flow(flow_id, now).await?;
         record.check_verify(now)?;
         let subject = record.subject;
-        let user_id = match &record.who {
+        let mut scope = self.scope(ctx);
+        scope.flow_ref = Some(flow_ref);
+        scope.user = match &record.who {
             FlowSubject::Real { user, .. } => Some(user.clone()),
             FlowSubject::Decoy { .. } => None,
         };
-        let channel = record.pin_channel();
-        let describe = |event: &mut AuditEvent| {
-            event.flow_ref = Some(flow_ref.clone());
-            event.user_id.clone_from(&user_id);
-            event.channel = channel;
-        };
-        self.refuse_if_blocked(&subject, now, ctx, describe).await?;
+        scope.channel = record.pin_channel();
+        let standing = self.standing(&subject, now).await?;
+        self.refuse_if_blocked(&standing, now, &scope).await?;
 
         // Count the attempt before the compare: racing requests cannot all slip in before
         // the first failure is counted.
-        let attempt = match self.count_attempt(&subject, ctx, now).await? {
+        let attempt = match self.count_attempt(&subject, ctx, now, standing).await? {
             Ok(attempt) => attempt,
             Err(refused) => {
                 let (limit, error) = match refused {
@@ -508,83 +591,91 @@ impl Sspr {
                     AttemptRefused::ClientBlocked(until) => ("client_blocked", Error::Blocked { until }),
                     AttemptRefused::UserCapReached(until) => ("blocked", Error::Blocked { until }),
                 };
-                let mut event = self.event(AuditKind::RateLimited, ctx, Outcome::Limited { limit: limit.into() });
-                describe(&mut event);
-                self.audit(event).await;
+                scope.record(AuditKind::RateLimited, Outcome::Limited { limit: limit.into() }).await;
                 return Err(error);
             }
         };
 
-        for _ in 0..MAX_CAS_ROUNDS {
-            let (record, version) = self.load_flow(flow_id, now).await?;
-            let stored = match record.check_verify(now) {
-                Ok(stored) => *stored,
-                // A concurrent request verified or voided the PIN first: this attempt compared
-                // nothing, so it does not count.
-                Err(error) => {
-                    self.uncount_attempt(&subject, ctx, now).await;
-                    return Err(error);
-                }
-            };
-
-            if pin::matches(&self.inner.key, flow_id, typed, &stored) {
-                let next = record.after_right_pin(now);
-                if self.put_flow(flow_id, &next, Some(version), now).await?.is_none() {
-                    continue;
-                }
-                let mut event = self.event(AuditKind::PinVerified, ctx, Outcome::Success);
-                describe(&mut event);
-                self.audit(event).await;
-                // Success resets the user's counters (the attempt just counted too). The PIN is
-                // already used up: a store failure here must not turn the user's success into
-                // an error.
-                for key in [limits::failures(&subject), limits::user_sends(&subject)] {
-                    if let Err(e) = self.inner.store.delete(&key).await {
-                        tracing::warn!(error = %e, "could not reset a counter after a verified PIN");
+        // Compare, and store the verdict with what it changes in the same store call: a
+        // right PIN clears the user's counters (the attempt just counted too), a wrong one
+        // counts towards the organisation-wide alarm.
+        let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
+        let (alarm, alarm_ends) = (limits::FAILURE_ALARM.to_owned(), now + limits::HOUR);
+        let mut compared_nothing = false;
+        let changed = self
+            .update_flow(flow_id, now, Some((record, version)), |current: &FlowRecord| {
+                let stored = match current.check_verify(now) {
+                    Ok(stored) => *stored,
+                    Err(error) => {
+                        compared_nothing = true;
+                        return Err(error);
                     }
+                };
+                if pin::matches(&self.inner.key, flow_id, typed, &stored) {
+                    let mut change = FlowChange::to(current.after_right_pin(now));
+                    change.deletes = vec![failures.clone(), sends.clone()];
+                    Ok(change)
+                } else {
+                    let (next, effect) = current.after_wrong_pin();
+                    let mut change = FlowChange::to(next);
+                    change.increments = vec![(alarm.clone(), alarm_ends)];
+                    change.out = Some(effect);
+                    Ok(change)
                 }
-                if !next.is_verified_fully() {
-                    let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
-                    return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
-                }
-                return Ok(Verified { modes: self.completion_modes(), remaining_methods: Vec::new() });
+            })
+            .await;
+        let changed = match changed {
+            Ok(changed) => changed,
+            // A concurrent request verified or voided the PIN first: this attempt compared
+            // nothing, so it does not count.
+            Err(error) if compared_nothing => {
+                self.uncount_attempt(&subject, ctx, now).await;
+                return Err(error);
             }
+            Err(error) => return Err(error),
+        };
 
-            let (next, effect) = record.after_wrong_pin();
-            if self.put_flow(flow_id, &next, Some(version), now).await?.is_none() {
-                continue;
+        let Some(effect) = changed.out else {
+            scope.record(AuditKind::PinVerified, Outcome::Success).await;
+            // The PIN is used up: a store failure clearing the counters must not turn the
+            // user's success into an error.
+            if changed.partial {
+                tracing::warn!("could not reset a counter after a verified PIN");
             }
-            let failure = match &record.who {
-                FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
-                FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
-            };
-            let mut event = self.event(AuditKind::PinFailed, ctx, failure.clone());
-            describe(&mut event);
-            self.audit(event).await;
-            if effect == WrongPinEffect::Voided {
-                let mut event = self.event(AuditKind::PinVoided, ctx, failure.clone());
-                describe(&mut event);
-                self.audit(event).await;
+            let next = changed.record;
+            if !next.is_verified_fully() {
+                let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
+                return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
             }
-            self.count_for_alarm(ctx, now).await;
+            return Ok(Verified { modes: self.completion_modes(), remaining_methods: Vec::new() });
+        };
 
-            let until = if attempt.count >= policy.user_failures_before_block {
-                Some(self.block(&subject, now).await?)
-            } else {
-                attempt.client_blocked_until
-            };
-            if let Some(until) = until {
-                let mut event = self.event(AuditKind::Blocked, ctx, failure);
-                describe(&mut event);
-                self.audit(event).await;
-                return Err(Error::Blocked { until });
-            }
-            return Err(match effect {
-                WrongPinEffect::TriesLeft(attempts_left) => Error::WrongPin { attempts_left },
-                WrongPinEffect::Voided => Error::PinVoided,
-            });
+        let failure = match &changed.record.who {
+            FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
+            FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
+        };
+        scope.record(AuditKind::PinFailed, failure.clone()).await;
+        if effect == WrongPinEffect::Voided {
+            scope.record(AuditKind::PinVoided, failure.clone()).await;
         }
-        Err(contention())
+        match changed.counters.first() {
+            Some(counter) => self.alarm_if_reached(*counter, &scope).await,
+            None => tracing::warn!("could not count a failed verification for the alarm"),
+        }
+
+        let until = if attempt.count >= policy.user_failures_before_block {
+            Some(self.block(&subject, now).await?)
+        } else {
+            attempt.client_blocked_until
+        };
+        if let Some(until) = until {
+            scope.record(AuditKind::Blocked, failure).await;
+            return Err(Error::Blocked { until });
+        }
+        Err(match effect {
+            WrongPinEffect::TriesLeft(attempts_left) => Error::WrongPin { attempts_left },
+            WrongPinEffect::Voided => Error::PinVoided,
+        })
     }
 
     /// The completion modes the policy allows, the default first.
@@ -638,40 +729,58 @@ impl Sspr {
         let now = self.now();
         let flow_ref = self.flow_ref(flow_id);
 
-        let mut rounds = 0;
-        let (record, user, leased_version) = loop {
-            let (record, version) = self.load_flow(flow_id, now).await?;
-            record.check_complete(now)?;
-            let FlowSubject::Real { user: user_id, login } = &record.who else {
-                return Err(Error::InvalidState { reason: "the PIN was not verified" });
-            };
-            let user = self.recheck_user(user_id, login, record.required_methods).await?;
-            let describe = |event: &mut AuditEvent| {
-                event.flow_ref = Some(flow_ref.clone());
-                event.user_id = Some(user.id.clone());
-                event.mode = Some(mode);
-            };
-            self.refuse_if_blocked(&record.subject, now, ctx, describe).await?;
-            if let NewPassword::Chosen(password) = &new_password {
-                let tokens = password::identity_tokens(&user.login, &user.display_name);
-                let min = self.inner.policy.chosen_password_min_length as usize;
-                password::check_chosen(password.expose_secret(), min, &tokens)
-                    .map_err(|weakness| Error::PasswordRejected { reason: weakness.to_string() })?;
-            }
-            if let Some(v) = self.put_flow(flow_id, &record.completing(now), Some(version), now).await? {
-                break (record, user, v);
-            }
-            rounds += 1;
-            if rounds >= MAX_CAS_ROUNDS {
-                return Err(contention());
-            }
-        };
+        let mut scope = self.scope(ctx);
+        scope.flow_ref = Some(flow_ref.clone());
+        scope.mode = Some(mode);
 
-        let describe = |event: &mut AuditEvent| {
-            event.flow_ref = Some(flow_ref.clone());
-            event.user_id = Some(user.id.clone());
-            event.mode = Some(mode);
+        // Take the completion lease, reading the user's block and attempts in the same store
+        // call; a blocked user, or a chosen password that is refused, gives it back at once.
+        let (loaded, version) = self.load_flow(flow_id, now).await?;
+        loaded.check_complete(now)?;
+        let FlowSubject::Real { user: user_id, login } = &loaded.who else {
+            return Err(Error::InvalidState { reason: "the PIN was not verified" });
         };
+        let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
+        let who = loaded.who.clone();
+        let changed = self
+            .update_flow(flow_id, now, Some((loaded, version)), |record: &FlowRecord| {
+                // A lost race re-decides on the record as it is now (its user, checked
+                // above, cannot change).
+                record.check_complete(now)?;
+                if record.who != who {
+                    return Err(Error::Expired);
+                }
+                let mut change = FlowChange::to(record.completing(now));
+                change.reads = Standing::keys(&record.subject).to_vec();
+                change.out = Some(record.clone());
+                Ok(change)
+            })
+            .await?;
+        let leased_version = changed.version;
+        let Some(record) = changed.out else { return Err(contention()) };
+        scope.user = Some(user.id.clone());
+        let standing = match changed.partial {
+            false => Standing::from_values(&changed.values),
+            true => self.standing(&record.subject, now).await?,
+        };
+        let mut refused = self.refuse_if_blocked(&standing, now, &scope).await.err();
+        if refused.is_none()
+            && let NewPassword::Chosen(password) = &new_password
+        {
+            let tokens = password::identity_tokens(&user.login, &user.display_name);
+            let min = self.inner.policy.chosen_password_min_length as usize;
+            refused = password::check_chosen(password.expose_secret(), min, &tokens)
+                .err()
+                .map(|weakness| Error::PasswordRejected { reason: weakness.to_string() });
+        }
+        if let Some(error) = refused {
+            // Nothing was done: give the verified flow back.
+            if self.put_flow(flow_id, &record, Some(leased_version), now).await.ok().flatten().is_none() {
+                tracing::warn!(flow_ref = %flow_ref, "could not release a refused completion");
+            }
+            return Err(error);
+        }
+
         // The contacts are read before the directory write: once the password is set, the
         // "password reset" notice must reach them even if the contact store then fails (a
         // silent reset is how an account is taken over unnoticed). A store that cannot be
@@ -681,9 +790,7 @@ impl Sspr {
             Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
         };
         let failed = |error: Error| async {
-            let mut event = self.event(AuditKind::ResetFailed, ctx, Outcome::Failed { error: error.to_string() });
-            describe(&mut event);
-            self.audit(event).await;
+            scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
             Err(error)
         };
         let Some(result) = self.within_completion_deadline(now, completion).await else {
@@ -708,8 +815,7 @@ impl Sspr {
                     // The password is set: the user must get it even if the store fails now.
                     Err(e) => tracing::error!(flow_ref = %flow_ref, error = %e, "could not mark a completed flow"),
                 }
-                let mut event = self.event(AuditKind::ResetCompleted, ctx, Outcome::Success);
-                describe(&mut event);
+                let event = scope.event(AuditKind::ResetCompleted, Outcome::Success);
                 // The password is set and this request owns the flow: the rest is bookkeeping,
                 // handed off so that a hanging audit sink or contact store cannot keep the
                 // temporary password from the user who is waiting for it.
@@ -767,11 +873,10 @@ impl Sspr {
     async fn recheck_user(
         &self,
         user_id: &crate::api::UserId,
-        login: &str,
+        login: &NormalizedLogin,
         proven_methods: u8,
     ) -> Result<DirectoryUser> {
-        let login = NormalizedLogin::already_normalized(login);
-        let user = self.inner.directory.find_user(&login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
+        let user = self.inner.directory.find_user(login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
         if user.state.disabled || user.state.expired {
             return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
         }

@@ -17,6 +17,7 @@ mod hostile_input;
 mod limits;
 mod privileged;
 mod reset_flow;
+mod round_trips;
 mod secrets;
 mod sign_in;
 mod state_machine;

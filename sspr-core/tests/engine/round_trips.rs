@@ -1,0 +1,132 @@
+//! State-store round trips per engine call, counted by a wrapper store: each call to the
+//! store is one round trip for a networked store that overrides `apply` and
+//! `increment_many` (a Redis script, a SQL transaction). The counts are pinned here so they
+//! cannot creep back, and a decoy flow must make exactly the round trips of a real one (a
+//! different count would tell them apart by timing).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sspr_core::backend::{Batch, BatchOutcome, Counter, StoredValue};
+use sspr_core::memory::MemoryStateStore;
+use sspr_core::time::OffsetDateTime;
+use sspr_core::{BackendError, NewPassword, Pin, StateStore};
+
+use crate::support::*;
+
+/// Counts every call into the store it wraps.
+#[derive(Debug, Default)]
+struct Counting {
+    inner: MemoryStateStore,
+    calls: AtomicUsize,
+}
+
+impl Counting {
+    fn take(&self) -> usize {
+        self.calls.swap(0, Ordering::SeqCst)
+    }
+    fn tick(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[sspr_core::async_trait]
+impl StateStore for Counting {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        self.tick();
+        self.inner.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        self.tick();
+        self.inner.put(key, value, expected_version, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        self.tick();
+        self.inner.increment(key, expires_at, now).await
+    }
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        self.tick();
+        self.inner.increment_many(counters, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.tick();
+        self.inner.delete(key).await
+    }
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        self.tick();
+        self.inner.apply(batch, now).await
+    }
+}
+
+async fn harness() -> (Harness, Arc<Counting>) {
+    let store = Arc::new(Counting::default());
+    let h = Harness::builder().store(store.clone()).build().await;
+    store.take();
+    (h, store)
+}
+
+/// Round trips of begin_reset, send_pin (e-mail) and a wrong verify_pin for `login`.
+async fn anonymous_calls(h: &Harness, store: &Counting, login: &str) -> [usize; 3] {
+    let c = h.sspr.begin_reset(login, &ctx()).await.unwrap();
+    let begin = store.take();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    let send = store.take();
+    let typed = match h.outbox.last_pin_to(ALICE_MAIL) {
+        Some(pin) if login == ALICE => Harness::wrong(&pin),
+        _ => "12345678".to_owned(),
+    };
+    assert!(h.sspr.verify_pin(&c.flow_id, Pin::new(typed), &ctx()).await.is_err());
+    let verify = store.take();
+    [begin, send, verify]
+}
+
+#[tokio::test]
+async fn a_whole_flow_makes_few_round_trips() {
+    let (h, store) = harness().await;
+    let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let begin = store.take();
+    h.sspr.send_pin(&challenge.flow_id, "email", None, &ctx()).await.unwrap();
+    let send = store.take();
+    let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
+    h.sspr.verify_pin(&challenge.flow_id, Pin::new(pin), &ctx()).await.unwrap();
+    let verify = store.take();
+    h.sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    let complete = store.take();
+    println!("round trips: begin {begin}, send {send}, verify {verify}, complete {complete}");
+    assert_eq!([begin, send, verify, complete], ROUND_TRIPS, "round trips per call");
+    assert!(begin + send + verify + complete <= 13, "round trips per flow");
+}
+
+#[tokio::test]
+async fn a_decoy_makes_the_round_trips_of_a_real_user() {
+    let (h, store) = harness().await;
+    let real = anonymous_calls(&h, &store, ALICE).await;
+    for login in ["nobody@example.org", OUTSIDER, DISABLED, NO_CONTACT, NOT_ENABLED] {
+        let decoy = anonymous_calls(&h, &store, login).await;
+        println!("{login}: {decoy:?} (real {real:?})");
+        assert_eq!(decoy, real, "{login}: a decoy's round trips per call must be a real user's");
+    }
+}
+
+/// begin_reset (the per-IP counter; the subject's block and attempts read with the new
+/// record), send_pin (the flow; the block and attempts; the limits; the new PIN), verify_pin
+/// (the flow; the block and attempts; the attempt counted; the verdict with its counter
+/// changes), complete_reset (the flow; the lease with the block and attempts; completed).
+/// Before `StateStore::apply`: 4, 5, 9, 5.
+const ROUND_TRIPS: [usize; 4] = [2, 4, 4, 3];
