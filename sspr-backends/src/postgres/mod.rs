@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use sspr_core::backend::{ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
+use sspr_core::backend::{
+    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue,
+};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
@@ -176,6 +178,63 @@ const INCREMENT_MANY: &str = "WITH batch AS (
      SELECT counted.counter - (batch.n - batch.nth) AS count, counted.expires_at
      FROM batch JOIN counted USING (key) ORDER BY batch.ord";
 
+/// One engine step ([`StateStore::apply`]) in one statement, so one round trip and one
+/// transaction: every part sees the table as it was when the statement started (the reads
+/// come before the put, as the contract asks), the compare-and-set is an `INSERT ... ON
+/// CONFLICT` (create) or an `UPDATE ... WHERE version` (replace) that PostgreSQL re-checks
+/// against a concurrent writer, and the counters and deletes run only when there was no put or
+/// it won. Parameters: now, the keys to read, the put's key (NULL: no put), value, expected
+/// version (NULL: create) and expiry, the counters' keys and expiries, the keys to delete.
+/// Rows: `('r', position, value, version)` per read found, `('p', 0, NULL, version)` when
+/// the put won, `('c', position, count, expiry)` per counter.
+const APPLY: &str = "WITH reads AS (
+         SELECT r.ord, s.value, s.version
+         FROM unnest($2::text[]) WITH ORDINALITY AS r(key, ord)
+         JOIN sspr_state s ON s.key = r.key AND s.counter IS NULL AND s.expires_at > $1
+     ), created AS (
+         INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
+         SELECT $3::text, $4::bytea, NULL, 1, $6::int8 WHERE $3::text IS NOT NULL AND $5::int8 IS NULL
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, counter = NULL, version = 1,
+             expires_at = EXCLUDED.expires_at
+         WHERE s.expires_at <= $1
+         RETURNING s.version
+     ), replaced AS (
+         UPDATE sspr_state SET value = $4::bytea, version = version + 1, expires_at = $6::int8
+         WHERE $5::int8 IS NOT NULL AND key = $3::text AND version = $5::int8 AND counter IS NULL
+           AND expires_at > $1
+         RETURNING version
+     ), put AS (
+         SELECT version FROM created UNION ALL SELECT version FROM replaced
+     ), ok AS (
+         SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM put) AS ok
+     ), batch AS (
+         SELECT key, expires_at, ord,
+                row_number() OVER (PARTITION BY key ORDER BY ord) AS nth,
+                count(*) OVER (PARTITION BY key) AS n
+         FROM unnest($7::text[], $8::int8[]) WITH ORDINALITY AS b(key, expires_at, ord)
+         WHERE (SELECT ok FROM ok)
+     ), per_key AS (
+         SELECT DISTINCT ON (key) key, expires_at, n FROM batch ORDER BY key, ord
+     ), counted AS (
+         INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
+         SELECT key, NULL, n, 1, expires_at FROM per_key ORDER BY key
+         ON CONFLICT (key) DO UPDATE SET
+             counter = CASE WHEN s.expires_at <= $1 OR s.counter IS NULL THEN EXCLUDED.counter
+                            ELSE s.counter + EXCLUDED.counter END,
+             expires_at = CASE WHEN s.expires_at <= $1 OR s.counter IS NULL THEN EXCLUDED.expires_at
+                               ELSE s.expires_at END,
+             version = 1, value = NULL
+         RETURNING s.key, s.counter, s.expires_at
+     ), deleted AS (
+         DELETE FROM sspr_state WHERE key = ANY($9::text[]) AND (SELECT ok FROM ok)
+     )
+     SELECT 'r' AS kind, ord, value, version AS number FROM reads
+     UNION ALL SELECT 'p', 0, NULL, version FROM put
+     UNION ALL SELECT 'c', batch.ord, NULL, counted.counter - (batch.n - batch.nth)
+         FROM batch JOIN counted USING (key)
+     UNION ALL SELECT 'e', batch.ord, NULL, counted.expires_at
+         FROM batch JOIN counted USING (key)";
+
 const DELETE: &str = "DELETE FROM sspr_state WHERE key = $1";
 
 const SWEEP: &str = "DELETE FROM sspr_state WHERE expires_at <= $1";
@@ -202,6 +261,7 @@ struct Conn {
     create: Statement,
     replace: Statement,
     increment_many: Statement,
+    apply: Statement,
     delete: Statement,
     sweep: Statement,
     enrollment_get: Statement,
@@ -378,11 +438,9 @@ impl PostgresStore {
             }
         });
         let prepare = |sql: &'static str| client.prepare(sql);
-        let (get, create, replace, increment_many, delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
-            prepare(GET),
-            prepare(CREATE),
-            prepare(REPLACE),
-            prepare(INCREMENT_MANY),
+        let (get, create, replace, increment_many, apply) =
+            tokio::join!(prepare(GET), prepare(CREATE), prepare(REPLACE), prepare(INCREMENT_MANY), prepare(APPLY));
+        let (delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
             prepare(DELETE),
             prepare(SWEEP),
             prepare(ENROLLMENT_GET),
@@ -394,6 +452,7 @@ impl PostgresStore {
             create: create.map_err(map_err)?,
             replace: replace.map_err(map_err)?,
             increment_many: increment_many.map_err(map_err)?,
+            apply: apply.map_err(map_err)?,
             delete: delete.map_err(map_err)?,
             sweep: sweep.map_err(map_err)?,
             enrollment_get: enrollment_get.map_err(map_err)?,
@@ -431,6 +490,18 @@ impl PostgresStore {
                 tracing::warn!(error = %e, "sweeping expired sspr state failed");
             }
         });
+    }
+}
+
+impl PostgresStore {
+    /// The reads of a batch whose put cannot succeed, one `get` each.
+    async fn read_all(&self, keys: &[&str], now: i64) -> Result<Vec<Option<StoredValue>>, BackendError> {
+        let now = OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            values.push(StateStore::get(self, key, now).await?);
+        }
+        Ok(values)
     }
 }
 
@@ -513,6 +584,82 @@ impl StateStore for PostgresStore {
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let conn = self.conn().await?;
         self.timed(conn.client.execute(&conn.delete, &[&key])).await.map(drop)
+    }
+
+    /// One statement ([`APPLY`]): one round trip, one transaction.
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let now = now.unix_timestamp();
+        let put_key = batch.put.as_ref().map(|p| p.key);
+        let put_value = batch.put.as_ref().map(|p| p.value);
+        let expected = match batch.put.as_ref().and_then(|p| p.expected_version).map(i64::try_from) {
+            None => None,
+            Some(Ok(v)) => Some(v),
+            // No stored version is that large: the put fails, nothing is written.
+            Some(Err(_)) => {
+                let values = self.read_all(&batch.reads, now).await?;
+                return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() });
+            }
+        };
+        let put_expires = batch.put.as_ref().map(|p| p.expires_at.unix_timestamp());
+        let counter_keys: Vec<&str> = batch.increments.iter().map(|(key, _)| *key).collect();
+        let counter_expiries: Vec<i64> = batch.increments.iter().map(|(_, at)| at.unix_timestamp()).collect();
+        if batch.put.is_some() || !batch.increments.is_empty() {
+            self.maybe_sweep(now);
+        }
+        let conn = self.conn().await?;
+        let rows = self
+            .timed(conn.client.query(
+                &conn.apply,
+                &[
+                    &now,
+                    &batch.reads,
+                    &put_key,
+                    &put_value,
+                    &expected,
+                    &put_expires,
+                    &counter_keys,
+                    &counter_expiries,
+                    &batch.deletes,
+                ],
+            ))
+            .await?;
+        let mut values: Vec<Option<StoredValue>> = vec![None; batch.reads.len()];
+        let mut version = None;
+        let mut counts: Vec<Option<u64>> = vec![None; batch.increments.len()];
+        let mut expiries: Vec<Option<i64>> = vec![None; batch.increments.len()];
+        for row in &rows {
+            let kind: &str = column(row, 0)?;
+            let position = usize::try_from(column::<i64>(row, 1)?).unwrap_or(usize::MAX).wrapping_sub(1);
+            let number: i64 = column(row, 3)?;
+            let missing = || BackendError::new(BackendErrorKind::Other, "PostgreSQL answered a batch out of range");
+            match kind {
+                "r" => {
+                    *values.get_mut(position).ok_or_else(missing)? =
+                        Some(StoredValue { value: column(row, 2)?, version: unsigned(number)? });
+                }
+                "p" => version = Some(unsigned(number)?),
+                "c" => *counts.get_mut(position).ok_or_else(missing)? = Some(unsigned(number)?),
+                _ => *expiries.get_mut(position).ok_or_else(missing)? = Some(number),
+            }
+        }
+        let applied = batch.put.is_none() || version.is_some();
+        let counters = if applied {
+            counts
+                .into_iter()
+                .zip(expiries)
+                .map(|pair| match pair {
+                    (Some(count), Some(expires_at)) => Ok(Counter {
+                        count,
+                        expires_at: OffsetDateTime::from_unix_timestamp(expires_at)
+                            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                    }),
+                    _ => Err(BackendError::new(BackendErrorKind::Other, "PostgreSQL returned too few counters")),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(BatchOutcome { values, applied, version, counters })
     }
 }
 
