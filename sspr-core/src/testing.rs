@@ -440,3 +440,98 @@ pub async fn directory_conformance(directory: &dyn Directory, fixture: &Director
         );
     }
 }
+
+/// Two engines sharing `store` race on one flow, as two portal instances behind a load
+/// balancer would: right-PIN submissions split between them have exactly one winner, and so
+/// do completions (one password set). Run it on a store shared between processes to check
+/// that its compare-and-set and batches hold across clients (the in-memory store passes it).
+///
+/// Each run uses a fresh secret key, so its rate-limit keys are its own.
+pub async fn two_engine_races(store: std::sync::Arc<dyn StateStore>) {
+    use crate::api::{NewPassword, RequestContext};
+    use crate::engine::Sspr;
+    use crate::error::Error;
+    use crate::memory::{MemoryContactStore, MemoryDirectory, Outbox};
+    use crate::policy::Policy;
+    use crate::secret::{Pin, SecretKey};
+
+    let directory = MemoryDirectory::from_json(
+        r#"[{"login": "racer@example.org", "display_name": "Racer", "dn": "uid=racer,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap();
+    let contacts = MemoryContactStore::new();
+    let outbox = Outbox::new();
+    let policy =
+        Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], min_response_ms: 0, ..Policy::default() };
+    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos().to_le_bytes();
+    let mut key = [0x5au8; 32];
+    key[..16].copy_from_slice(&nanos);
+    let engine = |seed: u8| {
+        Sspr::builder()
+            .directory(directory.clone())
+            .contacts(contacts.clone())
+            .notifier(outbox.clone())
+            .store_arc(std::sync::Arc::clone(&store))
+            .policy(policy.clone())
+            .secret_key(SecretKey::from_bytes(&key).unwrap())
+            .rng_seed([seed; 32])
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (engine(1), engine(2));
+    let ctx = RequestContext::default();
+    let admin = crate::api::Actor::Admin("conformance".into());
+    a.set_enabled(&admin, "racer@example.org", true, &ctx).await.unwrap();
+    let update = crate::api::ContactUpdate {
+        email: crate::api::ContactChange::Set("racer@home.example".into()),
+        ..Default::default()
+    };
+    a.update_contacts(&admin, "racer@example.org", update, &ctx).await.unwrap();
+
+    let challenge = a.begin_reset("racer@example.org", &ctx).await.unwrap();
+    b.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+    a.flush_deliveries().await;
+    b.flush_deliveries().await;
+    let pin = outbox.last_pin_to("racer@home.example").expect("engine B's PIN was delivered");
+    let flow = challenge.flow_id.as_str();
+
+    // Right PINs through both engines at once: one verifies, the others find it used (or are
+    // held off by the attempt caps, each attempt being counted before its compare).
+    let verifies = join_all((0..4).map(|i| {
+        let engine = if i % 2 == 0 { &a } else { &b };
+        engine.verify_pin(flow, Pin::new(pin.as_str()), &ctx)
+    }))
+    .await;
+    let mut wins = 0;
+    for result in verifies {
+        match result {
+            Ok(_) => wins += 1,
+            Err(Error::AlreadyUsed | Error::RateLimited { .. } | Error::Blocked { .. }) => {}
+            Err(other) => panic!("a racing verify_pin must win or find the PIN used, not {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1, "exactly one of the right PINs racing through two engines must verify");
+
+    // Completions through both engines at once: one sets a password.
+    let completions = join_all((0..6).map(|i| {
+        let engine = if i % 2 == 0 { &a } else { &b };
+        engine.complete_reset(flow, NewPassword::Temporary, &ctx)
+    }))
+    .await;
+    let mut passwords = 0;
+    for result in completions {
+        match result {
+            Ok(outcome) => {
+                assert!(outcome.temporary_password.is_some(), "the winner gets its temporary password");
+                passwords += 1;
+            }
+            Err(Error::AlreadyUsed | Error::InvalidState { .. }) => {}
+            Err(other) => panic!("a racing complete_reset must win or find the flow taken, not {other:?}"),
+        }
+    }
+    assert_eq!(passwords, 1, "exactly one of the completions racing through two engines must set a password");
+    assert!(
+        matches!(b.verify_pin(flow, Pin::new(pin.as_str()), &ctx).await, Err(Error::AlreadyUsed)),
+        "the PIN of a completed flow is used"
+    );
+}

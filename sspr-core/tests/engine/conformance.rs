@@ -148,3 +148,59 @@ async fn a_batch_that_counts_before_its_compare_and_set_fails_the_conformance_su
     };
     testing::state_store_conformance(&Eager(MemoryStateStore::new()), &clock, wait).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_sharing_a_memory_store_race_with_one_winner() {
+    testing::two_engine_races(std::sync::Arc::new(MemoryStateStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_sharing_a_store_with_the_default_batch_race_with_one_winner() {
+    testing::two_engine_races(std::sync::Arc::new(Basic(MemoryStateStore::new()))).await;
+}
+
+/// A store that lets other requests run at every call (as a network does) and whose `put`
+/// ignores the version: broken on purpose, to show the race above can fail.
+#[derive(Debug)]
+struct NoCompare(MemoryStateStore);
+
+#[sspr_core::async_trait]
+impl StateStore for NoCompare {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        tokio::task::yield_now().await;
+        self.0.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        tokio::task::yield_now().await;
+        let live = self.0.get(key, now).await?.map(|v| v.version);
+        let expected = if expected_version.is_some() { live } else { expected_version };
+        let written = self.0.put(key, value, expected, expires_at, now).await?;
+        Ok(written.or(live.map(|v| v + 1)))
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        tokio::task::yield_now().await;
+        self.0.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        tokio::task::yield_now().await;
+        self.0.delete(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[should_panic(expected = "exactly one of the right PINs racing through two engines must verify")]
+async fn two_engines_on_a_store_without_compare_and_set_both_win() {
+    testing::two_engine_races(std::sync::Arc::new(NoCompare(MemoryStateStore::new()))).await;
+}
