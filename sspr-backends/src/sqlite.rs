@@ -30,7 +30,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::Deserialize;
-use sspr_core::backend::{ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue};
+use sspr_core::backend::{
+    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue,
+};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
@@ -224,6 +226,11 @@ fn migrate(conn: &mut Connection) -> Result<(), BackendError> {
 
 const SWEEP: &str = "DELETE FROM sspr_state WHERE expires_at <= ?1";
 
+/// A live value and its version.
+const GET: &str = "SELECT value, version FROM sspr_state WHERE key = ?1 AND counter IS NULL AND expires_at > ?2";
+
+const DELETE: &str = "DELETE FROM sspr_state WHERE key = ?1";
+
 /// Create a value only where the key is absent or dead.
 const CREATE: &str = "INSERT INTO sspr_state (key, value, counter, version, expires_at) VALUES (?1, ?2, NULL, 1, ?3)
      ON CONFLICT (key) DO UPDATE SET value = excluded.value, counter = NULL, version = 1,
@@ -266,11 +273,9 @@ impl StateStore for SqliteStore {
     async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
         let (key, now) = (key.to_owned(), now.unix_timestamp());
         self.call(move |conn| {
-            conn.prepare_cached(
-                "SELECT value, version FROM sspr_state WHERE key = ?1 AND counter IS NULL AND expires_at > ?2",
-            )?
-            .query_row(params![key, now], |r| Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? }))
-            .optional()
+            conn.prepare_cached(GET)?
+                .query_row(params![key, now], |r| Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? }))
+                .optional()
         })
         .await
     }
@@ -349,9 +354,81 @@ impl StateStore for SqliteStore {
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let key = key.to_owned();
-        self.call(move |conn| conn.prepare_cached("DELETE FROM sspr_state WHERE key = ?1")?.execute(params![key]))
-            .await
-            .map(drop)
+        self.call(move |conn| conn.prepare_cached(DELETE)?.execute(params![key])).await.map(drop)
+    }
+
+    /// One trip to the store's thread and one `IMMEDIATE` transaction (one commit): the reads,
+    /// the compare-and-set, then the counters and deletes only if the put won. Another process
+    /// sharing the file waits for the write lock rather than seeing half a step.
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let reads: Vec<String> = batch.reads.iter().map(|k| (*k).to_owned()).collect();
+        let put = match &batch.put {
+            None => None,
+            Some(put) => match put.expected_version.map(i64::try_from) {
+                // No stored version is that large: the put fails, nothing is written.
+                Some(Err(_)) => Some(None),
+                expected => Some(Some((
+                    put.key.to_owned(),
+                    put.value.to_owned(),
+                    expected.and_then(Result::ok),
+                    put.expires_at.unix_timestamp(),
+                ))),
+            },
+        };
+        let increments: Vec<(String, i64)> =
+            batch.increments.iter().map(|(k, at)| ((*k).to_owned(), at.unix_timestamp())).collect();
+        let deletes: Vec<String> = batch.deletes.iter().map(|k| (*k).to_owned()).collect();
+        let now = now.unix_timestamp();
+        let sweep = self.sweep_due(now);
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if sweep {
+                tx.prepare_cached(SWEEP)?.execute(params![now])?;
+            }
+            let values = reads
+                .iter()
+                .map(|key| {
+                    tx.prepare_cached(GET)?
+                        .query_row(params![key, now], |r| {
+                            Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? })
+                        })
+                        .optional()
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let version = match &put {
+                None => None,
+                Some(put) => {
+                    let won = match put {
+                        None => None,
+                        Some((key, value, None, expires_at)) => tx
+                            .prepare_cached(CREATE)?
+                            .query_row(params![key, value, expires_at, now], |r| unsigned(r, 0))
+                            .optional()?,
+                        Some((key, value, Some(v), expires_at)) => tx
+                            .prepare_cached(REPLACE)?
+                            .query_row(params![key, value, expires_at, v, now], |r| unsigned(r, 0))
+                            .optional()?,
+                    };
+                    match won {
+                        Some(version) => Some(version),
+                        None => {
+                            tx.commit()?;
+                            return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() });
+                        }
+                    }
+                }
+            };
+            let counters = increments
+                .iter()
+                .map(|(key, expires_at)| increment_one(&tx, key, *expires_at, now).map(|(n, at)| counter(n, at)))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for key in &deletes {
+                tx.prepare_cached(DELETE)?.execute(params![key])?;
+            }
+            tx.commit()?;
+            Ok(BatchOutcome { values, applied: true, version, counters })
+        })
+        .await
     }
 }
 
