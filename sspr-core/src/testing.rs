@@ -463,7 +463,7 @@ pub async fn two_engine_races(store: std::sync::Arc<dyn StateStore>) {
     let outbox = Outbox::new();
     let policy =
         Policy { eligible_ous: vec!["ou=staff,dc=example,dc=org".into()], min_response_ms: 0, ..Policy::default() };
-    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos().to_le_bytes();
+    let nanos = crate::clock::SystemClock.now().unix_timestamp_nanos().to_le_bytes();
     let mut key = [0x5au8; 32];
     key[..16].copy_from_slice(&nanos);
     let engine = |seed: u8| {
