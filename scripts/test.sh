@@ -90,15 +90,17 @@ if wants servers || wants python || wants node || wants ffi || wants e2e; then
 fi
 
 # The server tiers: a tier that ran no test means its tests were compiled out (the
-# `server-tests` feature lost) or renamed away from this table. One line each:
+# `server-tests` feature lost) or renamed away from this table (add a line with a new server;
+# `redis` counts the cluster's tests too). One line each:
 #   tier  test binary (as cargo's "Running" line names it)  test names (extended regex)
 server_tiers='
-slapd     tests/ldap/main.rs       ^(slapd|plain|faults|drops)::|::openldap_
-samba     tests/ldap/main.rs       ^(samba|privileged)::|::(ad|samba)_
-smtp      tests/notifiers/main.rs  ^smtp::
-redis     tests/stores/main.rs     ^redis::
-postgres  tests/stores/main.rs     ^postgres(_tls)?::
-portal    tests/portal/main.rs     ^(ldap|postgres|shared_state|smtp)::
+slapd          tests/ldap/main.rs       ^(slapd|plain|faults|drops)::|::openldap_
+samba          tests/ldap/main.rs       ^(samba|privileged)::|::(ad|samba)_
+smtp           tests/notifiers/main.rs  ^smtp::
+redis          tests/stores/main.rs     ^redis::
+redis-cluster  tests/stores/main.rs     ^redis::.*cluster
+postgres       tests/stores/main.rs     ^postgres(_tls)?::
+portal         tests/portal/main.rs     ^(ldap|postgres|shared_state|smtp)::
 '
 
 if wants servers; then
@@ -112,7 +114,7 @@ if wants servers; then
     BEGIN { n = split(tiers, lines, "\n"); for (i = 1; i <= n; i++) if (split(lines[i], f, " ") == 3) { t++; name[t] = f[1]; bin[t] = f[2]; re[t] = f[3] } }
     /^ *Running / { current = $2; next }
     /^test .* \.\.\. ok$/ { for (i = 1; i <= t; i++) if (current == bin[i] && $2 ~ re[i]) count[i]++ }
-    END { for (i = 1; i <= t; i++) { printf "  %-10s %4d  (%s %s)\n", name[i], count[i], bin[i], re[i]; if (count[i] == 0) bad = 1 }
+    END { for (i = 1; i <= t; i++) { printf "  %-14s %4d  (%s %s)\n", name[i], count[i], bin[i], re[i]; if (count[i] == 0) bad = 1 }
           if (bad) { print "a server tier ran no test: is the server-tests feature on?" > "/dev/stderr"; exit 1 } }
   ' "$test_log"
 fi
