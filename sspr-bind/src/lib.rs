@@ -3,6 +3,8 @@
 pub mod enrollment;
 pub mod options;
 pub mod runtime;
+#[cfg(feature = "vectors")]
+pub mod vectors;
 
 pub use enrollment::{ContactParts, EnrollmentParts, check_enrollment, time_from_system, time_from_unix};
 pub use options::{EngineOptions, Material, PolicyFormat, policy, rng_seed, secret_key};

@@ -1,0 +1,110 @@
+//! The draws the shared test vectors (`tests/vectors/`) replay, with one set of bounds for
+//! every binding's test hooks (feature `vectors`; never in a release build of a binding).
+//!
+//! The hooks disagreed: PIN digits were 1..=64 in Node and C and unchecked in Python (4
+//! billion digits would hang it); temporary-password lengths were 3..=1024 in Node, 12..=256
+//! in C and unchecked in Python;
+//! more than 10 000 draws were refused by C and silently cut to 10 000 by Python and Node.
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use sspr_core::{Error, Password, Pin, password, pin};
+
+use crate::options::{Material, rng_seed};
+
+/// The most draws one call makes.
+pub const MAX_COUNT: usize = 10_000;
+/// PIN digits a hook accepts (wider than the policy's 6..=12: the vectors probe the edges).
+pub const PIN_DIGITS: std::ops::RangeInclusive<u32> = 1..=64;
+/// Temporary-password lengths a hook accepts (wider than the policy's 12..=64, as above).
+pub const PASSWORD_LENGTH: std::ops::RangeInclusive<u32> = 3..=1024;
+
+fn check(field: &'static str, ok: bool, reason: &str) -> Result<(), Error> {
+    if ok { Ok(()) } else { Err(Error::InvalidInput { field, reason: reason.to_owned() }) }
+}
+
+fn count_ok(count: usize) -> Result<(), Error> {
+    check("count", count <= MAX_COUNT, "at most 10000 draws")
+}
+
+/// `count` PINs of `digits` digits drawn one after another from one ChaCha20 generator
+/// seeded with `seed` (`sspr_core::pin::generate`).
+///
+/// # Errors
+/// `config` for a bad seed; `invalid_input` (field `digits` or `count`) out of bounds.
+pub fn pins(seed: Material<'_>, digits: u32, count: usize) -> Result<Vec<Pin>, Error> {
+    let seed = rng_seed(seed)?;
+    check("digits", PIN_DIGITS.contains(&digits), "1..=64 digits")?;
+    count_ok(count)?;
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    Ok((0..count).map(|_| pin::generate(&mut rng, digits)).collect())
+}
+
+/// `count` temporary passwords of `length` characters, free of `tokens`, drawn one after
+/// another from one generator seeded with `seed` (`sspr_core::password::generate_temporary`).
+///
+/// # Errors
+/// `config` for a bad seed; `invalid_input` (field `length` or `count`) out of bounds.
+pub fn temporary_passwords(
+    seed: Material<'_>,
+    length: u32,
+    tokens: &[String],
+    count: usize,
+) -> Result<Vec<Password>, Error> {
+    let seed = rng_seed(seed)?;
+    check("length", PASSWORD_LENGTH.contains(&length), "3..=1024 characters")?;
+    count_ok(count)?;
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    Ok((0..count).map(|_| password::generate_temporary(&mut rng, length, tokens)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+
+    fn vectors(name: &str) -> serde_json::Value {
+        let path = format!("{}/../tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_pin_and_password_vectors_replay_within_the_bounds() {
+        for case in vectors("pins.json")["cases"].as_array().unwrap().iter().filter(|c| c["kind"] == "generate") {
+            let count = usize::try_from(case["count"].as_u64().unwrap()).unwrap();
+            let digits = u32::try_from(case["digits"].as_u64().unwrap()).unwrap();
+            let drawn = pins(Material::Hex(case["seed"].as_str().unwrap()), digits, count).unwrap();
+            let drawn: Vec<&str> = drawn.iter().map(Pin::expose_secret).collect();
+            assert_eq!(serde_json::json!(drawn), case["pins"], "{}", case["name"]);
+        }
+        for case in
+            vectors("temp_passwords.json")["cases"].as_array().unwrap().iter().filter(|c| c["kind"] == "generate")
+        {
+            let count = usize::try_from(case["count"].as_u64().unwrap()).unwrap();
+            let length = u32::try_from(case["length"].as_u64().unwrap()).unwrap();
+            let tokens: Vec<String> = serde_json::from_value(case["tokens"].clone()).unwrap();
+            let seed = Material::Hex(case["seed"].as_str().unwrap());
+            let drawn = temporary_passwords(seed, length, &tokens, count).unwrap();
+            let drawn: Vec<&str> = drawn.iter().map(Password::expose_secret).collect();
+            assert_eq!(serde_json::json!(drawn), case["passwords"], "{}", case["name"]);
+        }
+    }
+
+    #[test]
+    fn out_of_bounds_is_refused_not_cut() {
+        let seed = Material::Bytes(&[7; 32]);
+        let field = |e: Error| match e {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(pins(seed, 0, 1).unwrap_err()), "digits");
+        assert_eq!(field(pins(seed, 65, 1).unwrap_err()), "digits");
+        assert_eq!(field(pins(seed, 8, MAX_COUNT + 1).unwrap_err()), "count");
+        assert_eq!(field(temporary_passwords(seed, 2, &[], 1).unwrap_err()), "length");
+        assert_eq!(field(temporary_passwords(seed, 1025, &[], 1).unwrap_err()), "length");
+        assert_eq!(field(temporary_passwords(seed, 16, &[], MAX_COUNT + 1).unwrap_err()), "count");
+        assert_eq!(pins(Material::Bytes(&[7; 31]), 8, 1).unwrap_err().code(), "config");
+        assert_eq!(pins(seed, 8, MAX_COUNT).unwrap().len(), MAX_COUNT);
+    }
+}
