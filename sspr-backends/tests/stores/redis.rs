@@ -259,3 +259,63 @@ async fn a_key_prefix_with_braces_is_refused() {
     let err = RedisStore::from_config(&config).await.unwrap_err();
     assert_eq!(err.kind(), sspr_core::BackendErrorKind::Rejected, "{err:?}");
 }
+
+/// The commands a client sends to Redis during one whole flow (the warm flow before it loads the
+/// scripts), read from MONITOR on a private server: the engine's counting wrapper sees store
+/// calls, this sees the wire, so a store call that grows into several commands shows here.
+/// Commands Lua scripts run are listed by MONITOR as `[0 lua]` and counted apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_flow_sends_one_command_per_store_call() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis").to_str().unwrap().to_owned();
+    let port = common::free_port().to_string();
+    common::script("redis.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
+    let url = format!("redis://127.0.0.1:{port}/");
+    let store = RedisStore::from_config(&RedisConfig::new(url.clone())).await.unwrap();
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    let sspr =
+        common::engine(&directory, &outbox, Arc::new(store), Arc::new(MemoryContactStore::new()), common::policy());
+    common::enroll(&sspr).await;
+    common::whole_flow(&sspr, &outbox).await;
+
+    let mut monitor = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    monitor.write_all(b"MONITOR\r\n").unwrap();
+    let mut lines = BufReader::new(monitor.try_clone().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "+OK");
+    let watcher = std::thread::spawn(move || {
+        let (mut sent, mut inside) = (Vec::new(), 0usize);
+        for line in lines {
+            let line = line.unwrap();
+            if line.contains("\"sspr-test-end\"") {
+                break;
+            }
+            if line.contains(" lua] ") {
+                inside += 1;
+            } else {
+                sent.push(line);
+            }
+        }
+        (sent, inside)
+    });
+    common::whole_flow(&sspr, &outbox).await;
+    let mut end = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    end.write_all(b"ECHO sspr-test-end\r\n").unwrap();
+    let (sent, inside) = watcher.join().unwrap();
+    println!("one flow: {} commands sent, {inside} run inside scripts", sent.len());
+    for line in &sent {
+        let command = line.split(']').nth(1).unwrap_or(line).split_whitespace().next().unwrap_or("");
+        // A script (apply, put, increments), or a plain get (HMGET) or delete (DEL).
+        assert!(
+            matches!(command, "\"EVALSHA\"" | "\"EVAL\"" | "\"HMGET\"" | "\"DEL\""),
+            "a command no store call sends alone: {line}"
+        );
+    }
+    // The engine's per-flow store calls (its counting test holds the same number): each one
+    // command on the wire.
+    assert!(sent.len() <= ROUND_TRIPS_PER_FLOW, "{} commands sent for one flow: {sent:#?}", sent.len());
+}
+
+/// begin_reset + send_pin + verify_pin + complete_reset, as the engine counts its store calls.
+const ROUND_TRIPS_PER_FLOW: usize = 13;
