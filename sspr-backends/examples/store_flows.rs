@@ -137,8 +137,14 @@ async fn main() {
     admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
     let pg_bench_url = format!("{}/{db}", pg_url.rsplit_once('/').unwrap().0);
 
+    // With SSPR_TEST_REDIS_CLUSTER_URL (scripts/servers/45-redis-cluster.sh) the cluster too.
+    let cluster_url = std::env::var("SSPR_TEST_REDIS_CLUSTER_URL").ok();
+    let mut names = vec!["memory", "sqlite", "redis", "postgres"];
+    if cluster_url.is_some() {
+        names.push("redis-cluster");
+    }
     let mut rows = Vec::new();
-    for name in ["memory", "sqlite", "redis", "postgres"] {
+    for name in names {
         let (store, contacts): (Arc<dyn StateStore>, Arc<dyn ContactStore>) = match name {
             "memory" => (Arc::new(MemoryStateStore::new()), Arc::new(MemoryContactStore::new())),
             "sqlite" => {
@@ -147,6 +153,14 @@ async fn main() {
             }
             "redis" => {
                 let config = RedisConfig { key_prefix: format!("{run}:"), ..RedisConfig::new(redis_url.clone()) };
+                (Arc::new(RedisStore::from_config(&config).await.unwrap()), Arc::new(MemoryContactStore::new()))
+            }
+            "redis-cluster" => {
+                let config = RedisConfig {
+                    key_prefix: format!("{run}:"),
+                    cluster: true,
+                    ..RedisConfig::new(cluster_url.clone().unwrap())
+                };
                 (Arc::new(RedisStore::from_config(&config).await.unwrap()), Arc::new(MemoryContactStore::new()))
             }
             _ => {
@@ -166,5 +180,33 @@ async fn main() {
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, seq, conc) in rows {
         println!("| {name} | {seq:.0} | {:.2}x | {conc:.0} | {:.2}x |", seq / base_seq, conc / base_conc);
+    }
+    if let Ok(ports) = std::env::var("SSPR_TEST_REDIS_CLUSTER_PORTS") {
+        // How the run's keys spread over the masters (keys still live after the run).
+        let mut per_master = Vec::new();
+        for port in ports.split_whitespace() {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            let (mut cursor, mut keys) = (0u64, 0usize);
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(format!("{run}:*"))
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+                keys += batch.len();
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            per_master.push(keys);
+        }
+        let (max, min) = (per_master.iter().max().unwrap(), per_master.iter().min().unwrap());
+        println!("redis-cluster keys per master: {per_master:?} (max/min {:.2})", *max as f64 / *min as f64);
     }
 }
