@@ -8,7 +8,7 @@
    ``make_token`` + ``check_token`` (a token pair only: a fraction of the work).
 2. The same flows with backends written in Python (plain ``def``): directory, contact store
    and notifier.
-3. The same flows run from Rust in one call (``_sspr.rust_reference_flows``): the difference
+3. The same flows run from Rust in one call (``_sspr.primitives.rust_reference_flows``): the difference
    per flow is what the binding costs for its five calls.
 
 Settings as in the Rust benchmark (benches/benches/flow.rs): 64 users taking turns, the clock
@@ -193,7 +193,7 @@ def django_tokens(pairs: int) -> float:
 
 
 def rust_reference(flows: int) -> float:
-    return float(_sspr.rust_reference_flows(flows, USERS))
+    return float(_sspr.primitives.rust_reference_flows(flows, USERS))
 
 
 def main() -> None:

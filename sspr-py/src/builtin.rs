@@ -1,420 +1,338 @@
-//! The backends of `sspr-backends`, offered as Python classes in `sspr.backends` when the
-//! package is built with their cargo features (the wheel is built with all of them, see
-//! `pyproject.toml`). Each class is configured with keyword arguments: the same fields as the
-//! backend's configuration in the portal's TOML file, checked by the backend itself.
+//! The backends sspr itself provides, as Python classes: the core's in-memory ones here
+//! (`sspr.MemoryDirectory`, `sspr.Outbox`, ...), the sspr-backends ones in `sspr.backends`
+//! ([`backends`]), and the choice of a backend for each slot of the engine (a built-in
+//! class, else a Python object adapted by [`crate::foreign`]).
+
+mod backends;
 
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-#[allow(unused_imports)]
-use pyo3::types::PyDict;
-use sspr_core::{ContactStore, Directory, Notifier, StateStore};
+use sspr_core::memory::{
+    MemoryAuditSink as CoreAudit, MemoryContactStore as CoreContacts, MemoryDirectory as CoreDir,
+    MemoryStateStore as CoreStore, MemoryUser, Outbox as CoreOutbox,
+};
+use sspr_core::{
+    AuditSink, Clock, ContactStore, Directory, ManualClock as CoreClock, Notifier, Password, StateStore, UserId,
+};
+use time::OffsetDateTime;
 
-#[allow(unused_imports)]
+use crate::errors::{config_error, invalid_input, to_py_err};
+use crate::foreign;
 use crate::runtime::InRuntime;
+use crate::values::{DirectoryUser, Notification, Secret, SecretArg, iso, json_to_py};
 
-/// The JSON text of a configuration: `fields` (keyword arguments) plus `extra`; `Secret`
-/// values are revealed for the backend's parser.
-#[allow(dead_code)]
-fn config_json(
-    py: Python<'_>,
-    fields: Option<&Bound<'_, PyDict>>,
-    extra: &[(&str, Bound<'_, PyAny>)],
-) -> PyResult<String> {
-    let all = PyDict::new(py);
-    if let Some(fields) = fields {
-        for (k, v) in fields.iter() {
-            let v = match v.cast::<crate::types::Secret>() {
-                Ok(secret) => secret.get().value.expose_secret().into_pyobject(py)?.into_any(),
-                Err(_) => v,
-            };
-            all.set_item(k, v)?;
-        }
-    }
-    for (k, v) in extra {
-        all.set_item(*k, v)?;
-    }
-    crate::types::py_to_json(all.as_any())
-        .map_err(|e| crate::errors::config_error(format!("backend configuration: {e}")))
+pub(crate) use backends::register;
+
+/// The in-memory directory (Active Directory's complexity rule on passwords): for tests,
+/// demos and examples. Users come from `add()` or from JSON.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct MemoryDirectory {
+    pub(crate) inner: CoreDir,
 }
 
-/// Parse a backend configuration, naming the problem without echoing values.
-#[allow(dead_code)]
-fn parse<T: for<'de> serde::Deserialize<'de>>(what: &str, json: &str) -> PyResult<T> {
-    serde_json::from_str(json).map_err(|e| crate::errors::config_error(format!("{what}: {e}")))
-}
-
-#[allow(dead_code)]
-fn backend_err(e: sspr_core::BackendError) -> PyErr {
-    crate::errors::to_py_err(sspr_core::Error::from(e))
-}
-
-#[cfg(feature = "sqlite")]
-mod sqlite {
-    use super::*;
-    use sspr_backends::sqlite::{SqliteConfig, SqliteStore as Store};
-
-    /// The embedded contact and state store: one SQLite database file (WAL), or a private
-    /// in-memory database when `path` is None. Pass it as `contacts=` and/or `store=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct SqliteStore {
-        pub(crate) inner: InRuntime<Store>,
+#[pymethods]
+impl MemoryDirectory {
+    /// An empty directory.
+    #[new]
+    fn new() -> Self {
+        Self { inner: CoreDir::new() }
     }
 
-    #[pymethods]
-    impl SqliteStore {
-        #[new]
-        #[pyo3(signature = (path = None, **fields))]
-        fn new(py: Python<'_>, path: Option<std::path::PathBuf>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let inner = match path {
-                None => Store::open_in_memory(),
-                Some(path) => {
-                    let path = path.into_pyobject(py)?.str()?.into_any();
-                    let config: SqliteConfig = parse("SqliteStore", &config_json(py, fields, &[("path", path)])?)?;
-                    py.detach(|| Store::from_config(&config))
-                }
-            }
-            .map_err(backend_err)?;
-            Ok(Self { inner: InRuntime::new(inner) })
-        }
-
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
-    }
-}
-
-#[cfg(feature = "redis")]
-mod redis {
-    use super::*;
-    use sspr_backends::redis::{RedisConfig, RedisStore as Store};
-
-    /// A state store shared by several portal instances. Connects at once (`url` is
-    /// `redis://[:password@]host:port/db`); other fields: `key_prefix`, `connect_timeout_ms`,
-    /// `response_timeout_ms`, `expiry_grace_secs`. Pass it as `store=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct RedisStore {
-        pub(crate) inner: InRuntime<Store>,
+    /// A directory from a JSON array of users
+    /// (`[{"login": ..., "display_name": ..., "dn": ..., "groups": [...]}]`).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        CoreDir::from_json(text).map(|inner| Self { inner }).map_err(to_py_err)
     }
 
-    #[pymethods]
-    impl RedisStore {
-        #[new]
-        #[pyo3(signature = (url, **fields))]
-        fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let config: RedisConfig = parse("RedisStore", &config_json(py, fields, &[("url", url.clone())])?)?;
-            let inner =
-                crate::runtime::block_on(py, async move { Store::from_config(&config).await })?.map_err(backend_err)?;
-            Ok(Self { inner: InRuntime::new(inner) })
-        }
+    /// Add a user (or replace the one with the same login or DN). The DN is the user's id.
+    /// `password` is the one the user signs in with (`sign_in`) until a reset sets another.
+    #[pyo3(signature = (login, display_name, dn, groups = Vec::new(), *, password = None, disabled = false, expired = false, locked = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &self,
+        login: String,
+        display_name: String,
+        dn: String,
+        groups: Vec<String>,
+        password: Option<SecretArg>,
+        disabled: bool,
+        expired: bool,
+        locked: bool,
+    ) -> PyResult<()> {
+        let password = password.map(SecretArg::into_password);
+        let state = sspr_core::backend::AccountState { disabled, expired, locked };
+        self.inner.insert(MemoryUser { login, display_name, dn, groups, state, password }).map_err(to_py_err)
+    }
 
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    /// Change a user's account state; False for an unknown login.
+    #[pyo3(signature = (login, *, disabled = false, expired = false, locked = false))]
+    fn set_state(&self, login: &str, disabled: bool, expired: bool, locked: bool) -> bool {
+        self.inner.set_state(login, sspr_core::backend::AccountState { disabled, expired, locked })
+    }
+
+    /// Every user, sorted by login.
+    fn users(&self) -> Vec<DirectoryUser> {
+        self.inner.users().into_iter().map(|inner| DirectoryUser { inner }).collect()
+    }
+
+    /// Whether `password` is the user's current password: `None` if it is not (or none was
+    /// set through sspr), else the must-change flag. What a sign-in would check.
+    fn check_password(&self, user_id: &str, password: &Bound<'_, PyAny>) -> PyResult<Option<bool>> {
+        let password = crate::values::password_arg(password)?;
+        Ok(self.inner.check_password(&UserId::new(user_id), password.expose_secret()))
+    }
+
+    /// `None` if no password was set through sspr, else the must-change flag.
+    fn password_state(&self, user_id: &str) -> Option<bool> {
+        self.inner.password_state(&UserId::new(user_id))
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("MemoryDirectory(users={})", self.inner.len())
     }
 }
 
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-    use sspr_backends::postgres::{PostgresConfig, PostgresStore as Store};
+/// A notifier that delivers nothing and keeps every notice: the development outbox.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct Outbox {
+    pub(crate) inner: CoreOutbox,
+}
 
-    /// Contact and state store in PostgreSQL, shared by several portal instances. Connects at
-    /// once and brings the schema up to date; other fields: `ca_file` (TLS follows the URL's
-    /// `sslmode`, `verify-full` by default with a CA), `pool_size`, `connect_timeout_ms`,
-    /// `query_timeout_ms`, `sweep_interval_secs`. Pass it as `contacts=` and/or `store=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct PostgresStore {
-        pub(crate) inner: InRuntime<Store>,
+#[pymethods]
+impl Outbox {
+    /// An empty outbox.
+    #[new]
+    fn new() -> Self {
+        Self { inner: CoreOutbox::new() }
     }
 
-    #[pymethods]
-    impl PostgresStore {
-        #[new]
-        #[pyo3(signature = (url, **fields))]
-        fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let config: PostgresConfig = parse("PostgresStore", &config_json(py, fields, &[("url", url.clone())])?)?;
-            let inner =
-                crate::runtime::block_on(py, async move { Store::from_config(&config).await })?.map_err(backend_err)?;
-            Ok(Self { inner: InRuntime::new(inner) })
-        }
+    /// Every notice so far, oldest first.
+    fn messages(&self) -> Vec<Notification> {
+        self.inner.messages().into_iter().map(|inner| Notification { inner }).collect()
+    }
 
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    /// The notices sent to `address`, oldest first.
+    fn messages_to(&self, address: &str) -> Vec<Notification> {
+        self.inner.messages_to(address).into_iter().map(|inner| Notification { inner }).collect()
+    }
+
+    /// The last PIN sent to `address`, as a `Secret`.
+    fn last_pin_to(&self, address: &str) -> Option<Secret> {
+        self.inner.last_pin_to(address).map(|pin| Secret::from_password(Password::new(pin)))
+    }
+
+    /// Forget every notice.
+    fn clear(&self) {
+        self.inner.clear();
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.messages().len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Outbox(messages={})", self.inner.messages().len())
     }
 }
 
-#[cfg(feature = "ldap")]
-mod ldap {
-    use super::*;
-    use sspr_backends::ldap::{LdapConfig, LdapContactConfig, LdapContactStore as Contacts, LdapDirectory as Dir};
+/// Enrollments (enabled flag, contacts) in memory.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct MemoryContactStore {
+    pub(crate) inner: CoreContacts,
+}
 
-    /// OpenLDAP or Active Directory. Keyword arguments as in the portal's `[ldap]` section:
-    /// `url` (`ldaps://...`, or `ldap://...` with `starttls=True`), `base_dn`, `bind_dn`,
-    /// `bind_password` (str or `Secret`), `flavor` (`"openldap"` or `"active_directory"`),
-    /// `ca_file`, `login_attribute`, `display_name_attribute`, `user_filter`,
-    /// `group_base_dn`, `pool_size`, `sign_in_connections`, `connect_timeout_secs`, `operation_timeout_secs`,
-    /// `allow_plaintext`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct LdapDirectory {
-        pub(crate) inner: InRuntime<Dir>,
+#[pymethods]
+impl MemoryContactStore {
+    /// An empty store.
+    #[new]
+    fn new() -> Self {
+        Self { inner: CoreContacts::new() }
     }
 
-    #[pymethods]
-    impl LdapDirectory {
-        #[new]
-        #[pyo3(signature = (**fields))]
-        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let config: LdapConfig = parse("LdapDirectory", &config_json(py, fields, &[])?)?;
-            let handle = crate::runtime::tokio_handle()?;
-            let inner = py.detach(|| {
-                let _runtime = handle.enter();
-                Dir::new(config)
-            });
-            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
-        }
-
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
-    }
-
-    /// Contacts kept in attributes of the user's directory entry: `email_attribute`
-    /// (default `otherMailbox`), `phone_attribute` (`mobile`), `enabled_attribute`,
-    /// `record_attribute` (a single-valued attribute for the rest of the record; without it
-    /// the store is read-only), `record_key` (str or `Secret`, at least 32 bytes: signs the
-    /// record, required with `record_attribute`), `changed_contact_cooling_off_secs`,
-    /// `enabled_by_default`. Pass it as `contacts=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct LdapContactStore {
-        pub(crate) inner: InRuntime<Contacts>,
-    }
-
-    #[pymethods]
-    impl LdapContactStore {
-        #[new]
-        #[pyo3(signature = (directory, **fields))]
-        fn new(
-            py: Python<'_>,
-            directory: &Bound<'_, LdapDirectory>,
-            fields: Option<&Bound<'_, PyDict>>,
-        ) -> PyResult<Self> {
-            let config: LdapContactConfig = parse("LdapContactStore", &config_json(py, fields, &[])?)?;
-            let contacts = Contacts::new(directory.get().inner.get()?, config).map_err(backend_err)?;
-            Ok(Self { inner: InRuntime::new(contacts) })
-        }
-
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    fn __repr__(&self) -> &'static str {
+        "MemoryContactStore()"
     }
 }
 
-#[cfg(feature = "smtp")]
-mod smtp {
-    use super::*;
-    use sspr_backends::smtp::{SmtpConfig, SmtpNotifier as Notifier};
+/// Flows, counters and blocks in memory (one process only).
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct MemoryStateStore {
+    pub(crate) inner: CoreStore,
+}
 
-    /// Sends notices by e-mail through an SMTP relay. Keyword arguments as in the portal's
-    /// `[smtp]` section: `host`, `from_` or `sender` (the sender, e.g.
-    /// `"Password reset <no-reply@example.org>"`), `port`, `tls` (`"starttls"`, `"implicit"`,
-    /// `"none"`), `username`, `password` (str or `Secret`), `ca_file`, `timeout_ms`,
-    /// `pool_size`. No connection is made before the first message. Pass it as `notifier=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct SmtpNotifier {
-        pub(crate) inner: InRuntime<Notifier>,
+#[pymethods]
+impl MemoryStateStore {
+    /// An empty store.
+    #[new]
+    fn new() -> Self {
+        Self { inner: CoreStore::new() }
     }
 
-    #[pymethods]
-    impl SmtpNotifier {
-        #[new]
-        #[pyo3(signature = (**fields))]
-        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            // `from` is a Python keyword: accept `from_` and `sender` for it.
-            let fields = with_from_alias(fields)?;
-            let config: SmtpConfig = parse("SmtpNotifier", &config_json(py, fields.as_ref(), &[])?)?;
-            let handle = crate::runtime::tokio_handle()?;
-            let inner = py.detach(|| {
-                let _runtime = handle.enter();
-                Notifier::from_config(&config)
-            });
-            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
-        }
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
 
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    fn __repr__(&self) -> String {
+        format!("MemoryStateStore(entries={})", self.inner.len())
     }
 }
 
-/// `from_` / `sender` for the `from` field (a Python keyword).
-#[allow(dead_code)]
-fn with_from_alias<'py>(fields: Option<&Bound<'py, PyDict>>) -> PyResult<Option<Bound<'py, PyDict>>> {
-    let Some(f) = fields else { return Ok(None) };
-    let copy = f.copy()?;
-    for alias in ["from_", "sender"] {
-        if let Some(v) = copy.get_item(alias)? {
-            copy.del_item(alias)?;
-            copy.set_item("from", v)?;
-        }
-    }
-    Ok(Some(copy))
+/// Keeps the newest audit events in memory (sspr-core's ring buffer, 10 000 events).
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct MemoryAuditSink {
+    pub(crate) inner: CoreAudit,
 }
 
-#[cfg(feature = "sms-twilio")]
-mod twilio {
-    use super::*;
-    use sspr_backends::twilio::{TwilioConfig, TwilioNotifier as Notifier};
-
-    /// Sends PINs and notices by SMS through Twilio's Messages API (or a Twilio-compatible
-    /// gateway at `base_url`): `account_sid`, `auth_token` (str or `Secret`), and `from_` (the
-    /// sending number) or `messaging_service_sid`; `timeout_ms`, `connect_retries`, `ca_file`,
-    /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
-    /// SMS only. Pass it as `notifier=` (with `Policy(sms_enabled=True)`).
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct TwilioNotifier {
-        pub(crate) inner: InRuntime<Notifier>,
+#[pymethods]
+impl MemoryAuditSink {
+    /// An empty sink.
+    #[new]
+    fn new() -> Self {
+        Self { inner: CoreAudit::new() }
     }
 
-    #[pymethods]
-    impl TwilioNotifier {
-        #[new]
-        #[pyo3(signature = (**fields))]
-        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let fields = with_from_alias(fields)?;
-            let config: TwilioConfig = parse("TwilioNotifier", &config_json(py, fields.as_ref(), &[])?)?;
-            let handle = crate::runtime::tokio_handle()?;
-            let inner = py.detach(|| {
-                let _runtime = handle.enter();
-                Notifier::from_config(&config)
-            });
-            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
-        }
+    /// The events kept (the newest 10 000), oldest first, as dicts (the core's versioned JSON form).
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.inner.events().iter().map(|e| json_to_py(py, &e.to_json())).collect()
+    }
 
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    fn __len__(&self) -> usize {
+        self.inner.events().len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("MemoryAuditSink(events={})", self.inner.events().len())
     }
 }
 
-#[cfg(feature = "webhook")]
-mod webhook {
-    use super::*;
-    use sspr_backends::webhook::{WebhookConfig, WebhookNotifier as Notifier};
+/// Routes each notice by its channel: e-mail to one notifier, SMS to another (e.g.
+/// `ChannelNotifier(email=SmtpNotifier(...), sms=TwilioNotifier(...))`). Either may be a
+/// built-in notifier or a Python object with `send`; a channel without a notifier refuses its
+/// notices (`BackendError` of kind `"rejected"`).
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct ChannelNotifier {
+    pub(crate) inner: InRuntime<sspr_core::backend::ByChannel>,
+}
 
-    /// Sends notices to any gateway as a signed JSON POST (HMAC-SHA256 in `X-Sspr-Signature`):
-    /// `url`, `key` (32+ bytes, str or `Secret`), `timeout_ms`, `connect_retries`, `ca_file`,
-    /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
-    /// Pass it as `notifier=`.
-    #[pyclass(frozen, module = "sspr.backends")]
-    pub(crate) struct WebhookNotifier {
-        pub(crate) inner: InRuntime<Notifier>,
+#[pymethods]
+impl ChannelNotifier {
+    #[new]
+    #[pyo3(signature = (*, email = None, sms = None))]
+    fn new(email: Option<&Bound<'_, PyAny>>, sms: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let email = email.map(notifier).transpose()?;
+        let sms = sms.map(notifier).transpose()?;
+        Ok(Self { inner: InRuntime::new(sspr_core::backend::ByChannel::new(email, sms)) })
     }
 
-    #[pymethods]
-    impl WebhookNotifier {
-        #[new]
-        #[pyo3(signature = (**fields))]
-        fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-            let config: WebhookConfig = parse("WebhookNotifier", &config_json(py, fields, &[])?)?;
-            let handle = crate::runtime::tokio_handle()?;
-            let inner = py.detach(|| {
-                let _runtime = handle.enter();
-                Notifier::from_config(&config)
-            });
-            Ok(Self { inner: InRuntime::new(inner.map_err(backend_err)?) })
-        }
-
-        fn __repr__(&self) -> String {
-            self.inner.get().map(|i| format!("{i:?}")).unwrap_or_default()
-        }
+    fn __repr__(&self) -> String {
+        self.inner.get().map(|i| format!("ChannelNotifier({i:?})")).unwrap_or_default()
     }
 }
 
-/// The built-in directory `obj` is, if it is one.
-pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Directory>>> {
-    #[cfg(feature = "ldap")]
-    if let Ok(d) = obj.cast::<ldap::LdapDirectory>() {
-        return Ok(Some(Arc::new(d.get().inner.get()?.clone())));
-    }
-    let _ = obj;
-    Ok(None)
+/// A clock that stands still until moved: for tests and simulations.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct ManualClock {
+    pub(crate) inner: CoreClock,
 }
 
-/// The built-in contact store `obj` is, if it is one.
-pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn ContactStore>>> {
-    #[cfg(feature = "sqlite")]
-    if let Ok(s) = obj.cast::<sqlite::SqliteStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
+#[pymethods]
+impl ManualClock {
+    /// A clock showing `start` (an aware datetime).
+    #[new]
+    fn new(start: OffsetDateTime) -> Self {
+        Self { inner: CoreClock::new(start) }
     }
-    #[cfg(feature = "postgres")]
-    if let Ok(s) = obj.cast::<postgres::PostgresStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
+
+    /// Move forward by `seconds`.
+    fn advance(&self, seconds: f64) -> PyResult<()> {
+        let by = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| invalid_input("seconds", "must be a non-negative number"))?;
+        self.inner.advance(by);
+        Ok(())
     }
-    #[cfg(feature = "ldap")]
-    if let Ok(s) = obj.cast::<ldap::LdapContactStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
+
+    /// Set the time (may go backwards).
+    fn set(&self, to: OffsetDateTime) {
+        self.inner.set(to);
     }
-    let _ = obj;
-    Ok(None)
+
+    /// The time shown (aware, UTC).
+    fn now(&self) -> OffsetDateTime {
+        self.inner.now()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ManualClock({})", iso(self.inner.now()))
+    }
 }
 
-/// The built-in notifier `obj` is, if it is one.
-pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn Notifier>>> {
-    #[cfg(feature = "smtp")]
-    if let Ok(n) = obj.cast::<smtp::SmtpNotifier>() {
-        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
+pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
+    if let Ok(d) = obj.cast::<MemoryDirectory>() {
+        return Ok(Arc::new(d.get().inner.clone()));
     }
-    #[cfg(feature = "sms-twilio")]
-    if let Ok(n) = obj.cast::<twilio::TwilioNotifier>() {
-        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
+    if let Some(d) = backends::directory(obj)? {
+        return Ok(d);
     }
-    #[cfg(feature = "webhook")]
-    if let Ok(n) = obj.cast::<webhook::WebhookNotifier>() {
-        return Ok(Some(Arc::new(n.get().inner.get()?.clone())));
-    }
-    let _ = obj;
-    Ok(None)
+    foreign::directory(obj)
 }
 
-/// The built-in state store `obj` is, if it is one.
-pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<dyn StateStore>>> {
-    #[cfg(feature = "sqlite")]
-    if let Ok(s) = obj.cast::<sqlite::SqliteStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
+pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
+    if let Ok(c) = obj.cast::<MemoryContactStore>() {
+        return Ok(Arc::new(c.get().inner.clone()));
     }
-    #[cfg(feature = "redis")]
-    if let Ok(s) = obj.cast::<redis::RedisStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
+    if let Some(c) = backends::contacts(obj)? {
+        return Ok(c);
     }
-    #[cfg(feature = "postgres")]
-    if let Ok(s) = obj.cast::<postgres::PostgresStore>() {
-        return Ok(Some(Arc::new(s.get().inner.get()?.clone())));
-    }
-    let _ = obj;
-    Ok(None)
+    foreign::contacts(obj)
 }
 
-/// Register the built-in backend classes in the `backends` submodule.
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    #[cfg(feature = "sqlite")]
-    m.add_class::<sqlite::SqliteStore>()?;
-    #[cfg(feature = "redis")]
-    m.add_class::<redis::RedisStore>()?;
-    #[cfg(feature = "postgres")]
-    m.add_class::<postgres::PostgresStore>()?;
-    #[cfg(feature = "smtp")]
-    m.add_class::<smtp::SmtpNotifier>()?;
-    #[cfg(feature = "sms-twilio")]
-    m.add_class::<twilio::TwilioNotifier>()?;
-    #[cfg(feature = "webhook")]
-    m.add_class::<webhook::WebhookNotifier>()?;
-    #[cfg(feature = "ldap")]
-    {
-        m.add_class::<ldap::LdapDirectory>()?;
-        m.add_class::<ldap::LdapContactStore>()?;
+pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
+    if let Ok(o) = obj.cast::<Outbox>() {
+        return Ok(Arc::new(o.get().inner.clone()));
     }
-    let _ = m;
+    if let Ok(c) = obj.cast::<ChannelNotifier>() {
+        return Ok(Arc::new(c.get().inner.get()?.clone()));
+    }
+    if let Some(n) = backends::notifier(obj)? {
+        return Ok(n);
+    }
+    foreign::notifier(obj)
+}
+
+pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
+    if let Ok(s) = obj.cast::<MemoryStateStore>() {
+        return Ok(Arc::new(s.get().inner.clone()));
+    }
+    if let Some(s) = backends::store(obj)? {
+        return Ok(s);
+    }
+    Err(config_error(format!(
+        "store must be an sspr.MemoryStateStore or a built-in store of sspr.backends, not {}",
+        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+    )))
+}
+
+pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
+    if let Ok(a) = obj.cast::<MemoryAuditSink>() {
+        return Ok(Arc::new(a.get().inner.clone()));
+    }
+    foreign::audit(obj)
+}
+
+/// Register the in-memory classes in the native module.
+pub(crate) fn register_memory(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<MemoryDirectory>()?;
+    m.add_class::<Outbox>()?;
+    m.add_class::<ChannelNotifier>()?;
+    m.add_class::<MemoryContactStore>()?;
+    m.add_class::<MemoryStateStore>()?;
+    m.add_class::<MemoryAuditSink>()?;
+    m.add_class::<ManualClock>()?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::{PyConnectionError, PyOSError, PyTimeoutError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyModule;
@@ -14,9 +15,17 @@ fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     MODULE.get_or_try_init(py, || py.import("sspr._errors").map(Bound::unbind)).map(|m| m.bind(py))
 }
 
-/// An instance of `sspr.<class>(message)` with attributes, as a `PyErr`.
-fn make(py: Python<'_>, class: &str, message: &str, attrs: Vec<(&str, Bound<'_, PyAny>)>) -> PyResult<PyErr> {
+/// An instance of `sspr.<class>(message)` with its stable `code` (sspr-core's
+/// `Error::code`) and other attributes, as a `PyErr`.
+fn make(
+    py: Python<'_>,
+    class: &str,
+    code: &str,
+    message: &str,
+    attrs: Vec<(&str, Bound<'_, PyAny>)>,
+) -> PyResult<PyErr> {
     let exc = errors_module(py)?.getattr(class)?.call1((message,))?;
+    exc.setattr(intern!(py, "code"), code)?;
     for (name, value) in attrs {
         exc.setattr(name, value)?;
     }
@@ -40,22 +49,14 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::InvalidState { reason } => ("InvalidState", vec![("reason", attr(py, *reason)?)]),
         Error::RateLimited { retry_after } => ("RateLimited", vec![("retry_after", attr(py, *retry_after)?)]),
         Error::Blocked { until } => ("Blocked", vec![("until", attr(py, *until)?)]),
-        Error::NotAllowed { reason } => {
-            let code = serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_owned));
-            ("NotAllowed", vec![("reason", attr(py, code.unwrap_or_else(|| "other".into()))?)])
-        }
+        Error::NotAllowed { reason } => ("NotAllowed", vec![("reason", attr(py, reason.as_str())?)]),
         Error::PasswordRejected { reason } => ("PasswordRejected", vec![("reason", attr(py, reason.as_str())?)]),
         Error::UnknownUser => ("UnknownUser", vec![]),
         Error::SignInFailed => ("SignInFailed", vec![]),
         Error::Config(_) => ("ConfigError", vec![]),
         Error::Backend { source } => {
-            let kind = match source.kind() {
-                BackendErrorKind::Unavailable => "unavailable",
-                BackendErrorKind::PasswordRejected => "password_rejected",
-                BackendErrorKind::Rejected => "rejected",
-                _ => "other",
-            };
-            let made = make(py, "BackendError", &message, vec![("kind", attr(py, kind)?)])?;
+            let made =
+                make(py, "BackendError", err.code(), &message, vec![("kind", attr(py, source.kind().as_str())?)])?;
             // The Python exception a Python backend raised is the cause.
             let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
             while let Some(c) = cause {
@@ -69,7 +70,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         }
         _ => ("SsprError", vec![]),
     };
-    make(py, class, &message, attrs)
+    make(py, class, err.code(), &message, attrs)
 }
 
 /// The Python exception for a core error.

@@ -1,21 +1,35 @@
 //! Python bindings of sspr: the native module `sspr._sspr` of the Python package `sspr`.
 //!
-//! Thin by design: every behaviour lives in `sspr-core`; this crate converts arguments,
-//! answers and errors (one mapping point: `errors.rs`), adapts Python objects to the backend
-//! traits, and drives the core's futures from asyncio or from a blocking call.
-//! The Python side (`python/sspr/`) adds the exception classes, the backend protocols and
-//! the type stubs. Build it with maturin (`pip install ./sspr-py`).
+//! Everything here converts: Python values to sspr-core's types and back, Python objects to
+//! the backend traits, and sspr-core's errors to `sspr.SsprError`s. The behaviour lives in
+//! sspr-core, and the rules every binding shares (names, request contexts, completions,
+//! engine options, host-store records, the per-process runtime) in sspr-core's `wire` and
+//! sspr-bind. The Python side (`python/sspr/`) adds the exception classes, the backend
+//! protocols and the type stubs. Build it with maturin (`pip install ./sspr-py`).
+//!
+//! The modules follow the same map in every binding:
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | `engine` | `Sspr` and `BlockingSspr` (one declaration per operation), the policy |
+//! | `values` | the classes of the API's values and their conversions; the input checks of `sspr.primitives` |
+//! | `errors` | the one place core errors become Python exceptions and back |
+//! | `foreign` | backends written in Python |
+//! | `builtin` | the in-memory and sspr-backends classes, and which backend fills each slot |
+//! | `runtime` | how the core's futures are driven from asyncio or a blocking call |
+//! | `vectors`, `reference` | seeded generators for the test vectors and the benchmark reference (cargo feature `vectors`, off in the wheel) |
 
-mod awaitable;
-mod backends;
-mod bench;
 mod builtin;
 mod engine;
 mod errors;
-mod policy;
-mod primitives;
+mod foreign;
 mod runtime;
-mod types;
+mod values;
+
+#[cfg(feature = "vectors")]
+mod reference;
+#[cfg(feature = "vectors")]
+mod vectors;
 
 use pyo3::prelude::*;
 
@@ -24,43 +38,33 @@ use pyo3::prelude::*;
 fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Sspr>()?;
     m.add_class::<engine::BlockingSspr>()?;
-    m.add_class::<policy::Policy>()?;
-    m.add_class::<types::Secret>()?;
-    m.add_class::<types::RequestContext>()?;
-    m.add_class::<types::MethodOption>()?;
-    m.add_class::<types::ResetChallenge>()?;
-    m.add_class::<types::PinSent>()?;
-    m.add_class::<types::Verified>()?;
-    m.add_class::<types::ResetOutcome>()?;
-    m.add_class::<types::ContactView>()?;
-    m.add_class::<types::Contacts>()?;
-    m.add_class::<types::UserStatus>()?;
-    m.add_class::<types::SignedIn>()?;
-    m.add_class::<types::DirectoryUser>()?;
-    m.add_class::<types::StoredContactView>()?;
-    m.add_class::<types::Enrollment>()?;
-    m.add_class::<types::Notification>()?;
-    m.add_class::<backends::MemoryDirectory>()?;
-    m.add_class::<backends::Outbox>()?;
-    m.add_class::<backends::ChannelNotifier>()?;
-    m.add_class::<backends::MemoryContactStore>()?;
-    m.add_class::<backends::MemoryStateStore>()?;
-    m.add_class::<backends::MemoryAuditSink>()?;
-    m.add_class::<backends::ManualClock>()?;
-    m.add_function(wrap_pyfunction!(primitives::generate_pins, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::pin_hash, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::identity_tokens, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::generate_temporary_passwords, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::temp_password_entropy_bits, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::decoy_methods, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::normalize_login, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::normalize_email, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::normalize_phone, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::mask_email, m)?)?;
-    m.add_function(wrap_pyfunction!(primitives::mask_phone, m)?)?;
-    m.add_function(wrap_pyfunction!(bench::rust_reference_flows, m)?)?;
+    m.add_class::<engine::Policy>()?;
+    m.add_class::<values::Secret>()?;
+    m.add_class::<values::RequestContext>()?;
+    m.add_class::<values::MethodOption>()?;
+    m.add_class::<values::ResetChallenge>()?;
+    m.add_class::<values::PinSent>()?;
+    m.add_class::<values::Verified>()?;
+    m.add_class::<values::ResetOutcome>()?;
+    m.add_class::<values::ContactView>()?;
+    m.add_class::<values::Contacts>()?;
+    m.add_class::<values::UserStatus>()?;
+    m.add_class::<values::SignedIn>()?;
+    m.add_class::<values::DirectoryUser>()?;
+    m.add_class::<values::StoredContactView>()?;
+    m.add_class::<values::Enrollment>()?;
+    m.add_class::<values::Notification>()?;
+    builtin::register_memory(m)?;
     let backends = PyModule::new(m.py(), "backends")?;
     builtin::register(&backends)?;
     m.add_submodule(&backends)?;
+    let primitives = PyModule::new(m.py(), "primitives")?;
+    values::register_primitives(&primitives)?;
+    #[cfg(feature = "vectors")]
+    {
+        vectors::register(&primitives)?;
+        primitives.add_function(wrap_pyfunction!(reference::rust_reference_flows, &primitives)?)?;
+    }
+    m.add_submodule(&primitives)?;
     Ok(())
 }

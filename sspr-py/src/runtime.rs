@@ -12,66 +12,22 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use pyo3::prelude::*;
+use sspr_bind::runtime::{self, RuntimeError, RuntimeHandle};
 
-/// The tokio runtime the Rust backends (timers, network clients) run on: two worker
-/// threads, started at first use in each process, with the id of the process that started it.
-///
-/// Per process because a fork (gunicorn `--preload`, uWSGI) copies the runtime's state but
-/// not its worker threads: in the child, a sleep on the parent's runtime never fires and a
-/// task spawned on it never runs. A child therefore starts its own runtime at first use.
-static RUNTIME: Mutex<Option<(u32, &'static tokio::runtime::Runtime)>> = Mutex::new(None);
-
-/// This process's runtime, started if this process has none yet.
-fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
-    let pid = std::process::id();
-    let mut current = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((owner, rt)) = *current
-        && owner == pid
-    {
-        return Ok(rt);
-    }
-    // A runtime inherited across a fork is left as it is (never dropped): its threads are
-    // gone in this process, and shutting it down would wait for them.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("sspr-tokio")
-        .enable_all()
-        .build()
-        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}")))?;
-    let rt: &'static tokio::runtime::Runtime = Box::leak(Box::new(rt));
-    *current = Some((pid, rt));
-    Ok(rt)
+/// This process's runtime (sspr-bind's: one per process, so a forked child starts its own).
+/// Look it up at each use rather than keep it: a handle kept across a fork points at the
+/// parent's runtime.
+pub(crate) fn handle() -> PyResult<RuntimeHandle> {
+    runtime::handle().map_err(runtime_error)
 }
 
-/// The handle of this process's runtime. Look it up at each use rather than keep it: a
-/// handle kept across a fork points at the parent's runtime.
-pub(crate) fn tokio_handle() -> PyResult<&'static tokio::runtime::Handle> {
-    Ok(runtime()?.handle())
-}
-
-/// The engine's timer (answer padding): sleeps on this process's runtime.
-#[derive(Debug)]
-pub(crate) struct PyTimer;
-
-#[async_trait::async_trait]
-impl sspr_core::Timer for PyTimer {
-    async fn sleep(&self, duration: std::time::Duration) {
-        // Created inside the runtime's context, the sleep is registered with its time driver
-        // and can then be polled from any thread.
-        let sleep = match tokio_handle() {
-            Ok(handle) => {
-                let _context = handle.enter();
-                tokio::time::sleep(duration)
-            }
-            // No runtime could be started: the answer is not padded rather than never given.
-            Err(_) => return,
-        };
-        sleep.await;
-    }
+/// A runtime failure (it could not start, or its timer stopped during a call) as Python's
+/// `RuntimeError`: not an sspr error of the call's inputs.
+fn runtime_error(err: RuntimeError) -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err(err.to_string())
 }
 
 thread_local! {
@@ -104,9 +60,9 @@ impl<T> InRuntime<T> {
 impl<T> Drop for InRuntime<T> {
     fn drop(&mut self) {
         let value = self.0.take();
-        match tokio_handle() {
+        match runtime::handle() {
             Ok(handle) => {
-                let _runtime = handle.enter();
+                let _runtime = handle.tokio().enter();
                 drop(value);
             }
             Err(_) => drop(value),
@@ -114,33 +70,26 @@ impl<T> Drop for InRuntime<T> {
     }
 }
 
-/// A future polled inside the tokio runtime's context, with the GIL released (and dropped
-/// inside it: a cancelled call drops the core's future with its backend futures).
+/// A future polled inside the runtime's context (sspr-bind's guard: a timer that stopped
+/// fails the call instead of answering unpadded), with the GIL released; dropped inside it
+/// too, so a cancelled call drops the core's future with its backend futures there.
 pub(crate) struct Driven<F> {
-    inner: InRuntime<Pin<Box<F>>>,
+    inner: InRuntime<Pin<Box<runtime::InRuntime<F>>>>,
 }
 
 impl<F: Future + Send> Future for Driven<F>
 where
     F::Output: Send,
 {
-    type Output = F::Output;
+    type Output = PyResult<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // This process's runtime, looked up at each poll (a future made before a fork is
-        // polled in the child on the child's runtime). If none could be started, the future
-        // is polled outside any runtime: a backend that needs one fails with its own error.
-        let handle = tokio_handle().ok();
         let Some(inner) = self.inner.0.as_mut() else {
             return Poll::Pending;
         };
         let waker = cx.waker();
-        Python::attach(|py| {
-            py.detach(|| {
-                let _runtime = handle.map(tokio::runtime::Handle::enter);
-                inner.as_mut().poll(&mut Context::from_waker(waker))
-            })
-        })
+        let polled = Python::attach(|py| py.detach(|| inner.as_mut().poll(&mut Context::from_waker(waker))));
+        polled.map(|out| out.map_err(runtime_error))
     }
 }
 
@@ -151,8 +100,8 @@ where
     F::Output: Send,
 {
     // Start (or check) this process's runtime now, so a failure is an error of the call.
-    tokio_handle()?;
-    Ok(Driven { inner: InRuntime::new(Box::pin(future)) })
+    let handle = handle()?;
+    Ok(Driven { inner: InRuntime::new(Box::pin(handle.guard(future))) })
 }
 
 /// Run an operation's future to completion on this thread, with the GIL released.
@@ -161,12 +110,12 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let handle = tokio_handle()?;
-    Ok(py.detach(|| {
-        let _runtime = handle.enter();
+    let handle = handle()?;
+    py.detach(|| {
         let _blocking = BlockingGuard::enter();
-        futures::executor::block_on(future)
-    }))
+        runtime::block_on(handle.guard(future))
+    })
+    .map_err(runtime_error)
 }
 
 /// Marks the thread as inside a blocking call until dropped (also when unwinding).
@@ -202,8 +151,8 @@ pub(crate) struct PySpawner;
 /// Run a background task on this process's runtime (dropped, as the [`sspr_core::Spawn`]
 /// contract allows, if no runtime can be started).
 fn spawn_on_runtime(task: sspr_core::runtime::Task) {
-    if let Ok(handle) = tokio_handle() {
-        drop(handle.spawn(MarkedBlocking(task)));
+    if let Ok(handle) = runtime::handle() {
+        handle.spawn(Box::pin(MarkedBlocking(task)));
     }
 }
 
@@ -254,7 +203,7 @@ struct Delivery {
 async fn run_delivery(delivery: Py<Delivery>) -> PyResult<()> {
     let task = delivery.get().task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     if let Some(task) = task {
-        driven(task)?.await;
+        driven(task)?.await?;
     }
     Ok(())
 }

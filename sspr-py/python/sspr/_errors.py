@@ -11,7 +11,13 @@ from typing import Any
 
 
 class SsprError(Exception):
-    """Base class of every error sspr raises."""
+    """Base class of every error sspr raises.
+
+    ``code`` is the error's stable snake_case code (``"wrong_pin"``, ``"backend"``...), the
+    same in every binding: branch on it or on the class, never on the message.
+    """
+
+    code: str = ""
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         super().__init__(message)

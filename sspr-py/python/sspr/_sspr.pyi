@@ -390,7 +390,7 @@ class Sspr:
         audit: Optional[AuditArg] = None,
         policy: Optional[Policy] = None,
         clock: Optional[ManualClock] = None,
-        rng_seed: Optional[bytes] = None,
+        rng_seed: Optional[Union[bytes, str]] = None,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...
@@ -446,7 +446,7 @@ class BlockingSspr:
         audit: Optional[AuditArg] = None,
         policy: Optional[Policy] = None,
         clock: Optional[ManualClock] = None,
-        rng_seed: Optional[bytes] = None,
+        rng_seed: Optional[Union[bytes, str]] = None,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...

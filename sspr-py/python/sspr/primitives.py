@@ -3,19 +3,24 @@ masks and normalisation. The test vectors in ``tests/vectors/`` replay them; too
 them (e.g. to show users how their address will be masked).
 """
 
-from ._sspr import (
-    decoy_methods,
-    generate_pins,
-    generate_temporary_passwords,
-    identity_tokens,
-    mask_email,
-    mask_phone,
-    normalize_email,
-    normalize_login,
-    normalize_phone,
-    pin_hash,
-    temp_password_entropy_bits,
-)
+from ._sspr import primitives as _native
+
+# In every build: the checks and masks users' input gets.
+mask_email = _native.mask_email
+mask_phone = _native.mask_phone
+normalize_email = _native.normalize_email
+normalize_login = _native.normalize_login
+normalize_phone = _native.normalize_phone
+
+# Test hooks (the shared test vectors): only in builds with the cargo feature `vectors`
+# (the test suite's), not in the release wheel.
+if hasattr(_native, "generate_pins"):
+    decoy_methods = _native.decoy_methods
+    generate_pins = _native.generate_pins
+    generate_temporary_passwords = _native.generate_temporary_passwords
+    identity_tokens = _native.identity_tokens
+    pin_hash = _native.pin_hash
+    temp_password_entropy_bits = _native.temp_password_entropy_bits
 
 __all__ = [
     "decoy_methods",

@@ -1,30 +1,20 @@
 //! The values that cross the Python API: results, the secret wrapper, the request context,
 //! and the records Python backends receive and return. Each wraps or copies a core type.
 
-use std::net::IpAddr;
+use std::str::FromStr;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use sspr_core::backend::{AccountState, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredContact};
-use sspr_core::notice::{Message, Notification as CoreNotification};
+use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
-    Channel, CompletionMode, Locale, Password, RequestContext as CoreContext, UserId, UserStatus as CoreStatus,
+    CompletionMode, EmailAddress, Locale, NormalizedLogin, Password, PhoneNumber, Pin, RequestContext as CoreContext,
+    UserId, UserStatus as CoreStatus,
 };
 use time::OffsetDateTime;
 
-use crate::errors::invalid_input;
-
-pub(crate) fn channel_name(channel: Channel) -> &'static str {
-    channel.method_id()
-}
-
-pub(crate) fn mode_name(mode: CompletionMode) -> &'static str {
-    match mode {
-        CompletionMode::Temporary => "temporary",
-        CompletionMode::Chosen => "chosen",
-        CompletionMode::UnlockOnly => "unlock_only",
-    }
-}
+use crate::errors::{invalid_input, to_py_err};
 
 /// A secret (a temporary password, a PIN, a password handed to a directory): `repr` and
 /// `str` never show it; `reveal()` does. It cannot be pickled or copied into JSON by
@@ -86,6 +76,45 @@ impl Secret {
     }
 }
 
+/// A PIN or password argument: `str` or `sspr.Secret`.
+pub(crate) enum SecretArg {
+    Text(String),
+    Secret(Py<Secret>),
+}
+
+impl FromPyObject<'_, '_> for SecretArg {
+    type Error = PyErr;
+
+    fn extract(ob: pyo3::Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
+        // Type checks first: a failed extraction would build an exception on the hot path.
+        if let Ok(secret) = ob.cast::<Secret>() {
+            return Ok(Self::Secret(secret.to_owned().unbind()));
+        }
+        if let Ok(text) = ob.cast::<PyString>() {
+            return Ok(Self::Text(text.to_cow()?.into_owned()));
+        }
+        Err(PyTypeError::new_err("expected a str or an sspr.Secret"))
+    }
+}
+
+impl SecretArg {
+    /// The argument as a password.
+    pub(crate) fn into_password(self) -> Password {
+        match self {
+            Self::Text(text) => Password::new(text),
+            Self::Secret(s) => Password::new(s.get().value.expose_secret()),
+        }
+    }
+
+    /// The argument as the PIN a user typed.
+    pub(crate) fn into_pin(self) -> Pin {
+        match self {
+            Self::Text(text) => Pin::new(&text),
+            Self::Secret(s) => Pin::new(s.get().value.expose_secret()),
+        }
+    }
+}
+
 /// A password argument: a `str` or a `Secret`.
 pub(crate) fn password_arg(value: &Bound<'_, PyAny>) -> PyResult<Password> {
     if let Ok(secret) = value.cast::<Secret>() {
@@ -117,20 +146,12 @@ impl RequestContext {
         locale: Option<&str>,
         accept_language: Option<&str>,
     ) -> PyResult<Self> {
-        let client_ip = match client_ip {
-            None => None,
-            Some(text) => {
-                Some(text.trim().parse::<IpAddr>().map_err(|_| invalid_input("client_ip", "not an IP address"))?)
-            }
-        };
-        let locale = match (locale, accept_language) {
-            (Some("en"), _) => Locale::En,
-            (Some("de"), _) => Locale::De,
-            (Some(_), _) => return Err(invalid_input("locale", "supported locales are \"en\" and \"de\"")),
-            (None, Some(header)) => Locale::from_accept_language(header),
-            (None, None) => Locale::En,
-        };
-        Ok(Self { inner: CoreContext { client_ip, user_agent, locale } })
+        let mut inner = CoreContext::from_parts(client_ip, accept_language).map_err(to_py_err)?;
+        if let Some(locale) = locale {
+            inner.locale = Locale::from_str(locale).map_err(to_py_err)?;
+        }
+        inner.user_agent = user_agent;
+        Ok(Self { inner })
     }
 
     /// The client's IP address, as text.
@@ -148,22 +169,15 @@ impl RequestContext {
     /// `"en"` or `"de"`.
     #[getter]
     fn locale(&self) -> &'static str {
-        locale_name(self.inner.locale)
+        self.inner.locale.as_str()
     }
 
     fn __repr__(&self) -> String {
         format!(
             "RequestContext(client_ip={}, locale={})",
             self.inner.client_ip.map_or_else(|| "None".to_owned(), |ip| q(&ip.to_string())),
-            q(locale_name(self.inner.locale))
+            q(self.inner.locale.as_str())
         )
-    }
-}
-
-pub(crate) fn locale_name(locale: Locale) -> &'static str {
-    match locale {
-        Locale::De => "de",
-        _ => "en",
     }
 }
 
@@ -256,7 +270,7 @@ impl ResetChallenge {
                     py,
                     MethodOption {
                         id: m.id,
-                        channel: channel_name(m.channel),
+                        channel: m.channel.as_str(),
                         masked: m.masked,
                         needs_confirmation: m.needs_confirmation,
                     },
@@ -315,7 +329,10 @@ impl Verified {
 
 impl From<sspr_core::Verified> for Verified {
     fn from(v: sspr_core::Verified) -> Self {
-        Self { modes: v.modes.into_iter().map(mode_name).collect(), remaining_methods: v.remaining_methods }
+        Self {
+            modes: v.modes.into_iter().map(CompletionMode::as_str).collect(),
+            remaining_methods: v.remaining_methods,
+        }
     }
 }
 
@@ -649,7 +666,7 @@ impl Notification {
     /// `"email"` or `"sms"`.
     #[getter]
     fn channel(&self) -> &'static str {
-        channel_name(self.inner.to.channel())
+        self.inner.to.channel().as_str()
     }
     /// The full address or E.164 number to deliver to.
     #[getter]
@@ -664,18 +681,12 @@ impl Notification {
     /// `"en"` or `"de"`.
     #[getter]
     fn locale(&self) -> &'static str {
-        locale_name(self.inner.locale)
+        self.inner.locale.as_str()
     }
     /// `"pin"`, `"reset_requested"`, `"password_reset"` or `"contacts_changed"`.
     #[getter]
     fn kind(&self) -> &'static str {
-        match self.inner.message {
-            Message::Pin { .. } => "pin",
-            Message::ResetRequested { .. } => "reset_requested",
-            Message::PasswordReset { .. } => "password_reset",
-            Message::ContactsChanged { .. } => "contacts_changed",
-            _ => "other",
-        }
+        self.inner.message.kind()
     }
     /// When it was issued.
     #[getter]
@@ -744,4 +755,48 @@ impl From<sspr_core::SignedIn> for SignedIn {
             must_change: s.must_change,
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// `sspr.primitives` in every build: how the engine checks and masks what users type, for
+// tools that validate input before handing it over (e.g. a CSV import).
+
+/// A login as the engine compares it (trimmed, NFKC, lower-case); `InvalidInput` if refused.
+#[pyfunction]
+pub(crate) fn normalize_login(login: &str) -> PyResult<String> {
+    NormalizedLogin::parse(login).map(|l| l.as_str().to_owned()).map_err(to_py_err)
+}
+
+/// An e-mail address as stored; `InvalidInput` if refused.
+#[pyfunction]
+pub(crate) fn normalize_email(address: &str) -> PyResult<String> {
+    EmailAddress::parse(address).map(|a| a.as_str().to_owned()).map_err(to_py_err)
+}
+
+/// A phone number in E.164; `InvalidInput` if refused.
+#[pyfunction]
+pub(crate) fn normalize_phone(number: &str) -> PyResult<String> {
+    PhoneNumber::parse(number).map(|p| p.as_str().to_owned()).map_err(to_py_err)
+}
+
+/// The masked form of an e-mail address (`j***@e***.org`).
+#[pyfunction]
+pub(crate) fn mask_email(address: &str) -> PyResult<String> {
+    EmailAddress::parse(address).map(|a| sspr_core::mask::email(&a)).map_err(to_py_err)
+}
+
+/// The masked form of a phone number (`+44 ******* 23`).
+#[pyfunction]
+pub(crate) fn mask_phone(number: &str) -> PyResult<String> {
+    PhoneNumber::parse(number).map(|p| sspr_core::mask::phone(&p)).map_err(to_py_err)
+}
+
+/// Register the checks in `sspr._sspr.primitives`.
+pub(crate) fn register_primitives(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(normalize_login, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize_email, m)?)?;
+    m.add_function(wrap_pyfunction!(normalize_phone, m)?)?;
+    m.add_function(wrap_pyfunction!(mask_email, m)?)?;
+    m.add_function(wrap_pyfunction!(mask_phone, m)?)?;
+    Ok(())
 }

@@ -1,30 +1,22 @@
 //! `sspr.primitives`: the core's pure functions, for the shared test vectors
-//! (`tests/vectors/`) and for tools. Each is one call into sspr-core.
+//! (`tests/vectors/`). Each is one call into sspr-core. Only with the cargo feature
+//! `vectors` (the test suite's build), not in the release wheel.
 
 use pyo3::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, SecretKey};
-use sspr_core::{decoy, mask, password, pin};
+use sspr_core::{NormalizedLogin, SecretKey};
+use sspr_core::{decoy, password, pin};
 
-use crate::errors::{config_error, to_py_err};
-use crate::policy::Policy;
-use crate::types::channel_name;
+use crate::engine::Policy;
+use crate::errors::to_py_err;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn rng(seed_hex: &str) -> PyResult<ChaCha20Rng> {
-    let text = seed_hex.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return Err(config_error("a seed is 64 hex digits"));
-    }
-    let mut seed = [0u8; 32];
-    for (i, byte) in seed.iter_mut().enumerate() {
-        let pair = text.get(2 * i..2 * i + 2).ok_or_else(|| config_error("a seed is 64 hex digits"))?;
-        *byte = u8::from_str_radix(pair, 16).map_err(|_| config_error("a seed is 64 hex digits"))?;
-    }
+    let seed = sspr_bind::rng_seed(sspr_bind::Material::Hex(seed_hex)).map_err(to_py_err)?;
     Ok(ChaCha20Rng::from_seed(seed))
 }
 
@@ -76,35 +68,16 @@ pub(crate) fn temp_password_entropy_bits(length: u32) -> f64 {
 pub(crate) fn decoy_methods(key_hex: &str, login: &str, policy: &Policy) -> PyResult<Vec<(&'static str, String)>> {
     let key = SecretKey::from_hex(key_hex).map_err(to_py_err)?;
     let login = NormalizedLogin::parse(login).map_err(to_py_err)?;
-    Ok(decoy::methods(&key, &login, &policy.inner).into_iter().map(|(c, m)| (channel_name(c), m)).collect())
+    Ok(decoy::methods(&key, &login, &policy.inner).into_iter().map(|(c, m)| (c.as_str(), m)).collect())
 }
 
-/// A login as the engine compares it (trimmed, NFKC, lower-case); `InvalidInput` if refused.
-#[pyfunction]
-pub(crate) fn normalize_login(login: &str) -> PyResult<String> {
-    NormalizedLogin::parse(login).map(|l| l.as_str().to_owned()).map_err(to_py_err)
-}
-
-/// An e-mail address as stored; `InvalidInput` if refused.
-#[pyfunction]
-pub(crate) fn normalize_email(address: &str) -> PyResult<String> {
-    EmailAddress::parse(address).map(|a| a.as_str().to_owned()).map_err(to_py_err)
-}
-
-/// A phone number in E.164; `InvalidInput` if refused.
-#[pyfunction]
-pub(crate) fn normalize_phone(number: &str) -> PyResult<String> {
-    PhoneNumber::parse(number).map(|p| p.as_str().to_owned()).map_err(to_py_err)
-}
-
-/// The masked form of an e-mail address (`j***@e***.org`).
-#[pyfunction]
-pub(crate) fn mask_email(address: &str) -> PyResult<String> {
-    EmailAddress::parse(address).map(|a| mask::email(&a)).map_err(to_py_err)
-}
-
-/// The masked form of a phone number (`+44 ******* 23`).
-#[pyfunction]
-pub(crate) fn mask_phone(number: &str) -> PyResult<String> {
-    PhoneNumber::parse(number).map(|p| mask::phone(&p)).map_err(to_py_err)
+/// Register the test hooks in `sspr._sspr.primitives` (beside the release's checks).
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(generate_pins, m)?)?;
+    m.add_function(wrap_pyfunction!(pin_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(identity_tokens, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_temporary_passwords, m)?)?;
+    m.add_function(wrap_pyfunction!(temp_password_entropy_bits, m)?)?;
+    m.add_function(wrap_pyfunction!(decoy_methods, m)?)?;
+    Ok(())
 }

@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 use sspr_core::Policy as CorePolicy;
 
 use crate::errors::{config_error, to_py_err};
-use crate::types::{json_to_py, py_to_json};
+use crate::values::{json_to_py, py_to_json};
 
 /// The reset policy. `Policy()` is the secure default; keyword arguments set fields
 /// (`Policy(pin_length=6, sms_enabled=True)`); a value out of its range raises

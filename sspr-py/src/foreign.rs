@@ -1,0 +1,285 @@
+//! Backends written in Python: adapters that let Python objects serve as `Directory`,
+//! `ContactStore`, `Notifier` and `AuditSink`.
+//!
+//! A Python backend method may be a plain `def` or an `async def` (anything whose result
+//! has `__await__` is awaited). A plain `def` runs on the thread that called sspr: the event
+//! loop's thread for `Sspr`, the calling thread for `BlockingSspr`.
+
+mod awaitable;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyString, PyTuple};
+use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
+use sspr_core::notice::Notification as CoreNotification;
+use sspr_core::{
+    AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, NormalizedLogin, Notifier, Password,
+    UserId, async_trait,
+};
+
+use crate::errors::{backend_error, bad_return};
+use crate::runtime::in_blocking_call;
+use crate::values::{DirectoryUser, Enrollment, Notification, Secret, json_to_py};
+use awaitable::{PyAwait, run_blocking};
+
+enum Called {
+    Done(Py<PyAny>),
+    Await(PyAwait),
+}
+
+/// Call `obj.method(*args)` and await the result when it is awaitable.
+async fn call_backend<F>(obj: &Py<PyAny>, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
+where
+    F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+{
+    let called = Python::attach(|py| {
+        let run = || -> PyResult<Called> {
+            let out = obj.bind(py).call_method1(method, args(py)?)?;
+            if !out.hasattr(intern!(py, "__await__"))? {
+                return Ok(Called::Done(out.unbind()));
+            }
+            if in_blocking_call() {
+                Ok(Called::Done(run_blocking(py, &out)?))
+            } else {
+                Ok(Called::Await(PyAwait::new(&out)?))
+            }
+        };
+        run().map_err(|e| backend_error(py, method, e))
+    })?;
+    match called {
+        Called::Done(value) => Ok(value),
+        Called::Await(fut) => match fut.await {
+            Ok(value) => Ok(value),
+            Err(e) => Err(Python::attach(|py| backend_error(py, method, e))),
+        },
+    }
+}
+
+/// Check that `obj` has every method of a protocol.
+fn require_methods(obj: &Bound<'_, PyAny>, protocol: &str, methods: &[&str]) -> PyResult<()> {
+    for method in methods {
+        if !obj.getattr(*method).is_ok_and(|m| m.is_callable()) {
+            return Err(PyTypeError::new_err(format!(
+                "{} is not a {protocol}: it has no method `{method}`",
+                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn type_name(obj: &Py<PyAny>) -> String {
+    Python::attach(|py| obj.bind(py).get_type().name().map(|n| n.to_string()).unwrap_or_default())
+}
+
+/// A `Directory` implemented in Python.
+pub(crate) struct PyDirectory {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyDirectory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyDirectory({})", type_name(&self.obj))
+    }
+}
+
+fn extract_user(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<CoreUser> {
+    let _ = py;
+    value
+        .cast::<DirectoryUser>()
+        .map(|u| u.get().inner.clone())
+        .map_err(|_| PyTypeError::new_err("expected an sspr.DirectoryUser"))
+}
+
+#[async_trait]
+impl Directory for PyDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<CoreUser>, BackendError> {
+        let login = login.as_str();
+        let out = call_backend(&self.obj, "find_user", |py| PyTuple::new(py, [login])).await?;
+        Python::attach(|py| {
+            let out = out.bind(py);
+            if out.is_none() {
+                return Ok(None);
+            }
+            extract_user(py, out).map(Some).map_err(|e| bad_return(py, "find_user", e))
+        })
+    }
+
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        let id = user.as_str();
+        call_backend(&self.obj, "set_password", |py| {
+            let secret = Py::new(py, Secret::from_password(Password::new(password.expose_secret())))?;
+            PyTuple::new(
+                py,
+                [
+                    id.into_pyobject(py)?.into_any(),
+                    secret.into_bound(py).into_any(),
+                    pyo3::types::PyBool::new(py, must_change).to_owned().into_any(),
+                ],
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        let id = user.as_str();
+        call_backend(&self.obj, "unlock", |py| PyTuple::new(py, [id])).await?;
+        Ok(())
+    }
+
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        let id = user.as_str();
+        let out = call_backend(&self.obj, "authenticate", |py| {
+            let secret = Py::new(py, Secret::from_password(Password::new(password.expose_secret())))?;
+            PyTuple::new(py, [id.into_bound_py_any(py)?, secret.into_bound(py).into_any()])
+        })
+        .await?;
+        Python::attach(|py| {
+            let answer = out.bind(py).cast::<PyString>().map_err(|e| bad_return(py, "authenticate", e.into()))?;
+            let answer = answer.to_cow().map_err(|e| bad_return(py, "authenticate", e))?;
+            Authentication::from_str(&answer)
+                .map_err(|e| bad_return(py, "authenticate", PyTypeError::new_err(e.to_string())))
+        })
+    }
+
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
+        let out = call_backend(&self.obj, "search", |py| {
+            PyTuple::new(py, [query.into_bound_py_any(py)?, limit.into_bound_py_any(py)?])
+        })
+        .await?;
+        Python::attach(|py| {
+            let items: Vec<Bound<'_, PyAny>> = out.bind(py).extract().map_err(|e| bad_return(py, "search", e))?;
+            items
+                .iter()
+                .map(|u| extract_user(py, u))
+                .collect::<PyResult<Vec<_>>>()
+                .map_err(|e| bad_return(py, "search", e))
+        })
+    }
+}
+
+/// A `ContactStore` implemented in Python.
+pub(crate) struct PyContactStore {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyContactStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyContactStore({})", type_name(&self.obj))
+    }
+}
+
+#[async_trait]
+impl ContactStore for PyContactStore {
+    async fn get(&self, user: &UserId) -> Result<Option<CoreEnrollment>, BackendError> {
+        let id = user.as_str();
+        let out = call_backend(&self.obj, "get", |py| PyTuple::new(py, [id])).await?;
+        Python::attach(|py| {
+            let out = out.bind(py);
+            if out.is_none() {
+                return Ok(None);
+            }
+            let record = out
+                .cast::<Enrollment>()
+                .map_err(|_| bad_return(py, "get", PyTypeError::new_err("expected an sspr.Enrollment or None")))?;
+            // A record a Python store gives back is checked like one from any host store.
+            sspr_bind::check_enrollment(record.get().inner.clone()).map(Some)
+        })
+    }
+
+    async fn save(
+        &self,
+        user: &UserId,
+        enrollment: &CoreEnrollment,
+        expected_version: u64,
+    ) -> Result<bool, BackendError> {
+        let id = user.as_str();
+        let out = call_backend(&self.obj, "save", |py| {
+            let record = Py::new(py, Enrollment { inner: enrollment.clone() })?;
+            PyTuple::new(
+                py,
+                [
+                    id.into_pyobject(py)?.into_any(),
+                    record.into_bound(py).into_any(),
+                    expected_version.into_pyobject(py)?.into_any(),
+                ],
+            )
+        })
+        .await?;
+        Python::attach(|py| out.bind(py).extract::<bool>().map_err(|e| bad_return(py, "save", e)))
+    }
+}
+
+/// A `Notifier` implemented in Python.
+pub(crate) struct PyNotifier {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyNotifier({})", type_name(&self.obj))
+    }
+}
+
+#[async_trait]
+impl Notifier for PyNotifier {
+    async fn send(&self, notification: &CoreNotification) -> Result<(), BackendError> {
+        call_backend(&self.obj, "send", |py| {
+            let n = Py::new(py, Notification { inner: notification.clone() })?;
+            PyTuple::new(py, [n])
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// An `AuditSink` implemented in Python: `record(event: dict)`.
+pub(crate) struct PyAuditSink {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyAuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyAuditSink({})", type_name(&self.obj))
+    }
+}
+
+#[async_trait]
+impl AuditSink for PyAuditSink {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        let json = event.to_json();
+        call_backend(&self.obj, "record", |py| PyTuple::new(py, [json_to_py(py, &json)?])).await?;
+        Ok(())
+    }
+}
+
+/// A Python object as the directory (`sspr.Directory` protocol).
+pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
+    require_methods(obj, "Directory", &["find_user", "set_password", "unlock"])?;
+    Ok(Arc::new(PyDirectory { obj: obj.clone().unbind() }))
+}
+
+/// A Python object as the contact store (`sspr.ContactStore` protocol).
+pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
+    require_methods(obj, "ContactStore", &["get", "save"])?;
+    Ok(Arc::new(PyContactStore { obj: obj.clone().unbind() }))
+}
+
+/// A Python object as the notifier (`sspr.Notifier` protocol).
+pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
+    require_methods(obj, "Notifier", &["send"])?;
+    Ok(Arc::new(PyNotifier { obj: obj.clone().unbind() }))
+}
+
+/// A Python object as the audit sink (`sspr.AuditSink` protocol).
+pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
+    require_methods(obj, "AuditSink", &["record"])?;
+    Ok(Arc::new(PyAuditSink { obj: obj.clone().unbind() }))
+}
