@@ -1,0 +1,232 @@
+"""tests/parity/cases.json replayed through the package's public API (what a Python user
+calls): the rules are written once (sspr-core's wire.rs, sspr-bind) and every binding must
+give the outcomes listed there. See tests/parity/README.md for the format.
+
+Kinds Python does not replay, and why:
+- ``not_allowed_reason``, ``error_code``, ``channel``: Python never takes these names, it only
+  gives them (``NotAllowed.reason``, ``SsprError.code``, ``MethodOption.channel``, straight
+  from the core's ``as_str`` / ``Error::code``); ``send_pin`` takes a method id, which the
+  engine checks itself. test_errors.py and test_flows.py make the codes and reasons from real
+  scenarios.
+- ``backend_error_kind``: a Python backend does not name a kind; its exception's class picks
+  one (``ConnectionError``/``TimeoutError``/``OSError``: unavailable, ``PasswordRejected``:
+  password_rejected, else other), so there is no name to parse.
+- ``enrollment``: a Python contact store keeps the core's own record (``Enrollment.to_json``
+  / ``from_json``), not the parts the case lists; a returned record is checked with the
+  same rule (sspr-bind's ``check_enrollment``), see
+  ``test_a_record_a_python_store_returns_is_checked``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import pytest
+
+import sspr
+
+FILE = Path(__file__).resolve().parents[2] / "tests" / "parity" / "cases.json"
+DATA = json.loads(FILE.read_text())
+ENGINE = DATA["engine"]
+CASES: List[Dict[str, Any]] = DATA["cases"]
+SKIPPED = {"not_allowed_reason", "error_code", "channel", "backend_error_kind", "enrollment"}
+LOGIN = "jdoe@example.org"
+DN = "uid=jdoe,ou=staff,dc=example,dc=org"
+EMAIL = "jane@home.example"
+CLOCK = datetime.datetime.fromisoformat(ENGINE["clock"].replace("Z", "+00:00"))
+POLICY = sspr.Policy(
+    min_response_ms=0, sms_enabled=True, decoy_country_codes=["44"], allow_chosen_password=True, allow_unlock_only=True
+)
+
+
+def directory() -> sspr.MemoryDirectory:
+    d = sspr.MemoryDirectory()
+    d.add(LOGIN, "Jane Doe", DN)
+    return d
+
+
+def engine(dir_: Any = None) -> sspr.BlockingSspr:
+    """An engine with one enrolled user (e-mail and phone), every mode and SMS allowed, unpadded."""
+    e = sspr.BlockingSspr(
+        dir_ if dir_ is not None else directory(),
+        OUTBOX,
+        secret_key=ENGINE["secret_key_hex"],
+        clock=sspr.ManualClock(CLOCK),
+        policy=POLICY,
+    )
+    if dir_ is None:
+        e.set_enabled(LOGIN, True, admin="parity")
+        e.update_contacts(LOGIN, EMAIL, "+44 7700 900123", admin="parity")
+    return e
+
+
+OUTBOX = sspr.Outbox()
+
+
+def verified() -> Tuple[sspr.BlockingSspr, str, List[str]]:
+    """A flow whose PIN was verified, on a fresh engine."""
+    e = engine()
+    flow = e.begin_reset(LOGIN).flow_id
+    e.send_pin(flow, "email")
+    pin = OUTBOX.last_pin_to(EMAIL)
+    assert pin is not None
+    return e, flow, list(e.verify_pin(flow, pin).modes)
+
+
+def material(value: Dict[str, str]) -> Any:
+    return bytes.fromhex(value["bytes"]) if "bytes" in value else value["hex"]
+
+
+def ctx_value(ctx: sspr.RequestContext) -> Dict[str, Any]:
+    return {"client_ip": ctx.client_ip, "locale": ctx.locale}
+
+
+def completion_mode(mode: str) -> str:
+    e, flow, modes = verified()
+    outcome = e.complete_reset(flow, mode, "Tr0ub4dor&3-horse" if mode == "chosen" else None)
+    assert mode in modes, f"{mode} is not among the modes verify_pin named: {modes}"
+    assert (outcome.temporary_password is not None) == (mode == "temporary")
+    return mode
+
+
+def new_password(input: Dict[str, Any]) -> str:
+    e, flow, _ = verified()
+    outcome = e.complete_reset(flow, input["mode"], input.get("password"))
+    assert (outcome.temporary_password is not None) == (input["mode"] == "temporary")
+    return str(input["mode"])
+
+
+class Answering:
+    """A host directory whose `authenticate` answers a fixed name."""
+
+    def __init__(self, answer: str) -> None:
+        self.inner = directory()
+        self.answer = answer
+
+    def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+        return next((u for u in self.inner.users() if u.login == login), None)
+
+    def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+        pass
+
+    def unlock(self, user_id: str) -> None:
+        pass
+
+    def authenticate(self, user_id: str, password: sspr.Secret) -> str:
+        return self.answer
+
+    def search(self, query: str, limit: int) -> List[sspr.DirectoryUser]:
+        return []
+
+
+def authentication(answer: str) -> str:
+    e = engine(Answering(answer))
+    try:
+        e.sign_in(LOGIN, "any password")
+    except sspr.SignInFailed:
+        assert answer == "rejected"
+        return answer
+    except sspr.BackendError as err:
+        # The shared rule refused the name: the host directory is broken.
+        assert err.kind == "rejected", err
+        raise sspr.InvalidInput(str(err), field="authentication", code="invalid_input") from err
+    return answer
+
+
+def actor(input: Dict[str, Any]) -> Dict[str, Any]:
+    e = engine()
+    e.update_contacts(LOGIN, admin=input.get("admin"))
+    return {"type": "user"} if "admin" not in input else {"type": "admin", "id": input["admin"]}
+
+
+def secret_key(input: Dict[str, str]) -> str:
+    sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=material(input))
+    return "ok"
+
+
+def rng_seed(input: Dict[str, str]) -> Dict[str, Any]:
+    e = sspr.BlockingSspr(
+        sspr.MemoryDirectory(),
+        sspr.Outbox(),
+        secret_key=ENGINE["secret_key_hex"],
+        clock=sspr.ManualClock(CLOCK),
+        rng_seed=material(input),
+    )
+    return {"first_flow_id": e.begin_reset(ENGINE["login"]).flow_id}
+
+
+def policy(input: Dict[str, str]) -> Dict[str, Any]:
+    p = sspr.Policy.from_json(input["text"]) if input["format"] == "json" else sspr.Policy.from_toml(input["text"])
+    return dict(p.to_dict())
+
+
+REPLAY: Dict[str, Callable[[Any], Any]] = {
+    "locale": lambda i: sspr.RequestContext(locale=i).locale,
+    "accept_language": lambda i: sspr.RequestContext(accept_language=i).locale,
+    "client_ip": lambda i: sspr.RequestContext(client_ip=i).client_ip,
+    "request_context": lambda i: ctx_value(sspr.RequestContext(**i)),
+    "completion_mode": completion_mode,
+    "new_password": new_password,
+    "authentication": authentication,
+    "actor": actor,
+    "secret_key": secret_key,
+    "rng_seed": rng_seed,
+    "policy": policy,
+}
+
+
+def test_every_kind_is_replayed_or_skipped_with_a_reason() -> None:
+    for case in CASES:
+        assert case["kind"] in REPLAY or case["kind"] in SKIPPED, f"no replay for kind {case['kind']} ({case['id']})"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] not in SKIPPED], ids=lambda c: str(c["id"]))
+def test_parity(case: Dict[str, Any]) -> None:
+    expect = case["expect"]
+    if "error" in expect:
+        with pytest.raises(sspr.SsprError) as caught:
+            got = REPLAY[case["kind"]](case["input"])
+            pytest.fail(f"expected {expect['error']}, got {got!r}")
+        err = caught.value
+        assert err.code == expect["error"], err
+        if "field" in expect:
+            assert getattr(err, "field", None) == expect["field"], err
+        return
+    value = REPLAY[case["kind"]](case["input"])
+    want = expect["value"]
+    if isinstance(want, dict):
+        for key, item in want.items():
+            assert value[key] == item, f"{case['id']}: {key}"
+    else:
+        assert value == want
+
+
+def test_a_record_a_python_store_returns_is_checked() -> None:
+    """A Python contact store's record goes through sspr-bind's check_enrollment: a contact
+    usable before it was added (which the record's JSON form lets through) is refused."""
+    good = sspr.Enrollment.from_json(
+        json.dumps(
+            {
+                "enabled": True,
+                "email": {"value": EMAIL, "added_at": "2026-03-01T09:00:00Z", "usable_from": "2026-03-01T08:59:59Z"},
+                "phone": None,
+                "version": 1,
+            }
+        )
+    )
+
+    class Store:
+        def get(self, user_id: str) -> Optional[sspr.Enrollment]:
+            return good
+
+        def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:
+            return True
+
+    e = sspr.BlockingSspr(directory(), sspr.Outbox(), secret_key=ENGINE["secret_key_hex"], contacts=Store(), policy=POLICY)
+    with pytest.raises(sspr.BackendError) as caught:
+        e.contacts(LOGIN)
+    assert caught.value.kind == "rejected"
+    assert "invalid enrollment: email: usable before it was added" in str(caught.value)
