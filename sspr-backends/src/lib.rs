@@ -10,9 +10,12 @@
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
 //! | `audit-file` | the audit trail as a JSON-lines file |
+//! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
 #[cfg(feature = "audit-file")]
 pub mod audit_file;
+#[cfg(feature = "config")]
+pub mod config;
 #[cfg(feature = "ldap")]
 pub mod ldap;
 

@@ -7,6 +7,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use sspr_backends::config::BackendsConfig;
+pub use sspr_backends::config::{
+    DirectoryConfig, NotifierConfig, SmsConfig, SqliteStoreConfig, StateConfig, StoreConfig,
+};
 use sspr_core::{Error, Policy, Result};
 
 /// The group whose members may use `/admin` in the demo directory.
@@ -85,90 +89,6 @@ pub struct Config {
     pub sms: SmsConfig,
 }
 
-/// Which directory.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum DirectoryConfig {
-    /// The in-memory demo directory, seeded with the demo users or from a JSON file of
-    /// [`crate::demo::DemoUser`]s.
-    Demo {
-        /// A JSON array of users to seed instead of the built-in ones.
-        #[serde(default)]
-        seed_file: Option<PathBuf>,
-    },
-    /// OpenLDAP or Active Directory (`url`, `starttls`, `ca_file`, `flavor`, `base_dn`,
-    /// `bind_dn`, `bind_password`, `login_attribute`, ...; see `sspr_backends::ldap::LdapConfig`).
-    Ldap(Box<sspr_backends::ldap::LdapConfig>),
-}
-
-/// Which contact and state store.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum StoreConfig {
-    /// In memory: lost at exit.
-    Memory,
-    /// One SQLite file for contacts and state (the embedded default).
-    Sqlite(SqliteStoreConfig),
-    /// PostgreSQL for contacts and state, shared by several portal instances (`url`,
-    /// `pool_size`, `connect_timeout_ms`, `query_timeout_ms`, `sweep_interval_secs`; see
-    /// `sspr_backends::postgres::PostgresConfig`).
-    Postgres(sspr_backends::postgres::PostgresConfig),
-}
-
-/// The SQLite store's settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SqliteStoreConfig {
-    /// The database file. Default `<data_dir>/sspr.sqlite`.
-    #[serde(default)]
-    pub path: Option<PathBuf>,
-    /// How long a write waits for another process holding the lock. Default 5000.
-    #[serde(default)]
-    pub busy_timeout_ms: Option<u64>,
-}
-
-/// Which shared state store.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum StateConfig {
-    /// Redis 7+ (`url`, `key_prefix`, `connect_timeout_ms`, `response_timeout_ms`,
-    /// `expiry_grace_secs`; see `sspr_backends::redis::RedisConfig`).
-    Redis(sspr_backends::redis::RedisConfig),
-}
-
-/// Which notifier.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum NotifierConfig {
-    /// Nothing is sent; every notice lands in the development outbox (`/outbox`).
-    Outbox,
-    /// An SMTP relay (`host`, `port`, `tls`, `username`, `password`, `from`, `ca_file`,
-    /// `timeout_ms`, `pool_size`; see `sspr_backends::smtp::SmtpConfig`).
-    Smtp(sspr_backends::smtp::SmtpConfig),
-    /// A signed JSON POST to any gateway (`url`, `key`, `timeout_ms`, `connect_retries`,
-    /// `ca_file`; see `sspr_backends::webhook::WebhookConfig`).
-    Webhook(sspr_backends::webhook::WebhookConfig),
-}
-
-/// Which SMS gateway.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SmsConfig {
-    /// Nothing is sent; every text message lands in the development outbox.
-    Outbox,
-    /// The Twilio Messages API or a gateway speaking it (`account_sid`, `auth_token`, `from`
-    /// or `messaging_service_sid`, `base_url`, `timeout_ms`, `connect_retries`, `ca_file`; see
-    /// `sspr_backends::twilio::TwilioConfig`).
-    Twilio(Box<sspr_backends::twilio::TwilioConfig>),
-    /// A signed JSON POST to any gateway (as for e-mail).
-    Webhook(sspr_backends::webhook::WebhookConfig),
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -186,7 +106,7 @@ impl Default for Config {
             outbox_page: None,
             audit_log: None,
             policy: toml::Table::new(),
-            directory: DirectoryConfig::Demo { seed_file: None },
+            directory: DirectoryConfig::Memory { seed_file: None },
             store: StoreConfig::Sqlite(SqliteStoreConfig::default()),
             state: None,
             notifier: NotifierConfig::Outbox,
@@ -304,7 +224,7 @@ impl Config {
     /// `privileged_groups`.
     pub fn policy(&self) -> Result<Policy> {
         let mut base = Policy { min_response_ms: 300, ..Policy::default() };
-        if matches!(self.directory, DirectoryConfig::Demo { .. }) {
+        if matches!(self.directory, DirectoryConfig::Memory { .. }) {
             base.sms_enabled = !self.email_is_real() || !matches!(self.sms, SmsConfig::Outbox);
             base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];
             base.decoy_country_codes = vec!["44".into(), "49".into()];
@@ -324,6 +244,20 @@ impl Config {
             }
         }
         Ok(policy)
+    }
+
+    /// The backends' part of the configuration (`sspr_backends::config`, the schema the
+    /// Python and Node bindings read too).
+    pub fn backends(&self) -> BackendsConfig {
+        BackendsConfig {
+            directory: self.directory.clone(),
+            store: self.store.clone(),
+            contacts: None,
+            state: self.state.clone(),
+            notifier: self.notifier.clone(),
+            sms: self.sms.clone(),
+            audit: None,
+        }
     }
 
     /// The secret key file.

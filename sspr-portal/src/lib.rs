@@ -30,22 +30,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use sspr_backends::ldap::LdapDirectory;
-use sspr_backends::postgres::PostgresStore;
-use sspr_backends::redis::RedisStore;
-use sspr_backends::smtp::SmtpNotifier;
-use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
-use sspr_backends::twilio::TwilioNotifier;
-use sspr_backends::webhook::{WebhookConfig, WebhookNotifier};
+use sspr_backends::config::{Backends, BuildContext, DirectoryConfig};
 use sspr_bind::EngineOptions;
-use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
-use sspr_core::{Clock, ContactStore, Directory, Error, Notifier, Result, SecretKey, Sspr, StateStore, SystemClock};
+use sspr_core::memory::Outbox;
+use sspr_core::{Clock, Directory, Error, Result, SecretKey, Sspr, SystemClock};
 use zeroize::Zeroizing;
 
 pub use config::Config;
 
 use audit::PortalAudit;
-use config::{DirectoryConfig, NotifierConfig, SmsConfig, StateConfig, StoreConfig};
 use session::Sessions;
 
 /// Largest request body accepted (every form is small).
@@ -115,15 +108,6 @@ fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
     }
 }
 
-/// A webhook notifier for `channel`, noted in the summary (its `Debug` hides the key and the
-/// URL's path).
-fn webhook(config: &WebhookConfig, channel: &str, summary: &mut String) -> Result<WebhookNotifier> {
-    let notifier = WebhookNotifier::from_config(config)
-        .map_err(|e| Error::Config(format!("cannot set up the {channel} webhook: {e}")))?;
-    summary.push_str(&format!("{channel}: webhook {config:?}\n"));
-    Ok(notifier)
-}
-
 impl Portal {
     /// Build the engine and its backends from `config`, seed the demo directory, and
     /// prepare the sessions.
@@ -136,8 +120,14 @@ impl Portal {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
 
-        let (directory, demo_users): (Arc<dyn Directory>, _) = match &config.directory {
-            DirectoryConfig::Demo { seed_file } => {
+        let backends =
+            config.backends().build(&BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() }).await?;
+        for line in config.backends().summary_lines() {
+            summary.push_str(&line);
+            summary.push('\n');
+        }
+        let demo_users = match (&config.directory, &backends.memory_directory) {
+            (DirectoryConfig::Memory { seed_file }, Some(directory)) => {
                 let users =
                     match seed_file {
                         Some(path) => demo::users_from_json(&std::fs::read_to_string(path).map_err(|e| {
@@ -145,79 +135,12 @@ impl Portal {
                         })?)?,
                         None => demo::builtin_users(),
                     };
-                let directory = MemoryDirectory::new();
-                demo::fill_directory(&directory, &users)?;
-                (Arc::new(directory), Some(users))
+                demo::fill_directory(directory, &users)?;
+                Some(users)
             }
-            DirectoryConfig::Ldap(ldap) => {
-                let directory = LdapDirectory::with_clock(ldap.as_ref().clone(), clock.clone())
-                    .map_err(|e| Error::Config(format!("cannot set up the LDAP directory: {e}")))?;
-                summary.push_str(&format!("directory: LDAP {} ({:?})\n", ldap.url, ldap.flavor));
-                (Arc::new(directory), None)
-            }
+            _ => None,
         };
-        let (contacts, store): (Arc<dyn ContactStore>, Arc<dyn StateStore>) = match &config.store {
-            StoreConfig::Memory => {
-                summary.push_str("store: in memory (lost at exit)\n");
-                (Arc::new(MemoryContactStore::new()), Arc::new(MemoryStateStore::new()))
-            }
-            StoreConfig::Sqlite(sqlite) => {
-                let path = sqlite.path.clone().unwrap_or_else(|| config.data_dir.join("sspr.sqlite"));
-                let store = SqliteStore::from_config(&SqliteConfig {
-                    path: path.clone(),
-                    busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
-                })
-                .map_err(|e| Error::Config(format!("cannot open the SQLite store {}: {e}", path.display())))?;
-                summary.push_str(&format!("store: SQLite {}\n", path.display()));
-                (Arc::new(store.clone()), Arc::new(store))
-            }
-            StoreConfig::Postgres(postgres) => {
-                let store = PostgresStore::from_config(postgres)
-                    .await
-                    .map_err(|e| Error::Config(format!("cannot reach the PostgreSQL store: {e}")))?;
-                summary.push_str(&format!("store: PostgreSQL {postgres:?}\n"));
-                (Arc::new(store.clone()), Arc::new(store))
-            }
-        };
-        let store: Arc<dyn StateStore> = match &config.state {
-            None => store,
-            Some(StateConfig::Redis(redis)) => {
-                let shared = RedisStore::from_config(redis)
-                    .await
-                    .map_err(|e| Error::Config(format!("cannot reach the Redis state store: {e}")))?;
-                summary.push_str(&format!("state: Redis {:?}\n", redis));
-                Arc::new(shared)
-            }
-        };
-        let outbox = Outbox::new();
-        let email: Arc<dyn Notifier> = match &config.notifier {
-            NotifierConfig::Outbox => {
-                summary.push_str("e-mail: development outbox (nothing is really sent)\n");
-                Arc::new(outbox.clone())
-            }
-            NotifierConfig::Smtp(smtp) => {
-                let notifier = SmtpNotifier::from_config(smtp)
-                    .map_err(|e| Error::Config(format!("cannot set up the SMTP notifier: {e}")))?;
-                summary.push_str(&format!("e-mail: SMTP {}\n", smtp.host));
-                Arc::new(notifier)
-            }
-            NotifierConfig::Webhook(hook) => Arc::new(webhook(hook, "e-mail", &mut summary)?),
-        };
-        let sms: Arc<dyn Notifier> = match &config.sms {
-            SmsConfig::Outbox => {
-                summary.push_str("SMS: development outbox (nothing is really sent)\n");
-                Arc::new(outbox.clone())
-            }
-            SmsConfig::Twilio(twilio) => {
-                let notifier = TwilioNotifier::from_config(twilio)
-                    .map_err(|e| Error::Config(format!("cannot set up the Twilio notifier: {e}")))?;
-                summary.push_str(&format!("SMS: Twilio API at {}\n", twilio.base_url));
-                Arc::new(notifier)
-            }
-            SmsConfig::Webhook(hook) => Arc::new(webhook(hook, "SMS", &mut summary)?),
-        };
-        let notifier: Arc<dyn Notifier> = Arc::new(sspr_core::backend::ByChannel::new(Some(email), Some(sms)));
-        let outbox = Some(outbox);
+        let Backends { directory, contacts, state: store, notifier, outbox, .. } = backends;
         let audit_path = config.audit_log_path();
         let audit = PortalAudit::to_file(&audit_path)
             .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;

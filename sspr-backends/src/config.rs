@@ -1,0 +1,494 @@
+//! Backends from configuration, once: the serde types an application (the portal, the Python
+//! and Node bindings) reads from a TOML file, a dict or a JS object, and the code that turns
+//! them into the engine's `Arc<dyn …>` backends.
+//!
+//! Before this module the portal, the Python binding and the Node binding each had their own
+//! copy of "which directory, which store, which notifier" and of the code building them; a
+//! backend added later would have been wired three times.
+//!
+//! Every table is optional: an empty configuration is an in-memory directory and store and
+//! the development outbox (nothing leaves the process). Secrets (bind passwords, SMTP and
+//! Twilio credentials, webhook keys, passwords inside Redis/PostgreSQL URLs) are kept by the
+//! backends' own config types, whose `Debug` redacts them, so `{:?}` of a [`BackendsConfig`]
+//! shows none.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use sspr_backends::config::{BackendsConfig, BuildContext};
+//!
+//! let config = BackendsConfig::from_toml_str(r#"
+//!     [directory]
+//!     kind = "memory"
+//!     [store]
+//!     kind = "memory"
+//!     [notifier]
+//!     kind = "smtp"
+//!     host = "smtp.example.org"
+//!     password = "s3cret"
+//!     from = "sspr@example.org"
+//! "#).unwrap();
+//! assert!(!format!("{config:?}").contains("s3cret"));
+//!
+//! // The same configuration from JSON (what a Python dict or a JS object converts to).
+//! let same = BackendsConfig::from_json_value(serde_json::json!({
+//!     "notifier": { "kind": "smtp", "host": "smtp.example.org", "from": "sspr@example.org" }
+//! })).unwrap();
+//! assert_eq!(same.summary_lines().len(), config.summary_lines().len());
+//!
+//! // Building needs a tokio runtime (Redis and PostgreSQL connect at once).
+//! let backends = BackendsConfig::default().build(&BuildContext::default()).await.unwrap();
+//! assert!(backends.outbox.is_some(), "the default notifier is the development outbox");
+//! // backends.directory, .contacts, .state, .notifier and .audit go to Sspr::builder().
+//! # });
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sspr_core::backend::ByChannel;
+use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
+use sspr_core::{AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, StateStore, SystemClock};
+
+use crate::audit_file::JsonLinesAuditSink;
+use crate::ldap::{LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
+use crate::postgres::{PostgresConfig, PostgresStore};
+use crate::redis::{RedisConfig, RedisStore};
+use crate::smtp::{SmtpConfig, SmtpNotifier};
+use crate::sqlite::{SqliteConfig, SqliteStore};
+use crate::twilio::{TwilioConfig, TwilioNotifier};
+use crate::webhook::{WebhookConfig, WebhookNotifier};
+
+/// Why a configuration was refused or its backends could not be built. Never carries a
+/// secret: parse errors name the key, backend errors are the backends' own (redacted).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The text or value does not match the schema (unknown key, missing field, bad value).
+    #[error("backends config: {0}")]
+    Parse(String),
+    /// Two settings that do not go together.
+    #[error("backends config: {0}")]
+    Invalid(&'static str),
+    /// A backend could not be set up or reached.
+    #[error("cannot set up the {what}: {source}")]
+    Backend {
+        /// Which backend (`"LDAP directory"`, `"Redis state store"`, ...).
+        what: &'static str,
+        /// The backend's error.
+        #[source]
+        source: BackendError,
+    },
+}
+
+impl From<ConfigError> for sspr_core::Error {
+    fn from(e: ConfigError) -> Self {
+        sspr_core::Error::Config(e.to_string())
+    }
+}
+
+fn backend(what: &'static str) -> impl FnOnce(BackendError) -> ConfigError {
+    move |source| ConfigError::Backend { what, source }
+}
+
+/// Every backend of one engine.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackendsConfig {
+    /// The directory holding the accounts. Default: in memory (empty).
+    pub directory: DirectoryConfig,
+    /// Where contacts (and, without `[state]`, reset state) are kept. Default: in memory.
+    pub store: StoreConfig,
+    /// Contacts read from the directory's own attributes instead of the `[store]`.
+    pub contacts: Option<ContactsConfig>,
+    /// A state store (flows, counters, blocks) shared by several instances, instead of the
+    /// `[store]`'s.
+    pub state: Option<StateConfig>,
+    /// How e-mail notices (PINs) are delivered. Default: the development outbox.
+    pub notifier: NotifierConfig,
+    /// How text messages are delivered. Default: the development outbox.
+    pub sms: SmsConfig,
+    /// Where audit events go. Default: none here (the engine's default sink).
+    pub audit: Option<AuditConfig>,
+}
+
+/// Which directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum DirectoryConfig {
+    /// An in-memory directory (tests, demos); `kind = "demo"` is the same. The application
+    /// fills it through [`Backends::memory_directory`].
+    #[serde(alias = "demo")]
+    Memory {
+        /// A file of users for the application to seed (the portal reads a JSON array of its
+        /// demo users); the backends do not read it.
+        #[serde(default)]
+        seed_file: Option<PathBuf>,
+    },
+    /// OpenLDAP or Active Directory (`url`, `starttls`, `ca_file`, `flavor`, `base_dn`,
+    /// `bind_dn`, `bind_password`, `login_attribute`, ...; see [`LdapConfig`]).
+    Ldap(Box<LdapConfig>),
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        Self::Memory { seed_file: None }
+    }
+}
+
+/// Which contact (and state) store.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// In memory: lost at exit.
+    #[default]
+    Memory,
+    /// One SQLite file for contacts and state.
+    Sqlite(SqliteStoreConfig),
+    /// PostgreSQL for contacts and state, shared by several instances (see [`PostgresConfig`]).
+    Postgres(PostgresConfig),
+}
+
+/// The SQLite store's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteStoreConfig {
+    /// The database file. Default `sspr.sqlite` in [`BuildContext::data_dir`].
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// How long a write waits for another process holding the lock. Default 5000.
+    #[serde(default)]
+    pub busy_timeout_ms: Option<u64>,
+}
+
+/// Contacts kept somewhere else than the `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContactsConfig {
+    /// In the LDAP directory's attributes (needs `[directory] kind = "ldap"`; see
+    /// [`LdapContactConfig`]).
+    Ldap(LdapContactConfig),
+}
+
+/// Which shared state store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum StateConfig {
+    /// Redis 7+ or a Redis Cluster (see [`RedisConfig`]).
+    Redis(RedisConfig),
+    /// PostgreSQL (see [`PostgresConfig`]).
+    Postgres(PostgresConfig),
+}
+
+/// Which e-mail notifier.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NotifierConfig {
+    /// Nothing is sent; every notice lands in the development outbox.
+    #[default]
+    Outbox,
+    /// An SMTP relay (see [`SmtpConfig`]).
+    Smtp(SmtpConfig),
+    /// A signed JSON POST to any gateway (see [`WebhookConfig`]).
+    Webhook(WebhookConfig),
+}
+
+/// Which SMS gateway.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SmsConfig {
+    /// Nothing is sent; every text message lands in the development outbox.
+    #[default]
+    Outbox,
+    /// The Twilio Messages API or a gateway speaking it (see [`TwilioConfig`]).
+    Twilio(Box<TwilioConfig>),
+    /// A signed JSON POST to any gateway (see [`WebhookConfig`]).
+    Webhook(WebhookConfig),
+}
+
+/// Where audit events go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum AuditConfig {
+    /// Appended as JSON lines to a file.
+    JsonLines {
+        /// The file (created when missing, appended to).
+        path: PathBuf,
+    },
+}
+
+/// What building needs besides the configuration.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    /// The clock the LDAP directory judges password ages with (tests inject a manual one).
+    pub clock: Arc<dyn Clock>,
+    /// Where default files (the SQLite file when no `path` is given) are created.
+    pub data_dir: PathBuf,
+}
+
+impl Default for BuildContext {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock), data_dir: PathBuf::from(".") }
+    }
+}
+
+/// The built backends, ready for `Sspr::builder()`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Backends {
+    /// The directory.
+    pub directory: Arc<dyn Directory>,
+    /// The same directory when it is the in-memory one, for the application to fill.
+    pub memory_directory: Option<MemoryDirectory>,
+    /// The contact store.
+    pub contacts: Arc<dyn ContactStore>,
+    /// The state store.
+    pub state: Arc<dyn StateStore>,
+    /// Whether the state store is shared by several processes (Redis, PostgreSQL, SQLite):
+    /// an application may keep its own per-user state (sessions) there too.
+    pub state_is_shared: bool,
+    /// E-mail and SMS notifiers, one per channel.
+    pub notifier: Arc<dyn Notifier>,
+    /// The development outbox, when either channel goes there.
+    pub outbox: Option<Outbox>,
+    /// The audit sink, when one is configured.
+    pub audit: Option<Arc<dyn AuditSink>>,
+}
+
+impl BackendsConfig {
+    /// Parse TOML text (tables `[directory]`, `[store]`, `[contacts]`, `[state]`,
+    /// `[notifier]`, `[sms]`, `[audit]`); the error names the offending key.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Read and parse a TOML file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Parse(format!("cannot read {}: {e}", path.display())))?;
+        Self::from_toml_str(&text)
+    }
+
+    /// The same schema from a JSON value (a Python dict or a JS object converted to JSON).
+    pub fn from_json_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        let config: Self = serde_json::from_value(value).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Settings that parse but do not go together.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.contacts.is_some() && !matches!(self.directory, DirectoryConfig::Ldap(_)) {
+            return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
+        }
+        Ok(())
+    }
+
+    /// Whether e-mail notices really leave the process.
+    pub fn email_is_real(&self) -> bool {
+        !matches!(self.notifier, NotifierConfig::Outbox)
+    }
+
+    /// One line per backend saying what is used, without secrets (printed at start).
+    pub fn summary_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines.push(match &self.directory {
+            DirectoryConfig::Memory { .. } => "directory: in memory".to_owned(),
+            DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", ldap.url, ldap.flavor),
+        });
+        lines.push(match &self.store {
+            StoreConfig::Memory => "store: in memory (lost at exit)".to_owned(),
+            StoreConfig::Sqlite(s) => {
+                format!("store: SQLite {}", s.path.as_deref().unwrap_or(Path::new("sspr.sqlite")).display())
+            }
+            StoreConfig::Postgres(p) => format!("store: PostgreSQL {p:?}"),
+        });
+        if let Some(ContactsConfig::Ldap(_)) = &self.contacts {
+            lines.push("contacts: LDAP attributes".to_owned());
+        }
+        match &self.state {
+            None => {}
+            Some(StateConfig::Redis(r)) => lines.push(format!("state: Redis {r:?}")),
+            Some(StateConfig::Postgres(p)) => lines.push(format!("state: PostgreSQL {p:?}")),
+        }
+        lines.push(match &self.notifier {
+            NotifierConfig::Outbox => "e-mail: development outbox (nothing is really sent)".to_owned(),
+            NotifierConfig::Smtp(s) => format!("e-mail: SMTP {}", s.host),
+            NotifierConfig::Webhook(w) => format!("e-mail: webhook {w:?}"),
+        });
+        lines.push(match &self.sms {
+            SmsConfig::Outbox => "SMS: development outbox (nothing is really sent)".to_owned(),
+            SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", t.base_url),
+            SmsConfig::Webhook(w) => format!("SMS: webhook {w:?}"),
+        });
+        if let Some(AuditConfig::JsonLines { path }) = &self.audit {
+            lines.push(format!("audit: JSON lines {}", path.display()));
+        }
+        lines
+    }
+
+    /// Build every backend. Must run inside a tokio runtime: Redis and PostgreSQL connect
+    /// here, so a wrong address fails at start rather than at the first reset.
+    pub async fn build(&self, ctx: &BuildContext) -> Result<Backends, ConfigError> {
+        self.check()?;
+        let (directory, memory_directory, ldap): (Arc<dyn Directory>, _, _) = match &self.directory {
+            DirectoryConfig::Memory { .. } => {
+                let directory = MemoryDirectory::new();
+                (Arc::new(directory.clone()), Some(directory), None)
+            }
+            DirectoryConfig::Ldap(config) => {
+                let directory = LdapDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
+                    .map_err(backend("LDAP directory"))?;
+                (Arc::new(directory.clone()), None, Some(directory))
+            }
+        };
+        let (contacts, store, store_shared): (Arc<dyn ContactStore>, Arc<dyn StateStore>, bool) = match &self.store {
+            StoreConfig::Memory => (Arc::new(MemoryContactStore::new()), Arc::new(MemoryStateStore::new()), false),
+            StoreConfig::Sqlite(sqlite) => {
+                let path = sqlite.path.clone().unwrap_or_else(|| ctx.data_dir.join("sspr.sqlite"));
+                let store = SqliteStore::from_config(&SqliteConfig {
+                    path,
+                    busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
+                })
+                .map_err(backend("SQLite store"))?;
+                (Arc::new(store.clone()), Arc::new(store), true)
+            }
+            StoreConfig::Postgres(config) => {
+                let store = PostgresStore::from_config(config).await.map_err(backend("PostgreSQL store"))?;
+                (Arc::new(store.clone()), Arc::new(store), true)
+            }
+        };
+        let contacts: Arc<dyn ContactStore> = match (&self.contacts, &ldap) {
+            (None, _) => contacts,
+            (Some(ContactsConfig::Ldap(config)), Some(directory)) => {
+                Arc::new(LdapContactStore::new(directory, config.clone()).map_err(backend("LDAP contact store"))?)
+            }
+            (Some(ContactsConfig::Ldap(_)), None) => {
+                return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
+            }
+        };
+        let (state, state_is_shared): (Arc<dyn StateStore>, bool) = match &self.state {
+            None => (store, store_shared),
+            Some(StateConfig::Redis(config)) => {
+                (Arc::new(RedisStore::from_config(config).await.map_err(backend("Redis state store"))?), true)
+            }
+            Some(StateConfig::Postgres(config)) => {
+                (Arc::new(PostgresStore::from_config(config).await.map_err(backend("PostgreSQL state store"))?), true)
+            }
+        };
+        let outbox = Outbox::new();
+        let mut outbox_used = false;
+        let email: Arc<dyn Notifier> = match &self.notifier {
+            NotifierConfig::Outbox => {
+                outbox_used = true;
+                Arc::new(outbox.clone())
+            }
+            NotifierConfig::Smtp(config) => {
+                Arc::new(SmtpNotifier::from_config(config).map_err(backend("SMTP notifier"))?)
+            }
+            NotifierConfig::Webhook(config) => {
+                Arc::new(WebhookNotifier::from_config(config).map_err(backend("e-mail webhook notifier"))?)
+            }
+        };
+        let sms: Arc<dyn Notifier> = match &self.sms {
+            SmsConfig::Outbox => {
+                outbox_used = true;
+                Arc::new(outbox.clone())
+            }
+            SmsConfig::Twilio(config) => {
+                Arc::new(TwilioNotifier::from_config(config).map_err(backend("Twilio notifier"))?)
+            }
+            SmsConfig::Webhook(config) => {
+                Arc::new(WebhookNotifier::from_config(config).map_err(backend("SMS webhook notifier"))?)
+            }
+        };
+        let audit: Option<Arc<dyn AuditSink>> = match &self.audit {
+            None => None,
+            Some(AuditConfig::JsonLines { path }) => {
+                Some(Arc::new(JsonLinesAuditSink::open(path).map_err(backend("audit log"))?))
+            }
+        };
+        Ok(Backends {
+            directory,
+            memory_directory,
+            contacts,
+            state,
+            state_is_shared,
+            notifier: Arc::new(ByChannel::new(Some(email), Some(sms))),
+            outbox: outbox_used.then_some(outbox),
+            audit,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_and_json_read_the_same_schema_and_name_bad_keys() {
+        let toml = BackendsConfig::from_toml_str("[state]\nkind = \"redis\"\nurl = \"redis://:s3cret@cache:6379/0\"\n")
+            .unwrap();
+        let json = BackendsConfig::from_json_value(serde_json::json!({
+            "state": {"kind": "redis", "url": "redis://:s3cret@cache:6379/0"}
+        }))
+        .unwrap();
+        assert_eq!(format!("{toml:?}"), format!("{json:?}"));
+        assert!(!format!("{toml:?}").contains("s3cret"));
+        assert!(!toml.summary_lines().join("\n").contains("s3cret"));
+        let err = BackendsConfig::from_toml_str("[store]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)) && err.to_string().contains("pth"), "{err}");
+        let err = BackendsConfig::from_json_value(serde_json::json!({"directory": {"kind": "nis"}})).unwrap_err();
+        assert!(err.to_string().contains("nis"), "{err}");
+        assert!(matches!(BackendsConfig::from_toml_str("[contacts]\nkind = \"ldap\"\n"), Err(ConfigError::Invalid(_))));
+        assert!(matches!(
+            BackendsConfig::from_toml_str("[directory]\nkind = \"demo\"\n").unwrap().directory,
+            DirectoryConfig::Memory { .. }
+        ));
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_and_errors() {
+        let config = BackendsConfig::from_toml_str(
+            "[directory]\nkind = \"ldap\"\nurl = \"ldaps://dc1.example.org\"\nflavor = \"active_directory\"\nbase_dn = \"DC=example,DC=org\"\nbind_dn = \"CN=svc\"\nbind_password = \"s3cret1\"\n\
+             [notifier]\nkind = \"smtp\"\nhost = \"smtp.example.org\"\npassword = \"s3cret2\"\nfrom = \"x@example.org\"\n\
+             [sms]\nkind = \"twilio\"\naccount_sid = \"AC123\"\nauth_token = \"s3cret3\"\nfrom = \"+15005550006\"\n\
+             [store]\nkind = \"postgres\"\nurl = \"postgres://u:s3cret4@db/sspr\"\n",
+        )
+        .unwrap();
+        let shown = format!("{config:?}\n{}", config.summary_lines().join("\n"));
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn builds_memory_sqlite_and_audit_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildContext { data_dir: dir.path().to_owned(), ..BuildContext::default() };
+        let memory = BackendsConfig::default().build(&ctx).await.unwrap();
+        assert!(memory.memory_directory.is_some() && memory.outbox.is_some() && !memory.state_is_shared);
+        let config = BackendsConfig::from_toml_str(&format!(
+            "[store]\nkind = \"sqlite\"\n[audit]\nkind = \"json_lines\"\npath = {:?}\n",
+            dir.path().join("audit.jsonl")
+        ))
+        .unwrap();
+        let built = config.build(&ctx).await.unwrap();
+        assert!(built.state_is_shared && built.audit.is_some());
+        assert!(dir.path().join("sspr.sqlite").exists() && dir.path().join("audit.jsonl").exists());
+        let unreachable = BackendsConfig::from_toml_str(
+            "[state]\nkind = \"redis\"\nurl = \"redis://:pw@127.0.0.1:1/0\"\nconnect_timeout_ms = 300\n",
+        )
+        .unwrap();
+        let err = unreachable.build(&ctx).await.unwrap_err();
+        assert!(matches!(err, ConfigError::Backend { what: "Redis state store", .. }), "{err}");
+        assert!(!err.to_string().contains(":pw@"), "{err}");
+    }
+}
