@@ -33,10 +33,11 @@
 //! let same = BackendsConfig::from_json_value(serde_json::json!({
 //!     "notifier": { "kind": "smtp", "host": "smtp.example.org", "from": "sspr@example.org" }
 //! })).unwrap();
-//! assert_eq!(same.summary_lines().len(), config.summary_lines().len());
+//! let ctx = BuildContext::default();
+//! assert_eq!(same.summary_lines(&ctx), config.summary_lines(&ctx));
 //!
 //! // Building needs a tokio runtime (Redis and PostgreSQL connect at once).
-//! let backends = BackendsConfig::default().build(&BuildContext::default()).await.unwrap();
+//! let backends = BackendsConfig::default().build(&ctx).await.unwrap();
 //! assert!(backends.outbox.is_some(), "the default notifier is the development outbox");
 //! // backends.directory, .contacts, .state, .notifier and .audit go to Sspr::builder().
 //! # });
@@ -298,8 +299,9 @@ impl BackendsConfig {
         !matches!(self.notifier, NotifierConfig::Outbox)
     }
 
-    /// One line per backend saying what is used, without secrets (printed at start).
-    pub fn summary_lines(&self) -> Vec<String> {
+    /// One line per backend saying what is used (files as `ctx` resolves them), without
+    /// secrets (printed at start).
+    pub fn summary_lines(&self, ctx: &BuildContext) -> Vec<String> {
         let mut lines = Vec::new();
         lines.push(match &self.directory {
             DirectoryConfig::Memory { .. } => "directory: in memory".to_owned(),
@@ -308,7 +310,10 @@ impl BackendsConfig {
         lines.push(match &self.store {
             StoreConfig::Memory => "store: in memory (lost at exit)".to_owned(),
             StoreConfig::Sqlite(s) => {
-                format!("store: SQLite {}", s.path.as_deref().unwrap_or(Path::new("sspr.sqlite")).display())
+                format!(
+                    "store: SQLite {}",
+                    s.path.clone().unwrap_or_else(|| ctx.data_dir.join("sspr.sqlite")).display()
+                )
             }
             StoreConfig::Postgres(p) => format!("store: PostgreSQL {p:?}"),
         });
@@ -444,7 +449,7 @@ mod tests {
         .unwrap();
         assert_eq!(format!("{toml:?}"), format!("{json:?}"));
         assert!(!format!("{toml:?}").contains("s3cret"));
-        assert!(!toml.summary_lines().join("\n").contains("s3cret"));
+        assert!(!toml.summary_lines(&BuildContext::default()).join("\n").contains("s3cret"));
         let err = BackendsConfig::from_toml_str("[store]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err();
         assert!(matches!(err, ConfigError::Parse(_)) && err.to_string().contains("pth"), "{err}");
         let err = BackendsConfig::from_json_value(serde_json::json!({"directory": {"kind": "nis"}})).unwrap_err();
@@ -465,7 +470,7 @@ mod tests {
              [store]\nkind = \"postgres\"\nurl = \"postgres://u:s3cret4@db/sspr\"\n",
         )
         .unwrap();
-        let shown = format!("{config:?}\n{}", config.summary_lines().join("\n"));
+        let shown = format!("{config:?}\n{}", config.summary_lines(&BuildContext::default()).join("\n"));
         assert!(!shown.contains("s3cret"), "{shown}");
     }
 
@@ -480,6 +485,8 @@ mod tests {
             dir.path().join("audit.jsonl")
         ))
         .unwrap();
+        let sqlite_file = dir.path().join("sspr.sqlite").display().to_string();
+        assert!(config.summary_lines(&ctx).join("\n").contains(&sqlite_file), "the default file, resolved");
         let built = config.build(&ctx).await.unwrap();
         assert!(built.state_is_shared && built.audit.is_some());
         assert!(dir.path().join("sspr.sqlite").exists() && dir.path().join("audit.jsonl").exists());

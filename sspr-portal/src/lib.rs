@@ -120,9 +120,9 @@ impl Portal {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
 
-        let backends =
-            config.backends().build(&BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() }).await?;
-        for line in config.backends().summary_lines() {
+        let context = BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() };
+        let backends = config.backends().build(&context).await?;
+        for line in config.backends().summary_lines(&context) {
             summary.push_str(&line);
             summary.push('\n');
         }
