@@ -79,31 +79,38 @@ where
     }
 }
 
-/// A `Directory` written in JavaScript.
-pub(crate) struct JsDirectory {
-    find_user: Method<String, Option<DirectoryUserJs>>,
-    set_password: Method<FnArgs<(String, String, bool)>, ()>,
-    unlock: Method<String, ()>,
-    authenticate: Method<FnArgs<(String, String)>, String>,
-    search: Method<FnArgs<(String, u32)>, Vec<DirectoryUserJs>>,
+/// A backend written in JavaScript: a struct of its methods, each made from the function of
+/// that (JavaScript) name, with a `Debug` that shows no state.
+macro_rules! js_backend {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty = $js:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        pub(crate) struct $name {
+            $($field: $ty,)+
+        }
+
+        impl $name {
+            /// From the bound functions `index.js` made of the object's methods.
+            pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
+                Ok(Self { $($field: method(object, $js)?,)+ })
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+    };
 }
 
-impl JsDirectory {
-    /// From `{ findUser, setPassword, unlock, authenticate, search }` (bound functions).
-    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
-        Ok(Self {
-            find_user: method(object, "findUser")?,
-            set_password: method(object, "setPassword")?,
-            unlock: method(object, "unlock")?,
-            authenticate: method(object, "authenticate")?,
-            search: method(object, "search")?,
-        })
-    }
-}
-
-impl fmt::Debug for JsDirectory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JsDirectory")
+js_backend! {
+    /// A `Directory` written in JavaScript.
+    JsDirectory {
+        find_user: Method<String, Option<DirectoryUserJs>> = "findUser",
+        set_password: Method<FnArgs<(String, String, bool)>, ()> = "setPassword",
+        unlock: Method<String, ()> = "unlock",
+        authenticate: Method<FnArgs<(String, String)>, String> = "authenticate",
+        search: Method<FnArgs<(String, u32)>, Vec<DirectoryUserJs>> = "search",
     }
 }
 
@@ -142,22 +149,11 @@ impl Directory for JsDirectory {
     }
 }
 
-/// A `ContactStore` written in JavaScript.
-pub(crate) struct JsContactStore {
-    get: Method<String, Option<EnrollmentJs>>,
-    save: Method<FnArgs<(String, EnrollmentJs, i64)>, bool>,
-}
-
-impl JsContactStore {
-    /// From `{ get, save }` (bound functions).
-    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
-        Ok(Self { get: method(object, "get")?, save: method(object, "save")? })
-    }
-}
-
-impl fmt::Debug for JsContactStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JsContactStore")
+js_backend! {
+    /// A `ContactStore` written in JavaScript.
+    JsContactStore {
+        get: Method<String, Option<EnrollmentJs>> = "get",
+        save: Method<FnArgs<(String, EnrollmentJs, i64)>, bool> = "save",
     }
 }
 
@@ -179,21 +175,10 @@ impl ContactStore for JsContactStore {
     }
 }
 
-/// A `Notifier` written in JavaScript.
-pub(crate) struct JsNotifier {
-    send: Method<NotificationJs, ()>,
-}
-
-impl JsNotifier {
-    /// From `{ send }` (a bound function).
-    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
-        Ok(Self { send: method(object, "send")? })
-    }
-}
-
-impl fmt::Debug for JsNotifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JsNotifier")
+js_backend! {
+    /// A `Notifier` written in JavaScript.
+    JsNotifier {
+        send: Method<NotificationJs, ()> = "send",
     }
 }
 
@@ -204,22 +189,11 @@ impl Notifier for JsNotifier {
     }
 }
 
-/// An `AuditSink` written in JavaScript: `record` receives each event as JSON text
-/// (`index.js` parses it).
-pub(crate) struct JsAuditSink {
-    record: Method<String, ()>,
-}
-
-impl JsAuditSink {
-    /// From `{ record }` (a bound function).
-    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
-        Ok(Self { record: method(object, "record")? })
-    }
-}
-
-impl fmt::Debug for JsAuditSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JsAuditSink")
+js_backend! {
+    /// An `AuditSink` written in JavaScript: `record` receives each event as JSON text
+    /// (`index.js` parses it).
+    JsAuditSink {
+        record: Method<String, ()> = "record",
     }
 }
 
@@ -236,32 +210,16 @@ type Date = DateTime<Utc>;
 /// `put(key, value, expectedVersion, expiresAt, now)`.
 type PutArgs = FnArgs<(String, Buffer, Option<i64>, Date, Date)>;
 
-/// A `StateStore` written in JavaScript: `get(key, now)`, `put(key, value, expectedVersion,
-/// expiresAt, now)`, `increment(key, expiresAt, now)`, `delete(key)`, with values as
-/// `Buffer`s, versions as numbers and times as `Date`s. The contract is the core's (`put` a
-/// compare-and-set, `increment` atomic); `testing.checkStateStore` proves a store keeps it.
-pub(crate) struct JsStateStore {
-    get: Method<FnArgs<(String, Date)>, Option<StoredValueJs>>,
-    put: Method<PutArgs, Option<i64>>,
-    increment: Method<FnArgs<(String, Date, Date)>, CounterJs>,
-    delete: Method<String, ()>,
-}
-
-impl JsStateStore {
-    /// From `{ get, put, increment, delete }` (bound functions).
-    pub(crate) fn new(object: &Object<'_>) -> napi::Result<Self> {
-        Ok(Self {
-            get: method(object, "get")?,
-            put: method(object, "put")?,
-            increment: method(object, "increment")?,
-            delete: method(object, "delete")?,
-        })
-    }
-}
-
-impl fmt::Debug for JsStateStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JsStateStore")
+js_backend! {
+    /// A `StateStore` written in JavaScript: `get(key, now)`, `put(key, value, expectedVersion,
+    /// expiresAt, now)`, `increment(key, expiresAt, now)`, `delete(key)`, with values as
+    /// `Buffer`s, versions as numbers and times as `Date`s. The contract is the core's (`put` a
+    /// compare-and-set, `increment` atomic); `testing.checkStateStore` proves a store keeps it.
+    JsStateStore {
+        get: Method<FnArgs<(String, Date)>, Option<StoredValueJs>> = "get",
+        put: Method<PutArgs, Option<i64>> = "put",
+        increment: Method<FnArgs<(String, Date, Date)>, CounterJs> = "increment",
+        delete: Method<String, ()> = "delete",
     }
 }
 
