@@ -2,7 +2,7 @@
 // a throw or a rejection is a BACKEND error with the thrown value as `cause`, never a crash.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Sspr, SsprError, BackendError, ManualClock, MemoryStateStore } from '../index.js'
+import { Sspr, SsprError, BackendError, ManualClock, MemoryContactStore, MemoryStateStore } from '../index.js'
 import { ADMIN, KEY, START, USER, USERS, rejection } from './helpers.mjs'
 
 /** A directory as a class: its methods use `this` (index.js binds them). */
@@ -186,4 +186,24 @@ test('a backend missing a method is refused at construction', () => {
     () => new Sspr({ directory: new ClassDirectory(false), notifier: objectNotifier(), store: {}, secretKey: KEY }),
     (e) => e instanceof SsprError && e.field === 'store',
   )
+})
+
+test('sync JavaScript backends are called on the calling thread: the PIN is sent when sendPin returns', async () => {
+  // Called directly during the engine's first poll on this thread (no threadsafe-function
+  // hop through the event loop): a sync notifier has the PIN before sendPin's answer.
+  const sent = []
+  const sspr = new Sspr({
+    directory: new ClassDirectory(false),
+    contacts: new MemoryContactStore(),
+    notifier: { send: (n) => void sent.push(n) },
+    store: new MemoryStateStore(),
+    clock: new ManualClock(START),
+    policy: { minResponseMs: 0 },
+    secretKey: KEY,
+  })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+  const challenge = await sspr.beginReset('jdoe@example.org')
+  await sspr.sendPin(challenge.flowId, 'email')
+  assert.equal(sent.filter((n) => n.kind === 'pin').length, 1, 'the PIN notice was delivered before sendPin returned')
 })

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use napi::Status;
 use napi::bindgen_prelude::Buffer;
 use napi::bindgen_prelude::{
-    Either, FnArgs, FromNapiValue, Function, JsObjectValue, JsValuesTupleIntoVec, Object, Promise, TypeName,
-    ValidateNapiValue,
+    Either, FnArgs, FromNapiValue, Function, FunctionRef, JsObjectValue, JsValuesTupleIntoVec, Object, Promise,
+    TypeName, ValidateNapiValue,
 };
 use napi::threadsafe_function::ThreadsafeFunction;
 use sspr_bind::EnrollmentParts;
@@ -32,8 +32,21 @@ use time::OffsetDateTime;
 
 use crate::values::{CounterJs, DirectoryUserJs, EnrollmentJs, NotificationJs, StoredValueJs, from_chrono, to_chrono};
 
-/// A JavaScript function as the core calls it: weak, errors caught, sync or async result.
-type Method<Args, Ret> = ThreadsafeFunction<Args, Either<Promise<Ret>, Ret>, Args, Status, false, true>;
+/// What a JavaScript method returns: its value, or a Promise of it.
+type Returned<Ret> = Either<Promise<Ret>, Ret>;
+
+/// A JavaScript function as the core calls it, two ways: directly when the engine runs on the
+/// JavaScript thread (its first poll, in `runtime::run`: no thread hop, and a sync method's
+/// answer is there at once), and through a **weak** threadsafe function from any other thread
+/// (a long-lived `Sspr` must not keep the process alive), errors caught either way.
+struct Method<Args, Ret>
+where
+    Args: 'static + JsValuesTupleIntoVec,
+    Ret: 'static + FromNapiValue + TypeName + ValidateNapiValue,
+{
+    direct: FunctionRef<Args, Returned<Ret>>,
+    threadsafe: ThreadsafeFunction<Args, Returned<Ret>, Args, Status, false, true>,
+}
 
 /// Make a method from the named function of `object`.
 fn method<Args, Ret>(object: &Object<'_>, name: &str) -> napi::Result<Method<Args, Ret>>
@@ -41,8 +54,11 @@ where
     Args: 'static + JsValuesTupleIntoVec,
     Ret: 'static + FromNapiValue + TypeName + ValidateNapiValue,
 {
-    let function: Function<'_, Args, Either<Promise<Ret>, Ret>> = object.get_named_property(name)?;
-    function.build_threadsafe_function::<Args>().weak::<true>().callee_handled::<false>().build()
+    let function: Function<'_, Args, Returned<Ret>> = object.get_named_property(name)?;
+    Ok(Method {
+        direct: function.create_ref()?,
+        threadsafe: function.build_threadsafe_function::<Args>().weak::<true>().callee_handled::<false>().build()?,
+    })
 }
 
 /// The kind a thrown error names, and its message.
@@ -72,7 +88,12 @@ where
     Args: 'static + JsValuesTupleIntoVec,
     Ret: 'static + FromNapiValue + TypeName + ValidateNapiValue + Send,
 {
-    match f.call_async_catch(args).await {
+    let returned = if crate::runtime::on_js_thread() {
+        crate::runtime::with_js_env(|env| f.direct.borrow_back(env).and_then(|function| function.call(args)))
+    } else {
+        f.threadsafe.call_async_catch(args).await
+    };
+    match returned {
         Ok(Either::A(promise)) => promise.await.map_err(|e| failed(what, e)),
         Ok(Either::B(value)) => Ok(value),
         Err(e) => Err(failed(what, e)),

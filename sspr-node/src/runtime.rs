@@ -31,7 +31,11 @@ where
     C: FnOnce(T) -> Result<V> + 'static,
 {
     let mut future = Box::pin(future);
-    let mut poll_once = || future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    let mut poll_once = || {
+        // JavaScript backends called during this poll call their function directly.
+        let _on_js_thread = JsThread::enter(env);
+        future.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    };
     // `NativeSspr::new` put this thread in the runtime's context for good; otherwise enter it.
     let polled =
         if IN_CONTEXT.with(std::cell::Cell::get) { poll_once() } else { within_runtime_if_available(poll_once) };
@@ -53,6 +57,9 @@ where
 }
 
 thread_local! {
+    /// The JavaScript environment while `run` polls an engine future on its thread.
+    static JS_ENV: std::cell::Cell<Option<napi::sys::napi_env>> = const { std::cell::Cell::new(None) };
+
     /// Whether this JavaScript thread stays inside the tokio runtime's context.
     static IN_CONTEXT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -75,4 +82,34 @@ pub(crate) fn stay_in_runtime_context() {
             entered.set(true);
         }
     });
+}
+
+/// The span of a poll on the JavaScript thread: backends may call JavaScript directly inside
+/// it. Nested polls (a backend calling the engine again) restore the outer state.
+struct JsThread(Option<napi::sys::napi_env>);
+
+impl JsThread {
+    fn enter(env: &Env) -> Self {
+        Self(JS_ENV.with(|slot| slot.replace(Some(env.raw()))))
+    }
+}
+
+impl Drop for JsThread {
+    fn drop(&mut self) {
+        JS_ENV.with(|slot| slot.set(self.0));
+    }
+}
+
+/// Whether this code runs inside `run`'s poll on the JavaScript thread.
+pub(crate) fn on_js_thread() -> bool {
+    JS_ENV.with(std::cell::Cell::get).is_some()
+}
+
+/// Call `f` with the JavaScript environment of the poll this code runs in; an error when it
+/// runs in none (check [`on_js_thread`] first).
+pub(crate) fn with_js_env<T>(f: impl FnOnce(&Env) -> Result<T>) -> Result<T> {
+    match JS_ENV.with(std::cell::Cell::get) {
+        Some(raw) => f(&Env::from_raw(raw)),
+        None => Err(napi::Error::from_reason("not on the JavaScript thread")),
+    }
 }
