@@ -1,11 +1,11 @@
 'use strict'
 // Whole reset flows per second through the npm package (built-in in-memory backends), side
-// by side in one run with otplib's bare HOTP code pair (hotp.generate + hotp.check): the
-// issue's target is sspr's whole flow at least as fast. Also measured: the same flow with a
-// JavaScript notifier (each send is a threadsafe-function round trip), for context.
+// by side in one run with otplib's bare HOTP code pair (hotp.generate + hotp.check), and the
+// same flow with a JavaScript notifier side by side with the built-in one (issue 17: flow
+// >= 1.2x otplib; JavaScript notifier >= 0.5x the built-in one).
 // Writes its section of BENCHMARKS.md with `--write`.
 //
-//   npx napi build --platform --release --js native.js --dts native.d.ts && node bench/flow.js --write
+//   npm run build:release && node bench/flow.js --write      (the release addon with the test hooks)
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -50,7 +50,14 @@ async function flows(e, n, pinOf, clear) {
     const address = `${u.login.split('@')[0]}@home.example`
     const c = await e.sspr.beginReset(u.login)
     await e.sspr.sendPin(c.flowId, 'email')
-    await e.sspr.verifyPin(c.flowId, pinOf(address))
+    let pin = pinOf(address)
+    if (pin === undefined || pin === null) {
+      // Delivered off the request path and not there yet: wait for the notifier, as a user
+      // waits for the message.
+      await e.sspr.flushDeliveries()
+      pin = pinOf(address)
+    }
+    await e.sspr.verifyPin(c.flowId, pin)
     const out = await e.sspr.completeReset(c.flowId)
     if (!out.temporaryPassword) throw new Error('no temporary password')
     if (i % USERS === USERS - 1) {
@@ -89,7 +96,7 @@ async function main() {
   const js = await setup(jsNotifier)
   const lastPin = (address) => {
     for (let i = sent.length - 1; i >= 0; i--) if (sent[i].to === address && sent[i].pin) return sent[i].pin
-    throw new Error('no PIN')
+    return undefined
   }
   // Warm up.
   await flows(builtIn, 200, (a) => outbox.lastPinTo(a), () => outbox.clear())
@@ -104,7 +111,10 @@ async function main() {
     const call = PAIRS / napiCalls(PAIRS)
     const rust = FLOWS / core.referenceFlows(FLOWS)
     rows.push({ otp, mem, jsRate, call, rust })
-    console.log(`round ${r + 1}: otplib pairs/s ${otp.toFixed(0)}, sspr flows/s ${mem.toFixed(0)} (ratio ${(mem / otp).toFixed(2)}), with a JS notifier ${jsRate.toFixed(0)}/s`)
+    console.log(
+      `round ${r + 1}: otplib pairs/s ${otp.toFixed(0)}, sspr flows/s ${mem.toFixed(0)} (ratio ${(mem / otp).toFixed(2)}), ` +
+        `with a JS notifier ${jsRate.toFixed(0)}/s (ratio to built-in ${(jsRate / mem).toFixed(2)})`,
+    )
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   const otp = median(rows.map((r) => r.otp))
@@ -113,25 +123,35 @@ async function main() {
   const call = median(rows.map((r) => r.call))
   const rust = median(rows.map((r) => r.rust))
   const ratios = rows.map((r) => r.mem / r.otp)
-  const summary = { otp, mem, jsRate, call, rust, ratio: median(ratios), minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios) }
+  const jsRatios = rows.map((r) => r.jsRate / r.mem)
+  const summary = {
+    otp,
+    mem,
+    jsRate,
+    call,
+    rust,
+    ratio: median(ratios),
+    minRatio: Math.min(...ratios),
+    maxRatio: Math.max(...ratios),
+    jsRatio: median(jsRatios),
+    minJsRatio: Math.min(...jsRatios),
+    maxJsRatio: Math.max(...jsRatios),
+  }
   console.log(summary)
   if (process.argv.includes('--write')) write(summary)
 }
 
 function verdict(s) {
-  if (s.ratio >= 1) return '**The target is met.**'
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ')
   const engine = 1e6 / s.rust
   const added = 1e6 / s.mem - engine
   return [
-    `**The target is not met.** The machine was loaded (load average ${load} on ${os.cpus().length} cores, other builds`,
-    'running), which slows all lines alike; the ratios within this run are what count. The engine alone (the same',
-    `flows driven from Rust) takes ${engine.toFixed(1)} µs per flow, ${(s.rust / s.otp).toFixed(2)}x the otplib pair's rate: it would meet`,
-    `the target. The binding adds ${added.toFixed(1)} µs per flow over five calls. It is not the thread hop (there is none: every`,
-    'call answers synchronously, which the tests check), nor the `async` wrapper (calling the native class directly,',
-    'without it, costs the same), nor the bare call (the table). What is left is per call: converting the arguments,',
-    'boxing the engine future, and building each answer object field by field through napi (`Date`s, the methods',
-    'array, a `TemporaryPassword` class instance). Not yet profiled further: that is the next step to reach 1.0.',
+    `Targets (issue 17): whole flow >= 1.2x otplib, **${s.ratio >= 1.2 ? 'met' : 'not met'}** (${s.ratio.toFixed(2)}); JavaScript notifier >= 0.5x`,
+    `the built-in one, **${s.jsRatio >= 0.5 ? 'met' : 'not met'}** (${s.jsRatio.toFixed(2)}). Load average ${load} on ${os.cpus().length} cores while this ran`,
+    '(other engineers building): every line is slowed and the rounds spread widely; only ratios within one run count.',
+    `The engine alone (the same flows driven from Rust) takes ${engine.toFixed(1)} µs per flow here; the binding adds`,
+    `${added.toFixed(1)} µs per flow over its five calls (arguments converted, the engine future boxed and polled once,`,
+    'each answer object built through napi).',
   ].join('\n')
 }
 
@@ -151,15 +171,18 @@ ${ROUNDS} interleaved rounds in one process, medians:
 | sspr whole flow, built-in in-memory backends: \`beginReset\` + \`sendPin\` + read PIN + \`verifyPin\` + \`completeReset\` (temporary password) | ${s.mem.toFixed(0)} | ${(1e6 / s.mem).toFixed(1)} |
 | the same flows driven from Rust inside one call (\`core.referenceFlows\`): the engine alone | ${s.rust.toFixed(0)} | ${(1e6 / s.rust).toFixed(1)} |
 | one trivial napi call (\`core.normalizeLogin\`), for scale | ${s.call.toFixed(0)} | ${(1e6 / s.call).toFixed(2)} |
-| the same flow with a JavaScript \`async\` notifier (one threadsafe-function round trip per notice) | ${s.jsRate.toFixed(0)} | ${(1e6 / s.jsRate).toFixed(1)} |
+| the same flow with a JavaScript \`async\` notifier instead of the built-in \`Outbox\` | ${s.jsRate.toFixed(0)} | ${(1e6 / s.jsRate).toFixed(1)} |
 
-**Ratio (sspr whole flows / otplib pairs): ${s.ratio.toFixed(2)}** (rounds: ${s.minRatio.toFixed(2)}–${s.maxRatio.toFixed(2)}); the target is ≥ 1.
+**Ratio (sspr whole flows / otplib pairs): ${s.ratio.toFixed(2)}** (rounds: ${s.minRatio.toFixed(2)}–${s.maxRatio.toFixed(2)}).
+**Ratio (flows with the JavaScript notifier / with the built-in one): ${s.jsRatio.toFixed(2)}** (rounds: ${s.minJsRatio.toFixed(2)}–${s.maxJsRatio.toFixed(2)}).
 ${verdict(s)}
 
-How: each operation polls the engine's future once on the JavaScript thread (\`sspr-node/src/run.rs\`). With
+How: each operation polls the engine's future once on the JavaScript thread (\`sspr-node/src/runtime.rs\`). With
 built-in in-memory backends it completes there, and the answer is returned without a thread hop or a
-napi Promise (the JavaScript \`async\` method wraps it); only a future that is really pending (a
-JavaScript backend, SQLite's thread, Redis) goes to the tokio runtime and resolves a Promise from there.
+napi Promise (the JavaScript \`async\` method wraps it). JavaScript backends are called directly during that
+poll (no threadsafe-function hop through the event loop); only a future that is really pending (an \`async\`
+JavaScript method, SQLite's thread, Redis) goes to the tokio runtime, where later JavaScript calls go through
+a weak threadsafe function.
 ${end}`
   let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n'
   const a = text.indexOf(start)

@@ -46,6 +46,8 @@ fn engine(env: &Env, users: usize) -> Result<Bench> {
         .store(MemoryStateStore::new())
         .notifier(outbox.clone())
         .clock(clock.clone())
+        // Also the timer, as `new Sspr({ clock })` makes it: the padding moves the clock.
+        .timer(clock.clone())
         .secret_key(SecretKey::from_hex(&"42".repeat(32)).map_err(fail)?)
         .build()
         .map_err(fail)?;
