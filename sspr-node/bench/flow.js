@@ -160,7 +160,7 @@ function write(s) {
   const start = '<!-- sspr-node:start -->'
   const end = '<!-- sspr-node:end -->'
   const section = `${start}
-## Node binding (sspr-node): whole flows vs. otplib
+## 8. \`sspr-node\`: whole flows against otplib's code pair, and a JavaScript notifier against the built-in one
 
 \`node sspr-node/bench/flow.js --write\` (release addon, Node ${process.version}, ${os.cpus().length} cores shared, ${new Date().toISOString().slice(0, 10)}),
 ${ROUNDS} interleaved rounds in one process, medians:
