@@ -54,6 +54,8 @@ impl<T> FlowChange<T> {
 /// A flow step that was stored: the record, its version, and the answers of its batch
 /// (none when `partial`: the record was stored but the rest of the batch failed).
 struct Changed<T> {
+    /// The record the step moved on from.
+    previous: FlowRecord,
     record: FlowRecord,
     version: u64,
     values: Vec<Option<StoredValue>>,
@@ -82,21 +84,22 @@ fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str) -> 
 }
 
 impl Sspr {
-    async fn load_flow(&self, flow_id: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
-        let stored = self.inner.store.get(&limits::flow(flow_id), now).await?.ok_or(Error::Expired)?;
+    /// The flow stored under `key` ([`limits::flow`]) and its version.
+    async fn load_flow(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
+        let stored = self.inner.store.get(key, now).await?.ok_or(Error::Expired)?;
         let record = FlowRecord::decode(&stored.value).ok_or(Error::Expired)?;
         Ok((record, stored.version))
     }
 
     async fn put_flow(
         &self,
-        flow_id: &str,
+        key: &str,
         record: &FlowRecord,
         expected: Option<u64>,
         now: OffsetDateTime,
     ) -> Result<Option<u64>> {
         let bytes = record.encode()?;
-        Ok(self.inner.store.put(&limits::flow(flow_id), &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
+        Ok(self.inner.store.put(key, &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
     /// Move a flow on with one compare-and-set: `step` (synchronous, so the engine's futures
@@ -110,23 +113,22 @@ impl Sspr {
     /// took effect and goes on without the batch's answers (`partial`).
     async fn update_flow<T>(
         &self,
-        flow_id: &str,
+        key: &str,
         now: OffsetDateTime,
         mut loaded: Option<(FlowRecord, u64)>,
         mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<T>>,
     ) -> Result<Changed<T>> {
-        let key = limits::flow(flow_id);
         for _ in 0..MAX_CAS_ROUNDS {
             let (record, version) = match loaded.take() {
                 Some(current) => current,
-                None => self.load_flow(flow_id, now).await?,
+                None => self.load_flow(key, now).await?,
             };
             let change = step(&record)?;
             let bytes = change.next.encode()?;
             let batch = Batch {
                 reads: change.reads.iter().map(String::as_str).collect(),
                 put: Some(Put {
-                    key: &key,
+                    key,
                     value: &bytes,
                     expected_version: Some(version),
                     expires_at: change.next.expires() + RECORD_GRACE,
@@ -136,10 +138,11 @@ impl Sspr {
             };
             let outcome = match self.inner.store.apply(&batch, now).await {
                 Ok(outcome) => outcome,
-                Err(error) => match self.load_flow(flow_id, now).await {
+                Err(error) => match self.load_flow(key, now).await {
                     Ok((stored, stored_version)) if stored_version > version && stored == change.next => {
                         tracing::warn!(error = %error, "a flow step was stored but the rest of its batch failed");
                         return Ok(Changed {
+                            previous: record,
                             record: change.next,
                             version: stored_version,
                             values: Vec::new(),
@@ -153,6 +156,7 @@ impl Sspr {
             };
             if let (true, Some(new_version)) = (outcome.applied, outcome.version) {
                 return Ok(Changed {
+                    previous: record,
                     record: change.next,
                     version: new_version,
                     values: outcome.values,
@@ -400,7 +404,8 @@ impl Sspr {
     ) -> Result<PinSent> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let (record, version) = self.load_flow(flow_id, now).await?;
+        let key = limits::flow(flow_id);
+        let (record, version) = self.load_flow(&key, now).await?;
         let method = record.check_send(now, policy, channel)?.clone();
         let real = match &record.who {
             FlowSubject::Real { user, .. } => Some(user.clone()),
@@ -476,7 +481,7 @@ impl Sspr {
         };
 
         let sent = self
-            .update_flow(flow_id, now, Some((record, version)), |current: &FlowRecord| {
+            .update_flow(&key, now, Some((record, version)), |current: &FlowRecord| {
                 current.check_send(now, policy, channel)?;
                 Ok(FlowChange::<()>::to(current.with_pin(channel, pin_hash, now, policy)))
             })
@@ -568,7 +573,8 @@ impl Sspr {
         let flow_ref = self.flow_ref(flow_id);
 
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
-        let (record, version) = self.load_flow(flow_id, now).await?;
+        let key = limits::flow(flow_id);
+        let (record, version) = self.load_flow(&key, now).await?;
         record.check_verify(now)?;
         let subject = record.subject;
         let mut scope = self.scope(ctx);
@@ -603,7 +609,7 @@ impl Sspr {
         let (alarm, alarm_ends) = (limits::FAILURE_ALARM.to_owned(), now + limits::HOUR);
         let mut compared_nothing = false;
         let changed = self
-            .update_flow(flow_id, now, Some((record, version)), |current: &FlowRecord| {
+            .update_flow(&key, now, Some((record, version)), |current: &FlowRecord| {
                 let stored = match current.check_verify(now) {
                     Ok(stored) => *stored,
                     Err(error) => {
@@ -730,34 +736,35 @@ impl Sspr {
         let flow_ref = self.flow_ref(flow_id);
 
         let mut scope = self.scope(ctx);
-        scope.flow_ref = Some(flow_ref.clone());
+        scope.flow_ref = Some(flow_ref);
         scope.mode = Some(mode);
+        let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
 
         // Take the completion lease, reading the user's block and attempts in the same store
         // call; a blocked user, or a chosen password that is refused, gives it back at once.
-        let (loaded, version) = self.load_flow(flow_id, now).await?;
+        let key = limits::flow(flow_id);
+        let (loaded, version) = self.load_flow(&key, now).await?;
         loaded.check_complete(now)?;
         let FlowSubject::Real { user: user_id, login } = &loaded.who else {
             return Err(Error::InvalidState { reason: "the PIN was not verified" });
         };
         let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
-        let who = loaded.who.clone();
+        let subject = loaded.subject;
         let changed = self
-            .update_flow(flow_id, now, Some((loaded, version)), |record: &FlowRecord| {
+            .update_flow(&key, now, Some((loaded, version)), |record: &FlowRecord| {
                 // A lost race re-decides on the record as it is now (its user, checked
                 // above, cannot change).
                 record.check_complete(now)?;
-                if record.who != who {
+                if record.subject != subject {
                     return Err(Error::Expired);
                 }
-                let mut change = FlowChange::to(record.completing(now));
-                change.reads = Standing::keys(&record.subject).to_vec();
-                change.out = Some(record.clone());
+                let mut change = FlowChange::<()>::to(record.completing(now));
+                change.reads = Vec::from(Standing::keys(&record.subject));
                 Ok(change)
             })
             .await?;
         let leased_version = changed.version;
-        let Some(record) = changed.out else { return Err(contention()) };
+        let record = changed.previous;
         scope.user = Some(user.id.clone());
         let standing = match changed.partial {
             false => Standing::from_values(&changed.values),
@@ -775,7 +782,7 @@ impl Sspr {
         }
         if let Some(error) = refused {
             // Nothing was done: give the verified flow back.
-            if self.put_flow(flow_id, &record, Some(leased_version), now).await.ok().flatten().is_none() {
+            if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                 tracing::warn!(flow_ref = %flow_ref, "could not release a refused completion");
             }
             return Err(error);
@@ -806,7 +813,7 @@ impl Sspr {
         };
         match result {
             Ok((outcome, contacts)) => {
-                match self.put_flow(flow_id, &record.completed(now), Some(leased_version), now).await {
+                match self.put_flow(&key, &record.completed(now), Some(leased_version), now).await {
                     Ok(Some(_)) => {}
                     // Another request took the flow over: its password is the one that counts.
                     Ok(None) => {
@@ -828,7 +835,7 @@ impl Sspr {
             }
             Err(error) => {
                 // Give the verified flow back so the user can retry.
-                if self.put_flow(flow_id, &record, Some(leased_version), now).await.ok().flatten().is_none() {
+                if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                     tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
                 }
                 failed(error).await
