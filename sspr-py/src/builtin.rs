@@ -17,7 +17,7 @@ use sspr_core::{
 };
 use time::OffsetDateTime;
 
-use crate::errors::{config_error, invalid_input, to_py_err};
+use crate::errors::{invalid_input, to_py_err};
 use crate::foreign;
 use crate::runtime::InRuntime;
 use crate::values::{DirectoryUser, Notification, Secret, SecretArg, iso, json_to_py};
@@ -312,10 +312,7 @@ pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
     if let Some(s) = backends::store(obj)? {
         return Ok(s);
     }
-    Err(config_error(format!(
-        "store must be an sspr.MemoryStateStore or a built-in store of sspr.backends, not {}",
-        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-    )))
+    foreign::store(obj)
 }
 
 pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {

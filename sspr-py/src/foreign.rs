@@ -15,15 +15,17 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple};
-use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
+use pyo3::types::{PyBytes, PyString, PyTuple};
+use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredValue};
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
     AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, NormalizedLogin, Notifier, Password,
-    UserId, async_trait,
+    StateStore, UserId, async_trait,
 };
 
-use crate::errors::{backend_error, bad_return};
+use time::OffsetDateTime;
+
+use crate::errors::{backend_error, bad_return, config_error};
 use crate::runtime::in_blocking_call;
 use crate::values::{DirectoryUser, Enrollment, Notification, Secret, json_to_py};
 use awaitable::{PyAwait, run_blocking};
@@ -260,16 +262,136 @@ impl AuditSink for PyAuditSink {
     }
 }
 
+/// A `StateStore` implemented in Python (`sspr.StateStore` protocol): `get(key, now)` gives
+/// `(value: bytes, version: int)` or None, `put(key, value, expected_version, expires_at,
+/// now)` the new version or None when the compare-and-set lost, `increment(key, expires_at,
+/// now)` `(count, expires_at)`, `delete(key)`. Batches use the trait's defaults (one call
+/// per part), which keep any correct store correct.
+pub(crate) struct PyStateStore {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyStateStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyStateStore({})", type_name(&self.obj))
+    }
+}
+
+/// A version a Python store returned: a whole number from 1 up.
+fn stored_version(py: Python<'_>, method: &str, value: &Bound<'_, PyAny>) -> Result<u64, BackendError> {
+    let version: u64 = value.extract().map_err(|e| bad_return(py, method, e))?;
+    if version == 0 {
+        return Err(bad_return(py, method, PyTypeError::new_err("a version starts at 1")));
+    }
+    Ok(version)
+}
+
+#[async_trait]
+impl StateStore for PyStateStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        let out = call_backend(&self.obj, "get", |py| {
+            PyTuple::new(py, [key.into_bound_py_any(py)?, now.into_bound_py_any(py)?])
+        })
+        .await?;
+        Python::attach(|py| {
+            let out = out.bind(py);
+            if out.is_none() {
+                return Ok(None);
+            }
+            let (value, version): (Vec<u8>, Bound<'_, PyAny>) = out.extract().map_err(|e| bad_return(py, "get", e))?;
+            Ok(Some(StoredValue { value, version: stored_version(py, "get", &version)? }))
+        })
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        let out = call_backend(&self.obj, "put", |py| {
+            PyTuple::new(
+                py,
+                [
+                    key.into_bound_py_any(py)?,
+                    PyBytes::new(py, value).into_any(),
+                    expected_version.into_bound_py_any(py)?,
+                    expires_at.into_bound_py_any(py)?,
+                    now.into_bound_py_any(py)?,
+                ],
+            )
+        })
+        .await?;
+        Python::attach(|py| {
+            let out = out.bind(py);
+            if out.is_none() {
+                return Ok(None);
+            }
+            stored_version(py, "put", out).map(Some)
+        })
+    }
+
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        let out = call_backend(&self.obj, "increment", |py| {
+            PyTuple::new(
+                py,
+                [key.into_bound_py_any(py)?, expires_at.into_bound_py_any(py)?, now.into_bound_py_any(py)?],
+            )
+        })
+        .await?;
+        Python::attach(|py| {
+            let (count, expires_at): (u64, OffsetDateTime) =
+                out.bind(py).extract().map_err(|e| bad_return(py, "increment", e))?;
+            Ok(Counter { count, expires_at })
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        call_backend(&self.obj, "delete", |py| PyTuple::new(py, [key])).await?;
+        Ok(())
+    }
+}
+
+/// A Python object as the state store (`sspr.StateStore` protocol). An object that is not
+/// one is a `ConfigError`, as it was before Python stores were accepted.
+pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
+    let store = store_of(obj).map_err(|e| Python::attach(|py| config_error(e.value(py).to_string())))?;
+    Ok(Arc::new(store))
+}
+
+/// The adapter itself (the conformance suite takes it by reference).
+pub(crate) fn store_of(obj: &Bound<'_, PyAny>) -> PyResult<PyStateStore> {
+    require_methods(obj, "StateStore", &["get", "put", "increment", "delete"])?;
+    Ok(PyStateStore { obj: obj.clone().unbind() })
+}
+
+/// The adapter of a Python contact store.
+pub(crate) fn contacts_of(obj: &Bound<'_, PyAny>) -> PyResult<PyContactStore> {
+    require_methods(obj, "ContactStore", &["get", "save"])?;
+    Ok(PyContactStore { obj: obj.clone().unbind() })
+}
+
+/// The adapter of a Python directory.
+pub(crate) fn directory_of(obj: &Bound<'_, PyAny>) -> PyResult<PyDirectory> {
+    require_methods(obj, "Directory", &["find_user", "set_password", "unlock"])?;
+    Ok(PyDirectory { obj: obj.clone().unbind() })
+}
+
 /// A Python object as the directory (`sspr.Directory` protocol).
 pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
-    require_methods(obj, "Directory", &["find_user", "set_password", "unlock"])?;
-    Ok(Arc::new(PyDirectory { obj: obj.clone().unbind() }))
+    Ok(Arc::new(directory_of(obj)?))
 }
 
 /// A Python object as the contact store (`sspr.ContactStore` protocol).
 pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
-    require_methods(obj, "ContactStore", &["get", "save"])?;
-    Ok(Arc::new(PyContactStore { obj: obj.clone().unbind() }))
+    Ok(Arc::new(contacts_of(obj)?))
 }
 
 /// A Python object as the notifier (`sspr.Notifier` protocol).

@@ -17,6 +17,7 @@
 //! | `foreign` | backends written in Python |
 //! | `builtin` | the in-memory and sspr-backends classes, and which backend fills each slot |
 //! | `runtime` | how the core's futures are driven from asyncio or a blocking call |
+//! | `testing` | sspr-core's conformance suite run on backends written in Python (`sspr.testing`) |
 //! | `vectors`, `reference` | seeded generators for the test vectors and the benchmark reference (cargo feature `vectors`, off in the wheel) |
 
 mod builtin;
@@ -24,6 +25,7 @@ mod engine;
 mod errors;
 mod foreign;
 mod runtime;
+mod testing;
 mod values;
 
 #[cfg(feature = "vectors")]
@@ -66,5 +68,8 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
         primitives.add_function(wrap_pyfunction!(reference::rust_reference_flows, &primitives)?)?;
     }
     m.add_submodule(&primitives)?;
+    let checks = PyModule::new(m.py(), "testing")?;
+    testing::register(&checks)?;
+    m.add_submodule(&checks)?;
     Ok(())
 }

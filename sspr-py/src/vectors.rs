@@ -3,8 +3,7 @@
 //! `vectors` (the test suite's build), not in the release wheel.
 
 use pyo3::prelude::*;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use sspr_bind::Material;
 use sspr_core::{NormalizedLogin, SecretKey};
 use sspr_core::{decoy, password, pin};
 
@@ -15,18 +14,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn rng(seed_hex: &str) -> PyResult<ChaCha20Rng> {
-    let seed = sspr_bind::rng_seed(sspr_bind::Material::Hex(seed_hex)).map_err(to_py_err)?;
-    Ok(ChaCha20Rng::from_seed(seed))
-}
-
 /// `count` PINs of `digits` digits drawn one after another from ChaCha20 seeded with
-/// `seed_hex` (`sspr_core::pin::generate`). Tests only: real PINs come from the OS-seeded
-/// generator inside the engine.
+/// `seed_hex` (sspr-bind's test-vector draws, with their bounds). Tests only: real PINs come
+/// from the OS-seeded generator inside the engine.
 #[pyfunction]
 pub(crate) fn generate_pins(seed_hex: &str, digits: u32, count: usize) -> PyResult<Vec<String>> {
-    let mut rng = rng(seed_hex)?;
-    Ok((0..count.min(10_000)).map(|_| pin::generate(&mut rng, digits).expose_secret().to_owned()).collect())
+    let pins = sspr_bind::vectors::pins(Material::Hex(seed_hex), digits, count).map_err(to_py_err)?;
+    Ok(pins.iter().map(|p| p.expose_secret().to_owned()).collect())
 }
 
 /// The stored hash of `pin` for flow `flow_id` under the server key (hex).
@@ -43,7 +37,7 @@ pub(crate) fn identity_tokens(login: &str, display_name: &str) -> Vec<String> {
 }
 
 /// `count` temporary passwords drawn one after another from ChaCha20 seeded with
-/// `seed_hex` (`password::generate_temporary`). Tests only.
+/// `seed_hex` (sspr-bind's test-vector draws). Tests only.
 #[pyfunction]
 pub(crate) fn generate_temporary_passwords(
     seed_hex: &str,
@@ -51,10 +45,9 @@ pub(crate) fn generate_temporary_passwords(
     tokens: Vec<String>,
     count: usize,
 ) -> PyResult<Vec<String>> {
-    let mut rng = rng(seed_hex)?;
-    Ok((0..count.min(10_000))
-        .map(|_| password::generate_temporary(&mut rng, length, &tokens).expose_secret().to_owned())
-        .collect())
+    let passwords =
+        sspr_bind::vectors::temporary_passwords(Material::Hex(seed_hex), length, &tokens, count).map_err(to_py_err)?;
+    Ok(passwords.iter().map(|p| p.expose_secret().to_owned()).collect())
 }
 
 /// Entropy in bits of a temporary password of `length` characters.

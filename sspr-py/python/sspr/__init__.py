@@ -29,7 +29,7 @@ A reset, blocking::
 
 from __future__ import annotations
 
-from . import backends, primitives, protocols
+from . import backends, primitives, protocols, testing
 from ._errors import (
     AlreadyUsed,
     BackendError,
@@ -75,7 +75,7 @@ from ._sspr import (
     UserStatus,
     Verified,
 )
-from .protocols import AuditSink, ContactStore, Directory, Notifier
+from .protocols import AuditSink, ContactStore, Directory, Notifier, StateStore
 
 __version__ = "0.1.0"
 
@@ -88,6 +88,7 @@ __all__ = [
     "ChannelNotifier",
     "ConfigError",
     "ContactStore",
+    "StateStore",
     "ContactView",
     "Contacts",
     "Directory",

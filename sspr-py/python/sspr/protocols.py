@@ -18,7 +18,8 @@ A backend must not call back into the same ``Sspr`` from inside a method.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Dict, List, Literal, Optional, Protocol, Union, runtime_checkable
+import datetime
+from typing import Any, Awaitable, Dict, List, Literal, Optional, Protocol, Tuple, Union, runtime_checkable
 
 from ._sspr import DirectoryUser, Enrollment, Notification, Secret
 
@@ -72,6 +73,36 @@ class ContactStore(Protocol):
         """Compare-and-set: store ``enrollment.with_version(expected_version + 1)`` only if
         the stored version is ``expected_version`` (0: no record yet) and return True;
         otherwise change nothing and return False."""
+        ...
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Where flows, counters and blocks live (shared by every engine instance that shares
+    limits). Judge expiry by the ``now`` given, never by your own clock; ``sspr.testing.
+    check_state_store`` runs the engine's contract on an implementation."""
+
+    def get(self, key: str, now: datetime.datetime) -> Union[Optional[Tuple[bytes, int]], Awaitable[Optional[Tuple[bytes, int]]]]:
+        """``(value, version)`` of a value that has not expired at ``now``, else ``None``."""
+        ...
+
+    def put(
+        self, key: str, value: bytes, expected_version: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Union[Optional[int], Awaitable[Optional[int]]]:
+        """Compare-and-set: write if the live version is ``expected_version`` (``None``: no
+        live value) and return the new version (1 for a new value, else one more); otherwise
+        change nothing and return ``None``."""
+        ...
+
+    def increment(
+        self, key: str, expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Union[Tuple[int, datetime.datetime], Awaitable[Tuple[int, datetime.datetime]]]:
+        """Add one to a counter (a new or expired one starts at 1 and expires at
+        ``expires_at``; a live one keeps its expiry) and return ``(count, expires_at)``."""
+        ...
+
+    def delete(self, key: str) -> Union[None, Awaitable[None]]:
+        """Remove a value or counter (absent is fine)."""
         ...
 
 

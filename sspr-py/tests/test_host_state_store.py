@@ -1,0 +1,222 @@
+"""A state store written in Python (the ``sspr.StateStore`` protocol), and sspr.testing:
+sspr-core's conformance suite run on Python backends, catching broken ones."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+from typing import Any, Dict, Optional, Tuple
+
+import pytest
+
+import sspr
+from conftest import JANE, JANE_MAIL, KEY, START, seed_directory
+
+
+class DictStore:
+    """A state store over a dict: what a careful developer writes first."""
+
+    def __init__(self) -> None:
+        self.data: Dict[str, Tuple[bytes, int, datetime.datetime]] = {}
+        self.counters: Dict[str, Tuple[int, datetime.datetime]] = {}
+        self.calls = 0
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        self.calls += 1
+        found = self.data.get(key)
+        if found is None or found[2] <= now:
+            return None
+        return found[0], found[1]
+
+    def put(
+        self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[int]:
+        self.calls += 1
+        live = DictStore.get(self, key, now)
+        if (live[1] if live else None) != expected:
+            return None
+        version = (live[1] + 1) if live else 1
+        self.data[key] = (bytes(value), version, expires_at)
+        return version
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:
+        self.calls += 1
+        count, until = self.counters.get(key, (0, now))
+        if until <= now:
+            count, until = 0, expires_at
+        self.counters[key] = (count + 1, until)
+        return count + 1, until
+
+    def delete(self, key: str) -> None:
+        self.calls += 1
+        self.data.pop(key, None)
+        self.counters.pop(key, None)
+
+
+class AsyncDictStore(DictStore):
+    """The same store with ``async def`` methods (as over an async client)."""
+
+    async def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return DictStore.get(self, key, now)
+
+    async def put(self, *args: Any) -> Optional[int]:  # type: ignore[override]
+        await asyncio.sleep(0)
+        return DictStore.put(self, *args)
+
+    async def increment(self, *args: Any) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        return DictStore.increment(self, *args)
+
+    async def delete(self, key: str) -> None:  # type: ignore[override]
+        DictStore.delete(self, key)
+
+
+class NoCompareAndSet(DictStore):
+    """Broken: writes whatever version the caller expected."""
+
+    def put(self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime) -> Optional[int]:
+        live = DictStore.get(self, key, now)
+        version = (live[1] + 1) if live else 1
+        self.data[key] = (bytes(value), version, expires_at)
+        return version
+
+
+class ServesExpired(DictStore):
+    """Broken: ignores expiry on reads."""
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        found = self.data.get(key)
+        return (found[0], found[1]) if found else None
+
+
+def test_a_dict_store_passes_the_conformance_suite() -> None:
+    sspr.testing.check_state_store(DictStore())
+
+
+def test_an_async_store_passes_the_conformance_suite() -> None:
+    sspr.testing.check_state_store(AsyncDictStore())
+
+
+@pytest.mark.parametrize("broken", [NoCompareAndSet, ServesExpired])
+def test_a_broken_store_is_caught(broken: type) -> None:
+    with pytest.raises(sspr.BackendError) as caught:
+        sspr.testing.check_state_store(broken())
+    assert caught.value.kind == "rejected"
+    assert str(caught.value).startswith("conformance: ") or "conformance: " in str(caught.value)
+
+
+def test_an_object_without_the_methods_is_refused() -> None:
+    with pytest.raises(TypeError, match="StateStore"):
+        sspr.testing.check_state_store(object())
+
+
+@pytest.mark.parametrize("store_class", [DictStore, AsyncDictStore])
+def test_a_whole_flow_runs_on_a_python_store(store_class: type) -> None:
+    store = store_class()
+    outbox = sspr.Outbox()
+    engine = sspr.BlockingSspr(
+        seed_directory(), outbox, secret_key=KEY, store=store, clock=sspr.ManualClock(START),
+        policy=sspr.Policy(min_response_ms=0),
+    )
+    engine.set_enabled(JANE, True, admin="helpdesk")
+    engine.update_contacts(JANE, JANE_MAIL, admin="helpdesk")
+    flow = engine.begin_reset(JANE).flow_id
+    engine.send_pin(flow, "email")
+    pin = outbox.last_pin_to(JANE_MAIL)
+    assert pin is not None
+    engine.verify_pin(flow, pin)
+    assert engine.complete_reset(flow).temporary_password is not None
+    with pytest.raises(sspr.AlreadyUsed):
+        engine.complete_reset(flow)
+    assert store.calls > 0 and any(k for k in store.data)
+
+
+def test_a_whole_flow_runs_on_a_python_store_from_asyncio() -> None:
+    store = AsyncDictStore()
+    outbox = sspr.Outbox()
+    engine = sspr.Sspr(
+        seed_directory(), outbox, secret_key=KEY, store=store, clock=sspr.ManualClock(START),
+        policy=sspr.Policy(min_response_ms=0),
+    )
+
+    async def flow() -> None:
+        await engine.set_enabled(JANE, True, admin="helpdesk")
+        await engine.update_contacts(JANE, JANE_MAIL, admin="helpdesk")
+        challenge = await engine.begin_reset(JANE)
+        await engine.send_pin(challenge.flow_id, "email")
+        await engine.flush_deliveries()
+        pin = outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        await engine.verify_pin(challenge.flow_id, pin)
+        await engine.complete_reset(challenge.flow_id)
+
+    asyncio.run(flow())
+    assert store.calls > 0
+
+
+class DictContacts:
+    """A contact store over a dict of the records' JSON."""
+
+    def __init__(self, check_version: bool = True) -> None:
+        self.rows: Dict[str, str] = {}
+        self.check_version = check_version
+
+    def get(self, user_id: str) -> Optional[sspr.Enrollment]:
+        row = self.rows.get(user_id)
+        return sspr.Enrollment.from_json(row) if row else None
+
+    def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:
+        row = self.rows.get(user_id)
+        current = json.loads(row)["version"] if row else 0
+        if self.check_version and current != expected_version:
+            return False
+        self.rows[user_id] = enrollment.with_version(expected_version + 1).to_json()
+        return True
+
+
+def test_contact_stores_are_checked() -> None:
+    sspr.testing.check_contact_store(DictContacts())
+    with pytest.raises(sspr.BackendError, match="conformance: "):
+        sspr.testing.check_contact_store(DictContacts(check_version=False))
+
+
+class WrappedDirectory:
+    """A Python directory over the in-memory one (optionally accepting any password)."""
+
+    def __init__(self, lax: bool = False) -> None:
+        self.inner = seed_directory()
+        self.passwords: Dict[str, Tuple[str, bool]] = {}
+        self.lax = lax
+
+    def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+        return next((u for u in self.inner.users() if u.login == login.lower()), None)
+
+    def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+        text = password.reveal()
+        if not self.lax and (len(text) < 8 or text.isalpha()):
+            raise sspr.PasswordRejected("too weak")
+        self.passwords[user_id] = (text, must_change)
+
+    def unlock(self, user_id: str) -> None:
+        pass
+
+    def authenticate(self, user_id: str, password: sspr.Secret) -> str:
+        stored = self.passwords.get(user_id)
+        if stored is None or stored[0] != password.reveal():
+            return "rejected"
+        return "must_change" if stored[1] else "accepted"
+
+    def search(self, query: str, limit: int) -> list:
+        q = query.lower()
+        return [u for u in self.inner.users() if q in u.login.lower() or q in u.display_name.lower()][:limit]
+
+
+def test_directories_are_checked() -> None:
+    fixture: Dict[str, Any] = dict(
+        login=JANE, id="uid=jdoe,ou=staff,dc=example,dc=org", missing_login="nobody@example.org",
+        good_password="Corr3ct-Horse-Battery", weak_password="abcdefghij",
+    )
+    sspr.testing.check_directory(WrappedDirectory(), **fixture)
+    with pytest.raises(sspr.BackendError, match="conformance: "):
+        sspr.testing.check_directory(WrappedDirectory(lax=True), **fixture)
