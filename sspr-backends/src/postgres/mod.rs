@@ -586,8 +586,28 @@ impl StateStore for PostgresStore {
         self.timed(conn.client.execute(&conn.delete, &[&key])).await.map(drop)
     }
 
-    /// One statement ([`APPLY`]): one round trip, one transaction.
+    /// One statement ([`APPLY`]): one round trip, one transaction. A batch of one kind of part
+    /// takes the plain statement for it instead (still one statement), which PostgreSQL plans
+    /// and runs for a fraction of the CPU of the whole CTE.
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        let outcome = |values, version, counters| BatchOutcome { values, applied: true, version, counters };
+        match (batch.reads.as_slice(), &batch.put, batch.increments.is_empty(), batch.deletes.as_slice()) {
+            ([key], None, true, []) => {
+                return Ok(outcome(vec![StateStore::get(self, key, now).await?], None, Vec::new()));
+            }
+            ([], Some(put), true, []) => {
+                let version = self.put(put.key, put.value, put.expected_version, put.expires_at, now).await?;
+                return Ok(BatchOutcome { applied: version.is_some(), ..outcome(Vec::new(), version, Vec::new()) });
+            }
+            ([], None, false, []) => {
+                return Ok(outcome(Vec::new(), None, self.increment_many(&batch.increments, now).await?));
+            }
+            ([], None, true, [key]) => {
+                self.delete(key).await?;
+                return Ok(outcome(Vec::new(), None, Vec::new()));
+            }
+            _ => {}
+        }
         let now = now.unix_timestamp();
         let put_key = batch.put.as_ref().map(|p| p.key);
         let put_value = batch.put.as_ref().map(|p| p.value);
