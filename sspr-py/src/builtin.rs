@@ -4,6 +4,8 @@
 //! class, else a Python object adapted by [`crate::foreign`]).
 
 mod backends;
+#[cfg(feature = "config")]
+mod config;
 
 use std::sync::Arc;
 
@@ -22,7 +24,17 @@ use crate::foreign;
 use crate::runtime::InRuntime;
 use crate::values::{DirectoryUser, Notification, Secret, SecretArg, iso, json_to_py};
 
-pub(crate) use backends::register;
+/// Register the sspr-backends classes (and `from_config`) in `sspr.backends`.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    backends::register(m)?;
+    #[cfg(feature = "config")]
+    {
+        m.add_class::<config::Configured>()?;
+        m.add_class::<config::ConfiguredBackends>()?;
+        m.add_function(wrap_pyfunction!(config::from_config, m)?)?;
+    }
+    Ok(())
+}
 
 /// The in-memory directory (Active Directory's complexity rule on passwords): for tests,
 /// demos and examples. Users come from `add()` or from JSON.
@@ -273,6 +285,12 @@ impl ManualClock {
 }
 
 pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
+    #[cfg(feature = "config")]
+    if let Ok(c) = obj.cast::<config::Configured>()
+        && let config::Slot::Directory(b) = c.get().slot.get()?
+    {
+        return Ok(b.clone());
+    }
     if let Ok(d) = obj.cast::<MemoryDirectory>() {
         return Ok(Arc::new(d.get().inner.clone()));
     }
@@ -283,6 +301,12 @@ pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> 
 }
 
 pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
+    #[cfg(feature = "config")]
+    if let Ok(c) = obj.cast::<config::Configured>()
+        && let config::Slot::Contacts(b) = c.get().slot.get()?
+    {
+        return Ok(b.clone());
+    }
     if let Ok(c) = obj.cast::<MemoryContactStore>() {
         return Ok(Arc::new(c.get().inner.clone()));
     }
@@ -293,6 +317,12 @@ pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>
 }
 
 pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
+    #[cfg(feature = "config")]
+    if let Ok(c) = obj.cast::<config::Configured>()
+        && let config::Slot::Notifier(b) = c.get().slot.get()?
+    {
+        return Ok(b.clone());
+    }
     if let Ok(o) = obj.cast::<Outbox>() {
         return Ok(Arc::new(o.get().inner.clone()));
     }
@@ -306,6 +336,12 @@ pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
 }
 
 pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
+    #[cfg(feature = "config")]
+    if let Ok(c) = obj.cast::<config::Configured>()
+        && let config::Slot::State(b) = c.get().slot.get()?
+    {
+        return Ok(b.clone());
+    }
     if let Ok(s) = obj.cast::<MemoryStateStore>() {
         return Ok(Arc::new(s.get().inner.clone()));
     }
@@ -316,6 +352,12 @@ pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
 }
 
 pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
+    #[cfg(feature = "config")]
+    if let Ok(c) = obj.cast::<config::Configured>()
+        && let config::Slot::Audit(b) = c.get().slot.get()?
+    {
+        return Ok(b.clone());
+    }
     if let Ok(a) = obj.cast::<MemoryAuditSink>() {
         return Ok(Arc::new(a.get().inner.clone()));
     }

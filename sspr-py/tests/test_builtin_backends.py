@@ -8,7 +8,8 @@ import os
 import pathlib
 import subprocess
 import time
-from typing import List
+from pathlib import Path
+from typing import Any, List
 
 import pytest
 
@@ -274,3 +275,43 @@ def test_network_backends_are_freed_outside_the_runtime() -> None:
     blocking.begin_reset("nobody@example.org")
     del blocking
     gc.collect()
+
+
+def configured_flow(b: Any) -> None:
+    """A whole reset on backends from sspr.backends.from_config (in-memory directory, outbox)."""
+    assert b.memory_directory is not None and b.outbox is not None
+    login = f"cfg{os.getpid()}x{time.time_ns() % 10**9}@example.org"
+    b.memory_directory.add(login, "Cora Config", f"uid={login},ou=staff,dc=example,dc=org")
+    s = sspr.BlockingSspr(b.directory, b.notifier, secret_key=KEY, contacts=b.contacts, store=b.store,
+                          policy=sspr.Policy(min_response_ms=0))
+    s.set_enabled(login, True, admin="h")
+    s.update_contacts(login, email="cora@home.example", admin="h")
+    flow = s.begin_reset(login).flow_id
+    s.send_pin(flow, "email")
+    s.flush_deliveries()
+    pin = b.outbox.last_pin_to("cora@home.example")
+    assert pin is not None
+    s.verify_pin(flow, pin)
+    assert s.complete_reset(flow).temporary_password is not None
+    assert s.status(login).last_reset_at is not None
+
+
+def test_backends_from_a_config_dict_on_postgres_and_redis() -> None:
+    prefix = f"sspr-py-cfg-{os.getpid()}-{time.time_ns()}:"
+    b = sspr.backends.from_config({
+        "store": {"kind": "postgres", "url": env("SSPR_TEST_POSTGRES_URL")},
+        "state": {"kind": "redis", "url": env("SSPR_TEST_REDIS_URL"), "key_prefix": prefix},
+    })
+    assert b.state_is_shared
+    configured_flow(b)
+
+
+def test_backends_from_a_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "backends.toml"
+    path.write_text(f'[store]\nkind = "sqlite"\npath = "{tmp_path / "sspr.db"}"\n')
+    b = sspr.backends.from_config(str(path))
+    configured_flow(b)
+    assert (tmp_path / "sspr.db").exists()
+    path.write_text('[store]\nkind = "mongodb"\n')
+    with pytest.raises(sspr.ConfigError):
+        sspr.backends.from_config(path)

@@ -16,7 +16,7 @@ use crate::runtime::InRuntime;
 /// The JSON text of a configuration: `fields` (keyword arguments) plus `extra`; `Secret`
 /// values are revealed for the backend's parser.
 #[allow(dead_code)]
-fn config_json(
+pub(super) fn config_json(
     py: Python<'_>,
     fields: Option<&Bound<'_, PyDict>>,
     extra: &[(&str, Bound<'_, PyAny>)],
