@@ -586,7 +586,7 @@ impl StateStore for PostgresStore {
         self.timed(conn.client.execute(&conn.delete, &[&key])).await.map(drop)
     }
 
-    /// One statement ([`APPLY`]): one round trip, one transaction. A batch of one kind of part
+    /// One statement (`APPLY`): one round trip, one transaction. A batch of one kind of part
     /// takes the plain statement for it instead (still one statement), which PostgreSQL plans
     /// and runs for a fraction of the CPU of the whole CTE.
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
