@@ -1216,6 +1216,17 @@ impl Engine {
     pub async fn unblock(&self, actor: Actor, login: String, ctx: RequestContext) -> Result<(), SsprError> {
         run(async move { Ok(self.sspr.unblock(&actor.into(), &login, &ctx.to_core()?).await?) }).await
     }
+
+    /// Wait until every PIN and notice handed to the notifier so far has been delivered (or
+    /// its failure audited). `send_pin` answers before the notifier runs; call this before
+    /// reading a test outbox and at shutdown, so that no PIN already promised is lost.
+    pub async fn flush_deliveries(&self) -> Result<(), SsprError> {
+        run(async move {
+            self.sspr.flush_deliveries().await;
+            Ok(())
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

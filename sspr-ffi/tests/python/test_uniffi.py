@@ -292,9 +292,29 @@ async def test_shared_store_and_audit():
         check(lines == audit.events, f"the file holds the same {len(audit.events)} events ({len(lines)} lines)")
 
 
+async def test_flush_waits_for_a_slow_notifier():
+    """send_pin answers before a slow notifier has run; flush_deliveries returns only after
+    the PIN was handed over, so a host can drain deliveries before it stops."""
+    engine, directory, contacts, notifier, clock = await world()
+
+    class SlowNotifier(Notifier):
+        async def send(self, notification):
+            await asyncio.sleep(0.3)
+            self.sent.append(notification)
+
+    slow = SlowNotifier()
+    engine = s.Engine(s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}', rng_seed=bytes(32)),
+                      directory, slow, contacts, clock)
+    challenge = await engine.begin_reset("jdoe@example.org", CTX)
+    await engine.send_pin(challenge.flow_id, "email", None, CTX)
+    check(slow.pins() == [], "send_pin answered before the slow notifier finished")
+    await engine.flush_deliveries()
+    check(len(slow.pins()) == 1, "flush_deliveries waited for the PIN to be handed over")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
-                 test_shared_store_and_audit):
+                 test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier):
         try:
             await test()
         except Exception:  # noqa: BLE001
