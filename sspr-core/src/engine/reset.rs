@@ -592,6 +592,14 @@ impl Sspr {
         let attempt = match self.count_attempt(&subject, ctx, now, standing).await? {
             Ok(attempt) => attempt,
             Err(refused) => {
+                // A request racing the owner's own right PIN (a double submit) is held off by
+                // the attempts its twins counted; once the flow is verified, say so rather
+                // than "blocked": the caller holds the flow id, which tells them that anyway.
+                if let Ok((current, _)) = self.load_flow(&key, now).await
+                    && let Err(settled) = current.check_verify(now)
+                {
+                    return Err(settled);
+                }
                 let (limit, error) = match refused {
                     AttemptRefused::Delayed(retry_after) => ("failure_delay", Error::RateLimited { retry_after }),
                     AttemptRefused::ClientBlocked(until) => ("client_blocked", Error::Blocked { until }),
