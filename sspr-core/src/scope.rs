@@ -150,8 +150,11 @@ impl Scope {
     }
 
     /// A member of a privileged group.
+    /// Whether `user` is privileged: in a privileged group, or with groups the directory
+    /// could not all resolve (fail closed).
     pub(crate) fn is_privileged(&self, user: &DirectoryUser) -> bool {
-        self.privileged_groups.matches_any(&user.groups)
+        user.groups.iter().any(|g| g == crate::backend::GROUPS_UNRESOLVED)
+            || self.privileged_groups.matches_any(&user.groups)
     }
 }
 
@@ -196,6 +199,14 @@ mod tests {
     #[test]
     fn everyone_is_eligible_when_the_policy_names_no_scope() {
         assert!(scope(&[], &[], &[]).is_eligible(&user("uid=j,ou=anything", &[])));
+    }
+
+    #[test]
+    fn a_user_with_unresolved_groups_is_privileged_even_with_no_privileged_group_configured() {
+        let unresolved = user("uid=j,ou=staff", &[crate::backend::GROUPS_UNRESOLVED]);
+        assert!(scope(&[], &[], &[]).is_privileged(&unresolved));
+        assert!(scope(&[], &[], &["domain admins"]).is_privileged(&unresolved));
+        assert!(!scope(&[], &[], &["domain admins"]).is_privileged(&user("uid=j,ou=staff", &["staff"])));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ldap3::controls::RawControl;
 use ldap3::{Mod, Scope, SearchEntry};
-use sspr_core::backend::{AccountState, Authentication, DirectoryUser};
+use sspr_core::backend::{AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
 
@@ -36,7 +36,8 @@ const MAX_GROUPS: usize = 512;
 ///   searching the groups that name the user (`member`/`uniqueMember`, posixGroup
 ///   `memberUid`), then the groups naming those, plus the user's `memberOf`. When the groups
 ///   cannot all be resolved (a size limit, more than 512 groups, unreadable `tokenGroups`),
-///   `find_user` fails: the user is refused as if privileged, never judged on a partial list.
+///   the user's groups are [`GROUPS_UNRESOLVED`]: the engine refuses them as privileged,
+///   never judging a partial list, and answers as for an unknown login.
 /// - `set_password`: AD one modify of `unicodePwd` and `pwdLastSet`; OpenLDAP the Password
 ///   Modify extended operation (the server hashes the password), then `pwdReset` (if that
 ///   second step fails, the call fails: the new password must not be handed out). A password the directory's policy refuses (OpenLDAP rc 19, AD
@@ -163,11 +164,12 @@ impl LdapDirectory {
             .to_owned();
         let group_base = self.group_base(conn).await?;
         let groups = match config.flavor {
-            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &entry.dn).await?,
+            Flavor::ActiveDirectory => resolved(&entry.dn, ad_groups(conn, &group_base, &entry.dn).await)?,
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
                 let uid = first(&entry.attrs, "uid").map(str::to_owned);
-                nested_openldap_groups(conn, &group_base, &entry.dn, uid.as_deref(), direct).await?
+                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, uid.as_deref(), direct).await;
+                resolved(&entry.dn, walk)?
             }
         };
         let state = account_state(config.flavor, &entry.attrs, self.inner.clock.now());
@@ -259,17 +261,32 @@ impl LdapDirectory {
     }
 }
 
-/// Fail closed: a user whose groups could not all be resolved is never judged, since the
-/// group that makes them privileged may be among those missed. `find_user` then fails.
-fn incomplete_groups(user: &str, why: &str) -> OpError {
-    tracing::warn!(user, why, "group resolution incomplete: the user is refused (treated as privileged)");
-    OpError::Result(ldap3::LdapResult {
-        rc: 80,
-        matched: String::new(),
-        text: format!("the groups of {user} could not all be resolved ({why}): refused, as if privileged"),
-        refs: vec![],
-        ctrls: vec![],
-    })
+/// Why a group walk stopped before it had every group: a search the directory answered
+/// but cut short (a size limit), too many groups, or an unreadable attribute; or an error.
+enum Walk {
+    Incomplete(&'static str),
+    Failed(OpError),
+}
+
+impl From<OpError> for Walk {
+    fn from(error: OpError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// Fail closed without telling: a user whose groups could not all be resolved is never
+/// judged on a partial list (the group that makes them privileged may be among those
+/// missed). They get [`GROUPS_UNRESOLVED`], which the engine treats as privileged, rather
+/// than an error, which would answer an anonymous caller differently for this account.
+fn resolved(user: &str, walk: Result<Vec<String>, Walk>) -> Result<Vec<String>, OpError> {
+    match walk {
+        Ok(groups) => Ok(groups),
+        Err(Walk::Incomplete(why)) => {
+            tracing::warn!(user, why, "group resolution incomplete: the user is treated as privileged");
+            Ok(vec![GROUPS_UNRESOLVED.to_owned()])
+        }
+        Err(Walk::Failed(error)) => Err(error),
+    }
 }
 
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
@@ -283,7 +300,7 @@ async fn nested_openldap_groups(
     user: &str,
     uid: Option<&str>,
     direct: Vec<String>,
-) -> Result<Vec<String>, OpError> {
+) -> Result<Vec<String>, Walk> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
     let mut queue = direct;
@@ -293,7 +310,7 @@ async fn nested_openldap_groups(
             continue;
         }
         if all.len() >= MAX_GROUPS {
-            return Err(incomplete_groups(user, "more groups than the walk follows"));
+            return Err(Walk::Incomplete("more groups than the walk follows"));
         }
         queue.extend(groups_naming(conn, group_base, &group, None).await?);
         all.push(group);
@@ -302,13 +319,13 @@ async fn nested_openldap_groups(
 }
 
 /// The groups under `base` with `dn` as a member (or, for posixGroups, `uid`).
-async fn groups_naming(conn: &mut Conn, base: &str, dn: &str, uid: Option<&str>) -> Result<Vec<String>, OpError> {
+async fn groups_naming(conn: &mut Conn, base: &str, dn: &str, uid: Option<&str>) -> Result<Vec<String>, Walk> {
     let escaped = escape_filter_value(dn);
     let posix = uid.map(|u| format!("(&(objectClass=posixGroup)(memberUid={}))", escape_filter_value(u)));
     let filter = format!("(|(member={escaped})(uniqueMember={escaped}){})", posix.unwrap_or_default());
     let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
-        return Err(incomplete_groups(dn, "a group search was cut short"));
+        return Err(Walk::Incomplete("a group search was cut short"));
     }
     Ok(groups.into_iter().map(|g| g.dn).collect())
 }
@@ -318,7 +335,7 @@ async fn groups_naming(conn: &mut Conn, base: &str, dn: &str, uid: Option<&str>)
 /// SID resolved to the group's DN under `base` (the naming context, so `CN=Users` and
 /// `CN=Builtin` too), plus distribution groups through the transitive matching rule. Missing
 /// `tokenGroups` (the service account may not read it) or a cut-short search fails closed.
-async fn ad_groups(conn: &mut Conn, base: &str, user: &str) -> Result<Vec<String>, OpError> {
+async fn ad_groups(conn: &mut Conn, base: &str, user: &str) -> Result<Vec<String>, Walk> {
     let (entries, _) = conn.search(user, Scope::Base, "(objectClass=*)", &["tokenGroups"], 1).await?;
     let sids: Vec<String> = entries
         .iter()
@@ -327,21 +344,21 @@ async fn ad_groups(conn: &mut Conn, base: &str, user: &str) -> Result<Vec<String
         .collect();
     if sids.is_empty() {
         // Every account has at least its primary group in tokenGroups.
-        return Err(incomplete_groups(user, "tokenGroups could not be read"));
+        return Err(Walk::Incomplete("tokenGroups could not be read"));
     }
     let mut groups: Vec<String> = Vec::new();
     for chunk in sids.chunks(64) {
         let any: String = chunk.iter().map(|sid| format!("(objectSid={sid})")).collect();
         let (found, rc) = conn.search(base, Scope::Subtree, &format!("(|{any})"), &["1.1"], 0).await?;
         if rc != 0 {
-            return Err(incomplete_groups(user, "a group search was cut short"));
+            return Err(Walk::Incomplete("a group search was cut short"));
         }
         groups.extend(found.into_iter().map(|g| g.dn));
     }
     let filter = format!("(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={}))", escape_filter_value(user));
     let (nested, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
-        return Err(incomplete_groups(user, "a group search was cut short"));
+        return Err(Walk::Incomplete("a group search was cut short"));
     }
     let mut seen: HashSet<String> = groups.iter().map(|g| g.to_ascii_lowercase()).collect();
     groups.extend(nested.into_iter().map(|g| g.dn).filter(|g| seen.insert(g.to_ascii_lowercase())));

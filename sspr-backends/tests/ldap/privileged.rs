@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use sspr_backends::ldap::{LdapContactConfig, LdapContactStore, LdapDirectory};
+use sspr_core::backend::GROUPS_UNRESOLVED;
 use sspr_core::memory::Outbox;
 use sspr_core::{Actor, Directory, Error, NormalizedLogin, NotAllowedReason, RequestContext};
 
@@ -89,7 +90,7 @@ async fn a_posix_group_member_uid_admin_is_refused() {
 }
 
 #[tokio::test]
-async fn more_groups_than_the_walk_limit_fail_closed() {
+async fn more_groups_than_the_walk_limit_fail_closed_and_answer_as_an_unknown_login() {
     // 513 groups: more than the 512 the OpenLDAP walk follows. The one that makes the user
     // privileged may be among those not followed, so the user cannot be judged: refused.
     let uid = unique("many");
@@ -104,16 +105,19 @@ async fn more_groups_than_the_walk_limit_fail_closed() {
         ];
         admin.add(&format!("cn={cn},ou=groups,dc=example,dc=org"), attrs).await.unwrap().success().unwrap();
     }
-    let found = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await;
-    let err = found.expect_err("a user whose groups were not all resolved must not be judged");
-    assert!(err.message().contains("groups"), "{}", err.message());
-    // And so the engine refuses to enable them.
+    let found = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await.unwrap().unwrap();
+    assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "never judged on a partial list");
+    // So the engine refuses to enable them, as it would an administrator ...
+    let policy = "privileged_groups = [\"cn=privileged,ou=groups,dc=example,dc=org\"]";
+    assert_refused_as_privileged(&openldap(), policy, &uid).await;
+    // ... and an anonymous caller gets a decoy for them, as for a login nobody has. Before,
+    // the lookup failed for this account only: "backend failure" told that it exists.
     let contacts = LdapContactStore::new(&openldap(), LdapContactConfig::default()).unwrap();
-    let sspr = engine(
-        &openldap(),
-        contacts,
-        &Outbox::new(),
-        "privileged_groups = [\"cn=privileged,ou=groups,dc=example,dc=org\"]",
-    );
-    assert!(sspr.set_enabled(&Actor::Admin("helpdesk".into()), &uid, true, &RequestContext::default()).await.is_err());
+    let outbox = Outbox::new();
+    let sspr = engine(&openldap(), contacts, &outbox, policy);
+    let ctx = RequestContext::from_ip("198.51.100.4".parse().unwrap());
+    let many = sspr.begin_reset(&uid, &ctx).await.expect("the same answer as an unknown login");
+    let nobody = sspr.begin_reset(&unique("nobody"), &ctx).await.expect("an unknown login gets a decoy");
+    assert_eq!(many.methods.len(), nobody.methods.len());
+    assert_eq!(many.flow_id.len(), nobody.flow_id.len());
 }

@@ -8,6 +8,11 @@ use crate::error::BackendError;
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
 
+/// The group a [`Directory`] lists for a user whose groups it could not all resolve. The
+/// engine treats such a user as privileged: the group that makes them privileged may be
+/// among those missed, so they are never judged on a partial list.
+pub const GROUPS_UNRESOLVED: &str = "sspr:groups-unresolved";
+
 /// The state of a directory account, as far as a reset cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AccountState {
@@ -44,7 +49,12 @@ pub struct DirectoryUser {
 ///   untrusted and may hold `*`, `(`, `)`, `\`, NUL-free but otherwise arbitrary text. It
 ///   returns `Ok(None)` for no match, and also for more than one match (an ambiguous login
 ///   must never reset somebody).
-/// - `groups` must include nested memberships: privileged-group checks rely on it.
+/// - `groups` must include nested memberships: privileged-group checks rely on it. A
+///   directory that found the user but could not resolve all their groups (a size limit, too
+///   many groups, an unreadable attribute) returns the user with [`GROUPS_UNRESOLVED`] among
+///   the groups rather than an error: the engine then treats the user as privileged (fail
+///   closed) and answers an anonymous caller exactly as for an unknown login. An error here
+///   would answer "backend failure" for that account only, which tells it exists.
 /// - `set_password` sets the password in **one** operation together with the
 ///   must-change flag when `must_change` is true (AD `pwdLastSet=0`, OpenLDAP `pwdReset`).
 ///   A password the directory's own policy refuses is reported as
