@@ -2,9 +2,9 @@
 //! says who acts. These operations may say that a user does not exist.
 
 use super::limits;
-use super::{MAX_CAS_ROUNDS, Sspr};
+use super::{AuditScope, MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserStatus};
-use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::audit::{AuditKind, Outcome};
 use crate::backend::{DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
@@ -90,11 +90,12 @@ impl Sspr {
         }
     }
 
-    fn admin_event(&self, kind: AuditKind, ctx: &RequestContext, actor: &Actor, user: &DirectoryUser) -> AuditEvent {
-        let mut event = self.event(kind, ctx, Outcome::Success);
-        event.actor = Some(actor.clone());
-        event.user_id = Some(user.id.clone());
-        event
+    /// The audit scope of an operation `actor` made on `user`'s record.
+    fn admin_scope<'a>(&'a self, ctx: &'a RequestContext, actor: &Actor, user: &DirectoryUser) -> AuditScope<'a> {
+        let mut scope = self.scope(ctx);
+        scope.actor = Some(actor.clone());
+        scope.user = Some(user.id.clone());
+        scope
     }
 
     fn view(enrollment: &Enrollment) -> Contacts {
@@ -162,7 +163,7 @@ impl Sspr {
             if !self.inner.contacts.save(&user.id, &new, old.version).await? {
                 continue;
             }
-            let mut event = self.admin_event(AuditKind::ContactsChanged, ctx, actor, &user);
+            let mut event = self.admin_scope(ctx, actor, &user).event(AuditKind::ContactsChanged, Outcome::Success);
             event.destination = Some(
                 [
                     new.email.as_ref().map(|c| crate::mask::email(&c.value)),
@@ -205,7 +206,7 @@ impl Sspr {
             let version = enrollment.version;
             enrollment.enabled = enabled;
             if self.inner.contacts.save(&user.id, &enrollment, version).await? {
-                self.audit(self.admin_event(AuditKind::EnabledChanged, ctx, actor, &user)).await;
+                self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
                 return Ok(());
             }
         }
@@ -248,7 +249,7 @@ impl Sspr {
         let subject = self.user_subject(&user.id);
         self.inner.store.delete(&limits::block(&subject)).await?;
         self.inner.store.delete(&limits::failures(&subject)).await?;
-        self.audit(self.admin_event(AuditKind::Unblocked, ctx, actor, &user)).await;
+        self.admin_scope(ctx, actor, &user).record(AuditKind::Unblocked, Outcome::Success).await;
         Ok(())
     }
 }

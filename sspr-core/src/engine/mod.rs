@@ -15,7 +15,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::alarm::Alarm;
-use crate::api::{Channel, CompletionMode, RequestContext, UserId};
+use crate::api::{Actor, Channel, CompletionMode, RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
@@ -364,7 +364,16 @@ impl Sspr {
 
     /// The audit scope of one request: events recorded in it carry its context.
     fn scope<'a>(&'a self, ctx: &'a RequestContext) -> AuditScope<'a> {
-        AuditScope { sspr: self, ctx, flow_ref: None, user: None, channel: None, mode: None, login_fingerprint: None }
+        AuditScope {
+            sspr: self,
+            ctx,
+            actor: None,
+            flow_ref: None,
+            user: None,
+            channel: None,
+            mode: None,
+            login_fingerprint: None,
+        }
     }
 
     /// An event of `kind` with the request's context filled in.
@@ -383,6 +392,8 @@ impl Sspr {
 pub(super) struct AuditScope<'a> {
     sspr: &'a Sspr,
     pub(super) ctx: &'a RequestContext,
+    /// Who acted, on the admin and registration operations.
+    pub(super) actor: Option<Actor>,
     pub(super) flow_ref: Option<String>,
     pub(super) user: Option<UserId>,
     pub(super) channel: Option<Channel>,
@@ -395,6 +406,7 @@ impl AuditScope<'_> {
     /// An event of `kind` in this scope.
     pub(super) fn event(&self, kind: AuditKind, outcome: Outcome) -> AuditEvent {
         let mut event = self.sspr.event(kind, self.ctx, outcome);
+        event.actor.clone_from(&self.actor);
         event.flow_ref.clone_from(&self.flow_ref);
         event.user_id.clone_from(&self.user);
         event.channel = self.channel;

@@ -60,20 +60,17 @@ impl Sspr {
     ) -> Result<SignedIn> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let fingerprint = || Some(self.login_fingerprint(login));
+        let mut scope = self.scope(ctx);
+        scope.login_fingerprint = Some(self.login_fingerprint(login));
 
         let limits: Vec<_> = self.ip_limit(ctx, "ip_sign_ins", policy.ip_sign_ins_per_hour).into_iter().collect();
         if let Some(refusal) = self.enforce(&limits, now).await? {
-            let mut event = self.event(AuditKind::SignIn, ctx, refusal.outcome());
-            event.login_fingerprint = fingerprint();
-            self.audit(event).await;
+            scope.record(AuditKind::SignIn, refusal.outcome()).await;
             return Err(refusal.error());
         }
         let subject = self.login_subject(login);
         if let Some(until) = self.held_until(&limits::sign_in_lockout(&subject), now).await? {
-            let mut event = self.event(AuditKind::SignIn, ctx, Outcome::Limited { limit: "sign_in_lockout".into() });
-            event.login_fingerprint = fingerprint();
-            self.audit(event).await;
+            scope.record(AuditKind::SignIn, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
             let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
             return Err(Error::RateLimited { retry_after });
         }
@@ -88,9 +85,8 @@ impl Sspr {
         match (verdict, user) {
             (Authentication::Accepted | Authentication::MustChange, Some(user)) => {
                 self.inner.store.delete(&limits::sign_in_failures(&subject)).await?;
-                let mut event = self.event(AuditKind::SignIn, ctx, Outcome::Success);
-                event.user_id = Some(user.id.clone());
-                self.audit(event).await;
+                scope.user = Some(user.id.clone());
+                scope.record(AuditKind::SignIn, Outcome::Success).await;
                 Ok(SignedIn {
                     user_id: user.id,
                     login: user.login,
@@ -104,13 +100,9 @@ impl Sspr {
                 if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
                     self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
                 }
-                let mut event =
-                    self.event(AuditKind::SignIn, ctx, Outcome::Failed { error: Error::SignInFailed.to_string() });
-                match user {
-                    Some(user) => event.user_id = Some(user.id),
-                    None => event.login_fingerprint = fingerprint(),
-                }
-                self.audit(event).await;
+                // A known user's event names them; an unknown login's only its fingerprint.
+                scope.user = user.map(|user| user.id);
+                scope.record(AuditKind::SignIn, Outcome::Failed { error: Error::SignInFailed.to_string() }).await;
                 Err(Error::SignInFailed)
             }
         }
