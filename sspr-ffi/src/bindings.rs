@@ -14,8 +14,9 @@ use sspr_core::backend::{AccountState, StoredContact as CoreStoredContact};
 use sspr_core::notice::Message;
 use time::OffsetDateTime;
 
-use crate::runtime::{self, RuntimeError, RuntimeSpawner, RuntimeTimer};
 use crate::shared;
+use sspr_bind::runtime::{self, ProcessSpawner, ProcessTimer, RuntimeError};
+use sspr_bind::{EngineOptions, Material, PolicyFormat};
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -1033,39 +1034,27 @@ impl Engine {
         clock: Option<Arc<ManualClock>>,
         audit: Option<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, SsprError> {
-        let mut builder = sspr_core::Sspr::builder()
+        let mut options = EngineOptions::new(sspr_bind::secret_key(Material::Bytes(&config.secret_key))?);
+        if let Some(json) = &config.policy_json {
+            options = options.with_policy(sspr_bind::policy(json, PolicyFormat::Json)?);
+        }
+        if let Some(seed) = &config.rng_seed {
+            options = options.with_rng_seed(sspr_bind::rng_seed(Material::Bytes(seed))?);
+        }
+        if let Some(clock) = clock {
+            options = options.with_manual_clock(clock.clock.clone());
+        }
+        let mut builder = options
+            .apply(sspr_core::Sspr::builder(), ProcessTimer, ProcessSpawner)
             .directory(ForeignDirectory(directory))
-            .notifier(ForeignNotifier(notifier))
-            .secret_key(sspr_core::SecretKey::from_bytes(&config.secret_key)?);
+            .notifier(ForeignNotifier(notifier));
         if let Some(contacts) = contacts {
             builder = builder.contacts(ForeignContacts(contacts));
         }
-        if let Some(json) = &config.policy_json {
-            builder = builder.policy(sspr_core::Policy::from_json(json)?);
-        }
-        if let Some(seed) = &config.rng_seed {
-            let seed: [u8; 32] = seed.as_slice().try_into().map_err(|_| invalid("rng_seed", "must be 32 bytes"))?;
-            builder = builder.rng_seed(seed);
-        }
-        builder = match clock {
-            Some(clock) => builder.clock(clock.clock.clone()).timer(clock.clock.clone()),
-            None => builder.timer(RuntimeTimer),
-        };
-        builder = builder.spawner(RuntimeSpawner);
-        let mut sinks: Vec<Arc<dyn sspr_core::AuditSink>> = Vec::new();
-        if let Some(audit) = audit {
-            sinks.push(Arc::new(ForeignAudit(audit)));
-        }
-        if let Some(path) = &config.audit_file {
-            sinks.push(Arc::new(shared::open_audit_file(path)?));
-        }
-        if !sinks.is_empty() {
-            builder = builder.audit(shared::AuditSinks(sinks));
-        }
-        if let Some(store) = &config.state_store {
-            let store_config = shared::parse_store(&store.to_json())?;
-            builder = builder.store_arc(shared::open_store(store_config, &runtime::handle()?)?);
-        }
+        let audit = audit.map(|a| Arc::new(ForeignAudit(a)) as Arc<dyn sspr_core::AuditSink>);
+        let store = config.state_store.as_ref().map(StateStoreConfig::to_json);
+        let builder =
+            shared::shared_backends::<SsprError>(builder, audit, config.audit_file.as_deref(), store.as_deref())?;
         Ok(Arc::new(Self { sspr: builder.build()? }))
     }
 

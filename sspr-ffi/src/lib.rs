@@ -8,7 +8,8 @@
 //!   status codes, blocking and callback calls, backends as vtables completed from any
 //!   thread.
 //!
-//! Both only convert types and errors: every rule lives in `sspr-core`.
+//! Both only convert types and errors: every rule lives in `sspr-core` (`sspr_core::wire`)
+//! or `sspr-bind` (engine options, enrollment checks, the per-process runtime).
 
 uniffi::setup_scaffolding!();
 
@@ -17,5 +18,8 @@ uniffi::setup_scaffolding!();
 /// cbindgen:ignore
 pub mod bindings;
 pub mod capi;
-mod runtime;
 mod shared;
+
+/// The library's tokio runtime: one per process, shared with the other bindings
+/// (`sspr_bind::runtime`: recreated after a fork, padding never fails open).
+use sspr_bind::runtime;

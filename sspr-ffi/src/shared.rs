@@ -1,5 +1,7 @@
 //! What several processes share: the state store (flows, rate-limit counters, blocks) and
-//! the audit trail. Both doors build them here, from the same JSON configuration.
+//! the audit trail. Both doors build them here, from the same JSON configuration
+//! ([`shared_backends`]); the rest of an engine's assembly (key, seed, policy, clock and
+//! timer) is `sspr_bind::EngineOptions`.
 //!
 //! Without a shared state store every process counts on its own: N processes give an
 //! attacker N times the PIN guesses and N separate blocks. Give every process the same
@@ -12,9 +14,33 @@ use sspr_backends::audit_file::JsonLinesAuditSink;
 use sspr_backends::postgres::{PostgresConfig, PostgresStore};
 use sspr_backends::redis::{RedisConfig, RedisStore};
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
-use sspr_core::{AuditEvent, AuditSink, BackendError, Error, StateStore};
+use sspr_core::{AuditEvent, AuditSink, BackendError, Error, SsprBuilder, StateStore};
 
-use crate::runtime::{RuntimeHandle, block_on};
+use crate::runtime::{self, RuntimeError, RuntimeHandle, block_on};
+
+/// Put on `builder` what both doors take besides the options and the host's own backends:
+/// the audit sinks (the host's `audit`, the JSON-lines `audit_file`, both, or neither: then
+/// the engine keeps its default in-memory trail) and the shared state store, connected now
+/// (a network store that cannot be reached fails the call).
+pub(crate) fn shared_backends<E: From<Error> + From<RuntimeError>>(
+    mut builder: SsprBuilder,
+    audit: Option<Arc<dyn AuditSink>>,
+    audit_file: Option<&str>,
+    state_store_json: Option<&str>,
+) -> Result<SsprBuilder, E> {
+    let mut sinks: Vec<Arc<dyn AuditSink>> = audit.into_iter().collect();
+    if let Some(path) = audit_file {
+        sinks.push(Arc::new(open_audit_file(path)?));
+    }
+    if !sinks.is_empty() {
+        builder = builder.audit(AuditSinks(sinks));
+    }
+    if let Some(json) = state_store_json {
+        let config = parse_store(json)?;
+        builder = builder.store_arc(open_store(config, &runtime::handle()?)?);
+    }
+    Ok(builder)
+}
 
 /// A built-in state store, as JSON: `{"sqlite": {"path": "/var/lib/sspr/state.db"}}`,
 /// `{"redis": {"url": "redis://host:6379/0"}}` or `{"postgres": {"url": "postgres://..."}}`;

@@ -21,7 +21,7 @@ use super::types::{
     SsprUserStatusList, SsprVerified, request_context,
 };
 use super::{SsprError, SsprStatus, call, guard, opt_str_arg, str_arg};
-use crate::runtime::{self, RuntimeError, RuntimeSpawner, RuntimeTimer};
+use crate::runtime::{self, ProcessSpawner, ProcessTimer, RuntimeError};
 use crate::shared;
 
 /// A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -119,9 +119,9 @@ pub unsafe extern "C" fn sspr_engine_new(
             }
             builder = match o.clock.as_ref() {
                 Some(clock) => builder.clock(clock.clock.clone()).timer(clock.clock.clone()),
-                None => builder.timer(RuntimeTimer),
+                None => builder.timer(ProcessTimer),
             };
-            builder = builder.spawner(RuntimeSpawner);
+            builder = builder.spawner(ProcessSpawner);
             let mut sinks: Vec<Arc<dyn sspr_core::AuditSink>> = Vec::new();
             if let Some((ctx, vtable)) = audit {
                 sinks.push(Arc::new(CAudit::new(ctx, vtable)?));
