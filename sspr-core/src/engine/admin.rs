@@ -3,13 +3,23 @@
 
 use super::limits;
 use super::{AuditScope, MAX_CAS_ROUNDS, Sspr};
-use crate::api::{Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserStatus};
+use crate::api::{
+    Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserId, UserStatus,
+};
 use crate::audit::{AuditKind, Outcome};
 use crate::backend::{DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::Message;
 use time::OffsetDateTime;
+
+/// What [`Sspr::update_enrollment`] did.
+pub(super) struct EnrollmentUpdate {
+    /// The enrollment the change was decided on (`None`: the user had none).
+    pub(super) read: Option<Enrollment>,
+    /// The enrollment saved, if the change asked for one.
+    pub(super) saved: Option<Enrollment>,
+}
 
 /// How long a contact the user removed is remembered beyond the cooling-off: a phisher's new
 /// contact becomes usable when the cooling-off ends, and the removed one must still hear of
@@ -83,6 +93,28 @@ impl Sspr {
         self.inner.directory.find_user(&login).await?.ok_or(Error::UnknownUser)
     }
 
+    /// Change `user`'s enrollment with one compare-and-set on the contact store: `change`
+    /// gets the stored enrollment (`None`: the user has none yet) and returns the one to
+    /// save, or `None` to leave it; a lost race reads again and asks again. This is the one
+    /// loop every enrollment write goes through.
+    pub(super) async fn update_enrollment(
+        &self,
+        user: &UserId,
+        mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+    ) -> Result<EnrollmentUpdate> {
+        for _ in 0..MAX_CAS_ROUNDS {
+            let read = self.inner.contacts.get(user).await?;
+            let Some(next) = change(read.as_ref())? else {
+                return Ok(EnrollmentUpdate { read, saved: None });
+            };
+            let expected = read.as_ref().map_or(0, |r| r.version);
+            if self.inner.contacts.save(user, &next, expected).await? {
+                return Ok(EnrollmentUpdate { read, saved: Some(next) });
+            }
+        }
+        Err(limits::contention())
+    }
+
     fn require_admin(actor: &Actor) -> Result<()> {
         match actor {
             Actor::Admin(_) => Ok(()),
@@ -142,44 +174,47 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         let now = self.now();
-        for _ in 0..MAX_CAS_ROUNDS {
-            let old = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-            if matches!(actor, Actor::User) && !old.enabled {
-                return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
-            }
-            let first_registration = !old.ever_registered();
-            let usable_from = match actor {
-                Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
-                _ => now,
-            };
-            let mut new = old.clone();
-            let email_changed = apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
-            let phone_changed = apply_change(&mut new.phone, &update.phone, PhoneNumber::parse, now, usable_from)?;
-            if !email_changed && !phone_changed {
-                return Ok(Self::view(&old));
-            }
-            let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
-            record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
-            if !self.inner.contacts.save(&user.id, &new, old.version).await? {
-                continue;
-            }
-            let mut event = self.admin_scope(ctx, actor, &user).event(AuditKind::ContactsChanged, Outcome::Success);
-            event.destination = Some(
-                [
-                    new.email.as_ref().map(|c| crate::mask::email(&c.value)),
-                    new.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", "),
-            );
-            self.audit(event).await;
-            let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
-            self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
-            return Ok(Self::view(&new));
-        }
-        Err(limits::contention())
+        let update = self
+            .update_enrollment(&user.id, |stored| {
+                let old = stored.cloned().unwrap_or_default();
+                if matches!(actor, Actor::User) && !old.enabled {
+                    return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+                }
+                let first_registration = !old.ever_registered();
+                let usable_from = match actor {
+                    Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
+                    _ => now,
+                };
+                let mut new = old.clone();
+                let email_changed = apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
+                let phone_changed = apply_change(&mut new.phone, &update.phone, PhoneNumber::parse, now, usable_from)?;
+                if !email_changed && !phone_changed {
+                    return Ok(None);
+                }
+                let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
+                record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
+                Ok(Some(new))
+            })
+            .await?;
+        let old = update.read.unwrap_or_default();
+        let Some(new) = update.saved else {
+            return Ok(Self::view(&old));
+        };
+        let mut event = self.admin_scope(ctx, actor, &user).event(AuditKind::ContactsChanged, Outcome::Success);
+        event.destination = Some(
+            [
+                new.email.as_ref().map(|c| crate::mask::email(&c.value)),
+                new.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        );
+        self.audit(event).await;
+        let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
+        self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
+        Ok(Self::view(&new))
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
@@ -198,19 +233,16 @@ impl Sspr {
         if enabled && !self.inner.scope.is_eligible(&user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
-        for _ in 0..MAX_CAS_ROUNDS {
-            let mut enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-            if enrollment.enabled == enabled {
-                return Ok(());
-            }
-            let version = enrollment.version;
-            enrollment.enabled = enabled;
-            if self.inner.contacts.save(&user.id, &enrollment, version).await? {
-                self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
-                return Ok(());
-            }
+        let update = self
+            .update_enrollment(&user.id, |stored| {
+                let current = stored.cloned().unwrap_or_default();
+                Ok((current.enabled != enabled).then_some(Enrollment { enabled, ..current }))
+            })
+            .await?;
+        if update.saved.is_some() {
+            self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
         }
-        Err(limits::contention())
+        Ok(())
     }
 
     /// Everything about one user's SSPR state.

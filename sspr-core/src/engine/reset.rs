@@ -983,33 +983,22 @@ impl Sspr {
         }
     }
 
-    /// Remember when the user's password was reset; returns the enrollment read (whether or
-    /// not the write succeeded), if any could be read.
+    /// Remember when the user's password was reset; returns the user's enrollment (for the
+    /// notices), if any could be read, whether or not the write succeeded.
     async fn record_reset_time(&self, user: &crate::api::UserId, now: OffsetDateTime) -> Option<Enrollment> {
-        let mut read = None;
-        for _ in 0..MAX_CAS_ROUNDS {
-            let mut current = match self.inner.contacts.get(user).await {
-                Ok(Some(current)) => current,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the contacts to record the reset");
-                    break;
-                }
-            };
-            let version = current.version;
-            current.last_reset_at = Some(now);
-            let saved = self.inner.contacts.save(user, &current, version).await;
-            read = Some(current);
-            match saved {
-                Ok(true) => break,
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not record the time of the reset");
-                    break;
-                }
+        let update = self
+            .update_enrollment(user, |stored| {
+                Ok(stored.map(|current| Enrollment { last_reset_at: Some(now), ..current.clone() }))
+            })
+            .await;
+        match update {
+            Ok(update) => update.saved.or(update.read),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record the time of the reset");
+                // The notices still go out: read the contacts once more for them.
+                self.inner.contacts.get(user).await.ok().flatten()
             }
         }
-        read
     }
 
     /// Every destination notices about an enrollment go to: its contacts, including those
