@@ -47,15 +47,20 @@ pub struct Config {
     pub session_idle_minutes: u64,
     /// A session ends this many minutes after it began, whatever happens. Default 60.
     pub session_max_minutes: u64,
-    /// Most sessions held at once. A session begins at the first form that needs server
-    /// state (anonymous pages need none); when the table is full the least recently used
-    /// session ends. Default 100000.
+    /// Most sessions held at once in memory. A session begins at the first form that needs
+    /// server state (anonymous pages need none); when the table is full the least recently
+    /// used session ends. Default 100000. (Sessions in the state store are bounded by the
+    /// per-address cap and their expiry instead.)
     pub max_sessions: usize,
     /// Most sessions held for one client address (an IPv6 address counts by its /64), so that
     /// one address cannot push everyone else's sessions out; its least recently used session
-    /// ends first. Behind a reverse proxy list it in `trusted_proxies`, or every visitor shares
-    /// the proxy's address. Default 100.
+    /// ends first (in the state store: its oldest). Behind a reverse proxy list it in
+    /// `trusted_proxies`, or every visitor shares the proxy's address. Default 100.
     pub max_sessions_per_ip: usize,
+    /// Keep sessions in the state store (sealed, see docs/ARCHITECTURE.md) instead of process
+    /// memory, so that several instances behind a balancer serve one visitor without sticky
+    /// sessions. Default: on when a shared `[state]` store is configured, off otherwise.
+    pub sessions_in_state: Option<bool>,
     /// Serve plain http to other hosts than this one. Off by default: the portal refuses to
     /// start when it listens on a non-loopback address, or is reached at an `http://`
     /// `public_url` that is not loopback, because cookies, CSRF tokens, PINs and temporary
@@ -100,6 +105,7 @@ impl Default for Config {
             session_max_minutes: 60,
             max_sessions: 100_000,
             max_sessions_per_ip: 100,
+            sessions_in_state: None,
             allow_insecure_http: false,
             trusted_proxies: Vec::new(),
             admin_groups: vec![DEMO_ADMIN_GROUP.into()],
@@ -258,6 +264,11 @@ impl Config {
             sms: self.sms.clone(),
             audit: None,
         }
+    }
+
+    /// Whether sessions live in the state store (see `sessions_in_state`).
+    pub fn sessions_in_state_store(&self) -> bool {
+        self.sessions_in_state.unwrap_or(self.state.is_some())
     }
 
     /// The secret key file.

@@ -39,7 +39,7 @@ use zeroize::Zeroizing;
 pub use config::Config;
 
 use audit::PortalAudit;
-use session::Sessions;
+use session::{MemorySessions, SessionKeys, Sessions, SharedSessions};
 
 /// Largest request body accepted (every form is small).
 const BODY_LIMIT: usize = 16 * 1024;
@@ -145,6 +145,11 @@ impl Portal {
         let audit = PortalAudit::to_file(&audit_path)
             .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;
         summary.push_str(&format!("audit log: {}\n", audit_path.display()));
+        summary.push_str(if config.sessions_in_state_store() {
+            "sessions: in the state store (sealed)\n"
+        } else {
+            "sessions: in process memory\n"
+        });
 
         // Tokio pads the answers and runs the deliveries off the request path.
         let runtime = sspr_core::TokioRuntime::current()
@@ -155,7 +160,7 @@ impl Portal {
             .directory_arc(directory.clone())
             .contacts_arc(contacts)
             .notifier_arc(notifier)
-            .store_arc(store)
+            .store_arc(store.clone())
             .audit_arc(Arc::new(audit.clone()))
             .build()?;
 
@@ -166,13 +171,19 @@ impl Portal {
         }
 
         let minutes = |m: u64| time::Duration::minutes(i64::try_from(m).unwrap_or(i64::MAX / 120));
-        let sessions = Sessions::new(
-            clock.clone(),
-            minutes(config.session_idle_minutes),
-            minutes(config.session_max_minutes),
-            config.max_sessions,
-            config.max_sessions_per_ip,
-        );
+        let (idle, max_age) = (minutes(config.session_idle_minutes), minutes(config.session_max_minutes));
+        let sessions = if config.sessions_in_state_store() {
+            let keys = SessionKeys::derive(key_text.as_bytes());
+            Sessions::Shared(SharedSessions::new(store, keys, clock.clone(), idle, max_age, config.max_sessions_per_ip))
+        } else {
+            Sessions::Memory(MemorySessions::new(
+                clock.clone(),
+                idle,
+                max_age,
+                config.max_sessions,
+                config.max_sessions_per_ip,
+            ))
+        };
         // An anonymous form stays good as long as a session could last.
         let csrf = csrf::CsrfKey::derive(key_text.as_bytes(), minutes(config.session_max_minutes));
         let outbox_page = config.outbox_page_enabled() && outbox.is_some();
@@ -250,7 +261,7 @@ impl Portal {
         self.state.sessions.sweep();
     }
 
-    /// Sessions currently held.
+    /// Sessions currently held in this process's memory (0 when they live in the state store).
     pub fn session_count(&self) -> usize {
         self.state.sessions.len()
     }

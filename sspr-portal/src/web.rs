@@ -16,7 +16,7 @@ use maud::{DOCTYPE, Markup, html};
 use sspr_core::{Locale, RequestContext};
 
 use super::AppState;
-use super::session::{ClientKey, Flash, Session};
+use super::session::{ClientKey, Flash, Session, Unavailable};
 use super::text::{Text, text};
 
 /// One request's view of its session and caller.
@@ -92,8 +92,15 @@ impl FromRequestParts<AppState> for Visit {
             locale,
         };
         let now = state.clock.now();
-        let existing = session_id(&parts.headers, state.cookie_name())
-            .and_then(|id| state.sessions.load(id).map(|s| (id.to_owned(), s)));
+        let existing = match session_id(&parts.headers, state.cookie_name()) {
+            Some(id) => match state.sessions.load(id).await {
+                Ok(session) => session.map(|s| (id.to_owned(), s)),
+                Err(Unavailable) => {
+                    return Err(error_page(locale, StatusCode::SERVICE_UNAVAILABLE, text(locale).err_unavailable));
+                }
+            },
+            None => None,
+        };
         // The anonymous token of the cookie, when it is one of ours and unexpired.
         let csrf_cookie = cookie_value(&parts.headers, state.csrf_cookie_name())
             .and_then(|token| state.csrf.check(token, now).map(|expiry| (token.to_owned(), expiry)));
@@ -159,20 +166,25 @@ impl AppState {
 
     /// Keep the session: save it, or make a server session when an anonymous visitor's
     /// stand-in now holds something. The id whose cookie must be set, if any.
-    fn keep(&self, visit: &Visit) -> Option<String> {
+    async fn keep(&self, visit: &Visit) -> Result<Option<String>, Unavailable> {
         match &visit.id {
             Some(id) => {
-                self.sessions.save(id, &visit.session);
-                visit.new_cookie.then(|| id.clone())
+                self.sessions.save(id, &visit.session).await?;
+                Ok(visit.new_cookie.then(|| id.clone()))
             }
             None if !visit.session.data.is_empty() => {
                 // The session adopts the token already in the visitor's forms.
-                let (id, _) =
-                    self.sessions.create(visit.client(), Some(visit.session.csrf.clone()), visit.session.data.clone());
-                Some(id)
+                let csrf = Some(visit.session.csrf.clone());
+                let (id, _) = self.sessions.create(visit.client(), csrf, visit.session.data.clone()).await?;
+                Ok(Some(id))
             }
-            None => None,
+            None => Ok(None),
         }
+    }
+
+    /// The answer when the session store failed.
+    fn unavailable(visit: &Visit) -> Response {
+        error_page(visit.locale, StatusCode::SERVICE_UNAVAILABLE, visit.text().err_unavailable)
     }
 
     /// The refusal of a form whose CSRF token is not the session's, or, without a session,
@@ -193,16 +205,16 @@ impl AppState {
     }
 
     /// Keep the session and send `page`.
-    pub(crate) fn page(&self, visit: &Visit, status: StatusCode, page: Markup) -> Response {
-        let id = self.keep(visit);
+    pub(crate) async fn page(&self, visit: &Visit, status: StatusCode, page: Markup) -> Response {
+        let Ok(id) = self.keep(visit).await else { return Self::unavailable(visit) };
         let mut response = (status, axum::response::Html(page.into_string())).into_response();
         self.set_cookies(&mut response, visit, id.as_deref());
         response
     }
 
     /// Keep the session and redirect (303) to `to` (post/redirect/get).
-    pub(crate) fn redirect(&self, visit: &Visit, to: &str) -> Response {
-        let id = self.keep(visit);
+    pub(crate) async fn redirect(&self, visit: &Visit, to: &str) -> Response {
+        let Ok(id) = self.keep(visit).await else { return Self::unavailable(visit) };
         let location = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
         let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
         self.set_cookies(&mut response, visit, id.as_deref());
@@ -212,12 +224,13 @@ impl AppState {
     /// Move the session to a new id and a new CSRF token (sign-in, sign-out, a verified
     /// PIN: an id or token known before, perhaps planted by an attacker, cannot ride along)
     /// and redirect.
-    pub(crate) fn rotate_and_redirect(&self, mut visit: Visit, to: &'static str) -> Response {
-        let (id, session) = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session);
+    pub(crate) async fn rotate_and_redirect(&self, mut visit: Visit, to: &'static str) -> Response {
+        let rotated = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session).await;
+        let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
         visit.id = Some(id);
         visit.session = session;
         visit.new_cookie = true;
-        self.redirect(&visit, to)
+        self.redirect(&visit, to).await
     }
 }
 

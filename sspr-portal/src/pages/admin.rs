@@ -126,7 +126,7 @@ pub(crate) async fn show(
     let flash = visit.session.take_flash();
     let Some(admin) = visit.session.data.admin.clone() else {
         let body = sign_in_form(&visit, "/admin/signin");
-        return state.page(&visit, StatusCode::OK, layout(t, t.admin_signin_title, flash.as_ref(), body));
+        return state.page(&visit, StatusCode::OK, layout(t, t.admin_signin_title, flash.as_ref(), body)).await;
     };
     let (users, error) = match state.sspr.search_users(&query.q, SEARCH_LIMIT).await {
         Ok(users) => (users, None),
@@ -158,7 +158,7 @@ pub(crate) async fn show(
         }
         (audit_table(t, &state.audit.newest(AUDIT_SHOWN)))
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body))
+    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body)).await
 }
 
 /// `GET /admin/user?login=`: one user's status, contacts and the actions on them.
@@ -166,7 +166,7 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
     let t = visit.text();
     let mut flash = visit.session.take_flash();
     let Some(admin) = visit.session.data.admin.clone() else {
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     let found = match state.sspr.status(&query.login).await {
         Ok(status) => state.sspr.contacts(&query.login).await.map(|c| (status, c)),
@@ -201,7 +201,7 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
             (contacts_form(&visit, &contacts, state.clock.now(), "/admin/contacts", Some(&s.login)))
         },
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body))
+    state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body)).await
 }
 
 /// `POST /admin/signin`: directory credentials, then membership of an admin group, then a
@@ -217,7 +217,7 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
         Ok(who) => who,
         Err(e) => {
             visit.session.flash(true, sign_in_error(t, &e));
-            return state.redirect(&visit, PAGE);
+            return state.redirect(&visit, PAGE).await;
         }
     };
     let groups = match NormalizedLogin::parse(&who.login) {
@@ -227,16 +227,16 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
     if !state.admin_groups.matches_any(&groups) {
         tracing::warn!(user = %who.user_id, "a signed-in user who is not an admin tried /admin");
         visit.session.flash(true, t.signin_failed);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     }
     if who.must_change {
         tracing::warn!(user = %who.user_id, "an admin tried /admin with a password that must be changed");
         visit.session.flash(true, t.admin_must_change);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     }
     visit.session.data.admin =
         Some(SignedUser { login: who.login, display_name: who.display_name, must_change: false });
-    state.rotate_and_redirect(visit, PAGE)
+    state.rotate_and_redirect(visit, PAGE).await
 }
 
 /// `POST /admin/signout`.
@@ -245,59 +245,59 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
         return refused;
     }
     visit.session.data.admin = None;
-    state.rotate_and_redirect(visit, PAGE)
+    state.rotate_and_redirect(visit, PAGE).await
 }
 
 /// The admin of a checked form, or where to send the visitor instead.
-fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
+async fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
     if let Some(refused) = state.csrf_refusal(visit, token) {
         return Err(Box::new(refused));
     }
     match &visit.session.data.admin {
         Some(admin) => Ok(Actor::Admin(admin.login.clone())),
-        None => Err(Box::new(state.redirect(visit, PAGE))),
+        None => Err(Box::new(state.redirect(visit, PAGE).await)),
     }
 }
 
-fn done(state: &AppState, visit: &mut Visit, login: &str, result: sspr_core::Result<()>) -> Response {
+async fn done(state: &AppState, visit: &mut Visit, login: &str, result: sspr_core::Result<()>) -> Response {
     let t = visit.text();
     match result {
         Ok(()) => visit.session.flash(false, t.done),
         Err(e) => visit.session.flash(true, contacts_error(t, &e)),
     }
-    state.redirect(visit, &user_link(login))
+    state.redirect(visit, &user_link(login)).await
 }
 
 /// `POST /admin/enable`: enable or disable SSPR for a user.
 pub(crate) async fn enable(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf) {
+    let actor = match admin_of(&state, &visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
     let enabled = form.enabled == "true";
     let result = state.sspr.set_enabled(&actor, &form.login, enabled, &visit.ctx).await;
-    done(&state, &mut visit, &form.login, result)
+    done(&state, &mut visit, &form.login, result).await
 }
 
 /// `POST /admin/contacts`: set a user's contacts (usable at once: an admin's change).
 pub(crate) async fn contacts(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf) {
+    let actor = match admin_of(&state, &visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
     let update = ContactUpdate { email: change(&form.email), phone: change(&form.phone) };
     let result = state.sspr.update_contacts(&actor, &form.login, update, &visit.ctx).await.map(|_| ());
-    done(&state, &mut visit, &form.login, result)
+    done(&state, &mut visit, &form.login, result).await
 }
 
 /// `POST /admin/unblock`: lift a block.
 pub(crate) async fn unblock(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf) {
+    let actor = match admin_of(&state, &visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
     let result = state.sspr.unblock(&actor, &form.login, &visit.ctx).await;
-    done(&state, &mut visit, &form.login, result)
+    done(&state, &mut visit, &form.login, result).await
 }
 
 #[cfg(test)]

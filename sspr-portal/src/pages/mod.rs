@@ -29,5 +29,5 @@ pub(crate) async fn index(State(state): State<AppState>, mut visit: Visit) -> Re
             }
         }
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.brand, flash.as_ref(), body))
+    state.page(&visit, StatusCode::OK, layout(t, t.brand, flash.as_ref(), body)).await
 }

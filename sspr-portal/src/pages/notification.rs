@@ -152,7 +152,7 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
     let mut flash = visit.session.take_flash();
     let Some(user) = visit.session.data.user.clone() else {
         let body = sign_in_form(&visit, "/passwordnotification/signin");
-        return state.page(&visit, StatusCode::OK, layout(t, t.signin_title, flash.as_ref(), body));
+        return state.page(&visit, StatusCode::OK, layout(t, t.signin_title, flash.as_ref(), body)).await;
     };
     let contacts = match state.sspr.contacts(&user.login).await {
         Ok(contacts) => contacts,
@@ -169,7 +169,7 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
         p { (t.register_intro) }
         (contacts_form(&visit, &contacts, state.clock.now(), "/passwordnotification/save", None))
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.register_title, flash.as_ref(), body))
+    state.page(&visit, StatusCode::OK, layout(t, t.register_title, flash.as_ref(), body)).await
 }
 
 /// `POST /passwordnotification/signin`.
@@ -183,11 +183,11 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
         Ok(who) => {
             visit.session.data.user =
                 Some(SignedUser { login: who.login, display_name: who.display_name, must_change: who.must_change });
-            state.rotate_and_redirect(visit, PAGE)
+            state.rotate_and_redirect(visit, PAGE).await
         }
         Err(e) => {
             visit.session.flash(true, sign_in_error(t, &e));
-            state.redirect(&visit, PAGE)
+            state.redirect(&visit, PAGE).await
         }
     }
 }
@@ -199,14 +199,14 @@ pub(crate) async fn save(State(state): State<AppState>, mut visit: Visit, Form(f
     }
     let t = visit.text();
     let Some(user) = visit.session.data.user.clone() else {
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     let update = ContactUpdate { email: change(&form.email), phone: change(&form.phone) };
     match state.sspr.update_contacts(&Actor::User, &user.login, update, &visit.ctx).await {
         Ok(_) => visit.session.flash(false, t.saved),
         Err(e) => visit.session.flash(true, contacts_error(t, &e)),
     }
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }
 
 /// `POST /passwordnotification/signout`.
@@ -215,5 +215,5 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
         return refused;
     }
     visit.session.data.user = None;
-    state.rotate_and_redirect(visit, PAGE)
+    state.rotate_and_redirect(visit, PAGE).await
 }

@@ -47,5 +47,5 @@ pub(crate) async fn show(State(state): State<AppState>, visit: Visit, Query(filt
             }
         }
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.outbox_title, None, body))
+    state.page(&visit, StatusCode::OK, layout(t, t.outbox_title, None, body)).await
 }

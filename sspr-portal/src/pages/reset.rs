@@ -226,7 +226,7 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
         }
         Some(ResetStage::Verified { modes, .. }) => modes_form(&visit, &modes),
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.reset_title, flash.as_ref(), body))
+    state.page(&visit, StatusCode::OK, layout(t, t.reset_title, flash.as_ref(), body)).await
 }
 
 /// `POST /passwordreset/begin`: start a flow for the login typed.
@@ -242,7 +242,7 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
     }
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }
 
 /// `POST /passwordreset/send`: send a PIN by the chosen method.
@@ -254,11 +254,11 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
     let Some(ResetStage::Methods { flow_id, methods, .. }) = visit.session.data.reset.clone() else {
         visit.session.data.reset = None;
         visit.session.flash(true, t.err_state);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     let Some(method) = methods.iter().find(|m| m.id == form.method) else {
         visit.session.flash(true, t.err_method);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     let confirm = method.needs_confirmation.then_some(form.confirm.as_str());
     match state.sspr.send_pin(&flow_id, &method.id, confirm, &visit.ctx).await {
@@ -274,7 +274,7 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
     }
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }
 
 /// `POST /passwordreset/verify`: check the PIN.
@@ -286,7 +286,7 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
     let Some(ResetStage::PinSent { flow_id, methods, method, .. }) = visit.session.data.reset.clone() else {
         visit.session.data.reset = None;
         visit.session.flash(true, t.err_state);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     match state.sspr.verify_pin(&flow_id, sspr_core::Pin::new(&form.pin), &visit.ctx).await {
         Ok(verified) if !verified.remaining_methods.is_empty() => {
@@ -294,17 +294,17 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
                 methods.into_iter().filter(|m| m.id != method && verified.remaining_methods.contains(&m.id)).collect();
             visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods: remaining });
             visit.session.flash(false, t.second_method);
-            return state.rotate_and_redirect(visit, PAGE);
+            return state.rotate_and_redirect(visit, PAGE).await;
         }
         Ok(verified) => {
             visit.session.data.reset = Some(ResetStage::Verified { flow_id, modes: verified.modes });
             // Proving the PIN is a privilege change: a new session id (and CSRF token), so an
             // id planted in the victim's browser before cannot complete the reset.
-            return state.rotate_and_redirect(visit, PAGE);
+            return state.rotate_and_redirect(visit, PAGE).await;
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
     }
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }
 
 /// `POST /passwordreset/complete`: set the temporary password (shown once, in this answer
@@ -321,15 +321,15 @@ pub(crate) async fn complete(
     let Some(ResetStage::Verified { flow_id, modes }) = visit.session.data.reset.clone() else {
         visit.session.data.reset = None;
         visit.session.flash(true, t.err_state);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     let Some(mode) = form.mode.parse::<CompletionMode>().ok().filter(|m| modes.contains(m)) else {
         visit.session.flash(true, t.err_input);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     };
     if mode == CompletionMode::Chosen && form.new_password != form.new_password_again {
         visit.session.flash(true, t.passwords_differ);
-        return state.redirect(&visit, PAGE);
+        return state.redirect(&visit, PAGE).await;
     }
     // The password fields are on the page whatever the mode; they count only for `chosen`.
     let chosen = (mode == CompletionMode::Chosen).then(|| Password::new(form.new_password));
@@ -337,17 +337,17 @@ pub(crate) async fn complete(
         Ok(new_password) => new_password,
         Err(e) => {
             apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
-            return state.redirect(&visit, PAGE);
+            return state.redirect(&visit, PAGE).await;
         }
     };
     match state.sspr.complete_reset(&flow_id, new_password, &visit.ctx).await {
         Ok(outcome) => {
             visit.session.data.reset = None;
-            state.page(&visit, StatusCode::OK, layout(t, t.reset_title, None, outcome_body(t, &outcome, mode)))
+            state.page(&visit, StatusCode::OK, layout(t, t.reset_title, None, outcome_body(t, &outcome, mode))).await
         }
         Err(e) => {
             apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
-            state.redirect(&visit, PAGE)
+            state.redirect(&visit, PAGE).await
         }
     }
 }
@@ -376,7 +376,7 @@ pub(crate) async fn another(State(state): State<AppState>, mut visit: Visit, For
     if let Some(ResetStage::PinSent { flow_id, methods, .. }) = visit.session.data.reset.clone() {
         visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods });
     }
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }
 
 /// `POST /passwordreset/restart`: forget the flow.
@@ -385,5 +385,5 @@ pub(crate) async fn restart(State(state): State<AppState>, mut visit: Visit, For
         return refused;
     }
     visit.session.data.reset = None;
-    state.redirect(&visit, PAGE)
+    state.redirect(&visit, PAGE).await
 }

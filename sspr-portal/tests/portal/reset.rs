@@ -218,3 +218,19 @@ async fn a_chosen_password_or_an_unlock_when_the_policy_allows_them() {
     let done = again.submit("/passwordreset/complete", &[("csrf", &csrf), ("mode", "unlock_only")]).await;
     assert!(done.body.contains("Your account is unlocked."), "{}", done.main());
 }
+
+#[tokio::test]
+async fn a_whole_reset_with_sessions_in_the_state_store() {
+    let config =
+        crate::support::config("sessions_in_state = true\n[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n");
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    assert!(portal.summary().contains("sessions: in the state store"), "{}", portal.summary());
+    let mut browser = Browser::new(&portal);
+    let pin_page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &pin_page.csrf()), ("pin", &pin)]).await;
+    assert!(modes.body.contains("value=\"temporary\""), "{}", modes.main());
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+    assert_eq!(portal.session_count(), 0, "nothing held in process memory");
+}

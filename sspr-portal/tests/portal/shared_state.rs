@@ -1,7 +1,10 @@
 //! Two portal instances sharing one Redis state store (and one key and contact file): a
-//! block earned on one holds on the other. Needs the Redis server scripts/test.sh starts.
+//! block earned on one holds on the other, and one visitor's session works on both (no sticky
+//! sessions). Needs the Redis server scripts/test.sh starts.
 
-use crate::support::{Browser, reset_to_pin};
+use sspr_portal::Portal;
+
+use crate::support::{Answer, Browser, reset_to_pin};
 
 fn redis_url() -> String {
     std::env::var("SSPR_TEST_REDIS_URL")
@@ -36,4 +39,189 @@ async fn a_block_earned_on_one_instance_holds_on_the_other() {
     let csrf = elsewhere.get("/passwordreset").await.csrf();
     let page = elsewhere.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
     assert!(page.alert().unwrap().contains("blocked until"), "{:?}", page.alert());
+}
+
+/// Two instances on one Redis (a key prefix of their own), one data directory (key file,
+/// contacts): what two processes behind a balancer share.
+/// Also their key prefix.
+async fn two_instances(extra: &str) -> (Portal, Portal, String) {
+    let dir = crate::support::temp_dir();
+    let prefix = format!("portal-rr-{}-{}:", std::process::id(), dir.display());
+    let toml = format!(
+        "{extra}\n[policy]\nmin_response_ms = 0\n[state]\nkind = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+        redis_url()
+    );
+    let mut first = sspr_portal::Config::from_toml(&toml).unwrap();
+    first.data_dir = dir.clone();
+    let mut second = sspr_portal::Config::from_toml(&toml).unwrap();
+    second.data_dir = dir;
+    let a = Portal::build(&first).await.unwrap();
+    let b = Portal::build(&second).await.unwrap();
+    (a, b, prefix)
+}
+
+/// The last PIN sent to `address`, by whichever instance sent it.
+fn pin_to(portals: &[&Portal], address: &str) -> String {
+    portals.iter().find_map(|p| p.outbox().unwrap().last_pin_to(address)).expect("a PIN was sent")
+}
+
+/// From the PIN form to the temporary password; the answer that shows it.
+async fn verify_and_complete(browser: &mut Browser, pin_page: &Answer, pin: &str) -> Answer {
+    let verified = browser.submit("/passwordreset/verify", &[("csrf", &pin_page.csrf()), ("pin", pin)]).await;
+    assert!(verified.body.contains("value=\"temporary\""), "the PIN was not accepted: {:?}", verified.alert());
+    browser.submit("/passwordreset/complete", &[("csrf", &verified.csrf()), ("mode", "temporary")]).await
+}
+
+#[tokio::test]
+async fn one_visitor_round_robin_over_two_instances_completes_a_reset() {
+    let (a, b, _) = two_instances("").await;
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.10");
+    // Every request lands on the other instance than the one before.
+    let pin_page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    assert!(pin_page.body.contains("id=\"pin-status\""), "no PIN form: {:?}", pin_page.alert());
+    let pin = pin_to(&[&a, &b], "jane@private.example");
+    let done = verify_and_complete(&mut user, &pin_page, &pin).await;
+    let temporary = done.by_id("temporary-password").expect("the temporary password is shown");
+    assert_eq!(temporary.len(), 16, "{temporary}");
+}
+
+/// Whether the visitor's session holds a reset at the PIN step (else they see the start).
+async fn at_pin_step(browser: &mut Browser) -> bool {
+    browser.get("/passwordreset").await.body.contains("id=\"pin-status\"")
+}
+
+#[tokio::test]
+async fn a_verified_pin_on_one_instance_ends_the_old_session_id_on_both() {
+    let (a, b, _) = two_instances("").await;
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.11");
+    let pin_page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let before = user.cookie().expect("a session cookie");
+    // Someone who learnt the id before the PIN was verified (a planted or sniffed cookie).
+    let mut other = Browser::round_robin(&[&b, &a], "192.0.2.11");
+    other.set_cookie(Some(before.clone()));
+    assert!(at_pin_step(&mut other).await, "the copied id works before the rotation");
+
+    let pin = pin_to(&[&a, &b], "jane@private.example");
+    let verified = user.submit("/passwordreset/verify", &[("csrf", &pin_page.csrf()), ("pin", &pin)]).await;
+    assert!(verified.body.contains("value=\"temporary\""), "{:?}", verified.alert());
+    assert_ne!(user.cookie().unwrap(), before, "a verified PIN moves the session to a new id");
+    for _ in 0..2 {
+        let page = other.get("/passwordreset").await;
+        assert!(!page.body.contains("value=\"temporary\"") && !page.body.contains("id=\"pin-status\""));
+        assert!(page.body.contains("name=\"login\""), "the old id is no session on either instance");
+    }
+    let done = user.submit("/passwordreset/complete", &[("csrf", &verified.csrf()), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{:?}", done.alert());
+}
+
+/// Whether the page asks to choose a method (a session holds a begun reset).
+fn at_method_step(page: &Answer) -> bool {
+    page.body.contains("name=\"method\"")
+}
+
+#[tokio::test]
+async fn the_per_address_session_cap_holds_across_instances() {
+    let (a, b, _) = two_instances("max_sessions_per_ip = 3").await;
+    let mut bystander = Browser::round_robin(&[&b, &a], "198.51.100.20");
+    reset_to_pin(&mut bystander, "bob@example.org").await;
+    // Seven visitors from one address, each session made by the instance its turn lands on.
+    let mut flood = Vec::new();
+    for i in 0..7 {
+        let mut visitor = if i % 2 == 0 {
+            Browser::round_robin(&[&a, &b], "203.0.113.20")
+        } else {
+            Browser::round_robin(&[&b, &a], "203.0.113.20")
+        };
+        let csrf = visitor.get("/passwordreset").await.csrf();
+        let page = visitor.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+        assert!(at_method_step(&page), "{:?}", page.alert());
+        flood.push(visitor);
+    }
+    for (i, visitor) in flood.iter_mut().enumerate() {
+        // Two requests: one on each instance.
+        for _ in 0..2 {
+            let page = visitor.get("/passwordreset").await;
+            assert_eq!(at_method_step(&page), i >= 4, "visitor {i} of 7, a cap of 3 per address");
+        }
+    }
+    assert!(at_pin_step(&mut bystander).await, "another address keeps its session");
+}
+
+/// Every session record of `prefix` in Redis: (key, sealed value).
+async fn session_records(prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*portal:session:*")).query_async(&mut conn).await.unwrap();
+    let mut out = Vec::new();
+    for key in keys {
+        let value: Vec<u8> = redis::cmd("HGET").arg(&key).arg("v").query_async(&mut conn).await.unwrap();
+        out.push((key, value));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_stolen_session_record_without_the_cookie_is_useless() {
+    let (a, b, prefix) = two_instances("").await;
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.12");
+    let pin_page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let cookie = user.cookie().unwrap();
+    let id = cookie.split_once('=').unwrap().1.to_owned();
+    let records = session_records(&prefix).await;
+    assert_eq!(records.len(), 1, "one visitor, one session record");
+    let (key, value) = &records[0];
+    // What a reader of the store (a replica, a backup, MONITOR) sees names nothing.
+    assert!(!key.contains(&id), "the store key is not the cookie");
+    let text = String::from_utf8_lossy(value);
+    for secret in [id.as_str(), pin_page.csrf().as_str(), "jane", "j***"] {
+        assert!(!text.contains(secret), "the stored record shows {secret}");
+    }
+    // The key, presented as a cookie on either instance, is no session.
+    let mut thief = Browser::round_robin(&[&a, &b], "192.0.2.66");
+    thief.set_cookie(Some(format!("sspr_session={}", key.trim_end_matches('}').rsplit(':').next().unwrap())));
+    for _ in 0..2 {
+        assert!(!at_pin_step(&mut thief).await, "the store key worked as a cookie");
+    }
+    assert!(at_pin_step(&mut user).await, "the owner's cookie still works");
+}
+
+#[tokio::test]
+async fn a_tampered_session_record_is_refused_by_both_instances() {
+    let (a, b, prefix) = two_instances("").await;
+    let mut victim = Browser::round_robin(&[&a, &b], "192.0.2.13");
+    reset_to_pin(&mut victim, "jane.doe@example.org").await;
+    let mut attacker = Browser::round_robin(&[&b, &a], "192.0.2.14");
+    let attacker_page = attacker.get("/passwordreset").await;
+    attacker.submit("/passwordreset/begin", &[("csrf", &attacker_page.csrf()), ("login", "bob@example.org")]).await;
+    assert!(attacker.cookie().is_some());
+
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let records = session_records(&prefix).await;
+    assert_eq!(records.len(), 2);
+    // A store writer swaps the two records (the victim's at the PIN step, the attacker's at
+    // the method step): neither opens under the other's key.
+    let (first, second) = (&records[0], &records[1]);
+    let _: () = redis::cmd("HSET").arg(&first.0).arg("v").arg(&second.1).query_async(&mut conn).await.unwrap();
+    let _: () = redis::cmd("HSET").arg(&second.0).arg("v").arg(&first.1).query_async(&mut conn).await.unwrap();
+    for _ in 0..2 {
+        assert!(!at_pin_step(&mut attacker).await, "a moved record was accepted");
+        assert!(!at_pin_step(&mut victim).await, "a moved record was accepted");
+    }
+
+    // One bit changed in a fresh session's record.
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.15");
+    reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let records = session_records(&prefix).await;
+    let (key, value) = records.iter().find(|(k, _)| *k != first.0 && *k != second.0).unwrap();
+    let mut bad = value.clone();
+    let middle = bad.len() / 2;
+    bad[middle] ^= 1;
+    let _: () = redis::cmd("HSET").arg(key).arg("v").arg(&bad).query_async(&mut conn).await.unwrap();
+    for _ in 0..2 {
+        let page = user.get("/passwordreset").await;
+        assert_eq!(page.status, axum::http::StatusCode::OK);
+        assert!(page.body.contains("name=\"login\""), "a changed record was accepted");
+    }
 }

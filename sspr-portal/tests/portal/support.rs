@@ -85,7 +85,10 @@ impl Answer {
 
 /// A browser: a cookie jar (name, value) and a client address.
 pub(crate) struct Browser {
-    router: Router,
+    /// The instances it talks to, one request each in turn (a round-robin balancer without
+    /// sticky sessions when there are several).
+    routers: Vec<Router>,
+    turn: usize,
     pub(crate) cookies: Vec<(String, String)>,
     pub(crate) ip: SocketAddr,
     pub(crate) accept_language: Option<&'static str>,
@@ -94,7 +97,8 @@ pub(crate) struct Browser {
 impl Browser {
     pub(crate) fn new(portal: &Portal) -> Self {
         Self {
-            router: portal.router(),
+            routers: vec![portal.router()],
+            turn: 0,
             cookies: Vec::new(),
             ip: "192.0.2.1:50000".parse().unwrap(),
             accept_language: None,
@@ -103,6 +107,12 @@ impl Browser {
 
     pub(crate) fn with_ip(portal: &Portal, ip: &str) -> Self {
         Self { ip: format!("{ip}:50000").parse().unwrap(), ..Self::new(portal) }
+    }
+
+    /// A browser behind a round-robin balancer: each request goes to the next of `portals`.
+    #[cfg(feature = "server-tests")]
+    pub(crate) fn round_robin(portals: &[&Portal], ip: &str) -> Self {
+        Self { routers: portals.iter().map(|p| p.router()).collect(), ..Self::with_ip(portals[0], ip) }
     }
 
     /// Forget every cookie (a new visitor).
@@ -142,7 +152,9 @@ impl Browser {
         if let Some(lang) = self.accept_language {
             request.headers_mut().insert(header::ACCEPT_LANGUAGE, lang.parse().unwrap());
         }
-        let response = self.router.clone().oneshot(request).await.unwrap();
+        let router = self.routers[self.turn % self.routers.len()].clone();
+        self.turn += 1;
+        let response = router.oneshot(request).await.unwrap();
         for set in response.headers().get_all(header::SET_COOKIE) {
             self.store_cookie(set.to_str().unwrap());
         }

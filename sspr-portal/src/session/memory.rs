@@ -1,115 +1,26 @@
-//! Server-side sessions: a random id in an HttpOnly, SameSite=Strict cookie, everything
-//! else (the reset flow id, who signed in, the CSRF token) on the server. A session begins
-//! only when a form leaves something to keep (anonymous pages use the stateless CSRF token
-//! of `csrf.rs`), so visitors who only look cost nothing. Sessions end after an idle time and
-//! after a maximum age; signing in and a verified PIN give a new id (no session fixation).
-//! The table is bounded in all and per client address, and evicts the least recently used.
+//! Sessions in process memory: the table, bounded in all and per client address, evicting
+//! the least recently used. Creating, loading and ending a session cost O(log n) under the
+//! one mutex; nothing scans the table.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sspr_core::{Clock, CompletionMode, Locale, MethodOption};
-use subtle::ConstantTimeEq;
+use sspr_core::Clock;
 use time::{Duration, OffsetDateTime};
 
-/// Where an anonymous reset stands, as far as the pages need to know. The engine keeps the
-/// real state; this is only what to show next.
-#[derive(Debug, Clone)]
-pub(crate) enum ResetStage {
-    /// Choose a method (and type the full address if asked).
-    Methods { flow_id: String, methods: Vec<MethodOption> },
-    /// A PIN was sent by `method`; enter it.
-    PinSent {
-        flow_id: String,
-        methods: Vec<MethodOption>,
-        method: String,
-        masked: String,
-        expires_at: OffsetDateTime,
-        attempts_left: u32,
-    },
-    /// The PIN was verified; choose how to complete.
-    Verified { flow_id: String, modes: Vec<CompletionMode> },
-}
-
-/// A user signed in with their directory credentials.
-#[derive(Debug, Clone)]
-pub(crate) struct SignedUser {
-    pub(crate) login: String,
-    pub(crate) display_name: String,
-    pub(crate) must_change: bool,
-}
-
-/// A message for the next page (post/redirect/get).
-#[derive(Debug, Clone)]
-pub(crate) struct Flash {
-    pub(crate) error: bool,
-    pub(crate) text: String,
-}
-
-/// What a session holds besides its CSRF token.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SessionData {
-    pub(crate) reset: Option<ResetStage>,
-    pub(crate) user: Option<SignedUser>,
-    pub(crate) admin: Option<SignedUser>,
-    pub(crate) flash: Option<Flash>,
-}
-
-/// One session.
-#[derive(Debug, Clone)]
-pub(crate) struct Session {
-    pub(crate) csrf: String,
-    created: OffsetDateTime,
-    last_seen: OffsetDateTime,
-    pub(crate) data: SessionData,
-}
-
-impl Session {
-    /// Whether `token` is this session's CSRF token (constant time).
-    pub(crate) fn csrf_matches(&self, token: &str) -> bool {
-        !token.is_empty() && bool::from(self.csrf.as_bytes().ct_eq(token.as_bytes()))
-    }
-
-    /// Take the flash message, if any.
-    pub(crate) fn take_flash(&mut self) -> Option<Flash> {
-        self.data.flash.take()
-    }
-
-    /// Leave a message for the next page.
-    pub(crate) fn flash(&mut self, error: bool, text: impl Into<String>) {
-        self.data.flash = Some(Flash { error, text: text.into() });
-    }
-}
+use super::{ClientKey, Session, SessionData, random_token};
 
 /// Every live session, with two orders for eviction: the least recently used session of
 /// all, and of each client address. Creating, loading and ending a session cost O(log n)
 /// under the one mutex; nothing scans the table.
 #[derive(Debug, Clone)]
-pub(crate) struct Sessions {
+pub(crate) struct MemorySessions {
     inner: Arc<Mutex<Table>>,
     clock: Arc<dyn Clock>,
     idle: Duration,
     max_age: Duration,
     cap: usize,
     per_ip_cap: usize,
-}
-
-/// The client address a session counts against: an IPv4 address, or an IPv6 address's /64
-/// (one host usually holds a whole /64, so counting single IPv6 addresses would not bound it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct ClientKey(Option<IpAddr>);
-
-impl ClientKey {
-    pub(crate) fn of(ip: Option<IpAddr>) -> Self {
-        Self(ip.map(|ip| match ip {
-            IpAddr::V4(v4) => IpAddr::V4(v4),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
-            },
-        }))
-    }
 }
 
 #[derive(Debug)]
@@ -187,25 +98,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `N` random bytes from the operating system.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    use rand_core::TryRngCore;
-    let mut bytes = [0u8; N];
-    // The OS generator failing is not recoverable for a web server: every token would be
-    // guessable. Abort the process rather than hand out a weak token.
-    if rand_core::OsRng.try_fill_bytes(&mut bytes).is_err() {
-        tracing::error!("the operating system's random generator failed");
-        std::process::abort();
-    }
-    bytes
-}
-
-/// 32 random bytes from the operating system, as hex.
-pub(crate) fn random_token() -> String {
-    random_bytes::<32>().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl Sessions {
+impl MemorySessions {
     /// At most `cap` sessions, `per_ip_cap` of them for one client address (never more than `cap`).
     pub(crate) fn new(clock: Arc<dyn Clock>, idle: Duration, max_age: Duration, cap: usize, per_ip_cap: usize) -> Self {
         let cap = cap.max(1);
@@ -239,7 +132,8 @@ impl Sessions {
     /// only pushes out its own sessions, and nobody is ever refused.
     pub(crate) fn create(&self, client: ClientKey, csrf: Option<String>, data: SessionData) -> (String, Session) {
         let now = self.clock.now();
-        let session = Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data };
+        let session =
+            Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data, version: None };
         let id = random_token();
         let mut table = lock(&self.inner);
         if let Some(oldest) = table.oldest_of(&client, self.per_ip_cap) {
@@ -289,29 +183,6 @@ impl Sessions {
     }
 }
 
-impl SessionData {
-    /// Whether there is anything to keep on the server (else no session is needed).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.reset.is_none() && self.user.is_none() && self.admin.is_none() && self.flash.is_none()
-    }
-}
-
-impl Session {
-    /// The stand-in session of a visitor without a server session: nothing in it, and the
-    /// anonymous CSRF token for its forms.
-    pub(crate) fn anonymous(csrf: String, now: OffsetDateTime) -> Self {
-        Self { csrf, created: now, last_seen: now, data: SessionData::default() }
-    }
-}
-
-/// The language of a request.
-pub(crate) fn locale_of(headers: &axum::http::HeaderMap) -> Locale {
-    headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Locale::En, Locale::from_accept_language)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,14 +192,15 @@ mod tests {
         ClientKey::of(Some(ip.parse().unwrap()))
     }
 
-    fn create(sessions: &Sessions, ip: &str) -> (String, Session) {
+    fn create(sessions: &MemorySessions, ip: &str) -> (String, Session) {
         sessions.create(key(ip), None, SessionData::default())
     }
 
     #[test]
     fn sessions_end_when_idle_and_at_their_maximum_age() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
+        let sessions =
+            MemorySessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
         let (id, _) = create(&sessions, "192.0.2.1");
         clock.advance(std::time::Duration::from_secs(14 * 60));
         assert!(sessions.load(&id).is_some(), "14 minutes idle: alive");
@@ -347,7 +219,7 @@ mod tests {
     #[test]
     fn a_full_table_evicts_the_least_recently_used_and_rotation_changes_id_and_token() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 2, 2);
+        let sessions = MemorySessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 2, 2);
         let (a, sa) = create(&sessions, "192.0.2.1");
         let (b, _) = create(&sessions, "192.0.2.2");
         assert!(sessions.load(&a).is_some(), "a is now the most recently used");
@@ -367,7 +239,7 @@ mod tests {
     #[test]
     fn one_client_only_pushes_out_its_own_sessions() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 100, 3);
+        let sessions = MemorySessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 100, 3);
         let (user, _) = create(&sessions, "192.0.2.1");
         let mut flood = Vec::new();
         for _ in 0..50 {
@@ -388,7 +260,8 @@ mod tests {
     #[test]
     fn the_sweep_drops_idle_sessions_only() {
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
-        let sessions = Sessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
+        let sessions =
+            MemorySessions::new(Arc::new(clock.clone()), Duration::minutes(15), Duration::minutes(60), 10, 10);
         let (old, _) = create(&sessions, "192.0.2.1");
         clock.advance(std::time::Duration::from_secs(10 * 60));
         let (young, _) = create(&sessions, "192.0.2.2");

@@ -1,0 +1,115 @@
+//! The keys and the sealing of sessions kept in a shared state store.
+//!
+//! Whoever can read the store (a Redis replica, a backup, a `MONITOR` session) must learn
+//! nothing from it and must not be able to ride a session; whoever can write it must not be
+//! able to forge one. So a session record lives under `HMAC(index key, cookie id)`, which
+//! cannot be turned back into the cookie, and is sealed with XChaCha20-Poly1305 under a key
+//! derived from the server secret *and* the cookie id: opening or forging a record needs
+//! both. The store key is bound into the seal (associated data), so a record moved to
+//! another session's key does not open there.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::ClientKey;
+
+/// Domain separation of the three keys derived from the server secret.
+const INDEX_LABEL: &[u8] = b"sspr-portal session store key v1";
+const SEAL_LABEL: &[u8] = b"sspr-portal session seal v1";
+const CLIENT_LABEL: &[u8] = b"sspr-portal session client v1";
+/// Bound into every seal, with the store key.
+const AAD_LABEL: &[u8] = b"sspr-portal session record v1\0";
+/// The first byte of a sealed record: its format.
+const FORMAT: u8 = 1;
+const NONCE: usize = 24;
+
+/// Where sessions' store keys begin (after the store's own prefix).
+pub(crate) const RECORD_PREFIX: &str = "portal:session:";
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // HMAC takes keys of any length: this cannot fail.
+    if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) {
+        for part in parts {
+            mac.update(part);
+        }
+        out.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The keys of shared sessions, derived from the portal's secret. No `Debug` of their bytes.
+pub(crate) struct SessionKeys {
+    index: Zeroizing<[u8; 32]>,
+    seal: Zeroizing<[u8; 32]>,
+    client: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeys([REDACTED])")
+    }
+}
+
+impl SessionKeys {
+    /// Derive the keys from the portal's secret (the key file's text) with HMAC-SHA256.
+    pub(crate) fn derive(secret: &[u8]) -> Self {
+        Self {
+            index: hmac(secret, &[INDEX_LABEL]),
+            seal: hmac(secret, &[SEAL_LABEL]),
+            client: hmac(secret, &[CLIENT_LABEL]),
+        }
+    }
+
+    /// The store key of the session whose cookie id is `id`.
+    pub(crate) fn record_key(&self, id: &str) -> String {
+        format!("{RECORD_PREFIX}{}", hex(hmac(self.index.as_ref(), &[id.as_bytes()]).as_ref()))
+    }
+
+    /// A name for a client address in store keys: keyed, so a store reader does not learn
+    /// visitors' addresses from the key names.
+    pub(crate) fn client_tag(&self, client: &ClientKey) -> String {
+        let address = client.0.map(|ip| ip.to_string()).unwrap_or_default();
+        let tag = hmac(self.client.as_ref(), &[address.as_bytes()]);
+        hex(tag.get(..16).unwrap_or_default())
+    }
+
+    fn cipher(&self, id: &str) -> XChaCha20Poly1305 {
+        let key = hmac(self.seal.as_ref(), &[id.as_bytes()]);
+        XChaCha20Poly1305::new(&Key::from(*key))
+    }
+
+    /// `plain` sealed for the session `id` stored under `record_key`: format byte, random
+    /// nonce, ciphertext and tag. `None` only if the cipher refuses (it does not for records
+    /// of this size).
+    pub(crate) fn seal(&self, id: &str, record_key: &str, plain: &[u8]) -> Option<Vec<u8>> {
+        let nonce = super::random_bytes::<NONCE>();
+        let aad = [AAD_LABEL, record_key.as_bytes()].concat();
+        let sealed = self.cipher(id).encrypt(&XNonce::from(nonce), Payload { msg: plain, aad: &aad }).ok()?;
+        let mut out = Vec::with_capacity(1 + NONCE + sealed.len());
+        out.push(FORMAT);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Some(out)
+    }
+
+    /// The record sealed by [`Self::seal`] for `id` under `record_key`, or `None` when it was
+    /// sealed for another session or key, or changed in any way.
+    pub(crate) fn open(&self, id: &str, record_key: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let (&format, rest) = sealed.split_first()?;
+        if format != FORMAT || rest.len() < NONCE {
+            return None;
+        }
+        let (nonce, body) = rest.split_at(NONCE);
+        let nonce: [u8; NONCE] = nonce.try_into().ok()?;
+        let aad = [AAD_LABEL, record_key.as_bytes()].concat();
+        self.cipher(id).decrypt(&XNonce::from(nonce), Payload { msg: body, aad: &aad }).ok().map(Zeroizing::new)
+    }
+}
