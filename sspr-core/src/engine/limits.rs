@@ -84,6 +84,40 @@ pub(super) struct Limit {
     pub(super) name: &'static str,
 }
 
+impl Limit {
+    /// The counters to add one to for `limits` (key, expiry if new), in order.
+    pub(super) fn requests(limits: &[Limit], now: OffsetDateTime) -> Vec<(String, OffsetDateTime)> {
+        limits.iter().map(|l| (l.key.clone(), now + l.window)).collect()
+    }
+}
+
+/// For each limit, its refusal if its counter (in the same order) is over the cap.
+fn refusals(limits: &[Limit], counters: &[crate::backend::Counter], now: OffsetDateTime) -> Vec<Option<Refusal>> {
+    limits
+        .iter()
+        .zip(counters)
+        .map(|(limit, counter)| {
+            (counter.count > u64::from(limit.cap)).then(|| Refusal {
+                retry_after: Duration::from_secs(u64::try_from(ts(counter.expires_at) - ts(now)).unwrap_or(0)),
+                limit: limit.name,
+            })
+        })
+        .collect()
+}
+
+/// What `counters` (counted for `limits`, in order) say, the last limit being quiet: the
+/// refusal with the longest wait among the others, and whether the last one is over its cap
+/// (for the caller to act on without telling the client).
+pub(super) fn judge_quietly(
+    limits: &[Limit],
+    counters: &[crate::backend::Counter],
+    now: OffsetDateTime,
+) -> (Option<Refusal>, bool) {
+    let mut refusals = refusals(limits, counters, now);
+    let quiet_over = refusals.pop().flatten().is_some();
+    (longest(refusals), quiet_over)
+}
+
 pub(super) const HOUR: Duration = Duration::from_secs(3600);
 
 /// A user's verification attempts in the failure window, kept in one record that changes
@@ -428,32 +462,11 @@ impl Sspr {
         Ok(longest(self.count(limits, now).await?))
     }
 
-    /// As [`Self::enforce`], but the last limit is quiet: whether it is over its cap is
-    /// returned apart, for the caller to act on without telling the client.
-    pub(super) async fn enforce_quietly(
-        &self,
-        limits: &[Limit],
-        now: OffsetDateTime,
-    ) -> Result<(Option<Refusal>, bool)> {
-        let mut refusals = self.count(limits, now).await?;
-        let quiet_over = refusals.pop().flatten().is_some();
-        Ok((longest(refusals), quiet_over))
-    }
-
     /// Count one request against each limit (one store call); for each, its refusal if over.
     async fn count(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Vec<Option<Refusal>>> {
         let requests: Vec<(&str, OffsetDateTime)> = limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
         let counters = self.inner.store.increment_many(&requests, now).await?;
-        Ok(limits
-            .iter()
-            .zip(counters)
-            .map(|(limit, counter)| {
-                (counter.count > u64::from(limit.cap)).then(|| Refusal {
-                    retry_after: Duration::from_secs(u64::try_from(ts(counter.expires_at) - ts(now)).unwrap_or(0)),
-                    limit: limit.name,
-                })
-            })
-            .collect())
+        Ok(refusals(limits, &counters, now))
     }
 
     /// Until when `subject` is blocked, if it is.

@@ -169,6 +169,18 @@ impl Sspr {
         Err(contention())
     }
 
+    /// Put back the record a refused send replaced (compare-and-set on the version it wrote).
+    /// A request that changed the flow in between keeps its change; the refused send's PIN,
+    /// never delivered, is then known to nobody. Best effort: a store failure here leaves
+    /// that PIN in place, which costs the user a resend after the cooldown, nothing more.
+    async fn undo_send<T>(&self, key: &str, changed: &Changed<T>, now: OffsetDateTime) {
+        match self.put_flow(key, &changed.previous, Some(changed.version), now).await {
+            Ok(Some(_)) => {}
+            Ok(None) => tracing::warn!("a refused send could not put the previous PIN back: the flow changed"),
+            Err(e) => tracing::warn!(error = %e, "a refused send could not put the previous PIN back"),
+        }
+    }
+
     /// The destination PINs may go to by `channel`, if the enrollment has one that is past
     /// its cooling-off (and, for SMS, while the policy allows SMS). The one place this rule lives.
     fn usable_target<'a>(&self, enrollment: &'a Enrollment, channel: Channel, now: OffsetDateTime) -> Option<&'a str> {
@@ -438,8 +450,6 @@ impl Sspr {
         scope.flow_ref = Some(self.flow_ref(flow_id));
         scope.user.clone_from(&real);
         scope.channel = Some(channel);
-        let standing = self.standing(&record.subject, now).await?;
-        let failed = self.refuse_if_blocked(&standing, now, &scope).await?;
 
         let destination_key = match method.destination() {
             Some(to) => to.as_str().to_owned(),
@@ -457,36 +467,73 @@ impl Sspr {
         // victim's private address is the one they hammered. Over its cap, the PIN is not
         // sent and the audit says why; the caller sees a success, as for a decoy.
         limits.push(self.destination_limit(&destination_key));
-        let (mut refused, destination_full) = self.enforce_quietly(&limits, now).await?;
-        // The SMS budget last: a request another limit refused spends none of it, and a user
-        // with failed verifications cannot spend its reserve. (A destination over its cap
-        // still counts against the budget, so the budget's answer cannot tell it apart.)
-        if refused.is_none() && channel == Channel::Sms {
-            refused = self.enforce_sms_budget(failed, now).await?;
-        }
-        if let Some(refusal) = refused {
-            scope.record(AuditKind::RateLimited, refusal.outcome()).await;
-            return Err(refusal.error());
-        }
-        if destination_full {
-            scope.record(AuditKind::RateLimited, Outcome::Limited { limit: "destination".into() }).await;
-        }
+        let counted = Limit::requests(&limits, now);
 
-        let deliver = real.is_some() && confirmed && !destination_full;
-        let pin = deliver.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
+        // The PIN is drawn before the limits are known: the new record, the subject's block
+        // and attempts and the limits' counters are one store call. A PIN that is then not
+        // delivered (destination over its cap) is known to nobody, like a decoy's random hash.
+        let draw_pin = real.is_some() && confirmed;
+        let pin = draw_pin.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
         let pin_hash = match &pin {
             Some(pin) => pin::hash(&self.inner.key, flow_id, pin.expose_secret()),
             // A decoy's hash is random: no PIN can match it.
             None => self.inner.rng.bytes::<32>(),
         };
 
-        let sent = self
+        // One store call: the new record (compare-and-set), the subject's block and attempts
+        // read before it, and, only if it won, the limits counted. A request that the block or
+        // a limit then refuses puts the previous record back ([`Self::undo_send`]): a refused
+        // send delivers nothing and leaves the previous PIN, the PIN count and the cooldown
+        // as they were.
+        let changed = self
             .update_flow(&key, now, Some((record, version)), |current: &FlowRecord| {
                 current.check_send(now, policy, channel)?;
-                Ok(FlowChange::<()>::to(current.with_pin(channel, pin_hash, now, policy)))
+                let mut change = FlowChange::<()>::to(current.with_pin(channel, pin_hash, now, policy));
+                change.reads = Vec::from(Standing::keys(&current.subject));
+                change.increments.clone_from(&counted);
+                Ok(change)
             })
-            .await?
-            .record;
+            .await?;
+        if changed.partial {
+            // The record was stored but neither the block nor the counters were read: refuse,
+            // as if the store had failed before.
+            self.undo_send(&key, &changed, now).await;
+            return Err(Error::Backend {
+                source: BackendError::new(BackendErrorKind::Unavailable, "the state store failed during the send"),
+            });
+        }
+        let standing = Standing::from_values(&changed.values);
+        let failed = match self.refuse_if_blocked(&standing, now, &scope).await {
+            Ok(failed) => failed,
+            Err(blocked) => {
+                self.undo_send(&key, &changed, now).await;
+                return Err(blocked);
+            }
+        };
+        let (mut refused, destination_full) = limits::judge_quietly(&limits, &changed.counters, now);
+        // The SMS budget last: a request another limit refused spends none of it, and a user
+        // with failed verifications cannot spend its reserve. (A destination over its cap
+        // still counts against the budget, so the budget's answer cannot tell it apart.)
+        if refused.is_none() && channel == Channel::Sms {
+            refused = match self.enforce_sms_budget(failed, now).await {
+                Ok(refused) => refused,
+                Err(error) => {
+                    self.undo_send(&key, &changed, now).await;
+                    return Err(error);
+                }
+            };
+        }
+        if let Some(refusal) = refused {
+            self.undo_send(&key, &changed, now).await;
+            scope.record(AuditKind::RateLimited, refusal.outcome()).await;
+            return Err(refusal.error());
+        }
+        if destination_full {
+            scope.record(AuditKind::RateLimited, Outcome::Limited { limit: "destination".into() }).await;
+        }
+        let pin = pin.filter(|_| !destination_full);
+
+        let sent = changed.record;
         let pin_expires_at = match sent.state {
             crate::flow::FlowState::PinSent { pin_expires_at, .. } => crate::flow::from_ts(pin_expires_at),
             _ => now + policy.pin_lifetime(),

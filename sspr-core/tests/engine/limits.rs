@@ -197,3 +197,48 @@ async fn a_block_begun_mid_second_names_the_same_end_every_time() {
     assert_eq!(first, later, "the first Blocked and the next one must name the same end");
     assert_eq!(h.sspr.status(BOB).await.unwrap().blocked_until, Some(first));
 }
+
+/// A send's new record, the subject's block and attempts and the limits' counters are one
+/// store call, so a refused send has already written its record when the refusal is known.
+/// The attack: hammer sends past a limit on a flow whose PIN the user holds, to void that
+/// PIN (and burn the flow's PINs). A refused send must leave the flow as it was.
+#[tokio::test]
+async fn a_send_a_limit_refuses_leaves_the_pin_sent_before_working() {
+    let h = Harness::builder().policy(Policy { ip_sends_per_hour: 1, ..policy() }).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ip(7)).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ip(7)).await.unwrap();
+    let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
+    for method in ["email", "sms", "email"] {
+        h.advance(Duration::from_secs(61));
+        match h.sspr.send_pin(&c.flow_id, method, None, &ip(7)).await {
+            Err(Error::RateLimited { .. }) => {}
+            other => panic!("the client's sends are over their cap: {other:?}"),
+        }
+    }
+    assert_eq!(h.outbox.messages().iter().filter(|m| m.pin().is_some()).count(), 1, "one PIN delivered");
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ip(7)).await.expect("the PIN sent before still works");
+}
+
+/// As above for a block: a client blocked for the user cannot replace the PIN of the user's
+/// own flow (whose id it holds) by sending again.
+#[tokio::test]
+async fn a_send_a_block_refuses_leaves_the_pin_sent_before_working() {
+    let h = Harness::builder()
+        .policy(Policy { client_failures_before_block: 2, failures_before_delay: 10, ..policy() })
+        .build()
+        .await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    for _ in 0..2 {
+        assert!(h.sspr.verify_pin(&flow, Pin::new(Harness::wrong(&pin)), &ip(8)).await.is_err());
+    }
+    let c = h.sspr.begin_reset(ALICE, &ip(7)).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ip(7)).await.unwrap();
+    let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
+    h.advance(Duration::from_secs(61));
+    match h.sspr.send_pin(&c.flow_id, "email", None, &ip(8)).await {
+        Err(Error::Blocked { .. }) => {}
+        other => panic!("the client is blocked for the user: {other:?}"),
+    }
+    assert_eq!(h.outbox.last_pin_to(ALICE_MAIL).as_deref(), Some(pin.as_str()), "no new PIN delivered");
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ip(7)).await.expect("the PIN sent before still works");
+}
