@@ -30,7 +30,7 @@ use ::redis::cluster_async::ClusterConnection;
 use ::redis::{AsyncCommands, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Script, Value};
 use async_trait::async_trait;
 use serde::Deserialize;
-use sspr_core::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue};
+use sspr_core::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue, link_of};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind};
 
@@ -150,6 +150,40 @@ for i, key in ipairs(KEYS) do
     out[#out + 1] = 1
     out[#out + 1] = tonumber(ARGV[2 * i])
   end
+end
+return out
+";
+
+/// [`StateStore::get_linked`] on one server: KEYS[1] the record; ARGV[1] now, then per prefix
+/// the Redis key before the link and after it (the key is `before .. link .. after`, as
+/// [`tagged`] names `prefix + link`). The linked keys are not in KEYS: they are only known
+/// from the value, which is why a cluster, where a script may only touch its declared slot,
+/// reads them in a second round. Returns {value, version} or {} for the record, then per prefix.
+const GET_LINKED: &str = r"
+local now = tonumber(ARGV[1])
+local function live(key)
+  local cur = redis.call('HMGET', key, 'v', 'n', 'e')
+  if cur[1] and cur[2] and cur[3] and tonumber(cur[3]) > now then
+    return {cur[1], tonumber(cur[2])}
+  end
+  return nil
+end
+local out = {}
+local link = nil
+local record = live(KEYS[1])
+if record then
+  out[1] = record
+  local n = string.byte(record[1], 1)
+  if n and n >= 1 and n <= 64 and #record[1] >= 1 + n then
+    local l = string.sub(record[1], 2, 1 + n)
+    if string.match(l, '^[%w_%-]+$') then link = l end
+  end
+else
+  out[1] = {}
+end
+for i = 2, #ARGV, 2 do
+  local found = link and live(ARGV[i] .. link .. ARGV[i + 1])
+  out[#out + 1] = found or {}
 end
 return out
 ";
@@ -317,6 +351,7 @@ pub struct RedisStore {
     put: Script,
     increment: Script,
     apply: Script,
+    get_linked: Script,
 }
 
 impl fmt::Debug for RedisStore {
@@ -369,6 +404,7 @@ impl RedisStore {
             put: Script::new(PUT),
             increment: Script::new(INCREMENT),
             apply: Script::new(APPLY),
+            get_linked: Script::new(GET_LINKED),
         })
     }
 
@@ -533,6 +569,22 @@ fn tagged(prefix: &str, key: &str) -> String {
         }
     }
     out
+}
+
+/// The Redis key of `prefix + link` made by [`tagged`], as the text before the link and the
+/// text after it, for a link of letters, digits, `-` and `_` ([`sspr_core::backend::link_of`]):
+/// such a link holds no `/` and no brace, so it ends the key's last part.
+fn tagged_around_link(key_prefix: &str, prefix: &str) -> (String, &'static str) {
+    if prefix.contains(['{', '}']) {
+        return (format!("{key_prefix}{prefix}"), "");
+    }
+    match prefix.rfind('/') {
+        Some(slash) => {
+            let (head, tail) = prefix.split_at(slash + 1);
+            (format!("{key_prefix}{head}{{{tail}"), "}")
+        }
+        None => (format!("{key_prefix}{{{prefix}"), "}"),
+    }
 }
 
 /// The hash tag of a key made by [`tagged`]: keys with one tag live in one cluster slot.
@@ -729,6 +781,57 @@ impl StateStore for RedisStore {
         Ok(BatchOutcome { values, applied: true, version, counters })
     }
 
+    /// One script on one server. On a cluster the linked keys live in another slot than the
+    /// record (their hash tag is the link), so the record is read first and the linked keys
+    /// then, one script per hash tag, all at once: two rounds.
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        if let Conn::Cluster(_) = &self.conn {
+            let value = self.get(key, now).await?;
+            let Some(link) = value.as_ref().and_then(|v| link_of(&v.value)) else {
+                return Ok((value, vec![None; prefixes.len()]));
+            };
+            let keys: Vec<String> = prefixes.iter().map(|prefix| format!("{prefix}{link}")).collect();
+            let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
+            let linked = self.apply(&batch, now).await?.values;
+            return Ok((value, linked));
+        }
+        let mut invocation = self.get_linked.prepare_invoke();
+        invocation.key(self.key(key)).arg(now.unix_timestamp());
+        for prefix in prefixes {
+            let (before, after) = tagged_around_link(&self.prefix, prefix);
+            invocation.arg(before).arg(after);
+        }
+        let answer: Vec<Value> = self
+            .run(|mut conn| {
+                let invocation = &invocation;
+                async move { invocation.invoke_async(&mut conn).await }
+            })
+            .await?;
+        if answer.len() != prefixes.len() + 1 {
+            return Err(odd_answer());
+        }
+        let mut values = answer
+            .iter()
+            .map(|read| match read {
+                Value::Array(pair) => match pair.as_slice() {
+                    [] => Ok(None),
+                    [Value::BulkString(value), Value::Int(version)] => {
+                        Ok(Some(StoredValue { value: value.clone(), version: unsigned(*version)? }))
+                    }
+                    _ => Err(odd_answer()),
+                },
+                _ => Err(odd_answer()),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let linked = values.split_off(1);
+        Ok((values.pop().flatten(), linked))
+    }
+
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let key = self.key(key);
         let _: i64 = self
@@ -744,6 +847,14 @@ impl StateStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::{tag_of, tagged};
+
+    #[test]
+    fn a_link_ends_the_key_tagged_makes() {
+        for (prefix, link) in [("sspr/block/", "ab12"), ("a/b", "x_-9"), ("plain", "z"), ("we{ird}/", "q")] {
+            let (before, after) = super::tagged_around_link("p:", prefix);
+            assert_eq!(format!("{before}{link}{after}"), super::tagged("p:", &format!("{prefix}{link}")), "{prefix}");
+        }
+    }
 
     #[test]
     fn keys_carry_their_last_part_as_hash_tag() {

@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::Deserialize;
 use sspr_core::backend::{
-    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue,
+    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue, link_of,
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
@@ -355,6 +355,38 @@ impl StateStore for SqliteStore {
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let key = key.to_owned();
         self.call(move |conn| conn.prepare_cached(DELETE)?.execute(params![key])).await.map(drop)
+    }
+
+    /// One trip to the store's thread and one read transaction: the record and the records
+    /// its link names are one snapshot.
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        let key = key.to_owned();
+        let prefixes: Vec<String> = prefixes.iter().map(|p| (*p).to_owned()).collect();
+        let now = now.unix_timestamp();
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            let read = |key: &str| {
+                tx.prepare_cached(GET)?
+                    .query_row(params![key, now], |r| Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? }))
+                    .optional()
+            };
+            let record = read(&key)?;
+            let link = record.as_ref().and_then(|v| link_of(&v.value));
+            let linked = prefixes
+                .iter()
+                .map(|prefix| match link {
+                    Some(link) => read(&format!("{prefix}{link}")),
+                    None => Ok(None),
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((record, linked))
+        })
+        .await
     }
 
     /// One trip to the store's thread and one `IMMEDIATE` transaction (one commit): the reads,

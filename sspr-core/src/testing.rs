@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 use crate::api::UserId;
 use crate::backend::{
     Authentication, Batch, ContactHistory, ContactStore, Directory, Enrollment, Put, RemovedContact, StateStore,
-    StoredContact,
+    StoredContact, StoredValue,
 };
 use crate::clock::Clock;
 use crate::error::BackendErrorKind;
@@ -169,6 +169,7 @@ where
     assert_eq!(sorted, (1..=100).collect::<Vec<u64>>(), "100 concurrent increments must each see a distinct count");
 
     batch_conformance(store, clock, &mut wait).await;
+    linked_conformance(store, clock, &mut wait).await;
 
     for name in KEYS {
         store.delete(&k(name)).await.unwrap();
@@ -176,7 +177,7 @@ where
 }
 
 /// The keys the state-store suite uses, under `sspr-conformance/`.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 26] = [
     "a",
     "b",
     "expiring",
@@ -193,6 +194,16 @@ const KEYS: [&str; 16] = [
     "apply-expiring",
     "apply-race",
     "apply-race-counter",
+    "linked",
+    "linked-bad",
+    "linked-short",
+    "linked-counter",
+    "linked-a/lnk_1-Z",
+    "linked-b/lnk_1-Z",
+    "linked-c/lnk_1-Z",
+    "linked-d/lnk_1-Z",
+    "linked-a/a/b",
+    "linked-a/ab",
 ];
 
 /// The [`StateStore::apply`] contract: reads before writes, a failed put writes nothing, a
@@ -303,6 +314,76 @@ where
         2,
         "only the winning batch's increment may count"
     );
+}
+
+/// The [`StateStore::get_linked`] contract: the record and, named by its value's link, the
+/// keys `prefix + link`, each answered as `get` would; nothing followed without a valid link.
+async fn linked_conformance<W, F>(store: &dyn StateStore, clock: &dyn Clock, wait: &mut W)
+where
+    W: FnMut(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let k = |name: &str| format!("sspr-conformance/{name}");
+    let (record, bad, short, counter) = (k("linked"), k("linked-bad"), k("linked-short"), k("linked-counter"));
+    let prefixes = [k("linked-a/"), k("linked-b/"), k("linked-c/"), k("linked-d/")];
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+
+    // A link (9 bytes, every allowed kind of character) followed by bytes that are not text.
+    let mut value = vec![9u8];
+    value.extend_from_slice(b"lnk_1-Z");
+    value.extend_from_slice(&[0, 0xff, b'{', b'}']);
+    store.put(&record, &value, None, later, now).await.unwrap();
+    store.put(&k("linked-d/lnk_1-Z"), b"soon", None, now + Duration::from_secs(1), now).await.unwrap();
+    wait(Duration::from_millis(2100)).await;
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    // The link is b"lnk_1-Z" plus the next two bytes: 9 bytes, two of them not allowed.
+    assert_eq!(
+        store.get_linked(&record, &prefixes, now).await.unwrap().1,
+        vec![None; 4],
+        "a link with a byte other than a letter, a digit, '-' or '_' must not be followed"
+    );
+    let mut value = vec![7u8];
+    value.extend_from_slice(b"lnk_1-Z");
+    value.extend_from_slice(&[0, 0xff, b'{', b'}']);
+    store.put(&record, &value, Some(1), later, now).await.unwrap();
+    store.put(&k("linked-a/lnk_1-Z"), b"first", None, later, now).await.unwrap();
+    store.increment(&k("linked-b/lnk_1-Z"), later, now).await.unwrap();
+    let (got, linked) = store.get_linked(&record, &prefixes, now).await.unwrap();
+    assert_eq!(got, Some(StoredValue { value: value.clone(), version: 2 }), "the record as get reads it");
+    assert_eq!(linked.len(), 4, "one answer per prefix");
+    assert_eq!(
+        linked[0].as_ref().map(|v| (v.value.as_slice(), v.version)),
+        Some((&b"first"[..], 1)),
+        "a linked value must be read as get reads it"
+    );
+    assert_eq!(linked[1], None, "a linked counter must read as None, as with get");
+    assert_eq!(linked[2], None, "an absent linked key must read as None");
+    assert_eq!(linked[3], None, "an expired linked value must read as None");
+
+    // No record, a counter, no link, a link running past the value, a link with a '/'.
+    let absent = k("linked-absent");
+    assert_eq!(store.get_linked(&absent, &prefixes, now).await.unwrap(), (None, vec![None; 4]));
+    store.increment(&counter, later, now).await.unwrap();
+    assert_eq!(store.get_linked(&counter, &prefixes, now).await.unwrap(), (None, vec![None; 4]));
+    store.put(&k("linked-a/ab"), b"not linked", None, later, now).await.unwrap();
+    store.put(&k("linked-a/a/b"), b"not linked", None, later, now).await.unwrap();
+    for (key, value) in [(&short, &b"\x05ab"[..]), (&bad, &b"\x03a/b"[..]), (&bad, &b"\x00ab"[..])] {
+        store.delete(key).await.unwrap();
+        store.put(key, value, None, later, now).await.unwrap();
+        let (got, linked) = store.get_linked(key, &prefixes, now).await.unwrap();
+        assert_eq!(got.map(|v| v.value), Some(value.to_vec()));
+        assert_eq!(linked, vec![None; 4], "{value:?} has no valid link: nothing may be followed");
+    }
+    let mut long = vec![65u8];
+    long.extend_from_slice(&[b'a'; 65]);
+    store.delete(&bad).await.unwrap();
+    store.put(&bad, &long, None, later, now).await.unwrap();
+    assert_eq!(store.get_linked(&bad, &prefixes, now).await.unwrap().1, vec![None; 4], "a link is at most 64 bytes");
+    assert_eq!(crate::backend::link_of(&long[1..]), None);
+    assert_eq!(crate::backend::link_of(&[2, b'a', b'b', 0]), Some("ab"));
 }
 
 /// Run the [`ContactStore`] contract against `store`, using users whose ids start with

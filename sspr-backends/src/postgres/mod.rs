@@ -235,6 +235,26 @@ const APPLY: &str = "WITH reads AS (
      UNION ALL SELECT 'e', batch.ord, NULL, counted.expires_at
          FROM batch JOIN counted USING (key)";
 
+/// [`StateStore::get_linked`] in one statement: the record (position 0) and, when its value
+/// starts with a link ([`sspr_core::backend::link_of`]: a length byte of 1 to 64, then that
+/// many letters, digits, `-` or `_`), each key `prefix || link` (position = the prefix's).
+/// `encode(.., 'escape')` writes any other byte with a backslash, which the pattern refuses.
+/// Parameters: the key, now, the prefixes.
+const GET_LINKED: &str = "WITH record AS (
+         SELECT value, version,
+                CASE WHEN length(value) >= 1 THEN get_byte(value, 0) ELSE 0 END AS n
+         FROM sspr_state WHERE key = $1 AND counter IS NULL AND expires_at > $2
+     ), link AS (
+         SELECT encode(substring(value FROM 2 FOR n), 'escape') AS link FROM record
+         WHERE n BETWEEN 1 AND 64 AND length(value) >= 1 + n
+     )
+     SELECT 0::int8 AS ord, value, version FROM record
+     UNION ALL
+     SELECT p.ord, s.value, s.version
+     FROM unnest($3::text[]) WITH ORDINALITY AS p(prefix, ord)
+     JOIN link ON link.link ~ '^[A-Za-z0-9_-]+$'
+     JOIN sspr_state s ON s.key = p.prefix || link.link AND s.counter IS NULL AND s.expires_at > $2";
+
 const DELETE: &str = "DELETE FROM sspr_state WHERE key = $1";
 
 const SWEEP: &str = "DELETE FROM sspr_state WHERE expires_at <= $1";
@@ -262,6 +282,7 @@ struct Conn {
     replace: Statement,
     increment_many: Statement,
     apply: Statement,
+    get_linked: Statement,
     delete: Statement,
     sweep: Statement,
     enrollment_get: Statement,
@@ -440,7 +461,8 @@ impl PostgresStore {
         let prepare = |sql: &'static str| client.prepare(sql);
         let (get, create, replace, increment_many, apply) =
             tokio::join!(prepare(GET), prepare(CREATE), prepare(REPLACE), prepare(INCREMENT_MANY), prepare(APPLY));
-        let (delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
+        let (get_linked, delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
+            prepare(GET_LINKED),
             prepare(DELETE),
             prepare(SWEEP),
             prepare(ENROLLMENT_GET),
@@ -453,6 +475,7 @@ impl PostgresStore {
             replace: replace.map_err(map_err)?,
             increment_many: increment_many.map_err(map_err)?,
             apply: apply.map_err(map_err)?,
+            get_linked: get_linked.map_err(map_err)?,
             delete: delete.map_err(map_err)?,
             sweep: sweep.map_err(map_err)?,
             enrollment_get: enrollment_get.map_err(map_err)?,
@@ -584,6 +607,32 @@ impl StateStore for PostgresStore {
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
         let conn = self.conn().await?;
         self.timed(conn.client.execute(&conn.delete, &[&key])).await.map(drop)
+    }
+
+    /// One statement (`GET_LINKED`): one round trip, one snapshot.
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        let conn = self.conn().await?;
+        let rows =
+            self.timed(conn.client.query(&conn.get_linked, &[&key, &now.unix_timestamp(), &prefixes])).await?;
+        let mut record = None;
+        let mut linked: Vec<Option<StoredValue>> = vec![None; prefixes.len()];
+        for row in &rows {
+            let value = StoredValue { value: column(row, 1)?, version: unsigned(column(row, 2)?)? };
+            match usize::try_from(column::<i64>(row, 0)?).unwrap_or(usize::MAX) {
+                0 => record = Some(value),
+                position => {
+                    *linked.get_mut(position - 1).ok_or_else(|| {
+                        BackendError::new(BackendErrorKind::Other, "PostgreSQL answered a linked read out of range")
+                    })? = Some(value);
+                }
+            }
+        }
+        Ok((record, linked))
     }
 
     /// One statement (`APPLY`): one round trip, one transaction. A batch of one kind of part

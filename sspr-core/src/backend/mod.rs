@@ -18,4 +18,4 @@ pub use audit::AuditSink;
 pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{AccountState, Authentication, Directory, DirectoryUser, GROUPS_UNRESOLVED};
 pub use notifier::{ByChannel, Notifier};
-pub use store::{Batch, BatchOutcome, Counter, Put, StateStore, StoredValue};
+pub use store::{Batch, BatchOutcome, Counter, MAX_LINK, Put, StateStore, StoredValue, link_of};

@@ -68,6 +68,22 @@ pub struct BatchOutcome {
     pub counters: Vec<Counter>,
 }
 
+/// The most bytes a link may have ([`link_of`]).
+pub const MAX_LINK: usize = 64;
+
+/// The link at the start of a stored value, which [`StateStore::get_linked`] follows: when the
+/// value's first byte `n` is 1 to [`MAX_LINK`] and the next `n` bytes are ASCII letters,
+/// digits, `-` or `_`, those bytes; otherwise the value has no link. (The engine starts a
+/// flow record with its subject's hex, so one call reads a flow and its subject's records.)
+pub fn link_of(value: &[u8]) -> Option<&str> {
+    let (&n, rest) = value.split_first()?;
+    let link = rest.get(..usize::from(n))?;
+    let valid = n != 0
+        && usize::from(n) <= MAX_LINK
+        && link.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
+    if valid { std::str::from_utf8(link).ok() } else { None }
+}
+
 /// Short-lived shared state: pending reset flows, rate-limit counters and blocks.
 ///
 /// Every flow transition of the engine is one `put` with the version it read, so with
@@ -89,6 +105,9 @@ pub struct BatchOutcome {
 ///   expiry `expires_at` if it is absent or expired (the expiry of a live counter is not
 ///   moved), and returns the new count with the counter's expiry.
 /// - `delete` removes a key (value or counter); deleting an absent key is not an error.
+/// - `get_linked` reads a key and the keys its value's link ([`link_of`]) names, each as
+///   `get` would; it need not be one snapshot (reads only), and a value without a link, or no
+///   value, answers `None` for every linked key.
 /// - `apply` runs one engine step's [`Batch`] (see its docs for the order). Each part keeps
 ///   its own rule above (the reads as `get`, the put as `put`, each increment atomic); the
 ///   batch need not be atomic as a whole, except that **a failed `put` writes nothing**: no
@@ -141,6 +160,33 @@ pub trait StateStore: Send + Sync + Debug {
 
     /// Remove `key`.
     async fn delete(&self, key: &str) -> Result<(), BackendError>;
+
+    /// Read `key` and, for each of `prefixes`, the key `prefix + link`, where `link` is the
+    /// link at the start of `key`'s value ([`link_of`]): a record and the records it names, in
+    /// one call (`verify_pin` reads a flow and its subject's block and attempts). Returns
+    /// `key`'s value and one answer per prefix, in order, each as [`StateStore::get`] would
+    /// (`None` for all of them when `key` has no live value or its value no link).
+    ///
+    /// The default makes one `get` for `key` and one per prefix; a networked store should
+    /// override it to answer in one round trip (a Redis script reading the linked keys, one
+    /// SQL statement). Reads only: the answers need not be one snapshot.
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        let value = self.get(key, now).await?;
+        let link = value.as_ref().and_then(|v| link_of(&v.value)).map(str::to_owned);
+        let mut linked = Vec::with_capacity(prefixes.len());
+        for prefix in prefixes {
+            linked.push(match &link {
+                Some(link) => self.get(&format!("{prefix}{link}"), now).await?,
+                None => None,
+            });
+        }
+        Ok((value, linked))
+    }
 
     /// Run one engine step's store work: read `batch.reads`, try `batch.put`, and if there is
     /// none or it succeeded, count `batch.increments` and remove `batch.deletes`.

@@ -191,6 +191,10 @@ impl Standing {
         [block(subject), failures(subject)]
     }
 
+    /// The same keys without the subject's hex, for a store to follow a flow record's link
+    /// ([`crate::backend::StateStore::get_linked`]).
+    pub(super) const PREFIXES: [&'static str; 2] = ["sspr/block/", "sspr/attempts/"];
+
     /// Parse the values read for [`Standing::keys`].
     pub(super) fn from_values(values: &[Option<StoredValue>]) -> Self {
         let block = values.first().and_then(Option::as_ref).and_then(held_until);
@@ -537,5 +541,17 @@ pub(super) fn contention() -> Error {
             crate::error::BackendErrorKind::Unavailable,
             "the state store kept changing under this request; retry",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_standing_prefixes_are_the_standing_keys_without_the_subject() {
+        let subject = [0xab; 16];
+        let hex = crate::hex::encode(&subject);
+        for (key, prefix) in super::Standing::keys(&subject).iter().zip(super::Standing::PREFIXES) {
+            assert_eq!(*key, format!("{prefix}{hex}"));
+        }
     }
 }

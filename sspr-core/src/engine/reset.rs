@@ -73,6 +73,32 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
     }
 }
 
+/// A flow record as stored: its subject's hex as the value's link
+/// ([`crate::backend::link_of`]), so a store can read the subject's block and attempts in the
+/// same call as the flow ([`Sspr::load_flow_and_standing`]); then the record.
+fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
+    let encoded = record.encode()?;
+    let mut link = String::with_capacity(2 * record.subject.len());
+    hex::encode_into(&record.subject, &mut link);
+    let mut out = Vec::with_capacity(1 + link.len() + encoded.len());
+    out.push(u8::try_from(link.len()).unwrap_or(0));
+    out.extend_from_slice(link.as_bytes());
+    out.extend_from_slice(&encoded);
+    Ok(out)
+}
+
+/// The record in a stored flow value, and whether the value links it to its subject (a value
+/// written before the link was stored holds the record alone).
+fn parse_flow_value(bytes: &[u8]) -> Option<(FlowRecord, bool)> {
+    if let Some(link) = crate::backend::link_of(bytes)
+        && let Some(record) = bytes.get(1 + link.len()..).and_then(FlowRecord::decode)
+        && hex::encode(&record.subject) == link
+    {
+        return Some((record, true));
+    }
+    FlowRecord::decode(bytes).map(|record| (record, false))
+}
+
 /// Whether what the user typed is the method's full address or number. Malformed input is an
 /// error for every flow alike; a well-formed mismatch is not (it must look like success).
 fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str) -> Result<bool> {
@@ -87,8 +113,22 @@ impl Sspr {
     /// The flow stored under `key` ([`limits::flow`]) and its version.
     async fn load_flow(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
         let stored = self.inner.store.get(key, now).await?.ok_or(Error::Expired)?;
-        let record = FlowRecord::decode(&stored.value).ok_or(Error::Expired)?;
+        let (record, _) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
         Ok((record, stored.version))
+    }
+
+    /// The flow stored under `key`, its version and its subject's block and attempts, in one
+    /// store call ([`crate::backend::StateStore::get_linked`]: the record's link names its
+    /// subject). A record stored without the link (by an older version) reads them apart.
+    async fn load_flow_and_standing(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64, Standing)> {
+        let (stored, linked) = self.inner.store.get_linked(key, &Standing::PREFIXES, now).await?;
+        let stored = stored.ok_or(Error::Expired)?;
+        let (record, linked_here) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        let standing = match linked_here {
+            true => Standing::from_values(&linked),
+            false => self.standing(&record.subject, now).await?,
+        };
+        Ok((record, stored.version, standing))
     }
 
     async fn put_flow(
@@ -98,7 +138,7 @@ impl Sspr {
         expected: Option<u64>,
         now: OffsetDateTime,
     ) -> Result<Option<u64>> {
-        let bytes = record.encode()?;
+        let bytes = flow_value(record)?;
         Ok(self.inner.store.put(key, &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
@@ -124,7 +164,7 @@ impl Sspr {
                 None => self.load_flow(key, now).await?,
             };
             let change = step(&record)?;
-            let bytes = change.next.encode()?;
+            let bytes = flow_value(&change.next)?;
             let batch = Batch {
                 reads: change.reads.iter().map(String::as_str).collect(),
                 put: Some(Put {
@@ -326,7 +366,7 @@ impl Sspr {
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
         let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
-        let bytes = record.encode()?;
+        let bytes = flow_value(&record)?;
         let key = limits::flow(&flow_id);
         let standing_keys = Standing::keys(&subject);
         let batch = Batch {
@@ -621,7 +661,7 @@ impl Sspr {
 
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
         let key = limits::flow(flow_id);
-        let (record, version) = self.load_flow(&key, now).await?;
+        let (record, version, standing) = self.load_flow_and_standing(&key, now).await?;
         record.check_verify(now)?;
         let subject = record.subject;
         let mut scope = self.scope(ctx);
@@ -631,7 +671,6 @@ impl Sspr {
             FlowSubject::Decoy { .. } => None,
         };
         scope.channel = record.pin_channel();
-        let standing = self.standing(&subject, now).await?;
         self.refuse_if_blocked(&standing, now, &scope).await?;
 
         // Count the attempt before the compare: racing requests cannot all slip in before

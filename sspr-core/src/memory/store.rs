@@ -197,6 +197,22 @@ impl StateStore for MemoryStateStore {
         Ok(())
     }
 
+    /// Under one lock: the record and the records its link names are one snapshot.
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        let mut inner = lock(&self.inner);
+        let now = ts(now);
+        inner.sweep(now);
+        let value = inner.get(key, now);
+        let link = value.as_ref().and_then(|v| crate::backend::link_of(&v.value));
+        let linked = prefixes.iter().map(|prefix| link.and_then(|link| inner.get(&format!("{prefix}{link}"), now))).collect();
+        Ok((value, linked))
+    }
+
     /// The whole batch under one lock: atomic, which the contract allows but does not ask.
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
         let mut inner = lock(&self.inner);
