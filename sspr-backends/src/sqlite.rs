@@ -31,7 +31,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::Deserialize;
 use sspr_core::backend::{
-    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue, link_of,
+    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue,
+    link_of,
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;

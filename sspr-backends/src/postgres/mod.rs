@@ -617,8 +617,7 @@ impl StateStore for PostgresStore {
         now: OffsetDateTime,
     ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
         let conn = self.conn().await?;
-        let rows =
-            self.timed(conn.client.query(&conn.get_linked, &[&key, &now.unix_timestamp(), &prefixes])).await?;
+        let rows = self.timed(conn.client.query(&conn.get_linked, &[&key, &now.unix_timestamp(), &prefixes])).await?;
         let mut record = None;
         let mut linked: Vec<Option<StoredValue>> = vec![None; prefixes.len()];
         for row in &rows {

@@ -209,7 +209,8 @@ impl StateStore for MemoryStateStore {
         inner.sweep(now);
         let value = inner.get(key, now);
         let link = value.as_ref().and_then(|v| crate::backend::link_of(&v.value));
-        let linked = prefixes.iter().map(|prefix| link.and_then(|link| inner.get(&format!("{prefix}{link}"), now))).collect();
+        let linked =
+            prefixes.iter().map(|prefix| link.and_then(|link| inner.get(&format!("{prefix}{link}"), now))).collect();
         Ok((value, linked))
     }
 
