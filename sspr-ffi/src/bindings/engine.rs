@@ -1,0 +1,274 @@
+//! The engine object: [`Engine`] and its operations as async methods, and [`EngineConfig`].
+//! Assembly is sspr-bind's (`EngineOptions`: key, seed, policy, a manual clock that is also
+//! the timer) plus `shared` (audit sinks, shared state store), as in the C API; each
+//! operation converts its arguments, runs inside the process's runtime and converts the
+//! answer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sspr_bind::runtime::{self, ProcessSpawner, ProcessTimer};
+use sspr_bind::{EngineOptions, Material, PolicyFormat};
+
+use super::builtin::{ManualClock, StateStoreConfig};
+use super::errors::SsprError;
+use super::foreign::{
+    AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier, Notifier,
+};
+use super::values::{
+    Actor, CompletionMode, ContactUpdate, Contacts, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome,
+    SignedIn, UserStatus, Verified,
+};
+use crate::shared;
+
+/// Run an engine call inside the process's runtime, whichever thread the host language polls
+/// it from: the network stores and the timer live there (see `sspr_bind::runtime`).
+async fn run<T>(call: impl std::future::Future<Output = Result<T, SsprError>>) -> Result<T, SsprError> {
+    runtime::handle()?.guard(call).await?
+}
+
+/// The policy from whichever form the configuration gives, if any.
+fn policy(config: &EngineConfig) -> Result<Option<sspr_core::Policy>, sspr_core::Error> {
+    match (&config.policy_json, &config.policy_toml) {
+        (Some(_), Some(_)) => Err(sspr_core::Error::Config("give the policy as JSON or as TOML, not both".into())),
+        (Some(json), None) => sspr_bind::policy(json, PolicyFormat::Json).map(Some),
+        (None, Some(toml)) => sspr_bind::policy(toml, PolicyFormat::Toml).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// What `Engine` needs besides its backends.
+#[derive(Clone, uniffi::Record)]
+pub struct EngineConfig {
+    /// The server's secret key: 32 to 1024 random bytes, the same on every instance.
+    pub secret_key: Vec<u8>,
+    /// The policy as JSON (missing fields take their defaults); none for the defaults (or
+    /// `policy_toml`).
+    #[uniffi(default = None)]
+    pub policy_json: Option<String>,
+    /// 32 bytes seeding the PIN generator (tests only); none seeds it from the OS.
+    #[uniffi(default = None)]
+    pub rng_seed: Option<Vec<u8>>,
+    /// Where flows, rate-limit counters and blocks are kept; none keeps them in this
+    /// process's memory. Give every process of a deployment the same store: with one each,
+    /// N processes allow N times the PIN guesses.
+    #[uniffi(default = None)]
+    pub state_store: Option<StateStoreConfig>,
+    /// A file every audit event is appended to as one JSON line (created if missing; several
+    /// processes may share it).
+    #[uniffi(default = None)]
+    pub audit_file: Option<String>,
+    /// The policy as TOML (the portal's `policy.toml`), instead of `policy_json`.
+    #[uniffi(default = None)]
+    pub policy_toml: Option<String>,
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("policy_json", &self.policy_json)
+            .field("policy_toml", &self.policy_toml)
+            .field("audit_file", &self.audit_file)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The self-service password reset engine. Share one between all requests.
+#[derive(Debug, uniffi::Object)]
+pub struct Engine {
+    sspr: sspr_core::Sspr,
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Build an engine on the given backends; without a contact store enrollments are kept
+    /// in memory, without a clock the system clock is used. Every audit event goes to
+    /// `audit` and to `config.audit_file` when given; with neither the engine keeps the
+    /// newest 10 000 in memory only. A network state store is connected now (this call
+    /// blocks until it answers). A bad key, seed (32 bytes) or policy is `Config`.
+    #[uniffi::constructor(default(contacts = None, clock = None, audit = None))]
+    pub fn new(
+        config: EngineConfig,
+        directory: Arc<dyn Directory>,
+        notifier: Arc<dyn Notifier>,
+        contacts: Option<Arc<dyn ContactStore>>,
+        clock: Option<Arc<ManualClock>>,
+        audit: Option<Arc<dyn AuditSink>>,
+    ) -> Result<Arc<Self>, SsprError> {
+        let mut options = EngineOptions::new(sspr_bind::secret_key(Material::Bytes(&config.secret_key))?);
+        if let Some(policy) = policy(&config)? {
+            options = options.with_policy(policy);
+        }
+        if let Some(seed) = &config.rng_seed {
+            options = options.with_rng_seed(sspr_bind::rng_seed(Material::Bytes(seed))?);
+        }
+        if let Some(clock) = clock {
+            options = options.with_manual_clock(clock.clock.clone());
+        }
+        let mut builder = options
+            .apply(sspr_core::Sspr::builder(), ProcessTimer, ProcessSpawner)
+            .directory(ForeignDirectory(directory))
+            .notifier(ForeignNotifier(notifier));
+        if let Some(contacts) = contacts {
+            builder = builder.contacts(ForeignContacts(contacts));
+        }
+        let audit = audit.map(|a| Arc::new(ForeignAudit(a)) as Arc<dyn sspr_core::AuditSink>);
+        let store = config.state_store.as_ref().map(StateStoreConfig::to_json);
+        let builder =
+            shared::shared_backends::<SsprError>(builder, audit, config.audit_file.as_deref(), store.as_deref())?;
+        Ok(Arc::new(Self { sspr: builder.build()? }))
+    }
+
+    /// The policy in force, as JSON (every field, defaults filled in): what a portal needs to
+    /// shape its forms (PIN length, the modes offered).
+    pub fn policy_json(&self) -> Result<String, SsprError> {
+        serde_json::to_string(self.sspr.policy()).map_err(|e| SsprError::Internal { detail: e.to_string() })
+    }
+
+    /// Start a reset for `login` (unknown logins get an answer of the same shape).
+    pub async fn begin_reset(&self, login: String, ctx: RequestContext) -> Result<ResetChallenge, SsprError> {
+        run(async move { Ok(self.sspr.begin_reset(&login, &ctx.to_core()?).await?.into()) }).await
+    }
+
+    /// Send a PIN by `method_id`; `confirm` is the full address when the method needs it.
+    pub async fn send_pin(
+        &self,
+        flow_id: String,
+        method_id: String,
+        confirm: Option<String>,
+        ctx: RequestContext,
+    ) -> Result<PinSent, SsprError> {
+        run(async move { Ok(self.sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx.to_core()?).await?.into()) })
+            .await
+    }
+
+    /// Check the PIN the user typed.
+    pub async fn verify_pin(&self, flow_id: String, pin: String, ctx: RequestContext) -> Result<Verified, SsprError> {
+        run(async move {
+            let pin = zeroize::Zeroizing::new(pin);
+            Ok(self.sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.as_str()), &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Finish a verified reset.
+    pub async fn complete_reset(
+        &self,
+        flow_id: String,
+        new_password: NewPassword,
+        ctx: RequestContext,
+    ) -> Result<ResetOutcome, SsprError> {
+        run(async move { Ok(self.sspr.complete_reset(&flow_id, new_password.into(), &ctx.to_core()?).await?.into()) })
+            .await
+    }
+
+    /// The completion modes the policy allows, the default first.
+    pub fn completion_modes(&self) -> Vec<CompletionMode> {
+        self.sspr.completion_modes().into_iter().map(Into::into).collect()
+    }
+
+    /// Sign a user in with their own password (rate-limited; unknown login and wrong
+    /// password both give `SignInFailed`).
+    pub async fn sign_in(&self, login: String, password: String, ctx: RequestContext) -> Result<SignedIn, SsprError> {
+        run(async move {
+            let password = sspr_core::Password::new(password);
+            Ok(self.sspr.sign_in(&login, &password, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// The user's registered contact details in full.
+    pub async fn contacts(&self, login: String) -> Result<Contacts, SsprError> {
+        run(async move { Ok(self.sspr.contacts(&login).await?.into()) }).await
+    }
+
+    /// Change a user's contact details.
+    pub async fn update_contacts(
+        &self,
+        actor: Actor,
+        login: String,
+        update: ContactUpdate,
+        ctx: RequestContext,
+    ) -> Result<Contacts, SsprError> {
+        run(async move {
+            let actor = actor.try_into()?;
+            Ok(self.sspr.update_contacts(&actor, &login, update.into(), &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Enable or disable SSPR for a user (admins only).
+    pub async fn set_enabled(
+        &self,
+        actor: Actor,
+        login: String,
+        enabled: bool,
+        ctx: RequestContext,
+    ) -> Result<(), SsprError> {
+        run(async move { Ok(self.sspr.set_enabled(&actor.try_into()?, &login, enabled, &ctx.to_core()?).await?) }).await
+    }
+
+    /// Everything about one user's SSPR state.
+    pub async fn status(&self, login: String) -> Result<UserStatus, SsprError> {
+        run(async move { Ok(self.sspr.status(&login).await?.into()) }).await
+    }
+
+    /// Admin search: users whose login or display name contains `query`, at most `limit`.
+    pub async fn search_users(&self, query: String, limit: u32) -> Result<Vec<UserStatus>, SsprError> {
+        run(async move {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            Ok(self.sspr.search_users(&query, limit).await?.into_iter().map(Into::into).collect())
+        })
+        .await
+    }
+
+    /// Lift a block and forget the user's failed verifications (admins only).
+    pub async fn unblock(&self, actor: Actor, login: String, ctx: RequestContext) -> Result<(), SsprError> {
+        run(async move { Ok(self.sspr.unblock(&actor.try_into()?, &login, &ctx.to_core()?).await?) }).await
+    }
+
+    /// Wait until every PIN and notice handed to the notifier so far has been delivered (or
+    /// its failure audited). `send_pin` answers before the notifier runs; call this before
+    /// reading a test outbox and at shutdown, so that no PIN already promised is lost.
+    pub async fn flush_deliveries(&self) -> Result<(), SsprError> {
+        run(async move {
+            self.sspr.flush_deliveries().await;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> EngineConfig {
+        EngineConfig {
+            secret_key: vec![0xAB; 32],
+            policy_json: None,
+            rng_seed: Some(vec![0xCD; 32]),
+            state_store: Some(StateStoreConfig::Redis { url: "redis://:hunter2@localhost".into() }),
+            audit_file: None,
+            policy_toml: None,
+        }
+    }
+
+    #[test]
+    fn the_configuration_debug_shows_no_key_seed_or_url() {
+        let shown = format!("{:?}", config());
+        assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn the_policy_comes_from_json_or_toml_not_both() {
+        let json = EngineConfig { policy_json: Some("{\"pin_length\": 6}".into()), ..config() };
+        assert_eq!(policy(&json).ok().flatten().map(|p| p.pin_length), Some(6));
+        let toml = EngineConfig { policy_toml: Some("pin_length = 7".into()), ..config() };
+        assert_eq!(policy(&toml).ok().flatten().map(|p| p.pin_length), Some(7));
+        let both = EngineConfig { policy_toml: Some("pin_length = 7".into()), ..json };
+        assert_eq!(policy(&both).err().map(|e| e.code()), Some("config"));
+        assert!(matches!(policy(&config()), Ok(None)));
+    }
+}

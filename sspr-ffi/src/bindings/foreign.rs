@@ -1,0 +1,152 @@
+//! The backends a host language implements (Kotlin, Swift, Python, Ruby): the directory, the
+//! contact store, the notifier and the audit sink as uniffi callback interfaces, and the
+//! adapters that make each one the core's trait. Conversions only: what a host store
+//! returns is checked by the shared rule (`Enrollment::validate`, sspr-bind).
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::errors::BackendFailure;
+use super::values::{Authentication, DirectoryUser, Enrollment, Notification};
+
+/// The directory holding the accounts, implemented in the host language. See
+/// `sspr_core::Directory` for the contract (escape the login, one user or none, must-change
+/// in the same operation, a wrong password is `Rejected` not an error).
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait Directory: Send + Sync {
+    /// The one user whose login matches (normalised: trimmed, NFKC, lower-case), or none.
+    async fn find_user(&self, login: String) -> Result<Option<DirectoryUser>, BackendFailure>;
+    /// Set a new password, with must-change-at-next-sign-in when `must_change`.
+    async fn set_password(&self, user_id: String, password: String, must_change: bool) -> Result<(), BackendFailure>;
+    /// Clear a lockout (idempotent).
+    async fn unlock(&self, user_id: String) -> Result<(), BackendFailure>;
+    /// Check the user's own password.
+    async fn authenticate(&self, user_id: String, password: String) -> Result<Authentication, BackendFailure>;
+    /// Users whose login or display name contains `query`, at most `limit`, sorted by login.
+    async fn search(&self, query: String, limit: u32) -> Result<Vec<DirectoryUser>, BackendFailure>;
+}
+
+/// Where enrollments are kept, implemented in the host language. `save` is a compare-and-set
+/// on `version` (see `sspr_core::ContactStore`).
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait ContactStore: Send + Sync {
+    /// The enrollment of `user_id`, if any, with its stored version.
+    async fn get(&self, user_id: String) -> Result<Option<Enrollment>, BackendFailure>;
+    /// Store `enrollment` as version `expected_version + 1` if the stored version is
+    /// `expected_version` (0: none yet); whether it was stored.
+    async fn save(
+        &self,
+        user_id: String,
+        enrollment: Enrollment,
+        expected_version: u64,
+    ) -> Result<bool, BackendFailure>;
+}
+
+/// Delivers notices, implemented in the host language. Return once the message is accepted
+/// for delivery; raise `BackendFailure.Rejected` for a channel you do not serve.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait Notifier: Send + Sync {
+    /// Deliver one notice.
+    async fn send(&self, notification: Notification) -> Result<(), BackendFailure>;
+}
+
+/// Receives the audit trail, implemented in the host language (optional: pass it to
+/// `Engine`). Called with every event as JSON (one object of sspr's versioned audit schema,
+/// never holding a secret), from any thread, possibly concurrently, on the request's path:
+/// return quickly. A raised error is reported by the engine; the operation it describes is
+/// not undone.
+#[uniffi::export(with_foreign)]
+pub trait AuditSink: Send + Sync {
+    /// Record one event.
+    fn record(&self, event_json: String) -> Result<(), BackendFailure>;
+}
+
+pub(crate) struct ForeignAudit(pub(crate) Arc<dyn AuditSink>);
+
+#[async_trait::async_trait]
+impl sspr_core::AuditSink for ForeignAudit {
+    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), sspr_core::BackendError> {
+        Ok(self.0.record(event.to_json())?)
+    }
+}
+
+pub(crate) struct ForeignDirectory(pub(crate) Arc<dyn Directory>);
+pub(crate) struct ForeignContacts(pub(crate) Arc<dyn ContactStore>);
+pub(crate) struct ForeignNotifier(pub(crate) Arc<dyn Notifier>);
+
+macro_rules! opaque_debug {
+    ($($t:ty),*) => {$(
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($t))
+            }
+        }
+    )*};
+}
+opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit);
+
+#[async_trait::async_trait]
+impl sspr_core::Directory for ForeignDirectory {
+    async fn find_user(
+        &self,
+        login: &sspr_core::NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        Ok(self.0.find_user(login.as_str().to_owned()).await?.map(Into::into))
+    }
+    async fn set_password(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+        must_change: bool,
+    ) -> Result<(), sspr_core::BackendError> {
+        let password = password.expose_secret().to_owned();
+        Ok(self.0.set_password(user.as_str().to_owned(), password, must_change).await?)
+    }
+    async fn unlock(&self, user: &sspr_core::UserId) -> Result<(), sspr_core::BackendError> {
+        Ok(self.0.unlock(user.as_str().to_owned()).await?)
+    }
+    async fn authenticate(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+    ) -> Result<sspr_core::Authentication, sspr_core::BackendError> {
+        let password = password.expose_secret().to_owned();
+        Ok(self.0.authenticate(user.as_str().to_owned(), password).await?.into())
+    }
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        Ok(self.0.search(query.to_owned(), limit).await?.into_iter().map(Into::into).collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::ContactStore for ForeignContacts {
+    async fn get(
+        &self,
+        user: &sspr_core::UserId,
+    ) -> Result<Option<sspr_core::backend::Enrollment>, sspr_core::BackendError> {
+        self.0.get(user.as_str().to_owned()).await?.map(Enrollment::validate).transpose()
+    }
+    async fn save(
+        &self,
+        user: &sspr_core::UserId,
+        enrollment: &sspr_core::backend::Enrollment,
+        expected_version: u64,
+    ) -> Result<bool, sspr_core::BackendError> {
+        Ok(self.0.save(user.as_str().to_owned(), enrollment.into(), expected_version).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::Notifier for ForeignNotifier {
+    async fn send(&self, n: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+        Ok(self.0.send(n.into()).await?)
+    }
+}

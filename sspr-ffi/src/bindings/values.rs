@@ -1,0 +1,641 @@
+//! The values that cross: records and enums mirroring sspr-core's, and their conversions.
+//! Times are `SystemTime` (Kotlin `java.time.Instant`, Swift `Date`, Python `datetime`, Ruby
+//! `Time`). Every rule (a client address, a header's language, an administrator's id, a
+//! stored enrollment) is the core's (`sspr_core::wire`) or sspr-bind's; this module only
+//! moves values.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use sspr_bind::{ContactParts, EnrollmentParts};
+use sspr_core::BackendError;
+use sspr_core::backend::AccountState;
+use sspr_core::notice::Message;
+
+/// How a PIN or notice reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Channel {
+    /// The alternate e-mail address.
+    Email,
+    /// A text message.
+    Sms,
+}
+
+impl From<sspr_core::Channel> for Channel {
+    fn from(c: sspr_core::Channel) -> Self {
+        match c {
+            sspr_core::Channel::Email => Self::Email,
+            sspr_core::Channel::Sms => Self::Sms,
+        }
+    }
+}
+
+/// The language of notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// German.
+    De,
+}
+
+impl From<Locale> for sspr_core::Locale {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::En => Self::En,
+            Locale::De => Self::De,
+        }
+    }
+}
+
+impl From<sspr_core::Locale> for Locale {
+    fn from(l: sspr_core::Locale) -> Self {
+        match l {
+            sspr_core::Locale::De => Self::De,
+            // (`sspr_core::Locale` is non-exhaustive; it has no other variant today.)
+            _ => Self::En,
+        }
+    }
+}
+
+/// Who calls: the client's address, user agent and language.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct RequestContext {
+    /// The client's IP address as text, if known (IPv4 or IPv6, nothing else: a port, brackets
+    /// or a host name is `InvalidInput`, field `client_ip`).
+    #[uniffi(default = None)]
+    pub client_ip: Option<String>,
+    /// The client's user agent.
+    #[uniffi(default = None)]
+    pub user_agent: Option<String>,
+    /// The language for notices, when the caller names it; none: from `accept_language`.
+    #[uniffi(default = None)]
+    pub locale: Option<Locale>,
+    /// The client's `Accept-Language` header: picks the language when `locale` is none (never
+    /// an error: nothing supported in it, or a malformed header, is English).
+    #[uniffi(default = None)]
+    pub accept_language: Option<String>,
+}
+
+impl RequestContext {
+    /// The core's context, by the core's rules (`RequestContext::from_parts`); an explicit
+    /// `locale` wins over the header.
+    pub(crate) fn to_core(&self) -> Result<sspr_core::RequestContext, sspr_core::Error> {
+        let mut ctx =
+            sspr_core::RequestContext::from_parts(self.client_ip.as_deref(), self.accept_language.as_deref())?;
+        if let Some(locale) = self.locale {
+            ctx.locale = locale.into();
+        }
+        ctx.user_agent.clone_from(&self.user_agent);
+        Ok(ctx)
+    }
+}
+
+/// One way a PIN can be sent.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MethodOption {
+    /// The method id to pass to `send_pin`.
+    pub id: String,
+    /// The channel.
+    pub channel: Channel,
+    /// The masked destination.
+    pub masked: String,
+    /// Whether `send_pin` needs the full address or number as `confirm`.
+    pub needs_confirmation: bool,
+}
+
+/// The answer to `begin_reset`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ResetChallenge {
+    /// The flow id for the next steps.
+    pub flow_id: String,
+    /// The methods offered.
+    pub methods: Vec<MethodOption>,
+    /// When the flow expires.
+    pub expires_at: SystemTime,
+}
+
+/// The answer to `send_pin`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PinSent {
+    /// When the PIN expires.
+    pub expires_at: SystemTime,
+    /// When a new PIN may be requested at the earliest.
+    pub resend_after: SystemTime,
+    /// Wrong PINs allowed before this one is void.
+    pub attempts_left: u32,
+}
+
+/// How a verified reset is completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CompletionMode {
+    /// A temporary password, to be changed at next sign-in.
+    Temporary,
+    /// The password the user chose.
+    Chosen,
+    /// Only unlock the account.
+    UnlockOnly,
+}
+
+impl From<sspr_core::CompletionMode> for CompletionMode {
+    fn from(m: sspr_core::CompletionMode) -> Self {
+        match m {
+            sspr_core::CompletionMode::Temporary => Self::Temporary,
+            sspr_core::CompletionMode::Chosen => Self::Chosen,
+            sspr_core::CompletionMode::UnlockOnly => Self::UnlockOnly,
+        }
+    }
+}
+
+/// The answer to `verify_pin`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Verified {
+    /// The completion modes allowed, the default first (empty while methods remain).
+    pub modes: Vec<CompletionMode>,
+    /// Method ids whose PIN must still be verified.
+    pub remaining_methods: Vec<String>,
+}
+
+/// How to complete a verified reset.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum NewPassword {
+    /// Generate a temporary password (returned once).
+    Temporary,
+    /// Set the password the user chose.
+    Chosen {
+        /// The password.
+        password: String,
+    },
+    /// Only unlock the account.
+    UnlockOnly,
+}
+
+/// The answer to `complete_reset`.
+#[derive(Clone, uniffi::Record)]
+pub struct ResetOutcome {
+    /// The temporary password to show once (mode `Temporary`).
+    pub temporary_password: Option<String>,
+    /// Whether the user must change the password at next sign-in.
+    pub must_change: bool,
+    /// Whether a lockout was cleared.
+    pub unlocked: bool,
+}
+
+impl fmt::Debug for ResetOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetOutcome")
+            .field("temporary_password", &self.temporary_password.as_ref().map(|_| "[REDACTED]"))
+            .field("must_change", &self.must_change)
+            .field("unlocked", &self.unlocked)
+            .finish()
+    }
+}
+
+/// Who performs an administrative or registration operation.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum Actor {
+    /// An administrator the portal has authenticated.
+    Admin {
+        /// Their id, for the audit trail.
+        id: String,
+    },
+    /// The signed-in user themself.
+    User,
+}
+
+impl TryFrom<Actor> for sspr_core::Actor {
+    type Error = sspr_core::Error;
+
+    /// By the core's rule (`Actor::from_admin_id`): an administrator needs a non-empty id.
+    fn try_from(a: Actor) -> Result<Self, sspr_core::Error> {
+        match a {
+            Actor::Admin { id } => Self::from_admin_id(Some(&id)),
+            Actor::User => Self::from_admin_id(None),
+        }
+    }
+}
+
+/// A change to one contact detail.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum ContactChange {
+    /// Leave it.
+    Keep,
+    /// Set it (validated).
+    Set {
+        /// The address or number.
+        value: String,
+    },
+    /// Remove it.
+    Clear,
+}
+
+impl From<ContactChange> for sspr_core::ContactChange {
+    fn from(c: ContactChange) -> Self {
+        match c {
+            ContactChange::Keep => Self::Keep,
+            ContactChange::Set { value } => Self::Set(value),
+            ContactChange::Clear => Self::Clear,
+        }
+    }
+}
+
+/// Changes to a user's contact details.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ContactUpdate {
+    /// The alternate e-mail address.
+    pub email: ContactChange,
+    /// The mobile number.
+    pub phone: ContactChange,
+}
+
+/// A registered contact detail.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ContactView {
+    /// The full address or number.
+    pub value: String,
+    /// The masked form.
+    pub masked: String,
+    /// From when PINs may go to it.
+    pub usable_from: SystemTime,
+}
+
+/// A user's contact details.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Contacts {
+    /// The alternate e-mail address.
+    pub email: Option<ContactView>,
+    /// The mobile number.
+    pub phone: Option<ContactView>,
+}
+
+impl From<sspr_core::Contacts> for Contacts {
+    fn from(c: sspr_core::Contacts) -> Self {
+        let view = |v: sspr_core::ContactView| ContactView {
+            value: v.value,
+            masked: v.masked,
+            usable_from: v.usable_from.into(),
+        };
+        Self { email: c.email.map(view), phone: c.phone.map(view) }
+    }
+}
+
+/// One user's SSPR state.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct UserStatus {
+    /// The directory's id.
+    pub user_id: String,
+    /// The login.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// SSPR enabled.
+    pub enabled: bool,
+    /// Inside the eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group.
+    pub privileged: bool,
+    /// The account is disabled or expired.
+    pub account_disabled: bool,
+    /// The account is locked out.
+    pub account_locked: bool,
+    /// The masked e-mail address.
+    pub email_masked: Option<String>,
+    /// The masked phone number.
+    pub phone_masked: Option<String>,
+    /// Until when self-service reset is blocked.
+    pub blocked_until: Option<SystemTime>,
+    /// When the password was last reset through sspr.
+    pub last_reset_at: Option<SystemTime>,
+}
+
+impl From<sspr_core::UserStatus> for UserStatus {
+    fn from(s: sspr_core::UserStatus) -> Self {
+        Self {
+            user_id: s.user_id.as_str().to_owned(),
+            login: s.login,
+            display_name: s.display_name,
+            enabled: s.enabled,
+            eligible: s.eligible,
+            privileged: s.privileged,
+            account_disabled: s.account_disabled,
+            account_locked: s.account_locked,
+            email_masked: s.email_masked,
+            phone_masked: s.phone_masked,
+            blocked_until: s.blocked_until.map(Into::into),
+            last_reset_at: s.last_reset_at.map(Into::into),
+        }
+    }
+}
+
+/// The answer to `sign_in`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SignedIn {
+    /// The directory's id.
+    pub user_id: String,
+    /// The login as stored (use it for the user's later calls).
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// The password is temporary and must be changed first.
+    pub must_change: bool,
+}
+
+/// A user as the directory knows them (what `Directory.find_user` returns).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DirectoryUser {
+    /// The stable id passed back to `set_password`, `unlock`, `authenticate`.
+    pub id: String,
+    /// The login as stored.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// The distinguished name.
+    pub dn: String,
+    /// Every group, nested memberships resolved.
+    #[uniffi(default = [])]
+    pub groups: Vec<String>,
+    /// The account is disabled.
+    #[uniffi(default = false)]
+    pub disabled: bool,
+    /// The account has expired.
+    #[uniffi(default = false)]
+    pub expired: bool,
+    /// The account is locked out.
+    #[uniffi(default = false)]
+    pub locked: bool,
+}
+
+impl From<DirectoryUser> for sspr_core::backend::DirectoryUser {
+    fn from(u: DirectoryUser) -> Self {
+        Self {
+            id: sspr_core::UserId::new(u.id),
+            login: u.login,
+            display_name: u.display_name,
+            dn: u.dn,
+            groups: u.groups,
+            state: AccountState { disabled: u.disabled, expired: u.expired, locked: u.locked },
+        }
+    }
+}
+
+/// What the directory said to a user's password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Authentication {
+    /// Right.
+    Accepted,
+    /// Right, but it must be changed first.
+    MustChange,
+    /// Wrong, or the account may not sign in.
+    Rejected,
+}
+
+/// A stored contact detail of an enrollment.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct StoredContact {
+    /// The address or number, exactly as saved.
+    pub value: String,
+    /// When it was registered.
+    pub added_at: SystemTime,
+    /// From when PINs may go to it.
+    pub usable_from: SystemTime,
+}
+
+/// A user's enrollment, as a `ContactStore` keeps it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Enrollment {
+    /// SSPR enabled by an admin.
+    pub enabled: bool,
+    /// The alternate e-mail address.
+    pub email: Option<StoredContact>,
+    /// The mobile number.
+    pub phone: Option<StoredContact>,
+    /// When the password was last reset through sspr.
+    pub last_reset_at: Option<SystemTime>,
+    /// What sspr remembers of past contacts (first registration, recently removed contacts),
+    /// as opaque JSON text: keep it and give it back unchanged. Without it, a user who clears
+    /// every contact could register a new one without the cooling-off.
+    #[uniffi(default)]
+    pub history: Option<String>,
+    /// The store's version of the record (set by the store).
+    pub version: u64,
+}
+
+impl From<&sspr_core::backend::Enrollment> for Enrollment {
+    fn from(e: &sspr_core::backend::Enrollment) -> Self {
+        let parts = EnrollmentParts::from(e);
+        let contact = |c: ContactParts| StoredContact {
+            value: c.value,
+            added_at: c.added_at.into(),
+            usable_from: c.usable_from.into(),
+        };
+        Self {
+            enabled: parts.enabled,
+            email: parts.email.map(contact),
+            phone: parts.phone.map(contact),
+            last_reset_at: parts.last_reset_at.map(Into::into),
+            history: parts.history,
+            version: parts.version,
+        }
+    }
+}
+
+impl Enrollment {
+    /// The core's enrollment, checked by the shared rule (`EnrollmentParts::validate`): a
+    /// part that does not hold is a `Rejected` backend error naming the part.
+    pub(crate) fn validate(self) -> Result<sspr_core::backend::Enrollment, BackendError> {
+        let time = |t: SystemTime, part: &'static str| {
+            sspr_bind::time_from_system(t, part).map_err(|e| {
+                BackendError::new(
+                    sspr_core::BackendErrorKind::Rejected,
+                    format!("the contact store returned an invalid enrollment: {e}"),
+                )
+            })
+        };
+        let contact = |c: StoredContact, part: &'static str| {
+            Ok::<_, BackendError>(ContactParts {
+                value: c.value,
+                added_at: time(c.added_at, part)?,
+                usable_from: time(c.usable_from, part)?,
+            })
+        };
+        EnrollmentParts {
+            enabled: self.enabled,
+            email: self.email.map(|c| contact(c, "email")).transpose()?,
+            phone: self.phone.map(|c| contact(c, "phone")).transpose()?,
+            last_reset_at: self.last_reset_at.map(|t| time(t, "last_reset_at")).transpose()?,
+            history: self.history,
+            version: self.version,
+        }
+        .validate()
+    }
+}
+
+/// Which notice a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MessageKind {
+    /// A one-time PIN (`Notification.pin` holds it).
+    Pin,
+    /// A reset was requested; a PIN went to another contact.
+    ResetRequested,
+    /// The password was reset or the account unlocked.
+    PasswordReset,
+    /// The contact details were changed.
+    ContactsChanged,
+    /// A notice this version does not name (subject and body are still set).
+    Other,
+}
+
+/// One notice to deliver.
+#[derive(Clone, uniffi::Record)]
+pub struct Notification {
+    /// E-mail or SMS.
+    pub channel: Channel,
+    /// The address or E.164 number.
+    pub to: String,
+    /// The language.
+    pub locale: Locale,
+    /// Which notice.
+    pub kind: MessageKind,
+    /// The PIN for a PIN notice. Never log it.
+    pub pin: Option<String>,
+    /// When the PIN expires (PIN notices).
+    pub pin_expires_at: Option<SystemTime>,
+    /// The standard subject.
+    pub subject: String,
+    /// The standard text (holds the PIN for a PIN notice).
+    pub body: String,
+    /// When the notice was issued.
+    pub at: SystemTime,
+}
+
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification").field("to", &self.to).field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl From<&sspr_core::notice::Notification> for Notification {
+    fn from(n: &sspr_core::notice::Notification) -> Self {
+        let rendered = n.render();
+        let (kind, pin_expires_at) = match &n.message {
+            Message::Pin { expires_at, .. } => (MessageKind::Pin, Some((*expires_at).into())),
+            Message::ResetRequested { .. } => (MessageKind::ResetRequested, None),
+            Message::PasswordReset { .. } => (MessageKind::PasswordReset, None),
+            Message::ContactsChanged { .. } => (MessageKind::ContactsChanged, None),
+            _ => (MessageKind::Other, None),
+        };
+        Self {
+            channel: n.to.channel().into(),
+            to: n.to.as_str().to_owned(),
+            locale: n.locale.into(),
+            kind,
+            pin: n.pin().map(|p| p.expose_secret().to_owned()),
+            pin_expires_at,
+            subject: rendered.subject.clone(),
+            body: rendered.body.as_str().to_owned(),
+            at: n.at.into(),
+        }
+    }
+}
+
+impl From<sspr_core::ResetChallenge> for ResetChallenge {
+    fn from(c: sspr_core::ResetChallenge) -> Self {
+        let method = |m: sspr_core::MethodOption| MethodOption {
+            id: m.id,
+            channel: m.channel.into(),
+            masked: m.masked,
+            needs_confirmation: m.needs_confirmation,
+        };
+        Self {
+            flow_id: c.flow_id,
+            methods: c.methods.into_iter().map(method).collect(),
+            expires_at: c.expires_at.into(),
+        }
+    }
+}
+
+impl From<sspr_core::PinSent> for PinSent {
+    fn from(s: sspr_core::PinSent) -> Self {
+        Self { expires_at: s.expires_at.into(), resend_after: s.resend_after.into(), attempts_left: s.attempts_left }
+    }
+}
+
+impl From<sspr_core::Verified> for Verified {
+    fn from(v: sspr_core::Verified) -> Self {
+        Self { modes: v.modes.into_iter().map(Into::into).collect(), remaining_methods: v.remaining_methods }
+    }
+}
+
+impl From<NewPassword> for sspr_core::NewPassword {
+    fn from(p: NewPassword) -> Self {
+        match p {
+            NewPassword::Temporary => Self::Temporary,
+            NewPassword::Chosen { password } => Self::Chosen(sspr_core::Password::new(password)),
+            NewPassword::UnlockOnly => Self::UnlockOnly,
+        }
+    }
+}
+
+impl From<sspr_core::ResetOutcome> for ResetOutcome {
+    fn from(o: sspr_core::ResetOutcome) -> Self {
+        Self {
+            temporary_password: o.temporary_password.as_ref().map(|p| p.expose_secret().to_owned()),
+            must_change: o.must_change,
+            unlocked: o.unlocked,
+        }
+    }
+}
+
+impl From<ContactUpdate> for sspr_core::ContactUpdate {
+    fn from(u: ContactUpdate) -> Self {
+        Self { email: u.email.into(), phone: u.phone.into() }
+    }
+}
+
+impl From<sspr_core::SignedIn> for SignedIn {
+    fn from(s: sspr_core::SignedIn) -> Self {
+        Self {
+            user_id: s.user_id.as_str().to_owned(),
+            login: s.login,
+            display_name: s.display_name,
+            must_change: s.must_change,
+        }
+    }
+}
+
+impl From<Authentication> for sspr_core::Authentication {
+    fn from(a: Authentication) -> Self {
+        match a {
+            Authentication::Accepted => Self::Accepted,
+            Authentication::MustChange => Self::MustChange,
+            Authentication::Rejected => Self::Rejected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn debug_strings_hold_no_secret() {
+        let outcome =
+            ResetOutcome { temporary_password: Some("Sup3r-S3cret!xyz".into()), must_change: true, unlocked: false };
+        assert!(!format!("{outcome:?}").contains("S3cret"));
+        let notification = Notification {
+            channel: Channel::Email,
+            to: "jane@example.net".into(),
+            locale: Locale::En,
+            kind: MessageKind::Pin,
+            pin: Some("31415926".into()),
+            pin_expires_at: None,
+            subject: "Your password reset code".into(),
+            body: "Your code is 31415926.".into(),
+            at: UNIX_EPOCH,
+        };
+        assert!(!format!("{notification:?}").contains("31415926"));
+    }
+}
