@@ -312,9 +312,102 @@ async def test_flush_waits_for_a_slow_notifier():
     check(len(slow.pins()) == 1, "flush_deliveries waited for the PIN to be handed over")
 
 
+# tests/parity/cases.json, replayed through this API for the kinds uniffi takes as text or
+# bytes; the kinds it skips, and why, are listed in tests/kotlin/src/Parity.kt (the same
+# typed interface: an enum where Python and Node take a name, bytes only for key and seed).
+PARITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "parity", "cases.json")
+PARITY_REPLAYED = {"client_ip", "accept_language", "actor", "policy", "enrollment"}
+PARITY_SKIPPED = {"locale", "request_context", "completion_mode", "new_password", "channel", "not_allowed_reason",
+                  "error_code", "backend_error_kind", "authentication", "secret_key", "rng_seed"}
+PARITY_CODES = {s.SsprError.InvalidInput: "invalid_input", s.SsprError.Config: "config",
+                s.SsprError.Backend: "backend"}
+
+
+async def test_parity():
+    with open(PARITY) as f:
+        data = json.load(f)
+    key = bytes.fromhex(data["engine"]["secret_key_hex"])
+    at = datetime.datetime.fromisoformat(data["engine"]["clock"].replace("Z", "+00:00"))
+    kinds = {c["kind"] for c in data["cases"]}
+    check(kinds <= PARITY_REPLAYED | PARITY_SKIPPED, f"parity kinds with no replay: {kinds - PARITY_REPLAYED - PARITY_SKIPPED}")
+
+    async def enrolled(notifier=None, audit=None):
+        engine = s.Engine(s.EngineConfig(secret_key=key, policy_json='{"min_response_ms": 0}'), Directory(),
+                          notifier or Notifier(), Contacts(), s.ManualClock(at), audit)
+        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+        await engine.update_contacts(ADMIN, "jdoe@example.org", s.ContactUpdate(
+            email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+        return engine
+
+    async def client_ip(ip):
+        audit = Audit()
+        engine = await enrolled(audit=audit)
+        audit.events.clear()
+        await engine.begin_reset("jdoe@example.org", s.RequestContext(client_ip=ip))
+        return [e for e in audit.events if e["kind"] == "reset_requested"][0]["client_ip"]
+
+    async def accept_language(header):
+        notifier = Notifier()
+        engine = await enrolled(notifier)
+        ctx = s.RequestContext(accept_language=header)
+        flow = (await engine.begin_reset("jdoe@example.org", ctx)).flow_id
+        await engine.send_pin(flow, "email", None, ctx)
+        await engine.flush_deliveries()
+        return [n for n in notifier.sent if n.kind == s.MessageKind.PIN][-1].locale.name.lower()
+
+    async def actor(i):
+        engine = await enrolled()
+        who = s.Actor.ADMIN(id=i["admin"]) if "admin" in i else s.Actor.USER()
+        await engine.update_contacts(who, "jdoe@example.org",
+                                     s.ContactUpdate(email=s.ContactChange.KEEP(), phone=s.ContactChange.KEEP()), CTX)
+        return {"type": "admin", "id": i["admin"]} if "admin" in i else {"type": "user"}
+
+    async def policy(i):
+        text = {"policy_json": i["text"]} if i["format"] == "json" else {"policy_toml": i["text"]}
+        engine = s.Engine(s.EngineConfig(secret_key=key, **text), Directory(), Notifier())
+        return json.loads(engine.policy_json())
+
+    async def enrollment(i):
+        def contact(c):
+            if c is None:
+                return None
+            t = lambda v: datetime.datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
+            return s.StoredContact(value=c["value"], added_at=t(c["added_at"]), usable_from=t(c["usable_from"]))
+
+        store = Contacts()
+        store.records["uid=jdoe,ou=staff,dc=example,dc=org"] = s.Enrollment(
+            enabled=i["enabled"], email=contact(i.get("email")), phone=contact(i.get("phone")),
+            last_reset_at=None, history=i.get("history"), version=i["version"])
+        engine = s.Engine(s.EngineConfig(secret_key=key), Directory(), Notifier(), store, s.ManualClock(at))
+        found = await engine.contacts("jdoe@example.org")
+        return {"email": found.email and found.email.value, "phone": found.phone and found.phone.value}
+
+    replay = {"client_ip": client_ip, "accept_language": accept_language, "actor": actor, "policy": policy,
+              "enrollment": enrollment}
+    for case in (c for c in data["cases"] if c["kind"] in PARITY_REPLAYED):
+        what, expect_ = f"parity {case['id']}", case["expect"]
+        try:
+            got, error = await replay[case["kind"]](case["input"]), None
+        except s.SsprError as e:
+            got, error = None, e
+        if "error" not in expect_:
+            want = expect_["value"]
+            ok = error is None and (all(got.get(k) == v for k, v in want.items()) if isinstance(want, dict)
+                                    else got == want)
+            check(ok, f"{what}: want {want}, got {error or got}")
+            continue
+        ok = error is not None and PARITY_CODES.get(type(error)) == expect_["error"]
+        if ok and "field" in expect_:
+            ok = error.field == expect_["field"]
+        if ok and "backend_kind" in expect_:
+            ok = error.kind.name.lower() == expect_["backend_kind"] and \
+                f"invalid enrollment: {expect_['part']}:" in error.detail
+        check(ok, f"{what}: want {expect_}, got {type(error).__name__ if error else got}: {error}")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
-                 test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier):
+                 test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity):
         try:
             await test()
         except Exception:  # noqa: BLE001

@@ -1,5 +1,7 @@
 // The uniffi Kotlin bindings on the JVM: a Kotlin directory and notifier (suspend functions
-// awaited by the engine) in a full reset flow, and the error enum (SsprException).
+// awaited by the engine) in a full reset flow, the error enum (SsprException), and the shared
+// parity cases (Parity.kt; the path of tests/parity/cases.json is the first argument, by
+// default relative to the repository's root).
 // Prints "kotlin: N passed, M failed"; exits 1 on any failure.
 import java.time.Instant
 import kotlinx.coroutines.delay
@@ -129,7 +131,7 @@ inline fun <reified E : Throwable> expect(what: String, block: () -> Unit): E? {
     return null
 }
 
-fun main() = runBlocking {
+fun main(args: Array<String>) = runBlocking {
     val directory = KotlinDirectory()
     val notifier = KotlinNotifier()
     val clock = ManualClock(START)
@@ -197,10 +199,15 @@ fun main() = runBlocking {
     expect<SsprException.Config>("bad policy") {
         Engine(EngineConfig(ByteArray(32), "{\"pin_length\": 4}", null), directory, notifier, null, null)
     }
+    // The seed rule is sspr-bind's, as in every binding: 32 bytes, else Config (not InvalidInput).
+    expect<SsprException.Config>("a seed of 31 bytes") {
+        Engine(EngineConfig(ByteArray(32), null, ByteArray(31)), directory, notifier, null, null)
+    }
     engine.close()
     clock.close()
 
     twoEnginesOnOneSqliteFile()
+    Parity(java.io.File(args.getOrElse(0) { "tests/parity/cases.json" })).run()
 
     println("kotlin: $passed passed, $failed failed")
     if (failed > 0) kotlin.system.exitProcess(1)
