@@ -27,6 +27,22 @@ async fn run<T>(call: impl std::future::Future<Output = Result<T, SsprError>>) -
     runtime::handle()?.guard(call).await?
 }
 
+/// Key or seed material from whichever form the configuration gives (`field` and
+/// `hex_field` name them), if any; both is `Config`.
+fn material<'a>(
+    bytes: Option<&'a [u8]>,
+    hex: Option<&'a str>,
+    field: &str,
+    hex_field: &str,
+) -> Result<Option<Material<'a>>, sspr_core::Error> {
+    match (bytes, hex) {
+        (Some(_), Some(_)) => Err(sspr_core::Error::Config(format!("give `{field}` or `{hex_field}`, not both"))),
+        (Some(bytes), None) => Ok(Some(Material::Bytes(bytes))),
+        (None, Some(hex)) => Ok(Some(Material::Hex(hex))),
+        (None, None) => Ok(None),
+    }
+}
+
 /// The policy from whichever form the configuration gives, if any.
 fn policy(config: &EngineConfig) -> Result<Option<sspr_core::Policy>, sspr_core::Error> {
     match (&config.policy_json, &config.policy_toml) {
@@ -40,13 +56,15 @@ fn policy(config: &EngineConfig) -> Result<Option<sspr_core::Policy>, sspr_core:
 /// What `Engine` needs besides its backends.
 #[derive(Clone, uniffi::Record)]
 pub struct EngineConfig {
-    /// The server's secret key: 32 to 1024 random bytes, the same on every instance.
+    /// The server's secret key: 32 to 1024 random bytes, the same on every instance (or
+    /// empty, and the key in `secret_key_hex`: bytes have no default in every language).
     pub secret_key: Vec<u8>,
     /// The policy as JSON (missing fields take their defaults); none for the defaults (or
     /// `policy_toml`).
     #[uniffi(default = None)]
     pub policy_json: Option<String>,
-    /// 32 bytes seeding the PIN generator (tests only); none seeds it from the OS.
+    /// Exactly 32 bytes seeding the PIN generator (tests and test vectors only: a fixed seed
+    /// makes PINs predictable); none seeds it from the OS. Another length is `Config`.
     #[uniffi(default = None)]
     pub rng_seed: Option<Vec<u8>>,
     /// Where flows, rate-limit counters and blocks are kept; none keeps them in this
@@ -61,6 +79,13 @@ pub struct EngineConfig {
     /// The policy as TOML (the portal's `policy.toml`), instead of `policy_json`.
     #[uniffi(default = None)]
     pub policy_toml: Option<String>,
+    /// The secret key as hex text instead of `secret_key` (twice as many digits, either case,
+    /// surrounding whitespace ignored: a key file's line). Giving both is `Config`.
+    #[uniffi(default = None)]
+    pub secret_key_hex: Option<String>,
+    /// The generator seed as 64 hex digits instead of `rng_seed` (tests only).
+    #[uniffi(default = None)]
+    pub rng_seed_hex: Option<String>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -95,12 +120,16 @@ impl Engine {
         clock: Option<Arc<ManualClock>>,
         audit: Option<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, SsprError> {
-        let mut options = EngineOptions::new(sspr_bind::secret_key(Material::Bytes(&config.secret_key))?);
+        // An empty `secret_key` is "not given" (the key is then in `secret_key_hex`).
+        let key_bytes = Some(config.secret_key.as_slice()).filter(|k| !k.is_empty());
+        let key = material(key_bytes, config.secret_key_hex.as_deref(), "secret_key", "secret_key_hex")?;
+        let mut options = EngineOptions::new(sspr_bind::secret_key(key.unwrap_or(Material::Bytes(&[])))?);
         if let Some(policy) = policy(&config)? {
             options = options.with_policy(policy);
         }
-        if let Some(seed) = &config.rng_seed {
-            options = options.with_rng_seed(sspr_bind::rng_seed(Material::Bytes(seed))?);
+        let seed = material(config.rng_seed.as_deref(), config.rng_seed_hex.as_deref(), "rng_seed", "rng_seed_hex")?;
+        if let Some(seed) = seed {
+            options = options.with_rng_seed(sspr_bind::rng_seed(seed)?);
         }
         if let Some(clock) = clock {
             options = options.with_manual_clock(clock.clock.clone());
@@ -251,6 +280,8 @@ mod tests {
             state_store: Some(StateStoreConfig::Redis { url: "redis://:hunter2@localhost".into() }),
             audit_file: None,
             policy_toml: None,
+            secret_key_hex: None,
+            rng_seed_hex: Some("ef".repeat(32)),
         }
     }
 
@@ -258,7 +289,16 @@ mod tests {
     fn the_configuration_debug_shows_no_key_seed_or_url() {
         let shown = format!("{:?}", config());
         assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
-        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
+    }
+
+    #[test]
+    fn key_and_seed_come_as_bytes_or_hex_not_both() {
+        let code = |r: Result<Option<Material<'_>>, sspr_core::Error>| r.err().map(|e| e.code());
+        assert_eq!(code(material(Some(&[1; 32]), Some("01"), "k", "k_hex")), Some("config"));
+        assert!(matches!(material(Some(&[1; 32]), None, "k", "k_hex"), Ok(Some(Material::Bytes(_)))));
+        assert!(matches!(material(None, Some("01"), "k", "k_hex"), Ok(Some(Material::Hex("01")))));
+        assert!(matches!(material(None, None, "k", "k_hex"), Ok(None)));
     }
 
     #[test]

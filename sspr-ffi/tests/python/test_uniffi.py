@@ -314,11 +314,11 @@ async def test_flush_waits_for_a_slow_notifier():
 
 # tests/parity/cases.json, replayed through this API for the kinds uniffi takes as text or
 # bytes; the kinds it skips, and why, are listed in tests/kotlin/src/Parity.kt (the same
-# typed interface: an enum where Python and Node take a name, bytes only for key and seed).
+# typed interface: an enum where sspr-py and sspr-node take a name).
 PARITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "parity", "cases.json")
-PARITY_REPLAYED = {"client_ip", "accept_language", "actor", "policy", "enrollment"}
+PARITY_REPLAYED = {"client_ip", "accept_language", "actor", "policy", "enrollment", "secret_key", "rng_seed"}
 PARITY_SKIPPED = {"locale", "request_context", "completion_mode", "new_password", "channel", "not_allowed_reason",
-                  "error_code", "backend_error_kind", "authentication", "secret_key", "rng_seed"}
+                  "error_code", "backend_error_kind", "authentication"}
 PARITY_CODES = {s.SsprError.InvalidInput: "invalid_input", s.SsprError.Config: "config",
                 s.SsprError.Backend: "backend"}
 
@@ -382,7 +382,21 @@ async def test_parity():
         found = await engine.contacts("jdoe@example.org")
         return {"email": found.email and found.email.value, "phone": found.phone and found.phone.value}
 
-    replay = {"client_ip": client_ip, "accept_language": accept_language, "actor": actor, "policy": policy,
+    def material(i, field):
+        if "bytes" in i:
+            return {field: bytes.fromhex(i["bytes"])}
+        return {field + "_hex": i["hex"], **({"secret_key": b""} if field == "secret_key" else {})}
+
+    async def secret_key(i):
+        s.Engine(s.EngineConfig(**material(i, "secret_key")), Directory(), Notifier())
+        return "ok"
+
+    async def rng_seed(i):
+        engine = s.Engine(s.EngineConfig(secret_key=key, **material(i, "rng_seed")), Directory(), Notifier(), None,
+                          s.ManualClock(at))
+        return {"first_flow_id": (await engine.begin_reset(data["engine"]["login"], s.RequestContext())).flow_id}
+
+    replay = {"secret_key": secret_key, "rng_seed": rng_seed, "client_ip": client_ip, "accept_language": accept_language, "actor": actor, "policy": policy,
               "enrollment": enrollment}
     for case in (c for c in data["cases"] if c["kind"] in PARITY_REPLAYED):
         what, expect_ = f"parity {case['id']}", case["expect"]

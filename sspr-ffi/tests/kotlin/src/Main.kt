@@ -199,10 +199,6 @@ fun main(args: Array<String>) = runBlocking {
     expect<SsprException.Config>("bad policy") {
         Engine(EngineConfig(ByteArray(32), "{\"pin_length\": 4}", null), directory, notifier, null, null)
     }
-    // The seed rule is sspr-bind's, as in every binding: 32 bytes, else Config (not InvalidInput).
-    expect<SsprException.Config>("a seed of 31 bytes") {
-        Engine(EngineConfig(ByteArray(32), null, ByteArray(31)), directory, notifier, null, null)
-    }
     engine.close()
     clock.close()
 

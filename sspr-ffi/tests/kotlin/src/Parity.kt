@@ -21,10 +21,6 @@ val PARITY_SKIPPED = mapOf(
     "error_code" to "every error is its own class (SsprException.WrongPin, ...), one per sspr_core::Error variant",
     "backend_error_kind" to "a Kotlin backend throws a BackendFailure subclass (Unavailable, ...): no name to parse",
     "authentication" to "a Kotlin directory answers the enum Authentication: no name to parse",
-    "secret_key" to "EngineConfig.secretKey is a ByteArray: the cases given as hex text cannot be written " +
-        "(the byte bounds are checked by Main.kt's engine tests and sspr-bind's parity replay)",
-    "rng_seed" to "EngineConfig.rngSeed is a ByteArray: the cases given as hex text cannot be written " +
-        "(a seed of the wrong length is checked in Main.kt)",
 )
 
 const val PARITY_LOGIN = "jdoe@example.org"
@@ -109,7 +105,25 @@ class Parity(file: File) {
         return mapOf("email" to contacts.email?.value, "phone" to contacts.phone?.value)
     }
 
+    /** Build an engine with the key as bytes (`secretKey`) or hex (`secretKeyHex`). */
+    private fun secretKey(input: JSONObject): Any {
+        val config = if (input.has("bytes")) EngineConfig(hexBytes(input.getString("bytes")))
+            else EngineConfig(ByteArray(0), secretKeyHex = input.getString("hex"))
+        Engine(config, KotlinDirectory(), KotlinNotifier()).close()
+        return "ok"
+    }
+
+    /** The first flow id of an engine seeded with the seed as bytes (`rngSeed`) or hex (`rngSeedHex`). */
+    private suspend fun rngSeed(input: JSONObject): Any {
+        val config = if (input.has("bytes")) EngineConfig(key, rngSeed = hexBytes(input.getString("bytes")))
+            else EngineConfig(key, rngSeedHex = input.getString("hex"))
+        val engine = Engine(config, KotlinDirectory(), KotlinNotifier(), null, ManualClock(clockAt))
+        return mapOf("first_flow_id" to engine.beginReset(engineInfo.getString("login"), RequestContext()).flowId)
+    }
+
     private suspend fun replay(kind: String, input: Any): Any? = when (kind) {
+        "secret_key" -> secretKey(input as JSONObject)
+        "rng_seed" -> rngSeed(input as JSONObject)
         "client_ip" -> clientIp(input as String)
         "accept_language" -> acceptLanguage(input as String)
         "actor" -> actor(input as JSONObject)
@@ -133,7 +147,7 @@ class Parity(file: File) {
     }
 
     suspend fun run() {
-        val replayed = setOf("client_ip", "accept_language", "actor", "policy", "enrollment")
+        val replayed = setOf("client_ip", "accept_language", "actor", "policy", "enrollment", "secret_key", "rng_seed")
         val unknown = cases.map { it.getString("kind") }.filter { it !in PARITY_SKIPPED && it !in replayed }.toSet()
         check(unknown.isEmpty(), "parity: kinds with no replay and no reason to skip: $unknown")
         for (case in cases.filter { it.getString("kind") !in PARITY_SKIPPED }) {
