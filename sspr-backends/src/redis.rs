@@ -30,7 +30,7 @@ use ::redis::cluster_async::ClusterConnection;
 use ::redis::{AsyncCommands, Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Script, Value};
 use async_trait::async_trait;
 use serde::Deserialize;
-use sspr_core::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue, link_of};
+use sspr_core::backend::{Batch, BatchOutcome, Counter, Put, StateStore, StoredValue, link_of};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind};
 
@@ -224,17 +224,37 @@ impl ConnectionLike for Conn {
 }
 
 /// One engine step ([`StateStore::apply`]), or the part of it whose keys share a slot.
-/// KEYS: the reads, the put's key (if any), the counters, the keys to delete. ARGV: now,
-/// the number of reads, 1 if there is a put, the number of counters, the number of deletes;
-/// then the put's value, expected version ("" to create), expiry and Redis expiry; then per
-/// counter its expiry if new and its Redis expiry. Returns one entry per read ({value,
+/// KEYS: the first put's key (if any, [`StateStore::apply_after`]), the reads, the put's key
+/// (if any), the counters, the keys to delete. ARGV: now, the number of reads, 1 if there is a
+/// put, the number of counters, the number of deletes, 1 if there is a first put; then the
+/// first put's value, expected version ("" to create), expiry and Redis expiry (if any); then
+/// the same four for the put; then per counter its expiry if new and its Redis expiry. Returns
+/// {-1} when the first put failed (nothing written); otherwise one entry per read ({value,
 /// version} or {} when absent, expired or a counter), then applied (1 or 0), the put's new
 /// version (0 without a put), then count, expiry per counter when applied.
 const APPLY: &str = r"
 local now = tonumber(ARGV[1])
 local nr, hp, ni, nd = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
-local k, a = 1, 6
+local k, a = 1, 7
+if ARGV[6] == '1' then
+  local key = KEYS[1]
+  local cur = redis.call('HMGET', key, 'n', 'e', 'c')
+  local live = cur[2] and tonumber(cur[2]) > now
+  local n = nil
+  if ARGV[8] == '' then
+    if not live then n = 1 end
+  elseif live and not cur[3] and cur[1] == ARGV[8] then
+    n = tonumber(cur[1]) + 1
+  end
+  if not n then
+    return {-1}
+  end
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'v', ARGV[7], 'n', n, 'e', ARGV[9])
+  redis.call('EXPIREAT', key, ARGV[10])
+  k, a = 2, 11
+end
 for _ = 1, nr do
   local cur = redis.call('HMGET', KEYS[k], 'v', 'n', 'e')
   if cur[1] and cur[2] and cur[3] and tonumber(cur[3]) > now then
@@ -452,13 +472,41 @@ impl RedisStore {
         part: &Part,
         now: OffsetDateTime,
     ) -> Result<PartOutcome, BackendError> {
+        Ok(self.apply_part_after(None, batch, keys, part, now).await?.unwrap_or_else(|| PartOutcome {
+            values: Vec::new(),
+            applied: false,
+            version: None,
+            counters: Vec::new(),
+        }))
+    }
+
+    /// As [`Self::apply_part`], after `first` (a put on the same slot, its Redis key given):
+    /// `None` when `first` failed and nothing was written.
+    async fn apply_part_after(
+        &self,
+        first: Option<(&str, &Put<'_>)>,
+        batch: &Batch<'_>,
+        keys: &BatchKeys,
+        part: &Part,
+        now: OffsetDateTime,
+    ) -> Result<Option<PartOutcome>, BackendError> {
         let mut invocation = self.apply.prepare_invoke();
         invocation
             .arg(now.unix_timestamp())
             .arg(part.reads.len())
             .arg(u8::from(part.put))
             .arg(part.increments.len())
-            .arg(part.deletes.len());
+            .arg(part.deletes.len())
+            .arg(u8::from(first.is_some()));
+        if let Some((key, put)) = first {
+            let expires_at = put.expires_at.unix_timestamp();
+            invocation
+                .key(key)
+                .arg(put.value)
+                .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
+                .arg(expires_at)
+                .arg(self.redis_expiry(expires_at));
+        }
         for &i in &part.reads {
             invocation.key(keys.reads.get(i).ok_or_else(odd_answer)?);
         }
@@ -487,6 +535,9 @@ impl RedisStore {
                 async move { invocation.invoke_async(&mut conn).await }
             })
             .await?;
+        if first.is_some() && matches!(answer.as_slice(), [Value::Int(-1)]) {
+            return Ok(None);
+        }
         let (reads, rest) = answer.split_at_checked(part.reads.len()).ok_or_else(odd_answer)?;
         let values = reads
             .iter()
@@ -514,7 +565,7 @@ impl RedisStore {
                 _ => Err(odd_answer()),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(PartOutcome { values, applied, version, counters })
+        Ok(Some(PartOutcome { values, applied, version, counters }))
     }
 
     /// Count `members` of `counters` (whose Redis keys are `keys`) in one script.
@@ -686,6 +737,54 @@ impl StateStore for RedisStore {
         out.into_iter()
             .map(|c| c.ok_or_else(|| BackendError::new(BackendErrorKind::Other, "Redis returned too few counters")))
             .collect()
+    }
+
+    /// One script on one server, or on a cluster when the first put's key and all the batch's
+    /// keys share a hash tag; otherwise the first put, then (only if it won) the batch as
+    /// [`StateStore::apply`] runs it.
+    async fn apply_after(
+        &self,
+        first: &Put<'_>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        let keys = BatchKeys {
+            reads: batch.reads.iter().map(|k| self.key(k)).collect(),
+            put: batch.put.as_ref().map(|p| self.key(p.key)),
+            increments: batch.increments.iter().map(|(k, _)| self.key(k)).collect(),
+            deletes: batch.deletes.iter().map(|k| self.key(k)).collect(),
+        };
+        let first_key = self.key(first.key);
+        let one_slot = match &self.conn {
+            Conn::Single(_) => true,
+            Conn::Cluster(_) => {
+                let tag = tag_of(&first_key);
+                keys.reads
+                    .iter()
+                    .chain(&keys.put)
+                    .chain(&keys.increments)
+                    .chain(&keys.deletes)
+                    .all(|k| tag_of(k) == tag)
+            }
+        };
+        if !one_slot {
+            return match self.put(first.key, first.value, first.expected_version, first.expires_at, now).await? {
+                Some(_) => Ok(Some(self.apply(batch, now).await?)),
+                None => Ok(None),
+            };
+        }
+        let part = Part {
+            reads: (0..batch.reads.len()).collect(),
+            put: batch.put.is_some(),
+            increments: (0..batch.increments.len()).collect(),
+            deletes: (0..batch.deletes.len()).collect(),
+        };
+        Ok(self.apply_part_after(Some((&first_key, first)), batch, &keys, &part, now).await?.map(|done| BatchOutcome {
+            values: done.values,
+            applied: done.applied,
+            version: done.version,
+            counters: done.counters,
+        }))
     }
 
     /// One script on one server, or where all the batch's keys share a hash tag. Otherwise

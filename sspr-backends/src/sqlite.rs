@@ -31,8 +31,8 @@ use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 use serde::Deserialize;
 use sspr_core::backend::{
-    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, StateStore, StoredContact, StoredValue,
-    link_of,
+    Batch, BatchOutcome, ContactHistory, ContactStore, Counter, Enrollment, Put, StateStore, StoredContact,
+    StoredValue, link_of,
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
@@ -269,6 +269,116 @@ fn counter(count: u64, expires_at: i64) -> Counter {
     Counter { count, expires_at: OffsetDateTime::from_unix_timestamp(expires_at).unwrap_or(OffsetDateTime::UNIX_EPOCH) }
 }
 
+impl SqliteStore {
+    /// [`StateStore::apply`], after `first` when there is one (`None`: it failed, nothing
+    /// written), in one transaction.
+    async fn apply_after_first(
+        &self,
+        first: Option<&Put<'_>>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        let first = first.map(|put| {
+            (
+                put.key.to_owned(),
+                put.value.to_owned(),
+                put.expected_version.map(i64::try_from),
+                put.expires_at.unix_timestamp(),
+            )
+        });
+        let reads: Vec<String> = batch.reads.iter().map(|k| (*k).to_owned()).collect();
+        let put = match &batch.put {
+            None => None,
+            Some(put) => match put.expected_version.map(i64::try_from) {
+                // No stored version is that large: the put fails, nothing is written.
+                Some(Err(_)) => Some(None),
+                expected => Some(Some((
+                    put.key.to_owned(),
+                    put.value.to_owned(),
+                    expected.and_then(Result::ok),
+                    put.expires_at.unix_timestamp(),
+                ))),
+            },
+        };
+        let increments: Vec<(String, i64)> =
+            batch.increments.iter().map(|(k, at)| ((*k).to_owned(), at.unix_timestamp())).collect();
+        let deletes: Vec<String> = batch.deletes.iter().map(|k| (*k).to_owned()).collect();
+        let now = now.unix_timestamp();
+        let sweep = self.sweep_due(now);
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if sweep {
+                tx.prepare_cached(SWEEP)?.execute(params![now])?;
+            }
+            if let Some((key, value, expected, expires_at)) = &first {
+                let won = match expected {
+                    None => tx
+                        .prepare_cached(CREATE)?
+                        .query_row(params![key, value, expires_at, now], |r| unsigned(r, 0))
+                        .optional()?,
+                    Some(Ok(v)) => tx
+                        .prepare_cached(REPLACE)?
+                        .query_row(params![key, value, expires_at, v, now], |r| unsigned(r, 0))
+                        .optional()?,
+                    // No stored version is that large: the put fails.
+                    Some(Err(_)) => None,
+                };
+                if won.is_none() {
+                    return Ok(None);
+                }
+            }
+            let values = reads
+                .iter()
+                .map(|key| {
+                    tx.prepare_cached(GET)?
+                        .query_row(params![key, now], |r| {
+                            Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? })
+                        })
+                        .optional()
+                })
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let version = match &put {
+                None => None,
+                Some(put) => {
+                    let won = match put {
+                        None => None,
+                        Some((key, value, None, expires_at)) => tx
+                            .prepare_cached(CREATE)?
+                            .query_row(params![key, value, expires_at, now], |r| unsigned(r, 0))
+                            .optional()?,
+                        Some((key, value, Some(v), expires_at)) => tx
+                            .prepare_cached(REPLACE)?
+                            .query_row(params![key, value, expires_at, v, now], |r| unsigned(r, 0))
+                            .optional()?,
+                    };
+                    match won {
+                        Some(version) => Some(version),
+                        None => {
+                            tx.commit()?;
+                            return Ok(Some(BatchOutcome {
+                                values,
+                                applied: false,
+                                version: None,
+                                counters: Vec::new(),
+                            }));
+                        }
+                    }
+                }
+            };
+            let counters = increments
+                .iter()
+                .map(|(key, expires_at)| increment_one(&tx, key, *expires_at, now).map(|(n, at)| counter(n, at)))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for key in &deletes {
+                tx.prepare_cached(DELETE)?.execute(params![key])?;
+            }
+            tx.commit()?;
+            Ok(Some(BatchOutcome { values, applied: true, version, counters }))
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl StateStore for SqliteStore {
     async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
@@ -394,74 +504,17 @@ impl StateStore for SqliteStore {
     /// the compare-and-set, then the counters and deletes only if the put won. Another process
     /// sharing the file waits for the write lock rather than seeing half a step.
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
-        let reads: Vec<String> = batch.reads.iter().map(|k| (*k).to_owned()).collect();
-        let put = match &batch.put {
-            None => None,
-            Some(put) => match put.expected_version.map(i64::try_from) {
-                // No stored version is that large: the put fails, nothing is written.
-                Some(Err(_)) => Some(None),
-                expected => Some(Some((
-                    put.key.to_owned(),
-                    put.value.to_owned(),
-                    expected.and_then(Result::ok),
-                    put.expires_at.unix_timestamp(),
-                ))),
-            },
-        };
-        let increments: Vec<(String, i64)> =
-            batch.increments.iter().map(|(k, at)| ((*k).to_owned(), at.unix_timestamp())).collect();
-        let deletes: Vec<String> = batch.deletes.iter().map(|k| (*k).to_owned()).collect();
-        let now = now.unix_timestamp();
-        let sweep = self.sweep_due(now);
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            if sweep {
-                tx.prepare_cached(SWEEP)?.execute(params![now])?;
-            }
-            let values = reads
-                .iter()
-                .map(|key| {
-                    tx.prepare_cached(GET)?
-                        .query_row(params![key, now], |r| {
-                            Ok(StoredValue { value: r.get(0)?, version: unsigned(r, 1)? })
-                        })
-                        .optional()
-                })
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let version = match &put {
-                None => None,
-                Some(put) => {
-                    let won = match put {
-                        None => None,
-                        Some((key, value, None, expires_at)) => tx
-                            .prepare_cached(CREATE)?
-                            .query_row(params![key, value, expires_at, now], |r| unsigned(r, 0))
-                            .optional()?,
-                        Some((key, value, Some(v), expires_at)) => tx
-                            .prepare_cached(REPLACE)?
-                            .query_row(params![key, value, expires_at, v, now], |r| unsigned(r, 0))
-                            .optional()?,
-                    };
-                    match won {
-                        Some(version) => Some(version),
-                        None => {
-                            tx.commit()?;
-                            return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() });
-                        }
-                    }
-                }
-            };
-            let counters = increments
-                .iter()
-                .map(|(key, expires_at)| increment_one(&tx, key, *expires_at, now).map(|(n, at)| counter(n, at)))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            for key in &deletes {
-                tx.prepare_cached(DELETE)?.execute(params![key])?;
-            }
-            tx.commit()?;
-            Ok(BatchOutcome { values, applied: true, version, counters })
-        })
-        .await
+        Ok(self.apply_after_first(None, batch, now).await?.unwrap_or_default())
+    }
+
+    /// The first put and the batch in one `IMMEDIATE` transaction on one trip to the thread.
+    async fn apply_after(
+        &self,
+        first: &Put<'_>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        self.apply_after_first(Some(first), batch, now).await
     }
 }
 

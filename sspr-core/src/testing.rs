@@ -170,6 +170,7 @@ where
 
     batch_conformance(store, clock, &mut wait).await;
     linked_conformance(store, clock, &mut wait).await;
+    after_conformance(store, clock).await;
 
     for name in KEYS {
         store.delete(&k(name)).await.unwrap();
@@ -177,7 +178,7 @@ where
 }
 
 /// The keys the state-store suite uses, under `sspr-conformance/`.
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 30] = [
     "a",
     "b",
     "expiring",
@@ -204,6 +205,10 @@ const KEYS: [&str; 26] = [
     "linked-d/lnk_1-Z",
     "linked-a/a/b",
     "linked-a/ab",
+    "after-first",
+    "after-flow",
+    "after-other",
+    "after-counter",
 ];
 
 /// The [`StateStore::apply`] contract: reads before writes, a failed put writes nothing, a
@@ -384,6 +389,92 @@ where
     assert_eq!(store.get_linked(&bad, &prefixes, now).await.unwrap().1, vec![None; 4], "a link is at most 64 bytes");
     assert_eq!(crate::backend::link_of(&long[1..]), None);
     assert_eq!(crate::backend::link_of(&[2, b'a', b'b', 0]), Some("ab"));
+}
+
+/// The [`StateStore::apply_after`] contract: the batch runs only if the first put won; a
+/// first put that fails writes nothing; a batch whose put fails leaves the first put written.
+async fn after_conformance(store: &dyn StateStore, clock: &dyn Clock) {
+    let k = |name: &str| format!("sspr-conformance/{name}");
+    let (first, flow, other, counter) = (k("after-first"), k("after-flow"), k("after-other"), k("after-counter"));
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    let put = |key, value, expected_version| Put { key, value, expected_version, expires_at: later };
+
+    // Both win: the first is written, then the batch (its reads before its own put).
+    let both = Batch {
+        reads: vec![&first, &flow],
+        put: Some(put(&flow, b"verdict", None)),
+        increments: vec![(&counter, later)],
+        deletes: vec![&other],
+    };
+    store.put(&other, b"to delete", None, later, now).await.unwrap();
+    let out = store.apply_after(&put(&first, b"one", None), &both, now).await.unwrap().expect("the first put wins");
+    assert!(out.applied, "the batch's put wins too");
+    assert_eq!(out.version, Some(1));
+    assert_eq!(out.values.len(), 2);
+    assert_eq!(
+        out.values[0].as_ref().map(|v| (v.value.as_slice(), v.version)),
+        Some((&b"one"[..], 1)),
+        "the batch runs after the first put: its reads see it"
+    );
+    assert_eq!(out.values[1], None);
+    assert_eq!(out.counters.iter().map(|c| c.count).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(store.get(&other, now).await.unwrap(), None, "the batch's delete was made");
+
+    // The first fails: nothing at all is written.
+    store.put(&other, b"kept", None, later, now).await.unwrap();
+    let lost = Batch {
+        reads: vec![&first],
+        put: Some(put(&flow, b"never", Some(1))),
+        increments: vec![(&counter, later)],
+        deletes: vec![&other],
+    };
+    assert_eq!(
+        store.apply_after(&put(&first, b"stale", Some(7)), &lost, now).await.unwrap(),
+        None,
+        "a first put that fails must answer None"
+    );
+    let first_now = store.get(&first, now).await.unwrap().expect("first");
+    assert_eq!((first_now.value.as_slice(), first_now.version), (&b"one"[..], 1), "a failed first put writes nothing");
+    let flow_now = store.get(&flow, now).await.unwrap().expect("flow");
+    assert_eq!((flow_now.value.as_slice(), flow_now.version), (&b"verdict"[..], 1), "nor does its batch");
+    assert!(store.get(&other, now).await.unwrap().is_some(), "a batch after a failed first put deletes nothing");
+    assert_eq!(store.increment(&counter, later, now).await.unwrap().count, 2, "nor counts anything");
+
+    // The first wins, the batch's put fails: the first stays written, nothing else.
+    let stale = Batch { put: Some(put(&flow, b"late", Some(9))), ..lost.clone() };
+    let out = store.apply_after(&put(&first, b"two", Some(1)), &stale, now).await.unwrap().expect("the first put wins");
+    assert!(!out.applied, "the batch's put fails");
+    assert_eq!((out.version, out.counters.len()), (None, 0));
+    let first_now = store.get(&first, now).await.unwrap().expect("first");
+    assert_eq!((first_now.value.as_slice(), first_now.version), (&b"two"[..], 2), "the first put stays written");
+    assert!(store.get(&other, now).await.unwrap().is_some(), "a batch whose put failed deletes nothing");
+    assert_eq!(store.increment(&counter, later, now).await.unwrap().count, 3, "nor counts anything");
+
+    // Racing calls with the same first version: one runs its batch.
+    let racers = (0..20).map(|i| {
+        let (first, counter) = (first.clone(), counter.clone());
+        async move {
+            let value = format!("racer {i}");
+            let batch = Batch {
+                reads: Vec::new(),
+                put: None,
+                increments: vec![(counter.as_str(), later)],
+                deletes: Vec::new(),
+            };
+            store
+                .apply_after(
+                    &Put { key: &first, value: value.as_bytes(), expected_version: Some(2), expires_at: later },
+                    &batch,
+                    now,
+                )
+                .await
+                .unwrap()
+                .is_some()
+        }
+    });
+    assert_eq!(join_all(racers).await.into_iter().filter(|won| *won).count(), 1, "one of 20 racing first puts wins");
+    assert_eq!(store.increment(&counter, later, now).await.unwrap().count, 5, "only the winner's batch counted");
 }
 
 /// Run the [`ContactStore`] contract against `store`, using users whose ids start with

@@ -318,4 +318,4 @@ async fn one_flow_sends_one_command_per_store_call() {
 }
 
 /// begin_reset + send_pin + verify_pin + complete_reset, as the engine counts its store calls.
-const ROUND_TRIPS_PER_FLOW: usize = 10;
+const ROUND_TRIPS_PER_FLOW: usize = 9;

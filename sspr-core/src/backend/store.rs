@@ -108,6 +108,8 @@ pub fn link_of(value: &[u8]) -> Option<&str> {
 /// - `get_linked` reads a key and the keys its value's link ([`link_of`]) names, each as
 ///   `get` would; it need not be one snapshot (reads only), and a value without a link, or no
 ///   value, answers `None` for every linked key.
+/// - `apply_after` is a `put` and, only if it won, an `apply`: nothing of the batch runs after
+///   a failed first put.
 /// - `apply` runs one engine step's [`Batch`] (see its docs for the order). Each part keeps
 ///   its own rule above (the reads as `get`, the put as `put`, each increment atomic); the
 ///   batch need not be atomic as a whole, except that **a failed `put` writes nothing**: no
@@ -186,6 +188,29 @@ pub trait StateStore: Send + Sync + Debug {
             });
         }
         Ok((value, linked))
+    }
+
+    /// Compare-and-set `first` ([`StateStore::put`]'s rule) and, only if it won, run `batch`
+    /// ([`StateStore::apply`]): two dependent steps in one call. `verify_pin` counts the
+    /// attempt (the user's attempts record) and stores the verdict on the flow this way, so
+    /// the verdict is never written, nor answered, unless the attempt was counted first.
+    ///
+    /// Returns `None` when `first` failed: then nothing at all was written (the batch did not
+    /// run, its reads included). Otherwise `first` is written, whatever `batch` then does (a
+    /// batch whose own put fails answers `applied: false` and leaves `first` in place), exactly
+    /// as a `put` followed by an `apply`. The default is that: two calls; a networked store
+    /// should override it to make it one round trip (one Redis script where the keys share a
+    /// slot). A store error may leave `first` written and the batch not, never the reverse.
+    async fn apply_after(
+        &self,
+        first: &Put<'_>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        match self.put(first.key, first.value, first.expected_version, first.expires_at, now).await? {
+            Some(_) => Ok(Some(self.apply(batch, now).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Run one engine step's store work: read `batch.reads`, try `batch.put`, and if there is

@@ -165,6 +165,17 @@ pub(super) struct Attempt {
     pub(super) client_blocked_until: Option<OffsetDateTime>,
 }
 
+/// An attempt ready to be stored: the attempts record with it counted, to write with a
+/// compare-and-set on `version` ([`Sspr::next_attempt`]).
+pub(super) struct NextAttempt {
+    pub(super) key: String,
+    pub(super) bytes: Vec<u8>,
+    /// The version read (`None`: the record was absent).
+    pub(super) version: Option<u64>,
+    pub(super) keep_until: OffsetDateTime,
+    pub(super) attempt: Attempt,
+}
+
 /// Why an attempt may not compare its PIN.
 pub(super) enum AttemptRefused {
     /// The user is in a progressive delay.
@@ -263,6 +274,96 @@ impl Sspr {
         Ok(Standing::from_values(&self.inner.store.apply(&batch, now).await?.values))
     }
 
+    /// The attempts record with one more verification attempt from `ctx`'s client, as read
+    /// in `current`, or why the attempt may not be made. Nothing is stored: the caller writes
+    /// [`NextAttempt::record`] with a compare-and-set on the version read, so concurrent
+    /// attempts never get more compares than the caps allow.
+    pub(super) fn next_attempt(
+        &self,
+        subject: &Subject,
+        ctx: &RequestContext,
+        now: OffsetDateTime,
+        current: Standing,
+    ) -> Result<std::result::Result<NextAttempt, AttemptRefused>> {
+        let policy = &self.inner.policy;
+        let client = self.client_tag(ctx);
+        let block = current.blocked_until(now);
+        let (mut record, version) = (current.attempts, current.version);
+        if record.window_end <= ts(now) && record.clients.iter().all(|c| c.blocked_until <= ts(now)) {
+            record = Attempts::default();
+        }
+        if record.count >= policy.user_failures_before_block {
+            // The attempt that reached the cap holds everyone off (`not_before`) until
+            // its failing compare writes the user's block, which then holds them off.
+            if let Some(until) = block {
+                return Ok(Err(AttemptRefused::UserCapReached(until)));
+            }
+            if record.not_before > ts(now) {
+                return Ok(Err(AttemptRefused::UserCapReached(from_ts(record.not_before))));
+            }
+            // The block was served (or lifted): a new window.
+            record = Attempts::default();
+        }
+        if record.window_end <= ts(now) {
+            record.count = 0;
+            record.window_end = ts(now + policy.failure_window());
+        }
+        if let Some(c) = record.client(&client)
+            && c.blocked_until > ts(now)
+        {
+            return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
+        }
+        if record.not_before > ts(now) {
+            let wait = u64::try_from(record.not_before - ts(now)).unwrap_or(0);
+            return Ok(Err(AttemptRefused::Delayed(Duration::from_secs(wait))));
+        }
+        // Count it as a failure now; a right PIN deletes the record.
+        record.count = record.count.saturating_add(1);
+        let delay = if record.count >= policy.user_failures_before_block {
+            policy.block_duration()
+        } else {
+            policy.failure_delay(record.count)
+        };
+        record.not_before = ts(now + delay);
+        let block_end = ts(now + policy.block_duration());
+        let mut client_blocked_until = None;
+        match record.clients.iter_mut().find(|c| c.client == client) {
+            Some(c) => {
+                // A block that has been served starts the client's count again.
+                if c.blocked_until != 0 && c.blocked_until <= ts(now) {
+                    c.count = 0;
+                    c.blocked_until = 0;
+                }
+                c.count = c.count.saturating_add(1);
+                if c.count >= policy.client_failures_before_block {
+                    c.blocked_until = block_end;
+                    client_blocked_until = Some(from_ts(block_end));
+                }
+            }
+            None => {
+                let blocked = policy.client_failures_before_block <= 1;
+                if blocked {
+                    client_blocked_until = Some(from_ts(block_end));
+                }
+                record.clients.push(ClientAttempts {
+                    client,
+                    count: 1,
+                    blocked_until: if blocked { block_end } else { 0 },
+                });
+            }
+        }
+        let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
+        let bytes = postcard::to_allocvec(&record)
+            .map_err(|e| Error::Config(format!("cannot encode an attempts record: {e}")))?;
+        Ok(Ok(NextAttempt {
+            key: failures(subject),
+            bytes,
+            version,
+            keep_until: from_ts(keep_until),
+            attempt: Attempt { count: record.count, client_blocked_until },
+        }))
+    }
+
     /// Count one verification attempt of `subject` from `ctx`'s client, before its PIN is
     /// compared, or say why it may not be made. Atomic (one compare-and-set on the user's
     /// record), so concurrent attempts never get more compares than the caps allow.
@@ -275,84 +376,18 @@ impl Sspr {
         now: OffsetDateTime,
         standing: Standing,
     ) -> Result<std::result::Result<Attempt, AttemptRefused>> {
-        let policy = &self.inner.policy;
-        let client = self.client_tag(ctx);
         let mut standing = Some(standing);
         for _ in 0..super::MAX_CAS_ROUNDS {
             let current = match standing.take() {
                 Some(read) => read,
                 None => self.standing(subject, now).await?,
             };
-            let block = current.blocked_until(now);
-            let (mut record, version) = (current.attempts, current.version);
-            if record.window_end <= ts(now) && record.clients.iter().all(|c| c.blocked_until <= ts(now)) {
-                record = Attempts::default();
-            }
-            if record.count >= policy.user_failures_before_block {
-                // The attempt that reached the cap holds everyone off (`not_before`) until
-                // its failing compare writes the user's block, which then holds them off.
-                if let Some(until) = block {
-                    return Ok(Err(AttemptRefused::UserCapReached(until)));
-                }
-                if record.not_before > ts(now) {
-                    return Ok(Err(AttemptRefused::UserCapReached(from_ts(record.not_before))));
-                }
-                // The block was served (or lifted): a new window.
-                record = Attempts::default();
-            }
-            if record.window_end <= ts(now) {
-                record.count = 0;
-                record.window_end = ts(now + policy.failure_window());
-            }
-            if let Some(c) = record.client(&client)
-                && c.blocked_until > ts(now)
-            {
-                return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
-            }
-            if record.not_before > ts(now) {
-                let wait = u64::try_from(record.not_before - ts(now)).unwrap_or(0);
-                return Ok(Err(AttemptRefused::Delayed(Duration::from_secs(wait))));
-            }
-            // Count it as a failure now; a right PIN deletes the record.
-            record.count = record.count.saturating_add(1);
-            let delay = if record.count >= policy.user_failures_before_block {
-                policy.block_duration()
-            } else {
-                policy.failure_delay(record.count)
+            let next = match self.next_attempt(subject, ctx, now, current)? {
+                Ok(next) => next,
+                Err(refused) => return Ok(Err(refused)),
             };
-            record.not_before = ts(now + delay);
-            let block_end = ts(now + policy.block_duration());
-            let mut client_blocked_until = None;
-            match record.clients.iter_mut().find(|c| c.client == client) {
-                Some(c) => {
-                    // A block that has been served starts the client's count again.
-                    if c.blocked_until != 0 && c.blocked_until <= ts(now) {
-                        c.count = 0;
-                        c.blocked_until = 0;
-                    }
-                    c.count = c.count.saturating_add(1);
-                    if c.count >= policy.client_failures_before_block {
-                        c.blocked_until = block_end;
-                        client_blocked_until = Some(from_ts(block_end));
-                    }
-                }
-                None => {
-                    let blocked = policy.client_failures_before_block <= 1;
-                    if blocked {
-                        client_blocked_until = Some(from_ts(block_end));
-                    }
-                    record.clients.push(ClientAttempts {
-                        client,
-                        count: 1,
-                        blocked_until: if blocked { block_end } else { 0 },
-                    });
-                }
-            }
-            let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
-            let bytes = postcard::to_allocvec(&record)
-                .map_err(|e| Error::Config(format!("cannot encode an attempts record: {e}")))?;
-            if self.inner.store.put(&failures(subject), &bytes, version, from_ts(keep_until), now).await?.is_some() {
-                return Ok(Ok(Attempt { count: record.count, client_blocked_until }));
+            if self.inner.store.put(&next.key, &next.bytes, next.version, next.keep_until, now).await?.is_some() {
+                return Ok(Ok(next.attempt));
             }
         }
         Err(contention())

@@ -209,6 +209,31 @@ impl Sspr {
         Err(contention())
     }
 
+    /// The answer to an attempt the caps refuse, audited in `scope`. A request racing the
+    /// owner's own right PIN (a double submit) is held off by the attempts its twins counted;
+    /// once the flow is verified, say so rather than "blocked": the caller holds the flow id,
+    /// which tells them that anyway.
+    async fn refuse_attempt(
+        &self,
+        key: &str,
+        refused: AttemptRefused,
+        now: OffsetDateTime,
+        scope: &super::AuditScope<'_>,
+    ) -> Error {
+        if let Ok((current, _)) = self.load_flow(key, now).await
+            && let Err(settled) = current.check_verify(now)
+        {
+            return settled;
+        }
+        let (limit, error) = match refused {
+            AttemptRefused::Delayed(retry_after) => ("failure_delay", Error::RateLimited { retry_after }),
+            AttemptRefused::ClientBlocked(until) => ("client_blocked", Error::Blocked { until }),
+            AttemptRefused::UserCapReached(until) => ("blocked", Error::Blocked { until }),
+        };
+        scope.record(AuditKind::RateLimited, Outcome::Limited { limit: limit.into() }).await;
+        error
+    }
+
     /// Put back the record a refused send replaced (compare-and-set on the version it wrote).
     /// A request that changed the flow in between keeps its change; the refused send's PIN,
     /// never delivered, is then known to nobody. Best effort: a store failure here leaves
@@ -673,57 +698,102 @@ impl Sspr {
         scope.channel = record.pin_channel();
         self.refuse_if_blocked(&standing, now, &scope).await?;
 
-        // Count the attempt before the compare: racing requests cannot all slip in before
-        // the first failure is counted.
-        let attempt = match self.count_attempt(&subject, ctx, now, standing).await? {
-            Ok(attempt) => attempt,
-            Err(refused) => {
-                // A request racing the owner's own right PIN (a double submit) is held off by
-                // the attempts its twins counted; once the flow is verified, say so rather
-                // than "blocked": the caller holds the flow id, which tells them that anyway.
-                if let Ok((current, _)) = self.load_flow(&key, now).await
-                    && let Err(settled) = current.check_verify(now)
-                {
-                    return Err(settled);
-                }
-                let (limit, error) = match refused {
-                    AttemptRefused::Delayed(retry_after) => ("failure_delay", Error::RateLimited { retry_after }),
-                    AttemptRefused::ClientBlocked(until) => ("client_blocked", Error::Blocked { until }),
-                    AttemptRefused::UserCapReached(until) => ("blocked", Error::Blocked { until }),
-                };
-                scope.record(AuditKind::RateLimited, Outcome::Limited { limit: limit.into() }).await;
-                return Err(error);
-            }
-        };
-
         // Compare, and store the verdict with what it changes in the same store call: a
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
         let (alarm, alarm_ends) = (limits::FAILURE_ALARM.to_owned(), now + limits::HOUR);
         let mut compared_nothing = false;
-        let changed = self
-            .update_flow(&key, now, Some((record, version)), |current: &FlowRecord| {
-                let stored = match current.check_verify(now) {
-                    Ok(stored) => *stored,
-                    Err(error) => {
-                        compared_nothing = true;
-                        return Err(error);
-                    }
-                };
-                if pin::matches(&self.inner.key, flow_id, typed, &stored) {
-                    let mut change = FlowChange::to(current.after_right_pin(now));
-                    change.deletes = vec![failures.clone(), sends.clone()];
-                    Ok(change)
-                } else {
-                    let (next, effect) = current.after_wrong_pin();
-                    let mut change = FlowChange::to(next);
-                    change.increments = vec![(alarm.clone(), alarm_ends)];
-                    change.out = Some(effect);
-                    Ok(change)
+        let mut step = |current: &FlowRecord| {
+            let stored = match current.check_verify(now) {
+                Ok(stored) => *stored,
+                Err(error) => {
+                    compared_nothing = true;
+                    return Err(error);
                 }
-            })
-            .await;
+            };
+            if pin::matches(&self.inner.key, flow_id, typed, &stored) {
+                let mut change = FlowChange::to(current.after_right_pin(now));
+                change.deletes = vec![failures.clone(), sends.clone()];
+                Ok(change)
+            } else {
+                let (next, effect) = current.after_wrong_pin();
+                let mut change = FlowChange::to(next);
+                change.increments = vec![(alarm.clone(), alarm_ends)];
+                change.out = Some(effect);
+                Ok(change)
+            }
+        };
+
+        // Count the attempt before the verdict: racing requests cannot all slip in before the
+        // first failure is counted. One store call (`apply_after`) counts it with a
+        // compare-and-set on the attempts record read with the flow and, only if that won,
+        // stores the verdict decided on the flow as read: no verdict is written or answered
+        // unless its attempt was counted. A lost race on either record goes the long way:
+        // count (reading the attempts again), then decide on the flow as it is now.
+        let next = match self.next_attempt(&subject, ctx, now, standing)? {
+            Ok(next) => next,
+            Err(refused) => return Err(self.refuse_attempt(&key, refused, now, &scope).await),
+        };
+        let change = step(&record)?;
+        let bytes = flow_value(&change.next)?;
+        let batch = Batch {
+            reads: change.reads.iter().map(String::as_str).collect(),
+            put: Some(Put {
+                key: &key,
+                value: &bytes,
+                expected_version: Some(version),
+                expires_at: change.next.expires() + RECORD_GRACE,
+            }),
+            increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
+            deletes: change.deletes.iter().map(String::as_str).collect(),
+        };
+        let first =
+            Put { key: &next.key, value: &next.bytes, expected_version: next.version, expires_at: next.keep_until };
+        let (attempt, changed) = match self.inner.store.apply_after(&first, &batch, now).await {
+            Ok(Some(outcome)) => match (outcome.applied, outcome.version) {
+                (true, Some(new_version)) => {
+                    let changed = Changed {
+                        previous: record,
+                        record: change.next,
+                        version: new_version,
+                        values: outcome.values,
+                        counters: outcome.counters,
+                        partial: false,
+                        out: change.out,
+                    };
+                    (next.attempt, Ok(changed))
+                }
+                // Counted, but the flow changed since it was read: decide again.
+                _ => (next.attempt, self.update_flow(&key, now, None, &mut step).await),
+            },
+            Ok(None) => {
+                let fresh = self.standing(&subject, now).await?;
+                let attempt = match self.count_attempt(&subject, ctx, now, fresh).await? {
+                    Ok(attempt) => attempt,
+                    Err(refused) => return Err(self.refuse_attempt(&key, refused, now, &scope).await),
+                };
+                (attempt, self.update_flow(&key, now, None, &mut step).await)
+            }
+            // Which parts were written is unknown. The verdict is written only after the
+            // attempt: if the flow holds it, both were.
+            Err(error) => match self.load_flow(&key, now).await {
+                Ok((stored, stored_version)) if stored_version > version && stored == change.next => {
+                    tracing::warn!(error = %error, "a verdict was stored but the rest of its batch failed");
+                    let changed = Changed {
+                        previous: record,
+                        record: change.next,
+                        version: stored_version,
+                        values: Vec::new(),
+                        counters: Vec::new(),
+                        partial: true,
+                        out: change.out,
+                    };
+                    (next.attempt, Ok(changed))
+                }
+                _ => return Err(error.into()),
+            },
+        };
         let changed = match changed {
             Ok(changed) => changed,
             // A concurrent request verified or voided the PIN first: this attempt compared

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::lock;
-use crate::backend::{Batch, BatchOutcome, Counter, StateStore, StoredValue};
+use crate::backend::{Batch, BatchOutcome, Counter, Put, StateStore, StoredValue};
 use crate::error::BackendError;
 use crate::flow::{from_ts, ts};
 
@@ -214,16 +214,39 @@ impl StateStore for MemoryStateStore {
         Ok((value, linked))
     }
 
+    /// Both under one lock.
+    async fn apply_after(
+        &self,
+        first: &Put<'_>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        let mut inner = lock(&self.inner);
+        let at = ts(now);
+        inner.sweep(at);
+        if inner.put(first.key, first.value, first.expected_version, ts(first.expires_at), at).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(apply_locked(&mut inner, batch, at)))
+    }
+
     /// The whole batch under one lock: atomic, which the contract allows but does not ask.
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
         let mut inner = lock(&self.inner);
         let now = ts(now);
         inner.sweep(now);
+        Ok(apply_locked(&mut inner, batch, now))
+    }
+}
+
+/// A batch on the store's state, its lock held.
+fn apply_locked(inner: &mut Inner, batch: &Batch<'_>, now: i64) -> BatchOutcome {
+    {
         let values = batch.reads.iter().map(|key| inner.get(key, now)).collect();
         let version = match &batch.put {
             Some(put) => match inner.put(put.key, put.value, put.expected_version, ts(put.expires_at), now) {
                 Some(version) => Some(version),
-                None => return Ok(BatchOutcome { values, applied: false, version: None, counters: Vec::new() }),
+                None => return BatchOutcome { values, applied: false, version: None, counters: Vec::new() },
             },
             None => None,
         };
@@ -232,6 +255,6 @@ impl StateStore for MemoryStateStore {
         for key in &batch.deletes {
             inner.slots.remove(*key);
         }
-        Ok(BatchOutcome { values, applied: true, version, counters })
+        BatchOutcome { values, applied: true, version, counters }
     }
 }

@@ -171,3 +171,46 @@ async fn racing_right_pins_from_one_client_leave_the_owner_free_to_complete() {
     let again = h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await;
     assert!(again.is_ok(), "{again:?}");
 }
+
+/// verify_pin counts the attempt and stores the verdict in one store call (`apply_after`), the
+/// verdict decided before the call. The attack: race wrong PINs from one client so that
+/// verdicts land without their attempts counted, past the client's cap of 3 compares (the PIN
+/// allows 5 tries: a sixth compare would void it). On the in-memory store (one lock) and on
+/// one whose every call sleeps (the trait's default: a put, then the batch, racers really
+/// overlapping), at most 3 compares land and the owner's right PIN from another client works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_wrong_pins_from_one_client_compare_no_more_than_its_cap() {
+    for store in [
+        Arc::new(sspr_core::memory::MemoryStateStore::new()) as Arc<dyn sspr_core::StateStore>,
+        Arc::new(SlowStore(Default::default())),
+    ] {
+        let h = Harness::builder()
+            .store(store)
+            .policy(sspr_core::Policy {
+                client_failures_before_block: 3,
+                failures_before_delay: 50,
+                user_failures_before_block: 50,
+                ..policy()
+            })
+            .build()
+            .await;
+        let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+        let wrong = Harness::wrong(&pin);
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let (sspr, flow, wrong) = (h.sspr.clone(), flow.clone(), wrong.clone());
+                tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await })
+            })
+            .collect();
+        for task in tasks {
+            match task.await.unwrap() {
+                Err(Error::WrongPin { .. } | Error::Blocked { .. }) => {}
+                other => panic!("a wrong PIN is wrong or held off: {other:?}"),
+            }
+        }
+        let compared = h.events_of(sspr_core::AuditKind::PinFailed).len();
+        assert!(compared <= 3, "{compared} wrong PINs compared from one client; its cap is 3");
+        let other = sspr_core::RequestContext::from_ip("203.0.113.9".parse().unwrap());
+        h.sspr.verify_pin(&flow, Pin::new(&pin), &other).await.expect("the PIN has tries left");
+    }
+}
