@@ -31,6 +31,29 @@ impl std::fmt::Debug for Material<'_> {
     }
 }
 
+impl<'a> Material<'a> {
+    /// The material of a host that offers two fields for it, bytes and hex (C's pointer and
+    /// hex string, uniffi's `secret_key` and `secret_key_hex`): the one given, or none;
+    /// both is `Config` naming the two fields (`field`, `hex_field`), since which one to
+    /// trust cannot be guessed.
+    ///
+    /// # Errors
+    /// `Config` when both are given.
+    pub fn one_of(
+        bytes: Option<&'a [u8]>,
+        hex: Option<&'a str>,
+        field: &str,
+        hex_field: &str,
+    ) -> Result<Option<Self>, Error> {
+        match (bytes, hex) {
+            (Some(_), Some(_)) => Err(Error::Config(format!("give `{field}` or `{hex_field}`, not both"))),
+            (Some(bytes), None) => Ok(Some(Self::Bytes(bytes))),
+            (None, Some(hex)) => Ok(Some(Self::Hex(hex))),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
 impl Material<'_> {
     /// The bytes, decoded from hex if need be; `what` names the option in the error.
     fn bytes(&self, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
@@ -232,6 +255,16 @@ mod tests {
         assert_eq!(PolicyFormat::of_path(std::path::Path::new("/etc/sspr/Policy.TOML")), Some(PolicyFormat::Toml));
         assert_eq!(PolicyFormat::of_path(std::path::Path::new("policy.yaml")), None);
         assert_eq!(code("yaml".parse::<PolicyFormat>()), "config");
+    }
+
+    #[test]
+    fn material_in_two_fields_is_one_or_the_other() {
+        assert!(matches!(Material::one_of(Some(&[1; 32]), None, "k", "k_hex"), Ok(Some(Material::Bytes(_)))));
+        assert!(matches!(Material::one_of(None, Some("01"), "k", "k_hex"), Ok(Some(Material::Hex("01")))));
+        assert!(matches!(Material::one_of(None, None, "k", "k_hex"), Ok(None)));
+        let both = Material::one_of(Some(&[1; 32]), Some("01"), "k", "k_hex").unwrap_err();
+        assert_eq!(both.code(), "config");
+        assert!(both.to_string().contains("`k` or `k_hex`"), "{both}");
     }
 
     #[test]

@@ -27,22 +27,6 @@ async fn run<T>(call: impl std::future::Future<Output = Result<T, SsprError>>) -
     runtime::handle()?.guard(call).await?
 }
 
-/// Key or seed material from whichever form the configuration gives (`field` and
-/// `hex_field` name them), if any; both is `Config`.
-fn material<'a>(
-    bytes: Option<&'a [u8]>,
-    hex: Option<&'a str>,
-    field: &str,
-    hex_field: &str,
-) -> Result<Option<Material<'a>>, sspr_core::Error> {
-    match (bytes, hex) {
-        (Some(_), Some(_)) => Err(sspr_core::Error::Config(format!("give `{field}` or `{hex_field}`, not both"))),
-        (Some(bytes), None) => Ok(Some(Material::Bytes(bytes))),
-        (None, Some(hex)) => Ok(Some(Material::Hex(hex))),
-        (None, None) => Ok(None),
-    }
-}
-
 /// The policy from whichever form the configuration gives, if any.
 fn policy(config: &EngineConfig) -> Result<Option<sspr_core::Policy>, sspr_core::Error> {
     match (&config.policy_json, &config.policy_toml) {
@@ -122,12 +106,13 @@ impl Engine {
     ) -> Result<Arc<Self>, SsprError> {
         // An empty `secret_key` is "not given" (the key is then in `secret_key_hex`).
         let key_bytes = Some(config.secret_key.as_slice()).filter(|k| !k.is_empty());
-        let key = material(key_bytes, config.secret_key_hex.as_deref(), "secret_key", "secret_key_hex")?;
+        let key = Material::one_of(key_bytes, config.secret_key_hex.as_deref(), "secret_key", "secret_key_hex")?;
         let mut options = EngineOptions::new(sspr_bind::secret_key(key.unwrap_or(Material::Bytes(&[])))?);
         if let Some(policy) = policy(&config)? {
             options = options.with_policy(policy);
         }
-        let seed = material(config.rng_seed.as_deref(), config.rng_seed_hex.as_deref(), "rng_seed", "rng_seed_hex")?;
+        let seed =
+            Material::one_of(config.rng_seed.as_deref(), config.rng_seed_hex.as_deref(), "rng_seed", "rng_seed_hex")?;
         if let Some(seed) = seed {
             options = options.with_rng_seed(sspr_bind::rng_seed(seed)?);
         }
@@ -290,15 +275,6 @@ mod tests {
         let shown = format!("{:?}", config());
         assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
         assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
-    }
-
-    #[test]
-    fn key_and_seed_come_as_bytes_or_hex_not_both() {
-        let code = |r: Result<Option<Material<'_>>, sspr_core::Error>| r.err().map(|e| e.code());
-        assert_eq!(code(material(Some(&[1; 32]), Some("01"), "k", "k_hex")), Some("config"));
-        assert!(matches!(material(Some(&[1; 32]), None, "k", "k_hex"), Ok(Some(Material::Bytes(_)))));
-        assert!(matches!(material(None, Some("01"), "k", "k_hex"), Ok(Some(Material::Hex("01")))));
-        assert!(matches!(material(None, None, "k", "k_hex"), Ok(None)));
     }
 
     #[test]
