@@ -129,22 +129,27 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let run = format!("bench-{}", std::process::id());
 
-    let redis_url =
-        std::env::var("SSPR_TEST_REDIS_URL").expect("SSPR_TEST_REDIS_URL (source scripts/servers/40-redis.sh)");
-    let pg_url = std::env::var("SSPR_TEST_POSTGRES_URL")
-        .expect("SSPR_TEST_POSTGRES_URL (source scripts/servers/50-postgres.sh)");
-    let (admin, conn) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(conn);
-    let db = run.replace('-', "_");
-    admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
-    let pg_bench_url = format!("{}/{db}", pg_url.rsplit_once('/').unwrap().0);
-
     // With SSPR_TEST_REDIS_CLUSTER_URL (scripts/servers/45-redis-cluster.sh) the cluster too.
     let cluster_url = std::env::var("SSPR_TEST_REDIS_CLUSTER_URL").ok();
     let mut names = vec!["memory", "sqlite", "redis", "postgres"];
     if cluster_url.is_some() {
         names.push("redis-cluster");
     }
+    // SSPR_BENCH_STORES=postgres,redis runs only those (memory, the baseline, always runs).
+    if let Ok(only) = std::env::var("SSPR_BENCH_STORES") {
+        names.retain(|name| *name == "memory" || only.split(',').any(|o| o.trim() == *name));
+    }
+    let redis_url = std::env::var("SSPR_TEST_REDIS_URL").ok();
+    let pg_bench_url = match std::env::var("SSPR_TEST_POSTGRES_URL") {
+        Ok(pg_url) if names.contains(&"postgres") => {
+            let (admin, conn) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(conn);
+            let db = run.replace('-', "_");
+            admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
+            format!("{}/{db}", pg_url.rsplit_once('/').unwrap().0)
+        }
+        _ => String::new(),
+    };
     let mut rows = Vec::new();
     for name in names {
         let (store, contacts): (Arc<dyn StateStore>, Arc<dyn ContactStore>) = match name {
@@ -154,7 +159,8 @@ async fn main() {
                 (s.clone(), s)
             }
             "redis" => {
-                let config = RedisConfig { key_prefix: format!("{run}:"), ..RedisConfig::new(redis_url.clone()) };
+                let url = redis_url.clone().expect("SSPR_TEST_REDIS_URL (source scripts/servers/40-redis.sh)");
+                let config = RedisConfig { key_prefix: format!("{run}:"), ..RedisConfig::new(url) };
                 (Arc::new(RedisStore::from_config(&config).await.unwrap()), Arc::new(MemoryContactStore::new()))
             }
             "redis-cluster" => {
@@ -166,6 +172,7 @@ async fn main() {
                 (Arc::new(RedisStore::from_config(&config).await.unwrap()), Arc::new(MemoryContactStore::new()))
             }
             _ => {
+                assert!(!pg_bench_url.is_empty(), "SSPR_TEST_POSTGRES_URL (source scripts/servers/50-postgres.sh)");
                 let s = Arc::new(PostgresStore::connect(&pg_bench_url).await.unwrap());
                 (s.clone(), s)
             }
