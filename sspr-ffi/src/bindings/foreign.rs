@@ -6,6 +6,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
+use sspr_core::{BackendError, NormalizedLogin, Password, UserId};
+
 use super::errors::BackendFailure;
 use super::values::{Authentication, DirectoryUser, Enrollment, Notification};
 
@@ -68,7 +71,7 @@ pub(crate) struct ForeignAudit(pub(crate) Arc<dyn AuditSink>);
 
 #[async_trait::async_trait]
 impl sspr_core::AuditSink for ForeignAudit {
-    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), sspr_core::BackendError> {
+    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), BackendError> {
         Ok(self.0.record(event.to_json())?)
     }
 }
@@ -90,37 +93,25 @@ opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit);
 
 #[async_trait::async_trait]
 impl sspr_core::Directory for ForeignDirectory {
-    async fn find_user(
-        &self,
-        login: &sspr_core::NormalizedLogin,
-    ) -> Result<Option<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<CoreUser>, BackendError> {
         Ok(self.0.find_user(login.as_str().to_owned()).await?.map(Into::into))
     }
-    async fn set_password(
-        &self,
-        user: &sspr_core::UserId,
-        password: &sspr_core::Password,
-        must_change: bool,
-    ) -> Result<(), sspr_core::BackendError> {
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let password = password.expose_secret().to_owned();
         Ok(self.0.set_password(user.as_str().to_owned(), password, must_change).await?)
     }
-    async fn unlock(&self, user: &sspr_core::UserId) -> Result<(), sspr_core::BackendError> {
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         Ok(self.0.unlock(user.as_str().to_owned()).await?)
     }
     async fn authenticate(
         &self,
-        user: &sspr_core::UserId,
-        password: &sspr_core::Password,
-    ) -> Result<sspr_core::Authentication, sspr_core::BackendError> {
+        user: &UserId,
+        password: &Password,
+    ) -> Result<sspr_core::Authentication, BackendError> {
         let password = password.expose_secret().to_owned();
         Ok(self.0.authenticate(user.as_str().to_owned(), password).await?.into())
     }
-    async fn search(
-        &self,
-        query: &str,
-        limit: usize,
-    ) -> Result<Vec<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         Ok(self.0.search(query.to_owned(), limit).await?.into_iter().map(Into::into).collect())
     }
@@ -128,25 +119,22 @@ impl sspr_core::Directory for ForeignDirectory {
 
 #[async_trait::async_trait]
 impl sspr_core::ContactStore for ForeignContacts {
-    async fn get(
-        &self,
-        user: &sspr_core::UserId,
-    ) -> Result<Option<sspr_core::backend::Enrollment>, sspr_core::BackendError> {
+    async fn get(&self, user: &UserId) -> Result<Option<CoreEnrollment>, BackendError> {
         self.0.get(user.as_str().to_owned()).await?.map(Enrollment::validate).transpose()
     }
     async fn save(
         &self,
-        user: &sspr_core::UserId,
-        enrollment: &sspr_core::backend::Enrollment,
+        user: &UserId,
+        enrollment: &CoreEnrollment,
         expected_version: u64,
-    ) -> Result<bool, sspr_core::BackendError> {
+    ) -> Result<bool, BackendError> {
         Ok(self.0.save(user.as_str().to_owned(), enrollment.into(), expected_version).await?)
     }
 }
 
 #[async_trait::async_trait]
 impl sspr_core::Notifier for ForeignNotifier {
-    async fn send(&self, n: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+    async fn send(&self, n: &sspr_core::notice::Notification) -> Result<(), BackendError> {
         Ok(self.0.send(n.into()).await?)
     }
 }
