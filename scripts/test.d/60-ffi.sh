@@ -51,8 +51,9 @@ suite() {
 
 step "ffi: build the library and the binding generator (debug)"
 # One build with the `bindgen` feature: the library the C, Go and uniffi tests load, and the
-# uniffi-bindgen binary at the library's exact uniffi version.
-cargo build -p sspr-ffi --features bindgen --locked --lib --bin uniffi-bindgen
+# uniffi-bindgen binary at the library's exact uniffi version; with `vectors`, the C API's
+# test hooks the Go program replays the shared vectors through (a default build has none).
+cargo build -p sspr-ffi --features bindgen,vectors --locked --lib --bin uniffi-bindgen
 bindgen="$lib_dir/uniffi-bindgen"
 
 step "ffi: the committed header is cbindgen's output"

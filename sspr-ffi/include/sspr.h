@@ -97,7 +97,7 @@ typedef enum SsprChannel {
   SSPR_CHANNEL_SMS = 1,
 } SsprChannel;
 
-// The language of notices (`SsprRequestContext.locale`, `SsprNotification.locale`).
+// The language of a notice (`SsprNotification.locale`).
 typedef enum SsprLocale {
   // English (the default).
   SSPR_LOCALE_EN = 0,
@@ -326,10 +326,14 @@ typedef struct SsprEngineOptions {
   size_t secret_key_len;
   // The policy as JSON (missing fields take their defaults), or NULL for the defaults.
   const char *policy_json;
-  // NULL, or 32 bytes seeding the PIN generator (tests and test vectors only: a fixed
-  // seed makes PINs predictable). NULL seeds it from the operating system.
+  // NULL, or exactly 32 bytes (`rng_seed_len`) seeding the PIN generator (tests and test
+  // vectors only: a fixed seed makes PINs predictable). NULL seeds it from the operating
+  // system. Another length is `SSPR_STATUS_CONFIG`.
   const uint8_t *rng_seed;
-  // NULL for the system clock, or a manual clock (tests).
+  // The length of `rng_seed` in bytes (32).
+  size_t rng_seed_len;
+  // NULL for the system clock, or a manual clock (tests). A manual clock is also the
+  // engine's timer: the padding of answers moves it forward instead of waiting.
   const struct SsprClock *clock;
   // The directory (required).
   struct SsprDirectoryVtable directory;
@@ -354,16 +358,94 @@ typedef struct SsprEngineOptions {
   const char *audit_file;
 } SsprEngineOptions;
 
-// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` means no
-// IP address, no user agent, English.
+// Changes to a user's contact details; borrowed for the call.
+typedef struct SsprContactUpdate {
+  // An `SsprChange` value for the e-mail address.
+  uint32_t email_change;
+  // The new address when `email_change` is SET.
+  const char *email;
+  // An `SsprChange` value for the phone number.
+  uint32_t phone_change;
+  // The new number (E.164) when `phone_change` is SET.
+  const char *phone;
+} SsprContactUpdate;
+
+// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` (or every
+// field NULL) means no IP address, no user agent, English.
 typedef struct SsprRequestContext {
-  // The client's IP address as text (`"192.0.2.7"`, `"2001:db8::1"`), or NULL.
+  // The client's IP address as text (`"192.0.2.7"`, `"2001:db8::1"`; surrounding spaces
+  // ignored), or NULL. Anything else (a port, brackets, a host name) is
+  // `SSPR_STATUS_INVALID_INPUT`, field `"client_ip"`: the per-IP limits depend on it.
   const char *client_ip;
   // The client's user agent, or NULL.
   const char *user_agent;
-  // An `SsprLocale` value (0 = English, 1 = German); others are refused.
-  uint32_t locale;
+  // A language the caller names explicitly, as a language tag (`"de"`, `"de-CH"`, `"EN"`:
+  // the primary subtag decides), or NULL. One sspr does not speak (`"fr"`) or a malformed
+  // one is `SSPR_STATUS_INVALID_INPUT`, field `"locale"`. It wins over `accept_language`.
+  const char *locale;
+  // The browser's `Accept-Language` header, or NULL: picks the locale when `locale` is
+  // NULL, and never fails (nothing supported in it, or a malformed header, is English).
+  const char *accept_language;
 } SsprRequestContext;
+
+// A user's registered contact details (`sspr_contacts`, `sspr_update_contacts`). Free with
+// `sspr_contacts_free`. Absent details are NULL.
+typedef struct SsprContacts {
+  // The alternate e-mail address in full, or NULL.
+  char *email;
+  // The masked address, or NULL.
+  char *email_masked;
+  // From when PINs may go to it (Unix seconds; 0 when absent).
+  int64_t email_usable_from;
+  // The mobile number in E.164, or NULL.
+  char *phone;
+  // The masked number, or NULL.
+  char *phone_masked;
+  // From when PINs may go to it (Unix seconds; 0 when absent).
+  int64_t phone_usable_from;
+} SsprContacts;
+
+// The callback of every `*_async` call: called exactly once, from a library thread.
+// `status` is the outcome; on success `result` points to the call's result (the type named
+// by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
+// NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
+// the duration of the callback: copy what you keep.
+typedef void (*SsprCallback)(void *user_data,
+                             enum SsprStatus status,
+                             const void *result,
+                             const struct SsprError *error);
+
+// One user's SSPR state (`sspr_status`). Free with `sspr_user_status_free`.
+typedef struct SsprUserStatus {
+  // The directory's id of the user.
+  char *user_id;
+  // The login.
+  char *login;
+  // The display name.
+  char *display_name;
+  // SSPR enabled for the user.
+  bool enabled;
+  // Inside the eligible OUs / groups.
+  bool eligible;
+  // A member of a privileged group.
+  bool privileged;
+  // The directory account is disabled or expired.
+  bool account_disabled;
+  // The directory account is locked out.
+  bool account_locked;
+  // The masked e-mail address, or NULL.
+  char *email_masked;
+  // The masked phone number, or NULL.
+  char *phone_masked;
+  // Whether self-service reset is blocked.
+  bool blocked;
+  // Until when (Unix seconds; 0 when not blocked).
+  int64_t blocked_until;
+  // Whether a reset through sspr happened.
+  bool has_last_reset;
+  // When (Unix seconds; 0 when never).
+  int64_t last_reset_at;
+} SsprUserStatus;
 
 // One way a PIN can be sent.
 typedef struct SsprMethod {
@@ -388,16 +470,6 @@ typedef struct SsprChallenge {
   // When the flow expires (Unix seconds).
   int64_t expires_at;
 } SsprChallenge;
-
-// The callback of every `*_async` call: called exactly once, from a library thread.
-// `status` is the outcome; on success `result` points to the call's result (the type named
-// by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
-// NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
-// the duration of the callback: copy what you keep.
-typedef void (*SsprCallback)(void *user_data,
-                             enum SsprStatus status,
-                             const void *result,
-                             const struct SsprError *error);
 
 // The answer to `sspr_send_pin` (plain values, nothing to free).
 typedef struct SsprPinSent {
@@ -433,67 +505,6 @@ typedef struct SsprResetOutcome {
   bool unlocked;
 } SsprResetOutcome;
 
-// Changes to a user's contact details; borrowed for the call.
-typedef struct SsprContactUpdate {
-  // An `SsprChange` value for the e-mail address.
-  uint32_t email_change;
-  // The new address when `email_change` is SET.
-  const char *email;
-  // An `SsprChange` value for the phone number.
-  uint32_t phone_change;
-  // The new number (E.164) when `phone_change` is SET.
-  const char *phone;
-} SsprContactUpdate;
-
-// A user's registered contact details (`sspr_contacts`, `sspr_update_contacts`). Free with
-// `sspr_contacts_free`. Absent details are NULL.
-typedef struct SsprContacts {
-  // The alternate e-mail address in full, or NULL.
-  char *email;
-  // The masked address, or NULL.
-  char *email_masked;
-  // From when PINs may go to it (Unix seconds; 0 when absent).
-  int64_t email_usable_from;
-  // The mobile number in E.164, or NULL.
-  char *phone;
-  // The masked number, or NULL.
-  char *phone_masked;
-  // From when PINs may go to it (Unix seconds; 0 when absent).
-  int64_t phone_usable_from;
-} SsprContacts;
-
-// One user's SSPR state (`sspr_status`). Free with `sspr_user_status_free`.
-typedef struct SsprUserStatus {
-  // The directory's id of the user.
-  char *user_id;
-  // The login.
-  char *login;
-  // The display name.
-  char *display_name;
-  // SSPR enabled for the user.
-  bool enabled;
-  // Inside the eligible OUs / groups.
-  bool eligible;
-  // A member of a privileged group.
-  bool privileged;
-  // The directory account is disabled or expired.
-  bool account_disabled;
-  // The directory account is locked out.
-  bool account_locked;
-  // The masked e-mail address, or NULL.
-  char *email_masked;
-  // The masked phone number, or NULL.
-  char *phone_masked;
-  // Whether self-service reset is blocked.
-  bool blocked;
-  // Until when (Unix seconds; 0 when not blocked).
-  int64_t blocked_until;
-  // Whether a reset through sspr happened.
-  bool has_last_reset;
-  // When (Unix seconds; 0 when never).
-  int64_t last_reset_at;
-} SsprUserStatus;
-
 // The answer to `sspr_sign_in`: who signed in. Free with `sspr_signed_in_free`.
 typedef struct SsprSignedIn {
   // The directory's id of the user.
@@ -514,6 +525,7 @@ typedef struct SsprUserStatusList {
   size_t len;
 } SsprUserStatusList;
 
+#if defined(SSPR_VECTORS)
 // A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 typedef struct SsprStringList {
   // The strings.
@@ -521,6 +533,7 @@ typedef struct SsprStringList {
   // How many.
   size_t len;
 } SsprStringList;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -661,7 +674,8 @@ enum SsprStatus sspr_engine_new(const struct SsprEngineOptions *options,
                                 struct SsprError **error_out);
 
 // Free an engine (NULL is allowed). Calls still in flight keep what they need; each
-// backend's `release` runs once the last of them ended.
+// backend's `release` runs once the last of them ended. Deliveries still running are not
+// waited for: call `sspr_flush_deliveries` first to deliver every PIN already promised.
 //
 // # Safety
 // `engine` is NULL or from `sspr_engine_new`, not yet freed, and no other thread uses it
@@ -693,112 +707,11 @@ enum SsprStatus sspr_clock_advance(const struct SsprClock *clock, uint64_t secon
 // `clock` is NULL or from `sspr_clock_new` and not yet freed.
 void sspr_clock_free(struct SsprClock *clock);
 
-// Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
-// `sspr_challenge_free`. Unknown, disabled and not-enabled logins get an answer of the same
-// shape (decoy methods).
-//
-// # Safety
-// `engine` is a live engine; strings are NULL or NUL-terminated; `ctx` is NULL or valid;
-// `out` and `error_out` are NULL or writable.
-enum SsprStatus sspr_begin_reset(const struct SsprEngine *engine,
-                                 const char *login,
-                                 const struct SsprRequestContext *ctx,
-                                 struct SsprChallenge **out,
-                                 struct SsprError **error_out);
-
-// `sspr_begin_reset` as a callback call; `result` is a `const SsprChallenge *`.
-//
-// # Safety
-// As `sspr_begin_reset`; `user_data` may be used from a library thread.
-enum SsprStatus sspr_begin_reset_async(const struct SsprEngine *engine,
-                                       const char *login,
-                                       const struct SsprRequestContext *ctx,
-                                       SsprCallback callback,
-                                       void *user_data,
-                                       struct SsprError **error_out);
-
-// Send a PIN by `method_id` (`"email"`, `"sms"`). `confirm` is NULL, or the full address or
-// number when the method needs confirmation. On success `*out` is filled in.
-//
-// # Safety
-// As `sspr_begin_reset`; `out` is NULL or writable.
-enum SsprStatus sspr_send_pin(const struct SsprEngine *engine,
-                              const char *flow_id,
-                              const char *method_id,
-                              const char *confirm,
-                              const struct SsprRequestContext *ctx,
-                              struct SsprPinSent *out,
-                              struct SsprError **error_out);
-
-// `sspr_send_pin` as a callback call; `result` is a `const SsprPinSent *`.
-//
-// # Safety
-// As `sspr_send_pin`; `user_data` may be used from a library thread.
-enum SsprStatus sspr_send_pin_async(const struct SsprEngine *engine,
-                                    const char *flow_id,
-                                    const char *method_id,
-                                    const char *confirm,
-                                    const struct SsprRequestContext *ctx,
-                                    SsprCallback callback,
-                                    void *user_data,
-                                    struct SsprError **error_out);
-
-// Check the PIN the user typed. On success `*out` is an `SsprVerified` to free with
-// `sspr_verified_free`. A wrong PIN is `SSPR_STATUS_WRONG_PIN` (see
-// `sspr_error_attempts_left`).
-//
-// # Safety
-// As `sspr_begin_reset`.
-enum SsprStatus sspr_verify_pin(const struct SsprEngine *engine,
-                                const char *flow_id,
-                                const char *pin,
-                                const struct SsprRequestContext *ctx,
-                                struct SsprVerified **out,
-                                struct SsprError **error_out);
-
-// `sspr_verify_pin` as a callback call; `result` is a `const SsprVerified *`.
-//
-// # Safety
-// As `sspr_verify_pin`; `user_data` may be used from a library thread.
-enum SsprStatus sspr_verify_pin_async(const struct SsprEngine *engine,
-                                      const char *flow_id,
-                                      const char *pin,
-                                      const struct SsprRequestContext *ctx,
-                                      SsprCallback callback,
-                                      void *user_data,
-                                      struct SsprError **error_out);
-
-// Finish a verified reset in `mode` (an `SsprCompletionMode` value). `chosen_password` is
-// required for `SSPR_COMPLETION_MODE_CHOSEN` and ignored otherwise. On success `*out` is an
-// `SsprResetOutcome` to free with `sspr_reset_outcome_free` (which wipes the temporary
-// password).
-//
-// # Safety
-// As `sspr_begin_reset`.
-enum SsprStatus sspr_complete_reset(const struct SsprEngine *engine,
-                                    const char *flow_id,
-                                    uint32_t mode,
-                                    const char *chosen_password,
-                                    const struct SsprRequestContext *ctx,
-                                    struct SsprResetOutcome **out,
-                                    struct SsprError **error_out);
-
-// `sspr_complete_reset` as a callback call; `result` is a `const SsprResetOutcome *`.
-//
-// # Safety
-// As `sspr_complete_reset`; `user_data` may be used from a library thread.
-enum SsprStatus sspr_complete_reset_async(const struct SsprEngine *engine,
-                                          const char *flow_id,
-                                          uint32_t mode,
-                                          const char *chosen_password,
-                                          const struct SsprRequestContext *ctx,
-                                          SsprCallback callback,
-                                          void *user_data,
-                                          struct SsprError **error_out);
-
 // Change a user's contact details, as the administrator `admin_id`, or as the signed-in
-// user themself when `admin_id` is NULL. On success `*out` is the new `SsprContacts`
-// (free with `sspr_contacts_free`).
+// user themself when `admin_id` is NULL (an empty or blank `admin_id` is
+// `SSPR_STATUS_INVALID_INPUT`, field `"admin"`: the audit trail must name the
+// administrator). On success `*out` is the new `SsprContacts` (free with
+// `sspr_contacts_free`).
 //
 // # Safety
 // As `sspr_begin_reset`; `update` is NULL or valid.
@@ -844,7 +757,7 @@ enum SsprStatus sspr_contacts_async(const struct SsprEngine *engine,
                                     struct SsprError **error_out);
 
 // Enable or disable SSPR for a user (administrators only: `admin_id` NULL is refused with
-// `NOT_ALLOWED`).
+// `NOT_ALLOWED`, an empty or blank one with `INVALID_INPUT`).
 //
 // # Safety
 // As `sspr_begin_reset`.
@@ -910,6 +823,133 @@ enum SsprStatus sspr_unblock_async(const struct SsprEngine *engine,
                                    void *user_data,
                                    struct SsprError **error_out);
 
+// Wait until every PIN and notice handed to the notifier so far has been delivered (or its
+// failure audited). `sspr_send_pin` answers before the notifier runs: call this at
+// shutdown, before `sspr_engine_free` and `sspr_shutdown`, so that no PIN already promised
+// to a user is lost (and in tests, before reading what a notifier received). Deliveries
+// started while it waits are waited for too; one retrying an unavailable notifier may take
+// until its PIN expires.
+//
+// # Safety
+// `engine` is a live engine; `error_out` is NULL or writable.
+enum SsprStatus sspr_flush_deliveries(const struct SsprEngine *engine,
+                                      struct SsprError **error_out);
+
+// `sspr_flush_deliveries` as a callback call; `result` is NULL.
+//
+// # Safety
+// As `sspr_flush_deliveries`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_flush_deliveries_async(const struct SsprEngine *engine,
+                                            SsprCallback callback,
+                                            void *user_data,
+                                            struct SsprError **error_out);
+
+// Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
+// `sspr_challenge_free`. Unknown, disabled and not-enabled logins get an answer of the same
+// shape (decoy methods).
+//
+// # Safety
+// `engine` is a live engine; strings are NULL or NUL-terminated; `ctx` is NULL or valid;
+// `out` and `error_out` are NULL or writable.
+enum SsprStatus sspr_begin_reset(const struct SsprEngine *engine,
+                                 const char *login,
+                                 const struct SsprRequestContext *ctx,
+                                 struct SsprChallenge **out,
+                                 struct SsprError **error_out);
+
+// `sspr_begin_reset` as a callback call; `result` is a `const SsprChallenge *`.
+//
+// # Safety
+// As `sspr_begin_reset`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_begin_reset_async(const struct SsprEngine *engine,
+                                       const char *login,
+                                       const struct SsprRequestContext *ctx,
+                                       SsprCallback callback,
+                                       void *user_data,
+                                       struct SsprError **error_out);
+
+// Send a PIN by `method_id` (`"email"`, `"sms"`). `confirm` is NULL, or the full address or
+// number when the method needs confirmation. On success `*out` is filled in. The PIN is
+// handed to the notifier in the background: `sspr_flush_deliveries` waits for it.
+//
+// # Safety
+// As `sspr_begin_reset`; `out` is NULL or writable.
+enum SsprStatus sspr_send_pin(const struct SsprEngine *engine,
+                              const char *flow_id,
+                              const char *method_id,
+                              const char *confirm,
+                              const struct SsprRequestContext *ctx,
+                              struct SsprPinSent *out,
+                              struct SsprError **error_out);
+
+// `sspr_send_pin` as a callback call; `result` is a `const SsprPinSent *`.
+//
+// # Safety
+// As `sspr_send_pin`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_send_pin_async(const struct SsprEngine *engine,
+                                    const char *flow_id,
+                                    const char *method_id,
+                                    const char *confirm,
+                                    const struct SsprRequestContext *ctx,
+                                    SsprCallback callback,
+                                    void *user_data,
+                                    struct SsprError **error_out);
+
+// Check the PIN the user typed. On success `*out` is an `SsprVerified` to free with
+// `sspr_verified_free`. A wrong PIN is `SSPR_STATUS_WRONG_PIN` (see
+// `sspr_error_attempts_left`).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_verify_pin(const struct SsprEngine *engine,
+                                const char *flow_id,
+                                const char *pin,
+                                const struct SsprRequestContext *ctx,
+                                struct SsprVerified **out,
+                                struct SsprError **error_out);
+
+// `sspr_verify_pin` as a callback call; `result` is a `const SsprVerified *`.
+//
+// # Safety
+// As `sspr_verify_pin`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_verify_pin_async(const struct SsprEngine *engine,
+                                      const char *flow_id,
+                                      const char *pin,
+                                      const struct SsprRequestContext *ctx,
+                                      SsprCallback callback,
+                                      void *user_data,
+                                      struct SsprError **error_out);
+
+// Finish a verified reset in `mode` (an `SsprCompletionMode` value). `chosen_password` is
+// the new password in `SSPR_COMPLETION_MODE_CHOSEN`, and must be NULL in the other modes
+// (a password given there is refused, never silently dropped): either mistake is
+// `SSPR_STATUS_INVALID_INPUT` with field `"password"`. On success `*out` is an
+// `SsprResetOutcome` to free with `sspr_reset_outcome_free` (which wipes the temporary
+// password).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_complete_reset(const struct SsprEngine *engine,
+                                    const char *flow_id,
+                                    uint32_t mode,
+                                    const char *chosen_password,
+                                    const struct SsprRequestContext *ctx,
+                                    struct SsprResetOutcome **out,
+                                    struct SsprError **error_out);
+
+// `sspr_complete_reset` as a callback call; `result` is a `const SsprResetOutcome *`.
+//
+// # Safety
+// As `sspr_complete_reset`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_complete_reset_async(const struct SsprEngine *engine,
+                                          const char *flow_id,
+                                          uint32_t mode,
+                                          const char *chosen_password,
+                                          const struct SsprRequestContext *ctx,
+                                          SsprCallback callback,
+                                          void *user_data,
+                                          struct SsprError **error_out);
+
 // Sign a user in to the registration pages with their own password (rate-limited; an
 // unknown login and a wrong password both give `SSPR_STATUS_SIGN_IN_FAILED`). On success
 // `*out` is an `SsprSignedIn` to free with `sspr_signed_in_free`.
@@ -958,18 +998,30 @@ enum SsprStatus sspr_search_users_async(const struct SsprEngine *engine,
                                         void *user_data,
                                         struct SsprError **error_out);
 
-// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
-// with the 32 bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-// `sspr_string_list_free`.
+#if defined(SSPR_VECTORS)
+// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 //
 // # Safety
-// `seed` is NULL or 32 readable bytes; `out` and `error_out` are NULL or writable.
+// `list` is NULL or was handed out by this library and not yet freed.
+void sspr_string_list_free(struct SsprStringList *list);
+#endif
+
+#if defined(SSPR_VECTORS)
+// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
+// with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
+// `sspr_string_list_free`. Test hook (feature `vectors`).
+//
+// # Safety
+// `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_pins_generate(const uint8_t *seed,
+                                   size_t seed_len,
                                    uint32_t digits,
                                    size_t count,
                                    struct SsprStringList **out,
                                    struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
 // lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
 //
@@ -980,7 +1032,9 @@ enum SsprStatus sspr_pin_hash(const char *key_hex,
                               const char *pin,
                               char **out,
                               struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // The tokens of a user's identity a temporary password must not contain
 // (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
 //
@@ -990,27 +1044,34 @@ enum SsprStatus sspr_identity_tokens(const char *login,
                                      const char *display_name,
                                      struct SsprStringList **out,
                                      struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // Draw `count` temporary passwords of `length` characters one after another from one
-// ChaCha20 generator seeded with `seed`, avoiding the identity tokens of `login` and
-// `display_name` (`sspr_core::password::generate_temporary`). `*out`: free with
-// `sspr_string_list_free` (it wipes them).
+// ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
+// tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
+// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
 //
 // # Safety
-// `seed` is NULL or 32 readable bytes; strings are NULL or NUL-terminated; `out` and
-// `error_out` are NULL or writable.
+// `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
+// and `error_out` are NULL or writable.
 enum SsprStatus sspr_temp_passwords_generate(const uint8_t *seed,
+                                             size_t seed_len,
                                              uint32_t length,
                                              const char *login,
                                              const char *display_name,
                                              size_t count,
                                              struct SsprStringList **out,
                                              struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // The entropy in bits of a temporary password of `length` characters
 // (`sspr_core::password::temp_password_entropy_bits`).
 double sspr_temp_password_entropy_bits(uint32_t length);
+#endif
 
+#if defined(SSPR_VECTORS)
 // The decoy methods an unknown `login` is offered under `key_hex` and the policy
 // `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
 // `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
@@ -1025,7 +1086,9 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
                                    struct SsprStringList **channels_out,
                                    struct SsprStringList **masked_out,
                                    struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
 // mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
 // that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
@@ -1037,14 +1100,18 @@ enum SsprStatus sspr_mask(const char *kind,
                           char **normalized_out,
                           char **masked_out,
                           struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
 // `*out`: free with `sspr_string_free`.
 //
 // # Safety
 // `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
 // cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
 // that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
@@ -1056,7 +1123,9 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
                                            size_t len,
                                            char **out,
                                            struct SsprError **error_out);
+#endif
 
+#if defined(SSPR_VECTORS)
 // Parse and validate a policy document (JSON; missing fields take their defaults). On
 // success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 // refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
@@ -1066,6 +1135,7 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
 enum SsprStatus sspr_policy_check(const char *policy_json,
                                   char **out,
                                   struct SsprError **error_out);
+#endif
 
 // Free a sign-in answer (NULL is allowed).
 //
@@ -1108,12 +1178,6 @@ void sspr_contacts_free(struct SsprContacts *contacts);
 // # Safety
 // `status` is NULL or was handed out by this library and not yet freed.
 void sspr_user_status_free(struct SsprUserStatus *status);
-
-// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
-//
-// # Safety
-// `list` is NULL or was handed out by this library and not yet freed.
-void sspr_string_list_free(struct SsprStringList *list);
 
 #ifdef __cplusplus
 }  // extern "C"

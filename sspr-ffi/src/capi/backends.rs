@@ -5,11 +5,10 @@ use std::ffi::{c_char, c_void};
 use std::fmt;
 
 use futures::channel::oneshot;
-use sspr_core::backend::{AccountState, ContactHistory, DirectoryUser, Enrollment, StoredContact};
+use sspr_bind::{ContactParts, EnrollmentParts};
+use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
 use sspr_core::notice::{Message, Notification};
-use sspr_core::{
-    Authentication, BackendError, BackendErrorKind, EmailAddress, NormalizedLogin, Password, PhoneNumber, UserId,
-};
+use sspr_core::{Authentication, BackendError, BackendErrorKind, NormalizedLogin, Password, UserId};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -291,41 +290,56 @@ pub struct SsprEnrollment {
     pub history: *const c_char,
 }
 
-fn timestamp(secs: i64, field: &'static str) -> Result<OffsetDateTime, SsprError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| SsprError::invalid(field, "not a representable time"))
+/// A time a C store gave, in Unix seconds.
+fn time(secs: i64, field: &'static str) -> Result<OffsetDateTime, SsprError> {
+    Ok(sspr_bind::time_from_unix(secs, 0, field)?)
 }
 
-/// Read a C enrollment.
+/// One contact of a C enrollment, if its string is there.
+///
+/// # Safety
+/// `value` is NULL or a valid string.
+unsafe fn contact_parts(
+    value: *const c_char,
+    added_at: i64,
+    usable_from: i64,
+    field: &'static str,
+    times: [&'static str; 2],
+) -> Result<Option<ContactParts>, SsprError> {
+    // SAFETY: per this function's contract.
+    let Some(value) = unsafe { opt_str_arg(value, field) }? else { return Ok(None) };
+    Ok(Some(ContactParts {
+        value: value.to_owned(),
+        added_at: time(added_at, times[0])?,
+        usable_from: time(usable_from, times[1])?,
+    }))
+}
+
+/// Read a C enrollment and check it as every binding checks a host store's record
+/// (`EnrollmentParts::validate`: a part that does not hold fails the engine's call with a
+/// `REJECTED` backend error naming the part; the store's `sspr_complete_enrollment` returns
+/// `SSPR_STATUS_INVALID_INPUT`).
 ///
 /// # Safety
 /// The strings of `e` are NULL or valid.
 unsafe fn read_enrollment(e: &SsprEnrollment) -> Result<Enrollment, SsprError> {
-    let contact_err = |field: &'static str| move |err: sspr_core::Error| SsprError::invalid(field, &err.to_string());
     // SAFETY: per this function's contract.
-    let email = match unsafe { opt_str_arg(e.email, "email") }? {
-        Some(text) => Some(StoredContact {
-            value: EmailAddress::parse(text).map_err(contact_err("email"))?,
-            added_at: timestamp(e.email_added_at, "email_added_at")?,
-            usable_from: timestamp(e.email_usable_from, "email_usable_from")?,
-        }),
-        None => None,
+    let (email, phone, history) = unsafe {
+        (
+            contact_parts(e.email, e.email_added_at, e.email_usable_from, "email", [
+                "email_added_at",
+                "email_usable_from",
+            ])?,
+            contact_parts(e.phone, e.phone_added_at, e.phone_usable_from, "phone", [
+                "phone_added_at",
+                "phone_usable_from",
+            ])?,
+            opt_str_arg(e.history, "history")?.map(str::to_owned),
+        )
     };
-    // SAFETY: per this function's contract.
-    let phone = match unsafe { opt_str_arg(e.phone, "phone") }? {
-        Some(text) => Some(StoredContact {
-            value: PhoneNumber::parse(text).map_err(contact_err("phone"))?,
-            added_at: timestamp(e.phone_added_at, "phone_added_at")?,
-            usable_from: timestamp(e.phone_usable_from, "phone_usable_from")?,
-        }),
-        None => None,
-    };
-    let last_reset_at = if e.has_last_reset { Some(timestamp(e.last_reset_at, "last_reset_at")?) } else { None };
-    // SAFETY: per this function's contract.
-    let history = match unsafe { opt_str_arg(e.history, "history") }? {
-        Some(text) => ContactHistory::from_json(text).map_err(|err| SsprError::invalid("history", err.message()))?,
-        None => ContactHistory::default(),
-    };
-    Ok(Enrollment { enabled: e.enabled, email, phone, last_reset_at, history, version: e.version })
+    let last_reset_at = if e.has_last_reset { Some(time(e.last_reset_at, "last_reset_at")?) } else { None };
+    let parts = EnrollmentParts { enabled: e.enabled, email, phone, last_reset_at, history, version: e.version };
+    parts.validate().map_err(|rejected| SsprError::new(SsprStatus::InvalidInput, rejected.message()))
 }
 
 /// Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user

@@ -32,6 +32,7 @@
 
 mod backends;
 mod engine;
+#[cfg(feature = "vectors")]
 mod pure;
 mod types;
 
@@ -42,6 +43,7 @@ use sspr_core::{BackendErrorKind, Error, NotAllowedReason};
 
 pub use backends::*;
 pub use engine::*;
+#[cfg(feature = "vectors")]
 pub use pure::*;
 pub use types::*;
 
@@ -177,7 +179,7 @@ impl SsprError {
         Self::new(SsprStatus::Internal, message)
     }
 
-    fn panic() -> Self {
+    pub(crate) fn panic() -> Self {
         Self::new(SsprStatus::Panic, "the sspr library panicked; the call had no reliable effect")
     }
 }

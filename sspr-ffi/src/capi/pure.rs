@@ -1,25 +1,60 @@
 //! Thin wrappers of sspr-core's pure functions, so that every language using the C API can
-//! replay the shared test vectors (`tests/vectors/`) through it.
+//! replay the shared test vectors (`tests/vectors/`) through it. Test hooks: only in a build
+//! with the `vectors` feature (declared in `include/sspr.h` all the same; a program calling
+//! one fails to link against a default `libsspr_ffi`). The draws and their bounds are
+//! `sspr_bind::vectors`, the same in every binding.
 
 use std::ffi::c_char;
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use sspr_bind::{Material, vectors};
 use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, Policy, SecretKey, decoy, mask, password, pin};
 
-use super::types::SsprStringList;
+use super::types::{raw_slice, take_box, take_slice};
+use super::free_string;
 use super::{SsprError, SsprStatus, call, guard, raw_string, str_arg};
 
+/// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprStringList {
+    /// The strings.
+    pub items: *mut *mut c_char,
+    /// How many.
+    pub len: usize,
+}
+
+impl SsprStringList {
+    pub(crate) fn new(items: impl IntoIterator<Item = String>) -> Self {
+        let (items, len) = raw_slice(items.into_iter().map(raw_string).collect());
+        Self { items, len }
+    }
+}
+
+/// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
+///
 /// # Safety
-/// `seed` is NULL or points to 32 readable bytes.
-unsafe fn rng(seed: *const u8) -> Result<ChaCha20Rng, SsprError> {
+/// `list` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_string_list_free(list: *mut SsprStringList) {
+    // SAFETY: per this function's contract.
+    let Some(l) = (unsafe { take_box(list) }) else { return };
+    // SAFETY: made by `SsprStringList::new`.
+    for s in unsafe { take_slice(l.items, l.len) } {
+        // SAFETY: as above.
+        unsafe { free_string(s, true) };
+    }
+}
+
+/// A generator seed given as a pointer and a length (32 bytes).
+///
+/// # Safety
+/// `seed` is NULL or points to `len` readable bytes.
+unsafe fn seed_arg<'a>(seed: *const u8, len: usize) -> Result<Material<'a>, SsprError> {
     if seed.is_null() {
         return Err(SsprError::null("seed"));
     }
-    let mut bytes = [0u8; 32];
-    // SAFETY: 32 readable bytes, per this function's contract.
-    bytes.copy_from_slice(unsafe { std::slice::from_raw_parts(seed, 32) });
-    Ok(ChaCha20Rng::from_seed(bytes))
+    // SAFETY: `len` readable bytes, per this function's contract.
+    Ok(Material::Bytes(unsafe { std::slice::from_raw_parts(seed, len) }))
 }
 
 /// # Safety
@@ -45,14 +80,15 @@ unsafe fn put_string(out: *mut *mut c_char, text: impl Into<String>) -> Result<(
 }
 
 /// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
-/// with the 32 bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-/// `sspr_string_list_free`.
+/// with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
+/// `sspr_string_list_free`. Test hook (feature `vectors`).
 ///
 /// # Safety
-/// `seed` is NULL or 32 readable bytes; `out` and `error_out` are NULL or writable.
+/// `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_pins_generate(
     seed: *const u8,
+    seed_len: usize,
     digits: u32,
     count: usize,
     out: *mut *mut SsprStringList,
@@ -61,12 +97,8 @@ pub unsafe extern "C" fn sspr_pins_generate(
     // SAFETY: forwarded contract.
     unsafe {
         call(error_out, || {
-            if !(1..=64).contains(&digits) || count > 10_000 {
-                return Err(SsprError::invalid("digits", "1..=64 digits, at most 10000 PINs"));
-            }
-            let mut rng = rng(seed)?;
-            let pins = (0..count).map(|_| pin::generate(&mut rng, digits).expose_secret().to_owned()).collect();
-            put_list(out, pins)
+            let pins = vectors::pins(seed_arg(seed, seed_len)?, digits, count)?;
+            put_list(out, pins.iter().map(|p| p.expose_secret().to_owned()).collect())
         })
     }
 }
@@ -116,16 +148,17 @@ pub unsafe extern "C" fn sspr_identity_tokens(
 }
 
 /// Draw `count` temporary passwords of `length` characters one after another from one
-/// ChaCha20 generator seeded with `seed`, avoiding the identity tokens of `login` and
-/// `display_name` (`sspr_core::password::generate_temporary`). `*out`: free with
-/// `sspr_string_list_free` (it wipes them).
+/// ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
+/// tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
+/// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
 ///
 /// # Safety
-/// `seed` is NULL or 32 readable bytes; strings are NULL or NUL-terminated; `out` and
-/// `error_out` are NULL or writable.
+/// `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
+/// and `error_out` are NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_temp_passwords_generate(
     seed: *const u8,
+    seed_len: usize,
     length: u32,
     login: *const c_char,
     display_name: *const c_char,
@@ -136,15 +169,9 @@ pub unsafe extern "C" fn sspr_temp_passwords_generate(
     // SAFETY: forwarded contract.
     unsafe {
         call(error_out, || {
-            if !(12..=256).contains(&length) || count > 10_000 {
-                return Err(SsprError::invalid("length", "12..=256 characters, at most 10000 passwords"));
-            }
             let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
-            let mut rng = rng(seed)?;
-            let passwords = (0..count)
-                .map(|_| password::generate_temporary(&mut rng, length, &tokens).expose_secret().to_owned())
-                .collect();
-            put_list(out, passwords)
+            let passwords = vectors::temporary_passwords(seed_arg(seed, seed_len)?, length, &tokens, count)?;
+            put_list(out, passwords.iter().map(|p| p.expose_secret().to_owned()).collect())
         })
     }
 }

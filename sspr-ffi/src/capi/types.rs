@@ -25,7 +25,7 @@ impl From<Channel> for SsprChannel {
     }
 }
 
-/// The language of notices (`SsprRequestContext.locale`, `SsprNotification.locale`).
+/// The language of a notice (`SsprNotification.locale`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SsprLocale {
@@ -66,38 +66,48 @@ impl From<CompletionMode> for SsprCompletionMode {
     }
 }
 
-/// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` means no
-/// IP address, no user agent, English.
+/// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` (or every
+/// field NULL) means no IP address, no user agent, English.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SsprRequestContext {
-    /// The client's IP address as text (`"192.0.2.7"`, `"2001:db8::1"`), or NULL.
+    /// The client's IP address as text (`"192.0.2.7"`, `"2001:db8::1"`; surrounding spaces
+    /// ignored), or NULL. Anything else (a port, brackets, a host name) is
+    /// `SSPR_STATUS_INVALID_INPUT`, field `"client_ip"`: the per-IP limits depend on it.
     pub client_ip: *const c_char,
     /// The client's user agent, or NULL.
     pub user_agent: *const c_char,
-    /// An `SsprLocale` value (0 = English, 1 = German); others are refused.
-    pub locale: u32,
+    /// A language the caller names explicitly, as a language tag (`"de"`, `"de-CH"`, `"EN"`:
+    /// the primary subtag decides), or NULL. One sspr does not speak (`"fr"`) or a malformed
+    /// one is `SSPR_STATUS_INVALID_INPUT`, field `"locale"`. It wins over `accept_language`.
+    pub locale: *const c_char,
+    /// The browser's `Accept-Language` header, or NULL: picks the locale when `locale` is
+    /// NULL, and never fails (nothing supported in it, or a malformed header, is English).
+    pub accept_language: *const c_char,
 }
 
-/// Read a request context.
+/// Read a request context (`RequestContext::from_parts`, then the explicit locale, as every
+/// binding does).
 ///
 /// # Safety
 /// `ctx` is NULL or points to a valid `SsprRequestContext` whose strings are NULL or valid.
 pub(crate) unsafe fn request_context(ctx: *const SsprRequestContext) -> Result<RequestContext, SsprError> {
     // SAFETY: NULL or valid, per this function's contract.
     let Some(ctx) = (unsafe { ctx.as_ref() }) else { return Ok(RequestContext::default()) };
-    let mut out = RequestContext::default();
     // SAFETY: the strings are NULL or valid, per this function's contract.
-    if let Some(ip) = unsafe { opt_str_arg(ctx.client_ip, "client_ip") }? {
-        out.client_ip = Some(ip.trim().parse().map_err(|_| SsprError::invalid("client_ip", "not an IP address"))?);
-    }
-    // SAFETY: as above.
-    out.user_agent = unsafe { opt_str_arg(ctx.user_agent, "user_agent") }?.map(str::to_owned);
-    out.locale = match ctx.locale {
-        0 => Locale::En,
-        1 => Locale::De,
-        _ => return Err(SsprError::invalid("locale", "not an SsprLocale value")),
+    let (client_ip, user_agent, locale, accept_language) = unsafe {
+        (
+            opt_str_arg(ctx.client_ip, "client_ip")?,
+            opt_str_arg(ctx.user_agent, "user_agent")?,
+            opt_str_arg(ctx.locale, "locale")?,
+            opt_str_arg(ctx.accept_language, "accept_language")?,
+        )
     };
+    let mut out = RequestContext::from_parts(client_ip, accept_language)?;
+    out.user_agent = user_agent.map(str::to_owned);
+    if let Some(tag) = locale {
+        out.locale = tag.parse::<Locale>()?;
+    }
     Ok(out)
 }
 
@@ -388,23 +398,6 @@ pub unsafe extern "C" fn sspr_user_status_list_free(list: *mut SsprUserStatusLis
     }
 }
 
-/// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
-#[repr(C)]
-#[derive(Debug)]
-pub struct SsprStringList {
-    /// The strings.
-    pub items: *mut *mut c_char,
-    /// How many.
-    pub len: usize,
-}
-
-impl SsprStringList {
-    pub(crate) fn new(items: impl IntoIterator<Item = String>) -> Self {
-        let (items, len) = raw_slice(items.into_iter().map(raw_string).collect());
-        Self { items, len }
-    }
-}
-
 /// A vector handed to C as a pointer and a length (NULL and 0 when empty).
 pub(crate) fn raw_slice<T>(items: Vec<T>) -> (*mut T, usize) {
     if items.is_empty() {
@@ -430,7 +423,7 @@ pub(crate) unsafe fn take_slice<T>(ptr: *mut T, len: usize) -> Vec<T> {
 ///
 /// # Safety
 /// `ptr` is NULL or came from `Box::into_raw` of a `T` and was not freed.
-unsafe fn take_box<T>(ptr: *mut T) -> Option<Box<T>> {
+pub(crate) unsafe fn take_box<T>(ptr: *mut T) -> Option<Box<T>> {
     // SAFETY: per this function's contract.
     (!ptr.is_null()).then(|| unsafe { Box::from_raw(ptr) })
 }
@@ -506,20 +499,5 @@ pub unsafe extern "C" fn sspr_user_status_free(status: *mut SsprUserStatus) {
     if let Some(mut s) = unsafe { take_box(status) } {
         // SAFETY: made by `SsprUserStatus::new`.
         unsafe { s.free_fields() };
-    }
-}
-
-/// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
-///
-/// # Safety
-/// `list` is NULL or was handed out by this library and not yet freed.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_string_list_free(list: *mut SsprStringList) {
-    // SAFETY: per this function's contract.
-    let Some(l) = (unsafe { take_box(list) }) else { return };
-    // SAFETY: made by `SsprStringList::new`.
-    for s in unsafe { take_slice(l.items, l.len) } {
-        // SAFETY: as above.
-        unsafe { free_string(s, true) };
     }
 }

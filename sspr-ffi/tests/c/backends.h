@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sspr.h"
 
@@ -46,6 +47,7 @@ typedef struct TestBackends {
   int released;             /* release() calls seen */
   /* notifier */
   bool notify_inline;       /* complete on the calling thread instead of a new one */
+  int notify_delay_ms;      /* a slow notifier: each delivery first waits this long */
   pthread_t threads[MAX_THREADS];
   int thread_count;
   int sent;                 /* notices delivered */
@@ -258,10 +260,15 @@ typedef struct Delivery {
   char pin[32];
   int kind;
   char body[1024];
+  int delay_ms;
 } Delivery;
 
 static void deliver(Delivery *d) {
   TestBackends *b = d->b;
+  if (d->delay_ms > 0) {
+    struct timespec pause = {d->delay_ms / 1000, (long)(d->delay_ms % 1000) * 1000000L};
+    nanosleep(&pause, NULL);
+  }
   pthread_mutex_lock(&b->lock);
   b->sent++;
   strcpy(b->last_to, d->to);
@@ -295,6 +302,7 @@ static void notifier_send(void *ctx, const SsprNotification *n, SsprCompletion *
   d->kind = (int)n->kind;
   pthread_mutex_lock(&b->lock);
   bool inline_ = b->notify_inline || b->thread_count >= MAX_THREADS;
+  d->delay_ms = b->notify_delay_ms;
   pthread_mutex_unlock(&b->lock);
   if (inline_) {
     deliver(d);

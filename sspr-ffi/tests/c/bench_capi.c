@@ -35,6 +35,7 @@ int main(int argc, char **argv) {
   o.secret_key = key;
   o.secret_key_len = sizeof key;
   o.rng_seed = seed;
+  o.rng_seed_len = sizeof seed;
   o.clock = clock;
   SsprEngine *engine = NULL;
   OK(sspr_engine_new(&o, &engine, NULL));

@@ -52,6 +52,7 @@ static void world_open_shared(World *w, const char *policy, const Shared *shared
   o.secret_key = KEY;
   o.secret_key_len = sizeof KEY;
   o.rng_seed = SEED;
+  o.rng_seed_len = sizeof SEED;
   o.clock = w->clock;
   o.policy_json = policy;
   if (shared) {
@@ -135,7 +136,7 @@ static void test_full_flow_blocking(void) {
   memset(&ctx, 0, sizeof ctx);
   ctx.client_ip = "192.0.2.7";
   ctx.user_agent = "test_capi";
-  ctx.locale = SSPR_LOCALE_DE;
+  ctx.locale = "de-CH";
 
   SsprChallenge *c = NULL;
   SsprStatus st = sspr_begin_reset(w.engine, "  JDoe@Example.org ", &ctx, &c, &err);
@@ -197,10 +198,15 @@ static void test_full_flow_blocking(void) {
   }
   sspr_verified_free(v);
 
-  /* CHOSEN without a password: a NULL argument. */
+  /* CHOSEN without a password, a password with TEMPORARY: refused (NewPassword::from_mode). */
   SsprResetOutcome *out = NULL;
   st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_CHOSEN, NULL, &ctx, &out, &err);
-  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "chosen_password") == 0, "%s", msg(err));
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "password") == 0, "%s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, "Tr0ub4dor&3-horse", &ctx, &out,
+                           &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "password") == 0, "%s", msg(err));
   sspr_error_free(err);
   err = NULL;
   st = sspr_complete_reset(w.engine, c->flow_id, 7, NULL, &ctx, &out, &err);
@@ -422,7 +428,7 @@ static void test_argument_errors(void) {
   sspr_error_free(err);
   err = NULL;
   ctx.user_agent = NULL;
-  ctx.locale = 5;
+  ctx.locale = "fr";
   st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "locale") == 0, "bad locale");
   sspr_error_free(err);
@@ -526,6 +532,14 @@ static void test_engine_new_errors(void) {
   err = NULL;
   CHECK(b.released == 3, "every ctx released after a failed engine_new (%d)", b.released);
   o.secret_key_len = 32;
+  /* The seed has a length now (it was read as 32 bytes whatever the caller had). */
+  o.rng_seed = SEED;
+  o.rng_seed_len = 31;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && strstr(msg(err), "32 bytes") != NULL,
+        "short seed: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  o.rng_seed = NULL;
   o.policy_json = "{\"pin_length\": 4}";
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && strstr(msg(err), "`pin_length`") != NULL,
         "bad policy: %s", msg(err));
@@ -538,7 +552,7 @@ static void test_engine_new_errors(void) {
         "missing vtable function: %s", msg(err));
   sspr_error_free(err);
   err = NULL;
-  CHECK(b.released == 9, "released %d", b.released);
+  CHECK(b.released == 12, "released %d", b.released);
   CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
   backends_destroy(&b);
 }
@@ -1023,6 +1037,65 @@ static void test_a_timer_failure_is_an_error_not_an_unpadded_answer(void) {
   backends_destroy(&b);
 }
 
+static int sent_count(TestBackends *b) {
+  pthread_mutex_lock(&b->lock);
+  int sent = b->sent;
+  pthread_mutex_unlock(&b->lock);
+  return sent;
+}
+
+static void on_flushed(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  wt->attempts_left = result == NULL; /* a flush has no result */
+  waiter_finish(wt, st, e);
+}
+
+/* sspr_send_pin answers before the notifier delivers; sspr_flush_deliveries (blocking and as a
+ * callback) returns only once a slow notifier finished: what a C program calls at shutdown so
+ * that no PIN already promised is lost. */
+static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
+  World w;
+  world_open(&w, NULL);
+  pthread_mutex_lock(&w.b.lock);
+  w.b.notify_delay_ms = 400;
+  pthread_mutex_unlock(&w.b.lock);
+  SsprError *err = NULL;
+  char *flow = begin(&w, "jdoe@example.org");
+  SsprPinSent sent;
+  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  CHECK(sent_count(&w.b) == 0, "send_pin answered before the slow notifier delivered");
+  st = sspr_flush_deliveries(w.engine, &err);
+  CHECK(st == SSPR_STATUS_OK && err == NULL, "flush: %s", msg(err));
+  CHECK(sent_count(&w.b) == 1, "after the flush the PIN is delivered (%d)", sent_count(&w.b));
+  free(flow);
+
+  /* The callback form: called once the second delivery is done. */
+  CHECK(sspr_clock_advance(w.clock, 61) == SSPR_STATUS_OK, "advance");
+  flow = begin(&w, "jdoe@example.org");
+  st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  Waiter wt;
+  memset(&wt, 0, sizeof wt);
+  pthread_mutex_init(&wt.lock, NULL);
+  pthread_cond_init(&wt.cond, NULL);
+  CHECK(sspr_flush_deliveries_async(w.engine, on_flushed, &wt, &err) == SSPR_STATUS_OK, "flush_async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && wt.attempts_left == 1, "flush_async: %d %s", (int)wt.status, wt.message);
+  CHECK(sent_count(&w.b) == 2, "after the callback the second PIN is delivered (%d)", sent_count(&w.b));
+  pthread_mutex_destroy(&wt.lock);
+  pthread_cond_destroy(&wt.cond);
+  CHECK(sspr_flush_deliveries(NULL, &err) == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0,
+        "NULL engine: %s", msg(err));
+  sspr_error_free(err);
+  free(flow);
+  world_close(&w);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   CHECK(strlen(sspr_version()) > 0, "version");
@@ -1038,6 +1111,7 @@ int main(void) {
   test_audit_callback_and_file_receive_every_event();
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
+  test_flush_deliveries_waits_for_a_slow_notifier();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

@@ -6,7 +6,7 @@
 package main
 
 /*
-#cgo CFLAGS: -std=c11 -Wall -Werror
+#cgo CFLAGS: -std=c11 -Wall -Werror -DSSPR_VECTORS
 #include <stdlib.h>
 #include "backends.h"
 
@@ -222,7 +222,7 @@ func vectors(dir string) {
 		case "generate":
 			s := seed(c["seed"].(string))
 			var out *C.SsprStringList
-			st := C.sspr_pins_generate((*C.uint8_t)(s), C.uint32_t(num(c["digits"])), C.size_t(num(c["count"])), &out, &e)
+			st := C.sspr_pins_generate((*C.uint8_t)(s), 32, C.uint32_t(num(c["digits"])), C.size_t(num(c["count"])), &out, &e)
 			C.free(s)
 			msg, _ := errText(e)
 			check(st == C.SSPR_STATUS_OK, "%s: %s", name, msg)
@@ -249,7 +249,7 @@ func vectors(dir string) {
 			l, d := cstr(c["login"].(string)), cstr(c["display_name"].(string))
 			var tokens, out *C.SsprStringList
 			st1 := C.sspr_identity_tokens(l, d, &tokens, nil)
-			st2 := C.sspr_temp_passwords_generate((*C.uint8_t)(s), C.uint32_t(num(c["length"])), l, d, C.size_t(num(c["count"])), &out, &e)
+			st2 := C.sspr_temp_passwords_generate((*C.uint8_t)(s), 32, C.uint32_t(num(c["length"])), l, d, C.size_t(num(c["count"])), &out, &e)
 			C.free(s)
 			free(l)
 			free(d)

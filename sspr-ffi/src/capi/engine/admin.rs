@@ -1,0 +1,290 @@
+//! Administration and self-service registration: contact details, enabling, status,
+//! unblocking.
+
+use std::ffi::{c_char, c_void};
+
+use sspr_core::{ContactChange, ContactUpdate};
+
+use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus, request_context};
+use super::super::{SsprError, SsprStatus, str_arg};
+use super::call::{OpFuture, SsprCallback, blocking, with_callback};
+use super::{SsprEngine, actor_arg, engine_arg};
+
+/// A change to one contact detail (`SsprContactUpdate`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprChange {
+    /// Leave it as it is.
+    Keep = 0,
+    /// Set it to the given value.
+    Set = 1,
+    /// Remove it.
+    Clear = 2,
+}
+
+/// Changes to a user's contact details; borrowed for the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprContactUpdate {
+    /// An `SsprChange` value for the e-mail address.
+    pub email_change: u32,
+    /// The new address when `email_change` is SET.
+    pub email: *const c_char,
+    /// An `SsprChange` value for the phone number.
+    pub phone_change: u32,
+    /// The new number (E.164) when `phone_change` is SET.
+    pub phone: *const c_char,
+}
+
+/// # Safety
+/// `value` is NULL or a valid string.
+unsafe fn change(kind: u32, value: *const c_char, field: &'static str) -> Result<ContactChange, SsprError> {
+    match kind {
+        0 => Ok(ContactChange::Keep),
+        // SAFETY: per this function's contract.
+        1 => Ok(ContactChange::Set(unsafe { str_arg(value, field) }?.to_owned())),
+        2 => Ok(ContactChange::Clear),
+        _ => Err(SsprError::invalid(field, "not an SsprChange value")),
+    }
+}
+
+unsafe fn update_contacts(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    update: *const SsprContactUpdate,
+    ctx: *const SsprRequestContext,
+) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, actor, login, update, ctx) = unsafe {
+        let u = update.as_ref().ok_or_else(|| SsprError::null("update"))?;
+        (
+            engine_arg(engine)?,
+            actor_arg(admin_id)?,
+            str_arg(login, "login")?.to_owned(),
+            ContactUpdate {
+                email: change(u.email_change, u.email, "email")?,
+                phone: change(u.phone_change, u.phone, "phone")?,
+            },
+            request_context(ctx)?,
+        )
+    };
+    Ok(Box::pin(async move { sspr.update_contacts(&actor, &login, update, &ctx).await }))
+}
+
+/// Change a user's contact details, as the administrator `admin_id`, or as the signed-in
+/// user themself when `admin_id` is NULL (an empty or blank `admin_id` is
+/// `SSPR_STATUS_INVALID_INPUT`, field `"admin"`: the audit trail must name the
+/// administrator). On success `*out` is the new `SsprContacts` (free with
+/// `sspr_contacts_free`).
+///
+/// # Safety
+/// As `sspr_begin_reset`; `update` is NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_update_contacts(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    update: *const SsprContactUpdate,
+    ctx: *const SsprRequestContext,
+    out: *mut *mut SsprContacts,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { blocking(error_out, out, || update_contacts(engine, admin_id, login, update, ctx)) }
+}
+
+/// `sspr_update_contacts` as a callback call; `result` is a `const SsprContacts *`.
+///
+/// # Safety
+/// As `sspr_update_contacts`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_update_contacts_async(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    update: *const SsprContactUpdate,
+    ctx: *const SsprRequestContext,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_callback(error_out, callback, user_data, || update_contacts(engine, admin_id, login, update, ctx))
+    }
+}
+
+unsafe fn contacts(engine: *const SsprEngine, login: *const c_char) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
+    Ok(Box::pin(async move { sspr.contacts(&login).await }))
+}
+
+/// A user's registered contact details in full (for the signed-in user or an admin). On
+/// success `*out` is an `SsprContacts` to free with `sspr_contacts_free`.
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_contacts(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    out: *mut *mut SsprContacts,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { blocking(error_out, out, || contacts(engine, login)) }
+}
+
+/// `sspr_contacts` as a callback call; `result` is a `const SsprContacts *`.
+///
+/// # Safety
+/// As `sspr_contacts`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_contacts_async(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { with_callback(error_out, callback, user_data, || contacts(engine, login)) }
+}
+
+unsafe fn set_enabled(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    enabled: bool,
+    ctx: *const SsprRequestContext,
+) -> Result<OpFuture<()>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, actor, login, ctx) = unsafe {
+        (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?)
+    };
+    Ok(Box::pin(async move { sspr.set_enabled(&actor, &login, enabled, &ctx).await }))
+}
+
+/// Enable or disable SSPR for a user (administrators only: `admin_id` NULL is refused with
+/// `NOT_ALLOWED`, an empty or blank one with `INVALID_INPUT`).
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_set_enabled(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    enabled: bool,
+    ctx: *const SsprRequestContext,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { blocking(error_out, (), || set_enabled(engine, admin_id, login, enabled, ctx)) }
+}
+
+/// `sspr_set_enabled` as a callback call; `result` is NULL.
+///
+/// # Safety
+/// As `sspr_set_enabled`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_set_enabled_async(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    enabled: bool,
+    ctx: *const SsprRequestContext,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { with_callback(error_out, callback, user_data, || set_enabled(engine, admin_id, login, enabled, ctx)) }
+}
+
+unsafe fn status(engine: *const SsprEngine, login: *const c_char) -> Result<OpFuture<sspr_core::UserStatus>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
+    Ok(Box::pin(async move { sspr.status(&login).await }))
+}
+
+/// Everything about one user's SSPR state. On success `*out` is an `SsprUserStatus` to free
+/// with `sspr_user_status_free`.
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_status(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    out: *mut *mut SsprUserStatus,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { blocking(error_out, out, || status(engine, login)) }
+}
+
+/// `sspr_status` as a callback call; `result` is a `const SsprUserStatus *`.
+///
+/// # Safety
+/// As `sspr_status`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_status_async(
+    engine: *const SsprEngine,
+    login: *const c_char,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { with_callback(error_out, callback, user_data, || status(engine, login)) }
+}
+
+unsafe fn unblock(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    ctx: *const SsprRequestContext,
+) -> Result<OpFuture<()>, SsprError> {
+    // SAFETY: forwarded from the public functions' contracts.
+    let (sspr, actor, login, ctx) = unsafe {
+        (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?)
+    };
+    Ok(Box::pin(async move { sspr.unblock(&actor, &login, &ctx).await }))
+}
+
+/// Lift a block and forget the user's failed verifications (administrators only).
+///
+/// # Safety
+/// As `sspr_begin_reset`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_unblock(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    ctx: *const SsprRequestContext,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { blocking(error_out, (), || unblock(engine, admin_id, login, ctx)) }
+}
+
+/// `sspr_unblock` as a callback call; `result` is NULL.
+///
+/// # Safety
+/// As `sspr_unblock`; `user_data` may be used from a library thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_unblock_async(
+    engine: *const SsprEngine,
+    admin_id: *const c_char,
+    login: *const c_char,
+    ctx: *const SsprRequestContext,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { with_callback(error_out, callback, user_data, || unblock(engine, admin_id, login, ctx)) }
+}

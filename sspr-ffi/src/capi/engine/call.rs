@@ -1,0 +1,207 @@
+//! How every operation runs, once: its C arguments are read into an owned future
+//! ([`OpFuture`]) by the operation's own function, then [`blocking`] runs it on the calling
+//! thread and writes the result to `out`, or [`callback`] runs it on the library's runtime
+//! and hands the result to the caller's [`SsprCallback`]. Each `sspr_x` / `sspr_x_async`
+//! pair is those two calls around one operation function.
+
+use std::ffi::c_void;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+
+use futures::FutureExt;
+use sspr_bind::runtime::{self, RuntimeError};
+
+use super::super::types::{
+    SsprChallenge, SsprContacts, SsprPinSent, SsprResetOutcome, SsprSignedIn, SsprUserStatus, SsprUserStatusList,
+    SsprVerified,
+};
+use super::super::{SsprError, SsprStatus, call};
+
+/// The callback of every `*_async` call: called exactly once, from a library thread.
+/// `status` is the outcome; on success `result` points to the call's result (the type named
+/// by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
+/// NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
+/// the duration of the callback: copy what you keep.
+pub type SsprCallback = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, status: SsprStatus, result: *const c_void, error: *const SsprError),
+>;
+
+/// An operation with its arguments read: owned, so it can run on any thread.
+pub(crate) type OpFuture<T> = Pin<Box<dyn Future<Output = Result<T, sspr_core::Error>> + Send + 'static>>;
+
+/// What an operation gives back, in both of its C forms: written to the blocking call's
+/// `out`, or lent to the callback and freed after it.
+pub(crate) trait Output: Send + 'static {
+    /// The blocking call's `out` argument (`()` for operations without a result).
+    type Out: Copy;
+    /// Whether `out` is missing where a result must go.
+    fn is_null(out: Self::Out) -> bool;
+    /// Hand the result to the caller through `out`.
+    ///
+    /// # Safety
+    /// `out` is writable (not NULL: see [`Output::is_null`]).
+    unsafe fn write(self, out: Self::Out);
+    /// The result in its C form, for a callback (NULL for none).
+    fn into_raw(self) -> *mut c_void;
+    /// Free what [`Output::into_raw`] made.
+    ///
+    /// # Safety
+    /// `ptr` came from `into_raw` of the same type.
+    unsafe fn free_raw(ptr: *mut c_void);
+}
+
+/// A result handed out as a boxed C struct, freed by its public `*_free`.
+macro_rules! boxed_output {
+    ($rust:ty, $c:ty, $make:expr, $free:path) => {
+        impl Output for $rust {
+            type Out = *mut *mut $c;
+            fn is_null(out: Self::Out) -> bool {
+                out.is_null()
+            }
+            unsafe fn write(self, out: Self::Out) {
+                // SAFETY: writable, per the trait's contract.
+                unsafe { out.write(Box::into_raw(Box::new($make(self)))) };
+            }
+            fn into_raw(self) -> *mut c_void {
+                Box::into_raw(Box::new($make(self))).cast::<c_void>()
+            }
+            unsafe fn free_raw(ptr: *mut c_void) {
+                // SAFETY: made by `into_raw` above, per the trait's contract.
+                unsafe { $free(ptr.cast::<$c>()) }
+            }
+        }
+    };
+}
+
+boxed_output!(sspr_core::ResetChallenge, SsprChallenge, SsprChallenge::new, super::super::sspr_challenge_free);
+boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::super::sspr_verified_free);
+boxed_output!(
+    sspr_core::ResetOutcome,
+    SsprResetOutcome,
+    SsprResetOutcome::new,
+    super::super::sspr_reset_outcome_free
+);
+boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
+boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::super::sspr_user_status_free);
+boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::super::sspr_signed_in_free);
+boxed_output!(
+    Vec<sspr_core::UserStatus>,
+    SsprUserStatusList,
+    SsprUserStatusList::new,
+    super::super::sspr_user_status_list_free
+);
+
+/// `SsprPinSent` is plain values: the blocking call fills the caller's struct.
+impl Output for sspr_core::PinSent {
+    type Out = *mut SsprPinSent;
+    fn is_null(out: Self::Out) -> bool {
+        out.is_null()
+    }
+    unsafe fn write(self, out: Self::Out) {
+        // SAFETY: writable, per the trait's contract.
+        unsafe { out.write(self.into()) };
+    }
+    fn into_raw(self) -> *mut c_void {
+        Box::into_raw(Box::new(SsprPinSent::from(self))).cast::<c_void>()
+    }
+    unsafe fn free_raw(ptr: *mut c_void) {
+        // SAFETY: made by `into_raw` above, per the trait's contract.
+        drop(unsafe { Box::from_raw(ptr.cast::<SsprPinSent>()) });
+    }
+}
+
+impl Output for () {
+    type Out = ();
+    fn is_null((): ()) -> bool {
+        false
+    }
+    unsafe fn write(self, (): ()) {}
+    fn into_raw(self) -> *mut c_void {
+        std::ptr::null_mut()
+    }
+    unsafe fn free_raw(_: *mut c_void) {}
+}
+
+impl From<RuntimeError> for SsprError {
+    fn from(error: RuntimeError) -> Self {
+        SsprError::internal(error.to_string())
+    }
+}
+
+/// The blocking form: read the arguments (`op`), run the operation on this thread until it
+/// ends (inside the library's runtime: its timer pads the answer, the network stores run
+/// there) and write the result to `out`.
+///
+/// # Safety
+/// `error_out` is NULL or writable; `out` is NULL or writable; `op` may rely on the public
+/// function's contract.
+pub(crate) unsafe fn blocking<T: Output>(
+    error_out: *mut *mut SsprError,
+    out: T::Out,
+    op: impl FnOnce() -> Result<OpFuture<T>, SsprError>,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            if T::is_null(out) {
+                return Err(SsprError::null("out"));
+            }
+            let future = op()?;
+            let runtime = runtime::handle()?;
+            let value = runtime::block_on(runtime.guard(future))??;
+            value.write(out);
+            Ok(())
+        })
+    }
+}
+
+/// The caller's `user_data`, carried to the callback's thread.
+struct UserData(*mut c_void);
+// SAFETY: the C API documents that callbacks run on a library thread with `user_data`.
+unsafe impl Send for UserData {}
+
+/// The callback form: read the arguments (`op`) now, run the operation on the library's
+/// runtime and report to `callback` exactly once. A failure to read the arguments is this
+/// call's own status, and the callback is not called.
+///
+/// # Safety
+/// `error_out` is NULL or writable; `op` may rely on the public function's contract;
+/// `user_data` may be used from a library thread.
+pub(crate) unsafe fn with_callback<T: Output>(
+    error_out: *mut *mut SsprError,
+    callback: SsprCallback,
+    user_data: *mut c_void,
+    op: impl FnOnce() -> Result<OpFuture<T>, SsprError>,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { call(error_out, || spawn(op()?, callback, user_data)) }
+}
+
+/// Run `op` on the library's runtime and report to `callback`.
+fn spawn<T: Output>(op: OpFuture<T>, callback: SsprCallback, user_data: *mut c_void) -> Result<(), SsprError> {
+    let callback = callback.ok_or_else(|| SsprError::null("callback"))?;
+    let user_data = UserData(user_data);
+    let runtime = runtime::handle()?;
+    let op = runtime.guard(op);
+    runtime.spawn(Box::pin(async move {
+        let user_data = user_data;
+        let outcome = AssertUnwindSafe(op).catch_unwind().await;
+        let error = match outcome {
+            Ok(Ok(Ok(value))) => {
+                let raw = value.into_raw();
+                // SAFETY: the caller's callback with its user data and a result valid for the call.
+                unsafe { callback(user_data.0, SsprStatus::Ok, raw, std::ptr::null()) };
+                // SAFETY: made by `into_raw` just above.
+                unsafe { T::free_raw(raw) };
+                return;
+            }
+            Ok(Ok(Err(e))) => SsprError::from(e),
+            Ok(Err(e)) => SsprError::from(e),
+            Err(_) => SsprError::panic(),
+        };
+        // SAFETY: the caller's callback with its user data and an error valid for the call.
+        unsafe { callback(user_data.0, error.code, std::ptr::null(), &error) };
+    }));
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! The engine handle, its options and its clock, and the operations by family, as in
+//! `sspr-core/src/engine/`: [`reset`] (the reset flow), [`admin`] (contacts, enabling,
+//! status, unblocking), [`sign_in`] (sign-in and search), [`delivery`] (waiting for the
+//! notifier). Each operation is one function reading its C arguments, and two thin C
+//! entry points around it, a blocking call and a callback call (`*_async`), both run by
+//! [`call`].
+
+mod admin;
+mod call;
+mod delivery;
+mod reset;
+mod sign_in;
+
+use std::ffi::c_char;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sspr_bind::runtime::{self, ProcessSpawner, ProcessTimer};
+use sspr_bind::{EngineOptions, Material, PolicyFormat};
+use sspr_core::{Actor, ManualClock, Sspr};
+
+pub use admin::*;
+pub use call::SsprCallback;
+pub use delivery::*;
+pub use reset::*;
+pub use sign_in::*;
+
+use super::backends::{
+    CAudit, CContactStore, CDirectory, CNotifier, SsprAuditVtable, SsprContactStoreVtable, SsprDirectoryVtable,
+    SsprNotifierVtable, take_ctx,
+};
+use super::{SsprError, SsprStatus, call as run, guard, opt_str_arg};
+use crate::shared;
+
+/// A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
+/// One engine serves every thread at once.
+pub struct SsprEngine {
+    sspr: Sspr,
+}
+
+/// A clock that stands still until moved (tests, demos). Opaque; create with
+/// `sspr_clock_new`, free with `sspr_clock_free` (an engine keeps its own reference).
+pub struct SsprClock {
+    clock: ManualClock,
+}
+
+/// Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprEngineOptions {
+    /// The server's secret key: 32 to 1024 random bytes, the same on every instance.
+    pub secret_key: *const u8,
+    /// Its length in bytes.
+    pub secret_key_len: usize,
+    /// The policy as JSON (missing fields take their defaults), or NULL for the defaults.
+    pub policy_json: *const c_char,
+    /// NULL, or exactly 32 bytes (`rng_seed_len`) seeding the PIN generator (tests and test
+    /// vectors only: a fixed seed makes PINs predictable). NULL seeds it from the operating
+    /// system. Another length is `SSPR_STATUS_CONFIG`.
+    pub rng_seed: *const u8,
+    /// The length of `rng_seed` in bytes (32).
+    pub rng_seed_len: usize,
+    /// NULL for the system clock, or a manual clock (tests). A manual clock is also the
+    /// engine's timer: the padding of answers moves it forward instead of waiting.
+    pub clock: *const SsprClock,
+    /// The directory (required).
+    pub directory: SsprDirectoryVtable,
+    /// The notifier (required).
+    pub notifier: SsprNotifierVtable,
+    /// NULL to keep enrollments in memory, or a contact store.
+    pub contacts: *const SsprContactStoreVtable,
+    /// NULL to keep flows, rate-limit counters and blocks in this process's memory, or a
+    /// built-in state store shared by every process, as JSON:
+    /// `{"sqlite": {"path": "/var/lib/sspr/state.db"}}` (processes on one host),
+    /// `{"redis": {"url": "redis://host:6379/0"}}` or
+    /// `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
+    /// (other fields as in sspr-backends' configurations). With several processes and no
+    /// shared store each counts on its own: N processes allow N times the PIN guesses.
+    /// A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+    pub state_store_json: *const c_char,
+    /// NULL, or a function receiving every audit event as JSON.
+    pub audit: *const SsprAuditVtable,
+    /// NULL, or a file every audit event is appended to as one JSON line (created if
+    /// missing; several processes may share it). With neither `audit` nor `audit_file`
+    /// the engine keeps the newest 10 000 events in memory only.
+    pub audit_file: *const c_char,
+}
+
+/// Bytes given as a pointer and a length (`field` names them in a NULL error).
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable bytes that stay valid for `'a`.
+unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, field: &'static str) -> Result<&'a [u8], SsprError> {
+    match (ptr.is_null(), len) {
+        (_, 0) => Ok(&[]),
+        (true, _) => Err(SsprError::null(field)),
+        // SAFETY: per this function's contract.
+        (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, len) }),
+    }
+}
+
+/// The key, seed, policy and clock of `o`, checked by sspr-bind's one set of rules.
+///
+/// # Safety
+/// The pointers of `o` are NULL or valid as documented.
+unsafe fn engine_options(o: &SsprEngineOptions) -> Result<EngineOptions, SsprError> {
+    if o.secret_key.is_null() {
+        return Err(SsprError::null("secret_key"));
+    }
+    // SAFETY: per this function's contract.
+    let key = unsafe { bytes_arg(o.secret_key, o.secret_key_len, "secret_key") }?;
+    let mut options = EngineOptions::new(sspr_bind::secret_key(Material::Bytes(key))?);
+    // SAFETY: per this function's contract.
+    if let Some(json) = unsafe { opt_str_arg(o.policy_json, "policy_json") }? {
+        options = options.with_policy(sspr_bind::policy(json, PolicyFormat::Json)?);
+    }
+    if !o.rng_seed.is_null() {
+        // SAFETY: per this function's contract.
+        let seed = unsafe { bytes_arg(o.rng_seed, o.rng_seed_len, "rng_seed") }?;
+        options = options.with_rng_seed(sspr_bind::rng_seed(Material::Bytes(seed))?);
+    }
+    // SAFETY: per this function's contract.
+    if let Some(clock) = unsafe { o.clock.as_ref() } {
+        options = options.with_manual_clock(clock.clock.clone());
+    }
+    Ok(options)
+}
+
+/// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
+/// called once for each, also when this call fails (unless `options` is NULL).
+///
+/// # Safety
+/// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
+/// `engine_out` is NULL or writable; `error_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_engine_new(
+    options: *const SsprEngineOptions,
+    engine_out: *mut *mut SsprEngine,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        run(error_out, || {
+            let o = options.as_ref().ok_or_else(|| SsprError::null("options"))?;
+            // Take every ctx first, so that each is released whatever fails below.
+            let directory_ctx = take_ctx(o.directory.ctx, o.directory.release);
+            let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
+            let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
+            let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
+            if engine_out.is_null() {
+                return Err(SsprError::null("engine_out"));
+            }
+            let mut builder = Sspr::builder()
+                .directory(CDirectory::new(directory_ctx, &o.directory)?)
+                .notifier(CNotifier::new(notifier_ctx, &o.notifier)?);
+            if let Some((ctx, vtable)) = contacts {
+                builder = builder.contacts(CContactStore::new(ctx, vtable)?);
+            }
+            builder = engine_options(o)?.apply(builder, ProcessTimer, ProcessSpawner);
+            let audit: Option<Arc<dyn sspr_core::AuditSink>> = match audit {
+                Some((ctx, vtable)) => Some(Arc::new(CAudit::new(ctx, vtable)?)),
+                None => None,
+            };
+            let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
+            let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
+            builder = shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json)?;
+            let engine = Box::new(SsprEngine { sspr: builder.build()? });
+            engine_out.write(Box::into_raw(engine));
+            Ok(())
+        })
+    }
+}
+
+/// Free an engine (NULL is allowed). Calls still in flight keep what they need; each
+/// backend's `release` runs once the last of them ended. Deliveries still running are not
+/// waited for: call `sspr_flush_deliveries` first to deliver every PIN already promised.
+///
+/// # Safety
+/// `engine` is NULL or from `sspr_engine_new`, not yet freed, and no other thread uses it
+/// during or after this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_engine_free(engine: *mut SsprEngine) {
+    if !engine.is_null() {
+        // SAFETY: from `Box::into_raw` in `sspr_engine_new`, per this function's contract.
+        guard((), || drop(unsafe { Box::from_raw(engine) }));
+    }
+}
+
+/// Stop the library's runtime (its two threads drive the callback calls, the timer padding
+/// answers to `min_response_ms`, background deliveries and the network stores) and wait for
+/// its threads to end. Call it before the program exits, once every engine is freed and no
+/// call is in flight (so that leak checkers see no thread left running): a callback call
+/// still in flight is abandoned (its callback is never called), a blocking call waiting out
+/// its padding fails with `SSPR_STATUS_INTERNAL` (never answers early), and an engine with
+/// a Redis or PostgreSQL store loses its connections. A later call starts a new runtime.
+/// Called from inside a callback it does nothing (a thread cannot wait for itself).
+#[unsafe(no_mangle)]
+pub extern "C" fn sspr_shutdown() {
+    guard((), runtime::shutdown);
+}
+
+/// A manual clock showing `unix_seconds` (NULL if that time cannot be represented).
+#[unsafe(no_mangle)]
+pub extern "C" fn sspr_clock_new(unix_seconds: i64) -> *mut SsprClock {
+    guard(std::ptr::null_mut(), || match sspr_bind::time_from_unix(unix_seconds, 0, "unix_seconds") {
+        Ok(start) => Box::into_raw(Box::new(SsprClock { clock: ManualClock::new(start) })),
+        Err(_) => std::ptr::null_mut(),
+    })
+}
+
+/// Move a manual clock forward by `seconds`.
+///
+/// # Safety
+/// `clock` is NULL or from `sspr_clock_new` and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_clock_advance(clock: *const SsprClock, seconds: u64) -> SsprStatus {
+    // SAFETY: NULL or live, per this function's contract.
+    let Some(clock) = (unsafe { clock.as_ref() }) else { return SsprStatus::NullArgument };
+    guard(SsprStatus::Panic, || {
+        clock.clock.advance(Duration::from_secs(seconds));
+        SsprStatus::Ok
+    })
+}
+
+/// Free a manual clock (NULL is allowed); engines using it keep their own reference.
+///
+/// # Safety
+/// `clock` is NULL or from `sspr_clock_new` and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_clock_free(clock: *mut SsprClock) {
+    if !clock.is_null() {
+        // SAFETY: from `Box::into_raw` in `sspr_clock_new`, per this function's contract.
+        drop(unsafe { Box::from_raw(clock) });
+    }
+}
+
+/// The engine behind a handle, shared with the operation's future.
+///
+/// # Safety
+/// `engine` is NULL or a live engine.
+unsafe fn engine_arg(engine: *const SsprEngine) -> Result<Sspr, SsprError> {
+    // SAFETY: per this function's contract.
+    unsafe { engine.as_ref() }.map(|e| e.sspr.clone()).ok_or_else(|| SsprError::null("engine"))
+}
+
+/// Who acts: the administrator `admin_id`, or the signed-in user when it is NULL
+/// (`Actor::from_admin_id`: an empty or blank id is refused).
+///
+/// # Safety
+/// `admin_id` is NULL or a valid string.
+unsafe fn actor_arg(admin_id: *const c_char) -> Result<Actor, SsprError> {
+    // SAFETY: per this function's contract.
+    Ok(Actor::from_admin_id(unsafe { opt_str_arg(admin_id, "admin_id") }?)?)
+}
