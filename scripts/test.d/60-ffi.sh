@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sspr-ffi: the plain C API and the uniffi bindings, from the languages that use them.
 #   C      the test program as C11 and as C++17 (gcc -Wall -Wextra -Werror), the C11 one again
-#          under valgrind (no leak, no invalid access), and the README's example
+#          under valgrind (no leak, no invalid access), the replay of tests/parity/cases.json
+#          (jansson reads it) and the README's example
 #   header include/sspr.h is what cbindgen makes of the sources (cbindgen --verify)
 #   Go     cgo against the header: one flow, and every shared test vector
 #   uniffi Python and Ruby (full flows with foreign backends), Kotlin on the JVM (JNA,
@@ -78,6 +79,12 @@ valgrind_run() {
   return "${PIPESTATUS[0]}"
 }
 suite valgrind valgrind_run
+
+step "ffi: C replay of tests/parity/cases.json"
+# jansson reads the cases (the library has no JSON reader of its own to test with).
+need_apt libjansson-dev
+gcc -std=c11 "${cflags[@]}" sspr-ffi/tests/c/parity.c "${ldflags[@]}" -ljansson -o "$work/parity_c"
+suite parity "$work/parity_c" tests/parity/cases.json
 
 step "ffi: the README's C example"
 awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' sspr-ffi/README.md >"$work/example.c"

@@ -320,7 +320,8 @@ typedef struct SsprAuditVtable {
 
 // Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
 typedef struct SsprEngineOptions {
-  // The server's secret key: 32 to 1024 random bytes, the same on every instance.
+  // The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
+  // and the key in `secret_key_hex`).
   const uint8_t *secret_key;
   // Its length in bytes.
   size_t secret_key_len;
@@ -356,6 +357,14 @@ typedef struct SsprEngineOptions {
   // missing; several processes may share it). With neither `audit` nor `audit_file`
   // the engine keeps the newest 10 000 events in memory only.
   const char *audit_file;
+  // The secret key as hex text instead of `secret_key` (twice as many digits, either case,
+  // surrounding whitespace ignored: a key file's line), or NULL. Giving both is
+  // `SSPR_STATUS_CONFIG`.
+  const char *secret_key_hex;
+  // The generator seed as 64 hex digits instead of `rng_seed`, or NULL (tests only).
+  const char *rng_seed_hex;
+  // The policy as TOML instead of `policy_json` (the portal's `policy.toml`), or NULL.
+  const char *policy_toml;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.

@@ -326,14 +326,20 @@ unsafe fn read_enrollment(e: &SsprEnrollment) -> Result<Enrollment, SsprError> {
     // SAFETY: per this function's contract.
     let (email, phone, history) = unsafe {
         (
-            contact_parts(e.email, e.email_added_at, e.email_usable_from, "email", [
-                "email_added_at",
-                "email_usable_from",
-            ])?,
-            contact_parts(e.phone, e.phone_added_at, e.phone_usable_from, "phone", [
-                "phone_added_at",
-                "phone_usable_from",
-            ])?,
+            contact_parts(
+                e.email,
+                e.email_added_at,
+                e.email_usable_from,
+                "email",
+                ["email_added_at", "email_usable_from"],
+            )?,
+            contact_parts(
+                e.phone,
+                e.phone_added_at,
+                e.phone_usable_from,
+                "phone",
+                ["phone_added_at", "phone_usable_from"],
+            )?,
             opt_str_arg(e.history, "history")?.map(str::to_owned),
         )
     };

@@ -9,8 +9,8 @@ use std::ffi::c_char;
 use sspr_bind::{Material, vectors};
 use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, Policy, SecretKey, decoy, mask, password, pin};
 
-use super::types::{raw_slice, take_box, take_slice};
 use super::free_string;
+use super::types::{raw_slice, take_box, take_slice};
 use super::{SsprError, SsprStatus, call, guard, raw_string, str_arg};
 
 /// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.

@@ -110,12 +110,13 @@ pub unsafe extern "C" fn sspr_update_contacts_async(
     error_out: *mut *mut SsprError,
 ) -> SsprStatus {
     // SAFETY: forwarded contract.
-    unsafe {
-        with_callback(error_out, callback, user_data, || update_contacts(engine, admin_id, login, update, ctx))
-    }
+    unsafe { with_callback(error_out, callback, user_data, || update_contacts(engine, admin_id, login, update, ctx)) }
 }
 
-unsafe fn contacts(engine: *const SsprEngine, login: *const c_char) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
+unsafe fn contacts(
+    engine: *const SsprEngine,
+    login: *const c_char,
+) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
     // SAFETY: forwarded from the public functions' contracts.
     let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
     Ok(Box::pin(async move { sspr.contacts(&login).await }))
@@ -204,7 +205,10 @@ pub unsafe extern "C" fn sspr_set_enabled_async(
     unsafe { with_callback(error_out, callback, user_data, || set_enabled(engine, admin_id, login, enabled, ctx)) }
 }
 
-unsafe fn status(engine: *const SsprEngine, login: *const c_char) -> Result<OpFuture<sspr_core::UserStatus>, SsprError> {
+unsafe fn status(
+    engine: *const SsprEngine,
+    login: *const c_char,
+) -> Result<OpFuture<sspr_core::UserStatus>, SsprError> {
     // SAFETY: forwarded from the public functions' contracts.
     let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
     Ok(Box::pin(async move { sspr.status(&login).await }))

@@ -25,7 +25,10 @@ unsafe fn flush_deliveries(engine: *const SsprEngine) -> Result<OpFuture<()>, Ss
 /// # Safety
 /// `engine` is a live engine; `error_out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_flush_deliveries(engine: *const SsprEngine, error_out: *mut *mut SsprError) -> SsprStatus {
+pub unsafe extern "C" fn sspr_flush_deliveries(
+    engine: *const SsprEngine,
+    error_out: *mut *mut SsprError,
+) -> SsprStatus {
     // SAFETY: forwarded contract.
     unsafe { blocking(error_out, (), || flush_deliveries(engine)) }
 }

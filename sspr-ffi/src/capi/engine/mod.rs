@@ -48,7 +48,8 @@ pub struct SsprClock {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SsprEngineOptions {
-    /// The server's secret key: 32 to 1024 random bytes, the same on every instance.
+    /// The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
+    /// and the key in `secret_key_hex`).
     pub secret_key: *const u8,
     /// Its length in bytes.
     pub secret_key_len: usize,
@@ -84,6 +85,14 @@ pub struct SsprEngineOptions {
     /// missing; several processes may share it). With neither `audit` nor `audit_file`
     /// the engine keeps the newest 10 000 events in memory only.
     pub audit_file: *const c_char,
+    /// The secret key as hex text instead of `secret_key` (twice as many digits, either case,
+    /// surrounding whitespace ignored: a key file's line), or NULL. Giving both is
+    /// `SSPR_STATUS_CONFIG`.
+    pub secret_key_hex: *const c_char,
+    /// The generator seed as 64 hex digits instead of `rng_seed`, or NULL (tests only).
+    pub rng_seed_hex: *const c_char,
+    /// The policy as TOML instead of `policy_json` (the portal's `policy.toml`), or NULL.
+    pub policy_toml: *const c_char,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -99,25 +108,58 @@ unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, field: &'static str) -> Resu
     }
 }
 
+/// One option given as bytes, as hex text, or not at all (both is `Config`).
+///
+/// # Safety
+/// `bytes` is NULL or points to `len` readable bytes; `hex` is NULL or a valid string; both
+/// stay valid for `'a`.
+unsafe fn material<'a>(
+    bytes: *const u8,
+    len: usize,
+    hex: *const c_char,
+    field: &'static str,
+    hex_field: &'static str,
+) -> Result<Option<Material<'a>>, SsprError> {
+    // SAFETY: per this function's contract.
+    let hex = unsafe { opt_str_arg(hex, hex_field) }?;
+    match (bytes.is_null(), hex) {
+        (true, None) => Ok(None),
+        // SAFETY: per this function's contract.
+        (false, None) => Ok(Some(Material::Bytes(unsafe { bytes_arg(bytes, len, field) }?))),
+        (true, Some(hex)) => Ok(Some(Material::Hex(hex))),
+        (false, Some(_)) => Err(sspr_core::Error::Config(format!("give `{field}` or `{hex_field}`, not both")).into()),
+    }
+}
+
 /// The key, seed, policy and clock of `o`, checked by sspr-bind's one set of rules.
 ///
 /// # Safety
 /// The pointers of `o` are NULL or valid as documented.
 unsafe fn engine_options(o: &SsprEngineOptions) -> Result<EngineOptions, SsprError> {
-    if o.secret_key.is_null() {
-        return Err(SsprError::null("secret_key"));
-    }
     // SAFETY: per this function's contract.
-    let key = unsafe { bytes_arg(o.secret_key, o.secret_key_len, "secret_key") }?;
-    let mut options = EngineOptions::new(sspr_bind::secret_key(Material::Bytes(key))?);
-    // SAFETY: per this function's contract.
-    if let Some(json) = unsafe { opt_str_arg(o.policy_json, "policy_json") }? {
-        options = options.with_policy(sspr_bind::policy(json, PolicyFormat::Json)?);
+    let (key, seed, json, toml) = unsafe {
+        (
+            material(o.secret_key, o.secret_key_len, o.secret_key_hex, "secret_key", "secret_key_hex")?,
+            material(o.rng_seed, o.rng_seed_len, o.rng_seed_hex, "rng_seed", "rng_seed_hex")?,
+            opt_str_arg(o.policy_json, "policy_json")?,
+            opt_str_arg(o.policy_toml, "policy_toml")?,
+        )
+    };
+    let key = key.ok_or_else(|| SsprError::null("secret_key"))?;
+    let mut options = EngineOptions::new(sspr_bind::secret_key(key)?);
+    let policy = match (json, toml) {
+        (None, None) => None,
+        (Some(json), None) => Some(sspr_bind::policy(json, PolicyFormat::Json)?),
+        (None, Some(toml)) => Some(sspr_bind::policy(toml, PolicyFormat::Toml)?),
+        (Some(_), Some(_)) => {
+            return Err(sspr_core::Error::Config("give `policy_json` or `policy_toml`, not both".into()).into());
+        }
+    };
+    if let Some(policy) = policy {
+        options = options.with_policy(policy);
     }
-    if !o.rng_seed.is_null() {
-        // SAFETY: per this function's contract.
-        let seed = unsafe { bytes_arg(o.rng_seed, o.rng_seed_len, "rng_seed") }?;
-        options = options.with_rng_seed(sspr_bind::rng_seed(Material::Bytes(seed))?);
+    if let Some(seed) = seed {
+        options = options.with_rng_seed(sspr_bind::rng_seed(seed)?);
     }
     // SAFETY: per this function's contract.
     if let Some(clock) = unsafe { o.clock.as_ref() } {
