@@ -108,7 +108,7 @@ unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, field: &'static str) -> Resu
     }
 }
 
-/// One option given as bytes, as hex text, or not at all (both is `Config`).
+/// One option given as bytes or as hex text (`Material::one_of`: both is `Config`).
 ///
 /// # Safety
 /// `bytes` is NULL or points to `len` readable bytes; `hex` is NULL or a valid string; both
@@ -121,14 +121,10 @@ unsafe fn material<'a>(
     hex_field: &'static str,
 ) -> Result<Option<Material<'a>>, SsprError> {
     // SAFETY: per this function's contract.
-    let hex = unsafe { opt_str_arg(hex, hex_field) }?;
-    match (bytes.is_null(), hex) {
-        (true, None) => Ok(None),
-        // SAFETY: per this function's contract.
-        (false, None) => Ok(Some(Material::Bytes(unsafe { bytes_arg(bytes, len, field) }?))),
-        (true, Some(hex)) => Ok(Some(Material::Hex(hex))),
-        (false, Some(_)) => Err(sspr_core::Error::Config(format!("give `{field}` or `{hex_field}`, not both")).into()),
-    }
+    let (bytes, hex) = unsafe {
+        (if bytes.is_null() { None } else { Some(bytes_arg(bytes, len, field)?) }, opt_str_arg(hex, hex_field)?)
+    };
+    Ok(Material::one_of(bytes, hex, field, hex_field)?)
 }
 
 /// The key, seed, policy and clock of `o`, checked by sspr-bind's one set of rules.
