@@ -1,13 +1,29 @@
 // Load run against a running portal: N concurrent reset flows, each a browser-like client
 // with its own session cookie walking every page of /passwordreset (login, method, PIN read
 // from the development outbox, verification, temporary password). Bounded in time; every
-// answer is checked. Prints one JSON line of results. Run by scripts/portal-load.sh.
+// answer is checked. Prints one JSON line of results. Run by scripts/portal-load.sh and
+// scripts/bench/portal-two-instances.sh.
 //
 //   PORTAL_URL=http://127.0.0.1:PORT FLOWS=1000 DEADLINE_S=300 node load.mjs
+//
+// Several instances: PORTAL_URLS=http://a,http://b makes this the round-robin balancer, with
+// no sticky sessions: each request of a flow goes to the next instance (flow i's k-th request
+// to instance (i + k) mod n), so every step of every flow lands on another instance than the
+// step before. The PIN is read from whichever instance's development outbox holds it; with
+// several instances those reads (one or two per flow) are the harness's, not the user's, and
+// stay out of the figures (with one instance the one read counts, as it always did). FORWARDED=1 sends
+// each flow as its own client address in X-Forwarded-For (as a balancer does; list 127.0.0.1
+// in the portal's trusted_proxies), so per-address caps and limits apply as in production.
+// PAD_MS (the portal's min_response_ms) is subtracted from each padded answer (the posts of
+// begin, send, verify and complete) in the *_net figures: what is left is the portal's own
+// time beyond the padding.
 import { performance } from 'node:perf_hooks';
 
-const URL = process.env.PORTAL_URL;
-if (!URL) throw new Error('PORTAL_URL is not set: run scripts/portal-load.sh');
+const URLS = (process.env.PORTAL_URLS ?? process.env.PORTAL_URL ?? '').split(',').filter((u) => u);
+if (URLS.length === 0) throw new Error('PORTAL_URL is not set: run scripts/portal-load.sh');
+const FORWARDED = process.env.FORWARDED === '1';
+const PAD_MS = Number(process.env.PAD_MS ?? 0);
+const PADDED = new Set(['/passwordreset/begin', '/passwordreset/send', '/passwordreset/verify', '/passwordreset/complete']);
 const FLOWS = Number(process.env.FLOWS ?? 1000);
 const DEADLINE_S = Number(process.env.DEADLINE_S ?? 300);
 /** SEQUENTIAL=1: one flow after the other (the latency of an unloaded portal). */
@@ -18,13 +34,28 @@ const LOGIN = (i) => `load${i}@example.org`;
 const ADDRESS = (i) => `load${i}@mail.example`;
 
 const requests = []; // latency of every request, ms
+const requestsNet = []; // the same, padding subtracted
 const flows = []; // latency of every whole flow, ms
+const flowsNet = []; // the same, padding subtracted
 const errors = [];
+let outboxReads = 0;
+
+/** A distinct client address per flow (10.0.0.0/8). */
+const addressOf = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 class Client {
   cookie = null;
-  async request(path, form) {
+  /** Requests made so far (picks the next instance). */
+  turn = 0;
+  /** Padding in this flow's answers so far, ms. */
+  padded = 0;
+  constructor(index) {
+    this.index = index;
+  }
+  async request(path, form, base) {
+    const url = base ?? URLS[(this.index + this.turn++) % URLS.length];
     const headers = {};
+    if (FORWARDED) headers['x-forwarded-for'] = addressOf(this.index);
     if (this.cookie) headers.cookie = this.cookie;
     let body;
     if (form) {
@@ -32,7 +63,7 @@ class Client {
       body = new URLSearchParams(form).toString();
     }
     const started = performance.now();
-    const response = await fetch(`${URL}${path}`, {
+    const response = await fetch(`${url}${path}`, {
       method: form ? 'POST' : 'GET',
       headers,
       body,
@@ -40,7 +71,13 @@ class Client {
       signal: AbortSignal.timeout(DEADLINE_S * 1000),
     });
     const text = await response.text();
-    requests.push(performance.now() - started);
+    const ms = performance.now() - started;
+    if (base === undefined || URLS.length === 1) {
+      requests.push(ms);
+      const pad = form && PADDED.has(path) ? PAD_MS : 0;
+      this.padded += pad;
+      requestsNet.push(Math.max(0, ms - pad));
+    }
     const set = response.headers.get('set-cookie');
     if (set) this.cookie = set.split(';')[0];
     return { status: response.status, text };
@@ -49,6 +86,19 @@ class Client {
     const r = await this.request(path, form);
     if (r.status !== expectStatus) throw new Error(`${form ? 'POST' : 'GET'} ${path}: status ${r.status}`);
     return r.text;
+  }
+  /** The PIN sent to `address`, from whichever instance's outbox holds it. */
+  async pinFor(address) {
+    for (let k = 0; k < URLS.length; k++) {
+      const base = URLS[(this.index + this.turn + k) % URLS.length];
+      outboxReads++;
+      // With one instance this is an ordinary request of the flow (base undefined).
+      const r = await this.request(`/outbox?to=${encodeURIComponent(address)}`, null, URLS.length === 1 ? undefined : base);
+      if (r.status !== 200) throw new Error(`GET /outbox: status ${r.status}`);
+      const pin = r.text.match(/Your code is (\d+)/)?.[1];
+      if (pin) return pin;
+    }
+    throw new Error('no PIN in any outbox');
   }
 }
 
@@ -59,7 +109,7 @@ const csrfOf = (html) => {
 };
 
 async function flow(i) {
-  const c = new Client();
+  const c = new Client(i);
   const started = performance.now();
   const csrf = csrfOf(await c.page('/passwordreset', null, 200));
   await c.page('/passwordreset/begin', { csrf, login: LOGIN(i) }, 303);
@@ -68,16 +118,16 @@ async function flow(i) {
   await c.page('/passwordreset/send', { csrf, method: 'email' }, 303);
   const pinPage = await c.page('/passwordreset', null, 200);
   if (!pinPage.includes('id="pin-status"')) throw new Error(`no PIN form: ${pinPage.match(/role="alert">([^<]*)/)?.[1]}`);
-  const outbox = await c.page(`/outbox?to=${encodeURIComponent(ADDRESS(i))}`, null, 200);
-  const pin = outbox.match(/Your code is (\d+)/)?.[1];
-  if (!pin) throw new Error('no PIN in the outbox');
+  const pin = await c.pinFor(ADDRESS(i));
   await c.page('/passwordreset/verify', { csrf, pin }, 303);
   const modes = await c.page('/passwordreset', null, 200);
   if (!modes.includes('value="temporary"')) throw new Error('PIN not accepted');
   // A verified PIN moves the session to a new id and CSRF token.
   const done = await c.page('/passwordreset/complete', { csrf: csrfOf(modes), mode: 'temporary' }, 200);
   if (!/id="temporary-password">[^<]{16}</.test(done)) throw new Error('no temporary password');
-  flows.push(performance.now() - started);
+  const ms = performance.now() - started;
+  flows.push(ms);
+  flowsNet.push(Math.max(0, ms - c.padded));
 }
 
 const pct = (values, p) => {
@@ -100,7 +150,15 @@ const all = SEQUENTIAL
 const outcome = await Promise.race([all.then(() => 'done'), deadline]);
 const wall = (performance.now() - started) / 1000;
 const round = (x) => (x === null ? null : Math.round(x * 10) / 10);
+const stats = (values) => ({
+  p50: round(pct(values, 50)),
+  p95: round(pct(values, 95)),
+  p99: round(pct(values, 99)),
+  max: round(pct(values, 100)),
+});
 const result = {
+  instances: URLS.length,
+  pad_ms: PAD_MS,
   sequential: SEQUENTIAL,
   flows: FLOWS,
   completed: flows.length,
@@ -110,8 +168,12 @@ const result = {
   wall_s: round(wall),
   requests: requests.length,
   requests_per_s: round(requests.length / wall),
-  request_ms: { p50: round(pct(requests, 50)), p95: round(pct(requests, 95)), p99: round(pct(requests, 99)), max: round(pct(requests, 100)) },
-  flow_ms: { p50: round(pct(flows, 50)), p95: round(pct(flows, 95)), p99: round(pct(flows, 99)), max: round(pct(flows, 100)) },
+  flows_per_s: round(flows.length / wall),
+  outbox_reads: outboxReads,
+  request_ms: stats(requests),
+  flow_ms: stats(flows),
+  request_ms_net: stats(requestsNet),
+  flow_ms_net: stats(flowsNet),
 };
 console.log(JSON.stringify(result));
 process.exit(result.errors === 0 && !result.timed_out && result.completed === FLOWS ? 0 : 1);

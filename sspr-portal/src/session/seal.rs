@@ -113,3 +113,48 @@ impl SessionKeys {
         self.cipher(id).decrypt(&XNonce::from(nonce), Payload { msg: body, aad: &aad }).ok().map(Zeroizing::new)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seal_opens_only_with_its_cookie_id_its_store_key_and_its_server_secret() {
+        let keys = SessionKeys::derive(b"server secret");
+        let (id, other_id) = ("a".repeat(64), "b".repeat(64));
+        let key = keys.record_key(&id);
+        let sealed = keys.seal(&id, &key, b"{\"csrf\":\"x\"}").unwrap();
+        assert_eq!(keys.open(&id, &key, &sealed).unwrap().as_slice(), b"{\"csrf\":\"x\"}");
+        // The server secret without the cookie id (a leaked key file and a store dump): the
+        // seal key is derived from the id too.
+        assert!(keys.open(&other_id, &key, &sealed).is_none());
+        // The cookie id with the record under another store key: the key is bound.
+        assert!(keys.open(&id, &keys.record_key(&other_id), &sealed).is_none());
+        // The cookie id and the store key on another server.
+        assert!(SessionKeys::derive(b"another secret").open(&id, &key, &sealed).is_none());
+        // Two seals of one record differ (a fresh nonce each write).
+        assert_ne!(keys.seal(&id, &key, b"{\"csrf\":\"x\"}").unwrap(), sealed);
+        // Truncated, wrong format byte, one bit changed.
+        assert!(keys.open(&id, &key, &sealed[..sealed.len() - 1]).is_none());
+        assert!(keys.open(&id, &key, &[]).is_none());
+        let mut other_format = sealed.clone();
+        other_format[0] = 2;
+        assert!(keys.open(&id, &key, &other_format).is_none());
+        let mut flipped = sealed.clone();
+        flipped[30] ^= 0x80;
+        assert!(keys.open(&id, &key, &flipped).is_none());
+    }
+
+    #[test]
+    fn store_keys_and_client_tags_are_keyed_and_reveal_neither_id_nor_address() {
+        let keys = SessionKeys::derive(b"server secret");
+        let id = "c".repeat(64);
+        let key = keys.record_key(&id);
+        assert!(key.starts_with(RECORD_PREFIX) && !key.contains(&id));
+        assert_ne!(SessionKeys::derive(b"another secret").record_key(&id), key);
+        let client = ClientKey::of(Some("192.0.2.7".parse().unwrap()));
+        let tag = keys.client_tag(&client);
+        assert!(!tag.contains("192") && tag.len() == 32, "{tag}");
+        assert_ne!(SessionKeys::derive(b"another secret").client_tag(&client), tag);
+    }
+}
