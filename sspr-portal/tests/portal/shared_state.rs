@@ -1,6 +1,6 @@
 //! Two portal instances sharing one Redis state store (and one key and contact file): a
 //! block earned on one holds on the other, and one visitor's session works on both (no sticky
-//! sessions). Needs the Redis server scripts/test.sh starts.
+//! sessions), also on PostgreSQL. Needs the Redis and PostgreSQL servers scripts/test.sh starts.
 
 use sspr_portal::Portal;
 
@@ -42,22 +42,26 @@ async fn a_block_earned_on_one_instance_holds_on_the_other() {
 }
 
 /// Two instances on one Redis (a key prefix of their own), one data directory (key file,
-/// contacts): what two processes behind a balancer share.
-/// Also their key prefix.
+/// contacts): what two processes behind a balancer share. Also their key prefix.
 async fn two_instances(extra: &str) -> (Portal, Portal, String) {
     let dir = crate::support::temp_dir();
     let prefix = format!("portal-rr-{}-{}:", std::process::id(), dir.display());
-    let toml = format!(
-        "{extra}\n[policy]\nmin_response_ms = 0\n[state]\nkind = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
-        redis_url()
-    );
+    let state = format!("[state]\nkind = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n", redis_url());
+    let (a, b) = two_instances_on(extra, &state, dir).await;
+    (a, b, prefix)
+}
+
+/// Two instances sharing the `[state]` store `state` and the data directory `dir`.
+async fn two_instances_on(extra: &str, state: &str, dir: std::path::PathBuf) -> (Portal, Portal) {
+    let toml = format!("{extra}\n[policy]\nmin_response_ms = 0\n{state}");
     let mut first = sspr_portal::Config::from_toml(&toml).unwrap();
     first.data_dir = dir.clone();
     let mut second = sspr_portal::Config::from_toml(&toml).unwrap();
     second.data_dir = dir;
     let a = Portal::build(&first).await.unwrap();
+    assert!(a.summary().contains("sessions: in the state store"), "{}", a.summary());
     let b = Portal::build(&second).await.unwrap();
-    (a, b, prefix)
+    (a, b)
 }
 
 /// The last PIN sent to `address`, by whichever instance sent it.
@@ -83,6 +87,22 @@ async fn one_visitor_round_robin_over_two_instances_completes_a_reset() {
     let done = verify_and_complete(&mut user, &pin_page, &pin).await;
     let temporary = done.by_id("temporary-password").expect("the temporary password is shown");
     assert_eq!(temporary.len(), 16, "{temporary}");
+}
+
+#[tokio::test]
+async fn one_visitor_round_robin_over_two_instances_on_postgresql_completes_a_reset() {
+    // The other shared store: the state keys (sessions included) are keyed by this test's own
+    // server key, so runs sharing the database do not meet.
+    let url = std::env::var("SSPR_TEST_POSTGRES_URL")
+        .expect("SSPR_TEST_POSTGRES_URL is not set: run the tests via ./scripts/test.sh (it starts PostgreSQL)");
+    let state = format!("[state]\nkind = \"postgres\"\nurl = \"{url}\"\n");
+    let (a, b) = two_instances_on("", &state, crate::support::temp_dir()).await;
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.16");
+    let pin_page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    assert!(pin_page.body.contains("id=\"pin-status\""), "no PIN form: {:?}", pin_page.alert());
+    let pin = pin_to(&[&a, &b], "jane@private.example");
+    let done = verify_and_complete(&mut user, &pin_page, &pin).await;
+    assert!(done.by_id("temporary-password").is_some(), "{:?}", done.alert());
 }
 
 /// Whether the visitor's session holds a reset at the PIN step (else they see the start).
