@@ -33,6 +33,8 @@ for round in $(seq "$rounds"); do
       >> "$work/results"
   done
 done
+echo "every run (side, round, store, flows/s sequential, flows/s 16 in flight):"
+cat "$work/results"
 python3 - "$work/results" <<'PYEOF'
 import statistics, sys
 cells = {}
