@@ -255,41 +255,54 @@ class Audit(s.AuditSink):
 
 
 async def test_shared_store_and_audit():
-    """Two engines (two processes) on one SQLite file meet one block; the Python audit sink
-    and the JSON-lines file get every event."""
+    """Two engines (two processes) on one shared state store meet one block, on each store
+    uniffi offers: a SQLite file, Redis and PostgreSQL (the servers scripts/test.sh starts);
+    the Python audit sink and the JSON-lines file get every event."""
     with tempfile.TemporaryDirectory() as tmp:
-        db, log = os.path.join(tmp, "state.db"), os.path.join(tmp, "audit.jsonl")
-        audit, clock = Audit(), s.ManualClock(START)
-        engines = []
-        for _ in range(2):
-            directory, notifier = Directory(), Notifier()
-            config = s.EngineConfig(secret_key=KEY, state_store=s.StateStoreConfig.SQLITE(path=db), audit_file=log,
-                                    policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5, '
-                                                '"min_response_ms": 0}')
-            engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
-            await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-            await engine.update_contacts(
-                ADMIN, "jdoe@example.org",
-                s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
-                CTX)
-            engines.append((engine, notifier))
-        (a, notifier_a), (b, notifier_b) = engines
-        flow = (await a.begin_reset("jdoe@example.org", CTX)).flow_id
-        await a.send_pin(flow, "email", None, CTX)
-        while not any(n.kind == s.MessageKind.PIN for n in notifier_a.sent):
-            await asyncio.sleep(0.005)
-        pin = (await notifier_a.last_pin())
-        wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
-        for _ in range(4):
-            await expect(s.SsprError.WrongPin, a.verify_pin(flow, wrong, CTX), "wrong on A")
-        # The 5th failure overall: a wrong PIN through B, on A's flow (the flow is shared too).
-        await expect(s.SsprError.Blocked, b.verify_pin(flow, wrong, CTX), "blocked through B")
-        await expect(s.SsprError.Blocked, b.begin_reset("jdoe@example.org", CTX), "B sees the block")
-        kinds = [e["kind"] for e in audit.events]
-        check({"reset_requested", "pin_sent", "pin_failed", "blocked"} <= set(kinds), f"audit kinds {kinds}")
-        with open(log) as f:
-            lines = [json.loads(line) for line in f]
-        check(lines == audit.events, f"the file holds the same {len(audit.events)} events ({len(lines)} lines)")
+        await shared_store_meets_one_block(s.StateStoreConfig.SQLITE(path=os.path.join(tmp, "state.db")), tmp)
+        await shared_store_meets_one_block(s.StateStoreConfig.REDIS(url=os.environ["SSPR_TEST_REDIS_URL"]), tmp)
+        await shared_store_meets_one_block(s.StateStoreConfig.POSTGRES(url=os.environ["SSPR_TEST_POSTGRES_URL"]), tmp)
+
+
+async def shared_store_meets_one_block(store, tmp):
+    # A key of this run only: the store keys are keyed hashes, so a server's state from an
+    # earlier run (a block on jdoe) is not this run's.
+    key = os.urandom(32)
+    log = os.path.join(tmp, f"audit-{type(store).__name__}.jsonl")
+    # Today, not START: Redis expires keys by its own clock (EXPIREAT), so a flow written at
+    # a date long past would be gone at once.
+    audit, clock = Audit(), s.ManualClock(datetime.datetime.now(datetime.timezone.utc))
+    engines = []
+    for _ in range(2):
+        directory, notifier = Directory(), Notifier()
+        config = s.EngineConfig(secret_key=key, state_store=store, audit_file=log,
+                                policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5, '
+                                            '"min_response_ms": 0}')
+        engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
+        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+        await engine.update_contacts(
+            ADMIN, "jdoe@example.org",
+            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
+            CTX)
+        engines.append((engine, notifier))
+    (a, notifier_a), (b, notifier_b) = engines
+    flow = (await a.begin_reset("jdoe@example.org", CTX)).flow_id
+    await a.send_pin(flow, "email", None, CTX)
+    while not any(n.kind == s.MessageKind.PIN for n in notifier_a.sent):
+        await asyncio.sleep(0.005)
+    pin = (await notifier_a.last_pin())
+    wrong = pin[:7] + ("0" if pin[7] != "0" else "1")
+    for _ in range(4):
+        await expect(s.SsprError.WrongPin, a.verify_pin(flow, wrong, CTX), "wrong on A")
+    # The 5th failure overall: a wrong PIN through B, on A's flow (the flow is shared too).
+    where = type(store).__name__
+    await expect(s.SsprError.Blocked, b.verify_pin(flow, wrong, CTX), f"blocked through B ({where})")
+    await expect(s.SsprError.Blocked, b.begin_reset("jdoe@example.org", CTX), f"B sees the block ({where})")
+    kinds = [e["kind"] for e in audit.events]
+    check({"reset_requested", "pin_sent", "pin_failed", "blocked"} <= set(kinds), f"audit kinds {kinds}")
+    with open(log) as f:
+        lines = [json.loads(line) for line in f]
+    check(lines == audit.events, f"the file holds the same {len(audit.events)} events ({len(lines)} lines)")
 
 
 async def test_flush_waits_for_a_slow_notifier():
