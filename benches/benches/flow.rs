@@ -5,7 +5,7 @@
 //! Group `reset`:
 //! - `crypto_floor`: a CSPRNG flow id, an 8-digit PIN, its HMAC, the constant-time check,
 //!   a 16-character temporary password, and the engine's two per-flow rate-limit subject
-//!   HMACs (through public stand-ins: see [`crypto_floor`]).
+//!   HMACs (through public stand-ins: see `sspr_benches::crypto_floor`).
 //! - `full_flow`: `begin_reset -> send_pin -> verify_pin -> complete_reset(Temporary)`
 //!   through [`Sspr`] on the in-memory backends.
 //!
@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_main};
 use rand_chacha::ChaCha20Rng;
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use sspr_benches::{RNG_SEED, clock, email, engine, enroll, login, runtime, secret_key};
+use rand_chacha::rand_core::SeedableRng;
+use sspr_benches::{RNG_SEED, clock, crypto_floor, email, engine, enroll, login, runtime, secret_key};
 use sspr_core::memory::{MemoryStateStore, Outbox};
-use sspr_core::{ManualClock, NewPassword, RequestContext, Sspr, password, pin};
+use sspr_core::{ManualClock, NewPassword, RequestContext, Sspr, password};
 
 /// Users the flows take turns on. With the clock moving one second per flow, each user
 /// starts 3600 / 64 = 56 flows an hour: under the relaxed per-user and per-destination caps
@@ -39,38 +39,6 @@ const USERS: usize = 64;
 
 /// Notices kept in the outbox before it is emptied (it keeps every notice otherwise).
 const OUTBOX_CLEAR_EVERY: usize = 256;
-
-/// The cryptographic work of one reset flow for a real user with an e-mail contact.
-///
-/// The engine per flow draws a flow id (16 bytes from the CSPRNG), generates a PIN, hashes
-/// it (HMAC-SHA256), checks the typed PIN in constant time (one more HMAC), generates the
-/// temporary password, and computes two rate-limit subjects: HMAC-SHA256 of the user id
-/// (`begin_reset`) and of the destination address (`send_pin`) under the server's subject
-/// sub-key. That sub-key is crate-private, so those two HMACs are counted here through the
-/// public `pin::hash` on inputs of the same shape (two length-prefixed parts under a 32-byte
-/// sub-key): the same work, a different sub-key. Nothing else in a flow is cryptographic.
-fn crypto_floor(
-    rng: &mut ChaCha20Rng,
-    key: &sspr_core::SecretKey,
-    flow_id: &str,
-    user_id: &str,
-    address: &str,
-    tokens: &[String],
-) {
-    let mut id = [0u8; 16];
-    rng.fill_bytes(&mut id);
-    black_box(id);
-    // begin_reset: the user's rate-limit subject.
-    black_box(pin::hash(key, "user", user_id));
-    // send_pin: the destination's rate-limit subject, the PIN and its hash.
-    black_box(pin::hash(key, "dest", address));
-    let typed = pin::generate(rng, 8);
-    let stored = pin::hash(key, flow_id, typed.expose_secret());
-    // verify_pin: the constant-time check.
-    assert!(pin::matches(key, black_box(flow_id), black_box(typed.expose_secret()), &stored));
-    // complete_reset: the temporary password.
-    black_box(password::generate_temporary(rng, 16, tokens));
-}
 
 /// The engine and what the benchmark needs to drive it.
 struct Bench {
@@ -178,7 +146,7 @@ fn benches(c: &mut Criterion) {
     let (flow_id, user_id, address) =
         ("0123456789abcdef0123456789abcdef", "uid=user0,ou=staff,dc=corp,dc=example", email(0));
     group.bench_function("crypto_floor", |b| {
-        b.iter(|| crypto_floor(&mut rng, &key, flow_id, user_id, &address, &tokens));
+        b.iter(|| assert!(crypto_floor(&mut rng, &key, flow_id, user_id, &address, &tokens)));
     });
 
     group.bench_function("full_flow", |b| {

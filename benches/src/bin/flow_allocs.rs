@@ -2,6 +2,13 @@
 //! `flow` benchmark times (same engine, users, store and clock pacing).
 //!
 //! `cargo run --release -p sspr-benches --bin flow_allocs -- [flows]` (default 20,000)
+//! `cargo run --release -p sspr-benches --bin flow_allocs -- floor [n]`: the same for `n` runs of
+//! the `flow` benchmark's crypto floor ([`sspr_benches::crypto_floor`]).
+//!
+//! Run under `valgrind --tool=callgrind` with two different counts, the difference of the
+//! instructions divided by the difference of the counts is the instructions per flow (or per
+//! floor) without the setup: a ratio of work that, unlike the times, does not move with the
+//! machine's load (BENCHMARKS.md §1).
 //!
 //! An allocation is a call to `alloc`, `alloc_zeroed` or `realloc`. The counts do not depend
 //! on the machine's load; the `flow` benchmark's times do.
@@ -15,9 +22,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sspr_benches::{clock, email, engine, enroll, login, runtime};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use sspr_benches::{RNG_SEED, clock, crypto_floor, email, engine, enroll, login, runtime, secret_key};
 use sspr_core::memory::{MemoryStateStore, Outbox};
-use sspr_core::{NewPassword, Pin, RequestContext};
+use sspr_core::{NewPassword, Pin, RequestContext, password};
 
 /// Users the flows take turns on, as in the `flow` benchmark.
 const USERS: usize = 64;
@@ -65,8 +74,29 @@ fn count() -> usize {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
 
+/// `n` crypto floors, as the `flow` benchmark runs them.
+fn floors(n: usize) -> Result<(), Box<dyn Error>> {
+    let key = secret_key()?;
+    let mut rng = ChaCha20Rng::from_seed(RNG_SEED);
+    let tokens = password::identity_tokens(&login(0), "Bench User 0");
+    let (flow_id, user_id, address) =
+        ("0123456789abcdef0123456789abcdef", "uid=user0,ou=staff,dc=corp,dc=example", email(0));
+    let before = count();
+    for _ in 0..n {
+        if !crypto_floor(&mut rng, &key, flow_id, user_id, &address, &tokens) {
+            return Err("the floor's PIN did not match".into());
+        }
+    }
+    println!("allocations per crypto floor, mean over {n}: {:.1}", (count() - before) as f64 / n.max(1) as f64);
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
-    let flows: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(20_000);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("floor") {
+        return floors(args.nth(1).map(|n| n.parse()).transpose()?.unwrap_or(20_000));
+    }
+    let flows: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(20_000);
     let rt = runtime()?;
     let outbox = Outbox::new();
     let clock = clock()?;
