@@ -139,79 +139,7 @@ const MIGRATIONS: &[&str] = &[
     // 2: the contact history (first registration, recently removed contacts) as JSON; empty
     // for rows written before it, which read as "no history".
     "ALTER TABLE sspr_enrollment ADD COLUMN history TEXT NOT NULL DEFAULT '';",
-    // 3: one engine step as a function (see APPLY).
-    APPLY_FUNCTION,
 ];
-
-/// One engine step ([`StateStore::apply`]): a function, called by one statement ([`APPLY`]), so
-/// one round trip and one transaction. The parts run in the contract's order, each a plain
-/// statement on the primary key whose plan PostgreSQL keeps: the reads, then the put as a
-/// compare-and-set (an `INSERT ... ON CONFLICT ... WHERE` to create, an `UPDATE ... WHERE
-/// version` to replace; PostgreSQL re-checks either against a concurrent writer, so one of two
-/// racing steps wins), and only when there was no put or it won, the counters (one row update
-/// per occurrence, in key order so two steps counting the same keys cannot deadlock) and the
-/// deletes. Until migration 3 this was one CTE, whose planning and execution cost the server
-/// about ten times what these statements do (BENCHMARKS.md §9).
-///
-/// Parameters: now (unix seconds), the keys to read, the put's key (NULL: no put), value,
-/// expected version (NULL: create) and expiry, the counters' keys and expiries, the keys to
-/// delete. Rows: `('r', position, value, version)` per read found, `('p', 0, NULL, version)`
-/// when the put won, `('c', position, NULL, count)` and `('e', position, NULL, expiry)` per
-/// counter (positions from 1).
-const APPLY_FUNCTION: &str = "CREATE FUNCTION sspr_apply(
-         p_now int8, p_reads text[], p_key text, p_value bytea, p_expected int8, p_expires int8,
-         p_counters text[], p_counter_expiries int8[], p_deletes text[])
-     RETURNS TABLE (r_kind text, r_ord int8, r_value bytea, r_number int8)
-     LANGUAGE plpgsql AS $fn$
-     DECLARE
-         v_version int8;
-         v_count int8;
-         v_expires int8;
-         c record;
-     BEGIN
-         RETURN QUERY SELECT 'r'::text, r.ord, s.value, s.version
-             FROM unnest(p_reads) WITH ORDINALITY AS r(key, ord)
-             JOIN sspr_state s ON s.key = r.key AND s.counter IS NULL AND s.expires_at > p_now;
-         IF p_key IS NOT NULL THEN
-             IF p_expected IS NULL THEN
-                 INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
-                 VALUES (p_key, p_value, NULL, 1, p_expires)
-                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, counter = NULL, version = 1,
-                     expires_at = EXCLUDED.expires_at
-                 WHERE s.expires_at <= p_now
-                 RETURNING s.version INTO v_version;
-             ELSE
-                 UPDATE sspr_state AS s SET value = p_value, version = s.version + 1, expires_at = p_expires
-                 WHERE s.key = p_key AND s.version = p_expected AND s.counter IS NULL AND s.expires_at > p_now
-                 RETURNING s.version INTO v_version;
-             END IF;
-             IF v_version IS NULL THEN
-                 RETURN;
-             END IF;
-             RETURN QUERY SELECT 'p'::text, 0::int8, NULL::bytea, v_version;
-         END IF;
-         FOR c IN SELECT b.key, b.expires_at, b.ord
-                  FROM unnest(p_counters, p_counter_expiries) WITH ORDINALITY AS b(key, expires_at, ord)
-                  ORDER BY b.key, b.ord
-         LOOP
-             INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
-             VALUES (c.key, NULL, 1, 1, c.expires_at)
-             ON CONFLICT (key) DO UPDATE SET
-                 counter = CASE WHEN s.expires_at <= p_now OR s.counter IS NULL THEN 1 ELSE s.counter + 1 END,
-                 expires_at = CASE WHEN s.expires_at <= p_now OR s.counter IS NULL THEN EXCLUDED.expires_at
-                                   ELSE s.expires_at END,
-                 version = 1, value = NULL
-             RETURNING s.counter, s.expires_at INTO v_count, v_expires;
-             r_kind := 'c'; r_ord := c.ord; r_value := NULL; r_number := v_count;
-             RETURN NEXT;
-             r_kind := 'e'; r_number := v_expires;
-             RETURN NEXT;
-         END LOOP;
-         IF cardinality(p_deletes) > 0 THEN
-             DELETE FROM sspr_state AS s WHERE s.key = ANY(p_deletes);
-         END IF;
-     END
-     $fn$;";
 
 /// An arbitrary constant: the advisory lock held while migrating.
 const MIGRATION_LOCK: i64 = 0x5350_5250_4d49_4752;
@@ -250,8 +178,62 @@ const INCREMENT_MANY: &str = "WITH batch AS (
      SELECT counted.counter - (batch.n - batch.nth) AS count, counted.expires_at
      FROM batch JOIN counted USING (key) ORDER BY batch.ord";
 
-/// One engine step: [`APPLY_FUNCTION`] called with the batch.
-const APPLY: &str = "SELECT r_kind, r_ord, r_value, r_number FROM sspr_apply($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// One engine step ([`StateStore::apply`]) in one statement, so one round trip and one
+/// transaction: every part sees the table as it was when the statement started (the reads
+/// come before the put, as the contract asks), the compare-and-set is an `INSERT ... ON
+/// CONFLICT` (create) or an `UPDATE ... WHERE version` (replace) that PostgreSQL re-checks
+/// against a concurrent writer, and the counters and deletes run only when there was no put or
+/// it won. Parameters: now, the keys to read, the put's key (NULL: no put), value, expected
+/// version (NULL: create) and expiry, the counters' keys and expiries, the keys to delete.
+/// Rows: `('r', position, value, version)` per read found, `('p', 0, NULL, version)` when
+/// the put won, `('c', position, count, expiry)` per counter.
+const APPLY: &str = "WITH reads AS (
+         SELECT r.ord, s.value, s.version
+         FROM unnest($2::text[]) WITH ORDINALITY AS r(key, ord)
+         JOIN sspr_state s ON s.key = r.key AND s.counter IS NULL AND s.expires_at > $1
+     ), created AS (
+         INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
+         SELECT $3::text, $4::bytea, NULL, 1, $6::int8 WHERE $3::text IS NOT NULL AND $5::int8 IS NULL
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, counter = NULL, version = 1,
+             expires_at = EXCLUDED.expires_at
+         WHERE s.expires_at <= $1
+         RETURNING s.version
+     ), replaced AS (
+         UPDATE sspr_state SET value = $4::bytea, version = version + 1, expires_at = $6::int8
+         WHERE $5::int8 IS NOT NULL AND key = $3::text AND version = $5::int8 AND counter IS NULL
+           AND expires_at > $1
+         RETURNING version
+     ), put AS (
+         SELECT version FROM created UNION ALL SELECT version FROM replaced
+     ), ok AS (
+         SELECT $3::text IS NULL OR EXISTS (SELECT 1 FROM put) AS ok
+     ), batch AS (
+         SELECT key, expires_at, ord,
+                row_number() OVER (PARTITION BY key ORDER BY ord) AS nth,
+                count(*) OVER (PARTITION BY key) AS n
+         FROM unnest($7::text[], $8::int8[]) WITH ORDINALITY AS b(key, expires_at, ord)
+         WHERE (SELECT ok FROM ok)
+     ), per_key AS (
+         SELECT DISTINCT ON (key) key, expires_at, n FROM batch ORDER BY key, ord
+     ), counted AS (
+         INSERT INTO sspr_state AS s (key, value, counter, version, expires_at)
+         SELECT key, NULL, n, 1, expires_at FROM per_key ORDER BY key
+         ON CONFLICT (key) DO UPDATE SET
+             counter = CASE WHEN s.expires_at <= $1 OR s.counter IS NULL THEN EXCLUDED.counter
+                            ELSE s.counter + EXCLUDED.counter END,
+             expires_at = CASE WHEN s.expires_at <= $1 OR s.counter IS NULL THEN EXCLUDED.expires_at
+                               ELSE s.expires_at END,
+             version = 1, value = NULL
+         RETURNING s.key, s.counter, s.expires_at
+     ), deleted AS (
+         DELETE FROM sspr_state WHERE key = ANY($9::text[]) AND (SELECT ok FROM ok)
+     )
+     SELECT 'r' AS kind, ord, value, version AS number FROM reads
+     UNION ALL SELECT 'p', 0, NULL, version FROM put
+     UNION ALL SELECT 'c', batch.ord, NULL, counted.counter - (batch.n - batch.nth)
+         FROM batch JOIN counted USING (key)
+     UNION ALL SELECT 'e', batch.ord, NULL, counted.expires_at
+         FROM batch JOIN counted USING (key)";
 
 /// [`StateStore::get_linked`] in one statement: the record (position 0) and, when its value
 /// starts with a link ([`sspr_core::backend::link_of`]: a length byte of 1 to 64, then that
@@ -291,15 +273,6 @@ const ENROLLMENT_UPDATE: &str = "UPDATE sspr_enrollment SET enabled = $2, email 
          email_usable_from = $5, phone = $6, phone_added_at = $7, phone_usable_from = $8, last_reset_at = $9,
          version = version + 1, history = $11
      WHERE user_id = $1 AND version = $10";
-
-/// Run on every new connection: plan each prepared statement once, not per execution.
-///
-/// In the default mode (`auto`) PostgreSQL plans a prepared statement anew for each execution
-/// whenever that "custom" plan looks cheaper than the generic one; a statement whose `$n IS
-/// NULL` branches fold away in a custom plan (the CTE `APPLY` was before migration 3) is then
-/// planned every time, which cost as much as running it. Every statement here looks rows up by
-/// primary key, where the generic plan is the same index scan a custom plan would choose.
-const GENERIC_PLANS: &str = "SET plan_cache_mode = force_generic_plan";
 
 /// One connection and its prepared statements.
 struct Conn {
@@ -486,19 +459,8 @@ impl PostgresStore {
             }
         });
         let prepare = |sql: &'static str| client.prepare(sql);
-        // Sent with the prepares, in the same round trip.
-        let (generic, get, create, replace, increment_many, apply) = tokio::join!(
-            client.batch_execute(GENERIC_PLANS),
-            prepare(GET),
-            prepare(CREATE),
-            prepare(REPLACE),
-            prepare(INCREMENT_MANY),
-            prepare(APPLY)
-        );
-        // PostgreSQL before 12 has no `plan_cache_mode`: it plans every execution, as before.
-        if let Err(e) = generic {
-            tracing::debug!(error = %e, "PostgreSQL kept its default plan cache mode");
-        }
+        let (get, create, replace, increment_many, apply) =
+            tokio::join!(prepare(GET), prepare(CREATE), prepare(REPLACE), prepare(INCREMENT_MANY), prepare(APPLY));
         let (get_linked, delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
             prepare(GET_LINKED),
             prepare(DELETE),
