@@ -5,6 +5,7 @@
 
 import type {
   AccountState,
+  ConfiguredBackends,
   Actor,
   Contacts,
   ContactView,
@@ -30,6 +31,7 @@ import type {
   Verified,
 } from './native'
 import {
+  ConfiguredBackend,
   ManualClock,
   MemoryAuditSink,
   MemoryContactStore,
@@ -50,6 +52,7 @@ import {
 
 export type {
   AccountState,
+  ConfiguredBackends,
   Actor,
   Contacts,
   ContactView,
@@ -75,6 +78,7 @@ export type {
   Verified,
 }
 export {
+  ConfiguredBackend,
   LdapContactStore,
   LdapDirectory,
   ManualClock,
@@ -304,19 +308,54 @@ export declare const PostgresStore: typeof NativePostgresStore & {
 }
 
 /** A notifier written in JavaScript or a built-in one. */
-export type AnyNotifier = Notifier | Outbox | SmtpNotifier | TwilioSms | WebhookNotifier
+export type AnyNotifier = Notifier | Outbox | SmtpNotifier | TwilioSms | WebhookNotifier | ConfiguredBackend
+
+/** The fields of a backend's own configuration (sspr-backends), camelCase or snake_case. */
+type Fields = Record<string, string | number | boolean | null | undefined>
+
+/**
+ * The backend configuration the portal reads (sspr-backends' `config`): each table optional
+ * (default: in-memory directory and store, the development outbox), each with its `kind`; the
+ * other fields are those of the backend's class (`LdapDirectory`, `PostgresStore.connect`,
+ * `SmtpNotifier`, ...). Unknown keys are refused.
+ */
+export interface BackendsConfig {
+  directory?: { kind: 'memory' | 'demo'; seedFile?: string } | ({ kind: 'ldap' } & Fields)
+  store?: { kind: 'memory' } | { kind: 'sqlite'; path?: string; busyTimeoutMs?: number } | ({ kind: 'postgres'; url: string } & Fields)
+  /** Contacts in the LDAP directory's attributes (needs `directory.kind` `'ldap'`). */
+  contacts?: { kind: 'ldap' } & Fields
+  /** A shared state store instead of the `store`'s. */
+  state?: ({ kind: 'redis'; url: string } & Fields) | ({ kind: 'postgres'; url: string } & Fields)
+  notifier?: { kind: 'outbox' } | ({ kind: 'smtp'; host: string; from: string } & Fields) | ({ kind: 'webhook'; url: string; key: string } & Fields)
+  sms?: { kind: 'outbox' } | ({ kind: 'twilio'; accountSid: string; authToken: string } & Fields) | ({ kind: 'webhook'; url: string; key: string } & Fields)
+  audit?: { kind: 'json_lines'; path: string }
+}
+
+/**
+ * Backends from configuration (undefined in builds without the cargo feature `config`; the
+ * npm package has it).
+ */
+export declare const backends: undefined | {
+  /**
+   * Every backend from `config` (an object, or the path of a TOML file with the same tables).
+   * `dataDir`: where default files go (the SQLite file without a `path`; default `.`).
+   * Rejects with an `SsprError` `CONFIG` for a configuration that does not match the schema
+   * (an unknown `kind` or key) or a backend that cannot be set up.
+   */
+  fromConfig(config: BackendsConfig | string, options?: { dataDir?: string }): Promise<ConfiguredBackends>
+}
 
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
-  directory: Directory | MemoryDirectory | LdapDirectory
+  directory: Directory | MemoryDirectory | LdapDirectory | ConfiguredBackend
   /** One notifier, or one per channel. */
   notifier: AnyNotifier | { email?: AnyNotifier; sms?: AnyNotifier }
   /** Default: in memory. */
-  contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore
+  contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore | ConfiguredBackend
   /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */
-  store?: StateStore | MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore
+  store?: StateStore | MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore | ConfiguredBackend
   /** Default: in memory. */
-  audit?: AuditSink | MemoryAuditSink
+  audit?: AuditSink | MemoryAuditSink | ConfiguredBackend
   /** Default: the system clock. */
   clock?: ManualClock
   policy?: PolicyOptions | NativePolicy

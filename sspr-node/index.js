@@ -101,6 +101,7 @@ const BUILT_IN = [
   native.SmtpNotifier,
   native.TwilioSms,
   native.WebhookNotifier,
+  native.ConfiguredBackend,
 ].filter(Boolean)
 
 function isBuiltIn(value) {
@@ -268,6 +269,24 @@ if (PostgresStore) {
 }
 
 /**
+ * Every backend of an engine from one configuration: the portal's (sspr-backends' `config`, the
+ * same schema and builder), with the tables `directory`, `store`, `contacts`, `state`,
+ * `notifier`, `sms` and `audit`, each with its `kind`. Undefined without the cargo feature
+ * `config` (the npm package has it).
+ */
+const backends = native.configureBackends && {
+  /**
+   * `config`: an object (keys in camelCase or snake_case) or the path of a TOML file;
+   * `dataDir`: where default files go (the SQLite file without a `path`). Resolves to
+   * `{ directory, contacts, store, notifier, audit?, outbox?, memoryDirectory?, stateIsShared }`,
+   * to spread into `new Sspr({...})`; rejects with an SsprError CONFIG.
+   */
+  async fromConfig(config, { dataDir } = {}) {
+    return native.configureBackends(config, dataDir)
+  },
+}
+
+/**
  * sspr-core's backend conformance suite, run on backends written in JavaScript: each resolves
  * when the backend keeps the core's contract and rejects with an SsprError (BACKEND,
  * backendKind 'rejected') naming the first rule it breaks.
@@ -306,6 +325,7 @@ module.exports = {
   SmtpNotifier,
   TwilioSms,
   WebhookNotifier,
+  backends,
   core,
   testing,
 }

@@ -9,6 +9,17 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** One backend built from configuration: pass it to `new Sspr({...})` in its slot. */
+export declare class ConfiguredBackend {
+  /**
+   * The option of `new Sspr({...})` it goes to: `directory`, `contacts`, `store`,
+   * `notifier` or `audit`.
+   */
+  get slot(): 'directory' | 'contacts' | 'store' | 'notifier' | 'audit'
+  /** What it is (the backend's own `Debug`, which shows no secret). */
+  toString(): string
+}
+
 /** A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`. */
 export declare class LdapContactStore {
   /**
@@ -263,6 +274,39 @@ export declare function checkDirectory(directory: object, fixture: DirectoryFixt
  * store that expires by its own clock, a Redis TTL): about 3 seconds.
  */
 export declare function checkStateStore(store: object, realTime: boolean): void | Promise<void>
+
+/**
+ * Build every backend from `config`: an object with the portal's tables (`directory`,
+ * `store`, `contacts`, `state`, `notifier`, `sms`, `audit`, each with its `kind`; keys in
+ * camelCase or snake_case), or the path of a TOML file holding them. `dataDir` is where
+ * default files (the SQLite file without a `path`) go. `index.js` offers it as
+ * `backends.fromConfig`. `CONFIG` for a configuration that does not match the schema, or a
+ * backend that cannot be set up (Redis and PostgreSQL connect here).
+ */
+export declare function configureBackends(config: Record<string, unknown> | string, dataDir?: string | undefined | null): ConfiguredBackends | Promise<ConfiguredBackends>
+
+/**
+ * Every backend of one engine from `backends.fromConfig`: spread it into
+ * `new Sspr({ ...backends, secretKey })`.
+ */
+export interface ConfiguredBackends {
+  /** The directory. */
+  directory: ConfiguredBackend
+  /** The contact store. */
+  contacts: ConfiguredBackend
+  /** The state store. */
+  store: ConfiguredBackend
+  /** The notifier (e-mail and SMS, one per channel). */
+  notifier: ConfiguredBackend
+  /** The audit sink, when one is configured. */
+  audit?: ConfiguredBackend
+  /** The development outbox, when a channel goes there. */
+  outbox?: Outbox
+  /** The directory when it is the in-memory one, to fill. */
+  memoryDirectory?: MemoryDirectory
+  /** Whether the state store is shared by several processes. */
+  stateIsShared: boolean
+}
 
 /**
  * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,

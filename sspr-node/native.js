@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ConfiguredBackend = nativeBinding.ConfiguredBackend
 module.exports.LdapContactStore = nativeBinding.LdapContactStore
 module.exports.LdapDirectory = nativeBinding.LdapDirectory
 module.exports.ManualClock = nativeBinding.ManualClock
@@ -856,6 +857,7 @@ module.exports.backendErrorKind = nativeBinding.backendErrorKind
 module.exports.checkContactStore = nativeBinding.checkContactStore
 module.exports.checkDirectory = nativeBinding.checkDirectory
 module.exports.checkStateStore = nativeBinding.checkStateStore
+module.exports.configureBackends = nativeBinding.configureBackends
 module.exports.connectPostgres = nativeBinding.connectPostgres
 module.exports.connectRedis = nativeBinding.connectRedis
 module.exports.decoyMethods = nativeBinding.decoyMethods

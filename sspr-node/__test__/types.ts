@@ -9,6 +9,7 @@ import {
   Policy,
   RedisStore,
   SqliteStore,
+  backends,
   core,
   type Directory,
   type Notifier,
@@ -72,5 +73,20 @@ async function builtIns(): Promise<void> {
   void wrong
 }
 
+async function configured(): Promise<void> {
+  const b = await backends!.fromConfig({ store: { kind: 'sqlite', path: '/tmp/x.db' }, state: { kind: 'redis', url: 'redis://h/0', keyPrefix: 'p:' } })
+  const sspr = new Sspr({ ...b, secretKey: 'ab'.repeat(32) })
+  const shared: boolean = b.stateIsShared
+  b.memoryDirectory?.insert({ login: 'x', displayName: 'X', dn: 'uid=x' })
+  await backends!.fromConfig('/etc/sspr/backends.toml', { dataDir: '/var/lib/sspr' })
+  // @ts-expect-error: every table has a kind
+  await backends!.fromConfig({ store: { path: 'x' } })
+  // @ts-expect-error: an unknown kind
+  await backends!.fromConfig({ notifier: { kind: 'carrier-pigeon' } })
+  void sspr
+  void shared
+}
+
 void flow
 void builtIns
+void configured

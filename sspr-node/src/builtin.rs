@@ -1,6 +1,12 @@
-//! The built-in backends, as JavaScript classes: the in-memory ones of sspr-core (and, behind
-//! cargo features, those of sspr-backends). Passing one to `new Sspr({...})` keeps every call
-//! inside Rust.
+//! The built-in backends, as JavaScript classes: the in-memory ones of sspr-core here, those
+//! of sspr-backends behind cargo features ([`backends`]), every backend of an engine from one
+//! configuration ([`config`]), and the choice of a backend for each slot of `new Sspr({...})`
+//! (a built-in class, else a JavaScript object adapted by `foreign`). Passing a built-in one
+//! keeps every call inside Rust.
+
+pub mod backends;
+#[cfg(feature = "config")]
+pub mod config;
 
 use std::sync::Arc;
 
@@ -255,7 +261,7 @@ fn present(options: &Object<'_>, name: &str) -> Result<bool> {
 }
 
 /// A built-in backend of class `T` under `options[name]`, if that is what it holds.
-fn builtin<'a, T: 'a + napi::bindgen_prelude::MaybeTypeTag>(
+pub(crate) fn builtin<'a, T: 'a + napi::bindgen_prelude::MaybeTypeTag>(
     options: &Object<'a>,
     name: &str,
 ) -> Option<ClassInstance<'a, T>>
@@ -269,113 +275,125 @@ fn wrong(env: &Env, name: &'static str, expected: &str) -> napi::Error {
     to_js_error(env, &invalid(name, format!("expected {expected}")))
 }
 
-#[cfg(feature = "sqlite")]
-fn sqlite(options: &Object<'_>, name: &str) -> Option<sspr_backends::sqlite::SqliteStore> {
-    builtin::<SqliteStore>(options, name).map(|s| s.inner.clone())
+/// The first of the built-in classes (each behind its optional cargo feature) that
+/// `options[name]` is an instance of, as the slot's trait object.
+macro_rules! first_builtin {
+    ($options:expr, $name:expr, $slot:ty: $($(#[$cfg:meta])* $class:ty),+ $(,)?) => {{
+        let mut found: Option<Arc<$slot>> = None;
+        $(
+            $(#[$cfg])*
+            if found.is_none() {
+                found = builtin::<$class>($options, $name).map(|b| Arc::new(b.inner.clone()) as Arc<$slot>);
+            }
+        )+
+        found
+    }};
 }
 
-#[cfg(not(feature = "sqlite"))]
-fn sqlite(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
-    None
+/// The backend of one slot: `built_in` if the option is a built-in class (a configured
+/// backend for this slot included), else `foreign` on the JavaScript object, else none.
+#[cfg_attr(not(feature = "config"), allow(unused_variables))]
+fn choose<T: ?Sized>(
+    env: &Env,
+    options: &Object<'_>,
+    name: &'static str,
+    built_in: Option<Arc<T>>,
+    configured: fn(&Slot) -> Option<Arc<T>>,
+    foreign: impl FnOnce(&Object<'_>) -> Result<Arc<T>>,
+) -> Result<Option<Arc<T>>> {
+    if built_in.is_some() {
+        return Ok(built_in);
+    }
+    #[cfg(feature = "config")]
+    if let Some(c) = builtin::<config::ConfiguredBackend>(options, name) {
+        let expected = format!("the {name} (this configured backend is the {})", c.slot.option());
+        return configured(&c.slot).map(Some).ok_or_else(|| wrong(env, name, &expected));
+    }
+    if !present(options, name)? {
+        return Ok(None);
+    }
+    let object: Object<'_> = options.get_named_property(name)?;
+    foreign(&object).map(Some)
 }
 
-#[cfg(feature = "redis")]
-fn redis(options: &Object<'_>, name: &str) -> Option<sspr_backends::redis::RedisStore> {
-    builtin::<RedisStore>(options, name).map(|s| s.inner.clone())
+/// Which slot a configured backend (`backends.fromConfig`) fills.
+#[cfg_attr(not(feature = "config"), allow(dead_code))]
+pub(crate) enum Slot {
+    Directory(Arc<dyn Directory>),
+    Contacts(Arc<dyn ContactStore>),
+    State(Arc<dyn StateStore>),
+    Notifier(Arc<dyn Notifier>),
+    Audit(Arc<dyn AuditSink>),
 }
 
-#[cfg(not(feature = "redis"))]
-fn redis(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
-    None
-}
-
-#[cfg(feature = "postgres")]
-fn postgres(options: &Object<'_>, name: &str) -> Option<sspr_backends::postgres::PostgresStore> {
-    builtin::<PostgresStore>(options, name).map(|s| s.inner.clone())
-}
-
-#[cfg(not(feature = "postgres"))]
-fn postgres(_: &Object<'_>, _: &str) -> Option<memory::MemoryStateStore> {
-    None
-}
-
-#[cfg(feature = "ldap")]
-fn ldap_directory(options: &Object<'_>) -> Option<Arc<dyn Directory>> {
-    builtin::<LdapDirectory>(options, "directory").map(|d| Arc::new(d.inner.clone()) as Arc<dyn Directory>)
-}
-
-#[cfg(not(feature = "ldap"))]
-fn ldap_directory(_: &Object<'_>) -> Option<Arc<dyn Directory>> {
-    None
-}
-
-#[cfg(feature = "ldap")]
-fn ldap_contacts(options: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
-    builtin::<LdapContactStore>(options, "contacts").map(|c| Arc::new(c.inner.clone()) as Arc<dyn ContactStore>)
-}
-
-#[cfg(not(feature = "ldap"))]
-fn ldap_contacts(_: &Object<'_>) -> Option<Arc<dyn ContactStore>> {
-    None
+impl Slot {
+    /// The option of `new Sspr({...})` it goes to.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn option(&self) -> &'static str {
+        match self {
+            Slot::Directory(_) => "directory",
+            Slot::Contacts(_) => "contacts",
+            Slot::State(_) => "store",
+            Slot::Notifier(_) => "notifier",
+            Slot::Audit(_) => "audit",
+        }
+    }
 }
 
 impl Slots {
     /// Read the backends of `new Sspr(options)`.
     pub(crate) fn from_options(env: &Env, options: &Object<'_>) -> Result<Self> {
         use crate::foreign::{JsAuditSink, JsContactStore, JsDirectory, JsStateStore};
+        #[allow(unused_imports)]
+        use backends::*;
 
-        let directory: Arc<dyn Directory> = if let Some(d) = builtin::<MemoryDirectory>(options, "directory") {
-            Arc::new(d.inner.clone())
-        } else if let Some(d) = ldap_directory(options) {
-            d
-        } else if present(options, "directory")? {
-            let object: Object<'_> = options.get_named_property("directory")?;
-            Arc::new(JsDirectory::new(&object).map_err(|_| wrong(env, "directory", "a Directory"))?)
-        } else {
-            return Err(wrong(env, "directory", "a directory"));
-        };
+        let directory = first_builtin!(options, "directory", dyn Directory:
+            MemoryDirectory, #[cfg(feature = "ldap")] LdapDirectory);
+        let directory = choose(
+            env,
+            options,
+            "directory",
+            directory,
+            |s| if let Slot::Directory(d) = s { Some(d.clone()) } else { None },
+            |o| Ok(Arc::new(JsDirectory::new(o).map_err(|_| wrong(env, "directory", "a Directory"))?)),
+        )?
+        .ok_or_else(|| wrong(env, "directory", "a directory"))?;
 
-        let contacts: Option<Arc<dyn ContactStore>> =
-            if let Some(c) = builtin::<MemoryContactStore>(options, "contacts") {
-                Some(Arc::new(c.inner.clone()))
-            } else if let Some(c) = sqlite(options, "contacts") {
-                Some(Arc::new(c))
-            } else if let Some(c) = postgres(options, "contacts") {
-                Some(Arc::new(c))
-            } else if let Some(c) = ldap_contacts(options) {
-                Some(c)
-            } else if present(options, "contacts")? {
-                let object: Object<'_> = options.get_named_property("contacts")?;
-                Some(Arc::new(JsContactStore::new(&object).map_err(|_| wrong(env, "contacts", "a ContactStore"))?))
-            } else {
-                None
-            };
+        let contacts = first_builtin!(options, "contacts", dyn ContactStore: MemoryContactStore,
+            #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "postgres")] PostgresStore,
+            #[cfg(feature = "ldap")] LdapContactStore);
+        let contacts = choose(
+            env,
+            options,
+            "contacts",
+            contacts,
+            |s| if let Slot::Contacts(c) = s { Some(c.clone()) } else { None },
+            |o| Ok(Arc::new(JsContactStore::new(o).map_err(|_| wrong(env, "contacts", "a ContactStore"))?)),
+        )?;
 
         let notifier = notifier(env, options, "notifier")?.ok_or_else(|| wrong(env, "notifier", "a notifier"))?;
 
-        let store: Option<Arc<dyn StateStore>> = if let Some(s) = builtin::<MemoryStateStore>(options, "store") {
-            Some(Arc::new(s.inner.clone()))
-        } else if let Some(s) = sqlite(options, "store") {
-            Some(Arc::new(s))
-        } else if let Some(s) = redis(options, "store") {
-            Some(Arc::new(s))
-        } else if let Some(s) = postgres(options, "store") {
-            Some(Arc::new(s))
-        } else if present(options, "store")? {
-            let object: Object<'_> = options.get_named_property("store")?;
-            Some(Arc::new(JsStateStore::new(&object).map_err(|_| wrong(env, "store", "a StateStore"))?))
-        } else {
-            None
-        };
+        let store = first_builtin!(options, "store", dyn StateStore: MemoryStateStore,
+            #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "redis")] RedisStore,
+            #[cfg(feature = "postgres")] PostgresStore);
+        let store = choose(
+            env,
+            options,
+            "store",
+            store,
+            |s| if let Slot::State(s) = s { Some(s.clone()) } else { None },
+            |o| Ok(Arc::new(JsStateStore::new(o).map_err(|_| wrong(env, "store", "a StateStore"))?)),
+        )?;
 
-        let audit: Option<Arc<dyn AuditSink>> = if let Some(a) = builtin::<MemoryAuditSink>(options, "audit") {
-            Some(Arc::new(a.inner.clone()))
-        } else if present(options, "audit")? {
-            let object: Object<'_> = options.get_named_property("audit")?;
-            Some(Arc::new(JsAuditSink::new(&object).map_err(|_| wrong(env, "audit", "an AuditSink"))?))
-        } else {
-            None
-        };
+        let audit = first_builtin!(options, "audit", dyn AuditSink: MemoryAuditSink);
+        let audit = choose(
+            env,
+            options,
+            "audit",
+            audit,
+            |s| if let Slot::Audit(a) = s { Some(a.clone()) } else { None },
+            |o| Ok(Arc::new(JsAuditSink::new(o).map_err(|_| wrong(env, "audit", "an AuditSink"))?)),
+        )?;
 
         let clock = if let Some(c) = builtin::<ManualClock>(options, "clock") {
             Some(c.inner.clone())
@@ -389,51 +407,38 @@ impl Slots {
     }
 }
 
-/// The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
-/// both `contacts` and `store`). Calls run on the store's own thread.
-#[cfg(feature = "sqlite")]
-#[napi]
-pub struct SqliteStore {
-    pub(crate) inner: sspr_backends::sqlite::SqliteStore,
+/// The notifier under `options[name]`: built in, written in JavaScript, or `{ email, sms }`.
+fn notifier(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Option<Arc<dyn Notifier>>> {
+    use crate::foreign::JsNotifier;
+    #[allow(unused_imports)]
+    use backends::*;
+    let built_in = first_builtin!(options, name, dyn Notifier: Outbox,
+        #[cfg(feature = "smtp")] SmtpNotifier, #[cfg(feature = "sms-twilio")] TwilioSms,
+        #[cfg(feature = "webhook")] WebhookNotifier);
+    choose(
+        env,
+        options,
+        name,
+        built_in,
+        |s| if let Slot::Notifier(n) = s { Some(n.clone()) } else { None },
+        |object| {
+            if object.has_named_property("send")? {
+                let js = JsNotifier::new(object).map_err(|_| wrong(env, "notifier", "a Notifier"))?;
+                return Ok(Arc::new(js));
+            }
+            if name == "notifier" && (object.has_named_property("email")? || object.has_named_property("sms")?) {
+                let email = notifier(env, object, "email")?;
+                let sms = notifier(env, object, "sms")?;
+                return Ok(Arc::new(sspr_core::backend::ByChannel::new(email, sms)));
+            }
+            Err(wrong(env, "notifier", "a notifier, or { email, sms } notifiers"))
+        },
+    )
 }
 
-#[cfg(feature = "sqlite")]
-#[napi]
-impl SqliteStore {
-    /// Open (or create) the database at `path`; a private in-memory database when absent.
-    #[napi(constructor)]
-    pub fn new(env: &Env, path: Option<String>) -> Result<Self> {
-        let opened = match path {
-            Some(path) => sspr_backends::sqlite::SqliteStore::open(path),
-            None => sspr_backends::sqlite::SqliteStore::open_in_memory(),
-        };
-        let inner = opened.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
-    }
-}
-
-/// A state store on Redis (sspr-backends), shared by several portal instances.
-#[cfg(feature = "redis")]
-#[napi]
-pub struct RedisStore {
-    pub(crate) inner: sspr_backends::redis::RedisStore,
-}
-
-/// Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
-/// `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
-#[cfg(feature = "redis")]
-#[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
-pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::runtime::Answer<'env, RedisStore>> {
-    crate::runtime::stay_in_runtime_context();
-    crate::runtime::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
-        Ok(RedisStore { inner })
-    })
-}
-
-/// Read a configuration object (camelCase or snake_case keys) as one of sspr-backends'
-/// configurations (which refuse unknown fields).
-#[cfg(any(feature = "postgres", feature = "ldap", feature = "smtp", feature = "sms-twilio", feature = "webhook"))]
-fn config<T: serde::de::DeserializeOwned>(env: &Env, value: serde_json::Value, what: &str) -> Result<T> {
+/// A configuration object with its keys (at every depth) in snake_case: JavaScript callers
+/// write `poolSize`, sspr-backends' configurations read `pool_size`. Values are left alone.
+pub(crate) fn snake_keys(value: serde_json::Value) -> serde_json::Value {
     fn snake(key: &str) -> String {
         let mut out = String::with_capacity(key.len() + 4);
         for c in key.chars() {
@@ -446,222 +451,11 @@ fn config<T: serde::de::DeserializeOwned>(env: &Env, value: serde_json::Value, w
         }
         out
     }
-    let value = match value {
+    match value {
         serde_json::Value::Object(map) => {
-            serde_json::Value::Object(map.into_iter().map(|(k, v)| (snake(&k), v)).collect())
+            serde_json::Value::Object(map.into_iter().map(|(k, v)| (snake(&k), snake_keys(v))).collect())
         }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(snake_keys).collect()),
         other => other,
-    };
-    serde_json::from_value(value).map_err(|e| to_js_error(env, &sspr_core::Error::Config(format!("{what}: {e}"))))
-}
-
-/// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.
-#[cfg(feature = "postgres")]
-#[napi]
-pub struct PostgresStore {
-    pub(crate) inner: sspr_backends::postgres::PostgresStore,
-}
-
-/// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
-/// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
-#[cfg(feature = "postgres")]
-#[napi(
-    ts_args_type = "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
-    ts_return_type = "PostgresStore | Promise<PostgresStore>"
-)]
-pub fn connect_postgres<'env>(
-    env: &'env Env,
-    config_input: serde_json::Value,
-) -> Result<crate::runtime::Answer<'env, PostgresStore>> {
-    crate::runtime::stay_in_runtime_context();
-    let config: sspr_backends::postgres::PostgresConfig = match config_input {
-        serde_json::Value::String(url) => sspr_backends::postgres::PostgresConfig::new(url),
-        other => config(env, other, "PostgresStore")?,
-    };
-    crate::runtime::run(
-        env,
-        async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
-        |inner| Ok(PostgresStore { inner }),
-    )
-}
-
-/// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled.
-#[cfg(feature = "ldap")]
-#[napi]
-pub struct LdapDirectory {
-    pub(crate) inner: sspr_backends::ldap::LdapDirectory,
-}
-
-#[cfg(feature = "ldap")]
-#[napi]
-impl LdapDirectory {
-    /// `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
-    /// caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
-    )]
-    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::runtime::stay_in_runtime_context();
-        let config: sspr_backends::ldap::LdapConfig = config(env, config_input, "LdapDirectory")?;
-        let inner = sspr_backends::ldap::LdapDirectory::new(config)
-            .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
     }
-}
-
-/// A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`.
-#[cfg(feature = "ldap")]
-#[napi]
-pub struct LdapContactStore {
-    pub(crate) inner: sspr_backends::ldap::LdapContactStore,
-}
-
-#[cfg(feature = "ldap")]
-#[napi]
-impl LdapContactStore {
-    /// The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
-    /// enabledAttribute?, recordAttribute?, recordKey?, changedContactCoolingOffSecs?,
-    /// enabledByDefault? }`: `recordKey` (32 bytes or more) signs the record and is required with
-    /// `recordAttribute`.
-    #[napi(
-        constructor,
-        ts_args_type = "directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, recordKey?: string, changedContactCoolingOffSecs?: number, enabledByDefault?: boolean }"
-    )]
-    pub fn new(
-        env: &Env,
-        directory: ClassInstance<'_, LdapDirectory>,
-        config_input: Option<serde_json::Value>,
-    ) -> Result<Self> {
-        crate::runtime::stay_in_runtime_context();
-        let config: sspr_backends::ldap::LdapContactConfig =
-            config(env, config_input.unwrap_or_else(|| serde_json::json!({})), "LdapContactStore")?;
-        let inner = sspr_backends::ldap::LdapContactStore::new(&directory.inner, config)
-            .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
-    }
-}
-
-/// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
-/// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
-#[cfg(feature = "smtp")]
-#[napi]
-pub struct SmtpNotifier {
-    pub(crate) inner: sspr_backends::smtp::SmtpNotifier,
-}
-
-#[cfg(feature = "smtp")]
-#[napi]
-impl SmtpNotifier {
-    /// `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
-    /// caFile?, timeoutMs?, poolSize? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }"
-    )]
-    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::runtime::stay_in_runtime_context();
-        let config: sspr_backends::smtp::SmtpConfig = config(env, config_input, "SmtpNotifier")?;
-        // The connection pool lives on the runtime napi keeps for async work.
-        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
-            sspr_backends::smtp::SmtpNotifier::from_config(&config)
-        });
-        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
-    }
-}
-
-/// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends).
-#[cfg(feature = "sms-twilio")]
-#[napi]
-pub struct TwilioSms {
-    pub(crate) inner: sspr_backends::twilio::TwilioNotifier,
-}
-
-#[cfg(feature = "sms-twilio")]
-#[napi]
-impl TwilioSms {
-    /// `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
-    /// connectRetries?, caFile?, allowInsecureHttp? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
-    )]
-    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::runtime::stay_in_runtime_context();
-        let config: sspr_backends::twilio::TwilioConfig = config(env, config_input, "TwilioSms")?;
-        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
-            sspr_backends::twilio::TwilioNotifier::from_config(&config)
-        });
-        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
-    }
-}
-
-/// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends).
-#[cfg(feature = "webhook")]
-#[napi]
-pub struct WebhookNotifier {
-    pub(crate) inner: sspr_backends::webhook::WebhookNotifier,
-}
-
-#[cfg(feature = "webhook")]
-#[napi]
-impl WebhookNotifier {
-    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
-    )]
-    pub fn new(env: &Env, config_input: serde_json::Value) -> Result<Self> {
-        crate::runtime::stay_in_runtime_context();
-        let config: sspr_backends::webhook::WebhookConfig = config(env, config_input, "WebhookNotifier")?;
-        let built = napi::bindgen_prelude::within_runtime_if_available(|| {
-            sspr_backends::webhook::WebhookNotifier::from_config(&config)
-        });
-        let inner = built.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
-        Ok(Self { inner })
-    }
-}
-
-/// A built-in notifier under `options[name]`.
-fn builtin_notifier(options: &Object<'_>, name: &str) -> Option<Arc<dyn Notifier>> {
-    if let Some(n) = builtin::<Outbox>(options, name) {
-        return Some(Arc::new(n.inner.clone()));
-    }
-    #[cfg(feature = "smtp")]
-    if let Some(n) = builtin::<SmtpNotifier>(options, name) {
-        return Some(Arc::new(n.inner.clone()));
-    }
-    #[cfg(feature = "sms-twilio")]
-    if let Some(n) = builtin::<TwilioSms>(options, name) {
-        return Some(Arc::new(n.inner.clone()));
-    }
-    #[cfg(feature = "webhook")]
-    if let Some(n) = builtin::<WebhookNotifier>(options, name) {
-        return Some(Arc::new(n.inner.clone()));
-    }
-    None
-}
-
-/// The notifier under `options[name]`: built in, written in JavaScript, or `{ email, sms }`.
-fn notifier(env: &Env, options: &Object<'_>, name: &'static str) -> Result<Option<Arc<dyn Notifier>>> {
-    use crate::foreign::JsNotifier;
-    if let Some(n) = builtin_notifier(options, name) {
-        return Ok(Some(n));
-    }
-    if !present(options, name)? {
-        return Ok(None);
-    }
-    let object: Object<'_> = options.get_named_property(name)?;
-    if object.has_named_property("send")? {
-        let js = JsNotifier::new(&object).map_err(|_| wrong(env, "notifier", "a Notifier"))?;
-        return Ok(Some(Arc::new(js)));
-    }
-    if name == "notifier" && (object.has_named_property("email")? || object.has_named_property("sms")?) {
-        let email = notifier(env, &object, "email")?;
-        let sms = notifier(env, &object, "sms")?;
-        return Ok(Some(Arc::new(sspr_core::backend::ByChannel::new(email, sms))));
-    }
-    Err(wrong(env, "notifier", "a notifier, or { email, sms } notifiers"))
 }

@@ -1,0 +1,222 @@
+//! The backends of sspr-backends as JavaScript classes, each behind its cargo feature (the npm
+//! package has them all). Each is configured with an object holding the fields of the
+//! backend's own configuration (camelCase or snake_case keys), read by [`build`]: the same
+//! serde types `backends.fromConfig` and the portal read.
+
+use napi::Env;
+use napi::Result;
+#[allow(unused_imports)]
+use napi::bindgen_prelude::ClassInstance;
+#[allow(unused_imports)]
+use napi_derive::napi;
+
+#[allow(unused_imports)]
+use crate::errors::to_js_error;
+
+/// Read `value` as one of sspr-backends' configurations (which refuse unknown fields) and
+/// build the backend from it inside napi's tokio runtime (where connection pools live).
+/// `CONFIG` names the class for a bad field, `BACKEND` for a backend that cannot be set up.
+#[allow(dead_code)]
+fn build<C: serde::de::DeserializeOwned, T>(
+    env: &Env,
+    value: serde_json::Value,
+    what: &str,
+    make: impl FnOnce(C) -> std::result::Result<T, sspr_core::BackendError>,
+) -> Result<T> {
+    crate::runtime::stay_in_runtime_context();
+    let config: C = serde_json::from_value(super::snake_keys(value))
+        .map_err(|e| to_js_error(env, &sspr_core::Error::Config(format!("{what}: {e}"))))?;
+    napi::bindgen_prelude::within_runtime_if_available(|| make(config))
+        .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))
+}
+
+/// The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
+/// both `contacts` and `store`). Calls run on the store's own thread.
+#[cfg(feature = "sqlite")]
+#[napi]
+pub struct SqliteStore {
+    pub(crate) inner: sspr_backends::sqlite::SqliteStore,
+}
+
+#[cfg(feature = "sqlite")]
+#[napi]
+impl SqliteStore {
+    /// Open (or create) the database at `path`; a private in-memory database when absent.
+    #[napi(constructor)]
+    pub fn new(env: &Env, path: Option<String>) -> Result<Self> {
+        let opened = match path {
+            Some(path) => sspr_backends::sqlite::SqliteStore::open(path),
+            None => sspr_backends::sqlite::SqliteStore::open_in_memory(),
+        };
+        let inner = opened.map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))?;
+        Ok(Self { inner })
+    }
+}
+
+/// A state store on Redis (sspr-backends), shared by several portal instances.
+#[cfg(feature = "redis")]
+#[napi]
+pub struct RedisStore {
+    pub(crate) inner: sspr_backends::redis::RedisStore,
+}
+
+/// Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
+/// `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
+#[cfg(feature = "redis")]
+#[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
+pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::runtime::Answer<'env, RedisStore>> {
+    crate::runtime::stay_in_runtime_context();
+    crate::runtime::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
+        Ok(RedisStore { inner })
+    })
+}
+
+/// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.
+#[cfg(feature = "postgres")]
+#[napi]
+pub struct PostgresStore {
+    pub(crate) inner: sspr_backends::postgres::PostgresStore,
+}
+
+/// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
+/// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+#[cfg(feature = "postgres")]
+#[napi(
+    ts_args_type = "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
+    ts_return_type = "PostgresStore | Promise<PostgresStore>"
+)]
+pub fn connect_postgres<'env>(
+    env: &'env Env,
+    config_input: serde_json::Value,
+) -> Result<crate::runtime::Answer<'env, PostgresStore>> {
+    use sspr_backends::postgres::PostgresConfig;
+    let config = match config_input {
+        serde_json::Value::String(url) => PostgresConfig::new(url),
+        other => build(env, other, "PostgresStore", Ok::<PostgresConfig, _>)?,
+    };
+    crate::runtime::run(
+        env,
+        async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
+        |inner| Ok(PostgresStore { inner }),
+    )
+}
+
+/// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled.
+#[cfg(feature = "ldap")]
+#[napi]
+pub struct LdapDirectory {
+    pub(crate) inner: sspr_backends::ldap::LdapDirectory,
+}
+
+#[cfg(feature = "ldap")]
+#[napi]
+impl LdapDirectory {
+    /// `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
+    /// caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
+    )]
+    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
+        let inner = build(env, config, "LdapDirectory", sspr_backends::ldap::LdapDirectory::new)?;
+        Ok(Self { inner })
+    }
+}
+
+/// A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`.
+#[cfg(feature = "ldap")]
+#[napi]
+pub struct LdapContactStore {
+    pub(crate) inner: sspr_backends::ldap::LdapContactStore,
+}
+
+#[cfg(feature = "ldap")]
+#[napi]
+impl LdapContactStore {
+    /// The contacts of `directory`'s users: `{ emailAttribute?, phoneAttribute?,
+    /// enabledAttribute?, recordAttribute?, recordKey?, changedContactCoolingOffSecs?,
+    /// enabledByDefault? }`: `recordKey` (32 bytes or more) signs the record and is required with
+    /// `recordAttribute`.
+    #[napi(
+        constructor,
+        ts_args_type = "directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, recordKey?: string, changedContactCoolingOffSecs?: number, enabledByDefault?: boolean }"
+    )]
+    pub fn new(
+        env: &Env,
+        directory: ClassInstance<'_, LdapDirectory>,
+        config: Option<serde_json::Value>,
+    ) -> Result<Self> {
+        let config = config.unwrap_or_else(|| serde_json::json!({}));
+        let inner = build(env, config, "LdapContactStore", |c| {
+            sspr_backends::ldap::LdapContactStore::new(&directory.inner, c)
+        })?;
+        Ok(Self { inner })
+    }
+}
+
+/// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
+/// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
+#[cfg(feature = "smtp")]
+#[napi]
+pub struct SmtpNotifier {
+    pub(crate) inner: sspr_backends::smtp::SmtpNotifier,
+}
+
+#[cfg(feature = "smtp")]
+#[napi]
+impl SmtpNotifier {
+    /// `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
+    /// caFile?, timeoutMs?, poolSize? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }"
+    )]
+    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
+        let inner = build(env, config, "SmtpNotifier", |c| sspr_backends::smtp::SmtpNotifier::from_config(&c))?;
+        Ok(Self { inner })
+    }
+}
+
+/// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends).
+#[cfg(feature = "sms-twilio")]
+#[napi]
+pub struct TwilioSms {
+    pub(crate) inner: sspr_backends::twilio::TwilioNotifier,
+}
+
+#[cfg(feature = "sms-twilio")]
+#[napi]
+impl TwilioSms {
+    /// `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
+    /// connectRetries?, caFile?, allowInsecureHttp? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
+    )]
+    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
+        let inner = build(env, config, "TwilioSms", |c| sspr_backends::twilio::TwilioNotifier::from_config(&c))?;
+        Ok(Self { inner })
+    }
+}
+
+/// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends).
+#[cfg(feature = "webhook")]
+#[napi]
+pub struct WebhookNotifier {
+    pub(crate) inner: sspr_backends::webhook::WebhookNotifier,
+}
+
+#[cfg(feature = "webhook")]
+#[napi]
+impl WebhookNotifier {
+    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
+    #[napi(
+        constructor,
+        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
+    )]
+    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
+        let inner =
+            build(env, config, "WebhookNotifier", |c| sspr_backends::webhook::WebhookNotifier::from_config(&c))?;
+        Ok(Self { inner })
+    }
+}
