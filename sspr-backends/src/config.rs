@@ -52,7 +52,7 @@ use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, O
 use sspr_core::{AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, StateStore, SystemClock};
 
 use crate::audit_file::JsonLinesAuditSink;
-use crate::ldap::{LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
+use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
 use crate::redis::{RedisConfig, RedisStore};
 use crate::smtp::{SmtpConfig, SmtpNotifier};
@@ -102,6 +102,9 @@ pub struct BackendsConfig {
     pub store: StoreConfig,
     /// Contacts read from the directory's own attributes instead of the `[store]`.
     pub contacts: Option<ContactsConfig>,
+    /// A test account to check, at start-up, what users may write of their own entry (see
+    /// [`ContactsCheckConfig`]).
+    pub contacts_check: Option<ContactsCheckConfig>,
     /// A state store (flows, counters, blocks) shared by several instances, instead of the
     /// `[store]`'s.
     pub state: Option<StateConfig>,
@@ -172,6 +175,21 @@ pub enum ContactsConfig {
     /// In the LDAP directory's attributes (needs `[directory] kind = "ldap"`; see
     /// [`LdapContactConfig`]).
     Ldap(LdapContactConfig),
+}
+
+/// The start-up check of an LDAP contact store on Active Directory: bound as this ordinary
+/// user, [`LdapContactStore::check_self_writable`] reads which of the store's attributes users
+/// may write of their own entry, and [`BackendsConfig::build`] fails when the configuration is
+/// unsafe with those rights (a self-writable enabled flag; self-writable contacts without a
+/// signed record). OpenLDAP reports no effective rights: there the check cannot run and its
+/// ACLs must be checked by hand, so this table is refused with `flavor = "openldap"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactsCheckConfig {
+    /// The test user's DN (an account with no more rights than any user).
+    pub user_dn: String,
+    /// Its password (redacted in `Debug`).
+    pub password: BindPassword,
 }
 
 /// Which shared state store.
@@ -291,6 +309,17 @@ impl BackendsConfig {
         if self.contacts.is_some() && !matches!(self.directory, DirectoryConfig::Ldap(_)) {
             return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
         }
+        if self.contacts_check.is_some() {
+            match (&self.contacts, &self.directory) {
+                (None, _) => return Err(ConfigError::Invalid("[contacts_check] needs [contacts] kind = \"ldap\"")),
+                (_, DirectoryConfig::Ldap(ldap)) if ldap.flavor == Flavor::OpenLdap => {
+                    return Err(ConfigError::Invalid(
+                        "[contacts_check] needs Active Directory: OpenLDAP reports no effective rights (check its ACLs by hand)",
+                    ));
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -318,7 +347,10 @@ impl BackendsConfig {
             StoreConfig::Postgres(p) => format!("store: PostgreSQL {p:?}"),
         });
         if let Some(ContactsConfig::Ldap(_)) = &self.contacts {
-            lines.push("contacts: LDAP attributes".to_owned());
+            lines.push(match &self.contacts_check {
+                Some(check) => format!("contacts: LDAP attributes (rights checked as {})", check.user_dn),
+                None => "contacts: LDAP attributes".to_owned(),
+            });
         }
         match &self.state {
             None => {}
@@ -375,7 +407,15 @@ impl BackendsConfig {
         let contacts: Arc<dyn ContactStore> = match (&self.contacts, &ldap) {
             (None, _) => contacts,
             (Some(ContactsConfig::Ldap(config)), Some(directory)) => {
-                Arc::new(LdapContactStore::new(directory, config.clone()).map_err(backend("LDAP contact store"))?)
+                let store = LdapContactStore::new(directory, config.clone()).map_err(backend("LDAP contact store"))?;
+                if let Some(check) = &self.contacts_check {
+                    let writable = store
+                        .check_self_writable(&check.user_dn, &check.password)
+                        .await
+                        .map_err(backend("LDAP contact store's rights check"))?;
+                    tracing::info!(user = check.user_dn, attributes = ?writable, "users may write these of their own entry");
+                }
+                Arc::new(store)
             }
             (Some(ContactsConfig::Ldap(_)), None) => {
                 return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
@@ -455,6 +495,16 @@ mod tests {
         let err = BackendsConfig::from_json_value(serde_json::json!({"directory": {"kind": "nis"}})).unwrap_err();
         assert!(err.to_string().contains("nis"), "{err}");
         assert!(matches!(BackendsConfig::from_toml_str("[contacts]\nkind = \"ldap\"\n"), Err(ConfigError::Invalid(_))));
+        let check = "[contacts_check]\nuser_dn = \"CN=t\"\npassword = \"s3cret\"\n";
+        assert!(
+            matches!(BackendsConfig::from_toml_str(check), Err(ConfigError::Invalid(_))),
+            "a check needs LDAP contacts"
+        );
+        let openldap = format!(
+            "{check}[contacts]\nkind = \"ldap\"\n[directory]\nkind = \"ldap\"\nurl = \"ldaps://h\"\nbase_dn = \"dc=x\"\nbind_dn = \"cn=a\"\nbind_password = \"p\"\n"
+        );
+        let err = BackendsConfig::from_toml_str(&openldap).unwrap_err();
+        assert!(err.to_string().contains("OpenLDAP"), "{err}");
         assert!(matches!(
             BackendsConfig::from_toml_str("[directory]\nkind = \"demo\"\n").unwrap().directory,
             DirectoryConfig::Memory { .. }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sspr_backends::config::BackendsConfig;
 pub use sspr_backends::config::{
-    DirectoryConfig, NotifierConfig, SmsConfig, SqliteStoreConfig, StateConfig, StoreConfig,
+    ContactsCheckConfig, ContactsConfig, DirectoryConfig, NotifierConfig, SmsConfig, SqliteStoreConfig, StateConfig,
+    StoreConfig,
 };
 use sspr_core::{Error, Policy, Result};
 
@@ -85,6 +86,12 @@ pub struct Config {
     pub directory: DirectoryConfig,
     /// Where contacts and reset state are kept.
     pub store: StoreConfig,
+    /// Contacts read from the LDAP directory's own attributes instead of the `[store]`.
+    pub contacts: Option<ContactsConfig>,
+    /// On Active Directory, a test account bound at start-up to check what users may write of
+    /// their own entry: the portal does not start when the `[contacts]` attributes are unsafe
+    /// with those rights.
+    pub contacts_check: Option<ContactsCheckConfig>,
     /// A state store (flows, counters, blocks) shared by several portal instances, instead of
     /// the `[store]`; contacts stay in the `[store]`.
     pub state: Option<StateConfig>,
@@ -114,6 +121,8 @@ impl Default for Config {
             policy: toml::Table::new(),
             directory: DirectoryConfig::Memory { seed_file: None },
             store: StoreConfig::Sqlite(SqliteStoreConfig::default()),
+            contacts: None,
+            contacts_check: None,
             state: None,
             notifier: NotifierConfig::Outbox,
             sms: SmsConfig::Outbox,
@@ -258,7 +267,8 @@ impl Config {
         BackendsConfig {
             directory: self.directory.clone(),
             store: self.store.clone(),
-            contacts: None,
+            contacts: self.contacts.clone(),
+            contacts_check: self.contacts_check.clone(),
             state: self.state.clone(),
             notifier: self.notifier.clone(),
             sms: self.sms.clone(),

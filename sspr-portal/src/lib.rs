@@ -236,6 +236,22 @@ impl Portal {
             .with_state(self.state.clone())
     }
 
+    /// Serve the pages on `listener` until `shutdown` resolves, then stop gracefully: finish the
+    /// requests in progress, then wait for every delivery already handed to the notifier
+    /// ([`Sspr::flush_deliveries`]). `send_pin` answers before the notifier has the PIN, so
+    /// without that wait a process stopping right after (a SIGTERM from a deployment) would
+    /// drop a PIN the page had promised the user.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        self.sspr().flush_deliveries().await;
+        Ok(())
+    }
+
     /// What the portal runs on, and the demo users: printed at start.
     pub fn summary(&self) -> &str {
         &self.summary

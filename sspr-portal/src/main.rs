@@ -9,7 +9,6 @@
 //! free one; the address is printed), `--data-dir DIR`. Logs go to stderr (`RUST_LOG`).
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line program talks on its terminal
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,6 +43,30 @@ fn parse_args() -> Result<Config, String> {
     }
     config.listen_addr().map_err(|e| e.to_string())?;
     Ok(config)
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and container runtimes send to stop a process):
+/// either starts the graceful shutdown of [`Portal::serve`].
+async fn stop_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                eprintln!("portal: cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    eprintln!("portal: stopping (waiting for requests in progress and PINs being delivered)");
 }
 
 #[tokio::main]
@@ -93,11 +116,7 @@ async fn main() -> ExitCode {
             sweeper.sweep_sessions();
         }
     });
-    let app = portal.router().into_make_service_with_connect_info::<SocketAddr>();
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+    if let Err(e) = portal.serve(listener, stop_signal()).await {
         eprintln!("portal: {e}");
         return ExitCode::FAILURE;
     }

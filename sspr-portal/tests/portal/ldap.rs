@@ -53,3 +53,39 @@ async fn a_reset_up_to_the_verified_pin_against_openldap() {
         .await;
     assert_eq!(failed.alert().as_deref(), Some("The user name or password is wrong."));
 }
+
+/// The directory part of a portal configuration on the Samba AD server.
+fn ad_directory_toml() -> String {
+    format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n\
+         [directory]\nkind = \"ldap\"\nflavor = \"active_directory\"\nurl = \"{}\"\nca_file = \"{}\"\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nbind_password = \"{}\"\n\
+         [contacts_check]\nuser_dn = \"{}\"\npassword = \"{}\"\n",
+        env("SSPR_TEST_AD_URL"),
+        env("SSPR_TEST_AD_CA"),
+        env("SSPR_TEST_AD_BASE"),
+        env("SSPR_TEST_AD_BIND_DN"),
+        env("SSPR_TEST_AD_BIND_PASSWORD"),
+        env("SSPR_TEST_AD_BIND_DN"),
+        env("SSPR_TEST_AD_BIND_PASSWORD"),
+    )
+}
+
+#[tokio::test]
+async fn the_portal_checks_at_start_up_what_ad_users_may_write_of_their_contacts() {
+    // Contacts read from the directory without a signed record: a user who may write their
+    // own `mobile` (AD's and Samba's default) could get a PIN there at once (`otherMailbox` too). Refused.
+    let read_only = format!("{}[contacts]\nkind = \"ldap\"\n", ad_directory_toml());
+    let Err(refused) = sspr_portal::Portal::build(&crate::support::config(&read_only)).await else {
+        panic!("the portal started with self-writable contacts");
+    };
+    assert!(refused.to_string().contains("users may write their own"), "{refused}");
+    assert!(!refused.to_string().contains(&env("SSPR_TEST_AD_BIND_PASSWORD")), "{refused}");
+
+    // The record signed in `info`: safe with those rights; the summary says it was checked.
+    let signed = format!(
+        "{}[contacts]\nkind = \"ldap\"\nrecord_attribute = \"info\"\nrecord_key = \"portal test record key, at least 32 bytes\"\n",
+        ad_directory_toml()
+    );
+    let portal = sspr_portal::Portal::build(&crate::support::config(&signed)).await.unwrap();
+    assert!(portal.summary().contains("rights checked as"), "{}", portal.summary());
+}

@@ -18,6 +18,7 @@ mod reset;
 mod security;
 #[cfg(feature = "server-tests")]
 mod shared_state;
+mod shutdown;
 mod sms;
 #[cfg(feature = "server-tests")]
 mod smtp;
