@@ -3,80 +3,36 @@
 // the JavaScript layer of index.js: Sspr, SsprError, BackendError, the backend interfaces
 // and the policy options.
 
-import type {
-  AccountState,
-  ConfiguredBackends,
-  Actor,
-  Contacts,
-  ContactView,
-  Counter,
-  DecoyMethod,
-  DirectoryFixtureInput,
-  DirectoryUser,
-  Enrollment,
-  ErrorInfo,
-  Masked,
-  MemoryUser,
-  MethodOption,
-  NewPassword,
-  Notification,
-  PinSent,
-  RequestContext,
-  ResetChallenge,
-  ResetOutcome,
-  SignedIn,
-  StoredContact,
-  StoredValue,
-  UserStatus,
-  Verified,
-} from './native'
-import {
-  ConfiguredBackend,
-  ManualClock,
-  MemoryAuditSink,
-  MemoryContactStore,
-  MemoryDirectory,
-  MemoryStateStore,
-  Outbox,
-  Policy as NativePolicy,
-  RedisStore as NativeRedisStore,
-  PostgresStore as NativePostgresStore,
-  LdapDirectory,
-  LdapContactStore,
-  SmtpNotifier,
-  SqliteStore,
-  TemporaryPassword,
-  TwilioSms,
-  WebhookNotifier,
-} from './native'
+import type * as N from './native'
+import { Policy as NativePolicy, RedisStore as NativeRedisStore, PostgresStore as NativePostgresStore } from './native'
 
-export type {
-  AccountState,
-  ConfiguredBackends,
-  Actor,
-  Contacts,
-  ContactView,
-  Counter,
-  DecoyMethod,
-  DirectoryFixtureInput,
-  DirectoryUser,
-  Enrollment,
-  ErrorInfo,
-  Masked,
-  MemoryUser,
-  MethodOption,
-  NewPassword,
-  Notification,
-  PinSent,
-  RequestContext,
-  ResetChallenge,
-  ResetOutcome,
-  SignedIn,
-  StoredContact,
-  StoredValue,
-  UserStatus,
-  Verified,
-}
+// The API's values, generated from the Rust code, under their own names.
+export type AccountState = N.AccountState
+export type Actor = N.Actor
+export type ConfiguredBackends = N.ConfiguredBackends
+export type ContactView = N.ContactView
+export type Contacts = N.Contacts
+export type Counter = N.Counter
+export type DecoyMethod = N.DecoyMethod
+export type DirectoryFixtureInput = N.DirectoryFixtureInput
+export type DirectoryUser = N.DirectoryUser
+export type Enrollment = N.Enrollment
+export type ErrorInfo = N.ErrorInfo
+export type Masked = N.Masked
+export type MemoryUser = N.MemoryUser
+export type MethodOption = N.MethodOption
+export type NewPassword = N.NewPassword
+export type Notification = N.Notification
+export type PinSent = N.PinSent
+export type RequestContext = N.RequestContext
+export type ResetChallenge = N.ResetChallenge
+export type ResetOutcome = N.ResetOutcome
+export type SignedIn = N.SignedIn
+export type StoredContact = N.StoredContact
+export type StoredValue = N.StoredValue
+export type UserStatus = N.UserStatus
+export type Verified = N.Verified
+// The built-in backend classes.
 export {
   ConfiguredBackend,
   LdapContactStore,
@@ -92,7 +48,7 @@ export {
   TemporaryPassword,
   TwilioSms,
   WebhookNotifier,
-}
+} from './native'
 
 /** How a verified reset may be completed. */
 export type CompletionMode = 'temporary' | 'chosen' | 'unlock_only'
@@ -308,7 +264,7 @@ export declare const PostgresStore: typeof NativePostgresStore & {
 }
 
 /** A notifier written in JavaScript or a built-in one. */
-export type AnyNotifier = Notifier | Outbox | SmtpNotifier | TwilioSms | WebhookNotifier | ConfiguredBackend
+export type AnyNotifier = Notifier | N.Outbox | N.SmtpNotifier | N.TwilioSms | N.WebhookNotifier | N.ConfiguredBackend
 
 /** The fields of a backend's own configuration (sspr-backends), camelCase or snake_case. */
 type Fields = Record<string, string | number | boolean | null | undefined>
@@ -347,17 +303,17 @@ export declare const backends: undefined | {
 
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
-  directory: Directory | MemoryDirectory | LdapDirectory | ConfiguredBackend
+  directory: Directory | N.MemoryDirectory | N.LdapDirectory | N.ConfiguredBackend
   /** One notifier, or one per channel. */
   notifier: AnyNotifier | { email?: AnyNotifier; sms?: AnyNotifier }
   /** Default: in memory. */
-  contacts?: ContactStore | MemoryContactStore | SqliteStore | NativePostgresStore | LdapContactStore | ConfiguredBackend
+  contacts?: ContactStore | N.MemoryContactStore | N.SqliteStore | NativePostgresStore | N.LdapContactStore | N.ConfiguredBackend
   /** Default: in memory. Share one between instances (SQLite file, Redis, PostgreSQL). */
-  store?: StateStore | MemoryStateStore | SqliteStore | NativeRedisStore | NativePostgresStore | ConfiguredBackend
+  store?: StateStore | N.MemoryStateStore | N.SqliteStore | NativeRedisStore | NativePostgresStore | N.ConfiguredBackend
   /** Default: in memory. */
-  audit?: AuditSink | MemoryAuditSink | ConfiguredBackend
+  audit?: AuditSink | N.MemoryAuditSink | N.ConfiguredBackend
   /** Default: the system clock. */
-  clock?: ManualClock
+  clock?: N.ManualClock
   policy?: PolicyOptions | NativePolicy
   /** The server key: 32+ random bytes (hex or bytes), the same on every instance sharing a store. */
   secretKey: string | Uint8Array

@@ -31,12 +31,13 @@ export declare class LdapContactStore {
   constructor(directory: LdapDirectory, config?: { emailAttribute?: string, phoneAttribute?: string, enabledAttribute?: string, recordAttribute?: string, recordKey?: string, changedContactCoolingOffSecs?: number, enabledByDefault?: boolean })
 }
 
-/** An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled. */
+/**
+ * An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting
+ * lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,
+ * bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`).
+ */
 export declare class LdapDirectory {
-  /**
-   * `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
-   * caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
-   */
+  /** Built from `config`: the fields of the backend's configuration. */
   constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
 }
 
@@ -188,13 +189,12 @@ export declare class RedisStore {}
 
 /**
  * An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
- * implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
+ * implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{
+ * host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,
+ * timeoutMs?, poolSize? }`.
  */
 export declare class SmtpNotifier {
-  /**
-   * `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
-   * caFile?, timeoutMs?, poolSize? }`.
-   */
+  /** Built from `config`: the fields of the backend's configuration. */
   constructor(config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number })
 }
 
@@ -220,18 +220,22 @@ export declare class TemporaryPassword {
   toJSON(): string
 }
 
-/** SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). */
+/**
+ * SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{
+ * accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,
+ * caFile?, allowInsecureHttp? }`.
+ */
 export declare class TwilioSms {
-  /**
-   * `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
-   * connectRetries?, caFile?, allowInsecureHttp? }`.
-   */
+  /** Built from `config`: the fields of the backend's configuration. */
   constructor(config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean })
 }
 
-/** Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). */
+/**
+ * Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,
+ * key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
+ */
 export declare class WebhookNotifier {
-  /** `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`. */
+  /** Built from `config`: the fields of the backend's configuration. */
   constructor(config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean })
 }
 

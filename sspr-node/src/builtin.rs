@@ -290,6 +290,22 @@ macro_rules! first_builtin {
     }};
 }
 
+/// The backend of one slot: the first built-in class matching, a configured backend for this
+/// slot, or a JavaScript object adapted by `$foreign` (refused as `$what` when it does not fit).
+macro_rules! slot {
+    ($env:expr, $options:expr, $name:expr, $slot:ty, $variant:path, $foreign:ty, $what:literal:
+     $($(#[$cfg:meta])* $class:ty),+ $(,)?) => {
+        choose(
+            $env,
+            $options,
+            $name,
+            first_builtin!($options, $name, $slot: $($(#[$cfg])* $class),+),
+            |s| if let $variant(b) = s { Some(b.clone()) } else { None },
+            |o| Ok(Arc::new(<$foreign>::new(o).map_err(|_| wrong($env, $name, $what))?) as Arc<$slot>),
+        )
+    };
+}
+
 /// The backend of one slot: `built_in` if the option is a built-in class (a configured
 /// backend for this slot included), else `foreign` on the JavaScript object, else none.
 #[cfg_attr(not(feature = "config"), allow(unused_variables))]
@@ -347,53 +363,18 @@ impl Slots {
         #[allow(unused_imports)]
         use backends::*;
 
-        let directory = first_builtin!(options, "directory", dyn Directory:
-            MemoryDirectory, #[cfg(feature = "ldap")] LdapDirectory);
-        let directory = choose(
-            env,
-            options,
-            "directory",
-            directory,
-            |s| if let Slot::Directory(d) = s { Some(d.clone()) } else { None },
-            |o| Ok(Arc::new(JsDirectory::new(o).map_err(|_| wrong(env, "directory", "a Directory"))?)),
-        )?
+        let directory = slot!(env, options, "directory", dyn Directory, Slot::Directory, JsDirectory, "a Directory":
+            MemoryDirectory, #[cfg(feature = "ldap")] LdapDirectory)?
         .ok_or_else(|| wrong(env, "directory", "a directory"))?;
-
-        let contacts = first_builtin!(options, "contacts", dyn ContactStore: MemoryContactStore,
-            #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "postgres")] PostgresStore,
-            #[cfg(feature = "ldap")] LdapContactStore);
-        let contacts = choose(
-            env,
-            options,
-            "contacts",
-            contacts,
-            |s| if let Slot::Contacts(c) = s { Some(c.clone()) } else { None },
-            |o| Ok(Arc::new(JsContactStore::new(o).map_err(|_| wrong(env, "contacts", "a ContactStore"))?)),
-        )?;
-
+        let contacts = slot!(env, options, "contacts", dyn ContactStore, Slot::Contacts, JsContactStore, "a ContactStore":
+            MemoryContactStore, #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "postgres")] PostgresStore,
+            #[cfg(feature = "ldap")] LdapContactStore)?;
         let notifier = notifier(env, options, "notifier")?.ok_or_else(|| wrong(env, "notifier", "a notifier"))?;
-
-        let store = first_builtin!(options, "store", dyn StateStore: MemoryStateStore,
-            #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "redis")] RedisStore,
-            #[cfg(feature = "postgres")] PostgresStore);
-        let store = choose(
-            env,
-            options,
-            "store",
-            store,
-            |s| if let Slot::State(s) = s { Some(s.clone()) } else { None },
-            |o| Ok(Arc::new(JsStateStore::new(o).map_err(|_| wrong(env, "store", "a StateStore"))?)),
-        )?;
-
-        let audit = first_builtin!(options, "audit", dyn AuditSink: MemoryAuditSink);
-        let audit = choose(
-            env,
-            options,
-            "audit",
-            audit,
-            |s| if let Slot::Audit(a) = s { Some(a.clone()) } else { None },
-            |o| Ok(Arc::new(JsAuditSink::new(o).map_err(|_| wrong(env, "audit", "an AuditSink"))?)),
-        )?;
+        let store = slot!(env, options, "store", dyn StateStore, Slot::State, JsStateStore, "a StateStore":
+            MemoryStateStore, #[cfg(feature = "sqlite")] SqliteStore, #[cfg(feature = "redis")] RedisStore,
+            #[cfg(feature = "postgres")] PostgresStore)?;
+        let audit = slot!(env, options, "audit", dyn AuditSink, Slot::Audit, JsAuditSink, "an AuditSink":
+            MemoryAuditSink)?;
 
         let clock = if let Some(c) = builtin::<ManualClock>(options, "clock") {
             Some(c.inner.clone())

@@ -30,6 +30,29 @@ fn build<C: serde::de::DeserializeOwned, T>(
         .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))
 }
 
+/// A class over one sspr-backends backend built from its configuration object alone: the
+/// struct holding it and the constructor reading `config` through [`build`].
+macro_rules! config_class {
+    ($($doc:literal)+ $class:ident($inner:ty) if $feature:tt, $ts:tt, $make:expr) => {
+        $(#[doc = $doc])+
+        #[cfg(feature = $feature)]
+        #[napi]
+        pub struct $class {
+            pub(crate) inner: $inner,
+        }
+
+        #[cfg(feature = $feature)]
+        #[napi]
+        impl $class {
+            /// Built from `config`: the fields of the backend's configuration.
+            #[napi(constructor, ts_args_type = $ts)]
+            pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
+                Ok(Self { inner: build(env, config, stringify!($class), $make)? })
+            }
+        }
+    };
+}
+
 /// The embedded store of sspr-backends: contacts and state in one SQLite file (usable as
 /// both `contacts` and `store`). Calls run on the store's own thread.
 #[cfg(feature = "sqlite")]
@@ -101,26 +124,13 @@ pub fn connect_postgres<'env>(
     )
 }
 
-/// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled.
-#[cfg(feature = "ldap")]
-#[napi]
-pub struct LdapDirectory {
-    pub(crate) inner: sspr_backends::ldap::LdapDirectory,
-}
-
-#[cfg(feature = "ldap")]
-#[napi]
-impl LdapDirectory {
-    /// `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn, bindPassword, starttls?,
-    /// caFile?, ... }` (the fields of sspr-backends' `LdapConfig`). Connects lazily.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }"
-    )]
-    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
-        let inner = build(env, config, "LdapDirectory", sspr_backends::ldap::LdapDirectory::new)?;
-        Ok(Self { inner })
-    }
+config_class! {
+    " An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting"
+    " lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,"
+    " bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`)."
+    LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
+    "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }",
+    sspr_backends::ldap::LdapDirectory::new
 }
 
 /// A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`.
@@ -154,69 +164,29 @@ impl LdapContactStore {
     }
 }
 
-/// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
-/// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice).
-#[cfg(feature = "smtp")]
-#[napi]
-pub struct SmtpNotifier {
-    pub(crate) inner: sspr_backends::smtp::SmtpNotifier,
+config_class! {
+    " An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or"
+    " implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{"
+    " host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,"
+    " timeoutMs?, poolSize? }`."
+    SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
+    "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }",
+    |c| sspr_backends::smtp::SmtpNotifier::from_config(&c)
 }
 
-#[cfg(feature = "smtp")]
-#[napi]
-impl SmtpNotifier {
-    /// `{ host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?,
-    /// caFile?, timeoutMs?, poolSize? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }"
-    )]
-    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
-        let inner = build(env, config, "SmtpNotifier", |c| sspr_backends::smtp::SmtpNotifier::from_config(&c))?;
-        Ok(Self { inner })
-    }
+config_class! {
+    " SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{"
+    " accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,"
+    " caFile?, allowInsecureHttp? }`."
+    TwilioSms(sspr_backends::twilio::TwilioNotifier) if "sms-twilio",
+    "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
+    |c| sspr_backends::twilio::TwilioNotifier::from_config(&c)
 }
 
-/// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends).
-#[cfg(feature = "sms-twilio")]
-#[napi]
-pub struct TwilioSms {
-    pub(crate) inner: sspr_backends::twilio::TwilioNotifier,
-}
-
-#[cfg(feature = "sms-twilio")]
-#[napi]
-impl TwilioSms {
-    /// `{ accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?,
-    /// connectRetries?, caFile?, allowInsecureHttp? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
-    )]
-    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
-        let inner = build(env, config, "TwilioSms", |c| sspr_backends::twilio::TwilioNotifier::from_config(&c))?;
-        Ok(Self { inner })
-    }
-}
-
-/// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends).
-#[cfg(feature = "webhook")]
-#[napi]
-pub struct WebhookNotifier {
-    pub(crate) inner: sspr_backends::webhook::WebhookNotifier,
-}
-
-#[cfg(feature = "webhook")]
-#[napi]
-impl WebhookNotifier {
-    /// `{ url, key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
-    #[napi(
-        constructor,
-        ts_args_type = "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }"
-    )]
-    pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
-        let inner =
-            build(env, config, "WebhookNotifier", |c| sspr_backends::webhook::WebhookNotifier::from_config(&c))?;
-        Ok(Self { inner })
-    }
+config_class! {
+    " Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,"
+    " key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`."
+    WebhookNotifier(sspr_backends::webhook::WebhookNotifier) if "webhook",
+    "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
+    |c| sspr_backends::webhook::WebhookNotifier::from_config(&c)
 }
