@@ -284,84 +284,62 @@ impl ManualClock {
     }
 }
 
+/// The backend of one slot for `obj`: a configured backend (`from_config`) for this slot, an
+/// in-memory class (`plain`: holds its backend), an sspr-backends or runtime-bound class
+/// (`in_runtime`: holds it in an `InRuntime`), else a Python object adapted by `foreign`.
+macro_rules! slot {
+    ($obj:expr, $slot:ty, $variant:ident, $foreign:path;
+     plain: $($plain:ty),*; in_runtime: $($(#[$cfg:meta])* $class:ty),* $(,)?) => {{
+        let obj = $obj;
+        #[cfg(feature = "config")]
+        if let Ok(c) = obj.cast::<config::Configured>()
+            && let config::Slot::$variant(b) = c.get().slot.get()?
+        {
+            return Ok(b.clone());
+        }
+        $(
+            if let Ok(b) = obj.cast::<$plain>() {
+                return Ok(Arc::new(b.get().inner.clone()) as Arc<$slot>);
+            }
+        )*
+        $(
+            $(#[$cfg])*
+            if let Ok(b) = obj.cast::<$class>() {
+                return Ok(Arc::new(b.get().inner.get()?.clone()) as Arc<$slot>);
+            }
+        )*
+        $foreign(obj)
+    }};
+}
+
 pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
-    #[cfg(feature = "config")]
-    if let Ok(c) = obj.cast::<config::Configured>()
-        && let config::Slot::Directory(b) = c.get().slot.get()?
-    {
-        return Ok(b.clone());
-    }
-    if let Ok(d) = obj.cast::<MemoryDirectory>() {
-        return Ok(Arc::new(d.get().inner.clone()));
-    }
-    if let Some(d) = backends::directory(obj)? {
-        return Ok(d);
-    }
-    foreign::directory(obj)
+    slot!(obj, dyn Directory, Directory, foreign::directory;
+        plain: MemoryDirectory; in_runtime: #[cfg(feature = "ldap")] backends::LdapDirectory)
 }
 
 pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
-    #[cfg(feature = "config")]
-    if let Ok(c) = obj.cast::<config::Configured>()
-        && let config::Slot::Contacts(b) = c.get().slot.get()?
-    {
-        return Ok(b.clone());
-    }
-    if let Ok(c) = obj.cast::<MemoryContactStore>() {
-        return Ok(Arc::new(c.get().inner.clone()));
-    }
-    if let Some(c) = backends::contacts(obj)? {
-        return Ok(c);
-    }
-    foreign::contacts(obj)
+    slot!(obj, dyn ContactStore, Contacts, foreign::contacts;
+        plain: MemoryContactStore;
+        in_runtime: #[cfg(feature = "sqlite")] backends::SqliteStore, #[cfg(feature = "postgres")] backends::PostgresStore,
+            #[cfg(feature = "ldap")] backends::LdapContactStore)
 }
 
 pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
-    #[cfg(feature = "config")]
-    if let Ok(c) = obj.cast::<config::Configured>()
-        && let config::Slot::Notifier(b) = c.get().slot.get()?
-    {
-        return Ok(b.clone());
-    }
-    if let Ok(o) = obj.cast::<Outbox>() {
-        return Ok(Arc::new(o.get().inner.clone()));
-    }
-    if let Ok(c) = obj.cast::<ChannelNotifier>() {
-        return Ok(Arc::new(c.get().inner.get()?.clone()));
-    }
-    if let Some(n) = backends::notifier(obj)? {
-        return Ok(n);
-    }
-    foreign::notifier(obj)
+    slot!(obj, dyn Notifier, Notifier, foreign::notifier;
+        plain: Outbox;
+        in_runtime: ChannelNotifier, #[cfg(feature = "smtp")] backends::SmtpNotifier,
+            #[cfg(feature = "sms-twilio")] backends::TwilioNotifier, #[cfg(feature = "webhook")] backends::WebhookNotifier)
 }
 
 pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
-    #[cfg(feature = "config")]
-    if let Ok(c) = obj.cast::<config::Configured>()
-        && let config::Slot::State(b) = c.get().slot.get()?
-    {
-        return Ok(b.clone());
-    }
-    if let Ok(s) = obj.cast::<MemoryStateStore>() {
-        return Ok(Arc::new(s.get().inner.clone()));
-    }
-    if let Some(s) = backends::store(obj)? {
-        return Ok(s);
-    }
-    foreign::store(obj)
+    slot!(obj, dyn StateStore, State, foreign::store;
+        plain: MemoryStateStore;
+        in_runtime: #[cfg(feature = "sqlite")] backends::SqliteStore, #[cfg(feature = "redis")] backends::RedisStore,
+            #[cfg(feature = "postgres")] backends::PostgresStore)
 }
 
 pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
-    #[cfg(feature = "config")]
-    if let Ok(c) = obj.cast::<config::Configured>()
-        && let config::Slot::Audit(b) = c.get().slot.get()?
-    {
-        return Ok(b.clone());
-    }
-    if let Ok(a) = obj.cast::<MemoryAuditSink>() {
-        return Ok(Arc::new(a.get().inner.clone()));
-    }
-    foreign::audit(obj)
+    slot!(obj, dyn AuditSink, Audit, foreign::audit; plain: MemoryAuditSink; in_runtime:)
 }
 
 /// Register the in-memory classes in the native module.

@@ -50,46 +50,6 @@ fn contact_update(
     Ok(ContactUpdate { email: change(email, clear_email, "email")?, phone: change(phone, clear_phone, "phone")? })
 }
 
-/// Build the core engine from the constructor's arguments: the backends chosen by
-/// [`builtin`], the options checked by sspr-bind (the rules every binding shares).
-#[allow(clippy::too_many_arguments)]
-fn build(
-    directory: &Bound<'_, PyAny>,
-    notifier: &Bound<'_, PyAny>,
-    secret_key: &Bound<'_, PyAny>,
-    contacts: Option<&Bound<'_, PyAny>>,
-    store: Option<&Bound<'_, PyAny>>,
-    audit: Option<&Bound<'_, PyAny>>,
-    policy: Option<&Bound<'_, Policy>>,
-    clock: Option<&Bound<'_, ManualClock>>,
-    rng_seed: Option<&Bound<'_, PyAny>>,
-) -> PyResult<sspr_core::Sspr> {
-    let mut options = EngineOptions::new(with_material(secret_key, "secret_key", sspr_bind::secret_key)?);
-    if let Some(seed) = rng_seed {
-        options = options.with_rng_seed(with_material(seed, "rng_seed", sspr_bind::rng_seed)?);
-    }
-    if let Some(policy) = policy {
-        options = options.with_policy(policy.get().inner.clone());
-    }
-    if let Some(clock) = clock {
-        options = options.with_manual_clock(clock.get().inner.clone());
-    }
-    let mut builder = options
-        .apply(sspr_core::Sspr::builder(), sspr_bind::runtime::ProcessTimer, PySpawner)
-        .directory_arc(builtin::directory(directory)?)
-        .notifier_arc(builtin::notifier(notifier)?);
-    if let Some(c) = contacts {
-        builder = builder.contacts_arc(builtin::contacts(c)?);
-    }
-    if let Some(s) = store {
-        builder = builder.store_arc(builtin::store(s)?);
-    }
-    if let Some(a) = audit {
-        builder = builder.audit_arc(builtin::audit(a)?);
-    }
-    builder.build().map_err(to_py_err)
-}
-
 /// Read key or seed material (`bytes`, or a `str` of hex digits) with sspr-bind's rule `read`.
 fn with_material<T>(
     value: &Bound<'_, PyAny>,
@@ -103,6 +63,85 @@ fn with_material<T>(
         return read(Material::Hex(&text.to_cow()?)).map_err(to_py_err);
     }
     Err(config_error(format!("{what} must be bytes or a str of hex digits")))
+}
+
+/// The `#[pymethods]` block of one engine class: what both twins share (the constructor,
+/// `policy`, `completion_modes`, `repr`, the method giving the other twin over the same
+/// engine) and the class's own operations.
+macro_rules! twin_methods {
+    (
+        $class:ident, $repr:literal,
+        $(#[doc = $twin_doc:literal])* fn $twin:ident() -> $other:ident;
+        $($operations:tt)*
+    ) => {
+        #[pymethods]
+        impl $class {
+            #[new]
+            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None))]
+            #[allow(clippy::too_many_arguments)]
+            fn new(
+                directory: &Bound<'_, PyAny>,
+                notifier: &Bound<'_, PyAny>,
+                secret_key: &Bound<'_, PyAny>,
+                contacts: Option<&Bound<'_, PyAny>>,
+                store: Option<&Bound<'_, PyAny>>,
+                audit: Option<&Bound<'_, PyAny>>,
+                policy: Option<&Bound<'_, Policy>>,
+                clock: Option<&Bound<'_, ManualClock>>,
+                rng_seed: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<Self> {
+                // The backends chosen by `builtin`, the options checked by sspr-bind (the
+                // rules every binding shares).
+                let mut options = EngineOptions::new(with_material(secret_key, "secret_key", sspr_bind::secret_key)?);
+                if let Some(seed) = rng_seed {
+                    options = options.with_rng_seed(with_material(seed, "rng_seed", sspr_bind::rng_seed)?);
+                }
+                if let Some(policy) = policy {
+                    options = options.with_policy(policy.get().inner.clone());
+                }
+                if let Some(clock) = clock {
+                    options = options.with_manual_clock(clock.get().inner.clone());
+                }
+                let mut builder = options
+                    .apply(sspr_core::Sspr::builder(), sspr_bind::runtime::ProcessTimer, PySpawner)
+                    .directory_arc(builtin::directory(directory)?)
+                    .notifier_arc(builtin::notifier(notifier)?);
+                if let Some(c) = contacts {
+                    builder = builder.contacts_arc(builtin::contacts(c)?);
+                }
+                if let Some(s) = store {
+                    builder = builder.store_arc(builtin::store(s)?);
+                }
+                if let Some(a) = audit {
+                    builder = builder.audit_arc(builtin::audit(a)?);
+                }
+                let core = builder.build().map_err(to_py_err)?;
+                Ok(Self { core: InRuntime::new(core) })
+            }
+
+            /// The policy in force.
+            #[getter]
+            fn policy(&self) -> PyResult<Policy> {
+                Ok(Policy { inner: self.core.get()?.policy().clone() })
+            }
+
+            /// The completion modes the policy allows, the default first.
+            fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
+                Ok(self.core.get()?.completion_modes().into_iter().map(CompletionMode::as_str).collect())
+            }
+
+            fn __repr__(&self) -> &'static str {
+                $repr
+            }
+
+            $(#[doc = $twin_doc])*
+            fn $twin(&self) -> PyResult<$other> {
+                Ok($other { core: InRuntime::new(self.core.get()?.clone()) })
+            }
+
+            $($operations)*
+        }
+    };
 }
 
 /// Writes the two engine classes from one list of operations. Each operation gives its
@@ -137,45 +176,10 @@ macro_rules! twins {
             core: InRuntime<sspr_core::Sspr>,
         }
 
-        #[pymethods]
-        impl Sspr {
-            #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None))]
-            #[allow(clippy::too_many_arguments)]
-            fn new(
-                directory: &Bound<'_, PyAny>,
-                notifier: &Bound<'_, PyAny>,
-                secret_key: &Bound<'_, PyAny>,
-                contacts: Option<&Bound<'_, PyAny>>,
-                store: Option<&Bound<'_, PyAny>>,
-                audit: Option<&Bound<'_, PyAny>>,
-                policy: Option<&Bound<'_, Policy>>,
-                clock: Option<&Bound<'_, ManualClock>>,
-                rng_seed: Option<&Bound<'_, PyAny>>,
-            ) -> PyResult<Self> {
-                let core = build(directory, notifier, secret_key, contacts, store, audit, policy, clock, rng_seed)?;
-                Ok(Self { core: InRuntime::new(core) })
-            }
-
-            /// The policy in force.
-            #[getter]
-            fn policy(&self) -> PyResult<Policy> {
-                Ok(Policy { inner: self.core.get()?.policy().clone() })
-            }
-
-            /// The completion modes the policy allows, the default first.
-            fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
-                Ok(self.core.get()?.completion_modes().into_iter().map(CompletionMode::as_str).collect())
-            }
-
-            fn __repr__(&self) -> &'static str {
-                "Sspr(policy=...)"
-            }
-
+        twin_methods! {
+            Sspr, "Sspr(policy=...)",
             /// The blocking twin sharing this engine (same backends, state and limits).
-            fn blocking(&self) -> PyResult<BlockingSspr> {
-                Ok(BlockingSspr { core: InRuntime::new(self.core.get()?.clone()) })
-            }
+            fn blocking() -> BlockingSspr;
 
             $(
                 $(#[doc = $doc])*
@@ -194,45 +198,10 @@ macro_rules! twins {
             )*
         }
 
-        #[pymethods]
-        impl BlockingSspr {
-            #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None))]
-            #[allow(clippy::too_many_arguments)]
-            fn new(
-                directory: &Bound<'_, PyAny>,
-                notifier: &Bound<'_, PyAny>,
-                secret_key: &Bound<'_, PyAny>,
-                contacts: Option<&Bound<'_, PyAny>>,
-                store: Option<&Bound<'_, PyAny>>,
-                audit: Option<&Bound<'_, PyAny>>,
-                policy: Option<&Bound<'_, Policy>>,
-                clock: Option<&Bound<'_, ManualClock>>,
-                rng_seed: Option<&Bound<'_, PyAny>>,
-            ) -> PyResult<Self> {
-                let core = build(directory, notifier, secret_key, contacts, store, audit, policy, clock, rng_seed)?;
-                Ok(Self { core: InRuntime::new(core) })
-            }
-
-            /// The policy in force.
-            #[getter]
-            fn policy(&self) -> PyResult<Policy> {
-                Ok(Policy { inner: self.core.get()?.policy().clone() })
-            }
-
-            /// The completion modes the policy allows, the default first.
-            fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
-                Ok(self.core.get()?.completion_modes().into_iter().map(CompletionMode::as_str).collect())
-            }
-
-            fn __repr__(&self) -> &'static str {
-                "BlockingSspr(policy=...)"
-            }
-
+        twin_methods! {
+            BlockingSspr, "BlockingSspr(policy=...)",
             /// The asyncio twin sharing this engine.
-            fn asyncio(&self) -> PyResult<Sspr> {
-                Ok(Sspr { core: InRuntime::new(self.core.get()?.clone()) })
-            }
+            fn asyncio() -> Sspr;
 
             $(
                 $(#[doc = $doc])*

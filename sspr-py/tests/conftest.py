@@ -205,5 +205,16 @@ class ListAudit:
         self.events.append(event)
 
 
+def verified_blocking_flow(s: sspr.BlockingSspr, notifier: "SyncNotifier", login: str = "pat@example.org") -> str:
+    """Enable ``login``, register ``pat@home.example`` as an admin, and take a reset up to the
+    verified PIN: the flow id, ready for ``complete_reset``."""
+    s.set_enabled(login, True, admin="h")
+    s.update_contacts(login, email="pat@home.example", admin="h")
+    c = s.begin_reset(login)
+    s.send_pin(c.flow_id, "email")
+    s.verify_pin(c.flow_id, notifier.last_pin())
+    return c.flow_id
+
+
 def run(coro: Any) -> Any:
     return asyncio.run(coro)

@@ -8,7 +8,7 @@ from typing import List, Type
 import pytest
 
 import sspr
-from conftest import JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, World, make_world, run
+from conftest import JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, World, make_world, run, verified_blocking_flow
 
 RAISED: List[Type[sspr.SsprError]] = []
 
@@ -127,17 +127,13 @@ def test_password_rejected_by_policy_and_by_a_python_directory() -> None:
     directory.add("pat@example.org", "Pat Smith")
     directory.reject_passwords = True
     s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, policy=sspr.Policy(allow_chosen_password=True))
-    s.set_enabled("pat@example.org", True, admin="h")
-    s.update_contacts("pat@example.org", email="pat@home.example", admin="h")
-    c = s.begin_reset("pat@example.org")
-    s.send_pin(c.flow_id, "email")
-    s.verify_pin(c.flow_id, notifier.last_pin())
+    flow = verified_blocking_flow(s, notifier)
     with pytest.raises(sspr.PasswordRejected) as err:
-        s.complete_reset(c.flow_id, "chosen", "Kettle-Violin-42")
+        s.complete_reset(flow, "chosen", "Kettle-Violin-42")
     assert "history" in err.value.reason
     # Nothing was changed: the flow is still verified and can complete another way.
     directory.reject_passwords = False
-    assert s.complete_reset(c.flow_id).temporary_password is not None
+    assert s.complete_reset(flow).temporary_password is not None
 
 
 def test_sign_in_failed_and_unknown_user(world: World) -> None:

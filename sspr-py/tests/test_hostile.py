@@ -10,7 +10,7 @@ from typing import Any, List
 import pytest
 
 import sspr
-from conftest import JANE, JANE_MAIL, KEY, SyncDirectory, SyncNotifier, World, make_world, run
+from conftest import JANE, JANE_MAIL, KEY, SyncDirectory, SyncNotifier, World, make_world, run, verified_blocking_flow
 
 HOSTILE_LOGINS = [
     "",
@@ -166,13 +166,9 @@ def test_backend_errors_do_not_carry_the_password() -> None:
     directory, notifier = Leaky(), SyncNotifier()
     directory.add("pat@example.org", "Pat Smith")
     s = sspr.BlockingSspr(directory, notifier, secret_key=KEY)
-    s.set_enabled("pat@example.org", True, admin="h")
-    s.update_contacts("pat@example.org", email="pat@home.example", admin="h")
-    c = s.begin_reset("pat@example.org")
-    s.send_pin(c.flow_id, "email")
-    s.verify_pin(c.flow_id, notifier.last_pin())
+    flow = verified_blocking_flow(s, notifier)
     with pytest.raises(sspr.BackendError) as err:
-        s.complete_reset(c.flow_id)
+        s.complete_reset(flow)
     assert "********" in str(err.value)
     assert notifier.last_pin() not in str(err.value)
 
