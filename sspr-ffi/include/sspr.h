@@ -534,7 +534,6 @@ typedef struct SsprUserStatusList {
   size_t len;
 } SsprUserStatusList;
 
-#if defined(SSPR_VECTORS)
 // A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 typedef struct SsprStringList {
   // The strings.
@@ -542,7 +541,6 @@ typedef struct SsprStringList {
   // How many.
   size_t len;
 } SsprStringList;
-#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -1007,15 +1005,12 @@ enum SsprStatus sspr_search_users_async(const struct SsprEngine *engine,
                                         void *user_data,
                                         struct SsprError **error_out);
 
-#if defined(SSPR_VECTORS)
 // Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 //
 // # Safety
 // `list` is NULL or was handed out by this library and not yet freed.
 void sspr_string_list_free(struct SsprStringList *list);
-#endif
 
-#if defined(SSPR_VECTORS)
 // Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
 // with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
 // `sspr_string_list_free`. Test hook (feature `vectors`).
@@ -1028,9 +1023,7 @@ enum SsprStatus sspr_pins_generate(const uint8_t *seed,
                                    size_t count,
                                    struct SsprStringList **out,
                                    struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
 // lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
 //
@@ -1041,9 +1034,7 @@ enum SsprStatus sspr_pin_hash(const char *key_hex,
                               const char *pin,
                               char **out,
                               struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // The tokens of a user's identity a temporary password must not contain
 // (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
 //
@@ -1053,9 +1044,7 @@ enum SsprStatus sspr_identity_tokens(const char *login,
                                      const char *display_name,
                                      struct SsprStringList **out,
                                      struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // Draw `count` temporary passwords of `length` characters one after another from one
 // ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
 // tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
@@ -1072,15 +1061,11 @@ enum SsprStatus sspr_temp_passwords_generate(const uint8_t *seed,
                                              size_t count,
                                              struct SsprStringList **out,
                                              struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // The entropy in bits of a temporary password of `length` characters
 // (`sspr_core::password::temp_password_entropy_bits`).
 double sspr_temp_password_entropy_bits(uint32_t length);
-#endif
 
-#if defined(SSPR_VECTORS)
 // The decoy methods an unknown `login` is offered under `key_hex` and the policy
 // `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
 // `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
@@ -1095,9 +1080,7 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
                                    struct SsprStringList **channels_out,
                                    struct SsprStringList **masked_out,
                                    struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
 // mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
 // that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
@@ -1109,18 +1092,14 @@ enum SsprStatus sspr_mask(const char *kind,
                           char **normalized_out,
                           char **masked_out,
                           struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
 // `*out`: free with `sspr_string_free`.
 //
 // # Safety
 // `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
 // cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
 // that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
@@ -1132,9 +1111,7 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
                                            size_t len,
                                            char **out,
                                            struct SsprError **error_out);
-#endif
 
-#if defined(SSPR_VECTORS)
 // Parse and validate a policy document (JSON; missing fields take their defaults). On
 // success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 // refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
@@ -1144,7 +1121,6 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
 enum SsprStatus sspr_policy_check(const char *policy_json,
                                   char **out,
                                   struct SsprError **error_out);
-#endif
 
 // Free a sign-in answer (NULL is allowed).
 //

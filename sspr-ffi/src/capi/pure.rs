@@ -1,8 +1,9 @@
 //! Thin wrappers of sspr-core's pure functions, so that every language using the C API can
 //! replay the shared test vectors (`tests/vectors/`) through it. Test hooks: only in a build
-//! with the `vectors` feature (declared in `include/sspr.h` all the same; a program calling
-//! one fails to link against a default `libsspr_ffi`). The draws and their bounds are
-//! `sspr_bind::vectors`, the same in every binding.
+//! with the `vectors` feature (declared in `include/sspr.h` all the same, since the header is
+//! made from the expanded crate; a program calling one fails to link against a default
+//! `libsspr_ffi`). The draws and their bounds are `sspr_bind::vectors`, the same in every
+//! binding.
 
 use std::ffi::c_char;
 

@@ -6,7 +6,7 @@
 package main
 
 /*
-#cgo CFLAGS: -std=c11 -Wall -Werror -DSSPR_VECTORS
+#cgo CFLAGS: -std=c11 -Wall -Werror
 #include <stdlib.h>
 #include "backends.h"
 

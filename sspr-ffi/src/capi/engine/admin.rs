@@ -1,13 +1,13 @@
 //! Administration and self-service registration: contact details, enabling, status,
 //! unblocking.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::c_char;
 
 use sspr_core::{ContactChange, ContactUpdate};
 
 use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus, request_context};
-use super::super::{SsprError, SsprStatus, str_arg};
-use super::call::{OpFuture, SsprCallback, blocking, with_callback};
+use super::super::{SsprError, str_arg};
+use super::call::{OpFuture, entry_points};
 use super::{SsprEngine, actor_arg, engine_arg};
 
 /// A change to one contact detail (`SsprContactUpdate`).
@@ -72,45 +72,23 @@ unsafe fn update_contacts(
     Ok(Box::pin(async move { sspr.update_contacts(&actor, &login, update, &ctx).await }))
 }
 
-/// Change a user's contact details, as the administrator `admin_id`, or as the signed-in
-/// user themself when `admin_id` is NULL (an empty or blank `admin_id` is
-/// `SSPR_STATUS_INVALID_INPUT`, field `"admin"`: the audit trail must name the
-/// administrator). On success `*out` is the new `SsprContacts` (free with
-/// `sspr_contacts_free`).
-///
-/// # Safety
-/// As `sspr_begin_reset`; `update` is NULL or valid.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_update_contacts(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    update: *const SsprContactUpdate,
-    ctx: *const SsprRequestContext,
-    out: *mut *mut SsprContacts,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { blocking(error_out, out, || update_contacts(engine, admin_id, login, update, ctx)) }
-}
-
-/// `sspr_update_contacts` as a callback call; `result` is a `const SsprContacts *`.
-///
-/// # Safety
-/// As `sspr_update_contacts`; `user_data` may be used from a library thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_update_contacts_async(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    update: *const SsprContactUpdate,
-    ctx: *const SsprRequestContext,
-    callback: SsprCallback,
-    user_data: *mut c_void,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { with_callback(error_out, callback, user_data, || update_contacts(engine, admin_id, login, update, ctx)) }
+entry_points! {
+    /// Change a user's contact details, as the administrator `admin_id`, or as the signed-in
+    /// user themself when `admin_id` is NULL (an empty or blank `admin_id` is
+    /// `SSPR_STATUS_INVALID_INPUT`, field `"admin"`: the audit trail must name the
+    /// administrator). On success `*out` is the new `SsprContacts` (free with
+    /// `sspr_contacts_free`).
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`; `update` is NULL or valid.
+    fn sspr_update_contacts / sspr_update_contacts_async(
+        engine: *const SsprEngine,
+        admin_id: *const c_char,
+        login: *const c_char,
+        update: *const SsprContactUpdate,
+        ctx: *const SsprRequestContext,
+    ) -> *mut *mut SsprContacts = update_contacts;
+    result: "a `const SsprContacts *`";
 }
 
 unsafe fn contacts(
@@ -122,36 +100,17 @@ unsafe fn contacts(
     Ok(Box::pin(async move { sspr.contacts(&login).await }))
 }
 
-/// A user's registered contact details in full (for the signed-in user or an admin). On
-/// success `*out` is an `SsprContacts` to free with `sspr_contacts_free`.
-///
-/// # Safety
-/// As `sspr_begin_reset`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_contacts(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    out: *mut *mut SsprContacts,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { blocking(error_out, out, || contacts(engine, login)) }
-}
-
-/// `sspr_contacts` as a callback call; `result` is a `const SsprContacts *`.
-///
-/// # Safety
-/// As `sspr_contacts`; `user_data` may be used from a library thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_contacts_async(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    callback: SsprCallback,
-    user_data: *mut c_void,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { with_callback(error_out, callback, user_data, || contacts(engine, login)) }
+entry_points! {
+    /// A user's registered contact details in full (for the signed-in user or an admin). On
+    /// success `*out` is an `SsprContacts` to free with `sspr_contacts_free`.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_contacts / sspr_contacts_async(
+        engine: *const SsprEngine,
+        login: *const c_char,
+    ) -> *mut *mut SsprContacts = contacts;
+    result: "a `const SsprContacts *`";
 }
 
 unsafe fn set_enabled(
@@ -168,41 +127,20 @@ unsafe fn set_enabled(
     Ok(Box::pin(async move { sspr.set_enabled(&actor, &login, enabled, &ctx).await }))
 }
 
-/// Enable or disable SSPR for a user (administrators only: `admin_id` NULL is refused with
-/// `NOT_ALLOWED`, an empty or blank one with `INVALID_INPUT`).
-///
-/// # Safety
-/// As `sspr_begin_reset`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_set_enabled(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    enabled: bool,
-    ctx: *const SsprRequestContext,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { blocking(error_out, (), || set_enabled(engine, admin_id, login, enabled, ctx)) }
-}
-
-/// `sspr_set_enabled` as a callback call; `result` is NULL.
-///
-/// # Safety
-/// As `sspr_set_enabled`; `user_data` may be used from a library thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_set_enabled_async(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    enabled: bool,
-    ctx: *const SsprRequestContext,
-    callback: SsprCallback,
-    user_data: *mut c_void,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { with_callback(error_out, callback, user_data, || set_enabled(engine, admin_id, login, enabled, ctx)) }
+entry_points! {
+    /// Enable or disable SSPR for a user (administrators only: `admin_id` NULL is refused with
+    /// `NOT_ALLOWED`, an empty or blank one with `INVALID_INPUT`).
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_set_enabled / sspr_set_enabled_async(
+        engine: *const SsprEngine,
+        admin_id: *const c_char,
+        login: *const c_char,
+        enabled: bool,
+        ctx: *const SsprRequestContext,
+    ) = set_enabled;
+    result: "NULL";
 }
 
 unsafe fn status(
@@ -214,36 +152,17 @@ unsafe fn status(
     Ok(Box::pin(async move { sspr.status(&login).await }))
 }
 
-/// Everything about one user's SSPR state. On success `*out` is an `SsprUserStatus` to free
-/// with `sspr_user_status_free`.
-///
-/// # Safety
-/// As `sspr_begin_reset`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_status(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    out: *mut *mut SsprUserStatus,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { blocking(error_out, out, || status(engine, login)) }
-}
-
-/// `sspr_status` as a callback call; `result` is a `const SsprUserStatus *`.
-///
-/// # Safety
-/// As `sspr_status`; `user_data` may be used from a library thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_status_async(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    callback: SsprCallback,
-    user_data: *mut c_void,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { with_callback(error_out, callback, user_data, || status(engine, login)) }
+entry_points! {
+    /// Everything about one user's SSPR state. On success `*out` is an `SsprUserStatus` to free
+    /// with `sspr_user_status_free`.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_status / sspr_status_async(
+        engine: *const SsprEngine,
+        login: *const c_char,
+    ) -> *mut *mut SsprUserStatus = status;
+    result: "a `const SsprUserStatus *`";
 }
 
 unsafe fn unblock(
@@ -259,36 +178,16 @@ unsafe fn unblock(
     Ok(Box::pin(async move { sspr.unblock(&actor, &login, &ctx).await }))
 }
 
-/// Lift a block and forget the user's failed verifications (administrators only).
-///
-/// # Safety
-/// As `sspr_begin_reset`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_unblock(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    ctx: *const SsprRequestContext,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { blocking(error_out, (), || unblock(engine, admin_id, login, ctx)) }
-}
-
-/// `sspr_unblock` as a callback call; `result` is NULL.
-///
-/// # Safety
-/// As `sspr_unblock`; `user_data` may be used from a library thread.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_unblock_async(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    ctx: *const SsprRequestContext,
-    callback: SsprCallback,
-    user_data: *mut c_void,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { with_callback(error_out, callback, user_data, || unblock(engine, admin_id, login, ctx)) }
+entry_points! {
+    /// Lift a block and forget the user's failed verifications (administrators only).
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_unblock / sspr_unblock_async(
+        engine: *const SsprEngine,
+        admin_id: *const c_char,
+        login: *const c_char,
+        ctx: *const SsprRequestContext,
+    ) = unblock;
+    result: "NULL";
 }

@@ -200,3 +200,46 @@ fn spawn<T: Output>(op: OpFuture<T>, callback: SsprCallback, user_data: *mut c_v
     }));
     Ok(())
 }
+
+/// One operation's two C entry points from one declaration: the blocking `$blocking` (its
+/// result, if any, written to `out`) and the callback call `$callback_call` (the result lent to
+/// `callback`), both reading their arguments with `$op`, with the documentation of each. Both
+/// are plain `#[unsafe(no_mangle)] pub unsafe extern "C" fn` items once expanded; the header is
+/// made from the expanded `capi` module (`scripts/ffi-header.sh`), since cbindgen does not look
+/// inside macros.
+macro_rules! entry_points {
+    (
+        $(#[doc = $doc:literal])*
+        fn $blocking:ident / $callback_call:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $out:ty)? = $op:ident;
+        result: $result:literal;
+    ) => {
+        $(#[doc = $doc])*
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $blocking(
+            $($arg: $ty,)*
+            $(out: $out,)?
+            error_out: *mut *mut $crate::capi::SsprError,
+        ) -> $crate::capi::SsprStatus {
+            // SAFETY: forwarded contract.
+            unsafe { $crate::capi::engine::call::blocking(error_out, entry_points!(@out out $($out)?), || $op($($arg),*)) }
+        }
+
+        #[doc = concat!(" `", stringify!($blocking), "` as a callback call; `result` is ", $result, ".")]
+        #[doc = ""]
+        #[doc = " # Safety"]
+        #[doc = concat!(" As `", stringify!($blocking), "`; `user_data` may be used from a library thread.")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $callback_call(
+            $($arg: $ty,)*
+            callback: $crate::capi::engine::call::SsprCallback,
+            user_data: *mut ::std::ffi::c_void,
+            error_out: *mut *mut $crate::capi::SsprError,
+        ) -> $crate::capi::SsprStatus {
+            // SAFETY: forwarded contract.
+            unsafe { $crate::capi::engine::call::with_callback(error_out, callback, user_data, || $op($($arg),*)) }
+        }
+    };
+    (@out $name:ident $out:ty) => { $name };
+    (@out $name:ident) => { () };
+}
+pub(crate) use entry_points;
