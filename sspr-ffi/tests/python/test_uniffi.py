@@ -115,11 +115,22 @@ class Notifier(s.Notifier):
         return [n.pin for n in self.sent if n.kind == s.MessageKind.PIN]
 
 
+ENGINES = []
+
+
+def new_engine(*args, **kwargs):
+    """An engine main() drains before the interpreter exits: a delivery still running then
+    would call into a finalizing Python from a runtime thread, which aborts the process."""
+    engine = s.Engine(*args, **kwargs)
+    ENGINES.append(engine)
+    return engine
+
+
 async def world(policy='{"min_response_ms": 0}'):
     # A manual clock "sleeps" by moving forward: padding (on by default) would shift its times.
     directory, contacts, notifier = Directory(), Contacts(), Notifier()
     clock = s.ManualClock(START)
-    engine = s.Engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)),
+    engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)),
                       directory, notifier, contacts, clock)
     await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
     view = await engine.update_contacts(
@@ -225,7 +236,7 @@ async def test_expiry_decoy_and_errors():
 
 
 async def build_engine(policy, key):
-    s.Engine(s.EngineConfig(secret_key=key, policy_json=policy), Directory(), Notifier())
+    new_engine(s.EngineConfig(secret_key=key, policy_json=policy), Directory(), Notifier())
 
 
 async def test_blocked_and_concurrency():
@@ -278,7 +289,7 @@ async def shared_store_meets_one_block(store, tmp):
         config = s.EngineConfig(secret_key=key, state_store=store, audit_file=log,
                                 policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5, '
                                             '"min_response_ms": 0}')
-        engine = s.Engine(config, directory, notifier, Contacts(), clock, audit)
+        engine = new_engine(config, directory, notifier, Contacts(), clock, audit)
         await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
         await engine.update_contacts(
             ADMIN, "jdoe@example.org",
@@ -316,7 +327,7 @@ async def test_flush_waits_for_a_slow_notifier():
             self.sent.append(notification)
 
     slow = SlowNotifier()
-    engine = s.Engine(s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}', rng_seed=bytes(32)),
+    engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}', rng_seed=bytes(32)),
                       directory, slow, contacts, clock)
     challenge = await engine.begin_reset("jdoe@example.org", CTX)
     await engine.send_pin(challenge.flow_id, "email", None, CTX)
@@ -345,7 +356,7 @@ async def test_parity():
     check(kinds <= PARITY_REPLAYED | PARITY_SKIPPED, f"parity kinds with no replay: {kinds - PARITY_REPLAYED - PARITY_SKIPPED}")
 
     async def enrolled(notifier=None, audit=None):
-        engine = s.Engine(s.EngineConfig(secret_key=key, policy_json='{"min_response_ms": 0}'), Directory(),
+        engine = new_engine(s.EngineConfig(secret_key=key, policy_json='{"min_response_ms": 0}'), Directory(),
                           notifier or Notifier(), Contacts(), s.ManualClock(at), audit)
         await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
         await engine.update_contacts(ADMIN, "jdoe@example.org", s.ContactUpdate(
@@ -377,7 +388,7 @@ async def test_parity():
 
     async def policy(i):
         text = {"policy_json": i["text"]} if i["format"] == "json" else {"policy_toml": i["text"]}
-        engine = s.Engine(s.EngineConfig(secret_key=key, **text), Directory(), Notifier())
+        engine = new_engine(s.EngineConfig(secret_key=key, **text), Directory(), Notifier())
         return json.loads(engine.policy_json())
 
     async def enrollment(i):
@@ -391,7 +402,7 @@ async def test_parity():
         store.records["uid=jdoe,ou=staff,dc=example,dc=org"] = s.Enrollment(
             enabled=i["enabled"], email=contact(i.get("email")), phone=contact(i.get("phone")),
             last_reset_at=None, history=i.get("history"), version=i["version"])
-        engine = s.Engine(s.EngineConfig(secret_key=key), Directory(), Notifier(), store, s.ManualClock(at))
+        engine = new_engine(s.EngineConfig(secret_key=key), Directory(), Notifier(), store, s.ManualClock(at))
         found = await engine.contacts("jdoe@example.org")
         return {"email": found.email and found.email.value, "phone": found.phone and found.phone.value}
 
@@ -401,11 +412,11 @@ async def test_parity():
         return {field + "_hex": i["hex"], **({"secret_key": b""} if field == "secret_key" else {})}
 
     async def secret_key(i):
-        s.Engine(s.EngineConfig(**material(i, "secret_key")), Directory(), Notifier())
+        new_engine(s.EngineConfig(**material(i, "secret_key")), Directory(), Notifier())
         return "ok"
 
     async def rng_seed(i):
-        engine = s.Engine(s.EngineConfig(secret_key=key, **material(i, "rng_seed")), Directory(), Notifier(), None,
+        engine = new_engine(s.EngineConfig(secret_key=key, **material(i, "rng_seed")), Directory(), Notifier(), None,
                           s.ManualClock(at))
         return {"first_flow_id": (await engine.begin_reset(data["engine"]["login"], s.RequestContext())).flow_id}
 
@@ -440,6 +451,8 @@ async def main():
         except Exception:  # noqa: BLE001
             traceback.print_exc()
             check(False, f"{test.__name__} raised")
+    for engine in ENGINES:
+        await engine.flush_deliveries()
     print(f"python: {passed} passed, {failed} failed")
     return failed == 0
 

@@ -163,5 +163,7 @@ directory.down = true
 e = expect(S::SsprError::Backend, 'directory down') { engine.begin_reset('jdoe@example.org', CTX) }
 check(e && e.kind == S::BackendErrorKind::UNAVAILABLE, 'backend kind')
 
+# Drain deliveries before Ruby exits: one still running would call into a finished interpreter.
+engine.flush_deliveries
 puts "ruby: #{$passed} passed, #{$failed} failed"
 exit($failed.zero? ? 0 : 1)
