@@ -42,6 +42,9 @@ pub(crate) fn rust_reference_flows(py: Python<'_>, flows: usize, users: usize) -
         .directory(directory)
         .notifier(outbox.clone())
         .clock(clock.clone())
+        // As the Python side's ManualClock is (sspr-bind's `with_manual_clock`): padding moves
+        // the clock forward instead of waiting, so both sides do the same work.
+        .timer(clock.clone())
         .secret_key(SecretKey::from_bytes(&[7u8; 32]).map_err(to_py_err)?)
         .policy(policy)
         .build()
