@@ -108,6 +108,18 @@ fn main() -> Result<(), Box<dyn Error>> {
     let logins: Vec<String> = (0..USERS).map(login).collect();
     let emails: Vec<String> = (0..USERS).map(email).collect();
     let ctx = RequestContext::default();
+    // The size of each call's future (a future is moved at least once, into the caller's
+    // state or onto the heap: large ones cost memcpy on every call).
+    {
+        let (login, flow) = (login(0), "0123456789abcdef0123456789abcdef");
+        let sizes = [
+            std::mem::size_of_val(&sspr.begin_reset(&login, &ctx)),
+            std::mem::size_of_val(&sspr.send_pin(flow, "email", None, &ctx)),
+            std::mem::size_of_val(&sspr.verify_pin(flow, Pin::new("12345678"), &ctx)),
+            std::mem::size_of_val(&sspr.complete_reset(flow, NewPassword::Temporary, &ctx)),
+        ];
+        println!("future sizes in bytes (begin, send, verify, complete): {sizes:?}");
+    }
     // begin, send, verify, complete; the first 1,000 flows warm the store up and are not counted.
     let mut per_call = [0usize; 4];
     rt.block_on(async {
