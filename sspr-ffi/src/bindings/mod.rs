@@ -6,9 +6,9 @@
 //! `Time`). Secrets cross as plain strings: the host language cannot wipe them, so keep them
 //! only as long as you need them.
 //!
-//! The modules follow every binding's skeleton (sspr-py, sspr-node): [`engine`] (the engine
-//! and its configuration), [`values`] (records and enums, and their conversions), [`errors`],
-//! [`foreign`] (backends the host language implements), [`builtin`] (what sspr provides: a
+//! The modules follow every binding's skeleton (sspr-py, sspr-node): `engine` (the engine
+//! and its configuration), `values` (records and enums, and their conversions), `errors`,
+//! `foreign` (backends the host language implements), `builtin` (what sspr provides: a
 //! manual clock, the shared state stores); the runtime is `sspr_bind::runtime`. Every rule is
 //! the core's (`sspr_core::wire`) or sspr-bind's; these modules only convert. The module is
 //! not called `uniffi`: in the crate root that name would shadow the `uniffi` crate.

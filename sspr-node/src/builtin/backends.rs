@@ -1,6 +1,6 @@
 //! The backends of sspr-backends as JavaScript classes, each behind its cargo feature (the npm
 //! package has them all). Each is configured with an object holding the fields of the
-//! backend's own configuration (camelCase or snake_case keys), read by [`build`]: the same
+//! backend's own configuration (camelCase or snake_case keys), read by `build`: the same
 //! serde types `backends.fromConfig` and the portal read.
 
 use napi::Env;
