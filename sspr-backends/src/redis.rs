@@ -354,6 +354,23 @@ fn odd_answer() -> BackendError {
     BackendError::new(BackendErrorKind::Other, "Redis answered a batch in an unexpected shape")
 }
 
+/// The records a script read: each `{value, version}`, or `{}` for one absent or expired.
+fn stored_values(reads: &[Value]) -> Result<Vec<Option<StoredValue>>, BackendError> {
+    reads
+        .iter()
+        .map(|read| match read {
+            Value::Array(pair) => match pair.as_slice() {
+                [] => Ok(None),
+                [Value::BulkString(value), Value::Int(version)] => {
+                    Ok(Some(StoredValue { value: value.clone(), version: unsigned(*version)? }))
+                }
+                _ => Err(odd_answer()),
+            },
+            _ => Err(odd_answer()),
+        })
+        .collect()
+}
+
 fn int(value: &Value) -> Result<i64, BackendError> {
     match value {
         Value::Int(n) => Ok(*n),
@@ -539,19 +556,7 @@ impl RedisStore {
             return Ok(None);
         }
         let (reads, rest) = answer.split_at_checked(part.reads.len()).ok_or_else(odd_answer)?;
-        let values = reads
-            .iter()
-            .map(|read| match read {
-                Value::Array(pair) => match pair.as_slice() {
-                    [] => Ok(None),
-                    [Value::BulkString(value), Value::Int(version)] => {
-                        Ok(Some(StoredValue { value: value.clone(), version: unsigned(*version)? }))
-                    }
-                    _ => Err(odd_answer()),
-                },
-                _ => Err(odd_answer()),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let values = stored_values(reads)?;
         let [applied, version, counted @ ..] = rest else { return Err(odd_answer()) };
         let applied = int(applied)? == 1;
         let version = if part.put && applied { Some(unsigned(int(version)?)?) } else { None };
@@ -914,19 +919,7 @@ impl StateStore for RedisStore {
         if answer.len() != prefixes.len() + 1 {
             return Err(odd_answer());
         }
-        let mut values = answer
-            .iter()
-            .map(|read| match read {
-                Value::Array(pair) => match pair.as_slice() {
-                    [] => Ok(None),
-                    [Value::BulkString(value), Value::Int(version)] => {
-                        Ok(Some(StoredValue { value: value.clone(), version: unsigned(*version)? }))
-                    }
-                    _ => Err(odd_answer()),
-                },
-                _ => Err(odd_answer()),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut values = stored_values(&answer)?;
         let linked = values.split_off(1);
         Ok((values.pop().flatten(), linked))
     }
