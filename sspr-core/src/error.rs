@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::backend::PasswordRefusal;
+
 /// Shorthand for `Result<T, sspr_core::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -138,6 +140,9 @@ pub enum BackendErrorKind {
     PasswordRejected,
     /// The backend refused the request as malformed or unsupported.
     Rejected,
+    /// The backend does not offer this operation at all (a directory without
+    /// `change_password` or `password_rules`): retrying will not help.
+    NotSupported,
     /// Anything else.
     Other,
 }
@@ -148,6 +153,7 @@ pub enum BackendErrorKind {
 /// message or the source.
 pub struct BackendError {
     kind: BackendErrorKind,
+    refusal: Option<PasswordRefusal>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -155,7 +161,18 @@ pub struct BackendError {
 impl BackendError {
     /// A new error of `kind` with a message (no secrets).
     pub fn new(kind: BackendErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self { kind, refusal: None, message: message.into(), source: None }
+    }
+
+    /// The backend does not offer `operation` (the trait's default for an optional method).
+    pub fn not_supported(operation: &str) -> Self {
+        Self::new(BackendErrorKind::NotSupported, format!("{operation} is not supported by this backend"))
+    }
+
+    /// The directory refused a user's own password change for `refusal`; `message` is the
+    /// directory's explanation (no secrets). Kind `PasswordRejected`.
+    pub fn password_refused(refusal: PasswordRefusal, message: impl Into<String>) -> Self {
+        Self { refusal: Some(refusal), ..Self::new(BackendErrorKind::PasswordRejected, message) }
     }
 
     /// The backend could not be reached; `source` is the underlying error.
@@ -185,6 +202,12 @@ impl BackendError {
         self.kind
     }
 
+    /// Why a password change was refused, when the backend said
+    /// ([`BackendError::password_refused`]).
+    pub fn refusal(&self) -> Option<PasswordRefusal> {
+        self.refusal
+    }
+
     /// The message given by the backend.
     pub fn message(&self) -> &str {
         &self.message
@@ -195,6 +218,7 @@ impl fmt::Debug for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackendError")
             .field("kind", &self.kind)
+            .field("refusal", &self.refusal)
             .field("message", &self.message)
             .field("source", &self.source)
             .finish()

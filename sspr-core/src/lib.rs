@@ -35,7 +35,9 @@ pub use api::{
     Verified,
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
-pub use backend::{AuditSink, Authentication, ContactStore, Directory, Notifier, StateStore};
+pub use backend::{
+    AuditSink, Authentication, ContactStore, Directory, Notifier, PasswordRefusal, PasswordRules, StateStore,
+};
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{MAX_SEARCH_RESULTS, Sspr, SsprBuilder};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};

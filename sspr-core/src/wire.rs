@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use crate::api::{Actor, Channel, CompletionMode, Locale, NewPassword, RequestContext};
-use crate::backend::Authentication;
+use crate::backend::{Authentication, PasswordRefusal};
 use crate::error::{BackendErrorKind, Error, NotAllowedReason};
 use crate::notice::Message;
 use crate::secret::Password;
@@ -90,7 +90,16 @@ names!(BackendErrorKind, "kind", {
     BackendErrorKind::Unavailable => "unavailable",
     BackendErrorKind::PasswordRejected => "password_rejected",
     BackendErrorKind::Rejected => "rejected",
+    BackendErrorKind::NotSupported => "not_supported",
     BackendErrorKind::Other => "other",
+});
+names!(PasswordRefusal, "refusal", {
+    PasswordRefusal::TooShort => "too_short",
+    PasswordRefusal::TooRecent => "too_recent",
+    PasswordRefusal::InHistory => "in_history",
+    PasswordRefusal::TooSimple => "too_simple",
+    PasswordRefusal::WrongCurrentPassword => "wrong_current_password",
+    PasswordRefusal::Unspecified => "unspecified",
 });
 
 names!(Authentication, "authentication", {
@@ -322,6 +331,11 @@ mod tests {
         for name in BackendErrorKind::NAMES {
             assert_eq!(name.parse::<BackendErrorKind>().unwrap().as_str(), *name);
         }
+        for name in PasswordRefusal::NAMES {
+            let value: PasswordRefusal = name.parse().unwrap();
+            assert_eq!(value.as_str(), *name);
+            assert_eq!(serde_json::to_value(value).unwrap(), *name);
+        }
         for name in Locale::NAMES {
             let value: Locale = name.parse().unwrap();
             assert_eq!(value.as_str(), *name);
@@ -336,6 +350,7 @@ mod tests {
         assert_eq!(field(" temporary".parse::<CompletionMode>().unwrap_err()), "mode");
         assert_eq!(field("other".parse::<NotAllowedReason>().unwrap_err()), "reason");
         assert_eq!(field("".parse::<BackendErrorKind>().unwrap_err()), "kind");
+        assert_eq!(field("In_history".parse::<PasswordRefusal>().unwrap_err()), "refusal");
     }
 
     // Python refused "fr", Node answered English, C had no text form: an explicitly named

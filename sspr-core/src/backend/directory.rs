@@ -68,6 +68,18 @@ pub struct DirectoryUser {
 /// - `search` finds users for an administrator: login or display name containing `query`,
 ///   case-insensitively, with `query` **escaped** like a login; at most `limit` users, sorted
 ///   by login. An empty query lists users up to the limit.
+/// - `change_password` is the user's **own** change, authorised by the current password, not
+///   an administrator's reset: the directory checks `old` itself and applies every rule it
+///   applies to a user changing their password (history, minimum age, length, complexity).
+///   It must work for a user whose password must be changed (a temporary one: that is who
+///   needs it most). A refusal is a `PasswordRejected` error carrying its
+///   [`PasswordRefusal`] ([`BackendError::password_refused`]): a wrong `old` is
+///   [`PasswordRefusal::WrongCurrentPassword`], never a generic failure, since the engine
+///   counts it as a failed sign-in. Nothing changes on any error. It must not log either
+///   password. The default answers `NotSupported`.
+/// - `password_rules` reads the rules the directory applies to a user's own change, so they
+///   can be shown before the user types; a rule the directory does not say is `None`. The
+///   default answers `NotSupported`.
 /// - Every method may fail with `Unavailable`; the engine then leaves its state retryable.
 #[async_trait]
 pub trait Directory: Send + Sync + Debug {
@@ -85,6 +97,69 @@ pub trait Directory: Send + Sync + Debug {
 
     /// Users whose login or display name contains `query`, at most `limit` (admin search).
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError>;
+
+    /// The user's own password change from `old` to `new` (see the contract above).
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        let _ = (user, old, new);
+        Err(BackendError::not_supported("change_password"))
+    }
+
+    /// The rules the directory applies to a user's own password change.
+    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+        Err(BackendError::not_supported("password_rules"))
+    }
+}
+
+/// Why a directory refused a user's password change, as far as it said (see
+/// [`Directory::change_password`]; AD's `0000052D` and the ppolicy error codes map onto it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PasswordRefusal {
+    /// Shorter than the directory's minimum length.
+    TooShort,
+    /// The current password was set too recently to be changed again (minimum age).
+    TooRecent,
+    /// The new password is among the user's previous ones.
+    InHistory,
+    /// The new password fails the directory's complexity or quality rules.
+    TooSimple,
+    /// The current password given is not the user's password.
+    WrongCurrentPassword,
+    /// The directory refused the password without saying which rule (Windows AD's bare
+    /// `0000052D`, a check of the engine's own that has no narrower name).
+    Unspecified,
+}
+
+impl std::fmt::Display for PasswordRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::TooShort => "the new password is too short",
+            Self::TooRecent => "the password was changed too recently to be changed again",
+            Self::InHistory => "the new password was used before",
+            Self::TooSimple => "the new password is too simple",
+            Self::WrongCurrentPassword => "the current password is not right",
+            Self::Unspecified => "the directory refused the new password",
+        })
+    }
+}
+
+/// The rules a directory applies to a user's own password change, read so they can be
+/// shown before the user types ([`Directory::password_rules`]). `None`: the directory does
+/// not say (or has no such rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PasswordRules {
+    /// The fewest characters a password may have (AD `minPwdLength`, ppolicy `pwdMinLength`).
+    pub min_length: Option<u32>,
+    /// How many previous passwords may not be used again (AD `pwdHistoryLength`, ppolicy
+    /// `pwdInHistory`; 0: no history is kept).
+    pub history_length: Option<u32>,
+    /// Whether the password must mix character classes and avoid the account name (AD
+    /// `pwdProperties` bit `DOMAIN_PASSWORD_COMPLEX`; ppolicy's quality module).
+    pub complexity: Option<bool>,
+    /// How long, in seconds, a password must be kept before the user may change it again
+    /// (AD `minPwdAge`, ppolicy `pwdMinAge`; 0: no minimum).
+    pub min_age_secs: Option<u64>,
 }
 
 /// What the directory said to a user's password, for [`Directory::authenticate`].

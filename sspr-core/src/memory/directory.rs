@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lock;
 use crate::api::UserId;
-use crate::backend::{AccountState, Authentication, Directory, DirectoryUser};
+use crate::backend::{AccountState, Authentication, Directory, DirectoryUser, PasswordRefusal, PasswordRules};
 use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
@@ -41,21 +41,59 @@ struct Entry {
     user: DirectoryUser,
     password: Option<Password>,
     must_change: bool,
+    /// The passwords before the current one, newest first, at most the history length.
+    previous: Vec<Password>,
 }
 
+impl Entry {
+    /// Make `password` the current one; the old current one joins the history.
+    fn replace_password(&mut self, password: &Password, must_change: bool, history_length: usize) {
+        if let Some(old) = self.password.replace(Password::new(password.expose_secret())) {
+            self.previous.insert(0, old);
+        }
+        self.previous.truncate(history_length.saturating_sub(1));
+        self.must_change = must_change;
+    }
+
+    /// Whether `password` is the current one or among the history (constant time per entry).
+    fn used_before(&self, password: &Password, history_length: usize) -> bool {
+        self.password.iter().chain(&self.previous).take(history_length).any(|old| same(old, password))
+    }
+}
+
+/// Whether two passwords are equal, compared in constant time.
+fn same(a: &Password, b: &Password) -> bool {
+    bool::from(subtle::ConstantTimeEq::ct_eq(a.expose_secret().as_bytes(), b.expose_secret().as_bytes()))
+}
+
+/// How many passwords (the current one included) a user may not use again, unless
+/// [`MemoryDirectory::set_history_length`] says otherwise: ppolicy's usual `pwdInHistory`.
+pub const DEFAULT_HISTORY_LENGTH: u32 = 5;
+
+/// The fewest characters the in-memory directory accepts, as AD's default domain policy.
+const MIN_LENGTH: usize = 8;
+
 /// A directory held in memory, seeded from data, with Active Directory's complexity rule
-/// (8+ characters, 3 of 4 character classes, no login in the password) so a demo behaves
-/// like a real domain. Clones share the same directory.
+/// (8+ characters, 3 of 4 character classes, no login in the password) and a password
+/// history ([`DEFAULT_HISTORY_LENGTH`]) for the user's own change, so a demo behaves like a
+/// real domain. It has no clock, so no minimum password age. Clones share the same directory.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryDirectory {
     users: Arc<Mutex<Users>>,
 }
 
 /// The users by id, and an index from login to id (lookups come by login, writes by id).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Users {
     by_id: HashMap<UserId, Entry>,
     by_login: HashMap<NormalizedLogin, UserId>,
+    history_length: u32,
+}
+
+impl Default for Users {
+    fn default() -> Self {
+        Self { by_id: HashMap::new(), by_login: HashMap::new(), history_length: DEFAULT_HISTORY_LENGTH }
+    }
 }
 
 impl Users {
@@ -112,6 +150,7 @@ impl MemoryDirectory {
             },
             password: user.password,
             must_change: false,
+            previous: Vec::new(),
         };
         let mut users = lock(&self.users);
         let id = entry.user.id.clone();
@@ -138,6 +177,12 @@ impl MemoryDirectory {
         let mut users = lock(&self.users);
         let Some(id) = users.by_login.get(&login).cloned() else { return false };
         users.by_id.get_mut(&id).map(|e| e.user.state = state).is_some()
+    }
+
+    /// How many passwords (the current one included) a user's own change may not reuse;
+    /// 0 keeps no history.
+    pub fn set_history_length(&self, length: u32) {
+        lock(&self.users).history_length = length;
     }
 
     /// Number of users.
@@ -173,9 +218,9 @@ impl MemoryDirectory {
         entry.password.as_ref().map(|_| entry.must_change)
     }
 
-    fn complexity(user: &DirectoryUser, password: &str) -> std::result::Result<(), String> {
-        if password.chars().count() < 8 {
-            return Err("the password does not meet the length requirement".into());
+    fn complexity(user: &DirectoryUser, password: &str) -> std::result::Result<(), (PasswordRefusal, &'static str)> {
+        if password.chars().count() < MIN_LENGTH {
+            return Err((PasswordRefusal::TooShort, "the password does not meet the length requirement"));
         }
         let classes = [
             password.chars().any(|c| c.is_uppercase()),
@@ -184,11 +229,11 @@ impl MemoryDirectory {
             password.chars().any(|c| !c.is_alphanumeric()),
         ];
         if classes.iter().filter(|c| **c).count() < 3 {
-            return Err("the password does not meet the complexity requirements".into());
+            return Err((PasswordRefusal::TooSimple, "the password does not meet the complexity requirements"));
         }
         let account = user.login.split('@').next().unwrap_or("").to_lowercase();
         if account.chars().count() >= 3 && zeroize::Zeroizing::new(password.to_lowercase()).contains(&account) {
-            return Err("the password contains the account name".into());
+            return Err((PasswordRefusal::TooSimple, "the password contains the account name"));
         }
         Ok(())
     }
@@ -202,10 +247,11 @@ impl Directory for MemoryDirectory {
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let mut users = lock(&self.users);
+        let history_length = users.history_length as usize;
         let entry = users.by_id_mut(user)?;
-        Self::complexity(&entry.user, password.expose_secret()).map_err(BackendError::password_rejected)?;
-        entry.password = Some(Password::new(password.expose_secret()));
-        entry.must_change = must_change;
+        Self::complexity(&entry.user, password.expose_secret())
+            .map_err(|(refusal, why)| BackendError::password_refused(refusal, why))?;
+        entry.replace_password(password, must_change, history_length);
         Ok(())
     }
 
@@ -219,12 +265,7 @@ impl Directory for MemoryDirectory {
         let users = lock(&self.users);
         let Some(entry) = users.by_id.get(user) else { return Ok(Authentication::Rejected) };
         let state = entry.user.state;
-        let right = entry.password.as_ref().is_some_and(|current| {
-            bool::from(subtle::ConstantTimeEq::ct_eq(
-                current.expose_secret().as_bytes(),
-                password.expose_secret().as_bytes(),
-            ))
-        });
+        let right = entry.password.as_ref().is_some_and(|current| same(current, password));
         Ok(match (right, entry.must_change) {
             _ if state.disabled || state.expired || state.locked => Authentication::Rejected,
             (true, true) => Authentication::MustChange,
@@ -247,6 +288,38 @@ impl Directory for MemoryDirectory {
         found.sort_by(|a, b| a.login.cmp(&b.login));
         found.truncate(limit);
         Ok(found)
+    }
+
+    /// The user's own change: the current password must be right and the account able to
+    /// sign in (a must-change one may), then the complexity rule and the history apply.
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        let mut users = lock(&self.users);
+        let history_length = users.history_length as usize;
+        let entry = users.by_id_mut(user)?;
+        let state = entry.user.state;
+        let right = entry.password.as_ref().is_some_and(|current| same(current, old));
+        if !right || state.disabled || state.expired || state.locked {
+            return Err(BackendError::password_refused(
+                PasswordRefusal::WrongCurrentPassword,
+                "the current password is not right",
+            ));
+        }
+        Self::complexity(&entry.user, new.expose_secret())
+            .map_err(|(refusal, why)| BackendError::password_refused(refusal, why))?;
+        if entry.used_before(new, history_length) {
+            return Err(BackendError::password_refused(PasswordRefusal::InHistory, "the password was used before"));
+        }
+        entry.replace_password(new, false, history_length);
+        Ok(())
+    }
+
+    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+        Ok(PasswordRules {
+            min_length: u32::try_from(MIN_LENGTH).ok(),
+            history_length: Some(lock(&self.users).history_length),
+            complexity: Some(true),
+            min_age_secs: None,
+        })
     }
 }
 
@@ -284,5 +357,86 @@ mod tests {
         assert!(dir.set_password(&UserId::new("uid=b"), &Password::new("Abcdef-123"), true).await.is_err());
         dir.set_password(&UserId::new("uid=b2"), &Password::new("Abcdef-123"), true).await.unwrap();
         assert_eq!(dir.check_password(&UserId::new("uid=b2"), "Abcdef-123"), Some(true));
+    }
+
+    fn refusal(result: Result<(), BackendError>) -> Option<PasswordRefusal> {
+        result.err().and_then(|e| e.refusal())
+    }
+
+    #[tokio::test]
+    async fn a_users_own_change_checks_the_current_password_the_rules_and_the_history() {
+        let dir = MemoryDirectory::with_users([MemoryUser {
+            password: Some(Password::new("Old-pass-1")),
+            ..user("jdoe@x.org", "uid=jdoe")
+        }])
+        .unwrap();
+        dir.set_history_length(3);
+        let id = UserId::new("uid=jdoe");
+        let change = |old: &str, new: &str| {
+            let (dir, id) = (dir.clone(), id.clone());
+            let (old, new) = (Password::new(old), Password::new(new));
+            async move { dir.change_password(&id, &old, &new).await }
+        };
+        assert_eq!(refusal(change("wrong", "New-pass-2").await), Some(PasswordRefusal::WrongCurrentPassword));
+        assert_eq!(refusal(change("Old-pass-1", "Sh-1").await), Some(PasswordRefusal::TooShort));
+        assert_eq!(refusal(change("Old-pass-1", "alllowercase").await), Some(PasswordRefusal::TooSimple));
+        assert_eq!(refusal(change("Old-pass-1", "Jdoe-rides-7").await), Some(PasswordRefusal::TooSimple));
+        assert_eq!(refusal(change("Old-pass-1", "Old-pass-1").await), Some(PasswordRefusal::InHistory));
+        assert_eq!(dir.check_password(&id, "Old-pass-1"), Some(false), "nothing changed on a refusal");
+        change("Old-pass-1", "New-pass-2").await.unwrap();
+        change("New-pass-2", "New-pass-3").await.unwrap();
+        assert_eq!(refusal(change("New-pass-3", "Old-pass-1").await), Some(PasswordRefusal::InHistory));
+        change("New-pass-3", "New-pass-4").await.unwrap();
+        // Three remembered (the current one included): the first has dropped out.
+        change("New-pass-4", "Old-pass-1").await.unwrap();
+        assert_eq!(dir.check_password(&id, "Old-pass-1"), Some(false));
+        assert_eq!(
+            dir.password_rules().await.unwrap(),
+            PasswordRules { min_length: Some(8), history_length: Some(3), complexity: Some(true), min_age_secs: None }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_must_change_user_may_change_and_the_flag_is_cleared_but_a_disabled_one_may_not() {
+        let dir = MemoryDirectory::with_users([user("jdoe@x.org", "uid=jdoe")]).unwrap();
+        let id = UserId::new("uid=jdoe");
+        dir.set_password(&id, &Password::new("Temp-pass-1"), true).await.unwrap();
+        dir.change_password(&id, &Password::new("Temp-pass-1"), &Password::new("Mine-pass-2")).await.unwrap();
+        assert_eq!(dir.check_password(&id, "Mine-pass-2"), Some(false));
+        dir.set_state("jdoe@x.org", AccountState { disabled: true, ..Default::default() });
+        let refused = dir.change_password(&id, &Password::new("Mine-pass-2"), &Password::new("Mine-pass-3")).await;
+        assert_eq!(refusal(refused), Some(PasswordRefusal::WrongCurrentPassword));
+    }
+
+    /// A directory that implements only the required methods.
+    #[derive(Debug)]
+    struct Minimal;
+
+    #[async_trait]
+    impl Directory for Minimal {
+        async fn find_user(&self, _: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+            Ok(None)
+        }
+        async fn set_password(&self, _: &UserId, _: &Password, _: bool) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn unlock(&self, _: &UserId) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn authenticate(&self, _: &UserId, _: &Password) -> Result<Authentication, BackendError> {
+            Ok(Authentication::Rejected)
+        }
+        async fn search(&self, _: &str, _: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+            Ok(vec![])
+        }
+    }
+
+    #[tokio::test]
+    async fn a_directory_without_a_change_or_rules_answers_not_supported() {
+        let (id, pw) = (UserId::new("uid=a"), Password::new("x"));
+        let change = Minimal.change_password(&id, &pw, &pw).await.unwrap_err();
+        assert_eq!(change.kind(), BackendErrorKind::NotSupported);
+        assert_eq!(change.refusal(), None);
+        assert_eq!(Minimal.password_rules().await.unwrap_err().kind(), BackendErrorKind::NotSupported);
     }
 }

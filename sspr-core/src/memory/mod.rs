@@ -12,7 +12,7 @@ mod store;
 
 pub use audit::MemoryAuditSink;
 pub use contacts::MemoryContactStore;
-pub use directory::{MemoryDirectory, MemoryUser};
+pub use directory::{DEFAULT_HISTORY_LENGTH, MemoryDirectory, MemoryUser};
 pub use outbox::Outbox;
 pub use store::MemoryStateStore;
 
