@@ -7,7 +7,7 @@ use sspr_core::{ContactChange, ContactUpdate};
 
 use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus, request_context};
 use super::super::{SsprError, str_arg};
-use super::call::{OpFuture, entry_points};
+use super::call::{entry_points, op};
 use super::{SsprEngine, actor_arg, engine_arg};
 
 /// A change to one contact detail (`SsprContactUpdate`).
@@ -48,30 +48,6 @@ unsafe fn change(kind: u32, value: *const c_char, field: &'static str) -> Result
     }
 }
 
-unsafe fn update_contacts(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    update: *const SsprContactUpdate,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, actor, login, update, ctx) = unsafe {
-        let u = update.as_ref().ok_or_else(|| SsprError::null("update"))?;
-        (
-            engine_arg(engine)?,
-            actor_arg(admin_id)?,
-            str_arg(login, "login")?.to_owned(),
-            ContactUpdate {
-                email: change(u.email_change, u.email, "email")?,
-                phone: change(u.phone_change, u.phone, "phone")?,
-            },
-            request_context(ctx)?,
-        )
-    };
-    Ok(Box::pin(async move { sspr.update_contacts(&actor, &login, update, &ctx).await }))
-}
-
 entry_points! {
     /// Change a user's contact details, as the administrator `admin_id`, or as the signed-in
     /// user themself when `admin_id` is NULL (an empty or blank `admin_id` is
@@ -87,17 +63,15 @@ entry_points! {
         login: *const c_char,
         update: *const SsprContactUpdate,
         ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprContacts = update_contacts;
+    ) -> *mut *mut SsprContacts {
+        let u = update.as_ref().ok_or_else(|| SsprError::null("update"))?;
+        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
+        let email = change(u.email_change, u.email, "email")?;
+        let update = ContactUpdate { email, phone: change(u.phone_change, u.phone, "phone")? };
+        let ctx = request_context(ctx)?;
+        Ok(op(async move { sspr.update_contacts(&actor, &login, update, &ctx).await }))
+    }
     result: "a `const SsprContacts *`";
-}
-
-unsafe fn contacts(
-    engine: *const SsprEngine,
-    login: *const c_char,
-) -> Result<OpFuture<sspr_core::Contacts>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
-    Ok(Box::pin(async move { sspr.contacts(&login).await }))
 }
 
 entry_points! {
@@ -109,22 +83,11 @@ entry_points! {
     fn sspr_contacts / sspr_contacts_async(
         engine: *const SsprEngine,
         login: *const c_char,
-    ) -> *mut *mut SsprContacts = contacts;
+    ) -> *mut *mut SsprContacts {
+        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
+        Ok(op(async move { sspr.contacts(&login).await }))
+    }
     result: "a `const SsprContacts *`";
-}
-
-unsafe fn set_enabled(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    enabled: bool,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<()>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, actor, login, ctx) = unsafe {
-        (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?)
-    };
-    Ok(Box::pin(async move { sspr.set_enabled(&actor, &login, enabled, &ctx).await }))
 }
 
 entry_points! {
@@ -139,17 +102,12 @@ entry_points! {
         login: *const c_char,
         enabled: bool,
         ctx: *const SsprRequestContext,
-    ) = set_enabled;
+    ) {
+        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
+        let ctx = request_context(ctx)?;
+        Ok(op(async move { sspr.set_enabled(&actor, &login, enabled, &ctx).await }))
+    }
     result: "NULL";
-}
-
-unsafe fn status(
-    engine: *const SsprEngine,
-    login: *const c_char,
-) -> Result<OpFuture<sspr_core::UserStatus>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, login) = unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned()) };
-    Ok(Box::pin(async move { sspr.status(&login).await }))
 }
 
 entry_points! {
@@ -161,21 +119,11 @@ entry_points! {
     fn sspr_status / sspr_status_async(
         engine: *const SsprEngine,
         login: *const c_char,
-    ) -> *mut *mut SsprUserStatus = status;
+    ) -> *mut *mut SsprUserStatus {
+        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
+        Ok(op(async move { sspr.status(&login).await }))
+    }
     result: "a `const SsprUserStatus *`";
-}
-
-unsafe fn unblock(
-    engine: *const SsprEngine,
-    admin_id: *const c_char,
-    login: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<()>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, actor, login, ctx) = unsafe {
-        (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?)
-    };
-    Ok(Box::pin(async move { sspr.unblock(&actor, &login, &ctx).await }))
 }
 
 entry_points! {
@@ -188,6 +136,10 @@ entry_points! {
         admin_id: *const c_char,
         login: *const c_char,
         ctx: *const SsprRequestContext,
-    ) = unblock;
+    ) {
+        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
+        let ctx = request_context(ctx)?;
+        Ok(op(async move { sspr.unblock(&actor, &login, &ctx).await }))
+    }
     result: "NULL";
 }

@@ -1,8 +1,8 @@
 //! How every operation runs, once: its C arguments are read into an owned future
-//! ([`OpFuture`]) by the operation's own function, then [`blocking`] runs it on the calling
-//! thread and writes the result to `out`, or [`callback`] runs it on the library's runtime
-//! and hands the result to the caller's [`SsprCallback`]. Each `sspr_x` / `sspr_x_async`
-//! pair is those two calls around one operation function.
+//! ([`OpFuture`]) by the operation's body, then [`blocking`] runs it on the calling thread and
+//! writes the result to `out`, or [`with_callback`] runs it on the library's runtime and hands
+//! the result to the caller's [`SsprCallback`]. Each `sspr_x` / `sspr_x_async` pair is those
+//! two calls around one body, declared once with [`entry_points!`].
 
 use std::ffi::c_void;
 use std::future::Future;
@@ -201,16 +201,28 @@ fn spawn<T: Output>(op: OpFuture<T>, callback: SsprCallback, user_data: *mut c_v
     Ok(())
 }
 
+/// An operation's future, its result type inferred from `future` (what an operation's body
+/// in [`entry_points!`] returns inside `Ok`).
+pub(crate) fn op<T, F>(future: F) -> OpFuture<T>
+where
+    F: Future<Output = Result<T, sspr_core::Error>> + Send + 'static,
+{
+    Box::pin(future)
+}
+
 /// One operation's two C entry points from one declaration: the blocking `$blocking` (its
 /// result, if any, written to `out`) and the callback call `$callback_call` (the result lent to
-/// `callback`), both reading their arguments with `$op`, with the documentation of each. Both
-/// are plain `#[unsafe(no_mangle)] pub unsafe extern "C" fn` items once expanded; the header is
-/// made from the expanded `capi` module (`scripts/ffi-header.sh`), since cbindgen does not look
-/// inside macros.
+/// `callback`), both reading their arguments with the operation's `$body` (which returns the
+/// operation's future, made with [`op`], once every argument is read), with the documentation
+/// of each. Both are plain `#[unsafe(no_mangle)] pub unsafe extern "C" fn` items once expanded;
+/// the header is made from the expanded `capi` module (`scripts/ffi-header.sh`), since cbindgen
+/// does not look inside macros. The body runs inside the entry point's `unsafe` block: it may
+/// rely on the public function's contract, which the documentation's `# Safety` states.
 macro_rules! entry_points {
     (
         $(#[doc = $doc:literal])*
-        fn $blocking:ident / $callback_call:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $out:ty)? = $op:ident;
+        fn $blocking:ident / $callback_call:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $out:ty)?
+        $body:block
         result: $result:literal;
     ) => {
         $(#[doc = $doc])*
@@ -221,7 +233,7 @@ macro_rules! entry_points {
             error_out: *mut *mut $crate::capi::SsprError,
         ) -> $crate::capi::SsprStatus {
             // SAFETY: forwarded contract.
-            unsafe { $crate::capi::engine::call::blocking(error_out, entry_points!(@out out $($out)?), || $op($($arg),*)) }
+            unsafe { $crate::capi::engine::call::blocking(error_out, entry_points!(@out out $($out)?), || $body) }
         }
 
         #[doc = concat!(" `", stringify!($blocking), "` as a callback call; `result` is ", $result, ".")]
@@ -236,7 +248,7 @@ macro_rules! entry_points {
             error_out: *mut *mut $crate::capi::SsprError,
         ) -> $crate::capi::SsprStatus {
             // SAFETY: forwarded contract.
-            unsafe { $crate::capi::engine::call::with_callback(error_out, callback, user_data, || $op($($arg),*)) }
+            unsafe { $crate::capi::engine::call::with_callback(error_out, callback, user_data, || $body) }
         }
     };
     (@out $name:ident $out:ty) => { $name };

@@ -1,17 +1,7 @@
 //! Waiting for the notifier: `sspr_send_pin` answers before the PIN is delivered.
 
-use super::super::SsprError;
-use super::call::{OpFuture, entry_points};
+use super::call::{entry_points, op};
 use super::{SsprEngine, engine_arg};
-
-unsafe fn flush_deliveries(engine: *const SsprEngine) -> Result<OpFuture<()>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let sspr = unsafe { engine_arg(engine) }?;
-    Ok(Box::pin(async move {
-        sspr.flush_deliveries().await;
-        Ok(())
-    }))
-}
 
 entry_points! {
     /// Wait until every PIN and notice handed to the notifier so far has been delivered (or its
@@ -25,6 +15,12 @@ entry_points! {
     /// `engine` is a live engine; `error_out` is NULL or writable.
     fn sspr_flush_deliveries / sspr_flush_deliveries_async(
         engine: *const SsprEngine,
-    ) = flush_deliveries;
+    ) {
+        let sspr = engine_arg(engine)?;
+        Ok(op(async move {
+            sspr.flush_deliveries().await;
+            Ok(())
+        }))
+    }
     result: "NULL";
 }

@@ -9,19 +9,8 @@ use super::super::types::{
     SsprChallenge, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprVerified, request_context,
 };
 use super::super::{SsprError, opt_str_arg, str_arg};
-use super::call::{OpFuture, entry_points};
+use super::call::{entry_points, op};
 use super::{SsprEngine, engine_arg};
-
-unsafe fn begin_reset(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::ResetChallenge>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, login, ctx) =
-        unsafe { (engine_arg(engine)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?) };
-    Ok(Box::pin(async move { sspr.begin_reset(&login, &ctx).await }))
-}
 
 entry_points! {
     /// Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
@@ -35,28 +24,11 @@ entry_points! {
         engine: *const SsprEngine,
         login: *const c_char,
         ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprChallenge = begin_reset;
+    ) -> *mut *mut SsprChallenge {
+        let (sspr, login, ctx) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?);
+        Ok(op(async move { sspr.begin_reset(&login, &ctx).await }))
+    }
     result: "a `const SsprChallenge *`";
-}
-
-unsafe fn send_pin(
-    engine: *const SsprEngine,
-    flow_id: *const c_char,
-    method_id: *const c_char,
-    confirm: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::PinSent>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, flow_id, method_id, confirm, ctx) = unsafe {
-        (
-            engine_arg(engine)?,
-            str_arg(flow_id, "flow_id")?.to_owned(),
-            str_arg(method_id, "method_id")?.to_owned(),
-            opt_str_arg(confirm, "confirm")?.map(str::to_owned),
-            request_context(ctx)?,
-        )
-    };
-    Ok(Box::pin(async move { sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await }))
 }
 
 entry_points! {
@@ -72,26 +44,13 @@ entry_points! {
         method_id: *const c_char,
         confirm: *const c_char,
         ctx: *const SsprRequestContext,
-    ) -> *mut SsprPinSent = send_pin;
+    ) -> *mut SsprPinSent {
+        let sspr = engine_arg(engine)?;
+        let (flow_id, method_id) = (str_arg(flow_id, "flow_id")?.to_owned(), str_arg(method_id, "method_id")?.to_owned());
+        let (confirm, ctx) = (opt_str_arg(confirm, "confirm")?.map(str::to_owned), request_context(ctx)?);
+        Ok(op(async move { sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await }))
+    }
     result: "a `const SsprPinSent *`";
-}
-
-unsafe fn verify_pin(
-    engine: *const SsprEngine,
-    flow_id: *const c_char,
-    pin: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::Verified>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, flow_id, pin, ctx) = unsafe {
-        (
-            engine_arg(engine)?,
-            str_arg(flow_id, "flow_id")?.to_owned(),
-            Zeroizing::new(str_arg(pin, "pin")?.to_owned()),
-            request_context(ctx)?,
-        )
-    };
-    Ok(Box::pin(async move { sspr.verify_pin(&flow_id, Pin::new(pin.as_str()), &ctx).await }))
 }
 
 entry_points! {
@@ -106,7 +65,11 @@ entry_points! {
         flow_id: *const c_char,
         pin: *const c_char,
         ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprVerified = verify_pin;
+    ) -> *mut *mut SsprVerified {
+        let (sspr, flow_id) = (engine_arg(engine)?, str_arg(flow_id, "flow_id")?.to_owned());
+        let (pin, ctx) = (Zeroizing::new(str_arg(pin, "pin")?.to_owned()), request_context(ctx)?);
+        Ok(op(async move { sspr.verify_pin(&flow_id, Pin::new(pin.as_str()), &ctx).await }))
+    }
     result: "a `const SsprVerified *`";
 }
 
@@ -118,26 +81,6 @@ fn completion_mode(mode: u32) -> Result<CompletionMode, SsprError> {
         2 => Ok(CompletionMode::UnlockOnly),
         _ => Err(SsprError::invalid("mode", "not an SsprCompletionMode value")),
     }
-}
-
-unsafe fn complete_reset(
-    engine: *const SsprEngine,
-    flow_id: *const c_char,
-    mode: u32,
-    chosen_password: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::ResetOutcome>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, flow_id, password, ctx) = unsafe {
-        (
-            engine_arg(engine)?,
-            str_arg(flow_id, "flow_id")?.to_owned(),
-            opt_str_arg(chosen_password, "chosen_password")?.map(Password::new),
-            request_context(ctx)?,
-        )
-    };
-    let new_password = NewPassword::from_mode(completion_mode(mode)?, password)?;
-    Ok(Box::pin(async move { sspr.complete_reset(&flow_id, new_password, &ctx).await }))
 }
 
 entry_points! {
@@ -156,6 +99,11 @@ entry_points! {
         mode: u32,
         chosen_password: *const c_char,
         ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprResetOutcome = complete_reset;
+    ) -> *mut *mut SsprResetOutcome {
+        let (sspr, flow_id) = (engine_arg(engine)?, str_arg(flow_id, "flow_id")?.to_owned());
+        let (password, ctx) = (opt_str_arg(chosen_password, "chosen_password")?.map(Password::new), request_context(ctx)?);
+        let new_password = NewPassword::from_mode(completion_mode(mode)?, password)?;
+        Ok(op(async move { sspr.complete_reset(&flow_id, new_password, &ctx).await }))
+    }
     result: "a `const SsprResetOutcome *`";
 }

@@ -4,28 +4,10 @@ use std::ffi::c_char;
 
 use sspr_core::Password;
 
+use super::super::str_arg;
 use super::super::types::{SsprRequestContext, SsprSignedIn, SsprUserStatusList, request_context};
-use super::super::{SsprError, str_arg};
-use super::call::{OpFuture, entry_points};
+use super::call::{entry_points, op};
 use super::{SsprEngine, engine_arg};
-
-unsafe fn sign_in(
-    engine: *const SsprEngine,
-    login: *const c_char,
-    password: *const c_char,
-    ctx: *const SsprRequestContext,
-) -> Result<OpFuture<sspr_core::SignedIn>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, login, password, ctx) = unsafe {
-        (
-            engine_arg(engine)?,
-            str_arg(login, "login")?.to_owned(),
-            Password::new(str_arg(password, "password")?),
-            request_context(ctx)?,
-        )
-    };
-    Ok(Box::pin(async move { sspr.sign_in(&login, &password, &ctx).await }))
-}
 
 entry_points! {
     /// Sign a user in to the registration pages with their own password (rate-limited; an
@@ -39,18 +21,12 @@ entry_points! {
         login: *const c_char,
         password: *const c_char,
         ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprSignedIn = sign_in;
+    ) -> *mut *mut SsprSignedIn {
+        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
+        let (password, ctx) = (Password::new(str_arg(password, "password")?), request_context(ctx)?);
+        Ok(op(async move { sspr.sign_in(&login, &password, &ctx).await }))
+    }
     result: "a `const SsprSignedIn *`";
-}
-
-unsafe fn search_users(
-    engine: *const SsprEngine,
-    query: *const c_char,
-    limit: usize,
-) -> Result<OpFuture<Vec<sspr_core::UserStatus>>, SsprError> {
-    // SAFETY: forwarded from the public functions' contracts.
-    let (sspr, query) = unsafe { (engine_arg(engine)?, str_arg(query, "query")?.to_owned()) };
-    Ok(Box::pin(async move { sspr.search_users(&query, limit).await }))
 }
 
 entry_points! {
@@ -64,6 +40,9 @@ entry_points! {
         engine: *const SsprEngine,
         query: *const c_char,
         limit: usize,
-    ) -> *mut *mut SsprUserStatusList = search_users;
+    ) -> *mut *mut SsprUserStatusList {
+        let (sspr, query) = (engine_arg(engine)?, str_arg(query, "query")?.to_owned());
+        Ok(op(async move { sspr.search_users(&query, limit).await }))
+    }
     result: "a `const SsprUserStatusList *`";
 }
