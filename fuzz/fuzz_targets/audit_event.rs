@@ -12,7 +12,7 @@ use sspr_core::{
     Actor, AuditEvent, AuditKind, Channel, CompletionMode, DecoyReason, NotAllowedReason, Outcome, UserId,
 };
 
-const KINDS: [AuditKind; 14] = [
+const KINDS: [AuditKind; 15] = [
     AuditKind::ResetRequested,
     AuditKind::PinSent,
     AuditKind::PinFailed,
@@ -27,6 +27,7 @@ const KINDS: [AuditKind; 14] = [
     AuditKind::Unblocked,
     AuditKind::FailureAlarm,
     AuditKind::SignIn,
+    AuditKind::PasswordChanged,
 ];
 const DECOYS: [DecoyReason; 8] = [
     DecoyReason::UnknownUser,

@@ -51,6 +51,10 @@ pub enum AuditKind {
     /// A user signed in to manage their contacts (outcome `Success`), or failed to
     /// (`Failed`); a failure for an unknown login carries its fingerprint, never the text.
     SignIn,
+    /// A user changed their own password with the current one (`Success`), or tried to:
+    /// `Failed` (wrong current password, unknown login, a refused new password), `Refused`
+    /// (an account the change path does not serve, answered as a wrong password), `Limited`.
+    PasswordChanged,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

@@ -73,11 +73,15 @@ pub enum Error {
     /// A user-chosen password was refused by the password policy or by the directory.
     #[error("password refused: {reason}")]
     PasswordRejected {
+        /// Which rule refused it, as far as known (the engine's own checks and the
+        /// directory's refusal map onto the same names).
+        refusal: PasswordRefusal,
         /// Why, safe to show to the user (never the password itself).
         reason: String,
     },
-    /// A sign-in failed: unknown login, wrong password, or an account that may not sign in.
-    /// Deliberately one answer for all of them, so sign-in does not reveal accounts.
+    /// A sign-in or a password change failed: unknown login, wrong (current) password, or
+    /// an account that may not sign in or change its password here. Deliberately one answer
+    /// for all of them, so neither reveals accounts.
     #[error("the login or password is not right")]
     SignInFailed,
     /// An authenticated (admin or registration) operation named a user the directory

@@ -36,6 +36,8 @@ pub enum Message {
         /// Whether an admin made the change.
         by_admin: bool,
     },
+    /// The user changed their own password (with the current one).
+    PasswordChanged,
 }
 
 /// One notice to one destination.
@@ -141,6 +143,20 @@ impl Notification {
                     "Am {at} wurden die Kontaktdaten zum Zurücksetzen Ihres Kennworts {}geändert. \
                      Waren Sie das nicht, wenden Sie sich an Ihren IT-Support.",
                     if *by_admin { "von einem Administrator " } else { "" }
+                )),
+            },
+            (Message::PasswordChanged, Locale::De) => Rendered {
+                subject: "Ihr Kennwort wurde geändert".into(),
+                body: Zeroizing::new(format!(
+                    "Am {at} wurde Ihr Kennwort mit dem bisherigen Kennwort geändert. \
+                     Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support."
+                )),
+            },
+            (Message::PasswordChanged, _) => Rendered {
+                subject: "Your password was changed".into(),
+                body: Zeroizing::new(format!(
+                    "On {at} your password was changed with the current password. \
+                     If this was not you, contact your IT support at once."
                 )),
             },
             (Message::ContactsChanged { by_admin }, _) => Rendered {

@@ -115,6 +115,21 @@ pub enum Weakness {
     ContainsIdentity,
 }
 
+impl Weakness {
+    /// The directory-neutral name of the rule this weakness breaks, so the engine's own
+    /// refusals and a directory's read alike ([`Error::PasswordRejected`]).
+    ///
+    /// [`Error::PasswordRejected`]: crate::Error::PasswordRejected
+    pub fn refusal(&self) -> crate::backend::PasswordRefusal {
+        use crate::backend::PasswordRefusal;
+        match self {
+            Self::TooShort { .. } => PasswordRefusal::TooShort,
+            Self::Common | Self::Repetitive | Self::ContainsIdentity => PasswordRefusal::TooSimple,
+            Self::TooLong | Self::ControlCharacter => PasswordRefusal::Unspecified,
+        }
+    }
+}
+
 impl std::fmt::Display for Weakness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

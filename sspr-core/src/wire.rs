@@ -220,13 +220,14 @@ impl Error {
 
 impl Message {
     /// The stable name of the notice's kind: `"pin"`, `"reset_requested"`,
-    /// `"password_reset"` or `"contacts_changed"`.
+    /// `"password_reset"`, `"contacts_changed"` or `"password_changed"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Pin { .. } => "pin",
             Self::ResetRequested { .. } => "reset_requested",
             Self::PasswordReset { .. } => "password_reset",
             Self::ContactsChanged { .. } => "contacts_changed",
+            Self::PasswordChanged => "password_changed",
         }
     }
 }
@@ -432,7 +433,7 @@ mod tests {
             Error::RateLimited { retry_after: std::time::Duration::from_secs(1) },
             Error::Blocked { until: time::OffsetDateTime::UNIX_EPOCH },
             Error::NotAllowed { reason: NotAllowedReason::Privileged },
-            Error::PasswordRejected { reason: "r".into() },
+            Error::PasswordRejected { refusal: PasswordRefusal::TooShort, reason: "r".into() },
             Error::SignInFailed,
             Error::UnknownUser,
             Error::Config("c".into()),

@@ -149,7 +149,7 @@ async fn samba_reset_weak_chosen_password_refused_then_temporary_must_change() {
     let weak = Password::new("correct horse battery staple");
     let err = sspr.complete_reset(&flow, NewPassword::Chosen(weak), &ctx).await.unwrap_err();
     match &err {
-        Error::PasswordRejected { reason } => assert!(reason.contains("0000052D"), "{reason}"),
+        Error::PasswordRejected { reason, .. } => assert!(reason.contains("0000052D"), "{reason}"),
         other => panic!("expected the directory's refusal, got {other:?}"),
     }
     // The flow stays verified: the user can try again.

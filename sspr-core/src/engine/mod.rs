@@ -2,8 +2,10 @@
 //! [`crate::flow`], stores the result and talks to the backends.
 
 mod admin;
+mod change;
 mod delivery;
 mod limits;
+mod password;
 mod reset;
 mod sign_in;
 

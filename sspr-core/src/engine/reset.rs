@@ -938,11 +938,7 @@ impl Sspr {
         if refused.is_none()
             && let NewPassword::Chosen(password) = &new_password
         {
-            let tokens = password::identity_tokens(&user.login, &user.display_name);
-            let min = self.inner.policy.chosen_password_min_length as usize;
-            refused = password::check_chosen(password.expose_secret(), min, &tokens)
-                .err()
-                .map(|weakness| Error::PasswordRejected { reason: weakness.to_string() });
+            refused = self.check_chosen_password(&user, password).err();
         }
         if let Some(error) = refused {
             // Nothing was done: give the verified flow back.
@@ -1079,9 +1075,10 @@ impl Sspr {
             NewPassword::UnlockOnly => Ok(ResetOutcome { temporary_password: None, must_change: false, unlocked }),
             NewPassword::Chosen(password) => match directory.set_password(&user.id, &password, false).await {
                 Ok(()) => Ok(ResetOutcome { temporary_password: None, must_change: false, unlocked }),
-                Err(e) if e.kind() == BackendErrorKind::PasswordRejected => {
-                    Err(Error::PasswordRejected { reason: e.message().to_owned() })
-                }
+                Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {
+                    refusal: e.refusal().unwrap_or(crate::backend::PasswordRefusal::Unspecified),
+                    reason: e.message().to_owned(),
+                }),
                 Err(e) => Err(e.into()),
             },
             NewPassword::Temporary => {

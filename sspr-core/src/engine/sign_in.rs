@@ -7,11 +7,13 @@
 
 use std::time::Duration;
 
-use super::{Sspr, limits};
+use time::OffsetDateTime;
+
+use super::{AuditScope, Sspr, limits};
 use crate::api::{RequestContext, SignedIn, UserStatus};
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::Authentication;
-use crate::error::{Error, Result};
+use crate::backend::{Authentication, DirectoryUser};
+use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
 
@@ -58,54 +60,101 @@ impl Sspr {
         password: &Password,
         ctx: &RequestContext,
     ) -> Result<SignedIn> {
+        let mut scope = self.scope(ctx);
+        let admissible = |user: &DirectoryUser| match user.state.disabled || user.state.expired {
+            true => Err(NotAllowedReason::AccountDisabled),
+            false => Ok(()),
+        };
+        let (user, verdict) =
+            self.check_credentials(login, password, &mut scope, AuditKind::SignIn, admissible).await?;
+        self.clear_sign_in_failures(login).await?;
+        scope.record(AuditKind::SignIn, Outcome::Success).await;
+        Ok(SignedIn {
+            user_id: user.id,
+            login: user.login,
+            display_name: user.display_name,
+            must_change: verdict == Authentication::MustChange,
+        })
+    }
+
+    /// Check a login and its password the way a sign-in does, for every caller that a
+    /// password lets in (`sign_in`, `change_password`): one code path, so they share the
+    /// per-IP limit (`ip_sign_ins`), the failure count and the lockout of the login, and a
+    /// guess spent on one is spent on the other.
+    ///
+    /// `admissible` says whether the found user may be checked at all; one it refuses
+    /// (its reason, for the audit, in `Err`) is answered exactly as an unknown login: no
+    /// password check, a failure counted, [`Error::SignInFailed`]. A failure and a limit
+    /// are recorded as `kind` in `scope`; a right password is not recorded, and does not
+    /// clear the failure count (the caller does both once it knows the outcome: a change
+    /// the directory then refuses for a wrong current password must not have cleared it).
+    pub(super) async fn check_credentials(
+        &self,
+        login: &NormalizedLogin,
+        password: &Password,
+        scope: &mut AuditScope<'_>,
+        kind: AuditKind,
+        admissible: impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
+    ) -> Result<(DirectoryUser, Authentication)> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let mut scope = self.scope(ctx);
         scope.login_fingerprint = Some(self.login_fingerprint(login));
 
-        let limits: Vec<_> = self.ip_limit(ctx, "ip_sign_ins", policy.ip_sign_ins_per_hour).into_iter().collect();
+        let limits: Vec<_> = self.ip_limit(scope.ctx, "ip_sign_ins", policy.ip_sign_ins_per_hour).into_iter().collect();
         if let Some(refusal) = self.enforce(&limits, now).await? {
-            scope.record(AuditKind::SignIn, refusal.outcome()).await;
+            scope.record(kind, refusal.outcome()).await;
             return Err(refusal.error());
         }
         let subject = self.login_subject(login);
         if let Some(until) = self.held_until(&limits::sign_in_lockout(&subject), now).await? {
-            scope.record(AuditKind::SignIn, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
+            scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
             let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
             return Err(Error::RateLimited { retry_after });
         }
 
         let user = self.inner.directory.find_user(login).await?;
-        let verdict = match &user {
-            Some(user) if !user.state.disabled && !user.state.expired => {
-                self.inner.directory.authenticate(&user.id, password).await?
-            }
-            _ => Authentication::Rejected,
+        let (verdict, refused) = match &user {
+            Some(user) => match admissible(user) {
+                Ok(()) => (self.inner.directory.authenticate(&user.id, password).await?, None),
+                Err(reason) => (Authentication::Rejected, Some(reason)),
+            },
+            None => (Authentication::Rejected, None),
         };
         match (verdict, user) {
             (Authentication::Accepted | Authentication::MustChange, Some(user)) => {
-                self.inner.store.delete(&limits::sign_in_failures(&subject)).await?;
                 scope.user = Some(user.id.clone());
-                scope.record(AuditKind::SignIn, Outcome::Success).await;
-                Ok(SignedIn {
-                    user_id: user.id,
-                    login: user.login,
-                    display_name: user.display_name,
-                    must_change: verdict == Authentication::MustChange,
-                })
+                Ok((user, verdict))
             }
             (_, user) => {
-                let window_end = now + Duration::from_secs(policy.sign_in_lockout_secs);
-                let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
-                if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
-                    self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
-                }
+                self.count_sign_in_failure(login, now).await?;
                 // A known user's event names them; an unknown login's only its fingerprint.
                 scope.user = user.map(|user| user.id);
-                scope.record(AuditKind::SignIn, Outcome::Failed { error: Error::SignInFailed.to_string() }).await;
+                let outcome = match refused {
+                    Some(reason) => Outcome::Refused { reason },
+                    None => Outcome::Failed { error: Error::SignInFailed.to_string() },
+                };
+                scope.record(kind, outcome).await;
                 Err(Error::SignInFailed)
             }
         }
+    }
+
+    /// Forget the login's failed sign-ins (its password was right).
+    pub(super) async fn clear_sign_in_failures(&self, login: &NormalizedLogin) -> Result<()> {
+        Ok(self.inner.store.delete(&limits::sign_in_failures(&self.login_subject(login))).await?)
+    }
+
+    /// Count a failed sign-in (or a wrong current password) for `login`, and lock the login
+    /// out once the policy's count is reached.
+    pub(super) async fn count_sign_in_failure(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<()> {
+        let policy = &self.inner.policy;
+        let subject = self.login_subject(login);
+        let window_end = now + Duration::from_secs(policy.sign_in_lockout_secs);
+        let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
+        if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
+            self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
+        }
+        Ok(())
     }
 
     /// Users whose login or display name contains `query`, with their SSPR status, for an

@@ -112,6 +112,8 @@ impl ContactStore for Contacts {
 pub struct Dir {
     pub inner: MemoryDirectory,
     pub aliases: Mutex<HashMap<String, String>>,
+    /// Strikes the password checks and changes (a directory slow to bind).
+    pub fault: Fault,
 }
 
 #[sspr_core::async_trait]
@@ -130,10 +132,18 @@ impl Directory for Dir {
         self.inner.unlock(user).await
     }
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        self.fault.strike("directory").await?;
         self.inner.authenticate(user, password).await
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         self.inner.search(query, limit).await
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        self.fault.strike("directory").await?;
+        self.inner.change_password(user, old, new).await
+    }
+    async fn password_rules(&self) -> Result<sspr_core::PasswordRules, BackendError> {
+        self.inner.password_rules().await
     }
 }
 
@@ -163,6 +173,7 @@ pub async fn rig(policy: Policy) -> Rig {
     let directory = Arc::new(Dir {
         inner: MemoryDirectory::with_users(support::users()).unwrap(),
         aliases: Mutex::new(HashMap::new()),
+        fault: Fault::default(),
     });
     let audit = MemoryAuditSink::new();
     let sspr = Sspr::builder()

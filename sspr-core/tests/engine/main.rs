@@ -9,6 +9,7 @@
 mod support;
 
 mod admin;
+mod change;
 mod concurrency;
 mod conformance;
 mod enumeration;

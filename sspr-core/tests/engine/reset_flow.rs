@@ -209,13 +209,13 @@ async fn chosen_password_is_checked_against_the_policy_and_the_users_name() {
         ("aaaaaaaaaaaaaaa", "too few different"),
     ] {
         match h.sspr.complete_reset(&flow, NewPassword::Chosen(Password::new(weak)), &ctx()).await {
-            Err(Error::PasswordRejected { reason }) => assert!(reason.contains(why), "{weak}: {reason}"),
+            Err(Error::PasswordRejected { reason, .. }) => assert!(reason.contains(why), "{weak}: {reason}"),
             other => panic!("{weak}: expected PasswordRejected, got {other:?}"),
         }
     }
     // The directory's own rule (3 of 4 classes) refuses this one: its reason is passed on.
     match h.sspr.complete_reset(&flow, NewPassword::Chosen(Password::new("lowercase only words")), &ctx()).await {
-        Err(Error::PasswordRejected { reason }) => assert!(reason.contains("complexity"), "{reason}"),
+        Err(Error::PasswordRejected { reason, .. }) => assert!(reason.contains("complexity"), "{reason}"),
         other => panic!("expected the directory's refusal, got {other:?}"),
     }
     // Refusals left the flow verified: a good password now succeeds.

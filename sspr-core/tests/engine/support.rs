@@ -267,6 +267,7 @@ pub enum DirectoryWrite {
     SetPassword,
     Unlock,
     Authenticate,
+    ChangePassword,
 }
 
 type Hook = Box<dyn Fn(DirectoryWrite) -> Result<(), BackendError> + Send + Sync>;
@@ -311,6 +312,13 @@ impl Directory for HookedDirectory {
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         self.inner.search(query, limit).await
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        (self.hook)(DirectoryWrite::ChangePassword)?;
+        self.inner.change_password(user, old, new).await
+    }
+    async fn password_rules(&self) -> Result<sspr_core::PasswordRules, BackendError> {
+        self.inner.password_rules().await
     }
 }
 

@@ -94,6 +94,9 @@ pub enum SsprError {
     PasswordRejected {
         /// Why (never the password).
         reason: String,
+        /// Which rule refused it, by its stable name (`too_short`, `too_recent`,
+        /// `in_history`, `too_simple`, `wrong_current_password`, `unspecified`).
+        refusal: String,
     },
     /// A sign-in failed (unknown login, wrong password, or an account that may not sign in).
     #[error("the login or password is not right")]
@@ -159,7 +162,9 @@ impl From<sspr_core::Error> for SsprError {
                     _ => NotAllowedReason::Other,
                 },
             },
-            E::PasswordRejected { reason } => Self::PasswordRejected { reason },
+            E::PasswordRejected { reason, refusal } => {
+                Self::PasswordRejected { reason, refusal: refusal.as_str().to_owned() }
+            }
             E::SignInFailed => Self::SignInFailed,
             E::UnknownUser => Self::UnknownUser,
             E::Config(message) => Self::Config { detail: message },

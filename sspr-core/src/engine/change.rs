@@ -1,0 +1,143 @@
+//! A user's own password change: the login, the current password and a new one, as LTB's
+//! change page and the Ctrl-Alt-Del dialog take them. What every must-change user needs
+//! when no domain-joined computer asks them.
+//!
+//! The current password is checked by the same code as [`Sspr::sign_in`] before anything
+//! else (`check_credentials`), so the change is never a better password-guessing oracle than
+//! sign-in: the per-IP limit, the failure count and the lockout are the sign-in's own, shared.
+//! An account the change does not serve (disabled or expired, outside the eligible scope,
+//! privileged) is answered exactly like an unknown login and a wrong password, padded like
+//! every anonymous call.
+
+use super::Sspr;
+use crate::api::RequestContext;
+use crate::audit::{AuditKind, Outcome};
+use crate::backend::{DirectoryUser, PasswordRefusal, PasswordRules};
+use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
+use crate::input::NormalizedLogin;
+use crate::notice::Message;
+use crate::secret::Password;
+
+impl Sspr {
+    /// Change a user's password with the current one.
+    ///
+    /// The current password is checked as [`Sspr::sign_in`] checks it, sharing its per-IP
+    /// limit, failure count and lockout; then the policy's checks of a chosen password; then
+    /// the directory changes it as the user's own change, so its history, minimum age and
+    /// complexity rules apply ([`crate::Directory::change_password`]). The contacts are read
+    /// before the change, and afterwards every one of them (those removed recently too) is
+    /// told. Padded to `min_response_ms` whatever happens.
+    ///
+    /// An unknown login, a wrong current password, and an account that is disabled,
+    /// expired, ineligible or privileged all give [`Error::SignInFailed`] and count as a
+    /// failed sign-in (privileged accounts change their password with the directory's own
+    /// tools: a password alone must not hand one over). A password the user must change
+    /// (a temporary one) is accepted as the current password: that is who needs this most.
+    ///
+    /// Errors: `InvalidInput` (a malformed login), `SignInFailed`, `RateLimited`,
+    /// `PasswordRejected` (with its [`PasswordRefusal`]: the policy's checks or the
+    /// directory's rules; nothing changed), `Backend` (kind `NotSupported` for a directory
+    /// without the operation).
+    pub async fn change_password(
+        &self,
+        login: &str,
+        current: &Password,
+        new: &Password,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let login = NormalizedLogin::parse(login)?;
+        self.padded(self.change_password_unpadded(&login, current, new, ctx)).await
+    }
+
+    /// Whether the change path serves `user` (see [`Sspr::change_password`]).
+    fn may_change(&self, user: &DirectoryUser) -> std::result::Result<(), NotAllowedReason> {
+        if user.state.disabled || user.state.expired {
+            Err(NotAllowedReason::AccountDisabled)
+        } else if !self.inner.scope.is_eligible(user) {
+            Err(NotAllowedReason::Ineligible)
+        } else if self.inner.scope.is_privileged(user) {
+            Err(NotAllowedReason::Privileged)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn change_password_unpadded(
+        &self,
+        login: &NormalizedLogin,
+        current: &Password,
+        new: &Password,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let mut scope = self.scope(ctx);
+        let (user, _) = self
+            .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| self.may_change(user))
+            .await?;
+        let now = self.now();
+        let changed = async {
+            if bool::from(subtle::ConstantTimeEq::ct_eq(
+                current.expose_secret().as_bytes(),
+                new.expose_secret().as_bytes(),
+            )) {
+                return Err(Error::PasswordRejected {
+                    refusal: PasswordRefusal::InHistory,
+                    reason: "the new password must differ from the current one".into(),
+                });
+            }
+            self.check_chosen_password(&user, new)?;
+            // Read before the change: once it is made, the notice must reach the contacts
+            // even if the contact store then fails (an unnoticed change is a takeover).
+            let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+            match self.inner.directory.change_password(&user.id, current, new).await {
+                Ok(()) => Ok(enrollment),
+                Err(e) if e.refusal() == Some(PasswordRefusal::WrongCurrentPassword) => {
+                    // The password changed since the check (or the directory disagrees):
+                    // a wrong password, counted as one.
+                    self.count_sign_in_failure(login, now).await?;
+                    Err(Error::SignInFailed)
+                }
+                Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {
+                    refusal: e.refusal().unwrap_or(PasswordRefusal::Unspecified),
+                    reason: e.message().to_owned(),
+                }),
+                Err(e) => Err(e.into()),
+            }
+        }
+        .await;
+        if !matches!(changed, Err(Error::SignInFailed))
+            && let Err(e) = self.clear_sign_in_failures(login).await
+        {
+            // The current password was right (whatever the new one met). Not fatal: the
+            // change, if made, must still be answered and announced.
+            tracing::warn!(error = %e, "could not clear the failed sign-ins after a right password");
+        }
+        match changed {
+            Ok(enrollment) => {
+                scope.record(AuditKind::PasswordChanged, Outcome::Success).await;
+                let to = self.contact_destinations(&enrollment, now);
+                self.notify_all(to, ctx.locale, Message::PasswordChanged, now).await;
+                Ok(())
+            }
+            Err(error) => {
+                scope.record(AuditKind::PasswordChanged, Outcome::Failed { error: error.to_string() }).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// The rules a new password must meet, to show before the user types: the directory's
+    /// ([`crate::Directory::password_rules`]) with the policy's own minimum length where it
+    /// is longer. A directory that cannot say (`NotSupported`) gives the policy's rules alone.
+    ///
+    /// Errors: `Backend` (the directory could not be read).
+    pub async fn password_rules(&self) -> Result<PasswordRules> {
+        let own = self.inner.policy.chosen_password_min_length;
+        let mut rules = match self.inner.directory.password_rules().await {
+            Ok(rules) => rules,
+            Err(e) if e.kind() == BackendErrorKind::NotSupported => PasswordRules::default(),
+            Err(e) => return Err(e.into()),
+        };
+        rules.min_length = Some(rules.min_length.map_or(own, |theirs| theirs.max(own)));
+        Ok(rules)
+    }
+}
