@@ -107,6 +107,11 @@ pub struct LdapConfig {
     /// holds `base_dn`, read from the root DSE, so that admin groups outside `base_dn` count).
     #[serde(default)]
     pub group_base_dn: Option<String>,
+    /// OpenLDAP: the ppolicy entry whose rules are shown before a user changes their password
+    /// (`pwdMinLength`, `pwdInHistory`, `pwdMinAge`). Default: the one `pwdPolicy` entry
+    /// under the naming context (none or several: the rules are not known).
+    #[serde(default)]
+    pub password_policy_dn: Option<String>,
     /// Connections kept open to the directory (default 8).
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
@@ -153,6 +158,7 @@ impl fmt::Debug for LdapConfig {
             .field("display_name_attribute", &self.display_name_attribute)
             .field("user_filter", &self.user_filter)
             .field("group_base_dn", &self.group_base_dn)
+            .field("password_policy_dn", &self.password_policy_dn)
             .field("pool_size", &self.pool_size)
             .field("sign_in_connections", &self.sign_in_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
@@ -183,6 +189,7 @@ impl LdapConfig {
             display_name_attribute: None,
             user_filter: None,
             group_base_dn: None,
+            password_policy_dn: None,
             pool_size: default_pool_size(),
             sign_in_connections: default_sign_in_connections(),
             connect_timeout_secs: default_timeout(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ldap3::controls::RawControl;
 use ldap3::{Mod, Scope, SearchEntry};
-use sspr_core::backend::{AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED};
+use sspr_core::backend::{AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PasswordRules};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
 
@@ -248,8 +248,49 @@ impl LdapDirectory {
         ))
     }
 
+    /// Bind as `dn` with `password` on a connection of its own (binding changes a
+    /// connection's identity; OpenLDAP with the ppolicy request control), hand the connection
+    /// and the bind's result to `then`, then close it. At most `sign_in_connections` at once,
+    /// so a flood of sign-ins or changes queues here instead of opening a connection each
+    /// (the permit is held until the connection is closed).
+    pub(super) async fn as_user<T, F, Fut>(&self, dn: &str, password: &Password, then: F) -> Result<T, BackendError>
+    where
+        F: FnOnce(ldap3::Ldap, ldap3::LdapResult) -> Fut,
+        Fut: std::future::Future<Output = Result<T, BackendError>>,
+    {
+        let config = &self.inner.config;
+        let _permit = match tokio::time::timeout(config.connect_timeout(), self.inner.sign_ins.acquire()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_)) => return Err(super::pool::unavailable("the sign-in limiter is closed")),
+            Err(_) => {
+                return Err(super::pool::unavailable("too many sign-ins at once: no connection was free in time"));
+            }
+        };
+        let (mut ldap, driver) = self.inner.pool.connect_driven().await?;
+        ldap.with_timeout(config.operation_timeout());
+        if config.flavor == Flavor::OpenLdap {
+            ldap.with_controls(RawControl { ctype: PPOLICY_OID.to_owned(), crit: false, val: None });
+        }
+        let out = match ldap.simple_bind(dn, password.expose_secret()).await {
+            Ok(result) => then(ldap.clone(), result).await,
+            Err(e) => Err(OpError::from(e).into_backend_error()),
+        };
+        let _ = ldap.unbind().await;
+        drop(ldap);
+        // The permit is released only once the connection is closed (the driver has ended),
+        // not when the unbind was sent.
+        // A driver that outlives the timeout is cancelled and awaited, so its socket is closed
+        // before the permit goes back: otherwise a slow close lets one more connection open.
+        let mut driver = driver;
+        if tokio::time::timeout(config.operation_timeout(), &mut driver).await.is_err() {
+            driver.abort();
+            let _ = driver.await;
+        }
+        out
+    }
+
     /// Run a read on the pool, converting every failure to a backend error.
-    async fn read_op<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
+    pub(super) async fn read_op<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
     where
         F: Fn(Conn) -> Fut,
         Fut: std::future::Future<Output = Result<T, OpError>>,
@@ -384,11 +425,11 @@ fn sid_text(sid: &[u8]) -> Option<String> {
 }
 
 /// Attribute names are case-insensitive; ldap3 keys them as the server spelled them.
-fn values<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub(super) fn values<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     attrs.iter().filter(move |(k, _)| k.eq_ignore_ascii_case(name)).flat_map(|(_, v)| v.iter().map(String::as_str))
 }
 
-fn first<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> Option<&'a str> {
+pub(super) fn first<'a>(attrs: &'a HashMap<String, Vec<String>>, name: &'a str) -> Option<&'a str> {
     values(attrs, name).next()
 }
 
@@ -459,7 +500,7 @@ pub(crate) fn result_error(result: &ldap3::LdapResult) -> BackendError {
 }
 
 /// AD wants the new password as UTF-16LE, in double quotes.
-fn ad_password(password: &str) -> Vec<u8> {
+pub(super) fn ad_password(password: &str) -> Vec<u8> {
     let quoted = format!("\"{password}\"");
     quoted.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
@@ -560,38 +601,21 @@ impl Directory for LdapDirectory {
         if password.expose_secret().is_empty() || user.as_str().trim().is_empty() {
             return Ok(Authentication::Rejected);
         }
-        let config = &self.inner.config;
-        // A connection of its own: binding changes a connection's identity. At most
-        // `sign_in_connections` at once, so a flood of sign-ins queues here instead of
-        // opening a connection each (the permit is held until the connection is closed).
-        let _permit = match tokio::time::timeout(config.connect_timeout(), self.inner.sign_ins.acquire()).await {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_)) => return Err(super::pool::unavailable("the sign-in limiter is closed")),
-            Err(_) => {
-                return Err(super::pool::unavailable("too many sign-ins at once: no connection was free in time"));
-            }
-        };
-        let (mut ldap, driver) = self.inner.pool.connect_driven().await?;
-        ldap.with_timeout(config.operation_timeout());
-        if config.flavor == Flavor::OpenLdap {
-            ldap.with_controls(RawControl { ctype: PPOLICY_OID.to_owned(), crit: false, val: None });
-        }
-        let result = ldap.simple_bind(user.as_str(), password.expose_secret()).await;
-        let _ = ldap.unbind().await;
-        drop(ldap);
-        // The permit is released only once the connection is closed (the driver has ended),
-        // not when the unbind was sent.
-        // A driver that outlives the timeout is cancelled and awaited, so its socket is closed
-        // before the permit goes back: otherwise a slow close lets one more connection open.
-        let mut driver = driver;
-        if tokio::time::timeout(config.operation_timeout(), &mut driver).await.is_err() {
-            driver.abort();
-            let _ = driver.await;
-        }
-        match result {
-            Ok(result) => classify_bind(config.flavor, &result),
-            Err(e) => Err(OpError::from(e).into_backend_error()),
-        }
+        let flavor = self.inner.config.flavor;
+        self.as_user(user.as_str(), password, |_, bound| async move { classify_bind(flavor, &bound) }).await
+    }
+
+    /// The user's own change: bound as the user (AD: a `unicodePwd` delete of the old value
+    /// and add of the new in one modify; OpenLDAP: the Password Modify extended operation with
+    /// `oldPasswd`), so the directory applies history and minimum age. See `change.rs`.
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        self.change_own_password(user.as_str(), old, new).await
+    }
+
+    /// AD: the domain's `minPwdLength`, `pwdProperties`, `pwdHistoryLength`, `minPwdAge`;
+    /// OpenLDAP: the ppolicy entry's `pwdMinLength`, `pwdInHistory`, `pwdMinAge`.
+    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+        self.read_password_rules().await
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
@@ -674,7 +698,7 @@ pub(crate) fn classify_bind(flavor: Flavor, result: &ldap3::LdapResult) -> Resul
 }
 
 /// The sub-code after `data ` in an AD bind error text.
-fn ad_data_code(text: &str) -> Option<String> {
+pub(super) fn ad_data_code(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find("data ")?;
     let code: String = lower.get(at + 5..)?.chars().take_while(char::is_ascii_hexdigit).collect();

@@ -3,6 +3,7 @@
 //!
 //! See the crate README for configuration examples.
 
+mod change;
 mod config;
 mod contacts;
 mod directory;

@@ -5,6 +5,7 @@
 #![cfg(all(feature = "ldap", feature = "server-tests"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
+mod change;
 mod common;
 mod contacts;
 mod drops;

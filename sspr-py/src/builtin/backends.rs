@@ -166,7 +166,7 @@ backend_class! {
     /// `url` (`ldaps://...`, or `ldap://...` with `starttls=True`), `base_dn`, `bind_dn`,
     /// `bind_password` (str or `Secret`), `flavor` (`"openldap"` or `"active_directory"`),
     /// `ca_file`, `login_attribute`, `display_name_attribute`, `user_filter`,
-    /// `group_base_dn`, `pool_size`, `sign_in_connections`, `connect_timeout_secs`, `operation_timeout_secs`,
+    /// `group_base_dn`, `password_policy_dn`, `pool_size`, `sign_in_connections`, `connect_timeout_secs`, `operation_timeout_secs`,
     /// `allow_plaintext`.
     LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
     #[pyo3(signature = (**fields))]
