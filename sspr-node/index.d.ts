@@ -223,6 +223,7 @@ export interface PolicyOptions {
   contactCoolingOffSecs?: number
   eligibleOus?: string[]
   eligibleGroups?: string[]
+  eligibleAdministrativeUnits?: string[]
   privilegedGroups?: string[]
   privilegedMode?: 'refuse' | 'two_methods'
   decoyCountryCodes?: string[]
@@ -276,7 +277,7 @@ type Fields = Record<string, string | number | boolean | null | undefined>
  * `SmtpNotifier`, ...). Unknown keys are refused.
  */
 export interface BackendsConfig {
-  directory?: { kind: 'memory' | 'demo'; seedFile?: string } | ({ kind: 'ldap' } & Fields)
+  directory?: { kind: 'memory' | 'demo'; seedFile?: string } | ({ kind: 'ldap' | 'graph' } & Fields)
   store?: { kind: 'memory' } | { kind: 'sqlite'; path?: string; busyTimeoutMs?: number } | ({ kind: 'postgres'; url: string } & Fields)
   /** Contacts in the LDAP directory's attributes (needs `directory.kind` `'ldap'`). */
   contacts?: { kind: 'ldap' } & Fields

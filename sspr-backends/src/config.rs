@@ -52,6 +52,7 @@ use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, O
 use sspr_core::{AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, StateStore, SystemClock};
 
 use crate::audit_file::JsonLinesAuditSink;
+use crate::graph::{GraphConfig, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
 use crate::redis::{RedisConfig, RedisStore};
@@ -133,6 +134,9 @@ pub enum DirectoryConfig {
     /// OpenLDAP or Active Directory (`url`, `starttls`, `ca_file`, `flavor`, `base_dn`,
     /// `bind_dn`, `bind_password`, `login_attribute`, ...; see [`LdapConfig`]).
     Ldap(Box<LdapConfig>),
+    /// Microsoft Entra ID through Microsoft Graph (`tenant_id`, `client_id`, `client_secret`
+    /// or `certificate_file` + `private_key_file`, ...; see [`GraphConfig`]).
+    Graph(Box<GraphConfig>),
 }
 
 impl Default for DirectoryConfig {
@@ -335,6 +339,9 @@ impl BackendsConfig {
         lines.push(match &self.directory {
             DirectoryConfig::Memory { .. } => "directory: in memory".to_owned(),
             DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", ldap.url, ldap.flavor),
+            DirectoryConfig::Graph(graph) => {
+                format!("directory: Microsoft Graph {} (tenant {})", graph.graph_url, graph.tenant_id)
+            }
         });
         lines.push(match &self.store {
             StoreConfig::Memory => "store: in memory (lost at exit)".to_owned(),
@@ -386,6 +393,11 @@ impl BackendsConfig {
                 let directory = LdapDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
                     .map_err(backend("LDAP directory"))?;
                 (Arc::new(directory.clone()), None, Some(directory))
+            }
+            DirectoryConfig::Graph(config) => {
+                let directory = GraphDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
+                    .map_err(backend("Microsoft Graph directory"))?;
+                (Arc::new(directory), None, None)
             }
         };
         let (contacts, store, store_shared): (Arc<dyn ContactStore>, Arc<dyn StateStore>, bool) = match &self.store {
@@ -547,5 +559,23 @@ mod tests {
         let err = unreachable.build(&ctx).await.unwrap_err();
         assert!(matches!(err, ConfigError::Backend { what: "Redis state store", .. }), "{err}");
         assert!(!err.to_string().contains(":pw@"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_graph_directory_is_configured_like_the_others() {
+        let text = "[directory]\nkind = \"graph\"\ntenant_id = \"contoso.onmicrosoft.com\"\n\
+                    client_id = \"6731de76-14a6-49ae-97bc-6eba6914391e\"\nclient_secret = \"s3cret-graph\"\n";
+        let config = BackendsConfig::from_toml_str(text).unwrap();
+        assert!(matches!(config.directory, DirectoryConfig::Graph(_)));
+        assert!(!format!("{config:?}").contains("s3cret-graph"));
+        let ctx = BuildContext::default();
+        let summary = config.summary_lines(&ctx).join("\n");
+        assert!(summary.contains("Microsoft Graph https://graph.microsoft.com (tenant contoso.onmicrosoft.com)"));
+        // Building asks for no token yet (lazily, on first use), so it works offline.
+        let built = config.build(&ctx).await.unwrap();
+        assert!(built.memory_directory.is_none());
+        let no_credential = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"c\"\n";
+        let err = BackendsConfig::from_toml_str(no_credential).unwrap().build(&ctx).await.unwrap_err();
+        assert!(err.to_string().contains("client_secret"), "{err}");
     }
 }

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use reqwest::{Client, StatusCode, Url};
+#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
+use reqwest::{RequestBuilder, Response};
 use sspr_core::{BackendError, BackendErrorKind};
 
 fn config_error(message: impl Into<String>) -> BackendError {
@@ -84,6 +86,7 @@ pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) ->
         .map_err(|e| config_error(format!("HTTP client set-up: {}", e.without_url())))
 }
 
+#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
 /// Send the request `build` makes. Only a failure to connect is retried (up to `retries`
 /// more times): then no byte of the request left this host, so a retry cannot deliver a
 /// message twice. A timeout or a broken connection after sending is never retried.
@@ -102,6 +105,7 @@ pub(crate) async fn send(build: impl Fn() -> RequestBuilder, retries: u32) -> Re
 }
 
 /// A transport failure, without the URL (it may hold a token).
+#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
 pub(crate) fn map_err(e: reqwest::Error) -> BackendError {
     let e = e.without_url();
     let message = if e.is_timeout() {

@@ -6,6 +6,7 @@
 //! | `smtp` | e-mail notifier (lettre) |
 //! | `sms-twilio` | SMS through the Twilio Messages API |
 //! | `webhook` | any other gateway: a signed JSON POST |
+//! | `graph` | Microsoft Entra ID through Microsoft Graph v1.0 (directory) |
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
@@ -16,6 +17,8 @@
 pub mod audit_file;
 #[cfg(feature = "config")]
 pub mod config;
+#[cfg(feature = "graph")]
+pub mod graph;
 #[cfg(feature = "ldap")]
 pub mod ldap;
 
@@ -27,7 +30,7 @@ pub mod sqlite;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod conninfo;
-#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
+#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph"))]
 mod http;
 #[cfg(feature = "postgres")]
 pub mod postgres;

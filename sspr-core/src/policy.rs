@@ -144,11 +144,17 @@ pub struct Policy {
     /// The user's very first registration and admin changes are usable at once (clearing every
     /// contact does not make the next one "first" again). Default 86400 s, range 0..=1209600.
     pub contact_cooling_off_secs: u64,
-    /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs or a
-    /// member of one of `eligible_groups`; when both lists are empty, every user is.
+    /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs, a member
+    /// of one of `eligible_groups` or of one of `eligible_administrative_units`; when all
+    /// three lists are empty, every user is.
     pub eligible_ous: Vec<String>,
     /// Eligible groups (DN or common name).
     pub eligible_groups: Vec<String>,
+    /// Eligible Microsoft Entra administrative units, by object id or display name (an id is
+    /// unique, a display name need not be): the OUs of a cloud directory, which admins scope
+    /// delegation by. Matched case-insensitively against the units a directory lists
+    /// (`backend::ADMINISTRATIVE_UNIT_PREFIX`). Default empty.
+    pub eligible_administrative_units: Vec<String>,
     /// Privileged groups (DN or common name): their members cannot use self-service reset.
     pub privileged_groups: Vec<String>,
     /// What to do with privileged users.
@@ -236,6 +242,7 @@ impl Default for Policy {
             contact_cooling_off_secs: 86_400,
             eligible_ous: Vec::new(),
             eligible_groups: Vec::new(),
+            eligible_administrative_units: Vec::new(),
             privileged_groups: [
                 "Domain Admins",
                 "Enterprise Admins",

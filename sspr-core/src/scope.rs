@@ -93,9 +93,13 @@ impl GroupList {
         Self(names.into_iter().map(|n| group_name(n.as_ref())).collect())
     }
 
-    /// Whether any of `groups` (a user's memberships, as DNs or names) is in the list.
+    /// Whether any of `groups` (a user's memberships, as DNs or names) is in the list. A
+    /// directory's administrative-unit entries are not groups and never match.
     pub fn matches_any(&self, groups: &[String]) -> bool {
-        groups.iter().any(|g| self.0.iter().any(|want| want.matches(g)))
+        groups
+            .iter()
+            .filter(|g| !g.starts_with(crate::backend::ADMINISTRATIVE_UNIT_PREFIX))
+            .any(|g| self.0.iter().any(|want| want.matches(g)))
     }
 
     fn is_empty(&self) -> bool {
@@ -108,6 +112,8 @@ impl GroupList {
 pub(crate) struct Scope {
     eligible_ous: Vec<Vec<Rdn>>,
     eligible_groups: GroupList,
+    /// The eligible administrative units, trimmed and lower-cased.
+    eligible_units: Vec<String>,
     privileged_groups: GroupList,
 }
 
@@ -131,6 +137,12 @@ impl Scope {
         Self {
             eligible_ous: policy.eligible_ous.iter().map(|ou| parse_dn(ou)).filter(|r| !r.is_empty()).collect(),
             eligible_groups: GroupList::new(&policy.eligible_groups),
+            eligible_units: policy
+                .eligible_administrative_units
+                .iter()
+                .map(|unit| unit.trim().to_lowercase())
+                .filter(|unit| !unit.is_empty())
+                .collect(),
             privileged_groups: GroupList::new(&policy.privileged_groups),
         }
     }
@@ -140,20 +152,31 @@ impl Scope {
         dn.len() >= ou.len() && dn.iter().rev().zip(ou.iter().rev()).all(|(have, want)| have == want)
     }
 
-    /// Inside an eligible OU or group; every user when the policy lists neither.
+    /// Inside an eligible OU, group or administrative unit; every user when the policy lists
+    /// none.
     pub(crate) fn is_eligible(&self, user: &DirectoryUser) -> bool {
-        if self.eligible_ous.is_empty() && self.eligible_groups.is_empty() {
+        if self.eligible_ous.is_empty() && self.eligible_groups.is_empty() && self.eligible_units.is_empty() {
             return true;
         }
         let dn = parse_dn(&user.dn);
-        self.eligible_ous.iter().any(|ou| Self::is_under(&dn, ou)) || self.eligible_groups.matches_any(&user.groups)
+        self.eligible_ous.iter().any(|ou| Self::is_under(&dn, ou))
+            || self.eligible_groups.matches_any(&user.groups)
+            || user.groups.iter().any(|g| self.in_eligible_unit(g))
+    }
+
+    /// Whether `group` is a directory's entry for an eligible administrative unit. Compared
+    /// whole (not as a DN: a unit's name may hold commas).
+    fn in_eligible_unit(&self, group: &str) -> bool {
+        let Some(unit) = group.strip_prefix(crate::backend::ADMINISTRATIVE_UNIT_PREFIX) else { return false };
+        let unit = unit.trim().to_lowercase();
+        self.eligible_units.contains(&unit)
     }
 
     /// A member of a privileged group.
     /// Whether `user` is privileged: in a privileged group, or with groups the directory
     /// could not all resolve (fail closed).
     pub(crate) fn is_privileged(&self, user: &DirectoryUser) -> bool {
-        user.groups.iter().any(|g| g == crate::backend::GROUPS_UNRESOLVED)
+        user.groups.iter().any(|g| g == crate::backend::GROUPS_UNRESOLVED || g == crate::backend::PRIVILEGED_ROLE)
             || self.privileged_groups.matches_any(&user.groups)
     }
 }
@@ -199,6 +222,36 @@ mod tests {
     #[test]
     fn everyone_is_eligible_when_the_policy_names_no_scope() {
         assert!(scope(&[], &[], &[]).is_eligible(&user("uid=j,ou=anything", &[])));
+    }
+
+    #[test]
+    fn a_directory_role_is_privileged_whatever_the_policy_names() {
+        let admin = user("", &["CN=Global Administrator", crate::backend::PRIVILEGED_ROLE]);
+        assert!(scope(&[], &[], &[]).is_privileged(&admin));
+        assert!(scope(&[], &[], &["domain admins"]).is_privileged(&admin));
+        assert!(!scope(&[], &[], &[]).is_privileged(&user("", &["CN=Global Administrator"])));
+    }
+
+    #[test]
+    fn administrative_units_make_eligible_like_ous_and_only_as_units() {
+        let au = |name: &str| format!("{}{name}", crate::backend::ADMINISTRATIVE_UNIT_PREFIX);
+        let by_unit = Scope::new(&Policy {
+            eligible_administrative_units: vec![" Staff, EMEA ".into(), "0f5e-AU-ID".into()],
+            ..Policy::default()
+        });
+        let member = |groups: &[String]| DirectoryUser { groups: groups.to_vec(), ..user("", &[]) };
+        assert!(by_unit.is_eligible(&member(&[au("staff, emea")])), "by display name, any case, with a comma");
+        assert!(by_unit.is_eligible(&member(&[au("0f5e-au-id")])), "by id");
+        assert!(!by_unit.is_eligible(&member(&[au("Staff")])), "a unit's name is compared whole, not as a DN");
+        assert!(
+            !by_unit.is_eligible(&member(&["CN=Staff, EMEA".into()])),
+            "a group of the unit's name is not the unit"
+        );
+        assert!(!by_unit.is_eligible(&member(&[])), "no unit, not eligible");
+        // A unit is never read as a group, whatever its name looks like.
+        let by_group = scope(&[], &["Staff"], &["Staff"]);
+        assert!(!by_group.is_eligible(&member(&[au("a=Staff")])));
+        assert!(!by_group.is_privileged(&member(&[au("Staff")])));
     }
 
     #[test]

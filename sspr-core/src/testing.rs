@@ -565,6 +565,41 @@ pub struct DirectoryFixture {
 
 /// Run the [`Directory`] contract against `directory`. It sets the fixture user's password.
 pub async fn directory_conformance(directory: &dyn Directory, fixture: &DirectoryFixture) {
+    lookups_and_password_writes(directory, fixture).await;
+    let wrong = Password::new(format!("{}-not-it", fixture.good_password.expose_secret()));
+    assert_eq!(
+        directory.authenticate(&fixture.id, &wrong).await.unwrap(),
+        Authentication::Rejected,
+        "a wrong password is Rejected"
+    );
+    assert_eq!(
+        directory.authenticate(&fixture.id, &fixture.good_password).await.unwrap(),
+        Authentication::MustChange,
+        "a password set with must_change signs in as MustChange"
+    );
+    directory.unlock(&fixture.id).await.expect("unlock");
+    directory.unlock(&fixture.id).await.expect("unlock is idempotent");
+    searches(directory, fixture).await;
+}
+
+/// The same contract for a directory that a service reaches with application rights only
+/// (Microsoft Graph app-only): it cannot check a user's own password nor clear a lockout, and
+/// must say so with an error on every call (never `Accepted`, never a silent `Ok` for an
+/// unlock it did not do); everything else is checked as [`directory_conformance`] does.
+pub async fn app_only_directory_conformance(directory: &dyn Directory, fixture: &DirectoryFixture) {
+    lookups_and_password_writes(directory, fixture).await;
+    for password in [fixture.good_password.clone(), Password::new("anything at all")] {
+        let err = directory.authenticate(&fixture.id, &password).await.expect_err("authenticate must be refused");
+        assert_eq!(err.kind(), BackendErrorKind::NotSupported, "an operation the directory cannot do is NotSupported");
+        assert!(!format!("{err:?} {err}").contains(password.expose_secret()), "the error must not hold the password");
+    }
+    let err = directory.unlock(&fixture.id).await.expect_err("an unlock it cannot do must not answer Ok");
+    assert_eq!(err.kind(), BackendErrorKind::NotSupported, "an operation the directory cannot do is NotSupported");
+    searches(directory, fixture).await;
+}
+
+/// `find_user` (case, unknown logins, escaping) and `set_password` (good and refused).
+async fn lookups_and_password_writes(directory: &dyn Directory, fixture: &DirectoryFixture) {
     let login = NormalizedLogin::parse(&fixture.login).unwrap();
     let upper = NormalizedLogin::parse(&fixture.login.to_uppercase()).unwrap();
     let user = directory.find_user(&login).await.unwrap().expect("the fixture user must be found");
@@ -586,20 +621,10 @@ pub async fn directory_conformance(directory: &dyn Directory, fixture: &Director
         assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "a refused password is PasswordRejected");
         assert!(!format!("{err:?} {err}").contains(weak.expose_secret()), "the error must not hold the password");
     }
-    let wrong = Password::new(format!("{}-not-it", fixture.good_password.expose_secret()));
-    assert_eq!(
-        directory.authenticate(&fixture.id, &wrong).await.unwrap(),
-        Authentication::Rejected,
-        "a wrong password is Rejected"
-    );
-    assert_eq!(
-        directory.authenticate(&fixture.id, &fixture.good_password).await.unwrap(),
-        Authentication::MustChange,
-        "a password set with must_change signs in as MustChange"
-    );
-    directory.unlock(&fixture.id).await.expect("unlock");
-    directory.unlock(&fixture.id).await.expect("unlock is idempotent");
+}
 
+/// `search`: by a part of the login in any case, its limit, escaping.
+async fn searches(directory: &dyn Directory, fixture: &DirectoryFixture) {
     let fragment: String = fixture.login.split('@').next().unwrap_or_default().to_uppercase();
     let found = directory.search(&fragment, 50).await.unwrap();
     assert!(found.iter().any(|u| u.id == fixture.id), "search by a part of the login, any case, finds the user");

@@ -13,6 +13,18 @@ use crate::secret::Password;
 /// among those missed, so they are never judged on a partial list.
 pub const GROUPS_UNRESOLVED: &str = "sspr:groups-unresolved";
 
+/// The group a [`Directory`] lists for a user who holds an administrative role that is not a
+/// group (a Microsoft Entra directory role such as Global Administrator). The engine treats
+/// such a user as privileged whatever the policy's `privileged_groups` say: a role is not a
+/// group the policy could name, and a tenant's admins must not depend on a list being kept.
+pub const PRIVILEGED_ROLE: &str = "sspr:privileged-role";
+
+/// The prefix of the groups a [`Directory`] lists for the administrative units (Microsoft
+/// Entra) a user belongs to: `sspr:administrative-unit:` then the unit's id or display name
+/// (a directory lists both). The policy's `eligible_administrative_units` match these, the
+/// way `eligible_ous` match a DN; a policy's group names never do.
+pub const ADMINISTRATIVE_UNIT_PREFIX: &str = "sspr:administrative-unit:";
+
 /// The state of a directory account, as far as a reset cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AccountState {

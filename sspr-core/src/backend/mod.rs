@@ -17,7 +17,8 @@ mod store;
 pub use audit::AuditSink;
 pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{
-    AccountState, Authentication, Directory, DirectoryUser, GROUPS_UNRESOLVED, PasswordRefusal, PasswordRules,
+    ADMINISTRATIVE_UNIT_PREFIX, AccountState, Authentication, Directory, DirectoryUser, GROUPS_UNRESOLVED,
+    PRIVILEGED_ROLE, PasswordRefusal, PasswordRules,
 };
 pub use notifier::{ByChannel, Notifier};
 pub use store::{Batch, BatchOutcome, Counter, MAX_LINK, Put, StateStore, StoredValue, link_of};

@@ -253,6 +253,7 @@ class Policy:
         contact_cooling_off_secs: int = 86400,
         eligible_ous: List[str] = ...,
         eligible_groups: List[str] = ...,
+        eligible_administrative_units: List[str] = ...,
         privileged_groups: List[str] = ...,
         privileged_mode: Literal["refuse", "two_methods"] = "refuse",
         decoy_country_codes: List[str] = ...,
@@ -300,6 +301,7 @@ class Policy:
     contact_cooling_off_secs: int
     eligible_ous: List[str]
     eligible_groups: List[str]
+    eligible_administrative_units: List[str]
     privileged_groups: List[str]
     privileged_mode: Literal["refuse", "two_methods"]
     decoy_country_codes: List[str]

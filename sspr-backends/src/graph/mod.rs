@@ -1,0 +1,15 @@
+//! Microsoft Entra ID (Microsoft 365) accounts through Microsoft Graph v1.0, as an
+//! application: [`GraphDirectory`].
+//!
+//! Verified against the local stand-in in `tests/graph/` only (Graph is not reachable from
+//! the machine the tests run on); the request and response shapes it checks are those of
+//! Microsoft's Graph v1.0 reference, cited there.
+
+mod client;
+mod config;
+mod directory;
+mod odata;
+mod token;
+
+pub use config::{ClientSecret, GLOBAL_ADMINISTRATOR, GraphConfig};
+pub use directory::GraphDirectory;

@@ -1,0 +1,788 @@
+//! A local stand-in for Microsoft Graph v1.0 and the Microsoft identity platform's token
+//! endpoint, on 127.0.0.1, implementing exactly the endpoints `sspr_backends::graph` uses,
+//! with the request and response shapes of Microsoft's reference pages:
+//!
+//! - token endpoint, client credentials with a secret or a certificate assertion:
+//!   <https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow>,
+//!   <https://learn.microsoft.com/entra/identity-platform/certificate-credentials> (PS256,
+//!   `x5t#S256`, claims `aud`/`iss`/`sub`/`jti`/`exp`/`nbf`), token error body (`error`,
+//!   `error_description`, `error_codes`);
+//! - users, `$filter` with `eq` on `userPrincipalName`/`mail`, `$select`, `$top`, `$search`
+//!   with `ConsistencyLevel: eventual`: <https://learn.microsoft.com/en-us/graph/api/user-list>,
+//!   <https://learn.microsoft.com/en-us/graph/api/resources/user>,
+//!   <https://learn.microsoft.com/en-us/graph/search-query-parameter>;
+//! - `transitiveMemberOf` (groups, directory roles with `roleTemplateId`, administrative units;
+//!   default and maximum page 100/999; `@odata.nextLink`; limited information for objects the
+//!   app may not read): <https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof>,
+//!   <https://learn.microsoft.com/en-us/graph/paging>,
+//!   <https://learn.microsoft.com/en-us/graph/api/resources/directoryrole>,
+//!   <https://learn.microsoft.com/en-us/graph/api/resources/administrativeunit>;
+//! - `PATCH /users/{id}` with `passwordProfile`, `204 No Content`:
+//!   <https://learn.microsoft.com/en-us/graph/api/user-update>,
+//!   <https://learn.microsoft.com/en-us/graph/api/resources/passwordprofile?view=graph-rest-1.0>
+//!   (Entra's default complexity: 8 to 256 characters, 3 of upper, lower, digit, symbol);
+//! - authentication methods: <https://learn.microsoft.com/en-us/graph/api/authentication-list-emailmethods>,
+//!   <https://learn.microsoft.com/en-us/graph/api/authentication-post-emailmethods>,
+//!   <https://learn.microsoft.com/en-us/graph/api/authentication-list-phonemethods>,
+//!   <https://learn.microsoft.com/en-us/graph/api/authentication-post-phonemethods>,
+//!   <https://learn.microsoft.com/en-us/graph/api/phoneauthenticationmethod-update>
+//!   (`phoneType` `mobile`, numbers as `+1 2065555555`);
+//! - throttling (`429`, `503`, `Retry-After` in seconds):
+//!   <https://learn.microsoft.com/graph/throttling>;
+//! - errors (`{"error": {"code", "message", "innerError": {"date", "request-id",
+//!   "client-request-id"}}}`): <https://learn.microsoft.com/graph/errors>.
+//!
+//! Verified against this stand-in only: Graph itself is not reachable from the test machine.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+/// A directory object a user is a member of.
+#[derive(Clone, Debug)]
+pub enum Member {
+    Group {
+        id: String,
+        name: String,
+    },
+    Role {
+        id: String,
+        name: String,
+        template: String,
+    },
+    Unit {
+        id: String,
+        name: String,
+    },
+    /// An object the application may not read: Graph returns only its type and id.
+    Hidden {
+        odata_type: &'static str,
+        id: String,
+    },
+}
+
+impl Member {
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Group { id, name } => json!({"@odata.type": "#microsoft.graph.group", "id": id, "displayName": name}),
+            Self::Role { id, name, template } => json!({
+                "@odata.type": "#microsoft.graph.directoryRole", "id": id, "displayName": name, "roleTemplateId": template
+            }),
+            Self::Unit { id, name } => {
+                json!({"@odata.type": "#microsoft.graph.administrativeUnit", "id": id, "displayName": name})
+            }
+            Self::Hidden { odata_type, id } => {
+                json!({"@odata.type": odata_type, "id": id, "displayName": null, "roleTemplateId": null})
+            }
+        }
+    }
+}
+
+/// A user of the stand-in tenant.
+#[derive(Clone, Debug, Default)]
+pub struct User {
+    pub id: String,
+    pub upn: String,
+    pub mail: Option<String>,
+    pub display_name: String,
+    pub account_enabled: bool,
+    pub password: String,
+    pub force_change: bool,
+    pub members_of: Vec<Member>,
+    /// (id, address)
+    pub email_methods: Vec<(String, String)>,
+    /// (id, number as Graph writes it, phoneType)
+    pub phone_methods: Vec<(String, String, String)>,
+}
+
+/// A scripted fault for the next Graph (not token) requests.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with this status and `Retry-After` (seconds), the request not executed.
+    Throttle { status: u16, retry_after: Option<u64> },
+    /// Wait this long before answering.
+    Delay(Duration),
+}
+
+/// What the tests inspect and script.
+#[derive(Default)]
+pub struct Tenant {
+    pub users: Vec<User>,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// The certificate's SHA-256 thumbprint (base64url) and RSA public key (PKCS#1 DER).
+    pub certificate: Option<(String, Vec<u8>)>,
+    pub token_lifetime_secs: u64,
+    /// Issued tokens and when the stand-in stops accepting each.
+    pub tokens: HashMap<String, Instant>,
+    pub token_requests: u32,
+    /// Every Graph request: method, path and decoded query.
+    pub requests: Vec<(String, String, String)>,
+    pub unauthorized_answers: u32,
+    pub faults: VecDeque<Fault>,
+    /// The page size of transitiveMemberOf (Graph's default is 100).
+    pub page_size: usize,
+    /// Answer transitiveMemberOf with 403 for these user ids.
+    pub forbid_memberships: Vec<String>,
+    /// Every nextLink points at this other origin instead of the stand-in.
+    pub foreign_next_link: Option<String>,
+    /// Refuse every token (as after a credential rotation at the tenant).
+    pub reject_all_tokens: bool,
+    /// Every Graph request body received (the tests check what left sspr).
+    pub bodies: Vec<String>,
+    /// Every token request body received.
+    pub token_bodies: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct StandIn {
+    pub tenant: Arc<Mutex<Tenant>>,
+    pub addr: SocketAddr,
+    pub tenant_id: String,
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_id() -> String {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:08x}-0000-4000-8000-{:012x}", n, n * 7919)
+}
+
+/// Graph's error body.
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"error": {"code": code, "message": message, "innerError": {
+        "date": "2026-12-05T01:00:00", "request-id": fresh_id(), "client-request-id": fresh_id()
+    }}});
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, [("content-type", "application/json")], body.to_string()).into_response()
+}
+
+impl StandIn {
+    pub async fn start(tenant: Tenant) -> Self {
+        let tenant = Arc::new(Mutex::new(Tenant {
+            page_size: if tenant.page_size == 0 { 100 } else { tenant.page_size },
+            token_lifetime_secs: if tenant.token_lifetime_secs == 0 { 3599 } else { tenant.token_lifetime_secs },
+            ..tenant
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tenant_id = "contoso.onmicrosoft.com".to_owned();
+        let standin = Self { tenant, addr, tenant_id };
+        let app = Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/v1.0/users", get(list_users))
+            .route("/v1.0/users/{id}", patch(update_user))
+            .route("/v1.0/users/{id}/transitiveMemberOf", get(member_of))
+            .route("/v1.0/users/{id}/authentication/emailMethods", get(list_emails).post(add_email))
+            .route("/v1.0/users/{id}/authentication/emailMethods/{method}", patch(update_email).delete(delete_email))
+            .route("/v1.0/users/{id}/authentication/phoneMethods", get(list_phones).post(add_phone))
+            .route("/v1.0/users/{id}/authentication/phoneMethods/{method}", patch(update_phone).delete(delete_phone))
+            .with_state(standin.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        standin
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn with<T>(&self, f: impl FnOnce(&mut Tenant) -> T) -> T {
+        f(&mut self.tenant.lock().unwrap())
+    }
+
+    pub fn user(&self, id: &str) -> User {
+        self.with(|t| t.users.iter().find(|u| u.id == id).cloned().unwrap())
+    }
+}
+
+// ---- the token endpoint ----
+
+async fn token(State(s): State<StandIn>, Path(tenant): Path<String>, uri: Uri, body: Bytes) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let refuse = |code: &str, number: u64, text: &str| {
+        json_response(
+            StatusCode::UNAUTHORIZED,
+            json!({"error": code, "error_description": format!("AADSTS{number}: {text}"), "error_codes": [number],
+                   "timestamp": "2026-12-05 01:00:00Z", "trace_id": fresh_id(), "correlation_id": fresh_id()}),
+        )
+    };
+    let mut t = s.tenant.lock().unwrap();
+    t.token_requests += 1;
+    t.token_bodies.push(String::from_utf8_lossy(&body).into_owned());
+    if tenant != s.tenant_id {
+        return refuse("invalid_request", 90002, "Tenant not found.");
+    }
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials")
+        || form.get("scope").map(String::as_str) != Some(&format!("{}/.default", s.url()))
+    {
+        return json_response(StatusCode::BAD_REQUEST, json!({"error": "invalid_request", "error_codes": [900144]}));
+    }
+    if form.get("client_id") != Some(&t.client_id) {
+        return refuse("unauthorized_client", 700016, "Application not found in the directory.");
+    }
+    let accepted = match (form.get("client_secret"), form.get("client_assertion"), &t.certificate) {
+        (Some(secret), None, _) => t.client_secret.as_ref() == Some(secret),
+        (None, Some(assertion), Some((thumbprint, key))) => {
+            form.get("client_assertion_type").map(String::as_str)
+                == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                && assertion_ok(assertion, thumbprint, key, &format!("{}{}", s.url(), uri.path()), &t.client_id)
+        }
+        _ => false,
+    };
+    if !accepted {
+        return refuse("invalid_client", 7000215, "Invalid client secret provided.");
+    }
+    let token = format!("eyJ0eXAiOiJKV1Qi.{}.sig", fresh_id());
+    let lifetime = t.token_lifetime_secs;
+    t.tokens.insert(token.clone(), Instant::now() + Duration::from_secs(lifetime));
+    json_response(
+        StatusCode::OK,
+        json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}),
+    )
+}
+
+/// Check a client assertion as the identity platform does: PS256 over header.claims with the
+/// registered certificate's key, `x5t#S256` naming it, `aud` the token endpoint, `iss` and
+/// `sub` the client id, not expired, a `jti`.
+fn assertion_ok(jwt: &str, thumbprint: &str, key: &[u8], audience: &str, client_id: &str) -> bool {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else { return false };
+    let decode = |p: &str| URL_SAFE_NO_PAD.decode(p).ok();
+    let (Some(h), Some(c), Some(sig)) = (decode(header), decode(claims), decode(signature)) else { return false };
+    let (Ok(h), Ok(c)) = (serde_json::from_slice::<Value>(&h), serde_json::from_slice::<Value>(&c)) else {
+        return false;
+    };
+    let public = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PSS_2048_8192_SHA256, key);
+    let signed = public.verify(format!("{header}.{claims}").as_bytes(), &sig).is_ok();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    signed
+        && h["alg"] == "PS256"
+        && h["x5t#S256"] == thumbprint
+        && c["aud"] == audience
+        && c["iss"] == client_id
+        && c["sub"] == client_id
+        && c["jti"].as_str().is_some_and(|j| !j.is_empty())
+        && c["exp"].as_i64().is_some_and(|exp| exp > now)
+}
+
+// ---- Graph: authorization, faults, logging ----
+
+/// The checks every Graph request passes first: a valid bearer token (else 401
+/// `InvalidAuthenticationToken`), then the next scripted fault.
+async fn admit(s: &StandIn, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+    let fault = {
+        let mut t = s.tenant.lock().unwrap();
+        let query = uri
+            .query()
+            .map(|q| {
+                form_urlencoded::parse(q.as_bytes()).map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+            })
+            .unwrap_or_default();
+        t.requests.push((method.to_string(), uri.path().to_owned(), query));
+        if !body.is_empty() {
+            t.bodies.push(String::from_utf8_lossy(body).into_owned());
+        }
+        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let valid =
+            !t.reject_all_tokens && bearer.and_then(|b| t.tokens.get(b)).is_some_and(|exp| Instant::now() < *exp);
+        if !valid {
+            t.unauthorized_answers += 1;
+            return Some(graph_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Access token has expired or is not yet valid.",
+            ));
+        }
+        t.faults.pop_front()
+    };
+    match fault {
+        Some(Fault::Throttle { status, retry_after }) => {
+            let status = StatusCode::from_u16(status).unwrap();
+            let (code, message) = if status == StatusCode::TOO_MANY_REQUESTS {
+                ("TooManyRequests", "Too many requests.")
+            } else {
+                ("serviceNotAvailable", "Service unavailable.")
+            };
+            let mut response = graph_error(status, code, message);
+            if let Some(secs) = retry_after {
+                response.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
+            }
+            Some(response)
+        }
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        None => None,
+    }
+}
+
+fn query_map(raw: Option<&str>) -> HashMap<String, String> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+}
+
+fn user_json(u: &User, select: Option<&str>) -> Value {
+    let full = json!({
+        "id": u.id, "userPrincipalName": u.upn, "mail": u.mail, "displayName": u.display_name,
+        "accountEnabled": u.account_enabled, "onPremisesDistinguishedName": null,
+    });
+    match select {
+        // $select returns only the named properties (and always id).
+        Some(select) => {
+            let mut out = serde_json::Map::new();
+            for name in select.split(',').map(str::trim).chain(["id"]) {
+                if let Some(v) = full.get(name) {
+                    out.insert(name.to_owned(), v.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        None => full,
+    }
+}
+
+/// Parse `prop eq 'literal'` clauses joined by ` or ` (OData ABNF: `'` doubled inside).
+fn parse_filter(filter: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = filter;
+    loop {
+        let (prop, after) = rest.split_once(" eq '")?;
+        // Graph reads property names in any case.
+        let prop = match prop.to_ascii_lowercase().as_str() {
+            "userprincipalname" => "userPrincipalName",
+            "mail" => "mail",
+            _ => return None,
+        };
+        let mut value = String::new();
+        let mut chars = after.char_indices().peekable();
+        let end = loop {
+            let (i, c) = chars.next()?;
+            if c == '\'' {
+                if chars.peek().map(|(_, c)| *c) == Some('\'') {
+                    chars.next();
+                    value.push('\'');
+                } else {
+                    break i + 1;
+                }
+            } else {
+                value.push(c);
+            }
+        };
+        out.push((prop.to_owned(), value));
+        rest = &after[end..];
+        if rest.is_empty() {
+            return Some(out);
+        }
+        rest = rest.strip_prefix(" or ")?;
+    }
+}
+
+/// Parse `"prop:term" OR "prop:term"` (backslash escapes inside the quotes).
+fn parse_search(search: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = search;
+    loop {
+        rest = rest.strip_prefix('"')?;
+        let mut clause = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (_, '\\') => clause.push(chars.next()?.1),
+                (i, '"') => break i + 1,
+                (_, c) => clause.push(c),
+            }
+        };
+        let (prop, term) = clause.split_once(':')?;
+        out.push((prop.to_owned(), term.to_lowercase()));
+        rest = &rest[end..];
+        if rest.is_empty() {
+            return Some(out);
+        }
+        rest = rest.strip_prefix(" OR ")?;
+    }
+}
+
+/// Graph's `$search` on these properties matches a word by its prefix (words split at
+/// anything but letters and digits).
+fn word_prefix_match(value: &str, term: &str) -> bool {
+    let value = value.to_lowercase();
+    let mut previous_alnum = false;
+    for (i, c) in value.char_indices() {
+        if !previous_alnum && value[i..].starts_with(term) {
+            return true;
+        }
+        previous_alnum = c.is_alphanumeric();
+    }
+    false
+}
+
+async fn list_users(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let top: usize = q.get("$top").and_then(|t| t.parse().ok()).unwrap_or(100);
+    if top > 999 {
+        return graph_error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Invalid page size specified.");
+    }
+    let t = s.tenant.lock().unwrap();
+    let matching: Vec<&User> = if let Some(filter) = q.get("$filter") {
+        let Some(clauses) = parse_filter(filter) else {
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Invalid filter clause");
+        };
+        t.users
+            .iter()
+            .filter(|u| {
+                clauses.iter().any(|(prop, v)| match prop.as_str() {
+                    "userPrincipalName" => u.upn.eq_ignore_ascii_case(v),
+                    _ => u.mail.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(v)),
+                })
+            })
+            .collect()
+    } else if let Some(search) = q.get("$search") {
+        if headers.get("consistencylevel").and_then(|v| v.to_str().ok()) != Some("eventual") {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+            );
+        }
+        let Some(clauses) = parse_search(search) else {
+            return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Syntax error in $search");
+        };
+        t.users
+            .iter()
+            .filter(|u| {
+                clauses.iter().any(|(prop, term)| match prop.as_str() {
+                    "displayName" => word_prefix_match(&u.display_name, term),
+                    "userPrincipalName" => word_prefix_match(&u.upn, term),
+                    _ => false,
+                })
+            })
+            .collect()
+    } else {
+        t.users.iter().collect()
+    };
+    let select = q.get("$select").map(String::as_str);
+    let value: Vec<Value> = matching.iter().take(top).map(|u| user_json(u, select)).collect();
+    json_response(
+        StatusCode::OK,
+        json!({"@odata.context": format!("{}/v1.0/$metadata#users", s.url()), "value": value}),
+    )
+}
+
+fn complex_enough(password: &str) -> bool {
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    (8..=256).contains(&password.chars().count()) && classes.iter().filter(|c| **c).count() >= 3
+}
+
+fn not_found(id: &str) -> Response {
+    graph_error(
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+        &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
+    )
+}
+
+async fn update_user(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &body).await {
+        return refused;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Unable to read JSON request payload.");
+    };
+    let mut t = s.tenant.lock().unwrap();
+    let Some(user) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let profile = &body["passwordProfile"];
+    let (Some(password), Some(force)) =
+        (profile["password"].as_str(), profile["forceChangePasswordNextSignIn"].as_bool())
+    else {
+        return graph_error(StatusCode::BAD_REQUEST, "Request_BadRequest", "Invalid passwordProfile.");
+    };
+    if !complex_enough(password) {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "Request_BadRequest",
+            "The specified password does not comply with password complexity requirements. Please provide a different password.",
+        );
+    }
+    user.password = password.to_owned();
+    user.force_change = force;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn member_of(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let t = s.tenant.lock().unwrap();
+    if t.forbid_memberships.contains(&id) {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
+    let Some(user) = t.users.iter().find(|u| u.id == id) else { return not_found(&id) };
+    let top: usize = q.get("$top").and_then(|t| t.parse().ok()).unwrap_or(100).min(999);
+    let page = top.min(t.page_size);
+    let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let value: Vec<Value> = user.members_of.iter().skip(skip).take(page).map(Member::to_json).collect();
+    let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#directoryObjects", s.url()), "value": value});
+    if skip + page < user.members_of.len() {
+        let origin = t.foreign_next_link.clone().unwrap_or_else(|| s.url());
+        let select = q.get("$select").cloned().unwrap_or_default();
+        body["@odata.nextLink"] = json!(format!(
+            "{origin}/v1.0/users/{id}/transitiveMemberOf?%24select={select}&%24top={top}&%24skiptoken={}",
+            skip + page
+        ));
+    }
+    json_response(StatusCode::OK, body)
+}
+
+// ---- authentication methods ----
+
+fn email_json(id: &str, address: &str) -> Value {
+    json!({"id": id, "emailAddress": address})
+}
+
+fn phone_json(id: &str, number: &str, kind: &str) -> Value {
+    json!({"id": id, "phoneNumber": number, "phoneType": kind, "smsSignInState": "notSupported"})
+}
+
+/// The fixed ids Graph gives phone methods by type.
+fn phone_method_id(kind: &str) -> &'static str {
+    match kind {
+        "mobile" => "3179e48a-750b-4051-897c-87b9720928f7",
+        "alternateMobile" => "b6332ec1-7057-4abe-9331-3d72feddfe41",
+        _ => "e37fc753-ff3b-4958-9484-eaa9425c82bc",
+    }
+}
+
+/// Graph's phone number format: `+<country code> <number>`.
+fn valid_phone(number: &str) -> bool {
+    number.strip_prefix('+').and_then(|r| r.split_once(' ')).is_some_and(|(cc, rest)| {
+        !cc.is_empty() && cc.chars().all(|c| c.is_ascii_digit()) && rest.chars().all(|c| c.is_ascii_digit() || c == ' ')
+    })
+}
+
+async fn list_emails(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter().find(|u| u.id == id) else { return not_found(&id) };
+    let value: Vec<Value> = u.email_methods.iter().map(|(i, a)| email_json(i, a)).collect();
+    json_response(StatusCode::OK, json!({"value": value}))
+}
+
+async fn add_email(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &body).await {
+        return refused;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let Some(address) = body["emailAddress"].as_str().filter(|a| a.contains('@')) else {
+        return graph_error(StatusCode::BAD_REQUEST, "badRequest", "Invalid email address.");
+    };
+    if !u.email_methods.is_empty() {
+        return graph_error(StatusCode::CONFLICT, "conflict", "An email method already exists for this user.");
+    }
+    let method_id = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f".to_owned();
+    u.email_methods.push((method_id.clone(), address.to_owned()));
+    json_response(StatusCode::CREATED, email_json(&method_id, address))
+}
+
+async fn update_email(
+    State(s): State<StandIn>,
+    Path((id, mid)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &body).await {
+        return refused;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let Some(address) = body["emailAddress"].as_str().filter(|a| a.contains('@')) else {
+        return graph_error(StatusCode::BAD_REQUEST, "badRequest", "Invalid email address.");
+    };
+    let Some(m) = u.email_methods.iter_mut().find(|(i, _)| *i == mid) else { return not_found(&mid) };
+    m.1 = address.to_owned();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn delete_email(
+    State(s): State<StandIn>,
+    Path((id, mid)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let before = u.email_methods.len();
+    u.email_methods.retain(|(i, _)| *i != mid);
+    if u.email_methods.len() == before { not_found(&mid) } else { StatusCode::NO_CONTENT.into_response() }
+}
+
+async fn list_phones(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter().find(|u| u.id == id) else { return not_found(&id) };
+    let value: Vec<Value> = u.phone_methods.iter().map(|(i, n, k)| phone_json(i, n, k)).collect();
+    json_response(StatusCode::OK, json!({"value": value}))
+}
+
+async fn add_phone(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &body).await {
+        return refused;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let (Some(number), Some(kind)) = (body["phoneNumber"].as_str(), body["phoneType"].as_str()) else {
+        return graph_error(StatusCode::BAD_REQUEST, "badRequest", "phoneNumber and phoneType are required.");
+    };
+    if !valid_phone(number) || !matches!(kind, "mobile" | "alternateMobile" | "office") {
+        return graph_error(StatusCode::BAD_REQUEST, "badRequest", "Invalid phone number.");
+    }
+    if u.phone_methods.iter().any(|(_, _, k)| k == kind) {
+        return graph_error(StatusCode::CONFLICT, "conflict", "A phone method of this type already exists.");
+    }
+    let method_id = phone_method_id(kind).to_owned();
+    u.phone_methods.push((method_id.clone(), number.to_owned(), kind.to_owned()));
+    json_response(StatusCode::CREATED, phone_json(&method_id, number, kind))
+}
+
+async fn update_phone(
+    State(s): State<StandIn>,
+    Path((id, mid)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &body).await {
+        return refused;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let Some(number) = body["phoneNumber"].as_str().filter(|n| valid_phone(n)) else {
+        return graph_error(StatusCode::BAD_REQUEST, "badRequest", "Invalid phone number.");
+    };
+    let Some(m) = u.phone_methods.iter_mut().find(|(i, _, _)| *i == mid) else { return not_found(&mid) };
+    m.1 = number.to_owned();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn delete_phone(
+    State(s): State<StandIn>,
+    Path((id, mid)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let mut t = s.tenant.lock().unwrap();
+    let Some(u) = t.users.iter_mut().find(|u| u.id == id) else { return not_found(&id) };
+    let before = u.phone_methods.len();
+    u.phone_methods.retain(|(i, _, _)| *i != mid);
+    if u.phone_methods.len() == before { not_found(&mid) } else { StatusCode::NO_CONTENT.into_response() }
+}
+
+/// A user with an id, enabled, in no group.
+pub fn user(upn: &str, display_name: &str) -> User {
+    User {
+        id: fresh_id(),
+        upn: upn.to_owned(),
+        mail: Some(upn.to_owned()),
+        display_name: display_name.to_owned(),
+        account_enabled: true,
+        password: "Init-Passw0rd-1".into(),
+        ..User::default()
+    }
+}
+
+pub fn new_id() -> String {
+    fresh_id()
+}
