@@ -182,21 +182,32 @@ impl std::io::Write for Captured {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn no_secret_reaches_an_error_a_log_or_debug() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+/// Every log line of this test binary from the first call on (a global subscriber: a scoped
+/// one misses events whose callsites other test threads registered first).
+fn captured_logs() -> Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+    .clone()
+}
 
+#[tokio::test]
+async fn no_secret_reaches_an_error_a_log_or_debug() {
+    let logs = captured_logs();
     let (standin, id) = one_user().await;
     let mut seen = Vec::new();
     let directory = directory(&standin);
     seen.push(format!("{directory:?} {:?}", directory.config()));
+    standin.with(|t| t.faults.push_back(Fault::Throttle { status: 429, retry_after: Some(0) }));
     directory.find_user(&login("alice@contoso.com")).await.unwrap();
     let weak = "weakpassword";
     let err = directory.set_password(&UserId::new(id.clone()), &Password::new(weak), true).await.unwrap_err();
