@@ -52,7 +52,7 @@ use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, O
 use sspr_core::{AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, StateStore, SystemClock};
 
 use crate::audit_file::JsonLinesAuditSink;
-use crate::graph::{GraphConfig, GraphDirectory};
+use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
 use crate::redis::{RedisConfig, RedisStore};
@@ -179,6 +179,9 @@ pub enum ContactsConfig {
     /// In the LDAP directory's attributes (needs `[directory] kind = "ldap"`; see
     /// [`LdapContactConfig`]).
     Ldap(LdapContactConfig),
+    /// In the users' Entra authentication methods (needs `[directory] kind = "graph"`; sspr's
+    /// own record of each enrollment stays in the `[store]`; see [`GraphContactConfig`]).
+    Graph(GraphContactConfig),
 }
 
 /// The start-up check of an LDAP contact store on Active Directory: bound as this ordinary
@@ -310,12 +313,22 @@ impl BackendsConfig {
 
     /// Settings that parse but do not go together.
     pub fn check(&self) -> Result<(), ConfigError> {
-        if self.contacts.is_some() && !matches!(self.directory, DirectoryConfig::Ldap(_)) {
-            return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
+        match (&self.contacts, &self.directory) {
+            (Some(ContactsConfig::Ldap(_)), DirectoryConfig::Ldap(_))
+            | (Some(ContactsConfig::Graph(_)), DirectoryConfig::Graph(_))
+            | (None, _) => {}
+            (Some(ContactsConfig::Ldap(_)), _) => {
+                return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
+            }
+            (Some(ContactsConfig::Graph(_)), _) => {
+                return Err(ConfigError::Invalid("[contacts] kind = \"graph\" needs [directory] kind = \"graph\""));
+            }
         }
         if self.contacts_check.is_some() {
             match (&self.contacts, &self.directory) {
-                (None, _) => return Err(ConfigError::Invalid("[contacts_check] needs [contacts] kind = \"ldap\"")),
+                (None | Some(ContactsConfig::Graph(_)), _) => {
+                    return Err(ConfigError::Invalid("[contacts_check] needs [contacts] kind = \"ldap\""));
+                }
                 (_, DirectoryConfig::Ldap(ldap)) if ldap.flavor == Flavor::OpenLdap => {
                     return Err(ConfigError::Invalid(
                         "[contacts_check] needs Active Directory: OpenLDAP reports no effective rights (check its ACLs by hand)",
@@ -353,11 +366,15 @@ impl BackendsConfig {
             }
             StoreConfig::Postgres(p) => format!("store: PostgreSQL {p:?}"),
         });
-        if let Some(ContactsConfig::Ldap(_)) = &self.contacts {
-            lines.push(match &self.contacts_check {
+        match &self.contacts {
+            Some(ContactsConfig::Ldap(_)) => lines.push(match &self.contacts_check {
                 Some(check) => format!("contacts: LDAP attributes (rights checked as {})", check.user_dn),
                 None => "contacts: LDAP attributes".to_owned(),
-            });
+            }),
+            Some(ContactsConfig::Graph(_)) => {
+                lines.push("contacts: Entra authentication methods (sspr's records in the store)".to_owned());
+            }
+            None => {}
         }
         match &self.state {
             None => {}
@@ -384,20 +401,20 @@ impl BackendsConfig {
     /// here, so a wrong address fails at start rather than at the first reset.
     pub async fn build(&self, ctx: &BuildContext) -> Result<Backends, ConfigError> {
         self.check()?;
-        let (directory, memory_directory, ldap): (Arc<dyn Directory>, _, _) = match &self.directory {
+        let (directory, memory_directory, ldap, graph): (Arc<dyn Directory>, _, _, _) = match &self.directory {
             DirectoryConfig::Memory { .. } => {
                 let directory = MemoryDirectory::new();
-                (Arc::new(directory.clone()), Some(directory), None)
+                (Arc::new(directory.clone()), Some(directory), None, None)
             }
             DirectoryConfig::Ldap(config) => {
                 let directory = LdapDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
                     .map_err(backend("LDAP directory"))?;
-                (Arc::new(directory.clone()), None, Some(directory))
+                (Arc::new(directory.clone()), None, Some(directory), None)
             }
             DirectoryConfig::Graph(config) => {
                 let directory = GraphDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
                     .map_err(backend("Microsoft Graph directory"))?;
-                (Arc::new(directory), None, None)
+                (Arc::new(directory.clone()), None, None, Some(directory))
             }
         };
         let (contacts, store, store_shared): (Arc<dyn ContactStore>, Arc<dyn StateStore>, bool) = match &self.store {
@@ -431,6 +448,12 @@ impl BackendsConfig {
             }
             (Some(ContactsConfig::Ldap(_)), None) => {
                 return Err(ConfigError::Invalid("[contacts] kind = \"ldap\" needs [directory] kind = \"ldap\""));
+            }
+            (Some(ContactsConfig::Graph(config)), _) => {
+                let Some(directory) = &graph else {
+                    return Err(ConfigError::Invalid("[contacts] kind = \"graph\" needs [directory] kind = \"graph\""));
+                };
+                Arc::new(GraphContactStore::with_clock(directory, contacts, config.clone(), ctx.clock.clone()))
             }
         };
         let (state, state_is_shared): (Arc<dyn StateStore>, bool) = match &self.state {
@@ -574,6 +597,11 @@ mod tests {
         // Building asks for no token yet (lazily, on first use), so it works offline.
         let built = config.build(&ctx).await.unwrap();
         assert!(built.memory_directory.is_none());
+        let with_contacts = BackendsConfig::from_toml_str(&format!("{text}[contacts]\nkind = \"graph\"\n")).unwrap();
+        assert!(with_contacts.summary_lines(&ctx).join("\n").contains("Entra authentication methods"));
+        with_contacts.build(&ctx).await.unwrap();
+        let without_graph = "[contacts]\nkind = \"graph\"\n";
+        assert!(matches!(BackendsConfig::from_toml_str(without_graph), Err(ConfigError::Invalid(_))));
         let no_credential = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"c\"\n";
         let err = BackendsConfig::from_toml_str(no_credential).unwrap().build(&ctx).await.unwrap_err();
         assert!(err.to_string().contains("client_secret"), "{err}");

@@ -6,7 +6,7 @@
 //! | `smtp` | e-mail notifier (lettre) |
 //! | `sms-twilio` | SMS through the Twilio Messages API |
 //! | `webhook` | any other gateway: a signed JSON POST |
-//! | `graph` | Microsoft Entra ID through Microsoft Graph v1.0 (directory) |
+//! | `graph` | Microsoft Entra ID through Microsoft Graph v1.0: directory, and a contact store over authentication methods |
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |

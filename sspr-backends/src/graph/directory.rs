@@ -123,6 +123,10 @@ impl GraphDirectory {
         &self.inner.config
     }
 
+    pub(crate) fn client(&self) -> &GraphClient {
+        &self.inner.client
+    }
+
     /// `users/{id}` and further segments, each escaped as one path segment.
     pub(crate) fn user_url(&self, id: &UserId, rest: &[&str]) -> Result<Url, BackendError> {
         let mut url = self.inner.client.url("users")?;

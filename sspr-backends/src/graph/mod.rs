@@ -1,5 +1,6 @@
 //! Microsoft Entra ID (Microsoft 365) accounts through Microsoft Graph v1.0, as an
-//! application: [`GraphDirectory`].
+//! application: [`GraphDirectory`], and [`GraphContactStore`] over the users' authentication
+//! methods.
 //!
 //! Verified against the local stand-in in `tests/graph/` only (Graph is not reachable from
 //! the machine the tests run on); the request and response shapes it checks are those of
@@ -7,9 +8,11 @@
 
 mod client;
 mod config;
+mod contacts;
 mod directory;
 mod odata;
 mod token;
 
 pub use config::{ClientSecret, GLOBAL_ADMINISTRATOR, GraphConfig};
+pub use contacts::{GraphContactConfig, GraphContactStore};
 pub use directory::GraphDirectory;
