@@ -87,6 +87,8 @@ typedef enum SsprBackendErrorKind {
   SSPR_BACKEND_ERROR_KIND_REJECTED = 3,
   // Anything else.
   SSPR_BACKEND_ERROR_KIND_OTHER = 4,
+  // The backend does not offer this operation (a directory without password changes).
+  SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED = 5,
 } SsprBackendErrorKind;
 
 // How a PIN or notice reaches the user.
@@ -128,6 +130,24 @@ typedef enum SsprCompletionMode {
   // Only unlock the account.
   SSPR_COMPLETION_MODE_UNLOCK_ONLY = 2,
 } SsprCompletionMode;
+
+// Which enum a name is of (`sspr_enum_name`, `sspr_enum_parse`).
+typedef enum SsprEnum {
+  // `SsprStatus`: the error codes (`"wrong_pin"`), as `sspr_core::Error::code` gives them.
+  SSPR_ENUM_STATUS = 0,
+  // `SsprChannel` (`"email"`, `"sms"`).
+  SSPR_ENUM_CHANNEL = 1,
+  // `SsprLocale` (`"en"`, `"de"`; parsing takes a language tag such as `"de-CH"`).
+  SSPR_ENUM_LOCALE = 2,
+  // `SsprCompletionMode` (`"temporary"`, `"chosen"`, `"unlock_only"`).
+  SSPR_ENUM_COMPLETION_MODE = 3,
+  // `SsprNotAllowedReason` (`"privileged"`, ...).
+  SSPR_ENUM_NOT_ALLOWED_REASON = 4,
+  // `SsprBackendErrorKind` (`"unavailable"`, ...).
+  SSPR_ENUM_BACKEND_ERROR_KIND = 5,
+  // `SsprAuthentication` (`"accepted"`, `"must_change"`, `"rejected"`).
+  SSPR_ENUM_AUTHENTICATION = 6,
+} SsprEnum;
 
 // What the directory said to a user's password (`sspr_complete_authentication`).
 typedef enum SsprAuthentication {
@@ -1004,6 +1024,27 @@ enum SsprStatus sspr_search_users_async(const struct SsprEngine *engine,
                                         SsprCallback callback,
                                         void *user_data,
                                         struct SsprError **error_out);
+
+// The stable name of `value` of the enum `kind` (an `SsprEnum` value): the name sspr-core,
+// the other bindings and the portal use (`"unlock_only"` for `SSPR_COMPLETION_MODE_UNLOCK_ONLY`,
+// `"wrong_pin"` for `SSPR_STATUS_WRONG_PIN`). Static: never freed. NULL for a value the enum
+// does not have, or one the core does not name (the C API's own: `SSPR_STATUS_OK`,
+// `SSPR_STATUS_NULL_ARGUMENT`, `SSPR_NOT_ALLOWED_REASON_NONE`, ...).
+const char *sspr_enum_name(uint32_t kind, uint32_t value);
+
+// Read a stable name of the enum `kind` (an `SsprEnum` value) by sspr-core's rules: names are
+// exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
+// German). On success `*value_out` is the value. A name the enum does not have is
+// `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
+// `"reason"`, `"kind"`, `"authentication"`, `"locale"`, `"code"`); an unknown `kind` is
+// `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
+//
+// # Safety
+// `name` is NULL or NUL-terminated; `value_out` and `error_out` are NULL or writable.
+enum SsprStatus sspr_enum_parse(uint32_t kind,
+                                const char *name,
+                                uint32_t *value_out,
+                                struct SsprError **error_out);
 
 // Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 //

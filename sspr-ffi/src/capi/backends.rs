@@ -12,7 +12,7 @@ use sspr_core::{Authentication, BackendError, BackendErrorKind, NormalizedLogin,
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::types::{SsprChannel, SsprLocale};
+use super::enums::{CEnum, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprLocale, SsprMessageKind};
 use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
 
 /// What a backend call finished with.
@@ -106,12 +106,7 @@ pub unsafe extern "C" fn sspr_complete_error(
     kind: u32,
     message: *const c_char,
 ) -> SsprStatus {
-    let kind = match kind {
-        1 => BackendErrorKind::Unavailable,
-        2 => BackendErrorKind::PasswordRejected,
-        3 => BackendErrorKind::Rejected,
-        _ => BackendErrorKind::Other,
-    };
+    let kind = SsprBackendErrorKind::from_raw(kind).and_then(CEnum::to_core).unwrap_or(BackendErrorKind::Other);
     // SAFETY: forwarded contract.
     let message = match unsafe { opt_str_arg(message, "message") } {
         Ok(m) => m.unwrap_or("backend failure").to_owned(),
@@ -228,18 +223,6 @@ pub unsafe extern "C" fn sspr_complete_users(
     }
 }
 
-/// What the directory said to a user's password (`sspr_complete_authentication`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprAuthentication {
-    /// The password is right.
-    Accepted = 0,
-    /// The password is right but must be changed first (a temporary password).
-    MustChange = 1,
-    /// Wrong password, or the account may not sign in.
-    Rejected = 2,
-}
-
 /// Finish `authenticate` with an `SsprAuthentication` value (others are an error). A wrong
 /// password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
 ///
@@ -249,11 +232,11 @@ pub enum SsprAuthentication {
 pub unsafe extern "C" fn sspr_complete_authentication(done: *mut SsprCompletion, outcome: u32) -> SsprStatus {
     // SAFETY: forwarded contract.
     unsafe {
-        finish(done, || match outcome {
-            0 => Ok(Done::Authentication(Authentication::Accepted)),
-            1 => Ok(Done::Authentication(Authentication::MustChange)),
-            2 => Ok(Done::Authentication(Authentication::Rejected)),
-            _ => Err(SsprError::invalid("outcome", "not an SsprAuthentication value")),
+        finish(done, || {
+            let outcome: Option<Authentication> = SsprAuthentication::from_raw(outcome).and_then(CEnum::to_core);
+            outcome
+                .map(Done::Authentication)
+                .ok_or_else(|| SsprError::invalid("outcome", "not an SsprAuthentication value"))
         })
     }
 }
@@ -366,22 +349,6 @@ pub unsafe extern "C" fn sspr_complete_enrollment(
             Some(e) => Ok(Done::Enrollment(Some(read_enrollment(e)?))),
         })
     }
-}
-
-/// Which notice a notification is.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprMessageKind {
-    /// A one-time PIN (`SsprNotification.pin` holds it).
-    Pin = 0,
-    /// A reset was requested; a PIN went to another contact.
-    ResetRequested = 1,
-    /// The password was reset or the account unlocked.
-    PasswordReset = 2,
-    /// The user's contact details were changed.
-    ContactsChanged = 3,
-    /// A notice this version of the header does not name (subject and body are still set).
-    Other = 99,
 }
 
 /// One notice to deliver. Everything is borrowed for the duration of the `send` call:
@@ -713,18 +680,15 @@ impl sspr_core::Notifier for CNotifier {
             let subject = c_string(rendered.subject);
             let body = secret_c(&rendered.body)?;
             let pin = n.pin().map(|p| secret_c(p.expose_secret())).transpose()?;
-            let (kind, pin_expires_at) = match &n.message {
-                Message::Pin { expires_at, .. } => (SsprMessageKind::Pin, expires_at.unix_timestamp()),
-                Message::ResetRequested { .. } => (SsprMessageKind::ResetRequested, 0),
-                Message::PasswordReset { .. } => (SsprMessageKind::PasswordReset, 0),
-                Message::ContactsChanged { .. } => (SsprMessageKind::ContactsChanged, 0),
-                _ => (SsprMessageKind::Other, 0),
+            let pin_expires_at = match &n.message {
+                Message::Pin { expires_at, .. } => expires_at.unix_timestamp(),
+                _ => 0,
             };
             let c = SsprNotification {
-                channel: n.to.channel().into(),
+                channel: SsprChannel::from_core_name(n.to.channel().as_str()).unwrap_or(SsprChannel::Email),
                 to: to.as_ptr(),
-                locale: n.locale.into(),
-                kind,
+                locale: SsprLocale::from_core_name(n.locale.as_str()).unwrap_or(SsprLocale::En),
+                kind: SsprMessageKind::from_core_name(n.message.kind()).unwrap_or(SsprMessageKind::Other),
                 pin: pin.as_ref().map_or(std::ptr::null(), |p| p.as_ptr().cast()),
                 pin_expires_at,
                 subject: subject.as_ptr(),

@@ -32,6 +32,7 @@
 
 mod backends;
 mod engine;
+mod enums;
 #[cfg(feature = "vectors")]
 mod pure;
 mod types;
@@ -39,97 +40,14 @@ mod types;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use sspr_core::{BackendErrorKind, Error, NotAllowedReason};
+use sspr_core::Error;
 
 pub use backends::*;
 pub use engine::*;
+pub use enums::*;
 #[cfg(feature = "vectors")]
 pub use pure::*;
 pub use types::*;
-
-/// The outcome of a call. 0 is success; every other value names what went wrong.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprStatus {
-    /// Success.
-    Ok = 0,
-    /// Input sspr does not accept (see `sspr_error_field`). Nothing was changed.
-    InvalidInput = 1,
-    /// Wrong PIN; `sspr_error_attempts_left` more tries remain.
-    WrongPin = 2,
-    /// The PIN is void after too many wrong tries: start a new reset.
-    PinVoided = 3,
-    /// The flow or its PIN expired (or the flow id is unknown).
-    Expired = 4,
-    /// The flow or its PIN was already used.
-    AlreadyUsed = 5,
-    /// The step is not possible now (see the message).
-    InvalidState = 6,
-    /// Too many requests; see `sspr_error_retry_after_secs`.
-    RateLimited = 7,
-    /// Self-service reset is blocked until `sspr_error_blocked_until`.
-    Blocked = 8,
-    /// The policy does not permit this (see `sspr_error_not_allowed_reason`).
-    NotAllowed = 9,
-    /// A chosen password was refused.
-    PasswordRejected = 10,
-    /// An admin or registration call named a user the directory does not have.
-    UnknownUser = 11,
-    /// The engine is configured wrongly (policy out of range, short key...).
-    Config = 12,
-    /// A backend failed (see `sspr_error_backend_kind`); the call can be retried.
-    Backend = 13,
-    /// A sign-in failed: unknown login, wrong password or an account that may not sign in
-    /// (one answer for all, so sign-in does not reveal accounts).
-    SignInFailed = 14,
-    /// A required pointer argument was NULL (see `sspr_error_field`).
-    NullArgument = 100,
-    /// A string argument was not valid UTF-8 (see `sspr_error_field`).
-    InvalidUtf8 = 101,
-    /// The library panicked; the call had no effect that can be relied on.
-    Panic = 102,
-    /// A failure of the library itself (no thread could be started, ...).
-    Internal = 103,
-}
-
-/// Why the policy refused a request (`sspr_error_not_allowed_reason`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprNotAllowedReason {
-    /// Not a `SSPR_STATUS_NOT_ALLOWED` error.
-    None = 0,
-    /// A member of a privileged group.
-    Privileged = 1,
-    /// Outside the eligible OUs / groups.
-    Ineligible = 2,
-    /// SSPR is not enabled for the user.
-    NotEnabled = 3,
-    /// The account is disabled.
-    AccountDisabled = 4,
-    /// The completion mode is switched off.
-    ModeDisabled = 5,
-    /// Only an administrator may do this.
-    AdminOnly = 6,
-    /// A reason this version of the header does not name.
-    Other = 99,
-}
-
-/// What kind of failure a backend had: what a backend reports with `sspr_complete_error`,
-/// and what `sspr_error_backend_kind` tells.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprBackendErrorKind {
-    /// Not a backend error.
-    None = 0,
-    /// Unreachable or timed out; retrying later may work.
-    Unavailable = 1,
-    /// The directory's own policy refused the password.
-    PasswordRejected = 2,
-    /// The backend refused the request as malformed or unsupported.
-    Rejected = 3,
-    /// Anything else.
-    Other = 4,
-}
 
 /// The details of a failed call. Opaque: read it with the `sspr_error_*` accessors and free
 /// it with `sspr_error_free`. Never holds a PIN or a password.
@@ -186,47 +104,24 @@ impl SsprError {
 
 impl From<Error> for SsprError {
     fn from(error: Error) -> Self {
-        let message = error.to_string();
+        let code = SsprStatus::from_core_name(error.code()).unwrap_or(SsprStatus::Internal);
+        let mut out = Self::new(code, error.to_string());
         match error {
-            Error::InvalidInput { field, .. } => Self::new(SsprStatus::InvalidInput, message).with_field(field),
-            Error::WrongPin { attempts_left } => Self { attempts_left, ..Self::new(SsprStatus::WrongPin, message) },
-            Error::PinVoided => Self::new(SsprStatus::PinVoided, message),
-            Error::Expired => Self::new(SsprStatus::Expired, message),
-            Error::AlreadyUsed => Self::new(SsprStatus::AlreadyUsed, message),
-            Error::InvalidState { .. } => Self::new(SsprStatus::InvalidState, message),
-            Error::RateLimited { retry_after } => {
-                Self { retry_after_secs: retry_after.as_secs(), ..Self::new(SsprStatus::RateLimited, message) }
+            Error::InvalidInput { field, .. } => out = out.with_field(field),
+            Error::WrongPin { attempts_left } => out.attempts_left = attempts_left,
+            Error::RateLimited { retry_after } => out.retry_after_secs = retry_after.as_secs(),
+            Error::Blocked { until } => out.blocked_until = until.unix_timestamp(),
+            Error::NotAllowed { reason } => {
+                out.not_allowed_reason =
+                    SsprNotAllowedReason::from_core_name(reason.as_str()).unwrap_or(SsprNotAllowedReason::Other);
             }
-            Error::Blocked { until } => {
-                Self { blocked_until: until.unix_timestamp(), ..Self::new(SsprStatus::Blocked, message) }
+            Error::Backend { source } => {
+                out.backend_kind =
+                    SsprBackendErrorKind::from_core_name(source.kind().as_str()).unwrap_or(SsprBackendErrorKind::Other);
             }
-            Error::NotAllowed { reason } => Self {
-                not_allowed_reason: match reason {
-                    NotAllowedReason::Privileged => SsprNotAllowedReason::Privileged,
-                    NotAllowedReason::Ineligible => SsprNotAllowedReason::Ineligible,
-                    NotAllowedReason::NotEnabled => SsprNotAllowedReason::NotEnabled,
-                    NotAllowedReason::AccountDisabled => SsprNotAllowedReason::AccountDisabled,
-                    NotAllowedReason::ModeDisabled => SsprNotAllowedReason::ModeDisabled,
-                    NotAllowedReason::AdminOnly => SsprNotAllowedReason::AdminOnly,
-                    _ => SsprNotAllowedReason::Other,
-                },
-                ..Self::new(SsprStatus::NotAllowed, message)
-            },
-            Error::PasswordRejected { .. } => Self::new(SsprStatus::PasswordRejected, message),
-            Error::UnknownUser => Self::new(SsprStatus::UnknownUser, message),
-            Error::SignInFailed => Self::new(SsprStatus::SignInFailed, message),
-            Error::Config(_) => Self::new(SsprStatus::Config, message),
-            Error::Backend { source } => Self {
-                backend_kind: match source.kind() {
-                    BackendErrorKind::Unavailable => SsprBackendErrorKind::Unavailable,
-                    BackendErrorKind::PasswordRejected => SsprBackendErrorKind::PasswordRejected,
-                    BackendErrorKind::Rejected => SsprBackendErrorKind::Rejected,
-                    _ => SsprBackendErrorKind::Other,
-                },
-                ..Self::new(SsprStatus::Backend, message)
-            },
-            _ => Self::new(SsprStatus::Internal, message),
+            _ => {}
         }
+        out
     }
 }
 

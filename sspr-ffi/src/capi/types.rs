@@ -2,69 +2,10 @@
 
 use std::ffi::c_char;
 
-use sspr_core::{Channel, CompletionMode, Locale, RequestContext};
+use sspr_core::{Locale, RequestContext};
 
+use super::enums::{CEnum, SsprChannel, SsprCompletionMode};
 use super::{SsprError, free_string, opt_str_arg, raw_opt_string, raw_string};
-
-/// How a PIN or notice reaches the user.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprChannel {
-    /// The alternate e-mail address.
-    Email = 0,
-    /// A text message.
-    Sms = 1,
-}
-
-impl From<Channel> for SsprChannel {
-    fn from(channel: Channel) -> Self {
-        match channel {
-            Channel::Email => Self::Email,
-            Channel::Sms => Self::Sms,
-        }
-    }
-}
-
-/// The language of a notice (`SsprNotification.locale`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprLocale {
-    /// English (the default).
-    En = 0,
-    /// German.
-    De = 1,
-}
-
-impl From<Locale> for SsprLocale {
-    fn from(locale: Locale) -> Self {
-        match locale {
-            Locale::De => Self::De,
-            _ => Self::En,
-        }
-    }
-}
-
-/// How a verified reset is completed.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprCompletionMode {
-    /// A generated temporary password, to be changed at next sign-in.
-    Temporary = 0,
-    /// The password the user chose.
-    Chosen = 1,
-    /// Only unlock the account.
-    UnlockOnly = 2,
-}
-
-impl From<CompletionMode> for SsprCompletionMode {
-    fn from(mode: CompletionMode) -> Self {
-        match mode {
-            CompletionMode::Temporary => Self::Temporary,
-            CompletionMode::Chosen => Self::Chosen,
-            CompletionMode::UnlockOnly => Self::UnlockOnly,
-        }
-    }
-}
 
 /// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` (or every
 /// field NULL) means no IP address, no user agent, English.
@@ -146,7 +87,7 @@ impl SsprChallenge {
             .into_iter()
             .map(|m| SsprMethod {
                 id: raw_string(m.id),
-                channel: m.channel.into(),
+                channel: SsprChannel::from_core_name(m.channel.as_str()).unwrap_or(SsprChannel::Email),
                 masked: raw_string(m.masked),
                 needs_confirmation: m.needs_confirmation,
             })
@@ -198,9 +139,14 @@ pub struct SsprVerified {
     pub remaining_methods_len: usize,
 }
 
+/// A core mode as C's (every mode has its C value: `enums.rs`'s test).
+fn completion_mode(mode: sspr_core::CompletionMode) -> SsprCompletionMode {
+    SsprCompletionMode::from_core_name(mode.as_str()).unwrap_or(SsprCompletionMode::Temporary)
+}
+
 impl SsprVerified {
     pub(crate) fn new(verified: sspr_core::Verified) -> Self {
-        let (modes, modes_len) = raw_slice(verified.modes.into_iter().map(SsprCompletionMode::from).collect());
+        let (modes, modes_len) = raw_slice(verified.modes.into_iter().map(completion_mode).collect());
         let (remaining_methods, remaining_methods_len) =
             raw_slice(verified.remaining_methods.into_iter().map(raw_string).collect());
         Self { modes, modes_len, remaining_methods, remaining_methods_len }

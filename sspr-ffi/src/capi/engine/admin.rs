@@ -6,21 +6,9 @@ use std::ffi::c_char;
 use sspr_core::{ContactChange, ContactUpdate};
 
 use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus, request_context};
-use super::super::{SsprError, str_arg};
+use super::super::{CEnum, SsprChange, SsprError, str_arg};
 use super::call::{entry_points, op};
 use super::{SsprEngine, actor_arg, engine_arg};
-
-/// A change to one contact detail (`SsprContactUpdate`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SsprChange {
-    /// Leave it as it is.
-    Keep = 0,
-    /// Set it to the given value.
-    Set = 1,
-    /// Remove it.
-    Clear = 2,
-}
 
 /// Changes to a user's contact details; borrowed for the call.
 #[repr(C)]
@@ -39,12 +27,12 @@ pub struct SsprContactUpdate {
 /// # Safety
 /// `value` is NULL or a valid string.
 unsafe fn change(kind: u32, value: *const c_char, field: &'static str) -> Result<ContactChange, SsprError> {
-    match kind {
-        0 => Ok(ContactChange::Keep),
+    match SsprChange::from_raw(kind) {
+        Some(SsprChange::Keep) => Ok(ContactChange::Keep),
         // SAFETY: per this function's contract.
-        1 => Ok(ContactChange::Set(unsafe { str_arg(value, field) }?.to_owned())),
-        2 => Ok(ContactChange::Clear),
-        _ => Err(SsprError::invalid(field, "not an SsprChange value")),
+        Some(SsprChange::Set) => Ok(ContactChange::Set(unsafe { str_arg(value, field) }?.to_owned())),
+        Some(SsprChange::Clear) => Ok(ContactChange::Clear),
+        None => Err(SsprError::invalid(field, "not an SsprChange value")),
     }
 }
 

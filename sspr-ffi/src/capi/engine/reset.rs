@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::super::types::{
     SsprChallenge, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprVerified, request_context,
 };
-use super::super::{SsprError, opt_str_arg, str_arg};
+use super::super::{CEnum, SsprCompletionMode, SsprError, opt_str_arg, str_arg};
 use super::call::{entry_points, op};
 use super::{SsprEngine, engine_arg};
 
@@ -73,14 +73,10 @@ entry_points! {
     result: "a `const SsprVerified *`";
 }
 
-/// An `SsprCompletionMode` value as the core's mode (the C form of the mode's name).
+/// An `SsprCompletionMode` value as the core's mode.
 fn completion_mode(mode: u32) -> Result<CompletionMode, SsprError> {
-    match mode {
-        0 => Ok(CompletionMode::Temporary),
-        1 => Ok(CompletionMode::Chosen),
-        2 => Ok(CompletionMode::UnlockOnly),
-        _ => Err(SsprError::invalid("mode", "not an SsprCompletionMode value")),
-    }
+    let mode = SsprCompletionMode::from_raw(mode).and_then(CEnum::to_core);
+    mode.ok_or_else(|| SsprError::invalid("mode", "not an SsprCompletionMode value"))
 }
 
 entry_points! {

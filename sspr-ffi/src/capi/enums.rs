@@ -1,0 +1,405 @@
+//! The C API's enums, each declared once with `c_enum!`, and their stable names.
+//!
+//! A C enum's values are the core's values: its variants are named as the core names them
+//! (`SSPR_COMPLETION_MODE_UNLOCK_ONLY` is `"unlock_only"`, `SSPR_STATUS_WRONG_PIN` is
+//! `"wrong_pin"`: cbindgen's SCREAMING_SNAKE of the variant is the name in upper case), so a
+//! value crosses between the core and C by its name, and no table of names is written here.
+//! The names and the rules for reading them stay in `sspr_core::wire` (`as_str` / `FromStr`,
+//! `Error::code`); `sspr_enum_name` and `sspr_enum_parse` give them to C, so a C program can
+//! log, store or exchange the same names as the other bindings and the portal. Variants the
+//! core does not name (`SSPR_STATUS_NULL_ARGUMENT`, `SSPR_NOT_ALLOWED_REASON_NONE`) are the C
+//! API's own and have no name.
+
+use std::collections::HashMap;
+use std::ffi::{CString, c_char};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use sspr_core::{Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason};
+
+use super::{SsprError, c_string, call, guard, str_arg};
+
+/// A C enum: its variants with their Rust names, in declaration order.
+pub(crate) trait CEnum: Copy + Sized + 'static {
+    /// Every variant, with its name as written in Rust.
+    const VARIANTS: &'static [(Self, &'static str)];
+
+    /// The variant's value in C.
+    fn raw(self) -> u32;
+
+    /// The variant a C caller's integer names, if any (C may pass any value).
+    fn from_raw(raw: u32) -> Option<Self> {
+        Self::VARIANTS.iter().map(|(v, _)| *v).find(|v| v.raw() == raw)
+    }
+
+    /// The variant's name in snake_case: the core's name of the value it stands for.
+    fn snake_name(self) -> String {
+        let ident = Self::VARIANTS.iter().find(|(v, _)| v.raw() == self.raw()).map_or("", |(_, i)| i);
+        snake(ident)
+    }
+
+    /// The variant standing for the core's value named `name`, if C has one.
+    fn from_core_name(name: &str) -> Option<Self> {
+        Self::VARIANTS.iter().map(|(v, _)| *v).find(|v| v.snake_name() == name)
+    }
+
+    /// The core's value this variant stands for (`None` for a variant of the C API's own).
+    fn to_core<T: FromStr>(self) -> Option<T> {
+        self.snake_name().parse().ok()
+    }
+}
+
+/// `UnlockOnly` as `unlock_only`.
+fn snake(ident: &str) -> String {
+    let mut out = String::with_capacity(ident.len() + 4);
+    for (i, c) in ident.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// One `#[repr(C)]` enum and its [`CEnum`] table from one declaration.
+macro_rules! c_enum {
+    (
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident {
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $value:literal, )+
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[doc = $vdoc])* $variant = $value, )+
+        }
+
+        impl CEnum for $name {
+            const VARIANTS: &'static [(Self, &'static str)] = &[$((Self::$variant, stringify!($variant)),)+];
+
+            fn raw(self) -> u32 {
+                self as u32
+            }
+        }
+    };
+}
+
+c_enum! {
+    /// The outcome of a call. 0 is success; every other value names what went wrong.
+    pub enum SsprStatus {
+        /// Success.
+        Ok = 0,
+        /// Input sspr does not accept (see `sspr_error_field`). Nothing was changed.
+        InvalidInput = 1,
+        /// Wrong PIN; `sspr_error_attempts_left` more tries remain.
+        WrongPin = 2,
+        /// The PIN is void after too many wrong tries: start a new reset.
+        PinVoided = 3,
+        /// The flow or its PIN expired (or the flow id is unknown).
+        Expired = 4,
+        /// The flow or its PIN was already used.
+        AlreadyUsed = 5,
+        /// The step is not possible now (see the message).
+        InvalidState = 6,
+        /// Too many requests; see `sspr_error_retry_after_secs`.
+        RateLimited = 7,
+        /// Self-service reset is blocked until `sspr_error_blocked_until`.
+        Blocked = 8,
+        /// The policy does not permit this (see `sspr_error_not_allowed_reason`).
+        NotAllowed = 9,
+        /// A chosen password was refused.
+        PasswordRejected = 10,
+        /// An admin or registration call named a user the directory does not have.
+        UnknownUser = 11,
+        /// The engine is configured wrongly (policy out of range, short key...).
+        Config = 12,
+        /// A backend failed (see `sspr_error_backend_kind`); the call can be retried.
+        Backend = 13,
+        /// A sign-in failed: unknown login, wrong password or an account that may not sign in
+        /// (one answer for all, so sign-in does not reveal accounts).
+        SignInFailed = 14,
+        /// A required pointer argument was NULL (see `sspr_error_field`).
+        NullArgument = 100,
+        /// A string argument was not valid UTF-8 (see `sspr_error_field`).
+        InvalidUtf8 = 101,
+        /// The library panicked; the call had no effect that can be relied on.
+        Panic = 102,
+        /// A failure of the library itself (no thread could be started, ...).
+        Internal = 103,
+    }
+}
+
+c_enum! {
+    /// Why the policy refused a request (`sspr_error_not_allowed_reason`).
+    pub enum SsprNotAllowedReason {
+        /// Not a `SSPR_STATUS_NOT_ALLOWED` error.
+        None = 0,
+        /// A member of a privileged group.
+        Privileged = 1,
+        /// Outside the eligible OUs / groups.
+        Ineligible = 2,
+        /// SSPR is not enabled for the user.
+        NotEnabled = 3,
+        /// The account is disabled.
+        AccountDisabled = 4,
+        /// The completion mode is switched off.
+        ModeDisabled = 5,
+        /// Only an administrator may do this.
+        AdminOnly = 6,
+        /// A reason this version of the header does not name.
+        Other = 99,
+    }
+}
+
+c_enum! {
+    /// What kind of failure a backend had: what a backend reports with `sspr_complete_error`,
+    /// and what `sspr_error_backend_kind` tells.
+    pub enum SsprBackendErrorKind {
+        /// Not a backend error.
+        None = 0,
+        /// Unreachable or timed out; retrying later may work.
+        Unavailable = 1,
+        /// The directory's own policy refused the password.
+        PasswordRejected = 2,
+        /// The backend refused the request as malformed or unsupported.
+        Rejected = 3,
+        /// Anything else.
+        Other = 4,
+        /// The backend does not offer this operation (a directory without password changes).
+        NotSupported = 5,
+    }
+}
+
+c_enum! {
+    /// How a PIN or notice reaches the user.
+    pub enum SsprChannel {
+        /// The alternate e-mail address.
+        Email = 0,
+        /// A text message.
+        Sms = 1,
+    }
+}
+
+c_enum! {
+    /// The language of a notice (`SsprNotification.locale`).
+    pub enum SsprLocale {
+        /// English (the default).
+        En = 0,
+        /// German.
+        De = 1,
+    }
+}
+
+c_enum! {
+    /// How a verified reset is completed.
+    pub enum SsprCompletionMode {
+        /// A generated temporary password, to be changed at next sign-in.
+        Temporary = 0,
+        /// The password the user chose.
+        Chosen = 1,
+        /// Only unlock the account.
+        UnlockOnly = 2,
+    }
+}
+
+c_enum! {
+    /// A change to one contact detail (`SsprContactUpdate`).
+    pub enum SsprChange {
+        /// Leave it as it is.
+        Keep = 0,
+        /// Set it to the given value.
+        Set = 1,
+        /// Remove it.
+        Clear = 2,
+    }
+}
+
+c_enum! {
+    /// What the directory said to a user's password (`sspr_complete_authentication`).
+    pub enum SsprAuthentication {
+        /// The password is right.
+        Accepted = 0,
+        /// The password is right but must be changed first (a temporary password).
+        MustChange = 1,
+        /// Wrong password, or the account may not sign in.
+        Rejected = 2,
+    }
+}
+
+c_enum! {
+    /// Which notice a notification is.
+    pub enum SsprMessageKind {
+        /// A one-time PIN (`SsprNotification.pin` holds it).
+        Pin = 0,
+        /// A reset was requested; a PIN went to another contact.
+        ResetRequested = 1,
+        /// The password was reset or the account unlocked.
+        PasswordReset = 2,
+        /// The user's contact details were changed.
+        ContactsChanged = 3,
+        /// A notice this version of the header does not name (subject and body are still set).
+        Other = 99,
+    }
+}
+
+c_enum! {
+    /// Which enum a name is of (`sspr_enum_name`, `sspr_enum_parse`).
+    pub enum SsprEnum {
+        /// `SsprStatus`: the error codes (`"wrong_pin"`), as `sspr_core::Error::code` gives them.
+        Status = 0,
+        /// `SsprChannel` (`"email"`, `"sms"`).
+        Channel = 1,
+        /// `SsprLocale` (`"en"`, `"de"`; parsing takes a language tag such as `"de-CH"`).
+        Locale = 2,
+        /// `SsprCompletionMode` (`"temporary"`, `"chosen"`, `"unlock_only"`).
+        CompletionMode = 3,
+        /// `SsprNotAllowedReason` (`"privileged"`, ...).
+        NotAllowedReason = 4,
+        /// `SsprBackendErrorKind` (`"unavailable"`, ...).
+        BackendErrorKind = 5,
+        /// `SsprAuthentication` (`"accepted"`, `"must_change"`, `"rejected"`).
+        Authentication = 6,
+    }
+}
+
+/// The core's reading of a name of the enum `kind`: the stable name of the value it names, or
+/// the core's error (`InvalidInput` naming the field the core names: `"mode"`, `"channel"`...).
+fn core_name(kind: SsprEnum, text: &str) -> Result<&'static str, Error> {
+    fn by<T: FromStr<Err = Error>>(text: &str, name: fn(T) -> &'static str) -> Result<&'static str, Error> {
+        text.parse::<T>().map(name)
+    }
+    match kind {
+        SsprEnum::Status => {
+            let reason = || format!("expected one of {}", Error::CODES.join(", "));
+            Error::CODES
+                .iter()
+                .copied()
+                .find(|c| *c == text)
+                .ok_or_else(|| Error::InvalidInput { field: "code", reason: reason() })
+        }
+        SsprEnum::Channel => by(text, Channel::as_str),
+        SsprEnum::Locale => by(text, Locale::as_str),
+        SsprEnum::CompletionMode => by(text, CompletionMode::as_str),
+        SsprEnum::NotAllowedReason => by(text, NotAllowedReason::as_str),
+        SsprEnum::BackendErrorKind => by(text, BackendErrorKind::as_str),
+        SsprEnum::Authentication => by(text, Authentication::as_str),
+    }
+}
+
+/// The C values of the enum `kind`, each with its variant's snake_case name.
+fn c_values(kind: SsprEnum) -> Vec<(u32, String)> {
+    fn of<E: CEnum>() -> Vec<(u32, String)> {
+        E::VARIANTS.iter().map(|(v, _)| (v.raw(), v.snake_name())).collect()
+    }
+    match kind {
+        SsprEnum::Status => of::<SsprStatus>(),
+        SsprEnum::Channel => of::<SsprChannel>(),
+        SsprEnum::Locale => of::<SsprLocale>(),
+        SsprEnum::CompletionMode => of::<SsprCompletionMode>(),
+        SsprEnum::NotAllowedReason => of::<SsprNotAllowedReason>(),
+        SsprEnum::BackendErrorKind => of::<SsprBackendErrorKind>(),
+        SsprEnum::Authentication => of::<SsprAuthentication>(),
+    }
+}
+
+/// Every named value as a C string, made once: `sspr_enum_name` lends them for the life of
+/// the process.
+fn names() -> &'static HashMap<(u32, u32), CString> {
+    static NAMES: OnceLock<HashMap<(u32, u32), CString>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = HashMap::new();
+        for &(kind, _) in SsprEnum::VARIANTS {
+            for (value, snake) in c_values(kind) {
+                if let Ok(name) = core_name(kind, &snake) {
+                    names.insert((kind.raw(), value), c_string(name.to_owned()));
+                }
+            }
+        }
+        names
+    })
+}
+
+/// The stable name of `value` of the enum `kind` (an `SsprEnum` value): the name sspr-core,
+/// the other bindings and the portal use (`"unlock_only"` for `SSPR_COMPLETION_MODE_UNLOCK_ONLY`,
+/// `"wrong_pin"` for `SSPR_STATUS_WRONG_PIN`). Static: never freed. NULL for a value the enum
+/// does not have, or one the core does not name (the C API's own: `SSPR_STATUS_OK`,
+/// `SSPR_STATUS_NULL_ARGUMENT`, `SSPR_NOT_ALLOWED_REASON_NONE`, ...).
+#[unsafe(no_mangle)]
+pub extern "C" fn sspr_enum_name(kind: u32, value: u32) -> *const c_char {
+    guard(std::ptr::null(), || names().get(&(kind, value)).map_or(std::ptr::null(), |n| n.as_ptr()))
+}
+
+/// Read a stable name of the enum `kind` (an `SsprEnum` value) by sspr-core's rules: names are
+/// exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
+/// German). On success `*value_out` is the value. A name the enum does not have is
+/// `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
+/// `"reason"`, `"kind"`, `"authentication"`, `"locale"`, `"code"`); an unknown `kind` is
+/// `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
+///
+/// # Safety
+/// `name` is NULL or NUL-terminated; `value_out` and `error_out` are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_enum_parse(
+    kind: u32,
+    name: *const c_char,
+    value_out: *mut u32,
+    error_out: *mut *mut SsprError,
+) -> super::SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        call(error_out, || {
+            let kind = SsprEnum::from_raw(kind).ok_or_else(|| SsprError::invalid("kind", "not an SsprEnum value"))?;
+            let name = core_name(kind, str_arg(name, "name")?)?;
+            let value = c_values(kind).into_iter().find(|(_, snake)| snake == name).map(|(value, _)| value);
+            let value = value.ok_or_else(|| SsprError::internal(format!("no C value for `{name}`")))?;
+            if value_out.is_null() {
+                return Err(SsprError::null("value_out"));
+            }
+            value_out.write(value);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every value the core names has its C variant: a core value C could not express would
+    /// otherwise cross as a fallback.
+    #[test]
+    fn every_core_name_has_a_c_value() {
+        let core: [(SsprEnum, &[&str]); 7] = [
+            (SsprEnum::Status, Error::CODES),
+            (SsprEnum::Channel, Channel::NAMES),
+            (SsprEnum::Locale, Locale::NAMES),
+            (SsprEnum::CompletionMode, CompletionMode::NAMES),
+            (SsprEnum::NotAllowedReason, NotAllowedReason::NAMES),
+            (SsprEnum::BackendErrorKind, BackendErrorKind::NAMES),
+            (SsprEnum::Authentication, Authentication::NAMES),
+        ];
+        for (kind, core_names) in core {
+            let c: Vec<String> = c_values(kind).into_iter().map(|(_, snake)| snake).collect();
+            for name in core_names {
+                assert!(c.iter().any(|s| s == name), "{kind:?}: no C value for {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_the_cores_and_the_c_apis_own_values_have_none() {
+        let name = |kind: SsprEnum, value: u32| {
+            let ptr = sspr_enum_name(kind.raw(), value);
+            // SAFETY: NULL or one of the static names.
+            (!ptr.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(ptr) }.to_str().unwrap().to_owned())
+        };
+        assert_eq!(name(SsprEnum::Status, SsprStatus::SignInFailed.raw()).as_deref(), Some("sign_in_failed"));
+        assert_eq!(name(SsprEnum::CompletionMode, 2).as_deref(), Some("unlock_only"));
+        assert_eq!(name(SsprEnum::Status, SsprStatus::NullArgument.raw()), None);
+        assert_eq!(name(SsprEnum::NotAllowedReason, 0), None);
+        assert_eq!(name(SsprEnum::Channel, 7), None);
+        assert!(sspr_enum_name(99, 0).is_null());
+    }
+}
