@@ -10,4 +10,5 @@
 mod contacts;
 mod directory;
 mod faults;
+mod oidc;
 mod standin;

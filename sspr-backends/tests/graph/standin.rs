@@ -144,6 +144,40 @@ pub struct Tenant {
     pub bodies: Vec<String>,
     /// Every token request body received.
     pub token_bodies: Vec<String>,
+    /// The OpenID provider side, when a test uses it.
+    pub oidc: Option<Provider>,
+}
+
+/// How a test makes the provider's ID token wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    /// Signed with another key under the published key's id.
+    ForeignKey,
+    Audience,
+    Issuer,
+    Expired,
+    Nonce,
+    /// `alg: none`, no signature.
+    AlgNone,
+    /// HS256 keyed with the public modulus (the classic algorithm confusion).
+    Hmac,
+    /// A key id the key set does not hold.
+    UnknownKid,
+}
+
+/// The OpenID provider: who is signed in at the "login page", the app registered, the keys.
+pub struct Provider {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    /// The user (by UPN) who signs in when the browser reaches /authorize.
+    pub signed_in: Option<String>,
+    pub key: ring::signature::RsaKeyPair,
+    pub other_key: ring::signature::RsaKeyPair,
+    pub kid: String,
+    /// code -> (user id, upn, display name, nonce, code challenge, redirect_uri)
+    pub codes: HashMap<String, (String, String, String, String, String, String)>,
+    pub tamper: Option<Tamper>,
 }
 
 #[derive(Clone)]
@@ -185,6 +219,9 @@ impl StandIn {
         let standin = Self { tenant, addr, tenant_id };
         let app = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
+            .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery))
+            .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
+            .route("/{tenant}/discovery/v2.0/keys", get(keys))
             .route("/v1.0/users", get(list_users))
             .route("/v1.0/users/{id}", patch(update_user))
             .route("/v1.0/users/{id}/transitiveMemberOf", get(member_of))
@@ -221,6 +258,9 @@ async fn token(State(s): State<StandIn>, Path(tenant): Path<String>, uri: Uri, b
                    "timestamp": "2026-12-05 01:00:00Z", "trace_id": fresh_id(), "correlation_id": fresh_id()}),
         )
     };
+    if form.get("grant_type").map(String::as_str) == Some("authorization_code") {
+        return redeem_code(&s, &form);
+    }
     let mut t = s.tenant.lock().unwrap();
     t.token_requests += 1;
     t.token_bodies.push(String::from_utf8_lossy(&body).into_owned());
@@ -278,6 +318,170 @@ fn assertion_ok(jwt: &str, thumbprint: &str, key: &[u8], audience: &str, client_
         && c["sub"] == client_id
         && c["jti"].as_str().is_some_and(|j| !j.is_empty())
         && c["exp"].as_i64().is_some_and(|exp| exp > now)
+}
+
+// ---- the OpenID provider (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow,
+// https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference,
+// https://openid.net/specs/openid-connect-discovery-1_0.html, RFC 7636 PKCE) ----
+
+impl StandIn {
+    /// The issuer its ID tokens name: `{url}/{tenant}/v2.0`, as Entra's v2.0 endpoint does.
+    pub fn issuer(&self) -> String {
+        format!("{}/{}/v2.0", self.url(), self.tenant_id)
+    }
+}
+
+async fn discovery(State(s): State<StandIn>, Path(tenant): Path<String>) -> Response {
+    if tenant != s.tenant_id {
+        return graph_error(StatusCode::BAD_REQUEST, "invalid_tenant", "Tenant not found.");
+    }
+    let base = format!("{}/{tenant}", s.url());
+    json_response(
+        StatusCode::OK,
+        json!({
+            "issuer": s.issuer(),
+            "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+            "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+            "jwks_uri": format!("{base}/discovery/v2.0/keys"),
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "code_challenge_methods_supported": ["plain", "S256"],
+        }),
+    )
+}
+
+async fn authorize(State(s): State<StandIn>, RawQuery(raw): RawQuery) -> Response {
+    let q = query_map(raw.as_deref());
+    let mut t = s.tenant.lock().unwrap();
+    let users = t.users.clone();
+    let Some(p) = t.oidc.as_mut() else { return StatusCode::NOT_FOUND.into_response() };
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if get("client_id") != p.client_id || get("redirect_uri") != p.redirect_uri {
+        return (StatusCode::BAD_REQUEST, "AADSTS50011: The redirect URI does not match.").into_response();
+    }
+    if get("response_type") != "code"
+        || get("code_challenge_method") != "S256"
+        || get("code_challenge").is_empty()
+        || !get("scope").split(' ').any(|s| s == "openid")
+    {
+        return (StatusCode::BAD_REQUEST, "AADSTS900144: invalid request").into_response();
+    }
+    let Some(upn) = p.signed_in.clone() else { return (StatusCode::UNAUTHORIZED, "nobody signed in").into_response() };
+    let Some(user) = users.iter().find(|u| u.upn == upn) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let code = format!("0.A{}", fresh_id());
+    p.codes.insert(
+        code.clone(),
+        (
+            user.id.clone(),
+            user.upn.clone(),
+            user.display_name.clone(),
+            get("nonce"),
+            get("code_challenge"),
+            get("redirect_uri"),
+        ),
+    );
+    let mut back = reqwest::Url::parse(&p.redirect_uri).unwrap();
+    back.query_pairs_mut().append_pair("code", &code).append_pair("state", &get("state"));
+    (StatusCode::FOUND, [("location", back.to_string())]).into_response()
+}
+
+fn jwk(key: &ring::signature::RsaKeyPair, kid: &str) -> Value {
+    use ring::signature::KeyPair as _;
+    let public = key.public_key();
+    let components: ring::rsa::PublicKeyComponents<Vec<u8>> = public.into();
+    json!({"kty": "RSA", "use": "sig", "kid": kid, "n": URL_SAFE_NO_PAD.encode(components.n), "e": URL_SAFE_NO_PAD.encode(components.e)})
+}
+
+async fn keys(State(s): State<StandIn>) -> Response {
+    let t = s.tenant.lock().unwrap();
+    let Some(p) = t.oidc.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
+    json_response(StatusCode::OK, json!({"keys": [jwk(&p.key, &p.kid)]}))
+}
+
+fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
+    let mut t = s.tenant.lock().unwrap();
+    let Some(p) = t.oidc.as_mut() else { return StatusCode::NOT_FOUND.into_response() };
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let refuse = |error: &str, text: &str| {
+        json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": error, "error_description": text, "error_codes": [70008]}),
+        )
+    };
+    if get("client_id") != p.client_id || get("client_secret") != p.client_secret {
+        return refuse("invalid_client", "AADSTS7000215: Invalid client secret provided.");
+    }
+    // A code is used once.
+    let Some((oid, upn, name, nonce, challenge, redirect)) = p.codes.remove(&get("code")) else {
+        return refuse("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired.");
+    };
+    if redirect != get("redirect_uri") {
+        return refuse("invalid_grant", "AADSTS50148: redirect_uri mismatch.");
+    }
+    use sha2::Digest as _;
+    if URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(get("code_verifier").as_bytes())) != challenge {
+        return refuse("invalid_grant", "AADSTS50148: The code_verifier does not match the code_challenge.");
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let tamper = p.tamper;
+    let mut claims = json!({
+        "ver": "2.0", "iss": s.issuer(), "sub": format!("sub-{oid}"), "aud": p.client_id, "exp": now + 3600,
+        "iat": now, "nbf": now, "name": name, "preferred_username": upn, "oid": oid, "tid": s.tenant_id, "nonce": nonce,
+    });
+    match tamper {
+        Some(Tamper::Audience) => claims["aud"] = json!("another-app"),
+        Some(Tamper::Issuer) => claims["iss"] = json!("https://login.microsoftonline.com/other-tenant/v2.0"),
+        Some(Tamper::Expired) => claims["exp"] = json!(now - 600),
+        Some(Tamper::Nonce) => claims["nonce"] = json!("not-the-nonce"),
+        _ => {}
+    }
+    let kid = if tamper == Some(Tamper::UnknownKid) { "rolled-away".to_owned() } else { p.kid.clone() };
+    let alg = match tamper {
+        Some(Tamper::AlgNone) => "none",
+        Some(Tamper::Hmac) => "HS256",
+        _ => "RS256",
+    };
+    let header = json!({"typ": "JWT", "alg": alg, "kid": kid});
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let signature = match tamper {
+        Some(Tamper::AlgNone) => Vec::new(),
+        Some(Tamper::Hmac) => {
+            let n = jwk(&p.key, &p.kid)["n"].as_str().unwrap().to_owned();
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, n.as_bytes());
+            ring::hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
+        }
+        _ => {
+            let key = if tamper == Some(Tamper::ForeignKey) { &p.other_key } else { &p.key };
+            let mut sig = vec![0; key.public().modulus_len()];
+            key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), input.as_bytes(), &mut sig)
+                .unwrap();
+            sig
+        }
+    };
+    let id_token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature));
+    json_response(
+        StatusCode::OK,
+        json!({"token_type": "Bearer", "scope": "openid profile", "expires_in": 3599, "access_token": format!("at-{}", fresh_id()), "id_token": id_token}),
+    )
+}
+
+/// An RSA key made by openssl: its PKCS#8 PEM file and the key pair.
+pub fn rsa_key(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, ring::signature::RsaKeyPair) {
+    let key = dir.join(format!("{name}.key"));
+    let out = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key.to_str().unwrap()])
+        .output()
+        .expect("openssl is installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pem = std::fs::read(&key).unwrap();
+    let der = rustls_pemfile::pkcs8_private_keys(&mut pem.as_slice()).next().unwrap().unwrap();
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).unwrap();
+    (key, pair)
 }
 
 // ---- Graph: authorization, faults, logging ----

@@ -1,0 +1,131 @@
+//! OpenID Connect sign-in (authorization code + PKCE) against the stand-in acting as Entra's
+//! v2.0 endpoint: the ID token is accepted only when its signature, issuer, audience, nonce
+//! and expiry all hold.
+
+use std::collections::HashMap;
+
+use sspr_backends::graph::{ClientSecret, OidcClient, OidcConfig, OidcError, PendingSignIn};
+
+use crate::directory::tenant;
+use crate::standin::{Provider, StandIn, Tamper, rsa_key, user};
+
+pub const PORTAL_SECRET: &str = "portal~secret-value-not-to-log";
+pub const PORTAL_APP: &str = "0f5e1c2a-portal-app";
+
+/// A stand-in with `upn` signed in at the provider, and its redirect URI.
+pub async fn provider(upn: &str, redirect_uri: &str, dir: &std::path::Path) -> (StandIn, String) {
+    let person = user(upn, "Signed In Person");
+    let id = person.id.clone();
+    let standin = StandIn::start(tenant(vec![person])).await;
+    let (_, key) = rsa_key(dir, "idp");
+    let (_, other_key) = rsa_key(dir, "foreign");
+    standin.with(|t| {
+        t.oidc = Some(Provider {
+            client_id: PORTAL_APP.into(),
+            client_secret: PORTAL_SECRET.into(),
+            redirect_uri: redirect_uri.into(),
+            signed_in: Some(upn.into()),
+            key,
+            other_key,
+            kid: "key-2026-12".into(),
+            codes: HashMap::new(),
+            tamper: None,
+        })
+    });
+    (standin, id)
+}
+
+pub fn oidc_config(standin: &StandIn, redirect_uri: &str) -> OidcConfig {
+    OidcConfig {
+        issuer: standin.issuer(),
+        client_id: PORTAL_APP.into(),
+        client_secret: ClientSecret::new(PORTAL_SECRET),
+        redirect_uri: redirect_uri.into(),
+        ca_file: None,
+        timeout_ms: 2_000,
+    }
+}
+
+/// What the browser does: follow the authorization URL to the provider, read the redirect.
+async fn browse(url: reqwest::Url) -> (String, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = browser.get(url).send().await.unwrap();
+    assert_eq!(answer.status(), 302);
+    let back = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    let q: HashMap<String, String> = back.query_pairs().into_owned().collect();
+    (q["code"].clone(), q["state"].clone())
+}
+
+const REDIRECT: &str = "http://127.0.0.1:9/passwordnotification/oidc/callback";
+
+async fn sign_in(client: &OidcClient) -> (PendingSignIn, String, String) {
+    let (url, pending) = client.begin().await.unwrap();
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["response_type"], "code");
+    let (code, state) = browse(url).await;
+    (pending, code, state)
+}
+
+#[tokio::test]
+async fn a_valid_id_token_signs_the_user_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, id) = provider("rita@contoso.com", REDIRECT, dir.path()).await;
+    let client = OidcClient::new(oidc_config(&standin, REDIRECT)).unwrap();
+    let (pending, code, state) = sign_in(&client).await;
+    let who = client.finish(&pending, &code, &state).await.unwrap();
+    assert_eq!(who.username.as_deref(), Some("rita@contoso.com"));
+    assert_eq!(who.object_id.as_deref(), Some(id.as_str()));
+    // The code is single use at the provider.
+    let again = client.finish(&pending, &code, &state).await.unwrap_err();
+    assert!(matches!(again, OidcError::Refused(_)), "{again}");
+    assert!(!format!("{client:?} {pending:?}").contains(PORTAL_SECRET));
+}
+
+#[tokio::test]
+async fn every_wrong_id_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, _) = provider("sam@contoso.com", REDIRECT, dir.path()).await;
+    let client = OidcClient::new(oidc_config(&standin, REDIRECT)).unwrap();
+    for (tamper, why) in [
+        (Tamper::ForeignKey, "signature does not verify"),
+        (Tamper::Audience, "another application"),
+        (Tamper::Issuer, "another issuer"),
+        (Tamper::Expired, "expired"),
+        (Tamper::Nonce, "nonce"),
+        (Tamper::AlgNone, "RS256"),
+        (Tamper::Hmac, "RS256"),
+        (Tamper::UnknownKid, "does not publish"),
+    ] {
+        standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(tamper));
+        let (pending, code, state) = sign_in(&client).await;
+        let err = client.finish(&pending, &code, &state).await.unwrap_err();
+        assert!(matches!(&err, OidcError::Refused(m) if m.contains(why)), "{tamper:?}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn the_state_and_the_pkce_verifier_bind_the_code_to_this_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, _) = provider("tom@contoso.com", REDIRECT, dir.path()).await;
+    let client = OidcClient::new(oidc_config(&standin, REDIRECT)).unwrap();
+    let (mine, code, state) = sign_in(&client).await;
+    // A state from elsewhere (a login CSRF: the attacker's own code sent to the victim).
+    let err = client.finish(&mine, &code, "forged-state").await.unwrap_err();
+    assert!(matches!(&err, OidcError::Refused(m) if m.contains("state")), "{err}");
+    // A code obtained for another session (its own verifier): the provider refuses it.
+    let (_, stolen_code, _) = sign_in(&client).await;
+    let err = client.finish(&mine, &stolen_code, &state).await.unwrap_err();
+    assert!(matches!(&err, OidcError::Refused(m) if m.contains("token endpoint")), "{err}");
+}
+
+#[tokio::test]
+async fn a_discovery_document_naming_another_issuer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, _) = provider("uma@contoso.com", REDIRECT, dir.path()).await;
+    let mut config = oidc_config(&standin, REDIRECT);
+    config.issuer.push('/');
+    let err = OidcClient::new(config).unwrap().begin().await.unwrap_err();
+    assert!(matches!(&err, OidcError::Config(m) if m.contains("another issuer")), "{err}");
+}
