@@ -99,6 +99,10 @@ pub struct Config {
     pub notifier: NotifierConfig,
     /// How text messages are delivered. Default: the development outbox.
     pub sms: SmsConfig,
+    /// Sign users in to the registration page with OpenID Connect (authorization code + PKCE)
+    /// instead of a password form: needed with `[directory] kind = "graph"`, which cannot
+    /// check passwords (application permissions only).
+    pub oidc: Option<sspr_backends::graph::OidcConfig>,
 }
 
 impl Default for Config {
@@ -126,6 +130,7 @@ impl Default for Config {
             state: None,
             notifier: NotifierConfig::Outbox,
             sms: SmsConfig::Outbox,
+            oidc: None,
         }
     }
 }

@@ -70,6 +70,11 @@ pub(crate) struct Shared {
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) admin_groups: sspr_core::GroupList,
     pub(crate) outbox_page: bool,
+    /// The registration page's OpenID Connect sign-in, when configured.
+    pub(crate) oidc: Option<sspr_backends::graph::OidcClient>,
+    /// The ID token's `oid` must be the directory's user id (a Graph directory: both are the
+    /// Entra object id), so a `preferred_username` moved to another account signs nobody in.
+    pub(crate) oidc_match_object_id: bool,
 }
 
 impl Deref for AppState {
@@ -141,6 +146,15 @@ impl Portal {
             _ => None,
         };
         let Backends { directory, contacts, state: store, notifier, outbox, .. } = backends;
+        let oidc = match &config.oidc {
+            Some(oidc) => {
+                summary.push_str(&format!("registration sign-in: OpenID Connect, issuer {}\n", oidc.issuer));
+                let client = sspr_backends::graph::OidcClient::with_clock(oidc.clone(), clock.clone())
+                    .map_err(|e| Error::Config(e.to_string()))?;
+                Some(client)
+            }
+            None => None,
+        };
         let audit_path = config.audit_log_path();
         let audit = PortalAudit::to_file(&audit_path)
             .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;
@@ -199,6 +213,8 @@ impl Portal {
             trusted_proxies: config.trusted_proxies.clone(),
             admin_groups: sspr_core::GroupList::new(&config.admin_groups),
             outbox_page,
+            oidc,
+            oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
         }));
         Ok(Self { state, summary, audit_log: audit_path })
     }
@@ -219,6 +235,8 @@ impl Portal {
             .route("/passwordnotification/signin", post(pages::notification::sign_in))
             .route("/passwordnotification/save", post(pages::notification::save))
             .route("/passwordnotification/signout", post(pages::notification::sign_out))
+            .route("/passwordnotification/oidc", get(pages::notification::oidc_start))
+            .route("/passwordnotification/oidc/callback", get(pages::notification::oidc_callback))
             .route("/admin", get(pages::admin::show))
             .route("/admin/user", get(pages::admin::user))
             .route("/admin/signin", post(pages::admin::sign_in))

@@ -66,6 +66,9 @@ pub(crate) struct SessionData {
     pub(crate) user: Option<SignedUser>,
     pub(crate) admin: Option<SignedUser>,
     pub(crate) flash: Option<Flash>,
+    /// An OpenID Connect sign-in under way (state, nonce, PKCE verifier), taken once.
+    #[serde(default)]
+    pub(crate) oidc: Option<sspr_backends::graph::PendingSignIn>,
 }
 
 /// One session.
@@ -215,7 +218,11 @@ impl Sessions {
 impl SessionData {
     /// Whether there is anything to keep on the server (else no session is needed).
     pub(crate) fn is_empty(&self) -> bool {
-        self.reset.is_none() && self.user.is_none() && self.admin.is_none() && self.flash.is_none()
+        self.reset.is_none()
+            && self.user.is_none()
+            && self.admin.is_none()
+            && self.flash.is_none()
+            && self.oidc.is_none()
     }
 }
 

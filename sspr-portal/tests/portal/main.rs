@@ -8,6 +8,7 @@
 mod accounts;
 mod attacks;
 mod hostile;
+mod oidc;
 // The server tier (slapd, PostgreSQL, Redis, the SMTP sink): feature `server-tests`, on in
 // scripts/test.sh; plain `cargo test` leaves these out.
 #[cfg(feature = "server-tests")]
@@ -20,6 +21,10 @@ mod security;
 mod shared_state;
 mod shutdown;
 mod sms;
+// The Graph and Entra stand-in the sspr-backends tests use (it cites Microsoft's reference pages).
 #[cfg(feature = "server-tests")]
 mod smtp;
+#[allow(dead_code, clippy::disallowed_methods)]
+#[path = "../../../sspr-backends/tests/graph/standin.rs"]
+mod standin;
 mod support;

@@ -1,0 +1,170 @@
+//! The registration page's OpenID Connect sign-in, and a whole reset, on a Microsoft Graph
+//! directory: against the Graph/Entra stand-in (sspr-backends/tests/graph/standin.rs), which
+//! is also the OpenID provider. Verified against the stand-in only.
+
+use std::collections::HashMap;
+
+use axum::http::{StatusCode, header};
+
+use crate::standin::{Provider, StandIn, Tamper, Tenant, rsa_key, user};
+use crate::support::{Browser, config, temp_dir};
+
+const GRAPH_SECRET: &str = "graph~app-secret";
+const PORTAL_APP: &str = "portal-app-id";
+const PORTAL_SECRET: &str = "portal~secret";
+const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
+
+async fn standin(upns: &[&str]) -> StandIn {
+    let users = upns.iter().map(|u| user(u, &format!("{u} Person"))).collect();
+    let standin = StandIn::start(Tenant {
+        users,
+        client_id: "sspr-graph-app".into(),
+        client_secret: Some(GRAPH_SECRET.into()),
+        ..Tenant::default()
+    })
+    .await;
+    let dir = temp_dir();
+    let (_, key) = rsa_key(&dir, "idp");
+    let (_, other_key) = rsa_key(&dir, "other");
+    standin.with(|t| {
+        t.oidc = Some(Provider {
+            client_id: PORTAL_APP.into(),
+            client_secret: PORTAL_SECRET.into(),
+            redirect_uri: REDIRECT.into(),
+            signed_in: upns.first().map(|u| (*u).to_owned()),
+            key,
+            other_key,
+            kid: "k1".into(),
+            codes: HashMap::new(),
+            tamper: None,
+        })
+    });
+    standin
+}
+
+async fn portal(standin: &StandIn) -> sspr_portal::Portal {
+    let url = standin.url();
+    let toml = format!(
+        "admin_groups = []\n[policy]\nmin_response_ms = 0\nallow_unlock_only = false\n\
+         [store]\nkind = \"memory\"\n\
+         [directory]\nkind = \"graph\"\ntenant_id = \"{tenant}\"\nclient_id = \"sspr-graph-app\"\n\
+         client_secret = \"{GRAPH_SECRET}\"\nauthority_url = \"{url}\"\ngraph_url = \"{url}\"\n\
+         [contacts]\nkind = \"graph\"\n\
+         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n",
+        tenant = standin.tenant_id,
+        issuer = standin.issuer(),
+    );
+    sspr_portal::Portal::build(&config(&toml)).await.unwrap()
+}
+
+/// The browser's trip to the provider and back: the portal's redirect, the provider's
+/// "login page" (the stand-in's signed-in user), the redirect to the callback.
+/// The helpdesk enables self-service for `login` (the engine's admin call, as /admin makes it).
+async fn enable(portal: &sspr_portal::Portal, login: &str) {
+    let helpdesk = sspr_core::Actor::Admin("helpdesk".into());
+    portal.sspr().set_enabled(&helpdesk, login, true, &sspr_core::RequestContext::default()).await.unwrap();
+}
+
+async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
+    let start = browser.get("/passwordnotification/oidc").await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let to_provider = start.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let at_provider = web.get(&to_provider).send().await.unwrap();
+    assert_eq!(at_provider.status(), 302);
+    let back = reqwest::Url::parse(at_provider.headers()["location"].to_str().unwrap()).unwrap();
+    let callback = format!("{}?{}", back.path(), back.query().unwrap());
+    let landed = browser.get(&callback).await;
+    if landed.status == StatusCode::SEE_OTHER {
+        let to = landed.headers[header::LOCATION].to_str().unwrap().to_owned();
+        return browser.get(&to).await;
+    }
+    landed
+}
+
+#[tokio::test]
+async fn a_user_signs_in_with_openid_connect_and_registers_an_entra_method() {
+    let standin = standin(&["vera@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    enable(&portal, "vera@contoso.com").await;
+    let mut browser = Browser::new(&portal);
+    let page = browser.get("/passwordnotification").await;
+    assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "a sign-in link, no password form");
+    assert!(!page.body.contains("name=\"password\""));
+    let signed_in = through_the_provider(&mut browser).await;
+    assert!(signed_in.main().contains("vera@contoso.com"), "{}", signed_in.main());
+    let csrf = signed_in.csrf();
+    let saved = browser
+        .submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "vera.home@example.org"), ("phone", "")])
+        .await;
+    assert!(saved.alert().is_none(), "{:?}", saved.alert());
+    let vera = standin.with(|t| t.users[0].clone());
+    assert_eq!(vera.email_methods.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(), ["vera.home@example.org"]);
+}
+
+#[tokio::test]
+async fn a_tampered_id_token_or_a_foreign_state_signs_nobody_in() {
+    let standin = standin(&["walt@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    for tamper in [Tamper::ForeignKey, Tamper::Nonce, Tamper::Audience, Tamper::Expired] {
+        standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(tamper));
+        let mut browser = Browser::new(&portal);
+        let page = through_the_provider(&mut browser).await;
+        assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "{tamper:?}: still signed out");
+        assert!(page.alert().is_some(), "{tamper:?}: an error is shown");
+    }
+    // Login CSRF: an attacker's own code and state, sent to a victim with a session of their own.
+    standin.with(|t| t.oidc.as_mut().unwrap().tamper = None);
+    let mut attacker = Browser::new(&portal);
+    let start = attacker.get("/passwordnotification/oidc").await;
+    let to_provider = start.headers[header::LOCATION].to_str().unwrap().to_owned();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let back = web.get(&to_provider).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+    let back = reqwest::Url::parse(&back).unwrap();
+    let mut victim = Browser::new(&portal);
+    victim.get("/passwordnotification/oidc").await; // the victim has a sign-in of their own under way
+    let landed = victim.get(&format!("{}?{}", back.path(), back.query().unwrap())).await;
+    let page = victim.get(landed.headers[header::LOCATION].to_str().unwrap()).await;
+    assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "the victim is not signed in as the attacker");
+}
+
+#[tokio::test]
+async fn the_callback_without_a_session_cookie_bounces_once_through_a_same_site_page() {
+    let standin = standin(&["xena@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    let mut browser = Browser::new(&portal);
+    let page = browser.get("/passwordnotification/oidc/callback?code=abc&state=xyz").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("http-equiv=\"refresh\""));
+    assert!(page.body.contains("/passwordnotification/oidc/callback?code=abc&amp;state=xyz&amp;bounced=true"));
+    // Bounced and still no session: an error, no loop.
+    let again = browser.get("/passwordnotification/oidc/callback?code=abc&state=xyz&bounced=true").await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_whole_reset_on_the_graph_directory() {
+    let standin = standin(&["yuri@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    enable(&portal, "yuri@contoso.com").await;
+    // Registered through the OIDC-signed-in page (sspr's first registration: usable at once).
+    let mut user = Browser::new(&portal);
+    let page = through_the_provider(&mut user).await;
+    let csrf = page.csrf();
+    user.submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "yuri.home@example.org"), ("phone", "")])
+        .await;
+    let mut visitor = Browser::new(&portal);
+    let start = visitor.get("/passwordreset").await;
+    let begun = visitor.submit("/passwordreset/begin", &[("csrf", &start.csrf()), ("login", "yuri@contoso.com")]).await;
+    let sent = visitor.submit("/passwordreset/send", &[("csrf", &begun.csrf()), ("method", "email")]).await;
+    portal.sspr().flush_deliveries().await;
+    let pin =
+        portal.outbox().unwrap().last_pin_to("yuri.home@example.org").expect("the PIN went to the registered address");
+    let verified = visitor.submit("/passwordreset/verify", &[("csrf", &sent.csrf()), ("pin", &pin)]).await;
+    let done = visitor.submit("/passwordreset/complete", &[("csrf", &verified.csrf()), ("mode", "temporary")]).await;
+    let yuri = standin.with(|t| t.users[0].clone());
+    assert!(yuri.force_change, "set through passwordProfile with forceChangePasswordNextSignIn");
+    assert!(done.body.contains(&yuri.password), "the temporary password is shown once");
+}
