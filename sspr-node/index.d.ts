@@ -81,6 +81,18 @@ export type NotAllowedReason =
   | 'admin_only'
   | 'other'
 
+/** Why a chosen password was refused (`PASSWORD_REJECTED`). */
+export type PasswordRefusal =
+  | 'too_short'
+  | 'too_recent'
+  | 'in_history'
+  | 'too_simple'
+  | 'wrong_current_password'
+  | 'guessable'
+  | 'breached'
+  | 'banned'
+  | 'unspecified'
+
 /** The kinds of backend failure the engine acts on. */
 export type BackendKind = 'unavailable' | 'password_rejected' | 'rejected' | 'other'
 
@@ -98,8 +110,12 @@ export declare class SsprError extends Error {
   readonly retryAfter?: number
   /** `BLOCKED`: when the block ends. */
   readonly blockedUntil?: Date
-  /** `NOT_ALLOWED`: which rule refused. */
-  readonly reason?: NotAllowedReason
+  /** `NOT_ALLOWED`: which rule refused; `PASSWORD_REJECTED`: why, in words to show the user. */
+  readonly reason?: NotAllowedReason | string
+  /** `PASSWORD_REJECTED`: the rule's stable name. */
+  readonly refusal?: PasswordRefusal
+  /** `PASSWORD_REJECTED`: how to choose a better password (zxcvbn's suggestions), possibly none. */
+  readonly suggestions?: string[]
   /** `BACKEND`: the kind of failure. */
   readonly backendKind?: BackendKind
   /** `BACKEND`: what a JavaScript backend threw. */

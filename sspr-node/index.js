@@ -13,7 +13,7 @@ class SsprError extends Error {
     super(String(info && info.message), cause === undefined || cause === null ? undefined : { cause })
     this.name = 'SsprError'
     this.code = String(info && info.code)
-    for (const key of ['field', 'attemptsLeft', 'retryAfter', 'blockedUntil', 'reason', 'backendKind']) {
+    for (const key of ['field', 'attemptsLeft', 'retryAfter', 'blockedUntil', 'reason', 'refusal', 'suggestions', 'backendKind']) {
       if (info && info[key] !== undefined && info[key] !== null) this[key] = info[key]
     }
   }

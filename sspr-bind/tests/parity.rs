@@ -146,9 +146,11 @@ fn replay(kind: &str, input: &Value, engine: &Value) -> Outcome {
                 "RateLimited" => Error::RateLimited { retry_after: std::time::Duration::from_secs(1) },
                 "Blocked" => Error::Blocked { until: OffsetDateTime::UNIX_EPOCH },
                 "NotAllowed" => Error::NotAllowed { reason: NotAllowedReason::Privileged },
-                "PasswordRejected" => {
-                    Error::PasswordRejected { refusal: sspr_core::PasswordRefusal::Unspecified, reason: String::new() }
-                }
+                "PasswordRejected" => Error::PasswordRejected {
+                    refusal: sspr_core::PasswordRefusal::Unspecified,
+                    reason: String::new(),
+                    suggestions: Vec::new(),
+                },
                 "SignInFailed" => Error::SignInFailed,
                 "UnknownUser" => Error::UnknownUser,
                 "Config" => Error::Config(String::new()),

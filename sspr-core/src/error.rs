@@ -78,6 +78,8 @@ pub enum Error {
         refusal: PasswordRefusal,
         /// Why, safe to show to the user (never the password itself).
         reason: String,
+        /// How to choose a better one (zxcvbn's suggestions), safe to show; often empty.
+        suggestions: Vec<String>,
     },
     /// A sign-in or a password change failed: unknown login, wrong (current) password, or
     /// an account that may not sign in or change its password here. Deliberately one answer

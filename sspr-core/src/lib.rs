@@ -18,6 +18,7 @@ pub mod mask;
 pub mod memory;
 pub mod notice;
 pub mod password;
+pub mod password_check;
 pub mod pin;
 mod policy;
 mod rng;
@@ -36,7 +37,8 @@ pub use api::{
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{
-    AuditSink, Authentication, ContactStore, Directory, Notifier, PasswordRefusal, PasswordRules, StateStore,
+    AuditSink, Authentication, ContactStore, Directory, Notifier, PasswordCandidate, PasswordChecker, PasswordFeedback,
+    PasswordRefusal, PasswordRules, StateStore,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{MAX_SEARCH_RESULTS, Sspr, SsprBuilder};

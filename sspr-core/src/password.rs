@@ -107,8 +107,14 @@ pub enum Weakness {
     TooLong,
     /// A control character (NUL, newline...) inside.
     ControlCharacter,
-    /// Found, or its stem found, in the list of common passwords.
-    Common,
+    /// zxcvbn's estimate is below the policy's `password_min_score`: the password is common,
+    /// a pattern, or built from the user's own name, login or organisation.
+    Guessable {
+        /// zxcvbn's warning ("This is a top-100 common password"), when it gives one.
+        warning: Option<String>,
+        /// zxcvbn's suggestions ("Add another word or two"), possibly none.
+        suggestions: Vec<String>,
+    },
     /// Too few different characters (`aaaaaaaa`, `abababab`).
     Repetitive,
     /// Contains the login or a part of the user's name.
@@ -124,8 +130,17 @@ impl Weakness {
         use crate::backend::PasswordRefusal;
         match self {
             Self::TooShort { .. } => PasswordRefusal::TooShort,
-            Self::Common | Self::Repetitive | Self::ContainsIdentity => PasswordRefusal::TooSimple,
+            Self::Guessable { .. } => PasswordRefusal::Guessable,
+            Self::Repetitive | Self::ContainsIdentity => PasswordRefusal::TooSimple,
             Self::TooLong | Self::ControlCharacter => PasswordRefusal::Unspecified,
+        }
+    }
+
+    /// zxcvbn's suggestions for a [`Weakness::Guessable`] password, none for the others.
+    pub fn suggestions(&self) -> Vec<String> {
+        match self {
+            Self::Guessable { suggestions, .. } => suggestions.clone(),
+            _ => Vec::new(),
         }
     }
 }
@@ -136,54 +151,61 @@ impl std::fmt::Display for Weakness {
             Self::TooShort { min } => write!(f, "it must have at least {min} characters"),
             Self::TooLong => write!(f, "it must have at most {CHOSEN_PASSWORD_MAX_LENGTH} characters"),
             Self::ControlCharacter => f.write_str("it contains a control character"),
-            Self::Common => f.write_str("it is too common"),
+            Self::Guessable { warning: Some(warning), .. } => write!(f, "it is too easy to guess: {warning}"),
+            Self::Guessable { warning: None, .. } => f.write_str("it is too easy to guess"),
             Self::Repetitive => f.write_str("it has too few different characters"),
             Self::ContainsIdentity => f.write_str("it contains your login or a part of your name"),
         }
     }
 }
 
-static COMMON: &str = include_str!("common_passwords.txt");
-
-/// Whether `password` is a common password: the whole of it, or its stem with leetspeak
-/// undone and trailing digits and symbols dropped (`Summer2024!` -> `summer`).
-pub fn is_common(password: &str) -> bool {
-    // Every copy is a copy of the password: wipe them all on the way out.
-    let unleet = |text: &str| -> Zeroizing<String> {
-        Zeroizing::new(
-            text.chars()
-                .map(|c| match c {
-                    '@' | '4' => 'a',
-                    '3' => 'e',
-                    '1' | '!' => 'i',
-                    '0' => 'o',
-                    '$' | '5' => 's',
-                    '7' => 't',
-                    other => other,
-                })
-                .collect(),
-        )
-    };
-    let lower = Zeroizing::new(password.to_lowercase());
-    let stem = Zeroizing::new(lower.trim_end_matches(|c: char| !c.is_alphabetic()).to_owned());
-    let candidates = [unleet(&lower), unleet(&stem), lower, stem];
-    COMMON
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .any(|entry| candidates.iter().any(|c| c.eq_ignore_ascii_case(entry)))
+/// zxcvbn's estimate of `password`, refused below `min_score` (0..=4; 0 accepts all).
+/// `user_inputs` are words an attacker who targets this user would try first (their name,
+/// login, organisation): zxcvbn ranks them as the most common words of all.
+///
+/// The estimate's internals hold pieces of the password; they are dropped here and only
+/// zxcvbn's fixed warning and suggestion texts leave this function.
+///
+/// ```
+/// use sspr_core::password::{guessable, Weakness};
+/// assert!(matches!(guessable("Summer2024!", &[], 3), Err(Weakness::Guessable { .. })));
+/// assert!(guessable("mallory.kensington", &["mallory.kensington".into()], 3).is_err());
+/// assert!(guessable("correct horse battery staple", &[], 3).is_ok());
+/// ```
+pub fn guessable(password: &str, user_inputs: &[String], min_score: u8) -> Result<(), Weakness> {
+    if min_score == 0 {
+        return Ok(());
+    }
+    let inputs: Vec<&str> = user_inputs.iter().map(String::as_str).collect();
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if u8::from(estimate.score()) >= min_score {
+        return Ok(());
+    }
+    let feedback = estimate.feedback();
+    Err(Weakness::Guessable {
+        warning: feedback.and_then(zxcvbn::feedback::Feedback::warning).map(|w| w.to_string()),
+        suggestions: feedback.map(|f| f.suggestions().iter().map(ToString::to_string).collect()).unwrap_or_default(),
+    })
 }
 
-/// Check a password a user chose. `tokens` come from [`identity_tokens`].
+/// Check a password a user chose: length, control characters, repetition, the user's
+/// identity (`tokens` from [`identity_tokens`]), then zxcvbn's estimate ([`guessable`],
+/// with `user_inputs`) against `min_score`.
 ///
 /// ```
 /// use sspr_core::password::{check_chosen, identity_tokens, Weakness};
 /// let tokens = identity_tokens("jdoe@example.org", "Jane Doe");
-/// assert_eq!(check_chosen("Summer2024!", 8, &tokens), Err(Weakness::Common));
-/// assert_eq!(check_chosen("Jane-rides-7-horses", 8, &tokens), Err(Weakness::ContainsIdentity));
-/// assert!(check_chosen("correct horse battery staple", 8, &tokens).is_ok());
+/// assert!(matches!(check_chosen("Summer2024!", 8, &tokens, &[], 3), Err(Weakness::Guessable { .. })));
+/// assert_eq!(check_chosen("Jane-rides-7-horses", 8, &tokens, &[], 3), Err(Weakness::ContainsIdentity));
+/// assert!(check_chosen("correct horse battery staple", 8, &tokens, &[], 3).is_ok());
 /// ```
-pub fn check_chosen(password: &str, min_length: usize, tokens: &[String]) -> Result<(), Weakness> {
+pub fn check_chosen(
+    password: &str,
+    min_length: usize,
+    tokens: &[String],
+    user_inputs: &[String],
+    min_score: u8,
+) -> Result<(), Weakness> {
     let length = password.chars().count();
     if length < min_length {
         return Err(Weakness::TooShort { min: min_length });
@@ -200,13 +222,10 @@ pub fn check_chosen(password: &str, min_length: usize, tokens: &[String]) -> Res
     if distinct.len() < 4 {
         return Err(Weakness::Repetitive);
     }
-    if is_common(password) {
-        return Err(Weakness::Common);
-    }
     if contains_token(password, tokens) {
         return Err(Weakness::ContainsIdentity);
     }
-    Ok(())
+    guessable(password, user_inputs, min_score)
 }
 
 #[cfg(test)]
@@ -257,24 +276,47 @@ mod tests {
     }
 
     #[test]
-    fn common_stems_are_caught() {
+    fn common_passwords_and_patterns_are_guessable() {
+        // What the hand-written list caught, zxcvbn catches too (its dictionaries, l33t
+        // substitutions, years, keyboard patterns).
         for p in ["password", "P@ssw0rd", "Passw0rd!", "Summer2024!", "Welcome1", "qwertz123", "12345678", "Sommer2025"]
         {
-            assert!(is_common(p), "{p}");
+            assert!(matches!(guessable(p, &[], 3), Err(Weakness::Guessable { .. })), "{p}");
         }
-        for p in ["Blue-Kettle-Oslo", "7hq!Ra92-zz", "correct horse battery staple"] {
-            assert!(!is_common(p), "{p}");
+        for p in ["Blue-Kettle-Oslo-9", "7hq!Ra92-zzW", "correct horse battery staple"] {
+            assert_eq!(guessable(p, &[], 3), Ok(()), "{p}");
         }
     }
 
     #[test]
+    fn user_inputs_make_a_password_built_from_them_guessable() {
+        // A long name zxcvbn's dictionaries do not hold scores well on its own; as a user
+        // input it is the first thing tried.
+        let login = "vortigern.quillsby";
+        assert_eq!(guessable("Vortigern.Quillsby", &[], 3), Ok(()));
+        let inputs = [login.to_owned(), "Vortigern Quillsby".to_owned(), "Examplecorp".to_owned()];
+        let refused = guessable("Vortigern.Quillsby", &inputs, 3);
+        assert!(matches!(refused, Err(Weakness::Guessable { .. })), "{refused:?}");
+        assert!(matches!(guessable("examplecorp2026", &inputs, 3), Err(Weakness::Guessable { .. })));
+        // The feedback is zxcvbn's fixed text, never the password.
+        let text = format!("{:?} {}", refused, refused.clone().err().map(|w| w.to_string()).unwrap_or_default());
+        assert!(!text.to_lowercase().contains("vortigern"), "{text}");
+    }
+
+    #[test]
+    fn a_min_score_of_zero_turns_zxcvbn_off() {
+        assert_eq!(guessable("password", &[], 0), Ok(()));
+        assert!(guessable("password", &[], 1).is_err());
+    }
+
+    #[test]
     fn chosen_password_length_bounds() {
-        assert_eq!(check_chosen("Zq7!mK2", 8, &[]), Err(Weakness::TooShort { min: 8 }));
-        assert!(check_chosen("Zq7!mK2x", 8, &[]).is_ok());
+        assert_eq!(check_chosen("Zq7!mK2", 8, &[], &[], 3), Err(Weakness::TooShort { min: 8 }));
+        assert!(check_chosen("Zq7!mK2x", 8, &[], &[], 0).is_ok());
         let long: String = "Zq7!mK2x".repeat(32);
-        assert!(check_chosen(&long, 8, &[]).is_ok());
-        assert_eq!(check_chosen(&format!("{long}y"), 8, &[]), Err(Weakness::TooLong));
-        assert_eq!(check_chosen("aaaaaaaaaaaa", 8, &[]), Err(Weakness::Repetitive));
-        assert_eq!(check_chosen("Zq7!mK2x\0", 8, &[]), Err(Weakness::ControlCharacter));
+        assert!(check_chosen(&long, 8, &[], &[], 0).is_ok());
+        assert_eq!(check_chosen(&format!("{long}y"), 8, &[], &[], 3), Err(Weakness::TooLong));
+        assert_eq!(check_chosen("aaaaaaaaaaaa", 8, &[], &[], 3), Err(Weakness::Repetitive));
+        assert_eq!(check_chosen("Zq7!mK2x\0", 8, &[], &[], 3), Err(Weakness::ControlCharacter));
     }
 }

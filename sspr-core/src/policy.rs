@@ -138,6 +138,16 @@ pub struct Policy {
     pub allow_chosen_password: bool,
     /// Shortest user-chosen password. Default 8, range 8..=64 (the longest is always 256).
     pub chosen_password_min_length: u32,
+    /// The lowest zxcvbn score (0..=4) a chosen password may have. Default 3 ("safely
+    /// unguessable": about 10^8 guesses and more); 0 turns the estimate off.
+    pub password_min_score: u8,
+    /// The organisation's name, which zxcvbn tries as one of the first guesses for every
+    /// user's chosen password (with the user's login and name). Default empty.
+    pub organisation_name: String,
+    /// Accept a chosen password when a password checker could not check it (the breached
+    /// range service down or too slow). Default off: the password is refused with an
+    /// `Unavailable` backend error, and the user tries again later.
+    pub password_check_fail_open: bool,
     /// Offer "unlock only" as a completion mode. Default on.
     pub allow_unlock_only: bool,
     /// How long a contact added or changed by the user waits before it can receive PINs.
@@ -238,6 +248,9 @@ impl Default for Policy {
             min_temp_password_entropy_bits: 80,
             allow_chosen_password: false,
             chosen_password_min_length: 8,
+            password_min_score: 3,
+            organisation_name: String::new(),
+            password_check_fail_open: false,
             allow_unlock_only: true,
             contact_cooling_off_secs: 86_400,
             eligible_ous: Vec::new(),
@@ -333,6 +346,8 @@ impl Policy {
         check("temp_password_length", self.temp_password_length, 12..=64)?;
         check("min_temp_password_entropy_bits", self.min_temp_password_entropy_bits, 64..=256)?;
         check("chosen_password_min_length", self.chosen_password_min_length, 8..=64)?;
+        check("password_min_score", self.password_min_score, 0..=4)?;
+        check("organisation_name", self.organisation_name.chars().count(), 0..=256)?;
         check("contact_cooling_off_secs", self.contact_cooling_off_secs, 0..=1_209_600)?;
         let entropy = crate::password::temp_password_entropy_bits(self.temp_password_length);
         if entropy < f64::from(self.min_temp_password_entropy_bits) {

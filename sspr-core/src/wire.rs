@@ -99,6 +99,9 @@ names!(PasswordRefusal, "refusal", {
     PasswordRefusal::InHistory => "in_history",
     PasswordRefusal::TooSimple => "too_simple",
     PasswordRefusal::WrongCurrentPassword => "wrong_current_password",
+    PasswordRefusal::Guessable => "guessable",
+    PasswordRefusal::Breached => "breached",
+    PasswordRefusal::Banned => "banned",
     PasswordRefusal::Unspecified => "unspecified",
 });
 
@@ -433,7 +436,7 @@ mod tests {
             Error::RateLimited { retry_after: std::time::Duration::from_secs(1) },
             Error::Blocked { until: time::OffsetDateTime::UNIX_EPOCH },
             Error::NotAllowed { reason: NotAllowedReason::Privileged },
-            Error::PasswordRejected { refusal: PasswordRefusal::TooShort, reason: "r".into() },
+            Error::PasswordRejected { refusal: PasswordRefusal::TooShort, reason: "r".into(), suggestions: Vec::new() },
             Error::SignInFailed,
             Error::UnknownUser,
             Error::Config("c".into()),

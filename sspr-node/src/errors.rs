@@ -14,7 +14,7 @@
 //! | `RateLimited` | `RATE_LIMITED` | `retryAfter` (seconds) |
 //! | `Blocked` | `BLOCKED` | `blockedUntil` (a `Date`) |
 //! | `NotAllowed` | `NOT_ALLOWED` | `reason` (`privileged`, `ineligible`, ...) |
-//! | `PasswordRejected` | `PASSWORD_REJECTED` | |
+//! | `PasswordRejected` | `PASSWORD_REJECTED` | `refusal` (`too_short`, `guessable`, `breached`, ...), `reason`, `suggestions` |
 //! | `UnknownUser` | `UNKNOWN_USER` | |
 //! | `SignInFailed` | `SIGN_IN_FAILED` | |
 //! | `Config` | `CONFIG` | |
@@ -58,8 +58,12 @@ pub struct ErrorInfo {
     pub retry_after: Option<f64>,
     /// `BLOCKED`: when the block ends.
     pub blocked_until: Option<DateTime<Utc>>,
-    /// `NOT_ALLOWED`: which rule refused.
+    /// `NOT_ALLOWED`: which rule refused; `PASSWORD_REJECTED`: why, in words to show.
     pub reason: Option<String>,
+    /// `PASSWORD_REJECTED`: the rule's stable name (`too_short`, `guessable`, `breached`...).
+    pub refusal: Option<String>,
+    /// `PASSWORD_REJECTED`: how to choose a better password (zxcvbn's suggestions).
+    pub suggestions: Option<Vec<String>>,
     /// `BACKEND`: `unavailable`, `password_rejected`, `rejected` or `other`.
     pub backend_kind: Option<String>,
 }
@@ -105,6 +109,8 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
         retry_after: None,
         blocked_until: None,
         reason: None,
+        refusal: None,
+        suggestions: None,
         backend_kind: None,
     };
     match error {
@@ -113,6 +119,11 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
         Error::RateLimited { retry_after } => info.retry_after = Some(retry_after.as_secs_f64()),
         Error::Blocked { until } => info.blocked_until = Some(to_chrono(*until)),
         Error::NotAllowed { reason } => info.reason = Some(reason.as_str().to_owned()),
+        Error::PasswordRejected { refusal, reason, suggestions } => {
+            info.refusal = Some(refusal.as_str().to_owned());
+            info.reason = Some(reason.clone());
+            info.suggestions = Some(suggestions.clone());
+        }
         Error::Backend { source } => info.backend_kind = Some(source.kind().as_str().to_owned()),
         _ => {}
     }

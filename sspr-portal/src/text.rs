@@ -356,11 +356,13 @@ impl Text {
         }
     }
 
-    /// A password the policy or directory refused.
-    pub(crate) fn password_rejected(&self, reason: &str) -> String {
+    /// A password the policy, a password checker or the directory refused, with zxcvbn's
+    /// suggestions after the reason (its words are English in every language).
+    pub(crate) fn password_rejected(&self, reason: &str, suggestions: &[String]) -> String {
+        let advice: String = suggestions.iter().map(|s| format!(" {s}")).collect();
         match self.lang {
-            "de" => format!("Das Kennwort wurde abgelehnt: {reason}"),
-            _ => format!("The password was refused: {reason}"),
+            "de" => format!("Das Kennwort wurde abgelehnt: {reason}.{advice}"),
+            _ => format!("The password was refused: {reason}.{advice}"),
         }
     }
 

@@ -50,7 +50,14 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::RateLimited { retry_after } => ("RateLimited", vec![("retry_after", attr(py, *retry_after)?)]),
         Error::Blocked { until } => ("Blocked", vec![("until", attr(py, *until)?)]),
         Error::NotAllowed { reason } => ("NotAllowed", vec![("reason", attr(py, reason.as_str())?)]),
-        Error::PasswordRejected { reason, .. } => ("PasswordRejected", vec![("reason", attr(py, reason.as_str())?)]),
+        Error::PasswordRejected { reason, refusal, suggestions } => (
+            "PasswordRejected",
+            vec![
+                ("reason", attr(py, reason.as_str())?),
+                ("refusal", attr(py, refusal.as_str())?),
+                ("suggestions", attr(py, suggestions.clone())?),
+            ],
+        ),
         Error::UnknownUser => ("UnknownUser", vec![]),
         Error::SignInFailed => ("SignInFailed", vec![]),
         Error::Config(_) => ("ConfigError", vec![]),

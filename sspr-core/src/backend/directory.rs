@@ -138,6 +138,14 @@ pub enum PasswordRefusal {
     TooSimple,
     /// The current password given is not the user's password.
     WrongCurrentPassword,
+    /// Too easy to guess: zxcvbn's estimate is below the policy's `password_min_score`.
+    Guessable,
+    /// Found in a list of breached passwords (a [`PasswordChecker`] by k-anonymity).
+    ///
+    /// [`PasswordChecker`]: crate::backend::PasswordChecker
+    Breached,
+    /// Contains a word the organisation banned (its banned-words list).
+    Banned,
     /// The directory refused the password without saying which rule (Windows AD's bare
     /// `0000052D`, a check of the engine's own that has no narrower name).
     Unspecified,
@@ -151,6 +159,9 @@ impl std::fmt::Display for PasswordRefusal {
             Self::InHistory => "the new password was used before",
             Self::TooSimple => "the new password is too simple",
             Self::WrongCurrentPassword => "the current password is not right",
+            Self::Guessable => "the new password is too easy to guess",
+            Self::Breached => "the new password appears in a list of breached passwords",
+            Self::Banned => "the new password contains a banned word",
             Self::Unspecified => "the directory refused the new password",
         })
     }

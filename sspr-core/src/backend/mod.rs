@@ -12,6 +12,7 @@ mod audit;
 mod contacts;
 mod directory;
 mod notifier;
+mod password_check;
 mod store;
 
 pub use audit::AuditSink;
@@ -21,4 +22,5 @@ pub use directory::{
     PRIVILEGED_ROLE, PasswordRefusal, PasswordRules,
 };
 pub use notifier::{ByChannel, Notifier};
+pub use password_check::{PasswordCandidate, PasswordChecker, PasswordFeedback};
 pub use store::{Batch, BatchOutcome, Counter, MAX_LINK, Put, StateStore, StoredValue, link_of};

@@ -82,9 +82,10 @@ impl Sspr {
                 return Err(Error::PasswordRejected {
                     refusal: PasswordRefusal::InHistory,
                     reason: "the new password must differ from the current one".into(),
+                    suggestions: Vec::new(),
                 });
             }
-            self.check_chosen_password(&user, new)?;
+            self.check_chosen_password(&user, new).await?;
             // Read before the change: once it is made, the notice must reach the contacts
             // even if the contact store then fails (an unnoticed change is a takeover).
             let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
@@ -99,6 +100,7 @@ impl Sspr {
                 Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {
                     refusal: e.refusal().unwrap_or(PasswordRefusal::Unspecified),
                     reason: e.message().to_owned(),
+                    suggestions: Vec::new(),
                 }),
                 Err(e) => Err(e.into()),
             }

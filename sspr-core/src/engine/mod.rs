@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::alarm::Alarm;
 use crate::api::{Actor, Channel, CompletionMode, RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
-use crate::backend::{AuditSink, ContactStore, Directory, Notifier, StateStore};
+use crate::backend::{AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
 use crate::error::{Error, Result};
 use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
@@ -53,6 +53,7 @@ struct Inner {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    password_checkers: password::Checkers,
     deliveries: delivery::Deliveries,
     policy: Policy,
     scope: Scope,
@@ -72,6 +73,7 @@ impl fmt::Debug for Sspr {
             .field("timer", &self.inner.timer)
             .field("spawner", &self.inner.spawner)
             .field("alarm", &self.inner.alarm)
+            .field("password_checkers", &self.inner.password_checkers)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
             .finish()
@@ -93,6 +95,7 @@ pub struct SsprBuilder {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    password_checkers: Vec<Arc<dyn PasswordChecker>>,
     max_pending_deliveries: Option<usize>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
@@ -206,6 +209,19 @@ impl SsprBuilder {
         self.alarm = Some(alarm);
         self
     }
+    /// Add a check of chosen passwords, run after the policy's own and after the checkers
+    /// added before it (see [`PasswordChecker`]): the breached-password range check, a
+    /// banned-words list ([`crate::password_check::BannedWords`]), a host's own.
+    #[must_use]
+    pub fn password_checker(self, checker: impl PasswordChecker + 'static) -> Self {
+        self.password_checker_arc(Arc::new(checker))
+    }
+    /// Add a password checker, already shared.
+    #[must_use]
+    pub fn password_checker_arc(mut self, checker: Arc<dyn PasswordChecker>) -> Self {
+        self.password_checkers.push(checker);
+        self
+    }
     /// Deliveries kept in flight at most (default 1000). Beyond it the notifier is down or
     /// far too slow: a further PIN is not sent, the audit records it as failed, and the
     /// caller is answered as always (so a full queue tells an attacker nothing either).
@@ -275,6 +291,7 @@ impl SsprBuilder {
                 timer,
                 spawner,
                 alarm: self.alarm,
+                password_checkers: password::Checkers(self.password_checkers),
                 deliveries: delivery::Deliveries::new(
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
                 ),

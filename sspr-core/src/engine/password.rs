@@ -1,22 +1,81 @@
 //! The one point where a password a user chose is checked, for a reset that completes with
-//! a chosen password and for a user's own change alike (the checks of the policy: length,
-//! common passwords, repetition, the user's identity). The directory's own rules apply
-//! after it, in the directory.
+//! a chosen password and for a user's own change alike: the policy's checks (length,
+//! repetition, the user's identity, zxcvbn's estimate with the user's name, login and
+//! organisation as its first guesses), then the host's [`PasswordChecker`]s in order (the
+//! breached-password range check, banned words, a host's own). The directory's own rules
+//! apply after it, in the directory. Temporary passwords sspr generates are not checked.
 
 use super::Sspr;
-use crate::backend::DirectoryUser;
-use crate::error::{Error, Result};
+use crate::backend::{DirectoryUser, PasswordCandidate, PasswordChecker, PasswordFeedback};
+use crate::error::{BackendErrorKind, Error, Result};
 use crate::password;
 use crate::secret::Password;
 
 impl Sspr {
-    /// Check `password`, chosen by `user`, against the policy.
+    /// Check `password`, chosen by `user`, against the policy and the host's checkers.
     ///
-    /// Errors: `PasswordRejected`, with the rule it breaks and words to show the user.
-    pub(super) fn check_chosen_password(&self, user: &DirectoryUser, password: &Password) -> Result<()> {
+    /// Errors: `PasswordRejected`, with the rule it breaks, words to show the user and
+    /// zxcvbn's suggestions; `Backend` when a checker could not check and the policy fails
+    /// closed (`password_check_fail_open` off, the default).
+    pub(super) async fn check_chosen_password(&self, user: &DirectoryUser, password: &Password) -> Result<()> {
+        let policy = &self.inner.policy;
         let tokens = password::identity_tokens(&user.login, &user.display_name);
-        let min = self.inner.policy.chosen_password_min_length as usize;
-        password::check_chosen(password.expose_secret(), min, &tokens)
-            .map_err(|weakness| Error::PasswordRejected { refusal: weakness.refusal(), reason: weakness.to_string() })
+        let inputs = user_inputs(user, &policy.organisation_name, &tokens);
+        let min = policy.chosen_password_min_length as usize;
+        password::check_chosen(password.expose_secret(), min, &tokens, &inputs, policy.password_min_score).map_err(
+            |weakness| Error::PasswordRejected {
+                refusal: weakness.refusal(),
+                suggestions: weakness.suggestions(),
+                reason: weakness.to_string(),
+            },
+        )?;
+        let candidate = PasswordCandidate { password, user, user_inputs: &inputs };
+        for checker in self.inner.password_checkers.iter() {
+            match checker.check(&candidate).await {
+                Ok(None) => {}
+                Ok(Some(PasswordFeedback { refusal, reason, suggestions })) => {
+                    return Err(Error::PasswordRejected { refusal, reason, suggestions });
+                }
+                Err(e) if policy.password_check_fail_open && e.kind() == BackendErrorKind::Unavailable => {
+                    // The policy prefers an unchecked password to a user who cannot reset.
+                    tracing::warn!(checker = ?checker, error = %e, "a password check failed open");
+                }
+                Err(e) => {
+                    tracing::warn!(checker = ?checker, error = %e, "a password check failed closed");
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// zxcvbn's user inputs: the whole login and name, their parts, the organisation's name.
+fn user_inputs(user: &DirectoryUser, organisation: &str, tokens: &[String]) -> Vec<String> {
+    let mut inputs: Vec<String> = [user.login.as_str(), user.display_name.as_str(), organisation]
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_lowercase)
+        .chain(organisation.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() >= 3).map(str::to_lowercase))
+        .chain(tokens.iter().cloned())
+        .collect();
+    inputs.sort();
+    inputs.dedup();
+    inputs
+}
+
+/// The checkers an engine runs, in order (a type of its own for its `Debug`).
+#[derive(Default, Clone)]
+pub(super) struct Checkers(pub(super) Vec<std::sync::Arc<dyn PasswordChecker>>);
+
+impl Checkers {
+    fn iter(&self) -> impl Iterator<Item = &std::sync::Arc<dyn PasswordChecker>> {
+        self.0.iter()
+    }
+}
+
+impl std::fmt::Debug for Checkers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
     }
 }

@@ -938,7 +938,7 @@ impl Sspr {
         if refused.is_none()
             && let NewPassword::Chosen(password) = &new_password
         {
-            refused = self.check_chosen_password(&user, password).err();
+            refused = self.check_chosen_password(&user, password).await.err();
         }
         if let Some(error) = refused {
             // Nothing was done: give the verified flow back.
@@ -1078,6 +1078,7 @@ impl Sspr {
                 Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {
                     refusal: e.refusal().unwrap_or(crate::backend::PasswordRefusal::Unspecified),
                     reason: e.message().to_owned(),
+                    suggestions: Vec::new(),
                 }),
                 Err(e) => Err(e.into()),
             },

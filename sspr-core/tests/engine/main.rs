@@ -16,6 +16,7 @@ mod enumeration;
 mod failures;
 mod hostile_input;
 mod limits;
+mod password_checks;
 mod privileged;
 mod reset_flow;
 mod round_trips;

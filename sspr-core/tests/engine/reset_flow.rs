@@ -204,7 +204,7 @@ async fn chosen_password_is_checked_against_the_policy_and_the_users_name() {
     assert!(verified.modes.contains(&CompletionMode::Chosen));
     for (weak, why) in [
         ("Short1!", "at least 8"),
-        ("Password123!", "too common"),
+        ("Password123!", "too easy to guess"),
         ("Liddell-Rocks-42", "your login or a part of your name"),
         ("aaaaaaaaaaaaaaa", "too few different"),
     ] {

@@ -96,6 +96,7 @@ pub struct HarnessBuilder {
     store: Option<Arc<dyn StateStore>>,
     contacts: Option<ContactsWrapper>,
     clock_timer: bool,
+    password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
 }
 
 /// Wraps the harness's in-memory contact store (e.g. to make its writes fail).
@@ -128,6 +129,12 @@ impl HarnessBuilder {
         self.contacts = Some(Box::new(wrap));
         self
     }
+    /// Add a password checker to the engine.
+    #[allow(dead_code)] // not every binary sharing this harness adds one
+    pub fn password_checker(mut self, checker: Arc<dyn sspr_core::PasswordChecker>) -> Self {
+        self.password_checkers.push(checker);
+        self
+    }
     /// Give the engine a [`ClockTimer`] on the harness clock: its waits end when the test
     /// moves the clock past them (instead of tokio's real-time timer).
     #[allow(dead_code)] // used by the attacks binary, which shares this harness
@@ -153,6 +160,7 @@ impl HarnessBuilder {
         } else {
             Sspr::builder().timer(clock.clone())
         };
+        let builder = self.password_checkers.into_iter().fold(builder, |b, c| b.password_checker_arc(c));
         let sspr = builder
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
             .contacts_arc(match self.contacts {
@@ -200,6 +208,7 @@ impl Harness {
             store: None,
             contacts: None,
             clock_timer: false,
+            password_checkers: Vec::new(),
         }
     }
 

@@ -95,8 +95,11 @@ pub enum SsprError {
         /// Why (never the password).
         reason: String,
         /// Which rule refused it, by its stable name (`too_short`, `too_recent`,
-        /// `in_history`, `too_simple`, `wrong_current_password`, `unspecified`).
+        /// `in_history`, `too_simple`, `wrong_current_password`, `guessable`, `breached`,
+        /// `banned`, `unspecified`).
         refusal: String,
+        /// How to choose a better one (zxcvbn's suggestions), possibly none.
+        suggestions: Vec<String>,
     },
     /// A sign-in failed (unknown login, wrong password, or an account that may not sign in).
     #[error("the login or password is not right")]
@@ -162,8 +165,8 @@ impl From<sspr_core::Error> for SsprError {
                     _ => NotAllowedReason::Other,
                 },
             },
-            E::PasswordRejected { reason, refusal } => {
-                Self::PasswordRejected { reason, refusal: refusal.as_str().to_owned() }
+            E::PasswordRejected { reason, refusal, suggestions } => {
+                Self::PasswordRejected { reason, refusal: refusal.as_str().to_owned(), suggestions }
             }
             E::SignInFailed => Self::SignInFailed,
             E::UnknownUser => Self::UnknownUser,

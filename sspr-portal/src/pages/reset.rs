@@ -88,7 +88,7 @@ fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32) 
         Error::RateLimited { retry_after } => (false, t.rate_limited(*retry_after)),
         Error::Blocked { until } => (true, t.blocked(*until)),
         Error::NotAllowed { .. } => (true, t.err_not_allowed.to_owned()),
-        Error::PasswordRejected { reason, .. } => (false, t.password_rejected(reason)),
+        Error::PasswordRejected { reason, suggestions, .. } => (false, t.password_rejected(reason, suggestions)),
         Error::Backend { source } => {
             tracing::warn!(error = %source, "a backend failed during a reset");
             (false, t.err_unavailable.to_owned())

@@ -83,13 +83,18 @@ class NotAllowed(SsprError):
 
 
 class PasswordRejected(SsprError):
-    """A password was refused by the password policy or the directory (``reason``).
+    """A password was refused by the password policy, a password checker or the directory:
+    ``reason`` in words to show the user, ``refusal`` the rule's stable name (``too_short``,
+    ``guessable``, ``breached``, ``banned``, ...), ``suggestions`` zxcvbn's advice (a list,
+    possibly empty). Never the password itself.
 
     A Python ``Directory.set_password`` raises it to report that the directory's own
     password policy refused the password.
     """
 
     reason: str
+    refusal: str
+    suggestions: list[str]
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         attrs.setdefault("reason", message)
