@@ -3,7 +3,7 @@
 //! The body is one JSON object:
 //!
 //! ```json
-//! {"version": 1, "kind": "pin", "channel": "sms", "to": "+447700900123", "locale": "en",
+//! {"version": 1, "kind": "pin", "channel": "sms", "to": "+447400900123", "locale": "en",
 //!  "subject": "Your password reset code", "text": "Your code is 12345678. ...",
 //!  "pin": "12345678", "expires_at": "2026-03-02T09:10:00Z", "at": "2026-03-02T09:00:00Z"}
 //! ```

@@ -163,7 +163,7 @@ mod tests {
         EnrollmentParts {
             enabled: true,
             email: Some(ContactParts { value: "Jane@Example.org".into(), added_at: at(100), usable_from: at(200) }),
-            phone: Some(ContactParts { value: "+44 7700 900123".into(), added_at: at(100), usable_from: at(100) }),
+            phone: Some(ContactParts { value: "+44 7400 900123".into(), added_at: at(100), usable_from: at(100) }),
             last_reset_at: Some(at(50)),
             history: None,
             version: 3,
@@ -174,7 +174,7 @@ mod tests {
     fn a_valid_record_round_trips() {
         let enrollment = parts().validate().unwrap();
         assert_eq!(enrollment.email.as_ref().unwrap().value.as_str(), "Jane@example.org");
-        assert_eq!(enrollment.phone.as_ref().unwrap().value.as_str(), "+447700900123");
+        assert_eq!(enrollment.phone.as_ref().unwrap().value.as_str(), "+447400900123");
         assert_eq!(enrollment.version, 3);
         assert_eq!(check_enrollment(enrollment.clone()).unwrap(), enrollment);
         assert_eq!(EnrollmentParts::from(&enrollment).validate().unwrap(), enrollment);

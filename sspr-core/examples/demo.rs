@@ -52,7 +52,7 @@ async fn main() -> Result<(), Error> {
     sspr.set_enabled(&admin, "jane.doe@example.org", true, &ctx).await?;
     let update = ContactUpdate {
         email: ContactChange::Set("jane@private.example".into()),
-        phone: ContactChange::Set("+44 7700 900123".into()),
+        phone: ContactChange::Set("+44 7400 900123".into()),
     };
     sspr.update_contacts(&admin, "jane.doe@example.org", update, &ctx).await?;
     println!("\nadmin enabled jane.doe@example.org and registered her contacts");

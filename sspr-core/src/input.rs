@@ -221,68 +221,136 @@ impl From<EmailAddress> for String {
     }
 }
 
-/// A phone number in E.164 form (`+` and 8..=15 digits).
+/// A mobile phone number, validated against libphonenumber's numbering plans (the
+/// `phonenumber` crate) and kept in E.164 form (`+` and up to 15 digits).
+///
+/// Phone contacts receive SMS codes, so only numbers that can receive a text are accepted:
+/// libphonenumber's `MOBILE` type, and `FIXED_LINE_OR_MOBILE`, the type of regions whose
+/// plans do not tell mobiles from landlines (the United States, Canada and the rest of +1,
+/// China, and a few more): refusing those would refuse every American mobile, so they are
+/// accepted and a landline among them fails at delivery, as before. A number that is
+/// certainly a landline (`FIXED_LINE`), toll-free, premium, VoIP, a pager or shared-cost is
+/// refused.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct PhoneNumber(String);
+pub struct PhoneNumber {
+    e164: String,
+    /// Digits of the country calling code (1 to 3), as libphonenumber read it.
+    code_len: usize,
+}
+
+/// The field every phone error names.
+const PHONE: &str = "phone";
 
 impl PhoneNumber {
-    /// Check and normalise a number. Spaces, dots, dashes and parentheses are dropped;
-    /// a leading `00` is read as `+`. The number must then be `+` followed by 8..=15 digits
-    /// not starting with 0.
+    /// Check and normalise a number in international form: `+` (or `00`) and the country
+    /// code, then the number; spaces, dots, dashes and parentheses are dropped. The number
+    /// must be valid in its country's numbering plan and able to receive SMS (see the type).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` naming the field `phone`: malformed, not valid in its plan, a landline,
+    /// or another kind of number that receives no SMS.
     ///
     /// ```
     /// use sspr_core::PhoneNumber;
-    /// assert_eq!(PhoneNumber::parse("+44 (20) 7946-0958").unwrap().as_str(), "+442079460958");
-    /// assert_eq!(PhoneNumber::parse("0049 30 1234567").unwrap().as_str(), "+49301234567");
-    /// assert!(PhoneNumber::parse("020 7946 0958").is_err()); // no country code
+    /// assert_eq!(PhoneNumber::parse("+44 7400 900123").unwrap().as_str(), "+447400900123");
+    /// assert_eq!(PhoneNumber::parse("0049 151 23456789").unwrap().as_str(), "+4915123456789");
+    /// assert!(PhoneNumber::parse("07400 900123").is_err()); // no country code (see parse_in)
+    /// let landline = PhoneNumber::parse("+44 20 7946 0958").unwrap_err().to_string();
+    /// assert!(landline.contains("phone") && landline.contains("landline"), "{landline}");
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        const FIELD: &str = "phone";
+        Self::parse_in(text, None)
+    }
+
+    /// As [`PhoneNumber::parse`], and a number without a country code is read in
+    /// `default_region` (an ISO 3166 code such as `GB` or `DE`, the policy's
+    /// `default_region`), with that country's trunk prefix: `07400 900123` in `GB` is
+    /// `+447400900123`.
+    ///
+    /// # Errors
+    ///
+    /// As [`PhoneNumber::parse`]; also an unknown `default_region`.
+    ///
+    /// ```
+    /// use sspr_core::PhoneNumber;
+    /// assert_eq!(PhoneNumber::parse_in("07400 900123", Some("GB")).unwrap().as_str(), "+447400900123");
+    /// assert_eq!(PhoneNumber::parse_in("0151 23456789", Some("DE")).unwrap().as_str(), "+4915123456789");
+    /// // An international number is read as such whatever the region.
+    /// assert_eq!(PhoneNumber::parse_in("+353 86 123 4567", Some("GB")).unwrap().as_str(), "+353861234567");
+    /// ```
+    pub fn parse_in(text: &str, default_region: Option<&str>) -> Result<Self> {
         let text = text.trim();
         if text.len() > 40 {
-            return Err(Error::invalid(FIELD, "too long for a phone number"));
+            return Err(Error::invalid(PHONE, "too long for a phone number"));
         }
-        let mut digits = String::with_capacity(16);
-        let mut plus = false;
-        for (i, c) in text.chars().enumerate() {
-            match c {
-                '+' if i == 0 => plus = true,
-                '0'..='9' => digits.push(c),
-                ' ' | '.' | '-' | '(' | ')' => {}
-                _ => {
-                    return Err(Error::invalid(FIELD, "only digits, spaces, dashes, dots and parentheses are allowed"));
-                }
+        // libphonenumber also reads letters (vanity numbers), extensions and tel: URIs;
+        // none of them belongs in a contact that receives SMS codes.
+        if !text.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')' | '+')) {
+            return Err(Error::invalid(PHONE, "only digits, spaces, dashes, dots and parentheses are allowed"));
+        }
+        if text.get(1..).is_some_and(|rest| rest.contains('+')) {
+            return Err(Error::invalid(PHONE, "a + may only start the number"));
+        }
+        let text = match text.strip_prefix("00") {
+            Some(rest) => format!("+{rest}"),
+            None => text.to_owned(),
+        };
+        let region = default_region.map(region).transpose()?;
+        if !text.starts_with('+') && region.is_none() {
+            return Err(Error::invalid(PHONE, "must start with + and the country code"));
+        }
+        let number = phonenumber::parse(region, &text)
+            .map_err(|_| Error::invalid(PHONE, "is not a phone number (check the country code and the digits)"))?;
+        if !number.is_valid() {
+            return Err(Error::invalid(PHONE, "is not a valid number in its country's numbering plan"));
+        }
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => {}
+            phonenumber::Type::FixedLine => {
+                return Err(Error::invalid(
+                    PHONE,
+                    "is a landline, which cannot receive text messages: give a mobile number",
+                ));
             }
+            _ => return Err(Error::invalid(PHONE, "is not a mobile number: codes are sent by SMS to mobiles only")),
         }
-        if !plus {
-            match digits.strip_prefix("00") {
-                Some(rest) => digits = rest.to_owned(),
-                None => return Err(Error::invalid(FIELD, "must start with + and the country code")),
-            }
-        }
-        if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-            return Err(Error::invalid(FIELD, "must be + followed by 8 to 15 digits (E.164)"));
-        }
-        Ok(Self(format!("+{digits}")))
+        let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+        let code_len = number.code().value().to_string().len();
+        Ok(Self { e164, code_len })
     }
 
     /// The number, `+` and digits.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.e164
     }
 
     /// Wrap a number that was validated when it was stored (read back from a flow).
     pub(crate) fn already_valid(number: &str) -> Self {
-        Self(number.to_owned())
+        // The country code's length from the plan; a number that no longer parses (the
+        // plans changed since it was stored) keeps the shortest reading.
+        let code_len = phonenumber::parse(None, number).map(|n| n.code().value().to_string().len()).unwrap_or(1);
+        Self { e164: number.to_owned(), code_len }
     }
 
     /// The country calling code (1 to 3 digits) per the ITU assignment.
     pub fn country_code(&self) -> &str {
-        let digits = self.0.get(1..).unwrap_or("");
-        let len = country_code_len(digits);
-        digits.get(..len).unwrap_or(digits)
+        let digits = self.e164.get(1..).unwrap_or("");
+        digits.get(..self.code_len).unwrap_or(digits)
     }
+}
+
+/// A region's ISO 3166 code as libphonenumber names it (`GB`, `DE`; case ignored).
+///
+/// # Errors
+///
+/// `InvalidInput` (field `default_region`) for a code libphonenumber has no plan for.
+pub(crate) fn region(code: &str) -> Result<phonenumber::country::Id> {
+    code.trim()
+        .to_ascii_uppercase()
+        .parse()
+        .map_err(|_| Error::invalid("default_region", "not a region code with a numbering plan (e.g. GB, DE, US)"))
 }
 
 impl TryFrom<String> for PhoneNumber {
@@ -294,24 +362,7 @@ impl TryFrom<String> for PhoneNumber {
 
 impl From<PhoneNumber> for String {
     fn from(value: PhoneNumber) -> Self {
-        value.0
-    }
-}
-
-/// Length of the country calling code at the start of `digits`: `1` and `7` are one digit,
-/// the two-digit codes are listed, all others have three.
-fn country_code_len(digits: &str) -> usize {
-    const TWO_DIGIT: [&str; 44] = [
-        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
-        "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
-        "86", "90", "91", "92", "93", "94", "95", "98",
-    ];
-    if digits.starts_with('1') || digits.starts_with('7') {
-        1
-    } else if digits.get(..2).is_some_and(|p| TWO_DIGIT.contains(&p)) {
-        2
-    } else {
-        3
+        value.e164
     }
 }
 
@@ -368,9 +419,59 @@ mod tests {
     #[test]
     fn phone_country_codes() {
         assert_eq!(PhoneNumber::parse("+14155550123").unwrap().country_code(), "1");
-        assert_eq!(PhoneNumber::parse("+447700900123").unwrap().country_code(), "44");
+        assert_eq!(PhoneNumber::parse("+447400900123").unwrap().country_code(), "44");
         assert_eq!(PhoneNumber::parse("+353861234567").unwrap().country_code(), "353");
         assert_eq!(PhoneNumber::parse("+79161234567").unwrap().country_code(), "7");
+    }
+
+    #[test]
+    fn phones_are_checked_against_the_numbering_plans() {
+        let field_and_reason = |r: Result<PhoneNumber>| match r {
+            Err(Error::InvalidInput { field, reason }) => (field, reason),
+            other => panic!("expected InvalidInput, got {other:?}"),
+        };
+        // Well-formed to the old E.164 rule, but no such number in the plan.
+        let (field, reason) = field_and_reason(PhoneNumber::parse("+44 1234"));
+        assert_eq!(field, "phone");
+        assert!(reason.contains("plan") || reason.contains("not a phone number"), "{reason}");
+        assert!(PhoneNumber::parse("+123456789012345").is_err());
+        // Landlines name the field and say why.
+        for landline in ["+44 20 7946 0958", "+49 30 1234567", "0033 1 42 68 53 00"] {
+            let (field, reason) = field_and_reason(PhoneNumber::parse(landline));
+            assert_eq!(field, "phone");
+            assert!(reason.contains("landline"), "{landline}: {reason}");
+        }
+        // Toll-free: not a landline, still no SMS.
+        let (_, reason) = field_and_reason(PhoneNumber::parse("+44 800 123 4567"));
+        assert!(reason.contains("not a mobile"), "{reason}");
+        // Mobiles, and +1's FIXED_LINE_OR_MOBILE (documented on the type).
+        for (typed, e164) in [
+            ("+44 7400 900123", "+447400900123"),
+            ("+353 86 123 4567", "+353861234567"),
+            ("+33 6 12 34 56 78", "+33612345678"),
+            ("+1 (206) 555-0123", "+12065550123"),
+            ("00 49 151 2345 6789", "+4915123456789"),
+        ] {
+            assert_eq!(PhoneNumber::parse(typed).map(|p| p.as_str().to_owned()).ok().as_deref(), Some(e164), "{typed}");
+        }
+        // Hostile or odd input.
+        for odd in ["+44 7400 900123 ext. 5", "tel:+447400900123", "+44 7700 9OO123", "+44+7400900123", ""] {
+            assert!(PhoneNumber::parse(odd).is_err(), "{odd}");
+        }
+    }
+
+    #[test]
+    fn national_numbers_need_a_default_region() {
+        assert!(PhoneNumber::parse("07400 900123").is_err());
+        assert_eq!(
+            PhoneNumber::parse_in("07400 900123", Some("gb")).map(|p| p.as_str().to_owned()).ok().as_deref(),
+            Some("+447400900123")
+        );
+        assert!(PhoneNumber::parse_in("020 7946 0958", Some("GB")).is_err(), "a landline in national form");
+        match PhoneNumber::parse_in("07400 900123", Some("XX")) {
+            Err(Error::InvalidInput { field, .. }) => assert_eq!(field, "default_region"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -21,11 +21,11 @@ pub fn email(address: &EmailAddress) -> String {
     email_from_parts(first_char(local), first_char(domain), tld)
 }
 
-/// `+447700900123` -> `+44 ******* 23`.
+/// `+447400900123` -> `+44 ******* 23`.
 ///
 /// ```
 /// use sspr_core::{mask, PhoneNumber};
-/// let phone = PhoneNumber::parse("+44 7700 900123").unwrap();
+/// let phone = PhoneNumber::parse("+44 7400 900123").unwrap();
 /// assert_eq!(mask::phone(&phone), "+44 ******* 23");
 /// ```
 pub fn phone(number: &PhoneNumber) -> String {

@@ -174,6 +174,10 @@ pub struct Policy {
     /// decoy must look like your users' own numbers, e.g. `["44", "44", "44", "353"]`).
     /// Default empty.
     pub decoy_country_codes: Vec<String>,
+    /// The region (ISO 3166 code: `GB`, `DE`, `US`) a phone number typed without its
+    /// country code is read in, with that country's trunk prefix (`07400 900123` in `GB`).
+    /// Default none: every number must start with `+` and its country code.
+    pub default_region: Option<String>,
     /// Top-level domains decoy e-mail masks are drawn from; repeat an entry to make it more
     /// likely. List the ones your users' alternate addresses have, so that no real mask
     /// stands out. Default: `com` (four times), `net`, `org`, `de`, `uk`.
@@ -271,6 +275,7 @@ impl Default for Policy {
             .collect(),
             privileged_mode: PrivilegedMode::Refuse,
             decoy_country_codes: Vec::new(),
+            default_region: None,
             decoy_email_tlds: ["com", "com", "com", "com", "net", "org", "de", "uk"]
                 .into_iter()
                 .map(String::from)
@@ -375,6 +380,15 @@ impl Policy {
                 field: "decoy_country_codes",
                 value: format!("{:?}", self.decoy_country_codes),
                 allowed: "a list of 1-3 digit country codes".into(),
+            });
+        }
+        if let Some(code) = &self.default_region
+            && crate::input::region(code).is_err()
+        {
+            return Err(PolicyError {
+                field: "default_region",
+                value: code.clone(),
+                allowed: "a region code with a numbering plan (GB, DE, US, ...)".into(),
             });
         }
         if self.decoy_email_tlds.is_empty()

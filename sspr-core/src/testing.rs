@@ -493,7 +493,7 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
             usable_from: now + Duration::from_secs(86_400),
         }),
         phone: Some(StoredContact {
-            value: PhoneNumber::parse("+447700900123").unwrap(),
+            value: PhoneNumber::parse("+447400900123").unwrap(),
             added_at: now,
             usable_from: now,
         }),

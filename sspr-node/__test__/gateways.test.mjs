@@ -37,7 +37,7 @@ test('SMS through the Twilio API and e-mail through a signed webhook, one notifi
     const twilio = new TwilioSms({ accountSid: 'AC123', authToken: 'tw-token', from: '+15005550006', baseUrl: sms.base })
     const webhook = new WebhookNotifier({ url: `${hook.base}/hook`, key: HOOK_KEY })
     const t = setup({ notifier: { email: webhook, sms: twilio }, policy: { smsEnabled: true, decoyCountryCodes: ['1'] }, start: new Date() })
-    await enroll(t.sspr, 'jdoe@example.org', { email: 'jane@home.example', phone: '+44 7700 900123' })
+    await enroll(t.sspr, 'jdoe@example.org', { email: 'jane@home.example', phone: '+44 7400 900123' })
     const challenge = await t.sspr.beginReset('jdoe@example.org')
     assert.deepEqual(challenge.methods.map((m) => m.id).sort(), ['email', 'sms'])
 
@@ -48,7 +48,7 @@ test('SMS through the Twilio API and e-mail through a signed webhook, one notifi
     assert.equal(request.url, '/2010-04-01/Accounts/AC123/Messages.json')
     assert.equal(request.headers.authorization, `Basic ${Buffer.from('AC123:tw-token').toString('base64')}`)
     const form = new URLSearchParams(request.body)
-    assert.equal(form.get('To'), '+447700900123')
+    assert.equal(form.get('To'), '+447400900123')
     assert.equal(form.get('From'), '+15005550006')
     const pin = form.get('Body').match(/\b(\d{8})\b/)[1]
     await t.sspr.verifyPin(challenge.flowId, pin)
@@ -77,7 +77,7 @@ test('a gateway refusing or failing is answered as success and recorded in the a
     try {
       const twilio = new TwilioSms({ accountSid: 'AC123', authToken: 't', from: '+15005550006', baseUrl: sms.base })
       const t = setup({ notifier: { email: new Outbox(), sms: twilio }, policy: { smsEnabled: true, decoyCountryCodes: ['1'] }, start: new Date() })
-      await enroll(t.sspr, 'jdoe@example.org', { phone: '+44 7700 900123' })
+      await enroll(t.sspr, 'jdoe@example.org', { phone: '+44 7400 900123' })
       const challenge = await t.sspr.beginReset('jdoe@example.org')
       // Not the caller's business: an unknown login would not see it either.
       await t.sspr.sendPin(challenge.flowId, 'sms')

@@ -45,7 +45,7 @@ async function engine(over = {}) {
   })
   if (!over.contacts) {
     await sspr.setEnabled(ADMIN, LOGIN, true)
-    await sspr.updateContacts(ADMIN, LOGIN, { email: EMAIL, phone: '+44 7700 900123' })
+    await sspr.updateContacts(ADMIN, LOGIN, { email: EMAIL, phone: '+44 7400 900123' })
   }
   return { sspr, outbox, audit }
 }

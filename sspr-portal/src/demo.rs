@@ -62,7 +62,7 @@ pub fn builtin_users() -> Vec<DemoUser> {
         DemoUser {
             enabled: true,
             email: Some("jane@private.example".into()),
-            phone: Some("+44 7700 900123".into()),
+            phone: Some("+44 7400 900123".into()),
             ..user("jane.doe@example.org", "Jane Doe", "uid=jane.doe,ou=staff,dc=example,dc=org", &[staff])
         },
         DemoUser {

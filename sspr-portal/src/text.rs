@@ -154,7 +154,7 @@ static EN: Text = Text {
     register_title: "Your contact details for password reset",
     register_intro: "A one-time code goes to one of these when you reset your password. Use an address and a number that do not depend on your work account.",
     email_label: "Alternate e-mail address",
-    phone_label: "Mobile phone (international format, e.g. +44 7700 900123)",
+    phone_label: "Mobile phone (international format, e.g. +44 7400 900123)",
     save_btn: "Save",
     saved: "Saved. Your contact details were updated.",
     not_enabled: "Self-service password reset is not enabled for your account. Please contact the IT help desk.",

@@ -29,7 +29,7 @@ USERS = [
 ]
 
 CSV = """login,email,phone
-ann@example.org,ann@home.example,+44 7700 900001
+ann@example.org,ann@home.example,+44 7400 900001
 ben@example.org,not-an-address,
 nobody@example.org,nobody@home.example,
 cid@example.org,cid@home.example,12
@@ -72,7 +72,7 @@ def test_csv_import_changes_nothing_for_a_bad_row() -> None:
     directory = sspr.MemoryDirectory.from_json(json.dumps(USERS))
     engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=KEY)
     rows = [
-        {"login": "ann@example.org", "email": "ann@home.example", "phone": "+44 7700 900001"},
+        {"login": "ann@example.org", "email": "ann@home.example", "phone": "+44 7400 900001"},
         {"login": "cid@example.org", "email": "cid@home.example", "phone": "12"},  # bad phone
         {"login": "ben@example.org", "email": "ben@home.example", "phone": ""},
     ]

@@ -135,7 +135,7 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
 
     if api == "blocking":
         s.set_enabled("pat@example.org", True, admin="helpdesk")
-        s.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7700 900123", admin="helpdesk")
+        s.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7400 900123", admin="helpdesk")
         c = s.begin_reset("pat@example.org")
         s.send_pin(c.flow_id, "email")
         s.verify_pin(c.flow_id, notifier.last_pin())
@@ -144,7 +144,7 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
         async def flow() -> sspr.ResetOutcome:
             a = s.asyncio()
             await a.set_enabled("pat@example.org", True, admin="helpdesk")
-            await a.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7700 900123", admin="helpdesk")
+            await a.update_contacts("pat@example.org", email="pat@home.example", phone="+44 7400 900123", admin="helpdesk")
             c = await a.begin_reset("pat@example.org")
             await a.send_pin(c.flow_id, "email")
             await a.verify_pin(c.flow_id, notifier.last_pin())
@@ -157,7 +157,7 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
     assert directory.must_change["uid=pat"] is True
     stored = SyncContacts.get(contacts, "uid=pat")
     assert stored is not None and stored.enabled and stored.version >= 2
-    assert stored.phone is not None and stored.phone.value == "+447700900123"
+    assert stored.phone is not None and stored.phone.value == "+447400900123"
     assert any(e["kind"] == "reset_completed" for e in audit.events)
     assert "set_password" in directory.calls
 

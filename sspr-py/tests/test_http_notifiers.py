@@ -64,7 +64,7 @@ def sms_engine(notifier: Any, audit: Any = None) -> sspr.BlockingSspr:
         clock=sspr.ManualClock(START), audit=audit,
     )
     s.set_enabled(JANE, True, admin="h")
-    s.update_contacts(JANE, phone="+44 7700 900123", admin="h")
+    s.update_contacts(JANE, phone="+44 7400 900123", admin="h")
     return s
 
 
@@ -90,7 +90,7 @@ def test_twilio_sends_the_pin_by_sms(endpoint: Endpoint) -> None:
     assert path == f"/2010-04-01/Accounts/{SID}/Messages.json"
     assert headers["authorization"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
     form = dict(urllib.parse.parse_qsl(body.decode()))
-    assert form["To"] == "+447700900123" and form["From"] == "+15005550006"
+    assert form["To"] == "+447400900123" and form["From"] == "+15005550006"
     pin = "".join(ch for ch in form["Body"].split("code is ")[1].split(".")[0] if ch.isdigit())
     s.verify_pin(c.flow_id, pin)
     assert s.complete_reset(c.flow_id).temporary_password is not None
@@ -130,7 +130,7 @@ def test_webhook_posts_a_signed_notice(endpoint: Endpoint) -> None:
     expected = hmac.new(HOOK_KEY.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     assert headers["x-sspr-signature"] == "v1=" + expected
     notice = json.loads(body)
-    assert notice["kind"] == "pin" and notice["to"] == "+447700900123" and notice["channel"] == "sms"
+    assert notice["kind"] == "pin" and notice["to"] == "+447400900123" and notice["channel"] == "sms"
     s.verify_pin(c.flow_id, notice["pin"])
     s.complete_reset(c.flow_id)
     s.flush_deliveries()  # the notice too leaves the request path

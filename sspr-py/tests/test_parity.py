@@ -59,7 +59,7 @@ def engine(dir_: Any = None) -> sspr.BlockingSspr:
     )
     if dir_ is None:
         e.set_enabled(LOGIN, True, admin="parity")
-        e.update_contacts(LOGIN, EMAIL, "+44 7700 900123", admin="parity")
+        e.update_contacts(LOGIN, EMAIL, "+44 7400 900123", admin="parity")
     return e
 
 

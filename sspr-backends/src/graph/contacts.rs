@@ -370,7 +370,7 @@ mod tests {
     #[test]
     fn phone_numbers_are_written_as_graph_wants_them() {
         assert_eq!(graph_phone(&PhoneNumber::parse("+12065550123").unwrap()), "+1 2065550123");
-        assert_eq!(graph_phone(&PhoneNumber::parse("+447700900123").unwrap()), "+44 7700900123");
+        assert_eq!(graph_phone(&PhoneNumber::parse("+447400900123").unwrap()), "+44 7400900123");
         assert_eq!(graph_phone(&PhoneNumber::parse("+353861234567").unwrap()), "+353 861234567");
     }
 }

@@ -80,14 +80,14 @@ async fn contacts_saved_through_sspr_become_entra_methods() {
 async fn a_method_set_in_entra_is_usable_after_a_cooling_off_from_first_sight() {
     let clock = clock();
     let mut pia = user("pia@contoso.com", "Pia");
-    pia.phone_methods = vec![("3179e48a-750b-4051-897c-87b9720928f7".into(), "+44 7700900123".into(), "mobile".into())];
+    pia.phone_methods = vec![("3179e48a-750b-4051-897c-87b9720928f7".into(), "+44 7400900123".into(), "mobile".into())];
     pia.email_methods = vec![("e1".into(), "pia.home@example.org".into())];
     let id = UserId::new(pia.id.clone());
     let standin = StandIn::start(tenant(vec![pia])).await;
     let (store, records) = store(&standin, &clock);
     let first = store.get(&id).await.unwrap().unwrap();
     let day = OffsetDateTime::from_unix_timestamp(START + 86_400).unwrap();
-    assert_eq!(first.phone.as_ref().unwrap().value.as_str(), "+447700900123");
+    assert_eq!(first.phone.as_ref().unwrap().value.as_str(), "+447400900123");
     assert_eq!(first.phone.as_ref().unwrap().usable_from, day, "registered in Entra, not through sspr: cooling off");
     assert!(!first.enabled, "Entra's methods do not enable sspr");
     // The sighting was written: an hour later the cooling-off has not restarted.

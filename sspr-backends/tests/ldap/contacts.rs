@@ -95,7 +95,7 @@ async fn contacts_kept_by_the_organisation_are_read_and_usable_at_once() {
     assert!(enrollment.enabled);
     assert_eq!((enrollment.version, enrollment.email.is_none()), (0, true));
     let phone = enrollment.phone.clone().unwrap();
-    assert_eq!(phone.value.as_str(), "+15005550006");
+    assert_eq!(phone.value.as_str(), "+12065550006");
     assert_eq!(phone.usable_from, sspr_core::time::OffsetDateTime::UNIX_EPOCH);
     let err = store.save(&alice, &enrollment, 0).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::Rejected);
@@ -105,7 +105,7 @@ async fn contacts_kept_by_the_organisation_are_read_and_usable_at_once() {
         LdapContactStore::new(&ad(), LdapContactConfig { enabled_by_default: true, ..Default::default() }).unwrap();
     let alice = UserId::new("CN=Alice Liddell,OU=Staff,DC=samdom,DC=example,DC=com");
     let enrollment = store.get(&alice).await.unwrap().unwrap();
-    assert_eq!(enrollment.phone.unwrap().value.as_str(), "+15005550006");
+    assert_eq!(enrollment.phone.unwrap().value.as_str(), "+12065550006");
     assert!(enrollment.enabled);
     // An entry that does not exist has no enrollment.
     let nobody = UserId::new("uid=nobody,ou=staff,ou=people,dc=example,dc=org");

@@ -13,7 +13,7 @@ use crate::common::*;
 use crate::flows::engine;
 use crate::plain::{SERIAL, plain_config};
 
-const ATTACKER_PHONE: &str = "+15005550009";
+const ATTACKER_PHONE: &str = "+12065550009";
 /// SMS on (decoy numbers in the test numbers' country, +1).
 const POLICY: &str = "sms_enabled = true\ndecoy_country_codes = [\"1\"]\n";
 

@@ -57,7 +57,7 @@ mod http_support {
         sspr.set_enabled(&admin, "alice@example.org", true, &ctx).await.unwrap();
         let update = sspr_core::ContactUpdate {
             email: sspr_core::ContactChange::Set("alice.private@mail.example".into()),
-            phone: sspr_core::ContactChange::Set("+447700900123".into()),
+            phone: sspr_core::ContactChange::Set("+447400900123".into()),
         };
         sspr.update_contacts(&admin, "alice@example.org", update, &ctx).await.unwrap();
         sspr

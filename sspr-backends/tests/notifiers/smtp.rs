@@ -127,7 +127,7 @@ async fn an_unreachable_relay_is_unavailable() {
 async fn sms_is_not_this_notifiers_channel() {
     let notifier = SmtpNotifier::from_config(&config(SmtpTls::Starttls)).unwrap();
     let (mut notice, _) = pin_notice("a@example.org", 6, Locale::En);
-    notice.to = Destination::Sms(PhoneNumber::parse("+447700900123").unwrap());
+    notice.to = Destination::Sms(PhoneNumber::parse("+447400900123").unwrap());
     assert_eq!(notifier.send(&notice).await.unwrap_err().kind(), BackendErrorKind::Rejected);
 }
 

@@ -19,7 +19,7 @@ fn config(server: &MockServer) -> TwilioConfig {
 }
 
 fn phone() -> Destination {
-    Destination::Sms(PhoneNumber::parse("+447700900123").unwrap())
+    Destination::Sms(PhoneNumber::parse("+447400900123").unwrap())
 }
 
 /// The form fields of a request, decoded.
@@ -49,7 +49,7 @@ async fn a_pin_is_one_form_post_with_basic_auth() {
     let fields = form(&requests[0]);
     let names: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(names, ["To", "From", "Body"]);
-    assert_eq!(fields[0].1, "+447700900123");
+    assert_eq!(fields[0].1, "+447400900123");
     assert_eq!(fields[1].1, "+15005550006");
     assert!(fields[2].1.starts_with(&format!("Your code is {pin}.")), "{}", fields[2].1);
 }
@@ -71,7 +71,7 @@ async fn twilio_refusals_are_typed_and_never_quote_the_pin() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
-            "code": 21211, "message": "The 'To' number +447700900123 is not a valid phone number.",
+            "code": 21211, "message": "The 'To' number +447400900123 is not a valid phone number.",
             "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400
         })))
         .mount(&server)
@@ -92,7 +92,7 @@ async fn twilio_error_text_quoting_the_phone_number_never_reaches_the_error() {
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
             "code": 21211,
-            "message": "The 'To' number +447700900123 is not a valid phone number.",
+            "message": "The 'To' number +447400900123 is not a valid phone number.",
             "more_info": "https://www.twilio.com/docs/errors/21211",
             "status": 400
         })))
@@ -103,7 +103,7 @@ async fn twilio_error_text_quoting_the_phone_number_never_reaches_the_error() {
     assert_eq!(err.kind(), BackendErrorKind::Rejected);
     let text = format!("{err:?} | {err} | {:?}", std::error::Error::source(&err));
     assert!(text.contains("400") && text.contains("21211"), "status and code are kept: {text}");
-    assert!(!text.contains("7700") && !text.contains("900123") && !text.contains("valid phone"), "{text}");
+    assert!(!text.contains("7400") && !text.contains("900123") && !text.contains("valid phone"), "{text}");
     // No run of digits other than the status and the code: no part of the number at all.
     let runs: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|run| !run.is_empty()).collect();
     assert!(runs.iter().all(|run| ["400", "21211"].contains(run)), "{runs:?} in {text}");

@@ -17,7 +17,7 @@ fn config(server: &MockServer) -> WebhookConfig {
 }
 
 fn phone() -> Destination {
-    Destination::Sms(PhoneNumber::parse("+447700900123").unwrap())
+    Destination::Sms(PhoneNumber::parse("+447400900123").unwrap())
 }
 
 async fn accepting(server: &MockServer) {
@@ -51,7 +51,7 @@ async fn a_pin_is_signed_json() {
     assert_eq!(json["version"], 1);
     assert_eq!(json["kind"], "pin");
     assert_eq!(json["channel"], "sms");
-    assert_eq!(json["to"], "+447700900123");
+    assert_eq!(json["to"], "+447400900123");
     assert_eq!(json["locale"], "de");
     assert_eq!(json["pin"], pin.as_str());
     assert_eq!(json["expires_at"], "2026-03-02T09:10:00Z");

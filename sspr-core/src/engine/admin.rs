@@ -187,7 +187,9 @@ impl Sspr {
                 };
                 let mut new = old.clone();
                 let email_changed = apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
-                let phone_changed = apply_change(&mut new.phone, &update.phone, PhoneNumber::parse, now, usable_from)?;
+                let region = self.inner.policy.default_region.as_deref();
+                let phone = |text: &str| PhoneNumber::parse_in(text, region);
+                let phone_changed = apply_change(&mut new.phone, &update.phone, phone, now, usable_from)?;
                 if !email_changed && !phone_changed {
                     return Ok(None);
                 }

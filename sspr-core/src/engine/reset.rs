@@ -101,10 +101,11 @@ fn parse_flow_value(bytes: &[u8]) -> Option<(FlowRecord, bool)> {
 
 /// Whether what the user typed is the method's full address or number. Malformed input is an
 /// error for every flow alike; a well-formed mismatch is not (it must look like success).
-fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str) -> Result<bool> {
+/// A number is read in the policy's `default_region` as when it was registered.
+fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str, region: Option<&str>) -> Result<bool> {
     let typed = match channel {
         Channel::Email => EmailAddress::parse(typed)?.as_str().to_owned(),
-        Channel::Sms => PhoneNumber::parse(typed)?.as_str().to_owned(),
+        Channel::Sms => PhoneNumber::parse_in(typed, region)?.as_str().to_owned(),
     };
     Ok(target.is_some_and(|t| t.eq_ignore_ascii_case(&typed)))
 }
@@ -492,7 +493,12 @@ impl Sspr {
         let confirmed = match (policy.confirm_full_address, confirm) {
             (false, _) => true,
             (true, None) => return Err(Error::invalid("confirm", "type the full address or number")),
-            (true, Some(typed)) => confirmation_matches(channel, method.destination().map(Destination::as_str), typed)?,
+            (true, Some(typed)) => confirmation_matches(
+                channel,
+                method.destination().map(Destination::as_str),
+                typed,
+                self.inner.policy.default_region.as_deref(),
+            )?,
         };
 
         // A real user's contact may have changed since the flow began: only send to a

@@ -78,7 +78,7 @@ async fn bad_contact_input_is_refused_and_changes_nothing() {
     let before = h.sspr.contacts(ALICE).await.unwrap();
     let bad = ContactUpdate {
         email: ContactChange::Set("fine@example.org".into()),
-        phone: ContactChange::Set("07700 900123".into()), // no country code
+        phone: ContactChange::Set("07400 900123".into()), // no country code
     };
     assert!(matches!(
         h.sspr.update_contacts(&admin(), ALICE, bad, &ctx()).await,
@@ -178,4 +178,39 @@ async fn eligibility_by_group() {
         sspr.set_enabled(&admin(), BOB, true, &ctx()).await,
         Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible })
     ));
+}
+
+fn set_phone(v: &str) -> ContactUpdate {
+    ContactUpdate { phone: ContactChange::Set(v.into()), ..Default::default() }
+}
+
+#[tokio::test]
+async fn a_landline_is_refused_naming_the_field_and_nothing_changes() {
+    let h = Harness::new().await;
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    for actor in [Actor::User, admin()] {
+        for number in ["+44 20 7946 0958", "+44 800 123 4567", "+44 7700 900123"] {
+            match h.sspr.update_contacts(&actor, ALICE, set_phone(number), &ctx()).await {
+                Err(Error::InvalidInput { field: "phone", reason }) => assert!(!reason.is_empty()),
+                other => panic!("{number}: expected InvalidInput(phone), got {other:?}"),
+            }
+        }
+    }
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before);
+    assert!(h.outbox.messages_to(ALICE_MAIL).is_empty(), "no notice of a change that did not happen");
+}
+
+#[tokio::test]
+async fn a_national_number_is_read_in_the_policys_default_region_and_stored_in_e164() {
+    let h = Harness::new().await;
+    let refused = h.sspr.update_contacts(&admin(), BOB, set_phone("07400 900456"), &ctx()).await;
+    assert!(matches!(refused, Err(Error::InvalidInput { field: "phone", .. })), "{refused:?}");
+    let h =
+        Harness::builder().policy(sspr_core::Policy { default_region: Some("GB".into()), ..policy() }).build().await;
+    let view = h.sspr.update_contacts(&admin(), BOB, set_phone("07400 900456"), &ctx()).await.unwrap();
+    let bob = h.directory.users().into_iter().find(|u| u.login == BOB).unwrap();
+    let stored = sspr_core::ContactStore::get(&h.contacts, &bob.id).await.unwrap();
+    let stored = stored.and_then(|e| e.phone).map(|p| p.value.as_str().to_owned());
+    assert_eq!(stored.as_deref(), Some("+447400900456"));
+    assert!(view.phone.is_some());
 }

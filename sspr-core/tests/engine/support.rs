@@ -17,7 +17,7 @@ pub const START: OffsetDateTime = sspr_core::time::macros::datetime!(2026-03-02 
 /// The seeded users: `login -> (display name, dn, groups)`.
 pub const ALICE: &str = "alice@example.org";
 pub const ALICE_MAIL: &str = "alice.private@mail.example";
-pub const ALICE_PHONE: &str = "+447700900123";
+pub const ALICE_PHONE: &str = "+447400900123";
 pub const BOB: &str = "bob@example.org";
 pub const BOB_MAIL: &str = "bob@home.example";
 pub const ADMIN: &str = "root@example.org";

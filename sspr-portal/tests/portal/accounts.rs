@@ -132,7 +132,7 @@ async fn the_admin_signs_in_searches_enables_sets_contacts_and_reads_the_audit_l
                 ("csrf", &csrf),
                 ("login", "bob.builder@example.org"),
                 ("email", "bob@work-home.example"),
-                ("phone", "+44 7700 900456"),
+                ("phone", "+44 7400 900456"),
             ],
         )
         .await;

@@ -68,7 +68,7 @@ async fn a_temporary_password_does_not_open_the_admin_pages() {
     .await;
     let admin = Actor::Admin("test".into());
     let ctx = RequestContext::default();
-    let (mail, phone) = ("help@home.example", "+447700900777");
+    let (mail, phone) = ("help@home.example", "+447400900777");
     let update = ContactUpdate { email: ContactChange::Set(mail.into()), phone: ContactChange::Set(phone.into()) };
     portal.sspr().update_contacts(&admin, "helpdesk@example.org", update, &ctx).await.unwrap();
     portal.sspr().set_enabled(&admin, "helpdesk@example.org", true, &ctx).await.unwrap();

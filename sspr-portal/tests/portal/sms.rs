@@ -49,12 +49,12 @@ async fn a_reset_with_the_pin_sent_by_sms_through_the_twilio_api() {
     let (account, form) = sent.lock().unwrap().last().cloned().expect("the API was called");
     assert_eq!(account, "AC0123");
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    assert_eq!(field("To"), "+447700900123");
+    assert_eq!(field("To"), "+447400900123");
     assert_eq!(field("From"), "+15005550006");
     let body = field("Body");
     let at = body.find("Your code is ").expect("a PIN text") + "Your code is ".len();
     let pin: String = body[at..].chars().take_while(char::is_ascii_digit).collect();
-    assert!(portal.outbox().unwrap().messages_to("+447700900123").is_empty(), "nothing in the outbox");
+    assert!(portal.outbox().unwrap().messages_to("+447400900123").is_empty(), "nothing in the outbox");
 
     let modes = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
     let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
