@@ -49,9 +49,14 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sspr_core::backend::ByChannel;
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
-use sspr_core::{AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, StateStore, SystemClock};
+use sspr_core::password_check::BannedWords;
+use sspr_core::{
+    AuditSink, BackendError, BackendErrorKind, Clock, ContactStore, Directory, Notifier, PasswordChecker, StateStore,
+    SystemClock,
+};
 
 use crate::audit_file::JsonLinesAuditSink;
+use crate::breached::{BreachedConfig, BreachedPasswords};
 use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
@@ -115,6 +120,21 @@ pub struct BackendsConfig {
     pub sms: SmsConfig,
     /// Where audit events go. Default: none here (the engine's default sink).
     pub audit: Option<AuditConfig>,
+    /// Checks of a chosen password beyond the policy's own (zxcvbn's `password_min_score`
+    /// is the policy's): banned words and the breached-password check. Default none.
+    pub password_checks: Option<PasswordChecksConfig>,
+}
+
+/// The password checkers to add to the engine, run in this order: banned words, breached.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordChecksConfig {
+    /// A file of words no password may contain, one a line (`#` comments), 4 or more
+    /// characters each ([`sspr_core::password_check::BannedWords`]).
+    pub banned_words_file: Option<PathBuf>,
+    /// The breached-password check: a range service (`endpoint`) or local range files
+    /// (`offline_path`); see [`crate::breached`].
+    pub breached: Option<BreachedConfig>,
 }
 
 /// Which directory.
@@ -286,6 +306,9 @@ pub struct Backends {
     pub outbox: Option<Outbox>,
     /// The audit sink, when one is configured.
     pub audit: Option<Arc<dyn AuditSink>>,
+    /// The password checkers of `[password_checks]`, in order, for
+    /// `SsprBuilder::password_checker_arc`.
+    pub password_checkers: Vec<Arc<dyn PasswordChecker>>,
 }
 
 impl BackendsConfig {
@@ -394,6 +417,19 @@ impl BackendsConfig {
         if let Some(AuditConfig::JsonLines { path }) = &self.audit {
             lines.push(format!("audit: JSON lines {}", path.display()));
         }
+        if let Some(checks) = &self.password_checks {
+            if let Some(path) = &checks.banned_words_file {
+                lines.push(format!("password checks: banned words from {}", path.display()));
+            }
+            match checks.breached.as_ref().map(|b| (&b.offline_path, &b.endpoint)) {
+                Some((Some(path), _)) => lines.push(format!("password checks: breached, offline {}", path.display())),
+                Some((None, endpoint)) => lines.push(format!(
+                    "password checks: breached, range queries to {}",
+                    endpoint.as_deref().unwrap_or(crate::breached::DEFAULT_ENDPOINT)
+                )),
+                None => {}
+            }
+        }
         lines
     }
 
@@ -497,7 +533,29 @@ impl BackendsConfig {
                 Some(Arc::new(JsonLinesAuditSink::open(path).map_err(backend("audit log"))?))
             }
         };
+        let mut password_checkers: Vec<Arc<dyn PasswordChecker>> = Vec::new();
+        if let Some(checks) = &self.password_checks {
+            if let Some(path) = &checks.banned_words_file {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Backend {
+                    what: "banned-words list",
+                    source: BackendError::new(
+                        BackendErrorKind::Rejected,
+                        format!("cannot read {}: {e}", path.display()),
+                    ),
+                })?;
+                let words = BannedWords::from_text(&text).map_err(|e| ConfigError::Backend {
+                    what: "banned-words list",
+                    source: BackendError::new(BackendErrorKind::Rejected, format!("{}: {e}", path.display())),
+                })?;
+                password_checkers.push(Arc::new(words));
+            }
+            if let Some(breached) = &checks.breached {
+                password_checkers
+                    .push(Arc::new(BreachedPasswords::new(breached).map_err(backend("breached-password check"))?));
+            }
+        }
         Ok(Backends {
+            password_checkers,
             directory,
             memory_directory,
             contacts,
@@ -605,5 +663,29 @@ mod tests {
         let no_credential = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"c\"\n";
         let err = BackendsConfig::from_toml_str(no_credential).unwrap().build(&ctx).await.unwrap_err();
         assert!(err.to_string().contains("client_secret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn password_checks_are_built_in_order_and_a_bad_list_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = dir.path().join("banned.txt");
+        std::fs::write(&words, "# ours\nexamplecorp\n").unwrap();
+        let text = format!(
+            "[password_checks]\nbanned_words_file = {:?}\n[password_checks.breached]\nendpoint = \"http://127.0.0.1:9\"\ntimeout_ms = 500\n",
+            words.display().to_string()
+        );
+        let config = BackendsConfig::from_toml_str(&text).unwrap();
+        let built = config.build(&BuildContext::default()).await.unwrap();
+        let names: Vec<String> = built.password_checkers.iter().map(|c| format!("{c:?}")).collect();
+        assert!(
+            names.len() == 2 && names[0].starts_with("BannedWords") && names[1].starts_with("BreachedPasswords"),
+            "{names:?}"
+        );
+        assert!(config.summary_lines(&BuildContext::default()).iter().any(|l| l.contains("127.0.0.1:9")));
+        std::fs::write(&words, "ok-word\nab\n").unwrap();
+        let err = config.build(&BuildContext::default()).await.unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        let err = BackendsConfig::from_toml_str("[password_checks.breached]\nendpont = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("endpont"), "{err}");
     }
 }

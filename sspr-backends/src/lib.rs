@@ -10,11 +10,14 @@
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
+//! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files) |
 //! | `audit-file` | the audit trail as a JSON-lines file |
 //! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
 #[cfg(feature = "audit-file")]
 pub mod audit_file;
+#[cfg(feature = "breached")]
+pub mod breached;
 #[cfg(feature = "config")]
 pub mod config;
 #[cfg(feature = "graph")]
@@ -30,7 +33,7 @@ pub mod sqlite;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod conninfo;
-#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph"))]
+#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached"))]
 mod http;
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sspr_backends::config::BackendsConfig;
 pub use sspr_backends::config::{
-    ContactsCheckConfig, ContactsConfig, DirectoryConfig, NotifierConfig, SmsConfig, SqliteStoreConfig, StateConfig,
-    StoreConfig,
+    ContactsCheckConfig, ContactsConfig, DirectoryConfig, NotifierConfig, PasswordChecksConfig, SmsConfig,
+    SqliteStoreConfig, StateConfig, StoreConfig,
 };
 use sspr_core::{Error, Policy, Result};
 
@@ -103,6 +103,10 @@ pub struct Config {
     /// instead of a password form: needed with `[directory] kind = "graph"`, which cannot
     /// check passwords (application permissions only).
     pub oidc: Option<sspr_backends::graph::OidcConfig>,
+    /// Checks of a chosen password beyond the policy's own (`[password_checks]`: a
+    /// banned-words file, `[password_checks.breached]`); zxcvbn's minimum score is the
+    /// policy's `password_min_score`.
+    pub password_checks: Option<PasswordChecksConfig>,
 }
 
 impl Default for Config {
@@ -131,6 +135,7 @@ impl Default for Config {
             notifier: NotifierConfig::Outbox,
             sms: SmsConfig::Outbox,
             oidc: None,
+            password_checks: None,
         }
     }
 }
@@ -278,6 +283,7 @@ impl Config {
             notifier: self.notifier.clone(),
             sms: self.sms.clone(),
             audit: None,
+            password_checks: self.password_checks.clone(),
         }
     }
 

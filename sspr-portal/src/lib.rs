@@ -145,7 +145,7 @@ impl Portal {
             }
             _ => None,
         };
-        let Backends { directory, contacts, state: store, notifier, outbox, .. } = backends;
+        let Backends { directory, contacts, state: store, notifier, outbox, password_checkers, .. } = backends;
         let oidc = match &config.oidc {
             Some(oidc) => {
                 summary.push_str(&format!("registration sign-in: OpenID Connect, issuer {}\n", oidc.issuer));
@@ -168,9 +168,10 @@ impl Portal {
         // Tokio pads the answers and runs the deliveries off the request path.
         let runtime = sspr_core::TokioRuntime::current()
             .ok_or_else(|| Error::Config("the portal must be built inside a tokio runtime".into()))?;
-        let sspr = EngineOptions::new(key)
-            .with_policy(policy)
-            .apply(Sspr::builder(), runtime.clone(), runtime)
+        let builder = EngineOptions::new(key).with_policy(policy).apply(Sspr::builder(), runtime.clone(), runtime);
+        let sspr = password_checkers
+            .into_iter()
+            .fold(builder, |builder, checker| builder.password_checker_arc(checker))
             .directory_arc(directory.clone())
             .contacts_arc(contacts)
             .notifier_arc(notifier)

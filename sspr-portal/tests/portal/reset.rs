@@ -234,3 +234,43 @@ async fn a_whole_reset_with_sessions_in_the_state_store() {
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
     assert_eq!(portal.session_count(), 0, "nothing held in process memory");
 }
+
+#[tokio::test]
+async fn a_chosen_password_is_refused_with_zxcvbns_feedback_and_the_configured_checks() {
+    let words = std::env::temp_dir().join(format!("sspr-banned-{}.txt", std::process::id()));
+    std::fs::write(&words, "lighthouse\n").unwrap();
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\nallow_chosen_password = true\n[store]\nkind = \"memory\"\n\
+         [password_checks]\nbanned_words_file = {:?}\n",
+        words.display().to_string()
+    );
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    let pin_page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    let outbox = browser.get("/outbox?to=jane@private.example").await;
+    let at = outbox.body.find("Your code is ").unwrap() + "Your code is ".len();
+    let pin = outbox.body[at..at + 8].to_owned();
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &pin_page.csrf()), ("pin", &pin)]).await;
+    assert!(modes.body.contains("value=\"chosen\""), "{}", modes.main());
+
+    let choose =
+        |password: &'static str| [("mode", "chosen"), ("new_password", password), ("new_password_again", password)];
+    let [m, p, a] = choose("Password123!");
+    let weak = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), m, p, a]).await;
+    let alert = weak.alert().unwrap_or_default();
+    assert!(alert.contains("too easy to guess") && alert.contains("commonly used password"), "{alert}");
+    assert!(alert.contains("Add another word or two"), "zxcvbn's suggestion is shown: {alert}");
+    assert!(!weak.body.contains("Password123!"), "the password is never echoed");
+
+    let [m, p, a] = choose("Lighthouse-Quartz-Meadow-8");
+    let banned = browser.submit("/passwordreset/complete", &[("csrf", &weak.csrf()), m, p, a]).await;
+    let alert = banned.alert().unwrap_or_default();
+    assert!(alert.contains("does not allow"), "{alert}");
+    assert!(!banned.body.to_lowercase().contains("lighthouse"));
+
+    let [m, p, a] = choose("Tulip-Harbour-Engine-7");
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &banned.csrf()), m, p, a]).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.alert().is_none(), "{:?}", done.alert());
+    let _ = std::fs::remove_file(&words);
+}

@@ -1,0 +1,265 @@
+//! The breached-password check by k-anonymity (feature `breached`): a chosen password is
+//! refused when its SHA-1 is in a list of passwords seen in data breaches.
+//!
+//! Only the first 5 hex digits of the SHA-1 leave this host: `GET {endpoint}/range/{PREFIX}`
+//! answers every known suffix under that prefix as `SUFFIX:COUNT` lines (the shape of Have I
+//! Been Pwned's Pwned Passwords range API), padded with entries of count 0 so the answer's
+//! size says nothing about the prefix ("Add-Padding: true"); padding is ignored. The suffix
+//! is compared here. Offline, the same data is read from local files:
+//! - a **directory** of range files, `{PREFIX}.txt` each holding exactly what the range
+//!   API answers for that prefix (how the published downloader writes the whole corpus);
+//! - a **file** of `HASH:COUNT` lines with full 40-digit hashes (a small list, or the
+//!   downloader's single-file output; read from start to end on each check).
+//!
+//! A service that does not answer within `timeout_ms`, or answers 429/5xx, is `Unavailable`:
+//! the engine then refuses the password (fails closed) unless the policy's
+//! `password_check_fail_open` is on.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::{Client, Url};
+use serde::Deserialize;
+use sha1::{Digest, Sha1};
+use sspr_core::backend::{PasswordCandidate, PasswordChecker, PasswordFeedback};
+use sspr_core::{BackendError, BackendErrorKind, PasswordRefusal};
+use zeroize::Zeroizing;
+
+/// The public range service (unreachable from sspr's test machines; the tests use a stand-in).
+pub const DEFAULT_ENDPOINT: &str = "https://api.pwnedpasswords.com";
+
+/// How the breached-password check is configured (`[password_checks.breached]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreachedConfig {
+    /// The range service's base URL (`{endpoint}/range/{PREFIX}`). Default
+    /// [`DEFAULT_ENDPOINT`]. Ignored when `offline_path` is set.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Read local range files instead of asking a service: a directory of `{PREFIX}.txt`
+    /// range files, or one file of `HASH:COUNT` lines.
+    #[serde(default)]
+    pub offline_path: Option<PathBuf>,
+    /// How long the service may take, in milliseconds. Default 2000, range 100..=30000.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Refuse a password seen in at least this many breaches. Default 1.
+    #[serde(default = "default_min_count")]
+    pub min_count: u64,
+    /// A CA file (PEM) to verify the service with, instead of the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Allow plain `http://` to a host other than loopback (a range mirror inside a trusted
+    /// network). Default off: https, or http to loopback only.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_timeout_ms() -> u64 {
+    2000
+}
+
+fn default_min_count() -> u64 {
+    1
+}
+
+impl Default for BreachedConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            offline_path: None,
+            timeout_ms: default_timeout_ms(),
+            min_count: default_min_count(),
+            ca_file: None,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// Where the breached hashes come from.
+#[derive(Debug)]
+enum Source {
+    Service { client: Client, base: Url },
+    Directory(PathBuf),
+    File(PathBuf),
+}
+
+/// The breached-password [`PasswordChecker`] (see the module documentation).
+#[derive(Debug)]
+pub struct BreachedPasswords {
+    source: Source,
+    min_count: u64,
+}
+
+fn config_error(message: impl Into<String>) -> BackendError {
+    BackendError::new(BackendErrorKind::Rejected, message)
+}
+
+impl BreachedPasswords {
+    /// Set the check up: an HTTP client for the service, or the offline path checked to
+    /// exist.
+    ///
+    /// # Errors
+    ///
+    /// `Rejected` for a bad URL, a plain-http endpoint off loopback, a timeout out of range,
+    /// a missing offline path or an unreadable CA file.
+    pub fn new(config: &BreachedConfig) -> Result<Self, BackendError> {
+        if !(100..=30_000).contains(&config.timeout_ms) {
+            return Err(config_error("timeout_ms must be within 100..=30000"));
+        }
+        let source = match &config.offline_path {
+            Some(path) if path.is_dir() => Source::Directory(path.clone()),
+            Some(path) if path.is_file() => Source::File(path.clone()),
+            Some(path) => {
+                return Err(config_error(format!("the breached-password path {} does not exist", path.display())));
+            }
+            None => {
+                let text = config.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT);
+                let base = Url::parse(text.trim_end_matches('/'))
+                    .map_err(|e| config_error(format!("the breached-password endpoint is not a URL: {e}")))?;
+                crate::http::check_transport(&base, config.allow_insecure_http, "breached-password endpoint")?;
+                let timeout = Duration::from_millis(config.timeout_ms);
+                let client = crate::http::client(config.ca_file.as_deref(), timeout, crate::http::is_loopback(&base))?;
+                Source::Service { client, base }
+            }
+        };
+        Ok(Self { source, min_count: config.min_count.max(1) })
+    }
+
+    /// How many breaches `password` was seen in (0: none), by the configured source.
+    ///
+    /// # Errors
+    ///
+    /// `Unavailable` when the service does not answer in time, cannot be reached or answers
+    /// 429/5xx, or a range file cannot be read; `Rejected` for another answer.
+    pub async fn count(&self, password: &str) -> Result<u64, BackendError> {
+        let hex = Zeroizing::new(sha1_hex(password));
+        let (prefix, suffix) = hex.split_at(5);
+        match &self.source {
+            Source::Service { client, base } => {
+                let body = fetch_range(client, base, prefix).await?;
+                Ok(count_in_range(&body, suffix))
+            }
+            Source::Directory(dir) => {
+                let path = dir.join(format!("{prefix}.txt"));
+                let suffix = suffix.to_owned();
+                blocking(move || match std::fs::read_to_string(&path) {
+                    Ok(body) => Ok(count_in_range(&body, &suffix)),
+                    // A prefix without a file: nothing breached under it.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+                    Err(e) => Err(read_error(e)),
+                })
+                .await
+            }
+            Source::File(path) => {
+                let path = path.clone();
+                let full = hex.to_string();
+                blocking(move || count_in_file(&path, &full)).await
+            }
+        }
+    }
+}
+
+/// SHA-1 of `password`, 40 upper-case hex digits (the range API's case).
+fn sha1_hex(password: &str) -> String {
+    let digest = Sha1::digest(password.as_bytes());
+    digest.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// The count of `suffix` in a range answer; padding entries (count 0) and lines that are not
+/// `SUFFIX:COUNT` are ignored.
+fn count_in_range(body: &str, suffix: &str) -> u64 {
+    body.lines()
+        .filter_map(|line| line.trim().split_once(':'))
+        .filter(|(s, _)| s.len() == 35 && s.eq_ignore_ascii_case(suffix))
+        .filter_map(|(_, count)| count.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The count of a full hash in a file of `HASH:COUNT` lines.
+fn count_in_file(path: &Path, hash: &str) -> Result<u64, BackendError> {
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut count = 0;
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(read_error)?;
+        if let Some((h, n)) = line.trim().split_once(':')
+            && h.len() == 40
+            && h.eq_ignore_ascii_case(hash)
+        {
+            count = count.max(n.trim().parse::<u64>().unwrap_or(0));
+        }
+    }
+    Ok(count)
+}
+
+fn read_error(e: std::io::Error) -> BackendError {
+    BackendError::new(BackendErrorKind::Unavailable, "the breached-password file could not be read").with_source(e)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| BackendError::new(BackendErrorKind::Unavailable, "the breached-password file could not be read"))?
+}
+
+async fn fetch_range(client: &Client, base: &Url, prefix: &str) -> Result<String, BackendError> {
+    let url = format!("{}/range/{prefix}", base.as_str().trim_end_matches('/'));
+    let response = client.get(&url).header("Add-Padding", "true").send().await.map_err(|e| {
+        let e = e.without_url();
+        let (kind, message) = if e.is_timeout() {
+            (BackendErrorKind::Unavailable, "the breached-password service did not answer in time")
+        } else if e.is_builder() {
+            (BackendErrorKind::Rejected, "the breached-password request could not be made")
+        } else {
+            (BackendErrorKind::Unavailable, "the breached-password service could not be reached")
+        };
+        BackendError::new(kind, message).with_source(e)
+    })?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(BackendError::new(
+            crate::http::status_kind(status),
+            format!("the breached-password service answered {}", status.as_u16()),
+        ));
+    }
+    response.text().await.map_err(|e| {
+        let kind = if e.is_timeout() { "did not answer in time" } else { "broke off its answer" };
+        BackendError::new(BackendErrorKind::Unavailable, format!("the breached-password service {kind}"))
+            .with_source(e.without_url())
+    })
+}
+
+#[sspr_core::async_trait]
+impl PasswordChecker for BreachedPasswords {
+    async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        let count = self.count(candidate.password.expose_secret()).await?;
+        Ok((count >= self.min_count).then(|| PasswordFeedback {
+            refusal: PasswordRefusal::Breached,
+            reason: "it appears in a list of passwords leaked in data breaches, which attackers try first".into(),
+            suggestions: vec!["Choose a password you have never used on any other site.".into()],
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_is_upper_case_hex_of_the_utf8() {
+        // The range API's own example: "password" -> 5BAA6 1E4C9B93F3F0682250B6CF8331B7EE68FD8.
+        assert_eq!(sha1_hex("password"), "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8");
+    }
+
+    #[test]
+    fn padding_and_other_suffixes_do_not_count() {
+        let body = "1E4C9B93F3F0682250B6CF8331B7EE68FD8:0\r\n0018A45C4D1DEF81644B54AB7F969B88D65:3\r\n";
+        assert_eq!(count_in_range(body, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"), 0);
+        assert_eq!(count_in_range(body, "0018a45c4d1def81644b54ab7f969b88d65"), 3);
+        assert_eq!(count_in_range("garbage\nX:Y\n", "0018A45C4D1DEF81644B54AB7F969B88D65"), 0);
+    }
+}
