@@ -28,6 +28,7 @@ export type RequestContext = N.RequestContext
 export type ResetChallenge = N.ResetChallenge
 export type ResetOutcome = N.ResetOutcome
 export type SignedIn = N.SignedIn
+export type PasswordRules = N.PasswordRules
 export type StoredContact = N.StoredContact
 export type StoredValue = N.StoredValue
 export type UserStatus = N.UserStatus
@@ -94,7 +95,7 @@ export type PasswordRefusal =
   | 'unspecified'
 
 /** The kinds of backend failure the engine acts on. */
-export type BackendKind = 'unavailable' | 'password_rejected' | 'rejected' | 'other'
+export type BackendKind = 'unavailable' | 'password_rejected' | 'rejected' | 'not_supported' | 'other'
 
 /** Every failure of an sspr operation. The message never holds a PIN or a password. */
 export declare class SsprError extends Error {
@@ -361,6 +362,14 @@ export declare class Sspr {
   completeReset(flowId: string, newPassword?: NewPassword | null, ctx?: RequestContext | null): Promise<ResetOutcome>
   /** Check a user's directory password (for the contact registration pages). */
   signIn(login: string, password: string, ctx?: RequestContext | null): Promise<SignedIn>
+  /**
+   * Change a user's password with the current one. An unknown login and a wrong current
+   * password give the same `SIGN_IN_FAILED`; a refused new password `PASSWORD_REJECTED` with
+   * its `refusal`.
+   */
+  changePassword(login: string, current: string, newPassword: string, ctx?: RequestContext | null): Promise<void>
+  /** The rules a new password must meet, to show before the user types. */
+  passwordRules(): Promise<PasswordRules>
   /** Admin search by login or display name. */
   searchUsers(query: string, limit?: number): Promise<UserStatus[]>
   /** The user's registered contact details, in full. */

@@ -206,6 +206,14 @@ class Sspr {
     return this.#native.signIn(login, password, ctx)
   }
 
+  async changePassword(login, current, newPassword, ctx) {
+    return this.#native.changePassword(login, current, newPassword, ctx)
+  }
+
+  async passwordRules() {
+    return this.#native.passwordRules()
+  }
+
   async searchUsers(query, limit = 50) {
     return this.#native.searchUsers(query, limit)
   }

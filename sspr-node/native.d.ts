@@ -143,6 +143,15 @@ export declare class NativeSspr {
    */
   signIn(login: string, password: string, ctx?: RequestContext | undefined | null): SignedIn | Promise<SignedIn>
   /**
+   * Change a user's password with the current one (the user's own change: the directory's
+   * history and minimum age apply). An unknown login, a wrong current password and an
+   * account the change does not serve all give `SIGN_IN_FAILED`, counted with `signIn`'s
+   * failures; a refused new password gives `PASSWORD_REJECTED` with its `refusal`.
+   */
+  changePassword(login: string, current: string, newPassword: string, ctx?: RequestContext | undefined | null): void | Promise<void>
+  /** The rules a new password must meet, to show before the user types. */
+  passwordRules(): PasswordRules | Promise<PasswordRules>
+  /**
    * Users whose login or display name contains `query` (admin search), at most `limit`
    * (and at most 200).
    */
@@ -425,9 +434,13 @@ export interface ErrorInfo {
   retryAfter?: number
   /** `BLOCKED`: when the block ends. */
   blockedUntil?: Date
-  /** `NOT_ALLOWED`: which rule refused. */
+  /** `NOT_ALLOWED`: which rule refused; `PASSWORD_REJECTED`: why, in words to show. */
   reason?: string
-  /** `BACKEND`: `unavailable`, `password_rejected`, `rejected` or `other`. */
+  /** `PASSWORD_REJECTED`: the rule's stable name (`too_short`, `guessable`, `breached`...). */
+  refusal?: string
+  /** `PASSWORD_REJECTED`: how to choose a better password (zxcvbn's suggestions). */
+  suggestions?: Array<string>
+  /** `BACKEND`: `unavailable`, `password_rejected`, `rejected`, `not_supported` or `other`. */
   backendKind?: string
 }
 
@@ -507,6 +520,21 @@ export interface Notification {
   expiresAt: Date | null
   /** When the notice was issued. */
   at: Date
+}
+
+/**
+ * The rules a new password must meet (the answer to `passwordRules`); `null`: the directory
+ * does not say.
+ */
+export interface PasswordRules {
+  /** The fewest characters. */
+  minLength: number | null
+  /** How many previous passwords may not be used again. */
+  historyLength: number | null
+  /** Whether the password must mix character classes. */
+  complexity: boolean | null
+  /** Seconds a password must be kept before the user may change it again. */
+  minAgeSecs: number | null
 }
 
 /**

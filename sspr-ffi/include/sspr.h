@@ -91,6 +91,33 @@ typedef enum SsprBackendErrorKind {
   SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED = 5,
 } SsprBackendErrorKind;
 
+// Which rule refused a password, for `SSPR_STATUS_PASSWORD_REJECTED`: what
+// `sspr_error_password_refusal` tells.
+typedef enum SsprPasswordRefusal {
+  // Not a password refusal.
+  SSPR_PASSWORD_REFUSAL_NONE = 0,
+  // Shorter than the minimum length.
+  SSPR_PASSWORD_REFUSAL_TOO_SHORT = 1,
+  // The password was changed too recently (minimum age).
+  SSPR_PASSWORD_REFUSAL_TOO_RECENT = 2,
+  // Used before (history).
+  SSPR_PASSWORD_REFUSAL_IN_HISTORY = 3,
+  // Fails the complexity or quality rules.
+  SSPR_PASSWORD_REFUSAL_TOO_SIMPLE = 4,
+  // The current password given is not right.
+  SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD = 5,
+  // Refused without a named rule.
+  SSPR_PASSWORD_REFUSAL_UNSPECIFIED = 6,
+  // Too easy to guess (zxcvbn's estimate below the policy's minimum score).
+  SSPR_PASSWORD_REFUSAL_GUESSABLE = 7,
+  // Found in a list of breached passwords.
+  SSPR_PASSWORD_REFUSAL_BREACHED = 8,
+  // Contains a word the organisation banned.
+  SSPR_PASSWORD_REFUSAL_BANNED = 9,
+  // A rule this version of the header does not name.
+  SSPR_PASSWORD_REFUSAL_OTHER = 99,
+} SsprPasswordRefusal;
+
 // How a PIN or notice reaches the user.
 typedef enum SsprChannel {
   // The alternate e-mail address.
@@ -147,6 +174,8 @@ typedef enum SsprEnum {
   SSPR_ENUM_BACKEND_ERROR_KIND = 5,
   // `SsprAuthentication` (`"accepted"`, `"must_change"`, `"rejected"`).
   SSPR_ENUM_AUTHENTICATION = 6,
+  // `SsprPasswordRefusal` (`"too_short"`, `"in_history"`, ...).
+  SSPR_ENUM_PASSWORD_REFUSAL = 7,
 } SsprEnum;
 
 // What the directory said to a user's password (`sspr_complete_authentication`).
@@ -546,6 +575,20 @@ typedef struct SsprSignedIn {
   bool must_change;
 } SsprSignedIn;
 
+// The answer to `sspr_password_rules`: the rules a new password must meet, to show before
+// the user types. A rule the directory does not say is -1. Free with
+// `sspr_password_rules_free`.
+typedef struct SsprPasswordRules {
+  // The fewest characters, or -1.
+  int64_t min_length;
+  // How many previous passwords may not be used again, or -1.
+  int64_t history_length;
+  // 1: the password must mix character classes; 0: it need not; -1: not known.
+  int64_t complexity;
+  // Seconds a password must be kept before the user may change it again, or -1.
+  int64_t min_age_secs;
+} SsprPasswordRules;
+
 // The answer to `sspr_search_users`. Free with `sspr_user_status_list_free`.
 typedef struct SsprUserStatusList {
   // The users (`len` of them).
@@ -615,6 +658,13 @@ enum SsprNotAllowedReason sspr_error_not_allowed_reason(const struct SsprError *
 // # Safety
 // `error` is NULL or an `SsprError` not yet freed.
 enum SsprBackendErrorKind sspr_error_backend_kind(const struct SsprError *error);
+
+// For `PASSWORD_REJECTED`: which rule refused the password (`SSPR_PASSWORD_REFUSAL_NONE`
+// otherwise).
+//
+// # Safety
+// `error` is NULL or an `SsprError` not yet freed.
+enum SsprPasswordRefusal sspr_error_password_refusal(const struct SsprError *error);
 
 // Free an error (NULL is allowed).
 //
@@ -1002,6 +1052,52 @@ enum SsprStatus sspr_sign_in_async(const struct SsprEngine *engine,
                                    void *user_data,
                                    struct SsprError **error_out);
 
+// Change a user's password with the current one (the directory's history and minimum
+// age apply). An unknown login, a wrong current password and an account the change does
+// not serve all give `SSPR_STATUS_SIGN_IN_FAILED`, counted with `sspr_sign_in`'s
+// failures; a refused new password gives `SSPR_STATUS_PASSWORD_REJECTED`, its rule read
+// with `sspr_error_password_refusal`. No result.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_change_password(const struct SsprEngine *engine,
+                                     const char *login,
+                                     const char *current,
+                                     const char *new_password,
+                                     const struct SsprRequestContext *ctx,
+                                     struct SsprError **error_out);
+
+// `sspr_change_password` as a callback call; `result` is NULL.
+//
+// # Safety
+// As `sspr_change_password`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_change_password_async(const struct SsprEngine *engine,
+                                           const char *login,
+                                           const char *current,
+                                           const char *new_password,
+                                           const struct SsprRequestContext *ctx,
+                                           SsprCallback callback,
+                                           void *user_data,
+                                           struct SsprError **error_out);
+
+// The rules a new password must meet, to show before the user types. On success `*out`
+// is an `SsprPasswordRules` to free with `sspr_password_rules_free`.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_password_rules(const struct SsprEngine *engine,
+                                    struct SsprPasswordRules **out,
+                                    struct SsprError **error_out);
+
+// `sspr_password_rules` as a callback call; `result` is a `const SsprPasswordRules *`.
+//
+// # Safety
+// As `sspr_password_rules`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_password_rules_async(const struct SsprEngine *engine,
+                                          SsprCallback callback,
+                                          void *user_data,
+                                          struct SsprError **error_out);
+
 // Admin search: users whose login or display name contains `query`, at most `limit`
 // (capped by the engine). On success `*out` is an `SsprUserStatusList` to free with
 // `sspr_user_status_list_free`.
@@ -1036,7 +1132,7 @@ const char *sspr_enum_name(uint32_t kind, uint32_t value);
 // exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
 // German). On success `*value_out` is the value. A name the enum does not have is
 // `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
-// `"reason"`, `"kind"`, `"authentication"`, `"locale"`, `"code"`); an unknown `kind` is
+// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown `kind` is
 // `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
 //
 // # Safety
@@ -1162,6 +1258,12 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
 enum SsprStatus sspr_policy_check(const char *policy_json,
                                   char **out,
                                   struct SsprError **error_out);
+
+// Free a password-rules answer (NULL is allowed).
+//
+// # Safety
+// `rules` is NULL or was handed out by this library and not yet freed.
+void sspr_password_rules_free(struct SsprPasswordRules *rules);
 
 // Free a sign-in answer (NULL is allowed).
 //

@@ -11,8 +11,8 @@ use crate::builtin::Slots;
 use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
-    ActorInput, ContactsJs, NewPasswordInput, PinSentJs, RequestContextInput, ResetChallengeJs, SignedInJs,
-    UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
+    ActorInput, ContactsJs, NewPasswordInput, PasswordRulesJs, PinSentJs, RequestContextInput, ResetChallengeJs,
+    SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
 };
 
 /// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
@@ -404,6 +404,37 @@ impl NativeSspr {
         let ctx = check(env, context(ctx))?;
         let sspr = self.inner.clone();
         run(env, async move { sspr.sign_in(&login, &password, &ctx).await }, |s| Ok(s.into()))
+    }
+
+    /// Change a user's password with the current one (the user's own change: the directory's
+    /// history and minimum age apply). An unknown login, a wrong current password and an
+    /// account the change does not serve all give `SIGN_IN_FAILED`, counted with `signIn`'s
+    /// failures; a refused new password gives `PASSWORD_REJECTED` with its `refusal`.
+    #[napi(
+        ts_args_type = "login: string, current: string, newPassword: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "void | Promise<void>"
+    )]
+    pub fn change_password<'env>(
+        &self,
+        env: &'env Env,
+        login: Unknown<'_>,
+        current: Unknown<'_>,
+        new_password: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ()>> {
+        let login = text(env, login, "login")?;
+        let current = Password::new(text(env, current, "current")?);
+        let new_password = Password::new(text(env, new_password, "newPassword")?);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.change_password(&login, &current, &new_password, &ctx).await }, Ok)
+    }
+
+    /// The rules a new password must meet, to show before the user types.
+    #[napi(ts_return_type = "PasswordRules | Promise<PasswordRules>")]
+    pub fn password_rules<'env>(&self, env: &'env Env) -> Result<Answer<'env, PasswordRulesJs>> {
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.password_rules().await }, |r| Ok(r.into()))
     }
 
     /// Users whose login or display name contains `query` (admin search), at most `limit`

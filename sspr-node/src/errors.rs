@@ -64,7 +64,7 @@ pub struct ErrorInfo {
     pub refusal: Option<String>,
     /// `PASSWORD_REJECTED`: how to choose a better password (zxcvbn's suggestions).
     pub suggestions: Option<Vec<String>>,
-    /// `BACKEND`: `unavailable`, `password_rejected`, `rejected` or `other`.
+    /// `BACKEND`: `unavailable`, `password_rejected`, `rejected`, `not_supported` or `other`.
     pub backend_kind: Option<String>,
 }
 

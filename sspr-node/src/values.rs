@@ -474,6 +474,32 @@ impl From<&Notification> for NotificationJs {
     }
 }
 
+/// The rules a new password must meet (the answer to `passwordRules`); `null`: the directory
+/// does not say.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "PasswordRules")]
+pub struct PasswordRulesJs {
+    /// The fewest characters.
+    pub min_length: Option<u32>,
+    /// How many previous passwords may not be used again.
+    pub history_length: Option<u32>,
+    /// Whether the password must mix character classes.
+    pub complexity: Option<bool>,
+    /// Seconds a password must be kept before the user may change it again.
+    pub min_age_secs: Option<f64>,
+}
+
+impl From<sspr_core::PasswordRules> for PasswordRulesJs {
+    fn from(r: sspr_core::PasswordRules) -> Self {
+        Self {
+            min_length: r.min_length,
+            history_length: r.history_length,
+            complexity: r.complexity,
+            // Seconds fit a double exactly far beyond any password age.
+            min_age_secs: r.min_age_secs.map(|s| s as f64),
+        }
+    }
+}
+
 /// The answer to `signIn`.
 #[napi(object, object_from_js = false, use_nullable = true, js_name = "SignedIn")]
 pub struct SignedInJs {

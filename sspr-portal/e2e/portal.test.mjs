@@ -93,7 +93,7 @@ async function signIn(page, path, login, password) {
 
 test('every page carries the security headers and loads without JavaScript', async () => {
   const { context, page } = await visitor();
-  for (const path of ['/', '/passwordreset', '/passwordnotification', '/admin', '/outbox']) {
+  for (const path of ['/', '/passwordreset', '/passwordchange', '/passwordnotification', '/admin', '/outbox']) {
     const response = await page.goto(`${URL}${path}`);
     assert.equal(response.status(), 200, path);
     const headers = response.headers();
@@ -176,13 +176,63 @@ test('a user registers contacts, resets with a PIN from the outbox and sees the 
   assert.ok(!(await page.content()).includes(temporary));
   await context.close();
 
-  // The temporary password signs in, and the page says it must be changed.
+  // The temporary password signs in and leads to the change page: it says the password must
+  // be changed, shows the rules before anything is typed, and has the login filled in.
   const again = await visitor();
   await signIn(again.page, '/passwordnotification', 'max.mustermann@example.org', temporary);
-  await again.page.waitForSelector('#email');
+  await again.page.waitForSelector('#password-rules');
+  assert.ok(again.page.url().endsWith('/passwordchange'), again.page.url());
   assert.match(await again.page.locator('main').innerText(), /Your password must be changed/);
-  await shot(again.page, '10-notification-must-change');
+  assert.match(await again.page.locator('#password-rules').innerText(), /be at least 8 characters long/);
+  assert.equal(await again.page.inputValue('#login'), 'max.mustermann@example.org');
+  await shot(again.page, '10-change-must-change');
+  const chosen = 'Fresh-Meadow-41';
+  secrets.push(chosen);
+  await again.page.fill('#current_password', temporary);
+  await again.page.fill('#new_password', chosen);
+  await again.page.fill('#new_password_again', chosen);
+  await again.page.click('form[action="/passwordchange"] button[type=submit]');
+  await again.page.waitForSelector('[role=status]');
+  assert.match(await again.page.locator('[role=status]').innerText(), /Your password was changed/);
+  assert.equal(await again.page.locator('#must-change').count(), 0);
+  await shot(again.page, '10b-change-done');
   await again.context.close();
+
+  // The new password signs in to the contact page, with nothing left to change; the
+  // temporary one no longer does.
+  const later = await visitor();
+  await signIn(later.page, '/passwordnotification', 'max.mustermann@example.org', chosen);
+  await later.page.waitForSelector('#email');
+  assert.doesNotMatch(await later.page.locator('main').innerText(), /must be changed/);
+  await later.context.close();
+  const stale = await visitor();
+  await signIn(stale.page, '/passwordnotification', 'max.mustermann@example.org', temporary);
+  await stale.page.waitForSelector('[role=alert]');
+  assert.match(await alertText(stale.page), /wrong/);
+  await stale.context.close();
+});
+
+test('the change page: a wrong current password reads like an unknown login, a reused password is named', async () => {
+  const { context, page } = await visitor();
+  const change = async (login, current, next) => {
+    await page.goto(`${URL}/passwordchange`);
+    await page.fill('#login', login);
+    await page.fill('#current_password', current);
+    await page.fill('#new_password', next);
+    await page.fill('#new_password_again', next);
+    await page.click('form[action="/passwordchange"] button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    return alertText(page);
+  };
+  await page.goto(`${URL}/passwordchange`);
+  await shot(page, '10c-change-rules');
+  const wrong = await change('jane.doe@example.org', 'Not-Her-Passw0rd', 'Fresh-Meadow-42');
+  const unknown = await change('nobody@example.org', PASSWORD, 'Fresh-Meadow-42');
+  assert.equal(wrong, unknown);
+  const reused = await change('jane.doe@example.org', PASSWORD, PASSWORD);
+  assert.match(reused, /You used this password before/);
+  await shot(page, '10d-change-refused');
+  await context.close();
 });
 
 test('a wrong PIN shows the attempts left', async () => {

@@ -6,6 +6,7 @@
 //! | path | who | what |
 //! | --- | --- | --- |
 //! | `/passwordreset` | anyone | login, masked methods, PIN, temporary password shown once |
+//! | `/passwordchange` | anyone with their current password | change it (the rules shown first); a must-change sign-in lands here |
 //! | `/passwordnotification` | the user, signed in | view and change alternate e-mail and mobile |
 //! | `/admin` | admins (directory group) | search users, enable, contacts, unblock, audit log |
 //! | `/outbox` | development only | the notices "sent", with their PINs |
@@ -232,6 +233,7 @@ impl Portal {
             .route("/passwordreset/complete", post(pages::reset::complete))
             .route("/passwordreset/another", post(pages::reset::another))
             .route("/passwordreset/restart", post(pages::reset::restart))
+            .route("/passwordchange", get(pages::change::show).post(pages::change::change))
             .route("/passwordnotification", get(pages::notification::show))
             .route("/passwordnotification/signin", post(pages::notification::sign_in))
             .route("/passwordnotification/save", post(pages::notification::save))

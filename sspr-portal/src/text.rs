@@ -67,6 +67,16 @@ pub(crate) struct Text {
     pub(crate) saved: &'static str,
     pub(crate) not_enabled: &'static str,
     pub(crate) must_change_note: &'static str,
+    pub(crate) must_change_link: &'static str,
+    pub(crate) index_change: &'static str,
+    pub(crate) change_title: &'static str,
+    pub(crate) change_intro: &'static str,
+    pub(crate) current_password_label: &'static str,
+    pub(crate) change_btn: &'static str,
+    pub(crate) changed: &'static str,
+    pub(crate) change_unsupported: &'static str,
+    pub(crate) rules_title: &'static str,
+    pub(crate) rule_complexity: &'static str,
     /// An admin signed in with a password the directory wants changed (a temporary one).
     pub(crate) admin_must_change: &'static str,
     pub(crate) admin_title: &'static str,
@@ -158,7 +168,17 @@ static EN: Text = Text {
     save_btn: "Save",
     saved: "Saved. Your contact details were updated.",
     not_enabled: "Self-service password reset is not enabled for your account. Please contact the IT help desk.",
-    must_change_note: "Your password must be changed: sign in to your computer or the account portal to change it.",
+    must_change_note: "Your password must be changed before you go on.",
+    must_change_link: "Change your password now",
+    index_change: "Change my password",
+    change_title: "Change password",
+    change_intro: "Type your user name, your current password (or the temporary one you were given) and a new password.",
+    current_password_label: "Current password",
+    change_btn: "Change password",
+    changed: "Your password was changed. Use the new one from now on.",
+    change_unsupported: "Passwords cannot be changed here for this directory. Please use your computer's own password change.",
+    rules_title: "The new password must",
+    rule_complexity: "mix at least three of: capital letters, small letters, digits, symbols; and not contain your user name",
     admin_must_change: "Your password must be changed before you can use the administration pages: sign in to your computer or the account portal to change it.",
     admin_title: "Administration",
     admin_signin_title: "Administrator sign-in",
@@ -249,7 +269,17 @@ static DE: Text = Text {
     save_btn: "Speichern",
     saved: "Gespeichert. Ihre Kontaktdaten wurden aktualisiert.",
     not_enabled: "Das Zurücksetzen per Self-Service ist für Ihr Konto nicht freigeschaltet. Bitte wenden Sie sich an den IT-Support.",
-    must_change_note: "Ihr Kennwort muss geändert werden: Melden Sie sich an Ihrem Computer oder im Kontoportal an, um es zu ändern.",
+    must_change_note: "Ihr Kennwort muss geändert werden, bevor Sie fortfahren.",
+    must_change_link: "Kennwort jetzt ändern",
+    index_change: "Mein Kennwort ändern",
+    change_title: "Kennwort ändern",
+    change_intro: "Geben Sie Ihren Benutzernamen, Ihr aktuelles Kennwort (oder das erhaltene temporäre) und ein neues Kennwort ein.",
+    current_password_label: "Aktuelles Kennwort",
+    change_btn: "Kennwort ändern",
+    changed: "Ihr Kennwort wurde geändert. Verwenden Sie ab jetzt das neue.",
+    change_unsupported: "Für dieses Verzeichnis können Kennwörter hier nicht geändert werden. Bitte ändern Sie es an Ihrem Computer.",
+    rules_title: "Das neue Kennwort muss",
+    rule_complexity: "mindestens drei der folgenden enthalten: Großbuchstaben, Kleinbuchstaben, Ziffern, Sonderzeichen; und nicht Ihren Benutzernamen",
     admin_must_change: "Ihr Kennwort muss geändert werden, bevor Sie die Verwaltungsseiten nutzen können: Melden Sie sich an Ihrem Computer oder im Kontoportal an, um es zu ändern.",
     admin_title: "Verwaltung",
     admin_signin_title: "Anmeldung für Administratoren",
@@ -363,6 +393,61 @@ impl Text {
         match self.lang {
             "de" => format!("Das Kennwort wurde abgelehnt: {reason}.{advice}"),
             _ => format!("The password was refused: {reason}.{advice}"),
+        }
+    }
+
+    /// "at least N characters long".
+    pub(crate) fn rule_min_length(&self, n: u32) -> String {
+        match self.lang {
+            "de" => format!("mindestens {n} Zeichen lang sein"),
+            _ => format!("be at least {n} characters long"),
+        }
+    }
+
+    /// "differ from your last N passwords".
+    pub(crate) fn rule_history(&self, n: u32) -> String {
+        match self.lang {
+            "de" => format!("sich von Ihren letzten {n} Kennwörtern unterscheiden"),
+            _ => format!("differ from your last {n} passwords"),
+        }
+    }
+
+    /// The minimum age, in whole hours (or minutes below an hour).
+    pub(crate) fn rule_min_age(&self, secs: u64) -> String {
+        let (n, en, de) =
+            if secs >= 3600 { (secs / 3600, "hour(s)", "Stunde(n)") } else { (secs / 60, "minute(s)", "Minute(n)") };
+        match self.lang {
+            "de" => format!("bleibt danach mindestens {n} {de} gültig, bevor Sie es erneut ändern können"),
+            _ => format!("then be kept at least {n} {en} before you can change it again"),
+        }
+    }
+
+    /// Why a new password was refused, by the rule it broke; the directory's or the
+    /// policy's own words follow.
+    pub(crate) fn refusal(&self, refusal: sspr_core::PasswordRefusal, reason: &str) -> String {
+        use sspr_core::PasswordRefusal as R;
+        let (en, de) = match refusal {
+            R::TooShort => ("The new password is too short.", "Das neue Kennwort ist zu kurz."),
+            R::TooRecent => (
+                "Your password was changed too recently to be changed again yet.",
+                "Ihr Kennwort wurde vor zu kurzer Zeit geändert, um es schon wieder zu ändern.",
+            ),
+            R::InHistory => (
+                "You used this password before: choose another.",
+                "Dieses Kennwort haben Sie schon einmal verwendet: Wählen Sie ein anderes.",
+            ),
+            R::TooSimple | R::Guessable | R::Banned => {
+                ("The new password is too simple.", "Das neue Kennwort ist zu einfach.")
+            }
+            R::Breached => (
+                "The new password appears in lists of breached passwords.",
+                "Das neue Kennwort steht in Listen gestohlener Kennwörter.",
+            ),
+            _ => ("The new password was refused.", "Das neue Kennwort wurde abgelehnt."),
+        };
+        match self.lang {
+            "de" => format!("{de} ({reason})"),
+            _ => format!("{en} ({reason})"),
         }
     }
 

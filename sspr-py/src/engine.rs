@@ -19,7 +19,8 @@ use crate::builtin::{self, ManualClock};
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
-    Contacts, PinSent, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
+    Contacts, PasswordRules, PinSent, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus,
+    Verified,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -325,6 +326,29 @@ twins! {
         prepare: { let ctx = context(ctx.as_ref()); let password = password.into_password(); },
         call: |core| core.sign_in(&login, &password, &ctx),
         answer: |_py, out| out.map(SignedIn::from).map_err(to_py_err),
+    }
+
+    /// Change a user's password with the current one (the user's own change: the directory's
+    /// history and minimum age apply). An unknown login, a wrong current password and an
+    /// account the change does not serve all raise `SignInFailed`, counted with `sign_in`'s
+    /// failures; a refused new password raises `PasswordRejected` with its `refusal`.
+    #[pyo3(signature = (login, current, new, ctx = None))]
+    fn change_password(login: String, current: SecretArg, new: SecretArg, ctx: Option<Py<RequestContext>>) -> () {
+        prepare: {
+            let ctx = context(ctx.as_ref());
+            let current = current.into_password();
+            let new = new.into_password();
+        },
+        call: |core| core.change_password(&login, &current, &new, &ctx),
+        answer: |_py, out| out.map_err(to_py_err),
+    }
+
+    /// The rules a new password must meet, to show before the user types.
+    #[pyo3(signature = ())]
+    fn password_rules() -> PasswordRules {
+        prepare: {},
+        call: |core| core.password_rules(),
+        answer: |_py, out| out.map(PasswordRules::from).map_err(to_py_err),
     }
 
     /// Users whose login or display name contains `query` (admin search), at most `limit`.

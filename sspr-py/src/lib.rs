@@ -52,6 +52,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::Contacts>()?;
     m.add_class::<values::UserStatus>()?;
     m.add_class::<values::SignedIn>()?;
+    m.add_class::<values::PasswordRules>()?;
     m.add_class::<values::DirectoryUser>()?;
     m.add_class::<values::StoredContactView>()?;
     m.add_class::<values::Enrollment>()?;

@@ -757,6 +757,45 @@ impl From<sspr_core::SignedIn> for SignedIn {
     }
 }
 
+/// The rules a new password must meet (the answer to `password_rules`); `None`: the
+/// directory does not say.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct PasswordRules {
+    /// The fewest characters.
+    min_length: Option<u32>,
+    /// How many previous passwords may not be used again.
+    history_length: Option<u32>,
+    /// Whether the password must mix character classes.
+    complexity: Option<bool>,
+    /// Seconds a password must be kept before the user may change it again.
+    min_age_secs: Option<u64>,
+}
+
+#[pymethods]
+impl PasswordRules {
+    fn __repr__(&self) -> String {
+        let show = |v: Option<String>| v.unwrap_or_else(|| "None".into());
+        format!(
+            "PasswordRules(min_length={}, history_length={}, complexity={}, min_age_secs={})",
+            show(self.min_length.map(|v| v.to_string())),
+            show(self.history_length.map(|v| v.to_string())),
+            show(self.complexity.map(|v| py_bool(v).to_owned())),
+            show(self.min_age_secs.map(|v| v.to_string())),
+        )
+    }
+}
+
+impl From<sspr_core::PasswordRules> for PasswordRules {
+    fn from(r: sspr_core::PasswordRules) -> Self {
+        Self {
+            min_length: r.min_length,
+            history_length: r.history_length,
+            complexity: r.complexity,
+            min_age_secs: r.min_age_secs,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // `sspr.primitives` in every build: how the engine checks and masks what users type, for
 // tools that validate input before handing it over (e.g. a CSV import).

@@ -16,8 +16,8 @@ use super::foreign::{
     AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier, Notifier,
 };
 use super::values::{
-    Actor, CompletionMode, ContactUpdate, Contacts, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome,
-    SignedIn, UserStatus, Verified,
+    Actor, CompletionMode, ContactUpdate, Contacts, NewPassword, PasswordRules, PinSent, RequestContext,
+    ResetChallenge, ResetOutcome, SignedIn, UserStatus, Verified,
 };
 use crate::shared;
 
@@ -189,6 +189,29 @@ impl Engine {
             Ok(self.sspr.sign_in(&login, &password, &ctx.to_core()?).await?.into())
         })
         .await
+    }
+
+    /// Change a user's password with the current one (the directory's history and minimum
+    /// age apply). An unknown login, a wrong current password and an account the change does
+    /// not serve all give `SignInFailed`, counted with `sign_in`'s failures; a refused new
+    /// password gives `PasswordRejected` with its `refusal`.
+    pub async fn change_password(
+        &self,
+        login: String,
+        current: String,
+        new_password: String,
+        ctx: RequestContext,
+    ) -> Result<(), SsprError> {
+        run(async move {
+            let (current, new_password) = (sspr_core::Password::new(current), sspr_core::Password::new(new_password));
+            Ok(self.sspr.change_password(&login, &current, &new_password, &ctx.to_core()?).await?)
+        })
+        .await
+    }
+
+    /// The rules a new password must meet, to show before the user types.
+    pub async fn password_rules(&self) -> Result<PasswordRules, SsprError> {
+        run(async move { Ok(self.sspr.password_rules().await?.into()) }).await
     }
 
     /// The user's registered contact details in full.

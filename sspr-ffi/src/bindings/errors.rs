@@ -37,6 +37,9 @@ pub enum BackendErrorKind {
     Rejected,
     /// Anything else.
     Other,
+    /// The backend does not offer the operation at all (a directory without a password
+    /// change).
+    NotSupported,
 }
 
 /// Everything an engine call can fail with (`sspr_core::Error`). Never holds a secret.
@@ -176,6 +179,7 @@ impl From<sspr_core::Error> for SsprError {
                     sspr_core::BackendErrorKind::Unavailable => BackendErrorKind::Unavailable,
                     sspr_core::BackendErrorKind::PasswordRejected => BackendErrorKind::PasswordRejected,
                     sspr_core::BackendErrorKind::Rejected => BackendErrorKind::Rejected,
+                    sspr_core::BackendErrorKind::NotSupported => BackendErrorKind::NotSupported,
                     _ => BackendErrorKind::Other,
                 },
                 detail: source.message().to_owned(),

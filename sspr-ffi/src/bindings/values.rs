@@ -328,6 +328,31 @@ impl From<sspr_core::UserStatus> for UserStatus {
     }
 }
 
+/// The rules a new password must meet (the answer to `password_rules`); `None`: the
+/// directory does not say.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PasswordRules {
+    /// The fewest characters.
+    pub min_length: Option<u32>,
+    /// How many previous passwords may not be used again.
+    pub history_length: Option<u32>,
+    /// Whether the password must mix character classes.
+    pub complexity: Option<bool>,
+    /// Seconds a password must be kept before the user may change it again.
+    pub min_age_secs: Option<u64>,
+}
+
+impl From<sspr_core::PasswordRules> for PasswordRules {
+    fn from(r: sspr_core::PasswordRules) -> Self {
+        Self {
+            min_length: r.min_length,
+            history_length: r.history_length,
+            complexity: r.complexity,
+            min_age_secs: r.min_age_secs,
+        }
+    }
+}
+
 /// The answer to `sign_in`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SignedIn {

@@ -15,7 +15,9 @@ use std::ffi::{CString, c_char};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use sspr_core::{Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason};
+use sspr_core::{
+    Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason, PasswordRefusal,
+};
 
 use super::{SsprError, c_string, call, guard, str_arg};
 
@@ -173,6 +175,35 @@ c_enum! {
 }
 
 c_enum! {
+    /// Which rule refused a password, for `SSPR_STATUS_PASSWORD_REJECTED`: what
+    /// `sspr_error_password_refusal` tells.
+    pub enum SsprPasswordRefusal {
+        /// Not a password refusal.
+        None = 0,
+        /// Shorter than the minimum length.
+        TooShort = 1,
+        /// The password was changed too recently (minimum age).
+        TooRecent = 2,
+        /// Used before (history).
+        InHistory = 3,
+        /// Fails the complexity or quality rules.
+        TooSimple = 4,
+        /// The current password given is not right.
+        WrongCurrentPassword = 5,
+        /// Refused without a named rule.
+        Unspecified = 6,
+        /// Too easy to guess (zxcvbn's estimate below the policy's minimum score).
+        Guessable = 7,
+        /// Found in a list of breached passwords.
+        Breached = 8,
+        /// Contains a word the organisation banned.
+        Banned = 9,
+        /// A rule this version of the header does not name.
+        Other = 99,
+    }
+}
+
+c_enum! {
     /// How a PIN or notice reaches the user.
     pub enum SsprChannel {
         /// The alternate e-mail address.
@@ -261,6 +292,8 @@ c_enum! {
         BackendErrorKind = 5,
         /// `SsprAuthentication` (`"accepted"`, `"must_change"`, `"rejected"`).
         Authentication = 6,
+        /// `SsprPasswordRefusal` (`"too_short"`, `"in_history"`, ...).
+        PasswordRefusal = 7,
     }
 }
 
@@ -285,6 +318,7 @@ fn core_name(kind: SsprEnum, text: &str) -> Result<&'static str, Error> {
         SsprEnum::NotAllowedReason => by(text, NotAllowedReason::as_str),
         SsprEnum::BackendErrorKind => by(text, BackendErrorKind::as_str),
         SsprEnum::Authentication => by(text, Authentication::as_str),
+        SsprEnum::PasswordRefusal => by(text, PasswordRefusal::as_str),
     }
 }
 
@@ -301,6 +335,7 @@ fn c_values(kind: SsprEnum) -> Vec<(u32, String)> {
         SsprEnum::NotAllowedReason => of::<SsprNotAllowedReason>(),
         SsprEnum::BackendErrorKind => of::<SsprBackendErrorKind>(),
         SsprEnum::Authentication => of::<SsprAuthentication>(),
+        SsprEnum::PasswordRefusal => of::<SsprPasswordRefusal>(),
     }
 }
 
@@ -335,7 +370,7 @@ pub extern "C" fn sspr_enum_name(kind: u32, value: u32) -> *const c_char {
 /// exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
 /// German). On success `*value_out` is the value. A name the enum does not have is
 /// `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
-/// `"reason"`, `"kind"`, `"authentication"`, `"locale"`, `"code"`); an unknown `kind` is
+/// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown `kind` is
 /// `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
 ///
 /// # Safety
@@ -371,7 +406,7 @@ mod tests {
     /// otherwise cross as a fallback.
     #[test]
     fn every_core_name_has_a_c_value() {
-        let core: [(SsprEnum, &[&str]); 7] = [
+        let core: [(SsprEnum, &[&str]); 8] = [
             (SsprEnum::Status, Error::CODES),
             (SsprEnum::Channel, Channel::NAMES),
             (SsprEnum::Locale, Locale::NAMES),
@@ -379,6 +414,7 @@ mod tests {
             (SsprEnum::NotAllowedReason, NotAllowedReason::NAMES),
             (SsprEnum::BackendErrorKind, BackendErrorKind::NAMES),
             (SsprEnum::Authentication, Authentication::NAMES),
+            (SsprEnum::PasswordRefusal, PasswordRefusal::NAMES),
         ];
         for (kind, core_names) in core {
             let c: Vec<String> = c_values(kind).into_iter().map(|(_, snake)| snake).collect();

@@ -60,6 +60,7 @@ pub struct SsprError {
     blocked_until: i64,
     not_allowed_reason: SsprNotAllowedReason,
     backend_kind: SsprBackendErrorKind,
+    password_refusal: SsprPasswordRefusal,
 }
 
 impl SsprError {
@@ -73,6 +74,7 @@ impl SsprError {
             blocked_until: 0,
             not_allowed_reason: SsprNotAllowedReason::None,
             backend_kind: SsprBackendErrorKind::None,
+            password_refusal: SsprPasswordRefusal::None,
         }
     }
 
@@ -118,6 +120,10 @@ impl From<Error> for SsprError {
             Error::Backend { source } => {
                 out.backend_kind =
                     SsprBackendErrorKind::from_core_name(source.kind().as_str()).unwrap_or(SsprBackendErrorKind::Other);
+            }
+            Error::PasswordRejected { refusal, .. } => {
+                out.password_refusal =
+                    SsprPasswordRefusal::from_core_name(refusal.as_str()).unwrap_or(SsprPasswordRefusal::Other);
             }
             _ => {}
         }
@@ -298,6 +304,17 @@ pub unsafe extern "C" fn sspr_error_not_allowed_reason(error: *const SsprError) 
 pub unsafe extern "C" fn sspr_error_backend_kind(error: *const SsprError) -> SsprBackendErrorKind {
     // SAFETY: NULL or a live error, per this function's contract.
     unsafe { error.as_ref() }.map_or(SsprBackendErrorKind::None, |e| e.backend_kind)
+}
+
+/// For `PASSWORD_REJECTED`: which rule refused the password (`SSPR_PASSWORD_REFUSAL_NONE`
+/// otherwise).
+///
+/// # Safety
+/// `error` is NULL or an `SsprError` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_error_password_refusal(error: *const SsprError) -> SsprPasswordRefusal {
+    // SAFETY: NULL or a live error, per this function's contract.
+    unsafe { error.as_ref() }.map_or(SsprPasswordRefusal::None, |e| e.password_refusal)
 }
 
 /// Free an error (NULL is allowed).

@@ -298,6 +298,44 @@ impl SsprSignedIn {
     }
 }
 
+/// The answer to `sspr_password_rules`: the rules a new password must meet, to show before
+/// the user types. A rule the directory does not say is -1. Free with
+/// `sspr_password_rules_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprPasswordRules {
+    /// The fewest characters, or -1.
+    pub min_length: i64,
+    /// How many previous passwords may not be used again, or -1.
+    pub history_length: i64,
+    /// 1: the password must mix character classes; 0: it need not; -1: not known.
+    pub complexity: i64,
+    /// Seconds a password must be kept before the user may change it again, or -1.
+    pub min_age_secs: i64,
+}
+
+impl SsprPasswordRules {
+    pub(crate) fn new(r: sspr_core::PasswordRules) -> Self {
+        let known = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
+        Self {
+            min_length: known(r.min_length.map(u64::from)),
+            history_length: known(r.history_length.map(u64::from)),
+            complexity: r.complexity.map_or(-1, i64::from),
+            min_age_secs: known(r.min_age_secs),
+        }
+    }
+}
+
+/// Free a password-rules answer (NULL is allowed).
+///
+/// # Safety
+/// `rules` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_password_rules_free(rules: *mut SsprPasswordRules) {
+    // SAFETY: per this function's contract.
+    drop(unsafe { take_box(rules) });
+}
+
 /// The answer to `sspr_search_users`. Free with `sspr_user_status_list_free`.
 #[repr(C)]
 #[derive(Debug)]

@@ -1096,6 +1096,48 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
   world_close(&w);
 }
 
+/* change_password and password_rules reach C: the current password is checked like a sign-in
+ * (one answer for a wrong password and an unknown login), the policy's checks name their rule,
+ * and a C directory, which has no change operation, answers NOT_SUPPORTED (nothing changed). */
+static void test_change_password_and_password_rules(void) {
+  World w;
+  world_open(&w, NULL);
+  SsprError *err = NULL;
+  pthread_mutex_lock(&w.b.lock);
+  strcpy(w.b.users[0].password, "Old-Passw0rd-1");
+  pthread_mutex_unlock(&w.b.lock);
+  SsprStatus st = sspr_change_password(w.engine, "jdoe@example.org", "Wrong-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "wrong current password: %d %s", (int)st, msg(err));
+  CHECK(strstr(msg(err), "Wrong-Passw0rd-1") == NULL, "the error does not echo the password");
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_change_password(w.engine, "nobody@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Sh0rt!", NULL, &err);
+  CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_TOO_SHORT,
+        "too short: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED,
+        "a C directory cannot change: %d %s", (int)st, msg(err));
+  CHECK(sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_NONE, "no refusal on a backend error");
+  sspr_error_free(err);
+  err = NULL;
+  pthread_mutex_lock(&w.b.lock);
+  CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
+  pthread_mutex_unlock(&w.b.lock);
+  SsprPasswordRules *rules = NULL;
+  st = sspr_password_rules(w.engine, &rules, &err);
+  CHECK(st == SSPR_STATUS_OK && rules && rules->min_length == 8 && rules->history_length == -1 &&
+            rules->complexity == -1 && rules->min_age_secs == -1,
+        "rules: %d %s", (int)st, msg(err));
+  sspr_password_rules_free(rules);
+  world_close(&w);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   CHECK(strlen(sspr_version()) > 0, "version");
@@ -1112,6 +1154,7 @@ int main(void) {
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();
+  test_change_password_and_password_rules();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

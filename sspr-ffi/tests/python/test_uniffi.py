@@ -443,9 +443,30 @@ async def test_parity():
         check(ok, f"{what}: want {expect_}, got {type(error).__name__ if error else got}: {error}")
 
 
+async def test_change_password_and_rules():
+    """The engine call reaches uniffi: one answer for a wrong password and an unknown login,
+    the refusal's rule by name, and a foreign directory (no change operation) NOT_SUPPORTED."""
+    engine, directory, contacts, notifier, clock = await world()
+    directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"] = ("Old-Passw0rd-1", False)
+    for login, current in (("jdoe@example.org", "Wrong-Passw0rd-1"), ("nobody@example.org", "Old-Passw0rd-1")):
+        await expect(s.SsprError.SignInFailed,
+                     engine.change_password(login, current, "Fresh-Meadow-41", CTX), f"change as {login}")
+    e = await expect(s.SsprError.PasswordRejected,
+                     engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Sh0rt!", CTX), "too short")
+    check(e is not None and e.refusal == "too_short" and "Sh0rt" not in str(e), f"refusal: {e}")
+    e = await expect(s.SsprError.Backend,
+                     engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", CTX), "no change")
+    check(e is not None and e.kind == s.BackendErrorKind.NOT_SUPPORTED, f"not supported: {e}")
+    check(directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"][0] == "Old-Passw0rd-1", "nothing changed")
+    rules = await engine.password_rules()
+    check((rules.min_length, rules.history_length, rules.complexity, rules.min_age_secs) == (8, None, None, None),
+          f"rules: {rules}")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
-                 test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity):
+                 test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
+                 test_change_password_and_rules):
         try:
             await test()
         except Exception:  # noqa: BLE001

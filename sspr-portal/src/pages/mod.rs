@@ -2,6 +2,7 @@
 //! and shows the answer; no reset logic lives here.
 
 pub(crate) mod admin;
+pub(crate) mod change;
 pub(crate) mod notification;
 pub(crate) mod outbox;
 pub(crate) mod reset;
@@ -22,6 +23,7 @@ pub(crate) async fn index(State(state): State<AppState>, mut visit: Visit) -> Re
         p { (t.index_intro) }
         nav.links {
             a href="/passwordreset" { (t.index_reset) }
+            a href="/passwordchange" { (t.index_change) }
             a href="/passwordnotification" { (t.index_register) }
             a href="/admin" { (t.index_admin) }
             @if state.outbox_page {

@@ -169,7 +169,7 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
     let body = html! {
         p { (t.signed_in_as(&user.display_name)) " (" (user.login) ") " (sign_out_button(&visit, "/passwordnotification/signout")) }
         @if user.must_change {
-            p.flash.error { (t.must_change_note) }
+            p.flash.error { (t.must_change_note) " " a #change-now href="/passwordchange" { (t.must_change_link) } }
         }
         p { (t.register_intro) }
         (contacts_form(&visit, &contacts, state.clock.now(), "/passwordnotification/save", None))
@@ -186,9 +186,11 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
     let password = Password::new(form.password);
     match state.sspr.sign_in(&form.login, &password, &visit.ctx).await {
         Ok(who) => {
+            // A password that must be changed first leads to the change page.
+            let next = if who.must_change { "/passwordchange" } else { PAGE };
             visit.session.data.user =
                 Some(SignedUser { login: who.login, display_name: who.display_name, must_change: who.must_change });
-            state.rotate_and_redirect(visit, PAGE).await
+            state.rotate_and_redirect(visit, next).await
         }
         Err(e) => {
             visit.session.flash(true, sign_in_error(t, &e));

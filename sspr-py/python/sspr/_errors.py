@@ -85,7 +85,8 @@ class NotAllowed(SsprError):
 class PasswordRejected(SsprError):
     """A password was refused by the password policy, a password checker or the directory:
     ``reason`` in words to show the user, ``refusal`` the rule's stable name (``too_short``,
-    ``guessable``, ``breached``, ``banned``, ...), ``suggestions`` zxcvbn's advice (a list,
+    ``guessable``, ``breached``, ``banned``, and the directory's
+    ``too_recent``, ``in_history``, ``too_simple``, ...), ``suggestions`` zxcvbn's advice (a list,
     possibly empty). Never the password itself.
 
     A Python ``Directory.set_password`` raises it to report that the directory's own
@@ -98,6 +99,7 @@ class PasswordRejected(SsprError):
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         attrs.setdefault("reason", message)
+        attrs.setdefault("refusal", "unspecified")
         super().__init__(message, **attrs)
 
 

@@ -13,8 +13,8 @@ use futures::FutureExt;
 use sspr_bind::runtime::{self, RuntimeError};
 
 use super::super::types::{
-    SsprChallenge, SsprContacts, SsprPinSent, SsprResetOutcome, SsprSignedIn, SsprUserStatus, SsprUserStatusList,
-    SsprVerified,
+    SsprChallenge, SsprContacts, SsprPasswordRules, SsprPinSent, SsprResetOutcome, SsprSignedIn, SsprUserStatus,
+    SsprUserStatusList, SsprVerified,
 };
 use super::super::{SsprError, SsprStatus, call};
 
@@ -80,6 +80,12 @@ boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, 
 boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
 boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::super::sspr_user_status_free);
 boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::super::sspr_signed_in_free);
+boxed_output!(
+    sspr_core::PasswordRules,
+    SsprPasswordRules,
+    SsprPasswordRules::new,
+    super::super::sspr_password_rules_free
+);
 boxed_output!(
     Vec<sspr_core::UserStatus>,
     SsprUserStatusList,
