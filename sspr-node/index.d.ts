@@ -80,6 +80,7 @@ export type NotAllowedReason =
   | 'account_disabled'
   | 'mode_disabled'
   | 'admin_only'
+  | 'contact_unproven'
   | 'other'
 
 /** Why a chosen password was refused (`PASSWORD_REJECTED`). */

@@ -39,13 +39,14 @@ const DECOYS: [DecoyReason; 8] = [
     DecoyReason::ConfirmationMismatch,
     DecoyReason::LoginAlias,
 ];
-const REFUSALS: [NotAllowedReason; 6] = [
+const REFUSALS: [NotAllowedReason; 7] = [
     NotAllowedReason::Privileged,
     NotAllowedReason::Ineligible,
     NotAllowedReason::NotEnabled,
     NotAllowedReason::AccountDisabled,
     NotAllowedReason::ModeDisabled,
     NotAllowedReason::AdminOnly,
+    NotAllowedReason::ContactUnproven,
 ];
 
 /// An event as the engine builds one: any text in the free-text fields (user agents and

@@ -259,6 +259,21 @@ pub enum ContactChange {
     Clear,
 }
 
+/// A code sent to prove a new contact ([`crate::Sspr::request_contact_proof`]): give
+/// `proof_id` and the code the user typed to [`crate::Sspr::confirm_contact_proof`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactProof {
+    /// Names the pending proof (not a secret: the code is).
+    pub proof_id: String,
+    /// Where the code went.
+    pub channel: Channel,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 /// Changes to a user's contact details.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactUpdate {

@@ -55,6 +55,12 @@ pub enum AuditKind {
     /// `Failed` (wrong current password, unknown login, a refused new password), `Refused`
     /// (an account the change path does not serve, answered as a wrong password), `Limited`.
     PasswordChanged,
+    /// A code was sent to a contact the user is adding (`Success`), or not: `Limited`
+    /// (`contact_proofs`, `ip_proofs`; `destination` when its cap was reached and nothing was
+    /// sent, which the caller is not told), `Failed` (the delivery failed).
+    ContactProofSent,
+    /// A wrong code was typed to confirm a new contact (`Failed`).
+    ContactProofFailed,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

@@ -120,6 +120,8 @@ pub enum NotAllowedReason {
     ModeDisabled,
     /// Only an administrator may do this.
     AdminOnly,
+    /// A new contact must be proven with the code sent to it before it is saved.
+    ContactUnproven,
 }
 
 impl fmt::Display for NotAllowedReason {
@@ -131,6 +133,7 @@ impl fmt::Display for NotAllowedReason {
             Self::AccountDisabled => "the account is disabled",
             Self::ModeDisabled => "this completion mode is switched off",
             Self::AdminOnly => "only an administrator may do this",
+            Self::ContactUnproven => "a new contact must be confirmed with the code sent to it",
         })
     }
 }

@@ -31,9 +31,9 @@ mod wire;
 
 pub use alarm::{Alarm, AlarmFn, FailureAlarm};
 pub use api::{
-    Actor, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, Destination, Locale,
-    MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
-    Verified,
+    Actor, Channel, CompletionMode, ContactChange, ContactProof, ContactUpdate, ContactView, Contacts, Destination,
+    Locale, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId,
+    UserStatus, Verified,
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{

@@ -10,7 +10,7 @@ use crate::secret::Pin;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Message {
-    /// The one-time PIN of a reset.
+    /// A one-time PIN: of a reset, or proving a new contact ([`PinPurpose`]).
     Pin {
         /// The PIN (redacted in `Debug`).
         pin: Pin,
@@ -18,6 +18,8 @@ pub enum Message {
         expires_at: OffsetDateTime,
         /// Its lifetime in minutes, for the text.
         valid_minutes: u64,
+        /// What the PIN is for (the text says so).
+        purpose: PinPurpose,
     },
     /// A reset was requested and a PIN sent to another of the user's contacts.
     ResetRequested {
@@ -38,6 +40,16 @@ pub enum Message {
     },
     /// The user changed their own password (with the current one).
     PasswordChanged,
+}
+
+/// What a PIN notice's code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PinPurpose {
+    /// Resetting the password (`send_pin`).
+    #[default]
+    Reset,
+    /// Proving a contact the user is adding ([`crate::Sspr::request_contact_proof`]).
+    ContactProof,
 }
 
 /// One notice to one destination.
@@ -92,6 +104,24 @@ impl Notification {
     pub fn render(&self) -> Rendered {
         let at = self.at.date();
         match (&self.message, self.locale) {
+            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::ContactProof, .. }, Locale::De) => Rendered {
+                subject: "Ihr Code zum Bestätigen Ihrer Kontaktdaten".into(),
+                body: Zeroizing::new(format!(
+                    "Ihr Code lautet {}. Er ist {valid_minutes} Minuten gültig. Geben Sie ihn auf der Seite ein, \
+                     auf der Sie diese Adresse für das Zurücksetzen Ihres Kennworts hinterlegen. Geben Sie ihn \
+                     niemandem weiter. Haben Sie nichts angefordert, ignorieren Sie diese Nachricht.",
+                    pin.expose_secret()
+                )),
+            },
+            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::ContactProof, .. }, _) => Rendered {
+                subject: "Your code to confirm your contact details".into(),
+                body: Zeroizing::new(format!(
+                    "Your code is {}. It is valid for {valid_minutes} minutes. Type it on the page where you are \
+                     adding this address for resetting your password. Never share it. If you did not ask for it, \
+                     ignore this message.",
+                    pin.expose_secret()
+                )),
+            },
             (Message::Pin { pin, valid_minutes, .. }, Locale::De) => Rendered {
                 subject: "Ihr Code zum Zurücksetzen des Kennworts".into(),
                 body: Zeroizing::new(format!(

@@ -154,6 +154,17 @@ pub struct Policy {
     /// The user's very first registration and admin changes are usable at once (clearing every
     /// contact does not make the next one "first" again). Default 86400 s, range 0..=1209600.
     pub contact_cooling_off_secs: u64,
+    /// A user's new e-mail or mobile is saved only once the user types back a code sent to
+    /// it ([`crate::Sspr::request_contact_proof`]). Default off until the portal and every
+    /// binding's tests go through the proof (then on); off, a typo or someone who has the
+    /// password can register an address the user does not hold, and only the cooling-off
+    /// stands in the way.
+    pub user_contacts_need_proof: bool,
+    /// An admin's contact change needs the same proof (the admin relays the code the user
+    /// received). Default off: admins and bulk imports are trusted and audited.
+    pub admin_contacts_need_proof: bool,
+    /// Contact proofs one user may ask for per hour. Default 5, range 1..=100.
+    pub contact_proofs_per_hour: u32,
     /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs, a member
     /// of one of `eligible_groups` or of one of `eligible_administrative_units`; when all
     /// three lists are empty, every user is.
@@ -256,6 +267,9 @@ impl Default for Policy {
             organisation_name: String::new(),
             password_check_fail_open: false,
             allow_unlock_only: true,
+            user_contacts_need_proof: false,
+            admin_contacts_need_proof: false,
+            contact_proofs_per_hour: 5,
             contact_cooling_off_secs: 86_400,
             eligible_ous: Vec::new(),
             eligible_groups: Vec::new(),
@@ -340,6 +354,7 @@ impl Policy {
         check("block_secs", self.block_secs, 300..=604_800)?;
         check("ip_begins_per_hour", self.ip_begins_per_hour, 1..=100_000)?;
         check("ip_sends_per_hour", self.ip_sends_per_hour, 1..=100_000)?;
+        check("contact_proofs_per_hour", self.contact_proofs_per_hour, 1..=100)?;
         check("sign_in_failures_before_lockout", self.sign_in_failures_before_lockout, 1..=50)?;
         check("sign_in_lockout_secs", self.sign_in_lockout_secs, 60..=86_400)?;
         check("ip_sign_ins_per_hour", self.ip_sign_ins_per_hour, 1..=100_000)?;

@@ -85,6 +85,7 @@ names!(NotAllowedReason, "reason", {
     NotAllowedReason::AccountDisabled => "account_disabled",
     NotAllowedReason::ModeDisabled => "mode_disabled",
     NotAllowedReason::AdminOnly => "admin_only",
+    NotAllowedReason::ContactUnproven => "contact_unproven",
 });
 names!(BackendErrorKind, "kind", {
     BackendErrorKind::Unavailable => "unavailable",

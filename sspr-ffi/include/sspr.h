@@ -70,6 +70,8 @@ typedef enum SsprNotAllowedReason {
   SSPR_NOT_ALLOWED_REASON_MODE_DISABLED = 5,
   // Only an administrator may do this.
   SSPR_NOT_ALLOWED_REASON_ADMIN_ONLY = 6,
+  // A new contact must be confirmed with the code sent to it.
+  SSPR_NOT_ALLOWED_REASON_CONTACT_UNPROVEN = 7,
   // A reason this version of the header does not name.
   SSPR_NOT_ALLOWED_REASON_OTHER = 99,
 } SsprNotAllowedReason;

@@ -29,7 +29,12 @@ mod http_support {
         let notice = Notification {
             to,
             locale,
-            message: Message::Pin { pin, expires_at: time::macros::datetime!(2026-03-02 09:10 UTC), valid_minutes: 10 },
+            message: Message::Pin {
+                pin,
+                expires_at: time::macros::datetime!(2026-03-02 09:10 UTC),
+                valid_minutes: 10,
+                purpose: Default::default(),
+            },
             at: time::macros::datetime!(2026-03-02 09:00 UTC),
         };
         (notice, digits)

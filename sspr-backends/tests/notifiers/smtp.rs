@@ -49,7 +49,12 @@ fn pin_notice(to: &str, seed: u64, locale: Locale) -> (Notification, String) {
     let notice = Notification {
         to: Destination::Email(EmailAddress::parse(to).unwrap()),
         locale,
-        message: Message::Pin { pin, expires_at: time::macros::datetime!(2026-03-02 09:10 UTC), valid_minutes: 10 },
+        message: Message::Pin {
+            pin,
+            expires_at: time::macros::datetime!(2026-03-02 09:10 UTC),
+            valid_minutes: 10,
+            purpose: Default::default(),
+        },
         at: time::macros::datetime!(2026-03-02 09:00 UTC),
     };
     (notice, digits)

@@ -88,7 +88,7 @@ fn apply_change<T: PartialEq>(
 }
 
 impl Sspr {
-    async fn resolve(&self, login: &str) -> Result<DirectoryUser> {
+    pub(super) async fn resolve(&self, login: &str) -> Result<DirectoryUser> {
         let login = NormalizedLogin::parse(login)?;
         self.inner.directory.find_user(&login).await?.ok_or(Error::UnknownUser)
     }
@@ -153,7 +153,14 @@ impl Sspr {
         Ok(Self::view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default()))
     }
 
-    /// Change the user's contact details. A contact added or changed by the user becomes
+    /// Change the user's contact details. A new address or number needs a proof of possession
+    /// first when `actor` must give one (a user, unless the policy's
+    /// `user_contacts_need_proof` is off; an admin when `admin_contacts_need_proof` is on):
+    /// then setting it here answers `NotAllowed` (`contact_unproven`) and changes nothing, and
+    /// [`Sspr::request_contact_proof`] / [`Sspr::confirm_contact_proof`] save it. Removing a
+    /// contact, or setting the one already stored, needs no proof.
+    ///
+    /// A contact added or changed by the user becomes
     /// usable for PINs after the policy's cooling-off period, except at the user's very first
     /// registration (clearing every contact does not make the next one "first" again); an
     /// admin's change is usable at once. Every contact registered before the change is told of
@@ -161,7 +168,8 @@ impl Sspr {
     /// (which are remembered for the cooling-off plus a week, and also told of a reset).
     ///
     /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
-    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled when the user acts), `Backend`.
+    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled when the user acts; a new contact
+    /// not proven), `Backend`.
     pub async fn update_contacts(
         &self,
         actor: &Actor,
@@ -170,7 +178,21 @@ impl Sspr {
         ctx: &RequestContext,
     ) -> Result<Contacts> {
         let user = self.resolve(login).await?;
-        if !self.inner.scope.is_eligible(&user) {
+        self.change_contacts(actor, &user, update, ctx, false).await
+    }
+
+    /// [`Sspr::update_contacts`] for a resolved user; `proven`: a proof of possession of
+    /// every contact `update` sets was given ([`Sspr::confirm_contact_proof`]).
+    pub(super) async fn change_contacts(
+        &self,
+        actor: &Actor,
+        user: &DirectoryUser,
+        update: ContactUpdate,
+        ctx: &RequestContext,
+        proven: bool,
+    ) -> Result<Contacts> {
+        let needs_proof = !proven && self.contacts_need_proof(actor);
+        if !self.inner.scope.is_eligible(user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         let now = self.now();
@@ -190,6 +212,11 @@ impl Sspr {
                 let region = self.inner.policy.default_region.as_deref();
                 let phone = |text: &str| PhoneNumber::parse_in(text, region);
                 let phone_changed = apply_change(&mut new.phone, &update.phone, phone, now, usable_from)?;
+                let sets_new =
+                    |change: &ContactChange, changed: bool| changed && matches!(change, ContactChange::Set(_));
+                if needs_proof && (sets_new(&update.email, email_changed) || sets_new(&update.phone, phone_changed)) {
+                    return Err(Error::NotAllowed { reason: NotAllowedReason::ContactUnproven });
+                }
                 if !email_changed && !phone_changed {
                     return Ok(None);
                 }
@@ -202,7 +229,7 @@ impl Sspr {
         let Some(new) = update.saved else {
             return Ok(Self::view(&old));
         };
-        let mut event = self.admin_scope(ctx, actor, &user).event(AuditKind::ContactsChanged, Outcome::Success);
+        let mut event = self.admin_scope(ctx, actor, user).event(AuditKind::ContactsChanged, Outcome::Success);
         event.destination = Some(
             [
                 new.email.as_ref().map(|c| crate::mask::email(&c.value)),

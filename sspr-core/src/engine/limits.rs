@@ -69,6 +69,14 @@ const SMS_BUDGET: &str = "sspr/sms-budget";
 pub(super) fn user_sends(subject: &Subject) -> String {
     subject_key("sends", subject)
 }
+/// A user's pending contact proof ([`super::proof`]).
+pub(super) fn contact_proof(subject: &Subject) -> String {
+    subject_key("contact-proof", subject)
+}
+/// The contact proofs a user asked for this hour.
+pub(super) fn contact_proofs(subject: &Subject) -> String {
+    subject_key("contact-proofs", subject)
+}
 pub(super) fn sign_in_failures(subject: &Subject) -> String {
     subject_key("signin-fails", subject)
 }

@@ -6,6 +6,7 @@ mod change;
 mod delivery;
 mod limits;
 mod password;
+mod proof;
 mod reset;
 mod sign_in;
 

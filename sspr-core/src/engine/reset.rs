@@ -15,7 +15,7 @@ use crate::backend::{Batch, Counter, DirectoryUser, Enrollment, Put, StoredValue
 use crate::error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 use crate::flow::{FlowMethod, FlowRecord, FlowSubject, WrongPinEffect};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
-use crate::notice::{Message, Notification};
+use crate::notice::{Message, Notification, PinPurpose};
 use crate::policy::PrivilegedMode;
 use crate::secret::{Password, Pin};
 use crate::{decoy, hex, password, pin};
@@ -632,6 +632,7 @@ impl Sspr {
                     expires_at: pin_expires_at,
                     // The PIN may expire early with its flow: tell the time it really has.
                     valid_minutes: u64::try_from((pin_expires_at - now).whole_minutes()).unwrap_or(0).max(1),
+                    purpose: PinPurpose::Reset,
                 },
                 at: now,
             };

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::lock;
 use crate::backend::Notifier;
 use crate::error::BackendError;
-use crate::notice::Notification;
+use crate::notice::{Message, Notification, PinPurpose};
 
 /// A notifier that delivers nothing and records notices for inspection: the development
 /// outbox of the demo portal and the test suites. Clones share the outbox.
@@ -55,13 +55,25 @@ impl Outbox {
         lock(&self.sent).iter().filter(|n| n.to.as_str().eq_ignore_ascii_case(address)).cloned().collect()
     }
 
-    /// The digits of the last PIN sent to `address`: what a user would read in their mail.
+    /// The digits of the last reset PIN sent to `address`: what a user would read in their
+    /// mail.
     pub fn last_pin_to(&self, address: &str) -> Option<String> {
-        lock(&self.sent)
-            .iter()
-            .rev()
-            .filter(|n| n.to.as_str().eq_ignore_ascii_case(address))
-            .find_map(|n| n.pin().map(|p| p.expose_secret().to_owned()))
+        self.last_code_to(address, PinPurpose::Reset)
+    }
+
+    /// The digits of the last code sent to `address` to prove it as a new contact
+    /// ([`crate::Sspr::request_contact_proof`]).
+    pub fn last_proof_code_to(&self, address: &str) -> Option<String> {
+        self.last_code_to(address, PinPurpose::ContactProof)
+    }
+
+    fn last_code_to(&self, address: &str, purpose: PinPurpose) -> Option<String> {
+        lock(&self.sent).iter().rev().filter(|n| n.to.as_str().eq_ignore_ascii_case(address)).find_map(|n| {
+            match &n.message {
+                Message::Pin { pin, purpose: p, .. } if *p == purpose => Some(pin.expose_secret().to_owned()),
+                _ => None,
+            }
+        })
     }
 
     /// Forget every notice.

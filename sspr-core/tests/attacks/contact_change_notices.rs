@@ -3,7 +3,7 @@
 //! escape: once a contact was removed, later changes were told only to what was left.
 
 use sspr_core::notice::Message;
-use sspr_core::{Actor, ContactChange, ContactUpdate};
+use sspr_core::{ContactChange, ContactUpdate};
 
 use crate::support::*;
 
@@ -18,11 +18,11 @@ fn told_of_change(h: &Harness, to: &str) -> bool {
 async fn phisher_registering_after_clearing_every_contact_goes_unheard() {
     let h = Harness::new().await;
     let clear = ContactUpdate { email: ContactChange::Clear, phone: ContactChange::Clear };
-    h.sspr.update_contacts(&Actor::User, ALICE, clear, &ctx()).await.unwrap();
+    h.user_sets(ALICE, clear).await;
     h.outbox.clear();
 
     let add = ContactUpdate { email: ContactChange::Set(PHISHER_MAIL.into()), ..Default::default() };
-    h.sspr.update_contacts(&Actor::User, ALICE, add, &ctx()).await.unwrap();
+    h.user_sets(ALICE, add).await;
     for removed in [ALICE_MAIL, ALICE_PHONE] {
         assert!(told_of_change(&h, removed), "{removed} must hear that the phisher registered an address");
     }
@@ -33,11 +33,11 @@ async fn phisher_registering_after_clearing_every_contact_goes_unheard() {
 async fn phisher_replacing_contacts_one_at_a_time_silences_the_first() {
     let h = Harness::new().await;
     let email = ContactUpdate { email: ContactChange::Set(PHISHER_MAIL.into()), ..Default::default() };
-    h.sspr.update_contacts(&Actor::User, ALICE, email, &ctx()).await.unwrap();
+    h.user_sets(ALICE, email).await;
     h.outbox.clear();
 
     let phone = ContactUpdate { phone: ContactChange::Set(PHISHER_PHONE.into()), ..Default::default() };
-    h.sspr.update_contacts(&Actor::User, ALICE, phone, &ctx()).await.unwrap();
+    h.user_sets(ALICE, phone).await;
     // The replaced address, the phone being replaced, and the phisher's address still cooling off.
     for before in [ALICE_MAIL, ALICE_PHONE, PHISHER_MAIL] {
         assert!(told_of_change(&h, before), "{before} was registered before the change and must be told");

@@ -6,7 +6,7 @@ use sspr_core::Pin;
 use std::time::Duration;
 
 use sspr_core::notice::Message;
-use sspr_core::{Actor, ContactChange, ContactUpdate, NewPassword};
+use sspr_core::{ContactChange, ContactUpdate, NewPassword};
 
 use crate::support::*;
 
@@ -23,8 +23,8 @@ fn set_email(v: &str) -> ContactUpdate {
 #[tokio::test]
 async fn phisher_clears_every_contact_then_registers_own_address_without_cooling_off() {
     let h = Harness::new().await;
-    h.sspr.update_contacts(&Actor::User, ALICE, clear_all(), &ctx()).await.unwrap();
-    let view = h.sspr.update_contacts(&Actor::User, ALICE, set_email(PHISHER_MAIL), &ctx()).await.unwrap();
+    h.user_sets(ALICE, clear_all()).await;
+    let view = h.user_sets(ALICE, set_email(PHISHER_MAIL)).await;
 
     // The phisher's address waits out the cooling-off like any other change by the user.
     assert_eq!(view.email.unwrap().usable_from, START + Duration::from_secs(86_400));
@@ -37,7 +37,7 @@ async fn phisher_clears_every_contact_then_registers_own_address_without_cooling
 async fn phisher_who_waits_out_the_cooling_off_still_alerts_the_removed_contacts_on_reset() {
     let h = Harness::new().await;
     let replace = ContactUpdate { email: ContactChange::Set(PHISHER_MAIL.into()), phone: ContactChange::Clear };
-    h.sspr.update_contacts(&Actor::User, ALICE, replace, &ctx()).await.unwrap();
+    h.user_sets(ALICE, replace).await;
     h.advance(Duration::from_secs(86_400 + 60));
     h.outbox.clear();
 

@@ -17,6 +17,7 @@ mod block_race;
 mod change_password;
 mod completion_recheck;
 mod contact_change_notices;
+mod contact_proof;
 mod cooling_off_bypass;
 mod decoy_statistics;
 mod fault_injection;

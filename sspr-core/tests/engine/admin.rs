@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sspr_core::notice::Message;
+use sspr_core::notice::{Message, PinPurpose};
 use sspr_core::{Actor, AuditKind, ContactChange, ContactUpdate, Error, NotAllowedReason};
 
 use crate::support::*;
@@ -14,7 +14,7 @@ fn set_email(v: &str) -> ContactUpdate {
 #[tokio::test]
 async fn a_contact_changed_by_the_user_cools_off_and_old_contacts_are_told() {
     let h = Harness::new().await;
-    let view = h.sspr.update_contacts(&Actor::User, ALICE, set_email("new.alice@mail.example"), &ctx()).await.unwrap();
+    let view = h.user_sets(ALICE, set_email("new.alice@mail.example")).await;
     let email = view.email.unwrap();
     assert_eq!(email.value, "new.alice@mail.example");
     assert_eq!(email.usable_from, START + Duration::from_secs(86_400));
@@ -27,7 +27,12 @@ async fn a_contact_changed_by_the_user_cools_off_and_old_contacts_are_told() {
             "{old}"
         );
     }
-    assert!(h.outbox.messages_to("new.alice@mail.example").is_empty());
+    // The new address got only the code that proved it.
+    let to_new = h.outbox.messages_to("new.alice@mail.example");
+    assert!(
+        matches!(to_new.as_slice(), [x] if matches!(x.message, Message::Pin { purpose: PinPurpose::ContactProof, .. })),
+        "{to_new:?}"
+    );
     let event = h.events_of(AuditKind::ContactsChanged).pop().unwrap();
     assert_eq!(event.actor, Some(Actor::User));
 
@@ -47,7 +52,7 @@ async fn an_admin_change_and_a_first_registration_are_usable_at_once() {
     assert!(matches!(h.outbox.messages_to(BOB_MAIL)[0].message, Message::ContactsChanged { by_admin: true }));
 
     // erin is enabled with no contact: her own first registration needs no cooling-off.
-    let view = h.sspr.update_contacts(&Actor::User, NO_CONTACT, set_email("erin@home.example"), &ctx()).await.unwrap();
+    let view = h.user_sets(NO_CONTACT, set_email("erin@home.example")).await;
     assert_eq!(view.email.unwrap().usable_from, START);
     let c = h.sspr.begin_reset(NO_CONTACT, &ctx()).await.unwrap();
     h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
@@ -58,6 +63,7 @@ async fn an_admin_change_and_a_first_registration_are_usable_at_once() {
 async fn setting_the_same_contact_again_changes_nothing() {
     let h = Harness::new().await;
     let before = h.sspr.contacts(ALICE).await.unwrap();
+    // The address already stored needs no proof: nothing to prove, nothing sent.
     let after = h.sspr.update_contacts(&Actor::User, ALICE, set_email(ALICE_MAIL), &ctx()).await.unwrap();
     assert_eq!(before, after);
     assert!(h.outbox.messages().is_empty());

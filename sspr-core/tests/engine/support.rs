@@ -61,6 +61,7 @@ pub fn policy() -> Policy {
         sms_enabled: true,
         decoy_country_codes: vec!["44".into(), "1".into()],
         min_response_ms: 0,
+        user_contacts_need_proof: true,
         ..Policy::default()
     }
 }
@@ -234,6 +235,29 @@ impl Harness {
 
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
+    }
+
+    /// Change `login`'s contacts as the signed-in user does: removals at once, each new
+    /// contact through its proof (the code read from the outbox and typed back).
+    pub async fn user_sets(&self, login: &str, update: sspr_core::ContactUpdate) -> sspr_core::Contacts {
+        use sspr_core::{Actor, Channel, ContactChange};
+        let keep_sets =
+            |c: &ContactChange| if matches!(c, ContactChange::Set(_)) { ContactChange::Keep } else { c.clone() };
+        let removals = sspr_core::ContactUpdate { email: keep_sets(&update.email), phone: keep_sets(&update.phone) };
+        let mut view = self.sspr.update_contacts(&Actor::User, login, removals, &ctx()).await.unwrap();
+        for (channel, change) in [(Channel::Email, &update.email), (Channel::Sms, &update.phone)] {
+            if let ContactChange::Set(value) = change {
+                let proof = self.sspr.request_contact_proof(&Actor::User, login, channel, value, &ctx()).await.unwrap();
+                let to = match channel {
+                    Channel::Email => value.clone(),
+                    Channel::Sms => sspr_core::PhoneNumber::parse(value).unwrap().as_str().to_owned(),
+                };
+                let code = self.outbox.last_proof_code_to(&to).expect("a proof code was delivered");
+                view =
+                    self.sspr.confirm_contact_proof(&Actor::User, login, &proof.proof_id, &code, &ctx()).await.unwrap();
+            }
+        }
+        view
     }
 
     /// Begin, send by `method` and read the PIN from the outbox: `(flow_id, pin)`.

@@ -22,6 +22,8 @@ pub enum NotAllowedReason {
     ModeDisabled,
     /// Only an administrator may do this.
     AdminOnly,
+    /// A new contact must be confirmed with the code sent to it.
+    ContactUnproven,
     /// A reason this version of the bindings does not name.
     Other,
 }
@@ -165,6 +167,7 @@ impl From<sspr_core::Error> for SsprError {
                     sspr_core::NotAllowedReason::AccountDisabled => NotAllowedReason::AccountDisabled,
                     sspr_core::NotAllowedReason::ModeDisabled => NotAllowedReason::ModeDisabled,
                     sspr_core::NotAllowedReason::AdminOnly => NotAllowedReason::AdminOnly,
+                    sspr_core::NotAllowedReason::ContactUnproven => NotAllowedReason::ContactUnproven,
                     _ => NotAllowedReason::Other,
                 },
             },

@@ -150,6 +150,8 @@ c_enum! {
         ModeDisabled = 5,
         /// Only an administrator may do this.
         AdminOnly = 6,
+        /// A new contact must be confirmed with the code sent to it.
+        ContactUnproven = 7,
         /// A reason this version of the header does not name.
         Other = 99,
     }

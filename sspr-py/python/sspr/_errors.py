@@ -77,7 +77,8 @@ class Blocked(SsprError):
 
 class NotAllowed(SsprError):
     """The policy does not permit this. ``reason``: ``"privileged"``, ``"ineligible"``,
-    ``"not_enabled"``, ``"account_disabled"``, ``"mode_disabled"`` or ``"admin_only"``."""
+    ``"not_enabled"``, ``"account_disabled"``, ``"mode_disabled"``, ``"admin_only"`` or
+    ``"contact_unproven"`` (a new contact not yet confirmed with the code sent to it)."""
 
     reason: str
 
