@@ -38,7 +38,7 @@ export declare class LdapContactStore {
  */
 export declare class LdapDirectory {
   /** Built from `config`: the fields of the backend's configuration. */
-  constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
+  constructor(config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, passwordPolicyDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number })
 }
 
 /** A clock that stands still until told to move: for tests and demos. */

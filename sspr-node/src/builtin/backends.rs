@@ -129,7 +129,7 @@ config_class! {
     " lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,"
     " bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`)."
     LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
-    "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }",
+    "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, passwordPolicyDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }",
     sspr_backends::ldap::LdapDirectory::new
 }
 

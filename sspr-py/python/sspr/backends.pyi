@@ -55,6 +55,7 @@ class LdapDirectory:
         display_name_attribute: Optional[str] = None,
         user_filter: Optional[str] = None,
         group_base_dn: Optional[str] = None,
+        password_policy_dn: Optional[str] = None,
         pool_size: int = 8,
         sign_in_connections: int = 8,
         connect_timeout_secs: int = 5,
