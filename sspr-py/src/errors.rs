@@ -103,7 +103,18 @@ pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> Backend
         .is_ok_and(|class| err.value(py).is_instance(&class).unwrap_or(false));
     let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
     if rejected {
-        return BackendError::password_rejected(text).with_source(err);
+        // The rule, when the directory named one (`PasswordRejected(reason, refusal="in_history")`).
+        let refusal = err
+            .value(py)
+            .getattr("refusal")
+            .ok()
+            .and_then(|r| r.extract::<String>().ok())
+            .and_then(|r| r.parse::<sspr_core::PasswordRefusal>().ok());
+        return match refusal {
+            Some(refusal) => BackendError::password_refused(refusal, text),
+            None => BackendError::password_rejected(text),
+        }
+        .with_source(err);
     }
     let kind = if err.is_instance_of::<PyConnectionError>(py)
         || err.is_instance_of::<PyTimeoutError>(py)

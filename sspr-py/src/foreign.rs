@@ -165,6 +165,24 @@ impl Directory for PyDirectory {
                 .map_err(|e| bad_return(py, "search", e))
         })
     }
+
+    /// Only when the Python directory has a `change_password` method (the contract's
+    /// default, `NotSupported`, otherwise): it gets the user id and both passwords as
+    /// `Secret`s, and raises `sspr.PasswordRejected(reason, refusal=...)` to refuse.
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        let offered = Python::attach(|py| self.obj.bind(py).hasattr("change_password").unwrap_or(false));
+        if !offered {
+            return Err(BackendError::not_supported("change_password"));
+        }
+        let id = user.as_str();
+        call_backend(&self.obj, "change_password", |py| {
+            let old = Py::new(py, Secret::from_password(Password::new(old.expose_secret())))?;
+            let new = Py::new(py, Secret::from_password(Password::new(new.expose_secret())))?;
+            PyTuple::new(py, [id.into_bound_py_any(py)?, old.into_bound(py).into_any(), new.into_bound(py).into_any()])
+        })
+        .await?;
+        Ok(())
+    }
 }
 
 /// A `ContactStore` implemented in Python.

@@ -5,12 +5,13 @@ and a wrong password, the notice, asyncio and blocking alike)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Dict, List
 
 import pytest
 
 import sspr
 
-from conftest import JANE, JANE_MAIL, World, make_world
+from conftest import JANE, JANE_MAIL, KEY, SyncDirectory, SyncNotifier, World, make_world
 
 
 def test_a_change_then_only_the_new_password_signs_in_and_the_contacts_are_told(world: World) -> None:
@@ -52,3 +53,41 @@ def test_the_rules_asyncio_and_blocking() -> None:
 
     asyncio.run(change())
     world.blocking.sign_in(JANE, "Fresh-Meadow-4142")
+
+
+class ChangingDirectory(SyncDirectory):
+    """A Python directory that offers the optional change_password, with a history."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: Dict[str, List[str]] = {}
+
+    def change_password(self, user_id: str, old: sspr.Secret, new: sspr.Secret) -> None:
+        self.calls.append("change_password")
+        if self.passwords.get(user_id) != old.reveal():
+            raise sspr.PasswordRejected("the old password is wrong", refusal="wrong_current_password")
+        if new.reveal() in self.history.get(user_id, []):
+            raise sspr.PasswordRejected("used before", refusal="in_history")
+        self.history.setdefault(user_id, []).append(old.reveal())
+        self.passwords[user_id] = new.reveal()
+
+
+def test_a_python_directory_changes_passwords_when_it_offers_the_method() -> None:
+    directory = ChangingDirectory()
+    directory.add(JANE, "Jane Doe")
+    directory.passwords["uid=jdoe"] = "Old-Passw0rd!"
+    engine = sspr.BlockingSspr(directory, SyncNotifier(), secret_key=KEY, policy=sspr.Policy(min_response_ms=0))
+    engine.change_password(JANE, "Old-Passw0rd!", "Fresh-Meadow-41")
+    assert directory.passwords["uid=jdoe"] == "Fresh-Meadow-41"
+    with pytest.raises(sspr.PasswordRejected) as err:
+        engine.change_password(JANE, "Fresh-Meadow-41", "Old-Passw0rd!")
+    assert err.value.refusal == "in_history"
+    # Without the method: the contract's default, not supported, and nothing changed.
+    plain = SyncDirectory()
+    plain.add(JANE, "Jane Doe")
+    plain.passwords["uid=jdoe"] = "Old-Passw0rd!"
+    engine = sspr.BlockingSspr(plain, SyncNotifier(), secret_key=KEY, policy=sspr.Policy(min_response_ms=0))
+    with pytest.raises(sspr.BackendError) as unsupported:
+        engine.change_password(JANE, "Old-Passw0rd!", "Fresh-Meadow-41")
+    assert unsupported.value.kind == "not_supported"
+    assert plain.passwords["uid=jdoe"] == "Old-Passw0rd!"

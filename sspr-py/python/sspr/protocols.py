@@ -57,7 +57,14 @@ class Directory(Protocol):
 
     def search(self, query: str, limit: int) -> Union[List[DirectoryUser], Awaitable[List[DirectoryUser]]]:
         """Users whose login or display name contains ``query`` (case-insensitive, escaped for
-        your query language), at most ``limit``."""
+        your query language), at most ``limit``.
+
+        Optional, not part of this protocol's check: ``change_password(user_id, old, new)``
+        (both ``Secret``), the user's own change, checking ``old`` and applying the
+        directory's history and minimum age; raise ``sspr.PasswordRejected(reason,
+        refusal=...)`` (``"wrong_current_password"``, ``"in_history"``, ``"too_recent"``,
+        ...) to refuse. Without it, ``change_password`` answers ``BackendError`` of kind
+        ``"not_supported"``."""
         ...
 
 
