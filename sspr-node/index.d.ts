@@ -24,6 +24,7 @@ export type MethodOption = N.MethodOption
 export type NewPassword = N.NewPassword
 export type Notification = N.Notification
 export type PinSent = N.PinSent
+export type ContactProof = N.ContactProof
 export type RequestContext = N.RequestContext
 export type ResetChallenge = N.ResetChallenge
 export type ResetOutcome = N.ResetOutcome
@@ -380,6 +381,26 @@ export declare class Sspr {
     actor: Actor,
     login: string,
     update: { email?: string | null; phone?: string | null },
+    ctx?: RequestContext | null,
+  ): Promise<Contacts>
+  /**
+   * Send a one-time code to a contact the user wants to add; `confirmContactProof` with that
+   * code saves it. A user's new contact given to `updateContacts` fails with `NOT_ALLOWED`,
+   * reason `'contact_unproven'`.
+   */
+  requestContactProof(
+    actor: Actor,
+    login: string,
+    channel: 'email' | 'sms',
+    value: string,
+    ctx?: RequestContext | null,
+  ): Promise<ContactProof>
+  /** Save the contact of the pending proof `proofId` if `code` is the code sent to it. */
+  confirmContactProof(
+    actor: Actor,
+    login: string,
+    proofId: string,
+    code: string,
     ctx?: RequestContext | null,
   ): Promise<Contacts>
   /** Enable or disable SSPR for a user (admins only). */

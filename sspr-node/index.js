@@ -226,6 +226,14 @@ class Sspr {
     return this.#native.updateContacts(actor, login, update, ctx)
   }
 
+  async requestContactProof(actor, login, channel, value, ctx) {
+    return this.#native.requestContactProof(actor, login, channel, value, ctx)
+  }
+
+  async confirmContactProof(actor, login, proofId, code, ctx) {
+    return this.#native.confirmContactProof(actor, login, proofId, code, ctx)
+  }
+
   async setEnabled(actor, login, enabled, ctx) {
     return this.#native.setEnabled(actor, login, enabled, ctx)
   }

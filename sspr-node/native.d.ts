@@ -131,6 +131,17 @@ export declare class NativeSspr {
    * `undefined` keeps.
    */
   updateContacts(actor: Actor, login: string, update: { email?: string | null, phone?: string | null }, ctx?: RequestContext | undefined | null): Contacts | Promise<Contacts>
+  /**
+   * Send a one-time code to a contact the user wants to add (`channel`: `'email'` or
+   * `'sms'`); `confirmContactProof` with that code saves it. A user's new contact set
+   * through `updateContacts` fails with `NOT_ALLOWED`, reason `'contact_unproven'`.
+   */
+  requestContactProof(actor: Actor, login: string, channel: 'email' | 'sms', value: string, ctx?: RequestContext | undefined | null): ContactProof | Promise<ContactProof>
+  /**
+   * Save the contact of the pending proof `proofId` if `code` is the code sent to it (the
+   * change then cools off and the old contacts are told, as any change by the user).
+   */
+  confirmContactProof(actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null): Contacts | Promise<Contacts>
   /** Enable or disable SSPR for a user (admins only). */
   setEnabled(actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null): void | Promise<void>
   /** Everything about one user's SSPR state. */
@@ -168,6 +179,8 @@ export declare class Outbox {
   messagesTo(address: string): Array<Notification>
   /** The last PIN sent to `address`: what the user would read. */
   lastPinTo(address: string): string | null
+  /** The last code sent to `address` to prove it as a new contact. */
+  lastProofCodeTo(address: string): string | null
   /** Forget every notice. */
   clear(): void
 }
@@ -332,6 +345,21 @@ export declare function connectPostgres(config: string | { url: string, caFile?:
  * `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
  */
 export declare function connectRedis(url: string): RedisStore | Promise<RedisStore>
+
+/**
+ * The answer to `requestContactProof`: give `proofId` and the code the user typed to
+ * `confirmContactProof`.
+ */
+export interface ContactProof {
+  /** Names the pending proof (not a secret: the code is). */
+  proofId: string
+  /** `"email"` or `"sms"`: where the code went. */
+  channel: string
+  /** The destination, masked. */
+  masked: string
+  /** When the code stops working. */
+  expiresAt: Date
+}
 
 /** A user's contact details. */
 export interface Contacts {

@@ -200,7 +200,9 @@ fn time(t: OffsetDateTime) -> Option<String> {
 pub fn payload(notification: &Notification) -> Zeroizing<Vec<u8>> {
     let rendered = notification.render();
     let (kind, pin, expires_at) = match &notification.message {
-        Message::Pin { pin, expires_at, .. } => ("pin", Some(pin.expose_secret()), time(*expires_at)),
+        Message::Pin { pin, expires_at, .. } => {
+            (notification.message.kind(), Some(pin.expose_secret()), time(*expires_at))
+        }
         Message::ResetRequested { .. } => ("reset_requested", None, None),
         Message::PasswordReset { .. } => ("password_reset", None, None),
         Message::ContactsChanged { .. } => ("contacts_changed", None, None),

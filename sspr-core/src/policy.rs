@@ -155,10 +155,9 @@ pub struct Policy {
     /// contact does not make the next one "first" again). Default 86400 s, range 0..=1209600.
     pub contact_cooling_off_secs: u64,
     /// A user's new e-mail or mobile is saved only once the user types back a code sent to
-    /// it ([`crate::Sspr::request_contact_proof`]). Default off until the portal and every
-    /// binding's tests go through the proof (then on); off, a typo or someone who has the
-    /// password can register an address the user does not hold, and only the cooling-off
-    /// stands in the way.
+    /// it ([`crate::Sspr::request_contact_proof`]). Default on. Turn it off only where the
+    /// notifier cannot reach new contacts: then a typo, or someone who has the password, can
+    /// register an address the user does not hold, and only the cooling-off stands in the way.
     pub user_contacts_need_proof: bool,
     /// An admin's contact change needs the same proof (the admin relays the code the user
     /// received). Default off: admins and bulk imports are trusted and audited.
@@ -267,7 +266,7 @@ impl Default for Policy {
             organisation_name: String::new(),
             password_check_fail_open: false,
             allow_unlock_only: true,
-            user_contacts_need_proof: false,
+            user_contacts_need_proof: true,
             admin_contacts_need_proof: false,
             contact_proofs_per_hour: 5,
             contact_cooling_off_secs: 86_400,

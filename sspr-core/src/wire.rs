@@ -223,10 +223,12 @@ impl Error {
 }
 
 impl Message {
-    /// The stable name of the notice's kind: `"pin"`, `"reset_requested"`,
+    /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
+    /// proving a new contact), `"reset_requested"`,
     /// `"password_reset"`, `"contacts_changed"` or `"password_changed"`.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Pin { purpose: crate::notice::PinPurpose::ContactProof, .. } => "contact_proof",
             Self::Pin { .. } => "pin",
             Self::ResetRequested { .. } => "reset_requested",
             Self::PasswordReset { .. } => "password_reset",

@@ -177,6 +177,12 @@ impl Outbox {
         self.inner.last_pin_to(&address)
     }
 
+    /// The last code sent to `address` to prove it as a new contact.
+    #[napi]
+    pub fn last_proof_code_to(&self, address: String) -> Option<String> {
+        self.inner.last_proof_code_to(&address)
+    }
+
     /// Forget every notice.
     #[napi]
     pub fn clear(&self) {

@@ -11,8 +11,8 @@ use crate::builtin::Slots;
 use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
-    ActorInput, ContactsJs, NewPasswordInput, PasswordRulesJs, PinSentJs, RequestContextInput, ResetChallengeJs,
-    SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
+    ActorInput, ContactProofJs, ContactsJs, NewPasswordInput, PasswordRulesJs, PinSentJs, RequestContextInput,
+    ResetChallengeJs, SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
 };
 
 /// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
@@ -334,6 +334,60 @@ impl NativeSspr {
         let ctx = check(env, context(ctx))?;
         let sspr = self.inner.clone();
         run(env, async move { sspr.update_contacts(&who, &login, update, &ctx).await }, |c| Ok(c.into()))
+    }
+
+    /// Send a one-time code to a contact the user wants to add (`channel`: `'email'` or
+    /// `'sms'`); `confirmContactProof` with that code saves it. A user's new contact set
+    /// through `updateContacts` fails with `NOT_ALLOWED`, reason `'contact_unproven'`.
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', value: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "ContactProof | Promise<ContactProof>"
+    )]
+    pub fn request_contact_proof<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        channel: Unknown<'_>,
+        value: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ContactProofJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let channel = check(env, text(env, channel, "channel")?.parse::<sspr_core::Channel>())?;
+        let value = text(env, value, "value")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.request_contact_proof(&who, &login, channel, &value, &ctx).await }, |p| Ok(p.into()))
+    }
+
+    /// Save the contact of the pending proof `proofId` if `code` is the code sent to it (the
+    /// change then cools off and the old contacts are told, as any change by the user).
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "Contacts | Promise<Contacts>"
+    )]
+    pub fn confirm_contact_proof<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        proof_id: Unknown<'_>,
+        code: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ContactsJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let proof_id = text(env, proof_id, "proofId")?;
+        // Held as a secret from here on: never in an error or a Debug string.
+        let code = Password::new(text(env, code, "code")?);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(
+            env,
+            async move { sspr.confirm_contact_proof(&who, &login, &proof_id, code.expose_secret(), &ctx).await },
+            |c| Ok(c.into()),
+        )
     }
 
     /// Enable or disable SSPR for a user (admins only).

@@ -124,6 +124,31 @@ impl From<PinSent> for PinSentJs {
     }
 }
 
+/// The answer to `requestContactProof`: give `proofId` and the code the user typed to
+/// `confirmContactProof`.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "ContactProof")]
+pub struct ContactProofJs {
+    /// Names the pending proof (not a secret: the code is).
+    pub proof_id: String,
+    /// `"email"` or `"sms"`: where the code went.
+    pub channel: String,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<sspr_core::ContactProof> for ContactProofJs {
+    fn from(p: sspr_core::ContactProof) -> Self {
+        Self {
+            proof_id: p.proof_id,
+            channel: p.channel.as_str().to_owned(),
+            masked: p.masked,
+            expires_at: to_chrono(p.expires_at),
+        }
+    }
+}
+
 /// The answer to `verifyPin`.
 #[napi(object, object_from_js = false, use_nullable = true, js_name = "Verified")]
 pub struct VerifiedJs {

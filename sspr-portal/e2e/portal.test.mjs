@@ -139,9 +139,22 @@ test('a user registers contacts, resets with a PIN from the outbox and sees the 
   await user.page.fill('#email', 'max@home.example');
   await user.page.fill('#phone', '+49 151 23456789');
   await user.page.click('form[action="/passwordnotification/save"] button[type=submit]');
-  await user.page.waitForSelector('[role=status]');
+  // Each new contact proves itself with the code sent to it: the address, then the phone.
+  await user.page.waitForSelector('#code');
+  assert.match(await user.page.locator('main').innerText(), /We sent a code to m\*\*\*@h\*\*\*\.example/);
+  assert.equal(await user.page.inputValue('#email'), '', 'not saved before its code');
+  await shot(user.page, '03a-notification-code');
+  for (const address of ['max@home.example', '+4915123456789']) {
+    const inbox = await user.context.newPage();
+    const code = await pinFromOutbox(inbox, address);
+    await inbox.close();
+    await user.page.fill('#code', code);
+    await user.page.click('form[action="/passwordnotification/confirm"] button[type=submit]');
+    await user.page.waitForSelector('[role=status]');
+  }
   assert.match(await user.page.locator('[role=status]').innerText(), /Saved/);
   assert.equal(await user.page.inputValue('#email'), 'max@home.example');
+  assert.equal(await user.page.inputValue('#phone'), '+4915123456789');
   await shot(user.page, '03-notification-saved');
   await user.context.close();
 

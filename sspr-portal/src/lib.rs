@@ -7,7 +7,7 @@
 //! | --- | --- | --- |
 //! | `/passwordreset` | anyone | login, masked methods, PIN, temporary password shown once |
 //! | `/passwordchange` | anyone with their current password | change it (the rules shown first); a must-change sign-in lands here |
-//! | `/passwordnotification` | the user, signed in | view and change alternate e-mail and mobile |
+//! | `/passwordnotification` | the user, signed in | view and change alternate e-mail and mobile (a new one proven by a code sent to it) |
 //! | `/admin` | admins (directory group) | search users, enable, contacts, unblock, audit log |
 //! | `/outbox` | development only | the notices "sent", with their PINs |
 //!
@@ -237,6 +237,7 @@ impl Portal {
             .route("/passwordnotification", get(pages::notification::show))
             .route("/passwordnotification/signin", post(pages::notification::sign_in))
             .route("/passwordnotification/save", post(pages::notification::save))
+            .route("/passwordnotification/confirm", post(pages::notification::confirm))
             .route("/passwordnotification/signout", post(pages::notification::sign_out))
             .route("/passwordnotification/oidc", get(pages::notification::oidc_start))
             .route("/passwordnotification/oidc/callback", get(pages::notification::oidc_callback))

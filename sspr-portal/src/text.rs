@@ -65,6 +65,9 @@ pub(crate) struct Text {
     pub(crate) phone_label: &'static str,
     pub(crate) save_btn: &'static str,
     pub(crate) saved: &'static str,
+    pub(crate) code_label: &'static str,
+    pub(crate) confirm_btn: &'static str,
+    pub(crate) proof_dead: &'static str,
     pub(crate) not_enabled: &'static str,
     pub(crate) must_change_note: &'static str,
     pub(crate) must_change_link: &'static str,
@@ -167,6 +170,9 @@ static EN: Text = Text {
     phone_label: "Mobile phone (international format, e.g. +44 7400 900123)",
     save_btn: "Save",
     saved: "Saved. Your contact details were updated.",
+    code_label: "Code",
+    confirm_btn: "Confirm",
+    proof_dead: "That code no longer works. Save the contact again to get a new one.",
     not_enabled: "Self-service password reset is not enabled for your account. Please contact the IT help desk.",
     must_change_note: "Your password must be changed before you go on.",
     must_change_link: "Change your password now",
@@ -268,6 +274,9 @@ static DE: Text = Text {
     phone_label: "Mobiltelefon (internationales Format, z. B. +49 151 23456789)",
     save_btn: "Speichern",
     saved: "Gespeichert. Ihre Kontaktdaten wurden aktualisiert.",
+    code_label: "Code",
+    confirm_btn: "Bestätigen",
+    proof_dead: "Dieser Code gilt nicht mehr. Speichern Sie die Kontaktangabe erneut, um einen neuen zu erhalten.",
     not_enabled: "Das Zurücksetzen per Self-Service ist für Ihr Konto nicht freigeschaltet. Bitte wenden Sie sich an den IT-Support.",
     must_change_note: "Ihr Kennwort muss geändert werden, bevor Sie fortfahren.",
     must_change_link: "Kennwort jetzt ändern",
@@ -375,6 +384,16 @@ impl Text {
         match self.lang {
             "de" => format!("Das Zurücksetzen ist bis {} gesperrt (zu viele falsche Codes).", date_time(until)),
             _ => format!("Self-service reset is blocked until {} (too many wrong codes).", date_time(until)),
+        }
+    }
+
+    /// A code went to a new contact, which is saved once the code is typed back.
+    pub(crate) fn proof_sent(&self, masked: &str) -> String {
+        match self.lang {
+            "de" => format!(
+                "Wir haben einen Code an {masked} gesendet. Geben Sie ihn ein, um diese Kontaktangabe zu speichern."
+            ),
+            _ => format!("We sent a code to {masked}. Type it here to save this contact."),
         }
     }
 

@@ -139,6 +139,11 @@ impl Outbox {
         self.inner.last_pin_to(address).map(|pin| Secret::from_password(Password::new(pin)))
     }
 
+    /// The last code sent to `address` to prove it as a new contact, as a `Secret`.
+    fn last_proof_code_to(&self, address: &str) -> Option<Secret> {
+        self.inner.last_proof_code_to(address).map(|code| Secret::from_password(Password::new(code)))
+    }
+
     /// Forget every notice.
     fn clear(&self) {
         self.inner.clear();

@@ -19,8 +19,8 @@ use crate::builtin::{self, ManualClock};
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
-    Contacts, PasswordRules, PinSent, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus,
-    Verified,
+    ContactProof, Contacts, PasswordRules, PinSent, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn,
+    UserStatus, Verified,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -300,6 +300,45 @@ twins! {
             let ctx = context(ctx.as_ref());
         },
         call: |core| core.update_contacts(&actor, &login, update, &ctx),
+        answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
+    }
+
+    /// Send a one-time code to a contact the user wants to add (`channel`: `"email"` or
+    /// `"sms"`); it is saved by `confirm_contact_proof` with that code. A user's new contact
+    /// set through `update_contacts` raises `NotAllowed` with reason `"contact_unproven"`.
+    #[pyo3(signature = (login, channel, value, *, admin = None, ctx = None))]
+    fn request_contact_proof(
+        login: String,
+        channel: String,
+        value: String,
+        admin: Option<String>,
+        ctx: Option<Py<RequestContext>>
+    ) -> ContactProof {
+        prepare: {
+            let channel = sspr_core::Channel::from_str(&channel).map_err(to_py_err)?;
+            let actor = actor(admin.as_deref())?;
+            let ctx = context(ctx.as_ref());
+        },
+        call: |core| core.request_contact_proof(&actor, &login, channel, &value, &ctx),
+        answer: |_py, out| out.map(ContactProof::from).map_err(to_py_err),
+    }
+
+    /// Save the contact of the pending proof `proof_id` if `code` is the code sent to it
+    /// (the change then cools off and the old contacts are told, as any change by the user).
+    #[pyo3(signature = (login, proof_id, code, *, admin = None, ctx = None))]
+    fn confirm_contact_proof(
+        login: String,
+        proof_id: String,
+        code: SecretArg,
+        admin: Option<String>,
+        ctx: Option<Py<RequestContext>>
+    ) -> Contacts {
+        prepare: {
+            let code = code.into_password();
+            let actor = actor(admin.as_deref())?;
+            let ctx = context(ctx.as_ref());
+        },
+        call: |core| core.confirm_contact_proof(&actor, &login, &proof_id, code.expose_secret(), &ctx),
         answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
     }
 

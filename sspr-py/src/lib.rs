@@ -46,6 +46,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::MethodOption>()?;
     m.add_class::<values::ResetChallenge>()?;
     m.add_class::<values::PinSent>()?;
+    m.add_class::<values::ContactProof>()?;
     m.add_class::<values::Verified>()?;
     m.add_class::<values::ResetOutcome>()?;
     m.add_class::<values::ContactView>()?;

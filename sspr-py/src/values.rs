@@ -310,6 +310,39 @@ impl From<sspr_core::PinSent> for PinSent {
     }
 }
 
+/// The answer to `request_contact_proof`: give `proof_id` and the code the user typed to
+/// `confirm_contact_proof`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct ContactProof {
+    /// Names the pending proof (not a secret: the code is).
+    proof_id: String,
+    /// `"email"` or `"sms"`: where the code went.
+    channel: &'static str,
+    /// The destination, masked.
+    masked: String,
+    /// When the code stops working.
+    expires_at: OffsetDateTime,
+}
+
+#[pymethods]
+impl ContactProof {
+    fn __repr__(&self) -> String {
+        format!(
+            "ContactProof(proof_id='{}', channel='{}', masked='{}', expires_at={})",
+            self.proof_id,
+            self.channel,
+            self.masked,
+            iso(self.expires_at)
+        )
+    }
+}
+
+impl From<sspr_core::ContactProof> for ContactProof {
+    fn from(p: sspr_core::ContactProof) -> Self {
+        Self { proof_id: p.proof_id, channel: p.channel.as_str(), masked: p.masked, expires_at: p.expires_at }
+    }
+}
+
 /// The answer to `verify_pin`.
 #[pyclass(frozen, get_all, module = "sspr")]
 pub(crate) struct Verified {
@@ -683,7 +716,8 @@ impl Notification {
     fn locale(&self) -> &'static str {
         self.inner.locale.as_str()
     }
-    /// `"pin"`, `"reset_requested"`, `"password_reset"` or `"contacts_changed"`.
+    /// `"pin"`, `"contact_proof"`, `"reset_requested"`, `"password_reset"`, `"contacts_changed"`
+    /// or `"password_changed"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.inner.message.kind()

@@ -106,9 +106,22 @@ def test_admin_operations(world: World) -> None:
     s = world.blocking
     contacts = s.contacts(JANE)
     assert contacts.email is not None and contacts.email.value == JANE_MAIL and contacts.phone is None
-    # The user changes their own address: usable only after the cooling-off period.
-    changed = s.update_contacts(JANE, email="jane@new.example")
+    # The user changes their own address: not before the code sent to it comes back...
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.update_contacts(JANE, email="jane@new.example")
+    assert refused.value.reason == "contact_unproven"
+    proof = s.request_contact_proof(JANE, "email", "jane@new.example")
+    assert proof.channel == "email" and proof.masked == "j***@n***.example"
+    s.flush_deliveries()
+    code = world.outbox.last_proof_code_to("jane@new.example")
+    assert code is not None and world.outbox.messages_to("jane@new.example")[-1].kind == "contact_proof"
+    with pytest.raises(sspr.WrongPin):
+        s.confirm_contact_proof(JANE, proof.proof_id, "".join("1" if c == "0" else "0" for c in code.reveal()))
+    # ...and then usable only after the cooling-off period.
+    changed = s.confirm_contact_proof(JANE, proof.proof_id, code)
     assert changed.email is not None and changed.email.usable_from == START + datetime.timedelta(days=1)
+    with pytest.raises(sspr.AlreadyUsed):
+        s.confirm_contact_proof(JANE, proof.proof_id, code)
     assert [n.kind for n in world.outbox.messages_to(JANE_MAIL)][-1] == "contacts_changed"
     cleared = s.update_contacts(JANE, clear_email=True, admin="helpdesk")
     assert cleared.email is None

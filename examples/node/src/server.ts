@@ -17,6 +17,7 @@ import {
   MemoryStateStore,
   Outbox,
   SqliteStore,
+  type Contacts,
   type RequestContext,
   type ResetChallenge,
 } from 'sspr'
@@ -151,16 +152,38 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
       </form>`)
   })
 
+  // A new address is saved only once the user types back the code sent to it (the engine
+  // refuses it otherwise). This example signs in again at each step instead of keeping a session.
+  const showContacts = (res: Response, name: string, contacts: Contacts) =>
+    page(res, `Hello ${esc(name)}`, `
+        <p>Alternate e-mail: ${esc(contacts.email?.masked ?? 'none')}</p>
+        ${contacts.email && contacts.email.usableFrom > new Date() ? `<p>Usable for resets from ${esc(contacts.email.usableFrom.toISOString())}.</p>` : ''}`)
+
   app.post('/passwordnotification', async (req, res) => {
     try {
       const me = await sspr.signIn(field(req, 'login'), field(req, 'password'), ctx(req))
       const email = field(req, 'email')
-      const contacts = email
-        ? await sspr.updateContacts({ type: 'user' }, me.login, { email }, ctx(req))
-        : await sspr.contacts(me.login)
-      page(res, `Hello ${esc(me.displayName)}`, `
-        <p>Alternate e-mail: ${esc(contacts.email?.masked ?? 'none')}</p>
-        ${contacts.email && contacts.email.usableFrom > new Date() ? `<p>Usable for resets from ${esc(contacts.email.usableFrom.toISOString())}.</p>` : ''}`)
+      if (!email) return showContacts(res, me.displayName, await sspr.contacts(me.login))
+      const proof = await sspr.requestContactProof({ type: 'user' }, me.login, 'email', email, ctx(req))
+      page(res, 'Confirm your address', `
+        <p>We sent a code to ${esc(proof.masked)}. Type it here to save the address.</p>
+        <form method="post" action="/passwordnotification/confirm">
+          <label>Login <input name="login" autocomplete="username" required></label>
+          <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+          <input type="hidden" name="proof" value="${esc(proof.proofId)}">
+          <label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" required></label>
+          <button>Confirm</button>
+        </form>`)
+    } catch (e) {
+      failure(res, e)
+    }
+  })
+
+  app.post('/passwordnotification/confirm', async (req, res) => {
+    try {
+      const me = await sspr.signIn(field(req, 'login'), field(req, 'password'), ctx(req))
+      const contacts = await sspr.confirmContactProof({ type: 'user' }, me.login, field(req, 'proof'), field(req, 'code'), ctx(req))
+      showContacts(res, me.displayName, contacts)
     } catch (e) {
       failure(res, e)
     }

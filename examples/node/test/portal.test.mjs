@@ -59,3 +59,18 @@ test('hostile input gets a clean 400, never a crash or a reflected script', () =
     const unknown = await post('/passwordreset', { login: 'nobody@example.org' })
     assert.equal(unknown.status, 200, 'an unknown login looks like a real one')
   }))
+
+test('a new address is saved only with the code sent to it', () =>
+  withPortal(async ({ post, outbox, sspr }) => {
+    const me = { login: 'jdoe@example.org', password: 'Start-Passw0rd' }
+    let page = await post('/passwordnotification', { ...me, email: 'jane@new.example' })
+    assert.match(page.text, /We sent a code to j\*\*\*@n\*\*\*\.example/)
+    assert.notEqual((await sspr.contacts(me.login)).email?.value, 'jane@new.example', 'not saved before its code')
+    await sspr.flushDeliveries()
+    const code = outbox.lastProofCodeTo('jane@new.example')
+    const proof = hidden(page.text, 'proof')
+    const wrong = await post('/passwordnotification/confirm', { ...me, proof, code: code === '00000000' ? '11111111' : '00000000' })
+    assert.equal(wrong.status, 400)
+    page = await post('/passwordnotification/confirm', { ...me, proof, code })
+    assert.match(page.text, /Alternate e-mail: j\*\*\*@n\*\*\*\.example/)
+  }))

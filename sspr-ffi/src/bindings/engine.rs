@@ -16,8 +16,8 @@ use super::foreign::{
     AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier, Notifier,
 };
 use super::values::{
-    Actor, CompletionMode, ContactUpdate, Contacts, NewPassword, PasswordRules, PinSent, RequestContext,
-    ResetChallenge, ResetOutcome, SignedIn, UserStatus, Verified,
+    Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, NewPassword, PasswordRules, PinSent,
+    RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserStatus, Verified,
 };
 use crate::shared;
 
@@ -230,6 +230,48 @@ impl Engine {
         run(async move {
             let actor = actor.try_into()?;
             Ok(self.sspr.update_contacts(&actor, &login, update.into(), &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Send a one-time code to a contact the user wants to add; `confirm_contact_proof` with
+    /// that code saves it. A user's new contact given to `update_contacts` is refused with
+    /// `NotAllowed` (`ContactUnproven`).
+    pub async fn request_contact_proof(
+        &self,
+        actor: Actor,
+        login: String,
+        channel: Channel,
+        value: String,
+        ctx: RequestContext,
+    ) -> Result<ContactProof, SsprError> {
+        run(async move {
+            let actor = actor.try_into()?;
+            let channel = match channel {
+                Channel::Email => sspr_core::Channel::Email,
+                Channel::Sms => sspr_core::Channel::Sms,
+            };
+            Ok(self.sspr.request_contact_proof(&actor, &login, channel, &value, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Save the contact of the pending proof `proof_id` if `code` is the code sent to it (the
+    /// change then cools off and the old contacts are told, as any change by the user).
+    pub async fn confirm_contact_proof(
+        &self,
+        actor: Actor,
+        login: String,
+        proof_id: String,
+        code: String,
+        ctx: RequestContext,
+    ) -> Result<Contacts, SsprError> {
+        run(async move {
+            let actor = actor.try_into()?;
+            // Held as a secret from here on: never in an error or a Debug string.
+            let code = sspr_core::Password::new(code);
+            let ctx = ctx.to_core()?;
+            Ok(self.sspr.confirm_contact_proof(&actor, &login, &proof_id, code.expose_secret(), &ctx).await?.into())
         })
         .await
     }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::BackendError;
 use sspr_core::backend::AccountState;
-use sspr_core::notice::Message;
+use sspr_core::notice::{Message, PinPurpose};
 
 /// How a PIN or notice reaches the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -125,6 +125,26 @@ pub struct PinSent {
     pub resend_after: SystemTime,
     /// Wrong PINs allowed before this one is void.
     pub attempts_left: u32,
+}
+
+/// The answer to `request_contact_proof`: give `proof_id` and the code the user typed to
+/// `confirm_contact_proof`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ContactProof {
+    /// Names the pending proof (not a secret: the code is).
+    pub proof_id: String,
+    /// Where the code went.
+    pub channel: Channel,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    pub expires_at: SystemTime,
+}
+
+impl From<sspr_core::ContactProof> for ContactProof {
+    fn from(p: sspr_core::ContactProof) -> Self {
+        Self { proof_id: p.proof_id, channel: p.channel.into(), masked: p.masked, expires_at: p.expires_at.into() }
+    }
 }
 
 /// How a verified reset is completed.
@@ -499,8 +519,10 @@ impl Enrollment {
 /// Which notice a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum MessageKind {
-    /// A one-time PIN (`Notification.pin` holds it).
+    /// A one-time reset PIN (`Notification.pin` holds it).
     Pin,
+    /// The code proving a contact the user is adding (`Notification.pin` holds it).
+    ContactProof,
     /// A reset was requested; a PIN went to another contact.
     ResetRequested,
     /// The password was reset or the account unlocked.
@@ -544,6 +566,9 @@ impl From<&sspr_core::notice::Notification> for Notification {
     fn from(n: &sspr_core::notice::Notification) -> Self {
         let rendered = n.render();
         let (kind, pin_expires_at) = match &n.message {
+            Message::Pin { expires_at, purpose: PinPurpose::ContactProof, .. } => {
+                (MessageKind::ContactProof, Some((*expires_at).into()))
+            }
             Message::Pin { expires_at, .. } => (MessageKind::Pin, Some((*expires_at).into())),
             Message::ResetRequested { .. } => (MessageKind::ResetRequested, None),
             Message::PasswordReset { .. } => (MessageKind::PasswordReset, None),

@@ -463,10 +463,32 @@ async def test_change_password_and_rules():
           f"rules: {rules}")
 
 
+async def test_contact_proof():
+    """A user's new address is saved only with the code sent to it, which uniffi notifiers
+    see as CONTACT_PROOF (not a reset PIN); the code works once."""
+    engine, directory, contacts, notifier, clock = await world()
+    new = s.ContactUpdate(email=s.ContactChange.SET(value="jane@new.example"), phone=s.ContactChange.KEEP())
+    e = await expect(s.SsprError.NotAllowed, engine.update_contacts(s.Actor.USER(), "jdoe@example.org", new, CTX),
+                     "a new contact without its code")
+    check(e is not None and e.reason == s.NotAllowedReason.CONTACT_UNPROVEN, f"reason: {e}")
+    proof = await engine.request_contact_proof(s.Actor.USER(), "jdoe@example.org", s.Channel.EMAIL,
+                                               "jane@new.example", CTX)
+    check(proof.masked == "j***@n***.example" and proof.channel == s.Channel.EMAIL, f"proof: {proof}")
+    await engine.flush_deliveries()
+    sent = [n for n in notifier.sent if n.to == "jane@new.example"]
+    check([n.kind for n in sent] == [s.MessageKind.CONTACT_PROOF], f"kinds: {[n.kind for n in sent]}")
+    code = sent[-1].pin
+    view = await engine.confirm_contact_proof(s.Actor.USER(), "jdoe@example.org", proof.proof_id, code, CTX)
+    check(view.email.value == "jane@new.example", f"saved: {view.email}")
+    await expect(s.SsprError.AlreadyUsed,
+                 engine.confirm_contact_proof(s.Actor.USER(), "jdoe@example.org", proof.proof_id, code, CTX),
+                 "the code works once")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
-                 test_change_password_and_rules):
+                 test_change_password_and_rules, test_contact_proof):
         try:
             await test()
         except Exception:  # noqa: BLE001

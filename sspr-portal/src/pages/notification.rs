@@ -1,5 +1,7 @@
 //! `/passwordnotification`: users sign in with their directory credentials and view or
-//! change the alternate e-mail address and mobile number their PINs go to.
+//! change the alternate e-mail address and mobile number their PINs go to. A new address or
+//! number is saved only once the user types back the code sent to it (the engine's contact
+//! proof); removals and unchanged values are saved at once.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -7,10 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
-use sspr_core::{Actor, ContactChange, ContactUpdate, Contacts, Error, NotAllowedReason, Password};
+use sspr_core::{Actor, Channel, ContactChange, ContactUpdate, Contacts, Error, NotAllowedReason, Password};
 
 use crate::AppState;
-use crate::session::SignedUser;
+use crate::session::{PendingContactProof, SignedUser};
 use crate::text::Text;
 use crate::web::{Visit, csrf_field, layout, url_encode};
 
@@ -35,6 +37,15 @@ pub(crate) struct SaveForm {
     email: String,
     #[serde(default)]
     phone: String,
+}
+
+/// No `Debug`: it holds a one-time code.
+#[derive(Deserialize)]
+pub(crate) struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +182,16 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
         @if user.must_change {
             p.flash.error { (t.must_change_note) " " a #change-now href="/passwordchange" { (t.must_change_link) } }
         }
+        @if let Some(proof) = &visit.session.data.contact_proof {
+            form method="post" action="/passwordnotification/confirm" {
+                (csrf_field(&visit.session))
+                p { (t.proof_sent(&proof.masked)) }
+                label for="code" { (t.code_label) }
+                input #code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="64"
+                    required autofocus;
+                button type="submit" { (t.confirm_btn) }
+            }
+        }
         p { (t.register_intro) }
         (contacts_form(&visit, &contacts, state.clock.now(), "/passwordnotification/save", None))
     };
@@ -209,8 +230,98 @@ pub(crate) async fn save(State(state): State<AppState>, mut visit: Visit, Form(f
         return state.redirect(&visit, PAGE).await;
     };
     let update = ContactUpdate { email: change(&form.email), phone: change(&form.phone) };
-    match state.sspr.update_contacts(&Actor::User, &user.login, update, &visit.ctx).await {
-        Ok(_) => visit.session.flash(false, t.saved),
+    match save_or_prove(&state, &visit, &user.login, update).await {
+        Ok(None) => {
+            visit.session.data.contact_proof = None;
+            visit.session.flash(false, t.saved);
+        }
+        Ok(Some(proof)) => {
+            visit.session.data.contact_proof = Some(proof);
+        }
+        Err(e) => visit.session.flash(true, contacts_error(t, &e)),
+    }
+    state.redirect(&visit, PAGE).await
+}
+
+/// Save `update`; a new contact the engine wants proven is not saved but gets a code
+/// instead (the first of them, the other queued). `Ok(None)`: all saved.
+async fn save_or_prove(
+    state: &AppState,
+    visit: &Visit,
+    login: &str,
+    update: ContactUpdate,
+) -> Result<Option<PendingContactProof>, Error> {
+    let unproven =
+        |r: &Result<Contacts, Error>| matches!(r, Err(Error::NotAllowed { reason: NotAllowedReason::ContactUnproven }));
+    let first = state.sspr.update_contacts(&Actor::User, login, update.clone(), &visit.ctx).await;
+    if !unproven(&first) {
+        return first.map(|_| None);
+    }
+    // Save what needs no proof (removals, unchanged values) now; then ask which of the set
+    // values are new, one at a time, so the engine decides (not a second copy of its rule).
+    let only = |email: ContactChange, phone: ContactChange| ContactUpdate { email, phone };
+    let keep_set = |c: &ContactChange| if matches!(c, ContactChange::Set(_)) { ContactChange::Keep } else { c.clone() };
+    state
+        .sspr
+        .update_contacts(&Actor::User, login, only(keep_set(&update.email), keep_set(&update.phone)), &visit.ctx)
+        .await?;
+    let mut new = Vec::new();
+    for (channel, change) in [(Channel::Email, &update.email), (Channel::Sms, &update.phone)] {
+        if let ContactChange::Set(value) = change {
+            let alone = match channel {
+                Channel::Email => only(change.clone(), ContactChange::Keep),
+                Channel::Sms => only(ContactChange::Keep, change.clone()),
+            };
+            let tried = state.sspr.update_contacts(&Actor::User, login, alone, &visit.ctx).await;
+            if unproven(&tried) {
+                new.push((channel, value.clone()));
+            } else {
+                tried?;
+            }
+        }
+    }
+    let mut new = new.into_iter();
+    let Some((channel, value)) = new.next() else { return Ok(None) };
+    let proof = state.sspr.request_contact_proof(&Actor::User, login, channel, &value, &visit.ctx).await?;
+    Ok(Some(PendingContactProof { proof_id: proof.proof_id, masked: proof.masked, queued: new.next() }))
+}
+
+/// `POST /passwordnotification/confirm`: the code sent to a new contact.
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    mut visit: Visit,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
+        return refused;
+    }
+    let t = visit.text();
+    let (Some(user), Some(pending)) = (visit.session.data.user.clone(), visit.session.data.contact_proof.clone())
+    else {
+        return state.redirect(&visit, PAGE).await;
+    };
+    let confirmed =
+        state.sspr.confirm_contact_proof(&Actor::User, &user.login, &pending.proof_id, &form.code, &visit.ctx).await;
+    match confirmed {
+        Ok(_) => {
+            visit.session.data.contact_proof = None;
+            visit.session.flash(false, t.saved);
+            if let Some((channel, value)) = pending.queued {
+                match state.sspr.request_contact_proof(&Actor::User, &user.login, channel, &value, &visit.ctx).await {
+                    Ok(proof) => {
+                        visit.session.data.contact_proof =
+                            Some(PendingContactProof { proof_id: proof.proof_id, masked: proof.masked, queued: None });
+                    }
+                    Err(e) => visit.session.flash(true, contacts_error(t, &e)),
+                }
+            }
+        }
+        Err(Error::WrongPin { attempts_left }) => visit.session.flash(true, t.wrong_pin(attempts_left)),
+        Err(Error::InvalidInput { .. }) => visit.session.flash(true, t.pin_digits(state.sspr.policy().pin_length)),
+        Err(Error::PinVoided | Error::Expired | Error::AlreadyUsed) => {
+            visit.session.data.contact_proof = None;
+            visit.session.flash(true, t.proof_dead);
+        }
         Err(e) => visit.session.flash(true, contacts_error(t, &e)),
     }
     state.redirect(&visit, PAGE).await

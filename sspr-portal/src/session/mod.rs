@@ -52,6 +52,18 @@ pub(crate) struct SignedUser {
     pub(crate) must_change: bool,
 }
 
+/// A new contact waiting for the code sent to it (`/passwordnotification`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PendingContactProof {
+    /// Names the engine's pending proof (not a secret: the code is).
+    pub(crate) proof_id: String,
+    /// Where the code went, masked, to say so on the page.
+    pub(crate) masked: String,
+    /// A second new contact from the same form, proven after this one (one proof is
+    /// pending per user at a time).
+    pub(crate) queued: Option<(sspr_core::Channel, String)>,
+}
+
 /// A message for the next page (post/redirect/get).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Flash {
@@ -69,6 +81,9 @@ pub(crate) struct SessionData {
     /// An OpenID Connect sign-in under way (state, nonce, PKCE verifier), taken once.
     #[serde(default)]
     pub(crate) oidc: Option<sspr_backends::graph::PendingSignIn>,
+    /// A new contact of the signed-in user waiting for its code.
+    #[serde(default)]
+    pub(crate) contact_proof: Option<PendingContactProof>,
 }
 
 /// One session.

@@ -28,9 +28,23 @@ async fn a_user_registers_contacts_and_can_reset_with_them_at_once() {
             &[("csrf", &csrf), ("email", "max@home.example"), ("phone", "+49 151 23456789")],
         )
         .await;
+    // Nothing new is saved before its code comes back: first the address, then the phone.
+    assert!(saved.body.contains("We sent a code to m***@h***.example"), "{}", saved.main());
+    assert!(!saved.body.contains("value=\"max@home.example\""), "not saved yet");
+    let outbox = portal.outbox().unwrap();
+    let code = outbox.last_proof_code_to("max@home.example").unwrap();
+    let wrong = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", "00000000")]).await;
+    assert!(wrong.alert().unwrap().starts_with("The code is wrong."), "{:?}", wrong.alert());
+    let next = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    assert!(next.body.contains("value=\"max@home.example\""), "{}", next.main());
+    assert!(next.body.contains("We sent a code to"), "now the phone: {}", next.main());
+    let code = outbox.last_proof_code_to("+4915123456789").unwrap();
+    let saved = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
     assert!(saved.body.contains("role=\"status\">Saved."), "{}", saved.main());
-    assert!(saved.body.contains("value=\"max@home.example\""));
     assert!(saved.body.contains("value=\"+4915123456789\""), "{}", saved.main());
+    // A spent code does not work twice.
+    let again = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    assert!(!again.body.contains("action=\"/passwordnotification/confirm\""), "no proof pending");
 
     // The first registration is usable at once: a reset by the new address works.
     let mut anonymous = Browser::with_ip(&portal, "192.0.2.50");
@@ -39,9 +53,11 @@ async fn a_user_registers_contacts_and_can_reset_with_them_at_once() {
     assert!(portal.outbox().unwrap().last_pin_to("max@home.example").is_some());
 
     // A later change by the user cools off, and the old address is told.
-    let changed = browser
+    browser
         .submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "max@other.example"), ("phone", "")])
         .await;
+    let code = outbox.last_proof_code_to("max@other.example").unwrap();
+    let changed = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
     assert!(changed.body.contains("usable for codes from"), "{}", changed.main());
     assert!(!changed.body.contains("+4915123456789"), "the phone was cleared");
     let told = portal.outbox().unwrap().messages_to("max@home.example");

@@ -99,6 +99,11 @@ async fn a_user_signs_in_with_openid_connect_and_registers_an_entra_method() {
         .submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "vera.home@example.org"), ("phone", "")])
         .await;
     assert!(saved.alert().is_none(), "{:?}", saved.alert());
+    // The new address proves itself with the code sent to it before Entra gets it.
+    portal.sspr().flush_deliveries().await;
+    let code = portal.outbox().unwrap().last_proof_code_to("vera.home@example.org").unwrap();
+    let confirmed = browser.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    assert!(confirmed.alert().is_none(), "{:?}", confirmed.alert());
     let vera = standin.with(|t| t.users[0].clone());
     assert_eq!(vera.email_methods.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(), ["vera.home@example.org"]);
 }
@@ -155,6 +160,9 @@ async fn a_whole_reset_on_the_graph_directory() {
     let csrf = page.csrf();
     user.submit("/passwordnotification/save", &[("csrf", &csrf), ("email", "yuri.home@example.org"), ("phone", "")])
         .await;
+    portal.sspr().flush_deliveries().await;
+    let code = portal.outbox().unwrap().last_proof_code_to("yuri.home@example.org").unwrap();
+    user.submit("/passwordnotification/confirm", &[("csrf", &csrf), ("code", &code)]).await;
     let mut visitor = Browser::new(&portal);
     let start = visitor.get("/passwordreset").await;
     let begun = visitor.submit("/passwordreset/begin", &[("csrf", &start.csrf()), ("login", "yuri@contoso.com")]).await;
