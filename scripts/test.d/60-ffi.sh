@@ -76,6 +76,7 @@ suite c "$work/test_c"
 suite c "$work/test_cpp"
 valgrind_run() {
   valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+    --num-callers=60 --suppressions=sspr-ffi/tests/c/valgrind.supp \
     --errors-for-leak-kinds=definite,possible "$work/test_c" | sed 's/^c:/valgrind:/'
   # valgrind's own exit code (99 on any error) is the pipeline's first status
   return "${PIPESTATUS[0]}"
