@@ -118,6 +118,7 @@ pub fn unknown_login(i: usize) -> String {
 pub fn users(count: usize) -> Vec<MemoryUser> {
     (0..count)
         .map(|i| MemoryUser {
+            mail: None,
             login: login(i),
             display_name: format!("Bench User {i}"),
             dn: format!("uid=user{i},ou=staff,dc=corp,dc=example"),

@@ -60,6 +60,7 @@ fn email(i: usize) -> String {
 
 async fn engine(store: Arc<dyn StateStore>, contacts: Arc<dyn ContactStore>, pins: Pins) -> Sspr {
     let users = (0..USERS).map(|i| MemoryUser {
+        mail: None,
         login: login(i),
         display_name: format!("Bench User {i}"),
         dn: format!("uid=user{i},ou=staff,dc=corp,dc=example"),

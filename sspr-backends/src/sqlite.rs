@@ -668,4 +668,24 @@ impl ContactStore for SqliteStore {
             .await?;
         Ok(changed == 1)
     }
+
+    /// Ids compare in SQLite's BINARY collation (the column's): byte order, as the contract
+    /// asks; the primary key's index serves both the range and the order.
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        let after = after.map(|a| a.as_str().to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .call(move |conn| {
+                let mut statement = conn.prepare_cached(
+                    "SELECT enabled, email, email_added_at, email_usable_from, phone, phone_added_at,
+                            phone_usable_from, last_reset_at, version, history, user_id
+                     FROM sspr_enrollment WHERE ?1 IS NULL OR user_id > ?1 ORDER BY user_id LIMIT ?2",
+                )?;
+                let rows = statement
+                    .query_map(params![after, limit], |r| Ok((r.get::<_, String>(10)?, EnrollmentRow::read(r)?)))?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?;
+        rows.into_iter().map(|(id, (row, version))| Ok((UserId::new(id), row.into_enrollment(version)?))).collect()
+    }
 }

@@ -304,6 +304,12 @@ pub struct Contacts {
     pub email: Option<ContactView>,
     /// The mobile phone number.
     pub phone: Option<ContactView>,
+    /// The user should be asked whether these contacts are still right: the policy's
+    /// `reconfirm_after_days` have passed since they were last confirmed or changed
+    /// ([`crate::Sspr::confirm_contacts`] confirms them). Always false without a contact, or
+    /// when the policy never asks.
+    #[serde(default)]
+    pub confirm_due: bool,
 }
 
 /// Everything an admin needs to know about one user's SSPR state.
@@ -370,4 +376,126 @@ impl Destination {
             Self::Sms(p) => crate::mask::phone(p),
         }
     }
+}
+
+/// Which users an enrollment report or a reminder run covers
+/// ([`crate::Sspr::enrollment_report`], [`crate::Sspr::send_registration_reminders`]).
+///
+/// A user is covered when inside one of `ous` (if any are given) **and** a member of one of
+/// `groups` (if any are given); with both empty, every user the directory lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrollmentFilter {
+    /// OUs (DN suffixes, `ou=staff,dc=example,dc=org`), matched as the policy's eligible OUs.
+    pub ous: Vec<String>,
+    /// Groups (DN or common name), matched as the policy's eligible groups.
+    pub groups: Vec<String>,
+    /// Contacts not confirmed or changed for this many days are stale (1..=3650). Default:
+    /// the policy's `reconfirm_after_days`, or 365 when that is 0.
+    pub stale_after_days: Option<u32>,
+}
+
+/// One user's line of an [`EnrollmentReport`]. Contacts are masked: a report is written to
+/// files and mailed around, and needs no more than the mask to be acted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrollmentEntry {
+    /// The directory's id of the user.
+    pub user_id: UserId,
+    /// The login.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// SSPR is enabled for the user.
+    pub enabled: bool,
+    /// Inside the policy's eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group (counted, never reminded).
+    pub privileged: bool,
+    /// The directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// The alternate e-mail, masked.
+    pub email_masked: Option<String>,
+    /// The mobile number, masked.
+    pub phone_masked: Option<String>,
+    /// The directory has a mailbox for the user (where a reminder would go).
+    pub has_directory_mail: bool,
+    /// When the contacts were last confirmed or changed (`None` without a contact).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub contacts_confirmed_at: Option<OffsetDateTime>,
+    /// When the password was last reset through sspr.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_reset_at: Option<OffsetDateTime>,
+    /// Until when self-service reset is blocked, if it is.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub blocked_until: Option<OffsetDateTime>,
+    /// Enabled, but no contact registered: the user cannot reset.
+    pub without_contacts: bool,
+    /// Contacts older than the report's `stale_after_days` (not confirmed or changed since).
+    pub stale: bool,
+    /// Enabled with contacts, and never reset through sspr.
+    pub never_used: bool,
+    /// Self-service reset is blocked now.
+    pub blocked: bool,
+}
+
+/// The counts of an [`EnrollmentReport`], over the users its filter covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrollmentCounts {
+    /// Users covered.
+    pub users: u64,
+    /// Enabled for SSPR.
+    pub enabled: u64,
+    /// Enabled with at least one contact.
+    pub registered: u64,
+    /// Enabled without a contact.
+    pub without_contacts: u64,
+    /// With stale contacts.
+    pub stale: u64,
+    /// Registered and never used.
+    pub never_used: u64,
+    /// Blocked now.
+    pub blocked: u64,
+    /// Privileged (included in every other count too).
+    pub privileged: u64,
+    /// Without a directory mailbox.
+    pub without_mail: u64,
+}
+
+/// Who has registered for self-service reset ([`crate::Sspr::enrollment_report`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EnrollmentReport {
+    /// When the report was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// The age in days from which contacts were counted stale.
+    pub stale_after_days: u32,
+    /// The counts.
+    pub counts: EnrollmentCounts,
+    /// Every covered user, sorted by login; the lists (without contacts, stale, never used,
+    /// blocked) are these entries with that flag set.
+    pub users: Vec<EnrollmentEntry>,
+    /// The directory listed as many users as a report reads
+    /// ([`crate::MAX_REPORT_USERS`]): there may be more than these.
+    pub truncated: bool,
+}
+
+/// What one [`crate::Sspr::send_registration_reminders`] run did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ReminderRun {
+    /// Logins reminded (the mail was accepted by the notifier), sorted.
+    pub reminded: Vec<String>,
+    /// Users who needed a reminder but had one within the policy's `reminder_interval_days`.
+    pub already_reminded: u64,
+    /// Users who needed a reminder but have no directory mailbox.
+    pub without_mail: u64,
+    /// Privileged users who needed one: never reminded (see the method's docs).
+    pub skipped_privileged: u64,
+    /// Users who needed one but cannot register: account disabled or not eligible.
+    pub skipped_ineligible: u64,
+    /// Reminders the notifier refused (audited; the user is reminded at the next run).
+    pub failed: u64,
 }

@@ -61,6 +61,14 @@ pub enum AuditKind {
     ContactProofSent,
     /// A wrong code was typed to confirm a new contact (`Failed`).
     ContactProofFailed,
+    /// A signed-in user confirmed that their contacts are still right (`Success`).
+    ContactsConfirmed,
+    /// An administrator's registration reminder went to a user's directory mailbox
+    /// (`Success`, the mailbox masked in `destination`), or could not be delivered
+    /// (`Failed`: the user may be reminded again at the next run).
+    ReminderSent,
+    /// An administrator read an enrollment report (`Success`).
+    EnrollmentReport,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

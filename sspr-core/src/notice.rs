@@ -40,6 +40,16 @@ pub enum Message {
     },
     /// The user changed their own password (with the current one).
     PasswordChanged,
+    /// An administrator's reminder to register contacts for self-service reset, or to confirm
+    /// them, sent to the user's directory mailbox only
+    /// ([`crate::Sspr::send_registration_reminders`]).
+    RegistrationReminder {
+        /// The registration page (the policy's `registration_url`).
+        url: String,
+        /// The user has contacts and is asked to confirm they are still right (rather than
+        /// to register some).
+        confirm: bool,
+    },
 }
 
 /// What a PIN notice's code is for.
@@ -187,6 +197,37 @@ impl Notification {
                 body: Zeroizing::new(format!(
                     "On {at} your password was changed with the current password. \
                      If this was not you, contact your IT support at once."
+                )),
+            },
+            (Message::RegistrationReminder { url, confirm: false }, Locale::De) => Rendered {
+                subject: "Hinterlegen Sie Kontaktdaten zum Zurücksetzen Ihres Kennworts".into(),
+                body: Zeroizing::new(format!(
+                    "Für Ihr Konto sind noch keine Kontaktdaten hinterlegt, mit denen Sie ein vergessenes Kennwort \
+                     selbst zurücksetzen können. Melden Sie sich auf {url} an und hinterlegen Sie eine private \
+                     E-Mail-Adresse oder Mobilnummer. Wir fragen nie per E-Mail nach Ihrem Kennwort."
+                )),
+            },
+            (Message::RegistrationReminder { url, confirm: false }, _) => Rendered {
+                subject: "Register contact details for resetting your password".into(),
+                body: Zeroizing::new(format!(
+                    "Your account has no contact details yet for resetting a forgotten password yourself. Sign in \
+                     at {url} and add a personal e-mail address or mobile number. We never ask for your password \
+                     by e-mail."
+                )),
+            },
+            (Message::RegistrationReminder { url, confirm: true }, Locale::De) => Rendered {
+                subject: "Bestätigen Sie Ihre Kontaktdaten zum Zurücksetzen des Kennworts".into(),
+                body: Zeroizing::new(format!(
+                    "Ihre Kontaktdaten zum Zurücksetzen Ihres Kennworts wurden lange nicht bestätigt. Melden Sie \
+                     sich auf {url} an und bestätigen oder ändern Sie sie. Wir fragen nie per E-Mail nach Ihrem \
+                     Kennwort."
+                )),
+            },
+            (Message::RegistrationReminder { url, confirm: true }, _) => Rendered {
+                subject: "Confirm your contact details for resetting your password".into(),
+                body: Zeroizing::new(format!(
+                    "Your contact details for resetting your password have not been confirmed for a long time. \
+                     Sign in at {url} and confirm or change them. We never ask for your password by e-mail."
                 )),
             },
             (Message::ContactsChanged { by_admin }, _) => Rendered {

@@ -164,6 +164,21 @@ pub struct Policy {
     pub admin_contacts_need_proof: bool,
     /// Contact proofs one user may ask for per hour. Default 5, range 1..=100.
     pub contact_proofs_per_hour: u32,
+    /// Days after which a signed-in user is asked to confirm that their contacts are still
+    /// right (Microsoft Entra's re-confirmation, 0..=730 days there too): counted from the
+    /// last confirmation or the newest contact's registration (`Contacts::confirm_due`,
+    /// [`crate::Sspr::confirm_contacts`]); also the age at which an enrollment report calls
+    /// contacts stale. Default 0: never asked. Range 0..=730.
+    pub reconfirm_after_days: u32,
+    /// The page where users register their contacts (the portal's `/passwordnotification`),
+    /// as an absolute `https://` URL (`http://` only to loopback): the link registration
+    /// reminders carry ([`crate::Sspr::send_registration_reminders`], which needs it). At most
+    /// 2048 characters, no spaces. Default empty.
+    pub registration_url: String,
+    /// A user gets at most one registration reminder in this many days, however often the
+    /// reminders are sent (a nightly job run twice mails nobody twice). Default 7, range
+    /// 1..=365.
+    pub reminder_interval_days: u32,
     /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs, a member
     /// of one of `eligible_groups` or of one of `eligible_administrative_units`; when all
     /// three lists are empty, every user is.
@@ -223,6 +238,24 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+/// Whether `url` may be the registration page reminders link to: empty (not set), or an
+/// absolute `https://` URL; plain `http://` only to this machine (a demo), since a reminder
+/// teaching users to follow a plain-text link would teach them to follow a phisher's.
+fn registration_url_ok(url: &str) -> bool {
+    if url.is_empty() {
+        return true;
+    }
+    let clean = url.len() <= 2048 && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let host_start = |rest: &str, host: &str| {
+        rest.strip_prefix(host).is_some_and(|after| after.is_empty() || after.starts_with([':', '/', '?', '#']))
+    };
+    let secure = url.strip_prefix("https://").is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    let loopback = url
+        .strip_prefix("http://")
+        .is_some_and(|rest| ["127.0.0.1", "[::1]", "localhost"].iter().any(|host| host_start(rest, host)));
+    clean && (secure || loopback)
+}
+
 impl From<PolicyError> for Error {
     fn from(e: PolicyError) -> Self {
         Error::Config(e.to_string())
@@ -269,6 +302,9 @@ impl Default for Policy {
             user_contacts_need_proof: true,
             admin_contacts_need_proof: false,
             contact_proofs_per_hour: 5,
+            reconfirm_after_days: 0,
+            registration_url: String::new(),
+            reminder_interval_days: 7,
             contact_cooling_off_secs: 86_400,
             eligible_ous: Vec::new(),
             eligible_groups: Vec::new(),
@@ -368,6 +404,17 @@ impl Policy {
         check("password_min_score", self.password_min_score, 0..=4)?;
         check("organisation_name", self.organisation_name.chars().count(), 0..=256)?;
         check("contact_cooling_off_secs", self.contact_cooling_off_secs, 0..=1_209_600)?;
+        check("reconfirm_after_days", self.reconfirm_after_days, 0..=730)?;
+        check("reminder_interval_days", self.reminder_interval_days, 1..=365)?;
+        if !registration_url_ok(&self.registration_url) {
+            return Err(PolicyError {
+                field: "registration_url",
+                value: self.registration_url.chars().take(80).collect(),
+                allowed: "empty, or an https:// URL (http:// only to 127.0.0.1, [::1] or localhost) of at most \
+                          2048 characters without spaces"
+                    .into(),
+            });
+        }
         let entropy = crate::password::temp_password_entropy_bits(self.temp_password_length);
         if entropy < f64::from(self.min_temp_password_entropy_bits) {
             return Err(PolicyError {
@@ -501,6 +548,30 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registration_settings_are_bounded_and_named() {
+        for (text, field) in [
+            ("reconfirm_after_days = 731", "reconfirm_after_days"),
+            ("reminder_interval_days = 0", "reminder_interval_days"),
+            ("registration_url = \"http://portal.example.org/passwordnotification\"", "registration_url"),
+            ("registration_url = \"https://\"", "registration_url"),
+            ("registration_url = \"https://a b\"", "registration_url"),
+            ("registration_url = \"/passwordnotification\"", "registration_url"),
+            ("registration_url = \"http://localhost.evil.example/\"", "registration_url"),
+        ] {
+            let err = Policy::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(field), "{text}: {err}");
+        }
+        for ok in [
+            "reconfirm_after_days = 730",
+            "registration_url = \"https://sspr.example.org/passwordnotification\"",
+            "registration_url = \"http://127.0.0.1:8080/passwordnotification\"",
+            "registration_url = \"http://localhost\"",
+        ] {
+            Policy::from_toml(ok).unwrap();
+        }
+    }
 
     /// Tries a guesser with as many clients as it likes gets against one user in a year,
     /// played out second by second of the policy's rules (see [`Policy::failure_delay`]).

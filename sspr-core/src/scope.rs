@@ -102,8 +102,39 @@ impl GroupList {
             .any(|g| self.0.iter().any(|want| want.matches(g)))
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// A list of OUs (DN suffixes), matched against a user's DN with the rules of the policy's
+/// eligible OUs (RFC 4514, RDN by RDN).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OuList(Vec<Vec<Rdn>>);
+
+impl OuList {
+    /// The OUs named in `ous`; `None` when one is not a DN (no `attribute=value`).
+    pub(crate) fn parse<S: AsRef<str>>(ous: impl IntoIterator<Item = S>) -> Option<Self> {
+        let mut list = Vec::new();
+        for ou in ous {
+            let rdns = parse_dn(ou.as_ref());
+            if rdns.is_empty() || rdns.iter().any(|r| r.attr.is_empty() || r.value.is_empty()) {
+                return None;
+            }
+            list.push(rdns);
+        }
+        Some(Self(list))
+    }
+
+    /// Whether the list is empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `dn` is one of the OUs or below one.
+    pub(crate) fn contains(&self, dn: &str) -> bool {
+        let dn = parse_dn(dn);
+        self.0.iter().any(|ou| Scope::is_under(&dn, ou))
     }
 }
 
@@ -193,6 +224,7 @@ mod tests {
             dn: dn.into(),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             state: Default::default(),
+            mail: None,
         }
     }
 

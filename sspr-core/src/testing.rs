@@ -514,6 +514,7 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
                     remember_until: now + Duration::from_secs(90_000),
                 },
             ],
+            confirmed_at: Some(now - Duration::from_secs(1800)),
         },
         version: 0,
     };
@@ -546,6 +547,46 @@ pub async fn contact_store_conformance(store: &dyn ContactStore, clock: &dyn Clo
     });
     let winners = join_all(racers).await.into_iter().filter(|won| *won).count();
     assert_eq!(winners, 1, "exactly one of 20 concurrent saves with the same version must win");
+
+    let bob_enrollment = Enrollment { enabled: true, ..Enrollment::default() };
+    assert!(store.save(&bob, &bob_enrollment, 0).await.unwrap(), "a second user's first save");
+    list_conformance(store, &alice, &bob).await;
+}
+
+/// The `list` part of the [`ContactStore`] contract, for a store that supports it; a store
+/// that does not must say `NotSupported` (the engine then reads users one by one).
+async fn list_conformance(store: &dyn ContactStore, alice: &UserId, bob: &UserId) {
+    let prefix = "sspr-conformance/";
+    let start = UserId::new(prefix);
+    let first = match store.list(Some(&start), 1).await {
+        Err(e) if e.kind() == BackendErrorKind::NotSupported => return,
+        other => other.expect("list"),
+    };
+    assert_eq!(first.len(), 1, "a page holds at most `limit` records, and this one has more after it");
+    assert!(store.list(Some(&start), 0).await.unwrap().is_empty(), "a limit of 0 lists nothing");
+    // Page one record at a time through the suite's users (other records may be in the store).
+    let mut seen: Vec<(UserId, Enrollment)> = Vec::new();
+    let mut after = start;
+    loop {
+        let page = store.list(Some(&after), 1).await.unwrap();
+        let Some((id, enrollment)) = page.into_iter().next() else { break };
+        assert!(id.as_str() > after.as_str(), "list must answer ids after `after` only, in ascending order");
+        if !id.as_str().starts_with(prefix) {
+            break;
+        }
+        after = id.clone();
+        seen.push((id, enrollment));
+    }
+    assert!(seen.windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str()), "ids ascending, none twice");
+    for user in [alice, bob] {
+        let listed = seen.iter().find(|(id, _)| id == user).map(|(_, e)| e.clone());
+        assert_eq!(listed, store.get(user).await.unwrap(), "a listed record is the record `get` returns");
+    }
+    let whole = store.list(Some(&UserId::new(prefix)), 10_000).await.unwrap();
+    let ours: Vec<&UserId> = whole.iter().map(|(id, _)| id).filter(|id| id.as_str().starts_with(prefix)).collect();
+    assert_eq!(ours, seen.iter().map(|(id, _)| id).collect::<Vec<_>>(), "one big page lists what small pages did");
+    let after_alice = store.list(Some(alice), 10_000).await.unwrap();
+    assert!(after_alice.iter().all(|(id, _)| id.as_str() > alice.as_str()), "`after` itself is not listed");
 }
 
 /// What [`directory_conformance`] needs to know about the directory under test.

@@ -225,7 +225,8 @@ impl Error {
 impl Message {
     /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
     /// proving a new contact), `"reset_requested"`,
-    /// `"password_reset"`, `"contacts_changed"` or `"password_changed"`.
+    /// `"password_reset"`, `"contacts_changed"`, `"password_changed"` or
+    /// `"registration_reminder"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Pin { purpose: crate::notice::PinPurpose::ContactProof, .. } => "contact_proof",
@@ -234,6 +235,7 @@ impl Message {
             Self::PasswordReset { .. } => "password_reset",
             Self::ContactsChanged { .. } => "contacts_changed",
             Self::PasswordChanged => "password_changed",
+            Self::RegistrationReminder { .. } => "registration_reminder",
         }
     }
 }
@@ -423,8 +425,9 @@ mod tests {
             Message::PasswordReset { unlock_only: false }.kind(),
             Message::ContactsChanged { by_admin: true }.kind(),
             Message::ResetRequested { channel: Channel::Sms, masked: String::new() }.kind(),
+            Message::RegistrationReminder { url: String::new(), confirm: false }.kind(),
         ];
-        assert_eq!(kinds, ["password_reset", "contacts_changed", "reset_requested"]);
+        assert_eq!(kinds, ["password_reset", "contacts_changed", "reset_requested", "registration_reminder"]);
     }
 
     #[test]

@@ -19,6 +19,7 @@ fn main() {
     let rounds: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
     let directory = MemoryDirectory::with_users([MemoryUser {
+        mail: None,
         login: "jdoe@example.org".into(),
         display_name: "Jane Doe".into(),
         dn: "uid=jdoe,ou=staff,dc=example,dc=org".into(),

@@ -43,6 +43,7 @@ pub struct MemoryUserInput {
 
 fn memory_user(u: MemoryUserInput) -> memory::MemoryUser {
     memory::MemoryUser {
+        mail: None,
         login: u.login,
         display_name: u.display_name,
         dn: u.dn,

@@ -29,6 +29,7 @@ fn engine(env: &Env, users: usize) -> Result<Bench> {
     let people: Vec<(String, String)> =
         (0..users).map(|i| (format!("user{i}@example.org"), format!("user{i}@home.example"))).collect();
     let directory = MemoryDirectory::with_users(people.iter().enumerate().map(|(i, (login, _))| MemoryUser {
+        mail: None,
         login: login.clone(),
         display_name: format!("User {i}"),
         dn: format!("uid=user{i},dc=example,dc=org"),

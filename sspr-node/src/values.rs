@@ -361,6 +361,7 @@ impl From<DirectoryUserJs> for DirectoryUser {
             dn: u.dn,
             groups: u.groups.unwrap_or_default(),
             state: u.state.unwrap_or_default().into(),
+            mail: None,
         }
     }
 }

@@ -103,6 +103,7 @@ pub fn users_from_json(json: &str) -> Result<Vec<DemoUser>> {
 pub(crate) fn fill_directory(directory: &MemoryDirectory, users: &[DemoUser]) -> Result<()> {
     for u in users {
         directory.insert(MemoryUser {
+            mail: None,
             login: u.login.clone(),
             display_name: u.display_name.clone(),
             dn: u.dn.clone(),

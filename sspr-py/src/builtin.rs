@@ -75,7 +75,9 @@ impl MemoryDirectory {
     ) -> PyResult<()> {
         let password = password.map(SecretArg::into_password);
         let state = sspr_core::backend::AccountState { disabled, expired, locked };
-        self.inner.insert(MemoryUser { login, display_name, dn, groups, state, password }).map_err(to_py_err)
+        self.inner
+            .insert(MemoryUser { login, display_name, dn, groups, state, mail: None, password })
+            .map_err(to_py_err)
     }
 
     /// Change a user's account state; False for an unknown login.

@@ -24,6 +24,7 @@ pub(crate) fn rust_reference_flows(py: Python<'_>, flows: usize, users: usize) -
     for i in 0..users {
         directory
             .insert(MemoryUser {
+                mail: None,
                 login: format!("user{i}@example.org"),
                 display_name: format!("User Number{i}"),
                 dn: format!("uid=user{i},ou=staff,dc=example,dc=org"),

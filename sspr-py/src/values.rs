@@ -543,6 +543,7 @@ impl DirectoryUser {
                 dn,
                 groups,
                 state: AccountState { disabled, expired, locked },
+                mail: None,
             },
         }
     }

@@ -361,6 +361,18 @@ impl ContactStore for GraphContactStore {
         }
         Ok(saved)
     }
+
+    /// The records store's page of user ids, each read as `get` reads it (the methods
+    /// reconciled with Entra): Graph calls per user, so a report over many users takes a while.
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        let mut page = Vec::new();
+        for (user, _) in self.records.list(after, limit).await? {
+            if let Some(enrollment) = self.get(&user).await? {
+                page.push((user, enrollment));
+            }
+        }
+        Ok(page)
+    }
 }
 
 #[cfg(test)]

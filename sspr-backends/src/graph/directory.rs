@@ -16,7 +16,7 @@ use super::config::GraphConfig;
 use super::odata;
 
 /// The user properties read (`$select`): nothing else leaves Graph.
-const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPremisesDistinguishedName";
+const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPremisesDistinguishedName,mail";
 
 /// A [`Directory`] over Microsoft Graph v1.0 with application permissions.
 ///
@@ -74,6 +74,8 @@ struct GraphUser {
     account_enabled: Option<bool>,
     #[serde(default)]
     on_premises_distinguished_name: Option<String>,
+    #[serde(default)]
+    mail: Option<String>,
 }
 
 /// One page of a collection.
@@ -222,6 +224,8 @@ impl GraphDirectory {
             groups,
             // An account whose flag cannot be read is not resettable.
             state: AccountState { disabled: !user.account_enabled.unwrap_or(false), expired: false, locked: false },
+            // The mailbox, for registration reminders; one that is not an address is none.
+            mail: user.mail.and_then(|m| sspr_core::EmailAddress::parse(&m).ok()),
             id,
         })
     }

@@ -505,6 +505,50 @@ impl ContactStore for LdapContactStore {
             Err(e) => Err(failure(e)),
         }
     }
+
+    /// One subtree search under the directory's `base_dn` for the users (its `user_filter`)
+    /// with any of the configured attributes, decoded as `get` decodes them, sorted by DN here:
+    /// LDAP returns entries in no order, so every page reads every enrolled entry (fine for a
+    /// nightly report; the engine asks for pages of 500). The server's size limit applies: a
+    /// listing it cut short is an error, never a silently shorter report (raise the service
+    /// account's limit, e.g. slapd `limits dn.exact=... size=unlimited`, AD `MaxPageSize`).
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let directory = self.directory.config();
+        let present: String = self.attributes().iter().map(|a| format!("({a}=*)")).collect();
+        let filter = format!("(&{}(|{present}))", directory.user_filter());
+        let attrs = self.read_attributes();
+        let base = directory.base_dn.as_str();
+        let (entries, rc) = self
+            .directory
+            .pool()
+            .run(true, |mut conn| {
+                let (attrs, filter) = (&attrs, &filter);
+                async move { conn.search(base, ldap3::Scope::Subtree, filter, attrs, 0).await }
+            })
+            .await
+            .map_err(failure)?;
+        if rc == 4 {
+            return Err(BackendError::new(
+                BackendErrorKind::Unavailable,
+                "the directory's size limit cut the listing of enrollments short: raise the service account's limit",
+            ));
+        }
+        let mut page = Vec::new();
+        for entry in entries {
+            if after.is_some_and(|after| entry.dn.as_str() <= after.as_str()) {
+                continue;
+            }
+            if let (Some(enrollment), _) = self.decode(&entry.dn, &entry)? {
+                page.push((UserId::new(entry.dn), enrollment));
+            }
+        }
+        page.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        page.truncate(limit);
+        Ok(page)
+    }
 }
 
 fn failure(failure: OpFailure) -> BackendError {

@@ -114,7 +114,7 @@ impl LdapDirectory {
     /// The attributes read for a user.
     fn user_attributes(&self) -> Vec<&str> {
         let config = &self.inner.config;
-        let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn"];
+        let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn", "mail"];
         match config.flavor {
             Flavor::OpenLdap => attrs.extend(["uid", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
             Flavor::ActiveDirectory => attrs.extend([
@@ -173,12 +173,13 @@ impl LdapDirectory {
             }
         };
         let state = account_state(config.flavor, &entry.attrs, self.inner.clock.now());
-        Ok(DirectoryUser { id: UserId::new(entry.dn), login, display_name, dn: String::new(), groups, state }).map(
-            |mut user| {
+        // The user's own mailbox, for registration reminders; one that is not an address is none.
+        let mail = first(&entry.attrs, "mail").and_then(|m| sspr_core::EmailAddress::parse(m).ok());
+        Ok(DirectoryUser { id: UserId::new(entry.dn), login, display_name, dn: String::new(), groups, state, mail })
+            .map(|mut user| {
                 user.dn = user.id.as_str().to_owned();
                 user
-            },
-        )
+            })
     }
 
     /// Set the password once: AD one modify (`unicodePwd` and `pwdLastSet`), OpenLDAP the

@@ -142,6 +142,7 @@ async fn the_offline_directory_and_file_are_read_in_the_published_format() {
 /// An engine with one user who may change their password, and `checker`.
 fn engine(checker: BreachedPasswords, fail_open: bool) -> Sspr {
     let directory = MemoryDirectory::with_users([MemoryUser {
+        mail: None,
         login: "jdoe@example.org".into(),
         display_name: "Jane Doe".into(),
         dn: "uid=jdoe,ou=staff,dc=example,dc=org".into(),

@@ -34,6 +34,23 @@ impl ContactStore for FreshEntries {
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected: u64) -> Result<bool, BackendError> {
         self.store.save(&self.dn(user), enrollment, expected).await
     }
+    /// The store's own listing of every enrolled entry, the suite's entries named back by
+    /// their suite id (a DN's order is not the suite ids' order, so the page is cut here).
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        let mut page: Vec<(UserId, Enrollment)> = Vec::new();
+        for (dn, enrollment) in self.store.list(None, 100_000).await? {
+            let Some(name) = dn.as_str().split(',').next().and_then(|rdn| rdn.split_once('=')).map(|(_, v)| v) else {
+                continue;
+            };
+            let id = UserId::new(format!("sspr-conformance/{name}"));
+            if self.dn(&id) == dn && after.is_none_or(|after| id.as_str() > after.as_str()) {
+                page.push((id, enrollment));
+            }
+        }
+        page.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        page.truncate(limit);
+        Ok(page)
+    }
 }
 
 /// A clock whose time is unique to this test process: the suite's user names come from it.
@@ -83,6 +100,32 @@ async fn ad_contact_store_passes_the_conformance_suite() {
     let store = LdapContactStore::new(&ad(), ad_contacts_config()).unwrap();
     let adapter = FreshEntries { store, dn_of: |name| format!("CN={name},OU=Staff,DC=samdom,DC=example,DC=com") };
     contact_store_conformance(&adapter, &clock).await;
+}
+
+/// `list` against a real directory: every enrolled entry once, in DN order, as `get` reads it.
+async fn lists_enrolled_entries_in_dn_order(store: LdapContactStore, alice: &str) {
+    let all = store.list(None, 100_000).await.unwrap();
+    assert!(all.windows(2).all(|w| w[0].0.as_str() < w[1].0.as_str()), "DN order, none twice");
+    let alice = UserId::new(alice);
+    let (_, listed) = all.iter().find(|(dn, _)| dn.as_str().eq_ignore_ascii_case(alice.as_str())).unwrap().clone();
+    assert_eq!(Some(listed), store.get(&alice).await.unwrap());
+    let first = all.first().unwrap().0.clone();
+    let rest = store.list(Some(&first), 100_000).await.unwrap();
+    assert_eq!(rest.len(), all.len() - 1, "`after` and what sorts before it are left out");
+    assert_eq!(store.list(None, 1).await.unwrap().len(), 1);
+    assert!(store.list(None, 0).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn openldap_contact_store_lists_enrolled_entries() {
+    let store = LdapContactStore::new(&openldap(), openldap_contacts_config()).unwrap();
+    lists_enrolled_entries_in_dn_order(store, "uid=alice,ou=staff,ou=people,dc=example,dc=org").await;
+}
+
+#[tokio::test]
+async fn ad_contact_store_lists_enrolled_entries() {
+    let store = LdapContactStore::new(&ad(), ad_contacts_config()).unwrap();
+    lists_enrolled_entries_in_dn_order(store, "CN=Alice Liddell,OU=Staff,DC=samdom,DC=example,DC=com").await;
 }
 
 #[tokio::test]

@@ -32,6 +32,8 @@ async fn nested_groups_through_the_transitive_matching_rule() {
         assert!(groups.contains(group), "{groups:?}");
     }
     assert_eq!(carol.display_name, "Carol Admin"); // no displayName: cn
+    // AD's `mail`, where registration reminders go.
+    assert_eq!(carol.mail.as_ref().map(|m| m.as_str()), Some("carol@example.org"));
 }
 
 #[tokio::test]

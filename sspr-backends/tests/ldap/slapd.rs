@@ -36,6 +36,8 @@ async fn users_have_dn_display_name_and_nested_groups() {
     let alice = directory.find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap().unwrap();
     assert_eq!(alice.display_name, "Alice Liddell");
     assert_eq!(alice.groups, vec!["cn=sspr-users,ou=groups,dc=example,dc=org".to_owned()]);
+    // The directory mailbox, where registration reminders go.
+    assert_eq!(alice.mail.as_ref().map(|m| m.as_str()), Some("alice@example.org"));
 }
 
 #[tokio::test]

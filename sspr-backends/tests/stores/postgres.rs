@@ -37,7 +37,7 @@ async fn instances_starting_together_migrate_once() {
     let url = fresh_database().await;
     let stores = futures::future::join_all((0..4).map(|_| PostgresStore::connect(&url))).await;
     for store in stores {
-        assert_eq!(store.unwrap().schema_version().await.unwrap(), 2);
+        assert_eq!(store.unwrap().schema_version().await.unwrap(), 3);
     }
 }
 

@@ -59,6 +59,22 @@ impl Enrollment {
     pub fn recently_removed(&self, now: OffsetDateTime) -> impl Iterator<Item = &Destination> {
         self.history.removed.iter().filter(move |r| r.remember_until > now).map(|r| &r.contact)
     }
+
+    /// Whether any contact is registered (usable yet or still cooling off).
+    pub fn has_contact(&self) -> bool {
+        self.email.is_some() || self.phone.is_some()
+    }
+
+    /// When the user last said their contacts are right: the latest of their explicit
+    /// confirmation ([`ContactHistory::confirmed_at`]) and the registration of each current
+    /// contact (registering one is confirming it). `None` without a contact.
+    pub fn contacts_confirmed_at(&self) -> Option<OffsetDateTime> {
+        if !self.has_contact() {
+            return None;
+        }
+        let added = [self.email.as_ref().map(|c| c.added_at), self.phone.as_ref().map(|c| c.added_at)];
+        added.into_iter().chain([self.history.confirmed_at]).flatten().max()
+    }
 }
 
 /// What an enrollment remembers of its past contacts, so that a phisher who has the password
@@ -76,6 +92,11 @@ pub struct ContactHistory {
     /// until `remember_until`, so the owner hears of what happens after a phisher removed them.
     #[serde(default)]
     pub removed: Vec<RemovedContact>,
+    /// When the user last confirmed that their contacts are still right
+    /// ([`crate::Sspr::confirm_contacts`], asked for after the policy's
+    /// `reconfirm_after_days`); `None` if never. Older records without it read as `None`.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<OffsetDateTime>,
 }
 
 impl ContactHistory {
@@ -137,6 +158,12 @@ pub struct RemovedContact {
 ///   `expected_version + 1`, and returns `true`; otherwise it changes nothing and returns
 ///   `false`. Two instances updating one user concurrently therefore never lose a change.
 /// - Values are returned exactly as saved (no re-formatting of addresses or numbers).
+/// - `list` pages through every stored enrollment for an administrator's report
+///   ([`crate::Sspr::enrollment_report`]): the records whose user id is greater than `after`
+///   (all when `None`), in ascending byte order of the id, at most `limit` of them, each as
+///   `get` would return it. A page shorter than `limit` is the last. Records saved while
+///   paging may or may not appear; none may appear twice. The default answers
+///   `NotSupported` (the engine then reads the users the directory lists one by one).
 #[async_trait]
 pub trait ContactStore: Send + Sync + Debug {
     /// The enrollment of `user`, if any.
@@ -144,6 +171,13 @@ pub trait ContactStore: Send + Sync + Debug {
 
     /// Store `enrollment` if the stored version is still `expected_version`.
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError>;
+
+    /// Up to `limit` enrollments of users whose id sorts after `after`, in id order (see the
+    /// contract above).
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        let _ = (after, limit);
+        Err(BackendError::not_supported("list"))
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +205,7 @@ mod tests {
                 removed_at: at,
                 remember_until: at + time::Duration::days(8),
             }],
+            confirmed_at: Some(at),
         };
         assert_eq!(ContactHistory::from_json(&history.to_json().unwrap()).unwrap(), history);
         assert_eq!(ContactHistory::from_json("").unwrap(), ContactHistory::default());

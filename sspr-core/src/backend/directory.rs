@@ -51,6 +51,13 @@ pub struct DirectoryUser {
     pub groups: Vec<String>,
     /// Disabled, expired, locked.
     pub state: AccountState,
+    /// The user's own mailbox in the directory (LDAP and AD `mail`, Graph `mail`), if it has
+    /// a valid one: where registration reminders go ([`crate::Sspr::send_registration_reminders`]),
+    /// never a PIN (a reset PIN goes only to the contacts the user registered, since whoever
+    /// forgot the password cannot read the mailbox it guards). `None` when absent or not an
+    /// address.
+    #[serde(default)]
+    pub mail: Option<crate::input::EmailAddress>,
 }
 
 /// The directory holding the accounts (OpenLDAP, Active Directory, or a host-language one).

@@ -115,7 +115,7 @@ impl Sspr {
         Err(limits::contention())
     }
 
-    fn require_admin(actor: &Actor) -> Result<()> {
+    pub(super) fn require_admin(actor: &Actor) -> Result<()> {
         match actor {
             Actor::Admin(_) => Ok(()),
             Actor::User => Err(Error::NotAllowed { reason: NotAllowedReason::AdminOnly }),
@@ -123,15 +123,21 @@ impl Sspr {
     }
 
     /// The audit scope of an operation `actor` made on `user`'s record.
-    fn admin_scope<'a>(&'a self, ctx: &'a RequestContext, actor: &Actor, user: &DirectoryUser) -> AuditScope<'a> {
+    pub(super) fn admin_scope<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        actor: &Actor,
+        user: &DirectoryUser,
+    ) -> AuditScope<'a> {
         let mut scope = self.scope(ctx);
         scope.actor = Some(actor.clone());
         scope.user = Some(user.id.clone());
         scope
     }
 
-    fn view(enrollment: &Enrollment) -> Contacts {
+    pub(super) fn view(&self, enrollment: &Enrollment, now: OffsetDateTime) -> Contacts {
         Contacts {
+            confirm_due: self.confirm_due(enrollment, now),
             email: enrollment.email.as_ref().map(|c| ContactView {
                 value: c.value.as_str().to_owned(),
                 masked: crate::mask::email(&c.value),
@@ -150,7 +156,7 @@ impl Sspr {
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn contacts(&self, login: &str) -> Result<Contacts> {
         let user = self.resolve(login).await?;
-        Ok(Self::view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default()))
+        Ok(self.view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default(), self.now()))
     }
 
     /// Change the user's contact details. A new address or number needs a proof of possession
@@ -227,7 +233,7 @@ impl Sspr {
             .await?;
         let old = update.read.unwrap_or_default();
         let Some(new) = update.saved else {
-            return Ok(Self::view(&old));
+            return Ok(self.view(&old, now));
         };
         let mut event = self.admin_scope(ctx, actor, user).event(AuditKind::ContactsChanged, Outcome::Success);
         event.destination = Some(
@@ -243,7 +249,7 @@ impl Sspr {
         self.audit(event).await;
         let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
         self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
-        Ok(Self::view(&new))
+        Ok(self.view(&new, now))
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users

@@ -83,6 +83,11 @@ pub(super) fn sign_in_failures(subject: &Subject) -> String {
 pub(super) fn sign_in_lockout(subject: &Subject) -> String {
     subject_key("signin-lock", subject)
 }
+/// A registration reminder was sent to the user; held for the policy's
+/// `reminder_interval_days` ([`super::coverage`]).
+pub(super) fn reminded(subject: &Subject) -> String {
+    subject_key("reminded", subject)
+}
 
 /// One limit to apply: the counter's key, the cap, the window, and its name for the audit.
 pub(super) struct Limit {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod change;
+mod coverage;
 mod delivery;
 mod limits;
 mod password;
@@ -10,6 +11,7 @@ mod proof;
 mod reset;
 mod sign_in;
 
+pub use coverage::MAX_REPORT_USERS;
 pub use sign_in::MAX_SEARCH_RESULTS;
 
 use std::fmt;

@@ -38,4 +38,16 @@ impl ContactStore for MemoryContactStore {
         records.insert(user.clone(), stored);
         Ok(true)
     }
+
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        let records = lock(&self.records);
+        let mut page: Vec<(UserId, Enrollment)> = records
+            .iter()
+            .filter(|(id, _)| after.is_none_or(|after| id.as_str() > after.as_str()))
+            .map(|(id, e)| (id.clone(), e.clone()))
+            .collect();
+        page.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        page.truncate(limit);
+        Ok(page)
+    }
 }

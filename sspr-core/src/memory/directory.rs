@@ -26,6 +26,9 @@ pub struct MemoryUser {
     /// Disabled, expired, locked.
     #[serde(default)]
     pub state: AccountState,
+    /// The user's own mailbox (the directory's `mail`), where registration reminders go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<crate::input::EmailAddress>,
     /// The password the user signs in with, until a reset sets another (`None`: the user
     /// cannot sign in). Read from seed data, never written back out.
     #[serde(default, skip_serializing, deserialize_with = "password_from_text")]
@@ -147,6 +150,7 @@ impl MemoryDirectory {
                 dn: user.dn,
                 groups: user.groups,
                 state: user.state,
+                mail: user.mail,
             },
             password: user.password,
             must_change: false,
@@ -329,6 +333,7 @@ mod tests {
 
     fn user(login: &str, dn: &str) -> MemoryUser {
         MemoryUser {
+            mail: None,
             login: login.into(),
             display_name: "X".into(),
             dn: dn.into(),
@@ -366,6 +371,7 @@ mod tests {
     #[tokio::test]
     async fn a_users_own_change_checks_the_current_password_the_rules_and_the_history() {
         let dir = MemoryDirectory::with_users([MemoryUser {
+            mail: None,
             password: Some(Password::new("Old-pass-1")),
             ..user("jdoe@x.org", "uid=jdoe")
         }])

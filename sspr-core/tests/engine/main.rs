@@ -12,6 +12,7 @@ mod admin;
 mod change;
 mod concurrency;
 mod conformance;
+mod coverage;
 mod enumeration;
 mod failures;
 mod hostile_input;

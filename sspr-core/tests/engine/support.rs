@@ -33,7 +33,9 @@ pub const NOT_ENABLED: &str = "frank@example.org";
 pub const INITIAL_PASSWORD: &str = "Initial-Pass-2026";
 
 pub fn users() -> Vec<MemoryUser> {
+    // Every user's directory mailbox is their login, except bob's (he has none).
     let user = |login: &str, name: &str, ou: &str, groups: &[&str]| MemoryUser {
+        mail: (login != BOB).then(|| sspr_core::EmailAddress::parse(login).unwrap()),
         login: login.into(),
         display_name: name.into(),
         dn: format!("uid={},ou={ou},dc=example,dc=org", login.split('@').next().unwrap()),

@@ -420,6 +420,7 @@ impl From<DirectoryUser> for sspr_core::backend::DirectoryUser {
             dn: u.dn,
             groups: u.groups,
             state: AccountState { disabled: u.disabled, expired: u.expired, locked: u.locked },
+            mail: None,
         }
     }
 }

@@ -172,6 +172,7 @@ unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError
             dn: str_arg(user.dn, "dn")?.to_owned(),
             groups,
             state: AccountState { disabled: user.disabled, expired: user.expired, locked: user.locked },
+            mail: None,
         })
     }
 }
