@@ -245,10 +245,20 @@ impl Config {
     /// The portal's defaults are `Policy::default()` with a minimum response time of 300 ms
     /// (so answers do not tell real accounts from unknown ones by their timing) and, for the
     /// demo directory, the staff OU eligible and SMS on (unless e-mail is real and text
-    /// messages would only reach the outbox). The `admin_groups` are always added to
-    /// `privileged_groups`.
+    /// messages would only reach the outbox); `registration_url` is this portal's
+    /// `/passwordnotification` at `public_url` (or at `listen`, when that is loopback). The
+    /// `admin_groups` are always added to `privileged_groups`.
     pub fn policy(&self) -> Result<Policy> {
         let mut base = Policy { min_response_ms: 300, ..Policy::default() };
+        // Reminders link to this portal's registration page, where it is reached (a URL the
+        // policy would refuse, plain http:// to another host, is left for `[policy]` to set).
+        let page = match &self.public_url {
+            Some(url) => format!("{}/passwordnotification", url.trim_end_matches('/')),
+            None => format!("http://{}/passwordnotification", self.listen),
+        };
+        if (Policy { registration_url: page.clone(), ..Policy::default() }).validate().is_ok() {
+            base.registration_url = page;
+        }
         if matches!(self.directory, DirectoryConfig::Memory { .. }) {
             base.sms_enabled = !self.email_is_real() || !matches!(self.sms, SmsConfig::Outbox);
             base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];

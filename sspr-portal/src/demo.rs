@@ -39,6 +39,10 @@ pub struct DemoUser {
     /// Mobile number registered at first start.
     #[serde(default)]
     pub phone: Option<String>,
+    /// The user's mailbox in the directory, where registration reminders go (the built-in
+    /// users' is their login).
+    #[serde(default)]
+    pub mail: Option<String>,
 }
 
 fn user(login: &str, name: &str, dn: &str, groups: &[&str]) -> DemoUser {
@@ -52,6 +56,7 @@ fn user(login: &str, name: &str, dn: &str, groups: &[&str]) -> DemoUser {
         enabled: false,
         email: None,
         phone: None,
+        mail: Some(login.into()),
     }
 }
 
@@ -102,8 +107,9 @@ pub fn users_from_json(json: &str) -> Result<Vec<DemoUser>> {
 /// Put the users in the directory (with their passwords).
 pub(crate) fn fill_directory(directory: &MemoryDirectory, users: &[DemoUser]) -> Result<()> {
     for u in users {
+        let mail = u.mail.as_deref().map(sspr_core::EmailAddress::parse).transpose()?;
         directory.insert(MemoryUser {
-            mail: None,
+            mail,
             login: u.login.clone(),
             display_name: u.display_name.clone(),
             dn: u.dn.clone(),

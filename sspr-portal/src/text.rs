@@ -111,6 +111,17 @@ pub(crate) struct Text {
     pub(crate) outbox_note: &'static str,
     pub(crate) outbox_empty: &'static str,
     pub(crate) back: &'static str,
+    pub(crate) reconfirm_note: &'static str,
+    pub(crate) reconfirm_btn: &'static str,
+    pub(crate) report_title: &'static str,
+    pub(crate) report_ous: &'static str,
+    pub(crate) report_groups: &'static str,
+    pub(crate) report_stale_days: &'static str,
+    pub(crate) report_btn: &'static str,
+    pub(crate) remind_btn: &'static str,
+    pub(crate) remind_note: &'static str,
+    pub(crate) count_labels: [&'static str; 9],
+    pub(crate) flag_labels: [&'static str; 4],
 }
 
 static EN: Text = Text {
@@ -215,6 +226,27 @@ static EN: Text = Text {
     outbox_note: "Nothing is really sent: every e-mail and text message lands here. Turn this page off (outbox_page = false) and configure SMTP/SMS for production.",
     outbox_empty: "No messages yet.",
     back: "Back",
+    reconfirm_note: "Your contact details were confirmed a while ago. Are they still right? Change them below, or confirm them as they are.",
+    reconfirm_btn: "They are still right",
+    report_title: "Registration report",
+    report_ous: "OUs (one DN per line; empty: all)",
+    report_groups: "Groups (one per line; empty: all)",
+    report_stale_days: "Contacts stale after (days; empty: the policy's)",
+    report_btn: "Show report",
+    remind_btn: "Send registration reminders",
+    remind_note: "A reminder goes to the directory mailbox of each enabled user shown without contacts or with stale ones, at most once per reminder interval; privileged users are never reminded.",
+    count_labels: [
+        "users",
+        "enabled",
+        "registered",
+        "without contacts",
+        "stale contacts",
+        "never used",
+        "blocked",
+        "privileged",
+        "without mailbox",
+    ],
+    flag_labels: ["no contacts", "stale", "never used", "blocked"],
 };
 
 static DE: Text = Text {
@@ -319,6 +351,27 @@ static DE: Text = Text {
     outbox_note: "Hier wird nichts wirklich versendet: Jede E-Mail und SMS landet hier. Schalten Sie diese Seite für den Betrieb ab (outbox_page = false) und richten Sie SMTP/SMS ein.",
     outbox_empty: "Noch keine Nachrichten.",
     back: "Zurück",
+    reconfirm_note: "Ihre Kontaktdaten wurden vor längerer Zeit bestätigt. Stimmen sie noch? Ändern Sie sie unten, oder bestätigen Sie sie so, wie sie sind.",
+    reconfirm_btn: "Sie stimmen noch",
+    report_title: "Registrierungsbericht",
+    report_ous: "OUs (ein DN pro Zeile; leer: alle)",
+    report_groups: "Gruppen (eine pro Zeile; leer: alle)",
+    report_stale_days: "Kontaktdaten veraltet nach (Tagen; leer: laut Richtlinie)",
+    report_btn: "Bericht anzeigen",
+    remind_btn: "Registrierungserinnerungen senden",
+    remind_note: "Eine Erinnerung geht an das Verzeichnis-Postfach jedes freigeschalteten Benutzers ohne oder mit veralteten Kontaktdaten, höchstens einmal pro Erinnerungsintervall; privilegierte Benutzer werden nie erinnert.",
+    count_labels: [
+        "Benutzer",
+        "freigeschaltet",
+        "registriert",
+        "ohne Kontaktdaten",
+        "veraltete Kontaktdaten",
+        "nie benutzt",
+        "gesperrt",
+        "privilegiert",
+        "ohne Postfach",
+    ],
+    flag_labels: ["keine Kontaktdaten", "veraltet", "nie benutzt", "gesperrt"],
 };
 
 /// The strings of `locale`.
@@ -384,6 +437,23 @@ impl Text {
         match self.lang {
             "de" => format!("Das Zurücksetzen ist bis {} gesperrt (zu viele falsche Codes).", date_time(until)),
             _ => format!("Self-service reset is blocked until {} (too many wrong codes).", date_time(until)),
+        }
+    }
+
+    /// What a reminder run did.
+    pub(crate) fn reminders_done(&self, run: &sspr_core::ReminderRun) -> String {
+        let (sent, r) = (run.reminded.len(), run);
+        match self.lang {
+            "de" => format!(
+                "Erinnerungen gesendet: {sent}. Bereits erinnert: {}, ohne Postfach: {}, privilegiert (nie erinnert): {}, \
+                 können sich nicht registrieren: {}, fehlgeschlagen: {}.",
+                r.already_reminded, r.without_mail, r.skipped_privileged, r.skipped_ineligible, r.failed
+            ),
+            _ => format!(
+                "Reminders sent: {sent}. Already reminded: {}, without mailbox: {}, privileged (never reminded): {}, \
+                 cannot register: {}, failed: {}.",
+                r.already_reminded, r.without_mail, r.skipped_privileged, r.skipped_ineligible, r.failed
+            ),
         }
     }
 

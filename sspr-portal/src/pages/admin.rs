@@ -10,7 +10,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use sspr_core::{Actor, AuditEvent, ContactUpdate, NormalizedLogin, Password, UserStatus};
+use sspr_core::{
+    Actor, AuditEvent, ContactUpdate, EnrollmentFilter, EnrollmentReport, NormalizedLogin, Password, UserStatus,
+};
 
 use super::notification::{SignInForm, change, contacts_error, contacts_form, sign_in_error, sign_in_form};
 use crate::AppState;
@@ -48,6 +50,45 @@ pub(crate) struct UserForm {
     email: String,
     #[serde(default)]
     phone: String,
+}
+
+/// The report's filter as typed: OUs and groups one per line, the stale age in days.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ous: String,
+    #[serde(default)]
+    groups: String,
+    #[serde(default)]
+    stale: String,
+}
+
+impl ReportForm {
+    /// The engine's filter (which checks the names); a stale age that is not a number is an
+    /// error naming the field, like the engine's own.
+    fn filter(&self) -> sspr_core::Result<EnrollmentFilter> {
+        let lines = |text: &str| text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        let stale = match self.stale.trim() {
+            "" => None,
+            days => Some(days.parse::<u32>().map_err(|_| sspr_core::Error::InvalidInput {
+                field: "stale_after_days",
+                reason: "a number of days".into(),
+            })?),
+        };
+        Ok(EnrollmentFilter { ous: lines(&self.ous), groups: lines(&self.groups), stale_after_days: stale })
+    }
+
+    /// The report page showing this filter.
+    fn link(&self) -> String {
+        format!(
+            "/admin/report?ous={}&groups={}&stale={}",
+            url_encode(&self.ous),
+            url_encode(&self.groups),
+            url_encode(&self.stale)
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,7 +154,135 @@ fn header(visit: &Visit, admin: &SignedUser) -> Markup {
             input #q type="search" name="q" maxlength="256";
             button type="submit" { (t.search_btn) }
         }
+        p { a #report-link href="/admin/report" { (t.report_title) } }
     }
+}
+
+/// The report's filter fields (GET to show, POST to remind).
+fn report_fields(t: &Text, form: &ReportForm) -> Markup {
+    html! {
+        label for="ous" { (t.report_ous) }
+        textarea #ous name="ous" rows="2" maxlength="20000" { (form.ous) }
+        label for="groups" { (t.report_groups) }
+        textarea #groups name="groups" rows="2" maxlength="20000" { (form.groups) }
+        label for="stale" { (t.report_stale_days) }
+        input #stale type="text" name="stale" inputmode="numeric" maxlength="5" value=(form.stale);
+    }
+}
+
+fn report_tables(t: &Text, report: &EnrollmentReport) -> Markup {
+    let c = &report.counts;
+    let counts = [
+        c.users,
+        c.enabled,
+        c.registered,
+        c.without_contacts,
+        c.stale,
+        c.never_used,
+        c.blocked,
+        c.privileged,
+        c.without_mail,
+    ];
+    html! {
+        div.scroll {
+            table #report-counts {
+                tr { @for label in t.count_labels { th { (label) } } }
+                tr { @for n in counts { td { (n) } } }
+            }
+        }
+        div.scroll {
+            table #report-users {
+                tr { th { (t.col_login) } th { (t.col_name) } th { (t.col_status) } th { (t.col_contacts) } th { (t.last_reset) } }
+                @for u in &report.users {
+                    tr {
+                        td { a href=(user_link(&u.login)) { (u.login) } }
+                        td { (u.display_name) }
+                        td {
+                            span.tag.good[u.enabled].bad[!u.enabled] { (if u.enabled { t.enabled } else { t.disabled }) }
+                            @if u.privileged { " " span.tag.bad { (t.privileged) } }
+                            @if u.account_disabled { " " span.tag.bad { (t.account_disabled) } }
+                            @for (set, label) in [u.without_contacts, u.stale, u.never_used, u.blocked].into_iter().zip(t.flag_labels) {
+                                @if set { " " span.tag.bad { (label) } }
+                            }
+                        }
+                        td { (u.email_masked.as_deref().unwrap_or("")) " " (u.phone_masked.as_deref().unwrap_or("")) }
+                        td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /admin/report?ous=&groups=&stale=`: the registration report, and the button that
+/// sends reminders for the same filter.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    mut visit: Visit,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let t = visit.text();
+    let mut flash = visit.session.take_flash();
+    let Some(admin) = visit.session.data.admin.clone() else {
+        return state.redirect(&visit, PAGE).await;
+    };
+    let actor = Actor::Admin(admin.login.clone());
+    let report = match form.filter() {
+        Ok(filter) => state.sspr.enrollment_report(&actor, &filter, &visit.ctx).await,
+        Err(e) => Err(e),
+    };
+    let tables = match &report {
+        Ok(report) => report_tables(t, report),
+        Err(e) => {
+            flash = Some(crate::session::Flash { error: true, text: report_error(t, e) });
+            html! {}
+        }
+    };
+    let body = html! {
+        (header(&visit, &admin))
+        h2 { (t.report_title) }
+        form method="get" action="/admin/report" {
+            (report_fields(t, &form))
+            button #show-report type="submit" { (t.report_btn) }
+        }
+        (tables)
+        form method="post" action="/admin/remind" {
+            (csrf_field(&visit.session))
+            input type="hidden" name="ous" value=(form.ous);
+            input type="hidden" name="groups" value=(form.groups);
+            input type="hidden" name="stale" value=(form.stale);
+            p.muted { (t.remind_note) }
+            button #remind type="submit" { (t.remind_btn) }
+        }
+    };
+    state.page(&visit, StatusCode::OK, layout(t, t.report_title, flash.as_ref(), body)).await
+}
+
+/// The message for a refused report or reminder run: the filter field named.
+fn report_error(t: &Text, error: &sspr_core::Error) -> String {
+    match error {
+        sspr_core::Error::InvalidInput { field, reason } => format!("{field}: {reason}"),
+        sspr_core::Error::Config(message) => message.clone(),
+        other => contacts_error(t, other),
+    }
+}
+
+/// `POST /admin/remind`: send registration reminders for the report's filter.
+pub(crate) async fn remind(State(state): State<AppState>, mut visit: Visit, Form(form): Form<ReportForm>) -> Response {
+    let actor = match admin_of(&state, &visit, &form.csrf).await {
+        Ok(actor) => actor,
+        Err(response) => return *response,
+    };
+    let t = visit.text();
+    let run = match form.filter() {
+        Ok(filter) => state.sspr.send_registration_reminders(&actor, &filter, &visit.ctx).await,
+        Err(e) => Err(e),
+    };
+    match run {
+        Ok(run) => visit.session.flash(false, t.reminders_done(&run)),
+        Err(e) => visit.session.flash(true, report_error(t, &e)),
+    }
+    state.redirect(&visit, &form.link()).await
 }
 
 /// `GET /admin?q=`: sign-in, or search results and the audit log.

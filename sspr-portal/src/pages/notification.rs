@@ -192,6 +192,13 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
                 button type="submit" { (t.confirm_btn) }
             }
         }
+        @if contacts.confirm_due {
+            form #reconfirm method="post" action="/passwordnotification/reconfirm" {
+                (csrf_field(&visit.session))
+                p { (t.reconfirm_note) }
+                button type="submit" { (t.reconfirm_btn) }
+            }
+        }
         p { (t.register_intro) }
         (contacts_form(&visit, &contacts, state.clock.now(), "/passwordnotification/save", None))
     };
@@ -322,6 +329,23 @@ pub(crate) async fn confirm(
             visit.session.data.contact_proof = None;
             visit.session.flash(true, t.proof_dead);
         }
+        Err(e) => visit.session.flash(true, contacts_error(t, &e)),
+    }
+    state.redirect(&visit, PAGE).await
+}
+
+/// `POST /passwordnotification/reconfirm`: the signed-in user says their contacts are still
+/// right (asked once the policy's `reconfirm_after_days` have passed).
+pub(crate) async fn reconfirm(State(state): State<AppState>, mut visit: Visit, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
+        return refused;
+    }
+    let t = visit.text();
+    let Some(user) = visit.session.data.user.clone() else {
+        return state.redirect(&visit, PAGE).await;
+    };
+    match state.sspr.confirm_contacts(&Actor::User, &user.login, &visit.ctx).await {
+        Ok(_) => visit.session.flash(false, t.saved),
         Err(e) => visit.session.flash(true, contacts_error(t, &e)),
     }
     state.redirect(&visit, PAGE).await

@@ -8,6 +8,7 @@
 mod accounts;
 mod attacks;
 mod change;
+mod coverage;
 mod hostile;
 mod oidc;
 // The server tier (slapd, PostgreSQL, Redis, the SMTP sink): feature `server-tests`, on in
