@@ -15,7 +15,10 @@ cargo build -p sspr-portal --locked --quiet
 
 work=$(mktemp -d "$SSPR_RUN_DIR/portal-e2e.XXXXXX")
 log="$work/portal.log"
-target/debug/sspr-portal --listen 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
+# A free port chosen here rather than port 0, so the portal knows its own address: the
+# registration reminders it sends link to it.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+target/debug/sspr-portal --listen "127.0.0.1:$port" --data-dir "$work/data" >"$log" 2>&1 &
 pid=$!
 on_exit "kill $pid 2>/dev/null"
 wait_for 60 grep -q '^listening on ' "$log" || { cat "$log" >&2; exit 1; }

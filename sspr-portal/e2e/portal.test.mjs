@@ -128,6 +128,38 @@ test('every page carries the security headers and loads without JavaScript', asy
   await context.close();
 });
 
+// Before max registers below: now he is the one enabled user without contacts.
+test('the admin reads the registration report and reminds users without contacts, once', async () => {
+  const { context, page } = await visitor();
+  await signIn(page, '/admin', 'helpdesk@example.org', PASSWORD);
+  await page.waitForSelector('#report-link');
+  await page.click('#report-link');
+  await page.waitForSelector('#ous');
+  await page.fill('#ous', 'ou=staff,dc=example,dc=org');
+  await page.click('#show-report');
+  await page.waitForSelector('#report-counts');
+  const users = await page.locator('#report-users').innerText();
+  assert.match(users, /max\.mustermann@example\.org/);
+  assert.match(users, /no contacts/);
+  assert.doesNotMatch(users, /carol\.contractor/, 'outside the OU');
+  assert.doesNotMatch(await page.locator('main').innerText(), /jane@private\.example/, 'masks only');
+  await shot(page, '19-admin-report');
+  await page.click('#remind');
+  await page.waitForSelector('[role=status]');
+  assert.match(await page.locator('[role=status]').innerText(), /Reminders sent: 1\./);
+  await shot(page, '20-admin-reminders-sent');
+  await page.click('#remind');
+  await page.waitForSelector('[role=status]');
+  assert.match(await page.locator('[role=status]').innerText(), /Reminders sent: 0\. Already reminded: 1/);
+  // The reminder reached Max's directory mailbox, linking to this portal's registration page.
+  await page.goto(`${URL}/outbox?to=${encodeURIComponent('max.mustermann@example.org')}`);
+  const bodies = await page.locator('article.message pre.body').allInnerTexts();
+  assert.equal(bodies.length, 1, 'one reminder, however often the button is pressed');
+  assert.ok(bodies[0].includes(`${URL}/passwordnotification`), bodies[0]);
+  await shot(page, '21-reminder-mail');
+  await context.close();
+});
+
 test('a user registers contacts, resets with a PIN from the outbox and sees the temporary password', async () => {
   // Register: sign in with the directory password, save an e-mail address and a mobile.
   const user = await visitor();

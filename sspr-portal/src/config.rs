@@ -252,11 +252,15 @@ impl Config {
         let mut base = Policy { min_response_ms: 300, ..Policy::default() };
         // Reminders link to this portal's registration page, where it is reached (a URL the
         // policy would refuse, plain http:// to another host, is left for `[policy]` to set).
+        // `listen` on port 0 (any free port) names no page yet.
         let page = match &self.public_url {
-            Some(url) => format!("{}/passwordnotification", url.trim_end_matches('/')),
-            None => format!("http://{}/passwordnotification", self.listen),
+            Some(url) => Some(format!("{}/passwordnotification", url.trim_end_matches('/'))),
+            None if self.listen.ends_with(":0") => None,
+            None => Some(format!("http://{}/passwordnotification", self.listen)),
         };
-        if (Policy { registration_url: page.clone(), ..Policy::default() }).validate().is_ok() {
+        if let Some(page) = page
+            && (Policy { registration_url: page.clone(), ..Policy::default() }).validate().is_ok()
+        {
             base.registration_url = page;
         }
         if matches!(self.directory, DirectoryConfig::Memory { .. }) {
