@@ -69,6 +69,10 @@ pub enum AuditKind {
     ReminderSent,
     /// An administrator read an enrollment report (`Success`).
     EnrollmentReport,
+    /// A password checker could not check a chosen password (a timeout, its service down)
+    /// and the policy's `password_check_fail_open` let the password through unchecked
+    /// (`Failed`, with the checker's error; never the password).
+    PasswordCheckFailedOpen,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

@@ -85,7 +85,7 @@ impl Sspr {
                     suggestions: Vec::new(),
                 });
             }
-            self.check_chosen_password(&user, new).await?;
+            self.check_chosen_password(&user, new, &scope).await?;
             // Read before the change: once it is made, the notice must reach the contacts
             // even if the contact store then fails (an unnoticed change is a takeover).
             let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();

@@ -5,7 +5,8 @@
 //! breached-password range check, banned words, a host's own). The directory's own rules
 //! apply after it, in the directory. Temporary passwords sspr generates are not checked.
 
-use super::Sspr;
+use super::{AuditScope, Sspr};
+use crate::audit::{AuditKind, Outcome};
 use crate::backend::{DirectoryUser, PasswordCandidate, PasswordChecker, PasswordFeedback};
 use crate::error::{BackendErrorKind, Error, Result};
 use crate::password;
@@ -16,8 +17,15 @@ impl Sspr {
     ///
     /// Errors: `PasswordRejected`, with the rule it breaks, words to show the user and
     /// zxcvbn's suggestions; `Backend` when a checker could not check and the policy fails
-    /// closed (`password_check_fail_open` off, the default).
-    pub(super) async fn check_chosen_password(&self, user: &DirectoryUser, password: &Password) -> Result<()> {
+    /// closed (`password_check_fail_open` off, the default). A check that failed open is
+    /// recorded in `scope` as `PasswordCheckFailedOpen` (outcome `Failed`, the checker's
+    /// error): the password was accepted unchecked, which the audit trail must show.
+    pub(super) async fn check_chosen_password(
+        &self,
+        user: &DirectoryUser,
+        password: &Password,
+        scope: &AuditScope<'_>,
+    ) -> Result<()> {
         let policy = &self.inner.policy;
         let tokens = password::identity_tokens(&user.login, &user.display_name);
         let inputs = user_inputs(user, &policy.organisation_name, &tokens);
@@ -39,6 +47,8 @@ impl Sspr {
                 Err(e) if policy.password_check_fail_open && e.kind() == BackendErrorKind::Unavailable => {
                     // The policy prefers an unchecked password to a user who cannot reset.
                     tracing::warn!(checker = ?checker, error = %e, "a password check failed open");
+                    let outcome = Outcome::Failed { error: e.to_string() };
+                    scope.record(AuditKind::PasswordCheckFailedOpen, outcome).await;
                 }
                 Err(e) => {
                     tracing::warn!(checker = ?checker, error = %e, "a password check failed closed");

@@ -945,7 +945,7 @@ impl Sspr {
         if refused.is_none()
             && let NewPassword::Chosen(password) = &new_password
         {
-            refused = self.check_chosen_password(&user, password).await.err();
+            refused = self.check_chosen_password(&user, password, &scope).await.err();
         }
         if let Some(error) = refused {
             // Nothing was done: give the verified flow back.

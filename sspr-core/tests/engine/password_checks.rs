@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sspr_core::backend::{PasswordCandidate, PasswordChecker, PasswordFeedback};
 use sspr_core::password_check::BannedWords;
-use sspr_core::{BackendError, BackendErrorKind, Error, NewPassword, Password, PasswordRefusal, Pin, Policy};
+use sspr_core::{
+    AuditKind, BackendError, BackendErrorKind, Error, NewPassword, Outcome, Password, PasswordRefusal, Pin, Policy,
+};
 
 use crate::support::*;
 
@@ -127,6 +129,13 @@ async fn a_checker_that_cannot_check_fails_closed_by_default_and_open_when_the_p
     let h = Harness::builder().policy(policy.clone()).password_checker(down).build().await;
     h.sspr.change_password(ALICE, &pw(INITIAL_PASSWORD), &pw(GOOD), &ctx()).await.unwrap();
     h.sspr.sign_in(ALICE, &pw(GOOD), &ctx()).await.unwrap();
+    // The unchecked password is in the audit trail: who, when, which error; never the password.
+    let opened = h.events_of(AuditKind::PasswordCheckFailedOpen);
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(matches!(&opened[0].outcome, Outcome::Failed { .. }), "{opened:?}");
+    assert_eq!(opened[0].client_ip, ctx().client_ip);
+    assert!(opened[0].user_id.is_some());
+    assert!(!serde_json::to_string(&opened).unwrap().contains(GOOD));
 
     // Failing open is for a check that could not be made, not for a checker's other errors.
     let broken = Fixed::new(Err(BackendErrorKind::Other));
