@@ -13,6 +13,9 @@
 
 uniffi::setup_scaffolding!();
 
+#[macro_use]
+mod names;
+
 /// The uniffi interface; the C header leaves it out (its names overlap the C API's).
 ///
 /// cbindgen:ignore

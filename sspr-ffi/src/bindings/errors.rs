@@ -7,41 +7,44 @@ use std::time::SystemTime;
 
 use sspr_bind::runtime::RuntimeError;
 
-/// Why the policy refused a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum NotAllowedReason {
-    /// A member of a privileged group.
-    Privileged,
-    /// Outside the eligible OUs / groups.
-    Ineligible,
-    /// SSPR is not enabled for the user.
-    NotEnabled,
-    /// The account is disabled.
-    AccountDisabled,
-    /// The completion mode is switched off.
-    ModeDisabled,
-    /// Only an administrator may do this.
-    AdminOnly,
-    /// A new contact must be confirmed with the code sent to it.
-    ContactUnproven,
-    /// A reason this version of the bindings does not name.
-    Other,
+named_enum! {
+    /// Why the policy refused a request.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum NotAllowedReason for sspr_core::NotAllowedReason, else Other {
+        /// A member of a privileged group.
+        Privileged,
+        /// Outside the eligible OUs / groups.
+        Ineligible,
+        /// SSPR is not enabled for the user.
+        NotEnabled,
+        /// The account is disabled.
+        AccountDisabled,
+        /// The completion mode is switched off.
+        ModeDisabled,
+        /// Only an administrator may do this.
+        AdminOnly,
+        /// A new contact must be confirmed with the code sent to it.
+        ContactUnproven,
+        /// A reason this version of the bindings does not name.
+        Other,
+    }
 }
 
-/// What kind of failure a backend had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum BackendErrorKind {
-    /// Unreachable or timed out; retrying later may work.
-    Unavailable,
-    /// The directory's own policy refused the password.
-    PasswordRejected,
-    /// The backend refused the request as malformed or unsupported.
-    Rejected,
-    /// Anything else.
-    Other,
-    /// The backend does not offer the operation at all (a directory without a password
-    /// change).
-    NotSupported,
+named_enum! {
+    /// What kind of failure a backend had.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum BackendErrorKind for sspr_core::BackendErrorKind, else Other {
+        /// Unreachable or timed out; retrying later may work.
+        Unavailable,
+        /// The directory's own policy refused the password.
+        PasswordRejected,
+        /// The backend refused the request as malformed or unsupported.
+        Rejected,
+        /// Anything else.
+        Other,
+        /// The backend does not offer this operation (a directory without password changes).
+        NotSupported,
+    }
 }
 
 /// Everything an engine call can fail with (`sspr_core::Error`). Never holds a secret.
@@ -159,34 +162,14 @@ impl From<sspr_core::Error> for SsprError {
             E::InvalidState { reason } => Self::InvalidState { reason: reason.into() },
             E::RateLimited { retry_after } => Self::RateLimited { retry_after_secs: retry_after.as_secs() },
             E::Blocked { until } => Self::Blocked { until: until.into() },
-            E::NotAllowed { reason } => Self::NotAllowed {
-                reason: match reason {
-                    sspr_core::NotAllowedReason::Privileged => NotAllowedReason::Privileged,
-                    sspr_core::NotAllowedReason::Ineligible => NotAllowedReason::Ineligible,
-                    sspr_core::NotAllowedReason::NotEnabled => NotAllowedReason::NotEnabled,
-                    sspr_core::NotAllowedReason::AccountDisabled => NotAllowedReason::AccountDisabled,
-                    sspr_core::NotAllowedReason::ModeDisabled => NotAllowedReason::ModeDisabled,
-                    sspr_core::NotAllowedReason::AdminOnly => NotAllowedReason::AdminOnly,
-                    sspr_core::NotAllowedReason::ContactUnproven => NotAllowedReason::ContactUnproven,
-                    _ => NotAllowedReason::Other,
-                },
-            },
+            E::NotAllowed { reason } => Self::NotAllowed { reason: reason.into() },
             E::PasswordRejected { reason, refusal, suggestions } => {
                 Self::PasswordRejected { reason, refusal: refusal.as_str().to_owned(), suggestions }
             }
             E::SignInFailed => Self::SignInFailed,
             E::UnknownUser => Self::UnknownUser,
             E::Config(message) => Self::Config { detail: message },
-            E::Backend { source } => Self::Backend {
-                kind: match source.kind() {
-                    sspr_core::BackendErrorKind::Unavailable => BackendErrorKind::Unavailable,
-                    sspr_core::BackendErrorKind::PasswordRejected => BackendErrorKind::PasswordRejected,
-                    sspr_core::BackendErrorKind::Rejected => BackendErrorKind::Rejected,
-                    sspr_core::BackendErrorKind::NotSupported => BackendErrorKind::NotSupported,
-                    _ => BackendErrorKind::Other,
-                },
-                detail: source.message().to_owned(),
-            },
+            E::Backend { source } => Self::Backend { kind: source.kind().into(), detail: source.message().to_owned() },
             other => Self::Other { detail: other.to_string() },
         }
     }

@@ -9,7 +9,8 @@
 //! The modules follow every binding's skeleton (sspr-py, sspr-node): `engine` (the engine
 //! and its configuration), `values` (records and enums, and their conversions), `errors`,
 //! `foreign` (backends the host language implements), `builtin` (what sspr provides: a
-//! manual clock, the shared state stores); the runtime is `sspr_bind::runtime`. Every rule is
+//! manual clock, the shared state stores), `names` (the core's names of the enums, both
+//! ways); the runtime is `sspr_bind::runtime`. Every rule is
 //! the core's (`sspr_core::wire`) or sspr-bind's; these modules only convert. The module is
 //! not called `uniffi`: in the crate root that name would shadow the `uniffi` crate.
 
@@ -17,6 +18,7 @@ pub mod builtin;
 pub mod engine;
 pub mod errors;
 pub mod foreign;
+pub mod names;
 pub mod values;
 
 pub use builtin::{ManualClock, StateStoreConfig};

@@ -12,32 +12,27 @@ use sspr_core::BackendError;
 use sspr_core::backend::AccountState;
 use sspr_core::notice::{Message, PinPurpose};
 
-/// How a PIN or notice reaches the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Channel {
-    /// The alternate e-mail address.
-    Email,
-    /// A text message.
-    Sms,
-}
-
-impl From<sspr_core::Channel> for Channel {
-    fn from(c: sspr_core::Channel) -> Self {
-        match c {
-            sspr_core::Channel::Email => Self::Email,
-            sspr_core::Channel::Sms => Self::Sms,
-        }
+named_enum! {
+    /// How a PIN or notice reaches the user.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum Channel for sspr_core::Channel, else Email {
+        /// The alternate e-mail address.
+        Email,
+        /// A text message.
+        Sms,
     }
 }
 
-/// The language of notices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
-pub enum Locale {
-    /// English.
-    #[default]
-    En,
-    /// German.
-    De,
+named_enum! {
+    /// The language of notices.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+    pub enum Locale for sspr_core::Locale, else En {
+        /// English.
+        #[default]
+        En,
+        /// German.
+        De,
+    }
 }
 
 impl From<Locale> for sspr_core::Locale {
@@ -45,16 +40,6 @@ impl From<Locale> for sspr_core::Locale {
         match l {
             Locale::En => Self::En,
             Locale::De => Self::De,
-        }
-    }
-}
-
-impl From<sspr_core::Locale> for Locale {
-    fn from(l: sspr_core::Locale) -> Self {
-        match l {
-            sspr_core::Locale::De => Self::De,
-            // (`sspr_core::Locale` is non-exhaustive; it has no other variant today.)
-            _ => Self::En,
         }
     }
 }
@@ -147,24 +132,16 @@ impl From<sspr_core::ContactProof> for ContactProof {
     }
 }
 
-/// How a verified reset is completed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum CompletionMode {
-    /// A temporary password, to be changed at next sign-in.
-    Temporary,
-    /// The password the user chose.
-    Chosen,
-    /// Only unlock the account.
-    UnlockOnly,
-}
-
-impl From<sspr_core::CompletionMode> for CompletionMode {
-    fn from(m: sspr_core::CompletionMode) -> Self {
-        match m {
-            sspr_core::CompletionMode::Temporary => Self::Temporary,
-            sspr_core::CompletionMode::Chosen => Self::Chosen,
-            sspr_core::CompletionMode::UnlockOnly => Self::UnlockOnly,
-        }
+named_enum! {
+    /// How a verified reset is completed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum CompletionMode for sspr_core::CompletionMode, else Temporary {
+        /// A temporary password, to be changed at next sign-in.
+        Temporary,
+        /// The password the user chose.
+        Chosen,
+        /// Only unlock the account.
+        UnlockOnly,
     }
 }
 
@@ -425,15 +402,17 @@ impl From<DirectoryUser> for sspr_core::backend::DirectoryUser {
     }
 }
 
-/// What the directory said to a user's password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Authentication {
-    /// Right.
-    Accepted,
-    /// Right, but it must be changed first.
-    MustChange,
-    /// Wrong, or the account may not sign in.
-    Rejected,
+named_enum! {
+    /// What the directory said to a user's password.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum Authentication for sspr_core::Authentication, else Rejected {
+        /// Right.
+        Accepted,
+        /// Right, but it must be changed first.
+        MustChange,
+        /// Wrong, or the account may not sign in.
+        Rejected,
+    }
 }
 
 /// A stored contact detail of an enrollment.

@@ -12,7 +12,7 @@ use sspr_core::{Authentication, BackendError, BackendErrorKind, NormalizedLogin,
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::enums::{CEnum, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprLocale, SsprMessageKind};
+use super::enums::{CEnum, Named, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprLocale, SsprMessageKind};
 use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
 
 /// What a backend call finished with.
@@ -106,7 +106,7 @@ pub unsafe extern "C" fn sspr_complete_error(
     kind: u32,
     message: *const c_char,
 ) -> SsprStatus {
-    let kind = SsprBackendErrorKind::from_raw(kind).and_then(CEnum::to_core).unwrap_or(BackendErrorKind::Other);
+    let kind = SsprBackendErrorKind::from_raw(kind).and_then(Named::to_core).unwrap_or(BackendErrorKind::Other);
     // SAFETY: forwarded contract.
     let message = match unsafe { opt_str_arg(message, "message") } {
         Ok(m) => m.unwrap_or("backend failure").to_owned(),
@@ -234,7 +234,7 @@ pub unsafe extern "C" fn sspr_complete_authentication(done: *mut SsprCompletion,
     // SAFETY: forwarded contract.
     unsafe {
         finish(done, || {
-            let outcome: Option<Authentication> = SsprAuthentication::from_raw(outcome).and_then(CEnum::to_core);
+            let outcome: Option<Authentication> = SsprAuthentication::from_raw(outcome).and_then(Named::to_core);
             outcome
                 .map(Done::Authentication)
                 .ok_or_else(|| SsprError::invalid("outcome", "not an SsprAuthentication value"))

@@ -20,12 +20,10 @@ use sspr_core::{
 };
 
 use super::{SsprError, c_string, call, guard, str_arg};
+pub(crate) use crate::names::Named;
 
-/// A C enum: its variants with their Rust names, in declaration order.
-pub(crate) trait CEnum: Copy + Sized + 'static {
-    /// Every variant, with its name as written in Rust.
-    const VARIANTS: &'static [(Self, &'static str)];
-
+/// A C enum: a [`Named`] enum whose values C passes as integers.
+pub(crate) trait CEnum: Named {
     /// The variant's value in C.
     fn raw(self) -> u32;
 
@@ -33,37 +31,9 @@ pub(crate) trait CEnum: Copy + Sized + 'static {
     fn from_raw(raw: u32) -> Option<Self> {
         Self::VARIANTS.iter().map(|(v, _)| *v).find(|v| v.raw() == raw)
     }
-
-    /// The variant's name in snake_case: the core's name of the value it stands for.
-    fn snake_name(self) -> String {
-        let ident = Self::VARIANTS.iter().find(|(v, _)| v.raw() == self.raw()).map_or("", |(_, i)| i);
-        snake(ident)
-    }
-
-    /// The variant standing for the core's value named `name`, if C has one.
-    fn from_core_name(name: &str) -> Option<Self> {
-        Self::VARIANTS.iter().map(|(v, _)| *v).find(|v| v.snake_name() == name)
-    }
-
-    /// The core's value this variant stands for (`None` for a variant of the C API's own).
-    fn to_core<T: FromStr>(self) -> Option<T> {
-        self.snake_name().parse().ok()
-    }
 }
 
-/// `UnlockOnly` as `unlock_only`.
-fn snake(ident: &str) -> String {
-    let mut out = String::with_capacity(ident.len() + 4);
-    for (i, c) in ident.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
-/// One `#[repr(C)]` enum and its [`CEnum`] table from one declaration.
+/// One `#[repr(C)]` enum, [`Named`] by its variants, from one declaration.
 macro_rules! c_enum {
     (
         $(#[doc = $doc:literal])*
@@ -71,16 +41,16 @@ macro_rules! c_enum {
             $( $(#[doc = $vdoc:literal])* $variant:ident = $value:literal, )+
         }
     ) => {
-        $(#[doc = $doc])*
-        #[repr(C)]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $( $(#[doc = $vdoc])* $variant = $value, )+
+        named_enum! {
+            $(#[doc = $doc])*
+            #[repr(C)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub enum $name {
+                $( $(#[doc = $vdoc])* $variant = $value, )+
+            }
         }
 
         impl CEnum for $name {
-            const VARIANTS: &'static [(Self, &'static str)] = &[$((Self::$variant, stringify!($variant)),)+];
-
             fn raw(self) -> u32 {
                 self as u32
             }

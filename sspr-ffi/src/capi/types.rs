@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use sspr_core::{Locale, RequestContext};
 
-use super::enums::{CEnum, SsprChannel, SsprCompletionMode};
+use super::enums::{Named, SsprChannel, SsprCompletionMode};
 use super::{SsprError, free_string, opt_str_arg, raw_opt_string, raw_string};
 
 /// Who calls: borrowed for the duration of the call. A NULL `SsprRequestContext *` (or every

@@ -9,6 +9,7 @@ import asyncio
 import datetime
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -336,15 +337,17 @@ async def test_flush_waits_for_a_slow_notifier():
     check(len(slow.pins()) == 1, "flush_deliveries waited for the PIN to be handed over")
 
 
-# tests/parity/cases.json, replayed through this API for the kinds uniffi takes as text or
-# bytes; the kinds it skips, and why, are listed in tests/kotlin/src/Parity.kt (the same
-# typed interface: an enum where sspr-py and sspr-node take a name).
+# tests/parity/cases.json, replayed through this API, every kind: where sspr-py and sspr-node
+# take or give a name, uniffi has an enum, read and given by the exported name functions
+# (parse_channel / name_of_channel..., the core's rules); a completion is made from a mode by
+# new_password_from_mode, and an error's code is the name of its own class
+# (SsprError.WrongPin is "wrong_pin"), as in tests/kotlin/src/Parity.kt.
 PARITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "parity", "cases.json")
-PARITY_REPLAYED = {"client_ip", "accept_language", "actor", "policy", "enrollment", "secret_key", "rng_seed"}
-PARITY_SKIPPED = {"locale", "request_context", "completion_mode", "new_password", "channel", "not_allowed_reason",
-                  "error_code", "backend_error_kind", "authentication"}
-PARITY_CODES = {s.SsprError.InvalidInput: "invalid_input", s.SsprError.Config: "config",
-                s.SsprError.Backend: "backend"}
+
+
+def snake(name):
+    """``WrongPin`` as ``wrong_pin``."""
+    return re.sub(r"(?<=.)([A-Z])", r"_\1", name).lower()
 
 
 async def test_parity():
@@ -352,8 +355,6 @@ async def test_parity():
         data = json.load(f)
     key = bytes.fromhex(data["engine"]["secret_key_hex"])
     at = datetime.datetime.fromisoformat(data["engine"]["clock"].replace("Z", "+00:00"))
-    kinds = {c["kind"] for c in data["cases"]}
-    check(kinds <= PARITY_REPLAYED | PARITY_SKIPPED, f"parity kinds with no replay: {kinds - PARITY_REPLAYED - PARITY_SKIPPED}")
 
     async def enrolled(notifier=None, audit=None):
         engine = new_engine(s.EngineConfig(secret_key=key, policy_json='{"min_response_ms": 0}'), Directory(),
@@ -420,9 +421,47 @@ async def test_parity():
                           s.ManualClock(at))
         return {"first_flow_id": (await engine.begin_reset(data["engine"]["login"], s.RequestContext())).flow_id}
 
-    replay = {"secret_key": secret_key, "rng_seed": rng_seed, "client_ip": client_ip, "accept_language": accept_language, "actor": actor, "policy": policy,
-              "enrollment": enrollment}
-    for case in (c for c in data["cases"] if c["kind"] in PARITY_REPLAYED):
+    async def request_context(i):
+        locale = s.parse_locale(i["locale"]) if "locale" in i else None
+        ctx = s.RequestContext(client_ip=i.get("client_ip"), locale=locale, accept_language=i.get("accept_language"))
+        notifier, audit = Notifier(), Audit()
+        engine = await enrolled(notifier, audit)
+        audit.events.clear()
+        flow = (await engine.begin_reset("jdoe@example.org", ctx)).flow_id
+        await engine.send_pin(flow, "email", None, ctx)
+        await engine.flush_deliveries()
+        begun = [e for e in audit.events if e["kind"] == "reset_requested"][0]
+        notice = [n for n in notifier.sent if n.kind == s.MessageKind.PIN][-1]
+        return {"client_ip": begun.get("client_ip"), "locale": s.name_of_locale(notice.locale)}
+
+    async def new_password(i):
+        mode = s.parse_completion_mode(i["mode"])
+        made = s.new_password_from_mode(mode, i.get("password"))
+        check(isinstance(made, s.NewPassword.CHOSEN) == (mode == s.CompletionMode.CHOSEN), f"new_password {made}")
+        return s.name_of_completion_mode(mode)
+
+    async def error_code(variant):
+        cls = getattr(s.SsprError, variant)
+        check(issubclass(cls, s.SsprError), f"error_code: {cls} is an SsprError")
+        return snake(cls.__name__)
+
+    def named(parse, name_of):
+        async def replay_name(text):
+            return name_of(parse(text))
+        return replay_name
+
+    replay = {"secret_key": secret_key, "rng_seed": rng_seed, "client_ip": client_ip,
+              "accept_language": accept_language, "actor": actor, "policy": policy, "enrollment": enrollment,
+              "request_context": request_context, "new_password": new_password, "error_code": error_code,
+              "locale": named(s.parse_locale, s.name_of_locale),
+              "completion_mode": named(s.parse_completion_mode, s.name_of_completion_mode),
+              "channel": named(s.parse_channel, s.name_of_channel),
+              "not_allowed_reason": named(s.parse_not_allowed_reason, s.name_of_not_allowed_reason),
+              "backend_error_kind": named(s.parse_backend_error_kind, s.name_of_backend_error_kind),
+              "authentication": named(s.parse_authentication, s.name_of_authentication)}
+    unknown = {c["kind"] for c in data["cases"]} - set(replay)
+    check(not unknown, f"parity kinds with no replay: {unknown}")
+    for case in (c for c in data["cases"] if c["kind"] in replay):
         what, expect_ = f"parity {case['id']}", case["expect"]
         try:
             got, error = await replay[case["kind"]](case["input"]), None
@@ -434,7 +473,7 @@ async def test_parity():
                                     else got == want)
             check(ok, f"{what}: want {want}, got {error or got}")
             continue
-        ok = error is not None and PARITY_CODES.get(type(error)) == expect_["error"]
+        ok = error is not None and snake(type(error).__name__) == expect_["error"]
         if ok and "field" in expect_:
             ok = error.field == expect_["field"]
         if ok and "backend_kind" in expect_:

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::super::types::{
     SsprChallenge, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprVerified, request_context,
 };
-use super::super::{CEnum, SsprCompletionMode, SsprError, opt_str_arg, str_arg};
+use super::super::{CEnum, Named, SsprCompletionMode, SsprError, opt_str_arg, str_arg};
 use super::call::{entry_points, op};
 use super::{SsprEngine, engine_arg};
 
@@ -75,7 +75,7 @@ entry_points! {
 
 /// An `SsprCompletionMode` value as the core's mode.
 fn completion_mode(mode: u32) -> Result<CompletionMode, SsprError> {
-    let mode = SsprCompletionMode::from_raw(mode).and_then(CEnum::to_core);
+    let mode = SsprCompletionMode::from_raw(mode).and_then(Named::to_core);
     mode.ok_or_else(|| SsprError::invalid("mode", "not an SsprCompletionMode value"))
 }
 

@@ -7,21 +7,13 @@ import java.time.Instant
 import org.json.JSONObject
 import uniffi.sspr_ffi.*
 
-// Kinds uniffi does not replay, and why. uniffi's interface is typed: where Python and Node
-// take or give a name, uniffi has an enum, so there is no text to parse and nothing for the
-// shared rule to refuse.
-val PARITY_SKIPPED = mapOf(
-    "locale" to "an explicit locale is the enum Locale (EN, DE): no name to parse, an unsupported one cannot be written",
-    "request_context" to "its cases name the explicit locale as text (\"fr\"); uniffi's is the enum Locale " +
-        "(client_ip and accept_language, its other parts, are replayed on their own)",
-    "completion_mode" to "a mode is the enum CompletionMode, given by verifyPin and taken through NewPassword",
-    "new_password" to "NewPassword.Chosen alone carries a password: a password with another mode cannot be written",
-    "channel" to "a channel is the enum Channel, only given (MethodOption, Notification); sendPin takes a method id",
-    "not_allowed_reason" to "only given, as the enum NotAllowedReason of SsprException.NotAllowed",
-    "error_code" to "every error is its own class (SsprException.WrongPin, ...), one per sspr_core::Error variant",
-    "backend_error_kind" to "a Kotlin backend throws a BackendFailure subclass (Unavailable, ...): no name to parse",
-    "authentication" to "a Kotlin directory answers the enum Authentication: no name to parse",
-)
+// Every kind is replayed. Where Python and Node take or give a name, uniffi has an enum: its
+// names are read and given by the exported name functions (parseChannel / nameOfChannel...,
+// the core's rules), a completion is made from a mode by newPasswordFromMode, and an error's
+// code is the name of its own exception class (SsprException.WrongPin is "wrong_pin").
+
+/** `WrongPin` as `wrong_pin`. */
+fun snake(name: String): String = name.replace(Regex("(?<=.)([A-Z])"), "_$1").lowercase()
 
 const val PARITY_LOGIN = "jdoe@example.org"
 const val PARITY_EMAIL = "jane.doe@example.net"
@@ -121,6 +113,41 @@ class Parity(file: File) {
         return mapOf("first_flow_id" to engine.beginReset(engineInfo.getString("login"), RequestContext()).flowId)
     }
 
+    /** The notice's language and the audited client address of a reset begun and sent with a
+     *  context made of the parts the case lists (an explicit locale read by parseLocale). */
+    private suspend fun requestContext(input: JSONObject): Any {
+        val locale = if (input.has("locale")) parseLocale(input.getString("locale")) else null
+        val ctx = RequestContext(
+            clientIp = input.optString("client_ip", null), locale = locale,
+            acceptLanguage = input.optString("accept_language", null),
+        )
+        val notifier = KotlinNotifier()
+        val audit = KotlinAudit()
+        val engine = enrolled(notifier, audit)
+        audit.events.clear()
+        val flow = engine.beginReset(PARITY_LOGIN, ctx).flowId
+        engine.sendPin(flow, "email", null, ctx)
+        engine.flushDeliveries()
+        val begun = audit.events.map { JSONObject(it) }.first { it.getString("kind") == "reset_requested" }
+        val noticeLocale = notifier.sent.last { it.kind == MessageKind.PIN }.locale
+        return mapOf("client_ip" to begun.opt("client_ip").takeIf { it != JSONObject.NULL }, "locale" to nameOfLocale(noticeLocale))
+    }
+
+    /** The mode of the completion newPasswordFromMode makes of the mode's name and the password. */
+    private fun newPassword(input: JSONObject): Any? {
+        val mode = parseCompletionMode(input.getString("mode"))
+        val made = newPasswordFromMode(mode, input.optString("password", null))
+        check((made is NewPassword.Chosen) == (mode == CompletionMode.CHOSEN), "new_password: $made for $mode")
+        return nameOfCompletionMode(mode)
+    }
+
+    /** The code of the exception class uniffi has for the core's error variant. */
+    private fun errorCode(variant: String): Any {
+        val type = Class.forName("uniffi.sspr_ffi.SsprException\$$variant")
+        check(SsprException::class.java.isAssignableFrom(type), "error_code: $type is an SsprException")
+        return snake(type.simpleName)
+    }
+
     private suspend fun replay(kind: String, input: Any): Any? = when (kind) {
         "secret_key" -> secretKey(input as JSONObject)
         "rng_seed" -> rngSeed(input as JSONObject)
@@ -129,6 +156,15 @@ class Parity(file: File) {
         "actor" -> actor(input as JSONObject)
         "policy" -> policy(input as JSONObject)
         "enrollment" -> enrollment(input as JSONObject)
+        "request_context" -> requestContext(input as JSONObject)
+        "new_password" -> newPassword(input as JSONObject)
+        "error_code" -> errorCode(input as String)
+        "locale" -> nameOfLocale(parseLocale(input as String))
+        "completion_mode" -> nameOfCompletionMode(parseCompletionMode(input as String))
+        "channel" -> nameOfChannel(parseChannel(input as String))
+        "not_allowed_reason" -> nameOfNotAllowedReason(parseNotAllowedReason(input as String))
+        "backend_error_kind" -> nameOfBackendErrorKind(parseBackendErrorKind(input as String))
+        "authentication" -> nameOfAuthentication(parseAuthentication(input as String))
         else -> throw IllegalStateException("no replay for kind $kind")
     }
 
@@ -139,18 +175,10 @@ class Parity(file: File) {
         else -> want.toString() == got.toString()
     }
 
-    private fun code(e: SsprException): String = when (e) {
-        is SsprException.InvalidInput -> "invalid_input"
-        is SsprException.Config -> "config"
-        is SsprException.Backend -> "backend"
-        else -> e::class.simpleName ?: "?"
-    }
+    private fun code(e: SsprException): String = snake(e::class.java.simpleName)
 
     suspend fun run() {
-        val replayed = setOf("client_ip", "accept_language", "actor", "policy", "enrollment", "secret_key", "rng_seed")
-        val unknown = cases.map { it.getString("kind") }.filter { it !in PARITY_SKIPPED && it !in replayed }.toSet()
-        check(unknown.isEmpty(), "parity: kinds with no replay and no reason to skip: $unknown")
-        for (case in cases.filter { it.getString("kind") !in PARITY_SKIPPED }) {
+        for (case in cases) {
             val id = "parity ${case.getString("id")}"
             val expect = case.getJSONObject("expect")
             val outcome = try {
