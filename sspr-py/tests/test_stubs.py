@@ -1,14 +1,14 @@
-"""The stubs of the two engine classes (``_sspr.pyi``) are written by hand, twice: ``Sspr``'s
-operations as coroutines, ``BlockingSspr``'s as plain methods. A stub cannot be derived from
-another, so this test keeps the twins in step: the same operations, each with the same
-parameters, defaults and return type, async in one and not the other; and the same operations
-as the classes really have (the Rust side writes both from one declaration)."""
+"""The stubs of the two engine classes (``_sspr.pyi``) write every operation once, in
+``_Operations``, as ``BlockingSspr`` has it; ``Sspr`` has each as ``_coroutine(...)`` of it, the
+same parameters awaited, as the Rust side makes both classes from one declaration. This test
+keeps that so: every operation is named in ``Sspr`` through ``_coroutine`` and nothing else
+is, and the stubs name exactly what the classes really have."""
 
 from __future__ import annotations
 
 import ast
 import pathlib
-from typing import Dict, Tuple
+from typing import Dict, Set
 
 import sspr
 
@@ -16,29 +16,47 @@ STUB = pathlib.Path(sspr.__file__).with_name("_sspr.pyi")
 OWN = {"asyncio", "blocking"}  # each twin's way to the other
 
 
-def methods(name: str) -> Dict[str, Tuple[bool, str]]:
+def classes() -> Dict[str, ast.ClassDef]:
     tree = ast.parse(STUB.read_text())
-    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name]
+    return {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+
+def defined(cls: ast.ClassDef) -> Set[str]:
+    return {n.name for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def coroutines(cls: ast.ClassDef) -> Dict[str, str]:
+    """``name = _coroutine(_Operations.other)`` in the class body, as {name: other}."""
     found = {}
     for node in cls.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in OWN:
-            returns = ast.unparse(node.returns) if node.returns else ""
-            found[node.name] = (isinstance(node, ast.AsyncFunctionDef), ast.unparse(node.args) + " -> " + returns)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            (target,) = node.targets
+            assert isinstance(target, ast.Name)
+            call = node.value
+            assert isinstance(call.func, ast.Name) and call.func.id == "_coroutine", ast.unparse(node)
+            (arg,) = call.args
+            assert isinstance(arg, ast.Attribute) and ast.unparse(arg.value) == "_Operations", ast.unparse(node)
+            found[target.id] = arg.attr
     return found
 
 
-def test_the_two_engine_stubs_are_twins() -> None:
-    asyncio_side, blocking_side = methods("Sspr"), methods("BlockingSspr")
-    assert asyncio_side.keys() == blocking_side.keys()
-    for name, (is_async, signature) in asyncio_side.items():
-        blocking_async, blocking_signature = blocking_side[name]
-        assert not blocking_async, f"BlockingSspr.{name} is async in the stub"
-        assert signature == blocking_signature, f"{name}: {signature} != {blocking_signature}"
-        if not name.startswith("__") and name not in {"policy", "completion_modes"}:
-            assert is_async, f"Sspr.{name} is not a coroutine in the stub"
+def test_every_operation_is_a_coroutine_of_sspr_under_its_own_name() -> None:
+    found = classes()
+    operations = defined(found["_Operations"])
+    assert operations, "no operation in _Operations"
+    assert all(isinstance(n, ast.FunctionDef) for n in found["_Operations"].body if hasattr(n, "name"))
+    assert coroutines(found["Sspr"]) == {name: name for name in operations}
+    assert [b.id for b in found["BlockingSspr"].bases if isinstance(b, ast.Name)] == ["_Engine", "_Operations"]
+    assert [b.id for b in found["Sspr"].bases if isinstance(b, ast.Name)] == ["_Engine"]
 
 
 def test_the_stubs_name_what_the_classes_have() -> None:
+    found = classes()
+    shared = defined(found["_Engine"])
+    stubbed = {
+        "Sspr": defined(found["Sspr"]) | set(coroutines(found["Sspr"])) | shared,
+        "BlockingSspr": defined(found["BlockingSspr"]) | defined(found["_Operations"]) | shared,
+    }
     for cls in (sspr.Sspr, sspr.BlockingSspr):
-        public = {n for n in dir(cls) if not n.startswith("_")} - OWN
-        assert public == {n for n in methods(cls.__name__) if not n.startswith("_")}, cls.__name__
+        public = {n for n in dir(cls) if not n.startswith("_")}
+        assert public == {n for n in stubbed[cls.__name__] if not n.startswith("_")}, cls.__name__

@@ -2,7 +2,9 @@
 
 import datetime
 from types import ModuleType
-from typing import Any, Dict, List, Literal, Optional, Tuple, Union, final
+from typing import Any, Callable, Coroutine, Dict, List, Literal, Optional, Tuple, TypeVar, Union, final
+
+from typing_extensions import Concatenate, ParamSpec
 
 from .protocols import AuditSink, ContactStore, Directory, Notifier
 
@@ -11,6 +13,9 @@ Mode = Literal["temporary", "chosen", "unlock_only"]
 SecretLike = Union[str, "Secret"]
 
 backends: ModuleType
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 @final
 class Secret:
@@ -400,9 +405,9 @@ ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactS
 StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]
 
-@final
-class Sspr:
-    """The engine for asyncio: every operation is a coroutine."""
+class _Engine:
+    """What both engine classes have: their construction and the values read at once.
+    (A base of the stubs only: at run time each class has these itself.)"""
 
     def __init__(
         self,
@@ -420,81 +425,15 @@ class Sspr:
     @property
     def policy(self) -> Policy: ...
     def completion_modes(self) -> List[Mode]: ...
-    def blocking(self) -> "BlockingSspr": ...
-    async def flush_deliveries(self) -> None:
+
+class _Operations:
+    """Every engine operation, written once as ``BlockingSspr`` has it (blocking);
+    ``Sspr`` has each as a coroutine (``_coroutine``), as the Rust side makes both from one
+    declaration. (A base of the stubs only.)"""
+
+    def flush_deliveries(self) -> None:
         """Wait until every PIN handed to the notifier so far is delivered (or its failure is in
         the audit trail): ``send_pin`` does not wait for a slow notifier."""
-    async def begin_reset(self, login: str, ctx: Optional[RequestContext] = None) -> ResetChallenge: ...
-    async def send_pin(
-        self, flow_id: str, method_id: str, confirm: Optional[str] = None, ctx: Optional[RequestContext] = None
-    ) -> PinSent: ...
-    async def verify_pin(self, flow_id: str, pin: SecretLike, ctx: Optional[RequestContext] = None) -> Verified: ...
-    async def complete_reset(
-        self,
-        flow_id: str,
-        mode: Mode = "temporary",
-        password: Optional[SecretLike] = None,
-        ctx: Optional[RequestContext] = None,
-    ) -> ResetOutcome: ...
-    async def contacts(self, login: str) -> Contacts: ...
-    async def update_contacts(
-        self,
-        login: str,
-        email: Optional[str] = None,
-        phone: Optional[str] = None,
-        *,
-        clear_email: bool = False,
-        clear_phone: bool = False,
-        admin: Optional[str] = None,
-        ctx: Optional[RequestContext] = None,
-    ) -> Contacts: ...
-    async def set_enabled(
-        self, login: str, enabled: bool, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
-    ) -> None: ...
-    async def status(self, login: str) -> UserStatus: ...
-    async def sign_in(self, login: str, password: SecretLike, ctx: Optional[RequestContext] = None) -> SignedIn: ...
-    async def change_password(
-        self, login: str, current: SecretLike, new: SecretLike, ctx: Optional[RequestContext] = None
-    ) -> None: ...
-    async def password_rules(self) -> PasswordRules: ...
-    async def request_contact_proof(
-        self, login: str, channel: str, value: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
-    ) -> ContactProof: ...
-    async def confirm_contact_proof(
-        self,
-        login: str,
-        proof_id: str,
-        code: SecretLike,
-        *,
-        admin: Optional[str] = None,
-        ctx: Optional[RequestContext] = None,
-    ) -> Contacts: ...
-    async def search_users(self, query: str, limit: int = 50) -> List[UserStatus]: ...
-    async def unblock(self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None) -> None: ...
-
-@final
-class BlockingSspr:
-    """The engine for scripts and threads: every operation blocks until done."""
-
-    def __init__(
-        self,
-        directory: DirectoryArg,
-        notifier: NotifierArg,
-        *,
-        secret_key: Union[bytes, str],
-        contacts: Optional[ContactsArg] = None,
-        store: Optional[StoreArg] = None,
-        audit: Optional[AuditArg] = None,
-        policy: Optional[Policy] = None,
-        clock: Optional[ManualClock] = None,
-        rng_seed: Optional[Union[bytes, str]] = None,
-    ) -> None: ...
-    @property
-    def policy(self) -> Policy: ...
-    def completion_modes(self) -> List[Mode]: ...
-    def asyncio(self) -> Sspr: ...
-    def flush_deliveries(self) -> None:
-        """Wait until every PIN handed to the notifier so far is delivered (see ``Sspr.flush_deliveries``)."""
     def begin_reset(self, login: str, ctx: Optional[RequestContext] = None) -> ResetChallenge: ...
     def send_pin(
         self, flow_id: str, method_id: str, confirm: Optional[str] = None, ctx: Optional[RequestContext] = None
@@ -542,6 +481,39 @@ class BlockingSspr:
     ) -> Contacts: ...
     def search_users(self, query: str, limit: int = 50) -> List[UserStatus]: ...
     def unblock(self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None) -> None: ...
+
+def _coroutine(
+    operation: Callable[Concatenate[_Operations, _P], _R],
+) -> Callable[Concatenate["Sspr", _P], Coroutine[Any, Any, _R]]:
+    """The operation as ``Sspr`` has it: the same parameters, awaited."""
+
+@final
+class Sspr(_Engine):
+    """The engine for asyncio: every operation is a coroutine."""
+
+    def blocking(self) -> "BlockingSspr": ...
+    flush_deliveries = _coroutine(_Operations.flush_deliveries)
+    begin_reset = _coroutine(_Operations.begin_reset)
+    send_pin = _coroutine(_Operations.send_pin)
+    verify_pin = _coroutine(_Operations.verify_pin)
+    complete_reset = _coroutine(_Operations.complete_reset)
+    contacts = _coroutine(_Operations.contacts)
+    update_contacts = _coroutine(_Operations.update_contacts)
+    set_enabled = _coroutine(_Operations.set_enabled)
+    status = _coroutine(_Operations.status)
+    sign_in = _coroutine(_Operations.sign_in)
+    change_password = _coroutine(_Operations.change_password)
+    password_rules = _coroutine(_Operations.password_rules)
+    request_contact_proof = _coroutine(_Operations.request_contact_proof)
+    confirm_contact_proof = _coroutine(_Operations.confirm_contact_proof)
+    search_users = _coroutine(_Operations.search_users)
+    unblock = _coroutine(_Operations.unblock)
+
+@final
+class BlockingSspr(_Engine, _Operations):
+    """The engine for scripts and threads: every operation blocks until done."""
+
+    def asyncio(self) -> Sspr: ...
 
 def generate_pins(seed_hex: str, digits: int, count: int) -> List[str]: ...
 def pin_hash(key_hex: str, flow_id: str, pin: str) -> str: ...
