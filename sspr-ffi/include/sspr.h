@@ -1134,8 +1134,8 @@ const char *sspr_enum_name(uint32_t kind, uint32_t value);
 // exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
 // German). On success `*value_out` is the value. A name the enum does not have is
 // `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
-// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown `kind` is
-// `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
+// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown
+// `kind` is `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
 //
 // # Safety
 // `name` is NULL or NUL-terminated; `value_out` and `error_out` are NULL or writable.

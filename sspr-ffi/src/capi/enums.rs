@@ -19,7 +19,7 @@ use sspr_core::{
     Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason, PasswordRefusal,
 };
 
-use super::{SsprError, c_string, call, guard, str_arg};
+use super::{SsprError, c_string, guard, str_arg};
 pub(crate) use crate::names::Named;
 
 /// A C enum: a [`Named`] enum whose values C passes as integers.
@@ -338,35 +338,30 @@ pub extern "C" fn sspr_enum_name(kind: u32, value: u32) -> *const c_char {
     guard(std::ptr::null(), || names().get(&(kind, value)).map_or(std::ptr::null(), |n| n.as_ptr()))
 }
 
-/// Read a stable name of the enum `kind` (an `SsprEnum` value) by sspr-core's rules: names are
-/// exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
-/// German). On success `*value_out` is the value. A name the enum does not have is
-/// `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
-/// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown `kind` is
-/// `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
-///
-/// # Safety
-/// `name` is NULL or NUL-terminated; `value_out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_enum_parse(
-    kind: u32,
-    name: *const c_char,
-    value_out: *mut u32,
-    error_out: *mut *mut SsprError,
-) -> super::SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let kind = SsprEnum::from_raw(kind).ok_or_else(|| SsprError::invalid("kind", "not an SsprEnum value"))?;
-            let name = core_name(kind, str_arg(name, "name")?)?;
-            let value = c_values(kind).into_iter().find(|(_, snake)| snake == name).map(|(value, _)| value);
-            let value = value.ok_or_else(|| SsprError::internal(format!("no C value for `{name}`")))?;
-            if value_out.is_null() {
-                return Err(SsprError::null("value_out"));
-            }
-            value_out.write(value);
-            Ok(())
-        })
+status_fn! {
+    /// Read a stable name of the enum `kind` (an `SsprEnum` value) by sspr-core's rules: names are
+    /// exact (`"unlock_only"`, never `"Unlock-Only"`), a locale is a language tag (`"de-CH"` is
+    /// German). On success `*value_out` is the value. A name the enum does not have is
+    /// `SSPR_STATUS_INVALID_INPUT` with the field sspr-core names (`"mode"`, `"channel"`,
+    /// `"reason"`, `"kind"`, `"authentication"`, `"refusal"`, `"locale"`, `"code"`); an unknown
+    /// `kind` is `SSPR_STATUS_INVALID_INPUT` with field `"kind"`.
+    ///
+    /// # Safety
+    /// `name` is NULL or NUL-terminated; `value_out` and `error_out` are NULL or writable.
+    fn sspr_enum_parse(
+        kind: u32,
+        name: *const c_char,
+        value_out: *mut u32,
+    ) {
+        let kind = SsprEnum::from_raw(kind).ok_or_else(|| SsprError::invalid("kind", "not an SsprEnum value"))?;
+        let name = core_name(kind, str_arg(name, "name")?)?;
+        let value = c_values(kind).into_iter().find(|(_, snake)| snake == name).map(|(value, _)| value);
+        let value = value.ok_or_else(|| SsprError::internal(format!("no C value for `{name}`")))?;
+        if value_out.is_null() {
+            return Err(SsprError::null("value_out"));
+        }
+        value_out.write(value);
+        Ok(())
     }
 }
 

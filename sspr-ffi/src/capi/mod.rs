@@ -30,6 +30,28 @@
 
 #![allow(unsafe_code)]
 
+/// A C function that fails by status: `#[unsafe(no_mangle)] pub unsafe extern "C" fn` with the
+/// parameters as declared and `error_out` last, returning an [`SsprStatus`], its body run by
+/// [`call`] (errors to `*error_out`, a panic to `SSPR_STATUS_PANIC`). The body runs inside the
+/// function's `unsafe` block: it may rely on the contract its `# Safety` documentation states.
+/// (cbindgen reads the expanded module, see `scripts/ffi-header.sh`.)
+macro_rules! status_fn {
+    (
+        $(#[doc = $doc:literal])*
+        fn $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) $body:block
+    ) => {
+        $(#[doc = $doc])*
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(
+            $($arg: $ty,)*
+            error_out: *mut *mut $crate::capi::SsprError,
+        ) -> $crate::capi::SsprStatus {
+            // SAFETY: forwarded contract.
+            unsafe { $crate::capi::call(error_out, || $body) }
+        }
+    };
+}
+
 mod backends;
 mod engine;
 mod enums;

@@ -12,7 +12,7 @@ use sspr_core::{EmailAddress, NormalizedLogin, PhoneNumber, Policy, SecretKey, d
 
 use super::free_string;
 use super::types::{raw_slice, take_box, take_slice};
-use super::{SsprError, SsprStatus, call, guard, raw_string, str_arg};
+use super::{SsprError, SsprStatus, guard, raw_string, str_arg};
 
 /// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 #[repr(C)]
@@ -80,100 +80,80 @@ unsafe fn put_string(out: *mut *mut c_char, text: impl Into<String>) -> Result<(
     Ok(())
 }
 
-/// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
-/// with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-/// `sspr_string_list_free`. Test hook (feature `vectors`).
-///
-/// # Safety
-/// `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_pins_generate(
-    seed: *const u8,
-    seed_len: usize,
-    digits: u32,
-    count: usize,
-    out: *mut *mut SsprStringList,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let pins = vectors::pins(seed_arg(seed, seed_len)?, digits, count)?;
-            put_list(out, pins.iter().map(|p| p.expose_secret().to_owned()).collect())
-        })
+status_fn! {
+    /// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
+    /// with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
+    /// `sspr_string_list_free`. Test hook (feature `vectors`).
+    ///
+    /// # Safety
+    /// `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
+    fn sspr_pins_generate(
+        seed: *const u8,
+        seed_len: usize,
+        digits: u32,
+        count: usize,
+        out: *mut *mut SsprStringList,
+    ) {
+        let pins = vectors::pins(seed_arg(seed, seed_len)?, digits, count)?;
+        put_list(out, pins.iter().map(|p| p.expose_secret().to_owned()).collect())
     }
 }
 
-/// The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
-/// lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
-///
-/// # Safety
-/// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_pin_hash(
-    key_hex: *const c_char,
-    flow_id: *const c_char,
-    pin: *const c_char,
-    out: *mut *mut c_char,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
-            let hash = pin::hash(&key, str_arg(flow_id, "flow_id")?, str_arg(pin, "pin")?);
-            put_string(out, hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
-        })
+status_fn! {
+    /// The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
+    /// lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
+    ///
+    /// # Safety
+    /// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+    fn sspr_pin_hash(
+        key_hex: *const c_char,
+        flow_id: *const c_char,
+        pin: *const c_char,
+        out: *mut *mut c_char,
+    ) {
+        let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
+        let hash = pin::hash(&key, str_arg(flow_id, "flow_id")?, str_arg(pin, "pin")?);
+        put_string(out, hash.iter().map(|b| format!("{b:02x}")).collect::<String>())
     }
 }
 
-/// The tokens of a user's identity a temporary password must not contain
-/// (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
-///
-/// # Safety
-/// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_identity_tokens(
-    login: *const c_char,
-    display_name: *const c_char,
-    out: *mut *mut SsprStringList,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
-            put_list(out, tokens)
-        })
+status_fn! {
+    /// The tokens of a user's identity a temporary password must not contain
+    /// (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
+    ///
+    /// # Safety
+    /// Strings are NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+    fn sspr_identity_tokens(
+        login: *const c_char,
+        display_name: *const c_char,
+        out: *mut *mut SsprStringList,
+    ) {
+        let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
+        put_list(out, tokens)
     }
 }
 
-/// Draw `count` temporary passwords of `length` characters one after another from one
-/// ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
-/// tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
-/// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
-///
-/// # Safety
-/// `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
-/// and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_temp_passwords_generate(
-    seed: *const u8,
-    seed_len: usize,
-    length: u32,
-    login: *const c_char,
-    display_name: *const c_char,
-    count: usize,
-    out: *mut *mut SsprStringList,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
-            let passwords = vectors::temporary_passwords(seed_arg(seed, seed_len)?, length, &tokens, count)?;
-            put_list(out, passwords.iter().map(|p| p.expose_secret().to_owned()).collect())
-        })
+status_fn! {
+    /// Draw `count` temporary passwords of `length` characters one after another from one
+    /// ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
+    /// tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
+    /// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
+    ///
+    /// # Safety
+    /// `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
+    /// and `error_out` are NULL or writable.
+    fn sspr_temp_passwords_generate(
+        seed: *const u8,
+        seed_len: usize,
+        length: u32,
+        login: *const c_char,
+        display_name: *const c_char,
+        count: usize,
+        out: *mut *mut SsprStringList,
+    ) {
+        let tokens = password::identity_tokens(str_arg(login, "login")?, str_arg(display_name, "display_name")?);
+        let passwords = vectors::temporary_passwords(seed_arg(seed, seed_len)?, length, &tokens, count)?;
+        put_list(out, passwords.iter().map(|p| p.expose_secret().to_owned()).collect())
     }
 }
 
@@ -184,146 +164,125 @@ pub extern "C" fn sspr_temp_password_entropy_bits(length: u32) -> f64 {
     guard(f64::NAN, || password::temp_password_entropy_bits(length))
 }
 
-/// The decoy methods an unknown `login` is offered under `key_hex` and the policy
-/// `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
-/// `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
-/// with `sspr_string_list_free` and the string with `sspr_string_free`.
-///
-/// # Safety
-/// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_decoy_methods(
-    key_hex: *const c_char,
-    policy_json: *const c_char,
-    login: *const c_char,
-    normalized_out: *mut *mut c_char,
-    channels_out: *mut *mut SsprStringList,
-    masked_out: *mut *mut SsprStringList,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            if normalized_out.is_null() || channels_out.is_null() || masked_out.is_null() {
-                return Err(SsprError::null("out"));
+status_fn! {
+    /// The decoy methods an unknown `login` is offered under `key_hex` and the policy
+    /// `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
+    /// `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
+    /// with `sspr_string_list_free` and the string with `sspr_string_free`.
+    ///
+    /// # Safety
+    /// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
+    fn sspr_decoy_methods(
+        key_hex: *const c_char,
+        policy_json: *const c_char,
+        login: *const c_char,
+        normalized_out: *mut *mut c_char,
+        channels_out: *mut *mut SsprStringList,
+        masked_out: *mut *mut SsprStringList,
+    ) {
+        if normalized_out.is_null() || channels_out.is_null() || masked_out.is_null() {
+            return Err(SsprError::null("out"));
+        }
+        let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
+        let policy = match super::opt_str_arg(policy_json, "policy_json")? {
+            Some(json) => Policy::from_json(json)?,
+            None => Policy::default(),
+        };
+        let login = NormalizedLogin::parse(str_arg(login, "login")?)?;
+        let (channels, masked): (Vec<String>, Vec<String>) = decoy::methods(&key, &login, &policy)
+            .into_iter()
+            .map(|(channel, masked)| (channel.method_id().to_owned(), masked))
+            .unzip();
+        put_string(normalized_out, login.as_str())?;
+        put_list(channels_out, channels)?;
+        put_list(masked_out, masked)
+    }
+}
+
+status_fn! {
+    /// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
+    /// mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
+    /// that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
+    ///
+    /// # Safety
+    /// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
+    fn sspr_mask(
+        kind: *const c_char,
+        input: *const c_char,
+        normalized_out: *mut *mut c_char,
+        masked_out: *mut *mut c_char,
+    ) {
+        if normalized_out.is_null() || masked_out.is_null() {
+            return Err(SsprError::null("out"));
+        }
+        let input = str_arg(input, "input")?;
+        let (normalized, masked) = match str_arg(kind, "kind")? {
+            "email" => {
+                let address = EmailAddress::parse(input)?;
+                (address.as_str().to_owned(), mask::email(&address))
             }
-            let key = SecretKey::from_hex(str_arg(key_hex, "key_hex")?)?;
-            let policy = match super::opt_str_arg(policy_json, "policy_json")? {
-                Some(json) => Policy::from_json(json)?,
-                None => Policy::default(),
-            };
-            let login = NormalizedLogin::parse(str_arg(login, "login")?)?;
-            let (channels, masked): (Vec<String>, Vec<String>) = decoy::methods(&key, &login, &policy)
-                .into_iter()
-                .map(|(channel, masked)| (channel.method_id().to_owned(), masked))
-                .unzip();
-            put_string(normalized_out, login.as_str())?;
-            put_list(channels_out, channels)?;
-            put_list(masked_out, masked)
-        })
-    }
-}
-
-/// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
-/// mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
-/// that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
-///
-/// # Safety
-/// Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_mask(
-    kind: *const c_char,
-    input: *const c_char,
-    normalized_out: *mut *mut c_char,
-    masked_out: *mut *mut c_char,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            if normalized_out.is_null() || masked_out.is_null() {
-                return Err(SsprError::null("out"));
+            "phone" => {
+                let number = PhoneNumber::parse(input)?;
+                (number.as_str().to_owned(), mask::phone(&number))
             }
-            let input = str_arg(input, "input")?;
-            let (normalized, masked) = match str_arg(kind, "kind")? {
-                "email" => {
-                    let address = EmailAddress::parse(input)?;
-                    (address.as_str().to_owned(), mask::email(&address))
-                }
-                "phone" => {
-                    let number = PhoneNumber::parse(input)?;
-                    (number.as_str().to_owned(), mask::phone(&number))
-                }
-                _ => return Err(SsprError::invalid("kind", "\"email\" or \"phone\"")),
-            };
-            put_string(normalized_out, normalized)?;
-            put_string(masked_out, masked)
-        })
+            _ => return Err(SsprError::invalid("kind", "\"email\" or \"phone\"")),
+        };
+        put_string(normalized_out, normalized)?;
+        put_string(masked_out, masked)
     }
 }
 
-/// Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
-/// `*out`: free with `sspr_string_free`.
-///
-/// # Safety
-/// `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_normalize_login(
-    login: *const c_char,
-    out: *mut *mut c_char,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe { call(error_out, || put_string(out, NormalizedLogin::parse(str_arg(login, "login")?)?.as_str())) }
-}
-
-/// `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
-/// cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
-/// that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
-///
-/// # Safety
-/// `login` is NULL or points to `len` readable bytes; `out` and `error_out` are NULL or
-/// writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_normalize_login_bytes(
-    login: *const u8,
-    len: usize,
-    out: *mut *mut c_char,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let bytes: &[u8] = match (login.is_null(), len) {
-                (_, 0) => &[],
-                (true, _) => return Err(SsprError::null("login")),
-                (false, _) => std::slice::from_raw_parts(login, len),
-            };
-            let text = std::str::from_utf8(bytes).map_err(|_| SsprError::utf8("login"))?;
-            put_string(out, NormalizedLogin::parse(text)?.as_str())
-        })
+status_fn! {
+    /// Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
+    /// `*out`: free with `sspr_string_free`.
+    ///
+    /// # Safety
+    /// `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+    fn sspr_normalize_login(
+        login: *const c_char,
+        out: *mut *mut c_char,
+    ) {
+        put_string(out, NormalizedLogin::parse(str_arg(login, "login")?)?.as_str())
     }
 }
 
-/// Parse and validate a policy document (JSON; missing fields take their defaults). On
-/// success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
-/// refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
-///
-/// # Safety
-/// `policy_json` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_policy_check(
-    policy_json: *const c_char,
-    out: *mut *mut c_char,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        call(error_out, || {
-            let policy = Policy::from_json(str_arg(policy_json, "policy_json")?)?;
-            let json = serde_json::to_string(&policy)
-                .map_err(|e| SsprError::new(SsprStatus::Internal, format!("policy as JSON: {e}")))?;
-            put_string(out, json)
-        })
+status_fn! {
+    /// `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
+    /// cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
+    /// that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
+    ///
+    /// # Safety
+    /// `login` is NULL or points to `len` readable bytes; `out` and `error_out` are NULL or
+    /// writable.
+    fn sspr_normalize_login_bytes(
+        login: *const u8,
+        len: usize,
+        out: *mut *mut c_char,
+    ) {
+        let bytes: &[u8] = match (login.is_null(), len) {
+            (_, 0) => &[],
+            (true, _) => return Err(SsprError::null("login")),
+            (false, _) => std::slice::from_raw_parts(login, len),
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| SsprError::utf8("login"))?;
+        put_string(out, NormalizedLogin::parse(text)?.as_str())
+    }
+}
+
+status_fn! {
+    /// Parse and validate a policy document (JSON; missing fields take their defaults). On
+    /// success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
+    /// refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
+    ///
+    /// # Safety
+    /// `policy_json` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
+    fn sspr_policy_check(
+        policy_json: *const c_char,
+        out: *mut *mut c_char,
+    ) {
+        let policy = Policy::from_json(str_arg(policy_json, "policy_json")?)?;
+        let json = serde_json::to_string(&policy)
+            .map_err(|e| SsprError::new(SsprStatus::Internal, format!("policy as JSON: {e}")))?;
+        put_string(out, json)
     }
 }

@@ -29,7 +29,7 @@ use super::backends::{
     CAudit, CContactStore, CDirectory, CNotifier, SsprAuditVtable, SsprContactStoreVtable, SsprDirectoryVtable,
     SsprNotifierVtable, take_ctx,
 };
-use super::{SsprError, SsprStatus, call as run, guard, opt_str_arg};
+use super::{SsprError, SsprStatus, guard, opt_str_arg};
 use crate::shared;
 
 /// A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -164,48 +164,43 @@ unsafe fn engine_options(o: &SsprEngineOptions) -> Result<EngineOptions, SsprErr
     Ok(options)
 }
 
-/// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
-/// called once for each, also when this call fails (unless `options` is NULL).
-///
-/// # Safety
-/// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
-/// `engine_out` is NULL or writable; `error_out` is NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sspr_engine_new(
-    options: *const SsprEngineOptions,
-    engine_out: *mut *mut SsprEngine,
-    error_out: *mut *mut SsprError,
-) -> SsprStatus {
-    // SAFETY: forwarded contract.
-    unsafe {
-        run(error_out, || {
-            let o = options.as_ref().ok_or_else(|| SsprError::null("options"))?;
-            // Take every ctx first, so that each is released whatever fails below.
-            let directory_ctx = take_ctx(o.directory.ctx, o.directory.release);
-            let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
-            let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
-            let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
-            if engine_out.is_null() {
-                return Err(SsprError::null("engine_out"));
-            }
-            let mut builder = Sspr::builder()
-                .directory(CDirectory::new(directory_ctx, &o.directory)?)
-                .notifier(CNotifier::new(notifier_ctx, &o.notifier)?);
-            if let Some((ctx, vtable)) = contacts {
-                builder = builder.contacts(CContactStore::new(ctx, vtable)?);
-            }
-            builder = engine_options(o)?.apply(builder, ProcessTimer, ProcessSpawner);
-            let audit: Option<Arc<dyn sspr_core::AuditSink>> = match audit {
-                Some((ctx, vtable)) => Some(Arc::new(CAudit::new(ctx, vtable)?)),
-                None => None,
-            };
-            let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
-            let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
-            builder = shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json)?;
-            let engine = Box::new(SsprEngine { sspr: builder.build()? });
-            engine_out.write(Box::into_raw(engine));
-            Ok(())
-        })
+status_fn! {
+    /// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
+    /// called once for each, also when this call fails (unless `options` is NULL).
+    ///
+    /// # Safety
+    /// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
+    /// `engine_out` is NULL or writable; `error_out` is NULL or writable.
+    fn sspr_engine_new(
+        options: *const SsprEngineOptions,
+        engine_out: *mut *mut SsprEngine,
+    ) {
+        let o = options.as_ref().ok_or_else(|| SsprError::null("options"))?;
+        // Take every ctx first, so that each is released whatever fails below.
+        let directory_ctx = take_ctx(o.directory.ctx, o.directory.release);
+        let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
+        let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
+        let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
+        if engine_out.is_null() {
+            return Err(SsprError::null("engine_out"));
+        }
+        let mut builder = Sspr::builder()
+            .directory(CDirectory::new(directory_ctx, &o.directory)?)
+            .notifier(CNotifier::new(notifier_ctx, &o.notifier)?);
+        if let Some((ctx, vtable)) = contacts {
+            builder = builder.contacts(CContactStore::new(ctx, vtable)?);
+        }
+        builder = engine_options(o)?.apply(builder, ProcessTimer, ProcessSpawner);
+        let audit: Option<Arc<dyn sspr_core::AuditSink>> = match audit {
+            Some((ctx, vtable)) => Some(Arc::new(CAudit::new(ctx, vtable)?)),
+            None => None,
+        };
+        let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
+        let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
+        builder = shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json)?;
+        let engine = Box::new(SsprEngine { sspr: builder.build()? });
+        engine_out.write(Box::into_raw(engine));
+        Ok(())
     }
 }
 
