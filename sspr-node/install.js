@@ -10,6 +10,7 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const { platformSuffix } = require('./platform.js')
 
 const here = fs.realpathSync(__dirname)
 if (!fs.existsSync(path.join(here, 'Cargo.toml'))) process.exit(0) // a packed package: the addon comes with it
@@ -17,17 +18,6 @@ const initCwd = process.env.INIT_CWD && fs.existsSync(process.env.INIT_CWD) ? fs
 if (initCwd === here) {
   console.log('sspr: development checkout, nothing built by npm install (use `npm run build`)')
   process.exit(0)
-}
-
-/** The platform part of the file name the napi loader (native.js) requires. */
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
 }
 
 const cargo = process.env.CARGO || 'cargo'
