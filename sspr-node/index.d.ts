@@ -25,6 +25,11 @@ export type NewPassword = N.NewPassword
 export type Notification = N.Notification
 export type PinSent = N.PinSent
 export type ContactProof = N.ContactProof
+export type EnrollmentFilter = N.EnrollmentFilter
+export type EnrollmentReport = N.EnrollmentReport
+export type EnrollmentEntry = N.EnrollmentEntry
+export type EnrollmentCounts = N.EnrollmentCounts
+export type ReminderRun = N.ReminderRun
 export type RequestContext = N.RequestContext
 export type ResetChallenge = N.ResetChallenge
 export type ResetOutcome = N.ResetOutcome
@@ -409,6 +414,24 @@ export declare class Sspr {
   status(login: string): Promise<UserStatus>
   /** Lift a block (admins only). */
   unblock(actor: Actor, login: string, ctx?: RequestContext | null): Promise<void>
+  /**
+   * Who has registered for self-service reset among the users inside one of `filter.ous` (if
+   * any) and in one of `filter.groups` (if any): counts and one entry per user, contacts masked
+   * (admins only).
+   */
+  enrollmentReport(actor: Actor, filter?: EnrollmentFilter | null, ctx?: RequestContext | null): Promise<EnrollmentReport>
+  /**
+   * Mail a reminder (the policy's `registration_url`) to the directory mailbox of each enabled
+   * user of the filter without contacts or with stale ones, at most once per
+   * `reminder_interval_days`; never to privileged users (admins only).
+   */
+  sendRegistrationReminders(
+    actor: Actor,
+    filter?: EnrollmentFilter | null,
+    ctx?: RequestContext | null,
+  ): Promise<ReminderRun>
+  /** Confirm that the user's contacts are still right (asked once `confirmDue`). */
+  confirmContacts(actor: Actor, login: string, ctx?: RequestContext | null): Promise<Contacts>
 }
 
 /**

@@ -246,6 +246,18 @@ class Sspr {
     return this.#native.unblock(actor, login, ctx)
   }
 
+  async enrollmentReport(actor, filter, ctx) {
+    return this.#native.enrollmentReport(actor, filter, ctx)
+  }
+
+  async sendRegistrationReminders(actor, filter, ctx) {
+    return this.#native.sendRegistrationReminders(actor, filter, ctx)
+  }
+
+  async confirmContacts(actor, login, ctx) {
+    return this.#native.confirmContacts(actor, login, ctx)
+  }
+
   [util.inspect.custom]() {
     return 'Sspr {}'
   }

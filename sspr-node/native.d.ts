@@ -138,6 +138,20 @@ export declare class NativeSspr {
   setEnabled(actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null): void | Promise<void>
   /** Everything about one user's SSPR state. */
   status(login: string): UserStatus | Promise<UserStatus>
+  /**
+   * Who has registered for self-service reset among the users the filter covers (inside
+   * one of `ous`, if any, and in one of `groups`, if any): counts and one entry per user,
+   * contacts masked (admins only).
+   */
+  enrollmentReport(actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null): EnrollmentReport | Promise<EnrollmentReport>
+  /**
+   * Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
+   * enabled user of the filter without contacts or with stale ones, at most once per
+   * `reminder_interval_days`, never to privileged users (admins only).
+   */
+  sendRegistrationReminders(actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null): ReminderRun | Promise<ReminderRun>
+  /** Confirm that the user's contacts are still right (asked once `confirmDue`). */
+  confirmContacts(actor: Actor, login: string, ctx?: RequestContext | undefined | null): Contacts | Promise<Contacts>
   /** Lift a block and forget the user's failed verifications (admins only). */
   unblock(actor: Actor, login: string, ctx?: RequestContext | undefined | null): void | Promise<void>
   /**
@@ -359,6 +373,8 @@ export interface Contacts {
   email: ContactView | null
   /** The mobile phone number. */
   phone: ContactView | null
+  /** Ask the user whether these are still right (`confirmContacts` confirms them). */
+  confirmDue: boolean
 }
 
 /** A registered contact detail. */
@@ -418,6 +434,8 @@ export interface DirectoryUser {
   groups?: Array<string>
   /** Disabled, expired, locked (all false when absent). */
   state?: AccountState
+  /** The user's mailbox in the directory, where registration reminders go. */
+  mail?: string
 }
 
 /** A user's SSPR registration, as a JavaScript `ContactStore` keeps it. */
@@ -438,6 +456,90 @@ export interface Enrollment {
   history?: string
   /** The store's version of this record (0: not stored yet). */
   version: number
+}
+
+/** The counts of an `EnrollmentReport`. */
+export interface EnrollmentCounts {
+  /** Users covered (the report: each one's entry). */
+  users: number
+  /** SSPR is enabled for the user (counts: enabled users). */
+  enabled: number
+  /** Enabled with at least one contact. */
+  registered: number
+  /** Enabled without a contact. */
+  withoutContacts: number
+  /** Contacts older than the report's `staleAfterDays`. */
+  stale: number
+  /** Registered, never reset through sspr. */
+  neverUsed: number
+  /** Self-service reset is blocked now. */
+  blocked: number
+  /** A member of a privileged group (counted, never reminded). */
+  privileged: number
+  /** Without a directory mailbox. */
+  withoutMail: number
+}
+
+/** One user's line of an `EnrollmentReport` (contacts masked). */
+export interface EnrollmentEntry {
+  /** The directory's id of the user. */
+  userId: string
+  /** The login. */
+  login: string
+  /** The display name. */
+  displayName: string
+  /** SSPR is enabled for the user (counts: enabled users). */
+  enabled: boolean
+  /** Inside the policy's eligible OUs / groups. */
+  eligible: boolean
+  /** A member of a privileged group (counted, never reminded). */
+  privileged: boolean
+  /** The directory account is disabled or expired. */
+  accountDisabled: boolean
+  /** The alternate e-mail, masked. */
+  emailMasked: string | null
+  /** The mobile number, masked. */
+  phoneMasked: string | null
+  /** The directory has a mailbox for the user (where a reminder goes). */
+  hasDirectoryMail: boolean
+  /** When the contacts were last confirmed or changed. */
+  contactsConfirmedAt: Date | null
+  /** When the password was last reset through sspr. */
+  lastResetAt: Date | null
+  /** Until when self-service reset is blocked, if it is. */
+  blockedUntil: Date | null
+  /** Enabled without a contact. */
+  withoutContacts: boolean
+  /** Contacts older than the report's `staleAfterDays`. */
+  stale: boolean
+  /** Registered, never reset through sspr. */
+  neverUsed: boolean
+  /** Self-service reset is blocked now. */
+  blocked: boolean
+}
+
+/** Which users `enrollmentReport` and `sendRegistrationReminders` cover. */
+export interface EnrollmentFilter {
+  /** Only users inside one of these OUs (DNs). */
+  ous?: Array<string>
+  /** Only members of one of these groups. */
+  groups?: Array<string>
+  /** Contacts older than this many days are stale (default: the policy's). */
+  staleAfterDays?: number
+}
+
+/** Who has registered for self-service reset. */
+export interface EnrollmentReport {
+  /** When the report was made. */
+  generatedAt: Date
+  /** The age in days from which contacts are stale. */
+  staleAfterDays: number
+  /** The counts. */
+  counts: EnrollmentCounts
+  /** Users covered (the report: each one's entry). */
+  users: Array<EnrollmentEntry>
+  /** The directory listing was cut at the most a report reads. */
+  truncated: boolean
 }
 
 /** What `index.js` makes an `SsprError` from. Fields that do not apply are `null`. */
@@ -495,6 +597,8 @@ export interface MemoryUser {
   state?: AccountState
   /** The password the user signs in with (`signIn`), until a reset sets another. */
   password?: string
+  /** The user's mailbox in the directory, where registration reminders go. */
+  mail?: string
 }
 
 /** One way a PIN can be sent. */
@@ -528,8 +632,11 @@ export interface Notification {
   to: string
   /** `en` or `de`. */
   locale: string
-  /** `pin`, `reset_requested`, `password_reset` or `contacts_changed`. */
-  kind: 'pin' | 'reset_requested' | 'password_reset' | 'contacts_changed'
+  /**
+   * The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `reset_requested`, `password_reset`,
+   * `contacts_changed`, `password_changed` or `registration_reminder`.
+   */
+  kind: 'pin' | 'contact_proof' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder'
   /** The e-mail subject (SMS ignore it). */
   subject: string
   /** The plain-text body; for a PIN it holds the PIN. */
@@ -582,6 +689,22 @@ export interface PinSent {
  * `bench/flow.js`: 50 users, the clock an hour further every 50 flows.
  */
 export declare function referenceFlows(count: number): number
+
+/** What one `sendRegistrationReminders` run did. */
+export interface ReminderRun {
+  /** Logins reminded, sorted. */
+  reminded: Array<string>
+  /** Users reminded within `reminder_interval_days` already. */
+  alreadyReminded: number
+  /** Without a directory mailbox. */
+  withoutMail: number
+  /** Privileged users: never reminded. */
+  skippedPrivileged: number
+  /** Users who cannot register (account disabled, not eligible). */
+  skippedIneligible: number
+  /** Reminders the notifier refused (retried next run). */
+  failed: number
+}
 
 /** Who calls: the client's address, user agent and language. */
 export interface RequestContext {

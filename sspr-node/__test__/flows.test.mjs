@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Sspr, SsprError, MemoryDirectory, Outbox, ManualClock, Policy } from '../index.js'
-import { ADMIN, USER, KEY, START, setup, enroll, pinSent, rejection } from './helpers.mjs'
+import { ADMIN, USER, USERS, KEY, START, setup, enroll, pinSent, rejection } from './helpers.mjs'
 
 test('a whole reset with a temporary password', async () => {
   const t = setup()
@@ -293,4 +293,44 @@ test('a ManualClock moves only when told', () => {
   clock.set(START)
   assert.equal(clock.now().getTime(), START.getTime())
   assert.throws(() => clock.advance(-1), (e) => e.code === 'INVALID_INPUT')
+})
+
+test('registration coverage: the report, reminders at the directory mailbox once, re-confirmation', async () => {
+  const directory = new MemoryDirectory([
+    ...USERS,
+    { login: 'max@example.org', displayName: 'Max M', dn: 'uid=max,ou=staff,dc=example,dc=org', mail: 'max@example.org' },
+  ])
+  const bad = await rejection((async () => directory.insert({ login: 'x@example.org', displayName: 'X', dn: 'uid=x', mail: 'nope' }))())
+  assert.deepEqual([bad.code, bad.field], ['INVALID_INPUT', 'mail'])
+  const t = setup({
+    directory,
+    policy: { registrationUrl: 'https://sspr.example.org/passwordnotification', reconfirmAfterDays: 30 },
+  })
+  await enroll(t.sspr)
+  await t.sspr.setEnabled(ADMIN, 'max@example.org', true)
+
+  const report = await t.sspr.enrollmentReport(ADMIN, { ous: ['ou=staff,dc=example,dc=org'] })
+  assert.equal(report.counts.users, 4)
+  assert.equal(report.counts.withoutContacts, 1)
+  assert.equal(report.counts.registered, 1)
+  const max = report.users.find((u) => u.login === 'max@example.org')
+  assert.ok(max.withoutContacts && max.hasDirectoryMail)
+  assert.equal(report.users.find((u) => u.login === 'jdoe@example.org').emailMasked, 'j***@h***.example')
+  assert.equal((await rejection(t.sspr.enrollmentReport(USER))).reason, 'admin_only')
+  const badFilter = await rejection(t.sspr.enrollmentReport(ADMIN, { staleAfterDays: 0 }))
+  assert.deepEqual([badFilter.code, badFilter.field], ['INVALID_INPUT', 'stale_after_days'])
+
+  const run = await t.sspr.sendRegistrationReminders(ADMIN)
+  assert.deepEqual(run.reminded, ['max@example.org'])
+  await t.sspr.flushDeliveries()
+  const sent = t.outbox.messagesTo('max@example.org')
+  assert.deepEqual(sent.map((n) => n.kind), ['registration_reminder'])
+  assert.match(sent[0].body, /https:\/\/sspr\.example\.org\/passwordnotification/)
+  assert.equal((await t.sspr.sendRegistrationReminders(ADMIN)).alreadyReminded, 1)
+
+  assert.equal((await t.sspr.contacts('jdoe@example.org')).confirmDue, false)
+  t.clock.advance(30 * 86400)
+  assert.equal((await t.sspr.contacts('jdoe@example.org')).confirmDue, true)
+  assert.equal((await t.sspr.confirmContacts(USER, 'jdoe@example.org')).confirmDue, false)
+  assert.ok(t.audit.events().some((e) => e.kind === 'contacts_confirmed'))
 })

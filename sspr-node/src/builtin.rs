@@ -39,18 +39,26 @@ pub struct MemoryUserInput {
     pub state: Option<AccountStateJs>,
     /// The password the user signs in with (`signIn`), until a reset sets another.
     pub password: Option<String>,
+    /// The user's mailbox in the directory, where registration reminders go.
+    pub mail: Option<String>,
 }
 
-fn memory_user(u: MemoryUserInput) -> memory::MemoryUser {
-    memory::MemoryUser {
-        mail: None,
+/// The user to insert; a `mail` that is not an address is `INVALID_INPUT` naming `mail`.
+fn memory_user(u: MemoryUserInput) -> sspr_core::Result<memory::MemoryUser> {
+    let mail = u
+        .mail
+        .map(|m| sspr_core::EmailAddress::parse(&m))
+        .transpose()
+        .map_err(|_| sspr_core::Error::InvalidInput { field: "mail", reason: "not an e-mail address".into() })?;
+    Ok(memory::MemoryUser {
+        mail,
         login: u.login,
         display_name: u.display_name,
         dn: u.dn,
         groups: u.groups.unwrap_or_default(),
         state: u.state.unwrap_or_default().into(),
         password: u.password.map(sspr_core::Password::new),
-    }
+    })
 }
 
 /// A directory held in memory, with Active Directory's complexity rule (8+ characters, 3 of
@@ -65,15 +73,15 @@ impl MemoryDirectory {
     /// A directory holding `users` (none when absent).
     #[napi(constructor)]
     pub fn new(env: &Env, users: Option<Vec<MemoryUserInput>>) -> Result<Self> {
-        let inner = memory::MemoryDirectory::with_users(users.unwrap_or_default().into_iter().map(memory_user))
-            .map_err(|e| to_js_error(env, &e))?;
+        let users = users.unwrap_or_default().into_iter().map(memory_user).collect::<sspr_core::Result<Vec<_>>>();
+        let inner = users.and_then(memory::MemoryDirectory::with_users).map_err(|e| to_js_error(env, &e))?;
         Ok(Self { inner })
     }
 
     /// Add a user, or replace the one with the same login or DN.
     #[napi]
     pub fn insert(&self, env: &Env, user: MemoryUserInput) -> Result<()> {
-        self.inner.insert(memory_user(user)).map_err(|e| to_js_error(env, &e))
+        memory_user(user).and_then(|u| self.inner.insert(u)).map_err(|e| to_js_error(env, &e))
     }
 
     /// Change a user's account state; false for an unknown login.

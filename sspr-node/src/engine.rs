@@ -11,8 +11,9 @@ use crate::builtin::Slots;
 use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
-    ActorInput, ContactProofJs, ContactsJs, NewPasswordInput, PasswordRulesJs, PinSentJs, RequestContextInput,
-    ResetChallengeJs, SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, invalid, new_password,
+    ActorInput, ContactProofJs, ContactsJs, EnrollmentFilterInput, EnrollmentReportJs, NewPasswordInput,
+    PasswordRulesJs, PinSentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs, SignedInJs, UserStatusJs,
+    VerifiedJs, actor, contact_update, context, enrollment_filter, invalid, new_password,
 };
 
 /// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
@@ -416,6 +417,67 @@ impl NativeSspr {
         let login = text(env, login, "login")?;
         let sspr = self.inner.clone();
         run(env, async move { sspr.status(&login).await }, |s| Ok(s.into()))
+    }
+
+    /// Who has registered for self-service reset among the users the filter covers (inside
+    /// one of `ous`, if any, and in one of `groups`, if any): counts and one entry per user,
+    /// contacts masked (admins only).
+    #[napi(
+        ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null",
+        ts_return_type = "EnrollmentReport | Promise<EnrollmentReport>"
+    )]
+    pub fn enrollment_report<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        filter: Option<EnrollmentFilterInput>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, EnrollmentReportJs>> {
+        let who = check(env, actor(actor_input))?;
+        let filter = enrollment_filter(filter);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.enrollment_report(&who, &filter, &ctx).await }, |r| Ok(r.into()))
+    }
+
+    /// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
+    /// enabled user of the filter without contacts or with stale ones, at most once per
+    /// `reminder_interval_days`, never to privileged users (admins only).
+    #[napi(
+        ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null",
+        ts_return_type = "ReminderRun | Promise<ReminderRun>"
+    )]
+    pub fn send_registration_reminders<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        filter: Option<EnrollmentFilterInput>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ReminderRunJs>> {
+        let who = check(env, actor(actor_input))?;
+        let filter = enrollment_filter(filter);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.send_registration_reminders(&who, &filter, &ctx).await }, |r| Ok(r.into()))
+    }
+
+    /// Confirm that the user's contacts are still right (asked once `confirmDue`).
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "Contacts | Promise<Contacts>"
+    )]
+    pub fn confirm_contacts<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, ContactsJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.confirm_contacts(&who, &login, &ctx).await }, |c| Ok(c.into()))
     }
 
     /// Lift a block and forget the user's failed verifications (admins only).

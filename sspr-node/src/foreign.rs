@@ -139,7 +139,7 @@ js_backend! {
 impl Directory for JsDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
         let user = call(&self.find_user, login.as_str().to_owned(), "directory.findUser").await?;
-        Ok(user.map(Into::into))
+        user.map(DirectoryUser::try_from).transpose()
     }
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
@@ -166,7 +166,7 @@ impl Directory for JsDirectory {
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         let args = FnArgs::from((query.to_owned(), u32::try_from(limit).unwrap_or(u32::MAX)));
         let users = call(&self.search, args, "directory.search").await?;
-        Ok(users.into_iter().take(limit).map(Into::into).collect())
+        users.into_iter().take(limit).map(DirectoryUser::try_from).collect()
     }
 }
 

@@ -247,6 +247,8 @@ pub struct ContactsJs {
     pub email: Option<ContactViewJs>,
     /// The mobile phone number.
     pub phone: Option<ContactViewJs>,
+    /// Ask the user whether these are still right (`confirmContacts` confirms them).
+    pub confirm_due: bool,
 }
 
 fn view(v: ContactView) -> ContactViewJs {
@@ -255,7 +257,185 @@ fn view(v: ContactView) -> ContactViewJs {
 
 impl From<Contacts> for ContactsJs {
     fn from(c: Contacts) -> Self {
-        Self { email: c.email.map(view), phone: c.phone.map(view) }
+        Self { email: c.email.map(view), phone: c.phone.map(view), confirm_due: c.confirm_due }
+    }
+}
+
+/// Which users `enrollmentReport` and `sendRegistrationReminders` cover.
+#[napi(object, object_to_js = false, js_name = "EnrollmentFilter")]
+pub struct EnrollmentFilterInput {
+    /// Only users inside one of these OUs (DNs).
+    pub ous: Option<Vec<String>>,
+    /// Only members of one of these groups.
+    pub groups: Option<Vec<String>>,
+    /// Contacts older than this many days are stale (default: the policy's).
+    pub stale_after_days: Option<u32>,
+}
+
+/// The engine's filter (which checks it); none given covers every user.
+pub(crate) fn enrollment_filter(f: Option<EnrollmentFilterInput>) -> sspr_core::EnrollmentFilter {
+    let f = f.unwrap_or(EnrollmentFilterInput { ous: None, groups: None, stale_after_days: None });
+    sspr_core::EnrollmentFilter {
+        ous: f.ous.unwrap_or_default(),
+        groups: f.groups.unwrap_or_default(),
+        stale_after_days: f.stale_after_days,
+    }
+}
+
+/// One user's line of an `EnrollmentReport` (contacts masked).
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "EnrollmentEntry")]
+pub struct EnrollmentEntryJs {
+    /// The directory's id of the user.
+    pub user_id: String,
+    /// The login.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// SSPR is enabled for the user (counts: enabled users).
+    pub enabled: bool,
+    /// Inside the policy's eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group (counted, never reminded).
+    pub privileged: bool,
+    /// The directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// The alternate e-mail, masked.
+    pub email_masked: Option<String>,
+    /// The mobile number, masked.
+    pub phone_masked: Option<String>,
+    /// The directory has a mailbox for the user (where a reminder goes).
+    pub has_directory_mail: bool,
+    /// When the contacts were last confirmed or changed.
+    pub contacts_confirmed_at: Option<DateTime<Utc>>,
+    /// When the password was last reset through sspr.
+    pub last_reset_at: Option<DateTime<Utc>>,
+    /// Until when self-service reset is blocked, if it is.
+    pub blocked_until: Option<DateTime<Utc>>,
+    /// Enabled without a contact.
+    pub without_contacts: bool,
+    /// Contacts older than the report's `staleAfterDays`.
+    pub stale: bool,
+    /// Registered, never reset through sspr.
+    pub never_used: bool,
+    /// Self-service reset is blocked now.
+    pub blocked: bool,
+}
+
+/// The counts of an `EnrollmentReport`.
+#[napi(object, object_from_js = false, js_name = "EnrollmentCounts")]
+pub struct EnrollmentCountsJs {
+    /// Users covered (the report: each one's entry).
+    pub users: u32,
+    /// SSPR is enabled for the user (counts: enabled users).
+    pub enabled: u32,
+    /// Enabled with at least one contact.
+    pub registered: u32,
+    /// Enabled without a contact.
+    pub without_contacts: u32,
+    /// Contacts older than the report's `staleAfterDays`.
+    pub stale: u32,
+    /// Registered, never reset through sspr.
+    pub never_used: u32,
+    /// Self-service reset is blocked now.
+    pub blocked: u32,
+    /// A member of a privileged group (counted, never reminded).
+    pub privileged: u32,
+    /// Without a directory mailbox.
+    pub without_mail: u32,
+}
+
+/// Who has registered for self-service reset.
+#[napi(object, object_from_js = false, js_name = "EnrollmentReport")]
+pub struct EnrollmentReportJs {
+    /// When the report was made.
+    pub generated_at: DateTime<Utc>,
+    /// The age in days from which contacts are stale.
+    pub stale_after_days: u32,
+    /// The counts.
+    pub counts: EnrollmentCountsJs,
+    /// Users covered (the report: each one's entry).
+    pub users: Vec<EnrollmentEntryJs>,
+    /// The directory listing was cut at the most a report reads.
+    pub truncated: bool,
+}
+
+/// A count as JS has it (a report never holds 4 billion users; saturates if it did).
+fn count(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<sspr_core::EnrollmentReport> for EnrollmentReportJs {
+    fn from(r: sspr_core::EnrollmentReport) -> Self {
+        let c = r.counts;
+        Self {
+            generated_at: to_chrono(r.generated_at),
+            stale_after_days: r.stale_after_days,
+            counts: EnrollmentCountsJs {
+                users: count(c.users),
+                enabled: count(c.enabled),
+                registered: count(c.registered),
+                without_contacts: count(c.without_contacts),
+                stale: count(c.stale),
+                never_used: count(c.never_used),
+                blocked: count(c.blocked),
+                privileged: count(c.privileged),
+                without_mail: count(c.without_mail),
+            },
+            users: r
+                .users
+                .into_iter()
+                .map(|e| EnrollmentEntryJs {
+                    user_id: e.user_id.as_str().to_owned(),
+                    login: e.login,
+                    display_name: e.display_name,
+                    enabled: e.enabled,
+                    eligible: e.eligible,
+                    privileged: e.privileged,
+                    account_disabled: e.account_disabled,
+                    email_masked: e.email_masked,
+                    phone_masked: e.phone_masked,
+                    has_directory_mail: e.has_directory_mail,
+                    contacts_confirmed_at: e.contacts_confirmed_at.map(to_chrono),
+                    last_reset_at: e.last_reset_at.map(to_chrono),
+                    blocked_until: e.blocked_until.map(to_chrono),
+                    without_contacts: e.without_contacts,
+                    stale: e.stale,
+                    never_used: e.never_used,
+                    blocked: e.blocked,
+                })
+                .collect(),
+            truncated: r.truncated,
+        }
+    }
+}
+
+/// What one `sendRegistrationReminders` run did.
+#[napi(object, object_from_js = false, js_name = "ReminderRun")]
+pub struct ReminderRunJs {
+    /// Logins reminded, sorted.
+    pub reminded: Vec<String>,
+    /// Users reminded within `reminder_interval_days` already.
+    pub already_reminded: u32,
+    /// Without a directory mailbox.
+    pub without_mail: u32,
+    /// Privileged users: never reminded.
+    pub skipped_privileged: u32,
+    /// Users who cannot register (account disabled, not eligible).
+    pub skipped_ineligible: u32,
+    /// Reminders the notifier refused (retried next run).
+    pub failed: u32,
+}
+
+impl From<sspr_core::ReminderRun> for ReminderRunJs {
+    fn from(r: sspr_core::ReminderRun) -> Self {
+        Self {
+            reminded: r.reminded,
+            already_reminded: count(r.already_reminded),
+            without_mail: count(r.without_mail),
+            skipped_privileged: count(r.skipped_privileged),
+            skipped_ineligible: count(r.skipped_ineligible),
+            failed: count(r.failed),
+        }
     }
 }
 
@@ -350,19 +530,30 @@ pub struct DirectoryUserJs {
     pub groups: Option<Vec<String>>,
     /// Disabled, expired, locked (all false when absent).
     pub state: Option<AccountStateJs>,
+    /// The user's mailbox in the directory, where registration reminders go.
+    pub mail: Option<String>,
 }
 
-impl From<DirectoryUserJs> for DirectoryUser {
-    fn from(u: DirectoryUserJs) -> Self {
-        DirectoryUser {
+impl TryFrom<DirectoryUserJs> for DirectoryUser {
+    type Error = sspr_core::BackendError;
+
+    /// A `mail` that is not an e-mail address is a `rejected` backend error naming it.
+    fn try_from(u: DirectoryUserJs) -> std::result::Result<Self, Self::Error> {
+        let mail = u.mail.map(|m| sspr_core::EmailAddress::parse(&m)).transpose().map_err(|_| {
+            sspr_core::BackendError::new(
+                sspr_core::BackendErrorKind::Rejected,
+                "a directory user's mail is not an e-mail address",
+            )
+        })?;
+        Ok(DirectoryUser {
             id: UserId::new(u.id),
             login: u.login,
             display_name: u.display_name,
             dn: u.dn,
             groups: u.groups.unwrap_or_default(),
             state: u.state.unwrap_or_default().into(),
-            mail: None,
-        }
+            mail,
+        })
     }
 }
 
@@ -375,6 +566,7 @@ impl From<DirectoryUser> for DirectoryUserJs {
             dn: u.dn,
             groups: Some(u.groups),
             state: Some(u.state.into()),
+            mail: u.mail.map(|m| m.as_str().to_owned()),
         }
     }
 }
@@ -462,8 +654,11 @@ pub struct NotificationJs {
     pub to: String,
     /// `en` or `de`.
     pub locale: String,
-    /// `pin`, `reset_requested`, `password_reset` or `contacts_changed`.
-    #[napi(ts_type = "'pin' | 'reset_requested' | 'password_reset' | 'contacts_changed'")]
+    /// The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `reset_requested`, `password_reset`,
+    /// `contacts_changed`, `password_changed` or `registration_reminder`.
+    #[napi(
+        ts_type = "'pin' | 'contact_proof' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder'"
+    )]
     pub kind: String,
     /// The e-mail subject (SMS ignore it).
     pub subject: String,

@@ -60,7 +60,8 @@ impl MemoryDirectory {
 
     /// Add a user (or replace the one with the same login or DN). The DN is the user's id.
     /// `password` is the one the user signs in with (`sign_in`) until a reset sets another.
-    #[pyo3(signature = (login, display_name, dn, groups = Vec::new(), *, password = None, disabled = false, expired = false, locked = false))]
+    /// `mail` is the user's mailbox in the directory, where registration reminders go.
+    #[pyo3(signature = (login, display_name, dn, groups = Vec::new(), *, password = None, disabled = false, expired = false, locked = false, mail = None))]
     #[allow(clippy::too_many_arguments)]
     fn add(
         &self,
@@ -72,12 +73,12 @@ impl MemoryDirectory {
         disabled: bool,
         expired: bool,
         locked: bool,
+        mail: Option<String>,
     ) -> PyResult<()> {
         let password = password.map(SecretArg::into_password);
         let state = sspr_core::backend::AccountState { disabled, expired, locked };
-        self.inner
-            .insert(MemoryUser { login, display_name, dn, groups, state, mail: None, password })
-            .map_err(to_py_err)
+        let mail = crate::values::directory_mail(mail)?;
+        self.inner.insert(MemoryUser { login, display_name, dn, groups, state, mail, password }).map_err(to_py_err)
     }
 
     /// Change a user's account state; False for an unknown login.

@@ -19,8 +19,8 @@ use crate::builtin::{self, ManualClock};
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
-    ContactProof, Contacts, PasswordRules, PinSent, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn,
-    UserStatus, Verified,
+    ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, ReminderRun, RequestContext, ResetChallenge,
+    ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -396,6 +396,56 @@ twins! {
         prepare: {},
         call: |core| core.search_users(&query, limit),
         answer: |_py, out| out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err),
+    }
+
+    /// Who has registered for self-service reset among the users inside one of `ous` (if
+    /// any) and in one of `groups` (if any): counts and one entry per user (administrators
+    /// only: give `admin`). Contacts stale after `stale_after_days` (default: the policy's
+    /// `reconfirm_after_days`, or 365).
+    #[pyo3(signature = (*, admin = None, ous = Vec::new(), groups = Vec::new(), stale_after_days = None, ctx = None))]
+    fn enrollment_report(
+        admin: Option<String>,
+        ous: Vec<String>,
+        groups: Vec<String>,
+        stale_after_days: Option<u32>,
+        ctx: Option<Py<RequestContext>>
+    ) -> EnrollmentReport {
+        prepare: {
+            let filter = sspr_core::EnrollmentFilter { ous, groups, stale_after_days };
+            let actor = actor(admin.as_deref())?;
+            let ctx = context(ctx.as_ref());
+        },
+        call: |core| core.enrollment_report(&actor, &filter, &ctx),
+        answer: |py, out| EnrollmentReport::from_core(py, out.map_err(to_py_err)?),
+    }
+
+    /// Mail a reminder to register (or confirm) contacts, with the policy's
+    /// `registration_url`, to the directory mailbox of each enabled user of the filter
+    /// without contacts or with stale ones; at most once per `reminder_interval_days`, never
+    /// to privileged users (administrators only: give `admin`).
+    #[pyo3(signature = (*, admin = None, ous = Vec::new(), groups = Vec::new(), stale_after_days = None, ctx = None))]
+    fn send_registration_reminders(
+        admin: Option<String>,
+        ous: Vec<String>,
+        groups: Vec<String>,
+        stale_after_days: Option<u32>,
+        ctx: Option<Py<RequestContext>>
+    ) -> ReminderRun {
+        prepare: {
+            let filter = sspr_core::EnrollmentFilter { ous, groups, stale_after_days };
+            let actor = actor(admin.as_deref())?;
+            let ctx = context(ctx.as_ref());
+        },
+        call: |core| core.send_registration_reminders(&actor, &filter, &ctx),
+        answer: |_py, out| out.map(ReminderRun::from).map_err(to_py_err),
+    }
+
+    /// Confirm that the user's contacts are still right (asked once `confirm_due`).
+    #[pyo3(signature = (login, *, admin = None, ctx = None))]
+    fn confirm_contacts(login: String, admin: Option<String>, ctx: Option<Py<RequestContext>>) -> Contacts {
+        prepare: { let actor = actor(admin.as_deref())?; let ctx = context(ctx.as_ref()); },
+        call: |core| core.confirm_contacts(&actor, &login, &ctx),
+        answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
     }
 
     /// Lift a block (administrators only: give `admin`).

@@ -47,6 +47,10 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::ResetChallenge>()?;
     m.add_class::<values::PinSent>()?;
     m.add_class::<values::ContactProof>()?;
+    m.add_class::<values::EnrollmentReport>()?;
+    m.add_class::<values::EnrollmentCounts>()?;
+    m.add_class::<values::EnrollmentEntry>()?;
+    m.add_class::<values::ReminderRun>()?;
     m.add_class::<values::Verified>()?;
     m.add_class::<values::ResetOutcome>()?;
     m.add_class::<values::ContactView>()?;

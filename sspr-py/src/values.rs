@@ -428,6 +428,8 @@ pub(crate) struct Contacts {
     email: Option<Py<ContactView>>,
     /// The mobile phone number.
     phone: Option<Py<ContactView>>,
+    /// Ask the user whether these are still right (`confirm_contacts` confirms them).
+    confirm_due: bool,
 }
 
 #[pymethods]
@@ -444,7 +446,182 @@ impl Contacts {
             v.map(|v| Py::new(py, ContactView { value: v.value, masked: v.masked, usable_from: v.usable_from }))
                 .transpose()
         };
-        Ok(Self { email: view(c.email)?, phone: view(c.phone)? })
+        Ok(Self { email: view(c.email)?, phone: view(c.phone)?, confirm_due: c.confirm_due })
+    }
+}
+
+/// One user's line of an `EnrollmentReport` (contacts masked).
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct EnrollmentEntry {
+    user_id: String,
+    login: String,
+    display_name: String,
+    enabled: bool,
+    eligible: bool,
+    privileged: bool,
+    account_disabled: bool,
+    email_masked: Option<String>,
+    phone_masked: Option<String>,
+    has_directory_mail: bool,
+    contacts_confirmed_at: Option<OffsetDateTime>,
+    last_reset_at: Option<OffsetDateTime>,
+    blocked_until: Option<OffsetDateTime>,
+    without_contacts: bool,
+    stale: bool,
+    never_used: bool,
+    blocked: bool,
+}
+
+#[pymethods]
+impl EnrollmentEntry {
+    fn __repr__(&self) -> String {
+        format!(
+            "EnrollmentEntry(login={}, enabled={}, without_contacts={}, stale={}, never_used={}, blocked={})",
+            q(&self.login),
+            py_bool(self.enabled),
+            py_bool(self.without_contacts),
+            py_bool(self.stale),
+            py_bool(self.never_used),
+            py_bool(self.blocked)
+        )
+    }
+}
+
+impl From<sspr_core::EnrollmentEntry> for EnrollmentEntry {
+    fn from(e: sspr_core::EnrollmentEntry) -> Self {
+        Self {
+            user_id: e.user_id.as_str().to_owned(),
+            login: e.login,
+            display_name: e.display_name,
+            enabled: e.enabled,
+            eligible: e.eligible,
+            privileged: e.privileged,
+            account_disabled: e.account_disabled,
+            email_masked: e.email_masked,
+            phone_masked: e.phone_masked,
+            has_directory_mail: e.has_directory_mail,
+            contacts_confirmed_at: e.contacts_confirmed_at,
+            last_reset_at: e.last_reset_at,
+            blocked_until: e.blocked_until,
+            without_contacts: e.without_contacts,
+            stale: e.stale,
+            never_used: e.never_used,
+            blocked: e.blocked,
+        }
+    }
+}
+
+/// The counts of an `EnrollmentReport`.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct EnrollmentCounts {
+    users: u64,
+    enabled: u64,
+    registered: u64,
+    without_contacts: u64,
+    stale: u64,
+    never_used: u64,
+    blocked: u64,
+    privileged: u64,
+    without_mail: u64,
+}
+
+#[pymethods]
+impl EnrollmentCounts {
+    fn __repr__(&self) -> String {
+        format!(
+            "EnrollmentCounts(users={}, enabled={}, registered={}, without_contacts={}, stale={}, never_used={}, \
+             blocked={}, privileged={}, without_mail={})",
+            self.users,
+            self.enabled,
+            self.registered,
+            self.without_contacts,
+            self.stale,
+            self.never_used,
+            self.blocked,
+            self.privileged,
+            self.without_mail
+        )
+    }
+}
+
+/// Who has registered for self-service reset (`enrollment_report`).
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct EnrollmentReport {
+    generated_at: OffsetDateTime,
+    stale_after_days: u32,
+    counts: Py<EnrollmentCounts>,
+    users: Vec<Py<EnrollmentEntry>>,
+    truncated: bool,
+}
+
+#[pymethods]
+impl EnrollmentReport {
+    fn __repr__(&self) -> String {
+        format!("EnrollmentReport(users={}, truncated={})", self.users.len(), py_bool(self.truncated))
+    }
+}
+
+impl EnrollmentReport {
+    pub(crate) fn from_core(py: Python<'_>, r: sspr_core::EnrollmentReport) -> PyResult<Self> {
+        let c = r.counts;
+        let counts = EnrollmentCounts {
+            users: c.users,
+            enabled: c.enabled,
+            registered: c.registered,
+            without_contacts: c.without_contacts,
+            stale: c.stale,
+            never_used: c.never_used,
+            blocked: c.blocked,
+            privileged: c.privileged,
+            without_mail: c.without_mail,
+        };
+        Ok(Self {
+            generated_at: r.generated_at,
+            stale_after_days: r.stale_after_days,
+            counts: Py::new(py, counts)?,
+            users: r.users.into_iter().map(|e| Py::new(py, EnrollmentEntry::from(e))).collect::<PyResult<_>>()?,
+            truncated: r.truncated,
+        })
+    }
+}
+
+/// What one `send_registration_reminders` run did.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct ReminderRun {
+    reminded: Vec<String>,
+    already_reminded: u64,
+    without_mail: u64,
+    skipped_privileged: u64,
+    skipped_ineligible: u64,
+    failed: u64,
+}
+
+#[pymethods]
+impl ReminderRun {
+    fn __repr__(&self) -> String {
+        format!(
+            "ReminderRun(reminded={:?}, already_reminded={}, without_mail={}, skipped_privileged={}, \
+             skipped_ineligible={}, failed={})",
+            self.reminded,
+            self.already_reminded,
+            self.without_mail,
+            self.skipped_privileged,
+            self.skipped_ineligible,
+            self.failed
+        )
+    }
+}
+
+impl From<sspr_core::ReminderRun> for ReminderRun {
+    fn from(r: sspr_core::ReminderRun) -> Self {
+        Self {
+            reminded: r.reminded,
+            already_reminded: r.already_reminded,
+            without_mail: r.without_mail,
+            skipped_privileged: r.skipped_privileged,
+            skipped_ineligible: r.skipped_ineligible,
+            failed: r.failed,
+        }
     }
 }
 
@@ -510,6 +687,14 @@ impl From<CoreStatus> for UserStatus {
     }
 }
 
+/// A directory mailbox given by a host (`mail=`): an address, or `InvalidInput` naming `mail`.
+pub(crate) fn directory_mail(mail: Option<String>) -> PyResult<Option<sspr_core::EmailAddress>> {
+    mail.map(|m| {
+        sspr_core::EmailAddress::parse(&m).map_err(|_| crate::errors::invalid_input("mail", "not an e-mail address"))
+    })
+    .transpose()
+}
+
 /// A user as a directory knows them: what a Python `Directory.find_user` returns.
 #[pyclass(frozen, module = "sspr")]
 #[derive(Clone)]
@@ -523,7 +708,8 @@ impl DirectoryUser {
     /// `set_password` and `unlock`; `dn` decides OU eligibility; `groups` must include
     /// nested memberships.
     #[new]
-    #[pyo3(signature = (id, login, display_name, dn, groups = Vec::new(), *, disabled = false, expired = false, locked = false))]
+    /// `mail`: the user's mailbox in the directory, where registration reminders go.
+    #[pyo3(signature = (id, login, display_name, dn, groups = Vec::new(), *, disabled = false, expired = false, locked = false, mail = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         id: String,
@@ -534,8 +720,9 @@ impl DirectoryUser {
         disabled: bool,
         expired: bool,
         locked: bool,
-    ) -> Self {
-        Self {
+        mail: Option<String>,
+    ) -> PyResult<Self> {
+        Ok(Self {
             inner: CoreUser {
                 id: UserId::new(id),
                 login,
@@ -543,9 +730,14 @@ impl DirectoryUser {
                 dn,
                 groups,
                 state: AccountState { disabled, expired, locked },
-                mail: None,
+                mail: directory_mail(mail)?,
             },
-        }
+        })
+    }
+
+    #[getter]
+    fn mail(&self) -> Option<&str> {
+        self.inner.mail.as_ref().map(sspr_core::EmailAddress::as_str)
     }
 
     #[getter]

@@ -315,3 +315,54 @@ def test_backends_from_a_toml_file(tmp_path: Path) -> None:
     path.write_text('[store]\nkind = "mongodb"\n')
     with pytest.raises(sspr.ConfigError):
         sspr.backends.from_config(path)
+
+
+def test_nightly_registration_job_against_slapd(tmp_path: pathlib.Path) -> None:
+    """examples/python/nightly_registration.py as a new user runs it, on a portal TOML whose
+    directory is the real slapd: the user's `mail` attribute is where the reminder goes."""
+    import csv
+    import sys
+
+    uid = f"night{os.getpid()}x{time.time_ns() % 10**9}"
+    base = env("SSPR_TEST_LDAP_BASE")
+    ldapadd(
+        f"dn: uid={uid},ou=staff,ou=people,{base}\nobjectClass: inetOrgPerson\n"
+        f"uid: {uid}\ncn: Night Owl\nsn: Owl\ndisplayName: Night Owl\nmail: {uid}@example.org\n"
+        "userPassword: Init-Passw0rd-1\n"
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secret.key").write_text(KEY.hex())
+    config = tmp_path / "portal.toml"
+    config.write_text(
+        '[directory]\nkind = "ldap"\n'
+        f'url = "{env("SSPR_TEST_LDAP_URL")}"\nstarttls = true\nca_file = "{env("SSPR_TEST_CA")}"\n'
+        f'base_dn = "{base}"\nbind_dn = "{env("SSPR_TEST_LDAP_BIND_DN")}"\n'
+        f'bind_password = "{env("SSPR_TEST_LDAP_BIND_PASSWORD")}"\n'
+        f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n'
+        '[policy]\nregistration_url = "https://sspr.example.org/passwordnotification"\nmin_response_ms = 0\n'
+    )
+    # The admin enabled the new user (contacts in the portal's SQLite file, none yet).
+    import tomllib
+
+    tables = {k: v for k, v in tomllib.loads(config.read_text()).items() if k != "policy"}
+    b = sspr.backends.from_config(tables, data_dir=str(data))
+    s = sspr.BlockingSspr(b.directory, b.notifier, secret_key=KEY, contacts=b.contacts, store=b.store,
+                          policy=sspr.Policy(min_response_ms=0))
+    s.set_enabled(uid, True, admin="h")
+    del s, b
+
+    script = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python" / "nightly_registration.py"
+    report = tmp_path / "report.csv"
+    args = [sys.executable, str(script), "--config", str(config), "--data-dir", str(data), "--report", str(report),
+            "--ou", f"ou=people,{base}", "--remind"]
+    first = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert f"reminded: {uid}" in first.stdout.splitlines(), first.stdout
+    assert f"outbox (not sent): to {uid}@example.org: Register contact details" in first.stdout
+    rows = {r["login"]: r for r in csv.DictReader(report.open())}
+    assert rows[uid]["without_contacts"] == "True" and rows[uid]["directory_mail"] == "True", rows[uid]
+    assert len(rows) > 1, "slapd's other users are in the report too"
+    second = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert f"reminded: {uid}" not in second.stdout.splitlines(), second.stdout

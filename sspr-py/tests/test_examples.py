@@ -3,6 +3,7 @@ rows (as a script and as a function), and the FastAPI portal through a whole res
 
 from __future__ import annotations
 
+import csv
 import json
 import pathlib
 import re
@@ -123,3 +124,110 @@ def test_portal_runs_a_whole_reset() -> None:
     assert again.status_code == 410
     assert client.post("/reset", data={"login": "\x00"}).status_code == 400
     assert "jane@home.example" in client.get("/dev/outbox").text
+
+
+# ---------------------------------------------------------------------------------------
+# The nightly registration job (examples/python/nightly_registration.py), run as a new user
+# runs it: a subprocess on the portal's TOML file, its data directory and its secret key.
+
+NIGHTLY = EXAMPLES / "nightly_registration.py"
+STAFF = "ou=staff,dc=example,dc=org"
+DEMO_USERS = [
+    {"login": "jane.doe@example.org", "display_name": "Jane Doe", "dn": "uid=jane.doe,ou=staff,dc=example,dc=org",
+     "mail": "jane.doe@example.org"},
+    {"login": "max.mustermann@example.org", "display_name": "Max Mustermann",
+     "dn": "uid=max.mustermann,ou=staff,dc=example,dc=org", "mail": "max.mustermann@example.org"},
+    {"login": "bob.builder@example.org", "display_name": "Bob Builder", "dn": "uid=bob.builder,ou=staff,dc=example,dc=org"},
+    {"login": "root.admin@example.org", "display_name": "Root Admin", "dn": "uid=root.admin,ou=staff,dc=example,dc=org",
+     "groups": ["cn=Domain Admins,ou=groups,dc=example,dc=org"], "mail": "root.admin@example.org"},
+    {"login": "carol.contractor@example.org", "display_name": "Carol Contractor",
+     "dn": "uid=carol,ou=contractors,dc=example,dc=org", "mail": "carol@example.org"},
+]
+KEY_HEX = KEY.hex()
+POLICY = f"""
+[policy]
+eligible_ous = ["{STAFF}"]
+registration_url = "https://sspr.example.org/passwordnotification"
+min_response_ms = 0
+"""
+
+
+def nightly(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(NIGHTLY), *args], capture_output=True, text=True, timeout=120)
+
+
+def portal_data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
+    """The portal's data directory: its secret key, as the portal writes it."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secret.key").write_text(KEY_HEX + "\n")
+    return data
+
+
+def test_nightly_job_on_the_demo_data_writes_the_report_and_reminds_once(tmp_path: pathlib.Path) -> None:
+    data = portal_data_dir(tmp_path)
+    (tmp_path / "demo-users.json").write_text(json.dumps(DEMO_USERS))
+    config = tmp_path / "portal.toml"
+    config.write_text(
+        'listen = "127.0.0.1:8080"\n'  # a portal setting the job does not need: ignored
+        '[directory]\nkind = "demo"\nseed_file = "demo-users.json"\n'
+        f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n' + POLICY
+    )
+    # What the portal's admins did: jane registered, max enabled without contacts.
+    portal_engine = sspr.BlockingSspr(
+        sspr.MemoryDirectory.from_json(json.dumps(DEMO_USERS)), sspr.Outbox(), secret_key=KEY_HEX,
+        contacts=sspr.backends.SqliteStore(data / "sspr.sqlite"), store=sspr.backends.SqliteStore(data / "sspr.sqlite"),
+        policy=sspr.Policy(min_response_ms=0, eligible_ous=[STAFF]),
+    )
+    portal_engine.set_enabled("jane.doe@example.org", True, admin="helpdesk")
+    portal_engine.update_contacts("jane.doe@example.org", email="jane@private.example", admin="helpdesk")
+    portal_engine.set_enabled("max.mustermann@example.org", True, admin="helpdesk")
+    del portal_engine
+
+    report = tmp_path / "registration.csv"
+    args = ["--config", str(config), "--data-dir", str(data), "--report", str(report), "--ou", STAFF, "--remind"]
+    first = nightly(*args)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0] == (
+        f"report: {report}: 4 users: 2 enabled, 1 registered, 1 without contacts, 0 with stale contacts "
+        "(>365 days), 1 never used, 0 blocked, 1 privileged, 1 without a mailbox"
+    ), lines
+    assert "reminded: max.mustermann@example.org" in lines
+    assert lines[-1] == ("outbox (not sent): to max.mustermann@example.org: "
+                         "Register contact details for resetting your password"), lines
+    rows = list(csv.DictReader(report.open()))
+    assert [r["login"] for r in rows] == [
+        "bob.builder@example.org", "jane.doe@example.org", "max.mustermann@example.org", "root.admin@example.org"]
+    by_login = {r["login"]: r for r in rows}
+    assert by_login["max.mustermann@example.org"]["without_contacts"] == "True"
+    assert by_login["jane.doe@example.org"]["email"] == "j***@p***.example", "masked in the file"
+    assert "jane@private.example" not in report.read_text()
+    assert by_login["root.admin@example.org"]["privileged"] == "True"
+
+    # The next night (or the same night, twice): the report again, nobody mailed twice.
+    second = nightly(*args)
+    assert second.returncode == 0, second.stderr
+    assert not any(line.startswith("reminded:") for line in second.stdout.splitlines()), second.stdout
+    assert "reminders: 0 sent, 1 already reminded, 0 without a mailbox, 0 privileged (never reminded), " \
+           "0 cannot register, 0 failed" in second.stdout
+
+    # Report only, and bad input: a named field, exit status 2, the old report left alone.
+    assert nightly(*args[:-1]).returncode == 0
+    before = report.read_text()
+    bad = nightly(*args[:-1], "--stale-after-days", "0")
+    assert bad.returncode == 2 and "stale_after_days" in bad.stderr, bad.stderr
+    bad = nightly("--config", str(config), "--data-dir", str(data), "--report", str(report), "--ou", "staff")
+    assert bad.returncode == 2 and "ous" in bad.stderr, bad.stderr
+    assert report.read_text() == before
+    missing_key = nightly("--config", str(config), "--data-dir", str(tmp_path), "--report", str(report))
+    assert missing_key.returncode == 2 and "secret key" in missing_key.stderr
+
+
+def test_nightly_job_without_a_registration_url_says_so(tmp_path: pathlib.Path) -> None:
+    data = portal_data_dir(tmp_path)
+    config = tmp_path / "portal.toml"
+    config.write_text(f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n')
+    proc = nightly("--config", str(config), "--data-dir", str(data), "--report", str(tmp_path / "r.csv"), "--remind")
+    assert proc.returncode == 2 and "registration_url" in proc.stderr, proc.stderr
+    assert (tmp_path / "r.csv").exists(), "the report is written before the reminders are refused"

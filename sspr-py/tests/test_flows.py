@@ -258,3 +258,44 @@ def test_secret_key_forms() -> None:
     for bad in (b"short", "zz" * 32, 42):
         with pytest.raises(sspr.ConfigError):
             sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=bad)  # type: ignore[arg-type]
+
+
+def test_registration_coverage_report_reminders_and_reconfirmation() -> None:
+    policy = sspr.Policy(min_response_ms=0, registration_url="https://sspr.example.org/passwordnotification",
+                         reconfirm_after_days=30)
+    world = make_world(policy)
+    world.directory.add("max@example.org", "Max M", "uid=max,ou=staff,dc=example,dc=org", mail="max@example.org")
+    with pytest.raises(sspr.InvalidInput) as bad:
+        world.directory.add("x@example.org", "X", "uid=x,ou=staff,dc=example,dc=org", mail="not an address")
+    assert bad.value.field == "mail"
+    world.enroll()
+    s = world.blocking
+    s.set_enabled("max@example.org", True, admin="helpdesk")
+
+    report = s.enrollment_report(admin="helpdesk", ous=["ou=staff,dc=example,dc=org"])
+    assert report.counts.users == 5 and report.counts.without_contacts == 1 and report.counts.registered == 1
+    max_entry = next(u for u in report.users if u.login == "max@example.org")
+    assert max_entry.without_contacts and max_entry.has_directory_mail and not max_entry.stale
+    assert next(u for u in report.users if u.login == JANE).email_masked == "j***@h***.example"
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.enrollment_report(ous=[])
+    assert refused.value.reason == "admin_only"
+    with pytest.raises(sspr.InvalidInput) as bad:
+        s.enrollment_report(admin="helpdesk", stale_after_days=0)
+    assert bad.value.field == "stale_after_days"
+
+    run1 = s.send_registration_reminders(admin="helpdesk")
+    assert run1.reminded == ["max@example.org"] and run1.failed == 0
+    s.flush_deliveries()
+    sent = world.outbox.messages_to("max@example.org")
+    assert [n.kind for n in sent] == ["registration_reminder"]
+    assert "https://sspr.example.org/passwordnotification" in sent[0].text()
+    again = run(world.aio.send_registration_reminders(admin="helpdesk"))
+    assert again.reminded == [] and again.already_reminded == 1
+
+    # Thirty days on, jane is asked to confirm her contacts, and confirms them.
+    assert s.contacts(JANE).confirm_due is False
+    world.clock.advance(30 * 86400)
+    assert s.contacts(JANE).confirm_due is True
+    assert s.confirm_contacts(JANE).confirm_due is False
+    assert [e for e in world.audit.events() if e["kind"] == "contacts_confirmed"]

@@ -115,6 +115,94 @@ class Contacts:
     def email(self) -> Optional[ContactView]: ...
     @property
     def phone(self) -> Optional[ContactView]: ...
+    @property
+    def confirm_due(self) -> bool: ...
+
+@final
+class EnrollmentEntry:
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def login(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def eligible(self) -> bool: ...
+    @property
+    def privileged(self) -> bool: ...
+    @property
+    def account_disabled(self) -> bool: ...
+    @property
+    def email_masked(self) -> Optional[str]: ...
+    @property
+    def phone_masked(self) -> Optional[str]: ...
+    @property
+    def has_directory_mail(self) -> bool: ...
+    @property
+    def contacts_confirmed_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def last_reset_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def blocked_until(self) -> Optional[datetime.datetime]: ...
+    @property
+    def without_contacts(self) -> bool: ...
+    @property
+    def stale(self) -> bool: ...
+    @property
+    def never_used(self) -> bool: ...
+    @property
+    def blocked(self) -> bool: ...
+
+@final
+class EnrollmentCounts:
+    @property
+    def users(self) -> int: ...
+    @property
+    def enabled(self) -> int: ...
+    @property
+    def registered(self) -> int: ...
+    @property
+    def without_contacts(self) -> int: ...
+    @property
+    def stale(self) -> int: ...
+    @property
+    def never_used(self) -> int: ...
+    @property
+    def blocked(self) -> int: ...
+    @property
+    def privileged(self) -> int: ...
+    @property
+    def without_mail(self) -> int: ...
+
+@final
+class EnrollmentReport:
+    @property
+    def generated_at(self) -> datetime.datetime: ...
+    @property
+    def stale_after_days(self) -> int: ...
+    @property
+    def counts(self) -> EnrollmentCounts: ...
+    @property
+    def users(self) -> List[EnrollmentEntry]: ...
+    @property
+    def truncated(self) -> bool: ...
+
+@final
+class ReminderRun:
+    @property
+    def reminded(self) -> List[str]: ...
+    @property
+    def already_reminded(self) -> int: ...
+    @property
+    def without_mail(self) -> int: ...
+    @property
+    def skipped_privileged(self) -> int: ...
+    @property
+    def skipped_ineligible(self) -> int: ...
+    @property
+    def failed(self) -> int: ...
 
 @final
 class UserStatus:
@@ -178,6 +266,7 @@ class DirectoryUser:
         disabled: bool = False,
         expired: bool = False,
         locked: bool = False,
+        mail: Optional[str] = None,
     ) -> None: ...
     @property
     def id(self) -> str: ...
@@ -195,6 +284,8 @@ class DirectoryUser:
     def expired(self) -> bool: ...
     @property
     def locked(self) -> bool: ...
+    @property
+    def mail(self) -> Optional[str]: ...
 
 @final
 class StoredContactView:
@@ -233,7 +324,18 @@ class Notification:
     @property
     def locale(self) -> Literal["en", "de"]: ...
     @property
-    def kind(self) -> Literal["pin", "reset_requested", "password_reset", "contacts_changed", "other"]: ...
+    def kind(
+        self,
+    ) -> Literal[
+        "pin",
+        "contact_proof",
+        "reset_requested",
+        "password_reset",
+        "contacts_changed",
+        "password_changed",
+        "registration_reminder",
+        "other",
+    ]: ...
     @property
     def at(self) -> datetime.datetime: ...
     @property
@@ -278,6 +380,9 @@ class Policy:
         chosen_password_min_length: int = 8,
         allow_unlock_only: bool = True,
         contact_cooling_off_secs: int = 86400,
+        reconfirm_after_days: int = 0,
+        registration_url: str = "",
+        reminder_interval_days: int = 7,
         eligible_ous: List[str] = ...,
         eligible_groups: List[str] = ...,
         eligible_administrative_units: List[str] = ...,
@@ -326,6 +431,9 @@ class Policy:
     chosen_password_min_length: int
     allow_unlock_only: bool
     contact_cooling_off_secs: int
+    reconfirm_after_days: int
+    registration_url: str
+    reminder_interval_days: int
     eligible_ous: List[str]
     eligible_groups: List[str]
     eligible_administrative_units: List[str]
@@ -352,6 +460,7 @@ class MemoryDirectory:
         disabled: bool = False,
         expired: bool = False,
         locked: bool = False,
+        mail: Optional[str] = None,
     ) -> None: ...
     def set_state(self, login: str, *, disabled: bool = False, expired: bool = False, locked: bool = False) -> bool: ...
     def users(self) -> List[DirectoryUser]: ...
@@ -481,6 +590,27 @@ class _Operations:
     ) -> Contacts: ...
     def search_users(self, query: str, limit: int = 50) -> List[UserStatus]: ...
     def unblock(self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None) -> None: ...
+    def enrollment_report(
+        self,
+        *,
+        admin: Optional[str] = None,
+        ous: List[str] = ...,
+        groups: List[str] = ...,
+        stale_after_days: Optional[int] = None,
+        ctx: Optional[RequestContext] = None,
+    ) -> EnrollmentReport: ...
+    def send_registration_reminders(
+        self,
+        *,
+        admin: Optional[str] = None,
+        ous: List[str] = ...,
+        groups: List[str] = ...,
+        stale_after_days: Optional[int] = None,
+        ctx: Optional[RequestContext] = None,
+    ) -> ReminderRun: ...
+    def confirm_contacts(
+        self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
+    ) -> Contacts: ...
 
 def _coroutine(
     operation: Callable[Concatenate[_Operations, _P], _R],
@@ -508,6 +638,9 @@ class Sspr(_Engine):
     confirm_contact_proof = _coroutine(_Operations.confirm_contact_proof)
     search_users = _coroutine(_Operations.search_users)
     unblock = _coroutine(_Operations.unblock)
+    enrollment_report = _coroutine(_Operations.enrollment_report)
+    send_registration_reminders = _coroutine(_Operations.send_registration_reminders)
+    confirm_contacts = _coroutine(_Operations.confirm_contacts)
 
 @final
 class BlockingSspr(_Engine, _Operations):

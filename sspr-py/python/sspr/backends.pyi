@@ -1,8 +1,9 @@
 """Type stubs of ``sspr.backends``: the real backends of this build."""
 
 import os
-from typing import List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Union
 
+from . import _sspr
 from ._sspr import Secret
 
 class SqliteStore:
@@ -127,4 +128,25 @@ class WebhookNotifier:
         allow_insecure_http: bool = False,
     ) -> None: ...
 
+class ConfiguredBackends:
+    """Every backend of an engine, from ``from_config``: pass them to ``Sspr``/``BlockingSspr``."""
+
+    @property
+    def directory(self) -> Any: ...
+    @property
+    def contacts(self) -> Any: ...
+    @property
+    def store(self) -> Any: ...
+    @property
+    def notifier(self) -> Any: ...
+    @property
+    def audit(self) -> Optional[Any]: ...
+    @property
+    def outbox(self) -> Optional[_sspr.Outbox]: ...
+    @property
+    def memory_directory(self) -> Optional[_sspr.MemoryDirectory]: ...
+
+def from_config(
+    config: Union[Dict[str, Any], str, os.PathLike[str]], *, data_dir: Optional[Union[str, os.PathLike[str]]] = None
+) -> ConfiguredBackends: ...
 def available() -> List[str]: ...
