@@ -138,7 +138,7 @@ typedef enum SsprLocale {
 
 // Which notice a notification is.
 typedef enum SsprMessageKind {
-  // A one-time PIN (`SsprNotification.pin` holds it).
+  // A one-time reset PIN (`SsprNotification.pin` holds it).
   SSPR_MESSAGE_KIND_PIN = 0,
   // A reset was requested; a PIN went to another contact.
   SSPR_MESSAGE_KIND_RESET_REQUESTED = 1,
@@ -146,6 +146,9 @@ typedef enum SsprMessageKind {
   SSPR_MESSAGE_KIND_PASSWORD_RESET = 2,
   // The user's contact details were changed.
   SSPR_MESSAGE_KIND_CONTACTS_CHANGED = 3,
+  // The code proving a contact the user is adding (`SsprNotification.pin` holds it;
+  // `sspr_confirm_contact_proof` takes it).
+  SSPR_MESSAGE_KIND_CONTACT_PROOF = 4,
   // A notice this version of the header does not name (subject and body are still set).
   SSPR_MESSAGE_KIND_OTHER = 99,
 } SsprMessageKind;
@@ -313,7 +316,8 @@ typedef struct SsprNotification {
   enum SsprLocale locale;
   // Which notice.
   enum SsprMessageKind kind;
-  // The PIN's digits for `SSPR_MESSAGE_KIND_PIN`, else NULL. Never log it.
+  // The digits for `SSPR_MESSAGE_KIND_PIN` and `SSPR_MESSAGE_KIND_CONTACT_PROOF`, else NULL.
+  // Never log it.
   const char *pin;
   // When the PIN expires (Unix seconds; 0 for other notices).
   int64_t pin_expires_at;
@@ -506,6 +510,19 @@ typedef struct SsprUserStatus {
   // When (Unix seconds; 0 when never).
   int64_t last_reset_at;
 } SsprUserStatus;
+
+// The answer to `sspr_request_contact_proof`: pass `proof_id` and the code the user typed
+// to `sspr_confirm_contact_proof`. Free with `sspr_contact_proof_free`.
+typedef struct SsprContactProof {
+  // Names the pending proof (not a secret: the code is).
+  char *proof_id;
+  // Where the code went.
+  enum SsprChannel channel;
+  // The destination, masked.
+  char *masked;
+  // When the code stops working (Unix seconds).
+  int64_t expires_at;
+} SsprContactProof;
 
 // One way a PIN can be sent.
 typedef struct SsprMethod {
@@ -923,6 +940,74 @@ enum SsprStatus sspr_flush_deliveries_async(const struct SsprEngine *engine,
                                             void *user_data,
                                             struct SsprError **error_out);
 
+// Send a one-time code to a contact a user wants to add or change to: `channel` (an
+// `SsprChannel` value) and `value`, the address or number. The contact is saved only by
+// `sspr_confirm_contact_proof` with that code; a new request replaces the user's pending
+// proof. Acting as the administrator `admin_id`, or as the signed-in user when it is NULL
+// (as `sspr_update_contacts`, which refuses a user's new contact with
+// `SSPR_STATUS_NOT_ALLOWED`, reason `SSPR_NOT_ALLOWED_REASON_CONTACT_UNPROVEN`, while the
+// policy's `user_contacts_need_proof` is on). A malformed address or number is
+// `SSPR_STATUS_INVALID_INPUT` naming `"email"` or `"phone"`, nothing sent. On success
+// `*out` is an `SsprContactProof` to free with `sspr_contact_proof_free`; the code goes to
+// the notifier in the background (`sspr_flush_deliveries` waits for it).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_request_contact_proof(const struct SsprEngine *engine,
+                                           const char *admin_id,
+                                           const char *login,
+                                           uint32_t channel,
+                                           const char *value,
+                                           const struct SsprRequestContext *ctx,
+                                           struct SsprContactProof **out,
+                                           struct SsprError **error_out);
+
+// `sspr_request_contact_proof` as a callback call; `result` is a `const SsprContactProof *`.
+//
+// # Safety
+// As `sspr_request_contact_proof`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_request_contact_proof_async(const struct SsprEngine *engine,
+                                                 const char *admin_id,
+                                                 const char *login,
+                                                 uint32_t channel,
+                                                 const char *value,
+                                                 const struct SsprRequestContext *ctx,
+                                                 SsprCallback callback,
+                                                 void *user_data,
+                                                 struct SsprError **error_out);
+
+// Save the contact of the pending proof `proof_id` if `code` is the code sent to it (the
+// change then cools off and the contacts registered before are told, as any change made
+// by `admin_id` or, when NULL, the user). A wrong code is `SSPR_STATUS_WRONG_PIN` (see
+// `sspr_error_attempts_left`), then `SSPR_STATUS_PIN_VOIDED`; a replaced, expired or
+// unknown proof is `SSPR_STATUS_EXPIRED`, a confirmed one `SSPR_STATUS_ALREADY_USED`. On
+// success `*out` is the new `SsprContacts` (free with `sspr_contacts_free`).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_confirm_contact_proof(const struct SsprEngine *engine,
+                                           const char *admin_id,
+                                           const char *login,
+                                           const char *proof_id,
+                                           const char *code,
+                                           const struct SsprRequestContext *ctx,
+                                           struct SsprContacts **out,
+                                           struct SsprError **error_out);
+
+// `sspr_confirm_contact_proof` as a callback call; `result` is a `const SsprContacts *`.
+//
+// # Safety
+// As `sspr_confirm_contact_proof`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_confirm_contact_proof_async(const struct SsprEngine *engine,
+                                                 const char *admin_id,
+                                                 const char *login,
+                                                 const char *proof_id,
+                                                 const char *code,
+                                                 const struct SsprRequestContext *ctx,
+                                                 SsprCallback callback,
+                                                 void *user_data,
+                                                 struct SsprError **error_out);
+
 // Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
 // `sspr_challenge_free`. Unknown, disabled and not-enabled logins get an answer of the same
 // shape (decoy methods).
@@ -1296,6 +1381,12 @@ void sspr_verified_free(struct SsprVerified *verified);
 // # Safety
 // `outcome` is NULL or was handed out by this library and not yet freed.
 void sspr_reset_outcome_free(struct SsprResetOutcome *outcome);
+
+// Free a contact proof's answer (NULL is allowed).
+//
+// # Safety
+// `proof` is NULL or was handed out by this library and not yet freed.
+void sspr_contact_proof_free(struct SsprContactProof *proof);
 
 // Free contact details (NULL is allowed).
 //

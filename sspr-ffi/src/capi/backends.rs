@@ -365,7 +365,8 @@ pub struct SsprNotification {
     pub locale: SsprLocale,
     /// Which notice.
     pub kind: SsprMessageKind,
-    /// The PIN's digits for `SSPR_MESSAGE_KIND_PIN`, else NULL. Never log it.
+    /// The digits for `SSPR_MESSAGE_KIND_PIN` and `SSPR_MESSAGE_KIND_CONTACT_PROOF`, else NULL.
+    /// Never log it.
     pub pin: *const c_char,
     /// When the PIN expires (Unix seconds; 0 for other notices).
     pub pin_expires_at: i64,

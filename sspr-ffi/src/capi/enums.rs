@@ -234,7 +234,7 @@ c_enum! {
 c_enum! {
     /// Which notice a notification is.
     pub enum SsprMessageKind {
-        /// A one-time PIN (`SsprNotification.pin` holds it).
+        /// A one-time reset PIN (`SsprNotification.pin` holds it).
         Pin = 0,
         /// A reset was requested; a PIN went to another contact.
         ResetRequested = 1,
@@ -242,6 +242,9 @@ c_enum! {
         PasswordReset = 2,
         /// The user's contact details were changed.
         ContactsChanged = 3,
+        /// The code proving a contact the user is adding (`SsprNotification.pin` holds it;
+        /// `sspr_confirm_contact_proof` takes it).
+        ContactProof = 4,
         /// A notice this version of the header does not name (subject and body are still set).
         Other = 99,
     }

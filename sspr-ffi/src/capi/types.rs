@@ -124,6 +124,32 @@ impl From<sspr_core::PinSent> for SsprPinSent {
     }
 }
 
+/// The answer to `sspr_request_contact_proof`: pass `proof_id` and the code the user typed
+/// to `sspr_confirm_contact_proof`. Free with `sspr_contact_proof_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprContactProof {
+    /// Names the pending proof (not a secret: the code is).
+    pub proof_id: *mut c_char,
+    /// Where the code went.
+    pub channel: SsprChannel,
+    /// The destination, masked.
+    pub masked: *mut c_char,
+    /// When the code stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl SsprContactProof {
+    pub(crate) fn new(proof: sspr_core::ContactProof) -> Self {
+        Self {
+            proof_id: raw_string(proof.proof_id),
+            channel: SsprChannel::from_core_name(proof.channel.as_str()).unwrap_or(SsprChannel::Email),
+            masked: raw_string(proof.masked),
+            expires_at: proof.expires_at.unix_timestamp(),
+        }
+    }
+}
+
 /// The answer to `sspr_verify_pin`. Free with `sspr_verified_free`.
 #[repr(C)]
 #[derive(Debug)]
@@ -457,6 +483,21 @@ pub unsafe extern "C" fn sspr_reset_outcome_free(outcome: *mut SsprResetOutcome)
     let Some(o) = (unsafe { take_box(outcome) }) else { return };
     // SAFETY: made by `SsprResetOutcome::new`.
     unsafe { free_string(o.temporary_password, true) };
+}
+
+/// Free a contact proof's answer (NULL is allowed).
+///
+/// # Safety
+/// `proof` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_contact_proof_free(proof: *mut SsprContactProof) {
+    // SAFETY: per this function's contract.
+    let Some(p) = (unsafe { take_box(proof) }) else { return };
+    // SAFETY: made by `SsprContactProof::new`.
+    unsafe {
+        free_string(p.proof_id, false);
+        free_string(p.masked, false);
+    }
 }
 
 /// Free contact details (NULL is allowed).

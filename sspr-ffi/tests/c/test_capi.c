@@ -679,6 +679,140 @@ static void test_full_flow_callbacks(void) {
   world_close(&w);
 }
 
+static void on_proof(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  const SsprContactProof *p = (const SsprContactProof *)result;
+  if (p) snprintf(wt->flow, sizeof wt->flow, "%s", p->proof_id);
+  waiter_finish(wt, st, e);
+}
+
+static void on_proven(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  const SsprContacts *c = (const SsprContacts *)result;
+  if (c) snprintf(wt->temp, sizeof wt->temp, "%s", c->phone ? c->phone : "(none)");
+  waiter_finish(wt, st, e);
+}
+
+static void contacts_email_is(World *w, const char *email, const char *why) {
+  SsprContacts *c = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_contacts(w->engine, "jdoe@example.org", &c, &err);
+  CHECK(st == SSPR_STATUS_OK && c && c->email && strcmp(c->email, email) == 0, "%s: %s (%s)", why,
+        c && c->email ? c->email : "(none)", msg(err));
+  sspr_contacts_free(c);
+  sspr_error_free(err);
+}
+
+/* A user's new contact is saved only with the code sent to it: update_contacts refuses it
+ * (CONTACT_UNPROVEN), request_contact_proof sends the code (read here from the C notifier, as
+ * the reset PINs are), a wrong code is WRONG_PIN and changes nothing, the right one saves the
+ * contact (cooling off, as any change by the user) and cannot be used again. The callback pair
+ * gives the same proof. */
+static void test_contact_proof(void) {
+  World w;
+  world_open(&w, NULL);
+  SsprError *err = NULL;
+  SsprContactUpdate up;
+  memset(&up, 0, sizeof up);
+  up.email_change = SSPR_CHANGE_SET;
+  up.email = "jane.new@example.com";
+  SsprContacts *contacts = NULL;
+  SsprStatus st = sspr_update_contacts(w.engine, NULL, "jdoe@example.org", &up, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_NOT_ALLOWED &&
+            sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_CONTACT_UNPROVEN && contacts == NULL,
+        "unproven: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+
+  pthread_mutex_lock(&w.b.lock);
+  int sent = w.b.sent;
+  pthread_mutex_unlock(&w.b.lock);
+  SsprContactProof *proof = NULL;
+  st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_EMAIL, "jane.new@example.com",
+                                  NULL, &proof, &err);
+  CHECK(st == SSPR_STATUS_OK && proof, "request_contact_proof: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  if (!proof) {
+    world_close(&w);
+    return;
+  }
+  CHECK(strlen(proof->proof_id) == 32 && proof->channel == SSPR_CHANNEL_EMAIL &&
+            strcmp(proof->masked, "j***@e***.com") == 0 && proof->expires_at == START + 600,
+        "proof: %s %d %s %lld", proof->proof_id, (int)proof->channel, proof->masked, (long long)proof->expires_at);
+  char code[32];
+  wait_sent(&w, sent + 1, code);
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_CONTACT_PROOF && strcmp(w.b.last_to, "jane.new@example.com") == 0 &&
+            strlen(code) == 8,
+        "the code went to the new address: kind %d to %s", w.b.last_kind, w.b.last_to);
+
+  char wrong[32];
+  strcpy(wrong, code);
+  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+  st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, wrong, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == 4 && contacts == NULL,
+        "wrong code: %d %s", (int)st, msg(err));
+  CHECK(strstr(msg(err), wrong) == NULL, "the error does not echo the code");
+  sspr_error_free(err);
+  err = NULL;
+  contacts_email_is(&w, "jane.doe@example.net", "a wrong code saves nothing");
+
+  st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, code, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_OK && contacts && strcmp(contacts->email, "jane.new@example.com") == 0 &&
+            contacts->email_usable_from > START,
+        "confirm: %d %s", (int)st, msg(err));
+  sspr_contacts_free(contacts);
+  contacts = NULL;
+  sspr_error_free(err);
+  err = NULL;
+  contacts_email_is(&w, "jane.new@example.com", "the proven address is saved");
+  st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, code, NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_ALREADY_USED && contacts == NULL, "a code works once: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  sspr_contact_proof_free(proof);
+  proof = NULL;
+
+  /* Argument errors: nothing sent. */
+  pthread_mutex_lock(&w.b.lock);
+  sent = w.b.sent;
+  pthread_mutex_unlock(&w.b.lock);
+  st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", 7, "jane@example.com", NULL, &proof, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "channel") == 0 && proof == NULL,
+        "bad channel: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_SMS, "not a number", NULL, &proof,
+                                  &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "phone") == 0 && proof == NULL,
+        "bad number: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+
+  /* The callback pair: a mobile this time. */
+  Waiter wt;
+  memset(&wt, 0, sizeof wt);
+  pthread_mutex_init(&wt.lock, NULL);
+  pthread_cond_init(&wt.cond, NULL);
+  st = sspr_request_contact_proof_async(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_SMS, "+447400900123", NULL,
+                                        on_proof, &wt, &err);
+  CHECK(st == SSPR_STATUS_OK, "request async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "request callback: %s", wt.message);
+  wait_sent(&w, sent + 1, code);
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_CONTACT_PROOF && strcmp(w.b.last_to, "+447400900123") == 0,
+        "the code went to the new mobile: kind %d to %s", w.b.last_kind, w.b.last_to);
+  waiter_reset(&wt);
+  st = sspr_confirm_contact_proof_async(w.engine, NULL, "jdoe@example.org", wt.flow, code, NULL, on_proven, &wt, &err);
+  CHECK(st == SSPR_STATUS_OK, "confirm async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && strcmp(wt.temp, "+447400900123") == 0, "confirm callback: %s %s", wt.temp,
+        wt.message);
+  pthread_mutex_destroy(&wt.lock);
+  pthread_cond_destroy(&wt.cond);
+  world_close(&w);
+}
+
 /* min_response_ms with the system clock: the library's own timer pads the answer. */
 static void test_padding_with_system_clock(void) {
   TestBackends b;
@@ -1155,6 +1289,7 @@ int main(void) {
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();
   test_change_password_and_password_rules();
+  test_contact_proof();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

@@ -13,8 +13,8 @@ use futures::FutureExt;
 use sspr_bind::runtime::{self, RuntimeError};
 
 use super::super::types::{
-    SsprChallenge, SsprContacts, SsprPasswordRules, SsprPinSent, SsprResetOutcome, SsprSignedIn, SsprUserStatus,
-    SsprUserStatusList, SsprVerified,
+    SsprChallenge, SsprContactProof, SsprContacts, SsprPasswordRules, SsprPinSent, SsprResetOutcome, SsprSignedIn,
+    SsprUserStatus, SsprUserStatusList, SsprVerified,
 };
 use super::super::{SsprError, SsprStatus, call};
 
@@ -77,6 +77,7 @@ macro_rules! boxed_output {
 boxed_output!(sspr_core::ResetChallenge, SsprChallenge, SsprChallenge::new, super::super::sspr_challenge_free);
 boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::super::sspr_verified_free);
 boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, super::super::sspr_reset_outcome_free);
+boxed_output!(sspr_core::ContactProof, SsprContactProof, SsprContactProof::new, super::super::sspr_contact_proof_free);
 boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
 boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::super::sspr_user_status_free);
 boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::super::sspr_signed_in_free);

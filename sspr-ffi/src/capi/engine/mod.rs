@@ -1,6 +1,6 @@
 //! The engine handle, its options and its clock, and the operations by family, as in
 //! `sspr-core/src/engine/`: [`reset`] (the reset flow), [`admin`] (contacts, enabling,
-//! status, unblocking), [`sign_in`] (sign-in and search), [`delivery`] (waiting for the
+//! status, unblocking), [`proof`] (proving a new contact), [`sign_in`] (sign-in and search), [`delivery`] (waiting for the
 //! notifier). Each operation is one function reading its C arguments, and two thin C
 //! entry points around it, a blocking call and a callback call (`*_async`), both run by
 //! [`call`].
@@ -8,6 +8,7 @@
 mod admin;
 mod call;
 mod delivery;
+mod proof;
 mod reset;
 mod sign_in;
 
@@ -22,6 +23,7 @@ use sspr_core::{Actor, ManualClock, Sspr};
 pub use admin::*;
 pub use call::SsprCallback;
 pub use delivery::*;
+pub use proof::*;
 pub use reset::*;
 pub use sign_in::*;
 
