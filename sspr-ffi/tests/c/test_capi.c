@@ -766,6 +766,10 @@ static void test_contact_proof(void) {
   sspr_error_free(err);
   err = NULL;
   contacts_email_is(&w, "jane.new@example.com", "the proven address is saved");
+  /* The address registered before is told (in the background: wait for it before counting). */
+  wait_sent(&w, sent + 2, NULL);
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_CONTACTS_CHANGED && strcmp(w.b.last_to, "jane.doe@example.net") == 0,
+        "the old address is told: kind %d to %s", w.b.last_kind, w.b.last_to);
   st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, code, NULL, &contacts, &err);
   CHECK(st == SSPR_STATUS_ALREADY_USED && contacts == NULL, "a code works once: %d %s", (int)st, msg(err));
   sspr_error_free(err);
