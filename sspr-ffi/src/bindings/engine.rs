@@ -16,8 +16,9 @@ use super::foreign::{
     AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier, Notifier,
 };
 use super::values::{
-    Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, NewPassword, PasswordRules, PinSent,
-    RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserStatus, Verified,
+    Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, EnrollmentFilter, EnrollmentReport,
+    NewPassword, PasswordRules, PinSent, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn,
+    UserStatus, Verified,
 };
 use crate::shared;
 
@@ -299,6 +300,48 @@ impl Engine {
             Ok(self.sspr.search_users(&query, limit).await?.into_iter().map(Into::into).collect())
         })
         .await
+    }
+
+    /// Who has registered for self-service reset among the users `filter` covers: counts and
+    /// one entry per user, contacts masked (admins only).
+    pub async fn enrollment_report(
+        &self,
+        actor: Actor,
+        filter: EnrollmentFilter,
+        ctx: RequestContext,
+    ) -> Result<EnrollmentReport, SsprError> {
+        run(async move {
+            let (actor, filter) = (actor.try_into()?, filter.into());
+            Ok(self.sspr.enrollment_report(&actor, &filter, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
+    /// enabled user `filter` covers without contacts or with stale ones, at most once per
+    /// `reminder_interval_days`; never to privileged users (admins only).
+    pub async fn send_registration_reminders(
+        &self,
+        actor: Actor,
+        filter: EnrollmentFilter,
+        ctx: RequestContext,
+    ) -> Result<ReminderRun, SsprError> {
+        run(async move {
+            let (actor, filter) = (actor.try_into()?, filter.into());
+            Ok(self.sspr.send_registration_reminders(&actor, &filter, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Confirm that the user's contacts are still right (asked once `confirm_due`).
+    pub async fn confirm_contacts(
+        &self,
+        actor: Actor,
+        login: String,
+        ctx: RequestContext,
+    ) -> Result<Contacts, SsprError> {
+        run(async move { Ok(self.sspr.confirm_contacts(&actor.try_into()?, &login, &ctx.to_core()?).await?.into()) })
+            .await
     }
 
     /// Lift a block and forget the user's failed verifications (admins only).

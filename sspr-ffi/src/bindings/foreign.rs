@@ -94,7 +94,7 @@ opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit);
 #[async_trait::async_trait]
 impl sspr_core::Directory for ForeignDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<CoreUser>, BackendError> {
-        Ok(self.0.find_user(login.as_str().to_owned()).await?.map(Into::into))
+        self.0.find_user(login.as_str().to_owned()).await?.map(CoreUser::try_from).transpose()
     }
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let password = password.expose_secret().to_owned();
@@ -113,7 +113,7 @@ impl sspr_core::Directory for ForeignDirectory {
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-        Ok(self.0.search(query.to_owned(), limit).await?.into_iter().map(Into::into).collect())
+        self.0.search(query.to_owned(), limit).await?.into_iter().map(CoreUser::try_from).collect()
     }
 }
 

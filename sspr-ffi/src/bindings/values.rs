@@ -264,6 +264,8 @@ pub struct Contacts {
     pub email: Option<ContactView>,
     /// The mobile number.
     pub phone: Option<ContactView>,
+    /// Ask the user whether these are still right (`confirm_contacts` confirms them).
+    pub confirm_due: bool,
 }
 
 impl From<sspr_core::Contacts> for Contacts {
@@ -273,7 +275,180 @@ impl From<sspr_core::Contacts> for Contacts {
             masked: v.masked,
             usable_from: v.usable_from.into(),
         };
-        Self { email: c.email.map(view), phone: c.phone.map(view) }
+        Self { email: c.email.map(view), phone: c.phone.map(view), confirm_due: c.confirm_due }
+    }
+}
+
+/// Which users `enrollment_report` and `send_registration_reminders` cover: inside one of
+/// `ous` (if any) and in one of `groups` (if any).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EnrollmentFilter {
+    /// OUs (DNs).
+    #[uniffi(default = [])]
+    pub ous: Vec<String>,
+    /// Groups (DN or common name).
+    #[uniffi(default = [])]
+    pub groups: Vec<String>,
+    /// Contacts older than this many days are stale (default: the policy's).
+    #[uniffi(default = None)]
+    pub stale_after_days: Option<u32>,
+}
+
+impl From<EnrollmentFilter> for sspr_core::EnrollmentFilter {
+    fn from(f: EnrollmentFilter) -> Self {
+        Self { ous: f.ous, groups: f.groups, stale_after_days: f.stale_after_days }
+    }
+}
+
+/// One user's line of an `EnrollmentReport` (contacts masked).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EnrollmentEntry {
+    /// The directory's id of the user.
+    pub user_id: String,
+    /// The login.
+    pub login: String,
+    /// The display name.
+    pub display_name: String,
+    /// SSPR is enabled for the user.
+    pub enabled: bool,
+    /// Inside the policy's eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group (never reminded).
+    pub privileged: bool,
+    /// The directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// The alternate e-mail, masked.
+    pub email_masked: Option<String>,
+    /// The mobile number, masked.
+    pub phone_masked: Option<String>,
+    /// The directory has a mailbox for the user.
+    pub has_directory_mail: bool,
+    /// When the contacts were last confirmed or changed.
+    pub contacts_confirmed_at: Option<SystemTime>,
+    /// When the password was last reset through sspr.
+    pub last_reset_at: Option<SystemTime>,
+    /// Until when self-service reset is blocked.
+    pub blocked_until: Option<SystemTime>,
+    /// Enabled without a contact.
+    pub without_contacts: bool,
+    /// Contacts older than the report's stale age.
+    pub stale: bool,
+    /// Registered, never reset through sspr.
+    pub never_used: bool,
+    /// Blocked now.
+    pub blocked: bool,
+}
+
+/// The counts of an `EnrollmentReport`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EnrollmentCounts {
+    /// Users covered.
+    pub users: u64,
+    /// Enabled.
+    pub enabled: u64,
+    /// Enabled with a contact.
+    pub registered: u64,
+    /// Enabled without a contact.
+    pub without_contacts: u64,
+    /// With stale contacts.
+    pub stale: u64,
+    /// Registered and never used.
+    pub never_used: u64,
+    /// Blocked now.
+    pub blocked: u64,
+    /// Privileged.
+    pub privileged: u64,
+    /// Without a directory mailbox.
+    pub without_mail: u64,
+}
+
+/// Who has registered for self-service reset.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EnrollmentReport {
+    /// When the report was made.
+    pub generated_at: SystemTime,
+    /// The age in days from which contacts are stale.
+    pub stale_after_days: u32,
+    /// The counts.
+    pub counts: EnrollmentCounts,
+    /// One entry per covered user, sorted by login.
+    pub users: Vec<EnrollmentEntry>,
+    /// The directory listing was cut short.
+    pub truncated: bool,
+}
+
+impl From<sspr_core::EnrollmentReport> for EnrollmentReport {
+    fn from(r: sspr_core::EnrollmentReport) -> Self {
+        let c = r.counts;
+        Self {
+            generated_at: r.generated_at.into(),
+            stale_after_days: r.stale_after_days,
+            counts: EnrollmentCounts {
+                users: c.users,
+                enabled: c.enabled,
+                registered: c.registered,
+                without_contacts: c.without_contacts,
+                stale: c.stale,
+                never_used: c.never_used,
+                blocked: c.blocked,
+                privileged: c.privileged,
+                without_mail: c.without_mail,
+            },
+            users: r
+                .users
+                .into_iter()
+                .map(|e| EnrollmentEntry {
+                    user_id: e.user_id.as_str().to_owned(),
+                    login: e.login,
+                    display_name: e.display_name,
+                    enabled: e.enabled,
+                    eligible: e.eligible,
+                    privileged: e.privileged,
+                    account_disabled: e.account_disabled,
+                    email_masked: e.email_masked,
+                    phone_masked: e.phone_masked,
+                    has_directory_mail: e.has_directory_mail,
+                    contacts_confirmed_at: e.contacts_confirmed_at.map(Into::into),
+                    last_reset_at: e.last_reset_at.map(Into::into),
+                    blocked_until: e.blocked_until.map(Into::into),
+                    without_contacts: e.without_contacts,
+                    stale: e.stale,
+                    never_used: e.never_used,
+                    blocked: e.blocked,
+                })
+                .collect(),
+            truncated: r.truncated,
+        }
+    }
+}
+
+/// What one `send_registration_reminders` run did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ReminderRun {
+    /// Logins reminded, sorted.
+    pub reminded: Vec<String>,
+    /// Reminded within the interval already.
+    pub already_reminded: u64,
+    /// Without a directory mailbox.
+    pub without_mail: u64,
+    /// Privileged: never reminded.
+    pub skipped_privileged: u64,
+    /// Cannot register (account disabled, not eligible).
+    pub skipped_ineligible: u64,
+    /// Refused by the notifier (retried next run).
+    pub failed: u64,
+}
+
+impl From<sspr_core::ReminderRun> for ReminderRun {
+    fn from(r: sspr_core::ReminderRun) -> Self {
+        Self {
+            reminded: r.reminded,
+            already_reminded: r.already_reminded,
+            without_mail: r.without_mail,
+            skipped_privileged: r.skipped_privileged,
+            skipped_ineligible: r.skipped_ineligible,
+            failed: r.failed,
+        }
     }
 }
 
@@ -386,19 +561,31 @@ pub struct DirectoryUser {
     /// The account is locked out.
     #[uniffi(default = false)]
     pub locked: bool,
+    /// The user's mailbox in the directory, where registration reminders go.
+    #[uniffi(default = None)]
+    pub mail: Option<String>,
 }
 
-impl From<DirectoryUser> for sspr_core::backend::DirectoryUser {
-    fn from(u: DirectoryUser) -> Self {
-        Self {
+impl TryFrom<DirectoryUser> for sspr_core::backend::DirectoryUser {
+    type Error = sspr_core::BackendError;
+
+    /// A `mail` that is not an e-mail address is a `rejected` backend error naming it.
+    fn try_from(u: DirectoryUser) -> Result<Self, Self::Error> {
+        let mail = u.mail.map(|m| sspr_core::EmailAddress::parse(&m)).transpose().map_err(|_| {
+            sspr_core::BackendError::new(
+                sspr_core::BackendErrorKind::Rejected,
+                "a directory user's mail is not an e-mail address",
+            )
+        })?;
+        Ok(Self {
             id: sspr_core::UserId::new(u.id),
             login: u.login,
             display_name: u.display_name,
             dn: u.dn,
             groups: u.groups,
             state: AccountState { disabled: u.disabled, expired: u.expired, locked: u.locked },
-            mail: None,
-        }
+            mail,
+        })
     }
 }
 
@@ -509,6 +696,8 @@ pub enum MessageKind {
     PasswordReset,
     /// The contact details were changed.
     ContactsChanged,
+    /// A reminder to register (or confirm) contacts, sent to the directory mailbox.
+    RegistrationReminder,
     /// A notice this version does not name (subject and body are still set).
     Other,
 }
@@ -553,6 +742,7 @@ impl From<&sspr_core::notice::Notification> for Notification {
             Message::ResetRequested { .. } => (MessageKind::ResetRequested, None),
             Message::PasswordReset { .. } => (MessageKind::PasswordReset, None),
             Message::ContactsChanged { .. } => (MessageKind::ContactsChanged, None),
+            Message::RegistrationReminder { .. } => (MessageKind::RegistrationReminder, None),
             _ => (MessageKind::Other, None),
         };
         Self {

@@ -524,10 +524,55 @@ async def test_contact_proof():
                  "the code works once")
 
 
+async def test_registration_coverage():
+    """The enrollment report, reminders to the directory mailbox (once per interval) and the
+    re-confirmation of contacts; the Python contact store here cannot list (the engine reads
+    users one by one)."""
+    policy = ('{"min_response_ms": 0, "reconfirm_after_days": 30, '
+              '"registration_url": "https://sspr.example.org/passwordnotification"}')
+    engine, directory, contacts, notifier, clock = await world(policy)
+    directory.users["max@example.org"] = s.DirectoryUser(
+        id="uid=max,ou=staff,dc=example,dc=org", login="max@example.org", display_name="Max M",
+        dn="uid=max,ou=staff,dc=example,dc=org", mail="max@example.org")
+    await engine.set_enabled(ADMIN, "max@example.org", True, CTX)
+    everyone = s.EnrollmentFilter()
+    report = await engine.enrollment_report(ADMIN, everyone, CTX)
+    c = report.counts
+    check((c.users, c.registered, c.without_contacts, c.privileged) == (3, 1, 1, 1), f"counts: {c}")
+    max_entry = [u for u in report.users if u.login == "max@example.org"][0]
+    check(max_entry.without_contacts and max_entry.has_directory_mail, f"max: {max_entry}")
+    e = await expect(s.SsprError.NotAllowed, engine.enrollment_report(s.Actor.USER(), everyone, CTX), "users may not")
+    check(e is not None and e.reason == s.NotAllowedReason.ADMIN_ONLY, f"reason: {e}")
+    e = await expect(s.SsprError.InvalidInput,
+                     engine.enrollment_report(ADMIN, s.EnrollmentFilter(stale_after_days=0), CTX), "stale 0")
+    check(e is not None and e.field == "stale_after_days", f"field: {e}")
+
+    run = await engine.send_registration_reminders(ADMIN, everyone, CTX)
+    check(run.reminded == ["max@example.org"], f"reminded: {run}")
+    await engine.flush_deliveries()
+    sent = [n for n in notifier.sent if n.to == "max@example.org"]
+    check([n.kind for n in sent] == [s.MessageKind.REGISTRATION_REMINDER], f"kinds: {[n.kind for n in sent]}")
+    again = await engine.send_registration_reminders(ADMIN, everyone, CTX)
+    check(again.reminded == [] and again.already_reminded == 1, f"again: {again}")
+
+    check(not (await engine.contacts("jdoe@example.org")).confirm_due, "not due yet")
+    clock.advance(30 * 86400)
+    check((await engine.contacts("jdoe@example.org")).confirm_due, "due after 30 days")
+    view = await engine.confirm_contacts(s.Actor.USER(), "jdoe@example.org", CTX)
+    check(not view.confirm_due, "confirmed")
+
+    # A host directory's mail that is not an address: a rejected backend error, nothing else.
+    directory.users["bad@example.org"] = s.DirectoryUser(
+        id="uid=bad,ou=staff,dc=example,dc=org", login="bad@example.org", display_name="Bad",
+        dn="uid=bad,ou=staff,dc=example,dc=org", mail="not an address")
+    e = await expect(s.SsprError.Backend, engine.status("bad@example.org"), "a bad mail")
+    check(e is not None and e.kind == s.BackendErrorKind.REJECTED, f"kind: {e}")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
-                 test_change_password_and_rules, test_contact_proof):
+                 test_change_password_and_rules, test_contact_proof, test_registration_coverage):
         try:
             await test()
         except Exception:  # noqa: BLE001
