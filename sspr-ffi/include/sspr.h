@@ -149,6 +149,9 @@ typedef enum SsprMessageKind {
   // The code proving a contact the user is adding (`SsprNotification.pin` holds it;
   // `sspr_confirm_contact_proof` takes it).
   SSPR_MESSAGE_KIND_CONTACT_PROOF = 4,
+  // A reminder to register (or confirm) contacts, sent to the user's directory mailbox
+  // (`sspr_send_registration_reminders`).
+  SSPR_MESSAGE_KIND_REGISTRATION_REMINDER = 5,
   // A notice this version of the header does not name (subject and body are still set).
   SSPR_MESSAGE_KIND_OTHER = 99,
 } SsprMessageKind;
@@ -240,6 +243,10 @@ typedef struct SsprDirectoryUser {
   bool expired;
   // The account is locked out.
   bool locked;
+  // The user's mailbox in the directory, where registration reminders go, or NULL. An
+  // address that is not one is `SSPR_STATUS_INVALID_INPUT` naming `"mail"`. Last, so that a
+  // host that zero-initialises the struct gives none.
+  const char *mail;
 } SsprDirectoryUser;
 
 // A user's enrollment, both ways: handed to `save` (borrowed for that call) and returned
@@ -467,6 +474,8 @@ typedef struct SsprContacts {
   char *phone_masked;
   // From when PINs may go to it (Unix seconds; 0 when absent).
   int64_t phone_usable_from;
+  // Ask the user whether these are still right (`sspr_confirm_contacts` confirms them).
+  bool confirm_due;
 } SsprContacts;
 
 // The callback of every `*_async` call: called exactly once, from a library thread.
@@ -510,6 +519,101 @@ typedef struct SsprUserStatus {
   // When (Unix seconds; 0 when never).
   int64_t last_reset_at;
 } SsprUserStatus;
+
+// The counts of an `SsprEnrollmentReport`.
+typedef struct SsprEnrollmentCounts {
+  // Users covered.
+  uint64_t users;
+  // Enabled.
+  uint64_t enabled;
+  // Enabled with a contact.
+  uint64_t registered;
+  // Enabled without a contact.
+  uint64_t without_contacts;
+  // With stale contacts.
+  uint64_t stale;
+  // Registered and never used.
+  uint64_t never_used;
+  // Blocked now.
+  uint64_t blocked;
+  // Privileged.
+  uint64_t privileged;
+  // Without a directory mailbox.
+  uint64_t without_mail;
+} SsprEnrollmentCounts;
+
+// One user's line of an `SsprEnrollmentReport` (contacts masked). Times are Unix seconds, 0
+// when absent.
+typedef struct SsprEnrollmentEntry {
+  // The directory's id of the user.
+  char *user_id;
+  // The login.
+  char *login;
+  // The display name.
+  char *display_name;
+  // SSPR is enabled for the user.
+  bool enabled;
+  // Inside the policy's eligible OUs / groups.
+  bool eligible;
+  // A member of a privileged group (never reminded).
+  bool privileged;
+  // The directory account is disabled or expired.
+  bool account_disabled;
+  // The masked e-mail address, or NULL.
+  char *email_masked;
+  // The masked phone number, or NULL.
+  char *phone_masked;
+  // The directory has a mailbox for the user.
+  bool has_directory_mail;
+  // When the contacts were last confirmed or changed.
+  int64_t contacts_confirmed_at;
+  // When the password was last reset through sspr.
+  int64_t last_reset_at;
+  // Until when self-service reset is blocked.
+  int64_t blocked_until;
+  // Enabled without a contact.
+  bool without_contacts;
+  // Contacts older than the report's stale age.
+  bool stale;
+  // Registered, never reset through sspr.
+  bool never_used;
+  // Blocked now.
+  bool blocked;
+} SsprEnrollmentEntry;
+
+// The answer to `sspr_enrollment_report`. Free with `sspr_enrollment_report_free`.
+typedef struct SsprEnrollmentReport {
+  // When the report was made (Unix seconds).
+  int64_t generated_at;
+  // The age in days from which contacts are stale.
+  uint32_t stale_after_days;
+  // The counts.
+  struct SsprEnrollmentCounts counts;
+  // One entry per covered user, sorted by login (`users_len` of them).
+  struct SsprEnrollmentEntry *users;
+  // How many.
+  size_t users_len;
+  // The directory listing was cut short.
+  bool truncated;
+} SsprEnrollmentReport;
+
+// The answer to `sspr_send_registration_reminders`. Free with `sspr_reminder_run_free`.
+typedef struct SsprReminderRun {
+  // The logins reminded, sorted (`reminded_len` strings).
+  char **reminded;
+  // How many.
+  size_t reminded_len;
+  // Reminded within the policy's `reminder_interval_days` already.
+  uint64_t already_reminded;
+  // Without a directory mailbox.
+  uint64_t without_mail;
+  // Privileged: never reminded.
+  uint64_t skipped_privileged;
+  // Cannot register (account disabled, not eligible).
+  uint64_t skipped_ineligible;
+  // Refused by the notifier (retried at the next run).
+  uint64_t failed;
+} SsprReminderRun;
 
 // The answer to `sspr_request_contact_proof`: pass `proof_id` and the code the user typed
 // to `sspr_confirm_contact_proof`. Free with `sspr_contact_proof_free`.
@@ -918,6 +1022,106 @@ enum SsprStatus sspr_unblock_async(const struct SsprEngine *engine,
                                    SsprCallback callback,
                                    void *user_data,
                                    struct SsprError **error_out);
+
+// Who has registered for self-service reset among the users inside one of the `ous_len`
+// OUs `ous` (if any) and in one of the `groups_len` groups `groups` (if any): counts and
+// one entry per user, contacts masked. `stale_after_days` is the age from which contacts
+// count as stale (0: the policy's `reconfirm_after_days`, or 365). Administrators only:
+// `admin_id` must name one (NULL is `SSPR_STATUS_NOT_ALLOWED`, reason `ADMIN_ONLY`). A bad
+// filter is `SSPR_STATUS_INVALID_INPUT` naming `"ous"`, `"groups"` or
+// `"stale_after_days"`. On success `*out` is an `SsprEnrollmentReport` to free with
+// `sspr_enrollment_report_free`.
+//
+// # Safety
+// As `sspr_begin_reset`; `ous` and `groups` point to that many strings (or are NULL with
+// a length of 0).
+enum SsprStatus sspr_enrollment_report(const struct SsprEngine *engine,
+                                       const char *admin_id,
+                                       const char *const *ous,
+                                       size_t ous_len,
+                                       const char *const *groups,
+                                       size_t groups_len,
+                                       uint32_t stale_after_days,
+                                       const struct SsprRequestContext *ctx,
+                                       struct SsprEnrollmentReport **out,
+                                       struct SsprError **error_out);
+
+// `sspr_enrollment_report` as a callback call; `result` is a `const SsprEnrollmentReport *`.
+//
+// # Safety
+// As `sspr_enrollment_report`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_enrollment_report_async(const struct SsprEngine *engine,
+                                             const char *admin_id,
+                                             const char *const *ous,
+                                             size_t ous_len,
+                                             const char *const *groups,
+                                             size_t groups_len,
+                                             uint32_t stale_after_days,
+                                             const struct SsprRequestContext *ctx,
+                                             SsprCallback callback,
+                                             void *user_data,
+                                             struct SsprError **error_out);
+
+// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
+// enabled user of the filter (as `sspr_enrollment_report`) without contacts or with stale
+// ones; a user is reminded at most once per `reminder_interval_days` however often this
+// runs, never a privileged user. Administrators only. Without a `registration_url` in the
+// policy: `SSPR_STATUS_CONFIG`. On success `*out` is an `SsprReminderRun` to free with
+// `sspr_reminder_run_free`.
+//
+// # Safety
+// As `sspr_enrollment_report`.
+enum SsprStatus sspr_send_registration_reminders(const struct SsprEngine *engine,
+                                                 const char *admin_id,
+                                                 const char *const *ous,
+                                                 size_t ous_len,
+                                                 const char *const *groups,
+                                                 size_t groups_len,
+                                                 uint32_t stale_after_days,
+                                                 const struct SsprRequestContext *ctx,
+                                                 struct SsprReminderRun **out,
+                                                 struct SsprError **error_out);
+
+// `sspr_send_registration_reminders` as a callback call; `result` is a `const SsprReminderRun *`.
+//
+// # Safety
+// As `sspr_send_registration_reminders`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_send_registration_reminders_async(const struct SsprEngine *engine,
+                                                       const char *admin_id,
+                                                       const char *const *ous,
+                                                       size_t ous_len,
+                                                       const char *const *groups,
+                                                       size_t groups_len,
+                                                       uint32_t stale_after_days,
+                                                       const struct SsprRequestContext *ctx,
+                                                       SsprCallback callback,
+                                                       void *user_data,
+                                                       struct SsprError **error_out);
+
+// Confirm that the user's contacts are still right (what to ask once `confirm_due`),
+// acting as `admin_id` or, when NULL, the signed-in user. On success `*out` is the
+// `SsprContacts` (free with `sspr_contacts_free`).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_confirm_contacts(const struct SsprEngine *engine,
+                                      const char *admin_id,
+                                      const char *login,
+                                      const struct SsprRequestContext *ctx,
+                                      struct SsprContacts **out,
+                                      struct SsprError **error_out);
+
+// `sspr_confirm_contacts` as a callback call; `result` is a `const SsprContacts *`.
+//
+// # Safety
+// As `sspr_confirm_contacts`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_confirm_contacts_async(const struct SsprEngine *engine,
+                                            const char *admin_id,
+                                            const char *login,
+                                            const struct SsprRequestContext *ctx,
+                                            SsprCallback callback,
+                                            void *user_data,
+                                            struct SsprError **error_out);
 
 // Wait until every PIN and notice handed to the notifier so far has been delivered (or its
 // failure audited). `sspr_send_pin` answers before the notifier runs: call this at
@@ -1363,6 +1567,18 @@ void sspr_signed_in_free(struct SsprSignedIn *signed_in);
 // # Safety
 // `list` is NULL or was handed out by this library and not yet freed.
 void sspr_user_status_list_free(struct SsprUserStatusList *list);
+
+// Free an enrollment report (NULL is allowed).
+//
+// # Safety
+// `report` is NULL or was handed out by this library and not yet freed.
+void sspr_enrollment_report_free(struct SsprEnrollmentReport *report);
+
+// Free a reminder run's answer (NULL is allowed).
+//
+// # Safety
+// `run` is NULL or was handed out by this library and not yet freed.
+void sspr_reminder_run_free(struct SsprReminderRun *run);
 
 // Free a challenge (NULL is allowed).
 //

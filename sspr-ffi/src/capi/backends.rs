@@ -144,6 +144,10 @@ pub struct SsprDirectoryUser {
     pub expired: bool,
     /// The account is locked out.
     pub locked: bool,
+    /// The user's mailbox in the directory, where registration reminders go, or NULL. An
+    /// address that is not one is `SSPR_STATUS_INVALID_INPUT` naming `"mail"`. Last, so that a
+    /// host that zero-initialises the struct gives none.
+    pub mail: *const c_char,
 }
 
 /// Read a C directory user.
@@ -172,7 +176,11 @@ unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError
             dn: str_arg(user.dn, "dn")?.to_owned(),
             groups,
             state: AccountState { disabled: user.disabled, expired: user.expired, locked: user.locked },
-            mail: None,
+            mail: opt_str_arg(user.mail, "mail")?
+                .map(|m| {
+                    sspr_core::EmailAddress::parse(m).map_err(|_| SsprError::invalid("mail", "not an e-mail address"))
+                })
+                .transpose()?,
         })
     }
 }

@@ -245,6 +245,9 @@ c_enum! {
         /// The code proving a contact the user is adding (`SsprNotification.pin` holds it;
         /// `sspr_confirm_contact_proof` takes it).
         ContactProof = 4,
+        /// A reminder to register (or confirm) contacts, sent to the user's directory mailbox
+        /// (`sspr_send_registration_reminders`).
+        RegistrationReminder = 5,
         /// A notice this version of the header does not name (subject and body are still set).
         Other = 99,
     }

@@ -219,6 +219,8 @@ pub struct SsprContacts {
     pub phone_masked: *mut c_char,
     /// From when PINs may go to it (Unix seconds; 0 when absent).
     pub phone_usable_from: i64,
+    /// Ask the user whether these are still right (`sspr_confirm_contacts` confirms them).
+    pub confirm_due: bool,
 }
 
 impl SsprContacts {
@@ -229,7 +231,8 @@ impl SsprContacts {
         };
         let (email, email_masked, email_usable_from) = split(contacts.email);
         let (phone, phone_masked, phone_usable_from) = split(contacts.phone);
-        Self { email, email_masked, email_usable_from, phone, phone_masked, phone_usable_from }
+        let confirm_due = contacts.confirm_due;
+        Self { email, email_masked, email_usable_from, phone, phone_masked, phone_usable_from, confirm_due }
     }
 }
 
@@ -405,6 +408,208 @@ pub unsafe extern "C" fn sspr_user_status_list_free(list: *mut SsprUserStatusLis
     for mut status in unsafe { take_slice(l.items, l.len) } {
         // SAFETY: made by `SsprUserStatus::new`.
         unsafe { status.free_fields() };
+    }
+}
+
+/// One user's line of an `SsprEnrollmentReport` (contacts masked). Times are Unix seconds, 0
+/// when absent.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprEnrollmentEntry {
+    /// The directory's id of the user.
+    pub user_id: *mut c_char,
+    /// The login.
+    pub login: *mut c_char,
+    /// The display name.
+    pub display_name: *mut c_char,
+    /// SSPR is enabled for the user.
+    pub enabled: bool,
+    /// Inside the policy's eligible OUs / groups.
+    pub eligible: bool,
+    /// A member of a privileged group (never reminded).
+    pub privileged: bool,
+    /// The directory account is disabled or expired.
+    pub account_disabled: bool,
+    /// The masked e-mail address, or NULL.
+    pub email_masked: *mut c_char,
+    /// The masked phone number, or NULL.
+    pub phone_masked: *mut c_char,
+    /// The directory has a mailbox for the user.
+    pub has_directory_mail: bool,
+    /// When the contacts were last confirmed or changed.
+    pub contacts_confirmed_at: i64,
+    /// When the password was last reset through sspr.
+    pub last_reset_at: i64,
+    /// Until when self-service reset is blocked.
+    pub blocked_until: i64,
+    /// Enabled without a contact.
+    pub without_contacts: bool,
+    /// Contacts older than the report's stale age.
+    pub stale: bool,
+    /// Registered, never reset through sspr.
+    pub never_used: bool,
+    /// Blocked now.
+    pub blocked: bool,
+}
+
+/// The counts of an `SsprEnrollmentReport`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprEnrollmentCounts {
+    /// Users covered.
+    pub users: u64,
+    /// Enabled.
+    pub enabled: u64,
+    /// Enabled with a contact.
+    pub registered: u64,
+    /// Enabled without a contact.
+    pub without_contacts: u64,
+    /// With stale contacts.
+    pub stale: u64,
+    /// Registered and never used.
+    pub never_used: u64,
+    /// Blocked now.
+    pub blocked: u64,
+    /// Privileged.
+    pub privileged: u64,
+    /// Without a directory mailbox.
+    pub without_mail: u64,
+}
+
+/// The answer to `sspr_enrollment_report`. Free with `sspr_enrollment_report_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprEnrollmentReport {
+    /// When the report was made (Unix seconds).
+    pub generated_at: i64,
+    /// The age in days from which contacts are stale.
+    pub stale_after_days: u32,
+    /// The counts.
+    pub counts: SsprEnrollmentCounts,
+    /// One entry per covered user, sorted by login (`users_len` of them).
+    pub users: *mut SsprEnrollmentEntry,
+    /// How many.
+    pub users_len: usize,
+    /// The directory listing was cut short.
+    pub truncated: bool,
+}
+
+fn unix(at: Option<time::OffsetDateTime>) -> i64 {
+    at.map_or(0, time::OffsetDateTime::unix_timestamp)
+}
+
+impl SsprEnrollmentReport {
+    pub(crate) fn new(r: sspr_core::EnrollmentReport) -> Self {
+        let c = r.counts;
+        let entries = r
+            .users
+            .into_iter()
+            .map(|e| SsprEnrollmentEntry {
+                user_id: raw_string(e.user_id.as_str()),
+                login: raw_string(e.login),
+                display_name: raw_string(e.display_name),
+                enabled: e.enabled,
+                eligible: e.eligible,
+                privileged: e.privileged,
+                account_disabled: e.account_disabled,
+                email_masked: raw_opt_string(e.email_masked),
+                phone_masked: raw_opt_string(e.phone_masked),
+                has_directory_mail: e.has_directory_mail,
+                contacts_confirmed_at: unix(e.contacts_confirmed_at),
+                last_reset_at: unix(e.last_reset_at),
+                blocked_until: unix(e.blocked_until),
+                without_contacts: e.without_contacts,
+                stale: e.stale,
+                never_used: e.never_used,
+                blocked: e.blocked,
+            })
+            .collect();
+        let (users, users_len) = raw_slice(entries);
+        Self {
+            generated_at: r.generated_at.unix_timestamp(),
+            stale_after_days: r.stale_after_days,
+            counts: SsprEnrollmentCounts {
+                users: c.users,
+                enabled: c.enabled,
+                registered: c.registered,
+                without_contacts: c.without_contacts,
+                stale: c.stale,
+                never_used: c.never_used,
+                blocked: c.blocked,
+                privileged: c.privileged,
+                without_mail: c.without_mail,
+            },
+            users,
+            users_len,
+            truncated: r.truncated,
+        }
+    }
+}
+
+/// The answer to `sspr_send_registration_reminders`. Free with `sspr_reminder_run_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprReminderRun {
+    /// The logins reminded, sorted (`reminded_len` strings).
+    pub reminded: *mut *mut c_char,
+    /// How many.
+    pub reminded_len: usize,
+    /// Reminded within the policy's `reminder_interval_days` already.
+    pub already_reminded: u64,
+    /// Without a directory mailbox.
+    pub without_mail: u64,
+    /// Privileged: never reminded.
+    pub skipped_privileged: u64,
+    /// Cannot register (account disabled, not eligible).
+    pub skipped_ineligible: u64,
+    /// Refused by the notifier (retried at the next run).
+    pub failed: u64,
+}
+
+impl SsprReminderRun {
+    pub(crate) fn new(r: sspr_core::ReminderRun) -> Self {
+        let (reminded, reminded_len) = raw_slice(r.reminded.into_iter().map(raw_string).collect());
+        Self {
+            reminded,
+            reminded_len,
+            already_reminded: r.already_reminded,
+            without_mail: r.without_mail,
+            skipped_privileged: r.skipped_privileged,
+            skipped_ineligible: r.skipped_ineligible,
+            failed: r.failed,
+        }
+    }
+}
+
+/// Free an enrollment report (NULL is allowed).
+///
+/// # Safety
+/// `report` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_enrollment_report_free(report: *mut SsprEnrollmentReport) {
+    // SAFETY: per this function's contract.
+    let Some(r) = (unsafe { take_box(report) }) else { return };
+    // SAFETY: made by `SsprEnrollmentReport::new`.
+    for e in unsafe { take_slice(r.users, r.users_len) } {
+        for s in [e.user_id, e.login, e.display_name, e.email_masked, e.phone_masked] {
+            // SAFETY: each came from `raw_string` (or is NULL).
+            unsafe { free_string(s, false) };
+        }
+    }
+}
+
+/// Free a reminder run's answer (NULL is allowed).
+///
+/// # Safety
+/// `run` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_reminder_run_free(run: *mut SsprReminderRun) {
+    // SAFETY: per this function's contract.
+    let Some(r) = (unsafe { take_box(run) }) else { return };
+    // SAFETY: made by `SsprReminderRun::new`.
+    for s in unsafe { take_slice(r.reminded, r.reminded_len) } {
+        // SAFETY: came from `raw_string`.
+        unsafe { free_string(s, false) };
     }
 }
 

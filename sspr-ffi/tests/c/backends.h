@@ -25,6 +25,7 @@ typedef struct TestUser {
   char password[128];
   bool must_change;
   bool locked;
+  const char *mail; /* the directory mailbox, or NULL */
   /* the contact store's record */
   bool has_record;
   bool enabled;
@@ -108,6 +109,7 @@ static void dir_find_user(void *ctx, const char *login, SsprCompletion *done) {
     out.groups = u->groups;
     out.groups_len = u->groups_len;
     out.locked = u->locked;
+    out.mail = u->mail;
   }
   int misbehave = b->misbehave;
   pthread_mutex_unlock(&b->lock);
@@ -188,6 +190,7 @@ static void dir_search(void *ctx, const char *query, size_t limit, SsprCompletio
       found[n].groups = u->groups;
       found[n].groups_len = u->groups_len;
       found[n].locked = u->locked;
+      found[n].mail = u->mail;
       n++;
     }
   }

@@ -1276,6 +1276,81 @@ static void test_change_password_and_password_rules(void) {
   world_close(&w);
 }
 
+/* Registration coverage: the report, a reminder at the directory mailbox (never the registered
+ * address), once per interval, the re-confirmation of stale contacts, and bad input named. */
+static void test_registration_coverage(void) {
+  World w;
+  world_open(&w, "{\"min_response_ms\": 0, \"reconfirm_after_days\": 30, "
+                 "\"registration_url\": \"https://sspr.example.org/passwordnotification\"}");
+  pthread_mutex_lock(&w.b.lock);
+  w.b.users[0].mail = "jdoe@example.org";
+  pthread_mutex_unlock(&w.b.lock);
+  SsprError *err = NULL;
+  SsprEnrollmentReport *report = NULL;
+  SsprStatus st = sspr_enrollment_report(w.engine, ADMIN, NULL, 0, NULL, 0, 0, NULL, &report, &err);
+  CHECK(st == SSPR_STATUS_OK && report, "report: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  if (report) {
+    CHECK(report->counts.users == 2 && report->counts.registered == 1 && report->counts.privileged == 1 &&
+              report->counts.stale == 0 && report->users_len == 2 && report->stale_after_days == 30,
+          "counts: %llu %llu %llu", (unsigned long long)report->counts.users,
+          (unsigned long long)report->counts.registered, (unsigned long long)report->counts.privileged);
+    CHECK(report->users_len == 2 && strcmp(report->users[0].login, "jdoe@example.org") == 0 &&
+              strcmp(report->users[0].email_masked, "j***@e***.net") == 0 && report->users[0].has_directory_mail,
+          "entry");
+  }
+  sspr_enrollment_report_free(report);
+
+  /* Bad input is named, and users may not. */
+  const char *bad_ous[1] = {"staff"};
+  report = NULL;
+  st = sspr_enrollment_report(w.engine, ADMIN, bad_ous, 1, NULL, 0, 0, NULL, &report, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && report == NULL && strcmp(sspr_error_field(err), "ous") == 0,
+        "bad ous: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_enrollment_report(w.engine, NULL, NULL, 0, NULL, 0, 0, NULL, &report, &err);
+  CHECK(st == SSPR_STATUS_NOT_ALLOWED, "a user: %d", (int)st);
+  sspr_error_free(err);
+  err = NULL;
+
+  /* Thirty days on, Jane's contacts are stale: one reminder, to her directory mailbox. */
+  sspr_clock_advance(w.clock, 30 * 86400);
+  pthread_mutex_lock(&w.b.lock);
+  int sent = w.b.sent;
+  pthread_mutex_unlock(&w.b.lock);
+  SsprReminderRun *run = NULL;
+  st = sspr_send_registration_reminders(w.engine, ADMIN, NULL, 0, NULL, 0, 0, NULL, &run, &err);
+  CHECK(st == SSPR_STATUS_OK && run && run->reminded_len == 1 && strcmp(run->reminded[0], "jdoe@example.org") == 0,
+        "reminders: %d %s", (int)st, msg(err));
+  sspr_reminder_run_free(run);
+  sspr_error_free(err);
+  err = NULL;
+  wait_sent(&w, sent + 1, NULL);
+  pthread_mutex_lock(&w.b.lock);
+  CHECK(strcmp(w.b.last_to, "jdoe@example.org") == 0 && w.b.last_kind == SSPR_MESSAGE_KIND_REGISTRATION_REMINDER,
+        "to %s kind %d", w.b.last_to, w.b.last_kind);
+  pthread_mutex_unlock(&w.b.lock);
+  run = NULL;
+  st = sspr_send_registration_reminders(w.engine, ADMIN, NULL, 0, NULL, 0, 0, NULL, &run, &err);
+  CHECK(st == SSPR_STATUS_OK && run && run->reminded_len == 0 && run->already_reminded == 1, "again: %d", (int)st);
+  sspr_reminder_run_free(run);
+  sspr_error_free(err);
+  err = NULL;
+
+  SsprContacts *contacts = NULL;
+  st = sspr_contacts(w.engine, "jdoe@example.org", &contacts, &err);
+  CHECK(st == SSPR_STATUS_OK && contacts && contacts->confirm_due, "due: %d", (int)st);
+  sspr_contacts_free(contacts);
+  contacts = NULL;
+  st = sspr_confirm_contacts(w.engine, NULL, "jdoe@example.org", NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_OK && contacts && !contacts->confirm_due, "confirmed: %d %s", (int)st, msg(err));
+  sspr_contacts_free(contacts);
+  sspr_error_free(err);
+  world_close(&w);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   CHECK(strlen(sspr_version()) > 0, "version");
@@ -1294,6 +1369,7 @@ int main(void) {
   test_flush_deliveries_waits_for_a_slow_notifier();
   test_change_password_and_password_rules();
   test_contact_proof();
+  test_registration_coverage();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

@@ -13,8 +13,8 @@ use futures::FutureExt;
 use sspr_bind::runtime::{self, RuntimeError};
 
 use super::super::types::{
-    SsprChallenge, SsprContactProof, SsprContacts, SsprPasswordRules, SsprPinSent, SsprResetOutcome, SsprSignedIn,
-    SsprUserStatus, SsprUserStatusList, SsprVerified,
+    SsprChallenge, SsprContactProof, SsprContacts, SsprEnrollmentReport, SsprPasswordRules, SsprPinSent,
+    SsprReminderRun, SsprResetOutcome, SsprSignedIn, SsprUserStatus, SsprUserStatusList, SsprVerified,
 };
 use super::super::{SsprError, SsprStatus, call};
 
@@ -79,6 +79,13 @@ boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::super
 boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, super::super::sspr_reset_outcome_free);
 boxed_output!(sspr_core::ContactProof, SsprContactProof, SsprContactProof::new, super::super::sspr_contact_proof_free);
 boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
+boxed_output!(
+    sspr_core::EnrollmentReport,
+    SsprEnrollmentReport,
+    SsprEnrollmentReport::new,
+    super::super::sspr_enrollment_report_free
+);
+boxed_output!(sspr_core::ReminderRun, SsprReminderRun, SsprReminderRun::new, super::super::sspr_reminder_run_free);
 boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::super::sspr_user_status_free);
 boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::super::sspr_signed_in_free);
 boxed_output!(

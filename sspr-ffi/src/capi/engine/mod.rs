@@ -1,12 +1,14 @@
 //! The engine handle, its options and its clock, and the operations by family, as in
 //! `sspr-core/src/engine/`: [`reset`] (the reset flow), [`admin`] (contacts, enabling,
-//! status, unblocking), [`proof`] (proving a new contact), [`sign_in`] (sign-in and search), [`delivery`] (waiting for the
+//! status, unblocking), [`proof`] (proving a new contact), [`coverage`] (the enrollment report,
+//! registration reminders, re-confirmation), [`sign_in`] (sign-in and search), [`delivery`] (waiting for the
 //! notifier). Each operation is one function reading its C arguments, and two thin C
 //! entry points around it, a blocking call and a callback call (`*_async`), both run by
 //! [`call`].
 
 mod admin;
 mod call;
+mod coverage;
 mod delivery;
 mod proof;
 mod reset;
@@ -22,6 +24,7 @@ use sspr_core::{Actor, ManualClock, Sspr};
 
 pub use admin::*;
 pub use call::SsprCallback;
+pub use coverage::*;
 pub use delivery::*;
 pub use proof::*;
 pub use reset::*;
