@@ -350,6 +350,11 @@ pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
     slot!(obj, dyn AuditSink, Audit, foreign::audit; plain: MemoryAuditSink; in_runtime:)
 }
 
+/// A configured checker (`from_config(...).password_checkers`) or a Python one (`check`).
+pub(crate) fn password_checker(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn sspr_core::PasswordChecker>> {
+    slot!(obj, dyn sspr_core::PasswordChecker, PasswordChecker, foreign::password_checker; plain:; in_runtime:)
+}
+
 /// Register the in-memory classes in the native module.
 pub(crate) fn register_memory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MemoryDirectory>()?;

@@ -78,7 +78,7 @@ macro_rules! twin_methods {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None))]
+            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new()))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 directory: &Bound<'_, PyAny>,
@@ -90,6 +90,7 @@ macro_rules! twin_methods {
                 policy: Option<&Bound<'_, Policy>>,
                 clock: Option<&Bound<'_, ManualClock>>,
                 rng_seed: Option<&Bound<'_, PyAny>>,
+                password_checkers: Vec<Bound<'_, PyAny>>,
             ) -> PyResult<Self> {
                 // The backends chosen by `builtin`, the options checked by sspr-bind (the
                 // rules every binding shares).
@@ -115,6 +116,11 @@ macro_rules! twin_methods {
                 }
                 if let Some(a) = audit {
                     builder = builder.audit_arc(builtin::audit(a)?);
+                }
+                // Run after the policy's own checks, in this order (the configured ones from
+                // `from_config(...).password_checkers`, Python objects with `check`).
+                for checker in &password_checkers {
+                    builder = builder.password_checker_arc(builtin::password_checker(checker)?);
                 }
                 let core = builder.build().map_err(to_py_err)?;
                 Ok(Self { core: InRuntime::new(core) })

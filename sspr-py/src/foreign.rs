@@ -20,7 +20,7 @@ use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreE
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
     AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, NormalizedLogin, Notifier, Password,
-    StateStore, UserId, async_trait,
+    PasswordCandidate, PasswordChecker, PasswordFeedback, PasswordRefusal, StateStore, UserId, async_trait,
 };
 
 use time::OffsetDateTime;
@@ -278,6 +278,57 @@ impl AuditSink for PyAuditSink {
         call_backend(&self.obj, "record", |py| PyTuple::new(py, [json_to_py(py, &json)?])).await?;
         Ok(())
     }
+}
+
+/// A `PasswordChecker` implemented in Python (`sspr.PasswordChecker` protocol):
+/// `check(password: Secret, login: str, display_name: str)` gives None to accept the chosen
+/// password, or a reason (str) to refuse it, which the user is shown (refusal
+/// `"unspecified"`). Raising `TimeoutError`, `ConnectionError` or `OSError` (a service down:
+/// kind `unavailable`) lets the policy's `password_check_fail_open` decide; any other exception
+/// refuses. Plain or `async def`.
+pub(crate) struct PyPasswordChecker {
+    obj: Py<PyAny>,
+}
+
+impl fmt::Debug for PyPasswordChecker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyPasswordChecker({})", type_name(&self.obj))
+    }
+}
+
+#[async_trait]
+impl PasswordChecker for PyPasswordChecker {
+    async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        let (login, name) = (candidate.user.login.as_str(), candidate.user.display_name.as_str());
+        let out = call_backend(&self.obj, "check", |py| {
+            let secret = Py::new(py, Secret::from_password(Password::new(candidate.password.expose_secret())))?;
+            PyTuple::new(
+                py,
+                [
+                    secret.into_bound(py).into_any(),
+                    login.into_pyobject(py)?.into_any(),
+                    name.into_pyobject(py)?.into_any(),
+                ],
+            )
+        })
+        .await?;
+        Python::attach(|py| {
+            let out = out.bind(py);
+            if out.is_none() {
+                return Ok(None);
+            }
+            let reason: String = out
+                .extract()
+                .map_err(|_| bad_return(py, "check", PyTypeError::new_err("expected None or a reason (str)")))?;
+            Ok(Some(PasswordFeedback::new(PasswordRefusal::Unspecified, reason)))
+        })
+    }
+}
+
+/// A Python object as a password checker (`sspr.PasswordChecker` protocol).
+pub(crate) fn password_checker(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn PasswordChecker>> {
+    require_methods(obj, "PasswordChecker", &["check"])?;
+    Ok(Arc::new(PyPasswordChecker { obj: obj.clone().unbind() }))
 }
 
 /// A `StateStore` implemented in Python (`sspr.StateStore` protocol): `get(key, now)` gives

@@ -5,7 +5,8 @@ and a wrong password, the notice, asyncio and blocking alike)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Dict, List
+import pathlib
+from typing import Dict, List, Optional
 
 import pytest
 
@@ -91,3 +92,44 @@ def test_a_python_directory_changes_passwords_when_it_offers_the_method() -> Non
         engine.change_password(JANE, "Old-Passw0rd!", "Fresh-Meadow-41")
     assert unsupported.value.kind == "not_supported"
     assert plain.passwords["uid=jdoe"] == "Old-Passw0rd!"
+
+
+def test_password_checkers_from_config_and_from_python(tmp_path: pathlib.Path) -> None:
+    """The engine takes the checkers of `from_config(...).password_checkers` (the portal's
+    `[password_checks]`) and Python objects with `check`, run after the policy's own checks."""
+    words = tmp_path / "banned.txt"
+    words.write_text("harbour\n")
+    b = sspr.backends.from_config({"password_checks": {"banned_words_file": str(words)}})
+    assert len(b.password_checkers) == 1
+
+    class NoMonths:
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, str]] = []
+
+        async def check(self, password: sspr.Secret, login: str, display_name: str) -> Optional[str]:
+            self.seen.append((login, display_name))
+            return "no month names, please" if "october" in password.reveal().lower() else None
+
+    months = NoMonths()
+    w = make_world()
+    s = sspr.BlockingSspr(w.directory, w.outbox, secret_key=KEY, clock=w.clock, policy=sspr.Policy(min_response_ms=0),
+                          password_checkers=[*b.password_checkers, months])
+    with pytest.raises(sspr.PasswordRejected) as refused:
+        s.change_password(JANE, "Old-Passw0rd!", "Quiet-Harbour-Lantern-77")
+    assert refused.value.refusal == "banned"
+    with pytest.raises(sspr.PasswordRejected) as refused:
+        s.change_password(JANE, "Old-Passw0rd!", "Quiet-October-Lantern-77")
+    assert refused.value.refusal == "unspecified" and "month" in str(refused.value)
+    assert months.seen == [(JANE, "Jane Doe")], "the banned word refused first; then the Python check ran"
+    s.change_password(JANE, "Old-Passw0rd!", "Quiet-Meadow-Lantern-77")
+
+    class Down:
+        def check(self, password: sspr.Secret, login: str, display_name: str) -> Optional[str]:
+            raise TimeoutError("the check service did not answer")
+
+    closed = sspr.BlockingSspr(w.directory, w.outbox, secret_key=KEY, policy=sspr.Policy(min_response_ms=0),
+                               password_checkers=[Down()])
+    with pytest.raises(sspr.BackendError):
+        closed.change_password(JANE, "Quiet-Meadow-Lantern-77", "Fresh-Valley-Candle-31")
+    with pytest.raises(TypeError):
+        sspr.BlockingSspr(w.directory, w.outbox, secret_key=KEY, password_checkers=[object()])

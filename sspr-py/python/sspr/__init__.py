@@ -81,13 +81,14 @@ from ._sspr import (
     UserStatus,
     Verified,
 )
-from .protocols import AuditSink, ContactStore, Directory, Notifier, StateStore
+from .protocols import AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AlreadyUsed",
     "AuditSink",
+    "PasswordChecker",
     "BackendError",
     "Blocked",
     "BlockingSspr",

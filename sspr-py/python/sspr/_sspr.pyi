@@ -2,7 +2,7 @@
 
 import datetime
 from types import ModuleType
-from typing import Any, Callable, Coroutine, Dict, List, Literal, Optional, Tuple, TypeVar, Union, final
+from typing import Any, Callable, Coroutine, Dict, List, Literal, Optional, Sequence, Tuple, TypeVar, Union, final
 
 from typing_extensions import Concatenate, ParamSpec
 
@@ -530,6 +530,7 @@ class _Engine:
         policy: Optional[Policy] = None,
         clock: Optional[ManualClock] = None,
         rng_seed: Optional[Union[bytes, str]] = None,
+        password_checkers: Sequence[Any] = ...,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...

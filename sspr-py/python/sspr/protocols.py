@@ -132,4 +132,16 @@ class AuditSink(Protocol):
         ...
 
 
-__all__ = ["AuditSink", "Authentication", "ContactStore", "Directory", "Notifier"]
+@runtime_checkable
+class PasswordChecker(Protocol):
+    """A check of a password a user chose (a reset with mode "chosen", a password change), run
+    after the policy's own checks, in the order given to the engine's ``password_checkers``."""
+
+    def check(self, password: Secret, login: str, display_name: str) -> Union[Optional[str], Awaitable[Optional[str]]]:
+        """None accepts the password; a reason (shown to the user) refuses it. Raise
+        ``TimeoutError``, ``ConnectionError`` or ``OSError`` when the check cannot be made (the
+        policy's ``password_check_fail_open`` decides); any other exception refuses."""
+        ...
+
+
+__all__ = ["AuditSink", "Authentication", "ContactStore", "Directory", "Notifier", "PasswordChecker"]

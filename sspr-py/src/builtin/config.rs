@@ -27,6 +27,7 @@ pub(crate) enum Slot {
     State(Arc<dyn StateStore>),
     Notifier(Arc<dyn Notifier>),
     Audit(Arc<dyn AuditSink>),
+    PasswordChecker(Arc<dyn sspr_core::PasswordChecker>),
 }
 
 #[pymethods]
@@ -38,6 +39,7 @@ impl Configured {
             Ok(Slot::State(s)) => format!("Configured({s:?})"),
             Ok(Slot::Notifier(n)) => format!("Configured({n:?})"),
             Ok(Slot::Audit(a)) => format!("Configured({a:?})"),
+            Ok(Slot::PasswordChecker(c)) => format!("Configured({c:?})"),
             Err(_) => "Configured(released)".to_owned(),
         }
     }
@@ -56,6 +58,9 @@ pub(crate) struct ConfiguredBackends {
     notifier: Py<Configured>,
     /// The audit sink, when one is configured.
     audit: Option<Py<Configured>>,
+    /// The `[password_checks]` (banned words, breached passwords), in their order: give them
+    /// to the engine's `password_checkers`.
+    password_checkers: Vec<Py<Configured>>,
     /// The development outbox, when a channel goes there.
     outbox: Option<Py<Outbox>>,
     /// The directory when it is the in-memory one, to fill.
@@ -98,6 +103,11 @@ pub(crate) fn from_config(
         store: configured(py, Slot::State(built.state))?,
         notifier: configured(py, Slot::Notifier(built.notifier))?,
         audit: built.audit.map(|a| configured(py, Slot::Audit(a))).transpose()?,
+        password_checkers: built
+            .password_checkers
+            .into_iter()
+            .map(|c| configured(py, Slot::PasswordChecker(c)))
+            .collect::<PyResult<_>>()?,
         outbox: built.outbox.map(|inner| Py::new(py, Outbox { inner })).transpose()?,
         memory_directory: built.memory_directory.map(|inner| Py::new(py, MemoryDirectory { inner })).transpose()?,
         state_is_shared: built.state_is_shared,
