@@ -11,7 +11,26 @@
 SSPR_ROOT=${SSPR_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export SSPR_ROOT
 
-step() { printf '\n==> %s\n' "$*"; }
+# A step's heading. Each step also closes the one before it in this process: it prints how long
+# that one took and, under test.sh, adds it to $SSPR_TIMES, which test.sh's summary lists, so
+# every run's log says where its time went.
+# (Not exported: each process times its own steps. Kept when a server script sources this file
+# again inside test.sh.)
+SSPR_STEP_NAME=${SSPR_STEP_NAME-}
+SSPR_STEP_START=${SSPR_STEP_START-$SECONDS}
+step() {
+  step_done
+  SSPR_STEP_NAME="$*"
+  SSPR_STEP_START=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
+step_done() {
+  [[ -n "$SSPR_STEP_NAME" ]] || return 0
+  local took=$((SECONDS - SSPR_STEP_START))
+  printf '    (%d s: %s)\n' "$took" "$SSPR_STEP_NAME"
+  if [[ -n "${SSPR_TIMES:-}" ]]; then printf '%d\t%s\n' "$took" "$SSPR_STEP_NAME" >>"$SSPR_TIMES"; fi
+  SSPR_STEP_NAME=""
+}
 
 # Run a command at exit; several may be registered, they run last-registered first.
 SSPR_EXIT_CMDS=${SSPR_EXIT_CMDS:-}
@@ -76,3 +95,9 @@ tally() {
   echo "$1 $2 $3" >>"${SSPR_TALLY:?tally is only meaningful under scripts/test.sh}"
   printf '%s: %s passed, %s failed\n' "$1" "$2" "$3"
 }
+
+# The last step of a process is closed at its exit (registered once per process).
+if [[ -z "${SSPR_LIB_SOURCED:-}" ]]; then
+  SSPR_LIB_SOURCED=1
+  on_exit step_done
+fi

@@ -36,6 +36,19 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 SSPR_TALLY="$SSPR_RUN_DIR/tally"
 export SSPR_TALLY
 : >"$SSPR_TALLY"
+# Every step's time (scripts/lib.sh's `step`), listed at the end.
+SSPR_TIMES="$SSPR_RUN_DIR/times"
+export SSPR_TIMES
+: >"$SSPR_TIMES"
+# Where the time went, printed at exit (also when a step failed): each step of test.sh in order
+# (a `suite:` line is the whole suite), the steps each suite ran itself indented just above it.
+time_table() {
+  step_done
+  printf '\n==> time per step (seconds)\n'
+  awk -F '\t' '{ if ($2 ~ /^suite: /) { print; next } print "  " $0 }' "$SSPR_TIMES"
+  printf '  total %d s\n' "$SECONDS"
+}
+on_exit time_table
 
 # Sums the "test result:" lines of a cargo test log into the tally.
 tally_cargo() { # name log
@@ -108,6 +121,8 @@ if wants servers; then
   test_log="$SSPR_RUN_DIR/cargo-test.log"
   cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
   tally_cargo cargo "$test_log"
+  # The suites may build on this build instead of resolving features anew (60-ffi.sh does).
+  export SSPR_WORKSPACE_TESTED=1
 
   step "server tiers (tests that passed)"
   awk -v tiers="$server_tiers" '
