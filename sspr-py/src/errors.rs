@@ -95,6 +95,15 @@ pub(crate) fn config_error(message: impl Into<String>) -> PyErr {
     to_py_err(Error::Config(message.into()))
 }
 
+/// The core's name for `name`, a name of the kind `kind` (`"channel"`, `"not_allowed_reason"`,
+/// `"backend_error_kind"`, `"error_code"`, ...: `sspr_bind::names::KINDS`), read by the core's
+/// rule; `InvalidInput` naming the core's field for anything else. For names a host holds as
+/// text (a configuration, a form) before it passes or compares them.
+#[pyfunction]
+pub(crate) fn parse_name(kind: &str, name: &str) -> PyResult<&'static str> {
+    sspr_bind::names::core_name(kind, name).map_err(to_py_err)
+}
+
 /// The core's view of an exception a Python backend raised in `method`; the exception is
 /// kept as the source (and becomes `__cause__` of the `sspr.BackendError` raised later).
 pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> BackendError {
@@ -116,7 +125,16 @@ pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> Backend
         }
         .with_source(err);
     }
-    let kind = if err.is_instance_of::<PyConnectionError>(py)
+    // An `sspr.BackendError` names its kind (read by the core's rule when it was made).
+    let named = errors_module(py)
+        .and_then(|m| m.getattr("BackendError"))
+        .is_ok_and(|class| err.value(py).is_instance(&class).unwrap_or(false));
+    let named_kind = named
+        .then(|| err.value(py).getattr("kind").ok()?.extract::<String>().ok()?.parse::<BackendErrorKind>().ok())
+        .flatten();
+    let kind = if let Some(kind) = named_kind {
+        kind
+    } else if err.is_instance_of::<PyConnectionError>(py)
         || err.is_instance_of::<PyTimeoutError>(py)
         || err.is_instance_of::<PyOSError>(py)
     {

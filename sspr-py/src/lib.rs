@@ -62,6 +62,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::StoredContactView>()?;
     m.add_class::<values::Enrollment>()?;
     m.add_class::<values::Notification>()?;
+    m.add_function(wrap_pyfunction!(errors::parse_name, m)?)?;
     builtin::register_memory(m)?;
     let backends = PyModule::new(m.py(), "backends")?;
     builtin::register(&backends)?;

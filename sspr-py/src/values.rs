@@ -852,6 +852,43 @@ impl Enrollment {
         self.inner.version
     }
 
+    /// The opaque history text a store keeps beside the contacts (`from_parts` takes it back).
+    #[getter]
+    fn history(&self) -> Option<String> {
+        sspr_bind::EnrollmentParts::from(&self.inner).history
+    }
+
+    /// A record from the parts a store keeps in its own columns (each contact as
+    /// `(value, added_at, usable_from)`, the `history` text as `history` gave it), checked by
+    /// the rule every binding's stores are held to: a part that does not hold (a malformed
+    /// address, a contact usable before it was added, a broken history) is `BackendError`,
+    /// kind `"rejected"`, naming the part, never the value; raised in a store's `get`, the
+    /// engine's call fails with it.
+    #[staticmethod]
+    #[pyo3(signature = (enabled, email=None, phone=None, last_reset_at=None, history=None, version=0))]
+    fn from_parts(
+        enabled: bool,
+        email: Option<(String, OffsetDateTime, OffsetDateTime)>,
+        phone: Option<(String, OffsetDateTime, OffsetDateTime)>,
+        last_reset_at: Option<OffsetDateTime>,
+        history: Option<String>,
+        version: u64,
+    ) -> PyResult<Self> {
+        let contact = |c: Option<(String, OffsetDateTime, OffsetDateTime)>| {
+            c.map(|(value, added_at, usable_from)| sspr_bind::ContactParts { value, added_at, usable_from })
+        };
+        let parts = sspr_bind::EnrollmentParts {
+            enabled,
+            email: contact(email),
+            phone: contact(phone),
+            last_reset_at,
+            history,
+            version,
+        };
+        let inner = parts.validate().map_err(|source| to_py_err(sspr_core::Error::Backend { source }))?;
+        Ok(Self { inner })
+    }
+
     /// The same record with another version (what a store does on `save`).
     fn with_version(&self, version: u64) -> Self {
         let mut inner = self.inner.clone();

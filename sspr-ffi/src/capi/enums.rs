@@ -12,12 +12,9 @@
 
 use std::collections::HashMap;
 use std::ffi::{CString, c_char};
-use std::str::FromStr;
 use std::sync::OnceLock;
 
-use sspr_core::{
-    Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason, PasswordRefusal,
-};
+use sspr_core::Error;
 
 use super::{SsprError, c_string, guard, str_arg};
 pub(crate) use crate::names::Named;
@@ -278,26 +275,11 @@ c_enum! {
 /// The core's reading of a name of the enum `kind`: the stable name of the value it names, or
 /// the core's error (`InvalidInput` naming the field the core names: `"mode"`, `"channel"`...).
 fn core_name(kind: SsprEnum, text: &str) -> Result<&'static str, Error> {
-    fn by<T: FromStr<Err = Error>>(text: &str, name: fn(T) -> &'static str) -> Result<&'static str, Error> {
-        text.parse::<T>().map(name)
-    }
-    match kind {
-        SsprEnum::Status => {
-            let reason = || format!("expected one of {}", Error::CODES.join(", "));
-            Error::CODES
-                .iter()
-                .copied()
-                .find(|c| *c == text)
-                .ok_or_else(|| Error::InvalidInput { field: "code", reason: reason() })
-        }
-        SsprEnum::Channel => by(text, Channel::as_str),
-        SsprEnum::Locale => by(text, Locale::as_str),
-        SsprEnum::CompletionMode => by(text, CompletionMode::as_str),
-        SsprEnum::NotAllowedReason => by(text, NotAllowedReason::as_str),
-        SsprEnum::BackendErrorKind => by(text, BackendErrorKind::as_str),
-        SsprEnum::Authentication => by(text, Authentication::as_str),
-        SsprEnum::PasswordRefusal => by(text, PasswordRefusal::as_str),
-    }
+    let kind = match kind {
+        SsprEnum::Status => "error_code".to_owned(),
+        other => other.snake_name(),
+    };
+    sspr_bind::names::core_name(&kind, text)
 }
 
 /// The C values of the enum `kind`, each with its variant's snake_case name.
@@ -373,6 +355,10 @@ status_fn! {
 
 #[cfg(test)]
 mod tests {
+    use sspr_core::{
+        Authentication, BackendErrorKind, Channel, CompletionMode, Locale, NotAllowedReason, PasswordRefusal,
+    };
+
     use super::*;
 
     /// Every value the core names has its C variant: a core value C could not express would

@@ -80,6 +80,7 @@ from ._sspr import (
     StoredContactView,
     UserStatus,
     Verified,
+    parse_name,
 )
 from .protocols import AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore
 
@@ -139,6 +140,7 @@ __all__ = [
     "UserStatus",
     "Verified",
     "WrongPin",
+    "parse_name",
     "backends",
     "primitives",
     "protocols",

@@ -119,11 +119,22 @@ class ConfigError(SsprError):
 class BackendError(SsprError):
     """A backend failed; nothing was half-done and the call can be retried.
 
-    ``kind`` is ``"unavailable"``, ``"password_rejected"``, ``"rejected"`` or ``"other"``.
-    When a Python backend raised, its exception is ``__cause__``.
+    ``kind`` is ``"unavailable"``, ``"password_rejected"``, ``"rejected"``, ``"not_supported"``
+    or ``"other"``. When a Python backend raised, its exception is ``__cause__``.
+
+    A Python backend may raise one itself, naming the kind:
+    ``raise sspr.BackendError("LDAP is down", kind="unavailable")``; the engine's error then has
+    that kind. A name sspr does not have is ``InvalidInput`` (field ``kind``) at once.
     """
 
     kind: str
+
+    def __init__(self, message: str = "", **attrs: Any) -> None:
+        if "kind" in attrs:
+            from ._sspr import parse_name  # (the extension imports this module first)
+
+            attrs["kind"] = parse_name("backend_error_kind", attrs["kind"])
+        super().__init__(message, **attrs)
 
 
 __all__ = [

@@ -308,6 +308,19 @@ class Enrollment:
     def last_reset_at(self) -> Optional[datetime.datetime]: ...
     @property
     def version(self) -> int: ...
+    @property
+    def history(self) -> Optional[str]: ...
+    @staticmethod
+    def from_parts(
+        enabled: bool,
+        email: Optional[Tuple[str, datetime.datetime, datetime.datetime]] = None,
+        phone: Optional[Tuple[str, datetime.datetime, datetime.datetime]] = None,
+        last_reset_at: Optional[datetime.datetime] = None,
+        history: Optional[str] = None,
+        version: int = 0,
+    ) -> "Enrollment":
+        """A record from the parts a store keeps in its own columns, checked (``BackendError``,
+        kind ``"rejected"``, naming the part that does not hold)."""
     def with_version(self, version: int) -> "Enrollment": ...
     def to_json(self) -> str: ...
     @staticmethod
@@ -648,6 +661,12 @@ class BlockingSspr(_Engine, _Operations):
     """The engine for scripts and threads: every operation blocks until done."""
 
     def asyncio(self) -> Sspr: ...
+
+def parse_name(kind: str, name: str) -> str:
+    """The core's name for ``name``, a name of the kind ``kind`` (``"channel"``, ``"locale"``,
+    ``"completion_mode"``, ``"not_allowed_reason"``, ``"backend_error_kind"``,
+    ``"authentication"``, ``"password_refusal"``, ``"error_code"``), read by the core's rule
+    (exact names; a locale is a language tag): ``InvalidInput`` naming the field otherwise."""
 
 def generate_pins(seed_hex: str, digits: int, count: int) -> List[str]: ...
 def pin_hash(key_hex: str, flow_id: str, pin: str) -> str: ...
