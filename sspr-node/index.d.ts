@@ -211,6 +211,15 @@ export interface AuditSink {
   record(event: AuditEvent): MaybePromise<unknown>
 }
 
+/**
+ * A check of a password a user chose, after the policy's own: null accepts it, a reason (shown
+ * to the user) refuses it; throw `new BackendError('unavailable', ...)` when it cannot check (the policy's
+ * `password_check_fail_open` decides).
+ */
+export interface PasswordChecker {
+  check(password: string, login: string, displayName: string): MaybePromise<string | null>
+}
+
 /** The reset policy's fields (camelCase here; snake_case is accepted too). Missing fields take their defaults; values out of range are refused with `CONFIG`. */
 export interface PolicyOptions {
   pinLength?: number
@@ -337,6 +346,8 @@ export interface SsprOptions {
   store?: StateStore | N.MemoryStateStore | N.SqliteStore | NativeRedisStore | NativePostgresStore | N.ConfiguredBackend
   /** Default: in memory. */
   audit?: AuditSink | N.MemoryAuditSink | N.ConfiguredBackend
+  /** Checks of chosen passwords after the policy's, in order: `backends.fromConfig(...).passwordCheckers` and JS ones. */
+  passwordCheckers?: Array<PasswordChecker | N.ConfiguredBackend>
   /** Default: the system clock. */
   clock?: N.ManualClock
   policy?: PolicyOptions | NativePolicy

@@ -84,6 +84,7 @@ const METHODS = {
   store: { get: false, put: false, increment: false, delete: true },
   notifier: { send: true },
   audit: { record: true },
+  passwordChecker: { check: false },
 }
 
 const BUILT_IN = [
@@ -168,6 +169,9 @@ class Sspr {
     }
     const given = { ...options }
     for (const slot of Object.keys(METHODS)) given[slot] = adapt(slot, options[slot])
+    delete given.passwordChecker
+    // Each checker as `{ checker }`: a configured one (backends.fromConfig) or a JS object.
+    given.passwordCheckers = (options.passwordCheckers ?? []).map((c) => ({ checker: adapt('passwordChecker', c) }))
     given.policy = toPolicy(options.policy)
     this.#native = new native.NativeSspr(given)
   }

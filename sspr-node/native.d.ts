@@ -332,6 +332,11 @@ export interface ConfiguredBackends {
   notifier: ConfiguredBackend
   /** The audit sink, when one is configured. */
   audit?: ConfiguredBackend
+  /**
+   * The `[password_checks]` (banned words, breached passwords), in order: give them to
+   * `new Sspr({ passwordCheckers })`.
+   */
+  passwordCheckers: Array<ConfiguredBackend>
   /** The development outbox, when a channel goes there. */
   outbox?: Outbox
   /** The directory when it is the in-memory one, to fill. */

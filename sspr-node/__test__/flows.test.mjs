@@ -1,7 +1,7 @@
 // Whole reset flows, the other operations, and every error code from a real scenario.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Sspr, SsprError, MemoryDirectory, Outbox, ManualClock, Policy } from '../index.js'
+import { Sspr, SsprError, BackendError, MemoryDirectory, Outbox, ManualClock, Policy } from '../index.js'
 import { ADMIN, USER, USERS, KEY, START, setup, enroll, pinSent, rejection } from './helpers.mjs'
 
 test('a whole reset with a temporary password', async () => {
@@ -333,4 +333,46 @@ test('registration coverage: the report, reminders at the directory mailbox once
   assert.equal((await t.sspr.contacts('jdoe@example.org')).confirmDue, true)
   assert.equal((await t.sspr.confirmContacts(USER, 'jdoe@example.org')).confirmDue, false)
   assert.ok(t.audit.events().some((e) => e.kind === 'contacts_confirmed'))
+})
+
+test('password checkers: the configured ones (fromConfig) and JavaScript ones, in order', async () => {
+  const { backends } = await import('../index.js')
+  const { writeFileSync, mkdtempSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'sspr-checkers-'))
+  writeFileSync(join(dir, 'banned.txt'), 'harbour\n')
+  const b = await backends.fromConfig({ passwordChecks: { bannedWordsFile: join(dir, 'banned.txt') } })
+  assert.equal(b.passwordCheckers.length, 1)
+  const seen = []
+  const months = {
+    async check(password, login, displayName) {
+      seen.push([login, displayName])
+      return /october/i.test(password) ? 'no month names, please' : null
+    },
+  }
+  const t = setup({ directory: new MemoryDirectory(USERS) })
+  const s = new Sspr({
+    directory: t.directory,
+    notifier: t.outbox,
+    secretKey: KEY,
+    policy: { minResponseMs: 0 },
+    passwordCheckers: [...b.passwordCheckers, months],
+  })
+  const banned = await rejection(s.changePassword('jdoe@example.org', 'Old-Passw0rd!x', 'Quiet-Harbour-Lantern-77'))
+  assert.deepEqual([banned.code, banned.refusal], ['PASSWORD_REJECTED', 'banned'])
+  const month = await rejection(s.changePassword('jdoe@example.org', 'Old-Passw0rd!x', 'Quiet-October-Lantern-77'))
+  assert.deepEqual([month.code, month.refusal], ['PASSWORD_REJECTED', 'unspecified'])
+  assert.match(month.message, /month names/)
+  assert.deepEqual(seen, [['jdoe@example.org', 'Jane Doe']])
+  await s.changePassword('jdoe@example.org', 'Old-Passw0rd!x', 'Quiet-Meadow-Lantern-77')
+  const down = new Sspr({
+    directory: t.directory,
+    notifier: t.outbox,
+    secretKey: KEY,
+    policy: { minResponseMs: 0 },
+    passwordCheckers: [{ check: () => { throw new BackendError('unavailable', 'the service is down') } }],
+  })
+  const closed = await rejection(down.changePassword('jdoe@example.org', 'Quiet-Meadow-Lantern-77', 'Fresh-Valley-Candle-31'))
+  assert.deepEqual([closed.code, closed.backendKind], ['BACKEND', 'unavailable'])
 })

@@ -267,6 +267,8 @@ pub(crate) struct Slots {
     pub(crate) store: Option<Arc<dyn StateStore>>,
     pub(crate) audit: Option<Arc<dyn AuditSink>>,
     pub(crate) clock: Option<sspr_core::ManualClock>,
+    /// Checks of a chosen password after the policy's, in order (configured or JavaScript).
+    pub(crate) password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
 }
 
 /// Whether `options[name]` is set.
@@ -355,6 +357,7 @@ pub(crate) enum Slot {
     State(Arc<dyn StateStore>),
     Notifier(Arc<dyn Notifier>),
     Audit(Arc<dyn AuditSink>),
+    PasswordChecker(Arc<dyn sspr_core::PasswordChecker>),
 }
 
 impl Slot {
@@ -367,6 +370,7 @@ impl Slot {
             Slot::State(_) => "store",
             Slot::Notifier(_) => "notifier",
             Slot::Audit(_) => "audit",
+            Slot::PasswordChecker(_) => "passwordCheckers",
         }
     }
 }
@@ -390,6 +394,27 @@ impl Slots {
             #[cfg(feature = "postgres")] PostgresStore)?;
         let audit = slot!(env, options, "audit", dyn AuditSink, Slot::Audit, JsAuditSink, "an AuditSink":
             MemoryAuditSink)?;
+        // `index.js` hands each checker over as `{ checker }`: a configured one or a JS object.
+        let mut password_checkers = Vec::new();
+        if present(options, "passwordCheckers")? {
+            let list: Vec<Object<'_>> = options.get_named_property("passwordCheckers")?;
+            for item in &list {
+                let checker = choose(
+                    env,
+                    item,
+                    "checker",
+                    None,
+                    |s| if let Slot::PasswordChecker(c) = s { Some(c.clone()) } else { None },
+                    |o| {
+                        let js = crate::foreign::JsPasswordChecker::new(o)
+                            .map_err(|_| wrong(env, "passwordCheckers", "a PasswordChecker"))?;
+                        Ok(Arc::new(js) as Arc<dyn sspr_core::PasswordChecker>)
+                    },
+                )?
+                .ok_or_else(|| wrong(env, "passwordCheckers", "a list of PasswordCheckers"))?;
+                password_checkers.push(checker);
+            }
+        }
 
         let clock = if let Some(c) = builtin::<ManualClock>(options, "clock") {
             Some(c.inner.clone())
@@ -399,7 +424,7 @@ impl Slots {
             None
         };
 
-        Ok(Self { directory, contacts, notifier, store, audit, clock })
+        Ok(Self { directory, contacts, notifier, store, audit, clock, password_checkers })
     }
 }
 

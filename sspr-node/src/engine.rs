@@ -191,6 +191,9 @@ impl NativeSspr {
         if let Some(audit) = slots.audit {
             builder = builder.audit_arc(audit);
         }
+        for checker in slots.password_checkers {
+            builder = builder.password_checker_arc(checker);
+        }
         Ok(Self { inner: check(env, builder.build())? })
     }
 

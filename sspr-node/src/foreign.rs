@@ -171,6 +171,32 @@ impl Directory for JsDirectory {
 }
 
 js_backend! {
+    /// A `PasswordChecker` written in JavaScript: `check(password, login, displayName)` gives
+    /// null to accept the chosen password or a reason (a string, shown to the user) to refuse
+    /// it (refusal `unspecified`); throwing `new BackendError('unavailable', ...)` lets the
+    /// policy's `password_check_fail_open` decide, anything else refuses. Sync or async.
+    JsPasswordChecker {
+        check: Method<FnArgs<(String, String, String)>, Option<String>> = "check",
+    }
+}
+
+#[async_trait]
+impl sspr_core::PasswordChecker for JsPasswordChecker {
+    async fn check(
+        &self,
+        candidate: &sspr_core::PasswordCandidate<'_>,
+    ) -> Result<Option<sspr_core::PasswordFeedback>, BackendError> {
+        let args = FnArgs::from((
+            candidate.password.expose_secret().to_owned(),
+            candidate.user.login.clone(),
+            candidate.user.display_name.clone(),
+        ));
+        let reason = call(&self.check, args, "passwordChecker.check").await?;
+        Ok(reason.map(|r| sspr_core::PasswordFeedback::new(sspr_core::PasswordRefusal::Unspecified, r)))
+    }
+}
+
+js_backend! {
     /// A `ContactStore` written in JavaScript.
     JsContactStore {
         get: Method<String, Option<EnrollmentJs>> = "get",

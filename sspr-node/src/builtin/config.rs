@@ -36,6 +36,7 @@ impl ConfiguredBackend {
             Slot::State(s) => format!("ConfiguredBackend({s:?})"),
             Slot::Notifier(n) => format!("ConfiguredBackend({n:?})"),
             Slot::Audit(a) => format!("ConfiguredBackend({a:?})"),
+            Slot::PasswordChecker(c) => format!("ConfiguredBackend({c:?})"),
         }
     }
 }
@@ -54,6 +55,9 @@ pub struct ConfiguredBackends {
     pub notifier: ConfiguredBackend,
     /// The audit sink, when one is configured.
     pub audit: Option<ConfiguredBackend>,
+    /// The `[password_checks]` (banned words, breached passwords), in order: give them to
+    /// `new Sspr({ passwordCheckers })`.
+    pub password_checkers: Vec<ConfiguredBackend>,
     /// The development outbox, when a channel goes there.
     pub outbox: Option<Outbox>,
     /// The directory when it is the in-memory one, to fill.
@@ -102,6 +106,11 @@ pub fn configure_backends<'env>(
             store: configured(Slot::State(built.state)),
             notifier: configured(Slot::Notifier(built.notifier)),
             audit: built.audit.map(|a| configured(Slot::Audit(a))),
+            password_checkers: built
+                .password_checkers
+                .into_iter()
+                .map(|c| configured(Slot::PasswordChecker(c)))
+                .collect(),
             outbox: built.outbox.map(|inner| Outbox { inner }),
             memory_directory: built.memory_directory.map(|inner| MemoryDirectory { inner }),
             state_is_shared: built.state_is_shared,
