@@ -235,6 +235,35 @@ impl ContactStore for PyContactStore {
         .await?;
         Python::attach(|py| out.bind(py).extract::<bool>().map_err(|e| bad_return(py, "save", e)))
     }
+
+    /// The store's optional `list(after: str | None, limit: int)`: `(user_id, sspr.Enrollment)`
+    /// pairs in ascending order of the id (found by `hasattr`, like `change_password` on a
+    /// directory); without it the contract's `NotSupported`, and the engine reads users one by
+    /// one.
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, CoreEnrollment)>, BackendError> {
+        if !Python::attach(|py| self.obj.bind(py).hasattr(intern!(py, "list")).unwrap_or(false)) {
+            return Err(BackendError::not_supported("list"));
+        }
+        let after = after.map(|a| a.as_str().to_owned());
+        let out = call_backend(&self.obj, "list", |py| {
+            PyTuple::new(py, [after.into_pyobject(py)?.into_any(), limit.into_pyobject(py)?.into_any()])
+        })
+        .await?;
+        Python::attach(|py| {
+            let pairs: Vec<(String, Bound<'_, PyAny>)> =
+                out.bind(py).extract().map_err(|e| bad_return(py, "list", e))?;
+            pairs
+                .into_iter()
+                .map(|(id, record)| {
+                    let record = record.cast::<Enrollment>().map_err(|_| {
+                        bad_return(py, "list", PyTypeError::new_err("expected (user_id, sspr.Enrollment) pairs"))
+                    })?;
+                    // Checked like a record `get` gives back.
+                    Ok((UserId::new(id), sspr_bind::check_enrollment(record.get().inner.clone())?))
+                })
+                .collect()
+        })
+    }
 }
 
 /// A `Notifier` implemented in Python.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -175,10 +175,36 @@ class DictContacts:
         return True
 
 
+class ListingContacts(DictContacts):
+    """The same store, with the optional `list` (for the enrollment report)."""
+
+    def __init__(self, in_order: bool = True) -> None:
+        super().__init__()
+        self.in_order = in_order
+        self.listed = 0
+
+    def list(self, after: Optional[str], limit: int) -> List[Tuple[str, sspr.Enrollment]]:
+        self.listed += 1
+        ids = sorted((i for i in self.rows if after is None or i > after), reverse=not self.in_order)
+        return [(i, sspr.Enrollment.from_json(self.rows[i])) for i in ids[:limit]]
+
+
 def test_contact_stores_are_checked() -> None:
     sspr.testing.check_contact_store(DictContacts())
     with pytest.raises(sspr.BackendError, match="conformance: "):
         sspr.testing.check_contact_store(DictContacts(check_version=False))
+    # A store offering `list` has it checked too, and the report reads through it.
+    sspr.testing.check_contact_store(ListingContacts())
+    with pytest.raises(sspr.BackendError, match="conformance: "):
+        sspr.testing.check_contact_store(ListingContacts(in_order=False))
+    store = ListingContacts()
+    directory = sspr.MemoryDirectory()
+    directory.add("ann@example.org", "Ann", "uid=ann,ou=staff,dc=example,dc=org")
+    engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=bytes(32), contacts=store,
+                               policy=sspr.Policy(min_response_ms=0))
+    engine.set_enabled("ann@example.org", True, admin="h")
+    report = engine.enrollment_report(admin="h")
+    assert store.listed >= 1 and report.counts.enabled == 1 and report.users[0].without_contacts
 
 
 class WrappedDirectory:

@@ -70,7 +70,11 @@ class Directory(Protocol):
 
 @runtime_checkable
 class ContactStore(Protocol):
-    """Where enrollments (enabled flag, alternate e-mail, mobile) are kept."""
+    """Where enrollments (enabled flag, alternate e-mail, mobile) are kept.
+
+    A store may also offer ``list(after: str | None, limit: int)``: up to ``limit``
+    ``(user_id, Enrollment)`` pairs whose id sorts after ``after``, ascending, for the enrollment
+    report (without it the engine reads the users the directory lists one by one)."""
 
     def get(self, user_id: str) -> Union[Optional[Enrollment], Awaitable[Optional[Enrollment]]]:
         """The stored enrollment with its version, or ``None``."""
