@@ -25,6 +25,7 @@ mod rng;
 pub mod runtime;
 mod scope;
 mod secret;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod wire;

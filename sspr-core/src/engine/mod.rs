@@ -379,6 +379,7 @@ impl Sspr {
     /// Record an audit event; a failing sink is reported through `tracing`, never undoes
     /// the operation.
     async fn audit(&self, event: AuditEvent) {
+        crate::telemetry::count(&event);
         if let Err(e) = self.inner.audit.record(&event).await {
             tracing::error!(kind = ?event.kind, error = %e, "audit sink failed");
         }

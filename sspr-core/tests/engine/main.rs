@@ -17,6 +17,7 @@ mod enumeration;
 mod failures;
 mod hostile_input;
 mod limits;
+mod metrics;
 mod password_checks;
 mod privileged;
 mod reset_flow;

@@ -1,0 +1,116 @@
+//! Counters through the [`metrics`] facade, derived from the engine's audit events.
+//!
+//! Every step the engine takes already records an [`AuditEvent`] at one point
+//! (`Sspr::audit`), so the counters are counted there, from the event: one contained
+//! point, no I/O in the core (the host installs a recorder, e.g. a Prometheus exporter; with
+//! none installed every call here is a no-op), and engine features added later are counted
+//! as soon as they record their events.
+//!
+//! Labels are only the engine's own closed sets (channel, mode, decoy reason, the limit's
+//! name, the event kind and outcome). Never a login, address, IP, user id or flow reference:
+//! those would leak identifiers into the scrape and make every user a new series.
+
+use metrics::counter;
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, AuditKind, Outcome};
+
+/// Every audit event, by kind and outcome.
+pub const EVENTS: &str = "sspr_audit_events_total";
+/// `begin_reset` calls: `result` real, decoy (with `decoy_reason`), refused, limited or failed.
+pub const BEGINS: &str = "sspr_begins_total";
+/// PINs sent (`result` real) or pretended (`decoy`), per `channel`.
+pub const PINS_SENT: &str = "sspr_pins_sent_total";
+/// Deliveries that failed, per `channel` and the event `kind` they belong to.
+pub const DELIVERIES_FAILED: &str = "sspr_deliveries_failed_total";
+/// PIN verifications: `outcome` verified, wrong_pin or voided.
+pub const VERIFICATIONS: &str = "sspr_verifications_total";
+/// Completed (`outcome` success) or failed resets, per `mode`.
+pub const COMPLETIONS: &str = "sspr_completions_total";
+/// Requests refused by a rate limit, per `limit`.
+pub const RATE_LIMIT_HITS: &str = "sspr_rate_limit_hits_total";
+/// Users blocked after too many failed verifications.
+pub const BLOCKS: &str = "sspr_blocks_total";
+/// Sign-ins to manage contacts, per `outcome` (success, failed, limited).
+pub const SIGN_INS: &str = "sspr_sign_ins_total";
+/// Contact details changed.
+pub const CONTACT_CHANGES: &str = "sspr_contact_changes_total";
+/// The global failed-verification alarm went off (once per hour window).
+pub const FAILURE_ALARMS: &str = "sspr_failure_alarms_total";
+
+/// Count `event` in the series it belongs to.
+pub(crate) fn count(event: &AuditEvent) {
+    let kind = name_of(&event.kind);
+    let outcome = outcome_name(&event.outcome);
+    counter!(EVENTS, "kind" => kind.clone(), "outcome" => outcome).increment(1);
+    let channel = event.channel.map_or("none", |c| c.as_str()).to_owned();
+    match (event.kind, &event.outcome) {
+        (AuditKind::ResetRequested, Outcome::Decoy { reason }) => {
+            counter!(BEGINS, "result" => "decoy", "decoy_reason" => name_of(reason)).increment(1);
+        }
+        (AuditKind::ResetRequested, other) => {
+            let result = if matches!(other, Outcome::Success) { "real" } else { outcome };
+            counter!(BEGINS, "result" => result, "decoy_reason" => "none").increment(1);
+        }
+        (AuditKind::PinSent, Outcome::Success) => {
+            counter!(PINS_SENT, "channel" => channel.clone(), "result" => "real").increment(1);
+        }
+        (AuditKind::PinSent, Outcome::Decoy { .. }) => {
+            counter!(PINS_SENT, "channel" => channel.clone(), "result" => "decoy").increment(1);
+        }
+        (AuditKind::PinVerified, _) => counter!(VERIFICATIONS, "outcome" => "verified").increment(1),
+        (AuditKind::PinFailed, _) => counter!(VERIFICATIONS, "outcome" => "wrong_pin").increment(1),
+        (AuditKind::PinVoided, _) => counter!(VERIFICATIONS, "outcome" => "voided").increment(1),
+        (AuditKind::ResetCompleted | AuditKind::ResetFailed, _) => {
+            let mode = event.mode.as_ref().map_or_else(|| "none".to_owned(), name_of);
+            let result = if event.kind == AuditKind::ResetCompleted { "success" } else { "failed" };
+            counter!(COMPLETIONS, "mode" => mode, "outcome" => result).increment(1);
+        }
+        (AuditKind::Blocked, _) => counter!(BLOCKS).increment(1),
+        (AuditKind::SignIn, _) => counter!(SIGN_INS, "outcome" => outcome).increment(1),
+        (AuditKind::ContactsChanged, Outcome::Success) => counter!(CONTACT_CHANGES).increment(1),
+        (AuditKind::FailureAlarm, _) => counter!(FAILURE_ALARMS).increment(1),
+        _ => {}
+    }
+    if let Outcome::Limited { limit } = &event.outcome {
+        // `RateLimited` is the refusal itself; the other kinds that end `Limited` record no
+        // `RateLimited` of their own. `PinSent` is left out: the engine records it `Limited`
+        // beside a `RateLimited` for the same request, which would count it twice.
+        if !matches!(event.kind, AuditKind::FailureAlarm | AuditKind::PinSent) {
+            counter!(RATE_LIMIT_HITS, "limit" => limit_name(limit)).increment(1);
+        }
+    }
+    if matches!(event.outcome, Outcome::Failed { .. })
+        && (matches!(event.kind, AuditKind::PinSent | AuditKind::ContactProofSent | AuditKind::ReminderSent)
+            || event.destination.is_some())
+    {
+        counter!(DELIVERIES_FAILED, "channel" => channel, "kind" => kind).increment(1);
+    }
+}
+
+/// The outcome's stable name (its serde tag).
+fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Success => "success",
+        Outcome::Decoy { .. } => "decoy",
+        Outcome::Refused { .. } => "refused",
+        Outcome::Limited { .. } => "limited",
+        Outcome::Failed { .. } => "failed",
+    }
+}
+
+/// A limit's name as a label: the engine names its limits with fixed snake_case words; anything
+/// else (never expected) is `other`, so no free text can become a series.
+fn limit_name(limit: &str) -> String {
+    let fixed = !limit.is_empty() && limit.len() <= 32 && limit.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if fixed { limit.to_owned() } else { "other".to_owned() }
+}
+
+/// A unit enum's stable snake_case name, as its serde form spells it (`other` for anything
+/// that is not a plain string, which the enums named here never are).
+fn name_of<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "other".to_owned(),
+    }
+}
