@@ -35,6 +35,11 @@ fn url_host_is_loopback(url: &str) -> bool {
 pub struct Config {
     /// Address to listen on. Default `127.0.0.1:8080`.
     pub listen: String,
+    /// Address to serve `/metrics` (Prometheus text) on, apart from the pages. Off by default:
+    /// the counts tell a prober how the service reacts, so they belong on an internal address
+    /// for the operator's scraper, never behind the public proxy (and with no recorder
+    /// installed the engine's counters cost nothing).
+    pub metrics_listen: Option<String>,
     /// The URL users reach the portal at. With `https://` cookies are marked `Secure`
     /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
     pub public_url: Option<String>,
@@ -113,6 +118,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             public_url: None,
             data_dir: PathBuf::from(".sspr-portal"),
             secret_key_file: None,
@@ -157,6 +163,7 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         self.listen_addr()?;
+        self.metrics_addr()?;
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(Error::Config("session_idle_minutes must be 1..=1440".into()));
         }
@@ -228,6 +235,14 @@ impl Config {
     /// Whether e-mail notices really leave the portal.
     fn email_is_real(&self) -> bool {
         !matches!(self.notifier, NotifierConfig::Outbox)
+    }
+
+    /// The socket address to serve `/metrics` on, if configured.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>> {
+        self.metrics_listen
+            .as_deref()
+            .map(|a| a.parse().map_err(|_| Error::Config(format!("metrics_listen = {a:?} is not an address:port"))))
+            .transpose()
     }
 
     /// The socket address to listen on.
@@ -408,6 +423,10 @@ mod tests {
     fn unknown_keys_and_bad_values_are_named() {
         assert!(Config::from_toml("lisen = \"x\"").unwrap_err().to_string().contains("lisen"));
         assert!(Config::from_toml("listen = \"nowhere\"").unwrap_err().to_string().contains("listen"));
+        assert!(Config::from_toml("metrics_listen = \"nowhere\"").unwrap_err().to_string().contains("metrics_listen"));
+        assert_eq!(Config::default().metrics_addr().unwrap(), None, "off by default");
+        let on = Config::from_toml("metrics_listen = \"127.0.0.1:9464\"").unwrap();
+        assert_eq!(on.metrics_addr().unwrap().unwrap().to_string(), "127.0.0.1:9464");
         assert!(Config::from_toml("public_url = \"ftp://x\"").is_err());
         assert!(Config::from_toml("[directory]\nkind = \"nis\"").is_err());
         assert!(Config::from_toml("public_url = \"https://sspr.example.org\"").unwrap().is_https());

@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod metrics;
 
 mod audit;
 mod csrf;

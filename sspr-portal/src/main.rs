@@ -99,6 +99,36 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let metrics_addr = match config.metrics_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("portal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(metrics_addr) = metrics_addr {
+        let served = match sspr_portal::metrics::install() {
+            Ok(handle) => tokio::net::TcpListener::bind(metrics_addr).await.map(|l| (l, handle)),
+            Err(e) => {
+                eprintln!("portal: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match served {
+            Ok((metrics_listener, handle)) => {
+                println!("metrics on http://{}/metrics", metrics_listener.local_addr().unwrap_or(metrics_addr));
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(metrics_listener, sspr_portal::metrics::router(handle)).await {
+                        eprintln!("portal: metrics: {e}");
+                    }
+                });
+            }
+            Err(e) => {
+                eprintln!("portal: cannot listen on {metrics_addr} for metrics: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let addr = listener.local_addr().map_or_else(|_| config.listen.clone(), |a| a.to_string());
     println!("sspr portal\n{}", portal.summary());
     println!(

@@ -10,6 +10,7 @@ mod attacks;
 mod change;
 mod coverage;
 mod hostile;
+mod metrics;
 mod oidc;
 // The server tier (slapd, PostgreSQL, Redis, the SMTP sink): feature `server-tests`, on in
 // scripts/test.sh; plain `cargo test` leaves these out.
