@@ -175,6 +175,28 @@ fn benches(c: &mut Criterion) {
         });
     }
     steps.finish();
+
+    // The engine's counters (`sspr_core::telemetry`) off and on, side by side in one run: "off"
+    // has no recorder (the facade's no-op), "on" counts into a Prometheus recorder, as the
+    // portal's `metrics_listen` does. The runtime is current-thread, so the flow runs on this
+    // thread and a thread-local recorder sees every count.
+    let mut telemetry = c.benchmark_group("metrics");
+    telemetry.measurement_time(Duration::from_secs(5)).sample_size(30);
+    telemetry.bench_function("off", |b| {
+        let bench = &bench;
+        b.to_async(&rt).iter(|| async move { bench.flow(None).await });
+    });
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        telemetry.bench_function("on", |b| {
+            let bench = &bench;
+            b.to_async(&rt).iter(|| async move { bench.flow(None).await });
+        });
+    });
+    telemetry.finish();
+    // Rendered once, as a scrape would (not asserted: a criterion filter may skip "on").
+    black_box(handle.render());
 }
 
 /// The generated group function is `pub` and undocumented: keep it in a module of its own.
