@@ -108,3 +108,27 @@ async fn with_no_recorder_installed_the_engine_runs_unchanged() {
     h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
 }
+
+/// A notifier whose every delivery fails.
+#[derive(Debug)]
+struct DownNotifier;
+
+#[sspr_core::async_trait]
+impl sspr_core::Notifier for DownNotifier {
+    async fn send(&self, _: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+        Err(sspr_core::BackendError::unavailable(std::io::Error::other("relay down")))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_pin_delivery_counts_in_deliveries_failed() {
+    let (recorder, handle) = recorder();
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let h = Harness::builder().notifier(std::sync::Arc::new(DownNotifier)).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.expect("answered like a decoy");
+    h.sspr.flush_deliveries().await;
+    let text = handle.render();
+    assert!(value(&text, r#"sspr_deliveries_failed_total{channel="email",kind="pin_sent"}"#) >= 1, "{text}");
+    assert!(!text.contains(ALICE_MAIL) && !text.contains("a***@m***.example"), "{text}");
+}
