@@ -312,8 +312,8 @@ type Fields = Record<string, string | number | boolean | null | undefined>
 export interface BackendsConfig {
   directory?: { kind: 'memory' | 'demo'; seedFile?: string } | ({ kind: 'ldap' | 'graph' } & Fields)
   store?: { kind: 'memory' } | { kind: 'sqlite'; path?: string; busyTimeoutMs?: number } | ({ kind: 'postgres'; url: string } & Fields)
-  /** Contacts in the LDAP directory's attributes (needs `directory.kind` `'ldap'`). */
-  contacts?: { kind: 'ldap' } & Fields
+  /** Contacts in the LDAP directory's attributes (`'ldap'`, needs `directory.kind` `'ldap'`) or the users' Entra authentication methods (`'graph'`, needs `directory.kind` `'graph'`). */
+  contacts?: { kind: 'ldap' | 'graph' } & Fields
   /** A shared state store instead of the `store`'s. */
   state?: ({ kind: 'redis'; url: string } & Fields) | ({ kind: 'postgres'; url: string } & Fields)
   notifier?: { kind: 'outbox' } | ({ kind: 'smtp'; host: string; from: string } & Fields) | ({ kind: 'webhook'; url: string; key: string } & Fields)
