@@ -274,6 +274,29 @@ pub struct ContactProof {
     pub expires_at: OffsetDateTime,
 }
 
+/// A helpdesk recovery code ([`crate::Sspr::admin_recovery`]), to show the administrator
+/// once: it is stored only as a keyed hash. `Debug` redacts the code.
+#[derive(Debug, Clone)]
+pub struct RecoveryCode {
+    /// The code, for the administrator to read out to the user.
+    pub code: crate::secret::Pin,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A redeemed helpdesk recovery code ([`crate::Sspr::redeem_recovery_code`]): a reset flow
+/// at the verified step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovered {
+    /// The verified flow: give it to [`crate::Sspr::complete_reset`]. A credential.
+    pub flow_id: String,
+    /// The completion modes the policy allows, the default first.
+    pub modes: Vec<CompletionMode>,
+    /// When the flow expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 /// Changes to a user's contact details.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactUpdate {

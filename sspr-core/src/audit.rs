@@ -73,6 +73,13 @@ pub enum AuditKind {
     /// and the policy's `password_check_fail_open` let the password through unchecked
     /// (`Failed`, with the checker's error; never the password).
     PasswordCheckFailedOpen,
+    /// An administrator issued a helpdesk recovery code for a user (`Success`; never the
+    /// code), or was refused: `Refused` (privileged, disabled, ineligible), `Limited`.
+    RecoveryIssued,
+    /// A helpdesk recovery code was redeemed (`Success`, with the verified flow's
+    /// `flow_ref`), or not: `Failed` (unknown login, no pending code, wrong, used, expired or
+    /// voided code; the caller is told none of these apart), `Refused`, `Limited`.
+    RecoveryRedeemed,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

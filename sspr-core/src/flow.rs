@@ -319,6 +319,12 @@ impl FlowRecord {
         }
     }
 
+    /// The record of a flow started by a redeemed helpdesk recovery code: verified, as after
+    /// the last right PIN, with no method of its own.
+    pub(crate) fn recovered(self, now: OffsetDateTime) -> Self {
+        Self { state: FlowState::Verified { at: ts(now) }, ..self }
+    }
+
     /// Whether every required method was verified.
     pub(crate) fn is_verified_fully(&self) -> bool {
         matches!(self.state, FlowState::Verified { .. })

@@ -34,7 +34,8 @@ pub use alarm::{Alarm, AlarmFn, FailureAlarm};
 pub use api::{
     Actor, Channel, CompletionMode, ContactChange, ContactProof, ContactUpdate, ContactView, Contacts, Destination,
     EnrollmentCounts, EnrollmentEntry, EnrollmentFilter, EnrollmentReport, Locale, MethodOption, NewPassword, PinSent,
-    ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus, Verified,
+    Recovered, RecoveryCode, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
+    Verified,
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{
@@ -42,7 +43,9 @@ pub use backend::{
     PasswordRefusal, PasswordRules, StateStore,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
-pub use engine::{MAX_REPORT_USERS, MAX_SEARCH_RESULTS, Sspr, SsprBuilder};
+pub use engine::{
+    MAX_REPORT_USERS, MAX_SEARCH_RESULTS, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
+};
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};

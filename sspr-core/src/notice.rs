@@ -50,6 +50,12 @@ pub enum Message {
         /// to register some).
         confirm: bool,
     },
+    /// A helpdesk recovery code was issued for the user by an administrator, or redeemed
+    /// ([`crate::Sspr::admin_recovery`]).
+    HelpdeskRecovery {
+        /// Whether the code was redeemed (else: issued).
+        redeemed: bool,
+    },
 }
 
 /// What a PIN notice's code is for.
@@ -228,6 +234,28 @@ impl Notification {
                 body: Zeroizing::new(format!(
                     "Your contact details for resetting your password have not been confirmed for a long time. \
                      Sign in at {url} and confirm or change them. We never ask for your password by e-mail."
+                )),
+            },
+            (Message::HelpdeskRecovery { redeemed }, Locale::De) => Rendered {
+                subject: "Wiederherstellung über den IT-Support".into(),
+                body: Zeroizing::new(format!(
+                    "Am {at} wurde {} Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support.",
+                    if *redeemed {
+                        "ein Wiederherstellungscode des IT-Supports für Ihr Konto eingelöst."
+                    } else {
+                        "vom IT-Support ein Wiederherstellungscode für Ihr Konto ausgestellt."
+                    }
+                )),
+            },
+            (Message::HelpdeskRecovery { redeemed }, _) => Rendered {
+                subject: "Helpdesk recovery of your account".into(),
+                body: Zeroizing::new(format!(
+                    "On {at} {} If this was not you, contact your IT support at once.",
+                    if *redeemed {
+                        "a helpdesk recovery code for your account was redeemed."
+                    } else {
+                        "the helpdesk issued a recovery code for your account."
+                    }
                 )),
             },
             (Message::ContactsChanged { by_admin }, _) => Rendered {

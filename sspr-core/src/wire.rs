@@ -226,7 +226,7 @@ impl Message {
     /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
     /// proving a new contact), `"reset_requested"`,
     /// `"password_reset"`, `"contacts_changed"`, `"password_changed"` or
-    /// `"registration_reminder"`.
+    /// `"registration_reminder"` or `"helpdesk_recovery"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Pin { purpose: crate::notice::PinPurpose::ContactProof, .. } => "contact_proof",
@@ -236,6 +236,7 @@ impl Message {
             Self::ContactsChanged { .. } => "contacts_changed",
             Self::PasswordChanged => "password_changed",
             Self::RegistrationReminder { .. } => "registration_reminder",
+            Self::HelpdeskRecovery { .. } => "helpdesk_recovery",
         }
     }
 }

@@ -73,6 +73,14 @@ pub(super) fn user_sends(subject: &Subject) -> String {
 pub(super) fn contact_proof(subject: &Subject) -> String {
     subject_key("contact-proof", subject)
 }
+/// A user's pending helpdesk recovery code ([`super::recovery`]).
+pub(super) fn recovery(subject: &Subject) -> String {
+    subject_key("recovery", subject)
+}
+/// The recovery-code redemptions tried for a login this hour.
+pub(super) fn recovery_redeems(subject: &Subject) -> String {
+    subject_key("recovery-redeems", subject)
+}
 /// The contact proofs a user asked for this hour.
 pub(super) fn contact_proofs(subject: &Subject) -> String {
     subject_key("contact-proofs", subject)

@@ -8,6 +8,9 @@ mod delivery;
 mod limits;
 mod password;
 mod proof;
+mod recovery;
+
+pub use recovery::{RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME};
 mod reset;
 mod sign_in;
 

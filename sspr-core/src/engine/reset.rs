@@ -22,7 +22,7 @@ use crate::{decoy, hex, password, pin};
 
 /// Extra time a flow record stays in the store after the flow expired, so a late request
 /// reads "expired" or "already used" rather than nothing.
-const RECORD_GRACE: time::Duration = time::Duration::minutes(1);
+pub(super) const RECORD_GRACE: time::Duration = time::Duration::minutes(1);
 
 /// Tries at a temporary password before giving up when the directory's own policy keeps
 /// refusing them.
@@ -76,7 +76,7 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
 /// A flow record as stored: its subject's hex as the value's link
 /// ([`crate::backend::link_of`]), so a store can read the subject's block and attempts in the
 /// same call as the flow ([`Sspr::load_flow_and_standing`]); then the record.
-fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
+pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
     let encoded = record.encode()?;
     let mut link = String::with_capacity(2 * record.subject.len());
     hex::encode_into(&record.subject, &mut link);

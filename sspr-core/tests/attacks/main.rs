@@ -22,6 +22,7 @@ mod cooling_off_bypass;
 mod decoy_statistics;
 mod fault_injection;
 mod flow_id_in_audit;
+mod helpdesk_recovery;
 mod lease_takeover;
 mod reset_notice_lost;
 mod targeted_lockout;

@@ -1,0 +1,289 @@
+//! Helpdesk recovery: a user with no usable contact calls the helpdesk, and an administrator
+//! issues a one-time recovery code ([`Sspr::admin_recovery`]) which the user redeems
+//! ([`Sspr::redeem_recovery_code`]) to reach the same verified step a right PIN reaches, so
+//! the reset completes through [`Sspr::complete_reset`] unchanged.
+//!
+//! The pattern is the contact proof's ([`super::proof`]): one pending code per user in the
+//! state store under a keyed hash of the user; the code only as a keyed hash bound to its
+//! purpose, its id and the user (it cannot redeem another login); every redemption attempt
+//! counted in the same compare-and-set that records its result, so a right code is spent
+//! exactly once and at most `max_wrong_pins` guesses are ever compared before the code is
+//! dead. Redemption is anonymous (the user is not signed in), so it answers like the reset
+//! PIN step: padded to `min_response_ms`, and every refusal (an unknown login, no code, a
+//! wrong, spent, voided or expired code) is the same `WrongPin { attempts_left: 0 }`; only
+//! the audit trail tells them apart.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::limits::{self, HOUR, Limit};
+use super::reset::{RECORD_GRACE, flow_value};
+use super::{MAX_CAS_ROUNDS, Sspr};
+use crate::api::{Actor, Recovered, RecoveryCode, RequestContext, UserId};
+use crate::audit::{AuditKind, Outcome};
+use crate::backend::DirectoryUser;
+use crate::error::{Error, NotAllowedReason, Result};
+use crate::flow::{FlowRecord, FlowSubject, from_ts, ts};
+use crate::hex;
+use crate::input::NormalizedLogin;
+use crate::notice::Message;
+use crate::pin;
+
+/// Digits of a recovery code: read out over the phone, so digits only; the attempt cap, not
+/// the length, is what stops guessing, but ten digits leave no reasonable chance at all.
+pub const RECOVERY_CODE_DIGITS: u32 = 10;
+
+/// How long a recovery code lives.
+pub const RECOVERY_CODE_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// A recovery code waiting to be redeemed, as stored (never the code itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PendingRecovery {
+    code_id: String,
+    /// The code's keyed hash, bound to the purpose, the code id and the user.
+    code_hash: String,
+    /// Unix seconds.
+    expires_at: i64,
+    /// Redemption attempts made, the right one included.
+    attempts: u32,
+    /// The right code was typed: the code is spent.
+    used: bool,
+}
+
+/// What a recovery code's hash is bound to.
+fn binding(code_id: &str, user: &UserId) -> String {
+    format!("helpdesk-recovery/{code_id}/{}", user.as_str())
+}
+
+/// The one answer to every refused redemption (see the module's documentation).
+fn refused() -> Error {
+    Error::WrongPin { attempts_left: 0 }
+}
+
+impl Sspr {
+    /// Why `user` may not be recovered by a helpdesk code, if so. Stricter than self-service:
+    /// a privileged account is refused whatever the policy's `privileged_mode`, since a code
+    /// is one factor and `TwoMethods` asks for two.
+    fn recovery_refusal(&self, user: &DirectoryUser) -> Option<NotAllowedReason> {
+        if user.state.disabled || user.state.expired {
+            Some(NotAllowedReason::AccountDisabled)
+        } else if self.inner.scope.is_privileged(user) {
+            Some(NotAllowedReason::Privileged)
+        } else if !self.inner.scope.is_eligible(user) {
+            Some(NotAllowedReason::Ineligible)
+        } else {
+            None
+        }
+    }
+
+    /// Issue a one-time recovery code for `login`, for an administrator (`actor`) to read out
+    /// to the user once: it is returned here and nowhere else (not stored, logged nor
+    /// audited). It works once, for [`RECOVERY_CODE_LIFETIME`], for this user only; a new
+    /// code replaces the user's pending one. The user's contacts, if any, are told.
+    ///
+    /// Errors: `NotAllowed` (`AdminOnly` for a user actor; `Privileged`, `AccountDisabled`,
+    /// `Ineligible` for the account: nothing is stored), `InvalidInput` (a malformed login),
+    /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
+    pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
+        Self::require_admin(actor)?;
+        let user = self.resolve(login).await?;
+        let scope = self.admin_scope(ctx, actor, &user);
+        if let Some(reason) = self.recovery_refusal(&user) {
+            scope.record(AuditKind::RecoveryIssued, Outcome::Refused { reason }).await;
+            return Err(Error::NotAllowed { reason });
+        }
+        let now = self.now();
+        if let Some(limit) = self.ip_limit(ctx, "ip_recoveries", self.inner.policy.ip_sends_per_hour)
+            && let Some(refusal) = self.enforce(&[limit], now).await?
+        {
+            scope.record(AuditKind::RecoveryIssued, refusal.outcome()).await;
+            return Err(refusal.error());
+        }
+        let code_id = hex::encode(&self.inner.rng.bytes::<16>());
+        let code = self.inner.rng.with(|rng| pin::generate(rng, RECOVERY_CODE_DIGITS));
+        let expires_at = from_ts(ts(now + RECOVERY_CODE_LIFETIME));
+        let pending = PendingRecovery {
+            code_hash: hex::encode(&pin::hash(&self.inner.key, &binding(&code_id, &user.id), code.expose_secret())),
+            code_id,
+            expires_at: ts(expires_at),
+            attempts: 0,
+            used: false,
+        };
+        self.replace_recovery(&self.recovery_key(&user.id), &pending, now).await?;
+        scope.record(AuditKind::RecoveryIssued, Outcome::Success).await;
+        self.notify_recovery(&user.id, ctx, false, now).await;
+        Ok(RecoveryCode { code, expires_at })
+    }
+
+    /// Redeem a helpdesk recovery code for `login`: the right code starts a reset flow that is
+    /// already verified, as if a right PIN had been typed; give its `flow_id` to
+    /// [`Sspr::complete_reset`]. The answer is padded to the policy's `min_response_ms`.
+    /// Limited per client (`ip_recovery_redeems`, the policy's `ip_begins_per_hour`) and per
+    /// login (`recovery_redeems`, twice the policy's `max_wrong_pins` an hour), counted before
+    /// anything is compared; a code itself dies after `max_wrong_pins` wrong tries.
+    ///
+    /// Errors: `InvalidInput` (a malformed login, or a code that is not
+    /// [`RECOVERY_CODE_DIGITS`] digits: nothing is counted), `WrongPin { attempts_left: 0 }`
+    /// (every refusal alike, so the answer says nothing about the login), `RateLimited`,
+    /// `Backend`.
+    pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
+        let login = NormalizedLogin::parse(login)?;
+        let Some(code) = pin::normalize_typed(code, RECOVERY_CODE_DIGITS) else {
+            return Err(Error::invalid(
+                "code",
+                format!("enter the {RECOVERY_CODE_DIGITS} digits the helpdesk gave you"),
+            ));
+        };
+        let code = zeroize::Zeroizing::new(code);
+        self.padded(self.redeem_checked(login, &code, ctx)).await
+    }
+
+    async fn redeem_checked(&self, login: NormalizedLogin, code: &str, ctx: &RequestContext) -> Result<Recovered> {
+        let now = self.now();
+        let mut scope = self.scope(ctx);
+        scope.login_fingerprint = Some(self.login_fingerprint(&login));
+        // Counted per login, not per user, and before the directory is asked: an unknown login
+        // is counted and refused exactly like a real one.
+        let mut checks = vec![Limit {
+            key: limits::recovery_redeems(&self.login_subject(&login)),
+            // Room for a user's typos on two codes; a code itself dies after `max_wrong_pins`.
+            cap: self.inner.policy.max_wrong_pins.saturating_mul(2),
+            window: HOUR,
+            name: "recovery_redeems",
+        }];
+        checks.extend(self.ip_limit(ctx, "ip_recovery_redeems", self.inner.policy.ip_begins_per_hour));
+        if let Some(refusal) = self.enforce(&checks, now).await? {
+            scope.record(AuditKind::RecoveryRedeemed, refusal.outcome()).await;
+            return Err(refusal.error());
+        }
+
+        let found = self.inner.directory.find_user(&login).await?;
+        // Only the account's own login redeems (as only it starts a real reset).
+        let user = found.filter(|u| NormalizedLogin::parse(&u.login).is_ok_and(|own| own.as_str() == login.as_str()));
+        // The same store read for an unknown login, under its own (never written) key.
+        let key = match &user {
+            Some(user) => self.recovery_key(&user.id),
+            None => limits::recovery(&self.login_subject(&login)),
+        };
+        let Some(user) = user else {
+            self.inner.store.get(&key, now).await?;
+            scope.record(AuditKind::RecoveryRedeemed, Outcome::Failed { error: "unknown login".into() }).await;
+            return Err(refused());
+        };
+        scope.user = Some(user.id.clone());
+        let fail = |why: &str| Outcome::Failed { error: why.into() };
+        for _ in 0..MAX_CAS_ROUNDS {
+            let Some(stored) = self.inner.store.get(&key, now).await? else {
+                scope.record(AuditKind::RecoveryRedeemed, fail("no pending code")).await;
+                return Err(refused());
+            };
+            let Ok(pending) = serde_json::from_slice::<PendingRecovery>(&stored.value) else {
+                scope.record(AuditKind::RecoveryRedeemed, fail("no pending code")).await;
+                return Err(refused());
+            };
+            let why = if pending.used {
+                Some("code already used")
+            } else if pending.expires_at <= ts(now) {
+                Some("code expired")
+            } else if pending.attempts >= self.inner.policy.max_wrong_pins {
+                Some("code voided")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                scope.record(AuditKind::RecoveryRedeemed, fail(why)).await;
+                return Err(refused());
+            }
+            let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+            let right = stored_hash
+                .is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, &user.id), code, &hash));
+            let next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
+            let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
+            let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
+            let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await? else {
+                continue; // another redemption counted first: judge again on what it left
+            };
+            if !right {
+                scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
+                return Err(refused());
+            }
+            // Checked again at redemption: the account may have changed since the code was issued.
+            if let Some(reason) = self.recovery_refusal(&user) {
+                scope.record(AuditKind::RecoveryRedeemed, Outcome::Refused { reason }).await;
+                return Err(refused());
+            }
+            return match self.start_recovered_flow(&user, login.clone(), ctx, now).await {
+                Ok(recovered) => {
+                    scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
+                    scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
+                    self.notify_recovery(&user.id, ctx, true, now).await;
+                    Ok(recovered)
+                }
+                Err(error) => {
+                    // No flow was stored: give the code back (the attempt stays counted), so a
+                    // failing state store does not cost the user the helpdesk's code.
+                    let back = PendingRecovery { used: false, ..next };
+                    if let Ok(bytes) = serde_json::to_vec(&back)
+                        && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
+                    {
+                        tracing::warn!(error = %e, "a spent recovery code could not be given back");
+                    }
+                    Err(error)
+                }
+            };
+        }
+        Err(limits::contention())
+    }
+
+    /// Store a new reset flow for `user`, verified already.
+    async fn start_recovered_flow(
+        &self,
+        user: &DirectoryUser,
+        login: NormalizedLogin,
+        ctx: &RequestContext,
+        now: OffsetDateTime,
+    ) -> Result<Recovered> {
+        let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
+        let expires_at = now + self.inner.policy.flow_lifetime();
+        let who = FlowSubject::Real { user: user.id.clone(), login };
+        let record =
+            FlowRecord::new(self.user_subject(&user.id), who, Vec::new(), ctx.locale, expires_at, 1).recovered(now);
+        let bytes = flow_value(&record)?;
+        let key = limits::flow(&flow_id);
+        if self.inner.store.put(&key, &bytes, None, record.expires() + RECORD_GRACE, now).await?.is_none() {
+            return Err(limits::contention());
+        }
+        Ok(Recovered { flow_id, modes: self.completion_modes(), expires_at: record.expires() })
+    }
+
+    fn recovery_key(&self, user: &UserId) -> String {
+        limits::recovery(&self.user_subject(user))
+    }
+
+    /// Store `pending` as the user's one pending recovery code, whatever was there.
+    async fn replace_recovery(&self, key: &str, pending: &PendingRecovery, now: OffsetDateTime) -> Result<()> {
+        let bytes = serde_json::to_vec(pending).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
+        let keep_until = from_ts(pending.expires_at) + time::Duration::minutes(1);
+        for _ in 0..MAX_CAS_ROUNDS {
+            let current = self.inner.store.get(key, now).await?.map(|stored| stored.version);
+            if self.inner.store.put(key, &bytes, current, keep_until, now).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(limits::contention())
+    }
+
+    /// Tell every contact of the user that a recovery code was issued or redeemed (a user
+    /// with none is told nothing: that is why they called the helpdesk).
+    async fn notify_recovery(&self, user: &UserId, ctx: &RequestContext, redeemed: bool, now: OffsetDateTime) {
+        let enrollment = match self.inner.contacts.get(user).await {
+            Ok(enrollment) => enrollment.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the contacts to tell of a helpdesk recovery");
+                return;
+            }
+        };
+        let to = self.contact_destinations(&enrollment, now);
+        self.notify_all(to, ctx.locale, Message::HelpdeskRecovery { redeemed }, now).await;
+    }
+}
