@@ -161,6 +161,9 @@ pub enum Tamper {
     AlgNone,
     /// HS256 keyed with the public modulus (the classic algorithm confusion).
     Hmac,
+    /// A valid token whose `oid` is another account's object id (an account, e.g. a guest,
+    /// whose `preferred_username` names the victim's login).
+    ForeignObjectId,
     /// A key id the key set does not hold.
     UnknownKid,
 }
@@ -437,6 +440,7 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
         Some(Tamper::Issuer) => claims["iss"] = json!("https://login.microsoftonline.com/other-tenant/v2.0"),
         Some(Tamper::Expired) => claims["exp"] = json!(now - 600),
         Some(Tamper::Nonce) => claims["nonce"] = json!("not-the-nonce"),
+        Some(Tamper::ForeignObjectId) => claims["oid"] = json!("00000000-0000-0000-0000-0000000f0e19"),
         _ => {}
     }
     let kid = if tamper == Some(Tamper::UnknownKid) { "rolled-away".to_owned() } else { p.kid.clone() };

@@ -135,6 +135,26 @@ async fn a_tampered_id_token_or_a_foreign_state_signs_nobody_in() {
     assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "the victim is not signed in as the attacker");
 }
 
+/// A validly signed token for this app whose `preferred_username` is the victim's login but
+/// whose `oid` is another account's (a UPN is not a stable identity; the object id is): the
+/// portal must not sign the visitor in as the directory user of that login.
+#[tokio::test]
+async fn a_token_naming_the_user_with_another_object_id_signs_nobody_in() {
+    let standin = standin(&["vera@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    enable(&portal, "vera@contoso.com").await;
+    standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(Tamper::ForeignObjectId));
+    let mut browser = Browser::new(&portal);
+    browser.get("/passwordnotification").await;
+    let page = through_the_provider(&mut browser).await;
+    assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "still signed out: {}", page.main());
+    assert!(!page.main().contains("vera@contoso.com Person"), "{}", page.main());
+    // The same sign-in with the user's own object id succeeds, so the refusal above is the oid's.
+    standin.with(|t| t.oidc.as_mut().unwrap().tamper = None);
+    let signed_in = through_the_provider(&mut browser).await;
+    assert!(signed_in.main().contains("vera@contoso.com"), "{}", signed_in.main());
+}
+
 #[tokio::test]
 async fn the_callback_without_a_session_cookie_bounces_once_through_a_same_site_page() {
     let standin = standin(&["xena@contoso.com"]).await;
