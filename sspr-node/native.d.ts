@@ -585,8 +585,11 @@ export interface Masked {
 /** Parse and mask an e-mail address; `INVALID_INPUT` (field `email`) when refused. */
 export declare function maskEmail(input: string): Masked
 
-/** Parse and mask a phone number; `INVALID_INPUT` (field `phone`) when refused. */
-export declare function maskPhone(input: string): Masked
+/**
+ * Parse and mask a phone number, a national format read in `region` (the policy's
+ * `default_region`); `INVALID_INPUT` (field `phone`) when refused.
+ */
+export declare function maskPhone(input: string, region?: string | undefined | null): Masked
 
 /** A user of the in-memory directory. */
 export interface MemoryUser {

@@ -1509,7 +1509,8 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
                                    struct SsprStringList **masked_out,
                                    struct SsprError **error_out);
 
-// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
+// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`, a national
+// format read in `region`, the policy's `default_region`, when not NULL) as typed, and
 // mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
 // that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
 //
@@ -1517,6 +1518,7 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
 // Strings are NULL or NUL-terminated; the outs and `error_out` are NULL or writable.
 enum SsprStatus sspr_mask(const char *kind,
                           const char *input,
+                          const char *region,
                           char **normalized_out,
                           char **masked_out,
                           struct SsprError **error_out);

@@ -95,10 +95,11 @@ pub fn mask_email(env: &Env, input: String) -> Result<Masked> {
     Ok(Masked { masked: mask::email(&address), normalized: address.as_str().to_owned() })
 }
 
-/// Parse and mask a phone number; `INVALID_INPUT` (field `phone`) when refused.
+/// Parse and mask a phone number, a national format read in `region` (the policy's
+/// `default_region`); `INVALID_INPUT` (field `phone`) when refused.
 #[napi]
-pub fn mask_phone(env: &Env, input: String) -> Result<Masked> {
-    let number = PhoneNumber::parse(&input).map_err(|e| to_js_error(env, &e))?;
+pub fn mask_phone(env: &Env, input: String, region: Option<String>) -> Result<Masked> {
+    let number = PhoneNumber::parse_in(&input, region.as_deref()).map_err(|e| to_js_error(env, &e))?;
     Ok(Masked { masked: mask::phone(&number), normalized: number.as_str().to_owned() })
 }
 

@@ -1076,10 +1076,12 @@ pub(crate) fn normalize_email(address: &str) -> PyResult<String> {
     EmailAddress::parse(address).map(|a| a.as_str().to_owned()).map_err(to_py_err)
 }
 
-/// A phone number in E.164; `InvalidInput` if refused.
+/// A phone number in E.164, a national format read in `region` (the policy's
+/// `default_region`); `InvalidInput` if refused.
 #[pyfunction]
-pub(crate) fn normalize_phone(number: &str) -> PyResult<String> {
-    PhoneNumber::parse(number).map(|p| p.as_str().to_owned()).map_err(to_py_err)
+#[pyo3(signature = (number, region = None))]
+pub(crate) fn normalize_phone(number: &str, region: Option<&str>) -> PyResult<String> {
+    PhoneNumber::parse_in(number, region).map(|p| p.as_str().to_owned()).map_err(to_py_err)
 }
 
 /// The masked form of an e-mail address (`j***@e***.org`).
@@ -1088,10 +1090,11 @@ pub(crate) fn mask_email(address: &str) -> PyResult<String> {
     EmailAddress::parse(address).map(|a| sspr_core::mask::email(&a)).map_err(to_py_err)
 }
 
-/// The masked form of a phone number (`+44 ******* 23`).
+/// The masked form of a phone number (`+44 ******* 23`), read as `normalize_phone` reads it.
 #[pyfunction]
-pub(crate) fn mask_phone(number: &str) -> PyResult<String> {
-    PhoneNumber::parse(number).map(|p| sspr_core::mask::phone(&p)).map_err(to_py_err)
+#[pyo3(signature = (number, region = None))]
+pub(crate) fn mask_phone(number: &str, region: Option<&str>) -> PyResult<String> {
+    PhoneNumber::parse_in(number, region).map(|p| sspr_core::mask::phone(&p)).map_err(to_py_err)
 }
 
 /// Register the checks in `sspr._sspr.primitives`.

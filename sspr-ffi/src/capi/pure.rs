@@ -200,7 +200,8 @@ status_fn! {
 }
 
 status_fn! {
-    /// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`) as typed, and
+    /// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`, a national
+    /// format read in `region`, the policy's `default_region`, when not NULL) as typed, and
     /// mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
     /// that is refused is `SSPR_STATUS_INVALID_INPUT` with field `"email"` / `"phone"`.
     ///
@@ -209,6 +210,7 @@ status_fn! {
     fn sspr_mask(
         kind: *const c_char,
         input: *const c_char,
+        region: *const c_char,
         normalized_out: *mut *mut c_char,
         masked_out: *mut *mut c_char,
     ) {
@@ -222,7 +224,7 @@ status_fn! {
                 (address.as_str().to_owned(), mask::email(&address))
             }
             "phone" => {
-                let number = PhoneNumber::parse(input)?;
+                let number = PhoneNumber::parse_in(input, super::opt_str_arg(region, "region")?)?;
                 (number.as_str().to_owned(), mask::phone(&number))
             }
             _ => return Err(SsprError::invalid("kind", "\"email\" or \"phone\"")),

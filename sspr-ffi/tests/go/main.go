@@ -290,11 +290,18 @@ func vectors(dir string) {
 	for _, c := range load(dir, "masks.json") {
 		name := c["name"].(string)
 		k, in := cstr(c["kind"].(string)), cstr(c["input"].(string))
+		var region *C.char // NULL: no default_region
+		if r, ok := c["region"].(string); ok {
+			region = cstr(r)
+		}
 		var normalized, masked *C.char
 		var e *C.SsprError
-		st := C.sspr_mask(k, in, &normalized, &masked, &e)
+		st := C.sspr_mask(k, in, region, &normalized, &masked, &e)
 		free(k)
 		free(in)
+		if region != nil {
+			free(region)
+		}
 		if st == C.SSPR_STATUS_OK {
 			n, m := takeString(normalized), takeString(masked)
 			check(n == c["normalized"] && m == c["masked"], "masks.json %s: %q %q", name, n, m)
