@@ -284,6 +284,20 @@ pub struct RecoveryCode {
     pub expires_at: OffsetDateTime,
 }
 
+/// A helpdesk recovery code sent to one of the user's contacts
+/// ([`crate::Sspr::admin_send_recovery_code`]): the administrator sees where it went, masked,
+/// never the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoverySent {
+    /// The channel the code went by.
+    pub channel: Channel,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 /// A redeemed helpdesk recovery code ([`crate::Sspr::redeem_recovery_code`]): a reset flow
 /// at the verified step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,8 +34,8 @@ pub use alarm::{Alarm, AlarmFn, FailureAlarm};
 pub use api::{
     Actor, Channel, CompletionMode, ContactChange, ContactProof, ContactUpdate, ContactView, Contacts, Destination,
     EnrollmentCounts, EnrollmentEntry, EnrollmentFilter, EnrollmentReport, Locale, MethodOption, NewPassword, PinSent,
-    Recovered, RecoveryCode, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId, UserStatus,
-    Verified,
+    Recovered, RecoveryCode, RecoverySent, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn, UserId,
+    UserStatus, Verified,
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{

@@ -66,6 +66,9 @@ pub enum PinPurpose {
     Reset,
     /// Proving a contact the user is adding ([`crate::Sspr::request_contact_proof`]).
     ContactProof,
+    /// A helpdesk recovery code an administrator sent to the user's contact
+    /// ([`crate::Sspr::admin_send_recovery_code`]), redeemed on the reset page.
+    HelpdeskRecovery,
 }
 
 /// One notice to one destination.
@@ -135,6 +138,25 @@ impl Notification {
                     "Your code is {}. It is valid for {valid_minutes} minutes. Type it on the page where you are \
                      adding this address for resetting your password. Never share it. If you did not ask for it, \
                      ignore this message.",
+                    pin.expose_secret()
+                )),
+            },
+            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::HelpdeskRecovery, .. }, Locale::De) => Rendered {
+                subject: "Ihr Wiederherstellungscode vom IT-Support".into(),
+                body: Zeroizing::new(format!(
+                    "Ihr IT-Support hat Ihnen diesen Code geschickt: {}. Er ist {valid_minutes} Minuten gültig. \
+                     Geben Sie ihn auf der Seite zum Zurücksetzen des Kennworts unter „Ich habe einen Code vom \
+                     IT-Support“ ein. Geben Sie ihn niemandem weiter. Haben Sie den IT-Support nicht angerufen, \
+                     melden Sie sich dort sofort.",
+                    pin.expose_secret()
+                )),
+            },
+            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::HelpdeskRecovery, .. }, _) => Rendered {
+                subject: "Your recovery code from the helpdesk".into(),
+                body: Zeroizing::new(format!(
+                    "Your helpdesk sent you this code: {}. It is valid for {valid_minutes} minutes. Type it on the \
+                     password reset page under \"I have a code from the helpdesk\". Never share it. If you did not \
+                     call the helpdesk, tell them at once.",
                     pin.expose_secret()
                 )),
             },

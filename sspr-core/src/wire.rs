@@ -224,12 +224,14 @@ impl Error {
 
 impl Message {
     /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
-    /// proving a new contact), `"reset_requested"`,
+    /// proving a new contact), `"recovery_code"` (a helpdesk recovery code sent to the user),
+    /// `"reset_requested"`,
     /// `"password_reset"`, `"contacts_changed"`, `"password_changed"` or
     /// `"registration_reminder"` or `"helpdesk_recovery"`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Pin { purpose: crate::notice::PinPurpose::ContactProof, .. } => "contact_proof",
+            Self::Pin { purpose: crate::notice::PinPurpose::HelpdeskRecovery, .. } => "recovery_code",
             Self::Pin { .. } => "pin",
             Self::ResetRequested { .. } => "reset_requested",
             Self::PasswordReset { .. } => "password_reset",

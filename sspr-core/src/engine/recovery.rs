@@ -16,17 +16,18 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::delivery::PinDelivery;
 use super::limits::{self, HOUR, Limit};
 use super::reset::{RECORD_GRACE, flow_value};
 use super::{MAX_CAS_ROUNDS, Sspr};
-use crate::api::{Actor, Recovered, RecoveryCode, RequestContext, UserId};
+use crate::api::{Actor, Channel, Destination, Recovered, RecoveryCode, RecoverySent, RequestContext, UserId};
 use crate::audit::{AuditKind, Outcome};
 use crate::backend::DirectoryUser;
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::flow::{FlowRecord, FlowSubject, from_ts, ts};
 use crate::hex;
 use crate::input::NormalizedLogin;
-use crate::notice::Message;
+use crate::notice::{Message, Notification, PinPurpose};
 use crate::pin;
 
 /// Digits of a recovery code: read out over the phone, so digits only; the attempt cap, not
@@ -55,6 +56,14 @@ fn binding(code_id: &str, user: &UserId) -> String {
     format!("helpdesk-recovery/{code_id}/{}", user.as_str())
 }
 
+/// What [`Sspr::issue_recovery`] did with the code.
+enum Issued {
+    /// Returned for the administrator to read out.
+    Shown { code: crate::secret::Pin, expires_at: OffsetDateTime },
+    /// Sent to the user's contact.
+    Sent(RecoverySent),
+}
+
 /// The one answer to every refused redemption (see the module's documentation).
 fn refused() -> Error {
     Error::WrongPin { attempts_left: 0 }
@@ -81,21 +90,88 @@ impl Sspr {
     /// audited). It works once, for [`RECOVERY_CODE_LIFETIME`], for this user only; a new
     /// code replaces the user's pending one. The user's contacts, if any, are told.
     ///
+    /// To send the code to one of the user's registered contacts instead of showing it, see
+    /// [`Sspr::admin_send_recovery_code`]: the same code, delivered the other way.
+    ///
     /// Errors: `NotAllowed` (`AdminOnly` for a user actor; `Privileged`, `AccountDisabled`,
     /// `Ineligible` for the account: nothing is stored), `InvalidInput` (a malformed login),
     /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
     pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
+        match self.issue_recovery(actor, login, None, ctx).await? {
+            Issued::Shown { code, expires_at } => Ok(RecoveryCode { code, expires_at }),
+            Issued::Sent(_) => Err(Error::Config("a recovery code to show was sent".into())),
+        }
+    }
+
+    /// Issue a one-time recovery code for `login`, as [`Sspr::admin_recovery`] does, and send
+    /// it to the user's registered contact by `channel` instead of showing it: for a caller
+    /// the helpdesk cannot identify well enough to read a code out to, but whose registered
+    /// contact the helpdesk trusts. The administrator learns only the masked destination; the
+    /// user redeems the code with [`Sspr::redeem_recovery_code`] as any recovery code.
+    ///
+    /// The contact must be one a reset PIN could go to: registered, self-service enabled,
+    /// past its cooling-off, and for SMS while the policy allows SMS. Limited as reset PINs
+    /// are: per administrator client, per destination (shared with reset PINs and contact
+    /// proofs) and, for SMS, by the SMS budget; a limit refuses out loud here (the
+    /// administrator is signed in and learns nothing an attacker could use).
+    ///
+    /// Errors: as [`Sspr::admin_recovery`], and `InvalidInput` (field `channel`: the user has
+    /// no usable contact by that channel; nothing is stored or sent).
+    pub async fn admin_send_recovery_code(
+        &self,
+        actor: &Actor,
+        login: &str,
+        channel: Channel,
+        ctx: &RequestContext,
+    ) -> Result<RecoverySent> {
+        match self.issue_recovery(actor, login, Some(channel), ctx).await? {
+            Issued::Sent(sent) => Ok(sent),
+            Issued::Shown { .. } => Err(Error::Config("a recovery code to send was not sent".into())),
+        }
+    }
+
+    /// The one way a recovery code is issued: checks, limits, the pending code stored, the
+    /// audit event, then the code shown (`send_to` none) or sent to the user's contact by
+    /// `send_to`, and the user's contacts told.
+    async fn issue_recovery(
+        &self,
+        actor: &Actor,
+        login: &str,
+        send_to: Option<Channel>,
+        ctx: &RequestContext,
+    ) -> Result<Issued> {
         Self::require_admin(actor)?;
         let user = self.resolve(login).await?;
-        let scope = self.admin_scope(ctx, actor, &user);
+        let mut scope = self.admin_scope(ctx, actor, &user);
+        scope.channel = send_to;
         if let Some(reason) = self.recovery_refusal(&user) {
             scope.record(AuditKind::RecoveryIssued, Outcome::Refused { reason }).await;
             return Err(Error::NotAllowed { reason });
         }
         let now = self.now();
-        if let Some(limit) = self.ip_limit(ctx, "ip_recoveries", self.inner.policy.ip_sends_per_hour)
-            && let Some(refusal) = self.enforce(&[limit], now).await?
-        {
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        // Where a sent code goes: only where a reset PIN could go.
+        let destination = match send_to {
+            None => None,
+            Some(channel) => match self.usable_destination(&enrollment, channel, now) {
+                Some(to) => Some(to),
+                None => {
+                    let outcome = Outcome::Failed { error: "no usable contact by that channel".into() };
+                    scope.record(AuditKind::RecoveryIssued, outcome).await;
+                    return Err(Error::invalid("channel", "the user has no usable contact by this channel"));
+                }
+            },
+        };
+        let mut checks: Vec<Limit> =
+            self.ip_limit(ctx, "ip_recoveries", self.inner.policy.ip_sends_per_hour).into_iter().collect();
+        if let Some(to) = &destination {
+            checks.push(self.destination_limit(to.as_str()));
+        }
+        let mut refused = self.enforce(&checks, now).await?;
+        if refused.is_none() && destination.as_ref().is_some_and(|to| to.channel() == Channel::Sms) {
+            refused = self.enforce_sms_budget(false, now).await?;
+        }
+        if let Some(refusal) = refused {
             scope.record(AuditKind::RecoveryIssued, refusal.outcome()).await;
             return Err(refusal.error());
         }
@@ -110,9 +186,37 @@ impl Sspr {
             used: false,
         };
         self.replace_recovery(&self.recovery_key(&user.id), &pending, now).await?;
-        scope.record(AuditKind::RecoveryIssued, Outcome::Success).await;
+        let mut event = scope.event(AuditKind::RecoveryIssued, Outcome::Success);
+        event.destination = destination.as_ref().map(Destination::masked);
+        let issued = match destination {
+            None => {
+                self.audit(event).await;
+                Issued::Shown { code, expires_at }
+            }
+            Some(to) => {
+                let masked = to.masked();
+                let channel = to.channel();
+                self.audit(event.clone()).await;
+                let valid_minutes = u64::try_from((expires_at - now).whole_minutes()).unwrap_or(0).max(1);
+                let notification = Notification {
+                    to,
+                    locale: ctx.locale,
+                    message: Message::Pin {
+                        pin: code,
+                        expires_at,
+                        valid_minutes,
+                        purpose: PinPurpose::HelpdeskRecovery,
+                    },
+                    at: now,
+                };
+                // As a reset PIN: off the request path, retried, a failure audited.
+                self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })
+                    .await;
+                Issued::Sent(RecoverySent { channel, masked, expires_at })
+            }
+        };
         self.notify_recovery(&user.id, ctx, false, now).await;
-        Ok(RecoveryCode { code, expires_at })
+        Ok(issued)
     }
 
     /// Redeem a helpdesk recovery code for `login`: the right code starts a reset flow that is

@@ -260,6 +260,25 @@ impl Sspr {
         }
     }
 
+    /// The destination a PIN (or a helpdesk's recovery code) may go to by `channel`: as
+    /// [`Self::usable_target`], and only while self-service is enabled for the user.
+    pub(super) fn usable_destination(
+        &self,
+        enrollment: &Enrollment,
+        channel: Channel,
+        now: OffsetDateTime,
+    ) -> Option<Destination> {
+        if !enrollment.enabled {
+            return None;
+        }
+        let target = self.usable_target(enrollment, channel, now)?;
+        // Validated when it was registered: not parsed again.
+        Some(match channel {
+            Channel::Email => Destination::Email(EmailAddress::already_valid(target)),
+            Channel::Sms => Destination::Sms(PhoneNumber::already_valid(target)),
+        })
+    }
+
     /// Whether `to` is still one of the enrollment's usable destinations.
     fn is_usable(&self, enrollment: &Enrollment, to: &Destination, now: OffsetDateTime) -> bool {
         self.usable_target(enrollment, to.channel(), now) == Some(to.as_str())

@@ -67,6 +67,12 @@ impl Outbox {
         self.last_code_to(address, PinPurpose::ContactProof)
     }
 
+    /// The digits of the last helpdesk recovery code sent to `address`
+    /// ([`crate::Sspr::admin_send_recovery_code`]).
+    pub fn last_recovery_code_to(&self, address: &str) -> Option<String> {
+        self.last_code_to(address, PinPurpose::HelpdeskRecovery)
+    }
+
     fn last_code_to(&self, address: &str, purpose: PinPurpose) -> Option<String> {
         lock(&self.sent).iter().rev().filter(|n| n.to.as_str().eq_ignore_ascii_case(address)).find_map(|n| {
             match &n.message {

@@ -189,3 +189,252 @@ async fn the_answer_and_its_timing_say_nothing_about_the_login() {
         assert_eq!((answer.clone(), *took), first, "{login}: {seen_by:?}");
     }
 }
+
+/// A state store that yields before every call (so two redemptions really interleave) and
+/// can fail the puts of reset flows (the store failing mid-redemption).
+#[derive(Debug, Clone, Default)]
+struct SharedStore {
+    inner: sspr_core::memory::MemoryStateStore,
+    fail_flow_puts: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::StateStore for SharedStore {
+    async fn get(
+        &self,
+        key: &str,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<Option<sspr_core::backend::StoredValue>, sspr_core::BackendError> {
+        tokio::task::yield_now().await;
+        self.inner.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected: Option<u64>,
+        expires_at: sspr_core::time::OffsetDateTime,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<Option<u64>, sspr_core::BackendError> {
+        tokio::task::yield_now().await;
+        if key.starts_with("sspr/flow/") && self.fail_flow_puts.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(sspr_core::BackendError::new(sspr_core::BackendErrorKind::Unavailable, "store down"));
+        }
+        self.inner.put(key, value, expected, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: sspr_core::time::OffsetDateTime,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<sspr_core::backend::Counter, sspr_core::BackendError> {
+        tokio::task::yield_now().await;
+        self.inner.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), sspr_core::BackendError> {
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test]
+async fn two_redemptions_racing_on_one_code_make_one_flow() {
+    let store = SharedStore::default();
+    let h = Harness::builder().store(std::sync::Arc::new(store.clone())).build().await;
+    // A second engine on the same state store: two portal instances.
+    let other = Harness::builder().store(std::sync::Arc::new(store)).build().await;
+    let code = issue(&h, NO_CONTACT).await;
+    let ctx = ctx();
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(
+            h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx),
+            other.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx),
+        );
+        let wins = [&a, &b].iter().filter(|r| r.is_ok()).count();
+        assert!(wins <= 1, "both redemptions of one code won: {a:?} {b:?}");
+        let losers_refused = [&a, &b].iter().filter(|r| r.is_err()).all(|r| refused(r));
+        assert!(losers_refused, "{a:?} {b:?}");
+    }
+    let successes = h
+        .events_of(AuditKind::RecoveryRedeemed)
+        .into_iter()
+        .chain(other.events_of(AuditKind::RecoveryRedeemed))
+        .filter(|e| e.outcome == Outcome::Success)
+        .count();
+    assert_eq!(successes, 1, "exactly one redemption won");
+}
+
+#[tokio::test]
+async fn redemptions_per_client_are_limited_across_logins() {
+    let cap = 4;
+    let h = Harness::builder().policy(Policy { ip_begins_per_hour: cap, ..policy() }).build().await;
+    // One client trying a code for many logins (each under its own per-login cap).
+    let logins = [NO_CONTACT, ALICE, BOB, "nobody@example.org", "x@example.org"];
+    for login in &logins[..cap as usize] {
+        assert!(refused(&h.sspr.redeem_recovery_code(login, "0000000000", &ctx()).await));
+    }
+    let limited = h.sspr.redeem_recovery_code(logins[cap as usize], "0000000000", &ctx()).await;
+    assert!(matches!(limited, Err(Error::RateLimited { .. })), "{limited:?}");
+    let events = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(events.iter().any(|e| e.outcome == Outcome::Limited { limit: "ip_recovery_redeems".into() }));
+    // Another client is not held by it, and a right code still works from there.
+    let code = issue(&h, NO_CONTACT).await;
+    let elsewhere = sspr_core::RequestContext::from_ip("198.51.100.9".parse().unwrap());
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &elsewhere).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_store_failing_mid_redemption_gives_the_code_back() {
+    let store = SharedStore::default();
+    let h = Harness::builder().store(std::sync::Arc::new(store.clone())).build().await;
+    let code = issue(&h, NO_CONTACT).await;
+    store.fail_flow_puts.store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(failed, Err(Error::Backend { .. })), "{failed:?}");
+    store.fail_flow_puts.store(false, std::sync::atomic::Ordering::SeqCst);
+    // The code was given back: the user, trying again, is not sent back to the helpdesk.
+    let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+    h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    // Spent now, and the failed attempt stayed counted: max_wrong_pins - 1 guesses would kill
+    // a new code after a failure, not max_wrong_pins.
+    assert!(refused(&h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await));
+}
+
+/// A directory whose lookups fail while `down` is set.
+#[derive(Debug)]
+struct FlakyDirectory {
+    inner: sspr_core::memory::MemoryDirectory,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Directory for FlakyDirectory {
+    async fn find_user(
+        &self,
+        login: &sspr_core::NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(sspr_core::BackendError::new(sspr_core::BackendErrorKind::Unavailable, "directory down"));
+        }
+        self.inner.find_user(login).await
+    }
+    async fn set_password(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+        must_change: bool,
+    ) -> Result<(), sspr_core::BackendError> {
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &sspr_core::UserId) -> Result<(), sspr_core::BackendError> {
+        self.inner.unlock(user).await
+    }
+    async fn authenticate(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+    ) -> Result<sspr_core::backend::Authentication, sspr_core::BackendError> {
+        self.inner.authenticate(user, password).await
+    }
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        self.inner.search(query, limit).await
+    }
+}
+
+#[tokio::test]
+async fn a_directory_failing_at_redemption_spends_nothing() {
+    let directory = std::sync::Arc::new(FlakyDirectory {
+        inner: sspr_core::memory::MemoryDirectory::with_users(users()).unwrap(),
+        down: std::sync::atomic::AtomicBool::new(false),
+    });
+    let h = Harness::builder().directory(directory.clone()).build().await;
+    let code = issue(&h, NO_CONTACT).await;
+    directory.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..h.sspr.policy().max_wrong_pins {
+        let failed = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+        assert!(matches!(failed, Err(Error::Backend { .. })), "{failed:?}");
+    }
+    directory.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+}
+
+// Sent to a contact (admin_send_recovery_code).
+
+#[tokio::test]
+async fn a_sent_code_goes_to_the_registered_contact_and_redeems_once() {
+    let h = Harness::new().await;
+    let sent = h.sspr.admin_send_recovery_code(&admin(), ALICE, sspr_core::Channel::Sms, &ctx()).await.unwrap();
+    assert_eq!(sent.channel, sspr_core::Channel::Sms);
+    assert!(!sent.masked.contains("900123") && sent.masked.ends_with("23"), "{}", sent.masked);
+    let code = h.outbox.last_recovery_code_to(ALICE_PHONE).expect("the code went to alice's phone");
+    assert_eq!(code.len(), RECOVERY_CODE_DIGITS as usize);
+    // Neither the answer, the audit nor the other notices carry it.
+    assert!(!format!("{sent:?}").contains(&code));
+    let audit = serde_json::to_string(&h.events()).unwrap();
+    assert!(!audit.contains(&code), "the audit trail");
+    let issued = h.events_of(AuditKind::RecoveryIssued);
+    assert!(matches!(issued.as_slice(), [e] if e.outcome == Outcome::Success
+        && e.destination.as_deref() == Some(sent.masked.as_str())
+        && e.channel == Some(sspr_core::Channel::Sms)));
+    for n in h.outbox.messages_to(ALICE_MAIL) {
+        assert!(!n.render().body.contains(&code), "the notice to the other contact");
+    }
+    let recovered = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await.unwrap();
+    h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(refused(&h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await));
+    // It replaces a shown code and is replaced by one, as any recovery code.
+    let shown = issue(&h, ALICE).await;
+    h.sspr.admin_send_recovery_code(&admin(), ALICE, sspr_core::Channel::Email, &ctx()).await.unwrap();
+    assert!(refused(&h.sspr.redeem_recovery_code(ALICE, &shown, &ctx()).await));
+    let mailed = h.outbox.last_recovery_code_to(ALICE_MAIL).unwrap();
+    h.sspr.redeem_recovery_code(ALICE, &mailed, &ctx()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_code_is_sent_only_where_a_reset_pin_could_go() {
+    let h = Harness::builder().policy(Policy { sms_enabled: false, ..policy() }).build().await;
+    use sspr_core::Channel::{Email, Sms};
+    // No contact by that channel, SMS switched off, self-service not enabled, a contact still
+    // cooling off: nothing stored, nothing sent, the field named.
+    h.user_sets(
+        BOB,
+        sspr_core::ContactUpdate {
+            email: sspr_core::ContactChange::Set("bob.new@home.example".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    h.outbox.clear();
+    for (login, channel) in [(NO_CONTACT, Email), (ALICE, Sms), (NOT_ENABLED, Email), (BOB, Email)] {
+        let answer = h.sspr.admin_send_recovery_code(&admin(), login, channel, &ctx()).await;
+        assert!(matches!(answer, Err(Error::InvalidInput { field: "channel", .. })), "{login}: {answer:?}");
+    }
+    assert!(h.outbox.messages().is_empty());
+    assert!(h.events_of(AuditKind::RecoveryIssued).iter().all(|e| matches!(e.outcome, Outcome::Failed { .. })));
+    // The account rules of a shown code hold too.
+    let answer = h.sspr.admin_send_recovery_code(&Actor::User, ALICE, Email, &ctx()).await;
+    assert!(matches!(answer, Err(Error::NotAllowed { reason: NotAllowedReason::AdminOnly })), "{answer:?}");
+    let answer = h.sspr.admin_send_recovery_code(&admin(), DISABLED, Email, &ctx()).await;
+    assert!(matches!(answer, Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled })), "{answer:?}");
+}
+
+#[tokio::test]
+async fn sent_codes_count_against_the_destination_as_reset_pins_do() {
+    let h = Harness::new().await;
+    let cap = h.sspr.policy().destination_sends_per_hour;
+    // Reset PINs to bob's address fill its cap but one...
+    for _ in 0..cap - 1 {
+        h.pin_for(BOB, "email", BOB_MAIL).await;
+    }
+    h.sspr.admin_send_recovery_code(&admin(), BOB, sspr_core::Channel::Email, &ctx()).await.unwrap();
+    h.outbox.clear();
+    // ...the recovery code takes the last place; the next is refused and nothing is sent.
+    let answer = h.sspr.admin_send_recovery_code(&admin(), BOB, sspr_core::Channel::Email, &ctx()).await;
+    assert!(matches!(answer, Err(Error::RateLimited { .. })), "{answer:?}");
+    assert!(h.outbox.last_recovery_code_to(BOB_MAIL).is_none());
+    let limited = h.events_of(AuditKind::RecoveryIssued);
+    assert!(limited.iter().any(|e| e.outcome == Outcome::Limited { limit: "destination".into() }));
+}
