@@ -25,6 +25,9 @@ export type NewPassword = N.NewPassword
 export type Notification = N.Notification
 export type PinSent = N.PinSent
 export type ContactProof = N.ContactProof
+export type RecoveryCode = N.RecoveryCode
+export type RecoverySent = N.RecoverySent
+export type Recovered = N.Recovered
 export type EnrollmentFilter = N.EnrollmentFilter
 export type EnrollmentReport = N.EnrollmentReport
 export type EnrollmentEntry = N.EnrollmentEntry
@@ -53,6 +56,7 @@ export {
   SmtpNotifier,
   SqliteStore,
   TemporaryPassword,
+  HelpdeskCode,
   TwilioSms,
   WebhookNotifier,
 } from './native'
@@ -443,6 +447,23 @@ export declare class Sspr {
   ): Promise<ReminderRun>
   /** Confirm that the user's contacts are still right (asked once `confirmDue`). */
   confirmContacts(actor: Actor, login: string, ctx?: RequestContext | null): Promise<Contacts>
+  /**
+   * Issue a one-time helpdesk recovery code for `login` (admins only): `code.reveal()` it to
+   * the administrator once. The user redeems it with `redeemRecoveryCode` (once, 15 minutes).
+   */
+  adminRecovery(actor: Actor, login: string, ctx?: RequestContext | null): Promise<RecoveryCode>
+  /** Issue a recovery code and send it to the user's registered contact by `channel`. */
+  adminSendRecoveryCode(
+    actor: Actor,
+    login: string,
+    channel: 'email' | 'sms',
+    ctx?: RequestContext | null,
+  ): Promise<RecoverySent>
+  /**
+   * Redeem a helpdesk recovery code: a reset flow already verified (give `flowId` to
+   * `completeReset`). Every refusal is `WRONG_PIN` with no attempts left.
+   */
+  redeemRecoveryCode(login: string, code: string, ctx?: RequestContext | null): Promise<Recovered>
 }
 
 /**

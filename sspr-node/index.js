@@ -159,6 +159,16 @@ native.TemporaryPassword.prototype[Symbol.toPrimitive] = function toPrimitive() 
   return REDACTED
 }
 
+native.HelpdeskCode.prototype[util.inspect.custom] = function inspect() {
+  return `HelpdeskCode ${REDACTED}`
+}
+native.HelpdeskCode.prototype.valueOf = function valueOf() {
+  return REDACTED
+}
+native.HelpdeskCode.prototype[Symbol.toPrimitive] = function toPrimitive() {
+  return REDACTED
+}
+
 /** The self-service password reset engine. Every operation returns a Promise. */
 class Sspr {
   #native
@@ -262,6 +272,18 @@ class Sspr {
     return this.#native.confirmContacts(actor, login, ctx)
   }
 
+  async adminRecovery(actor, login, ctx) {
+    return this.#native.adminRecovery(actor, login, ctx)
+  }
+
+  async adminSendRecoveryCode(actor, login, channel, ctx) {
+    return this.#native.adminSendRecoveryCode(actor, login, channel, ctx)
+  }
+
+  async redeemRecoveryCode(login, code, ctx) {
+    return this.#native.redeemRecoveryCode(login, code, ctx)
+  }
+
   [util.inspect.custom]() {
     return 'Sspr {}'
   }
@@ -285,7 +307,7 @@ const core = native.pinGenerate && {
   referenceFlows: native.referenceFlows,
 }
 
-const { Policy, TemporaryPassword, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
+const { Policy, TemporaryPassword, HelpdeskCode, MemoryDirectory, MemoryContactStore, MemoryStateStore, Outbox, MemoryAuditSink, ManualClock } =
   native
 // Built with the default cargo features (sqlite, redis, postgres, ldap, smtp, sms-twilio, webhook);
 // undefined when left out.
@@ -343,6 +365,7 @@ module.exports = {
   BackendError,
   Policy,
   TemporaryPassword,
+  HelpdeskCode,
   MemoryDirectory,
   MemoryContactStore,
   MemoryStateStore,

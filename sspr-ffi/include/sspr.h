@@ -152,6 +152,9 @@ typedef enum SsprMessageKind {
   // A reminder to register (or confirm) contacts, sent to the user's directory mailbox
   // (`sspr_send_registration_reminders`).
   SSPR_MESSAGE_KIND_REGISTRATION_REMINDER = 5,
+  // A helpdesk recovery code sent to the user's contact (`SsprNotification.pin` holds
+  // it; `sspr_redeem_recovery_code` takes it).
+  SSPR_MESSAGE_KIND_RECOVERY_CODE = 6,
   // A notice this version of the header does not name (subject and body are still set).
   SSPR_MESSAGE_KIND_OTHER = 99,
 } SsprMessageKind;
@@ -323,7 +326,8 @@ typedef struct SsprNotification {
   enum SsprLocale locale;
   // Which notice.
   enum SsprMessageKind kind;
-  // The digits for `SSPR_MESSAGE_KIND_PIN` and `SSPR_MESSAGE_KIND_CONTACT_PROOF`, else NULL.
+  // The digits for `SSPR_MESSAGE_KIND_PIN`, `SSPR_MESSAGE_KIND_CONTACT_PROOF` and
+  // `SSPR_MESSAGE_KIND_RECOVERY_CODE`, else NULL.
   // Never log it.
   const char *pin;
   // When the PIN expires (Unix seconds; 0 for other notices).
@@ -627,6 +631,40 @@ typedef struct SsprContactProof {
   // When the code stops working (Unix seconds).
   int64_t expires_at;
 } SsprContactProof;
+
+// The answer to `sspr_admin_recovery`: the helpdesk recovery code to read out to the user
+// once. Free with `sspr_recovery_code_free`, which wipes the code.
+typedef struct SsprRecoveryCode {
+  // The code (digits, NUL-terminated). A secret: show it once, never log it.
+  char *code;
+  // When it stops working (Unix seconds).
+  int64_t expires_at;
+} SsprRecoveryCode;
+
+// The answer to `sspr_admin_send_recovery_code`: where the code went (never the code). Free
+// with `sspr_recovery_sent_free`.
+typedef struct SsprRecoverySent {
+  // The channel the code went by.
+  enum SsprChannel channel;
+  // The destination, masked.
+  char *masked;
+  // When the code stops working (Unix seconds).
+  int64_t expires_at;
+} SsprRecoverySent;
+
+// The answer to `sspr_redeem_recovery_code`: a reset flow at the verified step (give
+// `flow_id` to `sspr_complete_reset`). Free with `sspr_recovered_free`, which wipes the flow
+// id (a credential).
+typedef struct SsprRecovered {
+  // The verified flow.
+  char *flow_id;
+  // The completion modes allowed, the default first (`modes_len`).
+  enum SsprCompletionMode *modes;
+  // How many modes.
+  size_t modes_len;
+  // When the flow expires (Unix seconds).
+  int64_t expires_at;
+} SsprRecovered;
 
 // One way a PIN can be sent.
 typedef struct SsprMethod {
@@ -1212,6 +1250,93 @@ enum SsprStatus sspr_confirm_contact_proof_async(const struct SsprEngine *engine
                                                  void *user_data,
                                                  struct SsprError **error_out);
 
+// Issue a one-time helpdesk recovery code for `login`, as the administrator `admin_id`
+// (NULL is a user: `SSPR_STATUS_NOT_ALLOWED`, reason `SSPR_NOT_ALLOWED_REASON_ADMIN_ONLY`),
+// to read out to the user once. It works once, for 15 minutes, for this user only; a new
+// code replaces the pending one. Privileged, disabled and ineligible accounts are
+// `SSPR_STATUS_NOT_ALLOWED`, nothing stored. On success `*out` is an `SsprRecoveryCode`
+// to free with `sspr_recovery_code_free` (which wipes the code).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_admin_recovery(const struct SsprEngine *engine,
+                                    const char *admin_id,
+                                    const char *login,
+                                    const struct SsprRequestContext *ctx,
+                                    struct SsprRecoveryCode **out,
+                                    struct SsprError **error_out);
+
+// `sspr_admin_recovery` as a callback call; `result` is a `const SsprRecoveryCode *`.
+//
+// # Safety
+// As `sspr_admin_recovery`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_admin_recovery_async(const struct SsprEngine *engine,
+                                          const char *admin_id,
+                                          const char *login,
+                                          const struct SsprRequestContext *ctx,
+                                          SsprCallback callback,
+                                          void *user_data,
+                                          struct SsprError **error_out);
+
+// Issue a helpdesk recovery code as `sspr_admin_recovery` does, but send it to the
+// user's registered contact by `channel` (an `SsprChannel` value): the administrator
+// learns only the masked destination. A channel without a usable contact (none, still
+// cooling off, SMS switched off) is `SSPR_STATUS_INVALID_INPUT` naming `"channel"`,
+// nothing stored or sent. On success `*out` is an `SsprRecoverySent` to free with
+// `sspr_recovery_sent_free`; the code goes to the notifier in the background
+// (`sspr_flush_deliveries` waits for it).
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_admin_send_recovery_code(const struct SsprEngine *engine,
+                                              const char *admin_id,
+                                              const char *login,
+                                              uint32_t channel,
+                                              const struct SsprRequestContext *ctx,
+                                              struct SsprRecoverySent **out,
+                                              struct SsprError **error_out);
+
+// `sspr_admin_send_recovery_code` as a callback call; `result` is a `const SsprRecoverySent *`.
+//
+// # Safety
+// As `sspr_admin_send_recovery_code`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_admin_send_recovery_code_async(const struct SsprEngine *engine,
+                                                    const char *admin_id,
+                                                    const char *login,
+                                                    uint32_t channel,
+                                                    const struct SsprRequestContext *ctx,
+                                                    SsprCallback callback,
+                                                    void *user_data,
+                                                    struct SsprError **error_out);
+
+// Redeem a helpdesk recovery code for `login`: the right code starts a reset flow that is
+// already verified (give its `flow_id` to `sspr_complete_reset`). Every refusal (an
+// unknown login, no code, a wrong, spent or expired code) is `SSPR_STATUS_WRONG_PIN` with
+// no attempts left, padded like the PIN step; a code that is not 10 digits is
+// `SSPR_STATUS_INVALID_INPUT` naming `"code"`. On success `*out` is an `SsprRecovered` to
+// free with `sspr_recovered_free`.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_redeem_recovery_code(const struct SsprEngine *engine,
+                                          const char *login,
+                                          const char *code,
+                                          const struct SsprRequestContext *ctx,
+                                          struct SsprRecovered **out,
+                                          struct SsprError **error_out);
+
+// `sspr_redeem_recovery_code` as a callback call; `result` is a `const SsprRecovered *`.
+//
+// # Safety
+// As `sspr_redeem_recovery_code`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_redeem_recovery_code_async(const struct SsprEngine *engine,
+                                                const char *login,
+                                                const char *code,
+                                                const struct SsprRequestContext *ctx,
+                                                SsprCallback callback,
+                                                void *user_data,
+                                                struct SsprError **error_out);
+
 // Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
 // `sspr_challenge_free`. Unknown, disabled and not-enabled logins get an answer of the same
 // shape (decoy methods).
@@ -1605,6 +1730,24 @@ void sspr_reset_outcome_free(struct SsprResetOutcome *outcome);
 // # Safety
 // `proof` is NULL or was handed out by this library and not yet freed.
 void sspr_contact_proof_free(struct SsprContactProof *proof);
+
+// Free a helpdesk recovery code, wiping the code (NULL is allowed).
+//
+// # Safety
+// `code` is NULL or was handed out by this library and not yet freed.
+void sspr_recovery_code_free(struct SsprRecoveryCode *code);
+
+// Free the answer of `sspr_admin_send_recovery_code` (NULL is allowed).
+//
+// # Safety
+// `sent` is NULL or was handed out by this library and not yet freed.
+void sspr_recovery_sent_free(struct SsprRecoverySent *sent);
+
+// Free a redeemed recovery code's answer, wiping the flow id (NULL is allowed).
+//
+// # Safety
+// `recovered` is NULL or was handed out by this library and not yet freed.
+void sspr_recovered_free(struct SsprRecovered *recovered);
 
 // Free contact details (NULL is allowed).
 //

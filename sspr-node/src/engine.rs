@@ -12,8 +12,8 @@ use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
     ActorInput, ContactProofJs, ContactsJs, EnrollmentFilterInput, EnrollmentReportJs, NewPasswordInput,
-    PasswordRulesJs, PinSentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs, SignedInJs, UserStatusJs,
-    VerifiedJs, actor, contact_update, context, enrollment_filter, invalid, new_password,
+    PasswordRulesJs, PinSentJs, RecoveredJs, RecoverySentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs,
+    SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, enrollment_filter, invalid, new_password,
 };
 
 /// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
@@ -110,6 +110,43 @@ impl TemporaryPassword {
     pub fn to_json(&self) -> &'static str {
         "[REDACTED]"
     }
+}
+
+/// A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and
+/// `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once.
+#[napi]
+pub struct HelpdeskCode {
+    inner: Password,
+}
+
+#[napi]
+impl HelpdeskCode {
+    /// The code itself.
+    #[napi]
+    pub fn reveal(&self) -> String {
+        self.inner.expose_secret().to_owned()
+    }
+
+    /// `[REDACTED]`.
+    #[napi(js_name = "toString")]
+    pub fn to_redacted_string(&self) -> &'static str {
+        "[REDACTED]"
+    }
+
+    /// `[REDACTED]` (what `JSON.stringify` writes).
+    #[napi(js_name = "toJSON")]
+    pub fn to_json(&self) -> &'static str {
+        "[REDACTED]"
+    }
+}
+
+/// The answer to `adminRecovery`: the code to read out to the user once.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "RecoveryCode")]
+pub struct RecoveryCodeJs {
+    /// The code (redacted everywhere but `reveal()`).
+    pub code: HelpdeskCode,
+    /// When it stops working.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The answer to `completeReset`.
@@ -392,6 +429,76 @@ impl NativeSspr {
             async move { sspr.confirm_contact_proof(&who, &login, &proof_id, code.expose_secret(), &ctx).await },
             |c| Ok(c.into()),
         )
+    }
+
+    /// Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the
+    /// user once; the user redeems it with `redeemRecoveryCode`. It works once, for 15 minutes.
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "RecoveryCode | Promise<RecoveryCode>"
+    )]
+    pub fn admin_recovery<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, RecoveryCodeJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.admin_recovery(&who, &login, &ctx).await }, |r| {
+            Ok(RecoveryCodeJs {
+                code: HelpdeskCode { inner: Password::new(r.code.expose_secret()) },
+                expires_at: crate::values::to_chrono(r.expires_at),
+            })
+        })
+    }
+
+    /// Issue a helpdesk recovery code as `adminRecovery` does, but send it to the user's
+    /// registered contact by `channel` (`'email'` or `'sms'`): only the masked destination
+    /// comes back.
+    #[napi(
+        ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', ctx?: RequestContext | undefined | null",
+        ts_return_type = "RecoverySent | Promise<RecoverySent>"
+    )]
+    pub fn admin_send_recovery_code<'env>(
+        &self,
+        env: &'env Env,
+        actor_input: ActorInput,
+        login: Unknown<'_>,
+        channel: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, RecoverySentJs>> {
+        let who = check(env, actor(actor_input))?;
+        let login = text(env, login, "login")?;
+        let channel = check(env, text(env, channel, "channel")?.parse::<sspr_core::Channel>())?;
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.admin_send_recovery_code(&who, &login, channel, &ctx).await }, |s| Ok(s.into()))
+    }
+
+    /// Redeem a helpdesk recovery code: the right one starts a reset already verified (give
+    /// its `flowId` to `completeReset`). Every refusal is `WRONG_PIN` with no attempts left,
+    /// padded like the PIN step.
+    #[napi(
+        ts_args_type = "login: string, code: string, ctx?: RequestContext | undefined | null",
+        ts_return_type = "Recovered | Promise<Recovered>"
+    )]
+    pub fn redeem_recovery_code<'env>(
+        &self,
+        env: &'env Env,
+        login: Unknown<'_>,
+        code: Unknown<'_>,
+        ctx: Option<RequestContextInput>,
+    ) -> Result<Answer<'env, RecoveredJs>> {
+        let login = text(env, login, "login")?;
+        // Held as a secret from here on: never in an error or a Debug string.
+        let code = Password::new(text(env, code, "code")?);
+        let ctx = check(env, context(ctx))?;
+        let sspr = self.inner.clone();
+        run(env, async move { sspr.redeem_recovery_code(&login, code.expose_secret(), &ctx).await }, |r| Ok(r.into()))
     }
 
     /// Enable or disable SSPR for a user (admins only).

@@ -149,6 +149,46 @@ impl From<sspr_core::ContactProof> for ContactProofJs {
     }
 }
 
+/// The answer to `adminSendRecoveryCode`: where the code went (never the code).
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "RecoverySent")]
+pub struct RecoverySentJs {
+    /// `"email"` or `"sms"`.
+    #[napi(ts_type = "'email' | 'sms'")]
+    pub channel: String,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<sspr_core::RecoverySent> for RecoverySentJs {
+    fn from(s: sspr_core::RecoverySent) -> Self {
+        Self { channel: s.channel.as_str().to_owned(), masked: s.masked, expires_at: to_chrono(s.expires_at) }
+    }
+}
+
+/// The answer to `redeemRecoveryCode`: a reset flow at the verified step.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "Recovered")]
+pub struct RecoveredJs {
+    /// The verified flow: give it to `completeReset`. A credential.
+    pub flow_id: String,
+    /// The completion modes the policy allows, the default first.
+    #[napi(ts_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
+    pub modes: Vec<String>,
+    /// When the flow expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<sspr_core::Recovered> for RecoveredJs {
+    fn from(r: sspr_core::Recovered) -> Self {
+        Self {
+            flow_id: r.flow_id,
+            modes: r.modes.into_iter().map(|m| m.as_str().to_owned()).collect(),
+            expires_at: to_chrono(r.expires_at),
+        }
+    }
+}
+
 /// The answer to `verifyPin`.
 #[napi(object, object_from_js = false, use_nullable = true, js_name = "Verified")]
 pub struct VerifiedJs {
@@ -654,10 +694,11 @@ pub struct NotificationJs {
     pub to: String,
     /// `en` or `de`.
     pub locale: String,
-    /// The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `reset_requested`, `password_reset`,
-    /// `contacts_changed`, `password_changed` or `registration_reminder`.
+    /// The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,
+    /// `reset_requested`, `password_reset`, `contacts_changed`, `password_changed`,
+    /// `registration_reminder` or `helpdesk_recovery`.
     #[napi(
-        ts_type = "'pin' | 'contact_proof' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder'"
+        ts_type = "'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery'"
     )]
     pub kind: String,
     /// The e-mail subject (SMS ignore it).

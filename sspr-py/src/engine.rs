@@ -19,8 +19,8 @@ use crate::builtin::{self, ManualClock};
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
-    ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, ReminderRun, RequestContext, ResetChallenge,
-    ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
+    ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, Recovered, RecoveryCode, RecoverySent,
+    ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -452,6 +452,45 @@ twins! {
         prepare: { let actor = actor(admin.as_deref())?; let ctx = context(ctx.as_ref()); },
         call: |core| core.confirm_contacts(&actor, &login, &ctx),
         answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
+    }
+
+    /// Issue a one-time helpdesk recovery code for `login` (administrators only: give
+    /// `admin`), to read out to the user once: `code` is a `Secret`, returned here only. The
+    /// user redeems it with `redeem_recovery_code`; it works once, for 15 minutes.
+    #[pyo3(signature = (login, *, admin = None, ctx = None))]
+    fn admin_recovery(login: String, admin: Option<String>, ctx: Option<Py<RequestContext>>) -> RecoveryCode {
+        prepare: { let actor = actor(admin.as_deref())?; let ctx = context(ctx.as_ref()); },
+        call: |core| core.admin_recovery(&actor, &login, &ctx),
+        answer: |py, out| RecoveryCode::from_core(py, out.map_err(to_py_err)?),
+    }
+
+    /// Issue a helpdesk recovery code for `login` as `admin_recovery` does, but send it to
+    /// the user's registered contact by `channel` (`"email"` or `"sms"`): the answer names
+    /// only the masked destination.
+    #[pyo3(signature = (login, channel, *, admin = None, ctx = None))]
+    fn admin_send_recovery_code(
+        login: String,
+        channel: String,
+        admin: Option<String>,
+        ctx: Option<Py<RequestContext>>
+    ) -> RecoverySent {
+        prepare: {
+            let channel = sspr_core::Channel::from_str(&channel).map_err(to_py_err)?;
+            let actor = actor(admin.as_deref())?;
+            let ctx = context(ctx.as_ref());
+        },
+        call: |core| core.admin_send_recovery_code(&actor, &login, channel, &ctx),
+        answer: |_py, out| out.map(RecoverySent::from).map_err(to_py_err),
+    }
+
+    /// Redeem a helpdesk recovery code: the right one starts a reset already verified (give
+    /// its `flow_id` to `complete_reset`). Every refusal raises `WrongPin` with no attempts
+    /// left, padded like the PIN step.
+    #[pyo3(signature = (login, code, ctx = None))]
+    fn redeem_recovery_code(login: String, code: SecretArg, ctx: Option<Py<RequestContext>>) -> Recovered {
+        prepare: { let code = code.into_password(); let ctx = context(ctx.as_ref()); },
+        call: |core| core.redeem_recovery_code(&login, code.expose_secret(), &ctx),
+        answer: |_py, out| out.map(Recovered::from).map_err(to_py_err),
     }
 
     /// Lift a block (administrators only: give `admin`).

@@ -47,6 +47,9 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::ResetChallenge>()?;
     m.add_class::<values::PinSent>()?;
     m.add_class::<values::ContactProof>()?;
+    m.add_class::<values::RecoveryCode>()?;
+    m.add_class::<values::RecoverySent>()?;
+    m.add_class::<values::Recovered>()?;
     m.add_class::<values::EnrollmentReport>()?;
     m.add_class::<values::EnrollmentCounts>()?;
     m.add_class::<values::EnrollmentEntry>()?;

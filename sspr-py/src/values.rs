@@ -343,6 +343,86 @@ impl From<sspr_core::ContactProof> for ContactProof {
     }
 }
 
+/// The answer to `admin_recovery`: the code to read out to the user once.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct RecoveryCode {
+    /// The code (a `Secret`: `.reveal()` it once to show it).
+    code: Py<Secret>,
+    /// When it stops working.
+    expires_at: OffsetDateTime,
+}
+
+#[pymethods]
+impl RecoveryCode {
+    fn __repr__(&self) -> String {
+        format!("RecoveryCode(code=Secret('********'), expires_at={})", iso(self.expires_at))
+    }
+}
+
+impl RecoveryCode {
+    pub(crate) fn from_core(py: Python<'_>, r: sspr_core::RecoveryCode) -> PyResult<Self> {
+        let code = Py::new(py, Secret::from_password(Password::new(r.code.expose_secret())))?;
+        Ok(Self { code, expires_at: r.expires_at })
+    }
+}
+
+/// The answer to `admin_send_recovery_code`: where the code went (never the code).
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct RecoverySent {
+    /// `"email"` or `"sms"`.
+    channel: &'static str,
+    /// The destination, masked.
+    masked: String,
+    /// When the code stops working.
+    expires_at: OffsetDateTime,
+}
+
+#[pymethods]
+impl RecoverySent {
+    fn __repr__(&self) -> String {
+        format!(
+            "RecoverySent(channel='{}', masked='{}', expires_at={})",
+            self.channel,
+            self.masked,
+            iso(self.expires_at)
+        )
+    }
+}
+
+impl From<sspr_core::RecoverySent> for RecoverySent {
+    fn from(s: sspr_core::RecoverySent) -> Self {
+        Self { channel: s.channel.as_str(), masked: s.masked, expires_at: s.expires_at }
+    }
+}
+
+/// The answer to `redeem_recovery_code`: a reset flow at the verified step.
+#[pyclass(frozen, get_all, module = "sspr")]
+pub(crate) struct Recovered {
+    /// The verified flow: give it to `complete_reset`. A credential: not shown in `repr`.
+    flow_id: String,
+    /// The completion modes allowed, the default first.
+    modes: Vec<&'static str>,
+    /// When the flow expires.
+    expires_at: OffsetDateTime,
+}
+
+#[pymethods]
+impl Recovered {
+    fn __repr__(&self) -> String {
+        format!("Recovered(flow_id='********', modes={}, expires_at={})", q_list(&self.modes), iso(self.expires_at))
+    }
+}
+
+impl From<sspr_core::Recovered> for Recovered {
+    fn from(r: sspr_core::Recovered) -> Self {
+        Self {
+            flow_id: r.flow_id,
+            modes: r.modes.into_iter().map(CompletionMode::as_str).collect(),
+            expires_at: r.expires_at,
+        }
+    }
+}
+
 /// The answer to `verify_pin`.
 #[pyclass(frozen, get_all, module = "sspr")]
 pub(crate) struct Verified {
@@ -946,8 +1026,9 @@ impl Notification {
     fn locale(&self) -> &'static str {
         self.inner.locale.as_str()
     }
-    /// `"pin"`, `"contact_proof"`, `"reset_requested"`, `"password_reset"`, `"contacts_changed"`
-    /// or `"password_changed"`.
+    /// `"pin"`, `"contact_proof"`, `"recovery_code"`, `"reset_requested"`, `"password_reset"`,
+    /// `"contacts_changed"`, `"password_changed"`, `"registration_reminder"` or
+    /// `"helpdesk_recovery"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.inner.message.kind()

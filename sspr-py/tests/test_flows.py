@@ -299,3 +299,53 @@ def test_registration_coverage_report_reminders_and_reconfirmation() -> None:
     assert s.contacts(JANE).confirm_due is True
     assert s.confirm_contacts(JANE).confirm_due is False
     assert [e for e in world.audit.events() if e["kind"] == "contacts_confirmed"]
+
+
+def test_helpdesk_recovery_shown_and_sent(world: World) -> None:
+    """An administrator issues a recovery code (shown once, a Secret) or sends one to the
+    user's contact (only the masked destination comes back); the user redeems it to the
+    verified step and completes the reset; every refusal is WrongPin; the code appears in no
+    repr."""
+    s = world.blocking
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.admin_recovery("bob@example.org")
+    assert refused.value.reason == "admin_only"
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.admin_recovery("root@example.org", admin="helpdesk")
+    assert refused.value.reason == "privileged"
+
+    issued = s.admin_recovery("bob@example.org", admin="helpdesk")
+    code = issued.code.reveal()
+    assert len(code) == 10 and code.isdigit()
+    assert code not in repr(issued) and "Secret('********')" in repr(issued)
+    with pytest.raises(sspr.InvalidInput) as bad:
+        s.redeem_recovery_code("bob@example.org", "12")
+    assert bad.value.field == "code"
+    wrong = "".join("0" if c == "9" else str(int(c) + 1) for c in code)
+    with pytest.raises(sspr.WrongPin) as err:
+        s.redeem_recovery_code("bob@example.org", wrong)
+    assert err.value.attempts_left == 0 and code not in str(err.value)
+    with pytest.raises(sspr.WrongPin):
+        s.redeem_recovery_code("nobody@example.org", code)
+    recovered = s.redeem_recovery_code("bob@example.org", sspr.Secret(code))
+    assert recovered.modes[0] == "temporary" and recovered.flow_id not in repr(recovered)
+    outcome = s.complete_reset(recovered.flow_id)
+    assert outcome.temporary_password is not None
+    with pytest.raises(sspr.WrongPin):
+        s.redeem_recovery_code("bob@example.org", code)
+
+    # Sent to jane's registered address instead (asyncio twin).
+    world.enroll()
+    with pytest.raises(sspr.InvalidInput) as bad:
+        s.admin_send_recovery_code(JANE, "sms", admin="helpdesk")
+    assert bad.value.field == "channel"
+    sent = run(world.aio.admin_send_recovery_code(JANE, "email", admin="helpdesk"))
+    assert sent.channel == "email" and sent.masked != JANE_MAIL and "@" in sent.masked
+    mailed = [n for n in world.outbox.messages_to(JANE_MAIL) if n.kind == "recovery_code"]
+    assert len(mailed) == 1 and mailed[0].pin is not None
+    code = mailed[0].pin.reveal()
+    assert code not in repr(sent)
+    events = [e for e in world.audit.events() if e["kind"] in ("recovery_issued", "recovery_redeemed")]
+    assert code not in repr(events)
+    recovered = run(world.aio.redeem_recovery_code(JANE, code))
+    assert run(world.aio.complete_reset(recovered.flow_id)).temporary_password is not None

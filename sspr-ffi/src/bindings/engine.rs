@@ -17,8 +17,8 @@ use super::foreign::{
 };
 use super::values::{
     Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, EnrollmentFilter, EnrollmentReport,
-    NewPassword, PasswordRules, PinSent, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SignedIn,
-    UserStatus, Verified,
+    NewPassword, PasswordRules, PinSent, Recovered, RecoveryCode, RecoverySent, ReminderRun, RequestContext,
+    ResetChallenge, ResetOutcome, SignedIn, UserStatus, Verified,
 };
 use crate::shared;
 
@@ -273,6 +273,54 @@ impl Engine {
             let code = sspr_core::Password::new(code);
             let ctx = ctx.to_core()?;
             Ok(self.sspr.confirm_contact_proof(&actor, &login, &proof_id, code.expose_secret(), &ctx).await?.into())
+        })
+        .await
+    }
+
+    /// Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the
+    /// user once; the user redeems it with `redeem_recovery_code` (once, for 15 minutes).
+    pub async fn admin_recovery(
+        &self,
+        actor: Actor,
+        login: String,
+        ctx: RequestContext,
+    ) -> Result<RecoveryCode, SsprError> {
+        run(async move { Ok(self.sspr.admin_recovery(&actor.try_into()?, &login, &ctx.to_core()?).await?.into()) })
+            .await
+    }
+
+    /// Issue a helpdesk recovery code as `admin_recovery` does, but send it to the user's
+    /// registered contact by `channel`: only the masked destination comes back.
+    pub async fn admin_send_recovery_code(
+        &self,
+        actor: Actor,
+        login: String,
+        channel: Channel,
+        ctx: RequestContext,
+    ) -> Result<RecoverySent, SsprError> {
+        run(async move {
+            let actor = actor.try_into()?;
+            let channel = match channel {
+                Channel::Email => sspr_core::Channel::Email,
+                Channel::Sms => sspr_core::Channel::Sms,
+            };
+            Ok(self.sspr.admin_send_recovery_code(&actor, &login, channel, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// Redeem a helpdesk recovery code: the right one starts a reset already verified (give
+    /// its `flow_id` to `complete_reset`). Every refusal is `WrongPin` with no attempts left.
+    pub async fn redeem_recovery_code(
+        &self,
+        login: String,
+        code: String,
+        ctx: RequestContext,
+    ) -> Result<Recovered, SsprError> {
+        run(async move {
+            // Held as a secret from here on: never in an error or a Debug string.
+            let code = sspr_core::Password::new(code);
+            Ok(self.sspr.redeem_recovery_code(&login, code.expose_secret(), &ctx.to_core()?).await?.into())
         })
         .await
     }

@@ -132,6 +132,77 @@ impl From<sspr_core::ContactProof> for ContactProof {
     }
 }
 
+/// The answer to `admin_recovery`: the code to read out to the user once. `Debug` redacts
+/// the code.
+#[derive(Clone, uniffi::Record)]
+pub struct RecoveryCode {
+    /// The code.
+    pub code: String,
+    /// When it stops working.
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecoveryCode").field("code", &"[REDACTED]").field("expires_at", &self.expires_at).finish()
+    }
+}
+
+impl From<sspr_core::RecoveryCode> for RecoveryCode {
+    fn from(r: sspr_core::RecoveryCode) -> Self {
+        Self { code: r.code.expose_secret().to_owned(), expires_at: r.expires_at.into() }
+    }
+}
+
+/// The answer to `admin_send_recovery_code`: where the code went (never the code).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RecoverySent {
+    /// The channel the code went by.
+    pub channel: Channel,
+    /// The destination, masked.
+    pub masked: String,
+    /// When the code stops working.
+    pub expires_at: SystemTime,
+}
+
+impl From<sspr_core::RecoverySent> for RecoverySent {
+    fn from(s: sspr_core::RecoverySent) -> Self {
+        Self { channel: s.channel.into(), masked: s.masked, expires_at: s.expires_at.into() }
+    }
+}
+
+/// The answer to `redeem_recovery_code`: a reset flow at the verified step. `Debug` redacts
+/// the flow id (a credential).
+#[derive(Clone, uniffi::Record)]
+pub struct Recovered {
+    /// The verified flow: give it to `complete_reset`.
+    pub flow_id: String,
+    /// The completion modes allowed, the default first.
+    pub modes: Vec<CompletionMode>,
+    /// When the flow expires.
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for Recovered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recovered")
+            .field("flow_id", &"[REDACTED]")
+            .field("modes", &self.modes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl From<sspr_core::Recovered> for Recovered {
+    fn from(r: sspr_core::Recovered) -> Self {
+        Self {
+            flow_id: r.flow_id,
+            modes: r.modes.into_iter().map(Into::into).collect(),
+            expires_at: r.expires_at.into(),
+        }
+    }
+}
+
 named_enum! {
     /// How a verified reset is completed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -698,6 +769,8 @@ pub enum MessageKind {
     ContactsChanged,
     /// A reminder to register (or confirm) contacts, sent to the directory mailbox.
     RegistrationReminder,
+    /// A helpdesk recovery code sent to the user's contact (`Notification.pin` holds it).
+    RecoveryCode,
     /// A notice this version does not name (subject and body are still set).
     Other,
 }
@@ -737,6 +810,9 @@ impl From<&sspr_core::notice::Notification> for Notification {
         let (kind, pin_expires_at) = match &n.message {
             Message::Pin { expires_at, purpose: PinPurpose::ContactProof, .. } => {
                 (MessageKind::ContactProof, Some((*expires_at).into()))
+            }
+            Message::Pin { expires_at, purpose: PinPurpose::HelpdeskRecovery, .. } => {
+                (MessageKind::RecoveryCode, Some((*expires_at).into()))
             }
             Message::Pin { expires_at, .. } => (MessageKind::Pin, Some((*expires_at).into())),
             Message::ResetRequested { .. } => (MessageKind::ResetRequested, None),
@@ -845,6 +921,14 @@ mod tests {
         let outcome =
             ResetOutcome { temporary_password: Some("Sup3r-S3cret!xyz".into()), must_change: true, unlocked: false };
         assert!(!format!("{outcome:?}").contains("S3cret"));
+        let code = RecoveryCode { code: "4815162342".into(), expires_at: SystemTime::UNIX_EPOCH };
+        assert!(!format!("{code:?}").contains("4815162342"));
+        let recovered = Recovered {
+            flow_id: "d8ddfa6974eedf6b3784290c606b04fd".into(),
+            modes: vec![CompletionMode::Temporary],
+            expires_at: SystemTime::UNIX_EPOCH,
+        };
+        assert!(!format!("{recovered:?}").contains("d8ddfa69"));
         let notification = Notification {
             channel: Channel::Email,
             to: "jane@example.net".into(),

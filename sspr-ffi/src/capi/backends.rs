@@ -373,7 +373,8 @@ pub struct SsprNotification {
     pub locale: SsprLocale,
     /// Which notice.
     pub kind: SsprMessageKind,
-    /// The digits for `SSPR_MESSAGE_KIND_PIN` and `SSPR_MESSAGE_KIND_CONTACT_PROOF`, else NULL.
+    /// The digits for `SSPR_MESSAGE_KIND_PIN`, `SSPR_MESSAGE_KIND_CONTACT_PROOF` and
+    /// `SSPR_MESSAGE_KIND_RECOVERY_CODE`, else NULL.
     /// Never log it.
     pub pin: *const c_char,
     /// When the PIN expires (Unix seconds; 0 for other notices).

@@ -245,6 +245,9 @@ c_enum! {
         /// A reminder to register (or confirm) contacts, sent to the user's directory mailbox
         /// (`sspr_send_registration_reminders`).
         RegistrationReminder = 5,
+        /// A helpdesk recovery code sent to the user's contact (`SsprNotification.pin` holds
+        /// it; `sspr_redeem_recovery_code` takes it).
+        RecoveryCode = 6,
         /// A notice this version of the header does not name (subject and body are still set).
         Other = 99,
     }

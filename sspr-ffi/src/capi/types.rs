@@ -150,6 +150,74 @@ impl SsprContactProof {
     }
 }
 
+/// The answer to `sspr_admin_recovery`: the helpdesk recovery code to read out to the user
+/// once. Free with `sspr_recovery_code_free`, which wipes the code.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprRecoveryCode {
+    /// The code (digits, NUL-terminated). A secret: show it once, never log it.
+    pub code: *mut c_char,
+    /// When it stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl SsprRecoveryCode {
+    pub(crate) fn new(code: sspr_core::RecoveryCode) -> Self {
+        Self { code: raw_string(code.code.expose_secret().to_owned()), expires_at: code.expires_at.unix_timestamp() }
+    }
+}
+
+/// The answer to `sspr_admin_send_recovery_code`: where the code went (never the code). Free
+/// with `sspr_recovery_sent_free`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprRecoverySent {
+    /// The channel the code went by.
+    pub channel: SsprChannel,
+    /// The destination, masked.
+    pub masked: *mut c_char,
+    /// When the code stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl SsprRecoverySent {
+    pub(crate) fn new(sent: sspr_core::RecoverySent) -> Self {
+        Self {
+            channel: SsprChannel::from_core_name(sent.channel.as_str()).unwrap_or(SsprChannel::Email),
+            masked: raw_string(sent.masked),
+            expires_at: sent.expires_at.unix_timestamp(),
+        }
+    }
+}
+
+/// The answer to `sspr_redeem_recovery_code`: a reset flow at the verified step (give
+/// `flow_id` to `sspr_complete_reset`). Free with `sspr_recovered_free`, which wipes the flow
+/// id (a credential).
+#[repr(C)]
+#[derive(Debug)]
+pub struct SsprRecovered {
+    /// The verified flow.
+    pub flow_id: *mut c_char,
+    /// The completion modes allowed, the default first (`modes_len`).
+    pub modes: *mut SsprCompletionMode,
+    /// How many modes.
+    pub modes_len: usize,
+    /// When the flow expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl SsprRecovered {
+    pub(crate) fn new(recovered: sspr_core::Recovered) -> Self {
+        let (modes, modes_len) = raw_slice(recovered.modes.into_iter().map(completion_mode).collect());
+        Self {
+            flow_id: raw_string(recovered.flow_id),
+            modes,
+            modes_len,
+            expires_at: recovered.expires_at.unix_timestamp(),
+        }
+    }
+}
+
 /// The answer to `sspr_verify_pin`. Free with `sspr_verified_free`.
 #[repr(C)]
 #[derive(Debug)]
@@ -702,6 +770,45 @@ pub unsafe extern "C" fn sspr_contact_proof_free(proof: *mut SsprContactProof) {
     unsafe {
         free_string(p.proof_id, false);
         free_string(p.masked, false);
+    }
+}
+
+/// Free a helpdesk recovery code, wiping the code (NULL is allowed).
+///
+/// # Safety
+/// `code` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_recovery_code_free(code: *mut SsprRecoveryCode) {
+    // SAFETY: per this function's contract.
+    let Some(c) = (unsafe { take_box(code) }) else { return };
+    // SAFETY: made by `SsprRecoveryCode::new`.
+    unsafe { free_string(c.code, true) };
+}
+
+/// Free the answer of `sspr_admin_send_recovery_code` (NULL is allowed).
+///
+/// # Safety
+/// `sent` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_recovery_sent_free(sent: *mut SsprRecoverySent) {
+    // SAFETY: per this function's contract.
+    let Some(s) = (unsafe { take_box(sent) }) else { return };
+    // SAFETY: made by `SsprRecoverySent::new`.
+    unsafe { free_string(s.masked, false) };
+}
+
+/// Free a redeemed recovery code's answer, wiping the flow id (NULL is allowed).
+///
+/// # Safety
+/// `recovered` is NULL or was handed out by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_recovered_free(recovered: *mut SsprRecovered) {
+    // SAFETY: per this function's contract.
+    let Some(r) = (unsafe { take_box(recovered) }) else { return };
+    // SAFETY: every pointer inside was made by `SsprRecovered::new`.
+    unsafe {
+        free_string(r.flow_id, true);
+        drop(take_slice(r.modes, r.modes_len));
     }
 }
 

@@ -55,6 +55,7 @@ typedef struct TestBackends {
   char last_to[128];
   char last_pin[32];
   int last_kind;
+  char last_recovery_code[32]; /* the last SSPR_MESSAGE_KIND_RECOVERY_CODE's digits */
   char last_body[1024];
 } TestBackends;
 
@@ -277,6 +278,7 @@ static void deliver(Delivery *d) {
   strcpy(b->last_to, d->to);
   strcpy(b->last_pin, d->pin);
   b->last_kind = d->kind;
+  if (d->kind == SSPR_MESSAGE_KIND_RECOVERY_CODE) strcpy(b->last_recovery_code, d->pin);
   strcpy(b->last_body, d->body);
   pthread_cond_broadcast(&b->changed);
   pthread_mutex_unlock(&b->lock);

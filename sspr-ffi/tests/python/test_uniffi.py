@@ -569,10 +569,46 @@ async def test_registration_coverage():
     check(e is not None and e.kind == s.BackendErrorKind.REJECTED, f"kind: {e}")
 
 
+async def test_helpdesk_recovery():
+    """A recovery code shown to the administrator (redacted in repr), or sent to the user's
+    contact (seen as RECOVERY_CODE); the user redeems it to the verified step once; every
+    refusal is WrongPin with no attempts left."""
+    engine, directory, contacts, notifier, clock = await world()
+    e = await expect(s.SsprError.NotAllowed, engine.admin_recovery(s.Actor.USER(), "jdoe@example.org", CTX),
+                     "only an administrator issues codes")
+    check(e is not None and e.reason == s.NotAllowedReason.ADMIN_ONLY, f"reason: {e}")
+    issued = await engine.admin_recovery(ADMIN, "jdoe@example.org", CTX)
+    code = issued.code
+    check(len(code) == 10 and code.isdigit(), "ten digits")
+    e = await expect(s.SsprError.InvalidInput, engine.redeem_recovery_code("jdoe@example.org", "12", CTX), "malformed")
+    check(e is not None and e.field == "code", f"field: {e}")
+    wrong = "".join("0" if c == "9" else str(int(c) + 1) for c in code)
+    e = await expect(s.SsprError.WrongPin, engine.redeem_recovery_code("jdoe@example.org", wrong, CTX), "wrong")
+    check(e is not None and e.attempts_left == 0 and code not in str(e), f"wrong: {e}")
+    await expect(s.SsprError.WrongPin, engine.redeem_recovery_code("nobody@example.org", code, CTX), "stranger")
+    recovered = await engine.redeem_recovery_code("jdoe@example.org", code, CTX)
+    check(recovered.modes[0] == s.CompletionMode.TEMPORARY, f"modes: {recovered.modes}")
+    outcome = await engine.complete_reset(recovered.flow_id, s.NewPassword.TEMPORARY(), CTX)
+    check(outcome.temporary_password is not None, "the reset completes")
+    await expect(s.SsprError.WrongPin, engine.redeem_recovery_code("jdoe@example.org", code, CTX), "once")
+
+    e = await expect(s.SsprError.InvalidInput,
+                     engine.admin_send_recovery_code(ADMIN, "jdoe@example.org", s.Channel.SMS, CTX), "no phone")
+    check(e is not None and e.field == "channel", f"field: {e}")
+    sent = await engine.admin_send_recovery_code(ADMIN, "jdoe@example.org", s.Channel.EMAIL, CTX)
+    check(sent.masked == "j***@e***.net" and sent.channel == s.Channel.EMAIL, f"sent: {sent}")
+    await engine.flush_deliveries()
+    mailed = [n for n in notifier.sent if n.to == "jane.doe@example.net" and n.kind == s.MessageKind.RECOVERY_CODE]
+    check(len(mailed) == 1 and mailed[0].pin is not None and len(mailed[0].pin) == 10, f"mailed: {len(mailed)}")
+    recovered = await engine.redeem_recovery_code("jdoe@example.org", mailed[0].pin, CTX)
+    await engine.complete_reset(recovered.flow_id, s.NewPassword.TEMPORARY(), CTX)
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
-                 test_change_password_and_rules, test_contact_proof, test_registration_coverage):
+                 test_change_password_and_rules, test_contact_proof, test_registration_coverage,
+                 test_helpdesk_recovery):
         try:
             await test()
         except Exception:  # noqa: BLE001

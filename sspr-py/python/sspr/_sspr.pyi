@@ -76,6 +76,38 @@ class ContactProof:
     def expires_at(self) -> datetime.datetime: ...
 
 @final
+class RecoveryCode:
+    """A helpdesk recovery code (``admin_recovery``): show ``code.reveal()`` to the
+    administrator once."""
+
+    @property
+    def code(self) -> Secret: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+
+@final
+class RecoverySent:
+    """A helpdesk recovery code sent to the user's contact (``admin_send_recovery_code``)."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def masked(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+
+@final
+class Recovered:
+    """A redeemed recovery code (``redeem_recovery_code``): a reset flow at the verified step."""
+
+    @property
+    def flow_id(self) -> str: ...
+    @property
+    def modes(self) -> List[Mode]: ...
+    @property
+    def expires_at(self) -> datetime.datetime: ...
+
+@final
 class PinSent:
     @property
     def expires_at(self) -> datetime.datetime: ...
@@ -342,11 +374,13 @@ class Notification:
     ) -> Literal[
         "pin",
         "contact_proof",
+        "recovery_code",
         "reset_requested",
         "password_reset",
         "contacts_changed",
         "password_changed",
         "registration_reminder",
+        "helpdesk_recovery",
         "other",
     ]: ...
     @property
@@ -625,6 +659,15 @@ class _Operations:
     def confirm_contacts(
         self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
     ) -> Contacts: ...
+    def admin_recovery(
+        self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
+    ) -> RecoveryCode: ...
+    def admin_send_recovery_code(
+        self, login: str, channel: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
+    ) -> RecoverySent: ...
+    def redeem_recovery_code(
+        self, login: str, code: SecretLike, ctx: Optional[RequestContext] = None
+    ) -> Recovered: ...
 
 def _coroutine(
     operation: Callable[Concatenate[_Operations, _P], _R],
@@ -655,6 +698,9 @@ class Sspr(_Engine):
     enrollment_report = _coroutine(_Operations.enrollment_report)
     send_registration_reminders = _coroutine(_Operations.send_registration_reminders)
     confirm_contacts = _coroutine(_Operations.confirm_contacts)
+    admin_recovery = _coroutine(_Operations.admin_recovery)
+    admin_send_recovery_code = _coroutine(_Operations.admin_send_recovery_code)
+    redeem_recovery_code = _coroutine(_Operations.redeem_recovery_code)
 
 @final
 class BlockingSspr(_Engine, _Operations):

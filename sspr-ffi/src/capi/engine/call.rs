@@ -13,8 +13,9 @@ use futures::FutureExt;
 use sspr_bind::runtime::{self, RuntimeError};
 
 use super::super::types::{
-    SsprChallenge, SsprContactProof, SsprContacts, SsprEnrollmentReport, SsprPasswordRules, SsprPinSent,
-    SsprReminderRun, SsprResetOutcome, SsprSignedIn, SsprUserStatus, SsprUserStatusList, SsprVerified,
+    SsprChallenge, SsprContactProof, SsprContacts, SsprEnrollmentReport, SsprPasswordRules, SsprPinSent, SsprRecovered,
+    SsprRecoveryCode, SsprRecoverySent, SsprReminderRun, SsprResetOutcome, SsprSignedIn, SsprUserStatus,
+    SsprUserStatusList, SsprVerified,
 };
 use super::super::{SsprError, SsprStatus, call};
 
@@ -78,6 +79,9 @@ boxed_output!(sspr_core::ResetChallenge, SsprChallenge, SsprChallenge::new, supe
 boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::super::sspr_verified_free);
 boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, super::super::sspr_reset_outcome_free);
 boxed_output!(sspr_core::ContactProof, SsprContactProof, SsprContactProof::new, super::super::sspr_contact_proof_free);
+boxed_output!(sspr_core::RecoveryCode, SsprRecoveryCode, SsprRecoveryCode::new, super::super::sspr_recovery_code_free);
+boxed_output!(sspr_core::RecoverySent, SsprRecoverySent, SsprRecoverySent::new, super::super::sspr_recovery_sent_free);
+boxed_output!(sspr_core::Recovered, SsprRecovered, SsprRecovered::new, super::super::sspr_recovered_free);
 boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
 boxed_output!(
     sspr_core::EnrollmentReport,

@@ -11,6 +11,7 @@ mod call;
 mod coverage;
 mod delivery;
 mod proof;
+mod recovery;
 mod reset;
 mod sign_in;
 
@@ -27,6 +28,7 @@ pub use call::SsprCallback;
 pub use coverage::*;
 pub use delivery::*;
 pub use proof::*;
+pub use recovery::*;
 pub use reset::*;
 pub use sign_in::*;
 
