@@ -15,6 +15,9 @@ test('a shown recovery code redeems once and completes the reset', async () => {
   assert.deepEqual([notAdmin.code, notAdmin.reason], ['NOT_ALLOWED', 'admin_only'])
   const privileged = await rejection(t.sspr.adminRecovery(ADMIN, 'boss@example.org'))
   assert.deepEqual([privileged.code, privileged.reason], ['NOT_ALLOWED', 'privileged'])
+  const notEnabled = await rejection(t.sspr.adminRecovery(ADMIN, 'rroe@example.org'))
+  assert.deepEqual([notEnabled.code, notEnabled.reason], ['NOT_ALLOWED', 'not_enabled'])
+  await t.sspr.setEnabled(ADMIN, 'rroe@example.org', true)
 
   const issued = await t.sspr.adminRecovery(ADMIN, 'rroe@example.org')
   assert.ok(issued.code instanceof HelpdeskCode)

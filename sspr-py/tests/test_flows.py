@@ -313,7 +313,11 @@ def test_helpdesk_recovery_shown_and_sent(world: World) -> None:
     with pytest.raises(sspr.NotAllowed) as refused:
         s.admin_recovery("root@example.org", admin="helpdesk")
     assert refused.value.reason == "privileged"
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.admin_recovery("bob@example.org", admin="helpdesk")
+    assert refused.value.reason == "not_enabled"
 
+    s.set_enabled("bob@example.org", True, admin="helpdesk")
     issued = s.admin_recovery("bob@example.org", admin="helpdesk")
     code = issued.code.reveal()
     assert len(code) == 10 and code.isdigit()

@@ -94,7 +94,8 @@ impl Sspr {
     /// [`Sspr::admin_send_recovery_code`]: the same code, delivered the other way.
     ///
     /// Errors: `NotAllowed` (`AdminOnly` for a user actor; `Privileged`, `AccountDisabled`,
-    /// `Ineligible` for the account: nothing is stored), `InvalidInput` (a malformed login),
+    /// `Ineligible`, `NotEnabled` (self-service is off for the user: enable it first) for the
+    /// account: nothing is stored), `InvalidInput` (a malformed login),
     /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
     pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
         match self.issue_recovery(actor, login, None, ctx).await? {
@@ -150,6 +151,14 @@ impl Sspr {
         }
         let now = self.now();
         let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        // Self-service switched off for the user (an incident, or never enabled): the reset a
+        // code leads to would be refused at completion, so refuse now and say why; the
+        // administrator may enable the user first.
+        if !enrollment.enabled {
+            let reason = NotAllowedReason::NotEnabled;
+            scope.record(AuditKind::RecoveryIssued, Outcome::Refused { reason }).await;
+            return Err(Error::NotAllowed { reason });
+        }
         // Where a sent code goes: only where a reset PIN could go.
         let destination = match send_to {
             None => None,

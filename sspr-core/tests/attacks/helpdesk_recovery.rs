@@ -122,8 +122,11 @@ async fn privileged_disabled_and_unknown_accounts_get_no_code() {
         let answer = h.sspr.admin_recovery(&admin(), OUTSIDER, &ctx()).await;
         assert!(matches!(answer, Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible })));
         assert!(matches!(h.sspr.admin_recovery(&admin(), "nobody@example.org", &ctx()).await, Err(Error::UnknownUser)));
+        // Self-service off for the user: the reset would be refused at completion.
+        let answer = h.sspr.admin_recovery(&admin(), NOT_ENABLED, &ctx()).await;
+        assert!(matches!(answer, Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled })), "{answer:?}");
         let refusals = h.events_of(AuditKind::RecoveryIssued);
-        assert_eq!(refusals.len(), 3);
+        assert_eq!(refusals.len(), 4);
         assert!(refusals.iter().all(|e| matches!(e.outcome, Outcome::Refused { .. })));
         assert!(h.outbox.messages().is_empty(), "no code, no notice");
     }
@@ -397,8 +400,8 @@ async fn a_sent_code_goes_to_the_registered_contact_and_redeems_once() {
 async fn a_code_is_sent_only_where_a_reset_pin_could_go() {
     let h = Harness::builder().policy(Policy { sms_enabled: false, ..policy() }).build().await;
     use sspr_core::Channel::{Email, Sms};
-    // No contact by that channel, SMS switched off, self-service not enabled, a contact still
-    // cooling off: nothing stored, nothing sent, the field named.
+    // No contact by that channel, SMS switched off, a contact still cooling off: nothing
+    // stored, nothing sent, the field named.
     h.user_sets(
         BOB,
         sspr_core::ContactUpdate {
@@ -408,7 +411,7 @@ async fn a_code_is_sent_only_where_a_reset_pin_could_go() {
     )
     .await;
     h.outbox.clear();
-    for (login, channel) in [(NO_CONTACT, Email), (ALICE, Sms), (NOT_ENABLED, Email), (BOB, Email)] {
+    for (login, channel) in [(NO_CONTACT, Email), (ALICE, Sms), (BOB, Email)] {
         let answer = h.sspr.admin_send_recovery_code(&admin(), login, channel, &ctx()).await;
         assert!(matches!(answer, Err(Error::InvalidInput { field: "channel", .. })), "{login}: {answer:?}");
     }
