@@ -234,6 +234,7 @@ impl Portal {
             .route("/passwordreset/complete", post(pages::reset::complete))
             .route("/passwordreset/another", post(pages::reset::another))
             .route("/passwordreset/restart", post(pages::reset::restart))
+            .route("/passwordreset/helpdesk", get(pages::recovery::show).post(pages::recovery::redeem))
             .route("/passwordchange", get(pages::change::show).post(pages::change::change))
             .route("/passwordnotification", get(pages::notification::show))
             .route("/passwordnotification/signin", post(pages::notification::sign_in))
@@ -251,7 +252,8 @@ impl Portal {
             .route("/admin/signout", post(pages::admin::sign_out))
             .route("/admin/enable", post(pages::admin::enable))
             .route("/admin/contacts", post(pages::admin::contacts))
-            .route("/admin/unblock", post(pages::admin::unblock));
+            .route("/admin/unblock", post(pages::admin::unblock))
+            .route("/admin/recovery", post(pages::recovery::issue));
         if self.state.outbox_page {
             router = router.route("/outbox", get(pages::outbox::show));
         }

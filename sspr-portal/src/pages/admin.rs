@@ -98,7 +98,7 @@ pub(crate) struct CsrfForm {
 }
 
 /// Whether `groups` hold one of the admin groups (by DN or by common name, any case).
-fn user_link(login: &str) -> String {
+pub(crate) fn user_link(login: &str) -> String {
     format!("/admin/user?login={}", url_encode(login))
 }
 
@@ -368,6 +368,7 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
             }
             h2 { (t.col_contacts) }
             (contacts_form(&visit, &contacts, state.clock.now(), "/admin/contacts", Some(&s.login)))
+            (super::recovery::admin_section(&visit, &s.login, &contacts))
         },
     };
     state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body)).await
@@ -418,7 +419,7 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
 }
 
 /// The admin of a checked form, or where to send the visitor instead.
-async fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
+pub(crate) async fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
     if let Some(refused) = state.csrf_refusal(visit, token) {
         return Err(Box::new(refused));
     }

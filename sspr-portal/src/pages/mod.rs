@@ -5,6 +5,7 @@ pub(crate) mod admin;
 pub(crate) mod change;
 pub(crate) mod notification;
 pub(crate) mod outbox;
+pub(crate) mod recovery;
 pub(crate) mod reset;
 
 use axum::extract::State;

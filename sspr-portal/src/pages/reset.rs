@@ -64,13 +64,13 @@ pub(crate) struct CompleteForm {
 }
 
 /// Show an engine error on the next page, and forget the flow when it cannot go on.
-fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32) {
+pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32) {
     let (clear, message) = match error {
         Error::InvalidInput { field, .. } => (
             false,
             match *field {
                 "login" => t.err_login.to_owned(),
-                "pin" => t.pin_digits(pin_length),
+                "pin" | "code" => t.pin_digits(pin_length),
                 "confirm" => t.err_confirm.to_owned(),
                 "method_id" => t.err_method.to_owned(),
                 _ => t.err_input.to_owned(),
@@ -132,6 +132,7 @@ fn login_form(visit: &Visit) -> Markup {
                 maxlength="256" required autofocus;
             button type="submit" { (t.continue_btn) }
         }
+        (super::recovery::link(visit))
     }
 }
 

@@ -18,6 +18,7 @@ mod oidc;
 mod ldap;
 #[cfg(feature = "server-tests")]
 mod postgres;
+mod recovery;
 mod reset;
 mod security;
 #[cfg(feature = "server-tests")]
