@@ -12,6 +12,19 @@ export declare class ConfiguredBackend {
   toString(): string
 }
 
+/**
+ * A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and
+ * `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once.
+ */
+export declare class HelpdeskCode {
+  /** The code itself. */
+  reveal(): string
+  /** `[REDACTED]`. */
+  toString(): string
+  /** `[REDACTED]` (what `JSON.stringify` writes). */
+  toJSON(): string
+}
+
 /** A contact store on directory attributes (sspr-backends), next to an `LdapDirectory`. */
 export declare class LdapContactStore {
   /**
@@ -134,6 +147,23 @@ export declare class NativeSspr {
    * change then cools off and the old contacts are told, as any change by the user).
    */
   confirmContactProof(actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null): Contacts | Promise<Contacts>
+  /**
+   * Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the
+   * user once; the user redeems it with `redeemRecoveryCode`. It works once, for 15 minutes.
+   */
+  adminRecovery(actor: Actor, login: string, ctx?: RequestContext | undefined | null): RecoveryCode | Promise<RecoveryCode>
+  /**
+   * Issue a helpdesk recovery code as `adminRecovery` does, but send it to the user's
+   * registered contact by `channel` (`'email'` or `'sms'`): only the masked destination
+   * comes back.
+   */
+  adminSendRecoveryCode(actor: Actor, login: string, channel: 'email' | 'sms', ctx?: RequestContext | undefined | null): RecoverySent | Promise<RecoverySent>
+  /**
+   * Redeem a helpdesk recovery code: the right one starts a reset already verified (give
+   * its `flowId` to `completeReset`). Every refusal is `WRONG_PIN` with no attempts left,
+   * padded like the PIN step.
+   */
+  redeemRecoveryCode(login: string, code: string, ctx?: RequestContext | undefined | null): Recovered | Promise<Recovered>
   /** Enable or disable SSPR for a user (admins only). */
   setEnabled(actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null): void | Promise<void>
   /** Everything about one user's SSPR state. */
@@ -641,10 +671,11 @@ export interface Notification {
   /** `en` or `de`. */
   locale: string
   /**
-   * The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `reset_requested`, `password_reset`,
-   * `contacts_changed`, `password_changed` or `registration_reminder`.
+   * The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,
+   * `reset_requested`, `password_reset`, `contacts_changed`, `password_changed`,
+   * `registration_reminder` or `helpdesk_recovery`.
    */
-  kind: 'pin' | 'contact_proof' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder'
+  kind: 'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery'
   /** The e-mail subject (SMS ignore it). */
   subject: string
   /** The plain-text body; for a PIN it holds the PIN. */
@@ -689,6 +720,34 @@ export interface PinSent {
   resendAfter: Date
   /** Wrong PINs allowed before this one is void. */
   attemptsLeft: number
+}
+
+/** The answer to `redeemRecoveryCode`: a reset flow at the verified step. */
+export interface Recovered {
+  /** The verified flow: give it to `completeReset`. A credential. */
+  flowId: string
+  /** The completion modes the policy allows, the default first. */
+  modes: Array<'temporary' | 'chosen' | 'unlock_only'>
+  /** When the flow expires. */
+  expiresAt: Date
+}
+
+/** The answer to `adminRecovery`: the code to read out to the user once. */
+export interface RecoveryCode {
+  /** The code (redacted everywhere but `reveal()`). */
+  code: HelpdeskCode
+  /** When it stops working. */
+  expiresAt: Date
+}
+
+/** The answer to `adminSendRecoveryCode`: where the code went (never the code). */
+export interface RecoverySent {
+  /** `"email"` or `"sms"`. */
+  channel: 'email' | 'sms'
+  /** The destination, masked. */
+  masked: string
+  /** When the code stops working. */
+  expiresAt: Date
 }
 
 /**
