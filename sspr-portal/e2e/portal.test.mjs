@@ -368,6 +368,46 @@ test('the admin enables a user, who can then reset', async () => {
   await bob.context.close();
 });
 
+test('the helpdesk issues a recovery code, and the user resets with it', async () => {
+  // Max has no contacts: the helpdesk shows him a one-time code on the phone.
+  const admin = await visitor();
+  await signIn(admin.page, '/admin', 'helpdesk@example.org', PASSWORD);
+  await admin.page.waitForSelector('#q');
+  await admin.page.goto(`${URL}/admin/user?login=${encodeURIComponent('max.mustermann@example.org')}`);
+  await admin.page.waitForSelector('#issue-recovery');
+  assert.equal(await admin.page.locator('input[name=deliver][value=email]').count(), 0, 'no contact to send to');
+  await shot(admin.page, '22-admin-recovery-form');
+  await admin.page.click('#issue-recovery');
+  await admin.page.waitForSelector('#recovery-code');
+  const code = (await admin.page.locator('#recovery-code').innerText()).trim();
+  assert.match(code, /^\d{10}$/);
+  secrets.push(code);
+  await shot(admin.page, '23-admin-recovery-code');
+  await admin.context.close();
+
+  // Max: "I have a code from the helpdesk" under the login form, then the completion step.
+  const max = await visitor();
+  await max.page.goto(`${URL}/passwordreset`);
+  await max.page.click('#helpdesk-link');
+  await max.page.waitForSelector('#code');
+  await max.page.fill('#login', 'max.mustermann@example.org');
+  await max.page.fill('#code', '0000000000');
+  await max.page.click('#redeem');
+  await max.page.waitForSelector('[role=alert]');
+  assert.equal(await alertText(max.page), 'The code is wrong. 0 attempt(s) left.');
+  await max.page.fill('#login', 'max.mustermann@example.org');
+  await max.page.fill('#code', code);
+  await shot(max.page, '24-reset-helpdesk-code');
+  await max.page.click('#redeem');
+  await max.page.waitForSelector('input[name=mode]');
+  await shot(max.page, '25-reset-helpdesk-verified');
+  await max.page.click('form[action="/passwordreset/complete"] button[type=submit]');
+  await max.page.waitForSelector('#temporary-password');
+  secrets.push((await max.page.locator('#temporary-password').innerText()).trim());
+  await shot(max.page, '26-reset-helpdesk-done');
+  await max.context.close();
+});
+
 test('German from the browser language', async () => {
   const { context, page } = await visitor('de-DE');
   await page.goto(`${URL}/passwordreset`);
