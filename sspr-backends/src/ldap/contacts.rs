@@ -509,9 +509,10 @@ impl ContactStore for LdapContactStore {
     /// One subtree search under the directory's `base_dn` for the users (its `user_filter`)
     /// with any of the configured attributes, decoded as `get` decodes them, sorted by DN here:
     /// LDAP returns entries in no order, so every page reads every enrolled entry (fine for a
-    /// nightly report; the engine asks for pages of 500). The server's size limit applies: a
-    /// listing it cut short is an error, never a silently shorter report (raise the service
-    /// account's limit, e.g. slapd `limits dn.exact=... size=unlimited`, AD `MaxPageSize`).
+    /// nightly report; the engine asks for pages of 500). The search itself is paged (RFC
+    /// 2696), so a directory's per-answer size limit (slapd's `sizelimit`, AD's `MaxPageSize`)
+    /// does not cut it; a total cap on paged searches (slapd's `size.prtotal`) still could, and
+    /// a listing cut short is an error, never a silently shorter report.
     async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
         if limit == 0 {
             return Ok(Vec::new());
@@ -526,14 +527,14 @@ impl ContactStore for LdapContactStore {
             .pool()
             .run(true, |mut conn| {
                 let (attrs, filter) = (&attrs, &filter);
-                async move { conn.search(base, ldap3::Scope::Subtree, filter, attrs, 0).await }
+                async move { conn.search_paged(base, ldap3::Scope::Subtree, filter, attrs).await }
             })
             .await
             .map_err(failure)?;
         if rc == 4 {
             return Err(BackendError::new(
                 BackendErrorKind::Unavailable,
-                "the directory's size limit cut the listing of enrollments short: raise the service account's limit",
+                "the directory's size limit cut the listing of enrollments short: raise the service account's limit for paged searches (slapd: size.prtotal)",
             ));
         }
         let mut page = Vec::new();

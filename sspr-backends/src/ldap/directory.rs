@@ -642,7 +642,18 @@ impl Directory for LdapDirectory {
             .read_op(|mut conn| {
                 let (filter, attrs) = (&filter, &attrs);
                 async move {
-                    let (entries, _) = conn.search(&config.base_dn, Scope::Subtree, filter, attrs, size_limit).await?;
+                    // A listing (the enrollment report asks for everything) pages past the
+                    // server's per-answer cap, and refuses to come back short; a lookup for
+                    // the admin page is one answer of at most `limit` entries.
+                    let entries = if limit > super::pool::PAGE_SIZE as usize {
+                        let (entries, rc) = conn.search_paged(&config.base_dn, Scope::Subtree, filter, attrs).await?;
+                        if rc == 4 {
+                            return Err(OpError::Result(size_limit_cut(&config.base_dn)));
+                        }
+                        entries
+                    } else {
+                        conn.search(&config.base_dn, Scope::Subtree, filter, attrs, size_limit).await?.0
+                    };
                     let mut users = Vec::with_capacity(entries.len());
                     for entry in entries.into_iter().take(limit) {
                         users.push(self.to_user(&mut conn, entry).await?);
@@ -653,6 +664,19 @@ impl Directory for LdapDirectory {
             .await?;
         users.sort_by_key(|u| u.login.to_lowercase());
         Ok(users)
+    }
+}
+
+/// The answer of a listing that the directory's total cap on paged searches cut short.
+fn size_limit_cut(base: &str) -> ldap3::LdapResult {
+    ldap3::LdapResult {
+        rc: 4,
+        matched: String::new(),
+        text: format!(
+            "the directory's size limit cut the listing of users under {base} short: raise the service account's limit for paged searches (slapd: size.prtotal)"
+        ),
+        refs: vec![],
+        ctrls: vec![],
     }
 }
 

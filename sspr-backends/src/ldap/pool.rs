@@ -6,11 +6,16 @@ use std::sync::{Arc, Mutex};
 use std::collections::HashSet;
 use std::time::Duration;
 
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, LdapResult, Mod, Scope, SearchEntry, SearchOptions};
 use sspr_core::{BackendError, BackendErrorKind};
 use tokio::sync::Semaphore;
 
 use super::config::LdapConfig;
+
+/// Entries asked for per page of a paged search: below both slapd's default size limit (500)
+/// and Active Directory's `MaxPageSize` (1,000).
+pub(crate) const PAGE_SIZE: i32 = 400;
 
 /// What went wrong talking to the directory, with only safe text: ldap3's own errors can hold
 /// the request (and so a password) in their `Debug` form, so they are never kept as a source.
@@ -235,6 +240,37 @@ impl Conn {
             // The base itself does not exist: no entries.
             32 => Ok((Vec::new(), res.rc)),
             _ => Err(OpError::Result(res)),
+        }
+    }
+
+    /// Search for every entry, in pages (the Paged Results control, RFC 2696) of
+    /// [`PAGE_SIZE`]: what a listing needs, since a directory caps one answer (slapd's
+    /// `sizelimit`, 500 by default; Active Directory's `MaxPageSize`, 1,000) but lets a client
+    /// read on page by page. Referrals are skipped. A size-limit answer (rc 4) still means the
+    /// listing was cut short (slapd's `size.prtotal`), and is returned for the caller to refuse.
+    pub(crate) async fn search_paged(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<(Vec<SearchEntry>, u32), OpError> {
+        let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
+            vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE_SIZE))];
+        let mut search = self
+            .ldap
+            .with_timeout(self.timeout)
+            .streaming_search_with(adapters, base, scope, filter, attrs.to_vec())
+            .await?;
+        let mut entries = Vec::new();
+        while let Some(entry) = search.next().await? {
+            entries.push(SearchEntry::construct(entry));
+        }
+        let result = search.finish().await;
+        match result.rc {
+            0 | 4 => Ok((entries, result.rc)),
+            32 => Ok((Vec::new(), result.rc)),
+            _ => Err(OpError::Result(result)),
         }
     }
 

@@ -122,6 +122,35 @@ async fn openldap_contact_store_lists_enrolled_entries() {
     lists_enrolled_entries_in_dn_order(store, "uid=alice,ou=staff,ou=people,dc=example,dc=org").await;
 }
 
+/// The test slapd caps the service account's answers at 6 entries (`slapd.conf.in`, as every
+/// production directory caps them): a listing reads on past the cap page by page (RFC 2696)
+/// instead of failing or stopping there.
+#[tokio::test]
+async fn openldap_listing_reads_past_the_directorys_size_limit() {
+    let ts = sspr_core::Clock::now(&unique_clock()).unix_timestamp();
+    let mut admin = openldap_admin().await;
+    let mut added = Vec::new();
+    for i in 0..8 {
+        let dn = add_openldap_user(&format!("paged-{i}-{ts}"), "Paged Person", "Init-Passw0rd-1").await;
+        let mobile = format!("+1206555{:04}", 100 + i);
+        let mods = vec![ldap3::Mod::Add("mobile".to_owned(), std::collections::HashSet::from([mobile]))];
+        admin.modify(&dn, mods).await.unwrap().success().unwrap();
+        added.push(dn);
+    }
+    let store = LdapContactStore::new(&openldap(), openldap_contacts_config()).unwrap();
+    let all = store.list(None, 100_000).await.unwrap();
+    assert!(all.len() > 6, "more entries than one answer may hold: {}", all.len());
+    for dn in &added {
+        let (_, listed) = all.iter().find(|(id, _)| id.as_str() == dn).unwrap_or_else(|| panic!("{dn} listed"));
+        assert!(listed.phone.is_some());
+    }
+    // The directory's listing (what the enrollment report enumerates) reads on too; a lookup
+    // for the admin page still asks for a few.
+    let users = sspr_core::Directory::search(&openldap(), "", 100_000).await.unwrap();
+    assert!(added.iter().all(|dn| users.iter().any(|u| u.id.as_str() == dn)), "{} users listed", users.len());
+    assert_eq!(sspr_core::Directory::search(&openldap(), "paged-", 3).await.unwrap().len(), 3);
+}
+
 #[tokio::test]
 async fn ad_contact_store_lists_enrolled_entries() {
     let store = LdapContactStore::new(&ad(), ad_contacts_config()).unwrap();
