@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
-need_apt chromium
+need_apt chromium sqlite3
 e2e=sspr-portal/e2e
 (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
@@ -25,10 +25,33 @@ wait_for 60 grep -q '^listening on ' "$log" || { cat "$log" >&2; exit 1; }
 url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$log")
 echo "portal at $url (SQLite in $work/data)"
 
+# A second portal that asks users to confirm contacts older than 30 days
+# (reconfirm_after_days): started once to seed the demo contacts, then jane's aged 40 days in
+# its SQLite file, as time would have done, and started again.
+aged="$work/aged"
+mkdir -p "$aged"
+printf '[policy]\nreconfirm_after_days = 30\n' >"$aged/portal.toml"
+start_aged() { # log
+  aged_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  target/debug/sspr-portal --config "$aged/portal.toml" --listen "127.0.0.1:$aged_port" --data-dir "$aged/data" >"$1" 2>&1 &
+  aged_pid=$!
+  on_exit "kill $aged_pid 2>/dev/null"
+  wait_for 60 grep -q '^listening on ' "$1" || { cat "$1" >&2; exit 1; }
+}
+start_aged "$aged/seed.log"
+kill "$aged_pid" && wait "$aged_pid" 2>/dev/null || true
+sqlite3 "$aged/data/sspr.sqlite" "UPDATE sspr_enrollment SET
+    email_added_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 days'),
+    phone_added_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 days')
+  WHERE user_id = 'uid=jane.doe,ou=staff,dc=example,dc=org'"
+start_aged "$aged/portal.log"
+aged_url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$aged/portal.log")
+echo "portal with reconfirm_after_days = 30 at $aged_url"
+
 shots="$SSPR_ROOT/target/portal-screenshots"
 rm -rf "$shots"
 set +e
-PORTAL_URL="$url" PORTAL_LOG="$log" CHROMIUM="$(command -v chromium)" SCREENSHOT_DIR="$shots" \
+PORTAL_URL="$url" PORTAL_AGED_URL="$aged_url" PORTAL_LOG="$log" CHROMIUM="$(command -v chromium)" SCREENSHOT_DIR="$shots" \
   node --test --test-reporter=tap "$e2e/portal.test.mjs" | tee "$work/tap"
 status=${PIPESTATUS[0]}
 set -e

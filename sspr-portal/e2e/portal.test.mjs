@@ -3,6 +3,7 @@
 // portal binary on a free port and sets:
 //   PORTAL_URL       where the portal listens (http://127.0.0.1:PORT)
 //   PORTAL_LOG       the file the portal's output goes to (checked for secrets at the end)
+//   PORTAL_AGED_URL  a second portal with reconfirm_after_days = 30 where jane's contacts are 40 days old
 //   CHROMIUM         the Chromium binary (Debian's `chromium`)
 //   SCREENSHOT_DIR   where a screenshot of each page is saved
 import { test, before, after } from 'node:test';
@@ -406,6 +407,26 @@ test('the helpdesk issues a recovery code, and the user resets with it', async (
   secrets.push((await max.page.locator('#temporary-password').innerText()).trim());
   await shot(max.page, '26-reset-helpdesk-done');
   await max.context.close();
+});
+
+test('a user whose contacts were confirmed long ago is asked whether they are still right', async () => {
+  // The second portal (reconfirm_after_days = 30), where jane's contacts are 40 days old.
+  const AGED = need('PORTAL_AGED_URL');
+  const { context, page } = await visitor();
+  await page.goto(`${AGED}/passwordnotification`);
+  await page.fill('#login', 'jane.doe@example.org');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#reconfirm');
+  assert.match(await page.locator('#reconfirm').innerText(), /Are they still right\?/);
+  assert.equal(await page.inputValue('#email'), 'jane@private.example');
+  await shot(page, '27-notification-reconfirm');
+  await page.click('#reconfirm button[type=submit]');
+  await page.waitForSelector('#email');
+  assert.equal(await page.locator('#reconfirm').count(), 0, 'confirmed: not asked again');
+  assert.equal(await page.inputValue('#email'), 'jane@private.example', 'the contacts stay as they were');
+  await shot(page, '28-notification-reconfirmed');
+  await context.close();
 });
 
 test('German from the browser language', async () => {
