@@ -223,6 +223,19 @@ impl Error {
 }
 
 impl Message {
+    /// Every name [`Message::kind`] gives, so that a binding can prove it names each kind.
+    pub const KINDS: &'static [&'static str] = &[
+        "pin",
+        "contact_proof",
+        "recovery_code",
+        "reset_requested",
+        "password_reset",
+        "contacts_changed",
+        "password_changed",
+        "registration_reminder",
+        "helpdesk_recovery",
+    ];
+
     /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
     /// proving a new contact), `"recovery_code"` (a helpdesk recovery code sent to the user),
     /// `"reset_requested"`,

@@ -155,6 +155,10 @@ typedef enum SsprMessageKind {
   // A helpdesk recovery code sent to the user's contact (`SsprNotification.pin` holds
   // it; `sspr_redeem_recovery_code` takes it).
   SSPR_MESSAGE_KIND_RECOVERY_CODE = 6,
+  // The password was changed with the current one (`sspr_change_password`).
+  SSPR_MESSAGE_KIND_PASSWORD_CHANGED = 7,
+  // A helpdesk recovery code was issued for the account (to its contacts).
+  SSPR_MESSAGE_KIND_HELPDESK_RECOVERY = 8,
   // A notice this version of the header does not name (subject and body are still set).
   SSPR_MESSAGE_KIND_OTHER = 99,
 } SsprMessageKind;

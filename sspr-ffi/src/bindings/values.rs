@@ -10,7 +10,9 @@ use std::time::SystemTime;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::BackendError;
 use sspr_core::backend::AccountState;
-use sspr_core::notice::{Message, PinPurpose};
+use sspr_core::notice::Message;
+
+use crate::names::Named;
 
 named_enum! {
     /// How a PIN or notice reaches the user.
@@ -754,25 +756,31 @@ impl Enrollment {
     }
 }
 
-/// Which notice a notification is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum MessageKind {
-    /// A one-time reset PIN (`Notification.pin` holds it).
-    Pin,
-    /// The code proving a contact the user is adding (`Notification.pin` holds it).
-    ContactProof,
-    /// A reset was requested; a PIN went to another contact.
-    ResetRequested,
-    /// The password was reset or the account unlocked.
-    PasswordReset,
-    /// The contact details were changed.
-    ContactsChanged,
-    /// A reminder to register (or confirm) contacts, sent to the directory mailbox.
-    RegistrationReminder,
-    /// A helpdesk recovery code sent to the user's contact (`Notification.pin` holds it).
-    RecoveryCode,
-    /// A notice this version does not name (subject and body are still set).
-    Other,
+named_enum! {
+    /// Which notice a notification is (each named as the core names it: `"password_changed"`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+    pub enum MessageKind {
+        /// A one-time reset PIN (`Notification.pin` holds it).
+        Pin,
+        /// The code proving a contact the user is adding (`Notification.pin` holds it).
+        ContactProof,
+        /// A reset was requested; a PIN went to another contact.
+        ResetRequested,
+        /// The password was reset or the account unlocked.
+        PasswordReset,
+        /// The contact details were changed.
+        ContactsChanged,
+        /// A reminder to register (or confirm) contacts, sent to the directory mailbox.
+        RegistrationReminder,
+        /// A helpdesk recovery code sent to the user's contact (`Notification.pin` holds it).
+        RecoveryCode,
+        /// The password was changed with the current one (`change_password`).
+        PasswordChanged,
+        /// A helpdesk recovery code was issued for the account (to its contacts).
+        HelpdeskRecovery,
+        /// A notice this version does not name (subject and body are still set).
+        Other,
+    }
 }
 
 /// One notice to deliver.
@@ -807,19 +815,10 @@ impl fmt::Debug for Notification {
 impl From<&sspr_core::notice::Notification> for Notification {
     fn from(n: &sspr_core::notice::Notification) -> Self {
         let rendered = n.render();
-        let (kind, pin_expires_at) = match &n.message {
-            Message::Pin { expires_at, purpose: PinPurpose::ContactProof, .. } => {
-                (MessageKind::ContactProof, Some((*expires_at).into()))
-            }
-            Message::Pin { expires_at, purpose: PinPurpose::HelpdeskRecovery, .. } => {
-                (MessageKind::RecoveryCode, Some((*expires_at).into()))
-            }
-            Message::Pin { expires_at, .. } => (MessageKind::Pin, Some((*expires_at).into())),
-            Message::ResetRequested { .. } => (MessageKind::ResetRequested, None),
-            Message::PasswordReset { .. } => (MessageKind::PasswordReset, None),
-            Message::ContactsChanged { .. } => (MessageKind::ContactsChanged, None),
-            Message::RegistrationReminder { .. } => (MessageKind::RegistrationReminder, None),
-            _ => (MessageKind::Other, None),
+        let kind = <MessageKind as Named>::from_core_name(n.message.kind()).unwrap_or(MessageKind::Other);
+        let pin_expires_at = match &n.message {
+            Message::Pin { expires_at, .. } => Some((*expires_at).into()),
+            _ => None,
         };
         Self {
             channel: n.to.channel().into(),
@@ -915,6 +914,15 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
+
+    /// Every notice the core sends has its uniffi kind (else a host would see `OTHER`).
+    #[test]
+    fn every_notice_kind_has_a_value() {
+        for name in Message::KINDS {
+            let kind = <MessageKind as Named>::from_core_name(name);
+            assert!(kind.is_some_and(|k| k != MessageKind::Other), "no MessageKind for the notice {name}");
+        }
+    }
 
     #[test]
     fn debug_strings_hold_no_secret() {

@@ -248,6 +248,10 @@ c_enum! {
         /// A helpdesk recovery code sent to the user's contact (`SsprNotification.pin` holds
         /// it; `sspr_redeem_recovery_code` takes it).
         RecoveryCode = 6,
+        /// The password was changed with the current one (`sspr_change_password`).
+        PasswordChanged = 7,
+        /// A helpdesk recovery code was issued for the account (to its contacts).
+        HelpdeskRecovery = 8,
         /// A notice this version of the header does not name (subject and body are still set).
         Other = 99,
     }
@@ -383,6 +387,15 @@ mod tests {
             for name in core_names {
                 assert!(c.iter().any(|s| s == name), "{kind:?}: no C value for {name}");
             }
+        }
+    }
+
+    /// Every notice the core sends has its C kind (else a host would see `OTHER`).
+    #[test]
+    fn every_notice_kind_has_a_c_value() {
+        for name in sspr_core::notice::Message::KINDS {
+            let kind = <SsprMessageKind as crate::names::Named>::from_core_name(name);
+            assert!(kind.is_some_and(|k| k != SsprMessageKind::Other), "no C value for the notice {name}");
         }
     }
 
