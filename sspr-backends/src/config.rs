@@ -49,14 +49,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use sspr_core::backend::ByChannel;
 use sspr_core::memory::{MemoryContactStore, MemoryDirectory, MemoryStateStore, Outbox};
-use sspr_core::password_check::BannedWords;
 use sspr_core::{
-    AuditSink, BackendError, BackendErrorKind, Clock, ContactStore, Directory, Notifier, PasswordChecker, StateStore,
-    SystemClock,
+    AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, PasswordChecker, StateStore, SystemClock,
 };
 
 use crate::audit_file::JsonLinesAuditSink;
-use crate::breached::{BreachedConfig, BreachedPasswords};
 use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
@@ -125,17 +122,7 @@ pub struct BackendsConfig {
     pub password_checks: Option<PasswordChecksConfig>,
 }
 
-/// The password checkers to add to the engine, run in this order: banned words, breached.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PasswordChecksConfig {
-    /// A file of words no password may contain, one a line (`#` comments), 4 or more
-    /// characters each ([`sspr_core::password_check::BannedWords`]).
-    pub banned_words_file: Option<PathBuf>,
-    /// The breached-password check: a range service (`endpoint`) or local range files
-    /// (`offline_path`); see [`crate::breached`].
-    pub breached: Option<BreachedConfig>,
-}
+pub use crate::password_checks::PasswordChecksConfig;
 
 /// Which directory.
 #[derive(Debug, Clone, Deserialize)]
@@ -533,27 +520,10 @@ impl BackendsConfig {
                 Some(Arc::new(JsonLinesAuditSink::open(path).map_err(backend("audit log"))?))
             }
         };
-        let mut password_checkers: Vec<Arc<dyn PasswordChecker>> = Vec::new();
-        if let Some(checks) = &self.password_checks {
-            if let Some(path) = &checks.banned_words_file {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Backend {
-                    what: "banned-words list",
-                    source: BackendError::new(
-                        BackendErrorKind::Rejected,
-                        format!("cannot read {}: {e}", path.display()),
-                    ),
-                })?;
-                let words = BannedWords::from_text(&text).map_err(|e| ConfigError::Backend {
-                    what: "banned-words list",
-                    source: BackendError::new(BackendErrorKind::Rejected, format!("{}: {e}", path.display())),
-                })?;
-                password_checkers.push(Arc::new(words));
-            }
-            if let Some(breached) = &checks.breached {
-                password_checkers
-                    .push(Arc::new(BreachedPasswords::new(breached).map_err(backend("breached-password check"))?));
-            }
-        }
+        let password_checkers = match &self.password_checks {
+            Some(checks) => checks.build().map_err(backend("password checks"))?,
+            None => Vec::new(),
+        };
         Ok(Backends {
             password_checkers,
             directory,

@@ -10,7 +10,7 @@
 //! | `sqlite` | the embedded default contact and state store |
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances |
-//! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files) |
+//! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files); [`password_checks`]: it and a banned-words list from one configuration |
 //! | `audit-file` | the audit trail as a JSON-lines file |
 //! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
@@ -24,6 +24,8 @@ pub mod config;
 pub mod graph;
 #[cfg(feature = "ldap")]
 pub mod ldap;
+#[cfg(feature = "breached")]
+pub mod password_checks;
 
 #[cfg(feature = "redis")]
 pub mod redis;

@@ -435,6 +435,11 @@ typedef struct SsprEngineOptions {
   const char *rng_seed_hex;
   // The policy as TOML instead of `policy_json` (the portal's `policy.toml`), or NULL.
   const char *policy_toml;
+  // NULL, or checks of chosen passwords beyond the policy's, as JSON: the
+  // `[password_checks]` of the other bindings' configuration (`{"banned_words_file":
+  // "...", "breached": {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached":
+  // {"offline_path": "..."}`). A bad one is `SSPR_STATUS_INVALID_INPUT` or `_CONFIG`.
+  const char *password_checks_json;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sspr_backends::audit_file::JsonLinesAuditSink;
+use sspr_backends::password_checks::PasswordChecksConfig;
 use sspr_backends::postgres::{PostgresConfig, PostgresStore};
 use sspr_backends::redis::{RedisConfig, RedisStore};
 use sspr_backends::sqlite::{SqliteConfig, SqliteStore};
@@ -20,13 +21,15 @@ use crate::runtime::{self, RuntimeError, RuntimeHandle, block_on};
 
 /// Put on `builder` what both doors take besides the options and the host's own backends:
 /// the audit sinks (the host's `audit`, the JSON-lines `audit_file`, both, or neither: then
-/// the engine keeps its default in-memory trail) and the shared state store, connected now
-/// (a network store that cannot be reached fails the call).
+/// the engine keeps its default in-memory trail), the shared state store, connected now
+/// (a network store that cannot be reached fails the call), and the configured password
+/// checkers (banned words, breached passwords).
 pub(crate) fn shared_backends<E: From<Error> + From<RuntimeError>>(
     mut builder: SsprBuilder,
     audit: Option<Arc<dyn AuditSink>>,
     audit_file: Option<&str>,
     state_store_json: Option<&str>,
+    password_checks_json: Option<&str>,
 ) -> Result<SsprBuilder, E> {
     let mut sinks: Vec<Arc<dyn AuditSink>> = audit.into_iter().collect();
     if let Some(path) = audit_file {
@@ -39,7 +42,22 @@ pub(crate) fn shared_backends<E: From<Error> + From<RuntimeError>>(
         let config = parse_store(json)?;
         builder = builder.store_arc(open_store(config, &runtime::handle()?)?);
     }
+    if let Some(json) = password_checks_json {
+        for checker in
+            parse_password_checks(json)?.build().map_err(|e| Error::Config(format!("password checks: {e}")))?
+        {
+            builder = builder.password_checker_arc(checker);
+        }
+    }
     Ok(builder)
+}
+
+/// The checkers of chosen passwords beyond the policy's, as JSON: the `[password_checks]`
+/// of the other bindings' configuration (`{"banned_words_file": "/etc/sspr/banned.txt",
+/// "breached": {"endpoint": "https://api.pwnedpasswords.com/range/", "timeout_ms": 2000}}` or
+/// `"breached": {"offline_path": ...}`).
+fn parse_password_checks(json: &str) -> Result<PasswordChecksConfig, Error> {
+    serde_json::from_str(json).map_err(|e| Error::InvalidInput { field: "password_checks", reason: format!("{e}") })
 }
 
 /// A built-in state store, as JSON: `{"sqlite": {"path": "/var/lib/sspr/state.db"}}`,

@@ -71,6 +71,11 @@ pub struct EngineConfig {
     /// The generator seed as 64 hex digits instead of `rng_seed` (tests only).
     #[uniffi(default = None)]
     pub rng_seed_hex: Option<String>,
+    /// Checks of chosen passwords beyond the policy's, as JSON: the `[password_checks]` of
+    /// the other bindings' configuration (`{"banned_words_file": "...", "breached":
+    /// {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached": {"offline_path": "..."}`).
+    #[uniffi(default = None)]
+    pub password_checks_json: Option<String>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -129,8 +134,13 @@ impl Engine {
         }
         let audit = audit.map(|a| Arc::new(ForeignAudit(a)) as Arc<dyn sspr_core::AuditSink>);
         let store = config.state_store.as_ref().map(StateStoreConfig::to_json);
-        let builder =
-            shared::shared_backends::<SsprError>(builder, audit, config.audit_file.as_deref(), store.as_deref())?;
+        let builder = shared::shared_backends::<SsprError>(
+            builder,
+            audit,
+            config.audit_file.as_deref(),
+            store.as_deref(),
+            config.password_checks_json.as_deref(),
+        )?;
         Ok(Arc::new(Self { sspr: builder.build()? }))
     }
 
@@ -423,6 +433,7 @@ mod tests {
             policy_toml: None,
             secret_key_hex: None,
             rng_seed_hex: Some("ef".repeat(32)),
+            password_checks_json: None,
         }
     }
 

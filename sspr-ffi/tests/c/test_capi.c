@@ -43,6 +43,7 @@ typedef struct Shared {
   const SsprAuditVtable *audit;
   const char *audit_file;
   const uint8_t *rng_seed; /* NULL: SEED (two processes must not share one) */
+  const char *password_checks_json;
 } Shared;
 
 static void world_open_shared(World *w, const char *policy, const Shared *shared) {
@@ -60,6 +61,7 @@ static void world_open_shared(World *w, const char *policy, const Shared *shared
     o.audit = shared->audit;
     o.audit_file = shared->audit_file;
     if (shared->rng_seed) o.rng_seed = shared->rng_seed;
+    o.password_checks_json = shared->password_checks_json;
   }
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
@@ -1381,6 +1383,51 @@ static void test_change_password_and_password_rules(void) {
   world_close(&w);
 }
 
+/* The configured password checks reach C (password_checks_json: the other bindings'
+ * [password_checks]): a chosen password holding a banned word is refused as BANNED and nothing
+ * changes; a configuration naming an unknown check makes no engine and says which option. */
+static void test_configured_password_checks(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/sspr-ffi-c-banned-%d.txt", (int)getpid());
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL, "banned-words file");
+  fputs("# the organisation's own words\nmeadow\n", f);
+  fclose(f);
+  char json[128];
+  snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
+  Shared shared = {.password_checks_json = json};
+  World w;
+  world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
+  pthread_mutex_lock(&w.b.lock);
+  strcpy(w.b.users[0].password, "Old-Passw0rd-1");
+  pthread_mutex_unlock(&w.b.lock);
+  SsprError *err = NULL;
+  SsprStatus st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_BANNED,
+        "banned word: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
+  CHECK(strstr(msg(err), "Fresh-Meadow-41") == NULL, "the error does not echo the password");
+  sspr_error_free(err);
+  err = NULL;
+  pthread_mutex_lock(&w.b.lock);
+  CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
+  pthread_mutex_unlock(&w.b.lock);
+  world_close(&w);
+  unlink(path);
+
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.password_checks_json = "{\"banned_words\": \"meadow\"}";
+  SsprEngine *engine = NULL;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && engine == NULL && strstr(msg(err), "password_checks") != NULL,
+        "an unknown check: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+}
+
 /* Registration coverage: the report, a reminder at the directory mailbox (never the registered
  * address), once per interval, the re-confirmation of stale contacts, and bad input named. */
 static void test_registration_coverage(void) {
@@ -1473,6 +1520,7 @@ int main(void) {
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();
   test_change_password_and_password_rules();
+  test_configured_password_checks();
   test_contact_proof();
   test_registration_coverage();
   test_helpdesk_recovery();

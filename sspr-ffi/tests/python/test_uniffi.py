@@ -502,6 +502,32 @@ async def test_change_password_and_rules():
           f"rules: {rules}")
 
 
+async def test_configured_password_checks():
+    """The configured password checks reach uniffi (password_checks_json, the other bindings'
+    [password_checks]): a banned word refuses a chosen password by name and changes nothing;
+    an unknown check makes no engine and names the option."""
+    with tempfile.TemporaryDirectory() as tmp:
+        banned = os.path.join(tmp, "banned.txt")
+        with open(banned, "w") as f:
+            f.write("# the organisation's own words\nmeadow\n")
+        directory, notifier, clock = Directory(), Notifier(), s.ManualClock(START)
+        config = s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}',
+                                password_checks_json=json.dumps({"banned_words_file": banned}))
+        engine = new_engine(config, directory, notifier, Contacts(), clock)
+        directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"] = ("Old-Passw0rd-1", False)
+        e = await expect(s.SsprError.PasswordRejected,
+                         engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", CTX),
+                         "banned word")
+        check(e is not None and e.refusal == "banned" and "Fresh-Meadow" not in str(e), f"refusal: {e}")
+        check(directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"][0] == "Old-Passw0rd-1", "nothing changed")
+    try:
+        new_engine(s.EngineConfig(secret_key=KEY, password_checks_json='{"banned_words": "meadow"}'),
+                   Directory(), Notifier())
+        check(False, "an unknown check made an engine")
+    except s.SsprError.InvalidInput as e:
+        check(e.field == "password_checks", f"field: {e.field}")
+
+
 async def test_contact_proof():
     """A user's new address is saved only with the code sent to it, which uniffi notifiers
     see as CONTACT_PROOF (not a reset PIN); the code works once."""
@@ -607,8 +633,8 @@ async def test_helpdesk_recovery():
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
-                 test_change_password_and_rules, test_contact_proof, test_registration_coverage,
-                 test_helpdesk_recovery):
+                 test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
+                 test_registration_coverage, test_helpdesk_recovery):
         try:
             await test()
         except Exception:  # noqa: BLE001

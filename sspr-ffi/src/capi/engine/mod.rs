@@ -100,6 +100,11 @@ pub struct SsprEngineOptions {
     pub rng_seed_hex: *const c_char,
     /// The policy as TOML instead of `policy_json` (the portal's `policy.toml`), or NULL.
     pub policy_toml: *const c_char,
+    /// NULL, or checks of chosen passwords beyond the policy's, as JSON: the
+    /// `[password_checks]` of the other bindings' configuration (`{"banned_words_file":
+    /// "...", "breached": {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached":
+    /// {"offline_path": "..."}`). A bad one is `SSPR_STATUS_INVALID_INPUT` or `_CONFIG`.
+    pub password_checks_json: *const c_char,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -204,7 +209,9 @@ status_fn! {
         };
         let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
         let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
-        builder = shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json)?;
+        let password_checks_json = opt_str_arg(o.password_checks_json, "password_checks_json")?;
+        builder =
+            shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json, password_checks_json)?;
         let engine = Box::new(SsprEngine { sspr: builder.build()? });
         engine_out.write(Box::into_raw(engine));
         Ok(())
