@@ -968,7 +968,7 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
   snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
   static const uint8_t OTHER_SEED[32] = {2};
-  Shared shared_a = {json, NULL, NULL, NULL}, shared_b = {json, NULL, NULL, OTHER_SEED};
+  Shared shared_a = {json, NULL, NULL, NULL, NULL}, shared_b = {json, NULL, NULL, OTHER_SEED, NULL};
   World a, b;
   /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
   const char *policy =
@@ -1092,7 +1092,7 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
-  Shared shared = {NULL, &audit, path, NULL};
+  Shared shared = {NULL, &audit, path, NULL, NULL};
   World w;
   world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
   char *flow = begin(&w, "jdoe@example.org");
@@ -1395,7 +1395,7 @@ static void test_configured_password_checks(void) {
   fclose(f);
   char json[128];
   snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
-  Shared shared = {.password_checks_json = json};
+  Shared shared = {NULL, NULL, NULL, NULL, json};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
   pthread_mutex_lock(&w.b.lock);
