@@ -388,6 +388,25 @@ typedef struct SsprAuditVtable {
   void (*release)(void *ctx);
 } SsprAuditVtable;
 
+// A check of a chosen password written in C, run after the policy's own checks and the
+// configured ones (`SsprEngineOptions.password_checkers`, in order; the first refusal wins).
+typedef struct SsprPasswordCheckerVtable {
+  // Passed to every call; must be usable from any thread.
+  void *ctx;
+  // Check `password`, chosen by the user `login` (`display_name`); all three borrowed for
+  // the call: never keep or log the password. Finish with `sspr_complete_password_check`
+  // (NULL accepts, a reason refuses), or `sspr_complete_error` (`UNAVAILABLE` when the
+  // check cannot be made: the engine then refuses the password unless the policy's
+  // `password_check_fail_open` is on).
+  void (*check)(void *ctx,
+                const char *password,
+                const char *login,
+                const char *display_name,
+                struct SsprCompletion *done);
+  // Called once when the engine no longer needs `ctx` (may be NULL).
+  void (*release)(void *ctx);
+} SsprPasswordCheckerVtable;
+
 // Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
 typedef struct SsprEngineOptions {
   // The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
@@ -440,6 +459,11 @@ typedef struct SsprEngineOptions {
   // "...", "breached": {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached":
   // {"offline_path": "..."}`). A bad one is `SSPR_STATUS_INVALID_INPUT` or `_CONFIG`.
   const char *password_checks_json;
+  // NULL, or `password_checkers_len` checks of chosen passwords written in C, run in order
+  // after the policy's own and the configured ones (the engine owns each `ctx`).
+  const struct SsprPasswordCheckerVtable *password_checkers;
+  // How many `password_checkers` there are.
+  size_t password_checkers_len;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.
@@ -909,6 +933,15 @@ enum SsprStatus sspr_complete_authentication(struct SsprCompletion *done, uint32
 // is NULL or a valid `SsprEnrollment`.
 enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
                                          const struct SsprEnrollment *enrollment);
+
+// Finish a password check (`SsprPasswordCheckerVtable.check`): `reason` NULL accepts the
+// password; a reason refuses it and is shown to the user, so it must never hold the
+// password or a piece of it. It is copied.
+//
+// # Safety
+// `done` is NULL or an unfinished completion handed to a backend function; `reason` is NULL
+// or a NUL-terminated string.
+enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const char *reason);
 
 // Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
 // called once for each, also when this call fails (unless `options` is NULL).

@@ -13,7 +13,8 @@ use sspr_bind::{EngineOptions, Material, PolicyFormat};
 use super::builtin::{ManualClock, StateStoreConfig};
 use super::errors::SsprError;
 use super::foreign::{
-    AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier, Notifier,
+    AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier,
+    ForeignPasswordChecker, Notifier, PasswordChecker,
 };
 use super::values::{
     Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, EnrollmentFilter, EnrollmentReport,
@@ -100,8 +101,10 @@ impl Engine {
     /// in memory, without a clock the system clock is used. Every audit event goes to
     /// `audit` and to `config.audit_file` when given; with neither the engine keeps the
     /// newest 10 000 in memory only. A network state store is connected now (this call
-    /// blocks until it answers). A bad key, seed (32 bytes) or policy is `Config`.
-    #[uniffi::constructor(default(contacts = None, clock = None, audit = None))]
+    /// blocks until it answers). Chosen passwords go through the configured checks
+    /// (`config.password_checks_json`), then `password_checkers` in order. A bad key, seed (32
+    /// bytes) or policy is `Config`.
+    #[uniffi::constructor(default(contacts = None, clock = None, audit = None, password_checkers = None))]
     pub fn new(
         config: EngineConfig,
         directory: Arc<dyn Directory>,
@@ -109,6 +112,7 @@ impl Engine {
         contacts: Option<Arc<dyn ContactStore>>,
         clock: Option<Arc<ManualClock>>,
         audit: Option<Arc<dyn AuditSink>>,
+        password_checkers: Option<Vec<Arc<dyn PasswordChecker>>>,
     ) -> Result<Arc<Self>, SsprError> {
         // An empty `secret_key` is "not given" (the key is then in `secret_key_hex`).
         let key_bytes = Some(config.secret_key.as_slice()).filter(|k| !k.is_empty());
@@ -134,13 +138,17 @@ impl Engine {
         }
         let audit = audit.map(|a| Arc::new(ForeignAudit(a)) as Arc<dyn sspr_core::AuditSink>);
         let store = config.state_store.as_ref().map(StateStoreConfig::to_json);
-        let builder = shared::shared_backends::<SsprError>(
+        let mut builder = shared::shared_backends::<SsprError>(
             builder,
             audit,
             config.audit_file.as_deref(),
             store.as_deref(),
             config.password_checks_json.as_deref(),
         )?;
+        // The configured checks (`password_checks_json`) run first, then the host's, in order.
+        for checker in password_checkers.unwrap_or_default() {
+            builder = builder.password_checker(ForeignPasswordChecker(checker));
+        }
         Ok(Arc::new(Self { sspr: builder.build()? }))
     }
 

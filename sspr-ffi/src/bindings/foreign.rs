@@ -7,7 +7,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
-use sspr_core::{BackendError, NormalizedLogin, Password, UserId};
+use sspr_core::{
+    BackendError, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback, PasswordRefusal, UserId,
+};
 
 use super::errors::BackendFailure;
 use super::values::{Authentication, DirectoryUser, Enrollment, Notification};
@@ -67,7 +69,36 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event_json: String) -> Result<(), BackendFailure>;
 }
 
+/// A check of a chosen password beyond the policy's own, implemented in the host language
+/// (give a list to `Engine`; they run in order after the configured ones). Answer `None` to
+/// accept, or a reason to refuse (shown to the user: never the password or a piece of it);
+/// raise `BackendFailure.Unavailable` when the check cannot be made (the engine then refuses
+/// the password unless the policy's `password_check_fail_open` is on). Never keep or log the
+/// password.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait PasswordChecker: Send + Sync {
+    /// Check `password`, chosen by the user with `login` and `display_name`.
+    async fn check(
+        &self,
+        password: String,
+        login: String,
+        display_name: String,
+    ) -> Result<Option<String>, BackendFailure>;
+}
+
 pub(crate) struct ForeignAudit(pub(crate) Arc<dyn AuditSink>);
+pub(crate) struct ForeignPasswordChecker(pub(crate) Arc<dyn PasswordChecker>);
+
+#[async_trait::async_trait]
+impl sspr_core::PasswordChecker for ForeignPasswordChecker {
+    async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        let password = candidate.password.expose_secret().to_owned();
+        let (login, name) = (candidate.user.login.as_str().to_owned(), candidate.user.display_name.clone());
+        let reason = self.0.check(password, login, name).await?;
+        Ok(reason.map(|reason| PasswordFeedback::new(PasswordRefusal::Unspecified, reason)))
+    }
+}
 
 #[async_trait::async_trait]
 impl sspr_core::AuditSink for ForeignAudit {
@@ -89,7 +120,7 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit);
+opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit, ForeignPasswordChecker);
 
 #[async_trait::async_trait]
 impl sspr_core::Directory for ForeignDirectory {

@@ -24,7 +24,7 @@ pub mod values;
 pub use builtin::{ManualClock, StateStoreConfig};
 pub use engine::{Engine, EngineConfig};
 pub use errors::{BackendErrorKind, BackendFailure, NotAllowedReason, SsprError};
-pub use foreign::{AuditSink, ContactStore, Directory, Notifier};
+pub use foreign::{AuditSink, ContactStore, Directory, Notifier, PasswordChecker};
 pub use values::{
     Actor, Authentication, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, DirectoryUser,
     Enrollment, Locale, MessageKind, MethodOption, NewPassword, Notification, PinSent, RequestContext, ResetChallenge,

@@ -8,7 +8,10 @@ use futures::channel::oneshot;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
 use sspr_core::notice::{Message, Notification};
-use sspr_core::{Authentication, BackendError, BackendErrorKind, NormalizedLogin, Password, UserId};
+use sspr_core::{
+    Authentication, BackendError, BackendErrorKind, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback,
+    UserId,
+};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -23,6 +26,8 @@ enum Done {
     Enrollment(Option<Enrollment>),
     Authentication(Authentication),
     Users(Vec<DirectoryUser>),
+    /// A password check's answer: a reason to refuse, or none to accept.
+    Refusal(Option<String>),
 }
 
 /// The pending result of one backend call. Finish it exactly once with one of the
@@ -360,6 +365,19 @@ pub unsafe extern "C" fn sspr_complete_enrollment(
     }
 }
 
+/// Finish a password check (`SsprPasswordCheckerVtable.check`): `reason` NULL accepts the
+/// password; a reason refuses it and is shown to the user, so it must never hold the
+/// password or a piece of it. It is copied.
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function; `reason` is NULL
+/// or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_password_check(done: *mut SsprCompletion, reason: *const c_char) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { finish(done, || Ok(Done::Refusal(opt_str_arg(reason, "reason")?.map(str::to_owned)))) }
+}
+
 /// One notice to deliver. Everything is borrowed for the duration of the `send` call:
 /// copy what you keep, and wipe any copy of `pin` and `body` once delivered.
 #[repr(C)]
@@ -631,6 +649,70 @@ pub struct SsprAuditVtable {
     pub record: Option<unsafe extern "C" fn(ctx: *mut c_void, event_json: *const c_char) -> bool>,
     /// Called once when the engine no longer needs `ctx` (may be NULL).
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+/// A check of a chosen password written in C, run after the policy's own checks and the
+/// configured ones (`SsprEngineOptions.password_checkers`, in order; the first refusal wins).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprPasswordCheckerVtable {
+    /// Passed to every call; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// Check `password`, chosen by the user `login` (`display_name`); all three borrowed for
+    /// the call: never keep or log the password. Finish with `sspr_complete_password_check`
+    /// (NULL accepts, a reason refuses), or `sspr_complete_error` (`UNAVAILABLE` when the
+    /// check cannot be made: the engine then refuses the password unless the policy's
+    /// `password_check_fail_open` is on).
+    pub check: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            password: *const c_char,
+            login: *const c_char,
+            display_name: *const c_char,
+            done: *mut SsprCompletion,
+        ),
+    >,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+pub(crate) struct CPasswordChecker {
+    ctx: Ctx,
+    check: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, *mut SsprCompletion),
+}
+
+impl CPasswordChecker {
+    pub(crate) fn new(ctx: Ctx, v: &SsprPasswordCheckerVtable) -> Result<Self, SsprError> {
+        Ok(Self { check: v.check.ok_or_else(|| SsprError::null("password_checkers.check"))?, ctx })
+    }
+}
+
+impl fmt::Debug for CPasswordChecker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CPasswordChecker")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::PasswordChecker for CPasswordChecker {
+    async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        let rx = {
+            let password = secret_c(candidate.password.expose_secret())?;
+            let login = c_string(candidate.user.login.as_str().to_owned());
+            let name = c_string(candidate.user.display_name.clone());
+            let (done, rx) = completion();
+            // SAFETY: the vtable function given by the C side, with its ctx, strings that live
+            // until after the call, and a fresh completion.
+            unsafe { (self.check)(self.ctx.ptr, password.as_ptr().cast(), login.as_ptr(), name.as_ptr(), done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Refusal(reason) => {
+                Ok(reason.map(|reason| PasswordFeedback::new(sspr_core::PasswordRefusal::Unspecified, reason)))
+            }
+            _ => Err(mismatch("check")),
+        }
+    }
 }
 
 pub(crate) struct CAudit {

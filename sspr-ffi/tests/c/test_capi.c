@@ -44,6 +44,8 @@ typedef struct Shared {
   const char *audit_file;
   const uint8_t *rng_seed; /* NULL: SEED (two processes must not share one) */
   const char *password_checks_json;
+  const SsprPasswordCheckerVtable *password_checkers;
+  size_t password_checkers_len;
 } Shared;
 
 static void world_open_shared(World *w, const char *policy, const Shared *shared) {
@@ -62,6 +64,8 @@ static void world_open_shared(World *w, const char *policy, const Shared *shared
     o.audit_file = shared->audit_file;
     if (shared->rng_seed) o.rng_seed = shared->rng_seed;
     o.password_checks_json = shared->password_checks_json;
+    o.password_checkers = shared->password_checkers;
+    o.password_checkers_len = shared->password_checkers_len;
   }
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
@@ -968,7 +972,7 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
   snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
   static const uint8_t OTHER_SEED[32] = {2};
-  Shared shared_a = {json, NULL, NULL, NULL, NULL}, shared_b = {json, NULL, NULL, OTHER_SEED, NULL};
+  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0}, shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0};
   World a, b;
   /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
   const char *policy =
@@ -1092,7 +1096,7 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
-  Shared shared = {NULL, &audit, path, NULL, NULL};
+  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0};
   World w;
   world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
   char *flow = begin(&w, "jdoe@example.org");
@@ -1383,9 +1387,28 @@ static void test_change_password_and_password_rules(void) {
   world_close(&w);
 }
 
+/* A password check written in C: refuses season names, remembers whom it was asked about. */
+typedef struct Seasons {
+  int asked;
+  int released;
+  char asked_about[96];
+} Seasons;
+
+static void seasons_check(void *ctx, const char *password, const char *login, const char *display_name,
+                          SsprCompletion *done) {
+  Seasons *seasons = (Seasons *)ctx;
+  seasons->asked++;
+  snprintf(seasons->asked_about, sizeof seasons->asked_about, "%s/%s", login, display_name);
+  sspr_complete_password_check(done, strstr(password, "Spring") ? "no seasons, please" : NULL);
+}
+
+static void seasons_release(void *ctx) { __atomic_add_fetch(&((Seasons *)ctx)->released, 1, __ATOMIC_SEQ_CST); }
+
 /* The configured password checks reach C (password_checks_json: the other bindings'
- * [password_checks]): a chosen password holding a banned word is refused as BANNED and nothing
- * changes; a configuration naming an unknown check makes no engine and says which option. */
+ * [password_checks]), then C's own (password_checkers): a chosen password holding a banned
+ * word is refused as BANNED, one the C check refuses with its reason, nothing changes and no
+ * error holds the password; the engine releases the checker's ctx once; a configuration
+ * naming an unknown check makes no engine and says which option. */
 static void test_configured_password_checks(void) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-banned-%d.txt", (int)getpid());
@@ -1395,7 +1418,9 @@ static void test_configured_password_checks(void) {
   fclose(f);
   char json[128];
   snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
-  Shared shared = {NULL, NULL, NULL, NULL, json};
+  Seasons seasons = {0, 0, ""};
+  SsprPasswordCheckerVtable checker = {&seasons, seasons_check, seasons_release};
+  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
   pthread_mutex_lock(&w.b.lock);
@@ -1406,12 +1431,25 @@ static void test_configured_password_checks(void) {
   CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_BANNED,
         "banned word: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
   CHECK(strstr(msg(err), "Fresh-Meadow-41") == NULL, "the error does not echo the password");
+  CHECK(seasons.asked == 0, "the configured check refused first: C's was not asked (%d)", seasons.asked);
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Spring-Harvest-77", NULL, &err);
+  CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_UNSPECIFIED &&
+            strstr(msg(err), "no seasons") != NULL && strstr(msg(err), "Spring-Harvest") == NULL,
+        "C's check: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
+  CHECK(seasons.asked == 1 && strcmp(seasons.asked_about, "jdoe@example.org/Jane Doe") == 0, "asked %d about %s",
+        seasons.asked, seasons.asked_about);
   sspr_error_free(err);
   err = NULL;
   pthread_mutex_lock(&w.b.lock);
   CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
   pthread_mutex_unlock(&w.b.lock);
   world_close(&w);
+  /* Released when the engine's last user lets go, possibly on a runtime thread. */
+  for (int i = 0; i < 500 && __atomic_load_n(&seasons.released, __ATOMIC_SEQ_CST) == 0; i++) usleep(10000);
+  CHECK(__atomic_load_n(&seasons.released, __ATOMIC_SEQ_CST) == 1, "the checker's ctx released once (%d)",
+        seasons.released);
   unlink(path);
 
   TestBackends b;

@@ -502,10 +502,21 @@ async def test_change_password_and_rules():
           f"rules: {rules}")
 
 
+class NoSeasons(s.PasswordChecker):
+    """A host's own check: refuses season names; remembers whom it was asked about."""
+    def __init__(self):
+        self.asked = []
+
+    async def check(self, password, login, display_name):
+        self.asked.append((login, display_name))
+        return "no seasons, please" if "spring" in password.lower() else None
+
+
 async def test_configured_password_checks():
     """The configured password checks reach uniffi (password_checks_json, the other bindings'
-    [password_checks]): a banned word refuses a chosen password by name and changes nothing;
-    an unknown check makes no engine and names the option."""
+    [password_checks]), then the host's own (password_checkers): a banned word refuses a
+    chosen password as banned, the host's check with its reason, nothing changes and no error
+    holds the password; an unknown check makes no engine and names the option."""
     with tempfile.TemporaryDirectory() as tmp:
         banned = os.path.join(tmp, "banned.txt")
         with open(banned, "w") as f:
@@ -513,12 +524,20 @@ async def test_configured_password_checks():
         directory, notifier, clock = Directory(), Notifier(), s.ManualClock(START)
         config = s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}',
                                 password_checks_json=json.dumps({"banned_words_file": banned}))
-        engine = new_engine(config, directory, notifier, Contacts(), clock)
+        seasons = NoSeasons()
+        engine = new_engine(config, directory, notifier, Contacts(), clock, None, [seasons])
         directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"] = ("Old-Passw0rd-1", False)
         e = await expect(s.SsprError.PasswordRejected,
                          engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", CTX),
                          "banned word")
         check(e is not None and e.refusal == "banned" and "Fresh-Meadow" not in str(e), f"refusal: {e}")
+        check(seasons.asked == [], "the configured check refused first: the host's was not asked")
+        e = await expect(s.SsprError.PasswordRejected,
+                         engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Spring-Harvest-77", CTX),
+                         "the host's check")
+        check(e is not None and e.refusal == "unspecified" and "no seasons" in e.reason
+              and "Spring-Harvest" not in str(e), f"host refusal: {e}")
+        check(seasons.asked == [("jdoe@example.org", "Jane Doe")], f"asked: {seasons.asked}")
         check(directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"][0] == "Old-Passw0rd-1", "nothing changed")
     try:
         new_engine(s.EngineConfig(secret_key=KEY, password_checks_json='{"banned_words": "meadow"}'),

@@ -33,8 +33,8 @@ pub use reset::*;
 pub use sign_in::*;
 
 use super::backends::{
-    CAudit, CContactStore, CDirectory, CNotifier, SsprAuditVtable, SsprContactStoreVtable, SsprDirectoryVtable,
-    SsprNotifierVtable, take_ctx,
+    CAudit, CContactStore, CDirectory, CNotifier, CPasswordChecker, Ctx, SsprAuditVtable, SsprContactStoreVtable,
+    SsprDirectoryVtable, SsprNotifierVtable, SsprPasswordCheckerVtable, take_ctx,
 };
 use super::{SsprError, SsprStatus, guard, opt_str_arg};
 use crate::shared;
@@ -105,6 +105,11 @@ pub struct SsprEngineOptions {
     /// "...", "breached": {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached":
     /// {"offline_path": "..."}`). A bad one is `SSPR_STATUS_INVALID_INPUT` or `_CONFIG`.
     pub password_checks_json: *const c_char,
+    /// NULL, or `password_checkers_len` checks of chosen passwords written in C, run in order
+    /// after the policy's own and the configured ones (the engine owns each `ctx`).
+    pub password_checkers: *const SsprPasswordCheckerVtable,
+    /// How many `password_checkers` there are.
+    pub password_checkers_len: usize,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -193,6 +198,16 @@ status_fn! {
         let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
         let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
         let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
+        let checkers: Vec<(Ctx, &SsprPasswordCheckerVtable)> =
+            match (o.password_checkers.is_null(), o.password_checkers_len) {
+                (_, 0) => Vec::new(),
+                (true, _) => return Err(SsprError::null("password_checkers")),
+                // SAFETY: per this function's contract, `password_checkers_len` readable vtables.
+                (false, len) => std::slice::from_raw_parts(o.password_checkers, len)
+                    .iter()
+                    .map(|v| (take_ctx(v.ctx, v.release), v))
+                    .collect(),
+            };
         if engine_out.is_null() {
             return Err(SsprError::null("engine_out"));
         }
@@ -212,6 +227,9 @@ status_fn! {
         let password_checks_json = opt_str_arg(o.password_checks_json, "password_checks_json")?;
         builder =
             shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json, password_checks_json)?;
+        for (ctx, vtable) in checkers {
+            builder = builder.password_checker(CPasswordChecker::new(ctx, vtable)?);
+        }
         let engine = Box::new(SsprEngine { sspr: builder.build()? });
         engine_out.write(Box::into_raw(engine));
         Ok(())
