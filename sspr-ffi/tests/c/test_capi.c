@@ -1447,7 +1447,8 @@ static void test_configured_password_checks(void) {
   pthread_mutex_unlock(&w.b.lock);
   world_close(&w);
   /* Released when the engine's last user lets go, possibly on a runtime thread. */
-  for (int i = 0; i < 500 && __atomic_load_n(&seasons.released, __ATOMIC_SEQ_CST) == 0; i++) usleep(10000);
+  struct timespec tick = {0, 10 * 1000 * 1000};
+  for (int i = 0; i < 500 && __atomic_load_n(&seasons.released, __ATOMIC_SEQ_CST) == 0; i++) nanosleep(&tick, NULL);
   CHECK(__atomic_load_n(&seasons.released, __ATOMIC_SEQ_CST) == 1, "the checker's ctx released once (%d)",
         seasons.released);
   unlink(path);
