@@ -61,6 +61,14 @@ export {
   WebhookNotifier,
 } from './native'
 
+/**
+ * The core's stable name of a value given by name, by the rule every binding applies:
+ * `parseName('locale', 'de-CH')` is `'de'`, `parseName('channel', 'Email')` throws
+ * `INVALID_INPUT` (field `channel`). Kinds: `channel`, `locale`, `completion_mode`,
+ * `not_allowed_reason`, `backend_error_kind`, `authentication`, `password_refusal`, `error_code`.
+ */
+export declare function parseName(kind: string, name: string): string
+
 /** How a verified reset may be completed. */
 export type CompletionMode = 'temporary' | 'chosen' | 'unlock_only'
 

@@ -383,4 +383,6 @@ module.exports = {
   backends,
   core,
   testing,
+  /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
+  parseName: native.parseName,
 }

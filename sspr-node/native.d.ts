@@ -689,6 +689,15 @@ export interface Notification {
 }
 
 /**
+ * The core's stable name of a value given by name, by the core's rule for `kind`
+ * (`channel`, `locale`, `completion_mode`, `not_allowed_reason`, `backend_error_kind`,
+ * `authentication`, `password_refusal`, `error_code`): what every binding accepts, for a host
+ * that stores or exchanges these names. Anything else is `INVALID_INPUT` naming the core's
+ * field (`channel`, `reason`, ...), or `kind` for an unknown kind.
+ */
+export declare function parseName(kind: string, name: string): string
+
+/**
  * The rules a new password must meet (the answer to `passwordRules`); `null`: the directory
  * does not say.
  */

@@ -86,6 +86,16 @@ pub fn backend_error_kind(env: &Env, name: String) -> Result<&'static str> {
     name.parse::<BackendErrorKind>().map(BackendErrorKind::as_str).map_err(|e| to_js_error(env, &e))
 }
 
+/// The core's stable name of a value given by name, by the core's rule for `kind`
+/// (`channel`, `locale`, `completion_mode`, `not_allowed_reason`, `backend_error_kind`,
+/// `authentication`, `password_refusal`, `error_code`): what every binding accepts, for a host
+/// that stores or exchanges these names. Anything else is `INVALID_INPUT` naming the core's
+/// field (`channel`, `reason`, ...), or `kind` for an unknown kind.
+#[napi]
+pub fn parse_name(env: &Env, kind: String, name: String) -> Result<&'static str> {
+    sspr_bind::names::core_name(&kind, &name).map_err(|e| to_js_error(env, &e))
+}
+
 /// What a JavaScript backend threw, if this error came from one: a handle on the original
 /// value, found in the error's source chain.
 fn js_cause(error: &Error) -> Option<napi::Error> {
