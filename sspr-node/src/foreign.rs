@@ -192,7 +192,7 @@ impl sspr_core::PasswordChecker for JsPasswordChecker {
             candidate.user.display_name.clone(),
         ));
         let reason = call(&self.check, args, "passwordChecker.check").await?;
-        Ok(reason.map(|r| sspr_core::PasswordFeedback::new(sspr_core::PasswordRefusal::Unspecified, r)))
+        Ok(sspr_core::PasswordFeedback::from_host_reason(reason))
     }
 }
 

@@ -20,7 +20,7 @@ use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreE
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
     AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, NormalizedLogin, Notifier, Password,
-    PasswordCandidate, PasswordChecker, PasswordFeedback, PasswordRefusal, StateStore, UserId, async_trait,
+    PasswordCandidate, PasswordChecker, PasswordFeedback, StateStore, UserId, async_trait,
 };
 
 use time::OffsetDateTime;
@@ -342,14 +342,11 @@ impl PasswordChecker for PyPasswordChecker {
         })
         .await?;
         Python::attach(|py| {
-            let out = out.bind(py);
-            if out.is_none() {
-                return Ok(None);
-            }
-            let reason: String = out
+            let reason: Option<String> = out
+                .bind(py)
                 .extract()
                 .map_err(|_| bad_return(py, "check", PyTypeError::new_err("expected None or a reason (str)")))?;
-            Ok(Some(PasswordFeedback::new(PasswordRefusal::Unspecified, reason)))
+            Ok(PasswordFeedback::from_host_reason(reason))
         })
     }
 }

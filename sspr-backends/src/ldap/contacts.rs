@@ -522,7 +522,7 @@ impl ContactStore for LdapContactStore {
         let filter = format!("(&{}(|{present}))", directory.user_filter());
         let attrs = self.read_attributes();
         let base = directory.base_dn.as_str();
-        let (entries, rc) = self
+        let entries = self
             .directory
             .pool()
             .run(true, |mut conn| {
@@ -531,12 +531,6 @@ impl ContactStore for LdapContactStore {
             })
             .await
             .map_err(failure)?;
-        if rc == 4 {
-            return Err(BackendError::new(
-                BackendErrorKind::Unavailable,
-                "the directory's size limit cut the listing of enrollments short: raise the service account's limit for paged searches (slapd: size.prtotal)",
-            ));
-        }
         let mut page = Vec::new();
         for entry in entries {
             if after.is_some_and(|after| entry.dn.as_str() <= after.as_str()) {

@@ -488,6 +488,15 @@ pub(crate) fn result_error(result: &ldap3::LdapResult) -> BackendError {
     let text = result_text(result);
     match result.rc {
         19 => BackendError::password_rejected(text),
+        // Only a paged listing fails with it (`Conn::search_paged`); one answer cut by the
+        // size limit is read as it is.
+        4 => BackendError::new(
+            BackendErrorKind::Unavailable,
+            format!(
+                "the directory's size limit cut a listing short: raise the service account's limit for paged \
+                 searches (slapd: size.prtotal): {text}"
+            ),
+        ),
         _ if result.text.contains("0000052D") => BackendError::password_rejected(text),
         51 | 52 => BackendError::new(BackendErrorKind::Unavailable, format!("directory unavailable: {text}")),
         32 => BackendError::new(BackendErrorKind::Rejected, format!("no such entry: {text}")),
@@ -646,11 +655,7 @@ impl Directory for LdapDirectory {
                     // server's per-answer cap, and refuses to come back short; a lookup for
                     // the admin page is one answer of at most `limit` entries.
                     let entries = if limit > super::pool::PAGE_SIZE as usize {
-                        let (entries, rc) = conn.search_paged(&config.base_dn, Scope::Subtree, filter, attrs).await?;
-                        if rc == 4 {
-                            return Err(OpError::Result(size_limit_cut(&config.base_dn)));
-                        }
-                        entries
+                        conn.search_paged(&config.base_dn, Scope::Subtree, filter, attrs).await?
                     } else {
                         conn.search(&config.base_dn, Scope::Subtree, filter, attrs, size_limit).await?.0
                     };
@@ -664,19 +669,6 @@ impl Directory for LdapDirectory {
             .await?;
         users.sort_by_key(|u| u.login.to_lowercase());
         Ok(users)
-    }
-}
-
-/// The answer of a listing that the directory's total cap on paged searches cut short.
-fn size_limit_cut(base: &str) -> ldap3::LdapResult {
-    ldap3::LdapResult {
-        rc: 4,
-        matched: String::new(),
-        text: format!(
-            "the directory's size limit cut the listing of users under {base} short: raise the service account's limit for paged searches (slapd: size.prtotal)"
-        ),
-        refs: vec![],
-        ctrls: vec![],
     }
 }
 
@@ -825,5 +817,9 @@ mod tests {
         assert!(ad.message().contains("too short"));
         assert_eq!(result_error(&r(52, "")).kind(), BackendErrorKind::Unavailable);
         assert_eq!(result_error(&r(32, "")).kind(), BackendErrorKind::Rejected);
+        // A paged listing cut by a total cap: an outage to fix, naming the setting.
+        let cut = result_error(&r(4, "Size limit exceeded"));
+        assert_eq!(cut.kind(), BackendErrorKind::Unavailable);
+        assert!(cut.message().contains("size.prtotal"), "{}", cut.message());
     }
 }

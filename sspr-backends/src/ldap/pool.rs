@@ -246,15 +246,16 @@ impl Conn {
     /// Search for every entry, in pages (the Paged Results control, RFC 2696) of
     /// [`PAGE_SIZE`]: what a listing needs, since a directory caps one answer (slapd's
     /// `sizelimit`, 500 by default; Active Directory's `MaxPageSize`, 1,000) but lets a client
-    /// read on page by page. Referrals are skipped. A size-limit answer (rc 4) still means the
-    /// listing was cut short (slapd's `size.prtotal`), and is returned for the caller to refuse.
+    /// read on page by page. Referrals are skipped. A size-limit answer (rc 4) here means a
+    /// total cap on paged searches (slapd's `size.prtotal`) cut the listing short: an error
+    /// (`result_error` names the setting), never a silently shorter listing.
     pub(crate) async fn search_paged(
         &mut self,
         base: &str,
         scope: Scope,
         filter: &str,
         attrs: &[&str],
-    ) -> Result<(Vec<SearchEntry>, u32), OpError> {
+    ) -> Result<Vec<SearchEntry>, OpError> {
         let adapters: Vec<Box<dyn Adapter<'_, &str, Vec<&str>>>> =
             vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE_SIZE))];
         let mut search = self
@@ -268,8 +269,8 @@ impl Conn {
         }
         let result = search.finish().await;
         match result.rc {
-            0 | 4 => Ok((entries, result.rc)),
-            32 => Ok((Vec::new(), result.rc)),
+            0 => Ok(entries),
+            32 => Ok(Vec::new()),
             _ => Err(OpError::Result(result)),
         }
     }

@@ -45,6 +45,13 @@ impl PasswordFeedback {
     pub fn new(refusal: PasswordRefusal, reason: impl Into<String>) -> Self {
         Self { refusal, reason: reason.into(), suggestions: Vec::new() }
     }
+
+    /// What a checker written in a host language (Python, JavaScript, a uniffi language, C)
+    /// answered: `None` accepts, a reason refuses. A host names no rule, so the refusal is
+    /// [`PasswordRefusal::Unspecified`]; every binding reads a host's answer through this.
+    pub fn from_host_reason(reason: Option<String>) -> Option<Self> {
+        reason.map(|reason| Self::new(PasswordRefusal::Unspecified, reason))
+    }
 }
 
 /// A check of a chosen password (a reset completed with a chosen password, a user's own

@@ -7,9 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
-use sspr_core::{
-    BackendError, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback, PasswordRefusal, UserId,
-};
+use sspr_core::{BackendError, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback, UserId};
 
 use super::errors::BackendFailure;
 use super::values::{Authentication, DirectoryUser, Enrollment, Notification};
@@ -96,7 +94,7 @@ impl sspr_core::PasswordChecker for ForeignPasswordChecker {
         let password = candidate.password.expose_secret().to_owned();
         let (login, name) = (candidate.user.login.as_str().to_owned(), candidate.user.display_name.clone());
         let reason = self.0.check(password, login, name).await?;
-        Ok(reason.map(|reason| PasswordFeedback::new(PasswordRefusal::Unspecified, reason)))
+        Ok(PasswordFeedback::from_host_reason(reason))
     }
 }
 

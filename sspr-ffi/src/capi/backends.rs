@@ -707,9 +707,7 @@ impl sspr_core::PasswordChecker for CPasswordChecker {
             rx
         };
         match wait(rx).await? {
-            Done::Refusal(reason) => {
-                Ok(reason.map(|reason| PasswordFeedback::new(sspr_core::PasswordRefusal::Unspecified, reason)))
-            }
+            Done::Refusal(reason) => Ok(PasswordFeedback::from_host_reason(reason)),
             _ => Err(mismatch("check")),
         }
     }
