@@ -1,5 +1,5 @@
 //! The `graph` backends against a local stand-in for Microsoft Graph v1.0 and the token
-//! endpoint (`standin.rs`, which cites the reference pages its shapes come from). Graph is
+//! endpoint (the `sspr-graph-standin` crate, which cites the reference pages its shapes come from). Graph is
 //! not reachable from the test machine: everything here is verified against the stand-in only.
 //! No server to start, so this runs in the plain tier (with the `graph` feature).
 #![cfg(feature = "graph")]
@@ -11,4 +11,4 @@ mod contacts;
 mod directory;
 mod faults;
 mod oidc;
-mod standin;
+use sspr_graph_standin as standin;

@@ -25,10 +25,8 @@ mod security;
 mod shared_state;
 mod shutdown;
 mod sms;
-// The Graph and Entra stand-in the sspr-backends tests use (it cites Microsoft's reference pages).
 #[cfg(feature = "server-tests")]
 mod smtp;
-#[allow(dead_code, clippy::disallowed_methods)]
-#[path = "../../../sspr-backends/tests/graph/standin.rs"]
-mod standin;
+// The Graph and Entra stand-in the sspr-backends tests use (it cites Microsoft's reference pages).
+use sspr_graph_standin as standin;
 mod support;

@@ -33,6 +33,14 @@
 //!   "client-request-id"}}}`): <https://learn.microsoft.com/graph/errors>.
 //!
 //! Verified against this stand-in only: Graph itself is not reachable from the test machine.
+//!
+//! A test tool, not a library to deploy: the Rust tests start it in-process ([`StandIn::start`]),
+//! the portal's e2e and the Python and Node tests run the `sspr-graph-standin` binary
+//! (`src/main.rs`), which seeds a tenant from a JSON file.
+// A test server: it panics on a poisoned lock or a broken invariant, keeps real time for token
+// and assertion expiry, and its many plain data fields are described by the Graph pages above.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(clippy::disallowed_methods)]
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -210,13 +218,19 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 }
 
 impl StandIn {
+    /// Start on a free port of 127.0.0.1, serving until the runtime ends.
     pub async fn start(tenant: Tenant) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(tenant, listener)
+    }
+
+    /// Serve on `listener` until the runtime ends.
+    pub fn serve(tenant: Tenant, listener: tokio::net::TcpListener) -> Self {
         let tenant = Arc::new(Mutex::new(Tenant {
             page_size: if tenant.page_size == 0 { 100 } else { tenant.page_size },
             token_lifetime_secs: if tenant.token_lifetime_secs == 0 { 3599 } else { tenant.token_lifetime_secs },
             ..tenant
         }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tenant_id = "contoso.onmicrosoft.com".to_owned();
         let standin = Self { tenant, addr, tenant_id };
@@ -232,6 +246,9 @@ impl StandIn {
             .route("/v1.0/users/{id}/authentication/emailMethods/{method}", patch(update_email).delete(delete_email))
             .route("/v1.0/users/{id}/authentication/phoneMethods", get(list_phones).post(add_phone))
             .route("/v1.0/users/{id}/authentication/phoneMethods/{method}", patch(update_phone).delete(delete_phone))
+            // Not Entra's: who the browser is signed in as at the provider, set by the e2e
+            // (the in-process tests set `Provider::signed_in` directly).
+            .route("/_standin/signed-in", post(set_signed_in))
             .with_state(standin.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         standin
@@ -387,9 +404,22 @@ async fn authorize(State(s): State<StandIn>, RawQuery(raw): RawQuery) -> Respons
             get("redirect_uri"),
         ),
     );
-    let mut back = reqwest::Url::parse(&p.redirect_uri).unwrap();
+    let mut back = url::Url::parse(&p.redirect_uri).unwrap();
     back.query_pairs_mut().append_pair("code", &code).append_pair("state", &get("state"));
     (StatusCode::FOUND, [("location", back.to_string())]).into_response()
+}
+
+/// `POST /_standin/signed-in` with a UPN as the body (empty: nobody): the account the
+/// provider's "login page" has signed in, so `/authorize` redirects straight back for it.
+async fn set_signed_in(State(s): State<StandIn>, body: Bytes) -> Response {
+    let upn = String::from_utf8_lossy(&body).trim().to_owned();
+    let mut t = s.tenant.lock().unwrap();
+    if !upn.is_empty() && !t.users.iter().any(|u| u.upn == upn) {
+        return (StatusCode::BAD_REQUEST, "no such user").into_response();
+    }
+    let Some(p) = t.oidc.as_mut() else { return StatusCode::NOT_FOUND.into_response() };
+    p.signed_in = (!upn.is_empty()).then_some(upn);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 fn jwk(key: &ring::signature::RsaKeyPair, kid: &str) -> Value {
@@ -991,6 +1021,7 @@ pub fn user(upn: &str, display_name: &str) -> User {
     }
 }
 
+/// A fresh object id in Graph's GUID shape.
 pub fn new_id() -> String {
     fresh_id()
 }
