@@ -11,7 +11,7 @@ need_apt chromium sqlite3
 e2e=sspr-portal/e2e
 (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
-cargo build -p sspr-portal --locked --quiet
+cargo build -p sspr-portal -p sspr-graph-standin --locked --quiet
 
 work=$(mktemp -d "$SSPR_RUN_DIR/portal-e2e.XXXXXX")
 log="$work/portal.log"
@@ -48,10 +48,61 @@ start_aged "$aged/portal.log"
 aged_url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$aged/portal.log")
 echo "portal with reconfirm_after_days = 30 at $aged_url"
 
+# A third portal on a Microsoft Graph directory and contact store: the Graph/Entra stand-in
+# (sspr-graph-standin, the same one the Rust tests start in-process) as a process, also the
+# OpenID provider of the registration page's sign-in. Verified against the stand-in only.
+graph="$work/graph"
+mkdir -p "$graph"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+graph_port=$(free_port)
+ada_id=0a0a0a0a-0000-4000-8000-00000000ada0
+cat >"$graph/tenant.json" <<JSON
+{"client_id": "sspr-graph-app", "client_secret": "graph~app-secret",
+ "oidc": {"client_id": "portal-app-id", "client_secret": "portal~secret",
+          "redirect_uri": "http://127.0.0.1:$graph_port/passwordnotification/oidc/callback"},
+ "users": [{"id": "$ada_id", "upn": "ada@contoso.example", "display_name": "Ada Lovelace",
+            "groups": ["SSPR Users"]}]}
+JSON
+target/debug/sspr-graph-standin --seed "$graph/tenant.json" --key-dir "$graph" >"$graph/standin.log" 2>&1 &
+standin_pid=$!
+on_exit "kill $standin_pid 2>/dev/null"
+wait_for 60 grep -q '^listening on ' "$graph/standin.log" || { cat "$graph/standin.log" >&2; exit 1; }
+standin_url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$graph/standin.log")
+issuer=$(sed -n 's|^issuer \(.*\)$|\1|p' "$graph/standin.log")
+cat >"$graph/portal.toml" <<TOML
+admin_groups = []
+[directory]
+kind = "graph"
+tenant_id = "contoso.onmicrosoft.com"
+client_id = "sspr-graph-app"
+client_secret = "graph~app-secret"
+authority_url = "$standin_url"
+graph_url = "$standin_url"
+[contacts]
+kind = "graph"
+[oidc]
+issuer = "$issuer"
+client_id = "portal-app-id"
+client_secret = "portal~secret"
+redirect_uri = "http://127.0.0.1:$graph_port/passwordnotification/oidc/callback"
+TOML
+target/debug/sspr-portal --config "$graph/portal.toml" --listen "127.0.0.1:$graph_port" --data-dir "$graph/data" \
+  >"$graph/portal.log" 2>&1 &
+graph_pid=$!
+on_exit "kill $graph_pid 2>/dev/null"
+wait_for 60 grep -q '^listening on ' "$graph/portal.log" || { cat "$graph/portal.log" >&2; exit 1; }
+graph_url="http://127.0.0.1:$graph_port"
+# Self-service enabled for Ada as an administrator would: /admin signs in with a password,
+# which app-only Graph cannot check, so the e2e writes sspr's enrollment record directly.
+sqlite3 "$graph/data/sspr.sqlite" \
+  "INSERT INTO sspr_enrollment (user_id, enabled, version) VALUES ('$ada_id', 1, 1)"
+echo "portal on the Graph stand-in ($standin_url) at $graph_url"
+
 shots="$SSPR_ROOT/target/portal-screenshots"
 rm -rf "$shots"
 set +e
-PORTAL_URL="$url" PORTAL_AGED_URL="$aged_url" PORTAL_LOG="$log" CHROMIUM="$(command -v chromium)" SCREENSHOT_DIR="$shots" \
+PORTAL_URL="$url" PORTAL_AGED_URL="$aged_url" PORTAL_LOG="$log" \
+  PORTAL_GRAPH_URL="$graph_url" PORTAL_GRAPH_LOG="$graph/portal.log" GRAPH_STANDIN_URL="$standin_url" CHROMIUM="$(command -v chromium)" SCREENSHOT_DIR="$shots" \
   node --test --test-reporter=tap "$e2e/portal.test.mjs" | tee "$work/tap"
 status=${PIPESTATUS[0]}
 set -e

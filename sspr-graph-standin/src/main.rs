@@ -11,7 +11,7 @@
 //! ```json
 //! {"client_id": "...", "client_secret": "...",
 //!  "oidc": {"client_id": "...", "client_secret": "...", "redirect_uri": "http://.../callback"},
-//!  "users": [{"upn": "jane@contoso.example", "display_name": "Jane", "password": "...",
+//!  "users": [{"id": "(optional object id)", "upn": "jane@contoso.example", "display_name": "Jane", "password": "...",
 //!             "enabled": true, "groups": ["SSPR Users"], "roles": [{"name": "Global Administrator",
 //!             "template": "62e90394-69f5-4237-9190-012177145e10"}], "units": ["Staff"],
 //!             "emails": ["jane@home.example"], "phones": ["+44 7700900123"]}]}
@@ -47,6 +47,9 @@ struct OidcSeed {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserSeed {
+    /// The object id; a fresh one when absent.
+    #[serde(default)]
+    id: Option<String>,
     upn: String,
     display_name: String,
     #[serde(default)]
@@ -98,6 +101,7 @@ fn tenant(seed: Seed, key_dir: &std::path::Path) -> Tenant {
             members.extend(u.units.into_iter().map(|name| Member::Unit { id: format!("unit-{name}"), name }));
             let mut user = sspr_graph_standin::user(&u.upn, &u.display_name);
             User {
+                id: u.id.unwrap_or(user.id.clone()),
                 mail: u.mail.or(user.mail.take()),
                 password: u.password.unwrap_or(user.password.clone()),
                 account_enabled: u.enabled,

@@ -4,6 +4,9 @@
 //   PORTAL_URL       where the portal listens (http://127.0.0.1:PORT)
 //   PORTAL_LOG       the file the portal's output goes to (checked for secrets at the end)
 //   PORTAL_AGED_URL  a second portal with reconfirm_after_days = 30 where jane's contacts are 40 days old
+//   PORTAL_GRAPH_URL a third portal on a Microsoft Graph directory and contact store: the stand-in
+//   PORTAL_GRAPH_LOG its output
+//   GRAPH_STANDIN_URL the Graph/Entra stand-in process (sspr-graph-standin), also its OpenID provider
 //   CHROMIUM         the Chromium binary (Debian's `chromium`)
 //   SCREENSHOT_DIR   where a screenshot of each page is saved
 import { test, before, after } from 'node:test';
@@ -57,8 +60,8 @@ async function alertText(page) {
 }
 
 /** The last PIN mailed or texted to `address`, read from the outbox page as a user reads mail. */
-async function pinFromOutbox(page, address, screenshot) {
-  await page.goto(`${URL}/outbox?to=${encodeURIComponent(address)}`);
+async function pinFromOutbox(page, address, screenshot, base = URL) {
+  await page.goto(`${base}/outbox?to=${encodeURIComponent(address)}`);
   if (screenshot) await shot(page, screenshot);
   const bodies = await page.locator('article.message pre.body').allInnerTexts();
   for (const body of bodies) {
@@ -427,6 +430,71 @@ test('a user whose contacts were confirmed long ago is asked whether they are st
   assert.equal(await page.inputValue('#email'), 'jane@private.example', 'the contacts stay as they were');
   await shot(page, '28-notification-reconfirmed');
   await context.close();
+});
+
+test('on a Graph directory: OpenID Connect sign-in, an Entra method registered, a whole reset', async () => {
+  // The third portal: directory and contacts in the Graph/Entra stand-in, the registration
+  // page signed in through the stand-in's OpenID provider. Verified against the stand-in only.
+  const GRAPH = need('PORTAL_GRAPH_URL');
+  const STANDIN = need('GRAPH_STANDIN_URL');
+  // Who the provider's login page has signed in (Entra would ask for the password there).
+  const signedIn = await fetch(`${STANDIN}/_standin/signed-in`, { method: 'POST', body: 'ada@contoso.example' });
+  assert.equal(signedIn.status, 204);
+
+  const user = await visitor();
+  await user.page.goto(`${GRAPH}/passwordnotification`);
+  assert.equal(await user.page.locator('#password').count(), 0, 'no password form: app-only Graph cannot check one');
+  await shot(user.page, '29-graph-notification-signin');
+  // To the provider's /authorize (code + PKCE) and back to the callback, which redeems the code
+  // and checks the ID token.
+  await user.page.click('a[href="/passwordnotification/oidc"]');
+  await user.page.waitForSelector('#email');
+  assert.ok(user.page.url().startsWith(GRAPH), user.page.url());
+  assert.match(await user.page.locator('main').innerText(), /Ada Lovelace/);
+  await shot(user.page, '30-graph-notification-signed-in');
+  await user.page.fill('#email', 'ada@home.example');
+  await user.page.click('form[action="/passwordnotification/save"] button[type=submit]');
+  await user.page.waitForSelector('#code');
+  const inbox = await user.context.newPage();
+  const code = await pinFromOutbox(inbox, 'ada@home.example', null, GRAPH);
+  await inbox.close();
+  await user.page.fill('#code', code);
+  await user.page.click('form[action="/passwordnotification/confirm"] button[type=submit]');
+  await user.page.waitForSelector('[role=status]');
+  assert.match(await user.page.locator('[role=status]').innerText(), /Saved/);
+  assert.equal(await user.page.inputValue('#email'), 'ada@home.example');
+  await shot(user.page, '31-graph-notification-saved');
+  await user.context.close();
+
+  // A whole reset: the PIN goes to the address now held as Ada's Entra e-mail method, and the
+  // temporary password is set through passwordProfile.
+  const { context, page } = await visitor();
+  await page.goto(`${GRAPH}/passwordreset`);
+  await page.fill('#login', 'ada@contoso.example');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('input[name=method]');
+  await page.locator('input[name=method]').first().check();
+  await page.click('form[action="/passwordreset/send"] button[type=submit]');
+  await page.waitForSelector('#pin');
+  assert.match(await page.locator('main').innerText(), /A code was sent to a\*\*\*@h\*\*\*\.example/);
+  await shot(page, '32-graph-reset-pin');
+  const mail = await context.newPage();
+  const pin = await pinFromOutbox(mail, 'ada@home.example', null, GRAPH);
+  await mail.close();
+  await page.fill('#pin', pin);
+  await page.click('form[action="/passwordreset/verify"] button[type=submit]');
+  await page.waitForSelector('input[name=mode]');
+  await page.click('form[action="/passwordreset/complete"] button[type=submit]');
+  await page.waitForSelector('#temporary-password');
+  const temporary = (await page.locator('#temporary-password').innerText()).trim();
+  secrets.push(temporary);
+  assert.equal(temporary.length, 16);
+  await shot(page, '33-graph-reset-temporary-password');
+  await context.close();
+  const log = readFileSync(need('PORTAL_GRAPH_LOG'), 'utf8');
+  for (const secret of [code, pin, temporary, 'graph~app-secret', 'portal~secret']) {
+    assert.ok(!log.includes(secret), 'a secret reached the Graph portal\'s log');
+  }
 });
 
 test('German from the browser language', async () => {
