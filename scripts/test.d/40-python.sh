@@ -20,6 +20,10 @@ features=$(sed -n 's/^features = \[\(.*\)\]$/\1/p' sspr-py/pyproject.toml | tr -
 MATURIN_PEP517_ARGS="--features $features,vectors" PATH="$VENV_BIN:$PATH" \
   "$PY" -m pip install -q --no-build-isolation --force-reinstall --no-deps ./sspr-py
 
+step "python: the Graph/Entra stand-in for test_graph.py"
+cargo build -p sspr-graph-standin --locked --quiet
+export SSPR_GRAPH_STANDIN="${CARGO_TARGET_DIR:-$SSPR_ROOT/target}/debug/sspr-graph-standin"
+
 step "python: pytest"
 report="$SSPR_RUN_DIR/pytest-python.xml"
 set +e
