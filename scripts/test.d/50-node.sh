@@ -30,6 +30,10 @@ for f in native.d.ts; do
 done
 rm -rf "$gen"
 
+step "sspr-node: the Graph/Entra stand-in for __test__/graph.test.mjs"
+cargo build -p sspr-graph-standin --locked --quiet
+export SSPR_GRAPH_STANDIN="${CARGO_TARGET_DIR:-$root/target}/debug/sspr-graph-standin"
+
 step "sspr-node: node --test"
 log=$SSPR_RUN_DIR/node-test.log
 set +e
