@@ -55,13 +55,12 @@ graph="$work/graph"
 mkdir -p "$graph"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 graph_port=$(free_port)
-ada_id=0a0a0a0a-0000-4000-8000-00000000ada0
 cat >"$graph/tenant.json" <<JSON
 {"client_id": "sspr-graph-app", "client_secret": "graph~app-secret",
  "oidc": {"client_id": "portal-app-id", "client_secret": "portal~secret",
           "redirect_uri": "http://127.0.0.1:$graph_port/passwordnotification/oidc/callback"},
- "users": [{"id": "$ada_id", "upn": "ada@contoso.example", "display_name": "Ada Lovelace",
-            "groups": ["SSPR Users"]}]}
+ "users": [{"upn": "ada@contoso.example", "display_name": "Ada Lovelace", "groups": ["SSPR Users"]},
+           {"upn": "grace@contoso.example", "display_name": "Grace Hopper", "groups": ["SSPR Admins"]}]}
 JSON
 target/debug/sspr-graph-standin --seed "$graph/tenant.json" --key-dir "$graph" >"$graph/standin.log" 2>&1 &
 standin_pid=$!
@@ -70,7 +69,7 @@ wait_for 60 grep -q '^listening on ' "$graph/standin.log" || { cat "$graph/stand
 standin_url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$graph/standin.log")
 issuer=$(sed -n 's|^issuer \(.*\)$|\1|p' "$graph/standin.log")
 cat >"$graph/portal.toml" <<TOML
-admin_groups = []
+admin_groups = ["SSPR Admins"]
 [directory]
 kind = "graph"
 tenant_id = "contoso.onmicrosoft.com"
@@ -92,10 +91,6 @@ graph_pid=$!
 on_exit "kill $graph_pid 2>/dev/null"
 wait_for 60 grep -q '^listening on ' "$graph/portal.log" || { cat "$graph/portal.log" >&2; exit 1; }
 graph_url="http://127.0.0.1:$graph_port"
-# Self-service enabled for Ada as an administrator would: /admin signs in with a password,
-# which app-only Graph cannot check, so the e2e writes sspr's enrollment record directly.
-sqlite3 "$graph/data/sspr.sqlite" \
-  "INSERT INTO sspr_enrollment (user_id, enabled, version) VALUES ('$ada_id', 1, 1)"
 echo "portal on the Graph stand-in ($standin_url) at $graph_url"
 
 shots="$SSPR_ROOT/target/portal-screenshots"

@@ -172,6 +172,11 @@ pub enum Tamper {
     /// A valid token whose `oid` is another account's object id (an account, e.g. a guest,
     /// whose `preferred_username` names the victim's login).
     ForeignObjectId,
+    /// A provider that ignores `prompt=login` and `max_age`: its session answers, and
+    /// `auth_time` is the session's start, half an hour ago.
+    StaleAuthTime,
+    /// An ID token without `auth_time` (Entra without the optional claim).
+    NoAuthTime,
     /// A key id the key set does not hold.
     UnknownKid,
 }
@@ -186,9 +191,29 @@ pub struct Provider {
     pub key: ring::signature::RsaKeyPair,
     pub other_key: ring::signature::RsaKeyPair,
     pub kid: String,
-    /// code -> (user id, upn, display name, nonce, code challenge, redirect_uri)
-    pub codes: HashMap<String, (String, String, String, String, String, String)>,
+    /// The codes issued by /authorize and not yet redeemed.
+    pub codes: HashMap<String, IssuedCode>,
     pub tamper: Option<Tamper>,
+}
+
+/// What an authorization code stands for until the token endpoint redeems it.
+pub struct IssuedCode {
+    pub user_id: String,
+    pub upn: String,
+    pub display_name: String,
+    pub nonce: String,
+    pub challenge: String,
+    pub redirect_uri: String,
+    /// When the user last entered their credentials at the "login page" (Unix seconds).
+    pub auth_time: i64,
+}
+
+/// How long ago the provider's session began when the request does not ask for a fresh
+/// sign-in: the user signed in to the provider half an hour before (single sign-on).
+pub const SESSION_AGE_SECS: i64 = 1800;
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 #[derive(Clone)]
@@ -392,17 +417,24 @@ async fn authorize(State(s): State<StandIn>, RawQuery(raw): RawQuery) -> Respons
     }
     let Some(upn) = p.signed_in.clone() else { return (StatusCode::UNAUTHORIZED, "nobody signed in").into_response() };
     let Some(user) = users.iter().find(|u| u.upn == upn) else { return StatusCode::UNAUTHORIZED.into_response() };
+    // The login page asks for the credentials again when told to (`prompt=login`, or a
+    // `max_age` shorter than the session's age), as Entra does; else the session answers.
+    let now = unix_now();
+    let max_age = get("max_age").parse::<i64>().ok();
+    let fresh = get("prompt").split(' ').any(|p| p == "login") || max_age.is_some_and(|age| age < SESSION_AGE_SECS);
+    let auth_time = if fresh && p.tamper != Some(Tamper::StaleAuthTime) { now } else { now - SESSION_AGE_SECS };
     let code = format!("0.A{}", fresh_id());
     p.codes.insert(
         code.clone(),
-        (
-            user.id.clone(),
-            user.upn.clone(),
-            user.display_name.clone(),
-            get("nonce"),
-            get("code_challenge"),
-            get("redirect_uri"),
-        ),
+        IssuedCode {
+            user_id: user.id.clone(),
+            upn: user.upn.clone(),
+            display_name: user.display_name.clone(),
+            nonce: get("nonce"),
+            challenge: get("code_challenge"),
+            redirect_uri: get("redirect_uri"),
+            auth_time,
+        },
     );
     let mut back = url::Url::parse(&p.redirect_uri).unwrap();
     back.query_pairs_mut().append_pair("code", &code).append_pair("state", &get("state"));
@@ -449,7 +481,9 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
         return refuse("invalid_client", "AADSTS7000215: Invalid client secret provided.");
     }
     // A code is used once.
-    let Some((oid, upn, name, nonce, challenge, redirect)) = p.codes.remove(&get("code")) else {
+    let Some(IssuedCode { user_id: oid, upn, display_name: name, nonce, challenge, redirect_uri: redirect, auth_time }) =
+        p.codes.remove(&get("code"))
+    else {
         return refuse("invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired.");
     };
     if redirect != get("redirect_uri") {
@@ -459,11 +493,12 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
     if URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(get("code_verifier").as_bytes())) != challenge {
         return refuse("invalid_grant", "AADSTS50148: The code_verifier does not match the code_challenge.");
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = unix_now();
     let tamper = p.tamper;
     let mut claims = json!({
         "ver": "2.0", "iss": s.issuer(), "sub": format!("sub-{oid}"), "aud": p.client_id, "exp": now + 3600,
         "iat": now, "nbf": now, "name": name, "preferred_username": upn, "oid": oid, "tid": s.tenant_id, "nonce": nonce,
+        "auth_time": auth_time,
     });
     match tamper {
         Some(Tamper::Audience) => claims["aud"] = json!("another-app"),
@@ -471,6 +506,7 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
         Some(Tamper::Expired) => claims["exp"] = json!(now - 600),
         Some(Tamper::Nonce) => claims["nonce"] = json!("not-the-nonce"),
         Some(Tamper::ForeignObjectId) => claims["oid"] = json!("00000000-0000-0000-0000-0000000f0e19"),
+        Some(Tamper::NoAuthTime) => _ = claims.as_object_mut().unwrap().remove("auth_time"),
         _ => {}
     }
     let kid = if tamper == Some(Tamper::UnknownKid) { "rolled-away".to_owned() } else { p.kid.clone() };

@@ -438,8 +438,33 @@ test('on a Graph directory: OpenID Connect sign-in, an Entra method registered, 
   const GRAPH = need('PORTAL_GRAPH_URL');
   const STANDIN = need('GRAPH_STANDIN_URL');
   // Who the provider's login page has signed in (Entra would ask for the password there).
-  const signedIn = await fetch(`${STANDIN}/_standin/signed-in`, { method: 'POST', body: 'ada@contoso.example' });
-  assert.equal(signedIn.status, 204);
+  const signIn = async (upn) => {
+    const answer = await fetch(`${STANDIN}/_standin/signed-in`, { method: 'POST', body: upn });
+    assert.equal(answer.status, 204);
+  };
+
+  // An administrator (in the Entra group "SSPR Admins") signs in to /admin the same way, with
+  // a fresh sign-in at the provider, and enables self-service for Ada.
+  await signIn('grace@contoso.example');
+  const admin = await visitor();
+  await admin.page.goto(`${GRAPH}/admin`);
+  assert.equal(await admin.page.locator('#password').count(), 0, 'no password form on /admin either');
+  await shot(admin.page, '34-graph-admin-signin');
+  await admin.page.click('a[href="/admin/oidc"]');
+  await admin.page.waitForSelector('#q');
+  assert.match(await admin.page.locator('main').innerText(), /Grace Hopper/);
+  await admin.page.fill('#q', 'ada');
+  await admin.page.click('form[action="/admin"] button[type=submit]');
+  await admin.page.click('a[href^="/admin/user?login=ada"]');
+  await admin.page.waitForSelector('#toggle-enabled');
+  assert.equal((await admin.page.locator('#toggle-enabled').innerText()).trim(), 'Enable SSPR');
+  await admin.page.click('#toggle-enabled');
+  await admin.page.waitForSelector('#toggle-enabled');
+  assert.equal((await admin.page.locator('#toggle-enabled').innerText()).trim(), 'Disable SSPR');
+  await shot(admin.page, '35-graph-admin-enabled');
+  await admin.context.close();
+
+  await signIn('ada@contoso.example');
 
   const user = await visitor();
   await user.page.goto(`${GRAPH}/passwordnotification`);

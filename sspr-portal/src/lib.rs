@@ -150,7 +150,10 @@ impl Portal {
         let Backends { directory, contacts, state: store, notifier, outbox, password_checkers, .. } = backends;
         let oidc = match &config.oidc {
             Some(oidc) => {
-                summary.push_str(&format!("registration sign-in: OpenID Connect, issuer {}\n", oidc.issuer));
+                summary.push_str(&format!(
+                    "sign-in (registration page and /admin): OpenID Connect, issuer {}\n",
+                    oidc.issuer
+                ));
                 let client = sspr_backends::graph::OidcClient::with_clock(oidc.clone(), clock.clone())
                     .map_err(|e| Error::Config(e.to_string()))?;
                 Some(client)
@@ -242,8 +245,9 @@ impl Portal {
             .route("/passwordnotification/confirm", post(pages::notification::confirm))
             .route("/passwordnotification/reconfirm", post(pages::notification::reconfirm))
             .route("/passwordnotification/signout", post(pages::notification::sign_out))
-            .route("/passwordnotification/oidc", get(pages::notification::oidc_start))
-            .route("/passwordnotification/oidc/callback", get(pages::notification::oidc_callback))
+            .route("/passwordnotification/oidc", get(pages::oidc::start_registration))
+            .route("/passwordnotification/oidc/callback", get(pages::oidc::callback))
+            .route("/admin/oidc", get(pages::oidc::start_admin))
             .route("/admin", get(pages::admin::show))
             .route("/admin/user", get(pages::admin::user))
             .route("/admin/report", get(pages::admin::report))

@@ -59,10 +59,20 @@ pub struct OidcConfig {
     /// How long one request to the provider may take, in milliseconds (default 10 000).
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// For a sign-in that must be fresh ([`OidcClient::begin_fresh`], the portal's `/admin`):
+    /// how many seconds ago, at most, the user entered their credentials at the provider
+    /// (OpenID Connect `max_age`; default 300). The ID token must then carry `auth_time`
+    /// (Entra: add the optional claim `auth_time` to the ID token).
+    #[serde(default = "default_fresh_sign_in_secs")]
+    pub fresh_sign_in_secs: u64,
 }
 
 fn default_timeout_ms() -> u64 {
     10_000
+}
+
+fn default_fresh_sign_in_secs() -> u64 {
+    300
 }
 
 /// Why a sign-in failed. The messages hold no token, code or secret.
@@ -88,6 +98,9 @@ pub struct PendingSignIn {
     state: String,
     nonce: String,
     verifier: String,
+    /// A fresh sign-in's `max_age`, which the ID token's `auth_time` must meet.
+    #[serde(default)]
+    max_age: Option<u64>,
 }
 
 impl fmt::Debug for PendingSignIn {
@@ -107,6 +120,9 @@ pub struct SignedIn {
     pub username: Option<String>,
     /// `name`.
     pub name: Option<String>,
+    /// `auth_time`: when the user last entered their credentials at the provider (Unix
+    /// seconds), if sent. Checked against `max_age` for a fresh sign-in.
+    pub authenticated_at: Option<i64>,
 }
 
 /// The provider's discovery document (OpenID Connect Discovery 1.0 §3), the fields used.
@@ -173,6 +189,8 @@ struct Claims {
     preferred_username: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    auth_time: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -274,9 +292,26 @@ impl OidcClient {
 
     /// Start a sign-in: the URL to send the visitor to, and what to keep in their session.
     pub async fn begin(&self) -> Result<(Url, PendingSignIn), OidcError> {
+        self.start(None).await
+    }
+
+    /// Start a sign-in that must be fresh (for administration): the provider is asked to
+    /// make the user enter their credentials again (`prompt=login`, `max_age`), and
+    /// [`finish`](Self::finish) accepts only an ID token whose `auth_time` is at most
+    /// [`OidcConfig::fresh_sign_in_secs`] old. `prompt` alone proves nothing (a visitor can
+    /// strip it from the URL, and a provider may keep its session); `auth_time` is signed.
+    pub async fn begin_fresh(&self) -> Result<(Url, PendingSignIn), OidcError> {
+        self.start(Some(self.config.fresh_sign_in_secs)).await
+    }
+
+    async fn start(&self, max_age: Option<u64>) -> Result<(Url, PendingSignIn), OidcError> {
         let endpoints = self.endpoints().await?;
-        let pending =
-            PendingSignIn { state: self.random_text()?, nonce: self.random_text()?, verifier: self.random_text()? };
+        let pending = PendingSignIn {
+            state: self.random_text()?,
+            nonce: self.random_text()?,
+            verifier: self.random_text()?,
+            max_age,
+        };
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(pending.verifier.as_bytes()));
         let mut url = endpoints.authorize.clone();
         url.query_pairs_mut()
@@ -289,6 +324,9 @@ impl OidcClient {
             .append_pair("nonce", &pending.nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
+        if let Some(max_age) = max_age {
+            url.query_pairs_mut().append_pair("prompt", "login").append_pair("max_age", &max_age.to_string());
+        }
         Ok((url, pending))
     }
 
@@ -315,11 +353,11 @@ impl OidcClient {
         }
         let token: TokenAnswer =
             read_json(answer).await.ok_or_else(|| OidcError::Refused("the token answer holds no id_token".into()))?;
-        self.validate(&token.id_token, &pending.nonce).await
+        self.validate(&token.id_token, &pending.nonce, pending.max_age).await
     }
 
-    /// Check an ID token's signature and claims.
-    async fn validate(&self, jwt: &str, nonce: &str) -> Result<SignedIn, OidcError> {
+    /// Check an ID token's signature and claims (and, for a fresh sign-in, `auth_time`).
+    async fn validate(&self, jwt: &str, nonce: &str, max_age: Option<u64>) -> Result<SignedIn, OidcError> {
         let refused = |why: &str| OidcError::Refused(format!("the ID token {why}"));
         let mut parts = jwt.split('.');
         let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
@@ -366,11 +404,23 @@ impl OidcClient {
         if !nonce_ok {
             return Err(refused("nonce is not this sign-in's"));
         }
+        // OpenID Connect Core 1.0 §3.1.2.1: with `max_age` asked, `auth_time` is required and
+        // the relying party checks it.
+        if let Some(max_age) = max_age {
+            let at = claims.auth_time.ok_or_else(|| refused("carries no auth_time (Entra: add the optional claim)"))?;
+            if at > now + LEEWAY {
+                return Err(refused("has an auth_time in the future"));
+            }
+            if now.saturating_sub(at) > i64::try_from(max_age).unwrap_or(i64::MAX).saturating_add(LEEWAY) {
+                return Err(refused("shows a sign-in older than max_age"));
+            }
+        }
         Ok(SignedIn {
             subject: claims.sub,
             object_id: claims.oid,
             username: claims.preferred_username,
             name: claims.name,
+            authenticated_at: claims.auth_time,
         })
     }
 

@@ -43,6 +43,7 @@ pub fn oidc_config(standin: &StandIn, redirect_uri: &str) -> OidcConfig {
         redirect_uri: redirect_uri.into(),
         ca_file: None,
         timeout_ms: 2_000,
+        fresh_sign_in_secs: 300,
     }
 }
 
@@ -128,4 +129,46 @@ async fn a_discovery_document_naming_another_issuer_is_refused() {
     config.issuer.push('/');
     let err = OidcClient::new(config).unwrap().begin().await.unwrap_err();
     assert!(matches!(&err, OidcError::Config(m) if m.contains("another issuer")), "{err}");
+}
+
+/// The browser's trip for a fresh sign-in, with the query the visitor's browser sends the
+/// provider changed by `edit` (a visitor controls that URL).
+async fn fresh_sign_in(
+    client: &OidcClient,
+    edit: impl Fn(&mut Vec<(String, String)>),
+) -> Result<sspr_backends::graph::SignedIn, OidcError> {
+    let (mut url, pending) = client.begin_fresh().await.unwrap();
+    let mut q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    edit(&mut q);
+    url.query_pairs_mut().clear().extend_pairs(q);
+    let (code, state) = browse(url).await;
+    client.finish(&pending, &code, &state).await
+}
+
+#[tokio::test]
+async fn a_fresh_sign_in_needs_a_signed_auth_time_within_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, _) = provider("vic@contoso.com", REDIRECT, dir.path()).await;
+    let client = OidcClient::new(oidc_config(&standin, REDIRECT)).unwrap();
+    let (url, _) = client.begin_fresh().await.unwrap();
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!((q["prompt"].as_str(), q["max_age"].as_str()), ("login", "300"));
+    // The provider asked for the credentials again: auth_time is now.
+    let who = fresh_sign_in(&client, |_| {}).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!(who.authenticated_at.is_some_and(|at| (now - at).abs() < 60), "{who:?}");
+
+    // The attack: the visitor strips prompt and max_age on the way to the provider, whose
+    // half-hour-old session then answers without asking for the password.
+    let err = fresh_sign_in(&client, |q| q.retain(|(k, _)| k != "prompt" && k != "max_age")).await.unwrap_err();
+    assert!(matches!(&err, OidcError::Refused(m) if m.contains("older than max_age")), "{err}");
+    // A provider that ignores them, or sends no auth_time: refused, not trusted.
+    for (tamper, why) in [(Tamper::StaleAuthTime, "older than max_age"), (Tamper::NoAuthTime, "no auth_time")] {
+        standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(tamper));
+        let err = fresh_sign_in(&client, |_| {}).await.unwrap_err();
+        assert!(matches!(&err, OidcError::Refused(m) if m.contains(why)), "{tamper:?}: {err}");
+    }
+    // An ordinary sign-in (the registration page) does not ask for freshness.
+    let (pending, code, state) = sign_in(&client).await;
+    assert!(client.finish(&pending, &code, &state).await.is_ok());
 }

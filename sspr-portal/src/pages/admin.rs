@@ -1,13 +1,14 @@
-//! `/admin`: administrators sign in with their directory credentials; only members of the
-//! configured `admin_groups` get in, and only with a password the directory accepts as it is
-//! (a temporary password that must be changed does not open these pages: it may come from a
-//! reset, which an attacker with the admin's mailbox could have done). They search users, enable or disable SSPR, set contacts,
+//! `/admin`: administrators sign in with their directory credentials, or with OpenID Connect
+//! when `[oidc]` is configured (a fresh sign-in at the provider: `pages::oidc`); only members
+//! of the configured `admin_groups` get in, and only with a password the directory accepts as
+//! it is (a temporary password that must be changed does not open these pages: it may come
+//! from a reset, which an attacker with the admin's mailbox could have done). They search users, enable or disable SSPR, set contacts,
 //! see each user's status (blocked until, last reset), lift blocks and read the audit log.
 
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sspr_core::{
@@ -294,7 +295,12 @@ pub(crate) async fn show(
     let t = visit.text();
     let flash = visit.session.take_flash();
     let Some(admin) = visit.session.data.admin.clone() else {
-        let body = sign_in_form(&visit, "/admin/signin");
+        // With OpenID Connect configured, admins sign in at their identity provider only.
+        let body = if state.oidc.is_some() {
+            html! { p { a #oidc-signin href="/admin/oidc" { (t.oidc_signin_btn) } } }
+        } else {
+            sign_in_form(&visit, "/admin/signin")
+        };
         return state.page(&visit, StatusCode::OK, layout(t, t.admin_signin_title, flash.as_ref(), body)).await;
     };
     let (users, error) = match state.sspr.search_users(&query.q, SEARCH_LIMIT).await {
@@ -378,6 +384,11 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
 /// password that need not change. A non-admin gets the same answer as a wrong password; an
 /// admin with a temporary password is told to change it first.
 pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, Form(form): Form<SignInForm>) -> Response {
+    // With OpenID Connect configured there is no password sign-in: the provider's own checks
+    // (MFA, conditional access) must not be skipped by posting a password here.
+    if state.oidc.is_some() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }

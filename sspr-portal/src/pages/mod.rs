@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod change;
 pub(crate) mod notification;
+pub(crate) mod oidc;
 pub(crate) mod outbox;
 pub(crate) mod recovery;
 pub(crate) mod reset;

@@ -4,7 +4,7 @@
 //! proof); removals and unchanged values are saved at once.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -14,7 +14,7 @@ use sspr_core::{Actor, Channel, ContactChange, ContactUpdate, Contacts, Error, N
 use crate::AppState;
 use crate::session::{PendingContactProof, SignedUser};
 use crate::text::Text;
-use crate::web::{Visit, csrf_field, layout, url_encode};
+use crate::web::{Visit, csrf_field, layout};
 
 const PAGE: &str = "/passwordnotification";
 
@@ -207,6 +207,10 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
 
 /// `POST /passwordnotification/signin`.
 pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, Form(form): Form<SignInForm>) -> Response {
+    // With OpenID Connect configured there is no password sign-in (see `admin::sign_in`).
+    if state.oidc.is_some() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
@@ -358,111 +362,4 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
     }
     visit.session.data.user = None;
     state.rotate_and_redirect(visit, PAGE).await
-}
-
-/// `GET /passwordnotification/oidc`: send the visitor to the OpenID provider, keeping the
-/// sign-in's state, nonce and PKCE verifier in their session. (A link, not a form: a form's
-/// redirect to another site would fall under the page's `form-action 'self'`.)
-pub(crate) async fn oidc_start(State(state): State<AppState>, mut visit: Visit) -> Response {
-    let t = visit.text();
-    let Some(oidc) = state.oidc.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
-    match oidc.begin().await {
-        Ok((url, pending)) => {
-            visit.session.data.oidc = Some(pending);
-            state.redirect(&visit, url.as_str()).await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "the OpenID Connect sign-in could not start");
-            visit.session.flash(true, t.err_unavailable);
-            state.redirect(&visit, PAGE).await
-        }
-    }
-}
-
-/// What the provider sends back.
-#[derive(Deserialize)]
-pub(crate) struct OidcCallback {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    bounced: bool,
-}
-
-/// `GET /passwordnotification/oidc/callback`: finish the sign-in. The ID token names the
-/// user (`preferred_username`), who must then be a directory user who may use the page
-/// (enabled account, eligible, not privileged: others are refused like a wrong password) and,
-/// with a Graph directory, whose object id is the token's `oid`.
-pub(crate) async fn oidc_callback(
-    State(state): State<AppState>,
-    mut visit: Visit,
-    Query(answer): Query<OidcCallback>,
-) -> Response {
-    let t = visit.text();
-    let Some(oidc) = state.oidc.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
-    // The session cookie is SameSite=Strict, and the provider's redirect is a cross-site
-    // navigation that carries none: answer once with a same-site refresh to this URL, which
-    // the browser sends with the cookie.
-    if visit.id.is_none() && !answer.bounced {
-        let again = format!(
-            "/passwordnotification/oidc/callback?code={}&state={}&bounced=true",
-            url_encode(&answer.code),
-            url_encode(&answer.state)
-        );
-        let page = html! {
-            (maud::DOCTYPE)
-            html lang=(t.lang) {
-                head { meta charset="utf-8"; meta http-equiv="refresh" content=(format!("0;url={again}")); title { (t.brand) } }
-                body { p { a href=(again) { (t.oidc_continue) } } }
-            }
-        };
-        return (StatusCode::OK, axum::response::Html(page.into_string())).into_response();
-    }
-    let pending = visit.session.data.oidc.take();
-    let Some(pending) = pending else { return refuse(&state, visit, t.err_session).await };
-    if !answer.error.is_empty() || answer.code.is_empty() {
-        return refuse(&state, visit, t.signin_failed).await;
-    }
-    let who = match oidc.finish(&pending, &answer.code, &answer.state).await {
-        Ok(who) => who,
-        Err(sspr_backends::graph::OidcError::Unavailable(e)) => {
-            tracing::warn!(error = %e, "the OpenID provider failed");
-            return refuse(&state, visit, t.err_unavailable).await;
-        }
-        Err(e) => {
-            tracing::warn!(target: "sspr::audit", error = %e, "an OpenID Connect sign-in was refused");
-            return refuse(&state, visit, t.signin_failed).await;
-        }
-    };
-    let Some(username) = who.username.as_deref() else { return refuse(&state, visit, t.signin_failed).await };
-    match state.sspr.status(username).await {
-        Ok(status)
-            if !status.account_disabled
-                && status.eligible
-                && !status.privileged
-                && (!state.oidc_match_object_id || who.object_id.as_deref() == Some(status.user_id.as_str())) =>
-        {
-            tracing::info!(target: "sspr::audit", user = status.user_id.as_str(), "signed in with OpenID Connect");
-            visit.session.data.user =
-                Some(SignedUser { login: status.login, display_name: status.display_name, must_change: false });
-            state.rotate_and_redirect(visit, PAGE).await
-        }
-        Ok(_) | Err(Error::UnknownUser | Error::NotAllowed { .. }) => {
-            tracing::warn!(target: "sspr::audit", "an OpenID Connect sign-in named a user who may not use the page");
-            refuse(&state, visit, t.signin_failed).await
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "the directory failed during an OpenID Connect sign-in");
-            refuse(&state, visit, t.err_unavailable).await
-        }
-    }
-}
-
-/// Back to the registration page with `text` as the error.
-async fn refuse(state: &AppState, mut visit: Visit, text: &'static str) -> Response {
-    visit.session.flash(true, text);
-    state.redirect(&visit, PAGE).await
 }

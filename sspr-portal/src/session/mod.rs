@@ -78,9 +78,10 @@ pub(crate) struct SessionData {
     pub(crate) user: Option<SignedUser>,
     pub(crate) admin: Option<SignedUser>,
     pub(crate) flash: Option<Flash>,
-    /// An OpenID Connect sign-in under way (state, nonce, PKCE verifier), taken once.
+    /// An OpenID Connect sign-in under way (state, nonce, PKCE verifier, what it is for),
+    /// taken once.
     #[serde(default)]
-    pub(crate) oidc: Option<sspr_backends::graph::PendingSignIn>,
+    pub(crate) oidc: Option<crate::pages::oidc::PendingOidc>,
     /// A new contact of the signed-in user waiting for its code.
     #[serde(default)]
     pub(crate) contact_proof: Option<PendingContactProof>,

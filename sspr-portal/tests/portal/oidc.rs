@@ -6,16 +6,29 @@ use std::collections::HashMap;
 
 use axum::http::{StatusCode, header};
 
-use crate::standin::{Provider, StandIn, Tamper, Tenant, rsa_key, user};
+use crate::standin::{Member, Provider, StandIn, Tamper, Tenant, rsa_key, user};
 use crate::support::{Browser, config, temp_dir};
 
 const GRAPH_SECRET: &str = "graph~app-secret";
 const PORTAL_APP: &str = "portal-app-id";
 const PORTAL_SECRET: &str = "portal~secret";
+const DEMO_PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
 const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
 
+/// The group whose members may use `/admin` in these tests' portal.
+const ADMINS: &str = "SSPR Admins";
+
 async fn standin(upns: &[&str]) -> StandIn {
-    let users = upns.iter().map(|u| user(u, &format!("{u} Person"))).collect();
+    let users = upns
+        .iter()
+        .map(|u| {
+            let mut person = user(u, &format!("{u} Person"));
+            if u.starts_with("admin") {
+                person.members_of = vec![Member::Group { id: "group-admins".into(), name: ADMINS.into() }];
+            }
+            person
+        })
+        .collect();
     let standin = StandIn::start(Tenant {
         users,
         client_id: "sspr-graph-app".into(),
@@ -45,7 +58,7 @@ async fn standin(upns: &[&str]) -> StandIn {
 async fn portal(standin: &StandIn) -> sspr_portal::Portal {
     let url = standin.url();
     let toml = format!(
-        "admin_groups = []\n[policy]\nmin_response_ms = 0\nallow_unlock_only = false\n\
+        "admin_groups = [\"{ADMINS}\"]\n[policy]\nmin_response_ms = 0\nallow_unlock_only = false\n\
          [store]\nkind = \"memory\"\n\
          [directory]\nkind = \"graph\"\ntenant_id = \"{tenant}\"\nclient_id = \"sspr-graph-app\"\n\
          client_secret = \"{GRAPH_SECRET}\"\nauthority_url = \"{url}\"\ngraph_url = \"{url}\"\n\
@@ -66,7 +79,12 @@ async fn enable(portal: &sspr_portal::Portal, login: &str) {
 }
 
 async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
-    let start = browser.get("/passwordnotification/oidc").await;
+    through_the_provider_from(browser, "/passwordnotification/oidc").await
+}
+
+/// The same trip, started at `start` (`/admin/oidc` for an administrator).
+async fn through_the_provider_from(browser: &mut Browser, start: &str) -> crate::support::Answer {
+    let start = browser.get(start).await;
     assert_eq!(start.status, StatusCode::SEE_OTHER);
     let to_provider = start.headers[header::LOCATION].to_str().unwrap().to_owned();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -195,4 +213,90 @@ async fn a_whole_reset_on_the_graph_directory() {
     let yuri = standin.with(|t| t.users[0].clone());
     assert!(yuri.force_change, "set through passwordProfile with forceChangePasswordNextSignIn");
     assert!(done.body.contains(&yuri.password), "the temporary password is shown once");
+}
+
+#[tokio::test]
+async fn an_administrator_signs_in_to_admin_with_a_fresh_openid_connect_sign_in() {
+    let standin = standin(&["admin.ann@contoso.com", "zoe@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    let mut admin = Browser::new(&portal);
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("href=\"/admin/oidc\""), "a sign-in link: {}", page.main());
+    assert!(!page.body.contains("name=\"password\""), "no password form: Graph cannot check one");
+    let signed_in = through_the_provider_from(&mut admin, "/admin/oidc").await;
+    assert!(signed_in.main().contains("admin.ann@contoso.com Person"), "{}", signed_in.main());
+    assert!(signed_in.body.contains("action=\"/admin/signout\""), "{}", signed_in.main());
+    // The admin's work: enable self-service for Zoe, who may then sign in to register.
+    let user_page = admin.get("/admin/user?login=zoe%40contoso.com").await;
+    let enabled = admin
+        .submit("/admin/enable", &[("csrf", &user_page.csrf()), ("login", "zoe@contoso.com"), ("enabled", "true")])
+        .await;
+    assert!(enabled.alert().is_none(), "{:?}", enabled.alert());
+    let status = portal.sspr().status("zoe@contoso.com").await.unwrap();
+    assert!(status.enabled, "enabled by the admin signed in with OpenID Connect");
+    // The admin's own registration sign-in is refused: an admin is privileged.
+    standin.with(|t| t.oidc.as_mut().unwrap().signed_in = Some("admin.ann@contoso.com".into()));
+    let mut as_user = Browser::new(&portal);
+    let page = through_the_provider(&mut as_user).await;
+    assert!(page.body.contains("href=\"/passwordnotification/oidc\""), "{}", page.main());
+}
+
+#[tokio::test]
+async fn admin_refuses_a_user_a_stale_provider_session_and_a_foreign_object_id() {
+    let standin = standin(&["admin.bea@contoso.com", "yves@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    let signed_out = |page: &crate::support::Answer| page.body.contains("href=\"/admin/oidc\"");
+    // A valid, fresh sign-in of somebody in no admin group.
+    standin.with(|t| t.oidc.as_mut().unwrap().signed_in = Some("yves@contoso.com".into()));
+    let mut browser = Browser::new(&portal);
+    let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
+    assert!(signed_out(&page) && page.alert().is_some(), "not an admin: {}", page.main());
+    // The admin, but the provider answered from a half-hour-old session (it ignored
+    // prompt=login and max_age, or the visitor stripped them): not fresh, refused.
+    standin.with(|t| t.oidc.as_mut().unwrap().signed_in = Some("admin.bea@contoso.com".into()));
+    for tamper in [Tamper::StaleAuthTime, Tamper::NoAuthTime, Tamper::ForeignObjectId] {
+        standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(tamper));
+        let mut browser = Browser::new(&portal);
+        let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
+        assert!(signed_out(&page) && page.alert().is_some(), "{tamper:?}: {}", page.main());
+        assert!(browser.get("/admin/user?login=yves%40contoso.com").await.status == StatusCode::SEE_OTHER);
+    }
+    // The same admin with none of those: signed in, so the refusals above were theirs.
+    standin.with(|t| t.oidc.as_mut().unwrap().tamper = None);
+    let mut browser = Browser::new(&portal);
+    let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
+    assert!(!signed_out(&page), "{}", page.main());
+}
+
+/// With `[oidc]` configured, signing in means the provider's checks (its MFA, conditional
+/// access): a password posted to the old sign-in forms must not skip them, even where the
+/// directory could check it (here the demo directory, with its demo passwords).
+#[tokio::test]
+async fn with_openid_connect_configured_no_password_signs_in() {
+    let standin = standin(&["admin.cy@contoso.com"]).await;
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n\
+         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n",
+        issuer = standin.issuer(),
+    );
+    let portal = sspr_portal::Portal::build(&config(&toml)).await.unwrap();
+    // The attack works on the same portal without [oidc]: the demo admin's password opens /admin.
+    let plain = crate::support::portal().await;
+    for (portal, expect_in) in [(&plain, true), (&portal, false)] {
+        let mut browser = Browser::new(portal);
+        let csrf = browser.get("/passwordreset").await.csrf();
+        let admin = browser
+            .submit("/admin/signin", &[("csrf", &csrf), ("login", "helpdesk@example.org"), ("password", DEMO_PASSWORD)])
+            .await;
+        assert_eq!(admin.body.contains("action=\"/admin/signout\""), expect_in, "{}", admin.main());
+        let mut browser = Browser::new(portal);
+        let csrf = browser.get("/passwordreset").await.csrf();
+        let user = browser
+            .submit(
+                "/passwordnotification/signin",
+                &[("csrf", &csrf), ("login", "jane.doe@example.org"), ("password", DEMO_PASSWORD)],
+            )
+            .await;
+        assert_eq!(user.body.contains("action=\"/passwordnotification/signout\""), expect_in, "{}", user.main());
+    }
 }
