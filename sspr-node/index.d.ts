@@ -347,6 +347,23 @@ export declare const backends: undefined | {
   fromConfig(config: BackendsConfig | string, options?: { dataDir?: string }): Promise<ConfiguredBackends>
 }
 
+/** The events a hook can subscribe to. */
+export type HookEventName =
+  | 'reset_completed'
+  | 'user_blocked'
+  | 'contacts_changed'
+  | 'privileged_attempt_refused'
+  | 'delivery_failed'
+  | 'failure_alarm'
+/** The same names in camelCase. */
+export type HookEventCamelName =
+  | 'resetCompleted'
+  | 'userBlocked'
+  | 'contactsChanged'
+  | 'privilegedAttemptRefused'
+  | 'deliveryFailed'
+  | 'failureAlarm'
+
 /** What `new Sspr(...)` is built from. */
 export interface SsprOptions {
   directory: Directory | N.MemoryDirectory | N.LdapDirectory | N.ConfiguredBackend
@@ -360,6 +377,12 @@ export interface SsprOptions {
   audit?: AuditSink | N.MemoryAuditSink | N.ConfiguredBackend
   /** Checks of chosen passwords after the policy's, in order: `backends.fromConfig(...).passwordCheckers` and JS ones. */
   passwordCheckers?: Array<PasswordChecker | N.ConfiguredBackend>
+  /**
+   * Event hooks, called off the request path after each event of their kind (at most 10 s;
+   * a throw or rejection is audited as `hook_failed` and never breaks the reset), e.g. to end
+   * a user's sessions after a reset. Keys in camelCase or snake_case.
+   */
+  hooks?: { [E in HookEventName | HookEventCamelName]?: (event: HookEventName, audit: AuditEvent) => void | Promise<void> }
   /** Default: the system clock. */
   clock?: N.ManualClock
   policy?: PolicyOptions | NativePolicy

@@ -131,6 +131,25 @@ function adapt(slot, backend) {
 
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
+/**
+ * `hooks: { resetCompleted: (event, audit) => ..., user_blocked: ... }` as `{ event, hook }`
+ * pairs: the event's name in snake_case (the core checks it), and the function bound like a
+ * backend method (a throw or rejection keeps its cause), given the audit event parsed.
+ */
+function eventHooks(hooks) {
+  if (hooks === undefined || hooks === null) return []
+  if (typeof hooks !== 'object') {
+    throw new SsprError({ code: 'INVALID_INPUT', message: 'hooks: expected an object of functions', field: 'hooks' })
+  }
+  return Object.entries(hooks).map(([event, fn]) => {
+    if (typeof fn !== 'function') {
+      throw new SsprError({ code: 'INVALID_INPUT', message: `hooks.${event}: expected a function`, field: 'hooks' })
+    }
+    const call = bindMethod({ onEvent: fn }, 'onEvent', 'hooks', true)
+    return { event: snake(event), hook: { onEvent: (name, json) => call(name, JSON.parse(json)) } }
+  })
+}
+
 /** A policy from an options object (camelCase or snake_case fields), validated by the core. */
 function toPolicy(options) {
   if (options === undefined || options === null) return undefined
@@ -182,6 +201,7 @@ class Sspr {
     delete given.passwordChecker
     // Each checker as `{ checker }`: a configured one (backends.fromConfig) or a JS object.
     given.passwordCheckers = (options.passwordCheckers ?? []).map((c) => ({ checker: adapt('passwordChecker', c) }))
+    given.hooks = eventHooks(options.hooks)
     given.policy = toPolicy(options.policy)
     this.#native = new native.NativeSspr(given)
   }

@@ -207,6 +207,7 @@ pub fn payload(notification: &Notification) -> Zeroizing<Vec<u8>> {
         Message::PasswordReset { .. } => ("password_reset", None, None),
         Message::ContactsChanged { .. } => ("contacts_changed", None, None),
         Message::RegistrationReminder { .. } => ("registration_reminder", None, None),
+        Message::AdminAlert { .. } => ("admin_alert", None, None),
         _ => ("notice", None, None),
     };
     let mut body = serde_json::Map::new();

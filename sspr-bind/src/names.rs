@@ -8,12 +8,13 @@
 use std::str::FromStr;
 
 use sspr_core::{
-    Authentication, BackendErrorKind, Channel, CompletionMode, Error, Locale, NotAllowedReason, PasswordRefusal,
+    Authentication, BackendErrorKind, Channel, CompletionMode, Error, HookEvent, Locale, NotAllowedReason,
+    PasswordRefusal,
 };
 
 /// The kinds of names [`core_name`] reads: `"error_code"` (`Error::code`), `"channel"`,
 /// `"locale"`, `"completion_mode"`, `"not_allowed_reason"`, `"backend_error_kind"`,
-/// `"authentication"`, `"password_refusal"`.
+/// `"authentication"`, `"password_refusal"`, `"hook_event"`.
 pub const KINDS: &[&str] = &[
     "error_code",
     "channel",
@@ -23,6 +24,7 @@ pub const KINDS: &[&str] = &[
     "backend_error_kind",
     "authentication",
     "password_refusal",
+    "hook_event",
 ];
 
 /// The core's name for `text`, a name of the kind `kind` (one of [`KINDS`]).
@@ -52,6 +54,7 @@ pub fn core_name(kind: &str, text: &str) -> Result<&'static str, Error> {
         "backend_error_kind" => by(text, BackendErrorKind::as_str),
         "authentication" => by(text, Authentication::as_str),
         "password_refusal" => by(text, PasswordRefusal::as_str),
+        "hook_event" => by(text, HookEvent::as_str),
         _ => Err(Error::InvalidInput { field: "kind", reason: format!("expected one of {}", KINDS.join(", ")) }),
     }
 }
@@ -71,6 +74,7 @@ mod tests {
                 "not_allowed_reason" => "privileged",
                 "backend_error_kind" => "unavailable",
                 "authentication" => "must_change",
+                "hook_event" => "reset_completed",
                 _ => "too_short",
             };
             assert_eq!(core_name(kind, own).ok(), Some(own), "{kind}");

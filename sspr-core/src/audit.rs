@@ -80,6 +80,10 @@ pub enum AuditKind {
     /// `flow_ref`), or not: `Failed` (unknown login, no pending code, wrong, used, expired or
     /// voided code; the caller is told none of these apart), `Refused`, `Limited`.
     RecoveryRedeemed,
+    /// A host's event hook ([`crate::hooks::EventHook`]) failed or did not answer in time
+    /// (`Failed`, naming the hook event and the hook's error); the other fields are those of
+    /// the event the hook was called for. The step itself was not affected.
+    HookFailed,
 }
 
 /// Why an anonymous request got a decoy answer: the audit tells the truth the caller

@@ -13,6 +13,7 @@ mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hex;
+pub mod hooks;
 mod input;
 pub mod mask;
 pub mod memory;
@@ -47,6 +48,7 @@ pub use engine::{
     MAX_REPORT_USERS, MAX_SEARCH_RESULTS, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
 };
 pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
+pub use hooks::{EventHook, HookEvent};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};
 #[cfg(feature = "tokio")]

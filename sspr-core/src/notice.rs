@@ -3,7 +3,10 @@
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
+use std::net::IpAddr;
+
 use crate::api::{Channel, Destination, Locale};
+use crate::hooks::HookEvent;
 use crate::secret::Pin;
 
 /// What a notice says.
@@ -55,6 +58,20 @@ pub enum Message {
     HelpdeskRecovery {
         /// Whether the code was redeemed (else: issued).
         redeemed: bool,
+    },
+    /// A security notice to the policy's `admin_alert_addresses`: a privileged account's
+    /// reset was refused, or the failed-verification alarm went off. At most one per kind in
+    /// each `admin_alert_interval_minutes`.
+    AdminAlert {
+        /// What happened ([`HookEvent::PrivilegedAttemptRefused`] or
+        /// [`HookEvent::FailureAlarm`]).
+        event: HookEvent,
+        /// The account concerned (its directory id), if any.
+        user_id: Option<String>,
+        /// The client's address, if known.
+        client_ip: Option<IpAddr>,
+        /// How long further alerts of this kind are held back.
+        held_back_minutes: u32,
     },
 }
 
@@ -280,6 +297,30 @@ impl Notification {
                     }
                 )),
             },
+            // Administrators read these in English, whatever the users' language.
+            (Message::AdminAlert { event, user_id, client_ip, held_back_minutes }, _) => {
+                let when =
+                    self.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string());
+                let from = client_ip.map(|ip| format!(" from {ip}")).unwrap_or_default();
+                let what = match event {
+                    HookEvent::FailureAlarm => format!(
+                        "At {when} failed PIN verifications across all users reached the alarm threshold \
+                         (failure_alarm_per_hour){from}: someone may be guessing PINs on many accounts."
+                    ),
+                    _ => format!(
+                        "At {when} a self-service password reset or recovery was attempted for the privileged \
+                         account {}{from} and refused (the caller was told nothing that shows it).",
+                        user_id.as_deref().unwrap_or("(unknown)")
+                    ),
+                };
+                Rendered {
+                    subject: "Security notice from password self-service".into(),
+                    body: Zeroizing::new(format!(
+                        "{what} If this was not expected, review the audit log. Further notices of this kind \
+                         are held back for {held_back_minutes} minutes."
+                    )),
+                }
+            }
             (Message::ContactsChanged { by_admin }, _) => Rendered {
                 subject: "Your contact details were changed".into(),
                 body: Zeroizing::new(format!(

@@ -179,6 +179,14 @@ pub struct Policy {
     /// reminders are sent (a nightly job run twice mails nobody twice). Default 7, range
     /// 1..=365.
     pub reminder_interval_days: u32,
+    /// Where security notices go (`Message::AdminAlert`): a privileged account's reset
+    /// refused, the failed-verification alarm. E-mail addresses, at most 20. Default empty:
+    /// none is sent (the events are in the audit trail and reach event hooks either way).
+    pub admin_alert_addresses: Vec<String>,
+    /// At most one security notice of a kind is sent in this many minutes, across all
+    /// instances sharing the state store, so an attacker cannot flood the admins. Default
+    /// 60, range 1..=1440.
+    pub admin_alert_interval_minutes: u32,
     /// Eligible OUs (DN suffixes). A user is eligible when inside one of these OUs, a member
     /// of one of `eligible_groups` or of one of `eligible_administrative_units`; when all
     /// three lists are empty, every user is.
@@ -305,6 +313,8 @@ impl Default for Policy {
             reconfirm_after_days: 0,
             registration_url: String::new(),
             reminder_interval_days: 7,
+            admin_alert_addresses: Vec::new(),
+            admin_alert_interval_minutes: 60,
             contact_cooling_off_secs: 86_400,
             eligible_ous: Vec::new(),
             eligible_groups: Vec::new(),
@@ -406,6 +416,17 @@ impl Policy {
         check("contact_cooling_off_secs", self.contact_cooling_off_secs, 0..=1_209_600)?;
         check("reconfirm_after_days", self.reconfirm_after_days, 0..=730)?;
         check("reminder_interval_days", self.reminder_interval_days, 1..=365)?;
+        check("admin_alert_interval_minutes", self.admin_alert_interval_minutes, 1..=1440)?;
+        check("admin_alert_addresses", self.admin_alert_addresses.len(), 0..=20)?;
+        if let Some(bad) =
+            self.admin_alert_addresses.iter().find(|a| crate::input::EmailAddress::parse(a.as_str()).is_err())
+        {
+            return Err(PolicyError {
+                field: "admin_alert_addresses",
+                value: bad.chars().take(80).collect(),
+                allowed: "e-mail addresses".into(),
+            });
+        }
         if !registration_url_ok(&self.registration_url) {
             return Err(PolicyError {
                 field: "registration_url",

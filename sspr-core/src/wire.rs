@@ -106,6 +106,14 @@ names!(PasswordRefusal, "refusal", {
     PasswordRefusal::Unspecified => "unspecified",
 });
 
+names!(crate::hooks::HookEvent, "event", {
+    crate::hooks::HookEvent::ResetCompleted => "reset_completed",
+    crate::hooks::HookEvent::UserBlocked => "user_blocked",
+    crate::hooks::HookEvent::ContactsChanged => "contacts_changed",
+    crate::hooks::HookEvent::PrivilegedAttemptRefused => "privileged_attempt_refused",
+    crate::hooks::HookEvent::DeliveryFailed => "delivery_failed",
+    crate::hooks::HookEvent::FailureAlarm => "failure_alarm",
+});
 names!(Authentication, "authentication", {
     Authentication::Accepted => "accepted",
     Authentication::MustChange => "must_change",
@@ -234,13 +242,15 @@ impl Message {
         "password_changed",
         "registration_reminder",
         "helpdesk_recovery",
+        "admin_alert",
     ];
 
     /// The stable name of the notice's kind: `"pin"` (a reset PIN), `"contact_proof"` (the code
     /// proving a new contact), `"recovery_code"` (a helpdesk recovery code sent to the user),
     /// `"reset_requested"`,
     /// `"password_reset"`, `"contacts_changed"`, `"password_changed"` or
-    /// `"registration_reminder"` or `"helpdesk_recovery"`.
+    /// `"registration_reminder"`, `"helpdesk_recovery"` or `"admin_alert"` (a security
+    /// notice to the policy's `admin_alert_addresses`).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Pin { purpose: crate::notice::PinPurpose::ContactProof, .. } => "contact_proof",
@@ -252,6 +262,7 @@ impl Message {
             Self::PasswordChanged => "password_changed",
             Self::RegistrationReminder { .. } => "registration_reminder",
             Self::HelpdeskRecovery { .. } => "helpdesk_recovery",
+            Self::AdminAlert { .. } => "admin_alert",
         }
     }
 }

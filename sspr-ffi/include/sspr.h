@@ -159,9 +159,29 @@ typedef enum SsprMessageKind {
   SSPR_MESSAGE_KIND_PASSWORD_CHANGED = 7,
   // A helpdesk recovery code was issued for the account (to its contacts).
   SSPR_MESSAGE_KIND_HELPDESK_RECOVERY = 8,
+  // A security notice to the policy's `admin_alert_addresses` (a privileged account's
+  // reset refused, the failed-verification alarm).
+  SSPR_MESSAGE_KIND_ADMIN_ALERT = 9,
   // A notice this version of the header does not name (subject and body are still set).
   SSPR_MESSAGE_KIND_OTHER = 99,
 } SsprMessageKind;
+
+// What an event hook can subscribe to (`SsprEventHookVtable.events` holds one bit per
+// value: `1u << SSPR_HOOK_EVENT_RESET_COMPLETED`).
+typedef enum SsprHookEvent {
+  // A reset was completed: the password set, or the account unlocked.
+  SSPR_HOOK_EVENT_RESET_COMPLETED = 0,
+  // A user was blocked after too many failed verifications.
+  SSPR_HOOK_EVENT_USER_BLOCKED = 1,
+  // A user's contact details were changed.
+  SSPR_HOOK_EVENT_CONTACTS_CHANGED = 2,
+  // A privileged account's reset or recovery was refused (the caller got a decoy).
+  SSPR_HOOK_EVENT_PRIVILEGED_ATTEMPT_REFUSED = 3,
+  // A PIN, a proof or recovery code, or a reminder could not be delivered.
+  SSPR_HOOK_EVENT_DELIVERY_FAILED = 4,
+  // Failed verifications across all users reached the policy's alarm threshold.
+  SSPR_HOOK_EVENT_FAILURE_ALARM = 5,
+} SsprHookEvent;
 
 // How a verified reset is completed.
 typedef enum SsprCompletionMode {
@@ -191,6 +211,8 @@ typedef enum SsprEnum {
   SSPR_ENUM_AUTHENTICATION = 6,
   // `SsprPasswordRefusal` (`"too_short"`, `"in_history"`, ...).
   SSPR_ENUM_PASSWORD_REFUSAL = 7,
+  // `SsprHookEvent` (`"reset_completed"`, `"user_blocked"`, ...).
+  SSPR_ENUM_HOOK_EVENT = 8,
 } SsprEnum;
 
 // What the directory said to a user's password (`sspr_complete_authentication`).
@@ -407,6 +429,27 @@ typedef struct SsprPasswordCheckerVtable {
   void (*release)(void *ctx);
 } SsprPasswordCheckerVtable;
 
+// An event hook written in C (`SsprEngineOptions.hooks`): called off the request path after
+// each event it subscribed to is recorded, at most 10 s; a failure (or no answer in time) is
+// audited as `hook_failed` and never breaks the operation. E.g. end a user's sessions after a
+// reset.
+typedef struct SsprEventHookVtable {
+  // Passed to every call; must be usable from any thread.
+  void *ctx;
+  // The events it is called for: one bit per `SsprHookEvent` value
+  // (`1u << SSPR_HOOK_EVENT_RESET_COMPLETED | 1u << SSPR_HOOK_EVENT_USER_BLOCKED`).
+  uint32_t events;
+  // Act on `event`; `audit_json` is the audit event (one object
+  // of sspr's versioned audit schema, never a secret; borrowed for the call). Finish with
+  // `sspr_complete_ok`, or `sspr_complete_error` (its text is audited: no secret in it).
+  void (*on_event)(void *ctx,
+                   enum SsprHookEvent event,
+                   const char *audit_json,
+                   struct SsprCompletion *done);
+  // Called once when the engine no longer needs `ctx` (may be NULL).
+  void (*release)(void *ctx);
+} SsprEventHookVtable;
+
 // Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
 typedef struct SsprEngineOptions {
   // The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
@@ -464,6 +507,10 @@ typedef struct SsprEngineOptions {
   const struct SsprPasswordCheckerVtable *password_checkers;
   // How many `password_checkers` there are.
   size_t password_checkers_len;
+  // NULL, or `hooks_len` event hooks written in C (the engine owns each `ctx`).
+  const struct SsprEventHookVtable *hooks;
+  // How many `hooks` there are.
+  size_t hooks_len;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.

@@ -48,6 +48,7 @@ export function setup(over = {}) {
     policy: { minResponseMs: 0, ...over.policy },
     secretKey: KEY,
     rngSeed: over.rngSeed,
+    hooks: over.hooks,
   })
   return { sspr, directory, outbox, audit, clock }
 }

@@ -269,6 +269,8 @@ pub(crate) struct Slots {
     pub(crate) clock: Option<sspr_core::ManualClock>,
     /// Checks of a chosen password after the policy's, in order (configured or JavaScript).
     pub(crate) password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
+    /// Event hooks, one event each (`index.js` hands each over as `{ event, hook }`).
+    pub(crate) hooks: Vec<(sspr_core::HookEvent, Arc<dyn sspr_core::EventHook>)>,
 }
 
 /// Whether `options[name]` is set.
@@ -416,6 +418,18 @@ impl Slots {
             }
         }
 
+        let mut hooks = Vec::new();
+        if present(options, "hooks")? {
+            let list: Vec<Object<'_>> = options.get_named_property("hooks")?;
+            for item in &list {
+                let name: String = item.get_named_property("event")?;
+                let event = name.parse::<sspr_core::HookEvent>().map_err(|e| to_js_error(env, &e))?;
+                let hook: Object<'_> = item.get_named_property("hook")?;
+                let hook = crate::foreign::JsEventHook::new(&hook).map_err(|_| wrong(env, "hooks", "functions"))?;
+                hooks.push((event, Arc::new(hook) as Arc<dyn sspr_core::EventHook>));
+            }
+        }
+
         let clock = if let Some(c) = builtin::<ManualClock>(options, "clock") {
             Some(c.inner.clone())
         } else if present(options, "clock")? {
@@ -424,7 +438,7 @@ impl Slots {
             None
         };
 
-        Ok(Self { directory, contacts, notifier, store, audit, clock, password_checkers })
+        Ok(Self { directory, contacts, notifier, store, audit, clock, password_checkers, hooks })
     }
 }
 

@@ -231,6 +231,9 @@ impl NativeSspr {
         for checker in slots.password_checkers {
             builder = builder.password_checker_arc(checker);
         }
+        for (event, hook) in slots.hooks {
+            builder = builder.hook_arc(&[event], hook);
+        }
         Ok(Self { inner: check(env, builder.build())? })
     }
 

@@ -197,6 +197,22 @@ impl sspr_core::PasswordChecker for JsPasswordChecker {
 }
 
 js_backend! {
+    /// An event hook written in JavaScript: `onEvent(event, auditJson)`, which `index.js` makes
+    /// of the user's `hooks: { resetCompleted: (event, audit) => ... }` (the audit event parsed).
+    /// What it returns is ignored; a throw or a rejection is audited as `hook_failed`.
+    JsEventHook {
+        on_event: Method<FnArgs<(String, String)>, ()> = "onEvent",
+    }
+}
+
+#[async_trait]
+impl sspr_core::EventHook for JsEventHook {
+    async fn on_event(&self, event: sspr_core::HookEvent, audit: &AuditEvent) -> Result<(), BackendError> {
+        call(&self.on_event, FnArgs::from((event.as_str().to_owned(), audit.to_json())), "hook").await
+    }
+}
+
+js_backend! {
     /// A `ContactStore` written in JavaScript.
     JsContactStore {
         get: Method<String, Option<EnrollmentJs>> = "get",

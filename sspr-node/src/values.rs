@@ -696,9 +696,9 @@ pub struct NotificationJs {
     pub locale: String,
     /// The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,
     /// `reset_requested`, `password_reset`, `contacts_changed`, `password_changed`,
-    /// `registration_reminder` or `helpdesk_recovery`.
+    /// `registration_reminder`, `helpdesk_recovery` or `admin_alert`.
     #[napi(
-        ts_type = "'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery'"
+        ts_type = "'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery' | 'admin_alert'"
     )]
     pub kind: String,
     /// The e-mail subject (SMS ignore it).

@@ -78,7 +78,7 @@ macro_rules! twin_methods {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new()))]
+            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 directory: &Bound<'_, PyAny>,
@@ -91,6 +91,7 @@ macro_rules! twin_methods {
                 clock: Option<&Bound<'_, ManualClock>>,
                 rng_seed: Option<&Bound<'_, PyAny>>,
                 password_checkers: Vec<Bound<'_, PyAny>>,
+                hooks: Option<&Bound<'_, pyo3::types::PyDict>>,
             ) -> PyResult<Self> {
                 // The backends chosen by `builtin`, the options checked by sspr-bind (the
                 // rules every binding shares).
@@ -121,6 +122,10 @@ macro_rules! twin_methods {
                 // `from_config(...).password_checkers`, Python objects with `check`).
                 for checker in &password_checkers {
                     builder = builder.password_checker_arc(builtin::password_checker(checker)?);
+                }
+                // Called off the request path after each event of their kind (sspr_core::hooks).
+                for (event, hook) in hooks.map(crate::foreign::event_hooks).transpose()?.unwrap_or_default() {
+                    builder = builder.hook_arc(&[event], hook);
                 }
                 let core = builder.build().map_err(to_py_err)?;
                 Ok(Self { core: InRuntime::new(core) })

@@ -15,12 +15,13 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredValue};
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
-    AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, NormalizedLogin, Notifier, Password,
-    PasswordCandidate, PasswordChecker, PasswordFeedback, StateStore, UserId, async_trait,
+    AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, EventHook, HookEvent,
+    NormalizedLogin, Notifier, Password, PasswordCandidate, PasswordChecker, PasswordFeedback, StateStore, UserId,
+    async_trait,
 };
 
 use time::OffsetDateTime;
@@ -349,6 +350,45 @@ impl PasswordChecker for PyPasswordChecker {
             Ok(PasswordFeedback::from_host_reason(reason))
         })
     }
+}
+
+/// An event hook written in Python: a callable (plain or `async def`) taking the event's name
+/// and the audit event as a dict, as `AuditSink.record` gets it. What it returns is ignored;
+/// an exception is audited as `hook_failed` with its text.
+pub(crate) struct PyEventHook {
+    callable: Py<PyAny>,
+}
+
+impl fmt::Debug for PyEventHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PyEventHook({})", type_name(&self.callable))
+    }
+}
+
+#[async_trait]
+impl EventHook for PyEventHook {
+    async fn on_event(&self, event: HookEvent, audit: &AuditEvent) -> Result<(), BackendError> {
+        let json = audit.to_json();
+        call_backend(&self.callable, "__call__", |py| {
+            PyTuple::new(py, [event.as_str().into_pyobject(py)?.into_any(), json_to_py(py, &json)?])
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// The hooks of a `hooks={"reset_completed": fn, ...}` mapping: each key an event's name (a
+/// name it does not know is `InvalidInput`, field `event`), each value a callable.
+pub(crate) fn event_hooks(hooks: &Bound<'_, PyDict>) -> PyResult<Vec<(HookEvent, Arc<dyn EventHook>)>> {
+    let mut out = Vec::new();
+    for (name, callable) in hooks.iter() {
+        let event = HookEvent::from_str(&name.extract::<String>()?).map_err(crate::errors::to_py_err)?;
+        if !callable.is_callable() {
+            return Err(PyTypeError::new_err(format!("the hook for {} is not callable", event.as_str())));
+        }
+        out.push((event, Arc::new(PyEventHook { callable: callable.unbind() }) as Arc<dyn EventHook>));
+    }
+    Ok(out)
 }
 
 /// A Python object as a password checker (`sspr.PasswordChecker` protocol).

@@ -1027,8 +1027,8 @@ impl Notification {
         self.inner.locale.as_str()
     }
     /// `"pin"`, `"contact_proof"`, `"recovery_code"`, `"reset_requested"`, `"password_reset"`,
-    /// `"contacts_changed"`, `"password_changed"`, `"registration_reminder"` or
-    /// `"helpdesk_recovery"`.
+    /// `"contacts_changed"`, `"password_changed"`, `"registration_reminder"`,
+    /// `"helpdesk_recovery"` or `"admin_alert"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.inner.message.kind()

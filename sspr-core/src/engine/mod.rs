@@ -5,6 +5,7 @@ mod admin;
 mod change;
 mod coverage;
 mod delivery;
+mod events;
 mod limits;
 mod password;
 mod proof;
@@ -28,6 +29,7 @@ use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore};
 use crate::clock::{Clock, SystemClock, Timer};
 use crate::error::{Error, Result};
+use crate::hooks::{EventHook, HookEvent, Subscription};
 use crate::memory::{MemoryAuditSink, MemoryContactStore, MemoryStateStore};
 use crate::policy::Policy;
 use crate::rng::SharedRng;
@@ -59,6 +61,7 @@ struct Inner {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    hooks: Vec<Subscription>,
     password_checkers: password::Checkers,
     deliveries: delivery::Deliveries,
     policy: Policy,
@@ -79,6 +82,7 @@ impl fmt::Debug for Sspr {
             .field("timer", &self.inner.timer)
             .field("spawner", &self.inner.spawner)
             .field("alarm", &self.inner.alarm)
+            .field("hooks", &self.inner.hooks)
             .field("password_checkers", &self.inner.password_checkers)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
@@ -101,6 +105,7 @@ pub struct SsprBuilder {
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
     alarm: Option<Arc<dyn Alarm>>,
+    hooks: Vec<Subscription>,
     password_checkers: Vec<Arc<dyn PasswordChecker>>,
     max_pending_deliveries: Option<usize>,
     policy: Option<Policy>,
@@ -215,6 +220,19 @@ impl SsprBuilder {
         self.alarm = Some(alarm);
         self
     }
+    /// Subscribe `hook` to `events` (see [`crate::hooks`]): it is called off the request
+    /// path after each such event is recorded, at most [`crate::hooks::HOOK_TIMEOUT`] long,
+    /// and its failure is audited, never the caller's. Add as many hooks as needed.
+    #[must_use]
+    pub fn hook(self, events: &[HookEvent], hook: impl EventHook + 'static) -> Self {
+        self.hook_arc(events, Arc::new(hook))
+    }
+    /// Subscribe a hook, already shared.
+    #[must_use]
+    pub fn hook_arc(mut self, events: &[HookEvent], hook: Arc<dyn EventHook>) -> Self {
+        self.hooks.push(Subscription { events: events.to_vec(), hook });
+        self
+    }
     /// Add a check of chosen passwords, run after the policy's own and after the checkers
     /// added before it (see [`PasswordChecker`]): the breached-password range check, a
     /// banned-words list ([`crate::password_check::BannedWords`]), a host's own.
@@ -297,6 +315,7 @@ impl SsprBuilder {
                 timer,
                 spawner,
                 alarm: self.alarm,
+                hooks: self.hooks,
                 password_checkers: password::Checkers(self.password_checkers),
                 deliveries: delivery::Deliveries::new(
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
@@ -382,10 +401,39 @@ impl Sspr {
     /// Record an audit event; a failing sink is reported through `tracing`, never undoes
     /// the operation.
     async fn audit(&self, event: AuditEvent) {
-        crate::telemetry::count(&event);
-        if let Err(e) = self.inner.audit.record(&event).await {
+        self.record(&event).await;
+        self.after_audit(&event).await;
+    }
+
+    /// Count `event` and hand it to the audit sink (only that: [`Sspr::audit`] also runs the
+    /// hooks and alerts that follow it).
+    async fn record(&self, event: &AuditEvent) {
+        crate::telemetry::count(event);
+        if let Err(e) = self.inner.audit.record(event).await {
             tracing::error!(kind = ?event.kind, error = %e, "audit sink failed");
         }
+    }
+
+    /// Run `work` for at most `limit` on the engine's timer (`None` when it ran out). Without
+    /// a timer, or with one that only simulates waiting (a test clock, whose wait would end
+    /// before any real call could), the work runs to its end.
+    async fn within<T>(&self, limit: std::time::Duration, work: impl std::future::Future<Output = T>) -> Option<T> {
+        let timer = match &self.inner.timer {
+            Some(timer) if !timer.is_simulated() => timer,
+            _ => return Some(work.await),
+        };
+        let mut sleep = timer.sleep(limit);
+        let mut work = std::pin::pin!(work);
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(out) = work.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Some(out));
+            }
+            if sleep.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(None);
+            }
+            std::task::Poll::Pending
+        })
+        .await
     }
 
     /// The audit scope of one request: events recorded in it carry its context.

@@ -1038,27 +1038,15 @@ impl Sspr {
         leased_at: OffsetDateTime,
         work: impl std::future::Future<Output = T>,
     ) -> Option<T> {
-        let timer = match &self.inner.timer {
-            Some(timer) if !timer.is_simulated() => timer,
-            _ => return Some(work.await),
-        };
+        if !matches!(&self.inner.timer, Some(timer) if !timer.is_simulated()) {
+            return Some(work.await);
+        }
         let deadline = time::Duration::seconds(i64::try_from(crate::flow::COMPLETION_DEADLINE_SECS).unwrap_or(60));
         let left = deadline - (self.now() - leased_at);
         if !left.is_positive() {
             return None;
         }
-        let mut sleep = timer.sleep(left.unsigned_abs());
-        let mut work = std::pin::pin!(work);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(out) = work.as_mut().poll(cx) {
-                return std::task::Poll::Ready(Some(out));
-            }
-            if sleep.as_mut().poll(cx).is_ready() {
-                return std::task::Poll::Ready(None);
-            }
-            std::task::Poll::Pending
-        })
-        .await
+        self.within(left.unsigned_abs(), work).await
     }
 
     /// Look the user up again at completion: the account may have been disabled, moved or

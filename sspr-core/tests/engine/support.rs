@@ -100,6 +100,7 @@ pub struct HarnessBuilder {
     contacts: Option<ContactsWrapper>,
     clock_timer: bool,
     password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
+    hooks: Vec<(Vec<sspr_core::HookEvent>, Arc<dyn sspr_core::EventHook>)>,
 }
 
 /// Wraps the harness's in-memory contact store (e.g. to make its writes fail).
@@ -138,6 +139,12 @@ impl HarnessBuilder {
         self.password_checkers.push(checker);
         self
     }
+    /// Subscribe an event hook (it also hears the events of the harness's own set-up).
+    #[allow(dead_code)] // not every binary sharing this harness adds one
+    pub fn hook(mut self, events: &[sspr_core::HookEvent], hook: Arc<dyn sspr_core::EventHook>) -> Self {
+        self.hooks.push((events.to_vec(), hook));
+        self
+    }
     /// Give the engine a [`ClockTimer`] on the harness clock: its waits end when the test
     /// moves the clock past them (instead of tokio's real-time timer).
     #[allow(dead_code)] // used by the attacks binary, which shares this harness
@@ -164,6 +171,7 @@ impl HarnessBuilder {
             Sspr::builder().timer(clock.clone())
         };
         let builder = self.password_checkers.into_iter().fold(builder, |b, c| b.password_checker_arc(c));
+        let builder = self.hooks.into_iter().fold(builder, |b, (events, hook)| b.hook_arc(&events, hook));
         let sspr = builder
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
             .contacts_arc(match self.contacts {
@@ -212,6 +220,7 @@ impl Harness {
             contacts: None,
             clock_timer: false,
             password_checkers: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 

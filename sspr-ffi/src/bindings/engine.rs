@@ -13,8 +13,8 @@ use sspr_bind::{EngineOptions, Material, PolicyFormat};
 use super::builtin::{ManualClock, StateStoreConfig};
 use super::errors::SsprError;
 use super::foreign::{
-    AuditSink, ContactStore, Directory, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignNotifier,
-    ForeignPasswordChecker, Notifier, PasswordChecker,
+    AuditSink, ContactStore, Directory, EventHook, ForeignAudit, ForeignContacts, ForeignDirectory, ForeignEventHook,
+    ForeignNotifier, ForeignPasswordChecker, Notifier, PasswordChecker,
 };
 use super::values::{
     Actor, Channel, CompletionMode, ContactProof, ContactUpdate, Contacts, EnrollmentFilter, EnrollmentReport,
@@ -104,7 +104,9 @@ impl Engine {
     /// blocks until it answers). Chosen passwords go through the configured checks
     /// (`config.password_checks_json`), then `password_checkers` in order. A bad key, seed (32
     /// bytes) or policy is `Config`.
-    #[uniffi::constructor(default(contacts = None, clock = None, audit = None, password_checkers = None))]
+    #[uniffi::constructor(default(contacts = None, clock = None, audit = None, password_checkers = None, hooks = None))]
+    // Each optional backend is a defaulted keyword argument in the foreign languages.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: EngineConfig,
         directory: Arc<dyn Directory>,
@@ -113,6 +115,7 @@ impl Engine {
         clock: Option<Arc<ManualClock>>,
         audit: Option<Arc<dyn AuditSink>>,
         password_checkers: Option<Vec<Arc<dyn PasswordChecker>>>,
+        hooks: Option<Vec<Arc<dyn EventHook>>>,
     ) -> Result<Arc<Self>, SsprError> {
         // An empty `secret_key` is "not given" (the key is then in `secret_key_hex`).
         let key_bytes = Some(config.secret_key.as_slice()).filter(|k| !k.is_empty());
@@ -148,6 +151,10 @@ impl Engine {
         // The configured checks (`password_checks_json`) run first, then the host's, in order.
         for checker in password_checkers.unwrap_or_default() {
             builder = builder.password_checker(ForeignPasswordChecker(checker));
+        }
+        for hook in hooks.unwrap_or_default() {
+            let hook = ForeignEventHook(hook);
+            builder = builder.hook(&hook.events(), hook);
         }
         Ok(Arc::new(Self { sspr: builder.build()? }))
     }

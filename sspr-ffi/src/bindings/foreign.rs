@@ -10,7 +10,8 @@ use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment
 use sspr_core::{BackendError, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback, UserId};
 
 use super::errors::BackendFailure;
-use super::values::{Authentication, DirectoryUser, Enrollment, Notification};
+use super::values::{Authentication, DirectoryUser, Enrollment, HookEvent, Notification};
+use crate::names::Named;
 
 /// The directory holding the accounts, implemented in the host language. See
 /// `sspr_core::Directory` for the contract (escape the login, one user or none, must-change
@@ -83,6 +84,44 @@ pub trait PasswordChecker: Send + Sync {
         login: String,
         display_name: String,
     ) -> Result<Option<String>, BackendFailure>;
+}
+
+/// An event hook implemented in the host language (give a list to `Engine`): called off the
+/// request path after each event of `events()` is recorded, with the audit event as JSON
+/// (never a secret), at most 10 s; a raised error (or no answer in time) is audited as
+/// `hook_failed` and never breaks the operation. E.g. end a user's sessions after a reset.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait EventHook: Send + Sync {
+    /// The events this hook is called for (read once, when the engine is built).
+    fn events(&self) -> Vec<HookEvent>;
+    /// Act on `event`; `audit_json` is the audit event it was read from.
+    async fn on_event(&self, event: HookEvent, audit_json: String) -> Result<(), BackendFailure>;
+}
+
+pub(crate) struct ForeignEventHook(pub(crate) Arc<dyn EventHook>);
+
+impl ForeignEventHook {
+    /// The core's events this hook subscribed to.
+    pub(crate) fn events(&self) -> Vec<sspr_core::HookEvent> {
+        self.0.events().into_iter().filter_map(|e| e.to_core()).collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::EventHook for ForeignEventHook {
+    async fn on_event(&self, event: sspr_core::HookEvent, audit: &sspr_core::AuditEvent) -> Result<(), BackendError> {
+        let event = HookEvent::from_core_name(event.as_str()).ok_or_else(|| {
+            BackendError::new(sspr_core::BackendErrorKind::Other, "an event this binding does not name")
+        })?;
+        Ok(self.0.on_event(event, audit.to_json()).await?)
+    }
+}
+
+impl fmt::Debug for ForeignEventHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ForeignEventHook")
+    }
 }
 
 pub(crate) struct ForeignAudit(pub(crate) Arc<dyn AuditSink>);

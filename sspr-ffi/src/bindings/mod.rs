@@ -24,9 +24,9 @@ pub mod values;
 pub use builtin::{ManualClock, StateStoreConfig};
 pub use engine::{Engine, EngineConfig};
 pub use errors::{BackendErrorKind, BackendFailure, NotAllowedReason, SsprError};
-pub use foreign::{AuditSink, ContactStore, Directory, Notifier, PasswordChecker};
+pub use foreign::{AuditSink, ContactStore, Directory, EventHook, Notifier, PasswordChecker};
 pub use values::{
     Actor, Authentication, Channel, CompletionMode, ContactChange, ContactUpdate, ContactView, Contacts, DirectoryUser,
-    Enrollment, Locale, MessageKind, MethodOption, NewPassword, Notification, PinSent, RequestContext, ResetChallenge,
-    ResetOutcome, SignedIn, StoredContact, UserStatus, Verified,
+    Enrollment, HookEvent, Locale, MessageKind, MethodOption, NewPassword, Notification, PinSent, RequestContext,
+    ResetChallenge, ResetOutcome, SignedIn, StoredContact, UserStatus, Verified,
 };

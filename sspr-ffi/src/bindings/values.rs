@@ -757,6 +757,26 @@ impl Enrollment {
 }
 
 named_enum! {
+    /// What an [`crate::bindings::EventHook`] can subscribe to (each named as the core names it:
+    /// `"reset_completed"`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+    pub enum HookEvent {
+        /// A reset was completed: the password set, or the account unlocked.
+        ResetCompleted,
+        /// A user was blocked after too many failed verifications.
+        UserBlocked,
+        /// A user's contact details were changed.
+        ContactsChanged,
+        /// A privileged account's reset or recovery was refused (the caller got a decoy).
+        PrivilegedAttemptRefused,
+        /// A PIN, a proof or recovery code, or a reminder could not be delivered.
+        DeliveryFailed,
+        /// Failed verifications across all users reached the policy's alarm threshold.
+        FailureAlarm,
+    }
+}
+
+named_enum! {
     /// Which notice a notification is (each named as the core names it: `"password_changed"`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
     pub enum MessageKind {
@@ -778,6 +798,8 @@ named_enum! {
         PasswordChanged,
         /// A helpdesk recovery code was issued for the account (to its contacts).
         HelpdeskRecovery,
+        /// A security notice to the policy's `admin_alert_addresses`.
+        AdminAlert,
         /// A notice this version does not name (subject and body are still set).
         Other,
     }

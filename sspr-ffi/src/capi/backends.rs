@@ -15,7 +15,9 @@ use sspr_core::{
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::enums::{CEnum, Named, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprLocale, SsprMessageKind};
+use super::enums::{
+    CEnum, Named, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprHookEvent, SsprLocale, SsprMessageKind,
+};
 use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
 
 /// What a backend call finished with.
@@ -709,6 +711,80 @@ impl sspr_core::PasswordChecker for CPasswordChecker {
         match wait(rx).await? {
             Done::Refusal(reason) => Ok(PasswordFeedback::from_host_reason(reason)),
             _ => Err(mismatch("check")),
+        }
+    }
+}
+
+/// An event hook written in C (`SsprEngineOptions.hooks`): called off the request path after
+/// each event it subscribed to is recorded, at most 10 s; a failure (or no answer in time) is
+/// audited as `hook_failed` and never breaks the operation. E.g. end a user's sessions after a
+/// reset.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SsprEventHookVtable {
+    /// Passed to every call; must be usable from any thread.
+    pub ctx: *mut c_void,
+    /// The events it is called for: one bit per `SsprHookEvent` value
+    /// (`1u << SSPR_HOOK_EVENT_RESET_COMPLETED | 1u << SSPR_HOOK_EVENT_USER_BLOCKED`).
+    pub events: u32,
+    /// Act on `event`; `audit_json` is the audit event (one object
+    /// of sspr's versioned audit schema, never a secret; borrowed for the call). Finish with
+    /// `sspr_complete_ok`, or `sspr_complete_error` (its text is audited: no secret in it).
+    pub on_event: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            event: SsprHookEvent,
+            audit_json: *const c_char,
+            done: *mut SsprCompletion,
+        ),
+    >,
+    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+}
+
+pub(crate) struct CEventHook {
+    ctx: Ctx,
+    events: u32,
+    on_event: unsafe extern "C" fn(*mut c_void, SsprHookEvent, *const c_char, *mut SsprCompletion),
+}
+
+impl CEventHook {
+    pub(crate) fn new(ctx: Ctx, v: &SsprEventHookVtable) -> Result<Self, SsprError> {
+        Ok(Self { events: v.events, on_event: v.on_event.ok_or_else(|| SsprError::null("hooks.on_event"))?, ctx })
+    }
+
+    /// The core's events whose bits are set in `events`.
+    pub(crate) fn events(&self) -> Vec<sspr_core::HookEvent> {
+        SsprHookEvent::VARIANTS
+            .iter()
+            .filter(|(event, _)| event.raw() < 32 && self.events & (1 << event.raw()) != 0)
+            .filter_map(|(event, _)| event.to_core())
+            .collect()
+    }
+}
+
+impl fmt::Debug for CEventHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CEventHook")
+    }
+}
+
+#[async_trait::async_trait]
+impl sspr_core::EventHook for CEventHook {
+    async fn on_event(&self, event: sspr_core::HookEvent, audit: &sspr_core::AuditEvent) -> Result<(), BackendError> {
+        let event = SsprHookEvent::from_core_name(event.as_str())
+            .ok_or_else(|| BackendError::new(BackendErrorKind::Other, "an event this header does not name"))?;
+        let rx = {
+            let json = c_string(audit.to_json());
+            let (done, rx) = completion();
+            // SAFETY: the vtable function given by the C side, with its ctx, a string that
+            // lives until after the call, and a fresh completion.
+            unsafe { (self.on_event)(self.ctx.ptr, event, json.as_ptr(), done) };
+            rx
+        };
+        match wait(rx).await? {
+            Done::Unit => Ok(()),
+            _ => Err(mismatch("on_event")),
         }
     }
 }

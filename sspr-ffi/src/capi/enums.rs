@@ -252,8 +252,30 @@ c_enum! {
         PasswordChanged = 7,
         /// A helpdesk recovery code was issued for the account (to its contacts).
         HelpdeskRecovery = 8,
+        /// A security notice to the policy's `admin_alert_addresses` (a privileged account's
+        /// reset refused, the failed-verification alarm).
+        AdminAlert = 9,
         /// A notice this version of the header does not name (subject and body are still set).
         Other = 99,
+    }
+}
+
+c_enum! {
+    /// What an event hook can subscribe to (`SsprEventHookVtable.events` holds one bit per
+    /// value: `1u << SSPR_HOOK_EVENT_RESET_COMPLETED`).
+    pub enum SsprHookEvent {
+        /// A reset was completed: the password set, or the account unlocked.
+        ResetCompleted = 0,
+        /// A user was blocked after too many failed verifications.
+        UserBlocked = 1,
+        /// A user's contact details were changed.
+        ContactsChanged = 2,
+        /// A privileged account's reset or recovery was refused (the caller got a decoy).
+        PrivilegedAttemptRefused = 3,
+        /// A PIN, a proof or recovery code, or a reminder could not be delivered.
+        DeliveryFailed = 4,
+        /// Failed verifications across all users reached the policy's alarm threshold.
+        FailureAlarm = 5,
     }
 }
 
@@ -276,6 +298,8 @@ c_enum! {
         Authentication = 6,
         /// `SsprPasswordRefusal` (`"too_short"`, `"in_history"`, ...).
         PasswordRefusal = 7,
+        /// `SsprHookEvent` (`"reset_completed"`, `"user_blocked"`, ...).
+        HookEvent = 8,
     }
 }
 
@@ -303,6 +327,7 @@ fn c_values(kind: SsprEnum) -> Vec<(u32, String)> {
         SsprEnum::BackendErrorKind => of::<SsprBackendErrorKind>(),
         SsprEnum::Authentication => of::<SsprAuthentication>(),
         SsprEnum::PasswordRefusal => of::<SsprPasswordRefusal>(),
+        SsprEnum::HookEvent => of::<SsprHookEvent>(),
     }
 }
 

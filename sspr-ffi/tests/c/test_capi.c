@@ -46,6 +46,8 @@ typedef struct Shared {
   const char *password_checks_json;
   const SsprPasswordCheckerVtable *password_checkers;
   size_t password_checkers_len;
+  const SsprEventHookVtable *hooks;
+  size_t hooks_len;
 } Shared;
 
 static void world_open_shared(World *w, const char *policy, const Shared *shared) {
@@ -66,6 +68,8 @@ static void world_open_shared(World *w, const char *policy, const Shared *shared
     o.password_checks_json = shared->password_checks_json;
     o.password_checkers = shared->password_checkers;
     o.password_checkers_len = shared->password_checkers_len;
+    o.hooks = shared->hooks;
+    o.hooks_len = shared->hooks_len;
   }
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
@@ -1061,6 +1065,7 @@ static void test_bad_state_store_options(void) {
 typedef struct AuditLog {
   pthread_mutex_t lock;
   int events;
+  int hook_failures;
   bool saw_reset_requested;
   bool all_json_objects;
   int released;
@@ -1071,6 +1076,9 @@ static bool audit_record(void *ctx, const char *event_json) {
   pthread_mutex_lock(&log->lock);
   log->events++;
   if (strstr(event_json, "\"kind\":\"reset_requested\"")) log->saw_reset_requested = true;
+  if (strstr(event_json, "\"kind\":\"hook_failed\"") && strstr(event_json, "session service is down")) {
+    log->hook_failures++;
+  }
   if (event_json[0] != '{' || event_json[strlen(event_json) - 1] != '}') log->all_json_objects = false;
   pthread_mutex_unlock(&log->lock);
   return true;
@@ -1096,7 +1104,7 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
-  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0};
+  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0, NULL, 0};
   World w;
   world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
   char *flow = begin(&w, "jdoe@example.org");
@@ -1299,6 +1307,128 @@ static void on_flushed(void *ud, SsprStatus st, const void *result, const SsprEr
   waiter_finish(wt, st, e);
 }
 
+/* An event hook written in C: told of the events its mask names, with the audit event as JSON
+ * (never a secret); one that fails does not break the reset and its failure is audited; each
+ * ctx is released once. */
+typedef struct Hooked {
+  pthread_mutex_t lock;
+  int resets;
+  int contacts;
+  bool names_jane;
+  bool saw_password;
+  bool fail;
+  int released;
+  char password[64];
+} Hooked;
+
+static void hooked_on_event(void *ctx, SsprHookEvent event, const char *audit_json, SsprCompletion *done) {
+  Hooked *h = (Hooked *)ctx;
+  pthread_mutex_lock(&h->lock);
+  if (event == SSPR_HOOK_EVENT_RESET_COMPLETED) h->resets++;
+  if (event == SSPR_HOOK_EVENT_CONTACTS_CHANGED) h->contacts++;
+  if (strstr(audit_json, "uid=jdoe,ou=staff,dc=example,dc=org")) h->names_jane = true;
+  if (h->password[0] && strstr(audit_json, h->password)) h->saw_password = true;
+  bool fail = h->fail;
+  pthread_mutex_unlock(&h->lock);
+  if (fail) {
+    sspr_complete_error(done, SSPR_BACKEND_ERROR_KIND_UNAVAILABLE, "the session service is down");
+  } else {
+    sspr_complete_ok(done);
+  }
+}
+
+static void hooked_release(void *ctx) { __atomic_add_fetch(&((Hooked *)ctx)->released, 1, __ATOMIC_SEQ_CST); }
+
+static void test_event_hooks(void) {
+  Hooked ok, failing;
+  memset(&ok, 0, sizeof ok);
+  memset(&failing, 0, sizeof failing);
+  pthread_mutex_init(&ok.lock, NULL);
+  pthread_mutex_init(&failing.lock, NULL);
+  failing.fail = true;
+  SsprEventHookVtable hooks[2];
+  memset(hooks, 0, sizeof hooks);
+  hooks[0].ctx = &ok;
+  hooks[0].events = 1u << SSPR_HOOK_EVENT_RESET_COMPLETED | 1u << SSPR_HOOK_EVENT_CONTACTS_CHANGED;
+  hooks[0].on_event = hooked_on_event;
+  hooks[0].release = hooked_release;
+  hooks[1] = hooks[0];
+  hooks[1].ctx = &failing;
+  hooks[1].events = 1u << SSPR_HOOK_EVENT_RESET_COMPLETED;
+  AuditLog log;
+  memset(&log, 0, sizeof log);
+  pthread_mutex_init(&log.lock, NULL);
+  SsprAuditVtable audit;
+  memset(&audit, 0, sizeof audit);
+  audit.ctx = &log;
+  audit.record = audit_record;
+  audit.release = audit_release;
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2};
+  World w;
+  world_open_shared(&w, "{\"min_response_ms\": 0}", &shared); /* set_enabled + update_contacts */
+  SsprError *err = NULL;
+  char *flow = begin(&w, "jdoe@example.org");
+  SsprPinSent sent;
+  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  char pin[32];
+  wait_sent(&w, 1, pin);
+  SsprVerified *v = NULL;
+  st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
+  CHECK(st == SSPR_STATUS_OK, "verify: %s", msg(err));
+  sspr_verified_free(v);
+  SsprResetOutcome *out = NULL;
+  st = sspr_complete_reset(w.engine, flow, SSPR_COMPLETION_MODE_TEMPORARY, NULL, NULL, &out, &err);
+  CHECK(st == SSPR_STATUS_OK && out && out->temporary_password, "the reset completes whatever a hook does: %s",
+        msg(err));
+  if (out && out->temporary_password) {
+    pthread_mutex_lock(&ok.lock);
+    snprintf(ok.password, sizeof ok.password, "%s", out->temporary_password);
+    pthread_mutex_unlock(&ok.lock);
+  }
+  sspr_reset_outcome_free(out);
+  CHECK(sspr_flush_deliveries(w.engine, NULL) == SSPR_STATUS_OK, "flush");
+  pthread_mutex_lock(&ok.lock);
+  CHECK(ok.resets == 1 && ok.contacts == 1 && ok.names_jane && !ok.saw_password, "hook: %d resets, %d contacts",
+        ok.resets, ok.contacts);
+  pthread_mutex_unlock(&ok.lock);
+  CHECK(failing.resets == 1 && failing.contacts == 0, "failing hook: %d resets, %d contacts", failing.resets,
+        failing.contacts);
+  pthread_mutex_lock(&log.lock);
+  CHECK(log.hook_failures == 1, "the failure is audited once (%d)", log.hook_failures);
+  pthread_mutex_unlock(&log.lock);
+  free(flow);
+  world_close(&w);
+  struct timespec tick = {0, 10 * 1000 * 1000};
+  for (int i = 0; i < 500 && (__atomic_load_n(&ok.released, __ATOMIC_SEQ_CST) == 0 ||
+                              __atomic_load_n(&failing.released, __ATOMIC_SEQ_CST) == 0);
+       i++) {
+    nanosleep(&tick, NULL);
+  }
+  CHECK(ok.released == 1 && failing.released == 1, "each hook's ctx released once (%d, %d)", ok.released,
+        failing.released);
+  pthread_mutex_destroy(&ok.lock);
+  pthread_mutex_destroy(&failing.lock);
+  pthread_mutex_destroy(&log.lock);
+
+  /* A hook without on_event makes no engine. */
+  SsprEventHookVtable empty;
+  memset(&empty, 0, sizeof empty);
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.hooks = &empty;
+  o.hooks_len = 1;
+  SsprEngine *engine = NULL;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && engine == NULL && strcmp(sspr_error_field(err), "hooks.on_event") == 0,
+        "no on_event: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+}
+
 /* sspr_send_pin answers before the notifier delivers; sspr_flush_deliveries (blocking and as a
  * callback) returns only once a slow notifier finished: what a C program calls at shutdown so
  * that no PIN already promised is lost. */
@@ -1420,7 +1550,7 @@ static void test_configured_password_checks(void) {
   snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
   Seasons seasons = {0, 0, ""};
   SsprPasswordCheckerVtable checker = {&seasons, seasons_check, seasons_release};
-  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1};
+  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1, NULL, 0};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
   pthread_mutex_lock(&w.b.lock);
@@ -1555,6 +1685,7 @@ int main(void) {
   test_two_engines_on_one_sqlite_file_enforce_one_block();
   test_bad_state_store_options();
   test_audit_callback_and_file_receive_every_event();
+  test_event_hooks();
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();

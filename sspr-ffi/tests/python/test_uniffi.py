@@ -649,11 +649,68 @@ async def test_helpdesk_recovery():
     await engine.complete_reset(recovered.flow_id, s.NewPassword.TEMPORARY(), CTX)
 
 
+class Hook(s.EventHook):
+    """A host's event hook: remembers what it was told; raises when `fail` is set."""
+    def __init__(self, events, fail=False):
+        self._events, self.fail, self.heard = events, fail, []
+
+    def events(self):
+        return self._events
+
+    async def on_event(self, event, audit_json):
+        self.heard.append((event, json.loads(audit_json)))
+        if self.fail:
+            raise s.BackendFailure.Unavailable("the session service is down")
+
+
+class ListAudit(s.AuditSink):
+    def __init__(self):
+        self.events = []
+
+    def record(self, event_json):
+        self.events.append(json.loads(event_json))
+
+
+async def test_event_hooks():
+    """Event hooks: each hears the events it names with the audit event (no secret); a raising
+    hook does not break the reset and is audited as hook_failed; admins get one alert."""
+    directory, notifier, clock, audit = Directory(), Notifier(), s.ManualClock(START), ListAudit()
+    told, failing = Hook([s.HookEvent.RESET_COMPLETED, s.HookEvent.CONTACTS_CHANGED]), Hook(
+        [s.HookEvent.RESET_COMPLETED], fail=True)
+    policy = '{"min_response_ms": 0, "admin_alert_addresses": ["secops@example.org"]}'
+    engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)), directory, notifier,
+                        Contacts(), clock, audit, None, [told, failing])
+    await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+    await engine.update_contacts(
+        ADMIN, "jdoe@example.org",
+        s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+    c = await engine.begin_reset("jdoe@example.org", CTX)
+    await engine.send_pin(c.flow_id, "email", None, CTX)
+    await engine.flush_deliveries()
+    pin = [n.pin for n in notifier.sent if n.kind == s.MessageKind.PIN][-1]
+    await engine.verify_pin(c.flow_id, pin, CTX)
+    outcome = await engine.complete_reset(c.flow_id, s.NewPassword.TEMPORARY(), CTX)
+    await engine.flush_deliveries()
+    check(outcome.temporary_password is not None, "the reset completes whatever a hook does")
+    check([e for e, _ in told.heard] == [s.HookEvent.CONTACTS_CHANGED, s.HookEvent.RESET_COMPLETED],
+          f"heard: {[e for e, _ in told.heard]}")
+    check(told.heard[-1][1]["user_id"] == "uid=jdoe,ou=staff,dc=example,dc=org", "the audit event names the user")
+    check(outcome.temporary_password not in json.dumps([a for _, a in told.heard]) and pin not in json.dumps(
+        [a for _, a in told.heard]), "no secret reaches a hook")
+    failed = [e for e in audit.events if e["kind"] == "hook_failed"]
+    check(len(failed) == 1 and "session service is down" in failed[0]["outcome"]["error"], f"failed: {failed}")
+    await engine.begin_reset("root@example.org", CTX)
+    await engine.begin_reset("root@example.org", s.RequestContext(client_ip="192.0.2.99"))
+    await engine.flush_deliveries()
+    alerts = [n for n in notifier.sent if n.to == "secops@example.org"]
+    check(len(alerts) == 1 and alerts[0].kind == s.MessageKind.ADMIN_ALERT, f"alerts: {len(alerts)}")
+
+
 async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
-                 test_registration_coverage, test_helpdesk_recovery):
+                 test_registration_coverage, test_helpdesk_recovery, test_event_hooks):
         try:
             await test()
         except Exception:  # noqa: BLE001

@@ -2,7 +2,7 @@
 
 import datetime
 from types import ModuleType
-from typing import Any, Callable, Coroutine, Dict, List, Literal, Optional, Sequence, Tuple, TypeVar, Union, final
+from typing import Any, Callable, Coroutine, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, TypeVar, Union, final
 
 from typing_extensions import Concatenate, ParamSpec
 
@@ -10,6 +10,14 @@ from .protocols import AuditSink, ContactStore, Directory, Notifier
 
 Channel = Literal["email", "sms"]
 Mode = Literal["temporary", "chosen", "unlock_only"]
+HookEventName = Literal[
+    "reset_completed",
+    "user_blocked",
+    "contacts_changed",
+    "privileged_attempt_refused",
+    "delivery_failed",
+    "failure_alarm",
+]
 SecretLike = Union[str, "Secret"]
 
 backends: ModuleType
@@ -381,6 +389,7 @@ class Notification:
         "password_changed",
         "registration_reminder",
         "helpdesk_recovery",
+        "admin_alert",
         "other",
     ]: ...
     @property
@@ -430,6 +439,8 @@ class Policy:
         reconfirm_after_days: int = 0,
         registration_url: str = "",
         reminder_interval_days: int = 7,
+        admin_alert_addresses: List[str] = ...,
+        admin_alert_interval_minutes: int = 60,
         eligible_ous: List[str] = ...,
         eligible_groups: List[str] = ...,
         eligible_administrative_units: List[str] = ...,
@@ -481,6 +492,8 @@ class Policy:
     reconfirm_after_days: int
     registration_url: str
     reminder_interval_days: int
+    admin_alert_addresses: List[str]
+    admin_alert_interval_minutes: int
     eligible_ous: List[str]
     eligible_groups: List[str]
     eligible_administrative_units: List[str]
@@ -578,6 +591,7 @@ class _Engine:
         clock: Optional[ManualClock] = None,
         rng_seed: Optional[Union[bytes, str]] = None,
         password_checkers: Sequence[Any] = ...,
+        hooks: Optional[Mapping[HookEventName, Callable[[HookEventName, Dict[str, Any]], Any]]] = None,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...

@@ -33,8 +33,9 @@ pub use reset::*;
 pub use sign_in::*;
 
 use super::backends::{
-    CAudit, CContactStore, CDirectory, CNotifier, CPasswordChecker, Ctx, SsprAuditVtable, SsprContactStoreVtable,
-    SsprDirectoryVtable, SsprNotifierVtable, SsprPasswordCheckerVtable, take_ctx,
+    CAudit, CContactStore, CDirectory, CEventHook, CNotifier, CPasswordChecker, Ctx, SsprAuditVtable,
+    SsprContactStoreVtable, SsprDirectoryVtable, SsprEventHookVtable, SsprNotifierVtable, SsprPasswordCheckerVtable,
+    take_ctx,
 };
 use super::{SsprError, SsprStatus, guard, opt_str_arg};
 use crate::shared;
@@ -110,6 +111,10 @@ pub struct SsprEngineOptions {
     pub password_checkers: *const SsprPasswordCheckerVtable,
     /// How many `password_checkers` there are.
     pub password_checkers_len: usize,
+    /// NULL, or `hooks_len` event hooks written in C (the engine owns each `ctx`).
+    pub hooks: *const SsprEventHookVtable,
+    /// How many `hooks` there are.
+    pub hooks_len: usize,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -208,6 +213,14 @@ status_fn! {
                     .map(|v| (take_ctx(v.ctx, v.release), v))
                     .collect(),
             };
+        let hooks: Vec<(Ctx, &SsprEventHookVtable)> = match (o.hooks.is_null(), o.hooks_len) {
+            (_, 0) => Vec::new(),
+            (true, _) => return Err(SsprError::null("hooks")),
+            // SAFETY: per this function's contract, `hooks_len` readable vtables.
+            (false, len) => {
+                std::slice::from_raw_parts(o.hooks, len).iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect()
+            }
+        };
         if engine_out.is_null() {
             return Err(SsprError::null("engine_out"));
         }
@@ -229,6 +242,10 @@ status_fn! {
             shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json, password_checks_json)?;
         for (ctx, vtable) in checkers {
             builder = builder.password_checker(CPasswordChecker::new(ctx, vtable)?);
+        }
+        for (ctx, vtable) in hooks {
+            let hook = CEventHook::new(ctx, vtable)?;
+            builder = builder.hook(&hook.events(), hook);
         }
         let engine = Box::new(SsprEngine { sspr: builder.build()? });
         engine_out.write(Box::into_raw(engine));

@@ -1,0 +1,90 @@
+//! What follows an audit event: the host's event hooks ([`crate::hooks`]) and the notices to
+//! the policy's `admin_alert_addresses`. Both run off the request path, in the delivery set,
+//! so neither a slow hook nor a slow mail relay shows in an answer; neither can fail a step.
+
+use std::time::Duration;
+
+use super::Sspr;
+use crate::api::Destination;
+use crate::audit::{AuditEvent, AuditKind, Outcome};
+use crate::hooks::{HOOK_TIMEOUT, HookEvent};
+use crate::input::EmailAddress;
+use crate::notice::{Message, Notification};
+
+/// The state-store counter of the admin alerts of one kind in the current interval.
+const ALERT_KEY: &str = "sspr/admin-alert/";
+
+impl Sspr {
+    /// Hand the hook event `audit` is, if any, to the hooks subscribed to it, and alert the
+    /// admins when it is one they are alerted of.
+    pub(super) async fn after_audit(&self, audit: &AuditEvent) {
+        let Some(event) = HookEvent::of(audit) else { return };
+        for subscription in self.inner.hooks.iter().filter(|s| s.events.contains(&event)) {
+            let (sspr, hook, audit) = (self.clone(), subscription.hook.clone(), audit.clone());
+            self.hand_off(async move {
+                let failure = match sspr.within(HOOK_TIMEOUT, hook.on_event(event, &audit)).await {
+                    Some(Ok(())) => return,
+                    Some(Err(e)) => e.to_string(),
+                    None => format!("no answer within {} s", HOOK_TIMEOUT.as_secs()),
+                };
+                tracing::warn!(event = event.as_str(), error = %failure, "an event hook failed");
+                let mut failed = audit.clone();
+                failed.kind = AuditKind::HookFailed;
+                failed.at = sspr.now();
+                failed.outcome = Outcome::Failed { error: format!("hook for {}: {failure}", event.as_str()) };
+                // Recorded as it is, not through `audit`: a hook failure is no hook event.
+                sspr.record(&failed).await;
+            })
+            .await;
+        }
+        if matches!(event, HookEvent::PrivilegedAttemptRefused | HookEvent::FailureAlarm) {
+            self.alert_admins(event, audit).await;
+        }
+    }
+
+    /// Mail the policy's `admin_alert_addresses` about `event`, at most once per kind in each
+    /// `admin_alert_interval_minutes` across every instance sharing the store (an attacker
+    /// trying a privileged login in a loop must not flood the admins' mailboxes).
+    async fn alert_admins(&self, event: HookEvent, audit: &AuditEvent) {
+        let policy = &self.inner.policy;
+        if policy.admin_alert_addresses.is_empty() {
+            return;
+        }
+        let (sspr, event, audit) = (self.clone(), event, audit.clone());
+        // Counted off the request path too: a privileged login's answer must not take one
+        // store call longer than an unknown login's.
+        self.hand_off(async move { sspr.send_admin_alert(event, &audit).await }).await;
+    }
+
+    async fn send_admin_alert(&self, event: HookEvent, audit: &AuditEvent) {
+        let policy = &self.inner.policy;
+        let now = self.now();
+        let interval = Duration::from_secs(u64::from(policy.admin_alert_interval_minutes) * 60);
+        let key = format!("{ALERT_KEY}{}", event.as_str());
+        match self.inner.store.increment(&key, now + interval, now).await {
+            Ok(counter) if counter.count == 1 => {}
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "the state store failed: an admin alert was not sent");
+                return;
+            }
+        }
+        let message = Message::AdminAlert {
+            event,
+            user_id: audit.user_id.as_ref().map(|u| u.as_str().to_owned()),
+            client_ip: audit.client_ip,
+            held_back_minutes: policy.admin_alert_interval_minutes,
+        };
+        for address in policy.admin_alert_addresses.iter().filter_map(|a| EmailAddress::parse(a).ok()) {
+            let notice = Notification {
+                to: Destination::Email(address),
+                locale: crate::api::Locale::En,
+                message: message.clone(),
+                at: now,
+            };
+            if let Err(e) = self.inner.notifier.send(&notice).await {
+                tracing::warn!(error = %e, "an admin alert could not be delivered");
+            }
+        }
+    }
+}
