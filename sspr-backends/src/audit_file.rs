@@ -11,8 +11,23 @@
 //! Events never hold a secret (sspr-core guarantees it), so the file may be shipped to any
 //! log pipeline. The file is opened in append mode and each event is written with one
 //! `write` call of a whole line, so several processes may append to the same file and lines
-//! do not interleave (POSIX `O_APPEND`); log rotation must move the file and tell the
-//! process to reopen it (build a new sink), as with any appending logger.
+//! do not interleave (POSIX `O_APPEND`).
+//!
+//! **Rotation.** [`JsonLinesAuditSink::open_rotating`] rotates by size: when the next line
+//! would take the file past `max_bytes`, `audit.jsonl.{keep-1}` becomes `audit.jsonl.{keep}`
+//! (the oldest, `audit.jsonl.{keep}`, is overwritten), ..., `audit.jsonl` becomes
+//! `audit.jsonl.1`, and a new `audit.jsonl` is started; a line is never split across files. The
+//! size is counted by this sink (from the file's size when opened), so let one process own a
+//! rotating file; several processes sharing one file should rotate it with an external tool
+//! (logrotate `copytruncate`) instead.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), sspr_core::BackendError> {
+//! use sspr_backends::audit_file::{JsonLinesAuditSink, Rotation};
+//! // At most ~10 MB per file, the 5 previous files kept: audit.jsonl.1 (newest) .. audit.jsonl.5.
+//! let audit = JsonLinesAuditSink::open_rotating("/var/log/sspr/audit.jsonl", Rotation { max_bytes: 10_000_000, keep: 5 })?;
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -23,51 +38,132 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use sspr_core::{AuditEvent, AuditSink, BackendError};
 
-/// Appends every audit event as one JSON line to a file. Clones share the file.
+/// Size-based rotation of a [`JsonLinesAuditSink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// Start a new file when the next line would take the current one past this many bytes
+    /// (a single longer line gets a file of its own).
+    pub max_bytes: u64,
+    /// How many previous files to keep (`audit.jsonl.1` .. `audit.jsonl.{keep}`); 0 keeps
+    /// none (the full file is deleted).
+    pub keep: usize,
+}
+
+/// Appends every audit event as one JSON line to a file, optionally rotated by size. Clones
+/// share the file.
 #[derive(Clone)]
 pub struct JsonLinesAuditSink {
-    file: Arc<Mutex<File>>,
+    state: Arc<Mutex<Open>>,
     path: PathBuf,
+    rotation: Option<Rotation>,
+}
+
+struct Open {
+    file: File,
+    /// Bytes in the file, as this sink counts them (from its size when opened).
+    size: u64,
 }
 
 impl fmt::Debug for JsonLinesAuditSink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonLinesAuditSink").field("path", &self.path).finish()
+        f.debug_struct("JsonLinesAuditSink").field("path", &self.path).field("rotation", &self.rotation).finish()
     }
 }
 
+fn unavailable(path: &Path, what: &str, e: std::io::Error) -> BackendError {
+    BackendError::new(sspr_core::BackendErrorKind::Unavailable, format!("audit file {}: {what}: {e}", path.display()))
+}
+
+fn open_append(path: &Path) -> Result<Open, BackendError> {
+    let file =
+        OpenOptions::new().create(true).append(true).open(path).map_err(|e| unavailable(path, "cannot open", e))?;
+    let size = file.metadata().map_err(|e| unavailable(path, "cannot read its size", e))?.len();
+    Ok(Open { file, size })
+}
+
+/// `audit.jsonl` + `.n`.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
+}
+
 impl JsonLinesAuditSink {
-    /// Open `path` for appending, creating it if missing (its folder must exist).
+    /// Open `path` for appending, creating it if missing (its folder must exist); never
+    /// rotated.
     ///
     /// # Errors
     /// `Unavailable` when the file cannot be opened (missing folder, permissions).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, BackendError> {
         let path = path.as_ref().to_owned();
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| {
-            BackendError::new(sspr_core::BackendErrorKind::Unavailable, format!("audit file {}: {e}", path.display()))
-        })?;
-        Ok(Self { file: Arc::new(Mutex::new(file)), path })
+        let open = open_append(&path)?;
+        Ok(Self { state: Arc::new(Mutex::new(open)), path, rotation: None })
+    }
+
+    /// As [`JsonLinesAuditSink::open`], rotating the file by size as `rotation` says.
+    ///
+    /// # Errors
+    /// `Unavailable` when the file cannot be opened; `Rejected` when `max_bytes` is 0.
+    pub fn open_rotating(path: impl AsRef<Path>, rotation: Rotation) -> Result<Self, BackendError> {
+        if rotation.max_bytes == 0 {
+            return Err(BackendError::new(
+                sspr_core::BackendErrorKind::Rejected,
+                "audit file rotation: max_bytes must be at least 1",
+            ));
+        }
+        Ok(Self { rotation: Some(rotation), ..Self::open(path)? })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Move the full file aside (`.1`, older ones one number up, the last one dropped) and
+    /// start a new one.
+    fn rotate(&self, open: &mut Open, keep: usize) -> Result<(), BackendError> {
+        let path = &self.path;
+        let ignore_missing = |r: std::io::Result<()>| match r {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unavailable(path, "cannot rotate", e)),
+            _ => Ok(()),
+        };
+        if keep == 0 {
+            ignore_missing(std::fs::remove_file(path))?;
+        } else {
+            for n in (1..keep).rev() {
+                ignore_missing(std::fs::rename(numbered(path, n), numbered(path, n + 1)))?;
+            }
+            ignore_missing(std::fs::rename(path, numbered(path, 1)))?;
+        }
+        *open = open_append(path)?;
+        Ok(())
+    }
 }
 
-fn lock(file: &Mutex<File>) -> MutexGuard<'_, File> {
-    file.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock(state: &Mutex<Open>) -> MutexGuard<'_, Open> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[async_trait]
 impl AuditSink for JsonLinesAuditSink {
-    /// Append one line. The write is a small blocking `write(2)` to a local file (no fsync):
-    /// done inline, as a logger does, rather than on another thread that could reorder
-    /// events of one flow.
+    /// Append one line, rotating first when it would not fit. The write is a small blocking
+    /// `write(2)` to a local file (no fsync): done inline, as a logger does, rather than on
+    /// another thread that could reorder events of one flow (put the sink behind a
+    /// [`QueuedAuditSink`](crate::audit_queue::QueuedAuditSink) to take it off the reset's path).
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         let mut line = event.to_json();
         line.push('\n');
-        lock(&self.file).write_all(line.as_bytes()).map_err(BackendError::unavailable)
+        let len = u64::try_from(line.len()).unwrap_or(u64::MAX);
+        let mut open = lock(&self.state);
+        if let Some(rotation) = self.rotation
+            && open.size > 0
+            && open.size.saturating_add(len) > rotation.max_bytes
+        {
+            self.rotate(&mut open, rotation.keep)?;
+        }
+        open.file.write_all(line.as_bytes()).map_err(|e| unavailable(&self.path, "cannot write", e))?;
+        open.size = open.size.saturating_add(len);
+        Ok(())
     }
 }
 
@@ -97,6 +193,69 @@ mod tests {
         assert_eq!(lines[0]["kind"], "reset_requested");
         assert_eq!(lines[1]["kind"], "pin_sent");
         assert!(text.ends_with('\n'));
+    }
+
+    fn kinds_in(path: &Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_rotating_file_moves_aside_at_its_size_keeps_n_files_and_never_splits_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let at = OffsetDateTime::from_unix_timestamp(1_767_261_600).unwrap();
+        let kinds = [
+            AuditKind::ResetRequested,
+            AuditKind::PinSent,
+            AuditKind::PinFailed,
+            AuditKind::PinVerified,
+            AuditKind::ResetCompleted,
+            AuditKind::SignIn,
+        ];
+        let line_len = AuditEvent::new(AuditKind::PinSent, at, Outcome::Success).to_json().len() as u64 + 1;
+        // Room for two lines of about this size per file, two old files kept.
+        let sink = JsonLinesAuditSink::open_rotating(&path, Rotation { max_bytes: 2 * line_len + 8, keep: 2 }).unwrap();
+        for kind in kinds {
+            futures::executor::block_on(sink.record(&AuditEvent::new(kind, at, Outcome::Success))).unwrap();
+        }
+        // Six events, two per file: the oldest pair fell off the end.
+        assert_eq!(kinds_in(&path), ["reset_completed", "sign_in"]);
+        assert_eq!(kinds_in(&numbered(&path, 1)), ["pin_failed", "pin_verified"]);
+        assert_eq!(kinds_in(&numbered(&path, 2)), ["reset_requested", "pin_sent"]);
+        assert!(!numbered(&path, 3).exists());
+        for file in [path.clone(), numbered(&path, 1), numbered(&path, 2)] {
+            assert!(std::fs::metadata(&file).unwrap().len() <= 2 * line_len + 8);
+        }
+        futures::executor::block_on(sink.record(&AuditEvent::new(AuditKind::Blocked, at, Outcome::Success))).unwrap();
+        assert_eq!(kinds_in(&numbered(&path, 2)), ["pin_failed", "pin_verified"]);
+        assert_eq!(kinds_in(&path), ["blocked"]);
+
+        // Reopened, the sink counts the size already there.
+        drop(sink);
+        let again =
+            JsonLinesAuditSink::open_rotating(&path, Rotation { max_bytes: 2 * line_len + 8, keep: 0 }).unwrap();
+        futures::executor::block_on(again.record(&AuditEvent::new(AuditKind::PinSent, at, Outcome::Success))).unwrap();
+        assert_eq!(kinds_in(&path), ["blocked", "pin_sent"]);
+        // keep = 0: the full file is dropped, not moved.
+        futures::executor::block_on(again.record(&AuditEvent::new(AuditKind::PinVoided, at, Outcome::Success)))
+            .unwrap();
+        assert_eq!(kinds_in(&path), ["pin_voided"]);
+        assert_eq!(kinds_in(&numbered(&path, 1)), ["reset_completed", "sign_in"], "left as it was");
+
+        // A line longer than the limit gets a file of its own rather than being split.
+        let tiny = dir.path().join("tiny.jsonl");
+        let sink = JsonLinesAuditSink::open_rotating(&tiny, Rotation { max_bytes: 10, keep: 1 }).unwrap();
+        for kind in [AuditKind::PinSent, AuditKind::PinFailed] {
+            futures::executor::block_on(sink.record(&AuditEvent::new(kind, at, Outcome::Success))).unwrap();
+        }
+        assert_eq!(kinds_in(&tiny), ["pin_failed"]);
+        assert_eq!(kinds_in(&numbered(&tiny, 1)), ["pin_sent"]);
+        let e = JsonLinesAuditSink::open_rotating(&tiny, Rotation { max_bytes: 0, keep: 1 }).unwrap_err();
+        assert_eq!(e.kind(), sspr_core::BackendErrorKind::Rejected);
     }
 
     #[test]

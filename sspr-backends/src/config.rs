@@ -53,7 +53,8 @@ use sspr_core::{
     AuditSink, BackendError, Clock, ContactStore, Directory, Notifier, PasswordChecker, StateStore, SystemClock,
 };
 
-use crate::audit_file::JsonLinesAuditSink;
+use crate::audit_file::{JsonLinesAuditSink, Rotation};
+use crate::audit_queue::QueuedAuditSink;
 use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
@@ -117,6 +118,10 @@ pub struct BackendsConfig {
     pub sms: SmsConfig,
     /// Where audit events go. Default: none here (the engine's default sink).
     pub audit: Option<AuditConfig>,
+    /// The bounded queue between the engine and the `[audit]` sink (see
+    /// [`AuditQueueConfig`]). Default: a queue of
+    /// [`DEFAULT_CAPACITY`](crate::audit_queue::DEFAULT_CAPACITY) events.
+    pub audit_queue: Option<AuditQueueConfig>,
     /// Checks of a chosen password beyond the policy's own (zxcvbn's `password_min_score`
     /// is the policy's): banned words and the breached-password check. Default none.
     pub password_checks: Option<PasswordChecksConfig>,
@@ -250,11 +255,38 @@ pub enum SmsConfig {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum AuditConfig {
-    /// Appended as JSON lines to a file.
+    /// Appended as JSON lines to a file (see [`JsonLinesAuditSink`]).
     JsonLines {
         /// The file (created when missing, appended to).
         path: PathBuf,
+        /// Rotate when the file would grow past this many bytes (`audit.jsonl` ->
+        /// `audit.jsonl.1` -> ...). Default: never rotated.
+        #[serde(default)]
+        max_bytes: Option<u64>,
+        /// With `max_bytes`: how many previous files to keep. Default 5.
+        #[serde(default = "default_keep")]
+        keep: usize,
     },
+}
+
+fn default_keep() -> usize {
+    5
+}
+
+/// The queue between the engine and the `[audit]` sink: a slow sink never slows a reset;
+/// when the queue is full an event is dropped and counted (`sspr_audit_dropped_total`, see
+/// [`QueuedAuditSink`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQueueConfig {
+    /// Events that may wait for the sink; 0 writes each event inline, in the engine's call
+    /// (a slow sink then slows the reset, but nothing is ever dropped).
+    #[serde(default = "default_audit_queue_capacity")]
+    pub capacity: usize,
+}
+
+fn default_audit_queue_capacity() -> usize {
+    crate::audit_queue::DEFAULT_CAPACITY
 }
 
 /// What building needs besides the configuration.
@@ -291,8 +323,11 @@ pub struct Backends {
     pub notifier: Arc<dyn Notifier>,
     /// The development outbox, when either channel goes there.
     pub outbox: Option<Outbox>,
-    /// The audit sink, when one is configured.
+    /// The audit sink, when one is configured (behind the queue, unless its capacity is 0).
     pub audit: Option<Arc<dyn AuditSink>>,
+    /// The queue in front of `audit`, for the host to [`flush`](QueuedAuditSink::flush) at
+    /// shutdown and to read its [`dropped`](QueuedAuditSink::dropped) count.
+    pub audit_queue: Option<QueuedAuditSink>,
     /// The password checkers of `[password_checks]`, in order, for
     /// `SsprBuilder::password_checker_arc`.
     pub password_checkers: Vec<Arc<dyn PasswordChecker>>,
@@ -401,8 +436,14 @@ impl BackendsConfig {
             SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", t.base_url),
             SmsConfig::Webhook(w) => format!("SMS: webhook {w:?}"),
         });
-        if let Some(AuditConfig::JsonLines { path }) = &self.audit {
-            lines.push(format!("audit: JSON lines {}", path.display()));
+        match &self.audit {
+            None => {}
+            Some(AuditConfig::JsonLines { path, max_bytes: None, .. }) => {
+                lines.push(format!("audit: JSON lines {}", path.display()));
+            }
+            Some(AuditConfig::JsonLines { path, max_bytes: Some(max), keep }) => {
+                lines.push(format!("audit: JSON lines {} (rotated at {max} bytes, {keep} kept)", path.display()));
+            }
         }
         if let Some(checks) = &self.password_checks {
             if let Some(path) = &checks.banned_words_file {
@@ -516,9 +557,26 @@ impl BackendsConfig {
         };
         let audit: Option<Arc<dyn AuditSink>> = match &self.audit {
             None => None,
-            Some(AuditConfig::JsonLines { path }) => {
-                Some(Arc::new(JsonLinesAuditSink::open(path).map_err(backend("audit log"))?))
+            Some(AuditConfig::JsonLines { path, max_bytes, keep }) => {
+                let sink = match max_bytes {
+                    None => JsonLinesAuditSink::open(path),
+                    Some(max_bytes) => {
+                        JsonLinesAuditSink::open_rotating(path, Rotation { max_bytes: *max_bytes, keep: *keep })
+                    }
+                };
+                Some(Arc::new(sink.map_err(backend("audit log"))?))
             }
+        };
+        let capacity = self.audit_queue.as_ref().map_or(crate::audit_queue::DEFAULT_CAPACITY, |q| q.capacity);
+        let audit_queue = match &audit {
+            Some(sink) if capacity > 0 => {
+                Some(QueuedAuditSink::new(Arc::clone(sink), capacity).map_err(backend("audit queue"))?)
+            }
+            _ => None,
+        };
+        let audit = match &audit_queue {
+            Some(queue) => Some(Arc::new(queue.clone()) as Arc<dyn AuditSink>),
+            None => audit,
         };
         let password_checkers = match &self.password_checks {
             Some(checks) => checks.build().map_err(backend("password checks"))?,
@@ -534,6 +592,7 @@ impl BackendsConfig {
             notifier: Arc::new(ByChannel::new(Some(email), Some(sms))),
             outbox: outbox_used.then_some(outbox),
             audit,
+            audit_queue,
         })
     }
 }
@@ -603,6 +662,29 @@ mod tests {
         let built = config.build(&ctx).await.unwrap();
         assert!(built.state_is_shared && built.audit.is_some());
         assert!(dir.path().join("sspr.sqlite").exists() && dir.path().join("audit.jsonl").exists());
+        // The sink is behind the queue by default; flushing writes what was recorded.
+        let queue = built.audit_queue.clone().unwrap();
+        assert_eq!(queue.capacity(), crate::audit_queue::DEFAULT_CAPACITY);
+        let at = sspr_core::time::OffsetDateTime::UNIX_EPOCH;
+        let event = sspr_core::AuditEvent::new(sspr_core::AuditKind::PinSent, at, sspr_core::Outcome::Success);
+        built.audit.as_ref().unwrap().record(&event).await.unwrap();
+        queue.flush().await.unwrap();
+        let text = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+        assert!(text.contains("pin_sent"), "{text}");
+        let inline = BackendsConfig::from_toml_str(&format!(
+            "[audit_queue]\ncapacity = 0\n[audit]\nkind = \"json_lines\"\npath = {:?}\nmax_bytes = 1\nkeep = 1\n",
+            dir.path().join("inline.jsonl")
+        ))
+        .unwrap()
+        .build(&ctx)
+        .await
+        .unwrap();
+        assert!(inline.audit.is_some() && inline.audit_queue.is_none());
+        // Inline, and rotated at every line (max_bytes = 1): the second event moved the first aside.
+        for _ in 0..2 {
+            inline.audit.as_ref().unwrap().record(&event).await.unwrap();
+        }
+        assert!(dir.path().join("inline.jsonl.1").exists() && !dir.path().join("inline.jsonl.2").exists());
         let unreachable = BackendsConfig::from_toml_str(
             "[state]\nkind = \"redis\"\nurl = \"redis://:pw@127.0.0.1:1/0\"\nconnect_timeout_ms = 300\n",
         )

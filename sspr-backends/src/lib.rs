@@ -7,15 +7,20 @@
 //! | `sms-twilio` | SMS through the Twilio Messages API |
 //! | `webhook` | any other gateway: a signed JSON POST |
 //! | `graph` | Microsoft Entra ID through Microsoft Graph v1.0: directory, and a contact store over authentication methods |
-//! | `sqlite` | the embedded default contact and state store |
+//! | `sqlite` | the embedded default contact and state store; an audit sink with [`audit_sql::AuditReport`] summaries |
 //! | `redis` | a state store shared by several portal instances |
-//! | `postgres` | contact and state stores shared by several portal instances |
+//! | `postgres` | contact and state stores shared by several portal instances; an audit sink with [`audit_sql::AuditReport`] summaries |
 //! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files); [`password_checks`]: it and a banned-words list from one configuration |
-//! | `audit-file` | the audit trail as a JSON-lines file |
+//! | `audit-file` | the audit trail as a JSON-lines file, rotated by size |
+//! | `audit-queue` | a bounded queue between the engine and any audit sink |
 //! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
 #[cfg(feature = "audit-file")]
 pub mod audit_file;
+#[cfg(feature = "audit-queue")]
+pub mod audit_queue;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod audit_sql;
 #[cfg(feature = "breached")]
 pub mod breached;
 #[cfg(feature = "config")]

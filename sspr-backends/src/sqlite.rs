@@ -36,8 +36,10 @@ use sspr_core::backend::{
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
-use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
 use tokio::sync::oneshot;
+
+use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary};
 
 /// The schema, one step per entry; `PRAGMA user_version` is the number of steps applied.
 /// Never edit a step that has shipped: add a new one.
@@ -66,6 +68,17 @@ const MIGRATIONS: &[&str] = &[
     // 2: the contact history (first registration, recently removed contacts) as JSON; empty
     // for rows written before it, which read as "no history".
     "ALTER TABLE sspr_enrollment ADD COLUMN history TEXT NOT NULL DEFAULT '';",
+    // 3: the audit trail (crate::audit_sql), when the database is also an audit sink.
+    "CREATE TABLE sspr_audit (
+         id      INTEGER PRIMARY KEY,
+         at      INTEGER NOT NULL,  -- unix seconds, UTC
+         kind    TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         reason  TEXT,
+         channel TEXT,
+         event   TEXT NOT NULL      -- AuditEvent::to_json
+     );
+     CREATE INDEX sspr_audit_at ON sspr_audit (at);",
 ];
 
 /// How to open the SQLite store, as read from the portal's configuration.
@@ -529,6 +542,61 @@ struct EnrollmentRow {
     phone_usable_from: Option<String>,
     last_reset_at: Option<String>,
     history: String,
+}
+
+const AUDIT_INSERT: &str =
+    "INSERT INTO sspr_audit (at, kind, outcome, reason, channel, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// The store is also an audit sink: one row of `sspr_audit` per event (see
+/// [`crate::audit_sql`]), written on the store's thread.
+#[async_trait]
+impl AuditSink for SqliteStore {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        let row = AuditRow::of(event);
+        self.call(move |conn| {
+            conn.prepare_cached(AUDIT_INSERT)?.execute(params![
+                row.at,
+                row.kind,
+                row.outcome,
+                row.reason,
+                row.channel,
+                row.json
+            ])
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl AuditReport for SqliteStore {
+    async fn audit_summary(&self, days: u32, now: OffsetDateTime) -> Result<AuditSummary, BackendError> {
+        let (from, first_day, last_day) = audit_sql::period(days, now);
+        let rows = self
+            .call(move |conn| {
+                let resets = conn
+                    .prepare_cached(audit_sql::RESETS_PER_DAY)?
+                    .query_map(params![from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let begins = conn
+                    .prepare_cached(audit_sql::BEGINS)?
+                    .query_map(params![from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let daily = conn
+                    .prepare_cached(audit_sql::DAILY_KINDS)?
+                    .query_map(params![from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let failures = conn
+                    .prepare_cached(audit_sql::TOP_FAILURES)?
+                    .query_map(params![from, audit_sql::TOP_FAILURES_SHOWN], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(audit_sql::Rows { resets, begins, daily, failures })
+            })
+            .await?;
+        Ok(rows.summary(first_day, last_day))
+    }
 }
 
 fn format_time(t: OffsetDateTime) -> Result<String, BackendError> {

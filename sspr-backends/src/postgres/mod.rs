@@ -31,10 +31,11 @@ use sspr_core::backend::{
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
-use sspr_core::{BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Row, Statement};
 
+use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary};
 use crate::{conninfo, redact};
 
 mod tls;
@@ -142,6 +143,17 @@ const MIGRATIONS: &[&str] = &[
     // 3: `ContactStore::list` pages in byte order of the id (the contract's, whatever the
     // database's collation): an index in that order, so a page is a range scan, not a sort.
     "CREATE INDEX sspr_enrollment_user_id_bytes ON sspr_enrollment (user_id COLLATE \"C\");",
+    // 4: the audit trail (crate::audit_sql), when the database is also an audit sink.
+    "CREATE TABLE sspr_audit (
+         id      BIGSERIAL PRIMARY KEY,
+         at      BIGINT NOT NULL,   -- unix seconds, UTC
+         kind    TEXT NOT NULL,
+         outcome TEXT NOT NULL,
+         reason  TEXT,
+         channel TEXT,
+         event   JSONB NOT NULL     -- AuditEvent::to_json
+     );
+     CREATE INDEX sspr_audit_at ON sspr_audit (at);",
 ];
 
 /// An arbitrary constant: the advisory lock held while migrating.
@@ -282,6 +294,9 @@ const ENROLLMENT_UPDATE: &str = "UPDATE sspr_enrollment SET enabled = $2, email 
          version = version + 1, history = $11
      WHERE user_id = $1 AND version = $10";
 
+const AUDIT_INSERT: &str = "INSERT INTO sspr_audit (at, kind, outcome, reason, channel, event)
+     VALUES ($1, $2, $3, $4, $5, ($6::text)::jsonb)";
+
 /// One connection and its prepared statements.
 struct Conn {
     client: Client,
@@ -296,6 +311,7 @@ struct Conn {
     enrollment_get: Statement,
     enrollment_insert: Statement,
     enrollment_update: Statement,
+    audit_insert: Statement,
 }
 
 /// A [`ContactStore`] and [`StateStore`] on PostgreSQL. Clones share the pool.
@@ -469,13 +485,14 @@ impl PostgresStore {
         let prepare = |sql: &'static str| client.prepare(sql);
         let (get, create, replace, increment_many, apply) =
             tokio::join!(prepare(GET), prepare(CREATE), prepare(REPLACE), prepare(INCREMENT_MANY), prepare(APPLY));
-        let (get_linked, delete, sweep, enrollment_get, enrollment_insert, enrollment_update) = tokio::join!(
+        let (get_linked, delete, sweep, enrollment_get, enrollment_insert, enrollment_update, audit_insert) = tokio::join!(
             prepare(GET_LINKED),
             prepare(DELETE),
             prepare(SWEEP),
             prepare(ENROLLMENT_GET),
             prepare(ENROLLMENT_INSERT),
             prepare(ENROLLMENT_UPDATE),
+            prepare(AUDIT_INSERT),
         );
         Ok(Conn {
             get: get.map_err(map_err)?,
@@ -489,6 +506,7 @@ impl PostgresStore {
             enrollment_get: enrollment_get.map_err(map_err)?,
             enrollment_insert: enrollment_insert.map_err(map_err)?,
             enrollment_update: enrollment_update.map_err(map_err)?,
+            audit_insert: audit_insert.map_err(map_err)?,
             client,
         })
     }
@@ -521,6 +539,62 @@ impl PostgresStore {
                 tracing::warn!(error = %e, "sweeping expired sspr state failed");
             }
         });
+    }
+}
+
+/// The store is also an audit sink: one row of `sspr_audit` per event (see
+/// [`crate::audit_sql`]).
+#[async_trait]
+impl AuditSink for PostgresStore {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        let row = AuditRow::of(event);
+        let conn = self.conn().await?;
+        self.timed(
+            conn.client
+                .execute(&conn.audit_insert, &[&row.at, &row.kind, &row.outcome, &row.reason, &row.channel, &row.json]),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl AuditReport for PostgresStore {
+    async fn audit_summary(&self, days: u32, now: OffsetDateTime) -> Result<AuditSummary, BackendError> {
+        let (from, first_day, last_day) = audit_sql::period(days, now);
+        let conn = self.conn().await?;
+        let (resets, begins, daily, failures) = (
+            audit_sql::postgres_sql(audit_sql::RESETS_PER_DAY),
+            audit_sql::postgres_sql(audit_sql::BEGINS),
+            audit_sql::postgres_sql(audit_sql::DAILY_KINDS),
+            audit_sql::postgres_sql(audit_sql::TOP_FAILURES),
+        );
+        let shown = audit_sql::TOP_FAILURES_SHOWN;
+        let (resets, begins, daily, failures) = tokio::try_join!(
+            self.timed(conn.client.query(resets.as_str(), &[&from])),
+            self.timed(conn.client.query(begins.as_str(), &[&from])),
+            self.timed(conn.client.query(daily.as_str(), &[&from])),
+            self.timed(conn.client.query(failures.as_str(), &[&from, &shown])),
+        )?;
+        let rows = audit_sql::Rows {
+            resets: resets
+                .iter()
+                .map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?, column(r, 3)?)))
+                .collect::<Result<_, BackendError>>()?,
+            begins: begins
+                .iter()
+                .map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?)))
+                .collect::<Result<_, BackendError>>()?,
+            daily: daily
+                .iter()
+                .map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?)))
+                .collect::<Result<_, BackendError>>()?,
+            failures: failures
+                .iter()
+                .map(|r| Ok((column(r, 0)?, column(r, 1)?, column(r, 2)?, column(r, 3)?)))
+                .collect::<Result<_, BackendError>>()?,
+        };
+        Ok(rows.summary(first_day, last_day))
     }
 }
 

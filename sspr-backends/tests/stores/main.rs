@@ -2,6 +2,8 @@
 //! engine. Redis and PostgreSQL need the servers `scripts/test.sh` starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod audit;
 mod common;
 #[path = "../support/outside_runtime.rs"]
 mod outside_runtime;

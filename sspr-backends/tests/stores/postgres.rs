@@ -37,7 +37,55 @@ async fn instances_starting_together_migrate_once() {
     let url = fresh_database().await;
     let stores = futures::future::join_all((0..4).map(|_| PostgresStore::connect(&url))).await;
     for store in stores {
-        assert_eq!(store.unwrap().schema_version().await.unwrap(), 3);
+        assert_eq!(store.unwrap().schema_version().await.unwrap(), 4);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_is_an_audit_sink_with_summaries() {
+    let url = fresh_database().await;
+    let store = PostgresStore::connect(&url).await.unwrap();
+    crate::audit::records_and_summarises(&store).await;
+    // The event column is JSONB: queryable as JSON by the database itself.
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM sspr_audit WHERE event->>'kind' = 'pin_failed' AND (event->>'version')::int = 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_audits_a_whole_reset_into_postgres() {
+    let store = Arc::new(PostgresStore::connect(&fresh_database().await).await.unwrap());
+    crate::audit::a_real_flow_lands_in_the_table(store).await;
+}
+
+/// The audit sink's errors never show the URL's password: the real server refusing the
+/// connection (no such database), and a server that is not there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_sink_errors_hold_no_password() {
+    let url = common::server_env("SSPR_TEST_POSTGRES_URL");
+    let parsed: tokio_postgres::Config = url.parse().unwrap();
+    let user = parsed.get_user().unwrap();
+    let host = match &parsed.get_hosts()[0] {
+        tokio_postgres::config::Host::Tcp(h) => h.clone(),
+        other => panic!("{other:?}"),
+    };
+    let port = parsed.get_ports()[0];
+    let secret = "Wr0ngS3cretPw";
+    for bad in [
+        format!("postgres://{user}:{secret}@{host}:{port}/sspr_no_such_database"),
+        format!("postgres://{user}:{secret}@127.0.0.1:1/postgres?connect_timeout=1"),
+    ] {
+        let err = PostgresStore::connect(&bad).await.unwrap_err();
+        let shown =
+            format!("{err} {err:?} {}", std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default());
+        assert!(!shown.contains(secret), "{shown}");
     }
 }
 

@@ -49,14 +49,14 @@ async fn the_database_is_in_wal_mode_and_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sspr.db");
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     // Opening again applies nothing twice.
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
 }
 
 /// A database written before the contact history was kept: its rows gain an empty history,
@@ -82,7 +82,7 @@ async fn a_version_1_database_migrates_and_keeps_its_enrollments() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
     let alice = ContactStore::get(&store, &UserId::new("uid=alice")).await.unwrap().unwrap();
     assert_eq!(alice.version, 4);
     assert_eq!(alice.history, sspr_core::backend::ContactHistory::default());
@@ -221,4 +221,26 @@ async fn the_store_works_without_a_tokio_runtime() {
     .join()
     .unwrap();
     assert_eq!(version, Some(1));
+}
+
+#[tokio::test]
+async fn the_store_is_an_audit_sink_with_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("audit.db")).unwrap();
+    crate::audit::records_and_summarises(&store).await;
+    // The rows hold the event's JSON as it is written everywhere else.
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("audit.db")).unwrap();
+    let (kind, json): (String, String) = conn
+        .query_row("SELECT kind, event FROM sspr_audit ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(kind, "reset_completed");
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!((value["kind"].as_str(), value["version"].as_u64()), (Some("reset_completed"), Some(2)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_audits_a_whole_reset_into_sqlite() {
+    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
+    crate::audit::a_real_flow_lands_in_the_table(store).await;
 }

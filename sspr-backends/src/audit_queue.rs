@@ -1,0 +1,307 @@
+//! A bounded queue between the engine and an audit sink (feature `audit-queue`), so that a
+//! slow or stalled sink (a PostgreSQL server failing over, a syslog relay gone quiet, a
+//! webhook timing out) never slows a reset.
+//!
+//! [`QueuedAuditSink`] wraps any [`AuditSink`]: `record` puts the event in a bounded channel
+//! and returns at once; one tokio task drains the channel into the wrapped sink, in order (so
+//! the events of one flow still arrive in order, as the [`AuditSink`] contract asks). When the
+//! channel is full the event is **dropped**: `record` returns an error whose source is
+//! [`AuditQueueError::Full`] (the engine logs it at `error` level), the counter
+//! `sspr_audit_dropped_total{reason="full"}` goes up, and [`QueuedAuditSink::dropped`]
+//! counts it. A failure of the wrapped sink is logged by the task and counted in
+//! `sspr_audit_write_failures_total`; it is not retried.
+//!
+//! At shutdown, call [`QueuedAuditSink::flush`] (or [`QueuedAuditSink::close`]) before the
+//! runtime stops: a tokio runtime drops its tasks when it shuts down, and the events still
+//! queued then would be lost. Dropping every handle also lets the task write what is queued
+//! and end, as long as the runtime runs.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), sspr_core::BackendError> {
+//! use std::sync::Arc;
+//! use sspr_backends::audit_queue::QueuedAuditSink;
+//! use sspr_core::memory::MemoryAuditSink;
+//!
+//! let durable = MemoryAuditSink::new();
+//! let queued = QueuedAuditSink::new(Arc::new(durable.clone()), 4096)?;
+//! // Sspr::builder().audit(queued.clone()) ... and at shutdown:
+//! queued.flush().await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind};
+use tokio::sync::{mpsc, oneshot};
+
+/// The counter of events dropped before reaching the sink, labelled `reason` (`full`: the
+/// queue was full; `closed`: the draining task had ended, its runtime shut down).
+pub const DROPPED: &str = "sspr_audit_dropped_total";
+/// The counter of events the wrapped sink failed to record (taken off the queue, not stored).
+pub const WRITE_FAILURES: &str = "sspr_audit_write_failures_total";
+/// The capacity the configuration uses when none is given.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// Why an event did not reach the queue. The [`BackendError`] `record` returns has kind
+/// `Unavailable` and this as its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditQueueError {
+    /// The queue held `capacity` events waiting for a slow sink: this one was dropped.
+    #[error("audit queue full ({capacity} events waiting for the sink): event dropped")]
+    Full {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+    /// The task writing to the sink has ended (its runtime shut down): the event was dropped.
+    #[error("audit queue closed (its runtime has shut down): event dropped")]
+    Closed,
+}
+
+enum Message {
+    Event(Box<AuditEvent>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// An [`AuditSink`] that hands events to another sink through a bounded queue drained by a
+/// tokio task. Clones share the queue.
+#[derive(Clone)]
+pub struct QueuedAuditSink {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    tx: mpsc::Sender<Message>,
+    capacity: usize,
+    dropped: AtomicU64,
+    sink: String,
+}
+
+impl fmt::Debug for QueuedAuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueuedAuditSink")
+            .field("sink", &self.shared.sink)
+            .field("capacity", &self.shared.capacity)
+            .field("dropped", &self.dropped())
+            .finish()
+    }
+}
+
+impl QueuedAuditSink {
+    /// Queue up to `capacity` events (at least 1) for `sink`, drained by a task spawned on the
+    /// current tokio runtime.
+    ///
+    /// # Errors
+    /// `Rejected` when called outside a tokio runtime.
+    pub fn new(sink: Arc<dyn AuditSink>, capacity: usize) -> Result<Self, BackendError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            BackendError::new(BackendErrorKind::Rejected, "the audit queue needs a tokio runtime to drain it")
+        })?;
+        Ok(Self::with_handle(sink, capacity, &handle))
+    }
+
+    /// As [`QueuedAuditSink::new`], draining on the runtime of `handle`.
+    pub fn with_handle(sink: Arc<dyn AuditSink>, capacity: usize, handle: &tokio::runtime::Handle) -> Self {
+        let capacity = capacity.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
+        let name = format!("{sink:?}");
+        handle.spawn(drain(rx, sink));
+        Self { shared: Arc::new(Shared { tx, capacity, dropped: AtomicU64::new(0), sink: name }) }
+    }
+
+    /// Events dropped so far by this queue (full or closed).
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The queue's capacity.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+
+    /// Wait until every event queued before this call has been handed to the sink (recorded,
+    /// or failed and logged). Waits for room in a full queue.
+    ///
+    /// # Errors
+    /// `Unavailable` (source [`AuditQueueError::Closed`]) when the draining task has ended.
+    pub async fn flush(&self) -> Result<(), BackendError> {
+        let (reply, done) = oneshot::channel();
+        self.shared.tx.send(Message::Flush(reply)).await.map_err(|_| queue_error(AuditQueueError::Closed))?;
+        done.await.map_err(|_| queue_error(AuditQueueError::Closed))
+    }
+
+    /// Flush, then drop this handle (the task ends once every clone is gone).
+    ///
+    /// # Errors
+    /// As [`QueuedAuditSink::flush`].
+    pub async fn close(self) -> Result<(), BackendError> {
+        self.flush().await
+    }
+
+    fn drop_event(&self, why: AuditQueueError) -> BackendError {
+        let reason = match why {
+            AuditQueueError::Full { .. } => "full",
+            AuditQueueError::Closed => "closed",
+        };
+        metrics::counter!(DROPPED, "reason" => reason).increment(1);
+        let n = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        // The engine logs every failed `record`; this names the sink, once per doubling so a
+        // flood of drops is not a flood of lines.
+        if n.is_power_of_two() {
+            tracing::warn!(sink = %self.shared.sink, dropped = n, reason, "audit events dropped before the sink");
+        }
+        queue_error(why)
+    }
+}
+
+fn queue_error(why: AuditQueueError) -> BackendError {
+    BackendError::new(BackendErrorKind::Unavailable, why.to_string()).with_source(why)
+}
+
+async fn drain(mut rx: mpsc::Receiver<Message>, sink: Arc<dyn AuditSink>) {
+    while let Some(message) = rx.recv().await {
+        match message {
+            Message::Event(event) => {
+                if let Err(e) = sink.record(&event).await {
+                    metrics::counter!(WRITE_FAILURES).increment(1);
+                    tracing::error!(kind = ?event.kind, sink = ?sink, error = %e, "audit sink failed");
+                }
+            }
+            Message::Flush(reply) => {
+                // The flusher may have given up waiting: nothing to tell then.
+                let _ = reply.send(());
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl AuditSink for QueuedAuditSink {
+    /// Queue the event and return without waiting for the sink; a full queue drops it.
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        match self.shared.tx.try_send(Message::Event(Box::new(event.clone()))) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(self.drop_event(AuditQueueError::Full { capacity: self.shared.capacity }))
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(self.drop_event(AuditQueueError::Closed)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use metrics_exporter_prometheus::PrometheusBuilder;
+    use sspr_core::memory::MemoryAuditSink;
+    use sspr_core::time::OffsetDateTime;
+    use sspr_core::{AuditKind, Outcome};
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    /// A sink that blocks in `record` until the test releases it, and says when it started.
+    #[derive(Debug)]
+    struct Stalled {
+        gate: Arc<Semaphore>,
+        started: Arc<Semaphore>,
+        got: Arc<Mutex<Vec<AuditKind>>>,
+    }
+
+    #[async_trait]
+    impl AuditSink for Stalled {
+        async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+            self.started.add_permits(1);
+            self.gate.acquire().await.unwrap().forget();
+            self.got.lock().unwrap().push(event.kind);
+            Ok(())
+        }
+    }
+
+    fn event(kind: AuditKind) -> AuditEvent {
+        AuditEvent::new(kind, OffsetDateTime::UNIX_EPOCH, Outcome::Success)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_sink_does_not_delay_record_and_a_full_queue_drops_and_counts() {
+        let gate = Arc::new(Semaphore::new(0));
+        let started = Arc::new(Semaphore::new(0));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = Stalled { gate: gate.clone(), started: started.clone(), got: got.clone() };
+        let queue = QueuedAuditSink::new(Arc::new(sink), 2).unwrap();
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let metrics = recorder.handle();
+
+        // The first event is taken by the task, which then stalls in the sink.
+        queue.record(&event(AuditKind::ResetRequested)).await.unwrap();
+        started.acquire().await.unwrap().forget();
+        let begun = Instant::now();
+        queue.record(&event(AuditKind::PinSent)).await.unwrap();
+        queue.record(&event(AuditKind::PinVerified)).await.unwrap();
+        let mut refused = Vec::new();
+        metrics::with_local_recorder(&recorder, || {
+            for _ in 0..3 {
+                refused.push(futures::executor::block_on(queue.record(&event(AuditKind::ResetCompleted))));
+            }
+        });
+        // Five records against a sink that has not returned once: none waited for it.
+        assert!(begun.elapsed() < Duration::from_millis(500), "{:?}", begun.elapsed());
+        assert_eq!(queue.dropped(), 3);
+        for r in &refused {
+            let e = r.as_ref().unwrap_err();
+            assert_eq!(e.kind(), BackendErrorKind::Unavailable);
+            let source = std::error::Error::source(e).unwrap().downcast_ref::<AuditQueueError>();
+            assert_eq!(source, Some(&AuditQueueError::Full { capacity: 2 }));
+        }
+        let text = metrics.render();
+        assert!(text.contains("sspr_audit_dropped_total{reason=\"full\"} 3"), "{text}");
+        assert!(format!("{queue:?}").contains("dropped: 3"));
+
+        // Released, the sink gets the queued events in order; flush waits for them.
+        gate.add_permits(100);
+        queue.flush().await.unwrap();
+        assert_eq!(*got.lock().unwrap(), [AuditKind::ResetRequested, AuditKind::PinSent, AuditKind::PinVerified]);
+    }
+
+    #[tokio::test]
+    async fn events_reach_the_sink_in_order_and_dropping_the_handles_drains_the_queue() {
+        let memory = MemoryAuditSink::new();
+        let queue = QueuedAuditSink::new(Arc::new(memory.clone()), 16).unwrap();
+        let kinds = [AuditKind::ResetRequested, AuditKind::PinSent, AuditKind::PinFailed, AuditKind::PinVerified];
+        for kind in kinds {
+            queue.record(&event(kind)).await.unwrap();
+        }
+        queue.clone().close().await.unwrap();
+        assert_eq!(memory.events().iter().map(|e| e.kind).collect::<Vec<_>>(), kinds);
+        queue.record(&event(AuditKind::ResetCompleted)).await.unwrap();
+        drop(queue);
+        // The task writes what was queued when the last handle goes, then ends.
+        for _ in 0..100 {
+            if memory.events().len() == 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(memory.events().len(), 5);
+    }
+
+    #[test]
+    fn a_queue_whose_runtime_has_shut_down_drops_as_closed_and_needs_a_runtime_to_start() {
+        let e = QueuedAuditSink::new(Arc::new(MemoryAuditSink::new()), 4).unwrap_err();
+        assert_eq!(e.kind(), BackendErrorKind::Rejected);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let queue = QueuedAuditSink::with_handle(Arc::new(MemoryAuditSink::new()), 4, runtime.handle());
+        drop(runtime);
+        let e = futures::executor::block_on(queue.record(&event(AuditKind::PinSent))).unwrap_err();
+        let source = std::error::Error::source(&e).unwrap().downcast_ref::<AuditQueueError>();
+        assert_eq!(source, Some(&AuditQueueError::Closed));
+        assert_eq!(queue.dropped(), 1);
+    }
+}
