@@ -177,7 +177,7 @@ pub struct FailureReason {
 
 /// Summary reports over an audit trail kept in SQL.
 #[async_trait]
-pub trait AuditReport: Send + Sync {
+pub trait AuditReport: Send + Sync + std::fmt::Debug {
     /// The figures of the `days` UTC days ending with the day of `now` (`days` = 1: today
     /// only; 0 counts as 1).
     ///

@@ -55,6 +55,7 @@ use sspr_core::{
 
 use crate::audit_file::{JsonLinesAuditSink, Rotation};
 use crate::audit_queue::QueuedAuditSink;
+use crate::audit_sql::AuditReport;
 use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
@@ -267,7 +268,17 @@ pub enum AuditConfig {
         #[serde(default = "default_keep")]
         keep: usize,
     },
+    /// One row per event in a SQLite database (`path`, default `audit.sqlite` in
+    /// [`BuildContext::data_dir`]; `busy_timeout_ms`): the table `sspr_audit`, read back by
+    /// [`Backends::audit_report`]. May be the `[store]`'s own file.
+    Sqlite(SqliteStoreConfig),
+    /// One row per event in PostgreSQL (the settings of [`PostgresConfig`]; may be the
+    /// store's database), read back by [`Backends::audit_report`].
+    Postgres(PostgresConfig),
 }
+
+/// The audit database when `[audit] kind = "sqlite"` gives no `path`.
+pub const DEFAULT_AUDIT_SQLITE: &str = "audit.sqlite";
 
 fn default_keep() -> usize {
     5
@@ -328,6 +339,8 @@ pub struct Backends {
     /// The queue in front of `audit`, for the host to [`flush`](QueuedAuditSink::flush) at
     /// shutdown and to read its [`dropped`](QueuedAuditSink::dropped) count.
     pub audit_queue: Option<QueuedAuditSink>,
+    /// Summary reports over the audit trail, when the `[audit]` sink is a SQL database.
+    pub audit_report: Option<Arc<dyn AuditReport>>,
     /// The password checkers of `[password_checks]`, in order, for
     /// `SsprBuilder::password_checker_arc`.
     pub password_checkers: Vec<Arc<dyn PasswordChecker>>,
@@ -444,6 +457,11 @@ impl BackendsConfig {
             Some(AuditConfig::JsonLines { path, max_bytes: Some(max), keep }) => {
                 lines.push(format!("audit: JSON lines {} (rotated at {max} bytes, {keep} kept)", path.display()));
             }
+            Some(AuditConfig::Sqlite(s)) => lines.push(format!(
+                "audit: SQLite {}",
+                s.path.clone().unwrap_or_else(|| ctx.data_dir.join(DEFAULT_AUDIT_SQLITE)).display()
+            )),
+            Some(AuditConfig::Postgres(p)) => lines.push(format!("audit: PostgreSQL {p:?}")),
         }
         if let Some(checks) = &self.password_checks {
             if let Some(path) = &checks.banned_words_file {
@@ -555,8 +573,24 @@ impl BackendsConfig {
                 Arc::new(WebhookNotifier::from_config(config).map_err(backend("SMS webhook notifier"))?)
             }
         };
+        let mut audit_report: Option<Arc<dyn AuditReport>> = None;
         let audit: Option<Arc<dyn AuditSink>> = match &self.audit {
             None => None,
+            Some(AuditConfig::Sqlite(sqlite)) => {
+                let path = sqlite.path.clone().unwrap_or_else(|| ctx.data_dir.join(DEFAULT_AUDIT_SQLITE));
+                let store = SqliteStore::from_config(&SqliteConfig {
+                    path,
+                    busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
+                })
+                .map_err(backend("SQLite audit sink"))?;
+                audit_report = Some(Arc::new(store.clone()));
+                Some(Arc::new(store))
+            }
+            Some(AuditConfig::Postgres(config)) => {
+                let store = PostgresStore::from_config(config).await.map_err(backend("PostgreSQL audit sink"))?;
+                audit_report = Some(Arc::new(store.clone()));
+                Some(Arc::new(store))
+            }
             Some(AuditConfig::JsonLines { path, max_bytes, keep }) => {
                 let sink = match max_bytes {
                     None => JsonLinesAuditSink::open(path),
@@ -593,6 +627,7 @@ impl BackendsConfig {
             outbox: outbox_used.then_some(outbox),
             audit,
             audit_queue,
+            audit_report,
         })
     }
 }
@@ -692,6 +727,32 @@ mod tests {
         let err = unreachable.build(&ctx).await.unwrap_err();
         assert!(matches!(err, ConfigError::Backend { what: "Redis state store", .. }), "{err}");
         assert!(!err.to_string().contains(":pw@"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_audit_sink_is_queued_and_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildContext { data_dir: dir.path().to_owned(), ..BuildContext::default() };
+        let config = BackendsConfig::from_json_value(serde_json::json!({"audit": {"kind": "sqlite"}})).unwrap();
+        let audit_file = dir.path().join(DEFAULT_AUDIT_SQLITE).display().to_string();
+        assert!(config.summary_lines(&ctx).join("\n").contains(&format!("audit: SQLite {audit_file}")));
+        let built = config.build(&ctx).await.unwrap();
+        let now = sspr_core::time::OffsetDateTime::now_utc();
+        let event = sspr_core::AuditEvent::new(sspr_core::AuditKind::ResetRequested, now, sspr_core::Outcome::Success);
+        built.audit.as_ref().unwrap().record(&event).await.unwrap();
+        built.audit_queue.as_ref().unwrap().flush().await.unwrap();
+        let summary = built.audit_report.as_ref().unwrap().audit_summary(30, now).await.unwrap();
+        assert_eq!(summary.begins, 1);
+        let err = BackendsConfig::from_toml_str("[audit]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("pth"), "{err}");
+        let pg = BackendsConfig::from_toml_str(
+            "[audit]\nkind = \"postgres\"\nurl = \"postgres://u:s3cret@127.0.0.1:1/a\"\nconnect_timeout_ms = 300\n",
+        )
+        .unwrap();
+        assert!(!format!("{pg:?} {}", pg.summary_lines(&ctx).join(" ")).contains("s3cret"));
+        let err = pg.build(&ctx).await.unwrap_err();
+        assert!(matches!(err, ConfigError::Backend { what: "PostgreSQL audit sink", .. }), "{err}");
+        assert!(!format!("{err} {err:?}").contains("s3cret"), "{err}");
     }
 
     #[tokio::test]
