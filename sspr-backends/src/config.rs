@@ -56,6 +56,7 @@ use sspr_core::{
 use crate::audit_file::{JsonLinesAuditSink, Rotation};
 use crate::audit_queue::QueuedAuditSink;
 use crate::audit_sql::AuditReport;
+use crate::audit_syslog::{SyslogAuditSink, SyslogConfig};
 use crate::graph::{GraphConfig, GraphContactConfig, GraphContactStore, GraphDirectory};
 use crate::ldap::{BindPassword, Flavor, LdapConfig, LdapContactConfig, LdapContactStore, LdapDirectory};
 use crate::postgres::{PostgresConfig, PostgresStore};
@@ -63,7 +64,7 @@ use crate::redis::{RedisConfig, RedisStore};
 use crate::smtp::{SmtpConfig, SmtpNotifier};
 use crate::sqlite::{SqliteConfig, SqliteStore};
 use crate::twilio::{TwilioConfig, TwilioNotifier};
-use crate::webhook::{WebhookConfig, WebhookNotifier};
+use crate::webhook::{WebhookAuditSink, WebhookConfig, WebhookNotifier};
 
 /// Why a configuration was refused or its backends could not be built. Never carries a
 /// secret: parse errors name the key, backend errors are the backends' own (redacted).
@@ -275,6 +276,12 @@ pub enum AuditConfig {
     /// One row per event in PostgreSQL (the settings of [`PostgresConfig`]; may be the
     /// store's database), read back by [`Backends::audit_report`].
     Postgres(PostgresConfig),
+    /// RFC 5424 messages to a syslog server over TCP or UDP (`address`, `transport`,
+    /// `facility`, ...; see [`SyslogConfig`]).
+    Syslog(SyslogConfig),
+    /// Each event's JSON, signed, `POST`ed to a receiver (`url`, `key`, ...; see
+    /// [`WebhookConfig`] and [`WebhookAuditSink`]).
+    Webhook(WebhookConfig),
 }
 
 /// The audit database when `[audit] kind = "sqlite"` gives no `path`.
@@ -462,6 +469,10 @@ impl BackendsConfig {
                 s.path.clone().unwrap_or_else(|| ctx.data_dir.join(DEFAULT_AUDIT_SQLITE)).display()
             )),
             Some(AuditConfig::Postgres(p)) => lines.push(format!("audit: PostgreSQL {p:?}")),
+            Some(AuditConfig::Syslog(s)) => {
+                lines.push(format!("audit: syslog {:?} {} ({:?})", s.transport, s.address, s.facility));
+            }
+            Some(AuditConfig::Webhook(w)) => lines.push(format!("audit: webhook {w:?}")),
         }
         if let Some(checks) = &self.password_checks {
             if let Some(path) = &checks.banned_words_file {
@@ -590,6 +601,12 @@ impl BackendsConfig {
                 let store = PostgresStore::from_config(config).await.map_err(backend("PostgreSQL audit sink"))?;
                 audit_report = Some(Arc::new(store.clone()));
                 Some(Arc::new(store))
+            }
+            Some(AuditConfig::Syslog(config)) => {
+                Some(Arc::new(SyslogAuditSink::new(config.clone()).map_err(backend("syslog audit sink"))?))
+            }
+            Some(AuditConfig::Webhook(config)) => {
+                Some(Arc::new(WebhookAuditSink::from_config(config).map_err(backend("audit webhook"))?))
             }
             Some(AuditConfig::JsonLines { path, max_bytes, keep }) => {
                 let sink = match max_bytes {
@@ -753,6 +770,47 @@ mod tests {
         let err = pg.build(&ctx).await.unwrap_err();
         assert!(matches!(err, ConfigError::Backend { what: "PostgreSQL audit sink", .. }), "{err}");
         assert!(!format!("{err} {err:?}").contains("s3cret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn syslog_and_webhook_audit_sinks_are_configured_and_queued() {
+        let listener = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let config = BackendsConfig::from_toml_str(&format!(
+            "[audit]\nkind = \"syslog\"\ntransport = \"udp\"\naddress = \"{}\"\nfacility = \"local3\"\n",
+            listener.local_addr().unwrap()
+        ))
+        .unwrap();
+        let ctx = BuildContext::default();
+        assert!(config.summary_lines(&ctx).join("\n").contains("audit: syslog Udp 127.0.0.1:"));
+        let built = config.build(&ctx).await.unwrap();
+        let at = sspr_core::time::OffsetDateTime::now_utc();
+        let event = sspr_core::AuditEvent::new(sspr_core::AuditKind::SignIn, at, sspr_core::Outcome::Success);
+        built.audit.as_ref().unwrap().record(&event).await.unwrap();
+        built.audit_queue.as_ref().unwrap().flush().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = listener.recv(&mut buf).await.unwrap();
+        assert!(buf.get(..n).unwrap().starts_with(b"<158>1 "), "local3 (19) * 8 + info");
+
+        let webhook = BackendsConfig::from_json_value(serde_json::json!({"audit": {
+            "kind": "webhook", "url": "https://audit.example.org/in?token=t0ken-s3cret",
+            "key": "0123456789abcdef0123456789abcdef-s3cret"
+        }}))
+        .unwrap();
+        assert!(!format!("{webhook:?} {}", webhook.summary_lines(&ctx).join(" ")).contains("s3cret"));
+        let built = webhook.build(&ctx).await.unwrap();
+        assert!(!format!("{built:?}").contains("s3cret"));
+        let short = BackendsConfig::from_json_value(serde_json::json!({"audit": {
+            "kind": "webhook", "url": "https://audit.example.org/in", "key": "short-s3cret"
+        }}))
+        .unwrap();
+        let err = short.build(&ctx).await.unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Backend { what: "audit webhook", .. }) && !err.to_string().contains("s3cret")
+        );
+        let err =
+            BackendsConfig::from_toml_str("[audit]\nkind = \"syslog\"\naddress = \"h:514\"\nfacility = \"local9\"\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("local9"), "{err}");
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@
 //! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files); [`password_checks`]: it and a banned-words list from one configuration |
 //! | `audit-file` | the audit trail as a JSON-lines file, rotated by size |
 //! | `audit-queue` | a bounded queue between the engine and any audit sink |
+//! | `audit-syslog` | the audit trail to a syslog server: RFC 5424 over TCP (octet counting) or UDP |
 //! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
 #[cfg(feature = "audit-file")]
@@ -21,6 +22,8 @@ pub mod audit_file;
 pub mod audit_queue;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod audit_sql;
+#[cfg(feature = "audit-syslog")]
+pub mod audit_syslog;
 #[cfg(feature = "breached")]
 pub mod breached;
 #[cfg(feature = "config")]

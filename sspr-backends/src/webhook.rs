@@ -1,4 +1,5 @@
-//! A [`sspr_core::Notifier`] for any other gateway: a signed JSON `POST` (feature `webhook`).
+//! A [`sspr_core::Notifier`] for any other gateway: a signed JSON `POST` (feature `webhook`);
+//! and [`WebhookAuditSink`], the audit trail as the same signed `POST`s.
 //!
 //! The body is one JSON object:
 //!
@@ -31,7 +32,7 @@ use sha2::Sha256;
 use sspr_core::notice::{Message, Notification};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
-use sspr_core::{BackendError, BackendErrorKind, Channel, Locale};
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, Channel, Locale};
 use zeroize::Zeroizing;
 
 use crate::http;
@@ -123,15 +124,69 @@ impl fmt::Debug for WebhookConfig {
 /// Sends sspr's notices as signed JSON to a gateway. Cheap to clone.
 #[derive(Clone)]
 pub struct WebhookNotifier {
+    poster: SignedPoster,
+}
+
+impl fmt::Debug for WebhookNotifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookNotifier").field("url", &origin(self.poster.url.as_str())).finish_non_exhaustive()
+    }
+}
+
+/// The signed `POST` both the notifier and the audit sink send: the client, the URL and the
+/// key, checked once.
+#[derive(Clone)]
+struct SignedPoster {
     client: reqwest::Client,
     url: reqwest::Url,
     key: Zeroizing<Vec<u8>>,
     connect_retries: u32,
 }
 
-impl fmt::Debug for WebhookNotifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookNotifier").field("url", &origin(self.url.as_str())).finish_non_exhaustive()
+impl SignedPoster {
+    /// Fails with `Rejected` for a URL that is not `https` (plain `http` only to loopback or
+    /// with `allow_insecure_http`), a key shorter than [`MIN_KEY_BYTES`], or an unusable CA
+    /// file.
+    fn from_config(config: &WebhookConfig) -> Result<Self, BackendError> {
+        let reject = |m: String| BackendError::new(BackendErrorKind::Rejected, m);
+        let url = reqwest::Url::parse(&config.url).map_err(|e| reject(format!("invalid webhook URL: {e}")))?;
+        http::check_transport(&url, config.allow_insecure_http, "webhook URL")?;
+        if config.key.len() < MIN_KEY_BYTES {
+            return Err(reject(format!("the webhook key must be at least {MIN_KEY_BYTES} bytes")));
+        }
+        let client =
+            http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms), http::is_loopback(&url))?;
+        Ok(Self {
+            client,
+            url,
+            key: Zeroizing::new(config.key.as_bytes().to_vec()),
+            connect_retries: config.connect_retries,
+        })
+    }
+
+    /// POST `body` signed at `timestamp`; `2xx` is accepted, `4xx` (but 429) refused,
+    /// `429`/`5xx` unavailable. Errors never hold the URL, the key or the answer's body.
+    async fn post(&self, body: &[u8], timestamp: i64) -> Result<(), BackendError> {
+        let signature = sign(&self.key, timestamp, body);
+        let response = http::send(
+            || {
+                self.client
+                    .post(self.url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(TIMESTAMP_HEADER, timestamp.to_string())
+                    .header(SIGNATURE_HEADER, signature.as_str())
+                    .body(body.to_vec())
+            },
+            self.connect_retries,
+        )
+        .await?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            // The answer's body is not quoted: a gateway might echo the request, PIN and all.
+            Err(BackendError::new(http::status_kind(status), format!("the webhook answered {}", status.as_u16())))
+        }
     }
 }
 
@@ -259,20 +314,7 @@ impl WebhookNotifier {
     /// only to loopback or with `allow_insecure_http`), a key shorter than [`MIN_KEY_BYTES`],
     /// or an unusable CA file.
     pub fn from_config(config: &WebhookConfig) -> Result<Self, BackendError> {
-        let reject = |m: String| BackendError::new(BackendErrorKind::Rejected, m);
-        let url = reqwest::Url::parse(&config.url).map_err(|e| reject(format!("invalid webhook URL: {e}")))?;
-        http::check_transport(&url, config.allow_insecure_http, "webhook URL")?;
-        if config.key.len() < MIN_KEY_BYTES {
-            return Err(reject(format!("the webhook key must be at least {MIN_KEY_BYTES} bytes")));
-        }
-        let client =
-            http::client(config.ca_file.as_deref(), Duration::from_millis(config.timeout_ms), http::is_loopback(&url))?;
-        Ok(Self {
-            client,
-            url,
-            key: Zeroizing::new(config.key.as_bytes().to_vec()),
-            connect_retries: config.connect_retries,
-        })
+        Ok(Self { poster: SignedPoster::from_config(config)? })
     }
 }
 
@@ -280,26 +322,43 @@ impl WebhookNotifier {
 impl sspr_core::Notifier for WebhookNotifier {
     async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
         let body = payload(notification);
-        let timestamp = notification.at.unix_timestamp();
-        let signature = sign(&self.key, timestamp, &body);
-        let response = http::send(
-            || {
-                self.client
-                    .post(self.url.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(TIMESTAMP_HEADER, timestamp.to_string())
-                    .header(SIGNATURE_HEADER, signature.as_str())
-                    .body(body.to_vec())
-            },
-            self.connect_retries,
-        )
-        .await?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            // The answer's body is not quoted: a gateway might echo the request, PIN and all.
-            Err(BackendError::new(http::status_kind(status), format!("the webhook answered {}", status.as_u16())))
-        }
+        self.poster.post(&body, notification.at.unix_timestamp()).await
+    }
+}
+
+/// The audit trail as signed JSON `POST`s (feature `webhook`): the body is the event's
+/// versioned JSON ([`AuditEvent::to_json`]), signed as the notifier signs its notices
+/// ([`SIGNATURE_HEADER`], [`TIMESTAMP_HEADER`], checked with [`verify_signature`]). The
+/// timestamp is the time of sending, not the event's `at` (a queued event may be sent later;
+/// the receiver's replay window applies to the request). Use another URL and key than the
+/// notifier's, so that a receiver never takes an audit event for a notice.
+///
+/// An event is sent once (a failure to connect is retried as the notifier's are): put the
+/// sink behind a [`QueuedAuditSink`](crate::audit_queue::QueuedAuditSink) (the configuration
+/// does) so that a slow receiver never slows a reset.
+#[derive(Clone)]
+pub struct WebhookAuditSink {
+    poster: SignedPoster,
+}
+
+impl fmt::Debug for WebhookAuditSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookAuditSink").field("url", &origin(self.poster.url.as_str())).finish_non_exhaustive()
+    }
+}
+
+impl WebhookAuditSink {
+    /// Build the sink; the configuration is checked as [`WebhookNotifier::from_config`]
+    /// checks it (plain `http` is refused but to loopback: the events hold user ids, masked
+    /// addresses and client IPs).
+    pub fn from_config(config: &WebhookConfig) -> Result<Self, BackendError> {
+        Ok(Self { poster: SignedPoster::from_config(config)? })
+    }
+}
+
+#[async_trait]
+impl AuditSink for WebhookAuditSink {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        self.poster.post(event.to_json().as_bytes(), OffsetDateTime::now_utc().unix_timestamp()).await
     }
 }

@@ -570,8 +570,10 @@ impl AuditReport for PostgresStore {
             audit_sql::postgres_sql(audit_sql::TOP_FAILURES),
         );
         let shown = audit_sql::TOP_FAILURES_SHOWN;
-        let (by_from, by_from_shown): ([&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 2]) =
-            ([&from], [&from, &shown]);
+        let (by_from, by_from_shown): (
+            [&(dyn tokio_postgres::types::ToSql + Sync); 1],
+            [&(dyn tokio_postgres::types::ToSql + Sync); 2],
+        ) = ([&from], [&from, &shown]);
         let (resets, begins, daily, failures) = tokio::try_join!(
             self.timed(conn.client.query(resets.as_str(), &by_from)),
             self.timed(conn.client.query(begins.as_str(), &by_from)),

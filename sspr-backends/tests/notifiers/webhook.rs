@@ -1,10 +1,15 @@
-//! The webhook notifier's wire format and signature against wiremock.
+//! The webhook notifier's and audit sink's wire format and signature against wiremock.
 
 use std::time::Duration;
 
-use sspr_backends::webhook::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookConfig, WebhookNotifier};
+use sspr_backends::webhook::{
+    self, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookAuditSink, WebhookConfig, WebhookNotifier,
+};
 use sspr_core::notice::{Message, Notification};
-use sspr_core::{BackendErrorKind, Destination, EmailAddress, Locale, Notifier, PhoneNumber, RequestContext};
+use sspr_core::{
+    AuditEvent, AuditKind, AuditSink, BackendErrorKind, Destination, EmailAddress, Locale, Notifier, Outcome,
+    PhoneNumber, RequestContext,
+};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -241,4 +246,143 @@ fn a_webhook_notifier_dropped_outside_a_runtime_does_not_panic() {
         notifier.send(&pin_notice(phone(), 13, Locale::En).0).await.unwrap();
         notifier
     });
+}
+
+const AUDIT_KEY: &str = "aud-0123456789abcdef0123456789abcdef-s3cret";
+
+fn audit_config(server: &MockServer) -> WebhookConfig {
+    WebhookConfig::new(format!("{}/hooks/audit?token=url-t0ken", server.uri()), AUDIT_KEY)
+}
+
+/// The audit sink posts each event's versioned JSON, signed with the notifier's scheme (the
+/// receiver's `verify_signature`) at the time of sending.
+#[tokio::test]
+async fn an_audit_event_is_posted_as_its_signed_json() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks/audit"))
+        .and(header("content-type", "application/json"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let sink = WebhookAuditSink::from_config(&audit_config(&server)).unwrap();
+    let at = time::macros::datetime!(2026-03-02 09:00 UTC);
+    let mut event = AuditEvent::new(AuditKind::PinSent, at, Outcome::Success);
+    event.channel = Some(sspr_core::Channel::Sms);
+    sink.record(&event).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.body, event.to_json().into_bytes());
+    let (timestamp, signature) = (
+        request.headers.get(TIMESTAMP_HEADER).unwrap().to_str().unwrap(),
+        request.headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap(),
+    );
+    let now = sspr_core::time::OffsetDateTime::now_utc();
+    assert!(webhook::verify_signature(
+        AUDIT_KEY.as_bytes(),
+        timestamp,
+        &request.body,
+        signature,
+        now,
+        Duration::from_secs(60)
+    ));
+    assert!(!webhook::verify_signature(
+        KEY.as_bytes(),
+        timestamp,
+        &request.body,
+        signature,
+        now,
+        Duration::from_secs(60)
+    ));
+}
+
+/// A refusing or unreachable receiver: typed errors that quote neither the URL's token, the
+/// key nor the answer.
+#[tokio::test]
+async fn audit_webhook_errors_are_typed_and_hold_no_secret() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("echo url-t0ken"))
+        .mount(&server)
+        .await;
+    let sink = WebhookAuditSink::from_config(&audit_config(&server)).unwrap();
+    let event =
+        AuditEvent::new(AuditKind::ResetRequested, sspr_core::time::OffsetDateTime::now_utc(), Outcome::Success);
+    let err = sink.record(&event).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+    let unreachable = WebhookConfig {
+        connect_retries: 0,
+        ..WebhookConfig::new("http://127.0.0.1:1/hooks/audit?token=url-t0ken", AUDIT_KEY)
+    };
+    let down = WebhookAuditSink::from_config(&unreachable).unwrap().record(&event).await.unwrap_err();
+    assert_eq!(down.kind(), BackendErrorKind::Unavailable);
+    for shown in [format!("{err} {err:?}"), format!("{down} {down:?}"), format!("{sink:?}")] {
+        assert!(!shown.contains("url-t0ken") && !shown.contains(AUDIT_KEY), "{shown}");
+    }
+    let short = WebhookConfig::new("https://audit.example.org/hook", "too-short");
+    assert_eq!(WebhookAuditSink::from_config(&short).unwrap_err().kind(), BackendErrorKind::Rejected);
+    let plain = WebhookConfig::new("http://audit.example.org/hook", AUDIT_KEY);
+    assert_eq!(WebhookAuditSink::from_config(&plain).unwrap_err().kind(), BackendErrorKind::Rejected);
+}
+
+/// A whole reset audited to a webhook receiver: each step arrives, and neither the PIN nor
+/// the temporary password is in any body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_reset_audited_to_a_webhook_holds_no_secret() {
+    let server = MockServer::start().await;
+    accepting(&server).await;
+    Mock::given(method("POST")).and(path("/hooks/audit")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let directory = sspr_core::memory::MemoryDirectory::from_json(
+        r#"[{"login": "alice@example.org", "display_name": "Alice Liddell", "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(directory)
+        .notifier(WebhookNotifier::from_config(&config(&server)).unwrap())
+        .audit(WebhookAuditSink::from_config(&audit_config(&server)).unwrap())
+        .secret_key(sspr_core::SecretKey::from_bytes(&[9; 32]).unwrap())
+        .build()
+        .unwrap();
+    let (admin, ctx) = (sspr_core::Actor::Admin("helpdesk".into()), RequestContext::default());
+    sspr.set_enabled(&admin, "alice@example.org", true, &ctx).await.unwrap();
+    let update = sspr_core::ContactUpdate {
+        email: sspr_core::ContactChange::Set("alice.private@mail.example".into()),
+        ..Default::default()
+    };
+    sspr.update_contacts(&admin, "alice@example.org", update, &ctx).await.unwrap();
+    let challenge = sspr.begin_reset("alice@example.org", &ctx).await.unwrap();
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let notice: serde_json::Value = requests
+        .iter()
+        .filter(|r| r.url.path() == "/hooks/sspr")
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .find(|p: &serde_json::Value| p["kind"] == "pin")
+        .unwrap();
+    let pin = notice["pin"].as_str().unwrap().to_owned();
+    sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(&pin), &ctx).await.unwrap();
+    let done = sspr.complete_reset(&challenge.flow_id, sspr_core::NewPassword::Temporary, &ctx).await.unwrap();
+    let password = done.temporary_password.unwrap().expose_secret().to_owned();
+    // The completion's notice and event may follow the answer: wait for the event.
+    let mut audit = Vec::new();
+    for _ in 0..100 {
+        audit = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/hooks/audit")
+            .map(|r| String::from_utf8(r.body.clone()).unwrap())
+            .collect::<Vec<_>>();
+        if audit.iter().any(|b| b.contains("\"kind\":\"reset_completed\"")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for kind in ["reset_requested", "pin_sent", "pin_verified", "reset_completed"] {
+        assert!(audit.iter().any(|b| b.contains(&format!("\"kind\":\"{kind}\""))), "{kind} in {audit:?}");
+    }
+    let all = audit.join("\n");
+    assert!(!all.contains(&pin) && !all.contains(&password) && !all.contains(&challenge.flow_id), "{all}");
 }
