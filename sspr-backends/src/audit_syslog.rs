@@ -334,7 +334,7 @@ mod tests {
     }
 
     fn event(kind: AuditKind) -> AuditEvent {
-        AuditEvent::new(kind, OffsetDateTime::now_utc(), Outcome::Success)
+        AuditEvent::new(kind, sspr_core::Clock::now(&sspr_core::SystemClock), Outcome::Success)
     }
 
     #[tokio::test]
@@ -380,7 +380,7 @@ mod tests {
         sink.record(&event(AuditKind::SignIn)).await.unwrap();
         sink.record(&AuditEvent::new(
             AuditKind::PinFailed,
-            OffsetDateTime::now_utc(),
+            sspr_core::Clock::now(&sspr_core::SystemClock),
             Outcome::Failed { error: "wrong PIN".into() },
         ))
         .await

@@ -605,9 +605,9 @@ impl BackendsConfig {
             Some(AuditConfig::Syslog(config)) => {
                 Some(Arc::new(SyslogAuditSink::new(config.clone()).map_err(backend("syslog audit sink"))?))
             }
-            Some(AuditConfig::Webhook(config)) => {
-                Some(Arc::new(WebhookAuditSink::from_config(config).map_err(backend("audit webhook"))?))
-            }
+            Some(AuditConfig::Webhook(config)) => Some(Arc::new(
+                WebhookAuditSink::with_clock(config, ctx.clock.clone()).map_err(backend("audit webhook"))?,
+            )),
             Some(AuditConfig::JsonLines { path, max_bytes, keep }) => {
                 let sink = match max_bytes {
                     None => JsonLinesAuditSink::open(path),
@@ -754,7 +754,7 @@ mod tests {
         let audit_file = dir.path().join(DEFAULT_AUDIT_SQLITE).display().to_string();
         assert!(config.summary_lines(&ctx).join("\n").contains(&format!("audit: SQLite {audit_file}")));
         let built = config.build(&ctx).await.unwrap();
-        let now = sspr_core::time::OffsetDateTime::now_utc();
+        let now = sspr_core::Clock::now(&SystemClock);
         let event = sspr_core::AuditEvent::new(sspr_core::AuditKind::ResetRequested, now, sspr_core::Outcome::Success);
         built.audit.as_ref().unwrap().record(&event).await.unwrap();
         built.audit_queue.as_ref().unwrap().flush().await.unwrap();
@@ -783,7 +783,7 @@ mod tests {
         let ctx = BuildContext::default();
         assert!(config.summary_lines(&ctx).join("\n").contains("audit: syslog Udp 127.0.0.1:"));
         let built = config.build(&ctx).await.unwrap();
-        let at = sspr_core::time::OffsetDateTime::now_utc();
+        let at = sspr_core::Clock::now(&SystemClock);
         let event = sspr_core::AuditEvent::new(sspr_core::AuditKind::SignIn, at, sspr_core::Outcome::Success);
         built.audit.as_ref().unwrap().record(&event).await.unwrap();
         built.audit_queue.as_ref().unwrap().flush().await.unwrap();

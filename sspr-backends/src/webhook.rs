@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,7 +33,7 @@ use sha2::Sha256;
 use sspr_core::notice::{Message, Notification};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
-use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, Channel, Locale};
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, Channel, Clock, Locale, SystemClock};
 use zeroize::Zeroizing;
 
 use crate::http;
@@ -339,6 +340,7 @@ impl sspr_core::Notifier for WebhookNotifier {
 #[derive(Clone)]
 pub struct WebhookAuditSink {
     poster: SignedPoster,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for WebhookAuditSink {
@@ -352,13 +354,18 @@ impl WebhookAuditSink {
     /// checks it (plain `http` is refused but to loopback: the events hold user ids, masked
     /// addresses and client IPs).
     pub fn from_config(config: &WebhookConfig) -> Result<Self, BackendError> {
-        Ok(Self { poster: SignedPoster::from_config(config)? })
+        Self::with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// As [`WebhookAuditSink::from_config`], timestamping requests with `clock`.
+    pub fn with_clock(config: &WebhookConfig, clock: Arc<dyn Clock>) -> Result<Self, BackendError> {
+        Ok(Self { poster: SignedPoster::from_config(config)?, clock })
     }
 }
 
 #[async_trait]
 impl AuditSink for WebhookAuditSink {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
-        self.poster.post(event.to_json().as_bytes(), OffsetDateTime::now_utc().unix_timestamp()).await
+        self.poster.post(event.to_json().as_bytes(), self.clock.now().unix_timestamp()).await
     }
 }

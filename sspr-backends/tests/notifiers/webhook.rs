@@ -278,7 +278,7 @@ async fn an_audit_event_is_posted_as_its_signed_json() {
         request.headers.get(TIMESTAMP_HEADER).unwrap().to_str().unwrap(),
         request.headers.get(SIGNATURE_HEADER).unwrap().to_str().unwrap(),
     );
-    let now = sspr_core::time::OffsetDateTime::now_utc();
+    let now = sspr_core::Clock::now(&sspr_core::SystemClock);
     assert!(webhook::verify_signature(
         AUDIT_KEY.as_bytes(),
         timestamp,
@@ -308,7 +308,7 @@ async fn audit_webhook_errors_are_typed_and_hold_no_secret() {
         .await;
     let sink = WebhookAuditSink::from_config(&audit_config(&server)).unwrap();
     let event =
-        AuditEvent::new(AuditKind::ResetRequested, sspr_core::time::OffsetDateTime::now_utc(), Outcome::Success);
+        AuditEvent::new(AuditKind::ResetRequested, sspr_core::Clock::now(&sspr_core::SystemClock), Outcome::Success);
     let err = sink.record(&event).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::Unavailable);
     let unreachable = WebhookConfig {

@@ -137,7 +137,7 @@ where
         .unwrap();
     common::enroll(&sspr).await;
     common::whole_flow(&sspr, &outbox).await;
-    let now = OffsetDateTime::now_utc();
+    let now = sspr_core::Clock::now(&sspr_core::SystemClock);
     let s = store.audit_summary(1, now).await.unwrap();
     assert_eq!(s.begins, 1, "{s:?}");
     assert_eq!(s.decoy_rate(), Some(0.0));
