@@ -330,7 +330,15 @@ export interface BackendsConfig {
   state?: ({ kind: 'redis'; url: string } & Fields) | ({ kind: 'postgres'; url: string } & Fields)
   notifier?: { kind: 'outbox' } | ({ kind: 'smtp'; host: string; from: string } & Fields) | ({ kind: 'webhook'; url: string; key: string } & Fields)
   sms?: { kind: 'outbox' } | ({ kind: 'twilio'; accountSid: string; authToken: string } & Fields) | ({ kind: 'webhook'; url: string; key: string } & Fields)
-  audit?: { kind: 'json_lines'; path: string }
+  /** Where audit events go (each behind the bounded `auditQueue`): a JSON-lines file (rotated at `maxBytes`, `keep` old files), SQLite, PostgreSQL, syslog (RFC 5424 over TCP or UDP) or a signed webhook. */
+  audit?:
+    | { kind: 'json_lines'; path: string; maxBytes?: number; keep?: number }
+    | { kind: 'sqlite'; path?: string; busyTimeoutMs?: number }
+    | ({ kind: 'postgres'; url: string } & Fields)
+    | ({ kind: 'syslog'; address: string; transport?: 'tcp' | 'udp'; facility?: string } & Fields)
+    | ({ kind: 'webhook'; url: string; key: string } & Fields)
+  /** The queue between the engine and the `audit` sink: `capacity` events wait (default 4096); when full an event is dropped and counted. 0 writes each event inline. */
+  auditQueue?: { capacity?: number }
 }
 
 /**
