@@ -1,7 +1,8 @@
 //! The portal's audit sink and its timer. The audit sink: every event as one JSON line in a
 //! file (the durable trail, sspr-backends' `JsonLinesAuditSink`, which the C and uniffi
-//! bindings use too) and the most recent ones in memory for the admin page. Events never
-//! hold a secret (sspr-core guarantees it), so writing them out is safe.
+//! bindings use too), to the `[audit]` sink when one is configured (behind its bounded
+//! queue), and the most recent ones in memory for the admin page. Events never hold a secret
+//! (sspr-core guarantees it), so writing them out is safe.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -19,6 +20,8 @@ const RECENT: usize = 500;
 pub(crate) struct PortalAudit {
     recent: Arc<Mutex<VecDeque<AuditEvent>>>,
     file: Option<JsonLinesAuditSink>,
+    /// The configured `[audit]` sink.
+    configured: Option<Arc<dyn AuditSink>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -28,7 +31,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl PortalAudit {
     /// A sink appending to `path` (created when missing).
     pub(crate) fn to_file(path: &Path) -> Result<Self, BackendError> {
-        Ok(Self { recent: Arc::default(), file: Some(JsonLinesAuditSink::open(path)?) })
+        Ok(Self { recent: Arc::default(), file: Some(JsonLinesAuditSink::open(path)?), configured: None })
+    }
+
+    /// Also record every event to `sink` (the configured `[audit]` sink).
+    pub(crate) fn with_sink(mut self, sink: Option<Arc<dyn AuditSink>>) -> Self {
+        self.configured = sink;
+        self
     }
 
     /// The newest `n` events, newest first.
@@ -47,9 +56,15 @@ impl AuditSink for PortalAudit {
             }
             recent.push_back(event.clone());
         }
-        if let Some(file) = &self.file {
-            file.record(event).await?;
-        }
-        Ok(())
+        // Both are tried; the first failure is reported (the engine logs it).
+        let file = match &self.file {
+            Some(file) => file.record(event).await,
+            None => Ok(()),
+        };
+        let configured = match &self.configured {
+            Some(sink) => sink.record(event).await,
+            None => Ok(()),
+        };
+        file.and(configured)
     }
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sspr_backends::config::BackendsConfig;
 pub use sspr_backends::config::{
-    ContactsCheckConfig, ContactsConfig, DirectoryConfig, NotifierConfig, PasswordChecksConfig, SmsConfig,
-    SqliteStoreConfig, StateConfig, StoreConfig,
+    AuditConfig, AuditQueueConfig, ContactsCheckConfig, ContactsConfig, DirectoryConfig, NotifierConfig,
+    PasswordChecksConfig, SmsConfig, SqliteStoreConfig, StateConfig, StoreConfig,
 };
 use sspr_core::{Error, Policy, Result};
 
@@ -85,6 +85,12 @@ pub struct Config {
     pub outbox_page: Option<bool>,
     /// Append every audit event as a JSON line to this file. Default `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
+    /// A durable audit sink besides `audit_log` (`[audit]`: `kind = "sqlite"`, `"postgres"`,
+    /// `"syslog"`, `"webhook"` or `"json_lines"`; see sspr-backends' README), behind the
+    /// bounded queue of `[audit_queue]`. Default none.
+    pub audit: Option<AuditConfig>,
+    /// The queue in front of `[audit]` (`capacity`, default 4096; 0 writes inline).
+    pub audit_queue: Option<AuditQueueConfig>,
     /// Policy fields (see `sspr_core::Policy`) laid over the portal's defaults.
     pub policy: toml::Table,
     /// The directory holding the accounts.
@@ -132,6 +138,8 @@ impl Default for Config {
             admin_groups: vec![DEMO_ADMIN_GROUP.into()],
             outbox_page: None,
             audit_log: None,
+            audit: None,
+            audit_queue: None,
             policy: toml::Table::new(),
             directory: DirectoryConfig::Memory { seed_file: None },
             store: StoreConfig::Sqlite(SqliteStoreConfig::default()),
@@ -311,7 +319,8 @@ impl Config {
             state: self.state.clone(),
             notifier: self.notifier.clone(),
             sms: self.sms.clone(),
-            audit: None,
+            audit: self.audit.clone(),
+            audit_queue: self.audit_queue.clone(),
             password_checks: self.password_checks.clone(),
         }
     }

@@ -52,6 +52,8 @@ pub struct Portal {
     state: AppState,
     summary: String,
     audit_log: std::path::PathBuf,
+    /// The queue in front of the `[audit]` sink, flushed when serving stops.
+    audit_queue: Option<sspr_backends::audit_queue::QueuedAuditSink>,
 }
 
 /// What every handler shares.
@@ -147,7 +149,17 @@ impl Portal {
             }
             _ => None,
         };
-        let Backends { directory, contacts, state: store, notifier, outbox, password_checkers, .. } = backends;
+        let Backends {
+            directory,
+            contacts,
+            state: store,
+            notifier,
+            outbox,
+            password_checkers,
+            audit: configured_audit,
+            audit_queue,
+            ..
+        } = backends;
         let oidc = match &config.oidc {
             Some(oidc) => {
                 summary.push_str(&format!(
@@ -162,7 +174,8 @@ impl Portal {
         };
         let audit_path = config.audit_log_path();
         let audit = PortalAudit::to_file(&audit_path)
-            .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?;
+            .map_err(|e| Error::Config(format!("cannot open the audit log {}: {e}", audit_path.display())))?
+            .with_sink(configured_audit);
         summary.push_str(&format!("audit log: {}\n", audit_path.display()));
         summary.push_str(if config.sessions_in_state_store() {
             "sessions: in the state store (sealed)\n"
@@ -222,7 +235,7 @@ impl Portal {
             oidc,
             oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
         }));
-        Ok(Self { state, summary, audit_log: audit_path })
+        Ok(Self { state, summary, audit_log: audit_path, audit_queue })
     }
 
     /// The pages, with the security middleware.
@@ -281,7 +294,18 @@ impl Portal {
         let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
         self.sspr().flush_deliveries().await;
+        self.flush_audit().await;
         Ok(())
+    }
+
+    /// Wait until every event queued for the `[audit]` sink has been handed to it (the
+    /// queue's task would be dropped with the runtime). [`Portal::serve`] does it when it stops.
+    pub async fn flush_audit(&self) {
+        if let Some(queue) = &self.audit_queue
+            && let Err(e) = queue.flush().await
+        {
+            tracing::error!(error = %e, "the audit queue could not be flushed");
+        }
     }
 
     /// What the portal runs on, and the demo users: printed at start.

@@ -274,3 +274,26 @@ async fn a_chosen_password_is_refused_with_zxcvbns_feedback_and_the_configured_c
     assert!(done.alert().is_none(), "{:?}", done.alert());
     let _ = std::fs::remove_file(&words);
 }
+
+/// `[audit] kind = "sqlite"`: besides `audit.jsonl`, every event reaches the configured sink
+/// (through its queue, flushed by `flush_audit`), and its summary counts the reset.
+#[tokio::test]
+async fn a_configured_audit_sink_receives_the_events() {
+    use sspr_backends::audit_sql::AuditReport;
+    let db = crate::support::temp_dir().join("audit.sqlite");
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[audit]\nkind = \"sqlite\"\npath = {:?}\n",
+        db.display().to_string()
+    );
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    assert!(portal.summary().contains("audit: SQLite"), "{}", portal.summary());
+    let mut browser = Browser::new(&portal);
+    let pin_page = reset_to_pin(&mut browser, "jane.doe@example.org").await;
+    assert!(pin_page.main().contains("A code was sent to"));
+    portal.flush_audit().await;
+    let report = sspr_backends::sqlite::SqliteStore::open(&db).unwrap();
+    let summary = report.audit_summary(1, sspr_core::SystemClock.now()).await.unwrap();
+    assert_eq!(summary.begins, 1, "{summary:?}");
+    let file = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    assert!(file.contains("reset_requested"), "the file is still written");
+}
