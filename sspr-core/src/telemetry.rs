@@ -1,4 +1,7 @@
-//! Counters through the [`metrics`] facade, derived from the engine's audit events.
+//! Counters and histograms through the [`metrics`] facade.
+//!
+//! The counters are derived from the engine's audit events; the histograms time each engine
+//! call and each backend call (`engine::instrument`, on the engine's clock).
 //!
 //! Every step the engine takes already records an [`AuditEvent`] at one point
 //! (`Sspr::audit`), so the counters are counted there, from the event: one contained
@@ -10,7 +13,7 @@
 //! name, the event kind and outcome). Never a login, address, IP, user id or flow reference:
 //! those would leak identifiers into the scrape and make every user a new series.
 
-use metrics::counter;
+use metrics::{counter, histogram};
 use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind, Outcome};
@@ -37,6 +40,46 @@ pub const SIGN_INS: &str = "sspr_sign_ins_total";
 pub const CONTACT_CHANGES: &str = "sspr_contact_changes_total";
 /// The global failed-verification alarm went off (once per hour window).
 pub const FAILURE_ALARMS: &str = "sspr_failure_alarms_total";
+
+/// Seconds each public engine call took (padding included: the time the caller waited), per
+/// `operation` (the method's name: `begin_reset`, `send_pin`, ...), on the engine's clock.
+pub const ENGINE_CALL_SECONDS: &str = "sspr_engine_call_seconds";
+/// Seconds each backend call took, per `backend` (`directory`, `contacts`, `store`,
+/// `notifier`, `audit`) and `operation` (the trait method's name), on the engine's clock.
+pub const BACKEND_CALL_SECONDS: &str = "sspr_backend_call_seconds";
+
+/// Every series name, counters and histograms: what a host's scrape can show.
+pub const SERIES: [&str; 13] = [
+    EVENTS,
+    BEGINS,
+    PINS_SENT,
+    DELIVERIES_FAILED,
+    VERIFICATIONS,
+    COMPLETIONS,
+    RATE_LIMIT_HITS,
+    BLOCKS,
+    SIGN_INS,
+    CONTACT_CHANGES,
+    FAILURE_ALARMS,
+    ENGINE_CALL_SECONDS,
+    BACKEND_CALL_SECONDS,
+];
+
+/// Histogram buckets (seconds) suited to both series: 1 ms to 30 s. A host's Prometheus
+/// recorder should use them for the `_seconds` series (without buckets,
+/// `metrics-exporter-prometheus` renders a summary).
+pub const SECONDS_BUCKETS: [f64; 14] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// Record one engine call's duration.
+pub(crate) fn engine_call(operation: &'static str, seconds: f64) {
+    histogram!(ENGINE_CALL_SECONDS, "operation" => operation).record(seconds);
+}
+
+/// Record one backend call's duration.
+pub(crate) fn backend_call(backend: &'static str, operation: &'static str, seconds: f64) {
+    histogram!(BACKEND_CALL_SECONDS, "backend" => backend, "operation" => operation).record(seconds);
+}
 
 /// Count `event` in the series it belongs to.
 pub(crate) fn count(event: &AuditEvent) {

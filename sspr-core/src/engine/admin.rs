@@ -1,6 +1,7 @@
 //! Registration and administration: the portal has authenticated the caller, and `actor`
 //! says who acts. These operations may say that a user does not exist.
 
+use super::instrument::observed;
 use super::limits;
 use super::{AuditScope, MAX_CAS_ROUNDS, Sspr};
 use crate::api::{
@@ -155,8 +156,10 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn contacts(&self, login: &str) -> Result<Contacts> {
-        let user = self.resolve(login).await?;
-        Ok(self.view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default(), self.now()))
+        observed!(self, contacts, None, async move {
+            let user = self.resolve(login).await?;
+            Ok(self.view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default(), self.now()))
+        })
     }
 
     /// Change the user's contact details. A new address or number needs a proof of possession
@@ -183,8 +186,10 @@ impl Sspr {
         update: ContactUpdate,
         ctx: &RequestContext,
     ) -> Result<Contacts> {
-        let user = self.resolve(login).await?;
-        self.change_contacts(actor, &user, update, ctx, false).await
+        observed!(self, update_contacts, None, async move {
+            let user = self.resolve(login).await?;
+            self.change_contacts(actor, &user, update, ctx, false).await
+        })
     }
 
     /// [`Sspr::update_contacts`] for a resolved user; `proven`: a proof of possession of
@@ -257,35 +262,39 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
-        Self::require_admin(actor)?;
-        let user = self.resolve(login).await?;
-        if enabled
-            && self.inner.scope.is_privileged(&user)
-            && self.inner.policy.privileged_mode == crate::policy::PrivilegedMode::Refuse
-        {
-            return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
-        }
-        if enabled && !self.inner.scope.is_eligible(&user) {
-            return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
-        }
-        let update = self
-            .update_enrollment(&user.id, |stored| {
-                let current = stored.cloned().unwrap_or_default();
-                Ok((current.enabled != enabled).then_some(Enrollment { enabled, ..current }))
-            })
-            .await?;
-        if update.saved.is_some() {
-            self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
-        }
-        Ok(())
+        observed!(self, set_enabled, None, async move {
+            Self::require_admin(actor)?;
+            let user = self.resolve(login).await?;
+            if enabled
+                && self.inner.scope.is_privileged(&user)
+                && self.inner.policy.privileged_mode == crate::policy::PrivilegedMode::Refuse
+            {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
+            }
+            if enabled && !self.inner.scope.is_eligible(&user) {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+            }
+            let update = self
+                .update_enrollment(&user.id, |stored| {
+                    let current = stored.cloned().unwrap_or_default();
+                    Ok((current.enabled != enabled).then_some(Enrollment { enabled, ..current }))
+                })
+                .await?;
+            if update.saved.is_some() {
+                self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
+            }
+            Ok(())
+        })
     }
 
     /// Everything about one user's SSPR state.
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn status(&self, login: &str) -> Result<UserStatus> {
-        let user = self.resolve(login).await?;
-        self.status_of(user, self.now()).await
+        observed!(self, status, None, async move {
+            let user = self.resolve(login).await?;
+            self.status_of(user, self.now()).await
+        })
     }
 
     pub(super) async fn status_of(&self, user: DirectoryUser, now: time::OffsetDateTime) -> Result<UserStatus> {
@@ -311,12 +320,14 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn unblock(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<()> {
-        Self::require_admin(actor)?;
-        let user = self.resolve(login).await?;
-        let subject = self.user_subject(&user.id);
-        self.inner.store.delete(&limits::block(&subject)).await?;
-        self.inner.store.delete(&limits::failures(&subject)).await?;
-        self.admin_scope(ctx, actor, &user).record(AuditKind::Unblocked, Outcome::Success).await;
-        Ok(())
+        observed!(self, unblock, None, async move {
+            Self::require_admin(actor)?;
+            let user = self.resolve(login).await?;
+            let subject = self.user_subject(&user.id);
+            self.inner.store.delete(&limits::block(&subject)).await?;
+            self.inner.store.delete(&limits::failures(&subject)).await?;
+            self.admin_scope(ctx, actor, &user).record(AuditKind::Unblocked, Outcome::Success).await;
+            Ok(())
+        })
     }
 }

@@ -10,6 +10,7 @@
 //! every anonymous call.
 
 use super::Sspr;
+use super::instrument::observed;
 use crate::api::RequestContext;
 use crate::audit::{AuditKind, Outcome};
 use crate::backend::{DirectoryUser, PasswordRefusal, PasswordRules};
@@ -45,8 +46,10 @@ impl Sspr {
         new: &Password,
         ctx: &RequestContext,
     ) -> Result<()> {
-        let login = NormalizedLogin::parse(login)?;
-        self.padded(self.change_password_unpadded(&login, current, new, ctx)).await
+        observed!(self, change_password, None, async move {
+            let login = NormalizedLogin::parse(login)?;
+            self.padded(self.change_password_unpadded(&login, current, new, ctx)).await
+        })
     }
 
     /// Whether the change path serves `user` (see [`Sspr::change_password`]).
@@ -133,13 +136,15 @@ impl Sspr {
     ///
     /// Errors: `Backend` (the directory could not be read).
     pub async fn password_rules(&self) -> Result<PasswordRules> {
-        let own = self.inner.policy.chosen_password_min_length;
-        let mut rules = match self.inner.directory.password_rules().await {
-            Ok(rules) => rules,
-            Err(e) if e.kind() == BackendErrorKind::NotSupported => PasswordRules::default(),
-            Err(e) => return Err(e.into()),
-        };
-        rules.min_length = Some(rules.min_length.map_or(own, |theirs| theirs.max(own)));
-        Ok(rules)
+        observed!(self, password_rules, None, async move {
+            let own = self.inner.policy.chosen_password_min_length;
+            let mut rules = match self.inner.directory.password_rules().await {
+                Ok(rules) => rules,
+                Err(e) if e.kind() == BackendErrorKind::NotSupported => PasswordRules::default(),
+                Err(e) => return Err(e.into()),
+            };
+            rules.min_length = Some(rules.min_length.map_or(own, |theirs| theirs.max(own)));
+            Ok(rules)
+        })
     }
 }

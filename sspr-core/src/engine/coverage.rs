@@ -10,6 +10,7 @@
 //! contact: it is about registering contacts, and an address someone else registered must not
 //! be used to invite registrations.
 
+use super::instrument::observed;
 use std::collections::{HashMap, HashSet};
 
 use time::OffsetDateTime;
@@ -77,35 +78,37 @@ impl Sspr {
         filter: &EnrollmentFilter,
         ctx: &RequestContext,
     ) -> Result<EnrollmentReport> {
-        Self::require_admin(actor)?;
-        let filter = self.check_filter(filter)?;
-        let (rows, truncated, now) = self.covered_rows(&filter).await?;
-        let mut counts = EnrollmentCounts::default();
-        for Row { entry: e, .. } in &rows {
-            let flags = [
-                (true, &mut counts.users),
-                (e.enabled, &mut counts.enabled),
-                (e.enabled && (e.email_masked.is_some() || e.phone_masked.is_some()), &mut counts.registered),
-                (e.without_contacts, &mut counts.without_contacts),
-                (e.stale, &mut counts.stale),
-                (e.never_used, &mut counts.never_used),
-                (e.blocked, &mut counts.blocked),
-                (e.privileged, &mut counts.privileged),
-                (!e.has_directory_mail, &mut counts.without_mail),
-            ];
-            for (set, count) in flags {
-                *count += u64::from(set);
+        observed!(self, enrollment_report, None, async move {
+            Self::require_admin(actor)?;
+            let filter = self.check_filter(filter)?;
+            let (rows, truncated, now) = self.covered_rows(&filter).await?;
+            let mut counts = EnrollmentCounts::default();
+            for Row { entry: e, .. } in &rows {
+                let flags = [
+                    (true, &mut counts.users),
+                    (e.enabled, &mut counts.enabled),
+                    (e.enabled && (e.email_masked.is_some() || e.phone_masked.is_some()), &mut counts.registered),
+                    (e.without_contacts, &mut counts.without_contacts),
+                    (e.stale, &mut counts.stale),
+                    (e.never_used, &mut counts.never_used),
+                    (e.blocked, &mut counts.blocked),
+                    (e.privileged, &mut counts.privileged),
+                    (!e.has_directory_mail, &mut counts.without_mail),
+                ];
+                for (set, count) in flags {
+                    *count += u64::from(set);
+                }
             }
-        }
-        let mut scope = self.scope(ctx);
-        scope.actor = Some(actor.clone());
-        scope.record(AuditKind::EnrollmentReport, Outcome::Success).await;
-        Ok(EnrollmentReport {
-            generated_at: now,
-            stale_after_days: filter.stale_after_days,
-            counts,
-            users: rows.into_iter().map(|row| row.entry).collect(),
-            truncated,
+            let mut scope = self.scope(ctx);
+            scope.actor = Some(actor.clone());
+            scope.record(AuditKind::EnrollmentReport, Outcome::Success).await;
+            Ok(EnrollmentReport {
+                generated_at: now,
+                stale_after_days: filter.stale_after_days,
+                counts,
+                users: rows.into_iter().map(|row| row.entry).collect(),
+                truncated,
+            })
         })
     }
 
@@ -131,40 +134,42 @@ impl Sspr {
         filter: &EnrollmentFilter,
         ctx: &RequestContext,
     ) -> Result<ReminderRun> {
-        Self::require_admin(actor)?;
-        let filter = self.check_filter(filter)?;
-        let url = self.inner.policy.registration_url.clone();
-        if url.is_empty() {
-            return Err(Error::Config(
-                "the policy's registration_url is not set: reminders need the page they link to".into(),
-            ));
-        }
-        let (rows, _, now) = self.covered_rows(&filter).await?;
-        let interval = time::Duration::days(i64::from(self.inner.policy.reminder_interval_days));
-        let mut run = ReminderRun::default();
-        for Row { user, enrollment, entry } in rows {
-            if !entry.enabled || !(entry.without_contacts || entry.stale) {
-                continue;
+        observed!(self, send_registration_reminders, None, async move {
+            Self::require_admin(actor)?;
+            let filter = self.check_filter(filter)?;
+            let url = self.inner.policy.registration_url.clone();
+            if url.is_empty() {
+                return Err(Error::Config(
+                    "the policy's registration_url is not set: reminders need the page they link to".into(),
+                ));
             }
-            let skipped = if entry.privileged {
-                &mut run.skipped_privileged
-            } else if entry.account_disabled || !entry.eligible {
-                &mut run.skipped_ineligible
-            } else if user.mail.is_none() {
-                &mut run.without_mail
-            } else {
-                let confirm = enrollment.has_contact();
-                match self.remind(actor, &user, &url, confirm, interval, now, ctx).await? {
-                    Reminded::Sent => run.reminded.push(user.login.clone()),
-                    Reminded::Already => run.already_reminded += 1,
-                    Reminded::Failed => run.failed += 1,
+            let (rows, _, now) = self.covered_rows(&filter).await?;
+            let interval = time::Duration::days(i64::from(self.inner.policy.reminder_interval_days));
+            let mut run = ReminderRun::default();
+            for Row { user, enrollment, entry } in rows {
+                if !entry.enabled || !(entry.without_contacts || entry.stale) {
+                    continue;
                 }
-                continue;
-            };
-            *skipped += 1;
-        }
-        run.reminded.sort();
-        Ok(run)
+                let skipped = if entry.privileged {
+                    &mut run.skipped_privileged
+                } else if entry.account_disabled || !entry.eligible {
+                    &mut run.skipped_ineligible
+                } else if user.mail.is_none() {
+                    &mut run.without_mail
+                } else {
+                    let confirm = enrollment.has_contact();
+                    match self.remind(actor, &user, &url, confirm, interval, now, ctx).await? {
+                        Reminded::Sent => run.reminded.push(user.login.clone()),
+                        Reminded::Already => run.already_reminded += 1,
+                        Reminded::Failed => run.failed += 1,
+                    }
+                    continue;
+                };
+                *skipped += 1;
+            }
+            run.reminded.sort();
+            Ok(run)
+        })
     }
 
     /// Mark `user` reminded until `now + interval` (unless a mark is there), then mail the
@@ -216,24 +221,26 @@ impl Sspr {
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed` (`not_enabled` when the user acts
     /// and SSPR is not enabled for them), `Backend`.
     pub async fn confirm_contacts(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<Contacts> {
-        let user = self.resolve(login).await?;
-        let now = self.now();
-        let update = self
-            .update_enrollment(&user.id, |stored| {
-                let Some(stored) = stored.filter(|e| e.enabled || !matches!(actor, Actor::User)) else {
-                    return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
-                };
-                if !stored.has_contact() {
-                    return Ok(None); // nothing to confirm
-                }
-                let mut confirmed = stored.clone();
-                confirmed.history.confirmed_at = Some(now);
-                Ok(Some(confirmed))
-            })
-            .await?;
-        let Some(saved) = update.saved else { return Ok(self.view(&update.read.unwrap_or_default(), now)) };
-        self.admin_scope(ctx, actor, &user).record(AuditKind::ContactsConfirmed, Outcome::Success).await;
-        Ok(self.view(&saved, now))
+        observed!(self, confirm_contacts, None, async move {
+            let user = self.resolve(login).await?;
+            let now = self.now();
+            let update = self
+                .update_enrollment(&user.id, |stored| {
+                    let Some(stored) = stored.filter(|e| e.enabled || !matches!(actor, Actor::User)) else {
+                        return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+                    };
+                    if !stored.has_contact() {
+                        return Ok(None); // nothing to confirm
+                    }
+                    let mut confirmed = stored.clone();
+                    confirmed.history.confirmed_at = Some(now);
+                    Ok(Some(confirmed))
+                })
+                .await?;
+            let Some(saved) = update.saved else { return Ok(self.view(&update.read.unwrap_or_default(), now)) };
+            self.admin_scope(ctx, actor, &user).record(AuditKind::ContactsConfirmed, Outcome::Success).await;
+            Ok(self.view(&saved, now))
+        })
     }
 
     /// Whether `enrollment`'s contacts should be confirmed at `now` under the policy.

@@ -4,6 +4,7 @@
 //! answered exactly as an unknown login is. A failed delivery is retried, then recorded in
 //! the audit trail; the caller learns nothing ("no code arrived; send a new one").
 
+use super::instrument::observed;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -119,7 +120,9 @@ impl Sspr {
     /// PIN already promised to a user is lost. Deliveries started while it waits are waited
     /// for too; a delivery retrying an unavailable notifier may take until its PIN expires.
     pub async fn flush_deliveries(&self) {
-        std::future::poll_fn(|cx| self.inner.deliveries.poll_idle(cx)).await;
+        observed!(self, flush_deliveries, None, async move {
+            std::future::poll_fn(|cx| self.inner.deliveries.poll_idle(cx)).await;
+        })
     }
 
     /// Hand a PIN to the delivery set. Returns at once when the engine has a spawner (after a

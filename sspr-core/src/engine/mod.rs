@@ -6,6 +6,7 @@ mod change;
 mod coverage;
 mod delivery;
 mod events;
+mod instrument;
 mod limits;
 mod password;
 mod proof;
@@ -303,15 +304,33 @@ impl SsprBuilder {
             Some(seed) => SharedRng::from_seed(seed),
             None => os_rng()?,
         };
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        // Every backend behind its timing decorator (`instrument`): one place times and
+        // traces each call, whatever the backend.
         Ok(Sspr {
             inner: Arc::new(Inner {
-                directory: self.directory.ok_or_else(|| missing("directory"))?,
-                notifier: self.notifier.ok_or_else(|| missing("notifier"))?,
+                directory: instrument::TimedDirectory::wrap(
+                    self.directory.ok_or_else(|| missing("directory"))?,
+                    clock.clone(),
+                ),
+                notifier: instrument::TimedNotifier::wrap(
+                    self.notifier.ok_or_else(|| missing("notifier"))?,
+                    clock.clone(),
+                ),
                 key: self.key.ok_or_else(|| missing("secret key"))?,
-                contacts: self.contacts.unwrap_or_else(|| Arc::new(MemoryContactStore::new())),
-                store: self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
-                audit: self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
-                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                contacts: instrument::TimedContacts::wrap(
+                    self.contacts.unwrap_or_else(|| Arc::new(MemoryContactStore::new())),
+                    clock.clone(),
+                ),
+                store: instrument::TimedStore::wrap(
+                    self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
+                    clock.clone(),
+                ),
+                audit: instrument::TimedAudit::wrap(
+                    self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
+                    clock.clone(),
+                ),
+                clock,
                 timer,
                 spawner,
                 alarm: self.alarm,

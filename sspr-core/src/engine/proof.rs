@@ -12,6 +12,7 @@
 //! that records its result, so two racing confirmations cannot both count as first, and a
 //! right code is spent exactly once.
 
+use super::instrument::observed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -81,80 +82,84 @@ impl Sspr {
         value: &str,
         ctx: &RequestContext,
     ) -> Result<ContactProof> {
-        let user = self.resolve(login).await?;
-        if !self.inner.scope.is_eligible(&user) {
-            return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
-        }
-        let destination = match channel {
-            Channel::Email => Destination::Email(EmailAddress::parse(value)?),
-            Channel::Sms => {
-                Destination::Sms(PhoneNumber::parse_in(value, self.inner.policy.default_region.as_deref())?)
+        observed!(self, request_contact_proof, None, async move {
+            let user = self.resolve(login).await?;
+            if !self.inner.scope.is_eligible(&user) {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
             }
-        };
-        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-        if matches!(actor, Actor::User) && !enrollment.enabled {
-            return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
-        }
-        let mut scope = self.scope(ctx);
-        scope.actor = Some(actor.clone());
-        scope.user = Some(user.id.clone());
-        scope.channel = Some(channel);
-        let now = self.now();
-
-        let subject = self.user_subject(&user.id);
-        let mut checks = vec![Limit {
-            key: limits::contact_proofs(&subject),
-            cap: self.inner.policy.contact_proofs_per_hour,
-            window: HOUR,
-            name: "contact_proofs",
-        }];
-        checks.extend(self.ip_limit(ctx, "ip_proofs", self.inner.policy.ip_sends_per_hour));
-        // Last and quiet: shared with reset PINs, so an address gets at most the policy's
-        // `destination_sends_per_hour` codes of either kind.
-        checks.push(self.destination_limit(destination.as_str()));
-        let requests: Vec<(&str, OffsetDateTime)> = checks.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
-        let counters = self.inner.store.increment_many(&requests, now).await?;
-        let (refused, destination_full) = limits::judge_quietly(&checks, &counters, now);
-        if let Some(refusal) = refused {
-            scope.record(AuditKind::ContactProofSent, refusal.outcome()).await;
-            return Err(refusal.error());
-        }
-
-        let proof_id = hex::encode(&self.inner.rng.bytes::<16>());
-        let code = self.inner.rng.with(|rng| pin::generate(rng, self.inner.policy.pin_length));
-        let expires_at = from_ts(ts(now + self.inner.policy.pin_lifetime()));
-        let pending = PendingProof {
-            code_hash: hex::encode(&pin::hash(
-                &self.inner.key,
-                &binding(&proof_id, &user.id, &destination),
-                code.expose_secret(),
-            )),
-            proof_id: proof_id.clone(),
-            destination: destination.clone(),
-            expires_at: ts(expires_at),
-            attempts: 0,
-            used: false,
-        };
-        self.replace_proof(&self.proof_key(&user.id), &pending, now).await?;
-
-        let masked = destination.masked();
-        let mut event = scope.event(AuditKind::ContactProofSent, Outcome::Success);
-        event.destination = Some(masked.clone());
-        if destination_full {
-            event.outcome = Outcome::Limited { limit: "destination".into() };
-            self.audit(event).await;
-        } else {
-            self.audit(event.clone()).await;
-            let valid_minutes = u64::try_from((expires_at - now).whole_minutes()).unwrap_or(0).max(1);
-            let notification = Notification {
-                to: destination,
-                locale: ctx.locale,
-                message: Message::Pin { pin: code, expires_at, valid_minutes, purpose: PinPurpose::ContactProof },
-                at: now,
+            let destination = match channel {
+                Channel::Email => Destination::Email(EmailAddress::parse(value)?),
+                Channel::Sms => {
+                    Destination::Sms(PhoneNumber::parse_in(value, self.inner.policy.default_region.as_deref())?)
+                }
             };
-            self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() }).await;
-        }
-        Ok(ContactProof { proof_id, channel, masked, expires_at })
+            let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+            if matches!(actor, Actor::User) && !enrollment.enabled {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+            }
+            let mut scope = self.scope(ctx);
+            scope.actor = Some(actor.clone());
+            scope.user = Some(user.id.clone());
+            scope.channel = Some(channel);
+            let now = self.now();
+
+            let subject = self.user_subject(&user.id);
+            let mut checks = vec![Limit {
+                key: limits::contact_proofs(&subject),
+                cap: self.inner.policy.contact_proofs_per_hour,
+                window: HOUR,
+                name: "contact_proofs",
+            }];
+            checks.extend(self.ip_limit(ctx, "ip_proofs", self.inner.policy.ip_sends_per_hour));
+            // Last and quiet: shared with reset PINs, so an address gets at most the policy's
+            // `destination_sends_per_hour` codes of either kind.
+            checks.push(self.destination_limit(destination.as_str()));
+            let requests: Vec<(&str, OffsetDateTime)> =
+                checks.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
+            let counters = self.inner.store.increment_many(&requests, now).await?;
+            let (refused, destination_full) = limits::judge_quietly(&checks, &counters, now);
+            if let Some(refusal) = refused {
+                scope.record(AuditKind::ContactProofSent, refusal.outcome()).await;
+                return Err(refusal.error());
+            }
+
+            let proof_id = hex::encode(&self.inner.rng.bytes::<16>());
+            let code = self.inner.rng.with(|rng| pin::generate(rng, self.inner.policy.pin_length));
+            let expires_at = from_ts(ts(now + self.inner.policy.pin_lifetime()));
+            let pending = PendingProof {
+                code_hash: hex::encode(&pin::hash(
+                    &self.inner.key,
+                    &binding(&proof_id, &user.id, &destination),
+                    code.expose_secret(),
+                )),
+                proof_id: proof_id.clone(),
+                destination: destination.clone(),
+                expires_at: ts(expires_at),
+                attempts: 0,
+                used: false,
+            };
+            self.replace_proof(&self.proof_key(&user.id), &pending, now).await?;
+
+            let masked = destination.masked();
+            let mut event = scope.event(AuditKind::ContactProofSent, Outcome::Success);
+            event.destination = Some(masked.clone());
+            if destination_full {
+                event.outcome = Outcome::Limited { limit: "destination".into() };
+                self.audit(event).await;
+            } else {
+                self.audit(event.clone()).await;
+                let valid_minutes = u64::try_from((expires_at - now).whole_minutes()).unwrap_or(0).max(1);
+                let notification = Notification {
+                    to: destination,
+                    locale: ctx.locale,
+                    message: Message::Pin { pin: code, expires_at, valid_minutes, purpose: PinPurpose::ContactProof },
+                    at: now,
+                };
+                self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })
+                    .await;
+            }
+            Ok(ContactProof { proof_id, channel, masked, expires_at })
+        })
     }
 
     /// Store `pending` as the user's one pending proof, whatever was there.
@@ -186,74 +191,84 @@ impl Sspr {
         code: &str,
         ctx: &RequestContext,
     ) -> Result<Contacts> {
-        let user = self.resolve(login).await?;
-        let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
-            return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });
-        };
-        let mut scope = self.scope(ctx);
-        scope.actor = Some(actor.clone());
-        scope.user = Some(user.id.clone());
-        let key = self.proof_key(&user.id);
-        let now = self.now();
-        let max_attempts = self.inner.policy.max_wrong_pins;
-        for _ in 0..MAX_CAS_ROUNDS {
-            let Some(stored) = self.inner.store.get(&key, now).await? else {
-                return Err(Error::Expired);
+        observed!(self, confirm_contact_proof, None, async move {
+            let user = self.resolve(login).await?;
+            let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
+                return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });
             };
-            let pending: PendingProof = serde_json::from_slice(&stored.value).map_err(|_| Error::Expired)?;
-            // A proof id that is not the pending one is a replaced or made-up proof.
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(pending.proof_id.as_bytes(), proof_id.as_bytes())) {
-                return Err(Error::Expired);
-            }
-            if pending.used {
-                return Err(Error::AlreadyUsed);
-            }
-            if pending.expires_at <= ts(now) {
-                return Err(Error::Expired);
-            }
-            if pending.attempts >= max_attempts {
-                return Err(Error::PinVoided);
-            }
-            scope.channel = Some(pending.destination.channel());
-            let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-            let right = stored_hash.is_some_and(|hash| {
-                pin::matches(&self.inner.key, &binding(&pending.proof_id, &user.id, &pending.destination), &code, &hash)
-            });
-            let next = PendingProof { attempts: pending.attempts + 1, used: right, ..pending.clone() };
-            let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a contact proof: {e}")))?;
-            let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
-            let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await? else {
-                continue; // another confirmation counted first: judge again on what it left
-            };
-            if !right {
-                let left = max_attempts.saturating_sub(next.attempts);
-                let outcome = Outcome::Failed { error: "wrong code".into() };
-                scope.record(AuditKind::ContactProofFailed, outcome).await;
-                return Err(if left == 0 { Error::PinVoided } else { Error::WrongPin { attempts_left: left } });
-            }
-            let update = match &pending.destination {
-                Destination::Email(address) => {
-                    ContactUpdate { email: ContactChange::Set(address.as_str().to_owned()), phone: ContactChange::Keep }
+            let mut scope = self.scope(ctx);
+            scope.actor = Some(actor.clone());
+            scope.user = Some(user.id.clone());
+            let key = self.proof_key(&user.id);
+            let now = self.now();
+            let max_attempts = self.inner.policy.max_wrong_pins;
+            for _ in 0..MAX_CAS_ROUNDS {
+                let Some(stored) = self.inner.store.get(&key, now).await? else {
+                    return Err(Error::Expired);
+                };
+                let pending: PendingProof = serde_json::from_slice(&stored.value).map_err(|_| Error::Expired)?;
+                // A proof id that is not the pending one is a replaced or made-up proof.
+                if !bool::from(subtle::ConstantTimeEq::ct_eq(pending.proof_id.as_bytes(), proof_id.as_bytes())) {
+                    return Err(Error::Expired);
                 }
-                Destination::Sms(number) => {
-                    ContactUpdate { email: ContactChange::Keep, phone: ContactChange::Set(number.as_str().to_owned()) }
+                if pending.used {
+                    return Err(Error::AlreadyUsed);
                 }
-            };
-            return match self.change_contacts(actor, &user, update, ctx, true).await {
-                Ok(contacts) => Ok(contacts),
-                Err(error) => {
-                    // Nothing was saved: give the code back (the attempt stays counted), so a
-                    // failing contact store does not cost the user their proof.
-                    let back = PendingProof { used: false, ..next };
-                    if let Ok(bytes) = serde_json::to_vec(&back)
-                        && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
-                    {
-                        tracing::warn!(error = %e, "a spent contact proof could not be given back");
+                if pending.expires_at <= ts(now) {
+                    return Err(Error::Expired);
+                }
+                if pending.attempts >= max_attempts {
+                    return Err(Error::PinVoided);
+                }
+                scope.channel = Some(pending.destination.channel());
+                let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+                let right = stored_hash.is_some_and(|hash| {
+                    pin::matches(
+                        &self.inner.key,
+                        &binding(&pending.proof_id, &user.id, &pending.destination),
+                        &code,
+                        &hash,
+                    )
+                });
+                let next = PendingProof { attempts: pending.attempts + 1, used: right, ..pending.clone() };
+                let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a contact proof: {e}")))?;
+                let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
+                let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?
+                else {
+                    continue; // another confirmation counted first: judge again on what it left
+                };
+                if !right {
+                    let left = max_attempts.saturating_sub(next.attempts);
+                    let outcome = Outcome::Failed { error: "wrong code".into() };
+                    scope.record(AuditKind::ContactProofFailed, outcome).await;
+                    return Err(if left == 0 { Error::PinVoided } else { Error::WrongPin { attempts_left: left } });
+                }
+                let update = match &pending.destination {
+                    Destination::Email(address) => ContactUpdate {
+                        email: ContactChange::Set(address.as_str().to_owned()),
+                        phone: ContactChange::Keep,
+                    },
+                    Destination::Sms(number) => ContactUpdate {
+                        email: ContactChange::Keep,
+                        phone: ContactChange::Set(number.as_str().to_owned()),
+                    },
+                };
+                return match self.change_contacts(actor, &user, update, ctx, true).await {
+                    Ok(contacts) => Ok(contacts),
+                    Err(error) => {
+                        // Nothing was saved: give the code back (the attempt stays counted), so a
+                        // failing contact store does not cost the user their proof.
+                        let back = PendingProof { used: false, ..next };
+                        if let Ok(bytes) = serde_json::to_vec(&back)
+                            && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
+                        {
+                            tracing::warn!(error = %e, "a spent contact proof could not be given back");
+                        }
+                        Err(error)
                     }
-                    Err(error)
-                }
-            };
-        }
-        Err(limits::contention())
+                };
+            }
+            Err(limits::contention())
+        })
     }
 }

@@ -13,6 +13,7 @@
 //! wrong, spent, voided or expired code) is the same `WrongPin { attempts_left: 0 }`; only
 //! the audit trail tells them apart.
 
+use super::instrument::observed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -98,10 +99,12 @@ impl Sspr {
     /// account: nothing is stored), `InvalidInput` (a malformed login),
     /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
     pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
-        match self.issue_recovery(actor, login, None, ctx).await? {
-            Issued::Shown { code, expires_at } => Ok(RecoveryCode { code, expires_at }),
-            Issued::Sent(_) => Err(Error::Config("a recovery code to show was sent".into())),
-        }
+        observed!(self, admin_recovery, None, async move {
+            match self.issue_recovery(actor, login, None, ctx).await? {
+                Issued::Shown { code, expires_at } => Ok(RecoveryCode { code, expires_at }),
+                Issued::Sent(_) => Err(Error::Config("a recovery code to show was sent".into())),
+            }
+        })
     }
 
     /// Issue a one-time recovery code for `login`, as [`Sspr::admin_recovery`] does, and send
@@ -125,10 +128,12 @@ impl Sspr {
         channel: Channel,
         ctx: &RequestContext,
     ) -> Result<RecoverySent> {
-        match self.issue_recovery(actor, login, Some(channel), ctx).await? {
-            Issued::Sent(sent) => Ok(sent),
-            Issued::Shown { .. } => Err(Error::Config("a recovery code to send was not sent".into())),
-        }
+        observed!(self, admin_send_recovery_code, None, async move {
+            match self.issue_recovery(actor, login, Some(channel), ctx).await? {
+                Issued::Sent(sent) => Ok(sent),
+                Issued::Shown { .. } => Err(Error::Config("a recovery code to send was not sent".into())),
+            }
+        })
     }
 
     /// The one way a recovery code is issued: checks, limits, the pending code stored, the
@@ -240,15 +245,17 @@ impl Sspr {
     /// (every refusal alike, so the answer says nothing about the login), `RateLimited`,
     /// `Backend`.
     pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
-        let login = NormalizedLogin::parse(login)?;
-        let Some(code) = pin::normalize_typed(code, RECOVERY_CODE_DIGITS) else {
-            return Err(Error::invalid(
-                "code",
-                format!("enter the {RECOVERY_CODE_DIGITS} digits the helpdesk gave you"),
-            ));
-        };
-        let code = zeroize::Zeroizing::new(code);
-        self.padded(self.redeem_checked(login, &code, ctx)).await
+        observed!(self, redeem_recovery_code, None, async move {
+            let login = NormalizedLogin::parse(login)?;
+            let Some(code) = pin::normalize_typed(code, RECOVERY_CODE_DIGITS) else {
+                return Err(Error::invalid(
+                    "code",
+                    format!("enter the {RECOVERY_CODE_DIGITS} digits the helpdesk gave you"),
+                ));
+            };
+            let code = zeroize::Zeroizing::new(code);
+            self.padded(self.redeem_checked(login, &code, ctx)).await
+        })
     }
 
     async fn redeem_checked(&self, login: NormalizedLogin, code: &str, ctx: &RequestContext) -> Result<Recovered> {
@@ -328,6 +335,7 @@ impl Sspr {
             return match self.start_recovered_flow(&user, login.clone(), ctx, now).await {
                 Ok(recovered) => {
                     scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
+                    self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
                     scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
                     self.notify_recovery(&user.id, ctx, true, now).await;
                     Ok(recovered)

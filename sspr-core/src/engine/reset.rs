@@ -1,5 +1,6 @@
 //! The anonymous reset flow: `begin_reset -> send_pin -> verify_pin -> complete_reset`.
 
+use super::instrument::observed;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -372,9 +373,11 @@ impl Sspr {
     /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
     /// `Backend`.
     pub async fn begin_reset(&self, login: &str, ctx: &RequestContext) -> Result<ResetChallenge> {
-        // A malformed login is refused at once: its syntax says nothing about any account.
-        let login = NormalizedLogin::parse(login)?;
-        self.padded(self.begin_reset_checked(login, ctx)).await
+        observed!(self, begin_reset, None, async move {
+            // A malformed login is refused at once: its syntax says nothing about any account.
+            let login = NormalizedLogin::parse(login)?;
+            self.padded(self.begin_reset_checked(login, ctx)).await
+        })
     }
 
     async fn begin_reset_checked(&self, login: NormalizedLogin, ctx: &RequestContext) -> Result<ResetChallenge> {
@@ -440,6 +443,7 @@ impl Sspr {
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
         scope.flow_ref = Some(self.flow_ref(&flow_id));
+        self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
         scope.record(AuditKind::ResetRequested, outcome).await;
 
         let methods = record
@@ -486,10 +490,12 @@ impl Sspr {
         confirm: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<PinSent> {
-        let flow_id = parse_flow_id(flow_id)?;
-        let channel =
-            Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
-        self.padded(self.send_pin_checked(flow_id, channel, confirm, ctx)).await
+        observed!(self, send_pin, Some(flow_id), async move {
+            let flow_id = parse_flow_id(flow_id)?;
+            let channel =
+                Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
+            self.padded(self.send_pin_checked(flow_id, channel, confirm, ctx)).await
+        })
     }
 
     async fn send_pin_checked(
@@ -695,14 +701,16 @@ impl Sspr {
     /// (a progressive delay: nothing was compared), `Blocked` (this user, or this client for
     /// this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
     pub async fn verify_pin(&self, flow_id: &str, pin: Pin, ctx: &RequestContext) -> Result<Verified> {
-        // Malformed input is refused at once: its syntax says nothing about any account.
-        let flow_id = parse_flow_id(flow_id)?;
-        let policy = &self.inner.policy;
-        let typed =
-            Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
-                Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
-            })?);
-        self.padded(self.verify_pin_checked(flow_id, &typed, ctx)).await
+        observed!(self, verify_pin, Some(flow_id), async move {
+            // Malformed input is refused at once: its syntax says nothing about any account.
+            let flow_id = parse_flow_id(flow_id)?;
+            let policy = &self.inner.policy;
+            let typed =
+                Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
+                    Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
+                })?);
+            self.padded(self.verify_pin_checked(flow_id, &typed, ctx)).await
+        })
     }
 
     async fn verify_pin_checked(&self, flow_id: &str, typed: &str, ctx: &RequestContext) -> Result<Verified> {
@@ -917,116 +925,119 @@ impl Sspr {
         new_password: NewPassword,
         ctx: &RequestContext,
     ) -> Result<ResetOutcome> {
-        let flow_id = parse_flow_id(flow_id)?;
-        let mode = new_password.mode();
-        if !self.mode_allowed(mode) {
-            return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
-        }
-        let now = self.now();
-        let flow_ref = self.flow_ref(flow_id);
-
-        let mut scope = self.scope(ctx);
-        scope.flow_ref = Some(flow_ref);
-        scope.mode = Some(mode);
-        let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
-
-        // Take the completion lease, reading the user's block and attempts in the same store
-        // call; a blocked user, or a chosen password that is refused, gives it back at once.
-        let key = limits::flow(flow_id);
-        let (loaded, version) = self.load_flow(&key, now).await?;
-        loaded.check_complete(now)?;
-        let FlowSubject::Real { user: user_id, login } = &loaded.who else {
-            return Err(Error::InvalidState { reason: "the PIN was not verified" });
-        };
-        let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
-        let subject = loaded.subject;
-        let changed = self
-            .update_flow(&key, now, Some((loaded, version)), |record: &FlowRecord| {
-                // A lost race re-decides on the record as it is now (its user, checked
-                // above, cannot change).
-                record.check_complete(now)?;
-                if record.subject != subject {
-                    return Err(Error::Expired);
-                }
-                let mut change = FlowChange::<()>::to(record.completing(now));
-                change.reads = Vec::from(Standing::keys(&record.subject));
-                Ok(change)
-            })
-            .await?;
-        let leased_version = changed.version;
-        let record = changed.previous;
-        scope.user = Some(user.id.clone());
-        let standing = match changed.partial {
-            false => Standing::from_values(&changed.values),
-            true => self.standing(&record.subject, now).await?,
-        };
-        let mut refused = self.refuse_if_blocked(&standing, now, &scope).await.err();
-        if refused.is_none()
-            && let NewPassword::Chosen(password) = &new_password
-        {
-            refused = self.check_chosen_password(&user, password, &scope).await.err();
-        }
-        if let Some(error) = refused {
-            // Nothing was done: give the verified flow back.
-            if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
-                tracing::warn!(flow_ref = %flow_ref, "could not release a refused completion");
+        observed!(self, complete_reset, Some(flow_id), async move {
+            let flow_id = parse_flow_id(flow_id)?;
+            let mode = new_password.mode();
+            if !self.mode_allowed(mode) {
+                return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
             }
-            return Err(error);
-        }
+            let now = self.now();
+            let flow_ref = self.flow_ref(flow_id);
 
-        // The contacts are read before the directory write: once the password is set, the
-        // "password reset" notice must reach them even if the contact store then fails (a
-        // silent reset is how an account is taken over unnoticed). A store that cannot be
-        // read now fails the completion while nothing has changed yet.
-        let completion = async {
-            let contacts = self.inner.contacts.get(&user.id).await?;
-            Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
-        };
-        let failed = |error: Error| async {
-            scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
-            Err(error)
-        };
-        let Some(result) = self.within_completion_deadline(now, completion).await else {
-            // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
-            // after this request stopped writing. The user retries then.
-            return failed(Error::Backend {
-                source: BackendError::new(
-                    BackendErrorKind::Unavailable,
-                    "the directory did not answer in time; try again in a few minutes",
-                ),
-            })
-            .await;
-        };
-        match result {
-            Ok((outcome, contacts)) => {
-                match self.put_flow(&key, &record.completed(now), Some(leased_version), now).await {
-                    Ok(Some(_)) => {}
-                    // Another request took the flow over: its password is the one that counts.
-                    Ok(None) => {
-                        return failed(Error::InvalidState { reason: "another request took this reset over" }).await;
+            let mut scope = self.scope(ctx);
+            scope.flow_ref = Some(flow_ref);
+            scope.mode = Some(mode);
+            let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
+
+            // Take the completion lease, reading the user's block and attempts in the same store
+            // call; a blocked user, or a chosen password that is refused, gives it back at once.
+            let key = limits::flow(flow_id);
+            let (loaded, version) = self.load_flow(&key, now).await?;
+            loaded.check_complete(now)?;
+            let FlowSubject::Real { user: user_id, login } = &loaded.who else {
+                return Err(Error::InvalidState { reason: "the PIN was not verified" });
+            };
+            let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
+            let subject = loaded.subject;
+            let changed = self
+                .update_flow(&key, now, Some((loaded, version)), |record: &FlowRecord| {
+                    // A lost race re-decides on the record as it is now (its user, checked
+                    // above, cannot change).
+                    record.check_complete(now)?;
+                    if record.subject != subject {
+                        return Err(Error::Expired);
                     }
-                    // The password is set: the user must get it even if the store fails now.
-                    Err(e) => tracing::error!(flow_ref = %flow_ref, error = %e, "could not mark a completed flow"),
-                }
-                let event = scope.event(AuditKind::ResetCompleted, Outcome::Success);
-                // The password is set and this request owns the flow: the rest is bookkeeping,
-                // handed off so that a hanging audit sink or contact store cannot keep the
-                // temporary password from the user who is waiting for it.
-                // Each part on its own, so that one hanging backend stops only its own part.
-                let sspr = self.clone();
-                self.hand_off(async move { sspr.audit(event).await }).await;
-                let unlock_only = mode == CompletionMode::UnlockOnly;
-                self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
-                Ok(outcome)
+                    let mut change = FlowChange::<()>::to(record.completing(now));
+                    change.reads = Vec::from(Standing::keys(&record.subject));
+                    Ok(change)
+                })
+                .await?;
+            let leased_version = changed.version;
+            let record = changed.previous;
+            scope.user = Some(user.id.clone());
+            let standing = match changed.partial {
+                false => Standing::from_values(&changed.values),
+                true => self.standing(&record.subject, now).await?,
+            };
+            let mut refused = self.refuse_if_blocked(&standing, now, &scope).await.err();
+            if refused.is_none()
+                && let NewPassword::Chosen(password) = &new_password
+            {
+                refused = self.check_chosen_password(&user, password, &scope).await.err();
             }
-            Err(error) => {
-                // Give the verified flow back so the user can retry.
+            if let Some(error) = refused {
+                // Nothing was done: give the verified flow back.
                 if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
-                    tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
+                    tracing::warn!(flow_ref = %flow_ref, "could not release a refused completion");
                 }
-                failed(error).await
+                return Err(error);
             }
-        }
+
+            // The contacts are read before the directory write: once the password is set, the
+            // "password reset" notice must reach them even if the contact store then fails (a
+            // silent reset is how an account is taken over unnoticed). A store that cannot be
+            // read now fails the completion while nothing has changed yet.
+            let completion = async {
+                let contacts = self.inner.contacts.get(&user.id).await?;
+                Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
+            };
+            let failed = |error: Error| async {
+                scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
+                Err(error)
+            };
+            let Some(result) = self.within_completion_deadline(now, completion).await else {
+                // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
+                // after this request stopped writing. The user retries then.
+                return failed(Error::Backend {
+                    source: BackendError::new(
+                        BackendErrorKind::Unavailable,
+                        "the directory did not answer in time; try again in a few minutes",
+                    ),
+                })
+                .await;
+            };
+            match result {
+                Ok((outcome, contacts)) => {
+                    match self.put_flow(&key, &record.completed(now), Some(leased_version), now).await {
+                        Ok(Some(_)) => {}
+                        // Another request took the flow over: its password is the one that counts.
+                        Ok(None) => {
+                            return failed(Error::InvalidState { reason: "another request took this reset over" })
+                                .await;
+                        }
+                        // The password is set: the user must get it even if the store fails now.
+                        Err(e) => tracing::error!(flow_ref = %flow_ref, error = %e, "could not mark a completed flow"),
+                    }
+                    let event = scope.event(AuditKind::ResetCompleted, Outcome::Success);
+                    // The password is set and this request owns the flow: the rest is bookkeeping,
+                    // handed off so that a hanging audit sink or contact store cannot keep the
+                    // temporary password from the user who is waiting for it.
+                    // Each part on its own, so that one hanging backend stops only its own part.
+                    let sspr = self.clone();
+                    self.hand_off(async move { sspr.audit(event).await }).await;
+                    let unlock_only = mode == CompletionMode::UnlockOnly;
+                    self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
+                    Ok(outcome)
+                }
+                Err(error) => {
+                    // Give the verified flow back so the user can retry.
+                    if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
+                        tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
+                    }
+                    failed(error).await
+                }
+            }
+        })
     }
 
     /// Run a completion's directory work, cut off `COMPLETION_DEADLINE_SECS` after the lease

@@ -5,6 +5,7 @@
 //! per-IP limits, a lockout after repeated failures, padding to the policy's minimum
 //! response time, and an audit record that never holds the typed login or the password.
 
+use super::instrument::observed;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -50,8 +51,10 @@ impl Sspr {
     /// # }
     /// ```
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {
-        let login = NormalizedLogin::parse(login)?;
-        self.padded(self.sign_in_unpadded(&login, password, ctx)).await
+        observed!(self, sign_in, None, async move {
+            let login = NormalizedLogin::parse(login)?;
+            self.padded(self.sign_in_unpadded(&login, password, ctx)).await
+        })
     }
 
     async fn sign_in_unpadded(
@@ -162,13 +165,15 @@ impl Sspr {
     ///
     /// Errors: `Backend`.
     pub async fn search_users(&self, query: &str, limit: usize) -> Result<Vec<UserStatus>> {
-        let limit = limit.min(MAX_SEARCH_RESULTS);
-        let users = self.inner.directory.search(query.trim(), limit).await?;
-        let now = self.now();
-        let mut found = Vec::with_capacity(users.len());
-        for user in users.into_iter().take(limit) {
-            found.push(self.status_of(user, now).await?);
-        }
-        Ok(found)
+        observed!(self, search_users, None, async move {
+            let limit = limit.min(MAX_SEARCH_RESULTS);
+            let users = self.inner.directory.search(query.trim(), limit).await?;
+            let now = self.now();
+            let mut found = Vec::with_capacity(users.len());
+            for user in users.into_iter().take(limit) {
+                found.push(self.status_of(user, now).await?);
+            }
+            Ok(found)
+        })
     }
 }

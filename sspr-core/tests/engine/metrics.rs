@@ -132,3 +132,99 @@ async fn a_failed_pin_delivery_counts_in_deliveries_failed() {
     assert!(value(&text, r#"sspr_deliveries_failed_total{channel="email",kind="pin_sent"}"#) >= 1, "{text}");
     assert!(!text.contains(ALICE_MAIL) && !text.contains("a***@m***.example"), "{text}");
 }
+
+/// The float value of the series written exactly as `series` in `text` (None if absent).
+fn float(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn engine_calls_are_timed_per_operation_on_the_engine_clock() {
+    let (recorder, handle) = recorder();
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    // The directory's password write takes 250 ms of the engine's (manual) clock.
+    let clock = std::sync::Arc::new(std::sync::OnceLock::<sspr_core::ManualClock>::new());
+    let slow = clock.clone();
+    let directory = HookedDirectory::new(move |write| {
+        if write == DirectoryWrite::SetPassword
+            && let Some(clock) = slow.get()
+        {
+            clock.advance(Duration::from_millis(250));
+        }
+        Ok(())
+    });
+    let h = Harness::builder().directory(directory).build().await;
+    clock.set(h.clock.clone()).unwrap();
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.is_err());
+    h.sspr.status(ALICE).await.unwrap();
+
+    let text = handle.render();
+    for op in ["begin_reset", "send_pin", "verify_pin", "complete_reset", "status", "update_contacts"] {
+        let count = float(&text, &format!(r#"sspr_engine_call_seconds_count{{operation="{op}"}}"#));
+        assert!(count.is_some_and(|c| c >= 1.0), "{op} not timed:\n{text}");
+    }
+    // verify_pin ran twice (the second refused): both are timed.
+    assert_eq!(float(&text, r#"sspr_engine_call_seconds_count{operation="verify_pin"}"#), Some(2.0), "{text}");
+    // The 250 ms the directory took are in complete_reset's time, and only there.
+    let complete = float(&text, r#"sspr_engine_call_seconds_sum{operation="complete_reset"}"#).unwrap();
+    assert!((0.25..0.3).contains(&complete), "complete_reset took {complete}s:\n{text}");
+    assert_eq!(float(&text, r#"sspr_engine_call_seconds_sum{operation="verify_pin"}"#), Some(0.0), "{text}");
+    for secret in [ALICE, ALICE_MAIL, flow.as_str(), pin.as_str(), "203.0.113.7"] {
+        assert!(!text.contains(secret), "{secret} in the metrics:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn backend_calls_are_timed_per_backend_and_operation() {
+    let (recorder, handle) = recorder();
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let clock = std::sync::Arc::new(std::sync::OnceLock::<sspr_core::ManualClock>::new());
+    let slow = clock.clone();
+    let directory = HookedDirectory::new(move |write| {
+        if write == DirectoryWrite::SetPassword
+            && let Some(clock) = slow.get()
+        {
+            clock.advance(Duration::from_millis(250));
+        }
+        Ok(())
+    });
+    let h = Harness::builder().directory(directory).build().await;
+    clock.set(h.clock.clone()).unwrap();
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    h.sspr.flush_deliveries().await;
+
+    let text = handle.render();
+    let count = |backend: &str, op: &str| {
+        float(&text, &format!(r#"sspr_backend_call_seconds_count{{backend="{backend}",operation="{op}"}}"#))
+            .unwrap_or(0.0)
+    };
+    assert!(count("directory", "find_user") >= 1.0, "{text}");
+    assert_eq!(count("directory", "set_password"), 1.0, "{text}");
+    assert!(count("contacts", "get") >= 1.0, "{text}");
+    assert!(count("notifier", "send") >= 1.0, "{text}");
+    assert!(count("audit", "record") >= 4.0, "{text}");
+    let store: f64 = text
+        .lines()
+        .filter(|l| l.starts_with(r#"sspr_backend_call_seconds_count{backend="store""#))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(store >= 4.0, "{text}");
+    // The directory write's 250 ms, measured on the engine's clock.
+    let write = float(&text, r#"sspr_backend_call_seconds_sum{backend="directory",operation="set_password"}"#).unwrap();
+    assert!((0.25..0.3).contains(&write), "set_password took {write}s:\n{text}");
+    // Only closed sets as labels: every backend label is one of the five.
+    for line in text.lines().filter(|l| l.starts_with("sspr_backend_call_seconds")) {
+        let backend = line.split("backend=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(["directory", "contacts", "store", "notifier", "audit"].contains(&backend), "{line}");
+    }
+    for secret in [ALICE, ALICE_MAIL, flow.as_str(), pin.as_str()] {
+        assert!(!text.contains(secret), "{secret} in the metrics:\n{text}");
+    }
+}

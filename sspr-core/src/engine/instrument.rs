@@ -1,0 +1,273 @@
+//! Timing and tracing of engine and backend calls.
+//!
+//! Each public engine call runs inside [`observed!`]: a `tracing` span named `sspr.<call>`
+//! (fields `sspr.step`, `sspr.outcome` and `sspr.flow`, the flow's keyed reference, never its
+//! id), and its duration on the engine's [`Clock`] into `sspr_engine_call_seconds{operation}`.
+//! The backends are wrapped once, when the engine is built, in a timing decorator per trait:
+//! each call is a child span `sspr.backend` and its duration goes into
+//! `sspr_backend_call_seconds{backend,operation}`. The core reads no clock of its own: the
+//! durations are differences of the engine's clock (real time with [`crate::SystemClock`],
+//! simulated time with a [`crate::ManualClock`]). With no recorder and no subscriber installed,
+//! both are no-ops.
+//!
+//! Labels and span fields are closed sets (call, backend and method names, outcome names):
+//! never a login, address, IP, user id or flow id.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tracing::{Instrument, Span, field};
+
+use crate::api::UserId;
+use crate::audit::AuditEvent;
+use crate::backend::{
+    AuditSink, Authentication, Batch, BatchOutcome, ContactStore, Counter, Directory, DirectoryUser, Enrollment,
+    Notifier, PasswordRules, Put, StateStore, StoredValue,
+};
+use crate::clock::Clock;
+use crate::error::{BackendError, BackendErrorKind, Result};
+use crate::input::NormalizedLogin;
+use crate::notice::Notification;
+use crate::secret::Password;
+use crate::telemetry;
+
+/// Run an engine call's body (an `async` block) in its span, timed: `observed!(self, call,
+/// flow_id_or_none, async move { ... })`. The span's name is `sspr.<call>`.
+macro_rules! observed {
+    ($sspr:ident, $op:ident, $flow:expr, $body:expr) => {{
+        let span = ::tracing::info_span!(
+            concat!("sspr.", stringify!($op)),
+            sspr.step = stringify!($op),
+            sspr.outcome = ::tracing::field::Empty,
+            sspr.flow = ::tracing::field::Empty,
+        );
+        $sspr.observe(stringify!($op), $flow, span, $body).await
+    }};
+}
+pub(super) use observed;
+
+/// The seconds from `started` to `now` on the engine's clock (0 if the clock went back).
+fn elapsed(started: OffsetDateTime, now: OffsetDateTime) -> f64 {
+    (now - started).as_seconds_f64().max(0.0)
+}
+
+/// What an engine call ended with, as a span's `sspr.outcome`.
+pub(super) trait CallOutcome {
+    /// `ok`, or the error's stable name.
+    fn outcome(&self) -> &'static str;
+}
+
+impl<T> CallOutcome for Result<T> {
+    fn outcome(&self) -> &'static str {
+        match self {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+}
+
+impl CallOutcome for () {
+    fn outcome(&self) -> &'static str {
+        "ok"
+    }
+}
+
+/// A backend error's kind, as a span's `sspr.outcome`.
+fn backend_error_name(error: &BackendError) -> &'static str {
+    match error.kind() {
+        BackendErrorKind::Unavailable => "unavailable",
+        BackendErrorKind::PasswordRejected => "password_rejected",
+        BackendErrorKind::Rejected => "rejected",
+        BackendErrorKind::NotSupported => "not_supported",
+        _ => "other",
+    }
+}
+
+impl super::Sspr {
+    /// The body of [`observed!`]: run `body` in `span`, record its duration and outcome.
+    pub(super) async fn observe<T: CallOutcome>(
+        &self,
+        op: &'static str,
+        flow_id: Option<&str>,
+        span: Span,
+        body: impl Future<Output = T>,
+    ) -> T {
+        if let Some(flow_id) = flow_id
+            && !span.is_disabled()
+        {
+            span.record("sspr.flow", self.flow_ref(flow_id));
+        }
+        let started = self.now();
+        let out = body.instrument(span.clone()).await;
+        telemetry::engine_call(op, elapsed(started, self.now()));
+        span.record("sspr.outcome", out.outcome());
+        out
+    }
+
+    /// Put the flow's keyed reference on the current engine call's span, for a call that
+    /// learns its flow only as it runs (`begin_reset`, `redeem_recovery_code`).
+    pub(super) fn trace_flow(&self, flow_ref: &str) {
+        Span::current().record("sspr.flow", flow_ref);
+    }
+}
+
+/// Time one backend call into `sspr_backend_call_seconds` in a child span.
+async fn timed<T>(
+    clock: &dyn Clock,
+    backend: &'static str,
+    op: &'static str,
+    call: impl Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    let span = tracing::info_span!(
+        "sspr.backend",
+        otel.name = field::Empty,
+        sspr.backend = backend,
+        sspr.operation = op,
+        sspr.outcome = field::Empty,
+    );
+    if !span.is_disabled() {
+        span.record("otel.name", format_args!("{backend}.{op}"));
+    }
+    let started = clock.now();
+    let out = call.instrument(span.clone()).await;
+    telemetry::backend_call(backend, op, elapsed(started, clock.now()));
+    span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
+    out
+}
+
+/// Declares a timing decorator around `Arc<dyn $trait>`; its `Debug` is the wrapped backend's.
+macro_rules! decorator {
+    ($name:ident, $trait:ident) => {
+        pub(super) struct $name {
+            inner: Arc<dyn $trait>,
+            clock: Arc<dyn Clock>,
+        }
+
+        impl $name {
+            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Arc<dyn $trait> {
+                Arc::new(Self { inner, clock })
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.inner.fmt(f)
+            }
+        }
+    };
+}
+
+decorator!(TimedDirectory, Directory);
+decorator!(TimedContacts, ContactStore);
+decorator!(TimedStore, StateStore);
+decorator!(TimedNotifier, Notifier);
+decorator!(TimedAudit, AuditSink);
+
+#[async_trait]
+impl Directory for TimedDirectory {
+    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        timed(&*self.clock, "directory", "find_user", self.inner.find_user(login)).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        timed(&*self.clock, "directory", "set_password", self.inner.set_password(user, password, must_change)).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        timed(&*self.clock, "directory", "unlock", self.inner.unlock(user)).await
+    }
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        timed(&*self.clock, "directory", "authenticate", self.inner.authenticate(user, password)).await
+    }
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+        timed(&*self.clock, "directory", "search", self.inner.search(query, limit)).await
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        timed(&*self.clock, "directory", "change_password", self.inner.change_password(user, old, new)).await
+    }
+    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+        timed(&*self.clock, "directory", "password_rules", self.inner.password_rules()).await
+    }
+}
+
+#[async_trait]
+impl ContactStore for TimedContacts {
+    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        timed(&*self.clock, "contacts", "get", self.inner.get(user)).await
+    }
+    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        timed(&*self.clock, "contacts", "save", self.inner.save(user, enrollment, expected_version)).await
+    }
+    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+        timed(&*self.clock, "contacts", "list", self.inner.list(after, limit)).await
+    }
+}
+
+#[async_trait]
+impl StateStore for TimedStore {
+    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+        timed(&*self.clock, "store", "get", self.inner.get(key, now)).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>, BackendError> {
+        timed(&*self.clock, "store", "put", self.inner.put(key, value, expected_version, expires_at, now)).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
+        timed(&*self.clock, "store", "increment", self.inner.increment(key, expires_at, now)).await
+    }
+    async fn increment_many(
+        &self,
+        counters: &[(&str, OffsetDateTime)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<Counter>, BackendError> {
+        timed(&*self.clock, "store", "increment_many", self.inner.increment_many(counters, now)).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+        timed(&*self.clock, "store", "delete", self.inner.delete(key)).await
+    }
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
+        timed(&*self.clock, "store", "get_linked", self.inner.get_linked(key, prefixes, now)).await
+    }
+    async fn apply_after(
+        &self,
+        first: &Put<'_>,
+        batch: &Batch<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<BatchOutcome>, BackendError> {
+        timed(&*self.clock, "store", "apply_after", self.inner.apply_after(first, batch, now)).await
+    }
+    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+        timed(&*self.clock, "store", "apply", self.inner.apply(batch, now)).await
+    }
+}
+
+#[async_trait]
+impl Notifier for TimedNotifier {
+    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+        timed(&*self.clock, "notifier", "send", self.inner.send(notification)).await
+    }
+}
+
+#[async_trait]
+impl AuditSink for TimedAudit {
+    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        timed(&*self.clock, "audit", "record", self.inner.record(event)).await
+    }
+}
