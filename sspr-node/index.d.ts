@@ -398,6 +398,8 @@ export interface SsprOptions {
   secretKey: string | Uint8Array
   /** Tests only: a fixed CSPRNG seed (32 bytes or 64 hex digits) makes PINs predictable. */
   rngSeed?: string | Uint8Array
+  /** Collect the engine's metrics into the process's Prometheus registry (`metricsText()`). Default false. */
+  metrics?: boolean
 }
 
 /** The self-service password reset engine. Every operation returns a Promise; failures are `SsprError`s. */
@@ -407,6 +409,11 @@ export declare class Sspr {
   readonly policy: NativePolicy
   /** The completion modes the policy allows, the default first. */
   completionModes(): CompletionMode[]
+  /**
+   * The engine's metrics in the Prometheus text format, for the host's scrape endpoint: every
+   * engine of this process built with `metrics: true` counts into one registry (empty while none is).
+   */
+  metricsText(): string
   /**
    * Wait until every PIN handed to the notifier so far is delivered (or its failure is in the
    * audit trail): `sendPin` does not wait for a slow notifier. Call it at graceful shutdown,

@@ -216,6 +216,11 @@ class Sspr {
     return this.#native.completionModes()
   }
 
+  /** The engine's metrics in the Prometheus text format (one registry per process). */
+  metricsText() {
+    return this.#native.metricsText()
+  }
+
   async flushDeliveries() {
     return this.#native.flushDeliveries()
   }

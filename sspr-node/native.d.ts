@@ -110,6 +110,12 @@ export declare class NativeSspr {
   constructor(options: object)
   /** The policy in force. */
   get policy(): Policy
+  /**
+   * The engine's metrics in the Prometheus text format, for the host's scrape endpoint:
+   * every engine of this process built with `metrics: true` counts into one registry
+   * (empty text while none is).
+   */
+  metricsText(): string
   /** The completion modes the policy allows, the default first. */
   completionModes(): Array<'temporary' | 'chosen' | 'unlock_only'>
   /**

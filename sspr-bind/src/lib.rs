@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod enrollment;
+pub mod metrics;
 pub mod names;
 pub mod options;
 pub mod runtime;

@@ -190,6 +190,18 @@ impl EngineOptions {
         self
     }
 
+    /// Collect the engine's metrics into the process's Prometheus recorder
+    /// ([`crate::metrics::collect`]); [`crate::metrics::text`] renders them.
+    ///
+    /// # Errors
+    /// `Config` when another `metrics` recorder holds the process.
+    pub fn with_metrics(self, on: bool) -> Result<Self, Error> {
+        if on {
+            crate::metrics::collect()?;
+        }
+        Ok(self)
+    }
+
     /// Put the options on `builder`: the key, the seed and the policy; the manual clock as
     /// clock *and* timer when there is one, else `timer` (the runtime's); `spawner` for the
     /// background deliveries in every case.

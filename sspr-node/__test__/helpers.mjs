@@ -49,6 +49,7 @@ export function setup(over = {}) {
     secretKey: KEY,
     rngSeed: over.rngSeed,
     hooks: over.hooks,
+    metrics: over.metrics,
   })
   return { sspr, directory, outbox, audit, clock }
 }

@@ -180,7 +180,7 @@ fn as_material(value: &Either<String, Buffer>) -> Material<'_> {
 }
 
 /// The engine options of `new Sspr(options)` besides the backends: the key (`secretKey`), a
-/// test seed (`rngSeed`), the policy and a manual clock, by sspr-bind's rules.
+/// test seed (`rngSeed`), the policy, a manual clock and `metrics`, by sspr-bind's rules.
 fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::ManualClock>) -> Result<EngineOptions> {
     let key = match material(env, options, "secretKey")? {
         Some(key) => sspr_bind::secret_key(as_material(&key)),
@@ -198,7 +198,8 @@ fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::Manu
     if let Some(clock) = clock {
         engine = engine.with_manual_clock(clock);
     }
-    Ok(engine)
+    let metrics = options.get_named_property::<Option<bool>>("metrics")?.unwrap_or(false);
+    check(env, engine.with_metrics(metrics))
 }
 
 #[napi]
@@ -241,6 +242,14 @@ impl NativeSspr {
     #[napi(getter)]
     pub fn policy(&self) -> Policy {
         Policy { inner: self.inner.policy().clone() }
+    }
+
+    /// The engine's metrics in the Prometheus text format, for the host's scrape endpoint:
+    /// every engine of this process built with `metrics: true` counts into one registry
+    /// (empty text while none is).
+    #[napi]
+    pub fn metrics_text(&self) -> String {
+        sspr_bind::metrics::text()
     }
 
     /// The completion modes the policy allows, the default first.

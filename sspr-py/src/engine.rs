@@ -78,7 +78,7 @@ macro_rules! twin_methods {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None))]
+            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None, metrics = false))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 directory: &Bound<'_, PyAny>,
@@ -92,6 +92,7 @@ macro_rules! twin_methods {
                 rng_seed: Option<&Bound<'_, PyAny>>,
                 password_checkers: Vec<Bound<'_, PyAny>>,
                 hooks: Option<&Bound<'_, pyo3::types::PyDict>>,
+                metrics: bool,
             ) -> PyResult<Self> {
                 // The backends chosen by `builtin`, the options checked by sspr-bind (the
                 // rules every binding shares).
@@ -105,6 +106,7 @@ macro_rules! twin_methods {
                 if let Some(clock) = clock {
                     options = options.with_manual_clock(clock.get().inner.clone());
                 }
+                options = options.with_metrics(metrics).map_err(to_py_err)?;
                 let mut builder = options
                     .apply(sspr_core::Sspr::builder(), sspr_bind::runtime::ProcessTimer, PySpawner)
                     .directory_arc(builtin::directory(directory)?)
@@ -144,6 +146,13 @@ macro_rules! twin_methods {
 
             fn __repr__(&self) -> &'static str {
                 $repr
+            }
+
+            /// The engine's metrics in the Prometheus text format, for the host's scrape
+            /// endpoint: every engine of this process built with `metrics=True` counts into
+            /// one registry (empty text while none is).
+            fn metrics_text(&self) -> String {
+                sspr_bind::metrics::text()
             }
 
             $(#[doc = $twin_doc])*

@@ -592,10 +592,14 @@ class _Engine:
         rng_seed: Optional[Union[bytes, str]] = None,
         password_checkers: Sequence[Any] = ...,
         hooks: Optional[Mapping[HookEventName, Callable[[HookEventName, Dict[str, Any]], Any]]] = None,
+        metrics: bool = False,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...
     def completion_modes(self) -> List[Mode]: ...
+    def metrics_text(self) -> str:
+        """The engine's metrics in the Prometheus text format (one registry per process,
+        shared by every engine built with ``metrics=True``; empty while none is)."""
 
 class _Operations:
     """Every engine operation, written once as ``BlockingSspr`` has it (blocking);
