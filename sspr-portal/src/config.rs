@@ -40,6 +40,10 @@ pub struct Config {
     /// for the operator's scraper, never behind the public proxy (and with no recorder
     /// installed the engine's counters cost nothing).
     pub metrics_listen: Option<String>,
+    /// Export the engine's tracing spans (a span per engine call, a child per backend call)
+    /// over OTLP/HTTP to this collector URL, e.g. `http://127.0.0.1:4318/v1/traces`. Off
+    /// by default.
+    pub otlp_endpoint: Option<String>,
     /// The URL users reach the portal at. With `https://` cookies are marked `Secure`
     /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
     pub public_url: Option<String>,
@@ -125,6 +129,7 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             metrics_listen: None,
+            otlp_endpoint: None,
             public_url: None,
             data_dir: PathBuf::from(".sspr-portal"),
             secret_key_file: None,
@@ -434,6 +439,9 @@ mod tests {
         assert!(Config::from_toml("listen = \"nowhere\"").unwrap_err().to_string().contains("listen"));
         assert!(Config::from_toml("metrics_listen = \"nowhere\"").unwrap_err().to_string().contains("metrics_listen"));
         assert_eq!(Config::default().metrics_addr().unwrap(), None, "off by default");
+        assert_eq!(Config::default().otlp_endpoint, None, "tracing export off by default");
+        let traced = Config::from_toml("otlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"").unwrap();
+        assert_eq!(traced.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318/v1/traces"));
         let on = Config::from_toml("metrics_listen = \"127.0.0.1:9464\"").unwrap();
         assert_eq!(on.metrics_addr().unwrap().unwrap().to_string(), "127.0.0.1:9464");
         assert!(Config::from_toml("public_url = \"ftp://x\"").is_err());

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod demo;
 pub mod metrics;
+pub mod otlp;
 
 mod audit;
 mod csrf;

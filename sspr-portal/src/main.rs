@@ -71,13 +71,6 @@ async fn stop_signal() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let config = match parse_args() {
         Ok(config) => config,
         Err(message) => {
@@ -85,6 +78,28 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The log on stderr (`RUST_LOG`), and the engine's spans to the OTLP collector if one is
+    // configured (a filter of its own: `RUST_LOG=warn` does not turn the traces off).
+    let exporter = match config.otlp_endpoint.as_deref().map(sspr_portal::otlp::Exporter::new).transpose() {
+        Ok(exporter) => exporter,
+        Err(e) => {
+            eprintln!("portal: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let log = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        );
+        tracing_subscriber::registry().with(log).with(exporter.as_ref().map(|e| e.layer())).init();
+    }
+    if let Some(endpoint) = &config.otlp_endpoint {
+        println!("tracing spans to {endpoint} (OTLP/HTTP)");
+    }
     let portal = match Portal::build(&config).await {
         Ok(portal) => portal,
         Err(e) => {
@@ -146,7 +161,14 @@ async fn main() -> ExitCode {
             sweeper.sweep_sessions();
         }
     });
-    if let Err(e) = portal.serve(listener, stop_signal()).await {
+    let served = portal.serve(listener, stop_signal()).await;
+    // The last batch of spans, before the process ends.
+    if let Some(exporter) = exporter
+        && let Err(e) = tokio::task::spawn_blocking(move || exporter.shutdown()).await.unwrap_or(Ok(()))
+    {
+        eprintln!("portal: {e}");
+    }
+    if let Err(e) = served {
         eprintln!("portal: {e}");
         return ExitCode::FAILURE;
     }

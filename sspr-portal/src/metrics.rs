@@ -10,14 +10,14 @@ use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use sspr_core::{Error, Result};
 
 /// Install a Prometheus recorder as the process's global `metrics` recorder; its handle
 /// renders what was counted. Fails if a recorder is already installed.
 pub fn install() -> Result<PrometheusHandle> {
-    let recorder = PrometheusBuilder::new().build_recorder();
+    let recorder = sspr_bind::metrics::recorder()?;
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder)
         .map_err(|e| Error::Config(format!("cannot install the metrics recorder: {e}")))?;
@@ -30,9 +30,7 @@ pub fn router(handle: PrometheusHandle) -> Router {
         "/metrics",
         get(move || {
             let handle = handle.clone();
-            async move {
-                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
-            }
+            async move { ([(header::CONTENT_TYPE, sspr_bind::metrics::CONTENT_TYPE)], handle.render()).into_response() }
         }),
     )
 }
