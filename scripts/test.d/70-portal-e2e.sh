@@ -30,7 +30,8 @@ echo "portal at $url (SQLite in $work/data)"
 # its SQLite file, as time would have done, and started again.
 aged="$work/aged"
 mkdir -p "$aged"
-printf '[policy]\nreconfirm_after_days = 30\n' >"$aged/portal.toml"
+# It keeps its audit trail in SQLite too, for /admin/reports.
+printf '[policy]\nreconfirm_after_days = 30\n[audit]\nkind = "sqlite"\npath = "%s"\n' "$aged/data/audit.sqlite" >"$aged/portal.toml"
 start_aged() { # log
   aged_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   target/debug/sspr-portal --config "$aged/portal.toml" --listen "127.0.0.1:$aged_port" --data-dir "$aged/data" >"$1" 2>&1 &

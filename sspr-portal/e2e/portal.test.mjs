@@ -432,6 +432,30 @@ test('a user whose contacts were confirmed long ago is asked whether they are st
   await context.close();
 });
 
+test('the admin reads the last 30 days of the audit trail as figures and charts', async () => {
+  // The second portal keeps its audit trail in SQLite ([audit] kind = "sqlite"): /admin/reports.
+  const AGED = need('PORTAL_AGED_URL');
+  const { context, page } = await visitor();
+  // An unknown login's reset begun there: a decoy answer for the figures.
+  await page.goto(`${AGED}/passwordreset`);
+  await page.fill('#login', 'nobody@example.org');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('input[name=method]');
+  await page.goto(`${AGED}/admin`);
+  await page.fill('#login', 'helpdesk@example.org');
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#reports-link');
+  await page.click('#reports-link');
+  await page.waitForSelector('#report-figures');
+  assert.equal(await page.locator('figure.chart > svg').count(), 3, 'three charts, drawn on the server');
+  assert.equal(await page.locator('script').count(), 0, 'no script');
+  const cells = await page.locator('#report-figures td').allInnerTexts();
+  assert.ok(Number(cells[5]) >= 1, `the demo's registrations are counted: ${cells}`);
+  await shot(page, '36-admin-reports');
+  await context.close();
+});
+
 test('on a Graph directory: OpenID Connect sign-in, an Entra method registered, a whole reset', async () => {
   // The third portal: directory and contacts in the Graph/Entra stand-in, the registration
   // page signed in through the stand-in's OpenID provider. Verified against the stand-in only.

@@ -8,7 +8,7 @@
 //! | `/passwordreset` | anyone | login, masked methods, PIN, temporary password shown once |
 //! | `/passwordchange` | anyone with their current password | change it (the rules shown first); a must-change sign-in lands here |
 //! | `/passwordnotification` | the user, signed in | view and change alternate e-mail and mobile (a new one proven by a code sent to it) |
-//! | `/admin` | admins (directory group) | search users, enable, contacts, unblock, audit log |
+//! | `/admin` | admins (directory group) | search users, enable, contacts, unblock, audit log; `/admin/report` (registration), `/admin/reports` (the last 30 days of a SQL audit trail, charts) |
 //! | `/outbox` | development only | the notices "sent", with their PINs |
 //!
 //! The pages hold no reset logic: each form calls one `Sspr` operation and shows its answer.
@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     /// The ID token's `oid` must be the directory's user id (a Graph directory: both are the
     /// Entra object id), so a `preferred_username` moved to another account signs nobody in.
     pub(crate) oidc_match_object_id: bool,
+    /// The figures of `/admin/reports`: the `[audit]` trail kept in SQL, when configured.
+    pub(crate) audit_report: Option<Arc<dyn sspr_backends::audit_sql::AuditReport>>,
 }
 
 impl Deref for AppState {
@@ -159,6 +161,7 @@ impl Portal {
             password_checkers,
             audit: configured_audit,
             audit_queue,
+            audit_report,
             ..
         } = backends;
         let oidc = match &config.oidc {
@@ -235,6 +238,7 @@ impl Portal {
             outbox_page,
             oidc,
             oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
+            audit_report,
         }));
         Ok(Self { state, summary, audit_log: audit_path, audit_queue })
     }
@@ -265,6 +269,7 @@ impl Portal {
             .route("/admin", get(pages::admin::show))
             .route("/admin/user", get(pages::admin::user))
             .route("/admin/report", get(pages::admin::report))
+            .route("/admin/reports", get(pages::reports::show))
             .route("/admin/remind", post(pages::admin::remind))
             .route("/admin/signin", post(pages::admin::sign_in))
             .route("/admin/signout", post(pages::admin::sign_out))

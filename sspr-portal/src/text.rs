@@ -122,6 +122,17 @@ pub(crate) struct Text {
     pub(crate) remind_note: &'static str,
     pub(crate) count_labels: [&'static str; 9],
     pub(crate) flag_labels: [&'static str; 4],
+    pub(crate) reports_title: &'static str,
+    pub(crate) reports_unavailable: &'static str,
+    pub(crate) reports_figures: [&'static str; 6],
+    pub(crate) reports_resets: &'static str,
+    pub(crate) reports_completed: &'static str,
+    pub(crate) reports_failed: &'static str,
+    pub(crate) reports_registrations: &'static str,
+    pub(crate) reports_blocks: &'static str,
+    pub(crate) reports_decoys: &'static str,
+    pub(crate) reports_failures: &'static str,
+    pub(crate) reports_none: &'static str,
 }
 
 static EN: Text = Text {
@@ -247,6 +258,24 @@ static EN: Text = Text {
         "without mailbox",
     ],
     flag_labels: ["no contacts", "stale", "never used", "blocked"],
+    reports_title: "Reports (last 30 days)",
+    reports_unavailable: "Reports read the audit trail kept in SQL: set [audit] kind = \"sqlite\" or \"postgres\" in the portal's configuration.",
+    reports_figures: [
+        "resets begun",
+        "decoy answers",
+        "resets completed",
+        "resets failed",
+        "users blocked",
+        "registrations",
+    ],
+    reports_resets: "Resets per day",
+    reports_completed: "completed",
+    reports_failed: "failed",
+    reports_registrations: "Registrations per day",
+    reports_blocks: "Users blocked per day",
+    reports_decoys: "Decoy answers by reason",
+    reports_failures: "Most frequent failures",
+    reports_none: "None in these 30 days.",
 };
 
 static DE: Text = Text {
@@ -372,6 +401,24 @@ static DE: Text = Text {
         "ohne Postfach",
     ],
     flag_labels: ["keine Kontaktdaten", "veraltet", "nie benutzt", "gesperrt"],
+    reports_title: "Berichte (letzte 30 Tage)",
+    reports_unavailable: "Berichte lesen das in SQL gespeicherte Audit-Protokoll: setzen Sie [audit] kind = \"sqlite\" oder \"postgres\" in der Konfiguration des Portals.",
+    reports_figures: [
+        "begonnene Zurücksetzungen",
+        "Schein-Antworten",
+        "abgeschlossen",
+        "fehlgeschlagen",
+        "gesperrte Benutzer",
+        "Registrierungen",
+    ],
+    reports_resets: "Zurücksetzungen pro Tag",
+    reports_completed: "abgeschlossen",
+    reports_failed: "fehlgeschlagen",
+    reports_registrations: "Registrierungen pro Tag",
+    reports_blocks: "Gesperrte Benutzer pro Tag",
+    reports_decoys: "Schein-Antworten nach Grund",
+    reports_failures: "Häufigste Fehler",
+    reports_none: "Keine in diesen 30 Tagen.",
 };
 
 /// The strings of `locale`.

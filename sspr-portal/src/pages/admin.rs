@@ -140,7 +140,7 @@ fn audit_table(t: &Text, events: &[AuditEvent]) -> Markup {
     }
 }
 
-fn header(visit: &Visit, admin: &SignedUser) -> Markup {
+pub(crate) fn header(visit: &Visit, admin: &SignedUser) -> Markup {
     let t = visit.text();
     html! {
         p {
@@ -155,7 +155,7 @@ fn header(visit: &Visit, admin: &SignedUser) -> Markup {
             input #q type="search" name="q" maxlength="256";
             button type="submit" { (t.search_btn) }
         }
-        p { a #report-link href="/admin/report" { (t.report_title) } }
+        p { a #report-link href="/admin/report" { (t.report_title) } " \u{b7} " a #reports-link href="/admin/reports" { (t.reports_title) } }
     }
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod notification;
 pub(crate) mod oidc;
 pub(crate) mod outbox;
 pub(crate) mod recovery;
+pub(crate) mod reports;
 pub(crate) mod reset;
 
 use axum::extract::State;

@@ -297,3 +297,47 @@ async fn a_configured_audit_sink_receives_the_events() {
     let file = std::fs::read_to_string(portal.audit_log_path()).unwrap();
     assert!(file.contains("reset_requested"), "the file is still written");
 }
+
+/// `/admin/reports`: with the audit trail in SQLite, an admin sees the figures of the last 30
+/// days and their charts as inline SVG (no script); without a SQL trail, how to get them;
+/// nobody else sees anything.
+#[tokio::test]
+async fn admin_reports_show_the_last_30_days_from_the_sql_audit_trail() {
+    let db = crate::support::temp_dir().join("audit.sqlite");
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[audit]\nkind = \"sqlite\"\npath = {:?}\n",
+        db.display().to_string()
+    );
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let mut visitor = Browser::new(&portal);
+    reset_to_pin(&mut visitor, "jane.doe@example.org").await;
+    reset_to_pin(&mut Browser::with_ip(&portal, "192.0.2.50"), "nobody@example.org").await;
+    portal.flush_audit().await;
+    // Signed out: sent to the sign-in.
+    assert_eq!(visitor.get("/admin/reports").await.status, StatusCode::SEE_OTHER);
+
+    let mut admin = Browser::with_ip(&portal, "192.0.2.99");
+    let csrf = admin.get("/admin").await.csrf();
+    let password = sspr_portal::demo::DEMO_PASSWORD;
+    admin.submit("/admin/signin", &[("csrf", &csrf), ("login", "helpdesk@example.org"), ("password", password)]).await;
+    let page = admin.get("/admin/reports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let main = page.main();
+    let figures = &page.body[page.body.find("id=\"report-figures\"").expect("the figures")..];
+    let cells: Vec<&str> = figures.split("<td>").skip(1).take(2).map(|c| c.split('<').next().unwrap()).collect();
+    assert_eq!(cells, ["2", "50.0 %"], "two resets begun, one a decoy: {main}");
+    for chart in ["chart-resets", "chart-registrations", "chart-blocks"] {
+        assert!(page.body.contains(&format!("id=\"{chart}\"")), "{chart}");
+    }
+    assert!(page.body.contains("<svg") && !page.body.contains("<script"), "charts drawn on the server, no script");
+    assert!(main.contains("unknown_user"), "the decoy's reason is listed: {main}");
+    assert!(!page.body.contains("nobody@example.org"), "no login typed by a visitor reaches the page");
+
+    // A portal without a SQL audit trail says how to get one.
+    let plain = crate::support::portal().await;
+    let mut admin = Browser::with_ip(&plain, "192.0.2.99");
+    let csrf = admin.get("/admin").await.csrf();
+    admin.submit("/admin/signin", &[("csrf", &csrf), ("login", "helpdesk@example.org"), ("password", password)]).await;
+    let page = admin.get("/admin/reports").await;
+    assert!(page.body.contains("id=\"reports-unavailable\""), "{}", page.main());
+}
