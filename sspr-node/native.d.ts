@@ -679,9 +679,9 @@ export interface Notification {
   /**
    * The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,
    * `reset_requested`, `password_reset`, `contacts_changed`, `password_changed`,
-   * `registration_reminder` or `helpdesk_recovery`.
+   * `registration_reminder`, `helpdesk_recovery` or `admin_alert`.
    */
-  kind: 'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery'
+  kind: 'pin' | 'contact_proof' | 'recovery_code' | 'reset_requested' | 'password_reset' | 'contacts_changed' | 'password_changed' | 'registration_reminder' | 'helpdesk_recovery' | 'admin_alert'
   /** The e-mail subject (SMS ignore it). */
   subject: string
   /** The plain-text body; for a PIN it holds the PIN. */
