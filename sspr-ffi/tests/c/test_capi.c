@@ -976,7 +976,8 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
   snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
   static const uint8_t OTHER_SEED[32] = {2};
-  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0}, shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0};
+  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
+         shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0, NULL, 0};
   World a, b;
   /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
   const char *policy =
