@@ -50,8 +50,8 @@ pub enum HookEvent {
     UserBlocked,
     /// A user's contact details were changed (by the user or an administrator).
     ContactsChanged,
-    /// A privileged account's reset, recovery or sign-in was refused (the anonymous caller
-    /// got a decoy).
+    /// A privileged account's reset was attempted (once per `begin_reset`: the anonymous
+    /// caller got a decoy), or an operation on one was refused (a recovery code).
     PrivilegedAttemptRefused,
     /// A PIN, a contact proof code, a recovery code or a reminder could not be delivered.
     DeliveryFailed,
@@ -86,7 +86,9 @@ impl HookEvent {
             (AuditKind::Blocked, _) => Some(Self::UserBlocked),
             (AuditKind::ContactsChanged, Outcome::Success) => Some(Self::ContactsChanged),
             (AuditKind::FailureAlarm, _) => Some(Self::FailureAlarm),
-            (_, Outcome::Decoy { reason: DecoyReason::Privileged })
+            // Once per attempt: at its `begin_reset` (the decoy flow's later PIN events carry
+            // the same reason, and are not new attempts), or at a refused operation.
+            (AuditKind::ResetRequested, Outcome::Decoy { reason: DecoyReason::Privileged })
             | (_, Outcome::Refused { reason: NotAllowedReason::Privileged }) => Some(Self::PrivilegedAttemptRefused),
             (
                 AuditKind::PinSent | AuditKind::ContactProofSent | AuditKind::ReminderSent | AuditKind::RecoveryIssued,
@@ -138,6 +140,10 @@ mod tests {
         assert_eq!(of(AuditKind::PinSent, Outcome::Success), None);
         let refused = Outcome::Refused { reason: NotAllowedReason::Privileged };
         assert_eq!(of(AuditKind::RecoveryIssued, refused), Some(HookEvent::PrivilegedAttemptRefused));
+        let privileged = || Outcome::Decoy { reason: DecoyReason::Privileged };
+        assert_eq!(of(AuditKind::ResetRequested, privileged()), Some(HookEvent::PrivilegedAttemptRefused));
+        assert_eq!(of(AuditKind::PinSent, privileged()), None, "the same attempt's decoy PIN");
+        assert_eq!(of(AuditKind::PinFailed, privileged()), None, "the same attempt's wrong PIN");
         let limited = Outcome::Limited { limit: "failure_alarm".into() };
         assert_eq!(of(AuditKind::FailureAlarm, limited), Some(HookEvent::FailureAlarm));
         // A hook's own failure is not an event: a failing hook cannot call itself again.

@@ -129,10 +129,15 @@ async fn a_privileged_attempt_alerts_the_admins_once_per_interval_however_often_
         let from = sspr_core::RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap());
         h.sspr.begin_reset(ADMIN, &from).await.unwrap();
     }
+    // One attempt carried on (a decoy PIN asked for, a guess typed) is still one attempt.
+    let from = sspr_core::RequestContext::from_ip("198.51.100.200".parse().unwrap());
+    let c = h.sspr.begin_reset(ADMIN, &from).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, &c.methods[0].id, None, &from).await.unwrap();
+    let _ = h.sspr.verify_pin(&c.flow_id, Pin::new("12345678"), &from).await;
     let decoys = h.events_of(AuditKind::ResetRequested);
     assert!(decoys.iter().all(|e| e.outcome == Outcome::Decoy { reason: DecoyReason::Privileged }));
     h.sspr.flush_deliveries().await;
-    assert_eq!(hook.heard().len(), 20, "the host hears every attempt");
+    assert_eq!(hook.heard().len(), 21, "the host hears every attempt, once each");
     let alerts = h.outbox.messages_to("secops@example.org");
     let [alert] = alerts.as_slice() else { panic!("one alert, not {}", alerts.len()) };
     assert_eq!(alert.message.kind(), "admin_alert");
