@@ -168,25 +168,45 @@ native.Policy.prototype.toJSON = function toJSON() {
 }
 
 const REDACTED = '[REDACTED]'
-native.TemporaryPassword.prototype[util.inspect.custom] = function inspect() {
-  return `TemporaryPassword ${REDACTED}`
-}
-native.TemporaryPassword.prototype.valueOf = function valueOf() {
-  return REDACTED
-}
-native.TemporaryPassword.prototype[Symbol.toPrimitive] = function toPrimitive() {
-  return REDACTED
+// The secrets the native module hands out print as [REDACTED] however they are printed.
+for (const secret of [native.TemporaryPassword, native.HelpdeskCode]) {
+  Object.assign(secret.prototype, {
+    [util.inspect.custom]() {
+      return `${secret.name} ${REDACTED}`
+    },
+    valueOf() {
+      return REDACTED
+    },
+    [Symbol.toPrimitive]() {
+      return REDACTED
+    },
+  })
 }
 
-native.HelpdeskCode.prototype[util.inspect.custom] = function inspect() {
-  return `HelpdeskCode ${REDACTED}`
-}
-native.HelpdeskCode.prototype.valueOf = function valueOf() {
-  return REDACTED
-}
-native.HelpdeskCode.prototype[Symbol.toPrimitive] = function toPrimitive() {
-  return REDACTED
-}
+// The engine's operations that take their arguments as they are (`searchUsers` has a default).
+const OPERATIONS = [
+  'flushDeliveries',
+  'beginReset',
+  'sendPin',
+  'verifyPin',
+  'completeReset',
+  'signIn',
+  'changePassword',
+  'passwordRules',
+  'contacts',
+  'updateContacts',
+  'requestContactProof',
+  'confirmContactProof',
+  'setEnabled',
+  'status',
+  'unblock',
+  'enrollmentReport',
+  'sendRegistrationReminders',
+  'confirmContacts',
+  'adminRecovery',
+  'adminSendRecoveryCode',
+  'redeemRecoveryCode',
+]
 
 /** The self-service password reset engine. Every operation returns a Promise. */
 class Sspr {
@@ -221,92 +241,21 @@ class Sspr {
     return this.#native.metricsText()
   }
 
-  async flushDeliveries() {
-    return this.#native.flushDeliveries()
-  }
-
-  async beginReset(login, ctx) {
-    return this.#native.beginReset(login, ctx)
-  }
-
-  async sendPin(flowId, methodId, confirm, ctx) {
-    return this.#native.sendPin(flowId, methodId, confirm, ctx)
-  }
-
-  async verifyPin(flowId, pin, ctx) {
-    return this.#native.verifyPin(flowId, pin, ctx)
-  }
-
-  async completeReset(flowId, newPassword, ctx) {
-    return this.#native.completeReset(flowId, newPassword, ctx)
-  }
-
-  async signIn(login, password, ctx) {
-    return this.#native.signIn(login, password, ctx)
-  }
-
-  async changePassword(login, current, newPassword, ctx) {
-    return this.#native.changePassword(login, current, newPassword, ctx)
-  }
-
-  async passwordRules() {
-    return this.#native.passwordRules()
-  }
-
   async searchUsers(query, limit = 50) {
     return this.#native.searchUsers(query, limit)
   }
 
-  async contacts(login) {
-    return this.#native.contacts(login)
-  }
-
-  async updateContacts(actor, login, update, ctx) {
-    return this.#native.updateContacts(actor, login, update, ctx)
-  }
-
-  async requestContactProof(actor, login, channel, value, ctx) {
-    return this.#native.requestContactProof(actor, login, channel, value, ctx)
-  }
-
-  async confirmContactProof(actor, login, proofId, code, ctx) {
-    return this.#native.confirmContactProof(actor, login, proofId, code, ctx)
-  }
-
-  async setEnabled(actor, login, enabled, ctx) {
-    return this.#native.setEnabled(actor, login, enabled, ctx)
-  }
-
-  async status(login) {
-    return this.#native.status(login)
-  }
-
-  async unblock(actor, login, ctx) {
-    return this.#native.unblock(actor, login, ctx)
-  }
-
-  async enrollmentReport(actor, filter, ctx) {
-    return this.#native.enrollmentReport(actor, filter, ctx)
-  }
-
-  async sendRegistrationReminders(actor, filter, ctx) {
-    return this.#native.sendRegistrationReminders(actor, filter, ctx)
-  }
-
-  async confirmContacts(actor, login, ctx) {
-    return this.#native.confirmContacts(actor, login, ctx)
-  }
-
-  async adminRecovery(actor, login, ctx) {
-    return this.#native.adminRecovery(actor, login, ctx)
-  }
-
-  async adminSendRecoveryCode(actor, login, channel, ctx) {
-    return this.#native.adminSendRecoveryCode(actor, login, channel, ctx)
-  }
-
-  async redeemRecoveryCode(login, code, ctx) {
-    return this.#native.redeemRecoveryCode(login, code, ctx)
+  // Every other operation passes its arguments to the native engine, which checks them (the
+  // types are in index.d.ts): an async method each, so a throw is a rejection.
+  static {
+    for (const name of OPERATIONS) {
+      const forward = {
+        async [name](...args) {
+          return this.#native[name](...args)
+        },
+      }[name]
+      Object.defineProperty(Sspr.prototype, name, { value: forward, writable: true, configurable: true })
+    }
   }
 
   [util.inspect.custom]() {

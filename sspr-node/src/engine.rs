@@ -1,8 +1,8 @@
 //! The engine as a JavaScript class (`index.js` wraps it as `Sspr`), the policy, and the
 //! temporary password that does not print.
 
-use napi::bindgen_prelude::{Buffer, ClassInstance, Either, JsObjectValue, JsValue, Object, Unknown};
-use napi::{Env, Result, ValueType};
+use napi::bindgen_prelude::{Buffer, ClassInstance, Either, JsObjectValue, Object, Unknown};
+use napi::{Env, Result};
 use napi_derive::napi;
 use sspr_bind::{EngineOptions, Material, PolicyFormat};
 use sspr_core::{CompletionMode, Password};
@@ -13,24 +13,8 @@ use crate::runtime::{Answer, run};
 use crate::values::{
     ActorInput, ContactProofJs, ContactsJs, EnrollmentFilterInput, EnrollmentReportJs, NewPasswordInput,
     PasswordRulesJs, PinSentJs, RecoveredJs, RecoverySentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs,
-    SignedInJs, UserStatusJs, VerifiedJs, actor, contact_update, context, enrollment_filter, invalid, new_password,
+    SignedInJs, UserStatusJs, VerifiedJs, invalid,
 };
-
-/// A text argument, or `INVALID_INPUT` naming `field` when it is not a string.
-fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
-    match value.get_type()? {
-        ValueType::String => value.coerce_to_string()?.into_utf8()?.into_owned(),
-        _ => Err(to_js_error(env, &invalid(field, "expected a string"))),
-    }
-}
-
-/// An optional text argument (`undefined` or `null`: none).
-fn optional_text(env: &Env, value: Option<Unknown<'_>>, field: &'static str) -> Result<Option<String>> {
-    match value {
-        Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(Some(text(env, v, field)?)),
-        _ => Ok(None),
-    }
-}
 
 /// Convert, or throw the conversion's `SsprError`.
 fn check<T>(env: &Env, converted: sspr_core::Result<T>) -> Result<T> {
@@ -84,60 +68,54 @@ impl Default for Policy {
     }
 }
 
-/// The temporary password of a completed reset. `toString()`, `JSON.stringify` and
-/// `util.inspect` show `[REDACTED]`; `reveal()` gives the password, to show once.
-#[napi]
-pub struct TemporaryPassword {
-    inner: Password,
+/// A secret as a JavaScript class that shows `[REDACTED]` to `toString()` and
+/// `JSON.stringify` (`index.js` adds `util.inspect`, `valueOf` and `Symbol.toPrimitive`);
+/// only `reveal()` gives it. Docs as `tt`: see [`operations!`].
+macro_rules! redacted_secret {
+    ($(#[doc = $doc:tt])* pub struct $name:ident; $(#[doc = $reveal:tt])* fn reveal;) => {
+        $(#[doc = $doc])*
+        #[napi]
+        pub struct $name {
+            inner: Password,
+        }
+
+        #[napi]
+        impl $name {
+            $(#[doc = $reveal])*
+            #[napi]
+            pub fn reveal(&self) -> String {
+                self.inner.expose_secret().to_owned()
+            }
+
+            /// `[REDACTED]`.
+            #[napi(js_name = "toString")]
+            pub fn to_redacted_string(&self) -> &'static str {
+                "[REDACTED]"
+            }
+
+            /// `[REDACTED]` (what `JSON.stringify` writes).
+            #[napi(js_name = "toJSON")]
+            pub fn to_json(&self) -> &'static str {
+                "[REDACTED]"
+            }
+        }
+    };
 }
 
-#[napi]
-impl TemporaryPassword {
+redacted_secret! {
+    /// The temporary password of a completed reset. `toString()`, `JSON.stringify` and
+    /// `util.inspect` show `[REDACTED]`; `reveal()` gives the password, to show once.
+    pub struct TemporaryPassword;
     /// The password itself.
-    #[napi]
-    pub fn reveal(&self) -> String {
-        self.inner.expose_secret().to_owned()
-    }
-
-    /// `[REDACTED]`.
-    #[napi(js_name = "toString")]
-    pub fn to_redacted_string(&self) -> &'static str {
-        "[REDACTED]"
-    }
-
-    /// `[REDACTED]` (what `JSON.stringify` writes).
-    #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> &'static str {
-        "[REDACTED]"
-    }
+    fn reveal;
 }
 
-/// A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and
-/// `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once.
-#[napi]
-pub struct HelpdeskCode {
-    inner: Password,
-}
-
-#[napi]
-impl HelpdeskCode {
+redacted_secret! {
+    /// A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and
+    /// `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once.
+    pub struct HelpdeskCode;
     /// The code itself.
-    #[napi]
-    pub fn reveal(&self) -> String {
-        self.inner.expose_secret().to_owned()
-    }
-
-    /// `[REDACTED]`.
-    #[napi(js_name = "toString")]
-    pub fn to_redacted_string(&self) -> &'static str {
-        "[REDACTED]"
-    }
-
-    /// `[REDACTED]` (what `JSON.stringify` writes).
-    #[napi(js_name = "toJSON")]
-    pub fn to_json(&self) -> &'static str {
-        "[REDACTED]"
-    }
+    fn reveal;
 }
 
 /// The answer to `adminRecovery`: the code to read out to the user once.
@@ -257,446 +235,291 @@ impl NativeSspr {
     pub fn completion_modes(&self) -> Vec<&'static str> {
         self.inner.completion_modes().into_iter().map(CompletionMode::as_str).collect()
     }
+}
 
+/// How an operation's JavaScript arguments become the core's: `arg::kind(env, value, field)`,
+/// a thrown `SsprError` (`INVALID_INPUT` naming `field`, or the core's own error) when one
+/// does not fit, before the engine runs.
+mod arg {
+    use napi::bindgen_prelude::{JsValue, Object, Unknown};
+    use napi::{Env, Result, ValueType};
+    use sspr_core::{Actor, ContactUpdate, EnrollmentFilter, NewPassword, Password, RequestContext};
+
+    use super::check;
+    use crate::errors::to_js_error;
+    use crate::values::{self, ActorInput, EnrollmentFilterInput, NewPasswordInput, RequestContextInput, invalid};
+
+    /// A string, or `INVALID_INPUT` naming `field`.
+    pub(super) fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
+        match value.get_type()? {
+            ValueType::String => value.coerce_to_string()?.into_utf8()?.into_owned(),
+            _ => Err(to_js_error(env, &invalid(field, "expected a string"))),
+        }
+    }
+
+    /// An optional string (`undefined` or `null`: none).
+    pub(super) fn optional_text(env: &Env, value: Option<Unknown<'_>>, field: &'static str) -> Result<Option<String>> {
+        match value {
+            Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => {
+                Ok(Some(text(env, v, field)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A string held as a secret from here on: never in an error or a `Debug` string, wiped
+    /// from memory when dropped.
+    pub(super) fn secret(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<Password> {
+        Ok(Password::new(text(env, value, field)?))
+    }
+
+    /// A channel by its core name (`'email'`, `'sms'`).
+    pub(super) fn channel(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<sspr_core::Channel> {
+        check(env, text(env, value, field)?.parse())
+    }
+
+    /// The request's context (none: the default).
+    pub(super) fn context(env: &Env, value: Option<RequestContextInput>) -> Result<RequestContext> {
+        check(env, values::context(value))
+    }
+
+    /// Who acts.
+    pub(super) fn actor(env: &Env, value: ActorInput) -> Result<Actor> {
+        check(env, values::actor(value))
+    }
+
+    /// `{ mode, password }` (none: a temporary password).
+    pub(super) fn new_password(env: &Env, value: Option<NewPasswordInput>) -> Result<NewPassword> {
+        check(env, values::new_password(value))
+    }
+
+    /// `{ email?, phone? }`: a string sets, `null` clears, `undefined` keeps.
+    pub(super) fn contact_update(env: &Env, value: Object<'_>) -> Result<ContactUpdate> {
+        check(env, values::contact_update(&value))
+    }
+
+    /// The users an administrative report covers (none: all).
+    pub(super) fn filter(_env: &Env, value: Option<EnrollmentFilterInput>) -> Result<EnrollmentFilter> {
+        Ok(values::enrollment_filter(value))
+    }
+
+    /// A count (a JavaScript number napi has checked).
+    pub(super) fn count(_env: &Env, value: u32) -> Result<usize> {
+        Ok(usize::try_from(value).unwrap_or(usize::MAX))
+    }
+
+    /// A boolean napi has checked.
+    pub(super) fn flag(_env: &Env, value: bool) -> Result<bool> {
+        Ok(value)
+    }
+}
+
+/// The JavaScript type each [`arg`] conversion reads (what napi hands the method).
+macro_rules! js_type {
+    (text) => { Unknown<'_> };
+    (secret) => { Unknown<'_> };
+    (channel) => { Unknown<'_> };
+    (optional_text) => { Option<Unknown<'_>> };
+    (context) => { Option<RequestContextInput> };
+    (actor) => { ActorInput };
+    (new_password) => { Option<NewPasswordInput> };
+    (contact_update) => { Object<'_> };
+    (filter) => { Option<EnrollmentFilterInput> };
+    (count) => { u32 };
+    (flag) => { bool };
+}
+
+/// Writes the engine's operations, one `#[napi]` method each, from one declaration: its
+/// TypeScript signature; its arguments, each as `name: conversion` (an [`arg`] function and
+/// the field it names, applied in order, so the first bad argument is the one named); the
+/// core's call (a future, from the engine `sspr` and the converted arguments); and, when
+/// `Into` does not do, how its answer becomes JavaScript's. Every method then polls the call
+/// once on this thread and hands it to the runtime only if it waits ([`run`]). The doc lines
+/// are taken as `tt`, not `literal`: napi would read a `literal` fragment's quotes into
+/// `native.d.ts`.
+macro_rules! operations {
+    ($(
+        $(#[doc = $doc:tt])*
+        #[napi($($napi:tt)*)]
+        fn $name:ident($($arg:ident: $conv:ident $(($field:literal))?),*) -> $ret:ty {
+            |$sspr:ident| $call:expr $(=> $answer:expr)?
+        }
+    )*) => {
+        #[napi]
+        impl NativeSspr {
+            $(
+                $(#[doc = $doc])*
+                #[napi($($napi)*)]
+                pub fn $name<'env>(&self, env: &'env Env $(, $arg: js_type!($conv))*) -> Result<Answer<'env, $ret>> {
+                    $(let $arg = arg::$conv(env, $arg $(, $field)?)?;)*
+                    let $sspr = self.inner.clone();
+                    run(env, async move { $call.await }, operations!(@answer $($answer)?))
+                }
+            )*
+        }
+    };
+    (@answer $answer:expr) => { $answer };
+    (@answer) => { |out| Ok(out.into()) };
+}
+
+operations! {
     /// Wait until every PIN handed to the notifier so far is delivered (or its failure is in
     /// the audit trail): `sendPin` does not wait for a slow notifier. For graceful shutdown,
     /// and tests reading such a notifier's messages.
     #[napi(ts_return_type = "void | Promise<void>")]
-    pub fn flush_deliveries<'env>(&self, env: &'env Env) -> Result<Answer<'env, ()>> {
-        let sspr = self.inner.clone();
-        run(
-            env,
-            async move {
-                sspr.flush_deliveries().await;
-                Ok(())
-            },
-            Ok,
-        )
+    fn flush_deliveries() -> () {
+        |sspr| async { sspr.flush_deliveries().await; Ok(()) }
     }
 
     /// Start a reset for `login`: the same answer shape for every login.
-    #[napi(
-        ts_args_type = "login: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "ResetChallenge | Promise<ResetChallenge>"
-    )]
-    pub fn begin_reset<'env>(
-        &self,
-        env: &'env Env,
-        login: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ResetChallengeJs>> {
-        let login = text(env, login, "login")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.begin_reset(&login, &ctx).await }, |c| Ok(c.into()))
+    #[napi(ts_args_type = "login: string, ctx?: RequestContext | undefined | null", ts_return_type = "ResetChallenge | Promise<ResetChallenge>")]
+    fn begin_reset(login: text("login"), ctx: context) -> ResetChallengeJs {
+        |sspr| sspr.begin_reset(&login, &ctx)
     }
 
     /// Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it.
-    #[napi(
-        ts_args_type = "flowId: string, methodId: string, confirm?: string | undefined | null, ctx?: RequestContext | undefined | null",
-        ts_return_type = "PinSent | Promise<PinSent>"
-    )]
-    pub fn send_pin<'env>(
-        &self,
-        env: &'env Env,
-        flow_id: Unknown<'_>,
-        method_id: Unknown<'_>,
-        confirm: Option<Unknown<'_>>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, PinSentJs>> {
-        let flow_id = text(env, flow_id, "flow_id")?;
-        let method_id = text(env, method_id, "method_id")?;
-        let confirm = optional_text(env, confirm, "confirm")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await }, |p| Ok(p.into()))
+    #[napi(ts_args_type = "flowId: string, methodId: string, confirm?: string | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "PinSent | Promise<PinSent>")]
+    fn send_pin(flow_id: text("flow_id"), method_id: text("method_id"), confirm: optional_text("confirm"), ctx: context) -> PinSentJs {
+        |sspr| sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx)
     }
 
     /// Check the PIN the user typed.
-    #[napi(
-        ts_args_type = "flowId: string, pin: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "Verified | Promise<Verified>"
-    )]
-    pub fn verify_pin<'env>(
-        &self,
-        env: &'env Env,
-        flow_id: Unknown<'_>,
-        pin: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, VerifiedJs>> {
-        let flow_id = text(env, flow_id, "flow_id")?;
-        let pin = zeroize_on_drop(text(env, pin, "pin")?);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx).await }, |v| {
-            Ok(v.into())
-        })
+    #[napi(ts_args_type = "flowId: string, pin: string, ctx?: RequestContext | undefined | null", ts_return_type = "Verified | Promise<Verified>")]
+    fn verify_pin(flow_id: text("flow_id"), pin: secret("pin"), ctx: context) -> VerifiedJs {
+        |sspr| sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx)
     }
 
     /// Complete a verified reset: a temporary password (the default), the user's chosen one,
     /// or an unlock only.
-    #[napi(
-        ts_args_type = "flowId: string, newPassword?: NewPassword | undefined | null, ctx?: RequestContext | undefined | null",
-        ts_return_type = "ResetOutcome | Promise<ResetOutcome>"
-    )]
-    pub fn complete_reset<'env>(
-        &self,
-        env: &'env Env,
-        flow_id: Unknown<'_>,
-        new_password_input: Option<NewPasswordInput>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ResetOutcomeJs>> {
-        let flow_id = text(env, flow_id, "flow_id")?;
-        let choice = check(env, new_password(new_password_input))?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.complete_reset(&flow_id, choice, &ctx).await }, |o| {
-            Ok(ResetOutcomeJs {
-                temporary_password: o.temporary_password.map(|inner| TemporaryPassword { inner }),
-                must_change: o.must_change,
-                unlocked: o.unlocked,
-            })
+    #[napi(ts_args_type = "flowId: string, newPassword?: NewPassword | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "ResetOutcome | Promise<ResetOutcome>")]
+    fn complete_reset(flow_id: text("flow_id"), choice: new_password, ctx: context) -> ResetOutcomeJs {
+        |sspr| sspr.complete_reset(&flow_id, choice, &ctx) => |o| Ok(ResetOutcomeJs {
+            temporary_password: o.temporary_password.map(|inner| TemporaryPassword { inner }),
+            must_change: o.must_change,
+            unlocked: o.unlocked,
         })
     }
 
     /// The user's registered contact details, in full.
     #[napi(ts_args_type = "login: string", ts_return_type = "Contacts | Promise<Contacts>")]
-    pub fn contacts<'env>(&self, env: &'env Env, login: Unknown<'_>) -> Result<Answer<'env, ContactsJs>> {
-        let login = text(env, login, "login")?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.contacts(&login).await }, |c| Ok(c.into()))
+    fn contacts(login: text("login")) -> ContactsJs {
+        |sspr| sspr.contacts(&login)
     }
 
     /// Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,
     /// `undefined` keeps.
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, update: { email?: string | null, phone?: string | null }, ctx?: RequestContext | undefined | null",
-        ts_return_type = "Contacts | Promise<Contacts>"
-    )]
-    pub fn update_contacts<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        update: Object<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ContactsJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let update = check(env, contact_update(&update))?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.update_contacts(&who, &login, update, &ctx).await }, |c| Ok(c.into()))
+    #[napi(ts_args_type = "actor: Actor, login: string, update: { email?: string | null, phone?: string | null }, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
+    fn update_contacts(who: actor, login: text("login"), update: contact_update, ctx: context) -> ContactsJs {
+        |sspr| sspr.update_contacts(&who, &login, update, &ctx)
     }
 
     /// Send a one-time code to a contact the user wants to add (`channel`: `'email'` or
     /// `'sms'`); `confirmContactProof` with that code saves it. A user's new contact set
     /// through `updateContacts` fails with `NOT_ALLOWED`, reason `'contact_unproven'`.
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', value: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "ContactProof | Promise<ContactProof>"
-    )]
-    pub fn request_contact_proof<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        channel: Unknown<'_>,
-        value: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ContactProofJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let channel = check(env, text(env, channel, "channel")?.parse::<sspr_core::Channel>())?;
-        let value = text(env, value, "value")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.request_contact_proof(&who, &login, channel, &value, &ctx).await }, |p| Ok(p.into()))
+    #[napi(ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', value: string, ctx?: RequestContext | undefined | null", ts_return_type = "ContactProof | Promise<ContactProof>")]
+    fn request_contact_proof(who: actor, login: text("login"), channel: channel("channel"), value: text("value"), ctx: context) -> ContactProofJs {
+        |sspr| sspr.request_contact_proof(&who, &login, channel, &value, &ctx)
     }
 
     /// Save the contact of the pending proof `proofId` if `code` is the code sent to it (the
     /// change then cools off and the old contacts are told, as any change by the user).
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "Contacts | Promise<Contacts>"
-    )]
-    pub fn confirm_contact_proof<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        proof_id: Unknown<'_>,
-        code: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ContactsJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let proof_id = text(env, proof_id, "proofId")?;
-        // Held as a secret from here on: never in an error or a Debug string.
-        let code = Password::new(text(env, code, "code")?);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(
-            env,
-            async move { sspr.confirm_contact_proof(&who, &login, &proof_id, code.expose_secret(), &ctx).await },
-            |c| Ok(c.into()),
-        )
+    #[napi(ts_args_type = "actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
+    fn confirm_contact_proof(who: actor, login: text("login"), proof_id: text("proofId"), code: secret("code"), ctx: context) -> ContactsJs {
+        |sspr| sspr.confirm_contact_proof(&who, &login, &proof_id, code.expose_secret(), &ctx)
     }
 
     /// Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the
     /// user once; the user redeems it with `redeemRecoveryCode`. It works once, for 15 minutes.
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "RecoveryCode | Promise<RecoveryCode>"
-    )]
-    pub fn admin_recovery<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, RecoveryCodeJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.admin_recovery(&who, &login, &ctx).await }, |r| {
-            Ok(RecoveryCodeJs {
-                code: HelpdeskCode { inner: Password::new(r.code.expose_secret()) },
-                expires_at: crate::values::to_chrono(r.expires_at),
-            })
+    #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "RecoveryCode | Promise<RecoveryCode>")]
+    fn admin_recovery(who: actor, login: text("login"), ctx: context) -> RecoveryCodeJs {
+        |sspr| sspr.admin_recovery(&who, &login, &ctx) => |r| Ok(RecoveryCodeJs {
+            code: HelpdeskCode { inner: Password::new(r.code.expose_secret()) },
+            expires_at: crate::values::to_chrono(r.expires_at),
         })
     }
 
     /// Issue a helpdesk recovery code as `adminRecovery` does, but send it to the user's
     /// registered contact by `channel` (`'email'` or `'sms'`): only the masked destination
     /// comes back.
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', ctx?: RequestContext | undefined | null",
-        ts_return_type = "RecoverySent | Promise<RecoverySent>"
-    )]
-    pub fn admin_send_recovery_code<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        channel: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, RecoverySentJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let channel = check(env, text(env, channel, "channel")?.parse::<sspr_core::Channel>())?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.admin_send_recovery_code(&who, &login, channel, &ctx).await }, |s| Ok(s.into()))
+    #[napi(ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', ctx?: RequestContext | undefined | null", ts_return_type = "RecoverySent | Promise<RecoverySent>")]
+    fn admin_send_recovery_code(who: actor, login: text("login"), channel: channel("channel"), ctx: context) -> RecoverySentJs {
+        |sspr| sspr.admin_send_recovery_code(&who, &login, channel, &ctx)
     }
 
     /// Redeem a helpdesk recovery code: the right one starts a reset already verified (give
     /// its `flowId` to `completeReset`). Every refusal is `WRONG_PIN` with no attempts left,
     /// padded like the PIN step.
-    #[napi(
-        ts_args_type = "login: string, code: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "Recovered | Promise<Recovered>"
-    )]
-    pub fn redeem_recovery_code<'env>(
-        &self,
-        env: &'env Env,
-        login: Unknown<'_>,
-        code: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, RecoveredJs>> {
-        let login = text(env, login, "login")?;
-        // Held as a secret from here on: never in an error or a Debug string.
-        let code = Password::new(text(env, code, "code")?);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.redeem_recovery_code(&login, code.expose_secret(), &ctx).await }, |r| Ok(r.into()))
+    #[napi(ts_args_type = "login: string, code: string, ctx?: RequestContext | undefined | null", ts_return_type = "Recovered | Promise<Recovered>")]
+    fn redeem_recovery_code(login: text("login"), code: secret("code"), ctx: context) -> RecoveredJs {
+        |sspr| sspr.redeem_recovery_code(&login, code.expose_secret(), &ctx)
     }
 
     /// Enable or disable SSPR for a user (admins only).
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null",
-        ts_return_type = "void | Promise<void>"
-    )]
-    pub fn set_enabled<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        enabled: bool,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ()>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.set_enabled(&who, &login, enabled, &ctx).await }, Ok)
+    #[napi(ts_args_type = "actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
+    fn set_enabled(who: actor, login: text("login"), enabled: flag, ctx: context) -> () {
+        |sspr| sspr.set_enabled(&who, &login, enabled, &ctx)
     }
 
     /// Everything about one user's SSPR state.
     #[napi(ts_args_type = "login: string", ts_return_type = "UserStatus | Promise<UserStatus>")]
-    pub fn status<'env>(&self, env: &'env Env, login: Unknown<'_>) -> Result<Answer<'env, UserStatusJs>> {
-        let login = text(env, login, "login")?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.status(&login).await }, |s| Ok(s.into()))
+    fn status(login: text("login")) -> UserStatusJs {
+        |sspr| sspr.status(&login)
     }
 
     /// Who has registered for self-service reset among the users the filter covers (inside
     /// one of `ous`, if any, and in one of `groups`, if any): counts and one entry per user,
     /// contacts masked (admins only).
-    #[napi(
-        ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null",
-        ts_return_type = "EnrollmentReport | Promise<EnrollmentReport>"
-    )]
-    pub fn enrollment_report<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        filter: Option<EnrollmentFilterInput>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, EnrollmentReportJs>> {
-        let who = check(env, actor(actor_input))?;
-        let filter = enrollment_filter(filter);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.enrollment_report(&who, &filter, &ctx).await }, |r| Ok(r.into()))
+    #[napi(ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "EnrollmentReport | Promise<EnrollmentReport>")]
+    fn enrollment_report(who: actor, filter: filter, ctx: context) -> EnrollmentReportJs {
+        |sspr| sspr.enrollment_report(&who, &filter, &ctx)
     }
 
     /// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
     /// enabled user of the filter without contacts or with stale ones, at most once per
     /// `reminder_interval_days`, never to privileged users (admins only).
-    #[napi(
-        ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null",
-        ts_return_type = "ReminderRun | Promise<ReminderRun>"
-    )]
-    pub fn send_registration_reminders<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        filter: Option<EnrollmentFilterInput>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ReminderRunJs>> {
-        let who = check(env, actor(actor_input))?;
-        let filter = enrollment_filter(filter);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.send_registration_reminders(&who, &filter, &ctx).await }, |r| Ok(r.into()))
+    #[napi(ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "ReminderRun | Promise<ReminderRun>")]
+    fn send_registration_reminders(who: actor, filter: filter, ctx: context) -> ReminderRunJs {
+        |sspr| sspr.send_registration_reminders(&who, &filter, &ctx)
     }
 
     /// Confirm that the user's contacts are still right (asked once `confirmDue`).
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "Contacts | Promise<Contacts>"
-    )]
-    pub fn confirm_contacts<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ContactsJs>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.confirm_contacts(&who, &login, &ctx).await }, |c| Ok(c.into()))
+    #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
+    fn confirm_contacts(who: actor, login: text("login"), ctx: context) -> ContactsJs {
+        |sspr| sspr.confirm_contacts(&who, &login, &ctx)
     }
 
     /// Lift a block and forget the user's failed verifications (admins only).
-    #[napi(
-        ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "void | Promise<void>"
-    )]
-    pub fn unblock<'env>(
-        &self,
-        env: &'env Env,
-        actor_input: ActorInput,
-        login: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ()>> {
-        let who = check(env, actor(actor_input))?;
-        let login = text(env, login, "login")?;
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.unblock(&who, &login, &ctx).await }, Ok)
+    #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
+    fn unblock(who: actor, login: text("login"), ctx: context) -> () {
+        |sspr| sspr.unblock(&who, &login, &ctx)
     }
-}
 
-#[napi]
-impl NativeSspr {
     /// Check a user's directory password, for the pages where users manage their contacts.
     /// An unknown login and a wrong password give the same `SIGN_IN_FAILED`.
-    #[napi(
-        ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "SignedIn | Promise<SignedIn>"
-    )]
-    pub fn sign_in<'env>(
-        &self,
-        env: &'env Env,
-        login: Unknown<'_>,
-        password: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, SignedInJs>> {
-        let login = text(env, login, "login")?;
-        let password = Password::new(text(env, password, "password")?);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.sign_in(&login, &password, &ctx).await }, |s| Ok(s.into()))
+    #[napi(ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null", ts_return_type = "SignedIn | Promise<SignedIn>")]
+    fn sign_in(login: text("login"), password: secret("password"), ctx: context) -> SignedInJs {
+        |sspr| sspr.sign_in(&login, &password, &ctx)
     }
 
     /// Change a user's password with the current one (the user's own change: the directory's
     /// history and minimum age apply). An unknown login, a wrong current password and an
     /// account the change does not serve all give `SIGN_IN_FAILED`, counted with `signIn`'s
     /// failures; a refused new password gives `PASSWORD_REJECTED` with its `refusal`.
-    #[napi(
-        ts_args_type = "login: string, current: string, newPassword: string, ctx?: RequestContext | undefined | null",
-        ts_return_type = "void | Promise<void>"
-    )]
-    pub fn change_password<'env>(
-        &self,
-        env: &'env Env,
-        login: Unknown<'_>,
-        current: Unknown<'_>,
-        new_password: Unknown<'_>,
-        ctx: Option<RequestContextInput>,
-    ) -> Result<Answer<'env, ()>> {
-        let login = text(env, login, "login")?;
-        let current = Password::new(text(env, current, "current")?);
-        let new_password = Password::new(text(env, new_password, "newPassword")?);
-        let ctx = check(env, context(ctx))?;
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.change_password(&login, &current, &new_password, &ctx).await }, Ok)
+    #[napi(ts_args_type = "login: string, current: string, newPassword: string, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
+    fn change_password(login: text("login"), current: secret("current"), new_password: secret("newPassword"), ctx: context) -> () {
+        |sspr| sspr.change_password(&login, &current, &new_password, &ctx)
     }
 
     /// The rules a new password must meet, to show before the user types.
     #[napi(ts_return_type = "PasswordRules | Promise<PasswordRules>")]
-    pub fn password_rules<'env>(&self, env: &'env Env) -> Result<Answer<'env, PasswordRulesJs>> {
-        let sspr = self.inner.clone();
-        run(env, async move { sspr.password_rules().await }, |r| Ok(r.into()))
+    fn password_rules() -> PasswordRulesJs {
+        |sspr| sspr.password_rules()
     }
 
     /// Users whose login or display name contains `query` (admin search), at most `limit`
     /// (and at most 200).
-    #[napi(
-        ts_args_type = "query: string, limit: number",
-        ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>"
-    )]
-    pub fn search_users<'env>(
-        &self,
-        env: &'env Env,
-        query: Unknown<'_>,
-        limit: u32,
-    ) -> Result<Answer<'env, Vec<UserStatusJs>>> {
-        let query = text(env, query, "query")?;
-        let sspr = self.inner.clone();
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        run(env, async move { sspr.search_users(&query, limit).await }, |users| {
-            Ok(users.into_iter().map(Into::into).collect())
-        })
+    #[napi(ts_args_type = "query: string, limit: number", ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>")]
+    fn search_users(query: text("query"), limit: count) -> Vec<UserStatusJs> {
+        |sspr| sspr.search_users(&query, limit) => |users| Ok(users.into_iter().map(Into::into).collect())
     }
-}
-
-/// A PIN as typed, wiped from memory when dropped.
-fn zeroize_on_drop(pin: String) -> Password {
-    Password::new(pin)
 }
