@@ -70,9 +70,9 @@ impl Default for Policy {
 
 /// A secret as a JavaScript class that shows `[REDACTED]` to `toString()` and
 /// `JSON.stringify` (`index.js` adds `util.inspect`, `valueOf` and `Symbol.toPrimitive`);
-/// only `reveal()` gives it. Docs as `tt`: see [`operations!`].
+/// only `reveal()` gives it. Docs as string lines: see [`operations!`].
 macro_rules! redacted_secret {
-    ($(#[doc = $doc:tt])* pub struct $name:ident; $(#[doc = $reveal:tt])* fn reveal;) => {
+    ($($doc:literal)* pub struct $name:ident; $($reveal:literal)* fn reveal;) => {
         $(#[doc = $doc])*
         #[napi]
         pub struct $name {
@@ -103,18 +103,18 @@ macro_rules! redacted_secret {
 }
 
 redacted_secret! {
-    /// The temporary password of a completed reset. `toString()`, `JSON.stringify` and
-    /// `util.inspect` show `[REDACTED]`; `reveal()` gives the password, to show once.
+    " The temporary password of a completed reset. `toString()`, `JSON.stringify` and"
+    " `util.inspect` show `[REDACTED]`; `reveal()` gives the password, to show once."
     pub struct TemporaryPassword;
-    /// The password itself.
+    " The password itself."
     fn reveal;
 }
 
 redacted_secret! {
-    /// A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and
-    /// `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once.
+    " A helpdesk recovery code (`adminRecovery`). `toString()`, `JSON.stringify` and"
+    " `util.inspect` show `[REDACTED]`; `reveal()` gives the code, to show the administrator once."
     pub struct HelpdeskCode;
-    /// The code itself.
+    " The code itself."
     fn reveal;
 }
 
@@ -334,12 +334,12 @@ macro_rules! js_type {
 /// the field it names, applied in order, so the first bad argument is the one named); the
 /// core's call (a future, from the engine `sspr` and the converted arguments); and, when
 /// `Into` does not do, how its answer becomes JavaScript's. Every method then polls the call
-/// once on this thread and hands it to the runtime only if it waits ([`run`]). The doc lines
-/// are taken as `tt`, not `literal`: napi would read a `literal` fragment's quotes into
-/// `native.d.ts`.
+/// once on this thread and hands it to the runtime only if it waits ([`run`]). Docs are
+/// string lines, not `///`: a doc comment passed through `macro_rules!` becomes a raw string
+/// (`r"…"`), which napi would copy into `native.d.ts` with its `r"`.
 macro_rules! operations {
     ($(
-        $(#[doc = $doc:tt])*
+        $($doc:literal)*
         #[napi($($napi:tt)*)]
         fn $name:ident($($arg:ident: $conv:ident $(($field:literal))?),*) -> $ret:ty {
             |$sspr:ident| $call:expr $(=> $answer:expr)?
@@ -363,34 +363,34 @@ macro_rules! operations {
 }
 
 operations! {
-    /// Wait until every PIN handed to the notifier so far is delivered (or its failure is in
-    /// the audit trail): `sendPin` does not wait for a slow notifier. For graceful shutdown,
-    /// and tests reading such a notifier's messages.
+    " Wait until every PIN handed to the notifier so far is delivered (or its failure is in"
+    " the audit trail): `sendPin` does not wait for a slow notifier. For graceful shutdown,"
+    " and tests reading such a notifier's messages."
     #[napi(ts_return_type = "void | Promise<void>")]
     fn flush_deliveries() -> () {
         |sspr| async { sspr.flush_deliveries().await; Ok(()) }
     }
 
-    /// Start a reset for `login`: the same answer shape for every login.
+    " Start a reset for `login`: the same answer shape for every login."
     #[napi(ts_args_type = "login: string, ctx?: RequestContext | undefined | null", ts_return_type = "ResetChallenge | Promise<ResetChallenge>")]
     fn begin_reset(login: text("login"), ctx: context) -> ResetChallengeJs {
         |sspr| sspr.begin_reset(&login, &ctx)
     }
 
-    /// Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it.
+    " Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it."
     #[napi(ts_args_type = "flowId: string, methodId: string, confirm?: string | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "PinSent | Promise<PinSent>")]
     fn send_pin(flow_id: text("flow_id"), method_id: text("method_id"), confirm: optional_text("confirm"), ctx: context) -> PinSentJs {
         |sspr| sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx)
     }
 
-    /// Check the PIN the user typed.
+    " Check the PIN the user typed."
     #[napi(ts_args_type = "flowId: string, pin: string, ctx?: RequestContext | undefined | null", ts_return_type = "Verified | Promise<Verified>")]
     fn verify_pin(flow_id: text("flow_id"), pin: secret("pin"), ctx: context) -> VerifiedJs {
         |sspr| sspr.verify_pin(&flow_id, sspr_core::Pin::new(pin.expose_secret()), &ctx)
     }
 
-    /// Complete a verified reset: a temporary password (the default), the user's chosen one,
-    /// or an unlock only.
+    " Complete a verified reset: a temporary password (the default), the user's chosen one,"
+    " or an unlock only."
     #[napi(ts_args_type = "flowId: string, newPassword?: NewPassword | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "ResetOutcome | Promise<ResetOutcome>")]
     fn complete_reset(flow_id: text("flow_id"), choice: new_password, ctx: context) -> ResetOutcomeJs {
         |sspr| sspr.complete_reset(&flow_id, choice, &ctx) => |o| Ok(ResetOutcomeJs {
@@ -400,36 +400,36 @@ operations! {
         })
     }
 
-    /// The user's registered contact details, in full.
+    " The user's registered contact details, in full."
     #[napi(ts_args_type = "login: string", ts_return_type = "Contacts | Promise<Contacts>")]
     fn contacts(login: text("login")) -> ContactsJs {
         |sspr| sspr.contacts(&login)
     }
 
-    /// Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,
-    /// `undefined` keeps.
+    " Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,"
+    " `undefined` keeps."
     #[napi(ts_args_type = "actor: Actor, login: string, update: { email?: string | null, phone?: string | null }, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
     fn update_contacts(who: actor, login: text("login"), update: contact_update, ctx: context) -> ContactsJs {
         |sspr| sspr.update_contacts(&who, &login, update, &ctx)
     }
 
-    /// Send a one-time code to a contact the user wants to add (`channel`: `'email'` or
-    /// `'sms'`); `confirmContactProof` with that code saves it. A user's new contact set
-    /// through `updateContacts` fails with `NOT_ALLOWED`, reason `'contact_unproven'`.
+    " Send a one-time code to a contact the user wants to add (`channel`: `'email'` or"
+    " `'sms'`); `confirmContactProof` with that code saves it. A user's new contact set"
+    " through `updateContacts` fails with `NOT_ALLOWED`, reason `'contact_unproven'`."
     #[napi(ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', value: string, ctx?: RequestContext | undefined | null", ts_return_type = "ContactProof | Promise<ContactProof>")]
     fn request_contact_proof(who: actor, login: text("login"), channel: channel("channel"), value: text("value"), ctx: context) -> ContactProofJs {
         |sspr| sspr.request_contact_proof(&who, &login, channel, &value, &ctx)
     }
 
-    /// Save the contact of the pending proof `proofId` if `code` is the code sent to it (the
-    /// change then cools off and the old contacts are told, as any change by the user).
+    " Save the contact of the pending proof `proofId` if `code` is the code sent to it (the"
+    " change then cools off and the old contacts are told, as any change by the user)."
     #[napi(ts_args_type = "actor: Actor, login: string, proofId: string, code: string, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
     fn confirm_contact_proof(who: actor, login: text("login"), proof_id: text("proofId"), code: secret("code"), ctx: context) -> ContactsJs {
         |sspr| sspr.confirm_contact_proof(&who, &login, &proof_id, code.expose_secret(), &ctx)
     }
 
-    /// Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the
-    /// user once; the user redeems it with `redeemRecoveryCode`. It works once, for 15 minutes.
+    " Issue a one-time helpdesk recovery code for `login` (admins only), to read out to the"
+    " user once; the user redeems it with `redeemRecoveryCode`. It works once, for 15 minutes."
     #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "RecoveryCode | Promise<RecoveryCode>")]
     fn admin_recovery(who: actor, login: text("login"), ctx: context) -> RecoveryCodeJs {
         |sspr| sspr.admin_recovery(&who, &login, &ctx) => |r| Ok(RecoveryCodeJs {
@@ -438,86 +438,86 @@ operations! {
         })
     }
 
-    /// Issue a helpdesk recovery code as `adminRecovery` does, but send it to the user's
-    /// registered contact by `channel` (`'email'` or `'sms'`): only the masked destination
-    /// comes back.
+    " Issue a helpdesk recovery code as `adminRecovery` does, but send it to the user's"
+    " registered contact by `channel` (`'email'` or `'sms'`): only the masked destination"
+    " comes back."
     #[napi(ts_args_type = "actor: Actor, login: string, channel: 'email' | 'sms', ctx?: RequestContext | undefined | null", ts_return_type = "RecoverySent | Promise<RecoverySent>")]
     fn admin_send_recovery_code(who: actor, login: text("login"), channel: channel("channel"), ctx: context) -> RecoverySentJs {
         |sspr| sspr.admin_send_recovery_code(&who, &login, channel, &ctx)
     }
 
-    /// Redeem a helpdesk recovery code: the right one starts a reset already verified (give
-    /// its `flowId` to `completeReset`). Every refusal is `WRONG_PIN` with no attempts left,
-    /// padded like the PIN step.
+    " Redeem a helpdesk recovery code: the right one starts a reset already verified (give"
+    " its `flowId` to `completeReset`). Every refusal is `WRONG_PIN` with no attempts left,"
+    " padded like the PIN step."
     #[napi(ts_args_type = "login: string, code: string, ctx?: RequestContext | undefined | null", ts_return_type = "Recovered | Promise<Recovered>")]
     fn redeem_recovery_code(login: text("login"), code: secret("code"), ctx: context) -> RecoveredJs {
         |sspr| sspr.redeem_recovery_code(&login, code.expose_secret(), &ctx)
     }
 
-    /// Enable or disable SSPR for a user (admins only).
+    " Enable or disable SSPR for a user (admins only)."
     #[napi(ts_args_type = "actor: Actor, login: string, enabled: boolean, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
     fn set_enabled(who: actor, login: text("login"), enabled: flag, ctx: context) -> () {
         |sspr| sspr.set_enabled(&who, &login, enabled, &ctx)
     }
 
-    /// Everything about one user's SSPR state.
+    " Everything about one user's SSPR state."
     #[napi(ts_args_type = "login: string", ts_return_type = "UserStatus | Promise<UserStatus>")]
     fn status(login: text("login")) -> UserStatusJs {
         |sspr| sspr.status(&login)
     }
 
-    /// Who has registered for self-service reset among the users the filter covers (inside
-    /// one of `ous`, if any, and in one of `groups`, if any): counts and one entry per user,
-    /// contacts masked (admins only).
+    " Who has registered for self-service reset among the users the filter covers (inside"
+    " one of `ous`, if any, and in one of `groups`, if any): counts and one entry per user,"
+    " contacts masked (admins only)."
     #[napi(ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "EnrollmentReport | Promise<EnrollmentReport>")]
     fn enrollment_report(who: actor, filter: filter, ctx: context) -> EnrollmentReportJs {
         |sspr| sspr.enrollment_report(&who, &filter, &ctx)
     }
 
-    /// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
-    /// enabled user of the filter without contacts or with stale ones, at most once per
-    /// `reminder_interval_days`, never to privileged users (admins only).
+    " Mail a reminder (the policy's `registration_url`) to the directory mailbox of each"
+    " enabled user of the filter without contacts or with stale ones, at most once per"
+    " `reminder_interval_days`, never to privileged users (admins only)."
     #[napi(ts_args_type = "actor: Actor, filter?: EnrollmentFilter | undefined | null, ctx?: RequestContext | undefined | null", ts_return_type = "ReminderRun | Promise<ReminderRun>")]
     fn send_registration_reminders(who: actor, filter: filter, ctx: context) -> ReminderRunJs {
         |sspr| sspr.send_registration_reminders(&who, &filter, &ctx)
     }
 
-    /// Confirm that the user's contacts are still right (asked once `confirmDue`).
+    " Confirm that the user's contacts are still right (asked once `confirmDue`)."
     #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
     fn confirm_contacts(who: actor, login: text("login"), ctx: context) -> ContactsJs {
         |sspr| sspr.confirm_contacts(&who, &login, &ctx)
     }
 
-    /// Lift a block and forget the user's failed verifications (admins only).
+    " Lift a block and forget the user's failed verifications (admins only)."
     #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
     fn unblock(who: actor, login: text("login"), ctx: context) -> () {
         |sspr| sspr.unblock(&who, &login, &ctx)
     }
 
-    /// Check a user's directory password, for the pages where users manage their contacts.
-    /// An unknown login and a wrong password give the same `SIGN_IN_FAILED`.
+    " Check a user's directory password, for the pages where users manage their contacts."
+    " An unknown login and a wrong password give the same `SIGN_IN_FAILED`."
     #[napi(ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null", ts_return_type = "SignedIn | Promise<SignedIn>")]
     fn sign_in(login: text("login"), password: secret("password"), ctx: context) -> SignedInJs {
         |sspr| sspr.sign_in(&login, &password, &ctx)
     }
 
-    /// Change a user's password with the current one (the user's own change: the directory's
-    /// history and minimum age apply). An unknown login, a wrong current password and an
-    /// account the change does not serve all give `SIGN_IN_FAILED`, counted with `signIn`'s
-    /// failures; a refused new password gives `PASSWORD_REJECTED` with its `refusal`.
+    " Change a user's password with the current one (the user's own change: the directory's"
+    " history and minimum age apply). An unknown login, a wrong current password and an"
+    " account the change does not serve all give `SIGN_IN_FAILED`, counted with `signIn`'s"
+    " failures; a refused new password gives `PASSWORD_REJECTED` with its `refusal`."
     #[napi(ts_args_type = "login: string, current: string, newPassword: string, ctx?: RequestContext | undefined | null", ts_return_type = "void | Promise<void>")]
     fn change_password(login: text("login"), current: secret("current"), new_password: secret("newPassword"), ctx: context) -> () {
         |sspr| sspr.change_password(&login, &current, &new_password, &ctx)
     }
 
-    /// The rules a new password must meet, to show before the user types.
+    " The rules a new password must meet, to show before the user types."
     #[napi(ts_return_type = "PasswordRules | Promise<PasswordRules>")]
     fn password_rules() -> PasswordRulesJs {
         |sspr| sspr.password_rules()
     }
 
-    /// Users whose login or display name contains `query` (admin search), at most `limit`
-    /// (and at most 200).
+    " Users whose login or display name contains `query` (admin search), at most `limit`"
+    " (and at most 200)."
     #[napi(ts_args_type = "query: string, limit: number", ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>")]
     fn search_users(query: text("query"), limit: count) -> Vec<UserStatusJs> {
         |sspr| sspr.search_users(&query, limit) => |users| Ok(users.into_iter().map(Into::into).collect())

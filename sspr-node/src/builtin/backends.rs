@@ -31,11 +31,9 @@ fn build<C: serde::de::DeserializeOwned, T>(
 }
 
 /// A class over one sspr-backends backend built from its configuration object alone: the
-/// struct holding it and the constructor reading `config` through [`build`]. The doc lines
-/// are taken as `tt`, not `literal`: napi would read a `literal` fragment's quotes into
-/// `native.d.ts`.
+/// struct holding it and the constructor reading `config` through [`build`].
 macro_rules! config_class {
-    ($(#[doc = $doc:tt])+ $class:ident($inner:ty) if $feature:tt, $ts:tt, $make:expr) => {
+    ($($doc:literal)+ $class:ident($inner:ty) if $feature:tt, $ts:tt, $make:expr) => {
         $(#[doc = $doc])+
         #[cfg(feature = $feature)]
         #[napi]
@@ -127,9 +125,9 @@ pub fn connect_postgres<'env>(
 }
 
 config_class! {
-    /// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting
-    /// lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,
-    /// bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`).
+    " An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting"
+    " lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,"
+    " bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`)."
     LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
     "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, passwordPolicyDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }",
     sspr_backends::ldap::LdapDirectory::new
@@ -167,27 +165,27 @@ impl LdapContactStore {
 }
 
 config_class! {
-    /// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
-    /// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{
-    /// host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,
-    /// timeoutMs?, poolSize? }`.
+    " An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or"
+    " implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{"
+    " host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,"
+    " timeoutMs?, poolSize? }`."
     SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
     "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }",
     |c| sspr_backends::smtp::SmtpNotifier::from_config(&c)
 }
 
 config_class! {
-    /// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{
-    /// accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,
-    /// caFile?, allowInsecureHttp? }`.
+    " SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{"
+    " accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,"
+    " caFile?, allowInsecureHttp? }`."
     TwilioSms(sspr_backends::twilio::TwilioNotifier) if "sms-twilio",
     "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
     |c| sspr_backends::twilio::TwilioNotifier::from_config(&c)
 }
 
 config_class! {
-    /// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,
-    /// key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
+    " Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,"
+    " key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`."
     WebhookNotifier(sspr_backends::webhook::WebhookNotifier) if "webhook",
     "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
     |c| sspr_backends::webhook::WebhookNotifier::from_config(&c)
