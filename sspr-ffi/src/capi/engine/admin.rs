@@ -5,10 +5,10 @@ use std::ffi::c_char;
 
 use sspr_core::{ContactChange, ContactUpdate};
 
-use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus, request_context};
+use super::super::types::{SsprContacts, SsprRequestContext, SsprUserStatus};
 use super::super::{CEnum, SsprChange, SsprError, str_arg};
-use super::call::{entry_points, op};
-use super::{SsprEngine, actor_arg, engine_arg};
+use super::call::{c_type, entry_points, op};
+use super::{SsprEngine, arg};
 
 /// Changes to a user's contact details; borrowed for the call.
 #[repr(C)]
@@ -53,10 +53,10 @@ entry_points! {
         ctx: *const SsprRequestContext,
     ) -> *mut *mut SsprContacts {
         let u = update.as_ref().ok_or_else(|| SsprError::null("update"))?;
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
+        let (sspr, actor, login) = (arg::engine(engine)?, arg::actor(admin_id)?, arg::text(login, "login")?);
         let email = change(u.email_change, u.email, "email")?;
         let update = ContactUpdate { email, phone: change(u.phone_change, u.phone, "phone")? };
-        let ctx = request_context(ctx)?;
+        let ctx = arg::context(ctx)?;
         Ok(op(async move { sspr.update_contacts(&actor, &login, update, &ctx).await }))
     }
     result: "a `const SsprContacts *`";
@@ -68,13 +68,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_contacts / sspr_contacts_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-    ) -> *mut *mut SsprContacts {
-        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
-        Ok(op(async move { sspr.contacts(&login).await }))
-    }
+    fn sspr_contacts / sspr_contacts_async(engine: engine, login: text("login")) -> *mut *mut SsprContacts
+        => engine.contacts(&login);
     result: "a `const SsprContacts *`";
 }
 
@@ -85,16 +80,12 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_set_enabled / sspr_set_enabled_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        enabled: bool,
-        ctx: *const SsprRequestContext,
-    ) {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.set_enabled(&actor, &login, enabled, &ctx).await }))
-    }
+        engine: engine,
+        admin_id: actor,
+        login: text("login"),
+        enabled: flag,
+        ctx: context,
+    ) => engine.set_enabled(&admin_id, &login, enabled, &ctx);
     result: "NULL";
 }
 
@@ -104,13 +95,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_status / sspr_status_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-    ) -> *mut *mut SsprUserStatus {
-        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
-        Ok(op(async move { sspr.status(&login).await }))
-    }
+    fn sspr_status / sspr_status_async(engine: engine, login: text("login")) -> *mut *mut SsprUserStatus
+        => engine.status(&login);
     result: "a `const SsprUserStatus *`";
 }
 
@@ -119,15 +105,7 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_unblock / sspr_unblock_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.unblock(&actor, &login, &ctx).await }))
-    }
+    fn sspr_unblock / sspr_unblock_async(engine: engine, admin_id: actor, login: text("login"), ctx: context)
+        => engine.unblock(&admin_id, &login, &ctx);
     result: "NULL";
 }

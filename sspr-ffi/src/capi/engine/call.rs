@@ -236,7 +236,28 @@ where
 /// the header is made from the expanded `capi` module (`scripts/ffi-header.sh`), since cbindgen
 /// does not look inside macros. The body runs inside the entry point's `unsafe` block: it may
 /// rely on the public function's contract, which the documentation's `# Safety` states.
+///
+/// Most operations use the shorter argument form: each argument as `name: kind` or
+/// `name: kind("field")`, its C type given by [`c_type!`] and its value read, in order, by
+/// `super::arg::kind` (which names `field` in an error), then `=> call;`, the core's future
+/// from the arguments read (each under its own name). The block form stays for operations
+/// whose arguments are read together (a struct, a list with its length).
 macro_rules! entry_points {
+    (
+        $(#[doc = $doc:literal])*
+        fn $blocking:ident / $callback_call:ident ( $($arg:ident : $kind:ident $(($field:literal))?),* $(,)? ) $(-> $out:ty)?
+        => $call:expr;
+        result: $result:literal;
+    ) => {
+        entry_points! {
+            $(#[doc = $doc])*
+            fn $blocking / $callback_call ( $($arg: c_type!($kind)),* ) $(-> $out)? {
+                $(let $arg = $crate::capi::engine::arg::$kind($arg $(, $field)?)?;)*
+                Ok($crate::capi::engine::call::op(async move { $call.await }))
+            }
+            result: $result;
+        }
+    };
     (
         $(#[doc = $doc:literal])*
         fn $blocking:ident / $callback_call:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $out:ty)?
@@ -273,3 +294,19 @@ macro_rules! entry_points {
     (@out $name:ident) => { () };
 }
 pub(crate) use entry_points;
+
+/// The C type of each argument kind of [`entry_points!`] (what `super::arg::kind` reads). The
+/// names are the ones in scope where the operation is declared, so the expanded C API (and
+/// the header made from it) spells them as the hand-written functions do.
+macro_rules! c_type {
+    (engine) => { *const SsprEngine };
+    (actor) => { *const c_char };
+    (text) => { *const c_char };
+    (optional_text) => { *const c_char };
+    (secret) => { *const c_char };
+    (context) => { *const SsprRequestContext };
+    (channel) => { u32 };
+    (count) => { usize };
+    (flag) => { bool };
+}
+pub(crate) use c_type;

@@ -5,10 +5,10 @@ use std::ffi::c_char;
 
 use sspr_core::EnrollmentFilter;
 
-use super::super::types::{SsprContacts, SsprEnrollmentReport, SsprReminderRun, SsprRequestContext, request_context};
+use super::super::types::{SsprContacts, SsprEnrollmentReport, SsprReminderRun, SsprRequestContext};
 use super::super::{SsprError, str_arg};
-use super::call::{entry_points, op};
-use super::{SsprEngine, actor_arg, engine_arg};
+use super::call::{c_type, entry_points, op};
+use super::{SsprEngine, arg};
 
 /// The most OUs or groups a filter is read with (the engine refuses more than 100 anyway).
 const MAX_NAMES: usize = 1000;
@@ -76,9 +76,9 @@ entry_points! {
         stale_after_days: u32,
         ctx: *const SsprRequestContext,
     ) -> *mut *mut SsprEnrollmentReport {
-        let (sspr, actor) = (engine_arg(engine)?, actor_arg(admin_id)?);
+        let (sspr, actor) = (arg::engine(engine)?, arg::actor(admin_id)?);
         let filter = filter_arg(ous, ous_len, groups, groups_len, stale_after_days)?;
-        let ctx = request_context(ctx)?;
+        let ctx = arg::context(ctx)?;
         Ok(op(async move { sspr.enrollment_report(&actor, &filter, &ctx).await }))
     }
     result: "a `const SsprEnrollmentReport *`";
@@ -104,9 +104,9 @@ entry_points! {
         stale_after_days: u32,
         ctx: *const SsprRequestContext,
     ) -> *mut *mut SsprReminderRun {
-        let (sspr, actor) = (engine_arg(engine)?, actor_arg(admin_id)?);
+        let (sspr, actor) = (arg::engine(engine)?, arg::actor(admin_id)?);
         let filter = filter_arg(ous, ous_len, groups, groups_len, stale_after_days)?;
-        let ctx = request_context(ctx)?;
+        let ctx = arg::context(ctx)?;
         Ok(op(async move { sspr.send_registration_reminders(&actor, &filter, &ctx).await }))
     }
     result: "a `const SsprReminderRun *`";
@@ -119,15 +119,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_confirm_contacts / sspr_confirm_contacts_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprContacts {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.confirm_contacts(&actor, &login, &ctx).await }))
-    }
+    fn sspr_confirm_contacts / sspr_confirm_contacts_async(engine: engine, admin_id: actor, login: text("login"), ctx: context)
+        -> *mut *mut SsprContacts
+        => engine.confirm_contacts(&admin_id, &login, &ctx);
     result: "a `const SsprContacts *`";
 }

@@ -1,7 +1,7 @@
 //! Waiting for the notifier: `sspr_send_pin` answers before the PIN is delivered.
 
-use super::call::{entry_points, op};
-use super::{SsprEngine, engine_arg};
+use super::SsprEngine;
+use super::call::{c_type, entry_points};
 
 entry_points! {
     /// Wait until every PIN and notice handed to the notifier so far has been delivered (or its
@@ -13,14 +13,9 @@ entry_points! {
     ///
     /// # Safety
     /// `engine` is a live engine; `error_out` is NULL or writable.
-    fn sspr_flush_deliveries / sspr_flush_deliveries_async(
-        engine: *const SsprEngine,
-    ) {
-        let sspr = engine_arg(engine)?;
-        Ok(op(async move {
-            sspr.flush_deliveries().await;
-            Ok(())
-        }))
-    }
+    fn sspr_flush_deliveries / sspr_flush_deliveries_async(engine: engine) => async move {
+        engine.flush_deliveries().await;
+        Ok(())
+    };
     result: "NULL";
 }

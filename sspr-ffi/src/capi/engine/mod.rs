@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use sspr_bind::runtime::{self, ProcessSpawner, ProcessTimer};
 use sspr_bind::{EngineOptions, Material, PolicyFormat};
-use sspr_core::{Actor, ManualClock, Sspr};
+use sspr_core::{ManualClock, Sspr};
 
 pub use admin::*;
 pub use call::SsprCallback;
@@ -316,21 +316,86 @@ pub unsafe extern "C" fn sspr_clock_free(clock: *mut SsprClock) {
     }
 }
 
-/// The engine behind a handle, shared with the operation's future.
-///
-/// # Safety
-/// `engine` is NULL or a live engine.
-unsafe fn engine_arg(engine: *const SsprEngine) -> Result<Sspr, SsprError> {
-    // SAFETY: per this function's contract.
-    unsafe { engine.as_ref() }.map(|e| e.sspr.clone()).ok_or_else(|| SsprError::null("engine"))
-}
+/// How [`call::entry_points!`] reads each kind of argument (its C type: [`call::c_type!`]).
+/// Every string is copied: the operation's future owns what it uses.
+pub(crate) mod arg {
+    use std::ffi::c_char;
 
-/// Who acts: the administrator `admin_id`, or the signed-in user when it is NULL
-/// (`Actor::from_admin_id`: an empty or blank id is refused).
-///
-/// # Safety
-/// `admin_id` is NULL or a valid string.
-unsafe fn actor_arg(admin_id: *const c_char) -> Result<Actor, SsprError> {
-    // SAFETY: per this function's contract.
-    Ok(Actor::from_admin_id(unsafe { opt_str_arg(admin_id, "admin_id") }?)?)
+    use sspr_core::{Actor, Channel, Password, RequestContext, Sspr};
+
+    use super::super::types::{SsprRequestContext, request_context};
+    use super::super::{CEnum, Named, SsprChannel, SsprError, opt_str_arg, str_arg};
+    use super::SsprEngine;
+
+    /// The engine behind a handle, shared with the operation's future.
+    ///
+    /// # Safety
+    /// `engine` is NULL or a live engine.
+    pub(crate) unsafe fn engine(engine: *const SsprEngine) -> Result<Sspr, SsprError> {
+        // SAFETY: per this function's contract.
+        unsafe { engine.as_ref() }.map(|e| e.sspr.clone()).ok_or_else(|| SsprError::null("engine"))
+    }
+
+    /// Who acts: the administrator `admin_id`, or the signed-in user when it is NULL
+    /// (`Actor::from_admin_id`: an empty or blank id is refused).
+    ///
+    /// # Safety
+    /// `admin_id` is NULL or a valid string.
+    pub(crate) unsafe fn actor(admin_id: *const c_char) -> Result<Actor, SsprError> {
+        // SAFETY: per this function's contract.
+        Ok(Actor::from_admin_id(unsafe { opt_str_arg(admin_id, "admin_id") }?)?)
+    }
+
+    /// A required string.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or a valid string.
+    pub(crate) unsafe fn text(ptr: *const c_char, field: &'static str) -> Result<String, SsprError> {
+        // SAFETY: per this function's contract.
+        Ok(unsafe { str_arg(ptr, field) }?.to_owned())
+    }
+
+    /// An optional string (NULL: none).
+    ///
+    /// # Safety
+    /// `ptr` is NULL or a valid string.
+    pub(crate) unsafe fn optional_text(ptr: *const c_char, field: &'static str) -> Result<Option<String>, SsprError> {
+        // SAFETY: per this function's contract.
+        Ok(unsafe { opt_str_arg(ptr, field) }?.map(str::to_owned))
+    }
+
+    /// A required string held as a secret (a PIN, a code, a password): wiped when dropped,
+    /// never in an error or a `Debug` string.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or a valid string.
+    pub(crate) unsafe fn secret(ptr: *const c_char, field: &'static str) -> Result<Password, SsprError> {
+        // SAFETY: per this function's contract.
+        Ok(Password::new(unsafe { str_arg(ptr, field) }?))
+    }
+
+    /// The request's context (NULL: the default).
+    ///
+    /// # Safety
+    /// `ctx` is NULL or valid.
+    pub(crate) unsafe fn context(ctx: *const SsprRequestContext) -> Result<RequestContext, SsprError> {
+        // SAFETY: per this function's contract.
+        unsafe { request_context(ctx) }
+    }
+
+    /// An `SsprChannel` value as the core's channel.
+    pub(crate) fn channel(channel: u32, field: &'static str) -> Result<Channel, SsprError> {
+        let channel = SsprChannel::from_raw(channel).and_then(Named::to_core);
+        channel.ok_or_else(|| SsprError::invalid(field, "not an SsprChannel value"))
+    }
+
+    /// A count, as given.
+    pub(crate) fn count(count: usize) -> Result<usize, SsprError> {
+        Ok(count)
+    }
+
+    /// A flag, as given.
+    pub(crate) fn flag(flag: bool) -> Result<bool, SsprError> {
+        Ok(flag)
+    }
 }

@@ -2,19 +2,9 @@
 
 use std::ffi::c_char;
 
-use sspr_core::Channel;
-use zeroize::Zeroizing;
-
-use super::super::types::{SsprContactProof, SsprContacts, SsprRequestContext, request_context};
-use super::super::{CEnum, Named, SsprChannel, SsprError, str_arg};
-use super::call::{entry_points, op};
-use super::{SsprEngine, actor_arg, engine_arg};
-
-/// An `SsprChannel` value as the core's channel.
-fn channel_arg(channel: u32) -> Result<Channel, SsprError> {
-    let channel = SsprChannel::from_raw(channel).and_then(Named::to_core);
-    channel.ok_or_else(|| SsprError::invalid("channel", "not an SsprChannel value"))
-}
+use super::super::types::{SsprContactProof, SsprContacts, SsprRequestContext};
+use super::SsprEngine;
+use super::call::{c_type, entry_points};
 
 entry_points! {
     /// Send a one-time code to a contact a user wants to add or change to: `channel` (an
@@ -31,18 +21,14 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_request_contact_proof / sspr_request_contact_proof_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        channel: u32,
-        value: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprContactProof {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let (channel, value) = (channel_arg(channel)?, str_arg(value, "value")?.to_owned());
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.request_contact_proof(&actor, &login, channel, &value, &ctx).await }))
-    }
+        engine: engine,
+        admin_id: actor,
+        login: text("login"),
+        channel: channel("channel"),
+        value: text("value"),
+        ctx: context,
+    ) -> *mut *mut SsprContactProof
+        => engine.request_contact_proof(&admin_id, &login, channel, &value, &ctx);
     result: "a `const SsprContactProof *`";
 }
 
@@ -57,17 +43,13 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_confirm_contact_proof / sspr_confirm_contact_proof_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        proof_id: *const c_char,
-        code: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprContacts {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let proof_id = str_arg(proof_id, "proof_id")?.to_owned();
-        let (code, ctx) = (Zeroizing::new(str_arg(code, "code")?.to_owned()), request_context(ctx)?);
-        Ok(op(async move { sspr.confirm_contact_proof(&actor, &login, &proof_id, &code, &ctx).await }))
-    }
+        engine: engine,
+        admin_id: actor,
+        login: text("login"),
+        proof_id: text("proof_id"),
+        code: secret("code"),
+        ctx: context,
+    ) -> *mut *mut SsprContacts
+        => engine.confirm_contact_proof(&admin_id, &login, &proof_id, code.expose_secret(), &ctx);
     result: "a `const SsprContacts *`";
 }

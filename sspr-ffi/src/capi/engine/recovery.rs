@@ -3,12 +3,9 @@
 
 use std::ffi::c_char;
 
-use zeroize::Zeroizing;
-
-use super::super::types::{SsprRecovered, SsprRecoveryCode, SsprRecoverySent, SsprRequestContext, request_context};
-use super::super::{CEnum, Named, SsprChannel, SsprError, str_arg};
-use super::call::{entry_points, op};
-use super::{SsprEngine, actor_arg, engine_arg};
+use super::super::types::{SsprRecovered, SsprRecoveryCode, SsprRecoverySent, SsprRequestContext};
+use super::SsprEngine;
+use super::call::{c_type, entry_points};
 
 entry_points! {
     /// Issue a one-time helpdesk recovery code for `login`, as the administrator `admin_id`
@@ -20,16 +17,9 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_admin_recovery / sspr_admin_recovery_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprRecoveryCode {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.admin_recovery(&actor, &login, &ctx).await }))
-    }
+    fn sspr_admin_recovery / sspr_admin_recovery_async(engine: engine, admin_id: actor, login: text("login"), ctx: context)
+        -> *mut *mut SsprRecoveryCode
+        => engine.admin_recovery(&admin_id, &login, &ctx);
     result: "a `const SsprRecoveryCode *`";
 }
 
@@ -45,19 +35,13 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_admin_send_recovery_code / sspr_admin_send_recovery_code_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        login: *const c_char,
-        channel: u32,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprRecoverySent {
-        let (sspr, actor, login) = (engine_arg(engine)?, actor_arg(admin_id)?, str_arg(login, "login")?.to_owned());
-        let channel = SsprChannel::from_raw(channel)
-            .and_then(Named::to_core)
-            .ok_or_else(|| SsprError::invalid("channel", "not an SsprChannel value"))?;
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.admin_send_recovery_code(&actor, &login, channel, &ctx).await }))
-    }
+        engine: engine,
+        admin_id: actor,
+        login: text("login"),
+        channel: channel("channel"),
+        ctx: context,
+    ) -> *mut *mut SsprRecoverySent
+        => engine.admin_send_recovery_code(&admin_id, &login, channel, &ctx);
     result: "a `const SsprRecoverySent *`";
 }
 
@@ -71,15 +55,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_redeem_recovery_code / sspr_redeem_recovery_code_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-        code: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprRecovered {
-        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
-        let (code, ctx) = (Zeroizing::new(str_arg(code, "code")?.to_owned()), request_context(ctx)?);
-        Ok(op(async move { sspr.redeem_recovery_code(&login, &code, &ctx).await }))
-    }
+    fn sspr_redeem_recovery_code / sspr_redeem_recovery_code_async(engine: engine, login: text("login"), code: secret("code"), ctx: context)
+        -> *mut *mut SsprRecovered
+        => engine.redeem_recovery_code(&login, code.expose_secret(), &ctx);
     result: "a `const SsprRecovered *`";
 }

@@ -3,14 +3,11 @@
 use std::ffi::c_char;
 
 use sspr_core::{CompletionMode, NewPassword, Password, Pin};
-use zeroize::Zeroizing;
 
-use super::super::types::{
-    SsprChallenge, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprVerified, request_context,
-};
-use super::super::{CEnum, Named, SsprCompletionMode, SsprError, opt_str_arg, str_arg};
-use super::call::{entry_points, op};
-use super::{SsprEngine, engine_arg};
+use super::super::types::{SsprChallenge, SsprPinSent, SsprRequestContext, SsprResetOutcome, SsprVerified};
+use super::super::{CEnum, Named, SsprCompletionMode, SsprError};
+use super::call::{c_type, entry_points, op};
+use super::{SsprEngine, arg};
 
 entry_points! {
     /// Start a reset for `login`. On success `*out` is an `SsprChallenge` to free with
@@ -20,14 +17,9 @@ entry_points! {
     /// # Safety
     /// `engine` is a live engine; strings are NULL or NUL-terminated; `ctx` is NULL or valid;
     /// `out` and `error_out` are NULL or writable.
-    fn sspr_begin_reset / sspr_begin_reset_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprChallenge {
-        let (sspr, login, ctx) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned(), request_context(ctx)?);
-        Ok(op(async move { sspr.begin_reset(&login, &ctx).await }))
-    }
+    fn sspr_begin_reset / sspr_begin_reset_async(engine: engine, login: text("login"), ctx: context)
+        -> *mut *mut SsprChallenge
+        => engine.begin_reset(&login, &ctx);
     result: "a `const SsprChallenge *`";
 }
 
@@ -39,17 +31,13 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`; `out` is NULL or writable.
     fn sspr_send_pin / sspr_send_pin_async(
-        engine: *const SsprEngine,
-        flow_id: *const c_char,
-        method_id: *const c_char,
-        confirm: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut SsprPinSent {
-        let sspr = engine_arg(engine)?;
-        let (flow_id, method_id) = (str_arg(flow_id, "flow_id")?.to_owned(), str_arg(method_id, "method_id")?.to_owned());
-        let (confirm, ctx) = (opt_str_arg(confirm, "confirm")?.map(str::to_owned), request_context(ctx)?);
-        Ok(op(async move { sspr.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx).await }))
-    }
+        engine: engine,
+        flow_id: text("flow_id"),
+        method_id: text("method_id"),
+        confirm: optional_text("confirm"),
+        ctx: context,
+    ) -> *mut SsprPinSent
+        => engine.send_pin(&flow_id, &method_id, confirm.as_deref(), &ctx);
     result: "a `const SsprPinSent *`";
 }
 
@@ -60,16 +48,9 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_verify_pin / sspr_verify_pin_async(
-        engine: *const SsprEngine,
-        flow_id: *const c_char,
-        pin: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprVerified {
-        let (sspr, flow_id) = (engine_arg(engine)?, str_arg(flow_id, "flow_id")?.to_owned());
-        let (pin, ctx) = (Zeroizing::new(str_arg(pin, "pin")?.to_owned()), request_context(ctx)?);
-        Ok(op(async move { sspr.verify_pin(&flow_id, Pin::new(pin.as_str()), &ctx).await }))
-    }
+    fn sspr_verify_pin / sspr_verify_pin_async(engine: engine, flow_id: text("flow_id"), pin: secret("pin"), ctx: context)
+        -> *mut *mut SsprVerified
+        => engine.verify_pin(&flow_id, Pin::new(pin.expose_secret()), &ctx);
     result: "a `const SsprVerified *`";
 }
 
@@ -96,8 +77,9 @@ entry_points! {
         chosen_password: *const c_char,
         ctx: *const SsprRequestContext,
     ) -> *mut *mut SsprResetOutcome {
-        let (sspr, flow_id) = (engine_arg(engine)?, str_arg(flow_id, "flow_id")?.to_owned());
-        let (password, ctx) = (opt_str_arg(chosen_password, "chosen_password")?.map(Password::new), request_context(ctx)?);
+        let (sspr, flow_id) = (arg::engine(engine)?, arg::text(flow_id, "flow_id")?);
+        let password = arg::optional_text(chosen_password, "chosen_password")?.map(Password::new);
+        let ctx = arg::context(ctx)?;
         let new_password = NewPassword::from_mode(completion_mode(mode)?, password)?;
         Ok(op(async move { sspr.complete_reset(&flow_id, new_password, &ctx).await }))
     }

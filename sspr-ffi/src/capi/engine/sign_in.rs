@@ -3,12 +3,9 @@
 
 use std::ffi::c_char;
 
-use sspr_core::Password;
-
-use super::super::str_arg;
-use super::super::types::{SsprPasswordRules, SsprRequestContext, SsprSignedIn, SsprUserStatusList, request_context};
-use super::call::{entry_points, op};
-use super::{SsprEngine, engine_arg};
+use super::super::types::{SsprPasswordRules, SsprRequestContext, SsprSignedIn, SsprUserStatusList};
+use super::SsprEngine;
+use super::call::{c_type, entry_points};
 
 entry_points! {
     /// Sign a user in to the registration pages with their own password (rate-limited; an
@@ -17,16 +14,9 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_sign_in / sspr_sign_in_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-        password: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprSignedIn {
-        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
-        let (password, ctx) = (Password::new(str_arg(password, "password")?), request_context(ctx)?);
-        Ok(op(async move { sspr.sign_in(&login, &password, &ctx).await }))
-    }
+    fn sspr_sign_in / sspr_sign_in_async(engine: engine, login: text("login"), password: secret("password"), ctx: context)
+        -> *mut *mut SsprSignedIn
+        => engine.sign_in(&login, &password, &ctx);
     result: "a `const SsprSignedIn *`";
 }
 
@@ -40,18 +30,12 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_change_password / sspr_change_password_async(
-        engine: *const SsprEngine,
-        login: *const c_char,
-        current: *const c_char,
-        new_password: *const c_char,
-        ctx: *const SsprRequestContext,
-    ) {
-        let (sspr, login) = (engine_arg(engine)?, str_arg(login, "login")?.to_owned());
-        let current = Password::new(str_arg(current, "current")?);
-        let new_password = Password::new(str_arg(new_password, "new_password")?);
-        let ctx = request_context(ctx)?;
-        Ok(op(async move { sspr.change_password(&login, &current, &new_password, &ctx).await }))
-    }
+        engine: engine,
+        login: text("login"),
+        current: secret("current"),
+        new_password: secret("new_password"),
+        ctx: context,
+    ) => engine.change_password(&login, &current, &new_password, &ctx);
     result: "NULL";
 }
 
@@ -61,12 +45,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_password_rules / sspr_password_rules_async(
-        engine: *const SsprEngine,
-    ) -> *mut *mut SsprPasswordRules {
-        let sspr = engine_arg(engine)?;
-        Ok(op(async move { sspr.password_rules().await }))
-    }
+    fn sspr_password_rules / sspr_password_rules_async(engine: engine) -> *mut *mut SsprPasswordRules
+        => engine.password_rules();
     result: "a `const SsprPasswordRules *`";
 }
 
@@ -77,13 +57,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
-    fn sspr_search_users / sspr_search_users_async(
-        engine: *const SsprEngine,
-        query: *const c_char,
-        limit: usize,
-    ) -> *mut *mut SsprUserStatusList {
-        let (sspr, query) = (engine_arg(engine)?, str_arg(query, "query")?.to_owned());
-        Ok(op(async move { sspr.search_users(&query, limit).await }))
-    }
+    fn sspr_search_users / sspr_search_users_async(engine: engine, query: text("query"), limit: count)
+        -> *mut *mut SsprUserStatusList
+        => engine.search_users(&query, limit);
     result: "a `const SsprUserStatusList *`";
 }
