@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod directory;
 pub mod enrollment;
 pub mod metrics;
 pub mod names;
@@ -8,5 +9,6 @@ pub mod runtime;
 #[cfg(feature = "vectors")]
 pub mod vectors;
 
+pub use directory::{directory_mail, returned_directory_mail};
 pub use enrollment::{ContactParts, EnrollmentParts, check_enrollment, time_from_system, time_from_unix};
 pub use options::{EngineOptions, Material, PolicyFormat, policy, rng_seed, secret_key};

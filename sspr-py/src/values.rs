@@ -769,10 +769,7 @@ impl From<CoreStatus> for UserStatus {
 
 /// A directory mailbox given by a host (`mail=`): an address, or `InvalidInput` naming `mail`.
 pub(crate) fn directory_mail(mail: Option<String>) -> PyResult<Option<sspr_core::EmailAddress>> {
-    mail.map(|m| {
-        sspr_core::EmailAddress::parse(&m).map_err(|_| crate::errors::invalid_input("mail", "not an e-mail address"))
-    })
-    .transpose()
+    sspr_bind::directory_mail(mail.as_deref()).map_err(crate::errors::to_py_err)
 }
 
 /// A user as a directory knows them: what a Python `Directory.find_user` returns.

@@ -644,12 +644,7 @@ impl TryFrom<DirectoryUser> for sspr_core::backend::DirectoryUser {
 
     /// A `mail` that is not an e-mail address is a `rejected` backend error naming it.
     fn try_from(u: DirectoryUser) -> Result<Self, Self::Error> {
-        let mail = u.mail.map(|m| sspr_core::EmailAddress::parse(&m)).transpose().map_err(|_| {
-            sspr_core::BackendError::new(
-                sspr_core::BackendErrorKind::Rejected,
-                "a directory user's mail is not an e-mail address",
-            )
-        })?;
+        let mail = sspr_bind::returned_directory_mail(u.mail.as_deref())?;
         Ok(Self {
             id: sspr_core::UserId::new(u.id),
             login: u.login,

@@ -183,11 +183,7 @@ unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError
             dn: str_arg(user.dn, "dn")?.to_owned(),
             groups,
             state: AccountState { disabled: user.disabled, expired: user.expired, locked: user.locked },
-            mail: opt_str_arg(user.mail, "mail")?
-                .map(|m| {
-                    sspr_core::EmailAddress::parse(m).map_err(|_| SsprError::invalid("mail", "not an e-mail address"))
-                })
-                .transpose()?,
+            mail: sspr_bind::directory_mail(opt_str_arg(user.mail, "mail")?)?,
         })
     }
 }
