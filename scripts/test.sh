@@ -33,6 +33,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# Debug builds keep line tables only (file:line in backtraces, no full debug info): the full
+# run builds the workspace in several feature sets, and full debug info made the targets of one
+# clean run about 16 GB, enough to fill a CI disk near its end. A value set by the caller wins.
+export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG-line-tables-only}
+
 SSPR_TALLY="$SSPR_RUN_DIR/tally"
 export SSPR_TALLY
 : >"$SSPR_TALLY"
