@@ -1,5 +1,5 @@
 """The examples in examples/python run: the CSV import against a real file with good and bad
-rows (as a script and as a function), and the FastAPI portal through a whole reset."""
+rows (as a script and as a function), and the FastAPI portal (sspr.contrib.fastapi) through a whole reset."""
 
 from __future__ import annotations
 
@@ -96,23 +96,30 @@ def test_portal_runs_a_whole_reset() -> None:
 
     engine, outbox = portal.demo_engine()
     client = TestClient(portal.create_app(engine, outbox))
-    assert "Forgot your password" in client.get("/").text
+    start = client.get("/")  # redirected to the router's pages
+    assert start.status_code == 200 and "Reset your password" in start.text
+    csrf = re.search(r"name='csrf' value='([^']+)'", start.text)
+    assert csrf is not None
 
-    page = client.post("/reset", data={"login": "jdoe@example.org"})
+    page = client.post("/password/begin", data={"csrf": csrf[1], "login": "jdoe@example.org"})
     assert page.status_code == 200 and "j***@h***.example" in page.text
-    flow = re.search(r"name='flow' value='([0-9a-f]{32})'", page.text)
-    assert flow is not None
-    # An unknown login gets a page of the same shape.
-    decoy = client.post("/reset", data={"login": "nobody@example.org"})
-    assert decoy.status_code == 200 and re.search(r"name='flow' value='[0-9a-f]{32}'", decoy.text)
+    flow = client.cookies.get("sspr_flow")
+    assert flow and flow not in page.text  # the flow id stays in its HttpOnly cookie
+    # An unknown login gets a page of the same shape (in a browser of its own).
+    other = TestClient(portal.create_app(engine, outbox))
+    token = re.search(r"name='csrf' value='([^']+)'", other.get("/").text)
+    assert token is not None
+    decoy = other.post("/password/begin", data={"csrf": token[1], "login": "nobody@example.org"})
+    assert decoy.status_code == 200 and "Where should we send your code?" in decoy.text
 
-    assert "Enter your code" in client.post("/send", data={"flow": flow[1], "method": "email"}).text
-    wrong = client.post("/verify", data={"flow": flow[1], "pin": "00000000"})
+    assert "Enter your code" in client.post("/password/send", data={"csrf": csrf[1], "method": "email"}).text
+    wrong = client.post("/password/verify", data={"csrf": csrf[1], "pin": "00000000"})
     assert wrong.status_code == 400 and "4 attempt(s) left" in wrong.text
     pin = outbox.last_pin_to("jane@home.example")
     assert pin is not None
-    assert "Code accepted" in client.post("/verify", data={"flow": flow[1], "pin": pin.reveal()}).text
-    done = client.post("/complete", data={"flow": flow[1], "mode": "temporary"})
+    verified = client.post("/password/verify", data={"csrf": csrf[1], "pin": pin.reveal()})
+    assert "Code accepted" in verified.text
+    done = client.post("/password/complete", data={"csrf": csrf[1], "mode": "temporary"})
     shown = re.search(r"<code id='temporary-password'>([^<]+)</code>", done.text)
     assert shown is not None
     import html
@@ -120,9 +127,10 @@ def test_portal_runs_a_whole_reset() -> None:
     temporary = html.unescape(shown[1])
     signed = engine.blocking().sign_in("jdoe@example.org", temporary)
     assert signed.must_change
-    again = client.post("/complete", data={"flow": flow[1], "mode": "temporary"})
-    assert again.status_code == 410
-    assert client.post("/reset", data={"login": "\x00"}).status_code == 400
+    client.cookies.set("sspr_flow", flow, path="/password")  # replayed after the cookie was cleared
+    again = client.post("/password/complete", data={"csrf": csrf[1], "mode": "temporary"})
+    assert again.status_code in (409, 410)
+    assert client.post("/password/begin", data={"csrf": csrf[1], "login": "\x00"}).status_code == 400
     assert "jane@home.example" in client.get("/dev/outbox").text
 
 

@@ -1,0 +1,548 @@
+"""Self-service password reset in a FastAPI app: one ``APIRouter``.
+
+    from fastapi import FastAPI
+    import sspr
+    from sspr.contrib.fastapi import reset_router
+
+    engine = sspr.Sspr(directory, notifier, secret_key=key)  # your backends, or sspr.backends.from_config
+    app = FastAPI()
+    app.include_router(reset_router(engine), prefix="/password")
+
+Under the prefix:
+
+- ``GET /`` and the forms it leads to: server-rendered pages without script (the login, where to send the
+  code, the code, how to finish, the temporary password shown once). ``pages=False`` leaves them out;
+  ``layout=`` wraps them in the site's own page.
+- ``POST /api/begin`` ``{"login"}``, ``/api/send`` ``{"method", "confirm"?}``, ``/api/verify`` ``{"pin"}``,
+  ``/api/complete`` ``{"mode"?, "password"?}``: the same flow as JSON, for a single-page front end.
+  An error is ``{"error": code, "message": text, ...}`` with sspr's stable error code (``"wrong_pin"`` with
+  ``attempts_left``, ``"rate_limited"`` with ``retry_after_seconds`` and a ``Retry-After`` header,
+  ``"blocked"`` with ``until``, ``"invalid_input"`` with ``field``...).
+
+What it guarantees:
+
+- The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix (``Secure`` over
+  https): it never appears in a page, a URL or a JSON answer, so a script elsewhere on the site cannot read
+  it and a link cannot carry it.
+- Cross-site requests change nothing: each form carries a CSRF token matched against a cookie of its own;
+  the JSON API takes ``application/json`` only (a cross-site form cannot send it without a CORS
+  preflight) and refuses a foreign ``Origin`` and ``Sec-Fetch-Site: cross-site``.
+- Unknown and real logins get the same answers (the engine's decoy contacts), padded by the engine to the
+  policy's ``min_response_ms``.
+- The client's address for the per-IP limits is the TCP peer, or, when the peer is one of
+  ``trusted_proxies``, the nearest address in ``X-Forwarded-For`` that is not a trusted proxy: a client
+  cannot choose its own address by sending that header.
+- Every answer is ``Cache-Control: no-store``; pages send a CSP that allows no script and no framing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import ipaddress
+import json
+import math
+import secrets
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+
+try:
+    from fastapi import APIRouter, Request
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("sspr.contrib.fastapi needs FastAPI: pip install fastapi python-multipart") from exc
+
+import sspr
+
+__all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
+
+#: The cookie holding the reset flow's id (``HttpOnly``, ``SameSite=Strict``, scoped to the prefix).
+FLOW_COOKIE = "sspr_flow"
+#: The cookie the pages' CSRF token is matched against.
+CSRF_COOKIE = "sspr_csrf"
+
+# Longer text than any login, address, PIN or password sspr accepts: refused before it reaches the engine.
+_MAX_FIELD = 1024
+
+_API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_CHANNEL_NAMES = {"email": "e-mail", "sms": "text message"}
+_MODE_LABELS = {
+    "temporary": "Get a temporary password",
+    "chosen": "Choose a new password",
+    "unlock_only": "Only unlock my account",
+}
+
+Layout = Callable[[str, str], str]
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+def default_layout(title: str, body: str) -> str:
+    """The page around each form: a bare, accessible HTML document (``title`` is escaped text, ``body`` HTML)."""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_e(title)}</title></head><body><main><h1>{_e(title)}</h1>{body}</main></body></html>"
+    )
+
+
+class _Refused(Exception):
+    """A request refused before it reached the engine (nothing changed)."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _describe(err: sspr.SsprError) -> _Refused:
+    """What a user is told for each of sspr's errors (sspr's messages hold no secret; these hold less)."""
+    if isinstance(err, sspr.WrongPin):
+        return _Refused(400, err.code, f"Wrong code: {err.attempts_left} attempt(s) left.", attempts_left=err.attempts_left)
+    if isinstance(err, sspr.RateLimited):
+        wait = max(1, math.ceil(err.retry_after.total_seconds()))
+        return _Refused(429, err.code, f"Too many requests. Try again in {wait} seconds.", retry_after_seconds=wait)
+    if isinstance(err, sspr.Blocked):
+        return _Refused(
+            403, err.code, f"Self-service reset is blocked until {err.until:%Y-%m-%d %H:%M} UTC.",
+            until=err.until.isoformat(),
+        )
+    if isinstance(err, (sspr.Expired, sspr.PinVoided, sspr.AlreadyUsed)):
+        return _Refused(410, err.code, "This reset has ended. Please start again.")
+    if isinstance(err, sspr.InvalidState):
+        return _Refused(409, err.code, "That step is not possible now. Please start again.")
+    if isinstance(err, sspr.InvalidInput):
+        return _Refused(400, err.code, f"Please check your input ({err.field}).", field=err.field)
+    if isinstance(err, sspr.PasswordRejected):
+        return _Refused(400, err.code, f"That password was refused: {err.reason}", reason=err.reason)
+    if isinstance(err, sspr.BackendError):
+        return _Refused(503, err.code, "The service is unavailable right now. Please try again later.")
+    return _Refused(403, err.code or "not_allowed", "This is not possible here. Please contact the help desk.")
+
+
+def _no_flow() -> _Refused:
+    return _Refused(410, "expired", "This reset has ended. Please start again.")
+
+
+def _text(data: Mapping[str, Any], name: str, *, required: bool = True) -> Optional[str]:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or len(value) > _MAX_FIELD:
+        raise _Refused(400, "invalid_input", f"Please check your input ({name}).", field=name)
+    return value
+
+
+class _Reset:
+    """The router's settings and the steps shared by the pages and the JSON API."""
+
+    def __init__(
+        self,
+        engine: sspr.Sspr,
+        trusted_proxies: Sequence[Network],
+        allowed_origins: Sequence[str],
+        secure_cookies: Optional[bool],
+        layout: Layout,
+    ) -> None:
+        self.engine = engine
+        self.trusted_proxies = trusted_proxies
+        self.allowed_origins = allowed_origins
+        self.secure_cookies = secure_cookies
+        self.layout = layout
+
+    # -- the request around a step --------------------------------------------------------------------
+
+    def client_ip(self, request: Request) -> Optional[str]:
+        peer = _address(request.client.host if request.client else None)
+        if peer is None:
+            return None  # a Unix socket or an in-process test client: no per-IP limits
+        if not self._trusted(peer):
+            return str(peer)
+        # The peer is a proxy we trust: walk its X-Forwarded-For from the right (each proxy appends the
+        # address it saw) and take the first hop that is not one of ours. What a client wrote itself is to
+        # the left of that and never read.
+        hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
+        nearest = peer
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                break  # a proxy wrote nonsense: count the request against the proxy's own address
+            nearest = address
+            if not self._trusted(address):
+                break
+        return str(nearest)
+
+    def _trusted(self, address: Any) -> bool:
+        return any(address in network for network in self.trusted_proxies)
+
+    def context(self, request: Request) -> sspr.RequestContext:
+        return sspr.RequestContext(
+            client_ip=self.client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            accept_language=request.headers.get("accept-language"),
+        )
+
+    def mount(self, request: Request, own: str) -> str:
+        """The path the router is mounted at (the cookies' path): the request's path without the route's own."""
+        path = request.url.path
+        return (path[: len(path) - len(own)] if path.endswith(own) else "") or "/"
+
+    def set_cookie(self, response: Response, request: Request, name: str, value: str, path: str) -> None:
+        secure = request.url.scheme == "https" if self.secure_cookies is None else self.secure_cookies
+        response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=secure)
+
+    def same_origin(self, request: Request) -> bool:
+        if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+            return False
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True  # not a browser's cross-origin request (those always name their origin)
+        own = f"{request.url.scheme}://{request.url.netloc}"
+        return origin == own or origin in self.allowed_origins
+
+    # -- the JSON API ---------------------------------------------------------------------------------
+
+    async def json_body(self, request: Request) -> Dict[str, Any]:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            raise _Refused(415, "unsupported_media_type", "Send the request as application/json.")
+        if not self.same_origin(request):
+            raise _Refused(403, "cross_origin", "Cross-site requests are refused.")
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            raise _Refused(400, "invalid_input", "The request is not JSON.", field="body") from None
+        if not isinstance(data, dict):
+            raise _Refused(400, "invalid_input", "The request is not a JSON object.", field="body")
+        return data
+
+    async def api(self, step: Callable[[], Awaitable[Response]], request: Request, own: str) -> Response:
+        try:
+            return await step()
+        except (_Refused, sspr.SsprError) as problem:
+            refused = problem if isinstance(problem, _Refused) else _describe(problem)
+            body = {"error": refused.code, "message": refused.message, **refused.extra}
+            headers = dict(_API_HEADERS)
+            if "retry_after_seconds" in refused.extra:
+                headers["Retry-After"] = str(refused.extra["retry_after_seconds"])
+            response = JSONResponse(body, status_code=refused.status, headers=headers)
+            if refused.status == 410:
+                response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
+            return response
+
+    # -- the pages ------------------------------------------------------------------------------------
+
+    def page(self, title: str, body: str, status: int = 200) -> HTMLResponse:
+        return HTMLResponse(self.layout(title, body), status_code=status, headers=_PAGE_HEADERS)
+
+    async def form(self, request: Request) -> Dict[str, str]:
+        """The posted form, once its CSRF token matches the cookie's."""
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        sent, kept = fields.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+        if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+            raise _Refused(403, "csrf", "This form has expired. Please start again.")
+        return fields
+
+    def csrf_field(self, request: Request) -> str:
+        return f"<input type='hidden' name='csrf' value='{_e(request.cookies.get(CSRF_COOKIE, ''))}'>"
+
+    async def pages(self, step: Callable[[], Awaitable[Response]], request: Request, own: str) -> Response:
+        try:
+            return await step()
+        except (_Refused, sspr.SsprError) as problem:
+            refused = problem if isinstance(problem, _Refused) else _describe(problem)
+            start = self.mount(request, own).rstrip("/") + "/"
+            body = f"<p role='alert'>{_e(refused.message)}</p><p><a href='{_e(start)}'>Start again</a></p>"
+            response = self.page("Reset your password", body, refused.status)
+            if refused.status == 410:
+                response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
+            return response
+
+
+def _address(text: Optional[str]) -> Any:
+    try:
+        return ipaddress.ip_address(text or "")
+    except ValueError:
+        return None
+
+
+def _methods_json(methods: Iterable[Any]) -> List[Dict[str, Any]]:
+    return [
+        {"id": m.id, "channel": m.channel, "masked": m.masked, "needs_confirmation": m.needs_confirmation}
+        for m in methods
+    ]
+
+
+def reset_router(
+    engine: Union[sspr.Sspr, sspr.BlockingSspr],
+    *,
+    pages: bool = True,
+    trusted_proxies: Iterable[str] = (),
+    allowed_origins: Iterable[str] = (),
+    secure_cookies: Optional[bool] = None,
+    layout: Layout = default_layout,
+) -> APIRouter:
+    """An ``APIRouter`` serving the anonymous reset flow on ``engine`` (``app.include_router(router, prefix=...)``).
+
+    ``pages``: also serve the server-rendered pages (``GET /``). ``trusted_proxies``: the addresses or networks
+    (``"10.0.0.0/8"``) of the reverse proxies whose ``X-Forwarded-For`` is believed. ``allowed_origins``: other
+    origins (``"https://app.example.org"``) whose front end may call the JSON API. ``secure_cookies``: mark the
+    cookies ``Secure`` (default: when the request came over https). ``layout(title, body_html)``: the site's
+    page around each form. A ``BlockingSspr`` is used through its asyncio twin.
+    """
+    if isinstance(engine, sspr.BlockingSspr):
+        engine = engine.asyncio()
+    try:
+        networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+    except ValueError as err:
+        raise sspr.ConfigError(f"trusted_proxies: {err}") from None
+    reset = _Reset(engine, networks, list(allowed_origins), secure_cookies, layout)
+    router = APIRouter()
+    _add_api(router, reset)
+    if pages:
+        _add_pages(router, reset)
+    return router
+
+
+def _add_api(router: APIRouter, reset: _Reset) -> None:
+    engine = reset.engine
+
+    @router.post("/api/begin")
+    async def api_begin(request: Request) -> Response:
+        async def step() -> Response:
+            login = _text(await reset.json_body(request), "login")
+            challenge = await engine.begin_reset(login or "", reset.context(request))
+            body = {"methods": _methods_json(challenge.methods), "expires_at": challenge.expires_at.isoformat()}
+            response = JSONResponse(body, headers=_API_HEADERS)
+            reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/api/begin"))
+            return response
+
+        return await reset.api(step, request, "/api/begin")
+
+    @router.post("/api/send")
+    async def api_send(request: Request) -> Response:
+        async def step() -> Response:
+            data = await reset.json_body(request)
+            method, confirm = _text(data, "method"), _text(data, "confirm", required=False)
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            sent = await engine.send_pin(flow, method or "", confirm or None, reset.context(request))
+            return JSONResponse(
+                {
+                    "expires_at": sent.expires_at.isoformat(),
+                    "resend_after": sent.resend_after.isoformat(),
+                    "attempts_left": sent.attempts_left,
+                },
+                headers=_API_HEADERS,
+            )
+
+        return await reset.api(step, request, "/api/send")
+
+    @router.post("/api/verify")
+    async def api_verify(request: Request) -> Response:
+        async def step() -> Response:
+            pin = _text(await reset.json_body(request), "pin")
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            verified = await engine.verify_pin(flow, pin or "", reset.context(request))
+            body = {"modes": list(verified.modes), "remaining_methods": list(verified.remaining_methods)}
+            return JSONResponse(body, headers=_API_HEADERS)
+
+        return await reset.api(step, request, "/api/verify")
+
+    @router.post("/api/complete")
+    async def api_complete(request: Request) -> Response:
+        async def step() -> Response:
+            data = await reset.json_body(request)
+            mode = _text(data, "mode", required=False) or "temporary"
+            password = _text(data, "password", required=False)
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            outcome = await _complete(engine, flow, mode, password, reset.context(request))
+            temporary = outcome.temporary_password
+            body = {
+                # Shown once by the front end; never stored or sent anywhere else.
+                "temporary_password": temporary.reveal() if temporary is not None else None,
+                "must_change": outcome.must_change,
+                "unlocked": outcome.unlocked,
+            }
+            response = JSONResponse(body, headers=_API_HEADERS)
+            response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/api/complete"))
+            return response
+
+        return await reset.api(step, request, "/api/complete")
+
+
+async def _complete(
+    engine: sspr.Sspr, flow: str, mode: str, password: Optional[str], ctx: sspr.RequestContext
+) -> sspr.ResetOutcome:
+    if mode == "temporary":
+        return await engine.complete_reset(flow, "temporary", None, ctx)
+    if mode == "unlock_only":
+        return await engine.complete_reset(flow, "unlock_only", None, ctx)
+    if mode == "chosen":
+        return await engine.complete_reset(flow, "chosen", password, ctx)
+    raise _Refused(400, "invalid_input", "Please check your input (mode).", field="mode")
+
+
+def _add_pages(router: APIRouter, reset: _Reset) -> None:
+    engine = reset.engine
+
+    @router.get("/")
+    async def start(request: Request) -> Response:
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        body = (
+            "<form method='post' action='begin'>"
+            f"<input type='hidden' name='csrf' value='{_e(token)}'>"
+            "<p><label for='login'>Your login</label> "
+            "<input id='login' name='login' autocomplete='username' autocapitalize='none' spellcheck='false'"
+            f" maxlength='{_MAX_FIELD}' required autofocus></p>"
+            "<p><button>Continue</button></p></form>"
+        )
+        response = reset.page("Reset your password", body)
+        reset.set_cookie(response, request, CSRF_COOKIE, token, reset.mount(request, "/"))
+        return response
+
+    @router.post("/begin")
+    async def begin(request: Request) -> Response:
+        async def step() -> Response:
+            fields = await reset.form(request)
+            challenge = await engine.begin_reset(_text(fields, "login") or "", reset.context(request))
+            response = reset.page("Where should we send your code?", _methods_form(reset, request, challenge.methods))
+            reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
+            return response
+
+        return await reset.pages(step, request, "/begin")
+
+    @router.post("/send")
+    async def send(request: Request) -> Response:
+        async def step() -> Response:
+            fields = await reset.form(request)
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            method = _text(fields, "method") or ""
+            confirm = _text(fields, "confirm", required=False)
+            sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
+            body = (
+                f"<p>We sent a code by {_e(_CHANNEL_NAMES.get(method, method))}. "
+                f"It is valid until {sent.expires_at:%H:%M} UTC.</p>"
+                + _pin_form(reset, request)
+            )
+            return reset.page("Enter your code", body)
+
+        return await reset.pages(step, request, "/send")
+
+    @router.post("/verify")
+    async def verify(request: Request) -> Response:
+        async def step() -> Response:
+            fields = await reset.form(request)
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            try:
+                verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
+            except sspr.WrongPin as err:
+                alert = f"<p role='alert'>{_e(_describe(err).message)}</p>"
+                return reset.page("Enter your code", alert + _pin_form(reset, request), 400)
+            if verified.remaining_methods:
+                buttons = "".join(
+                    f"<button name='method' value='{_e(m)}'>Send a code by {_e(_CHANNEL_NAMES.get(m, m))}</button> "
+                    for m in verified.remaining_methods
+                )
+                body = (
+                    "<p>Your policy asks for a second code, sent to your other contact.</p>"
+                    f"<form method='post' action='send'>{reset.csrf_field(request)}"
+                    "<p><label for='confirm'>If asked, type the full address or number</label> "
+                    f"<input id='confirm' name='confirm'></p><p>{buttons}</p></form>"
+                )
+                return reset.page("One more code", body)
+            return reset.page("Code accepted", _modes_form(reset, request, verified.modes))
+
+        return await reset.pages(step, request, "/verify")
+
+    @router.post("/complete")
+    async def complete(request: Request) -> Response:
+        async def step() -> Response:
+            fields = await reset.form(request)
+            flow = request.cookies.get(FLOW_COOKIE) or ""
+            if not flow:
+                raise _no_flow()
+            mode = _text(fields, "mode", required=False) or "temporary"
+            password = _text(fields, "password", required=False) or None
+            try:
+                outcome = await _complete(engine, flow, mode, password, reset.context(request))
+            except sspr.PasswordRejected as err:
+                # The flow stays verified: let the user choose again.
+                alert = f"<p role='alert'>{_e(_describe(err).message)}</p>"
+                modes = _modes_form(reset, request, engine.completion_modes())
+                return reset.page("Code accepted", alert + modes, 400)
+            temporary = outcome.temporary_password
+            if temporary is None:
+                body = "<p>Your account is unlocked. Sign in with your password.</p>" if outcome.unlocked else (
+                    "<p>Your new password is set. Sign in with it.</p>"
+                )
+                response = reset.page("Done", body)
+            else:
+                # Shown once, never stored or sent anywhere else.
+                body = (
+                    f"<p><code id='temporary-password'>{_e(temporary.reveal())}</code></p>"
+                    "<p>Sign in with it now; you will be asked to choose a new password.</p>"
+                )
+                response = reset.page("Your temporary password", body)
+            response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/complete"))
+            return response
+
+        return await reset.pages(step, request, "/complete")
+
+
+def _methods_form(reset: _Reset, request: Request, methods: Sequence[Any]) -> str:
+    options = "".join(
+        "<p><label><input type='radio' name='method' value='{id}' required{checked}> {label} {masked}</label>{confirm}</p>".format(
+            id=_e(m.id),
+            checked=" checked" if i == 0 else "",
+            label=_e(_CHANNEL_NAMES.get(m.channel, m.channel).capitalize() + " to"),
+            masked=_e(m.masked),
+            confirm=(
+                f"<br><label>Type the full {_e(_CHANNEL_NAMES.get(m.channel, m.channel))} <input name='confirm'></label>"
+                if m.needs_confirmation
+                else ""
+            ),
+        )
+        for i, m in enumerate(methods)
+    )
+    return (
+        f"<form method='post' action='send'>{reset.csrf_field(request)}{options}"
+        "<p><button>Send code</button></p></form>"
+    )
+
+
+def _pin_form(reset: _Reset, request: Request) -> str:
+    return (
+        f"<form method='post' action='verify'>{reset.csrf_field(request)}"
+        "<p><label for='pin'>Code</label> <input id='pin' name='pin' inputmode='numeric'"
+        " autocomplete='one-time-code' required autofocus></p><p><button>Verify</button></p></form>"
+    )
+
+
+def _modes_form(reset: _Reset, request: Request, modes: Sequence[str]) -> str:
+    chosen = (
+        "<p><label for='password'>New password (for “Choose a new password”)</label> "
+        "<input id='password' name='password' type='password' autocomplete='new-password'></p>"
+        if "chosen" in modes
+        else ""
+    )
+    buttons = "".join(f"<button name='mode' value='{_e(m)}'>{_e(_MODE_LABELS.get(m, m))}</button> " for m in modes)
+    return f"<form method='post' action='complete'>{reset.csrf_field(request)}{chosen}<p>{buttons}</p></form>"

@@ -1,0 +1,288 @@
+"""sspr.contrib.fastapi over real HTTP: a uvicorn server on 127.0.0.1 in a thread, driven by httpx as a browser
+and as an attacker would drive it. The README's few lines are run exactly as written (test_readme_snippet)."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import threading
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+import sspr
+from conftest import JANE, JANE_DN, JANE_MAIL, KEY, seed_directory
+from sspr.contrib.fastapi import CSRF_COOKIE, FLOW_COOKIE, reset_router
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+class Server:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 itself (its
+        # --forwarded-allow-ips default), and these tests are the client, not a proxy.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", proxy_headers=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert self.thread.is_alive(), "uvicorn stopped"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+class Site:
+    """A FastAPI app with the router at /password on an engine over in-memory backends."""
+
+    def __init__(self, policy: Optional[sspr.Policy] = None, **router_options: Any) -> None:
+        self.directory, self.outbox = seed_directory(), sspr.Outbox()
+        self.engine = sspr.BlockingSspr(
+            self.directory, self.outbox, secret_key=KEY, policy=policy or sspr.Policy(min_response_ms=0)
+        )
+        self.engine.set_enabled(JANE, True, admin="helpdesk")
+        self.engine.update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
+        self.app = FastAPI()
+        self.app.include_router(reset_router(self.engine, **router_options), prefix="/password")
+
+    def pin(self) -> str:
+        secret = self.outbox.last_pin_to(JANE_MAIL)
+        assert secret is not None
+        return secret.reveal()
+
+
+@pytest.fixture
+def site() -> Iterator[Tuple[Site, str]]:
+    s = Site()
+    with Server(s.app) as server:
+        yield s, server.url
+
+
+def api(client: httpx.Client, step: str, body: Dict[str, Any], **headers: str) -> httpx.Response:
+    return client.post(f"/password/api/{step}", json=body, headers=headers)
+
+
+def set_cookie_headers(response: httpx.Response) -> List[str]:
+    return response.headers.get_list("set-cookie")
+
+
+def test_json_api_runs_a_whole_reset_with_the_flow_only_in_an_httponly_cookie(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url) as client:
+        begun = api(client, "begin", {"login": JANE})
+        assert begun.status_code == 200, begun.text
+        assert begun.json()["methods"] == [
+            {"id": "email", "channel": "email", "masked": "j***@h***.example", "needs_confirmation": False}
+        ]
+        flow_cookie = next(c for c in set_cookie_headers(begun) if c.startswith(FLOW_COOKIE + "="))
+        flow_id = flow_cookie.split(";")[0].split("=", 1)[1]
+        assert re.search(r"(?i); httponly", flow_cookie) and re.search(r"(?i); samesite=strict", flow_cookie)
+        assert re.search(r"(?i); path=/password(;|$)", flow_cookie)
+        assert flow_id and flow_id not in begun.text  # never in the answer a script can read
+        assert begun.headers["cache-control"] == "no-store"
+
+        sent = api(client, "send", {"method": "email"})
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["attempts_left"] >= 1
+        verified = api(client, "verify", {"pin": s.pin()})
+        assert verified.status_code == 200, verified.text
+        assert "temporary" in verified.json()["modes"] and verified.json()["remaining_methods"] == []
+
+        done = api(client, "complete", {"mode": "temporary"})
+        assert done.status_code == 200, done.text
+        temporary = done.json()["temporary_password"]
+        assert done.json()["must_change"] is True
+        assert s.directory.check_password(JANE_DN, temporary) is True
+        assert s.directory.password_state(JANE_DN) is True  # must change at next sign-in
+        # The flow cookie is gone, and the flow with it: a second completion is refused.
+        assert any(c.startswith(FLOW_COOKIE + '=""') or "max-age=0" in c.lower() for c in set_cookie_headers(done))
+        client.cookies.set(FLOW_COOKIE, flow_id, path="/password")
+        again = api(client, "complete", {"mode": "temporary"})
+        assert again.status_code in (409, 410), again.text
+        assert s.directory.check_password(JANE_DN, temporary) is True
+
+
+def test_unknown_and_real_logins_get_the_same_shape(site: Tuple[Site, str]) -> None:
+    s, url = site
+    shapes = []
+    for login in (JANE, "nobody@example.org", "root@example.org", "gone@example.org"):
+        with httpx.Client(base_url=url) as client:
+            begun = api(client, "begin", {"login": login})
+            assert begun.status_code == 200, (login, begun.text)
+            assert FLOW_COOKIE in client.cookies
+            body = begun.json()
+            shapes.append((sorted(body), [sorted(m) for m in body["methods"]][:1]))
+            # Sending to a decoy answers like a real send.
+            sent = api(client, "send", {"method": body["methods"][0]["id"]})
+            assert sent.status_code == 200, (login, sent.text)
+            assert sorted(sent.json()) == ["attempts_left", "expires_at", "resend_after"]
+    assert all(shape == shapes[0] for shape in shapes)
+    # Only Jane, the one enabled user, was sent a code.
+    assert {n.to for n in s.outbox.messages()} == {JANE_MAIL}
+
+
+def test_a_cross_site_form_or_foreign_origin_changes_nothing(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url) as client:
+        # What a hostile page's <form> can send: urlencoded or text/plain bodies.
+        as_form = client.post("/password/api/begin", data={"login": JANE})
+        assert as_form.status_code == 415 and as_form.json()["error"] == "unsupported_media_type"
+        as_text = client.post(
+            "/password/api/begin", content=b'{"login": "jdoe@example.org"}', headers={"content-type": "text/plain"}
+        )
+        assert as_text.status_code == 415
+        foreign = api(client, "begin", {"login": JANE}, origin="https://evil.example")
+        assert foreign.status_code == 403 and foreign.json()["error"] == "cross_origin"
+        fetched = api(client, "begin", {"login": JANE}, **{"sec-fetch-site": "cross-site"})
+        assert fetched.status_code == 403
+        assert FLOW_COOKIE not in client.cookies
+        # Same origin is fine.
+        assert api(client, "begin", {"login": JANE}, origin=url).status_code == 200
+        # A send without the cookie, as a cross-site request carries none under SameSite=Strict.
+        client.cookies.clear()
+        orphan = api(client, "send", {"method": "email"})
+        assert orphan.status_code == 410 and orphan.json()["error"] == "expired"
+    assert len(s.outbox) == 0
+
+
+def test_bad_input_gets_a_typed_error_naming_the_field(site: Tuple[Site, str]) -> None:
+    _, url = site
+    with httpx.Client(base_url=url) as client:
+        for body, field in (({}, "login"), ({"login": 42}, "login"), ({"login": "x" * 5000}, "login")):
+            answer = api(client, "begin", body)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error"] == "invalid_input" and answer.json()["field"] == field
+        broken = client.post("/password/api/begin", content=b"{not json", headers={"content-type": "application/json"})
+        assert broken.status_code == 400 and broken.json()["field"] == "body"
+        assert api(client, "begin", {"login": JANE}).status_code == 200
+        mode = api(client, "complete", {"mode": "everything"})
+        assert mode.status_code in (400, 409)
+
+
+def test_wrong_pins_count_down_then_void_the_flow(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url) as client:
+        api(client, "begin", {"login": JANE})
+        left = api(client, "send", {"method": "email"}).json()["attempts_left"]
+        real = s.pin()
+        wrong = "0" * len(real) if real != "0" * len(real) else "1" * len(real)
+        answers = [api(client, "verify", {"pin": wrong}) for _ in range(left)]
+        assert [a.json().get("attempts_left") for a in answers[:-1]] == list(range(left - 1, 0, -1))
+        assert all(a.json()["error"] == "wrong_pin" for a in answers[:-1])
+        # The last wrong PIN voids it (and, under the default policy, blocks the user); the right PIN is
+        # refused after that.
+        assert answers[-1].json()["error"] in ("pin_voided", "blocked"), answers[-1].text
+        assert answers[-1].status_code in (403, 410)
+        late = api(client, "verify", {"pin": real})
+        assert late.status_code in (403, 409, 410) and late.json()["error"] != "wrong_pin", late.text
+        for a in answers:
+            assert real not in a.text and wrong not in a.text
+
+
+def test_pages_run_a_whole_reset_with_csrf_tokens(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url, follow_redirects=True) as client:
+        start = client.get("/password/")
+        assert start.status_code == 200
+        assert "script-src" not in start.headers["content-security-policy"]
+        assert "default-src 'none'" in start.headers["content-security-policy"]
+        token = re.search(r"name='csrf' value='([^']+)'", start.text)
+        assert token is not None
+        csrf = token.group(1)
+        page = client.post("/password/begin", data={"csrf": csrf, "login": JANE})
+        assert page.status_code == 200 and "j***@h***.example" in page.text
+        page = client.post("/password/send", data={"csrf": csrf, "method": "email"})
+        assert page.status_code == 200 and "Enter your code" in page.text
+        real = s.pin()
+        wrong = client.post("/password/verify", data={"csrf": csrf, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
+        assert wrong.status_code == 400 and "attempt(s) left" in wrong.text
+        page = client.post("/password/verify", data={"csrf": csrf, "pin": real})
+        assert page.status_code == 200 and "Code accepted" in page.text
+        page = client.post("/password/complete", data={"csrf": csrf, "mode": "temporary"})
+        assert page.status_code == 200
+        shown = re.search(r"<code id='temporary-password'>([^<]+)</code>", page.text)
+        assert shown is not None
+        assert s.directory.check_password(JANE_DN, shown.group(1).replace("&amp;", "&")) is True
+
+
+def test_a_form_without_the_csrf_token_changes_nothing(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url) as client:
+        client.get("/password/")
+        assert CSRF_COOKIE in client.cookies
+        for data in ({"login": JANE}, {"login": JANE, "csrf": "guessed"}):
+            refused = client.post("/password/begin", data=data)
+            assert refused.status_code == 403
+            assert FLOW_COOKIE not in client.cookies
+    with httpx.Client(base_url=url) as stranger:  # a token but no cookie: what a cross-site post carries
+        refused = stranger.post("/password/begin", data={"login": JANE, "csrf": "x" * 43})
+        assert refused.status_code == 403
+    assert len(s.outbox) == 0
+
+
+def test_a_client_cannot_pick_its_address_with_x_forwarded_for() -> None:
+    # Three begins per IP an hour. An attacker rotating X-Forwarded-For is still one address.
+    policy = sspr.Policy(min_response_ms=0, ip_begins_per_hour=3)
+    direct = Site(policy)
+    with Server(direct.app) as server, httpx.Client(base_url=server.url) as client:
+        codes = [
+            api(client, "begin", {"login": JANE}, **{"x-forwarded-for": f"198.51.100.{i}"}).status_code
+            for i in range(5)
+        ]
+        assert codes == [200, 200, 200, 429, 429], codes
+    # Behind a trusted proxy (here: the test itself, on 127.0.0.1) the proxy's header is believed, and only
+    # its last hop: what the client prepended is not.
+    proxied = Site(policy, trusted_proxies=["127.0.0.1/32"])
+    with Server(proxied.app) as server, httpx.Client(base_url=server.url) as client:
+        for i in range(3):
+            assert api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.9"}).status_code == 200
+        spoofed = api(client, "begin", {"login": JANE}, **{"x-forwarded-for": f"10.9.9.{i}, 203.0.113.9"})
+        assert spoofed.status_code == 429
+        limited = spoofed.json()
+        assert limited["error"] == "rate_limited" and limited["retry_after_seconds"] >= 1
+        assert int(spoofed.headers["retry-after"]) == limited["retry_after_seconds"]
+        other = api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.10"})
+        assert other.status_code == 200
+
+
+def test_a_bad_trusted_proxy_is_a_config_error() -> None:
+    with pytest.raises(sspr.ConfigError):
+        reset_router(Site().engine, trusted_proxies=["not-a-network"])
+
+
+def test_readme_snippet() -> None:
+    """The README's FastAPI lines, run exactly as written, then a reset through them."""
+    text = README.read_text()
+    snippet = re.search(r"<!-- fastapi-router -->\s*```python\n(.*?)```", text, re.S)
+    assert snippet is not None, "the README's FastAPI snippet is marked <!-- fastapi-router -->"
+    lines = [line for line in snippet.group(1).splitlines() if line.strip()]
+    assert len(lines) <= 10, lines
+    namespace: Dict[str, Any] = {}
+    exec(compile(snippet.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    app, outbox = namespace["app"], namespace["outbox"]
+    with Server(app) as server, httpx.Client(base_url=server.url) as client:
+        begun = api(client, "begin", {"login": "jdoe@example.org"})
+        assert begun.status_code == 200, begun.text
+        assert api(client, "send", {"method": "email"}).status_code == 200
+        pin = outbox.last_pin_to("jane@home.example")
+        assert pin is not None
+        assert api(client, "verify", {"pin": pin.reveal()}).status_code == 200
+        assert api(client, "complete", {}).json()["must_change"] is True
