@@ -19,6 +19,7 @@ import {
   type Verified,
   type ErrorCode,
 } from '../index'
+import { ssprRouter, type SsprRouterOptions } from '../express'
 
 const directory: Directory = {
   findUser: async (login) => (login === 'jdoe@example.org' ? { id: 'u1', login, displayName: 'Jane', dn: 'uid=jdoe' } : null),
@@ -90,3 +91,13 @@ async function configured(): Promise<void> {
 void flow
 void builtIns
 void configured
+
+// The Express router: the options are checked, the engine is required.
+declare const engineForRouter: Sspr
+const routerOptions: SsprRouterOptions = { sspr: engineForRouter, pages: false, allowedOrigins: ['https://app.example.org'] }
+ssprRouter(routerOptions)
+ssprRouter({ sspr: engineForRouter, layout: (title, body) => `<title>${title}</title>${body}` })
+// @ts-expect-error the engine is required
+ssprRouter({ pages: true })
+// @ts-expect-error layout takes a title and the body's HTML, and returns the page
+ssprRouter({ sspr: engineForRouter, layout: (title: number) => title })

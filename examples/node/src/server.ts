@@ -1,6 +1,7 @@
 // A self-service password reset portal on Express, in TypeScript, on the npm package `sspr`.
 //
-//   /passwordreset          anonymous reset: login -> method -> PIN -> temporary password (shown once)
+//   /passwordreset          anonymous reset: login -> method -> PIN -> temporary password (shown once),
+//                           `require('sspr/express')`'s router (its pages and its JSON API under /api)
 //   /passwordnotification   sign in with the directory password, then manage your contact details
 //   /outbox                 development only: the notices the demo "sent" (PINs included)
 //
@@ -9,6 +10,7 @@
 // built-in SQLite / Redis stores, and a secret key from its configuration.
 import { randomBytes } from 'node:crypto'
 import express, { Request, Response } from 'express'
+import { ssprRouter } from 'sspr/express'
 import {
   Sspr,
   SsprError,
@@ -19,7 +21,6 @@ import {
   SqliteStore,
   type Contacts,
   type RequestContext,
-  type ResetChallenge,
 } from 'sspr'
 
 const DEMO_USERS = [
@@ -74,73 +75,10 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
     return typeof value === 'string' ? value : ''
   }
 
-  app.get('/', (_req, res) => res.redirect('/passwordreset'))
+  app.get('/', (_req, res) => res.redirect('/passwordreset/'))
 
-  app.get('/passwordreset', (_req, res) => {
-    page(res, 'Reset your password', `
-      <form method="post" action="/passwordreset">
-        <label>Your login <input name="login" autocomplete="username" required></label>
-        <button>Continue</button>
-      </form>`)
-  })
-
-  app.post('/passwordreset', async (req, res) => {
-    try {
-      const challenge = await sspr.beginReset(field(req, 'login'), ctx(req))
-      methodsPage(res, challenge)
-    } catch (e) {
-      failure(res, e)
-    }
-  })
-
-  app.post('/passwordreset/send', async (req, res) => {
-    const flowId = field(req, 'flow')
-    try {
-      const sent = await sspr.sendPin(flowId, field(req, 'method'), field(req, 'confirm') || null, ctx(req))
-      page(res, 'Enter your code', `
-        <p>We sent a code. It is valid until ${esc(sent.expiresAt.toISOString())}.</p>
-        <form method="post" action="/passwordreset/verify">
-          <input type="hidden" name="flow" value="${esc(flowId)}">
-          <label>Code <input name="pin" inputmode="numeric" autocomplete="one-time-code" required></label>
-          <button>Verify</button>
-        </form>`)
-    } catch (e) {
-      failure(res, e)
-    }
-  })
-
-  app.post('/passwordreset/verify', async (req, res) => {
-    const flowId = field(req, 'flow')
-    try {
-      const verified = await sspr.verifyPin(flowId, field(req, 'pin'), ctx(req))
-      const options = verified.modes
-        .map((m) => `<button name="mode" value="${esc(m)}">${m === 'temporary' ? 'Give me a temporary password' : m === 'unlock_only' ? 'Only unlock my account' : 'Choose a password'}</button>`)
-        .join(' ')
-      page(res, 'Code accepted', `
-        <form method="post" action="/passwordreset/complete">
-          <input type="hidden" name="flow" value="${esc(flowId)}">${options}
-        </form>`)
-    } catch (e) {
-      failure(res, e)
-    }
-  })
-
-  app.post('/passwordreset/complete', async (req, res) => {
-    const mode = field(req, 'mode') === 'unlock_only' ? 'unlock_only' : 'temporary'
-    try {
-      const outcome = await sspr.completeReset(field(req, 'flow'), { mode }, ctx(req))
-      if (outcome.temporaryPassword) {
-        // Shown once, never sent by e-mail or SMS, never logged (String() would say [REDACTED]).
-        page(res, 'Your temporary password', `
-          <p>Sign in with this password now; you will be asked to choose a new one.</p>
-          <p><code id="temporary-password">${esc(outcome.temporaryPassword.reveal())}</code></p>`)
-      } else {
-        page(res, 'Account unlocked', '<p>Your account is unlocked. Sign in with your password.</p>')
-      }
-    } catch (e) {
-      failure(res, e)
-    }
-  })
+  // The anonymous reset: the router keeps the flow id in an HttpOnly cookie and checks CSRF itself.
+  app.use('/passwordreset', ssprRouter({ sspr }))
 
   app.get('/passwordnotification', (_req, res) => {
     page(res, 'Your contact details', `
@@ -199,19 +137,6 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
   })
 
   return { app, sspr, outbox }
-}
-
-function methodsPage(res: Response, challenge: ResetChallenge): void {
-  const buttons = challenge.methods
-    .map((m) => `
-      <form method="post" action="/passwordreset/send">
-        <input type="hidden" name="flow" value="${esc(challenge.flowId)}">
-        <input type="hidden" name="method" value="${esc(m.id)}">
-        ${m.needsConfirmation ? `<label>Type the full ${m.channel === 'email' ? 'address' : 'number'} <input name="confirm" required></label>` : ''}
-        <button>Send a code to ${esc(m.masked)}</button>
-      </form>`)
-    .join('')
-  page(res, 'Where should we send your code?', buttons)
 }
 
 /** What each error tells the user; the status code for it. */

@@ -1,0 +1,256 @@
+// require('sspr/express') over real HTTP, driven as a browser and as an attacker would drive it; the
+// README's lines (sspr-node/README.md, <!-- express-router -->) are run as written.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+const require = createRequire(import.meta.url)
+const express = require('express')
+const { Sspr, MemoryDirectory, Outbox } = require('sspr')
+const { ssprRouter, FLOW_COOKIE, CSRF_COOKIE } = require('sspr/express')
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const JANE = 'jdoe@example.org'
+const JANE_DN = 'uid=jdoe,ou=staff,dc=example,dc=org'
+const JANE_MAIL = 'jane@home.example'
+const ADMIN = { type: 'admin', id: 'helpdesk' }
+
+async function makeSite({ policy = {}, trustProxy, bodyParsers = false } = {}) {
+  const directory = new MemoryDirectory([
+    { login: JANE, displayName: 'Jane Doe', dn: JANE_DN, password: 'Old-Passw0rd!' },
+    { login: 'root@example.org', displayName: 'Root', dn: 'uid=root,ou=staff,dc=example,dc=org', groups: ['Domain Admins'] },
+  ])
+  const outbox = new Outbox()
+  const sspr = new Sspr({ directory, notifier: outbox, secretKey: '7e'.repeat(32), policy: { minResponseMs: 0, ...policy } })
+  await sspr.setEnabled(ADMIN, JANE, true)
+  await sspr.updateContacts(ADMIN, JANE, { email: JANE_MAIL })
+  const app = express()
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy)
+  if (bodyParsers) app.use(express.json(), express.urlencoded({ extended: false }))
+  app.use('/password', ssprRouter({ sspr }))
+  return { app, sspr, outbox, directory }
+}
+
+async function serve(app, fn) {
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  const base = `http://127.0.0.1:${server.address().port}`
+  try {
+    await fn(browser(base))
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
+}
+
+/** A client keeping cookies, as a browser does (path ignored: everything here is under /password). */
+function browser(base) {
+  const jar = new Map()
+  const remember = (r) => {
+    for (const line of r.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const at = pair.indexOf('=')
+      const name = pair.slice(0, at)
+      const value = pair.slice(at + 1)
+      if (/max-age=0/i.test(line) || value === '') jar.delete(name)
+      else jar.set(name, value)
+    }
+  }
+  const send = async (method, url, { body, headers = {} } = {}) => {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+    const r = await fetch(base + url, { method, body, headers: { ...(cookie ? { cookie } : {}), ...headers }, redirect: 'manual' })
+    remember(r)
+    const text = await r.text()
+    let json
+    try {
+      json = JSON.parse(text)
+    } catch {}
+    return { status: r.status, text, json, headers: r.headers }
+  }
+  return {
+    base,
+    jar,
+    get: (url, headers) => send('GET', url, { headers }),
+    api: (step, data, headers = {}) =>
+      send('POST', `/password/api/${step}`, { body: JSON.stringify(data), headers: { 'content-type': 'application/json', ...headers } }),
+    form: (url, data, headers = {}) => send('POST', url, { body: new URLSearchParams(data), headers }),
+    raw: send,
+  }
+}
+
+const pinOf = (outbox) => outbox.lastPinTo(JANE_MAIL)
+
+test('the JSON API runs a whole reset with the flow id only in an HttpOnly cookie', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    const begun = await b.api('begin', { login: JANE })
+    assert.equal(begun.status, 200, begun.text)
+    assert.deepEqual(begun.json.methods, [{ id: 'email', channel: 'email', masked: 'j***@h***.example', needs_confirmation: false }])
+    const cookie = begun.headers.getSetCookie().find((c) => c.startsWith(`${FLOW_COOKIE}=`))
+    assert.match(cookie, /; HttpOnly/)
+    assert.match(cookie, /; SameSite=Strict/)
+    assert.match(cookie, /; Path=\/password(;|$)/)
+    const flowId = b.jar.get(FLOW_COOKIE)
+    assert.ok(flowId && !begun.text.includes(flowId), 'the flow id is never in the answer')
+    assert.equal(begun.headers.get('cache-control'), 'no-store')
+
+    assert.equal((await b.api('send', { method: 'email' })).status, 200)
+    const verified = await b.api('verify', { pin: pinOf(site.outbox) })
+    assert.equal(verified.status, 200, verified.text)
+    assert.ok(verified.json.modes.includes('temporary'))
+    const done = await b.api('complete', { mode: 'temporary' })
+    assert.equal(done.status, 200, done.text)
+    assert.equal(done.json.must_change, true)
+    assert.equal(site.directory.passwordMatches(JANE_DN, done.json.temporary_password), true)
+    assert.ok(!b.jar.has(FLOW_COOKIE), 'the flow cookie is cleared')
+    b.jar.set(FLOW_COOKIE, flowId) // replayed
+    const again = await b.api('complete', { mode: 'temporary' })
+    assert.ok([409, 410].includes(again.status), again.text)
+    assert.equal(site.directory.passwordMatches(JANE_DN, done.json.temporary_password), true)
+  })
+})
+
+test('unknown and real logins get answers of the same shape', async () => {
+  const site = await makeSite()
+  const shapes = []
+  for (const login of [JANE, 'nobody@example.org', 'root@example.org']) {
+    await serve(site.app, async (b) => {
+      const begun = await b.api('begin', { login })
+      assert.equal(begun.status, 200, begun.text)
+      assert.ok(b.jar.has(FLOW_COOKIE))
+      const sent = await b.api('send', { method: begun.json.methods[0].id })
+      assert.equal(sent.status, 200, sent.text)
+      shapes.push(JSON.stringify([Object.keys(begun.json).sort(), Object.keys(begun.json.methods[0]).sort(), Object.keys(sent.json).sort()]))
+    })
+  }
+  assert.equal(new Set(shapes).size, 1, shapes.join('\n'))
+  assert.deepEqual([...new Set(site.outbox.messages().map((n) => n.to))], [JANE_MAIL])
+})
+
+test('a cross-site form or a foreign origin changes nothing', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    const asForm = await b.form('/password/api/begin', { login: JANE })
+    assert.equal(asForm.status, 415)
+    assert.equal(asForm.json.error, 'unsupported_media_type')
+    const asText = await b.raw('POST', '/password/api/begin', { body: JSON.stringify({ login: JANE }), headers: { 'content-type': 'text/plain' } })
+    assert.equal(asText.status, 415)
+    const foreign = await b.api('begin', { login: JANE }, { origin: 'https://evil.example' })
+    assert.equal(foreign.status, 403)
+    assert.equal(foreign.json.error, 'cross_origin')
+    assert.equal((await b.api('begin', { login: JANE }, { 'sec-fetch-site': 'cross-site' })).status, 403)
+    assert.ok(!b.jar.has(FLOW_COOKIE))
+    assert.equal((await b.api('begin', { login: JANE }, { origin: b.base })).status, 200)
+    b.jar.clear() // what a cross-site request carries under SameSite=Strict
+    const orphan = await b.api('send', { method: 'email' })
+    assert.equal(orphan.status, 410)
+    assert.equal(orphan.json.error, 'expired')
+  })
+  assert.equal(site.outbox.messages().length, 0)
+})
+
+test('pages run a whole reset with CSRF tokens, with or without the app\'s body parsers', async () => {
+  for (const bodyParsers of [false, true]) {
+    const site = await makeSite({ bodyParsers })
+    await serve(site.app, async (b) => {
+      const start = await b.get('/password/')
+      assert.equal(start.status, 200)
+      assert.match(start.headers.get('content-security-policy'), /default-src 'none'/)
+      assert.doesNotMatch(start.headers.get('content-security-policy'), /script-src/)
+      const csrf = start.text.match(/name="csrf" value="([^"]+)"/)[1]
+      let page = await b.form('/password/begin', { csrf, login: JANE })
+      assert.equal(page.status, 200, page.text)
+      assert.match(page.text, /j\*\*\*@h\*\*\*\.example/)
+      page = await b.form('/password/send', { csrf, method: 'email' })
+      assert.match(page.text, /Enter your code/)
+      const real = pinOf(site.outbox)
+      const wrong = await b.form('/password/verify', { csrf, pin: real[0] === '1' ? '2'.repeat(real.length) : '1'.repeat(real.length) })
+      assert.equal(wrong.status, 400)
+      assert.match(wrong.text, /attempt\(s\) left/)
+      page = await b.form('/password/verify', { csrf, pin: real })
+      assert.match(page.text, /Code accepted/)
+      page = await b.form('/password/complete', { csrf, mode: 'temporary' })
+      const shown = page.text.match(/<code id="temporary-password">([^<]+)<\/code>/)[1]
+      const password = shown.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+      assert.equal(site.directory.passwordMatches(JANE_DN, password), true)
+    })
+  }
+})
+
+test('a form without the CSRF token changes nothing', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    await b.get('/password/')
+    assert.ok(b.jar.has(CSRF_COOKIE))
+    for (const data of [{ login: JANE }, { login: JANE, csrf: 'guessed' }]) {
+      const refused = await b.form('/password/begin', data)
+      assert.equal(refused.status, 403)
+      assert.ok(!b.jar.has(FLOW_COOKIE))
+    }
+    b.jar.clear() // a token but no cookie: what a cross-site post carries
+    assert.equal((await b.form('/password/begin', { login: JANE, csrf: 'x'.repeat(43) })).status, 403)
+  })
+  assert.equal(site.outbox.messages().length, 0)
+})
+
+test('bad input gets a typed error naming the field', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    for (const [data, field] of [[{}, 'login'], [{ login: 42 }, 'login'], [{ login: 'x'.repeat(5000) }, 'login']]) {
+      const answer = await b.api('begin', data)
+      assert.equal(answer.status, 400, answer.text)
+      assert.equal(answer.json.error, 'invalid_input')
+      assert.equal(answer.json.field, field)
+    }
+    const broken = await b.raw('POST', '/password/api/begin', { body: '{not json', headers: { 'content-type': 'application/json' } })
+    assert.equal(broken.status, 400)
+    assert.equal(broken.json.field, 'body')
+    const huge = await b.raw('POST', '/password/api/begin', { body: JSON.stringify({ login: 'x'.repeat(64 * 1024) }), headers: { 'content-type': 'application/json' } })
+    assert.ok([400, 413].includes(huge.status), String(huge.status))
+  })
+})
+
+test('a client cannot pick its address with X-Forwarded-For', async () => {
+  const policy = { ipBeginsPerHour: 3 }
+  const direct = await makeSite({ policy })
+  await serve(direct.app, async (b) => {
+    const codes = []
+    for (let i = 0; i < 5; i++) codes.push((await b.api('begin', { login: JANE }, { 'x-forwarded-for': `198.51.100.${i}` })).status)
+    assert.deepEqual(codes, [200, 200, 200, 429, 429])
+    const limited = await b.api('begin', { login: JANE })
+    assert.equal(limited.json.error, 'rate_limited')
+    assert.equal(Number(limited.headers.get('retry-after')), limited.json.retry_after_seconds)
+  })
+  // Behind a proxy the app trusts (here: loopback), Express believes its last hop only.
+  const proxied = await makeSite({ policy, trustProxy: 'loopback' })
+  await serve(proxied.app, async (b) => {
+    for (let i = 0; i < 3; i++) assert.equal((await b.api('begin', { login: JANE }, { 'x-forwarded-for': '203.0.113.9' })).status, 200)
+    assert.equal((await b.api('begin', { login: JANE }, { 'x-forwarded-for': '10.9.9.9, 203.0.113.9' })).status, 429)
+    assert.equal((await b.api('begin', { login: JANE }, { 'x-forwarded-for': '203.0.113.10' })).status, 200)
+  })
+})
+
+test("the README's lines, run as written, reset a password", async () => {
+  const readme = readFileSync(path.join(here, '../../../sspr-node/README.md'), 'utf8')
+  const snippet = readme.match(/<!-- express-router -->\s*```js\n([\s\S]*?)```/)[1]
+  assert.ok(snippet.split('\n').filter((l) => l.trim()).length <= 10)
+  // Written next to this package, so `require('express')` and `require('sspr')` resolve as in an app.
+  const file = path.join(here, '..', 'readme-snippet.generated.js')
+  writeFileSync(file, `${snippet}\nmodule.exports = { app, sspr, outbox }\n`)
+  try {
+    const { app, sspr, outbox } = require(file)
+    await sspr.setEnabled(ADMIN, JANE, true)
+    await sspr.updateContacts(ADMIN, JANE, { email: JANE_MAIL })
+    await serve(app, async (b) => {
+      assert.equal((await b.api('begin', { login: JANE })).status, 200)
+      assert.equal((await b.api('send', { method: 'email' })).status, 200)
+      assert.equal((await b.api('verify', { pin: pinOf(outbox) })).status, 200)
+      const done = await b.api('complete', {})
+      assert.equal(done.json.must_change, true)
+    })
+  } finally {
+    rmSync(file, { force: true })
+  }
+})

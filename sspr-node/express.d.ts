@@ -1,0 +1,35 @@
+// Types of `require('sspr/express')`: the anonymous reset flow as Express middleware.
+import type { Sspr } from './index'
+
+/** Options of `ssprRouter`. */
+export interface SsprRouterOptions {
+  /** The engine the flow runs on. */
+  sspr: Sspr
+  /** Also serve the server-rendered pages (`GET /` and its forms); default `true`. The JSON API is always served. */
+  pages?: boolean
+  /** Other origins (`https://app.example.org`) whose front end may call the JSON API; default none (same origin only). */
+  allowedOrigins?: string[]
+  /** Mark the cookies `Secure`; default: when the request came over https (`req.secure`, after `trust proxy`). */
+  secureCookies?: boolean
+  /** The site's page around each form: `title` is text (escape it), `bodyHtml` is HTML. */
+  layout?: (title: string, bodyHtml: string) => string
+}
+
+/** Express-compatible middleware (`app.use('/password', ssprRouter({ sspr }))`). */
+export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => void
+
+/**
+ * The reset flow under the mount: pages at `GET /` and the JSON API (`POST /api/begin` `{login}`, `/api/send`
+ * `{method, confirm?}`, `/api/verify` `{pin}`, `/api/complete` `{mode?, password?}`). The flow id is kept in an
+ * HttpOnly, SameSite=Strict cookie scoped to the mount; forms carry a CSRF token; the JSON API takes
+ * `application/json` only and refuses a foreign `Origin`. The client address is Express's `req.ip`: set the
+ * app's `trust proxy` for the reverse proxies you run. Errors: `{ error, message, ... }` with sspr's code in
+ * snake_case (`wrong_pin` + `attempts_left`, `rate_limited` + `retry_after_seconds`, `invalid_input` + `field`).
+ */
+export declare function ssprRouter(options: SsprRouterOptions): SsprRouter
+/** The default page around each form. */
+export declare function defaultLayout(title: string, bodyHtml: string): string
+/** The cookie holding the flow id. */
+export declare const FLOW_COOKIE: 'sspr_flow'
+/** The cookie the forms' CSRF token is matched against. */
+export declare const CSRF_COOKIE: 'sspr_csrf'
