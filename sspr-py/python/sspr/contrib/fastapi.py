@@ -39,19 +39,23 @@ from __future__ import annotations
 
 import hmac
 import html
-import ipaddress
 import json
-import math
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 try:
     from fastapi import APIRouter, Request
-    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("sspr.contrib.fastapi needs FastAPI: pip install fastapi python-multipart") from exc
 
 import sspr
+from sspr.contrib._web import CHANNEL_NAMES as _CHANNEL_NAMES
+from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
+from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
+from sspr.contrib._web import Network, client_ip, describe, networks
+from sspr.contrib._web import Refusal, no_flow
+from sspr.contrib._web import text_field as _text
 
 __all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
 
@@ -59,9 +63,6 @@ __all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
 FLOW_COOKIE = "sspr_flow"
 #: The cookie the pages' CSRF token is matched against.
 CSRF_COOKIE = "sspr_csrf"
-
-# Longer text than any login, address, PIN or password sspr accepts: refused before it reaches the engine.
-_MAX_FIELD = 1024
 
 _API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _PAGE_HEADERS = {
@@ -71,15 +72,7 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-_CHANNEL_NAMES = {"email": "e-mail", "sms": "text message"}
-_MODE_LABELS = {
-    "temporary": "Get a temporary password",
-    "chosen": "Choose a new password",
-    "unlock_only": "Only unlock my account",
-}
-
 Layout = Callable[[str, str], str]
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
 def default_layout(title: str, body: str) -> str:
@@ -91,54 +84,8 @@ def default_layout(title: str, body: str) -> str:
     )
 
 
-class _Refused(Exception):
-    """A request refused before it reached the engine (nothing changed)."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
-
-
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def _describe(err: sspr.SsprError) -> _Refused:
-    """What a user is told for each of sspr's errors (sspr's messages hold no secret; these hold less)."""
-    if isinstance(err, sspr.WrongPin):
-        return _Refused(400, err.code, f"Wrong code: {err.attempts_left} attempt(s) left.", attempts_left=err.attempts_left)
-    if isinstance(err, sspr.RateLimited):
-        wait = max(1, math.ceil(err.retry_after.total_seconds()))
-        return _Refused(429, err.code, f"Too many requests. Try again in {wait} seconds.", retry_after_seconds=wait)
-    if isinstance(err, sspr.Blocked):
-        return _Refused(
-            403, err.code, f"Self-service reset is blocked until {err.until:%Y-%m-%d %H:%M} UTC.",
-            until=err.until.isoformat(),
-        )
-    if isinstance(err, (sspr.Expired, sspr.PinVoided, sspr.AlreadyUsed)):
-        return _Refused(410, err.code, "This reset has ended. Please start again.")
-    if isinstance(err, sspr.InvalidState):
-        return _Refused(409, err.code, "That step is not possible now. Please start again.")
-    if isinstance(err, sspr.InvalidInput):
-        return _Refused(400, err.code, f"Please check your input ({err.field}).", field=err.field)
-    if isinstance(err, sspr.PasswordRejected):
-        return _Refused(400, err.code, f"That password was refused: {err.reason}", reason=err.reason)
-    if isinstance(err, sspr.BackendError):
-        return _Refused(503, err.code, "The service is unavailable right now. Please try again later.")
-    return _Refused(403, err.code or "not_allowed", "This is not possible here. Please contact the help desk.")
-
-
-def _no_flow() -> _Refused:
-    return _Refused(410, "expired", "This reset has ended. Please start again.")
-
-
-def _text(data: Mapping[str, Any], name: str, *, required: bool = True) -> Optional[str]:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or len(value) > _MAX_FIELD:
-        raise _Refused(400, "invalid_input", f"Please check your input ({name}).", field=name)
-    return value
 
 
 class _Reset:
@@ -161,27 +108,8 @@ class _Reset:
     # -- the request around a step --------------------------------------------------------------------
 
     def client_ip(self, request: Request) -> Optional[str]:
-        peer = _address(request.client.host if request.client else None)
-        if peer is None:
-            return None  # a Unix socket or an in-process test client: no per-IP limits
-        if not self._trusted(peer):
-            return str(peer)
-        # The peer is a proxy we trust: walk its X-Forwarded-For from the right (each proxy appends the
-        # address it saw) and take the first hop that is not one of ours. What a client wrote itself is to
-        # the left of that and never read.
-        hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",")]
-        nearest = peer
-        for hop in reversed(hops):
-            address = _address(hop)
-            if address is None:
-                break  # a proxy wrote nonsense: count the request against the proxy's own address
-            nearest = address
-            if not self._trusted(address):
-                break
-        return str(nearest)
-
-    def _trusted(self, address: Any) -> bool:
-        return any(address in network for network in self.trusted_proxies)
+        peer = request.client.host if request.client else None
+        return client_ip(peer, request.headers.getlist("x-forwarded-for"), self.trusted_proxies)
 
     def context(self, request: Request) -> sspr.RequestContext:
         return sspr.RequestContext(
@@ -213,22 +141,22 @@ class _Reset:
     async def json_body(self, request: Request) -> Dict[str, Any]:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/json":
-            raise _Refused(415, "unsupported_media_type", "Send the request as application/json.")
+            raise Refusal(415, "unsupported_media_type", "Send the request as application/json.")
         if not self.same_origin(request):
-            raise _Refused(403, "cross_origin", "Cross-site requests are refused.")
+            raise Refusal(403, "cross_origin", "Cross-site requests are refused.")
         try:
             data = json.loads(await request.body())
         except ValueError:
-            raise _Refused(400, "invalid_input", "The request is not JSON.", field="body") from None
+            raise Refusal(400, "invalid_input", "The request is not JSON.", field="body") from None
         if not isinstance(data, dict):
-            raise _Refused(400, "invalid_input", "The request is not a JSON object.", field="body")
+            raise Refusal(400, "invalid_input", "The request is not a JSON object.", field="body")
         return data
 
     async def api(self, step: Callable[[], Awaitable[Response]], request: Request, own: str) -> Response:
         try:
             return await step()
-        except (_Refused, sspr.SsprError) as problem:
-            refused = problem if isinstance(problem, _Refused) else _describe(problem)
+        except (Refusal, sspr.SsprError) as problem:
+            refused = problem if isinstance(problem, Refusal) else describe(problem)
             body = {"error": refused.code, "message": refused.message, **refused.extra}
             headers = dict(_API_HEADERS)
             if "retry_after_seconds" in refused.extra:
@@ -249,7 +177,7 @@ class _Reset:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         sent, kept = fields.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
         if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
-            raise _Refused(403, "csrf", "This form has expired. Please start again.")
+            raise Refusal(403, "csrf", "This form has expired. Please start again.")
         return fields
 
     def csrf_field(self, request: Request) -> str:
@@ -258,21 +186,14 @@ class _Reset:
     async def pages(self, step: Callable[[], Awaitable[Response]], request: Request, own: str) -> Response:
         try:
             return await step()
-        except (_Refused, sspr.SsprError) as problem:
-            refused = problem if isinstance(problem, _Refused) else _describe(problem)
+        except (Refusal, sspr.SsprError) as problem:
+            refused = problem if isinstance(problem, Refusal) else describe(problem)
             start = self.mount(request, own).rstrip("/") + "/"
             body = f"<p role='alert'>{_e(refused.message)}</p><p><a href='{_e(start)}'>Start again</a></p>"
             response = self.page("Reset your password", body, refused.status)
             if refused.status == 410:
                 response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
             return response
-
-
-def _address(text: Optional[str]) -> Any:
-    try:
-        return ipaddress.ip_address(text or "")
-    except ValueError:
-        return None
 
 
 def _methods_json(methods: Iterable[Any]) -> List[Dict[str, Any]]:
@@ -301,11 +222,7 @@ def reset_router(
     """
     if isinstance(engine, sspr.BlockingSspr):
         engine = engine.asyncio()
-    try:
-        networks = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
-    except ValueError as err:
-        raise sspr.ConfigError(f"trusted_proxies: {err}") from None
-    reset = _Reset(engine, networks, list(allowed_origins), secure_cookies, layout)
+    reset = _Reset(engine, networks(trusted_proxies), list(allowed_origins), secure_cookies, layout)
     router = APIRouter()
     _add_api(router, reset)
     if pages:
@@ -335,7 +252,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
             method, confirm = _text(data, "method"), _text(data, "confirm", required=False)
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             sent = await engine.send_pin(flow, method or "", confirm or None, reset.context(request))
             return JSONResponse(
                 {
@@ -354,7 +271,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
             pin = _text(await reset.json_body(request), "pin")
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             verified = await engine.verify_pin(flow, pin or "", reset.context(request))
             body = {"modes": list(verified.modes), "remaining_methods": list(verified.remaining_methods)}
             return JSONResponse(body, headers=_API_HEADERS)
@@ -369,7 +286,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
             password = _text(data, "password", required=False)
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             outcome = await _complete(engine, flow, mode, password, reset.context(request))
             temporary = outcome.temporary_password
             body = {
@@ -394,7 +311,7 @@ async def _complete(
         return await engine.complete_reset(flow, "unlock_only", None, ctx)
     if mode == "chosen":
         return await engine.complete_reset(flow, "chosen", password, ctx)
-    raise _Refused(400, "invalid_input", "Please check your input (mode).", field="mode")
+    raise Refusal(400, "invalid_input", "Please check your input (mode).", field="mode")
 
 
 def _add_pages(router: APIRouter, reset: _Reset) -> None:
@@ -432,7 +349,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             fields = await reset.form(request)
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             method = _text(fields, "method") or ""
             confirm = _text(fields, "confirm", required=False)
             sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
@@ -451,11 +368,11 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             fields = await reset.form(request)
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             try:
                 verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
             except sspr.WrongPin as err:
-                alert = f"<p role='alert'>{_e(_describe(err).message)}</p>"
+                alert = f"<p role='alert'>{_e(describe(err).message)}</p>"
                 return reset.page("Enter your code", alert + _pin_form(reset, request), 400)
             if verified.remaining_methods:
                 buttons = "".join(
@@ -479,14 +396,14 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             fields = await reset.form(request)
             flow = request.cookies.get(FLOW_COOKIE) or ""
             if not flow:
-                raise _no_flow()
+                raise no_flow()
             mode = _text(fields, "mode", required=False) or "temporary"
             password = _text(fields, "password", required=False) or None
             try:
                 outcome = await _complete(engine, flow, mode, password, reset.context(request))
             except sspr.PasswordRejected as err:
                 # The flow stays verified: let the user choose again.
-                alert = f"<p role='alert'>{_e(_describe(err).message)}</p>"
+                alert = f"<p role='alert'>{_e(describe(err).message)}</p>"
                 modes = _modes_form(reset, request, engine.completion_modes())
                 return reset.page("Code accepted", alert + modes, 400)
             temporary = outcome.temporary_password
