@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
 step "python: virtualenv and tools"
-need_venv "maturin>=1.16,<1.17" pytest mypy fastapi httpx python-multipart uvicorn
+need_venv "maturin>=1.16,<1.17" pytest mypy fastapi httpx python-multipart uvicorn "django>=5.2,<6"
 PY="$SSPR_PY"
 VENV_BIN=$(dirname "$PY")
 

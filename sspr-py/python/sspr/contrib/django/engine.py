@@ -1,0 +1,90 @@
+"""The engine a Django site runs on, built from ``settings.SSPR`` once per process (lazily: a worker forked from
+a preloading parent builds its own, with its own connections, as sspr's README asks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import threading
+from typing import Any, Dict, Optional, Tuple
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+import sspr
+
+#: The tables of the portal's configuration that describe backends (``sspr.backends.from_config``).
+BACKEND_TABLES = ("directory", "store", "contacts", "state", "notifier", "sms", "audit", "password_checks")
+
+_lock = threading.Lock()
+_built: Optional[Tuple[int, sspr.BlockingSspr, Any]] = None
+
+
+def engine() -> sspr.BlockingSspr:
+    """The site's engine (built on first use in this process)."""
+    return _build()[0]
+
+
+def backends() -> Any:
+    """The configured backends (``sspr.backends.ConfiguredBackends``): ``outbox`` and ``memory_directory`` are
+    there when the configuration uses them (tests, demos)."""
+    return _build()[1]
+
+
+def reset() -> None:
+    """Forget the engine (tests that change ``settings.SSPR``)."""
+    global _built
+    with _lock:
+        _built = None
+
+
+def _build() -> Tuple[sspr.BlockingSspr, Any]:
+    global _built
+    with _lock:
+        if _built is None or _built[0] != os.getpid():
+            made, box = _from_settings(_settings())
+            _built = (os.getpid(), made, box)
+        return _built[1], _built[2]
+
+
+def _settings() -> Dict[str, Any]:
+    value = getattr(settings, "SSPR", None)
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured("settings.SSPR must be a dict (see sspr.contrib.django)")
+    return value
+
+
+def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
+    key = conf.get("secret_key")
+    if not key:
+        raise ImproperlyConfigured("settings.SSPR['secret_key'] is required: 32+ random bytes as hex")
+    tables = conf.get("config", {})
+    if isinstance(tables, (str, pathlib.Path)):
+        try:
+            import tomllib  # Python 3.11+ (Django 5 needs 3.10+: on 3.10, give the tables as a dict)
+
+            tables = tomllib.loads(pathlib.Path(tables).read_text())
+        except ImportError:
+            raise ImproperlyConfigured("settings.SSPR['config'] as a TOML file needs Python 3.11+") from None
+        except (OSError, ValueError) as err:  # tomllib.TOMLDecodeError is a ValueError
+            raise ImproperlyConfigured(f"settings.SSPR['config']: {err}") from None
+    if not isinstance(tables, dict):
+        raise ImproperlyConfigured("settings.SSPR['config'] must be a dict or the path of a TOML file")
+    policy_table = conf.get("policy", tables.get("policy", {}))
+    try:
+        policy = sspr.Policy.from_json(json.dumps(policy_table))
+        backends = sspr.backends.from_config(
+            {k: v for k, v in tables.items() if k in BACKEND_TABLES}, data_dir=conf.get("data_dir")
+        )
+    except sspr.SsprError as err:
+        raise ImproperlyConfigured(f"settings.SSPR: {err}") from None
+    options: Dict[str, Any] = {"contacts": backends.contacts, "store": backends.store, "policy": policy}
+    if conf.get("state") == "django-cache":
+        from sspr.contrib.django.cache_store import DjangoCacheStateStore
+
+        options["store"] = DjangoCacheStateStore(conf.get("cache_alias", "default"))
+    if backends.audit is not None:
+        options["audit"] = backends.audit
+    made = sspr.BlockingSspr(backends.directory, backends.notifier, secret_key=key, **options)
+    return made, backends

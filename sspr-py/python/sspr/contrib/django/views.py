@@ -1,0 +1,225 @@
+"""The pages: the anonymous reset, contact registration after a sign-in, and the change of a known password.
+
+Each view converts a form into one engine call and the answer into a template (``sspr/<page>.html``, which a site
+overrides by name). The rules (enumeration defence, padding, limits, blocks, PINs) are the engine's; what a user
+is told for each error comes from ``sspr.contrib._web``, shared with the other framework integrations. The flow id
+and the signed-in login live in Django's session, whose key is cycled when a reset starts and at sign-in.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+import sspr
+from sspr.contrib._web import CHANNEL_NAMES, MODE_LABELS, Refusal, client_ip, describe, networks, no_flow, text_field
+from sspr.contrib.django.engine import engine
+
+FLOW = "sspr_flow"
+USER = "sspr_user"
+PROOF = "sspr_proof"
+
+
+def _context(request: HttpRequest) -> sspr.RequestContext:
+    trusted = networks(getattr(settings, "SSPR", {}).get("trusted_proxies", ()))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    return sspr.RequestContext(
+        client_ip=client_ip(request.META.get("REMOTE_ADDR"), [forwarded] if forwarded else [], trusted),
+        user_agent=request.META.get("HTTP_USER_AGENT"),
+        accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE"),
+    )
+
+
+def _field(request: HttpRequest, name: str, required: bool = True) -> Optional[str]:
+    return text_field(request.POST, name, required=required)
+
+
+def _page(request: HttpRequest, template: str, status: int = 200, **values: Any) -> HttpResponse:
+    response = render(request, f"sspr/{template}.html", values, status=status)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _refused(request: HttpRequest, problem: Any, back: str) -> HttpResponse:
+    refusal = describe(problem)
+    response = _page(request, "message", refusal.status, message=refusal.message, back=back)
+    if refusal.status == 429 and "retry_after_seconds" in refusal.extra:
+        response["Retry-After"] = str(refusal.extra["retry_after_seconds"])
+    return response
+
+
+def _flow(request: HttpRequest) -> str:
+    flow = request.session.get(FLOW)
+    if not isinstance(flow, str) or not flow:
+        raise no_flow()
+    return flow
+
+
+def _methods(challenge_methods: Any) -> list[Dict[str, Any]]:
+    return [
+        {"id": m.id, "label": CHANNEL_NAMES.get(m.channel, m.channel).capitalize(), "masked": m.masked,
+         "needs_confirmation": m.needs_confirmation, "channel_name": CHANNEL_NAMES.get(m.channel, m.channel)}
+        for m in challenge_methods
+    ]
+
+
+def _modes(modes: Any) -> list[Dict[str, str]]:
+    return [{"id": m, "label": MODE_LABELS.get(m, m)} for m in modes]
+
+
+# -- the anonymous reset -----------------------------------------------------------------------------
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def reset(request: HttpRequest) -> HttpResponse:
+    """The login form; posted, the contact methods (the same shape for every login)."""
+    if request.method == "GET":
+        return _page(request, "reset_start")
+    try:
+        challenge = engine().begin_reset(_field(request, "login") or "", _context(request))
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:reset")
+    request.session.cycle_key()  # a new flow, a new session key: nothing fixed in advance carries over
+    request.session[FLOW] = challenge.flow_id
+    return _page(request, "reset_methods", methods=_methods(challenge.methods))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def reset_send(request: HttpRequest) -> HttpResponse:
+    """Send the PIN by the chosen method; the PIN form."""
+    try:
+        method = _field(request, "method") or ""
+        sent = engine().send_pin(_flow(request), method, _field(request, "confirm", False), _context(request))
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:reset")
+    return _page(request, "reset_pin", sent=sent, channel_name=CHANNEL_NAMES.get(method, method))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def reset_verify(request: HttpRequest) -> HttpResponse:
+    """Check the PIN; the ways to finish (or the form for a second code)."""
+    try:
+        verified = engine().verify_pin(_flow(request), _field(request, "pin") or "", _context(request))
+    except sspr.WrongPin as err:
+        return _page(request, "reset_pin", 400, error=describe(err).message)
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:reset")
+    if verified.remaining_methods:
+        remaining = [{"id": m, "channel_name": CHANNEL_NAMES.get(m, m)} for m in verified.remaining_methods]
+        return _page(request, "reset_second", remaining=remaining)
+    return _page(request, "reset_modes", modes=_modes(verified.modes))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def reset_complete(request: HttpRequest) -> HttpResponse:
+    """Finish: the temporary password, shown once (or the account unlocked, or the chosen password set)."""
+    mode = _field(request, "mode", False) or "temporary"
+    if mode not in MODE_LABELS:
+        return _refused(request, Refusal(400, "invalid_input", "Please check your input (mode)."), "sspr:reset")
+    try:
+        flow = _flow(request)
+        password = _field(request, "password", False) if mode == "chosen" else None
+        outcome = engine().complete_reset(flow, mode, password, _context(request))  # type: ignore[arg-type]
+    except sspr.PasswordRejected as err:
+        modes = _modes(engine().completion_modes())
+        return _page(request, "reset_modes", 400, modes=modes, error=describe(err).message)
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:reset")
+    request.session.pop(FLOW, None)
+    temporary = outcome.temporary_password
+    # Shown once, never stored or sent anywhere else.
+    return _page(request, "reset_done", temporary=temporary.reveal() if temporary is not None else None,
+                 unlocked=outcome.unlocked)
+
+
+# -- contact registration ----------------------------------------------------------------------------
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Sign in with the directory password; then the user's contacts and the form to add one."""
+    login = request.session.get(USER)
+    if request.method == "POST" and "password" in request.POST:
+        try:
+            signed = engine().sign_in(_field(request, "login") or "", _field(request, "password") or "", _context(request))
+        except (Refusal, sspr.SsprError) as problem:
+            return _refused(request, problem, "sspr:register")
+        request.session.cycle_key()
+        request.session[USER] = signed.login
+        return redirect("sspr:register")
+    if not isinstance(login, str):
+        return _page(request, "register_signin")
+    if request.method == "POST":  # a new contact: a code goes to it, typing it back saves it
+        try:
+            channel = _field(request, "channel") or ""
+            proof = engine().request_contact_proof(login, channel, _field(request, "value") or "", ctx=_context(request))
+        except (Refusal, sspr.SsprError) as problem:
+            return _refused(request, problem, "sspr:register")
+        request.session[PROOF] = proof.proof_id
+        return _page(request, "register_confirm", proof=proof)
+    return _page(request, "register_contacts", login=login, contacts=engine().contacts(login))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    """Type back the code sent to the new contact: it is saved (with the policy's cooling-off and notices)."""
+    login, proof = request.session.get(USER), request.session.get(PROOF)
+    if not isinstance(login, str) or not isinstance(proof, str):
+        return redirect("sspr:register")
+    try:
+        engine().confirm_contact_proof(login, proof, _field(request, "code") or "", ctx=_context(request))
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:register")
+    request.session.pop(PROOF, None)
+    return redirect("sspr:register")
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def register_sign_out(request: HttpRequest) -> HttpResponse:
+    """Forget the signed-in user."""
+    request.session.flush()
+    return redirect("sspr:register")
+
+
+# -- changing a known password -----------------------------------------------------------------------
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def change(request: HttpRequest) -> HttpResponse:
+    """The directory's own change with the current password (its history and minimum age apply)."""
+    rules = engine().password_rules()
+    if request.method == "GET":
+        return _page(request, "change", rules=rules)
+    try:
+        engine().change_password(
+            _field(request, "login") or "", _field(request, "current") or "", _field(request, "new") or "",
+            _context(request),
+        )
+    except sspr.PasswordRejected as err:
+        return _page(request, "change", 400, rules=rules, error=describe(err).message)
+    except (Refusal, sspr.SsprError) as problem:
+        return _refused(request, problem, "sspr:change")
+    return _page(request, "change_done")

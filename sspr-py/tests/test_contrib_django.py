@@ -1,0 +1,336 @@
+"""sspr.contrib.django in a Django project configured here: whole flows through Django's test client with CSRF
+checks on, the attacks a visitor would try, a template a site overrides, the management commands, and the
+cache-backed state store under sspr's own conformance suite."""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+import re
+import tempfile
+from typing import Any, Dict, Iterator, Optional
+
+import pytest
+
+import django  # installed by scripts/test.d/40-python.sh
+from django.conf import settings  # noqa: E402
+
+OVERRIDES = pathlib.Path(tempfile.mkdtemp(prefix="sspr-django-templates-"))
+(OVERRIDES / "sspr").mkdir()
+SITE_KEY = "5a" * 32
+
+if not settings.configured:
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="django-test-key-not-sspr's",
+        ALLOWED_HOSTS=["testserver"],
+        ROOT_URLCONF="test_contrib_django",
+        INSTALLED_APPS=["django.contrib.sessions", "sspr.contrib.django"],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+        ],
+        SESSION_ENGINE="django.contrib.sessions.backends.cache",
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sspr-tests"}},
+        DATABASES={},
+        TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [str(OVERRIDES)],
+                    "APP_DIRS": True}],
+        USE_TZ=True,
+        SSPR={
+            "secret_key": SITE_KEY,
+            "config": {"directory": {"kind": "memory"}, "notifier": {"kind": "outbox"}},
+            "policy": {"min_response_ms": 0, "registration_url": "https://intranet.example.org/password/register/"},
+            "state": "django-cache",
+        },
+    )
+    django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.core.management.base import CommandError  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import include, path  # noqa: E402
+
+import sspr  # noqa: E402
+from conftest import KEY  # noqa: E402
+from sspr.contrib.django import engine as site  # noqa: E402
+from sspr.contrib.django.cache_store import DjangoCacheStateStore  # noqa: E402
+
+urlpatterns = [path("password/", include("sspr.contrib.django.urls"))]
+
+JANE, JANE_DN, JANE_MAIL = "jdoe@example.org", "uid=jdoe,ou=staff,dc=example,dc=org", "jane@home.example"
+BOB, BOB_DN = "bob@example.org", "uid=bob,ou=staff,dc=example,dc=org"
+
+
+@pytest.fixture(autouse=True)
+def fresh_site() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    for template in OVERRIDES.joinpath("sspr").iterdir():
+        template.unlink()
+    site.reset()
+    directory = site.backends().memory_directory
+    directory.add(JANE, "Jane Doe", JANE_DN, password="Old-Passw0rd!", mail="jdoe@example.org")
+    directory.add(BOB, "Bob Builder", BOB_DN, password="Bobs-Passw0rd!", mail="bob@example.org")
+    directory.add("root@example.org", "Root", "uid=root,ou=staff,dc=example,dc=org", ["Domain Admins"])
+    site.engine().set_enabled(JANE, True, admin="helpdesk")
+    site.engine().update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
+    yield
+    site.reset()
+
+
+def browser() -> Client:
+    return Client(enforce_csrf_checks=True)
+
+
+def csrf(client: Client, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token is not None
+    return token[1]
+
+
+def pin() -> str:
+    secret = site.backends().outbox.last_pin_to(JANE_MAIL)
+    assert secret is not None
+    return str(secret.reveal())
+
+
+def test_a_whole_reset_through_the_pages() -> None:
+    client = browser()
+    token = csrf(client, "/password/")
+    page = client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+    assert page.status_code == 200 and "j***@h***.example" in page.content.decode()
+    flow = client.session["sspr_flow"]
+    assert flow not in page.content.decode()  # the flow id stays in the session
+    token = client.cookies["csrftoken"].value
+    page = client.post("/password/send/", {"csrfmiddlewaretoken": token, "method": "email"})
+    assert "Enter your code" in page.content.decode()
+    real = pin()
+    wrong = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
+    assert wrong.status_code == 400 and "attempt(s) left" in wrong.content.decode()
+    page = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": real})
+    assert "Code accepted" in page.content.decode()
+    page = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
+    shown = re.search(r'<code id="temporary-password">([^<]+)</code>', page.content.decode())
+    assert shown is not None
+    import html
+
+    temporary = html.unescape(shown[1])
+    assert site.backends().memory_directory.check_password(JANE_DN, temporary) is True
+    assert "no-store" in page["Cache-Control"]
+    # The flow is gone from the session: completing again changes nothing.
+    again = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
+    assert again.status_code == 410
+    assert site.backends().memory_directory.check_password(JANE_DN, temporary) is True
+
+
+def test_a_post_without_djangos_csrf_token_changes_nothing() -> None:
+    client = browser()
+    client.get("/password/")
+    refused = client.post("/password/", {"login": JANE})
+    assert refused.status_code == 403
+    assert "sspr_flow" not in client.session
+    assert len(site.backends().outbox) == 0
+
+
+def test_unknown_and_real_logins_get_the_same_pages() -> None:
+    pages = []
+    for login in (JANE, "nobody@example.org", "root@example.org", BOB):
+        client = browser()
+        token = csrf(client, "/password/")
+        page = client.post("/password/", {"csrfmiddlewaretoken": token, "login": login})
+        assert page.status_code == 200
+        body = re.sub(r'value="[^"]*"|to [^<]+</label>', "", page.content.decode())
+        pages.append(body)
+        sent = client.post("/password/send/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, "method": "email"})
+        assert sent.status_code == 200 and "Enter your code" in sent.content.decode()
+    assert all(p == pages[0] for p in pages)
+    assert {n.to for n in site.backends().outbox.messages()} == {JANE_MAIL}
+
+
+def test_the_session_key_changes_when_a_reset_starts() -> None:
+    client = browser()
+    token = csrf(client, "/password/")
+    client.session.save()
+    before = client.cookies["sessionid"].value if "sessionid" in client.cookies else None
+    client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+    assert client.cookies["sessionid"].value != before
+
+
+def test_a_site_overrides_a_template_by_name() -> None:
+    (OVERRIDES / "sspr" / "base.html").write_text(
+        "<!doctype html><title>Contoso</title><img src='/static/contoso.svg' alt='Contoso'>"
+        "<h1>{% block heading %}{% endblock %}</h1>{% block content %}{% endblock %}<footer>Help desk: 1234</footer>"
+    )
+    from django.template import engines
+
+    for backend in engines.all():
+        backend.engine.template_loaders[0].reset() if hasattr(backend.engine.template_loaders[0], "reset") else None
+    page = browser().get("/password/").content.decode()
+    assert "Help desk: 1234" in page and "contoso.svg" in page and "Reset your password" in page
+
+
+def test_register_contacts_after_a_sign_in_with_the_code_sent_to_them() -> None:
+    site.engine().set_enabled(BOB, True, admin="helpdesk")
+    client = browser()
+    token = csrf(client, "/password/register/")
+    wrong = client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "nope"})
+    assert wrong.status_code == 401
+    page = client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"})
+    assert page.status_code == 302
+    token = client.cookies["csrftoken"].value
+    page = client.get("/password/register/")
+    assert "Signed in as bob@example.org" in page.content.decode()
+    page = client.post("/password/register/", {"csrfmiddlewaretoken": token, "channel": "email", "value": "bob@home.example"})
+    assert "b***@h***.example" in page.content.decode()
+    assert site.engine().contacts(BOB).email is None  # not saved before its code comes back
+    site.engine().flush_deliveries() if hasattr(site.engine(), "flush_deliveries") else None
+    code = site.backends().outbox.last_proof_code_to("bob@home.example")
+    assert code is not None
+    client.post("/password/register/confirm/", {"csrfmiddlewaretoken": token, "code": code.reveal()})
+    contacts = site.engine().contacts(BOB)
+    assert contacts.email is not None and contacts.email.value == "bob@home.example"
+
+
+def test_change_a_known_password() -> None:
+    client = browser()
+    token = csrf(client, "/password/change/")
+    bad = client.post("/password/change/", {"csrfmiddlewaretoken": token, "login": JANE, "current": "wrong", "new": "Kettle-Violin-42!"})
+    assert bad.status_code == 401
+    done = client.post("/password/change/", {"csrfmiddlewaretoken": token, "login": JANE, "current": "Old-Passw0rd!",
+                                             "new": "Kettle-Violin-42!"})
+    assert done.status_code == 200 and "Password changed" in done.content.decode()
+    assert site.backends().memory_directory.check_password(JANE_DN, "Kettle-Violin-42!") is False  # set, no must-change
+
+
+def test_management_commands_enable_import_report_and_remind(tmp_path: pathlib.Path) -> None:
+    out = io.StringIO()
+    call_command("sspr_enable", BOB, admin="helpdesk", stdout=out)
+    assert out.getvalue().strip() == f"{BOB}: enabled"
+    assert site.engine().status(BOB).enabled
+
+    rows = tmp_path / "contacts.csv"
+    rows.write_text(f"login,email,phone\n{BOB},bob@home.example,\nnobody@example.org,x@home.example,\n{JANE},not-an-address,\n")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="2 row"):
+        call_command("sspr_import_contacts", str(rows), admin="helpdesk", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"line 2: {BOB}: enabled, contacts b***@h***.example"
+    assert lines[1].startswith("line 3: nobody@example.org: skipped:")
+    assert lines[2].startswith(f"line 4: {JANE}: skipped: invalid_input")
+    assert site.engine().contacts(JANE).email is not None and site.engine().contacts(JANE).email.value == JANE_MAIL
+
+    call_command("sspr_enable", BOB, admin="helpdesk", disable=True, stdout=io.StringIO())
+    report = io.StringIO()
+    call_command("sspr_report", admin="helpdesk", stdout=report)
+    table = {r["login"]: r for r in csv.DictReader(io.StringIO(report.getvalue()))}
+    assert table[JANE]["enabled"] == "True" and table[JANE]["email_masked"] == "j***@h***.example"
+    assert table[BOB]["enabled"] == "False"
+    assert JANE_MAIL not in report.getvalue()  # masked only
+
+    call_command("sspr_enable", BOB, admin="helpdesk", stdout=io.StringIO())
+    site.engine().update_contacts(BOB, clear_email=True, admin="helpdesk")
+    remind = io.StringIO()
+    call_command("sspr_reminders", admin="helpdesk", stdout=remind)
+    assert remind.getvalue().startswith("reminded 1,")
+    again = io.StringIO()
+    call_command("sspr_reminders", admin="helpdesk", stdout=again)
+    assert again.getvalue().startswith("reminded 0, already reminded 1")
+
+
+def test_a_command_without_an_admin_is_a_usage_error() -> None:
+    with pytest.raises(CommandError):
+        call_command("sspr_enable", BOB, stdout=io.StringIO(), stderr=io.StringIO())
+    assert not site.engine().status(BOB).enabled
+
+
+def test_the_cache_state_store_passes_the_engines_conformance_suite() -> None:
+    sspr.testing.check_state_store(DjangoCacheStateStore())
+
+
+def test_the_cache_state_store_keeps_flows_across_engines_sharing_the_cache() -> None:
+    # Two engines (two workers) on one cache: a flow begun on one is finished on the other.
+    def worker() -> sspr.BlockingSspr:
+        directory = sspr.MemoryDirectory()
+        directory.add(JANE, "Jane Doe", JANE_DN)
+        outbox = sspr.Outbox()
+        engine = sspr.BlockingSspr(directory, outbox, secret_key=KEY, store=DjangoCacheStateStore(),
+                                   contacts=shared_contacts, policy=sspr.Policy(min_response_ms=0))
+        workers.append((engine, outbox, directory))
+        return engine
+
+    shared_contacts = sspr.MemoryContactStore()
+    workers: list[Any] = []
+    first, second = worker(), worker()
+    first.set_enabled(JANE, True, admin="helpdesk")
+    first.update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
+    challenge = first.begin_reset(JANE)
+    first.send_pin(challenge.flow_id, "email")
+    code: Optional[Any] = workers[0][1].last_pin_to(JANE_MAIL)
+    assert code is not None
+    second.verify_pin(challenge.flow_id, code)
+    assert second.complete_reset(challenge.flow_id).temporary_password is not None
+    with pytest.raises(sspr.SsprError):
+        first.complete_reset(challenge.flow_id)
+
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+FRESH_PROJECT_RESET = '''
+import html, re, django
+django.setup()
+from django.test import Client
+from sspr.contrib.django.engine import backends, engine
+backends().memory_directory.add("jdoe@example.org", "Jane Doe", "uid=jdoe,ou=staff,dc=example,dc=org")
+engine().set_enabled("jdoe@example.org", True, admin="helpdesk")
+engine().update_contacts("jdoe@example.org", email="jane@home.example", admin="helpdesk")
+c = Client(enforce_csrf_checks=True, HTTP_HOST="localhost")  # startproject: DEBUG, local hosts only
+token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', c.get("/password/").content.decode())[1]
+assert c.post("/password/", {"csrfmiddlewaretoken": token, "login": "jdoe@example.org"}).status_code == 200
+token = c.cookies["csrftoken"].value
+assert c.post("/password/send/", {"csrfmiddlewaretoken": token, "method": "email"}).status_code == 200
+pin = backends().outbox.last_pin_to("jane@home.example").reveal()
+assert c.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": pin}).status_code == 200
+page = c.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"}).content.decode()
+temporary = html.unescape(re.search(r'<code id="temporary-password">([^<]+)</code>', page)[1])
+assert backends().memory_directory.check_password("uid=jdoe,ou=staff,dc=example,dc=org", temporary) is True
+print("reset done")
+'''
+
+
+def test_readme_lines_in_a_fresh_django_project(tmp_path: pathlib.Path) -> None:
+    """`django-admin startproject`, the README's lines added as written, `migrate`, then a whole reset."""
+    import os
+    import subprocess
+    import sys
+
+    text = README.read_text()
+    blocks = {}
+    for name in ("django-settings", "django-urls"):
+        found = re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", text, re.S)
+        assert found is not None, f"the README marks its Django lines <!-- {name} -->"
+        blocks[name] = found[1]
+    assert sum(len([l for l in b.splitlines() if l.strip()]) for b in blocks.values()) <= 10
+
+    def run(*args: str, **env: str) -> str:
+        done = subprocess.run(list(args), cwd=tmp_path / "site", capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "SSPR_SECRET_KEY": SITE_KEY, **env})
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    (tmp_path / "site").mkdir()
+    run(sys.executable, "-m", "django", "startproject", "mysite", ".")
+    settings_py = tmp_path / "site" / "mysite" / "settings.py"
+    settings_py.write_text(settings_py.read_text() + "\n" + blocks["django-settings"])
+    urls_py = tmp_path / "site" / "mysite" / "urls.py"
+    urls_py.write_text(urls_py.read_text() + "\n" + blocks["django-urls"])
+    (tmp_path / "site" / "sspr.toml").write_text(
+        '[directory]\nkind = "memory"\n[notifier]\nkind = "outbox"\n[policy]\nmin_response_ms = 0\n'
+    )
+    run(sys.executable, "manage.py", "check")
+    run(sys.executable, "manage.py", "migrate", "--verbosity", "0")
+    out = run(sys.executable, "-c", FRESH_PROJECT_RESET, DJANGO_SETTINGS_MODULE="mysite.settings",
+              PYTHONPATH=os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]))
+    assert "reset done" in out
