@@ -91,7 +91,12 @@ function cookies(req) {
   const jar = {}
   for (const part of String(req.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=')
-    if (at > 0) jar[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim())
+    if (at <= 0) continue
+    try {
+      jar[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim())
+    } catch {
+      // A malformed %-escape in someone else's cookie: not ours, skip it.
+    }
   }
   return jar
 }

@@ -172,6 +172,13 @@ def test_bad_input_gets_a_typed_error_naming_the_field(site: Tuple[Site, str]) -
             assert answer.json()["error"] == "invalid_input" and answer.json()["field"] == field
         broken = client.post("/password/api/begin", content=b"{not json", headers={"content-type": "application/json"})
         assert broken.status_code == 400 and broken.json()["field"] == "body"
+        # A body far larger than any form is refused, not buffered: as JSON, and as a form.
+        huge = b'{"login": "' + b"x" * (256 * 1024) + b'"}'
+        too_big = client.post("/password/api/begin", content=huge, headers={"content-type": "application/json"})
+        assert too_big.status_code == 413
+        client.get("/password/")
+        form = client.post("/password/begin", data={"csrf": client.cookies[CSRF_COOKIE], "login": "x" * (256 * 1024)})
+        assert form.status_code == 413
         assert api(client, "begin", {"login": JANE}).status_code == 200
         mode = api(client, "complete", {"mode": "everything"})
         assert mode.status_code in (400, 409)

@@ -12,6 +12,9 @@ import sspr
 
 #: Longer text than any login, address, PIN or password sspr accepts: refused before it reaches the engine.
 MAX_FIELD = 1024
+#: The largest request body the integrations read (a form or JSON object of a few fields); more is refused
+#: unread, so a client cannot make the server buffer what it likes.
+MAX_BODY = 16 * 1024
 
 CHANNEL_NAMES = {"email": "e-mail", "sms": "text message"}
 MODE_LABELS = {

@@ -41,20 +41,21 @@ import hmac
 import html
 import json
 import secrets
+import urllib.parse
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 try:
     from fastapi import APIRouter, Request
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("sspr.contrib.fastapi needs FastAPI: pip install fastapi python-multipart") from exc
+    raise ImportError("sspr.contrib.fastapi needs FastAPI: pip install fastapi") from exc
 
 import sspr
 from sspr.contrib._web import CHANNEL_NAMES as _CHANNEL_NAMES
+from sspr.contrib._web import MAX_BODY, Refusal, no_flow
 from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
 from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
 from sspr.contrib._web import Network, client_ip, describe, networks
-from sspr.contrib._web import Refusal, no_flow
 from sspr.contrib._web import text_field as _text
 
 __all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
@@ -145,7 +146,7 @@ class _Reset:
         if not self.same_origin(request):
             raise Refusal(403, "cross_origin", "Cross-site requests are refused.")
         try:
-            data = json.loads(await request.body())
+            data = json.loads(await _bounded_body(request))
         except ValueError:
             raise Refusal(400, "invalid_input", "The request is not JSON.", field="body") from None
         if not isinstance(data, dict):
@@ -173,8 +174,13 @@ class _Reset:
 
     async def form(self, request: Request) -> Dict[str, str]:
         """The posted form, once its CSRF token matches the cookie's."""
-        form = await request.form()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/x-www-form-urlencoded":
+            raise Refusal(415, "unsupported_media_type", "Send the form as a browser does.")
+        try:
+            fields = dict(urllib.parse.parse_qsl((await _bounded_body(request)).decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise Refusal(400, "invalid_input", "The form is not UTF-8.", field="body") from None
         sent, kept = fields.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
         if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
             raise Refusal(403, "csrf", "This form has expired. Please start again.")
@@ -194,6 +200,20 @@ class _Reset:
             if refused.status == 410:
                 response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
             return response
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, or a 413 once it grows past ``MAX_BODY`` (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise Refusal(413, "invalid_input", "The request is too large.", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise Refusal(413, "invalid_input", "The request is too large.", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _methods_json(methods: Iterable[Any]) -> List[Dict[str, Any]]:
