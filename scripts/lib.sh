@@ -80,6 +80,18 @@ need_venv() {
   export SSPR_PY="$venv/bin/python"
 }
 
+# Build ./sspr-py (maturin, release, abi3) and install it into the project's virtualenv (need_venv
+# first, with maturin). --no-build-isolation: use the venv's maturin instead of downloading one per
+# build. The cargo feature `vectors` adds the test vectors' hooks to sspr.primitives and the
+# benchmark's Rust reference, which the release wheel leaves out. maturin takes features given
+# here instead of pyproject.toml's, so the wheel's list is read from there and `vectors` added.
+install_sspr_py() {
+  local features
+  features=$(sed -n 's/^features = \[\(.*\)\]$/\1/p' "$SSPR_ROOT/sspr-py/pyproject.toml" | tr -d ' "')
+  MATURIN_PEP517_ARGS="--features $features,vectors" PATH="$(dirname "$SSPR_PY"):$PATH" \
+    "$SSPR_PY" -m pip install -q --no-build-isolation --force-reinstall --no-deps "$SSPR_ROOT/sspr-py"
+}
+
 # Wait until a command succeeds (up to $1 seconds).
 wait_for() {
   local secs=$1; shift

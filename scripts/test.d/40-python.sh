@@ -12,13 +12,7 @@ PY="$SSPR_PY"
 VENV_BIN=$(dirname "$PY")
 
 step "python: build and install ./sspr-py (maturin, release, abi3, with the test hooks)"
-# --no-build-isolation: use the venv's maturin instead of downloading one per build.
-# The cargo feature `vectors` adds the test vectors' hooks to sspr.primitives and the
-# benchmark's Rust reference, which the release wheel leaves out. maturin takes features given
-# here instead of pyproject.toml's, so the wheel's list is read from there and `vectors` added.
-features=$(sed -n 's/^features = \[\(.*\)\]$/\1/p' sspr-py/pyproject.toml | tr -d ' "')
-MATURIN_PEP517_ARGS="--features $features,vectors" PATH="$VENV_BIN:$PATH" \
-  "$PY" -m pip install -q --no-build-isolation --force-reinstall --no-deps ./sspr-py
+install_sspr_py
 
 step "python: the Graph/Entra stand-in for test_graph.py"
 cargo build -p sspr-graph-standin --locked --quiet

@@ -60,7 +60,9 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
     if not key:
         raise ImproperlyConfigured("settings.SSPR['secret_key'] is required: 32+ random bytes as hex")
     tables = conf.get("config", {})
+    base = pathlib.Path.cwd()
     if isinstance(tables, (str, pathlib.Path)):
+        base = pathlib.Path(tables).parent
         try:
             import tomllib  # Python 3.11+ (Django 5 needs 3.10+: on 3.10, give the tables as a dict)
 
@@ -79,6 +81,7 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
         )
     except sspr.SsprError as err:
         raise ImproperlyConfigured(f"settings.SSPR: {err}") from None
+    _seed(backends, tables.get("directory", {}), base)
     options: Dict[str, Any] = {"contacts": backends.contacts, "store": backends.store, "policy": policy}
     if conf.get("state") == "django-cache":
         from sspr.contrib.django.cache_store import DjangoCacheStateStore
@@ -88,3 +91,21 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
         options["audit"] = backends.audit
     made = sspr.BlockingSspr(backends.directory, backends.notifier, secret_key=key, **options)
     return made, backends
+
+
+def _seed(backends: Any, directory: Dict[str, Any], base: pathlib.Path) -> None:
+    """A demo directory (``kind = "memory"`` with ``seed_file``) filled from its JSON file, as the portal does:
+    ``[{"login", "display_name", "dn", "groups"?, "mail"?, "password"?}]``."""
+    seed = directory.get("seed_file")
+    if seed is None or backends.memory_directory is None:
+        return
+    path = pathlib.Path(seed) if pathlib.Path(seed).is_absolute() else base / seed
+    try:
+        users = json.loads(path.read_text())
+        for user in users:
+            backends.memory_directory.add(
+                user["login"], user["display_name"], user["dn"], user.get("groups", []),
+                mail=user.get("mail"), password=user.get("password"),
+            )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ImproperlyConfigured(f"settings.SSPR: the directory's seed_file {path}: {err}") from None

@@ -43,7 +43,8 @@ def _field(request: HttpRequest, name: str, required: bool = True) -> Optional[s
 def _page(request: HttpRequest, template: str, status: int = 200, **values: Any) -> HttpResponse:
     response = render(request, f"sspr/{template}.html", values, status=status)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # No Referrer-Policy of our own: with "no-referrer" Chromium posts forms with "Origin: null", which
+    # Django's CSRF check refuses; Django's default ("same-origin") leaks nothing, as no URL holds a secret.
     return response
 
 
