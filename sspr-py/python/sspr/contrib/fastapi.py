@@ -124,6 +124,13 @@ class _Reset:
         path = request.url.path
         return (path[: len(path) - len(own)] if path.endswith(own) else "") or "/"
 
+    def flow(self, request: Request) -> str:
+        """The flow id from its cookie, or the "this reset has ended" refusal."""
+        flow = request.cookies.get(FLOW_COOKIE)
+        if not flow:
+            raise no_flow()
+        return flow
+
     def set_cookie(self, response: Response, request: Request, name: str, value: str, path: str) -> None:
         secure = request.url.scheme == "https" if self.secure_cookies is None else self.secure_cookies
         response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=secure)
@@ -270,9 +277,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
         async def step() -> Response:
             data = await reset.json_body(request)
             method, confirm = _text(data, "method"), _text(data, "confirm", required=False)
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             sent = await engine.send_pin(flow, method or "", confirm or None, reset.context(request))
             return JSONResponse(
                 {
@@ -289,9 +294,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
     async def api_verify(request: Request) -> Response:
         async def step() -> Response:
             pin = _text(await reset.json_body(request), "pin")
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             verified = await engine.verify_pin(flow, pin or "", reset.context(request))
             body = {"modes": list(verified.modes), "remaining_methods": list(verified.remaining_methods)}
             return JSONResponse(body, headers=_API_HEADERS)
@@ -304,9 +307,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
             data = await reset.json_body(request)
             mode = _text(data, "mode", required=False) or "temporary"
             password = _text(data, "password", required=False)
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             outcome = await _complete(engine, flow, mode, password, reset.context(request))
             temporary = outcome.temporary_password
             body = {
@@ -367,9 +368,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
     async def send(request: Request) -> Response:
         async def step() -> Response:
             fields = await reset.form(request)
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             method = _text(fields, "method") or ""
             confirm = _text(fields, "confirm", required=False)
             sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
@@ -386,9 +385,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
     async def verify(request: Request) -> Response:
         async def step() -> Response:
             fields = await reset.form(request)
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             try:
                 verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
             except sspr.WrongPin as err:
@@ -414,9 +411,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
     async def complete(request: Request) -> Response:
         async def step() -> Response:
             fields = await reset.form(request)
-            flow = request.cookies.get(FLOW_COOKIE) or ""
-            if not flow:
-                raise no_flow()
+            flow = reset.flow(request)
             mode = _text(fields, "mode", required=False) or "temporary"
             password = _text(fields, "password", required=False) or None
             try:
