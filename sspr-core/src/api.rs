@@ -114,6 +114,11 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
     /// The language for notices.
     pub locale: Locale,
+    /// The bot challenge's token from the provider's widget, for `begin_reset` when the
+    /// engine has a [`crate::BotChallenge`] (ignored otherwise and by every other call).
+    /// Never serialized, never in `Debug`.
+    #[serde(skip)]
+    pub challenge_token: Option<crate::backend::ChallengeToken>,
 }
 
 impl RequestContext {

@@ -86,6 +86,14 @@ pub enum Error {
     /// for all of them, so neither reveals accounts.
     #[error("the login or password is not right")]
     SignInFailed,
+    /// `begin_reset` asked for a solved bot challenge (see [`crate::BotChallenge`]) and did
+    /// not get one: none was given, the provider refused it, or it could not be checked.
+    /// Nothing was started. The same for every login, known or not.
+    #[error("bot challenge {reason}")]
+    Challenge {
+        /// Which of the three.
+        reason: ChallengeRefusal,
+    },
     /// An authenticated (admin or registration) operation named a user the directory
     /// does not have. Anonymous reset never returns this.
     #[error("no such user")]
@@ -134,6 +142,30 @@ impl fmt::Display for NotAllowedReason {
             Self::ModeDisabled => "this completion mode is switched off",
             Self::AdminOnly => "only an administrator may do this",
             Self::ContactUnproven => "a new contact must be confirmed with the code sent to it",
+        })
+    }
+}
+
+/// Why `begin_reset` refused for its bot challenge, for [`Error::Challenge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChallengeRefusal {
+    /// A challenge is required and the request carried no token: show the widget.
+    Required,
+    /// The provider refused the token (expired, used, forged, another site's): solve it again.
+    Failed,
+    /// The provider could not be asked (unreachable, timed out, an error): retry later. The
+    /// engine fails closed; never a silent pass.
+    Unavailable,
+}
+
+impl fmt::Display for ChallengeRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Required => "required: solve the challenge to continue",
+            Self::Failed => "failed: solve the challenge again",
+            Self::Unavailable => "unavailable: the challenge could not be checked, try again later",
         })
     }
 }

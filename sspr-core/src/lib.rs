@@ -40,14 +40,14 @@ pub use api::{
 };
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{
-    AuditSink, Authentication, ContactStore, Directory, Notifier, PasswordCandidate, PasswordChecker, PasswordFeedback,
+    AuditSink, Authentication, BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeToken, ChallengeVerdict, ContactStore, Directory, Notifier, PasswordCandidate, PasswordChecker, PasswordFeedback,
     PasswordRefusal, PasswordRules, StateStore,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{
     MAX_REPORT_USERS, MAX_SEARCH_RESULTS, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
 };
-pub use error::{BackendError, BackendErrorKind, Error, NotAllowedReason, Result};
+pub use error::{BackendError, BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason, Result};
 pub use hooks::{EventHook, HookEvent};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};

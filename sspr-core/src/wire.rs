@@ -31,7 +31,7 @@ use std::str::FromStr;
 
 use crate::api::{Actor, Channel, CompletionMode, Locale, NewPassword, RequestContext};
 use crate::backend::{Authentication, PasswordRefusal};
-use crate::error::{BackendErrorKind, Error, NotAllowedReason};
+use crate::error::{BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason};
 use crate::notice::Message;
 use crate::secret::Password;
 
@@ -86,6 +86,11 @@ names!(NotAllowedReason, "reason", {
     NotAllowedReason::ModeDisabled => "mode_disabled",
     NotAllowedReason::AdminOnly => "admin_only",
     NotAllowedReason::ContactUnproven => "contact_unproven",
+});
+names!(ChallengeRefusal, "reason", {
+    ChallengeRefusal::Required => "required",
+    ChallengeRefusal::Failed => "failed",
+    ChallengeRefusal::Unavailable => "unavailable",
 });
 names!(BackendErrorKind, "kind", {
     BackendErrorKind::Unavailable => "unavailable",
@@ -204,6 +209,7 @@ impl Error {
         "unknown_user",
         "config",
         "backend",
+        "challenge",
     ];
 
     /// The error's stable code, snake_case: what every binding exposes (Python's
@@ -226,6 +232,7 @@ impl Error {
             Self::UnknownUser => "unknown_user",
             Self::Config(_) => "config",
             Self::Backend { .. } => "backend",
+            Self::Challenge { .. } => "challenge",
         }
     }
 }
@@ -293,6 +300,7 @@ impl RequestContext {
             client_ip: client_ip.map(parse_ip).transpose()?,
             user_agent: None,
             locale: accept_language.map(Locale::from_accept_language).unwrap_or_default(),
+            challenge_token: None,
         })
     }
 }
@@ -474,6 +482,7 @@ mod tests {
             Error::UnknownUser,
             Error::Config("c".into()),
             Error::Backend { source: crate::BackendError::new(BackendErrorKind::Other, "b") },
+            Error::Challenge { reason: ChallengeRefusal::Required },
         ];
         let codes: Vec<&str> = errors.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);

@@ -9,6 +9,7 @@
 //! that serialises calls, and it would bypass the engine's ordering).
 
 mod audit;
+mod challenge;
 mod contacts;
 mod directory;
 mod notifier;
@@ -16,6 +17,9 @@ mod password_check;
 mod store;
 
 pub use audit::AuditSink;
+pub use challenge::{
+    BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeToken, ChallengeVerdict, MAX_CHALLENGE_TOKEN_LEN,
+};
 pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{
     ADMINISTRATIVE_UNIT_PREFIX, AccountState, Authentication, Directory, DirectoryUser, GROUPS_UNRESOLVED,

@@ -91,6 +91,10 @@ pub(super) fn sign_in_failures(subject: &Subject) -> String {
 pub(super) fn sign_in_lockout(subject: &Subject) -> String {
     subject_key("signin-lock", subject)
 }
+/// The begins counted for a typed login by a bot challenge's `after_begins` policy.
+pub(super) fn challenge_login(subject: &Subject) -> String {
+    subject_key("challenge-login", subject)
+}
 /// A registration reminder was sent to the user; held for the policy's
 /// `reminder_interval_days` ([`super::coverage`]).
 pub(super) fn reminded(subject: &Subject) -> String {
@@ -523,7 +527,7 @@ impl Sspr {
     }
 
     /// Count one request against each limit (one store call); for each, its refusal if over.
-    async fn count(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Vec<Option<Refusal>>> {
+    pub(super) async fn count(&self, limits: &[Limit], now: OffsetDateTime) -> Result<Vec<Option<Refusal>>> {
         let requests: Vec<(&str, OffsetDateTime)> = limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
         let counters = self.inner.store.increment_many(&requests, now).await?;
         Ok(refusals(limits, &counters, now))
@@ -586,7 +590,7 @@ impl Sspr {
 }
 
 /// The refusal with the longest wait (the first of equals).
-fn longest(refusals: Vec<Option<Refusal>>) -> Option<Refusal> {
+pub(super) fn longest(refusals: Vec<Option<Refusal>>) -> Option<Refusal> {
     refusals.into_iter().flatten().reduce(|worst, next| if next.retry_after > worst.retry_after { next } else { worst })
 }
 

@@ -2,6 +2,7 @@
 //! [`crate::flow`], stores the result and talks to the backends.
 
 mod admin;
+mod challenge;
 mod change;
 mod coverage;
 mod delivery;
@@ -27,7 +28,9 @@ use time::OffsetDateTime;
 use crate::alarm::Alarm;
 use crate::api::{Actor, Channel, CompletionMode, RequestContext, UserId};
 use crate::audit::{AuditEvent, AuditKind, Outcome};
-use crate::backend::{AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore};
+use crate::backend::{
+    AuditSink, BotChallenge, ChallengePolicy, ContactStore, Directory, Notifier, PasswordChecker, StateStore,
+};
 use crate::clock::{Clock, SystemClock, Timer};
 use crate::error::{Error, Result};
 use crate::hooks::{EventHook, HookEvent, Subscription};
@@ -64,6 +67,7 @@ struct Inner {
     alarm: Option<Arc<dyn Alarm>>,
     hooks: Vec<Subscription>,
     password_checkers: password::Checkers,
+    bot_challenge: Option<(Arc<dyn BotChallenge>, ChallengePolicy)>,
     deliveries: delivery::Deliveries,
     policy: Policy,
     scope: Scope,
@@ -85,6 +89,7 @@ impl fmt::Debug for Sspr {
             .field("alarm", &self.inner.alarm)
             .field("hooks", &self.inner.hooks)
             .field("password_checkers", &self.inner.password_checkers)
+            .field("bot_challenge", &self.inner.bot_challenge)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
             .finish()
@@ -108,6 +113,7 @@ pub struct SsprBuilder {
     alarm: Option<Arc<dyn Alarm>>,
     hooks: Vec<Subscription>,
     password_checkers: Vec<Arc<dyn PasswordChecker>>,
+    bot_challenge: Option<(Arc<dyn BotChallenge>, ChallengePolicy)>,
     max_pending_deliveries: Option<usize>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
@@ -247,6 +253,19 @@ impl SsprBuilder {
         self.password_checkers.push(checker);
         self
     }
+    /// Ask for a solved bot challenge in `begin_reset`, checked by `verifier`, when `policy`
+    /// says (see [`BotChallenge`] and [`ChallengePolicy`]; the portal shows the provider's
+    /// widget). Without one, `begin_reset` asks for none and ignores any token.
+    #[must_use]
+    pub fn bot_challenge(self, verifier: impl BotChallenge + 'static, policy: ChallengePolicy) -> Self {
+        self.bot_challenge_arc(Arc::new(verifier), policy)
+    }
+    /// A bot challenge, its verifier already shared.
+    #[must_use]
+    pub fn bot_challenge_arc(mut self, verifier: Arc<dyn BotChallenge>, policy: ChallengePolicy) -> Self {
+        self.bot_challenge = Some((verifier, policy));
+        self
+    }
     /// Deliveries kept in flight at most (default 1000). Beyond it the notifier is down or
     /// far too slow: a further PIN is not sent, the audit records it as failed, and the
     /// caller is answered as always (so a full queue tells an attacker nothing either).
@@ -290,6 +309,9 @@ impl SsprBuilder {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
+        if let Some((_, challenge)) = &self.bot_challenge {
+            challenge.validate()?;
+        }
         let (timer, spawner) = ambient_runtime(self.timer, self.spawner);
         if policy.min_response_ms > 0 && timer.is_none() {
             return Err(Error::Config(format!(
@@ -336,6 +358,7 @@ impl SsprBuilder {
                 alarm: self.alarm,
                 hooks: self.hooks,
                 password_checkers: password::Checkers(self.password_checkers),
+                bot_challenge: self.bot_challenge,
                 deliveries: delivery::Deliveries::new(
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
                 ),

@@ -385,12 +385,9 @@ impl Sspr {
         let policy = &self.inner.policy;
         let mut scope = self.scope(ctx);
         scope.login_fingerprint = Some(self.login_fingerprint(&login));
-        if let Some(limit) = self.ip_limit(ctx, "ip_begins", policy.ip_begins_per_hour)
-            && let Some(refusal) = self.enforce(&[limit], now).await?
-        {
-            scope.record(AuditKind::RateLimited, refusal.outcome()).await;
-            return Err(refusal.error());
-        }
+        // The per-IP limit, then the bot challenge (if any), before the directory is asked:
+        // neither can depend on whether the login exists.
+        self.check_begin(&login, now, &scope).await?;
 
         let candidate = self.candidate(&login, now).await?;
         let (subject, who, methods, required_methods) = match candidate {

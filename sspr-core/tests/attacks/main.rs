@@ -14,6 +14,7 @@
 mod support;
 
 mod block_race;
+mod bot_challenge;
 mod change_password;
 mod completion_recheck;
 mod contact_change_notices;

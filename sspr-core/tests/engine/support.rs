@@ -101,6 +101,7 @@ pub struct HarnessBuilder {
     clock_timer: bool,
     password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
     hooks: Vec<(Vec<sspr_core::HookEvent>, Arc<dyn sspr_core::EventHook>)>,
+    bot_challenge: Option<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)>,
 }
 
 /// Wraps the harness's in-memory contact store (e.g. to make its writes fail).
@@ -145,6 +146,16 @@ impl HarnessBuilder {
         self.hooks.push((events.to_vec(), hook));
         self
     }
+    /// Ask for a bot challenge in `begin_reset`.
+    #[allow(dead_code)] // not every binary sharing this harness adds one
+    pub fn bot_challenge(
+        mut self,
+        verifier: Arc<dyn sspr_core::BotChallenge>,
+        policy: sspr_core::ChallengePolicy,
+    ) -> Self {
+        self.bot_challenge = Some((verifier, policy));
+        self
+    }
     /// Give the engine a [`ClockTimer`] on the harness clock: its waits end when the test
     /// moves the clock past them (instead of tokio's real-time timer).
     #[allow(dead_code)] // used by the attacks binary, which shares this harness
@@ -172,6 +183,10 @@ impl HarnessBuilder {
         };
         let builder = self.password_checkers.into_iter().fold(builder, |b, c| b.password_checker_arc(c));
         let builder = self.hooks.into_iter().fold(builder, |b, (events, hook)| b.hook_arc(&events, hook));
+        let builder = match self.bot_challenge {
+            Some((verifier, policy)) => builder.bot_challenge_arc(verifier, policy),
+            None => builder,
+        };
         let sspr = builder
             .directory_arc(self.directory.unwrap_or_else(|| Arc::new(directory.clone())))
             .contacts_arc(match self.contacts {
@@ -221,6 +236,7 @@ impl Harness {
             clock_timer: false,
             password_checkers: Vec::new(),
             hooks: Vec::new(),
+            bot_challenge: None,
         }
     }
 
