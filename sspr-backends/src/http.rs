@@ -105,7 +105,7 @@ pub(crate) async fn send(build: impl Fn() -> RequestBuilder, retries: u32) -> Re
 }
 
 /// A transport failure, without the URL (it may hold a token).
-#[cfg(any(feature = "sms-twilio", feature = "webhook"))]
+#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "captcha"))]
 pub(crate) fn map_err(e: reqwest::Error) -> BackendError {
     let e = e.without_url();
     let message = if e.is_timeout() {

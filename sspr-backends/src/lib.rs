@@ -11,6 +11,7 @@
 //! | `redis` | a state store shared by several portal instances |
 //! | `postgres` | contact and state stores shared by several portal instances; an audit sink with [`audit_sql::AuditReport`] summaries |
 //! | `breached` | [`breached`]: the breached-password check of chosen passwords (k-anonymity range queries, or local range files); [`password_checks`]: it and a banned-words list from one configuration |
+//! | `captcha` | [`captcha`]: bot challenge verifiers for `begin_reset` (Cloudflare Turnstile, hCaptcha, Google reCAPTCHA; server-side siteverify, verified against local stand-ins only) |
 //! | `audit-file` | the audit trail as a JSON-lines file, rotated by size |
 //! | `audit-queue` | a bounded queue between the engine and any audit sink |
 //! | `audit-syslog` | the audit trail to a syslog server: RFC 5424 over TCP (octet counting) or UDP |
@@ -26,6 +27,8 @@ pub mod audit_sql;
 pub mod audit_syslog;
 #[cfg(feature = "breached")]
 pub mod breached;
+#[cfg(feature = "captcha")]
+pub mod captcha;
 #[cfg(feature = "config")]
 pub mod config;
 #[cfg(feature = "graph")]
@@ -43,7 +46,7 @@ pub mod sqlite;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod conninfo;
-#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached"))]
+#[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached", feature = "captcha"))]
 mod http;
 #[cfg(feature = "postgres")]
 pub mod postgres;
