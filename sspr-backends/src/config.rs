@@ -127,8 +127,12 @@ pub struct BackendsConfig {
     /// Checks of a chosen password beyond the policy's own (zxcvbn's `password_min_score`
     /// is the policy's): banned words and the breached-password check. Default none.
     pub password_checks: Option<PasswordChecksConfig>,
+    /// A bot challenge (CAPTCHA) `begin_reset` asks for: the provider, its keys and when
+    /// (see [`BotChallengeConfig`]). Default none.
+    pub bot_challenge: Option<BotChallengeConfig>,
 }
 
+pub use crate::captcha::BotChallengeConfig;
 pub use crate::password_checks::PasswordChecksConfig;
 
 /// Which directory.
@@ -351,6 +355,9 @@ pub struct Backends {
     /// The password checkers of `[password_checks]`, in order, for
     /// `SsprBuilder::password_checker_arc`.
     pub password_checkers: Vec<Arc<dyn PasswordChecker>>,
+    /// The `[bot_challenge]` verifier and its policy, for `SsprBuilder::bot_challenge_arc`
+    /// (the portal also reads `[bot_challenge]` for the widget).
+    pub bot_challenge: Option<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)>,
 }
 
 impl BackendsConfig {
@@ -473,6 +480,14 @@ impl BackendsConfig {
                 lines.push(format!("audit: syslog {:?} {} ({:?})", s.transport, s.address, s.facility));
             }
             Some(AuditConfig::Webhook(w)) => lines.push(format!("audit: webhook {w:?}")),
+        }
+        if let Some(challenge) = &self.bot_challenge {
+            lines.push(format!(
+                "bot challenge: {:?} at {} ({:?})",
+                challenge.provider,
+                challenge.verify_url.as_deref().unwrap_or(challenge.provider.verify_url()),
+                challenge.policy
+            ));
         }
         if let Some(checks) = &self.password_checks {
             if let Some(path) = &checks.banned_words_file {
@@ -633,8 +648,17 @@ impl BackendsConfig {
             Some(checks) => checks.build().map_err(backend("password checks"))?,
             None => Vec::new(),
         };
+        let bot_challenge = match &self.bot_challenge {
+            Some(config) => {
+                let policy = config.challenge_policy().map_err(backend("bot_challenge"))?;
+                let verifier = crate::captcha::SiteVerify::new(config).map_err(backend("bot_challenge"))?;
+                Some((Arc::new(verifier) as Arc<dyn sspr_core::BotChallenge>, policy))
+            }
+            None => None,
+        };
         Ok(Backends {
             password_checkers,
+            bot_challenge,
             directory,
             memory_directory,
             contacts,
@@ -834,6 +858,23 @@ mod tests {
         let no_credential = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"c\"\n";
         let err = BackendsConfig::from_toml_str(no_credential).unwrap().build(&ctx).await.unwrap_err();
         assert!(err.to_string().contains("client_secret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_bot_challenge_is_built_with_its_policy_and_its_secret_stays_hidden() {
+        let text = "[bot_challenge]\nprovider = \"hcaptcha\"\nsite_key = \"10000000-ffff\"\nsecret = \"0xS3CR3T\"\n\
+                    verify_url = \"http://127.0.0.1:9/siteverify\"\npolicy = \"after_begins\"\nbegins_per_ip = 4\n";
+        let config = BackendsConfig::from_toml_str(text).unwrap();
+        let shown = format!("{config:?} {:?}", config.summary_lines(&BuildContext::default()));
+        assert!(shown.contains("Hcaptcha") && !shown.contains("0xS3CR3T"), "{shown}");
+        let built = config.build(&BuildContext::default()).await.unwrap();
+        let (verifier, policy) = built.bot_challenge.unwrap();
+        assert!(matches!(policy, sspr_core::ChallengePolicy::AfterBegins { per_ip: Some(4), per_login: None, .. }));
+        assert!(!format!("{verifier:?}").contains("0xS3CR3T"));
+        let bad = BackendsConfig::from_toml_str(&text.replace("begins_per_ip = 4\n", "")).unwrap();
+        let err = bad.build(&BuildContext::default()).await.unwrap_err().to_string();
+        assert!(err.contains("bot_challenge") && err.contains("begins_per_ip"), "{err}");
+        assert!(BackendsConfig::from_toml_str("[bot_challenge]\nprovider = \"friendlycaptcha\"\n").is_err());
     }
 
     #[tokio::test]
