@@ -303,8 +303,7 @@ impl BotChallenge for SiteVerify {
         if self.provider == CaptchaProvider::Hcaptcha {
             form.push(("sitekey", &self.site_key));
         }
-        let response =
-            self.client.post(self.url.clone()).form(&form).send().await.map_err(crate::http::map_err)?;
+        let response = self.client.post(self.url.clone()).form(&form).send().await.map_err(crate::http::map_err)?;
         let status = response.status();
         if !status.is_success() {
             return Err(BackendError::new(

@@ -122,6 +122,10 @@ pub struct Config {
     /// banned-words file, `[password_checks.breached]`); zxcvbn's minimum score is the
     /// policy's `password_min_score`.
     pub password_checks: Option<PasswordChecksConfig>,
+    /// A bot challenge (CAPTCHA) on the reset start page (`[bot_challenge]`: Turnstile,
+    /// hCaptcha or reCAPTCHA, see `sspr_backends::captcha`). Without it the portal serves no
+    /// script at all.
+    pub bot_challenge: Option<sspr_backends::config::BotChallengeConfig>,
 }
 
 impl Default for Config {
@@ -155,6 +159,7 @@ impl Default for Config {
             sms: SmsConfig::Outbox,
             oidc: None,
             password_checks: None,
+            bot_challenge: None,
         }
     }
 }
@@ -327,6 +332,7 @@ impl Config {
             audit: self.audit.clone(),
             audit_queue: self.audit_queue.clone(),
             password_checks: self.password_checks.clone(),
+            bot_challenge: self.bot_challenge.clone(),
         }
     }
 

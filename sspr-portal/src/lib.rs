@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     pub(crate) oidc_match_object_id: bool,
     /// The figures of `/admin/reports`: the `[audit]` trail kept in SQL, when configured.
     pub(crate) audit_report: Option<Arc<dyn sspr_backends::audit_sql::AuditReport>>,
+    /// The bot challenge's widget on the reset start page, when `[bot_challenge]` is set.
+    pub(crate) widget: Option<web::Widget>,
 }
 
 impl Deref for AppState {
@@ -162,6 +164,7 @@ impl Portal {
             audit: configured_audit,
             audit_queue,
             audit_report,
+            bot_challenge,
             ..
         } = backends;
         let oidc = match &config.oidc {
@@ -191,6 +194,11 @@ impl Portal {
         let runtime = sspr_core::TokioRuntime::current()
             .ok_or_else(|| Error::Config("the portal must be built inside a tokio runtime".into()))?;
         let builder = EngineOptions::new(key).with_policy(policy).apply(Sspr::builder(), runtime.clone(), runtime);
+        let builder = match bot_challenge {
+            Some((verifier, policy)) => builder.bot_challenge_arc(verifier, policy),
+            None => builder,
+        };
+        let widget = config.bot_challenge.as_ref().map(web::Widget::new);
         let sspr = password_checkers
             .into_iter()
             .fold(builder, |builder, checker| builder.password_checker_arc(checker))
@@ -239,6 +247,7 @@ impl Portal {
             oidc,
             oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
             audit_report,
+            widget,
         }));
         Ok(Self { state, summary, audit_log: audit_path, audit_queue })
     }

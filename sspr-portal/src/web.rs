@@ -13,6 +13,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
+use sspr_backends::captcha::CaptchaProvider;
 use sspr_core::{Locale, RequestContext};
 
 use super::AppState;
@@ -90,6 +91,7 @@ impl FromRequestParts<AppState> for Visit {
             client_ip: client_ip(parts, &state.trusted_proxies),
             user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
             locale,
+            challenge_token: None,
         };
         let now = state.clock.now();
         let existing = match session_id(&parts.headers, state.cookie_name()) {
@@ -294,11 +296,50 @@ pub(crate) async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The portal's Content-Security-Policy: no script, no frame, nothing from elsewhere.
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The bot challenge's widget (`[bot_challenge]`): what the reset start page shows, and the
+/// one policy that lets it run. Only the page showing the widget is served with
+/// [`Widget::csp`]; every other answer keeps [`CSP`].
+#[derive(Debug, Clone)]
+pub(crate) struct Widget {
+    pub(crate) provider: CaptchaProvider,
+    pub(crate) site_key: String,
+    csp: HeaderValue,
+}
+
+impl Widget {
+    pub(crate) fn new(config: &sspr_backends::config::BotChallengeConfig) -> Self {
+        let provider = config.provider;
+        let csp = format!(
+            "default-src 'none'; script-src {}; frame-src {}; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+            provider.script_origins().join(" "),
+            provider.frame_origins().join(" "),
+        );
+        // The origins are the crate's constants: always a valid header value.
+        let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static(CSP));
+        Self { provider, site_key: config.site_key.clone(), csp }
+    }
+
+    /// The widget's script and element, inside the start form.
+    pub(crate) fn markup(&self) -> Markup {
+        html! {
+            script src=(self.provider.script_url()) async defer {}
+            div class=(self.provider.widget_class()) data-sitekey=(self.site_key) {}
+        }
+    }
+}
+
+/// Marks an answer as the page that shows the [`Widget`] (a response extension the
+/// middleware reads to pick the policy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShowsWidget;
+
 static SECURITY_HEADERS: [(&str, &str); 7] = [
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
+    ("content-security-policy", CSP),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "no-referrer"),
@@ -340,6 +381,12 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
     for (name, value) in SECURITY_HEADERS {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
+    if let Some(widget) = &state.widget
+        && response.extensions().get::<ShowsWidget>().is_some()
+    {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, widget.csp.clone());
+    }
+    let headers = response.headers_mut();
     if state.https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }

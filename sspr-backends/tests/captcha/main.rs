@@ -29,8 +29,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use sspr_backends::captcha::{BotChallengeConfig, CaptchaProvider, PolicyName, SiteVerify};
-use sspr_core::backend::{BotChallenge, ChallengeCheck, ChallengeToken, ChallengeVerdict};
 use sspr_core::BackendErrorKind;
+use sspr_core::backend::{BotChallenge, ChallengeCheck, ChallengeToken, ChallengeVerdict};
 
 const SECRET: &str = "0x4AAAAAAA-stand-in-secret-9d1";
 const SITE_KEY: &str = "0x4AAAAAAA-site-key";
@@ -87,7 +87,8 @@ async fn verify(verifier: &SiteVerify) -> Result<ChallengeVerdict, sspr_core::Ba
     verifier.verify(&ChallengeCheck { token: &token, client_ip: Some("203.0.113.7".parse().unwrap()) }).await
 }
 
-const PROVIDERS: [CaptchaProvider; 3] = [CaptchaProvider::Turnstile, CaptchaProvider::Hcaptcha, CaptchaProvider::Recaptcha];
+const PROVIDERS: [CaptchaProvider; 3] =
+    [CaptchaProvider::Turnstile, CaptchaProvider::Hcaptcha, CaptchaProvider::Recaptcha];
 
 fn success() -> serde_json::Value {
     serde_json::json!({
@@ -108,14 +109,18 @@ async fn each_provider_gets_the_documented_form_and_a_success_passes() {
         assert_eq!(form["response"], TOKEN);
         assert_eq!(form["remoteip"], "203.0.113.7");
         // hCaptcha also takes the site key it should have been solved for.
-        assert_eq!(form.get("sitekey").map(String::as_str), (provider == CaptchaProvider::Hcaptcha).then_some(SITE_KEY));
+        assert_eq!(
+            form.get("sitekey").map(String::as_str),
+            (provider == CaptchaProvider::Hcaptcha).then_some(SITE_KEY)
+        );
     }
 }
 
 #[tokio::test]
 async fn a_refused_token_or_another_sites_hostname_fails() {
     for provider in PROVIDERS {
-        let refused = StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]}));
+        let refused =
+            StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]}));
         let verifier = SiteVerify::new(&config(provider, &serve(refused).await)).unwrap();
         assert_eq!(
             verify(&verifier).await.unwrap(),
@@ -164,7 +169,8 @@ async fn a_slow_failing_or_garbled_provider_is_an_error_never_a_pass() {
         assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{provider:?}");
 
         // The provider refusing our secret says nothing about the visitor: an error, not a verdict.
-        let bad_secret = StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-secret"]}));
+        let bad_secret =
+            StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-secret"]}));
         let err = verify(&SiteVerify::new(&config(provider, &serve(bad_secret).await)).unwrap()).await.unwrap_err();
         assert_eq!(err.kind(), BackendErrorKind::Rejected, "{provider:?}");
     }
@@ -190,7 +196,8 @@ async fn neither_token_nor_secret_is_in_an_error_or_debug() {
         seen.push_str(&format!("{err} {err:?}"));
     }
     let slow = StandIn { delay: Duration::from_secs(3), ..StandIn::answering(success()) };
-    let err = verify(&SiteVerify::new(&config(CaptchaProvider::Hcaptcha, &serve(slow).await)).unwrap()).await.unwrap_err();
+    let err =
+        verify(&SiteVerify::new(&config(CaptchaProvider::Hcaptcha, &serve(slow).await)).unwrap()).await.unwrap_err();
     seen.push_str(&format!("{err} {err:?}"));
     assert!(!seen.contains(SECRET) && !seen.contains(TOKEN), "{seen}");
 }
@@ -198,7 +205,8 @@ async fn neither_token_nor_secret_is_in_an_error_or_debug() {
 #[tokio::test]
 async fn the_configuration_is_checked_and_makes_the_engines_policy() {
     let base = config(CaptchaProvider::Turnstile, "http://127.0.0.1:9/siteverify");
-    let off_loopback = BotChallengeConfig { verify_url: Some("http://captcha.example.org/verify".into()), ..base.clone() };
+    let off_loopback =
+        BotChallengeConfig { verify_url: Some("http://captcha.example.org/verify".into()), ..base.clone() };
     assert_eq!(SiteVerify::new(&off_loopback).unwrap_err().kind(), BackendErrorKind::Rejected);
     let no_secret = BotChallengeConfig { secret: " ".into(), ..base.clone() };
     assert!(SiteVerify::new(&no_secret).unwrap_err().to_string().contains("secret"));
@@ -206,13 +214,14 @@ async fn the_configuration_is_checked_and_makes_the_engines_policy() {
     let after = BotChallengeConfig { policy: PolicyName::AfterBegins, begins_per_login: Some(3), ..base.clone() };
     assert_eq!(
         after.challenge_policy().unwrap(),
-        sspr_core::ChallengePolicy::AfterBegins {
-            per_ip: None,
-            per_login: Some(3),
-            window: Duration::from_secs(3600)
-        }
+        sspr_core::ChallengePolicy::AfterBegins { per_ip: None, per_login: Some(3), window: Duration::from_secs(3600) }
     );
     let empty = BotChallengeConfig { policy: PolicyName::AfterBegins, ..base };
     assert!(empty.challenge_policy().unwrap_err().to_string().contains("begins_per_ip"));
-    assert!(toml::from_str::<BotChallengeConfig>("provider = \"turnstile\"\nsite_key = \"k\"\nsecret = \"s\"\nsecert = \"x\"\n").is_err());
+    assert!(
+        toml::from_str::<BotChallengeConfig>(
+            "provider = \"turnstile\"\nsite_key = \"k\"\nsecret = \"s\"\nsecert = \"x\"\n"
+        )
+        .is_err()
+    );
 }

@@ -18,11 +18,7 @@ const MAX_REASON_LEN: usize = 64;
 /// A provider's reason as the audit trail keeps it: letters, digits, `-`, `_`, `.` only, cut
 /// short (a provider's answer is not trusted to be free of anything else).
 fn audit_reason(reason: &str) -> String {
-    reason
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .take(MAX_REASON_LEN)
-        .collect()
+    reason.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).take(MAX_REASON_LEN).collect()
 }
 
 impl Sspr {

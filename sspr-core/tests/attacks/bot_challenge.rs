@@ -116,8 +116,7 @@ async fn a_solved_challenge_begins_the_reset_and_decoys_stay_decoys() {
 /// per typed login and per client address.
 #[tokio::test]
 async fn after_n_begins_the_challenge_starts_alike_for_known_and_unknown_logins() {
-    let policy =
-        ChallengePolicy::AfterBegins { per_ip: None, per_login: Some(2), window: Duration::from_secs(3600) };
+    let policy = ChallengePolicy::AfterBegins { per_ip: None, per_login: Some(2), window: Duration::from_secs(3600) };
     let (h, _) = engine(policy).await;
     for login in [ALICE, "nobody@example.org"] {
         for _ in 0..2 {

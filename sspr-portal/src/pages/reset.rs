@@ -9,12 +9,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
-use sspr_core::{Channel, CompletionMode, Error, MethodOption, NewPassword, Password, ResetOutcome};
+use sspr_backends::captcha::CaptchaProvider;
+use sspr_core::{
+    ChallengeRefusal, ChallengeToken, Channel, CompletionMode, Error, MethodOption, NewPassword, Password, ResetOutcome,
+};
 
 use crate::AppState;
 use crate::session::{ResetStage, Session};
 use crate::text::Text;
-use crate::web::{Visit, csrf_field, layout};
+use crate::web::{ShowsWidget, Visit, Widget, csrf_field, layout};
 
 const PAGE: &str = "/passwordreset";
 
@@ -30,6 +33,24 @@ pub(crate) struct BeginForm {
     csrf: String,
     #[serde(default)]
     login: String,
+    /// The bot challenge widget's token, by the field each provider's widget fills.
+    #[serde(default, rename = "cf-turnstile-response")]
+    turnstile: Option<String>,
+    #[serde(default, rename = "h-captcha-response")]
+    hcaptcha: Option<String>,
+    #[serde(default, rename = "g-recaptcha-response")]
+    recaptcha: Option<String>,
+}
+
+impl BeginForm {
+    /// The token in the field of the configured provider (another provider's field is not read).
+    fn challenge_token(&self, provider: CaptchaProvider) -> Option<&str> {
+        match provider {
+            CaptchaProvider::Turnstile => self.turnstile.as_deref(),
+            CaptchaProvider::Hcaptcha => self.hcaptcha.as_deref(),
+            _ => self.recaptcha.as_deref(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -93,6 +114,15 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
             tracing::warn!(error = %source, "a backend failed during a reset");
             (false, t.err_unavailable.to_owned())
         }
+        Error::Challenge { reason } => (
+            false,
+            match reason {
+                ChallengeRefusal::Required => t.err_challenge_required,
+                ChallengeRefusal::Failed => t.err_challenge_failed,
+                _ => t.err_challenge_unavailable,
+            }
+            .to_owned(),
+        ),
         other => {
             tracing::warn!(error = %other, "a reset step failed");
             (true, t.err_state.to_owned())
@@ -121,7 +151,7 @@ fn restart_button(visit: &Visit) -> Markup {
     }
 }
 
-fn login_form(visit: &Visit) -> Markup {
+fn login_form(visit: &Visit, widget: Option<&Widget>) -> Markup {
     let t = visit.text();
     html! {
         p { (t.reset_intro) }
@@ -130,6 +160,9 @@ fn login_form(visit: &Visit) -> Markup {
             label for="login" { (t.login_label) }
             input #login type="text" name="login" autocomplete="username" autocapitalize="none" spellcheck="false"
                 maxlength="256" required autofocus;
+            @if let Some(widget) = widget {
+                (widget.markup())
+            }
             button type="submit" { (t.continue_btn) }
         }
         (super::recovery::link(visit))
@@ -219,15 +252,20 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
     let t = visit.text();
     let flash = visit.session.take_flash();
     let digits = state.sspr.policy().pin_length;
+    let shows_widget = state.widget.is_some() && visit.session.data.reset.is_none();
     let body = match visit.session.data.reset.clone() {
-        None => login_form(&visit),
+        None => login_form(&visit, state.widget.as_ref()),
         Some(ResetStage::Methods { methods, .. }) => methods_form(&visit, &methods),
         Some(ResetStage::PinSent { masked, expires_at, attempts_left, .. }) => {
             pin_form(&visit, &masked, expires_at, attempts_left, digits)
         }
         Some(ResetStage::Verified { modes, .. }) => modes_form(&visit, &modes),
     };
-    state.page(&visit, StatusCode::OK, layout(t, t.reset_title, flash.as_ref(), body)).await
+    let mut response = state.page(&visit, StatusCode::OK, layout(t, t.reset_title, flash.as_ref(), body)).await;
+    if shows_widget {
+        response.extensions_mut().insert(ShowsWidget);
+    }
+    response
 }
 
 /// `POST /passwordreset/begin`: start a flow for the login typed.
@@ -236,7 +274,17 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
         return refused;
     }
     let t = visit.text();
-    match state.sspr.begin_reset(&form.login, &visit.ctx).await {
+    let mut ctx = visit.ctx.clone();
+    if let Some(widget) = &state.widget {
+        match ChallengeToken::parse(form.challenge_token(widget.provider).unwrap_or_default()) {
+            Ok(token) => ctx.challenge_token = token,
+            Err(e) => {
+                apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
+                return state.redirect(&visit, PAGE).await;
+            }
+        }
+    }
+    match state.sspr.begin_reset(&form.login, &ctx).await {
         Ok(challenge) => {
             visit.session.data.reset =
                 Some(ResetStage::Methods { flow_id: challenge.flow_id, methods: challenge.methods });

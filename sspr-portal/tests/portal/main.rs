@@ -7,6 +7,7 @@
 
 mod accounts;
 mod attacks;
+mod challenge;
 mod change;
 mod coverage;
 mod hostile;
