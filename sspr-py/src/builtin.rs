@@ -355,6 +355,18 @@ pub(crate) fn password_checker(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn sspr_
     slot!(obj, dyn sspr_core::PasswordChecker, PasswordChecker, foreign::password_checker; plain:; in_runtime:)
 }
 
+/// The configured bot challenge (`from_config(...).bot_challenge`); nothing else fills this slot.
+pub(crate) fn bot_challenge(
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)> {
+    if let Ok(configured) = obj.cast::<config::Configured>()
+        && let Ok(config::Slot::BotChallenge(verifier, policy)) = configured.get().slot.get()
+    {
+        return Ok((verifier.clone(), *policy));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err("bot_challenge must be from_config(...).bot_challenge"))
+}
+
 /// Register the in-memory classes in the native module.
 pub(crate) fn register_memory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MemoryDirectory>()?;

@@ -78,7 +78,7 @@ macro_rules! twin_methods {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None, metrics = false))]
+            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None, metrics = false, bot_challenge = None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 directory: &Bound<'_, PyAny>,
@@ -93,6 +93,7 @@ macro_rules! twin_methods {
                 password_checkers: Vec<Bound<'_, PyAny>>,
                 hooks: Option<&Bound<'_, pyo3::types::PyDict>>,
                 metrics: bool,
+                bot_challenge: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<Self> {
                 // The backends chosen by `builtin`, the options checked by sspr-bind (the
                 // rules every binding shares).
@@ -128,6 +129,11 @@ macro_rules! twin_methods {
                 // Called off the request path after each event of their kind (sspr_core::hooks).
                 for (event, hook) in hooks.map(crate::foreign::event_hooks).transpose()?.unwrap_or_default() {
                     builder = builder.hook_arc(&[event], hook);
+                }
+                // `begin_reset` asks for a solved challenge when its policy says.
+                if let Some(challenge) = bot_challenge {
+                    let (verifier, policy) = builtin::bot_challenge(challenge)?;
+                    builder = builder.bot_challenge_arc(verifier, policy);
                 }
                 let core = builder.build().map_err(to_py_err)?;
                 Ok(Self { core: InRuntime::new(core) })
@@ -261,9 +267,15 @@ twins! {
     }
 
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.
-    #[pyo3(signature = (login, ctx = None))]
-    fn begin_reset(login: String, ctx: Option<Py<RequestContext>>) -> ResetChallenge {
-        prepare: { let ctx = context(ctx.as_ref()); },
+    /// `challenge_token` is the bot challenge widget's token (`cf-turnstile-response`,
+    /// `h-captcha-response`, `g-recaptcha-response`) when the engine has a `bot_challenge`.
+    #[pyo3(signature = (login, ctx = None, challenge_token = None))]
+    fn begin_reset(login: String, ctx: Option<Py<RequestContext>>, challenge_token: Option<String>) -> ResetChallenge {
+        prepare: {
+            let mut ctx = context(ctx.as_ref());
+            ctx.challenge_token =
+                sspr_core::ChallengeToken::parse(challenge_token.as_deref().unwrap_or_default()).map_err(to_py_err)?;
+        },
         call: |core| core.begin_reset(&login, &ctx),
         answer: |py, out| ResetChallenge::from_core(py, out.map_err(to_py_err)?),
     }

@@ -83,6 +83,14 @@ class NotAllowed(SsprError):
     reason: str
 
 
+class ChallengeRefused(SsprError):
+    """``begin_reset`` needs a solved bot challenge (``code`` ``"challenge"``). ``reason``:
+    ``"required"`` (no token given), ``"failed"`` (the provider refused it) or
+    ``"unavailable"`` (the provider could not be asked; the reset is not started)."""
+
+    reason: str
+
+
 class PasswordRejected(SsprError):
     """A password was refused by the password policy, a password checker or the directory:
     ``reason`` in words to show the user, ``refusal`` the rule's stable name (``too_short``,
@@ -146,6 +154,7 @@ __all__ = [
     "InvalidInput",
     "InvalidState",
     "NotAllowed",
+    "ChallengeRefused",
     "PasswordRejected",
     "PinExpired",
     "PinVoided",

@@ -593,6 +593,7 @@ class _Engine:
         password_checkers: Sequence[Any] = ...,
         hooks: Optional[Mapping[HookEventName, Callable[[HookEventName, Dict[str, Any]], Any]]] = None,
         metrics: bool = False,
+        bot_challenge: Optional[Any] = None,
     ) -> None: ...
     @property
     def policy(self) -> Policy: ...
@@ -609,7 +610,9 @@ class _Operations:
     def flush_deliveries(self) -> None:
         """Wait until every PIN handed to the notifier so far is delivered (or its failure is in
         the audit trail): ``send_pin`` does not wait for a slow notifier."""
-    def begin_reset(self, login: str, ctx: Optional[RequestContext] = None) -> ResetChallenge: ...
+    def begin_reset(
+        self, login: str, ctx: Optional[RequestContext] = None, challenge_token: Optional[str] = None
+    ) -> ResetChallenge: ...
     def send_pin(
         self, flow_id: str, method_id: str, confirm: Optional[str] = None, ctx: Optional[RequestContext] = None
     ) -> PinSent: ...

@@ -28,6 +28,8 @@ pub(crate) enum Slot {
     Notifier(Arc<dyn Notifier>),
     Audit(Arc<dyn AuditSink>),
     PasswordChecker(Arc<dyn sspr_core::PasswordChecker>),
+    /// `[bot_challenge]`: the verifier and when `begin_reset` asks for it.
+    BotChallenge(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy),
 }
 
 #[pymethods]
@@ -40,6 +42,7 @@ impl Configured {
             Ok(Slot::Notifier(n)) => format!("Configured({n:?})"),
             Ok(Slot::Audit(a)) => format!("Configured({a:?})"),
             Ok(Slot::PasswordChecker(c)) => format!("Configured({c:?})"),
+            Ok(Slot::BotChallenge(v, p)) => format!("Configured({v:?}, {p:?})"),
             Err(_) => "Configured(released)".to_owned(),
         }
     }
@@ -61,6 +64,9 @@ pub(crate) struct ConfiguredBackends {
     /// The `[password_checks]` (banned words, breached passwords), in their order: give them
     /// to the engine's `password_checkers`.
     password_checkers: Vec<Py<Configured>>,
+    /// The `[bot_challenge]` verifier, when configured: give it to the engine's
+    /// `bot_challenge`, and pass the widget's token to `begin_reset(challenge_token=...)`.
+    bot_challenge: Option<Py<Configured>>,
     /// The development outbox, when a channel goes there.
     outbox: Option<Py<Outbox>>,
     /// The directory when it is the in-memory one, to fill.
@@ -108,6 +114,7 @@ pub(crate) fn from_config(
             .into_iter()
             .map(|c| configured(py, Slot::PasswordChecker(c)))
             .collect::<PyResult<_>>()?,
+        bot_challenge: built.bot_challenge.map(|(v, p)| configured(py, Slot::BotChallenge(v, p))).transpose()?,
         outbox: built.outbox.map(|inner| Py::new(py, Outbox { inner })).transpose()?,
         memory_directory: built.memory_directory.map(|inner| Py::new(py, MemoryDirectory { inner })).transpose()?,
         state_is_shared: built.state_is_shared,
