@@ -88,6 +88,7 @@ export type ErrorCode =
   | 'SIGN_IN_FAILED'
   | 'CONFIG'
   | 'BACKEND'
+  | 'CHALLENGE'
   | 'INTERNAL'
 
 /** Why the policy refused a request (`NOT_ALLOWED`). */
@@ -130,7 +131,10 @@ export declare class SsprError extends Error {
   readonly retryAfter?: number
   /** `BLOCKED`: when the block ends. */
   readonly blockedUntil?: Date
-  /** `NOT_ALLOWED`: which rule refused; `PASSWORD_REJECTED`: why, in words to show the user. */
+  /**
+   * `NOT_ALLOWED`: which rule refused; `PASSWORD_REJECTED`: why, in words to show the user;
+   * `CHALLENGE`: `required` (no token), `failed` (the provider refused it) or `unavailable`.
+   */
   readonly reason?: NotAllowedReason | string
   /** `PASSWORD_REJECTED`: the rule's stable name. */
   readonly refusal?: PasswordRefusal
@@ -385,6 +389,11 @@ export interface SsprOptions {
   audit?: AuditSink | N.MemoryAuditSink | N.ConfiguredBackend
   /** Checks of chosen passwords after the policy's, in order: `backends.fromConfig(...).passwordCheckers` and JS ones. */
   passwordCheckers?: Array<PasswordChecker | N.ConfiguredBackend>
+  /**
+   * A bot challenge `beginReset` asks for: `backends.fromConfig(...).botChallenge`
+   * (`[bot_challenge]`); pass the widget's token as `ctx.challengeToken`.
+   */
+  botChallenge?: N.ConfiguredBackend
   /**
    * Event hooks, called off the request path after each event of their kind (at most 10 s;
    * a throw or rejection is audited as `hook_failed` and never breaks the reset), e.g. to end

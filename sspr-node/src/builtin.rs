@@ -271,6 +271,8 @@ pub(crate) struct Slots {
     pub(crate) password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
     /// Event hooks, one event each (`index.js` hands each over as `{ event, hook }`).
     pub(crate) hooks: Vec<(sspr_core::HookEvent, Arc<dyn sspr_core::EventHook>)>,
+    /// The bot challenge `beginReset` asks for (`backends.fromConfig(...).botChallenge`).
+    pub(crate) bot_challenge: Option<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)>,
 }
 
 /// Whether `options[name]` is set.
@@ -360,6 +362,8 @@ pub(crate) enum Slot {
     Notifier(Arc<dyn Notifier>),
     Audit(Arc<dyn AuditSink>),
     PasswordChecker(Arc<dyn sspr_core::PasswordChecker>),
+    /// `[bot_challenge]`: the verifier and when `beginReset` asks for it.
+    BotChallenge(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy),
 }
 
 impl Slot {
@@ -373,6 +377,7 @@ impl Slot {
             Slot::Notifier(_) => "notifier",
             Slot::Audit(_) => "audit",
             Slot::PasswordChecker(_) => "passwordCheckers",
+            Slot::BotChallenge(..) => "botChallenge",
         }
     }
 }
@@ -438,7 +443,22 @@ impl Slots {
             None
         };
 
-        Ok(Self { directory, contacts, notifier, store, audit, clock, password_checkers, hooks })
+        // Only a configured one (`[bot_challenge]`): the token is checked by sspr-backends.
+        #[cfg(feature = "config")]
+        let bot_challenge = match builtin::<config::ConfiguredBackend>(options, "botChallenge") {
+            Some(configured) => match &configured.slot {
+                Slot::BotChallenge(verifier, policy) => Some((verifier.clone(), *policy)),
+                _ => return Err(wrong(env, "botChallenge", "backends.fromConfig(...).botChallenge")),
+            },
+            None if present(options, "botChallenge")? => {
+                return Err(wrong(env, "botChallenge", "backends.fromConfig(...).botChallenge"));
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "config"))]
+        let bot_challenge = None;
+
+        Ok(Self { directory, contacts, notifier, store, audit, clock, password_checkers, hooks, bot_challenge })
     }
 }
 

@@ -213,6 +213,9 @@ impl NativeSspr {
         for (event, hook) in slots.hooks {
             builder = builder.hook_arc(&[event], hook);
         }
+        if let Some((verifier, policy)) = slots.bot_challenge {
+            builder = builder.bot_challenge_arc(verifier, policy);
+        }
         Ok(Self { inner: check(env, builder.build())? })
     }
 

@@ -19,6 +19,7 @@
 //! | `SignInFailed` | `SIGN_IN_FAILED` | |
 //! | `Config` | `CONFIG` | |
 //! | `Backend` | `BACKEND` | `backendKind`, and `cause`: what a JavaScript backend threw |
+//! | `Challenge` | `CHALLENGE` | `reason` (`required`, `failed`, `unavailable`) |
 //!
 //! The codes are sspr-core's `Error::code` in upper case, the reasons and kinds their stable
 //! names (`sspr_core::wire`): the same names Python, C and Kotlin give.
@@ -135,6 +136,7 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
             info.suggestions = Some(suggestions.clone());
         }
         Error::Backend { source } => info.backend_kind = Some(source.kind().as_str().to_owned()),
+        Error::Challenge { reason } => info.reason = Some(reason.as_str().to_owned()),
         _ => {}
     }
     info

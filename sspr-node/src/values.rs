@@ -43,6 +43,10 @@ pub struct RequestContextInput {
     /// The HTTP `Accept-Language` header: the best supported language in it, English when it
     /// names none (never an error).
     pub accept_language: Option<String>,
+    /// The bot challenge widget's token (`cf-turnstile-response`, `h-captcha-response`,
+    /// `g-recaptcha-response`), for `beginReset` when the engine has a `botChallenge`; never
+    /// logged. Longer than 4096 bytes or with a space is `INVALID_INPUT` (`challenge_token`).
+    pub challenge_token: Option<String>,
 }
 
 /// The core's request context from JavaScript's (absent: no address, English), by the
@@ -54,6 +58,7 @@ pub(crate) fn context(input: Option<RequestContextInput>) -> sspr_core::Result<R
     if let Some(locale) = input.locale {
         ctx.locale = locale.parse::<Locale>()?;
     }
+    ctx.challenge_token = sspr_core::ChallengeToken::parse(input.challenge_token.as_deref().unwrap_or_default())?;
     Ok(ctx)
 }
 

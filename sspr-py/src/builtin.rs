@@ -359,11 +359,13 @@ pub(crate) fn password_checker(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn sspr_
 pub(crate) fn bot_challenge(
     obj: &Bound<'_, PyAny>,
 ) -> PyResult<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)> {
+    #[cfg(feature = "config")]
     if let Ok(configured) = obj.cast::<config::Configured>()
         && let Ok(config::Slot::BotChallenge(verifier, policy)) = configured.get().slot.get()
     {
         return Ok((verifier.clone(), *policy));
     }
+    let _ = obj;
     Err(pyo3::exceptions::PyTypeError::new_err("bot_challenge must be from_config(...).bot_challenge"))
 }
 

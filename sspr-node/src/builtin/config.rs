@@ -37,6 +37,7 @@ impl ConfiguredBackend {
             Slot::Notifier(n) => format!("ConfiguredBackend({n:?})"),
             Slot::Audit(a) => format!("ConfiguredBackend({a:?})"),
             Slot::PasswordChecker(c) => format!("ConfiguredBackend({c:?})"),
+            Slot::BotChallenge(v, p) => format!("ConfiguredBackend({v:?}, {p:?})"),
         }
     }
 }
@@ -58,6 +59,10 @@ pub struct ConfiguredBackends {
     /// The `[password_checks]` (banned words, breached passwords), in order: give them to
     /// `new Sspr({ passwordCheckers })`.
     pub password_checkers: Vec<ConfiguredBackend>,
+    /// The `[bot_challenge]` verifier, when configured: give it to
+    /// `new Sspr({ botChallenge })` and pass the widget's token as the request context's
+    /// `challengeToken` to `beginReset`.
+    pub bot_challenge: Option<ConfiguredBackend>,
     /// The development outbox, when a channel goes there.
     pub outbox: Option<Outbox>,
     /// The directory when it is the in-memory one, to fill.
@@ -111,6 +116,7 @@ pub fn configure_backends<'env>(
                 .into_iter()
                 .map(|c| configured(Slot::PasswordChecker(c)))
                 .collect(),
+            bot_challenge: built.bot_challenge.map(|(v, p)| configured(Slot::BotChallenge(v, p))),
             outbox: built.outbox.map(|inner| Outbox { inner }),
             memory_directory: built.memory_directory.map(|inner| MemoryDirectory { inner }),
             state_is_shared: built.state_is_shared,
