@@ -44,6 +44,9 @@ typedef enum SsprStatus {
   // A sign-in failed: unknown login, wrong password or an account that may not sign in
   // (one answer for all, so sign-in does not reveal accounts).
   SSPR_STATUS_SIGN_IN_FAILED = 14,
+  // `begin_reset` needs a solved bot challenge, which the C API cannot pass yet: the
+  // message says `required`, `failed` or `unavailable`.
+  SSPR_STATUS_CHALLENGE = 15,
   // A required pointer argument was NULL (see `sspr_error_field`).
   SSPR_STATUS_NULL_ARGUMENT = 100,
   // A string argument was not valid UTF-8 (see `sspr_error_field`).
