@@ -110,10 +110,10 @@ async fn the_widget_and_its_csp_are_the_configured_providers_only_on_the_start_p
         assert!(script_src.contains(origin) && frame_src.starts_with("frame-src https://"), "{provider}: {policy}");
         // Only that provider's origins: no 'self', no inline script, no other provider.
         for other in ["'unsafe-inline'", "'self'", "*;", "hcaptcha", "cloudflare", "google"] {
-            let expected = match (other, provider) {
-                ("hcaptcha", "hcaptcha") | ("cloudflare", "turnstile") | ("google", "recaptcha") => true,
-                _ => false,
-            };
+            let expected = matches!(
+                (other, provider),
+                ("hcaptcha", "hcaptcha") | ("cloudflare", "turnstile") | ("google", "recaptcha")
+            );
             assert_eq!(script_src.contains(other), expected, "{provider}: {other} in {script_src}");
         }
         assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "{policy}");
