@@ -58,7 +58,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
                 ("suggestions", attr(py, suggestions.clone())?),
             ],
         ),
-        Error::Challenge { reason } => ("ChallengeRefused", vec![("reason", attr(py, reason.as_str())?)]),
+        Error::Challenge { reason } => ("ChallengeError", vec![("reason", attr(py, reason.as_str())?)]),
         Error::UnknownUser => ("UnknownUser", vec![]),
         Error::SignInFailed => ("SignInFailed", vec![]),
         Error::Config(_) => ("ConfigError", vec![]),

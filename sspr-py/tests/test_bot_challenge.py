@@ -71,11 +71,11 @@ def test_the_token_passes_through_begin_reset(siteverify: SiteVerify) -> None:
     s.update_contacts("cora@example.org", email="cora@home.example", admin="h")
     ctx = sspr.RequestContext(client_ip="192.0.2.44")
 
-    with pytest.raises(sspr.ChallengeRefused) as missing:
+    with pytest.raises(sspr.ChallengeError) as missing:
         s.begin_reset("cora@example.org", ctx)
     assert (missing.value.code, missing.value.reason) == ("challenge", "required")
     for login in ["cora@example.org", "nobody@example.org"]:
-        with pytest.raises(sspr.ChallengeRefused) as refused:
+        with pytest.raises(sspr.ChallengeError) as refused:
             s.begin_reset(login, ctx, challenge_token="forged-token")
         assert refused.value.reason == "failed"
         assert "forged-token" not in str(refused.value)

@@ -129,6 +129,13 @@ pub enum SsprError {
         /// What the backend reported.
         detail: String,
     },
+    /// `begin_reset` needs a solved bot challenge (the uniffi request context cannot carry a
+    /// token yet, so an engine with a challenge refuses every begin it asks one for).
+    #[error("bot challenge {reason}")]
+    Challenge {
+        /// `required`, `failed` or `unavailable`.
+        reason: String,
+    },
     /// A failure of the library itself: its runtime could not start, or its timer stopped
     /// while the answer was being padded (the answer is withheld, never sent early).
     #[error("{detail}")]
@@ -170,6 +177,7 @@ impl From<sspr_core::Error> for SsprError {
             E::UnknownUser => Self::UnknownUser,
             E::Config(message) => Self::Config { detail: message },
             E::Backend { source } => Self::Backend { kind: source.kind().into(), detail: source.message().to_owned() },
+            E::Challenge { reason } => Self::Challenge { reason: reason.as_str().to_owned() },
             other => Self::Other { detail: other.to_string() },
         }
     }

@@ -444,6 +444,7 @@ static const struct {
     {"NotAllowed", SSPR_STATUS_NOT_ALLOWED},     {"PasswordRejected", SSPR_STATUS_PASSWORD_REJECTED},
     {"SignInFailed", SSPR_STATUS_SIGN_IN_FAILED}, {"UnknownUser", SSPR_STATUS_UNKNOWN_USER},
     {"Config", SSPR_STATUS_CONFIG},              {"Backend", SSPR_STATUS_BACKEND},
+    {"Challenge", SSPR_STATUS_CHALLENGE},
 };
 
 static void replay_error_code(json_t *c) {

@@ -83,7 +83,7 @@ class NotAllowed(SsprError):
     reason: str
 
 
-class ChallengeRefused(SsprError):
+class ChallengeError(SsprError):
     """``begin_reset`` needs a solved bot challenge (``code`` ``"challenge"``). ``reason``:
     ``"required"`` (no token given), ``"failed"`` (the provider refused it) or
     ``"unavailable"`` (the provider could not be asked; the reset is not started)."""
@@ -154,7 +154,7 @@ __all__ = [
     "InvalidInput",
     "InvalidState",
     "NotAllowed",
-    "ChallengeRefused",
+    "ChallengeError",
     "PasswordRejected",
     "PinExpired",
     "PinVoided",
