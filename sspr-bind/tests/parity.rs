@@ -155,6 +155,7 @@ fn replay(kind: &str, input: &Value, engine: &Value) -> Outcome {
                 "UnknownUser" => Error::UnknownUser,
                 "Config" => Error::Config(String::new()),
                 "Backend" => Error::Backend { source: sspr_core::BackendError::new(BackendErrorKind::Other, "") },
+                "Challenge" => Error::Challenge { reason: sspr_core::ChallengeRefusal::Required },
                 other => panic!("no such variant: {other}"),
             };
             Ok(json!(e.code()))
