@@ -200,6 +200,21 @@ def test_a_python_backend_returning_the_wrong_type() -> None:
     assert err.value.kind == "rejected" and isinstance(err.value.__cause__, TypeError)
 
 
+def test_challenge_required_and_unavailable() -> None:
+    """A bot challenge (`[bot_challenge]`; its provider here: nobody listening on port 9)."""
+    b = sspr.backends.from_config({"bot_challenge": {
+        "provider": "hcaptcha", "site_key": "site", "secret": "s3cret", "verify_url": "http://127.0.0.1:9/siteverify",
+    }})
+    s = sspr.BlockingSspr(b.directory, b.notifier, secret_key=KEY, policy=sspr.Policy(min_response_ms=0),
+                          bot_challenge=b.bot_challenge)
+    with raises(sspr.ChallengeError) as err:
+        s.begin_reset("pat@example.org")
+    assert (err.value.code, err.value.reason) == ("challenge", "required")
+    with raises(sspr.ChallengeError) as err:
+        s.begin_reset("pat@example.org", challenge_token="tok-123")
+    assert err.value.reason == "unavailable" and "tok-123" not in str(err.value)
+
+
 def test_every_exception_class_was_raised_by_a_scenario() -> None:
     classes = {
         obj for obj in vars(sspr._errors).values()
