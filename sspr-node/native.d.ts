@@ -373,6 +373,12 @@ export interface ConfiguredBackends {
    * `new Sspr({ passwordCheckers })`.
    */
   passwordCheckers: Array<ConfiguredBackend>
+  /**
+   * The `[bot_challenge]` verifier, when configured: give it to
+   * `new Sspr({ botChallenge })` and pass the widget's token as the request context's
+   * `challengeToken` to `beginReset`.
+   */
+  botChallenge?: ConfiguredBackend
   /** The development outbox, when a channel goes there. */
   outbox?: Outbox
   /** The directory when it is the in-memory one, to fill. */
@@ -804,6 +810,12 @@ export interface RequestContext {
    * names none (never an error).
    */
   acceptLanguage?: string
+  /**
+   * The bot challenge widget's token (`cf-turnstile-response`, `h-captcha-response`,
+   * `g-recaptcha-response`), for `beginReset` when the engine has a `botChallenge`; never
+   * logged. Longer than 4096 bytes or with a space is `INVALID_INPUT` (`challenge_token`).
+   */
+  challengeToken?: string
 }
 
 /** The answer to `beginReset`: the same shape for every login, real or not. */
