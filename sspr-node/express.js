@@ -65,6 +65,10 @@ function describe(e) {
       return new Refusal(400, code, `Please check your input (${e.field ?? 'input'}).`, { field: e.field })
     case 'PASSWORD_REJECTED':
       return new Refusal(400, code, `That password was refused: ${e.reason ?? ''}`, { reason: e.reason })
+    case 'CHALLENGE':
+      return e.reason === 'unavailable'
+        ? new Refusal(503, code, 'The check that you are not a robot is unavailable. Please try again later.', { reason: e.reason })
+        : new Refusal(400, code, 'Please confirm that you are not a robot, then try again.', { reason: e.reason })
     case 'BACKEND':
       return new Refusal(503, code, 'The service is unavailable right now. Please try again later.')
     default:

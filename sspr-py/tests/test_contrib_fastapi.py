@@ -293,3 +293,12 @@ def test_readme_snippet() -> None:
         assert pin is not None
         assert api(client, "verify", {"pin": pin.reveal()}).status_code == 200
         assert api(client, "complete", {}).json()["must_change"] is True
+
+
+def test_a_refused_bot_challenge_reads_as_a_request_to_solve_it() -> None:
+    from sspr.contrib._web import describe
+
+    required = describe(sspr.ChallengeError("bot challenge required", reason="required"))
+    assert (required.status, required.code, required.extra) == (400, "challenge", {"reason": "required"})
+    down = describe(sspr.ChallengeError("bot challenge unavailable", reason="unavailable"))
+    assert down.status == 503 and "unavailable" in down.message

@@ -57,6 +57,11 @@ def describe(err: Union[sspr.SsprError, Refusal]) -> Refusal:
         return Refusal(400, err.code, f"Please check your input ({err.field}).", field=err.field)
     if isinstance(err, sspr.PasswordRejected):
         return Refusal(400, err.code, f"That password was refused: {err.reason}", reason=err.reason)
+    if isinstance(err, sspr.ChallengeError):
+        if err.reason == "unavailable":
+            return Refusal(503, err.code, "The check that you are not a robot is unavailable. Please try again later.",
+                           reason=err.reason)
+        return Refusal(400, err.code, "Please confirm that you are not a robot, then try again.", reason=err.reason)
     if isinstance(err, sspr.SignInFailed):
         return Refusal(401, err.code, "The login or password is not right.")
     if isinstance(err, sspr.BackendError):
