@@ -171,6 +171,10 @@ async fn drain(mut rx: mpsc::Receiver<Message>, sink: Arc<dyn AuditSink>) {
                 }
             }
             Message::Flush(reply) => {
+                // Every earlier event is handed over; a sink that buffers is asked to store.
+                if let Err(e) = sink.flush().await {
+                    tracing::error!(sink = ?sink, error = %e, "audit sink failed to flush");
+                }
                 // The flusher may have given up waiting: nothing to tell then.
                 let _ = reply.send(());
             }
@@ -189,6 +193,11 @@ impl AuditSink for QueuedAuditSink {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(self.drop_event(AuditQueueError::Closed)),
         }
+    }
+
+    /// [`QueuedAuditSink::flush`]: what `Sspr::flush_audit` calls.
+    async fn flush(&self) -> Result<(), BackendError> {
+        QueuedAuditSink::flush(self).await
     }
 }
 

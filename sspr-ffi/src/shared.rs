@@ -130,4 +130,14 @@ impl AuditSink for AuditSinks {
         }
         first_error.map_or(Ok(()), Err)
     }
+
+    async fn flush(&self) -> Result<(), BackendError> {
+        let mut first_error = None;
+        for sink in &self.0 {
+            if let Err(e) = sink.flush().await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
 }

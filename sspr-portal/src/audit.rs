@@ -67,4 +67,11 @@ impl AuditSink for PortalAudit {
         };
         file.and(configured)
     }
+
+    async fn flush(&self) -> Result<(), BackendError> {
+        match &self.configured {
+            Some(sink) => sink.flush().await,
+            None => Ok(()),
+        }
+    }
 }

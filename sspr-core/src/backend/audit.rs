@@ -15,4 +15,13 @@ use crate::error::BackendError;
 pub trait AuditSink: Send + Sync + Debug {
     /// Record one event.
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError>;
+
+    /// Wait until every event `record` accepted before this call is stored (or its failure
+    /// reported). A sink that stores in `record` itself has nothing to wait for and keeps
+    /// this default; a sink that queues events (sspr-backends' `QueuedAuditSink`) or wraps
+    /// another sink must implement it, or the events still queued when the host exits are
+    /// lost. The engine calls it from [`crate::Sspr::flush_audit`].
+    async fn flush(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }

@@ -125,6 +125,22 @@ impl Sspr {
         })
     }
 
+    /// Wait until every audit event recorded so far is stored by the audit sink
+    /// ([`crate::AuditSink::flush`]).
+    ///
+    /// A sink that queues events off the request path (sspr-backends' `QueuedAuditSink`,
+    /// which the backend configuration puts in front of every `[audit]` sink) holds events
+    /// a host process exiting would lose. At graceful shutdown call
+    /// [`Sspr::flush_deliveries`] first (deliveries and hooks still record events: a failed
+    /// delivery, a failed hook), then this, then stop the runtime.
+    ///
+    /// # Errors
+    /// [`Error::Backend`](crate::Error::Backend) when the sink cannot say its events are
+    /// stored (a queue whose draining task has ended: its runtime shut down).
+    pub async fn flush_audit(&self) -> crate::error::Result<()> {
+        observed!(self, flush_audit, None, async move { Ok(self.inner.audit.flush().await?) })
+    }
+
     /// Hand a PIN to the delivery set. Returns at once when the engine has a spawner (after a
     /// first step on the caller's task, which finishes an in-memory notifier's delivery
     /// there and then), or after the delivery when it has none. Never fails: a delivery

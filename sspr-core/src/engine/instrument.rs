@@ -270,4 +270,7 @@ impl AuditSink for TimedAudit {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         timed(&*self.clock, "audit", "record", self.inner.record(event)).await
     }
+    async fn flush(&self) -> Result<(), BackendError> {
+        timed(&*self.clock, "audit", "flush", self.inner.flush()).await
+    }
 }

@@ -293,3 +293,71 @@ async fn a_temporary_password_the_directory_refuses_is_regenerated() {
     }
     assert_eq!(refusals_left.load(Ordering::SeqCst), 97, "three tries, then give up");
 }
+
+/// An audit sink that holds events until `flush` (as a queue in front of a database does),
+/// or fails to flush when `broken`.
+#[derive(Debug, Default, Clone)]
+struct BufferedAudit {
+    held: Arc<std::sync::Mutex<Vec<AuditKind>>>,
+    stored: Arc<std::sync::Mutex<Vec<AuditKind>>>,
+    broken: bool,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::AuditSink for BufferedAudit {
+    async fn record(&self, event: &sspr_core::AuditEvent) -> Result<(), BackendError> {
+        self.held.lock().unwrap().push(event.kind);
+        Ok(())
+    }
+    async fn flush(&self) -> Result<(), BackendError> {
+        if self.broken {
+            return Err(outage());
+        }
+        let held = std::mem::take(&mut *self.held.lock().unwrap());
+        self.stored.lock().unwrap().extend(held);
+        Ok(())
+    }
+}
+
+/// An engine over `audit` with bob enabled and enrolled by e-mail, and its outbox.
+fn engine_with_audit(audit: BufferedAudit) -> (sspr_core::Sspr, Outbox) {
+    let outbox = Outbox::new();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(MemoryDirectory::with_users(users()).unwrap())
+        .notifier(outbox.clone())
+        .audit(audit)
+        .policy(policy())
+        .secret_key(key())
+        .build()
+        .unwrap();
+    (sspr, outbox)
+}
+
+#[tokio::test]
+async fn flush_audit_reaches_the_sink_through_the_engine() {
+    let audit = BufferedAudit::default();
+    let (sspr, outbox) = engine_with_audit(audit.clone());
+    sspr.set_enabled(&admin(), BOB, true, &ctx()).await.unwrap();
+    let update =
+        sspr_core::ContactUpdate { email: sspr_core::ContactChange::Set(BOB_MAIL.into()), ..Default::default() };
+    sspr.update_contacts(&admin(), BOB, update, &ctx()).await.unwrap();
+    let c = sspr.begin_reset(BOB, &ctx()).await.unwrap();
+    sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    sspr.verify_pin(&c.flow_id, Pin::new(outbox.last_pin_to(BOB_MAIL).unwrap()), &ctx()).await.unwrap();
+    sspr.complete_reset(&c.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    sspr.flush_deliveries().await;
+    assert!(audit.stored.lock().unwrap().is_empty(), "nothing stored before the flush");
+    sspr.flush_audit().await.unwrap();
+    let stored = audit.stored.lock().unwrap().clone();
+    for kind in [AuditKind::ResetRequested, AuditKind::PinSent, AuditKind::PinVerified, AuditKind::ResetCompleted] {
+        assert!(stored.contains(&kind), "{kind:?} stored by the flush: {stored:?}");
+    }
+    assert!(audit.held.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_sink_that_cannot_flush_is_a_backend_error() {
+    let (sspr, _) = engine_with_audit(BufferedAudit { broken: true, ..Default::default() });
+    let e = sspr.flush_audit().await.unwrap_err();
+    assert!(matches!(e, Error::Backend { .. }), "{e:?}");
+}
