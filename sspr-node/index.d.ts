@@ -429,6 +429,13 @@ export declare class Sspr {
    * and in tests before reading such a notifier's messages.
    */
   flushDeliveries(): Promise<void>
+  /**
+   * Wait until every audit event recorded so far is stored by the audit sink. The `audit` sink of
+   * `backends.fromConfig` sits behind a queue (a slow sink never slows a reset): events still
+   * queued when the process exits are lost. At shutdown await `flushDeliveries()`, then this.
+   * Rejects with `BACKEND` (kind `unavailable`) when the queue can no longer be drained.
+   */
+  flushAudit(): Promise<void>
   /** Start a reset: the same answer shape for every login, real or not. */
   beginReset(login: string, ctx?: RequestContext | null): Promise<ResetChallenge>
   /** Send a PIN by `methodId`; `confirm` is the full address when the policy asks for it. */

@@ -186,6 +186,7 @@ for (const secret of [native.TemporaryPassword, native.HelpdeskCode]) {
 // The engine's operations that take their arguments as they are (`searchUsers` has a default).
 const OPERATIONS = [
   'flushDeliveries',
+  'flushAudit',
   'beginReset',
   'sendPin',
   'verifyPin',

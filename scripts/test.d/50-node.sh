@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
 command -v node >/dev/null || { echo "node (20+) is required" >&2; exit 1; }
+# The sqlite3 shell reads the audit database __test__/config.test.mjs has the engine write.
+need_apt sqlite3
 root=$PWD
 pkg=$root/sspr-node
 failed=0

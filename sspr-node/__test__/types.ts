@@ -80,6 +80,10 @@ async function configured(): Promise<void> {
   const shared: boolean = b.stateIsShared
   b.memoryDirectory?.insert({ login: 'x', displayName: 'X', dn: 'uid=x' })
   await backends!.fromConfig('/etc/sspr/backends.toml', { dataDir: '/var/lib/sspr' })
+  // At shutdown: deliveries first (they record events), then the audit queue.
+  await sspr.flushDeliveries()
+  const flushed: Promise<void> = sspr.flushAudit()
+  await flushed
   // @ts-expect-error: every table has a kind
   await backends!.fromConfig({ store: { path: 'x' } })
   // @ts-expect-error: an unknown kind

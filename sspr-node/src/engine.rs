@@ -374,6 +374,16 @@ operations! {
         |sspr| async { sspr.flush_deliveries().await; Ok(()) }
     }
 
+    " Wait until every audit event recorded so far is stored by the audit sink. The `audit`"
+    " sink of `backends.fromConfig` sits behind a queue (a slow sink never slows a reset):"
+    " events still queued when the process exits are lost. At shutdown await"
+    " `flushDeliveries()`, then this. Rejects with `BACKEND` (kind `unavailable`) when the"
+    " queue can no longer be drained."
+    #[napi(ts_return_type = "void | Promise<void>")]
+    fn flush_audit() -> () {
+        |sspr| sspr.flush_audit()
+    }
+
     " Start a reset for `login`: the same answer shape for every login."
     #[napi(ts_args_type = "login: string, ctx?: RequestContext | undefined | null", ts_return_type = "ResetChallenge | Promise<ResetChallenge>")]
     fn begin_reset(login: text("login"), ctx: context) -> ResetChallengeJs {

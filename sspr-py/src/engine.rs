@@ -266,6 +266,18 @@ twins! {
         answer: |_py, out| Ok(out),
     }
 
+    /// Wait until every audit event recorded so far is stored by the audit sink. The sink
+    /// `sspr.backends.from_config` builds for `audit` sits behind a queue (so a slow sink
+    /// never slows a reset): events still queued when the process exits are lost. At
+    /// shutdown call `flush_deliveries()`, then this. Raises `BackendError` (kind
+    /// `unavailable`) when the queue can no longer be drained.
+    #[pyo3(signature = ())]
+    fn flush_audit() -> () {
+        prepare: {},
+        call: |core| core.flush_audit(),
+        answer: |_py, out| out.map_err(to_py_err),
+    }
+
     /// Start a reset for `login`. Unknown and real logins get answers of the same shape.
     /// `challenge_token` is the bot challenge widget's token (`cf-turnstile-response`,
     /// `h-captcha-response`, `g-recaptcha-response`) when the engine has a `bot_challenge`.

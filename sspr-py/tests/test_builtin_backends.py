@@ -366,3 +366,97 @@ def test_nightly_registration_job_against_slapd(tmp_path: pathlib.Path) -> None:
     second = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     assert f"reminded: {uid}" not in second.stdout.splitlines(), second.stdout
+
+
+# A host process as a web app runs one: backends from `from_config` with an `audit` sink (behind
+# the queue `from_config` puts in front of it), one whole reset, then the process exits. argv:
+# the audit table as JSON, the file to write the flow's secrets to, and "flush" or "exit".
+AUDIT_HOST = r"""
+import json, sys
+import sspr
+audit, secrets_path, ending = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+b = sspr.backends.from_config({"audit": audit})
+assert b.audit is not None and b.memory_directory is not None and b.outbox is not None
+login = "quinn@example.org"
+b.memory_directory.add(login, "Quinn Queue", "uid=quinn,ou=staff,dc=example,dc=org")
+s = sspr.BlockingSspr(b.directory, b.notifier, secret_key=bytes(range(32)), contacts=b.contacts, store=b.store,
+                      audit=b.audit, policy=sspr.Policy(min_response_ms=0))
+s.set_enabled(login, True, admin="helpdesk")
+s.update_contacts(login, email="quinn@home.example", admin="helpdesk")
+flow = s.begin_reset(login).flow_id
+s.send_pin(flow, "email")
+s.flush_deliveries()
+pin = b.outbox.last_pin_to("quinn@home.example")
+s.verify_pin(flow, pin)
+password = s.complete_reset(flow).temporary_password
+with open(secrets_path, "w") as f:
+    json.dump([pin.reveal(), password.reveal()], f)
+if ending == "flush":
+    s.flush_deliveries()
+    s.flush_audit()
+"""
+
+FLOW_KINDS = {"contacts_changed", "reset_requested", "pin_sent", "pin_verified", "reset_completed"}
+
+
+def audit_host(tmp_path: Path, audit: dict[str, Any], ending: str = "flush") -> List[str]:
+    """Run AUDIT_HOST to its exit; the flow's secrets (PIN, temporary password)."""
+    import json
+    import sys
+
+    secrets = tmp_path / "secrets.json"
+    done = subprocess.run([sys.executable, "-c", AUDIT_HOST, json.dumps(audit), str(secrets), ending],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found: List[str] = json.loads(secrets.read_text())
+    assert all(found), "the child saw the PIN and the temporary password"
+    return found
+
+
+def test_flush_audit_stores_every_event_in_sqlite_before_the_host_exits(tmp_path: Path) -> None:
+    """The attack on durability: a host exits right after a reset. Without `flush_audit` the
+    events still in the queue died with the process (the SQLite file missed the last steps)."""
+    import sqlite3
+
+    db = tmp_path / "audit.sqlite"
+    secrets = audit_host(tmp_path, {"kind": "sqlite", "path": str(db)})
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT kind, outcome, json FROM sspr_audit ORDER BY id").fetchall()
+    kinds = [kind for kind, _, _ in rows]
+    assert FLOW_KINDS <= set(kinds), kinds
+    assert kinds[-1] == "reset_completed", kinds
+    stored = db.read_bytes().decode("latin-1") + "".join(json for _, _, json in rows)
+    for secret in secrets:
+        assert secret not in stored, "a PIN or password reached the audit database"
+
+
+def test_flush_audit_stores_every_event_in_a_json_lines_file_before_the_host_exits(tmp_path: Path) -> None:
+    import json
+
+    log = tmp_path / "audit.jsonl"
+    secrets = audit_host(tmp_path, {"kind": "json_lines", "path": str(log)})
+    text = log.read_text()
+    kinds = [json.loads(line)["kind"] for line in text.splitlines()]
+    assert FLOW_KINDS <= set(kinds), kinds
+    assert kinds[-1] == "reset_completed", kinds
+    for secret in secrets:
+        assert secret not in text, "a PIN or password reached the audit file"
+
+
+def test_flush_audit_is_awaitable_on_the_asyncio_engine(tmp_path: Path) -> None:
+    import json
+
+    log = tmp_path / "audit.jsonl"
+    b = sspr.backends.from_config({"audit": {"kind": "json_lines", "path": str(log)}})
+    assert b.audit is not None
+    engine = sspr.Sspr(seed_directory(), sspr.Outbox(), secret_key=KEY, audit=b.audit,
+                       policy=sspr.Policy(min_response_ms=0))
+
+    async def begin_and_flush() -> None:
+        await engine.begin_reset("nobody@example.org")
+        await engine.flush_audit()
+
+    run(begin_and_flush())
+    kinds = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
+    assert kinds == ["reset_requested"], kinds
+    engine.blocking().flush_audit()  # nothing queued: returns at once

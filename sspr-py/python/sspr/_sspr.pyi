@@ -610,6 +610,11 @@ class _Operations:
     def flush_deliveries(self) -> None:
         """Wait until every PIN handed to the notifier so far is delivered (or its failure is in
         the audit trail): ``send_pin`` does not wait for a slow notifier."""
+    def flush_audit(self) -> None:
+        """Wait until every audit event recorded so far is stored by the audit sink. The
+        ``audit`` sink of ``sspr.backends.from_config`` sits behind a queue: events still queued
+        when the process exits are lost. At shutdown call ``flush_deliveries()``, then this.
+        Raises ``BackendError`` (kind ``unavailable``) when the queue can no longer be drained."""
     def begin_reset(
         self, login: str, ctx: Optional[RequestContext] = None, challenge_token: Optional[str] = None
     ) -> ResetChallenge: ...
@@ -701,6 +706,7 @@ class Sspr(_Engine):
 
     def blocking(self) -> "BlockingSspr": ...
     flush_deliveries = _coroutine(_Operations.flush_deliveries)
+    flush_audit = _coroutine(_Operations.flush_audit)
     begin_reset = _coroutine(_Operations.begin_reset)
     send_pin = _coroutine(_Operations.send_pin)
     verify_pin = _coroutine(_Operations.verify_pin)
