@@ -117,7 +117,9 @@ async fn a_reset_traces_each_call_and_backend_call_and_no_secret() {
         let flow_ref = call.fields.split(" sspr.flow=").nth(1).expect("a flow reference").split(' ').next().unwrap();
         refs.push(flow_ref.to_owned());
         let children: Vec<&Seen> = spans.iter().filter(|s| s.parent == Some(index as u64 + 1)).collect();
-        assert!(!children.is_empty() && children.iter().all(|c| c.name == "sspr.backend"), "{step}: {children:?}");
+        // Backend calls, and for send_pin the delivery handed off the request path.
+        assert!(children.iter().any(|c| c.name == "sspr.backend"), "{step}: {children:?}");
+        assert!(children.iter().all(|c| c.name == "sspr.backend" || c.name == "sspr.delivery"), "{step}: {children:?}");
     }
     assert!(refs.iter().all(|r| r == &refs[0]), "{refs:?}");
     let refused = calls("sspr.verify_pin");
@@ -130,4 +132,65 @@ async fn a_reset_traces_each_call_and_backend_call_and_no_secret() {
     for secret in [flow.as_str(), pin.as_str(), password.as_str(), ALICE, ALICE_MAIL, "alice", "203.0.113.7"] {
         assert!(!everything.contains(secret), "{secret} is in a span:\n{everything}");
     }
+}
+
+/// A relay that is down for its first `send` and up after; each call waits once first, so a
+/// delivery is never finished in its first step and moves to the spawner's task.
+#[derive(Debug)]
+struct FlakyRelay {
+    calls: AtomicU64,
+    outbox: sspr_core::memory::Outbox,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Notifier for FlakyRelay {
+    async fn send(&self, notification: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+        tokio::task::yield_now().await;
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(sspr_core::BackendError::unavailable(std::io::Error::other("relay down")));
+        }
+        self.outbox.send(notification).await
+    }
+}
+
+/// The ancestors of span `index` (0-based), nearest first, by name.
+fn ancestors(spans: &[Seen], index: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut parent = spans[index].parent;
+    while let Some(id) = parent {
+        let span = &spans[(id - 1) as usize];
+        names.push(span.name.clone());
+        parent = span.parent;
+    }
+    names
+}
+
+#[tokio::test]
+async fn a_delivery_retried_off_the_request_path_stays_in_the_calls_trace() {
+    let capture = Capture::default();
+    let _guard = tracing::subscriber::set_default(capture.clone());
+    let outbox = sspr_core::memory::Outbox::new();
+    let relay = Arc::new(FlakyRelay { calls: AtomicU64::new(0), outbox: outbox.clone() });
+    let h = Harness::builder().notifier(relay.clone()).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    h.sspr.flush_deliveries().await;
+    // The PIN failed, its retry got through, then the notice to alice's phone.
+    assert_eq!(relay.calls.load(Ordering::SeqCst), 3, "the first send failed, the retry got through");
+    assert!(outbox.last_pin_to(ALICE_MAIL).is_some());
+
+    let spans = capture.spans.lock().unwrap().clone();
+    let sends: Vec<usize> =
+        (0..spans.len()).filter(|&i| spans[i].fields.contains("sspr.backend=notifier sspr.operation=send")).collect();
+    assert_eq!(sends.len(), 3, "{spans:#?}");
+    for &i in &sends {
+        assert_eq!(ancestors(&spans, i), ["sspr.delivery", "sspr.send_pin"], "send {i} in the call's trace");
+    }
+    let roots: Vec<&Seen> = spans.iter().filter(|s| s.parent.is_none() && s.name == "sspr.backend").collect();
+    assert!(roots.is_empty(), "no backend call is a root span: {roots:#?}");
+    let send_pin = spans.iter().find(|s| s.name == "sspr.send_pin").unwrap();
+    let delivery = spans.iter().find(|s| s.name == "sspr.delivery").unwrap();
+    let flow_ref = |s: &Seen| s.fields.split(" sspr.flow=").nth(1).map(|r| r.split(' ').next().unwrap().to_owned());
+    assert!(flow_ref(delivery).is_some(), "{delivery:?}");
+    assert_eq!(flow_ref(delivery), flow_ref(send_pin), "the delivery carries the flow's keyed reference");
 }

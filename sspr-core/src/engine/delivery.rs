@@ -12,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use tracing::Instrument as _;
 
 use super::Sspr;
 use crate::audit::{AuditEvent, Outcome};
@@ -161,7 +162,8 @@ impl Sspr {
             return;
         }
         let sspr = self.clone();
-        self.start_reserved(spawner, async move { sspr.run_delivery(delivery, true).await }).await;
+        let flow_ref = delivery.event.flow_ref.clone();
+        self.start_reserved(spawner, flow_ref.as_deref(), async move { sspr.run_delivery(delivery, true).await }).await;
     }
 
     /// Run `work` off the request path, counted in the delivery set (so
@@ -171,7 +173,7 @@ impl Sspr {
     /// account is in doubt, so running it inline tells nothing; it only takes longer.
     pub(super) async fn hand_off(&self, work: impl Future<Output = ()> + Send + 'static) {
         match self.inner.spawner.clone() {
-            Some(spawner) if self.inner.deliveries.reserve() => self.start_reserved(spawner, work).await,
+            Some(spawner) if self.inner.deliveries.reserve() => self.start_reserved(spawner, None, work).await,
             _ => work.await,
         }
     }
@@ -180,16 +182,26 @@ impl Sspr {
     /// no waiting (an in-process outbox or store) is done now, so its effect is there when the
     /// call returns. Anything still pending moves to the spawner, where it outlives this
     /// request even if the request is cancelled or the backend hangs.
+    ///
+    /// The work runs in a `sspr.delivery` span, a child of the engine call's span carrying
+    /// `flow_ref` (the flow's keyed reference) when there is one: its backend calls (a
+    /// notifier's retries, seconds later on the spawner's task) stay in the call's trace
+    /// instead of starting traces of their own.
     async fn start_reserved(
         &self,
         spawner: std::sync::Arc<dyn crate::runtime::Spawn>,
+        flow_ref: Option<&str>,
         work: impl Future<Output = ()> + Send + 'static,
     ) {
         let place = Place(self.clone());
-        let mut task: Pin<Box<dyn Future<Output = ()> + Send + 'static>> = Box::pin(async move {
-            work.await;
-            drop(place);
-        });
+        let span = tracing::info_span!("sspr.delivery", sspr.flow = flow_ref);
+        let mut task: Pin<Box<dyn Future<Output = ()> + Send + 'static>> = Box::pin(
+            async move {
+                work.await;
+                drop(place);
+            }
+            .instrument(span),
+        );
         let done = std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_ready())).await;
         if !done {
             spawner.spawn(task);
