@@ -17,8 +17,17 @@
 //!
 //! Events never hold a secret, so neither does the table. The same database as the store may
 //! be used, or another one (`[audit] kind = "sqlite"` / `"postgres"` in
-//! [`config`](crate::config)). Rows are never deleted by sspr: prune old ones with
-//! `DELETE FROM sspr_audit WHERE at < ...` as the retention policy says.
+//! [`config`](crate::config)).
+//!
+//! **Retention.** Without `retain_days` rows are kept for ever. With it (`[audit] retain_days`,
+//! or [`SqliteConfig`](crate::sqlite::SqliteConfig) / [`PostgresConfig`](crate::postgres::PostgresConfig)
+//! `retain_days`), recording an event also starts a prune, at most once an hour of the events'
+//! time: rows older than the event by more than `retain_days` are deleted, [`PRUNE_BATCH`]
+//! rows per statement (short locks), off the caller's path (SQLite: as jobs queued on the
+//! store's own thread behind the insert; PostgreSQL: on a task of its own). `prune_audit` on
+//! each store runs one to the end at once.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -79,6 +88,48 @@ pub(crate) const DAILY_KINDS: &str = "SELECT at / 86400, kind, count(*) FROM ssp
 /// Parameter 2 is how many.
 pub(crate) const TOP_FAILURES: &str = "SELECT kind, outcome, coalesce(reason, ''), count(*) FROM sspr_audit
      WHERE at >= ?1 AND outcome IN ('failed', 'refused', 'limited') GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT ?2";
+
+/// Delete up to `?2` of the oldest rows recorded before second `?1` (the index on `at` finds
+/// them; one batch per statement keeps each lock short).
+pub(crate) const PRUNE: &str =
+    "DELETE FROM sspr_audit WHERE id IN (SELECT id FROM sspr_audit WHERE at < ?1 ORDER BY at, id LIMIT ?2)";
+
+/// Rows one pruning statement deletes at most.
+pub const PRUNE_BATCH: i64 = 1000;
+
+/// Seconds (of the events' time) between two prunes started by `record`.
+pub const PRUNE_EVERY: i64 = 3600;
+
+/// When an audit sink with `retain_days` prunes, shared by its clones.
+#[derive(Debug)]
+pub(crate) struct Retention {
+    /// Seconds a row is kept; `None`: for ever.
+    keep: Option<i64>,
+    /// The event time from which the next prune is due.
+    next: AtomicI64,
+}
+
+impl Retention {
+    pub(crate) fn new(retain_days: Option<u32>) -> Self {
+        Self { keep: retain_days.map(|days| i64::from(days) * DAY), next: AtomicI64::new(i64::MIN) }
+    }
+
+    /// The cutoff (rows before it go) when an event recorded at `at` finds a prune due; at
+    /// most once per [`PRUNE_EVERY`], whichever clone records.
+    pub(crate) fn due(&self, at: i64) -> Option<i64> {
+        let keep = self.keep?;
+        let next = self.next.load(Ordering::Relaxed);
+        if at < next
+            || self
+                .next
+                .compare_exchange(next, at.saturating_add(PRUNE_EVERY), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        Some(at.saturating_sub(keep))
+    }
+}
 
 /// PostgreSQL's spelling of a query written with `?N` parameters.
 #[cfg(feature = "postgres")]

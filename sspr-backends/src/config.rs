@@ -187,6 +187,10 @@ pub struct SqliteStoreConfig {
     /// How long a write waits for another process holding the lock. Default 5000.
     #[serde(default)]
     pub busy_timeout_ms: Option<u64>,
+    /// `[audit]` only: delete audit rows older than this many days (in batches, off the
+    /// reset's path; see [`crate::audit_sql`]). Default: kept for ever.
+    #[serde(default)]
+    pub retain_days: Option<u32>,
 }
 
 /// Contacts kept somewhere else than the `[store]`.
@@ -396,6 +400,16 @@ impl BackendsConfig {
                 return Err(ConfigError::Invalid("[contacts] kind = \"graph\" needs [directory] kind = \"graph\""));
             }
         }
+        let store_retains = match &self.store {
+            StoreConfig::Sqlite(c) => c.retain_days.is_some(),
+            StoreConfig::Postgres(c) => c.retain_days.is_some(),
+            StoreConfig::Memory => false,
+        };
+        if store_retains || matches!(&self.state, Some(StateConfig::Postgres(c)) if c.retain_days.is_some()) {
+            return Err(ConfigError::Invalid(
+                "retain_days is an [audit] setting (how long audit rows are kept), not a [store] or [state] one",
+            ));
+        }
         if self.contacts_check.is_some() {
             match (&self.contacts, &self.directory) {
                 (None | Some(ContactsConfig::Graph(_)), _) => {
@@ -532,6 +546,7 @@ impl BackendsConfig {
                 let store = SqliteStore::from_config(&SqliteConfig {
                     path,
                     busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
+                    retain_days: None,
                 })
                 .map_err(backend("SQLite store"))?;
                 (Arc::new(store.clone()), Arc::new(store), true)
@@ -607,6 +622,7 @@ impl BackendsConfig {
                 let store = SqliteStore::from_config(&SqliteConfig {
                     path,
                     busy_timeout_ms: sqlite.busy_timeout_ms.unwrap_or(5000),
+                    retain_days: sqlite.retain_days,
                 })
                 .map_err(backend("SQLite audit sink"))?;
                 audit_report = Some(Arc::new(store.clone()));
@@ -794,6 +810,25 @@ mod tests {
         let err = pg.build(&ctx).await.unwrap_err();
         assert!(matches!(err, ConfigError::Backend { what: "PostgreSQL audit sink", .. }), "{err}");
         assert!(!format!("{err} {err:?}").contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn retain_days_is_an_audit_setting_only() {
+        let audit = BackendsConfig::from_toml_str("[audit]\nkind = \"sqlite\"\nretain_days = 90\n").unwrap();
+        assert!(matches!(audit.audit, Some(AuditConfig::Sqlite(SqliteStoreConfig { retain_days: Some(90), .. }))));
+        let pg = "kind = \"postgres\"\nurl = \"postgres://u@h/a\"\nretain_days = 90\n";
+        assert!(BackendsConfig::from_toml_str(&format!("[audit]\n{pg}")).is_ok());
+        for misplaced in [
+            "[store]\nkind = \"sqlite\"\nretain_days = 90\n".to_owned(),
+            format!("[store]\n{pg}"),
+            format!("[state]\n{pg}"),
+        ] {
+            let err = BackendsConfig::from_toml_str(&misplaced).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid(m) if m.contains("retain_days")), "{misplaced}: {err}");
+        }
+        // (serde's internally tagged enums lose the key's name for a bad value: not named here)
+        let err = BackendsConfig::from_toml_str("[audit]\nkind = \"sqlite\"\nretain_days = -1\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
     }
 
     #[tokio::test]

@@ -39,7 +39,7 @@ use sspr_core::time::format_description::well_known::Rfc3339;
 use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, EmailAddress, PhoneNumber, UserId};
 use tokio::sync::oneshot;
 
-use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary};
+use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary, PRUNE, PRUNE_BATCH, Retention};
 
 /// The schema, one step per entry; `PRAGMA user_version` is the number of steps applied.
 /// Never edit a step that has shipped: add a new one.
@@ -95,6 +95,10 @@ pub struct SqliteConfig {
     /// How long a write waits for another process holding the database lock.
     #[serde(default = "default_busy_timeout_ms")]
     pub busy_timeout_ms: u64,
+    /// As an audit sink: delete `sspr_audit` rows older than this many days (see
+    /// [`crate::audit_sql`], "Retention"). Default: kept for ever.
+    #[serde(default)]
+    pub retain_days: Option<u32>,
 }
 
 fn default_busy_timeout_ms() -> u64 {
@@ -115,6 +119,8 @@ struct Inner {
     path: String,
     /// The unix second of the last sweep of expired state, so sweeps run at most once a second.
     last_sweep: AtomicI64,
+    /// When the audit trail is pruned (`retain_days`).
+    retention: Retention,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -127,22 +133,32 @@ impl SqliteStore {
     /// Open (or create) the database at `path`, switch it to WAL and bring its schema up to
     /// date.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, BackendError> {
-        Self::from_config(&SqliteConfig { path: path.as_ref().to_owned(), busy_timeout_ms: default_busy_timeout_ms() })
+        Self::from_config(&SqliteConfig {
+            path: path.as_ref().to_owned(),
+            busy_timeout_ms: default_busy_timeout_ms(),
+            retain_days: None,
+        })
     }
 
     /// Open the database described by `config`.
     pub fn from_config(config: &SqliteConfig) -> Result<Self, BackendError> {
         let conn = Connection::open(&config.path).map_err(map_err)?;
-        Self::start(conn, config.path.display().to_string(), Duration::from_millis(config.busy_timeout_ms))
+        let busy_timeout = Duration::from_millis(config.busy_timeout_ms);
+        Self::start(conn, config.path.display().to_string(), busy_timeout, Retention::new(config.retain_days))
     }
 
     /// A private database in memory, lost when the store is dropped (tests, demos).
     pub fn open_in_memory() -> Result<Self, BackendError> {
         let conn = Connection::open_in_memory().map_err(map_err)?;
-        Self::start(conn, ":memory:".into(), Duration::from_secs(5))
+        Self::start(conn, ":memory:".into(), Duration::from_secs(5), Retention::new(None))
     }
 
-    fn start(mut conn: Connection, path: String, busy_timeout: Duration) -> Result<Self, BackendError> {
+    fn start(
+        mut conn: Connection,
+        path: String,
+        busy_timeout: Duration,
+        retention: Retention,
+    ) -> Result<Self, BackendError> {
         conn.busy_timeout(busy_timeout).map_err(map_err)?;
         // In memory the journal mode stays "memory"; on disk it becomes "wal".
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(map_err)?;
@@ -157,7 +173,7 @@ impl SqliteStore {
                 }
             })
             .map_err(BackendError::unavailable)?;
-        Ok(Self { inner: Arc::new(Inner { jobs, path, last_sweep: AtomicI64::new(i64::MIN) }) })
+        Ok(Self { inner: Arc::new(Inner { jobs, path, last_sweep: AtomicI64::new(i64::MIN), retention }) })
     }
 
     /// The schema version of the open database.
@@ -171,6 +187,34 @@ impl SqliteStore {
     pub async fn sweep_expired(&self, now: OffsetDateTime) -> Result<usize, BackendError> {
         let now = now.unix_timestamp();
         self.call(move |conn| conn.prepare_cached(SWEEP)?.execute(params![now])).await
+    }
+
+    /// Delete the `sspr_audit` rows recorded before `before`, [`PRUNE_BATCH`] per statement,
+    /// and return how many. With `retain_days`, recording starts this by itself (off the
+    /// caller's path, at most once an hour); call it to prune at once.
+    pub async fn prune_audit(&self, before: OffsetDateTime) -> Result<u64, BackendError> {
+        let before = before.unix_timestamp();
+        let mut total = 0;
+        loop {
+            let deleted = self.call(move |conn| prune_batch(conn, before)).await?;
+            total += deleted;
+            if deleted < PRUNE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Queue one batch of pruning on the store's thread, without waiting for it: a full batch
+    /// queues the next one behind what was queued meanwhile (the inserts go on between).
+    fn prune_in_background(jobs: mpsc::Sender<Job>, before: i64) {
+        let next = jobs.clone();
+        let job: Job = Box::new(move |conn| match prune_batch(conn, before) {
+            Ok(deleted) if deleted >= PRUNE_BATCH as u64 => Self::prune_in_background(next, before),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning old audit rows failed"),
+        });
+        // The thread has stopped: nothing left to prune.
+        let _ = jobs.send(job);
     }
 
     /// Run `f` on the store's thread and wait for its answer.
@@ -553,6 +597,7 @@ const AUDIT_INSERT: &str =
 impl AuditSink for SqliteStore {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         let row = AuditRow::of(event);
+        let row_at = row.at;
         self.call(move |conn| {
             conn.prepare_cached(AUDIT_INSERT)?.execute(params![
                 row.at,
@@ -563,9 +608,18 @@ impl AuditSink for SqliteStore {
                 row.json
             ])
         })
-        .await
-        .map(|_| ())
+        .await?;
+        if let Some(before) = self.inner.retention.due(row_at) {
+            Self::prune_in_background(self.inner.jobs.clone(), before);
+        }
+        Ok(())
     }
+}
+
+/// Delete one batch of audit rows recorded before `before` (unix seconds).
+fn prune_batch(conn: &mut Connection, before: i64) -> rusqlite::Result<u64> {
+    let deleted = conn.prepare_cached(PRUNE)?.execute(params![before, PRUNE_BATCH])?;
+    Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
 }
 
 #[async_trait]

@@ -35,7 +35,7 @@ use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, EmailAddr
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Row, Statement};
 
-use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary};
+use crate::audit_sql::{self, AuditReport, AuditRow, AuditSummary, PRUNE, PRUNE_BATCH, Retention};
 use crate::{conninfo, redact};
 
 mod tls;
@@ -72,6 +72,10 @@ pub struct PostgresConfig {
     /// How often (at most) expired state rows are deleted.
     #[serde(default = "default_sweep_interval_secs")]
     pub sweep_interval_secs: u64,
+    /// As an audit sink: delete `sspr_audit` rows older than this many days (see
+    /// [`crate::audit_sql`], "Retention"). Default: kept for ever.
+    #[serde(default)]
+    pub retain_days: Option<u32>,
 }
 
 fn default_pool_size() -> usize {
@@ -97,6 +101,7 @@ impl PostgresConfig {
             connect_timeout_ms: default_connect_timeout_ms(),
             query_timeout_ms: default_query_timeout_ms(),
             sweep_interval_secs: default_sweep_interval_secs(),
+            retain_days: None,
         }
     }
 }
@@ -110,6 +115,7 @@ impl fmt::Debug for PostgresConfig {
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("query_timeout_ms", &self.query_timeout_ms)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("retain_days", &self.retain_days)
             .finish()
     }
 }
@@ -330,6 +336,8 @@ struct Inner {
     query_timeout: Duration,
     sweep_every: i64,
     next_sweep: AtomicI64,
+    /// When the audit trail is pruned (`retain_days`).
+    retention: Retention,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -400,6 +408,7 @@ impl PostgresStore {
                 query_timeout,
                 sweep_every: i64::try_from(config.sweep_interval_secs.max(1)).unwrap_or(i64::MAX),
                 next_sweep: AtomicI64::new(i64::MIN),
+                retention: Retention::new(config.retain_days),
             }),
         };
         store.migrate().await?;
@@ -457,6 +466,23 @@ impl PostgresStore {
     pub async fn sweep_expired(&self, now: OffsetDateTime) -> Result<u64, BackendError> {
         let conn = self.conn().await?;
         self.timed(conn.client.execute(&conn.sweep, &[&now.unix_timestamp()])).await
+    }
+
+    /// Delete the `sspr_audit` rows recorded before `before`, [`PRUNE_BATCH`] per statement
+    /// (each its own transaction), and return how many. With `retain_days`, recording starts
+    /// this by itself on a task of its own (at most once an hour); call it to prune at once.
+    pub async fn prune_audit(&self, before: OffsetDateTime) -> Result<u64, BackendError> {
+        let before = before.unix_timestamp();
+        let sql = audit_sql::postgres_sql(PRUNE);
+        let mut total = 0;
+        loop {
+            let conn = self.conn().await?;
+            let deleted = self.timed(conn.client.execute(sql.as_str(), &[&before, &PRUNE_BATCH])).await?;
+            total += deleted;
+            if deleted < PRUNE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 
     /// A connection from the pool, replacing a broken one.
@@ -553,8 +579,18 @@ impl AuditSink for PostgresStore {
             conn.client
                 .execute(&conn.audit_insert, &[&row.at, &row.kind, &row.outcome, &row.reason, &row.channel, &row.json]),
         )
-        .await
-        .map(|_| ())
+        .await?;
+        if let Some(before) = self.inner.retention.due(row.at) {
+            let store = self.clone();
+            // Off the caller's path (the audit queue's task, or a reset when the queue is off).
+            tokio::spawn(async move {
+                let before = OffsetDateTime::from_unix_timestamp(before).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+                if let Err(e) = store.prune_audit(before).await {
+                    tracing::warn!(error = %e, "pruning old audit rows failed");
+                }
+            });
+        }
+        Ok(())
     }
 }
 

@@ -145,3 +145,36 @@ where
     assert_eq!(s.resets.iter().filter(|r| r.outcome == "success").map(|r| r.count).sum::<u64>(), 1, "{s:?}");
     assert!(s.top_failures.is_empty(), "{s:?}");
 }
+
+/// Old rows recorded by a sink opened with `retain_days = 30` (`PRUNE_BATCH` is 1000: these
+/// take three batches).
+const OLD_ROWS: usize = 2500;
+
+/// With `retain_days = 30`: rows 40 days old go once an event an hour or more later is
+/// recorded, in the background (polled here through `rows_before(second)`), and rows 29 days
+/// old and newer stay. `sink` was opened with `retain_days = Some(30)`.
+pub async fn prunes_past_retention<S, F, Fut>(sink: &S, rows_before: F)
+where
+    S: AuditSink,
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = i64>,
+{
+    let old = NOW - Duration::days(40);
+    let kept = NOW - Duration::days(29);
+    for _ in 0..OLD_ROWS {
+        sink.record(&event(AuditKind::PinSent, old, Outcome::Success, Some(Channel::Email))).await.unwrap();
+    }
+    for _ in 0..3 {
+        sink.record(&event(AuditKind::ResetRequested, kept, Outcome::Success, None)).await.unwrap();
+    }
+    let cutoff = (NOW - Duration::days(30)).unix_timestamp();
+    assert_eq!(rows_before(cutoff).await, OLD_ROWS as i64, "nothing pruned while no event is 30 days newer");
+    // The event that finds a prune due; the prune runs after it returned.
+    sink.record(&event(AuditKind::ResetCompleted, NOW, Outcome::Success, Some(Channel::Email))).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while rows_before(cutoff).await > 0 {
+        assert!(std::time::Instant::now() < deadline, "old rows still there: {}", rows_before(cutoff).await);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(rows_before(i64::MAX).await, 4, "the three rows inside the retention and the newest stay");
+}

@@ -229,3 +229,20 @@ fn a_postgres_store_dropped_outside_a_runtime_does_not_panic() {
         store
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_rows_past_retain_days_are_pruned_in_the_background() {
+    let url = fresh_database().await;
+    let store =
+        PostgresStore::from_config(&PostgresConfig { retain_days: Some(30), ..PostgresConfig::new(url.clone()) })
+            .await
+            .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let client = &client;
+    crate::audit::prunes_past_retention(&store, |before| async move {
+        client.query_one("SELECT count(*) FROM sspr_audit WHERE at < $1", &[&before]).await.unwrap().get::<_, i64>(0)
+    })
+    .await;
+    assert_eq!(store.prune_audit(crate::audit::NOW).await.unwrap(), 3);
+}
