@@ -124,6 +124,14 @@ export declare class NativeSspr {
    * and tests reading such a notifier's messages.
    */
   flushDeliveries(): void | Promise<void>
+  /**
+   * Wait until every audit event recorded so far is stored by the audit sink. The `audit`
+   * sink of `backends.fromConfig` sits behind a queue (a slow sink never slows a reset):
+   * events still queued when the process exits are lost. At shutdown await
+   * `flushDeliveries()`, then this. Rejects with `BACKEND` (kind `unavailable`) when the
+   * queue can no longer be drained.
+   */
+  flushAudit(): void | Promise<void>
   /** Start a reset for `login`: the same answer shape for every login. */
   beginReset(login: string, ctx?: RequestContext | undefined | null): ResetChallenge | Promise<ResetChallenge>
   /** Send a PIN by the method `methodId`; `confirm` is the full address when the policy asks for it. */
