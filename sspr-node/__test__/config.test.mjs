@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Sspr, SsprError, backends } from '../index.js'
@@ -97,7 +97,8 @@ test('a configured backend goes to its own slot only', async () => {
 const AUDIT_HOST = `
 import { writeFileSync } from 'node:fs'
 import { Sspr, backends } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
-const [audit, secretsPath, ending] = [JSON.parse(process.argv[2]), process.argv[3], process.argv[4]]
+const [auditJson, secretsPath, ending] = process.argv.slice(-3)
+const audit = JSON.parse(auditJson)
 const b = await backends.fromConfig({ audit })
 if (!b.audit || !b.memoryDirectory || !b.outbox) throw new Error('no audit sink, directory or outbox')
 const login = 'quinn@example.org'
@@ -106,7 +107,7 @@ const admin = { type: 'admin', id: 'helpdesk' }
 const sspr = new Sspr({ ...b, secretKey: new Uint8Array(32).map((_, i) => i), policy: { minResponseMs: 0 } })
 await sspr.setEnabled(admin, login, true)
 await sspr.updateContacts(admin, login, { email: 'quinn@home.example' })
-for (let n = 0; n < 2000; n++) await sspr.beginReset(`nobody${n}@example.org`)
+for (let n = 0; n < 2000; n++) await sspr.beginReset('nobody' + n + '@example.org')
 const { flowId } = await sspr.beginReset(login)
 await sspr.sendPin(flowId, 'email')
 await sspr.flushDeliveries()
@@ -170,7 +171,13 @@ test('flushAudit stores every event in a JSON-lines file before the host exits',
     setTimeout(() => shipper.resume(), 1)
   })
   const shipped = once(shipper, 'end')
-  const secrets = await auditHost(dir, { kind: 'json_lines', path: log })
+  const secrets = await auditHost(dir, { kind: 'json_lines', path: log }).catch((e) => {
+    // A host that failed before opening the pipe would leave the shipper waiting for a writer.
+    try {
+      closeSync(openSync(log, constants.O_WRONLY | constants.O_NONBLOCK))
+    } catch {}
+    throw e
+  })
   await shipped
   const text = Buffer.concat(chunks).toString('utf8')
   const kinds = text.trim().split('\n').map((line) => JSON.parse(line).kind)
