@@ -298,7 +298,8 @@ def test_readme_snippet() -> None:
 def test_a_refused_bot_challenge_reads_as_a_request_to_solve_it() -> None:
     from sspr.contrib._web import describe
 
-    required = describe(sspr.ChallengeError("bot challenge required", reason="required"))
+    # As the engine raises them (the binding sets code and reason).
+    required = describe(sspr.ChallengeError("bot challenge required", code="challenge", reason="required"))
     assert (required.status, required.code, required.extra) == (400, "challenge", {"reason": "required"})
-    down = describe(sspr.ChallengeError("bot challenge unavailable", reason="unavailable"))
+    down = describe(sspr.ChallengeError("bot challenge unavailable", code="challenge", reason="unavailable"))
     assert down.status == 503 and "unavailable" in down.message
