@@ -227,10 +227,7 @@ impl SmtpNotifier {
 }
 
 fn language(locale: Locale) -> &'static str {
-    match locale {
-        Locale::De => "de",
-        _ => "en",
-    }
+    locale.as_str()
 }
 
 /// The HTML alternative: the same text, escaped, in a minimal page.
@@ -269,11 +266,8 @@ impl Header for ContentLanguage {
     }
 
     fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        match s.trim() {
-            "de" => Ok(Self("de")),
-            "en" => Ok(Self("en")),
-            other => Err(format!("unsupported language {other}").into()),
-        }
+        let locale: Locale = s.trim().parse().map_err(|_| format!("unsupported language {}", s.trim()))?;
+        Ok(Self(locale.as_str()))
     }
 
     fn display(&self) -> HeaderValue {

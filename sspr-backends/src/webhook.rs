@@ -278,14 +278,7 @@ pub fn payload(notification: &Notification) -> Zeroizing<Vec<u8>> {
         .into(),
     );
     body.insert("to".into(), notification.to.as_str().into());
-    body.insert(
-        "locale".into(),
-        match notification.locale {
-            Locale::De => "de",
-            _ => "en",
-        }
-        .into(),
-    );
+    body.insert("locale".into(), notification.locale.as_str().into());
     body.insert("subject".into(), rendered.subject.clone().into());
     body.insert("text".into(), rendered.body.as_str().into());
     if let Some(pin) = pin {

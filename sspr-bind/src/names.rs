@@ -31,6 +31,8 @@ pub const KINDS: &[&str] = &[
 ///
 /// ```
 /// assert_eq!(sspr_bind::names::core_name("locale", "de-CH").unwrap(), "de");
+/// assert_eq!(sspr_bind::names::core_name("locale", "nl-BE").unwrap(), "nl");
+/// assert!(sspr_bind::names::core_name("locale", "pl").is_err());
 /// assert_eq!(sspr_bind::names::core_name("error_code", "wrong_pin").unwrap(), "wrong_pin");
 /// assert!(sspr_bind::names::core_name("channel", "Email").is_err());
 /// ```

@@ -76,31 +76,64 @@ pub enum Locale {
     En,
     /// German.
     De,
+    /// French.
+    Fr,
+    /// Spanish.
+    Es,
+    /// Italian.
+    It,
+    /// Dutch.
+    Nl,
 }
 
 impl Locale {
-    /// Pick the best supported language from an HTTP `Accept-Language` header.
+    /// Pick the best supported language from an HTTP `Accept-Language` header, negotiated
+    /// with `fluent-langneg` (lookup): the entries in order of their quality (`q`, highest
+    /// first; equal ones in the header's order; an unreadable or out-of-range `q` counts as 1,
+    /// `q=0` means "not this one"), the first that a supported language matches wins
+    /// (`de-CH` and `nl-BE` match `de` and `nl`), none: English. Never an error; at most 32
+    /// entries are read.
     ///
     /// ```
     /// use sspr_core::Locale;
     /// assert_eq!(Locale::from_accept_language("de-CH, de;q=0.9, en;q=0.8"), Locale::De);
-    /// assert_eq!(Locale::from_accept_language("fr-FR, en;q=0.5, de;q=0.4"), Locale::En);
-    /// assert_eq!(Locale::from_accept_language("fr"), Locale::En);
+    /// assert_eq!(Locale::from_accept_language("fr-FR, en;q=0.5, de;q=0.4"), Locale::Fr);
+    /// assert_eq!(Locale::from_accept_language("pl, nl-BE;q=0.3"), Locale::Nl);
+    /// assert_eq!(Locale::from_accept_language("pt-BR"), Locale::En);
     /// ```
     pub fn from_accept_language(header: &str) -> Self {
-        let mut best: Option<(f32, Self)> = None;
-        for part in header.split(',').take(32) {
-            let mut pieces = part.trim().split(';');
-            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality =
-                pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or("");
-            let Some(locale) = Self::from_primary(primary) else { continue };
-            if best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, locale));
-            }
-        }
-        best.map_or(Self::En, |(_, l)| l)
+        let mut requested: Vec<(f32, unic_langid::LanguageIdentifier)> = header
+            .split(',')
+            .take(32)
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next().unwrap_or("").trim();
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .filter(|q| (0.0..=1.0).contains(q))
+                    .unwrap_or(1.0);
+                if quality <= 0.0 {
+                    return None;
+                }
+                Some((quality, tag.parse().ok()?))
+            })
+            .collect();
+        // Stable: equal qualities keep the header's order.
+        requested.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let requested: Vec<_> = requested.into_iter().map(|(_, id)| id).collect();
+        let available = Self::language_ids();
+        fluent_langneg::negotiate_languages(&requested, available, None, fluent_langneg::NegotiationStrategy::Lookup)
+            .first()
+            .and_then(|id| Self::from_primary(id.language.as_str()))
+            .unwrap_or_default()
+    }
+
+    /// Every supported locale as a language identifier, in [`Locale::ALL`]'s order.
+    fn language_ids() -> &'static [unic_langid::LanguageIdentifier] {
+        static IDS: std::sync::LazyLock<Vec<unic_langid::LanguageIdentifier>> =
+            std::sync::LazyLock::new(|| Locale::ALL.iter().filter_map(|l| l.as_str().parse().ok()).collect());
+        &IDS
     }
 }
 

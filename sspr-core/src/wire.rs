@@ -16,7 +16,7 @@
 //!   (`channel`, `mode`, `reason`, `kind`); nothing is guessed.
 //! - A locale named explicitly is a language tag (BCP 47, case-insensitive, the primary
 //!   subtag decides: `"de-CH"` is German). A well-formed tag of a language sspr does not
-//!   speak (`"fr"`) or a malformed one is `InvalidInput` (field `locale`): a caller who
+//!   speak (`"pl"`) or a malformed one is `InvalidInput` (field `locale`): a caller who
 //!   names a language must learn it is not served. An `Accept-Language` header is a browser's
 //!   list of preferences, never an error: nothing supported in it (or a malformed header)
 //!   falls back to the default locale, English.
@@ -138,25 +138,29 @@ impl fmt::Display for CompletionMode {
 }
 
 impl Locale {
-    /// Every supported locale's name.
-    pub const NAMES: &'static [&'static str] = &["en", "de"];
+    /// Every supported locale, in declaration order.
+    pub const ALL: &'static [Locale] = &[Self::En, Self::De, Self::Fr, Self::Es, Self::It, Self::Nl];
 
-    /// The stable name: the primary language subtag (`"en"`, `"de"`).
+    /// Every supported locale's name, in declaration order.
+    pub const NAMES: &'static [&'static str] = &["en", "de", "fr", "es", "it", "nl"];
+
+    /// The stable name: the primary language subtag (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`,
+    /// `"nl"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::En => "en",
             Self::De => "de",
+            Self::Fr => "fr",
+            Self::Es => "es",
+            Self::It => "it",
+            Self::Nl => "nl",
         }
     }
 
     /// The locale of a supported primary language subtag, already lower-case: the one list
     /// of supported languages, for explicit names and headers alike.
     pub(crate) fn from_primary(primary: &str) -> Option<Self> {
-        match primary {
-            "en" => Some(Self::En),
-            "de" => Some(Self::De),
-            _ => None,
-        }
+        Self::ALL.iter().copied().find(|l| l.as_str() == primary)
     }
 }
 
@@ -289,9 +293,9 @@ impl RequestContext {
     ///
     /// ```
     /// use sspr_core::{Locale, RequestContext};
-    /// let ctx = RequestContext::from_parts(Some("2001:db8::7"), Some("fr-FR, de;q=0.8"))?;
+    /// let ctx = RequestContext::from_parts(Some("2001:db8::7"), Some("pl-PL, de;q=0.8"))?;
     /// assert_eq!(ctx.locale, Locale::De);
-    /// assert_eq!(RequestContext::from_parts(None, Some("fr"))?.locale, Locale::En);
+    /// assert_eq!(RequestContext::from_parts(None, Some("pl"))?.locale, Locale::En);
     /// assert_eq!(RequestContext::from_parts(Some("host:80"), None).unwrap_err().code(), "invalid_input");
     /// # Ok::<(), sspr_core::Error>(())
     /// ```
@@ -401,8 +405,35 @@ mod tests {
     // locale is now refused when unsupported, in every binding.
     #[test]
     fn an_explicit_unsupported_locale_is_refused() {
-        assert_eq!(field("fr".parse::<Locale>().unwrap_err()), "locale");
-        assert_eq!(field("fr-FR".parse::<Locale>().unwrap_err()), "locale");
+        assert_eq!(field("pl".parse::<Locale>().unwrap_err()), "locale");
+        assert_eq!(field("pt-BR".parse::<Locale>().unwrap_err()), "locale");
+    }
+
+    #[test]
+    fn the_six_languages_are_named_by_their_tags() {
+        assert_eq!(Locale::ALL.len(), Locale::NAMES.len());
+        for (locale, name) in Locale::ALL.iter().zip(Locale::NAMES) {
+            assert_eq!(locale.as_str(), *name);
+        }
+        assert_eq!("fr-CA".parse::<Locale>().unwrap(), Locale::Fr);
+        assert_eq!("es-419".parse::<Locale>().unwrap(), Locale::Es);
+        assert_eq!("IT-ch".parse::<Locale>().unwrap(), Locale::It);
+        assert_eq!("nl-BE".parse::<Locale>().unwrap(), Locale::Nl);
+    }
+
+    #[test]
+    fn accept_language_is_negotiated_by_quality_then_order() {
+        let pick = Locale::from_accept_language;
+        assert_eq!(pick("fr-FR, en;q=0.5"), Locale::Fr);
+        assert_eq!(pick("en;q=0.2, es-MX;q=0.7"), Locale::Es);
+        assert_eq!(pick("pl, pt;q=0.9, it-CH;q=0.8, de;q=0.8"), Locale::It, "equal q: the header's order");
+        assert_eq!(pick("nl;q=0, de;q=0.1"), Locale::De, "q=0 is a refusal");
+        assert_eq!(pick("nl;q=0"), Locale::En);
+        assert_eq!(pick("es;q=2, fr;q=0.9"), Locale::Es, "an out-of-range q counts as 1");
+        assert_eq!(pick("es;q=NaN, fr;q=0.9"), Locale::Es);
+        assert_eq!(pick("*, fr;q=0.1"), Locale::Fr);
+        assert_eq!(pick(&"pl,".repeat(40).to_string()), Locale::En);
+        assert_eq!(pick(&format!("{}fr", "pl,".repeat(40))), Locale::En, "only 32 entries are read");
     }
 
     #[test]
@@ -415,13 +446,14 @@ mod tests {
         }
     }
 
-    // Node took "fr" as a header and answered English; a header still never fails.
+    // Node took "fr" as a header and answered English; a header still never fails (and an
+    // unsupported language in it is passed over).
     #[test]
     fn an_accept_language_header_falls_back_to_the_default() {
         let locale = |h: &str| RequestContext::from_parts(None, Some(h)).unwrap().locale;
-        assert_eq!(locale("fr"), Locale::En);
+        assert_eq!(locale("pl"), Locale::En);
         assert_eq!(locale(";;;,,q=x"), Locale::En);
-        assert_eq!(locale("fr-FR, de;q=0.5"), Locale::De);
+        assert_eq!(locale("pl-PL, de;q=0.5"), Locale::De);
         assert_eq!(RequestContext::from_parts(None, None).unwrap().locale, Locale::En);
     }
 

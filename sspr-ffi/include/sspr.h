@@ -137,6 +137,14 @@ typedef enum SsprLocale {
   SSPR_LOCALE_EN = 0,
   // German.
   SSPR_LOCALE_DE = 1,
+  // French.
+  SSPR_LOCALE_FR = 2,
+  // Spanish.
+  SSPR_LOCALE_ES = 3,
+  // Italian.
+  SSPR_LOCALE_IT = 4,
+  // Dutch.
+  SSPR_LOCALE_NL = 5,
 } SsprLocale;
 
 // Which notice a notification is.
@@ -202,7 +210,7 @@ typedef enum SsprEnum {
   SSPR_ENUM_STATUS = 0,
   // `SsprChannel` (`"email"`, `"sms"`).
   SSPR_ENUM_CHANNEL = 1,
-  // `SsprLocale` (`"en"`, `"de"`; parsing takes a language tag such as `"de-CH"`).
+  // `SsprLocale` (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`, `"nl"`; parsing takes a language tag such as `"de-CH"`).
   SSPR_ENUM_LOCALE = 2,
   // `SsprCompletionMode` (`"temporary"`, `"chosen"`, `"unlock_only"`).
   SSPR_ENUM_COMPLETION_MODE = 3,

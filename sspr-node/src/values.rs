@@ -692,7 +692,7 @@ pub struct NotificationJs {
     pub channel: String,
     /// The full address or number.
     pub to: String,
-    /// `en` or `de`.
+    /// `en`, `de`, `fr`, `es`, `it` or `nl`.
     pub locale: String,
     /// The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,
     /// `reset_requested`, `password_reset`, `contacts_changed`, `password_changed`,

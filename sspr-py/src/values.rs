@@ -126,8 +126,8 @@ pub(crate) fn password_arg(value: &Bound<'_, PyAny>) -> PyResult<Password> {
     }
 }
 
-/// Who calls: client IP, user agent and language (`"en"` or `"de"`). Used for per-IP limits,
-/// the audit trail and the language of notices.
+/// Who calls: client IP, user agent and language (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`,
+/// `"nl"`). Used for per-IP limits, the audit trail and the language of notices.
 #[pyclass(frozen, module = "sspr")]
 #[derive(Clone, Default)]
 pub(crate) struct RequestContext {
@@ -136,8 +136,9 @@ pub(crate) struct RequestContext {
 
 #[pymethods]
 impl RequestContext {
-    /// `client_ip` as the portal sees it (after trusted proxies); `locale` is `"en"` or
-    /// `"de"`, or give `accept_language` (an HTTP `Accept-Language` header) instead.
+    /// `client_ip` as the portal sees it (after trusted proxies); `locale` is a language tag
+    /// (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`, `"nl"`, or with a region such as `"de-CH"`),
+    /// or give `accept_language` (an HTTP `Accept-Language` header) instead.
     #[new]
     #[pyo3(signature = (client_ip = None, user_agent = None, locale = None, accept_language = None))]
     fn new(
@@ -166,7 +167,7 @@ impl RequestContext {
         self.inner.user_agent.as_deref()
     }
 
-    /// `"en"` or `"de"`.
+    /// `"en"`, `"de"`, `"fr"`, `"es"`, `"it"` or `"nl"`.
     #[getter]
     fn locale(&self) -> &'static str {
         self.inner.locale.as_str()
@@ -1018,7 +1019,7 @@ impl Notification {
     fn masked_to(&self) -> String {
         self.inner.to.masked()
     }
-    /// `"en"` or `"de"`.
+    /// `"en"`, `"de"`, `"fr"`, `"es"`, `"it"` or `"nl"`.
     #[getter]
     fn locale(&self) -> &'static str {
         self.inner.locale.as_str()

@@ -34,6 +34,14 @@ named_enum! {
         En,
         /// German.
         De,
+        /// French.
+        Fr,
+        /// Spanish.
+        Es,
+        /// Italian.
+        It,
+        /// Dutch.
+        Nl,
     }
 }
 
@@ -42,6 +50,10 @@ impl From<Locale> for sspr_core::Locale {
         match l {
             Locale::En => Self::En,
             Locale::De => Self::De,
+            Locale::Fr => Self::Fr,
+            Locale::Es => Self::Es,
+            Locale::It => Self::It,
+            Locale::Nl => Self::Nl,
         }
     }
 }

@@ -192,6 +192,14 @@ c_enum! {
         En = 0,
         /// German.
         De = 1,
+        /// French.
+        Fr = 2,
+        /// Spanish.
+        Es = 3,
+        /// Italian.
+        It = 4,
+        /// Dutch.
+        Nl = 5,
     }
 }
 
@@ -289,7 +297,7 @@ c_enum! {
         Status = 0,
         /// `SsprChannel` (`"email"`, `"sms"`).
         Channel = 1,
-        /// `SsprLocale` (`"en"`, `"de"`; parsing takes a language tag such as `"de-CH"`).
+        /// `SsprLocale` (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`, `"nl"`; parsing takes a language tag such as `"de-CH"`).
         Locale = 2,
         /// `SsprCompletionMode` (`"temporary"`, `"chosen"`, `"unlock_only"`).
         CompletionMode = 3,

@@ -42,7 +42,7 @@ class RequestContext:
         self,
         client_ip: Optional[str] = None,
         user_agent: Optional[str] = None,
-        locale: Optional[Literal["en", "de"]] = None,
+        locale: Optional[Literal["en", "de", "fr", "es", "it", "nl"]] = None,
         accept_language: Optional[str] = None,
     ) -> None: ...
     @property
@@ -50,7 +50,7 @@ class RequestContext:
     @property
     def user_agent(self) -> Optional[str]: ...
     @property
-    def locale(self) -> Literal["en", "de"]: ...
+    def locale(self) -> Literal["en", "de", "fr", "es", "it", "nl"]: ...
 
 @final
 class MethodOption:
@@ -375,7 +375,7 @@ class Notification:
     @property
     def masked_to(self) -> str: ...
     @property
-    def locale(self) -> Literal["en", "de"]: ...
+    def locale(self) -> Literal["en", "de", "fr", "es", "it", "nl"]: ...
     @property
     def kind(
         self,
