@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod hex;
 pub mod hooks;
 mod input;
+mod l10n;
 pub mod mask;
 pub mod memory;
 pub mod notice;

@@ -1,4 +1,5 @@
-//! The notices sspr sends, and their standard wording in English and German.
+//! The notices sspr sends, and their standard wording in English, German, French, Spanish,
+//! Italian and Dutch (Fluent resources in `sspr-core/locales/`, compiled in).
 
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -125,7 +126,11 @@ impl Notification {
         }
     }
 
-    /// The standard subject and text, in the notice's language.
+    /// The standard subject and text, in the notice's language: the Fluent messages of
+    /// `sspr-core/locales/<language>.ftl`. A notice to a phone gets the message's short
+    /// `-sms` text (one SMS segment in every language, tested); dates are written as the
+    /// language writes them, in the offset `at` carries (the engine stamps notices with the
+    /// policy's `time_zone`).
     ///
     /// ```
     /// # use sspr_core::{notice::{Message, Notification}, Destination, EmailAddress, Locale};
@@ -133,202 +138,252 @@ impl Notification {
     ///     to: Destination::Email(EmailAddress::parse("jane@example.org").unwrap()),
     ///     locale: Locale::De,
     ///     message: Message::PasswordReset { unlock_only: false },
-    ///     at: time::macros::datetime!(2026-01-01 10:00 UTC),
+    ///     at: time::macros::datetime!(2026-01-01 10:00 +01:00),
     /// };
-    /// assert_eq!(n.render().subject, "Ihr Kennwort wurde zurückgesetzt");
+    /// let text = n.render();
+    /// assert_eq!(text.subject, "Ihr Kennwort wurde zurückgesetzt");
+    /// assert!(text.body.starts_with("Am 1. Januar 2026 um 10:00 (UTC+1) wurde Ihr Kennwort zurückgesetzt"));
     /// ```
     pub fn render(&self) -> Rendered {
-        let at = self.at.date();
-        match (&self.message, self.locale) {
-            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::ContactProof, .. }, Locale::De) => Rendered {
-                subject: "Ihr Code zum Bestätigen Ihrer Kontaktdaten".into(),
-                body: Zeroizing::new(format!(
-                    "Ihr Code lautet {}. Er ist {valid_minutes} Minuten gültig. Geben Sie ihn auf der Seite ein, \
-                     auf der Sie diese Adresse für das Zurücksetzen Ihres Kennworts hinterlegen. Geben Sie ihn \
-                     niemandem weiter. Haben Sie nichts angefordert, ignorieren Sie diese Nachricht.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::ContactProof, .. }, _) => Rendered {
-                subject: "Your code to confirm your contact details".into(),
-                body: Zeroizing::new(format!(
-                    "Your code is {}. It is valid for {valid_minutes} minutes. Type it on the page where you are \
-                     adding this address for resetting your password. Never share it. If you did not ask for it, \
-                     ignore this message.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::HelpdeskRecovery, .. }, Locale::De) => Rendered {
-                subject: "Ihr Wiederherstellungscode vom IT-Support".into(),
-                body: Zeroizing::new(format!(
-                    "Ihr IT-Support hat Ihnen diesen Code geschickt: {}. Er ist {valid_minutes} Minuten gültig. \
-                     Geben Sie ihn auf der Seite zum Zurücksetzen des Kennworts unter „Ich habe einen Code vom \
-                     IT-Support“ ein. Geben Sie ihn niemandem weiter. Haben Sie den IT-Support nicht angerufen, \
-                     melden Sie sich dort sofort.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::Pin { pin, valid_minutes, purpose: PinPurpose::HelpdeskRecovery, .. }, _) => Rendered {
-                subject: "Your recovery code from the helpdesk".into(),
-                body: Zeroizing::new(format!(
-                    "Your helpdesk sent you this code: {}. It is valid for {valid_minutes} minutes. Type it on the \
-                     password reset page under \"I have a code from the helpdesk\". Never share it. If you did not \
-                     call the helpdesk, tell them at once.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::Pin { pin, valid_minutes, .. }, Locale::De) => Rendered {
-                subject: "Ihr Code zum Zurücksetzen des Kennworts".into(),
-                body: Zeroizing::new(format!(
-                    "Ihr Code lautet {}. Er ist {valid_minutes} Minuten gültig. Geben Sie ihn niemandem weiter; \
-                     wir fragen nie danach. Haben Sie nichts angefordert, ignorieren Sie diese Nachricht.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::Pin { pin, valid_minutes, .. }, _) => Rendered {
-                subject: "Your password reset code".into(),
-                body: Zeroizing::new(format!(
-                    "Your code is {}. It is valid for {valid_minutes} minutes. Never share it; we will never \
-                     ask you for it. If you did not ask for it, ignore this message.",
-                    pin.expose_secret()
-                )),
-            },
-            (Message::ResetRequested { masked, .. }, Locale::De) => Rendered {
-                subject: "Zurücksetzen Ihres Kennworts angefordert".into(),
-                body: Zeroizing::new(format!(
-                    "Am {at} wurde das Zurücksetzen Ihres Kennworts angefordert und ein Code an {masked} gesendet. \
-                     Waren Sie das nicht, wenden Sie sich an Ihren IT-Support."
-                )),
-            },
-            (Message::ResetRequested { masked, .. }, _) => Rendered {
-                subject: "Password reset requested".into(),
-                body: Zeroizing::new(format!(
-                    "On {at} a reset of your password was requested and a code sent to {masked}. \
-                     If this was not you, contact your IT support."
-                )),
-            },
-            (Message::PasswordReset { unlock_only }, Locale::De) => Rendered {
-                subject: if *unlock_only { "Ihr Konto wurde entsperrt" } else { "Ihr Kennwort wurde zurückgesetzt" }
-                    .into(),
-                body: Zeroizing::new(format!(
-                    "Am {at} wurde {} per Self-Service. Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support.",
-                    if *unlock_only { "Ihr Konto entsperrt" } else { "Ihr Kennwort zurückgesetzt" }
-                )),
-            },
-            (Message::PasswordReset { unlock_only }, _) => Rendered {
-                subject: if *unlock_only { "Your account was unlocked" } else { "Your password was reset" }.into(),
-                body: Zeroizing::new(format!(
-                    "On {at} {} through self-service. If this was not you, contact your IT support at once.",
-                    if *unlock_only { "your account was unlocked" } else { "your password was reset" }
-                )),
-            },
-            (Message::ContactsChanged { by_admin }, Locale::De) => Rendered {
-                subject: "Ihre Kontaktdaten wurden geändert".into(),
-                body: Zeroizing::new(format!(
-                    "Am {at} wurden die Kontaktdaten zum Zurücksetzen Ihres Kennworts {}geändert. \
-                     Waren Sie das nicht, wenden Sie sich an Ihren IT-Support.",
-                    if *by_admin { "von einem Administrator " } else { "" }
-                )),
-            },
-            (Message::PasswordChanged, Locale::De) => Rendered {
-                subject: "Ihr Kennwort wurde geändert".into(),
-                body: Zeroizing::new(format!(
-                    "Am {at} wurde Ihr Kennwort mit dem bisherigen Kennwort geändert. \
-                     Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support."
-                )),
-            },
-            (Message::PasswordChanged, _) => Rendered {
-                subject: "Your password was changed".into(),
-                body: Zeroizing::new(format!(
-                    "On {at} your password was changed with the current password. \
-                     If this was not you, contact your IT support at once."
-                )),
-            },
-            (Message::RegistrationReminder { url, confirm: false }, Locale::De) => Rendered {
-                subject: "Hinterlegen Sie Kontaktdaten zum Zurücksetzen Ihres Kennworts".into(),
-                body: Zeroizing::new(format!(
-                    "Für Ihr Konto sind noch keine Kontaktdaten hinterlegt, mit denen Sie ein vergessenes Kennwort \
-                     selbst zurücksetzen können. Melden Sie sich auf {url} an und hinterlegen Sie eine private \
-                     E-Mail-Adresse oder Mobilnummer. Wir fragen nie per E-Mail nach Ihrem Kennwort."
-                )),
-            },
-            (Message::RegistrationReminder { url, confirm: false }, _) => Rendered {
-                subject: "Register contact details for resetting your password".into(),
-                body: Zeroizing::new(format!(
-                    "Your account has no contact details yet for resetting a forgotten password yourself. Sign in \
-                     at {url} and add a personal e-mail address or mobile number. We never ask for your password \
-                     by e-mail."
-                )),
-            },
-            (Message::RegistrationReminder { url, confirm: true }, Locale::De) => Rendered {
-                subject: "Bestätigen Sie Ihre Kontaktdaten zum Zurücksetzen des Kennworts".into(),
-                body: Zeroizing::new(format!(
-                    "Ihre Kontaktdaten zum Zurücksetzen Ihres Kennworts wurden lange nicht bestätigt. Melden Sie \
-                     sich auf {url} an und bestätigen oder ändern Sie sie. Wir fragen nie per E-Mail nach Ihrem \
-                     Kennwort."
-                )),
-            },
-            (Message::RegistrationReminder { url, confirm: true }, _) => Rendered {
-                subject: "Confirm your contact details for resetting your password".into(),
-                body: Zeroizing::new(format!(
-                    "Your contact details for resetting your password have not been confirmed for a long time. \
-                     Sign in at {url} and confirm or change them. We never ask for your password by e-mail."
-                )),
-            },
-            (Message::HelpdeskRecovery { redeemed }, Locale::De) => Rendered {
-                subject: "Wiederherstellung über den IT-Support".into(),
-                body: Zeroizing::new(format!(
-                    "Am {at} wurde {} Waren Sie das nicht, wenden Sie sich sofort an Ihren IT-Support.",
-                    if *redeemed {
-                        "ein Wiederherstellungscode des IT-Supports für Ihr Konto eingelöst."
-                    } else {
-                        "vom IT-Support ein Wiederherstellungscode für Ihr Konto ausgestellt."
-                    }
-                )),
-            },
-            (Message::HelpdeskRecovery { redeemed }, _) => Rendered {
-                subject: "Helpdesk recovery of your account".into(),
-                body: Zeroizing::new(format!(
-                    "On {at} {} If this was not you, contact your IT support at once.",
-                    if *redeemed {
-                        "a helpdesk recovery code for your account was redeemed."
-                    } else {
-                        "the helpdesk issued a recovery code for your account."
-                    }
-                )),
-            },
-            // Administrators read these in English, whatever the users' language.
-            (Message::AdminAlert { event, user_id, client_ip, held_back_minutes }, _) => {
-                let when =
-                    self.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string());
-                let from = client_ip.map(|ip| format!(" from {ip}")).unwrap_or_default();
-                let what = match event {
-                    HookEvent::FailureAlarm => format!(
-                        "At {when} failed PIN verifications across all users reached the alarm threshold \
-                         (failure_alarm_per_hour){from}: someone may be guessing PINs on many accounts."
-                    ),
-                    _ => format!(
-                        "At {when} a self-service password reset or recovery was attempted for the privileged \
-                         account {}{from} and refused (the caller was told nothing that shows it).",
-                        user_id.as_deref().unwrap_or("(unknown)")
-                    ),
+        self.render_checked(&mut Vec::new())
+    }
+
+    /// [`Notification::render`], collecting Fluent's errors (a message or argument the
+    /// resources lack), which the tests require to be none.
+    pub(crate) fn render_checked(&self, errors: &mut Vec<fluent_bundle::FluentError>) -> Rendered {
+        use fluent_bundle::FluentArgs;
+
+        let locale = self.locale;
+        let at = crate::l10n::datetime(locale, self.at);
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let mut args = FluentArgs::new();
+        args.set("at", at.as_str());
+        let (id, has_sms) = match &self.message {
+            Message::Pin { pin, valid_minutes, purpose, .. } => {
+                // Borrowed: the PIN is copied only into the zeroized body.
+                args.set("pin", pin.expose_secret());
+                args.set("minutes", *valid_minutes);
+                let id = match purpose {
+                    PinPurpose::Reset => "pin-reset",
+                    PinPurpose::ContactProof => "pin-proof",
+                    PinPurpose::HelpdeskRecovery => "pin-helpdesk",
                 };
-                Rendered {
-                    subject: "Security notice from password self-service".into(),
-                    body: Zeroizing::new(format!(
-                        "{what} If this was not expected, review the audit log. Further notices of this kind \
-                         are held back for {held_back_minutes} minutes."
-                    )),
+                (id, true)
+            }
+            Message::ResetRequested { channel, masked } => {
+                args.set("masked", masked.as_str());
+                args.set("channel", channel.as_str());
+                ("reset-requested", true)
+            }
+            Message::PasswordReset { unlock_only } => {
+                args.set("unlock", yes_no(*unlock_only));
+                ("password-reset", true)
+            }
+            Message::ContactsChanged { by_admin } => {
+                args.set("by", if *by_admin { "admin" } else { "user" });
+                ("contacts-changed", true)
+            }
+            Message::PasswordChanged => ("password-changed", true),
+            Message::RegistrationReminder { url, confirm } => {
+                args.set("url", url.as_str());
+                args.set("confirm", yes_no(*confirm));
+                ("registration-reminder", false)
+            }
+            Message::HelpdeskRecovery { redeemed } => {
+                args.set("redeemed", yes_no(*redeemed));
+                ("helpdesk-recovery", true)
+            }
+            Message::AdminAlert { event, user_id, client_ip, held_back_minutes } => {
+                let unknown = crate::l10n::text(locale, "admin-alert-unknown-account", &FluentArgs::new());
+                args.set("user", user_id.clone().unwrap_or(unknown));
+                args.set("ip", client_ip.map_or_else(|| "none".to_owned(), |ip| ip.to_string()));
+                args.set("minutes", *held_back_minutes);
+                let what = match event {
+                    HookEvent::FailureAlarm => "admin-alert-failure-alarm",
+                    _ => "admin-alert-privileged",
+                };
+                let subject = crate::l10n::text(locale, "admin-alert-subject", &args);
+                let mut body = Zeroizing::new(String::with_capacity(1024));
+                crate::l10n::write_into(locale, what, &args, &mut body, errors);
+                body.push(' ');
+                crate::l10n::write_into(locale, "admin-alert-footer", &args, &mut body, errors);
+                return Rendered { subject, body };
+            }
+        };
+        let mut subject = String::new();
+        crate::l10n::write_into(locale, &format!("{id}-subject"), &args, &mut subject, errors);
+        let sms = has_sms && matches!(self.to, Destination::Sms(_));
+        // Room for any notice, so the text holding a PIN is never moved by a reallocation
+        // (which would leave a copy behind in freed memory).
+        let mut body = Zeroizing::new(String::with_capacity(1024));
+        crate::l10n::write_into(
+            locale,
+            &format!("{id}-{}", if sms { "sms" } else { "body" }),
+            &args,
+            &mut body,
+            errors,
+        );
+        Rendered { subject, body }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::api::Channel;
+    use crate::input::{EmailAddress, PhoneNumber};
+
+    /// GSM 03.38's basic character set (one septet each; `\x1b` is the escape, not a character).
+    const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    /// Its extension table (two septets each: escape and character).
+    const GSM7_EXTENSION: &str = "^{}\\[~]|€\u{c}";
+
+    /// The length of `text` in one SMS: `(units, limit)`, septets against 160 when every
+    /// character is GSM-7, else UTF-16 code units against 70 (UCS-2).
+    fn sms_length(text: &str) -> (usize, usize) {
+        let septets: Option<usize> = text
+            .chars()
+            .map(|c| {
+                if GSM7_BASIC.contains(c) {
+                    Some(1)
+                } else if GSM7_EXTENSION.contains(c) {
+                    Some(2)
+                } else {
+                    None
+                }
+            })
+            .sum();
+        match septets {
+            Some(n) => (n, 160),
+            None => (text.encode_utf16().count(), 70),
+        }
+    }
+
+    #[test]
+    fn the_sms_length_check_knows_both_encodings() {
+        assert_eq!(sms_length("Ihr Code: 1234 für €"), (21, 160));
+        assert_eq!(sms_length(&"a".repeat(161)), (161, 160));
+        assert_eq!(sms_length("Su código"), (9, 70), "ó needs UCS-2");
+        assert_eq!(sms_length("Votre mot de passe a été réinitialisé"), (37, 160), "é is GSM-7");
+        assert_eq!(sms_length("déjà reçu"), (9, 70), "ç is not");
+    }
+
+    fn phone() -> Destination {
+        Destination::Sms(PhoneNumber::parse("+447400900123").unwrap())
+    }
+
+    fn mail() -> Destination {
+        Destination::Email(EmailAddress::parse("jane@example.org").unwrap())
+    }
+
+    /// Every message, with the longest values each can carry: a 12-digit PIN (the
+    /// policy's longest), 60 minutes (the longest lifetime) and 1 (the singular), both
+    /// channels, every flag.
+    fn every_message() -> Vec<Message> {
+        let at = time::macros::datetime!(2026-12-31 23:59 +05:45);
+        let mut all = Vec::new();
+        for purpose in [PinPurpose::Reset, PinPurpose::ContactProof, PinPurpose::HelpdeskRecovery] {
+            for valid_minutes in [1, 60] {
+                all.push(Message::Pin { pin: Pin::new("987654321098"), expires_at: at, valid_minutes, purpose });
+            }
+        }
+        for channel in [Channel::Email, Channel::Sms] {
+            all.push(Message::ResetRequested { channel, masked: "m***@l***.international".into() });
+        }
+        for flag in [false, true] {
+            all.push(Message::PasswordReset { unlock_only: flag });
+            all.push(Message::ContactsChanged { by_admin: flag });
+            all.push(Message::HelpdeskRecovery { redeemed: flag });
+            all.push(Message::RegistrationReminder {
+                url: "https://password-self-service.example.org/passwordnotification".into(),
+                confirm: flag,
+            });
+        }
+        all.push(Message::PasswordChanged);
+        for event in [HookEvent::FailureAlarm, HookEvent::PrivilegedAttemptRefused] {
+            for client_ip in [None, Some("2001:db8::7".parse().unwrap())] {
+                all.push(Message::AdminAlert {
+                    event,
+                    user_id: Some("cn=root,dc=example,dc=org".into()),
+                    client_ip,
+                    held_back_minutes: 60,
+                });
+            }
+        }
+        all
+    }
+
+    fn notice(to: Destination, locale: Locale, message: Message) -> Notification {
+        Notification { to, locale, message, at: time::macros::datetime!(2026-12-31 23:59 +05:45) }
+    }
+
+    #[test]
+    fn every_notice_renders_in_every_language_without_a_fluent_error() {
+        for locale in Locale::ALL {
+            for message in every_message() {
+                for to in [mail(), phone()] {
+                    let n = notice(to, *locale, message.clone());
+                    let mut errors = Vec::new();
+                    let text = n.render_checked(&mut errors);
+                    let what = format!("{locale} {} to {}", message.kind(), n.to.as_str());
+                    assert!(errors.is_empty(), "{what}: {errors:?}");
+                    assert!(!text.subject.is_empty() && !text.body.is_empty(), "{what}");
+                    for shown in [text.subject.as_str(), text.body.as_str()] {
+                        assert!(
+                            !shown.contains('[') && !shown.contains('{'),
+                            "{what}: a key or placeable shows: {shown}"
+                        );
+                        assert!(!shown.contains(['\u{2068}', '\u{2069}']), "{what}: isolation marks");
+                        assert!(!shown.contains("  ") && shown.trim() == shown, "{what}: stray spaces: {shown:?}");
+                    }
+                    if let Some(pin) = n.pin() {
+                        assert!(text.body.contains(pin.expose_secret()), "{what}");
+                    }
                 }
             }
-            (Message::ContactsChanged { by_admin }, _) => Rendered {
-                subject: "Your contact details were changed".into(),
-                body: Zeroizing::new(format!(
-                    "On {at} the contact details for resetting your password were changed{}. \
-                     If this was not you, contact your IT support.",
-                    if *by_admin { " by an administrator" } else { "" }
-                )),
-            },
         }
+    }
+
+    #[test]
+    fn every_language_says_something_of_its_own() {
+        // A translation that is still the English text would pass the key check.
+        for message in every_message() {
+            let english = notice(mail(), Locale::En, message.clone()).render();
+            for locale in &Locale::ALL[1..] {
+                let own = notice(mail(), *locale, message.clone()).render();
+                assert_ne!(own.subject, english.subject, "{locale} {}", message.kind());
+                assert_ne!(own.body.as_str(), english.body.as_str(), "{locale} {}", message.kind());
+            }
+        }
+    }
+
+    #[test]
+    fn every_sms_notice_is_one_segment_in_every_language() {
+        let mut longest = (0, String::new());
+        for locale in Locale::ALL {
+            for message in every_message() {
+                if matches!(message, Message::RegistrationReminder { .. } | Message::AdminAlert { .. }) {
+                    continue; // e-mail only: the directory mailbox, the admins' addresses
+                }
+                let text = notice(phone(), *locale, message.clone()).render();
+                let (length, limit) = sms_length(&text.body);
+                assert!(length <= limit, "{locale} {}: {length} > {limit}: {}", message.kind(), text.body.as_str());
+                if length > longest.0 {
+                    longest = (length, format!("{locale} {}", message.kind()));
+                }
+            }
+        }
+        // The check has something to check: the longest text is near the limit.
+        assert!(longest.0 > 120, "{longest:?}");
+    }
+
+    #[test]
+    fn the_pin_stays_out_of_debug() {
+        let n = notice(phone(), Locale::Fr, every_message().remove(0));
+        let text = n.render();
+        assert!(text.body.contains("987654321098"));
+        assert!(!format!("{text:?} {n:?}").contains("987654321098"));
     }
 }

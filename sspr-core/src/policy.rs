@@ -175,6 +175,10 @@ pub struct Policy {
     /// reminders carry ([`crate::Sspr::send_registration_reminders`], which needs it). At most
     /// 2048 characters, no spaces. Default empty.
     pub registration_url: String,
+    /// The time zone in which notices write dates and times, an IANA name
+    /// (`"Europe/Berlin"`, `"America/New_York"`), daylight saving time included. Default
+    /// `"UTC"`.
+    pub time_zone: String,
     /// A user gets at most one registration reminder in this many days, however often the
     /// reminders are sent (a nightly job run twice mails nobody twice). Default 7, range
     /// 1..=365.
@@ -312,6 +316,7 @@ impl Default for Policy {
             contact_proofs_per_hour: 5,
             reconfirm_after_days: 0,
             registration_url: String::new(),
+            time_zone: "UTC".to_owned(),
             reminder_interval_days: 7,
             admin_alert_addresses: Vec::new(),
             admin_alert_interval_minutes: 60,
@@ -379,6 +384,14 @@ fn check_initials(field: &'static str, table: &BTreeMap<String, u32>) -> Result<
 }
 
 impl Policy {
+    /// The time zone `time_zone` names, from the IANA database compiled into sspr.
+    pub(crate) fn zone(&self) -> Option<jiff::tz::TimeZone> {
+        if self.time_zone.len() > 64 {
+            return None;
+        }
+        jiff::tz::TimeZoneDatabase::bundled().get(&self.time_zone).ok()
+    }
+
     /// Check every field against its range; the error names the first offending field.
     pub fn validate(&self) -> Result<(), PolicyError> {
         check("pin_length", self.pin_length, 6..=12)?;
@@ -425,6 +438,13 @@ impl Policy {
                 field: "admin_alert_addresses",
                 value: bad.chars().take(80).collect(),
                 allowed: "e-mail addresses".into(),
+            });
+        }
+        if self.zone().is_none() {
+            return Err(PolicyError {
+                field: "time_zone",
+                value: self.time_zone.chars().take(80).collect(),
+                allowed: "an IANA time zone name, like \"Europe/Berlin\" or \"UTC\"".into(),
             });
         }
         if !registration_url_ok(&self.registration_url) {
@@ -569,6 +589,18 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_zone_is_an_iana_name() {
+        for bad in ["Mars/Olympus", "", "+01:00", "Europe/Berlin ", &"a/".repeat(40)] {
+            let policy = Policy { time_zone: bad.to_owned(), ..Policy::default() };
+            assert_eq!(policy.validate().map_err(|e| e.field), Err("time_zone"), "{bad:?}");
+        }
+        for ok in ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"] {
+            Policy { time_zone: ok.to_owned(), ..Policy::default() }.validate().unwrap();
+        }
+        assert_eq!(Policy::default().time_zone, "UTC");
+    }
 
     #[test]
     fn registration_settings_are_bounded_and_named() {

@@ -195,7 +195,7 @@ impl Sspr {
         let to = Destination::Email(mail);
         let masked = to.masked();
         let message = Message::RegistrationReminder { url: url.to_owned(), confirm };
-        let notification = Notification { to, locale: ctx.locale, message, at: now };
+        let notification = Notification { to, locale: ctx.locale, message, at: self.local_time(now) };
         let mut scope = self.scope(ctx);
         scope.actor = Some(actor.clone());
         scope.user = Some(user.id.clone());

@@ -80,7 +80,7 @@ impl Sspr {
                 to: Destination::Email(address),
                 locale: crate::api::Locale::En,
                 message: message.clone(),
-                at: now,
+                at: self.local_time(now),
             };
             if let Err(e) = self.inner.notifier.send(&notice).await {
                 tracing::warn!(error = %e, "an admin alert could not be delivered");

@@ -70,6 +70,8 @@ struct Inner {
     bot_challenge: Option<(Arc<dyn BotChallenge>, ChallengePolicy)>,
     deliveries: delivery::Deliveries,
     policy: Policy,
+    /// The policy's `time_zone`, read once.
+    time_zone: jiff::tz::TimeZone,
     scope: Scope,
     key: SecretKey,
     rng: SharedRng,
@@ -363,6 +365,7 @@ impl SsprBuilder {
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
                 ),
                 scope: Scope::new(&policy),
+                time_zone: policy.zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 policy,
                 rng,
             }),
@@ -419,6 +422,16 @@ impl Sspr {
     /// The policy in force.
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// `now` in the offset the policy's time zone has at that instant: the time a notice
+    /// carries and writes its dates in.
+    pub(crate) fn local_time(&self, now: OffsetDateTime) -> OffsetDateTime {
+        let offset = jiff::Timestamp::from_second(now.unix_timestamp())
+            .map(|t| self.inner.time_zone.to_offset(t).seconds())
+            .ok()
+            .and_then(|seconds| time::UtcOffset::from_whole_seconds(seconds).ok());
+        offset.map_or(now, |offset| now.to_offset(offset))
     }
 
     fn now(&self) -> OffsetDateTime {

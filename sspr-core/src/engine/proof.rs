@@ -153,7 +153,7 @@ impl Sspr {
                     to: destination,
                     locale: ctx.locale,
                     message: Message::Pin { pin: code, expires_at, valid_minutes, purpose: PinPurpose::ContactProof },
-                    at: now,
+                    at: self.local_time(now),
                 };
                 self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })
                     .await;

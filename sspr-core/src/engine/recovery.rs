@@ -221,7 +221,7 @@ impl Sspr {
                         valid_minutes,
                         purpose: PinPurpose::HelpdeskRecovery,
                     },
-                    at: now,
+                    at: self.local_time(now),
                 };
                 // As a reset PIN: off the request path, retried, a failure audited.
                 self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })

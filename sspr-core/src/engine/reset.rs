@@ -656,7 +656,7 @@ impl Sspr {
                     valid_minutes: u64::try_from((pin_expires_at - now).whole_minutes()).unwrap_or(0).max(1),
                     purpose: PinPurpose::Reset,
                 },
-                at: now,
+                at: self.local_time(now),
             };
             // Tell the user's other contacts, so a stolen phone or mailbox does not go unnoticed.
             let notices = self
@@ -667,7 +667,7 @@ impl Sspr {
                     to,
                     locale: sent.locale,
                     message: Message::ResetRequested { channel, masked: masked.clone() },
-                    at: now,
+                    at: self.local_time(now),
                 })
                 .collect();
             // Off the request path: a slow or failing notifier must not show in this answer,
@@ -1212,7 +1212,7 @@ impl Sspr {
         // must neither hold the answer (after a reset, the caller's temporary password)
         // hostage nor silence the other addresses.
         for to in destinations {
-            let notification = Notification { to, locale, message: message.clone(), at: now };
+            let notification = Notification { to, locale, message: message.clone(), at: self.local_time(now) };
             let sspr = self.clone();
             self.hand_off(async move {
                 if let Err(e) = sspr.inner.notifier.send(&notification).await {

@@ -312,6 +312,34 @@ async fn notices_follow_the_callers_language() {
     assert!(mail.render().body.starts_with("Ihr Code lautet"));
 }
 
+// Notices are stamped with the policy's time zone, daylight saving time included, and write
+// their dates in the caller's language.
+#[tokio::test]
+async fn notices_write_dates_in_the_policy_time_zone() {
+    use sspr_core::time::macros::offset;
+    let h =
+        Harness::builder().policy(sspr_core::Policy { time_zone: "Europe/Berlin".into(), ..policy() }).build().await;
+    let nl = sspr_core::RequestContext { locale: sspr_core::Locale::Nl, ..ctx() };
+    let challenge = h.sspr.begin_reset(ALICE, &nl).await.unwrap();
+    h.sspr.send_pin(&challenge.flow_id, "sms", None, &nl).await.unwrap();
+    h.sspr.flush_deliveries().await;
+    let told = h.outbox.messages_to(ALICE_MAIL);
+    let notice = told.iter().find(|n| n.message.kind() == "reset_requested").expect("the other contact is told");
+    assert_eq!(notice.at, START, "the same instant");
+    assert_eq!(notice.at.offset(), offset!(+1), "CET on 2 March");
+    let body = notice.render().body;
+    assert!(body.starts_with("Op 2 maart 2026 om 10:00 (UTC+1) is gevraagd"), "{}", body.as_str());
+    // Five weeks later Berlin keeps summer time.
+    h.advance(std::time::Duration::from_secs(35 * 24 * 3600));
+    let challenge = h.sspr.begin_reset(ALICE, &nl).await.unwrap();
+    h.sspr.send_pin(&challenge.flow_id, "sms", None, &nl).await.unwrap();
+    h.sspr.flush_deliveries().await;
+    let told = h.outbox.messages_to(ALICE_MAIL);
+    let notice = told.iter().rev().find(|n| n.message.kind() == "reset_requested").unwrap();
+    assert_eq!(notice.at.offset(), offset!(+2), "CEST on 6 April");
+    assert!(notice.render().body.contains("6 april 2026 om 11:00 (UTC+2)"), "{}", notice.render().body.as_str());
+}
+
 #[tokio::test]
 async fn by_channel_sends_mail_and_text_through_their_own_notifiers() {
     use sspr_core::backend::ByChannel;

@@ -438,6 +438,7 @@ class Policy:
         contact_cooling_off_secs: int = 86400,
         reconfirm_after_days: int = 0,
         registration_url: str = "",
+        time_zone: str = "UTC",
         reminder_interval_days: int = 7,
         admin_alert_addresses: List[str] = ...,
         admin_alert_interval_minutes: int = 60,
@@ -491,6 +492,7 @@ class Policy:
     contact_cooling_off_secs: int
     reconfirm_after_days: int
     registration_url: str
+    time_zone: str
     reminder_interval_days: int
     admin_alert_addresses: List[str]
     admin_alert_interval_minutes: int
