@@ -33,7 +33,7 @@ use sha2::Sha256;
 use sspr_core::notice::{Message, Notification};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::time::format_description::well_known::Rfc3339;
-use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, Channel, Clock, Locale, SystemClock};
+use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind, Channel, Clock, SystemClock};
 use zeroize::Zeroizing;
 
 use crate::http;

@@ -287,7 +287,8 @@ impl Portal {
             .route("/admin/unblock", post(pages::admin::unblock))
             .route("/admin/recovery", post(pages::recovery::issue));
         if self.state.outbox_page {
-            router = router.route("/outbox", get(pages::outbox::show));
+            router =
+                router.route("/outbox", get(pages::outbox::show)).route("/outbox/preview", get(pages::outbox::preview));
         }
         router
             .fallback(web::not_found)

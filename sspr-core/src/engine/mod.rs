@@ -424,9 +424,10 @@ impl Sspr {
         &self.inner.policy
     }
 
-    /// `now` in the offset the policy's time zone has at that instant: the time a notice
-    /// carries and writes its dates in.
-    pub(crate) fn local_time(&self, now: OffsetDateTime) -> OffsetDateTime {
+    /// `now` in the offset the policy's `time_zone` has at that instant (the same instant):
+    /// the time a notice carries and writes its dates in. A host rendering a notice of its
+    /// own (a preview) stamps it with this.
+    pub fn local_time(&self, now: OffsetDateTime) -> OffsetDateTime {
         let offset = jiff::Timestamp::from_second(now.unix_timestamp())
             .map(|t| self.inner.time_zone.to_offset(t).seconds())
             .ok()

@@ -1,12 +1,16 @@
 //! `/outbox`: the development outbox. Every notice the engine "sent" by e-mail or SMS,
 //! newest first, with its text (PINs included): what a user would read in their mailbox.
-//! Served only while notices go to the in-memory outbox.
+//! Served only while notices go to the in-memory outbox. `/outbox/preview` shows every
+//! notice, with sample values, in every language sspr-core speaks, as an e-mail and as an SMS.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
+
+use sspr_core::notice::{Message, Notification, PinPurpose};
+use sspr_core::{Channel, Destination, EmailAddress, HookEvent, Locale, PhoneNumber, Pin};
 
 use crate::AppState;
 use crate::text::date_time;
@@ -30,7 +34,7 @@ pub(crate) async fn show(State(state): State<AppState>, visit: Visit, Query(filt
         (None, _) => Vec::new(),
     };
     let body = html! {
-        p.muted { (t.outbox_note) }
+        p.muted { (t.outbox_note) " " a href="/outbox/preview" { (t.outbox_preview_title) } }
         form method="get" action="/outbox" {
             label for="to" { "To" }
             input #to type="search" name="to" value=(filter.to.as_deref().unwrap_or("")) maxlength="320";
@@ -42,10 +46,83 @@ pub(crate) async fn show(State(state): State<AppState>, visit: Visit, Query(filt
             @let rendered = n.render();
             article.message data-to=(n.to.as_str()) {
                 h2 { (rendered.subject) }
-                p.muted { (date_time(n.at)) " \u{b7} " (format!("{:?}", n.to.channel())) " \u{b7} " span.to { (n.to.as_str()) } }
+                p.muted { (date_time(n.at.to_offset(time::UtcOffset::UTC))) " \u{b7} " (format!("{:?}", n.to.channel())) " \u{b7} " span.to { (n.to.as_str()) } }
                 pre.body { (rendered.body.as_str()) }
             }
         }
     };
     state.page(&visit, StatusCode::OK, layout(t, t.outbox_title, None, body)).await
+}
+
+/// One of each notice the engine sends, with sample values (a sample PIN, never a real one).
+fn samples() -> Vec<Message> {
+    let pin = |purpose| Message::Pin {
+        pin: Pin::new("12345678"),
+        expires_at: time::macros::datetime!(2026-12-05 21:10 UTC),
+        valid_minutes: 10,
+        purpose,
+    };
+    vec![
+        pin(PinPurpose::Reset),
+        pin(PinPurpose::ContactProof),
+        pin(PinPurpose::HelpdeskRecovery),
+        Message::ResetRequested { channel: Channel::Email, masked: "j***@e***.org".into() },
+        Message::PasswordReset { unlock_only: false },
+        Message::PasswordReset { unlock_only: true },
+        Message::ContactsChanged { by_admin: false },
+        Message::ContactsChanged { by_admin: true },
+        Message::PasswordChanged,
+        Message::RegistrationReminder { url: "https://sspr.example.org/passwordnotification".into(), confirm: false },
+        Message::RegistrationReminder { url: "https://sspr.example.org/passwordnotification".into(), confirm: true },
+        Message::HelpdeskRecovery { redeemed: false },
+        Message::HelpdeskRecovery { redeemed: true },
+        Message::AdminAlert {
+            event: HookEvent::PrivilegedAttemptRefused,
+            user_id: Some("cn=admin,dc=example,dc=org".into()),
+            client_ip: Some(std::net::IpAddr::from([192, 0, 2, 7])),
+            held_back_minutes: 60,
+        },
+        Message::AdminAlert { event: HookEvent::FailureAlarm, user_id: None, client_ip: None, held_back_minutes: 60 },
+    ]
+}
+
+/// `/outbox/preview`: every notice in every language, as an e-mail and (for those that go to
+/// phones) as an SMS.
+pub(crate) async fn preview(State(state): State<AppState>, visit: Visit) -> Response {
+    let t = visit.text();
+    let (Ok(mail), Ok(phone)) = (EmailAddress::parse("jane@example.org"), PhoneNumber::parse("+447400900123")) else {
+        return state
+            .page(&visit, StatusCode::INTERNAL_SERVER_ERROR, layout(t, t.outbox_preview_title, None, html! {}))
+            .await;
+    };
+    let at = state.sspr.policy().time_zone.clone();
+    let body = html! {
+        p.muted { (t.outbox_preview_note) " (" (at) ")" }
+        @for message in samples() {
+            section.notice data-kind=(message.kind()) {
+                h2 { code { (message.kind()) } }
+                @for locale in Locale::ALL {
+                    @let to_mail = Notification { to: Destination::Email(mail.clone()), locale: *locale, message: message.clone(), at: preview_time(&state) };
+                    @let email = to_mail.render();
+                    article.message lang=(locale.as_str()) data-locale=(locale.as_str()) {
+                        h3 { (locale.as_str()) " \u{b7} " (email.subject) }
+                        pre.body { (email.body.as_str()) }
+                        @if !matches!(message, Message::RegistrationReminder { .. } | Message::AdminAlert { .. }) {
+                            @let to_phone = Notification { to: Destination::Sms(phone.clone()), locale: *locale, message: message.clone(), at: preview_time(&state) };
+                            @let sms = to_phone.render();
+                            p.muted { "SMS \u{b7} " (sms.body.chars().count()) }
+                            pre.body.sms { (sms.body.as_str()) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    state.page(&visit, StatusCode::OK, layout(t, t.outbox_preview_title, None, body)).await
+}
+
+/// A fixed sample instant, in the offset the policy's time zone has then (as the engine
+/// stamps real notices).
+fn preview_time(state: &AppState) -> time::OffsetDateTime {
+    state.sspr.local_time(time::macros::datetime!(2026-12-05 21:00 UTC))
 }

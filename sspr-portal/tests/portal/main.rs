@@ -11,6 +11,7 @@ mod challenge;
 mod change;
 mod coverage;
 mod hostile;
+mod languages;
 mod metrics;
 mod oidc;
 // The server tier (slapd, PostgreSQL, Redis, the SMTP sink): feature `server-tests`, on in
