@@ -688,7 +688,7 @@ export interface Notification {
   channel: 'email' | 'sms'
   /** The full address or number. */
   to: string
-  /** `en` or `de`. */
+  /** `en`, `de`, `fr`, `es`, `it` or `nl`. */
   locale: string
   /**
    * The notice's stable name (`Message::kind`): `pin`, `contact_proof`, `recovery_code`,

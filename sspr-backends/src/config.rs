@@ -236,6 +236,9 @@ pub enum StateConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
+// Read once at start-up and kept in one place: the SMTP variant's size (its mail branding)
+// costs nothing worth a `Box` in the public configuration type.
+#[allow(clippy::large_enum_variant)]
 pub enum NotifierConfig {
     /// Nothing is sent; every notice lands in the development outbox.
     #[default]

@@ -48,6 +48,8 @@ pub mod sqlite;
 mod conninfo;
 #[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached", feature = "captcha"))]
 mod http;
+#[cfg(feature = "smtp")]
+mod mail_template;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(any(feature = "redis", feature = "postgres"))]

@@ -1,7 +1,9 @@
 //! A [`sspr_core::Notifier`] that sends e-mail through an SMTP relay (feature `smtp`).
 //!
 //! Messages are the standard notices of [`sspr_core::notice`] in the request's language, as
-//! plain text plus an HTML alternative, with a `Content-Language` header. Every header is
+//! plain text plus an HTML alternative rendered from MiniJinja templates a deployment can
+//! brand and override without recompiling ([`MailBranding`]: organisation, logo, colours,
+//! support contact, footer, a template directory), with a `Content-Language` header. Every header is
 //! built by lettre from typed values (addresses validated by sspr-core, a subject from the
 //! templates, encoded per RFC 2047 when not ASCII), so no field can inject a header. TLS is
 //! STARTTLS (required, never downgraded) or implicit TLS, verified against the public roots
@@ -27,6 +29,7 @@ use serde::Deserialize;
 use sspr_core::notice::Notification;
 use sspr_core::{BackendError, BackendErrorKind, Destination, Locale};
 
+pub use crate::mail_template::{MailBranding, MailTemplates, TEMPLATE_NAMES};
 use crate::runtime::InRuntime;
 
 /// How the connection to the relay is secured.
@@ -82,6 +85,10 @@ pub struct SmtpConfig {
     /// Most connections kept open to the relay.
     #[serde(default = "default_pool_size")]
     pub pool_size: u32,
+    /// How the e-mails look (`[smtp.branding]`): organisation, logo, colours, support
+    /// contact, footer, and a directory of templates of the deployment's own.
+    #[serde(default)]
+    pub branding: MailBranding,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -104,6 +111,7 @@ impl SmtpConfig {
             ca_file: None,
             timeout_ms: default_timeout_ms(),
             pool_size: default_pool_size(),
+            branding: MailBranding::default(),
         }
     }
 }
@@ -120,6 +128,7 @@ impl fmt::Debug for SmtpConfig {
             .field("ca_file", &self.ca_file)
             .field("timeout_ms", &self.timeout_ms)
             .field("pool_size", &self.pool_size)
+            .field("branding", &self.branding)
             .finish()
     }
 }
@@ -130,6 +139,7 @@ impl fmt::Debug for SmtpConfig {
 #[derive(Clone)]
 pub struct SmtpNotifier {
     transport: Arc<InRuntime<AsyncSmtpTransport<Tokio1Executor>>>,
+    templates: Arc<MailTemplates>,
     from: Mailbox,
     host: String,
     port: u16,
@@ -154,7 +164,7 @@ fn config_error(message: impl Into<String>) -> BackendError {
 impl SmtpNotifier {
     /// Build the notifier (no connection is made until the first message). Fails with
     /// `Rejected` for a sender that is not an address, an unreadable CA file, or a password
-    /// without a user.
+    /// without a user, or branding or templates that do not load ([`MailTemplates::load`]).
     ///
     /// It must be called inside a Tokio runtime (the connection pool runs on it).
     pub fn from_config(config: &SmtpConfig) -> Result<Self, BackendError> {
@@ -162,6 +172,7 @@ impl SmtpNotifier {
             return Err(config_error("the SMTP notifier must be built inside a Tokio runtime"));
         }
         let from: Mailbox = config.from.parse().map_err(|e| config_error(format!("invalid sender address: {e}")))?;
+        let templates = Arc::new(MailTemplates::load(&config.branding)?);
         let port = config.port.unwrap_or(match config.tls {
             SmtpTls::Starttls => 587,
             SmtpTls::Implicit => 465,
@@ -196,6 +207,7 @@ impl SmtpNotifier {
         }
         Ok(Self {
             transport: Arc::new(InRuntime::new(builder.build())),
+            templates,
             from,
             host: config.host.clone(),
             port,
@@ -213,7 +225,7 @@ impl SmtpNotifier {
             .parse()
             .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("recipient address: {e}")))?;
         let rendered = notification.render();
-        let html = html(&rendered.subject, &rendered.body, notification.locale);
+        let (text, html) = self.templates.render(&rendered.subject, &rendered.body, notification.locale)?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -221,39 +233,13 @@ impl SmtpNotifier {
             .date(notification.at.into())
             .message_id(None)
             .header(ContentLanguage(language(notification.locale)))
-            .multipart(MultiPart::alternative_plain_html(rendered.body.to_string(), html.to_string()))
+            .multipart(MultiPart::alternative_plain_html(text.to_string(), html.to_string()))
             .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("building the message: {e}")))
     }
 }
 
 fn language(locale: Locale) -> &'static str {
     locale.as_str()
-}
-
-/// The HTML alternative: the same text, escaped, in a minimal page.
-fn html(subject: &str, body: &str, locale: Locale) -> zeroize::Zeroizing<String> {
-    zeroize::Zeroizing::new(format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
-         <body style=\"font-family: sans-serif\"><p>{}</p></body></html>\n",
-        language(locale),
-        escape(subject).as_str(),
-        escape(body).as_str()
-    ))
-}
-
-fn escape(text: &str) -> zeroize::Zeroizing<String> {
-    let mut out = zeroize::Zeroizing::new(String::with_capacity(text.len() + 16));
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `Content-Language`, which lettre does not have.
@@ -311,5 +297,43 @@ impl sspr_core::Notifier for SmtpNotifier {
     async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
         let message = self.message(notification)?;
         self.transport.get()?.send(message).await.map(drop).map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+    use super::*;
+
+    // The notifier builds its e-mail from the deployment's templates (no relay is contacted).
+    #[tokio::test]
+    async fn the_message_is_built_from_the_deployments_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notice.html"), "<p class=\"own\">{{ organisation }}: {{ subject }}</p>")
+            .unwrap();
+        std::fs::write(dir.path().join("notice.txt"), "OWN {{ body }}").unwrap();
+        let config = SmtpConfig {
+            branding: MailBranding {
+                organisation: "Example Corp".into(),
+                template_dir: Some(dir.path().to_owned()),
+                ..MailBranding::default()
+            },
+            ..SmtpConfig::new("localhost", "no-reply@example.org")
+        };
+        let notifier = SmtpNotifier::from_config(&config).unwrap();
+        let notice = Notification {
+            to: Destination::Email(sspr_core::EmailAddress::parse("jane@example.org").unwrap()),
+            locale: Locale::En,
+            message: sspr_core::notice::Message::PasswordChanged,
+            at: sspr_core::time::macros::datetime!(2026-01-01 10:00 UTC),
+        };
+        let raw = String::from_utf8(notifier.message(&notice).unwrap().formatted()).unwrap();
+        assert!(raw.contains("<p class=\"own\">Example Corp: Your password was changed</p>"), "{raw}");
+        assert!(raw.contains("OWN On 1 January 2026 at 10:00 (UTC) your password was changed"), "{raw}");
+        // A branding that does not load stops the notifier from being built.
+        let bad =
+            SmtpConfig { branding: MailBranding { primary_colour: "red".into(), ..MailBranding::default() }, ..config };
+        assert!(SmtpNotifier::from_config(&bad).unwrap_err().to_string().contains("primary_colour"));
     }
 }
