@@ -19,6 +19,7 @@ mod l10n;
 pub mod mask;
 pub mod memory;
 pub mod notice;
+pub mod pages;
 pub mod password;
 pub mod password_check;
 pub mod pin;

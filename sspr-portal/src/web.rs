@@ -37,11 +37,18 @@ pub(crate) struct Visit {
     pub(crate) locale: Locale,
     /// Client IP, user agent and language, for the engine's limits, audit and notices.
     pub(crate) ctx: RequestContext,
+    /// The engine, for the policy's time zone of the dates shown.
+    sspr: sspr_core::Sspr,
 }
 
 impl Visit {
     pub(crate) fn text(&self) -> &'static Text {
         text(self.locale)
+    }
+
+    /// `at` in the policy's time zone, for showing it.
+    pub(crate) fn local(&self, at: time::OffsetDateTime) -> time::OffsetDateTime {
+        self.sspr.local_time(at)
     }
 
     fn client(&self) -> ClientKey {
@@ -115,6 +122,7 @@ impl FromRequestParts<AppState> for Visit {
                 mint_csrf_cookie: false,
                 locale,
                 ctx,
+                sspr: state.sspr.clone(),
             },
             None => {
                 // No server session: the forms carry the cookie's token, or a new one.
@@ -130,6 +138,7 @@ impl FromRequestParts<AppState> for Visit {
                     mint_csrf_cookie: mint,
                     locale,
                     ctx,
+                    sspr: state.sspr.clone(),
                 }
             }
         };

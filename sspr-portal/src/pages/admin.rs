@@ -18,7 +18,7 @@ use sspr_core::{
 use super::notification::{SignInForm, change, contacts_error, contacts_form, sign_in_error, sign_in_form};
 use crate::AppState;
 use crate::session::SignedUser;
-use crate::text::{Text, date_time};
+use crate::text::Text;
 use crate::web::{Visit, csrf_field, layout, url_encode};
 
 const PAGE: &str = "/admin";
@@ -103,26 +103,28 @@ pub(crate) fn user_link(login: &str) -> String {
     format!("/admin/user?login={}", url_encode(login))
 }
 
-fn status_tags(t: &Text, s: &UserStatus) -> Markup {
+fn status_tags(visit: &Visit, s: &UserStatus) -> Markup {
+    let t = visit.text();
     html! {
         span.tag.good[s.enabled].bad[!s.enabled] { (if s.enabled { t.enabled } else { t.disabled }) }
         span.tag { (if s.eligible { t.eligible } else { t.ineligible }) }
         @if s.privileged { span.tag.bad { (t.privileged) } }
         @if s.account_disabled { span.tag.bad { (t.account_disabled) } }
         @if s.account_locked { span.tag.bad { (t.account_locked) } }
-        @if let Some(until) = s.blocked_until { span.tag.bad { (t.blocked_until) " " (date_time(until)) } }
+        @if let Some(until) = s.blocked_until { span.tag.bad { (t.blocked_until) " " (t.date_time(visit.local(until))) } }
     }
 }
 
-fn audit_table(t: &Text, events: &[AuditEvent]) -> Markup {
+fn audit_table(visit: &Visit, events: &[AuditEvent]) -> Markup {
+    let t = visit.text();
     html! {
         h2 { (t.audit_title) }
         div.scroll {
             table #audit {
-                tr { th { "UTC" } th { "event" } th { "user" } th { "detail" } th { "IP" } th { "actor" } th { "outcome" } }
+                tr { th { (t.audit_col_time) } th { (t.audit_col_event) } th { (t.audit_col_user) } th { (t.audit_col_detail) } th { (t.audit_col_ip) } th { (t.audit_col_actor) } th { (t.audit_col_outcome) } }
                 @for e in events {
                     tr {
-                        td { (date_time(e.at)) }
+                        td { (t.date_time(visit.local(e.at))) }
                         td { (serde_json::to_value(e.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
                         td { (e.user_id.as_ref().map(|u| u.as_str().to_owned()).or_else(|| e.login_fingerprint.as_ref().map(|f| format!("#{}", f.chars().take(8).collect::<String>()))).unwrap_or_default()) }
                         td {
@@ -171,7 +173,8 @@ fn report_fields(t: &Text, form: &ReportForm) -> Markup {
     }
 }
 
-fn report_tables(t: &Text, report: &EnrollmentReport) -> Markup {
+fn report_tables(visit: &Visit, report: &EnrollmentReport) -> Markup {
+    let t = visit.text();
     let c = &report.counts;
     let counts = [
         c.users,
@@ -187,7 +190,7 @@ fn report_tables(t: &Text, report: &EnrollmentReport) -> Markup {
     html! {
         div.scroll {
             table #report-counts {
-                tr { @for label in t.count_labels { th { (label) } } }
+                tr { @for label in t.count_labels() { th { (label) } } }
                 tr { @for n in counts { td { (n) } } }
             }
         }
@@ -202,12 +205,12 @@ fn report_tables(t: &Text, report: &EnrollmentReport) -> Markup {
                             span.tag.good[u.enabled].bad[!u.enabled] { (if u.enabled { t.enabled } else { t.disabled }) }
                             @if u.privileged { " " span.tag.bad { (t.privileged) } }
                             @if u.account_disabled { " " span.tag.bad { (t.account_disabled) } }
-                            @for (set, label) in [u.without_contacts, u.stale, u.never_used, u.blocked].into_iter().zip(t.flag_labels) {
+                            @for (set, label) in [u.without_contacts, u.stale, u.never_used, u.blocked].into_iter().zip(t.flag_labels()) {
                                 @if set { " " span.tag.bad { (label) } }
                             }
                         }
                         td { (u.email_masked.as_deref().unwrap_or("")) " " (u.phone_masked.as_deref().unwrap_or("")) }
-                        td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+                        td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), |at| t.date_time(visit.local(at)))) }
                     }
                 }
             }
@@ -233,7 +236,7 @@ pub(crate) async fn report(
         Err(e) => Err(e),
     };
     let tables = match &report {
-        Ok(report) => report_tables(t, report),
+        Ok(report) => report_tables(&visit, report),
         Err(e) => {
             flash = Some(crate::session::Flash { error: true, text: report_error(t, e) });
             html! {}
@@ -323,15 +326,15 @@ pub(crate) async fn show(
                         tr {
                             td { a href=(user_link(&u.login)) { (u.login) } }
                             td { (u.display_name) }
-                            td { (status_tags(t, u)) }
+                            td { (status_tags(&visit, u)) }
                             td { (u.email_masked.as_deref().unwrap_or("")) " " (u.phone_masked.as_deref().unwrap_or("")) }
-                            td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+                            td { (u.last_reset_at.map_or_else(|| t.never.to_owned(), |at| t.date_time(visit.local(at)))) }
                         }
                     }
                 }
             }
         }
-        (audit_table(t, &state.audit.newest(AUDIT_SHOWN)))
+        (audit_table(&visit, &state.audit.newest(AUDIT_SHOWN)))
     };
     state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body)).await
 }
@@ -356,8 +359,8 @@ pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(
             (header(&visit, &admin))
             h2 #user-login { (s.login) }
             p { (s.display_name) " \u{b7} " code { (s.user_id.as_str()) } }
-            p #user-status { (status_tags(t, &s)) }
-            p { (t.last_reset) ": " (s.last_reset_at.map_or_else(|| t.never.to_owned(), date_time)) }
+            p #user-status { (status_tags(&visit, &s)) }
+            p { (t.last_reset) ": " (s.last_reset_at.map_or_else(|| t.never.to_owned(), |at| t.date_time(visit.local(at)))) }
             form.inline method="post" action="/admin/enable" {
                 (csrf_field(&visit.session))
                 input type="hidden" name="login" value=(s.login);

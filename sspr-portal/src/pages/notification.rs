@@ -124,7 +124,7 @@ pub(crate) fn contacts_form(
     login: Option<&str>,
 ) -> Markup {
     let t = visit.text();
-    let note = |usable_from: time::OffsetDateTime| (usable_from > now).then(|| t.usable_from(usable_from));
+    let note = |usable_from: time::OffsetDateTime| (usable_from > now).then(|| t.usable_from(visit.local(usable_from)));
     html! {
         form method="post" action=(action) {
             (csrf_field(&visit.session))

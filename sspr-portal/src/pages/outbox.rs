@@ -13,7 +13,6 @@ use sspr_core::notice::{Message, Notification, PinPurpose};
 use sspr_core::{Channel, Destination, EmailAddress, HookEvent, Locale, PhoneNumber, Pin};
 
 use crate::AppState;
-use crate::text::date_time;
 use crate::web::{Visit, layout};
 
 /// Most notices shown at once.
@@ -46,7 +45,7 @@ pub(crate) async fn show(State(state): State<AppState>, visit: Visit, Query(filt
             @let rendered = n.render();
             article.message data-to=(n.to.as_str()) {
                 h2 { (rendered.subject) }
-                p.muted { (date_time(n.at.to_offset(time::UtcOffset::UTC))) " \u{b7} " (format!("{:?}", n.to.channel())) " \u{b7} " span.to { (n.to.as_str()) } }
+                p.muted { (t.date_time(visit.local(n.at))) " \u{b7} " (format!("{:?}", n.to.channel())) " \u{b7} " span.to { (n.to.as_str()) } }
                 pre.body { (rendered.body.as_str()) }
             }
         }

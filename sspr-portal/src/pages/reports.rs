@@ -126,7 +126,7 @@ fn figures(t: &Text, summary: &AuditSummary) -> Markup {
     // One row per figure: read the same on a phone, where table cells stack.
     html! {
         table #report-figures {
-            @for (label, value) in t.reports_figures.iter().zip(values) { tr { th { (label) } td { (value) } } }
+            @for (label, value) in t.reports_figures().iter().zip(values) { tr { th { (label) } td { (value) } } }
         }
     }
 }
@@ -143,10 +143,10 @@ fn charts(t: &Text, summary: &AuditSummary) -> Markup {
             Series { label: t.reports_failed, colour: "#c62828", values: resets(false) },
         ]))
         (bar_chart("chart-registrations", t.reports_registrations, &days, &[
-            Series { label: t.reports_figures[5], colour: "#1f4e79", values: daily(&summary.registrations) },
+            Series { label: t.reports_figures()[5], colour: "#1f4e79", values: daily(&summary.registrations) },
         ]))
         (bar_chart("chart-blocks", t.reports_blocks, &days, &[
-            Series { label: t.reports_figures[4], colour: "#b26a00", values: daily(&summary.blocks) },
+            Series { label: t.reports_figures()[4], colour: "#b26a00", values: daily(&summary.blocks) },
         ]))
     }
 }

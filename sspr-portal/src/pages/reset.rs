@@ -85,7 +85,7 @@ pub(crate) struct CompleteForm {
 }
 
 /// Show an engine error on the next page, and forget the flow when it cannot go on.
-pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32) {
+pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_length: u32, sspr: &sspr_core::Sspr) {
     let (clear, message) = match error {
         Error::InvalidInput { field, .. } => (
             false,
@@ -107,7 +107,7 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
         Error::Expired => (true, t.err_expired.to_owned()),
         Error::AlreadyUsed => (true, t.err_used.to_owned()),
         Error::RateLimited { retry_after } => (false, t.rate_limited(*retry_after)),
-        Error::Blocked { until } => (true, t.blocked(*until)),
+        Error::Blocked { until } => (true, t.blocked(sspr.local_time(*until))),
         Error::NotAllowed { .. } => (true, t.err_not_allowed.to_owned()),
         Error::PasswordRejected { reason, suggestions, .. } => (false, t.password_rejected(reason, suggestions)),
         Error::Backend { source } => {
@@ -198,7 +198,7 @@ fn pin_form(visit: &Visit, masked: &str, expires_at: time::OffsetDateTime, attem
     let t = visit.text();
     html! {
         p { (t.pin_sent(masked)) }
-        p.muted #pin-status { (t.pin_status(expires_at, attempts_left)) }
+        p.muted #pin-status { (t.pin_status(visit.local(expires_at), attempts_left)) }
         form method="post" action="/passwordreset/verify" {
             (csrf_field(&visit.session))
             label for="pin" { (t.pin_label) }
@@ -279,7 +279,7 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
         match ChallengeToken::parse(form.challenge_token(widget.provider).unwrap_or_default()) {
             Ok(token) => ctx.challenge_token = token,
             Err(e) => {
-                apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
+                apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr);
                 return state.redirect(&visit, PAGE).await;
             }
         }
@@ -289,7 +289,7 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
             visit.session.data.reset =
                 Some(ResetStage::Methods { flow_id: challenge.flow_id, methods: challenge.methods });
         }
-        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
+        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
     }
     state.redirect(&visit, PAGE).await
 }
@@ -321,7 +321,7 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
                 attempts_left: sent.attempts_left,
             });
         }
-        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
+        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
     }
     state.redirect(&visit, PAGE).await
 }
@@ -351,7 +351,7 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
             // id planted in the victim's browser before cannot complete the reset.
             return state.rotate_and_redirect(visit, PAGE).await;
         }
-        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length),
+        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
     }
     state.redirect(&visit, PAGE).await
 }
@@ -385,7 +385,7 @@ pub(crate) async fn complete(
     let new_password = match NewPassword::from_mode(mode, chosen) {
         Ok(new_password) => new_password,
         Err(e) => {
-            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
+            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr);
             return state.redirect(&visit, PAGE).await;
         }
     };
@@ -395,7 +395,7 @@ pub(crate) async fn complete(
             state.page(&visit, StatusCode::OK, layout(t, t.reset_title, None, outcome_body(t, &outcome, mode))).await
         }
         Err(e) => {
-            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length);
+            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr);
             state.redirect(&visit, PAGE).await
         }
     }
