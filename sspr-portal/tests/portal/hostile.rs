@@ -98,7 +98,7 @@ async fn a_pin_typed_with_wrong_shape_costs_no_attempt() {
         let answer = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", bad)]).await;
         assert_eq!(answer.alert().as_deref(), Some("Enter the 8 digits you received."), "{bad}");
     }
-    assert!(browser.get("/passwordreset").await.by_id("pin-status").unwrap().contains("5 attempt(s) left"));
+    assert!(browser.get("/passwordreset").await.by_id("pin-status").unwrap().contains("5 attempts left"));
 }
 
 #[tokio::test]

@@ -57,7 +57,7 @@ async fn the_admin_shows_a_code_once_and_the_user_completes_the_reset_with_it() 
     let unknown = user
         .submit("/passwordreset/helpdesk", &[("csrf", &csrf), ("login", "nobody@example.org"), ("code", &wrong)])
         .await;
-    assert_eq!(refused.alert().as_deref(), Some("The code is wrong. 0 attempt(s) left."));
+    assert_eq!(refused.alert().as_deref(), Some("The code is wrong. 0 attempts left."));
     assert_eq!(refused.alert(), unknown.alert(), "an unknown login is answered alike");
     let before = user.cookie();
     let verified = user.submit("/passwordreset/helpdesk", &[("csrf", &csrf), ("login", MAX), ("code", &code)]).await;
@@ -69,7 +69,7 @@ async fn the_admin_shows_a_code_once_and_the_user_completes_the_reset_with_it() 
     let form = user.get("/passwordreset/helpdesk").await;
     let spent =
         user.submit("/passwordreset/helpdesk", &[("csrf", &form.csrf()), ("login", MAX), ("code", &code)]).await;
-    assert_eq!(spent.alert().as_deref(), Some("The code is wrong. 0 attempt(s) left."));
+    assert_eq!(spent.alert().as_deref(), Some("The code is wrong. 0 attempts left."));
 }
 
 #[tokio::test]

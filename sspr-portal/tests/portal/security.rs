@@ -143,7 +143,7 @@ async fn forms_without_the_sessions_csrf_token_are_refused_and_change_nothing() 
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
     }
     let still = browser.get("/passwordreset").await;
-    assert!(still.by_id("pin-status").unwrap().contains("5 attempt(s) left"), "no attempt was used");
+    assert!(still.by_id("pin-status").unwrap().contains("5 attempts left"), "no attempt was used");
 }
 
 #[tokio::test]
