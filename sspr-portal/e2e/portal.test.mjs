@@ -202,7 +202,7 @@ test('a user registers contacts, resets with a PIN from the outbox and sees the 
     pin: '06-reset-pin',
   });
   assert.match(await page.locator('main').innerText(), /A code was sent to m\*\*\*@h\*\*\*\.example/);
-  assert.match(await page.locator('#pin-status').innerText(), /Valid until \d\d:\d\d UTC\. 5 attempt\(s\) left\./);
+  assert.match(await page.locator('#pin-status').innerText(), /Valid until \d\d:\d\d \(UTC\)\. 5 attempts left\./);
 
   const mail = await context.newPage();
   const pin = await pinFromOutbox(mail, 'max@home.example', '07-outbox');
@@ -290,8 +290,8 @@ test('a wrong PIN shows the attempts left', async () => {
   await page.fill('#pin', '00000000');
   await page.click('form[action="/passwordreset/verify"] button[type=submit]');
   await page.waitForSelector('[role=alert]');
-  assert.equal(await alertText(page), 'The code is wrong. 4 attempt(s) left.');
-  assert.match(await page.locator('#pin-status').innerText(), /4 attempt\(s\) left/);
+  assert.equal(await alertText(page), 'The code is wrong. 4 attempts left.');
+  assert.match(await page.locator('#pin-status').innerText(), /4 attempts left/);
   await shot(page, '11-reset-wrong-pin');
   await context.close();
 });
@@ -307,7 +307,7 @@ test('an unknown login looks like a known one', async () => {
       .replace(/<label><input type="radio" name="method".*?<\/label>/gs, 'METHOD')
       .replace(/(METHOD)+/g, 'METHODS')
       .replace(/(E-mail to|Text message to|A code was sent to) [^<]+/g, '$1 MASKED')
-      .replace(/Valid until \d\d:\d\d UTC/g, 'Valid until HH:MM UTC');
+      .replace(/Valid until \d\d:\d\d \(UTC\)/g, 'Valid until HH:MM (UTC)');
   const steps = async (login, prefix) => {
     const { context, page } = await visitor();
     await page.goto(`${URL}/passwordreset`);
@@ -398,7 +398,7 @@ test('the helpdesk issues a recovery code, and the user resets with it', async (
   await max.page.fill('#code', '0000000000');
   await max.page.click('#redeem');
   await max.page.waitForSelector('[role=alert]');
-  assert.equal(await alertText(max.page), 'The code is wrong. 0 attempt(s) left.');
+  assert.equal(await alertText(max.page), 'The code is wrong. 0 attempts left.');
   await max.page.fill('#login', 'max.mustermann@example.org');
   await max.page.fill('#code', code);
   await shot(max.page, '24-reset-helpdesk-code');
@@ -553,6 +553,24 @@ test('German from the browser language', async () => {
   assert.match(await page.locator('h1').innerText(), /Kennwort zurücksetzen/);
   await shot(page, '18-reset-de');
   await context.close();
+});
+
+test('French, Spanish, Italian and Dutch from the browser language, English for others', async () => {
+  const want = [
+    ['fr-FR', 'fr', /Réinitialiser votre mot de passe/],
+    ['es-ES', 'es', /Restablecer su contraseña/],
+    ['it-IT', 'it', /Reimposti la password/],
+    ['nl-NL', 'nl', /Uw wachtwoord opnieuw instellen/],
+    ['pl-PL', 'en', /Reset your password/],
+  ];
+  for (const [locale, lang, heading] of want) {
+    const { context, page } = await visitor(locale);
+    await page.goto(`${URL}/passwordreset`);
+    assert.equal(await page.locator('html').getAttribute('lang'), lang, locale);
+    assert.match(await page.locator('h1').innerText(), heading);
+    if (lang === 'fr') await shot(page, '18-reset-fr');
+    await context.close();
+  }
 });
 
 test("the portal's log holds no PIN and no password", async () => {

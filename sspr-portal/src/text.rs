@@ -483,7 +483,7 @@ mod tests {
         let at = time::macros::datetime!(2026-12-01 20:04 +01:00);
         assert_eq!(
             text(Locale::En).blocked(at),
-            "Self-service reset is blocked until 1 December 2026 at 20:04 (UTC+1) (too many wrong codes)."
+            "Too many wrong codes: self-service reset is blocked until 1 December 2026 at 20:04 (UTC+1)."
         );
         assert!(text(Locale::Fr).blocked(at).contains("1er décembre 2026 à 20:04 (UTC+1)"));
         assert!(text(Locale::De).pin_status(at, 5).starts_with("Gültig bis 20:04 (UTC+1)."));

@@ -188,7 +188,7 @@ rate-limited = Zu viele Anfragen. Bitte versuchen Sie es in { $minutes ->
         [one] { $minutes } Minute
        *[other] { $minutes } Minuten
     } erneut.
-blocked = Das Zurücksetzen ist bis { $at } gesperrt (zu viele falsche Codes).
+blocked = Zu viele falsche Codes: Das Zurücksetzen ist bis { $at } gesperrt.
 reminders-done = Erinnerungen gesendet: { $sent }. Bereits erinnert: { $already }, ohne Postfach: { $without_mail }, privilegiert (nie erinnert): { $privileged }, können sich nicht registrieren: { $ineligible }, fehlgeschlagen: { $failed }.
 proof-sent = Wir haben einen Code an { $masked } gesendet. Geben Sie ihn ein, um diese Kontaktangabe zu speichern.
 usable-from = für Codes nutzbar ab { $at }

@@ -195,7 +195,7 @@ rate-limited = Too many requests. Please try again in { $minutes ->
         [one] { $minutes } minute.
        *[other] { $minutes } minutes.
     }
-blocked = Self-service reset is blocked until { $at } (too many wrong codes).
+blocked = Too many wrong codes: self-service reset is blocked until { $at }.
 reminders-done = Reminders sent: { $sent }. Already reminded: { $already }, without mailbox: { $without_mail }, privileged (never reminded): { $privileged }, cannot register: { $ineligible }, failed: { $failed }.
 proof-sent = We sent a code to { $masked }. Type it here to save this contact.
 usable-from = usable for codes from { $at }

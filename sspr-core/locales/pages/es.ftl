@@ -188,7 +188,7 @@ rate-limited = Demasiadas solicitudes. Inténtelo de nuevo dentro de { $minutes 
         [one] { $minutes } minuto.
        *[other] { $minutes } minutos.
     }
-blocked = El restablecimiento por autoservicio está bloqueado hasta el { $at } (demasiados códigos incorrectos).
+blocked = Demasiados códigos incorrectos: el restablecimiento por autoservicio está bloqueado hasta el { $at }.
 reminders-done = Recordatorios enviados: { $sent }. Ya recordados: { $already }, sin buzón: { $without_mail }, privilegiados (nunca se les recuerda): { $privileged }, no pueden registrarse: { $ineligible }, fallidos: { $failed }.
 proof-sent = Hemos enviado un código a { $masked }. Escríbalo aquí para guardar este contacto.
 usable-from = utilizable para códigos a partir del { $at }

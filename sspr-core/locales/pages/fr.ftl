@@ -188,7 +188,7 @@ rate-limited = Trop de demandes. Veuillez réessayer dans { $minutes ->
         [one] { $minutes } minute.
        *[other] { $minutes } minutes.
     }
-blocked = La réinitialisation en libre-service est bloquée jusqu’au { $at } (trop de codes erronés).
+blocked = Trop de codes erronés : la réinitialisation en libre-service est bloquée jusqu’au { $at }.
 reminders-done = Rappels envoyés : { $sent }. Déjà rappelés : { $already }, sans boîte aux lettres : { $without_mail }, privilégiés (jamais rappelés) : { $privileged }, ne peuvent pas s’enregistrer : { $ineligible }, échecs : { $failed }.
 proof-sent = Nous avons envoyé un code à { $masked }. Saisissez-le ici pour enregistrer cette coordonnée.
 usable-from = utilisable pour les codes à partir du { $at }

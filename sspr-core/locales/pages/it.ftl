@@ -1,4 +1,6 @@
 # I testi delle pagine web, in italiano (stesse chiavi e stesse variabili di en.ftl).
+# Le date ($at) cominciano con il giorno: niente articolo davanti («al 1», «all’8»),
+# ma una forma che va bene per ogni giorno («Scadenza: …»).
 
 ## Testi fissi
 
@@ -95,7 +97,7 @@ account-locked = account bloccato
 enable-btn = Attiva il self-service
 disable-btn = Disattiva il self-service
 unblock-btn = Sblocca
-blocked-until = Bloccato fino al
+blocked-until = Bloccato fino a:
 last-reset = Ultima reimpostazione
 never = mai
 unknown-user = Questo utente non esiste.
@@ -168,8 +170,8 @@ recovery-by-sms = Invialo al cellulare registrato
 recovery-issue-btn = Emetti un codice di recupero
 recovery-code-title = Codice di recupero (mostrato una sola volta)
 recovery-code-note = Lo legga ora all’utente: non verrà mostrato di nuovo. Un nuovo codice sostituisce questo.
-recovery-sent = Un codice di recupero è stato inviato a { $masked } (valido fino al { $at }).
-recovery-valid-until = Valido fino al { $at }
+recovery-sent = Un codice di recupero è stato inviato a { $masked } (scadenza: { $at }).
+recovery-valid-until = Scadenza: { $at }
 
 ## Testi con valori
 
@@ -188,10 +190,10 @@ rate-limited = Troppe richieste. Riprovi tra { $minutes ->
         [one] { $minutes } minuto.
        *[other] { $minutes } minuti.
     }
-blocked = La reimpostazione self-service è bloccata fino al { $at } (troppi codici errati).
+blocked = Troppi codici errati: la reimpostazione self-service è bloccata. Sblocco: { $at }.
 reminders-done = Promemoria inviati: { $sent }. Già ricordati: { $already }, senza casella: { $without_mail }, privilegiati (mai ricordati): { $privileged }, non possono registrarsi: { $ineligible }, non riusciti: { $failed }.
 proof-sent = Abbiamo inviato un codice a { $masked }. Lo digiti qui per salvare questo contatto.
-usable-from = utilizzabile per i codici dal { $at }
+usable-from = utilizzabile per i codici a partire da: { $at }
 password-rejected = La password è stata rifiutata: { $reason }.
 rule-min-length = essere lunga almeno { $n ->
         [one] { $n } carattere

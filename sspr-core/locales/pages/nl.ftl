@@ -188,7 +188,7 @@ rate-limited = Te veel verzoeken. Probeer het over { $minutes ->
         [one] { $minutes } minuut
        *[other] { $minutes } minuten
     } opnieuw.
-blocked = Herstellen via selfservice is geblokkeerd tot { $at } (te veel verkeerde codes).
+blocked = Te veel verkeerde codes: herstellen via selfservice is geblokkeerd tot { $at }.
 reminders-done = Herinneringen verstuurd: { $sent }. Al herinnerd: { $already }, zonder mailbox: { $without_mail }, bevoorrecht (nooit herinnerd): { $privileged }, kunnen zich niet registreren: { $ineligible }, mislukt: { $failed }.
 proof-sent = We hebben een code gestuurd naar { $masked }. Typ hem hier om dit contactgegeven op te slaan.
 usable-from = bruikbaar voor codes vanaf { $at }
