@@ -19,6 +19,8 @@
 //! Verified against local stand-ins of the three endpoints only (`tests/captcha/`): the real
 //! endpoints cannot be reached from sspr's test machines.
 
+pub mod testing;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,7 +28,7 @@ use std::time::Duration;
 use reqwest::{Client, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use sspr_core::backend::{BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeVerdict};
+use sspr_core::backend::{BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeVerdict, ChallengeWidget};
 use sspr_core::{BackendError, BackendErrorKind};
 
 /// A bot challenge provider.
@@ -96,6 +98,29 @@ impl CaptchaProvider {
             Self::Hcaptcha => &["https://hcaptcha.com", "https://*.hcaptcha.com"],
             Self::Recaptcha => &["https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"],
         }
+    }
+
+    /// The provider's name in `[bot_challenge] provider`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Turnstile => "turnstile",
+            Self::Hcaptcha => "hcaptcha",
+            Self::Recaptcha => "recaptcha",
+        }
+    }
+
+    /// Every CSP directive the widget needs and its sources, as each provider documents them:
+    /// Turnstile `script-src` and `frame-src` (developers.cloudflare.com/turnstile/reference/
+    /// content-security-policy); hCaptcha those and `style-src`, `connect-src`, all
+    /// `https://hcaptcha.com https://*.hcaptcha.com` (docs.hcaptcha.com, "Content-Security-Policy
+    /// Settings"); reCAPTCHA `script-src` and `frame-src` (developers.google.com/recaptcha/docs/faq).
+    pub fn csp_sources(self) -> Vec<(&'static str, &'static [&'static str])> {
+        let mut sources = vec![("script-src", self.script_origins()), ("frame-src", self.frame_origins())];
+        if self == Self::Hcaptcha {
+            sources.push(("style-src", self.script_origins()));
+            sources.push(("connect-src", self.script_origins()));
+        }
+        sources
     }
 }
 
@@ -337,6 +362,20 @@ impl BotChallenge for SiteVerify {
             return Ok(ChallengeVerdict::Failed { reasons: vec!["action-mismatch".into()] });
         }
         Ok(ChallengeVerdict::Passed)
+    }
+
+    fn widget(&self) -> Option<ChallengeWidget> {
+        let provider = self.provider;
+        let owned = |sources: &[&str]| sources.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Some(ChallengeWidget {
+            provider: provider.name().to_owned(),
+            site_key: self.site_key.clone(),
+            script_url: provider.script_url().to_owned(),
+            widget_class: provider.widget_class().to_owned(),
+            response_field: provider.response_field().to_owned(),
+            csp_sources: provider.csp_sources().into_iter().map(|(d, s)| (d.to_owned(), owned(s))).collect(),
+            always: true,
+        })
     }
 }
 

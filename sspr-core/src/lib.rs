@@ -43,8 +43,8 @@ pub use api::{
 pub use audit::{AuditEvent, AuditKind, DecoyReason, Outcome};
 pub use backend::{
     AuditSink, Authentication, BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeToken, ChallengeVerdict,
-    ContactStore, Directory, Notifier, PasswordCandidate, PasswordChecker, PasswordFeedback, PasswordRefusal,
-    PasswordRules, StateStore,
+    ChallengeWidget, ContactStore, Directory, Notifier, PasswordCandidate, PasswordChecker, PasswordFeedback,
+    PasswordRefusal, PasswordRules, StateStore,
 };
 pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{

@@ -112,6 +112,115 @@ pub enum ChallengeVerdict {
 pub trait BotChallenge: Send + Sync + Debug {
     /// Check `check.token` with the provider.
     async fn verify(&self, check: &ChallengeCheck<'_>) -> Result<ChallengeVerdict, BackendError>;
+
+    /// What a page needs to show this verifier's widget (public values only: never the
+    /// secret). `None` (the default): the host renders its own widget and passes its token.
+    /// The engine answers it through [`crate::Sspr::challenge_widget`], with
+    /// [`ChallengeWidget::always`] set from the policy.
+    fn widget(&self) -> Option<ChallengeWidget> {
+        None
+    }
+}
+
+/// What a page needs to show a bot challenge's widget and let it run: the provider's script
+/// and element, the form field its token arrives in, and the Content-Security-Policy sources
+/// it needs. All of it public (the site key is in the page anyway); the same for every web
+/// integration, so none of them reads the configuration itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeWidget {
+    /// The provider's name (`turnstile`, `hcaptcha`, `recaptcha`, or a host's own).
+    pub provider: String,
+    /// The public site key (`data-sitekey`).
+    pub site_key: String,
+    /// The widget's script (`<script src=... async defer>`).
+    pub script_url: String,
+    /// The class of the element the script turns into the widget.
+    pub widget_class: String,
+    /// The form field the widget puts its token in (`cf-turnstile-response`...).
+    pub response_field: String,
+    /// Each CSP directive the widget needs (`script-src`, `frame-src`, ...) and the sources it
+    /// must allow, as the provider documents them.
+    pub csp_sources: Vec<(String, Vec<String>)>,
+    /// `true` when every begin needs a token ([`ChallengePolicy::Always`]): the start page
+    /// shows the widget. `false` ([`ChallengePolicy::AfterBegins`]): a begin needs one only
+    /// once the engine refused one with `challenge required`; show it then.
+    pub always: bool,
+}
+
+impl ChallengeWidget {
+    /// `base` (a Content-Security-Policy) with the widget's sources added, and nothing else
+    /// changed: a directive the base sets to `'none'` gets exactly the widget's sources; one it
+    /// sets otherwise keeps its sources and gains the widget's; one it does not set starts from
+    /// its `default-src` (as a browser would read it, unless that is `'none'`).
+    ///
+    /// ```
+    /// use sspr_core::ChallengeWidget;
+    /// let widget = ChallengeWidget {
+    ///     provider: "turnstile".into(),
+    ///     site_key: "0x4AAA".into(),
+    ///     script_url: "https://challenges.cloudflare.com/turnstile/v0/api.js".into(),
+    ///     widget_class: "cf-turnstile".into(),
+    ///     response_field: "cf-turnstile-response".into(),
+    ///     csp_sources: vec![
+    ///         ("script-src".into(), vec!["https://challenges.cloudflare.com".into()]),
+    ///         ("frame-src".into(), vec!["https://challenges.cloudflare.com".into()]),
+    ///     ],
+    ///     always: true,
+    /// };
+    /// assert_eq!(
+    ///     widget.csp("default-src 'none'; style-src 'self'; frame-src 'none'"),
+    ///     "default-src 'none'; style-src 'self'; frame-src https://challenges.cloudflare.com; \
+    ///      script-src https://challenges.cloudflare.com",
+    /// );
+    /// ```
+    pub fn csp(&self, base: &str) -> String {
+        let mut directives: Vec<(String, Vec<String>)> = base
+            .split(';')
+            .filter_map(|part| {
+                let mut words = part.split_whitespace().map(str::to_owned);
+                words.next().map(|name| (name.to_ascii_lowercase(), words.collect()))
+            })
+            .collect();
+        let default: Vec<String> = directives
+            .iter()
+            .find(|(name, _)| name == "default-src")
+            .map(|(_, sources)| sources.clone())
+            .filter(|sources| !is_none(sources))
+            .unwrap_or_default();
+        for (name, extra) in &self.csp_sources {
+            let name = name.to_ascii_lowercase();
+            let at = match directives.iter().position(|(n, _)| *n == name) {
+                Some(at) => at,
+                None => {
+                    directives.push((name, default.clone()));
+                    directives.len() - 1
+                }
+            };
+            if let Some((_, sources)) = directives.get_mut(at) {
+                if is_none(sources) {
+                    sources.clear();
+                }
+                for source in extra {
+                    if !sources.contains(source) {
+                        sources.push(source.clone());
+                    }
+                }
+            }
+        }
+        directives
+            .iter()
+            .map(
+                |(name, sources)| {
+                    if sources.is_empty() { name.clone() } else { format!("{name} {}", sources.join(" ")) }
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn is_none(sources: &[String]) -> bool {
+    matches!(sources, [only] if only == "'none'")
 }
 
 /// When `begin_reset` asks for a solved challenge.
@@ -156,5 +265,56 @@ impl ChallengePolicy {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ChallengeWidget;
+
+    fn hcaptcha() -> ChallengeWidget {
+        let origins = || vec!["https://hcaptcha.com".to_owned(), "https://*.hcaptcha.com".to_owned()];
+        ChallengeWidget {
+            provider: "hcaptcha".into(),
+            site_key: "10000000-ffff".into(),
+            script_url: "https://js.hcaptcha.com/1/api.js".into(),
+            widget_class: "h-captcha".into(),
+            response_field: "h-captcha-response".into(),
+            csp_sources: ["script-src", "frame-src", "style-src", "connect-src"]
+                .into_iter()
+                .map(|d| (d.to_owned(), origins()))
+                .collect(),
+            always: true,
+        }
+    }
+
+    #[test]
+    fn the_widget_csp_adds_exactly_the_providers_sources_and_changes_nothing_else() {
+        let o = "https://hcaptcha.com https://*.hcaptcha.com";
+        // Absent directives under default-src 'none': only the provider's sources.
+        assert_eq!(
+            hcaptcha().csp("default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+            format!(
+                "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; script-src {o}; \
+                 frame-src {o}; style-src {o}; connect-src {o}"
+            )
+        );
+        // A directive that is set keeps its sources; 'none' is replaced; no source twice.
+        assert_eq!(
+            hcaptcha().csp("default-src 'none'; style-src 'self' https://hcaptcha.com; script-src 'none'"),
+            format!(
+                "default-src 'none'; style-src 'self' https://hcaptcha.com https://*.hcaptcha.com; script-src {o}; \
+                 frame-src {o}; connect-src {o}"
+            )
+        );
+        // An absent directive starts from default-src, as a browser reads it.
+        assert_eq!(
+            hcaptcha().csp("default-src 'self'; script-src 'none'"),
+            format!(
+                "default-src 'self'; script-src {o}; frame-src 'self' {o}; style-src 'self' {o}; connect-src 'self' {o}"
+            )
+        );
+        // Directive names are case-insensitive; empty parts are dropped.
+        assert_eq!(hcaptcha().csp("SCRIPT-SRC 'none';;").split("; ").next(), Some(format!("script-src {o}").as_str()));
     }
 }

@@ -18,7 +18,8 @@ mod store;
 
 pub use audit::AuditSink;
 pub use challenge::{
-    BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeToken, ChallengeVerdict, MAX_CHALLENGE_TOKEN_LEN,
+    BotChallenge, ChallengeCheck, ChallengePolicy, ChallengeToken, ChallengeVerdict, ChallengeWidget,
+    MAX_CHALLENGE_TOKEN_LEN,
 };
 pub use contacts::{ContactHistory, ContactStore, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 pub use directory::{

@@ -22,6 +22,17 @@ fn audit_reason(reason: &str) -> String {
 }
 
 impl Sspr {
+    /// What a page needs to show the bot challenge's widget ([`crate::BotChallenge::widget`]),
+    /// with [`crate::ChallengeWidget::always`] set from the policy; `None` when the engine has
+    /// no bot challenge, or its verifier has no widget of its own. Web integrations read this,
+    /// never the configuration: a page shows the widget (and allows its script) only then.
+    pub fn challenge_widget(&self) -> Option<crate::ChallengeWidget> {
+        let (verifier, policy) = self.inner.bot_challenge.as_ref()?;
+        let mut widget = verifier.widget()?;
+        widget.always = matches!(policy, ChallengePolicy::Always);
+        Some(widget)
+    }
+
     /// Count this begin (per IP, and the challenge policy's counters, in one store call),
     /// refuse it when the client is over `ip_begins_per_hour`, then check the bot challenge
     /// when the engine has one and its policy asks for it now. Every refusal is audited in
