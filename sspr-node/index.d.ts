@@ -10,6 +10,7 @@ import { Policy as NativePolicy, RedisStore as NativeRedisStore, PostgresStore a
 export type AccountState = N.AccountState
 export type Actor = N.Actor
 export type ConfiguredBackends = N.ConfiguredBackends
+export type ChallengeWidget = N.ChallengeWidget
 export type ContactView = N.ContactView
 export type Contacts = N.Contacts
 export type Counter = N.Counter
@@ -416,6 +417,13 @@ export declare class Sspr {
   constructor(options: SsprOptions)
   /** The policy in force. */
   readonly policy: NativePolicy
+  /**
+   * What a page needs to show the bot challenge's widget (provider, site key, script, the form field
+   * its token arrives in, whether every begin needs it) and `csp`: `cspBase` (default empty) with
+   * exactly the sources the provider documents added. `null` when the engine has no bot challenge:
+   * pages then stay script-free.
+   */
+  challengeWidget(cspBase?: string): ChallengeWidget | null
   /** The completion modes the policy allows, the default first. */
   completionModes(): CompletionMode[]
   /**

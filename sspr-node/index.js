@@ -232,6 +232,14 @@ class Sspr {
     return this.#native.policy
   }
 
+  /**
+   * What a page needs to show the bot challenge's widget (its `csp`: `cspBase` with the provider's
+   * sources added), or `null` when the engine has none.
+   */
+  challengeWidget(cspBase = '') {
+    return this.#native.challengeWidget(cspBase)
+  }
+
   /** The completion modes the policy allows, the default first. */
   completionModes() {
     return this.#native.completionModes()

@@ -233,6 +233,15 @@ impl NativeSspr {
         sspr_bind::metrics::text()
     }
 
+    /// What a page needs to show the bot challenge's widget, its `csp` being `cspBase` with
+    /// the provider's sources added; `null` when the engine has no bot challenge (pages then
+    /// stay script-free).
+    #[napi]
+    pub fn challenge_widget(&self, csp_base: Option<String>) -> Option<crate::values::ChallengeWidgetJs> {
+        let base = csp_base.unwrap_or_default();
+        self.inner.challenge_widget().map(|w| crate::values::ChallengeWidgetJs::new(w, &base))
+    }
+
     /// The completion modes the policy allows, the default first.
     #[napi(ts_return_type = "Array<'temporary' | 'chosen' | 'unlock_only'>")]
     pub fn completion_modes(&self) -> Vec<&'static str> {

@@ -108,6 +108,43 @@ impl From<ResetChallenge> for ResetChallengeJs {
     }
 }
 
+/// The answer to `challengeWidget`: what a page needs to show the engine's bot challenge
+/// widget. Public values only, never the provider's secret.
+#[napi(object, object_from_js = false, use_nullable = true, js_name = "ChallengeWidget")]
+pub struct ChallengeWidgetJs {
+    /// `turnstile`, `hcaptcha` or `recaptcha`.
+    pub provider: String,
+    /// The public site key (`data-sitekey`).
+    pub site_key: String,
+    /// The widget's script (`<script src=... async defer>`).
+    pub script_url: String,
+    /// The class of the element the script turns into the widget.
+    pub widget_class: String,
+    /// The form field the widget puts its token in (`cf-turnstile-response`...).
+    pub response_field: String,
+    /// `true`: every begin needs a token, so the start page shows the widget; `false`
+    /// (`after_begins`): only once a begin was refused with `CHALLENGE` `required`.
+    pub always: bool,
+    /// The `cspBase` given to `challengeWidget`, with exactly the sources the widget needs
+    /// added: the policy of the page that shows it.
+    pub csp: String,
+}
+
+impl ChallengeWidgetJs {
+    pub(crate) fn new(widget: sspr_core::ChallengeWidget, csp_base: &str) -> Self {
+        let csp = widget.csp(csp_base);
+        Self {
+            provider: widget.provider,
+            site_key: widget.site_key,
+            script_url: widget.script_url,
+            widget_class: widget.widget_class,
+            response_field: widget.response_field,
+            always: widget.always,
+            csp,
+        }
+    }
+}
+
 /// The answer to `sendPin`.
 #[napi(object, object_from_js = false, use_nullable = true, js_name = "PinSent")]
 pub struct PinSentJs {

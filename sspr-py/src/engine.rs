@@ -19,8 +19,8 @@ use crate::builtin::{self, ManualClock};
 use crate::errors::{config_error, invalid_input, to_py_err};
 use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
-    ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, Recovered, RecoveryCode, RecoverySent,
-    ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
+    ChallengeWidget, ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, Recovered, RecoveryCode,
+    RecoverySent, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -148,6 +148,13 @@ macro_rules! twin_methods {
             /// The completion modes the policy allows, the default first.
             fn completion_modes(&self) -> PyResult<Vec<&'static str>> {
                 Ok(self.core.get()?.completion_modes().into_iter().map(CompletionMode::as_str).collect())
+            }
+
+            /// What a page needs to show the bot challenge's widget, or `None` when the
+            /// engine has none: web integrations show the widget (and allow its script)
+            /// only then.
+            fn challenge_widget(&self) -> PyResult<Option<ChallengeWidget>> {
+                Ok(self.core.get()?.challenge_widget().map(ChallengeWidget::from))
             }
 
             fn __repr__(&self) -> &'static str {

@@ -61,6 +61,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::UserStatus>()?;
     m.add_class::<values::SignedIn>()?;
     m.add_class::<values::PasswordRules>()?;
+    m.add_class::<values::ChallengeWidget>()?;
     m.add_class::<values::DirectoryUser>()?;
     m.add_class::<values::StoredContactView>()?;
     m.add_class::<values::Enrollment>()?;

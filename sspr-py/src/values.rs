@@ -1139,6 +1139,74 @@ impl From<sspr_core::PasswordRules> for PasswordRules {
     }
 }
 
+/// What a page needs to show the engine's bot challenge widget (the answer to
+/// `challenge_widget`): public values only, never the provider's secret.
+#[pyclass(frozen, module = "sspr")]
+pub(crate) struct ChallengeWidget {
+    inner: sspr_core::ChallengeWidget,
+}
+
+#[pymethods]
+impl ChallengeWidget {
+    /// `turnstile`, `hcaptcha` or `recaptcha`.
+    #[getter]
+    fn provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// The public site key (`data-sitekey`).
+    #[getter]
+    fn site_key(&self) -> &str {
+        &self.inner.site_key
+    }
+
+    /// The widget's script (`<script src=... async defer>`).
+    #[getter]
+    fn script_url(&self) -> &str {
+        &self.inner.script_url
+    }
+
+    /// The class of the element the script turns into the widget.
+    #[getter]
+    fn widget_class(&self) -> &str {
+        &self.inner.widget_class
+    }
+
+    /// The form field the widget puts its token in (`cf-turnstile-response`...).
+    #[getter]
+    fn response_field(&self) -> &str {
+        &self.inner.response_field
+    }
+
+    /// `True`: every begin needs a token, so the start page shows the widget; `False`
+    /// (`after_begins`): only once a begin was refused with `challenge_required`.
+    #[getter]
+    fn always(&self) -> bool {
+        self.inner.always
+    }
+
+    /// `base` (a Content-Security-Policy) with the sources the widget needs added, and nothing
+    /// else changed.
+    fn csp(&self, base: &str) -> String {
+        self.inner.csp(base)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ChallengeWidget(provider={:?}, site_key={:?}, always={})",
+            self.inner.provider,
+            self.inner.site_key,
+            py_bool(self.inner.always)
+        )
+    }
+}
+
+impl From<sspr_core::ChallengeWidget> for ChallengeWidget {
+    fn from(inner: sspr_core::ChallengeWidget) -> Self {
+        Self { inner }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // `sspr.primitives` in every build: how the engine checks and masks what users type, for
 // tools that validate input before handing it over (e.g. a CSV import).
