@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
+import threading
+import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -25,6 +29,85 @@ def seed_directory() -> sspr.MemoryDirectory:
     d.add("root@example.org", "Root Admin", "uid=root,ou=staff,dc=example,dc=org", ["Domain Admins"])
     d.add("gone@example.org", "Gone User", "uid=gone,ou=staff,dc=example,dc=org", disabled=True)
     return d
+
+
+# ---------------------------------------------------------------------------------------
+# Local HTTP stand-ins of the services sspr calls (an SMS gateway, a webhook, a bot challenge's
+# siteverify): the real ones cannot be reached from the test machines.
+
+#: ``(path, headers with lower-case names, body)`` -> ``(status, JSON payload)``.
+Answer = Callable[[str, Dict[str, str], bytes], Tuple[int, Any]]
+
+
+class JsonEndpoint:
+    """A ``ThreadingHTTPServer`` on 127.0.0.1 that records every POST and answers it with JSON from ``answer``."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.requests: List[Tuple[str, Dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                outer.requests.append((self.path, headers, body))
+                status, answer_json = answer(self.path, headers, body)
+                payload = json.dumps(answer_json).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def forms(self) -> List[Dict[str, str]]:
+        """The bodies received, read as HTML forms."""
+        return [dict(urllib.parse.parse_qsl(body.decode())) for _, _, body in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+#: The one token the siteverify stand-in passes.
+GOOD_CHALLENGE = "stand-in-good-token-7c1"
+CHALLENGE_SITE_KEY = "0x4AAA-site-key"
+CHALLENGE_SECRET = "0x4AAA-s3cret"
+
+
+class SiteVerify(JsonEndpoint):
+    """A siteverify stand-in speaking the providers' documented shape: ``GOOD_CHALLENGE`` passes for
+    reset.example.org, any other token is ``invalid-input-response``; ``down`` answers 503."""
+
+    def __init__(self) -> None:
+        self.down = False
+        super().__init__(self._answer)
+
+    def _answer(self, path: str, headers: Dict[str, str], body: bytes) -> Tuple[int, Any]:
+        if self.down:
+            return 503, {"error": "stand-in down"}
+        ok = dict(urllib.parse.parse_qsl(body.decode())).get("response") == GOOD_CHALLENGE
+        return 200, {"success": ok, "hostname": "reset.example.org", "error-codes": [] if ok else ["invalid-input-response"]}
+
+    def config(self, provider: str = "turnstile", **more: Any) -> Dict[str, Any]:
+        """A ``[bot_challenge]`` table for ``from_config`` checking tokens here."""
+        return {
+            "provider": provider, "site_key": CHALLENGE_SITE_KEY, "secret": CHALLENGE_SECRET,
+            "verify_url": self.url + "/siteverify", "hostnames": ["reset.example.org"], **more,
+        }
+
+
+@pytest.fixture
+def siteverify() -> Iterator[SiteVerify]:
+    s = SiteVerify()
+    yield s
+    s.close()
 
 
 @dataclass

@@ -4,12 +4,16 @@ cache-backed state store under sspr's own conformance suite."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import pathlib
 import re
 import tempfile
-from typing import Any, Dict, Iterator, Optional
+import threading
+from typing import Any, Dict, Iterator, Optional, Tuple
+
+import httpx
 
 import pytest
 
@@ -52,7 +56,7 @@ from django.test import Client  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 import sspr  # noqa: E402
-from conftest import KEY  # noqa: E402
+from conftest import CHALLENGE_SECRET, CHALLENGE_SITE_KEY, GOOD_CHALLENGE, KEY, SiteVerify  # noqa: E402
 from sspr.contrib.django import engine as site  # noqa: E402
 from sspr.contrib.django.cache_store import DjangoCacheStateStore  # noqa: E402
 
@@ -69,6 +73,13 @@ def fresh_site() -> Iterator[None]:
     cache.clear()
     for template in OVERRIDES.joinpath("sspr").iterdir():
         template.unlink()
+    seed_site()
+    yield
+    site.reset()
+
+
+def seed_site() -> None:
+    """A new engine from the settings, with Jane (enabled, her e-mail registered), Bob and an administrator."""
     site.reset()
     directory = site.backends().memory_directory
     directory.add(JANE, "Jane Doe", JANE_DN, password="Old-Passw0rd!", mail="jdoe@example.org")
@@ -76,8 +87,6 @@ def fresh_site() -> Iterator[None]:
     directory.add("root@example.org", "Root", "uid=root,ou=staff,dc=example,dc=org", ["Domain Admins"])
     site.engine().set_enabled(JANE, True, admin="helpdesk")
     site.engine().update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
-    yield
-    site.reset()
 
 
 def browser() -> Client:
@@ -334,3 +343,93 @@ def test_readme_lines_in_a_fresh_django_project(tmp_path: pathlib.Path) -> None:
     out = run(sys.executable, "-c", FRESH_PROJECT_RESET, DJANGO_SETTINGS_MODULE="mysite.settings",
               PYTHONPATH=os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")]))
     assert "reset done" in out
+
+
+# -- the bot challenge, over real HTTP (wsgiref serving the site), against conftest's siteverify stand-in ------
+
+
+@contextlib.contextmanager
+def live_site(challenge: Optional[Dict[str, Any]] = None) -> Iterator[httpx.Client]:
+    """The site served on 127.0.0.1 (``settings.SSPR`` with ``challenge`` as its ``[bot_challenge]``), and a
+    client for it."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    tables = {**settings.SSPR["config"], **({"bot_challenge": challenge} if challenge else {})}
+    with override_settings(SSPR={**settings.SSPR, "config": tables}, ALLOWED_HOSTS=["testserver", "127.0.0.1"]):
+        seed_site()
+        server = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=Quiet)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}") as client:
+                yield client
+        finally:
+            server.shutdown()
+            server.server_close()
+    seed_site()
+
+
+def start_page(client: httpx.Client) -> Tuple[httpx.Response, str]:
+    page = client.get("/password/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and token is not None
+    return page, token[1]
+
+
+def test_without_a_challenge_the_start_page_has_no_script_and_no_widget() -> None:
+    with live_site() as client:
+        page, token = start_page(client)
+        assert "<script" not in page.text and "data-sitekey" not in page.text
+        assert "content-security-policy" not in page.headers  # none of ours: a site's middleware may send its own
+        begun = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": JANE})
+        assert begun.status_code == 200 and "<script" not in begun.text
+
+
+def test_the_widget_and_a_csp_allowing_only_its_provider(siteverify: SiteVerify) -> None:
+    origins = "https://hcaptcha.com https://*.hcaptcha.com"
+    with live_site(siteverify.config("hcaptcha")) as client:
+        page, _ = start_page(client)
+        assert page.text.count("<script") == 1
+        assert '<script src="https://js.hcaptcha.com/1/api.js" async defer></script>' in page.text
+        assert f'<div class="h-captcha" data-sitekey="{CHALLENGE_SITE_KEY}"></div>' in page.text
+        policy = dict(d.split(" ", 1) for d in page.headers["content-security-policy"].split("; "))
+        assert policy["script-src"] == origins  # no other script: not even the site's own
+        assert policy["frame-src"] == f"'self' {origins}" and policy["connect-src"] == f"'self' {origins}"
+        assert policy["style-src"] == f"'self' {origins}"
+        assert (policy["default-src"], policy["frame-ancestors"], policy["base-uri"]) == ("'self'", "'none'", "'none'")
+        assert CHALLENGE_SECRET not in page.text
+
+
+def test_a_begin_without_or_with_a_forged_token_is_refused_and_a_solved_one_passes(siteverify: SiteVerify) -> None:
+    with live_site(siteverify.config("turnstile")) as client:
+        _, token = start_page(client)
+        answers = []
+        for login in (JANE, "nobody@example.org"):
+            for given in ({}, {"cf-turnstile-response": "forged-token"}):
+                page = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": login, **given})
+                assert page.status_code == 403, page.text
+                assert "cf-turnstile" in page.headers["content-security-policy"] or "challenges.cloudflare.com" in (
+                    page.headers["content-security-policy"])
+                assert 'class="cf-turnstile"' in page.text
+                answers.append(page.text.replace(login, "LOGIN").replace(token, "TOKEN"))
+        assert "not a robot" in answers[0] and answers[0] == answers[2] and answers[1] == answers[3]
+        assert "did not pass" in answers[1] and "forged-token" not in answers[1]
+        assert len(site.backends().outbox) == 0
+
+        page = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": JANE,
+                                                "cf-turnstile-response": GOOD_CHALLENGE})
+        assert page.status_code == 200 and "j***@h***.example" in page.text, page.text
+        assert "<script" not in page.text
+        form = siteverify.forms()[-1]
+        assert (form["response"], form["secret"], form["remoteip"]) == (GOOD_CHALLENGE, CHALLENGE_SECRET, "127.0.0.1")
+
+        siteverify.down = True
+        down = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": JANE,
+                                                "cf-turnstile-response": GOOD_CHALLENGE})
+        assert down.status_code == 503 and "unavailable" in down.text and "<script" not in down.text

@@ -15,7 +15,17 @@ import uvicorn
 from fastapi import FastAPI
 
 import sspr
-from conftest import JANE, JANE_DN, JANE_MAIL, KEY, seed_directory
+from conftest import (
+    CHALLENGE_SECRET,
+    CHALLENGE_SITE_KEY,
+    GOOD_CHALLENGE,
+    JANE,
+    JANE_DN,
+    JANE_MAIL,
+    KEY,
+    SiteVerify,
+    seed_directory,
+)
 from sspr.contrib.fastapi import CSRF_COOKIE, FLOW_COOKIE, reset_router
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -298,8 +308,171 @@ def test_readme_snippet() -> None:
 def test_a_refused_bot_challenge_reads_as_a_request_to_solve_it() -> None:
     from sspr.contrib._web import describe
 
-    # As the engine raises them (the binding sets code and reason).
-    required = describe(sspr.ChallengeError("bot challenge required", code="challenge", reason="required"))
-    assert (required.status, required.code, required.extra) == (400, "challenge", {"reason": "required"})
-    down = describe(sspr.ChallengeError("bot challenge unavailable", code="challenge", reason="unavailable"))
-    assert down.status == 503 and "unavailable" in down.message
+    required = describe(sspr.ChallengeError("bot challenge required", reason="required"))
+    assert (required.status, required.code, required.extra) == (403, "challenge_required", {"reason": "required"})
+    assert "not a robot" in required.message
+    failed = describe(sspr.ChallengeError("bot challenge failed", reason="failed"))
+    assert (failed.status, failed.code) == (403, "challenge_failed")
+    down = describe(sspr.ChallengeError("bot challenge unavailable", reason="unavailable"))
+    assert (down.status, down.code) == (503, "challenge_unavailable") and "unavailable" in down.message
+
+
+# -- the bot challenge, against conftest's siteverify stand-in ------------------------------------------------
+
+PROVIDERS = {
+    # provider: (its widget's script, the form field its token arrives in, the CSP directives it needs and sources)
+    "turnstile": ("https://challenges.cloudflare.com/turnstile/v0/api.js", "cf-turnstile-response",
+                  {"script-src": "https://challenges.cloudflare.com", "frame-src": "https://challenges.cloudflare.com"}),
+    "hcaptcha": ("https://js.hcaptcha.com/1/api.js", "h-captcha-response",
+                 {d: "https://hcaptcha.com https://*.hcaptcha.com"
+                  for d in ("script-src", "frame-src", "style-src", "connect-src")}),
+    "recaptcha": ("https://www.google.com/recaptcha/api.js", "g-recaptcha-response",
+                  {"script-src": "https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/",
+                   "frame-src": "https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/"}),
+}
+PLAIN_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def csp_of(response: httpx.Response) -> Dict[str, str]:
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in response.headers["content-security-policy"].split("; ")}
+
+
+class ChallengeSite(Site):
+    """The router on an engine whose begins need a bot challenge checked by the stand-in."""
+
+    def __init__(self, siteverify: SiteVerify, provider: str = "turnstile", **challenge: Any) -> None:
+        b = sspr.backends.from_config({"bot_challenge": siteverify.config(provider, **challenge)})
+        self.directory, self.outbox = seed_directory(), sspr.Outbox()
+        self.engine = sspr.BlockingSspr(self.directory, self.outbox, secret_key=KEY,
+                                        policy=sspr.Policy(min_response_ms=0), bot_challenge=b.bot_challenge)
+        self.engine.set_enabled(JANE, True, admin="helpdesk")
+        self.engine.update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
+        self.app = FastAPI()
+        self.app.include_router(reset_router(self.engine), prefix="/password")
+
+
+def start(client: httpx.Client) -> Tuple[httpx.Response, str]:
+    page = client.get("/password/")
+    token = re.search(r"name='csrf' value='([^']+)'", page.text)
+    assert page.status_code == 200 and token is not None
+    return page, token.group(1)
+
+
+def test_without_a_challenge_no_page_has_a_script_or_a_widget(site: Tuple[Site, str]) -> None:
+    _, url = site
+    with httpx.Client(base_url=url) as client:
+        page, csrf = start(client)
+        refused = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "cf-turnstile-response": "x"})
+        for answer in (page, refused):
+            assert answer.headers["content-security-policy"] == PLAIN_CSP
+            assert "<script" not in answer.text and "data-sitekey" not in answer.text
+        assert refused.status_code == 200  # a token nobody asked for is not read
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_the_start_page_shows_the_providers_widget_and_its_csp_allows_only_that_provider(
+    siteverify: SiteVerify, provider: str
+) -> None:
+    script, _, sources = PROVIDERS[provider]
+    with Server(ChallengeSite(siteverify, provider).app) as server, httpx.Client(base_url=server.url) as client:
+        page, _ = start(client)
+        assert page.text.count("<script") == 1 and f"<script src='{script}' async defer></script>" in page.text
+        assert f"data-sitekey='{CHALLENGE_SITE_KEY}'" in page.text
+        policy = csp_of(page)
+        # The plain policy, plus exactly the provider's documented sources: no other origin may run a script.
+        assert policy == {**csp_of_text(PLAIN_CSP), **sources}
+        # Every other page keeps the plain policy.
+        other = client.post("/password/send", data={"csrf": "x"})
+        assert other.headers["content-security-policy"] == PLAIN_CSP and "<script" not in other.text
+        assert CHALLENGE_SECRET not in page.text
+
+
+def csp_of_text(text: str) -> Dict[str, str]:
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] for d in text.split("; ")}
+
+
+def test_a_begin_without_or_with_a_forged_token_is_refused_alike_and_a_solved_one_passes(siteverify: SiteVerify) -> None:
+    site = ChallengeSite(siteverify, "hcaptcha")
+    with Server(site.app) as server, httpx.Client(base_url=server.url) as client:
+        _, csrf = start(client)
+        answers = []
+        for login in (JANE, "nobody@example.org"):
+            for token in (None, "forged-token"):
+                form = {"csrf": csrf, "login": login, **({"h-captcha-response": token} if token else {})}
+                page = client.post("/password/begin", data=form)
+                assert page.status_code == 403, page.text
+                assert FLOW_COOKIE not in page.headers.get("set-cookie", "")  # nothing began
+                assert "h-captcha" in page.text and csp_of(page)["script-src"] == PROVIDERS["hcaptcha"][2]["script-src"]
+                answers.append(page.text.replace(login, "LOGIN"))
+        assert "not a robot" in answers[0] and answers[0] == answers[2] and answers[1] == answers[3]
+        assert "did not pass" in answers[1]
+        # Another provider's field is not read: only the configured one's.
+        wrong_field = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "cf-turnstile-response": GOOD_CHALLENGE})
+        assert wrong_field.status_code == 403
+        assert s_outbox_empty(site)
+
+        page = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "h-captcha-response": GOOD_CHALLENGE})
+        assert page.status_code == 200 and "j***@h***.example" in page.text, page.text
+        assert page.headers["content-security-policy"] == PLAIN_CSP and "<script" not in page.text
+        form = siteverify.forms()[-1]
+        assert (form["response"], form["secret"], form["sitekey"], form["remoteip"]) == (
+            GOOD_CHALLENGE, CHALLENGE_SECRET, CHALLENGE_SITE_KEY, "127.0.0.1")
+        assert client.post("/password/send", data={"csrf": csrf, "method": "email"}).status_code == 200
+        assert site.pin()
+
+
+def s_outbox_empty(site: Site) -> bool:
+    return site.outbox.last_pin_to(JANE_MAIL) is None
+
+
+def test_the_json_api_takes_the_token_as_challenge_token_and_answers_stable_codes(siteverify: SiteVerify) -> None:
+    site = ChallengeSite(siteverify, "turnstile")
+    with Server(site.app) as server, httpx.Client(base_url=server.url) as client:
+        missing = api(client, "begin", {"login": JANE})
+        assert missing.status_code == 403
+        assert missing.json() == {
+            "error": "challenge_required", "message": "Please confirm that you are not a robot, then try again.",
+            "reason": "required", "provider": "turnstile", "site_key": CHALLENGE_SITE_KEY,
+        }
+        forged = api(client, "begin", {"login": "nobody@example.org", "challenge_token": "forged-token"})
+        assert (forged.status_code, forged.json()["error"]) == (403, "challenge_failed")
+        assert "forged-token" not in forged.text and FLOW_COOKIE not in forged.headers.get("set-cookie", "")
+        # The form field's name is the pages'; the API reads only challenge_token.
+        assert api(client, "begin", {"login": JANE, "cf-turnstile-response": GOOD_CHALLENGE}).status_code == 403
+        bad = api(client, "begin", {"login": JANE, "challenge_token": ["not", "text"]})
+        assert (bad.status_code, bad.json()["field"]) == (400, "challenge_token")
+        spaced = api(client, "begin", {"login": JANE, "challenge_token": "a b"})
+        assert (spaced.status_code, spaced.json()["field"]) == (400, "challenge_token")
+
+        begun = api(client, "begin", {"login": JANE, "challenge_token": GOOD_CHALLENGE})
+        assert begun.status_code == 200, begun.text
+        assert api(client, "send", {"method": "email"}).status_code == 200 and site.pin()
+
+        siteverify.down = True
+        down = api(client, "begin", {"login": JANE, "challenge_token": GOOD_CHALLENGE})
+        assert (down.status_code, down.json()["error"]) == (503, "challenge_unavailable")
+        assert "provider" not in down.json()
+
+
+def test_a_provider_that_is_down_fails_closed_on_the_pages(siteverify: SiteVerify) -> None:
+    siteverify.down = True
+    site = ChallengeSite(siteverify, "recaptcha")
+    with Server(site.app) as server, httpx.Client(base_url=server.url) as client:
+        _, csrf = start(client)
+        page = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "g-recaptcha-response": GOOD_CHALLENGE})
+        assert page.status_code == 503 and "unavailable" in page.text
+        assert FLOW_COOKIE not in page.headers.get("set-cookie", "") and s_outbox_empty(site)
+
+
+def test_after_n_begins_the_widget_appears_once_a_begin_is_refused_for_it(siteverify: SiteVerify) -> None:
+    site = ChallengeSite(siteverify, "turnstile", policy="after_begins", begins_per_ip=2, window_minutes=10)
+    with Server(site.app) as server, httpx.Client(base_url=server.url) as client:
+        page, csrf = start(client)
+        assert "<script" not in page.text and page.headers["content-security-policy"] == PLAIN_CSP
+        for _ in range(2):
+            assert client.post("/password/begin", data={"csrf": csrf, "login": JANE}).status_code == 200
+        asked = client.post("/password/begin", data={"csrf": csrf, "login": JANE})
+        assert asked.status_code == 403 and "cf-turnstile" in asked.text and f"value='{JANE}'" in asked.text
+        assert csp_of(asked)["script-src"] == "https://challenges.cloudflare.com"
+        solved = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "cf-turnstile-response": GOOD_CHALLENGE})
+        assert solved.status_code == 200 and "j***@h***.example" in solved.text

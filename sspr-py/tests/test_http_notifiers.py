@@ -8,53 +8,37 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
 
 import sspr
-from conftest import JANE, KEY, START, seed_directory
+from conftest import JANE, KEY, START, JsonEndpoint, seed_directory
 
 SID = "AC0123456789abcdef0123456789abcdef"
 TOKEN = "twilio-t0ken-s3cret"
 HOOK_KEY = "0123456789abcdef0123456789abcdef-s3cret"
 
 
-class Endpoint:
+class Endpoint(JsonEndpoint):
     """Records every request; answers with `status`."""
 
     def __init__(self) -> None:
-        self.requests: List[Tuple[str, Dict[str, str], bytes]] = []
         self.status = 201
-        outer = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                payload = b'{"sid": "SM0123", "status": "queued"}' if outer.status < 300 else b'{"code": 21211, "message": "invalid To"}'
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _answer(self, path: str, headers: Dict[str, str], body: bytes) -> Tuple[int, Any]:
+        if self.status < 300:
+            return self.status, {"sid": "SM0123", "status": "queued"}
+        return self.status, {"code": 21211, "message": "invalid To"}
 
 
 @pytest.fixture
 def endpoint() -> Iterator[Endpoint]:
     e = Endpoint()
     yield e
-    e.server.shutdown()
+    e.close()
 
 
 def sms_engine(notifier: Any, audit: Any = None) -> sspr.BlockingSspr:

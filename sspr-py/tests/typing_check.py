@@ -50,7 +50,12 @@ def protocols_hold() -> None:
 
 async def flow() -> Optional[str]:
     s = sspr.Sspr(Dir(), Mail(), secret_key=b"k" * 32, audit=Audit(), policy=sspr.Policy(pin_length=6))
-    c = await s.begin_reset("a@example.org", sspr.RequestContext(client_ip="192.0.2.1"))
+    widget: Optional[sspr.ChallengeWidget] = s.challenge_widget()
+    if widget is not None:
+        csp: str = widget.csp("default-src 'none'")
+        shown: bool = widget.always
+        _ = (csp, shown, widget.provider, widget.site_key, widget.script_url, widget.response_field)
+    c = await s.begin_reset("a@example.org", sspr.RequestContext(client_ip="192.0.2.1"), challenge_token=None)
     expires: datetime.datetime = c.expires_at
     sent = await s.send_pin(c.flow_id, c.methods[0].id)
     left: int = sent.attempts_left

@@ -4,6 +4,7 @@ pages. Written once so the integrations answer alike."""
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import math
 from typing import Any, Iterable, List, Optional, Sequence, Union
@@ -24,6 +25,23 @@ MODE_LABELS = {
 }
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+#: The Content-Security-Policy of the integrations' pages: no script, no style, no frame, nothing from elsewhere.
+#: The page showing a bot challenge's widget gets ``widget.csp(PAGE_CSP)``: this plus exactly the sources the
+#: provider documents (``sspr.ChallengeWidget.csp``).
+PAGE_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#: The JSON API's field for the bot challenge widget's token (the pages read the provider's own form field,
+#: ``widget.response_field``: ``cf-turnstile-response``, ``h-captcha-response``, ``g-recaptcha-response``).
+CHALLENGE_FIELD = "challenge_token"
+#: Longest challenge token read (the engine refuses one over 4096 bytes, naming ``challenge_token``).
+MAX_CHALLENGE_FIELD = 8192
+
+#: What a user is told when a begin was refused by the bot challenge, by ``ChallengeError.reason``.
+CHALLENGE_MESSAGES = {
+    "required": "Please confirm that you are not a robot, then try again.",
+    "failed": "The check that you are not a robot did not pass. Please try again.",
+    "unavailable": "The check that you are not a robot is unavailable right now. Please try again later.",
+}
 
 
 class Refusal(Exception):
@@ -58,15 +76,37 @@ def describe(err: Union[sspr.SsprError, Refusal]) -> Refusal:
     if isinstance(err, sspr.PasswordRejected):
         return Refusal(400, err.code, f"That password was refused: {err.reason}", reason=err.reason)
     if isinstance(err, sspr.ChallengeError):
-        if err.reason == "unavailable":
-            return Refusal(503, err.code, "The check that you are not a robot is unavailable. Please try again later.",
-                           reason=err.reason)
-        return Refusal(400, err.code, "Please confirm that you are not a robot, then try again.", reason=err.reason)
+        # A stable code per reason (``challenge_required``, ``challenge_failed``, ``challenge_unavailable``): a
+        # front end shows the widget for the first two and "try later" for the last, which is the provider's
+        # outage, not the user's doing (503).
+        reason = err.reason if err.reason in CHALLENGE_MESSAGES else "failed"
+        status = 503 if reason == "unavailable" else 403
+        return Refusal(status, f"challenge_{reason}", CHALLENGE_MESSAGES[reason], reason=reason)
     if isinstance(err, sspr.SignInFailed):
         return Refusal(401, err.code, "The login or password is not right.")
     if isinstance(err, sspr.BackendError):
         return Refusal(503, err.code, "The service is unavailable right now. Please try again later.")
     return Refusal(403, err.code or "not_allowed", "This is not possible here. Please contact the help desk.")
+
+
+def challenge_token(data: Any, name: str) -> Optional[str]:
+    """The bot challenge widget's token from a form or JSON object (``None`` when absent or blank), or a
+    ``Refusal`` naming the field. The engine checks it further (``InvalidInput`` naming ``challenge_token``)."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_CHALLENGE_FIELD:
+        raise Refusal(400, "invalid_input", f"Please check your input ({name}).", field=name)
+    return value
+
+
+def widget_html(widget: "sspr.ChallengeWidget") -> str:
+    """The provider's script and the element it turns into the widget, for inside the start form."""
+    e = lambda text: html.escape(str(text), quote=True)  # noqa: E731
+    return (
+        f"<script src='{e(widget.script_url)}' async defer></script>"
+        f"<div class='{e(widget.widget_class)}' data-sitekey='{e(widget.site_key)}'></div>"
+    )
 
 
 def no_flow() -> Refusal:

@@ -19,6 +19,15 @@ Under the prefix:
   ``attempts_left``, ``"rate_limited"`` with ``retry_after_seconds`` and a ``Retry-After`` header,
   ``"blocked"`` with ``until``, ``"invalid_input"`` with ``field``...).
 
+A bot challenge (the engine's ``bot_challenge``, e.g. ``from_config(...).bot_challenge``): the router asks the
+engine what its widget needs (``engine.challenge_widget()``) and reads nothing else. The start page shows the
+provider's widget when every begin needs it (policy ``always``; with ``after_begins``, once a begin was refused
+for it) and only that page's CSP allows the provider's documented sources; without a challenge every page stays
+script-free. The form's ``cf-turnstile-response`` / ``h-captcha-response`` / ``g-recaptcha-response`` field, or
+the JSON API's ``"challenge_token"``, goes to ``begin_reset``. A refusal is ``403`` ``"challenge_required"`` or
+``"challenge_failed"`` (with ``provider`` and ``site_key`` for the front end's widget), or ``503``
+``"challenge_unavailable"`` when the provider cannot be asked (the reset never begins then: fail closed).
+
 What it guarantees:
 
 - The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix (``Secure`` over
@@ -51,8 +60,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("sspr.contrib.fastapi needs FastAPI: pip install fastapi") from exc
 
 import sspr
+from sspr.contrib._web import CHALLENGE_FIELD, MAX_BODY, PAGE_CSP, Refusal, challenge_token, no_flow, widget_html
 from sspr.contrib._web import CHANNEL_NAMES as _CHANNEL_NAMES
-from sspr.contrib._web import MAX_BODY, Refusal, no_flow
 from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
 from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
 from sspr.contrib._web import Network, client_ip, describe, networks
@@ -68,7 +77,7 @@ CSRF_COOKIE = "sspr_csrf"
 _API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": PAGE_CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -105,6 +114,8 @@ class _Reset:
         self.allowed_origins = allowed_origins
         self.secure_cookies = secure_cookies
         self.layout = layout
+        # What the bot challenge's widget needs, as the engine says (None: no challenge, no script anywhere).
+        self.widget = engine.challenge_widget()
 
     # -- the request around a step --------------------------------------------------------------------
 
@@ -166,6 +177,8 @@ class _Reset:
         except (Refusal, sspr.SsprError) as problem:
             refused = problem if isinstance(problem, Refusal) else describe(problem)
             body = {"error": refused.code, "message": refused.message, **refused.extra}
+            if isinstance(problem, sspr.ChallengeError) and self.widget is not None and refused.status == 403:
+                body.update(provider=self.widget.provider, site_key=self.widget.site_key)
             headers = dict(_API_HEADERS)
             if "retry_after_seconds" in refused.extra:
                 headers["Retry-After"] = str(refused.extra["retry_after_seconds"])
@@ -176,8 +189,28 @@ class _Reset:
 
     # -- the pages ------------------------------------------------------------------------------------
 
-    def page(self, title: str, body: str, status: int = 200) -> HTMLResponse:
-        return HTMLResponse(self.layout(title, body), status_code=status, headers=_PAGE_HEADERS)
+    def page(self, title: str, body: str, status: int = 200, widget: bool = False) -> HTMLResponse:
+        """A page; ``widget``: the one that shows the bot challenge (its CSP allows the provider's sources)."""
+        headers = dict(_PAGE_HEADERS)
+        if widget and self.widget is not None:
+            headers["Content-Security-Policy"] = self.widget.csp(PAGE_CSP)
+        return HTMLResponse(self.layout(title, body), status_code=status, headers=headers)
+
+    def start_page(self, request: Request, token: str, login: str = "", alert: str = "", status: int = 200,
+                   challenged: bool = False) -> HTMLResponse:
+        """The login form: with the widget when every begin needs it or a begin was just refused for it."""
+        shows = self.widget is not None and (self.widget.always or challenged)
+        body = (
+            (f"<p role='alert'>{_e(alert)}</p>" if alert else "")
+            + "<form method='post' action='begin'>"
+            f"<input type='hidden' name='csrf' value='{_e(token)}'>"
+            "<p><label for='login'>Your login</label> "
+            "<input id='login' name='login' autocomplete='username' autocapitalize='none' spellcheck='false'"
+            f" maxlength='{_MAX_FIELD}' value='{_e(login)}' required autofocus></p>"
+            + (widget_html(self.widget) if shows and self.widget is not None else "")
+            + "<p><button>Continue</button></p></form>"
+        )
+        return self.page("Reset your password", body, status, widget=shows)
 
     async def form(self, request: Request) -> Dict[str, str]:
         """The posted form, once its CSRF token matches the cookie's."""
@@ -263,8 +296,9 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
     @router.post("/api/begin")
     async def api_begin(request: Request) -> Response:
         async def step() -> Response:
-            login = _text(await reset.json_body(request), "login")
-            challenge = await engine.begin_reset(login or "", reset.context(request))
+            data = await reset.json_body(request)
+            login, token = _text(data, "login"), challenge_token(data, CHALLENGE_FIELD)
+            challenge = await engine.begin_reset(login or "", reset.context(request), challenge_token=token)
             body = {"methods": _methods_json(challenge.methods), "expires_at": challenge.expires_at.isoformat()}
             response = JSONResponse(body, headers=_API_HEADERS)
             reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/api/begin"))
@@ -341,15 +375,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
     @router.get("/")
     async def start(request: Request) -> Response:
         token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        body = (
-            "<form method='post' action='begin'>"
-            f"<input type='hidden' name='csrf' value='{_e(token)}'>"
-            "<p><label for='login'>Your login</label> "
-            "<input id='login' name='login' autocomplete='username' autocapitalize='none' spellcheck='false'"
-            f" maxlength='{_MAX_FIELD}' required autofocus></p>"
-            "<p><button>Continue</button></p></form>"
-        )
-        response = reset.page("Reset your password", body)
+        response = reset.start_page(request, token)
         reset.set_cookie(response, request, CSRF_COOKIE, token, reset.mount(request, "/"))
         return response
 
@@ -357,7 +383,17 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
     async def begin(request: Request) -> Response:
         async def step() -> Response:
             fields = await reset.form(request)
-            challenge = await engine.begin_reset(_text(fields, "login") or "", reset.context(request))
+            login = _text(fields, "login") or ""
+            widget = reset.widget
+            token = challenge_token(fields, widget.response_field) if widget is not None else None
+            try:
+                challenge = await engine.begin_reset(login, reset.context(request), challenge_token=token)
+            except sspr.ChallengeError as err:
+                refused = describe(err)
+                if widget is None or refused.status != 403:
+                    raise
+                # Asked again, with the widget this time (the login kept): the same page for every login.
+                return reset.start_page(request, fields.get("csrf", ""), login, refused.message, 403, challenged=True)
             response = reset.page("Where should we send your code?", _methods_form(reset, request, challenge.methods))
             reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
             return response

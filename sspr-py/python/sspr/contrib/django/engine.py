@@ -15,7 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 import sspr
 
 #: The tables of the portal's configuration that describe backends (``sspr.backends.from_config``).
-BACKEND_TABLES = ("directory", "store", "contacts", "state", "notifier", "sms", "audit", "password_checks")
+BACKEND_TABLES = (
+    "directory", "store", "contacts", "state", "notifier", "sms", "audit", "password_checks", "bot_challenge",
+)
 
 _lock = threading.Lock()
 _built: Optional[Tuple[int, sspr.BlockingSspr, Any]] = None
@@ -89,6 +91,8 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
         options["store"] = DjangoCacheStateStore(conf.get("cache_alias", "default"))
     if backends.audit is not None:
         options["audit"] = backends.audit
+    if backends.bot_challenge is not None:
+        options["bot_challenge"] = backends.bot_challenge
     made = sspr.BlockingSspr(backends.directory, backends.notifier, secret_key=key, **options)
     return made, backends
 

@@ -18,7 +18,17 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 import sspr
-from sspr.contrib._web import CHANNEL_NAMES, MODE_LABELS, Refusal, client_ip, describe, networks, no_flow, text_field
+from sspr.contrib._web import (
+    CHANNEL_NAMES,
+    MODE_LABELS,
+    Refusal,
+    challenge_token,
+    client_ip,
+    describe,
+    networks,
+    no_flow,
+    text_field,
+)
 from sspr.contrib.django.engine import engine
 
 FLOW = "sspr_flow"
@@ -45,6 +55,26 @@ def _page(request: HttpRequest, template: str, status: int = 200, **values: Any)
     response["Cache-Control"] = "no-store"
     # No Referrer-Policy of our own: with "no-referrer" Chromium posts forms with "Origin: null", which
     # Django's CSRF check refuses; Django's default ("same-origin") leaks nothing, as no URL holds a secret.
+    return response
+
+
+#: The policy of the page showing the bot challenge's widget, before the provider's sources are added
+#: (``widget.csp(...)``): no script but the provider's; the site's own styles and images (``'self'``) still load
+#: in an overridden template. Django sends no CSP of its own on the other pages (a site's middleware may).
+WIDGET_PAGE_CSP = (
+    "default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+
+
+def _start(request: HttpRequest, status: int = 200, challenged: bool = False, **values: Any) -> HttpResponse:
+    """The login form, with the bot challenge's widget when every begin needs it (policy ``always``) or a begin
+    was just refused for it; only then does the page allow the provider's script (and its CSP says so)."""
+    widget = engine().challenge_widget()
+    shows = widget is not None and (widget.always or challenged)
+    response = _page(request, "reset_start", status, widget=widget if shows else None, **values)
+    if shows and widget is not None:
+        response["Content-Security-Policy"] = widget.csp(WIDGET_PAGE_CSP)
     return response
 
 
@@ -84,9 +114,19 @@ def _modes(modes: Any) -> list[Dict[str, str]]:
 def reset(request: HttpRequest) -> HttpResponse:
     """The login form; posted, the contact methods (the same shape for every login)."""
     if request.method == "GET":
-        return _page(request, "reset_start")
+        return _start(request)
+    widget = engine().challenge_widget()
+    login = ""
     try:
-        challenge = engine().begin_reset(_field(request, "login") or "", _context(request))
+        login = _field(request, "login") or ""
+        token = challenge_token(request.POST, widget.response_field) if widget is not None else None
+        challenge = engine().begin_reset(login, _context(request), challenge_token=token)
+    except sspr.ChallengeError as err:
+        refusal = describe(err)
+        if widget is None or refusal.status != 403:
+            return _refused(request, err, "sspr:reset")
+        # Asked again, with the widget this time (the login kept): the same page for every login.
+        return _start(request, 403, challenged=True, error=refusal.message, login=login)
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:reset")
     request.session.cycle_key()  # a new flow, a new session key: nothing fixed in advance carries over
