@@ -25,6 +25,13 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
  * `application/json` only and refuses a foreign `Origin`. The client address is Express's `req.ip`: set the
  * app's `trust proxy` for the reverse proxies you run. Errors: `{ error, message, ... }` with sspr's code in
  * snake_case (`wrong_pin` + `attempts_left`, `rate_limited` + `retry_after_seconds`, `invalid_input` + `field`).
+ *
+ * With a bot challenge on the engine (`botChallenge`), the start page shows the provider's widget (from
+ * `sspr.challengeWidget()`, never the configuration) when every begin needs it, or after a begin was refused for
+ * it, and only that page's CSP allows the provider's sources. `POST /begin` reads the provider's form field
+ * (`cf-turnstile-response`, `h-captcha-response`, `g-recaptcha-response`), `POST /api/begin` the JSON field
+ * `challenge_token`. Refusals: 403 `challenge_required` / `challenge_failed` (with `provider` and `site_key`),
+ * 503 `challenge_unavailable` (the provider cannot be asked; nothing begins).
  */
 export declare function ssprRouter(options: SsprRouterOptions): SsprRouter
 /** The default page around each form. */

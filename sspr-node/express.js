@@ -12,6 +12,13 @@
 // Origin checks, and which HTTP status each of the engine's error codes gets. The client's address is
 // Express's `req.ip`, so the app's `trust proxy` setting decides whom X-Forwarded-For is believed from.
 // It needs no body parser: it reads its own bodies (16 KiB at most) unless one already ran.
+//
+// A bot challenge (the engine's `botChallenge`): the router asks the engine what the widget needs
+// (`sspr.challengeWidget(PAGE_CSP)`) and reads no configuration itself. The start page shows the
+// provider's widget when every begin needs it (policy `always`; with `after_begins`, once a begin was
+// refused for it), and only that page's CSP allows the provider's documented sources; without a
+// challenge every page stays script-free. The form's `cf-turnstile-response` / `h-captcha-response` /
+// `g-recaptcha-response`, or the JSON API's `challenge_token`, is passed to `beginReset`.
 const { randomBytes, timingSafeEqual } = require('node:crypto')
 const { SsprError } = require('./index.js')
 
@@ -22,14 +29,25 @@ const MAX_BODY = 16 * 1024
 const MAX_FIELD = 1024
 
 const API_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }
+// No script, no style, no frame, nothing from elsewhere; the widget's page adds exactly its provider's sources.
+const PAGE_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'Content-Security-Policy': PAGE_CSP,
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 }
 const CHANNEL_NAMES = { email: 'e-mail', sms: 'text message' }
+// The JSON API's field for the widget's token; the longest one read (the engine refuses over 4096 bytes).
+const CHALLENGE_FIELD = 'challenge_token'
+const MAX_CHALLENGE_FIELD = 8192
+// What a user is told when the bot challenge refused a begin, by the error's `reason`.
+const CHALLENGE_MESSAGES = {
+  required: 'Please confirm that you are not a robot, then try again.',
+  failed: 'The check that you are not a robot did not pass. Please try again.',
+  unavailable: 'The check that you are not a robot is unavailable right now. Please try again later.',
+}
 const MODE_LABELS = { temporary: 'Get a temporary password', chosen: 'Choose a new password', unlock_only: 'Only unlock my account' }
 
 /** A request refused before it reached the engine (nothing changed), or an engine error described for a user. */
@@ -65,10 +83,12 @@ function describe(e) {
       return new Refusal(400, code, `Please check your input (${e.field ?? 'input'}).`, { field: e.field })
     case 'PASSWORD_REJECTED':
       return new Refusal(400, code, `That password was refused: ${e.reason ?? ''}`, { reason: e.reason })
-    case 'CHALLENGE':
-      return e.reason === 'unavailable'
-        ? new Refusal(503, code, 'The check that you are not a robot is unavailable. Please try again later.', { reason: e.reason })
-        : new Refusal(400, code, 'Please confirm that you are not a robot, then try again.', { reason: e.reason })
+    case 'CHALLENGE': {
+      // A stable code per reason: a front end shows the widget for `challenge_required` and
+      // `challenge_failed`, and "try later" for `challenge_unavailable` (the provider's outage: 503).
+      const reason = Object.hasOwn(CHALLENGE_MESSAGES, e.reason) ? e.reason : 'failed'
+      return new Refusal(reason === 'unavailable' ? 503 : 403, `challenge_${reason}`, CHALLENGE_MESSAGES[reason], { reason })
+    }
     case 'BACKEND':
       return new Refusal(503, code, 'The service is unavailable right now. Please try again later.')
     default:
@@ -82,6 +102,15 @@ function text(data, name, required = true) {
   const value = data[name]
   if ((value === undefined || value === null || value === '') && !required) return null
   if (typeof value !== 'string' || value.length > MAX_FIELD) {
+    throw new Refusal(400, 'invalid_input', `Please check your input (${name}).`, { field: name })
+  }
+  return value
+}
+
+function challengeToken(data, name) {
+  const value = data[name]
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string' || value.length > MAX_CHALLENGE_FIELD) {
     throw new Refusal(400, 'invalid_input', `Please check your input (${name}).`, { field: name })
   }
   return value
@@ -142,12 +171,15 @@ function mediaType(req) {
 function ssprRouter(options) {
   const { sspr, pages = true, allowedOrigins = [], secureCookies, layout = defaultLayout } = options ?? {}
   if (!sspr || typeof sspr.beginReset !== 'function') throw new TypeError('ssprRouter: options.sspr must be an Sspr engine')
+  // What the bot challenge's widget needs, as the engine says (null: no challenge, no script anywhere).
+  const widget = typeof sspr.challengeWidget === 'function' ? sspr.challengeWidget(PAGE_CSP) : null
 
   const mount = (req) => req.baseUrl || '/'
-  const context = (req) => ({
+  const context = (req, challengeToken) => ({
     clientIp: req.ip ?? req.socket?.remoteAddress,
     userAgent: req.headers['user-agent'],
     acceptLanguage: req.headers['accept-language'],
+    ...(challengeToken === undefined ? {} : { challengeToken }),
   })
   const setCookie = (req, res, name, value) => {
     const secure = secureCookies ?? (req.secure === true || req.protocol === 'https')
@@ -202,10 +234,36 @@ function ssprRouter(options) {
       if (r.status === 410) clearFlow(req, res)
       if (r.status === 413) res.set('Connection', 'close')
       if (r.extra.retry_after_seconds) res.set('Retry-After', String(r.extra.retry_after_seconds))
-      res.status(r.status).set(API_HEADERS).json({ error: r.code, message: r.message, ...r.extra })
+      // A front end asked to solve the challenge learns which widget to show.
+      const shown = e instanceof SsprError && e.code === 'CHALLENGE' && widget && r.status === 403
+      const extra = shown ? { ...r.extra, provider: widget.provider, site_key: widget.siteKey } : r.extra
+      res.status(r.status).set(API_HEADERS).json({ error: r.code, message: r.message, ...extra })
     }
   }
-  const page = (res, title, body, status = 200) => res.status(status).set(PAGE_HEADERS).type('html').send(layout(title, body))
+  const page = (res, title, body, status = 200, shows = false) =>
+    res
+      .status(status)
+      .set(shows && widget ? { ...PAGE_HEADERS, 'Content-Security-Policy': widget.csp } : PAGE_HEADERS)
+      .type('html')
+      .send(layout(title, body))
+  // The login form: with the widget when every begin needs it, or a begin was just refused for it.
+  const startPage = (res, token, { login = '', alert = '', status = 200, challenged = false } = {}) => {
+    const shows = Boolean(widget && (widget.always || challenged))
+    page(
+      res,
+      'Reset your password',
+      (alert ? `<p role="alert">${esc(alert)}</p>` : '') +
+        `<form method="post" action="begin"><input type="hidden" name="csrf" value="${esc(token)}">` +
+        '<p><label for="login">Your login</label> <input id="login" name="login" autocomplete="username" autocapitalize="none"' +
+        ` spellcheck="false" maxlength="${MAX_FIELD}" value="${esc(login)}" required autofocus></p>` +
+        (shows
+          ? `<script src="${esc(widget.scriptUrl)}" async defer></script><div class="${esc(widget.widgetClass)}" data-sitekey="${esc(widget.siteKey)}"></div>`
+          : '') +
+        '<p><button>Continue</button></p></form>',
+      status,
+      shows,
+    )
+  }
   const csrfField = (req) => `<input type="hidden" name="csrf" value="${esc(cookies(req)[CSRF_COOKIE] ?? '')}">`
   const form = (step) => async (req, res) => {
     try {
@@ -235,8 +293,9 @@ function ssprRouter(options) {
 
   const routes = {
     'POST /api/begin': api(async (req, res) => {
-      const login = text(await jsonBody(req), 'login')
-      const challenge = await sspr.beginReset(login, context(req))
+      const data = await jsonBody(req)
+      const login = text(data, 'login')
+      const challenge = await sspr.beginReset(login, context(req, challengeToken(data, CHALLENGE_FIELD)))
       setCookie(req, res, FLOW_COOKIE, challenge.flowId)
       const methods = challenge.methods.map((m) => ({ id: m.id, channel: m.channel, masked: m.masked, needs_confirmation: m.needsConfirmation }))
       return [200, { methods, expires_at: challenge.expiresAt.toISOString() }]
@@ -269,17 +328,21 @@ function ssprRouter(options) {
       'GET /': (req, res) => {
         const token = cookies(req)[CSRF_COOKIE] || randomBytes(32).toString('base64url')
         setCookie(req, res, CSRF_COOKIE, token)
-        page(
-          res,
-          'Reset your password',
-          `<form method="post" action="begin"><input type="hidden" name="csrf" value="${esc(token)}">` +
-            '<p><label for="login">Your login</label> <input id="login" name="login" autocomplete="username" autocapitalize="none"' +
-            ` spellcheck="false" maxlength="${MAX_FIELD}" required autofocus></p><p><button>Continue</button></p></form>`,
-        )
+        startPage(res, token)
       },
       'POST /begin': form(async (req, res) => {
         const fields = await formBody(req)
-        const challenge = await sspr.beginReset(text(fields, 'login'), context(req))
+        const login = text(fields, 'login')
+        const token = widget ? challengeToken(fields, widget.responseField) : undefined
+        let challenge
+        try {
+          challenge = await sspr.beginReset(login, context(req, token))
+        } catch (e) {
+          const r = e instanceof SsprError && e.code === 'CHALLENGE' ? describe(e) : null
+          if (!r || !widget || r.status !== 403) throw e
+          // Asked again, with the widget this time (the login kept): the same page for every login.
+          return startPage(res, fields.csrf, { login, alert: r.message, status: 403, challenged: true })
+        }
         setCookie(req, res, FLOW_COOKIE, challenge.flowId)
         const options = challenge.methods
           .map((m, i) => {

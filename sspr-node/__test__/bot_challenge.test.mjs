@@ -1,41 +1,18 @@
 // The bot challenge through the npm package: `[bot_challenge]` from backends.fromConfig, the
-// widget's token passed to beginReset as `ctx.challengeToken`, against a stand-in of
-// Cloudflare Turnstile's siteverify written here (the real endpoint cannot be reached from the
-// test machines).
+// widget's token passed to beginReset as `ctx.challengeToken`, and what `challengeWidget()` tells a
+// page, against the siteverify stand-in of siteverify.mjs (the real endpoints cannot be reached
+// from the test machines).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import { Sspr, SsprError, backends } from '../index.js'
+import { MemoryDirectory, Outbox, Sspr, SsprError, backends } from '../index.js'
 import { ADMIN, KEY, rejection } from './helpers.mjs'
-
-const GOOD = 'stand-in-good-token-4e2'
-
-/** A siteverify stand-in: GOOD passes, any other token is refused; the forms it got are kept. */
-async function siteverify() {
-  const forms = []
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (chunk) => { body += chunk })
-    req.on('end', () => {
-      const form = Object.fromEntries(new URLSearchParams(body))
-      forms.push(form)
-      const ok = form.response === GOOD
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ success: ok, hostname: 'reset.example.org', 'error-codes': ok ? [] : ['invalid-input-response'] }))
-    })
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { forms, server, url: `http://127.0.0.1:${server.address().port}/siteverify` }
-}
+import { GOOD, SECRET, SITE_KEY, siteverify } from './siteverify.mjs'
 
 test('the widget token passes through beginReset to siteverify; missing or refused is CHALLENGE', async () => {
   const stand = await siteverify()
   try {
     const b = await backends.fromConfig({
-      botChallenge: {
-        provider: 'turnstile', siteKey: '0x4AAA-site', secret: '0x4AAA-s3cret', verifyUrl: stand.url,
-        hostnames: ['reset.example.org'],
-      },
+      botChallenge: stand.config(),
     })
     assert.equal(b.botChallenge.slot, 'botChallenge')
     assert.doesNotMatch(String(b.botChallenge), /s3cret/)
@@ -58,12 +35,35 @@ test('the widget token passes through beginReset to siteverify; missing or refus
 
     const challenge = await sspr.beginReset('cora@example.org', { ...ctx, challengeToken: GOOD })
     assert.deepEqual(challenge.methods.map((m) => m.channel), ['email'])
-    assert.deepEqual(stand.forms.at(-1), { secret: '0x4AAA-s3cret', response: GOOD, remoteip: '192.0.2.45' })
+    assert.deepEqual(stand.forms.at(-1), { secret: SECRET, response: GOOD, remoteip: '192.0.2.45' })
 
     const bad = await rejection(sspr.beginReset('cora@example.org', { ...ctx, challengeToken: 'a b' }))
     assert.equal(bad.code, 'INVALID_INPUT')
     assert.equal(bad.field, 'challenge_token')
   } finally {
-    stand.server.close()
+    await stand.close()
+  }
+})
+
+test('challengeWidget says what a page needs, with the CSP sources of exactly that provider', async () => {
+  const stand = await siteverify()
+  try {
+    const base = "default-src 'none'; base-uri 'none'"
+    const always = new Sspr({ ...(await backends.fromConfig({ botChallenge: stand.config('hcaptcha') })), secretKey: KEY })
+    const origins = 'https://hcaptcha.com https://*.hcaptcha.com'
+    assert.deepEqual(always.challengeWidget(base), {
+      provider: 'hcaptcha', siteKey: SITE_KEY, scriptUrl: 'https://js.hcaptcha.com/1/api.js', widgetClass: 'h-captcha',
+      responseField: 'h-captcha-response', always: true,
+      csp: `${base}; script-src ${origins}; frame-src ${origins}; style-src ${origins}; connect-src ${origins}`,
+    })
+    assert.doesNotMatch(JSON.stringify(always.challengeWidget()), /s3cret/)
+    const later = await backends.fromConfig({ botChallenge: stand.config('turnstile', { policy: 'after_begins', beginsPerIp: 3 }) })
+    const widget = new Sspr({ ...later, secretKey: KEY }).challengeWidget()
+    assert.equal(widget.always, false)
+    assert.equal(widget.csp, 'script-src https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com')
+    const none = new Sspr({ directory: new MemoryDirectory(), notifier: new Outbox(), secretKey: KEY })
+    assert.equal(none.challengeWidget(base), null)
+  } finally {
+    await stand.close()
   }
 })

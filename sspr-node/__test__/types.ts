@@ -105,3 +105,14 @@ ssprRouter({ sspr: engineForRouter, layout: (title, body) => `<title>${title}</t
 ssprRouter({ pages: true })
 // @ts-expect-error layout takes a title and the body's HTML, and returns the page
 ssprRouter({ sspr: engineForRouter, layout: (title: number) => title })
+
+// The bot challenge widget: null without a challenge; its fields typed.
+const widget: import('../index').ChallengeWidget | null = engineForRouter.challengeWidget("default-src 'none'")
+if (widget) {
+  const parts: [string, string, string, string, string, boolean, string] = [
+    widget.provider, widget.siteKey, widget.scriptUrl, widget.widgetClass, widget.responseField, widget.always, widget.csp,
+  ]
+  void parts
+}
+// @ts-expect-error the CSP base is text
+engineForRouter.challengeWidget(1)

@@ -257,3 +257,184 @@ test("the README's lines, run as written, reset a password", async () => {
     rmSync(file, { force: true })
   }
 })
+
+// -- the bot challenge, against the siteverify stand-in of sspr-node/__test__/siteverify.mjs ----------------
+
+const { backends } = require('sspr')
+const stand = await import('../../../sspr-node/__test__/siteverify.mjs')
+const PLAIN_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const PROVIDERS = {
+  turnstile: {
+    script: 'https://challenges.cloudflare.com/turnstile/v0/api.js',
+    field: 'cf-turnstile-response',
+    sources: { 'script-src': 'https://challenges.cloudflare.com', 'frame-src': 'https://challenges.cloudflare.com' },
+  },
+  hcaptcha: {
+    script: 'https://js.hcaptcha.com/1/api.js',
+    field: 'h-captcha-response',
+    sources: Object.fromEntries(['script-src', 'frame-src', 'style-src', 'connect-src'].map((d) => [d, 'https://hcaptcha.com https://*.hcaptcha.com'])),
+  },
+  recaptcha: {
+    script: 'https://www.google.com/recaptcha/api.js',
+    field: 'g-recaptcha-response',
+    sources: {
+      'script-src': 'https://www.google.com/recaptcha/ https://www.gstatic.com/recaptcha/',
+      'frame-src': 'https://www.google.com/recaptcha/ https://recaptcha.google.com/recaptcha/',
+    },
+  },
+}
+const cspOf = (text) => Object.fromEntries(text.split('; ').map((d) => [d.slice(0, d.indexOf(' ')), d.slice(d.indexOf(' ') + 1)]))
+
+/** A site whose begins need a bot challenge checked by the stand-in (`challenge`: more of its table). */
+async function challengeSite(verifier, provider = 'turnstile', challenge = {}) {
+  const b = await backends.fromConfig({ botChallenge: verifier.config(provider, challenge) })
+  const directory = new MemoryDirectory([{ login: JANE, displayName: 'Jane Doe', dn: JANE_DN, password: 'Old-Passw0rd!' }])
+  const outbox = new Outbox()
+  const sspr = new Sspr({ directory, notifier: outbox, secretKey: '7e'.repeat(32), policy: { minResponseMs: 0 }, botChallenge: b.botChallenge })
+  await sspr.setEnabled(ADMIN, JANE, true)
+  await sspr.updateContacts(ADMIN, JANE, { email: JANE_MAIL })
+  const app = express()
+  app.use('/password', ssprRouter({ sspr }))
+  return { app, sspr, outbox }
+}
+
+async function startPage(b) {
+  const page = await b.get('/password/')
+  assert.equal(page.status, 200)
+  return { page, csrf: page.text.match(/name="csrf" value="([^"]+)"/)[1] }
+}
+
+test('without a bot challenge no page has a script, a widget or a looser CSP', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    const { page, csrf } = await startPage(b)
+    const begun = await b.form('/password/begin', { csrf, login: JANE, 'cf-turnstile-response': 'x' })
+    assert.equal(begun.status, 200) // a token nobody asked for is not read
+    for (const answer of [page, begun]) {
+      assert.equal(answer.headers.get('content-security-policy'), PLAIN_CSP)
+      assert.doesNotMatch(answer.text, /<script|data-sitekey/)
+    }
+  })
+})
+
+for (const [provider, { script, sources }] of Object.entries(PROVIDERS)) {
+  test(`${provider}: the start page shows its widget and the CSP allows that provider's sources only`, async () => {
+    const verifier = await stand.siteverify()
+    try {
+      const site = await challengeSite(verifier, provider)
+      await serve(site.app, async (b) => {
+        const { page } = await startPage(b)
+        assert.equal(page.text.split('<script').length - 1, 1)
+        assert.ok(page.text.includes(`<script src="${script}" async defer></script>`), page.text)
+        assert.ok(page.text.includes(`data-sitekey="${stand.SITE_KEY}"`))
+        assert.deepEqual(cspOf(page.headers.get('content-security-policy')), { ...cspOf(PLAIN_CSP), ...sources })
+        const other = await b.form('/password/send', { csrf: 'x' })
+        assert.equal(other.headers.get('content-security-policy'), PLAIN_CSP)
+        assert.doesNotMatch(other.text + page.text, /<script(?! src="https)|s3cret/)
+      })
+    } finally {
+      await verifier.close()
+    }
+  })
+}
+
+test('a begin without or with a forged token is refused alike for every login; a solved one passes', async () => {
+  const verifier = await stand.siteverify()
+  try {
+    const site = await challengeSite(verifier, 'recaptcha')
+    await serve(site.app, async (b) => {
+      const { csrf } = await startPage(b)
+      const answers = []
+      for (const login of [JANE, 'nobody@example.org']) {
+        for (const token of [undefined, 'forged-token']) {
+          const page = await b.form('/password/begin', { csrf, login, ...(token ? { 'g-recaptcha-response': token } : {}) })
+          assert.equal(page.status, 403, page.text)
+          assert.ok(!b.jar.has(FLOW_COOKIE), 'nothing began')
+          assert.match(page.text, /class="g-recaptcha"/)
+          assert.equal(cspOf(page.headers.get('content-security-policy'))['script-src'], PROVIDERS.recaptcha.sources['script-src'])
+          answers.push(page.text.replaceAll(login, 'LOGIN'))
+        }
+      }
+      assert.match(answers[0], /not a robot/)
+      assert.match(answers[1], /did not pass/)
+      assert.equal(answers[0], answers[2])
+      assert.equal(answers[1], answers[3])
+      // Another provider's field is not read.
+      assert.equal((await b.form('/password/begin', { csrf, login: JANE, 'cf-turnstile-response': stand.GOOD })).status, 403)
+      assert.equal(site.outbox.messages().length, 0)
+
+      const page = await b.form('/password/begin', { csrf, login: JANE, 'g-recaptcha-response': stand.GOOD })
+      assert.equal(page.status, 200, page.text)
+      assert.match(page.text, /j\*\*\*@h\*\*\*\.example/)
+      assert.equal(page.headers.get('content-security-policy'), PLAIN_CSP)
+      const form = verifier.forms.at(-1)
+      assert.deepEqual([form.response, form.secret, form.remoteip], [stand.GOOD, stand.SECRET, '127.0.0.1'])
+      assert.equal((await b.form('/password/send', { csrf, method: 'email' })).status, 200)
+      assert.ok(pinOf(site.outbox))
+
+      verifier.down = true
+      const down = await b.form('/password/begin', { csrf, login: JANE, 'g-recaptcha-response': stand.GOOD })
+      assert.equal(down.status, 503)
+      assert.match(down.text, /unavailable/)
+      assert.doesNotMatch(down.text, /<script/)
+    })
+  } finally {
+    await verifier.close()
+  }
+})
+
+test('the JSON API reads challenge_token and answers stable codes, not a generic 403', async () => {
+  const verifier = await stand.siteverify()
+  try {
+    const site = await challengeSite(verifier, 'turnstile')
+    await serve(site.app, async (b) => {
+      const missing = await b.api('begin', { login: JANE })
+      assert.equal(missing.status, 403)
+      assert.deepEqual(missing.json, {
+        error: 'challenge_required', message: 'Please confirm that you are not a robot, then try again.',
+        reason: 'required', provider: 'turnstile', site_key: stand.SITE_KEY,
+      })
+      const forged = await b.api('begin', { login: 'nobody@example.org', challenge_token: 'forged-token' })
+      assert.deepEqual([forged.status, forged.json.error], [403, 'challenge_failed'])
+      assert.doesNotMatch(forged.text, /forged-token|help desk/)
+      assert.ok(!b.jar.has(FLOW_COOKIE))
+      assert.equal((await b.api('begin', { login: JANE, 'cf-turnstile-response': stand.GOOD })).status, 403)
+      const bad = await b.api('begin', { login: JANE, challenge_token: ['not', 'text'] })
+      assert.deepEqual([bad.status, bad.json.field], [400, 'challenge_token'])
+      const spaced = await b.api('begin', { login: JANE, challenge_token: 'a b' })
+      assert.deepEqual([spaced.status, spaced.json.field], [400, 'challenge_token'])
+
+      const begun = await b.api('begin', { login: JANE, challenge_token: stand.GOOD })
+      assert.equal(begun.status, 200, begun.text)
+      assert.equal((await b.api('send', { method: 'email' })).status, 200)
+
+      verifier.down = true
+      const down = await b.api('begin', { login: JANE, challenge_token: stand.GOOD })
+      assert.deepEqual([down.status, down.json.error, down.json.provider], [503, 'challenge_unavailable', undefined])
+    })
+  } finally {
+    await verifier.close()
+  }
+})
+
+test('after N begins the widget appears once a begin was refused for it', async () => {
+  const verifier = await stand.siteverify()
+  try {
+    const site = await challengeSite(verifier, 'turnstile', { policy: 'after_begins', beginsPerIp: 2, windowMinutes: 10 })
+    await serve(site.app, async (b) => {
+      const { page, csrf } = await startPage(b)
+      assert.doesNotMatch(page.text, /<script/)
+      assert.equal(page.headers.get('content-security-policy'), PLAIN_CSP)
+      for (let i = 0; i < 2; i++) assert.equal((await b.form('/password/begin', { csrf, login: JANE })).status, 200)
+      const asked = await b.form('/password/begin', { csrf, login: JANE })
+      assert.equal(asked.status, 403)
+      assert.match(asked.text, /class="cf-turnstile"/)
+      assert.ok(asked.text.includes(`value="${JANE}"`))
+      assert.equal(cspOf(asked.headers.get('content-security-policy'))['script-src'], 'https://challenges.cloudflare.com')
+      const solved = await b.form('/password/begin', { csrf, login: JANE, 'cf-turnstile-response': stand.GOOD })
+      assert.equal(solved.status, 200, solved.text)
+    })
+  } finally {
+    await verifier.close()
+  }
+})
