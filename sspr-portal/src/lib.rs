@@ -198,7 +198,6 @@ impl Portal {
             Some((verifier, policy)) => builder.bot_challenge_arc(verifier, policy),
             None => builder,
         };
-        let widget = config.bot_challenge.as_ref().map(web::Widget::new);
         let sspr = password_checkers
             .into_iter()
             .fold(builder, |builder, checker| builder.password_checker_arc(checker))
@@ -208,6 +207,12 @@ impl Portal {
             .store_arc(store.clone())
             .audit_arc(Arc::new(audit.clone()))
             .build()?;
+        // What the start page shows, as the engine says (the same answer the framework routers get).
+        let widget = config
+            .bot_challenge
+            .as_ref()
+            .zip(sspr.challenge_widget())
+            .map(|(challenge, widget)| web::Widget::new(challenge.provider, &widget));
 
         if let Some(users) = &demo_users {
             demo::enroll(&sspr, users).await?;

@@ -314,30 +314,34 @@ const CSP: &str =
 /// [`Widget::csp`]; every other answer keeps [`CSP`].
 #[derive(Debug, Clone)]
 pub(crate) struct Widget {
+    /// The provider, for the form field its token arrives in.
     pub(crate) provider: CaptchaProvider,
-    pub(crate) site_key: String,
+    script_url: String,
+    widget_class: String,
+    site_key: String,
     csp: HeaderValue,
 }
 
 impl Widget {
-    pub(crate) fn new(config: &sspr_backends::config::BotChallengeConfig) -> Self {
-        let provider = config.provider;
-        let csp = format!(
-            "default-src 'none'; script-src {}; frame-src {}; style-src 'self'; img-src 'self'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-            provider.script_origins().join(" "),
-            provider.frame_origins().join(" "),
-        );
-        // The origins are the crate's constants: always a valid header value.
-        let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static(CSP));
-        Self { provider, site_key: config.site_key.clone(), csp }
+    /// From the engine's answer ([`sspr_core::Sspr::challenge_widget`]): the page's policy is
+    /// [`CSP`] with exactly the sources the provider documents added.
+    pub(crate) fn new(provider: CaptchaProvider, widget: &sspr_core::ChallengeWidget) -> Self {
+        // The sources are the provider's constants: always a valid header value.
+        let csp = HeaderValue::from_str(&widget.csp(CSP)).unwrap_or_else(|_| HeaderValue::from_static(CSP));
+        Self {
+            provider,
+            script_url: widget.script_url.clone(),
+            widget_class: widget.widget_class.clone(),
+            site_key: widget.site_key.clone(),
+            csp,
+        }
     }
 
     /// The widget's script and element, inside the start form.
     pub(crate) fn markup(&self) -> Markup {
         html! {
-            script src=(self.provider.script_url()) async defer {}
-            div class=(self.provider.widget_class()) data-sitekey=(self.site_key) {}
+            script src=(self.script_url) async defer {}
+            div class=(self.widget_class) data-sitekey=(self.site_key) {}
         }
     }
 }

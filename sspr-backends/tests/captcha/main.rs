@@ -21,13 +21,9 @@
 #![cfg(feature = "captcha")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
+use sspr_backends::captcha::testing::StandIn;
 use sspr_backends::captcha::{BotChallengeConfig, CaptchaProvider, PolicyName, SiteVerify};
 use sspr_core::BackendErrorKind;
 use sspr_core::backend::{BotChallenge, ChallengeCheck, ChallengeToken, ChallengeVerdict};
@@ -36,38 +32,18 @@ const SECRET: &str = "0x4AAAAAAA-stand-in-secret-9d1";
 const SITE_KEY: &str = "0x4AAAAAAA-site-key";
 const TOKEN: &str = "XXXX.DUMMY.TOKEN.5b7e";
 
-/// What the stand-in answers and what it was sent.
-#[derive(Clone)]
-struct StandIn {
-    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    status: u16,
-    body: String,
-    delay: Duration,
+/// A stand-in (`sspr_backends::captcha::testing`) answering every request with `status` and
+/// `body`, after `delay`; its `verify_url`.
+async fn serve_answering(status: u16, body: impl ToString, delay: Duration) -> (StandIn, String) {
+    let stand_in = StandIn::start().await.unwrap();
+    stand_in.answer(status, body.to_string());
+    stand_in.delay(delay);
+    let url = stand_in.url().to_owned();
+    (stand_in, url)
 }
 
-impl StandIn {
-    fn answering(body: serde_json::Value) -> Self {
-        Self { forms: Arc::default(), status: 200, body: body.to_string(), delay: Duration::ZERO }
-    }
-}
-
-async fn siteverify(
-    State(s): State<StandIn>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> (StatusCode, String) {
-    s.forms.lock().unwrap().push(form);
-    if !s.delay.is_zero() {
-        tokio::time::sleep(s.delay).await;
-    }
-    (StatusCode::from_u16(s.status).unwrap(), s.body.clone())
-}
-
-async fn serve(stand_in: StandIn) -> String {
-    let app = axum::Router::new().route("/siteverify", post(siteverify)).with_state(stand_in);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/siteverify")
+async fn serve(body: serde_json::Value) -> String {
+    serve_answering(200, body, Duration::ZERO).await.1
 }
 
 fn config(provider: CaptchaProvider, url: &str) -> BotChallengeConfig {
@@ -99,10 +75,10 @@ fn success() -> serde_json::Value {
 #[tokio::test]
 async fn each_provider_gets_the_documented_form_and_a_success_passes() {
     for provider in PROVIDERS {
-        let stand_in = StandIn::answering(success());
-        let verifier = SiteVerify::new(&config(provider, &serve(stand_in.clone()).await)).unwrap();
+        let (stand_in, url) = serve_answering(200, success(), Duration::ZERO).await;
+        let verifier = SiteVerify::new(&config(provider, &url)).unwrap();
         assert_eq!(verify(&verifier).await.unwrap(), ChallengeVerdict::Passed, "{provider:?}");
-        let forms = stand_in.forms.lock().unwrap().clone();
+        let forms = stand_in.forms();
         assert_eq!(forms.len(), 1);
         let form = &forms[0];
         assert_eq!(form["secret"], SECRET);
@@ -119,8 +95,7 @@ async fn each_provider_gets_the_documented_form_and_a_success_passes() {
 #[tokio::test]
 async fn a_refused_token_or_another_sites_hostname_fails() {
     for provider in PROVIDERS {
-        let refused =
-            StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]}));
+        let refused = serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]});
         let verifier = SiteVerify::new(&config(provider, &serve(refused).await)).unwrap();
         assert_eq!(
             verify(&verifier).await.unwrap(),
@@ -128,9 +103,9 @@ async fn a_refused_token_or_another_sites_hostname_fails() {
             "{provider:?}"
         );
 
-        let elsewhere = StandIn::answering(serde_json::json!({
+        let elsewhere = serde_json::json!({
             "success": true, "hostname": "phish.example.net", "error-codes": []
-        }));
+        });
         let verifier = SiteVerify::new(&config(provider, &serve(elsewhere).await)).unwrap();
         assert_eq!(
             verify(&verifier).await.unwrap(),
@@ -139,9 +114,9 @@ async fn a_refused_token_or_another_sites_hostname_fails() {
         );
     }
     // An action is checked where configured: a token for another form fails.
-    let other_action = StandIn::answering(serde_json::json!({
+    let other_action = serde_json::json!({
         "success": true, "hostname": "reset.example.org", "action": "login", "error-codes": []
-    }));
+    });
     let mut with_action = config(CaptchaProvider::Turnstile, &serve(other_action).await);
     with_action.action = Some("password_reset".into());
     assert_eq!(
@@ -153,24 +128,23 @@ async fn a_refused_token_or_another_sites_hostname_fails() {
 #[tokio::test]
 async fn a_slow_failing_or_garbled_provider_is_an_error_never_a_pass() {
     for provider in PROVIDERS {
-        let slow = StandIn { delay: Duration::from_secs(3), ..StandIn::answering(success()) };
+        let (_slow, url) = serve_answering(200, success(), Duration::from_secs(3)).await;
         #[allow(clippy::disallowed_methods)] // measures the verifier's own timeout, which is real time
         let started = std::time::Instant::now();
-        let err = verify(&SiteVerify::new(&config(provider, &serve(slow).await)).unwrap()).await.unwrap_err();
+        let err = verify(&SiteVerify::new(&config(provider, &url)).unwrap()).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2), "the timeout was not applied");
         assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{provider:?}");
 
-        let down = StandIn { status: 503, ..StandIn::answering(success()) };
-        let err = verify(&SiteVerify::new(&config(provider, &serve(down).await)).unwrap()).await.unwrap_err();
+        let (_down, url) = serve_answering(503, success(), Duration::ZERO).await;
+        let err = verify(&SiteVerify::new(&config(provider, &url)).unwrap()).await.unwrap_err();
         assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{provider:?}");
 
-        let garbled = StandIn { body: "<html>Just a moment...</html>".into(), ..StandIn::answering(success()) };
-        let err = verify(&SiteVerify::new(&config(provider, &serve(garbled).await)).unwrap()).await.unwrap_err();
+        let (_garbled, url) = serve_answering(200, "<html>Just a moment...</html>", Duration::ZERO).await;
+        let err = verify(&SiteVerify::new(&config(provider, &url)).unwrap()).await.unwrap_err();
         assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{provider:?}");
 
         // The provider refusing our secret says nothing about the visitor: an error, not a verdict.
-        let bad_secret =
-            StandIn::answering(serde_json::json!({"success": false, "error-codes": ["invalid-input-secret"]}));
+        let bad_secret = serde_json::json!({"success": false, "error-codes": ["invalid-input-secret"]});
         let err = verify(&SiteVerify::new(&config(provider, &serve(bad_secret).await)).unwrap()).await.unwrap_err();
         assert_eq!(err.kind(), BackendErrorKind::Rejected, "{provider:?}");
     }
@@ -184,20 +158,17 @@ async fn a_slow_failing_or_garbled_provider_is_an_error_never_a_pass() {
 async fn neither_token_nor_secret_is_in_an_error_or_debug() {
     let mut seen = String::new();
     for status in [200, 500] {
-        let stand_in = StandIn {
-            status,
-            ..StandIn::answering(serde_json::json!({"success": false, "error-codes": ["bad-request"]}))
-        };
-        let config = config(CaptchaProvider::Recaptcha, &serve(stand_in).await);
+        let body = serde_json::json!({"success": false, "error-codes": ["bad-request"]});
+        let (_stand_in, url) = serve_answering(status, body, Duration::ZERO).await;
+        let config = config(CaptchaProvider::Recaptcha, &url);
         seen.push_str(&format!("{config:?}"));
         let verifier = SiteVerify::new(&config).unwrap();
         seen.push_str(&format!("{verifier:?}"));
         let err = verify(&verifier).await.unwrap_err();
         seen.push_str(&format!("{err} {err:?}"));
     }
-    let slow = StandIn { delay: Duration::from_secs(3), ..StandIn::answering(success()) };
-    let err =
-        verify(&SiteVerify::new(&config(CaptchaProvider::Hcaptcha, &serve(slow).await)).unwrap()).await.unwrap_err();
+    let (_slow, url) = serve_answering(200, success(), Duration::from_secs(3)).await;
+    let err = verify(&SiteVerify::new(&config(CaptchaProvider::Hcaptcha, &url)).unwrap()).await.unwrap_err();
     seen.push_str(&format!("{err} {err:?}"));
     assert!(!seen.contains(SECRET) && !seen.contains(TOKEN), "{seen}");
 }
@@ -224,4 +195,53 @@ async fn the_configuration_is_checked_and_makes_the_engines_policy() {
         )
         .is_err()
     );
+}
+
+#[tokio::test]
+async fn each_verifier_tells_a_page_its_widget_and_the_csp_sources_its_provider_documents() {
+    let hcaptcha = ["https://hcaptcha.com", "https://*.hcaptcha.com"];
+    for (provider, name, script, field, directives) in [
+        (
+            CaptchaProvider::Turnstile,
+            "turnstile",
+            "https://challenges.cloudflare.com/turnstile/v0/api.js",
+            "cf-turnstile-response",
+            vec![
+                ("script-src", vec!["https://challenges.cloudflare.com"]),
+                ("frame-src", vec!["https://challenges.cloudflare.com"]),
+            ],
+        ),
+        (
+            CaptchaProvider::Hcaptcha,
+            "hcaptcha",
+            "https://js.hcaptcha.com/1/api.js",
+            "h-captcha-response",
+            // docs.hcaptcha.com, "Content-Security-Policy Settings": all four directives.
+            ["script-src", "frame-src", "style-src", "connect-src"]
+                .into_iter()
+                .map(|d| (d, hcaptcha.to_vec()))
+                .collect(),
+        ),
+        (
+            CaptchaProvider::Recaptcha,
+            "recaptcha",
+            "https://www.google.com/recaptcha/api.js",
+            "g-recaptcha-response",
+            vec![
+                ("script-src", vec!["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"]),
+                ("frame-src", vec!["https://www.google.com/recaptcha/", "https://recaptcha.google.com/recaptcha/"]),
+            ],
+        ),
+    ] {
+        let widget = SiteVerify::new(&config(provider, "http://127.0.0.1:9/siteverify")).unwrap().widget().unwrap();
+        assert_eq!(
+            (widget.provider.as_str(), widget.site_key.as_str(), widget.script_url.as_str()),
+            (name, SITE_KEY, script)
+        );
+        assert_eq!(widget.response_field, field);
+        let expected: Vec<(String, Vec<String>)> =
+            directives.into_iter().map(|(d, s)| (d.to_owned(), s.into_iter().map(str::to_owned).collect())).collect();
+        assert_eq!(widget.csp_sources, expected, "{provider:?}");
+        assert!(!format!("{widget:?}").contains(SECRET));
+    }
 }

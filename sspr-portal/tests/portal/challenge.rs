@@ -4,54 +4,26 @@
 //! `begin_reset`, and the answers for a missing, refused and uncheckable token, alike for
 //! known and unknown logins.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-use axum::extract::State;
-use axum::routing::post;
+use sspr_backends::captcha::testing::{GOOD_TOKEN as GOOD, StandIn};
 
 use crate::support::{Browser, config, portal};
 
 const DEFAULT_CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const GOOD: &str = "stand-in-good-token";
 const SITE_KEY: &str = "0x4AAAAAAA-portal-site-key";
 
-/// A siteverify stand-in: `GOOD` passes for reset.example.org, anything else is refused; the
-/// forms it got are kept. `down` answers 503.
-#[derive(Clone, Default)]
-struct StandIn {
-    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    down: bool,
-}
-
-async fn siteverify(
-    State(s): State<StandIn>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> (axum::http::StatusCode, String) {
-    let good = form.get("response").map(String::as_str) == Some(GOOD);
-    s.forms.lock().unwrap().push(form);
-    if s.down {
-        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+/// The shared siteverify stand-in (`sspr_backends::captcha::testing`): `GOOD` passes for
+/// reset.example.org, anything else is refused; `down` answers 503 to everything.
+async fn stand_in(down: bool) -> StandIn {
+    let stand_in = StandIn::start().await.unwrap();
+    if down {
+        stand_in.answer(503, "");
     }
-    let body = if good {
-        serde_json::json!({"success": true, "hostname": "reset.example.org", "error-codes": []})
-    } else {
-        serde_json::json!({"success": false, "error-codes": ["invalid-input-response"]})
-    };
-    (axum::http::StatusCode::OK, body.to_string())
+    stand_in
 }
 
-async fn serve(stand_in: StandIn) -> String {
-    let app = axum::Router::new().route("/siteverify", post(siteverify)).with_state(stand_in);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/siteverify")
-}
-
-async fn portal_with(provider: &str, stand_in: StandIn) -> sspr_portal::Portal {
-    let url = serve(stand_in).await;
+async fn portal_with(provider: &str, stand_in: &StandIn) -> sspr_portal::Portal {
+    let url = stand_in.url();
     let toml = format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[bot_challenge]\nprovider = \"{provider}\"\n\
          site_key = \"{SITE_KEY}\"\nsecret = \"stand-in-secret\"\nverify_url = \"{url}\"\n\
@@ -94,7 +66,7 @@ async fn the_widget_and_its_csp_are_the_configured_providers_only_on_the_start_p
         ("hcaptcha", "https://js.hcaptcha.com/1/api.js", "h-captcha", "https://*.hcaptcha.com"),
         ("recaptcha", "https://www.google.com/recaptcha/api.js", "g-recaptcha", "https://www.gstatic.com/recaptcha/"),
     ] {
-        let portal = portal_with(provider, StandIn::default()).await;
+        let portal = portal_with(provider, &stand_in(false).await).await;
         let mut browser = Browser::new(&portal);
         let page = browser.get("/passwordreset").await;
         assert!(
@@ -128,8 +100,8 @@ async fn the_widget_and_its_csp_are_the_configured_providers_only_on_the_start_p
 
 #[tokio::test]
 async fn the_token_reaches_siteverify_and_a_missing_or_refused_one_begins_nothing_alike_for_every_login() {
-    let stand_in = StandIn::default();
-    let portal = portal_with("turnstile", stand_in.clone()).await;
+    let stand_in = stand_in(false).await;
+    let portal = portal_with("turnstile", &stand_in).await;
     let mut answers = Vec::new();
     for login in ["jane.doe@example.org", "nobody.here@example.org"] {
         for token in [None, Some("forged")] {
@@ -162,7 +134,7 @@ async fn the_token_reaches_siteverify_and_a_missing_or_refused_one_begins_nothin
     assert!(methods.body.contains("name=\"method\""), "{}", methods.main());
     // The methods page is not the start page: no widget, the script-free policy.
     assert_eq!(csp(&methods), DEFAULT_CSP);
-    let forms = stand_in.forms.lock().unwrap().clone();
+    let forms = stand_in.forms();
     let last = forms.last().unwrap();
     assert_eq!((last["response"].as_str(), last["remoteip"].as_str()), (GOOD, "198.51.100.20"));
     assert_eq!(last["secret"], "stand-in-secret");
@@ -170,7 +142,7 @@ async fn the_token_reaches_siteverify_and_a_missing_or_refused_one_begins_nothin
 
 #[tokio::test]
 async fn a_provider_that_is_down_fails_closed() {
-    let portal = portal_with("recaptcha", StandIn { down: true, ..StandIn::default() }).await;
+    let portal = portal_with("recaptcha", &stand_in(true).await).await;
     let mut browser = Browser::new(&portal);
     let csrf = browser.get("/passwordreset").await.csrf();
     let after = browser
