@@ -1,5 +1,6 @@
 //! What several processes share: the state store (flows, rate-limit counters, blocks) and
-//! the audit trail. Both doors build them here, from the same JSON configuration
+//! the audit trail, and the configured backends beside them (password checks, the bot
+//! challenge). Both doors build them here, from the same JSON configuration
 //! ([`shared_backends`]); the rest of an engine's assembly (key, seed, policy, clock and
 //! timer) is `sspr_bind::EngineOptions`.
 //!
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sspr_backends::audit_file::JsonLinesAuditSink;
+use sspr_backends::captcha::{BotChallengeConfig, SiteVerify};
 use sspr_backends::password_checks::PasswordChecksConfig;
 use sspr_backends::postgres::{PostgresConfig, PostgresStore};
 use sspr_backends::redis::{RedisConfig, RedisStore};
@@ -22,14 +24,15 @@ use crate::runtime::{self, RuntimeError, RuntimeHandle, block_on};
 /// Put on `builder` what both doors take besides the options and the host's own backends:
 /// the audit sinks (the host's `audit`, the JSON-lines `audit_file`, both, or neither: then
 /// the engine keeps its default in-memory trail), the shared state store, connected now
-/// (a network store that cannot be reached fails the call), and the configured password
-/// checkers (banned words, breached passwords).
+/// (a network store that cannot be reached fails the call), the configured password
+/// checkers (banned words, breached passwords) and the configured bot challenge.
 pub(crate) fn shared_backends<E: From<Error> + From<RuntimeError>>(
     mut builder: SsprBuilder,
     audit: Option<Arc<dyn AuditSink>>,
     audit_file: Option<&str>,
     state_store_json: Option<&str>,
     password_checks_json: Option<&str>,
+    bot_challenge_json: Option<&str>,
 ) -> Result<SsprBuilder, E> {
     let mut sinks: Vec<Arc<dyn AuditSink>> = audit.into_iter().collect();
     if let Some(path) = audit_file {
@@ -49,7 +52,30 @@ pub(crate) fn shared_backends<E: From<Error> + From<RuntimeError>>(
             builder = builder.password_checker_arc(checker);
         }
     }
+    if let Some(json) = bot_challenge_json {
+        let config = parse_bot_challenge(json)?;
+        let bad = |e: BackendError| Error::Config(format!("bot challenge: {e}"));
+        let policy = config.challenge_policy().map_err(bad)?;
+        builder = builder.bot_challenge(SiteVerify::new(&config).map_err(bad)?, policy);
+    }
     Ok(builder)
+}
+
+/// The built-in bot challenge verifier, as JSON: the `[bot_challenge]` of the other bindings'
+/// configuration (`{"provider": "turnstile", "site_key": "...", "secret": "...", "hostnames":
+/// [...], "policy": "always"}`). The error names where the JSON is wrong but never quotes it
+/// (it holds the provider's secret).
+fn parse_bot_challenge(json: &str) -> Result<BotChallengeConfig, Error> {
+    serde_json::from_str(json).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not valid JSON",
+            _ => "not a [bot_challenge] table (provider, site_key, secret, ...) with known fields and types",
+        };
+        Error::InvalidInput {
+            field: "bot_challenge",
+            reason: format!("{what} (line {}, column {})", e.line(), e.column()),
+        }
+    })
 }
 
 /// The checkers of chosen passwords beyond the policy's, as JSON: the `[password_checks]`
@@ -139,5 +165,23 @@ impl AuditSink for AuditSinks {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bad_bot_challenge_is_named_and_its_secret_never_quoted() {
+        let ok =
+            super::parse_bot_challenge(r#"{"provider": "hcaptcha", "site_key": "10000000-ffff", "secret": "0xS3"}"#);
+        assert!(ok.is_ok());
+        for bad in [
+            r#"{"provider": "turnstile", "site_key": "k", "secret": 0, "timeout_ms": "0xS3CR3T"}"#,
+            r#"{"provider": "turnstile", "site_key": "k", "secret": "0xS3CR3T", "0xS3CR3T": 1}"#,
+            r#"{"provider": "turnstile", "secret": "0xS3CR3T"#,
+        ] {
+            let err = super::parse_bot_challenge(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("bot_challenge") && !err.contains("S3CR3T"), "{err}");
+        }
     }
 }

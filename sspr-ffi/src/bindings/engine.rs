@@ -77,6 +77,13 @@ pub struct EngineConfig {
     /// {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached": {"offline_path": "..."}`).
     #[uniffi(default = None)]
     pub password_checks_json: Option<String>,
+    /// The built-in bot challenge verifier (Cloudflare Turnstile, hCaptcha, Google reCAPTCHA)
+    /// as JSON: the `[bot_challenge]` of the other bindings' configuration (`{"provider":
+    /// "turnstile", "site_key": "...", "secret": "...", "hostnames": [...], "policy":
+    /// "always"}`). `begin_reset` then needs the widget's token (`challenge_token`). Never in
+    /// `Debug`: it holds the provider's secret.
+    #[uniffi(default = None)]
+    pub bot_challenge_json: Option<String>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -147,6 +154,7 @@ impl Engine {
             config.audit_file.as_deref(),
             store.as_deref(),
             config.password_checks_json.as_deref(),
+            config.bot_challenge_json.as_deref(),
         )?;
         // The configured checks (`password_checks_json`) run first, then the host's, in order.
         for checker in password_checkers.unwrap_or_default() {
@@ -166,8 +174,23 @@ impl Engine {
     }
 
     /// Start a reset for `login` (unknown logins get an answer of the same shape).
-    pub async fn begin_reset(&self, login: String, ctx: RequestContext) -> Result<ResetChallenge, SsprError> {
-        run(async move { Ok(self.sspr.begin_reset(&login, &ctx.to_core()?).await?.into()) }).await
+    /// `challenge_token`: the bot challenge widget's token (`cf-turnstile-response`,
+    /// `h-captcha-response`, `g-recaptcha-response`) when the engine has one
+    /// (`bot_challenge_json`); missing, refused or uncheckable when asked is `Challenge`
+    /// (`required`, `failed`, `unavailable`) and nothing begins. Never in an error or a log.
+    #[uniffi::method(default(challenge_token = None))]
+    pub async fn begin_reset(
+        &self,
+        login: String,
+        ctx: RequestContext,
+        challenge_token: Option<String>,
+    ) -> Result<ResetChallenge, SsprError> {
+        run(async move {
+            let mut ctx = ctx.to_core()?;
+            ctx.challenge_token = sspr_core::ChallengeToken::parse(challenge_token.as_deref().unwrap_or_default())?;
+            Ok(self.sspr.begin_reset(&login, &ctx).await?.into())
+        })
+        .await
     }
 
     /// Send a PIN by `method_id`; `confirm` is the full address when the method needs it.
@@ -449,14 +472,18 @@ mod tests {
             secret_key_hex: None,
             rng_seed_hex: Some("ef".repeat(32)),
             password_checks_json: None,
+            bot_challenge_json: Some(
+                r#"{"provider": "turnstile", "site_key": "0x4AAA", "secret": "0xS3CR3T-captcha"}"#.into(),
+            ),
         }
     }
 
     #[test]
-    fn the_configuration_debug_shows_no_key_seed_or_url() {
+    fn the_configuration_debug_shows_no_key_seed_url_or_captcha_secret() {
         let shown = format!("{:?}", config());
         assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
         assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
+        assert!(!shown.contains("S3CR3T"), "{shown}");
     }
 
     #[test]

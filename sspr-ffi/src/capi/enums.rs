@@ -89,8 +89,9 @@ c_enum! {
         /// A sign-in failed: unknown login, wrong password or an account that may not sign in
         /// (one answer for all, so sign-in does not reveal accounts).
         SignInFailed = 14,
-        /// `begin_reset` needs a solved bot challenge, which the C API cannot pass yet: the
-        /// message says `required`, `failed` or `unavailable`.
+        /// `begin_reset` was refused by the bot challenge (`SsprEngineOptions.bot_challenge_json`;
+        /// pass the widget's token with `sspr_begin_reset_challenged`): the message says
+        /// `required`, `failed` or `unavailable` (the provider could not be asked).
         Challenge = 15,
         /// A required pointer argument was NULL (see `sspr_error_field`).
         NullArgument = 100,

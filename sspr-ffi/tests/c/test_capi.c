@@ -2,7 +2,11 @@
  * thread), blocking and callback calls, and every error path. Run under valgrind by
  * scripts/test.d/60-ffi.sh. Compiles as C11 and as C++17. Prints one line per check and
  * "c: N passed, M failed"; exits 1 on any failure. */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,7 +54,14 @@ typedef struct Shared {
   size_t hooks_len;
 } Shared;
 
+static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json);
+
 static void world_open_shared(World *w, const char *policy, const Shared *shared) {
+  world_open_challenged(w, policy, shared, NULL);
+}
+
+/* `world_open_shared` with `SsprEngineOptions.bot_challenge_json`. */
+static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json) {
   backends_init(&w->b);
   w->clock = sspr_clock_new(START);
   SsprEngineOptions o = backends_options(&w->b, &w->store);
@@ -71,6 +82,7 @@ static void world_open_shared(World *w, const char *policy, const Shared *shared
     o.hooks = shared->hooks;
     o.hooks_len = shared->hooks_len;
   }
+  o.bot_challenge_json = bot_challenge_json;
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &w->engine, &err);
   CHECK(st == SSPR_STATUS_OK, "engine_new: %d %s", (int)st, msg(err));
@@ -1598,6 +1610,198 @@ static void test_configured_password_checks(void) {
   sspr_error_free(err);
 }
 
+/* A local stand-in of a bot challenge provider's siteverify (the real ones cannot be reached from
+ * the test machines), in the providers' documented shape: a form (secret, response, remoteip) in,
+ * {"success", "hostname", "error-codes"} out. CHALLENGE_GOOD passes for reset.example.org, any other
+ * token is "invalid-input-response"; `down` answers 503. One connection at a time. */
+#define CHALLENGE_GOOD "stand-in-good-token-c1"
+typedef struct SiteVerify {
+  int listener;
+  int port;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  int requests;
+  bool down;
+  char last_body[1024];
+} SiteVerify;
+
+static void *siteverify_serve(void *arg) {
+  SiteVerify *sv = (SiteVerify *)arg;
+  for (;;) {
+    int conn = accept(sv->listener, NULL, NULL);
+    if (conn < 0) return NULL; /* the listener was shut down */
+    char req[4096];
+    size_t got = 0;
+    long body_len = -1;
+    char *body = NULL;
+    while (got < sizeof req - 1) {
+      ssize_t n = read(conn, req + got, sizeof req - 1 - got);
+      if (n <= 0) break;
+      got += (size_t)n;
+      req[got] = 0;
+      char *end = strstr(req, "\r\n\r\n");
+      if (end && body_len < 0) {
+        body_len = 0;
+        for (const char *at = req; at < end; at++) {
+          static const char name[] = "content-length:";
+          size_t k = 0;
+          while (k < sizeof name - 1 && tolower((unsigned char)at[k]) == name[k]) k++;
+          if (k == sizeof name - 1) body_len = strtol(at + k, NULL, 10);
+        }
+        body = end + 4;
+      }
+      if (body && (long)(got - (size_t)(body - req)) >= body_len) break;
+    }
+    req[got] = 0;
+    pthread_mutex_lock(&sv->lock);
+    sv->requests++;
+    snprintf(sv->last_body, sizeof sv->last_body, "%s", body ? body : "");
+    bool down = sv->down;
+    pthread_mutex_unlock(&sv->lock);
+    const char *token = body ? strstr(body, "response=") : NULL;
+    bool good = token && strncmp(token + 9, CHALLENGE_GOOD, strlen(CHALLENGE_GOOD)) == 0 &&
+                (token[9 + strlen(CHALLENGE_GOOD)] == '&' || token[9 + strlen(CHALLENGE_GOOD)] == 0);
+    const char *answer = down ? "{\"error\": \"stand-in down\"}"
+                         : good ? "{\"success\": true, \"hostname\": \"reset.example.org\", \"error-codes\": []}"
+                                : "{\"success\": false, \"error-codes\": [\"invalid-input-response\"]}";
+    char head[256];
+    int head_len = snprintf(head, sizeof head,
+                            "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                            "Connection: close\r\n\r\n",
+                            down ? "503 Service Unavailable" : "200 OK", strlen(answer));
+    if (write(conn, head, (size_t)head_len) < 0 || write(conn, answer, strlen(answer)) < 0) {
+      /* the client went away: nothing to answer */
+    }
+    close(conn);
+  }
+}
+
+static void siteverify_start(SiteVerify *sv) {
+  memset(sv, 0, sizeof *sv);
+  pthread_mutex_init(&sv->lock, NULL);
+  sv->listener = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  CHECK(bind(sv->listener, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(sv->listener, 8) == 0 &&
+            getsockname(sv->listener, (struct sockaddr *)&addr, &len) == 0,
+        "the siteverify stand-in listens");
+  sv->port = ntohs(addr.sin_port);
+  pthread_create(&sv->thread, NULL, siteverify_serve, sv);
+}
+
+static void siteverify_stop(SiteVerify *sv) {
+  shutdown(sv->listener, SHUT_RDWR); /* accept() returns: the thread ends */
+  pthread_join(sv->thread, NULL);
+  close(sv->listener);
+  pthread_mutex_destroy(&sv->lock);
+}
+
+/* The bot challenge from C: the built-in verifier configured in the engine options, the widget's
+ * token passed with sspr_begin_reset_challenged (blocking and callback), every refusal alike for a
+ * known and an unknown login, fail closed when the provider is down, the token never echoed. */
+static void test_bot_challenge(void) {
+  SiteVerify sv;
+  siteverify_start(&sv);
+  char json[512];
+  snprintf(json, sizeof json,
+           "{\"provider\": \"turnstile\", \"site_key\": \"0x4AAA-site\", \"secret\": \"0x4AAA-s3cret\", "
+           "\"verify_url\": \"http://127.0.0.1:%d/siteverify\", \"hostnames\": [\"reset.example.org\"]}",
+           sv.port);
+  World w;
+  world_open_challenged(&w, "{\"min_response_ms\": 0}", NULL, json);
+  SsprRequestContext ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.client_ip = "192.0.2.46";
+  SsprError *err = NULL;
+  SsprChallenge *ch = NULL;
+
+  SsprStatus st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &ch, &err);
+  CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strstr(msg(err), "required") != NULL, "no token: %d %s", (int)st,
+        msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", "", &ctx, &ch, &err);
+  CHECK(st == SSPR_STATUS_CHALLENGE && strstr(msg(err), "required") != NULL, "a blank token: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  const char *logins[] = {"jdoe@example.org", "nobody@example.org"};
+  for (int i = 0; i < 2; i++) {
+    st = sspr_begin_reset_challenged(w.engine, logins[i], "forged-token", &ctx, &ch, &err);
+    CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strcmp(msg(err), "bot challenge failed") == 0,
+          "a forged token (%s): %d %s", logins[i], (int)st, msg(err));
+    sspr_error_free(err);
+    err = NULL;
+  }
+  st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", "a b", &ctx, &ch, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "challenge_token") == 0 &&
+            strstr(msg(err), "a b") == NULL,
+        "a token with a space: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  CHECK(w.b.sent == 0, "nothing was sent (%d)", w.b.sent);
+
+  st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, &ch, &err);
+  CHECK(st == SSPR_STATUS_OK && ch != NULL && ch->methods_len == 1, "a solved token: %d %s", (int)st, msg(err));
+  sspr_challenge_free(ch);
+  ch = NULL;
+  pthread_mutex_lock(&sv.lock);
+  CHECK(strstr(sv.last_body, "secret=0x4AAA-s3cret") != NULL && strstr(sv.last_body, "response=" CHALLENGE_GOOD) &&
+            strstr(sv.last_body, "remoteip=192.0.2.46") != NULL,
+        "siteverify got %s", sv.last_body);
+  pthread_mutex_unlock(&sv.lock);
+
+  Waiter wt;
+  memset(&wt, 0, sizeof wt);
+  pthread_mutex_init(&wt.lock, NULL);
+  pthread_cond_init(&wt.cond, NULL);
+  st = sspr_begin_reset_challenged_async(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, on_begin, &wt, &err);
+  waiter_wait(&wt);
+  CHECK(st == SSPR_STATUS_OK && wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "async: %s", wt.message);
+  waiter_reset(&wt);
+  st = sspr_begin_reset_challenged_async(w.engine, "nobody@example.org", "forged-token", &ctx, on_begin, &wt, &err);
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_CHALLENGE && strcmp(wt.message, "bot challenge failed") == 0, "async forged: %s",
+        wt.message);
+  pthread_mutex_destroy(&wt.lock);
+  pthread_cond_destroy(&wt.cond);
+
+  pthread_mutex_lock(&sv.lock);
+  sv.down = true;
+  pthread_mutex_unlock(&sv.lock);
+  st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, &ch, &err);
+  CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strcmp(msg(err), "bot challenge unavailable") == 0,
+        "the provider down fails closed: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  world_close(&w);
+  siteverify_stop(&sv);
+
+  /* A bad configuration names the field and never quotes the secret. */
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.bot_challenge_json = "{\"provider\": \"turnstile\", \"secret\": \"0xS3CR3T\", \"timeout_ms\": \"0xS3CR3T\"}";
+  SsprEngine *engine = NULL;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && engine == NULL && strcmp(sspr_error_field(err), "bot_challenge") == 0 &&
+            strstr(msg(err), "S3CR3T") == NULL,
+        "a bad bot challenge: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  o.bot_challenge_json = "{\"provider\": \"turnstile\", \"site_key\": \"k\", \"secret\": \"0xS3CR3T\", "
+                         "\"verify_url\": \"http://192.0.2.1/siteverify\"}";
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "S3CR3T") == NULL,
+        "plain http off loopback: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+}
+
 /* Registration coverage: the report, a reminder at the directory mailbox (never the registered
  * address), once per interval, the re-confirmation of stale contacts, and bad input named. */
 static void test_registration_coverage(void) {
@@ -1695,6 +1899,7 @@ int main(void) {
   test_contact_proof();
   test_registration_coverage();
   test_helpdesk_recovery();
+  test_bot_challenge();
   sspr_shutdown(); /* join the library's threads */
   /* A callback call after shutdown starts the threads again. */
   {

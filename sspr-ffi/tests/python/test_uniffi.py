@@ -547,6 +547,85 @@ async def test_configured_password_checks():
         check(e.field == "password_checks", f"field: {e.field}")
 
 
+class SiteVerify:
+    """A local stand-in of a bot challenge provider's siteverify (the real ones cannot be reached from the
+    test machines): GOOD passes for reset.example.org, any other token is refused; `down` answers 503."""
+
+    GOOD = "stand-in-good-token-u1"
+
+    def __init__(self):
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.forms, self.down = [], False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                outer.forms.append(form)
+                ok = form.get("response") == SiteVerify.GOOD
+                body = json.dumps({"success": ok, "hostname": "reset.example.org",
+                                   "error-codes": [] if ok else ["invalid-input-response"]}).encode()
+                self.send_response(503 if outer.down else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/siteverify"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+async def test_bot_challenge():
+    """The built-in bot challenge verifier configured from uniffi (bot_challenge_json, the other bindings'
+    [bot_challenge]) and the widget's token passed to begin_reset(challenge_token=...): missing, forged and
+    uncheckable are Challenge alike for every login and begin nothing; a solved one passes; the token and the
+    secret are never in an error."""
+    stand = SiteVerify()
+    try:
+        challenge = {"provider": "turnstile", "site_key": "0x4AAA-site", "secret": "0x4AAA-s3cret",
+                     "verify_url": stand.url, "hostnames": ["reset.example.org"]}
+        config = s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}',
+                                bot_challenge_json=json.dumps(challenge))
+        notifier, contacts = Notifier(), Contacts()
+        engine = new_engine(config, Directory(), notifier, contacts, s.ManualClock(START))
+        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+        await engine.update_contacts(
+            ADMIN, "jdoe@example.org",
+            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
+            CTX)
+        e = await expect(s.SsprError.Challenge, engine.begin_reset("jdoe@example.org", CTX), "no token")
+        check(e is not None and e.reason == "required", f"no token: {e}")
+        for login in ("jdoe@example.org", "nobody@example.org"):
+            e = await expect(s.SsprError.Challenge, engine.begin_reset(login, CTX, "forged-token"), "forged")
+            check(e is not None and e.reason == "failed" and "forged-token" not in str(e), f"forged ({login}): {e}")
+        e = await expect(s.SsprError.InvalidInput, engine.begin_reset("jdoe@example.org", CTX, "a b"), "spaced")
+        check(e is not None and e.field == "challenge_token", f"spaced: {e}")
+        check(notifier.sent == [], "nothing was sent")
+        begun = await engine.begin_reset("jdoe@example.org", CTX, challenge_token=SiteVerify.GOOD)
+        check([m.id for m in begun.methods] == ["email"], f"methods: {begun.methods}")
+        check(stand.forms[-1] == {"secret": "0x4AAA-s3cret", "response": SiteVerify.GOOD, "remoteip": "192.0.2.7"},
+              f"siteverify got {stand.forms[-1]}")
+        stand.down = True
+        e = await expect(s.SsprError.Challenge,
+                         engine.begin_reset("jdoe@example.org", CTX, challenge_token=SiteVerify.GOOD), "down")
+        check(e is not None and e.reason == "unavailable", f"down: {e}")
+    finally:
+        stand.server.shutdown()
+    for bad in ('{"provider": "turnstile", "secret": "0xS3CR3T", "timeout_ms": "0xS3CR3T"}', "{not json 0xS3CR3T"):
+        try:
+            new_engine(s.EngineConfig(secret_key=KEY, bot_challenge_json=bad), Directory(), Notifier())
+            check(False, "a bad bot challenge made an engine")
+        except s.SsprError.InvalidInput as e:
+            check(e.field == "bot_challenge" and "S3CR3T" not in str(e), f"bad bot challenge: {e}")
+
+
 async def test_contact_proof():
     """A user's new address is saved only with the code sent to it, which uniffi notifiers
     see as CONTACT_PROOF (not a reset PIN); the code works once."""
@@ -710,7 +789,7 @@ async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
-                 test_registration_coverage, test_helpdesk_recovery, test_event_hooks):
+                 test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge):
         try:
             await test()
         except Exception:  # noqa: BLE001

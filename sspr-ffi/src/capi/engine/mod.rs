@@ -115,6 +115,14 @@ pub struct SsprEngineOptions {
     pub hooks: *const SsprEventHookVtable,
     /// How many `hooks` there are.
     pub hooks_len: usize,
+    /// NULL, or the built-in bot challenge verifier (Cloudflare Turnstile, hCaptcha, Google
+    /// reCAPTCHA) as JSON: the `[bot_challenge]` of the other bindings' configuration
+    /// (`{"provider": "turnstile", "site_key": "...", "secret": "...", "hostnames":
+    /// ["reset.example.org"], "policy": "always"}`, or `"policy": "after_begins"` with
+    /// `begins_per_ip`, `begins_per_login`, `window_minutes`). `sspr_begin_reset` then needs the
+    /// widget's token: pass it with `sspr_begin_reset_challenged`. A bad one is
+    /// `SSPR_STATUS_INVALID_INPUT` (field `"bot_challenge"`, never quoting the secret) or `_CONFIG`.
+    pub bot_challenge_json: *const c_char,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -238,8 +246,15 @@ status_fn! {
         let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
         let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
         let password_checks_json = opt_str_arg(o.password_checks_json, "password_checks_json")?;
-        builder =
-            shared::shared_backends::<SsprError>(builder, audit, audit_file, state_store_json, password_checks_json)?;
+        let bot_challenge_json = opt_str_arg(o.bot_challenge_json, "bot_challenge_json")?;
+        builder = shared::shared_backends::<SsprError>(
+            builder,
+            audit,
+            audit_file,
+            state_store_json,
+            password_checks_json,
+            bot_challenge_json,
+        )?;
         for (ctx, vtable) in checkers {
             builder = builder.password_checker(CPasswordChecker::new(ctx, vtable)?);
         }
@@ -321,7 +336,7 @@ pub unsafe extern "C" fn sspr_clock_free(clock: *mut SsprClock) {
 pub(crate) mod arg {
     use std::ffi::c_char;
 
-    use sspr_core::{Actor, Channel, Password, RequestContext, Sspr};
+    use sspr_core::{Actor, ChallengeToken, Channel, Password, RequestContext, Sspr};
 
     use super::super::types::{SsprRequestContext, request_context};
     use super::super::{CEnum, Named, SsprChannel, SsprError, opt_str_arg, str_arg};
@@ -372,6 +387,16 @@ pub(crate) mod arg {
     pub(crate) unsafe fn secret(ptr: *const c_char, field: &'static str) -> Result<Password, SsprError> {
         // SAFETY: per this function's contract.
         Ok(Password::new(unsafe { str_arg(ptr, field) }?))
+    }
+
+    /// A bot challenge widget's token (NULL or blank: none), never in an error or `Debug`.
+    ///
+    /// # Safety
+    /// `ptr` is NULL or a valid string.
+    pub(crate) unsafe fn challenge_token(ptr: *const c_char) -> Result<Option<ChallengeToken>, SsprError> {
+        // SAFETY: per this function's contract.
+        let text = unsafe { opt_str_arg(ptr, "challenge_token") }?;
+        Ok(ChallengeToken::parse(text.unwrap_or_default())?)
     }
 
     /// The request's context (NULL: the default).

@@ -24,6 +24,32 @@ entry_points! {
 }
 
 entry_points! {
+    /// `sspr_begin_reset` with the token of a bot challenge widget (`cf-turnstile-response`,
+    /// `h-captcha-response`, `g-recaptcha-response`: what the browser posted), for an engine
+    /// with a bot challenge (`SsprEngineOptions.bot_challenge_json`). NULL or blank is no token.
+    /// When the challenge is asked and the token is missing, refused by the provider, or cannot
+    /// be checked (the provider down), the answer is `SSPR_STATUS_CHALLENGE` and nothing begins
+    /// (its message says `required`, `failed` or `unavailable`), alike for every login.
+    /// A token over 4096 bytes or with a space is `SSPR_STATUS_INVALID_INPUT`, field
+    /// `"challenge_token"`. The token is never in an error, the audit trail or a log.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_begin_reset_challenged / sspr_begin_reset_challenged_async(
+        engine: *const SsprEngine,
+        login: *const c_char,
+        challenge_token: *const c_char,
+        ctx: *const SsprRequestContext,
+    ) -> *mut *mut SsprChallenge {
+        let (sspr, login) = (arg::engine(engine)?, arg::text(login, "login")?);
+        let mut ctx = arg::context(ctx)?;
+        ctx.challenge_token = arg::challenge_token(challenge_token)?;
+        Ok(op(async move { sspr.begin_reset(&login, &ctx).await }))
+    }
+    result: "a `const SsprChallenge *`";
+}
+
+entry_points! {
     /// Send a PIN by `method_id` (`"email"`, `"sms"`). `confirm` is NULL, or the full address or
     /// number when the method needs confirmation. On success `*out` is filled in. The PIN is
     /// handed to the notifier in the background: `sspr_flush_deliveries` waits for it.
