@@ -2,34 +2,16 @@
 // startproject` with the README's lines (scripts/test.d/70-portal-e2e.sh builds it and sets
 // DJANGO_URL, DJANGO_LOG, CHROMIUM, SCREENSHOT_DIR). Jane's contacts were imported with the
 // `sspr_import_contacts` management command; her PIN is read from the development outbox page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { chromiumPerFile, need, shot, visitor } from './browser.mjs';
 
-const need = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through ./scripts/test.sh e2e`);
-  return value;
-};
 const SITE = need('DJANGO_URL');
-const SHOTS = need('SCREENSHOT_DIR');
-
-let browser;
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: need('CHROMIUM'), headless: true, args: ['--no-sandbox'] });
-});
-after(async () => {
-  await browser?.close();
-});
-
-const shot = (page, name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const chromium = chromiumPerFile();
 
 test('a Django site made from the README resets a password in Chromium', async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false, locale: 'en-GB', viewport: { width: 390, height: 844 } });
-  const page = await context.newPage();
+  const { context, page } = await visitor(chromium.browser);
   try {
     await page.goto(`${SITE}/password/`);
     await shot(page, '40-django-reset-start');

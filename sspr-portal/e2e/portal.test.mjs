@@ -9,49 +9,19 @@
 //   GRAPH_STANDIN_URL the Graph/Entra stand-in process (sspr-graph-standin), also its OpenID provider
 //   CHROMIUM         the Chromium binary (Debian's `chromium`)
 //   SCREENSHOT_DIR   where a screenshot of each page is saved
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { chromiumPerFile, need, shot, visitor as visitorIn } from './browser.mjs';
 
-const need = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through ./scripts/test.sh (scripts/test.d/70-portal-e2e.sh)`);
-  return value;
-};
 const URL = need('PORTAL_URL');
-const SHOTS = need('SCREENSHOT_DIR');
 const PASSWORD = 'Demo-Passw0rd!';
 /** Every PIN and password the tests saw: none may appear in the portal's log. */
 const secrets = [];
 
-let browser;
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: need('CHROMIUM'), headless: true, args: ['--no-sandbox'] });
-});
-after(async () => {
-  await browser?.close();
-});
-
+const chromium = chromiumPerFile();
 /** A fresh visitor: a phone-sized window, no JavaScript, English unless told. */
-async function visitor(locale = 'en-GB') {
-  const context = await browser.newContext({
-    javaScriptEnabled: false,
-    locale,
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 1,
-    isMobile: true,
-    hasTouch: true,
-  });
-  const page = await context.newPage();
-  return { context, page };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
+const visitor = (locale) => visitorIn(chromium.browser, locale);
 
 /** The text of the page's alert, or null. */
 async function alertText(page) {
