@@ -116,6 +116,12 @@ export declare class NativeSspr {
    * (empty text while none is).
    */
   metricsText(): string
+  /**
+   * What a page needs to show the bot challenge's widget, its `csp` being `cspBase` with
+   * the provider's sources added; `null` when the engine has no bot challenge (pages then
+   * stay script-free).
+   */
+  challengeWidget(cspBase?: string | undefined | null): ChallengeWidget | null
   /** The completion modes the policy allows, the default first. */
   completionModes(): Array<'temporary' | 'chosen' | 'unlock_only'>
   /**
@@ -336,6 +342,33 @@ export interface Actor {
  * engine as `other`.
  */
 export declare function backendErrorKind(name: string): string
+
+/**
+ * The answer to `challengeWidget`: what a page needs to show the engine's bot challenge
+ * widget. Public values only, never the provider's secret.
+ */
+export interface ChallengeWidget {
+  /** `turnstile`, `hcaptcha` or `recaptcha`. */
+  provider: string
+  /** The public site key (`data-sitekey`). */
+  siteKey: string
+  /** The widget's script (`<script src=... async defer>`). */
+  scriptUrl: string
+  /** The class of the element the script turns into the widget. */
+  widgetClass: string
+  /** The form field the widget puts its token in (`cf-turnstile-response`...). */
+  responseField: string
+  /**
+   * `true`: every begin needs a token, so the start page shows the widget; `false`
+   * (`after_begins`): only once a begin was refused with `CHALLENGE` `required`.
+   */
+  always: boolean
+  /**
+   * The `cspBase` given to `challengeWidget`, with exactly the sources the widget needs
+   * added: the policy of the page that shows it.
+   */
+  csp: string
+}
 
 /** Run the `ContactStore` contract on a JavaScript store (users `sspr-conformance/...`). */
 export declare function checkContactStore(store: object): void | Promise<void>
