@@ -236,7 +236,7 @@ impl NativeSspr {
     /// What a page needs to show the bot challenge's widget, its `csp` being `cspBase` with
     /// the provider's sources added; `null` when the engine has no bot challenge (pages then
     /// stay script-free).
-    #[napi]
+    #[napi(ts_return_type = "ChallengeWidget | null")]
     pub fn challenge_widget(&self, csp_base: Option<String>) -> Option<crate::values::ChallengeWidgetJs> {
         let base = csp_base.unwrap_or_default();
         self.inner.challenge_widget().map(|w| crate::values::ChallengeWidgetJs::new(w, &base))
