@@ -44,8 +44,9 @@ typedef enum SsprStatus {
   // A sign-in failed: unknown login, wrong password or an account that may not sign in
   // (one answer for all, so sign-in does not reveal accounts).
   SSPR_STATUS_SIGN_IN_FAILED = 14,
-  // `begin_reset` needs a solved bot challenge, which the C API cannot pass yet: the
-  // message says `required`, `failed` or `unavailable`.
+  // `begin_reset` was refused by the bot challenge (`SsprEngineOptions.bot_challenge_json`;
+  // pass the widget's token with `sspr_begin_reset_challenged`): the message says
+  // `required`, `failed` or `unavailable` (the provider could not be asked).
   SSPR_STATUS_CHALLENGE = 15,
   // A required pointer argument was NULL (see `sspr_error_field`).
   SSPR_STATUS_NULL_ARGUMENT = 100,
@@ -522,6 +523,14 @@ typedef struct SsprEngineOptions {
   const struct SsprEventHookVtable *hooks;
   // How many `hooks` there are.
   size_t hooks_len;
+  // NULL, or the built-in bot challenge verifier (Cloudflare Turnstile, hCaptcha, Google
+  // reCAPTCHA) as JSON: the `[bot_challenge]` of the other bindings' configuration
+  // (`{"provider": "turnstile", "site_key": "...", "secret": "...", "hostnames":
+  // ["reset.example.org"], "policy": "always"}`, or `"policy": "after_begins"` with
+  // `begins_per_ip`, `begins_per_login`, `window_minutes`). `sspr_begin_reset` then needs the
+  // widget's token: pass it with `sspr_begin_reset_challenged`. A bad one is
+  // `SSPR_STATUS_INVALID_INPUT` (field `"bot_challenge"`, never quoting the secret) or `_CONFIG`.
+  const char *bot_challenge_json;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.
@@ -1460,6 +1469,36 @@ enum SsprStatus sspr_begin_reset_async(const struct SsprEngine *engine,
                                        SsprCallback callback,
                                        void *user_data,
                                        struct SsprError **error_out);
+
+// `sspr_begin_reset` with the token of a bot challenge widget (`cf-turnstile-response`,
+// `h-captcha-response`, `g-recaptcha-response`: what the browser posted), for an engine
+// with a bot challenge (`SsprEngineOptions.bot_challenge_json`). NULL or blank is no token.
+// When the challenge is asked and the token is missing, refused by the provider, or cannot
+// be checked (the provider down), the answer is `SSPR_STATUS_CHALLENGE` and nothing begins
+// (its message says `required`, `failed` or `unavailable`), alike for every login.
+// A token over 4096 bytes or with a space is `SSPR_STATUS_INVALID_INPUT`, field
+// `"challenge_token"`. The token is never in an error, the audit trail or a log.
+//
+// # Safety
+// As `sspr_begin_reset`.
+enum SsprStatus sspr_begin_reset_challenged(const struct SsprEngine *engine,
+                                            const char *login,
+                                            const char *challenge_token,
+                                            const struct SsprRequestContext *ctx,
+                                            struct SsprChallenge **out,
+                                            struct SsprError **error_out);
+
+// `sspr_begin_reset_challenged` as a callback call; `result` is a `const SsprChallenge *`.
+//
+// # Safety
+// As `sspr_begin_reset_challenged`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_begin_reset_challenged_async(const struct SsprEngine *engine,
+                                                  const char *login,
+                                                  const char *challenge_token,
+                                                  const struct SsprRequestContext *ctx,
+                                                  SsprCallback callback,
+                                                  void *user_data,
+                                                  struct SsprError **error_out);
 
 // Send a PIN by `method_id` (`"email"`, `"sms"`). `confirm` is NULL, or the full address or
 // number when the method needs confirmation. On success `*out` is filled in. The PIN is
