@@ -77,6 +77,11 @@ pub struct EngineConfig {
     /// {"endpoint": "...", "timeout_ms": 2000}}`, or `"breached": {"offline_path": "..."}`).
     #[uniffi(default = None)]
     pub password_checks_json: Option<String>,
+    /// Collect the engine's metrics into the process's Prometheus registry, which
+    /// `Engine.metrics_text()` renders (one registry per process: every engine built with
+    /// this on counts into it). `Config` when another `metrics` recorder holds the process.
+    #[uniffi(default = false)]
+    pub metrics: bool,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -132,6 +137,7 @@ impl Engine {
         if let Some(clock) = clock {
             options = options.with_manual_clock(clock.clock.clone());
         }
+        options = options.with_metrics(config.metrics)?;
         let mut builder = options
             .apply(sspr_core::Sspr::builder(), ProcessTimer, ProcessSpawner)
             .directory(ForeignDirectory(directory))
@@ -432,6 +438,19 @@ impl Engine {
         })
         .await
     }
+
+    /// Wait until every audit event recorded so far has reached the sinks and they have
+    /// flushed what they buffer: at shutdown, after `flush_deliveries` (whose failures are
+    /// audited too). A sink that cannot flush is `Backend`.
+    pub async fn flush_audit(&self) -> Result<(), SsprError> {
+        run(async move { Ok(self.sspr.flush_audit().await?) }).await
+    }
+
+    /// The metrics of every engine of this process built with `metrics` on, in the
+    /// Prometheus text format (empty while none is), for the host's scrape endpoint.
+    pub fn metrics_text(&self) -> String {
+        sspr_bind::metrics::text()
+    }
 }
 
 #[cfg(test)]
@@ -449,6 +468,7 @@ mod tests {
             secret_key_hex: None,
             rng_seed_hex: Some("ef".repeat(32)),
             password_checks_json: None,
+            metrics: false,
         }
     }
 
