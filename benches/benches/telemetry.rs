@@ -206,7 +206,7 @@ impl Bench {
             self.count += 1;
             let (login, address) = (login(n % USERS), email(n % USERS));
             self.clock.advance(Duration::from_secs(1));
-            if n % 256 == 0 {
+            if n.is_multiple_of(256) {
                 self.outbox.clear();
             }
             let (sspr, outbox, ctx) = (&self.sspr, &self.outbox, &self.ctx);
@@ -215,7 +215,8 @@ impl Bench {
                 sspr.send_pin(&challenge.flow_id, "email", None, ctx).await.expect("send_pin");
                 let pin = outbox.last_pin_to(&address).expect("a PIN in the outbox");
                 sspr.verify_pin(&challenge.flow_id, Pin::new(&pin), ctx).await.expect("verify_pin");
-                let done = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, ctx).await.expect("complete");
+                let done =
+                    sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, ctx).await.expect("complete");
                 assert!(done.must_change && done.temporary_password.is_some());
                 black_box(done);
             });
@@ -289,8 +290,10 @@ fn count_spans(bench: &mut Bench) -> String {
         }
     }
     let counts = Counts::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(Count(counts.clone()).with_filter(tracing_subscriber::filter::Targets::new().with_target("sspr_core", Level::DEBUG)));
+    let subscriber = tracing_subscriber::registry().with(
+        Count(counts.clone())
+            .with_filter(tracing_subscriber::filter::Targets::new().with_target("sspr_core", Level::DEBUG)),
+    );
     tracing::subscriber::with_default(subscriber, || bench.run(1));
     let counts = counts.lock().expect("not poisoned");
     let total: usize = counts.values().sum();
@@ -310,32 +313,39 @@ fn table(name: &str, bench: &mut Bench, rounds: usize, flows: usize) {
     for variant in VARIANTS {
         run_variant(bench, variant, flows.div_ceil(10), &recorder);
     }
-    let mut times = vec![Vec::new(); VARIANTS.len()];
-    let mut ratios = vec![Vec::new(); VARIANTS.len()];
-    let mut allocs = vec![Vec::new(); VARIANTS.len()];
+    /// One variant's figures, a value per round.
+    #[derive(Default, Clone)]
+    struct Figures {
+        times: Vec<f64>,
+        ratios: Vec<f64>,
+        allocations: Vec<f64>,
+    }
+    let mut figures = vec![Figures::default(); VARIANTS.len()];
     for round in 0..rounds {
         let mut off = f64::NAN;
-        for (i, variant) in VARIANTS.iter().enumerate() {
+        for (variant, figures) in VARIANTS.iter().zip(figures.iter_mut()) {
             let (us, allocations) = run_variant(bench, variant, flows, &recorder);
-            if i == 0 {
+            if *variant == "off" {
                 off = us;
             }
-            times[i].push(us);
-            ratios[i].push(us / off);
-            allocs[i].push(allocations);
+            figures.times.push(us);
+            figures.ratios.push(us / off);
+            figures.allocations.push(allocations);
         }
         eprintln!("{name}: round {} of {rounds} done", round + 1);
     }
-    println!("\n{name} flow, {rounds} rounds of {flows} flows per variant (medians; ratio against `off` of the same round)");
+    println!(
+        "\n{name} flow, {rounds} rounds of {flows} flows per variant (medians; ratio against `off` of the same round)"
+    );
     println!("| variant | µs per flow | ratio to off [min, max] | allocations per flow |");
     println!("|---|---:|---:|---:|");
-    for (i, variant) in VARIANTS.iter().enumerate() {
-        let (low, high) = ratios[i].iter().fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
+    for (variant, figures) in VARIANTS.iter().zip(figures) {
+        let (low, high) = figures.ratios.iter().fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
         println!(
             "| {variant} | {:.1} | {:.2}x [{low:.2}, {high:.2}] | {:.1} |",
-            median(times[i].clone()),
-            median(ratios[i].clone()),
-            median(allocs[i].clone()),
+            median(figures.times),
+            median(figures.ratios),
+            median(figures.allocations),
         );
     }
     println!("{}", count_spans(bench));

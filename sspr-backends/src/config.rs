@@ -276,10 +276,8 @@ pub enum AuditConfig {
         path: PathBuf,
         /// Rotate when the file would grow past this many bytes (`audit.jsonl` ->
         /// `audit.jsonl.1` -> ...). Default: never rotated.
-        #[serde(default)]
         max_bytes: Option<u64>,
         /// With `max_bytes`: how many previous files to keep. Default 5.
-        #[serde(default = "default_keep")]
         keep: usize,
     },
     /// One row per event in a SQLite database (`path`, default `audit.sqlite` in
@@ -921,7 +919,8 @@ mod tests {
             assert!(matches!(&err, ConfigError::Parse(m) if m.contains(named)), "{table}: {err}");
         }
         // Good tables still read as before.
-        let good = BackendsConfig::from_toml_str("[audit]\nkind = \"json_lines\"\npath = \"a.jsonl\"\nmax_bytes = 10\n");
+        let good =
+            BackendsConfig::from_toml_str("[audit]\nkind = \"json_lines\"\npath = \"a.jsonl\"\nmax_bytes = 10\n");
         assert!(matches!(good.unwrap().audit, Some(AuditConfig::JsonLines { max_bytes: Some(10), keep: 5, .. })));
     }
 

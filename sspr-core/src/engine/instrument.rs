@@ -111,7 +111,12 @@ fn backend_error_name(error: &BackendError) -> &'static str {
 
 impl super::Sspr {
     /// The body of [`observed!`]: run `body` in `span`, record its duration and outcome.
-    pub(super) async fn observe<T: CallOutcome>(&self, op: &'static str, span: Span, body: impl Future<Output = T>) -> T {
+    pub(super) async fn observe<T: CallOutcome>(
+        &self,
+        op: &'static str,
+        span: Span,
+        body: impl Future<Output = T>,
+    ) -> T {
         let started = self.now();
         let out = body.instrument(span.clone()).await;
         telemetry::engine_call(op, elapsed(started, self.now()));
@@ -154,14 +159,8 @@ async fn timed<T>(
 /// `timed(clock, "backend", "op", "backend.op", call)` from `timed!(clock, backend.op, call)`.
 macro_rules! timed {
     ($clock:expr, $backend:ident . $op:ident, $call:expr) => {
-        timed(
-            $clock,
-            stringify!($backend),
-            stringify!($op),
-            concat!(stringify!($backend), ".", stringify!($op)),
-            $call,
-        )
-        .await
+        timed($clock, stringify!($backend), stringify!($op), concat!(stringify!($backend), ".", stringify!($op)), $call)
+            .await
     };
 }
 
