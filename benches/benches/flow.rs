@@ -12,8 +12,8 @@
 //! Group `steps` runs the same whole flows but times one step each, to show where the time
 //! of `full_flow` goes.
 //!
-//! Group `telemetry` runs `full_flow` with the engine's metrics and spans off, each on, and
-//! both on (issue 15's goal: at most 10% more than off).
+//! The same flow with the engine's metrics and spans off and on is the `telemetry` benchmark
+//! (`benches/telemetry.rs`).
 //!
 //! The issue's target: `full_flow` costs at most 3x `crypto_floor`.
 
@@ -33,7 +33,6 @@ use rand_chacha::rand_core::SeedableRng;
 use sspr_benches::{RNG_SEED, clock, crypto_floor, email, engine, enroll, login, runtime, secret_key};
 use sspr_core::memory::{MemoryStateStore, Outbox};
 use sspr_core::{ManualClock, NewPassword, RequestContext, Sspr, password};
-use tracing_subscriber::layer::SubscriberExt as _;
 
 /// Users the flows take turns on. With the clock moving one second per flow, each user
 /// starts 3600 / 64 = 56 flows an hour: under the relaxed per-user and per-destination caps
@@ -179,69 +178,6 @@ fn benches(c: &mut Criterion) {
         });
     }
     steps.finish();
-
-    // The engine's counters (`sspr_core::telemetry`) and spans (`engine::instrument`) off and
-    // on, side by side in one run. "off": no recorder (the `metrics` facade's no-op) and no
-    // subscriber (every span disabled). "metrics": a Prometheus recorder, as the portal's
-    // `metrics_listen` installs. "tracing": the portal's OTLP pipeline (a registry, the
-    // `tracing-opentelemetry` layer for target `sspr_core`, a batch span processor on its own
-    // thread) with an exporter that discards the batches instead of posting them;
-    // "spans_registry": the spans kept by a bare registry, no exporter. "both": the
-    // two together (metrics and the OTLP pipeline). The runtime is current-thread, so the flow runs on this thread and a
-    // thread-local recorder and subscriber see all of it.
-    let mut telemetry = c.benchmark_group("telemetry");
-    telemetry.measurement_time(Duration::from_secs(5)).sample_size(30);
-    let run = |group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str| {
-        group.bench_function(name, |b| {
-            let bench = &bench;
-            b.to_async(&rt).iter(|| async move { bench.flow(None).await });
-        });
-    };
-    run(&mut telemetry, "off");
-    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
-    let handle = recorder.handle();
-    metrics::with_local_recorder(&recorder, || run(&mut telemetry, "metrics"));
-    // The spans alone: a registry that keeps them, no exporter layer (what sspr's own
-    // instrumentation costs, apart from what an OpenTelemetry pipeline adds per span).
-    let registry = tracing_subscriber::registry()
-        .with(tracing_subscriber::filter::Targets::new().with_target("sspr_core", tracing::Level::INFO));
-    tracing::subscriber::with_default(registry, || run(&mut telemetry, "spans_registry"));
-    let (provider, subscriber) = otlp_pipeline();
-    tracing::subscriber::with_default(subscriber, || run(&mut telemetry, "tracing"));
-    let (provider_both, subscriber) = otlp_pipeline();
-    tracing::subscriber::with_default(subscriber, || {
-        metrics::with_local_recorder(&recorder, || run(&mut telemetry, "both"));
-    });
-    telemetry.finish();
-    // Rendered once, as a scrape would (not asserted: a criterion filter may skip "metrics").
-    black_box(handle.render());
-    for provider in [provider, provider_both] {
-        provider.shutdown().expect("the span pipeline shuts down");
-    }
-}
-
-/// An exporter that drops each batch: the OTLP pipeline without the network.
-#[derive(Debug)]
-struct Discard;
-
-impl opentelemetry_sdk::trace::SpanExporter for Discard {
-    async fn export(&self, batch: Vec<opentelemetry_sdk::trace::SpanData>) -> opentelemetry_sdk::error::OTelSdkResult {
-        black_box(batch);
-        Ok(())
-    }
-}
-
-/// The portal's span pipeline (`sspr-portal/src/otlp.rs`) with [`Discard`] as its exporter.
-fn otlp_pipeline() -> (opentelemetry_sdk::trace::SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
-    use opentelemetry::trace::TracerProvider as _;
-    use tracing_subscriber::Layer as _;
-    use tracing_subscriber::layer::SubscriberExt as _;
-
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(Discard).build();
-    let layer = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("sspr"))
-        .with_filter(tracing_subscriber::filter::Targets::new().with_target("sspr_core", tracing::Level::INFO));
-    (provider, tracing_subscriber::registry().with(layer))
 }
 
 /// The generated group function is `pub` and undocumented: keep it in a module of its own.

@@ -263,9 +263,11 @@ pub enum SmsConfig {
     Webhook(WebhookConfig),
 }
 
-/// Where audit events go.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+/// Where audit events go. Read from a table with a `kind` (`json_lines`, `sqlite`,
+/// `postgres`, `syslog`, `webhook`) and that sink's settings; a bad setting's error names it
+/// (`[audit] kind = "sqlite": retain_days: invalid value ...`), which serde's derived
+/// internally tagged enums cannot do (they buffer the table and lose the key).
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AuditConfig {
     /// Appended as JSON lines to a file (see [`JsonLinesAuditSink`]).
@@ -274,10 +276,8 @@ pub enum AuditConfig {
         path: PathBuf,
         /// Rotate when the file would grow past this many bytes (`audit.jsonl` ->
         /// `audit.jsonl.1` -> ...). Default: never rotated.
-        #[serde(default)]
         max_bytes: Option<u64>,
         /// With `max_bytes`: how many previous files to keep. Default 5.
-        #[serde(default = "default_keep")]
         keep: usize,
     },
     /// One row per event in a SQLite database (`path`, default `audit.sqlite` in
@@ -293,6 +293,55 @@ pub enum AuditConfig {
     /// Each event's JSON, signed, `POST`ed to a receiver (`url`, `key`, ...; see
     /// [`WebhookConfig`] and [`WebhookAuditSink`]).
     Webhook(WebhookConfig),
+}
+
+/// The settings of `[audit] kind = "json_lines"` (the fields of [`AuditConfig::JsonLines`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonLinesFields {
+    path: PathBuf,
+    #[serde(default)]
+    max_bytes: Option<u64>,
+    #[serde(default = "default_keep")]
+    keep: usize,
+}
+
+/// The sinks' names, as `kind` takes them.
+const AUDIT_KINDS: &[&str] = &["json_lines", "sqlite", "postgres", "syslog", "webhook"];
+
+impl<'de> Deserialize<'de> for AuditConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        // The table as a value, then its settings into the sink's own type, with the path of
+        // whatever does not fit (`serde_path_to_error`).
+        let mut table = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let kind = match table.remove("kind") {
+            Some(serde_json::Value::String(kind)) => kind,
+            Some(other) => return Err(D::Error::custom(format!("[audit] kind: expected a string, found {other}"))),
+            None => return Err(D::Error::missing_field("kind")),
+        };
+        let rest = serde_json::Value::Object(table);
+        fn settings<T: serde::de::DeserializeOwned, E: serde::de::Error>(
+            kind: &str,
+            rest: serde_json::Value,
+        ) -> Result<T, E> {
+            serde_path_to_error::deserialize(rest).map_err(|e| {
+                let path = e.path().to_string();
+                E::custom(format!("[audit] kind = \"{kind}\": {path}: {}", e.into_inner()))
+            })
+        }
+        Ok(match kind.as_str() {
+            "json_lines" => {
+                let JsonLinesFields { path, max_bytes, keep } = settings(&kind, rest)?;
+                Self::JsonLines { path, max_bytes, keep }
+            }
+            "sqlite" => Self::Sqlite(settings(&kind, rest)?),
+            "postgres" => Self::Postgres(settings(&kind, rest)?),
+            "syslog" => Self::Syslog(settings(&kind, rest)?),
+            "webhook" => Self::Webhook(settings(&kind, rest)?),
+            other => return Err(D::Error::unknown_variant(other, AUDIT_KINDS)),
+        })
+    }
 }
 
 /// The audit database when `[audit] kind = "sqlite"` gives no `path`.
@@ -829,9 +878,50 @@ mod tests {
             let err = BackendsConfig::from_toml_str(&misplaced).unwrap_err();
             assert!(matches!(err, ConfigError::Invalid(m) if m.contains("retain_days")), "{misplaced}: {err}");
         }
-        // (serde's internally tagged enums lose the key's name for a bad value: not named here)
         let err = BackendsConfig::from_toml_str("[audit]\nkind = \"sqlite\"\nretain_days = -1\n").unwrap_err();
-        assert!(matches!(err, ConfigError::Parse(_)), "{err}");
+        assert!(matches!(&err, ConfigError::Parse(m) if m.contains("retain_days")), "{err}");
+    }
+
+    // A bad setting of each audit sink is a `Parse` error naming the setting, from TOML and
+    // from JSON (a Python dict, a JS object) alike; a secret beside it is not in the error.
+    #[test]
+    fn a_bad_audit_setting_is_named_for_every_sink() {
+        let cases = [
+            ("json_lines", r#"{"path": "a.jsonl", "max_bytes": -5}"#, "max_bytes"),
+            ("json_lines", r#"{"path": "a.jsonl", "keep": "some"}"#, "keep"),
+            ("json_lines", r#"{"max_bytes": 5}"#, "path"),
+            ("sqlite", r#"{"retain_days": -1}"#, "retain_days"),
+            ("sqlite", r#"{"busy_timeout_ms": "long"}"#, "busy_timeout_ms"),
+            ("sqlite", r#"{"pth": "a.sqlite"}"#, "pth"),
+            ("postgres", r#"{"url": "postgres://u:s3cret@h/a", "retain_days": -1}"#, "retain_days"),
+            ("syslog", r#"{"address": "127.0.0.1:514", "timeout_ms": -1}"#, "timeout_ms"),
+            ("syslog", r#"{"address": "127.0.0.1:514", "transport": "carrier-pigeon"}"#, "transport"),
+            ("webhook", r#"{"url": "https://h/a", "key": "s3cret", "timeout_ms": "soon"}"#, "timeout_ms"),
+            ("webhook", r#"{"url": "https://h/a", "key": "s3cret", "retries": 3}"#, "retries"),
+        ];
+        for (kind, settings, field) in cases {
+            let mut table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(settings).unwrap();
+            table.insert("kind".into(), kind.into());
+            let json = serde_json::json!({ "audit": table });
+            let toml_text = toml::to_string(&serde_json::json!({ "audit": table })).unwrap();
+            for (from, err) in [
+                ("toml", BackendsConfig::from_toml_str(&toml_text).unwrap_err()),
+                ("json", BackendsConfig::from_json_value(json).unwrap_err()),
+            ] {
+                let text = err.to_string();
+                assert!(matches!(err, ConfigError::Parse(_)), "{kind} {from}: {text}");
+                assert!(text.contains(field) && text.contains(kind), "{kind} {from}: {field} not named: {text}");
+                assert!(!text.contains("s3cret"), "{kind} {from}: {text}");
+            }
+        }
+        for (table, named) in [("kind = \"nis\"\n", "nis"), ("path = \"a\"\n", "kind"), ("kind = 3\n", "kind")] {
+            let err = BackendsConfig::from_toml_str(&format!("[audit]\n{table}")).unwrap_err();
+            assert!(matches!(&err, ConfigError::Parse(m) if m.contains(named)), "{table}: {err}");
+        }
+        // Good tables still read as before.
+        let good =
+            BackendsConfig::from_toml_str("[audit]\nkind = \"json_lines\"\npath = \"a.jsonl\"\nmax_bytes = 10\n");
+        assert!(matches!(good.unwrap().audit, Some(AuditConfig::JsonLines { max_bytes: Some(10), keep: 5, .. })));
     }
 
     #[tokio::test]

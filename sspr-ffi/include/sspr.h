@@ -420,6 +420,11 @@ typedef struct SsprAuditVtable {
   bool (*record)(void *ctx, const char *event_json);
   // Called once when the engine no longer needs `ctx` (may be NULL).
   void (*release)(void *ctx);
+  // NULL, or called by `sspr_flush_audit` (at shutdown): return once every event handed
+  // to `record` so far is written where it goes (the queue drained), `true` on success,
+  // `false` if some could not be (`sspr_flush_audit` then fails with
+  // `SSPR_STATUS_BACKEND`). Called from any thread.
+  bool (*flush)(void *ctx);
 } SsprAuditVtable;
 
 // A check of a chosen password written in C, run after the policy's own checks and the
@@ -531,6 +536,11 @@ typedef struct SsprEngineOptions {
   // widget's token: pass it with `sspr_begin_reset_challenged`. A bad one is
   // `SSPR_STATUS_INVALID_INPUT` (field `"bot_challenge"`, never quoting the secret) or `_CONFIG`.
   const char *bot_challenge_json;
+  // Collect the engine's metrics (counters and latency histograms, `sspr_*` series) into
+  // the process's Prometheus registry, which `sspr_metrics_text` renders for the host's
+  // scrape endpoint. One registry per process: every engine built with this on counts
+  // into it. `SSPR_STATUS_CONFIG` when another `metrics` recorder holds the process.
+  bool metrics;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.
@@ -1010,6 +1020,15 @@ enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
 // or a NUL-terminated string.
 enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const char *reason);
 
+// The metrics of every engine of this process built with `metrics` on, in the Prometheus
+// text format (0.0.4; an empty string while none is), for the host's scrape endpoint
+// (`sspr_bind::metrics::text`, as Python's and Node's `metrics_text`). Labels are closed
+// sets: never a login, address or flow. `*out`: free with `sspr_string_free`.
+//
+// # Safety
+// `out` and `error_out` are NULL or writable.
+enum SsprStatus sspr_metrics_text(char **out, struct SsprError **error_out);
+
 // Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
 // called once for each, also when this call fails (unless `options` is NULL).
 //
@@ -1290,6 +1309,25 @@ enum SsprStatus sspr_flush_deliveries_async(const struct SsprEngine *engine,
                                             SsprCallback callback,
                                             void *user_data,
                                             struct SsprError **error_out);
+
+// Wait until every audit event recorded so far has reached the engine's sinks and they
+// have flushed what they buffer (`sspr_core::Sspr::flush_audit`): at shutdown, after
+// `sspr_flush_deliveries` (whose failures are audited too) and before
+// `sspr_engine_free`, so that the trail ends with the process's last events. A sink that
+// cannot flush is `SSPR_STATUS_BACKEND`.
+//
+// # Safety
+// `engine` is a live engine; `error_out` is NULL or writable.
+enum SsprStatus sspr_flush_audit(const struct SsprEngine *engine, struct SsprError **error_out);
+
+// `sspr_flush_audit` as a callback call; `result` is NULL.
+//
+// # Safety
+// As `sspr_flush_audit`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_flush_audit_async(const struct SsprEngine *engine,
+                                       SsprCallback callback,
+                                       void *user_data,
+                                       struct SsprError **error_out);
 
 // Send a one-time code to a contact a user wants to add or change to: `channel` (an
 // `SsprChannel` value) and `value`, the address or number. The contact is saved only by

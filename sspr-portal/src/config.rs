@@ -44,6 +44,16 @@ pub struct Config {
     /// over OTLP/HTTP to this collector URL, e.g. `http://127.0.0.1:4318/v1/traces`. Off
     /// by default.
     pub otlp_endpoint: Option<String>,
+    /// With `otlp_endpoint`: the share of resets traced, `0.0..=1.0` (the SDK's
+    /// `ParentBased(TraceIdRatioBased)` sampler: a trace is kept or dropped whole, by its
+    /// trace id). Default: not set here, so the standard `OTEL_TRACES_SAMPLER` /
+    /// `OTEL_TRACES_SAMPLER_ARG` variables decide, and without them every reset is traced.
+    pub otlp_sample_ratio: Option<f64>,
+    /// With `otlp_endpoint`: export a child span per backend call (directory, store,
+    /// notifier, audit sink; the engine's DEBUG-level spans) under each engine call's span.
+    /// Default true. `false` exports one span per engine call (and per delivery) only,
+    /// which costs a fraction of it (BENCHMARKS.md section 11).
+    pub otlp_backend_spans: bool,
     /// The URL users reach the portal at. With `https://` cookies are marked `Secure`
     /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
     pub public_url: Option<String>,
@@ -134,6 +144,8 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             metrics_listen: None,
             otlp_endpoint: None,
+            otlp_sample_ratio: None,
+            otlp_backend_spans: true,
             public_url: None,
             data_dir: PathBuf::from(".sspr-portal"),
             secret_key_file: None,
@@ -193,6 +205,11 @@ impl Config {
         }
         if !(1..=10_000_000).contains(&self.max_sessions_per_ip) {
             return Err(Error::Config("max_sessions_per_ip must be 1..=10000000".into()));
+        }
+        if let Some(ratio) = self.otlp_sample_ratio
+            && !(0.0..=1.0).contains(&ratio)
+        {
+            return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -448,6 +465,13 @@ mod tests {
         assert_eq!(Config::default().otlp_endpoint, None, "tracing export off by default");
         let traced = Config::from_toml("otlp_endpoint = \"http://127.0.0.1:4318/v1/traces\"").unwrap();
         assert_eq!(traced.otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318/v1/traces"));
+        assert_eq!((traced.otlp_sample_ratio, traced.otlp_backend_spans), (None, true), "every span by default");
+        let sampled = Config::from_toml("otlp_sample_ratio = 0.25\notlp_backend_spans = false").unwrap();
+        assert_eq!((sampled.otlp_sample_ratio, sampled.otlp_backend_spans), (Some(0.25), false));
+        for bad in ["1.5", "-0.1", "nan"] {
+            let e = Config::from_toml(&format!("otlp_sample_ratio = {bad}")).unwrap_err().to_string();
+            assert!(e.contains("otlp_sample_ratio"), "{bad}: {e}");
+        }
         let on = Config::from_toml("metrics_listen = \"127.0.0.1:9464\"").unwrap();
         assert_eq!(on.metrics_addr().unwrap().unwrap().to_string(), "127.0.0.1:9464");
         assert!(Config::from_toml("public_url = \"ftp://x\"").is_err());

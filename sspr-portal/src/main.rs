@@ -80,7 +80,14 @@ async fn main() -> ExitCode {
     };
     // The log on stderr (`RUST_LOG`), and the engine's spans to the OTLP collector if one is
     // configured (a filter of its own: `RUST_LOG=warn` does not turn the traces off).
-    let exporter = match config.otlp_endpoint.as_deref().map(sspr_portal::otlp::Exporter::new).transpose() {
+    let tracing =
+        sspr_portal::otlp::Tracing { sample_ratio: config.otlp_sample_ratio, backend_spans: config.otlp_backend_spans };
+    let exporter = match config
+        .otlp_endpoint
+        .as_deref()
+        .map(|endpoint| sspr_portal::otlp::Exporter::with_tracing(endpoint, tracing))
+        .transpose()
+    {
         Ok(exporter) => exporter,
         Err(e) => {
             eprintln!("portal: {e}");

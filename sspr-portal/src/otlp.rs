@@ -1,12 +1,19 @@
 //! Tracing spans exported over OTLP/HTTP (protobuf), when `otlp_endpoint` is configured.
 //!
 //! The engine opens a span per call (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome`
-//! and `sspr.flow`, the flow's keyed reference) and a child `sspr.backend` span per backend
-//! call (`sspr_core`'s `engine::instrument`). This module turns them into OpenTelemetry spans
-//! (`tracing-opentelemetry`) and sends them in batches to a collector (`opentelemetry-otlp`,
-//! from a thread of its own: a slow collector never slows a reset). Only the engine's spans
-//! (target `sspr_core`) are exported: their fields are closed sets and keyed hashes, never a
-//! login, address, PIN or password.
+//! and `sspr.flow`, the flow's keyed reference; level INFO) and a child `sspr.backend` span per
+//! backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This module turns them into
+//! OpenTelemetry spans (`tracing-opentelemetry`) and sends them in batches to a collector
+//! (`opentelemetry-otlp`, from a thread of its own: a slow collector never slows a reset).
+//! Only the engine's spans (target `sspr_core`) are exported: their fields are closed sets and
+//! keyed hashes, never a login, address, PIN or password.
+//!
+//! What a span costs is kept down ([`Tracing`]): the backend spans can be left out
+//! (`otlp_backend_spans = false`: the filter is then INFO and their call sites are disabled),
+//! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer adds none of its
+//! optional attributes (source location, thread, target, busy/idle times) nor activates an
+//! OpenTelemetry context on each poll (nothing else in the portal reads it). BENCHMARKS.md
+//! section 11 has the figures.
 //!
 //! The HTTP client is reqwest's blocking one, built here with rustls on the ring provider and
 //! the system's trust roots, as the portal's other HTTPS clients are: reqwest is built without
@@ -19,7 +26,7 @@ use std::time::Duration;
 
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
@@ -27,20 +34,65 @@ use tracing_subscriber::registry::LookupSpan;
 
 use sspr_core::{Error, Result};
 
+/// Which spans are exported, and how many of the traces (the portal's `otlp_*` settings).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tracing {
+    /// The share of traces kept, `0.0..=1.0`, by a `ParentBased(TraceIdRatioBased)` sampler;
+    /// `None` leaves the SDK's default (the `OTEL_TRACES_SAMPLER` variables, else every trace).
+    pub sample_ratio: Option<f64>,
+    /// Export the engine's DEBUG-level child span per backend call too.
+    pub backend_spans: bool,
+}
+
+impl Default for Tracing {
+    /// Every trace, with its backend spans.
+    fn default() -> Self {
+        Self { sample_ratio: None, backend_spans: true }
+    }
+}
+
+impl Tracing {
+    /// The level the engine's spans are exported from: DEBUG with the backend spans, else
+    /// INFO (one span per engine call and per delivery).
+    pub fn level(&self) -> tracing::Level {
+        if self.backend_spans { tracing::Level::DEBUG } else { tracing::Level::INFO }
+    }
+
+    /// The sampler for [`Tracing::sample_ratio`], if one is set.
+    pub fn sampler(&self) -> Option<Sampler> {
+        self.sample_ratio.map(|ratio| Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))))
+    }
+}
+
 /// The exporter's pipeline; flush it before the process ends ([`Exporter::shutdown`]), or the
 /// last batch is lost.
 #[derive(Debug, Clone)]
 pub struct Exporter {
     provider: SdkTracerProvider,
+    tracing: Tracing,
 }
 
 impl Exporter {
     /// An exporter sending to `endpoint`, the collector's full OTLP/HTTP traces URL
-    /// (`http://collector:4318/v1/traces`).
+    /// (`http://collector:4318/v1/traces`), every trace with its backend spans.
     ///
     /// # Errors
     /// `Config` when the endpoint is not an `http(s)://` URL or the client cannot be built.
     pub fn new(endpoint: &str) -> Result<Self> {
+        Self::with_tracing(endpoint, Tracing::default())
+    }
+
+    /// An exporter sending to `endpoint` what `tracing` selects.
+    ///
+    /// # Errors
+    /// `Config` when the endpoint is not an `http(s)://` URL, the sample ratio is not in
+    /// `0.0..=1.0`, or the client cannot be built.
+    pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
+        if let Some(ratio) = tracing.sample_ratio
+            && !(0.0..=1.0).contains(&ratio)
+        {
+            return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
+        }
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(Error::Config(format!("otlp_endpoint = {endpoint:?} is not an http(s):// URL")));
         }
@@ -52,23 +104,23 @@ impl Exporter {
             .with_endpoint(endpoint)
             .build()
             .map_err(|e| Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}")))?;
-        let provider = SdkTracerProvider::builder()
+        let mut builder = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name("sspr-portal").build())
-            .build();
-        Ok(Self { provider })
+            .with_resource(Resource::builder().with_service_name("sspr-portal").build());
+        if let Some(sampler) = tracing.sampler() {
+            builder = builder.with_sampler(sampler);
+        }
+        Ok(Self { provider: builder.build(), tracing })
     }
 
-    /// The `tracing` layer that hands the engine's spans (target `sspr_core`, level info and
-    /// above) to this exporter; the other layers (the log on stderr) keep their own filter.
+    /// The `tracing` layer that hands the engine's spans (target `sspr_core`, from the level
+    /// of [`Tracing::level`]) to this exporter; the other layers (the log on stderr) keep
+    /// their own filter.
     pub fn layer<S>(&self) -> impl Layer<S> + use<S>
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
-        let tracer = self.provider.tracer("sspr");
-        tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            .with_filter(Targets::new().with_target("sspr_core", tracing::Level::INFO))
+        layer(self.provider.tracer("sspr"), self.tracing.level())
     }
 
     /// Send what is still batched now (tests; before a pause).
@@ -86,6 +138,29 @@ impl Exporter {
     pub fn shutdown(&self) -> Result<()> {
         self.provider.shutdown().map_err(|e| Error::Config(format!("otlp shutdown failed: {e}")))
     }
+}
+
+/// The OpenTelemetry layer over `tracer` for the engine's spans from `level` up, without the
+/// optional per-span work: no source location, thread or target attributes (the span's name
+/// and `sspr.*` fields say where it comes from), no busy/idle times (the span's own start and
+/// end are its time), and no OpenTelemetry context activated on every enter of a span (a poll
+/// of its future): nothing else in the portal reads that context, and the parent of each
+/// span is still found from the `tracing` span tree. (`sspr-benches`' `telemetry` group
+/// builds the same layer.)
+pub fn layer<S, T>(tracer: T, level: tracing::Level) -> impl Layer<S> + use<S, T>
+where
+    S: Subscriber + for<'span> LookupSpan<'span>,
+    T: opentelemetry::trace::Tracer + Send + Sync + 'static,
+    T::Span: Send + Sync,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_context_activation(false)
+        .with_filter(Targets::new().with_target("sspr_core", level))
 }
 
 /// A blocking reqwest client with rustls on ring and the system's roots. Built on a thread of

@@ -160,6 +160,72 @@ async fn a_reset_s_spans_reach_an_otlp_receiver_and_carry_no_secret() {
     }
 }
 
+/// Every span the receiver got.
+fn spans_of(received: &Received) -> Vec<Span> {
+    let requests = received.lock().unwrap().clone();
+    requests.iter().flat_map(|r| &r.resource_spans).flat_map(|r| &r.scope_spans).flat_map(|s| s.spans.clone()).collect()
+}
+
+/// A whole reset through the pages with `exporter`'s layer on this thread; returns the PIN
+/// and the temporary password, after the spans were flushed to the receiver.
+async fn traced_reset(exporter: &sspr_portal::otlp::Exporter) -> (String, String) {
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(exporter.layer()));
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    let page = reset_to_pin(&mut browser, "Jane.Doe@Example.org").await;
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let modes = browser.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    let done = browser.submit("/passwordreset/complete", &[("csrf", &modes.csrf()), ("mode", "temporary")]).await;
+    let temporary = done.by_id("temporary-password").expect("the temporary password is shown");
+    portal.sspr().flush_deliveries().await;
+    let flusher = exporter.clone();
+    tokio::task::spawn_blocking(move || flusher.flush()).await.unwrap().unwrap();
+    (pin, temporary)
+}
+
+// `otlp_backend_spans = false`: one span per engine call (and per delivery), none per backend
+// call, with the same step, outcome and flow reference, and still nothing of the user's.
+#[tokio::test]
+async fn without_backend_spans_each_engine_call_is_one_span() {
+    use sspr_portal::otlp::{Exporter, Tracing};
+    let (endpoint, received) = receiver();
+    let exporter = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: None, backend_spans: false }).unwrap();
+    let (pin, temporary) = traced_reset(&exporter).await;
+    let spans = spans_of(&received);
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+    for step in ["begin_reset", "send_pin", "verify_pin", "complete_reset"] {
+        let calls: Vec<&Span> = spans.iter().filter(|s| s.name == format!("sspr.{step}")).collect();
+        assert_eq!(calls.len(), 1, "{names:?}");
+        assert_eq!(attribute(calls[0], "sspr.outcome"), Some("ok"));
+        assert!(attribute(calls[0], "sspr.flow").is_some_and(|f| f.len() >= 16), "{:?}", calls[0]);
+    }
+    assert!(names.iter().all(|n| n.starts_with("sspr.") && *n != "sspr.backend"), "{names:?}");
+    assert!(spans.iter().all(|s| attribute(s, "sspr.backend").is_none()), "{names:?}");
+    let delivery = spans.iter().find(|s| s.name == "sspr.delivery").expect("the PIN's delivery span");
+    let send_pin = spans.iter().find(|s| s.name == "sspr.send_pin").unwrap();
+    assert_eq!(delivery.parent_span_id, send_pin.span_id);
+    let everything: Vec<String> =
+        spans.iter().flat_map(|s| s.attributes.iter().map(|a| format!("{}={:?}", a.key, a.value))).collect();
+    let everything = everything.join("\n");
+    for secret in [pin.as_str(), temporary.as_str(), "Jane.Doe", "jane.doe", "example.org", "private.example"] {
+        assert!(!everything.contains(secret), "{secret} was exported:\n{everything}");
+    }
+}
+
+// `otlp_sample_ratio`: 0 keeps no trace at all (a trace is dropped whole, its children with
+// its root), and a ratio outside 0..=1 is refused by name.
+#[tokio::test]
+async fn a_sample_ratio_of_zero_exports_no_span() {
+    use sspr_portal::otlp::{Exporter, Tracing};
+    let (endpoint, received) = receiver();
+    let exporter = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: Some(0.0), backend_spans: true }).unwrap();
+    traced_reset(&exporter).await;
+    let spans = spans_of(&received);
+    assert!(spans.is_empty(), "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
+    let e = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: Some(2.0), backend_spans: true }).unwrap_err();
+    assert!(e.to_string().contains("otlp_sample_ratio"), "{e}");
+}
+
 #[test]
 fn the_endpoint_must_be_an_http_url() {
     let e = sspr_portal::otlp::Exporter::new("collector:4318").unwrap_err();

@@ -156,7 +156,7 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn contacts(&self, login: &str) -> Result<Contacts> {
-        observed!(self, contacts, None, async move {
+        observed!(self, contacts, async move {
             let user = self.resolve(login).await?;
             Ok(self.view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default(), self.now()))
         })
@@ -186,7 +186,7 @@ impl Sspr {
         update: ContactUpdate,
         ctx: &RequestContext,
     ) -> Result<Contacts> {
-        observed!(self, update_contacts, None, async move {
+        observed!(self, update_contacts, async move {
             let user = self.resolve(login).await?;
             self.change_contacts(actor, &user, update, ctx, false).await
         })
@@ -262,7 +262,7 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
-        observed!(self, set_enabled, None, async move {
+        observed!(self, set_enabled, async move {
             Self::require_admin(actor)?;
             let user = self.resolve(login).await?;
             if enabled
@@ -291,7 +291,7 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn status(&self, login: &str) -> Result<UserStatus> {
-        observed!(self, status, None, async move {
+        observed!(self, status, async move {
             let user = self.resolve(login).await?;
             self.status_of(user, self.now()).await
         })
@@ -320,7 +320,7 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn unblock(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<()> {
-        observed!(self, unblock, None, async move {
+        observed!(self, unblock, async move {
             Self::require_admin(actor)?;
             let user = self.resolve(login).await?;
             let subject = self.user_subject(&user.id);

@@ -46,7 +46,7 @@ impl Sspr {
         new: &Password,
         ctx: &RequestContext,
     ) -> Result<()> {
-        observed!(self, change_password, None, async move {
+        observed!(self, change_password, async move {
             let login = NormalizedLogin::parse(login)?;
             self.padded(self.change_password_unpadded(&login, current, new, ctx)).await
         })
@@ -136,7 +136,7 @@ impl Sspr {
     ///
     /// Errors: `Backend` (the directory could not be read).
     pub async fn password_rules(&self) -> Result<PasswordRules> {
-        observed!(self, password_rules, None, async move {
+        observed!(self, password_rules, async move {
             let own = self.inner.policy.chosen_password_min_length;
             let mut rules = match self.inner.directory.password_rules().await {
                 Ok(rules) => rules,

@@ -78,7 +78,7 @@ impl Sspr {
         filter: &EnrollmentFilter,
         ctx: &RequestContext,
     ) -> Result<EnrollmentReport> {
-        observed!(self, enrollment_report, None, async move {
+        observed!(self, enrollment_report, async move {
             Self::require_admin(actor)?;
             let filter = self.check_filter(filter)?;
             let (rows, truncated, now) = self.covered_rows(&filter).await?;
@@ -134,7 +134,7 @@ impl Sspr {
         filter: &EnrollmentFilter,
         ctx: &RequestContext,
     ) -> Result<ReminderRun> {
-        observed!(self, send_registration_reminders, None, async move {
+        observed!(self, send_registration_reminders, async move {
             Self::require_admin(actor)?;
             let filter = self.check_filter(filter)?;
             let url = self.inner.policy.registration_url.clone();
@@ -221,7 +221,7 @@ impl Sspr {
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed` (`not_enabled` when the user acts
     /// and SSPR is not enabled for them), `Backend`.
     pub async fn confirm_contacts(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<Contacts> {
-        observed!(self, confirm_contacts, None, async move {
+        observed!(self, confirm_contacts, async move {
             let user = self.resolve(login).await?;
             let now = self.now();
             let update = self

@@ -121,7 +121,7 @@ impl Sspr {
     /// PIN already promised to a user is lost. Deliveries started while it waits are waited
     /// for too; a delivery retrying an unavailable notifier may take until its PIN expires.
     pub async fn flush_deliveries(&self) {
-        observed!(self, flush_deliveries, None, async move {
+        observed!(self, flush_deliveries, async move {
             std::future::poll_fn(|cx| self.inner.deliveries.poll_idle(cx)).await;
         })
     }
@@ -139,7 +139,7 @@ impl Sspr {
     /// [`Error::Backend`](crate::Error::Backend) when the sink cannot say its events are
     /// stored (a queue whose draining task has ended: its runtime shut down).
     pub async fn flush_audit(&self) -> crate::error::Result<()> {
-        observed!(self, flush_audit, None, async move { Ok(self.inner.audit.flush().await?) })
+        observed!(self, flush_audit, async move { Ok(self.inner.audit.flush().await?) })
     }
 
     /// Hand a PIN to the delivery set. Returns at once when the engine has a spawner (after a

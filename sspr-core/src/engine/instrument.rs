@@ -4,14 +4,17 @@
 //! (fields `sspr.step`, `sspr.outcome` and `sspr.flow`, the flow's keyed reference, never its
 //! id), and its duration on the engine's [`Clock`] into `sspr_engine_call_seconds{operation}`.
 //! The backends are wrapped once, when the engine is built, in a timing decorator per trait:
-//! each call is a child span `sspr.backend` and its duration goes into
+//! each call is a child span `sspr.backend` at level DEBUG (a subscriber at INFO keeps only the
+//! engine calls, and then pays nothing per backend call) and its duration goes into
 //! `sspr_backend_call_seconds{backend,operation}`. The core reads no clock of its own: the
 //! durations are differences of the engine's clock (real time with [`crate::SystemClock`],
 //! simulated time with a [`crate::ManualClock`]). With no recorder and no subscriber installed,
 //! both are no-ops.
 //!
-//! Labels and span fields are closed sets (call, backend and method names, outcome names):
-//! never a login, address, IP, user id or flow id.
+//! Labels and span fields are closed sets (call, backend and method names, outcome names) and
+//! static strings: never a login, address, IP, user id or flow id, and nothing formatted per
+//! call. The flow's keyed reference is computed once per call, for the span and the call's
+//! audit events alike.
 
 use std::fmt;
 use std::future::Future;
@@ -35,18 +38,38 @@ use crate::secret::Password;
 use crate::telemetry;
 
 /// Run an engine call's body (an `async` block) in its span, timed: `observed!(self, call,
-/// flow_id_or_none, async move { ... })`. The span's name is `sspr.<call>`.
+/// async move { ... })`, or for a call on a flow `observed!(self, call, flow(flow_id) =>
+/// flow_ref, async move { ... })`, which computes the flow's keyed reference once, puts it on
+/// the span and binds it to `flow_ref` for the body (its audit events carry the same one). The
+/// span's name is `sspr.<call>`.
 macro_rules! observed {
-    ($sspr:ident, $op:ident, $flow:expr, $body:expr) => {{
-        let span = ::tracing::info_span!(
+    ($sspr:ident, $op:ident, $body:expr) => {{
+        let span = $crate::engine::instrument::call_span!($op);
+        $sspr.observe(stringify!($op), span, $body).await
+    }};
+    ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
+        let span = $crate::engine::instrument::call_span!($op);
+        let $flow_ref = $sspr.flow_ref($flow);
+        if !span.is_disabled() {
+            span.record("sspr.flow", $flow_ref.as_str());
+        }
+        $sspr.observe(stringify!($op), span, $body).await
+    }};
+}
+
+/// The span of engine call `$op` (level INFO): `sspr.<call>`, its step, and its outcome and
+/// flow reference to be recorded.
+macro_rules! call_span {
+    ($op:ident) => {
+        ::tracing::info_span!(
             concat!("sspr.", stringify!($op)),
             sspr.step = stringify!($op),
             sspr.outcome = ::tracing::field::Empty,
             sspr.flow = ::tracing::field::Empty,
-        );
-        $sspr.observe(stringify!($op), $flow, span, $body).await
-    }};
+        )
+    };
 }
+pub(super) use call_span;
 pub(super) use observed;
 
 /// The seconds from `started` to `now` on the engine's clock (0 if the clock went back).
@@ -91,15 +114,9 @@ impl super::Sspr {
     pub(super) async fn observe<T: CallOutcome>(
         &self,
         op: &'static str,
-        flow_id: Option<&str>,
         span: Span,
         body: impl Future<Output = T>,
     ) -> T {
-        if let Some(flow_id) = flow_id
-            && !span.is_disabled()
-        {
-            span.record("sspr.flow", self.flow_ref(flow_id));
-        }
         let started = self.now();
         let out = body.instrument(span.clone()).await;
         telemetry::engine_call(op, elapsed(started, self.now()));
@@ -114,28 +131,37 @@ impl super::Sspr {
     }
 }
 
-/// Time one backend call into `sspr_backend_call_seconds` in a child span.
+/// Time one backend call into `sspr_backend_call_seconds` in a child span `sspr.backend`
+/// (OpenTelemetry name `<backend>.<operation>`) at level DEBUG: a subscriber at INFO keeps one
+/// span per engine call and pays nothing for the backend calls (their span is disabled at the
+/// call site), one at DEBUG sees each backend call under its engine call.
 async fn timed<T>(
     clock: &dyn Clock,
     backend: &'static str,
     op: &'static str,
+    name: &'static str,
     call: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
         "sspr.backend",
-        otel.name = field::Empty,
+        otel.name = name,
         sspr.backend = backend,
         sspr.operation = op,
         sspr.outcome = field::Empty,
     );
-    if !span.is_disabled() {
-        span.record("otel.name", format_args!("{backend}.{op}"));
-    }
     let started = clock.now();
     let out = call.instrument(span.clone()).await;
     telemetry::backend_call(backend, op, elapsed(started, clock.now()));
     span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
     out
+}
+
+/// `timed(clock, "backend", "op", "backend.op", call)` from `timed!(clock, backend.op, call)`.
+macro_rules! timed {
+    ($clock:expr, $backend:ident . $op:ident, $call:expr) => {
+        timed($clock, stringify!($backend), stringify!($op), concat!(stringify!($backend), ".", stringify!($op)), $call)
+            .await
+    };
 }
 
 /// Declares a timing decorator around `Arc<dyn $trait>`; its `Debug` is the wrapped backend's.
@@ -169,45 +195,45 @@ decorator!(TimedAudit, AuditSink);
 #[async_trait]
 impl Directory for TimedDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        timed(&*self.clock, "directory", "find_user", self.inner.find_user(login)).await
+        timed!(&*self.clock, directory.find_user, self.inner.find_user(login))
     }
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
-        timed(&*self.clock, "directory", "set_password", self.inner.set_password(user, password, must_change)).await
+        timed!(&*self.clock, directory.set_password, self.inner.set_password(user, password, must_change))
     }
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        timed(&*self.clock, "directory", "unlock", self.inner.unlock(user)).await
+        timed!(&*self.clock, directory.unlock, self.inner.unlock(user))
     }
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
-        timed(&*self.clock, "directory", "authenticate", self.inner.authenticate(user, password)).await
+        timed!(&*self.clock, directory.authenticate, self.inner.authenticate(user, password))
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
-        timed(&*self.clock, "directory", "search", self.inner.search(query, limit)).await
+        timed!(&*self.clock, directory.search, self.inner.search(query, limit))
     }
     async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
-        timed(&*self.clock, "directory", "change_password", self.inner.change_password(user, old, new)).await
+        timed!(&*self.clock, directory.change_password, self.inner.change_password(user, old, new))
     }
     async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
-        timed(&*self.clock, "directory", "password_rules", self.inner.password_rules()).await
+        timed!(&*self.clock, directory.password_rules, self.inner.password_rules())
     }
 }
 
 #[async_trait]
 impl ContactStore for TimedContacts {
     async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
-        timed(&*self.clock, "contacts", "get", self.inner.get(user)).await
+        timed!(&*self.clock, contacts.get, self.inner.get(user))
     }
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
-        timed(&*self.clock, "contacts", "save", self.inner.save(user, enrollment, expected_version)).await
+        timed!(&*self.clock, contacts.save, self.inner.save(user, enrollment, expected_version))
     }
     async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
-        timed(&*self.clock, "contacts", "list", self.inner.list(after, limit)).await
+        timed!(&*self.clock, contacts.list, self.inner.list(after, limit))
     }
 }
 
 #[async_trait]
 impl StateStore for TimedStore {
     async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
-        timed(&*self.clock, "store", "get", self.inner.get(key, now)).await
+        timed!(&*self.clock, store.get, self.inner.get(key, now))
     }
     async fn put(
         &self,
@@ -217,7 +243,7 @@ impl StateStore for TimedStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<u64>, BackendError> {
-        timed(&*self.clock, "store", "put", self.inner.put(key, value, expected_version, expires_at, now)).await
+        timed!(&*self.clock, store.put, self.inner.put(key, value, expected_version, expires_at, now))
     }
     async fn increment(
         &self,
@@ -225,17 +251,17 @@ impl StateStore for TimedStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Counter, BackendError> {
-        timed(&*self.clock, "store", "increment", self.inner.increment(key, expires_at, now)).await
+        timed!(&*self.clock, store.increment, self.inner.increment(key, expires_at, now))
     }
     async fn increment_many(
         &self,
         counters: &[(&str, OffsetDateTime)],
         now: OffsetDateTime,
     ) -> Result<Vec<Counter>, BackendError> {
-        timed(&*self.clock, "store", "increment_many", self.inner.increment_many(counters, now)).await
+        timed!(&*self.clock, store.increment_many, self.inner.increment_many(counters, now))
     }
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
-        timed(&*self.clock, "store", "delete", self.inner.delete(key)).await
+        timed!(&*self.clock, store.delete, self.inner.delete(key))
     }
     async fn get_linked(
         &self,
@@ -243,7 +269,7 @@ impl StateStore for TimedStore {
         prefixes: &[&str],
         now: OffsetDateTime,
     ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
-        timed(&*self.clock, "store", "get_linked", self.inner.get_linked(key, prefixes, now)).await
+        timed!(&*self.clock, store.get_linked, self.inner.get_linked(key, prefixes, now))
     }
     async fn apply_after(
         &self,
@@ -251,26 +277,26 @@ impl StateStore for TimedStore {
         batch: &Batch<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<BatchOutcome>, BackendError> {
-        timed(&*self.clock, "store", "apply_after", self.inner.apply_after(first, batch, now)).await
+        timed!(&*self.clock, store.apply_after, self.inner.apply_after(first, batch, now))
     }
     async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
-        timed(&*self.clock, "store", "apply", self.inner.apply(batch, now)).await
+        timed!(&*self.clock, store.apply, self.inner.apply(batch, now))
     }
 }
 
 #[async_trait]
 impl Notifier for TimedNotifier {
     async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
-        timed(&*self.clock, "notifier", "send", self.inner.send(notification)).await
+        timed!(&*self.clock, notifier.send, self.inner.send(notification))
     }
 }
 
 #[async_trait]
 impl AuditSink for TimedAudit {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
-        timed(&*self.clock, "audit", "record", self.inner.record(event)).await
+        timed!(&*self.clock, audit.record, self.inner.record(event))
     }
     async fn flush(&self) -> Result<(), BackendError> {
-        timed(&*self.clock, "audit", "flush", self.inner.flush()).await
+        timed!(&*self.clock, audit.flush, self.inner.flush())
     }
 }

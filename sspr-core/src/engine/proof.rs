@@ -82,7 +82,7 @@ impl Sspr {
         value: &str,
         ctx: &RequestContext,
     ) -> Result<ContactProof> {
-        observed!(self, request_contact_proof, None, async move {
+        observed!(self, request_contact_proof, async move {
             let user = self.resolve(login).await?;
             if !self.inner.scope.is_eligible(&user) {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
@@ -191,7 +191,7 @@ impl Sspr {
         code: &str,
         ctx: &RequestContext,
     ) -> Result<Contacts> {
-        observed!(self, confirm_contact_proof, None, async move {
+        observed!(self, confirm_contact_proof, async move {
             let user = self.resolve(login).await?;
             let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
                 return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });

@@ -99,7 +99,7 @@ impl Sspr {
     /// account: nothing is stored), `InvalidInput` (a malformed login),
     /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
     pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
-        observed!(self, admin_recovery, None, async move {
+        observed!(self, admin_recovery, async move {
             match self.issue_recovery(actor, login, None, ctx).await? {
                 Issued::Shown { code, expires_at } => Ok(RecoveryCode { code, expires_at }),
                 Issued::Sent(_) => Err(Error::Config("a recovery code to show was sent".into())),
@@ -128,7 +128,7 @@ impl Sspr {
         channel: Channel,
         ctx: &RequestContext,
     ) -> Result<RecoverySent> {
-        observed!(self, admin_send_recovery_code, None, async move {
+        observed!(self, admin_send_recovery_code, async move {
             match self.issue_recovery(actor, login, Some(channel), ctx).await? {
                 Issued::Sent(sent) => Ok(sent),
                 Issued::Shown { .. } => Err(Error::Config("a recovery code to send was not sent".into())),
@@ -245,7 +245,7 @@ impl Sspr {
     /// (every refusal alike, so the answer says nothing about the login), `RateLimited`,
     /// `Backend`.
     pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
-        observed!(self, redeem_recovery_code, None, async move {
+        observed!(self, redeem_recovery_code, async move {
             let login = NormalizedLogin::parse(login)?;
             let Some(code) = pin::normalize_typed(code, RECOVERY_CODE_DIGITS) else {
                 return Err(Error::invalid(

@@ -373,7 +373,7 @@ impl Sspr {
     /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
     /// `Backend`.
     pub async fn begin_reset(&self, login: &str, ctx: &RequestContext) -> Result<ResetChallenge> {
-        observed!(self, begin_reset, None, async move {
+        observed!(self, begin_reset, async move {
             // A malformed login is refused at once: its syntax says nothing about any account.
             let login = NormalizedLogin::parse(login)?;
             self.padded(self.begin_reset_checked(login, ctx)).await
@@ -487,17 +487,18 @@ impl Sspr {
         confirm: Option<&str>,
         ctx: &RequestContext,
     ) -> Result<PinSent> {
-        observed!(self, send_pin, Some(flow_id), async move {
+        observed!(self, send_pin, flow(flow_id) => flow_ref, async move {
             let flow_id = parse_flow_id(flow_id)?;
             let channel =
                 Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
-            self.padded(self.send_pin_checked(flow_id, channel, confirm, ctx)).await
+            self.padded(self.send_pin_checked(flow_id, flow_ref, channel, confirm, ctx)).await
         })
     }
 
     async fn send_pin_checked(
         &self,
         flow_id: &str,
+        flow_ref: String,
         channel: Channel,
         confirm: Option<&str>,
         ctx: &RequestContext,
@@ -540,7 +541,7 @@ impl Sspr {
         };
 
         let mut scope = self.scope(ctx);
-        scope.flow_ref = Some(self.flow_ref(flow_id));
+        scope.flow_ref = Some(flow_ref);
         scope.user.clone_from(&real);
         scope.channel = Some(channel);
 
@@ -698,7 +699,7 @@ impl Sspr {
     /// (a progressive delay: nothing was compared), `Blocked` (this user, or this client for
     /// this user), `Expired`, `AlreadyUsed`, `InvalidState`, `Backend`.
     pub async fn verify_pin(&self, flow_id: &str, pin: Pin, ctx: &RequestContext) -> Result<Verified> {
-        observed!(self, verify_pin, Some(flow_id), async move {
+        observed!(self, verify_pin, flow(flow_id) => flow_ref, async move {
             // Malformed input is refused at once: its syntax says nothing about any account.
             let flow_id = parse_flow_id(flow_id)?;
             let policy = &self.inner.policy;
@@ -706,14 +707,19 @@ impl Sspr {
                 Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
                     Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
                 })?);
-            self.padded(self.verify_pin_checked(flow_id, &typed, ctx)).await
+            self.padded(self.verify_pin_checked(flow_id, flow_ref, &typed, ctx)).await
         })
     }
 
-    async fn verify_pin_checked(&self, flow_id: &str, typed: &str, ctx: &RequestContext) -> Result<Verified> {
+    async fn verify_pin_checked(
+        &self,
+        flow_id: &str,
+        flow_ref: String,
+        typed: &str,
+        ctx: &RequestContext,
+    ) -> Result<Verified> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let flow_ref = self.flow_ref(flow_id);
 
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
         let key = limits::flow(flow_id);
@@ -922,14 +928,13 @@ impl Sspr {
         new_password: NewPassword,
         ctx: &RequestContext,
     ) -> Result<ResetOutcome> {
-        observed!(self, complete_reset, Some(flow_id), async move {
+        observed!(self, complete_reset, flow(flow_id) => flow_ref, async move {
             let flow_id = parse_flow_id(flow_id)?;
             let mode = new_password.mode();
             if !self.mode_allowed(mode) {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::ModeDisabled });
             }
             let now = self.now();
-            let flow_ref = self.flow_ref(flow_id);
 
             let mut scope = self.scope(ctx);
             scope.flow_ref = Some(flow_ref);

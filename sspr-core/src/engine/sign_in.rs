@@ -51,7 +51,7 @@ impl Sspr {
     /// # }
     /// ```
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {
-        observed!(self, sign_in, None, async move {
+        observed!(self, sign_in, async move {
             let login = NormalizedLogin::parse(login)?;
             self.padded(self.sign_in_unpadded(&login, password, ctx)).await
         })
@@ -165,7 +165,7 @@ impl Sspr {
     ///
     /// Errors: `Backend`.
     pub async fn search_users(&self, query: &str, limit: usize) -> Result<Vec<UserStatus>> {
-        observed!(self, search_users, None, async move {
+        observed!(self, search_users, async move {
             let limit = limit.min(MAX_SEARCH_RESULTS);
             let users = self.inner.directory.search(query.trim(), limit).await?;
             let now = self.now();

@@ -84,6 +84,11 @@ pub struct EngineConfig {
     /// `Debug`: it holds the provider's secret.
     #[uniffi(default = None)]
     pub bot_challenge_json: Option<String>,
+    /// Collect the engine's metrics into the process's Prometheus registry, which
+    /// `Engine.metrics_text()` renders (one registry per process: every engine built with
+    /// this on counts into it). `Config` when another `metrics` recorder holds the process.
+    #[uniffi(default = false)]
+    pub metrics: bool,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -139,6 +144,7 @@ impl Engine {
         if let Some(clock) = clock {
             options = options.with_manual_clock(clock.clock.clone());
         }
+        options = options.with_metrics(config.metrics)?;
         let mut builder = options
             .apply(sspr_core::Sspr::builder(), ProcessTimer, ProcessSpawner)
             .directory(ForeignDirectory(directory))
@@ -455,6 +461,19 @@ impl Engine {
         })
         .await
     }
+
+    /// Wait until every audit event recorded so far has reached the sinks and they have
+    /// flushed what they buffer: at shutdown, after `flush_deliveries` (whose failures are
+    /// audited too). A sink that cannot flush is `Backend`.
+    pub async fn flush_audit(&self) -> Result<(), SsprError> {
+        run(async move { Ok(self.sspr.flush_audit().await?) }).await
+    }
+
+    /// The metrics of every engine of this process built with `metrics` on, in the
+    /// Prometheus text format (empty while none is), for the host's scrape endpoint.
+    pub fn metrics_text(&self) -> String {
+        sspr_bind::metrics::text()
+    }
 }
 
 #[cfg(test)]
@@ -475,6 +494,7 @@ mod tests {
             bot_challenge_json: Some(
                 r#"{"provider": "turnstile", "site_key": "0x4AAA", "secret": "0xS3CR3T-captcha"}"#.into(),
             ),
+            metrics: false,
         }
     }
 

@@ -647,6 +647,11 @@ pub struct SsprAuditVtable {
     pub record: Option<unsafe extern "C" fn(ctx: *mut c_void, event_json: *const c_char) -> bool>,
     /// Called once when the engine no longer needs `ctx` (may be NULL).
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+    /// NULL, or called by `sspr_flush_audit` (at shutdown): return once every event handed
+    /// to `record` so far is written where it goes (the queue drained), `true` on success,
+    /// `false` if some could not be (`sspr_flush_audit` then fails with
+    /// `SSPR_STATUS_BACKEND`). Called from any thread.
+    pub flush: Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>,
 }
 
 /// A check of a chosen password written in C, run after the policy's own checks and the
@@ -788,11 +793,12 @@ impl sspr_core::EventHook for CEventHook {
 pub(crate) struct CAudit {
     ctx: Ctx,
     record: unsafe extern "C" fn(*mut c_void, *const c_char) -> bool,
+    flush: Option<unsafe extern "C" fn(*mut c_void) -> bool>,
 }
 
 impl CAudit {
     pub(crate) fn new(ctx: Ctx, v: &SsprAuditVtable) -> Result<Self, SsprError> {
-        Ok(Self { record: v.record.ok_or_else(|| SsprError::null("audit.record"))?, ctx })
+        Ok(Self { record: v.record.ok_or_else(|| SsprError::null("audit.record"))?, flush: v.flush, ctx })
     }
 }
 
@@ -813,6 +819,16 @@ impl sspr_core::AuditSink for CAudit {
             Ok(())
         } else {
             Err(BackendError::new(BackendErrorKind::Other, "the C audit sink refused the event"))
+        }
+    }
+
+    async fn flush(&self) -> Result<(), BackendError> {
+        let Some(flush) = self.flush else { return Ok(()) };
+        // SAFETY: the vtable's contract: `ctx` usable from any thread.
+        if unsafe { flush(self.ctx.ptr) } {
+            Ok(())
+        } else {
+            Err(BackendError::new(BackendErrorKind::Other, "the C audit sink could not flush"))
         }
     }
 }

@@ -1488,6 +1488,131 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
   world_close(&w);
 }
 
+/* sspr_flush_audit (blocking and as a callback) calls the C sink's `flush` after the events
+ * recorded before it: what a C host whose `record` hands lines to a queue calls at shutdown. A
+ * sink that cannot flush is SSPR_STATUS_BACKEND. */
+typedef struct FlushLog {
+  pthread_mutex_t lock;
+  int events;
+  int events_at_flush;
+  int flushes;
+  bool fail;
+  int released;
+} FlushLog;
+
+static bool flush_log_record(void *ctx, const char *event_json) {
+  (void)event_json;
+  FlushLog *log = (FlushLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->events++;
+  pthread_mutex_unlock(&log->lock);
+  return true;
+}
+
+static bool flush_log_flush(void *ctx) {
+  FlushLog *log = (FlushLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->flushes++;
+  log->events_at_flush = log->events;
+  bool ok = !log->fail;
+  pthread_mutex_unlock(&log->lock);
+  return ok;
+}
+
+static void flush_log_release(void *ctx) {
+  FlushLog *log = (FlushLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->released++;
+  pthread_mutex_unlock(&log->lock);
+}
+
+static void test_flush_audit_flushes_the_c_sink(void) {
+  FlushLog log;
+  memset(&log, 0, sizeof log);
+  pthread_mutex_init(&log.lock, NULL);
+  SsprAuditVtable audit;
+  memset(&audit, 0, sizeof audit);
+  audit.ctx = &log;
+  audit.record = flush_log_record;
+  audit.release = flush_log_release;
+  audit.flush = flush_log_flush;
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0};
+  World w;
+  world_open_shared(&w, NULL, &shared);
+  char *flow = begin(&w, "jdoe@example.org");
+  free(flow);
+  CHECK(log.flushes == 0, "no flush before sspr_flush_audit (%d)", log.flushes);
+  SsprError *err = NULL;
+  SsprStatus st = sspr_flush_audit(w.engine, &err);
+  CHECK(st == SSPR_STATUS_OK && err == NULL, "flush_audit: %s", msg(err));
+  CHECK(log.flushes == 1 && log.events >= 3 && log.events_at_flush == log.events, "flushed once after %d of %d events",
+        log.events_at_flush, log.events);
+
+  Waiter wt;
+  memset(&wt, 0, sizeof wt);
+  pthread_mutex_init(&wt.lock, NULL);
+  pthread_cond_init(&wt.cond, NULL);
+  CHECK(sspr_flush_audit_async(w.engine, on_flushed, &wt, &err) == SSPR_STATUS_OK, "flush_audit_async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && wt.attempts_left == 1 && log.flushes == 2, "flush_audit_async: %d %s (%d)",
+        (int)wt.status, wt.message, log.flushes);
+  pthread_mutex_destroy(&wt.lock);
+  pthread_cond_destroy(&wt.cond);
+
+  pthread_mutex_lock(&log.lock);
+  log.fail = true;
+  pthread_mutex_unlock(&log.lock);
+  st = sspr_flush_audit(w.engine, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && err != NULL && log.flushes == 3, "a failed flush: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  CHECK(sspr_flush_audit(NULL, &err) == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0,
+        "NULL engine: %s", msg(err));
+  sspr_error_free(err);
+  world_close(&w);
+  CHECK(log.released == 1, "the audit ctx is released once (%d)", log.released);
+  pthread_mutex_destroy(&log.lock);
+}
+
+/* With `metrics` on, the engine counts into the process's Prometheus registry and
+ * sspr_metrics_text renders it (as Python's and Node's metrics_text): a reset's begin is
+ * counted, and no login or address is in the text. */
+static void test_metrics_text_counts_an_engine_with_metrics_on(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  backends_init(&b);
+  SsprEngineOptions o = backends_options(&b, &store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  o.policy_json = "{\"min_response_ms\": 0}";
+  o.metrics = true;
+  SsprEngine *engine = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_OK, "engine_new: %s", msg(err));
+  sspr_error_free(err);
+  err = NULL;
+  SsprChallenge *challenge = NULL;
+  st = sspr_begin_reset(engine, "nobody@example.org", NULL, &challenge, &err);
+  CHECK(st == SSPR_STATUS_OK, "begin_reset: %s", msg(err));
+  sspr_challenge_free(challenge);
+  char *text = NULL;
+  st = sspr_metrics_text(&text, &err);
+  CHECK(st == SSPR_STATUS_OK && text != NULL, "metrics_text: %s", msg(err));
+  CHECK(text && strstr(text, "sspr_begins_total{") != NULL && strstr(text, "result=\"decoy\"") != NULL,
+        "the decoy begin is counted:\n%s", text ? text : "");
+  CHECK(text && strstr(text, "sspr_engine_call_seconds") != NULL, "engine calls are timed");
+  CHECK(text && strstr(text, "nobody") == NULL && strstr(text, "example.org") == NULL, "no login in the metrics");
+  sspr_string_free(text);
+  CHECK(sspr_metrics_text(NULL, &err) == SSPR_STATUS_NULL_ARGUMENT, "NULL out");
+  sspr_error_free(err);
+  sspr_engine_free(engine);
+  pthread_mutex_lock(&b.lock);
+  while (b.released < 3) pthread_cond_wait(&b.changed, &b.lock);
+  pthread_mutex_unlock(&b.lock);
+  backends_destroy(&b);
+}
+
 /* change_password and password_rules reach C: the current password is checked like a sign-in
  * (one answer for a wrong password and an unknown login), the policy's checks name their rule,
  * and a C directory, which has no change operation, answers NOT_SUPPORTED (nothing changed). */
@@ -1894,6 +2019,8 @@ int main(void) {
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();
+  test_flush_audit_flushes_the_c_sink();
+  test_metrics_text_counts_an_engine_with_metrics_on();
   test_change_password_and_password_rules();
   test_configured_password_checks();
   test_contact_proof();

@@ -337,6 +337,29 @@ async def test_flush_waits_for_a_slow_notifier():
     check(len(slow.pins()) == 1, "flush_deliveries waited for the PIN to be handed over")
 
 
+async def test_flush_audit_and_metrics_text():
+    """flush_audit waits for the audit sinks (at shutdown, after flush_deliveries): the
+    JSON-lines file then holds every event the Python sink got. With metrics=True the engine
+    counts into the process's Prometheus registry, which metrics_text() renders (as the Python
+    and Node bindings' own metrics_text), with no login in it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "audit.jsonl")
+        audit = Audit()
+        config = s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}', audit_file=log, metrics=True)
+        engine = new_engine(config, Directory(), Notifier(), None, None, audit)
+        await engine.begin_reset("nobody@example.org", CTX)
+        await engine.flush_deliveries()
+        await engine.flush_audit()
+        with open(log) as f:
+            lines = [json.loads(line) for line in f]
+        kinds = [e["kind"] for e in lines]
+        check(lines == audit.events and "reset_requested" in kinds, f"flushed file: {kinds}")
+        text = engine.metrics_text()
+        check('sspr_begins_total{' in text and 'result="decoy"' in text, f"the decoy begin is counted:\n{text}")
+        check("sspr_engine_call_seconds" in text, "engine calls are timed")
+        check("nobody" not in text and "example.org" not in text, "no login in the metrics")
+
+
 # tests/parity/cases.json, replayed through this API, every kind: where sspr-py and sspr-node
 # take or give a name, uniffi has an enum, read and given by the exported name functions
 # (parse_channel / name_of_channel..., the core's rules); a completion is made from a mode by
@@ -789,7 +812,8 @@ async def main():
     for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
-                 test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge):
+                 test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge,
+                 test_flush_audit_and_metrics_text):
         try:
             await test()
         except Exception:  # noqa: BLE001

@@ -123,6 +123,11 @@ pub struct SsprEngineOptions {
     /// widget's token: pass it with `sspr_begin_reset_challenged`. A bad one is
     /// `SSPR_STATUS_INVALID_INPUT` (field `"bot_challenge"`, never quoting the secret) or `_CONFIG`.
     pub bot_challenge_json: *const c_char,
+    /// Collect the engine's metrics (counters and latency histograms, `sspr_*` series) into
+    /// the process's Prometheus registry, which `sspr_metrics_text` renders for the host's
+    /// scrape endpoint. One registry per process: every engine built with this on counts
+    /// into it. `SSPR_STATUS_CONFIG` when another `metrics` recorder holds the process.
+    pub metrics: bool,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -191,7 +196,25 @@ unsafe fn engine_options(o: &SsprEngineOptions) -> Result<EngineOptions, SsprErr
     if let Some(clock) = unsafe { o.clock.as_ref() } {
         options = options.with_manual_clock(clock.clock.clone());
     }
-    Ok(options)
+    Ok(options.with_metrics(o.metrics)?)
+}
+
+status_fn! {
+    /// The metrics of every engine of this process built with `metrics` on, in the Prometheus
+    /// text format (0.0.4; an empty string while none is), for the host's scrape endpoint
+    /// (`sspr_bind::metrics::text`, as Python's and Node's `metrics_text`). Labels are closed
+    /// sets: never a login, address or flow. `*out`: free with `sspr_string_free`.
+    ///
+    /// # Safety
+    /// `out` and `error_out` are NULL or writable.
+    fn sspr_metrics_text(out: *mut *mut c_char) {
+        if out.is_null() {
+            return Err(SsprError::null("out"));
+        }
+        // Non-NULL and writable per this function's contract (the body runs in its `unsafe`).
+        out.write(super::raw_string(sspr_bind::metrics::text()));
+        Ok(())
+    }
 }
 
 status_fn! {
