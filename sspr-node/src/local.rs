@@ -8,7 +8,7 @@
 //! (a futex wake, a context switch, the Promise's settlement sent through a channel), which
 //! cost a JavaScript-notifier flow more than the rest of the flow's binding.
 //!
-//! [`NodeSpawner`] keeps a task that is spawned on the JavaScript thread there. It is first
+//! `NodeSpawner` keeps a task that is spawned on the JavaScript thread there. It is first
 //! polled in a microtask (scheduled with `queueMicrotask` through the function `index.js`
 //! registers; never inside the engine call that spawned it, so `sendPin` answers exactly as
 //! before, and the call's padding covers the spawn); after that, each time it is woken on
