@@ -48,6 +48,10 @@ function failure(thrown) {
   return new BackendFailure(`[${kind}] ${text}`, { cause: thrown })
 }
 
+// Deliveries waiting for a JavaScript notifier are polled in a microtask on this thread
+// (sspr-node/src/local.rs), not on a tokio thread.
+native.setLocalScheduler(() => queueMicrotask(native.runLocalTasks))
+
 native.setErrorFactory((info, cause) => {
   const original = cause instanceof BackendFailure ? cause.cause : cause
   return new SsprError(info, original)

@@ -879,11 +879,20 @@ export interface ResetOutcome {
   unlocked: boolean
 }
 
+/** Poll every local task that is ready (the microtask `setLocalScheduler` schedules). */
+export declare function runLocalTasks(): void
+
 /**
  * Register the function that makes an `SsprError` from its details and cause (called
  * once by `index.js`).
  */
 export declare function setErrorFactory(factory: (info: ErrorInfo, cause: unknown) => Error): void
+
+/**
+ * Register the function that schedules a drain of this thread's local tasks as a microtask
+ * (called once per JavaScript thread by `index.js`: `() => queueMicrotask(runLocalTasks)`).
+ */
+export declare function setLocalScheduler(schedule: () => void): void
 
 /** The answer to `signIn`. */
 export interface SignedIn {

@@ -180,9 +180,11 @@ ${verdict(s)}
 How: each operation polls the engine's future once on the JavaScript thread (\`sspr-node/src/runtime.rs\`). With
 built-in in-memory backends it completes there, and the answer is returned without a thread hop or a
 napi Promise (the JavaScript \`async\` method wraps it). JavaScript backends are called directly during that
-poll (no threadsafe-function hop through the event loop); only a future that is really pending (an \`async\`
+poll (no threadsafe-function hop through the event loop); only an operation that is really pending (an \`async\`
 JavaScript method, SQLite's thread, Redis) goes to the tokio runtime, where later JavaScript calls go through
-a weak threadsafe function.
+a weak threadsafe function. A delivery waiting for an \`async\` JavaScript notifier stays on the JavaScript thread
+(\`sspr-node/src/local.rs\`): polled in a microtask after the call answered, then again each time the notifier's
+Promise settles; only a delivery woken from another thread (a retry's timer, a network notifier) moves to tokio.
 ${end}`
   let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n'
   const a = text.indexOf(start)

@@ -194,8 +194,10 @@ impl NativeSspr {
         // notifier shows neither in the answer nor in its timing.
         let runtime = sspr_core::TokioRuntime::current()
             .ok_or_else(|| to_js_error(env, &sspr_core::Error::Config("no tokio runtime to pad answers on".into())))?;
+        // Deliveries that wait for a JavaScript notifier stay on this thread (`local`).
+        let spawner = crate::local::NodeSpawner::new(runtime.handle().clone());
         let mut builder = engine
-            .apply(sspr_core::Sspr::builder(), runtime.clone(), runtime)
+            .apply(sspr_core::Sspr::builder(), runtime, spawner)
             .directory_arc(slots.directory)
             .notifier_arc(slots.notifier);
         if let Some(contacts) = slots.contacts {

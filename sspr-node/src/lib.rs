@@ -18,6 +18,7 @@
 //! | `foreign` | backends written in JavaScript |
 //! | [`builtin`] | the in-memory and sspr-backends classes, and which backend fills each slot |
 //! | `runtime` | how a call reaches JavaScript without a thread hop when none is needed |
+//! | [`local`] | background deliveries kept on the JavaScript thread while they wait for JavaScript |
 //! | [`testing`] | sspr-core's conformance suite run on JavaScript backends |
 //! | `vectors`, `reference` | test vectors and the benchmark reference (cargo feature `vectors`, off in the npm package) |
 
@@ -25,6 +26,7 @@ pub mod builtin;
 pub mod engine;
 pub mod errors;
 mod foreign;
+pub mod local;
 mod runtime;
 pub mod testing;
 pub mod values;

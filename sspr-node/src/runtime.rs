@@ -100,6 +100,13 @@ impl Drop for JsThread {
     }
 }
 
+/// Run `poll` (a poll of a task on the JavaScript thread, outside any engine call) with
+/// JavaScript backends called directly, as in `run`'s poll.
+pub(crate) fn poll_on_js_thread<T>(env: &Env, poll: impl FnOnce() -> T) -> T {
+    let _on_js_thread = JsThread::enter(env);
+    poll()
+}
+
 /// Whether this code runs inside `run`'s poll on the JavaScript thread.
 pub(crate) fn on_js_thread() -> bool {
     JS_ENV.with(std::cell::Cell::get).is_some()
