@@ -80,6 +80,20 @@ need_venv() {
   export SSPR_PY="$venv/bin/python"
 }
 
+# The run's one debug build of the workspace. cargo test, the Graph stand-in, the portal, the C
+# library and the Node addon are all built with these arguments, so each dependency compiles once
+# per run. Two things would make cargo compile the whole graph again (about 10 minutes each on a
+# CI machine): a `-p CRATE` build (cargo unifies features over the packages selected, so one crate
+# alone gets different features) and a build without --target (napi's CLI always passes one, and
+# cargo keeps --target builds in target/TRIPLE/).
+SSPR_HOST_TRIPLE=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+SSPR_DEBUG_ARGS=(--workspace --all-features --locked --target "$SSPR_HOST_TRIPLE")
+SSPR_DEBUG_DIR="${CARGO_TARGET_DIR:-$SSPR_ROOT/target}/$SSPR_HOST_TRIPLE/debug"
+[[ "$SSPR_DEBUG_DIR" == /* ]] || SSPR_DEBUG_DIR="$SSPR_ROOT/$SSPR_DEBUG_DIR"
+debug_build() {
+  cargo build "${SSPR_DEBUG_ARGS[@]}" "$@"
+}
+
 # Build ./sspr-py (maturin, release, abi3) and install it into the project's virtualenv (need_venv
 # first, with maturin). --no-build-isolation: use the venv's maturin instead of downloading one per
 # build. The cargo feature `vectors` adds the test vectors' hooks to sspr.primitives and the

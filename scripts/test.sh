@@ -4,8 +4,8 @@
 #
 #   ./scripts/test.sh              everything, in this order (what CI's .ci/run runs)
 #   ./scripts/test.sh PART...      only those parts, e.g. `./scripts/test.sh python node`:
-#     rust     cargo fmt --check, clippy -D warnings, cargo doc, the MSRV check, sspr-core without
-#              default features, the benchmarks compile; and, unless `servers` runs too, the
+#     rust     cargo fmt --check, clippy -D warnings (which type-checks the benchmarks too), cargo doc,
+#              the MSRV check, sspr-core without default features; and, unless `servers` runs too, the
 #              offline tier: plain `cargo test --workspace` (no server, no SSPR_TEST_* needed)
 #     servers  the real servers and `cargo test --workspace --all-features`: both tiers, the
 #              server tier being the tests behind the `server-tests` feature; fails when a
@@ -83,10 +83,8 @@ if wants rust; then
   step "sspr-core builds without default features"
   cargo check -p sspr-core --no-default-features --locked
 
-  # Only the criterion crate: `--workspace` would also build every crate's unit tests in the
-  # release profile (the bindings too), minutes of CI for nothing a benchmark runs.
-  step "benchmarks compile"
-  cargo bench -p sspr-benches --no-run --locked
+  # The benchmarks are not built in the release profile here: clippy --all-targets above has
+  # type-checked them, and their release build cost 6 minutes of every CI run for nothing a test runs.
 
   # `servers` runs every test with all features (the offline tier included): run them once.
   if ! wants servers; then
@@ -124,10 +122,10 @@ portal         tests/portal/main.rs     ^(ldap|postgres|shared_state|smtp)::
 if wants servers; then
   step "cargo test: both tiers (unit, integration, doc tests, test vectors, real servers)"
   test_log="$SSPR_RUN_DIR/cargo-test.log"
-  cargo test --workspace --all-features --locked 2>&1 | tee "$test_log"
+  cargo test "${SSPR_DEBUG_ARGS[@]}" 2>&1 | tee "$test_log"
   tally_cargo cargo "$test_log"
-  # The suites may build on this build instead of resolving features anew (60-ffi.sh does).
-  export SSPR_WORKSPACE_TESTED=1
+  # The cdylibs and binaries the suites load, from the same build (scripts/lib.sh, debug_build).
+  debug_build
 
   step "server tiers (tests that passed)"
   awk -v tiers="$server_tiers" '

@@ -15,8 +15,8 @@ step "python: build and install ./sspr-py (maturin, release, abi3, with the test
 install_sspr_py
 
 step "python: the Graph/Entra stand-in for test_graph.py"
-cargo build -p sspr-graph-standin --locked --quiet
-export SSPR_GRAPH_STANDIN="${CARGO_TARGET_DIR:-$SSPR_ROOT/target}/debug/sspr-graph-standin"
+debug_build --quiet
+export SSPR_GRAPH_STANDIN="$SSPR_DEBUG_DIR/sspr-graph-standin"
 
 step "python: pytest"
 report="$SSPR_RUN_DIR/pytest-python.xml"

@@ -21,7 +21,10 @@ step "sspr-node: napi build"
 gen=$(mktemp -d)
 cp "$pkg/native.d.ts" "$gen/"
 # --no-js: the loader native.js is written by hand (it loads the one addon built here).
-(cd "$pkg" && CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} npx napi build --platform --no-js --features vectors --dts native.d.ts)
+# The addon comes out of the run's one debug build (scripts/lib.sh, SSPR_DEBUG_ARGS: the whole
+# workspace with every feature, `vectors` among them), so only sspr-node itself compiles here.
+(cd "$pkg" && CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} npx napi build --platform --no-js --dts native.d.ts \
+  --all-features --target "$SSPR_HOST_TRIPLE" -- --workspace --locked)
 generated_ok=1
 for f in native.d.ts; do
   if ! cmp -s "$gen/$f" "$pkg/$f"; then
@@ -33,8 +36,8 @@ done
 rm -rf "$gen"
 
 step "sspr-node: the Graph/Entra stand-in for __test__/graph.test.mjs"
-cargo build -p sspr-graph-standin --locked --quiet
-export SSPR_GRAPH_STANDIN="${CARGO_TARGET_DIR:-$root/target}/debug/sspr-graph-standin"
+debug_build --quiet
+export SSPR_GRAPH_STANDIN="$SSPR_DEBUG_DIR/sspr-graph-standin"
 
 step "sspr-node: node --test"
 log=$SSPR_RUN_DIR/node-test.log

@@ -19,9 +19,7 @@ source scripts/lib.sh
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 
 root=$PWD
-target_dir=${CARGO_TARGET_DIR:-target}
-[[ "$target_dir" == /* ]] || target_dir="$root/$target_dir"
-lib_dir="$target_dir/debug"
+lib_dir="$SSPR_DEBUG_DIR"
 work="$SSPR_RUN_DIR/ffi"
 mkdir -p "$work"
 passed=0
@@ -54,7 +52,7 @@ step "ffi: build the library and the binding generator (debug)"
 # One build with the `bindgen` feature: the library the C, Go and uniffi tests load, and the
 # uniffi-bindgen binary at the library's exact uniffi version; with `vectors`, the C API's
 # test hooks the Go program replays the shared vectors through (a default build has none).
-cargo build -p sspr-ffi --features bindgen,vectors --locked --lib --bin uniffi-bindgen
+debug_build # with every feature: `bindgen` (the uniffi-bindgen binary) and `vectors` (the test hooks)
 bindgen="$lib_dir/uniffi-bindgen"
 
 step "ffi: the committed header is cbindgen's output"

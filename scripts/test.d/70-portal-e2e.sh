@@ -11,8 +11,8 @@ need_apt chromium sqlite3
 e2e=sspr-portal/e2e
 (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
-cargo build -p sspr-portal -p sspr-graph-standin --locked --quiet
-bin="${CARGO_TARGET_DIR:-$SSPR_ROOT/target}/debug"
+debug_build --quiet
+bin="$SSPR_DEBUG_DIR"
 
 work=$(mktemp -d "$SSPR_RUN_DIR/portal-e2e.XXXXXX")
 log="$work/portal.log"
