@@ -237,6 +237,8 @@ code-title = Enter your code
 second-title = One more code
 modes-title = Code accepted
 done-title = Done
+add-contact = Add or change
+contact-value = Address or number
 err-too-large = The request is too large.
 err-not-possible = This is not possible here. Please contact the IT help desk.
 # $channel: email or sms (the method the code went by). Said alike for real and unknown accounts.
