@@ -1,5 +1,5 @@
 // Types of `require('sspr/express')`: the anonymous reset flow as Express middleware.
-import type { Sspr } from './index'
+import type { Locale, Sspr } from './index'
 
 /** Options of `ssprRouter`. */
 export interface SsprRouterOptions {
@@ -11,8 +11,18 @@ export interface SsprRouterOptions {
   allowedOrigins?: string[]
   /** Mark the cookies `Secure`; default: when the request came over https (`req.secure`, after `trust proxy`). */
   secureCookies?: boolean
-  /** The site's page around each form: `title` is text (escape it), `bodyHtml` is HTML. */
-  layout?: (title: string, bodyHtml: string) => string
+  /**
+   * The site's page around each form: `title` is text (escape it), `bodyHtml` is HTML, `lang` the language the
+   * page is written in (for `<html lang>`).
+   */
+  layout?: (title: string, bodyHtml: string, lang: Locale) => string
+  /**
+   * The languages served (`['de', 'fr']`; `['de']` forces German); default all six (`en`, `de`, `fr`, `es`,
+   * `it`, `nl`). Each request gets the best of them for its `Accept-Language`, else English when offered, else
+   * the first. The pages, the JSON API's messages and the notices the request causes are in that language. An
+   * unknown language throws `INVALID_INPUT` when the router is made.
+   */
+  languages?: Locale[]
 }
 
 /** Express-compatible middleware (`app.use('/password', ssprRouter({ sspr }))`). */
@@ -26,6 +36,9 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
  * app's `trust proxy` for the reverse proxies you run. Errors: `{ error, message, ... }` with sspr's code in
  * snake_case (`wrong_pin` + `attempts_left`, `rate_limited` + `retry_after_seconds`, `invalid_input` + `field`).
  *
+ * Every text a user reads (pages and the JSON API's `message`) comes from sspr's one catalogue, in the language
+ * negotiated from `Accept-Language` (see `languages`); `<html lang>` and `Content-Language` name it.
+ *
  * With a bot challenge on the engine (`botChallenge`), the start page shows the provider's widget (from
  * `sspr.challengeWidget()`, never the configuration) when every begin needs it, or after a begin was refused for
  * it, and only that page's CSP allows the provider's sources. `POST /begin` reads the provider's form field
@@ -34,8 +47,8 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
  * 503 `challenge_unavailable` (the provider cannot be asked; nothing begins).
  */
 export declare function ssprRouter(options: SsprRouterOptions): SsprRouter
-/** The default page around each form. */
-export declare function defaultLayout(title: string, bodyHtml: string): string
+/** The default page around each form (`lang` defaults to `'en'`). */
+export declare function defaultLayout(title: string, bodyHtml: string, lang?: string): string
 /** The cookie holding the flow id. */
 export declare const FLOW_COOKIE: 'sspr_flow'
 /** The cookie the forms' CSRF token is matched against. */

@@ -19,8 +19,12 @@
 // refused for it), and only that page's CSP allows the provider's documented sources; without a
 // challenge every page stays script-free. The form's `cf-turnstile-response` / `h-captcha-response` /
 // `g-recaptcha-response`, or the JSON API's `challenge_token`, is passed to `beginReset`.
+//
+// Every text a user reads (pages and the JSON API's `message`) is a message of sspr-core's pages catalogue
+// (`pageText`), in the language negotiated from `Accept-Language` among `options.languages` (`negotiateLocale`);
+// the request's context carries the same language, so the notices it causes match the page.
 const { randomBytes, timingSafeEqual } = require('node:crypto')
-const { SsprError } = require('./index.js')
+const { SsprError, pageText, negotiateLocale } = require('./index.js')
 
 const FLOW_COOKIE = 'sspr_flow'
 const CSRF_COOKIE = 'sspr_csrf'
@@ -38,71 +42,85 @@ const PAGE_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 }
-const CHANNEL_NAMES = { email: 'e-mail', sms: 'text message' }
+// The message ids of the pages' catalogue (sspr-core's locales/pages/*.ftl): every text a user reads.
+const CHANNEL_LABELS = { email: 'via-email', sms: 'via-sms' }
 // The JSON API's field for the widget's token; the longest one read (the engine refuses over 4096 bytes).
 const CHALLENGE_FIELD = 'challenge_token'
 const MAX_CHALLENGE_FIELD = 8192
-// What a user is told when the bot challenge refused a begin, by the error's `reason`.
-const CHALLENGE_MESSAGES = {
-  required: 'Please confirm that you are not a robot, then try again.',
-  failed: 'The check that you are not a robot did not pass. Please try again.',
-  unavailable: 'The check that you are not a robot is unavailable right now. Please try again later.',
-}
-const MODE_LABELS = { temporary: 'Get a temporary password', chosen: 'Choose a new password', unlock_only: 'Only unlock my account' }
+// The bot challenge's refusal reasons (the error's `reason`), each said by `err-challenge-<reason>`.
+const CHALLENGE_REASONS = ['required', 'failed', 'unavailable']
+const MODE_LABELS = { temporary: 'mode-temporary', chosen: 'mode-chosen', unlock_only: 'mode-unlock' }
+const GONE = { EXPIRED: 'err-expired', PIN_VOIDED: 'err-voided', ALREADY_USED: 'err-used' }
 
-/** A request refused before it reached the engine (nothing changed), or an engine error described for a user. */
+/**
+ * A request refused before it reached the engine (nothing changed), or an engine error described for a user.
+ * `said` is the catalogue's message (`[id, args]`) that `describe` writes in the request's language; a refusal
+ * without it (a protocol error only a developer sees, like a body that is not JSON) keeps its English message.
+ */
 class Refusal {
-  constructor(status, code, message, extra = {}) {
-    Object.assign(this, { status, code, message, extra })
+  constructor(status, code, message, extra = {}, said = null) {
+    Object.assign(this, { status, code, message, extra, said })
+  }
+
+  /** A refusal saying the catalogue's message `id` (English until `describe` gives it a language). */
+  static saying(status, code, id, args = {}, extra = {}) {
+    return new Refusal(status, code, pageText('en', id, args), extra, [id, args])
   }
 }
 
-/** What a user is told for each of sspr's errors (sspr's messages hold no secret; these hold less). */
-function describe(e) {
-  if (e instanceof Refusal) return e
+/** What a user is told, in `lang`, for each of sspr's errors (sspr's messages hold no secret; these hold less). */
+function describe(e, lang = 'en') {
+  const said = (status, code, id, args = {}, extra = {}) => new Refusal(status, code, pageText(lang, id, args), extra, [id, args])
+  if (e instanceof Refusal) return e.said ? said(e.status, e.code, e.said[0], e.said[1], e.extra) : e
   if (!(e instanceof SsprError)) throw e
   const code = String(e.code).toLowerCase()
   switch (e.code) {
-    case 'WRONG_PIN':
-      return new Refusal(400, code, `Wrong code: ${e.attemptsLeft ?? 0} attempt(s) left.`, { attempts_left: e.attemptsLeft ?? 0 })
+    case 'WRONG_PIN': {
+      const left = e.attemptsLeft ?? 0
+      return said(400, code, 'wrong-pin', { attempts: left }, { attempts_left: left })
+    }
     case 'RATE_LIMITED': {
       const wait = Math.max(1, Math.ceil(e.retryAfter ?? 60))
-      return new Refusal(429, code, `Too many requests. Try again in ${wait} seconds.`, { retry_after_seconds: wait })
+      return said(429, code, 'rate-limited', { minutes: Math.max(1, Math.ceil(wait / 60)) }, { retry_after_seconds: wait })
     }
     case 'BLOCKED': {
-      const until = e.blockedUntil instanceof Date ? e.blockedUntil.toISOString() : undefined
-      return new Refusal(403, code, `Self-service reset is blocked until ${until ? until.slice(0, 16).replace('T', ' ') + ' UTC' : 'later'}.`, { until })
+      if (!(e.blockedUntil instanceof Date)) return said(403, code, 'err-not-possible')
+      return said(403, code, 'blocked', { at: e.blockedUntil }, { until: e.blockedUntil.toISOString() })
     }
     case 'EXPIRED':
     case 'PIN_VOIDED':
     case 'ALREADY_USED':
-      return new Refusal(410, code, 'This reset has ended. Please start again.')
+      return said(410, code, GONE[e.code])
     case 'INVALID_STATE':
-      return new Refusal(409, code, 'That step is not possible now. Please start again.')
+      return said(409, code, 'err-state')
     case 'INVALID_INPUT':
-      return new Refusal(400, code, `Please check your input (${e.field ?? 'input'}).`, { field: e.field })
+      return said(400, code, 'err-field', { field: e.field ?? 'input' }, { field: e.field })
     case 'PASSWORD_REJECTED':
-      return new Refusal(400, code, `That password was refused: ${e.reason ?? ''}`, { reason: e.reason })
+      // The reason is the policy's or the directory's own words (not translated).
+      return said(400, code, 'password-rejected', { reason: e.reason ?? '' }, { reason: e.reason })
     case 'CHALLENGE': {
       // A stable code per reason: a front end shows the widget for `challenge_required` and
       // `challenge_failed`, and "try later" for `challenge_unavailable` (the provider's outage: 503).
-      const reason = Object.hasOwn(CHALLENGE_MESSAGES, e.reason) ? e.reason : 'failed'
-      return new Refusal(reason === 'unavailable' ? 503 : 403, `challenge_${reason}`, CHALLENGE_MESSAGES[reason], { reason })
+      const reason = CHALLENGE_REASONS.includes(e.reason) ? e.reason : 'failed'
+      return said(reason === 'unavailable' ? 503 : 403, `challenge_${reason}`, `err-challenge-${reason}`, {}, { reason })
     }
+    case 'SIGN_IN_FAILED':
+      return said(401, code, 'signin-failed')
     case 'BACKEND':
-      return new Refusal(503, code, 'The service is unavailable right now. Please try again later.')
+      return said(503, code, 'err-unavailable')
     default:
-      return new Refusal(403, code, 'This is not possible here. Please contact the help desk.')
+      return said(403, code, 'err-not-possible')
   }
 }
 
-const noFlow = () => new Refusal(410, 'expired', 'This reset has ended. Please start again.')
+const noFlow = () => Refusal.saying(410, 'expired', 'err-expired')
+const badField = (name) => Refusal.saying(400, 'invalid_input', 'err-field', { field: name }, { field: name })
 
 function text(data, name, required = true) {
   const value = data[name]
   if ((value === undefined || value === null || value === '') && !required) return null
   if (typeof value !== 'string' || value.length > MAX_FIELD) {
-    throw new Refusal(400, 'invalid_input', `Please check your input (${name}).`, { field: name })
+    throw badField(name)
   }
   return value
 }
@@ -111,7 +129,7 @@ function challengeToken(data, name) {
   const value = data[name]
   if (value === undefined || value === null || value === '') return undefined
   if (typeof value !== 'string' || value.length > MAX_CHALLENGE_FIELD) {
-    throw new Refusal(400, 'invalid_input', `Please check your input (${name}).`, { field: name })
+    throw badField(name)
   }
   return value
 }
@@ -152,7 +170,7 @@ function readBody(req) {
       // Stop reading (the answer closes the connection) rather than buffer what the client keeps sending.
       req.off('data', onData)
       req.pause()
-      reject(new Refusal(413, 'invalid_input', 'The request is too large.', { field: 'body' }))
+      reject(Refusal.saying(413, 'invalid_input', 'err-too-large', {}, { field: 'body' }))
     }
     req.on('data', onData)
     req.on('end', () => resolve({ raw: Buffer.concat(chunks).toString('utf8') }))
@@ -169,8 +187,13 @@ function mediaType(req) {
  * See express.d.ts for the options.
  */
 function ssprRouter(options) {
-  const { sspr, pages = true, allowedOrigins = [], secureCookies, layout = defaultLayout } = options ?? {}
+  const { sspr, pages = true, allowedOrigins = [], secureCookies, layout = defaultLayout, languages } = options ?? {}
   if (!sspr || typeof sspr.beginReset !== 'function') throw new TypeError('ssprRouter: options.sspr must be an Sspr engine')
+  const offered = typeof languages === 'string' ? [languages] : languages
+  negotiateLocale(undefined, offered) // an unknown language fails here (INVALID_INPUT, field locale), not per request
+  /** The language a request is served in: pages, JSON messages and the notices it causes. */
+  const langOf = (req) => negotiateLocale(req.headers['accept-language'], offered)
+  const t = (lang, id, args) => esc(pageText(lang, id, args))
   // What the bot challenge's widget needs, as the engine says (null: no challenge, no script anywhere).
   const widget = typeof sspr.challengeWidget === 'function' ? sspr.challengeWidget(PAGE_CSP) : null
 
@@ -178,7 +201,7 @@ function ssprRouter(options) {
   const context = (req, challengeToken) => ({
     clientIp: req.ip ?? req.socket?.remoteAddress,
     userAgent: req.headers['user-agent'],
-    acceptLanguage: req.headers['accept-language'],
+    locale: langOf(req),
     ...(challengeToken === undefined ? {} : { challengeToken }),
   })
   const setCookie = (req, res, name, value) => {
@@ -221,7 +244,7 @@ function ssprRouter(options) {
     const body = await readBody(req)
     const fields = body.parsed ?? Object.fromEntries(new URLSearchParams(body.raw ?? ''))
     const sent = typeof fields.csrf === 'string' ? fields.csrf : ''
-    if (!sameToken(sent, cookies(req)[CSRF_COOKIE] ?? '')) throw new Refusal(403, 'csrf', 'This form has expired. Please start again.')
+    if (!sameToken(sent, cookies(req)[CSRF_COOKIE] ?? '')) throw Refusal.saying(403, 'csrf', 'err-session')
     return fields
   }
 
@@ -230,7 +253,7 @@ function ssprRouter(options) {
       const [status, body] = await step(req, res)
       res.status(status).set(API_HEADERS).json(body)
     } catch (e) {
-      const r = describe(e)
+      const r = describe(e, langOf(req))
       if (r.status === 410) clearFlow(req, res)
       if (r.status === 413) res.set('Connection', 'close')
       if (r.extra.retry_after_seconds) res.set('Retry-After', String(r.extra.retry_after_seconds))
@@ -240,26 +263,33 @@ function ssprRouter(options) {
       res.status(r.status).set(API_HEADERS).json({ error: r.code, message: r.message, ...extra })
     }
   }
-  const page = (res, title, body, status = 200, shows = false) =>
+  // A page in the request's language: `title` is the catalogue's text (the layout escapes it), `body` HTML.
+  const page = (req, res, title, body, status = 200, shows = false) => {
+    const lang = langOf(req)
     res
       .status(status)
       .set(shows && widget ? { ...PAGE_HEADERS, 'Content-Security-Policy': widget.csp } : PAGE_HEADERS)
+      .set('Content-Language', lang)
       .type('html')
-      .send(layout(title, body))
+      .send(layout(title, body, lang))
+  }
   // The login form: with the widget when every begin needs it, or a begin was just refused for it.
-  const startPage = (res, token, { login = '', alert = '', status = 200, challenged = false } = {}) => {
+  const startPage = (req, res, token, { login = '', alert = '', status = 200, challenged = false } = {}) => {
     const shows = Boolean(widget && (widget.always || challenged))
+    const lang = langOf(req)
     page(
+      req,
       res,
-      'Reset your password',
+      pageText(lang, 'reset-title'),
       (alert ? `<p role="alert">${esc(alert)}</p>` : '') +
+        `<p>${t(lang, 'reset-intro')}</p>` +
         `<form method="post" action="begin"><input type="hidden" name="csrf" value="${esc(token)}">` +
-        '<p><label for="login">Your login</label> <input id="login" name="login" autocomplete="username" autocapitalize="none"' +
+        `<p><label for="login">${t(lang, 'login-label')}</label> <input id="login" name="login" autocomplete="username" autocapitalize="none"` +
         ` spellcheck="false" maxlength="${MAX_FIELD}" value="${esc(login)}" required autofocus></p>` +
         (shows
           ? `<script src="${esc(widget.scriptUrl)}" async defer></script><div class="${esc(widget.widgetClass)}" data-sitekey="${esc(widget.siteKey)}"></div>`
           : '') +
-        '<p><button>Continue</button></p></form>',
+        `<p><button>${t(lang, 'continue-btn')}</button></p></form>`,
       status,
       shows,
     )
@@ -269,26 +299,29 @@ function ssprRouter(options) {
     try {
       await step(req, res)
     } catch (e) {
-      const r = describe(e)
+      const lang = langOf(req)
+      const r = describe(e, lang)
       if (r.status === 410) clearFlow(req, res)
       if (r.status === 413) res.set('Connection', 'close')
       const start = mount(req).replace(/\/$/, '') + '/'
-      page(res, 'Reset your password', `<p role="alert">${esc(r.message)}</p><p><a href="${esc(start)}">Start again</a></p>`, r.status)
+      const body = `<p role="alert">${esc(r.message)}</p><p><a href="${esc(start)}">${t(lang, 'start-over')}</a></p>`
+      page(req, res, pageText(lang, 'reset-title'), body, r.status)
     }
   }
-  const pinForm = (req) =>
-    `<form method="post" action="verify">${csrfField(req)}<p><label for="pin">Code</label> ` +
-    '<input id="pin" name="pin" inputmode="numeric" autocomplete="one-time-code" required autofocus></p><p><button>Verify</button></p></form>'
-  const modesForm = (req, modes) =>
+  const pinForm = (req, lang) =>
+    `<form method="post" action="verify">${csrfField(req)}<p><label for="pin">${t(lang, 'pin-label')}</label> ` +
+    '<input id="pin" name="pin" inputmode="numeric" autocomplete="one-time-code" required autofocus></p>' +
+    `<p><button>${t(lang, 'verify-btn')}</button></p></form>`
+  const modesForm = (req, lang, modes) =>
     `<form method="post" action="complete">${csrfField(req)}` +
     (modes.includes('chosen')
-      ? '<p><label for="password">New password (for “Choose a new password”)</label> <input id="password" name="password" type="password" autocomplete="new-password"></p>'
+      ? `<p><label for="password">${t(lang, 'new-password-label')}</label> <input id="password" name="password" type="password" autocomplete="new-password"></p>`
       : '') +
-    `<p>${modes.map((m) => `<button name="mode" value="${esc(m)}">${esc(MODE_LABELS[m] ?? m)}</button>`).join(' ')}</p></form>`
+    `<p>${modes.map((m) => `<button name="mode" value="${esc(m)}">${Object.hasOwn(MODE_LABELS, m) ? t(lang, MODE_LABELS[m]) : esc(m)}</button>`).join(' ')}</p></form>`
   const complete = (flow, mode, password, ctx) => {
     if (mode === 'temporary' || mode === 'unlock_only') return sspr.completeReset(flow, { mode }, ctx)
     if (mode === 'chosen') return sspr.completeReset(flow, { mode, password: password ?? '' }, ctx)
-    throw new Refusal(400, 'invalid_input', 'Please check your input (mode).', { field: 'mode' })
+    throw badField('mode')
   }
 
   const routes = {
@@ -328,7 +361,7 @@ function ssprRouter(options) {
       'GET /': (req, res) => {
         const token = cookies(req)[CSRF_COOKIE] || randomBytes(32).toString('base64url')
         setCookie(req, res, CSRF_COOKIE, token)
-        startPage(res, token)
+        startPage(req, res, token)
       },
       'POST /begin': form(async (req, res) => {
         const fields = await formBody(req)
@@ -338,28 +371,31 @@ function ssprRouter(options) {
         try {
           challenge = await sspr.beginReset(login, context(req, token))
         } catch (e) {
-          const r = e instanceof SsprError && e.code === 'CHALLENGE' ? describe(e) : null
+          const r = e instanceof SsprError && e.code === 'CHALLENGE' ? describe(e, langOf(req)) : null
           if (!r || !widget || r.status !== 403) throw e
           // Asked again, with the widget this time (the login kept): the same page for every login.
-          return startPage(res, fields.csrf, { login, alert: r.message, status: 403, challenged: true })
+          return startPage(req, res, fields.csrf, { login, alert: r.message, status: 403, challenged: true })
         }
         setCookie(req, res, FLOW_COOKIE, challenge.flowId)
+        const lang = langOf(req)
+        const confirm = `<br><label>${t(lang, 'confirm-label')} <input name="confirm"></label>`
         const options = challenge.methods
           .map((m, i) => {
-            const name = CHANNEL_NAMES[m.channel] ?? m.channel
-            const confirm = m.needsConfirmation ? `<br><label>Type the full ${esc(name)} <input name="confirm"></label>` : ''
-            return `<p><label><input type="radio" name="method" value="${esc(m.id)}" required${i === 0 ? ' checked' : ''}> ${esc(name[0].toUpperCase() + name.slice(1))} to ${esc(m.masked)}</label>${confirm}</p>`
+            const label = t(lang, CHANNEL_LABELS[m.channel] ?? 'via-email')
+            return `<p><label><input type="radio" name="method" value="${esc(m.id)}" required${i === 0 ? ' checked' : ''}> ${label} ${esc(m.masked)}</label>${m.needsConfirmation ? confirm : ''}</p>`
           })
           .join('')
-        page(res, 'Where should we send your code?', `<form method="post" action="send">${csrfField(req)}${options}<p><button>Send code</button></p></form>`)
+        const form = `<form method="post" action="send">${csrfField(req)}${options}<p><button>${t(lang, 'send-btn')}</button></p></form>`
+        page(req, res, pageText(lang, 'methods-intro'), form)
       }),
       'POST /send': form(async (req, res) => {
         const fields = await formBody(req)
         const flow = flowOf(req)
         const method = text(fields, 'method')
         const sent = await sspr.sendPin(flow, method, text(fields, 'confirm', false), context(req))
-        const until = sent.expiresAt.toISOString().slice(11, 16)
-        page(res, 'Enter your code', `<p>We sent a code by ${esc(CHANNEL_NAMES[method] ?? method)}. It is valid until ${until} UTC.</p>${pinForm(req)}`)
+        const lang = langOf(req)
+        const said = `${t(lang, 'code-sent-by', { channel: method })} ${t(lang, 'pin-status', { time: sent.expiresAt, attempts: sent.attemptsLeft })}`
+        page(req, res, pageText(lang, 'code-title'), `<p>${said}</p>${pinForm(req, lang)}`)
       }),
       'POST /verify': form(async (req, res) => {
         const fields = await formBody(req)
@@ -369,20 +405,23 @@ function ssprRouter(options) {
           verified = await sspr.verifyPin(flow, text(fields, 'pin'), context(req))
         } catch (e) {
           if (!(e instanceof SsprError) || e.code !== 'WRONG_PIN') throw e
-          return page(res, 'Enter your code', `<p role="alert">${esc(describe(e).message)}</p>${pinForm(req)}`, 400)
+          const lang = langOf(req)
+          return page(req, res, pageText(lang, 'code-title'), `<p role="alert">${esc(describe(e, lang).message)}</p>${pinForm(req, lang)}`, 400)
         }
+        const lang = langOf(req)
         if (verified.remainingMethods.length > 0) {
           const buttons = verified.remainingMethods
-            .map((m) => `<button name="method" value="${esc(m)}">Send a code by ${esc(CHANNEL_NAMES[m] ?? m)}</button>`)
+            .map((m) => `<button name="method" value="${esc(m)}">${t(lang, 'send-by', { channel: m })}</button>`)
             .join(' ')
           return page(
+            req,
             res,
-            'One more code',
-            `<p>Your policy asks for a second code, sent to your other contact.</p><form method="post" action="send">${csrfField(req)}` +
-              `<p><label for="confirm">If asked, type the full address or number</label> <input id="confirm" name="confirm"></p><p>${buttons}</p></form>`,
+            pageText(lang, 'second-title'),
+            `<p>${t(lang, 'second-method')}</p><form method="post" action="send">${csrfField(req)}` +
+              `<p><label for="confirm">${t(lang, 'confirm-label')}</label> <input id="confirm" name="confirm"></p><p>${buttons}</p></form>`,
           )
         }
-        page(res, 'Code accepted', modesForm(req, verified.modes))
+        page(req, res, pageText(lang, 'modes-title'), modesForm(req, lang, verified.modes))
       }),
       'POST /complete': form(async (req, res) => {
         const fields = await formBody(req)
@@ -393,19 +432,22 @@ function ssprRouter(options) {
         } catch (e) {
           if (!(e instanceof SsprError) || e.code !== 'PASSWORD_REJECTED') throw e
           // The flow stays verified: let the user choose again.
-          return page(res, 'Code accepted', `<p role="alert">${esc(describe(e).message)}</p>${modesForm(req, sspr.completionModes())}`, 400)
+          const lang = langOf(req)
+          const alert = `<p role="alert">${esc(describe(e, lang).message)}</p>`
+          return page(req, res, pageText(lang, 'modes-title'), alert + modesForm(req, lang, sspr.completionModes()), 400)
         }
         clearFlow(req, res)
+        const lang = langOf(req)
         if (outcome.temporaryPassword) {
           // Shown once, never stored or sent anywhere else.
           page(
+            req,
             res,
-            'Your temporary password',
-            `<p><code id="temporary-password">${esc(outcome.temporaryPassword.reveal())}</code></p>` +
-              '<p>Sign in with it now; you will be asked to choose a new password.</p>',
+            pageText(lang, 'temp-title'),
+            `<p><code id="temporary-password">${esc(outcome.temporaryPassword.reveal())}</code></p><p>${t(lang, 'temp-note')}</p>`,
           )
         } else {
-          page(res, 'Done', outcome.unlocked ? '<p>Your account is unlocked. Sign in with your password.</p>' : '<p>Your new password is set. Sign in with it.</p>')
+          page(req, res, pageText(lang, 'done-title'), `<p>${t(lang, outcome.unlocked ? 'unlocked-done' : 'chosen-done')}</p>`)
         }
       }),
     })
@@ -419,10 +461,11 @@ function ssprRouter(options) {
   }
 }
 
-/** The page around each form: a bare, accessible HTML document (`title` is text, `body` HTML). */
-function defaultLayout(title, body) {
+/** The page around each form: a bare, accessible HTML document (`title` is text, `body` HTML, `lang` its language). */
+function defaultLayout(title, body, lang = 'en') {
   return (
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<!doctype html><html lang="${esc(lang)}"><head>` +
+    '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${esc(title)}</title></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`
   )
 }

@@ -70,6 +70,26 @@ export {
  */
 export declare function parseName(kind: string, name: string): string
 
+/** A language sspr speaks (notices and the web pages' catalogue). */
+export type Locale = 'en' | 'de' | 'fr' | 'es' | 'it' | 'nl'
+
+/**
+ * Message `id` of the web pages' catalogue (sspr-core's `locales/pages/*.ftl`, the portal's words) in the
+ * language `locale` names (`'de'`, `'fr-CH'`), with `args`: a string as it is, a whole number >= 0 as a count
+ * (it chooses the plural form), a `Date` written for the language (`at`: "1. Dezember 2026 um 19:04 (UTC)";
+ * `time`: "19:04 (UTC)"). Throws `INVALID_INPUT` (field `locale` or `id`) for a language sspr does not have or
+ * a message the catalogue does not have, and for a count that is not a whole number >= 0 (field `args`).
+ */
+export declare function pageText(locale: string, id: string, args?: Record<string, string | number | Date>): string
+
+/**
+ * The language to serve for an HTTP `Accept-Language` header (absent: English), among `offered` (absent: all
+ * six), as the portal negotiates it: `'de-CH, en;q=0.5'` is `'de'`; when none matches, English, or the first
+ * offered when English is not. Throws `INVALID_INPUT` (field `locale`) when `offered` names a language sspr
+ * does not have.
+ */
+export declare function negotiateLocale(acceptLanguage?: string | null, offered?: string[] | null): Locale
+
 /** How a verified reset may be completed. */
 export type CompletionMode = 'temporary' | 'chosen' | 'unlock_only'
 

@@ -372,4 +372,8 @@ module.exports = {
   testing,
   /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
   parseName: native.parseName,
+  /** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
+  pageText: native.pageText,
+  /** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
+  negotiateLocale: native.negotiateLocale,
 }

@@ -704,6 +704,13 @@ export interface MethodOption {
   needsConfirmation: boolean
 }
 
+/**
+ * The language to serve (`'en'`, `'de'`, ...) for an `Accept-Language` header (absent:
+ * English), among `offered` (absent: all six); English, or the first offered, when none
+ * matches. `INVALID_INPUT` when `offered` names a language sspr does not have.
+ */
+export declare function negotiateLocale(acceptLanguage?: string | undefined | null, offered?: Array<string> | undefined | null): string
+
 /** How to complete a verified reset. */
 export interface NewPassword {
   /** `temporary` (the default), `chosen` or `unlock_only`. */
@@ -740,6 +747,13 @@ export interface Notification {
   /** When the notice was issued. */
   at: Date
 }
+
+/**
+ * Message `id` of the pages' catalogue in the language `locale` names (`'de'`, `'fr-CH'`),
+ * with `args` (strings, whole numbers >= 0 for counts, `Date`s for `$at` and `$time`,
+ * written in UTC). `INVALID_INPUT` for an unknown language or message id.
+ */
+export declare function pageText(locale: string, id: string, args?: Record<string, string | number | Date>): string
 
 /**
  * The core's stable name of a value given by name, by the core's rule for `kind`

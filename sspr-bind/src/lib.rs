@@ -5,6 +5,7 @@ pub mod enrollment;
 pub mod metrics;
 pub mod names;
 pub mod options;
+pub mod pages;
 pub mod runtime;
 #[cfg(feature = "vectors")]
 pub mod vectors;

@@ -102,6 +102,26 @@ impl Locale {
     /// assert_eq!(Locale::from_accept_language("pt-BR"), Locale::En);
     /// ```
     pub fn from_accept_language(header: &str) -> Self {
+        Self::negotiate(header, Self::ALL)
+    }
+
+    /// [`Locale::from_accept_language`] among `offered` only (a site that serves some of
+    /// the languages): the best match the header asks for, else English when offered, else
+    /// the first offered; English when `offered` is empty. Never an error.
+    ///
+    /// ```
+    /// use sspr_core::Locale;
+    /// let offered = [Locale::De, Locale::Fr];
+    /// assert_eq!(Locale::negotiate("nl, fr;q=0.5", &offered), Locale::Fr);
+    /// assert_eq!(Locale::negotiate("nl", &offered), Locale::De);
+    /// assert_eq!(Locale::negotiate("nl", &[Locale::Fr, Locale::En]), Locale::En);
+    /// ```
+    pub fn negotiate(header: &str, offered: &[Locale]) -> Self {
+        let fallback = if offered.is_empty() || offered.contains(&Self::En) {
+            Self::En
+        } else {
+            offered.first().copied().unwrap_or_default()
+        };
         let mut requested: Vec<(f32, unic_langid::LanguageIdentifier)> = header
             .split(',')
             .take(32)
@@ -122,11 +142,14 @@ impl Locale {
         // Stable: equal qualities keep the header's order.
         requested.sort_by(|a, b| b.0.total_cmp(&a.0));
         let requested: Vec<_> = requested.into_iter().map(|(_, id)| id).collect();
-        let available = Self::language_ids();
-        fluent_langneg::negotiate_languages(&requested, available, None, fluent_langneg::NegotiationStrategy::Lookup)
+        let available: Vec<_> = Self::language_ids()
+            .iter()
+            .filter(|id| Self::from_primary(id.language.as_str()).is_some_and(|l| offered.contains(&l)))
+            .collect();
+        fluent_langneg::negotiate_languages(&requested, &available, None, fluent_langneg::NegotiationStrategy::Lookup)
             .first()
             .and_then(|id| Self::from_primary(id.language.as_str()))
-            .unwrap_or_default()
+            .unwrap_or(fallback)
     }
 
     /// Every supported locale as a language identifier, in [`Locale::ALL`]'s order.

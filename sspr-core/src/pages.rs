@@ -32,6 +32,11 @@ pub enum Arg<'a> {
     Text(&'a str),
     /// A count: formatted as a number, and chooses the plural form.
     Number(u64),
+    /// A date and time, written as [`datetime`] writes it in the message's language (the
+    /// messages' `$at`).
+    DateTime(OffsetDateTime),
+    /// A time of day, written as [`clock_time`] writes it (the messages' `$time`).
+    ClockTime(OffsetDateTime),
 }
 
 impl<'a> From<&'a str> for Arg<'a> {
@@ -67,6 +72,8 @@ pub fn text(locale: Locale, id: &str, args: &[(&str, Arg<'_>)]) -> String {
         let value = match *value {
             Arg::Text(text) => FluentValue::from(text),
             Arg::Number(n) => FluentValue::from(n),
+            Arg::DateTime(at) => FluentValue::from(datetime(locale, at)),
+            Arg::ClockTime(at) => FluentValue::from(clock_time(at)),
         };
         fluent.set(*name, value);
     }

@@ -18,6 +18,9 @@ import {
   type ResetChallenge,
   type Verified,
   type ErrorCode,
+  type Locale,
+  pageText,
+  negotiateLocale,
 } from '../index'
 import { ssprRouter, type SsprRouterOptions } from '../express'
 
@@ -105,6 +108,16 @@ ssprRouter({ sspr: engineForRouter, layout: (title, body) => `<title>${title}</t
 ssprRouter({ pages: true })
 // @ts-expect-error layout takes a title and the body's HTML, and returns the page
 ssprRouter({ sspr: engineForRouter, layout: (title: number) => title })
+ssprRouter({ sspr: engineForRouter, languages: ['de', 'fr'], layout: (title, body, lang) => `<html lang="${lang}">${title}${body}` })
+// @ts-expect-error only the languages sspr has
+ssprRouter({ sspr: engineForRouter, languages: ['pt'] })
+
+// The pages' catalogue: a language by name, counts, texts and dates as arguments; the negotiated language typed.
+const served: Locale = negotiateLocale('de-CH, en;q=0.5', ['de', 'en'])
+const said: string = pageText(served, 'pin-status', { time: new Date(), attempts: 3 })
+// @ts-expect-error arguments are strings, numbers or dates
+pageText('en', 'wrong-pin', { attempts: true })
+void said
 
 // The bot challenge widget: null without a challenge; its fields typed.
 const widget: import('../index').ChallengeWidget | null = engineForRouter.challengeWidget("default-src 'none'")

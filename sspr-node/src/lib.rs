@@ -19,6 +19,7 @@
 //! | [`builtin`] | the in-memory and sspr-backends classes, and which backend fills each slot |
 //! | `runtime` | how a call reaches JavaScript without a thread hop when none is needed |
 //! | [`local`] | background deliveries kept on the JavaScript thread while they wait for JavaScript |
+//! | [`pages`] | the web pages' catalogue (`pageText`, `negotiateLocale`) |
 //! | [`testing`] | sspr-core's conformance suite run on JavaScript backends |
 //! | `vectors`, `reference` | test vectors and the benchmark reference (cargo feature `vectors`, off in the npm package) |
 
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod errors;
 mod foreign;
 pub mod local;
+pub mod pages;
 mod runtime;
 pub mod testing;
 pub mod values;

@@ -24,6 +24,7 @@ mod builtin;
 mod engine;
 mod errors;
 mod foreign;
+mod pages;
 mod runtime;
 mod testing;
 mod values;
@@ -67,6 +68,8 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::Enrollment>()?;
     m.add_class::<values::Notification>()?;
     m.add_function(wrap_pyfunction!(errors::parse_name, m)?)?;
+    m.add_function(wrap_pyfunction!(pages::page_text, m)?)?;
+    m.add_function(wrap_pyfunction!(pages::negotiate_locale, m)?)?;
     builtin::register_memory(m)?;
     let backends = PyModule::new(m.py(), "backends")?;
     builtin::register(&backends)?;

@@ -119,7 +119,7 @@ def test_a_whole_reset_through_the_pages() -> None:
     assert "Enter your code" in page.content.decode()
     real = pin()
     wrong = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
-    assert wrong.status_code == 400 and "attempt(s) left" in wrong.content.decode()
+    assert wrong.status_code == 400 and re.search(r"The code is wrong\. \d+ attempts? left\.", wrong.content.decode())
     page = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": real})
     assert "Code accepted" in page.content.decode()
     page = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
@@ -221,7 +221,7 @@ def test_change_a_known_password() -> None:
     assert bad.status_code == 401
     done = client.post("/password/change/", {"csrfmiddlewaretoken": token, "login": JANE, "current": "Old-Passw0rd!",
                                              "new": "Kettle-Violin-42!"})
-    assert done.status_code == 200 and "Password changed" in done.content.decode()
+    assert done.status_code == 200 and "Your password was changed." in done.content.decode()
     assert site.backends().memory_directory.check_password(JANE_DN, "Kettle-Violin-42!") is False  # set, no must-change
 
 
@@ -430,7 +430,7 @@ def test_a_begin_without_or_with_a_forged_token_is_refused_and_a_solved_one_pass
                 # Django masks its CSRF token anew in every page.
                 answers.append(re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page.text.replace(login, "LOGIN")))
         assert "not a robot" in answers[0] and answers[0] == answers[2] and answers[1] == answers[3]
-        assert "did not pass" in answers[1] and "forged-token" not in answers[1]
+        assert "did not succeed" in answers[1] and "forged-token" not in answers[1]
         assert len(site.backends().outbox) == 0
 
         page = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": JANE,
@@ -443,4 +443,106 @@ def test_a_begin_without_or_with_a_forged_token_is_refused_and_a_solved_one_pass
         siteverify.down = True
         down = client.post("/password/", data={"csrfmiddlewaretoken": token, "login": JANE,
                                                 "cf-turnstile-response": GOOD_CHALLENGE})
-        assert down.status_code == 503 and "unavailable" in down.text and "<script" not in down.text
+        assert down.status_code == 503 and "cannot be verified right now" in down.text and "<script" not in down.text
+
+
+# -- the pages in the visitor's language -------------------------------------------------------------------
+
+
+def german() -> Client:
+    return Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+
+
+def test_a_german_browser_gets_the_whole_reset_in_german() -> None:
+    client = german()
+    start = client.get("/password/")
+    page = start.content.decode()
+    assert '<html lang="de">' in page and start["Content-Language"] == "de"
+    assert "<h1>Kennwort zurücksetzen</h1>" in page and "Benutzername (z. B. jane.doe@example.org)" in page
+    assert "<button>Weiter</button>" in page and "Reset your password" not in page
+    token = client.cookies["csrftoken"].value
+    page = client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE}).content.decode()
+    token = client.cookies["csrftoken"].value
+    assert "Wohin sollen wir Ihren Einmal-Code senden?" in page and "E-Mail an j***@h***.example" in page
+    page = client.post("/password/send/", {"csrfmiddlewaretoken": token, "method": "email"}).content.decode()
+    assert "<h1>Code eingeben</h1>" in page and "Wir haben einen Code per E-Mail gesendet." in page
+    assert re.search(r"Gültig bis \d\d:\d\d \(UTC\)\. Noch \d+ Versuche\.", page), page
+    real = pin()
+    wrong = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
+    found = re.search(r"Der Code ist falsch\. Noch (\d+) Versuche\.", wrong.content.decode())
+    assert wrong.status_code == 400 and found is not None and int(found[1]) >= 2  # a German plural
+    page = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": real}).content.decode()
+    assert "<h1>Code bestätigt</h1>" in page and "Ein temporäres Kennwort erhalten" in page
+    done = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"}).content.decode()
+    assert '<html lang="de">' in done and "<h1>Ihr temporäres Kennwort</h1>" in done and "Notieren Sie es jetzt" in done
+    shown = re.search(r'<code id="temporary-password">([^<]+)</code>', done)
+    assert shown is not None
+    import html
+
+    assert site.backends().memory_directory.check_password(JANE_DN, html.unescape(shown[1])) is True
+    again = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"}).content.decode()
+    assert "Dieser Vorgang ist abgelaufen" in again and "Neu beginnen" in again
+
+
+def test_an_unsupported_or_hostile_language_falls_back_to_english() -> None:
+    for header in ("pt-BR, pl;q=0.8", "<script>alert(1)</script>", ""):
+        page = Client(HTTP_ACCEPT_LANGUAGE=header).get("/password/").content.decode()
+        assert '<html lang="en">' in page and "<h1>Reset your password</h1>" in page and "<script" not in page
+
+
+def test_a_rate_limit_is_said_in_french() -> None:
+    from django.test import override_settings
+
+    limited_policy = {**settings.SSPR["policy"], "ip_begins_per_hour": 1}
+    with override_settings(SSPR={**settings.SSPR, "policy": limited_policy}):
+        seed_site()
+        client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="fr-CH, fr;q=0.9")
+        token = csrf(client, "/password/")
+        first = client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+        assert first.status_code == 200 and "E-mail à j***@h***.example" in first.content.decode()
+        token = client.cookies["csrftoken"].value
+        limited = client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+        page = limited.content.decode()
+        assert limited.status_code == 429 and '<html lang="fr">' in page and int(limited["Retry-After"]) >= 1
+        assert re.search(r"Trop de demandes\. Veuillez réessayer dans \d+ minutes?\.", page), page
+    seed_site()
+
+
+def test_unknown_and_real_logins_get_identical_pages_in_german() -> None:
+    pages = []
+    for login in (JANE, "nobody@example.org", "root@example.org", BOB):
+        client = german()
+        token = csrf(client, "/password/")
+        page = client.post("/password/", {"csrfmiddlewaretoken": token, "login": login})
+        assert page.status_code == 200 and '<html lang="de">' in page.content.decode()
+        # Only the per-visitor CSRF token and the masked contact (each decoy's own, by design) are taken out.
+        body = re.sub(r'value="[^"]*"|an [^<]+</label>', "", page.content.decode())
+        sent = client.post("/password/send/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, "method": "email"})
+        sent_page = re.sub(r'value="[^"]*"|\d\d:\d\d', "", sent.content.decode())
+        assert sent.status_code == 200 and "Wir haben einen Code per E-Mail gesendet." in sent_page
+        pages.append((body, sent_page))
+    assert all(p == pages[0] for p in pages), pages
+    assert {n.to for n in site.backends().outbox.messages()} == {JANE_MAIL}
+
+
+def test_languages_in_the_settings_force_the_language() -> None:
+    from django.test import override_settings
+
+    with override_settings(SSPR={**settings.SSPR, "languages": ["fr"]}):
+        page = german().get("/password/").content.decode()
+        assert '<html lang="fr">' in page and "<h1>Réinitialiser votre mot de passe</h1>" in page
+
+
+def test_a_site_template_can_say_the_catalogues_words() -> None:
+    (OVERRIDES / "sspr" / "reset_start.html").write_text(
+        '{% extends "sspr/base.html" %}{% load sspr_pages %}{% block heading %}Contoso: {% page_text "reset-title" %}'
+        '{% endblock %}{% block content %}{% page_text "rate-limited" minutes=2 %}{% endblock %}'
+    )
+    try:
+        _reset_template_loaders()
+        page = german().get("/password/").content.decode()
+        assert "<h1>Contoso: Kennwort zurücksetzen</h1>" in page
+        assert "Zu viele Anfragen. Bitte versuchen Sie es in 2 Minuten erneut." in page
+    finally:
+        (OVERRIDES / "sspr" / "reset_start.html").unlink()
+        _reset_template_loaders()

@@ -3,6 +3,7 @@ and as an attacker would drive it. The README's few lines are run exactly as wri
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 import re
 import threading
@@ -63,10 +64,12 @@ class Server:
 class Site:
     """A FastAPI app with the router at /password on an engine over in-memory backends."""
 
-    def __init__(self, policy: Optional[sspr.Policy] = None, **router_options: Any) -> None:
+    def __init__(
+        self, policy: Optional[sspr.Policy] = None, clock: Optional[sspr.ManualClock] = None, **router_options: Any
+    ) -> None:
         self.directory, self.outbox = seed_directory(), sspr.Outbox()
         self.engine = sspr.BlockingSspr(
-            self.directory, self.outbox, secret_key=KEY, policy=policy or sspr.Policy(min_response_ms=0)
+            self.directory, self.outbox, secret_key=KEY, policy=policy or sspr.Policy(min_response_ms=0), clock=clock
         )
         self.engine.set_enabled(JANE, True, admin="helpdesk")
         self.engine.update_contacts(JANE, email=JANE_MAIL, admin="helpdesk")
@@ -230,7 +233,7 @@ def test_pages_run_a_whole_reset_with_csrf_tokens(site: Tuple[Site, str]) -> Non
         assert page.status_code == 200 and "Enter your code" in page.text
         real = s.pin()
         wrong = client.post("/password/verify", data={"csrf": csrf, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
-        assert wrong.status_code == 400 and "attempt(s) left" in wrong.text
+        assert wrong.status_code == 400 and re.search(r"The code is wrong\. \d+ attempts? left\.", wrong.text)
         page = client.post("/password/verify", data={"csrf": csrf, "pin": real})
         assert page.status_code == 200 and "Code accepted" in page.text
         page = client.post("/password/complete", data={"csrf": csrf, "mode": "temporary"})
@@ -314,7 +317,7 @@ def test_a_refused_bot_challenge_reads_as_a_request_to_solve_it() -> None:
     failed = describe(sspr.ChallengeError("bot challenge failed", reason="failed"))
     assert (failed.status, failed.code) == (403, "challenge_failed")
     down = describe(sspr.ChallengeError("bot challenge unavailable", reason="unavailable"))
-    assert (down.status, down.code) == (503, "challenge_unavailable") and "unavailable" in down.message
+    assert (down.status, down.code) == (503, "challenge_unavailable") and "cannot be verified right now" in down.message
 
 
 # -- the bot challenge, against conftest's siteverify stand-in ------------------------------------------------
@@ -405,7 +408,7 @@ def test_a_begin_without_or_with_a_forged_token_is_refused_alike_and_a_solved_on
                 assert "h-captcha" in page.text and csp_of(page)["script-src"] == PROVIDERS["hcaptcha"][2]["script-src"]
                 answers.append(page.text.replace(login, "LOGIN"))
         assert "not a robot" in answers[0] and answers[0] == answers[2] and answers[1] == answers[3]
-        assert "did not pass" in answers[1]
+        assert "did not succeed" in answers[1]
         # Another provider's field is not read: only the configured one's.
         wrong_field = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "cf-turnstile-response": GOOD_CHALLENGE})
         assert wrong_field.status_code == 403
@@ -431,7 +434,8 @@ def test_the_json_api_takes_the_token_as_challenge_token_and_answers_stable_code
         missing = api(client, "begin", {"login": JANE})
         assert missing.status_code == 403
         assert missing.json() == {
-            "error": "challenge_required", "message": "Please confirm that you are not a robot, then try again.",
+            "error": "challenge_required",
+            "message": "Please complete the check that you are not a robot, then continue.",
             "reason": "required", "provider": "turnstile", "site_key": CHALLENGE_SITE_KEY,
         }
         forged = api(client, "begin", {"login": "nobody@example.org", "challenge_token": "forged-token"})
@@ -460,7 +464,7 @@ def test_a_provider_that_is_down_fails_closed_on_the_pages(siteverify: SiteVerif
     with Server(site.app) as server, httpx.Client(base_url=server.url) as client:
         _, csrf = start(client)
         page = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "g-recaptcha-response": GOOD_CHALLENGE})
-        assert page.status_code == 503 and "unavailable" in page.text
+        assert page.status_code == 503 and "cannot be verified right now" in page.text
         assert FLOW_COOKIE not in page.headers.get("set-cookie", "") and s_outbox_empty(site)
 
 
@@ -476,3 +480,131 @@ def test_after_n_begins_the_widget_appears_once_a_begin_is_refused_for_it(siteve
         assert csp_of(asked)["script-src"] == "https://challenges.cloudflare.com"
         solved = client.post("/password/begin", data={"csrf": csrf, "login": JANE, "cf-turnstile-response": GOOD_CHALLENGE})
         assert solved.status_code == 200 and "j***@h***.example" in solved.text
+
+
+# -- the pages in the visitor's language -------------------------------------------------------------------
+
+GERMAN = {"accept-language": "de-DE,de;q=0.9,en;q=0.5"}
+
+
+def form_flow(client: httpx.Client, login: str = JANE) -> Tuple[str, httpx.Response]:
+    """The start page and the begin form posted: the CSRF token and the methods page."""
+    start = client.get("/password/")
+    token = re.search(r"name='csrf' value='([^']+)'", start.text)
+    assert start.status_code == 200 and token is not None
+    return token.group(1), client.post("/password/begin", data={"csrf": token.group(1), "login": login})
+
+
+def test_a_german_browser_gets_the_whole_reset_in_german(site: Tuple[Site, str]) -> None:
+    s, url = site
+    with httpx.Client(base_url=url, headers=GERMAN) as client:
+        start = client.get("/password/")
+        assert "<html lang='de'>" in start.text and start.headers["content-language"] == "de"
+        assert "Kennwort zurücksetzen" in start.text and "Benutzername (z. B. jane.doe@example.org)" in start.text
+        assert "<button>Weiter</button>" in start.text and "Reset your password" not in start.text
+        csrf, page = form_flow(client)
+        assert "Wohin sollen wir Ihren Einmal-Code senden?" in page.text
+        assert "E-Mail an j***@h***.example" in page.text and "<button>Code senden</button>" in page.text
+        page = client.post("/password/send", data={"csrf": csrf, "method": "email"})
+        assert "<h1>Code eingeben</h1>" in page.text and "Wir haben einen Code per E-Mail gesendet." in page.text
+        assert re.search(r"Gültig bis \d\d:\d\d \(UTC\)\. Noch \d+ Versuche\.", page.text), page.text
+        real = s.pin()
+        wrong = client.post("/password/verify", data={"csrf": csrf, "pin": "1" * len(real) if real[0] != "1" else "2" * len(real)})
+        # A plural in German: more than one attempt is left after the first wrong code.
+        found = re.search(r"Der Code ist falsch\. Noch (\d+) Versuche\.", wrong.text)
+        assert wrong.status_code == 400 and found is not None and int(found.group(1)) >= 2, wrong.text
+        page = client.post("/password/verify", data={"csrf": csrf, "pin": real})
+        assert "<h1>Code bestätigt</h1>" in page.text and "Ein temporäres Kennwort erhalten" in page.text
+        page = client.post("/password/complete", data={"csrf": csrf, "mode": "temporary"})
+        assert "<html lang='de'>" in page.text and "<h1>Ihr temporäres Kennwort</h1>" in page.text
+        assert "Notieren Sie es jetzt" in page.text
+        shown = re.search(r"<code id='temporary-password'>([^<]+)</code>", page.text)
+        assert shown is not None
+        assert s.directory.check_password(JANE_DN, shown.group(1).replace("&amp;", "&")) is True
+        # The code Jane was sent is in German as well: the notice follows the page's language.
+        assert {n.locale for n in s.outbox.messages() if n.to == JANE_MAIL} == {"de"}  # the code and the notice
+
+
+def test_an_unsupported_or_hostile_language_falls_back_to_english(site: Tuple[Site, str]) -> None:
+    _, url = site
+    for header in ("pt-BR, pl;q=0.8", "<script>alert(1)</script>", "", "*"):
+        with httpx.Client(base_url=url, headers={"accept-language": header}) as client:
+            start = client.get("/password/")
+            assert start.status_code == 200 and "<html lang='en'>" in start.text, header
+            assert "Reset your password" in start.text and "<script" not in start.text
+
+
+def test_errors_are_in_the_visitors_language_on_the_pages_and_in_the_json_api() -> None:
+    policy = sspr.Policy(min_response_ms=0, ip_begins_per_hour=1)
+    s = Site(policy)
+    with Server(s.app) as server, httpx.Client(base_url=server.url, headers={"accept-language": "fr-CH"}) as client:
+        _, first = form_flow(client)
+        assert first.status_code == 200 and "E-mail à j***@h***.example" in first.text
+        _, limited = form_flow(client)
+        assert limited.status_code == 429 and "<html lang='fr'>" in limited.text
+        assert re.search(r"Trop de demandes\. Veuillez réessayer dans \d+ minutes?\.", limited.text), limited.text
+        answer = api(client, "begin", {"login": JANE})
+        assert answer.status_code == 429 and answer.json()["error"] == "rate_limited"
+        assert answer.json()["message"].startswith("Trop de demandes.")
+        # Refused before the engine (no flow, a bad field): translated too, the stable codes unchanged.
+        client.cookies.clear()
+        client.cookies.set(CSRF_COOKIE, "x")
+        stale = client.post("/password/send", data={"csrf": "x", "method": "email"})
+        assert stale.status_code == 410 and "Cette réinitialisation a expiré" in stale.text and "Recommencer" in stale.text
+        bad = api(client, "verify", {"pin": 12})
+        assert bad.status_code == 400 and bad.json() == {
+            "error": "invalid_input", "message": "Veuillez vérifier votre saisie (pin).", "field": "pin",
+        }
+    german = Site()
+    with Server(german.app) as server, httpx.Client(base_url=server.url, headers=GERMAN) as client:
+        assert api(client, "begin", {"login": JANE}).status_code == 200
+        assert api(client, "send", {"method": "email"}).status_code == 200
+        real = german.pin()
+        wrong = api(client, "verify", {"pin": "1" * len(real) if real[0] != "1" else "2" * len(real)}).json()
+        left = wrong["attempts_left"]
+        assert wrong["error"] == "wrong_pin" and wrong["message"] == f"Der Code ist falsch. Noch {left} Versuche."
+
+
+def test_unknown_and_real_logins_get_identical_pages_in_german() -> None:
+    clock = sspr.ManualClock(datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.timezone.utc))
+    s = Site(clock=clock)
+    pages: List[Tuple[str, str]] = []
+    with Server(s.app) as server:
+        for login in (JANE, "nobody@example.org", "root@example.org", "gone@example.org"):
+            with httpx.Client(base_url=server.url, headers=GERMAN) as client:
+                csrf, methods = form_flow(client, login)
+                assert methods.status_code == 200 and "<html lang='de'>" in methods.text
+                sent = client.post("/password/send", data={"csrf": csrf, "method": "email"})
+                assert sent.status_code == 200 and "Wir haben einen Code per E-Mail gesendet." in sent.text
+                # Only what differs per login by design (the masked contact, each decoy's own) and the
+                # per-visitor CSRF token are taken out; everything else must be the same bytes.
+                strip = lambda page: re.sub(r"[a-z]\*\*\*@[a-z]\*\*\*\.[a-z]+", "MASKED", page.replace(csrf, "CSRF"))  # noqa: E731
+                pages.append((strip(methods.text), strip(sent.text)))
+    assert all(p == pages[0] for p in pages), pages
+    assert {n.to for n in s.outbox.messages()} == {JANE_MAIL}
+
+
+def test_languages_restricts_or_forces_the_language_and_refuses_an_unknown_one() -> None:
+    forced = Site(languages=["fr"])
+    with Server(forced.app) as server, httpx.Client(base_url=server.url, headers=GERMAN) as client:
+        start = client.get("/password/")
+        assert "<html lang='fr'>" in start.text and "Réinitialiser votre mot de passe" in start.text
+    offered = Site(languages=["de", "nl"])
+    with Server(offered.app) as server:
+        with httpx.Client(base_url=server.url, headers={"accept-language": "nl-BE, de;q=0.5"}) as client:
+            assert "<html lang='nl'>" in client.get("/password/").text
+        with httpx.Client(base_url=server.url, headers={"accept-language": "fr"}) as client:
+            assert "<html lang='de'>" in client.get("/password/").text  # none offered matches: the first offered
+    with pytest.raises(sspr.InvalidInput) as refused:
+        reset_router(Site().engine, languages=["de", "pt"])
+    assert refused.value.field == "locale"
+
+
+def test_a_two_argument_layout_still_works_and_a_three_argument_one_is_told_the_language() -> None:
+    two = Site(layout=lambda title, body: f"<!doctype html><title>{title}</title>{body}")
+    three = Site(layout=lambda title, body, lang: f"<!doctype html><html lang={lang}><title>{title}</title>{body}")
+    with Server(two.app) as a, Server(three.app) as b:
+        old = httpx.get(f"{a.url}/password/", headers=GERMAN)
+        new = httpx.get(f"{b.url}/password/", headers=GERMAN)
+    assert old.status_code == 200 and "<title>Kennwort zurücksetzen</title>" in old.text
+    assert new.status_code == 200 and "<html lang=de><title>Kennwort zurücksetzen</title>" in new.text

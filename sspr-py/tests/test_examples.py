@@ -110,11 +110,11 @@ def test_portal_runs_a_whole_reset() -> None:
     token = re.search(r"name='csrf' value='([^']+)'", other.get("/").text)
     assert token is not None
     decoy = other.post("/password/begin", data={"csrf": token[1], "login": "nobody@example.org"})
-    assert decoy.status_code == 200 and "Where should we send your code?" in decoy.text
+    assert decoy.status_code == 200 and "Where should we send your one-time code?" in decoy.text
 
     assert "Enter your code" in client.post("/password/send", data={"csrf": csrf[1], "method": "email"}).text
     wrong = client.post("/password/verify", data={"csrf": csrf[1], "pin": "00000000"})
-    assert wrong.status_code == 400 and "4 attempt(s) left" in wrong.text
+    assert wrong.status_code == 400 and "4 attempts left" in wrong.text
     pin = outbox.last_pin_to("jane@home.example")
     assert pin is not None
     verified = client.post("/password/verify", data={"csrf": csrf[1], "pin": pin.reveal()})

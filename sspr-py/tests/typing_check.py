@@ -72,3 +72,12 @@ async def flow() -> Optional[str]:
     outcome = await s.complete_reset(c.flow_id, "temporary")
     _ = (expires, left)
     return outcome.temporary_password.reveal() if outcome.temporary_password else None
+
+
+def pages_catalogue(accept_language: Optional[str]) -> str:
+    """The pages' catalogue: the negotiated language is one a RequestContext takes as it is."""
+    lang = sspr.negotiate_locale(accept_language, ["de", "fr"])
+    ctx = sspr.RequestContext(locale=lang)
+    at = datetime.datetime(2026, 12, 1, 19, 4, tzinfo=datetime.timezone.utc)
+    _ = ctx
+    return sspr.page_text(lang, "pin-status", {"time": at, "attempts": 3}) + sspr.page_text(lang, "reset-title")

@@ -9,7 +9,7 @@ import path from 'node:path'
 
 const require = createRequire(import.meta.url)
 const express = require('express')
-const { Sspr, MemoryDirectory, Outbox } = require('sspr')
+const { Sspr, MemoryDirectory, Outbox, ManualClock, pageText, negotiateLocale } = require('sspr')
 const { ssprRouter, FLOW_COOKIE, CSRF_COOKIE } = require('sspr/express')
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -18,19 +18,19 @@ const JANE_DN = 'uid=jdoe,ou=staff,dc=example,dc=org'
 const JANE_MAIL = 'jane@home.example'
 const ADMIN = { type: 'admin', id: 'helpdesk' }
 
-async function makeSite({ policy = {}, trustProxy, bodyParsers = false } = {}) {
+async function makeSite({ policy = {}, trustProxy, bodyParsers = false, clock, router = {} } = {}) {
   const directory = new MemoryDirectory([
     { login: JANE, displayName: 'Jane Doe', dn: JANE_DN, password: 'Old-Passw0rd!' },
     { login: 'root@example.org', displayName: 'Root', dn: 'uid=root,ou=staff,dc=example,dc=org', groups: ['Domain Admins'] },
   ])
   const outbox = new Outbox()
-  const sspr = new Sspr({ directory, notifier: outbox, secretKey: '7e'.repeat(32), policy: { minResponseMs: 0, ...policy } })
+  const sspr = new Sspr({ directory, notifier: outbox, secretKey: '7e'.repeat(32), policy: { minResponseMs: 0, ...policy }, ...(clock ? { clock } : {}) })
   await sspr.setEnabled(ADMIN, JANE, true)
   await sspr.updateContacts(ADMIN, JANE, { email: JANE_MAIL })
   const app = express()
   if (trustProxy !== undefined) app.set('trust proxy', trustProxy)
   if (bodyParsers) app.use(express.json(), express.urlencoded({ extended: false }))
-  app.use('/password', ssprRouter({ sspr }))
+  app.use('/password', ssprRouter({ sspr, ...router }))
   return { app, sspr, outbox, directory }
 }
 
@@ -168,7 +168,7 @@ test('pages run a whole reset with CSRF tokens, with or without the app\'s body 
       const real = pinOf(site.outbox)
       const wrong = await b.form('/password/verify', { csrf, pin: real[0] === '1' ? '2'.repeat(real.length) : '1'.repeat(real.length) })
       assert.equal(wrong.status, 400)
-      assert.match(wrong.text, /attempt\(s\) left/)
+      assert.match(wrong.text, /The code is wrong\. \d+ attempts? left\./)
       page = await b.form('/password/verify', { csrf, pin: real })
       assert.match(page.text, /Code accepted/)
       page = await b.form('/password/complete', { csrf, mode: 'temporary' })
@@ -356,7 +356,7 @@ test('a begin without or with a forged token is refused alike for every login; a
         }
       }
       assert.match(answers[0], /not a robot/)
-      assert.match(answers[1], /did not pass/)
+      assert.match(answers[1], /did not succeed/)
       assert.equal(answers[0], answers[2])
       assert.equal(answers[1], answers[3])
       // Another provider's field is not read.
@@ -375,7 +375,7 @@ test('a begin without or with a forged token is refused alike for every login; a
       verifier.down = true
       const down = await b.form('/password/begin', { csrf, login: JANE, 'g-recaptcha-response': stand.GOOD })
       assert.equal(down.status, 503)
-      assert.match(down.text, /unavailable/)
+      assert.match(down.text, /cannot be verified right now/)
       assert.doesNotMatch(down.text, /<script/)
     })
   } finally {
@@ -391,7 +391,7 @@ test('the JSON API reads challenge_token and answers stable codes, not a generic
       const missing = await b.api('begin', { login: JANE })
       assert.equal(missing.status, 403)
       assert.deepEqual(missing.json, {
-        error: 'challenge_required', message: 'Please confirm that you are not a robot, then try again.',
+        error: 'challenge_required', message: 'Please complete the check that you are not a robot, then continue.',
         reason: 'required', provider: 'turnstile', site_key: stand.SITE_KEY,
       })
       const forged = await b.api('begin', { login: 'nobody@example.org', challenge_token: 'forged-token' })
@@ -437,4 +437,148 @@ test('after N begins the widget appears once a begin was refused for it', async 
   } finally {
     await verifier.close()
   }
+})
+
+// -- the pages in the visitor's language ------------------------------------------------------------------
+
+const GERMAN = { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' }
+const otherPin = (real) => (real[0] === '1' ? '2' : '1').repeat(real.length)
+
+test('pageText and negotiateLocale read the one catalogue and refuse what it does not have', () => {
+  assert.equal(pageText('de-CH', 'wrong-pin', { attempts: 1 }), 'Der Code ist falsch. Noch 1 Versuch.')
+  assert.equal(pageText('fr', 'wrong-pin', { attempts: 3 }), 'Le code est incorrect. 3 tentatives restantes.')
+  const at = new Date(Date.UTC(2026, 11, 1, 19, 4))
+  assert.equal(pageText('en', 'pin-status', { time: at, attempts: 2 }), 'Valid until 19:04 (UTC). 2 attempts left.')
+  assert.match(pageText('de', 'blocked', { at }), /bis 1\. Dezember 2026 um 19:04 \(UTC\) gesperrt/)
+  assert.equal(negotiateLocale('nl-BE, de;q=0.5'), 'nl')
+  assert.equal(negotiateLocale('pt-BR'), 'en')
+  assert.equal(negotiateLocale(undefined), 'en')
+  assert.equal(negotiateLocale('nl', ['fr', 'de']), 'fr')
+  for (const [call, field] of [
+    [() => pageText('pt', 'reset-title'), 'locale'],
+    [() => pageText('en', 'no-such-message'), 'id'],
+    [() => pageText('en', 'wrong-pin', { attempts: -1 }), 'args'],
+    [() => pageText('en', 'wrong-pin', { attempts: 1.5 }), 'args'],
+    [() => negotiateLocale('de', ['de', 'pt']), 'locale'],
+  ]) {
+    assert.throws(call, (e) => e.code === 'INVALID_INPUT' && e.field === field)
+  }
+})
+
+test('a German browser gets the whole reset in German', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    const start = await b.get('/password/', GERMAN)
+    assert.match(start.text, /<html lang="de">/)
+    assert.equal(start.headers.get('content-language'), 'de')
+    assert.match(start.text, /<h1>Kennwort zurücksetzen<\/h1>/)
+    assert.match(start.text, /Benutzername \(z\. B\. jane\.doe@example\.org\)/)
+    assert.match(start.text, /<button>Weiter<\/button>/)
+    assert.doesNotMatch(start.text, /Reset your password/)
+    const csrf = start.text.match(/name="csrf" value="([^"]+)"/)[1]
+    let page = await b.form('/password/begin', { csrf, login: JANE }, GERMAN)
+    assert.match(page.text, /Wohin sollen wir Ihren Einmal-Code senden\?/)
+    assert.match(page.text, /E-Mail an j\*\*\*@h\*\*\*\.example/)
+    page = await b.form('/password/send', { csrf, method: 'email' }, GERMAN)
+    assert.match(page.text, /<h1>Code eingeben<\/h1>/)
+    assert.match(page.text, /Wir haben einen Code per E-Mail gesendet\. Gültig bis \d\d:\d\d \(UTC\)\. Noch \d+ Versuche\./)
+    const real = pinOf(site.outbox)
+    const wrong = await b.form('/password/verify', { csrf, pin: otherPin(real) }, GERMAN)
+    assert.equal(wrong.status, 400)
+    const left = Number(wrong.text.match(/Der Code ist falsch\. Noch (\d+) Versuche\./)[1]) // a German plural
+    assert.ok(left >= 2, wrong.text)
+    page = await b.form('/password/verify', { csrf, pin: real }, GERMAN)
+    assert.match(page.text, /<h1>Code bestätigt<\/h1>/)
+    assert.match(page.text, /Ein temporäres Kennwort erhalten/)
+    page = await b.form('/password/complete', { csrf, mode: 'temporary' }, GERMAN)
+    assert.match(page.text, /<html lang="de">/)
+    assert.match(page.text, /<h1>Ihr temporäres Kennwort<\/h1>/)
+    assert.match(page.text, /Notieren Sie es jetzt/)
+    const shown = page.text.match(/<code id="temporary-password">([^<]+)<\/code>/)[1]
+    const password = shown.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    assert.equal(site.directory.passwordMatches(JANE_DN, password), true)
+    const again = await b.form('/password/complete', { csrf, mode: 'temporary' }, GERMAN)
+    assert.equal(again.status, 410)
+    assert.match(again.text, /Dieser Vorgang ist abgelaufen/)
+    assert.match(again.text, /Neu beginnen/)
+  })
+})
+
+test('an unsupported or hostile language falls back to English', async () => {
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    for (const header of ['pt-BR, pl;q=0.8', '<script>alert(1)</script>', '*']) {
+      const start = await b.get('/password/', { 'accept-language': header })
+      assert.match(start.text, /<html lang="en">/, header)
+      assert.match(start.text, /<h1>Reset your password<\/h1>/)
+      assert.doesNotMatch(start.text, /<script/)
+    }
+  })
+})
+
+test("errors are in the visitor's language on the pages and in the JSON API", async () => {
+  const site = await makeSite({ policy: { ipBeginsPerHour: 1 } })
+  const FRENCH = { 'accept-language': 'fr-CH, fr;q=0.9' }
+  await serve(site.app, async (b) => {
+    const start = await b.get('/password/', FRENCH)
+    const csrf = start.text.match(/name="csrf" value="([^"]+)"/)[1]
+    const first = await b.form('/password/begin', { csrf, login: JANE }, FRENCH)
+    assert.match(first.text, /E-mail à j\*\*\*@h\*\*\*\.example/)
+    const limited = await b.form('/password/begin', { csrf, login: JANE }, FRENCH)
+    assert.equal(limited.status, 429)
+    assert.match(limited.text, /<html lang="fr">/)
+    assert.match(limited.text, /Trop de demandes\. Veuillez réessayer dans \d+ minutes?\./)
+    const api = await b.api('begin', { login: JANE }, FRENCH)
+    assert.equal(api.status, 429)
+    assert.equal(api.json.error, 'rate_limited')
+    assert.match(api.json.message, /^Trop de demandes\./)
+    const bad = await b.api('verify', { pin: 12 }, FRENCH)
+    assert.deepEqual(bad.json, { error: 'invalid_input', message: 'Veuillez vérifier votre saisie (pin).', field: 'pin' })
+  })
+  const german = await makeSite()
+  await serve(german.app, async (b) => {
+    assert.equal((await b.api('begin', { login: JANE }, GERMAN)).status, 200)
+    assert.equal((await b.api('send', { method: 'email' }, GERMAN)).status, 200)
+    const wrong = await b.api('verify', { pin: otherPin(pinOf(german.outbox)) }, GERMAN)
+    assert.equal(wrong.json.error, 'wrong_pin')
+    assert.equal(wrong.json.message, `Der Code ist falsch. Noch ${wrong.json.attempts_left} Versuche.`)
+  })
+})
+
+test('unknown and real logins get identical pages in German', async () => {
+  const clock = new ManualClock(new Date(Date.UTC(2026, 11, 6, 9, 30)))
+  const site = await makeSite({ clock })
+  const pages = []
+  for (const login of [JANE, 'nobody@example.org', 'root@example.org', 'gone@example.org']) {
+    await serve(site.app, async (b) => {
+      const start = await b.get('/password/', GERMAN)
+      const csrf = start.text.match(/name="csrf" value="([^"]+)"/)[1]
+      const methods = await b.form('/password/begin', { csrf, login }, GERMAN)
+      assert.equal(methods.status, 200)
+      assert.match(methods.text, /<html lang="de">/)
+      const sent = await b.form('/password/send', { csrf, method: 'email' }, GERMAN)
+      assert.equal(sent.status, 200)
+      assert.match(sent.text, /Wir haben einen Code per E-Mail gesendet\./)
+      // Only the per-visitor CSRF token and the masked contact (each decoy's own, by design) are taken out.
+      const strip = (text) => text.replaceAll(csrf, 'CSRF').replace(/[a-z]\*\*\*@[a-z]\*\*\*\.[a-z]+/g, 'MASKED')
+      pages.push([strip(methods.text), strip(sent.text)])
+    })
+  }
+  for (const page of pages) assert.deepEqual(page, pages[0])
+  assert.deepEqual([...new Set(site.outbox.messages().map((n) => n.to))], [JANE_MAIL])
+})
+
+test('languages restricts or forces the language, and an unknown one is refused when the router is made', async () => {
+  const forced = await makeSite({ router: { languages: ['fr'] } })
+  await serve(forced.app, async (b) => {
+    const start = await b.get('/password/', GERMAN)
+    assert.match(start.text, /<html lang="fr">/)
+    assert.match(start.text, /Réinitialiser votre mot de passe/)
+  })
+  const offered = await makeSite({ router: { languages: ['de', 'nl'] } })
+  await serve(offered.app, async (b) => {
+    assert.match((await b.get('/password/', { 'accept-language': 'nl-BE, de;q=0.5' })).text, /<html lang="nl">/)
+    assert.match((await b.get('/password/', { 'accept-language': 'fr' })).text, /<html lang="de">/) // the first offered
+  })
+  assert.throws(() => ssprRouter({ sspr: forced.sspr, languages: ['de', 'pt'] }), (e) => e.code === 'INVALID_INPUT' && e.field === 'locale')
 })

@@ -220,3 +220,23 @@ refusal = { $rule ->
        *[other] Das neue Kennwort wurde abgelehnt.
     } ({ $reason })
 signed-in-as = Angemeldet als { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Code eingeben
+second-title = Noch ein Code
+modes-title = Code bestätigt
+done-title = Erledigt
+add-contact = Hinzufügen oder ändern
+contact-value = Adresse oder Nummer
+err-too-large = Die Anfrage ist zu groß.
+err-not-possible = Das ist hier nicht möglich. Bitte wenden Sie sich an den IT-Support.
+code-sent-by = Wir haben einen Code { $channel ->
+        [sms] per SMS
+       *[email] per E-Mail
+    } gesendet.
+send-by = Code { $channel ->
+        [sms] per SMS
+       *[email] per E-Mail
+    } senden
+err-field = Bitte prüfen Sie Ihre Eingabe ({ $field }).

@@ -230,3 +230,25 @@ refusal = { $rule ->
        *[other] The new password was refused.
     } ({ $reason })
 signed-in-as = Signed in as { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Enter your code
+second-title = One more code
+modes-title = Code accepted
+done-title = Done
+add-contact = Add or change
+contact-value = Address or number
+err-too-large = The request is too large.
+err-not-possible = This is not possible here. Please contact the IT help desk.
+# $channel: email or sms (the method the code went by). Said alike for real and unknown accounts.
+code-sent-by = We sent a code { $channel ->
+        [sms] by text message
+       *[email] by e-mail
+    }.
+send-by = Send a code { $channel ->
+        [sms] by text message
+       *[email] by e-mail
+    }
+# $field: the form field's name as sent (login, pin, mode...).
+err-field = Please check your input ({ $field }).

@@ -220,3 +220,23 @@ refusal = { $rule ->
        *[other] La nueva contraseña ha sido rechazada.
     } ({ $reason })
 signed-in-as = Sesión iniciada como { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Introduzca su código
+second-title = Un código más
+modes-title = Código aceptado
+done-title = Hecho
+add-contact = Añadir o cambiar
+contact-value = Dirección o número
+err-too-large = La solicitud es demasiado grande.
+err-not-possible = Esto no es posible aquí. Póngase en contacto con el soporte técnico.
+code-sent-by = Le hemos enviado un código { $channel ->
+        [sms] por SMS
+       *[email] por correo electrónico
+    }.
+send-by = Enviar un código { $channel ->
+        [sms] por SMS
+       *[email] por correo electrónico
+    }
+err-field = Revise lo que ha introducido ({ $field }).

@@ -220,3 +220,23 @@ refusal = { $rule ->
        *[other] Le nouveau mot de passe a été refusé.
     } ({ $reason })
 signed-in-as = Connecté en tant que { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Saisissez votre code
+second-title = Un code de plus
+modes-title = Code accepté
+done-title = Terminé
+add-contact = Ajouter ou modifier
+contact-value = Adresse ou numéro
+err-too-large = La requête est trop volumineuse.
+err-not-possible = Ce n’est pas possible ici. Veuillez contacter le support informatique.
+code-sent-by = Nous avons envoyé un code { $channel ->
+        [sms] par SMS
+       *[email] par e-mail
+    }.
+send-by = Envoyer un code { $channel ->
+        [sms] par SMS
+       *[email] par e-mail
+    }
+err-field = Veuillez vérifier votre saisie ({ $field }).

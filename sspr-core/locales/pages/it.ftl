@@ -222,3 +222,23 @@ refusal = { $rule ->
        *[other] La nuova password è stata rifiutata.
     } ({ $reason })
 signed-in-as = Accesso eseguito come { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Inserisca il codice
+second-title = Un altro codice
+modes-title = Codice accettato
+done-title = Fatto
+add-contact = Aggiungi o modifica
+contact-value = Indirizzo o numero
+err-too-large = La richiesta è troppo grande.
+err-not-possible = Qui non è possibile. Si rivolga all’assistenza informatica.
+code-sent-by = Abbiamo inviato un codice { $channel ->
+        [sms] via SMS
+       *[email] via e-mail
+    }.
+send-by = Invia un codice { $channel ->
+        [sms] via SMS
+       *[email] via e-mail
+    }
+err-field = Controlli i dati inseriti ({ $field }).

@@ -217,3 +217,23 @@ refusal = { $rule ->
        *[other] Het nieuwe wachtwoord is geweigerd.
     } ({ $reason })
 signed-in-as = Aangemeld als { $name }
+
+## The framework routers (Python's FastAPI and Django, Node's Express)
+
+code-title = Voer uw code in
+second-title = Nog een code
+modes-title = Code geaccepteerd
+done-title = Klaar
+add-contact = Toevoegen of wijzigen
+contact-value = Adres of nummer
+err-too-large = Het verzoek is te groot.
+err-not-possible = Dit is hier niet mogelijk. Neem contact op met de IT-servicedesk.
+code-sent-by = We hebben een code { $channel ->
+        [sms] per sms
+       *[email] per e-mail
+    } gestuurd.
+send-by = Stuur een code { $channel ->
+        [sms] per sms
+       *[email] per e-mail
+    }
+err-field = Controleer uw invoer ({ $field }).

@@ -85,6 +85,8 @@ from ._sspr import (
     StoredContactView,
     UserStatus,
     Verified,
+    negotiate_locale,
+    page_text,
     parse_name,
 )
 from .protocols import AuditSink, ContactStore, Directory, Notifier, PasswordChecker, StateStore
@@ -150,6 +152,8 @@ __all__ = [
     "UserStatus",
     "Verified",
     "WrongPin",
+    "negotiate_locale",
+    "page_text",
     "parse_name",
     "backends",
     "primitives",

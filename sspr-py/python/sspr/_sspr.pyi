@@ -10,6 +10,8 @@ from .protocols import AuditSink, ContactStore, Directory, Notifier
 
 Channel = Literal["email", "sms"]
 Mode = Literal["temporary", "chosen", "unlock_only"]
+#: A language sspr speaks (notices and the web pages' catalogue).
+Locale = Literal["en", "de", "fr", "es", "it", "nl"]
 HookEventName = Literal[
     "reset_completed",
     "user_blocked",
@@ -755,6 +757,21 @@ class BlockingSspr(_Engine, _Operations):
     """The engine for scripts and threads: every operation blocks until done."""
 
     def asyncio(self) -> Sspr: ...
+
+def page_text(
+    locale: str, id: str, args: Optional[Mapping[str, Union[str, int, datetime.datetime]]] = None
+) -> str:
+    """Message ``id`` of the web pages' catalogue (sspr-core's ``locales/pages/*.ftl``, the portal's words) in
+    the language ``locale`` names (``"de"``, ``"fr-CH"``), with ``args``: a ``str`` as it is, an ``int`` >= 0 as
+    a count (it chooses the plural form), an aware ``datetime`` written for the language (``$at``: "1. Dezember
+    2026 um 20:04 (UTC+1)"; ``$time``: "20:04 (UTC+1)"). ``InvalidInput`` (field ``locale`` or ``id``) for a
+    language sspr does not have or a message the catalogue does not have; ``TypeError`` for another value."""
+
+def negotiate_locale(accept_language: Optional[str], offered: Optional[Sequence[str]] = None) -> Locale:
+    """The language to serve for an HTTP ``Accept-Language`` header (``None``: English), among ``offered``
+    (``None``: all six), as the portal negotiates it: ``"de-CH, en;q=0.5"`` is ``"de"``; when none matches,
+    English, or the first offered when English is not. ``InvalidInput`` (field ``locale``) when ``offered``
+    names a language sspr does not have."""
 
 def parse_name(kind: str, name: str) -> str:
     """The core's name for ``name``, a name of the kind ``kind`` (``"channel"``, ``"locale"``,

@@ -1,15 +1,19 @@
 """What every web framework's integration shares (``sspr.contrib.fastapi``, ``sspr.contrib.django``): how the
-client's address is found behind trusted proxies, what a user is told for each error, and the labels of the
-pages. Written once so the integrations answer alike."""
+client's address is found behind trusted proxies, what a user is told for each error, and the pages' language.
+Written once so the integrations answer alike. Every text a user reads comes from sspr-core's one catalogue
+(``sspr.page_text``), in the language negotiated from ``Accept-Language`` (``sspr.negotiate_locale``)."""
 
 from __future__ import annotations
 
 import html
 import ipaddress
 import math
-from typing import Any, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import sspr
+
+if TYPE_CHECKING:
+    from sspr._sspr import Locale
 
 #: Longer text than any login, address, PIN or password sspr accepts: refused before it reaches the engine.
 MAX_FIELD = 1024
@@ -17,12 +21,10 @@ MAX_FIELD = 1024
 #: unread, so a client cannot make the server buffer what it likes.
 MAX_BODY = 16 * 1024
 
-CHANNEL_NAMES = {"email": "e-mail", "sms": "text message"}
-MODE_LABELS = {
-    "temporary": "Get a temporary password",
-    "chosen": "Choose a new password",
-    "unlock_only": "Only unlock my account",
-}
+#: The ways a verified reset is completed, each with its label's message id in the pages' catalogue.
+MODE_LABELS = {"temporary": "mode-temporary", "chosen": "mode-chosen", "unlock_only": "mode-unlock"}
+#: The label before a masked contact ("E-mail to", "SMS an"), by channel.
+CHANNEL_LABELS = {"email": "via-email", "sms": "via-sms"}
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -36,57 +38,99 @@ CHALLENGE_FIELD = "challenge_token"
 #: Longest challenge token read (the engine refuses one over 4096 bytes, naming ``challenge_token``).
 MAX_CHALLENGE_FIELD = 8192
 
-#: What a user is told when a begin was refused by the bot challenge, by ``ChallengeError.reason``.
-CHALLENGE_MESSAGES = {
-    "required": "Please confirm that you are not a robot, then try again.",
-    "failed": "The check that you are not a robot did not pass. Please try again.",
-    "unavailable": "The check that you are not a robot is unavailable right now. Please try again later.",
-}
+#: The bot challenge's refusal reasons (``ChallengeError.reason``); each is said by ``err-challenge-<reason>``.
+CHALLENGE_REASONS = ("required", "failed", "unavailable")
+
+Args = Dict[str, Union[str, int, Any]]
+
+
+def text(locale: str, id: str, **args: Any) -> str:
+    """Message ``id`` of the pages' catalogue in ``locale`` (one of ``sspr.negotiate_locale``'s answers)."""
+    return sspr.page_text(locale, id, args or None)
+
+
+def languages(offered: Optional[Iterable[str]]) -> Optional[List[str]]:
+    """The languages a router serves (``None``: all six), checked now: ``sspr.InvalidInput`` naming ``locale``
+    at start-up for one sspr does not have, instead of at the first request."""
+    if offered is None:
+        return None
+    names = [offered] if isinstance(offered, str) else list(offered)
+    sspr.negotiate_locale(None, names)
+    return names
+
+
+def locale_of(accept_language: Optional[str], offered: Optional[Sequence[str]]) -> "Locale":
+    """The language a request is served in: its ``Accept-Language`` negotiated among ``offered``."""
+    return sspr.negotiate_locale(accept_language, list(offered) if offered is not None else None)
 
 
 class Refusal(Exception):
-    """A request refused before it reached the engine (nothing changed), or an engine error as a user reads it."""
+    """A request refused before it reached the engine (nothing changed), or an engine error as a user reads it.
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    ``said`` is the catalogue's message (id and arguments) that ``describe`` writes in the request's language;
+    a refusal without it (a protocol error only a developer sees, like a JSON body that is not JSON) keeps its
+    English ``message``."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, said: Optional[Tuple[str, Args]] = None, **extra: Any
+    ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.extra = status, code, message, extra
+        self.status, self.code, self.message, self.said, self.extra = status, code, message, said, extra
+
+    @classmethod
+    def saying(cls, status: int, code: str, id: str, args: Optional[Args] = None, **extra: Any) -> "Refusal":
+        """A refusal whose message is the catalogue's ``id`` (English until ``describe`` gives it a language)."""
+        args = args or {}
+        return cls(status, code, text("en", id, **args), said=(id, args), **extra)
 
 
-def describe(err: Union[sspr.SsprError, Refusal]) -> Refusal:
-    """The HTTP status, stable code and message for each of sspr's errors (sspr's messages hold no secret;
-    these hold less)."""
+def describe(err: Union[sspr.SsprError, Refusal], locale: str = "en") -> Refusal:
+    """The HTTP status, stable code and message in ``locale`` for each of sspr's errors (sspr's messages hold no
+    secret; these hold less)."""
     if isinstance(err, Refusal):
-        return err
+        if err.said is None:
+            return err
+        id, args = err.said
+        return Refusal(err.status, err.code, text(locale, id, **args), said=err.said, **err.extra)
+
+    def said(status: int, code: str, id: str, args: Optional[Args] = None, **extra: Any) -> Refusal:
+        args = args or {}
+        return Refusal(status, code, text(locale, id, **args), said=(id, args), **extra)
+
     if isinstance(err, sspr.WrongPin):
-        return Refusal(400, err.code, f"Wrong code: {err.attempts_left} attempt(s) left.", attempts_left=err.attempts_left)
+        left = err.attempts_left
+        return said(400, err.code, "wrong-pin", {"attempts": left}, attempts_left=left)
     if isinstance(err, sspr.RateLimited):
         wait = max(1, math.ceil(err.retry_after.total_seconds()))
-        return Refusal(429, err.code, f"Too many requests. Try again in {wait} seconds.", retry_after_seconds=wait)
+        minutes = max(1, math.ceil(wait / 60))
+        return said(429, err.code, "rate-limited", {"minutes": minutes}, retry_after_seconds=wait)
     if isinstance(err, sspr.Blocked):
-        return Refusal(
-            403, err.code, f"Self-service reset is blocked until {err.until:%Y-%m-%d %H:%M} UTC.",
-            until=err.until.isoformat(),
-        )
-    if isinstance(err, (sspr.Expired, sspr.PinVoided, sspr.AlreadyUsed)):
-        return Refusal(410, err.code, "This reset has ended. Please start again.")
+        return said(403, err.code, "blocked", {"at": err.until}, until=err.until.isoformat())
+    if isinstance(err, sspr.Expired):
+        return said(410, err.code, "err-expired")
+    if isinstance(err, sspr.PinVoided):
+        return said(410, err.code, "err-voided")
+    if isinstance(err, sspr.AlreadyUsed):
+        return said(410, err.code, "err-used")
     if isinstance(err, sspr.InvalidState):
-        return Refusal(409, err.code, "That step is not possible now. Please start again.")
+        return said(409, err.code, "err-state")
     if isinstance(err, sspr.InvalidInput):
-        return Refusal(400, err.code, f"Please check your input ({err.field}).", field=err.field)
+        return said(400, err.code, "err-field", {"field": err.field}, field=err.field)
     if isinstance(err, sspr.PasswordRejected):
-        return Refusal(400, err.code, f"That password was refused: {err.reason}", reason=err.reason)
+        # The reason is the policy's or the directory's own words (not translated).
+        return said(400, err.code, "password-rejected", {"reason": err.reason}, reason=err.reason)
     if isinstance(err, sspr.ChallengeError):
         # A stable code per reason (``challenge_required``, ``challenge_failed``, ``challenge_unavailable``): a
         # front end shows the widget for the first two and "try later" for the last, which is the provider's
         # outage, not the user's doing (503).
-        reason = err.reason if err.reason in CHALLENGE_MESSAGES else "failed"
+        reason = err.reason if err.reason in CHALLENGE_REASONS else "failed"
         status = 503 if reason == "unavailable" else 403
-        return Refusal(status, f"challenge_{reason}", CHALLENGE_MESSAGES[reason], reason=reason)
+        return said(status, f"challenge_{reason}", f"err-challenge-{reason}", reason=reason)
     if isinstance(err, sspr.SignInFailed):
-        return Refusal(401, err.code, "The login or password is not right.")
+        return said(401, err.code, "signin-failed")
     if isinstance(err, sspr.BackendError):
-        return Refusal(503, err.code, "The service is unavailable right now. Please try again later.")
-    return Refusal(403, err.code or "not_allowed", "This is not possible here. Please contact the help desk.")
+        return said(503, err.code, "err-unavailable")
+    return said(403, err.code or "not_allowed", "err-not-possible")
 
 
 def challenge_token(data: Any, name: str) -> Optional[str]:
@@ -96,8 +140,12 @@ def challenge_token(data: Any, name: str) -> Optional[str]:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > MAX_CHALLENGE_FIELD:
-        raise Refusal(400, "invalid_input", f"Please check your input ({name}).", field=name)
+        raise _bad_field(name)
     return value
+
+
+def _bad_field(name: str) -> Refusal:
+    return Refusal.saying(400, "invalid_input", "err-field", {"field": name}, field=name)
 
 
 def widget_html(widget: "sspr.ChallengeWidget") -> str:
@@ -111,7 +159,7 @@ def widget_html(widget: "sspr.ChallengeWidget") -> str:
 
 def no_flow() -> Refusal:
     """What a step without a flow (no cookie, or a session that ended) answers."""
-    return Refusal(410, "expired", "This reset has ended. Please start again.")
+    return Refusal.saying(410, "expired", "err-expired")
 
 
 def text_field(data: Any, name: str, *, required: bool = True) -> Optional[str]:
@@ -120,7 +168,7 @@ def text_field(data: Any, name: str, *, required: bool = True) -> Optional[str]:
     if (value is None or value == "") and not required:
         return None
     if not isinstance(value, str) or len(value) > MAX_FIELD:
-        raise Refusal(400, "invalid_input", f"Please check your input ({name}).", field=name)
+        raise _bad_field(name)
     return value
 
 

@@ -28,6 +28,12 @@ the JSON API's ``"challenge_token"``, goes to ``begin_reset``. A refusal is ``40
 ``"challenge_failed"`` (with ``provider`` and ``site_key`` for the front end's widget), or ``503``
 ``"challenge_unavailable"`` when the provider cannot be asked (the reset never begins then: fail closed).
 
+Every text a user reads (the pages and the JSON API's ``message``) is sspr's own, from the one catalogue the
+portal reads (``sspr.page_text``), in the language negotiated from ``Accept-Language`` among ``languages`` (default
+all six: English, German, French, Spanish, Italian, Dutch; English for any other); ``<html lang>`` and
+``Content-Language`` name it, and the notices the request causes are in it too. Error codes and fields do not
+change with the language.
+
 What it guarantees:
 
 - The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix (``Secure`` over
@@ -48,10 +54,11 @@ from __future__ import annotations
 
 import hmac
 import html
+import inspect
 import json
 import secrets
 import urllib.parse
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 try:
     from fastapi import APIRouter, Request
@@ -61,11 +68,15 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 import sspr
 from sspr.contrib._web import CHALLENGE_FIELD, MAX_BODY, PAGE_CSP, Refusal, challenge_token, no_flow, widget_html
-from sspr.contrib._web import CHANNEL_NAMES as _CHANNEL_NAMES
+from sspr.contrib._web import CHANNEL_LABELS as _CHANNEL_LABELS
 from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
 from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
-from sspr.contrib._web import Network, client_ip, describe, networks
+from sspr.contrib._web import Network, client_ip, describe, locale_of, networks, text
+from sspr.contrib._web import languages as _languages
 from sspr.contrib._web import text_field as _text
+
+if TYPE_CHECKING:
+    from sspr._sspr import Locale
 
 __all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
 
@@ -82,13 +93,16 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-Layout = Callable[[str, str], str]
+#: ``layout(title, body_html, lang)``; a two-argument ``layout(title, body_html)`` (from before the pages spoke
+#: six languages) still works, without being told the language.
+Layout = Union[Callable[[str, str, str], str], Callable[[str, str], str]]
 
 
-def default_layout(title: str, body: str) -> str:
-    """The page around each form: a bare, accessible HTML document (``title`` is escaped text, ``body`` HTML)."""
+def default_layout(title: str, body: str, lang: str = "en") -> str:
+    """The page around each form: a bare, accessible HTML document (``title`` is escaped text, ``body`` HTML,
+    ``lang`` the language the page is written in, from ``sspr.negotiate_locale``)."""
     return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{_e(lang)}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)}</title></head><body><main><h1>{_e(title)}</h1>{body}</main></body></html>"
     )
@@ -108,12 +122,15 @@ class _Reset:
         allowed_origins: Sequence[str],
         secure_cookies: Optional[bool],
         layout: Layout,
+        offered: Optional[List[str]],
     ) -> None:
         self.engine = engine
         self.trusted_proxies = trusted_proxies
         self.allowed_origins = allowed_origins
         self.secure_cookies = secure_cookies
         self.layout = layout
+        self.layout_takes_lang = _takes_three(layout)
+        self.offered = offered
         # What the bot challenge's widget needs, as the engine says (None: no challenge, no script anywhere).
         self.widget = engine.challenge_widget()
 
@@ -123,11 +140,15 @@ class _Reset:
         peer = request.client.host if request.client else None
         return client_ip(peer, request.headers.getlist("x-forwarded-for"), self.trusted_proxies)
 
+    def locale(self, request: Request) -> "Locale":
+        """The language the request is served in (pages, JSON messages, and the notices it causes)."""
+        return locale_of(request.headers.get("accept-language"), self.offered)
+
     def context(self, request: Request) -> sspr.RequestContext:
         return sspr.RequestContext(
             client_ip=self.client_ip(request),
             user_agent=request.headers.get("user-agent"),
-            accept_language=request.headers.get("accept-language"),
+            locale=self.locale(request),
         )
 
     def mount(self, request: Request, own: str) -> str:
@@ -175,7 +196,7 @@ class _Reset:
         try:
             return await step()
         except (Refusal, sspr.SsprError) as problem:
-            refused = problem if isinstance(problem, Refusal) else describe(problem)
+            refused = describe(problem, self.locale(request))
             body = {"error": refused.code, "message": refused.message, **refused.extra}
             if isinstance(problem, sspr.ChallengeError) and self.widget is not None and refused.status == 403:
                 body.update(provider=self.widget.provider, site_key=self.widget.site_key)
@@ -189,28 +210,36 @@ class _Reset:
 
     # -- the pages ------------------------------------------------------------------------------------
 
-    def page(self, title: str, body: str, status: int = 200, widget: bool = False) -> HTMLResponse:
-        """A page; ``widget``: the one that shows the bot challenge (its CSP allows the provider's sources)."""
+    def page(self, lang: str, title: str, body: str, status: int = 200, widget: bool = False) -> HTMLResponse:
+        """A page in ``lang``; ``widget``: the one that shows the bot challenge (its CSP allows the provider's
+        sources)."""
         headers = dict(_PAGE_HEADERS)
         if widget and self.widget is not None:
             headers["Content-Security-Policy"] = self.widget.csp(PAGE_CSP)
-        return HTMLResponse(self.layout(title, body), status_code=status, headers=headers)
+        headers["Content-Language"] = lang
+        if self.layout_takes_lang:
+            html_text = self.layout(title, body, lang)  # type: ignore[call-arg]
+        else:
+            html_text = self.layout(title, body)  # type: ignore[call-arg]
+        return HTMLResponse(html_text, status_code=status, headers=headers)
 
     def start_page(self, request: Request, token: str, login: str = "", alert: str = "", status: int = 200,
                    challenged: bool = False) -> HTMLResponse:
         """The login form: with the widget when every begin needs it or a begin was just refused for it."""
         shows = self.widget is not None and (self.widget.always or challenged)
+        lang = self.locale(request)
         body = (
             (f"<p role='alert'>{_e(alert)}</p>" if alert else "")
+            + f"<p>{_e(text(lang, 'reset-intro'))}</p>"
             + "<form method='post' action='begin'>"
             f"<input type='hidden' name='csrf' value='{_e(token)}'>"
-            "<p><label for='login'>Your login</label> "
+            f"<p><label for='login'>{_e(text(lang, 'login-label'))}</label> "
             "<input id='login' name='login' autocomplete='username' autocapitalize='none' spellcheck='false'"
             f" maxlength='{_MAX_FIELD}' value='{_e(login)}' required autofocus></p>"
             + (widget_html(self.widget) if shows and self.widget is not None else "")
-            + "<p><button>Continue</button></p></form>"
+            + f"<p><button>{_e(text(lang, 'continue-btn'))}</button></p></form>"
         )
-        return self.page("Reset your password", body, status, widget=shows)
+        return self.page(lang, text(lang, "reset-title"), body, status, widget=shows)
 
     async def form(self, request: Request) -> Dict[str, str]:
         """The posted form, once its CSRF token matches the cookie's."""
@@ -223,7 +252,7 @@ class _Reset:
             raise Refusal(400, "invalid_input", "The form is not UTF-8.", field="body") from None
         sent, kept = fields.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
         if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
-            raise Refusal(403, "csrf", "This form has expired. Please start again.")
+            raise Refusal.saying(403, "csrf", "err-session")
         return fields
 
     def csrf_field(self, request: Request) -> str:
@@ -233,10 +262,14 @@ class _Reset:
         try:
             return await step()
         except (Refusal, sspr.SsprError) as problem:
-            refused = problem if isinstance(problem, Refusal) else describe(problem)
+            lang = self.locale(request)
+            refused = describe(problem, lang)
             start = self.mount(request, own).rstrip("/") + "/"
-            body = f"<p role='alert'>{_e(refused.message)}</p><p><a href='{_e(start)}'>Start again</a></p>"
-            response = self.page("Reset your password", body, refused.status)
+            body = (
+                f"<p role='alert'>{_e(refused.message)}</p>"
+                f"<p><a href='{_e(start)}'>{_e(text(lang, 'start-over'))}</a></p>"
+            )
+            response = self.page(lang, text(lang, "reset-title"), body, refused.status)
             if refused.status == 410:
                 response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
             return response
@@ -246,12 +279,12 @@ async def _bounded_body(request: Request) -> bytes:
     """The body, or a 413 once it grows past ``MAX_BODY`` (read no further)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY:
-        raise Refusal(413, "invalid_input", "The request is too large.", field="body")
+        raise Refusal.saying(413, "invalid_input", "err-too-large", field="body")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise Refusal(413, "invalid_input", "The request is too large.", field="body")
+            raise Refusal.saying(413, "invalid_input", "err-too-large", field="body")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -271,6 +304,7 @@ def reset_router(
     allowed_origins: Iterable[str] = (),
     secure_cookies: Optional[bool] = None,
     layout: Layout = default_layout,
+    languages: Optional[Iterable[str]] = None,
 ) -> APIRouter:
     """An ``APIRouter`` serving the anonymous reset flow on ``engine`` (``app.include_router(router, prefix=...)``).
 
@@ -278,11 +312,17 @@ def reset_router(
     (``"10.0.0.0/8"``) of the reverse proxies whose ``X-Forwarded-For`` is believed. ``allowed_origins``: other
     origins (``"https://app.example.org"``) whose front end may call the JSON API. ``secure_cookies``: mark the
     cookies ``Secure`` (default: when the request came over https). ``layout(title, body_html)``: the site's
-    page around each form. A ``BlockingSspr`` is used through its asyncio twin.
+    page around each form (``layout(title, body_html, lang)``; one of two arguments is not told the language).
+    ``languages``: the languages served (``["de", "fr"]``; ``["de"]`` forces German; default all six, ``en``,
+    ``de``, ``fr``, ``es``, ``it``, ``nl``): each request gets the best of them for its ``Accept-Language``, else
+    English when offered, else the first; an unknown one is ``sspr.InvalidInput`` here. The pages, the JSON
+    API's messages and the notices the request causes are all in that language. A ``BlockingSspr`` is used
+    through its asyncio twin.
     """
     if isinstance(engine, sspr.BlockingSspr):
         engine = engine.asyncio()
-    reset = _Reset(engine, networks(trusted_proxies), list(allowed_origins), secure_cookies, layout)
+    offered = _languages(languages)
+    reset = _Reset(engine, networks(trusted_proxies), list(allowed_origins), secure_cookies, layout, offered)
     router = APIRouter()
     _add_api(router, reset)
     if pages:
@@ -366,7 +406,7 @@ async def _complete(
         return await engine.complete_reset(flow, "unlock_only", None, ctx)
     if mode == "chosen":
         return await engine.complete_reset(flow, "chosen", password, ctx)
-    raise Refusal(400, "invalid_input", "Please check your input (mode).", field="mode")
+    raise Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
 
 
 def _add_pages(router: APIRouter, reset: _Reset) -> None:
@@ -389,12 +429,13 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             try:
                 challenge = await engine.begin_reset(login, reset.context(request), challenge_token=token)
             except sspr.ChallengeError as err:
-                refused = describe(err)
+                refused = describe(err, reset.locale(request))
                 if widget is None or refused.status != 403:
                     raise
                 # Asked again, with the widget this time (the login kept): the same page for every login.
                 return reset.start_page(request, fields.get("csrf", ""), login, refused.message, 403, challenged=True)
-            response = reset.page("Where should we send your code?", _methods_form(reset, request, challenge.methods))
+            lang = reset.locale(request)
+            response = reset.page(lang, text(lang, "methods-intro"), _methods_form(reset, request, challenge.methods))
             reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
             return response
 
@@ -408,12 +449,11 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             method = _text(fields, "method") or ""
             confirm = _text(fields, "confirm", required=False)
             sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
-            body = (
-                f"<p>We sent a code by {_e(_CHANNEL_NAMES.get(method, method))}. "
-                f"It is valid until {sent.expires_at:%H:%M} UTC.</p>"
-                + _pin_form(reset, request)
-            )
-            return reset.page("Enter your code", body)
+            lang = reset.locale(request)
+            said = text(lang, "code-sent-by", channel=method)
+            status = text(lang, "pin-status", time=sent.expires_at, attempts=sent.attempts_left)
+            body = f"<p>{_e(said)} {_e(status)}</p>" + _pin_form(reset, request)
+            return reset.page(lang, text(lang, "code-title"), body)
 
         return await reset.pages(step, request, "/send")
 
@@ -425,21 +465,23 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             try:
                 verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
             except sspr.WrongPin as err:
-                alert = f"<p role='alert'>{_e(describe(err).message)}</p>"
-                return reset.page("Enter your code", alert + _pin_form(reset, request), 400)
+                lang = reset.locale(request)
+                alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
+                return reset.page(lang, text(lang, "code-title"), alert + _pin_form(reset, request), 400)
+            lang = reset.locale(request)
             if verified.remaining_methods:
                 buttons = "".join(
-                    f"<button name='method' value='{_e(m)}'>Send a code by {_e(_CHANNEL_NAMES.get(m, m))}</button> "
+                    f"<button name='method' value='{_e(m)}'>{_e(text(lang, 'send-by', channel=m))}</button> "
                     for m in verified.remaining_methods
                 )
                 body = (
-                    "<p>Your policy asks for a second code, sent to your other contact.</p>"
+                    f"<p>{_e(text(lang, 'second-method'))}</p>"
                     f"<form method='post' action='send'>{reset.csrf_field(request)}"
-                    "<p><label for='confirm'>If asked, type the full address or number</label> "
+                    f"<p><label for='confirm'>{_e(text(lang, 'confirm-label'))}</label> "
                     f"<input id='confirm' name='confirm'></p><p>{buttons}</p></form>"
                 )
-                return reset.page("One more code", body)
-            return reset.page("Code accepted", _modes_form(reset, request, verified.modes))
+                return reset.page(lang, text(lang, "second-title"), body)
+            return reset.page(lang, text(lang, "modes-title"), _modes_form(reset, request, verified.modes))
 
         return await reset.pages(step, request, "/verify")
 
@@ -454,22 +496,22 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
                 outcome = await _complete(engine, flow, mode, password, reset.context(request))
             except sspr.PasswordRejected as err:
                 # The flow stays verified: let the user choose again.
-                alert = f"<p role='alert'>{_e(describe(err).message)}</p>"
+                lang = reset.locale(request)
+                alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
                 modes = _modes_form(reset, request, engine.completion_modes())
-                return reset.page("Code accepted", alert + modes, 400)
+                return reset.page(lang, text(lang, "modes-title"), alert + modes, 400)
+            lang = reset.locale(request)
             temporary = outcome.temporary_password
             if temporary is None:
-                body = "<p>Your account is unlocked. Sign in with your password.</p>" if outcome.unlocked else (
-                    "<p>Your new password is set. Sign in with it.</p>"
-                )
-                response = reset.page("Done", body)
+                said = text(lang, "unlocked-done" if outcome.unlocked else "chosen-done")
+                response = reset.page(lang, text(lang, "done-title"), f"<p>{_e(said)}</p>")
             else:
                 # Shown once, never stored or sent anywhere else.
                 body = (
                     f"<p><code id='temporary-password'>{_e(temporary.reveal())}</code></p>"
-                    "<p>Sign in with it now; you will be asked to choose a new password.</p>"
+                    f"<p>{_e(text(lang, 'temp-note'))}</p>"
                 )
-                response = reset.page("Your temporary password", body)
+                response = reset.page(lang, text(lang, "temp-title"), body)
             response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/complete"))
             return response
 
@@ -477,40 +519,55 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
 
 
 def _methods_form(reset: _Reset, request: Request, methods: Sequence[Any]) -> str:
+    lang = reset.locale(request)
+    confirm = _e(text(lang, "confirm-label"))
     options = "".join(
         "<p><label><input type='radio' name='method' value='{id}' required{checked}> {label} {masked}</label>{confirm}</p>".format(
             id=_e(m.id),
             checked=" checked" if i == 0 else "",
-            label=_e(_CHANNEL_NAMES.get(m.channel, m.channel).capitalize() + " to"),
+            label=_e(text(lang, _CHANNEL_LABELS.get(m.channel, "via-email"))),
             masked=_e(m.masked),
-            confirm=(
-                f"<br><label>Type the full {_e(_CHANNEL_NAMES.get(m.channel, m.channel))} <input name='confirm'></label>"
-                if m.needs_confirmation
-                else ""
-            ),
+            confirm=f"<br><label>{confirm} <input name='confirm'></label>" if m.needs_confirmation else "",
         )
         for i, m in enumerate(methods)
     )
     return (
         f"<form method='post' action='send'>{reset.csrf_field(request)}{options}"
-        "<p><button>Send code</button></p></form>"
+        f"<p><button>{_e(text(lang, 'send-btn'))}</button></p></form>"
     )
 
 
 def _pin_form(reset: _Reset, request: Request) -> str:
+    lang = reset.locale(request)
     return (
         f"<form method='post' action='verify'>{reset.csrf_field(request)}"
-        "<p><label for='pin'>Code</label> <input id='pin' name='pin' inputmode='numeric'"
-        " autocomplete='one-time-code' required autofocus></p><p><button>Verify</button></p></form>"
+        f"<p><label for='pin'>{_e(text(lang, 'pin-label'))}</label> <input id='pin' name='pin' inputmode='numeric'"
+        " autocomplete='one-time-code' required autofocus></p>"
+        f"<p><button>{_e(text(lang, 'verify-btn'))}</button></p></form>"
     )
 
 
 def _modes_form(reset: _Reset, request: Request, modes: Sequence[str]) -> str:
+    lang = reset.locale(request)
     chosen = (
-        "<p><label for='password'>New password (for “Choose a new password”)</label> "
+        f"<p><label for='password'>{_e(text(lang, 'new-password-label'))}</label> "
         "<input id='password' name='password' type='password' autocomplete='new-password'></p>"
         if "chosen" in modes
         else ""
     )
-    buttons = "".join(f"<button name='mode' value='{_e(m)}'>{_e(_MODE_LABELS.get(m, m))}</button> " for m in modes)
+    buttons = "".join(
+        f"<button name='mode' value='{_e(m)}'>{_e(text(lang, _MODE_LABELS[m]) if m in _MODE_LABELS else m)}</button> "
+        for m in modes
+    )
     return f"<form method='post' action='complete'>{reset.csrf_field(request)}{chosen}<p>{buttons}</p></form>"
+
+
+def _takes_three(layout: Layout) -> bool:
+    """Whether ``layout`` takes the page's language as a third argument."""
+    try:
+        inspect.signature(layout).bind("title", "body", "en")
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): call it as before
+        return False
+    return True

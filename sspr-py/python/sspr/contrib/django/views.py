@@ -4,11 +4,16 @@ Each view converts a form into one engine call and the answer into a template (`
 overrides by name). The rules (enumeration defence, padding, limits, blocks, PINs) are the engine's; what a user
 is told for each error comes from ``sspr.contrib._web``, shared with the other framework integrations. The flow id
 and the signed-in login live in Django's session, whose key is cycled when a reset starts and at sign-in.
+
+Every page is in the language negotiated from the request's ``Accept-Language`` among ``SSPR["languages"]``
+(default: all six of sspr's; ``["de"]`` forces German), with texts from sspr's one catalogue: the views put
+``lang`` in each template's context, translated messages in ``error``/``message``, and the templates write their
+own texts with ``{% load sspr_pages %}{% page_text "id" %}`` (a site's own templates may do the same).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -19,21 +24,33 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 import sspr
 from sspr.contrib._web import (
-    CHANNEL_NAMES,
+    CHANNEL_LABELS,
     MODE_LABELS,
     Refusal,
     challenge_token,
     client_ip,
     describe,
+    languages,
+    locale_of,
     networks,
     no_flow,
+    text,
     text_field,
 )
 from sspr.contrib.django.engine import engine
 
+if TYPE_CHECKING:
+    from sspr._sspr import Locale
+
 FLOW = "sspr_flow"
 USER = "sspr_user"
 PROOF = "sspr_proof"
+
+
+def _lang(request: HttpRequest) -> "Locale":
+    """The language of the request's pages and of the notices it causes."""
+    offered = languages(getattr(settings, "SSPR", {}).get("languages"))
+    return locale_of(request.META.get("HTTP_ACCEPT_LANGUAGE"), offered)
 
 
 def _context(request: HttpRequest) -> sspr.RequestContext:
@@ -42,7 +59,7 @@ def _context(request: HttpRequest) -> sspr.RequestContext:
     return sspr.RequestContext(
         client_ip=client_ip(request.META.get("REMOTE_ADDR"), [forwarded] if forwarded else [], trusted),
         user_agent=request.META.get("HTTP_USER_AGENT"),
-        accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE"),
+        locale=_lang(request),
     )
 
 
@@ -51,8 +68,10 @@ def _field(request: HttpRequest, name: str, required: bool = True) -> Optional[s
 
 
 def _page(request: HttpRequest, template: str, status: int = 200, **values: Any) -> HttpResponse:
-    response = render(request, f"sspr/{template}.html", values, status=status)
+    lang = _lang(request)
+    response = render(request, f"sspr/{template}.html", {"lang": lang, **values}, status=status)
     response["Cache-Control"] = "no-store"
+    response["Content-Language"] = lang
     # No Referrer-Policy of our own: with "no-referrer" Chromium posts forms with "Origin: null", which
     # Django's CSRF check refuses; Django's default ("same-origin") leaks nothing, as no URL holds a secret.
     return response
@@ -79,7 +98,7 @@ def _start(request: HttpRequest, status: int = 200, challenged: bool = False, **
 
 
 def _refused(request: HttpRequest, problem: Any, back: str) -> HttpResponse:
-    refusal = describe(problem)
+    refusal = describe(problem, _lang(request))
     response = _page(request, "message", refusal.status, message=refusal.message, back=back)
     if refusal.status == 429 and "retry_after_seconds" in refusal.extra:
         response["Retry-After"] = str(refusal.extra["retry_after_seconds"])
@@ -93,16 +112,17 @@ def _flow(request: HttpRequest) -> str:
     return flow
 
 
-def _methods(challenge_methods: Any) -> list[Dict[str, Any]]:
+def _methods(lang: str, challenge_methods: Any) -> list[Dict[str, Any]]:
+    """Each method with its label in ``lang`` ("E-Mail an"), before the masked contact."""
     return [
-        {"id": m.id, "label": CHANNEL_NAMES.get(m.channel, m.channel).capitalize(), "masked": m.masked,
-         "needs_confirmation": m.needs_confirmation, "channel_name": CHANNEL_NAMES.get(m.channel, m.channel)}
+        {"id": m.id, "channel": m.channel, "label": text(lang, CHANNEL_LABELS.get(m.channel, "via-email")),
+         "masked": m.masked, "needs_confirmation": m.needs_confirmation}
         for m in challenge_methods
     ]
 
 
-def _modes(modes: Any) -> list[Dict[str, str]]:
-    return [{"id": m, "label": MODE_LABELS.get(m, m)} for m in modes]
+def _modes(lang: str, modes: Any) -> list[Dict[str, str]]:
+    return [{"id": m, "label": text(lang, MODE_LABELS[m]) if m in MODE_LABELS else m} for m in modes]
 
 
 # -- the anonymous reset -----------------------------------------------------------------------------
@@ -122,7 +142,7 @@ def reset(request: HttpRequest) -> HttpResponse:
         token = challenge_token(request.POST, widget.response_field) if widget is not None else None
         challenge = engine().begin_reset(login, _context(request), challenge_token=token)
     except sspr.ChallengeError as err:
-        refusal = describe(err)
+        refusal = describe(err, _lang(request))
         if widget is None or refusal.status != 403:
             return _refused(request, err, "sspr:reset")
         # Asked again, with the widget this time (the login kept): the same page for every login.
@@ -131,7 +151,7 @@ def reset(request: HttpRequest) -> HttpResponse:
         return _refused(request, problem, "sspr:reset")
     request.session.cycle_key()  # a new flow, a new session key: nothing fixed in advance carries over
     request.session[FLOW] = challenge.flow_id
-    return _page(request, "reset_methods", methods=_methods(challenge.methods))
+    return _page(request, "reset_methods", methods=_methods(_lang(request), challenge.methods))
 
 
 @never_cache
@@ -144,7 +164,7 @@ def reset_send(request: HttpRequest) -> HttpResponse:
         sent = engine().send_pin(_flow(request), method, _field(request, "confirm", False), _context(request))
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:reset")
-    return _page(request, "reset_pin", sent=sent, channel_name=CHANNEL_NAMES.get(method, method))
+    return _page(request, "reset_pin", sent=sent, channel=method)
 
 
 @never_cache
@@ -155,13 +175,13 @@ def reset_verify(request: HttpRequest) -> HttpResponse:
     try:
         verified = engine().verify_pin(_flow(request), _field(request, "pin") or "", _context(request))
     except sspr.WrongPin as err:
-        return _page(request, "reset_pin", 400, error=describe(err).message)
+        return _page(request, "reset_pin", 400, error=describe(err, _lang(request)).message)
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:reset")
     if verified.remaining_methods:
-        remaining = [{"id": m, "channel_name": CHANNEL_NAMES.get(m, m)} for m in verified.remaining_methods]
+        remaining = [{"id": m} for m in verified.remaining_methods]
         return _page(request, "reset_second", remaining=remaining)
-    return _page(request, "reset_modes", modes=_modes(verified.modes))
+    return _page(request, "reset_modes", modes=_modes(_lang(request), verified.modes))
 
 
 @never_cache
@@ -171,14 +191,16 @@ def reset_complete(request: HttpRequest) -> HttpResponse:
     """Finish: the temporary password, shown once (or the account unlocked, or the chosen password set)."""
     mode = _field(request, "mode", False) or "temporary"
     if mode not in MODE_LABELS:
-        return _refused(request, Refusal(400, "invalid_input", "Please check your input (mode)."), "sspr:reset")
+        mode_refused = Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
+        return _refused(request, mode_refused, "sspr:reset")
     try:
         flow = _flow(request)
         password = _field(request, "password", False) if mode == "chosen" else None
         outcome = engine().complete_reset(flow, mode, password, _context(request))  # type: ignore[arg-type]
     except sspr.PasswordRejected as err:
-        modes = _modes(engine().completion_modes())
-        return _page(request, "reset_modes", 400, modes=modes, error=describe(err).message)
+        lang = _lang(request)
+        return _page(request, "reset_modes", 400, modes=_modes(lang, engine().completion_modes()),
+                     error=describe(err, lang).message)
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:reset")
     request.session.pop(FLOW, None)
@@ -260,7 +282,7 @@ def change(request: HttpRequest) -> HttpResponse:
             _context(request),
         )
     except sspr.PasswordRejected as err:
-        return _page(request, "change", 400, rules=rules, error=describe(err).message)
+        return _page(request, "change", 400, rules=rules, error=describe(err, _lang(request)).message)
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:change")
     return _page(request, "change_done")
