@@ -135,7 +135,7 @@ pub fn decoy_methods(
 #[napi(ts_return_type = "never")]
 pub fn throw_error(env: &Env, case_json: String) -> Result<()> {
     let case: serde_json::Value =
-        serde_json::from_str(&case_json).map_err(|e| to_js_error(env, &invalid("case", &e.to_string())))?;
+        serde_json::from_str(&case_json).map_err(|e| to_js_error(env, &invalid("case", e.to_string())))?;
     let error = sspr_bind::vectors::error(&case).unwrap_or_else(|refused| refused);
     Err(to_js_error(env, &error))
 }
