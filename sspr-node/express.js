@@ -9,7 +9,8 @@
 // `/api/complete`). It owns only the web layer, as the Python router does (docs/ARCHITECTURE.md,
 // "Framework routers"): where the flow id is kept (an HttpOnly, SameSite=Strict cookie scoped to the
 // mount, never in a page, URL or JSON answer), the forms' CSRF tokens and the JSON API's media-type and
-// Origin checks, and which HTTP status each of the engine's error codes gets. The client's address is
+// Origin checks, and how an error's answer is sent (the status, code and message of each engine error are
+// sspr-core's one rule, carried by the SsprError: `status`, `answerCode`, `messageId`). The client's address is
 // Express's `req.ip`, so the app's `trust proxy` setting decides whom X-Forwarded-For is believed from.
 // It needs no body parser: it reads its own bodies (16 KiB at most) unless one already ran.
 //
@@ -47,10 +48,7 @@ const CHANNEL_LABELS = { email: 'via-email', sms: 'via-sms' }
 // The JSON API's field for the widget's token; the longest one read (the engine refuses over 4096 bytes).
 const CHALLENGE_FIELD = 'challenge_token'
 const MAX_CHALLENGE_FIELD = 8192
-// The bot challenge's refusal reasons (the error's `reason`), each said by `err-challenge-<reason>`.
-const CHALLENGE_REASONS = ['required', 'failed', 'unavailable']
 const MODE_LABELS = { temporary: 'mode-temporary', chosen: 'mode-chosen', unlock_only: 'mode-unlock' }
-const GONE = { EXPIRED: 'err-expired', PIN_VOIDED: 'err-voided', ALREADY_USED: 'err-used' }
 
 /**
  * A request refused before it reached the engine (nothing changed), or an engine error described for a user.
@@ -68,49 +66,16 @@ class Refusal {
   }
 }
 
-/** What a user is told, in `lang`, for each of sspr's errors (sspr's messages hold no secret; these hold less). */
+/**
+ * What a user is told, in `lang`, for an error: an engine error's own answer, which sspr-core gives every
+ * error it throws (`status`, `answerCode`, `messageId`, `messageArgs`, `answerFields`: one rule for the portal
+ * and every router), or a refusal of the router's own, said in `lang`. Neither holds a secret.
+ */
 function describe(e, lang = 'en') {
   const said = (status, code, id, args = {}, extra = {}) => new Refusal(status, code, pageText(lang, id, args), extra, [id, args])
   if (e instanceof Refusal) return e.said ? said(e.status, e.code, e.said[0], e.said[1], e.extra) : e
   if (!(e instanceof SsprError)) throw e
-  const code = String(e.code).toLowerCase()
-  switch (e.code) {
-    case 'WRONG_PIN': {
-      const left = e.attemptsLeft ?? 0
-      return said(400, code, 'wrong-pin', { attempts: left }, { attempts_left: left })
-    }
-    case 'RATE_LIMITED': {
-      const wait = Math.max(1, Math.ceil(e.retryAfter ?? 60))
-      return said(429, code, 'rate-limited', { minutes: Math.max(1, Math.ceil(wait / 60)) }, { retry_after_seconds: wait })
-    }
-    case 'BLOCKED': {
-      if (!(e.blockedUntil instanceof Date)) return said(403, code, 'err-not-possible')
-      return said(403, code, 'blocked', { at: e.blockedUntil }, { until: e.blockedUntil.toISOString() })
-    }
-    case 'EXPIRED':
-    case 'PIN_VOIDED':
-    case 'ALREADY_USED':
-      return said(410, code, GONE[e.code])
-    case 'INVALID_STATE':
-      return said(409, code, 'err-state')
-    case 'INVALID_INPUT':
-      return said(400, code, 'err-field', { field: e.field ?? 'input' }, { field: e.field })
-    case 'PASSWORD_REJECTED':
-      // The reason is the policy's or the directory's own words (not translated).
-      return said(400, code, 'password-rejected', { reason: e.reason ?? '' }, { reason: e.reason })
-    case 'CHALLENGE': {
-      // A stable code per reason: a front end shows the widget for `challenge_required` and
-      // `challenge_failed`, and "try later" for `challenge_unavailable` (the provider's outage: 503).
-      const reason = CHALLENGE_REASONS.includes(e.reason) ? e.reason : 'failed'
-      return said(reason === 'unavailable' ? 503 : 403, `challenge_${reason}`, `err-challenge-${reason}`, {}, { reason })
-    }
-    case 'SIGN_IN_FAILED':
-      return said(401, code, 'signin-failed')
-    case 'BACKEND':
-      return said(503, code, 'err-unavailable')
-    default:
-      return said(403, code, 'err-not-possible')
-  }
+  return said(e.status, e.answerCode, e.messageId, e.messageArgs, e.answerFields)
 }
 
 const noFlow = () => Refusal.saying(410, 'expired', 'err-expired')

@@ -165,6 +165,22 @@ export declare class SsprError extends Error {
   readonly backendKind?: BackendKind
   /** `BACKEND`: what a JavaScript backend threw. */
   readonly cause?: unknown
+  /**
+   * What a web user is told (sspr-core's one rule, the same in the portal and every router): the HTTP
+   * status (400, 401, 403, 409, 410, 429 or 503). An error made in JavaScript: 403.
+   */
+  readonly status: number
+  /** The answer's stable code: `code` in lower case, except `challenge_required`, `challenge_failed`, `challenge_unavailable`. */
+  readonly answerCode: string
+  /** The pages' catalogue message: `pageText(lang, e.messageId, e.messageArgs)`. */
+  readonly messageId: string
+  /** The message's arguments. */
+  readonly messageArgs: Record<string, string | number | Date>
+  /**
+   * What a JSON front end acts on, by its JSON name: `attempts_left`, `retry_after_seconds`, `until`
+   * (RFC 3339), `field`, `reason`; only those that apply.
+   */
+  readonly answerFields: Record<string, string | number>
 }
 
 /** Thrown by a JavaScript backend to name the kind of its failure. */
@@ -570,6 +586,8 @@ export declare const core: undefined | {
   maskEmail(input: string): Masked
   maskPhone(input: string): Masked
   decoyMethods(keyHex: string, policy: NativePolicy, login: string): DecoyMethod[]
+  /** Throws the `SsprError` of a core error described as tests/parity/answers.json writes it. */
+  throwError(caseJson: string): never
   /** Benchmark reference: seconds for `count` whole flows driven from Rust (in-memory backends). */
   referenceFlows(count: number): number
 }

@@ -16,6 +16,13 @@ class SsprError extends Error {
     for (const key of ['field', 'attemptsLeft', 'retryAfter', 'blockedUntil', 'reason', 'refusal', 'suggestions', 'backendKind']) {
       if (info && info[key] !== undefined && info[key] !== null) this[key] = info[key]
     }
+    // What a web user is told (sspr-core's one rule, computed in Rust for every error sspr throws);
+    // an error made in JavaScript answers 403, "not possible".
+    this.status = info?.status ?? 403
+    this.answerCode = info?.answerCode ?? this.code.toLowerCase()
+    this.messageId = info?.messageId ?? 'err-not-possible'
+    this.messageArgs = info?.messageArgs ?? {}
+    this.answerFields = info?.answerFields ?? {}
   }
 }
 
@@ -290,6 +297,8 @@ const core = native.pinGenerate && {
   maskEmail: native.maskEmail,
   maskPhone: native.maskPhone,
   decoyMethods: native.decoyMethods,
+  /** Throws the SsprError of a core error described as tests/parity/answers.json writes it. */
+  throwError: native.throwError,
   /** Benchmark reference: seconds for `count` whole flows driven from Rust (in-memory backends). */
   referenceFlows: native.referenceFlows,
 }

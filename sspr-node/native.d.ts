@@ -652,6 +652,22 @@ export interface ErrorInfo {
   suggestions?: Array<string>
   /** `BACKEND`: `unavailable`, `password_rejected`, `rejected`, `not_supported` or `other`. */
   backendKind?: string
+  /** What a web user is told: the HTTP status. */
+  status: number
+  /**
+   * What a web user is told: the stable code (`wrong_pin`; a bot challenge's refusal
+   * `challenge_required`, `challenge_failed` or `challenge_unavailable`).
+   */
+  answerCode: string
+  /** What a web user is told: the pages' catalogue message (`pageText(lang, messageId, messageArgs)`). */
+  messageId: string
+  /** The message's arguments (counts, text, a `Date` for `at`). */
+  messageArgs: Record<string, string | number | Date>
+  /**
+   * What a JSON front end acts on, by its JSON name (`attempts_left`, `retry_after_seconds`,
+   * `until` as RFC 3339, `field`, `reason`): only those that apply.
+   */
+  answerFields: Record<string, string | number>
 }
 
 /** The words of a login and display name a temporary password must not contain. */
@@ -946,6 +962,13 @@ export declare function tempPasswordEntropyBits(length: number): number
  * seeded with `seed`, avoiding `tokens`: `sspr_core::password::generate_temporary`.
  */
 export declare function tempPasswordGenerate(seed: string, length: number, tokens: Array<string>, count: number): Array<string>
+
+/**
+ * Throw the `SsprError` of the core error `caseJson` describes (sspr-bind's
+ * `vectors::error`, as `tests/parity/answers.json` writes it), made as sspr makes every
+ * error. Tests only: so the answers of every variant can be checked without staging each.
+ */
+export declare function throwError(caseJson: string): never
 
 /** Everything an admin needs to know about one user's SSPR state. */
 export interface UserStatus {

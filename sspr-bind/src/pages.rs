@@ -1,7 +1,9 @@
 //! The web pages' catalogue ([`sspr_core::pages`]) as the bindings hand it over: one call
 //! that takes a language by name and a message's variables as host values, and one that
 //! negotiates the language from an `Accept-Language` header, so the Python and Node routers
-//! say the portal's words in the portal's languages without a rule of their own.
+//! say the portal's words in the portal's languages without a rule of their own; and
+//! [`describe`], what a web user is told for an error (`sspr_core::pages::describe`) as
+//! owned values every binding's error object carries.
 
 use sspr_core::pages::{self, Arg};
 use sspr_core::{Error, Locale};
@@ -56,6 +58,69 @@ pub fn negotiate(accept_language: Option<&str>, offered: Option<&[String]>) -> R
         None => Locale::ALL.to_vec(),
     };
     Ok(Locale::negotiate(accept_language.unwrap_or(""), &offered).as_str())
+}
+
+/// A field of an [`ErrorAnswer`] as a host language has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerField {
+    /// Text (a field's name, a reason, a time as RFC 3339).
+    Text(String),
+    /// A count (attempts left, seconds to wait).
+    Number(u64),
+}
+
+/// What a web user is told for an error ([`sspr_core::pages::Answer`]), owned, with its
+/// fields named as the routers' JSON names them: what each binding's error object carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The stable code of the answer (`wrong_pin`, `challenge_required`, ...).
+    pub code: &'static str,
+    /// The pages' catalogue message id.
+    pub message_id: &'static str,
+    /// The message's arguments, for [`text`] (a time as [`PageArg::Time`]).
+    pub message_args: Vec<(String, PageArg)>,
+    /// The fields a JSON front end acts on: `attempts_left`, `retry_after_seconds`, `until`
+    /// (RFC 3339, `2026-03-03T09:00:00Z`), `field`, `reason`; only those that apply.
+    pub fields: Vec<(&'static str, AnswerField)>,
+}
+
+/// What a web user is told for `error` (`sspr_core::pages::describe`), as owned values.
+pub fn describe(error: &Error) -> ErrorAnswer {
+    let answer = pages::describe(error);
+    let message_args = answer
+        .args
+        .iter()
+        .map(|(name, arg)| {
+            let value = match *arg {
+                Arg::Number(n) => PageArg::Number(n),
+                Arg::DateTime(at) | Arg::ClockTime(at) => PageArg::Time(at),
+                Arg::Text(text) => PageArg::Text(text.to_owned()),
+                // (Arg is non-exhaustive: a new kind shows as its debug form until converted here.)
+                other => PageArg::Text(format!("{other:?}")),
+            };
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    let mut fields = Vec::new();
+    if let Some(n) = answer.attempts_left {
+        fields.push(("attempts_left", AnswerField::Number(n.into())));
+    }
+    if let Some(n) = answer.retry_after_seconds {
+        fields.push(("retry_after_seconds", AnswerField::Number(n)));
+    }
+    if let Some(until) = answer.until {
+        let text = until.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| until.to_string());
+        fields.push(("until", AnswerField::Text(text)));
+    }
+    if let Some(field) = answer.field {
+        fields.push(("field", AnswerField::Text(field.to_owned())));
+    }
+    if let Some(reason) = answer.reason {
+        fields.push(("reason", AnswerField::Text(reason.to_owned())));
+    }
+    ErrorAnswer { status: answer.status, code: answer.code, message_id: answer.message, message_args, fields }
 }
 
 #[cfg(test)]

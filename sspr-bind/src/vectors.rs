@@ -58,6 +58,66 @@ pub fn temporary_passwords(
     Ok((0..count).map(|_| password::generate_temporary(&mut rng, length, tokens)).collect())
 }
 
+/// The argument names an `InvalidInput` made by [`error`] may name (a core error names a
+/// `&'static str`; these are the ones the answers' fixture uses).
+const FIELDS: &[&str] = &["login", "pin", "method_id", "password", "confirm", "mode", "challenge_token", "flow_id"];
+
+/// The core error `case` describes (`tests/parity/answers.json`'s `error`: `{"variant":
+/// "WrongPin", "attempts_left": 2}`, the variant's fields by their Rust names, names by the
+/// core's stable names, `until` in RFC 3339, `retry_after_ms`), so every binding's error
+/// object and router can be checked against the one rule. Tests only: sspr makes its errors
+/// itself.
+///
+/// # Errors
+/// `invalid_input` naming `variant` or the field of `case` that is missing or wrong.
+pub fn error(case: &serde_json::Value) -> Result<Error, Error> {
+    let text = move |name: &'static str| {
+        case.get(name).and_then(serde_json::Value::as_str).ok_or_else(|| bad(name, "missing or not text"))
+    };
+    let number = move |name: &'static str| {
+        case.get(name).and_then(serde_json::Value::as_u64).ok_or_else(|| bad(name, "missing or not a count"))
+    };
+    Ok(match text("variant")? {
+        "InvalidInput" => {
+            let field = text("field")?;
+            let field = FIELDS.iter().copied().find(|f| *f == field).ok_or_else(|| bad("field", "not in FIELDS"))?;
+            Error::InvalidInput { field, reason: text("reason").unwrap_or("refused").to_owned() }
+        }
+        "WrongPin" => Error::WrongPin {
+            attempts_left: u32::try_from(number("attempts_left")?).map_err(|_| bad("attempts_left", "too large"))?,
+        },
+        "PinVoided" => Error::PinVoided,
+        "Expired" => Error::Expired,
+        "AlreadyUsed" => Error::AlreadyUsed,
+        "InvalidState" => Error::InvalidState { reason: "a test's state" },
+        "RateLimited" => {
+            Error::RateLimited { retry_after: std::time::Duration::from_millis(number("retry_after_ms")?) }
+        }
+        "Blocked" => Error::Blocked {
+            until: time::OffsetDateTime::parse(text("until")?, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| bad("until", "not RFC 3339"))?,
+        },
+        "NotAllowed" => Error::NotAllowed { reason: text("reason")?.parse()? },
+        "PasswordRejected" => Error::PasswordRejected {
+            refusal: text("refusal")?.parse()?,
+            reason: text("reason")?.to_owned(),
+            suggestions: Vec::new(),
+        },
+        "SignInFailed" => Error::SignInFailed,
+        "Challenge" => Error::Challenge { reason: text("reason")?.parse()? },
+        "UnknownUser" => Error::UnknownUser,
+        "Config" => Error::Config(text("message")?.to_owned()),
+        "Backend" => {
+            Error::Backend { source: sspr_core::BackendError::new(text("kind")?.parse()?, text("message")?.to_owned()) }
+        }
+        _ => return Err(bad("variant", "not a variant of sspr_core::Error")),
+    })
+}
+
+fn bad(field: &'static str, reason: &str) -> Error {
+    Error::InvalidInput { field, reason: reason.to_owned() }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
@@ -89,6 +149,42 @@ mod tests {
             let drawn: Vec<&str> = drawn.iter().map(Password::expose_secret).collect();
             assert_eq!(serde_json::json!(drawn), case["passwords"], "{}", case["name"]);
         }
+    }
+
+    /// `tests/parity/answers.json` in Rust: what sspr-bind hands every binding.
+    #[test]
+    fn every_answer_of_the_fixture() {
+        let path = format!("{}/../tests/parity/answers.json", env!("CARGO_MANIFEST_DIR"));
+        let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let cases = file["cases"].as_array().unwrap();
+        let mut variants = std::collections::BTreeSet::new();
+        for case in cases {
+            let id = case["id"].as_str().unwrap();
+            let err = error(&case["error"]).unwrap();
+            variants.insert(case["error"]["variant"].as_str().unwrap());
+            let answer = crate::pages::describe(&err);
+            let expect = &case["expect"];
+            assert_eq!(u64::from(answer.status), expect["status"].as_u64().unwrap(), "{id}");
+            assert_eq!(answer.code, expect["code"], "{id}");
+            assert_eq!(answer.message_id, expect["message_id"], "{id}");
+            let fields: serde_json::Map<String, serde_json::Value> = answer
+                .fields
+                .iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        crate::pages::AnswerField::Text(t) => serde_json::json!(t),
+                        crate::pages::AnswerField::Number(n) => serde_json::json!(n),
+                    };
+                    ((*name).to_owned(), value)
+                })
+                .collect();
+            assert_eq!(serde_json::Value::Object(fields), expect["fields"], "{id}");
+            for (locale, want) in expect["text"].as_object().unwrap() {
+                let said = crate::pages::text(locale, answer.message_id, &answer.message_args).unwrap();
+                assert_eq!(said, want.as_str().unwrap(), "{id} in {locale}");
+            }
+        }
+        assert_eq!(variants.len(), 15, "every variant of sspr_core::Error has a case: {variants:?}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
 import {
   Sspr,
   SsprError,
@@ -216,5 +217,32 @@ for (const c of CASES) {
     } else {
       assert.deepEqual(value, expected)
     }
+  })
+}
+
+// tests/parity/answers.json: what a web user is told for each error. The error is made by the `vectors` hook
+// as sspr makes every error; its answer is sspr-core's (the Express router sends it: examples/node's
+// router.test.mjs replays the same file over HTTP, the Python routers in test_parity.py).
+const { pageText, core } = createRequire(import.meta.url)('../index.js')
+const { cases: ANSWERS } = JSON.parse(readFileSync(fileURLToPath(new URL('../../tests/parity/answers.json', import.meta.url)), 'utf8'))
+
+test('every error variant has an answer case', () => {
+  const variants = new Set(ANSWERS.map((c) => c.error.variant))
+  assert.deepEqual([...variants].sort(), CASES.filter((c) => c.kind === 'error_code').map((c) => c.input).sort())
+})
+
+for (const c of ANSWERS) {
+  test(`answer: ${c.id}`, () => {
+    assert.ok(core, 'built with the `vectors` feature')
+    let error
+    try {
+      core.throwError(JSON.stringify(c.error))
+    } catch (e) {
+      error = e
+    }
+    assert.ok(error instanceof SsprError, String(error))
+    assert.deepEqual([error.status, error.answerCode, error.messageId], [c.expect.status, c.expect.code, c.expect.message_id])
+    assert.deepEqual({ ...error.answerFields }, c.expect.fields)
+    for (const [lang, said] of Object.entries(c.expect.text)) assert.equal(pageText(lang, error.messageId, error.messageArgs), said, lang)
   })
 }

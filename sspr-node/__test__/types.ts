@@ -54,6 +54,10 @@ async function flow(): Promise<string | undefined> {
       const code: ErrorCode = e.code
       if (code === 'WRONG_PIN') return String(e.attemptsLeft)
       if (code === 'BLOCKED') return e.blockedUntil?.toISOString()
+      // What a web user is told: sspr-core's answer, said in a language.
+      const status: number = e.status
+      const fields: Record<string, string | number> = e.answerFields
+      return `${status} ${e.answerCode} ${pageText('de', e.messageId, e.messageArgs)} ${Object.keys(fields)}`
     }
     throw e
   }

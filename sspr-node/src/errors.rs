@@ -25,13 +25,20 @@
 //! names (`sspr_core::wire`): the same names Python, C and Kotlin give.
 //!
 //! The message is the core error's `Display`, which never holds a PIN or a password.
+//!
+//! Every error also carries what a web user is told for it, sspr-core's one rule
+//! (`sspr_core::pages::describe`, through `sspr_bind::pages`): `status` (the HTTP status),
+//! `answerCode`, `messageId` and `messageArgs` (for `pageText`) and `answerFields` (what a
+//! JSON front end acts on: `attempts_left`, `retry_after_seconds`, `until`, `field`, `reason`).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use napi::bindgen_prelude::{FnArgs, Function, FunctionRef, Unknown};
+use napi::bindgen_prelude::{Either, Either3, FnArgs, Function, FunctionRef, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
+use sspr_bind::pages::{AnswerField, PageArg};
 use sspr_core::{BackendErrorKind, Error};
 
 use crate::values::to_chrono;
@@ -67,6 +74,20 @@ pub struct ErrorInfo {
     pub suggestions: Option<Vec<String>>,
     /// `BACKEND`: `unavailable`, `password_rejected`, `rejected`, `not_supported` or `other`.
     pub backend_kind: Option<String>,
+    /// What a web user is told: the HTTP status.
+    pub status: u32,
+    /// What a web user is told: the stable code (`wrong_pin`; a bot challenge's refusal
+    /// `challenge_required`, `challenge_failed` or `challenge_unavailable`).
+    pub answer_code: String,
+    /// What a web user is told: the pages' catalogue message (`pageText(lang, messageId, messageArgs)`).
+    pub message_id: String,
+    /// The message's arguments (counts, text, a `Date` for `at`).
+    #[napi(ts_type = "Record<string, string | number | Date>")]
+    pub message_args: HashMap<String, Either3<String, i64, DateTime<Utc>>>,
+    /// What a JSON front end acts on, by its JSON name (`attempts_left`, `retry_after_seconds`,
+    /// `until` as RFC 3339, `field`, `reason`): only those that apply.
+    #[napi(ts_type = "Record<string, string | number>")]
+    pub answer_fields: HashMap<String, Either<String, i64>>,
 }
 
 /// Register the function that makes an `SsprError` from its details and cause (called
@@ -112,6 +133,31 @@ fn js_cause(error: &Error) -> Option<napi::Error> {
 
 /// The details of an error.
 pub(crate) fn info(error: &Error) -> ErrorInfo {
+    let answer = sspr_bind::pages::describe(error);
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let message_args = answer
+        .message_args
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                PageArg::Text(text) => Either3::A(text),
+                PageArg::Number(n) => Either3::B(count(n)),
+                PageArg::Time(at) => Either3::C(to_chrono(at)),
+            };
+            (name, value)
+        })
+        .collect();
+    let answer_fields = answer
+        .fields
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                AnswerField::Text(text) => Either::A(text),
+                AnswerField::Number(n) => Either::B(count(n)),
+            };
+            (name.to_owned(), value)
+        })
+        .collect();
     let mut info = ErrorInfo {
         code: error.code().to_ascii_uppercase(),
         message: error.to_string(),
@@ -123,6 +169,11 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
         refusal: None,
         suggestions: None,
         backend_kind: None,
+        status: answer.status.into(),
+        answer_code: answer.code.to_owned(),
+        message_id: answer.message_id.to_owned(),
+        message_args,
+        answer_fields,
     };
     match error {
         Error::InvalidInput { field, .. } => info.field = Some((*field).to_owned()),

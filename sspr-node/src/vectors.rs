@@ -128,3 +128,14 @@ pub fn decoy_methods(
         .map(|(channel, masked)| DecoyMethod { channel: channel.as_str().to_owned(), masked })
         .collect())
 }
+
+/// Throw the `SsprError` of the core error `caseJson` describes (sspr-bind's
+/// `vectors::error`, as `tests/parity/answers.json` writes it), made as sspr makes every
+/// error. Tests only: so the answers of every variant can be checked without staging each.
+#[napi(ts_return_type = "never")]
+pub fn throw_error(env: &Env, case_json: String) -> Result<()> {
+    let case: serde_json::Value =
+        serde_json::from_str(&case_json).map_err(|e| to_js_error(env, &invalid("case", e.to_string())))?;
+    let error = sspr_bind::vectors::error(&case).unwrap_or_else(|refused| refused);
+    Err(to_js_error(env, &error))
+}

@@ -7,7 +7,8 @@ use pyo3::exceptions::{PyConnectionError, PyOSError, PyTimeoutError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyModule;
+use pyo3::types::{PyDict, PyModule};
+use sspr_bind::pages::{AnswerField, PageArg};
 use sspr_core::{BackendError, BackendErrorKind, Error};
 
 fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
@@ -16,19 +17,36 @@ fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 }
 
 /// An instance of `sspr.<class>(message)` with its stable `code` (sspr-core's
-/// `Error::code`) and other attributes, as a `PyErr`.
-fn make(
-    py: Python<'_>,
-    class: &str,
-    code: &str,
-    message: &str,
-    attrs: Vec<(&str, Bound<'_, PyAny>)>,
-) -> PyResult<PyErr> {
-    let exc = errors_module(py)?.getattr(class)?.call1((message,))?;
-    exc.setattr(intern!(py, "code"), code)?;
+/// `Error::code`), other attributes, and what a web user is told for it (`http_status`,
+/// `answer_code`, `message_id`, `message_args`, `answer_fields`: sspr-core's
+/// `pages::describe`, through sspr-bind), as a `PyErr`.
+fn make(py: Python<'_>, class: &str, err: &Error, attrs: Vec<(&str, Bound<'_, PyAny>)>) -> PyResult<PyErr> {
+    let exc = errors_module(py)?.getattr(class)?.call1((err.to_string(),))?;
+    exc.setattr(intern!(py, "code"), err.code())?;
     for (name, value) in attrs {
         exc.setattr(name, value)?;
     }
+    let answer = sspr_bind::pages::describe(err);
+    exc.setattr(intern!(py, "http_status"), answer.status)?;
+    exc.setattr(intern!(py, "answer_code"), answer.code)?;
+    exc.setattr(intern!(py, "message_id"), answer.message_id)?;
+    let args = PyDict::new(py);
+    for (name, value) in &answer.message_args {
+        match value {
+            PageArg::Text(text) => args.set_item(name.as_str(), text.as_str())?,
+            PageArg::Number(n) => args.set_item(name.as_str(), *n)?,
+            PageArg::Time(at) => args.set_item(name.as_str(), *at)?,
+        }
+    }
+    exc.setattr(intern!(py, "message_args"), args)?;
+    let fields = PyDict::new(py);
+    for (name, value) in &answer.fields {
+        match value {
+            AnswerField::Text(text) => fields.set_item(*name, text.as_str())?,
+            AnswerField::Number(n) => fields.set_item(*name, *n)?,
+        }
+    }
+    exc.setattr(intern!(py, "answer_fields"), fields)?;
     Ok(PyErr::from_value(exc))
 }
 
@@ -37,7 +55,6 @@ fn attr<'py>(py: Python<'py>, value: impl IntoPyObject<'py>) -> PyResult<Bound<'
 }
 
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
-    let message = err.to_string();
     let (class, attrs) = match err {
         Error::InvalidInput { field, reason } => {
             ("InvalidInput", vec![("field", attr(py, *field)?), ("reason", attr(py, reason.as_str())?)])
@@ -63,8 +80,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::SignInFailed => ("SignInFailed", vec![]),
         Error::Config(_) => ("ConfigError", vec![]),
         Error::Backend { source } => {
-            let made =
-                make(py, "BackendError", err.code(), &message, vec![("kind", attr(py, source.kind().as_str())?)])?;
+            let made = make(py, "BackendError", err, vec![("kind", attr(py, source.kind().as_str())?)])?;
             // The Python exception a Python backend raised is the cause.
             let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
             while let Some(c) = cause {
@@ -78,7 +94,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         }
         _ => ("SsprError", vec![]),
     };
-    make(py, class, err.code(), &message, attrs)
+    make(py, class, err, attrs)
 }
 
 /// The Python exception for a core error.

@@ -64,6 +64,16 @@ pub(crate) fn decoy_methods(key_hex: &str, login: &str, policy: &Policy) -> PyRe
     Ok(decoy::methods(&key, &login, &policy.inner).into_iter().map(|(c, m)| (c.as_str(), m)).collect())
 }
 
+/// Raise the `sspr.SsprError` of the core error `case` describes (JSON: sspr-bind's
+/// `vectors::error`, as `tests/parity/answers.json` writes it), made as sspr makes every
+/// error. Tests only: so the answers of every variant can be checked without staging each.
+#[pyfunction]
+pub(crate) fn raise_error(case: &str) -> PyResult<()> {
+    let case: serde_json::Value = serde_json::from_str(case)
+        .map_err(|e| to_py_err(sspr_core::Error::InvalidInput { field: "case", reason: e.to_string() }))?;
+    Err(to_py_err(sspr_bind::vectors::error(&case).unwrap_or_else(|refused| refused)))
+}
+
 /// Register the test hooks in `sspr._sspr.primitives` (beside the release's checks).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate_pins, m)?)?;
@@ -72,5 +82,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate_temporary_passwords, m)?)?;
     m.add_function(wrap_pyfunction!(temp_password_entropy_bits, m)?)?;
     m.add_function(wrap_pyfunction!(decoy_methods, m)?)?;
+    m.add_function(wrap_pyfunction!(raise_error, m)?)?;
     Ok(())
 }

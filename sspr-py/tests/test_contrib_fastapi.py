@@ -4,6 +4,7 @@ and as an attacker would drive it. The README's few lines are run exactly as wri
 from __future__ import annotations
 
 import datetime
+import json
 import pathlib
 import re
 import threading
@@ -16,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 import sspr
+from sspr import primitives
 from conftest import (
     CHALLENGE_SECRET,
     CHALLENGE_SITE_KEY,
@@ -311,12 +313,18 @@ def test_readme_snippet() -> None:
 def test_a_refused_bot_challenge_reads_as_a_request_to_solve_it() -> None:
     from sspr.contrib._web import describe
 
-    required = describe(sspr.ChallengeError("bot challenge required", reason="required"))
+    def challenge(reason: str) -> sspr.SsprError:
+        # The engine's error, made as sspr makes it (sspr-core gives it its answer).
+        with pytest.raises(sspr.ChallengeError) as caught:
+            primitives.raise_error(json.dumps({"variant": "Challenge", "reason": reason}))
+        return caught.value
+
+    required = describe(challenge("required"))
     assert (required.status, required.code, required.extra) == (403, "challenge_required", {"reason": "required"})
     assert "not a robot" in required.message
-    failed = describe(sspr.ChallengeError("bot challenge failed", reason="failed"))
+    failed = describe(challenge("failed"))
     assert (failed.status, failed.code) == (403, "challenge_failed")
-    down = describe(sspr.ChallengeError("bot challenge unavailable", reason="unavailable"))
+    down = describe(challenge("unavailable"))
     assert (down.status, down.code) == (503, "challenge_unavailable") and "cannot be verified right now" in down.message
 
 

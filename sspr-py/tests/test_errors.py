@@ -22,6 +22,10 @@ def test_invalid_input(world: World) -> None:
     with raises(sspr.InvalidInput) as err:
         world.blocking.begin_reset("   ")
     assert err.value.field == "login" and err.value.reason
+    # What a web user is told, as sspr-core describes it (tests/parity/answers.json pins every variant).
+    answer = (err.value.http_status, err.value.answer_code, err.value.message_id, err.value.answer_fields)
+    assert answer == (400, "invalid_input", "err-field", {"field": "login"})
+    assert err.value.message_args == {"field": "login"}
     with pytest.raises(sspr.InvalidInput) as err:
         world.blocking.send_pin("not-a-flow", "email")
     assert err.value.field == "flow_id"
@@ -76,6 +80,8 @@ def test_rate_limited(world: World) -> None:
     with raises(sspr.RateLimited) as err:
         world.blocking.send_pin(c.flow_id, "email")
     assert err.value.retry_after == datetime.timedelta(seconds=60)
+    assert (err.value.http_status, err.value.answer_fields) == (429, {"retry_after_seconds": 60})
+    assert err.value.message_args == {"minutes": 1}
 
 
 def test_blocked() -> None:
@@ -93,6 +99,9 @@ def test_blocked() -> None:
     assert again.value.until == until
     assert until.tzinfo is not None and until.utcoffset() == datetime.timedelta(0)
     assert until > START + datetime.timedelta(hours=23)
+    assert (again.value.http_status, again.value.message_id, again.value.message_args) == (403, "blocked", {"at": until})
+    written = str(again.value.answer_fields["until"])
+    assert written.endswith("Z") and datetime.datetime.fromisoformat(written.replace("Z", "+00:00")) == until
     assert w.blocking.status(JANE).blocked_until == until
     w.blocking.unblock(JANE, admin="helpdesk")
     w.blocking.begin_reset(JANE)

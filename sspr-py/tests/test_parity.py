@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 import sspr
+from sspr import primitives
 
 FILE = Path(__file__).resolve().parents[2] / "tests" / "parity" / "cases.json"
 DATA = json.loads(FILE.read_text())
@@ -288,3 +289,35 @@ def test_a_record_a_python_store_returns_is_checked() -> None:
         e.contacts(LOGIN)
     assert caught.value.kind == "rejected"
     assert "invalid enrollment: email: usable before it was added" in str(caught.value)
+
+
+# -- tests/parity/answers.json: what a web user is told for each error --------------------------------------------
+
+ANSWERS: List[Dict[str, Any]] = json.loads((FILE.parent / "answers.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", ANSWERS, ids=lambda c: str(c["id"]))
+def test_each_error_answers_as_the_core_says(case: Dict[str, Any]) -> None:
+    """The error (made by the ``vectors`` hook as sspr makes every error) carries sspr-core's answer, and the
+    routers' ``describe`` (FastAPI and Django share it) says it: the Express router replays the same file."""
+    from sspr.contrib._web import describe
+
+    with pytest.raises(sspr.SsprError) as caught:
+        primitives.raise_error(json.dumps(case["error"]))
+    err, expect = caught.value, case["expect"]
+    assert (err.http_status, err.answer_code, err.message_id) == (expect["status"], expect["code"], expect["message_id"])
+    assert err.answer_fields == expect["fields"]
+    for locale, said in expect["text"].items():
+        answer = describe(err, locale)
+        assert (answer.status, answer.code, answer.extra, answer.message) == (
+            expect["status"],
+            expect["code"],
+            expect["fields"],
+            said,
+        ), locale
+        assert sspr.page_text(locale, err.message_id, err.message_args) == said
+
+
+def test_every_error_variant_has_an_answer_case() -> None:
+    variants = {c["error"]["variant"] for c in ANSWERS}
+    assert variants == {c["input"] for c in CASES if c["kind"] == "error_code"}

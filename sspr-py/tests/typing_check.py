@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import sspr
 
@@ -81,3 +81,9 @@ def pages_catalogue(accept_language: Optional[str]) -> str:
     at = datetime.datetime(2026, 12, 1, 19, 4, tzinfo=datetime.timezone.utc)
     _ = ctx
     return sspr.page_text(lang, "pin-status", {"time": at, "attempts": 3}) + sspr.page_text(lang, "reset-title")
+
+
+def answer_of(err: sspr.SsprError, lang: str) -> Tuple[int, str, str, Dict[str, Union[str, int]]]:
+    """What a web user is told for an error: sspr-core's answer, said in ``lang``."""
+    said = sspr.page_text(lang, err.message_id, err.message_args)
+    return err.http_status, err.answer_code, said, dict(err.answer_fields)

@@ -582,3 +582,27 @@ test('languages restricts or forces the language, and an unknown one is refused 
   })
   assert.throws(() => ssprRouter({ sspr: forced.sspr, languages: ['de', 'pt'] }), (e) => e.code === 'INVALID_INPUT' && e.field === 'locale')
 })
+
+test("every error of tests/parity/answers.json is answered as sspr-core says (the Python routers replay it too)", async () => {
+  const { core } = require('sspr')
+  assert.ok(core, 'sspr-node is built with the `vectors` feature for the tests')
+  const file = path.join(here, '..', '..', '..', 'tests', 'parity', 'answers.json')
+  const { cases } = JSON.parse(readFileSync(file, 'utf8'))
+  // An engine whose begin fails with the case's error, made as sspr makes every error.
+  let failing = null
+  const app = express()
+  app.use('/password', ssprRouter({ sspr: { beginReset: async () => core.throwError(JSON.stringify(failing)) } }))
+  await serve(app, async (b) => {
+    for (const c of cases) {
+      failing = c.error
+      for (const [lang, message] of Object.entries(c.expect.text)) {
+        const r = await b.api('begin', { login: JANE }, { 'accept-language': lang })
+        assert.equal(r.status, c.expect.status, `${c.id} (${lang})`)
+        assert.deepEqual(r.json, { error: c.expect.code, message, ...c.expect.fields }, `${c.id} (${lang})`)
+        if (c.expect.fields.retry_after_seconds !== undefined) {
+          assert.equal(r.headers.get('retry-after'), String(c.expect.fields.retry_after_seconds), c.id)
+        }
+      }
+    }
+  })
+})

@@ -7,7 +7,7 @@ Their text never holds a PIN or a password. Attributes carry what a portal acts 
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Dict, Union
 
 
 class SsprError(Exception):
@@ -15,9 +15,23 @@ class SsprError(Exception):
 
     ``code`` is the error's stable snake_case code (``"wrong_pin"``, ``"backend"``...), the
     same in every binding: branch on it or on the class, never on the message.
+
+    What a web user is told for it, by sspr-core's one rule (``sspr_core::pages::describe``, the
+    same in the portal and every binding's router): ``http_status`` (400, 401, 403, 409, 410, 429,
+    503), ``answer_code`` (the code, except a bot challenge's ``challenge_required``,
+    ``challenge_failed``, ``challenge_unavailable``), ``message_id`` and ``message_args`` (for
+    ``sspr.page_text(locale, err.message_id, err.message_args)``), and ``answer_fields``, what a
+    JSON front end acts on (``attempts_left``, ``retry_after_seconds``, ``until`` as RFC 3339,
+    ``field``, ``reason``; only those that apply). sspr sets them on every error it raises; one
+    made in Python keeps these defaults (403, "not possible").
     """
 
     code: str = ""
+    http_status: int = 403
+    answer_code: str = "not_allowed"
+    message_id: str = "err-not-possible"
+    message_args: Dict[str, Union[str, int, datetime.datetime]] = {}
+    answer_fields: Dict[str, Union[str, int]] = {}
 
     def __init__(self, message: str = "", **attrs: Any) -> None:
         super().__init__(message)

@@ -20,6 +20,7 @@ if hasattr(_native, "generate_pins"):
     generate_temporary_passwords = _native.generate_temporary_passwords
     identity_tokens = _native.identity_tokens
     pin_hash = _native.pin_hash
+    raise_error = _native.raise_error
     temp_password_entropy_bits = _native.temp_password_entropy_bits
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "normalize_login",
     "normalize_phone",
     "pin_hash",
+    "raise_error",
     "temp_password_entropy_bits",
 ]

@@ -1,13 +1,13 @@
 """What every web framework's integration shares (``sspr.contrib.fastapi``, ``sspr.contrib.django``): how the
-client's address is found behind trusted proxies, what a user is told for each error, and the pages' language.
-Written once so the integrations answer alike. Every text a user reads comes from sspr-core's one catalogue
+client's address is found behind trusted proxies, how an error's answer is said (the answer itself is sspr-core's
+one rule, carried by every ``sspr.SsprError``), and the pages' language. Written once so the integrations answer
+alike. Every text a user reads comes from sspr-core's one catalogue
 (``sspr.page_text``), in the language negotiated from ``Accept-Language`` (``sspr.negotiate_locale``)."""
 
 from __future__ import annotations
 
 import html
 import ipaddress
-import math
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import sspr
@@ -37,9 +37,6 @@ PAGE_CSP = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base
 CHALLENGE_FIELD = "challenge_token"
 #: Longest challenge token read (the engine refuses one over 4096 bytes, naming ``challenge_token``).
 MAX_CHALLENGE_FIELD = 8192
-
-#: The bot challenge's refusal reasons (``ChallengeError.reason``); each is said by ``err-challenge-<reason>``.
-CHALLENGE_REASONS = ("required", "failed", "unavailable")
 
 Args = Dict[str, Union[str, int, Any]]
 
@@ -85,52 +82,23 @@ class Refusal(Exception):
 
 
 def describe(err: Union[sspr.SsprError, Refusal], locale: str = "en") -> Refusal:
-    """The HTTP status, stable code and message in ``locale`` for each of sspr's errors (sspr's messages hold no
-    secret; these hold less)."""
+    """The HTTP status, stable code and message in ``locale`` for an error: an engine error's own answer, which
+    sspr-core gives every error it raises (``http_status``, ``answer_code``, ``message_id``, ``message_args``,
+    ``answer_fields``: one rule for the portal and every router), or a refusal of the router's own, said in
+    ``locale``. Neither holds a secret."""
     if isinstance(err, Refusal):
         if err.said is None:
             return err
         id, args = err.said
         return Refusal(err.status, err.code, text(locale, id, **args), said=err.said, **err.extra)
-
-    def said(status: int, code: str, id: str, args: Optional[Args] = None, **extra: Any) -> Refusal:
-        args = args or {}
-        return Refusal(status, code, text(locale, id, **args), said=(id, args), **extra)
-
-    if isinstance(err, sspr.WrongPin):
-        left = err.attempts_left
-        return said(400, err.code, "wrong-pin", {"attempts": left}, attempts_left=left)
-    if isinstance(err, sspr.RateLimited):
-        wait = max(1, math.ceil(err.retry_after.total_seconds()))
-        minutes = max(1, math.ceil(wait / 60))
-        return said(429, err.code, "rate-limited", {"minutes": minutes}, retry_after_seconds=wait)
-    if isinstance(err, sspr.Blocked):
-        return said(403, err.code, "blocked", {"at": err.until}, until=err.until.isoformat())
-    if isinstance(err, sspr.Expired):
-        return said(410, err.code, "err-expired")
-    if isinstance(err, sspr.PinVoided):
-        return said(410, err.code, "err-voided")
-    if isinstance(err, sspr.AlreadyUsed):
-        return said(410, err.code, "err-used")
-    if isinstance(err, sspr.InvalidState):
-        return said(409, err.code, "err-state")
-    if isinstance(err, sspr.InvalidInput):
-        return said(400, err.code, "err-field", {"field": err.field}, field=err.field)
-    if isinstance(err, sspr.PasswordRejected):
-        # The reason is the policy's or the directory's own words (not translated).
-        return said(400, err.code, "password-rejected", {"reason": err.reason}, reason=err.reason)
-    if isinstance(err, sspr.ChallengeError):
-        # A stable code per reason (``challenge_required``, ``challenge_failed``, ``challenge_unavailable``): a
-        # front end shows the widget for the first two and "try later" for the last, which is the provider's
-        # outage, not the user's doing (503).
-        reason = err.reason if err.reason in CHALLENGE_REASONS else "failed"
-        status = 503 if reason == "unavailable" else 403
-        return said(status, f"challenge_{reason}", f"err-challenge-{reason}", reason=reason)
-    if isinstance(err, sspr.SignInFailed):
-        return said(401, err.code, "signin-failed")
-    if isinstance(err, sspr.BackendError):
-        return said(503, err.code, "err-unavailable")
-    return said(403, err.code or "not_allowed", "err-not-possible")
+    args = dict(err.message_args)
+    return Refusal(
+        err.http_status,
+        err.answer_code,
+        text(locale, err.message_id, **args),
+        said=(err.message_id, args),
+        **err.answer_fields,
+    )
 
 
 def challenge_token(data: Any, name: str) -> Optional[str]:
