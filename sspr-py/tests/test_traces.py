@@ -311,3 +311,45 @@ def test_the_fastapi_router_passes_the_host_s_span_not_the_client_s_header(
         assert len(calls) == 2 and len(site.span_ids) == 2, [s.name for s in spans]
         assert [c.trace_id for c in calls] == [site.trace_id] * 2
         assert [c.parent_span_id for c in calls] == site.span_ids
+
+
+def test_the_django_views_pass_the_host_s_span_not_the_client_s_header(
+    exported: Tuple[Receiver, sspr.TraceExport],
+) -> None:
+    import test_contrib_django as dj  # configures Django for this process (as its own module does)
+
+    receiver, export = exported
+    dj.seed_site()
+    try:
+        export.flush()
+        receiver.take()
+
+        def begin(**headers: str) -> None:
+            client = dj.browser()
+            token = dj.csrf(client, "/password/")
+            page = client.post("/password/", {"csrfmiddlewaretoken": token, "login": dj.JANE}, **headers)
+            assert page.status_code == 200, page.content
+
+        # A client's own header, no host span: not believed.
+        forged, forged_trace, _ = new_parent()
+        begin(HTTP_TRACEPARENT=forged)
+        export.flush()
+        _, spans, _ = receiver.take()
+        (call,) = named(spans, "sspr.begin_reset")
+        assert call.trace_id != forged_trace and call.parent_span_id == b"", call
+        # The host's span (Django's test client runs the view on this thread, in this context).
+        _, trace_id, span_id = new_parent()
+        parent = otel_trace.SpanContext(
+            int.from_bytes(trace_id, "big"), int.from_bytes(span_id, "big"), False, otel_trace.TraceFlags(1)
+        )
+        token = otel_context.attach(otel_trace.set_span_in_context(otel_trace.NonRecordingSpan(parent)))
+        try:
+            begin()
+        finally:
+            otel_context.detach(token)
+        export.flush()
+        _, spans, _ = receiver.take()
+        (call,) = named(spans, "sspr.begin_reset")
+        assert (call.trace_id, call.parent_span_id) == (trace_id, span_id), call
+    finally:
+        dj.site.reset()
