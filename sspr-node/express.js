@@ -27,6 +27,36 @@
 const { randomBytes, timingSafeEqual } = require('node:crypto')
 const { SsprError, pageText, negotiateLocale } = require('./index.js')
 
+// The host's OpenTelemetry API (`@opentelemetry/api`), when it resolves from here: null when the host does
+// not use OpenTelemetry, looked up once.
+let otelApi
+/**
+ * The W3C `traceparent` of the host's active OpenTelemetry span, for the request's context: with `exportTraces`
+ * the engine's spans of the request become its children. Read from the host's own context, never from the
+ * request's `traceparent` header: a client's header could force each of its requests to be sampled
+ * (`ParentBased` follows the parent's flag) or put them in a trace of its choosing; whether a client's header is
+ * believed is the host's instrumentation's decision, made once for all its spans. The span's context is read
+ * (not `propagation.inject`), so a host whose propagator is B3, or none, still gets its spans' children.
+ */
+function currentTraceparent() {
+  if (otelApi === undefined) {
+    // From here (sspr installed beside the app), else from the app's directory (sspr linked from elsewhere);
+    // every copy of the API shares one global context.
+    for (const from of [undefined, process.cwd()]) {
+      try {
+        otelApi = require(from === undefined ? '@opentelemetry/api' : require.resolve('@opentelemetry/api', { paths: [from] }))
+        break
+      } catch {
+        otelApi = null
+      }
+    }
+  }
+  if (otelApi === null) return undefined
+  const span = otelApi.trace.getSpanContext(otelApi.context.active())
+  if (!span || !otelApi.trace.isSpanContextValid(span)) return undefined
+  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}`
+}
+
 const FLOW_COOKIE = 'sspr_flow'
 const CSRF_COOKIE = 'sspr_csrf'
 const MAX_BODY = 16 * 1024
@@ -163,12 +193,16 @@ function ssprRouter(options) {
   const widget = typeof sspr.challengeWidget === 'function' ? sspr.challengeWidget(PAGE_CSP) : null
 
   const mount = (req) => req.baseUrl || '/'
-  const context = (req, challengeToken) => ({
-    clientIp: req.ip ?? req.socket?.remoteAddress,
-    userAgent: req.headers['user-agent'],
-    locale: langOf(req),
-    ...(challengeToken === undefined ? {} : { challengeToken }),
-  })
+  const context = (req, challengeToken) => {
+    const traceparent = currentTraceparent()
+    return {
+      clientIp: req.ip ?? req.socket?.remoteAddress,
+      userAgent: req.headers['user-agent'],
+      locale: langOf(req),
+      ...(challengeToken === undefined ? {} : { challengeToken }),
+      ...(traceparent === undefined ? {} : { traceparent }),
+    }
+  }
   const setCookie = (req, res, name, value) => {
     const secure = secureCookies ?? (req.secure === true || req.protocol === 'https')
     const cookie = `${name}=${encodeURIComponent(value)}; Path=${mount(req)}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`

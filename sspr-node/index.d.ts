@@ -70,6 +70,17 @@ export {
  */
 export declare function parseName(kind: string, name: string): string
 
+/**
+ * Export the engine's spans (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome` and the flow's keyed
+ * reference; never a login, address, PIN or password) of every engine of this process to an OTLP/HTTP
+ * collector: `exportTraces({ endpoint: 'http://collector:4318/v1/traces' })`. Once per process (a second call
+ * throws `CONFIG`). A call whose `ctx.traceparent` names the host's span is that span's child. Await
+ * `flush()` / `shutdown()` of the handle before the process exits, or the last batch is lost.
+ */
+export declare function exportTraces(options: N.TraceExportOptions): N.TraceExport
+export type TraceExport = N.TraceExport
+export type TraceExportOptions = N.TraceExportOptions
+
 /** A language sspr speaks (notices and the web pages' catalogue). */
 export type Locale = 'en' | 'de' | 'fr' | 'es' | 'it' | 'nl'
 

@@ -354,9 +354,18 @@ const testing = {
   },
 }
 
+/**
+ * Export the engine's spans of every engine of this process over OTLP/HTTP, once per process
+ * (`exportTraces({ endpoint: 'http://collector:4318/v1/traces' })`); see index.d.ts.
+ */
+function exportTraces(options) {
+  return native.exportTraces(options)
+}
+
 // Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
 module.exports = {
   Sspr,
+  exportTraces,
   SsprError,
   BackendError,
   Policy,

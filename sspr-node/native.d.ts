@@ -298,6 +298,20 @@ export declare class TemporaryPassword {
   toJSON(): string
 }
 
+/** The process's trace exporter (what `exportTraces` returned). */
+export declare class TraceExport {
+  /**
+   * Send the spans batched so far now (resolves once the collector answered; rejects with
+   * `CONFIG` carrying the exporter's error when it could not be reached).
+   */
+  flush(): Promise<void>
+  /**
+   * Send what is batched and stop exporting (call it before the process exits, or the last
+   * batch is lost); engine calls are still traced, and dropped.
+   */
+  shutdown(): Promise<void>
+}
+
 /**
  * SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{
  * accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,
@@ -670,6 +684,13 @@ export interface ErrorInfo {
   answerFields: Record<string, string | number>
 }
 
+/**
+ * Export the engine's spans (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome` and
+ * the flow's keyed reference; never a login, address, PIN or password) of every engine of
+ * this process over OTLP/HTTP. Once per process: a second call throws `CONFIG`.
+ */
+export declare function exportTraces(options: TraceExportOptions): TraceExport
+
 /** The words of a login and display name a temporary password must not contain. */
 export declare function identityTokens(login: string, displayName: string): Array<string>
 
@@ -887,6 +908,12 @@ export interface RequestContext {
    * logged. Longer than 4096 bytes or with a space is `INVALID_INPUT` (`challenge_token`).
    */
   challengeToken?: string
+  /**
+   * The W3C Trace Context `traceparent` of the host's current span (from the host's own
+   * OpenTelemetry context, not a client's header): with `exportTraces` the engine call's
+   * span becomes its child. A malformed one is ignored (never an error).
+   */
+  traceparent?: string
 }
 
 /** The answer to `beginReset`: the same shape for every login, real or not. */
@@ -969,6 +996,21 @@ export declare function tempPasswordGenerate(seed: string, length: number, token
  * error. Tests only: so the answers of every variant can be checked without staging each.
  */
 export declare function throwError(caseJson: string): never
+
+/** Where and what `exportTraces` sends. */
+export interface TraceExportOptions {
+  /** The collector's OTLP/HTTP traces URL (`http://collector:4318/v1/traces`). */
+  endpoint: string
+  /**
+   * The share of traces kept (0-1) when the caller gives no parent; absent: the
+   * `OTEL_TRACES_SAMPLER` variables, else every trace.
+   */
+  sampleRatio?: number
+  /** A child span per backend call too (default false: costly, see the README). */
+  backendSpans?: boolean
+  /** The resource's `service.name` (default `sspr`). */
+  serviceName?: string
+}
 
 /** Everything an admin needs to know about one user's SSPR state. */
 export interface UserStatus {

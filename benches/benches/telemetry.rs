@@ -89,9 +89,9 @@ static GLOBAL: Counting = Counting;
 /// - `otlp_layer_defaults`: the OTLP pipeline as first built (`tracing-opentelemetry`'s
 ///   defaults: source location, thread, target and busy/idle attributes, an OpenTelemetry
 ///   context activated on every enter), every span;
-/// - `otlp`: the portal's pipeline at its defaults (`sspr-portal/src/otlp.rs`: the lean layer,
+/// - `otlp`: the shipped pipeline with the backend spans (`sspr-backends/src/otlp.rs`: the lean layer,
 ///   every span with the backend spans, every trace);
-/// - `otlp_calls_only`: the same with `otlp_backend_spans = false` (INFO);
+/// - `otlp_calls_only`: the same with `otlp_backend_spans = false` (INFO), the default now;
 /// - `otlp_sampled_10`, `otlp_calls_only_sampled_10`: those two with `otlp_sample_ratio = 0.1`;
 /// - `both`: `metrics` and `otlp` together.
 const VARIANTS: [&str; 10] = [
@@ -118,32 +118,28 @@ impl opentelemetry_sdk::trace::SpanExporter for Discard {
     }
 }
 
-/// The portal's span pipeline (`sspr-portal/src/otlp.rs`, `Exporter::with_tracing` and
-/// `layer`, written again here so that the benchmark does not build the portal) with
-/// [`Discard`] as its exporter: the engine's spans from `level`, a
-/// `ParentBased(TraceIdRatioBased(ratio))` sampler when a ratio is given, and the layer's
-/// optional work off unless `defaults`.
-fn otlp(
-    defaults: bool,
-    level: Level,
-    ratio: Option<f64>,
-) -> (SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
+/// The span pipeline the portal, Python and Node install (`sspr-backends/src/otlp.rs`: its
+/// `layer`, and the `ParentBased(TraceIdRatioBased(ratio))` sampler of `Tracing::sampler` when a
+/// ratio is given) with [`Discard`] as its exporter: the engine's spans from `level`.
+fn otlp(level: Level, ratio: Option<f64>) -> (SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
     let mut builder = SdkTracerProvider::builder().with_batch_exporter(Discard);
     if let Some(ratio) = ratio {
         builder = builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))));
     }
     let provider = builder.build();
-    let mut layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("sspr"));
-    if !defaults {
-        layer = layer
-            .with_location(false)
-            .with_threads(false)
-            .with_target(false)
-            .with_tracked_inactivity(false)
-            .with_context_activation(false);
-    }
-    let filtered = layer.with_filter(tracing_subscriber::filter::Targets::new().with_target("sspr_core", level));
-    (provider, tracing_subscriber::registry().with(filtered))
+    let layer = sspr_backends::otlp::layer(provider.tracer("sspr"), level);
+    (provider, tracing_subscriber::registry().with(layer))
+}
+
+/// The pipeline as first built: `tracing-opentelemetry`'s layer with its defaults (source
+/// location, thread, target, busy/idle times, an OpenTelemetry context activated on every
+/// enter), every span (DEBUG), every trace.
+fn otlp_layer_defaults() -> (SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
+    let provider = SdkTracerProvider::builder().with_batch_exporter(Discard).build();
+    let layer = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("sspr"))
+        .with_filter(tracing_subscriber::filter::Targets::new().with_target("sspr_core", Level::DEBUG));
+    (provider, tracing_subscriber::registry().with(layer))
 }
 
 /// An engine and what running its flows needs.
@@ -244,22 +240,26 @@ fn run_variant(
             tracing::subscriber::with_default(registry, || bench.run(flows))
         }
         "both" => {
-            let (p, subscriber) = otlp(false, Level::DEBUG, None);
+            let (p, subscriber) = otlp(Level::DEBUG, None);
             provider = Some(p);
             tracing::subscriber::with_default(subscriber, || {
                 metrics::with_local_recorder(recorder, || bench.run(flows))
             })
         }
+        "otlp_layer_defaults" => {
+            let (p, subscriber) = otlp_layer_defaults();
+            provider = Some(p);
+            tracing::subscriber::with_default(subscriber, || bench.run(flows))
+        }
         otlp_variant => {
-            let (defaults, level, ratio) = match otlp_variant {
-                "otlp_layer_defaults" => (true, Level::DEBUG, None),
-                "otlp" => (false, Level::DEBUG, None),
-                "otlp_calls_only" => (false, Level::INFO, None),
-                "otlp_sampled_10" => (false, Level::DEBUG, Some(0.1)),
-                "otlp_calls_only_sampled_10" => (false, Level::INFO, Some(0.1)),
+            let (level, ratio) = match otlp_variant {
+                "otlp" => (Level::DEBUG, None),
+                "otlp_calls_only" => (Level::INFO, None),
+                "otlp_sampled_10" => (Level::DEBUG, Some(0.1)),
+                "otlp_calls_only_sampled_10" => (Level::INFO, Some(0.1)),
                 other => unreachable!("unknown variant {other}"),
             };
-            let (p, subscriber) = otlp(defaults, level, ratio);
+            let (p, subscriber) = otlp(level, ratio);
             provider = Some(p);
             tracing::subscriber::with_default(subscriber, || bench.run(flows))
         }

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/../.."
 source scripts/lib.sh
 
 step "python: virtualenv and tools"
-need_venv "maturin>=1.16,<1.17" pytest mypy fastapi httpx python-multipart uvicorn "django>=5.2,<6"
+# opentelemetry-proto decodes what test_traces.py's OTLP receiver gets; opentelemetry-api is the host's
+# OpenTelemetry the routers read the current span from.
+need_venv "maturin>=1.16,<1.17" pytest mypy fastapi httpx python-multipart uvicorn "django>=5.2,<6" opentelemetry-proto opentelemetry-api
 PY="$SSPR_PY"
 VENV_BIN=$(dirname "$PY")
 

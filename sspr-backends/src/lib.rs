@@ -15,6 +15,7 @@
 //! | `audit-file` | the audit trail as a JSON-lines file, rotated by size |
 //! | `audit-queue` | a bounded queue between the engine and any audit sink |
 //! | `audit-syslog` | the audit trail to a syslog server: RFC 5424 over TCP (octet counting) or UDP |
+//! | `otlp` | [`otlp`]: the engine's spans exported over OTLP/HTTP, the one pipeline of the portal and the bindings |
 //! | `config` | [`config`]: every backend above from one TOML/JSON configuration |
 
 #[cfg(feature = "audit-file")]
@@ -35,6 +36,8 @@ pub mod config;
 pub mod graph;
 #[cfg(feature = "ldap")]
 pub mod ldap;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "breached")]
 pub mod password_checks;
 

@@ -7,6 +7,8 @@ pub mod names;
 pub mod options;
 pub mod pages;
 pub mod runtime;
+#[cfg(feature = "traces")]
+pub mod traces;
 #[cfg(feature = "vectors")]
 pub mod vectors;
 

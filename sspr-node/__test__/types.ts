@@ -21,6 +21,8 @@ import {
   type Locale,
   pageText,
   negotiateLocale,
+  exportTraces,
+  type TraceExport,
 } from '../index'
 import { ssprRouter, type SsprRouterOptions } from '../express'
 
@@ -133,3 +135,12 @@ if (widget) {
 }
 // @ts-expect-error the CSP base is text
 engineForRouter.challengeWidget(1)
+
+// Traces: exported once per process; flush and shutdown are promises; a context's traceparent is text.
+const traces: TraceExport = exportTraces({ endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: 0.5, backendSpans: false, serviceName: 'portal' })
+const flushed: Promise<void> = traces.flush()
+void flushed
+// @ts-expect-error the endpoint is required
+exportTraces({ sampleRatio: 1 })
+const traced: import('../index').RequestContext = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }
+void traced

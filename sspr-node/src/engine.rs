@@ -343,11 +343,24 @@ macro_rules! js_type {
     (flag) => { bool };
 }
 
+/// The host's span an operation's engine call is the child of: the `traceparent` of its
+/// argument converted by `context` (`trace_parent!(conversion, argument)` for each argument),
+/// none for an operation without one.
+macro_rules! trace_parent {
+    (context, $ctx:ident) => {
+        crate::values::trace_parent(&$ctx)
+    };
+    ($other:ident, $arg:ident) => {
+        None
+    };
+}
+
 /// Writes the engine's operations, one `#[napi]` method each, from one declaration: its
 /// TypeScript signature; its arguments, each as `name: conversion` (an [`arg`] function and
 /// the field it names, applied in order, so the first bad argument is the one named); the
 /// core's call (a future, from the engine `sspr` and the converted arguments); and, when
 /// `Into` does not do, how its answer becomes JavaScript's. Every method then polls the call
+/// (with its context's `traceparent` as its span's parent, `sspr_bind::traces::parented`)
 /// once on this thread and hands it to the runtime only if it waits ([`run`]). Docs are
 /// string lines, not `///`: a doc comment passed through `macro_rules!` becomes a raw string
 /// (`r"…"`), which napi would copy into `native.d.ts` with its `r"`.
@@ -365,9 +378,11 @@ macro_rules! operations {
                 $(#[doc = $doc])*
                 #[napi($($napi)*)]
                 pub fn $name<'env>(&self, env: &'env Env $(, $arg: js_type!($conv))*) -> Result<Answer<'env, $ret>> {
+                    let parent = None $(.or(trace_parent!($conv, $arg)))*;
                     $(let $arg = arg::$conv(env, $arg $(, $field)?)?;)*
                     let $sspr = self.inner.clone();
-                    run(env, async move { $call.await }, operations!(@answer $($answer)?))
+                    let call = sspr_bind::traces::parented(parent, async move { $call.await });
+                    run(env, call, operations!(@answer $($answer)?))
                 }
             )*
         }

@@ -20,6 +20,7 @@
 //! | `runtime` | how a call reaches JavaScript without a thread hop when none is needed |
 //! | [`local`] | background deliveries kept on the JavaScript thread while they wait for JavaScript |
 //! | [`pages`] | the web pages' catalogue (`pageText`, `negotiateLocale`) |
+//! | [`traces`] | `exportTraces`: the engine's spans over OTLP (sspr-bind's `traces`) |
 //! | [`testing`] | sspr-core's conformance suite run on JavaScript backends |
 //! | `vectors`, `reference` | test vectors and the benchmark reference (cargo feature `vectors`, off in the npm package) |
 
@@ -31,6 +32,7 @@ pub mod local;
 pub mod pages;
 mod runtime;
 pub mod testing;
+pub mod traces;
 pub mod values;
 
 #[cfg(feature = "vectors")]

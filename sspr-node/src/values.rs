@@ -47,6 +47,16 @@ pub struct RequestContextInput {
     /// `g-recaptcha-response`), for `beginReset` when the engine has a `botChallenge`; never
     /// logged. Longer than 4096 bytes or with a space is `INVALID_INPUT` (`challenge_token`).
     pub challenge_token: Option<String>,
+    /// The W3C Trace Context `traceparent` of the host's current span (from the host's own
+    /// OpenTelemetry context, not a client's header): with `exportTraces` the engine call's
+    /// span becomes its child. A malformed one is ignored (never an error).
+    pub traceparent: Option<String>,
+}
+
+/// The host's span the engine call is the child of: the context's `traceparent`, when it
+/// is a valid one (sspr-bind's strict rule).
+pub(crate) fn trace_parent(input: &Option<RequestContextInput>) -> Option<sspr_bind::traces::TraceParent> {
+    input.as_ref()?.traceparent.as_deref().and_then(sspr_bind::traces::TraceParent::parse)
 }
 
 /// The core's request context from JavaScript's (absent: no address, English), by the

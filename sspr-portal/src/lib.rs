@@ -16,7 +16,8 @@
 pub mod config;
 pub mod demo;
 pub mod metrics;
-pub mod otlp;
+/// The engine's spans over OTLP/HTTP: sspr-backends' pipeline, the one the bindings install too.
+pub use sspr_backends::otlp;
 
 mod audit;
 mod csrf;

@@ -80,8 +80,11 @@ async fn main() -> ExitCode {
     };
     // The log on stderr (`RUST_LOG`), and the engine's spans to the OTLP collector if one is
     // configured (a filter of its own: `RUST_LOG=warn` does not turn the traces off).
-    let tracing =
-        sspr_portal::otlp::Tracing { sample_ratio: config.otlp_sample_ratio, backend_spans: config.otlp_backend_spans };
+    let tracing = sspr_portal::otlp::Tracing {
+        sample_ratio: config.otlp_sample_ratio,
+        backend_spans: config.otlp_backend_spans,
+        service_name: "sspr-portal".to_owned(),
+    };
     let exporter = match config
         .otlp_endpoint
         .as_deref()

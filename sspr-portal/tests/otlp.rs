@@ -72,7 +72,9 @@ fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn a_reset_s_spans_reach_an_otlp_receiver_and_carry_no_secret() {
     let (endpoint, received) = receiver();
-    let exporter = sspr_portal::otlp::Exporter::new(&endpoint).unwrap();
+    let with_backends =
+        sspr_portal::otlp::Tracing { backend_spans: true, service_name: "sspr-portal".into(), ..Default::default() };
+    let exporter = sspr_portal::otlp::Exporter::with_tracing(&endpoint, with_backends).unwrap();
     // This test's thread only (the portal tests run in parallel in one process); the test
     // runtime is current-thread, so the engine's spawned deliveries run here too.
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(exporter.layer()));
@@ -183,13 +185,14 @@ async fn traced_reset(exporter: &sspr_portal::otlp::Exporter) -> (String, String
     (pin, temporary)
 }
 
-// `otlp_backend_spans = false`: one span per engine call (and per delivery), none per backend
-// call, with the same step, outcome and flow reference, and still nothing of the user's.
+// `otlp_backend_spans = false` (the default): one span per engine call (and per delivery), none
+// per backend call, with the same step, outcome and flow reference, and still nothing of the
+// user's.
 #[tokio::test]
 async fn without_backend_spans_each_engine_call_is_one_span() {
     use sspr_portal::otlp::{Exporter, Tracing};
     let (endpoint, received) = receiver();
-    let exporter = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: None, backend_spans: false }).unwrap();
+    let exporter = Exporter::with_tracing(&endpoint, Tracing::default()).unwrap();
     let (pin, temporary) = traced_reset(&exporter).await;
     let spans = spans_of(&received);
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
@@ -218,11 +221,15 @@ async fn without_backend_spans_each_engine_call_is_one_span() {
 async fn a_sample_ratio_of_zero_exports_no_span() {
     use sspr_portal::otlp::{Exporter, Tracing};
     let (endpoint, received) = receiver();
-    let exporter = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: Some(0.0), backend_spans: true }).unwrap();
+    let exporter = Exporter::with_tracing(
+        &endpoint,
+        Tracing { sample_ratio: Some(0.0), backend_spans: true, ..Tracing::default() },
+    )
+    .unwrap();
     traced_reset(&exporter).await;
     let spans = spans_of(&received);
     assert!(spans.is_empty(), "{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>());
-    let e = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: Some(2.0), backend_spans: true }).unwrap_err();
+    let e = Exporter::with_tracing(&endpoint, Tracing { sample_ratio: Some(2.0), ..Tracing::default() }).unwrap_err();
     assert!(e.to_string().contains("otlp_sample_ratio"), "{e}");
 }
 

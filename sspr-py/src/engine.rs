@@ -27,6 +27,18 @@ fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
     ctx.map(|c| c.get().inner.clone()).unwrap_or_default()
 }
 
+/// The host's span an operation's engine call is the child of: its argument `ctx`'s
+/// `traceparent` (`trace_parent!(name, name)` for each argument: the one named `ctx` gives
+/// it), none for an operation without a `ctx`.
+macro_rules! trace_parent {
+    (ctx, $ctx:ident) => {
+        $ctx.as_ref().and_then(|c| c.get().trace_parent)
+    };
+    ($other:ident, $arg:ident) => {
+        None
+    };
+}
+
 fn actor(admin: Option<&str>) -> PyResult<Actor> {
     Actor::from_admin_id(admin).map_err(to_py_err)
 }
@@ -178,8 +190,9 @@ macro_rules! twin_methods {
     };
 }
 
-/// Writes the two engine classes from one list of operations. Each operation gives its
-/// Python signature and owned arguments, `prepare` (argument checks, before the engine
+/// Writes the two engine classes from one list of operations. Every engine call runs with
+/// its `ctx`'s `traceparent` (if any) as its span's parent (`sspr_bind::traces::parented`).
+/// Each operation gives its Python signature and owned arguments, `prepare` (argument checks, before the engine
 /// runs), `call` (the core's future, from `core` and the prepared values) and `answer`
 /// (the Python value from `out`, the core's result, with `py`).
 macro_rules! twins {
@@ -220,12 +233,13 @@ macro_rules! twins {
                 #[pyo3(signature = $sig)]
                 #[allow(clippy::too_many_arguments, clippy::let_unit_value)]
                 async fn $name(&self, $($arg: $ty),*) -> PyResult<$ret> {
+                    let parent = None $(.or(trace_parent!($arg, $arg)))*;
                     $($prep;)*
                     let core = self.core.get()?.clone();
-                    let $out = driven(async move {
+                    let $out = driven(sspr_bind::traces::parented(parent, async move {
                         let $core = &core;
                         $call.await
-                    })?
+                    }))?
                     .await?;
                     Python::attach(|$py| $answer)
                 }
@@ -242,9 +256,10 @@ macro_rules! twins {
                 #[pyo3(signature = $sig)]
                 #[allow(clippy::too_many_arguments, clippy::let_unit_value)]
                 fn $name(&self, py: Python<'_>, $($arg: $ty),*) -> PyResult<$ret> {
+                    let parent = None $(.or(trace_parent!($arg, $arg)))*;
                     $($prep;)*
                     let $core = self.core.get()?;
-                    let $out = block_on(py, async { $call.await })?;
+                    let $out = block_on(py, sspr_bind::traces::parented(parent, async { $call.await }))?;
                     let $py = py;
                     $answer
                 }

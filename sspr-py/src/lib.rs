@@ -17,6 +17,7 @@
 //! | `foreign` | backends written in Python |
 //! | `builtin` | the in-memory and sspr-backends classes, and which backend fills each slot |
 //! | `runtime` | how the core's futures are driven from asyncio or a blocking call |
+//! | `traces` | `export_traces`: the engine's spans over OTLP (sspr-bind's `traces`) |
 //! | `testing` | sspr-core's conformance suite run on backends written in Python (`sspr.testing`) |
 //! | `vectors`, `reference` | seeded generators for the test vectors and the benchmark reference (cargo feature `vectors`, off in the wheel) |
 
@@ -27,6 +28,7 @@ mod foreign;
 mod pages;
 mod runtime;
 mod testing;
+mod traces;
 mod values;
 
 #[cfg(feature = "vectors")]
@@ -67,6 +69,8 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::StoredContactView>()?;
     m.add_class::<values::Enrollment>()?;
     m.add_class::<values::Notification>()?;
+    m.add_class::<traces::TraceExport>()?;
+    m.add_function(wrap_pyfunction!(traces::export_traces, m)?)?;
     m.add_function(wrap_pyfunction!(errors::parse_name, m)?)?;
     m.add_function(wrap_pyfunction!(pages::page_text, m)?)?;
     m.add_function(wrap_pyfunction!(pages::negotiate_locale, m)?)?;

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use sspr_bind::traces::TraceParent;
 use sspr_core::backend::{AccountState, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredContact};
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
@@ -127,32 +128,39 @@ pub(crate) fn password_arg(value: &Bound<'_, PyAny>) -> PyResult<Password> {
 }
 
 /// Who calls: client IP, user agent and language (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`,
-/// `"nl"`). Used for per-IP limits, the audit trail and the language of notices.
+/// `"nl"`). Used for per-IP limits, the audit trail and the language of notices; and the
+/// host's trace (`traceparent`) the engine call's span is the child of.
 #[pyclass(frozen, module = "sspr")]
 #[derive(Clone, Default)]
 pub(crate) struct RequestContext {
     pub(crate) inner: CoreContext,
+    /// The host's request span (W3C `traceparent`), when a valid one was given.
+    pub(crate) trace_parent: Option<TraceParent>,
 }
 
 #[pymethods]
 impl RequestContext {
     /// `client_ip` as the portal sees it (after trusted proxies); `locale` is a language tag
     /// (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`, `"nl"`, or with a region such as `"de-CH"`),
-    /// or give `accept_language` (an HTTP `Accept-Language` header) instead.
+    /// or give `accept_language` (an HTTP `Accept-Language` header) instead. `traceparent`
+    /// is the W3C Trace Context header of the host's current span (from the host's own
+    /// OpenTelemetry context, not a client's header): with `sspr.export_traces` the engine
+    /// call's span becomes its child. A malformed one is ignored (never an error).
     #[new]
-    #[pyo3(signature = (client_ip = None, user_agent = None, locale = None, accept_language = None))]
+    #[pyo3(signature = (client_ip = None, user_agent = None, locale = None, accept_language = None, traceparent = None))]
     fn new(
         client_ip: Option<&str>,
         user_agent: Option<String>,
         locale: Option<&str>,
         accept_language: Option<&str>,
+        traceparent: Option<&str>,
     ) -> PyResult<Self> {
         let mut inner = CoreContext::from_parts(client_ip, accept_language).map_err(to_py_err)?;
         if let Some(locale) = locale {
             inner.locale = Locale::from_str(locale).map_err(to_py_err)?;
         }
         inner.user_agent = user_agent;
-        Ok(Self { inner })
+        Ok(Self { inner, trace_parent: traceparent.and_then(TraceParent::parse) })
     }
 
     /// The client's IP address, as text.
@@ -171,6 +179,12 @@ impl RequestContext {
     #[getter]
     fn locale(&self) -> &'static str {
         self.inner.locale.as_str()
+    }
+
+    /// The `traceparent` given, if it was valid (`None` for none or a malformed one).
+    #[getter]
+    fn traceparent(&self) -> Option<String> {
+        self.trace_parent.map(|p| p.to_string())
     }
 
     fn __repr__(&self) -> String {

@@ -38,7 +38,9 @@ class Secret:
 
 @final
 class RequestContext:
-    """Client IP, user agent and language of a request."""
+    """Client IP, user agent and language of a request; and the host's span (a W3C ``traceparent``, from the
+    host's own OpenTelemetry context) the engine call's span is the child of. A malformed ``traceparent`` is
+    ignored, never an error."""
 
     def __init__(
         self,
@@ -46,6 +48,7 @@ class RequestContext:
         user_agent: Optional[str] = None,
         locale: Optional[Literal["en", "de", "fr", "es", "it", "nl"]] = None,
         accept_language: Optional[str] = None,
+        traceparent: Optional[str] = None,
     ) -> None: ...
     @property
     def client_ip(self) -> Optional[str]: ...
@@ -53,6 +56,9 @@ class RequestContext:
     def user_agent(self) -> Optional[str]: ...
     @property
     def locale(self) -> Literal["en", "de", "fr", "es", "it", "nl"]: ...
+    @property
+    def traceparent(self) -> Optional[str]:
+        """The ``traceparent`` given, if it was valid."""
 
 @final
 class MethodOption:
@@ -757,6 +763,29 @@ class BlockingSspr(_Engine, _Operations):
     """The engine for scripts and threads: every operation blocks until done."""
 
     def asyncio(self) -> Sspr: ...
+
+@final
+class TraceExport:
+    """The process's trace exporter (``export_traces``)."""
+
+    def flush(self) -> None:
+        """Send the spans batched so far now (blocks, GIL released). ``ConfigError`` when the collector could
+        not be reached."""
+    def shutdown(self) -> None:
+        """Send what is batched and stop exporting (call it at exit, or the last batch is lost)."""
+
+def export_traces(
+    endpoint: str,
+    *,
+    sample_ratio: Optional[float] = None,
+    backend_spans: bool = False,
+    service_name: str = "sspr",
+) -> TraceExport:
+    """Export the engine's spans of every engine of this process to ``endpoint``, an OTLP/HTTP traces URL
+    (``http://collector:4318/v1/traces``). ``sample_ratio``: the share of traces kept when the call has no
+    parent (``None``: the ``OTEL_TRACES_SAMPLER`` variables, else every trace); ``backend_spans``: a child span
+    per backend call too (costly); ``service_name``: the resource's ``service.name``. Once per process: a
+    second call raises ``ConfigError``."""
 
 def page_text(
     locale: str, id: str, args: Optional[Mapping[str, Union[str, int, datetime.datetime]]] = None

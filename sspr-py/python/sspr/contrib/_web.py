@@ -41,6 +41,37 @@ MAX_CHALLENGE_FIELD = 8192
 Args = Dict[str, Union[str, int, Any]]
 
 
+_NO_OPENTELEMETRY = object()
+_trace_api: Any = None
+
+
+def current_traceparent() -> Optional[str]:
+    """The W3C ``traceparent`` of the host's current OpenTelemetry span, for ``sspr.RequestContext``: with
+    ``sspr.export_traces`` the engine's spans of the request become its children. ``None`` when
+    ``opentelemetry`` (the API package) is not installed or no valid span is current.
+
+    It is read from the host's own context (``opentelemetry.trace.get_current_span()``), never from the
+    request's ``traceparent`` header: a client's header could force every one of its requests to be sampled
+    (``ParentBased`` follows the parent's flag) or put them in a trace of its choosing. Whether a client's
+    header is believed is the host's OpenTelemetry instrumentation's decision, made once for all its spans.
+    The span's context is read rather than ``propagate.inject``'s output, so a host whose propagators are
+    B3 or none still gets its spans' children."""
+    global _trace_api
+    if _trace_api is None:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            _trace_api = _NO_OPENTELEMETRY
+        else:
+            _trace_api = trace
+    if _trace_api is _NO_OPENTELEMETRY:
+        return None
+    context = _trace_api.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags) & 0xFF:02x}"
+
+
 def text(locale: str, id: str, **args: Any) -> str:
     """Message ``id`` of the pages' catalogue in ``locale`` (one of ``sspr.negotiate_locale``'s answers)."""
     return sspr.page_text(locale, id, args or None)

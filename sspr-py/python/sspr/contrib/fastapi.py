@@ -71,7 +71,7 @@ from sspr.contrib._web import CHALLENGE_FIELD, MAX_BODY, PAGE_CSP, Refusal, chal
 from sspr.contrib._web import CHANNEL_LABELS as _CHANNEL_LABELS
 from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
 from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
-from sspr.contrib._web import Network, client_ip, describe, locale_of, networks, text
+from sspr.contrib._web import Network, client_ip, current_traceparent, describe, locale_of, networks, text
 from sspr.contrib._web import languages as _languages
 from sspr.contrib._web import text_field as _text
 
@@ -149,6 +149,7 @@ class _Reset:
             client_ip=self.client_ip(request),
             user_agent=request.headers.get("user-agent"),
             locale=self.locale(request),
+            traceparent=current_traceparent(),
         )
 
     def mount(self, request: Request, own: str) -> str:

@@ -29,6 +29,7 @@ from sspr.contrib._web import (
     Refusal,
     challenge_token,
     client_ip,
+    current_traceparent,
     describe,
     languages,
     locale_of,
@@ -60,6 +61,7 @@ def _context(request: HttpRequest) -> sspr.RequestContext:
         client_ip=client_ip(request.META.get("REMOTE_ADDR"), [forwarded] if forwarded else [], trusted),
         user_agent=request.META.get("HTTP_USER_AGENT"),
         locale=_lang(request),
+        traceparent=current_traceparent(),
     )
 
 

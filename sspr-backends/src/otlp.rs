@@ -1,4 +1,6 @@
-//! Tracing spans exported over OTLP/HTTP (protobuf), when `otlp_endpoint` is configured.
+//! The engine's tracing spans exported over OTLP/HTTP (protobuf): one pipeline for every host
+//! (the portal's `otlp_*` settings, `sspr.export_traces` in Python, `exportTraces` in Node
+//! through `sspr_bind::traces`).
 //!
 //! The engine opens a span per call (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome`
 //! and `sspr.flow`, the flow's keyed reference; level INFO) and a child `sspr.backend` span per
@@ -8,17 +10,23 @@
 //! Only the engine's spans (target `sspr_core`) are exported: their fields are closed sets and
 //! keyed hashes, never a login, address, PIN or password.
 //!
-//! What a span costs is kept down ([`Tracing`]): the backend spans can be left out
-//! (`otlp_backend_spans = false`: the filter is then INFO and their call sites are disabled),
+//! What a span costs is kept down ([`Tracing`]): the backend spans are left out by default
+//! (`backend_spans = false`: the filter is then INFO and their call sites are disabled; a
+//! backend call's latency is in the `sspr_backend_call_seconds` histograms anyway),
 //! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer adds none of its
 //! optional attributes (source location, thread, target, busy/idle times) nor activates an
-//! OpenTelemetry context on each poll (nothing else in the portal reads it). BENCHMARKS.md
+//! OpenTelemetry context on each poll (nothing else in the process reads it). BENCHMARKS.md
 //! section 11 has the figures.
 //!
+//! An engine call with no `tracing` span around it is a root span whose parent is the
+//! OpenTelemetry context current while its future is polled (`tracing-opentelemetry` falls back
+//! to `Context::current()`): that is how a binding makes it the child of its host's request
+//! span (`sspr_bind::traces::parented`), with no span of its own.
+//!
 //! The HTTP client is reqwest's blocking one, built here with rustls on the ring provider and
-//! the system's trust roots, as the portal's other HTTPS clients are: reqwest is built without
-//! a provider of its own (two providers in one process make rustls panic), so the exporter's
-//! default client could not start. The test collector is plain `http://` on the loopback.
+//! the system's trust roots, as sspr's other HTTPS clients are: reqwest is built without a
+//! provider of its own (two providers in one process make rustls panic), so the exporter's
+//! default client could not start. The test collectors are plain `http://` on the loopback.
 
 use opentelemetry::trace::TracerProvider as _;
 use std::sync::Arc;
@@ -34,20 +42,26 @@ use tracing_subscriber::registry::LookupSpan;
 
 use sspr_core::{Error, Result};
 
-/// Which spans are exported, and how many of the traces (the portal's `otlp_*` settings).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Which spans are exported, how many of the traces, and under which service name (the
+/// portal's `otlp_*` settings, the bindings' `export_traces` arguments).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tracing {
     /// The share of traces kept, `0.0..=1.0`, by a `ParentBased(TraceIdRatioBased)` sampler;
     /// `None` leaves the SDK's default (the `OTEL_TRACES_SAMPLER` variables, else every trace).
+    /// Either way a call whose parent (a host's request span) is sampled is kept, and one
+    /// whose parent is not is dropped.
     pub sample_ratio: Option<f64>,
-    /// Export the engine's DEBUG-level child span per backend call too.
+    /// Export the engine's DEBUG-level child span per backend call too (default false: they
+    /// cost 1.4-1.6x a flow's instructions, BENCHMARKS.md section 11).
     pub backend_spans: bool,
+    /// The resource's `service.name`.
+    pub service_name: String,
 }
 
 impl Default for Tracing {
-    /// Every trace, with its backend spans.
+    /// Every trace, one span per engine call and per delivery, service `sspr`.
     fn default() -> Self {
-        Self { sample_ratio: None, backend_spans: true }
+        Self { sample_ratio: None, backend_spans: false, service_name: "sspr".to_owned() }
     }
 }
 
@@ -66,15 +80,25 @@ impl Tracing {
 
 /// The exporter's pipeline; flush it before the process ends ([`Exporter::shutdown`]), or the
 /// last batch is lost.
-#[derive(Debug, Clone)]
+///
+/// The collector's headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`:
+/// often an API key) are read by the exporter from the environment; its `Debug` shows the
+/// settings only, never the SDK's (which would print those headers).
+#[derive(Clone)]
 pub struct Exporter {
     provider: SdkTracerProvider,
     tracing: Tracing,
 }
 
+impl std::fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exporter").field("tracing", &self.tracing).finish_non_exhaustive()
+    }
+}
+
 impl Exporter {
     /// An exporter sending to `endpoint`, the collector's full OTLP/HTTP traces URL
-    /// (`http://collector:4318/v1/traces`), every trace with its backend spans.
+    /// (`http://collector:4318/v1/traces`), with [`Tracing::default`].
     ///
     /// # Errors
     /// `Config` when the endpoint is not an `http(s)://` URL or the client cannot be built.
@@ -86,7 +110,7 @@ impl Exporter {
     ///
     /// # Errors
     /// `Config` when the endpoint is not an `http(s)://` URL, the sample ratio is not in
-    /// `0.0..=1.0`, or the client cannot be built.
+    /// `0.0..=1.0`, the service name is empty, or the client cannot be built.
     pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
         if let Some(ratio) = tracing.sample_ratio
             && !(0.0..=1.0).contains(&ratio)
@@ -95,6 +119,9 @@ impl Exporter {
         }
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(Error::Config(format!("otlp_endpoint = {endpoint:?} is not an http(s):// URL")));
+        }
+        if tracing.service_name.trim().is_empty() {
+            return Err(Error::Config("the OTLP service name must not be empty".into()));
         }
         let client = blocking_client()?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -106,7 +133,7 @@ impl Exporter {
             .map_err(|e| Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}")))?;
         let mut builder = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name("sspr-portal").build());
+            .with_resource(Resource::builder().with_service_name(tracing.service_name.clone()).build());
         if let Some(sampler) = tracing.sampler() {
             builder = builder.with_sampler(sampler);
         }
@@ -144,8 +171,9 @@ impl Exporter {
 /// optional per-span work: no source location, thread or target attributes (the span's name
 /// and `sspr.*` fields say where it comes from), no busy/idle times (the span's own start and
 /// end are its time), and no OpenTelemetry context activated on every enter of a span (a poll
-/// of its future): nothing else in the portal reads that context, and the parent of each
-/// span is still found from the `tracing` span tree. (`sspr-benches`' `telemetry` group
+/// of its future): nothing else in sspr reads that context, and the parent of each span is
+/// still found from the `tracing` span tree (or, for an engine call, from the OpenTelemetry
+/// context its caller made current). (`sspr-benches`' `telemetry` group
 /// builds the same layer.)
 pub fn layer<S, T>(tracer: T, level: tracing::Level) -> impl Layer<S> + use<S, T>
 where
@@ -165,7 +193,7 @@ where
 
 /// A blocking reqwest client with rustls on ring and the system's roots. Built on a thread of
 /// its own: reqwest's blocking client starts (and on failure drops) a runtime, which panics
-/// inside the portal's tokio runtime.
+/// inside a tokio runtime (the portal's, a binding's).
 fn blocking_client() -> Result<reqwest::blocking::Client> {
     let build = || -> std::result::Result<reqwest::blocking::Client, String> {
         let mut roots = rustls::RootCertStore::empty();
