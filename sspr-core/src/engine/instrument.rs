@@ -42,10 +42,17 @@ use crate::telemetry;
 /// flow_ref, async move { ... })`, which computes the flow's keyed reference once, puts it on
 /// the span and binds it to `flow_ref` for the body (its audit events carry the same one). The
 /// span's name is `sspr.<call>`.
+///
+/// Expanded in place rather than an `async fn` taking the body: an `async fn` keeps a future
+/// it is given twice in its own state (the argument and the awaited value), which doubled the
+/// size of every public call's future (and the bytes copied each time one is moved).
 macro_rules! observed {
     ($sspr:ident, $op:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
-        $sspr.observe(stringify!($op), span, $body).await
+        let started = $sspr.now();
+        let out = ::tracing::Instrument::instrument($body, span.clone()).await;
+        $sspr.observed(stringify!($op), &span, started, &out);
+        out
     }};
     ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
@@ -53,7 +60,10 @@ macro_rules! observed {
         if !span.is_disabled() {
             span.record("sspr.flow", $flow_ref.as_str());
         }
-        $sspr.observe(stringify!($op), span, $body).await
+        let started = $sspr.now();
+        let out = ::tracing::Instrument::instrument($body, span.clone()).await;
+        $sspr.observed(stringify!($op), &span, started, &out);
+        out
     }};
 }
 
@@ -110,18 +120,10 @@ fn backend_error_name(error: &BackendError) -> &'static str {
 }
 
 impl super::Sspr {
-    /// The body of [`observed!`]: run `body` in `span`, record its duration and outcome.
-    pub(super) async fn observe<T: CallOutcome>(
-        &self,
-        op: &'static str,
-        span: Span,
-        body: impl Future<Output = T>,
-    ) -> T {
-        let started = self.now();
-        let out = body.instrument(span.clone()).await;
+    /// The end of [`observed!`]: record the call's duration and outcome.
+    pub(super) fn observed<T: CallOutcome>(&self, op: &'static str, span: &Span, started: OffsetDateTime, out: &T) {
         telemetry::engine_call(op, elapsed(started, self.now()));
         span.record("sspr.outcome", out.outcome());
-        out
     }
 
     /// Put the flow's keyed reference on the current engine call's span, for a call that

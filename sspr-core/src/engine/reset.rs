@@ -376,7 +376,7 @@ impl Sspr {
         observed!(self, begin_reset, async move {
             // A malformed login is refused at once: its syntax says nothing about any account.
             let login = NormalizedLogin::parse(login)?;
-            self.padded(self.begin_reset_checked(login, ctx)).await
+            padded!(self, self.begin_reset_checked(login, ctx))
         })
     }
 
@@ -491,7 +491,7 @@ impl Sspr {
             let flow_id = parse_flow_id(flow_id)?;
             let channel =
                 Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
-            self.padded(self.send_pin_checked(flow_id, flow_ref, channel, confirm, ctx)).await
+            padded!(self, self.send_pin_checked(flow_id, flow_ref, channel, confirm, ctx))
         })
     }
 
@@ -707,7 +707,7 @@ impl Sspr {
                 Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
                     Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
                 })?);
-            self.padded(self.verify_pin_checked(flow_id, flow_ref, &typed, ctx)).await
+            padded!(self, self.verify_pin_checked(flow_id, flow_ref, &typed, ctx))
         })
     }
 
