@@ -20,7 +20,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use time::OffsetDateTime;
 use tracing::{Instrument, Span, field};
 
@@ -167,6 +166,11 @@ macro_rules! timed {
 }
 
 /// Declares a timing decorator around `Arc<dyn $trait>`; its `Debug` is the wrapped backend's.
+///
+/// The decorators do not implement the traits: their methods are inherent `async fn`s with the
+/// traits' signatures, so the engine calls them as it would the backend, and a call's future is
+/// part of the engine's instead of one more box per backend call (an `async_trait` method
+/// boxes its future: with the backend's own box, that was two allocations per call).
 macro_rules! decorator {
     ($name:ident, $trait:ident) => {
         pub(super) struct $name {
@@ -175,8 +179,8 @@ macro_rules! decorator {
         }
 
         impl $name {
-            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Arc<dyn $trait> {
-                Arc::new(Self { inner, clock })
+            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Self {
+                Self { inner, clock }
             }
         }
 
@@ -194,50 +198,70 @@ decorator!(TimedStore, StateStore);
 decorator!(TimedNotifier, Notifier);
 decorator!(TimedAudit, AuditSink);
 
-#[async_trait]
-impl Directory for TimedDirectory {
-    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+impl TimedDirectory {
+    pub(super) async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
         timed!(&*self.clock, directory.find_user, self.inner.find_user(login))
     }
-    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+    pub(super) async fn set_password(
+        &self,
+        user: &UserId,
+        password: &Password,
+        must_change: bool,
+    ) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.set_password, self.inner.set_password(user, password, must_change))
     }
-    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+    pub(super) async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.unlock, self.inner.unlock(user))
     }
-    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+    pub(super) async fn authenticate(
+        &self,
+        user: &UserId,
+        password: &Password,
+    ) -> Result<Authentication, BackendError> {
         timed!(&*self.clock, directory.authenticate, self.inner.authenticate(user, password))
     }
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+    pub(super) async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         timed!(&*self.clock, directory.search, self.inner.search(query, limit))
     }
-    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+    pub(super) async fn change_password(
+        &self,
+        user: &UserId,
+        old: &Password,
+        new: &Password,
+    ) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.change_password, self.inner.change_password(user, old, new))
     }
-    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+    pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         timed!(&*self.clock, directory.password_rules, self.inner.password_rules())
     }
 }
 
-#[async_trait]
-impl ContactStore for TimedContacts {
-    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+impl TimedContacts {
+    pub(super) async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
         timed!(&*self.clock, contacts.get, self.inner.get(user))
     }
-    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+    pub(super) async fn save(
+        &self,
+        user: &UserId,
+        enrollment: &Enrollment,
+        expected_version: u64,
+    ) -> Result<bool, BackendError> {
         timed!(&*self.clock, contacts.save, self.inner.save(user, enrollment, expected_version))
     }
-    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+    pub(super) async fn list(
+        &self,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
         timed!(&*self.clock, contacts.list, self.inner.list(after, limit))
     }
 }
 
-#[async_trait]
-impl StateStore for TimedStore {
-    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+impl TimedStore {
+    pub(super) async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
         timed!(&*self.clock, store.get, self.inner.get(key, now))
     }
-    async fn put(
+    pub(super) async fn put(
         &self,
         key: &str,
         value: &[u8],
@@ -247,7 +271,7 @@ impl StateStore for TimedStore {
     ) -> Result<Option<u64>, BackendError> {
         timed!(&*self.clock, store.put, self.inner.put(key, value, expected_version, expires_at, now))
     }
-    async fn increment(
+    pub(super) async fn increment(
         &self,
         key: &str,
         expires_at: OffsetDateTime,
@@ -255,17 +279,17 @@ impl StateStore for TimedStore {
     ) -> Result<Counter, BackendError> {
         timed!(&*self.clock, store.increment, self.inner.increment(key, expires_at, now))
     }
-    async fn increment_many(
+    pub(super) async fn increment_many(
         &self,
         counters: &[(&str, OffsetDateTime)],
         now: OffsetDateTime,
     ) -> Result<Vec<Counter>, BackendError> {
         timed!(&*self.clock, store.increment_many, self.inner.increment_many(counters, now))
     }
-    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+    pub(super) async fn delete(&self, key: &str) -> Result<(), BackendError> {
         timed!(&*self.clock, store.delete, self.inner.delete(key))
     }
-    async fn get_linked(
+    pub(super) async fn get_linked(
         &self,
         key: &str,
         prefixes: &[&str],
@@ -273,7 +297,7 @@ impl StateStore for TimedStore {
     ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
         timed!(&*self.clock, store.get_linked, self.inner.get_linked(key, prefixes, now))
     }
-    async fn apply_after(
+    pub(super) async fn apply_after(
         &self,
         first: &Put<'_>,
         batch: &Batch<'_>,
@@ -281,24 +305,22 @@ impl StateStore for TimedStore {
     ) -> Result<Option<BatchOutcome>, BackendError> {
         timed!(&*self.clock, store.apply_after, self.inner.apply_after(first, batch, now))
     }
-    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+    pub(super) async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
         timed!(&*self.clock, store.apply, self.inner.apply(batch, now))
     }
 }
 
-#[async_trait]
-impl Notifier for TimedNotifier {
-    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+impl TimedNotifier {
+    pub(super) async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
         timed!(&*self.clock, notifier.send, self.inner.send(notification))
     }
 }
 
-#[async_trait]
-impl AuditSink for TimedAudit {
-    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+impl TimedAudit {
+    pub(super) async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         timed!(&*self.clock, audit.record, self.inner.record(event))
     }
-    async fn flush(&self) -> Result<(), BackendError> {
+    pub(super) async fn flush(&self) -> Result<(), BackendError> {
         timed!(&*self.clock, audit.flush, self.inner.flush())
     }
 }

@@ -71,11 +71,12 @@ pub struct Sspr {
 }
 
 struct Inner {
-    directory: Arc<dyn Directory>,
-    contacts: Arc<dyn ContactStore>,
-    notifier: Arc<dyn Notifier>,
-    store: Arc<dyn StateStore>,
-    audit: Arc<dyn AuditSink>,
+    // The backends, each behind its timing decorator (`instrument`).
+    directory: instrument::TimedDirectory,
+    contacts: instrument::TimedContacts,
+    notifier: instrument::TimedNotifier,
+    store: instrument::TimedStore,
+    audit: instrument::TimedAudit,
     clock: Arc<dyn Clock>,
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
