@@ -13,7 +13,7 @@
 //! name, the event kind and outcome). Never a login, address, IP, user id or flow reference:
 //! those would leak identifiers into the scrape and make every user a new series.
 
-use metrics::{counter, histogram};
+use metrics::{Key, Level, Metadata, counter};
 use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind, Outcome};
@@ -71,14 +71,44 @@ pub const SERIES: [&str; 13] = [
 pub const SECONDS_BUCKETS: [f64; 14] =
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
-/// Record one engine call's duration.
-pub(crate) fn engine_call(operation: &'static str, seconds: f64) {
-    histogram!(ENGINE_CALL_SECONDS, "operation" => operation).record(seconds);
+/// What the facade's macros give a series recorded from this module.
+static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The key of one engine call's series, `ENGINE_CALL_SECONDS{operation}`, made once (a
+/// `static`) where the call is instrumented: a key whose labels are built per call allocates
+/// them on every call, even with no recorder installed.
+macro_rules! engine_call_key {
+    ($operation:expr) => {{
+        static LABELS: [::metrics::Label; 1] = [::metrics::Label::from_static_parts("operation", $operation)];
+        static KEY: ::metrics::Key = ::metrics::Key::from_static_parts($crate::telemetry::ENGINE_CALL_SECONDS, &LABELS);
+        &KEY
+    }};
+}
+pub(crate) use engine_call_key;
+
+/// The key of one backend call's series, `BACKEND_CALL_SECONDS{backend,operation}`, made once
+/// per call site as [`engine_call_key!`].
+macro_rules! backend_call_key {
+    ($backend:expr, $operation:expr) => {{
+        static LABELS: [::metrics::Label; 2] = [
+            ::metrics::Label::from_static_parts("backend", $backend),
+            ::metrics::Label::from_static_parts("operation", $operation),
+        ];
+        static KEY: ::metrics::Key =
+            ::metrics::Key::from_static_parts($crate::telemetry::BACKEND_CALL_SECONDS, &LABELS);
+        &KEY
+    }};
+}
+pub(crate) use backend_call_key;
+
+/// Record one engine call's duration under its [`engine_call_key!`].
+pub(crate) fn engine_call(key: &'static Key, seconds: f64) {
+    metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA)).record(seconds);
 }
 
-/// Record one backend call's duration.
-pub(crate) fn backend_call(backend: &'static str, operation: &'static str, seconds: f64) {
-    histogram!(BACKEND_CALL_SECONDS, "backend" => backend, "operation" => operation).record(seconds);
+/// Record one backend call's duration under its [`backend_call_key!`].
+pub(crate) fn backend_call(key: &'static Key, seconds: f64) {
+    metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA)).record(seconds);
 }
 
 /// Count `event` in the series it belongs to.

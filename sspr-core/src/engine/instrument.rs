@@ -50,7 +50,7 @@ macro_rules! observed {
         let span = $crate::engine::instrument::call_span!($op);
         let started = $sspr.now();
         let out = ::tracing::Instrument::instrument($body, span.clone()).await;
-        $sspr.observed(stringify!($op), &span, started, &out);
+        $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
     }};
     ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
@@ -61,7 +61,7 @@ macro_rules! observed {
         }
         let started = $sspr.now();
         let out = ::tracing::Instrument::instrument($body, span.clone()).await;
-        $sspr.observed(stringify!($op), &span, started, &out);
+        $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
     }};
 }
@@ -120,8 +120,14 @@ fn backend_error_name(error: &BackendError) -> &'static str {
 
 impl super::Sspr {
     /// The end of [`observed!`]: record the call's duration and outcome.
-    pub(super) fn observed<T: CallOutcome>(&self, op: &'static str, span: &Span, started: OffsetDateTime, out: &T) {
-        telemetry::engine_call(op, elapsed(started, self.now()));
+    pub(super) fn observed<T: CallOutcome>(
+        &self,
+        key: &'static metrics::Key,
+        span: &Span,
+        started: OffsetDateTime,
+        out: &T,
+    ) {
+        telemetry::engine_call(key, elapsed(started, self.now()));
         span.record("sspr.outcome", out.outcome());
     }
 
@@ -141,6 +147,7 @@ async fn timed<T>(
     backend: &'static str,
     op: &'static str,
     name: &'static str,
+    key: &'static metrics::Key,
     call: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
     let span = tracing::debug_span!(
@@ -152,16 +159,24 @@ async fn timed<T>(
     );
     let started = clock.now();
     let out = call.instrument(span.clone()).await;
-    telemetry::backend_call(backend, op, elapsed(started, clock.now()));
+    telemetry::backend_call(key, elapsed(started, clock.now()));
     span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
     out
 }
 
-/// `timed(clock, "backend", "op", "backend.op", call)` from `timed!(clock, backend.op, call)`.
+/// `timed(clock, "backend", "op", "backend.op", key, call)` from `timed!(clock, backend.op, call)`, the
+/// series key made once for the call site.
 macro_rules! timed {
     ($clock:expr, $backend:ident . $op:ident, $call:expr) => {
-        timed($clock, stringify!($backend), stringify!($op), concat!(stringify!($backend), ".", stringify!($op)), $call)
-            .await
+        timed(
+            $clock,
+            stringify!($backend),
+            stringify!($op),
+            concat!(stringify!($backend), ".", stringify!($op)),
+            telemetry::backend_call_key!(stringify!($backend), stringify!($op)),
+            $call,
+        )
+        .await
     };
 }
 
