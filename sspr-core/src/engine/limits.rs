@@ -557,8 +557,10 @@ impl Sspr {
             Some(until) => ("blocked", until),
             None => {
                 let record = &standing.attempts;
-                let client = self.client_tag(scope.ctx);
-                match record.client(&client).filter(|c| c.blocked_until > ts(now)) {
+                // The client's tag is a keyed hash: only worth computing when some client
+                // has attempts on the record (rarely: a right PIN deletes the record).
+                let client = (!record.clients.is_empty()).then(|| self.client_tag(scope.ctx));
+                match client.and_then(|client| record.client(&client)).filter(|c| c.blocked_until > ts(now)) {
                     Some(c) => ("client_blocked", from_ts(c.blocked_until)),
                     None => return Ok(record.any() && record.window_end > ts(now)),
                 }
