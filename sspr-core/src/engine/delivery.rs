@@ -264,7 +264,8 @@ impl Sspr {
         match failure {
             Some(e) => {
                 tracing::warn!(?channel, attempts = attempt, error = %e, "a PIN could not be delivered");
-                self.audit_failure(event, format!("not delivered after {attempt} attempt(s): {e}")).await;
+                // Boxed: the rare path, kept out of every delivery task's size.
+                Box::pin(self.audit_failure(event, format!("not delivered after {attempt} attempt(s): {e}"))).await;
             }
             None => {
                 for notice in notices {
