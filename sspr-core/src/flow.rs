@@ -135,6 +135,13 @@ pub(crate) struct FlowRecord {
     /// under `PrivilegedMode::TwoMethods`.
     pub(crate) required_methods: u8,
     pub(crate) state: FlowState,
+    /// The flow's reference in audit events and spans (a keyed hash of its id, never the id),
+    /// computed once by `begin_reset` instead of in every call. Stored after the record's
+    /// postcard encoding, not in it ([`FlowRecord::encode`]): a record written before it was
+    /// carried reads as `None` and the engine computes it from the id; an engine of the
+    /// version before reads a record carrying it as it reads its own.
+    #[serde(skip)]
+    pub(crate) flow_ref: Option<[u8; 16]>,
 }
 
 impl fmt::Debug for FlowRecord {
@@ -190,6 +197,7 @@ impl FlowRecord {
             verified_methods: 0,
             required_methods: required_methods.max(1),
             state: FlowState::Started,
+            flow_ref: None,
         }
     }
 
@@ -209,15 +217,35 @@ impl FlowRecord {
         self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
     }
 
+    /// The stored form: the record's postcard encoding (layout [`RECORD_VERSION`]), then the
+    /// 16 bytes of its flow reference when it carries one. The reference is outside the
+    /// postcard part so that records of both shapes have the same layout version: postcard
+    /// ignores bytes after a value, so the engine of the version before this field reads a
+    /// record carrying it (and drops the reference when it writes the record back, which
+    /// this version then computes again).
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         // Sized for a typical record up front: growing from empty cost a tenth of a flow.
-        postcard::to_extend(self, Vec::with_capacity(192))
-            .map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))
+        let mut out = postcard::to_extend(self, Vec::with_capacity(192))
+            .map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))?;
+        if let Some(flow_ref) = &self.flow_ref {
+            out.extend_from_slice(flow_ref);
+        }
+        Ok(out)
     }
 
-    /// Decode a stored record; one of another layout version reads as `None` (expired).
+    /// Decode a stored record ([`FlowRecord::encode`]); one of another layout version, or
+    /// followed by anything but nothing or a 16-byte flow reference, reads as `None` (expired).
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
-        postcard::from_bytes::<Self>(bytes).ok().filter(|r| r.version == RECORD_VERSION)
+        let (mut record, rest) = postcard::take_from_bytes::<Self>(bytes).ok()?;
+        if record.version != RECORD_VERSION {
+            return None;
+        }
+        record.flow_ref = match rest.len() {
+            0 => None,
+            16 => Some(rest.try_into().ok()?),
+            _ => return None,
+        };
+        Some(record)
     }
 
     pub(crate) fn expires(&self) -> OffsetDateTime {
@@ -423,6 +451,65 @@ mod tests {
         assert!(bytes.len() < 160, "{}", bytes.len());
         assert_eq!(FlowRecord::decode(&bytes).unwrap(), r);
         assert!(FlowRecord::decode(&bytes[..bytes.len() - 3]).is_none());
+    }
+
+    #[test]
+    fn the_flow_reference_round_trips_after_the_record() {
+        let policy = Policy::default();
+        let mut r = record().with_pin(Channel::Email, [7; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        let without = r.encode().unwrap();
+        r.flow_ref = Some([9; 16]);
+        let with = r.encode().unwrap();
+        assert_eq!(with.len(), without.len() + 16);
+        assert_eq!(with[..without.len()], without[..]);
+        assert_eq!(FlowRecord::decode(&with).unwrap(), r);
+        // Anything else after the record is not a record this engine wrote.
+        assert!(FlowRecord::decode(&with[..with.len() - 1]).is_none());
+        assert!(FlowRecord::decode(&[with.as_slice(), &[0]].concat()).is_none());
+    }
+
+    /// A record as the version before the flow reference wrote it (the same fields, the same
+    /// postcard layout, nothing after it) decodes, without a reference; and the engine of
+    /// that version (which decoded with `postcard::from_bytes`, ignoring what follows the
+    /// record) reads a record that carries one.
+    #[test]
+    fn records_of_the_version_before_the_flow_reference_still_decode() {
+        #[derive(Serialize, Deserialize, PartialEq)]
+        struct Before {
+            version: u8,
+            subject: [u8; 16],
+            who: FlowSubject,
+            expires_at: i64,
+            locale: Locale,
+            methods: Vec<FlowMethod>,
+            pins_sent: u32,
+            last_sent_at: Option<i64>,
+            verified_methods: u8,
+            required_methods: u8,
+            state: FlowState,
+        }
+        let policy = Policy::default();
+        let r = record().with_pin(Channel::Email, [7; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        let before = Before {
+            version: 2,
+            subject: r.subject,
+            who: r.who.clone(),
+            expires_at: r.expires_at,
+            locale: r.locale,
+            methods: r.methods.clone(),
+            pins_sent: r.pins_sent,
+            last_sent_at: r.last_sent_at,
+            verified_methods: r.verified_methods,
+            required_methods: r.required_methods,
+            state: r.state.clone(),
+        };
+        let old_bytes = postcard::to_allocvec(&before).unwrap();
+        let decoded = FlowRecord::decode(&old_bytes).unwrap();
+        assert_eq!(decoded, r);
+        assert_eq!(decoded.flow_ref, None);
+
+        let carrying = FlowRecord { flow_ref: Some([3; 16]), ..r };
+        assert!(postcard::from_bytes::<Before>(&carrying.encode().unwrap()).unwrap() == before);
     }
 
     proptest::proptest! {

@@ -19,6 +19,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::OffsetDateTime;
 use tracing::{Instrument, Span, field};
@@ -31,6 +32,7 @@ use crate::backend::{
 };
 use crate::clock::Clock;
 use crate::error::{BackendError, BackendErrorKind, Result};
+use crate::flow::FlowRecord;
 use crate::input::NormalizedLogin;
 use crate::notice::Notification;
 use crate::secret::Password;
@@ -38,9 +40,10 @@ use crate::telemetry;
 
 /// Run an engine call's body (an `async` block) in its span, timed: `observed!(self, call,
 /// async move { ... })`, or for a call on a flow `observed!(self, call, flow(flow_id) =>
-/// flow_ref, async move { ... })`, which computes the flow's keyed reference once, puts it on
-/// the span and binds it to `flow_ref` for the body (its audit events carry the same one). The
-/// span's name is `sspr.<call>`.
+/// flow_ref, async move { ... })`, which binds `flow_ref` to the call's [`CallFlow`]: the body
+/// asks it for the flow's keyed reference once it has read the flow's record (which carries
+/// it), and it puts it on the span then; a call that never read the record gets it on its
+/// span at its end, computed from the id. The span's name is `sspr.<call>`.
 ///
 /// Expanded in place rather than an `async fn` taking the body: an `async fn` keeps a future
 /// it is given twice in its own state (the argument and the awaited value), which doubled the
@@ -55,15 +58,58 @@ macro_rules! observed {
     }};
     ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
-        let $flow_ref = $sspr.flow_ref($flow);
-        if !span.is_disabled() {
-            span.record("sspr.flow", $flow_ref.as_str());
-        }
+        let $flow_ref = $crate::engine::instrument::CallFlow::new($flow, span.clone());
         let started = $sspr.now();
-        let out = ::tracing::Instrument::instrument($body, span.clone()).await;
+        let out = ::tracing::Instrument::instrument(
+            {
+                let $flow_ref = &$flow_ref;
+                $body
+            },
+            span.clone(),
+        )
+        .await;
+        $flow_ref.finish($sspr);
         $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
     }};
+}
+
+/// The flow a call names ([`observed!`]): its id, and whether its keyed reference is on the
+/// call's span yet.
+pub(super) struct CallFlow<'a> {
+    id: &'a str,
+    span: Span,
+    traced: AtomicBool,
+}
+
+impl<'a> CallFlow<'a> {
+    pub(super) fn new(id: &'a str, span: Span) -> Self {
+        Self { id, span, traced: AtomicBool::new(false) }
+    }
+
+    /// The flow's keyed reference as its record carries it since `begin_reset` (computed from
+    /// the id for a record written before records carried it), put on the call's span: for
+    /// the call's audit events, which must carry the same one.
+    pub(super) fn reference(&self, sspr: &super::Sspr, record: &FlowRecord) -> String {
+        let reference = match &record.flow_ref {
+            Some(bytes) => crate::hex::encode(bytes),
+            None => sspr.flow_ref(self.id),
+        };
+        if !self.span.is_disabled() {
+            self.span.record("sspr.flow", reference.as_str());
+        }
+        self.traced.store(true, Ordering::Relaxed);
+        reference
+    }
+
+    /// At the end of the call: one that never read its flow's record (a malformed or unknown
+    /// id, an expired flow, a store failure) still names the flow on its span, the reference
+    /// computed from the id (only when a subscriber keeps the span).
+    pub(super) fn finish(&self, sspr: &super::Sspr) {
+        if !self.traced.load(Ordering::Relaxed) && !self.span.is_disabled() {
+            self.span.record("sspr.flow", sspr.flow_ref(self.id).as_str());
+        }
+    }
 }
 
 /// The span of engine call `$op` (level INFO): `sspr.<call>`, its step, and its outcome and

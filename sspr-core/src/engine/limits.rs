@@ -274,8 +274,15 @@ impl Sspr {
     /// The audit trail's reference to a flow: a keyed hash of its id, stable for the flow, from
     /// which the id cannot be recovered.
     pub(super) fn flow_ref(&self, flow_id: &str) -> String {
+        hex::encode(&self.flow_ref_bytes(flow_id))
+    }
+
+    /// [`Sspr::flow_ref`] before its hex: what a flow record carries.
+    pub(super) fn flow_ref_bytes(&self, flow_id: &str) -> [u8; 16] {
         let full = self.inner.key.mac(KeyPurpose::FlowRef, &[flow_id.as_bytes()]);
-        hex::encode(full.get(..16).unwrap_or(&[0; 16]))
+        let mut out = [0u8; 16];
+        out.copy_from_slice(full.get(..16).unwrap_or(&[0; 16]));
+        out
     }
 
     /// The tag a client is tracked by in a user's [`Attempts`]: its IPv4 address or IPv6

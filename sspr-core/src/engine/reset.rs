@@ -1,6 +1,6 @@
 //! The anonymous reset flow: `begin_reset -> send_pin -> verify_pin -> complete_reset`.
 
-use super::instrument::observed;
+use super::instrument::{CallFlow, observed};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -410,7 +410,11 @@ impl Sspr {
         // and it is removed at once.
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
-        let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
+        let mut record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
+        // The flow's reference for audit events, carried by the record so that the calls after
+        // this one need not compute it again.
+        let flow_ref = self.flow_ref_bytes(&flow_id);
+        record.flow_ref = Some(flow_ref);
         let bytes = flow_value(&record)?;
         let key = limits::flow(&flow_id);
         let standing_keys = Standing::keys(&subject);
@@ -439,7 +443,7 @@ impl Sspr {
             FlowSubject::Real { .. } => Outcome::Success,
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
-        scope.flow_ref = Some(self.flow_ref(&flow_id));
+        scope.flow_ref = Some(hex::encode(&flow_ref));
         self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
         scope.record(AuditKind::ResetRequested, outcome).await;
 
@@ -498,7 +502,7 @@ impl Sspr {
     async fn send_pin_checked(
         &self,
         flow_id: &str,
-        flow_ref: String,
+        flow: &CallFlow<'_>,
         channel: Channel,
         confirm: Option<&str>,
         ctx: &RequestContext,
@@ -507,6 +511,7 @@ impl Sspr {
         let now = self.now();
         let key = limits::flow(flow_id);
         let (record, version) = self.load_flow(&key, now).await?;
+        let flow_ref = flow.reference(self, &record);
         let method = record.check_send(now, policy, channel)?.clone();
         let real = match &record.who {
             FlowSubject::Real { user, .. } => Some(user.clone()),
@@ -714,7 +719,7 @@ impl Sspr {
     async fn verify_pin_checked(
         &self,
         flow_id: &str,
-        flow_ref: String,
+        flow: &CallFlow<'_>,
         typed: &str,
         ctx: &RequestContext,
     ) -> Result<Verified> {
@@ -724,6 +729,7 @@ impl Sspr {
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
         let key = limits::flow(flow_id);
         let (record, version, standing) = self.load_flow_and_standing(&key, now).await?;
+        let flow_ref = flow.reference(self, &record);
         record.check_verify(now)?;
         let subject = record.subject;
         let mut scope = self.scope(ctx);
@@ -936,15 +942,14 @@ impl Sspr {
             }
             let now = self.now();
 
-            let mut scope = self.scope(ctx);
-            scope.flow_ref = Some(flow_ref);
-            scope.mode = Some(mode);
-            let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
-
             // Take the completion lease, reading the user's block and attempts in the same store
             // call; a blocked user, or a chosen password that is refused, gives it back at once.
             let key = limits::flow(flow_id);
             let (loaded, version) = self.load_flow(&key, now).await?;
+            let mut scope = self.scope(ctx);
+            scope.flow_ref = Some(flow_ref.reference(self, &loaded));
+            scope.mode = Some(mode);
+            let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
             loaded.check_complete(now)?;
             let FlowSubject::Real { user: user_id, login } = &loaded.who else {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });
