@@ -41,8 +41,8 @@ pub(crate) enum FlowSubject {
 
 /// A method offered by the flow: the full destination for a real user, the decoy mask for a
 /// decoy.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "StoredMethod", into = "StoredMethod")]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "StoredMethod")]
 pub(crate) enum FlowMethod {
     /// A real user's registered destination.
     Real(Destination),
@@ -77,18 +77,28 @@ impl FlowMethod {
 
 /// How a [`FlowMethod`] is stored: a real destination was validated when it was registered
 /// and is not parsed again when a record is read.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 enum StoredMethod {
     Real { channel: Channel, target: String },
     Decoy { channel: Channel, masked: String },
 }
 
-impl From<FlowMethod> for StoredMethod {
-    fn from(method: FlowMethod) -> Self {
-        match method {
-            FlowMethod::Real(to) => Self::Real { channel: to.channel(), target: to.as_str().to_owned() },
-            FlowMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
+/// [`StoredMethod`] borrowing the method it writes: the same serde shape (name, variants,
+/// fields), so the same bytes, without copying the address or the mask for each encode.
+#[derive(Serialize)]
+#[serde(rename = "StoredMethod")]
+enum StoredMethodRef<'a> {
+    Real { channel: Channel, target: &'a str },
+    Decoy { channel: Channel, masked: &'a str },
+}
+
+impl Serialize for FlowMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Real(to) => StoredMethodRef::Real { channel: to.channel(), target: to.as_str() },
+            Self::Decoy { channel, masked } => StoredMethodRef::Decoy { channel: *channel, masked },
         }
+        .serialize(serializer)
     }
 }
 
@@ -96,10 +106,10 @@ impl From<StoredMethod> for FlowMethod {
     fn from(stored: StoredMethod) -> Self {
         match stored {
             StoredMethod::Real { channel: Channel::Email, target } => {
-                Self::Real(Destination::Email(EmailAddress::already_valid(&target)))
+                Self::Real(Destination::Email(EmailAddress::already_valid_owned(target)))
             }
             StoredMethod::Real { channel: Channel::Sms, target } => {
-                Self::Real(Destination::Sms(PhoneNumber::already_valid(&target)))
+                Self::Real(Destination::Sms(PhoneNumber::already_valid_owned(target)))
             }
             StoredMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
         }
@@ -137,7 +147,7 @@ pub(crate) struct FlowRecord {
     pub(crate) state: FlowState,
     /// The flow's reference in audit events and spans (a keyed hash of its id, never the id),
     /// computed once by `begin_reset` instead of in every call. Stored after the record's
-    /// postcard encoding, not in it ([`FlowRecord::encode`]): a record written before it was
+    /// postcard encoding, not in it ([`FlowRecord::encode_after`]): a record written before it was
     /// carried reads as `None` and the engine computes it from the id; an engine of the
     /// version before reads a record carrying it as it reads its own.
     #[serde(skip)]
@@ -217,23 +227,30 @@ impl FlowRecord {
         self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
     }
 
-    /// The stored form: the record's postcard encoding (layout [`RECORD_VERSION`]), then the
-    /// 16 bytes of its flow reference when it carries one. The reference is outside the
-    /// postcard part so that records of both shapes have the same layout version: postcard
-    /// ignores bytes after a value, so the engine of the version before this field reads a
-    /// record carrying it (and drops the reference when it writes the record back, which
-    /// this version then computes again).
+    /// [`FlowRecord::encode_after`] an empty buffer (the tests and the fuzz targets).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         // Sized for a typical record up front: growing from empty cost a tenth of a flow.
-        let mut out = postcard::to_extend(self, Vec::with_capacity(192))
-            .map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))?;
+        self.encode_after(Vec::with_capacity(192))
+    }
+
+    /// The stored form, appended to `out` (the engine puts the value's link before it): the
+    /// record's postcard encoding (layout [`RECORD_VERSION`]), then the 16 bytes of its flow
+    /// reference when it carries one. The reference is outside the postcard part so that
+    /// records of both shapes have the same layout version: postcard ignores bytes after a
+    /// value, so the engine of the version before this field reads a record carrying it (and
+    /// drops the reference when it writes the record back, which this version then computes
+    /// again).
+    pub(crate) fn encode_after(&self, out: Vec<u8>) -> Result<Vec<u8>> {
+        let mut out =
+            postcard::to_extend(self, out).map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))?;
         if let Some(flow_ref) = &self.flow_ref {
             out.extend_from_slice(flow_ref);
         }
         Ok(out)
     }
 
-    /// Decode a stored record ([`FlowRecord::encode`]); one of another layout version, or
+    /// Decode a stored record ([`FlowRecord::encode_after`]); one of another layout version, or
     /// followed by anything but nothing or a 16-byte flow reference, reads as `None` (expired).
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
         let (mut record, rest) = postcard::take_from_bytes::<Self>(bytes).ok()?;
@@ -451,6 +468,38 @@ mod tests {
         assert!(bytes.len() < 160, "{}", bytes.len());
         assert_eq!(FlowRecord::decode(&bytes).unwrap(), r);
         assert!(FlowRecord::decode(&bytes[..bytes.len() - 3]).is_none());
+    }
+
+    /// The borrowed form a method is written in gives the bytes the owned `StoredMethod`
+    /// (how methods were written before) gives.
+    #[test]
+    fn methods_are_written_as_the_owned_stored_method_was() {
+        #[derive(Serialize)]
+        #[serde(rename = "StoredMethod")]
+        enum Owned {
+            Real { channel: Channel, target: String },
+            Decoy { channel: Channel, masked: String },
+        }
+        let cases = [
+            (
+                FlowMethod::Real(Destination::Email(EmailAddress::already_valid("j@example.org"))),
+                Owned::Real { channel: Channel::Email, target: "j@example.org".into() },
+            ),
+            (
+                FlowMethod::Real(Destination::Sms(PhoneNumber::already_valid("+447400900123"))),
+                Owned::Real { channel: Channel::Sms, target: "+447400900123".into() },
+            ),
+            (
+                FlowMethod::Decoy { channel: Channel::Sms, masked: "+44 ******* 23".into() },
+                Owned::Decoy { channel: Channel::Sms, masked: "+44 ******* 23".into() },
+            ),
+        ];
+        for (method, owned) in cases {
+            assert_eq!(postcard::to_allocvec(&method).unwrap(), postcard::to_allocvec(&owned).unwrap());
+            assert_eq!(serde_json::to_string(&method).unwrap(), serde_json::to_string(&owned).unwrap());
+            let decoded: FlowMethod = postcard::from_bytes(&postcard::to_allocvec(&owned).unwrap()).unwrap();
+            assert!(decoded == method);
+        }
     }
 
     #[test]

@@ -78,14 +78,11 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
 /// ([`crate::backend::link_of`]), so a store can read the subject's block and attempts in the
 /// same call as the flow ([`Sspr::load_flow_and_standing`]); then the record.
 pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
-    let encoded = record.encode()?;
-    let mut link = String::with_capacity(2 * record.subject.len());
-    hex::encode_into(&record.subject, &mut link);
-    let mut out = Vec::with_capacity(1 + link.len() + encoded.len());
-    out.push(u8::try_from(link.len()).unwrap_or(0));
-    out.extend_from_slice(link.as_bytes());
-    out.extend_from_slice(&encoded);
-    Ok(out)
+    // One buffer for the link and the record, sized for a typical record.
+    let mut out = Vec::with_capacity(1 + 2 * record.subject.len() + 208);
+    out.push(u8::try_from(2 * record.subject.len()).unwrap_or(0));
+    hex::encode_bytes_into(&record.subject, &mut out);
+    record.encode_after(out)
 }
 
 /// The record in a stored flow value, and whether the value links it to its subject (a value
@@ -93,7 +90,7 @@ pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
 fn parse_flow_value(bytes: &[u8]) -> Option<(FlowRecord, bool)> {
     if let Some(link) = crate::backend::link_of(bytes)
         && let Some(record) = bytes.get(1 + link.len()..).and_then(FlowRecord::decode)
-        && hex::encode(&record.subject) == link
+        && hex::is_hex_of(link, &record.subject)
     {
         return Some((record, true));
     }
