@@ -13,8 +13,8 @@
 //!
 //! Labels and span fields are closed sets (call, backend and method names, outcome names) and
 //! static strings: never a login, address, IP, user id or flow id, and nothing formatted per
-//! call. The flow's keyed reference is computed once per call, for the span and the call's
-//! audit events alike.
+//! call. The flow's keyed reference is read from the flow's record (`begin_reset` computes it
+//! once and the record carries it), the same for the span and the call's audit events.
 
 use std::fmt;
 use std::future::Future;
