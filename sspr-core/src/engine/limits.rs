@@ -111,8 +111,8 @@ pub(super) struct Limit {
 
 impl Limit {
     /// The counters to add one to for `limits` (key, expiry if new), in order.
-    pub(super) fn requests(limits: &[Limit], now: OffsetDateTime) -> Vec<(String, OffsetDateTime)> {
-        limits.iter().map(|l| (l.key.clone(), now + l.window)).collect()
+    pub(super) fn requests(limits: &[Limit], now: OffsetDateTime) -> Vec<(&str, OffsetDateTime)> {
+        limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect()
     }
 }
 

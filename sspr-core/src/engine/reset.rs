@@ -37,15 +37,18 @@ enum Candidate {
 
 /// What a step makes of a flow record ([`Sspr::update_flow`]): the next record, what else
 /// the same store call reads and writes, and what the step hands back.
-struct FlowChange<T> {
+///
+/// The counters and deletes name keys the step made before its store call (`'k`), so a
+/// step decided again after a lost race does not copy them.
+struct FlowChange<'k, T> {
     next: FlowRecord,
     reads: Vec<String>,
-    increments: Vec<(String, OffsetDateTime)>,
-    deletes: Vec<String>,
+    increments: Vec<(&'k str, OffsetDateTime)>,
+    deletes: Vec<&'k str>,
     out: Option<T>,
 }
 
-impl<T> FlowChange<T> {
+impl<T> FlowChange<'_, T> {
     /// Store `next`, and nothing else.
     fn to(next: FlowRecord) -> Self {
         Self { next, reads: Vec::new(), increments: Vec::new(), deletes: Vec::new(), out: None }
@@ -150,12 +153,12 @@ impl Sspr {
     /// A store error after the record may have been written (the batch's later parts failed)
     /// is checked by reading the flow back: if it holds the record this step wrote, the step
     /// took effect and goes on without the batch's answers (`partial`).
-    async fn update_flow<T>(
+    async fn update_flow<'k, T>(
         &self,
         key: &str,
         now: OffsetDateTime,
         mut loaded: Option<(FlowRecord, u64)>,
-        mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<T>>,
+        mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<'k, T>>,
     ) -> Result<Changed<T>> {
         for _ in 0..MAX_CAS_ROUNDS {
             let (record, version) = match loaded.take() {
@@ -172,8 +175,8 @@ impl Sspr {
                     expected_version: Some(version),
                     expires_at: change.next.expires() + RECORD_GRACE,
                 }),
-                increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
-                deletes: change.deletes.iter().map(String::as_str).collect(),
+                increments: change.increments.clone(),
+                deletes: change.deletes.clone(),
             };
             let outcome = match self.inner.store.apply(&batch, now).await {
                 Ok(outcome) => outcome,
@@ -742,7 +745,7 @@ impl Sspr {
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
-        let (alarm, alarm_ends) = (limits::FAILURE_ALARM.to_owned(), now + limits::HOUR);
+        let (alarm, alarm_ends) = (limits::FAILURE_ALARM, now + limits::HOUR);
         let mut compared_nothing = false;
         let mut step = |current: &FlowRecord| {
             let stored = match current.check_verify(now) {
@@ -754,12 +757,12 @@ impl Sspr {
             };
             if pin::matches(&self.inner.key, flow_id, typed, &stored) {
                 let mut change = FlowChange::to(current.after_right_pin(now));
-                change.deletes = vec![failures.clone(), sends.clone()];
+                change.deletes = vec![failures.as_str(), sends.as_str()];
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();
                 let mut change = FlowChange::to(next);
-                change.increments = vec![(alarm.clone(), alarm_ends)];
+                change.increments = vec![(alarm, alarm_ends)];
                 change.out = Some(effect);
                 Ok(change)
             }
@@ -785,8 +788,8 @@ impl Sspr {
                 expected_version: Some(version),
                 expires_at: change.next.expires() + RECORD_GRACE,
             }),
-            increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
-            deletes: change.deletes.iter().map(String::as_str).collect(),
+            increments: change.increments.clone(),
+            deletes: change.deletes.clone(),
         };
         let first =
             Put { key: &next.key, value: &next.bytes, expected_version: next.version, expires_at: next.keep_until };
