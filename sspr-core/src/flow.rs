@@ -41,8 +41,8 @@ pub(crate) enum FlowSubject {
 
 /// A method offered by the flow: the full destination for a real user, the decoy mask for a
 /// decoy.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "StoredMethod", into = "StoredMethod")]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "StoredMethod")]
 pub(crate) enum FlowMethod {
     /// A real user's registered destination.
     Real(Destination),
@@ -77,18 +77,28 @@ impl FlowMethod {
 
 /// How a [`FlowMethod`] is stored: a real destination was validated when it was registered
 /// and is not parsed again when a record is read.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 enum StoredMethod {
     Real { channel: Channel, target: String },
     Decoy { channel: Channel, masked: String },
 }
 
-impl From<FlowMethod> for StoredMethod {
-    fn from(method: FlowMethod) -> Self {
-        match method {
-            FlowMethod::Real(to) => Self::Real { channel: to.channel(), target: to.as_str().to_owned() },
-            FlowMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
+/// [`StoredMethod`] borrowing the method it writes: the same serde shape (name, variants,
+/// fields), so the same bytes, without copying the address or the mask for each encode.
+#[derive(Serialize)]
+#[serde(rename = "StoredMethod")]
+enum StoredMethodRef<'a> {
+    Real { channel: Channel, target: &'a str },
+    Decoy { channel: Channel, masked: &'a str },
+}
+
+impl Serialize for FlowMethod {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Self::Real(to) => StoredMethodRef::Real { channel: to.channel(), target: to.as_str() },
+            Self::Decoy { channel, masked } => StoredMethodRef::Decoy { channel: *channel, masked },
         }
+        .serialize(serializer)
     }
 }
 
@@ -96,10 +106,10 @@ impl From<StoredMethod> for FlowMethod {
     fn from(stored: StoredMethod) -> Self {
         match stored {
             StoredMethod::Real { channel: Channel::Email, target } => {
-                Self::Real(Destination::Email(EmailAddress::already_valid(&target)))
+                Self::Real(Destination::Email(EmailAddress::already_valid_owned(target)))
             }
             StoredMethod::Real { channel: Channel::Sms, target } => {
-                Self::Real(Destination::Sms(PhoneNumber::already_valid(&target)))
+                Self::Real(Destination::Sms(PhoneNumber::already_valid_owned(target)))
             }
             StoredMethod::Decoy { channel, masked } => Self::Decoy { channel, masked },
         }
@@ -135,6 +145,13 @@ pub(crate) struct FlowRecord {
     /// under `PrivilegedMode::TwoMethods`.
     pub(crate) required_methods: u8,
     pub(crate) state: FlowState,
+    /// The flow's reference in audit events and spans (a keyed hash of its id, never the id),
+    /// computed once by `begin_reset` instead of in every call. Stored after the record's
+    /// postcard encoding, not in it ([`FlowRecord::encode_after`]): a record written before it was
+    /// carried reads as `None` and the engine computes it from the id; an engine of the
+    /// version before reads a record carrying it as it reads its own.
+    #[serde(skip)]
+    pub(crate) flow_ref: Option<[u8; 16]>,
 }
 
 impl fmt::Debug for FlowRecord {
@@ -190,6 +207,7 @@ impl FlowRecord {
             verified_methods: 0,
             required_methods: required_methods.max(1),
             state: FlowState::Started,
+            flow_ref: None,
         }
     }
 
@@ -209,15 +227,42 @@ impl FlowRecord {
         self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
     }
 
+    /// [`FlowRecord::encode_after`] an empty buffer (the tests and the fuzz targets).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn encode(&self) -> Result<Vec<u8>> {
         // Sized for a typical record up front: growing from empty cost a tenth of a flow.
-        postcard::to_extend(self, Vec::with_capacity(192))
-            .map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))
+        self.encode_after(Vec::with_capacity(192))
     }
 
-    /// Decode a stored record; one of another layout version reads as `None` (expired).
+    /// The stored form, appended to `out` (the engine puts the value's link before it): the
+    /// record's postcard encoding (layout [`RECORD_VERSION`]), then the 16 bytes of its flow
+    /// reference when it carries one. The reference is outside the postcard part so that
+    /// records of both shapes have the same layout version: postcard ignores bytes after a
+    /// value, so the engine of the version before this field reads a record carrying it (and
+    /// drops the reference when it writes the record back, which this version then computes
+    /// again).
+    pub(crate) fn encode_after(&self, out: Vec<u8>) -> Result<Vec<u8>> {
+        let mut out =
+            postcard::to_extend(self, out).map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))?;
+        if let Some(flow_ref) = &self.flow_ref {
+            out.extend_from_slice(flow_ref);
+        }
+        Ok(out)
+    }
+
+    /// Decode a stored record ([`FlowRecord::encode_after`]); one of another layout version, or
+    /// followed by anything but nothing or a 16-byte flow reference, reads as `None` (expired).
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
-        postcard::from_bytes::<Self>(bytes).ok().filter(|r| r.version == RECORD_VERSION)
+        let (mut record, rest) = postcard::take_from_bytes::<Self>(bytes).ok()?;
+        if record.version != RECORD_VERSION {
+            return None;
+        }
+        record.flow_ref = match rest.len() {
+            0 => None,
+            16 => Some(rest.try_into().ok()?),
+            _ => return None,
+        };
+        Some(record)
     }
 
     pub(crate) fn expires(&self) -> OffsetDateTime {
@@ -423,6 +468,97 @@ mod tests {
         assert!(bytes.len() < 160, "{}", bytes.len());
         assert_eq!(FlowRecord::decode(&bytes).unwrap(), r);
         assert!(FlowRecord::decode(&bytes[..bytes.len() - 3]).is_none());
+    }
+
+    /// The borrowed form a method is written in gives the bytes the owned `StoredMethod`
+    /// (how methods were written before) gives.
+    #[test]
+    fn methods_are_written_as_the_owned_stored_method_was() {
+        #[derive(Serialize)]
+        #[serde(rename = "StoredMethod")]
+        enum Owned {
+            Real { channel: Channel, target: String },
+            Decoy { channel: Channel, masked: String },
+        }
+        let cases = [
+            (
+                FlowMethod::Real(Destination::Email(EmailAddress::already_valid("j@example.org"))),
+                Owned::Real { channel: Channel::Email, target: "j@example.org".into() },
+            ),
+            (
+                FlowMethod::Real(Destination::Sms(PhoneNumber::already_valid("+447400900123"))),
+                Owned::Real { channel: Channel::Sms, target: "+447400900123".into() },
+            ),
+            (
+                FlowMethod::Decoy { channel: Channel::Sms, masked: "+44 ******* 23".into() },
+                Owned::Decoy { channel: Channel::Sms, masked: "+44 ******* 23".into() },
+            ),
+        ];
+        for (method, owned) in cases {
+            assert_eq!(postcard::to_allocvec(&method).unwrap(), postcard::to_allocvec(&owned).unwrap());
+            assert_eq!(serde_json::to_string(&method).unwrap(), serde_json::to_string(&owned).unwrap());
+            let decoded: FlowMethod = postcard::from_bytes(&postcard::to_allocvec(&owned).unwrap()).unwrap();
+            assert!(decoded == method);
+        }
+    }
+
+    #[test]
+    fn the_flow_reference_round_trips_after_the_record() {
+        let policy = Policy::default();
+        let mut r = record().with_pin(Channel::Email, [7; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        let without = r.encode().unwrap();
+        r.flow_ref = Some([9; 16]);
+        let with = r.encode().unwrap();
+        assert_eq!(with.len(), without.len() + 16);
+        assert_eq!(with[..without.len()], without[..]);
+        assert_eq!(FlowRecord::decode(&with).unwrap(), r);
+        // Anything else after the record is not a record this engine wrote.
+        assert!(FlowRecord::decode(&with[..with.len() - 1]).is_none());
+        assert!(FlowRecord::decode(&[with.as_slice(), &[0]].concat()).is_none());
+    }
+
+    /// A record as the version before the flow reference wrote it (the same fields, the same
+    /// postcard layout, nothing after it) decodes, without a reference; and the engine of
+    /// that version (which decoded with `postcard::from_bytes`, ignoring what follows the
+    /// record) reads a record that carries one.
+    #[test]
+    fn records_of_the_version_before_the_flow_reference_still_decode() {
+        #[derive(Serialize, Deserialize, PartialEq)]
+        struct Before {
+            version: u8,
+            subject: [u8; 16],
+            who: FlowSubject,
+            expires_at: i64,
+            locale: Locale,
+            methods: Vec<FlowMethod>,
+            pins_sent: u32,
+            last_sent_at: Option<i64>,
+            verified_methods: u8,
+            required_methods: u8,
+            state: FlowState,
+        }
+        let policy = Policy::default();
+        let r = record().with_pin(Channel::Email, [7; 32], datetime!(2026-01-01 10:00 UTC), &policy);
+        let before = Before {
+            version: 2,
+            subject: r.subject,
+            who: r.who.clone(),
+            expires_at: r.expires_at,
+            locale: r.locale,
+            methods: r.methods.clone(),
+            pins_sent: r.pins_sent,
+            last_sent_at: r.last_sent_at,
+            verified_methods: r.verified_methods,
+            required_methods: r.required_methods,
+            state: r.state.clone(),
+        };
+        let old_bytes = postcard::to_allocvec(&before).unwrap();
+        let decoded = FlowRecord::decode(&old_bytes).unwrap();
+        assert_eq!(decoded, r);
+        assert_eq!(decoded.flow_ref, None);
+
+        let carrying = FlowRecord { flow_ref: Some([3; 16]), ..r };
+        assert!(postcard::from_bytes::<Before>(&carrying.encode().unwrap()).unwrap() == before);
     }
 
     proptest::proptest! {

@@ -206,6 +206,11 @@ impl EmailAddress {
     pub(crate) fn already_valid(address: &str) -> Self {
         Self(address.to_owned())
     }
+
+    /// [`EmailAddress::already_valid`], taking the stored text as it was read.
+    pub(crate) fn already_valid_owned(address: String) -> Self {
+        Self(address)
+    }
 }
 
 impl TryFrom<String> for EmailAddress {
@@ -330,8 +335,13 @@ impl PhoneNumber {
     pub(crate) fn already_valid(number: &str) -> Self {
         // The country code's length from the plan; a number that no longer parses (the
         // plans changed since it was stored) keeps the shortest reading.
-        let code_len = phonenumber::parse(None, number).map(|n| n.code().value().to_string().len()).unwrap_or(1);
-        Self { e164: number.to_owned(), code_len }
+        Self::already_valid_owned(number.to_owned())
+    }
+
+    /// [`PhoneNumber::already_valid`], taking the stored text as it was read.
+    pub(crate) fn already_valid_owned(number: String) -> Self {
+        let code_len = phonenumber::parse(None, &number).map(|n| n.code().value().to_string().len()).unwrap_or(1);
+        Self { e164: number, code_len }
     }
 
     /// The country calling code (1 to 3 digits) per the ITU assignment.

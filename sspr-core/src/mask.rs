@@ -34,12 +34,29 @@ pub fn phone(number: &PhoneNumber) -> String {
     phone_from_parts(number.country_code(), last_two)
 }
 
+// Both built in one allocation of the final size (`format!` grows its string a few times).
 pub(crate) fn email_from_parts(local_first: char, domain_first: char, tld: &str) -> String {
-    format!("{local_first}{STARS}@{domain_first}{STARS}.{tld}")
+    let mut out =
+        String::with_capacity(local_first.len_utf8() + domain_first.len_utf8() + 2 * STARS.len() + 2 + tld.len());
+    out.push(local_first);
+    out.push_str(STARS);
+    out.push('@');
+    out.push(domain_first);
+    out.push_str(STARS);
+    out.push('.');
+    out.push_str(tld);
+    out
 }
 
 pub(crate) fn phone_from_parts(country_code: &str, last_two: &str) -> String {
-    format!("+{country_code} {PHONE_STARS} {last_two}")
+    let mut out = String::with_capacity(3 + country_code.len() + PHONE_STARS.len() + last_two.len());
+    out.push('+');
+    out.push_str(country_code);
+    out.push(' ');
+    out.push_str(PHONE_STARS);
+    out.push(' ');
+    out.push_str(last_two);
+    out
 }
 
 fn first_char(text: &str) -> char {

@@ -48,7 +48,7 @@ impl Sspr {
     ) -> Result<()> {
         observed!(self, change_password, async move {
             let login = NormalizedLogin::parse(login)?;
-            self.padded(self.change_password_unpadded(&login, current, new, ctx)).await
+            padded!(self, self.change_password_unpadded(&login, current, new, ctx))
         })
     }
 

@@ -18,6 +18,7 @@ use super::Sspr;
 use crate::audit::{AuditEvent, Outcome};
 use crate::error::BackendErrorKind;
 use crate::notice::Notification;
+use crate::runtime::Task;
 
 /// Deliveries one engine keeps in flight at most, unless the builder says otherwise. Each is
 /// a few hundred bytes waiting on a notifier; beyond this a notifier is down or far too slow,
@@ -111,6 +112,32 @@ pub(super) struct PinDelivery {
     pub(super) notices: Vec<Notification>,
 }
 
+/// How handed-over work starts ([`Sspr::deliver`], [`Sspr::hand_off`]).
+enum Start<'a> {
+    /// Run here, to the end (no spawner, or the set is full).
+    Inline(Pin<Box<dyn Future<Output = ()> + Send + 'a>>),
+    /// A task holding a reserved place: one step here, then the spawner's.
+    Reserved(std::sync::Arc<dyn crate::runtime::Spawn>, Task),
+}
+
+impl<'a> Start<'a> {
+    /// Run or start the work. One step of a reserved task runs here: work that needs no
+    /// waiting (an in-process outbox or store) is done now, so its effect is there when the
+    /// call returns. Anything still pending moves to the spawner, where it outlives this
+    /// request even if the request is cancelled or the backend hangs.
+    async fn run(self) {
+        match self {
+            Self::Inline(work) => work.await,
+            Self::Reserved(spawner, mut task) => {
+                let done = std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_ready())).await;
+                if !done {
+                    spawner.spawn(task);
+                }
+            }
+        }
+    }
+}
+
 impl Sspr {
     /// Wait until every delivery handed over so far has finished (delivered, or failed and
     /// recorded in the audit trail).
@@ -146,24 +173,30 @@ impl Sspr {
     /// first step on the caller's task, which finishes an in-memory notifier's delivery
     /// there and then), or after the delivery when it has none. Never fails: a delivery
     /// refused because the set is full, or failing, is audited and logged.
-    pub(super) async fn deliver(&self, delivery: PinDelivery) {
-        let Some(spawner) = self.inner.spawner.clone() else {
+    ///
+    /// Not an `async fn`: the delivery's work is boxed here, when it is handed over, so the
+    /// caller's future holds a pointer to it instead of the work itself (`send_pin`'s future
+    /// was two thirds delivery code that a request never runs past its first step).
+    pub(super) fn deliver(&self, delivery: PinDelivery) -> impl Future<Output = ()> + Send + '_ {
+        let start = match self.inner.spawner.clone() {
             // No spawner: deliver inline. The failure is still hidden; its timing only by padding.
-            self.run_delivery(delivery, false).await;
-            return;
+            None => Start::Inline(Box::pin(self.run_delivery(delivery, false))),
+            Some(_) if !self.inner.deliveries.reserve() => Start::Inline(Box::pin(async move {
+                let error = format!(
+                    "not delivered: {} deliveries already waiting for the notifier",
+                    self.inner.deliveries.in_flight()
+                );
+                tracing::warn!(channel = ?delivery.notification.to.channel(), "{error}");
+                self.audit_failure(delivery.event, error).await;
+            })),
+            Some(spawner) => {
+                let sspr = self.clone();
+                let flow_ref = delivery.event.flow_ref.clone();
+                let task = self.reserved(flow_ref.as_deref(), async move { sspr.run_delivery(delivery, true).await });
+                Start::Reserved(spawner, task)
+            }
         };
-        if !self.inner.deliveries.reserve() {
-            let error = format!(
-                "not delivered: {} deliveries already waiting for the notifier",
-                self.inner.deliveries.in_flight()
-            );
-            tracing::warn!(channel = ?delivery.notification.to.channel(), "{error}");
-            self.audit_failure(delivery.event, error).await;
-            return;
-        }
-        let sspr = self.clone();
-        let flow_ref = delivery.event.flow_ref.clone();
-        self.start_reserved(spawner, flow_ref.as_deref(), async move { sspr.run_delivery(delivery, true).await }).await;
+        start.run()
     }
 
     /// Run `work` off the request path, counted in the delivery set (so
@@ -171,41 +204,34 @@ impl Sspr {
     /// password was set. Unlike a PIN, this work is never dropped: without a spawner, or with
     /// the set full, it runs here to the end. None of it answers an anonymous caller whose
     /// account is in doubt, so running it inline tells nothing; it only takes longer.
-    pub(super) async fn hand_off(&self, work: impl Future<Output = ()> + Send + 'static) {
-        match self.inner.spawner.clone() {
-            Some(spawner) if self.inner.deliveries.reserve() => self.start_reserved(spawner, None, work).await,
-            _ => work.await,
-        }
+    ///
+    /// Not an `async fn`, for the reason given at [`Sspr::deliver`]: `work` is boxed at once.
+    pub(super) fn hand_off(
+        &self,
+        work: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + '_ {
+        let start = match self.inner.spawner.clone() {
+            Some(spawner) if self.inner.deliveries.reserve() => Start::Reserved(spawner, self.reserved(None, work)),
+            _ => Start::Inline(Box::pin(work)),
+        };
+        start.run()
     }
 
-    /// Start `work`, which holds a reserved place in the set. One step here: work that needs
-    /// no waiting (an in-process outbox or store) is done now, so its effect is there when the
-    /// call returns. Anything still pending moves to the spawner, where it outlives this
-    /// request even if the request is cancelled or the backend hangs.
-    ///
-    /// The work runs in a `sspr.delivery` span, a child of the engine call's span carrying
-    /// `flow_ref` (the flow's keyed reference) when there is one: its backend calls (a
-    /// notifier's retries, seconds later on the spawner's task) stay in the call's trace
+    /// `work` as a task that holds a place reserved in the set (released when the task ends or
+    /// is dropped unfinished), in a `sspr.delivery` span, a child of the engine call's span
+    /// carrying `flow_ref` (the flow's keyed reference) when there is one: its backend calls
+    /// (a notifier's retries, seconds later on the spawner's task) stay in the call's trace
     /// instead of starting traces of their own.
-    async fn start_reserved(
-        &self,
-        spawner: std::sync::Arc<dyn crate::runtime::Spawn>,
-        flow_ref: Option<&str>,
-        work: impl Future<Output = ()> + Send + 'static,
-    ) {
+    fn reserved(&self, flow_ref: Option<&str>, work: impl Future<Output = ()> + Send + 'static) -> Task {
         let place = Place(self.clone());
         let span = tracing::info_span!("sspr.delivery", sspr.flow = flow_ref);
-        let mut task: Pin<Box<dyn Future<Output = ()> + Send + 'static>> = Box::pin(
+        Box::pin(
             async move {
                 work.await;
                 drop(place);
             }
             .instrument(span),
-        );
-        let done = std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_ready())).await;
-        if !done {
-            spawner.spawn(task);
-        }
+        )
     }
 
     /// Deliver the PIN (retrying an unavailable notifier in the background, with backoff,
@@ -238,7 +264,8 @@ impl Sspr {
         match failure {
             Some(e) => {
                 tracing::warn!(?channel, attempts = attempt, error = %e, "a PIN could not be delivered");
-                self.audit_failure(event, format!("not delivered after {attempt} attempt(s): {e}")).await;
+                // Boxed: the rare path, kept out of every delivery task's size.
+                Box::pin(self.audit_failure(event, format!("not delivered after {attempt} attempt(s): {e}"))).await;
             }
             None => {
                 for notice in notices {

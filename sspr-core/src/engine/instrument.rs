@@ -13,14 +13,14 @@
 //!
 //! Labels and span fields are closed sets (call, backend and method names, outcome names) and
 //! static strings: never a login, address, IP, user id or flow id, and nothing formatted per
-//! call. The flow's keyed reference is computed once per call, for the span and the call's
-//! audit events alike.
+//! call. The flow's keyed reference is read from the flow's record (`begin_reset` computes it
+//! once and the record carries it), the same for the span and the call's audit events.
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_trait::async_trait;
 use time::OffsetDateTime;
 use tracing::{Instrument, Span, field};
 
@@ -32,6 +32,7 @@ use crate::backend::{
 };
 use crate::clock::Clock;
 use crate::error::{BackendError, BackendErrorKind, Result};
+use crate::flow::FlowRecord;
 use crate::input::NormalizedLogin;
 use crate::notice::Notification;
 use crate::secret::Password;
@@ -39,22 +40,76 @@ use crate::telemetry;
 
 /// Run an engine call's body (an `async` block) in its span, timed: `observed!(self, call,
 /// async move { ... })`, or for a call on a flow `observed!(self, call, flow(flow_id) =>
-/// flow_ref, async move { ... })`, which computes the flow's keyed reference once, puts it on
-/// the span and binds it to `flow_ref` for the body (its audit events carry the same one). The
-/// span's name is `sspr.<call>`.
+/// flow_ref, async move { ... })`, which binds `flow_ref` to the call's [`CallFlow`]: the body
+/// asks it for the flow's keyed reference once it has read the flow's record (which carries
+/// it), and it puts it on the span then; a call that never read the record gets it on its
+/// span at its end, computed from the id. The span's name is `sspr.<call>`.
+///
+/// Expanded in place rather than an `async fn` taking the body: an `async fn` keeps a future
+/// it is given twice in its own state (the argument and the awaited value), which doubled the
+/// size of every public call's future (and the bytes copied each time one is moved).
 macro_rules! observed {
     ($sspr:ident, $op:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
-        $sspr.observe(stringify!($op), span, $body).await
+        let started = $sspr.now();
+        let out = ::tracing::Instrument::instrument($body, span.clone()).await;
+        $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
+        out
     }};
     ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
-        let $flow_ref = $sspr.flow_ref($flow);
-        if !span.is_disabled() {
-            span.record("sspr.flow", $flow_ref.as_str());
-        }
-        $sspr.observe(stringify!($op), span, $body).await
+        let $flow_ref = $crate::engine::instrument::CallFlow::new($flow, span.clone());
+        let started = $sspr.now();
+        let out = ::tracing::Instrument::instrument(
+            {
+                let $flow_ref = &$flow_ref;
+                $body
+            },
+            span.clone(),
+        )
+        .await;
+        $flow_ref.finish($sspr);
+        $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
+        out
     }};
+}
+
+/// The flow a call names ([`observed!`]): its id, and whether its keyed reference is on the
+/// call's span yet.
+pub(super) struct CallFlow<'a> {
+    id: &'a str,
+    span: Span,
+    traced: AtomicBool,
+}
+
+impl<'a> CallFlow<'a> {
+    pub(super) fn new(id: &'a str, span: Span) -> Self {
+        Self { id, span, traced: AtomicBool::new(false) }
+    }
+
+    /// The flow's keyed reference as its record carries it since `begin_reset` (computed from
+    /// the id for a record written before records carried it), put on the call's span: for
+    /// the call's audit events, which must carry the same one.
+    pub(super) fn reference(&self, sspr: &super::Sspr, record: &FlowRecord) -> String {
+        let reference = match &record.flow_ref {
+            Some(bytes) => crate::hex::encode(bytes),
+            None => sspr.flow_ref(self.id),
+        };
+        if !self.span.is_disabled() {
+            self.span.record("sspr.flow", reference.as_str());
+        }
+        self.traced.store(true, Ordering::Relaxed);
+        reference
+    }
+
+    /// At the end of the call: one that never read its flow's record (a malformed or unknown
+    /// id, an expired flow, a store failure) still names the flow on its span, the reference
+    /// computed from the id (only when a subscriber keeps the span).
+    pub(super) fn finish(&self, sspr: &super::Sspr) {
+        if !self.traced.load(Ordering::Relaxed) && !self.span.is_disabled() {
+            self.span.record("sspr.flow", sspr.flow_ref(self.id).as_str());
+        }
+    }
 }
 
 /// The span of engine call `$op` (level INFO): `sspr.<call>`, its step, and its outcome and
@@ -110,18 +165,16 @@ fn backend_error_name(error: &BackendError) -> &'static str {
 }
 
 impl super::Sspr {
-    /// The body of [`observed!`]: run `body` in `span`, record its duration and outcome.
-    pub(super) async fn observe<T: CallOutcome>(
+    /// The end of [`observed!`]: record the call's duration and outcome.
+    pub(super) fn observed<T: CallOutcome>(
         &self,
-        op: &'static str,
-        span: Span,
-        body: impl Future<Output = T>,
-    ) -> T {
-        let started = self.now();
-        let out = body.instrument(span.clone()).await;
-        telemetry::engine_call(op, elapsed(started, self.now()));
+        key: &'static metrics::Key,
+        span: &Span,
+        started: OffsetDateTime,
+        out: &T,
+    ) {
+        telemetry::engine_call(key, elapsed(started, self.now()));
         span.record("sspr.outcome", out.outcome());
-        out
     }
 
     /// Put the flow's keyed reference on the current engine call's span, for a call that
@@ -140,6 +193,7 @@ async fn timed<T>(
     backend: &'static str,
     op: &'static str,
     name: &'static str,
+    key: &'static metrics::Key,
     call: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
     let span = tracing::debug_span!(
@@ -151,20 +205,33 @@ async fn timed<T>(
     );
     let started = clock.now();
     let out = call.instrument(span.clone()).await;
-    telemetry::backend_call(backend, op, elapsed(started, clock.now()));
+    telemetry::backend_call(key, elapsed(started, clock.now()));
     span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
     out
 }
 
-/// `timed(clock, "backend", "op", "backend.op", call)` from `timed!(clock, backend.op, call)`.
+/// `timed(clock, "backend", "op", "backend.op", key, call)` from `timed!(clock, backend.op, call)`, the
+/// series key made once for the call site.
 macro_rules! timed {
     ($clock:expr, $backend:ident . $op:ident, $call:expr) => {
-        timed($clock, stringify!($backend), stringify!($op), concat!(stringify!($backend), ".", stringify!($op)), $call)
-            .await
+        timed(
+            $clock,
+            stringify!($backend),
+            stringify!($op),
+            concat!(stringify!($backend), ".", stringify!($op)),
+            telemetry::backend_call_key!(stringify!($backend), stringify!($op)),
+            $call,
+        )
+        .await
     };
 }
 
 /// Declares a timing decorator around `Arc<dyn $trait>`; its `Debug` is the wrapped backend's.
+///
+/// The decorators do not implement the traits: their methods are inherent `async fn`s with the
+/// traits' signatures, so the engine calls them as it would the backend, and a call's future is
+/// part of the engine's instead of one more box per backend call (an `async_trait` method
+/// boxes its future: with the backend's own box, that was two allocations per call).
 macro_rules! decorator {
     ($name:ident, $trait:ident) => {
         pub(super) struct $name {
@@ -173,8 +240,8 @@ macro_rules! decorator {
         }
 
         impl $name {
-            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Arc<dyn $trait> {
-                Arc::new(Self { inner, clock })
+            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Self {
+                Self { inner, clock }
             }
         }
 
@@ -192,50 +259,70 @@ decorator!(TimedStore, StateStore);
 decorator!(TimedNotifier, Notifier);
 decorator!(TimedAudit, AuditSink);
 
-#[async_trait]
-impl Directory for TimedDirectory {
-    async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+impl TimedDirectory {
+    pub(super) async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
         timed!(&*self.clock, directory.find_user, self.inner.find_user(login))
     }
-    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+    pub(super) async fn set_password(
+        &self,
+        user: &UserId,
+        password: &Password,
+        must_change: bool,
+    ) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.set_password, self.inner.set_password(user, password, must_change))
     }
-    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+    pub(super) async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.unlock, self.inner.unlock(user))
     }
-    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+    pub(super) async fn authenticate(
+        &self,
+        user: &UserId,
+        password: &Password,
+    ) -> Result<Authentication, BackendError> {
         timed!(&*self.clock, directory.authenticate, self.inner.authenticate(user, password))
     }
-    async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
+    pub(super) async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         timed!(&*self.clock, directory.search, self.inner.search(query, limit))
     }
-    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+    pub(super) async fn change_password(
+        &self,
+        user: &UserId,
+        old: &Password,
+        new: &Password,
+    ) -> Result<(), BackendError> {
         timed!(&*self.clock, directory.change_password, self.inner.change_password(user, old, new))
     }
-    async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+    pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         timed!(&*self.clock, directory.password_rules, self.inner.password_rules())
     }
 }
 
-#[async_trait]
-impl ContactStore for TimedContacts {
-    async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+impl TimedContacts {
+    pub(super) async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
         timed!(&*self.clock, contacts.get, self.inner.get(user))
     }
-    async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+    pub(super) async fn save(
+        &self,
+        user: &UserId,
+        enrollment: &Enrollment,
+        expected_version: u64,
+    ) -> Result<bool, BackendError> {
         timed!(&*self.clock, contacts.save, self.inner.save(user, enrollment, expected_version))
     }
-    async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
+    pub(super) async fn list(
+        &self,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
         timed!(&*self.clock, contacts.list, self.inner.list(after, limit))
     }
 }
 
-#[async_trait]
-impl StateStore for TimedStore {
-    async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
+impl TimedStore {
+    pub(super) async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
         timed!(&*self.clock, store.get, self.inner.get(key, now))
     }
-    async fn put(
+    pub(super) async fn put(
         &self,
         key: &str,
         value: &[u8],
@@ -245,7 +332,7 @@ impl StateStore for TimedStore {
     ) -> Result<Option<u64>, BackendError> {
         timed!(&*self.clock, store.put, self.inner.put(key, value, expected_version, expires_at, now))
     }
-    async fn increment(
+    pub(super) async fn increment(
         &self,
         key: &str,
         expires_at: OffsetDateTime,
@@ -253,17 +340,17 @@ impl StateStore for TimedStore {
     ) -> Result<Counter, BackendError> {
         timed!(&*self.clock, store.increment, self.inner.increment(key, expires_at, now))
     }
-    async fn increment_many(
+    pub(super) async fn increment_many(
         &self,
         counters: &[(&str, OffsetDateTime)],
         now: OffsetDateTime,
     ) -> Result<Vec<Counter>, BackendError> {
         timed!(&*self.clock, store.increment_many, self.inner.increment_many(counters, now))
     }
-    async fn delete(&self, key: &str) -> Result<(), BackendError> {
+    pub(super) async fn delete(&self, key: &str) -> Result<(), BackendError> {
         timed!(&*self.clock, store.delete, self.inner.delete(key))
     }
-    async fn get_linked(
+    pub(super) async fn get_linked(
         &self,
         key: &str,
         prefixes: &[&str],
@@ -271,7 +358,7 @@ impl StateStore for TimedStore {
     ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
         timed!(&*self.clock, store.get_linked, self.inner.get_linked(key, prefixes, now))
     }
-    async fn apply_after(
+    pub(super) async fn apply_after(
         &self,
         first: &Put<'_>,
         batch: &Batch<'_>,
@@ -279,24 +366,22 @@ impl StateStore for TimedStore {
     ) -> Result<Option<BatchOutcome>, BackendError> {
         timed!(&*self.clock, store.apply_after, self.inner.apply_after(first, batch, now))
     }
-    async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
+    pub(super) async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
         timed!(&*self.clock, store.apply, self.inner.apply(batch, now))
     }
 }
 
-#[async_trait]
-impl Notifier for TimedNotifier {
-    async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+impl TimedNotifier {
+    pub(super) async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
         timed!(&*self.clock, notifier.send, self.inner.send(notification))
     }
 }
 
-#[async_trait]
-impl AuditSink for TimedAudit {
-    async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
+impl TimedAudit {
+    pub(super) async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         timed!(&*self.clock, audit.record, self.inner.record(event))
     }
-    async fn flush(&self) -> Result<(), BackendError> {
+    pub(super) async fn flush(&self) -> Result<(), BackendError> {
         timed!(&*self.clock, audit.flush, self.inner.flush())
     }
 }

@@ -111,8 +111,8 @@ pub(super) struct Limit {
 
 impl Limit {
     /// The counters to add one to for `limits` (key, expiry if new), in order.
-    pub(super) fn requests(limits: &[Limit], now: OffsetDateTime) -> Vec<(String, OffsetDateTime)> {
-        limits.iter().map(|l| (l.key.clone(), now + l.window)).collect()
+    pub(super) fn requests(limits: &[Limit], now: OffsetDateTime) -> Vec<(&str, OffsetDateTime)> {
+        limits.iter().map(|l| (l.key.as_str(), now + l.window)).collect()
     }
 }
 
@@ -274,8 +274,15 @@ impl Sspr {
     /// The audit trail's reference to a flow: a keyed hash of its id, stable for the flow, from
     /// which the id cannot be recovered.
     pub(super) fn flow_ref(&self, flow_id: &str) -> String {
+        hex::encode(&self.flow_ref_bytes(flow_id))
+    }
+
+    /// [`Sspr::flow_ref`] before its hex: what a flow record carries.
+    pub(super) fn flow_ref_bytes(&self, flow_id: &str) -> [u8; 16] {
         let full = self.inner.key.mac(KeyPurpose::FlowRef, &[flow_id.as_bytes()]);
-        hex::encode(full.get(..16).unwrap_or(&[0; 16]))
+        let mut out = [0u8; 16];
+        out.copy_from_slice(full.get(..16).unwrap_or(&[0; 16]));
+        out
     }
 
     /// The tag a client is tracked by in a user's [`Attempts`]: its IPv4 address or IPv6
@@ -557,8 +564,10 @@ impl Sspr {
             Some(until) => ("blocked", until),
             None => {
                 let record = &standing.attempts;
-                let client = self.client_tag(scope.ctx);
-                match record.client(&client).filter(|c| c.blocked_until > ts(now)) {
+                // The client's tag is a keyed hash: only worth computing when some client
+                // has attempts on the record (rarely: a right PIN deletes the record).
+                let client = (!record.clients.is_empty()).then(|| self.client_tag(scope.ctx));
+                match client.and_then(|client| record.client(&client)).filter(|c| c.blocked_until > ts(now)) {
                     Some(c) => ("client_blocked", from_ts(c.blocked_until)),
                     None => return Ok(record.any() && record.window_end > ts(now)),
                 }

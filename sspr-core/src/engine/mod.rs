@@ -1,6 +1,21 @@
 //! The engine: the async [`Sspr`] service that loads state, runs the pure steps of
 //! [`crate::flow`], stores the result and talks to the backends.
 
+/// Run `$step` (a future, built in place), then wait out the rest of the policy's minimum
+/// response time ([`Sspr::pad_since`]), whether the step succeeded or failed.
+///
+/// A macro, not an `async fn` taking the step: an `async fn` keeps a future it is given twice
+/// in its own state (the argument and the awaited value), which doubled the size of the
+/// padded calls' futures.
+macro_rules! padded {
+    ($sspr:expr, $step:expr) => {{
+        let started = $sspr.now();
+        let out = $step.await;
+        $sspr.pad_since(started).await;
+        out
+    }};
+}
+
 mod admin;
 mod challenge;
 mod change;
@@ -56,11 +71,12 @@ pub struct Sspr {
 }
 
 struct Inner {
-    directory: Arc<dyn Directory>,
-    contacts: Arc<dyn ContactStore>,
-    notifier: Arc<dyn Notifier>,
-    store: Arc<dyn StateStore>,
-    audit: Arc<dyn AuditSink>,
+    // The backends, each behind its timing decorator (`instrument`).
+    directory: instrument::TimedDirectory,
+    contacts: instrument::TimedContacts,
+    notifier: instrument::TimedNotifier,
+    store: instrument::TimedStore,
+    audit: instrument::TimedAudit,
     clock: Arc<dyn Clock>,
     timer: Option<Arc<dyn Timer>>,
     spawner: Option<Arc<dyn Spawn>>,
@@ -439,11 +455,9 @@ impl Sspr {
         self.inner.clock.now()
     }
 
-    /// Run `step`, then wait out the rest of the policy's minimum response time, whether the
-    /// step succeeded or failed.
-    async fn padded<T>(&self, step: impl std::future::Future<Output = T>) -> T {
-        let started = self.now();
-        let out = step.await;
+    /// Wait out the rest of the policy's minimum response time of a step that started at
+    /// `started` (the end of [`padded!`]).
+    async fn pad_since(&self, started: OffsetDateTime) {
         let minimum = time::Duration::milliseconds(i64::from(self.inner.policy.min_response_ms));
         if let Some(timer) = &self.inner.timer {
             let left = minimum - (self.now() - started);
@@ -451,7 +465,6 @@ impl Sspr {
                 timer.sleep(left.unsigned_abs()).await;
             }
         }
-        out
     }
 
     /// Record an audit event; a failing sink is reported through `tracing`, never undoes

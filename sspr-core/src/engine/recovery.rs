@@ -254,7 +254,7 @@ impl Sspr {
                 ));
             };
             let code = zeroize::Zeroizing::new(code);
-            self.padded(self.redeem_checked(login, &code, ctx)).await
+            padded!(self, self.redeem_checked(login, &code, ctx))
         })
     }
 

@@ -1,6 +1,6 @@
 //! The anonymous reset flow: `begin_reset -> send_pin -> verify_pin -> complete_reset`.
 
-use super::instrument::observed;
+use super::instrument::{CallFlow, observed};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -37,15 +37,18 @@ enum Candidate {
 
 /// What a step makes of a flow record ([`Sspr::update_flow`]): the next record, what else
 /// the same store call reads and writes, and what the step hands back.
-struct FlowChange<T> {
+///
+/// The counters and deletes name keys the step made before its store call (`'k`), so a
+/// step decided again after a lost race does not copy them.
+struct FlowChange<'k, T> {
     next: FlowRecord,
     reads: Vec<String>,
-    increments: Vec<(String, OffsetDateTime)>,
-    deletes: Vec<String>,
+    increments: Vec<(&'k str, OffsetDateTime)>,
+    deletes: Vec<&'k str>,
     out: Option<T>,
 }
 
-impl<T> FlowChange<T> {
+impl<T> FlowChange<'_, T> {
     /// Store `next`, and nothing else.
     fn to(next: FlowRecord) -> Self {
         Self { next, reads: Vec::new(), increments: Vec::new(), deletes: Vec::new(), out: None }
@@ -78,14 +81,11 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
 /// ([`crate::backend::link_of`]), so a store can read the subject's block and attempts in the
 /// same call as the flow ([`Sspr::load_flow_and_standing`]); then the record.
 pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
-    let encoded = record.encode()?;
-    let mut link = String::with_capacity(2 * record.subject.len());
-    hex::encode_into(&record.subject, &mut link);
-    let mut out = Vec::with_capacity(1 + link.len() + encoded.len());
-    out.push(u8::try_from(link.len()).unwrap_or(0));
-    out.extend_from_slice(link.as_bytes());
-    out.extend_from_slice(&encoded);
-    Ok(out)
+    // One buffer for the link and the record, sized for a typical record.
+    let mut out = Vec::with_capacity(1 + 2 * record.subject.len() + 208);
+    out.push(u8::try_from(2 * record.subject.len()).unwrap_or(0));
+    hex::encode_bytes_into(&record.subject, &mut out);
+    record.encode_after(out)
 }
 
 /// The record in a stored flow value, and whether the value links it to its subject (a value
@@ -93,7 +93,7 @@ pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
 fn parse_flow_value(bytes: &[u8]) -> Option<(FlowRecord, bool)> {
     if let Some(link) = crate::backend::link_of(bytes)
         && let Some(record) = bytes.get(1 + link.len()..).and_then(FlowRecord::decode)
-        && hex::encode(&record.subject) == link
+        && hex::is_hex_of(link, &record.subject)
     {
         return Some((record, true));
     }
@@ -153,12 +153,12 @@ impl Sspr {
     /// A store error after the record may have been written (the batch's later parts failed)
     /// is checked by reading the flow back: if it holds the record this step wrote, the step
     /// took effect and goes on without the batch's answers (`partial`).
-    async fn update_flow<T>(
+    async fn update_flow<'k, T>(
         &self,
         key: &str,
         now: OffsetDateTime,
         mut loaded: Option<(FlowRecord, u64)>,
-        mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<T>>,
+        mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<'k, T>>,
     ) -> Result<Changed<T>> {
         for _ in 0..MAX_CAS_ROUNDS {
             let (record, version) = match loaded.take() {
@@ -175,8 +175,8 @@ impl Sspr {
                     expected_version: Some(version),
                     expires_at: change.next.expires() + RECORD_GRACE,
                 }),
-                increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
-                deletes: change.deletes.iter().map(String::as_str).collect(),
+                increments: change.increments.clone(),
+                deletes: change.deletes.clone(),
             };
             let outcome = match self.inner.store.apply(&batch, now).await {
                 Ok(outcome) => outcome,
@@ -376,7 +376,7 @@ impl Sspr {
         observed!(self, begin_reset, async move {
             // A malformed login is refused at once: its syntax says nothing about any account.
             let login = NormalizedLogin::parse(login)?;
-            self.padded(self.begin_reset_checked(login, ctx)).await
+            padded!(self, self.begin_reset_checked(login, ctx))
         })
     }
 
@@ -410,7 +410,11 @@ impl Sspr {
         // and it is removed at once.
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
-        let record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
+        let mut record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
+        // The flow's reference for audit events, carried by the record so that the calls after
+        // this one need not compute it again.
+        let flow_ref = self.flow_ref_bytes(&flow_id);
+        record.flow_ref = Some(flow_ref);
         let bytes = flow_value(&record)?;
         let key = limits::flow(&flow_id);
         let standing_keys = Standing::keys(&subject);
@@ -439,7 +443,7 @@ impl Sspr {
             FlowSubject::Real { .. } => Outcome::Success,
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
-        scope.flow_ref = Some(self.flow_ref(&flow_id));
+        scope.flow_ref = Some(hex::encode(&flow_ref));
         self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
         scope.record(AuditKind::ResetRequested, outcome).await;
 
@@ -491,14 +495,14 @@ impl Sspr {
             let flow_id = parse_flow_id(flow_id)?;
             let channel =
                 Channel::from_method_id(method_id).ok_or_else(|| Error::invalid("method_id", "unknown method"))?;
-            self.padded(self.send_pin_checked(flow_id, flow_ref, channel, confirm, ctx)).await
+            padded!(self, self.send_pin_checked(flow_id, flow_ref, channel, confirm, ctx))
         })
     }
 
     async fn send_pin_checked(
         &self,
         flow_id: &str,
-        flow_ref: String,
+        flow: &CallFlow<'_>,
         channel: Channel,
         confirm: Option<&str>,
         ctx: &RequestContext,
@@ -507,6 +511,7 @@ impl Sspr {
         let now = self.now();
         let key = limits::flow(flow_id);
         let (record, version) = self.load_flow(&key, now).await?;
+        let flow_ref = flow.reference(self, &record);
         let method = record.check_send(now, policy, channel)?.clone();
         let real = match &record.who {
             FlowSubject::Real { user, .. } => Some(user.clone()),
@@ -707,14 +712,14 @@ impl Sspr {
                 Zeroizing::new(pin::normalize_typed(pin.expose_secret(), policy.pin_length).ok_or_else(|| {
                     Error::invalid("pin", format!("enter the {} digits you received", policy.pin_length))
                 })?);
-            self.padded(self.verify_pin_checked(flow_id, flow_ref, &typed, ctx)).await
+            padded!(self, self.verify_pin_checked(flow_id, flow_ref, &typed, ctx))
         })
     }
 
     async fn verify_pin_checked(
         &self,
         flow_id: &str,
-        flow_ref: String,
+        flow: &CallFlow<'_>,
         typed: &str,
         ctx: &RequestContext,
     ) -> Result<Verified> {
@@ -724,6 +729,7 @@ impl Sspr {
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
         let key = limits::flow(flow_id);
         let (record, version, standing) = self.load_flow_and_standing(&key, now).await?;
+        let flow_ref = flow.reference(self, &record);
         record.check_verify(now)?;
         let subject = record.subject;
         let mut scope = self.scope(ctx);
@@ -739,7 +745,7 @@ impl Sspr {
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
-        let (alarm, alarm_ends) = (limits::FAILURE_ALARM.to_owned(), now + limits::HOUR);
+        let (alarm, alarm_ends) = (limits::FAILURE_ALARM, now + limits::HOUR);
         let mut compared_nothing = false;
         let mut step = |current: &FlowRecord| {
             let stored = match current.check_verify(now) {
@@ -751,12 +757,12 @@ impl Sspr {
             };
             if pin::matches(&self.inner.key, flow_id, typed, &stored) {
                 let mut change = FlowChange::to(current.after_right_pin(now));
-                change.deletes = vec![failures.clone(), sends.clone()];
+                change.deletes = vec![failures.as_str(), sends.as_str()];
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();
                 let mut change = FlowChange::to(next);
-                change.increments = vec![(alarm.clone(), alarm_ends)];
+                change.increments = vec![(alarm, alarm_ends)];
                 change.out = Some(effect);
                 Ok(change)
             }
@@ -782,8 +788,8 @@ impl Sspr {
                 expected_version: Some(version),
                 expires_at: change.next.expires() + RECORD_GRACE,
             }),
-            increments: change.increments.iter().map(|(key, expires_at)| (key.as_str(), *expires_at)).collect(),
-            deletes: change.deletes.iter().map(String::as_str).collect(),
+            increments: change.increments.clone(),
+            deletes: change.deletes.clone(),
         };
         let first =
             Put { key: &next.key, value: &next.bytes, expected_version: next.version, expires_at: next.keep_until };
@@ -936,15 +942,14 @@ impl Sspr {
             }
             let now = self.now();
 
-            let mut scope = self.scope(ctx);
-            scope.flow_ref = Some(flow_ref);
-            scope.mode = Some(mode);
-            let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
-
             // Take the completion lease, reading the user's block and attempts in the same store
             // call; a blocked user, or a chosen password that is refused, gives it back at once.
             let key = limits::flow(flow_id);
             let (loaded, version) = self.load_flow(&key, now).await?;
+            let mut scope = self.scope(ctx);
+            scope.flow_ref = Some(flow_ref.reference(self, &loaded));
+            scope.mode = Some(mode);
+            let flow_ref = scope.flow_ref.as_deref().unwrap_or_default();
             loaded.check_complete(now)?;
             let FlowSubject::Real { user: user_id, login } = &loaded.who else {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });

@@ -53,7 +53,7 @@ impl Sspr {
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {
         observed!(self, sign_in, async move {
             let login = NormalizedLogin::parse(login)?;
-            self.padded(self.sign_in_unpadded(&login, password, ctx)).await
+            padded!(self, self.sign_in_unpadded(&login, password, ctx))
         })
     }
 
