@@ -10,12 +10,10 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// Append the lower-case hex of `bytes` to `out`.
 pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
-    const DIGITS: [char; 16] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'];
-    let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or('0');
     out.reserve(bytes.len() * 2);
     for b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0x0f));
+        out.push(char::from(digit(b >> 4)));
+        out.push(char::from(digit(b & 0x0f)));
     }
 }
 
