@@ -227,6 +227,14 @@ impl Notification {
     }
 }
 
+/// The minutes a code has left, as its notice states them: rounded to the nearest minute,
+/// at least 1. Expiry times are kept to the whole second while `now` is not, so a 10-minute
+/// PIN has 9 min 59.x s left when it is sent; whole minutes would tell the user "9 minutes".
+pub(crate) fn minutes_left(expires_at: OffsetDateTime, now: OffsetDateTime) -> u64 {
+    let seconds = u64::try_from((expires_at - now).whole_seconds()).unwrap_or(0);
+    seconds.saturating_add(30).checked_div(60).unwrap_or(0).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

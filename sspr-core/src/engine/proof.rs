@@ -148,7 +148,7 @@ impl Sspr {
                 self.audit(event).await;
             } else {
                 self.audit(event.clone()).await;
-                let valid_minutes = u64::try_from((expires_at - now).whole_minutes()).unwrap_or(0).max(1);
+                let valid_minutes = crate::notice::minutes_left(expires_at, now);
                 let notification = Notification {
                     to: destination,
                     locale: ctx.locale,

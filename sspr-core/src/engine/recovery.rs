@@ -211,7 +211,7 @@ impl Sspr {
                 let masked = to.masked();
                 let channel = to.channel();
                 self.audit(event.clone()).await;
-                let valid_minutes = u64::try_from((expires_at - now).whole_minutes()).unwrap_or(0).max(1);
+                let valid_minutes = crate::notice::minutes_left(expires_at, now);
                 let notification = Notification {
                     to,
                     locale: ctx.locale,

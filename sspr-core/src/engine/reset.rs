@@ -659,7 +659,7 @@ impl Sspr {
                     pin,
                     expires_at: pin_expires_at,
                     // The PIN may expire early with its flow: tell the time it really has.
-                    valid_minutes: u64::try_from((pin_expires_at - now).whole_minutes()).unwrap_or(0).max(1),
+                    valid_minutes: crate::notice::minutes_left(pin_expires_at, now),
                     purpose: PinPurpose::Reset,
                 },
                 at: self.local_time(now),

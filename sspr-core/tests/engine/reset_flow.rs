@@ -72,6 +72,18 @@ async fn happy_path_by_sms() {
     assert!(outcome.must_change && outcome.temporary_password.is_some());
 }
 
+/// Expiry times are kept to the whole second and the clock is not: a PIN sent 0.4 s into a
+/// second still tells the user its ten minutes, not "9 minutes" (the time rounded down).
+#[tokio::test]
+async fn the_pin_notice_states_ten_minutes_when_sent_mid_second() {
+    let h = Harness::new().await;
+    h.advance(Duration::from_millis(400));
+    h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    let sent = h.outbox.messages_to(ALICE_MAIL).pop().unwrap();
+    assert!(matches!(sent.message, Message::Pin { valid_minutes: 10, .. }), "{:?}", sent.message);
+    assert!(sent.render().body.contains("valid for 10 minutes"), "{}", sent.render().body.as_str());
+}
+
 #[tokio::test]
 async fn pin_is_valid_at_exactly_ten_minutes_and_refused_at_ten_minutes_one_second() {
     let h = Harness::new().await;
