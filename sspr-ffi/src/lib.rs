@@ -16,6 +16,19 @@ uniffi::setup_scaffolding!();
 #[macro_use]
 mod names;
 
+/// `Debug` showing only the type's name, for the adapters around backends written in the
+/// host language or in C: they hold nothing worth printing (and the host's object may hold
+/// secrets).
+macro_rules! opaque_debug {
+    ($($t:ty),*) => {$(
+        impl ::std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(stringify!($t))
+            }
+        }
+    )*};
+}
+
 /// The uniffi interface; the C header leaves it out (its names overlap the C API's).
 ///
 /// cbindgen:ignore

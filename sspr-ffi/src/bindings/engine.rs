@@ -302,11 +302,7 @@ impl Engine {
     ) -> Result<ContactProof, SsprError> {
         run(async move {
             let actor = actor.try_into()?;
-            let channel = match channel {
-                Channel::Email => sspr_core::Channel::Email,
-                Channel::Sms => sspr_core::Channel::Sms,
-            };
-            Ok(self.sspr.request_contact_proof(&actor, &login, channel, &value, &ctx.to_core()?).await?.into())
+            Ok(self.sspr.request_contact_proof(&actor, &login, channel.into(), &value, &ctx.to_core()?).await?.into())
         })
         .await
     }
@@ -354,11 +350,7 @@ impl Engine {
     ) -> Result<RecoverySent, SsprError> {
         run(async move {
             let actor = actor.try_into()?;
-            let channel = match channel {
-                Channel::Email => sspr_core::Channel::Email,
-                Channel::Sms => sspr_core::Channel::Sms,
-            };
-            Ok(self.sspr.admin_send_recovery_code(&actor, &login, channel, &ctx.to_core()?).await?.into())
+            Ok(self.sspr.admin_send_recovery_code(&actor, &login, channel.into(), &ctx.to_core()?).await?.into())
         })
         .await
     }

@@ -3,7 +3,6 @@
 //! adapters that make each one the core's trait. Conversions only: what a host store
 //! returns is checked by the shared rule (`Enrollment::validate`, sspr-bind).
 
-use std::fmt;
 use std::sync::Arc;
 
 use sspr_core::backend::{DirectoryUser as CoreUser, Enrollment as CoreEnrollment};
@@ -118,12 +117,6 @@ impl sspr_core::EventHook for ForeignEventHook {
     }
 }
 
-impl fmt::Debug for ForeignEventHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ForeignEventHook")
-    }
-}
-
 pub(crate) struct ForeignAudit(pub(crate) Arc<dyn AuditSink>);
 pub(crate) struct ForeignPasswordChecker(pub(crate) Arc<dyn PasswordChecker>);
 
@@ -148,16 +141,14 @@ pub(crate) struct ForeignDirectory(pub(crate) Arc<dyn Directory>);
 pub(crate) struct ForeignContacts(pub(crate) Arc<dyn ContactStore>);
 pub(crate) struct ForeignNotifier(pub(crate) Arc<dyn Notifier>);
 
-macro_rules! opaque_debug {
-    ($($t:ty),*) => {$(
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(stringify!($t))
-            }
-        }
-    )*};
-}
-opaque_debug!(ForeignDirectory, ForeignContacts, ForeignNotifier, ForeignAudit, ForeignPasswordChecker);
+opaque_debug!(
+    ForeignDirectory,
+    ForeignContacts,
+    ForeignNotifier,
+    ForeignAudit,
+    ForeignPasswordChecker,
+    ForeignEventHook
+);
 
 #[async_trait::async_trait]
 impl sspr_core::Directory for ForeignDirectory {

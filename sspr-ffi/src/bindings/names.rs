@@ -63,27 +63,22 @@ mod tests {
     /// Every value the core names has its variant here (else it would cross as the fallback).
     #[test]
     fn every_core_name_reads_and_names_back() {
-        for name in CoreChannel::NAMES {
-            assert_eq!(name_of_channel(parse_channel((*name).into()).unwrap()).as_deref(), Some(*name));
+        // Each enum: every core name parses and names back to itself.
+        macro_rules! round_trip {
+            ($($core:ident: $parse:ident, $name_of:ident;)+) => {$(
+                for name in $core::NAMES {
+                    let value = $parse((*name).into()).unwrap();
+                    assert_eq!($name_of(value).as_deref(), Some(*name));
+                }
+            )+};
         }
-        for name in CoreLocale::NAMES {
-            assert_eq!(name_of_locale(parse_locale((*name).into()).unwrap()).as_deref(), Some(*name));
-        }
-        for name in CoreCompletionMode::NAMES {
-            let mode = parse_completion_mode((*name).into()).unwrap();
-            assert_eq!(name_of_completion_mode(mode).as_deref(), Some(*name));
-        }
-        for name in CoreNotAllowedReason::NAMES {
-            let reason = parse_not_allowed_reason((*name).into()).unwrap();
-            assert_eq!(name_of_not_allowed_reason(reason).as_deref(), Some(*name));
-        }
-        for name in CoreBackendErrorKind::NAMES {
-            let kind = parse_backend_error_kind((*name).into()).unwrap();
-            assert_eq!(name_of_backend_error_kind(kind).as_deref(), Some(*name));
-        }
-        for name in CoreAuthentication::NAMES {
-            let answer = parse_authentication((*name).into()).unwrap();
-            assert_eq!(name_of_authentication(answer).as_deref(), Some(*name));
+        round_trip! {
+            CoreChannel: parse_channel, name_of_channel;
+            CoreLocale: parse_locale, name_of_locale;
+            CoreCompletionMode: parse_completion_mode, name_of_completion_mode;
+            CoreNotAllowedReason: parse_not_allowed_reason, name_of_not_allowed_reason;
+            CoreBackendErrorKind: parse_backend_error_kind, name_of_backend_error_kind;
+            CoreAuthentication: parse_authentication, name_of_authentication;
         }
         assert_eq!(name_of_not_allowed_reason(NotAllowedReason::Other), None);
         assert!(

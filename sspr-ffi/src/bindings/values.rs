@@ -45,6 +45,15 @@ named_enum! {
     }
 }
 
+impl From<Channel> for sspr_core::Channel {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Email => Self::Email,
+            Channel::Sms => Self::Sms,
+        }
+    }
+}
+
 impl From<Locale> for sspr_core::Locale {
     fn from(l: Locale) -> Self {
         match l {

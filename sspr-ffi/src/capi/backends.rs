@@ -43,8 +43,43 @@ fn completion() -> (*mut SsprCompletion, oneshot::Receiver<Result<Done, BackendE
     (Box::into_raw(Box::new(SsprCompletion { tx })), rx)
 }
 
-async fn wait(rx: oneshot::Receiver<Result<Done, BackendError>>) -> Result<Done, BackendError> {
-    rx.await.unwrap_or_else(|_| Err(BackendError::new(BackendErrorKind::Other, "the backend dropped its completion")))
+/// What a call's completion must carry: the value, taken out of the one `Done` that call is
+/// finished with (`None` for another).
+trait Answer: Sized {
+    fn from_done(done: Done) -> Option<Self>;
+}
+
+/// [`Answer`] for each type a call gives back, from the `Done` that carries it.
+macro_rules! answers {
+    ($($t:ty: $done:pat => $value:expr;)+) => {$(
+        impl Answer for $t {
+            fn from_done(done: Done) -> Option<Self> {
+                match done {
+                    $done => Some($value),
+                    _ => None,
+                }
+            }
+        }
+    )+};
+}
+
+answers! {
+    (): Done::Unit => ();
+    bool: Done::Bool(stored) => stored;
+    Option<DirectoryUser>: Done::User(user) => user;
+    Option<Enrollment>: Done::Enrollment(enrollment) => enrollment;
+    Authentication: Done::Authentication(answer) => answer;
+    Vec<DirectoryUser>: Done::Users(users) => users;
+    Option<String>: Done::Refusal(reason) => reason;
+}
+
+/// The answer to the call named `call`: the backend's error, or an error when it dropped the
+/// completion or finished it with the wrong `sspr_complete_*`.
+async fn answer<T: Answer>(rx: oneshot::Receiver<Result<Done, BackendError>>, call: &str) -> Result<T, BackendError> {
+    let done = rx
+        .await
+        .unwrap_or_else(|_| Err(BackendError::new(BackendErrorKind::Other, "the backend dropped its completion")))?;
+    T::from_done(done).ok_or_else(|| mismatch(call))
 }
 
 fn mismatch(call: &str) -> BackendError {
@@ -436,6 +471,19 @@ impl Drop for Ctx {
     }
 }
 
+impl Ctx {
+    /// Call a vtable function that takes one string (a login or a user id) with this ctx:
+    /// its completion's receiver.
+    fn call_text(&self, f: UserFn, text: &str) -> oneshot::Receiver<Result<Done, BackendError>> {
+        let text = c_string(text.to_owned());
+        let (done, rx) = completion();
+        // SAFETY: a vtable function given by the C side, called with its ctx, a string valid
+        // for the call and a fresh completion, as documented.
+        unsafe { f(self.ptr, text.as_ptr(), done) };
+        rx
+    }
+}
+
 /// Take ownership of a backend's `ctx` so that `release` is called once, whatever happens next.
 pub(crate) fn take_ctx(ptr: *mut c_void, release: Option<unsafe extern "C" fn(ctx: *mut c_void)>) -> Ctx {
     Ctx { ptr, release }
@@ -547,37 +595,15 @@ impl CDirectory {
             ctx,
         })
     }
-
-    fn call_user(&self, f: UserFn, user: &UserId) -> oneshot::Receiver<Result<Done, BackendError>> {
-        let id = c_string(user.as_str().to_owned());
-        let (done, rx) = completion();
-        // SAFETY: a vtable function given by the C side, called with its ctx, a string valid
-        // for the call and a fresh completion, as documented.
-        unsafe { f(self.ctx.ptr, id.as_ptr(), done) };
-        rx
-    }
 }
 
-impl fmt::Debug for CDirectory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CDirectory")
-    }
-}
+opaque_debug!(CDirectory, CPasswordChecker, CEventHook, CAudit, CNotifier, CContactStore);
 
 #[async_trait::async_trait]
 impl sspr_core::Directory for CDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        let rx = {
-            let login = c_string(login.as_str().to_owned());
-            let (done, rx) = completion();
-            // SAFETY: as in `call_user`.
-            unsafe { (self.find_user)(self.ctx.ptr, login.as_ptr(), done) };
-            rx
-        };
-        match wait(rx).await? {
-            Done::User(user) => Ok(user),
-            _ => Err(mismatch("find_user")),
-        }
+        let rx = self.ctx.call_text(self.find_user, login.as_str());
+        answer(rx, "find_user").await
     }
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
@@ -585,22 +611,16 @@ impl sspr_core::Directory for CDirectory {
             let id = c_string(user.as_str().to_owned());
             let secret = secret_c(password.expose_secret())?;
             let (done, rx) = completion();
-            // SAFETY: as in `call_user`; the password buffer lives until after the call.
+            // SAFETY: as in `Ctx::call_text`; the password buffer lives until after the call.
             unsafe { (self.set_password)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), must_change, done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Unit => Ok(()),
-            _ => Err(mismatch("set_password")),
-        }
+        answer(rx, "set_password").await
     }
 
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        let rx = self.call_user(self.unlock, user);
-        match wait(rx).await? {
-            Done::Unit => Ok(()),
-            _ => Err(mismatch("unlock")),
-        }
+        let rx = self.ctx.call_text(self.unlock, user.as_str());
+        answer(rx, "unlock").await
     }
 
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
@@ -608,28 +628,22 @@ impl sspr_core::Directory for CDirectory {
             let id = c_string(user.as_str().to_owned());
             let secret = secret_c(password.expose_secret())?;
             let (done, rx) = completion();
-            // SAFETY: as in `call_user`; the password buffer lives until after the call.
+            // SAFETY: as in `Ctx::call_text`; the password buffer lives until after the call.
             unsafe { (self.authenticate)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Authentication(a) => Ok(a),
-            _ => Err(mismatch("authenticate")),
-        }
+        answer(rx, "authenticate").await
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         let rx = {
             let query = c_string(query.to_owned());
             let (done, rx) = completion();
-            // SAFETY: as in `call_user`.
+            // SAFETY: as in `Ctx::call_text`.
             unsafe { (self.search)(self.ctx.ptr, query.as_ptr(), limit, done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Users(users) => Ok(users),
-            _ => Err(mismatch("search")),
-        }
+        answer(rx, "search").await
     }
 }
 
@@ -690,12 +704,6 @@ impl CPasswordChecker {
     }
 }
 
-impl fmt::Debug for CPasswordChecker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CPasswordChecker")
-    }
-}
-
 #[async_trait::async_trait]
 impl sspr_core::PasswordChecker for CPasswordChecker {
     async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
@@ -709,10 +717,7 @@ impl sspr_core::PasswordChecker for CPasswordChecker {
             unsafe { (self.check)(self.ctx.ptr, password.as_ptr().cast(), login.as_ptr(), name.as_ptr(), done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Refusal(reason) => Ok(PasswordFeedback::from_host_reason(reason)),
-            _ => Err(mismatch("check")),
-        }
+        Ok(PasswordFeedback::from_host_reason(answer(rx, "check").await?))
     }
 }
 
@@ -764,12 +769,6 @@ impl CEventHook {
     }
 }
 
-impl fmt::Debug for CEventHook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CEventHook")
-    }
-}
-
 #[async_trait::async_trait]
 impl sspr_core::EventHook for CEventHook {
     async fn on_event(&self, event: sspr_core::HookEvent, audit: &sspr_core::AuditEvent) -> Result<(), BackendError> {
@@ -783,10 +782,7 @@ impl sspr_core::EventHook for CEventHook {
             unsafe { (self.on_event)(self.ctx.ptr, event, json.as_ptr(), done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Unit => Ok(()),
-            _ => Err(mismatch("on_event")),
-        }
+        answer(rx, "on_event").await
     }
 }
 
@@ -799,12 +795,6 @@ pub(crate) struct CAudit {
 impl CAudit {
     pub(crate) fn new(ctx: Ctx, v: &SsprAuditVtable) -> Result<Self, SsprError> {
         Ok(Self { record: v.record.ok_or_else(|| SsprError::null("audit.record"))?, flush: v.flush, ctx })
-    }
-}
-
-impl fmt::Debug for CAudit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CAudit")
     }
 }
 
@@ -844,12 +834,6 @@ impl CNotifier {
     }
 }
 
-impl fmt::Debug for CNotifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CNotifier")
-    }
-}
-
 #[async_trait::async_trait]
 impl sspr_core::Notifier for CNotifier {
     async fn send(&self, n: &Notification) -> Result<(), BackendError> {
@@ -880,10 +864,7 @@ impl sspr_core::Notifier for CNotifier {
             unsafe { (self.send)(self.ctx.ptr, &c, done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Unit => Ok(()),
-            _ => Err(mismatch("send")),
-        }
+        answer(rx, "send").await
     }
 }
 
@@ -903,26 +884,11 @@ impl CContactStore {
     }
 }
 
-impl fmt::Debug for CContactStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CContactStore")
-    }
-}
-
 #[async_trait::async_trait]
 impl sspr_core::ContactStore for CContactStore {
     async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
-        let rx = {
-            let id = c_string(user.as_str().to_owned());
-            let (done, rx) = completion();
-            // SAFETY: as in `CDirectory::call_user`.
-            unsafe { (self.get)(self.ctx.ptr, id.as_ptr(), done) };
-            rx
-        };
-        match wait(rx).await? {
-            Done::Enrollment(e) => Ok(e),
-            _ => Err(mismatch("get")),
-        }
+        let rx = self.ctx.call_text(self.get, user.as_str());
+        answer(rx, "get").await
     }
 
     async fn save(&self, user: &UserId, e: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
@@ -950,9 +916,6 @@ impl sspr_core::ContactStore for CContactStore {
             unsafe { (self.save)(self.ctx.ptr, id.as_ptr(), &c, expected_version, done) };
             rx
         };
-        match wait(rx).await? {
-            Done::Bool(stored) => Ok(stored),
-            _ => Err(mismatch("save")),
-        }
+        answer(rx, "save").await
     }
 }

@@ -1,6 +1,7 @@
 /* Test backends written in C against sspr.h: a directory of two users, a contact store,
  * and a notifier that delivers from a thread of its own (the completion is finished from
- * that thread). Shared by test_capi.c and the benchmark. Compiles as C11 and as C++17. */
+ * that thread). Shared by test_capi.c and parity.c (through harness.h), the Go test and the
+ * benchmark. Compiles as C11 and as C++17. */
 #ifndef SSPR_TEST_BACKENDS_H
 #define SSPR_TEST_BACKENDS_H
 

@@ -12,22 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backends.h"
-
-static int passed, failed;
-static const char *current; /* the case's id */
-
-#define CHECK(cond, ...)                                 \
-  do {                                                   \
-    if (cond) {                                          \
-      passed++;                                          \
-    } else {                                             \
-      failed++;                                          \
-      printf("FAIL %s: %s: ", current, #cond);           \
-      printf(__VA_ARGS__);                               \
-      printf("\n");                                      \
-    }                                                    \
-  } while (0)
+#include "harness.h"
 
 static const char *LOGIN = "jdoe@example.org";
 static const char *ADMIN = "parity";
@@ -38,8 +23,6 @@ static uint8_t engine_key[64];
 static size_t engine_key_len;
 static int64_t engine_clock;
 static const char *engine_login;
-
-static const char *msg(const SsprError *e) { return e ? sspr_error_message(e) : "(no error)"; }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
@@ -76,13 +59,6 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap) {
   return n;
 }
 
-typedef struct World {
-  TestBackends b;
-  SsprContactStoreVtable store;
-  SsprClock *clock;
-  SsprEngine *engine;
-} World;
-
 /* Engine options over the test backends, the file's key and clock. */
 static SsprEngineOptions options_for(World *w) {
   backends_init(&w->b);
@@ -102,9 +78,7 @@ static SsprStatus world_start(World *w, const SsprEngineOptions *o, SsprError **
 static void world_close(World *w) {
   if (w->engine) sspr_flush_deliveries(w->engine, NULL);
   sspr_engine_free(w->engine);
-  pthread_mutex_lock(&w->b.lock);
-  while (w->b.released < 3) pthread_cond_wait(&w->b.changed, &w->b.lock);
-  pthread_mutex_unlock(&w->b.lock);
+  world_released(w);
   sspr_clock_free(w->clock);
   backends_destroy(&w->b);
 }
@@ -273,58 +247,56 @@ static void replay_actor(json_t *c) {
   world_close(&w);
 }
 
-static void replay_secret_key(json_t *c) {
-  json_t *in = json_object_get(c, "input");
-  World w;
-  SsprEngineOptions o = options_for(&w);
-  uint8_t bytes[2048];
-  const char *hex = json_string_value(json_object_get(in, "hex"));
-  if (hex) {
-    o.secret_key = NULL;
-    o.secret_key_len = 0;
-    o.secret_key_hex = hex;
-  } else {
-    o.secret_key_len = unhex(json_string_value(json_object_get(in, "bytes")), bytes, sizeof bytes);
-    o.secret_key = bytes;
-  }
+/* Build the engine from `o` as the case lists: refused with its error, or built. True when
+ * built (the case then goes on with `w->engine`). */
+static bool start_as_listed(json_t *c, World *w, const SsprEngineOptions *o) {
   SsprError *err = NULL;
-  SsprStatus st = world_start(&w, &o, &err);
+  SsprStatus st = world_start(w, o, &err);
   if (expected_error(c)) {
     check_error(c, st, err);
   } else {
     CHECK(st == SSPR_STATUS_OK, "engine_new: %s", msg(err));
   }
   sspr_error_free(err);
-  world_close(&w);
+  return st == SSPR_STATUS_OK && !expected_error(c);
 }
 
-static void replay_rng_seed(json_t *c) {
+/* The first flow id of an engine built with a seed: the one the case lists. */
+static void check_first_flow(json_t *c, World *w) {
+  SsprError *err = NULL;
+  SsprChallenge *challenge = NULL;
+  SsprStatus st = sspr_begin_reset(w->engine, engine_login, NULL, &challenge, &err);
+  CHECK(st == SSPR_STATUS_OK, "begin_reset: %s", msg(err));
+  const char *want = json_string_value(json_object_get(expected_value(c), "first_flow_id"));
+  if (challenge) CHECK(strcmp(challenge->flow_id, want) == 0, "flow id %s, want %s", challenge->flow_id, want);
+  sspr_challenge_free(challenge);
+  sspr_error_free(err);
+}
+
+/* A secret key (`key`) or a generator seed, given as `hex` text or as `bytes`: the engine is
+ * built or refused as the case lists; a seed then gives the listed first flow id. */
+static void replay_material(json_t *c, bool key) {
   json_t *in = json_object_get(c, "input");
   World w;
   SsprEngineOptions o = options_for(&w);
-  uint8_t bytes[128];
+  uint8_t bytes[2048];
   const char *hex = json_string_value(json_object_get(in, "hex"));
-  if (hex) {
+  size_t len = hex ? 0 : unhex(json_string_value(json_object_get(in, "bytes")), bytes, sizeof bytes);
+  if (key) {
+    o.secret_key_hex = hex;
+    o.secret_key = hex ? NULL : bytes;
+    o.secret_key_len = len;
+  } else {
     o.rng_seed_hex = hex;
-  } else {
-    o.rng_seed_len = unhex(json_string_value(json_object_get(in, "bytes")), bytes, sizeof bytes);
-    o.rng_seed = bytes;
+    o.rng_seed = hex ? NULL : bytes;
+    o.rng_seed_len = len;
   }
-  SsprError *err = NULL;
-  SsprStatus st = world_start(&w, &o, &err);
-  if (expected_error(c)) {
-    check_error(c, st, err);
-  } else {
-    SsprChallenge *challenge = NULL;
-    if (st == SSPR_STATUS_OK) st = sspr_begin_reset(w.engine, engine_login, NULL, &challenge, &err);
-    CHECK(st == SSPR_STATUS_OK, "engine_new, begin_reset: %s", msg(err));
-    const char *want = json_string_value(json_object_get(expected_value(c), "first_flow_id"));
-    if (challenge) CHECK(strcmp(challenge->flow_id, want) == 0, "flow id %s, want %s", challenge->flow_id, want);
-    sspr_challenge_free(challenge);
-  }
-  sspr_error_free(err);
+  if (start_as_listed(c, &w, &o) && !key) check_first_flow(c, &w);
   world_close(&w);
 }
+
+static void replay_secret_key(json_t *c) { replay_material(c, true); }
+static void replay_rng_seed(json_t *c) { replay_material(c, false); }
 
 /* The policy is not given back by the C API: an engine must be built with it (or refused as
  * listed). */
@@ -338,14 +310,7 @@ static void replay_policy(json_t *c) {
   } else {
     o.policy_json = text;
   }
-  SsprError *err = NULL;
-  SsprStatus st = world_start(&w, &o, &err);
-  if (expected_error(c)) {
-    check_error(c, st, err);
-  } else {
-    CHECK(st == SSPR_STATUS_OK, "engine_new: %s", msg(err));
-  }
-  sspr_error_free(err);
+  start_as_listed(c, &w, &o);
   world_close(&w);
 }
 
@@ -505,7 +470,7 @@ int main(int argc, char **argv) {
   json_t *c;
   int replayed = 0;
   json_array_foreach(json_object_get(root, "cases"), index, c) {
-    current = json_string_value(json_object_get(c, "id"));
+    check_case = json_string_value(json_object_get(c, "id"));
     const char *kind = json_string_value(json_object_get(c, "kind"));
     bool done = false;
     for (size_t i = 0; i < sizeof REPLAYS / sizeof REPLAYS[0]; i++) {
@@ -518,7 +483,7 @@ int main(int argc, char **argv) {
     /* A new kind needs a replay here. */
     CHECK(done, "no replay for kind %s", kind);
   }
-  current = "(all)";
+  check_case = "(all)";
   CHECK(replayed > 100, "%d cases replayed", replayed);
   json_decref(root);
   sspr_shutdown();

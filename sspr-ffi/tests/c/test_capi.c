@@ -10,36 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backends.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                   \
-  do {                                                     \
-    if (cond) {                                            \
-      passed++;                                            \
-    } else {                                               \
-      failed++;                                            \
-      printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      printf(__VA_ARGS__);                                 \
-      printf("\n");                                        \
-    }                                                      \
-  } while (0)
+#include "harness.h"
 
 #define START 1767261600 /* 2026-01-01 10:00 UTC */
 static const uint8_t KEY[32] = {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
                                 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7};
 static const uint8_t SEED[32] = {1};
 static const char *ADMIN = "helpdesk";
-
-static const char *msg(const SsprError *e) { return e ? sspr_error_message(e) : "(no error)"; }
-
-typedef struct World {
-  TestBackends b;
-  SsprContactStoreVtable store;
-  SsprClock *clock;
-  SsprEngine *engine;
-} World;
 
 /* Options beyond the backends: a shared state store, audit sinks. */
 typedef struct Shared {
@@ -56,17 +33,29 @@ typedef struct Shared {
 
 static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json);
 
+/* `code` with its digit `at` changed: a wrong PIN or code of the right form. */
+static void one_digit_off(const char *code, size_t at, char wrong[32]) {
+  strcpy(wrong, code);
+  wrong[at] = wrong[at] == '9' ? '0' : (char)(wrong[at] + 1);
+}
+
+/* Options over the test backends `b` (initialised here) with the test key. */
+static SsprEngineOptions keyed_options(TestBackends *b, SsprContactStoreVtable *store) {
+  backends_init(b);
+  SsprEngineOptions o = backends_options(b, store);
+  o.secret_key = KEY;
+  o.secret_key_len = sizeof KEY;
+  return o;
+}
+
 static void world_open_shared(World *w, const char *policy, const Shared *shared) {
   world_open_challenged(w, policy, shared, NULL);
 }
 
 /* `world_open_shared` with `SsprEngineOptions.bot_challenge_json`. */
 static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json) {
-  backends_init(&w->b);
+  SsprEngineOptions o = keyed_options(&w->b, &w->store);
   w->clock = sspr_clock_new(START);
-  SsprEngineOptions o = backends_options(&w->b, &w->store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
   o.rng_seed = SEED;
   o.rng_seed_len = sizeof SEED;
   o.clock = w->clock;
@@ -117,12 +106,7 @@ static void world_open(World *w, const char *policy) {
 
 static void world_close(World *w) {
   sspr_engine_free(w->engine);
-  /* Every backend is released once (directory, notifier, contact store), possibly from a
-   * library thread after the last call in flight ended. */
-  pthread_mutex_lock(&w->b.lock);
-  while (w->b.released < 3) pthread_cond_wait(&w->b.changed, &w->b.lock);
-  int released = w->b.released;
-  pthread_mutex_unlock(&w->b.lock);
+  int released = world_released(w);
   CHECK(released == 3, "released %d", released);
   sspr_clock_free(w->clock);
   backends_destroy(&w->b);
@@ -147,6 +131,19 @@ static char *begin(World *w, const char *login) {
   char *flow = (char *)malloc(n);
   memcpy(flow, c->flow_id, n);
   sspr_challenge_free(c);
+  return flow;
+}
+
+/* Begin Jane's reset and send her PIN by e-mail: the flow id (free it) and, once delivered,
+ * the PIN. */
+static char *begin_with_pin(World *w, char pin[32]) {
+  char *flow = begin(w, "jdoe@example.org");
+  SsprPinSent sent;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_send_pin(w->engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
+  sspr_error_free(err);
+  wait_sent(w, 1, pin);
   return flow;
 }
 
@@ -188,24 +185,20 @@ static void test_full_flow_blocking(void) {
   CHECK(st == SSPR_STATUS_RATE_LIMITED && sspr_error_retry_after_secs(err) > 0 &&
             sspr_error_retry_after_secs(err) <= 60,
         "resend: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* A wrong PIN, then one of the wrong length (no attempt used). */
   char wrong[32];
-  strcpy(wrong, pin);
-  wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
+  one_digit_off(pin, 0, wrong);
   SsprVerified *v = NULL;
   st = sspr_verify_pin(w.engine, c->flow_id, wrong, &ctx, &v, &err);
   CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == 4, "wrong pin: %d %s", (int)st, msg(err));
   CHECK(v == NULL, "no result on error");
   CHECK(strstr(msg(err), wrong) == NULL, "the error does not echo the PIN");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_verify_pin(w.engine, c->flow_id, "12", &ctx, &v, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "pin") == 0, "short pin: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* The right PIN (typed with a space). */
   char typed[40];
@@ -224,17 +217,14 @@ static void test_full_flow_blocking(void) {
   SsprResetOutcome *out = NULL;
   st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_CHOSEN, NULL, &ctx, &out, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "password") == 0, "%s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, "Tr0ub4dor&3-horse", &ctx, &out,
                            &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "password") == 0, "%s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_complete_reset(w.engine, c->flow_id, 7, NULL, &ctx, &out, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "mode") == 0, "%s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, NULL, &ctx, &out, &err);
   CHECK(st == SSPR_STATUS_OK && out, "complete: %s", msg(err));
@@ -258,20 +248,17 @@ static void test_full_flow_blocking(void) {
     st = sspr_sign_in(w.engine, "jdoe@example.org", "Wrong-Password-1", &ctx, &si, &err);
     CHECK(st == SSPR_STATUS_SIGN_IN_FAILED && si == NULL, "wrong password: %d", (int)st);
     CHECK(strstr(msg(err), "Wrong-Password-1") == NULL, "the error does not echo the password");
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
     st = sspr_sign_in(w.engine, "nobody@example.org", "Wrong-Password-1", &ctx, &si, &err);
     CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
   }
   sspr_reset_outcome_free(out);
   out = NULL;
   /* Once only. */
   st = sspr_complete_reset(w.engine, c->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, NULL, &ctx, &out, &err);
   CHECK(st == SSPR_STATUS_ALREADY_USED && out == NULL, "second complete: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   /* The store recorded the reset. */
   pthread_mutex_lock(&w.b.lock);
   CHECK(w.b.users[0].has_last_reset && w.b.users[0].last_reset_at == START, "last reset in the C store");
@@ -307,18 +294,13 @@ static void test_expiry_and_decoy(void) {
   World w;
   world_open(&w, NULL);
   SsprError *err = NULL;
-  char *flow = begin(&w, "jdoe@example.org");
-  SsprPinSent sent;
-  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
-  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
   char pin[32];
-  wait_sent(&w, 1, pin);
+  char *flow = begin_with_pin(&w, pin);
   CHECK(sspr_clock_advance(w.clock, 601) == SSPR_STATUS_OK, "advance");
   SsprVerified *v = NULL;
-  st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
+  SsprStatus st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
   CHECK(st == SSPR_STATUS_EXPIRED && v == NULL, "expired PIN: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   free(flow);
 
   /* An unknown login: the same shape of answer, and nothing is sent. */
@@ -327,6 +309,7 @@ static void test_expiry_and_decoy(void) {
   CHECK(st == SSPR_STATUS_OK && c && c->methods_len == 1 && strlen(c->flow_id) == 32, "decoy: %s", msg(err));
   if (c) {
     CHECK(strstr(c->methods[0].masked, "***@") != NULL, "decoy mask %s", c->methods[0].masked);
+    SsprPinSent sent;
     st = sspr_send_pin(w.engine, c->flow_id, "email", NULL, NULL, &sent, &err);
     CHECK(st == SSPR_STATUS_OK && sent.attempts_left == 5, "decoy send_pin: %s", msg(err));
     CHECK(w.b.sent == 1, "a decoy sends nothing (%d)", w.b.sent);
@@ -339,40 +322,33 @@ static void test_blocked_and_admin(void) {
   World w;
   world_open(&w, NULL);
   SsprError *err = NULL;
-  char *flow = begin(&w, "jdoe@example.org");
-  SsprPinSent sent;
-  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
   char pin[32];
-  wait_sent(&w, 1, pin);
+  char *flow = begin_with_pin(&w, pin);
+  SsprStatus st;
   char wrong[32];
-  strcpy(wrong, pin);
-  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+  one_digit_off(pin, 7, wrong);
   SsprVerified *v = NULL;
   for (int i = 0; i < 4; i++) {
     st = sspr_verify_pin(w.engine, flow, wrong, NULL, &v, &err);
     CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == (uint32_t)(4 - i), "try %d: %s", i,
           msg(err));
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
   }
   st = sspr_verify_pin(w.engine, flow, wrong, NULL, &v, &err);
   CHECK(st == SSPR_STATUS_BLOCKED && sspr_error_blocked_until(err) == START + 86400, "blocked: %d %s", (int)st,
         msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   free(flow);
   SsprChallenge *c = NULL;
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_BLOCKED && c == NULL, "begin while blocked: %d", (int)st);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* Only an admin may unblock. */
   st = sspr_unblock(w.engine, NULL, "jdoe@example.org", NULL, &err);
   CHECK(st == SSPR_STATUS_NOT_ALLOWED && sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_ADMIN_ONLY,
         "user unblock: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_unblock(w.engine, ADMIN, "jdoe@example.org", NULL, &err);
   CHECK(st == SSPR_STATUS_OK, "unblock: %s", msg(err));
   flow = begin(&w, "jdoe@example.org");
@@ -382,13 +358,11 @@ static void test_blocked_and_admin(void) {
   SsprUserStatus *s = NULL;
   st = sspr_status(w.engine, "nobody@example.org", &s, &err);
   CHECK(st == SSPR_STATUS_UNKNOWN_USER && s == NULL, "unknown user: %d", (int)st);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_set_enabled(w.engine, ADMIN, "root@example.org", true, NULL, &err);
   CHECK(st == SSPR_STATUS_NOT_ALLOWED && sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_PRIVILEGED,
         "privileged: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   SsprContactUpdate up;
   memset(&up, 0, sizeof up);
   up.phone_change = SSPR_CHANGE_SET;
@@ -396,13 +370,11 @@ static void test_blocked_and_admin(void) {
   SsprContacts *contacts = NULL;
   st = sspr_update_contacts(w.engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "phone") == 0, "bad phone: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   up.phone_change = 9;
   st = sspr_update_contacts(w.engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT, "bad change kind: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   world_close(&w);
 }
 
@@ -414,81 +386,66 @@ static void test_argument_errors(void) {
   SsprStatus st = sspr_begin_reset(w.engine, NULL, NULL, &c, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "login") == 0, "NULL login: %s", msg(err));
   CHECK(sspr_error_code(err) == st, "error code");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_begin_reset(NULL, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0, "NULL engine");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, NULL, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "out") == 0, "NULL out");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   /* No error_out: only the code. */
   st = sspr_begin_reset(w.engine, NULL, NULL, &c, NULL);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT, "without error_out");
   st = sspr_begin_reset(w.engine, "j\xff\xfe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "login") == 0, "bad UTF-8: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_begin_reset(w.engine, "jdoe\x01@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "login") == 0, "control char: %s",
         msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   SsprRequestContext ctx;
   memset(&ctx, 0, sizeof ctx);
   ctx.client_ip = "999.1.1.1";
   st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "client_ip") == 0, "bad ip: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   ctx.client_ip = NULL;
   ctx.user_agent = "\xc3\x28";
   st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "user_agent") == 0, "bad UA: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   ctx.user_agent = NULL;
   ctx.locale = "pl"; /* French is supported since issue 16; Polish is not */
   st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &c, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "locale") == 0, "bad locale");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   SsprPinSent sent;
   st = sspr_send_pin(w.engine, "not-a-flow", "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "flow_id") == 0, "bad flow: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_send_pin(w.engine, "0123456789abcdef0123456789abcdef", "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_EXPIRED, "unknown flow: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   char *flow = begin(&w, "jdoe@example.org");
   st = sspr_send_pin(w.engine, flow, "pigeon", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "method_id") == 0, "bad method: %s",
         msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   SsprVerified *v = NULL;
   st = sspr_verify_pin(w.engine, flow, "12345678", NULL, &v, &err);
   CHECK(st == SSPR_STATUS_INVALID_STATE, "verify before send: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_verify_pin(w.engine, flow, "1234\xff" "678", NULL, &v, &err);
   CHECK(st == SSPR_STATUS_INVALID_UTF8 && strcmp(sspr_error_field(err), "pin") == 0, "bad UTF-8 pin");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   free(flow);
   /* Async calls refuse bad arguments at once, without calling back. */
   st = sspr_begin_reset_async(w.engine, NULL, NULL, NULL, NULL, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT, "async NULL login");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, NULL, NULL, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "callback") == 0, "async NULL callback");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* A failing directory. */
   pthread_mutex_lock(&w.b.lock);
@@ -498,8 +455,7 @@ static void test_argument_errors(void) {
   CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_UNAVAILABLE &&
             strstr(msg(err), "directory unreachable") != NULL,
         "backend: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   /* A backend that finishes with the wrong call, or with data that is not valid: an error for
    * the operation (BACKEND), never a crash; the finisher tells the backend what was wrong. */
   pthread_mutex_lock(&w.b.lock);
@@ -509,21 +465,18 @@ static void test_argument_errors(void) {
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_BACKEND && strstr(msg(err), "wrong sspr_complete_") != NULL, "wrong finisher: %d %s",
         (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   w.b.misbehave = 2;
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_REJECTED &&
             w.b.last_kind == SSPR_STATUS_NULL_ARGUMENT,
         "NULL login from the directory: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   w.b.misbehave = 3;
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_BACKEND && w.b.last_kind == SSPR_STATUS_INVALID_UTF8, "bad UTF-8 from the directory: %d %s",
         (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   w.b.misbehave = 0;
   /* Completion misuse is refused, not a crash. */
   CHECK(sspr_complete_ok(NULL) == SSPR_STATUS_NULL_ARGUMENT, "complete NULL");
@@ -539,8 +492,7 @@ static void test_engine_new_errors(void) {
   SsprError *err = NULL;
   SsprEngine *engine = NULL;
   CHECK(sspr_engine_new(NULL, &engine, &err) == SSPR_STATUS_NULL_ARGUMENT, "NULL options");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   TestBackends b;
   SsprContactStoreVtable store;
@@ -550,8 +502,7 @@ static void test_engine_new_errors(void) {
   o.secret_key_len = 8;
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && engine == NULL, "short key: %s", msg(err));
   CHECK(strstr(msg(err), "32") != NULL, "names the length: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(b.released == 3, "every ctx released after a failed engine_new (%d)", b.released);
   o.secret_key_len = 32;
   /* The seed has a length now (it was read as 32 bytes whatever the caller had). */
@@ -559,21 +510,18 @@ static void test_engine_new_errors(void) {
   o.rng_seed_len = 31;
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && strstr(msg(err), "32 bytes") != NULL,
         "short seed: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   o.rng_seed = NULL;
   o.policy_json = "{\"pin_length\": 4}";
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_CONFIG && strstr(msg(err), "`pin_length`") != NULL,
         "bad policy: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   o.policy_json = NULL;
   o.directory.find_user = NULL;
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_NULL_ARGUMENT &&
             strcmp(sspr_error_field(err), "directory.find_user") == 0,
         "missing vtable function: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(b.released == 12, "released %d", b.released);
   CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
   backends_destroy(&b);
@@ -614,6 +562,17 @@ static void waiter_wait(Waiter *wt) {
   pthread_mutex_unlock(&wt->lock);
 }
 
+static void waiter_init(Waiter *wt) {
+  memset(wt, 0, sizeof *wt);
+  pthread_mutex_init(&wt->lock, NULL);
+  pthread_cond_init(&wt->cond, NULL);
+}
+
+static void waiter_destroy(Waiter *wt) {
+  pthread_mutex_destroy(&wt->lock);
+  pthread_cond_destroy(&wt->cond);
+}
+
 static void on_begin(void *ud, SsprStatus st, const void *result, const SsprError *e) {
   Waiter *wt = (Waiter *)ud;
   if (result) snprintf(wt->flow, sizeof wt->flow, "%s", ((const SsprChallenge *)result)->flow_id);
@@ -645,9 +604,7 @@ static void test_full_flow_callbacks(void) {
   World w;
   world_open(&w, "{\"allow_chosen_password\": true, \"min_response_ms\": 0}");
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   SsprError *err = NULL;
 
   SsprStatus st = sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, on_begin, &wt, &err);
@@ -696,8 +653,7 @@ static void test_full_flow_callbacks(void) {
   wait_sent(&w, 2, NULL);
   CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_PASSWORD_RESET, "kind %d", w.b.last_kind);
 
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
   world_close(&w);
 }
 
@@ -743,8 +699,7 @@ static void test_contact_proof(void) {
   CHECK(st == SSPR_STATUS_NOT_ALLOWED &&
             sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_CONTACT_UNPROVEN && contacts == NULL,
         "unproven: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   pthread_mutex_lock(&w.b.lock);
   int sent = w.b.sent;
@@ -753,8 +708,7 @@ static void test_contact_proof(void) {
   st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_EMAIL, "jane.new@example.com",
                                   NULL, &proof, &err);
   CHECK(st == SSPR_STATUS_OK && proof, "request_contact_proof: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (!proof) {
     world_close(&w);
     return;
@@ -769,14 +723,12 @@ static void test_contact_proof(void) {
         "the code went to the new address: kind %d to %s", w.b.last_kind, w.b.last_to);
 
   char wrong[32];
-  strcpy(wrong, code);
-  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+  one_digit_off(code, 7, wrong);
   st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, wrong, NULL, &contacts, &err);
   CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == 4 && contacts == NULL,
         "wrong code: %d %s", (int)st, msg(err));
   CHECK(strstr(msg(err), wrong) == NULL, "the error does not echo the code");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   contacts_email_is(&w, "jane.doe@example.net", "a wrong code saves nothing");
 
   st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, code, NULL, &contacts, &err);
@@ -785,8 +737,7 @@ static void test_contact_proof(void) {
         "confirm: %d %s", (int)st, msg(err));
   sspr_contacts_free(contacts);
   contacts = NULL;
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   contacts_email_is(&w, "jane.new@example.com", "the proven address is saved");
   /* The address registered before is told (in the background: wait for it before counting). */
   wait_sent(&w, sent + 2, NULL);
@@ -794,8 +745,7 @@ static void test_contact_proof(void) {
         "the old address is told: kind %d to %s", w.b.last_kind, w.b.last_to);
   st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, code, NULL, &contacts, &err);
   CHECK(st == SSPR_STATUS_ALREADY_USED && contacts == NULL, "a code works once: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   sspr_contact_proof_free(proof);
   proof = NULL;
 
@@ -806,20 +756,16 @@ static void test_contact_proof(void) {
   st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", 7, "jane@example.com", NULL, &proof, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "channel") == 0 && proof == NULL,
         "bad channel: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_request_contact_proof(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_SMS, "not a number", NULL, &proof,
                                   &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "phone") == 0 && proof == NULL,
         "bad number: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* The callback pair: a mobile this time. */
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   st = sspr_request_contact_proof_async(w.engine, NULL, "jdoe@example.org", SSPR_CHANNEL_SMS, "+447400900123", NULL,
                                         on_proof, &wt, &err);
   CHECK(st == SSPR_STATUS_OK, "request async: %s", msg(err));
@@ -834,8 +780,7 @@ static void test_contact_proof(void) {
   waiter_wait(&wt);
   CHECK(wt.status == SSPR_STATUS_OK && strcmp(wt.temp, "+447400900123") == 0, "confirm callback: %s %s", wt.temp,
         wt.message);
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
   world_close(&w);
 }
 
@@ -859,13 +804,11 @@ static void test_helpdesk_recovery(void) {
   CHECK(st == SSPR_STATUS_NOT_ALLOWED && sspr_error_not_allowed_reason(err) == SSPR_NOT_ALLOWED_REASON_ADMIN_ONLY &&
             issued == NULL,
         "a user issues no code: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_admin_recovery(w.engine, ADMIN, "jdoe@example.org", NULL, &issued, &err);
   CHECK(st == SSPR_STATUS_OK && issued && strlen(issued->code) == 10 && issued->expires_at == START + 900,
         "admin_recovery: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (!issued) {
     world_close(&w);
     return;
@@ -878,44 +821,37 @@ static void test_helpdesk_recovery(void) {
   st = sspr_redeem_recovery_code(w.engine, "jdoe@example.org", "12", NULL, &recovered, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "code") == 0 && recovered == NULL,
         "malformed: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   char wrong[32];
-  strcpy(wrong, code);
-  wrong[9] = wrong[9] == '9' ? '0' : (char)(wrong[9] + 1);
+  one_digit_off(code, 9, wrong);
   st = sspr_redeem_recovery_code(w.engine, "jdoe@example.org", wrong, NULL, &recovered, &err);
   CHECK(st == SSPR_STATUS_WRONG_PIN && sspr_error_attempts_left(err) == 0 && strstr(msg(err), wrong) == NULL,
         "wrong: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_redeem_recovery_code(w.engine, "jdoe@example.org", code, NULL, &recovered, &err);
   CHECK(st == SSPR_STATUS_OK && recovered && strlen(recovered->flow_id) == 32 && recovered->modes_len >= 1 &&
             recovered->modes[0] == SSPR_COMPLETION_MODE_TEMPORARY,
         "redeem: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (recovered) {
     SsprResetOutcome *outcome = NULL;
     st = sspr_complete_reset(w.engine, recovered->flow_id, SSPR_COMPLETION_MODE_TEMPORARY, NULL, NULL, &outcome, &err);
     CHECK(st == SSPR_STATUS_OK && outcome && outcome->temporary_password, "complete: %d %s", (int)st, msg(err));
     sspr_reset_outcome_free(outcome);
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
     sspr_recovered_free(recovered);
     recovered = NULL;
   }
   st = sspr_redeem_recovery_code(w.engine, "jdoe@example.org", code, NULL, &recovered, &err);
   CHECK(st == SSPR_STATUS_WRONG_PIN && recovered == NULL, "a code works once: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* Sent to the registered address instead. */
   SsprRecoverySent *sent = NULL;
   st = sspr_admin_send_recovery_code(w.engine, ADMIN, "jdoe@example.org", SSPR_CHANNEL_SMS, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "channel") == 0 && sent == NULL,
         "no mobile registered: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   /* The notices to the address (code issued, redeemed, password reset) go in the
    * background: wait for them, then read the code from the notifier by its kind. */
   CHECK(sspr_flush_deliveries(w.engine, NULL) == SSPR_STATUS_OK, "flush");
@@ -923,8 +859,7 @@ static void test_helpdesk_recovery(void) {
   CHECK(st == SSPR_STATUS_OK && sent && sent->channel == SSPR_CHANNEL_EMAIL && strcmp(sent->masked, "j***@e***.net") == 0,
         "send: %d %s", (int)st, msg(err));
   sspr_recovery_sent_free(sent);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(sspr_flush_deliveries(w.engine, NULL) == SSPR_STATUS_OK, "flush");
   pthread_mutex_lock(&w.b.lock);
   snprintf(code, sizeof code, "%s", w.b.last_recovery_code);
@@ -932,15 +867,12 @@ static void test_helpdesk_recovery(void) {
   CHECK(strlen(code) == 10, "the code went to the notifier as RECOVERY_CODE: '%s'", code);
 
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   st = sspr_redeem_recovery_code_async(w.engine, "jdoe@example.org", code, NULL, on_recovered, &wt, &err);
   CHECK(st == SSPR_STATUS_OK, "redeem async: %s", msg(err));
   waiter_wait(&wt);
   CHECK(wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "redeem callback: %s", wt.message);
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
   world_close(&w);
 }
 
@@ -948,16 +880,12 @@ static void test_helpdesk_recovery(void) {
 static void test_padding_with_system_clock(void) {
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   o.policy_json = "{\"min_response_ms\": 150}";
   SsprEngine *engine = NULL;
   SsprError *err = NULL;
   CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   SsprChallenge *c = NULL;
@@ -974,11 +902,6 @@ static void test_padding_with_system_clock(void) {
 
 
 /* ---- Shared state: two engines (two processes of one deployment) on one SQLite file ---- */
-
-static void wrong_pin_of(const char *pin, char wrong[32]) {
-  strcpy(wrong, pin);
-  wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
-}
 
 /* The attacker spreads PIN guesses over two processes: with a store each, each allowed 5
  * failed verifications before blocking (10 guesses); with one shared store the 5th
@@ -1005,16 +928,14 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   char *flow = begin(&a, "jdoe@example.org");
   SsprStatus st = sspr_send_pin(a.engine, flow, "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_OK, "send on A: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (st != SSPR_STATUS_OK) return;
   wait_sent(&a, 1, pin);
-  wrong_pin_of(pin, wrong);
+  one_digit_off(pin, 7, wrong);
   for (int i = 0; i < 3; i++) {
     st = sspr_verify_pin(a.engine, flow, wrong, NULL, &v, &err);
     CHECK(st == SSPR_STATUS_WRONG_PIN, "A try %d: %d %s", i, (int)st, msg(err));
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
   }
   free(flow);
 
@@ -1022,19 +943,16 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   flow = begin(&b, "jdoe@example.org");
   st = sspr_send_pin(b.engine, flow, "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_OK, "send on B: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (st != SSPR_STATUS_OK) return;
   wait_sent(&b, 1, pin);
-  wrong_pin_of(pin, wrong);
+  one_digit_off(pin, 7, wrong);
   st = sspr_verify_pin(b.engine, flow, wrong, NULL, &v, &err);
   CHECK(st == SSPR_STATUS_WRONG_PIN, "B try 1: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_verify_pin(b.engine, flow, wrong, NULL, &v, &err);
   CHECK(st == SSPR_STATUS_BLOCKED, "the 5th failure overall (2nd on B) blocks: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   free(flow);
   /* Blocked in the first process too. */
   SsprChallenge *c = NULL;
@@ -1058,10 +976,7 @@ static void test_bad_state_store_options(void) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     TestBackends b;
     SsprContactStoreVtable store;
-    backends_init(&b);
-    SsprEngineOptions o = backends_options(&b, &store);
-    o.secret_key = KEY;
-    o.secret_key_len = sizeof KEY;
+    SsprEngineOptions o = keyed_options(&b, &store);
     o.state_store_json = bad[i];
     SsprEngine *engine = NULL;
     SsprError *err = NULL;
@@ -1082,6 +997,9 @@ typedef struct AuditLog {
   bool saw_reset_requested;
   bool all_json_objects;
   int released;
+  int flushes;
+  int events_at_flush; /* `events` at the last flush */
+  bool fail;           /* the next flushes fail */
 } AuditLog;
 
 static bool audit_record(void *ctx, const char *event_json) {
@@ -1104,16 +1022,32 @@ static void audit_release(void *ctx) {
   pthread_mutex_unlock(&log->lock);
 }
 
-static void test_audit_callback_and_file_receive_every_event(void) {
-  AuditLog log;
-  memset(&log, 0, sizeof log);
-  pthread_mutex_init(&log.lock, NULL);
-  log.all_json_objects = true;
+static bool audit_flush(void *ctx) {
+  AuditLog *log = (AuditLog *)ctx;
+  pthread_mutex_lock(&log->lock);
+  log->flushes++;
+  log->events_at_flush = log->events;
+  bool ok = !log->fail;
+  pthread_mutex_unlock(&log->lock);
+  return ok;
+}
+
+/* An empty log and an audit sink recording into it (no `flush`). */
+static SsprAuditVtable audit_log_open(AuditLog *log) {
+  memset(log, 0, sizeof *log);
+  pthread_mutex_init(&log->lock, NULL);
+  log->all_json_objects = true;
   SsprAuditVtable audit;
   memset(&audit, 0, sizeof audit);
-  audit.ctx = &log;
+  audit.ctx = log;
   audit.record = audit_record;
   audit.release = audit_release;
+  return audit;
+}
+
+static void test_audit_callback_and_file_receive_every_event(void) {
+  AuditLog log;
+  SsprAuditVtable audit = audit_log_open(&log);
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
@@ -1145,17 +1079,10 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   /* An audit vtable without `record` is refused (and its ctx still released). */
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   AuditLog none;
-  memset(&none, 0, sizeof none);
-  pthread_mutex_init(&none.lock, NULL);
-  SsprAuditVtable empty;
-  memset(&empty, 0, sizeof empty);
-  empty.ctx = &none;
-  empty.release = audit_release;
+  SsprAuditVtable empty = audit_log_open(&none);
+  empty.record = NULL;
   o.audit = &empty;
   SsprEngine *engine = NULL;
   SsprError *err = NULL;
@@ -1209,10 +1136,7 @@ static void on_padded(void *ud, SsprStatus st, const void *result, const SsprErr
 }
 
 static void padded_engine(TestBackends *b, SsprContactStoreVtable *store, SsprEngine **engine, const char *policy) {
-  backends_init(b);
-  SsprEngineOptions o = backends_options(b, store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(b, store);
   o.policy_json = policy;
   SsprError *err = NULL;
   CHECK(sspr_engine_new(&o, engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
@@ -1369,25 +1293,15 @@ static void test_event_hooks(void) {
   hooks[1].ctx = &failing;
   hooks[1].events = 1u << SSPR_HOOK_EVENT_RESET_COMPLETED;
   AuditLog log;
-  memset(&log, 0, sizeof log);
-  pthread_mutex_init(&log.lock, NULL);
-  SsprAuditVtable audit;
-  memset(&audit, 0, sizeof audit);
-  audit.ctx = &log;
-  audit.record = audit_record;
-  audit.release = audit_release;
+  SsprAuditVtable audit = audit_log_open(&log);
   Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared); /* set_enabled + update_contacts */
   SsprError *err = NULL;
-  char *flow = begin(&w, "jdoe@example.org");
-  SsprPinSent sent;
-  SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
-  CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
   char pin[32];
-  wait_sent(&w, 1, pin);
+  char *flow = begin_with_pin(&w, pin);
   SsprVerified *v = NULL;
-  st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
+  SsprStatus st = sspr_verify_pin(w.engine, flow, pin, NULL, &v, &err);
   CHECK(st == SSPR_STATUS_OK, "verify: %s", msg(err));
   sspr_verified_free(v);
   SsprResetOutcome *out = NULL;
@@ -1429,10 +1343,7 @@ static void test_event_hooks(void) {
   memset(&empty, 0, sizeof empty);
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   o.hooks = &empty;
   o.hooks_len = 1;
   SsprEngine *engine = NULL;
@@ -1456,8 +1367,7 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
   SsprPinSent sent;
   SsprStatus st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(sent_count(&w.b) == 0, "send_pin answered before the slow notifier delivered");
   st = sspr_flush_deliveries(w.engine, &err);
   CHECK(st == SSPR_STATUS_OK && err == NULL, "flush: %s", msg(err));
@@ -1469,18 +1379,14 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
   flow = begin(&w, "jdoe@example.org");
   st = sspr_send_pin(w.engine, flow, "email", NULL, NULL, &sent, &err);
   CHECK(st == SSPR_STATUS_OK, "send_pin: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   CHECK(sspr_flush_deliveries_async(w.engine, on_flushed, &wt, &err) == SSPR_STATUS_OK, "flush_async: %s", msg(err));
   waiter_wait(&wt);
   CHECK(wt.status == SSPR_STATUS_OK && wt.attempts_left == 1, "flush_async: %d %s", (int)wt.status, wt.message);
   CHECK(sent_count(&w.b) == 2, "after the callback the second PIN is delivered (%d)", sent_count(&w.b));
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
   CHECK(sspr_flush_deliveries(NULL, &err) == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0,
         "NULL engine: %s", msg(err));
   sspr_error_free(err);
@@ -1491,51 +1397,10 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
 /* sspr_flush_audit (blocking and as a callback) calls the C sink's `flush` after the events
  * recorded before it: what a C host whose `record` hands lines to a queue calls at shutdown. A
  * sink that cannot flush is SSPR_STATUS_BACKEND. */
-typedef struct FlushLog {
-  pthread_mutex_t lock;
-  int events;
-  int events_at_flush;
-  int flushes;
-  bool fail;
-  int released;
-} FlushLog;
-
-static bool flush_log_record(void *ctx, const char *event_json) {
-  (void)event_json;
-  FlushLog *log = (FlushLog *)ctx;
-  pthread_mutex_lock(&log->lock);
-  log->events++;
-  pthread_mutex_unlock(&log->lock);
-  return true;
-}
-
-static bool flush_log_flush(void *ctx) {
-  FlushLog *log = (FlushLog *)ctx;
-  pthread_mutex_lock(&log->lock);
-  log->flushes++;
-  log->events_at_flush = log->events;
-  bool ok = !log->fail;
-  pthread_mutex_unlock(&log->lock);
-  return ok;
-}
-
-static void flush_log_release(void *ctx) {
-  FlushLog *log = (FlushLog *)ctx;
-  pthread_mutex_lock(&log->lock);
-  log->released++;
-  pthread_mutex_unlock(&log->lock);
-}
-
 static void test_flush_audit_flushes_the_c_sink(void) {
-  FlushLog log;
-  memset(&log, 0, sizeof log);
-  pthread_mutex_init(&log.lock, NULL);
-  SsprAuditVtable audit;
-  memset(&audit, 0, sizeof audit);
-  audit.ctx = &log;
-  audit.record = flush_log_record;
-  audit.release = flush_log_release;
-  audit.flush = flush_log_flush;
+  AuditLog log;
+  SsprAuditVtable audit = audit_log_open(&log);
+  audit.flush = audit_flush;
   Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0};
   World w;
   world_open_shared(&w, NULL, &shared);
@@ -1549,23 +1414,19 @@ static void test_flush_audit_flushes_the_c_sink(void) {
         log.events_at_flush, log.events);
 
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   CHECK(sspr_flush_audit_async(w.engine, on_flushed, &wt, &err) == SSPR_STATUS_OK, "flush_audit_async: %s", msg(err));
   waiter_wait(&wt);
   CHECK(wt.status == SSPR_STATUS_OK && wt.attempts_left == 1 && log.flushes == 2, "flush_audit_async: %d %s (%d)",
         (int)wt.status, wt.message, log.flushes);
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
 
   pthread_mutex_lock(&log.lock);
   log.fail = true;
   pthread_mutex_unlock(&log.lock);
   st = sspr_flush_audit(w.engine, &err);
   CHECK(st == SSPR_STATUS_BACKEND && err != NULL && log.flushes == 3, "a failed flush: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(sspr_flush_audit(NULL, &err) == SSPR_STATUS_NULL_ARGUMENT && strcmp(sspr_error_field(err), "engine") == 0,
         "NULL engine: %s", msg(err));
   sspr_error_free(err);
@@ -1580,18 +1441,14 @@ static void test_flush_audit_flushes_the_c_sink(void) {
 static void test_metrics_text_counts_an_engine_with_metrics_on(void) {
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   o.policy_json = "{\"min_response_ms\": 0}";
   o.metrics = true;
   SsprEngine *engine = NULL;
   SsprError *err = NULL;
   SsprStatus st = sspr_engine_new(&o, &engine, &err);
   CHECK(st == SSPR_STATUS_OK, "engine_new: %s", msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   SsprChallenge *challenge = NULL;
   st = sspr_begin_reset(engine, "nobody@example.org", NULL, &challenge, &err);
   CHECK(st == SSPR_STATUS_OK, "begin_reset: %s", msg(err));
@@ -1626,23 +1483,19 @@ static void test_change_password_and_password_rules(void) {
   SsprStatus st = sspr_change_password(w.engine, "jdoe@example.org", "Wrong-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
   CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "wrong current password: %d %s", (int)st, msg(err));
   CHECK(strstr(msg(err), "Wrong-Passw0rd-1") == NULL, "the error does not echo the password");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_change_password(w.engine, "nobody@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
   CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Sh0rt!", NULL, &err);
   CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_TOO_SHORT,
         "too short: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
   CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED,
         "a C directory cannot change: %d %s", (int)st, msg(err));
   CHECK(sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_NONE, "no refusal on a backend error");
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   pthread_mutex_lock(&w.b.lock);
   CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
   pthread_mutex_unlock(&w.b.lock);
@@ -1700,16 +1553,14 @@ static void test_configured_password_checks(void) {
         "banned word: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
   CHECK(strstr(msg(err), "Fresh-Meadow-41") == NULL, "the error does not echo the password");
   CHECK(seasons.asked == 0, "the configured check refused first: C's was not asked (%d)", seasons.asked);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Spring-Harvest-77", NULL, &err);
   CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_UNSPECIFIED &&
             strstr(msg(err), "no seasons") != NULL && strstr(msg(err), "Spring-Harvest") == NULL,
         "C's check: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
   CHECK(seasons.asked == 1 && strcmp(seasons.asked_about, "jdoe@example.org/Jane Doe") == 0, "asked %d about %s",
         seasons.asked, seasons.asked_about);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   pthread_mutex_lock(&w.b.lock);
   CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
   pthread_mutex_unlock(&w.b.lock);
@@ -1723,10 +1574,7 @@ static void test_configured_password_checks(void) {
 
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   o.password_checks_json = "{\"banned_words\": \"meadow\"}";
   SsprEngine *engine = NULL;
   st = sspr_engine_new(&o, &engine, &err);
@@ -1846,12 +1694,10 @@ static void test_bot_challenge(void) {
   SsprStatus st = sspr_begin_reset(w.engine, "jdoe@example.org", &ctx, &ch, &err);
   CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strstr(msg(err), "required") != NULL, "no token: %d %s", (int)st,
         msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", "", &ctx, &ch, &err);
   CHECK(st == SSPR_STATUS_CHALLENGE && strstr(msg(err), "required") != NULL, "a blank token: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   const char *logins[] = {"jdoe@example.org", "nobody@example.org"};
   /* Each refusal's message starts with what happened and goes on with what to do
    * ("bot challenge failed: solve the challenge again"). */
@@ -1859,15 +1705,13 @@ static void test_bot_challenge(void) {
     st = sspr_begin_reset_challenged(w.engine, logins[i], "forged-token", &ctx, &ch, &err);
     CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strstr(msg(err), "bot challenge failed") == msg(err),
           "a forged token (%s): %d %s", logins[i], (int)st, msg(err));
-    sspr_error_free(err);
-    err = NULL;
+    error_clear(&err);
   }
   st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", "a b", &ctx, &ch, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "challenge_token") == 0 &&
             strstr(msg(err), "a b") == NULL,
         "a token with a space: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   CHECK(w.b.sent == 0, "nothing was sent (%d)", w.b.sent);
 
   st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, &ch, &err);
@@ -1881,9 +1725,7 @@ static void test_bot_challenge(void) {
   pthread_mutex_unlock(&sv.lock);
 
   Waiter wt;
-  memset(&wt, 0, sizeof wt);
-  pthread_mutex_init(&wt.lock, NULL);
-  pthread_cond_init(&wt.cond, NULL);
+  waiter_init(&wt);
   st = sspr_begin_reset_challenged_async(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, on_begin, &wt, &err);
   waiter_wait(&wt);
   CHECK(st == SSPR_STATUS_OK && wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "async: %s", wt.message);
@@ -1892,8 +1734,7 @@ static void test_bot_challenge(void) {
   waiter_wait(&wt);
   CHECK(wt.status == SSPR_STATUS_CHALLENGE && strstr(wt.message, "bot challenge failed") == wt.message,
         "async forged: %s", wt.message);
-  pthread_mutex_destroy(&wt.lock);
-  pthread_cond_destroy(&wt.cond);
+  waiter_destroy(&wt);
 
   pthread_mutex_lock(&sv.lock);
   sv.down = true;
@@ -1901,26 +1742,21 @@ static void test_bot_challenge(void) {
   st = sspr_begin_reset_challenged(w.engine, "jdoe@example.org", CHALLENGE_GOOD, &ctx, &ch, &err);
   CHECK(st == SSPR_STATUS_CHALLENGE && ch == NULL && strstr(msg(err), "bot challenge unavailable") == msg(err),
         "the provider down fails closed: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   world_close(&w);
   siteverify_stop(&sv);
 
   /* A bad configuration names the field and never quotes the secret. */
   TestBackends b;
   SsprContactStoreVtable store;
-  backends_init(&b);
-  SsprEngineOptions o = backends_options(&b, &store);
-  o.secret_key = KEY;
-  o.secret_key_len = sizeof KEY;
+  SsprEngineOptions o = keyed_options(&b, &store);
   o.bot_challenge_json = "{\"provider\": \"turnstile\", \"secret\": \"0xS3CR3T\", \"timeout_ms\": \"0xS3CR3T\"}";
   SsprEngine *engine = NULL;
   st = sspr_engine_new(&o, &engine, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && engine == NULL && strcmp(sspr_error_field(err), "bot_challenge") == 0 &&
             strstr(msg(err), "S3CR3T") == NULL,
         "a bad bot challenge: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   o.bot_challenge_json = "{\"provider\": \"turnstile\", \"site_key\": \"k\", \"secret\": \"0xS3CR3T\", "
                          "\"verify_url\": \"http://192.0.2.1/siteverify\"}";
   st = sspr_engine_new(&o, &engine, &err);
@@ -1942,8 +1778,7 @@ static void test_registration_coverage(void) {
   SsprEnrollmentReport *report = NULL;
   SsprStatus st = sspr_enrollment_report(w.engine, ADMIN, NULL, 0, NULL, 0, 0, NULL, &report, &err);
   CHECK(st == SSPR_STATUS_OK && report, "report: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   if (report) {
     CHECK(report->counts.users == 2 && report->counts.registered == 1 && report->counts.privileged == 1 &&
               report->counts.stale == 0 && report->users_len == 2 && report->stale_after_days == 30,
@@ -1961,12 +1796,10 @@ static void test_registration_coverage(void) {
   st = sspr_enrollment_report(w.engine, ADMIN, bad_ous, 1, NULL, 0, 0, NULL, &report, &err);
   CHECK(st == SSPR_STATUS_INVALID_INPUT && report == NULL && strcmp(sspr_error_field(err), "ous") == 0,
         "bad ous: %d %s", (int)st, msg(err));
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   st = sspr_enrollment_report(w.engine, NULL, NULL, 0, NULL, 0, 0, NULL, &report, &err);
   CHECK(st == SSPR_STATUS_NOT_ALLOWED, "a user: %d", (int)st);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   /* Thirty days on, Jane's contacts are stale: one reminder, to her directory mailbox. */
   sspr_clock_advance(w.clock, 30 * 86400);
@@ -1978,8 +1811,7 @@ static void test_registration_coverage(void) {
   CHECK(st == SSPR_STATUS_OK && run && run->reminded_len == 1 && strcmp(run->reminded[0], "jdoe@example.org") == 0,
         "reminders: %d %s", (int)st, msg(err));
   sspr_reminder_run_free(run);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
   wait_sent(&w, sent + 1, NULL);
   pthread_mutex_lock(&w.b.lock);
   CHECK(strcmp(w.b.last_to, "jdoe@example.org") == 0 && w.b.last_kind == SSPR_MESSAGE_KIND_REGISTRATION_REMINDER,
@@ -1989,8 +1821,7 @@ static void test_registration_coverage(void) {
   st = sspr_send_registration_reminders(w.engine, ADMIN, NULL, 0, NULL, 0, 0, NULL, &run, &err);
   CHECK(st == SSPR_STATUS_OK && run && run->reminded_len == 0 && run->already_reminded == 1, "again: %d", (int)st);
   sspr_reminder_run_free(run);
-  sspr_error_free(err);
-  err = NULL;
+  error_clear(&err);
 
   SsprContacts *contacts = NULL;
   st = sspr_contacts(w.engine, "jdoe@example.org", &contacts, &err);
@@ -2035,16 +1866,13 @@ int main(void) {
     World w;
     world_open(&w, NULL);
     Waiter wt;
-    memset(&wt, 0, sizeof wt);
-    pthread_mutex_init(&wt.lock, NULL);
-    pthread_cond_init(&wt.cond, NULL);
+    waiter_init(&wt);
     CHECK(sspr_begin_reset_async(w.engine, "jdoe@example.org", NULL, on_begin_then_shutdown, &wt, NULL) ==
               SSPR_STATUS_OK,
           "async");
     waiter_wait(&wt);
     CHECK(wt.status == SSPR_STATUS_OK && strlen(wt.flow) == 32, "after a restart: %s", wt.message);
-    pthread_mutex_destroy(&wt.lock);
-    pthread_cond_destroy(&wt.cond);
+    waiter_destroy(&wt);
     world_close(&w);
   }
   sspr_shutdown(); /* nothing left running for valgrind */

@@ -765,18 +765,10 @@ class Hook(s.EventHook):
             raise s.BackendFailure.Unavailable("the session service is down")
 
 
-class ListAudit(s.AuditSink):
-    def __init__(self):
-        self.events = []
-
-    def record(self, event_json):
-        self.events.append(json.loads(event_json))
-
-
 async def test_event_hooks():
     """Event hooks: each hears the events it names with the audit event (no secret); a raising
     hook does not break the reset and is audited as hook_failed; admins get one alert."""
-    directory, notifier, clock, audit = Directory(), Notifier(), s.ManualClock(START), ListAudit()
+    directory, notifier, clock, audit = Directory(), Notifier(), s.ManualClock(START), Audit()
     told, failing = Hook([s.HookEvent.RESET_COMPLETED, s.HookEvent.CONTACTS_CHANGED]), Hook(
         [s.HookEvent.RESET_COMPLETED], fail=True)
     policy = '{"min_response_ms": 0, "admin_alert_addresses": ["secops@example.org"]}'

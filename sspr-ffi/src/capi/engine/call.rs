@@ -52,9 +52,10 @@ pub(crate) trait Output: Send + 'static {
     unsafe fn free_raw(ptr: *mut c_void);
 }
 
-/// A result handed out as a boxed C struct, freed by its public `*_free`.
+/// Results handed out as boxed C structs: each core type, its C struct (made by the struct's
+/// `new`) and the public `*_free` that frees it.
 macro_rules! boxed_output {
-    ($rust:ty, $c:ty, $make:expr, $free:path) => {
+    ($($rust:ty => $c:ident, $free:ident;)+) => {$(
         impl Output for $rust {
             type Out = *mut *mut $c;
             fn is_null(out: Self::Out) -> bool {
@@ -62,48 +63,35 @@ macro_rules! boxed_output {
             }
             unsafe fn write(self, out: Self::Out) {
                 // SAFETY: writable, per the trait's contract.
-                unsafe { out.write(Box::into_raw(Box::new($make(self)))) };
+                unsafe { out.write(Box::into_raw(Box::new($c::new(self)))) };
             }
             fn into_raw(self) -> *mut c_void {
-                Box::into_raw(Box::new($make(self))).cast::<c_void>()
+                Box::into_raw(Box::new($c::new(self))).cast::<c_void>()
             }
             unsafe fn free_raw(ptr: *mut c_void) {
                 // SAFETY: made by `into_raw` above, per the trait's contract.
-                unsafe { $free(ptr.cast::<$c>()) }
+                unsafe { super::super::$free(ptr.cast::<$c>()) }
             }
         }
-    };
+    )+};
 }
 
-boxed_output!(sspr_core::ResetChallenge, SsprChallenge, SsprChallenge::new, super::super::sspr_challenge_free);
-boxed_output!(sspr_core::Verified, SsprVerified, SsprVerified::new, super::super::sspr_verified_free);
-boxed_output!(sspr_core::ResetOutcome, SsprResetOutcome, SsprResetOutcome::new, super::super::sspr_reset_outcome_free);
-boxed_output!(sspr_core::ContactProof, SsprContactProof, SsprContactProof::new, super::super::sspr_contact_proof_free);
-boxed_output!(sspr_core::RecoveryCode, SsprRecoveryCode, SsprRecoveryCode::new, super::super::sspr_recovery_code_free);
-boxed_output!(sspr_core::RecoverySent, SsprRecoverySent, SsprRecoverySent::new, super::super::sspr_recovery_sent_free);
-boxed_output!(sspr_core::Recovered, SsprRecovered, SsprRecovered::new, super::super::sspr_recovered_free);
-boxed_output!(sspr_core::Contacts, SsprContacts, SsprContacts::new, super::super::sspr_contacts_free);
-boxed_output!(
-    sspr_core::EnrollmentReport,
-    SsprEnrollmentReport,
-    SsprEnrollmentReport::new,
-    super::super::sspr_enrollment_report_free
-);
-boxed_output!(sspr_core::ReminderRun, SsprReminderRun, SsprReminderRun::new, super::super::sspr_reminder_run_free);
-boxed_output!(sspr_core::UserStatus, SsprUserStatus, SsprUserStatus::new, super::super::sspr_user_status_free);
-boxed_output!(sspr_core::SignedIn, SsprSignedIn, SsprSignedIn::new, super::super::sspr_signed_in_free);
-boxed_output!(
-    sspr_core::PasswordRules,
-    SsprPasswordRules,
-    SsprPasswordRules::new,
-    super::super::sspr_password_rules_free
-);
-boxed_output!(
-    Vec<sspr_core::UserStatus>,
-    SsprUserStatusList,
-    SsprUserStatusList::new,
-    super::super::sspr_user_status_list_free
-);
+boxed_output! {
+    sspr_core::ResetChallenge => SsprChallenge, sspr_challenge_free;
+    sspr_core::Verified => SsprVerified, sspr_verified_free;
+    sspr_core::ResetOutcome => SsprResetOutcome, sspr_reset_outcome_free;
+    sspr_core::ContactProof => SsprContactProof, sspr_contact_proof_free;
+    sspr_core::RecoveryCode => SsprRecoveryCode, sspr_recovery_code_free;
+    sspr_core::RecoverySent => SsprRecoverySent, sspr_recovery_sent_free;
+    sspr_core::Recovered => SsprRecovered, sspr_recovered_free;
+    sspr_core::Contacts => SsprContacts, sspr_contacts_free;
+    sspr_core::EnrollmentReport => SsprEnrollmentReport, sspr_enrollment_report_free;
+    sspr_core::ReminderRun => SsprReminderRun, sspr_reminder_run_free;
+    sspr_core::UserStatus => SsprUserStatus, sspr_user_status_free;
+    sspr_core::SignedIn => SsprSignedIn, sspr_signed_in_free;
+    sspr_core::PasswordRules => SsprPasswordRules, sspr_password_rules_free;
+    Vec<sspr_core::UserStatus> => SsprUserStatusList, sspr_user_status_list_free;
+}
 
 /// `SsprPinSent` is plain values: the blocking call fills the caller's struct.
 impl Output for sspr_core::PinSent {

@@ -53,7 +53,38 @@ unsafe fn filter_arg(
     })
 }
 
-entry_points! {
+/// An administrator's operation over the users of a filter: the C arguments (`admin_id`, the
+/// filter's parts as [`filter_arg`] reads them, `ctx`) and how they are read are the same for
+/// each; only the engine's method and the result differ.
+macro_rules! filter_entry_points {
+    (
+        $(#[doc = $doc:literal])*
+        fn $blocking:ident / $callback_call:ident -> $out:ty => $method:ident;
+        result: $result:literal;
+    ) => {
+        entry_points! {
+            $(#[doc = $doc])*
+            fn $blocking / $callback_call(
+                engine: *const SsprEngine,
+                admin_id: *const c_char,
+                ous: *const *const c_char,
+                ous_len: usize,
+                groups: *const *const c_char,
+                groups_len: usize,
+                stale_after_days: u32,
+                ctx: *const SsprRequestContext,
+            ) -> *mut *mut $out {
+                let (sspr, actor) = (arg::engine(engine)?, arg::actor(admin_id)?);
+                let filter = filter_arg(ous, ous_len, groups, groups_len, stale_after_days)?;
+                let ctx = arg::context(ctx)?;
+                Ok(op(async move { sspr.$method(&actor, &filter, &ctx).await }))
+            }
+            result: $result;
+        }
+    };
+}
+
+filter_entry_points! {
     /// Who has registered for self-service reset among the users inside one of the `ous_len`
     /// OUs `ous` (if any) and in one of the `groups_len` groups `groups` (if any): counts and
     /// one entry per user, contacts masked. `stale_after_days` is the age from which contacts
@@ -66,25 +97,11 @@ entry_points! {
     /// # Safety
     /// As `sspr_begin_reset`; `ous` and `groups` point to that many strings (or are NULL with
     /// a length of 0).
-    fn sspr_enrollment_report / sspr_enrollment_report_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        ous: *const *const c_char,
-        ous_len: usize,
-        groups: *const *const c_char,
-        groups_len: usize,
-        stale_after_days: u32,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprEnrollmentReport {
-        let (sspr, actor) = (arg::engine(engine)?, arg::actor(admin_id)?);
-        let filter = filter_arg(ous, ous_len, groups, groups_len, stale_after_days)?;
-        let ctx = arg::context(ctx)?;
-        Ok(op(async move { sspr.enrollment_report(&actor, &filter, &ctx).await }))
-    }
+    fn sspr_enrollment_report / sspr_enrollment_report_async -> SsprEnrollmentReport => enrollment_report;
     result: "a `const SsprEnrollmentReport *`";
 }
 
-entry_points! {
+filter_entry_points! {
     /// Mail a reminder (the policy's `registration_url`) to the directory mailbox of each
     /// enabled user of the filter (as `sspr_enrollment_report`) without contacts or with stale
     /// ones; a user is reminded at most once per `reminder_interval_days` however often this
@@ -94,21 +111,8 @@ entry_points! {
     ///
     /// # Safety
     /// As `sspr_enrollment_report`.
-    fn sspr_send_registration_reminders / sspr_send_registration_reminders_async(
-        engine: *const SsprEngine,
-        admin_id: *const c_char,
-        ous: *const *const c_char,
-        ous_len: usize,
-        groups: *const *const c_char,
-        groups_len: usize,
-        stale_after_days: u32,
-        ctx: *const SsprRequestContext,
-    ) -> *mut *mut SsprReminderRun {
-        let (sspr, actor) = (arg::engine(engine)?, arg::actor(admin_id)?);
-        let filter = filter_arg(ous, ous_len, groups, groups_len, stale_after_days)?;
-        let ctx = arg::context(ctx)?;
-        Ok(op(async move { sspr.send_registration_reminders(&actor, &filter, &ctx).await }))
-    }
+    fn sspr_send_registration_reminders / sspr_send_registration_reminders_async -> SsprReminderRun
+        => send_registration_reminders;
     result: "a `const SsprReminderRun *`";
 }
 
