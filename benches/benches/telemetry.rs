@@ -83,7 +83,8 @@ static GLOBAL: Counting = Counting;
 
 /// The variants, in the order each round runs them:
 /// - `off`: no `metrics` recorder and no `tracing` subscriber (every span disabled);
-/// - `metrics`: a Prometheus recorder, as the portal's `metrics_listen` installs;
+/// - `metrics`: a Prometheus recorder, the process's global one, as the portal's `metrics_listen`
+///   installs it (the other variants hide it behind a local no-op recorder);
 /// - `registry_info` / `registry_debug`: the spans kept by a bare registry, no exporter: the
 ///   engine-call and delivery spans (INFO) / with the backend spans (DEBUG);
 /// - `otlp_layer_defaults`: the OTLP pipeline as first built (`tracing-opentelemetry`'s
@@ -221,35 +222,44 @@ impl Bench {
     }
 }
 
+/// Install the process's global metrics recorder (a Prometheus one, as the portal's).
+fn install_recorder() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    sspr_core::telemetry::set_global_recorder(recorder).expect("the first recorder of the process");
+}
+
+/// Run `f` with the no-op recorder in effect on this thread, hiding the global one.
+fn without_metrics<T>(f: impl FnOnce() -> T) -> T {
+    metrics::with_local_recorder(&metrics::NoopRecorder, f)
+}
+
 /// One variant's `flows` flows: (µs per flow, allocations per flow).
-fn run_variant(
-    bench: &mut Bench,
-    variant: &str,
-    flows: usize,
-    recorder: &metrics_exporter_prometheus::PrometheusRecorder,
-) -> (f64, f64) {
+///
+/// The metrics recorder is the process's global one ([`install_recorder`]), installed as the
+/// portal and the bindings install theirs, so the engine keeps each series' handle; every
+/// variant but `metrics` and `both` runs with a local no-op recorder in effect instead (what
+/// the engine does with no recorder installed: register on the no-op one, which costs nothing).
+fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
     let mut provider = None;
     let took = match variant {
-        "off" => bench.run(flows),
-        "metrics" => metrics::with_local_recorder(recorder, || bench.run(flows)),
+        "off" => without_metrics(|| bench.run(flows)),
+        "metrics" => bench.run(flows),
         "registry_info" | "registry_debug" => {
             let level = if variant == "registry_info" { Level::INFO } else { Level::DEBUG };
             let registry = tracing_subscriber::registry()
                 .with(tracing_subscriber::filter::Targets::new().with_target("sspr_core", level));
-            tracing::subscriber::with_default(registry, || bench.run(flows))
+            tracing::subscriber::with_default(registry, || without_metrics(|| bench.run(flows)))
         }
         "both" => {
             let (p, subscriber) = otlp(Level::DEBUG, None);
             provider = Some(p);
-            tracing::subscriber::with_default(subscriber, || {
-                metrics::with_local_recorder(recorder, || bench.run(flows))
-            })
+            tracing::subscriber::with_default(subscriber, || bench.run(flows))
         }
         "otlp_layer_defaults" => {
             let (p, subscriber) = otlp_layer_defaults();
             provider = Some(p);
-            tracing::subscriber::with_default(subscriber, || bench.run(flows))
+            tracing::subscriber::with_default(subscriber, || without_metrics(|| bench.run(flows)))
         }
         otlp_variant => {
             let (level, ratio) = match otlp_variant {
@@ -261,7 +271,7 @@ fn run_variant(
             };
             let (p, subscriber) = otlp(level, ratio);
             provider = Some(p);
-            tracing::subscriber::with_default(subscriber, || bench.run(flows))
+            tracing::subscriber::with_default(subscriber, || without_metrics(|| bench.run(flows)))
         }
     };
     let allocated = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
@@ -308,10 +318,9 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// Run `rounds` rounds of every variant on `bench` and print the table.
 fn table(name: &str, bench: &mut Bench, rounds: usize, flows: usize) {
-    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     // Warm-up: every variant once, a tenth of a round.
     for variant in VARIANTS {
-        run_variant(bench, variant, flows.div_ceil(10), &recorder);
+        run_variant(bench, variant, flows.div_ceil(10));
     }
     /// One variant's figures, a value per round.
     #[derive(Default, Clone)]
@@ -324,7 +333,7 @@ fn table(name: &str, bench: &mut Bench, rounds: usize, flows: usize) {
     for round in 0..rounds {
         let mut off = f64::NAN;
         for (variant, figures) in VARIANTS.iter().zip(figures.iter_mut()) {
-            let (us, allocations) = run_variant(bench, variant, flows, &recorder);
+            let (us, allocations) = run_variant(bench, variant, flows);
             if *variant == "off" {
                 off = us;
             }
@@ -358,10 +367,12 @@ fn main() {
         let variant = args.get(at + 1).expect("--only VARIANT FLOWS [sqlite]");
         assert!(VARIANTS.contains(&variant.as_str()), "variants: {VARIANTS:?}");
         let flows = args.get(at + 2).and_then(|n| n.parse().ok()).expect("--only VARIANT FLOWS [sqlite]");
-        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        if matches!(variant.as_str(), "metrics" | "both") {
+            install_recorder();
+        }
         let path = std::env::temp_dir().join(format!("sspr-bench-telemetry-{}.sqlite", std::process::id()));
         let mut bench = if args.iter().any(|a| a == "sqlite") { Bench::sqlite(&path) } else { Bench::memory() };
-        let (us, allocations) = run_variant(&mut bench, variant, flows, &recorder);
+        let (us, allocations) = run_variant(&mut bench, variant, flows);
         println!("{variant}: {flows} flows, {us:.1} µs and {allocations:.1} allocations per flow");
         drop(bench);
         for suffix in ["", "-wal", "-shm"] {
@@ -374,6 +385,7 @@ fn main() {
     let rounds = numbers.first().copied().unwrap_or(7);
     let flows = numbers.get(1).copied().unwrap_or(2_000);
     let sqlite_flows = numbers.get(2).copied().unwrap_or(200);
+    install_recorder();
 
     table("in-memory", &mut Bench::memory(), rounds, flows);
 

@@ -5,14 +5,15 @@
 #
 #   scripts/bench/telemetry-instructions.sh [memory|sqlite] [low] [high]
 #
-# Each variant runs twice, `low` and `high` flows (default 20 and 120 in memory, 10 and 60 on
-# SQLite); (Ir(high) - Ir(low)) / (high - low) leaves the set-up out. SSPR_TELEMETRY_BENCH names
+# Each variant runs twice, `low` and `high` flows (default 100 and 600 in memory, 10 and 60 on
+# SQLite); (Ir(high) - Ir(low)) / (high - low) leaves the set-up out. In memory 20 and 120 flows
+# spread one run's ratio by about ±0.3, 100 and 600 by about ±0.02 (BENCHMARKS.md section 11). SSPR_TELEMETRY_BENCH names
 # an already built benchmark executable instead of building it. Every thread counts: the
 # batch span processor's export and the SQLite store's thread are work the flow causes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 store=${1:-memory}
-if [ "$store" = sqlite ]; then low=${2:-10}; high=${3:-60}; extra=sqlite; else low=${2:-20}; high=${3:-120}; extra=; fi
+if [ "$store" = sqlite ]; then low=${2:-10}; high=${3:-60}; extra=sqlite; else low=${2:-100}; high=${3:-600}; extra=; fi
 bench=${SSPR_TELEMETRY_BENCH:-}
 [ -n "$bench" ] || bench=$(cargo bench -p sspr-benches --bench telemetry --no-run --message-format=json 2>/dev/null \
   | sed -n 's/.*"executable":"\([^"]*telemetry[^"]*\)".*/\1/p' | tail -1)

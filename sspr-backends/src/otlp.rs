@@ -3,8 +3,9 @@
 //! through `sspr_bind::traces`).
 //!
 //! The engine opens a span per call (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome`
-//! and `sspr.flow`, the flow's keyed reference; level INFO) and a child `sspr.backend` span per
-//! backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This module turns them into
+//! and `sspr.flow`, the flow's keyed reference; level INFO), a child `sspr.delivery` span for a
+//! PIN's delivery (INFO) and for other work handed off the request path (DEBUG), and a child
+//! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This module turns them into
 //! OpenTelemetry spans (`tracing-opentelemetry`) and sends them in batches to a collector
 //! (`opentelemetry-otlp`, from a thread of its own: a slow collector never slows a reset).
 //! Only the engine's spans (target `sspr_core`) are exported: their fields are closed sets and
@@ -59,7 +60,7 @@ pub struct Tracing {
 }
 
 impl Default for Tracing {
-    /// Every trace, one span per engine call and per delivery, service `sspr`.
+    /// Every trace, one span per engine call and per PIN delivery, service `sspr`.
     fn default() -> Self {
         Self { sample_ratio: None, backend_spans: false, service_name: "sspr".to_owned() }
     }
@@ -67,7 +68,8 @@ impl Default for Tracing {
 
 impl Tracing {
     /// The level the engine's spans are exported from: DEBUG with the backend spans, else
-    /// INFO (one span per engine call and per delivery).
+    /// INFO (one span per engine call and per PIN delivery; the other work handed off the
+    /// request path is in DEBUG `sspr.delivery` spans, with the backend calls it holds).
     pub fn level(&self) -> tracing::Level {
         if self.backend_spans { tracing::Level::DEBUG } else { tracing::Level::INFO }
     }

@@ -37,7 +37,8 @@ pub fn collect() -> Result<(), Error> {
         .get_or_init(|| {
             let recorder = recorder().map_err(|e| e.to_string())?;
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
+            sspr_core::telemetry::set_global_recorder(recorder)
+                .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
             Ok(handle)
         })
         .as_ref()

@@ -9,11 +9,21 @@
 //! none installed every call here is a no-op), and engine features added later are counted
 //! as soon as they record their events.
 //!
+//! A host installs its recorder with [`set_global_recorder`] (the portal and the Python and
+//! Node bindings do): the engine then registers each series on it once and keeps the handle,
+//! instead of looking the series up in the recorder on every count (about 35 lookups a flow,
+//! once the largest part of what metrics cost a flow; BENCHMARKS.md section 11). A recorder
+//! installed later than the engine was built is found all the same, and a recorder local to a
+//! thread (`metrics::with_local_recorder`, tests) is registered on per count, so its counts
+//! are its own: a kept handle belongs to the global recorder, which is never replaced.
+//!
 //! Labels are only the engine's own closed sets (channel, mode, decoy reason, the limit's
 //! name, the event kind and outcome). Never a login, address, IP, user id or flow reference:
 //! those would leak identifiers into the scrape and make every user a new series.
 
-use metrics::{Key, Level, Metadata, counter};
+use std::sync::OnceLock;
+
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SetRecorderError, counter};
 use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditKind, Outcome};
@@ -74,76 +84,216 @@ pub const SECONDS_BUCKETS: [f64; 14] =
 /// What the facade's macros give a series recorded from this module.
 static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
 
-/// The key of one engine call's series, `ENGINE_CALL_SECONDS{operation}`, made once (a
-/// `static`) where the call is instrumented: a key whose labels are built per call allocates
-/// them on every call, even with no recorder installed.
+/// The process's global recorder as [`set_global_recorder`] saw it installed: its address and
+/// size. Set once, never changed (a global recorder is leaked by `metrics` and cannot be
+/// replaced), so a handle registered on it stays valid for the life of the process.
+static GLOBAL: OnceLock<(usize, usize)> = OnceLock::new();
+
+/// A recorder's identity: the address and size of the value behind the reference.
+fn identity(recorder: &dyn Recorder) -> (usize, usize) {
+    ((recorder as *const dyn Recorder).cast::<()>().addr(), std::mem::size_of_val(recorder))
+}
+
+/// Whether `recorder` is the global recorder [`set_global_recorder`] installed. A local
+/// recorder (`metrics::with_local_recorder`, a test's) is never the global one: the global
+/// value is leaked and never freed, so no other value of its size can live at its address.
+fn is_global(recorder: &dyn Recorder) -> bool {
+    GLOBAL.get().is_some_and(|global| *global == identity(recorder))
+}
+
+/// Install `recorder` as the process's global `metrics` recorder, as
+/// [`metrics::set_global_recorder`] does, and let the engine keep the handles it registers on
+/// it: each series is then looked up in the recorder once, not on every count (about 35 times
+/// a flow). A recorder installed with `metrics::set_global_recorder` directly counts the same
+/// series, but the engine looks each up on every call, as it does for a local recorder.
+///
+/// Handles are kept for this recorder only: while a local recorder is in effect on a thread
+/// (`metrics::with_local_recorder`), the engine registers on it per call, so its counts land
+/// in it and never in a handle kept from another recorder.
+///
+/// # Errors
+/// The recorder back if a global recorder was already installed.
+pub fn set_global_recorder<R: Recorder + Sync + 'static>(recorder: R) -> Result<(), SetRecorderError<R>> {
+    let before = metrics::with_recorder(identity);
+    metrics::set_global_recorder(recorder)?;
+    let after = metrics::with_recorder(identity);
+    // The recorder in effect changed, so it is the new global one. If it did not, a local
+    // recorder hides the global one on this thread and nothing is learned: the engine's
+    // handles stay uncached, which is slower, never wrong. A zero-sized recorder has no
+    // address of its own (a local one of the same type could share it): not cached either.
+    if after != before && after.1 != 0 {
+        let _ = GLOBAL.set(after);
+    }
+    Ok(())
+}
+
+/// A histogram series of fixed labels, defined once per call site ([`engine_call_key!`],
+/// [`backend_call_key!`]): its key, and its handle on the global recorder once registered.
+pub(crate) struct Timed {
+    key: Key,
+    handle: OnceLock<Histogram>,
+}
+
+impl Timed {
+    /// The series `key`, no handle yet.
+    pub(crate) const fn new(key: Key) -> Self {
+        Self { key, handle: OnceLock::new() }
+    }
+
+    /// Record `seconds` in the recorder in effect: through the kept handle when that is the
+    /// global recorder, registered afresh otherwise.
+    pub(crate) fn record(&self, seconds: f64) {
+        metrics::with_recorder(|recorder| {
+            if is_global(recorder) {
+                self.handle.get_or_init(|| recorder.register_histogram(&self.key, &METADATA)).record(seconds);
+            } else {
+                recorder.register_histogram(&self.key, &METADATA).record(seconds);
+            }
+        });
+    }
+}
+
+/// Label sets a [`Counted`] series keeps handles for; the engine's sets are closed and small
+/// (a series is counted with a few label values each), and one beyond them is looked up per
+/// count as before.
+const KEPT: usize = 16;
+
+/// A counter series with `N` label names whose values are `&'static str`s from closed sets, and
+/// the handles on the global recorder of the label values seen so far (one slot per set of
+/// values, filled once; reading is one atomic load per slot, no lock).
+struct Counted<const N: usize> {
+    name: &'static str,
+    labels: [&'static str; N],
+    kept: [OnceLock<([&'static str; N], Counter)>; KEPT],
+}
+
+impl<const N: usize> Counted<N> {
+    /// The series `name` with the label names `labels`.
+    const fn new(name: &'static str, labels: [&'static str; N]) -> Self {
+        Self { name, labels, kept: [const { OnceLock::new() }; KEPT] }
+    }
+
+    /// The key of the series with the label values `values`.
+    fn key(&self, values: [&'static str; N]) -> Key {
+        let labels: Vec<Label> =
+            self.labels.iter().zip(values).map(|(name, value)| Label::from_static_parts(name, value)).collect();
+        Key::from_parts(self.name, labels)
+    }
+
+    /// Add one to the series with the label values `values` in the recorder in effect.
+    fn increment(&self, values: [&'static str; N]) {
+        metrics::with_recorder(|recorder| {
+            if is_global(recorder) {
+                for slot in &self.kept {
+                    match slot.get() {
+                        Some((kept, counter)) if *kept == values => {
+                            counter.increment(1);
+                            return;
+                        }
+                        Some(_) => {}
+                        None => {
+                            let counter = recorder.register_counter(&self.key(values), &METADATA);
+                            counter.increment(1);
+                            // Another thread may fill this slot first (its own values): this
+                            // count went in through the handle just made, the same series.
+                            let _ = slot.set((values, counter));
+                            return;
+                        }
+                    }
+                }
+            }
+            recorder.register_counter(&self.key(values), &METADATA).increment(1);
+        });
+    }
+}
+
+/// The series of one engine call, `ENGINE_CALL_SECONDS{operation}`, made once (a `static`)
+/// where the call is instrumented: a key whose labels are built per call allocates them on
+/// every call, even with no recorder installed, and its handle is kept ([`Timed`]).
 macro_rules! engine_call_key {
     ($operation:expr) => {{
         static LABELS: [::metrics::Label; 1] = [::metrics::Label::from_static_parts("operation", $operation)];
-        static KEY: ::metrics::Key = ::metrics::Key::from_static_parts($crate::telemetry::ENGINE_CALL_SECONDS, &LABELS);
-        &KEY
+        static SERIES: $crate::telemetry::Timed = $crate::telemetry::Timed::new(::metrics::Key::from_static_parts(
+            $crate::telemetry::ENGINE_CALL_SECONDS,
+            &LABELS,
+        ));
+        &SERIES
     }};
 }
 pub(crate) use engine_call_key;
 
-/// The key of one backend call's series, `BACKEND_CALL_SECONDS{backend,operation}`, made once
-/// per call site as [`engine_call_key!`].
+/// The series of one backend call, `BACKEND_CALL_SECONDS{backend,operation}`, made once per
+/// call site as [`engine_call_key!`].
 macro_rules! backend_call_key {
     ($backend:expr, $operation:expr) => {{
         static LABELS: [::metrics::Label; 2] = [
             ::metrics::Label::from_static_parts("backend", $backend),
             ::metrics::Label::from_static_parts("operation", $operation),
         ];
-        static KEY: ::metrics::Key =
-            ::metrics::Key::from_static_parts($crate::telemetry::BACKEND_CALL_SECONDS, &LABELS);
-        &KEY
+        static SERIES: $crate::telemetry::Timed = $crate::telemetry::Timed::new(::metrics::Key::from_static_parts(
+            $crate::telemetry::BACKEND_CALL_SECONDS,
+            &LABELS,
+        ));
+        &SERIES
     }};
 }
 pub(crate) use backend_call_key;
 
-/// Record one engine call's duration under its [`engine_call_key!`].
-pub(crate) fn engine_call(key: &'static Key, seconds: f64) {
-    metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA)).record(seconds);
+/// Record one engine call's duration in its [`engine_call_key!`] series.
+pub(crate) fn engine_call(series: &Timed, seconds: f64) {
+    series.record(seconds);
 }
 
-/// Record one backend call's duration under its [`backend_call_key!`].
-pub(crate) fn backend_call(key: &'static Key, seconds: f64) {
-    metrics::with_recorder(|recorder| recorder.register_histogram(key, &METADATA)).record(seconds);
+/// Record one backend call's duration in its [`backend_call_key!`] series.
+pub(crate) fn backend_call(series: &Timed, seconds: f64) {
+    series.record(seconds);
 }
+
+// The counter series `count` adds to, each with the handles it keeps ([`Counted`]).
+static EVENTS_SERIES: Counted<2> = Counted::new(EVENTS, ["kind", "outcome"]);
+static BEGINS_SERIES: Counted<2> = Counted::new(BEGINS, ["result", "decoy_reason"]);
+static PINS_SENT_SERIES: Counted<2> = Counted::new(PINS_SENT, ["channel", "result"]);
+static VERIFICATIONS_SERIES: Counted<1> = Counted::new(VERIFICATIONS, ["outcome"]);
+static COMPLETIONS_SERIES: Counted<2> = Counted::new(COMPLETIONS, ["mode", "outcome"]);
+static BLOCKS_SERIES: Counted<0> = Counted::new(BLOCKS, []);
+static SIGN_INS_SERIES: Counted<1> = Counted::new(SIGN_INS, ["outcome"]);
+static CONTACT_CHANGES_SERIES: Counted<0> = Counted::new(CONTACT_CHANGES, []);
+static FAILURE_ALARMS_SERIES: Counted<0> = Counted::new(FAILURE_ALARMS, []);
+static DELIVERIES_FAILED_SERIES: Counted<2> = Counted::new(DELIVERIES_FAILED, ["channel", "kind"]);
 
 /// Count `event` in the series it belongs to.
 pub(crate) fn count(event: &AuditEvent) {
     // Every label value is a `&'static str`: a label built from one is not copied.
     let kind = name_of(&event.kind);
     let outcome = outcome_name(&event.outcome);
-    counter!(EVENTS, "kind" => kind, "outcome" => outcome).increment(1);
+    EVENTS_SERIES.increment([kind, outcome]);
     let channel = event.channel.map_or("none", |c| c.as_str());
     match (event.kind, &event.outcome) {
         (AuditKind::ResetRequested, Outcome::Decoy { reason }) => {
-            counter!(BEGINS, "result" => "decoy", "decoy_reason" => name_of(reason)).increment(1);
+            BEGINS_SERIES.increment(["decoy", name_of(reason)]);
         }
         (AuditKind::ResetRequested, other) => {
             let result = if matches!(other, Outcome::Success) { "real" } else { outcome };
-            counter!(BEGINS, "result" => result, "decoy_reason" => "none").increment(1);
+            BEGINS_SERIES.increment([result, "none"]);
         }
         (AuditKind::PinSent, Outcome::Success) => {
-            counter!(PINS_SENT, "channel" => channel, "result" => "real").increment(1);
+            PINS_SENT_SERIES.increment([channel, "real"]);
         }
         (AuditKind::PinSent, Outcome::Decoy { .. }) => {
-            counter!(PINS_SENT, "channel" => channel, "result" => "decoy").increment(1);
+            PINS_SENT_SERIES.increment([channel, "decoy"]);
         }
-        (AuditKind::PinVerified, _) => counter!(VERIFICATIONS, "outcome" => "verified").increment(1),
-        (AuditKind::PinFailed, _) => counter!(VERIFICATIONS, "outcome" => "wrong_pin").increment(1),
-        (AuditKind::PinVoided, _) => counter!(VERIFICATIONS, "outcome" => "voided").increment(1),
+        (AuditKind::PinVerified, _) => VERIFICATIONS_SERIES.increment(["verified"]),
+        (AuditKind::PinFailed, _) => VERIFICATIONS_SERIES.increment(["wrong_pin"]),
+        (AuditKind::PinVoided, _) => VERIFICATIONS_SERIES.increment(["voided"]),
         (AuditKind::ResetCompleted | AuditKind::ResetFailed, _) => {
             let mode = event.mode.as_ref().map_or("none", name_of);
             let result = if event.kind == AuditKind::ResetCompleted { "success" } else { "failed" };
-            counter!(COMPLETIONS, "mode" => mode, "outcome" => result).increment(1);
+            COMPLETIONS_SERIES.increment([mode, result]);
         }
-        (AuditKind::Blocked, _) => counter!(BLOCKS).increment(1),
-        (AuditKind::SignIn, _) => counter!(SIGN_INS, "outcome" => outcome).increment(1),
-        (AuditKind::ContactsChanged, Outcome::Success) => counter!(CONTACT_CHANGES).increment(1),
-        (AuditKind::FailureAlarm, _) => counter!(FAILURE_ALARMS).increment(1),
+        (AuditKind::Blocked, _) => BLOCKS_SERIES.increment([]),
+        (AuditKind::SignIn, _) => SIGN_INS_SERIES.increment([outcome]),
+        (AuditKind::ContactsChanged, Outcome::Success) => CONTACT_CHANGES_SERIES.increment([]),
+        (AuditKind::FailureAlarm, _) => FAILURE_ALARMS_SERIES.increment([]),
         _ => {}
     }
     if let Outcome::Limited { limit } = &event.outcome {
@@ -158,7 +308,7 @@ pub(crate) fn count(event: &AuditEvent) {
         && (matches!(event.kind, AuditKind::PinSent | AuditKind::ContactProofSent | AuditKind::ReminderSent)
             || event.destination.is_some())
     {
-        counter!(DELIVERIES_FAILED, "channel" => channel, "kind" => kind).increment(1);
+        DELIVERIES_FAILED_SERIES.increment([channel, kind]);
     }
 }
 

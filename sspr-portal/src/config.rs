@@ -51,7 +51,7 @@ pub struct Config {
     pub otlp_sample_ratio: Option<f64>,
     /// With `otlp_endpoint`: export a child span per backend call (directory, store,
     /// notifier, audit sink; the engine's DEBUG-level spans) under each engine call's span.
-    /// Default false: one span per engine call (and per delivery) only, which keeps the
+    /// Default false: one span per engine call (and per PIN delivery) only, which keeps the
     /// export near the 10% overhead goal where the backend spans cost 1.4-1.6x a flow's
     /// instructions (BENCHMARKS.md section 11); each backend call's latency is in the
     /// `sspr_backend_call_seconds` histograms anyway. Turn it on to see them in a trace.

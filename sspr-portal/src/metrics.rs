@@ -19,7 +19,7 @@ use sspr_core::{Error, Result};
 pub fn install() -> Result<PrometheusHandle> {
     let recorder = sspr_bind::metrics::recorder()?;
     let handle = recorder.handle();
-    metrics::set_global_recorder(recorder)
+    sspr_core::telemetry::set_global_recorder(recorder)
         .map_err(|e| Error::Config(format!("cannot install the metrics recorder: {e}")))?;
     Ok(handle)
 }

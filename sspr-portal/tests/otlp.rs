@@ -185,7 +185,7 @@ async fn traced_reset(exporter: &sspr_portal::otlp::Exporter) -> (String, String
     (pin, temporary)
 }
 
-// `otlp_backend_spans = false` (the default): one span per engine call (and per delivery), none
+// `otlp_backend_spans = false` (the default): one span per engine call (and per PIN delivery), none
 // per backend call, with the same step, outcome and flow reference, and still nothing of the
 // user's.
 #[tokio::test]

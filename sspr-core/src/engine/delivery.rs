@@ -191,8 +191,8 @@ impl Sspr {
             })),
             Some(spawner) => {
                 let sspr = self.clone();
-                let flow_ref = delivery.event.flow_ref.clone();
-                let task = self.reserved(flow_ref.as_deref(), async move { sspr.run_delivery(delivery, true).await });
+                let span = tracing::info_span!("sspr.delivery", sspr.flow = delivery.event.flow_ref.as_deref());
+                let task = self.reserved(span, async move { sspr.run_delivery(delivery, true).await });
                 Start::Reserved(spawner, task)
             }
         };
@@ -211,20 +211,25 @@ impl Sspr {
         work: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = ()> + Send + '_ {
         let start = match self.inner.spawner.clone() {
-            Some(spawner) if self.inner.deliveries.reserve() => Start::Reserved(spawner, self.reserved(None, work)),
+            // DEBUG, as the backend calls it holds: at INFO (the OTLP default, calls only) a
+            // span with no field and no backend span under it tells a trace reader nothing the
+            // call's own span does not, and cost two of a flow's seven INFO spans (BENCHMARKS.md
+            // section 11); with the backend spans on, it keeps them in the call's trace.
+            Some(spawner) if self.inner.deliveries.reserve() => {
+                Start::Reserved(spawner, self.reserved(tracing::debug_span!("sspr.delivery"), work))
+            }
             _ => Start::Inline(Box::pin(work)),
         };
         start.run()
     }
 
     /// `work` as a task that holds a place reserved in the set (released when the task ends or
-    /// is dropped unfinished), in a `sspr.delivery` span, a child of the engine call's span
-    /// carrying `flow_ref` (the flow's keyed reference) when there is one: its backend calls
-    /// (a notifier's retries, seconds later on the spawner's task) stay in the call's trace
-    /// instead of starting traces of their own.
-    fn reserved(&self, flow_ref: Option<&str>, work: impl Future<Output = ()> + Send + 'static) -> Task {
+    /// is dropped unfinished), in `span`: a `sspr.delivery` span, a child of the engine call's
+    /// span (a PIN's at INFO, carrying the flow's keyed reference; other work's at DEBUG): its
+    /// backend calls (a notifier's retries, seconds later on the spawner's task) stay in the
+    /// call's trace instead of starting traces of their own.
+    fn reserved(&self, span: tracing::Span, work: impl Future<Output = ()> + Send + 'static) -> Task {
         let place = Place(self.clone());
-        let span = tracing::info_span!("sspr.delivery", sspr.flow = flow_ref);
         Box::pin(
             async move {
                 work.await;

@@ -168,7 +168,7 @@ impl super::Sspr {
     /// The end of [`observed!`]: record the call's duration and outcome.
     pub(super) fn observed<T: CallOutcome>(
         &self,
-        key: &'static metrics::Key,
+        key: &'static telemetry::Timed,
         span: &Span,
         started: OffsetDateTime,
         out: &T,
@@ -193,7 +193,7 @@ async fn timed<T>(
     backend: &'static str,
     op: &'static str,
     name: &'static str,
-    key: &'static metrics::Key,
+    key: &'static telemetry::Timed,
     call: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
     let span = tracing::debug_span!(
