@@ -9,7 +9,7 @@ import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFile
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Sspr, SsprError, backends } from '../index.js'
-import { ADMIN, KEY, rejection } from './helpers.mjs'
+import { ADMIN, KEY, rejection, resetByOutbox } from './helpers.mjs'
 
 function env(name, server) {
   const value = process.env[name]
@@ -25,14 +25,7 @@ async function configuredFlow(b) {
   const sspr = new Sspr({ ...b, secretKey: KEY, policy: { minResponseMs: 0 } })
   await sspr.setEnabled(ADMIN, login, true)
   await sspr.updateContacts(ADMIN, login, { email: 'cora@home.example' })
-  const { flowId } = await sspr.beginReset(login)
-  await sspr.sendPin(flowId, 'email')
-  await sspr.flushDeliveries()
-  const pin = b.outbox.lastPinTo('cora@home.example')
-  assert.ok(pin, 'the PIN went to the configured outbox')
-  await sspr.verifyPin(flowId, pin)
-  assert.ok((await sspr.completeReset(flowId)).temporaryPassword)
-  assert.ok((await sspr.status(login)).lastResetAt, 'the configured stores hold the reset')
+  await resetByOutbox(sspr, b.outbox, login, 'cora@home.example', 'the PIN went to the configured outbox')
 }
 
 test('backends from an object: PostgreSQL contacts and Redis state, a whole reset', async () => {

@@ -1,4 +1,5 @@
 // Shared set-up for the Node tests: a small directory, enrolled users, a manual clock.
+import assert from 'node:assert/strict'
 import {
   Sspr,
   MemoryDirectory,
@@ -65,6 +66,19 @@ export async function pinSent(t, login = 'jdoe@example.org', address = 'jane@hom
   const challenge = await t.sspr.beginReset(login, ctx)
   await t.sspr.sendPin(challenge.flowId, 'email', null, ctx)
   return { flowId: challenge.flowId, pin: t.outbox.lastPinTo(address), challenge }
+}
+
+/** A whole reset of `login` by e-mail, the PIN read from `outbox` at `address` (`pinNote`: what
+ * the PIN's arrival proves), checked through to the temporary password and the recorded reset. */
+export async function resetByOutbox(sspr, outbox, login, address, pinNote) {
+  const { flowId } = await sspr.beginReset(login)
+  await sspr.sendPin(flowId, 'email')
+  await sspr.flushDeliveries()
+  const pin = outbox.lastPinTo(address)
+  assert.ok(pin, pinNote)
+  await sspr.verifyPin(flowId, pin)
+  assert.ok((await sspr.completeReset(flowId)).temporaryPassword)
+  assert.ok((await sspr.status(login)).lastResetAt, 'the stores hold the reset')
 }
 
 /** The error an async call rejects with. */

@@ -131,33 +131,24 @@ fn js_cause(error: &Error) -> Option<napi::Error> {
     None
 }
 
+/// Named values as a JavaScript object's entries, each value converted by `to_js`.
+fn named<N: Into<String>, V, J>(values: Vec<(N, V)>, to_js: impl Fn(V) -> J) -> HashMap<String, J> {
+    values.into_iter().map(|(name, value)| (name.into(), to_js(value))).collect()
+}
+
 /// The details of an error.
 pub(crate) fn info(error: &Error) -> ErrorInfo {
     let answer = sspr_bind::pages::describe(error);
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let message_args = answer
-        .message_args
-        .into_iter()
-        .map(|(name, value)| {
-            let value = match value {
-                PageArg::Text(text) => Either3::A(text),
-                PageArg::Number(n) => Either3::B(count(n)),
-                PageArg::Time(at) => Either3::C(to_chrono(at)),
-            };
-            (name, value)
-        })
-        .collect();
-    let answer_fields = answer
-        .fields
-        .into_iter()
-        .map(|(name, value)| {
-            let value = match value {
-                AnswerField::Text(text) => Either::A(text),
-                AnswerField::Number(n) => Either::B(count(n)),
-            };
-            (name.to_owned(), value)
-        })
-        .collect();
+    let message_args = named(answer.message_args, |value| match value {
+        PageArg::Text(text) => Either3::A(text),
+        PageArg::Number(n) => Either3::B(count(n)),
+        PageArg::Time(at) => Either3::C(to_chrono(at)),
+    });
+    let answer_fields = named(answer.fields, |value| match value {
+        AnswerField::Text(text) => Either::A(text),
+        AnswerField::Number(n) => Either::B(count(n)),
+    });
     let mut info = ErrorInfo {
         code: error.code().to_ascii_uppercase(),
         message: error.to_string(),

@@ -64,6 +64,20 @@ where
     }
 }
 
+/// What a backend method returned, read by `read` (a Python `None`: `None`, not read).
+fn read_optional<T>(
+    out: Py<PyAny>,
+    read: impl for<'py> FnOnce(Python<'py>, &Bound<'py, PyAny>) -> Result<T, BackendError>,
+) -> Result<Option<T>, BackendError> {
+    Python::attach(|py| {
+        let out = out.bind(py);
+        if out.is_none() {
+            return Ok(None);
+        }
+        read(py, out).map(Some)
+    })
+}
+
 /// Check that `obj` has every method of a protocol.
 fn require_methods(obj: &Bound<'_, PyAny>, protocol: &str, methods: &[&str]) -> PyResult<()> {
     for method in methods {
@@ -81,15 +95,35 @@ fn type_name(obj: &Py<PyAny>) -> String {
     Python::attach(|py| obj.bind(py).get_type().name().map(|n| n.to_string()).unwrap_or_default())
 }
 
-/// A `Directory` implemented in Python.
-pub(crate) struct PyDirectory {
-    obj: Py<PyAny>,
+/// An adapter of a Python object to one of the core's backend traits: the object, made from
+/// one that has every method of its protocol (`of`), with a `Debug` that names its Python type
+/// and shows no state.
+macro_rules! py_backend {
+    ($(#[$doc:meta])* $name:ident: $protocol:literal [$($method:literal),+]) => {
+        $(#[$doc])*
+        pub(crate) struct $name {
+            obj: Py<PyAny>,
+        }
+
+        impl $name {
+            /// The adapter of `obj`; a `TypeError` when it lacks a method of the protocol.
+            pub(crate) fn of(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+                require_methods(obj, $protocol, &[$($method),+])?;
+                Ok(Self { obj: obj.clone().unbind() })
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), type_name(&self.obj))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for PyDirectory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyDirectory({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// A `Directory` implemented in Python.
+    PyDirectory: "Directory" ["find_user", "set_password", "unlock"]
 }
 
 fn extract_user(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<CoreUser> {
@@ -105,13 +139,7 @@ impl Directory for PyDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<CoreUser>, BackendError> {
         let login = login.as_str();
         let out = call_backend(&self.obj, "find_user", |py| PyTuple::new(py, [login])).await?;
-        Python::attach(|py| {
-            let out = out.bind(py);
-            if out.is_none() {
-                return Ok(None);
-            }
-            extract_user(py, out).map(Some).map_err(|e| bad_return(py, "find_user", e))
-        })
+        read_optional(out, |py, out| extract_user(py, out).map_err(|e| bad_return(py, "find_user", e)))
     }
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
@@ -186,15 +214,9 @@ impl Directory for PyDirectory {
     }
 }
 
-/// A `ContactStore` implemented in Python.
-pub(crate) struct PyContactStore {
-    obj: Py<PyAny>,
-}
-
-impl fmt::Debug for PyContactStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyContactStore({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// A `ContactStore` implemented in Python.
+    PyContactStore: "ContactStore" ["get", "save"]
 }
 
 #[async_trait]
@@ -202,16 +224,12 @@ impl ContactStore for PyContactStore {
     async fn get(&self, user: &UserId) -> Result<Option<CoreEnrollment>, BackendError> {
         let id = user.as_str();
         let out = call_backend(&self.obj, "get", |py| PyTuple::new(py, [id])).await?;
-        Python::attach(|py| {
-            let out = out.bind(py);
-            if out.is_none() {
-                return Ok(None);
-            }
+        read_optional(out, |py, out| {
             let record = out
                 .cast::<Enrollment>()
                 .map_err(|_| bad_return(py, "get", PyTypeError::new_err("expected an sspr.Enrollment or None")))?;
             // A record a Python store gives back is checked like one from any host store.
-            sspr_bind::check_enrollment(record.get().inner.clone()).map(Some)
+            sspr_bind::check_enrollment(record.get().inner.clone())
         })
     }
 
@@ -267,15 +285,9 @@ impl ContactStore for PyContactStore {
     }
 }
 
-/// A `Notifier` implemented in Python.
-pub(crate) struct PyNotifier {
-    obj: Py<PyAny>,
-}
-
-impl fmt::Debug for PyNotifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyNotifier({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// A `Notifier` implemented in Python.
+    PyNotifier: "Notifier" ["send"]
 }
 
 #[async_trait]
@@ -290,15 +302,9 @@ impl Notifier for PyNotifier {
     }
 }
 
-/// An `AuditSink` implemented in Python: `record(event: dict)`.
-pub(crate) struct PyAuditSink {
-    obj: Py<PyAny>,
-}
-
-impl fmt::Debug for PyAuditSink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyAuditSink({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// An `AuditSink` implemented in Python: `record(event: dict)`.
+    PyAuditSink: "AuditSink" ["record"]
 }
 
 #[async_trait]
@@ -310,20 +316,14 @@ impl AuditSink for PyAuditSink {
     }
 }
 
-/// A `PasswordChecker` implemented in Python (`sspr.PasswordChecker` protocol):
-/// `check(password: Secret, login: str, display_name: str)` gives None to accept the chosen
-/// password, or a reason (str) to refuse it, which the user is shown (refusal
-/// `"unspecified"`). Raising `TimeoutError`, `ConnectionError` or `OSError` (a service down:
-/// kind `unavailable`) lets the policy's `password_check_fail_open` decide; any other exception
-/// refuses. Plain or `async def`.
-pub(crate) struct PyPasswordChecker {
-    obj: Py<PyAny>,
-}
-
-impl fmt::Debug for PyPasswordChecker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyPasswordChecker({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// A `PasswordChecker` implemented in Python (`sspr.PasswordChecker` protocol):
+    /// `check(password: Secret, login: str, display_name: str)` gives None to accept the chosen
+    /// password, or a reason (str) to refuse it, which the user is shown (refusal
+    /// `"unspecified"`). Raising `TimeoutError`, `ConnectionError` or `OSError` (a service down:
+    /// kind `unavailable`) lets the policy's `password_check_fail_open` decide; any other exception
+    /// refuses. Plain or `async def`.
+    PyPasswordChecker: "PasswordChecker" ["check"]
 }
 
 #[async_trait]
@@ -393,23 +393,16 @@ pub(crate) fn event_hooks(hooks: &Bound<'_, PyDict>) -> PyResult<Vec<(HookEvent,
 
 /// A Python object as a password checker (`sspr.PasswordChecker` protocol).
 pub(crate) fn password_checker(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn PasswordChecker>> {
-    require_methods(obj, "PasswordChecker", &["check"])?;
-    Ok(Arc::new(PyPasswordChecker { obj: obj.clone().unbind() }))
+    Ok(Arc::new(PyPasswordChecker::of(obj)?))
 }
 
-/// A `StateStore` implemented in Python (`sspr.StateStore` protocol): `get(key, now)` gives
-/// `(value: bytes, version: int)` or None, `put(key, value, expected_version, expires_at,
-/// now)` the new version or None when the compare-and-set lost, `increment(key, expires_at,
-/// now)` `(count, expires_at)`, `delete(key)`. Batches use the trait's defaults (one call
-/// per part), which keep any correct store correct.
-pub(crate) struct PyStateStore {
-    obj: Py<PyAny>,
-}
-
-impl fmt::Debug for PyStateStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyStateStore({})", type_name(&self.obj))
-    }
+py_backend! {
+    /// A `StateStore` implemented in Python (`sspr.StateStore` protocol): `get(key, now)` gives
+    /// `(value: bytes, version: int)` or None, `put(key, value, expected_version, expires_at,
+    /// now)` the new version or None when the compare-and-set lost, `increment(key, expires_at,
+    /// now)` `(count, expires_at)`, `delete(key)`. Batches use the trait's defaults (one call
+    /// per part), which keep any correct store correct.
+    PyStateStore: "StateStore" ["get", "put", "increment", "delete"]
 }
 
 /// A version a Python store returned: a whole number from 1 up.
@@ -428,13 +421,9 @@ impl StateStore for PyStateStore {
             PyTuple::new(py, [key.into_bound_py_any(py)?, now.into_bound_py_any(py)?])
         })
         .await?;
-        Python::attach(|py| {
-            let out = out.bind(py);
-            if out.is_none() {
-                return Ok(None);
-            }
+        read_optional(out, |py, out| {
             let (value, version): (Vec<u8>, Bound<'_, PyAny>) = out.extract().map_err(|e| bad_return(py, "get", e))?;
-            Ok(Some(StoredValue { value, version: stored_version(py, "get", &version)? }))
+            Ok(StoredValue { value, version: stored_version(py, "get", &version)? })
         })
     }
 
@@ -459,13 +448,7 @@ impl StateStore for PyStateStore {
             )
         })
         .await?;
-        Python::attach(|py| {
-            let out = out.bind(py);
-            if out.is_none() {
-                return Ok(None);
-            }
-            stored_version(py, "put", out).map(Some)
-        })
+        read_optional(out, |py, out| stored_version(py, "put", out))
     }
 
     async fn increment(
@@ -497,46 +480,26 @@ impl StateStore for PyStateStore {
 /// A Python object as the state store (`sspr.StateStore` protocol). An object that is not
 /// one is a `ConfigError`, as it was before Python stores were accepted.
 pub(crate) fn store(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn StateStore>> {
-    let store = store_of(obj).map_err(|e| Python::attach(|py| config_error(e.value(py).to_string())))?;
+    let store = PyStateStore::of(obj).map_err(|e| Python::attach(|py| config_error(e.value(py).to_string())))?;
     Ok(Arc::new(store))
-}
-
-/// The adapter itself (the conformance suite takes it by reference).
-pub(crate) fn store_of(obj: &Bound<'_, PyAny>) -> PyResult<PyStateStore> {
-    require_methods(obj, "StateStore", &["get", "put", "increment", "delete"])?;
-    Ok(PyStateStore { obj: obj.clone().unbind() })
-}
-
-/// The adapter of a Python contact store.
-pub(crate) fn contacts_of(obj: &Bound<'_, PyAny>) -> PyResult<PyContactStore> {
-    require_methods(obj, "ContactStore", &["get", "save"])?;
-    Ok(PyContactStore { obj: obj.clone().unbind() })
-}
-
-/// The adapter of a Python directory.
-pub(crate) fn directory_of(obj: &Bound<'_, PyAny>) -> PyResult<PyDirectory> {
-    require_methods(obj, "Directory", &["find_user", "set_password", "unlock"])?;
-    Ok(PyDirectory { obj: obj.clone().unbind() })
 }
 
 /// A Python object as the directory (`sspr.Directory` protocol).
 pub(crate) fn directory(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Directory>> {
-    Ok(Arc::new(directory_of(obj)?))
+    Ok(Arc::new(PyDirectory::of(obj)?))
 }
 
 /// A Python object as the contact store (`sspr.ContactStore` protocol).
 pub(crate) fn contacts(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ContactStore>> {
-    Ok(Arc::new(contacts_of(obj)?))
+    Ok(Arc::new(PyContactStore::of(obj)?))
 }
 
 /// A Python object as the notifier (`sspr.Notifier` protocol).
 pub(crate) fn notifier(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn Notifier>> {
-    require_methods(obj, "Notifier", &["send"])?;
-    Ok(Arc::new(PyNotifier { obj: obj.clone().unbind() }))
+    Ok(Arc::new(PyNotifier::of(obj)?))
 }
 
 /// A Python object as the audit sink (`sspr.AuditSink` protocol).
 pub(crate) fn audit(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn AuditSink>> {
-    require_methods(obj, "AuditSink", &["record"])?;
-    Ok(Arc::new(PyAuditSink { obj: obj.clone().unbind() }))
+    Ok(Arc::new(PyAuditSink::of(obj)?))
 }

@@ -40,7 +40,7 @@ fn run(py: Python<'_>, suite: impl std::future::Future<Output = ()> + Send) -> P
 /// is checked without waiting (the store must judge expiry by the `now` it is given).
 #[pyfunction]
 pub(crate) fn check_state_store(py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = foreign::store_of(store)?;
+    let store = foreign::PyStateStore::of(store)?;
     let clock = ManualClock::new(SystemClock.now());
     let moved = clock.clone();
     let wait = move |d: Duration| {
@@ -53,7 +53,7 @@ pub(crate) fn check_state_store(py: Python<'_>, store: &Bound<'_, PyAny>) -> PyR
 /// Check a Python `ContactStore`: absent records, versions and compare-and-set saves.
 #[pyfunction]
 pub(crate) fn check_contact_store(py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = foreign::contacts_of(store)?;
+    let store = foreign::PyContactStore::of(store)?;
     run(py, testing::contact_store_conformance(&store, &SystemClock))
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn check_directory(
     good_password: SecretArg,
     weak_password: Option<SecretArg>,
 ) -> PyResult<()> {
-    let directory = foreign::directory_of(directory)?;
+    let directory = foreign::PyDirectory::of(directory)?;
     let fixture = DirectoryFixture {
         login,
         id: UserId::new(id),

@@ -9,11 +9,13 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
 import pytest
 
 import sspr
+
+T = TypeVar("T")
 
 KEY = bytes(range(32))
 START = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.timezone.utc)
@@ -206,28 +208,24 @@ class SyncDirectory:
         return sorted(found, key=lambda u: u.login)[:limit]
 
 
+def waiting(method: Callable[..., T], seconds: float) -> Callable[..., Awaitable[T]]:
+    """``method`` as an ``async def`` that really waits ``seconds`` first (0: a turn of the event loop)."""
+
+    async def waited(*args: Any, **kwargs: Any) -> T:
+        await asyncio.sleep(seconds)
+        return method(*args, **kwargs)
+
+    return waited
+
+
 class AsyncDirectory(SyncDirectory):
     """The same directory with `async def` methods that really wait."""
 
-    async def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:  # type: ignore[override]
-        await asyncio.sleep(0.001)
-        return SyncDirectory.find_user(self, login)
-
-    async def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:  # type: ignore[override]
-        await asyncio.sleep(0.001)
-        SyncDirectory.set_password(self, user_id, password, must_change)
-
-    async def unlock(self, user_id: str) -> None:  # type: ignore[override]
-        await asyncio.sleep(0)
-        SyncDirectory.unlock(self, user_id)
-
-    async def authenticate(self, user_id: str, password: sspr.Secret) -> str:  # type: ignore[override]
-        await asyncio.sleep(0.001)
-        return SyncDirectory.authenticate(self, user_id, password)
-
-    async def search(self, query: str, limit: int) -> List[sspr.DirectoryUser]:  # type: ignore[override]
-        await asyncio.sleep(0)
-        return SyncDirectory.search(self, query, limit)
+    find_user = waiting(SyncDirectory.find_user, 0.001)
+    set_password = waiting(SyncDirectory.set_password, 0.001)
+    unlock = waiting(SyncDirectory.unlock, 0)
+    authenticate = waiting(SyncDirectory.authenticate, 0.001)
+    search = waiting(SyncDirectory.search, 0)
 
 
 class SyncNotifier:
@@ -247,9 +245,7 @@ class SyncNotifier:
 
 
 class AsyncNotifier(SyncNotifier):
-    async def send(self, notification: sspr.Notification) -> None:  # type: ignore[override]
-        await asyncio.sleep(0.001)
-        SyncNotifier.send(self, notification)
+    send = waiting(SyncNotifier.send, 0.001)
 
 
 class SyncContacts:
@@ -271,13 +267,8 @@ class SyncContacts:
 
 
 class AsyncContacts(SyncContacts):
-    async def get(self, user_id: str) -> Optional[sspr.Enrollment]:  # type: ignore[override]
-        await asyncio.sleep(0)
-        return SyncContacts.get(self, user_id)
-
-    async def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:  # type: ignore[override]
-        await asyncio.sleep(0)
-        return SyncContacts.save(self, user_id, enrollment, expected_version)
+    get = waiting(SyncContacts.get, 0)
+    save = waiting(SyncContacts.save, 0)
 
 
 class ListAudit:
@@ -297,6 +288,19 @@ def verified_blocking_flow(s: sspr.BlockingSspr, notifier: "SyncNotifier", login
     s.send_pin(c.flow_id, "email")
     s.verify_pin(c.flow_id, notifier.last_pin())
     return c.flow_id
+
+
+def reset_by_outbox(s: sspr.BlockingSspr, outbox: sspr.Outbox, login: str, address: str) -> None:
+    """A whole reset of ``login`` by e-mail, the PIN read from ``outbox`` at ``address``, checked
+    through to the temporary password and the recorded reset."""
+    flow = s.begin_reset(login).flow_id
+    s.send_pin(flow, "email")
+    s.flush_deliveries()
+    pin = outbox.last_pin_to(address)
+    assert pin is not None
+    s.verify_pin(flow, pin)
+    assert s.complete_reset(flow).temporary_password is not None
+    assert s.status(login).last_reset_at is not None
 
 
 def run(coro: Any) -> Any:

@@ -14,7 +14,8 @@ from typing import Any, List
 import pytest
 
 import sspr
-from conftest import JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, make_world, run, seed_directory
+from conftest import (JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, make_world, reset_by_outbox, run,
+                      seed_directory)
 
 
 def env(name: str) -> str:
@@ -286,14 +287,7 @@ def configured_flow(b: Any) -> None:
                           policy=sspr.Policy(min_response_ms=0))
     s.set_enabled(login, True, admin="h")
     s.update_contacts(login, email="cora@home.example", admin="h")
-    flow = s.begin_reset(login).flow_id
-    s.send_pin(flow, "email")
-    s.flush_deliveries()
-    pin = b.outbox.last_pin_to("cora@home.example")
-    assert pin is not None
-    s.verify_pin(flow, pin)
-    assert s.complete_reset(flow).temporary_password is not None
-    assert s.status(login).last_reset_at is not None
+    reset_by_outbox(s, b.outbox, login, "cora@home.example")
 
 
 def test_backends_from_a_config_dict_on_postgres_and_redis() -> None:

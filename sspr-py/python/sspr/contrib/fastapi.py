@@ -331,71 +331,77 @@ def reset_router(
     return router
 
 
+Step = Callable[[Request], Awaitable[Response]]
+Answer = Callable[[Callable[[], Awaitable[Response]], Request, str], Awaitable[Response]]
+
+
+def _post(router: APIRouter, path: str, answer: Answer) -> Callable[[Step], Step]:
+    """Serve ``step`` as ``POST path``, what it refuses answered by ``answer`` (``_Reset.api``: JSON,
+    ``_Reset.pages``: a page), which is also told the path (the flow cookie's)."""
+
+    def register(step: Step) -> Step:
+        async def endpoint(request: Request) -> Response:
+            return await answer(lambda: step(request), request, path)
+
+        router.add_api_route(path, endpoint, methods=["POST"], name=step.__name__)
+        return step
+
+    return register
+
+
 def _add_api(router: APIRouter, reset: _Reset) -> None:
     engine = reset.engine
 
-    @router.post("/api/begin")
+    @_post(router, "/api/begin", reset.api)
     async def api_begin(request: Request) -> Response:
-        async def step() -> Response:
-            data = await reset.json_body(request)
-            login, token = _text(data, "login"), challenge_token(data, CHALLENGE_FIELD)
-            challenge = await engine.begin_reset(login or "", reset.context(request), challenge_token=token)
-            body = {"methods": _methods_json(challenge.methods), "expires_at": challenge.expires_at.isoformat()}
-            response = JSONResponse(body, headers=_API_HEADERS)
-            reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/api/begin"))
-            return response
+        data = await reset.json_body(request)
+        login, token = _text(data, "login"), challenge_token(data, CHALLENGE_FIELD)
+        challenge = await engine.begin_reset(login or "", reset.context(request), challenge_token=token)
+        body = {"methods": _methods_json(challenge.methods), "expires_at": challenge.expires_at.isoformat()}
+        response = JSONResponse(body, headers=_API_HEADERS)
+        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/api/begin"))
+        return response
 
-        return await reset.api(step, request, "/api/begin")
-
-    @router.post("/api/send")
+    @_post(router, "/api/send", reset.api)
     async def api_send(request: Request) -> Response:
-        async def step() -> Response:
-            data = await reset.json_body(request)
-            method, confirm = _text(data, "method"), _text(data, "confirm", required=False)
-            flow = reset.flow(request)
-            sent = await engine.send_pin(flow, method or "", confirm or None, reset.context(request))
-            return JSONResponse(
-                {
-                    "expires_at": sent.expires_at.isoformat(),
-                    "resend_after": sent.resend_after.isoformat(),
-                    "attempts_left": sent.attempts_left,
-                },
-                headers=_API_HEADERS,
-            )
+        data = await reset.json_body(request)
+        method, confirm = _text(data, "method"), _text(data, "confirm", required=False)
+        flow = reset.flow(request)
+        sent = await engine.send_pin(flow, method or "", confirm or None, reset.context(request))
+        return JSONResponse(
+            {
+                "expires_at": sent.expires_at.isoformat(),
+                "resend_after": sent.resend_after.isoformat(),
+                "attempts_left": sent.attempts_left,
+            },
+            headers=_API_HEADERS,
+        )
 
-        return await reset.api(step, request, "/api/send")
-
-    @router.post("/api/verify")
+    @_post(router, "/api/verify", reset.api)
     async def api_verify(request: Request) -> Response:
-        async def step() -> Response:
-            pin = _text(await reset.json_body(request), "pin")
-            flow = reset.flow(request)
-            verified = await engine.verify_pin(flow, pin or "", reset.context(request))
-            body = {"modes": list(verified.modes), "remaining_methods": list(verified.remaining_methods)}
-            return JSONResponse(body, headers=_API_HEADERS)
+        pin = _text(await reset.json_body(request), "pin")
+        flow = reset.flow(request)
+        verified = await engine.verify_pin(flow, pin or "", reset.context(request))
+        body = {"modes": list(verified.modes), "remaining_methods": list(verified.remaining_methods)}
+        return JSONResponse(body, headers=_API_HEADERS)
 
-        return await reset.api(step, request, "/api/verify")
-
-    @router.post("/api/complete")
+    @_post(router, "/api/complete", reset.api)
     async def api_complete(request: Request) -> Response:
-        async def step() -> Response:
-            data = await reset.json_body(request)
-            mode = _text(data, "mode", required=False) or "temporary"
-            password = _text(data, "password", required=False)
-            flow = reset.flow(request)
-            outcome = await _complete(engine, flow, mode, password, reset.context(request))
-            temporary = outcome.temporary_password
-            body = {
-                # Shown once by the front end; never stored or sent anywhere else.
-                "temporary_password": temporary.reveal() if temporary is not None else None,
-                "must_change": outcome.must_change,
-                "unlocked": outcome.unlocked,
-            }
-            response = JSONResponse(body, headers=_API_HEADERS)
-            response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/api/complete"))
-            return response
-
-        return await reset.api(step, request, "/api/complete")
+        data = await reset.json_body(request)
+        mode = _text(data, "mode", required=False) or "temporary"
+        password = _text(data, "password", required=False)
+        flow = reset.flow(request)
+        outcome = await _complete(engine, flow, mode, password, reset.context(request))
+        temporary = outcome.temporary_password
+        body = {
+            # Shown once by the front end; never stored or sent anywhere else.
+            "temporary_password": temporary.reveal() if temporary is not None else None,
+            "must_change": outcome.must_change,
+            "unlocked": outcome.unlocked,
+        }
+        response = JSONResponse(body, headers=_API_HEADERS)
+        response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/api/complete"))
+        return response
 
 
 async def _complete(
@@ -420,103 +426,91 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
         reset.set_cookie(response, request, CSRF_COOKIE, token, reset.mount(request, "/"))
         return response
 
-    @router.post("/begin")
+    @_post(router, "/begin", reset.pages)
     async def begin(request: Request) -> Response:
-        async def step() -> Response:
-            fields = await reset.form(request)
-            login = _text(fields, "login") or ""
-            widget = reset.widget
-            token = challenge_token(fields, widget.response_field) if widget is not None else None
-            try:
-                challenge = await engine.begin_reset(login, reset.context(request), challenge_token=token)
-            except sspr.ChallengeError as err:
-                refused = describe(err, reset.locale(request))
-                if widget is None or refused.status != 403:
-                    raise
-                # Asked again, with the widget this time (the login kept): the same page for every login.
-                return reset.start_page(request, fields.get("csrf", ""), login, refused.message, 403, challenged=True)
-            lang = reset.locale(request)
-            response = reset.page(lang, text(lang, "methods-intro"), _methods_form(reset, request, challenge.methods))
-            reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
-            return response
+        fields = await reset.form(request)
+        login = _text(fields, "login") or ""
+        widget = reset.widget
+        token = challenge_token(fields, widget.response_field) if widget is not None else None
+        try:
+            challenge = await engine.begin_reset(login, reset.context(request), challenge_token=token)
+        except sspr.ChallengeError as err:
+            refused = describe(err, reset.locale(request))
+            if widget is None or refused.status != 403:
+                raise
+            # Asked again, with the widget this time (the login kept): the same page for every login.
+            return reset.start_page(request, fields.get("csrf", ""), login, refused.message, 403, challenged=True)
+        lang = reset.locale(request)
+        response = reset.page(lang, text(lang, "methods-intro"), _methods_form(reset, request, challenge.methods))
+        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
+        return response
 
-        return await reset.pages(step, request, "/begin")
-
-    @router.post("/send")
+    @_post(router, "/send", reset.pages)
     async def send(request: Request) -> Response:
-        async def step() -> Response:
-            fields = await reset.form(request)
-            flow = reset.flow(request)
-            method = _text(fields, "method") or ""
-            confirm = _text(fields, "confirm", required=False)
-            sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
-            lang = reset.locale(request)
-            said = text(lang, "code-sent-by", channel=method)
-            status = text(lang, "pin-status", time=sent.expires_at, attempts=sent.attempts_left)
-            body = f"<p>{_e(said)} {_e(status)}</p>" + _pin_form(reset, request)
-            return reset.page(lang, text(lang, "code-title"), body)
+        fields = await reset.form(request)
+        flow = reset.flow(request)
+        method = _text(fields, "method") or ""
+        confirm = _text(fields, "confirm", required=False)
+        sent = await engine.send_pin(flow, method, confirm or None, reset.context(request))
+        lang = reset.locale(request)
+        said = text(lang, "code-sent-by", channel=method)
+        status = text(lang, "pin-status", time=sent.expires_at, attempts=sent.attempts_left)
+        body = f"<p>{_e(said)} {_e(status)}</p>" + _pin_form(reset, request)
+        return reset.page(lang, text(lang, "code-title"), body)
 
-        return await reset.pages(step, request, "/send")
-
-    @router.post("/verify")
+    @_post(router, "/verify", reset.pages)
     async def verify(request: Request) -> Response:
-        async def step() -> Response:
-            fields = await reset.form(request)
-            flow = reset.flow(request)
-            try:
-                verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
-            except sspr.WrongPin as err:
-                lang = reset.locale(request)
-                alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
-                return reset.page(lang, text(lang, "code-title"), alert + _pin_form(reset, request), 400)
+        fields = await reset.form(request)
+        flow = reset.flow(request)
+        try:
+            verified = await engine.verify_pin(flow, _text(fields, "pin") or "", reset.context(request))
+        except sspr.WrongPin as err:
             lang = reset.locale(request)
-            if verified.remaining_methods:
-                buttons = "".join(
-                    f"<button name='method' value='{_e(m)}'>{_e(text(lang, 'send-by', channel=m))}</button> "
-                    for m in verified.remaining_methods
-                )
-                body = (
-                    f"<p>{_e(text(lang, 'second-method'))}</p>"
-                    f"<form method='post' action='send'>{reset.csrf_field(request)}"
-                    f"<p><label for='confirm'>{_e(text(lang, 'confirm-label'))}</label> "
-                    f"<input id='confirm' name='confirm'></p><p>{buttons}</p></form>"
-                )
-                return reset.page(lang, text(lang, "second-title"), body)
-            return reset.page(lang, text(lang, "modes-title"), _modes_form(reset, request, verified.modes))
+            alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
+            return reset.page(lang, text(lang, "code-title"), alert + _pin_form(reset, request), 400)
+        lang = reset.locale(request)
+        if verified.remaining_methods:
+            buttons = "".join(
+                f"<button name='method' value='{_e(m)}'>{_e(text(lang, 'send-by', channel=m))}</button> "
+                for m in verified.remaining_methods
+            )
+            body = (
+                f"<p>{_e(text(lang, 'second-method'))}</p>"
+                f"<form method='post' action='send'>{reset.csrf_field(request)}"
+                f"<p><label for='confirm'>{_e(text(lang, 'confirm-label'))}</label> "
+                f"<input id='confirm' name='confirm'></p><p>{buttons}</p></form>"
+            )
+            return reset.page(lang, text(lang, "second-title"), body)
+        return reset.page(lang, text(lang, "modes-title"), _modes_form(reset, request, verified.modes))
 
-        return await reset.pages(step, request, "/verify")
-
-    @router.post("/complete")
+    @_post(router, "/complete", reset.pages)
     async def complete(request: Request) -> Response:
-        async def step() -> Response:
-            fields = await reset.form(request)
-            flow = reset.flow(request)
-            mode = _text(fields, "mode", required=False) or "temporary"
-            password = _text(fields, "password", required=False) or None
-            try:
-                outcome = await _complete(engine, flow, mode, password, reset.context(request))
-            except sspr.PasswordRejected as err:
-                # The flow stays verified: let the user choose again.
-                lang = reset.locale(request)
-                alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
-                modes = _modes_form(reset, request, engine.completion_modes())
-                return reset.page(lang, text(lang, "modes-title"), alert + modes, 400)
+        fields = await reset.form(request)
+        flow = reset.flow(request)
+        mode = _text(fields, "mode", required=False) or "temporary"
+        password = _text(fields, "password", required=False) or None
+        try:
+            outcome = await _complete(engine, flow, mode, password, reset.context(request))
+        except sspr.PasswordRejected as err:
+            # The flow stays verified: let the user choose again.
             lang = reset.locale(request)
-            temporary = outcome.temporary_password
-            if temporary is None:
-                said = text(lang, "unlocked-done" if outcome.unlocked else "chosen-done")
-                response = reset.page(lang, text(lang, "done-title"), f"<p>{_e(said)}</p>")
-            else:
-                # Shown once, never stored or sent anywhere else.
-                body = (
-                    f"<p><code id='temporary-password'>{_e(temporary.reveal())}</code></p>"
-                    f"<p>{_e(text(lang, 'temp-note'))}</p>"
-                )
-                response = reset.page(lang, text(lang, "temp-title"), body)
-            response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/complete"))
-            return response
-
-        return await reset.pages(step, request, "/complete")
+            alert = f"<p role='alert'>{_e(describe(err, lang).message)}</p>"
+            modes = _modes_form(reset, request, engine.completion_modes())
+            return reset.page(lang, text(lang, "modes-title"), alert + modes, 400)
+        lang = reset.locale(request)
+        temporary = outcome.temporary_password
+        if temporary is None:
+            said = text(lang, "unlocked-done" if outcome.unlocked else "chosen-done")
+            response = reset.page(lang, text(lang, "done-title"), f"<p>{_e(said)}</p>")
+        else:
+            # Shown once, never stored or sent anywhere else.
+            body = (
+                f"<p><code id='temporary-password'>{_e(temporary.reveal())}</code></p>"
+                f"<p>{_e(text(lang, 'temp-note'))}</p>"
+            )
+            response = reset.page(lang, text(lang, "temp-title"), body)
+        response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/complete"))
+        return response
 
 
 def _methods_form(reset: _Reset, request: Request, methods: Sequence[Any]) -> str:

@@ -6,25 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
-import sspr
 from sspr.contrib.django.engine import engine
-from sspr.contrib.django.management.commands._common import add_admin, add_filter, failure, filter_options
+from sspr.contrib.django.management.commands._common import FilteredCommand
 
 
-class Command(BaseCommand):
+class Command(FilteredCommand):
     help = "Send registration reminders to users who have not registered their contacts."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        add_admin(parser)
-        add_filter(parser)
-
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            run = engine().send_registration_reminders(admin=options["admin"], **filter_options(options))
-        except sspr.SsprError as err:
-            raise failure(err) from None
+        run = self.over_users(engine().send_registration_reminders, options)
         self.stdout.write(
             f"reminded {len(run.reminded)}, already reminded {run.already_reminded}, without a mailbox "
             f"{run.without_mail}, privileged {run.skipped_privileged}, failed {run.failed}"
