@@ -29,16 +29,26 @@
 //! provider of its own (two providers in one process make rustls panic), so the exporter's
 //! default client could not start. The test collectors are plain `http://` on the loopback.
 
-use opentelemetry::trace::TracerProvider as _;
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
+use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt as _, TraceFlags};
+use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents, SpanExporter, SpanLimits,
+    SpanProcessor as _,
+};
 use tracing::Subscriber;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 
 use sspr_core::{Error, Result};
@@ -88,12 +98,12 @@ impl Tracing {
 /// settings only, never the SDK's (which would print those headers).
 #[derive(Clone)]
 pub struct Exporter {
-    provider: SdkTracerProvider,
+    pipeline: Arc<Pipeline>,
     tracing: Tracing,
 }
 
-impl std::fmt::Debug for Exporter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exporter").field("tracing", &self.tracing).finish_non_exhaustive()
     }
 }
@@ -114,16 +124,9 @@ impl Exporter {
     /// `Config` when the endpoint is not an `http(s)://` URL, the sample ratio is not in
     /// `0.0..=1.0`, the service name is empty, or the client cannot be built.
     pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
-        if let Some(ratio) = tracing.sample_ratio
-            && !(0.0..=1.0).contains(&ratio)
-        {
-            return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
-        }
+        check(&tracing)?;
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(Error::Config(format!("otlp_endpoint = {endpoint:?} is not an http(s):// URL")));
-        }
-        if tracing.service_name.trim().is_empty() {
-            return Err(Error::Config("the OTLP service name must not be empty".into()));
         }
         let client = blocking_client()?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -133,13 +136,34 @@ impl Exporter {
             .with_endpoint(endpoint)
             .build()
             .map_err(|e| Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}")))?;
-        let mut builder = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name(tracing.service_name.clone()).build());
-        if let Some(sampler) = tracing.sampler() {
-            builder = builder.with_sampler(sampler);
-        }
-        Ok(Self { provider: builder.build(), tracing })
+        Self::with_span_exporter(exporter, tracing)
+    }
+
+    /// The same pipeline (sampling, batching, resource) handing its batches to `exporter`
+    /// instead of an OTLP/HTTP collector (the `telemetry` benchmark's, which drops them).
+    ///
+    /// # Errors
+    /// `Config` when the sample ratio is not in `0.0..=1.0` or the service name is empty.
+    pub fn with_span_exporter(exporter: impl SpanExporter + 'static, tracing: Tracing) -> Result<Self> {
+        check(&tracing)?;
+        let mut processor = BatchSpanProcessor::builder(exporter).build();
+        processor.set_resource(&Resource::builder().with_service_name(tracing.service_name.clone()).build());
+        // The SDK's defaults, as its tracer provider would have them: the sampler and the span
+        // limits from the `OTEL_*` variables, the random id generator.
+        let config = Config::default();
+        let sampler = match tracing.sampler() {
+            Some(sampler) => Box::new(sampler),
+            None => config.sampler,
+        };
+        let pipeline = Pipeline {
+            processor,
+            sampler,
+            ids: config.id_generator,
+            limits: config.span_limits,
+            scope: InstrumentationScope::builder("sspr").build(),
+            shut_down: AtomicBool::new(false),
+        };
+        Ok(Self { pipeline: Arc::new(pipeline), tracing })
     }
 
     /// The `tracing` layer that hands the engine's spans (target `sspr_core`, from the level
@@ -149,7 +173,8 @@ impl Exporter {
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
-        layer(self.provider.tracer("sspr"), self.tracing.level())
+        SpanLayer { pipeline: self.pipeline.clone() }
+            .with_filter(Targets::new().with_target("sspr_core", self.tracing.level()))
     }
 
     /// Send what is still batched now (tests; before a pause).
@@ -157,7 +182,7 @@ impl Exporter {
     /// # Errors
     /// `Config` carrying the exporter's error when the collector could not be reached.
     pub fn flush(&self) -> Result<()> {
-        self.provider.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
+        self.pipeline.processor.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
     }
 
     /// Send what is batched and stop the exporter's thread (at the end of the process).
@@ -165,32 +190,353 @@ impl Exporter {
     /// # Errors
     /// `Config` carrying the exporter's error.
     pub fn shutdown(&self) -> Result<()> {
-        self.provider.shutdown().map_err(|e| Error::Config(format!("otlp shutdown failed: {e}")))
+        self.pipeline.shutdown().map_err(|e| Error::Config(format!("otlp shutdown failed: {e}")))
     }
 }
 
-/// The OpenTelemetry layer over `tracer` for the engine's spans from `level` up, without the
-/// optional per-span work: no source location, thread or target attributes (the span's name
-/// and `sspr.*` fields say where it comes from), no busy/idle times (the span's own start and
-/// end are its time), and no OpenTelemetry context activated on every enter of a span (a poll
-/// of its future): nothing else in sspr reads that context, and the parent of each span is
-/// still found from the `tracing` span tree (or, for an engine call, from the OpenTelemetry
-/// context its caller made current). (`sspr-benches`' `telemetry` group
-/// builds the same layer.)
-pub fn layer<S, T>(tracer: T, level: tracing::Level) -> impl Layer<S> + use<S, T>
+/// The settings [`Exporter::with_tracing`] refuses.
+fn check(tracing: &Tracing) -> Result<()> {
+    if let Some(ratio) = tracing.sample_ratio
+        && !(0.0..=1.0).contains(&ratio)
+    {
+        return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
+    }
+    if tracing.service_name.trim().is_empty() {
+        return Err(Error::Config("the OTLP service name must not be empty".into()));
+    }
+    Ok(())
+}
+
+/// What the SDK's tracer provider held for its tracer: the batch processor (with the resource),
+/// the sampler, the id generator, the span limits and the instrumentation scope (`sspr`).
+struct Pipeline {
+    processor: BatchSpanProcessor,
+    sampler: Box<dyn ShouldSample>,
+    ids: Box<dyn IdGenerator>,
+    limits: SpanLimits,
+    scope: InstrumentationScope,
+    shut_down: AtomicBool,
+}
+
+impl Pipeline {
+    /// Stop the processor's thread after its last batch; spans ending later are not exported.
+    fn shutdown(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.shut_down.store(true, Ordering::Relaxed);
+        self.processor.shutdown()
+    }
+}
+
+impl Drop for Pipeline {
+    /// The last batch is sent when the last exporter and layer go, as the SDK's tracer provider
+    /// did on its drop.
+    fn drop(&mut self) {
+        if !self.shut_down.load(Ordering::Relaxed) {
+            let _ = self.shutdown();
+        }
+    }
+}
+
+/// The `tracing` layer turning the engine's spans into OpenTelemetry spans, in place of
+/// `tracing-opentelemetry`'s (whose span builders, locks, SDK spans and contexts cost most of
+/// what a traced flow cost, BENCHMARKS.md section 11). It exports what that layer exported as
+/// configured before (no source location, thread, target or busy/idle attributes): the span's
+/// name (`otel.name` overriding it), its fields as string, integer, float or boolean
+/// attributes, the events inside it (name from `message`, `level` and `target` attributes, an
+/// `error` field making it an `exception` event and the span's status an error, as does an
+/// ERROR event), and its parent: the enclosing engine span, or for a root span the
+/// OpenTelemetry context current where it is created (a binding's host request span,
+/// `sspr_bind::traces::parented`). Sampling, ids, limits, resource and scope are the SDK's.
+struct SpanLayer {
+    pipeline: Arc<Pipeline>,
+}
+
+/// What a span carries from its creation to its end (in the `tracing` span's extensions).
+struct OtelSpan {
+    context: SpanContext,
+    parent: SpanContext,
+    /// Whether the sampler's decision was to record (the span is exported at its end).
+    recording: bool,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    start: SystemTime,
+    attributes: Vec<KeyValue>,
+    events: Vec<opentelemetry::trace::Event>,
+    status: Status,
+}
+
+/// The wall-clock time of a span's start, end or event: the SDK's own clock function (the
+/// engine's injected `Clock` is for its logic; the spans' times are OpenTelemetry's, as the
+/// SDK and `tracing-opentelemetry` stamp them).
+fn now() -> SystemTime {
+    opentelemetry::time::now()
+}
+
+impl<S> Layer<S> for SpanLayer
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
-    T: opentelemetry::trace::Tracer + Send + Sync + 'static,
-    T::Span: Send + Sync,
 {
-    tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_location(false)
-        .with_threads(false)
-        .with_target(false)
-        .with_tracked_inactivity(false)
-        .with_context_activation(false)
-        .with_filter(Targets::new().with_target("sspr_core", level))
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let pipeline = &*self.pipeline;
+        if pipeline.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        // The parent: the enclosing engine span this layer sees, else (a contextual root) the
+        // OpenTelemetry context current here, else none (`tracing-opentelemetry`'s rule
+        // without context activation).
+        let parent_span = match attrs.parent() {
+            Some(parent) => ctx.span(parent),
+            None if attrs.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        let in_tree = parent_span.and_then(|p| p.extensions().get::<OtelSpan>().map(|o| o.context.clone()));
+        let parent_cx = match in_tree {
+            Some(parent) => Context::new().with_remote_span_context(parent),
+            None if attrs.is_contextual() => Context::current(),
+            None => Context::new(),
+        };
+        let parent = parent_cx.span().span_context().clone();
+        let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
+        let span_id = pipeline.ids.new_span_id();
+        let name = attrs.metadata().name();
+        let sampling = pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
+        let flags = match sampling.decision {
+            SamplingDecision::RecordAndSample => parent.trace_flags().with_sampled(true),
+            SamplingDecision::RecordOnly => parent.trace_flags().with_sampled(false),
+            SamplingDecision::Drop => TraceFlags::default(),
+        };
+        let recording = sampling.decision != SamplingDecision::Drop;
+        let mut otel = OtelSpan {
+            context: SpanContext::new(trace_id, span_id, flags, false, sampling.trace_state),
+            parent: if parent.is_valid() { parent } else { SpanContext::empty_context() },
+            recording,
+            name: Cow::Borrowed(name),
+            kind: SpanKind::Internal,
+            start: now(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            status: Status::Unset,
+        };
+        if recording {
+            otel.attributes.reserve(attrs.fields().len() + sampling.attributes.len());
+            attrs.record(&mut SpanFields(&mut otel));
+            otel.attributes.extend(sampling.attributes);
+        }
+        span.extensions_mut().insert(otel);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(otel) = extensions.get_mut::<OtelSpan>()
+            && otel.recording
+        {
+            values.record(&mut SpanFields(otel));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
+        let span = match event.parent() {
+            Some(parent) => ctx.span(parent),
+            None if event.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        let Some(span) = span else { return };
+        let mut extensions = span.extensions_mut();
+        let Some(otel) = extensions.get_mut::<OtelSpan>() else { return };
+        if !otel.recording {
+            return;
+        }
+        let meta = event.metadata();
+        let mut fields = EventFields {
+            name: Cow::Borrowed(""),
+            attributes: vec![
+                KeyValue::new(Key::from_static_str("level"), meta.level().as_str()),
+                KeyValue::new(Key::from_static_str("target"), Value::String(meta.target().into())),
+            ],
+            status: None,
+        };
+        event.record(&mut fields);
+        if fields.name.is_empty() {
+            fields.name = Cow::Borrowed(meta.name());
+        }
+        if otel.status == Status::Unset && *meta.level() == tracing::Level::ERROR {
+            otel.status = Status::error("");
+        }
+        if let Some(status) = fields.status {
+            otel.status = status;
+        }
+        otel.events.push(opentelemetry::trace::Event::new(fields.name, now(), fields.attributes, 0));
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(otel) = span.extensions_mut().remove::<OtelSpan>() else { return };
+        let pipeline = &*self.pipeline;
+        if !otel.recording || pipeline.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        pipeline.processor.on_end(export_data(otel, pipeline));
+    }
+}
+
+/// The SDK's span data for `otel`, within the SDK's span limits as its spans apply them.
+fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
+    let OtelSpan { context, parent, name, kind, start, mut attributes, mut events, status, .. } = otel;
+    let limits = &pipeline.limits;
+    let dropped_attributes = attributes.len().saturating_sub(limits.max_attributes_per_span as usize);
+    attributes.truncate(limits.max_attributes_per_span as usize);
+    let mut span_events = SpanEvents::default();
+    span_events.dropped_count =
+        u32::try_from(events.len().saturating_sub(limits.max_events_per_span as usize)).unwrap_or(u32::MAX);
+    events.truncate(limits.max_events_per_span as usize);
+    for event in &mut events {
+        let dropped = event.attributes.len().saturating_sub(limits.max_attributes_per_event as usize);
+        event.attributes.truncate(limits.max_attributes_per_event as usize);
+        event.dropped_attributes_count = u32::try_from(dropped).unwrap_or(u32::MAX);
+    }
+    span_events.events = events;
+    SpanData {
+        parent_span_id: parent.span_id(),
+        parent_span_is_remote: parent.is_valid() && parent.is_remote(),
+        span_context: context,
+        span_kind: kind,
+        name,
+        start_time: start,
+        end_time: now(),
+        attributes,
+        dropped_attributes_count: u32::try_from(dropped_attributes).unwrap_or(u32::MAX),
+        events: span_events,
+        links: opentelemetry_sdk::trace::SpanLinks::default(),
+        status,
+        instrumentation_scope: pipeline.scope.clone(),
+    }
+}
+
+/// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
+/// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
+/// conventions).
+struct SpanFields<'a>(&'a mut OtelSpan);
+
+impl SpanFields<'_> {
+    fn text(&mut self, field: &Field, value: String) {
+        let span = &mut *self.0;
+        match field.name() {
+            "otel.name" => span.name = Cow::Owned(value),
+            "otel.kind" => {
+                if let Some(kind) = span_kind(&value) {
+                    span.kind = kind;
+                }
+            }
+            "otel.status_code" => span.status = status(&value),
+            "otel.status_message" => span.status = Status::error(value),
+            name => span.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+}
+
+impl Visit for SpanFields<'_> {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, format!("{value:?}"));
+    }
+}
+
+/// `otel.kind`'s value as a span kind (`tracing-opentelemetry`'s names, any case).
+fn span_kind(text: &str) -> Option<SpanKind> {
+    [
+        ("server", SpanKind::Server),
+        ("client", SpanKind::Client),
+        ("producer", SpanKind::Producer),
+        ("consumer", SpanKind::Consumer),
+        ("internal", SpanKind::Internal),
+    ]
+    .into_iter()
+    .find_map(|(name, kind)| text.eq_ignore_ascii_case(name).then_some(kind))
+}
+
+/// `otel.status_code`'s value as a status.
+fn status(text: &str) -> Status {
+    if text.eq_ignore_ascii_case("ok") {
+        Status::Ok
+    } else if text.eq_ignore_ascii_case("error") {
+        Status::error("")
+    } else {
+        Status::Unset
+    }
+}
+
+/// An event's fields: its name (`message`), its attributes, and the span's status an `error`
+/// field sets (`tracing-opentelemetry`'s conventions with its defaults: such an event is an
+/// `exception` with an `exception.message`, unless a `message` names it).
+struct EventFields {
+    name: Cow<'static, str>,
+    attributes: Vec<KeyValue>,
+    status: Option<Status>,
+}
+
+impl EventFields {
+    fn text(&mut self, field: &Field, value: &dyn fmt::Debug, display: Option<&str>) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(display.map_or_else(|| format!("{value:?}"), str::to_owned)),
+            "error" if self.name.is_empty() => {
+                let text = format!("{value:?}");
+                self.status = Some(Status::error(text.clone()));
+                self.name = Cow::Borrowed("exception");
+                self.attributes.push(KeyValue::new(Key::from_static_str("exception.message"), text));
+            }
+            name => {
+                let text = display.map_or_else(|| format!("{value:?}"), str::to_owned);
+                self.attributes.push(KeyValue::new(Key::from_static_str(name), text));
+            }
+        }
+    }
+}
+
+impl Visit for EventFields {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, &value, Some(value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, value, None);
+    }
 }
 
 /// A blocking reqwest client with rustls on ring and the system's roots. Built on a thread of
