@@ -5,24 +5,28 @@
 //! The engine opens a span per call (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome`
 //! and `sspr.flow`, the flow's keyed reference; level INFO), a child `sspr.delivery` span for a
 //! PIN's delivery (INFO) and for other work handed off the request path (DEBUG), and a child
-//! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This module turns them into
-//! OpenTelemetry spans (`tracing-opentelemetry`) and sends them in batches to a collector
-//! (`opentelemetry-otlp`, from a thread of its own: a slow collector never slows a reset).
-//! Only the engine's spans (target `sspr_core`) are exported: their fields are closed sets and
-//! keyed hashes, never a login, address, PIN or password.
+//! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This
+//! module's own `tracing` layer turns them into OpenTelemetry span data and hands it to the
+//! SDK's batch processor, which sends it in batches to a collector (`opentelemetry-otlp`, from
+//! a thread of its own: a slow collector never slows a reset). Only the engine's spans (target
+//! `sspr_core`) are exported: their fields are closed sets and keyed hashes, never a login,
+//! address, PIN or password.
 //!
 //! What a span costs is kept down ([`Tracing`]): the backend spans are left out by default
 //! (`backend_spans = false`: the filter is then INFO and their call sites are disabled; a
 //! backend call's latency is in the `sspr_backend_call_seconds` histograms anyway),
-//! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer adds none of its
-//! optional attributes (source location, thread, target, busy/idle times) nor activates an
-//! OpenTelemetry context on each poll (nothing else in the process reads it). BENCHMARKS.md
-//! section 11 has the figures.
+//! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer keeps only what
+//! it exports in each span (start time, name, ids, parent, fields as attributes, events): it
+//! replaces `tracing-opentelemetry`'s layer and the SDK's tracer, whose per-span work (span
+//! builders behind locks, SDK spans, contexts) was most of what a traced flow cost.
+//! BENCHMARKS.md section 11 has the figures.
 //!
 //! An engine call with no `tracing` span around it is a root span whose parent is the
-//! OpenTelemetry context current while its future is polled (`tracing-opentelemetry` falls back
-//! to `Context::current()`): that is how a binding makes it the child of its host's request
-//! span (`sspr_bind::traces::parented`), with no span of its own.
+//! OpenTelemetry context current where its span is created (as `tracing-opentelemetry` did):
+//! that is how a binding makes it the child of its host's request span
+//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers),
+//! ids (its random generator), span limits, resource and instrumentation scope (`sspr`) are
+//! the SDK's, as its tracer provider had them.
 //!
 //! The HTTP client is reqwest's blocking one, built here with rustls on the ring provider and
 //! the system's trust roots, as sspr's other HTTPS clients are: reqwest is built without a
@@ -40,8 +44,8 @@ use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents, SpanExporter, SpanLimits,
-    SpanProcessor as _,
+    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
+    SpanExporter, SpanLimits, SpanProcessor as _,
 };
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -318,8 +322,9 @@ where
             status: Status::Unset,
         };
         if recording {
-            otel.attributes.reserve(attrs.fields().len() + sampling.attributes.len());
-            attrs.record(&mut SpanFields(&mut otel));
+            let mut fields = SpanFields::with_capacity(attrs.fields().len() + sampling.attributes.len());
+            attrs.record(&mut fields);
+            fields.apply(&mut otel);
             otel.attributes.extend(sampling.attributes);
         }
         span.extensions_mut().insert(otel);
@@ -327,11 +332,15 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        if let Some(otel) = extensions.get_mut::<OtelSpan>()
-            && otel.recording
-        {
-            values.record(&mut SpanFields(otel));
+        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
+            return;
+        }
+        // The values are formatted before the span's extensions are locked: a value's `Debug`
+        // that logs must not find them locked.
+        let mut fields = SpanFields::with_capacity(1);
+        values.record(&mut fields);
+        if let Some(otel) = span.extensions_mut().get_mut::<OtelSpan>() {
+            fields.apply(otel);
         }
     }
 
@@ -342,9 +351,7 @@ where
             None => None,
         };
         let Some(span) = span else { return };
-        let mut extensions = span.extensions_mut();
-        let Some(otel) = extensions.get_mut::<OtelSpan>() else { return };
-        if !otel.recording {
+        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
             return;
         }
         let meta = event.metadata();
@@ -360,6 +367,8 @@ where
         if fields.name.is_empty() {
             fields.name = Cow::Borrowed(meta.name());
         }
+        let mut extensions = span.extensions_mut();
+        let Some(otel) = extensions.get_mut::<OtelSpan>() else { return };
         if otel.status == Status::Unset && *meta.level() == tracing::Level::ERROR {
             otel.status = Status::error("");
         }
@@ -416,36 +425,54 @@ fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
 /// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
 /// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
 /// conventions).
-struct SpanFields<'a>(&'a mut OtelSpan);
+struct SpanFields {
+    name: Option<Cow<'static, str>>,
+    kind: Option<SpanKind>,
+    status: Option<Status>,
+    attributes: Vec<KeyValue>,
+}
 
-impl SpanFields<'_> {
+impl SpanFields {
+    fn with_capacity(attributes: usize) -> Self {
+        Self { name: None, kind: None, status: None, attributes: Vec::with_capacity(attributes) }
+    }
+
+    /// Onto the span: its name, kind and status replaced, the attributes added.
+    fn apply(self, span: &mut OtelSpan) {
+        if let Some(name) = self.name {
+            span.name = name;
+        }
+        if let Some(kind) = self.kind {
+            span.kind = kind;
+        }
+        if let Some(status) = self.status {
+            span.status = status;
+        }
+        span.attributes.extend(self.attributes);
+    }
+
     fn text(&mut self, field: &Field, value: String) {
-        let span = &mut *self.0;
         match field.name() {
-            "otel.name" => span.name = Cow::Owned(value),
-            "otel.kind" => {
-                if let Some(kind) = span_kind(&value) {
-                    span.kind = kind;
-                }
-            }
-            "otel.status_code" => span.status = status(&value),
-            "otel.status_message" => span.status = Status::error(value),
-            name => span.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+            "otel.name" => self.name = Some(Cow::Owned(value)),
+            "otel.kind" => self.kind = span_kind(&value),
+            "otel.status_code" => self.status = Some(status(&value)),
+            "otel.status_message" => self.status = Some(Status::error(value)),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
         }
     }
 }
 
-impl Visit for SpanFields<'_> {
+impl Visit for SpanFields {
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -562,4 +589,161 @@ fn blocking_client() -> Result<reqwest::blocking::Client> {
         .join()
         .map_err(|_| Error::Config("otlp_endpoint: building the HTTP client panicked".into()))?
         .map_err(|e| Error::Config(format!("otlp_endpoint: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The lean layer against `tracing-opentelemetry`'s as it was configured before, on the same
+    //! spans: what reaches the exporter must be the same but for the ids and times.
+
+    use std::sync::Mutex;
+
+    use opentelemetry::trace::{SpanId, TraceId, TraceState, TracerProvider as _};
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    /// An exporter keeping what it is given, and the resource it was set.
+    #[derive(Debug, Clone, Default)]
+    struct Capture(Arc<Mutex<(Vec<SpanData>, Option<Resource>)>>);
+
+    impl SpanExporter for Capture {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().unwrap().0.extend(batch);
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.0.lock().unwrap().1 = Some(resource.clone());
+        }
+    }
+
+    /// A span as compared: what the collector shows of it, ids replaced by the names of the
+    /// spans they point at (or `remote` for the host's parent).
+    #[derive(Debug, PartialEq)]
+    struct Shown {
+        name: String,
+        parent: String,
+        parent_is_remote: bool,
+        kind: String,
+        attributes: Vec<(String, String)>,
+        events: Vec<(String, Vec<(String, String)>)>,
+        status: String,
+        scope: String,
+        sampled: bool,
+    }
+
+    fn shown(spans: &[SpanData], host: (TraceId, SpanId)) -> Vec<Shown> {
+        let name_of = |id: SpanId| {
+            if id == host.1 {
+                return "remote".to_owned();
+            }
+            spans.iter().find(|s| s.span_context.span_id() == id).map_or("-".to_owned(), |s| s.name.to_string())
+        };
+        let pairs = |attributes: &[KeyValue]| {
+            let mut pairs: Vec<(String, String)> =
+                attributes.iter().map(|kv| (kv.key.to_string(), format!("{:?}", kv.value))).collect();
+            pairs.sort();
+            pairs
+        };
+        let mut shown: Vec<Shown> = spans
+            .iter()
+            .map(|s| Shown {
+                name: s.name.to_string(),
+                parent: name_of(s.parent_span_id),
+                parent_is_remote: s.parent_span_is_remote,
+                kind: format!("{:?}", s.span_kind),
+                attributes: pairs(&s.attributes),
+                events: s.events.iter().map(|e| (e.name.to_string(), pairs(&e.attributes))).collect(),
+                status: format!("{:?}", s.status),
+                scope: format!("{:?}", s.instrumentation_scope),
+                sampled: s.span_context.is_sampled(),
+            })
+            .collect();
+        shown.sort_by(|a, b| a.name.cmp(&b.name));
+        shown
+    }
+
+    /// The engine's kinds of spans and events: a call with its fields recorded late, a backend
+    /// span named by `otel.name`, events with and without an `error` field and at ERROR, a
+    /// delivery span, a span outside `sspr_core` (not exported), and a root span whose parent is
+    /// the host's OpenTelemetry context.
+    fn spans(host: (TraceId, SpanId)) {
+        let call = tracing::info_span!(target: "sspr_core", "sspr.verify_pin", sspr.step = "verify_pin",
+            sspr.outcome = tracing::field::Empty, sspr.flow = tracing::field::Empty);
+        call.in_scope(|| {
+            let backend = tracing::debug_span!(target: "sspr_core", "sspr.backend", otel.name = "store.get",
+                sspr.backend = "store", sspr.operation = "get", sspr.outcome = tracing::field::Empty);
+            backend.in_scope(|| {
+                tracing::warn!(target: "sspr_core::engine", error = %"store down", "a read failed");
+                tracing::info!(target: "sspr_core::engine", attempt = 2_i64, last = true, ratio = 0.5, "retrying");
+            });
+            backend.record("sspr.outcome", "unavailable");
+            drop(backend);
+            tracing::info_span!(target: "sspr_core", "sspr.delivery", sspr.flow = "ab12").in_scope(|| {
+                tracing::error!(target: "sspr_core::engine", kind = ?"audit", "audit sink failed");
+            });
+            tracing::info_span!(target: "other", "not.exported").in_scope(|| {});
+        });
+        call.record("sspr.flow", "0123456789abcdef");
+        call.record("sspr.outcome", "wrong_pin");
+        drop(call);
+        let parent = SpanContext::new(host.0, host.1, TraceFlags::SAMPLED, true, TraceState::default());
+        let _host = Context::new().with_remote_span_context(parent).attach();
+        tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset").in_scope(|| {
+            tracing::warn!(target: "sspr_core::engine", error = %"x", "a notice could not be delivered");
+        });
+    }
+
+    #[test]
+    fn the_lean_layer_exports_what_tracing_opentelemetry_exported() {
+        let host = (TraceId::from(0x5eed_u128), SpanId::from(0x4057_u64));
+        let tracing = Tracing { backend_spans: true, service_name: "sspr-test".into(), ..Tracing::default() };
+
+        let lean = Capture::default();
+        let exporter = Exporter::with_span_exporter(lean.clone(), tracing.clone()).unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(exporter.layer()), || spans(host));
+        exporter.flush().unwrap();
+
+        let before = Capture::default();
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(before.clone())
+            .with_resource(Resource::builder().with_service_name("sspr-test").build())
+            .build();
+        let layer = tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("sspr"))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
+            .with_filter(Targets::new().with_target("sspr_core", tracing::Level::DEBUG));
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || spans(host));
+        provider.force_flush().unwrap();
+
+        let (lean, before) = (lean.0.lock().unwrap(), before.0.lock().unwrap());
+        assert_eq!(lean.0.len(), 4, "{:?}", lean.0);
+        assert_eq!(shown(&lean.0, host), shown(&before.0, host));
+        assert_eq!(lean.1, before.1, "the resource");
+        // The host's span is the root's parent, in its trace.
+        let root = lean.0.iter().find(|s| s.name == "sspr.complete_reset").unwrap();
+        assert_eq!((root.span_context.trace_id(), root.parent_span_id), host);
+        assert!(root.parent_span_is_remote && root.end_time >= root.start_time);
+        exporter.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_ratio_of_zero_exports_nothing_and_a_sampled_host_parent_still_wins() {
+        let host = (TraceId::from(0x5eed_u128), SpanId::from(0x4057_u64));
+        let capture = Capture::default();
+        let tracing = Tracing { sample_ratio: Some(0.0), backend_spans: true, ..Tracing::default() };
+        let exporter = Exporter::with_span_exporter(capture.clone(), tracing).unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(exporter.layer()), || spans(host));
+        exporter.flush().unwrap();
+        // ParentBased: the call under the host's sampled span is kept, the others are not.
+        let names: Vec<String> = capture.0.lock().unwrap().0.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(names, ["sspr.complete_reset"]);
+    }
 }
