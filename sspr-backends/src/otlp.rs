@@ -322,7 +322,8 @@ where
             status: Status::Unset,
         };
         if recording {
-            let mut fields = SpanFields::with_capacity(attrs.fields().len() + sampling.attributes.len());
+            // Room for every field the span declares, those recorded later too.
+            let mut fields = SpanFields::with_capacity(attrs.metadata().fields().len() + sampling.attributes.len());
             attrs.record(&mut fields);
             fields.apply(&mut otel);
             otel.attributes.extend(sampling.attributes);
@@ -337,7 +338,7 @@ where
         }
         // The values are formatted before the span's extensions are locked: a value's `Debug`
         // that logs must not find them locked.
-        let mut fields = SpanFields::with_capacity(1);
+        let mut fields = SpanFields::with_capacity(0);
         values.record(&mut fields);
         if let Some(otel) = span.extensions_mut().get_mut::<OtelSpan>() {
             fields.apply(otel);
@@ -448,7 +449,11 @@ impl SpanFields {
         if let Some(status) = self.status {
             span.status = status;
         }
-        span.attributes.extend(self.attributes);
+        if span.attributes.is_empty() {
+            span.attributes = self.attributes;
+        } else {
+            span.attributes.extend(self.attributes);
+        }
     }
 
     fn text(&mut self, field: &Field, value: String) {
