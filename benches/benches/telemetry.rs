@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use sspr_benches::{RNG_SEED, clock, email, engine, enroll, login, relaxed_policy, runtime, secret_key, users};
 use sspr_core::memory::{MemoryDirectory, MemoryStateStore, Outbox};
 use sspr_core::{ManualClock, NewPassword, Pin, RequestContext, Sspr};
@@ -120,16 +120,18 @@ impl opentelemetry_sdk::trace::SpanExporter for Discard {
 }
 
 /// The span pipeline the portal, Python and Node install (`sspr-backends/src/otlp.rs`: its
-/// `layer`, and the `ParentBased(TraceIdRatioBased(ratio))` sampler of `Tracing::sampler` when a
-/// ratio is given) with [`Discard`] as its exporter: the engine's spans from `level`.
-fn otlp(level: Level, ratio: Option<f64>) -> (SdkTracerProvider, impl tracing::Subscriber + Send + Sync) {
-    let mut builder = SdkTracerProvider::builder().with_batch_exporter(Discard);
-    if let Some(ratio) = ratio {
-        builder = builder.with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))));
-    }
-    let provider = builder.build();
-    let layer = sspr_backends::otlp::layer(provider.tracer("sspr"), level);
-    (provider, tracing_subscriber::registry().with(layer))
+/// `Exporter`, its layer and the `ParentBased(TraceIdRatioBased(ratio))` sampler of
+/// `Tracing::sampler` when a ratio is given) with [`Discard`] as its exporter: the engine's spans
+/// from `level`.
+fn otlp(level: Level, ratio: Option<f64>) -> (sspr_backends::otlp::Exporter, impl tracing::Subscriber + Send + Sync) {
+    let tracing = sspr_backends::otlp::Tracing {
+        sample_ratio: ratio,
+        backend_spans: level == Level::DEBUG,
+        ..sspr_backends::otlp::Tracing::default()
+    };
+    let exporter = sspr_backends::otlp::Exporter::with_span_exporter(Discard, tracing).expect("the span pipeline");
+    let layer = exporter.layer();
+    (exporter, tracing_subscriber::registry().with(layer))
 }
 
 /// The pipeline as first built: `tracing-opentelemetry`'s layer with its defaults (source
@@ -241,7 +243,8 @@ fn without_metrics<T>(f: impl FnOnce() -> T) -> T {
 /// the engine does with no recorder installed: register on the no-op one, which costs nothing).
 fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
-    let mut provider = None;
+    // The span pipeline to shut down after the flows (its last batch dropped by `Discard`).
+    let mut shutdown: Option<Box<dyn FnOnce()>> = None;
     let took = match variant {
         "off" => without_metrics(|| bench.run(flows)),
         "metrics" => bench.run(flows),
@@ -253,12 +256,12 @@ fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
         }
         "both" => {
             let (p, subscriber) = otlp(Level::DEBUG, None);
-            provider = Some(p);
+            shutdown = Some(Box::new(move || p.shutdown().expect("the span pipeline shuts down")));
             tracing::subscriber::with_default(subscriber, || bench.run(flows))
         }
         "otlp_layer_defaults" => {
             let (p, subscriber) = otlp_layer_defaults();
-            provider = Some(p);
+            shutdown = Some(Box::new(move || p.shutdown().expect("the span pipeline shuts down")));
             tracing::subscriber::with_default(subscriber, || without_metrics(|| bench.run(flows)))
         }
         otlp_variant => {
@@ -270,13 +273,13 @@ fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
                 other => unreachable!("unknown variant {other}"),
             };
             let (p, subscriber) = otlp(level, ratio);
-            provider = Some(p);
+            shutdown = Some(Box::new(move || p.shutdown().expect("the span pipeline shuts down")));
             tracing::subscriber::with_default(subscriber, || without_metrics(|| bench.run(flows)))
         }
     };
     let allocated = ALLOCATIONS.load(Ordering::Relaxed) - allocations;
-    if let Some(provider) = provider {
-        provider.shutdown().expect("the span pipeline shuts down");
+    if let Some(shutdown) = shutdown {
+        shutdown();
     }
     (took.as_secs_f64() * 1e6 / flows as f64, allocated as f64 / flows as f64)
 }

@@ -5,40 +5,54 @@
 //! The engine opens a span per call (`sspr.begin_reset`, ... with `sspr.step`, `sspr.outcome`
 //! and `sspr.flow`, the flow's keyed reference; level INFO), a child `sspr.delivery` span for a
 //! PIN's delivery (INFO) and for other work handed off the request path (DEBUG), and a child
-//! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This module turns them into
-//! OpenTelemetry spans (`tracing-opentelemetry`) and sends them in batches to a collector
-//! (`opentelemetry-otlp`, from a thread of its own: a slow collector never slows a reset).
-//! Only the engine's spans (target `sspr_core`) are exported: their fields are closed sets and
-//! keyed hashes, never a login, address, PIN or password.
+//! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This
+//! module's own `tracing` layer turns them into OpenTelemetry span data and hands it to the
+//! SDK's batch processor, which sends it in batches to a collector (`opentelemetry-otlp`, from
+//! a thread of its own: a slow collector never slows a reset). Only the engine's spans (target
+//! `sspr_core`) are exported: their fields are closed sets and keyed hashes, never a login,
+//! address, PIN or password.
 //!
 //! What a span costs is kept down ([`Tracing`]): the backend spans are left out by default
 //! (`backend_spans = false`: the filter is then INFO and their call sites are disabled; a
 //! backend call's latency is in the `sspr_backend_call_seconds` histograms anyway),
-//! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer adds none of its
-//! optional attributes (source location, thread, target, busy/idle times) nor activates an
-//! OpenTelemetry context on each poll (nothing else in the process reads it). BENCHMARKS.md
-//! section 11 has the figures.
+//! a share of the traces can be sampled (`otlp_sample_ratio`), and the layer keeps only what
+//! it exports in each span (start time, name, ids, parent, fields as attributes, events): it
+//! replaces `tracing-opentelemetry`'s layer and the SDK's tracer, whose per-span work (span
+//! builders behind locks, SDK spans, contexts) was most of what a traced flow cost.
+//! BENCHMARKS.md section 11 has the figures.
 //!
 //! An engine call with no `tracing` span around it is a root span whose parent is the
-//! OpenTelemetry context current while its future is polled (`tracing-opentelemetry` falls back
-//! to `Context::current()`): that is how a binding makes it the child of its host's request
-//! span (`sspr_bind::traces::parented`), with no span of its own.
+//! OpenTelemetry context current where its span is created (as `tracing-opentelemetry` did):
+//! that is how a binding makes it the child of its host's request span
+//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers),
+//! ids (its random generator), span limits, resource and instrumentation scope (`sspr`) are
+//! the SDK's, as its tracer provider had them.
 //!
 //! The HTTP client is reqwest's blocking one, built here with rustls on the ring provider and
 //! the system's trust roots, as sspr's other HTTPS clients are: reqwest is built without a
 //! provider of its own (two providers in one process make rustls panic), so the exporter's
 //! default client could not start. The test collectors are plain `http://` on the loopback.
 
-use opentelemetry::trace::TracerProvider as _;
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
+use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt as _, TraceFlags};
+use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
+    SpanExporter, SpanLimits, SpanProcessor as _,
+};
 use tracing::Subscriber;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::LookupSpan;
 
 use sspr_core::{Error, Result};
@@ -88,12 +102,12 @@ impl Tracing {
 /// settings only, never the SDK's (which would print those headers).
 #[derive(Clone)]
 pub struct Exporter {
-    provider: SdkTracerProvider,
+    pipeline: Arc<Pipeline>,
     tracing: Tracing,
 }
 
-impl std::fmt::Debug for Exporter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Exporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exporter").field("tracing", &self.tracing).finish_non_exhaustive()
     }
 }
@@ -114,16 +128,9 @@ impl Exporter {
     /// `Config` when the endpoint is not an `http(s)://` URL, the sample ratio is not in
     /// `0.0..=1.0`, the service name is empty, or the client cannot be built.
     pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
-        if let Some(ratio) = tracing.sample_ratio
-            && !(0.0..=1.0).contains(&ratio)
-        {
-            return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
-        }
+        check(&tracing)?;
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(Error::Config(format!("otlp_endpoint = {endpoint:?} is not an http(s):// URL")));
-        }
-        if tracing.service_name.trim().is_empty() {
-            return Err(Error::Config("the OTLP service name must not be empty".into()));
         }
         let client = blocking_client()?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -133,13 +140,34 @@ impl Exporter {
             .with_endpoint(endpoint)
             .build()
             .map_err(|e| Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}")))?;
-        let mut builder = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name(tracing.service_name.clone()).build());
-        if let Some(sampler) = tracing.sampler() {
-            builder = builder.with_sampler(sampler);
-        }
-        Ok(Self { provider: builder.build(), tracing })
+        Self::with_span_exporter(exporter, tracing)
+    }
+
+    /// The same pipeline (sampling, batching, resource) handing its batches to `exporter`
+    /// instead of an OTLP/HTTP collector (the `telemetry` benchmark's, which drops them).
+    ///
+    /// # Errors
+    /// `Config` when the sample ratio is not in `0.0..=1.0` or the service name is empty.
+    pub fn with_span_exporter(exporter: impl SpanExporter + 'static, tracing: Tracing) -> Result<Self> {
+        check(&tracing)?;
+        let mut processor = BatchSpanProcessor::builder(exporter).build();
+        processor.set_resource(&Resource::builder().with_service_name(tracing.service_name.clone()).build());
+        // The SDK's defaults, as its tracer provider would have them: the sampler and the span
+        // limits from the `OTEL_*` variables, the random id generator.
+        let config = Config::default();
+        let sampler = match tracing.sampler() {
+            Some(sampler) => Box::new(sampler),
+            None => config.sampler,
+        };
+        let pipeline = Pipeline {
+            processor,
+            sampler,
+            ids: config.id_generator,
+            limits: config.span_limits,
+            scope: InstrumentationScope::builder("sspr").build(),
+            shut_down: AtomicBool::new(false),
+        };
+        Ok(Self { pipeline: Arc::new(pipeline), tracing })
     }
 
     /// The `tracing` layer that hands the engine's spans (target `sspr_core`, from the level
@@ -149,7 +177,8 @@ impl Exporter {
     where
         S: Subscriber + for<'span> LookupSpan<'span>,
     {
-        layer(self.provider.tracer("sspr"), self.tracing.level())
+        SpanLayer { pipeline: self.pipeline.clone() }
+            .with_filter(Targets::new().with_target("sspr_core", self.tracing.level()))
     }
 
     /// Send what is still batched now (tests; before a pause).
@@ -157,7 +186,7 @@ impl Exporter {
     /// # Errors
     /// `Config` carrying the exporter's error when the collector could not be reached.
     pub fn flush(&self) -> Result<()> {
-        self.provider.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
+        self.pipeline.processor.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
     }
 
     /// Send what is batched and stop the exporter's thread (at the end of the process).
@@ -165,32 +194,381 @@ impl Exporter {
     /// # Errors
     /// `Config` carrying the exporter's error.
     pub fn shutdown(&self) -> Result<()> {
-        self.provider.shutdown().map_err(|e| Error::Config(format!("otlp shutdown failed: {e}")))
+        self.pipeline.shutdown().map_err(|e| Error::Config(format!("otlp shutdown failed: {e}")))
     }
 }
 
-/// The OpenTelemetry layer over `tracer` for the engine's spans from `level` up, without the
-/// optional per-span work: no source location, thread or target attributes (the span's name
-/// and `sspr.*` fields say where it comes from), no busy/idle times (the span's own start and
-/// end are its time), and no OpenTelemetry context activated on every enter of a span (a poll
-/// of its future): nothing else in sspr reads that context, and the parent of each span is
-/// still found from the `tracing` span tree (or, for an engine call, from the OpenTelemetry
-/// context its caller made current). (`sspr-benches`' `telemetry` group
-/// builds the same layer.)
-pub fn layer<S, T>(tracer: T, level: tracing::Level) -> impl Layer<S> + use<S, T>
+/// The settings [`Exporter::with_tracing`] refuses.
+fn check(tracing: &Tracing) -> Result<()> {
+    if let Some(ratio) = tracing.sample_ratio
+        && !(0.0..=1.0).contains(&ratio)
+    {
+        return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
+    }
+    if tracing.service_name.trim().is_empty() {
+        return Err(Error::Config("the OTLP service name must not be empty".into()));
+    }
+    Ok(())
+}
+
+/// What the SDK's tracer provider held for its tracer: the batch processor (with the resource),
+/// the sampler, the id generator, the span limits and the instrumentation scope (`sspr`).
+struct Pipeline {
+    processor: BatchSpanProcessor,
+    sampler: Box<dyn ShouldSample>,
+    ids: Box<dyn IdGenerator>,
+    limits: SpanLimits,
+    scope: InstrumentationScope,
+    shut_down: AtomicBool,
+}
+
+impl Pipeline {
+    /// Stop the processor's thread after its last batch; spans ending later are not exported.
+    fn shutdown(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.shut_down.store(true, Ordering::Relaxed);
+        self.processor.shutdown()
+    }
+}
+
+impl Drop for Pipeline {
+    /// The last batch is sent when the last exporter and layer go, as the SDK's tracer provider
+    /// did on its drop.
+    fn drop(&mut self) {
+        if !self.shut_down.load(Ordering::Relaxed) {
+            let _ = self.shutdown();
+        }
+    }
+}
+
+/// The `tracing` layer turning the engine's spans into OpenTelemetry spans, in place of
+/// `tracing-opentelemetry`'s (whose span builders, locks, SDK spans and contexts cost most of
+/// what a traced flow cost, BENCHMARKS.md section 11). It exports what that layer exported as
+/// configured before (no source location, thread, target or busy/idle attributes): the span's
+/// name (`otel.name` overriding it), its fields as string, integer, float or boolean
+/// attributes, the events inside it (name from `message`, `level` and `target` attributes, an
+/// `error` field making it an `exception` event and the span's status an error, as does an
+/// ERROR event), and its parent: the enclosing engine span, or for a root span the
+/// OpenTelemetry context current where it is created (a binding's host request span,
+/// `sspr_bind::traces::parented`). Sampling, ids, limits, resource and scope are the SDK's.
+struct SpanLayer {
+    pipeline: Arc<Pipeline>,
+}
+
+/// What a span carries from its creation to its end (in the `tracing` span's extensions).
+struct OtelSpan {
+    context: SpanContext,
+    parent: SpanContext,
+    /// Whether the sampler's decision was to record (the span is exported at its end).
+    recording: bool,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    start: SystemTime,
+    attributes: Vec<KeyValue>,
+    events: Vec<opentelemetry::trace::Event>,
+    status: Status,
+}
+
+/// The wall-clock time of a span's start, end or event: the SDK's own clock function (the
+/// engine's injected `Clock` is for its logic; the spans' times are OpenTelemetry's, as the
+/// SDK and `tracing-opentelemetry` stamp them).
+fn now() -> SystemTime {
+    opentelemetry::time::now()
+}
+
+impl<S> Layer<S> for SpanLayer
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
-    T: opentelemetry::trace::Tracer + Send + Sync + 'static,
-    T::Span: Send + Sync,
 {
-    tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_location(false)
-        .with_threads(false)
-        .with_target(false)
-        .with_tracked_inactivity(false)
-        .with_context_activation(false)
-        .with_filter(Targets::new().with_target("sspr_core", level))
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let pipeline = &*self.pipeline;
+        if pipeline.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        // The parent: the enclosing engine span this layer sees, else (a contextual root) the
+        // OpenTelemetry context current here, else none (`tracing-opentelemetry`'s rule
+        // without context activation).
+        let parent_span = match attrs.parent() {
+            Some(parent) => ctx.span(parent),
+            None if attrs.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        let in_tree = parent_span.and_then(|p| p.extensions().get::<OtelSpan>().map(|o| o.context.clone()));
+        let parent_cx = match in_tree {
+            Some(parent) => Context::new().with_remote_span_context(parent),
+            None if attrs.is_contextual() => Context::current(),
+            None => Context::new(),
+        };
+        let parent = parent_cx.span().span_context().clone();
+        let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
+        let span_id = pipeline.ids.new_span_id();
+        let name = attrs.metadata().name();
+        let sampling = pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
+        let flags = match sampling.decision {
+            SamplingDecision::RecordAndSample => parent.trace_flags().with_sampled(true),
+            SamplingDecision::RecordOnly => parent.trace_flags().with_sampled(false),
+            SamplingDecision::Drop => TraceFlags::default(),
+        };
+        let recording = sampling.decision != SamplingDecision::Drop;
+        let mut otel = OtelSpan {
+            context: SpanContext::new(trace_id, span_id, flags, false, sampling.trace_state),
+            parent: if parent.is_valid() { parent } else { SpanContext::empty_context() },
+            recording,
+            name: Cow::Borrowed(name),
+            kind: SpanKind::Internal,
+            start: now(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            status: Status::Unset,
+        };
+        if recording {
+            // Room for every field the span declares, those recorded later too.
+            let mut fields = SpanFields::with_capacity(attrs.metadata().fields().len() + sampling.attributes.len());
+            attrs.record(&mut fields);
+            fields.apply(&mut otel);
+            otel.attributes.extend(sampling.attributes);
+        }
+        span.extensions_mut().insert(otel);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
+            return;
+        }
+        // The values are formatted before the span's extensions are locked: a value's `Debug`
+        // that logs must not find them locked.
+        let mut fields = SpanFields::with_capacity(0);
+        values.record(&mut fields);
+        if let Some(otel) = span.extensions_mut().get_mut::<OtelSpan>() {
+            fields.apply(otel);
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
+        let span = match event.parent() {
+            Some(parent) => ctx.span(parent),
+            None if event.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        let Some(span) = span else { return };
+        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
+            return;
+        }
+        let meta = event.metadata();
+        let mut fields = EventFields {
+            name: Cow::Borrowed(""),
+            attributes: vec![
+                KeyValue::new(Key::from_static_str("level"), meta.level().as_str()),
+                KeyValue::new(Key::from_static_str("target"), Value::String(meta.target().into())),
+            ],
+            status: None,
+        };
+        event.record(&mut fields);
+        if fields.name.is_empty() {
+            fields.name = Cow::Borrowed(meta.name());
+        }
+        let mut extensions = span.extensions_mut();
+        let Some(otel) = extensions.get_mut::<OtelSpan>() else { return };
+        if otel.status == Status::Unset && *meta.level() == tracing::Level::ERROR {
+            otel.status = Status::error("");
+        }
+        if let Some(status) = fields.status {
+            otel.status = status;
+        }
+        otel.events.push(opentelemetry::trace::Event::new(fields.name, now(), fields.attributes, 0));
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(otel) = span.extensions_mut().remove::<OtelSpan>() else { return };
+        let pipeline = &*self.pipeline;
+        if !otel.recording || pipeline.shut_down.load(Ordering::Relaxed) {
+            return;
+        }
+        pipeline.processor.on_end(export_data(otel, pipeline));
+    }
+}
+
+/// The SDK's span data for `otel`, within the SDK's span limits as its spans apply them.
+fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
+    let OtelSpan { context, parent, name, kind, start, mut attributes, mut events, status, .. } = otel;
+    let limits = &pipeline.limits;
+    let dropped_attributes = attributes.len().saturating_sub(limits.max_attributes_per_span as usize);
+    attributes.truncate(limits.max_attributes_per_span as usize);
+    let mut span_events = SpanEvents::default();
+    span_events.dropped_count =
+        u32::try_from(events.len().saturating_sub(limits.max_events_per_span as usize)).unwrap_or(u32::MAX);
+    events.truncate(limits.max_events_per_span as usize);
+    for event in &mut events {
+        let dropped = event.attributes.len().saturating_sub(limits.max_attributes_per_event as usize);
+        event.attributes.truncate(limits.max_attributes_per_event as usize);
+        event.dropped_attributes_count = u32::try_from(dropped).unwrap_or(u32::MAX);
+    }
+    span_events.events = events;
+    SpanData {
+        parent_span_id: parent.span_id(),
+        parent_span_is_remote: parent.is_valid() && parent.is_remote(),
+        span_context: context,
+        span_kind: kind,
+        name,
+        start_time: start,
+        end_time: now(),
+        attributes,
+        dropped_attributes_count: u32::try_from(dropped_attributes).unwrap_or(u32::MAX),
+        events: span_events,
+        links: opentelemetry_sdk::trace::SpanLinks::default(),
+        status,
+        instrumentation_scope: pipeline.scope.clone(),
+    }
+}
+
+/// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
+/// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
+/// conventions).
+struct SpanFields {
+    name: Option<Cow<'static, str>>,
+    kind: Option<SpanKind>,
+    status: Option<Status>,
+    attributes: Vec<KeyValue>,
+}
+
+impl SpanFields {
+    fn with_capacity(attributes: usize) -> Self {
+        Self { name: None, kind: None, status: None, attributes: Vec::with_capacity(attributes) }
+    }
+
+    /// Onto the span: its name, kind and status replaced, the attributes added.
+    fn apply(self, span: &mut OtelSpan) {
+        if let Some(name) = self.name {
+            span.name = name;
+        }
+        if let Some(kind) = self.kind {
+            span.kind = kind;
+        }
+        if let Some(status) = self.status {
+            span.status = status;
+        }
+        if span.attributes.is_empty() {
+            span.attributes = self.attributes;
+        } else {
+            span.attributes.extend(self.attributes);
+        }
+    }
+
+    fn text(&mut self, field: &Field, value: String) {
+        match field.name() {
+            "otel.name" => self.name = Some(Cow::Owned(value)),
+            "otel.kind" => self.kind = span_kind(&value),
+            "otel.status_code" => self.status = Some(status(&value)),
+            "otel.status_message" => self.status = Some(Status::error(value)),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+}
+
+impl Visit for SpanFields {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, format!("{value:?}"));
+    }
+}
+
+/// `otel.kind`'s value as a span kind (`tracing-opentelemetry`'s names, any case).
+fn span_kind(text: &str) -> Option<SpanKind> {
+    [
+        ("server", SpanKind::Server),
+        ("client", SpanKind::Client),
+        ("producer", SpanKind::Producer),
+        ("consumer", SpanKind::Consumer),
+        ("internal", SpanKind::Internal),
+    ]
+    .into_iter()
+    .find_map(|(name, kind)| text.eq_ignore_ascii_case(name).then_some(kind))
+}
+
+/// `otel.status_code`'s value as a status.
+fn status(text: &str) -> Status {
+    if text.eq_ignore_ascii_case("ok") {
+        Status::Ok
+    } else if text.eq_ignore_ascii_case("error") {
+        Status::error("")
+    } else {
+        Status::Unset
+    }
+}
+
+/// An event's fields: its name (`message`), its attributes, and the span's status an `error`
+/// field sets (`tracing-opentelemetry`'s conventions with its defaults: such an event is an
+/// `exception` with an `exception.message`, unless a `message` names it).
+struct EventFields {
+    name: Cow<'static, str>,
+    attributes: Vec<KeyValue>,
+    status: Option<Status>,
+}
+
+impl EventFields {
+    fn text(&mut self, field: &Field, value: &dyn fmt::Debug, display: Option<&str>) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(display.map_or_else(|| format!("{value:?}"), str::to_owned)),
+            "error" if self.name.is_empty() => {
+                let text = format!("{value:?}");
+                self.status = Some(Status::error(text.clone()));
+                self.name = Cow::Borrowed("exception");
+                self.attributes.push(KeyValue::new(Key::from_static_str("exception.message"), text));
+            }
+            name => {
+                let text = display.map_or_else(|| format!("{value:?}"), str::to_owned);
+                self.attributes.push(KeyValue::new(Key::from_static_str(name), text));
+            }
+        }
+    }
+}
+
+impl Visit for EventFields {
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        match field.name() {
+            "message" => self.name = Cow::Owned(value.to_string()),
+            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+        }
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, &value, Some(value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.text(field, value, None);
+    }
 }
 
 /// A blocking reqwest client with rustls on ring and the system's roots. Built on a thread of
@@ -216,4 +594,161 @@ fn blocking_client() -> Result<reqwest::blocking::Client> {
         .join()
         .map_err(|_| Error::Config("otlp_endpoint: building the HTTP client panicked".into()))?
         .map_err(|e| Error::Config(format!("otlp_endpoint: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The lean layer against `tracing-opentelemetry`'s as it was configured before, on the same
+    //! spans: what reaches the exporter must be the same but for the ids and times.
+
+    use std::sync::Mutex;
+
+    use opentelemetry::trace::{SpanId, TraceId, TraceState, TracerProvider as _};
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    /// An exporter keeping what it is given, and the resource it was set.
+    #[derive(Debug, Clone, Default)]
+    struct Capture(Arc<Mutex<(Vec<SpanData>, Option<Resource>)>>);
+
+    impl SpanExporter for Capture {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().unwrap().0.extend(batch);
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            self.0.lock().unwrap().1 = Some(resource.clone());
+        }
+    }
+
+    /// A span as compared: what the collector shows of it, ids replaced by the names of the
+    /// spans they point at (or `remote` for the host's parent).
+    #[derive(Debug, PartialEq)]
+    struct Shown {
+        name: String,
+        parent: String,
+        parent_is_remote: bool,
+        kind: String,
+        attributes: Vec<(String, String)>,
+        events: Vec<(String, Vec<(String, String)>)>,
+        status: String,
+        scope: String,
+        sampled: bool,
+    }
+
+    fn shown(spans: &[SpanData], host: (TraceId, SpanId)) -> Vec<Shown> {
+        let name_of = |id: SpanId| {
+            if id == host.1 {
+                return "remote".to_owned();
+            }
+            spans.iter().find(|s| s.span_context.span_id() == id).map_or("-".to_owned(), |s| s.name.to_string())
+        };
+        let pairs = |attributes: &[KeyValue]| {
+            let mut pairs: Vec<(String, String)> =
+                attributes.iter().map(|kv| (kv.key.to_string(), format!("{:?}", kv.value))).collect();
+            pairs.sort();
+            pairs
+        };
+        let mut shown: Vec<Shown> = spans
+            .iter()
+            .map(|s| Shown {
+                name: s.name.to_string(),
+                parent: name_of(s.parent_span_id),
+                parent_is_remote: s.parent_span_is_remote,
+                kind: format!("{:?}", s.span_kind),
+                attributes: pairs(&s.attributes),
+                events: s.events.iter().map(|e| (e.name.to_string(), pairs(&e.attributes))).collect(),
+                status: format!("{:?}", s.status),
+                scope: format!("{:?}", s.instrumentation_scope),
+                sampled: s.span_context.is_sampled(),
+            })
+            .collect();
+        shown.sort_by(|a, b| a.name.cmp(&b.name));
+        shown
+    }
+
+    /// The engine's kinds of spans and events: a call with its fields recorded late, a backend
+    /// span named by `otel.name`, events with and without an `error` field and at ERROR, a
+    /// delivery span, a span outside `sspr_core` (not exported), and a root span whose parent is
+    /// the host's OpenTelemetry context.
+    fn spans(host: (TraceId, SpanId)) {
+        let call = tracing::info_span!(target: "sspr_core", "sspr.verify_pin", sspr.step = "verify_pin",
+            sspr.outcome = tracing::field::Empty, sspr.flow = tracing::field::Empty);
+        call.in_scope(|| {
+            let backend = tracing::debug_span!(target: "sspr_core", "sspr.backend", otel.name = "store.get",
+                sspr.backend = "store", sspr.operation = "get", sspr.outcome = tracing::field::Empty);
+            backend.in_scope(|| {
+                tracing::warn!(target: "sspr_core::engine", error = %"store down", "a read failed");
+                tracing::info!(target: "sspr_core::engine", attempt = 2_i64, last = true, ratio = 0.5, "retrying");
+            });
+            backend.record("sspr.outcome", "unavailable");
+            drop(backend);
+            tracing::info_span!(target: "sspr_core", "sspr.delivery", sspr.flow = "ab12").in_scope(|| {
+                tracing::error!(target: "sspr_core::engine", kind = ?"audit", "audit sink failed");
+            });
+            tracing::info_span!(target: "other", "not.exported").in_scope(|| {});
+        });
+        call.record("sspr.flow", "0123456789abcdef");
+        call.record("sspr.outcome", "wrong_pin");
+        drop(call);
+        let parent = SpanContext::new(host.0, host.1, TraceFlags::SAMPLED, true, TraceState::default());
+        let _host = Context::new().with_remote_span_context(parent).attach();
+        tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset").in_scope(|| {
+            tracing::warn!(target: "sspr_core::engine", error = %"x", "a notice could not be delivered");
+        });
+    }
+
+    #[test]
+    fn the_lean_layer_exports_what_tracing_opentelemetry_exported() {
+        let host = (TraceId::from(0x5eed_u128), SpanId::from(0x4057_u64));
+        let tracing = Tracing { backend_spans: true, service_name: "sspr-test".into(), ..Tracing::default() };
+
+        let lean = Capture::default();
+        let exporter = Exporter::with_span_exporter(lean.clone(), tracing.clone()).unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(exporter.layer()), || spans(host));
+        exporter.flush().unwrap();
+
+        let before = Capture::default();
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(before.clone())
+            .with_resource(Resource::builder().with_service_name("sspr-test").build())
+            .build();
+        let layer = tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("sspr"))
+            .with_location(false)
+            .with_threads(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
+            .with_filter(Targets::new().with_target("sspr_core", tracing::Level::DEBUG));
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || spans(host));
+        provider.force_flush().unwrap();
+
+        let (lean, before) = (lean.0.lock().unwrap(), before.0.lock().unwrap());
+        assert_eq!(lean.0.len(), 4, "{:?}", lean.0);
+        assert_eq!(shown(&lean.0, host), shown(&before.0, host));
+        assert_eq!(lean.1, before.1, "the resource");
+        // The host's span is the root's parent, in its trace.
+        let root = lean.0.iter().find(|s| s.name == "sspr.complete_reset").unwrap();
+        assert_eq!((root.span_context.trace_id(), root.parent_span_id), host);
+        assert!(root.parent_span_is_remote && root.end_time >= root.start_time);
+        exporter.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_ratio_of_zero_exports_nothing_and_a_sampled_host_parent_still_wins() {
+        let host = (TraceId::from(0x5eed_u128), SpanId::from(0x4057_u64));
+        let capture = Capture::default();
+        let tracing = Tracing { sample_ratio: Some(0.0), backend_spans: true, ..Tracing::default() };
+        let exporter = Exporter::with_span_exporter(capture.clone(), tracing).unwrap();
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(exporter.layer()), || spans(host));
+        exporter.flush().unwrap();
+        // ParentBased: the call under the host's sampled span is kept, the others are not.
+        let names: Vec<String> = capture.0.lock().unwrap().0.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(names, ["sspr.complete_reset"]);
+    }
 }
