@@ -319,6 +319,10 @@ impl Config {
             base.sms_enabled = !self.email_is_real() || !matches!(self.sms, SmsConfig::Outbox);
             base.eligible_ous = vec!["ou=staff,dc=example,dc=org".into()];
             base.decoy_country_codes = vec!["44".into(), "49".into()];
+            // The demo's addresses are all under the reserved `.example` TLD: decoys drawn from
+            // real-world TLDs (`.com`, `.uk`, ...) would tell an unknown login from a known one
+            // at a glance. A deployment's decoy tables follow its users' addresses the same way.
+            base.decoy_email_tlds = vec!["example".into()];
         }
         let mut table: toml::Table =
             toml::from_str(&base.to_toml()?).map_err(|e| Error::Config(format!("policy defaults: {e}")))?;

@@ -77,6 +77,16 @@ async fn an_unknown_login_looks_like_a_known_one() {
         main
     };
     assert_eq!(shape(&a), shape(&b));
+    // The masked addresses have the same shape too: a decoy's top-level domain is the demo's
+    // (`.example`), not a real-world one that would tell it apart.
+    let tld = |page: &crate::support::Answer| {
+        let main = page.main();
+        let start = main.find("A code was sent to ").unwrap() + "A code was sent to ".len();
+        let masked = &main[start..start + main[start..].find('<').unwrap()];
+        masked.trim_end_matches('.').rsplit('.').next().unwrap().to_owned()
+    };
+    assert_eq!(tld(&a), "example");
+    assert_eq!(tld(&b), tld(&a));
 
     // A wrong PIN reads the same too.
     let wa = known.submit("/passwordreset/verify", &[("csrf", &a.csrf()), ("pin", "12345678")]).await;
