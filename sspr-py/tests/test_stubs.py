@@ -60,3 +60,21 @@ def test_the_stubs_name_what_the_classes_have() -> None:
     for cls in (sspr.Sspr, sspr.BlockingSspr):
         public = {n for n in dir(cls) if not n.startswith("_")}
         assert public == {n for n in stubbed[cls.__name__] if not n.startswith("_")}, cls.__name__
+
+
+def test_the_policy_stub_states_the_real_defaults() -> None:
+    """A default written in the stub is what ``Policy()`` really has: an editor shows the stub's,
+    so a wrong one (``min_response_ms = 0`` where the engine pads to 300 ms) misleads a reader
+    about the enumeration defence."""
+    init = next(
+        n for n in classes()["Policy"].body if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+    )
+    defaults = dict(zip((a.arg for a in init.args.kwonlyargs), init.args.kw_defaults))
+    real = sspr.Policy()
+    checked = 0
+    for name, default in defaults.items():
+        if default is None or ast.unparse(default) == "...":
+            continue
+        assert ast.literal_eval(default) == getattr(real, name), name
+        checked += 1
+    assert checked > 30, checked

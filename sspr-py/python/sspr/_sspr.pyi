@@ -453,7 +453,7 @@ class Policy:
         failure_alarm_per_hour: int = 100,
         sms_enabled: bool = False,
         confirm_full_address: bool = False,
-        min_response_ms: int = 0,
+        min_response_ms: int = 300,
         temp_password_length: int = 16,
         min_temp_password_entropy_bits: int = 80,
         allow_chosen_password: bool = False,
