@@ -54,7 +54,10 @@ def demo_engine() -> "tuple[sspr.Sspr, sspr.Outbox]":
     directory.add("jdoe@example.org", "Jane Doe", "uid=jdoe,ou=staff,dc=example,dc=org")
     directory.add("admin@example.org", "Ada Admin", "uid=admin,ou=staff,dc=example,dc=org", ["Domain Admins"])
     outbox = sspr.Outbox()
-    engine = sspr.BlockingSspr(directory, outbox, secret_key=secrets.token_bytes(32))
+    # The demo's addresses are under `.example`: decoys for unknown logins take the same TLD, or a
+    # `.com` decoy would tell them apart at a glance (list your users' real TLDs).
+    policy = sspr.Policy(decoy_email_tlds=["example"])
+    engine = sspr.BlockingSspr(directory, outbox, secret_key=secrets.token_bytes(32), policy=policy)
     engine.set_enabled("jdoe@example.org", True, admin="demo-setup")
     engine.update_contacts("jdoe@example.org", email="jane@home.example", admin="demo-setup")
     return engine.asyncio(), outbox

@@ -111,6 +111,8 @@ def test_portal_runs_a_whole_reset() -> None:
     assert token is not None
     decoy = other.post("/password/begin", data={"csrf": token[1], "login": "nobody@example.org"})
     assert decoy.status_code == 200 and "Where should we send your one-time code?" in decoy.text
+    # Its masked address has the demo's TLD too, not a real-world one that would give it away.
+    assert re.search(r"E-mail to \w\*\*\*@\w\*\*\*\.example<", decoy.text), decoy.text
 
     assert "Enter your code" in client.post("/password/send", data={"csrf": csrf[1], "method": "email"}).text
     wrong = client.post("/password/verify", data={"csrf": csrf[1], "pin": "00000000"})

@@ -44,7 +44,9 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
     notifier: outbox,
     contacts: db ?? new MemoryContactStore(),
     store: db ?? new MemoryStateStore(),
-    policy: { pinLength: 8 },
+    // The demo's addresses are under `.example`: decoys for unknown logins take the same TLD,
+    // or a `.com` decoy would tell them apart at a glance (list your users' real TLDs).
+    policy: { pinLength: 8, decoyEmailTlds: ['example'] },
     secretKey,
   })
   // Demo data: both users enabled, with an alternate e-mail address.
