@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ldap3::controls::RawControl;
 use ldap3::{Mod, Scope, SearchEntry};
-use sspr_core::backend::{AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PasswordRules};
+use sspr_core::backend::{
+    AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE, PasswordRules,
+};
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
 
@@ -24,6 +26,14 @@ const UF_ACCOUNTDISABLE: u64 = 0x2;
 const UF_LOCKOUT: u64 = 0x10;
 /// The most groups followed when resolving nested OpenLDAP memberships.
 const MAX_GROUPS: usize = 512;
+/// AD's protected groups (those AdminSDHolder guards) by well-known RID: domain groups
+/// `S-1-5-21-<domain>-<rid>` (Domain Admins, Domain Controllers, Schema Admins, Enterprise
+/// Admins, Read-only Domain Controllers, Key Admins, Enterprise Key Admins) and BUILTIN
+/// `S-1-5-32-<rid>` (Administrators, Account Operators, Server Operators, Print Operators,
+/// Backup Operators, Replicator). Their names vary (a German DC has "Domänen-Admins"), their
+/// SIDs do not.
+const PROTECTED_DOMAIN_RIDS: [u32; 7] = [512, 516, 518, 519, 521, 526, 527];
+const PROTECTED_BUILTIN_RIDS: [u32; 6] = [544, 548, 549, 550, 551, 552];
 
 /// The directory of accounts: OpenLDAP (ppolicy, memberof) or Active Directory / Samba AD.
 ///
@@ -37,7 +47,10 @@ const MAX_GROUPS: usize = 512;
 ///   `memberUid`), then the groups naming those, plus the user's `memberOf`. When the groups
 ///   cannot all be resolved (a size limit, more than 512 groups, unreadable `tokenGroups`),
 ///   the user's groups are [`GROUPS_UNRESOLVED`]: the engine refuses them as privileged,
-///   never judging a partial list, and answers as for an unknown login.
+///   never judging a partial list, and answers as for an unknown login. An AD user holding
+///   a protected group's well-known SID (Domain Admins, BUILTIN\\Administrators, ...) or
+///   marked `adminCount=1` also gets [`PRIVILEGED_ROLE`]: privileged whatever names the
+///   policy's `privileged_groups` list (a localized or renamed Domain Admins matches none).
 /// - `set_password`: AD one modify of `unicodePwd` and `pwdLastSet`; OpenLDAP the Password
 ///   Modify extended operation (the server hashes the password), then `pwdReset` (if that
 ///   second step fails, the call fails: the new password must not be handed out). A password the directory's policy refuses (OpenLDAP rc 19, AD
@@ -118,6 +131,7 @@ impl LdapDirectory {
         match config.flavor {
             Flavor::OpenLdap => attrs.extend(["uid", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
             Flavor::ActiveDirectory => attrs.extend([
+                "adminCount",
                 "userAccountControl",
                 "msDS-User-Account-Control-Computed",
                 "lockoutTime",
@@ -164,7 +178,16 @@ impl LdapDirectory {
             .to_owned();
         let group_base = self.group_base(conn).await?;
         let groups = match config.flavor {
-            Flavor::ActiveDirectory => resolved(&entry.dn, ad_groups(conn, &group_base, &entry.dn).await)?,
+            Flavor::ActiveDirectory => {
+                let mut groups = resolved(&entry.dn, ad_groups(conn, &group_base, &entry.dn).await)?;
+                // SDProp marks every member of a protected group, under whatever name; a stale
+                // mark (a former admin) errs on the side of refusing.
+                let protected = first(&entry.attrs, "adminCount").is_some_and(|c| c.trim() != "0");
+                if protected && !groups.iter().any(|g| g == PRIVILEGED_ROLE) {
+                    groups.push(PRIVILEGED_ROLE.to_owned());
+                }
+                groups
+            }
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
                 let uid = first(&entry.attrs, "uid").map(str::to_owned);
@@ -404,7 +427,21 @@ async fn ad_groups(conn: &mut Conn, base: &str, user: &str) -> Result<Vec<String
     }
     let mut seen: HashSet<String> = groups.iter().map(|g| g.to_ascii_lowercase()).collect();
     groups.extend(nested.into_iter().map(|g| g.dn).filter(|g| seen.insert(g.to_ascii_lowercase())));
+    if sids.iter().any(|sid| is_protected_group_sid(sid)) {
+        groups.push(PRIVILEGED_ROLE.to_owned());
+    }
     Ok(groups)
+}
+
+/// Whether `sid` (text form) is one of AD's protected groups, by its well-known RID.
+fn is_protected_group_sid(sid: &str) -> bool {
+    let parts: Vec<&str> = sid.split('-').collect();
+    let rid = |s: &str| s.parse::<u32>().ok();
+    match parts.as_slice() {
+        ["S", "1", "5", "32", r] => rid(r).is_some_and(|r| PROTECTED_BUILTIN_RIDS.contains(&r)),
+        ["S", "1", "5", "21", _, _, _, r] => rid(r).is_some_and(|r| PROTECTED_DOMAIN_RIDS.contains(&r)),
+        _ => false,
+    }
 }
 
 /// A binary SID (`objectSid`, `tokenGroups`) as text, `S-1-5-21-...`.
@@ -792,6 +829,30 @@ mod tests {
         assert_eq!(sid_text(&[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0]).as_deref(), Some("S-1-5-32-544"));
         assert_eq!(sid_text(&[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0]), None);
         assert_eq!(sid_text(&[]), None);
+    }
+
+    #[test]
+    fn protected_groups_are_known_by_sid_whatever_their_name() {
+        for sid in [
+            "S-1-5-21-1942670083-2210517729-3474315993-512",
+            "S-1-5-21-1-2-3-519",
+            "S-1-5-21-1-2-3-526",
+            "S-1-5-32-544",
+            "S-1-5-32-552",
+        ] {
+            assert!(is_protected_group_sid(sid), "{sid}");
+        }
+        for sid in [
+            "S-1-5-21-1942670083-2210517729-3474315993-513", // Domain Users
+            "S-1-5-21-1-2-3-1512",                           // an ordinary group ending in 512
+            "S-1-5-21-1-2-512",                              // not a domain SID's shape
+            "S-1-5-32-545",                                  // BUILTIN\Users
+            "S-1-5-32-544-1",
+            "S-1-5-11",
+            "",
+        ] {
+            assert!(!is_protected_group_sid(sid), "{sid}");
+        }
     }
 
     #[test]

@@ -58,6 +58,50 @@ async fn a_user_nested_two_levels_into_domain_admins_is_refused_with_base_dn_an_
     }
 }
 
+/// A policy naming the admin groups as a German Windows DC calls them: what the default
+/// (English) names meet on a localized or renamed directory, seen from the other side.
+const AD_LOCALIZED_ADMINS: &str = r#"
+eligible_ous = ["OU=Staff,DC=samdom,DC=example,DC=com"]
+privileged_groups = ["Domänen-Admins", "Administratoren", "Organisations-Admins", "Schema-Admins"]
+"#;
+
+#[tokio::test]
+async fn a_domain_admin_is_refused_when_the_policys_group_names_do_not_match_the_directorys() {
+    // Attack: on a German AD the default list ("Domain Admins", ...) names no group the
+    // directory has ("Domänen-Admins", ...), so a domain admin reset their password by an
+    // e-mail PIN. The well-known SID (RID 512) makes dora privileged whatever the names.
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_LOCALIZED_ADMINS, "dora@samdom.example.com").await;
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_LOCALIZED_ADMINS, "eve@samdom.example.com").await;
+}
+
+#[tokio::test]
+async fn a_member_of_a_protected_group_the_default_list_omits_is_refused() {
+    // Replicator (S-1-5-32-552) is one of AD's protected groups (AdminSDHolder) but not in
+    // the default `privileged_groups`.
+    let name = unique("repl");
+    let dn = add_ad_user(&name, "Replicator Member", "Init-Passw0rd-1!").await;
+    let mut admin = ad_admin().await;
+    let group = format!("CN=Replicator,CN=Builtin,{}", env("SSPR_TEST_AD_BASE"));
+    admin
+        .modify(&group, vec![ldap3::Mod::Add("member", HashSet::from([dn.as_str()]))])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, &format!("{name}@samdom.example.com")).await;
+}
+
+#[tokio::test]
+async fn an_account_ad_marks_as_protected_with_admin_count_is_refused() {
+    // AD's SDProp sets adminCount=1 on every member of a protected group, under whatever
+    // name the group has; such an account is privileged even where no group name matches.
+    let name = unique("adminc");
+    let dn = add_ad_user(&name, "Protected Account", "Init-Passw0rd-1!").await;
+    let mut admin = ad_admin().await;
+    admin.modify(&dn, vec![ldap3::Mod::Replace("adminCount", HashSet::from(["1"]))]).await.unwrap().success().unwrap();
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, &format!("{name}@samdom.example.com")).await;
+}
+
 #[tokio::test]
 async fn an_ordinary_ad_user_is_not_privileged_and_keeps_distribution_groups() {
     // The other side: alice is only in sspr-users (and Domain Users): not privileged.

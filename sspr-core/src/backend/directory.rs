@@ -14,9 +14,11 @@ use crate::secret::Password;
 pub const GROUPS_UNRESOLVED: &str = "sspr:groups-unresolved";
 
 /// The group a [`Directory`] lists for a user who holds an administrative role that is not a
-/// group (a Microsoft Entra directory role such as Global Administrator). The engine treats
-/// such a user as privileged whatever the policy's `privileged_groups` say: a role is not a
-/// group the policy could name, and a tenant's admins must not depend on a list being kept.
+/// group (a Microsoft Entra directory role such as Global Administrator), or whom the
+/// directory itself marks as an administrator (an AD protected group's well-known SID, or
+/// `adminCount`). The engine treats such a user as privileged whatever the policy's
+/// `privileged_groups` say: a role is not a group the policy could name, group names differ
+/// between languages and renames, and admins must not depend on a list being kept.
 pub const PRIVILEGED_ROLE: &str = "sspr:privileged-role";
 
 /// The prefix of the groups a [`Directory`] lists for the administrative units (Microsoft
