@@ -206,3 +206,60 @@ impl Drop for StopOnDrop {
         let _ = std::process::Command::new("bash").arg(path).args(["stop", &self.dir]).status();
     }
 }
+
+/// 50 concurrent `complete_reset` of one verified flow, alternating between `a` and `b`:
+/// exactly one sets a password and hands it over, and that one is the directory's; every
+/// other is refused (never a second success with a password the directory does not hold).
+pub async fn race_complete(a: &Sspr, b: &Sspr, directory: &MemoryDirectory, outbox: &Outbox) {
+    let (flow, pin) = pin(a, outbox).await;
+    b.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await.unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let sspr = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let flow = flow.clone();
+            tokio::spawn(async move { sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await })
+        })
+        .collect();
+    let mut handed_over = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(outcome) => handed_over.push(outcome.temporary_password.expect("a temporary password")),
+            Err(Error::AlreadyUsed | Error::InvalidState { .. } | Error::Expired) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(handed_over.len(), 1, "exactly one of 50 concurrent completions across two instances wins");
+    let user = directory.users().into_iter().find(|u| u.login == USER).unwrap().id;
+    assert_eq!(directory.check_password(&user, handed_over[0].expose_secret()), Some(true));
+}
+
+/// Wrong PINs fired at once at every flow the user has, from 40 addresses and both instances:
+/// the user-wide count holds across them, so no more PINs are compared than the failures
+/// the policy lets through before its delay (`failures_before_delay`; then the user's next
+/// try waits).
+pub async fn wrong_pin_burst(a: &Sspr, b: &Sspr, outbox: &Outbox, policy: &Policy) {
+    let mut flows = Vec::new();
+    for i in 0..policy.user_sends_per_hour {
+        let sspr = if i % 2 == 0 { a } else { b };
+        flows.push(pin(sspr, outbox).await);
+    }
+    let tasks: Vec<_> = (0..200usize)
+        .map(|i| {
+            let sspr = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (flow, right) = flows[i % flows.len()].clone();
+            let wrong = if right == "00000000" { "11111111" } else { "00000000" };
+            let ip = RequestContext::from_ip(format!("198.51.100.{}", i % 40 + 1).parse().unwrap());
+            tokio::spawn(async move { sspr.verify_pin(&flow, sspr_core::Pin::new(wrong), &ip).await })
+        })
+        .collect();
+    let mut compared = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(Error::WrongPin { .. }) => compared += 1,
+            Err(Error::Blocked { .. } | Error::RateLimited { .. } | Error::Expired | Error::InvalidState { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let free = policy.failures_before_delay as usize;
+    assert!(compared <= free, "{compared} wrong PINs were compared across instances; at most {free} may be");
+}

@@ -122,6 +122,26 @@ async fn two_engines_sharing_postgres_have_one_winner_among_200_verifies() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_postgres_complete_a_flow_once() {
+    let url = fresh_database().await;
+    let (directory, outbox, policy) = (common::directory(), Outbox::new(), common::policy());
+    let (a_store, b_store) =
+        (Arc::new(PostgresStore::connect(&url).await.unwrap()), Arc::new(PostgresStore::connect(&url).await.unwrap()));
+    let a = common::engine(&directory, &outbox, a_store.clone(), a_store, policy.clone());
+    let b = common::engine(&directory, &outbox, b_store.clone(), b_store, policy);
+    common::enroll(&a).await;
+    common::race_complete(&a, &b, &directory, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_pin_burst_over_flows_addresses_and_two_engines_sharing_postgres_compares_no_more_than_the_policy_allows()
+ {
+    let (a, b, outbox) = two_engines(&fresh_database().await).await;
+    common::enroll(&a).await;
+    common::wrong_pin_burst(&a, &b, &outbox, &common::policy()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_engines_sharing_postgres_share_rate_limits() {
     let (a, b, _outbox) = two_engines(&fresh_database().await).await;
     common::enroll(&a).await;

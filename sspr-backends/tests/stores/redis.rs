@@ -47,6 +47,31 @@ async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
     common::race_verify(&a, &b, &outbox).await;
 }
 
+/// Two engines, each with its own connection, on one Redis under keys of their own.
+async fn two_engines(tag: &str) -> (sspr_core::Sspr, sspr_core::Sspr, sspr_core::memory::MemoryDirectory, Outbox) {
+    let config = RedisConfig { key_prefix: format!("{}:", common::unique(tag)), ..RedisConfig::new(url()) };
+    let (directory, outbox, contacts) = (common::directory(), Outbox::new(), Arc::new(MemoryContactStore::new()));
+    let store = || async { Arc::new(RedisStore::from_config(&config).await.unwrap()) };
+    let a = common::engine(&directory, &outbox, store().await, contacts.clone(), common::policy());
+    let b = common::engine(&directory, &outbox, store().await, contacts, common::policy());
+    (a, b, directory, outbox)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_sharing_redis_complete_a_flow_once() {
+    let (a, b, directory, outbox) = two_engines("complete").await;
+    common::enroll(&a).await;
+    common::race_complete(&a, &b, &directory, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_pin_burst_over_flows_addresses_and_two_engines_sharing_redis_compares_no_more_than_the_policy_allows()
+{
+    let (a, b, _directory, outbox) = two_engines("burst").await;
+    common::enroll(&a).await;
+    common::wrong_pin_burst(&a, &b, &outbox, &common::policy()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_engines_sharing_redis_share_rate_limits() {
     let config = RedisConfig { key_prefix: format!("{}:", common::unique("limits")), ..RedisConfig::new(url()) };

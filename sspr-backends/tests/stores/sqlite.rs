@@ -202,6 +202,26 @@ async fn two_engines_on_one_file_share_rate_limits() {
     common::limits_hold_across(&a, &b, &common::policy()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_engines_on_one_file_complete_a_flow_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sspr.db");
+    let (directory, outbox, policy) = (common::directory(), Outbox::new(), common::policy());
+    let (a_store, b_store) = (Arc::new(SqliteStore::open(&path).unwrap()), Arc::new(SqliteStore::open(&path).unwrap()));
+    let a = common::engine(&directory, &outbox, a_store.clone(), a_store, policy.clone());
+    let b = common::engine(&directory, &outbox, b_store.clone(), b_store, policy);
+    common::enroll(&a).await;
+    common::race_complete(&a, &b, &directory, &outbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_wrong_pin_burst_over_flows_addresses_and_two_engines_on_one_file_compares_no_more_than_the_policy_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, outbox) = two_engines(&dir.path().join("sspr.db"));
+    common::enroll(&a).await;
+    common::wrong_pin_burst(&a, &b, &outbox, &common::policy()).await;
+}
+
 #[test]
 fn config_reads_from_toml() {
     let config: SqliteConfig = toml::from_str("path = \"/var/lib/sspr/sspr.db\"\nbusy_timeout_ms = 250").unwrap();
