@@ -131,3 +131,56 @@ async fn starttls_on_389_works_and_an_unknown_ca_is_refused() {
     assert_eq!(err.kind(), BackendErrorKind::Unavailable);
     assert!(err.message().to_lowercase().contains("certificate"), "{}", err.message());
 }
+
+#[tokio::test]
+async fn hostile_logins_on_samba_never_widen_the_search_nor_reach_another_account() {
+    // Filter metacharacters, escapes, confusables (Cyrillic a, dotless i), a down-level
+    // name, a trailing dot: none finds anyone, by UPN or by sAMAccountName. NFKC forms and
+    // case reach the account under its own normalised login (one key, no alias split).
+    let hostile = [
+        "*",
+        "*@samdom.example.com",
+        "alice*",
+        "*)(userPrincipalName=*",
+        "alice@samdom.example.com)(|(cn=*",
+        "alice)(|(cn=*",
+        "\\2a",
+        "a\\00",
+        "\u{430}lice@samdom.example.com",
+        "al\u{131}ce@samdom.example.com",
+        "\u{430}lice",
+        "SAMDOM\\alice",
+        "al ice",
+        "alice@samdom.example.com.",
+        "AL\u{130}CE",
+    ];
+    for (attr, own, spellings) in [
+        (
+            None,
+            "alice@samdom.example.com",
+            [
+                "ALICE@SAMDOM.EXAMPLE.COM",
+                "\u{ff41}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}@samdom.example.com",
+                " alice@samdom.example.com ",
+            ],
+        ),
+        (Some("sAMAccountName"), "alice", ["ALICE", "\u{ff41}\u{ff4c}\u{ff49}\u{ff43}\u{ff45}", " alice "]),
+    ] {
+        let mut config = ad_config();
+        config.login_attribute = attr.map(str::to_owned);
+        let directory = LdapDirectory::new(config).unwrap();
+        for login in hostile {
+            let parsed = NormalizedLogin::parse(login).unwrap();
+            assert_eq!(directory.find_user(&parsed).await.unwrap(), None, "{attr:?} {login:?}");
+        }
+        for login in spellings {
+            let parsed = NormalizedLogin::parse(login).unwrap();
+            assert_eq!(parsed.as_str(), own, "{login:?} normalises to the account's own login");
+            let found = directory.find_user(&parsed).await.unwrap().map(|u| u.login);
+            assert_eq!(found.as_deref(), Some(own), "{attr:?} {login:?}");
+        }
+        for login in ["alice@samdom.example.com\0", "alice\u{200b}", "alice\u{202e}"] {
+            assert!(NormalizedLogin::parse(login).is_err(), "{login:?} is refused before any search");
+        }
+    }
+}
