@@ -205,6 +205,30 @@ impl LdapDirectory {
             })
     }
 
+    /// For a login that finds no one: the group searches a found user's lookup makes, for the
+    /// service account's own entry, their answer dropped. A real user's lookup is several
+    /// round trips (AD: the user, `tokenGroups`, their SIDs, the transitive groups) and an
+    /// unknown login's would be one: on a directory slowed by load or distance, the time
+    /// beyond the padding told a real login from an unknown one. A lost connection fails
+    /// alike; the server's refusal (a bind name that is not a DN, say) is dropped with the
+    /// answer, so an unknown login is never refused for the stand-in's sake.
+    async fn stand_in_groups(&self, conn: &mut Conn) -> Result<(), OpError> {
+        let config = &self.inner.config;
+        let group_base = match self.group_base(conn).await {
+            Err(error @ OpError::Transport { .. }) => return Err(error),
+            Err(OpError::Result(_)) => return Ok(()),
+            Ok(base) => base,
+        };
+        let walk = match config.flavor {
+            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &config.bind_dn).await,
+            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &config.bind_dn, None, Vec::new()).await,
+        };
+        match walk {
+            Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
+            Ok(_) | Err(Walk::Incomplete(_) | Walk::Failed(OpError::Result(_))) => Ok(()),
+        }
+    }
+
     /// Set the password once: AD one modify (`unicodePwd` and `pwdLastSet`), OpenLDAP the
     /// Password Modify extended operation (RFC 3062), so that slapd hashes the password by
     /// its `password-hash` whatever ppolicy's `ppolicy_hash_cleartext` says (a plain modify
@@ -569,6 +593,7 @@ impl Directory for LdapDirectory {
                 // Two are enough to tell "ambiguous": never reset one of several matches.
                 let (mut entries, rc) = conn.search(&config.base_dn, Scope::Subtree, filter, attrs, 2).await?;
                 if entries.len() != 1 || rc != 0 {
+                    self.stand_in_groups(&mut conn).await?;
                     return Ok(None);
                 }
                 match entries.pop() {
