@@ -268,3 +268,63 @@ fn a_minimum_response_time_needs_a_timer() {
         .build();
     assert!(matches!(built, Err(Error::Config(reason)) if reason.contains("timer")));
 }
+
+/// What an outsider sees of one answer: the variant and its numbers, never an address.
+fn seen<T>(r: &Result<T, Error>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+/// An attacker who knows a login but not its PINs runs a long script against it: begins from
+/// three addresses, sends, resends inside and after the cooldown, past the flow's and the
+/// user's caps, by both methods, guesses until the PIN dies, the delays start and a client is
+/// blocked, completes unverified flows, waits an hour and starts again. Every answer, step by
+/// step, must be the same for a real account as for each kind of login that cannot reset.
+async fn transcript(login: &str) -> Vec<String> {
+    let h = Harness::new().await;
+    let mut t = Vec::new();
+    let ip = |n: u8| sspr_core::RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap());
+    let mut flows = Vec::new();
+    for round in 0..2u8 {
+        for n in 0..7u8 {
+            let c = h.sspr.begin_reset(login, &ip(n % 3 + 1)).await;
+            t.push(format!("r{round} begin {n}: {}", seen(&c)));
+            let Ok(c) = c else { continue };
+            // How many methods a decoy shows is drawn per login, as real users differ.
+            let method = c.methods[0].id.clone();
+            for s in 0..4 {
+                let sent = h.sspr.send_pin(&c.flow_id, &method, None, &ip(n % 3 + 1)).await;
+                t.push(format!("r{round} send {n}.{s} {method}: {}", seen(&sent)));
+                if s == 1 {
+                    h.advance(Duration::from_secs(61));
+                }
+            }
+            flows.push((c.flow_id, n % 3 + 1));
+        }
+        for (i, (flow, n)) in flows.iter().enumerate() {
+            for g in 0..3 {
+                let v = h.sspr.verify_pin(flow, sspr_core::Pin::new("00000000"), &ip(*n)).await;
+                t.push(format!("r{round} verify {i}.{g}: {}", seen(&v)));
+            }
+            let done = h.sspr.complete_reset(flow, sspr_core::NewPassword::Temporary, &ip(*n)).await;
+            t.push(format!("r{round} complete {i}: {}", seen(&done)));
+        }
+        h.advance(Duration::from_secs(3700));
+        flows.clear();
+    }
+    t
+}
+
+#[tokio::test]
+async fn a_long_attack_script_gets_the_same_answers_for_real_and_decoy_logins() {
+    let real = transcript(ALICE).await;
+    for login in ["nobody@example.org", DISABLED, OUTSIDER, NOT_ENABLED, NO_CONTACT, ADMIN] {
+        let other = transcript(login).await;
+        for (i, (a, b)) in real.iter().zip(&other).enumerate() {
+            assert_eq!(a, b, "step {i} differs between {ALICE} and {login}");
+        }
+        assert_eq!(real.len(), other.len(), "{login}");
+    }
+}
