@@ -108,8 +108,9 @@ pub struct LdapConfig {
     #[serde(default)]
     pub group_base_dn: Option<String>,
     /// OpenLDAP: the ppolicy entry whose rules are shown before a user changes their password
-    /// (`pwdMinLength`, `pwdInHistory`, `pwdMinAge`). Default: the one `pwdPolicy` entry
-    /// under the naming context (none or several: the rules are not known).
+    /// (`pwdMinLength`, `pwdInHistory`, `pwdMinAge`), and whose `pwdMustChange` must be TRUE
+    /// for a temporary password to be set for a user without a `pwdPolicySubentry`. Default:
+    /// the one `pwdPolicy` entry under the naming context (none or several: not known).
     #[serde(default)]
     pub password_policy_dn: Option<String>,
     /// Connections kept open to the directory (default 8).

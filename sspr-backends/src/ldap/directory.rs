@@ -229,6 +229,46 @@ impl LdapDirectory {
         }
     }
 
+    /// OpenLDAP: refuse, before anything is written, a must-change password for a user whose
+    /// password policy would not make them change it. slapd honours `pwdReset` only under a
+    /// policy with `pwdMustChange: TRUE`, and its default is FALSE: the temporary password,
+    /// shown once, would stay the user's password for good while sspr said it must change.
+    /// The policy is the user's `pwdPolicySubentry`, else `password_policy_dn`, else the one
+    /// `pwdPolicy` entry under `base_dn` (as for the rules); when none can be told (several,
+    /// none readable) the write goes ahead, as before.
+    async fn refuse_unless_must_change_holds(&self, dn: &str) -> Result<(), BackendError> {
+        let config = &self.inner.config;
+        let policy = self
+            .read_op(|mut conn| async move {
+                let own = conn.read(dn, &["pwdPolicySubentry"]).await?;
+                let subentry = own.as_ref().and_then(|e| first(&e.attrs, "pwdPolicySubentry")).map(str::to_owned);
+                let attrs = ["pwdMustChange"];
+                let entry = match subentry.or_else(|| config.password_policy_dn.clone()) {
+                    Some(policy) => conn.read(&policy, &attrs).await?,
+                    None => {
+                        let (mut found, _) =
+                            conn.search(&config.base_dn, Scope::Subtree, "(objectClass=pwdPolicy)", &attrs, 2).await?;
+                        if found.len() == 1 { found.pop() } else { None }
+                    }
+                };
+                Ok(entry.map(|e| {
+                    let must_change = first(&e.attrs, "pwdMustChange").is_some_and(|v| v.eq_ignore_ascii_case("TRUE"));
+                    (e.dn, must_change)
+                }))
+            })
+            .await?;
+        match policy {
+            Some((policy, false)) => Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!(
+                    "the password policy {policy} does not make users change a password an administrator set \
+                     (pwdMustChange is not TRUE): a temporary password is not set; set pwdMustChange: TRUE"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Set the password once: AD one modify (`unicodePwd` and `pwdLastSet`), OpenLDAP the
     /// Password Modify extended operation (RFC 3062), so that slapd hashes the password by
     /// its `password-hash` whatever ppolicy's `ppolicy_hash_cleartext` says (a plain modify
@@ -608,6 +648,9 @@ impl Directory for LdapDirectory {
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let dn = user.as_str();
         let flavor = self.inner.config.flavor;
+        if must_change && flavor == Flavor::OpenLdap {
+            self.refuse_unless_must_change_holds(dn).await?;
+        }
         // Not retried once sent: a repeated set could trip the password history. But a modify
         // the server refused as a whole changed nothing and may run again: OpenLDAP's ppolicy
         // refuses one of two sets of one entry that race in its `pwdHistory` bookkeeping with

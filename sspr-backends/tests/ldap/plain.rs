@@ -152,3 +152,49 @@ async fn a_flood_of_sign_ins_never_opens_more_than_the_configured_connections() 
         peak - baseline
     );
 }
+
+#[tokio::test]
+async fn a_temporary_password_is_not_set_where_the_users_policy_would_not_make_them_change_it() {
+    // slapd honours pwdReset only under a policy with `pwdMustChange: TRUE`, and its default
+    // is FALSE: there the temporary password was set, sspr answered "must change at next
+    // sign-in", and the password shown once on screen stayed the user's password for good.
+    // The password_rules tests use the main slapd's one policy: this runs on the plain one.
+    let _serial = SERIAL.lock().await;
+    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
+    let uid = unique("nomust");
+    let policy = format!("cn={uid}-policy,ou=policies,dc=example,dc=org");
+    let mut admin = openldap_admin_at(&url).await;
+    let cn = format!("{uid}-policy");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("pwdAttribute", HashSet::from(["userPassword"])),
+        ("pwdMustChange", HashSet::from(["FALSE"])),
+    ];
+    admin.add(&policy, attrs).await.unwrap().success().unwrap();
+    let dn = add_openldap_user_at(&url, &uid, "No Must Change", "Init-Passw0rd-1").await;
+    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
+    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
+    let (user, directory) = (UserId::new(dn.clone()), LdapDirectory::new(plain_config()).unwrap());
+
+    let set = directory.set_password(&user, &Password::new("Temp-Passw0rd-79"), true).await;
+    let err = set.expect_err("a temporary password the directory would not make the user change");
+    assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err}");
+    assert!(err.message().contains("pwdMustChange") && err.message().contains(&policy), "{err}");
+    // Nothing changed: the old password still signs in, the temporary one does not.
+    let signs_in = |password: &'static str| {
+        let (directory, user) = (directory.clone(), user.clone());
+        async move { directory.authenticate(&user, &Password::new(password)).await }
+    };
+    assert_eq!(signs_in("Init-Passw0rd-1").await.unwrap(), Authentication::Accepted);
+    assert_eq!(signs_in("Temp-Passw0rd-79").await.unwrap(), Authentication::Rejected);
+    // A password the user chose asks for no must-change: set as before.
+    directory.set_password(&user, &Password::new("Chosen-Passw0rd-80"), false).await.unwrap();
+    assert_eq!(signs_in("Chosen-Passw0rd-80").await.unwrap(), Authentication::Accepted);
+
+    // Under a policy that does make users change it, the temporary password is set.
+    let must = vec![ldap3::Mod::Replace("pwdMustChange", HashSet::from(["TRUE"]))];
+    admin.modify(&policy, must).await.unwrap().success().unwrap();
+    directory.set_password(&user, &Password::new("Temp-Passw0rd-81"), true).await.unwrap();
+    assert_eq!(signs_in("Temp-Passw0rd-81").await.unwrap(), Authentication::MustChange);
+}
