@@ -22,6 +22,9 @@ use super::ppolicy::{PPOLICY_OID, PpolicyError, parse_response};
 const OPENLDAP_DISABLED: &str = "000001010000Z";
 /// AD `userAccountControl` bit: the account is disabled.
 const UF_ACCOUNTDISABLE: u64 = 0x2;
+/// AD `userAccountControl` bit: "Password never expires", under which AD ignores
+/// `pwdLastSet: 0` (no change is demanded at the next sign-in).
+const UF_DONT_EXPIRE_PASSWD: u64 = 0x10000;
 /// AD `msDS-User-Account-Control-Computed` bit: the account is locked out.
 const UF_LOCKOUT: u64 = 0x10;
 /// The most groups followed when resolving nested OpenLDAP memberships.
@@ -229,14 +232,27 @@ impl LdapDirectory {
         }
     }
 
-    /// OpenLDAP: refuse, before anything is written, a must-change password for a user whose
-    /// password policy would not make them change it. slapd honours `pwdReset` only under a
-    /// policy with `pwdMustChange: TRUE`, and its default is FALSE: the temporary password,
-    /// shown once, would stay the user's password for good while sspr said it must change.
-    /// The policy is the user's `pwdPolicySubentry`, else `password_policy_dn`, else the one
-    /// `pwdPolicy` entry under `base_dn` (as for the rules); when none can be told (several,
-    /// none readable) the write goes ahead, as before.
-    async fn refuse_unless_must_change_holds(&self, dn: &str) -> Result<(), BackendError> {
+    /// Refuse, before anything is written, a must-change password the directory would not
+    /// make the user change: the temporary password, shown once, would stay the user's
+    /// password for good while sspr said it must change. AD ignores `pwdLastSet: 0` on an
+    /// account whose password never expires. slapd honours `pwdReset` only under a policy
+    /// with `pwdMustChange: TRUE`, and its default is FALSE; the policy is the user's
+    /// `pwdPolicySubentry`, else `password_policy_dn`, else the one `pwdPolicy` entry under
+    /// `base_dn` (as for the rules), and when none can be told (several, none readable) the
+    /// write goes ahead, as before.
+    async fn refuse_unless_must_change_holds(&self, dn: &str, flavor: Flavor) -> Result<(), BackendError> {
+        if flavor == Flavor::ActiveDirectory {
+            let entry = self.read_op(|mut conn| async move { conn.read(dn, &["userAccountControl"]).await }).await?;
+            let uac = entry.as_ref().and_then(|e| first(&e.attrs, "userAccountControl"));
+            if uac.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|v| v & UF_DONT_EXPIRE_PASSWD != 0) {
+                return Err(BackendError::new(
+                    BackendErrorKind::Rejected,
+                    "the account's password never expires (userAccountControl DONT_EXPIRE_PASSWORD), so Active \
+                     Directory would not make the user change a temporary password: it is not set",
+                ));
+            }
+            return Ok(());
+        }
         let config = &self.inner.config;
         let policy = self
             .read_op(|mut conn| async move {
@@ -648,8 +664,8 @@ impl Directory for LdapDirectory {
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let dn = user.as_str();
         let flavor = self.inner.config.flavor;
-        if must_change && flavor == Flavor::OpenLdap {
-            self.refuse_unless_must_change_holds(dn).await?;
+        if must_change {
+            self.refuse_unless_must_change_holds(dn, flavor).await?;
         }
         // Not retried once sent: a repeated set could trip the password history. But a modify
         // the server refused as a whole changed nothing and may run again: OpenLDAP's ppolicy

@@ -68,6 +68,39 @@ async fn reset_then_the_users_bind_fails_with_773_and_weak_passwords_get_the_rea
 }
 
 #[tokio::test]
+async fn a_temporary_password_is_not_set_for_an_account_whose_password_never_expires() {
+    // AD ignores `pwdLastSet: 0` on an account with "Password never expires"
+    // (DONT_EXPIRE_PASSWORD, 0x10000; ADUC warns "the user will not be required to change
+    // the password at next logon"): sspr set the temporary password, answered must-change,
+    // and the user's bind with it simply succeeded, for good.
+    let name = unique("noexp");
+    let dn = add_ad_user(&name, "Never Expires", "Init-Passw0rd-1").await;
+    let mut admin = ad_admin().await;
+    let never_expires = vec![ldap3::Mod::Replace("userAccountControl", HashSet::from(["66048"]))];
+    admin.modify(&dn, never_expires).await.unwrap().success().unwrap();
+    let (directory, user) = (ad(), UserId::new(dn.clone()));
+
+    let err = directory.set_password(&user, &Password::new("Temp-Passw0rd-79"), true).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err}");
+    assert!(err.message().contains("never expires"), "{err}");
+    // Nothing changed: the old password still signs in, the temporary one does not.
+    let signs_in = |password: &'static str| {
+        let (directory, user) = (directory.clone(), user.clone());
+        async move { directory.authenticate(&user, &Password::new(password)).await.unwrap() }
+    };
+    assert_eq!(signs_in("Init-Passw0rd-1").await, Authentication::Accepted);
+    assert_eq!(signs_in("Temp-Passw0rd-79").await, Authentication::Rejected);
+    // A password the user chose asks for no must-change: set as before.
+    directory.set_password(&user, &Password::new("Chosen-Passw0rd-80"), false).await.unwrap();
+    assert_eq!(signs_in("Chosen-Passw0rd-80").await, Authentication::Accepted);
+    // Without the flag the temporary password is set and must be changed.
+    let expires = vec![ldap3::Mod::Replace("userAccountControl", HashSet::from(["512"]))];
+    admin.modify(&dn, expires).await.unwrap().success().unwrap();
+    directory.set_password(&user, &Password::new("Temp-Passw0rd-81"), true).await.unwrap();
+    assert_eq!(signs_in("Temp-Passw0rd-81").await, Authentication::MustChange);
+}
+
+#[tokio::test]
 async fn lockout_disabled_and_expired_accounts() {
     let name = unique("adl");
     let dn = add_ad_user(&name, "State Person", "Init-Passw0rd-1").await;
