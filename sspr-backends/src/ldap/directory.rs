@@ -236,7 +236,9 @@ impl LdapDirectory {
     /// make the user change: the temporary password, shown once, would stay the user's
     /// password for good while sspr said it must change. AD ignores `pwdLastSet: 0` on an
     /// account whose password never expires. slapd honours `pwdReset` only under a policy
-    /// with `pwdMustChange: TRUE`, and its default is FALSE; the policy is the user's
+    /// with `pwdMustChange: TRUE`, and its default is FALSE; under a `pwdMinAge` it refuses
+    /// the user's change of the temporary password (and, `pwdReset` set, everything else)
+    /// until that age has passed: a lock-out. The policy is the user's
     /// `pwdPolicySubentry`, else `password_policy_dn`, else the one `pwdPolicy` entry under
     /// `base_dn` (as for the rules), and when none can be told (several, none readable) the
     /// write goes ahead, as before.
@@ -258,7 +260,7 @@ impl LdapDirectory {
             .read_op(|mut conn| async move {
                 let own = conn.read(dn, &["pwdPolicySubentry"]).await?;
                 let subentry = own.as_ref().and_then(|e| first(&e.attrs, "pwdPolicySubentry")).map(str::to_owned);
-                let attrs = ["pwdMustChange"];
+                let attrs = ["pwdMustChange", "pwdMinAge"];
                 let entry = match subentry.or_else(|| config.password_policy_dn.clone()) {
                     Some(policy) => conn.read(&policy, &attrs).await?,
                     None => {
@@ -269,16 +271,27 @@ impl LdapDirectory {
                 };
                 Ok(entry.map(|e| {
                     let must_change = first(&e.attrs, "pwdMustChange").is_some_and(|v| v.eq_ignore_ascii_case("TRUE"));
-                    (e.dn, must_change)
+                    let min_age = first(&e.attrs, "pwdMinAge").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+                    (e.dn, must_change, min_age)
                 }))
             })
             .await?;
         match policy {
-            Some((policy, false)) => Err(BackendError::new(
+            Some((policy, false, _)) => Err(BackendError::new(
                 BackendErrorKind::Rejected,
                 format!(
                     "the password policy {policy} does not make users change a password an administrator set \
                      (pwdMustChange is not TRUE): a temporary password is not set; set pwdMustChange: TRUE"
+                ),
+            )),
+            // slapd applies the minimum age to the change `pwdReset` demands, and refuses
+            // everything else meanwhile: the user would be locked out until it passed.
+            Some((policy, true, min_age)) if min_age > 0 => Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!(
+                    "the password policy {policy} has pwdMinAge {min_age}: the user could not change a temporary \
+                     password for {min_age} s and could do nothing else meanwhile, so it is not set; set pwdMinAge: 0 \
+                     or let users choose their password (allow_chosen_password)"
                 ),
             )),
             _ => Ok(()),
