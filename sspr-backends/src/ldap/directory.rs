@@ -238,7 +238,8 @@ impl LdapDirectory {
     /// account whose password never expires. slapd honours `pwdReset` only under a policy
     /// with `pwdMustChange: TRUE`, and its default is FALSE; under a `pwdMinAge` it refuses
     /// the user's change of the temporary password (and, `pwdReset` set, everything else)
-    /// until that age has passed: a lock-out. The policy is the user's
+    /// until that age has passed, or for good under `pwdAllowUserChange: FALSE`: a lock-out.
+    /// The policy is the user's
     /// `pwdPolicySubentry`, else `password_policy_dn`, else the one `pwdPolicy` entry under
     /// `base_dn` (as for the rules), and when none can be told (several, none readable) the
     /// write goes ahead, as before.
@@ -260,7 +261,7 @@ impl LdapDirectory {
             .read_op(|mut conn| async move {
                 let own = conn.read(dn, &["pwdPolicySubentry"]).await?;
                 let subentry = own.as_ref().and_then(|e| first(&e.attrs, "pwdPolicySubentry")).map(str::to_owned);
-                let attrs = ["pwdMustChange", "pwdMinAge"];
+                let attrs = ["pwdMustChange", "pwdMinAge", "pwdAllowUserChange"];
                 let entry = match subentry.or_else(|| config.password_policy_dn.clone()) {
                     Some(policy) => conn.read(&policy, &attrs).await?,
                     None => {
@@ -272,12 +273,15 @@ impl LdapDirectory {
                 Ok(entry.map(|e| {
                     let must_change = first(&e.attrs, "pwdMustChange").is_some_and(|v| v.eq_ignore_ascii_case("TRUE"));
                     let min_age = first(&e.attrs, "pwdMinAge").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
-                    (e.dn, must_change, min_age)
+                    // Absent means TRUE (slapd's default).
+                    let user_may_change =
+                        !first(&e.attrs, "pwdAllowUserChange").is_some_and(|v| v.eq_ignore_ascii_case("FALSE"));
+                    (e.dn, must_change, min_age, user_may_change)
                 }))
             })
             .await?;
         match policy {
-            Some((policy, false, _)) => Err(BackendError::new(
+            Some((policy, false, _, _)) => Err(BackendError::new(
                 BackendErrorKind::Rejected,
                 format!(
                     "the password policy {policy} does not make users change a password an administrator set \
@@ -286,7 +290,14 @@ impl LdapDirectory {
             )),
             // slapd applies the minimum age to the change `pwdReset` demands, and refuses
             // everything else meanwhile: the user would be locked out until it passed.
-            Some((policy, true, min_age)) if min_age > 0 => Err(BackendError::new(
+            Some((policy, true, _, false)) => Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!(
+                    "the password policy {policy} has pwdAllowUserChange: FALSE: the user could never change a \
+                     temporary password nor do anything else with it, so it is not set"
+                ),
+            )),
+            Some((policy, true, min_age, true)) if min_age > 0 => Err(BackendError::new(
                 BackendErrorKind::Rejected,
                 format!(
                     "the password policy {policy} has pwdMinAge {min_age}: the user could not change a temporary \

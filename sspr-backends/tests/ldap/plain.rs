@@ -235,3 +235,36 @@ async fn a_temporary_password_is_not_set_where_the_policys_minimum_age_would_for
     // A password the user chose needs no change afterwards: set as before.
     directory.set_password(&user, &Password::new("Chosen-Passw0rd-83"), false).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_temporary_password_is_not_set_where_the_policy_forbids_users_to_change_their_password() {
+    // Under `pwdAllowUserChange: FALSE` slapd refuses the user's own change ("User alteration
+    // of password is not allowed") and, `pwdReset` set, everything else: locked out for good.
+    let _serial = SERIAL.lock().await;
+    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
+    let uid = unique("nouc");
+    let policy = format!("cn={uid}-policy,ou=policies,dc=example,dc=org");
+    let mut admin = openldap_admin_at(&url).await;
+    let cn = format!("{uid}-policy");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("pwdAttribute", HashSet::from(["userPassword"])),
+        ("pwdMustChange", HashSet::from(["TRUE"])),
+        ("pwdAllowUserChange", HashSet::from(["FALSE"])),
+    ];
+    admin.add(&policy, attrs).await.unwrap().success().unwrap();
+    let dn = add_openldap_user_at(&url, &uid, "No User Change", "Init-Passw0rd-1").await;
+    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
+    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
+    let (user, directory) = (UserId::new(dn.clone()), LdapDirectory::new(plain_config()).unwrap());
+
+    let err = directory.set_password(&user, &Password::new("Temp-Passw0rd-84"), true).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err}");
+    assert!(err.message().contains("pwdAllowUserChange") && err.message().contains(&policy), "{err}");
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Accepted,
+        "nothing changed"
+    );
+}
