@@ -288,3 +288,73 @@ fn an_smtp_notifier_dropped_outside_a_runtime_does_not_panic() {
         notifier
     });
 }
+
+/// A TCP proxy to the sink's STARTTLS port holding every answer of the relay for `delay`:
+/// a relay slowed by load or far away.
+async fn slow_relay(delay: std::time::Duration) -> u16 {
+    let target = format!("{}:{}", env("SSPR_TEST_SMTP_HOST"), env("SSPR_TEST_SMTP_STARTTLS_PORT"));
+    let listener = tokio::net::TcpListener::bind((env("SSPR_TEST_SMTP_HOST").as_str(), 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&target).await else { continue };
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut client_read, &mut server_write).await });
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
+                    tokio::time::sleep(delay).await;
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_relay_answers_a_real_and_an_unknown_login_in_the_same_time() {
+    // Every relay answer 100 ms away (a dozen round trips a message): the PIN's delivery
+    // leaves the request path, so send_pin takes the padded 300 ms for a real account as
+    // for a login nobody has, and the PIN still arrives.
+    let to = address("slow");
+    let config =
+        SmtpConfig { port: Some(slow_relay(std::time::Duration::from_millis(100)).await), ..config(SmtpTls::Starttls) };
+    let directory = MemoryDirectory::from_json(
+        r#"[{"login": "alice@example.org", "display_name": "Alice Liddell", "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+    )
+    .unwrap();
+    let sspr = Sspr::builder()
+        .directory(directory)
+        .notifier_arc(Arc::new(SmtpNotifier::from_config(&config).unwrap()))
+        .secret_key(SecretKey::from_bytes(&[7; 32]).unwrap())
+        .build()
+        .unwrap();
+    let admin = Actor::Admin("helpdesk".into());
+    sspr.set_enabled(&admin, "alice@example.org", true, &RequestContext::default()).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(to.clone()), ..Default::default() };
+    sspr.update_contacts(&admin, "alice@example.org", update, &RequestContext::default()).await.unwrap();
+    let median = |samples: &mut Vec<u128>| {
+        samples.sort_unstable();
+        samples[samples.len() / 2]
+    };
+    let (mut real, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        let ctx = RequestContext::from_ip(format!("198.51.100.{}", i + 1).parse().unwrap());
+        for (login, samples) in [("alice@example.org", &mut real), ("nobody@example.org", &mut unknown)] {
+            let challenge = sspr.begin_reset(login, &ctx).await.unwrap();
+            #[allow(clippy::disallowed_methods)] // what a prober measures is real time
+            let started = std::time::Instant::now();
+            sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+            samples.push(started.elapsed().as_millis());
+        }
+    }
+    let (real, unknown) = (median(&mut real), median(&mut unknown));
+    assert!(real.abs_diff(unknown) < 50, "send_pin took {real} ms for a real login, {unknown} ms for an unknown one");
+    sspr.flush_deliveries().await;
+    assert!(maildir::wait_for_pin(&to).await.len() == 8, "the PIN arrived through the slow relay");
+}
