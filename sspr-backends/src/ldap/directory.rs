@@ -224,7 +224,9 @@ impl LdapDirectory {
         };
         let walk = match config.flavor {
             Flavor::ActiveDirectory => ad_groups(conn, &group_base, &config.bind_dn).await,
-            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &config.bind_dn, None, Vec::new()).await,
+            // One search, what a user in no group costs: the service account's own nested
+            // groups (many, perhaps) would make a miss slower than a real user instead.
+            Flavor::OpenLdap => groups_naming(conn, &group_base, &config.bind_dn, None).await,
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
