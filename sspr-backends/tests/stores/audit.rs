@@ -137,6 +137,9 @@ where
         .unwrap();
     common::enroll(&sspr).await;
     common::whole_flow(&sspr, &outbox).await;
+    // The completion's audit record leaves the request path: wait for it, or a loaded
+    // machine reads the summary first (resets: 0 was seen in a full run).
+    sspr.flush_deliveries().await;
     let now = sspr_core::Clock::now(&sspr_core::SystemClock);
     let s = store.audit_summary(1, now).await.unwrap();
     assert_eq!(s.begins, 1, "{s:?}");
