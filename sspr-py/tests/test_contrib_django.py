@@ -270,6 +270,17 @@ def test_management_commands_enable_import_report_and_remind(tmp_path: pathlib.P
     assert again.getvalue().startswith("reminded 0, already reminded 1")
 
 
+def test_an_import_row_without_a_contact_is_skipped_with_its_code(tmp_path: pathlib.Path) -> None:
+    rows = tmp_path / "contacts.csv"
+    rows.write_text(f"login,email,phone\n{BOB},,\n")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("sspr_import_contacts", str(rows), admin="helpdesk", stdout=out)
+    # The code a script greps for, as for the engine's refusals (it was empty: the error was made in Python).
+    assert out.getvalue().splitlines() == [f"line 2: {BOB}: skipped: invalid_input (no contact)"]
+    assert not site.engine().status(BOB).enabled
+
+
 def test_a_command_without_an_admin_is_a_usage_error() -> None:
     with pytest.raises(CommandError):
         call_command("sspr_enable", BOB, stdout=io.StringIO(), stderr=io.StringIO())
