@@ -297,6 +297,34 @@ def test_an_import_row_without_a_contact_is_skipped_with_its_code(tmp_path: path
     assert not site.engine().status(BOB).enabled
 
 
+def test_every_backend_table_of_the_configuration_reaches_the_engine(tmp_path: pathlib.Path) -> None:
+    """The portal's TOML tables that ``from_config`` reads are the site's too. ``[password_checks]`` was built and
+    then left out of the engine (a site's banned words and breached-password check silently off), and
+    ``[contacts_check]`` and ``[audit_queue]`` never reached ``from_config``: a configuration the portal refuses
+    was taken without a word, and the rights check it asks for was never run."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    words = tmp_path / "banned.txt"
+    words.write_text("harbour\n")
+    config = {**settings.SSPR["config"], "password_checks": {"banned_words_file": str(words)}}
+    with override_settings(SSPR={**settings.SSPR, "config": config}):
+        seed_site()
+        client = browser()
+        token = csrf(client, "/password/change/")
+        new = "Quiet-Harbour-Lantern-77"
+        page = client.post("/password/change/", {"csrfmiddlewaretoken": token, "login": JANE,
+                                                 "current": "Old-Passw0rd!", "new": new})
+        assert page.status_code == 400
+        assert site.backends().memory_directory.check_password(JANE_DN, new) is None
+        assert site.backends().memory_directory.check_password(JANE_DN, "Old-Passw0rd!") is not None
+    for table, value in (("contacts_check", {"user_dn": "CN=t", "password": "x"}), ("audit_queue", {"size": 1})):
+        with override_settings(SSPR={**settings.SSPR, "config": {**settings.SSPR["config"], table: value}}):
+            site.reset()
+            with pytest.raises(ImproperlyConfigured):
+                site.engine()
+
+
 def test_a_command_without_an_admin_is_a_usage_error() -> None:
     with pytest.raises(CommandError):
         call_command("sspr_enable", BOB, stdout=io.StringIO(), stderr=io.StringIO())

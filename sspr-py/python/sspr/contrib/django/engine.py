@@ -14,9 +14,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 import sspr
 
-#: The tables of the portal's configuration that describe backends (``sspr.backends.from_config``).
+#: The tables of the portal's configuration that describe backends: every one ``sspr.backends.from_config`` reads
+#: (sspr-backends' ``BackendsConfig``). One left out here is silently ignored, so none may be.
 BACKEND_TABLES = (
-    "directory", "store", "contacts", "state", "notifier", "sms", "audit", "password_checks", "bot_challenge",
+    "directory", "store", "contacts", "contacts_check", "state", "notifier", "sms", "audit", "audit_queue",
+    "password_checks", "bot_challenge",
 )
 
 _lock = threading.Lock()
@@ -84,7 +86,11 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
     except sspr.SsprError as err:
         raise ImproperlyConfigured(f"settings.SSPR: {err}") from None
     _seed(backends, tables.get("directory", {}), base)
-    options: Dict[str, Any] = {"contacts": backends.contacts, "store": backends.store, "policy": policy}
+    options: Dict[str, Any] = {
+        "contacts": backends.contacts, "store": backends.store, "policy": policy,
+        # [password_checks]: the engine runs only the checkers it is given.
+        "password_checkers": list(backends.password_checkers),
+    }
     if conf.get("state") == "django-cache":
         from sspr.contrib.django.cache_store import DjangoCacheStateStore
 
