@@ -201,7 +201,11 @@ def client_ip(peer: Optional[str], forwarded: Sequence[str], trusted: Sequence[N
 
 
 def _address(text: Optional[str]) -> Any:
+    """An address, an IPv4-mapped IPv6 one (``::ffff:10.0.0.1``: an IPv4 peer of a server listening on ``::``)
+    as its IPv4 address, so that ``trusted_proxies`` written in IPv4 match it; ``None`` for anything else."""
     try:
-        return ipaddress.ip_address(text or "")
+        address = ipaddress.ip_address(text or "")
     except ValueError:
         return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped if mapped is not None else address
