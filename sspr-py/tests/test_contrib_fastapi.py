@@ -189,6 +189,14 @@ def test_bad_input_gets_a_typed_error_naming_the_field(site: Tuple[Site, str]) -
             assert answer.json()["error"] == "invalid_input" and answer.json()["field"] == field
         broken = client.post("/password/api/begin", content=b"{not json", headers={"content-type": "application/json"})
         assert broken.status_code == 400 and broken.json()["field"] == "body"
+        # JSON nested deeper than Python's recursion limit (a few KB of brackets): the same typed 400, not a 500.
+        deep = client.post("/password/api/begin", content=b"[" * 5000, headers={"content-type": "application/json"})
+        assert deep.status_code == 400 and deep.json()["field"] == "body", deep.text
+        # A JSON string Python reads but UTF-8 cannot hold (a lone surrogate escape) names its field, not a 500.
+        for body, field in ((b'{"login": "\\ud800"}', "login"), (b'{"login": "a", "challenge_token": "\\udfff"}',
+                                                                 "challenge_token")):
+            lone = client.post("/password/api/begin", content=body, headers={"content-type": "application/json"})
+            assert lone.status_code == 400 and lone.json()["field"] == field, lone.text
         # A body far larger than any form is refused, not buffered: as JSON, and as a form.
         huge = b'{"login": "' + b"x" * (256 * 1024) + b'"}'
         too_big = client.post("/password/api/begin", content=huge, headers={"content-type": "application/json"})
