@@ -138,16 +138,14 @@ def challenge_token(data: Any, name: str) -> Optional[str]:
     value = data.get(name)
     if value is None or value == "":
         return None
-    if not _text_ok(value, MAX_CHALLENGE_FIELD):
+    if not isinstance(value, str) or len(value) > MAX_CHALLENGE_FIELD or not _utf8(value):
         raise _bad_field(name)
     return value
 
 
-def _text_ok(value: Any, longest: int) -> bool:
-    """A ``str`` of at most ``longest`` characters that UTF-8 can hold: JSON's ``"\\ud800"`` is a ``str`` Python
-    reads, but a lone surrogate cannot cross into the engine (a ``UnicodeEncodeError``, a 500, not a refusal)."""
-    if not isinstance(value, str) or len(value) > longest:
-        return False
+def _utf8(value: str) -> bool:
+    """Whether UTF-8 can hold ``value``: JSON's ``"\\ud800"`` is a ``str`` Python reads, but a lone surrogate cannot
+    cross into the engine (a ``UnicodeEncodeError``, a 500, instead of a refusal naming the field)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -178,7 +176,7 @@ def text_field(data: Any, name: str, *, required: bool = True) -> Optional[str]:
     value = data.get(name)
     if (value is None or value == "") and not required:
         return None
-    if not _text_ok(value, MAX_FIELD):
+    if not isinstance(value, str) or len(value) > MAX_FIELD or not _utf8(value):
         raise _bad_field(name)
     return value
 
