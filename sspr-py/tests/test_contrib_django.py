@@ -11,6 +11,7 @@ import pathlib
 import re
 import tempfile
 import threading
+import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import httpx
@@ -323,6 +324,63 @@ def test_every_backend_table_of_the_configuration_reaches_the_engine(tmp_path: p
             site.reset()
             with pytest.raises(ImproperlyConfigured):
                 site.engine()
+
+
+IMPORT_AND_EXIT = """
+import io, sys, django
+from django.conf import settings
+audit, users = sys.argv[1], int(sys.argv[2])
+settings.configure(INSTALLED_APPS=["sspr.contrib.django"], DATABASES={}, SSPR={
+    "secret_key": "5a" * 32, "policy": {"min_response_ms": 0},
+    "config": {"directory": {"kind": "memory"}, "notifier": {"kind": "outbox"},
+               "audit": {"kind": "json_lines", "path": audit}},
+})
+django.setup()
+from django.core.management import call_command
+from sspr.contrib.django import engine as site
+rows = ["login,email,phone"]
+for i in range(users):
+    site.backends().memory_directory.add(f"u{i}@example.org", f"User {i}", f"uid=u{i},ou=staff,dc=example,dc=org")
+    rows.append(f"u{i}@example.org,u{i}@home.example,")
+with open(sys.argv[3], "w") as f:
+    f.write("\\n".join(rows) + "\\n")
+call_command("sspr_import_contacts", sys.argv[3], admin="helpdesk", stdout=io.StringIO())
+"""
+
+
+def test_a_command_leaves_every_admin_action_in_the_audit_trail(tmp_path: pathlib.Path) -> None:
+    """``manage.py sspr_import_contacts`` is a process that exits when the import is done. The audit sink
+    ``from_config`` builds sits behind a queue: the events still queued at exit were lost (500 users imported,
+    627 of their 1000 events stored), so an administrator's changes went unrecorded. The app now flushes
+    deliveries and the audit queue when its process exits."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # The trail is a pipe to a log shipper reading 4 KB every 5 ms: the queue backs up behind it, as behind any
+    # sink slower than the import (a remote syslog, a busy database).
+    audit = tmp_path / "audit.jsonl"
+    os.mkfifo(audit)
+    received = bytearray()
+
+    def ship() -> None:
+        with open(audit, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(4096):
+                received.extend(chunk)
+                time.sleep(0.005)
+
+    shipper = threading.Thread(target=ship, daemon=True)
+    shipper.start()
+    try:
+        done = subprocess.run([sys.executable, "-c", IMPORT_AND_EXIT, str(audit), "500", str(tmp_path / "rows.csv")],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        shipper.join(timeout=60)
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line)["kind"] for line in received.decode().splitlines()]
+    kinds = {kind: events.count(kind) for kind in set(events)}
+    assert (kinds.get("enabled_changed"), kinds.get("contacts_changed")) == (500, 500), kinds
 
 
 def test_a_command_without_an_admin_is_a_usage_error() -> None:

@@ -3,6 +3,7 @@ a preloading parent builds its own, with its own connections, as sspr's README a
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pathlib
@@ -50,6 +51,21 @@ def _build() -> Tuple[sspr.BlockingSspr, Any]:
             made, box = _from_settings(_settings())
             _built = (os.getpid(), made, box)
         return _built[1], _built[2]
+
+
+def _flush_at_exit() -> None:
+    """Deliver what is pending and write the audit events still queued before this process ends: a management
+    command exits as soon as its work is done, and a web worker when it is stopped; events still in the queue
+    would die with it (sspr's README: call ``flush_deliveries()`` then ``flush_audit()`` at shutdown). Only this
+    process's own engine (a forked worker inherits the parent's registration, not its engine)."""
+    built = _built
+    if built is None or built[0] != os.getpid():
+        return
+    built[1].flush_deliveries()  # deliveries record events too: first
+    built[1].flush_audit()  # a sink that cannot be drained raises: atexit reports it on stderr
+
+
+atexit.register(_flush_at_exit)
 
 
 def _settings() -> Dict[str, Any]:
