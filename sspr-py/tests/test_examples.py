@@ -138,6 +138,37 @@ def test_portal_runs_a_whole_reset() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+def test_portal_writes_every_audit_event_before_it_stops() -> None:
+    """A deployment's ``create_app(engine)`` with a queued audit sink (``from_config``'s): when the server stops
+    (a restart, a deploy) the events still queued died with the process. The app's lifespan now ends with
+    ``flush_deliveries()`` and ``flush_audit()``: here a sink taking 200 ms an event has them all when it ends."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from conftest import JsonEndpoint
+
+    def slow(path: str, headers: Dict[str, str], body: bytes) -> Tuple[int, Any]:
+        time.sleep(0.2)
+        return 200, {}
+
+    sink = JsonEndpoint(slow)
+    try:
+        b = sspr.backends.from_config({"audit": {"kind": "webhook", "url": f"{sink.url}/audit", "key": "k" * 32}})
+        assert b.audit is not None and b.memory_directory is not None
+        b.memory_directory.add("jdoe@example.org", "Jane Doe", "uid=jdoe,ou=staff,dc=example,dc=org")
+        engine = sspr.Sspr(b.directory, b.notifier, secret_key=KEY, audit=b.audit, policy=sspr.Policy(min_response_ms=0))
+        with TestClient(portal.create_app(engine)) as client:
+            token = re.search(r"name='csrf' value='([^']+)'", client.get("/").text)
+            assert token is not None
+            for login in ("jdoe@example.org", "nobody@example.org", "someone@example.org"):
+                assert client.post("/password/begin", data={"csrf": token[1], "login": login}).status_code == 200
+        kinds = [json.loads(body).get("kind") for _, _, body in sink.requests]
+        assert kinds.count("reset_requested") == 3, kinds
+    finally:
+        sink.close()
+
+
 # The nightly registration job (examples/python/nightly_registration.py), run as a new user
 # runs it: a subprocess on the portal's TOML file, its data directory and its secret key.
 
