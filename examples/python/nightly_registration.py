@@ -114,6 +114,18 @@ def load_engine(config_path: pathlib.Path, data_dir: pathlib.Path) -> tuple[sspr
 
 
 def run(argv: Sequence[str], out: TextIO = sys.stdout) -> int:
+    engines: List[sspr.BlockingSspr] = []
+    try:
+        return _run(argv, out, engines)
+    finally:
+        # The process ends right after: what is still queued (deliveries, then the audit events they and the
+        # report recorded) would die with it. sspr's README: flush_deliveries() then flush_audit() at shutdown.
+        for engine in engines:
+            engine.flush_deliveries()
+            engine.flush_audit()
+
+
+def _run(argv: Sequence[str], out: TextIO, engines: List[sspr.BlockingSspr]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, type=pathlib.Path, help="the portal's TOML file")
     parser.add_argument("--data-dir", type=pathlib.Path, default=pathlib.Path(".sspr-portal"),
@@ -128,6 +140,7 @@ def run(argv: Sequence[str], out: TextIO = sys.stdout) -> int:
     args = parser.parse_args(argv)
     try:
         engine, outbox = load_engine(args.config, args.data_dir)
+        engines.append(engine)
         filter_args: Dict[str, Any] = {"ous": args.ou, "groups": args.group, "stale_after_days": args.stale_after_days}
         report = engine.enrollment_report(admin=args.admin, **filter_args)
     except (UsageError, sspr.InvalidInput, sspr.ConfigError) as e:

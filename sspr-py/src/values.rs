@@ -266,12 +266,10 @@ impl ResetChallenge {
     fn __repr__(&self, py: Python<'_>) -> String {
         let masks: Vec<String> = self.methods.iter().map(|m| m.get().masked.clone()).collect();
         let _ = py;
-        format!(
-            "ResetChallenge(flow_id={}, methods={}, expires_at={})",
-            q(&self.flow_id),
-            q_list(&masks),
-            iso(self.expires_at)
-        )
+        // The flow id becomes a verified flow's once the user types the PIN, and then it alone
+        // completes the reset (THREAT_MODEL, assets): a logged `challenge` must not hold it,
+        // as `Recovered`'s repr does not.
+        format!("ResetChallenge(flow_id='********', methods={}, expires_at={})", q_list(&masks), iso(self.expires_at))
     }
 }
 

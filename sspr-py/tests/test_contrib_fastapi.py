@@ -7,6 +7,7 @@ import datetime
 import json
 import pathlib
 import re
+import socket
 import threading
 import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -37,14 +38,15 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 class Server:
     """An ASGI app served by uvicorn on a free loopback port, in a thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, sock: Optional[socket.socket] = None) -> None:
         # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 itself (its
         # --forwarded-allow-ips default), and these tests are the client, not a proxy.
         config = uvicorn.Config(
             app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", proxy_headers=False
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        sockets = [sock] if sock is not None else None
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": sockets}, daemon=True)
         self.url = ""
 
     def __enter__(self) -> "Server":
@@ -187,6 +189,14 @@ def test_bad_input_gets_a_typed_error_naming_the_field(site: Tuple[Site, str]) -
             assert answer.json()["error"] == "invalid_input" and answer.json()["field"] == field
         broken = client.post("/password/api/begin", content=b"{not json", headers={"content-type": "application/json"})
         assert broken.status_code == 400 and broken.json()["field"] == "body"
+        # JSON nested deeper than Python's recursion limit (a few KB of brackets): the same typed 400, not a 500.
+        deep = client.post("/password/api/begin", content=b"[" * 5000, headers={"content-type": "application/json"})
+        assert deep.status_code == 400 and deep.json()["field"] == "body", deep.text
+        # A JSON string Python reads but UTF-8 cannot hold (a lone surrogate escape) names its field, not a 500.
+        for body, field in ((b'{"login": "\\ud800"}', "login"), (b'{"login": "a", "challenge_token": "\\udfff"}',
+                                                                 "challenge_token")):
+            lone = client.post("/password/api/begin", content=body, headers={"content-type": "application/json"})
+            assert lone.status_code == 400 and lone.json()["field"] == field, lone.text
         # A body far larger than any form is refused, not buffered: as JSON, and as a form.
         huge = b'{"login": "' + b"x" * (256 * 1024) + b'"}'
         too_big = client.post("/password/api/begin", content=huge, headers={"content-type": "application/json"})
@@ -283,6 +293,30 @@ def test_a_client_cannot_pick_its_address_with_x_forwarded_for() -> None:
         assert int(spoofed.headers["retry-after"]) == limited["retry_after_seconds"]
         other = api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.10"})
         assert other.status_code == 200
+
+
+def test_a_trusted_proxy_reaching_a_dual_stack_socket_is_still_trusted() -> None:
+    """A server listening on ``::`` with IPv4 mapped in (gunicorn's ``[::]:8000``, Django's ``runserver -6``) sees
+    its IPv4 proxy as ``::ffff:127.0.0.1``. That is the same proxy as ``127.0.0.1/32``: were it not believed, every
+    visitor would count as the proxy, and one of them could spend the per-IP limits of all."""
+    policy = sspr.Policy(min_response_ms=0, ip_begins_per_hour=3)
+    proxied = Site(policy, trusted_proxies=["127.0.0.1/32"])
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind(("::", 0))
+    with Server(proxied.app, sock) as server, httpx.Client(base_url=server.url) as client:
+        for _ in range(3):
+            assert api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.9"}).status_code == 200
+        assert api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.9"}).status_code == 429
+        # Another visitor behind the same proxy has limits of its own.
+        assert api(client, "begin", {"login": JANE}, **{"x-forwarded-for": "203.0.113.10"}).status_code == 200
+    # The rule itself: a mapped address is its IPv4 address, as a proxy and as a hop it wrote.
+    from sspr.contrib._web import client_ip, networks
+
+    trusted = networks(["10.0.0.0/8"])
+    assert client_ip("::ffff:10.1.2.3", ["::ffff:198.51.100.7"], trusted) == "198.51.100.7"
+    assert client_ip("::ffff:10.1.2.3", ["198.51.100.7, ::ffff:10.0.0.9"], trusted) == "198.51.100.7"
+    assert client_ip("::ffff:198.51.100.7", ["203.0.113.1"], trusted) == "198.51.100.7"
 
 
 def test_a_bad_trusted_proxy_is_a_config_error() -> None:

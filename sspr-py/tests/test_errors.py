@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from typing import List, Type
+from typing import Iterator, List, Type
 
 import pytest
 
 import sspr
+import sspr.contrib._web
 from conftest import JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, World, make_world, run, verified_blocking_flow
 
 RAISED: List[Type[sspr.SsprError]] = []
+#: What each scenario raised, for the codes' check at the end.
+CAUGHT: List[sspr.SsprError] = []
 
 
-def raises(cls: Type[sspr.SsprError]) -> "pytest.RaisesContext[sspr.SsprError]":
+@contextlib.contextmanager
+def raises(cls: Type[sspr.SsprError]) -> Iterator["pytest.ExceptionInfo[sspr.SsprError]"]:
     RAISED.append(cls)
-    return pytest.raises(cls)  # type: ignore[return-value]
+    with pytest.raises(cls) as info:
+        yield info  # type: ignore[misc]
+    CAUGHT.append(info.value)
 
 
 def test_invalid_input(world: World) -> None:
@@ -232,3 +239,19 @@ def test_every_exception_class_was_raised_by_a_scenario() -> None:
     assert classes - set(RAISED) == set(), "exception classes no scenario raised"
     for cls in classes:
         assert issubclass(cls, sspr.SsprError)
+
+
+def test_an_error_made_in_python_has_its_classs_stable_code() -> None:
+    """A host raises sspr's errors too (an import script's checks, a backend's ``BackendError``, the routers'
+    ``ConfigError`` for a bad ``trusted_proxies``), and branches on ``code`` as it does for the engine's: the code
+    is the class's, the one the engine gives that class."""
+    assert CAUGHT
+    for raised in CAUGHT:
+        assert raised.code and type(raised).code == raised.code, type(raised).__name__
+    classes = {obj for obj in vars(sspr._errors).values() if isinstance(obj, type) and issubclass(obj, sspr.SsprError)}
+    for cls in classes - {sspr.SsprError}:
+        made = cls("made by the host")
+        assert made.code and sspr.parse_name("error_code", made.code) == made.code, cls.__name__
+    with pytest.raises(sspr.ConfigError) as err:
+        sspr.contrib._web.networks(["not a network"])
+    assert err.value.code == "config"

@@ -9,6 +9,7 @@ import pathlib
 import re
 import subprocess
 import sys
+from typing import Any, Dict, Tuple
 
 import pytest
 
@@ -137,6 +138,37 @@ def test_portal_runs_a_whole_reset() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+def test_portal_writes_every_audit_event_before_it_stops() -> None:
+    """A deployment's ``create_app(engine)`` with a queued audit sink (``from_config``'s): when the server stops
+    (a restart, a deploy) the events still queued died with the process. The app's lifespan now ends with
+    ``flush_deliveries()`` and ``flush_audit()``: here a sink taking 200 ms an event has them all when it ends."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from conftest import JsonEndpoint
+
+    def slow(path: str, headers: Dict[str, str], body: bytes) -> Tuple[int, Any]:
+        time.sleep(0.2)
+        return 200, {}
+
+    sink = JsonEndpoint(slow)
+    try:
+        b = sspr.backends.from_config({"audit": {"kind": "webhook", "url": f"{sink.url}/audit", "key": "k" * 32}})
+        assert b.audit is not None and b.memory_directory is not None
+        b.memory_directory.add("jdoe@example.org", "Jane Doe", "uid=jdoe,ou=staff,dc=example,dc=org")
+        engine = sspr.Sspr(b.directory, b.notifier, secret_key=KEY, audit=b.audit, policy=sspr.Policy(min_response_ms=0))
+        with TestClient(portal.create_app(engine)) as client:
+            token = re.search(r"name='csrf' value='([^']+)'", client.get("/").text)
+            assert token is not None
+            for login in ("jdoe@example.org", "nobody@example.org", "someone@example.org"):
+                assert client.post("/password/begin", data={"csrf": token[1], "login": login}).status_code == 200
+        kinds = [json.loads(body).get("kind") for _, _, body in sink.requests]
+        assert kinds.count("reset_requested") == 3, kinds
+    finally:
+        sink.close()
+
+
 # The nightly registration job (examples/python/nightly_registration.py), run as a new user
 # runs it: a subprocess on the portal's TOML file, its data directory and its secret key.
 
@@ -241,3 +273,42 @@ def test_nightly_job_without_a_registration_url_says_so(tmp_path: pathlib.Path) 
     proc = nightly("--config", str(config), "--data-dir", str(data), "--report", str(tmp_path / "r.csv"), "--remind")
     assert proc.returncode == 2 and "registration_url" in proc.stderr, proc.stderr
     assert (tmp_path / "r.csv").exists(), "the report is written before the reminders are refused"
+
+
+def test_nightly_job_leaves_its_audit_events_with_a_slow_sink(tmp_path: pathlib.Path) -> None:
+    """The job is a process that exits when done; the configured audit sink sits behind a queue. Behind a sink slower
+    than the job (a webhook answering in 300 ms here) the events still queued died with the process: the report's
+    and the reminder's events never reached the trail. The job now flushes deliveries and the audit queue."""
+    import time
+
+    from conftest import JsonEndpoint
+
+    def slow(path: str, headers: Dict[str, str], body: bytes) -> Tuple[int, Any]:
+        time.sleep(0.3)
+        return 200, {}
+
+    sink = JsonEndpoint(slow)
+    try:
+        data = portal_data_dir(tmp_path)
+        (tmp_path / "demo-users.json").write_text(json.dumps(DEMO_USERS))
+        config = tmp_path / "portal.toml"
+        config.write_text(
+            '[directory]\nkind = "demo"\nseed_file = "demo-users.json"\n'
+            f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n'
+            f'[audit]\nkind = "webhook"\nurl = "{sink.url}/audit"\nkey = "{"k" * 32}"\n' + POLICY
+        )
+        portal_engine = sspr.BlockingSspr(
+            sspr.MemoryDirectory.from_json(json.dumps(DEMO_USERS)), sspr.Outbox(), secret_key=KEY_HEX,
+            contacts=sspr.backends.SqliteStore(data / "sspr.sqlite"), store=sspr.backends.SqliteStore(data / "sspr.sqlite"),
+            policy=sspr.Policy(min_response_ms=0, eligible_ous=[STAFF]),
+        )
+        portal_engine.set_enabled("max.mustermann@example.org", True, admin="helpdesk")
+        del portal_engine
+        done = nightly("--config", str(config), "--data-dir", str(data), "--report", str(tmp_path / "r.csv"),
+                       "--ou", STAFF, "--remind")
+        assert done.returncode == 0, done.stderr
+        kinds = [json.loads(body).get("kind") for _, _, body in sink.requests]
+        assert kinds == ["enrollment_report", "reminder_sent"], kinds
+    finally:
+        sink.close()
+

@@ -14,7 +14,9 @@ class SsprError(Exception):
     """Base class of every error sspr raises.
 
     ``code`` is the error's stable snake_case code (``"wrong_pin"``, ``"backend"``...), the
-    same in every binding: branch on it or on the class, never on the message.
+    same in every binding: branch on it or on the class, never on the message. Each subclass
+    carries its code, so one a host raises itself (``sspr.InvalidInput("...", field="email")``)
+    has it too; ``SsprError`` itself has none (``""``) unless sspr raised it.
 
     What a web user is told for it, by sspr-core's one rule (``sspr_core::pages::describe``, the
     same in the portal and every binding's router): ``http_status`` (400, 401, 403, 409, 410, 429,
@@ -45,6 +47,8 @@ class InvalidInput(SsprError):
     ``field`` names the argument, ``reason`` says why (safe to show; never echoes a secret).
     """
 
+    code = "invalid_input"
+
     field: str
     reason: str
 
@@ -52,15 +56,21 @@ class InvalidInput(SsprError):
 class WrongPin(SsprError):
     """The PIN did not match; ``attempts_left`` more tries remain for this PIN."""
 
+    code = "wrong_pin"
+
     attempts_left: int
 
 
 class PinVoided(SsprError):
     """Too many wrong PINs: this PIN is void, start a new reset."""
 
+    code = "pin_voided"
+
 
 class Expired(SsprError):
     """The reset flow or its PIN has expired (or the flow id is unknown): start a new reset."""
+
+    code = "expired"
 
 
 #: The name DESIGN.md uses for ``Expired``.
@@ -70,9 +80,13 @@ PinExpired = Expired
 class AlreadyUsed(SsprError):
     """The flow was already completed, or its PIN already used."""
 
+    code = "already_used"
+
 
 class InvalidState(SsprError):
     """The step does not fit the flow's state (e.g. verifying before a PIN was sent)."""
+
+    code = "invalid_state"
 
     reason: str
 
@@ -80,11 +94,15 @@ class InvalidState(SsprError):
 class RateLimited(SsprError):
     """Too many requests: try again after ``retry_after`` (a ``timedelta``)."""
 
+    code = "rate_limited"
+
     retry_after: datetime.timedelta
 
 
 class Blocked(SsprError):
     """Self-service reset is blocked for this user until ``until`` (aware UTC datetime)."""
+
+    code = "blocked"
 
     until: datetime.datetime
 
@@ -94,6 +112,8 @@ class NotAllowed(SsprError):
     ``"not_enabled"``, ``"account_disabled"``, ``"mode_disabled"``, ``"admin_only"`` or
     ``"contact_unproven"`` (a new contact not yet confirmed with the code sent to it)."""
 
+    code = "not_allowed"
+
     reason: str
 
 
@@ -101,6 +121,8 @@ class ChallengeError(SsprError):
     """``begin_reset`` needs a solved bot challenge (``code`` ``"challenge"``). ``reason``:
     ``"required"`` (no token given), ``"failed"`` (the provider refused it) or
     ``"unavailable"`` (the provider could not be asked; the reset is not started)."""
+
+    code = "challenge"
 
     reason: str
 
@@ -116,6 +138,8 @@ class PasswordRejected(SsprError):
     password policy refused the password.
     """
 
+    code = "password_rejected"
+
     reason: str
     refusal: str
     suggestions: list[str]
@@ -129,13 +153,19 @@ class PasswordRejected(SsprError):
 class SignInFailed(SsprError):
     """The login or password is not right (one answer for both: sign-in reveals no accounts)."""
 
+    code = "sign_in_failed"
+
 
 class UnknownUser(SsprError):
     """An administrative operation named a user the directory does not have."""
 
+    code = "unknown_user"
+
 
 class ConfigError(SsprError):
     """The engine or policy was configured wrongly; the message names the field."""
+
+    code = "config"
 
 
 class BackendError(SsprError):
@@ -148,6 +178,8 @@ class BackendError(SsprError):
     ``raise sspr.BackendError("LDAP is down", kind="unavailable")``; the engine's error then has
     that kind. A name sspr does not have is ``InvalidInput`` (field ``kind``) at once.
     """
+
+    code = "backend"
 
     kind: str
 

@@ -138,9 +138,19 @@ def challenge_token(data: Any, name: str) -> Optional[str]:
     value = data.get(name)
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > MAX_CHALLENGE_FIELD:
+    if not isinstance(value, str) or len(value) > MAX_CHALLENGE_FIELD or not _utf8(value):
         raise _bad_field(name)
     return value
+
+
+def _utf8(value: str) -> bool:
+    """Whether UTF-8 can hold ``value``: JSON's ``"\\ud800"`` is a ``str`` Python reads, but a lone surrogate cannot
+    cross into the engine (a ``UnicodeEncodeError``, a 500, instead of a refusal naming the field)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bad_field(name: str) -> Refusal:
@@ -166,7 +176,7 @@ def text_field(data: Any, name: str, *, required: bool = True) -> Optional[str]:
     value = data.get(name)
     if (value is None or value == "") and not required:
         return None
-    if not isinstance(value, str) or len(value) > MAX_FIELD:
+    if not isinstance(value, str) or len(value) > MAX_FIELD or not _utf8(value):
         raise _bad_field(name)
     return value
 
@@ -201,7 +211,11 @@ def client_ip(peer: Optional[str], forwarded: Sequence[str], trusted: Sequence[N
 
 
 def _address(text: Optional[str]) -> Any:
+    """An address, an IPv4-mapped IPv6 one (``::ffff:10.0.0.1``: an IPv4 peer of a server listening on ``::``)
+    as its IPv4 address, so that ``trusted_proxies`` written in IPv4 match it; ``None`` for anything else."""
     try:
-        return ipaddress.ip_address(text or "")
+        address = ipaddress.ip_address(text or "")
     except ValueError:
         return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped if mapped is not None else address

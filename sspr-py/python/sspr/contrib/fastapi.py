@@ -187,7 +187,7 @@ class _Reset:
             raise Refusal(403, "cross_origin", "Cross-site requests are refused.")
         try:
             data = json.loads(await _bounded_body(request))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python reads (a few KB of "[")
             raise Refusal(400, "invalid_input", "The request is not JSON.", field="body") from None
         if not isinstance(data, dict):
             raise Refusal(400, "invalid_input", "The request is not a JSON object.", field="body")

@@ -6,6 +6,12 @@ each write holds a short lock made with ``cache.add`` (atomic in Django's Redis,
 local-memory caches). **Use one of those**: the file-based cache's ``add`` is not atomic, and the dummy and
 per-process local-memory caches are not shared between workers (fine for one process or tests only). Expiry is
 judged by the engine's ``now``, never by the cache's clock; the cache's own timeout only frees the memory later.
+
+**The cache must not evict live entries.** A failure counter or block the cache drops is a PIN-guessing limit
+undone, and an attacker's own begins (decoy flows and counters) write enough entries to make it drop them. Django's
+database and local-memory caches cull once ``MAX_ENTRIES`` (default 300) is reached: tests and one-process demos
+only. In production: Redis with ``maxmemory-policy noeviction`` (every entry here has a timeout, so a
+``volatile-*`` policy evicts them too), or Memcached started with ``-M`` (errors instead of evictions).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ a preloading parent builds its own, with its own connections, as sspr's README a
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pathlib
@@ -14,9 +15,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 import sspr
 
-#: The tables of the portal's configuration that describe backends (``sspr.backends.from_config``).
+#: The tables of the portal's configuration that describe backends: every one ``sspr.backends.from_config`` reads
+#: (sspr-backends' ``BackendsConfig``). One left out here is silently ignored, so none may be.
 BACKEND_TABLES = (
-    "directory", "store", "contacts", "state", "notifier", "sms", "audit", "password_checks", "bot_challenge",
+    "directory", "store", "contacts", "contacts_check", "state", "notifier", "sms", "audit", "audit_queue",
+    "password_checks", "bot_challenge",
 )
 
 _lock = threading.Lock()
@@ -48,6 +51,21 @@ def _build() -> Tuple[sspr.BlockingSspr, Any]:
             made, box = _from_settings(_settings())
             _built = (os.getpid(), made, box)
         return _built[1], _built[2]
+
+
+def _flush_at_exit() -> None:
+    """Deliver what is pending and write the audit events still queued before this process ends: a management
+    command exits as soon as its work is done, and a web worker when it is stopped; events still in the queue
+    would die with it (sspr's README: call ``flush_deliveries()`` then ``flush_audit()`` at shutdown). Only this
+    process's own engine (a forked worker inherits the parent's registration, not its engine)."""
+    built = _built
+    if built is None or built[0] != os.getpid():
+        return
+    built[1].flush_deliveries()  # deliveries record events too: first
+    built[1].flush_audit()  # a sink that cannot be drained raises: atexit reports it on stderr
+
+
+atexit.register(_flush_at_exit)
 
 
 def _settings() -> Dict[str, Any]:
@@ -84,7 +102,11 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
     except sspr.SsprError as err:
         raise ImproperlyConfigured(f"settings.SSPR: {err}") from None
     _seed(backends, tables.get("directory", {}), base)
-    options: Dict[str, Any] = {"contacts": backends.contacts, "store": backends.store, "policy": policy}
+    options: Dict[str, Any] = {
+        "contacts": backends.contacts, "store": backends.store, "policy": policy,
+        # [password_checks]: the engine runs only the checkers it is given.
+        "password_checkers": list(backends.password_checkers),
+    }
     if conf.get("state") == "django-cache":
         from sspr.contrib.django.cache_store import DjangoCacheStateStore
 

@@ -191,11 +191,11 @@ def reset_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def reset_complete(request: HttpRequest) -> HttpResponse:
     """Finish: the temporary password, shown once (or the account unlocked, or the chosen password set)."""
-    mode = _field(request, "mode", False) or "temporary"
-    if mode not in MODE_LABELS:
-        mode_refused = Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
-        return _refused(request, mode_refused, "sspr:reset")
     try:
+        # Read inside the try: an over-long field is a Refusal (400), never an error past the view (500).
+        mode = _field(request, "mode", False) or "temporary"
+        if mode not in MODE_LABELS:
+            raise Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
         flow = _flow(request)
         password = _field(request, "password", False) if mode == "chosen" else None
         outcome = engine().complete_reset(flow, mode, password, _context(request))  # type: ignore[arg-type]
