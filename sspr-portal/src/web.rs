@@ -73,9 +73,15 @@ fn session_id<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the last address
 /// in `X-Forwarded-For` that is not one of the trusted proxies.
+///
+/// Addresses are compared in canonical form: a portal listening on a dual-stack `[::]` socket
+/// sees its IPv4 proxy as `::ffff:a.b.c.d`, and compared as written that proxy would not be
+/// trusted, so every visitor would count as the proxy and one could spend everyone's per-IP
+/// limits.
 fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
-    if !trusted.contains(&peer) {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical())?;
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    if !is_trusted(&peer) {
         return Some(peer);
     }
     let forwarded = parts
@@ -85,8 +91,9 @@ fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .collect::<Vec<_>>();
-    Some(forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
+    Some(forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -415,4 +422,51 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
 pub(crate) async fn not_found(request: Request<Body>) -> Response {
     let locale = super::session::locale_of(request.headers());
     error_page(locale, StatusCode::NOT_FOUND, "404")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = axum::http::Request::builder();
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts.extensions.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let trusted = [ip("10.0.0.5")];
+        let via_proxy = parts("10.0.0.5:4000", Some("203.0.113.7"));
+        assert_eq!(client_ip(&via_proxy, &trusted), Some(ip("203.0.113.7")));
+        let spoofed = parts("198.51.100.9:4000", Some("203.0.113.7"));
+        assert_eq!(client_ip(&spoofed, &trusted), Some(ip("198.51.100.9")), "an untrusted peer's header is ignored");
+        // The client's own prepended entries are skipped: the last untrusted hop counts.
+        let prepended = parts("10.0.0.5:4000", Some("1.2.3.4, 203.0.113.7, 10.0.0.5"));
+        assert_eq!(client_ip(&prepended, &trusted), Some(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn an_ipv4_proxy_seen_on_a_dual_stack_socket_is_still_trusted() {
+        // A portal listening on [::] sees its IPv4 proxy as ::ffff:10.0.0.5: before, that
+        // peer was not trusted and every visitor counted as the proxy.
+        let trusted = [ip("10.0.0.5")];
+        let mapped = parts("[::ffff:10.0.0.5]:4000", Some("203.0.113.7"));
+        assert_eq!(client_ip(&mapped, &trusted), Some(ip("203.0.113.7")));
+        let other = parts("[::ffff:203.0.113.8]:4000", Some("198.51.100.1"));
+        assert_eq!(client_ip(&other, &trusted), Some(ip("203.0.113.8")), "an untrusted mapped peer is itself");
+        // A proxy listed in mapped form is trusted when seen plain, and forwarded entries
+        // in mapped form are the same client as their IPv4 form.
+        let listed_mapped = [ip("::ffff:10.0.0.5")];
+        let plain = parts("10.0.0.5:4000", Some("::ffff:203.0.113.7, ::ffff:10.0.0.5"));
+        assert_eq!(client_ip(&plain, &listed_mapped), Some(ip("203.0.113.7")));
+    }
 }
