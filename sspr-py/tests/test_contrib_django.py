@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import io
 import pathlib
 import re
@@ -47,6 +48,7 @@ if not settings.configured:
             "config": {"directory": {"kind": "memory"}, "notifier": {"kind": "outbox"}},
             "policy": {"min_response_ms": 0, "registration_url": "https://intranet.example.org/password/register/"},
             "state": "django-cache",
+            "allow_evicting_cache": True,  # the tests' LocMemCache; refused without it
         },
     )
     django.setup()
@@ -390,7 +392,37 @@ def test_a_command_without_an_admin_is_a_usage_error() -> None:
 
 
 def test_the_cache_state_store_passes_the_engines_conformance_suite() -> None:
-    sspr.testing.check_state_store(DjangoCacheStateStore())
+    sspr.testing.check_state_store(DjangoCacheStateStore(allow_evicting_cache=True))
+
+
+def test_a_cache_that_evicts_is_refused_for_the_state_unless_the_site_allows_it() -> None:
+    """The attack: Django's local-memory (and database, file) caches cull once MAX_ENTRIES (300) is reached, and an
+    attacker's own begins write entries; a user's failure counter is culled with the rest and counts from zero
+    again, a PIN-guessing limit undone. Such a cache is refused for sspr's state unless the site says it is a test
+    or a one-process demo; the dummy cache, which keeps nothing, is refused always."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = now + datetime.timedelta(days=1)
+    store = DjangoCacheStateStore(allow_evicting_cache=True)
+    for _ in range(20):
+        store.increment("failures:victim", day, now)
+    for n in range(400):
+        store.increment(f"attacker:{n}", day, now)
+    assert store.increment("failures:victim", day, now)[0] < 21, "LocMemCache kept every entry: the premise is gone"
+
+    with pytest.raises(ImproperlyConfigured, match="LocMemCache"):
+        DjangoCacheStateStore()
+    with override_settings(SSPR={k: v for k, v in settings.SSPR.items() if k != "allow_evicting_cache"}):
+        site.reset()
+        with pytest.raises(ImproperlyConfigured, match="allow_evicting_cache"):
+            site.engine()
+    dummy = {**settings.CACHES, "nothing": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with override_settings(CACHES=dummy):
+        with pytest.raises(ImproperlyConfigured, match="DummyCache"):
+            DjangoCacheStateStore("nothing", allow_evicting_cache=True)
+    site.reset()
 
 
 def test_the_cache_state_store_keeps_flows_across_engines_sharing_the_cache() -> None:
@@ -399,7 +431,7 @@ def test_the_cache_state_store_keeps_flows_across_engines_sharing_the_cache() ->
         directory = sspr.MemoryDirectory()
         directory.add(JANE, "Jane Doe", JANE_DN)
         outbox = sspr.Outbox()
-        engine = sspr.BlockingSspr(directory, outbox, secret_key=KEY, store=DjangoCacheStateStore(),
+        engine = sspr.BlockingSspr(directory, outbox, secret_key=KEY, store=DjangoCacheStateStore(allow_evicting_cache=True),
                                    contacts=shared_contacts, policy=sspr.Policy(min_response_ms=0))
         workers.append((engine, outbox, directory))
         return engine

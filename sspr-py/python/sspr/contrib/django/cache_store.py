@@ -9,8 +9,8 @@ judged by the engine's ``now``, never by the cache's clock; the cache's own time
 
 **The cache must not evict live entries.** A failure counter or block the cache drops is a PIN-guessing limit
 undone, and an attacker's own begins (decoy flows and counters) write enough entries to make it drop them. Django's
-database and local-memory caches cull once ``MAX_ENTRIES`` (default 300) is reached: tests and one-process demos
-only. In production: Redis with ``maxmemory-policy noeviction`` (every entry here has a timeout, so a
+database, local-memory and file caches cull once ``MAX_ENTRIES`` (default 300) is reached: refused unless
+``allow_evicting_cache`` (tests and one-process demos only). In production: Redis with ``maxmemory-policy noeviction`` (every entry here has a timeout, so a
 ``volatile-*`` policy evicts them too), or Memcached started with ``-M`` (errors instead of evictions).
 """
 
@@ -23,6 +23,7 @@ import time
 from typing import Any, Optional, Tuple
 
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 
 
 # How long a writer may hold a key's lock before another may take it (a crashed worker), and how long a writer
@@ -33,11 +34,37 @@ WAIT_SECONDS = 3
 GRACE_SECONDS = 60
 
 
-class DjangoCacheStateStore:
-    """The engine's state store in the Django cache ``alias`` (``settings.CACHES``)."""
+# Django's own caches that drop live entries (cull at ``MAX_ENTRIES``) or keep none: a failure counter or block they
+# drop is a PIN-guessing limit undone. Refused unless the site says it is a test or a one-process demo.
+_EVICTING_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache": "culls once MAX_ENTRIES (default 300) is reached",
+    "django.core.cache.backends.db.DatabaseCache": "culls once MAX_ENTRIES (default 300) is reached",
+    "django.core.cache.backends.filebased.FileBasedCache": "culls once MAX_ENTRIES is reached and its add is not atomic",
+}
+_DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
 
-    def __init__(self, alias: str = "default") -> None:
+
+class DjangoCacheStateStore:
+    """The engine's state store in the Django cache ``alias`` (``settings.CACHES``).
+
+    A cache Django ships that evicts live entries (local memory, database, file) is refused with
+    ``ImproperlyConfigured`` unless ``allow_evicting_cache=True`` (tests, one-process demos: an attacker's own begins
+    can push counters and blocks out of it); the dummy cache, which keeps nothing, always is.
+    """
+
+    def __init__(self, alias: str = "default", *, allow_evicting_cache: bool = False) -> None:
         self.alias = alias
+        backend = type(caches[alias])
+        name = f"{backend.__module__}.{backend.__qualname__}"
+        if name == _DUMMY_CACHE:
+            raise ImproperlyConfigured(f"the cache {alias!r} (DummyCache) keeps nothing: sspr's counters and blocks would "
+                                       "never hold; use Redis or Memcached")
+        if name in _EVICTING_CACHES and not allow_evicting_cache:
+            raise ImproperlyConfigured(
+                f"the cache {alias!r} ({backend.__qualname__}) {_EVICTING_CACHES[name]}: an evicted failure counter or "
+                "block undoes sspr's PIN-guessing limits; use Redis (maxmemory-policy noeviction) or Memcached (-M), "
+                "or, for tests and one-process demos only, allow it (SSPR['allow_evicting_cache'] = True)"
+            )
 
     def __repr__(self) -> str:
         return f"DjangoCacheStateStore({self.alias!r})"

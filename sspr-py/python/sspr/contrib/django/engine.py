@@ -110,7 +110,9 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
     if conf.get("state") == "django-cache":
         from sspr.contrib.django.cache_store import DjangoCacheStateStore
 
-        options["store"] = DjangoCacheStateStore(conf.get("cache_alias", "default"))
+        options["store"] = DjangoCacheStateStore(
+            conf.get("cache_alias", "default"), allow_evicting_cache=conf.get("allow_evicting_cache", False) is True
+        )
     if backends.audit is not None:
         options["audit"] = backends.audit
     if backends.bot_challenge is not None:
