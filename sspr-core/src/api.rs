@@ -208,8 +208,9 @@ pub struct MethodOption {
     pub needs_confirmation: bool,
 }
 
-/// The answer to `begin_reset`: the same shape for every login, real or not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The answer to `begin_reset`: the same shape for every login, real or not. Its `Debug`
+/// hides the flow id: once the user verifies, that id alone completes the reset.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResetChallenge {
     /// The flow's id (opaque, 32 hex characters), for the next calls.
@@ -219,6 +220,16 @@ pub struct ResetChallenge {
     /// When the whole flow expires.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for ResetChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetChallenge")
+            .field("flow_id", &"[REDACTED]")
+            .field("methods", &self.methods)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// The answer to `send_pin`.
@@ -360,8 +371,8 @@ pub struct RecoverySent {
 }
 
 /// A redeemed helpdesk recovery code ([`crate::Sspr::redeem_recovery_code`]): a reset flow
-/// at the verified step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// at the verified step. Its `Debug` hides the flow id, a credential.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovered {
     /// The verified flow: give it to [`crate::Sspr::complete_reset`]. A credential.
     pub flow_id: String,
@@ -370,6 +381,16 @@ pub struct Recovered {
     /// When the flow expires.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for Recovered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recovered")
+            .field("flow_id", &"[REDACTED]")
+            .field("modes", &self.modes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Changes to a user's contact details.

@@ -73,6 +73,23 @@ async fn no_pin_or_password_in_any_debug_display_error_or_audit_event_of_a_full_
     assert!(!text.contains(refused_by_policy));
 }
 
+/// A flow id completes the reset once the user has verified (a recovered flow at once): a log
+/// line of `{challenge:?}` or `{recovered:?}` must not hand it to whoever reads the log.
+#[tokio::test]
+async fn a_flow_id_never_prints_in_the_answers_that_carry_it() {
+    let h = Harness::new().await;
+    let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let text = format!("{challenge:?} {challenge:#?}");
+    assert!(!text.contains(&challenge.flow_id) && text.contains("[REDACTED]"), "{text}");
+    assert!(text.contains("methods"), "the rest still shows: {text}");
+    let recovered = sspr_core::Recovered {
+        flow_id: "d8ddfa6974eedf6b3784290c606b04fd".into(),
+        modes: vec![sspr_core::CompletionMode::Temporary],
+        expires_at: challenge.expires_at,
+    };
+    assert!(!format!("{recovered:?}").contains("d8ddfa69"));
+}
+
 #[tokio::test]
 async fn the_secret_key_never_prints() {
     let h = Harness::new().await;
