@@ -74,7 +74,7 @@ function converted(call) {
     return call()
   } catch (e) {
     if (e instanceof SsprError || !(e instanceof TypeError || (e instanceof Error && NAPI_CONVERSION.test(String(e.code))))) throw e
-    const named = /\bon \w+\.(\w+)\s*$/.exec(e.message) ?? /^Missing field `(\w+)`/.exec(e.message)
+    const named = /\bon \w+\.(\w+)\s*$/.exec(e.message) ?? /^(?:Missing field `|Object property ')(\w+)/.exec(e.message)
     return native.throwArgumentError(named ? named[1] : 'argument')
   }
 }
@@ -247,7 +247,10 @@ class Sspr {
     for (const slot of Object.keys(METHODS)) given[slot] = adapt(slot, options[slot])
     delete given.passwordChecker
     // Each checker as `{ checker }`: a configured one (backends.fromConfig) or a JS object.
-    given.passwordCheckers = (options.passwordCheckers ?? []).map((c) => ({ checker: adapt('passwordChecker', c) }))
+    const checkers = options.passwordCheckers ?? []
+    // One checker where a list belongs: INVALID_INPUT naming the option, not "map is not a function".
+    if (!Array.isArray(checkers)) native.throwArgumentError('passwordCheckers')
+    given.passwordCheckers = checkers.map((c) => ({ checker: adapt('passwordChecker', c) }))
     given.hooks = eventHooks(options.hooks)
     given.policy = toPolicy(options.policy)
     this.#native = converted(() => new native.NativeSspr(given))

@@ -109,6 +109,18 @@ test('a field of the wrong type is INVALID_INPUT naming it, never echoing the va
     assert.ok(e instanceof SsprError, `${field}: ${e}`)
     assert.deepEqual([e.code, e.field], ['INVALID_INPUT', field])
   }
+  // Options of the engine: one checker where a list belongs, a flag given as text.
+  const options = { directory: t.directory, notifier: t.outbox, secretKey: KEY }
+  for (const [extra, field] of [
+    [{ passwordCheckers: { check: () => null } }, 'passwordCheckers'],
+    [{ metrics: 'yes' }, 'metrics'],
+  ]) {
+    assert.throws(
+      () => new Sspr({ ...options, ...extra }),
+      (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === field,
+      JSON.stringify(Object.keys(extra)),
+    )
+  }
   // Nothing changed: the flow is still verified, the user still enabled.
   assert.equal((await t.sspr.status('jdoe@example.org')).enabled, true)
   assert.ok((await t.sspr.completeReset(flow.flowId)).temporaryPassword)
