@@ -31,7 +31,8 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
 /**
  * The reset flow under the mount: pages at `GET /` and the JSON API (`POST /api/begin` `{login}`, `/api/send`
  * `{method, confirm?}`, `/api/verify` `{pin}`, `/api/complete` `{mode?, password?}`). The flow id is kept in an
- * HttpOnly, SameSite=Strict cookie scoped to the mount; forms carry a CSRF token; the JSON API takes
+ * HttpOnly, SameSite=Strict cookie scoped to the mount; forms carry a CSRF token and are refused when the browser
+ * says another site or a sibling subdomain posted them (`Sec-Fetch-Site`); the JSON API takes
  * `application/json` only and refuses a foreign `Origin`. The client address is Express's `req.ip`: set the
  * app's `trust proxy` for the reverse proxies you run. Errors: `{ error, message, ... }` with sspr's code in
  * snake_case (`wrong_pin` + `attempts_left`, `rate_limited` + `retry_after_seconds`, `invalid_input` + `field`).

@@ -240,6 +240,12 @@ function ssprRouter(options) {
   }
 
   async function formBody(req) {
+    // The forms are posted from this router's own pages only: same origin. A sibling subdomain is same-site, so
+    // SameSite lets its posts carry the flow cookie, and it can plant a CSRF cookie of its choosing for the mount
+    // (Domain=) and post the matching token; browsers name such a post in Sec-Fetch-Site.
+    if (['same-site', 'cross-site'].includes(String(req.headers['sec-fetch-site'] ?? '').toLowerCase())) {
+      throw Refusal.saying(403, 'csrf', 'err-session')
+    }
     const body = await readBody(req)
     const fields = body.parsed ?? Object.fromEntries(new URLSearchParams(body.raw ?? ''))
     const sent = typeof fields.csrf === 'string' ? fields.csrf : ''

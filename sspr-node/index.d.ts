@@ -497,6 +497,12 @@ export declare class Sspr {
   sendPin(flowId: string, methodId: string, confirm?: string | null, ctx?: RequestContext | null): Promise<PinSent>
   /** Check the PIN the user typed. */
   verifyPin(flowId: string, pin: string, ctx?: RequestContext | null): Promise<Verified>
+  /** Complete a verified reset with a temporary password (the default mode): the answer always holds it. */
+  completeReset(
+    flowId: string,
+    newPassword?: { mode?: 'temporary' } | null,
+    ctx?: RequestContext | null,
+  ): Promise<ResetOutcome & { temporaryPassword: N.TemporaryPassword }>
   /** Complete a verified reset (default: a temporary password). */
   completeReset(flowId: string, newPassword?: NewPassword | null, ctx?: RequestContext | null): Promise<ResetOutcome>
   /** Check a user's directory password (for the contact registration pages). */

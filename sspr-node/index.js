@@ -64,6 +64,21 @@ native.setErrorFactory((info, cause) => {
   return new SsprError(info, original)
 })
 
+// napi's own conversion of an argument throws a plain Error (code `StringExpected`, `InvalidArg`, ...) or a
+// TypeError whose message quotes the value: a password given as an array or a `String` object would be in it,
+// and a caller could not tell it from a bug by its code. It becomes the SsprError INVALID_INPUT naming the
+// field (the core's answer for a refused field), the value left out.
+const NAPI_CONVERSION = /^(InvalidArg|ObjectExpected|StringExpected|NameExpected|FunctionExpected|NumberExpected|BooleanExpected|ArrayExpected|GenericFailure|BigintExpected|DateExpected|ArrayBufferExpected)$/
+function converted(call) {
+  try {
+    return call()
+  } catch (e) {
+    if (e instanceof SsprError || !(e instanceof TypeError || (e instanceof Error && NAPI_CONVERSION.test(String(e.code))))) throw e
+    const named = /\bon \w+\.(\w+)\s*$/.exec(e.message) ?? /^(?:Missing field `|Object property ')(\w+)/.exec(e.message)
+    return native.throwArgumentError(named ? named[1] : 'argument')
+  }
+}
+
 // One method of a JavaScript backend, bound to its object; `voidResult` drops what a
 // method without an answer returned.
 function bindMethod(backend, name, slot, voidResult) {
@@ -232,10 +247,13 @@ class Sspr {
     for (const slot of Object.keys(METHODS)) given[slot] = adapt(slot, options[slot])
     delete given.passwordChecker
     // Each checker as `{ checker }`: a configured one (backends.fromConfig) or a JS object.
-    given.passwordCheckers = (options.passwordCheckers ?? []).map((c) => ({ checker: adapt('passwordChecker', c) }))
+    const checkers = options.passwordCheckers ?? []
+    // One checker where a list belongs: INVALID_INPUT naming the option, not "map is not a function".
+    if (!Array.isArray(checkers)) native.throwArgumentError('passwordCheckers')
+    given.passwordCheckers = checkers.map((c) => ({ checker: adapt('passwordChecker', c) }))
     given.hooks = eventHooks(options.hooks)
     given.policy = toPolicy(options.policy)
-    this.#native = new native.NativeSspr(given)
+    this.#native = converted(() => new native.NativeSspr(given))
   }
 
   /** The policy in force. */
@@ -262,7 +280,7 @@ class Sspr {
   }
 
   async searchUsers(query, limit = 50) {
-    return this.#native.searchUsers(query, limit)
+    return converted(() => this.#native.searchUsers(query, limit))
   }
 
   // Every other operation passes its arguments to the native engine, which checks them (the
@@ -271,7 +289,7 @@ class Sspr {
     for (const name of OPERATIONS) {
       const forward = {
         async [name](...args) {
-          return this.#native[name](...args)
+          return converted(() => this.#native[name](...args))
         },
       }[name]
       Object.defineProperty(Sspr.prototype, name, { value: forward, writable: true, configurable: true })
@@ -391,7 +409,7 @@ module.exports = {
   /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
   parseName: native.parseName,
   /** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
-  pageText: native.pageText,
+  pageText: (locale, id, args) => converted(() => native.pageText(locale, id, args)),
   /** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
-  negotiateLocale: native.negotiateLocale,
+  negotiateLocale: (acceptLanguage, offered) => converted(() => native.negotiateLocale(acceptLanguage, offered)),
 }

@@ -991,6 +991,15 @@ export declare function tempPasswordEntropyBits(length: number): number
 export declare function tempPasswordGenerate(seed: string, length: number, tokens: Array<string>, count: number): Array<string>
 
 /**
+ * Throw the `INVALID_INPUT` `SsprError` for an argument napi's own conversion refused (a
+ * field of an object argument of the wrong type, an actor that is not an object): `index.js`
+ * throws it in place of napi's error, whose message quotes the value, and a password given as
+ * an array or a `String` object is a value. `field` is the name of the refused field (napi's
+ * message names it; `argument` when it does not); the answer is the core's for a refused field.
+ */
+export declare function throwArgumentError(field: string): never
+
+/**
  * Throw the `SsprError` of the core error `caseJson` describes (sspr-bind's
  * `vectors::error`, as `tests/parity/answers.json` writes it), made as sspr makes every
  * error. Tests only: so the answers of every variant can be checked without staging each.

@@ -253,6 +253,47 @@ impl BackendError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// This error with each `(secret, stand_in)`'s secret (matched ignoring ASCII case)
+    /// replaced in the message, and without its source when the message held one (the
+    /// source's text is the raw failure the message came from). For what a backend raised
+    /// about a value it was given, whose text the engine logs and audits: a mail server's
+    /// answer quotes the recipient, a gateway's may quote the message and its PIN.
+    pub(crate) fn redacting(mut self, secrets: &[(&str, &str)]) -> Self {
+        let mut changed = false;
+        for (secret, stand_in) in secrets {
+            if let Some(replaced) = replace_ignoring_ascii_case(&self.message, secret, stand_in) {
+                self.message = replaced;
+                changed = true;
+            }
+        }
+        if changed {
+            self.source = None;
+        }
+        self
+    }
+}
+
+/// `text` with every `needle` (ASCII case ignored) replaced by `with`, or `None` when it has none.
+fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
+    if needle.is_empty() {
+        return None;
+    }
+    // ASCII lower-casing keeps every byte offset (and char boundary) of `text`.
+    let lower = text.to_ascii_lowercase();
+    let needle = needle.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in lower.match_indices(&needle) {
+        out.push_str(text.get(last..at)?);
+        out.push_str(with);
+        last = at + needle.len();
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(text.get(last..)?);
+    Some(out)
 }
 
 impl fmt::Debug for BackendError {
@@ -301,6 +342,18 @@ mod tests {
         let inner = source.source().expect("io error is chained");
         assert_eq!(inner.to_string(), "ldap timed out");
         assert!(err.to_string().contains("Unavailable"));
+    }
+
+    #[test]
+    fn redacting_replaces_every_secret_in_any_ascii_case_and_drops_the_source() {
+        let io = std::io::Error::other("550 <Jane@Home.example> rejected: code 12345678");
+        let e = BackendError::other(io)
+            .redacting(&[("jane@home.example", "j***@h***.example"), ("12345678", "[REDACTED]")]);
+        assert_eq!(e.message(), "550 <j***@h***.example> rejected: code [REDACTED]");
+        assert!(std::error::Error::source(&e).is_none(), "the raw text goes with the source");
+        let kept = BackendError::other(std::io::Error::other("timed out")).redacting(&[("jane@home.example", "x")]);
+        assert_eq!(kept.message(), "timed out");
+        assert!(std::error::Error::source(&kept).is_some(), "nothing to hide: the source is kept");
     }
 
     #[test]

@@ -118,6 +118,21 @@ impl std::fmt::Debug for Rendered {
 }
 
 impl Notification {
+    /// `error`, what a notifier raised sending this notice, without its secrets: the PIN, and
+    /// the full destination (its mask instead, as audit events name it). A mail server's
+    /// refusal quotes the recipient ("550 <jane@home.example>: ..."), a gateway's may quote the
+    /// message; the engine logs and audits the error's text.
+    pub(crate) fn redact_from(&self, error: crate::error::BackendError) -> crate::error::BackendError {
+        let full = self.to.as_str();
+        let masked = self.to.masked();
+        // A phone number is also written without its `+`.
+        let mut secrets = vec![(full, masked.as_str()), (full.trim_start_matches('+'), masked.as_str())];
+        if let Some(pin) = self.pin() {
+            secrets.push((pin.expose_secret(), "[REDACTED]"));
+        }
+        error.redacting(&secrets)
+    }
+
     /// The PIN this notice carries, if it is a PIN notice.
     pub fn pin(&self) -> Option<&Pin> {
         match &self.message {

@@ -158,6 +158,31 @@ test('a throwing or rejecting backend is a BACKEND error with the thrown value a
   assert.equal((await rejection(sspr.beginReset('jdoe@example.org'))).code, 'BACKEND')
 })
 
+test("a JavaScript notifier's error quoting the message puts no PIN or address in the audit trail", async () => {
+  // What an HTTP SMS/mail API's client throws: the request it refused, message and recipient included.
+  const pins = []
+  const notifier = {
+    send: async (n) => {
+      if (n.pin) pins.push(n.pin)
+      throw new Error(`gateway refused ${JSON.stringify(n)}`)
+    },
+  }
+  const events = []
+  const sspr = new Sspr({ directory: new ClassDirectory(false), notifier, audit: { record: (e) => void events.push(e) }, secretKey: KEY, policy: { minResponseMs: 0 } })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+  const challenge = await sspr.beginReset('jdoe@example.org')
+  await sspr.sendPin(challenge.flowId, 'email')
+  await sspr.flushDeliveries()
+  assert.equal(pins.length, 1, 'the notifier was handed the PIN')
+  const failed = events.filter((e) => e.kind === 'pin_sent' && e.outcome?.result === 'failed')
+  assert.equal(failed.length, 1, JSON.stringify(events.map((e) => e.kind)))
+  const trail = JSON.stringify(events)
+  assert.match(trail, /gateway refused/, 'the failure is still described')
+  assert.ok(!trail.includes(pins[0]), `the PIN reached the audit trail: ${trail}`)
+  assert.ok(!trail.includes('jane@home.example'), `the full address reached the audit trail: ${trail}`)
+})
+
 test('a backend answering the wrong type is a BACKEND error', async () => {
   const directory = new ClassDirectory(false)
   directory.findUser = () => 42

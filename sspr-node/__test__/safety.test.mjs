@@ -76,6 +76,56 @@ test('hostile input is refused with INVALID_INPUT and changes nothing', async ()
   assert.ok(t.audit.events().length > before)
 })
 
+test('a field of the wrong type is INVALID_INPUT naming it, never echoing the value, and changes nothing', async () => {
+  const t = setup({ policy: { allowChosenPassword: true } })
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const secret = 'MySecret-Passw0rd-42'
+  // What a request body parser or a careless host hands over instead of a string.
+  for (const password of [[secret], new String(secret), Buffer.from(secret), { value: secret }, 42, null]) {
+    const e = await rejection(t.sspr.completeReset(flow.flowId, { mode: 'chosen', password }))
+    assert.ok(e instanceof SsprError, `${util.inspect(password)}: ${e}`)
+    assert.deepEqual([e.code, e.field, e.status, e.answerCode], ['INVALID_INPUT', 'password', 400, 'invalid_input'])
+    assert.deepEqual(e.answerFields, { field: 'password' })
+    for (const shown of [e.message, e.stack, util.inspect(e), JSON.stringify(e)]) {
+      assert.ok(!shown.includes(secret) && !shown.includes('77,121,83'), `the value leaked: ${shown}`)
+    }
+  }
+  const fields = [
+    [() => t.sspr.completeReset(flow.flowId, { mode: 7 }), 'mode'],
+    [() => t.sspr.beginReset('jdoe@example.org', { clientIp: ['10.0.0.1'] }), 'clientIp'],
+    [() => t.sspr.beginReset('jdoe@example.org', { locale: 5 }), 'locale'],
+    [() => t.sspr.beginReset('jdoe@example.org', { acceptLanguage: {} }), 'acceptLanguage'],
+    [() => t.sspr.setEnabled({ id: 'x' }, 'jdoe@example.org', false), 'type'],
+    [() => t.sspr.setEnabled(7, 'jdoe@example.org', false), 'type'],
+    [() => t.sspr.setEnabled(null, 'jdoe@example.org', false), 'argument'],
+    [() => t.sspr.setEnabled(ADMIN, 'jdoe@example.org', 'no'), 'argument'],
+    [() => t.sspr.searchUsers('j', '50'), 'argument'],
+    [() => t.sspr.enrollmentReport(ADMIN, { ous: 'ou=staff' }), 'ous'],
+  ]
+  for (const [call, field] of fields) {
+    const e = await rejection(call())
+    assert.ok(e instanceof SsprError, `${field}: ${e}`)
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', field])
+  }
+  // Options of the engine: one checker where a list belongs, a flag given as text.
+  const options = { directory: t.directory, notifier: t.outbox, secretKey: KEY }
+  for (const [extra, field] of [
+    [{ passwordCheckers: { check: () => null } }, 'passwordCheckers'],
+    [{ metrics: 'yes' }, 'metrics'],
+  ]) {
+    assert.throws(
+      () => new Sspr({ ...options, ...extra }),
+      (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === field,
+      JSON.stringify(Object.keys(extra)),
+    )
+  }
+  // Nothing changed: the flow is still verified, the user still enabled.
+  assert.equal((await t.sspr.status('jdoe@example.org')).enabled, true)
+  assert.ok((await t.sspr.completeReset(flow.flowId)).temporaryPassword)
+})
+
 test('no PIN or password in any string, JSON or inspect output', async () => {
   const t = setup({ policy: { allowChosenPassword: true } })
   await enroll(t.sspr)

@@ -50,6 +50,11 @@ async function flow(): Promise<string | undefined> {
   try {
     const verified: Verified = await sspr.verifyPin(challenge.flowId, '123456')
     const outcome = await sspr.completeReset(challenge.flowId, { mode: verified.modes[0] })
+    // The default mode, or `temporary`, always answers a password (the README's `temporaryPassword.reveal()`).
+    const temporary: string = (await sspr.completeReset(challenge.flowId)).temporaryPassword.reveal()
+    void temporary
+    // @ts-expect-error: a chosen password gets no temporary one
+    void (await sspr.completeReset(challenge.flowId, { mode: 'chosen', password: 'x' })).temporaryPassword.reveal()
     return outcome.temporaryPassword?.reveal() ?? when.toISOString()
   } catch (e) {
     if (e instanceof SsprError) {

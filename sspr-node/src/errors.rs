@@ -184,21 +184,36 @@ pub(crate) fn info(error: &Error) -> ErrorInfo {
     info
 }
 
-/// The JavaScript error for an sspr error: an `SsprError` when `index.js` registered its
-/// factory, otherwise a plain `Error` with the same message. Thrown (or rejected) as it is.
-pub(crate) fn to_js_error(env: &Env, error: &Error) -> napi::Error {
+/// Throw the `INVALID_INPUT` `SsprError` for an argument napi's own conversion refused (a
+/// field of an object argument of the wrong type, an actor that is not an object): `index.js`
+/// throws it in place of napi's error, whose message quotes the value, and a password given as
+/// an array or a `String` object is a value. `field` is the name of the refused field (napi's
+/// message names it; `argument` when it does not); the answer is the core's for a refused field.
+#[napi(ts_return_type = "never")]
+pub fn throw_argument_error(env: &Env, field: String) -> Result<()> {
+    let mut info = info(&Error::InvalidInput { field: "argument", reason: String::new() });
+    info.message = format!("invalid {field}: not a value of the expected type");
+    info.message_args.insert("field".to_owned(), Either3::A(field.clone()));
+    info.answer_fields.insert("field".to_owned(), Either::A(field.clone()));
+    info.field = Some(field);
+    Err(made(env, info, None)
+        .unwrap_or_else(|| napi::Error::from_reason("INVALID_INPUT: an argument of the wrong type")))
+}
+
+/// An `SsprError` from its details, by the factory `index.js` registered (`None` before it did).
+fn made(env: &Env, info: ErrorInfo, cause: Option<napi::Error>) -> Option<napi::Error> {
     let made = FACTORY.with(|slot| -> Result<Option<napi::Error>> {
         match slot.borrow().as_ref() {
-            Some(factory) => {
-                let made = factory.borrow_back(env)?.call(FnArgs::from((info(error), js_cause(error))))?;
-                Ok(Some(napi::Error::from(made)))
-            }
+            Some(factory) => Ok(Some(napi::Error::from(factory.borrow_back(env)?.call(FnArgs::from((info, cause)))?))),
             None => Ok(None),
         }
     });
-    match made {
-        Ok(Some(made)) => made,
-        Ok(None) => napi::Error::from_reason(format!("{}: {error}", error.code().to_ascii_uppercase())),
-        Err(failed) => failed,
-    }
+    made.unwrap_or_else(Some)
+}
+
+/// The JavaScript error for an sspr error: an `SsprError` when `index.js` registered its
+/// factory, otherwise a plain `Error` with the same message. Thrown (or rejected) as it is.
+pub(crate) fn to_js_error(env: &Env, error: &Error) -> napi::Error {
+    made(env, info(error), js_cause(error))
+        .unwrap_or_else(|| napi::Error::from_reason(format!("{}: {error}", error.code().to_ascii_uppercase())))
 }

@@ -195,6 +195,25 @@ test('a form without the CSRF token changes nothing', async () => {
   assert.equal(site.outbox.messages().length, 0)
 })
 
+test('a sibling subdomain that planted its own CSRF cookie still changes nothing', async () => {
+  // evil.example.org is same-site with the portal: it can set a cookie for the mount (Domain=example.org)
+  // and post a form carrying the same token, with the victim's flow cookie (SameSite lets same-site posts
+  // carry it). Browsers name such a post `Sec-Fetch-Site: same-site`; the router's own pages post same-origin.
+  const site = await makeSite()
+  await serve(site.app, async (b) => {
+    const planted = { cookie: `${CSRF_COOKIE}=planted-token` }
+    for (const from of ['same-site', 'cross-site']) {
+      const refused = await b.form('/password/begin', { login: JANE, csrf: 'planted-token' }, { ...planted, 'sec-fetch-site': from })
+      assert.equal(refused.status, 403, from)
+      assert.ok(!b.jar.has(FLOW_COOKIE), from)
+    }
+    // The same post from the router's own page (or a client that sends no Fetch Metadata) goes through.
+    const own = await b.form('/password/begin', { login: JANE, csrf: 'planted-token' }, { ...planted, 'sec-fetch-site': 'same-origin' })
+    assert.equal(own.status, 200, own.text)
+  })
+  assert.equal(site.outbox.messages().length, 0)
+})
+
 test('bad input gets a typed error naming the field', async () => {
   const site = await makeSite()
   await serve(site.app, async (b) => {

@@ -372,8 +372,11 @@ impl TimedStore {
 }
 
 impl TimedNotifier {
+    /// A failure's text is the notifier's: it is cleared of the notice's PIN and full address
+    /// here, where every notice is sent, before the engine logs or audits it.
     pub(super) async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
-        timed!(&*self.clock, notifier.send, self.inner.send(notification))
+        let sent = timed!(&*self.clock, notifier.send, self.inner.send(notification));
+        sent.map_err(|e| notification.redact_from(e))
     }
 }
 

@@ -21,6 +21,7 @@ mod contact_change_notices;
 mod contact_proof;
 mod cooling_off_bypass;
 mod decoy_statistics;
+mod delivery_failure_text;
 mod fault_injection;
 mod flow_id_in_audit;
 mod helpdesk_recovery;

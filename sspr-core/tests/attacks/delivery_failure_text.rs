@@ -1,0 +1,58 @@
+//! Attack: an insider reading the audit trail (or the logs) learns a user's full address and
+//! a live PIN from a failed delivery: the engine recorded the notifier's error text as it came,
+//! and a mail server's refusal quotes the recipient ("550 5.1.1 <jane@...>"), a gateway's or a
+//! host notifier's error may quote the whole message.
+//! Defence: every notifier failure is cleared of the notice's PIN and full destination where
+//! the engine sends it (`Notification::redact_from`), before it is logged or audited.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use sspr_core::backend::Notifier;
+use sspr_core::notice::Notification;
+use sspr_core::{AuditKind, BackendError, BackendErrorKind, Outcome};
+
+use crate::support::{ALICE, ALICE_MAIL, Harness, ctx};
+
+/// Refuses every notice, quoting its recipient (upper-cased, as some servers echo it) and its PIN.
+#[derive(Debug, Default)]
+struct QuotingRelay {
+    pins: Mutex<Vec<String>>,
+}
+
+#[sspr_core::async_trait]
+impl Notifier for QuotingRelay {
+    async fn send(&self, n: &Notification) -> Result<(), BackendError> {
+        let pin = n.pin().map(|p| p.expose_secret().to_owned()).unwrap_or_default();
+        self.pins.lock().unwrap().push(pin.clone());
+        let to = n.to.as_str().to_ascii_uppercase();
+        Err(BackendError::new(
+            BackendErrorKind::Rejected,
+            format!("550 5.1.1 <{to}>: rejected message 'Your code is {pin}'"),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_notifier_quoting_the_recipient_and_the_pin_puts_neither_in_the_audit_trail() {
+    let relay = Arc::new(QuotingRelay::default());
+    let h = Harness::builder().notifier(relay.clone()).build().await;
+    h.enroll(ALICE, Some(ALICE_MAIL), None).await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let _answer = h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await;
+    h.sspr.flush_deliveries().await;
+    let pins = relay.pins.lock().unwrap().clone();
+    assert!(pins.iter().any(|p| p.len() >= 6), "a PIN was handed to the relay: {pins:?}");
+    let failed: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::PinSent && matches!(e.outcome, Outcome::Failed { .. }))
+        .collect();
+    assert_eq!(failed.len(), 1, "the failed delivery is audited");
+    let text = serde_json::to_string(&failed[0]).unwrap();
+    assert!(text.contains("550 5.1.1 <"), "the relay's answer is kept: {text}");
+    for pin in pins.iter().filter(|p| !p.is_empty()) {
+        assert!(!text.contains(pin.as_str()), "the PIN reached the audit trail: {text}");
+    }
+    assert!(!text.to_ascii_lowercase().contains(ALICE_MAIL), "the full address reached the audit trail: {text}");
+}
