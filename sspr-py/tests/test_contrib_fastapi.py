@@ -270,6 +270,27 @@ def test_a_form_without_the_csrf_token_changes_nothing(site: Tuple[Site, str]) -
     assert len(s.outbox) == 0
 
 
+def test_a_form_posted_from_a_sibling_subdomain_is_refused_whatever_cookie_it_planted(site: Tuple[Site, str]) -> None:
+    """A sibling subdomain is same-site: it can set ``sspr_csrf`` for the router's path and post a form carrying the
+    same token, and the victim's ``SameSite=Strict`` flow cookie goes along (between verify and complete, that is a
+    password of the attacker's choosing). The browser marks such a post ``Sec-Fetch-Site: same-site``."""
+    s, url = site
+    for origin in ("same-site", "cross-site"):
+        with httpx.Client(base_url=url) as client:
+            client.cookies.set(CSRF_COOKIE, "planted-token")
+            refused = client.post("/password/begin", data={"login": JANE, "csrf": "planted-token"},
+                                  headers={"sec-fetch-site": origin})
+            assert refused.status_code == 403, origin
+            assert FLOW_COOKIE not in client.cookies
+    assert len(s.outbox) == 0
+    # The router's own page posts same-origin (and a client without Fetch Metadata keeps the token check).
+    with httpx.Client(base_url=url) as client:
+        client.cookies.set(CSRF_COOKIE, "planted-token")
+        own = client.post("/password/begin", data={"login": JANE, "csrf": "planted-token"},
+                          headers={"sec-fetch-site": "same-origin"})
+        assert own.status_code == 200, own.text
+
+
 def test_a_client_cannot_pick_its_address_with_x_forwarded_for() -> None:
     # Three begins per IP an hour. An attacker rotating X-Forwarded-For is still one address.
     policy = sspr.Policy(min_response_ms=0, ip_begins_per_hour=3)

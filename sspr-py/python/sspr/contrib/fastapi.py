@@ -39,7 +39,9 @@ What it guarantees:
 - The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix (``Secure`` over
   https): it never appears in a page, a URL or a JSON answer, so a script elsewhere on the site cannot read
   it and a link cannot carry it.
-- Cross-site requests change nothing: each form carries a CSRF token matched against a cookie of its own;
+- Cross-site requests change nothing: each form carries a CSRF token matched against a cookie of its own, and a
+  form post the browser marks ``Sec-Fetch-Site: same-site`` or ``cross-site`` is refused (a sibling subdomain
+  can plant that cookie);
   the JSON API takes ``application/json`` only (a cross-site form cannot send it without a CORS
   preflight) and refuses a foreign ``Origin`` and ``Sec-Fetch-Site: cross-site``.
 - Unknown and real logins get the same answers (the engine's decoy contacts), padded by the engine to the
@@ -243,7 +245,14 @@ class _Reset:
         return self.page(lang, text(lang, "reset-title"), body, status, widget=shows)
 
     async def form(self, request: Request) -> Dict[str, str]:
-        """The posted form, once its CSRF token matches the cookie's."""
+        """The posted form, once its CSRF token matches the cookie's.
+
+        The token is a plain double submit: a sibling subdomain (same-site) can plant the cookie and post a matching
+        token, and ``SameSite=Strict`` still sends the victim's flow cookie with a same-site post. The router's own
+        pages post same-origin, so a post the browser marks same-site or cross-site is refused before its body is
+        read; a client that sends no Fetch Metadata keeps the token check alone."""
+        if request.headers.get("sec-fetch-site", "").lower() in ("same-site", "cross-site"):
+            raise Refusal.saying(403, "csrf", "err-session")
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media != "application/x-www-form-urlencoded":
             raise Refusal(415, "unsupported_media_type", "Send the form as a browser does.")
