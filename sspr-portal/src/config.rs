@@ -97,7 +97,8 @@ pub struct Config {
     /// password the directory does not want changed (not a just-reset temporary one).
     pub admin_groups: Vec<String>,
     /// Serve `/outbox`, the development page showing every notice "sent" (with PINs).
-    /// Default: on only while notices go to the in-memory outbox.
+    /// Default: on only while notices go to the in-memory outbox and the pages are reached
+    /// from this host only (loopback `listen`, no `public_url` beyond it).
     pub outbox_page: Option<bool>,
     /// Append every audit event as a JSON line to this file. Default `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
@@ -374,9 +375,14 @@ impl Config {
         self.audit_log.clone().unwrap_or_else(|| self.data_dir.join("audit.jsonl"))
     }
 
-    /// Whether `/outbox` is served.
+    /// Whether `/outbox` is served: as `outbox_page` says, else while notices go to the
+    /// outbox and the pages are reached from this host only (a loopback `listen` and no
+    /// `public_url` beyond it). The page shows every PIN: behind a TLS proxy or on a public
+    /// address (the outbox kept by a forgotten `[notifier]`) it would hand anyone every reset.
     pub fn outbox_page_enabled(&self) -> bool {
-        self.outbox_page.unwrap_or(matches!(self.notifier, NotifierConfig::Outbox))
+        let this_host_only = self.listen_addr().is_ok_and(|a| a.ip().is_loopback())
+            && self.public_url.as_deref().is_none_or(url_host_is_loopback);
+        self.outbox_page.unwrap_or(matches!(self.notifier, NotifierConfig::Outbox) && this_host_only)
     }
 }
 

@@ -14,6 +14,18 @@ use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::Message;
 use time::OffsetDateTime;
 
+/// A user acting on their own record (a signed-in session, perhaps a phisher's kept open)
+/// must still hold an account that could sign in: one disabled or expired since (the IT team
+/// shutting an intruder out) changes nothing, or a removal would cut the user off their reset
+/// and a proven address of the intruder's would wait out its cooling-off for the account's
+/// return. An administrator's change is not refused: it may be the repair.
+pub(super) fn user_may_act(actor: &Actor, user: &DirectoryUser) -> Result<()> {
+    if matches!(actor, Actor::User) && (user.state.disabled || user.state.expired) {
+        return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
+    }
+    Ok(())
+}
+
 /// What [`Sspr::update_enrollment`] did.
 pub(super) struct EnrollmentUpdate {
     /// The enrollment the change was decided on (`None`: the user had none).
@@ -177,8 +189,8 @@ impl Sspr {
     /// (which are remembered for the cooling-off plus a week, and also told of a reset).
     ///
     /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
-    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled when the user acts; a new contact
-    /// not proven), `Backend`.
+    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled, or the account disabled or
+    /// expired, when the user acts; a new contact not proven), `Backend`.
     pub async fn update_contacts(
         &self,
         actor: &Actor,
@@ -202,6 +214,7 @@ impl Sspr {
         ctx: &RequestContext,
         proven: bool,
     ) -> Result<Contacts> {
+        user_may_act(actor, user)?;
         let needs_proof = !proven && self.contacts_need_proof(actor);
         if !self.inner.scope.is_eligible(user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });

@@ -219,10 +219,12 @@ impl Sspr {
     /// A user without a contact has nothing to confirm: nothing changes, nothing is audited.
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed` (`not_enabled` when the user acts
-    /// and SSPR is not enabled for them), `Backend`.
+    /// and SSPR is not enabled for them, `account_disabled` when their account is disabled or
+    /// expired), `Backend`.
     pub async fn confirm_contacts(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<Contacts> {
         observed!(self, confirm_contacts, async move {
             let user = self.resolve(login).await?;
+            super::admin::user_may_act(actor, &user)?;
             let now = self.now();
             let update = self
                 .update_enrollment(&user.id, |stored| {

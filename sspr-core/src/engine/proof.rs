@@ -73,7 +73,8 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput` (a malformed address or number, named by its field; an SMS
     /// contact while SMS is off: nothing is changed), `UnknownUser`, `NotAllowed`
-    /// (ineligible; not enabled when the user acts), `RateLimited`, `Backend`.
+    /// (ineligible; not enabled, or the account disabled or expired, when the user acts),
+    /// `RateLimited`, `Backend`.
     pub async fn request_contact_proof(
         &self,
         actor: &Actor,
@@ -84,6 +85,7 @@ impl Sspr {
     ) -> Result<ContactProof> {
         observed!(self, request_contact_proof, async move {
             let user = self.resolve(login).await?;
+            super::admin::user_may_act(actor, &user)?;
             if !self.inner.scope.is_eligible(&user) {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
             }
@@ -193,6 +195,8 @@ impl Sspr {
     ) -> Result<Contacts> {
         observed!(self, confirm_contact_proof, async move {
             let user = self.resolve(login).await?;
+            // Before the code is read: a session of a disabled account spends nothing.
+            super::admin::user_may_act(actor, &user)?;
             let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
                 return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });
             };

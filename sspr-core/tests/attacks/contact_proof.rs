@@ -228,3 +228,43 @@ async fn a_user_not_enabled_cannot_ask_for_a_code() {
     assert!(matches!(bad, Err(Error::InvalidInput { field: "phone", .. })), "a landline: {bad:?}");
     assert!(h.outbox.messages().is_empty());
 }
+
+/// A phisher signed in to the registration page keeps the session after the IT team
+/// disables the account (or it expires) to shut them out. The session must change no contact
+/// any more: a removal would cut the user off their own reset, and an address of the
+/// phisher's proven now would be past its cooling-off when the account is enabled again,
+/// ready for a reset of their own. An administrator repairing the account still may.
+#[tokio::test]
+async fn a_disabled_or_expired_account_changes_no_contact_from_a_session_kept_open() {
+    use sspr_core::backend::AccountState;
+    for state in
+        [AccountState { disabled: true, ..Default::default() }, AccountState { expired: true, ..Default::default() }]
+    {
+        let h = Harness::new().await;
+        // Asked for while the account still signed in.
+        let proof = request(&h, ALICE, PHISHER_MAIL).await;
+        let code = h.outbox.last_proof_code_to(PHISHER_MAIL).unwrap();
+        h.directory.set_state(ALICE, state);
+        let before = h.sspr.contacts(ALICE).await.unwrap();
+        let shut = |r: &sspr_core::Result<sspr_core::Contacts>| {
+            matches!(r, Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled }))
+        };
+        let confirmed = confirm(&h, ALICE, &proof.proof_id, &code).await;
+        assert!(shut(&confirmed), "{state:?}: confirmed {confirmed:?}");
+        let requested =
+            h.sspr.request_contact_proof(&Actor::User, ALICE, Channel::Email, "other@evil.example", &ctx()).await;
+        assert!(
+            matches!(requested, Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled })),
+            "{state:?}: requested {requested:?}"
+        );
+        let cleared = ContactUpdate { phone: ContactChange::Clear, ..Default::default() };
+        let removed = h.sspr.update_contacts(&Actor::User, ALICE, cleared.clone(), &ctx()).await;
+        assert!(shut(&removed), "{state:?}: removed {removed:?}");
+        let reconfirmed = h.sspr.confirm_contacts(&Actor::User, ALICE, &ctx()).await;
+        assert!(shut(&reconfirmed), "{state:?}: reconfirmed {reconfirmed:?}");
+        assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "{state:?}: nothing may change");
+        // The helpdesk repairing the account.
+        let admin = Actor::Admin("helpdesk".into());
+        assert!(h.sspr.update_contacts(&admin, ALICE, cleared, &ctx()).await.unwrap().phone.is_none());
+    }
+}

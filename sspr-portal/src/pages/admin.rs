@@ -227,7 +227,7 @@ pub(crate) async fn report(
 ) -> Response {
     let t = visit.text();
     let mut flash = visit.session.take_flash();
-    let Some(admin) = visit.session.data.admin.clone() else {
+    let Some(admin) = signed_admin(&state, &mut visit).await else {
         return state.redirect(&visit, PAGE).await;
     };
     let actor = Actor::Admin(admin.login.clone());
@@ -273,7 +273,7 @@ fn report_error(t: &Text, error: &sspr_core::Error) -> String {
 
 /// `POST /admin/remind`: send registration reminders for the report's filter.
 pub(crate) async fn remind(State(state): State<AppState>, mut visit: Visit, Form(form): Form<ReportForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf).await {
+    let actor = match admin_of(&state, &mut visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
@@ -297,7 +297,7 @@ pub(crate) async fn show(
 ) -> Response {
     let t = visit.text();
     let flash = visit.session.take_flash();
-    let Some(admin) = visit.session.data.admin.clone() else {
+    let Some(admin) = signed_admin(&state, &mut visit).await else {
         // With OpenID Connect configured, admins sign in at their identity provider only.
         let body = if state.oidc.is_some() {
             html! { p { a #oidc-signin href="/admin/oidc" { (t.oidc_signin_btn) } } }
@@ -343,7 +343,7 @@ pub(crate) async fn show(
 pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(query): Query<UserQuery>) -> Response {
     let t = visit.text();
     let mut flash = visit.session.take_flash();
-    let Some(admin) = visit.session.data.admin.clone() else {
+    let Some(admin) = signed_admin(&state, &mut visit).await else {
         return state.redirect(&visit, PAGE).await;
     };
     let found = match state.sspr.status(&query.login).await {
@@ -432,13 +432,42 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
     state.rotate_and_redirect(visit, PAGE).await
 }
 
+/// The session's admin, if the directory still says they are one: the account exists, is
+/// neither disabled nor expired, and is in an `admin_groups` group. Asked on every admin page
+/// and action (one directory lookup), so an administrator taken out of the group or disabled
+/// loses `/admin` at once, not when the session ends (`session_max_minutes`, up to a week): a
+/// helpdesk recovery code alone takes over a user. A former admin's session is signed out; a
+/// directory that cannot answer refuses this request only (fail closed, the session kept).
+pub(crate) async fn signed_admin(state: &AppState, visit: &mut Visit) -> Option<SignedUser> {
+    let admin = visit.session.data.admin.clone()?;
+    let still_admin = match NormalizedLogin::parse(&admin.login) {
+        Ok(login) => match state.directory.find_user(&login).await {
+            Ok(Some(user)) => {
+                !user.state.disabled && !user.state.expired && state.admin_groups.matches_any(&user.groups)
+            }
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "the directory could not confirm an admin: request refused");
+                return None;
+            }
+        },
+        Err(_) => false,
+    };
+    if still_admin {
+        return Some(admin);
+    }
+    tracing::warn!("an admin session ended: the directory no longer has that user as an enabled admin");
+    visit.session.data.admin = None;
+    None
+}
+
 /// The admin of a checked form, or where to send the visitor instead.
-pub(crate) async fn admin_of(state: &AppState, visit: &Visit, token: &str) -> Result<Actor, Box<Response>> {
+pub(crate) async fn admin_of(state: &AppState, visit: &mut Visit, token: &str) -> Result<Actor, Box<Response>> {
     if let Some(refused) = state.csrf_refusal(visit, token) {
         return Err(Box::new(refused));
     }
-    match &visit.session.data.admin {
-        Some(admin) => Ok(Actor::Admin(admin.login.clone())),
+    match signed_admin(state, visit).await {
+        Some(admin) => Ok(Actor::Admin(admin.login)),
         None => Err(Box::new(state.redirect(visit, PAGE).await)),
     }
 }
@@ -454,7 +483,7 @@ async fn done(state: &AppState, visit: &mut Visit, login: &str, result: sspr_cor
 
 /// `POST /admin/enable`: enable or disable SSPR for a user.
 pub(crate) async fn enable(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf).await {
+    let actor = match admin_of(&state, &mut visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
@@ -465,7 +494,7 @@ pub(crate) async fn enable(State(state): State<AppState>, mut visit: Visit, Form
 
 /// `POST /admin/contacts`: set a user's contacts (usable at once: an admin's change).
 pub(crate) async fn contacts(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf).await {
+    let actor = match admin_of(&state, &mut visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };
@@ -476,7 +505,7 @@ pub(crate) async fn contacts(State(state): State<AppState>, mut visit: Visit, Fo
 
 /// `POST /admin/unblock`: lift a block.
 pub(crate) async fn unblock(State(state): State<AppState>, mut visit: Visit, Form(form): Form<UserForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf).await {
+    let actor = match admin_of(&state, &mut visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };

@@ -76,7 +76,7 @@ fn issue_error(t: &Text, error: &Error) -> String {
 /// `POST /admin/recovery`: issue a code. Shown: in this answer only (like a temporary
 /// password). Sent: the user page again, naming the masked destination.
 pub(crate) async fn issue(State(state): State<AppState>, mut visit: Visit, Form(form): Form<IssueForm>) -> Response {
-    let actor = match admin_of(&state, &visit, &form.csrf).await {
+    let actor = match admin_of(&state, &mut visit, &form.csrf).await {
         Ok(actor) => actor,
         Err(response) => return *response,
     };

@@ -176,7 +176,7 @@ fn tables(t: &Text, summary: &AuditSummary) -> Markup {
 pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Response {
     let t = visit.text();
     let flash = visit.session.take_flash();
-    let Some(admin) = visit.session.data.admin.clone() else {
+    let Some(admin) = super::admin::signed_admin(&state, &mut visit).await else {
         return state.redirect(&visit, "/admin").await;
     };
     let body = match &state.audit_report {

@@ -300,3 +300,59 @@ async fn with_openid_connect_configured_no_password_signs_in() {
         assert_eq!(user.body.contains("action=\"/passwordnotification/signout\""), expect_in, "{}", user.main());
     }
 }
+
+/// An administrator who leaves (taken out of the admin group, or the account disabled) must
+/// lose `/admin` at once, not when their session ends (`session_max_minutes`, up to a week):
+/// a helpdesk recovery code alone takes over any enabled user. Every admin page and action
+/// asks the directory again. The stand-in is the directory, so the change is the
+/// directory's own.
+#[tokio::test]
+async fn an_administrator_taken_out_of_the_group_or_disabled_loses_admin_at_once() {
+    let standin = standin(&["admin.cleo@contoso.com", "zack@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    let signed_out = |page: &crate::support::Answer| page.body.contains("href=\"/admin/oidc\"");
+    let zack = "zack@contoso.com";
+    for leave in ["group", "account"] {
+        standin.with(|t| {
+            t.users[0].members_of = vec![Member::Group { id: "group-admins".into(), name: ADMINS.into() }];
+            t.users[0].account_enabled = true;
+        });
+        let mut admin = Browser::new(&portal);
+        let page = through_the_provider_from(&mut admin, "/admin/oidc").await;
+        assert!(!signed_out(&page), "{leave}: the admin signs in: {}", page.main());
+        let user_page = admin.get("/admin/user?login=zack%40contoso.com").await;
+        assert!(user_page.body.contains("action=\"/admin/recovery\""), "{leave}: {}", user_page.main());
+        let csrf = user_page.csrf();
+        // What the admin can do while they are one: a recovery code for Zack.
+        enable(&portal, zack).await;
+        let issued = admin.submit("/admin/recovery", &[("csrf", &csrf), ("login", zack), ("deliver", "show")]).await;
+        assert!(issued.body.contains("id=\"recovery-code\""), "{leave}: {}", issued.main());
+        let helpdesk = sspr_core::Actor::Admin("helpdesk".into());
+        let ctx = sspr_core::RequestContext::default();
+        portal.sspr().set_enabled(&helpdesk, zack, false, &ctx).await.unwrap();
+        // The directory says the admin is no longer one.
+        standin.with(|t| match leave {
+            "group" => t.users[0].members_of.clear(),
+            _ => t.users[0].account_enabled = false,
+        });
+        for path in ["/admin", "/admin/user?login=zack%40contoso.com", "/admin/report", "/admin/reports"] {
+            let page = admin.get(path).await;
+            let page = if page.status == StatusCode::SEE_OTHER {
+                let to = page.headers[header::LOCATION].to_str().unwrap().to_owned();
+                admin.get(&to).await
+            } else {
+                page
+            };
+            assert!(signed_out(&page), "{leave}: {path} still served to a former admin: {}", page.main());
+        }
+        let enabled = admin.submit("/admin/enable", &[("csrf", &csrf), ("login", zack), ("enabled", "true")]).await;
+        assert!(!portal.sspr().status(zack).await.unwrap().enabled, "{leave}: a former admin enabled a user");
+        assert!(signed_out(&enabled) || enabled.status == StatusCode::FORBIDDEN, "{leave}: {}", enabled.main());
+        enable(&portal, zack).await;
+        let issued = admin.submit("/admin/recovery", &[("csrf", &csrf), ("login", zack), ("deliver", "show")]).await;
+        portal.sspr().set_enabled(&helpdesk, zack, false, &ctx).await.unwrap();
+        assert!(!issued.body.contains("id=\"recovery-code\""), "{leave}: a former admin got a recovery code");
+        let unblock = admin.post("/admin/unblock", &[("csrf", &csrf), ("login", zack)]).await;
+        assert_eq!(unblock.headers.get(header::LOCATION).map(|l| l.to_str().unwrap()), Some("/admin"), "{leave}");
+    }
+}

@@ -181,3 +181,33 @@ async fn the_secret_key_file_is_created_once_and_private() {
     let _again = sspr_portal::Portal::build(&config).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
 }
+
+/// `/outbox` lists every notice with its PIN. Served to the internet, it hands anyone every
+/// user's reset: a portal put behind a TLS proxy (`public_url = "https://..."`) or on a public
+/// address with the default notifier (the outbox, when `[notifier]` was forgotten) must not
+/// serve it unless `outbox_page = true` says so; on this host alone it stays on by default.
+#[tokio::test]
+async fn the_outbox_page_is_not_served_beyond_this_host_by_default() {
+    let build = |toml: &'static str| async move { sspr_portal::Portal::build(&config(toml)).await.unwrap() };
+    let cases = [
+        ("", StatusCode::OK),
+        ("public_url = \"http://localhost:8080\"\n", StatusCode::OK),
+        ("public_url = \"https://sspr.example.org\"\n", StatusCode::NOT_FOUND),
+        ("listen = \"0.0.0.0:8080\"\nallow_insecure_http = true\n", StatusCode::NOT_FOUND),
+        ("public_url = \"https://sspr.example.org\"\noutbox_page = true\n", StatusCode::OK),
+    ];
+    for (toml, expected) in cases {
+        let portal = build(toml).await;
+        let mut browser = Browser::new(&portal);
+        let page = browser.get("/outbox").await;
+        assert_eq!(page.status, expected, "{toml:?}");
+        let home = browser.get("/").await;
+        assert_eq!(
+            home.body.contains("href=\"/outbox\""),
+            expected == StatusCode::OK,
+            "{toml:?}: the home page's link"
+        );
+        // The PINs still go to the outbox (the tests and the operator read it in process).
+        assert!(portal.outbox().is_some(), "{toml:?}");
+    }
+}
