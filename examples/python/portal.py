@@ -8,17 +8,16 @@ Run the demo (in-memory directory, PINs in a development outbox at /dev/outbox):
 
 A deployment builds its own engine (real directory, notifier, store, a secret key from its
 configuration, e.g. with ``sspr.backends.from_config``) and calls ``create_app(engine)``; behind a reverse
-proxy, pass its address as ``trusted_proxies``. When the server stops, the app's lifespan flushes the pending
+proxy, pass its address as ``trusted_proxies``. When the server stops, the router's lifespan flushes the pending
 deliveries and the queued audit events.
 """
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import secrets
-from typing import AsyncIterator, Optional, Sequence
+from typing import Optional, Sequence
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -32,15 +31,7 @@ def create_app(
 ) -> FastAPI:
     """The portal around ``engine``; ``outbox`` enables the development page /dev/outbox."""
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        # The server is stopping: deliver what is pending, then write the audit events still queued
-        # (from_config's sinks sit behind a queue), or they die with the process.
-        await engine.flush_deliveries()
-        await engine.flush_audit()
-
-    app = FastAPI(title="Password reset", lifespan=lifespan)
+    app = FastAPI(title="Password reset")
     app.include_router(reset_router(engine, trusted_proxies=trusted_proxies), prefix="/password")
 
     @app.get("/")

@@ -140,8 +140,9 @@ def test_portal_runs_a_whole_reset() -> None:
 # ---------------------------------------------------------------------------------------
 def test_portal_writes_every_audit_event_before_it_stops() -> None:
     """A deployment's ``create_app(engine)`` with a queued audit sink (``from_config``'s): when the server stops
-    (a restart, a deploy) the events still queued died with the process. The app's lifespan now ends with
-    ``flush_deliveries()`` and ``flush_audit()``: here a sink taking 200 ms an event has them all when it ends."""
+    (a restart, a deploy) the events still queued died with the process. ``reset_router``'s own lifespan now ends
+    with ``flush_deliveries()`` and ``flush_audit()`` (the example app has none of its own, as a new user's app
+    would not): here a sink taking 200 ms an event has them all when it ends."""
     import time
 
     from fastapi.testclient import TestClient

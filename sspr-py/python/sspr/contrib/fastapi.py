@@ -54,13 +54,14 @@ What it guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import html
 import inspect
 import json
 import secrets
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Optional, Sequence, Union
 
 try:
     from fastapi import APIRouter, Request
@@ -328,16 +329,31 @@ def reset_router(
     English when offered, else the first; an unknown one is ``sspr.InvalidInput`` here. The pages, the JSON
     API's messages and the notices the request causes are all in that language. A ``BlockingSspr`` is used
     through its asyncio twin.
+
+    When the app stops, the router's lifespan delivers the pending notices and writes the queued audit events
+    (``flush_deliveries()``, then ``flush_audit()``), which would otherwise die with the process; FastAPI runs an
+    included router's lifespan from 0.112.2 on.
     """
     if isinstance(engine, sspr.BlockingSspr):
         engine = engine.asyncio()
     offered = _languages(languages)
     reset = _Reset(engine, networks(trusted_proxies), list(allowed_origins), secure_cookies, layout, offered)
-    router = APIRouter()
+    router = APIRouter(lifespan=_flush_at_shutdown(engine))
     _add_api(router, reset)
     if pages:
         _add_pages(router, reset)
     return router
+
+
+def _flush_at_shutdown(engine: sspr.Sspr) -> Callable[[Any], Any]:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        # Deliveries (and the hooks they run) still record events, so they go first.
+        await engine.flush_deliveries()
+        await engine.flush_audit()
+
+    return lifespan
 
 
 Step = Callable[[Request], Awaitable[Response]]
