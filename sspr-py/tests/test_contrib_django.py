@@ -395,6 +395,23 @@ def test_the_cache_state_store_passes_the_engines_conformance_suite() -> None:
     sspr.testing.check_state_store(DjangoCacheStateStore(allow_evicting_cache=True))
 
 
+def test_a_typo_in_the_pages_settings_stops_the_site_at_start_up_not_each_page() -> None:
+    """``SSPR["languages"]`` and ``["trusted_proxies"]`` were read on every request only: a typo (``"english"``,
+    ``"10.0.0.0/33"``) made every page a 500 in production instead of an error at start-up."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    app = apps.get_app_config("sspr")
+    for key, value in (("languages", ["english"]), ("languages", "xx"), ("trusted_proxies", ["10.0.0.0/33"]),
+                       ("trusted_proxies", ["proxy.example"])):
+        with override_settings(SSPR={**settings.SSPR, key: value}):
+            with pytest.raises(ImproperlyConfigured, match=key if key == "trusted_proxies" else "locale"):
+                app.ready()
+    with override_settings(SSPR={**settings.SSPR, "languages": ["de", "fr"], "trusted_proxies": ["10.0.0.0/8"]}):
+        app.ready()  # good values start
+
+
 def test_a_cache_that_evicts_is_refused_for_the_state_unless_the_site_allows_it() -> None:
     """The attack: Django's local-memory (and database, file) caches cull once MAX_ENTRIES (300) is reached, and an
     attacker's own begins write entries; a user's failure counter is culled with the rest and counts from zero
