@@ -44,8 +44,8 @@ use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
-    SpanExporter, SpanLimits, SpanProcessor as _,
+    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, SamplingResult, ShouldSample, SpanData,
+    SpanEvents, SpanExporter, SpanLimits, SpanProcessor as _,
 };
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -294,16 +294,30 @@ where
             None => None,
         };
         let in_tree = parent_span.and_then(|p| p.extensions().get::<OtelSpan>().map(|o| o.context.clone()));
-        let parent_cx = match in_tree {
-            Some(parent) => Context::new().with_remote_span_context(parent),
-            None if attrs.is_contextual() => Context::current(),
-            None => Context::new(),
+        let (trace_id, parent, sampling) = match in_tree {
+            // A child of an engine span is decided as its parent was, in its trace, without the
+            // sampler or an OpenTelemetry context: every sampler this pipeline can have (the
+            // `ParentBased`, `TraceIdRatioBased`, `AlwaysOn` and `AlwaysOff` of `Tracing` and
+            // `OTEL_TRACES_SAMPLER`) keeps a child exactly when its parent is sampled, with the
+            // parent's trace state and no attributes of its own.
+            Some(parent) => {
+                let decision =
+                    if parent.is_sampled() { SamplingDecision::RecordAndSample } else { SamplingDecision::Drop };
+                let sampling =
+                    SamplingResult { decision, attributes: Vec::new(), trace_state: parent.trace_state().clone() };
+                (parent.trace_id(), parent, sampling)
+            }
+            None => {
+                let parent_cx = if attrs.is_contextual() { Context::current() } else { Context::new() };
+                let parent = parent_cx.span().span_context().clone();
+                let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
+                let name = attrs.metadata().name();
+                let sampling =
+                    pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
+                (trace_id, parent, sampling)
+            }
         };
-        let parent = parent_cx.span().span_context().clone();
-        let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
         let span_id = pipeline.ids.new_span_id();
-        let name = attrs.metadata().name();
-        let sampling = pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
         let flags = match sampling.decision {
             SamplingDecision::RecordAndSample => parent.trace_flags().with_sampled(true),
             SamplingDecision::RecordOnly => parent.trace_flags().with_sampled(false),
@@ -314,7 +328,7 @@ where
             context: SpanContext::new(trace_id, span_id, flags, false, sampling.trace_state),
             parent: if parent.is_valid() { parent } else { SpanContext::empty_context() },
             recording,
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(attrs.metadata().name()),
             kind: SpanKind::Internal,
             start: now(),
             attributes: Vec::new(),
