@@ -24,7 +24,8 @@
 //! An engine call with no `tracing` span around it is a root span whose parent is the
 //! OpenTelemetry context current where its span is created (as `tracing-opentelemetry` did):
 //! that is how a binding makes it the child of its host's request span
-//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers),
+//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers;
+//! a child of an engine span takes its parent's decision, as every one of them would),
 //! ids (its random generator), span limits, resource and instrumentation scope (`sspr`) are
 //! the SDK's, as its tracer provider had them.
 //!
