@@ -24,7 +24,8 @@
 //! An engine call with no `tracing` span around it is a root span whose parent is the
 //! OpenTelemetry context current where its span is created (as `tracing-opentelemetry` did):
 //! that is how a binding makes it the child of its host's request span
-//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers),
+//! (`sspr_bind::traces::parented`), with no span of its own. Sampling (the SDK's samplers;
+//! a child of an engine span takes its parent's decision, as every one of them would),
 //! ids (its random generator), span limits, resource and instrumentation scope (`sspr`) are
 //! the SDK's, as its tracer provider had them.
 //!
@@ -44,8 +45,8 @@ use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, ShouldSample, SpanData, SpanEvents,
-    SpanExporter, SpanLimits, SpanProcessor as _,
+    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, SamplingResult, ShouldSample, SpanData,
+    SpanEvents, SpanExporter, SpanLimits, SpanProcessor as _,
 };
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -294,16 +295,30 @@ where
             None => None,
         };
         let in_tree = parent_span.and_then(|p| p.extensions().get::<OtelSpan>().map(|o| o.context.clone()));
-        let parent_cx = match in_tree {
-            Some(parent) => Context::new().with_remote_span_context(parent),
-            None if attrs.is_contextual() => Context::current(),
-            None => Context::new(),
+        let (trace_id, parent, sampling) = match in_tree {
+            // A child of an engine span is decided as its parent was, in its trace, without the
+            // sampler or an OpenTelemetry context: every sampler this pipeline can have (the
+            // `ParentBased`, `TraceIdRatioBased`, `AlwaysOn` and `AlwaysOff` of `Tracing` and
+            // `OTEL_TRACES_SAMPLER`) keeps a child exactly when its parent is sampled, with the
+            // parent's trace state and no attributes of its own.
+            Some(parent) => {
+                let decision =
+                    if parent.is_sampled() { SamplingDecision::RecordAndSample } else { SamplingDecision::Drop };
+                let sampling =
+                    SamplingResult { decision, attributes: Vec::new(), trace_state: parent.trace_state().clone() };
+                (parent.trace_id(), parent, sampling)
+            }
+            None => {
+                let parent_cx = if attrs.is_contextual() { Context::current() } else { Context::new() };
+                let parent = parent_cx.span().span_context().clone();
+                let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
+                let name = attrs.metadata().name();
+                let sampling =
+                    pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
+                (trace_id, parent, sampling)
+            }
         };
-        let parent = parent_cx.span().span_context().clone();
-        let trace_id = if parent.is_valid() { parent.trace_id() } else { pipeline.ids.new_trace_id() };
         let span_id = pipeline.ids.new_span_id();
-        let name = attrs.metadata().name();
-        let sampling = pipeline.sampler.should_sample(Some(&parent_cx), trace_id, name, &SpanKind::Internal, &[], &[]);
         let flags = match sampling.decision {
             SamplingDecision::RecordAndSample => parent.trace_flags().with_sampled(true),
             SamplingDecision::RecordOnly => parent.trace_flags().with_sampled(false),
@@ -314,7 +329,7 @@ where
             context: SpanContext::new(trace_id, span_id, flags, false, sampling.trace_state),
             parent: if parent.is_valid() { parent } else { SpanContext::empty_context() },
             recording,
-            name: Cow::Borrowed(name),
+            name: Cow::Borrowed(attrs.metadata().name()),
             kind: SpanKind::Internal,
             start: now(),
             attributes: Vec::new(),
@@ -323,9 +338,8 @@ where
         };
         if recording {
             // Room for every field the span declares, those recorded later too.
-            let mut fields = SpanFields::with_capacity(attrs.metadata().fields().len() + sampling.attributes.len());
-            attrs.record(&mut fields);
-            fields.apply(&mut otel);
+            otel.attributes = Vec::with_capacity(attrs.metadata().fields().len() + sampling.attributes.len());
+            attrs.record(&mut Fields(&mut otel));
             otel.attributes.extend(sampling.attributes);
         }
         span.extensions_mut().insert(otel);
@@ -336,13 +350,10 @@ where
         if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
             return;
         }
-        // The values are formatted before the span's extensions are locked: a value's `Debug`
-        // that logs must not find them locked.
-        let mut fields = SpanFields::with_capacity(0);
-        values.record(&mut fields);
-        if let Some(otel) = span.extensions_mut().get_mut::<OtelSpan>() {
-            fields.apply(otel);
-        }
+        // Straight onto the span, one field at a time (the engine records one): each value is
+        // formatted before the span's extensions are locked, so a value's `Debug` that logs
+        // does not find them locked.
+        values.record(&mut Fields(&span));
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
@@ -425,59 +436,68 @@ fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
 
 /// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
 /// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
-/// conventions).
-struct SpanFields {
-    name: Option<Cow<'static, str>>,
-    kind: Option<SpanKind>,
-    status: Option<Status>,
-    attributes: Vec<KeyValue>,
+/// conventions), written straight onto the span: a new one the layer holds (`&mut OtelSpan`) or
+/// one in the registry, whose extensions are locked for each field once its value is formatted
+/// (no vector of the fields in between).
+struct Fields<T>(T);
+
+/// Where [`Fields`] writes.
+trait FieldsTarget {
+    fn with(&mut self, apply: impl FnOnce(&mut OtelSpan));
 }
 
-impl SpanFields {
-    fn with_capacity(attributes: usize) -> Self {
-        Self { name: None, kind: None, status: None, attributes: Vec::with_capacity(attributes) }
+impl FieldsTarget for &mut OtelSpan {
+    fn with(&mut self, apply: impl FnOnce(&mut OtelSpan)) {
+        apply(self);
     }
+}
 
-    /// Onto the span: its name, kind and status replaced, the attributes added.
-    fn apply(self, span: &mut OtelSpan) {
-        if let Some(name) = self.name {
-            span.name = name;
+impl<S> FieldsTarget for &tracing_subscriber::registry::SpanRef<'_, S>
+where
+    S: for<'span> LookupSpan<'span>,
+{
+    fn with(&mut self, apply: impl FnOnce(&mut OtelSpan)) {
+        if let Some(otel) = self.extensions_mut().get_mut::<OtelSpan>() {
+            apply(otel);
         }
-        if let Some(kind) = self.kind {
-            span.kind = kind;
-        }
-        if let Some(status) = self.status {
-            span.status = status;
-        }
-        if span.attributes.is_empty() {
-            span.attributes = self.attributes;
-        } else {
-            span.attributes.extend(self.attributes);
-        }
+    }
+}
+
+impl<T: FieldsTarget> Fields<T> {
+    fn attribute(&mut self, field: &Field, value: Value) {
+        let key = Key::from_static_str(field.name());
+        self.0.with(|otel| otel.attributes.push(KeyValue::new(key, value)));
     }
 
     fn text(&mut self, field: &Field, value: String) {
         match field.name() {
-            "otel.name" => self.name = Some(Cow::Owned(value)),
-            "otel.kind" => self.kind = span_kind(&value),
-            "otel.status_code" => self.status = Some(status(&value)),
-            "otel.status_message" => self.status = Some(Status::error(value)),
-            name => self.attributes.push(KeyValue::new(Key::from_static_str(name), value)),
+            "otel.name" => self.0.with(|otel| otel.name = Cow::Owned(value)),
+            "otel.kind" => {
+                if let Some(kind) = span_kind(&value) {
+                    self.0.with(|otel| otel.kind = kind);
+                }
+            }
+            "otel.status_code" => {
+                let status = status(&value);
+                self.0.with(|otel| otel.status = status);
+            }
+            "otel.status_message" => self.0.with(|otel| otel.status = Status::error(value)),
+            _ => self.attribute(field, Value::String(value.into())),
         }
     }
 }
 
-impl Visit for SpanFields {
+impl<T: FieldsTarget> Visit for Fields<T> {
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attribute(field, Value::Bool(value));
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attribute(field, Value::F64(value));
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.attributes.push(KeyValue::new(Key::from_static_str(field.name()), value));
+        self.attribute(field, Value::I64(value));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {

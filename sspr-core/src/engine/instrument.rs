@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use time::OffsetDateTime;
-use tracing::{Instrument, Span, field};
+use tracing::{Span, field};
 
 use crate::api::UserId;
 use crate::audit::AuditEvent;
@@ -52,25 +52,40 @@ macro_rules! observed {
     ($sspr:ident, $op:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
         let started = $sspr.now();
-        let out = ::tracing::Instrument::instrument($body, span.clone()).await;
+        let out = $crate::engine::instrument::in_span!(&span, $body);
         $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
     }};
     ($sspr:ident, $op:ident, flow($flow:expr) => $flow_ref:ident, $body:expr) => {{
         let span = $crate::engine::instrument::call_span!($op);
-        let $flow_ref = $crate::engine::instrument::CallFlow::new($flow, span.clone());
+        let $flow_ref = $crate::engine::instrument::CallFlow::new($flow, &span);
         let started = $sspr.now();
-        let out = ::tracing::Instrument::instrument(
-            {
-                let $flow_ref = &$flow_ref;
-                $body
-            },
-            span.clone(),
-        )
-        .await;
+        let out = $crate::engine::instrument::in_span!(&span, {
+            let $flow_ref = &$flow_ref;
+            $body
+        });
         $flow_ref.finish($sspr);
         $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
+    }};
+}
+
+/// Await `$body` (a future) with `$span` (a `&Span`) entered on each poll: what
+/// `tracing::Instrument` does, with the span borrowed instead of owned. A call's span is used
+/// again after its body (its outcome), and with `Instrument` each call paid for a clone of it
+/// (and the drop of that clone: a lookup and a count in the subscriber's registry each), and
+/// for entering it once more when the finished body was dropped (BENCHMARKS.md section 11).
+/// A body dropped before it finished (its caller gave up) is dropped outside the span: the
+/// engine's bodies log nothing when dropped.
+macro_rules! in_span {
+    ($span:expr, $body:expr) => {{
+        let span: &::tracing::Span = $span;
+        let mut body = ::std::pin::pin!($body);
+        ::std::future::poll_fn(|cx| {
+            let _entered = span.enter();
+            ::std::future::Future::poll(body.as_mut(), cx)
+        })
+        .await
     }};
 }
 
@@ -78,12 +93,12 @@ macro_rules! observed {
 /// call's span yet.
 pub(super) struct CallFlow<'a> {
     id: &'a str,
-    span: Span,
+    span: &'a Span,
     traced: AtomicBool,
 }
 
 impl<'a> CallFlow<'a> {
-    pub(super) fn new(id: &'a str, span: Span) -> Self {
+    pub(super) fn new(id: &'a str, span: &'a Span) -> Self {
         Self { id, span, traced: AtomicBool::new(false) }
     }
 
@@ -125,6 +140,7 @@ macro_rules! call_span {
     };
 }
 pub(super) use call_span;
+pub(super) use in_span;
 pub(super) use observed;
 
 /// The seconds from `started` to `now` on the engine's clock (0 if the clock went back).
@@ -204,7 +220,7 @@ async fn timed<T>(
         sspr.outcome = field::Empty,
     );
     let started = clock.now();
-    let out = call.instrument(span.clone()).await;
+    let out = in_span!(&span, call);
     telemetry::backend_call(key, elapsed(started, clock.now()));
     span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
     out
