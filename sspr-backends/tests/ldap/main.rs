@@ -18,4 +18,6 @@ mod plain;
 mod privileged;
 mod samba;
 mod self_service;
+#[path = "../support/slow_proxy.rs"]
+mod slow_proxy;
 mod slapd;

@@ -224,26 +224,7 @@ async fn slow_proxy_to_samba(delay: std::time::Duration) -> String {
     let url = env("SSPR_TEST_AD_URL");
     let target = url.trim_start_matches("ldaps://").to_owned();
     let host = target.rsplit_once(':').unwrap().0.to_owned();
-    let listener = tokio::net::TcpListener::bind((host.as_str(), 0)).await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(&target).await else { continue };
-            let (mut client_read, mut client_write) = client.into_split();
-            let (mut server_read, mut server_write) = server.into_split();
-            tokio::spawn(async move { tokio::io::copy(&mut client_read, &mut server_write).await });
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
-                    tokio::time::sleep(delay).await;
-                    if client_write.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
+    let port = crate::slow_proxy::slow_proxy(&host, target, delay).await;
     format!("ldaps://{host}:{port}")
 }
 

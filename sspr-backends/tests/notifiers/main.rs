@@ -9,6 +9,9 @@ mod outside_runtime;
 // The server tier: the SMTP sink (feature `server-tests`, on in scripts/test.sh).
 #[cfg(all(feature = "smtp", feature = "server-tests"))]
 mod smtp;
+#[cfg(all(feature = "smtp", feature = "server-tests"))]
+#[path = "../support/slow_proxy.rs"]
+mod slow_proxy;
 #[cfg(feature = "sms-twilio")]
 mod twilio;
 #[cfg(feature = "webhook")]

@@ -293,27 +293,7 @@ fn an_smtp_notifier_dropped_outside_a_runtime_does_not_panic() {
 /// a relay slowed by load or far away.
 async fn slow_relay(delay: std::time::Duration) -> u16 {
     let target = format!("{}:{}", env("SSPR_TEST_SMTP_HOST"), env("SSPR_TEST_SMTP_STARTTLS_PORT"));
-    let listener = tokio::net::TcpListener::bind((env("SSPR_TEST_SMTP_HOST").as_str(), 0)).await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let Ok(server) = tokio::net::TcpStream::connect(&target).await else { continue };
-            let (mut client_read, mut client_write) = client.into_split();
-            let (mut server_read, mut server_write) = server.into_split();
-            tokio::spawn(async move { tokio::io::copy(&mut client_read, &mut server_write).await });
-            tokio::spawn(async move {
-                use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
-                    tokio::time::sleep(delay).await;
-                    if client_write.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    port
+    crate::slow_proxy::slow_proxy(&env("SSPR_TEST_SMTP_HOST"), target, delay).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,28 @@
+//! A TCP proxy that holds every answer of a server for a while: a directory or a relay
+//! slowed by load, or far away. The tests that a slow backend tells no login from another use it.
+
+/// Listens on `host` (a free port, returned) and forwards to `target` (`host:port`), each
+/// chunk the server sends held for `delay`; what the client sends passes at once.
+pub async fn slow_proxy(host: &str, target: String, delay: std::time::Duration) -> u16 {
+    let listener = tokio::net::TcpListener::bind((host, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&target).await else { continue };
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut client_read, &mut server_write).await });
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
+                    tokio::time::sleep(delay).await;
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
