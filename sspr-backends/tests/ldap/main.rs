@@ -18,6 +18,6 @@ mod plain;
 mod privileged;
 mod samba;
 mod self_service;
+mod slapd;
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;
-mod slapd;

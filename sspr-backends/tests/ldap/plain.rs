@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ldap3::Scope;
+use ldap3::{Ldap, Scope};
 use sspr_backends::ldap::{LdapConfig, LdapDirectory};
 use sspr_core::{Authentication, BackendErrorKind, Directory, Password, UserId};
 
@@ -153,6 +153,32 @@ async fn a_flood_of_sign_ins_never_opens_more_than_the_configured_connections() 
     );
 }
 
+/// A new user of the plain slapd under a password policy of its own holding `rules` (its
+/// `pwdPolicySubentry`): the policy's DN, an administrator's connection, the user and a
+/// directory. The main slapd's one policy serves the password_rules tests.
+async fn user_under_own_policy(
+    prefix: &str,
+    display: &str,
+    rules: &[(&str, &str)],
+) -> (String, Ldap, UserId, LdapDirectory) {
+    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
+    let uid = unique(prefix);
+    let cn = format!("{uid}-policy");
+    let policy = format!("cn={cn},ou=policies,dc=example,dc=org");
+    let mut admin = openldap_admin_at(&url).await;
+    let mut attrs = vec![
+        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("pwdAttribute", HashSet::from(["userPassword"])),
+    ];
+    attrs.extend(rules.iter().map(|&(name, value)| (name, HashSet::from([value]))));
+    admin.add(&policy, attrs).await.unwrap().success().unwrap();
+    let dn = add_openldap_user_at(&url, &uid, display, "Init-Passw0rd-1").await;
+    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
+    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
+    (policy, admin, UserId::new(dn), LdapDirectory::new(plain_config()).unwrap())
+}
+
 #[tokio::test]
 async fn a_temporary_password_is_not_set_where_the_users_policy_would_not_make_them_change_it() {
     // slapd honours pwdReset only under a policy with `pwdMustChange: TRUE`, and its default
@@ -160,22 +186,8 @@ async fn a_temporary_password_is_not_set_where_the_users_policy_would_not_make_t
     // sign-in", and the password shown once on screen stayed the user's password for good.
     // The password_rules tests use the main slapd's one policy: this runs on the plain one.
     let _serial = SERIAL.lock().await;
-    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
-    let uid = unique("nomust");
-    let policy = format!("cn={uid}-policy,ou=policies,dc=example,dc=org");
-    let mut admin = openldap_admin_at(&url).await;
-    let cn = format!("{uid}-policy");
-    let attrs = vec![
-        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
-        ("cn", HashSet::from([cn.as_str()])),
-        ("pwdAttribute", HashSet::from(["userPassword"])),
-        ("pwdMustChange", HashSet::from(["FALSE"])),
-    ];
-    admin.add(&policy, attrs).await.unwrap().success().unwrap();
-    let dn = add_openldap_user_at(&url, &uid, "No Must Change", "Init-Passw0rd-1").await;
-    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
-    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
-    let (user, directory) = (UserId::new(dn.clone()), LdapDirectory::new(plain_config()).unwrap());
+    let (policy, mut admin, user, directory) =
+        user_under_own_policy("nomust", "No Must Change", &[("pwdMustChange", "FALSE")]).await;
 
     let set = directory.set_password(&user, &Password::new("Temp-Passw0rd-79"), true).await;
     let err = set.expect_err("a temporary password the directory would not make the user change");
@@ -205,24 +217,12 @@ async fn a_temporary_password_is_not_set_where_the_policys_minimum_age_would_for
     // young to change") while `pwdReset` refuses everything but that change: the reset left
     // the user locked out until the minimum age passed (a day, commonly), old password gone.
     let _serial = SERIAL.lock().await;
-    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
-    let uid = unique("minage");
-    let policy = format!("cn={uid}-policy,ou=policies,dc=example,dc=org");
-    let mut admin = openldap_admin_at(&url).await;
-    let cn = format!("{uid}-policy");
-    let attrs = vec![
-        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
-        ("cn", HashSet::from([cn.as_str()])),
-        ("pwdAttribute", HashSet::from(["userPassword"])),
-        ("pwdMustChange", HashSet::from(["TRUE"])),
-        ("pwdAllowUserChange", HashSet::from(["TRUE"])),
-        ("pwdMinAge", HashSet::from(["3600"])),
-    ];
-    admin.add(&policy, attrs).await.unwrap().success().unwrap();
-    let dn = add_openldap_user_at(&url, &uid, "Min Age", "Init-Passw0rd-1").await;
-    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
-    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
-    let (user, directory) = (UserId::new(dn.clone()), LdapDirectory::new(plain_config()).unwrap());
+    let (policy, _, user, directory) = user_under_own_policy(
+        "minage",
+        "Min Age",
+        &[("pwdMustChange", "TRUE"), ("pwdAllowUserChange", "TRUE"), ("pwdMinAge", "3600")],
+    )
+    .await;
 
     let err = directory.set_password(&user, &Password::new("Temp-Passw0rd-82"), true).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err}");
@@ -241,23 +241,9 @@ async fn a_temporary_password_is_not_set_where_the_policy_forbids_users_to_chang
     // Under `pwdAllowUserChange: FALSE` slapd refuses the user's own change ("User alteration
     // of password is not allowed") and, `pwdReset` set, everything else: locked out for good.
     let _serial = SERIAL.lock().await;
-    let url = env("SSPR_TEST_LDAP_PLAIN_URL");
-    let uid = unique("nouc");
-    let policy = format!("cn={uid}-policy,ou=policies,dc=example,dc=org");
-    let mut admin = openldap_admin_at(&url).await;
-    let cn = format!("{uid}-policy");
-    let attrs = vec![
-        ("objectClass", HashSet::from(["pwdPolicy", "device"])),
-        ("cn", HashSet::from([cn.as_str()])),
-        ("pwdAttribute", HashSet::from(["userPassword"])),
-        ("pwdMustChange", HashSet::from(["TRUE"])),
-        ("pwdAllowUserChange", HashSet::from(["FALSE"])),
-    ];
-    admin.add(&policy, attrs).await.unwrap().success().unwrap();
-    let dn = add_openldap_user_at(&url, &uid, "No User Change", "Init-Passw0rd-1").await;
-    let subentry = vec![ldap3::Mod::Replace("pwdPolicySubentry", HashSet::from([policy.as_str()]))];
-    admin.modify(&dn, subentry).await.unwrap().success().unwrap();
-    let (user, directory) = (UserId::new(dn.clone()), LdapDirectory::new(plain_config()).unwrap());
+    let (policy, _, user, directory) =
+        user_under_own_policy("nouc", "No User Change", &[("pwdMustChange", "TRUE"), ("pwdAllowUserChange", "FALSE")])
+            .await;
 
     let err = directory.set_password(&user, &Password::new("Temp-Passw0rd-84"), true).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::Rejected, "{err}");

@@ -6,12 +6,13 @@
 mod maildir;
 #[path = "../support/outside_runtime.rs"]
 mod outside_runtime;
-// The server tier: the SMTP sink (feature `server-tests`, on in scripts/test.sh).
-#[cfg(all(feature = "smtp", feature = "server-tests"))]
-mod smtp;
+// The server tier: the SMTP sink (feature `server-tests`, on in scripts/test.sh), and the
+// proxy that slows it.
 #[cfg(all(feature = "smtp", feature = "server-tests"))]
 #[path = "../support/slow_proxy.rs"]
 mod slow_proxy;
+#[cfg(all(feature = "smtp", feature = "server-tests"))]
+mod smtp;
 #[cfg(feature = "sms-twilio")]
 mod twilio;
 #[cfg(feature = "webhook")]

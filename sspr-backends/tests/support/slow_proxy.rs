@@ -3,7 +3,7 @@
 
 /// Listens on `host` (a free port, returned) and forwards to `target` (`host:port`), each
 /// chunk the server sends held for `delay`; what the client sends passes at once.
-pub async fn slow_proxy(host: &str, target: String, delay: std::time::Duration) -> u16 {
+pub(crate) async fn slow_proxy(host: &str, target: String, delay: std::time::Duration) -> u16 {
     let listener = tokio::net::TcpListener::bind((host, 0)).await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
