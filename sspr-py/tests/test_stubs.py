@@ -78,3 +78,11 @@ def test_the_policy_stub_states_the_real_defaults() -> None:
         assert ast.literal_eval(default) == getattr(real, name), name
         checked += 1
     assert checked > 30, checked
+
+
+def test_the_backends_stub_names_what_configured_backends_has() -> None:
+    # `state_is_shared` was missing from the stub: a type-checked host could not read it.
+    tree = ast.parse(pathlib.Path(sspr.__file__).with_name("backends.pyi").read_text())
+    (stub,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ConfiguredBackends"]
+    runtime = {n for n in dir(sspr.backends.ConfiguredBackends) if not n.startswith("_")}
+    assert {n for n in defined(stub) if not n.startswith("_")} == runtime

@@ -149,6 +149,10 @@ class ConfiguredBackends:
     def password_checkers(self) -> List[Any]: ...
     @property
     def bot_challenge(self) -> Optional[Any]: ...
+    @property
+    def state_is_shared(self) -> bool:
+        """Whether the state store is shared by several processes (SQLite, Redis, PostgreSQL)."""
+        ...
 
 def from_config(
     config: Union[Dict[str, Any], str, os.PathLike[str]], *, data_dir: Optional[Union[str, os.PathLike[str]]] = None
