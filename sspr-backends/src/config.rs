@@ -583,6 +583,7 @@ impl BackendsConfig {
             DirectoryConfig::Ldap(config) => {
                 let directory = LdapDirectory::with_clock(config.as_ref().clone(), ctx.clock.clone())
                     .map_err(backend("LDAP directory"))?;
+                warn_of_a_policy_refusing_temporary_passwords(&directory);
                 (Arc::new(directory.clone()), None, Some(directory), None)
             }
             DirectoryConfig::Graph(config) => {
@@ -739,6 +740,22 @@ impl BackendsConfig {
             audit_report,
         })
     }
+}
+
+/// An OpenLDAP password policy under which every temporary password would be refused at a
+/// reset's last step (THREAT_MODEL 12.14: no `pwdMustChange`, a `pwdMinAge`, no user change),
+/// told to the operator as a warning at start-up, off the start's path: a directory that
+/// cannot be reached yet delays nothing.
+fn warn_of_a_policy_refusing_temporary_passwords(directory: &LdapDirectory) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let directory = directory.clone();
+    runtime.spawn(async move {
+        match directory.temporary_password_refusal().await {
+            Ok(Some(refusal)) => tracing::warn!("resets with a temporary password will fail: {refusal}"),
+            Ok(None) => {}
+            Err(error) => tracing::debug!(%error, "the LDAP password policy could not be read at start-up"),
+        }
+    });
 }
 
 #[cfg(test)]

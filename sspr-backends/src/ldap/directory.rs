@@ -258,11 +258,41 @@ impl LdapDirectory {
             }
             return Ok(());
         }
+        match self.must_change_policy(Some(dn)).await? {
+            Some(refusal) => Err(BackendError::new(BackendErrorKind::Rejected, refusal)),
+            None => Ok(()),
+        }
+    }
+
+    /// OpenLDAP: why a temporary password would be refused under the password policy of
+    /// users without a `pwdPolicySubentry` (`password_policy_dn`, else the one `pwdPolicy`
+    /// under `base_dn`), or `None` when it would be set (or the policy cannot be told; Active
+    /// Directory decides per account). Read once at start-up (`sspr_backends::config` logs it
+    /// as a warning), so an administrator learns of a policy that would fail every reset at
+    /// its last step before a user does.
+    ///
+    /// # Errors
+    /// The directory cannot be read.
+    pub async fn temporary_password_refusal(&self) -> Result<Option<String>, BackendError> {
+        if self.inner.config.flavor == Flavor::ActiveDirectory {
+            return Ok(None);
+        }
+        self.must_change_policy(None).await
+    }
+
+    /// The refusal of a must-change password under the policy of `user` (its
+    /// `pwdPolicySubentry`, else the default policy), or of a user without one (`None`).
+    async fn must_change_policy(&self, user: Option<&str>) -> Result<Option<String>, BackendError> {
         let config = &self.inner.config;
         let policy = self
             .read_op(|mut conn| async move {
-                let own = conn.read(dn, &["pwdPolicySubentry"]).await?;
-                let subentry = own.as_ref().and_then(|e| first(&e.attrs, "pwdPolicySubentry")).map(str::to_owned);
+                let subentry = match user {
+                    Some(dn) => {
+                        let own = conn.read(dn, &["pwdPolicySubentry"]).await?;
+                        own.as_ref().and_then(|e| first(&e.attrs, "pwdPolicySubentry")).map(str::to_owned)
+                    }
+                    None => None,
+                };
                 let attrs = ["pwdMustChange", "pwdMinAge", "pwdAllowUserChange"];
                 let entry = match subentry.or_else(|| config.password_policy_dn.clone()) {
                     Some(policy) => conn.read(&policy, &attrs).await?,
@@ -282,33 +312,24 @@ impl LdapDirectory {
                 }))
             })
             .await?;
-        match policy {
-            Some((policy, false, _, _)) => Err(BackendError::new(
-                BackendErrorKind::Rejected,
-                format!(
-                    "the password policy {policy} does not make users change a password an administrator set \
-                     (pwdMustChange is not TRUE): a temporary password is not set; set pwdMustChange: TRUE"
-                ),
+        Ok(match policy {
+            Some((policy, false, _, _)) => Some(format!(
+                "the password policy {policy} does not make users change a password an administrator set \
+                 (pwdMustChange is not TRUE): a temporary password is not set; set pwdMustChange: TRUE"
             )),
             // slapd applies the minimum age to the change `pwdReset` demands, and refuses
             // everything else meanwhile: the user would be locked out until it passed.
-            Some((policy, true, _, false)) => Err(BackendError::new(
-                BackendErrorKind::Rejected,
-                format!(
-                    "the password policy {policy} has pwdAllowUserChange: FALSE: the user could never change a \
-                     temporary password nor do anything else with it, so it is not set"
-                ),
+            Some((policy, true, _, false)) => Some(format!(
+                "the password policy {policy} has pwdAllowUserChange: FALSE: the user could never change a \
+                 temporary password nor do anything else with it, so it is not set"
             )),
-            Some((policy, true, min_age, true)) if min_age > 0 => Err(BackendError::new(
-                BackendErrorKind::Rejected,
-                format!(
-                    "the password policy {policy} has pwdMinAge {min_age}: the user could not change a temporary \
-                     password for {min_age} s and could do nothing else meanwhile, so it is not set; set pwdMinAge: 0 \
-                     or let users choose their password (allow_chosen_password)"
-                ),
+            Some((policy, true, min_age, true)) if min_age > 0 => Some(format!(
+                "the password policy {policy} has pwdMinAge {min_age}: the user could not change a temporary \
+                 password for {min_age} s and could do nothing else meanwhile, so it is not set; set pwdMinAge: 0 \
+                 or let users choose their password (allow_chosen_password)"
             )),
-            _ => Ok(()),
-        }
+            _ => None,
+        })
     }
 
     /// Set the password once: AD one modify (`unicodePwd` and `pwdLastSet`), OpenLDAP the

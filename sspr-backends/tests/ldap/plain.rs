@@ -180,6 +180,24 @@ async fn user_under_own_policy(
 }
 
 #[tokio::test]
+async fn the_default_policys_refusal_of_temporary_passwords_is_told_before_any_reset() {
+    // What `sspr_backends::config` warns of at start-up: an administrator learns of a policy
+    // that would fail every reset at its last step before a user meets it.
+    let _serial = SERIAL.lock().await;
+    let (policy, mut admin, _, _) = user_under_own_policy("startup", "Start Up", &[("pwdMustChange", "FALSE")]).await;
+    let directory =
+        LdapDirectory::new(LdapConfig { password_policy_dn: Some(policy.clone()), ..plain_config() }).unwrap();
+    let refusal = directory.temporary_password_refusal().await.unwrap().expect("pwdMustChange FALSE is told");
+    assert!(refusal.contains("pwdMustChange") && refusal.contains(&policy), "{refusal}");
+    let fixed = vec![ldap3::Mod::Replace("pwdMustChange", HashSet::from(["TRUE"]))];
+    admin.modify(&policy, fixed).await.unwrap().success().unwrap();
+    assert_eq!(directory.temporary_password_refusal().await.unwrap(), None);
+    let aged = vec![ldap3::Mod::Replace("pwdMinAge", HashSet::from(["60"]))];
+    admin.modify(&policy, aged).await.unwrap().success().unwrap();
+    assert!(directory.temporary_password_refusal().await.unwrap().is_some_and(|r| r.contains("pwdMinAge")));
+}
+
+#[tokio::test]
 async fn a_temporary_password_is_not_set_where_the_users_policy_would_not_make_them_change_it() {
     // slapd honours pwdReset only under a policy with `pwdMustChange: TRUE`, and its default
     // is FALSE: there the temporary password was set, sspr answered "must change at next
