@@ -721,7 +721,8 @@ pub unsafe extern "C" fn sspr_challenge_free(challenge: *mut SsprChallenge) {
     let Some(c) = (unsafe { take_box(challenge) }) else { return };
     // SAFETY: every pointer inside was made by `SsprChallenge::new`.
     unsafe {
-        free_string(c.flow_id, false);
+        // Wiped: once the user verifies, the flow id alone completes the reset.
+        free_string(c.flow_id, true);
         for m in take_slice(c.methods, c.methods_len) {
             free_string(m.id, false);
             free_string(m.masked, false);

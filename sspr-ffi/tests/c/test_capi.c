@@ -488,6 +488,15 @@ static void test_argument_errors(void) {
   world_close(&w);
 }
 
+static void count_release(void *ctx) { __atomic_add_fetch((int *)ctx, 1, __ATOMIC_SEQ_CST); }
+
+static void ignore_event(void *ctx, SsprHookEvent event, const char *audit_json, SsprCompletion *done) {
+  (void)ctx;
+  (void)event;
+  (void)audit_json;
+  sspr_complete_ok(done);
+}
+
 static void test_engine_new_errors(void) {
   SsprError *err = NULL;
   SsprEngine *engine = NULL;
@@ -523,6 +532,19 @@ static void test_engine_new_errors(void) {
         "missing vtable function: %s", msg(err));
   error_clear(&err);
   CHECK(b.released == 12, "released %d", b.released);
+  /* A NULL checker list with a length fails; the hooks' ctx is still released (it was not). */
+  o.directory = backends_options(&b, &store).directory;
+  int hook_released = 0;
+  SsprEventHookVtable hook = {.ctx = &hook_released, .events = 0, .on_event = ignore_event, .release = count_release};
+  o.password_checkers = NULL;
+  o.password_checkers_len = 1;
+  o.hooks = &hook;
+  o.hooks_len = 1;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_NULL_ARGUMENT &&
+            strcmp(sspr_error_field(err), "password_checkers") == 0,
+        "NULL checker list: %s", msg(err));
+  error_clear(&err);
+  CHECK(hook_released == 1, "the hook's ctx released once after a failed engine_new (%d)", hook_released);
   CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
   backends_destroy(&b);
 }

@@ -234,24 +234,27 @@ status_fn! {
         let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);
         let contacts = o.contacts.as_ref().map(|c| (take_ctx(c.ctx, c.release), c));
         let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
-        let checkers: Vec<(Ctx, &SsprPasswordCheckerVtable)> =
+        // Both lists are taken before either can fail: a NULL checker list must not leave the
+        // hooks' ctx unreleased (nor the other way round).
+        let checkers: Result<Vec<(Ctx, &SsprPasswordCheckerVtable)>, SsprError> =
             match (o.password_checkers.is_null(), o.password_checkers_len) {
-                (_, 0) => Vec::new(),
-                (true, _) => return Err(SsprError::null("password_checkers")),
+                (_, 0) => Ok(Vec::new()),
+                (true, _) => Err(SsprError::null("password_checkers")),
                 // SAFETY: per this function's contract, `password_checkers_len` readable vtables.
-                (false, len) => std::slice::from_raw_parts(o.password_checkers, len)
+                (false, len) => Ok(std::slice::from_raw_parts(o.password_checkers, len)
                     .iter()
                     .map(|v| (take_ctx(v.ctx, v.release), v))
-                    .collect(),
+                    .collect()),
             };
-        let hooks: Vec<(Ctx, &SsprEventHookVtable)> = match (o.hooks.is_null(), o.hooks_len) {
-            (_, 0) => Vec::new(),
-            (true, _) => return Err(SsprError::null("hooks")),
+        let hooks: Result<Vec<(Ctx, &SsprEventHookVtable)>, SsprError> = match (o.hooks.is_null(), o.hooks_len) {
+            (_, 0) => Ok(Vec::new()),
+            (true, _) => Err(SsprError::null("hooks")),
             // SAFETY: per this function's contract, `hooks_len` readable vtables.
             (false, len) => {
-                std::slice::from_raw_parts(o.hooks, len).iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect()
+                Ok(std::slice::from_raw_parts(o.hooks, len).iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect())
             }
         };
+        let (checkers, hooks) = (checkers?, hooks?);
         if engine_out.is_null() {
             return Err(SsprError::null("engine_out"));
         }
