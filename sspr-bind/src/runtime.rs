@@ -86,6 +86,8 @@ thread_local! {
     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
     /// Set by the timer when it failed during the call being polled on this thread.
     static TIMER_FAILED: Cell<Option<bool>> = const { Cell::new(None) };
+    /// Set while a background task (a delivery, a hook) is polled on this thread.
+    static IN_BACKGROUND: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Registry {
@@ -272,17 +274,71 @@ impl<S: Future<Output = ()>> Future for Sleeping<'_, S> {
     }
 }
 
-/// The engine's spawner: background tasks (deliveries) on this process's runtime. A task
-/// that cannot be started (no runtime) is dropped, as [`sspr_core::Spawn`] specifies.
+/// The engine's spawner: background tasks (deliveries) on this process's runtime, each
+/// polled as [`Background`]. A task that cannot be started (no runtime) is dropped, as
+/// [`sspr_core::Spawn`] specifies.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessSpawner;
 
 impl sspr_core::Spawn for ProcessSpawner {
     fn spawn(&self, task: sspr_core::runtime::Task) {
         if let Ok(runtime) = handle() {
-            runtime.spawn(task);
+            runtime.spawn(Box::pin(Background::new(task)));
         }
     }
+}
+
+/// A background task (a PIN delivery, a hook) that marks the thread polling it, so that a
+/// host-language callback it calls knows to leave that thread ([`in_background`],
+/// [`off_runtime`]): a callback that blocks (a `send` talking to its relay) would otherwise
+/// hold one of the runtime's two workers, and with both held no padding timer fires.
+pub struct Background<F: ?Sized> {
+    task: Pin<Box<F>>,
+}
+
+impl<F: ?Sized> Background<F> {
+    /// Mark `task` as background work.
+    pub fn new(task: Pin<Box<F>>) -> Self {
+        Self { task }
+    }
+}
+
+impl<F: ?Sized> fmt::Debug for Background<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Background")
+    }
+}
+
+impl<F: Future + ?Sized> Future for Background<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let outer = IN_BACKGROUND.with(|b| b.replace(true));
+        let polled = self.task.as_mut().poll(cx);
+        IN_BACKGROUND.with(|b| b.set(outer));
+        polled
+    }
+}
+
+/// Whether this thread is polling a [`Background`] task now: a host-language callback
+/// called here is off every caller's answer and may run on [`off_runtime`].
+pub fn in_background() -> bool {
+    IN_BACKGROUND.with(Cell::get)
+}
+
+/// Run `call` (a host-language callback that may block) on the runtime's blocking pool and
+/// wait for it without holding the polling thread.
+///
+/// # Errors
+/// A [`sspr_core::BackendError`] of kind `Unavailable` if there is no runtime to run it on,
+/// or the runtime shut down (or `call` panicked) before it answered.
+pub async fn off_runtime<T, C>(call: C) -> Result<T, sspr_core::BackendError>
+where
+    T: Send + 'static,
+    C: FnOnce() -> T + Send + 'static,
+{
+    let joined = handle().map_err(sspr_core::BackendError::unavailable)?.handle.spawn_blocking(call);
+    joined.await.map_err(sspr_core::BackendError::unavailable)
 }
 
 /// Wakes the thread waiting in [`block_on`] (a condition variable rather than

@@ -1,8 +1,9 @@
 //! The engine's background tasks (deliveries of PINs and notices) kept on the JavaScript
 //! thread while they wait for JavaScript.
 //!
-//! A delivery the engine could not finish in its first step (`sspr-core`'s
-//! `start_reserved`) is handed to the engine's [`Spawn`]. With a JavaScript `async`
+//! A delivery the engine does not finish on the caller's task (sspr-core's `FirstStep`: in a
+//! padded answer none of it runs there; otherwise what its first step left) is handed to the
+//! engine's [`Spawn`]. With a JavaScript `async`
 //! notifier it waits for that notifier's Promise, which only the JavaScript thread settles:
 //! handed to the tokio runtime, every such delivery crossed to a tokio thread and back
 //! (a futex wake, a context switch, the Promise's settlement sent through a channel), which

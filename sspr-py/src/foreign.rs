@@ -3,7 +3,9 @@
 //!
 //! A Python backend method may be a plain `def` or an `async def` (anything whose result
 //! has `__await__` is awaited). A plain `def` runs on the thread that called sspr: the event
-//! loop's thread for `Sspr`, the calling thread for `BlockingSspr`.
+//! loop's thread for `Sspr`, the calling thread for `BlockingSspr`; called from background
+//! work (a PIN delivery, a hook) it runs on a thread of the runtime's blocking pool instead
+//! (see [`call_in_background`]).
 
 mod awaitable;
 
@@ -41,6 +43,9 @@ async fn call_backend<F>(obj: &Py<PyAny>, method: &'static str, args: F) -> Resu
 where
     F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
 {
+    if sspr_bind::runtime::in_background() {
+        return call_in_background(obj, method, args).await;
+    }
     let called = Python::attach(|py| {
         let run = || -> PyResult<Called> {
             let out = obj.bind(py).call_method1(method, args(py)?)?;
@@ -62,6 +67,56 @@ where
             Err(e) => Err(Python::attach(|py| backend_error(py, method, e))),
         },
     }
+}
+
+/// [`call_backend`] from a background task (a PIN delivery, a hook, an admin alert): the call
+/// leaves the thread polling the task unless it is an `async def` awaited on the caller's
+/// event loop. A plain `def` there would hold the loop (`Sspr`) or one of the runtime's two
+/// workers (`BlockingSspr`) for as long as it takes, and a `send` that talks to its relay
+/// would then hold back the padded answers of other callers: a timing any caller could
+/// watch. On the blocking pool it holds one thread of its own; an `async def` under
+/// `BlockingSspr` runs there to its end on that thread's private loop.
+async fn call_in_background<F>(obj: &Py<PyAny>, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
+where
+    F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+{
+    let prepared = Python::attach(|py| {
+        let run = || -> PyResult<(Py<PyAny>, Py<PyTuple>, bool)> {
+            // A hook is the callable itself (`async def` functions' `__call__` is no coroutine
+            // function to `inspect`).
+            let bound = if method == "__call__" { obj.bind(py).clone() } else { obj.bind(py).getattr(method)? };
+            let awaited_on_loop = !in_blocking_call() && is_coroutine_function(py, &bound)?;
+            Ok((bound.unbind(), args(py)?.unbind(), awaited_on_loop))
+        };
+        run().map_err(|e| backend_error(py, method, e))
+    })?;
+    let (callable, args, awaited_on_loop) = prepared;
+    if awaited_on_loop {
+        let fut = Python::attach(|py| {
+            callable
+                .bind(py)
+                .call1(args.bind(py))
+                .and_then(|out| PyAwait::new(&out))
+                .map_err(|e| backend_error(py, method, e))
+        })?;
+        return fut.await.map_err(|e| Python::attach(|py| backend_error(py, method, e)));
+    }
+    sspr_bind::runtime::off_runtime(move || {
+        Python::attach(|py| {
+            let run = || -> PyResult<Py<PyAny>> {
+                let out = callable.bind(py).call1(args.bind(py))?;
+                if out.hasattr(intern!(py, "__await__"))? { run_blocking(py, &out) } else { Ok(out.unbind()) }
+            };
+            run().map_err(|e| backend_error(py, method, e))
+        })
+    })
+    .await?
+}
+
+/// Whether `callable` is an `async def` (its call makes a coroutine and runs none of it).
+fn is_coroutine_function(py: Python<'_>, callable: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static IS_COROUTINE_FUNCTION: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    IS_COROUTINE_FUNCTION.import(py, "inspect", "iscoroutinefunction")?.call1((callable,))?.is_truthy()
 }
 
 /// What a backend method returned, read by `read` (a Python `None`: `None`, not read).

@@ -152,7 +152,7 @@ pub(crate) struct PySpawner;
 /// contract allows, if no runtime can be started).
 fn spawn_on_runtime(task: sspr_core::runtime::Task) {
     if let Ok(handle) = runtime::handle() {
-        handle.spawn(Box::pin(MarkedBlocking(task)));
+        handle.spawn(Box::pin(MarkedBlocking(runtime::Background::new(task))));
     }
 }
 
@@ -181,14 +181,14 @@ impl sspr_core::Spawn for PySpawner {
 }
 
 /// A background task polled as if inside a `BlockingSspr` call.
-struct MarkedBlocking(sspr_core::runtime::Task);
+struct MarkedBlocking(runtime::Background<dyn Future<Output = ()> + Send>);
 
 impl Future for MarkedBlocking {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let _blocking = BlockingGuard::enter();
-        self.0.as_mut().poll(cx)
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
@@ -203,7 +203,7 @@ struct Delivery {
 async fn run_delivery(delivery: Py<Delivery>) -> PyResult<()> {
     let task = delivery.get().task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
     if let Some(task) = task {
-        driven(task)?.await?;
+        driven(runtime::Background::new(task))?.await?;
     }
     Ok(())
 }

@@ -112,23 +112,37 @@ pub(super) struct PinDelivery {
     pub(super) notices: Vec<Notification>,
 }
 
+/// Where handed-over work takes its first step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FirstStep {
+    /// On the caller's task: work that needs no waiting (an in-process outbox or store) is
+    /// done when the call returns. Only where its time tells an anonymous caller nothing.
+    Here,
+    /// On the spawner, nothing of it on the caller's task: for work that exists only for a
+    /// real account, in an answer padded to hide exactly that. A notifier may block inside
+    /// `send` (a host-language one talking to its relay): on the caller's task that whole
+    /// wait would be in the answer, past the padding. On the spawner it runs beside the
+    /// padding, so a delivery faster than the padding is still done when the answer returns.
+    Spawner,
+}
+
 /// How handed-over work starts ([`Sspr::deliver`], [`Sspr::hand_off`]).
 enum Start<'a> {
     /// Run here, to the end (no spawner, or the set is full).
     Inline(Pin<Box<dyn Future<Output = ()> + Send + 'a>>),
-    /// A task holding a reserved place: one step here, then the spawner's.
-    Reserved(std::sync::Arc<dyn crate::runtime::Spawn>, Task),
+    /// A task holding a reserved place, started as [`FirstStep`] says.
+    Reserved(std::sync::Arc<dyn crate::runtime::Spawn>, Task, FirstStep),
 }
 
 impl<'a> Start<'a> {
-    /// Run or start the work. One step of a reserved task runs here: work that needs no
-    /// waiting (an in-process outbox or store) is done now, so its effect is there when the
-    /// call returns. Anything still pending moves to the spawner, where it outlives this
-    /// request even if the request is cancelled or the backend hangs.
+    /// Run or start the work. With [`FirstStep::Here`] one step of a reserved task runs
+    /// here; anything still pending moves to the spawner, where it outlives this request
+    /// even if the request is cancelled or the backend hangs.
     async fn run(self) {
         match self {
             Self::Inline(work) => work.await,
-            Self::Reserved(spawner, mut task) => {
+            Self::Reserved(spawner, task, FirstStep::Spawner) => spawner.spawn(task),
+            Self::Reserved(spawner, mut task, FirstStep::Here) => {
                 let done = std::future::poll_fn(|cx| Poll::Ready(task.as_mut().poll(cx).is_ready())).await;
                 if !done {
                     spawner.spawn(task);
@@ -170,14 +184,15 @@ impl Sspr {
     }
 
     /// Hand a PIN to the delivery set. Returns at once when the engine has a spawner (after a
-    /// first step on the caller's task, which finishes an in-memory notifier's delivery
-    /// there and then), or after the delivery when it has none. Never fails: a delivery
-    /// refused because the set is full, or failing, is audited and logged.
+    /// first step on the caller's task when `first` is [`FirstStep::Here`], which finishes
+    /// an in-memory notifier's delivery there and then), or after the delivery when it has
+    /// none. Never fails: a delivery refused because the set is full, or failing, is audited
+    /// and logged.
     ///
     /// Not an `async fn`: the delivery's work is boxed here, when it is handed over, so the
     /// caller's future holds a pointer to it instead of the work itself (`send_pin`'s future
     /// was two thirds delivery code that a request never runs past its first step).
-    pub(super) fn deliver(&self, delivery: PinDelivery) -> impl Future<Output = ()> + Send + '_ {
+    pub(super) fn deliver(&self, delivery: PinDelivery, first: FirstStep) -> impl Future<Output = ()> + Send + '_ {
         let start = match self.inner.spawner.clone() {
             // No spawner: deliver inline. The failure is still hidden; its timing only by padding.
             None => Start::Inline(Box::pin(self.run_delivery(delivery, false))),
@@ -193,7 +208,7 @@ impl Sspr {
                 let sspr = self.clone();
                 let span = tracing::info_span!("sspr.delivery", sspr.flow = delivery.event.flow_ref.as_deref());
                 let task = self.reserved(span, async move { sspr.run_delivery(delivery, true).await });
-                Start::Reserved(spawner, task)
+                Start::Reserved(spawner, task, first)
             }
         };
         start.run()
@@ -208,6 +223,7 @@ impl Sspr {
     /// Not an `async fn`, for the reason given at [`Sspr::deliver`]: `work` is boxed at once.
     pub(super) fn hand_off(
         &self,
+        first: FirstStep,
         work: impl Future<Output = ()> + Send + 'static,
     ) -> impl Future<Output = ()> + Send + '_ {
         let start = match self.inner.spawner.clone() {
@@ -216,11 +232,21 @@ impl Sspr {
             // call's own span does not, and cost two of a flow's seven INFO spans (BENCHMARKS.md
             // section 11); with the backend spans on, it keeps them in the call's trace.
             Some(spawner) if self.inner.deliveries.reserve() => {
-                Start::Reserved(spawner, self.reserved(tracing::debug_span!("sspr.delivery"), work))
+                Start::Reserved(spawner, self.reserved(tracing::debug_span!("sspr.delivery"), work), first)
             }
             _ => Start::Inline(Box::pin(work)),
         };
         start.run()
+    }
+
+    /// The first step of work that exists only for a real account, in an answer that is
+    /// padded ([`FirstStep::Spawner`]) when the padding is real: a simulated timer (a test
+    /// clock) or `min_response_ms = 0` hides no timing, and there the first step runs here,
+    /// so a test reads an in-process outbox as soon as the call returns.
+    pub(super) fn anonymous_first_step(&self) -> FirstStep {
+        let pads = self.inner.policy.min_response_ms > 0
+            && self.inner.timer.as_ref().is_some_and(|timer| !timer.is_simulated());
+        if pads { FirstStep::Spawner } else { FirstStep::Here }
     }
 
     /// `work` as a task that holds a place reserved in the set (released when the task ends or

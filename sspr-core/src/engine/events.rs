@@ -21,7 +21,10 @@ impl Sspr {
         let Some(event) = HookEvent::of(audit) else { return };
         for subscription in self.inner.hooks.iter().filter(|s| s.events.contains(&event)) {
             let (sspr, hook, audit) = (self.clone(), subscription.hook.clone(), audit.clone());
-            self.hand_off(async move {
+            // Off the caller's task when answers are padded: a hook exists only for a real
+            // account (a refused privileged login, a block), so a hook that blocks must not
+            // lengthen the anonymous answer it follows.
+            self.hand_off(self.anonymous_first_step(), async move {
                 let failure = match sspr.within(HOOK_TIMEOUT, hook.on_event(event, &audit)).await {
                     Some(Ok(())) => return,
                     Some(Err(e)) => e.to_string(),
@@ -53,7 +56,7 @@ impl Sspr {
         let (sspr, event, audit) = (self.clone(), event, audit.clone());
         // Counted off the request path too: a privileged login's answer must not take one
         // store call longer than an unknown login's.
-        self.hand_off(async move { sspr.send_admin_alert(event, &audit).await }).await;
+        self.hand_off(self.anonymous_first_step(), async move { sspr.send_admin_alert(event, &audit).await }).await;
     }
 
     async fn send_admin_alert(&self, event: HookEvent, audit: &AuditEvent) {

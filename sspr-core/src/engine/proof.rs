@@ -16,7 +16,7 @@ use super::instrument::observed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::delivery::PinDelivery;
+use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, HOUR, Limit};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, ContactChange, ContactProof, ContactUpdate, Contacts, Destination, RequestContext};
@@ -157,8 +157,11 @@ impl Sspr {
                     message: Message::Pin { pin: code, expires_at, valid_minutes, purpose: PinPurpose::ContactProof },
                     at: self.local_time(now),
                 };
-                self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })
-                    .await;
+                self.deliver(
+                    PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() },
+                    FirstStep::Here,
+                )
+                .await;
             }
             Ok(ContactProof { proof_id, channel, masked, expires_at })
         })

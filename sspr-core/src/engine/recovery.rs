@@ -17,7 +17,7 @@ use super::instrument::observed;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::delivery::PinDelivery;
+use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, HOUR, Limit};
 use super::reset::{RECORD_GRACE, flow_value};
 use super::{MAX_CAS_ROUNDS, Sspr};
@@ -224,8 +224,11 @@ impl Sspr {
                     at: self.local_time(now),
                 };
                 // As a reset PIN: off the request path, retried, a failure audited.
-                self.deliver(PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() })
-                    .await;
+                self.deliver(
+                    PinDelivery { notification, event, pin_expires_at: expires_at, notices: Vec::new() },
+                    FirstStep::Here,
+                )
+                .await;
                 Issued::Sent(RecoverySent { channel, masked, expires_at })
             }
         };

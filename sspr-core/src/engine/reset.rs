@@ -4,7 +4,7 @@ use super::instrument::{CallFlow, observed};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::delivery::PinDelivery;
+use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, AttemptRefused, Limit, Standing, contention};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{
@@ -679,7 +679,11 @@ impl Sspr {
             // Off the request path: a slow or failing notifier must not show in this answer,
             // and a failure does not roll the flow back (a decoy would not be rolled back
             // either: its resend cooldown would tell them apart).
-            self.deliver(PinDelivery { notification, event: failure_event, pin_expires_at, notices }).await;
+            self.deliver(
+                PinDelivery { notification, event: failure_event, pin_expires_at, notices },
+                self.anonymous_first_step(),
+            )
+            .await;
         }
 
         Ok(PinSent {
@@ -1031,7 +1035,7 @@ impl Sspr {
                     // temporary password from the user who is waiting for it.
                     // Each part on its own, so that one hanging backend stops only its own part.
                     let sspr = self.clone();
-                    self.hand_off(async move { sspr.audit(event).await }).await;
+                    self.hand_off(FirstStep::Here, async move { sspr.audit(event).await }).await;
                     let unlock_only = mode == CompletionMode::UnlockOnly;
                     self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
                     Ok(outcome)
@@ -1224,7 +1228,7 @@ impl Sspr {
         for to in destinations {
             let notification = Notification { to, locale, message: message.clone(), at: self.local_time(now) };
             let sspr = self.clone();
-            self.hand_off(async move {
+            self.hand_off(FirstStep::Here, async move {
                 if let Err(e) = sspr.inner.notifier.send(&notification).await {
                     tracing::warn!(channel = ?notification.to.channel(), error = %e, "a notice could not be delivered");
                 }

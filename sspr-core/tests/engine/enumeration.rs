@@ -328,3 +328,54 @@ async fn a_long_attack_script_gets_the_same_answers_for_real_and_decoy_logins() 
         assert_eq!(real.len(), other.len(), "{login}");
     }
 }
+
+/// A notifier that holds its thread while it talks to the relay, as one written in a host
+/// language does (a Python `def send` calling `smtplib`, a C `send` completing after its SMTP
+/// exchange): a blocking wait inside `send`, no `await` for the engine to step away at.
+#[derive(Debug)]
+struct BlockingRelay {
+    outbox: sspr_core::memory::Outbox,
+    relay: Duration,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Notifier for BlockingRelay {
+    async fn send(&self, n: &sspr_core::notice::Notification) -> Result<(), sspr_core::BackendError> {
+        std::thread::sleep(self.relay);
+        self.outbox.send(n).await
+    }
+}
+
+/// THREAT_MODEL 12.17. With real padding (the system clock, tokio's timer and spawner), a
+/// notifier blocking 600 ms inside `send`: a real account's `send_pin` answers in the padded
+/// time of an unknown login's (before: the delivery's first step ran in the answer, 604 ms
+/// against 302 ms), and the PIN is delivered all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notifier_blocking_inside_send_does_not_lengthen_a_padded_answer() {
+    let outbox = sspr_core::memory::Outbox::new();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(sspr_core::memory::MemoryDirectory::with_users(users()).unwrap())
+        .notifier(BlockingRelay { outbox: outbox.clone(), relay: Duration::from_millis(600) })
+        .policy(Policy { min_response_ms: 300, ..policy() })
+        .secret_key(key())
+        .build()
+        .unwrap();
+    sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let update = sspr_core::ContactUpdate {
+        email: sspr_core::ContactChange::Set(ALICE_MAIL.into()),
+        phone: sspr_core::ContactChange::Keep,
+    };
+    sspr.update_contacts(&admin(), ALICE, update, &ctx()).await.unwrap();
+    let mut took = Vec::new();
+    for login in [ALICE, "nobody@example.org"] {
+        let c = sspr.begin_reset(login, &ctx()).await.unwrap();
+        #[allow(clippy::disallowed_methods)] // what a prober measures is real time
+        let started = std::time::Instant::now();
+        sspr.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+        took.push(started.elapsed());
+    }
+    let (real, unknown) = (took[0].as_millis(), took[1].as_millis());
+    assert!(real < unknown + 150, "real {real} ms, unknown {unknown} ms");
+    sspr.flush_deliveries().await;
+    assert_eq!(outbox.messages().len(), 1, "the PIN was delivered");
+}

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::fmt;
+use std::sync::Arc;
 
 use futures::channel::oneshot;
 use sspr_bind::{ContactParts, EnrollmentParts};
@@ -484,6 +485,22 @@ impl Ctx {
     }
 }
 
+/// Run `call` (a call of a C vtable function with `ctx`) here, or from background work (a PIN
+/// delivery, a hook) on the runtime's blocking pool: a C function that does its work before
+/// it completes (a `send` holding its SMTP exchange) would otherwise hold one of the
+/// runtime's two workers, and with both held no padding timer fires: every caller's answer
+/// would wait on one relay. The pool thread holds `ctx` until the call returns.
+async fn call_c<R: Send + 'static>(
+    ctx: &Arc<Ctx>,
+    call: impl FnOnce(&Ctx) -> R + Send + 'static,
+) -> Result<R, BackendError> {
+    if !sspr_bind::runtime::in_background() {
+        return Ok(call(ctx));
+    }
+    let ctx = Arc::clone(ctx);
+    sspr_bind::runtime::off_runtime(move || call(&ctx)).await
+}
+
 /// Take ownership of a backend's `ctx` so that `release` is called once, whatever happens next.
 pub(crate) fn take_ctx(ptr: *mut c_void, release: Option<unsafe extern "C" fn(ctx: *mut c_void)>) -> Ctx {
     Ctx { ptr, release }
@@ -749,14 +766,18 @@ pub struct SsprEventHookVtable {
 }
 
 pub(crate) struct CEventHook {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     events: u32,
     on_event: unsafe extern "C" fn(*mut c_void, SsprHookEvent, *const c_char, *mut SsprCompletion),
 }
 
 impl CEventHook {
     pub(crate) fn new(ctx: Ctx, v: &SsprEventHookVtable) -> Result<Self, SsprError> {
-        Ok(Self { events: v.events, on_event: v.on_event.ok_or_else(|| SsprError::null("hooks.on_event"))?, ctx })
+        Ok(Self {
+            events: v.events,
+            on_event: v.on_event.ok_or_else(|| SsprError::null("hooks.on_event"))?,
+            ctx: Arc::new(ctx),
+        })
     }
 
     /// The core's events whose bits are set in `events`.
@@ -774,14 +795,16 @@ impl sspr_core::EventHook for CEventHook {
     async fn on_event(&self, event: sspr_core::HookEvent, audit: &sspr_core::AuditEvent) -> Result<(), BackendError> {
         let event = SsprHookEvent::from_core_name(event.as_str())
             .ok_or_else(|| BackendError::new(BackendErrorKind::Other, "an event this header does not name"))?;
-        let rx = {
-            let json = c_string(audit.to_json());
+        let json = c_string(audit.to_json());
+        let on_event = self.on_event;
+        let rx = call_c(&self.ctx, move |ctx| {
             let (done, rx) = completion();
             // SAFETY: the vtable function given by the C side, with its ctx, a string that
             // lives until after the call, and a fresh completion.
-            unsafe { (self.on_event)(self.ctx.ptr, event, json.as_ptr(), done) };
+            unsafe { on_event(ctx.ptr, event, json.as_ptr(), done) };
             rx
-        };
+        })
+        .await?;
         answer(rx, "on_event").await
     }
 }
@@ -824,46 +847,49 @@ impl sspr_core::AuditSink for CAudit {
 }
 
 pub(crate) struct CNotifier {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     send: unsafe extern "C" fn(*mut c_void, *const SsprNotification, *mut SsprCompletion),
 }
 
 impl CNotifier {
     pub(crate) fn new(ctx: Ctx, v: &SsprNotifierVtable) -> Result<Self, SsprError> {
-        Ok(Self { send: v.send.ok_or_else(|| SsprError::null("notifier.send"))?, ctx })
+        Ok(Self { send: v.send.ok_or_else(|| SsprError::null("notifier.send"))?, ctx: Arc::new(ctx) })
     }
 }
 
 #[async_trait::async_trait]
 impl sspr_core::Notifier for CNotifier {
     async fn send(&self, n: &Notification) -> Result<(), BackendError> {
-        let rx = {
-            let to = c_string(n.to.as_str().to_owned());
-            let rendered = n.render();
-            let subject = c_string(rendered.subject);
-            let body = secret_c(&rendered.body)?;
-            let pin = n.pin().map(|p| secret_c(p.expose_secret())).transpose()?;
-            let pin_expires_at = match &n.message {
-                Message::Pin { expires_at, .. } => expires_at.unix_timestamp(),
-                _ => 0,
-            };
+        let to = c_string(n.to.as_str().to_owned());
+        let rendered = n.render();
+        let subject = c_string(rendered.subject);
+        let body = secret_c(&rendered.body)?;
+        let pin = n.pin().map(|p| secret_c(p.expose_secret())).transpose()?;
+        let pin_expires_at = match &n.message {
+            Message::Pin { expires_at, .. } => expires_at.unix_timestamp(),
+            _ => 0,
+        };
+        let (channel, locale, kind, at) = (n.to.channel(), n.locale, n.message.kind(), n.at.unix_timestamp());
+        let send = self.send;
+        let rx = call_c(&self.ctx, move |ctx| {
             let c = SsprNotification {
-                channel: SsprChannel::from_core_name(n.to.channel().as_str()).unwrap_or(SsprChannel::Email),
+                channel: SsprChannel::from_core_name(channel.as_str()).unwrap_or(SsprChannel::Email),
                 to: to.as_ptr(),
-                locale: SsprLocale::from_core_name(n.locale.as_str()).unwrap_or(SsprLocale::En),
-                kind: SsprMessageKind::from_core_name(n.message.kind()).unwrap_or(SsprMessageKind::Other),
+                locale: SsprLocale::from_core_name(locale.as_str()).unwrap_or(SsprLocale::En),
+                kind: SsprMessageKind::from_core_name(kind).unwrap_or(SsprMessageKind::Other),
                 pin: pin.as_ref().map_or(std::ptr::null(), |p| p.as_ptr().cast()),
                 pin_expires_at,
                 subject: subject.as_ptr(),
                 body: body.as_ptr().cast(),
-                at: n.at.unix_timestamp(),
+                at,
             };
             let (done, rx) = completion();
             // SAFETY: the vtable function given by the C side, with its ctx, a notification
             // whose strings live until after the call, and a fresh completion.
-            unsafe { (self.send)(self.ctx.ptr, &c, done) };
+            unsafe { send(ctx.ptr, &c, done) };
             rx
-        };
+        })
+        .await?;
         answer(rx, "send").await
     }
 }

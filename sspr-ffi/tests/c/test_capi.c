@@ -1416,6 +1416,78 @@ static void test_flush_deliveries_waits_for_a_slow_notifier(void) {
   world_close(&w);
 }
 
+/* THREAT_MODEL 12.17: a C `send` that does its SMTP exchange (a second here) before it
+ * completes. With the default padding (300 ms, system clock) a real account's sspr_send_pin
+ * answers in an unknown login's time, not after the relay (it took 1.0 s against 0.3 s), and
+ * the PIN still arrives; PINs on their way through that relay do not hold back another caller's
+ * padded answer (each waits on a thread of the blocking pool, not on one of the library's two). */
+static void test_a_send_that_waits_on_its_relay_answers_real_and_unknown_logins_alike(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  SsprEngineOptions o = keyed_options(&b, &store); /* the default policy: padding on */
+  SsprEngine *engine = NULL;
+  SsprError *err = NULL;
+  CHECK(sspr_engine_new(&o, &engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
+  error_clear(&err);
+  CHECK(sspr_set_enabled(engine, ADMIN, "jdoe@example.org", true, NULL, &err) == SSPR_STATUS_OK, "%s", msg(err));
+  error_clear(&err);
+  SsprContactUpdate up;
+  memset(&up, 0, sizeof up);
+  up.email_change = SSPR_CHANGE_SET;
+  up.email = "jane.doe@example.net";
+  SsprContacts *contacts = NULL;
+  CHECK(sspr_update_contacts(engine, ADMIN, "jdoe@example.org", &up, NULL, &contacts, &err) == SSPR_STATUS_OK, "%s",
+        msg(err));
+  sspr_contacts_free(contacts);
+  error_clear(&err);
+  pthread_mutex_lock(&b.lock);
+  b.notify_inline = true; /* `send` itself waits on the relay */
+  b.notify_delay_ms = 1000;
+  pthread_mutex_unlock(&b.lock);
+  const char *logins[2] = {"jdoe@example.org", "nobody@example.org"};
+  double took[2];
+  for (int i = 0; i < 2; i++) {
+    SsprChallenge *c = NULL;
+    CHECK(sspr_begin_reset(engine, logins[i], NULL, &c, &err) == SSPR_STATUS_OK && c, "begin %s", msg(err));
+    error_clear(&err);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    SsprPinSent sent;
+    SsprStatus st = sspr_send_pin(engine, c ? c->flow_id : "", "email", NULL, NULL, &sent, &err);
+    took[i] = ms_since(&t0);
+    CHECK(st == SSPR_STATUS_OK, "send_pin(%s): %s", logins[i], msg(err));
+    error_clear(&err);
+    sspr_challenge_free(c);
+  }
+  printf("a relay of 1 s inside send: send_pin %.0f ms for a real account, %.0f ms for an unknown login\n", took[0],
+         took[1]);
+  /* Generous for valgrind's slowness; a wait on the relay would add a second. */
+  CHECK(took[0] < took[1] + 400.0, "real %.0f ms, unknown %.0f ms", took[0], took[1]);
+  for (int i = 0; i < 3; i++) { /* three more PINs on their way: more than the library's threads */
+    SsprChallenge *c = NULL;
+    CHECK(sspr_begin_reset(engine, logins[0], NULL, &c, &err) == SSPR_STATUS_OK && c, "begin %s", msg(err));
+    error_clear(&err);
+    SsprPinSent sent;
+    CHECK(sspr_send_pin(engine, c ? c->flow_id : "", "email", NULL, NULL, &sent, &err) == SSPR_STATUS_OK, "send %s",
+          msg(err));
+    error_clear(&err);
+    sspr_challenge_free(c);
+  }
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  SsprChallenge *c = NULL;
+  CHECK(sspr_begin_reset(engine, logins[1], NULL, &c, &err) == SSPR_STATUS_OK, "begin %s", msg(err));
+  double other = ms_since(&t0);
+  error_clear(&err);
+  sspr_challenge_free(c);
+  CHECK(other < 300.0 + 400.0, "an unknown login's answer took %.0f ms while PINs were on their way", other);
+  CHECK(sspr_flush_deliveries(engine, &err) == SSPR_STATUS_OK, "flush: %s", msg(err));
+  error_clear(&err);
+  CHECK(sent_count(&b) == 4, "every PIN was delivered (%d)", sent_count(&b));
+  sspr_engine_free(engine);
+  backends_destroy(&b);
+}
+
 /* sspr_flush_audit (blocking and as a callback) calls the C sink's `flush` after the events
  * recorded before it: what a C host whose `record` hands lines to a queue calls at shutdown. A
  * sink that cannot flush is SSPR_STATUS_BACKEND. */
@@ -1874,6 +1946,7 @@ int main(void) {
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();
   test_flush_deliveries_waits_for_a_slow_notifier();
+  test_a_send_that_waits_on_its_relay_answers_real_and_unknown_logins_alike();
   test_flush_audit_flushes_the_c_sink();
   test_metrics_text_counts_an_engine_with_metrics_on();
   test_change_password_and_password_rules();
