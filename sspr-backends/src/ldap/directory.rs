@@ -29,6 +29,12 @@ const UF_DONT_EXPIRE_PASSWD: u64 = 0x10000;
 const UF_LOCKOUT: u64 = 0x10;
 /// The most groups followed when resolving nested OpenLDAP memberships.
 const MAX_GROUPS: usize = 512;
+/// Group searches every OpenLDAP lookup makes at least, one per level of nesting (the user's
+/// groups, theirs, and theirs), also for a login that finds no one: a real user nested no
+/// deeper costs an unknown login's round trips, whatever the number of groups.
+const MIN_GROUP_LEVELS: usize = 3;
+/// The most DNs one group search asks about (a level with more takes more searches).
+const DNS_PER_GROUP_SEARCH: usize = 64;
 /// AD's protected groups (those AdminSDHolder guards) by well-known RID: domain groups
 /// `S-1-5-21-<domain>-<rid>` (Domain Admins, Domain Controllers, Schema Admins, Enterprise
 /// Admins, Read-only Domain Controllers, Key Admins, Enterprise Key Admins) and BUILTIN
@@ -224,9 +230,9 @@ impl LdapDirectory {
         };
         let walk = match config.flavor {
             Flavor::ActiveDirectory => ad_groups(conn, &group_base, &config.bind_dn).await,
-            // One search, what a user in no group costs: the service account's own nested
-            // groups (many, perhaps) would make a miss slower than a real user instead.
-            Flavor::OpenLdap => groups_naming(conn, &group_base, &config.bind_dn, None).await,
+            // Level by level, like a found user's: as many searches as a user nested as deep
+            // as the service account (the minimum, usually), however many groups it has.
+            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &config.bind_dn, None, Vec::new()).await,
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
@@ -484,8 +490,10 @@ fn resolved(user: &str, walk: Result<Vec<String>, Walk>) -> Result<Vec<String>, 
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
 /// the user (works with and without the memberof overlay), the posixGroups whose `memberUid`
 /// holds the user's `uid`, the user's own `memberOf` values (groups outside `group_base`),
-/// and upwards from each group the same way. More than [`MAX_GROUPS`] groups, or a search cut
-/// short by a size limit, fails closed.
+/// and upwards from each group the same way. One search per level of nesting (not per
+/// group: a user in many groups would take longer to find than a login that finds no one)
+/// and at least [`MIN_GROUP_LEVELS`]. More than [`MAX_GROUPS`] groups, or a search cut short
+/// by a size limit, fails closed.
 async fn nested_openldap_groups(
     conn: &mut Conn,
     group_base: &str,
@@ -495,26 +503,42 @@ async fn nested_openldap_groups(
 ) -> Result<Vec<String>, Walk> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
-    let mut queue = direct;
-    queue.extend(groups_naming(conn, group_base, user, uid).await?);
-    while let Some(group) = queue.pop() {
-        if !seen.insert(group.to_ascii_lowercase()) {
-            continue;
+    let mut level = vec![user.to_owned()];
+    let mut extra = direct;
+    let mut uid = uid;
+    let mut levels = 0;
+    loop {
+        // A level with nothing to ask about still makes its search (for the user again, the
+        // answer dropped), so that the round trips do not depend on how groups are nested.
+        let filler = level.is_empty();
+        let asked = if filler { vec![user.to_owned()] } else { level };
+        let mut found = Vec::new();
+        for chunk in asked.chunks(DNS_PER_GROUP_SEARCH) {
+            found.extend(groups_naming(conn, group_base, chunk, uid.take()).await?);
         }
-        if all.len() >= MAX_GROUPS {
+        levels += 1;
+        if filler {
+            found.clear();
+        }
+        found.append(&mut extra);
+        let next: Vec<String> = found.into_iter().filter(|g| seen.insert(g.to_ascii_lowercase())).collect();
+        if all.len() + next.len() > MAX_GROUPS {
             return Err(Walk::Incomplete("more groups than the walk follows"));
         }
-        queue.extend(groups_naming(conn, group_base, &group, None).await?);
-        all.push(group);
+        all.extend(next.iter().cloned());
+        if next.is_empty() && levels >= MIN_GROUP_LEVELS {
+            return Ok(all);
+        }
+        level = next;
     }
-    Ok(all)
 }
 
-/// The groups under `base` with `dn` as a member (or, for posixGroups, `uid`).
-async fn groups_naming(conn: &mut Conn, base: &str, dn: &str, uid: Option<&str>) -> Result<Vec<String>, Walk> {
-    let escaped = escape_filter_value(dn);
+/// The groups under `base` with any of `dns` as a member (or, for posixGroups, `uid`).
+async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uid: Option<&str>) -> Result<Vec<String>, Walk> {
+    let members: String =
+        dns.iter().map(|dn| escape_filter_value(dn)).map(|dn| format!("(member={dn})(uniqueMember={dn})")).collect();
     let posix = uid.map(|u| format!("(&(objectClass=posixGroup)(memberUid={}))", escape_filter_value(u)));
-    let filter = format!("(|(member={escaped})(uniqueMember={escaped}){})", posix.unwrap_or_default());
+    let filter = format!("(|{members}{})", posix.unwrap_or_default());
     let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
         return Err(Walk::Incomplete("a group search was cut short"));
