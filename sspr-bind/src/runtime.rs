@@ -148,6 +148,15 @@ pub fn shutdown() {
     PROCESS.shutdown(std::process::id());
 }
 
+/// Whether the calling thread is one of the library's runtime threads: a callback of an
+/// `_async` call, or a backend called from one. A thread-blocking call ([`block_on`]) made
+/// there waits for work that only the runtime's threads can do, while holding one of them:
+/// with every worker so held, nothing is left to drive the timers or the network, and it
+/// never returns. Bindings refuse such a call at once instead.
+pub fn on_runtime_thread() -> bool {
+    IN_RUNTIME.with(Cell::get)
+}
+
 /// The process's runtime as seen by a call.
 #[derive(Clone)]
 pub struct RuntimeHandle {
@@ -388,6 +397,16 @@ mod tests {
         let answer = block_on(runtime.guard(sspr.begin_reset("nobody@example.org", &RequestContext::default())));
         assert!(matches!(answer, Ok(Ok(_))));
         assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_runtime_thread_knows_it_is_one() {
+        assert!(!on_runtime_thread(), "the test's own thread");
+        let (tx, rx) = std::sync::mpsc::channel();
+        handle().unwrap().spawn(Box::pin(async move {
+            let _ = tx.send(on_runtime_thread());
+        }));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(true), "a task on the runtime");
     }
 
     /// Whether `runtime` runs a task (its threads are there).

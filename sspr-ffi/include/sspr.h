@@ -56,6 +56,11 @@ typedef enum SsprStatus {
   SSPR_STATUS_PANIC = 102,
   // A failure of the library itself (no thread could be started, ...).
   SSPR_STATUS_INTERNAL = 103,
+  // A blocking call was made on one of the library's own threads (inside an `_async`
+  // call's callback, or a backend function it ran): it would wait for work only those
+  // threads can do and never return, so it is refused at once. Use the `_async` variant
+  // there.
+  SSPR_STATUS_WRONG_THREAD = 104,
 } SsprStatus;
 
 // Why the policy refused a request (`sspr_error_not_allowed_reason`).
@@ -498,7 +503,9 @@ typedef struct SsprEngineOptions {
   // `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
   // (other fields as in sspr-backends' configurations). With several processes and no
   // shared store each counts on its own: N processes allow N times the PIN guesses.
-  // A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+  // A network store is connected now; `sspr_engine_new` fails if it cannot be reached. It
+  // blocks: with a store, `sspr_engine_new` called in an `_async` call's callback fails
+  // with `SSPR_STATUS_WRONG_THREAD`.
   const char *state_store_json;
   // NULL, or a function receiving every audit event as JSON.
   const struct SsprAuditVtable *audit;
@@ -596,7 +603,9 @@ typedef struct SsprContacts {
 // `status` is the outcome; on success `result` points to the call's result (the type named
 // by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
 // NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
-// the duration of the callback: copy what you keep.
+// the duration of the callback: copy what you keep. It runs on one of the library's two
+// threads: a blocking `sspr_*` call made in it fails at once with `SSPR_STATUS_WRONG_THREAD`
+// (it would wait for those threads); make the `_async` call instead.
 typedef void (*SsprCallback)(void *user_data,
                              enum SsprStatus status,
                              const void *result,
@@ -1081,6 +1090,10 @@ void sspr_clock_free(struct SsprClock *clock);
 //
 // # Safety
 // As `sspr_begin_reset`; `update` is NULL or valid.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_update_contacts_async` there.
 enum SsprStatus sspr_update_contacts(const struct SsprEngine *engine,
                                      const char *admin_id,
                                      const char *login,
@@ -1107,6 +1120,10 @@ enum SsprStatus sspr_update_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_contacts_async` there.
 enum SsprStatus sspr_contacts(const struct SsprEngine *engine,
                               const char *login,
                               struct SsprContacts **out,
@@ -1127,6 +1144,10 @@ enum SsprStatus sspr_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_set_enabled_async` there.
 enum SsprStatus sspr_set_enabled(const struct SsprEngine *engine,
                                  const char *admin_id,
                                  const char *login,
@@ -1152,6 +1173,10 @@ enum SsprStatus sspr_set_enabled_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_status_async` there.
 enum SsprStatus sspr_status(const struct SsprEngine *engine,
                             const char *login,
                             struct SsprUserStatus **out,
@@ -1171,6 +1196,10 @@ enum SsprStatus sspr_status_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_unblock_async` there.
 enum SsprStatus sspr_unblock(const struct SsprEngine *engine,
                              const char *admin_id,
                              const char *login,
@@ -1201,6 +1230,10 @@ enum SsprStatus sspr_unblock_async(const struct SsprEngine *engine,
 // # Safety
 // As `sspr_begin_reset`; `ous` and `groups` point to that many strings (or are NULL with
 // a length of 0).
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_enrollment_report_async` there.
 enum SsprStatus sspr_enrollment_report(const struct SsprEngine *engine,
                                        const char *admin_id,
                                        const char *const *ous,
@@ -1237,6 +1270,10 @@ enum SsprStatus sspr_enrollment_report_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_enrollment_report`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_send_registration_reminders_async` there.
 enum SsprStatus sspr_send_registration_reminders(const struct SsprEngine *engine,
                                                  const char *admin_id,
                                                  const char *const *ous,
@@ -1270,6 +1307,10 @@ enum SsprStatus sspr_send_registration_reminders_async(const struct SsprEngine *
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_confirm_contacts_async` there.
 enum SsprStatus sspr_confirm_contacts(const struct SsprEngine *engine,
                                       const char *admin_id,
                                       const char *login,
@@ -1298,6 +1339,10 @@ enum SsprStatus sspr_confirm_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // `engine` is a live engine; `error_out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_flush_deliveries_async` there.
 enum SsprStatus sspr_flush_deliveries(const struct SsprEngine *engine,
                                       struct SsprError **error_out);
 
@@ -1318,6 +1363,10 @@ enum SsprStatus sspr_flush_deliveries_async(const struct SsprEngine *engine,
 //
 // # Safety
 // `engine` is a live engine; `error_out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_flush_audit_async` there.
 enum SsprStatus sspr_flush_audit(const struct SsprEngine *engine, struct SsprError **error_out);
 
 // `sspr_flush_audit` as a callback call; `result` is NULL.
@@ -1342,6 +1391,10 @@ enum SsprStatus sspr_flush_audit_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_request_contact_proof_async` there.
 enum SsprStatus sspr_request_contact_proof(const struct SsprEngine *engine,
                                            const char *admin_id,
                                            const char *login,
@@ -1374,6 +1427,10 @@ enum SsprStatus sspr_request_contact_proof_async(const struct SsprEngine *engine
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_confirm_contact_proof_async` there.
 enum SsprStatus sspr_confirm_contact_proof(const struct SsprEngine *engine,
                                            const char *admin_id,
                                            const char *login,
@@ -1406,6 +1463,10 @@ enum SsprStatus sspr_confirm_contact_proof_async(const struct SsprEngine *engine
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_admin_recovery_async` there.
 enum SsprStatus sspr_admin_recovery(const struct SsprEngine *engine,
                                     const char *admin_id,
                                     const char *login,
@@ -1435,6 +1496,10 @@ enum SsprStatus sspr_admin_recovery_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_admin_send_recovery_code_async` there.
 enum SsprStatus sspr_admin_send_recovery_code(const struct SsprEngine *engine,
                                               const char *admin_id,
                                               const char *login,
@@ -1465,6 +1530,10 @@ enum SsprStatus sspr_admin_send_recovery_code_async(const struct SsprEngine *eng
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_redeem_recovery_code_async` there.
 enum SsprStatus sspr_redeem_recovery_code(const struct SsprEngine *engine,
                                           const char *login,
                                           const char *code,
@@ -1491,6 +1560,10 @@ enum SsprStatus sspr_redeem_recovery_code_async(const struct SsprEngine *engine,
 // # Safety
 // `engine` is a live engine; strings are NULL or NUL-terminated; `ctx` is NULL or valid;
 // `out` and `error_out` are NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_begin_reset_async` there.
 enum SsprStatus sspr_begin_reset(const struct SsprEngine *engine,
                                  const char *login,
                                  const struct SsprRequestContext *ctx,
@@ -1519,6 +1592,10 @@ enum SsprStatus sspr_begin_reset_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_begin_reset_challenged_async` there.
 enum SsprStatus sspr_begin_reset_challenged(const struct SsprEngine *engine,
                                             const char *login,
                                             const char *challenge_token,
@@ -1544,6 +1621,10 @@ enum SsprStatus sspr_begin_reset_challenged_async(const struct SsprEngine *engin
 //
 // # Safety
 // As `sspr_begin_reset`; `out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_send_pin_async` there.
 enum SsprStatus sspr_send_pin(const struct SsprEngine *engine,
                               const char *flow_id,
                               const char *method_id,
@@ -1571,6 +1652,10 @@ enum SsprStatus sspr_send_pin_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_verify_pin_async` there.
 enum SsprStatus sspr_verify_pin(const struct SsprEngine *engine,
                                 const char *flow_id,
                                 const char *pin,
@@ -1599,6 +1684,10 @@ enum SsprStatus sspr_verify_pin_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_complete_reset_async` there.
 enum SsprStatus sspr_complete_reset(const struct SsprEngine *engine,
                                     const char *flow_id,
                                     uint32_t mode,
@@ -1626,6 +1715,10 @@ enum SsprStatus sspr_complete_reset_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_sign_in_async` there.
 enum SsprStatus sspr_sign_in(const struct SsprEngine *engine,
                              const char *login,
                              const char *password,
@@ -1653,6 +1746,10 @@ enum SsprStatus sspr_sign_in_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_change_password_async` there.
 enum SsprStatus sspr_change_password(const struct SsprEngine *engine,
                                      const char *login,
                                      const char *current,
@@ -1678,6 +1775,10 @@ enum SsprStatus sspr_change_password_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_password_rules_async` there.
 enum SsprStatus sspr_password_rules(const struct SsprEngine *engine,
                                     struct SsprPasswordRules **out,
                                     struct SsprError **error_out);
@@ -1697,6 +1798,10 @@ enum SsprStatus sspr_password_rules_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_search_users_async` there.
 enum SsprStatus sspr_search_users(const struct SsprEngine *engine,
                                   const char *query,
                                   size_t limit,
