@@ -257,7 +257,16 @@ typedef enum SsprChange {
 typedef struct SsprClock SsprClock;
 
 // The pending result of one backend call. Finish it exactly once with one of the
-// `sspr_complete_*` functions, from any thread; that frees it.
+// `sspr_complete_*` functions, from any thread; that frees it. Every finisher given a
+// non-NULL `done` frees it, whatever status it returns: when the data handed to it cannot be
+// read (a NULL or non-UTF-8 string, an address that is not one, a value no enum has, ...) it
+// returns that error's status (`SSPR_STATUS_NULL_ARGUMENT`, `_INVALID_UTF8`,
+// `_INVALID_INPUT`...) and the backend call fails with `SSPR_STATUS_BACKEND`, kind
+// `REJECTED`, the message saying what was wrong. Either way `done` is gone: never finish it
+// again (not even with `sspr_complete_error`). A finisher of another kind than the call
+// expects (`sspr_complete_ok` for `find_user`) fails the call (`BACKEND`, kind `OTHER`).
+// Only a NULL `done` changes nothing (`SSPR_STATUS_NULL_ARGUMENT`). A completion never
+// finished leaves its call waiting for ever.
 typedef struct SsprCompletion SsprCompletion;
 
 // A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -354,7 +363,8 @@ typedef struct SsprDirectoryVtable {
   // (case-insensitive; untrusted, escape it), at most `limit`, sorted by login. Finish
   // with `sspr_complete_users`.
   void (*search)(void *ctx, const char *query, size_t limit, struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprDirectoryVtable;
 
@@ -390,7 +400,8 @@ typedef struct SsprNotifierVtable {
   // Deliver one notice; finish with `sspr_complete_ok` once it is accepted for delivery,
   // or `sspr_complete_error` (`REJECTED` for a channel you do not serve).
   void (*send)(void *ctx, const struct SsprNotification *notification, struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprNotifierVtable;
 
@@ -409,7 +420,8 @@ typedef struct SsprContactStoreVtable {
                const struct SsprEnrollment *enrollment,
                uint64_t expected_version,
                struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprContactStoreVtable;
 
@@ -423,7 +435,8 @@ typedef struct SsprAuditVtable {
   // to a queue if it goes somewhere slow). Return `true` once recorded, `false` on
   // failure (the engine reports it; the operation it describes is not undone).
   bool (*record)(void *ctx, const char *event_json);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
   // NULL, or called by `sspr_flush_audit` (at shutdown): return once every event handed
   // to `record` so far is written where it goes (the queue drained), `true` on success,
@@ -447,7 +460,8 @@ typedef struct SsprPasswordCheckerVtable {
                 const char *login,
                 const char *display_name,
                 struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprPasswordCheckerVtable;
 
@@ -468,7 +482,8 @@ typedef struct SsprEventHookVtable {
                    enum SsprHookEvent event,
                    const char *audit_json,
                    struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprEventHookVtable;
 
@@ -877,6 +892,8 @@ typedef struct SsprUserStatusList {
   size_t len;
 } SsprUserStatusList;
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 typedef struct SsprStringList {
   // The strings.
@@ -966,21 +983,24 @@ const char *sspr_version(void);
 // Finish a call that returns nothing (`set_password`, `unlock`, `send`).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_ok(struct SsprCompletion *done);
 
 // Finish a call that returns a flag (`save`: whether the compare-and-set stored it).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_bool(struct SsprCompletion *done, bool value);
 
 // Finish a backend call with a failure of `kind` (an `SsprBackendErrorKind` value; unknown
-// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret.
+// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret. A
+// message that is not UTF-8 is replaced; this returns `SSPR_STATUS_OK` for any non-NULL `done`.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `message` is
-// NULL or a NUL-terminated string.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `message` is NULL or a NUL-terminated string.
 enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
                                     uint32_t kind,
                                     const char *message);
@@ -989,8 +1009,8 @@ enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
 // than one). The user is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `user` is NULL
-// or a valid `SsprDirectoryUser`.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `user` is NULL or a valid `SsprDirectoryUser`.
 enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
                                    const struct SsprDirectoryUser *user);
 
@@ -998,8 +1018,8 @@ enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
 // `len` is 0).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `users` points
-// to `len` valid `SsprDirectoryUser`s.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `users` points to `len` valid `SsprDirectoryUser`s.
 enum SsprStatus sspr_complete_users(struct SsprCompletion *done,
                                     const struct SsprDirectoryUser *users,
                                     size_t len);
@@ -1008,15 +1028,16 @@ enum SsprStatus sspr_complete_users(struct SsprCompletion *done,
 // password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_authentication(struct SsprCompletion *done, uint32_t outcome);
 
 // Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user
 // has none. It is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `enrollment`
-// is NULL or a valid `SsprEnrollment`.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `enrollment` is NULL or a valid `SsprEnrollment`.
 enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
                                          const struct SsprEnrollment *enrollment);
 
@@ -1025,8 +1046,8 @@ enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
 // password or a piece of it. It is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `reason` is NULL
-// or a NUL-terminated string.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `reason` is NULL or a NUL-terminated string.
 enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const char *reason);
 
 // The metrics of every engine of this process built with `metrics` on, in the Prometheus
@@ -1038,8 +1059,9 @@ enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const 
 // `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_metrics_text(char **out, struct SsprError **error_out);
 
-// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
-// called once for each, also when this call fails (unless `options` is NULL).
+// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
+// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
+// given to several vtables is released once by each of them.
 //
 // # Safety
 // `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -1840,15 +1862,19 @@ enum SsprStatus sspr_enum_parse(uint32_t kind,
                                 uint32_t *value_out,
                                 struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 //
 // # Safety
 // `list` is NULL or was handed out by this library and not yet freed.
 void sspr_string_list_free(struct SsprStringList *list);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
 // with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-// `sspr_string_list_free`. Test hook (feature `vectors`).
+// `sspr_string_list_free`.
 //
 // # Safety
 // `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
@@ -1859,6 +1885,8 @@ enum SsprStatus sspr_pins_generate(const uint8_t *seed,
                                    struct SsprStringList **out,
                                    struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
 // lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
 //
@@ -1870,6 +1898,8 @@ enum SsprStatus sspr_pin_hash(const char *key_hex,
                               char **out,
                               struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The tokens of a user's identity a temporary password must not contain
 // (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
 //
@@ -1880,10 +1910,12 @@ enum SsprStatus sspr_identity_tokens(const char *login,
                                      struct SsprStringList **out,
                                      struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Draw `count` temporary passwords of `length` characters one after another from one
 // ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
 // tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
-// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
+// free with `sspr_string_list_free` (it wipes them).
 //
 // # Safety
 // `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
@@ -1897,10 +1929,14 @@ enum SsprStatus sspr_temp_passwords_generate(const uint8_t *seed,
                                              struct SsprStringList **out,
                                              struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The entropy in bits of a temporary password of `length` characters
 // (`sspr_core::password::temp_password_entropy_bits`).
 double sspr_temp_password_entropy_bits(uint32_t length);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The decoy methods an unknown `login` is offered under `key_hex` and the policy
 // `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
 // `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
@@ -1916,6 +1952,8 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
                                    struct SsprStringList **masked_out,
                                    struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`, a national
 // format read in `region`, the policy's `default_region`, when not NULL) as typed, and
 // mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
@@ -1930,6 +1968,8 @@ enum SsprStatus sspr_mask(const char *kind,
                           char **masked_out,
                           struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
 // `*out`: free with `sspr_string_free`.
 //
@@ -1937,6 +1977,8 @@ enum SsprStatus sspr_mask(const char *kind,
 // `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
 // cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
 // that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
@@ -1949,6 +1991,8 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
                                            char **out,
                                            struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Parse and validate a policy document (JSON; missing fields take their defaults). On
 // success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 // refused policy is `SSPR_STATUS_CONFIG` whose message names the field.

@@ -24,8 +24,11 @@
 //!   `SsprCompletion *` which it must finish exactly once, with one of the `sspr_complete_*`
 //!   calls, from any thread, before or after returning. Backend functions may be called from
 //!   any thread, concurrently: `ctx` must be thread-safe. A backend must not call back into
-//!   the engine from inside a vtable function. `release`, when set, is called once when the
-//!   engine no longer needs `ctx` (after `sspr_engine_free` and every call in flight ended).
+//!   the engine from inside a vtable function. `release`, when set, is called once per vtable
+//!   when the engine no longer needs its `ctx` (after `sspr_engine_free` and every call in
+//!   flight ended): a `ctx` shared by several vtables is released once by each. Every
+//!   `sspr_complete_*` given a non-NULL completion frees it, even when it returns an error (the
+//!   backend call then fails with `SSPR_STATUS_BACKEND`, kind `REJECTED`).
 //! - Callbacks must not unwind (no C++ exception may leave them).
 //! - Times are seconds since the Unix epoch (UTC).
 

@@ -220,8 +220,9 @@ status_fn! {
 }
 
 status_fn! {
-    /// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
-    /// called once for each, also when this call fails (unless `options` is NULL).
+    /// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
+    /// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
+    /// given to several vtables is released once by each of them.
     ///
     /// # Safety
     /// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
