@@ -312,3 +312,38 @@ status_fn! {
         put_string(out, json)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every C item of this module (built only with `vectors`) is marked as a test hook in the
+    /// committed header, so a C reader knows a default `libsspr_ffi` does not have it.
+    #[test]
+    fn the_header_marks_every_test_hook() {
+        // This module's own items, not the test below (whose text names the patterns).
+        let source = include_str!("pure.rs").split("#[cfg(test)]").next().unwrap_or_default();
+        let header: Vec<&str> = include_str!("../../include/sspr.h").lines().collect();
+        let items: Vec<String> = source
+            .lines()
+            .filter_map(|line| {
+                let (_, rest) = line.split_once("fn sspr_").or_else(|| line.split_once("pub struct Sspr"))?;
+                let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+                let prefix = if line.contains("fn sspr_") { "sspr_" } else { "Sspr" };
+                Some(format!("{prefix}{name}"))
+            })
+            .collect();
+        assert!(items.len() >= 12, "{items:?}");
+        for item in items {
+            let declared = header
+                .iter()
+                .position(|l| l.contains(&format!(" {item}(")) || l.contains(&format!("struct {item} {{")));
+            let Some(at) = declared else { panic!("{item} is not in the header") };
+            let comment = header[..at].iter().rev().take_while(|l| l.starts_with("//"));
+            assert!(
+                comment
+                    .clone()
+                    .any(|l| l.contains("Test hook, only in a library built with the cargo feature `vectors`")),
+                "{item} is not marked as a test hook in the header"
+            );
+        }
+    }
+}
