@@ -148,11 +148,12 @@ pub fn shutdown() {
     PROCESS.shutdown(std::process::id());
 }
 
-/// Whether the calling thread is one of the library's runtime threads: a callback of an
-/// `_async` call, or a backend called from one. A thread-blocking call ([`block_on`]) made
-/// there waits for work that only the runtime's threads can do, while holding one of them:
-/// with every worker so held, nothing is left to drive the timers or the network, and it
-/// never returns. Bindings refuse such a call at once instead.
+/// Whether the calling thread is one of this runtime's threads: what it runs (a C `_async`
+/// call's callback, a backend called by a task, a background delivery) runs there. A
+/// thread-blocking call ([`block_on`]) made there waits for work that only these threads can
+/// do while holding one of them: with every worker so held, nothing drives the timers or the
+/// network and it never returns. The C API refuses such a call at once
+/// (`SSPR_STATUS_WRONG_THREAD`).
 pub fn on_runtime_thread() -> bool {
     IN_RUNTIME.with(Cell::get)
 }
