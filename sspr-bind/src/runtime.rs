@@ -150,6 +150,16 @@ pub fn shutdown() {
     PROCESS.shutdown(std::process::id());
 }
 
+/// Whether the calling thread is one of this runtime's threads: what it runs (a C `_async`
+/// call's callback, a backend called by a task, a background delivery) runs there. A
+/// thread-blocking call ([`block_on`]) made there waits for work that only these threads can
+/// do while holding one of them: with every worker so held, nothing drives the timers or the
+/// network and it never returns. The C API refuses such a call at once
+/// (`SSPR_STATUS_WRONG_THREAD`).
+pub fn on_runtime_thread() -> bool {
+    IN_RUNTIME.with(Cell::get)
+}
+
 /// The process's runtime as seen by a call.
 #[derive(Clone)]
 pub struct RuntimeHandle {
@@ -444,6 +454,16 @@ mod tests {
         let answer = block_on(runtime.guard(sspr.begin_reset("nobody@example.org", &RequestContext::default())));
         assert!(matches!(answer, Ok(Ok(_))));
         assert!(started.elapsed() >= Duration::from_millis(200), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_runtime_thread_knows_it_is_one() {
+        assert!(!on_runtime_thread(), "the test's own thread");
+        let (tx, rx) = std::sync::mpsc::channel();
+        handle().unwrap().spawn(Box::pin(async move {
+            let _ = tx.send(on_runtime_thread());
+        }));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(true), "a task on the runtime");
     }
 
     /// Whether `runtime` runs a task (its threads are there).

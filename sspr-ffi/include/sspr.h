@@ -56,6 +56,11 @@ typedef enum SsprStatus {
   SSPR_STATUS_PANIC = 102,
   // A failure of the library itself (no thread could be started, ...).
   SSPR_STATUS_INTERNAL = 103,
+  // A blocking call was made on one of the library's own threads (inside an `_async`
+  // call's callback, or a backend function it ran): it would wait for work only those
+  // threads can do and never return, so it is refused at once. Use the `_async` variant
+  // there.
+  SSPR_STATUS_WRONG_THREAD = 104,
 } SsprStatus;
 
 // Why the policy refused a request (`sspr_error_not_allowed_reason`).
@@ -252,7 +257,16 @@ typedef enum SsprChange {
 typedef struct SsprClock SsprClock;
 
 // The pending result of one backend call. Finish it exactly once with one of the
-// `sspr_complete_*` functions, from any thread; that frees it.
+// `sspr_complete_*` functions, from any thread; that frees it. Every finisher given a
+// non-NULL `done` frees it, whatever status it returns: when the data handed to it cannot be
+// read (a NULL or non-UTF-8 string, an address that is not one, a value no enum has, ...) it
+// returns that error's status (`SSPR_STATUS_NULL_ARGUMENT`, `_INVALID_UTF8`,
+// `_INVALID_INPUT`...) and the backend call fails with `SSPR_STATUS_BACKEND`, kind
+// `REJECTED`, the message saying what was wrong. Either way `done` is gone: never finish it
+// again (not even with `sspr_complete_error`). A finisher of another kind than the call
+// expects (`sspr_complete_ok` for `find_user`) fails the call (`BACKEND`, kind `OTHER`).
+// Only a NULL `done` changes nothing (`SSPR_STATUS_NULL_ARGUMENT`). A completion never
+// finished leaves its call waiting for ever.
 typedef struct SsprCompletion SsprCompletion;
 
 // A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -349,7 +363,8 @@ typedef struct SsprDirectoryVtable {
   // (case-insensitive; untrusted, escape it), at most `limit`, sorted by login. Finish
   // with `sspr_complete_users`.
   void (*search)(void *ctx, const char *query, size_t limit, struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprDirectoryVtable;
 
@@ -385,7 +400,8 @@ typedef struct SsprNotifierVtable {
   // Deliver one notice; finish with `sspr_complete_ok` once it is accepted for delivery,
   // or `sspr_complete_error` (`REJECTED` for a channel you do not serve).
   void (*send)(void *ctx, const struct SsprNotification *notification, struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprNotifierVtable;
 
@@ -404,7 +420,8 @@ typedef struct SsprContactStoreVtable {
                const struct SsprEnrollment *enrollment,
                uint64_t expected_version,
                struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprContactStoreVtable;
 
@@ -418,7 +435,8 @@ typedef struct SsprAuditVtable {
   // to a queue if it goes somewhere slow). Return `true` once recorded, `false` on
   // failure (the engine reports it; the operation it describes is not undone).
   bool (*record)(void *ctx, const char *event_json);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
   // NULL, or called by `sspr_flush_audit` (at shutdown): return once every event handed
   // to `record` so far is written where it goes (the queue drained), `true` on success,
@@ -442,7 +460,8 @@ typedef struct SsprPasswordCheckerVtable {
                 const char *login,
                 const char *display_name,
                 struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprPasswordCheckerVtable;
 
@@ -463,7 +482,8 @@ typedef struct SsprEventHookVtable {
                    enum SsprHookEvent event,
                    const char *audit_json,
                    struct SsprCompletion *done);
-  // Called once when the engine no longer needs `ctx` (may be NULL).
+  // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+  // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
 } SsprEventHookVtable;
 
@@ -498,7 +518,9 @@ typedef struct SsprEngineOptions {
   // `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
   // (other fields as in sspr-backends' configurations). With several processes and no
   // shared store each counts on its own: N processes allow N times the PIN guesses.
-  // A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+  // A network store is connected now; `sspr_engine_new` fails if it cannot be reached. It
+  // blocks: with a store, `sspr_engine_new` called in an `_async` call's callback fails
+  // with `SSPR_STATUS_WRONG_THREAD`.
   const char *state_store_json;
   // NULL, or a function receiving every audit event as JSON.
   const struct SsprAuditVtable *audit;
@@ -596,7 +618,9 @@ typedef struct SsprContacts {
 // `status` is the outcome; on success `result` points to the call's result (the type named
 // by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
 // NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
-// the duration of the callback: copy what you keep.
+// the duration of the callback: copy what you keep. It runs on one of the library's two
+// threads: a blocking `sspr_*` call made in it fails at once with `SSPR_STATUS_WRONG_THREAD`
+// (it would wait for those threads); make the `_async` call instead.
 typedef void (*SsprCallback)(void *user_data,
                              enum SsprStatus status,
                              const void *result,
@@ -868,6 +892,8 @@ typedef struct SsprUserStatusList {
   size_t len;
 } SsprUserStatusList;
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 typedef struct SsprStringList {
   // The strings.
@@ -957,21 +983,24 @@ const char *sspr_version(void);
 // Finish a call that returns nothing (`set_password`, `unlock`, `send`).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_ok(struct SsprCompletion *done);
 
 // Finish a call that returns a flag (`save`: whether the compare-and-set stored it).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_bool(struct SsprCompletion *done, bool value);
 
 // Finish a backend call with a failure of `kind` (an `SsprBackendErrorKind` value; unknown
-// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret.
+// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret. A
+// message that is not UTF-8 is replaced; this returns `SSPR_STATUS_OK` for any non-NULL `done`.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `message` is
-// NULL or a NUL-terminated string.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `message` is NULL or a NUL-terminated string.
 enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
                                     uint32_t kind,
                                     const char *message);
@@ -980,8 +1009,8 @@ enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
 // than one). The user is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `user` is NULL
-// or a valid `SsprDirectoryUser`.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `user` is NULL or a valid `SsprDirectoryUser`.
 enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
                                    const struct SsprDirectoryUser *user);
 
@@ -989,8 +1018,8 @@ enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
 // `len` is 0).
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `users` points
-// to `len` valid `SsprDirectoryUser`s.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `users` points to `len` valid `SsprDirectoryUser`s.
 enum SsprStatus sspr_complete_users(struct SsprCompletion *done,
                                     const struct SsprDirectoryUser *users,
                                     size_t len);
@@ -999,15 +1028,16 @@ enum SsprStatus sspr_complete_users(struct SsprCompletion *done,
 // password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL).
 enum SsprStatus sspr_complete_authentication(struct SsprCompletion *done, uint32_t outcome);
 
 // Finish `get` with the stored enrollment (its `version` as stored), or NULL when the user
 // has none. It is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `enrollment`
-// is NULL or a valid `SsprEnrollment`.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `enrollment` is NULL or a valid `SsprEnrollment`.
 enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
                                          const struct SsprEnrollment *enrollment);
 
@@ -1016,8 +1046,8 @@ enum SsprStatus sspr_complete_enrollment(struct SsprCompletion *done,
 // password or a piece of it. It is copied.
 //
 // # Safety
-// `done` is NULL or an unfinished completion handed to a backend function; `reason` is NULL
-// or a NUL-terminated string.
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `reason` is NULL or a NUL-terminated string.
 enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const char *reason);
 
 // The metrics of every engine of this process built with `metrics` on, in the Prometheus
@@ -1029,8 +1059,9 @@ enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const 
 // `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_metrics_text(char **out, struct SsprError **error_out);
 
-// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
-// called once for each, also when this call fails (unless `options` is NULL).
+// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
+// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
+// given to several vtables is released once by each of them.
 //
 // # Safety
 // `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -1081,6 +1112,10 @@ void sspr_clock_free(struct SsprClock *clock);
 //
 // # Safety
 // As `sspr_begin_reset`; `update` is NULL or valid.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_update_contacts_async` there.
 enum SsprStatus sspr_update_contacts(const struct SsprEngine *engine,
                                      const char *admin_id,
                                      const char *login,
@@ -1107,6 +1142,10 @@ enum SsprStatus sspr_update_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_contacts_async` there.
 enum SsprStatus sspr_contacts(const struct SsprEngine *engine,
                               const char *login,
                               struct SsprContacts **out,
@@ -1127,6 +1166,10 @@ enum SsprStatus sspr_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_set_enabled_async` there.
 enum SsprStatus sspr_set_enabled(const struct SsprEngine *engine,
                                  const char *admin_id,
                                  const char *login,
@@ -1152,6 +1195,10 @@ enum SsprStatus sspr_set_enabled_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_status_async` there.
 enum SsprStatus sspr_status(const struct SsprEngine *engine,
                             const char *login,
                             struct SsprUserStatus **out,
@@ -1171,6 +1218,10 @@ enum SsprStatus sspr_status_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_unblock_async` there.
 enum SsprStatus sspr_unblock(const struct SsprEngine *engine,
                              const char *admin_id,
                              const char *login,
@@ -1201,6 +1252,10 @@ enum SsprStatus sspr_unblock_async(const struct SsprEngine *engine,
 // # Safety
 // As `sspr_begin_reset`; `ous` and `groups` point to that many strings (or are NULL with
 // a length of 0).
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_enrollment_report_async` there.
 enum SsprStatus sspr_enrollment_report(const struct SsprEngine *engine,
                                        const char *admin_id,
                                        const char *const *ous,
@@ -1237,6 +1292,10 @@ enum SsprStatus sspr_enrollment_report_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_enrollment_report`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_send_registration_reminders_async` there.
 enum SsprStatus sspr_send_registration_reminders(const struct SsprEngine *engine,
                                                  const char *admin_id,
                                                  const char *const *ous,
@@ -1270,6 +1329,10 @@ enum SsprStatus sspr_send_registration_reminders_async(const struct SsprEngine *
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_confirm_contacts_async` there.
 enum SsprStatus sspr_confirm_contacts(const struct SsprEngine *engine,
                                       const char *admin_id,
                                       const char *login,
@@ -1298,6 +1361,10 @@ enum SsprStatus sspr_confirm_contacts_async(const struct SsprEngine *engine,
 //
 // # Safety
 // `engine` is a live engine; `error_out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_flush_deliveries_async` there.
 enum SsprStatus sspr_flush_deliveries(const struct SsprEngine *engine,
                                       struct SsprError **error_out);
 
@@ -1318,6 +1385,10 @@ enum SsprStatus sspr_flush_deliveries_async(const struct SsprEngine *engine,
 //
 // # Safety
 // `engine` is a live engine; `error_out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_flush_audit_async` there.
 enum SsprStatus sspr_flush_audit(const struct SsprEngine *engine, struct SsprError **error_out);
 
 // `sspr_flush_audit` as a callback call; `result` is NULL.
@@ -1342,6 +1413,10 @@ enum SsprStatus sspr_flush_audit_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_request_contact_proof_async` there.
 enum SsprStatus sspr_request_contact_proof(const struct SsprEngine *engine,
                                            const char *admin_id,
                                            const char *login,
@@ -1374,6 +1449,10 @@ enum SsprStatus sspr_request_contact_proof_async(const struct SsprEngine *engine
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_confirm_contact_proof_async` there.
 enum SsprStatus sspr_confirm_contact_proof(const struct SsprEngine *engine,
                                            const char *admin_id,
                                            const char *login,
@@ -1406,6 +1485,10 @@ enum SsprStatus sspr_confirm_contact_proof_async(const struct SsprEngine *engine
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_admin_recovery_async` there.
 enum SsprStatus sspr_admin_recovery(const struct SsprEngine *engine,
                                     const char *admin_id,
                                     const char *login,
@@ -1435,6 +1518,10 @@ enum SsprStatus sspr_admin_recovery_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_admin_send_recovery_code_async` there.
 enum SsprStatus sspr_admin_send_recovery_code(const struct SsprEngine *engine,
                                               const char *admin_id,
                                               const char *login,
@@ -1465,6 +1552,10 @@ enum SsprStatus sspr_admin_send_recovery_code_async(const struct SsprEngine *eng
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_redeem_recovery_code_async` there.
 enum SsprStatus sspr_redeem_recovery_code(const struct SsprEngine *engine,
                                           const char *login,
                                           const char *code,
@@ -1491,6 +1582,10 @@ enum SsprStatus sspr_redeem_recovery_code_async(const struct SsprEngine *engine,
 // # Safety
 // `engine` is a live engine; strings are NULL or NUL-terminated; `ctx` is NULL or valid;
 // `out` and `error_out` are NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_begin_reset_async` there.
 enum SsprStatus sspr_begin_reset(const struct SsprEngine *engine,
                                  const char *login,
                                  const struct SsprRequestContext *ctx,
@@ -1519,6 +1614,10 @@ enum SsprStatus sspr_begin_reset_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_begin_reset_challenged_async` there.
 enum SsprStatus sspr_begin_reset_challenged(const struct SsprEngine *engine,
                                             const char *login,
                                             const char *challenge_token,
@@ -1544,6 +1643,10 @@ enum SsprStatus sspr_begin_reset_challenged_async(const struct SsprEngine *engin
 //
 // # Safety
 // As `sspr_begin_reset`; `out` is NULL or writable.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_send_pin_async` there.
 enum SsprStatus sspr_send_pin(const struct SsprEngine *engine,
                               const char *flow_id,
                               const char *method_id,
@@ -1571,6 +1674,10 @@ enum SsprStatus sspr_send_pin_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_verify_pin_async` there.
 enum SsprStatus sspr_verify_pin(const struct SsprEngine *engine,
                                 const char *flow_id,
                                 const char *pin,
@@ -1599,6 +1706,10 @@ enum SsprStatus sspr_verify_pin_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_complete_reset_async` there.
 enum SsprStatus sspr_complete_reset(const struct SsprEngine *engine,
                                     const char *flow_id,
                                     uint32_t mode,
@@ -1626,6 +1737,10 @@ enum SsprStatus sspr_complete_reset_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_sign_in_async` there.
 enum SsprStatus sspr_sign_in(const struct SsprEngine *engine,
                              const char *login,
                              const char *password,
@@ -1653,6 +1768,10 @@ enum SsprStatus sspr_sign_in_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_change_password_async` there.
 enum SsprStatus sspr_change_password(const struct SsprEngine *engine,
                                      const char *login,
                                      const char *current,
@@ -1678,6 +1797,10 @@ enum SsprStatus sspr_change_password_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_password_rules_async` there.
 enum SsprStatus sspr_password_rules(const struct SsprEngine *engine,
                                     struct SsprPasswordRules **out,
                                     struct SsprError **error_out);
@@ -1697,6 +1820,10 @@ enum SsprStatus sspr_password_rules_async(const struct SsprEngine *engine,
 //
 // # Safety
 // As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_search_users_async` there.
 enum SsprStatus sspr_search_users(const struct SsprEngine *engine,
                                   const char *query,
                                   size_t limit,
@@ -1735,15 +1862,19 @@ enum SsprStatus sspr_enum_parse(uint32_t kind,
                                 uint32_t *value_out,
                                 struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 //
 // # Safety
 // `list` is NULL or was handed out by this library and not yet freed.
 void sspr_string_list_free(struct SsprStringList *list);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
 // with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-// `sspr_string_list_free`. Test hook (feature `vectors`).
+// `sspr_string_list_free`.
 //
 // # Safety
 // `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
@@ -1754,6 +1885,8 @@ enum SsprStatus sspr_pins_generate(const uint8_t *seed,
                                    struct SsprStringList **out,
                                    struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
 // lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
 //
@@ -1765,6 +1898,8 @@ enum SsprStatus sspr_pin_hash(const char *key_hex,
                               char **out,
                               struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The tokens of a user's identity a temporary password must not contain
 // (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
 //
@@ -1775,10 +1910,12 @@ enum SsprStatus sspr_identity_tokens(const char *login,
                                      struct SsprStringList **out,
                                      struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Draw `count` temporary passwords of `length` characters one after another from one
 // ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
 // tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
-// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
+// free with `sspr_string_list_free` (it wipes them).
 //
 // # Safety
 // `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
@@ -1792,10 +1929,14 @@ enum SsprStatus sspr_temp_passwords_generate(const uint8_t *seed,
                                              struct SsprStringList **out,
                                              struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The entropy in bits of a temporary password of `length` characters
 // (`sspr_core::password::temp_password_entropy_bits`).
 double sspr_temp_password_entropy_bits(uint32_t length);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // The decoy methods an unknown `login` is offered under `key_hex` and the policy
 // `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
 // `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
@@ -1811,6 +1952,8 @@ enum SsprStatus sspr_decoy_methods(const char *key_hex,
                                    struct SsprStringList **masked_out,
                                    struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`, a national
 // format read in `region`, the policy's `default_region`, when not NULL) as typed, and
 // mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
@@ -1825,6 +1968,8 @@ enum SsprStatus sspr_mask(const char *kind,
                           char **masked_out,
                           struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
 // `*out`: free with `sspr_string_free`.
 //
@@ -1832,6 +1977,8 @@ enum SsprStatus sspr_mask(const char *kind,
 // `login` is NULL or NUL-terminated; `out` and `error_out` are NULL or writable.
 enum SsprStatus sspr_normalize_login(const char *login, char **out, struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
 // cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
 // that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
@@ -1844,6 +1991,8 @@ enum SsprStatus sspr_normalize_login_bytes(const uint8_t *login,
                                            char **out,
                                            struct SsprError **error_out);
 
+// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+//
 // Parse and validate a policy document (JSON; missing fields take their defaults). On
 // success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
 // refused policy is `SSPR_STATUS_CONFIG` whose message names the field.

@@ -29,6 +29,21 @@ macro_rules! opaque_debug {
     )*};
 }
 
+/// `Display` as the type's hand-written, redacted `Debug`, for the uniffi records and enums
+/// that hold a secret: exported with `#[uniffi::export(Debug, Display)]`, the two become the
+/// foreign string forms (Kotlin `toString`, Python `__str__` and `__repr__`, Swift
+/// `description`), which otherwise print every field: a flow id, a PIN or a temporary
+/// password in a log line or an exception message.
+macro_rules! display_as_debug {
+    ($($t:ty),*) => {$(
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(self, f)
+            }
+        }
+    )*};
+}
+
 /// The uniffi interface; the C header leaves it out (its names overlap the C API's).
 ///
 /// cbindgen:ignore

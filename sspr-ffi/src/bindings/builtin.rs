@@ -28,8 +28,10 @@ impl ManualClock {
     }
 }
 
-/// A built-in state store shared by several processes.
+/// A built-in state store shared by several processes. Its string form (`Debug`, Kotlin
+/// `toString`, Python `str`/`repr`) names the kind of store only: a URL may hold a password.
 #[derive(Clone, uniffi::Enum)]
+#[uniffi::export(Debug, Display)]
 pub enum StateStoreConfig {
     /// One SQLite file (processes on one host).
     Sqlite {
@@ -78,13 +80,17 @@ impl fmt::Debug for StateStoreConfig {
     }
 }
 
+display_as_debug!(StateStoreConfig);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_store_configuration_shows_no_url() {
-        let shown = format!("{:?}", StateStoreConfig::Redis { url: "redis://:hunter2@localhost".into() });
-        assert!(!shown.contains("hunter2"), "{shown}");
+        let store = StateStoreConfig::Redis { url: "redis://:hunter2@localhost".into() };
+        for shown in [format!("{store:?}"), format!("{store}")] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
     }
 }

@@ -39,8 +39,11 @@ fn policy(config: &EngineConfig) -> Result<Option<sspr_core::Policy>, sspr_core:
     }
 }
 
-/// What `Engine` needs besides its backends.
+/// What `Engine` needs besides its backends. Its string form (`Debug`, Kotlin `toString`,
+/// Python `str`/`repr`) shows the policy and the audit file only: never the key, the seed, the
+/// state store's URL or the bot challenge's secret.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct EngineConfig {
     /// The server's secret key: 32 to 1024 random bytes, the same on every instance (or
     /// empty, and the key in `secret_key_hex`: bytes have no default in every language).
@@ -100,6 +103,8 @@ impl fmt::Debug for EngineConfig {
             .finish_non_exhaustive()
     }
 }
+
+display_as_debug!(EngineConfig);
 
 /// The self-service password reset engine. Share one between all requests.
 #[derive(Debug, uniffi::Object)]
@@ -492,10 +497,12 @@ mod tests {
 
     #[test]
     fn the_configuration_debug_shows_no_key_seed_url_or_captcha_secret() {
-        let shown = format!("{:?}", config());
-        assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
-        assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
-        assert!(!shown.contains("S3CR3T"), "{shown}");
+        // `Display` is the foreign `toString` / `str` (uniffi `export(Display)`).
+        for shown in [format!("{:?}", config()), format!("{}", config())] {
+            assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
+            assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
+            assert!(!shown.contains("S3CR3T"), "{shown}");
+        }
     }
 
     #[test]

@@ -113,8 +113,10 @@ pub struct MethodOption {
     pub needs_confirmation: bool,
 }
 
-/// The answer to `begin_reset`.
-#[derive(Debug, Clone, uniffi::Record)]
+/// The answer to `begin_reset`. Its string form (`Debug`, Kotlin `toString`, Python
+/// `str`/`repr`) hides the flow id, a credential: read it from `flow_id`.
+#[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ResetChallenge {
     /// The flow id for the next steps.
     pub flow_id: String,
@@ -149,15 +151,26 @@ pub struct ContactProof {
     pub expires_at: SystemTime,
 }
 
+impl fmt::Debug for ResetChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetChallenge")
+            .field("flow_id", &"[REDACTED]")
+            .field("methods", &self.methods)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 impl From<sspr_core::ContactProof> for ContactProof {
     fn from(p: sspr_core::ContactProof) -> Self {
         Self { proof_id: p.proof_id, channel: p.channel.into(), masked: p.masked, expires_at: p.expires_at.into() }
     }
 }
 
-/// The answer to `admin_recovery`: the code to read out to the user once. `Debug` redacts
-/// the code.
+/// The answer to `admin_recovery`: the code to read out to the user once. Its string form
+/// (`Debug`, Kotlin `toString`, Python `str`/`repr`) hides the code.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct RecoveryCode {
     /// The code.
     pub code: String,
@@ -194,9 +207,10 @@ impl From<sspr_core::RecoverySent> for RecoverySent {
     }
 }
 
-/// The answer to `redeem_recovery_code`: a reset flow at the verified step. `Debug` redacts
-/// the flow id (a credential).
+/// The answer to `redeem_recovery_code`: a reset flow at the verified step. Its string form
+/// (`Debug`, Kotlin `toString`, Python `str`/`repr`) hides the flow id (a credential).
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Recovered {
     /// The verified flow: give it to `complete_reset`.
     pub flow_id: String,
@@ -248,8 +262,10 @@ pub struct Verified {
     pub remaining_methods: Vec<String>,
 }
 
-/// How to complete a verified reset.
-#[derive(Debug, Clone, uniffi::Enum)]
+/// How to complete a verified reset. Its string form (`Debug`, Kotlin `toString`, Python
+/// `str`/`repr`) hides a chosen password.
+#[derive(Clone, uniffi::Enum)]
+#[uniffi::export(Debug, Display)]
 pub enum NewPassword {
     /// Generate a temporary password (returned once).
     Temporary,
@@ -262,8 +278,22 @@ pub enum NewPassword {
     UnlockOnly,
 }
 
-/// The answer to `complete_reset`.
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Temporary => f.write_str("Temporary"),
+            Self::Chosen { .. } => f.debug_struct("Chosen").field("password", &"[REDACTED]").finish(),
+            Self::UnlockOnly => f.write_str("UnlockOnly"),
+        }
+    }
+}
+
+display_as_debug!(ResetChallenge, RecoveryCode, Recovered, NewPassword, ResetOutcome, Notification);
+
+/// The answer to `complete_reset`. Its string form (`Debug`, Kotlin `toString`, Python
+/// `str`/`repr`) hides the temporary password.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct ResetOutcome {
     /// The temporary password to show once (mode `Temporary`).
     pub temporary_password: Option<String>,
@@ -821,8 +851,10 @@ named_enum! {
     }
 }
 
-/// One notice to deliver.
+/// One notice to deliver. Its string form (`Debug`, Kotlin `toString`, Python `str`/`repr`)
+/// shows only the recipient and the kind: never the PIN, nor the body holding it.
 #[derive(Clone, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
 pub struct Notification {
     /// E-mail or SMS.
     pub channel: Channel,
@@ -962,19 +994,43 @@ mod tests {
         }
     }
 
+    /// Every record or enum holding a secret prints it neither in `Debug` nor in `Display`
+    /// (the Kotlin `toString` and Python `str`/`repr` of the generated bindings), while the
+    /// field still holds it.
     #[test]
-    fn debug_strings_hold_no_secret() {
+    fn string_forms_hold_no_secret() {
+        fn hides<T: fmt::Debug + fmt::Display>(value: &T, secret: &str) {
+            for shown in [format!("{value:?}"), format!("{value:#?}"), format!("{value}")] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        let flow = "d8ddfa6974eedf6b3784290c606b04fd";
+        let challenge = ResetChallenge {
+            flow_id: flow.into(),
+            methods: vec![MethodOption {
+                id: "email".into(),
+                channel: Channel::Email,
+                masked: "j***@e***.net".into(),
+                needs_confirmation: false,
+            }],
+            expires_at: UNIX_EPOCH,
+        };
+        hides(&challenge, flow);
+        assert_eq!(challenge.flow_id, flow);
+        assert!(format!("{challenge}").contains("j***@e***.net"), "what is not secret still shows");
         let outcome =
             ResetOutcome { temporary_password: Some("Sup3r-S3cret!xyz".into()), must_change: true, unlocked: false };
-        assert!(!format!("{outcome:?}").contains("S3cret"));
-        let code = RecoveryCode { code: "4815162342".into(), expires_at: SystemTime::UNIX_EPOCH };
-        assert!(!format!("{code:?}").contains("4815162342"));
-        let recovered = Recovered {
-            flow_id: "d8ddfa6974eedf6b3784290c606b04fd".into(),
-            modes: vec![CompletionMode::Temporary],
-            expires_at: SystemTime::UNIX_EPOCH,
-        };
-        assert!(!format!("{recovered:?}").contains("d8ddfa69"));
+        hides(&outcome, "S3cret");
+        assert_eq!(outcome.temporary_password.as_deref(), Some("Sup3r-S3cret!xyz"));
+        let code = RecoveryCode { code: "4815162342".into(), expires_at: UNIX_EPOCH };
+        hides(&code, "4815162342");
+        let recovered =
+            Recovered { flow_id: flow.into(), modes: vec![CompletionMode::Temporary], expires_at: UNIX_EPOCH };
+        hides(&recovered, "d8ddfa69");
+        let chosen = NewPassword::Chosen { password: "Correct-Horse-9".into() };
+        hides(&chosen, "Correct-Horse");
+        assert!(matches!(&chosen, NewPassword::Chosen { password } if password == "Correct-Horse-9"));
+        assert_eq!(format!("{}", NewPassword::UnlockOnly), "UnlockOnly");
         let notification = Notification {
             channel: Channel::Email,
             to: "jane@example.net".into(),
@@ -986,6 +1042,6 @@ mod tests {
             body: "Your code is 31415926.".into(),
             at: UNIX_EPOCH,
         };
-        assert!(!format!("{notification:?}").contains("31415926"));
+        hides(&notification, "31415926");
     }
 }

@@ -34,7 +34,16 @@ enum Done {
 }
 
 /// The pending result of one backend call. Finish it exactly once with one of the
-/// `sspr_complete_*` functions, from any thread; that frees it.
+/// `sspr_complete_*` functions, from any thread; that frees it. Every finisher given a
+/// non-NULL `done` frees it, whatever status it returns: when the data handed to it cannot be
+/// read (a NULL or non-UTF-8 string, an address that is not one, a value no enum has, ...) it
+/// returns that error's status (`SSPR_STATUS_NULL_ARGUMENT`, `_INVALID_UTF8`,
+/// `_INVALID_INPUT`...) and the backend call fails with `SSPR_STATUS_BACKEND`, kind
+/// `REJECTED`, the message saying what was wrong. Either way `done` is gone: never finish it
+/// again (not even with `sspr_complete_error`). A finisher of another kind than the call
+/// expects (`sspr_complete_ok` for `find_user`) fails the call (`BACKEND`, kind `OTHER`).
+/// Only a NULL `done` changes nothing (`SSPR_STATUS_NULL_ARGUMENT`). A completion never
+/// finished leaves its call waiting for ever.
 pub struct SsprCompletion {
     tx: oneshot::Sender<Result<Done, BackendError>>,
 }
@@ -97,7 +106,8 @@ fn bad_data(what: impl fmt::Display) -> BackendError {
 /// Finish `done` with `value`, or with an error when `value` could not be read.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL).
 unsafe fn finish(done: *mut SsprCompletion, value: impl FnOnce() -> Result<Done, SsprError>) -> SsprStatus {
     if done.is_null() {
         return SsprStatus::NullArgument;
@@ -120,7 +130,8 @@ unsafe fn finish(done: *mut SsprCompletion, value: impl FnOnce() -> Result<Done,
 /// Finish a call that returns nothing (`set_password`, `unlock`, `send`).
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_ok(done: *mut SsprCompletion) -> SsprStatus {
     // SAFETY: forwarded contract.
@@ -130,7 +141,8 @@ pub unsafe extern "C" fn sspr_complete_ok(done: *mut SsprCompletion) -> SsprStat
 /// Finish a call that returns a flag (`save`: whether the compare-and-set stored it).
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_bool(done: *mut SsprCompletion, value: bool) -> SsprStatus {
     // SAFETY: forwarded contract.
@@ -138,11 +150,12 @@ pub unsafe extern "C" fn sspr_complete_bool(done: *mut SsprCompletion, value: bo
 }
 
 /// Finish a backend call with a failure of `kind` (an `SsprBackendErrorKind` value; unknown
-/// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret.
+/// values count as OTHER). `message` (may be NULL) is copied; it must hold no secret. A
+/// message that is not UTF-8 is replaced; this returns `SSPR_STATUS_OK` for any non-NULL `done`.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function; `message` is
-/// NULL or a NUL-terminated string.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `message` is NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_error(
     done: *mut SsprCompletion,
@@ -228,8 +241,8 @@ unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError
 /// than one). The user is copied.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function; `user` is NULL
-/// or a valid `SsprDirectoryUser`.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `user` is NULL or a valid `SsprDirectoryUser`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_user(done: *mut SsprCompletion, user: *const SsprDirectoryUser) -> SsprStatus {
     // SAFETY: forwarded contract.
@@ -245,8 +258,8 @@ pub unsafe extern "C" fn sspr_complete_user(done: *mut SsprCompletion, user: *co
 /// `len` is 0).
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function; `users` points
-/// to `len` valid `SsprDirectoryUser`s.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `users` points to `len` valid `SsprDirectoryUser`s.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_users(
     done: *mut SsprCompletion,
@@ -275,7 +288,8 @@ pub unsafe extern "C" fn sspr_complete_users(
 /// password is `SSPR_AUTHENTICATION_REJECTED`, not an error.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_authentication(done: *mut SsprCompletion, outcome: u32) -> SsprStatus {
     // SAFETY: forwarded contract.
@@ -383,8 +397,8 @@ unsafe fn read_enrollment(e: &SsprEnrollment) -> Result<Enrollment, SsprError> {
 /// has none. It is copied.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function; `enrollment`
-/// is NULL or a valid `SsprEnrollment`.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `enrollment` is NULL or a valid `SsprEnrollment`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_enrollment(
     done: *mut SsprCompletion,
@@ -404,8 +418,8 @@ pub unsafe extern "C" fn sspr_complete_enrollment(
 /// password or a piece of it. It is copied.
 ///
 /// # Safety
-/// `done` is NULL or an unfinished completion handed to a backend function; `reason` is NULL
-/// or a NUL-terminated string.
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `reason` is NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sspr_complete_password_check(done: *mut SsprCompletion, reason: *const c_char) -> SsprStatus {
     // SAFETY: forwarded contract.
@@ -546,7 +560,8 @@ pub struct SsprDirectoryVtable {
     /// with `sspr_complete_users`.
     pub search:
         Option<unsafe extern "C" fn(ctx: *mut c_void, query: *const c_char, limit: usize, done: *mut SsprCompletion)>,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 
@@ -561,7 +576,8 @@ pub struct SsprNotifierVtable {
     pub send: Option<
         unsafe extern "C" fn(ctx: *mut c_void, notification: *const SsprNotification, done: *mut SsprCompletion),
     >,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 
@@ -586,7 +602,8 @@ pub struct SsprContactStoreVtable {
             done: *mut SsprCompletion,
         ),
     >,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 
@@ -676,7 +693,8 @@ pub struct SsprAuditVtable {
     /// to a queue if it goes somewhere slow). Return `true` once recorded, `false` on
     /// failure (the engine reports it; the operation it describes is not undone).
     pub record: Option<unsafe extern "C" fn(ctx: *mut c_void, event_json: *const c_char) -> bool>,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
     /// NULL, or called by `sspr_flush_audit` (at shutdown): return once every event handed
     /// to `record` so far is written where it goes (the queue drained), `true` on success,
@@ -706,7 +724,8 @@ pub struct SsprPasswordCheckerVtable {
             done: *mut SsprCompletion,
         ),
     >,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 
@@ -761,7 +780,8 @@ pub struct SsprEventHookVtable {
             done: *mut SsprCompletion,
         ),
     >,
-    /// Called once when the engine no longer needs `ctx` (may be NULL).
+    /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
+    /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
 }
 

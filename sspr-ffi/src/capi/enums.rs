@@ -101,6 +101,11 @@ c_enum! {
         Panic = 102,
         /// A failure of the library itself (no thread could be started, ...).
         Internal = 103,
+        /// A blocking call was made on one of the library's own threads (inside an `_async`
+        /// call's callback, or a backend function it ran): it would wait for work only those
+        /// threads can do and never return, so it is refused at once. Use the `_async` variant
+        /// there.
+        WrongThread = 104,
     }
 }
 
@@ -446,6 +451,7 @@ mod tests {
         assert_eq!(name(SsprEnum::Status, SsprStatus::SignInFailed.raw()).as_deref(), Some("sign_in_failed"));
         assert_eq!(name(SsprEnum::CompletionMode, 2).as_deref(), Some("unlock_only"));
         assert_eq!(name(SsprEnum::Status, SsprStatus::NullArgument.raw()), None);
+        assert_eq!(name(SsprEnum::Status, SsprStatus::WrongThread.raw()), None);
         assert_eq!(name(SsprEnum::NotAllowedReason, 0), None);
         assert_eq!(name(SsprEnum::Channel, 7), None);
         assert!(sspr_enum_name(99, 0).is_null());

@@ -15,7 +15,8 @@
 //!   panic inside the library is caught and reported as `SSPR_STATUS_PANIC`, never unwound
 //!   into C.
 //! - **Blocking calls** (`sspr_begin_reset`, ...) run the operation on the calling thread
-//!   until it ends. **Callback calls** (`*_async`) return at once; the callback is then called
+//!   until it ends; made on one of the library's own threads (in a callback) they fail at
+//!   once with `SSPR_STATUS_WRONG_THREAD` instead of waiting for themselves. **Callback calls** (`*_async`) return at once; the callback is then called
 //!   exactly once, from a library thread, with the result and the error *borrowed* for the
 //!   duration of the callback. If an `*_async` call itself returns an error status, the
 //!   callback is not called.
@@ -23,8 +24,11 @@
 //!   `SsprCompletion *` which it must finish exactly once, with one of the `sspr_complete_*`
 //!   calls, from any thread, before or after returning. Backend functions may be called from
 //!   any thread, concurrently: `ctx` must be thread-safe. A backend must not call back into
-//!   the engine from inside a vtable function. `release`, when set, is called once when the
-//!   engine no longer needs `ctx` (after `sspr_engine_free` and every call in flight ended).
+//!   the engine from inside a vtable function. `release`, when set, is called once per vtable
+//!   when the engine no longer needs its `ctx` (after `sspr_engine_free` and every call in
+//!   flight ended): a `ctx` shared by several vtables is released once by each. Every
+//!   `sspr_complete_*` given a non-NULL completion frees it, even when it returns an error (the
+//!   backend call then fails with `SSPR_STATUS_BACKEND`, kind `REJECTED`).
 //! - Callbacks must not unwind (no C++ exception may leave them).
 //! - Times are seconds since the Unix epoch (UTC).
 
@@ -119,6 +123,14 @@ impl SsprError {
 
     pub(crate) fn internal(message: String) -> Self {
         Self::new(SsprStatus::Internal, message)
+    }
+
+    pub(crate) fn wrong_thread() -> Self {
+        Self::new(
+            SsprStatus::WrongThread,
+            "a blocking sspr call was made on one of the library's own threads (inside an _async call's callback \
+             or a backend function it ran), where it would wait for itself: use the _async variant there",
+        )
     }
 
     pub(crate) fn panic() -> Self {

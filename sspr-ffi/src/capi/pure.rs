@@ -14,6 +14,8 @@ use super::free_string;
 use super::types::{raw_slice, take_box, take_slice};
 use super::{SsprError, SsprStatus, guard, raw_string, str_arg};
 
+/// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+///
 /// A list of strings (`sspr_pins_generate`, ...). Free with `sspr_string_list_free`.
 #[repr(C)]
 #[derive(Debug)]
@@ -31,6 +33,8 @@ impl SsprStringList {
     }
 }
 
+/// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+///
 /// Free a string list, wiping the strings (they may be PINs or passwords; NULL is allowed).
 ///
 /// # Safety
@@ -81,9 +85,11 @@ unsafe fn put_string(out: *mut *mut c_char, text: impl Into<String>) -> Result<(
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// Draw `count` PINs of `digits` digits one after another from one ChaCha20 generator seeded
     /// with the `seed_len` (32) bytes at `seed` (`sspr_core::pin::generate`). `*out`: free with
-    /// `sspr_string_list_free`. Test hook (feature `vectors`).
+    /// `sspr_string_list_free`.
     ///
     /// # Safety
     /// `seed` is NULL or `seed_len` readable bytes; `out` and `error_out` are NULL or writable.
@@ -100,6 +106,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// The hash stored for `pin` of flow `flow_id` under the server key `key_hex`, as 64
     /// lower-case hex digits (`sspr_core::pin::hash`). `*out`: free with `sspr_string_free`.
     ///
@@ -118,6 +126,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// The tokens of a user's identity a temporary password must not contain
     /// (`sspr_core::password::identity_tokens`). `*out`: free with `sspr_string_list_free`.
     ///
@@ -134,10 +144,12 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// Draw `count` temporary passwords of `length` characters one after another from one
     /// ChaCha20 generator seeded with the `seed_len` (32) bytes at `seed`, avoiding the identity
     /// tokens of `login` and `display_name` (`sspr_core::password::generate_temporary`). `*out`:
-    /// free with `sspr_string_list_free` (it wipes them). Test hook (feature `vectors`).
+    /// free with `sspr_string_list_free` (it wipes them).
     ///
     /// # Safety
     /// `seed` is NULL or `seed_len` readable bytes; strings are NULL or NUL-terminated; `out`
@@ -157,6 +169,8 @@ status_fn! {
     }
 }
 
+/// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+///
 /// The entropy in bits of a temporary password of `length` characters
 /// (`sspr_core::password::temp_password_entropy_bits`).
 #[unsafe(no_mangle)]
@@ -165,6 +179,8 @@ pub extern "C" fn sspr_temp_password_entropy_bits(length: u32) -> f64 {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// The decoy methods an unknown `login` is offered under `key_hex` and the policy
     /// `policy_json` (NULL for the defaults): `*channels_out` gets `"email"`/`"sms"` and
     /// `*masked_out` the masks, in order; `*normalized_out` the normalised login. Free the lists
@@ -200,6 +216,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// Parse an e-mail address (`kind` `"email"`) or a phone number (`"phone"`, a national
     /// format read in `region`, the policy's `default_region`, when not NULL) as typed, and
     /// mask it: `*normalized_out` and `*masked_out` (free each with `sspr_string_free`). Input
@@ -235,6 +253,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// Normalise a login as typed (`NormalizedLogin::parse`: trimmed, NFKC, lower-case).
     /// `*out`: free with `sspr_string_free`.
     ///
@@ -249,6 +269,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// `sspr_normalize_login` for a login given as `len` bytes, which may hold NUL (a C string
     /// cannot): what a login from a length-prefixed source (a form field, JSON) meets. Bytes
     /// that are not UTF-8 are `SSPR_STATUS_INVALID_UTF8`.
@@ -272,6 +294,8 @@ status_fn! {
 }
 
 status_fn! {
+    /// Test hook, only in a library built with the cargo feature `vectors` (not in a default build).
+    ///
     /// Parse and validate a policy document (JSON; missing fields take their defaults). On
     /// success `*out` is the whole effective policy as JSON (free with `sspr_string_free`); a
     /// refused policy is `SSPR_STATUS_CONFIG` whose message names the field.
@@ -286,5 +310,40 @@ status_fn! {
         let json = serde_json::to_string(&policy)
             .map_err(|e| SsprError::new(SsprStatus::Internal, format!("policy as JSON: {e}")))?;
         put_string(out, json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every C item of this module (built only with `vectors`) is marked as a test hook in the
+    /// committed header, so a C reader knows a default `libsspr_ffi` does not have it.
+    #[test]
+    fn the_header_marks_every_test_hook() {
+        // This module's own items, not the test below (whose text names the patterns).
+        let source = include_str!("pure.rs").split("#[cfg(test)]").next().unwrap_or_default();
+        let header: Vec<&str> = include_str!("../../include/sspr.h").lines().collect();
+        let items: Vec<String> = source
+            .lines()
+            .filter_map(|line| {
+                let (_, rest) = line.split_once("fn sspr_").or_else(|| line.split_once("pub struct Sspr"))?;
+                let name = rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+                let prefix = if line.contains("fn sspr_") { "sspr_" } else { "Sspr" };
+                Some(format!("{prefix}{name}"))
+            })
+            .collect();
+        assert!(items.len() >= 12, "{items:?}");
+        for item in items {
+            let declared = header
+                .iter()
+                .position(|l| l.contains(&format!(" {item}(")) || l.contains(&format!("struct {item} {{")));
+            let Some(at) = declared else { panic!("{item} is not in the header") };
+            let comment = header[..at].iter().rev().take_while(|l| l.starts_with("//"));
+            assert!(
+                comment
+                    .clone()
+                    .any(|l| l.contains("Test hook, only in a library built with the cargo feature `vectors`")),
+                "{item} is not marked as a test hook in the header"
+            );
+        }
     }
 }

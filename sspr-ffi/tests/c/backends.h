@@ -45,7 +45,8 @@ typedef struct TestBackends {
   pthread_cond_t changed;
   TestUser users[MAX_USERS];
   bool directory_down;      /* find_user fails with UNAVAILABLE */
-  int misbehave;            /* find_user: 1 finishes with the wrong call, 2 with a NULL login, 3 bad UTF-8 */
+  int misbehave;            /* find_user: 1 finishes with the wrong call, 2 with a NULL login, 3 bad UTF-8,
+                               4 with an error whose message is not UTF-8 */
   int released;             /* release() calls seen */
   /* notifier */
   bool notify_inline;       /* complete on the calling thread instead of a new one */
@@ -120,6 +121,8 @@ static void dir_find_user(void *ctx, const char *login, SsprCompletion *done) {
   } else if (misbehave == 2 || misbehave == 3) {
     out.login = misbehave == 2 ? NULL : "j\xff@example.org";
     b->last_kind = (int)sspr_complete_user(done, &out); /* the status the finisher returned */
+  } else if (misbehave == 4) {
+    b->last_kind = (int)sspr_complete_error(done, SSPR_BACKEND_ERROR_KIND_UNAVAILABLE, "relay \xff down");
   } else if (down) {
     sspr_complete_error(done, SSPR_BACKEND_ERROR_KIND_UNAVAILABLE, "directory unreachable");
   } else {

@@ -457,7 +457,9 @@ static void test_argument_errors(void) {
         "backend: %d %s", (int)st, msg(err));
   error_clear(&err);
   /* A backend that finishes with the wrong call, or with data that is not valid: an error for
-   * the operation (BACKEND), never a crash; the finisher tells the backend what was wrong. */
+   * the operation (BACKEND), never a crash; the finisher tells the backend what was wrong, and
+   * frees `done` all the same (valgrind sees no completion leak; finishing it again would be a
+   * double free, as the header says). */
   pthread_mutex_lock(&w.b.lock);
   w.b.directory_down = false;
   w.b.misbehave = 1;
@@ -476,6 +478,13 @@ static void test_argument_errors(void) {
   st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
   CHECK(st == SSPR_STATUS_BACKEND && w.b.last_kind == SSPR_STATUS_INVALID_UTF8, "bad UTF-8 from the directory: %d %s",
         (int)st, msg(err));
+  error_clear(&err);
+  /* An error whose message is not UTF-8 still finishes the call with its kind (OK returned). */
+  w.b.misbehave = 4;
+  st = sspr_begin_reset(w.engine, "jdoe@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_UNAVAILABLE &&
+            w.b.last_kind == SSPR_STATUS_OK && strstr(msg(err), "not UTF-8") != NULL,
+        "a non-UTF-8 error message: %d %d %s", (int)st, w.b.last_kind, msg(err));
   error_clear(&err);
   w.b.misbehave = 0;
   /* Completion misuse is refused, not a crash. */
@@ -922,6 +931,134 @@ static void test_padding_with_system_clock(void) {
   backends_destroy(&b);
 }
 
+
+/* ---- A blocking call inside a callback ---- */
+
+/* Two `_async` calls whose callbacks each make a blocking call, at the same time (each callback
+ * waits, at most 2 s, until the other has started): both of the library's two threads are then
+ * inside a callback. The blocking call fails at once with WRONG_THREAD; it used to wait for the
+ * padding timer that only those two threads drive, and never returned. The `_async` form,
+ * called from the callback, works. */
+typedef struct Nested {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  SsprEngine *engine;
+  const SsprEngineOptions *options;
+  int entered, finished, chained, chained_ok;
+  SsprStatus outer[2], inner[2], engine_new;
+  char inner_message[2][512];
+} Nested;
+
+static void nested_chained(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Nested *n = (Nested *)ud;
+  (void)e;
+  pthread_mutex_lock(&n->lock);
+  if (st == SSPR_STATUS_OK && result != NULL && strlen(((const SsprChallenge *)result)->flow_id) == 32) {
+    n->chained_ok++;
+  }
+  n->chained++;
+  pthread_cond_broadcast(&n->changed);
+  pthread_mutex_unlock(&n->lock);
+}
+
+static void nested_callback(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Nested *n = (Nested *)ud;
+  (void)result;
+  (void)e;
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 2;
+  pthread_mutex_lock(&n->lock);
+  int me = n->entered++;
+  n->outer[me] = st;
+  pthread_cond_broadcast(&n->changed);
+  while (n->entered < 2) {
+    if (pthread_cond_timedwait(&n->changed, &n->lock, &until) != 0) break;
+  }
+  pthread_mutex_unlock(&n->lock);
+  SsprChallenge *c = NULL;
+  SsprError *err = NULL;
+  SsprStatus inner = sspr_begin_reset(n->engine, "nobody@example.org", NULL, &c, &err);
+  sspr_challenge_free(c);
+  SsprStatus chained = sspr_begin_reset_async(n->engine, "nobody@example.org", NULL, nested_chained, n, NULL);
+  SsprStatus engine_new = SSPR_STATUS_OK;
+  if (me == 0) {
+    /* Opening a state store blocks too (the file is never made: refused before). */
+    SsprEngineOptions o = *n->options;
+    o.state_store_json = "{\"sqlite\": {\"path\": \"/tmp/sspr-ffi-never-opened.db\"}}";
+    SsprEngine *engine = NULL;
+    engine_new = sspr_engine_new(&o, &engine, NULL);
+    sspr_engine_free(engine);
+  }
+  pthread_mutex_lock(&n->lock);
+  if (me == 0) n->engine_new = engine_new;
+  n->inner[me] = inner;
+  snprintf(n->inner_message[me], sizeof n->inner_message[me], "%s", msg(err));
+  if (chained != SSPR_STATUS_OK) n->chained++; /* its callback will not come */
+  n->finished++;
+  pthread_cond_broadcast(&n->changed);
+  pthread_mutex_unlock(&n->lock);
+  sspr_error_free(err);
+}
+
+static void test_a_blocking_call_in_a_callback_fails_at_once(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  SsprEngineOptions o = keyed_options(&b, &store);
+  /* The system clock: answers are padded by a timer the library's threads drive. */
+  o.policy_json = "{\"min_response_ms\": 50}";
+  Nested n;
+  memset(&n, 0, sizeof n);
+  pthread_mutex_init(&n.lock, NULL);
+  pthread_cond_init(&n.changed, NULL);
+  SsprError *err = NULL;
+  CHECK(sspr_engine_new(&o, &n.engine, &err) == SSPR_STATUS_OK, "engine: %s", msg(err));
+  error_clear(&err);
+  n.options = &o;
+  for (int i = 0; i < 2; i++) {
+    SsprStatus st = sspr_begin_reset_async(n.engine, "nobody@example.org", NULL, nested_callback, &n, &err);
+    CHECK(st == SSPR_STATUS_OK, "async %d: %s", i, msg(err));
+    error_clear(&err);
+  }
+  /* At most 10 s: a hang is this check failing, never a stuck run. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 10;
+  pthread_mutex_lock(&n.lock);
+  while (n.finished < 2 || n.chained < 2) {
+    if (pthread_cond_timedwait(&n.changed, &n.lock, &until) != 0) break;
+  }
+  bool done = n.finished == 2 && n.chained == 2;
+  int finished = n.finished;
+  pthread_mutex_unlock(&n.lock);
+  if (!done) {
+    CHECK(done, "blocking calls inside two callbacks hung: %d of 2 returned in 10 s", finished);
+    printf("c: %d passed, %d failed\n", passed, failed);
+    _exit(1); /* the library's threads are stuck: nothing after this could run */
+  }
+  for (int i = 0; i < 2; i++) {
+    CHECK(n.outer[i] == SSPR_STATUS_OK, "the async call itself: %d", (int)n.outer[i]);
+    CHECK(n.inner[i] == SSPR_STATUS_WRONG_THREAD && strstr(n.inner_message[i], "_async") != NULL,
+          "the blocking call in a callback: %d %s", (int)n.inner[i], n.inner_message[i]);
+  }
+  CHECK(n.chained_ok == 2, "the _async form works from a callback (%d of 2)", n.chained_ok);
+  CHECK(n.engine_new == SSPR_STATUS_WRONG_THREAD, "sspr_engine_new with a store in a callback: %d", (int)n.engine_new);
+  CHECK(access("/tmp/sspr-ffi-never-opened.db", F_OK) != 0, "the store was not opened");
+  /* The program's own threads still block as before. */
+  SsprChallenge *c = NULL;
+  SsprStatus st = sspr_begin_reset(n.engine, "nobody@example.org", NULL, &c, &err);
+  CHECK(st == SSPR_STATUS_OK && c != NULL, "blocking from the program's thread: %s", msg(err));
+  sspr_challenge_free(c);
+  error_clear(&err);
+  sspr_engine_free(n.engine);
+  /* Three ctx released by each engine: the refused one too. */
+  pthread_mutex_lock(&b.lock);
+  while (b.released < 6) pthread_cond_wait(&b.changed, &b.lock);
+  pthread_mutex_unlock(&b.lock);
+  backends_destroy(&b);
+  pthread_mutex_destroy(&n.lock);
+  pthread_cond_destroy(&n.changed);
+}
 
 /* ---- Shared state: two engines (two processes of one deployment) on one SQLite file ---- */
 
@@ -1933,6 +2070,7 @@ int main(void) {
   setvbuf(stdout, NULL, _IONBF, 0);
   CHECK(strlen(sspr_version()) > 0, "version");
   test_padding_with_system_clock();
+  test_a_blocking_call_in_a_callback_fails_at_once();
   test_engine_new_errors();
   test_full_flow_blocking();
   test_expiry_and_decoy();

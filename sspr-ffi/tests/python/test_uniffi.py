@@ -8,6 +8,7 @@ beside it) on PYTHONPATH. Prints "python: N passed, M failed"; exits 1 on any fa
 import asyncio
 import datetime
 import json
+import logging
 import os
 import re
 import sys
@@ -751,6 +752,44 @@ async def test_helpdesk_recovery():
     await engine.complete_reset(recovered.flow_id, s.NewPassword.TEMPORARY(), CTX)
 
 
+async def test_printed_values_hide_secrets():
+    """Printed, no value shows the secret it holds (uniffi's records and enums print every
+    field by default: a flow id or a PIN in a log line or an exception's message): not str,
+    repr, an f-string, %-formatting, a list, an exception or a log record; the field still
+    holds it."""
+    engine, directory, contacts, notifier, clock = await world()
+    challenge = await engine.begin_reset("jdoe@example.org", CTX)
+    await engine.send_pin(challenge.flow_id, "email", None, CTX)
+    pin = await notifier.last_pin()
+    notice = [n for n in notifier.sent if n.kind == s.MessageKind.PIN][-1]
+    await engine.verify_pin(challenge.flow_id, pin, CTX)
+    outcome = await engine.complete_reset(challenge.flow_id, s.NewPassword.TEMPORARY(), CTX)
+    issued = await engine.admin_recovery(ADMIN, "jdoe@example.org", CTX)
+    recovered = await engine.redeem_recovery_code("jdoe@example.org", issued.code, CTX)
+    chosen = s.NewPassword.CHOSEN(password="Correct-Horse-Battery-9")
+    store = s.StateStoreConfig.REDIS(url="redis://:hunter2@redis.example.org:6379/0")
+    config = s.EngineConfig(secret_key=b"", secret_key_hex="ab" * 32, state_store=store,
+                            bot_challenge_json='{"provider": "turnstile", "site_key": "k", "secret": "0xS3CR3T"}')
+    check(notice.pin == pin and pin in notice.body and len(challenge.flow_id) == 32, "the fields hold the secrets")
+    check(len(outcome.temporary_password) == 16 and len(issued.code) == 10 and len(recovered.flow_id) == 32,
+          "the answers' fields hold the secrets")
+    check(chosen.password == "Correct-Horse-Battery-9" and "hunter2" in store.url
+          and config.secret_key_hex == "ab" * 32, "the fields the host set hold them")
+    log = logging.getLogger("sspr-ffi-test")
+    for name, value, secret in [
+        ("ResetChallenge", challenge, challenge.flow_id), ("Notification", notice, pin),
+        ("ResetOutcome", outcome, outcome.temporary_password), ("RecoveryCode", issued, issued.code),
+        ("Recovered", recovered, recovered.flow_id), ("Chosen", chosen, "Correct-Horse"),
+        ("Redis", store, "hunter2"), ("EngineConfig", config, "abab"), ("EngineConfig", config, "S3CR3T"),
+    ]:
+        record = log.makeRecord(log.name, logging.INFO, __file__, 0, "%s %r", (value, value), None)
+        shown = [str(value), repr(value), f"{value}", f"{value!r}", "%s %r" % (value, value), str([value]),
+                 str(RuntimeError(value)), repr(RuntimeError(value)), record.getMessage()]
+        leaked = [text for text in shown if secret in text]
+        check(not leaked, f"{name} printed its secret: {leaked[:1]}")
+        check(name in str(value) and name in repr(value), f"{name} still says what it is: {value!s}")
+
+
 class Hook(s.EventHook):
     """A host's event hook: remembers what it was told; raises when `fail` is set."""
     def __init__(self, events, fail=False):
@@ -805,7 +844,7 @@ async def main():
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
                  test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge,
-                 test_flush_audit_and_metrics_text):
+                 test_flush_audit_and_metrics_text, test_printed_values_hide_secrets):
         try:
             await test()
         except Exception:  # noqa: BLE001

@@ -151,6 +151,16 @@ end
 check(engine.sign_in('jdoe@example.org', outcome.temporary_password, CTX).must_change, 'sign in')
 expect(S::SsprError::SignInFailed, 'wrong password') { engine.sign_in('jdoe@example.org', 'Wrong-Pass-1', CTX) }
 check(engine.search_users('DOE', 5).map(&:login) == ['jdoe@example.org'], 'search')
+# Printed (to_s, inspect, interpolation, an exception's message), no value shows its secret; the
+# field still holds it.
+notice = notifier.sent.select { |n| n.kind == S::MessageKind::PIN }.last
+chosen = S::NewPassword::CHOSEN.new(password: 'Correct-Horse-Battery-9')
+[['ResetChallenge', challenge, challenge.flow_id], ['Notification', notice, pin],
+ ['ResetOutcome', outcome, outcome.temporary_password], ['Chosen', chosen, chosen.password]].each do |name, value, secret|
+  shown = [value.to_s, value.inspect, "#{value}", [value].inspect, RuntimeError.new("failed: #{value}").message]
+  check(secret.length >= 8 && shown.none? { |text| text.include?(secret) }, "#{name} printed its secret: #{shown[0]}")
+  check(value.inspect.include?(name), "#{name} still says what it is: #{value.inspect}")
+end
 
 second = engine.begin_reset('jdoe@example.org', CTX)
 engine.send_pin(second.flow_id, 'email', nil, CTX)

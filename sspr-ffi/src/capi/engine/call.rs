@@ -23,7 +23,9 @@ use super::super::{SsprError, SsprStatus, call};
 /// `status` is the outcome; on success `result` points to the call's result (the type named
 /// by the call, e.g. `const SsprChallenge *`; NULL for calls without one) and `error` is
 /// NULL; on failure `result` is NULL and `error` holds the details. Both are borrowed for
-/// the duration of the callback: copy what you keep.
+/// the duration of the callback: copy what you keep. It runs on one of the library's two
+/// threads: a blocking `sspr_*` call made in it fails at once with `SSPR_STATUS_WRONG_THREAD`
+/// (it would wait for those threads); make the `_async` call instead.
 pub type SsprCallback = Option<
     unsafe extern "C" fn(user_data: *mut c_void, status: SsprStatus, result: *const c_void, error: *const SsprError),
 >;
@@ -130,9 +132,17 @@ impl From<RuntimeError> for SsprError {
     }
 }
 
+/// Refuse to block one of the library's own threads (a callback of an `_async` call, or a
+/// backend function run there): the call would wait for work only those threads do, and with
+/// both of them waiting, for ever.
+pub(crate) fn may_block() -> Result<(), SsprError> {
+    if runtime::on_runtime_thread() { Err(SsprError::wrong_thread()) } else { Ok(()) }
+}
+
 /// The blocking form: read the arguments (`op`), run the operation on this thread until it
 /// ends (inside the library's runtime: its timer pads the answer, the network stores run
-/// there) and write the result to `out`.
+/// there) and write the result to `out`. On one of the runtime's own threads it fails at once
+/// ([`may_block`]).
 ///
 /// # Safety
 /// `error_out` is NULL or writable; `out` is NULL or writable; `op` may rely on the public
@@ -145,6 +155,7 @@ pub(crate) unsafe fn blocking<T: Output>(
     // SAFETY: forwarded contract.
     unsafe {
         call(error_out, || {
+            may_block()?;
             if T::is_null(out) {
                 return Err(SsprError::null("out"));
             }
@@ -253,6 +264,10 @@ macro_rules! entry_points {
         result: $result:literal;
     ) => {
         $(#[doc = $doc])*
+        #[doc = ""]
+        #[doc = " Blocks the calling thread until the operation ends; on one of the library's own threads"]
+        #[doc = " (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use"]
+        #[doc = concat!(" `", stringify!($callback_call), "` there.")]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $blocking(
             $($arg: $ty,)*

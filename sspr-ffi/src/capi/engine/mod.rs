@@ -85,7 +85,9 @@ pub struct SsprEngineOptions {
     /// `{"postgres": {"url": "postgres://user:pw@host/db?sslmode=verify-full", "ca_file": "..."}}`
     /// (other fields as in sspr-backends' configurations). With several processes and no
     /// shared store each counts on its own: N processes allow N times the PIN guesses.
-    /// A network store is connected now; `sspr_engine_new` fails if it cannot be reached.
+    /// A network store is connected now; `sspr_engine_new` fails if it cannot be reached. It
+    /// blocks: with a store, `sspr_engine_new` called in an `_async` call's callback fails
+    /// with `SSPR_STATUS_WRONG_THREAD`.
     pub state_store_json: *const c_char,
     /// NULL, or a function receiving every audit event as JSON.
     pub audit: *const SsprAuditVtable,
@@ -218,8 +220,9 @@ status_fn! {
 }
 
 status_fn! {
-    /// Build an engine. From this call on the engine owns each backend's `ctx`: `release` is
-    /// called once for each, also when this call fails (unless `options` is NULL).
+    /// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
+    /// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
+    /// given to several vtables is released once by each of them.
     ///
     /// # Safety
     /// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -271,6 +274,10 @@ status_fn! {
         };
         let audit_file = opt_str_arg(o.audit_file, "audit_file")?;
         let state_store_json = opt_str_arg(o.state_store_json, "state_store_json")?;
+        if state_store_json.is_some() {
+            // Opening a store blocks until it answers (see `call::may_block`).
+            call::may_block()?;
+        }
         let password_checks_json = opt_str_arg(o.password_checks_json, "password_checks_json")?;
         let bot_challenge_json = opt_str_arg(o.bot_challenge_json, "bot_challenge_json")?;
         builder = shared::shared_backends::<SsprError>(

@@ -119,6 +119,42 @@ suspend fun twoEnginesOnOneSqliteFile() {
     auditFile.delete()
 }
 
+// Printed, no value shows the secret it holds (a Kotlin data class's own toString prints every
+// field: a flow id or a PIN in a log line or an exception's message), while its field still
+// holds it.
+suspend fun printedValuesHideSecrets(engine: Engine, notifier: KotlinNotifier, challenge: ResetChallenge,
+                                     pin: String, outcome: ResetOutcome) {
+    val issued = engine.adminRecovery(ADMIN, "jdoe@example.org", CTX)
+    val recovered = engine.redeemRecoveryCode("jdoe@example.org", issued.code, CTX)
+    val notice = notifier.sent.last { it.kind == MessageKind.PIN }
+    val chosen = NewPassword.Chosen("Correct-Horse-Battery-9")
+    val store = StateStoreConfig.Redis("redis://:hunter2@redis.example.org:6379/0")
+    val config = EngineConfig(secretKey = ByteArray(0), stateStore = store, secretKeyHex = "ab".repeat(32),
+        botChallengeJson = "{\"provider\": \"turnstile\", \"site_key\": \"k\", \"secret\": \"0xS3CR3T\"}")
+    check(notice.pin == pin && notice.body.contains(pin), "the notice holds the PIN")
+    check(outcome.temporaryPassword?.length == 16 && issued.code.length == 10 && recovered.flowId.length == 32,
+        "the fields hold the secrets")
+    check(chosen.password == "Correct-Horse-Battery-9" && store.url.contains("hunter2") &&
+        config.secretKeyHex == "ab".repeat(32), "the fields the host set hold them")
+    val printed = listOf<Triple<String, Any, String>>(
+        Triple("ResetChallenge", challenge, challenge.flowId),
+        Triple("Notification", notice, pin),
+        Triple("ResetOutcome", outcome, outcome.temporaryPassword!!),
+        Triple("RecoveryCode", issued, issued.code),
+        Triple("Recovered", recovered, recovered.flowId),
+        Triple("Chosen", chosen, "Correct-Horse"),
+        Triple("Redis", store, "hunter2"),
+        Triple("EngineConfig", config, "abab"),
+        Triple("EngineConfig", config, "S3CR3T"),
+    )
+    for ((name, value, secret) in printed) {
+        val shown = listOf(value.toString(), "$value", listOf(value).toString(), String.format("%s", value),
+            RuntimeException("failed for $value").message ?: "")
+        check(shown.none { it.contains(secret) }, "$name printed its secret: $value")
+        check(value.toString().contains(name), "$name still says what it is: $value")
+    }
+}
+
 inline fun <reified E : Throwable> expect(what: String, block: () -> Unit): E? {
     try {
         block()
@@ -173,6 +209,7 @@ fun main(args: Array<String>) = runBlocking {
         runBlocking { engine.signIn("jdoe@example.org", "Wrong-Pass-1", CTX) }
     }
     check(engine.searchUsers("doe", 5u).map { it.login } == listOf("jdoe@example.org"), "search")
+    printedValuesHideSecrets(engine, notifier, challenge, pin, outcome)
 
     // Expiry, with the manual clock.
     val second = engine.beginReset("jdoe@example.org", CTX)
