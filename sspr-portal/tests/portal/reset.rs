@@ -358,3 +358,54 @@ async fn admin_reports_show_the_last_30_days_from_the_sql_audit_trail() {
     let page = admin.get("/admin/reports").await;
     assert!(page.body.contains("id=\"reports-unavailable\""), "{}", page.main());
 }
+
+/// "Send a new code" before the resend cooldown has passed (the first mail is slow; the user
+/// is impatient): the engine refuses the new PIN, and the code already sent stays good. The
+/// page used to stay on the methods form, so the code arriving a moment later could no longer
+/// be typed anywhere (a verify posted from the PIN form still open in another tab ended the
+/// whole reset). The refusal now goes back to the PIN form, saying when a new code can be
+/// sent; an unknown login is answered the same way.
+#[tokio::test]
+async fn a_new_code_asked_for_too_soon_keeps_the_code_already_sent() {
+    let portal = portal().await;
+    let mut shapes = Vec::new();
+    for (login, ip) in [("jane.doe@example.org", "192.0.2.41"), ("nobody.known@example.org", "192.0.2.42")] {
+        let mut browser = Browser::with_ip(&portal, ip);
+        let pin_page = reset_to_pin(&mut browser, login).await;
+        let csrf = pin_page.csrf();
+        let methods = browser.submit("/passwordreset/another", &[("csrf", &csrf)]).await;
+        assert!(methods.body.contains("action=\"/passwordreset/send\""), "{login}: {}", methods.main());
+        let marker = "name=\"method\" value=\"";
+        let first = &methods.body[methods.body.find(marker).unwrap() + marker.len()..];
+        let method = &first[..first.find('"').unwrap()];
+        let refused = browser.submit("/passwordreset/send", &[("csrf", &csrf), ("method", method)]).await;
+        let alert = refused.alert().unwrap_or_default();
+        assert!(alert.starts_with("Too many requests."), "{login}: {alert}");
+        assert!(refused.body.contains("action=\"/passwordreset/verify\""), "{login}: the PIN form: {}", refused.main());
+        assert_eq!(refused.by_id("pin-status"), pin_page.by_id("pin-status"), "{login}: the same code, still good");
+        // The page's shape, save the token, the masked destination and the times.
+        let mut shape = refused.main().replace(&csrf, "");
+        let sent = shape.find("A code was sent to ").unwrap() + "A code was sent to ".len();
+        let masked_end = shape[sent..].find('<').unwrap() + sent;
+        shape.replace_range(sent..masked_end, "MASKED");
+        shapes.push(shape.replace(char::is_numeric, "0"));
+        if login.starts_with("jane") {
+            portal.sspr().flush_deliveries().await;
+            let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+            let verified = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", &pin)]).await;
+            assert!(verified.body.contains("action=\"/passwordreset/complete\""), "{}", verified.main());
+        }
+    }
+    assert_eq!(shapes[0], shapes[1], "a real and an unknown login read alike");
+
+    // "Send a new code", then the code typed into the PIN form still open in another tab (or
+    // the back button's copy): it is still good, so it verifies rather than end the reset.
+    let mut browser = Browser::with_ip(&portal, "192.0.2.43");
+    let pin_page = reset_to_pin(&mut browser, "max.mustermann@example.org").await;
+    assert!(pin_page.body.contains("action=\"/passwordreset/verify\""), "{}", pin_page.main());
+    let csrf = pin_page.csrf();
+    browser.submit("/passwordreset/another", &[("csrf", &csrf)]).await;
+    let wrong = browser.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    assert_eq!(wrong.alert().as_deref(), Some("The code is wrong. 4 attempts left."), "{}", wrong.main());
+    assert!(wrong.body.contains("action=\"/passwordreset/verify\""), "the PIN form again: {}", wrong.main());
+}
