@@ -187,6 +187,7 @@ fixed_texts! {
     recovery_intro,
     recovery_code_label,
     recovery_redeem_btn,
+    recovery_wrong,
     recovery_admin_title,
     recovery_admin_intro,
     recovery_show,
