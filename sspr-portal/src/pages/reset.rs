@@ -92,7 +92,8 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
             match *field {
                 "login" => t.err_login.to_owned(),
                 "pin" | "code" => t.pin_digits(pin_length),
-                "confirm" => t.err_confirm.to_owned(),
+                // The full address typed before a code is sent, refused as no address at all.
+                "confirm" | "email" | "phone" => t.err_confirm.to_owned(),
                 "method_id" => t.err_method.to_owned(),
                 _ => t.err_input.to_owned(),
             },

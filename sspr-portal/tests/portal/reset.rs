@@ -409,3 +409,36 @@ async fn a_new_code_asked_for_too_soon_keeps_the_code_already_sent() {
     assert_eq!(wrong.alert().as_deref(), Some("The code is wrong. 4 attempts left."), "{}", wrong.main());
     assert!(wrong.body.contains("action=\"/passwordreset/verify\""), "the PIN form again: {}", wrong.main());
 }
+
+/// With `confirm_full_address`, the user types the full address before a code is sent. A
+/// mistyped one that is not an address at all (`jane@private`, an empty field) was answered
+/// "The input was not accepted.", which does not say what to fix; it now says to type the full
+/// address or number exactly as registered, alike for an unknown login. A well-formed but
+/// wrong address still reads as sent (nothing is sent), as before.
+#[tokio::test]
+async fn a_malformed_full_address_says_what_to_type() {
+    let config = crate::support::config(
+        "[policy]\nmin_response_ms = 0\nconfirm_full_address = true\n[store]\nkind = \"memory\"\n",
+    );
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    let mut alerts = Vec::new();
+    for (login, ip) in [("jane.doe@example.org", "192.0.2.51"), ("nobody.known@example.org", "192.0.2.52")] {
+        for typed in ["jane@private", ""] {
+            let mut browser = Browser::with_ip(&portal, ip);
+            let csrf = browser.get("/passwordreset").await.csrf();
+            let methods = browser.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", login)]).await;
+            assert!(methods.body.contains("name=\"confirm\""), "{}", methods.main());
+            let marker = "name=\"method\" value=\"";
+            let first = &methods.body[methods.body.find(marker).unwrap() + marker.len()..];
+            let method = &first[..first.find('"').unwrap()];
+            let typed = if method == "sms" && !typed.is_empty() { "+44 7400" } else { typed };
+            let answer =
+                browser.submit("/passwordreset/send", &[("csrf", &csrf), ("method", method), ("confirm", typed)]).await;
+            let alert = answer.alert().unwrap_or_default();
+            assert_eq!(alert, "Type the full address or number, exactly as registered.", "{login} {typed:?}");
+            assert!(answer.body.contains("name=\"confirm\""), "{login}: the form again: {}", answer.main());
+            alerts.push(alert);
+        }
+    }
+    assert!(alerts.windows(2).all(|w| w[0] == w[1]));
+}
