@@ -110,7 +110,9 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
         Error::RateLimited { retry_after } => (false, t.rate_limited(*retry_after)),
         Error::Blocked { until } => (true, t.blocked(sspr.local_time(*until))),
         Error::NotAllowed { .. } => (true, t.err_not_allowed.to_owned()),
-        Error::PasswordRejected { reason, suggestions, .. } => (false, t.password_rejected(reason, suggestions)),
+        Error::PasswordRejected { refusal, reason, suggestions } => {
+            (false, t.password_rejected(*refusal, reason, suggestions))
+        }
         Error::Backend { source } => {
             tracing::warn!(error = %source, "a backend failed during a reset");
             (false, t.err_unavailable.to_owned())
