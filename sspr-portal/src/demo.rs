@@ -176,6 +176,14 @@ pub(crate) async fn report(sspr: &Sspr, users: &[DemoUser], limit: usize) -> Res
             flags.push("privileged");
         }
         flags.push(if s.enabled { "enabled" } else { "not enabled" });
+        // A disabled or expired account gets the decoy answer: say why its reset sends no code
+        // (a locked one resets, or unlocks, as usual).
+        if s.account_disabled {
+            flags.push("account disabled or expired");
+        }
+        if s.account_locked {
+            flags.push("account locked");
+        }
         if u.groups.iter().any(|g| g == super::config::DEMO_ADMIN_GROUP) {
             flags.push("ADMIN");
         }
