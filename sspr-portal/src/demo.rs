@@ -24,8 +24,8 @@ pub struct DemoUser {
     /// Groups (DN or common name).
     #[serde(default)]
     pub groups: Vec<String>,
-    /// Disabled, expired, locked.
-    #[serde(default)]
+    /// Disabled, expired, locked (`{"disabled": true}`: the flags left out are false).
+    #[serde(default, deserialize_with = "partial_state")]
     pub state: AccountState,
     /// The directory password (for the sign-in pages); none: the user cannot sign in.
     #[serde(default)]
@@ -43,6 +43,20 @@ pub struct DemoUser {
     /// users' is their login).
     #[serde(default)]
     pub mail: Option<String>,
+}
+
+/// An account state as a seed file writes it: each flag may be left out (false), so that
+/// `"state": {"disabled": true}` is enough (the core type demands all three).
+fn partial_state<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<AccountState, D::Error> {
+    #[derive(Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Partial {
+        disabled: bool,
+        expired: bool,
+        locked: bool,
+    }
+    let Partial { disabled, expired, locked } = Partial::deserialize(deserializer)?;
+    Ok(AccountState { disabled, expired, locked })
 }
 
 fn user(login: &str, name: &str, dn: &str, groups: &[&str]) -> DemoUser {
@@ -162,6 +176,14 @@ pub(crate) async fn report(sspr: &Sspr, users: &[DemoUser], limit: usize) -> Res
             flags.push("privileged");
         }
         flags.push(if s.enabled { "enabled" } else { "not enabled" });
+        // A disabled or expired account gets the decoy answer: say why its reset sends no code
+        // (a locked one resets, or unlocks, as usual).
+        if s.account_disabled {
+            flags.push("account disabled or expired");
+        }
+        if s.account_locked {
+            flags.push("account locked");
+        }
         if u.groups.iter().any(|g| g == super::config::DEMO_ADMIN_GROUP) {
             flags.push("ADMIN");
         }
@@ -179,4 +201,26 @@ pub(crate) async fn report(sspr: &Sspr, users: &[DemoUser], limit: usize) -> Res
         let _ = writeln!(out, "... and {} more", users.len() - limit);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// A seed file names only the flags it sets: `"state": {"disabled": true}` once failed with
+    /// "missing field `expired`", for a field the README did not even list.
+    #[test]
+    fn a_seed_files_state_may_name_only_the_flags_it_sets() {
+        let json = r#"[{"login": "dis@example.org", "display_name": "Dis", "dn": "uid=dis,ou=staff,dc=example,dc=org",
+                        "state": {"disabled": true}},
+                       {"login": "ok@example.org", "display_name": "Ok", "dn": "uid=ok,ou=staff,dc=example,dc=org"}]"#;
+        let users = users_from_json(json).unwrap();
+        assert_eq!(users[0].state, AccountState { disabled: true, expired: false, locked: false });
+        assert_eq!(users[1].state, AccountState::default());
+        let typo = r#"[{"login": "x@example.org", "display_name": "X", "dn": "uid=x,dc=example,dc=org", "state": {"disabld": true}}]"#;
+        let err = users_from_json(typo).err().unwrap().to_string();
+        assert!(err.contains("disabld"), "a misspelt flag is named, not ignored: {err}");
+    }
 }

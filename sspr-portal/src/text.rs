@@ -187,6 +187,7 @@ fixed_texts! {
     recovery_intro,
     recovery_code_label,
     recovery_redeem_btn,
+    recovery_wrong,
     recovery_admin_title,
     recovery_admin_intro,
     recovery_show,
@@ -351,10 +352,16 @@ impl Text {
         self.format("recovery-valid-until", &[("at", at.as_str().into())])
     }
 
-    /// A password the policy, a password checker or the directory refused, with zxcvbn's
-    /// suggestions after the reason (its words are English in every language).
-    pub(crate) fn password_rejected(&self, reason: &str, suggestions: &[String]) -> String {
-        let mut text = self.format("password-rejected", &[("reason", reason.into())]);
+    /// A password the policy, a password checker or the directory refused: the rule it broke
+    /// in this language, as the change page says it ([`Text::refusal`], the engine's reason in
+    /// brackets), then zxcvbn's suggestions (its words are English in every language).
+    pub(crate) fn password_rejected(
+        &self,
+        refusal: sspr_core::PasswordRefusal,
+        reason: &str,
+        suggestions: &[String],
+    ) -> String {
+        let mut text = self.refusal(refusal, reason);
         for suggestion in suggestions {
             text.push(' ');
             text.push_str(suggestion);
@@ -419,7 +426,6 @@ mod tests {
         "usable-from",
         "recovery-sent",
         "recovery-valid-until",
-        "password-rejected",
         "rule-min-length",
         "rule-history",
         "rule-min-age",
@@ -493,8 +499,10 @@ mod tests {
     #[test]
     fn the_refused_password_keeps_the_reason_and_the_advice() {
         let t = text(Locale::Es);
-        let text = t.password_rejected("too short", &["Add another word.".to_owned()]);
-        assert!(text.contains("too short") && text.ends_with(" Add another word."), "{text}");
+        let text =
+            t.password_rejected(sspr_core::PasswordRefusal::TooShort, "too short", &["Add another word.".to_owned()]);
+        assert!(text.contains("(too short)") && text.ends_with(" Add another word."), "{text}");
+        assert!(text.starts_with("La nueva contraseña"), "the rule in the page's language: {text}");
         let refusal = t.refusal(sspr_core::PasswordRefusal::Breached, "seen in a breach");
         assert!(refusal.ends_with("(seen in a breach)") && !refusal.starts_with("The"), "{refusal}");
     }

@@ -160,6 +160,7 @@ recovery-title = Code vom IT-Support
 recovery-intro = Ihr IT-Support hat Ihnen einen Einmal-Wiederherstellungscode genannt oder geschickt. Geben Sie Ihren Benutzernamen und den Code ein.
 recovery-code-label = Wiederherstellungscode
 recovery-redeem-btn = Weiter
+recovery-wrong = Der Code ist falsch oder nicht mehr gültig. Prüfen Sie Benutzernamen und Code; schlägt es weiter fehl, bitten Sie den IT-Support um einen neuen Code.
 recovery-admin-title = Wiederherstellung durch den IT-Support
 recovery-admin-intro = Für Benutzer, die keinen Code empfangen können: ein Einmal-Code, 15 Minuten gültig, den der Benutzer auf der Seite zum Zurücksetzen unter „Ich habe einen Code vom IT-Support“ eingibt. Prüfen Sie zuerst die Identität des Anrufers. Die Kontakte des Benutzers werden benachrichtigt.
 recovery-show = Code hier anzeigen (dem Benutzer vorlesen)

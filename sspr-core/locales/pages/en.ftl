@@ -166,6 +166,7 @@ recovery-title = Code from the helpdesk
 recovery-intro = Your helpdesk gave you (or sent you) a one-time recovery code. Enter your user name and the code.
 recovery-code-label = Recovery code
 recovery-redeem-btn = Continue
+recovery-wrong = The code is wrong or no longer valid. Check the user name and the code; if it still fails, ask the helpdesk for a new code.
 recovery-admin-title = Helpdesk recovery
 recovery-admin-intro = For a user who cannot receive a reset code: a one-time code, valid 15 minutes, that the user enters under “I have a code from the helpdesk” on the reset page. Check the caller's identity first. The user's contacts are told.
 recovery-show = Show the code here (read it out to the user)

@@ -160,6 +160,7 @@ recovery-title = Código del soporte técnico
 recovery-intro = Su soporte técnico le ha dado (o enviado) un código de recuperación de un solo uso. Introduzca su nombre de usuario y el código.
 recovery-code-label = Código de recuperación
 recovery-redeem-btn = Continuar
+recovery-wrong = El código no es correcto o ya no es válido. Compruebe el nombre de usuario y el código; si sigue fallando, pida un código nuevo al soporte técnico.
 recovery-admin-title = Recuperación por el soporte técnico
 recovery-admin-intro = Para un usuario que no puede recibir un código de restablecimiento: un código de un solo uso, válido 15 minutos, que el usuario introduce en «Tengo un código del soporte técnico» en la página de restablecimiento. Compruebe primero la identidad de quien llama. Se avisa a los contactos del usuario.
 recovery-show = Mostrar el código aquí (léaselo al usuario)

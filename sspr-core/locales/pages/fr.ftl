@@ -160,6 +160,7 @@ recovery-title = Code du support informatique
 recovery-intro = Votre support informatique vous a donné (ou envoyé) un code de récupération à usage unique. Saisissez votre nom d’utilisateur et le code.
 recovery-code-label = Code de récupération
 recovery-redeem-btn = Continuer
+recovery-wrong = Le code est incorrect ou n’est plus valable. Vérifiez le nom d’utilisateur et le code ; si cela échoue encore, demandez un nouveau code au support informatique.
 recovery-admin-title = Récupération par le support informatique
 recovery-admin-intro = Pour un utilisateur qui ne peut pas recevoir de code de réinitialisation : un code à usage unique, valable 15 minutes, que l’utilisateur saisit sous « J’ai un code du support informatique » sur la page de réinitialisation. Vérifiez d’abord l’identité de l’appelant. Les coordonnées de l’utilisateur en sont informées.
 recovery-show = Afficher le code ici (le lire à l’utilisateur)

@@ -162,6 +162,7 @@ recovery-title = Codice dall’assistenza informatica
 recovery-intro = L’assistenza informatica le ha dato (o inviato) un codice di recupero monouso. Inserisca il suo nome utente e il codice.
 recovery-code-label = Codice di recupero
 recovery-redeem-btn = Continua
+recovery-wrong = Il codice è errato o non è più valido. Controlli il nome utente e il codice; se non funziona ancora, chieda un nuovo codice all’assistenza informatica.
 recovery-admin-title = Recupero tramite l’assistenza informatica
 recovery-admin-intro = Per un utente che non può ricevere un codice di reimpostazione: un codice monouso, valido 15 minuti, che l’utente inserisce in «Ho un codice dall’assistenza informatica» nella pagina di reimpostazione. Verifichi prima l’identità di chi chiama. I contatti dell’utente vengono avvisati.
 recovery-show = Mostra il codice qui (da leggere all’utente)

@@ -160,6 +160,7 @@ recovery-title = Code van de servicedesk
 recovery-intro = Uw servicedesk heeft u een eenmalige herstelcode gegeven (of gestuurd). Voer uw gebruikersnaam en de code in.
 recovery-code-label = Herstelcode
 recovery-redeem-btn = Doorgaan
+recovery-wrong = De code is onjuist of niet meer geldig. Controleer de gebruikersnaam en de code; lukt het nog steeds niet, vraag de servicedesk dan om een nieuwe code.
 recovery-admin-title = Herstel via de servicedesk
 recovery-admin-intro = Voor een gebruiker die geen herstelcode kan ontvangen: een eenmalige code, 15 minuten geldig, die de gebruiker op de herstelpagina invoert onder „Ik heb een code van de servicedesk”. Controleer eerst de identiteit van de beller. De contactgegevens van de gebruiker krijgen bericht.
 recovery-show = De code hier tonen (voorlezen aan de gebruiker)

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
+use sspr_core::backend::DirectoryUser;
 use sspr_core::{
     Actor, AuditEvent, ContactUpdate, EnrollmentFilter, EnrollmentReport, NormalizedLogin, Password, UserStatus,
 };
@@ -404,11 +405,11 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
             return state.redirect(&visit, PAGE).await;
         }
     };
-    let groups = match NormalizedLogin::parse(&who.login) {
-        Ok(login) => state.directory.find_user(&login).await.ok().flatten().map(|u| u.groups).unwrap_or_default(),
-        Err(_) => Vec::new(),
+    let is_admin = match NormalizedLogin::parse(&who.login) {
+        Ok(login) => state.directory.find_user(&login).await.ok().flatten().is_some_and(|u| state.is_active_admin(&u)),
+        Err(_) => false,
     };
-    if !state.admin_groups.matches_any(&groups) {
+    if !is_admin {
         tracing::warn!(user = %who.user_id, "a signed-in user who is not an admin tried /admin");
         visit.session.flash(true, t.signin_failed);
         return state.redirect(&visit, PAGE).await;
@@ -432,6 +433,16 @@ pub(crate) async fn sign_out(State(state): State<AppState>, mut visit: Visit, Fo
     state.rotate_and_redirect(visit, PAGE).await
 }
 
+impl AppState {
+    /// Who may use `/admin`: an account that is neither disabled nor expired, in one of the
+    /// `admin_groups`. The one statement of that rule, for the password sign-in, the OpenID
+    /// Connect sign-in and every admin page alike (three copies once drifted: the OIDC sign-in
+    /// let an expired administrator in).
+    pub(crate) fn is_active_admin(&self, user: &DirectoryUser) -> bool {
+        !user.state.disabled && !user.state.expired && self.admin_groups.matches_any(&user.groups)
+    }
+}
+
 /// The session's admin, if the directory still says they are one: the account exists, is
 /// neither disabled nor expired, and is in an `admin_groups` group. Asked on every admin page
 /// and action (one directory lookup), so an administrator taken out of the group or disabled
@@ -442,9 +453,7 @@ pub(crate) async fn signed_admin(state: &AppState, visit: &mut Visit) -> Option<
     let admin = visit.session.data.admin.clone()?;
     let still_admin = match NormalizedLogin::parse(&admin.login) {
         Ok(login) => match state.directory.find_user(&login).await {
-            Ok(Some(user)) => {
-                !user.state.disabled && !user.state.expired && state.admin_groups.matches_any(&user.groups)
-            }
+            Ok(Some(user)) => state.is_active_admin(&user),
             Ok(None) => false,
             Err(e) => {
                 tracing::warn!(error = %e, "the directory could not confirm an admin: request refused");

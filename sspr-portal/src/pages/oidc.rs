@@ -171,8 +171,9 @@ async fn registration_user(state: AppState, mut visit: Visit, who: SignedIn) -> 
     }
 }
 
-/// The ID token (already checked fresh) names an administrator: a directory user with an
-/// enabled account, in one of the `admin_groups`, and with a Graph directory the account of
+/// The ID token (already checked fresh) names an administrator: a directory user who is an
+/// active administrator ([`AppState::is_active_admin`]: neither disabled nor expired, in one
+/// of the `admin_groups`), and with a Graph directory the account of
 /// the token's `oid` (a UPN can be reassigned or claimed by a guest; the object id cannot).
 /// Anyone else is refused like a wrong password.
 async fn admin(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
@@ -193,7 +194,7 @@ async fn admin(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
         }
     };
     let same_account = !state.oidc_match_object_id || who.object_id.as_deref() == Some(user.id.as_str());
-    if user.state.disabled || !same_account || !state.admin_groups.matches_any(&user.groups) {
+    if !same_account || !state.is_active_admin(&user) {
         tracing::warn!(target: "sspr::audit", user = %user.id, "an OpenID Connect sign-in to /admin was refused: not an administrator");
         return refuse(&state, visit, purpose, t.signin_failed).await;
     }

@@ -155,8 +155,8 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
 }
 
 /// `POST /passwordreset/helpdesk`: redeem the code. The right one puts the session's reset at
-/// the verified step (a new session id, as after a right PIN); a refusal is worded as the PIN
-/// step's.
+/// the verified step (a new session id, as after a right PIN); a wrong code is one message for
+/// every refusal, other refusals are worded as the PIN step's.
 pub(crate) async fn redeem(State(state): State<AppState>, mut visit: Visit, Form(form): Form<RedeemForm>) -> Response {
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
@@ -168,6 +168,14 @@ pub(crate) async fn redeem(State(state): State<AppState>, mut visit: Visit, Form
             visit.session.data.reset =
                 Some(ResetStage::Verified { flow_id: recovered.flow_id, modes: recovered.modes });
             state.rotate_and_redirect(visit, RESET_PAGE).await
+        }
+        // The engine answers every refusal (a typo, a spent or expired code, an unknown login)
+        // as a wrong code with no attempts left, alike for every login. Said as that, a user
+        // who mistyped a live code read "0 attempts left" and gave up on it: this wording is
+        // as uniform and true in every case.
+        Err(Error::WrongPin { .. }) => {
+            visit.session.flash(true, t.recovery_wrong);
+            state.redirect(&visit, HELPDESK_PAGE).await
         }
         Err(e) => {
             apply_error(&mut visit.session, t, &e, RECOVERY_CODE_DIGITS, &state.sspr);

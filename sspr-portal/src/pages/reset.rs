@@ -15,7 +15,7 @@ use sspr_core::{
 };
 
 use crate::AppState;
-use crate::session::{ResetStage, Session};
+use crate::session::{ResetStage, SentPin, Session};
 use crate::text::Text;
 use crate::web::{ShowsWidget, Visit, Widget, csrf_field, layout};
 
@@ -92,7 +92,8 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
             match *field {
                 "login" => t.err_login.to_owned(),
                 "pin" | "code" => t.pin_digits(pin_length),
-                "confirm" => t.err_confirm.to_owned(),
+                // The full address typed before a code is sent, refused as no address at all.
+                "confirm" | "email" | "phone" => t.err_confirm.to_owned(),
                 "method_id" => t.err_method.to_owned(),
                 _ => t.err_input.to_owned(),
             },
@@ -109,7 +110,9 @@ pub(crate) fn apply_error(session: &mut Session, t: &Text, error: &Error, pin_le
         Error::RateLimited { retry_after } => (false, t.rate_limited(*retry_after)),
         Error::Blocked { until } => (true, t.blocked(sspr.local_time(*until))),
         Error::NotAllowed { .. } => (true, t.err_not_allowed.to_owned()),
-        Error::PasswordRejected { reason, suggestions, .. } => (false, t.password_rejected(reason, suggestions)),
+        Error::PasswordRejected { refusal, reason, suggestions } => {
+            (false, t.password_rejected(*refusal, reason, suggestions))
+        }
         Error::Backend { source } => {
             tracing::warn!(error = %source, "a backend failed during a reset");
             (false, t.err_unavailable.to_owned())
@@ -287,7 +290,7 @@ pub(crate) async fn begin(State(state): State<AppState>, mut visit: Visit, Form(
     match state.sspr.begin_reset(&form.login, &ctx).await {
         Ok(challenge) => {
             visit.session.data.reset =
-                Some(ResetStage::Methods { flow_id: challenge.flow_id, methods: challenge.methods });
+                Some(ResetStage::Methods { flow_id: challenge.flow_id, methods: challenge.methods, earlier: None });
         }
         Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
     }
@@ -300,7 +303,7 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
         return refused;
     }
     let t = visit.text();
-    let Some(ResetStage::Methods { flow_id, methods, .. }) = visit.session.data.reset.clone() else {
+    let Some(ResetStage::Methods { flow_id, methods, earlier }) = visit.session.data.reset.clone() else {
         visit.session.data.reset = None;
         visit.session.flash(true, t.err_state);
         return state.redirect(&visit, PAGE).await;
@@ -321,7 +324,13 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
                 attempts_left: sent.attempts_left,
             });
         }
-        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
+        Err(e) => {
+            // Too soon for a new code: the one already sent is still good, so back to its form.
+            if let (Error::RateLimited { .. }, Some(sent)) = (&e, earlier) {
+                visit.session.data.reset = Some(sent.into_stage(flow_id, methods));
+            }
+            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr);
+        }
     }
     state.redirect(&visit, PAGE).await
 }
@@ -332,6 +341,11 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
         return refused;
     }
     let t = visit.text();
+    // A PIN form still open (another tab, the back button) after "Send a new code": the code
+    // it was for is still good until a new one is sent, so it is checked as on its own form.
+    if let Some(ResetStage::Methods { flow_id, methods, earlier: Some(sent) }) = visit.session.data.reset.clone() {
+        visit.session.data.reset = Some(sent.into_stage(flow_id, methods));
+    }
     let Some(ResetStage::PinSent { flow_id, methods, method, .. }) = visit.session.data.reset.clone() else {
         visit.session.data.reset = None;
         visit.session.flash(true, t.err_state);
@@ -341,7 +355,7 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
         Ok(verified) if !verified.remaining_methods.is_empty() => {
             let remaining =
                 methods.into_iter().filter(|m| m.id != method && verified.remaining_methods.contains(&m.id)).collect();
-            visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods: remaining });
+            visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods: remaining, earlier: None });
             visit.session.flash(false, t.second_method);
             return state.rotate_and_redirect(visit, PAGE).await;
         }
@@ -417,13 +431,17 @@ fn outcome_body(t: &Text, outcome: &ResetOutcome, mode: CompletionMode) -> Marku
 }
 
 /// `POST /passwordreset/another`: back to the methods, to send a new PIN (the engine
-/// enforces the cooldown and the number of PINs per flow).
+/// enforces the cooldown and the number of PINs per flow). The PIN already sent is kept: a
+/// new one refused brings its form back.
 pub(crate) async fn another(State(state): State<AppState>, mut visit: Visit, Form(form): Form<CsrfForm>) -> Response {
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
-    if let Some(ResetStage::PinSent { flow_id, methods, .. }) = visit.session.data.reset.clone() {
-        visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods });
+    if let Some(ResetStage::PinSent { flow_id, methods, method, masked, expires_at, attempts_left }) =
+        visit.session.data.reset.clone()
+    {
+        let earlier = Some(SentPin { method, masked, expires_at, attempts_left });
+        visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods, earlier });
     }
     state.redirect(&visit, PAGE).await
 }

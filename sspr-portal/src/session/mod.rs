@@ -29,7 +29,15 @@ pub(crate) use shared::SharedSessions;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum ResetStage {
     /// Choose a method (and type the full address if asked).
-    Methods { flow_id: String, methods: Vec<MethodOption> },
+    Methods {
+        flow_id: String,
+        methods: Vec<MethodOption>,
+        /// The PIN already sent, when the user asked for a new one ("Send a new code"): still
+        /// good until another is sent, so a refused send (the resend cooldown) goes back to it
+        /// rather than leave the user no form to type the code on its way.
+        #[serde(default)]
+        earlier: Option<SentPin>,
+    },
     /// A PIN was sent by `method`; enter it.
     PinSent {
         flow_id: String,
@@ -42,6 +50,24 @@ pub(crate) enum ResetStage {
     },
     /// The PIN was verified; choose how to complete.
     Verified { flow_id: String, modes: Vec<CompletionMode> },
+}
+
+/// A PIN sent, as the PIN form shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SentPin {
+    pub(crate) method: String,
+    pub(crate) masked: String,
+    #[serde(with = "time::serde::timestamp")]
+    pub(crate) expires_at: OffsetDateTime,
+    pub(crate) attempts_left: u32,
+}
+
+impl SentPin {
+    /// The PIN form's stage again, for this PIN of `flow_id`.
+    pub(crate) fn into_stage(self, flow_id: String, methods: Vec<MethodOption>) -> ResetStage {
+        let Self { method, masked, expires_at, attempts_left } = self;
+        ResetStage::PinSent { flow_id, methods, method, masked, expires_at, attempts_left }
+    }
 }
 
 /// A user signed in with their directory credentials.

@@ -226,3 +226,37 @@ async fn hostile_input_in_the_sign_in_and_admin_fields() {
     assert!(admin.get("/admin?q=jane").await.body.contains("jane.doe@example.org"));
     assert!(!portal.sspr().status("bob.builder@example.org").await.unwrap().enabled);
 }
+
+/// The start-up summary lists each demo user's case. A seeded disabled, expired or locked account
+/// read "eligible, enabled" like a working one, so a new user trying a disabled one wondered why
+/// its reset sent no code (it gets the decoy answer); the summary now names the state.
+#[tokio::test]
+async fn the_summary_names_a_seeded_accounts_state() {
+    let dir = crate::support::temp_dir();
+    let seed = dir.join("users.json");
+    let user = |login: &str, state: &str| {
+        let local = login.split('@').next().unwrap();
+        format!(
+            r#"{{"login": "{login}", "display_name": "{login}", "dn": "uid={login},ou=staff,dc=example,dc=org",
+                "groups": ["cn=staff,ou=groups,dc=example,dc=org"], "enabled": true, "email": "{local}.home@example.net",
+                "state": {state}}}"#
+        )
+    };
+    let users = [
+        user("ok@example.org", "{}"),
+        user("off@example.org", r#"{"disabled": true}"#),
+        user("gone@example.org", r#"{"expired": true}"#),
+        user("stuck@example.org", r#"{"locked": true}"#),
+    ];
+    std::fs::write(&seed, format!("[{}]", users.join(","))).unwrap();
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[directory]\nkind = \"demo\"\nseed_file = \"{}\"\n",
+        seed.display()
+    );
+    let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+    let line = |login: &str| portal.summary().lines().find(|l| l.starts_with(login)).unwrap().to_owned();
+    assert!(!line("ok@example.org").contains("account"), "{}", line("ok@example.org"));
+    assert!(line("off@example.org").contains("account disabled or expired"), "{}", line("off@example.org"));
+    assert!(line("gone@example.org").contains("account disabled or expired"), "{}", line("gone@example.org"));
+    assert!(line("stuck@example.org").contains("account locked"), "{}", line("stuck@example.org"));
+}

@@ -356,3 +356,50 @@ async fn an_administrator_taken_out_of_the_group_or_disabled_loses_admin_at_once
         assert_eq!(unblock.headers.get(header::LOCATION).map(|l| l.to_str().unwrap()), Some("/admin"), "{leave}");
     }
 }
+
+/// An administrator whose account has expired (AD `accountExpires`) must not get into `/admin`
+/// through the provider either: one rule says who is an active administrator for the password
+/// sign-in, the OpenID Connect sign-in and every admin page. The OIDC sign-in once checked the
+/// group and `disabled` only, so an expired admin was signed in (a new session id) and logged
+/// as "an administrator signed in", to be signed out again at the next admin page. The demo
+/// directory (from a seed file) is the directory here: the Graph directory has no expiry.
+#[tokio::test]
+async fn an_expired_administrator_cannot_sign_in_to_admin_with_openid_connect() {
+    let standin = standin(&["admin.exp@contoso.com", "admin.ok@contoso.com"]).await;
+    let dir = temp_dir();
+    let seed = dir.join("users.json");
+    let admin = |login: &str, expired: bool| {
+        serde_json::json!({"login": login, "display_name": format!("{login} Person"),
+            "dn": format!("uid={login},ou=it,dc=example,dc=org"),
+            "groups": [sspr_portal::config::DEMO_ADMIN_GROUP], "state": {"disabled": false, "expired": expired, "locked": false}})
+    };
+    let users = serde_json::json!([admin("admin.exp@contoso.com", true), admin("admin.ok@contoso.com", false)]);
+    std::fs::write(&seed, users.to_string()).unwrap();
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[directory]\nkind = \"demo\"\nseed_file = \"{seed}\"\n\
+         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n",
+        seed = seed.display(),
+        issuer = standin.issuer(),
+    );
+    let portal = sspr_portal::Portal::build(&config(&toml)).await.unwrap();
+    let signed_out = |page: &crate::support::Answer| page.body.contains("href=\"/admin/oidc\"");
+    for (login, expired) in [("admin.exp@contoso.com", true), ("admin.ok@contoso.com", false)] {
+        standin.with(|t| t.oidc.as_mut().unwrap().signed_in = Some(login.into()));
+        let mut browser = Browser::new(&portal);
+        let started = browser.get("/admin/oidc").await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{login}");
+        let before = browser.cookie();
+        let to_provider = started.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let back = web.get(&to_provider).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+        let back = reqwest::Url::parse(&back).unwrap();
+        let landed = browser.get(&format!("{}?{}", back.path(), back.query().unwrap())).await;
+        assert_eq!(landed.status, StatusCode::SEE_OTHER, "{login}");
+        // A sign-in moves the session to a new id; a refusal keeps it.
+        assert_eq!(browser.cookie() == before, expired, "{login}: signed in = {}", browser.cookie() != before);
+        let page = browser.get(landed.headers[header::LOCATION].to_str().unwrap()).await;
+        assert_eq!(signed_out(&page), expired, "{login}: {}", page.main());
+        assert_eq!(page.alert().is_some(), expired, "{login}: the refusal is said: {}", page.main());
+    }
+}
