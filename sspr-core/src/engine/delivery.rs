@@ -249,6 +249,19 @@ impl Sspr {
         if pads { FirstStep::Spawner } else { FirstStep::Here }
     }
 
+    /// Start `work` on the spawner, counted in the delivery set when it has room (so
+    /// [`Sspr::flush_deliveries`] waits for it), from where nothing can wait for it (a
+    /// `Drop`). False when the engine has no spawner: the work is not done.
+    pub(super) fn spawn_detached(&self, work: impl Future<Output = ()> + Send + 'static) -> bool {
+        let Some(spawner) = self.inner.spawner.clone() else { return false };
+        if self.inner.deliveries.reserve() {
+            spawner.spawn(self.reserved(tracing::debug_span!("sspr.delivery"), work));
+        } else {
+            spawner.spawn(Box::pin(work));
+        }
+        true
+    }
+
     /// `work` as a task that holds a place reserved in the set (released when the task ends or
     /// is dropped unfinished), in `span`: a `sspr.delivery` span, a child of the engine call's
     /// span (a PIN's at INFO, carrying the flow's keyed reference; other work's at DEBUG): its

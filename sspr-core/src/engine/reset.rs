@@ -926,7 +926,10 @@ impl Sspr {
     /// two writes never overlap. A holder that is cut off, or whose flow was taken over
     /// anyway (clock skew), reports an error, never a password. If the directory fails,
     /// nothing was changed, the flow stays verified and the call can be retried (at once,
-    /// or after the lease when the directory did not answer in time).
+    /// or after the lease when the directory did not answer in time). A call dropped before
+    /// its directory write began (the client went away during a slow password check) gives
+    /// the flow back on the engine's spawner: a retry after [`Sspr::flush_deliveries`], or a
+    /// moment later, is not refused for the lease.
     ///
     /// Errors: `NotAllowed` (mode switched off, account disabled, privileged or ineligible
     /// since, self-service reset disabled for the user), `Blocked`, `PasswordRejected` (a
@@ -975,6 +978,7 @@ impl Sspr {
                 .await?;
             let leased_version = changed.version;
             let record = changed.previous;
+            let lease = UnusedLease::new(self, &key, &record, leased_version, now);
             scope.user = Some(user.id.clone());
             let standing = match changed.partial {
                 false => Standing::from_values(&changed.values),
@@ -988,6 +992,7 @@ impl Sspr {
             }
             if let Some(error) = refused {
                 // Nothing was done: give the verified flow back.
+                lease.disarm();
                 if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                     tracing::warn!(flow_ref = %flow_ref, "could not release a refused completion");
                 }
@@ -1000,6 +1005,9 @@ impl Sspr {
             // read now fails the completion while nothing has changed yet.
             let completion = async {
                 let contacts = self.inner.contacts.get(&user.id).await?;
+                // From here the password may be written even if this request stops: the lease
+                // stays until it runs out.
+                lease.disarm();
                 Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
             };
             let failed = |error: Error| async {
@@ -1042,6 +1050,7 @@ impl Sspr {
                 }
                 Err(error) => {
                     // Give the verified flow back so the user can retry.
+                    lease.disarm();
                     if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                         tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
                     }
@@ -1235,5 +1244,46 @@ impl Sspr {
             })
             .await;
         }
+    }
+}
+
+/// A completion lease taken by a request that has not begun its directory write. If the
+/// request stops there (its future dropped: the client went away during a slow password
+/// check or store), the flow is given back on the engine's spawner, so the user's retry is
+/// not refused as "another request is completing this reset" for the rest of the lease.
+/// Once the write may have begun, [`UnusedLease::disarm`] keeps the lease until it runs out:
+/// a write still in flight must not race a retry's.
+struct UnusedLease {
+    release: Option<(Sspr, String, FlowRecord, u64, OffsetDateTime)>,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl UnusedLease {
+    fn new(sspr: &Sspr, key: &str, record: &FlowRecord, version: u64, now: OffsetDateTime) -> Self {
+        let release =
+            sspr.inner.spawner.is_some().then(|| (sspr.clone(), key.to_owned(), record.clone(), version, now));
+        Self { release, armed: std::sync::atomic::AtomicBool::new(true) }
+    }
+
+    /// The write may begin (or the request gives the flow back itself): keep the lease.
+    fn disarm(&self) {
+        self.armed.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for UnusedLease {
+    fn drop(&mut self) {
+        if !self.armed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let Some((sspr, key, record, version, now)) = self.release.take() else { return };
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            // Compare-and-set on the leased version: a retry that already took the flow over
+            // after the lease is left alone.
+            if sspr.put_flow(&key, &record, Some(version), now).await.ok().flatten().is_none() {
+                tracing::warn!("could not give back the flow of a completion that stopped before writing");
+            }
+        });
     }
 }

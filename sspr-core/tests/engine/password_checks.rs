@@ -154,3 +154,35 @@ async fn no_checked_password_reaches_the_engines_debug_or_the_audit_trail() {
         assert!(!seen.contains(secret), "{secret} in {seen}");
     }
 }
+
+/// A checker that never answers (a breached-password service far away and hanging).
+#[derive(Debug)]
+struct Hanging;
+
+#[sspr_core::async_trait]
+impl PasswordChecker for Hanging {
+    async fn check(&self, _candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        std::future::pending().await
+    }
+}
+
+/// A user whose browser gives up on a completion stuck in a slow password check (the request
+/// is dropped, nothing was written) retries at once: before, the completion's lease refused
+/// every retry as "another request is completing this reset" for two minutes.
+#[tokio::test]
+async fn a_completion_abandoned_before_its_write_gives_the_flow_back() {
+    let policy = Policy { allow_chosen_password: true, ..policy() };
+    let h = Harness::builder().policy(policy).password_checker(Arc::new(Hanging)).build().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    let abandoned = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        h.sspr.complete_reset(&flow, NewPassword::Chosen(pw(GOOD)), &ctx()),
+    )
+    .await;
+    assert!(abandoned.is_err(), "the completion waits on the checker");
+    h.sspr.flush_deliveries().await;
+    let outcome = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
+    assert!(outcome.is_ok(), "the retry completes at once: {outcome:?}");
+    assert_eq!(h.events_of(AuditKind::ResetCompleted).len(), 1);
+}
