@@ -380,7 +380,19 @@ function exportTraces(options) {
   return native.exportTraces(options)
 }
 
-// Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
+/** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
+const parseName = native.parseName
+/** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
+function pageText(locale, id, args) {
+  return converted(() => native.pageText(locale, id, args))
+}
+/** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
+function negotiateLocale(acceptLanguage, offered) {
+  return converted(() => native.negotiateLocale(acceptLanguage, offered))
+}
+
+// Plain names (not `native.X`, no `name: expression`), so `import { Sspr } from 'sspr'` finds them in
+// ES modules: Node gives an ES module only the names its static analysis sees here (__test__/esm.test.mjs).
 module.exports = {
   Sspr,
   exportTraces,
@@ -406,10 +418,7 @@ module.exports = {
   backends,
   core,
   testing,
-  /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
-  parseName: native.parseName,
-  /** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
-  pageText: (locale, id, args) => converted(() => native.pageText(locale, id, args)),
-  /** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
-  negotiateLocale: (acceptLanguage, offered) => converted(() => native.negotiateLocale(acceptLanguage, offered)),
+  parseName,
+  pageText,
+  negotiateLocale,
 }
