@@ -236,12 +236,42 @@ const OPERATIONS = [
 ]
 
 /** The self-service password reset engine. Every operation returns a Promise. */
+// What new Sspr reads, and what backends.fromConfig answers besides (`new Sspr({ ...b, secretKey })`).
+const OPTIONS = new Set([
+  'directory',
+  'notifier',
+  'contacts',
+  'store',
+  'audit',
+  'passwordCheckers',
+  'botChallenge',
+  'hooks',
+  'clock',
+  'policy',
+  'secretKey',
+  'rngSeed',
+  'metrics',
+  'outbox',
+  'memoryDirectory',
+  'stateIsShared',
+])
+
 class Sspr {
   #native
 
   constructor(options) {
     if (options === null || typeof options !== 'object') {
       throw new SsprError({ code: 'CONFIG', message: 'new Sspr(options): options must be an object' })
+    }
+    // A misspelt option would build an engine without what the host asked for (its policy, its
+    // hooks, its password checkers, its audit sink): refused by name, as Python's keywords are.
+    for (const key of Object.keys(options)) {
+      if (!OPTIONS.has(key)) {
+        throw new SsprError({
+          code: 'CONFIG',
+          message: `new Sspr(options): unknown option \`${key}\` (expected one of ${[...OPTIONS].join(', ')})`,
+        })
+      }
     }
     const given = { ...options }
     for (const slot of Object.keys(METHODS)) given[slot] = adapt(slot, options[slot])
