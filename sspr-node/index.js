@@ -407,7 +407,9 @@ const testing = {
  * (`exportTraces({ endpoint: 'http://collector:4318/v1/traces' })`); see index.d.ts.
  */
 function exportTraces(options) {
-  return native.exportTraces(options)
+  // napi's own conversion errors (a missing `endpoint`, a ratio given as text) become
+  // INVALID_INPUT naming the field, as for every other call.
+  return converted(() => native.exportTraces(options))
 }
 
 /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */

@@ -223,3 +223,20 @@ test('a misspelt option of new Sspr is CONFIG naming it, not silently left out',
   assert.ok(new Sspr({ ...b, secretKey: KEY }))
   assert.ok(new Sspr({ ...base, policy: { pinLength: 6 }, hooks: {}, passwordCheckers: [], metrics: false, rngSeed: undefined }))
 })
+
+test("exportTraces' bad options are INVALID_INPUT naming the field, like every other call's", async () => {
+  const { exportTraces } = await import('../index.js')
+  const cases = [
+    [{ endpont: 'http://127.0.0.1:4318/v1/traces' }, 'endpoint'], // misspelt: the required field is missing
+    [{ endpoint: 42 }, 'endpoint'],
+    [{ endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: '0.5' }, 'sampleRatio'],
+  ]
+  for (const [options, field] of cases) {
+    assert.throws(
+      () => exportTraces(options),
+      (err) => err instanceof SsprError && err.code === 'INVALID_INPUT' && err.field === field,
+      JSON.stringify(options),
+    )
+  }
+  assert.throws(() => exportTraces(), (err) => err instanceof SsprError && err.code === 'INVALID_INPUT')
+})
