@@ -236,12 +236,42 @@ const OPERATIONS = [
 ]
 
 /** The self-service password reset engine. Every operation returns a Promise. */
+// What new Sspr reads, and what backends.fromConfig answers besides (`new Sspr({ ...b, secretKey })`).
+const OPTIONS = new Set([
+  'directory',
+  'notifier',
+  'contacts',
+  'store',
+  'audit',
+  'passwordCheckers',
+  'botChallenge',
+  'hooks',
+  'clock',
+  'policy',
+  'secretKey',
+  'rngSeed',
+  'metrics',
+  'outbox',
+  'memoryDirectory',
+  'stateIsShared',
+])
+
 class Sspr {
   #native
 
   constructor(options) {
     if (options === null || typeof options !== 'object') {
       throw new SsprError({ code: 'CONFIG', message: 'new Sspr(options): options must be an object' })
+    }
+    // A misspelt option would build an engine without what the host asked for (its policy, its
+    // hooks, its password checkers, its audit sink): refused by name, as Python's keywords are.
+    for (const key of Object.keys(options)) {
+      if (!OPTIONS.has(key)) {
+        throw new SsprError({
+          code: 'CONFIG',
+          message: `new Sspr(options): unknown option \`${key}\` (expected one of ${[...OPTIONS].join(', ')})`,
+        })
+      }
     }
     const given = { ...options }
     for (const slot of Object.keys(METHODS)) given[slot] = adapt(slot, options[slot])
@@ -377,10 +407,24 @@ const testing = {
  * (`exportTraces({ endpoint: 'http://collector:4318/v1/traces' })`); see index.d.ts.
  */
 function exportTraces(options) {
-  return native.exportTraces(options)
+  // napi's own conversion errors (a missing `endpoint`, a ratio given as text) become
+  // INVALID_INPUT naming the field, as for every other call.
+  return converted(() => native.exportTraces(options))
 }
 
-// Plain names (not `native.X`), so `import { Sspr } from 'sspr'` finds them in ES modules.
+/** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
+const parseName = native.parseName
+/** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
+function pageText(locale, id, args) {
+  return converted(() => native.pageText(locale, id, args))
+}
+/** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
+function negotiateLocale(acceptLanguage, offered) {
+  return converted(() => native.negotiateLocale(acceptLanguage, offered))
+}
+
+// Plain names (not `native.X`, no `name: expression`), so `import { Sspr } from 'sspr'` finds them in
+// ES modules: Node gives an ES module only the names its static analysis sees here (__test__/esm.test.mjs).
 module.exports = {
   Sspr,
   exportTraces,
@@ -406,10 +450,7 @@ module.exports = {
   backends,
   core,
   testing,
-  /** The core's stable name of a value given by name (`parseName('locale', 'de-CH')` is `'de'`). */
-  parseName: native.parseName,
-  /** A message of the web pages' catalogue in a language (`pageText('de', 'reset-title')`). */
-  pageText: (locale, id, args) => converted(() => native.pageText(locale, id, args)),
-  /** The language to serve for an `Accept-Language` header (`negotiateLocale('de-CH, en;q=0.5')` is `'de'`). */
-  negotiateLocale: (acceptLanguage, offered) => converted(() => native.negotiateLocale(acceptLanguage, offered)),
+  parseName,
+  pageText,
+  negotiateLocale,
 }

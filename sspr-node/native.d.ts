@@ -894,7 +894,7 @@ export interface RequestContext {
   userAgent?: string
   /**
    * The language the caller chose: a language tag (`en`, `de`, `de-CH`); one sspr does not
-   * speak (`fr`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
+   * speak (`pl`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
    */
   locale?: string
   /**

@@ -20,6 +20,8 @@ directory mailbox, at most once per ``reminder_interval_days`` however often the
 privileged users never do. Exit status: 0 done, 1 some reminders failed (they are retried at the
 next run), 2 a usage or configuration error.
 
+Python 3.11+ reads TOML itself; on 3.9 and 3.10, ``pip install tomli`` first.
+
 Cron, every night at 02:30:
 
     30 2 * * *  sspr  python /opt/sspr/nightly_registration.py --config /etc/sspr/portal.toml \
@@ -33,10 +35,14 @@ import csv
 import json
 import pathlib
 import sys
-import tomllib
 from typing import Any, Dict, List, Optional, Sequence, TextIO
 
 import sspr
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # sspr supports Python 3.9+; before 3.11 the same parser is the PyPI package tomli
+    import tomli as tomllib
 
 #: The portal's tables that describe backends (sspr-backends' configuration schema).
 BACKEND_TABLES = ("directory", "store", "contacts", "state", "notifier", "sms", "audit")

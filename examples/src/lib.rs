@@ -3,8 +3,9 @@
 //! The whole portal (pages, sessions, CSRF, admin) is the `sspr-portal` crate; this is the
 //! least a service needs. Each handler converts its request, calls one engine operation and
 //! converts the answer: every rule (rate limits, enumeration defence, PIN checks, padding)
-//! stays in the engine. Errors answer with the engine's stable code (`wrong_pin`,
-//! `rate_limited`, ...), never with a secret.
+//! stays in the engine. Errors answer as the portal and every router do (`pages::describe`):
+//! the engine's stable code (`wrong_pin`, `rate_limited`, ...), never a secret or a backend's
+//! own message.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sspr_core::{Error, NewPassword, Pin, RequestContext, Sspr};
+use sspr_core::pages::describe;
+use sspr_core::{Error, Locale, NewPassword, Pin, RequestContext, Sspr};
 
 /// One request body for every step; each step reads the fields it needs.
 #[derive(Deserialize)]
@@ -73,7 +75,8 @@ async fn complete(State(sspr): State<Arc<Sspr>>, addr: Ctx, headers: HeaderMap, 
     Ok(Json(json!({"temporary_password": shown_once, "must_change": outcome.must_change})))
 }
 
-/// An engine error as an HTTP answer: its stable code and its message (neither holds a secret).
+/// An engine error as an HTTP answer, by sspr-core's one rule (`pages::describe`, what the portal
+/// and every router answer): its status, stable code and message, never a backend's own words.
 pub struct Failure(Error);
 
 impl From<Error> for Failure {
@@ -84,13 +87,11 @@ impl From<Error> for Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = match self.0.code() {
-            "invalid_input" => StatusCode::BAD_REQUEST,
-            "rate_limited" | "blocked" => StatusCode::TOO_MANY_REQUESTS,
-            "backend" => StatusCode::SERVICE_UNAVAILABLE,
-            "config" => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        (status, Json(json!({"error": self.0.code(), "message": self.0.to_string()}))).into_response()
+        let a = describe(&self.0);
+        let status = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({"error": a.code, "message": a.text(Locale::En), "attempts_left": a.attempts_left,
+            "retry_after_seconds": a.retry_after_seconds, "field": a.field});
+        let retry_after = a.retry_after_seconds.map(|s| [(header::RETRY_AFTER, s.to_string())]);
+        (status, retry_after, Json(body)).into_response()
     }
 }

@@ -587,7 +587,7 @@ typedef struct SsprRequestContext {
   // The client's user agent, or NULL.
   const char *user_agent;
   // A language the caller names explicitly, as a language tag (`"de"`, `"de-CH"`, `"EN"`:
-  // the primary subtag decides), or NULL. One sspr does not speak (`"fr"`) or a malformed
+  // the primary subtag decides), or NULL. One sspr does not speak (`"pl"`) or a malformed
   // one is `SSPR_STATUS_INVALID_INPUT`, field `"locale"`. It wins over `accept_language`.
   const char *locale;
   // The browser's `Accept-Language` header, or NULL: picks the locale when `locale` is

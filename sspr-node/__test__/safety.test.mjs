@@ -206,3 +206,37 @@ test('with in-memory backends and padding off every operation answers at once, w
   assert.ok(pending instanceof Promise)
   assert.equal((await pending).methods.length, 1)
 })
+
+test('a misspelt option of new Sspr is CONFIG naming it, not silently left out', async () => {
+  const { MemoryDirectory, Outbox, backends } = await import('../index.js')
+  const base = { directory: new MemoryDirectory([]), notifier: new Outbox(), secretKey: KEY }
+  // Each would have built an engine without what the host asked for: its policy, its hooks (a
+  // reset that should end the user's sessions), its breached-password check, its audit sink.
+  for (const typo of ['polciy', 'hook', 'passwordChecker', 'auditSink', 'secret_key']) {
+    assert.throws(
+      () => new Sspr({ ...base, [typo]: {} }),
+      (err) => err instanceof SsprError && err.code === 'CONFIG' && err.message.includes(`\`${typo}\``),
+    )
+  }
+  // What backends.fromConfig answers besides the engine's slots (README: `new Sspr({ ...b, secretKey })`).
+  const b = await backends.fromConfig({})
+  assert.ok(new Sspr({ ...b, secretKey: KEY }))
+  assert.ok(new Sspr({ ...base, policy: { pinLength: 6 }, hooks: {}, passwordCheckers: [], metrics: false, rngSeed: undefined }))
+})
+
+test("exportTraces' bad options are INVALID_INPUT naming the field, like every other call's", async () => {
+  const { exportTraces } = await import('../index.js')
+  const cases = [
+    [{ endpont: 'http://127.0.0.1:4318/v1/traces' }, 'endpoint'], // misspelt: the required field is missing
+    [{ endpoint: 42 }, 'endpoint'],
+    [{ endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: '0.5' }, 'sampleRatio'],
+  ]
+  for (const [options, field] of cases) {
+    assert.throws(
+      () => exportTraces(options),
+      (err) => err instanceof SsprError && err.code === 'INVALID_INPUT' && err.field === field,
+      JSON.stringify(options),
+    )
+  }
+  assert.throws(() => exportTraces(), (err) => err instanceof SsprError && err.code === 'INVALID_INPUT')
+})

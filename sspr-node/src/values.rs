@@ -38,7 +38,7 @@ pub struct RequestContextInput {
     /// The client's user agent, for the audit trail.
     pub user_agent: Option<String>,
     /// The language the caller chose: a language tag (`en`, `de`, `de-CH`); one sspr does not
-    /// speak (`fr`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
+    /// speak (`pl`) is `INVALID_INPUT`. Wins over `acceptLanguage`.
     pub locale: Option<String>,
     /// The HTTP `Accept-Language` header: the best supported language in it, English when it
     /// names none (never an error).

@@ -94,6 +94,17 @@ impl Deref for AppState {
     }
 }
 
+/// Create `dir` (and its missing parents) for the portal's user alone (0700 on Unix): it holds
+/// the contact store, the audit trail and the key, and the SQLite file is created with its
+/// folder's permissions. A directory that exists keeps the permissions its owner gave it.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))
+}
+
 /// Read the secret key, or create it once (32 random bytes as hex, mode 0600). Also the
 /// key file's text, from which the portal derives its own keys.
 fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
@@ -105,8 +116,7 @@ fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let hex = session::random_token();
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+                create_private_dir(dir)?;
             }
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
@@ -129,8 +139,7 @@ impl Portal {
     pub async fn build(config: &Config) -> Result<Self> {
         config.validate()?;
         let policy = config.policy()?;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| Error::Config(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        create_private_dir(&config.data_dir)?;
         let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();

@@ -227,6 +227,11 @@ def test_policy_from_dict_toml_and_kwargs() -> None:
     with pytest.raises(sspr.ConfigError, match="pin_length"):
         sspr.Policy(pin_length="eight")
     assert "pin_length=6" in repr(p)
+    # The repr is Python: pasted back, it is the same policy (True, not JSON's true).
+    assert "sms_enabled=True" in repr(p)
+    assert eval(repr(p), {"Policy": sspr.Policy}) == p  # noqa: S307 - our own repr
+    q = sspr.Policy(default_region="GB", allow_chosen_password=True, decoy_email_initials={"a": 2})
+    assert eval(repr(q), {"Policy": sspr.Policy}) == q  # noqa: S307
 
 
 def test_min_response_time_pads_with_the_manual_clock() -> None:

@@ -78,6 +78,9 @@ def pages_catalogue(accept_language: Optional[str]) -> str:
     """The pages' catalogue: the negotiated language is one a RequestContext takes as it is."""
     lang = sspr.negotiate_locale(accept_language, ["de", "fr"])
     ctx = sspr.RequestContext(locale=lang)
+    # A language the user chose, as a tag (README: "an explicit tag such as fr-CA") or as the host keeps it.
+    chosen: str = "fr-CA"
+    _ = (sspr.RequestContext(locale="de-CH"), sspr.RequestContext(locale=chosen))
     at = datetime.datetime(2026, 12, 1, 19, 4, tzinfo=datetime.timezone.utc)
     _ = ctx
     return sspr.page_text(lang, "pin-status", {"time": at, "attempts": 3}) + sspr.page_text(lang, "reset-title")

@@ -19,7 +19,7 @@ pub struct SsprRequestContext {
     /// The client's user agent, or NULL.
     pub user_agent: *const c_char,
     /// A language the caller names explicitly, as a language tag (`"de"`, `"de-CH"`, `"EN"`:
-    /// the primary subtag decides), or NULL. One sspr does not speak (`"fr"`) or a malformed
+    /// the primary subtag decides), or NULL. One sspr does not speak (`"pl"`) or a malformed
     /// one is `SSPR_STATUS_INVALID_INPUT`, field `"locale"`. It wins over `accept_language`.
     pub locale: *const c_char,
     /// The browser's `Accept-Language` header, or NULL: picks the locale when `locale` is

@@ -211,3 +211,24 @@ async fn the_outbox_page_is_not_served_beyond_this_host_by_default() {
         assert!(portal.outbox().is_some(), "{toml:?}");
     }
 }
+
+/// The data directory holds the contact store (every user's private address and number), the
+/// audit trail and the server key: a portal creating it leaves it to its own user (0700), so
+/// another account on the host cannot read the contacts in the SQLite file the portal creates
+/// there with the folder's permissions. An existing directory keeps the permissions it has.
+#[tokio::test]
+async fn a_data_directory_the_portal_creates_is_private() {
+    let mut config = config("");
+    let parent = config.data_dir.clone();
+    config.data_dir = parent.join("new").join("data");
+    let _portal = sspr_portal::Portal::build(&config).await.unwrap();
+    assert!(config.data_dir.join("sspr.sqlite").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&config.data_dir).unwrap().permissions().mode() & 0o777, 0o700);
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let _again = sspr_portal::Portal::build(&config).await.unwrap();
+        assert_eq!(std::fs::metadata(&config.data_dir).unwrap().permissions().mode() & 0o777, 0o750);
+    }
+}

@@ -40,13 +40,14 @@ class Secret:
 class RequestContext:
     """Client IP, user agent and language of a request; and the host's span (a W3C ``traceparent``, from the
     host's own OpenTelemetry context) the engine call's span is the child of. A malformed ``traceparent`` is
-    ignored, never an error."""
+    ignored, never an error. ``locale`` is a language tag the user chose (``"de"``, ``"fr-CA"``; one sspr does
+    not speak is ``InvalidInput``), read back as the language served."""
 
     def __init__(
         self,
         client_ip: Optional[str] = None,
         user_agent: Optional[str] = None,
-        locale: Optional[Literal["en", "de", "fr", "es", "it", "nl"]] = None,
+        locale: Optional[str] = None,
         accept_language: Optional[str] = None,
         traceparent: Optional[str] = None,
     ) -> None: ...

@@ -90,8 +90,31 @@ impl Policy {
         else {
             return "Policy(...)".into();
         };
-        let changed: Vec<String> =
-            a.iter().filter(|(k, v)| b.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect();
+        let changed: Vec<String> = a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k}={}", python_literal(v)))
+            .collect();
         format!("Policy({})", changed.join(", "))
+    }
+}
+
+/// A policy value as Python writes it (`True`, `None`, `["44"]`), so a repr pasted back builds
+/// the same policy. Strings keep JSON's escapes, which Python reads alike.
+fn python_literal(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(_) | Value::String(_) => value.to_string(),
+        Value::Array(items) => format!("[{}]", items.iter().map(python_literal).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), python_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
