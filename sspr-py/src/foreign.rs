@@ -21,9 +21,9 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredValue};
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
-    AuditEvent, AuditSink, Authentication, BackendError, ContactStore, Directory, EventHook, HookEvent,
-    NormalizedLogin, Notifier, Password, PasswordCandidate, PasswordChecker, PasswordFeedback, StateStore, UserId,
-    async_trait,
+    AuditEvent, AuditSink, Authentication, BackendError, BackendErrorKind, ContactStore, Directory, EventHook,
+    HookEvent, NormalizedLogin, Notifier, Password, PasswordCandidate, PasswordChecker, PasswordFeedback, StateStore,
+    UserId, async_trait,
 };
 
 use time::OffsetDateTime;
@@ -102,6 +102,9 @@ where
         return fut.await.map_err(|e| Python::attach(|py| backend_error(py, method, e)));
     }
     sspr_bind::runtime::off_runtime(move || {
+        let Some(_entry) = crate::runtime::PythonEntry::enter() else {
+            return Err(BackendError::new(BackendErrorKind::Unavailable, "the Python interpreter is exiting"));
+        };
         Python::attach(|py| {
             let run = || -> PyResult<Py<PyAny>> {
                 let out = callable.bind(py).call1(args.bind(py))?;

@@ -41,6 +41,8 @@ use pyo3::prelude::*;
 /// The native module.
 #[pymodule]
 fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Before finalization: no Rust thread may be entering Python then (see runtime::PythonEntry).
+    m.py().import("atexit")?.call_method1("register", (wrap_pyfunction!(runtime::before_exit, m)?,))?;
     m.add_class::<engine::Sspr>()?;
     m.add_class::<engine::BlockingSspr>()?;
     m.add_class::<engine::Policy>()?;

@@ -12,7 +12,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 use sspr_bind::runtime::{self, RuntimeError, RuntimeHandle};
@@ -70,11 +73,78 @@ impl<T> Drop for InRuntime<T> {
     }
 }
 
+/// Set by the `atexit` hook [`before_exit`]: Rust threads no longer enter Python.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Rust threads inside Python now (through [`PythonEntry`]).
+static ENTERED: AtomicUsize = AtomicUsize::new(0);
+/// The longest the exit waits for Rust threads that are inside Python.
+const EXIT_WAIT: Duration = Duration::from_secs(3);
+
+/// A Rust thread (the runtime's, a store's own) entering Python. CPython ends a thread that
+/// wants the GIL once finalization began from inside `take_gil` (`pthread_exit`), which
+/// Rust frames cannot unwind through: the process aborts. That happened to an asyncio
+/// script on `SqliteStore` about one exit in two: the store's thread, waking the coroutine
+/// whose answer it had just sent, was between the wake's write to the loop's self-pipe and
+/// taking the GIL back when the script ended. Every such entry is counted, and none starts
+/// after [`before_exit`] ran.
+pub(crate) struct PythonEntry(());
+
+impl PythonEntry {
+    /// Enter, unless the interpreter is exiting.
+    pub(crate) fn enter() -> Option<Self> {
+        ENTERED.fetch_add(1, Ordering::SeqCst);
+        if EXITING.load(Ordering::SeqCst) {
+            ENTERED.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Self(()))
+    }
+}
+
+impl Drop for PythonEntry {
+    fn drop(&mut self) {
+        ENTERED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Registered with `atexit` when the module loads (so it runs after the hooks registered
+/// later, e.g. a framework's flush): from now on no Rust thread enters Python, and the ones
+/// inside finish first (for at most [`EXIT_WAIT`], with the GIL released so they can).
+#[pyfunction]
+pub(crate) fn before_exit(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        #[allow(clippy::disallowed_methods)] // a real wait at exit, not the engine's time
+        let started = Instant::now();
+        while ENTERED.load(Ordering::SeqCst) > 0 && started.elapsed() < EXIT_WAIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
+/// The waker handed to the core's futures in place of pyo3's, which calls into Python (the
+/// loop's `call_soon_threadsafe`) from whatever thread wakes it: entered as a [`PythonEntry`].
+struct GuardedWaker(Waker);
+
+impl Wake for GuardedWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(_entry) = PythonEntry::enter() {
+            self.0.wake_by_ref();
+        }
+    }
+}
+
 /// A future polled inside the runtime's context (sspr-bind's guard: a timer that stopped
 /// fails the call instead of answering unpadded), with the GIL released; dropped inside it
 /// too, so a cancelled call drops the core's future with its backend futures there.
 pub(crate) struct Driven<F> {
     inner: InRuntime<Pin<Box<runtime::InRuntime<F>>>>,
+    /// pyo3's waker of the last poll and the [`GuardedWaker`] around it.
+    waker: Option<(Waker, Waker)>,
 }
 
 impl<F: Future + Send> Future for Driven<F>
@@ -84,11 +154,19 @@ where
     type Output = PyResult<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(inner) = self.inner.0.as_mut() else {
+        let this = &mut *self;
+        let Some(inner) = this.inner.0.as_mut() else {
             return Poll::Pending;
         };
-        let waker = cx.waker();
-        let polled = Python::attach(|py| py.detach(|| inner.as_mut().poll(&mut Context::from_waker(waker))));
+        let waker = match &this.waker {
+            Some((given, guarded)) if given.will_wake(cx.waker()) => guarded.clone(),
+            _ => {
+                let guarded = Waker::from(Arc::new(GuardedWaker(cx.waker().clone())));
+                this.waker = Some((cx.waker().clone(), guarded.clone()));
+                guarded
+            }
+        };
+        let polled = Python::attach(|py| py.detach(|| inner.as_mut().poll(&mut Context::from_waker(&waker))));
         polled.map(|out| out.map_err(runtime_error))
     }
 }
@@ -101,7 +179,7 @@ where
 {
     // Start (or check) this process's runtime now, so a failure is an error of the call.
     let handle = handle()?;
-    Ok(Driven { inner: InRuntime::new(Box::pin(handle.guard(future))) })
+    Ok(Driven { inner: InRuntime::new(Box::pin(handle.guard(future))), waker: None })
 }
 
 /// Run an operation's future to completion on this thread, with the GIL released.
