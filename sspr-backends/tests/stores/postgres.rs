@@ -266,3 +266,35 @@ async fn audit_rows_past_retain_days_are_pruned_in_the_background() {
     .await;
     assert_eq!(store.prune_audit(crate::audit::NOW).await.unwrap(), 3);
 }
+
+/// The attacks of `races` on one database per attack, two pools on it; then every state row
+/// of every database must expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_attacks_on_two_engines_sharing_postgres_hold_exactly() {
+    let urls = std::sync::Mutex::new(Vec::new());
+    let pair = |policy| {
+        let urls = &urls;
+        async move {
+            let url = fresh_database().await;
+            urls.lock().unwrap().push(url.clone());
+            let a = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            let b = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            crate::races::Pair::new(policy, (a.clone(), a), (b.clone(), b))
+        }
+    };
+    let entries = || async {
+        let now = sspr_core::Clock::now(&sspr_core::SystemClock).unix_timestamp();
+        let mut all = Vec::new();
+        let urls = urls.lock().unwrap().clone();
+        for url in urls {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            for row in client.query("SELECT key, expires_at FROM sspr_state", &[]).await.unwrap() {
+                let at: Option<i64> = row.get(1);
+                all.push((row.get::<_, String>(0), at.map(|at| at - now)));
+            }
+        }
+        all
+    };
+    crate::races::all(pair, entries).await;
+}
