@@ -259,6 +259,46 @@ pub async fn a_right_pin_raced_with_wrong_ones_never_verifies_after_the_void(p: 
     println!("{rounds} rounds: the right PIN won {won}, the PIN was voided first {voided}");
 }
 
+/// A policy where the user-wide block (`user_failures_before_block`) is the cap that binds.
+pub fn block_policy() -> Policy {
+    Policy { user_failures_before_block: 8, max_wrong_pins: 10, ..per_pin_policy() }
+}
+
+/// 200 wrong PINs at once over 5 flows of the user, from 40 addresses, through both
+/// instances: no more are compared than `user_failures_before_block`, and then the user is
+/// blocked on both instances at once (the right PIN of every flow refused on each).
+pub async fn a_block_holds_on_both_instances(p: &Pair) {
+    let cap = p.a.policy().user_failures_before_block as usize;
+    let mut flows = Vec::new();
+    for i in 0..5 {
+        flows.push(common::pin(&p.pick(i), &p.outbox).await);
+    }
+    let seen = p.events().await.len();
+    let tasks: Vec<_> = (0..200usize)
+        .map(|i| {
+            let (sspr, (flow, right)) = (p.pick(i), flows[i % flows.len()].clone());
+            let wrong = if right == "00000000" { "11111111" } else { "00000000" };
+            tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(wrong), &ip(500 + i % 40)).await })
+        })
+        .collect();
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(Error::WrongPin { .. } | Error::Blocked { .. } | Error::RateLimited { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let events = p.events().await;
+    let compared = events.get(seen..).unwrap_or_default().iter().filter(|e| e.kind == AuditKind::PinFailed).count();
+    println!("block after {cap}: {compared} of 200 racing wrong PINs compared");
+    assert!(compared <= cap, "{compared} wrong PINs compared before a block after {cap}");
+    for (flow, right) in &flows {
+        for sspr in [&p.a, &p.b] {
+            let answer = sspr.verify_pin(flow, Pin::new(right), &common::ctx()).await;
+            assert!(matches!(answer, Err(Error::Blocked { .. })), "the right PIN after the block: {answer:?}");
+        }
+    }
+}
+
 /// A helpdesk recovery code redeemed 20 times at once through both instances: one verified
 /// flow, and it completes once.
 pub async fn a_recovery_code_redeems_once(p: &Pair) {
@@ -371,6 +411,10 @@ where
     let p = pair(per_pin_policy()).await;
     common::enroll(&p.a).await;
     a_right_pin_raced_with_wrong_ones_never_verifies_after_the_void(&p, 8).await;
+
+    let p = pair(block_policy()).await;
+    common::enroll(&p.a).await;
+    a_block_holds_on_both_instances(&p).await;
 
     let p = pair(policy()).await;
     common::enroll(&p.a).await;
