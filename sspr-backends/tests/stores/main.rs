@@ -16,5 +16,7 @@ mod postgres_tls;
 mod races;
 #[cfg(all(feature = "redis", feature = "server-tests"))]
 mod redis;
+#[cfg(all(any(feature = "redis", feature = "postgres"), feature = "server-tests"))]
+mod reply_drop;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -4,6 +4,8 @@
 //! guarantee exactly, then that every state row or key the race left expires.
 // The races print what they measured (`--nocapture`).
 #![allow(unreachable_pub, clippy::print_stdout)]
+// The SQLite-only build has no use for the dropped-reply helpers' parts.
+#![cfg_attr(not(feature = "server-tests"), allow(dead_code))]
 
 use std::sync::Arc;
 
@@ -12,8 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sspr_core::backend::DirectoryUser;
 use sspr_core::memory::{MemoryAuditSink, MemoryDirectory, Outbox};
 use sspr_core::{
-    Actor, AuditEvent, AuditKind, Authentication, BackendError, Channel, ContactStore, Directory, Error, NewPassword,
-    NormalizedLogin, Outcome, Password, Pin, Policy, RequestContext, SecretKey, Sspr, StateStore, UserId,
+    Actor, AuditEvent, AuditKind, Authentication, BackendError, Channel, ContactStore, Directory, Error, ManualClock,
+    NewPassword, NormalizedLogin, Outcome, Password, Pin, Policy, RequestContext, SecretKey, Sspr, StateStore, UserId,
 };
 
 use crate::common::{self, MAIL, USER};
@@ -53,6 +55,8 @@ pub struct Pair {
     pub writes: Arc<AtomicUsize>,
     pub outbox: Outbox,
     pub audit: MemoryAuditSink,
+    /// Both instances' clock: it starts at the system's time and moves only when told.
+    pub clock: ManualClock,
 }
 
 /// A state store and a contact store (one object for SQLite and PostgreSQL).
@@ -64,11 +68,13 @@ impl Pair {
         let (directory, outbox, writes) = (common::directory(), Outbox::new(), Arc::new(AtomicUsize::new(0)));
         let counting = Counting { inner: directory.clone(), writes: writes.clone() };
         let audit = MemoryAuditSink::with_capacity(100_000);
+        let clock = ManualClock::new(sspr_core::Clock::now(&sspr_core::SystemClock));
         let engine = |(store, contacts): Handles| {
             Sspr::builder()
                 .directory(counting.clone())
                 .notifier(outbox.clone())
                 .audit(audit.clone())
+                .clock(clock.clone())
                 .store_arc(store)
                 .contacts_arc(contacts)
                 .secret_key(SecretKey::from_bytes(&[0x5a; 32]).unwrap())
@@ -76,7 +82,7 @@ impl Pair {
                 .build()
                 .unwrap()
         };
-        Pair { a: engine(a), b: engine(b), directory, writes, outbox, audit }
+        Pair { a: engine(a), b: engine(b), directory, writes, outbox, audit, clock }
     }
 
     /// The audit events of both instances so far (their queues flushed first).
@@ -432,4 +438,127 @@ where
     a_contact_proof_confirms_once(&p).await;
 
     every_entry_expires(&entries().await, &policy());
+}
+
+#[cfg(all(feature = "server-tests", any(feature = "redis", feature = "postgres")))]
+/// What a user saw in one flow whose store dropped one reply after doing the work.
+#[derive(Debug, Default)]
+pub struct DroppedReply {
+    /// Each step's answers in order (`ok` or the error).
+    pub steps: Vec<String>,
+    /// The password handed over, if any.
+    pub handed_over: Option<String>,
+}
+
+#[cfg(all(feature = "server-tests", any(feature = "redis", feature = "postgres")))]
+fn typed_store_failure<T: std::fmt::Debug>(step: &str, result: &sspr_core::Result<T>) {
+    assert!(
+        matches!(result, Err(Error::Backend { source }) if source.kind() == sspr_core::BackendErrorKind::Unavailable),
+        "{step} with a dropped store reply must fail as Unavailable: {result:?}"
+    );
+}
+
+#[cfg(all(feature = "server-tests", any(feature = "redis", feature = "postgres")))]
+/// A whole reset as a persistent user runs it (each step retried up to six times: an outage of four calls) while the
+/// store drops one reply; each failure must be a typed `Unavailable`.
+pub async fn flow_through_a_dropped_reply(p: &Pair) -> DroppedReply {
+    let mut seen = DroppedReply::default();
+    let ctx = common::ctx();
+    let mut challenge = None;
+    for _ in 0..6 {
+        let r = p.a.begin_reset(USER, &ctx).await;
+        seen.steps.push(format!("begin: {}", r.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| format!("{e:?}"))));
+        match r {
+            Ok(c) => {
+                challenge = Some(c);
+                break;
+            }
+            r => typed_store_failure("begin_reset", &r),
+        }
+    }
+    let flow = challenge.expect("begin_reset works on a retry").flow_id;
+    for _ in 0..6 {
+        let r = p.b.send_pin(&flow, "email", None, &ctx).await;
+        seen.steps.push(format!("send: {}", r.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| format!("{e:?}"))));
+        p.b.flush_deliveries().await;
+        match r {
+            Ok(_) => break,
+            // A send the store did but whose answer was lost: its PIN was never delivered,
+            // and a new one may be sent after the cooldown (the documented outcome).
+            Err(Error::RateLimited { retry_after }) if p.outbox.last_pin_to(MAIL).is_none() => {
+                assert!(retry_after <= std::time::Duration::from_secs(p.a.policy().resend_cooldown_secs));
+                p.clock.advance(retry_after + std::time::Duration::from_secs(1));
+            }
+            r => typed_store_failure("send_pin", &r),
+        }
+    }
+    let pin = p.outbox.last_pin_to(MAIL).expect("a PIN arrives after the cooldown at the latest");
+    for _ in 0..6 {
+        let r = p.a.verify_pin(&flow, Pin::new(&pin), &ctx).await;
+        seen.steps
+            .push(format!("verify: {}", r.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| format!("{e:?}"))));
+        match r {
+            Ok(_) | Err(Error::AlreadyUsed) => break,
+            r => typed_store_failure("verify_pin", &r),
+        }
+    }
+    for _ in 0..6 {
+        let r = p.b.complete_reset(&flow, NewPassword::Temporary, &ctx).await;
+        seen.steps
+            .push(format!("complete: {}", r.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| format!("{e:?}"))));
+        match r {
+            Ok(outcome) => {
+                seen.handed_over = outcome.temporary_password.map(|p| p.expose_secret().to_owned());
+                break;
+            }
+            // A lease the store took but whose answer was lost holds the flow until it ends
+            // (the documented outcome); nothing was written to the directory meanwhile.
+            Err(Error::InvalidState { reason }) if reason.contains("another request is completing") => {
+                assert_eq!(p.writes.load(Ordering::SeqCst), 0, "a password was set under a lost lease");
+                p.clock.advance(std::time::Duration::from_secs(121));
+            }
+            Err(Error::AlreadyUsed | Error::InvalidState { .. }) => break,
+            r => typed_store_failure("complete_reset", &r),
+        }
+    }
+    seen
+}
+
+/// The store drops the reply to each of the first ten store calls of a whole reset in turn
+/// (the call done, the connection cut before its answer: `reply_drop`), alone or with the 1 or 3
+/// calls after it (an outage lasting a few calls; each retry reconnects): every failure is a
+/// typed `Unavailable`, the directory is written at most once and the password written is the
+/// one handed over, the user finishes the reset (after the cooldown or the completion lease
+/// where a lost answer left one, as documented), and every entry left expires.
+#[cfg(all(feature = "server-tests", any(feature = "redis", feature = "postgres")))]
+pub async fn dropped_replies<P, PF, E, EF>(proxy: &crate::reply_drop::ReplyDrop, pair: P, entries: E)
+where
+    P: Fn(String) -> PF,
+    PF: std::future::Future<Output = Pair>,
+    E: Fn(String) -> EF,
+    EF: std::future::Future<Output = Vec<(String, Option<i64>)>>,
+{
+    let mut findings = Vec::new();
+    for (k, more) in (1..=10).flat_map(|k| [(k, 0), (k, 1), (k, 3)]) {
+        let p = pair(format!("{k}-{more}")).await;
+        common::enroll(&p.a).await;
+        let before = proxy.dropped();
+        proxy.arm(k, more);
+        let seen = flow_through_a_dropped_reply(&p).await;
+        proxy.disarm();
+        let writes = p.writes.load(Ordering::SeqCst);
+        println!(
+            "reply {k} (+{more}) dropped ({}): {:?}; {writes} password writes",
+            proxy.dropped() - before,
+            seen.steps
+        );
+        assert!(writes <= 1, "{writes} password writes");
+        let user = p.directory.users().into_iter().find(|u| u.login == USER).unwrap().id;
+        match &seen.handed_over {
+            Some(password) => assert_eq!(p.directory.check_password(&user, password), Some(true)),
+            None => findings.push(format!("reply {k} (+{more}): no password handed over: {:?}", seen.steps)),
+        }
+        every_entry_expires(&entries(format!("{k}-{more}")).await, &policy());
+    }
+    assert!(findings.is_empty(), "{findings:#?}");
 }

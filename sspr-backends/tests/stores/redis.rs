@@ -407,3 +407,30 @@ async fn racing_attacks_on_two_engines_sharing_a_redis_cluster_hold_exactly() {
     let ports = common::server_env("SSPR_TEST_REDIS_CLUSTER_PORTS").split_whitespace().map(str::to_owned).collect();
     racing_attacks(cluster_config("cluster-attack"), ports).await;
 }
+
+/// Redis drops the reply to each store call of a whole reset in turn (see
+/// `races::dropped_replies`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_dropped_after_each_store_call_leaves_nothing_half_done() {
+    let port = url().rsplit(':').next().unwrap().trim_end_matches('/').to_owned();
+    let proxy = crate::reply_drop::ReplyDrop::start(format!("127.0.0.1:{port}")).await;
+    let root = format!("{}:", common::unique("dropped"));
+    let pair = |tag: String| {
+        let config = RedisConfig {
+            key_prefix: format!("{root}{tag}:"),
+            response_timeout_ms: 2000,
+            ..RedisConfig::new(format!("redis://127.0.0.1:{}/", proxy.port))
+        };
+        async move {
+            let contacts = Arc::new(MemoryContactStore::new());
+            let a = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            let b = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            crate::races::Pair::new(crate::races::policy(), (a, contacts.clone()), (b, contacts))
+        }
+    };
+    let entries = |tag: String| {
+        let (port, prefix) = (port.clone(), format!("{root}{tag}:"));
+        async move { keys_and_ttls(&[port], &prefix).await }
+    };
+    crate::races::dropped_replies(&proxy, pair, entries).await;
+}
