@@ -328,6 +328,48 @@ pub async fn a_recovery_code_redeems_once(p: &Pair) {
     race_completions(p, &flows[0]).await;
 }
 
+/// The right recovery code fired among 8 wrong ones from 9 addresses through both instances
+/// (9: the per-login limit, twice `max_wrong_pins` an hour, leaves one redemption to check): the wrong codes compared (the audit's "wrong code" failures) are at most
+/// `max_wrong_pins` with the win, and when the code lost it is dead: the right code is refused.
+pub async fn a_right_recovery_code_raced_with_wrong_ones_dies_after_max_wrong(p: &Pair) {
+    let max = p.a.policy().max_wrong_pins as usize;
+    let code = p.a.admin_recovery(&Actor::Admin("helpdesk".into()), USER, &common::ctx()).await.unwrap();
+    let right = code.code.expose_secret().to_owned();
+    let wrong = if right == "0000000000" { "1111111111" } else { "0000000000" };
+    let seen = p.events().await.len();
+    let tasks: Vec<_> = (0..9)
+        .map(|i| {
+            let sspr = p.pick(i);
+            let code = if i == 5 { right.clone() } else { wrong.to_owned() };
+            tokio::spawn(async move { sspr.redeem_recovery_code(USER, &code, &ip(600 + i)).await })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => wins += 1,
+            Err(Error::WrongPin { attempts_left: 0 } | Error::RateLimited { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    let events = p.events().await;
+    let wrongs = events
+        .get(seen..)
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| {
+            e.kind == AuditKind::RecoveryRedeemed && e.outcome == Outcome::Failed { error: "wrong code".into() }
+        })
+        .count();
+    println!("recovery code: {wrongs} wrong codes compared, {wins} win");
+    assert!(wins <= 1 && wrongs + wins <= max, "{wrongs} wrong codes and {wins} right one compared; cap {max}");
+    if wins == 0 {
+        let again = p.b.redeem_recovery_code(USER, &right, &common::ctx()).await;
+        assert!(matches!(again, Err(Error::WrongPin { attempts_left: 0 })), "the right code after the race: {again:?}");
+        assert_eq!(wrongs, max, "the right code lost with only {wrongs} wrong ones compared");
+    }
+}
+
 /// A contact proof's code confirmed 20 times at once through both instances: saved once.
 pub async fn a_contact_proof_confirms_once(p: &Pair) {
     const NEW: &str = "alice.new@mail.example";
@@ -447,6 +489,10 @@ where
     let p = pair(policy()).await;
     common::enroll(&p.a).await;
     a_recovery_code_redeems_once(&p).await;
+
+    let p = pair(policy()).await;
+    common::enroll(&p.a).await;
+    a_right_recovery_code_raced_with_wrong_ones_dies_after_max_wrong(&p).await;
 
     let p = pair(policy()).await;
     common::enroll(&p.a).await;
