@@ -352,8 +352,9 @@ impl fmt::Debug for PostgresStore {
 
 fn map_err(e: tokio_postgres::Error) -> BackendError {
     // A refused certificate, or no TLS where it is required: a configuration (or an attack),
-    // not an outage. tokio-postgres marks these "error performing TLS handshake".
-    if e.to_string().starts_with("error performing TLS handshake") {
+    // not an outage. tokio-postgres marks these "error performing TLS handshake". The same
+    // mark covers a connection cut mid-handshake (a restart, a failover): that is an outage.
+    if e.to_string().starts_with("error performing TLS handshake") && !cut_mid_handshake(&e) {
         let cause = std::error::Error::source(&e).map_or_else(String::new, ToString::to_string);
         return BackendError::new(BackendErrorKind::Other, format!("TLS with PostgreSQL failed: {cause}"))
             .with_source(e);
@@ -369,6 +370,24 @@ fn map_err(e: tokio_postgres::Error) -> BackendError {
         None => true,
     };
     if unavailable { BackendError::unavailable(e) } else { BackendError::other(e) }
+}
+
+/// Whether a TLS handshake failed because the connection went away (rustls reports a refused
+/// certificate as `InvalidData`, and a server without TLS is no I/O error at all).
+fn cut_mid_handshake(e: &tokio_postgres::Error) -> bool {
+    use std::io::ErrorKind;
+    let io = std::error::Error::source(e).and_then(|cause| cause.downcast_ref::<std::io::Error>());
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            ErrorKind::UnexpectedEof
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::NotConnected
+                | ErrorKind::TimedOut
+        )
+    })
 }
 
 fn timed_out() -> BackendError {

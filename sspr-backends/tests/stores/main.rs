@@ -12,7 +12,11 @@ mod outside_runtime;
 mod postgres;
 #[cfg(all(feature = "postgres", feature = "server-tests"))]
 mod postgres_tls;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+mod races;
 #[cfg(all(feature = "redis", feature = "server-tests"))]
 mod redis;
+#[cfg(all(any(feature = "redis", feature = "postgres"), feature = "server-tests"))]
+mod reply_drop;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -266,3 +266,65 @@ async fn audit_rows_past_retain_days_are_pruned_in_the_background() {
     .await;
     assert_eq!(store.prune_audit(crate::audit::NOW).await.unwrap(), 3);
 }
+
+/// The attacks of `races` on one database per attack, two pools on it; then every state row
+/// of every database must expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_attacks_on_two_engines_sharing_postgres_hold_exactly() {
+    let urls = std::sync::Mutex::new(Vec::new());
+    let pair = |policy| {
+        let urls = &urls;
+        async move {
+            let url = fresh_database().await;
+            urls.lock().unwrap().push(url.clone());
+            let a = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            let b = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            crate::races::Pair::new(policy, (a.clone(), a), (b.clone(), b))
+        }
+    };
+    let entries = || async {
+        let mut all = Vec::new();
+        let urls = urls.lock().unwrap().clone();
+        for url in urls {
+            all.extend(state_rows(&url).await);
+        }
+        all
+    };
+    crate::races::all(pair, entries).await;
+}
+
+/// PostgreSQL drops the reply to each store call of a whole reset in turn (see
+/// `races::dropped_replies`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_dropped_after_each_store_call_leaves_nothing_half_done() {
+    let url = common::server_env("SSPR_TEST_POSTGRES_URL");
+    let server = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let proxy = crate::reply_drop::ReplyDrop::start(server.clone()).await;
+    let databases = std::sync::Mutex::new(std::collections::HashMap::new());
+    let pair = |tag: String| {
+        let (databases, proxy_port) = (&databases, proxy.port);
+        async move {
+            let direct = fresh_database().await;
+            let name = direct.rsplit('/').next().unwrap().to_owned();
+            databases.lock().unwrap().insert(tag, direct);
+            let url = format!("postgres://postgres@127.0.0.1:{proxy_port}/{name}?connect_timeout=2");
+            let a = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            let b = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            crate::races::Pair::new(crate::races::policy(), (a.clone(), a), (b.clone(), b))
+        }
+    };
+    let entries = |tag: String| {
+        let url = databases.lock().unwrap().get(&tag).unwrap().clone();
+        async move { state_rows(&url).await }
+    };
+    crate::races::dropped_replies(&proxy, pair, entries).await;
+}
+
+/// Every state row of the database at `url`, with the seconds until it expires.
+async fn state_rows(url: &str) -> Vec<(String, Option<i64>)> {
+    let now = sspr_core::Clock::now(&sspr_core::SystemClock).unix_timestamp();
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let rows = client.query("SELECT key, expires_at FROM sspr_state", &[]).await.unwrap();
+    rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, Option<i64>>(1).map(|at| at - now))).collect()
+}

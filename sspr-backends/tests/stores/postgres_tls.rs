@@ -195,3 +195,30 @@ async fn scram_over_tls_binds_the_channel_to_the_certificate() {
     let url = format!("postgres://sspr_scram:wrong@localhost:{port}/{db}?sslmode=require");
     assert!(connect(&PostgresConfig::new(url)).await.is_err());
 }
+
+/// A connection cut in the middle of the TLS handshake (a server restarting, a failover, a
+/// middlebox resetting it) is an outage like any other cut, not a refused certificate: it is
+/// `Unavailable`. As `Other` it told an outage from a refusal wrongly everywhere the kind
+/// matters: a host retrying on `Unavailable`, the metrics' error label, and a decoy's
+/// contact-store read, which fails the request only for `Unavailable` while a real user's
+/// fails for any error (an unknown login answered `Ok` where a real one answered `Backend`).
+#[tokio::test]
+async fn a_connection_cut_during_the_tls_handshake_is_unavailable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            // Accept the SSLRequest, then hang up before the handshake.
+            let mut request = [0u8; 8];
+            if socket.read_exact(&mut request).await.is_ok() {
+                let _ = socket.write_all(b"S").await;
+            }
+        }
+    });
+    for sslmode in ["prefer", "require"] {
+        let url = format!("postgres://postgres@127.0.0.1:{port}/sspr?sslmode={sslmode}&connect_timeout=2");
+        let err = PostgresStore::connect(&url).await.unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Unavailable, "sslmode={sslmode}: {err:?}");
+    }
+}

@@ -344,3 +344,93 @@ async fn one_flow_sends_one_command_per_store_call() {
 
 /// begin_reset + send_pin + verify_pin + complete_reset, as the engine counts its store calls.
 const ROUND_TRIPS_PER_FLOW: usize = 9;
+
+/// Every key under `prefix` on the servers at `ports`, with its TTL (`None`: no expiry).
+async fn keys_and_ttls(ports: &[String], prefix: &str) -> Vec<(String, Option<i64>)> {
+    let mut all = Vec::new();
+    for port in ports {
+        let client = ::redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = ::redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{prefix}*"))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            for key in batch {
+                let ttl: i64 = ::redis::cmd("TTL").arg(&key).query_async(&mut conn).await.unwrap();
+                all.push((key, (ttl != -1).then_some(ttl)));
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+    }
+    all
+}
+
+/// The attacks of `races` under a prefix of their own on `config`'s server(s), then the TTL
+/// of every key they left.
+async fn racing_attacks(config: RedisConfig, ports: Vec<String>) {
+    let root = config.key_prefix.clone();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let pair = |policy| {
+        let config = RedisConfig {
+            key_prefix: format!("{root}{}:", next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+            ..config.clone()
+        };
+        async move {
+            let contacts = Arc::new(MemoryContactStore::new());
+            let a = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            let b = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            crate::races::Pair::new(policy, (a, contacts.clone()), (b, contacts))
+        }
+    };
+    crate::races::all(pair, || keys_and_ttls(&ports, &root)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_attacks_on_two_engines_sharing_redis_hold_exactly() {
+    let config = RedisConfig { key_prefix: format!("{}:", common::unique("attack")), ..RedisConfig::new(url()) };
+    let port = url().rsplit(':').next().unwrap().trim_end_matches('/').to_owned();
+    racing_attacks(config, vec![port]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_attacks_on_two_engines_sharing_a_redis_cluster_hold_exactly() {
+    let ports = common::server_env("SSPR_TEST_REDIS_CLUSTER_PORTS").split_whitespace().map(str::to_owned).collect();
+    racing_attacks(cluster_config("cluster-attack"), ports).await;
+}
+
+/// Redis drops the reply to each store call of a whole reset in turn (see
+/// `races::dropped_replies`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reply_dropped_after_each_store_call_leaves_nothing_half_done() {
+    let port = url().rsplit(':').next().unwrap().trim_end_matches('/').to_owned();
+    let proxy = crate::reply_drop::ReplyDrop::start(format!("127.0.0.1:{port}")).await;
+    let root = format!("{}:", common::unique("dropped"));
+    let pair = |tag: String| {
+        let config = RedisConfig {
+            key_prefix: format!("{root}{tag}:"),
+            response_timeout_ms: 2000,
+            ..RedisConfig::new(format!("redis://127.0.0.1:{}/", proxy.port))
+        };
+        async move {
+            let contacts = Arc::new(MemoryContactStore::new());
+            let a = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            let b = Arc::new(RedisStore::from_config(&config).await.unwrap());
+            crate::races::Pair::new(crate::races::policy(), (a, contacts.clone()), (b, contacts))
+        }
+    };
+    let entries = |tag: String| {
+        let (port, prefix) = (port.clone(), format!("{root}{tag}:"));
+        async move { keys_and_ttls(&[port], &prefix).await }
+    };
+    crate::races::dropped_replies(&proxy, pair, entries).await;
+}

@@ -285,3 +285,29 @@ async fn audit_rows_past_retain_days_are_pruned_in_the_background() {
     // At once, on demand: everything before the newest row.
     assert_eq!(store.prune_audit(crate::audit::NOW).await.unwrap(), 3);
 }
+
+/// The attacks of `races` on one SQLite file per attack, two handles on it; then every row
+/// of every file must expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_attacks_on_two_engines_sharing_a_file_hold_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = std::sync::Mutex::new(Vec::new());
+    let pair = |policy| {
+        let path = dir.path().join(format!("race{}.db", files.lock().unwrap().len()));
+        files.lock().unwrap().push(path.clone());
+        let (a, b) = (Arc::new(SqliteStore::open(&path).unwrap()), Arc::new(SqliteStore::open(&path).unwrap()));
+        std::future::ready(crate::races::Pair::new(policy, (a.clone(), a), (b.clone(), b)))
+    };
+    let entries = || async {
+        let now = sspr_core::Clock::now(&sspr_core::SystemClock).unix_timestamp();
+        let mut all = Vec::new();
+        for path in files.lock().unwrap().iter() {
+            let db = rusqlite::Connection::open(path).unwrap();
+            let mut rows = db.prepare("SELECT key, expires_at FROM sspr_state").unwrap();
+            let rows = rows.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))).unwrap();
+            all.extend(rows.map(|r| r.unwrap()).map(|(k, at)| (k, at.map(|at| at - now))));
+        }
+        all
+    };
+    crate::races::all(pair, entries).await;
+}
