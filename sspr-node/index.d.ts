@@ -450,6 +450,15 @@ export interface SsprOptions {
   hooks?: { [E in HookEventName | HookEventCamelName]?: (event: HookEventName, audit: AuditEvent) => void | Promise<void> }
   /** Default: the system clock. */
   clock?: N.ManualClock
+  /**
+   * How long one call to a backend may go unanswered, in milliseconds (whole, 1 to 600000; default
+   * 30000): a JavaScript method whose Promise has not settled by then is given up, and the call fails as
+   * a `BackendError` of kind 'unavailable' (an operation rejects with BACKEND, `backendKind`
+   * 'unavailable'; a PIN delivery is retried, then audited as failed). Not bounded by it:
+   * `setPassword` and `unlock` in `completeReset` (their own 60 s deadline). Needs the system clock:
+   * with a `ManualClock` calls run to their end.
+   */
+  backendTimeoutMs?: number
   policy?: PolicyOptions | NativePolicy
   /** The server key: 32+ random bytes (hex or bytes), the same on every instance sharing a store. */
   secretKey: string | Uint8Array

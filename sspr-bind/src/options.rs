@@ -158,13 +158,14 @@ pub struct EngineOptions {
     rng_seed: Option<[u8; 32]>,
     policy: Option<Policy>,
     clock: Option<ManualClock>,
+    backend_timeout: Option<std::time::Duration>,
 }
 
 impl EngineOptions {
     /// Options with the server key; the default policy, an OS-seeded generator and the
     /// system clock.
     pub fn new(key: SecretKey) -> Self {
-        Self { key, rng_seed: None, policy: None, clock: None }
+        Self { key, rng_seed: None, policy: None, clock: None, backend_timeout: None }
     }
 
     /// A fixed generator seed (tests).
@@ -188,6 +189,26 @@ impl EngineOptions {
     pub fn with_manual_clock(mut self, clock: ManualClock) -> Self {
         self.clock = Some(clock);
         self
+    }
+
+    /// How long one call to a backend may go unanswered, in milliseconds
+    /// ([`sspr_core::SsprBuilder::backend_timeout`]; default 30 000). A host-language backend
+    /// whose promise or coroutine never settles is given up then, as an outage.
+    ///
+    /// # Errors
+    /// `Config` when it is not a whole number of milliseconds from 1 to 600 000 (ten minutes:
+    /// past that a user has long given up).
+    pub fn with_backend_timeout_ms(mut self, millis: f64) -> Result<Self, Error> {
+        if !(millis.is_finite() && millis.fract() == 0.0 && (1.0..=600_000.0).contains(&millis)) {
+            return Err(Error::Config(format!(
+                "the backend timeout must be a whole number of milliseconds from 1 to 600000, not {millis}"
+            )));
+        }
+        // A whole number up to 600 000: exact as a u64.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let millis = millis as u64;
+        self.backend_timeout = Some(std::time::Duration::from_millis(millis));
+        Ok(self)
     }
 
     /// Collect the engine's metrics into the process's Prometheus recorder
@@ -222,6 +243,9 @@ impl EngineOptions {
         if let Some(policy) = self.policy {
             builder = builder.policy(policy);
         }
+        if let Some(limit) = self.backend_timeout {
+            builder = builder.backend_timeout(limit);
+        }
         builder
     }
 }
@@ -234,6 +258,17 @@ mod tests {
 
     fn code<T>(r: Result<T, Error>) -> &'static str {
         r.err().map_or("ok", |e| e.code())
+    }
+
+    #[test]
+    fn a_backend_timeout_is_whole_milliseconds_from_1_to_600000() {
+        let options = || EngineOptions::new(SecretKey::from_bytes(&[1; 32]).unwrap());
+        for ok in [1.0, 250.0, 600_000.0] {
+            assert_eq!(code(options().with_backend_timeout_ms(ok)), "ok", "{ok}");
+        }
+        for bad in [0.0, -1.0, 0.5, 600_001.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(code(options().with_backend_timeout_ms(bad)), "config", "{bad}");
+        }
     }
 
     #[test]

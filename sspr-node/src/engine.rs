@@ -158,7 +158,8 @@ fn as_material(value: &Either<String, Buffer>) -> Material<'_> {
 }
 
 /// The engine options of `new Sspr(options)` besides the backends: the key (`secretKey`), a
-/// test seed (`rngSeed`), the policy, a manual clock and `metrics`, by sspr-bind's rules.
+/// test seed (`rngSeed`), the policy, a manual clock, `backendTimeoutMs` and `metrics`, by
+/// sspr-bind's rules.
 fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::ManualClock>) -> Result<EngineOptions> {
     let key = match material(env, options, "secretKey")? {
         Some(key) => sspr_bind::secret_key(as_material(&key)),
@@ -175,6 +176,9 @@ fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::Manu
     }
     if let Some(clock) = clock {
         engine = engine.with_manual_clock(clock);
+    }
+    if let Some(millis) = options.get_named_property::<Option<f64>>("backendTimeoutMs")? {
+        engine = check(env, engine.with_backend_timeout_ms(millis))?;
     }
     let metrics = options.get_named_property::<Option<bool>>("metrics")?.unwrap_or(false);
     check(env, engine.with_metrics(metrics))

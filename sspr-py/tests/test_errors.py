@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
-from typing import Iterator, List, Type
+from typing import Iterator, List, Optional, Type
 
 import pytest
 
 import sspr
 import sspr.contrib._web
-from conftest import JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, World, make_world, run, verified_blocking_flow
+from conftest import (
+    JANE,
+    JANE_MAIL,
+    KEY,
+    START,
+    AsyncDirectory,
+    SyncDirectory,
+    SyncNotifier,
+    World,
+    make_world,
+    run,
+    verified_blocking_flow,
+)
 
 RAISED: List[Type[sspr.SsprError]] = []
 #: What each scenario raised, for the codes' check at the end.
@@ -255,3 +268,33 @@ def test_an_error_made_in_python_has_its_classs_stable_code() -> None:
     with pytest.raises(sspr.ConfigError) as err:
         sspr.contrib._web.networks(["not a network"])
     assert err.value.code == "config"
+
+
+def test_blocking_gives_up_a_backend_coroutine_that_never_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``BlockingSspr`` runs a backend's coroutine inside the engine's step, where the engine's
+    timer cannot cut it off: ``run_blocking`` keeps the engine's bound itself (shortened here)."""
+    import time
+
+    import sspr._support
+
+    class NeverDirectory(AsyncDirectory):
+        cancelled = False
+
+        async def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                NeverDirectory.cancelled = True
+                raise
+            return None
+
+    monkeypatch.setattr(sspr._support, "BACKEND_TIMEOUT_SECS", 0.3)
+    s = sspr.BlockingSspr(NeverDirectory(), SyncNotifier(), secret_key=KEY, policy=sspr.Policy(min_response_ms=0))
+    started = time.monotonic()
+    with pytest.raises(sspr.BackendError) as err:
+        s.begin_reset("pat@example.org")
+    elapsed = time.monotonic() - started
+    assert err.value.kind == "unavailable"
+    assert "no answer within 0.3 s" in str(err.value)
+    assert 0.29 <= elapsed < 5, elapsed
+    assert NeverDirectory.cancelled, "the coroutine was not cancelled"

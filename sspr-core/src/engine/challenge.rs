@@ -84,7 +84,8 @@ impl Sspr {
             scope.record(AuditKind::ResetRequested, Outcome::Limited { limit: "challenge_required".into() }).await;
             return Err(refuse(ChallengeRefusal::Required));
         };
-        match verifier.verify(&ChallengeCheck { token, client_ip: ctx.client_ip }).await {
+        let check = ChallengeCheck { token, client_ip: ctx.client_ip };
+        match self.inner.limit.run("bot_challenge.verify", verifier.verify(&check)).await {
             Ok(ChallengeVerdict::Passed) => Ok(()),
             Ok(ChallengeVerdict::Failed { reasons }) => {
                 let reasons: Vec<String> = reasons.iter().take(MAX_REASONS).map(|r| audit_reason(r)).collect();

@@ -20,6 +20,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use tracing::{Span, field};
@@ -30,7 +32,7 @@ use crate::backend::{
     AuditSink, Authentication, Batch, BatchOutcome, ContactStore, Counter, Directory, DirectoryUser, Enrollment,
     Notifier, PasswordRules, Put, StateStore, StoredValue,
 };
-use crate::clock::Clock;
+use crate::clock::{Clock, Timer};
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::flow::FlowRecord;
 use crate::input::NormalizedLogin;
@@ -206,6 +208,7 @@ impl super::Sspr {
 /// call site), one at DEBUG sees each backend call under its engine call.
 async fn timed<T>(
     clock: &dyn Clock,
+    limit: &CallLimit,
     backend: &'static str,
     op: &'static str,
     name: &'static str,
@@ -220,18 +223,26 @@ async fn timed<T>(
         sspr.outcome = field::Empty,
     );
     let started = clock.now();
-    let out = in_span!(&span, call);
+    let out = in_span!(&span, limit.run(name, call));
     telemetry::backend_call(key, elapsed(started, clock.now()));
     span.record("sspr.outcome", out.as_ref().map_or_else(backend_error_name, |_| "ok"));
     out
 }
 
-/// `timed(clock, "backend", "op", "backend.op", key, call)` from `timed!(clock, backend.op, call)`, the
-/// series key made once for the call site.
+/// `timed(clock, limit, "backend", "op", "backend.op", key, call)` from `timed!(self, backend.op,
+/// call)`, the series key made once for the call site: the call bounded by the engine's
+/// [`CallLimit`], or by none with `timed!(self, unbounded backend.op, call)`.
 macro_rules! timed {
-    ($clock:expr, $backend:ident . $op:ident, $call:expr) => {
+    ($self:ident, unbounded $backend:ident . $op:ident, $call:expr) => {
+        timed!(@ $self, &CallLimit::UNBOUNDED, $backend.$op, $call)
+    };
+    ($self:ident, $backend:ident . $op:ident, $call:expr) => {
+        timed!(@ $self, &$self.limit, $backend.$op, $call)
+    };
+    (@ $self:ident, $limit:expr, $backend:ident . $op:ident, $call:expr) => {
         timed(
-            $clock,
+            &*$self.clock,
+            $limit,
             stringify!($backend),
             stringify!($op),
             concat!(stringify!($backend), ".", stringify!($op)),
@@ -240,6 +251,72 @@ macro_rules! timed {
         )
         .await
     };
+}
+
+/// How long a backend call may go unanswered before the engine gives it up
+/// ([`crate::SsprBuilder::backend_timeout`]): on the engine's timer, when it has one that
+/// really waits. A backend that never answers (a host-language promise that never settles, a
+/// socket with no timeout of its own) would otherwise hold the engine call, and the delivery
+/// slot or the host's event loop under it, for good.
+#[derive(Clone)]
+pub(super) struct CallLimit {
+    /// `None`: calls run to their end (no timer, or a simulated one: a test clock's wait ends
+    /// before any real call could answer).
+    timer: Option<Arc<dyn Timer>>,
+    limit: Duration,
+}
+
+impl CallLimit {
+    /// No bound: the completion's directory writes, which its own deadline bounds while keeping
+    /// the flow leased (a write given up on may still land; nobody may take the flow over
+    /// before the lease runs out).
+    pub(super) const UNBOUNDED: Self = Self { timer: None, limit: Duration::ZERO };
+
+    pub(super) fn new(timer: Option<&Arc<dyn Timer>>, limit: Duration) -> Self {
+        Self { timer: timer.filter(|timer| !timer.is_simulated()).cloned(), limit }
+    }
+
+    /// Run `call` (named `what` in the error): its answer, or an `Unavailable` error once
+    /// the limit has passed without one (the call's future is dropped then).
+    pub(super) async fn run<T>(
+        &self,
+        what: &'static str,
+        call: impl Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        let Some(timer) = &self.timer else { return call.await };
+        let mut call = std::pin::pin!(call);
+        let mut sleep = None;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(out) = call.as_mut().poll(cx) {
+                return Poll::Ready(out);
+            }
+            // Only a call that waits starts a timer: an in-process backend answers at once and
+            // pays nothing for the bound.
+            let sleep = sleep.get_or_insert_with(|| timer.sleep(self.limit));
+            match sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(BackendError::new(
+                    BackendErrorKind::Unavailable,
+                    format!("{what}: no answer within {}", duration_text(self.limit)),
+                ))),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for CallLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallLimit").field("limit", &self.timer.as_ref().map(|_| self.limit)).finish()
+    }
+}
+
+/// `30 s`, `250 ms`: a limit as an error message says it.
+fn duration_text(limit: Duration) -> String {
+    match limit.subsec_millis() {
+        0 => format!("{} s", limit.as_secs()),
+        _ => format!("{} ms", limit.as_millis()),
+    }
 }
 
 /// Declares a timing decorator around `Arc<dyn $trait>`; its `Debug` is the wrapped backend's.
@@ -253,11 +330,12 @@ macro_rules! decorator {
         pub(super) struct $name {
             inner: Arc<dyn $trait>,
             clock: Arc<dyn Clock>,
+            limit: CallLimit,
         }
 
         impl $name {
-            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>) -> Self {
-                Self { inner, clock }
+            pub(super) fn wrap(inner: Arc<dyn $trait>, clock: Arc<dyn Clock>, limit: CallLimit) -> Self {
+                Self { inner, clock, limit }
             }
         }
 
@@ -277,7 +355,7 @@ decorator!(TimedAudit, AuditSink);
 
 impl TimedDirectory {
     pub(super) async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        timed!(&*self.clock, directory.find_user, self.inner.find_user(login))
+        timed!(self, directory.find_user, self.inner.find_user(login))
     }
     pub(super) async fn set_password(
         &self,
@@ -285,20 +363,20 @@ impl TimedDirectory {
         password: &Password,
         must_change: bool,
     ) -> Result<(), BackendError> {
-        timed!(&*self.clock, directory.set_password, self.inner.set_password(user, password, must_change))
+        timed!(self, unbounded directory.set_password, self.inner.set_password(user, password, must_change))
     }
     pub(super) async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
-        timed!(&*self.clock, directory.unlock, self.inner.unlock(user))
+        timed!(self, unbounded directory.unlock, self.inner.unlock(user))
     }
     pub(super) async fn authenticate(
         &self,
         user: &UserId,
         password: &Password,
     ) -> Result<Authentication, BackendError> {
-        timed!(&*self.clock, directory.authenticate, self.inner.authenticate(user, password))
+        timed!(self, directory.authenticate, self.inner.authenticate(user, password))
     }
     pub(super) async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
-        timed!(&*self.clock, directory.search, self.inner.search(query, limit))
+        timed!(self, directory.search, self.inner.search(query, limit))
     }
     pub(super) async fn change_password(
         &self,
@@ -306,16 +384,16 @@ impl TimedDirectory {
         old: &Password,
         new: &Password,
     ) -> Result<(), BackendError> {
-        timed!(&*self.clock, directory.change_password, self.inner.change_password(user, old, new))
+        timed!(self, directory.change_password, self.inner.change_password(user, old, new))
     }
     pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
-        timed!(&*self.clock, directory.password_rules, self.inner.password_rules())
+        timed!(self, directory.password_rules, self.inner.password_rules())
     }
 }
 
 impl TimedContacts {
     pub(super) async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
-        timed!(&*self.clock, contacts.get, self.inner.get(user))
+        timed!(self, contacts.get, self.inner.get(user))
     }
     pub(super) async fn save(
         &self,
@@ -323,20 +401,20 @@ impl TimedContacts {
         enrollment: &Enrollment,
         expected_version: u64,
     ) -> Result<bool, BackendError> {
-        timed!(&*self.clock, contacts.save, self.inner.save(user, enrollment, expected_version))
+        timed!(self, contacts.save, self.inner.save(user, enrollment, expected_version))
     }
     pub(super) async fn list(
         &self,
         after: Option<&UserId>,
         limit: usize,
     ) -> Result<Vec<(UserId, Enrollment)>, BackendError> {
-        timed!(&*self.clock, contacts.list, self.inner.list(after, limit))
+        timed!(self, contacts.list, self.inner.list(after, limit))
     }
 }
 
 impl TimedStore {
     pub(super) async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
-        timed!(&*self.clock, store.get, self.inner.get(key, now))
+        timed!(self, store.get, self.inner.get(key, now))
     }
     pub(super) async fn put(
         &self,
@@ -346,7 +424,7 @@ impl TimedStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<u64>, BackendError> {
-        timed!(&*self.clock, store.put, self.inner.put(key, value, expected_version, expires_at, now))
+        timed!(self, store.put, self.inner.put(key, value, expected_version, expires_at, now))
     }
     pub(super) async fn increment(
         &self,
@@ -354,17 +432,17 @@ impl TimedStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Counter, BackendError> {
-        timed!(&*self.clock, store.increment, self.inner.increment(key, expires_at, now))
+        timed!(self, store.increment, self.inner.increment(key, expires_at, now))
     }
     pub(super) async fn increment_many(
         &self,
         counters: &[(&str, OffsetDateTime)],
         now: OffsetDateTime,
     ) -> Result<Vec<Counter>, BackendError> {
-        timed!(&*self.clock, store.increment_many, self.inner.increment_many(counters, now))
+        timed!(self, store.increment_many, self.inner.increment_many(counters, now))
     }
     pub(super) async fn delete(&self, key: &str) -> Result<(), BackendError> {
-        timed!(&*self.clock, store.delete, self.inner.delete(key))
+        timed!(self, store.delete, self.inner.delete(key))
     }
     pub(super) async fn get_linked(
         &self,
@@ -372,7 +450,7 @@ impl TimedStore {
         prefixes: &[&str],
         now: OffsetDateTime,
     ) -> Result<(Option<StoredValue>, Vec<Option<StoredValue>>), BackendError> {
-        timed!(&*self.clock, store.get_linked, self.inner.get_linked(key, prefixes, now))
+        timed!(self, store.get_linked, self.inner.get_linked(key, prefixes, now))
     }
     pub(super) async fn apply_after(
         &self,
@@ -380,10 +458,10 @@ impl TimedStore {
         batch: &Batch<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<BatchOutcome>, BackendError> {
-        timed!(&*self.clock, store.apply_after, self.inner.apply_after(first, batch, now))
+        timed!(self, store.apply_after, self.inner.apply_after(first, batch, now))
     }
     pub(super) async fn apply(&self, batch: &Batch<'_>, now: OffsetDateTime) -> Result<BatchOutcome, BackendError> {
-        timed!(&*self.clock, store.apply, self.inner.apply(batch, now))
+        timed!(self, store.apply, self.inner.apply(batch, now))
     }
 }
 
@@ -391,16 +469,18 @@ impl TimedNotifier {
     /// A failure's text is the notifier's: it is cleared of the notice's PIN and full address
     /// here, where every notice is sent, before the engine logs or audits it.
     pub(super) async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
-        let sent = timed!(&*self.clock, notifier.send, self.inner.send(notification));
+        let sent = timed!(self, notifier.send, self.inner.send(notification));
         sent.map_err(|e| notification.redact_from(e))
     }
 }
 
 impl TimedAudit {
     pub(super) async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
-        timed!(&*self.clock, audit.record, self.inner.record(event))
+        timed!(self, audit.record, self.inner.record(event))
     }
+    /// Unbounded: a queue in front of the sink may take long to drain at shutdown, and it
+    /// is the host's to decide how long to wait for that.
     pub(super) async fn flush(&self) -> Result<(), BackendError> {
-        timed!(&*self.clock, audit.flush, self.inner.flush())
+        timed!(self, unbounded audit.flush, self.inner.flush())
     }
 }

@@ -56,6 +56,13 @@ use crate::runtime::Spawn;
 use crate::scope::Scope;
 use crate::secret::SecretKey;
 
+/// How long one backend call may go unanswered before the engine gives it up as
+/// [`crate::BackendErrorKind::Unavailable`], unless the builder says otherwise
+/// ([`SsprBuilder::backend_timeout`]). Well under the 60 s a completion's directory work may
+/// take (`COMPLETION_DEADLINE_SECS`), and long enough for a slow mail relay or a directory
+/// under load: a backend that has not answered by then is down.
+pub const BACKEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Most compare-and-set rounds one call makes on one record before giving up (each round
 /// another writer won, so the flow moved on; a bound keeps a pathological store from
 /// spinning forever).
@@ -84,6 +91,9 @@ struct Inner {
     hooks: Vec<Subscription>,
     password_checkers: password::Checkers,
     bot_challenge: Option<(Arc<dyn BotChallenge>, ChallengePolicy)>,
+    /// The bound on the calls of the password checkers and the bot challenge's verifier (the
+    /// decorated backends each hold a copy).
+    limit: instrument::CallLimit,
     deliveries: delivery::Deliveries,
     policy: Policy,
     /// The policy's `time_zone`, read once.
@@ -133,6 +143,7 @@ pub struct SsprBuilder {
     password_checkers: Vec<Arc<dyn PasswordChecker>>,
     bot_challenge: Option<(Arc<dyn BotChallenge>, ChallengePolicy)>,
     max_pending_deliveries: Option<usize>,
+    backend_timeout: Option<std::time::Duration>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
     rng_seed: Option<[u8; 32]>,
@@ -292,6 +303,27 @@ impl SsprBuilder {
         self.max_pending_deliveries = Some(max);
         self
     }
+    /// How long one backend call may go unanswered (default [`BACKEND_TIMEOUT`], 30 s): a
+    /// directory lookup or sign-in check, a contact-store or state-store call, a notifier's
+    /// send, an audit record, a password checker's check, the bot challenge's verification.
+    /// A call without an answer by then fails as a [`crate::BackendError`] of kind
+    /// `Unavailable`, exactly as a backend reporting an outage: the engine call fails with
+    /// `Backend` and nothing half-done (every step already survives a backend failing at any
+    /// call), a PIN delivery is retried and then audited as failed. The call itself is
+    /// dropped: a host-language backend's promise or coroutine is abandoned (a write it was
+    /// making may still land, as with any timeout).
+    ///
+    /// Not bounded by it: the directory writes of `complete_reset` (their own deadline,
+    /// `COMPLETION_DEADLINE_SECS`, keeps the flow leased, so that a write given up on and
+    /// landing late cannot meet a retry), an audit sink's `flush` (the host decides how long
+    /// to wait at shutdown), and hooks ([`crate::hooks::HOOK_TIMEOUT`]). The bound needs a
+    /// timer that really waits: with none, or with a [`crate::ManualClock`], calls run to
+    /// their end.
+    #[must_use]
+    pub fn backend_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.backend_timeout = Some(limit);
+        self
+    }
     /// The policy.
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
@@ -321,8 +353,9 @@ impl SsprBuilder {
     ///
     /// # Errors
     ///
-    /// `Config` when a required part is missing, the policy is out of bounds, or the policy
-    /// pads answers (`min_response_ms`, on by default) and there is no timer.
+    /// `Config` when a required part is missing, the policy is out of bounds, the policy
+    /// pads answers (`min_response_ms`, on by default) and there is no timer, or the backend
+    /// timeout is zero.
     pub fn build(self) -> Result<Sspr> {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
@@ -340,6 +373,11 @@ impl SsprBuilder {
                 policy.min_response_ms
             )));
         }
+        let backend_timeout = self.backend_timeout.unwrap_or(BACKEND_TIMEOUT);
+        if backend_timeout.is_zero() {
+            return Err(Error::Config("the backend timeout must be more than 0 (the default is 30 s)".into()));
+        }
+        let limit = instrument::CallLimit::new(timer.as_ref(), backend_timeout);
         let rng = match self.rng_seed {
             Some(seed) => SharedRng::from_seed(seed),
             None => os_rng()?,
@@ -352,23 +390,28 @@ impl SsprBuilder {
                 directory: instrument::TimedDirectory::wrap(
                     self.directory.ok_or_else(|| missing("directory"))?,
                     clock.clone(),
+                    limit.clone(),
                 ),
                 notifier: instrument::TimedNotifier::wrap(
                     self.notifier.ok_or_else(|| missing("notifier"))?,
                     clock.clone(),
+                    limit.clone(),
                 ),
                 key: self.key.ok_or_else(|| missing("secret key"))?,
                 contacts: instrument::TimedContacts::wrap(
                     self.contacts.unwrap_or_else(|| Arc::new(MemoryContactStore::new())),
                     clock.clone(),
+                    limit.clone(),
                 ),
                 store: instrument::TimedStore::wrap(
                     self.store.unwrap_or_else(|| Arc::new(MemoryStateStore::new())),
                     clock.clone(),
+                    limit.clone(),
                 ),
                 audit: instrument::TimedAudit::wrap(
                     self.audit.unwrap_or_else(|| Arc::new(MemoryAuditSink::new())),
                     clock.clone(),
+                    limit.clone(),
                 ),
                 clock,
                 timer,
@@ -377,6 +420,7 @@ impl SsprBuilder {
                 hooks: self.hooks,
                 password_checkers: password::Checkers(self.password_checkers),
                 bot_challenge: self.bot_challenge,
+                limit,
                 deliveries: delivery::Deliveries::new(
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
                 ),

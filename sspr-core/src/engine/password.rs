@@ -39,7 +39,7 @@ impl Sspr {
         )?;
         let candidate = PasswordCandidate { password, user, user_inputs: &inputs };
         for checker in self.inner.password_checkers.iter() {
-            match checker.check(&candidate).await {
+            match self.inner.limit.run("password_checker.check", checker.check(&candidate)).await {
                 Ok(None) => {}
                 Ok(Some(PasswordFeedback { refusal, reason, suggestions })) => {
                     return Err(Error::PasswordRejected { refusal, reason, suggestions });

@@ -15,6 +15,7 @@ mod conformance;
 mod coverage;
 mod enumeration;
 mod failures;
+mod hanging;
 mod hooks;
 mod hostile_input;
 mod limits;

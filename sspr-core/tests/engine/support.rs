@@ -99,6 +99,7 @@ pub struct HarnessBuilder {
     store: Option<Arc<dyn StateStore>>,
     contacts: Option<ContactsWrapper>,
     clock_timer: bool,
+    backend_timeout: Option<Duration>,
     password_checkers: Vec<Arc<dyn sspr_core::PasswordChecker>>,
     hooks: Vec<(Vec<sspr_core::HookEvent>, Arc<dyn sspr_core::EventHook>)>,
     bot_challenge: Option<(Arc<dyn sspr_core::BotChallenge>, sspr_core::ChallengePolicy)>,
@@ -164,6 +165,13 @@ impl HarnessBuilder {
         self
     }
 
+    /// The engine's bound on one backend call (else the default, 30 s).
+    #[allow(dead_code)] // used by one binary sharing this harness
+    pub fn backend_timeout(mut self, limit: Duration) -> Self {
+        self.backend_timeout = Some(limit);
+        self
+    }
+
     /// Build, with alice (e-mail + phone), bob (e-mail), erin (nobody's contacts) enabled,
     /// dave enabled with contacts but then disabled in the directory, frank with contacts
     /// but not enabled.
@@ -180,6 +188,10 @@ impl HarnessBuilder {
             Sspr::builder().timer(ClockTimer { clock: clock.clone() })
         } else {
             Sspr::builder().timer(clock.clone())
+        };
+        let builder = match self.backend_timeout {
+            Some(limit) => builder.backend_timeout(limit),
+            None => builder,
         };
         let builder = self.password_checkers.into_iter().fold(builder, |b, c| b.password_checker_arc(c));
         let builder = self.hooks.into_iter().fold(builder, |b, (events, hook)| b.hook_arc(&events, hook));
@@ -234,6 +246,7 @@ impl Harness {
             store: None,
             contacts: None,
             clock_timer: false,
+            backend_timeout: None,
             password_checkers: Vec::new(),
             hooks: Vec::new(),
             bot_challenge: None,
