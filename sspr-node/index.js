@@ -251,6 +251,7 @@ const OPTIONS = new Set([
   'secretKey',
   'rngSeed',
   'metrics',
+  'backendTimeoutMs',
   'outbox',
   'memoryDirectory',
   'stateIsShared',

@@ -1,6 +1,7 @@
 // Concurrency, hostile input, secrets that never print, and a process that exits by itself.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
 import util from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -222,6 +223,24 @@ test('a misspelt option of new Sspr is CONFIG naming it, not silently left out',
   const b = await backends.fromConfig({})
   assert.ok(new Sspr({ ...b, secretKey: KEY }))
   assert.ok(new Sspr({ ...base, policy: { pinLength: 6 }, hooks: {}, passwordCheckers: [], metrics: false, rngSeed: undefined }))
+  // Every option the typings declare is one new Sspr reads (backendTimeoutMs was refused as a typo
+  // once the two lists were written apart).
+  const dts = fs.readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8')
+  const body = dts.slice(dts.indexOf('export interface SsprOptions {'))
+  const declared = [...body.slice(0, body.indexOf('\n}')).matchAll(/^  ([a-zA-Z]+)\??:/gm)].map((m) => m[1])
+  assert.ok(declared.includes('backendTimeoutMs') && declared.length > 10, declared.join(', '))
+  for (const option of declared) {
+    assert.doesNotThrow(
+      () => {
+        try {
+          new Sspr({ ...base, [option]: base[option] })
+        } catch (err) {
+          if (err instanceof SsprError && err.message.includes('unknown option')) throw err
+        }
+      },
+      option,
+    )
+  }
 })
 
 test("exportTraces' bad options are INVALID_INPUT naming the field, like every other call's", async () => {
