@@ -91,12 +91,16 @@ impl Deliveries {
 }
 
 /// Holds a place in the set until dropped: when the delivery finishes, and also when a
-/// spawner shutting down drops it unfinished.
-struct Place(Sspr);
+/// spawner shutting down drops it unfinished. It holds the set, not the engine: once
+/// `flush_deliveries` has seen the set empty, no delivery may still hold the engine, or
+/// the engine's last reference (and with it a C backend's `release`) would be dropped on
+/// the spawner's thread after a host that flushed, freed the engine and then freed its
+/// backends' state.
+struct Place(std::sync::Arc<Deliveries>);
 
 impl Drop for Place {
     fn drop(&mut self) {
-        self.0.inner.deliveries.release();
+        self.0.release();
     }
 }
 
@@ -268,7 +272,7 @@ impl Sspr {
     /// backend calls (a notifier's retries, seconds later on the spawner's task) stay in the
     /// call's trace instead of starting traces of their own.
     fn reserved(&self, span: tracing::Span, work: impl Future<Output = ()> + Send + 'static) -> Task {
-        let place = Place(self.clone());
+        let place = Place(std::sync::Arc::clone(&self.inner.deliveries));
         Box::pin(
             async move {
                 work.await;

@@ -94,7 +94,7 @@ struct Inner {
     /// The bound on the calls of the password checkers and the bot challenge's verifier (the
     /// decorated backends each hold a copy).
     limit: instrument::CallLimit,
-    deliveries: delivery::Deliveries,
+    deliveries: Arc<delivery::Deliveries>,
     policy: Policy,
     /// The policy's `time_zone`, read once.
     time_zone: jiff::tz::TimeZone,
@@ -421,9 +421,9 @@ impl SsprBuilder {
                 password_checkers: password::Checkers(self.password_checkers),
                 bot_challenge: self.bot_challenge,
                 limit,
-                deliveries: delivery::Deliveries::new(
+                deliveries: Arc::new(delivery::Deliveries::new(
                     self.max_pending_deliveries.unwrap_or(delivery::DEFAULT_MAX_PENDING_DELIVERIES),
-                ),
+                )),
                 scope: Scope::new(&policy),
                 time_zone: policy.zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 policy,
