@@ -978,7 +978,7 @@ impl Sspr {
                 .await?;
             let leased_version = changed.version;
             let record = changed.previous;
-            let lease = UnusedLease::new(self, &key, &record, leased_version, now);
+            let mut lease = UnusedLease::new(self, &key, &record, leased_version, now);
             scope.user = Some(user.id.clone());
             let standing = match changed.partial {
                 false => Standing::from_values(&changed.values),
@@ -1255,27 +1255,23 @@ impl Sspr {
 /// a write still in flight must not race a retry's.
 struct UnusedLease {
     release: Option<(Sspr, String, FlowRecord, u64, OffsetDateTime)>,
-    armed: std::sync::atomic::AtomicBool,
 }
 
 impl UnusedLease {
     fn new(sspr: &Sspr, key: &str, record: &FlowRecord, version: u64, now: OffsetDateTime) -> Self {
         let release =
             sspr.inner.spawner.is_some().then(|| (sspr.clone(), key.to_owned(), record.clone(), version, now));
-        Self { release, armed: std::sync::atomic::AtomicBool::new(true) }
+        Self { release }
     }
 
     /// The write may begin (or the request gives the flow back itself): keep the lease.
-    fn disarm(&self) {
-        self.armed.store(false, std::sync::atomic::Ordering::SeqCst);
+    fn disarm(&mut self) {
+        self.release = None;
     }
 }
 
 impl Drop for UnusedLease {
     fn drop(&mut self) {
-        if !self.armed.load(std::sync::atomic::Ordering::SeqCst) {
-            return;
-        }
         let Some((sspr, key, record, version, now)) = self.release.take() else { return };
         let engine = sspr.clone();
         engine.spawn_detached(async move {
