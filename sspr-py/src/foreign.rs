@@ -39,13 +39,14 @@ enum Called {
 }
 
 /// Call `obj.method(*args)` and await the result when it is awaitable.
-async fn call_backend<F>(obj: &Py<PyAny>, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
+async fn call_backend<F>(host: &Host, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
 where
     F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
 {
     if sspr_bind::runtime::in_background() {
-        return call_in_background(obj, method, args).await;
+        return call_in_background(host, method, args).await;
     }
+    let obj = &host.obj;
     let called = Python::attach(|py| {
         let run = || -> PyResult<Called> {
             let out = obj.bind(py).call_method1(method, args(py)?)?;
@@ -76,16 +77,14 @@ where
 /// would then hold back the padded answers of other callers: a timing any caller could
 /// watch. On the blocking pool it holds one thread of its own; an `async def` under
 /// `BlockingSspr` runs there to its end on that thread's private loop.
-async fn call_in_background<F>(obj: &Py<PyAny>, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
+async fn call_in_background<F>(host: &Host, method: &'static str, args: F) -> Result<Py<PyAny>, BackendError>
 where
     F: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
 {
     let prepared = Python::attach(|py| {
         let run = || -> PyResult<(Py<PyAny>, Py<PyTuple>, bool)> {
-            // A hook is the callable itself (`async def` functions' `__call__` is no coroutine
-            // function to `inspect`).
-            let bound = if method == "__call__" { obj.bind(py).clone() } else { obj.bind(py).getattr(method)? };
-            let awaited_on_loop = !in_blocking_call() && is_coroutine_function(py, &bound)?;
+            let bound = host.method(py, method)?;
+            let awaited_on_loop = !in_blocking_call() && host.is_coroutine(method);
             Ok((bound.unbind(), args(py)?.unbind(), awaited_on_loop))
         };
         run().map_err(|e| backend_error(py, method, e))
@@ -114,6 +113,48 @@ where
         })
     })
     .await?
+}
+
+/// The method name under which a hook, itself the callable, is called.
+const CALL: &str = "__call__";
+
+/// A Python object serving as a backend, with what was learned of it once, when it was
+/// given: which of its methods are `async def` (asked of every call made from background
+/// work, where a plain `def` leaves the event loop's thread and an `async def` stays).
+struct Host {
+    obj: Py<PyAny>,
+    coroutines: Vec<&'static str>,
+}
+
+impl Host {
+    /// `obj` and which of `methods` it has as `async def` ([`CALL`]: `obj` itself).
+    fn of(obj: &Bound<'_, PyAny>, methods: &[&'static str]) -> PyResult<Self> {
+        let py = obj.py();
+        let host = Self { obj: obj.clone().unbind(), coroutines: Vec::new() };
+        let mut coroutines = Vec::new();
+        for &method in methods {
+            if let Some(callable) = host.method_if_any(py, method)?
+                && is_coroutine_function(py, &callable)?
+            {
+                coroutines.push(method);
+            }
+        }
+        Ok(Self { coroutines, ..host })
+    }
+
+    fn is_coroutine(&self, method: &str) -> bool {
+        self.coroutines.contains(&method)
+    }
+
+    /// The callable that `method` names: a hook is the callable itself (an `async def`
+    /// function's `__call__` is no coroutine function to `inspect`).
+    fn method<'py>(&self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyAny>> {
+        if method == CALL { Ok(self.obj.bind(py).clone()) } else { self.obj.bind(py).getattr(method) }
+    }
+
+    fn method_if_any<'py>(&self, py: Python<'py>, method: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if method == CALL || self.obj.bind(py).hasattr(method)? { self.method(py, method).map(Some) } else { Ok(None) }
+    }
 }
 
 /// Whether `callable` is an `async def` (its call makes a coroutine and runs none of it).
@@ -157,23 +198,23 @@ fn type_name(obj: &Py<PyAny>) -> String {
 /// one that has every method of its protocol (`of`), with a `Debug` that names its Python type
 /// and shows no state.
 macro_rules! py_backend {
-    ($(#[$doc:meta])* $name:ident: $protocol:literal [$($method:literal),+]) => {
+    ($(#[$doc:meta])* $name:ident: $protocol:literal [$($method:literal),+] $(optional [$($optional:literal),+])?) => {
         $(#[$doc])*
         pub(crate) struct $name {
-            obj: Py<PyAny>,
+            host: Host,
         }
 
         impl $name {
             /// The adapter of `obj`; a `TypeError` when it lacks a method of the protocol.
             pub(crate) fn of(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
                 require_methods(obj, $protocol, &[$($method),+])?;
-                Ok(Self { obj: obj.clone().unbind() })
+                Ok(Self { host: Host::of(obj, &[$($method),+ $($(, $optional)+)?])? })
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "({})"), type_name(&self.obj))
+                write!(f, concat!(stringify!($name), "({})"), type_name(&self.host.obj))
             }
         }
     };
@@ -181,7 +222,7 @@ macro_rules! py_backend {
 
 py_backend! {
     /// A `Directory` implemented in Python.
-    PyDirectory: "Directory" ["find_user", "set_password", "unlock"]
+    PyDirectory: "Directory" ["find_user", "set_password", "unlock"] optional ["authenticate", "search", "change_password"]
 }
 
 fn extract_user(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<CoreUser> {
@@ -196,13 +237,13 @@ fn extract_user(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<CoreUser> 
 impl Directory for PyDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<CoreUser>, BackendError> {
         let login = login.as_str();
-        let out = call_backend(&self.obj, "find_user", |py| PyTuple::new(py, [login])).await?;
+        let out = call_backend(&self.host, "find_user", |py| PyTuple::new(py, [login])).await?;
         read_optional(out, |py, out| extract_user(py, out).map_err(|e| bad_return(py, "find_user", e)))
     }
 
     async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
         let id = user.as_str();
-        call_backend(&self.obj, "set_password", |py| {
+        call_backend(&self.host, "set_password", |py| {
             let secret = Py::new(py, Secret::from_password(Password::new(password.expose_secret())))?;
             PyTuple::new(
                 py,
@@ -219,13 +260,13 @@ impl Directory for PyDirectory {
 
     async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         let id = user.as_str();
-        call_backend(&self.obj, "unlock", |py| PyTuple::new(py, [id])).await?;
+        call_backend(&self.host, "unlock", |py| PyTuple::new(py, [id])).await?;
         Ok(())
     }
 
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
         let id = user.as_str();
-        let out = call_backend(&self.obj, "authenticate", |py| {
+        let out = call_backend(&self.host, "authenticate", |py| {
             let secret = Py::new(py, Secret::from_password(Password::new(password.expose_secret())))?;
             PyTuple::new(py, [id.into_bound_py_any(py)?, secret.into_bound(py).into_any()])
         })
@@ -239,7 +280,7 @@ impl Directory for PyDirectory {
     }
 
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
-        let out = call_backend(&self.obj, "search", |py| {
+        let out = call_backend(&self.host, "search", |py| {
             PyTuple::new(py, [query.into_bound_py_any(py)?, limit.into_bound_py_any(py)?])
         })
         .await?;
@@ -257,12 +298,12 @@ impl Directory for PyDirectory {
     /// default, `NotSupported`, otherwise): it gets the user id and both passwords as
     /// `Secret`s, and raises `sspr.PasswordRejected(reason, refusal=...)` to refuse.
     async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
-        let offered = Python::attach(|py| self.obj.bind(py).hasattr("change_password").unwrap_or(false));
+        let offered = Python::attach(|py| self.host.obj.bind(py).hasattr("change_password").unwrap_or(false));
         if !offered {
             return Err(BackendError::not_supported("change_password"));
         }
         let id = user.as_str();
-        call_backend(&self.obj, "change_password", |py| {
+        call_backend(&self.host, "change_password", |py| {
             let old = Py::new(py, Secret::from_password(Password::new(old.expose_secret())))?;
             let new = Py::new(py, Secret::from_password(Password::new(new.expose_secret())))?;
             PyTuple::new(py, [id.into_bound_py_any(py)?, old.into_bound(py).into_any(), new.into_bound(py).into_any()])
@@ -274,14 +315,14 @@ impl Directory for PyDirectory {
 
 py_backend! {
     /// A `ContactStore` implemented in Python.
-    PyContactStore: "ContactStore" ["get", "save"]
+    PyContactStore: "ContactStore" ["get", "save"] optional ["list"]
 }
 
 #[async_trait]
 impl ContactStore for PyContactStore {
     async fn get(&self, user: &UserId) -> Result<Option<CoreEnrollment>, BackendError> {
         let id = user.as_str();
-        let out = call_backend(&self.obj, "get", |py| PyTuple::new(py, [id])).await?;
+        let out = call_backend(&self.host, "get", |py| PyTuple::new(py, [id])).await?;
         read_optional(out, |py, out| {
             let record = out
                 .cast::<Enrollment>()
@@ -298,7 +339,7 @@ impl ContactStore for PyContactStore {
         expected_version: u64,
     ) -> Result<bool, BackendError> {
         let id = user.as_str();
-        let out = call_backend(&self.obj, "save", |py| {
+        let out = call_backend(&self.host, "save", |py| {
             let record = Py::new(py, Enrollment { inner: enrollment.clone() })?;
             PyTuple::new(
                 py,
@@ -318,11 +359,11 @@ impl ContactStore for PyContactStore {
     /// directory); without it the contract's `NotSupported`, and the engine reads users one by
     /// one.
     async fn list(&self, after: Option<&UserId>, limit: usize) -> Result<Vec<(UserId, CoreEnrollment)>, BackendError> {
-        if !Python::attach(|py| self.obj.bind(py).hasattr(intern!(py, "list")).unwrap_or(false)) {
+        if !Python::attach(|py| self.host.obj.bind(py).hasattr(intern!(py, "list")).unwrap_or(false)) {
             return Err(BackendError::not_supported("list"));
         }
         let after = after.map(|a| a.as_str().to_owned());
-        let out = call_backend(&self.obj, "list", |py| {
+        let out = call_backend(&self.host, "list", |py| {
             PyTuple::new(py, [after.into_pyobject(py)?.into_any(), limit.into_pyobject(py)?.into_any()])
         })
         .await?;
@@ -351,7 +392,7 @@ py_backend! {
 #[async_trait]
 impl Notifier for PyNotifier {
     async fn send(&self, notification: &CoreNotification) -> Result<(), BackendError> {
-        call_backend(&self.obj, "send", |py| {
+        call_backend(&self.host, "send", |py| {
             let n = Py::new(py, Notification { inner: notification.clone() })?;
             PyTuple::new(py, [n])
         })
@@ -369,7 +410,7 @@ py_backend! {
 impl AuditSink for PyAuditSink {
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
         let json = event.to_json();
-        call_backend(&self.obj, "record", |py| PyTuple::new(py, [json_to_py(py, &json)?])).await?;
+        call_backend(&self.host, "record", |py| PyTuple::new(py, [json_to_py(py, &json)?])).await?;
         Ok(())
     }
 }
@@ -388,7 +429,7 @@ py_backend! {
 impl PasswordChecker for PyPasswordChecker {
     async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
         let (login, name) = (candidate.user.login.as_str(), candidate.user.display_name.as_str());
-        let out = call_backend(&self.obj, "check", |py| {
+        let out = call_backend(&self.host, "check", |py| {
             let secret = Py::new(py, Secret::from_password(Password::new(candidate.password.expose_secret())))?;
             PyTuple::new(
                 py,
@@ -414,12 +455,12 @@ impl PasswordChecker for PyPasswordChecker {
 /// and the audit event as a dict, as `AuditSink.record` gets it. What it returns is ignored;
 /// an exception is audited as `hook_failed` with its text.
 pub(crate) struct PyEventHook {
-    callable: Py<PyAny>,
+    host: Host,
 }
 
 impl fmt::Debug for PyEventHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PyEventHook({})", type_name(&self.callable))
+        write!(f, "PyEventHook({})", type_name(&self.host.obj))
     }
 }
 
@@ -427,7 +468,7 @@ impl fmt::Debug for PyEventHook {
 impl EventHook for PyEventHook {
     async fn on_event(&self, event: HookEvent, audit: &AuditEvent) -> Result<(), BackendError> {
         let json = audit.to_json();
-        call_backend(&self.callable, "__call__", |py| {
+        call_backend(&self.host, CALL, |py| {
             PyTuple::new(py, [event.as_str().into_pyobject(py)?.into_any(), json_to_py(py, &json)?])
         })
         .await?;
@@ -444,7 +485,7 @@ pub(crate) fn event_hooks(hooks: &Bound<'_, PyDict>) -> PyResult<Vec<(HookEvent,
         if !callable.is_callable() {
             return Err(PyTypeError::new_err(format!("the hook for {} is not callable", event.as_str())));
         }
-        out.push((event, Arc::new(PyEventHook { callable: callable.unbind() }) as Arc<dyn EventHook>));
+        out.push((event, Arc::new(PyEventHook { host: Host::of(&callable, &[CALL])? }) as Arc<dyn EventHook>));
     }
     Ok(out)
 }
@@ -475,7 +516,7 @@ fn stored_version(py: Python<'_>, method: &str, value: &Bound<'_, PyAny>) -> Res
 #[async_trait]
 impl StateStore for PyStateStore {
     async fn get(&self, key: &str, now: OffsetDateTime) -> Result<Option<StoredValue>, BackendError> {
-        let out = call_backend(&self.obj, "get", |py| {
+        let out = call_backend(&self.host, "get", |py| {
             PyTuple::new(py, [key.into_bound_py_any(py)?, now.into_bound_py_any(py)?])
         })
         .await?;
@@ -493,7 +534,7 @@ impl StateStore for PyStateStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Option<u64>, BackendError> {
-        let out = call_backend(&self.obj, "put", |py| {
+        let out = call_backend(&self.host, "put", |py| {
             PyTuple::new(
                 py,
                 [
@@ -515,7 +556,7 @@ impl StateStore for PyStateStore {
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Counter, BackendError> {
-        let out = call_backend(&self.obj, "increment", |py| {
+        let out = call_backend(&self.host, "increment", |py| {
             PyTuple::new(
                 py,
                 [key.into_bound_py_any(py)?, expires_at.into_bound_py_any(py)?, now.into_bound_py_any(py)?],
@@ -530,7 +571,7 @@ impl StateStore for PyStateStore {
     }
 
     async fn delete(&self, key: &str) -> Result<(), BackendError> {
-        call_backend(&self.obj, "delete", |py| PyTuple::new(py, [key])).await?;
+        call_backend(&self.host, "delete", |py| PyTuple::new(py, [key])).await?;
         Ok(())
     }
 }
