@@ -174,3 +174,57 @@ pub(crate) async fn add_ad_user(name: &str, display: &str, password: &str) -> St
     admin.add(&dn, attrs).await.unwrap().success().unwrap();
     dn
 }
+
+/// `config` with its URL moved to a TCP proxy on the server's own address (a certificate
+/// names only that address) that holds every answer of the directory for `delay`: a
+/// directory slowed by load, or far away.
+pub(crate) async fn behind_slow_proxy(mut config: LdapConfig, delay: std::time::Duration) -> LdapConfig {
+    let (scheme, target) = config.url.split_once("://").unwrap();
+    let (scheme, target) = (scheme.to_owned(), target.to_owned());
+    let host = target.rsplit_once(':').unwrap().0.to_owned();
+    let port = crate::slow_proxy::slow_proxy(&host, target, delay).await;
+    config.url = format!("{scheme}://{host}:{port}");
+    config
+}
+
+/// What a prober sees of `begin_reset` through `config`: its median time in milliseconds for
+/// each of `logins`, five rounds each from a new address, with `enrolled` enabled and given an
+/// e-mail (an enrolled user's lookup does the most work) and `eligible_ou` the policy's.
+pub(crate) async fn begin_reset_medians(
+    config: LdapConfig,
+    eligible_ou: &str,
+    enrolled: &str,
+    logins: &[&str],
+) -> Vec<u128> {
+    use sspr_core::memory::{MemoryContactStore, MemoryStateStore, Outbox};
+    use sspr_core::{Actor, ContactChange, ContactUpdate, Policy, RequestContext, SecretKey, Sspr};
+    let sspr = Sspr::builder()
+        .directory(LdapDirectory::new(config).unwrap())
+        .contacts(MemoryContactStore::new())
+        .notifier(Outbox::new())
+        .store(MemoryStateStore::new())
+        .secret_key(SecretKey::from_hex(&"5a".repeat(32)).unwrap())
+        .policy(Policy::from_toml(&format!("eligible_ous = [\"{eligible_ou}\"]")).unwrap())
+        .build()
+        .unwrap();
+    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
+    sspr.set_enabled(&admin, enrolled, true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set("alice.private@mail.example".into()), ..Default::default() };
+    sspr.update_contacts(&admin, enrolled, update, &ctx).await.unwrap();
+    let mut took: Vec<Vec<u128>> = vec![Vec::new(); logins.len()];
+    for i in 0..5 {
+        let ctx = RequestContext::from_ip(format!("198.51.100.{}", i + 1).parse().unwrap());
+        for (login, samples) in logins.iter().zip(took.iter_mut()) {
+            #[allow(clippy::disallowed_methods)] // what a prober measures is real time
+            let started = std::time::Instant::now();
+            sspr.begin_reset(login, &ctx).await.unwrap();
+            samples.push(started.elapsed().as_millis());
+        }
+    }
+    took.into_iter()
+        .map(|mut samples| {
+            samples.sort_unstable();
+            samples[samples.len() / 2]
+        })
+        .collect()
+}

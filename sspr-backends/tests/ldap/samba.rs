@@ -218,57 +218,21 @@ async fn hostile_logins_on_samba_never_widen_the_search_nor_reach_another_accoun
     }
 }
 
-/// A TCP proxy on Samba's own address (its certificate names only that address) that holds
-/// every answer of the directory for `delay`: a directory slowed by load, or far away.
-async fn slow_proxy_to_samba(delay: std::time::Duration) -> String {
-    let url = env("SSPR_TEST_AD_URL");
-    let target = url.trim_start_matches("ldaps://").to_owned();
-    let host = target.rsplit_once(':').unwrap().0.to_owned();
-    let port = crate::slow_proxy::slow_proxy(&host, target, delay).await;
-    format!("ldaps://{host}:{port}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_directory_answers_a_real_and_an_unknown_login_in_the_same_time() {
     // Attack: with every directory answer 120 ms away, a real login's lookup made four round
     // trips (the user, its tokenGroups, their SIDs, the transitive groups) and an unknown
     // login's one: begin_reset took about 480 ms for alice and the 300 ms padding for a
     // login nobody has. The padding hides only what stays under it.
-    use sspr_core::memory::{MemoryContactStore, MemoryStateStore, Outbox};
-    use sspr_core::{Actor, ContactChange, ContactUpdate, Policy, RequestContext, SecretKey, Sspr};
-    let mut config = ad_config();
-    config.url = slow_proxy_to_samba(std::time::Duration::from_millis(120)).await;
-    let directory = LdapDirectory::new(config).unwrap();
-    let sspr = Sspr::builder()
-        .directory(directory)
-        .contacts(MemoryContactStore::new())
-        .notifier(Outbox::new())
-        .store(MemoryStateStore::new())
-        .secret_key(SecretKey::from_hex(&"5a".repeat(32)).unwrap())
-        .policy(Policy::from_toml("eligible_ous = [\"OU=Staff,DC=samdom,DC=example,DC=com\"]").unwrap())
-        .build()
-        .unwrap();
-    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
-    sspr.set_enabled(&admin, "alice@samdom.example.com", true, &ctx).await.unwrap();
-    let update = ContactUpdate { email: ContactChange::Set("alice.private@mail.example".into()), ..Default::default() };
-    sspr.update_contacts(&admin, "alice@samdom.example.com", update, &ctx).await.unwrap();
-    let median = |samples: &mut Vec<u128>| {
-        samples.sort_unstable();
-        samples[samples.len() / 2]
-    };
-    let (mut real, mut unknown) = (Vec::new(), Vec::new());
-    for i in 0..5 {
-        let ctx = RequestContext::from_ip(format!("198.51.100.{}", i + 1).parse().unwrap());
-        for (login, samples) in
-            [("alice@samdom.example.com", &mut real), ("nobody-here@samdom.example.com", &mut unknown)]
-        {
-            #[allow(clippy::disallowed_methods)] // what a prober measures is real time
-            let started = std::time::Instant::now();
-            sspr.begin_reset(login, &ctx).await.unwrap();
-            samples.push(started.elapsed().as_millis());
-        }
-    }
-    let (real, unknown) = (median(&mut real), median(&mut unknown));
+    let config = behind_slow_proxy(ad_config(), std::time::Duration::from_millis(120)).await;
+    let medians = begin_reset_medians(
+        config,
+        "OU=Staff,DC=samdom,DC=example,DC=com",
+        "alice@samdom.example.com",
+        &["alice@samdom.example.com", "nobody-here@samdom.example.com"],
+    )
+    .await;
+    let (real, unknown) = (medians[0], medians[1]);
     assert!(
         real.abs_diff(unknown) < 100,
         "begin_reset took {real} ms for a real login, {unknown} ms for an unknown one"

@@ -219,42 +219,15 @@ async fn a_slow_directory_answers_nested_real_and_unknown_logins_in_the_same_tim
     // helpdesk: four), an unknown login's one: begin_reset took ~720 ms for carol and the
     // 300 ms padding for a login nobody has. Now every lookup searches level by level, at
     // least three levels.
-    use sspr_core::memory::{MemoryContactStore, MemoryStateStore, Outbox};
-    use sspr_core::{Actor, ContactChange, ContactUpdate, Policy, RequestContext, SecretKey, Sspr};
-    let mut config = openldap_config();
-    let target = config.url.trim_start_matches("ldap://").to_owned();
-    let host = target.rsplit_once(':').unwrap().0.to_owned();
-    let port = crate::slow_proxy::slow_proxy(&host, target, std::time::Duration::from_millis(120)).await;
-    config.url = format!("ldap://{host}:{port}");
-    let sspr = Sspr::builder()
-        .directory(LdapDirectory::new(config).unwrap())
-        .contacts(MemoryContactStore::new())
-        .notifier(Outbox::new())
-        .store(MemoryStateStore::new())
-        .secret_key(SecretKey::from_hex(&"5a".repeat(32)).unwrap())
-        .policy(Policy::from_toml("eligible_ous = [\"ou=staff,ou=people,dc=example,dc=org\"]").unwrap())
-        .build()
-        .unwrap();
-    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
-    sspr.set_enabled(&admin, "alice", true, &ctx).await.unwrap();
-    let update = ContactUpdate { email: ContactChange::Set("alice.private@mail.example".into()), ..Default::default() };
-    sspr.update_contacts(&admin, "alice", update, &ctx).await.unwrap();
-    let median = |mut samples: Vec<u128>| {
-        samples.sort_unstable();
-        samples[samples.len() / 2]
-    };
-    let logins = ["alice", "carol", "nobody-here"];
-    let mut took: Vec<Vec<u128>> = vec![Vec::new(); logins.len()];
-    for i in 0..5 {
-        let ctx = RequestContext::from_ip(format!("198.51.100.{}", i + 1).parse().unwrap());
-        for (login, samples) in logins.iter().zip(took.iter_mut()) {
-            #[allow(clippy::disallowed_methods)] // what a prober measures is real time
-            let started = std::time::Instant::now();
-            sspr.begin_reset(login, &ctx).await.unwrap();
-            samples.push(started.elapsed().as_millis());
-        }
-    }
-    let [alice, carol, unknown] = [0, 1, 2].map(|i| median(took[i].clone()));
+    let config = behind_slow_proxy(openldap_config(), std::time::Duration::from_millis(120)).await;
+    let medians = begin_reset_medians(
+        config,
+        "ou=staff,ou=people,dc=example,dc=org",
+        "alice",
+        &["alice", "carol", "nobody-here"],
+    )
+    .await;
+    let [alice, carol, unknown] = [0, 1, 2].map(|i| medians[i]);
     eprintln!("begin_reset medians: alice {alice} ms, carol {carol} ms, unknown {unknown} ms");
     assert!(
         alice.abs_diff(unknown) < 100 && carol.abs_diff(unknown) < 100,
