@@ -21,6 +21,7 @@ pub use sspr_backends::otlp;
 
 mod audit;
 mod csrf;
+mod key_check;
 mod pages;
 mod session;
 mod text;
@@ -177,6 +178,9 @@ impl Portal {
             bot_challenge,
             ..
         } = backends;
+        if config.state.is_some() {
+            key_check::one_key_per_store(&*store, key_text.as_bytes(), &config.secret_key_path(), clock.now()).await?;
+        }
         let oidc = match &config.oidc {
             Some(oidc) => {
                 summary.push_str(&format!(

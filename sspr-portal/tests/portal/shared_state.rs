@@ -245,3 +245,41 @@ async fn a_tampered_session_record_is_refused_by_both_instances() {
         assert!(page.body.contains("name=\"login\""), "a changed record was accepted");
     }
 }
+
+#[tokio::test]
+async fn an_instance_with_another_server_key_on_the_same_store_refuses_to_start() {
+    // Attack surface: two hosts set up alike, each data directory creating its own key on
+    // first start. On one Redis they counted a user's failures under different keys (two
+    // allowances, a block on one instance only) and drew different decoy masks for one
+    // unknown login (a visitor balanced over both saw it change: not a real user). Before,
+    // both started without a word.
+    let prefix = format!("portal-keys-{}-{}:", std::process::id(), crate::support::temp_dir().display());
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\n[state]\nkind = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+        redis_url()
+    );
+    let first = crate::support::config(&toml);
+    let _a = Portal::build(&first).await.unwrap();
+    let second = crate::support::config(&toml);
+    assert_ne!(first.data_dir, second.data_dir, "each instance has a data directory, and a key, of its own");
+    let refused = Portal::build(&second).await.expect_err("the second key is refused").to_string();
+    assert!(refused.contains("server key") && refused.contains("secret.key"), "{refused}");
+    let second_key = std::fs::read_to_string(second.secret_key_path()).unwrap();
+    assert!(!refused.contains(second_key.trim()), "the refusal quotes no key");
+
+    // The first instance's key file copied over: the second starts, and a restart of either too.
+    std::fs::copy(first.secret_key_path(), second.secret_key_path()).unwrap();
+    let _b = Portal::build(&second).await.unwrap();
+    let _a_again = Portal::build(&first).await.unwrap();
+
+    // A key changed on purpose: starts once the old fingerprint is deleted, as the message says.
+    let third = crate::support::config(&toml);
+    assert!(Portal::build(&third).await.is_err());
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let found: Vec<String> =
+        redis::cmd("KEYS").arg(format!("{prefix}*portal:key-check*")).query_async(&mut conn).await.unwrap();
+    assert_eq!(found.len(), 1, "the fingerprint is where the message says: {found:?}");
+    let _: i64 = redis::cmd("DEL").arg(&found[0]).query_async(&mut conn).await.unwrap();
+    Portal::build(&third).await.unwrap();
+}
