@@ -13,8 +13,8 @@ use super::Sspr;
 use super::instrument::observed;
 use crate::api::RequestContext;
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::{DirectoryUser, PasswordRefusal, PasswordRules};
-use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
+use crate::backend::{PasswordRefusal, PasswordRules};
+use crate::error::{BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::notice::Message;
 use crate::secret::Password;
@@ -52,19 +52,6 @@ impl Sspr {
         })
     }
 
-    /// Whether the change path serves `user` (see [`Sspr::change_password`]).
-    fn may_change(&self, user: &DirectoryUser) -> std::result::Result<(), NotAllowedReason> {
-        if user.state.disabled || user.state.expired {
-            Err(NotAllowedReason::AccountDisabled)
-        } else if !self.inner.scope.is_eligible(user) {
-            Err(NotAllowedReason::Ineligible)
-        } else if self.inner.scope.is_privileged(user) {
-            Err(NotAllowedReason::Privileged)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn change_password_unpadded(
         &self,
         login: &NormalizedLogin,
@@ -74,7 +61,9 @@ impl Sspr {
     ) -> Result<()> {
         let mut scope = self.scope(ctx);
         let (user, _) = self
-            .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| self.may_change(user))
+            .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| {
+                self.self_service_refusal(user).map_or(Ok(()), Err)
+            })
             .await?;
         let now = self.now();
         let changed = async {

@@ -93,10 +93,13 @@ async fn a_temporary_password_does_not_open_the_admin_pages() {
     assert!(answer.alert().is_some(), "told why: {}", answer.main());
     let home = admin_browser.get("/admin?q=jane").await;
     assert!(!home.body.contains("id=\"users\"") && home.body.contains("name=\"password\""), "{}", home.main());
-    // The user pages still accept it (to manage contacts, told to change the password).
+    // Nor the self-service contacts page: a privileged account is refused there in every
+    // `privileged_mode`, as on the OpenID Connect sign-in and `/passwordchange` (its contacts
+    // are an administrator's to set).
     let mut user = Browser::with_ip(&portal, "192.0.2.82");
     let page = sign_in(&mut user, "/passwordnotification", "helpdesk@example.org", &temporary).await;
-    assert!(page.body.contains("Signed in as Help Desk"), "{}", page.main());
+    assert!(!page.body.contains("Signed in as"), "{}", page.main());
+    assert_eq!(page.alert().as_deref(), Some("The user name or password is wrong."));
 }
 
 // ---- item 6: session table exhaustion ----
@@ -277,4 +280,44 @@ async fn the_outbox_keeps_only_the_newest_notices() {
     assert_eq!(kept.len(), 10_000, "bounded");
     assert!(outbox.messages_to("n0@flood.example").is_empty(), "the oldest was dropped");
     assert_eq!(kept.last().unwrap().to.as_str(), format!("n{}@flood.example", 10_000 + before));
+}
+
+// ---- the contacts page's sign-in applies the self-service rule, as OpenID Connect does ----
+
+/// A privileged account (a domain admin, an `/admin` member) or one outside the eligible
+/// scope signs in to the self-service contacts page with its right password: it is refused
+/// exactly as a wrong password is (the same redirect, the same page; the engine pads both
+/// and checks no password for it), so the page is neither a door to a privileged account's
+/// contacts nor an oracle for its password. A user not enabled for SSPR is still let in (the
+/// page tells them self-service is off when they try a change); so is an ordinary user.
+/// Failed on main: the password sign-in let root.admin, helpdesk and carol in, where the
+/// OpenID Connect sign-in refused them.
+#[tokio::test]
+async fn the_contacts_page_refuses_privileged_and_ineligible_accounts_like_a_wrong_password() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let attempt = |login: &'static str, password: &'static str| {
+        let portal = &portal;
+        async move {
+            let mut browser = Browser::with_ip(portal, "198.51.100.40");
+            let csrf = browser.get("/passwordnotification").await.csrf();
+            let fields = [("csrf", csrf.as_str()), ("login", login), ("password", password)];
+            let posted = browser.post("/passwordnotification/signin", &fields).await;
+            let shown = browser.get("/passwordnotification").await;
+            let page = shown.main().replace(&shown.csrf(), "CSRF");
+            (posted.status, posted.headers.get("location").cloned(), page)
+        }
+    };
+    let wrong = attempt("jane.doe@example.org", "not-her-password").await;
+    assert!(wrong.2.contains("The user name or password is wrong."), "{}", wrong.2);
+    for login in ["root.admin@example.org", "helpdesk@example.org", "carol.contractor@example.org"] {
+        assert_eq!(attempt(login, PASSWORD).await, wrong, "{login} with the right password");
+    }
+    for login in ["bob.builder@example.org", "jane.doe@example.org"] {
+        let (status, _, page) = attempt(login, PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(page.contains("Signed in as"), "{login}: {page}");
+    }
+    // The engine answers the refused accounts with `SignInFailed`, and the audit says why.
+    let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    assert!(audit.contains("privileged") && audit.contains("ineligible"), "{audit}");
 }
