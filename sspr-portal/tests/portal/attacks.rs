@@ -157,6 +157,44 @@ async fn a_flood_from_one_address_cannot_push_out_a_user_or_deny_others() {
     assert!(pin.body.contains("id=\"pin-status\""), "and can reset: {}", pin.main());
 }
 
+/// An office behind one NAT address: a colleague is mid-reset (the PIN sent, its form on
+/// screen) when someone at the same address posts 1,000 cookie-less forms, each making a new
+/// session. The address's share of the table (`max_sessions_per_ip`, 100 by default) still
+/// bounds memory, but the flood's fresh sessions push out each other, not the colleague's
+/// session that got to the PIN (nor a signed-in one). Failed on main: the 100th post ended
+/// every idle session of the address, and the user was back at the login form.
+#[tokio::test]
+async fn a_flood_from_a_users_own_address_does_not_end_their_reset_under_way() {
+    let portal = build(
+        "[policy]\nmin_response_ms = 0\nip_begins_per_hour = 100000\n\
+         [store]\nkind = \"memory\"\n",
+    )
+    .await;
+    let office = "198.51.100.7";
+    let mut user = Browser::with_ip(&portal, office);
+    let pin_form = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    assert!(pin_form.body.contains("id=\"pin-status\""), "{}", pin_form.main());
+    let mut colleague = Browser::with_ip(&portal, office);
+    let signed = sign_in(&mut colleague, "/passwordnotification", "max.mustermann@example.org", PASSWORD).await;
+    assert!(signed.body.contains("Signed in as"), "{}", signed.main());
+
+    let mut attacker = Browser::with_ip(&portal, office);
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    for i in 0..1_000 {
+        attacker.set_cookie(None); // keep the CSRF cookie, make a new session every time
+        let login = format!("flood{i}@example.org");
+        attacker.post("/passwordreset/begin", &[("csrf", &csrf), ("login", &login)]).await;
+    }
+    assert!(portal.session_count() <= 100, "memory stays bounded: {}", portal.session_count());
+    let still = user.get("/passwordreset").await;
+    assert!(still.body.contains("id=\"pin-status\""), "the reset under way survived: {}", still.main());
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let done = user.submit("/passwordreset/verify", &[("csrf", &still.csrf()), ("pin", &pin)]).await;
+    assert!(done.alert().is_none(), "and the PIN still verifies: {}", done.main());
+    let again = colleague.get("/passwordnotification").await;
+    assert!(again.body.contains("Signed in as"), "the signed-in colleague too: {}", again.main());
+}
+
 // ---- item 7: session fixation on the reset flow ----
 
 /// The attacker plants a session id in the victim's browser (an injected cookie), lets the
