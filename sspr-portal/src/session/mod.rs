@@ -9,6 +9,7 @@
 //! configured with a shared state store, in that store (`shared.rs`, sealed by `seal.rs`),
 //! so that several instances behind a balancer without sticky sessions serve one visitor.
 
+mod forward;
 mod memory;
 mod seal;
 mod shared;
@@ -20,6 +21,7 @@ use sspr_core::{CompletionMode, Locale, MethodOption};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
+pub(crate) use forward::{Forwards, Found};
 pub(crate) use memory::MemorySessions;
 pub(crate) use seal::SessionKeys;
 pub(crate) use shared::SharedSessions;
