@@ -70,6 +70,8 @@ pub(crate) struct Shared {
     pub(crate) outbox: Option<Outbox>,
     pub(crate) audit: PortalAudit,
     pub(crate) sessions: Sessions,
+    /// Sessions just rotated by a verified PIN, for a double click's second request.
+    pub(crate) forwards: session::Forwards,
     /// Signs the CSRF tokens of visitors without a session.
     pub(crate) csrf: csrf::CsrfKey,
     pub(crate) clock: Arc<dyn Clock>,
@@ -257,6 +259,7 @@ impl Portal {
             outbox,
             audit,
             sessions,
+            forwards: session::Forwards::default(),
             csrf,
             clock,
             https: config.is_https(),

@@ -17,7 +17,7 @@ use sspr_backends::captcha::CaptchaProvider;
 use sspr_core::{Locale, RequestContext};
 
 use super::AppState;
-use super::session::{ClientKey, Flash, Session, Unavailable};
+use super::session::{ClientKey, Flash, Found, Session, Unavailable};
 use super::text::{Text, text};
 
 /// One request's view of its session and caller.
@@ -27,6 +27,8 @@ pub(crate) struct Visit {
     /// one, `session` is a blank stand-in: it becomes a server session only when a handler
     /// leaves something in it to keep.
     pub(crate) id: Option<String>,
+    /// The session cookie's id when it named no live session (ended, or rotated away).
+    pub(crate) stale_id: Option<String>,
     pub(crate) session: Session,
     /// The session cookie must be (re)set: the session was made or moved by this request.
     pub(crate) new_cookie: bool,
@@ -108,7 +110,8 @@ impl FromRequestParts<AppState> for Visit {
             challenge_token: None,
         };
         let now = state.clock.now();
-        let existing = match session_id(&parts.headers, state.cookie_name()) {
+        let cookie_id = session_id(&parts.headers, state.cookie_name());
+        let existing = match cookie_id {
             Some(id) => match state.sessions.load(id).await {
                 Ok(session) => session.map(|s| (id.to_owned(), s)),
                 Err(Unavailable) => {
@@ -123,6 +126,7 @@ impl FromRequestParts<AppState> for Visit {
         let visit = match existing {
             Some((id, session)) => Visit {
                 id: Some(id),
+                stale_id: None,
                 session,
                 new_cookie: false,
                 csrf_cookie: csrf_cookie.map(|(token, _)| token),
@@ -139,6 +143,7 @@ impl FromRequestParts<AppState> for Visit {
                 };
                 Visit {
                     id: None,
+                    stale_id: cookie_id.map(str::to_owned),
                     session: Session::anonymous(token, now),
                     new_cookie: false,
                     csrf_cookie: csrf_cookie.map(|(token, _)| token),
@@ -242,13 +247,52 @@ impl AppState {
     /// Move the session to a new id and a new CSRF token (sign-in, sign-out, a verified
     /// PIN: an id or token known before, perhaps planted by an attacker, cannot ride along)
     /// and redirect.
-    pub(crate) async fn rotate_and_redirect(&self, mut visit: Visit, to: &'static str) -> Response {
+    pub(crate) async fn rotate_and_redirect(&self, visit: Visit, to: &'static str) -> Response {
+        self.rotate_and_redirect_forwarding(visit, to, None).await
+    }
+
+    /// [`Self::rotate_and_redirect`] after a verified PIN (`Some((csrf, pin))`: the form's
+    /// token and PIN): a double click's second request, which carries the old id and the same
+    /// token and PIN, is then sent to the new session ([`super::session::Forwards`]).
+    pub(crate) async fn rotate_and_redirect_forwarding(
+        &self,
+        mut visit: Visit,
+        to: &'static str,
+        verified: Option<(&str, &str)>,
+    ) -> Response {
         let rotated = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session).await;
         let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
+        if let (Some(old), Some((csrf, pin))) = (visit.id.as_deref(), verified) {
+            self.forwards.record(old, &id, csrf, pin, self.clock.now());
+        }
         visit.id = Some(id);
         visit.session = session;
         visit.new_cookie = true;
         self.redirect(&visit, to).await
+    }
+
+    /// The session `visit`'s cookie named moved to, if a PIN verified in it moments ago and
+    /// this request carries the same CSRF token and PIN: a redirect to `to` that sets its
+    /// cookie, and nothing else (no session made or changed).
+    /// `Err(())`: a forward exists but this request's token or PIN is wrong (counted).
+    pub(crate) fn forwarded(
+        &self,
+        visit: &Visit,
+        csrf: &str,
+        pin: &str,
+        to: &'static str,
+    ) -> Result<Option<Response>, ()> {
+        let Some(old) = visit.id.as_deref().or(visit.stale_id.as_deref()) else { return Ok(None) };
+        match self.forwards.find(old, csrf, pin, self.clock.now()) {
+            Found::Moved(id) => {
+                let location = HeaderValue::from_static(to);
+                let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+                self.append_cookie(&mut response, self.cookie_name(), &id, None);
+                Ok(Some(response))
+            }
+            Found::Refused => Err(()),
+            Found::Nothing => Ok(None),
+        }
     }
 }
 

@@ -13,11 +13,33 @@ use super::Sspr;
 use super::instrument::observed;
 use crate::api::RequestContext;
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::{DirectoryUser, PasswordRefusal, PasswordRules};
-use crate::error::{BackendErrorKind, Error, NotAllowedReason, Result};
+use crate::backend::{PasswordRefusal, PasswordRules};
+use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::notice::Message;
 use crate::secret::Password;
+
+/// How long [`Sspr::password_rules`] answers from memory before it reads the directory again.
+pub const PASSWORD_RULES_TTL: time::Duration = time::Duration::minutes(5);
+
+/// How long [`Sspr::password_rules`] waits after a failed read before it reads again.
+pub const PASSWORD_RULES_RETRY: time::Duration = time::Duration::seconds(10);
+
+/// The password rules last read from the directory (see [`Sspr::password_rules`]).
+#[derive(Debug)]
+pub(super) struct RulesCache {
+    rules: Option<PasswordRules>,
+    /// Before this the directory is not read (the rules are fresh, or a read just failed).
+    next_read: time::OffsetDateTime,
+    /// A read is under way: stale rules answer meanwhile.
+    reading: bool,
+}
+
+impl Default for RulesCache {
+    fn default() -> Self {
+        Self { rules: None, next_read: time::OffsetDateTime::UNIX_EPOCH, reading: false }
+    }
+}
 
 impl Sspr {
     /// Change a user's password with the current one.
@@ -52,19 +74,6 @@ impl Sspr {
         })
     }
 
-    /// Whether the change path serves `user` (see [`Sspr::change_password`]).
-    fn may_change(&self, user: &DirectoryUser) -> std::result::Result<(), NotAllowedReason> {
-        if user.state.disabled || user.state.expired {
-            Err(NotAllowedReason::AccountDisabled)
-        } else if !self.inner.scope.is_eligible(user) {
-            Err(NotAllowedReason::Ineligible)
-        } else if self.inner.scope.is_privileged(user) {
-            Err(NotAllowedReason::Privileged)
-        } else {
-            Ok(())
-        }
-    }
-
     async fn change_password_unpadded(
         &self,
         login: &NormalizedLogin,
@@ -74,7 +83,9 @@ impl Sspr {
     ) -> Result<()> {
         let mut scope = self.scope(ctx);
         let (user, _) = self
-            .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| self.may_change(user))
+            .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| {
+                self.self_service_refusal(user).map_or(Ok(()), Err)
+            })
             .await?;
         let now = self.now();
         let changed = async {
@@ -134,17 +145,65 @@ impl Sspr {
     /// ([`crate::Directory::password_rules`]) with the policy's own minimum length where it
     /// is longer. A directory that cannot say (`NotSupported`) gives the policy's rules alone.
     ///
-    /// Errors: `Backend` (the directory could not be read).
+    /// The answer is shown to anonymous visitors (a change page's every view), so the
+    /// directory is read at most once per [`PASSWORD_RULES_TTL`] and otherwise answered from
+    /// memory: viewing the page is no way to drive directory reads. A read that fails keeps
+    /// the last rules read (if any) and is not tried again for [`PASSWORD_RULES_RETRY`]; a
+    /// read already under way for stale rules answers the others with them. Rules changed in
+    /// the directory show after at most [`PASSWORD_RULES_TTL`] (the directory still enforces
+    /// its current ones at the change).
+    ///
+    /// Errors: `Backend` (the directory could not be read, and no rules were read before).
     pub async fn password_rules(&self) -> Result<PasswordRules> {
         observed!(self, password_rules, async move {
-            let own = self.inner.policy.chosen_password_min_length;
-            let mut rules = match self.inner.directory.password_rules().await {
-                Ok(rules) => rules,
-                Err(e) if e.kind() == BackendErrorKind::NotSupported => PasswordRules::default(),
-                Err(e) => return Err(e.into()),
-            };
-            rules.min_length = Some(rules.min_length.map_or(own, |theirs| theirs.max(own)));
-            Ok(rules)
+            let now = self.now();
+            {
+                let mut cache = self.inner.rules_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match (&cache.rules, now < cache.next_read) {
+                    (Some(rules), true) => return Ok(*rules),
+                    (Some(rules), false) if cache.reading => return Ok(*rules),
+                    (None, true) => {
+                        return Err(BackendError::new(
+                            BackendErrorKind::Unavailable,
+                            "the password rules could not be read a moment ago",
+                        )
+                        .into());
+                    }
+                    _ => cache.reading = true,
+                }
+            }
+            let read = self.read_password_rules().await;
+            let mut cache = self.inner.rules_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.reading = false;
+            match read {
+                Ok(rules) => {
+                    cache.rules = Some(rules);
+                    cache.next_read = now + PASSWORD_RULES_TTL;
+                    Ok(rules)
+                }
+                Err(e) => {
+                    cache.next_read = now + PASSWORD_RULES_RETRY;
+                    match cache.rules {
+                        Some(rules) => {
+                            tracing::warn!(error = %e, "the password rules could not be read: the last ones read are shown");
+                            Ok(rules)
+                        }
+                        None => Err(e),
+                    }
+                }
+            }
         })
+    }
+
+    /// [`Sspr::password_rules`] from the directory itself.
+    async fn read_password_rules(&self) -> Result<PasswordRules> {
+        let own = self.inner.policy.chosen_password_min_length;
+        let mut rules = match self.inner.directory.password_rules().await {
+            Ok(rules) => rules,
+            Err(e) if e.kind() == BackendErrorKind::NotSupported => PasswordRules::default(),
+            Err(e) => return Err(e.into()),
+        };
+        rules.min_length = Some(rules.min_length.map_or(own, |theirs| theirs.max(own)));
+        Ok(rules)
     }
 }

@@ -32,6 +32,7 @@ pub use recovery::{RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME};
 mod reset;
 mod sign_in;
 
+pub use change::{PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL};
 pub use coverage::MAX_REPORT_USERS;
 pub use sign_in::MAX_SEARCH_RESULTS;
 
@@ -101,6 +102,8 @@ struct Inner {
     scope: Scope,
     key: SecretKey,
     rng: SharedRng,
+    /// The password rules last read (`Sspr::password_rules`).
+    rules_cache: std::sync::Mutex<change::RulesCache>,
 }
 
 impl fmt::Debug for Sspr {
@@ -428,6 +431,7 @@ impl SsprBuilder {
                 time_zone: policy.zone().unwrap_or(jiff::tz::TimeZone::UTC),
                 policy,
                 rng,
+                rules_cache: std::sync::Mutex::default(),
             }),
         })
     }

@@ -53,8 +53,54 @@ impl Sspr {
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {
         observed!(self, sign_in, async move {
             let login = NormalizedLogin::parse(login)?;
-            padded!(self, self.sign_in_unpadded(&login, password, ctx))
+            let admissible = |user: &DirectoryUser| match user.state.disabled || user.state.expired {
+                true => Err(NotAllowedReason::AccountDisabled),
+                false => Ok(()),
+            };
+            padded!(self, self.sign_in_unpadded(&login, password, ctx, admissible))
         })
+    }
+
+    /// [`Sspr::sign_in`] for a user's own self-service pages (their contacts): it also
+    /// refuses, exactly as an unknown login and before the password is checked, every
+    /// account [`Sspr::self_service_refusal`] refuses (ineligible, privileged), so such a
+    /// page never tells whether their password is right. Use [`Sspr::sign_in`] for an
+    /// administrator's sign-in, which privileged accounts need.
+    ///
+    /// Errors: as [`Sspr::sign_in`].
+    pub async fn sign_in_self_service(
+        &self,
+        login: &str,
+        password: &Password,
+        ctx: &RequestContext,
+    ) -> Result<SignedIn> {
+        observed!(self, sign_in, async move {
+            let login = NormalizedLogin::parse(login)?;
+            let admissible = |user: &DirectoryUser| self.self_service_refusal(user).map_or(Ok(()), Err);
+            padded!(self, self.sign_in_unpadded(&login, password, ctx, admissible))
+        })
+    }
+
+    /// Whether self-service serves `user` acting on their own behalf (signing in to their
+    /// contacts page by password or through an identity provider, changing their password):
+    /// `None` if it does, else why not. The one rule every such door applies, so that they
+    /// cannot drift apart: the account must be neither disabled nor expired, be inside the
+    /// eligible scope (an ineligible user can change nothing there), and not be privileged,
+    /// in every `privileged_mode` (a password alone is one proof: registering contacts on a
+    /// privileged account would prepare its reset; an administrator sets them).
+    ///
+    /// Whether SSPR is *enabled* for the user is not part of it: such a user may sign in and
+    /// is told that self-service is not enabled when they try a change.
+    pub fn self_service_refusal(&self, user: &DirectoryUser) -> Option<NotAllowedReason> {
+        if user.state.disabled || user.state.expired {
+            Some(NotAllowedReason::AccountDisabled)
+        } else if !self.inner.scope.is_eligible(user) {
+            Some(NotAllowedReason::Ineligible)
+        } else if self.inner.scope.is_privileged(user) {
+            Some(NotAllowedReason::Privileged)
+        } else {
+            None
+        }
     }
 
     async fn sign_in_unpadded(
@@ -62,12 +108,9 @@ impl Sspr {
         login: &NormalizedLogin,
         password: &Password,
         ctx: &RequestContext,
+        admissible: impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
     ) -> Result<SignedIn> {
         let mut scope = self.scope(ctx);
-        let admissible = |user: &DirectoryUser| match user.state.disabled || user.state.expired {
-            true => Err(NotAllowedReason::AccountDisabled),
-            false => Ok(()),
-        };
         let (user, verdict) =
             self.check_credentials(login, password, &mut scope, AuditKind::SignIn, admissible).await?;
         self.clear_sign_in_failures(login).await?;

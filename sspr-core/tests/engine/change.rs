@@ -228,3 +228,90 @@ impl sspr_core::ContactStore for FailingReads {
         self.inner.save(user, enrollment, expected_version).await
     }
 }
+
+/// The rules are shown on an anonymous page, so reading them must not be a directory read
+/// per call: one read per `PASSWORD_RULES_TTL`; a failed read keeps the last rules and is
+/// not retried for `PASSWORD_RULES_RETRY`; with nothing read yet, a failure answers
+/// `Backend` and the next reads wait out the retry time too.
+#[tokio::test]
+async fn the_rules_are_read_once_per_ttl_and_a_failure_is_not_retried_at_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    #[derive(Debug)]
+    struct Counted {
+        inner: sspr_core::memory::MemoryDirectory,
+        reads: AtomicUsize,
+        failing: AtomicBool,
+    }
+    #[sspr_core::async_trait]
+    impl sspr_core::Directory for Counted {
+        async fn find_user(
+            &self,
+            login: &sspr_core::NormalizedLogin,
+        ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
+            self.inner.find_user(login).await
+        }
+        async fn set_password(&self, u: &sspr_core::UserId, p: &Password, m: bool) -> Result<(), BackendError> {
+            self.inner.set_password(u, p, m).await
+        }
+        async fn unlock(&self, u: &sspr_core::UserId) -> Result<(), BackendError> {
+            self.inner.unlock(u).await
+        }
+        async fn authenticate(
+            &self,
+            u: &sspr_core::UserId,
+            p: &Password,
+        ) -> Result<sspr_core::Authentication, BackendError> {
+            self.inner.authenticate(u, p).await
+        }
+        async fn search(&self, q: &str, l: usize) -> Result<Vec<sspr_core::backend::DirectoryUser>, BackendError> {
+            self.inner.search(q, l).await
+        }
+        async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(BackendError::new(BackendErrorKind::Unavailable, "down"));
+            }
+            self.inner.password_rules().await
+        }
+    }
+    let counted = || {
+        Arc::new(Counted {
+            inner: sspr_core::memory::MemoryDirectory::with_users(users()).unwrap(),
+            reads: AtomicUsize::new(0),
+            failing: AtomicBool::new(false),
+        })
+    };
+    let ttl = std::time::Duration::try_from(sspr_core::PASSWORD_RULES_TTL).unwrap();
+    let retry = std::time::Duration::try_from(sspr_core::PASSWORD_RULES_RETRY).unwrap();
+    let directory = counted();
+    let h = Harness::builder().directory(directory.clone()).build().await;
+    let first = h.sspr.password_rules().await.unwrap();
+    for _ in 0..100 {
+        assert_eq!(h.sspr.password_rules().await.unwrap(), first);
+    }
+    assert_eq!(directory.reads.load(Ordering::SeqCst), 1, "100 views, one read");
+    h.advance(ttl);
+    h.sspr.password_rules().await.unwrap();
+    assert_eq!(directory.reads.load(Ordering::SeqCst), 2, "read again once stale");
+    // The directory fails: the last rules are shown, and it is not asked again at once.
+    directory.failing.store(true, Ordering::SeqCst);
+    h.advance(ttl);
+    for _ in 0..50 {
+        assert_eq!(h.sspr.password_rules().await.unwrap(), first);
+    }
+    assert_eq!(directory.reads.load(Ordering::SeqCst), 3);
+    h.advance(retry);
+    directory.failing.store(false, Ordering::SeqCst);
+    h.sspr.password_rules().await.unwrap();
+    assert_eq!(directory.reads.load(Ordering::SeqCst), 4, "tried again after the retry time");
+
+    // Nothing read yet and the directory down: `Backend`, and no read per call either.
+    let directory = counted();
+    directory.failing.store(true, Ordering::SeqCst);
+    let h = Harness::builder().directory(directory.clone()).build().await;
+    for _ in 0..50 {
+        assert!(matches!(h.sspr.password_rules().await, Err(Error::Backend { .. })));
+    }
+    assert_eq!(directory.reads.load(Ordering::SeqCst), 1);
+}

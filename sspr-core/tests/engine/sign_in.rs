@@ -1,6 +1,7 @@
 //! Sign-in to the registration pages, and the admin search.
 
 use sspr_core::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sspr_core::backend::AccountState;
@@ -40,6 +41,41 @@ async fn unknown_login_wrong_password_and_disabled_account_get_one_answer() {
     for secret in ["nobody", INITIAL_PASSWORD, "Initial-Pass-2025"] {
         assert!(!trail.contains(secret), "the audit trail holds {secret:?}");
     }
+}
+
+/// The self-service sign-in (a user's own contacts page) applies the rule of every
+/// self-service door, `self_service_refusal`: a privileged or ineligible account is answered
+/// as an unknown login with its right password, and its password is never checked, so the
+/// page cannot tell a guesser that a domain admin's password is right. An account not
+/// enabled for SSPR signs in (the page tells it so at its first change). The administrator's
+/// `sign_in` still lets the privileged account in.
+#[tokio::test]
+async fn the_self_service_sign_in_refuses_privileged_and_ineligible_accounts_as_an_unknown_login() {
+    let binds = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = binds.clone();
+    let directory = HookedDirectory::new(move |write| {
+        if matches!(write, DirectoryWrite::Authenticate) {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    });
+    directory.inner.set_state(DISABLED, AccountState { disabled: true, ..Default::default() });
+    let h = Harness::builder().directory(directory).build().await;
+    let unknown = h.sspr.sign_in_self_service("nobody@example.org", &password("x"), &ctx()).await.unwrap_err();
+    for login in [ADMIN, OUTSIDER, DISABLED] {
+        let refused = h.sspr.sign_in_self_service(login, &password(INITIAL_PASSWORD), &ctx()).await.unwrap_err();
+        assert!(matches!(refused, Error::SignInFailed), "{login}: {refused:?}");
+        assert_eq!(refused.to_string(), unknown.to_string());
+    }
+    assert_eq!(binds.load(std::sync::atomic::Ordering::SeqCst), 0, "no password of a refused account was checked");
+    let reasons: Vec<_> = h.events_of(AuditKind::SignIn).into_iter().map(|e| e.outcome).collect();
+    assert!(reasons.contains(&Outcome::Refused { reason: sspr_core::NotAllowedReason::Privileged }), "{reasons:?}");
+    assert!(reasons.contains(&Outcome::Refused { reason: sspr_core::NotAllowedReason::Ineligible }), "{reasons:?}");
+    for login in [ALICE, NOT_ENABLED] {
+        let who = h.sspr.sign_in_self_service(login, &password(INITIAL_PASSWORD), &ctx()).await.unwrap();
+        assert_eq!(who.login, login);
+    }
+    h.sspr.sign_in(ADMIN, &password(INITIAL_PASSWORD), &ctx()).await.unwrap();
 }
 
 #[tokio::test]

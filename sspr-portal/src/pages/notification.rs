@@ -216,7 +216,9 @@ pub(crate) async fn sign_in(State(state): State<AppState>, mut visit: Visit, For
     }
     let t = visit.text();
     let password = Password::new(form.password);
-    match state.sspr.sign_in(&form.login, &password, &visit.ctx).await {
+    // The self-service rule (`Sspr::self_service_refusal`), which the OpenID Connect
+    // sign-in applies too: an account it refuses is answered as a wrong password.
+    match state.sspr.sign_in_self_service(&form.login, &password, &visit.ctx).await {
         Ok(who) => {
             // A password that must be changed first leads to the change page.
             let next = if who.must_change { "/passwordchange" } else { PAGE };

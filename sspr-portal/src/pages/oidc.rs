@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::{Deserialize, Serialize};
 use sspr_backends::graph::{OidcError, PendingSignIn, SignedIn};
-use sspr_core::{Error, NormalizedLogin};
+use sspr_core::NormalizedLogin;
 
 use crate::AppState;
 use crate::session::SignedUser;
@@ -141,32 +141,37 @@ pub(crate) async fn callback(
     }
 }
 
-/// The ID token names the user (`preferred_username`), who must then be a directory user who
-/// may use the page (enabled account, eligible, not privileged: others are refused like a
-/// wrong password) and, with a Graph directory, whose object id is the token's `oid`.
+/// The ID token names the user (`preferred_username`), who must then be a directory user
+/// self-service serves ([`sspr_core::Sspr::self_service_refusal`], the rule the password
+/// sign-in applies too: an enabled, unexpired account, eligible, not privileged; others are
+/// refused like a wrong password) and, with a Graph directory, whose object id is the token's
+/// `oid`.
 async fn registration_user(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
     let t = visit.text();
     let purpose = Purpose::Registration;
-    let Some(username) = who.username.as_deref() else { return refuse(&state, visit, purpose, t.signin_failed).await };
-    match state.sspr.status(username).await {
-        Ok(status)
-            if !status.account_disabled
-                && status.eligible
-                && !status.privileged
-                && (!state.oidc_match_object_id || who.object_id.as_deref() == Some(status.user_id.as_str())) =>
-        {
-            tracing::info!(target: "sspr::audit", user = status.user_id.as_str(), "signed in with OpenID Connect");
-            visit.session.data.user =
-                Some(SignedUser { login: status.login, display_name: status.display_name, must_change: false });
-            state.rotate_and_redirect(visit, purpose.page()).await
-        }
-        Ok(_) | Err(Error::UnknownUser | Error::NotAllowed { .. }) => {
-            tracing::warn!(target: "sspr::audit", "an OpenID Connect sign-in named a user who may not use the page");
-            refuse(&state, visit, purpose, t.signin_failed).await
-        }
+    let Some(login) = who.username.as_deref().and_then(|u| NormalizedLogin::parse(u).ok()) else {
+        return refuse(&state, visit, purpose, t.signin_failed).await;
+    };
+    let user = match state.directory.find_user(&login).await {
+        Ok(user) => user,
         Err(e) => {
             tracing::warn!(error = %e, "the directory failed during an OpenID Connect sign-in");
-            refuse(&state, visit, purpose, t.err_unavailable).await
+            return refuse(&state, visit, purpose, t.err_unavailable).await;
+        }
+    };
+    let same_account = |user: &sspr_core::backend::DirectoryUser| {
+        !state.oidc_match_object_id || who.object_id.as_deref() == Some(user.id.as_str())
+    };
+    match user {
+        Some(user) if state.sspr.self_service_refusal(&user).is_none() && same_account(&user) => {
+            tracing::info!(target: "sspr::audit", user = user.id.as_str(), "signed in with OpenID Connect");
+            visit.session.data.user =
+                Some(SignedUser { login: user.login, display_name: user.display_name, must_change: false });
+            state.rotate_and_redirect(visit, purpose.page()).await
+        }
+        _ => {
+            tracing::warn!(target: "sspr::audit", "an OpenID Connect sign-in named a user who may not use the page");
+            refuse(&state, visit, purpose, t.signin_failed).await
         }
     }
 }

@@ -335,8 +335,17 @@ pub(crate) async fn send(State(state): State<AppState>, mut visit: Visit, Form(f
     state.redirect(&visit, PAGE).await
 }
 
+/// How many times (25 ms apart: a second at most) a verify answered `AlreadyUsed` looks for
+/// the session a concurrent request of the same double click moved to.
+const FORWARD_WAIT_STEPS: usize = 40;
+
 /// `POST /passwordreset/verify`: check the PIN.
 pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form(form): Form<VerifyForm>) -> Response {
+    // A double click's second request, after the first verified this PIN and moved the
+    // session: to the new session (its own proof: the old cookie, token and PIN).
+    if let Ok(Some(forwarded)) = state.forwarded(&visit, &form.csrf, &form.pin, PAGE) {
+        return forwarded;
+    }
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
@@ -357,15 +366,29 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
                 methods.into_iter().filter(|m| m.id != method && verified.remaining_methods.contains(&m.id)).collect();
             visit.session.data.reset = Some(ResetStage::Methods { flow_id, methods: remaining, earlier: None });
             visit.session.flash(false, t.second_method);
-            return state.rotate_and_redirect(visit, PAGE).await;
+            return state.rotate_and_redirect_forwarding(visit, PAGE, Some((&form.csrf, &form.pin))).await;
         }
         Ok(verified) => {
             visit.session.data.reset = Some(ResetStage::Verified { flow_id, modes: verified.modes });
             // Proving the PIN is a privilege change: a new session id (and CSRF token), so an
             // id planted in the victim's browser before cannot complete the reset.
-            return state.rotate_and_redirect(visit, PAGE).await;
+            return state.rotate_and_redirect_forwarding(visit, PAGE, Some((&form.csrf, &form.pin))).await;
         }
-        Err(e) => apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr),
+        Err(e) => {
+            // Both clicks were in flight together and the other one verified the PIN: it
+            // moves the session as soon as its own (padded) answer is ready. Wait for that,
+            // briefly and only for this error, rather than lose the user's verified reset.
+            if matches!(e, Error::AlreadyUsed) {
+                for _ in 0..FORWARD_WAIT_STEPS {
+                    match state.forwarded(&visit, &form.csrf, &form.pin, PAGE) {
+                        Ok(Some(forwarded)) => return forwarded,
+                        Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
+                        Err(()) => break,
+                    }
+                }
+            }
+            apply_error(&mut visit.session, t, &e, state.sspr.policy().pin_length, &state.sspr);
+        }
     }
     state.redirect(&visit, PAGE).await
 }

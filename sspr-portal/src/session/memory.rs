@@ -11,8 +11,12 @@ use time::{Duration, OffsetDateTime};
 use super::{ClientKey, Session, SessionData, random_token};
 
 /// Every live session, with two orders for eviction: the least recently used session of
-/// all, and of each client address. Creating, loading and ending a session cost O(log n)
-/// under the one mutex; nothing scans the table.
+/// all, and of each client address, each kept apart for sessions that made progress (a PIN
+/// sent, a sign-in: [`SessionData::made_progress`]) and those that did not. Room is made from
+/// the sessions without progress first, so a flood of fresh sessions from an address (one
+/// attacker behind an office's NAT) ends its own kind and not a colleague's half-done reset.
+/// Creating, loading and ending a session cost O(log n) under the one mutex; nothing scans
+/// the table.
 #[derive(Debug, Clone)]
 pub(crate) struct MemorySessions {
     inner: Arc<Mutex<Table>>,
@@ -29,15 +33,39 @@ struct Entry {
     /// Its place in the use order (larger: used later).
     tick: u64,
     client: ClientKey,
+    /// Which order it is in: [`SessionData::made_progress`] when last stored.
+    progress: bool,
+}
+
+/// Sessions in use order, oldest first (tick -> id), those without progress apart.
+#[derive(Debug, Default)]
+struct Orders {
+    fresh: BTreeMap<u64, String>,
+    progress: BTreeMap<u64, String>,
+}
+
+impl Orders {
+    fn of(&mut self, progress: bool) -> &mut BTreeMap<u64, String> {
+        if progress { &mut self.progress } else { &mut self.fresh }
+    }
+
+    fn len(&self) -> usize {
+        self.fresh.len() + self.progress.len()
+    }
+
+    /// The session to end first: the least recently used without progress, else the least
+    /// recently used of all.
+    fn victim(&self) -> Option<String> {
+        self.fresh.values().next().or_else(|| self.progress.values().next()).cloned()
+    }
 }
 
 #[derive(Debug, Default)]
 struct Table {
     by_id: HashMap<String, Entry>,
-    /// tick -> id, oldest use first.
-    lru: BTreeMap<u64, String>,
-    /// Per client: tick -> id, oldest use first.
-    by_client: HashMap<ClientKey, BTreeMap<u64, String>>,
+    lru: Orders,
+    /// The same per client address.
+    by_client: HashMap<ClientKey, Orders>,
     next_tick: u64,
 }
 
@@ -49,10 +77,10 @@ impl Table {
 
     fn remove(&mut self, id: &str) -> Option<Entry> {
         let entry = self.by_id.remove(id)?;
-        self.lru.remove(&entry.tick);
-        if let Some(order) = self.by_client.get_mut(&entry.client) {
-            order.remove(&entry.tick);
-            if order.is_empty() {
+        self.lru.of(entry.progress).remove(&entry.tick);
+        if let Some(orders) = self.by_client.get_mut(&entry.client) {
+            orders.of(entry.progress).remove(&entry.tick);
+            if orders.len() == 0 {
                 self.by_client.remove(&entry.client);
             }
         }
@@ -61,36 +89,35 @@ impl Table {
 
     fn insert(&mut self, id: String, session: Session, client: ClientKey) {
         let tick = self.tick();
-        self.lru.insert(tick, id.clone());
-        self.by_client.entry(client).or_default().insert(tick, id.clone());
-        self.by_id.insert(id, Entry { session, tick, client });
+        let progress = session.data.made_progress();
+        self.lru.of(progress).insert(tick, id.clone());
+        self.by_client.entry(client).or_default().of(progress).insert(tick, id.clone());
+        self.by_id.insert(id, Entry { session, tick, client, progress });
     }
 
-    /// Move `id` to the most recently used end of both orders.
-    fn touch(&mut self, id: &str) {
+    /// Move `id` to the most recently used end of its orders (those of `progress` from now on).
+    fn touch(&mut self, id: &str, progress: Option<bool>) {
         let tick = self.tick();
         let Some(entry) = self.by_id.get_mut(id) else { return };
         let old = std::mem::replace(&mut entry.tick, tick);
-        let client = entry.client;
-        self.lru.remove(&old);
-        self.lru.insert(tick, id.to_owned());
-        if let Some(order) = self.by_client.get_mut(&client) {
-            order.remove(&old);
-            order.insert(tick, id.to_owned());
+        let was = entry.progress;
+        entry.progress = progress.unwrap_or(was);
+        let (now, client) = (entry.progress, entry.client);
+        self.lru.of(was).remove(&old);
+        self.lru.of(now).insert(tick, id.to_owned());
+        if let Some(orders) = self.by_client.get_mut(&client) {
+            orders.of(was).remove(&old);
+            orders.of(now).insert(tick, id.to_owned());
         }
     }
 
-    /// The least recently used session of `client`, if it holds `at_least` sessions.
-    fn oldest_of(&self, client: &ClientKey, at_least: usize) -> Option<String> {
-        let order = self.by_client.get(client)?;
-        if order.len() < at_least {
+    /// The session of `client` to end first, if it holds `at_least` sessions.
+    fn victim_of(&self, client: &ClientKey, at_least: usize) -> Option<String> {
+        let orders = self.by_client.get(client)?;
+        if orders.len() < at_least {
             return None;
         }
-        order.values().next().cloned()
-    }
-
-    fn oldest(&self) -> Option<String> {
-        self.lru.values().next().cloned()
+        orders.victim()
     }
 }
 
@@ -119,7 +146,7 @@ impl MemorySessions {
             table.remove(id);
             return None;
         }
-        table.touch(id);
+        table.touch(id, None);
         let entry = table.by_id.get_mut(id)?;
         entry.session.last_seen = now;
         Some(entry.session.clone())
@@ -127,21 +154,22 @@ impl MemorySessions {
 
     /// A new session for a visitor at `client`, holding `data`, and its id. The CSRF token is
     /// `csrf` (the one the visitor's anonymous forms already carry) or a new one. Room is made
-    /// by ending the least recently used session of the same client when it holds its share,
-    /// else the least recently used of all when the table is full: a flood from one address
-    /// only pushes out its own sessions, and nobody is ever refused.
+    /// by ending a session of the same client when it holds its share, else one of all when
+    /// the table is full: the least recently used of those without progress, else the least
+    /// recently used. A flood from one address only pushes out sessions of that address, and
+    /// fresh ones before any that made progress; nobody is ever refused.
     pub(crate) fn create(&self, client: ClientKey, csrf: Option<String>, data: SessionData) -> (String, Session) {
         let now = self.clock.now();
         let session =
             Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data, version: None };
         let id = random_token();
         let mut table = lock(&self.inner);
-        if let Some(oldest) = table.oldest_of(&client, self.per_ip_cap) {
-            table.remove(&oldest);
+        if let Some(victim) = table.victim_of(&client, self.per_ip_cap) {
+            table.remove(&victim);
         }
         while table.by_id.len() >= self.cap {
-            let Some(oldest) = table.oldest() else { break };
-            table.remove(&oldest);
+            let Some(victim) = table.lru.victim() else { break };
+            table.remove(&victim);
         }
         table.insert(id.clone(), session.clone(), client);
         (id, session)
@@ -149,8 +177,12 @@ impl MemorySessions {
 
     /// Store the session's data under `id` (if it still exists).
     pub(crate) fn save(&self, id: &str, session: &Session) {
-        if let Some(stored) = lock(&self.inner).by_id.get_mut(id) {
-            stored.session.data = session.data.clone();
+        let mut table = lock(&self.inner);
+        let Some(stored) = table.by_id.get_mut(id) else { return };
+        stored.session.data = session.data.clone();
+        let progress = session.data.made_progress();
+        if progress != stored.progress {
+            table.touch(id, Some(progress));
         }
     }
 
@@ -168,12 +200,15 @@ impl MemorySessions {
     pub(crate) fn sweep(&self) {
         let now = self.clock.now();
         let mut table = lock(&self.inner);
-        while let Some(oldest) = table.oldest() {
-            let idle = table.by_id.get(&oldest).is_none_or(|e| now - e.session.last_seen >= self.idle);
-            if !idle {
-                break;
+        // Each order is by last use: stop at its first live session.
+        for progress in [false, true] {
+            while let Some(oldest) = table.lru.of(progress).values().next().cloned() {
+                let idle = table.by_id.get(&oldest).is_none_or(|e| now - e.session.last_seen >= self.idle);
+                if !idle {
+                    break;
+                }
+                table.remove(&oldest);
             }
-            table.remove(&oldest);
         }
     }
 
@@ -255,6 +290,33 @@ mod tests {
         assert!(flood[47..].iter().all(|id| sessions.load(id).is_some()), "the flood's newest three stay");
         assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
         assert_eq!(key("::ffff:192.0.2.1"), key("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_flood_of_fresh_sessions_ends_its_own_kind_before_a_session_that_made_progress() {
+        let clock = ManualClock::new(time::macros::datetime!(2026-01-01 10:00 UTC));
+        let sessions = MemorySessions::new(Arc::new(clock), Duration::minutes(15), Duration::minutes(60), 10, 3);
+        let (user, mut session) = create(&sessions, "192.0.2.1");
+        session.data.user =
+            Some(super::super::SignedUser { login: "jane".into(), display_name: "Jane".into(), must_change: false });
+        sessions.save(&user, &session);
+        let flood: Vec<_> = (0..1_000).map(|_| create(&sessions, "192.0.2.1").0).collect();
+        assert_eq!(sessions.len(), 3, "the address's share still bounds it");
+        assert!(sessions.load(&user).is_some(), "the signed-in session survived");
+        assert!(flood[998..].iter().all(|id| sessions.load(id).is_some()), "the flood's newest two stay");
+        // Once every session of the address made progress, the least recently used goes.
+        let others: Vec<_> = flood[998..].to_vec();
+        for id in &others {
+            sessions.save(id, &session);
+        }
+        let (_, _) = create(&sessions, "192.0.2.1");
+        assert!(sessions.load(&user).is_none(), "the least recently used, all made progress: {}", sessions.len());
+        // The whole table: fresh sessions of all addresses go first as well.
+        for i in 0..20 {
+            create(&sessions, &format!("203.0.113.{i}"));
+        }
+        assert!(others.iter().all(|id| sessions.load(id).is_some()), "a full table ends fresh sessions first");
+        assert_eq!(sessions.len(), 10);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! configured with a shared state store, in that store (`shared.rs`, sealed by `seal.rs`),
 //! so that several instances behind a balancer without sticky sessions serve one visitor.
 
+mod forward;
 mod memory;
 mod seal;
 mod shared;
@@ -20,6 +21,7 @@ use sspr_core::{CompletionMode, Locale, MethodOption};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
+pub(crate) use forward::{Forwards, Found};
 pub(crate) use memory::MemorySessions;
 pub(crate) use seal::SessionKeys;
 pub(crate) use shared::SharedSessions;
@@ -258,6 +260,19 @@ impl Sessions {
 }
 
 impl SessionData {
+    /// Whether the visitor got somewhere a fresh session cannot cheaply get to: a PIN sent
+    /// (or verified) on a reset, a sign-in, a contact's code sent. Such sessions are ended
+    /// last when an address holds its share of the table: anyone can make fresh sessions by
+    /// the thousand, while these take a send or a sign-in, which the engine limits per client.
+    pub(crate) fn made_progress(&self) -> bool {
+        let reset = match &self.reset {
+            Some(ResetStage::PinSent { .. } | ResetStage::Verified { .. }) => true,
+            Some(ResetStage::Methods { earlier, .. }) => earlier.is_some(),
+            None => false,
+        };
+        reset || self.user.is_some() || self.admin.is_some() || self.contact_proof.is_some()
+    }
+
     /// Whether there is anything to keep on the server (else no session is needed).
     pub(crate) fn is_empty(&self) -> bool {
         self.reset.is_none()

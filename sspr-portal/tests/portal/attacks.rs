@@ -93,10 +93,13 @@ async fn a_temporary_password_does_not_open_the_admin_pages() {
     assert!(answer.alert().is_some(), "told why: {}", answer.main());
     let home = admin_browser.get("/admin?q=jane").await;
     assert!(!home.body.contains("id=\"users\"") && home.body.contains("name=\"password\""), "{}", home.main());
-    // The user pages still accept it (to manage contacts, told to change the password).
+    // Nor the self-service contacts page: a privileged account is refused there in every
+    // `privileged_mode`, as on the OpenID Connect sign-in and `/passwordchange` (its contacts
+    // are an administrator's to set).
     let mut user = Browser::with_ip(&portal, "192.0.2.82");
     let page = sign_in(&mut user, "/passwordnotification", "helpdesk@example.org", &temporary).await;
-    assert!(page.body.contains("Signed in as Help Desk"), "{}", page.main());
+    assert!(!page.body.contains("Signed in as"), "{}", page.main());
+    assert_eq!(page.alert().as_deref(), Some("The user name or password is wrong."));
 }
 
 // ---- item 6: session table exhaustion ----
@@ -152,6 +155,44 @@ async fn a_flood_from_one_address_cannot_push_out_a_user_or_deny_others() {
     assert_eq!(page.status, StatusCode::OK, "another visitor is served: {}", page.main());
     let pin = reset_to_pin(&mut other, "jane.doe@example.org").await;
     assert!(pin.body.contains("id=\"pin-status\""), "and can reset: {}", pin.main());
+}
+
+/// An office behind one NAT address: a colleague is mid-reset (the PIN sent, its form on
+/// screen) when someone at the same address posts 1,000 cookie-less forms, each making a new
+/// session. The address's share of the table (`max_sessions_per_ip`, 100 by default) still
+/// bounds memory, but the flood's fresh sessions push out each other, not the colleague's
+/// session that got to the PIN (nor a signed-in one). Failed on main: the 100th post ended
+/// every idle session of the address, and the user was back at the login form.
+#[tokio::test]
+async fn a_flood_from_a_users_own_address_does_not_end_their_reset_under_way() {
+    let portal = build(
+        "[policy]\nmin_response_ms = 0\nip_begins_per_hour = 100000\n\
+         [store]\nkind = \"memory\"\n",
+    )
+    .await;
+    let office = "198.51.100.7";
+    let mut user = Browser::with_ip(&portal, office);
+    let pin_form = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    assert!(pin_form.body.contains("id=\"pin-status\""), "{}", pin_form.main());
+    let mut colleague = Browser::with_ip(&portal, office);
+    let signed = sign_in(&mut colleague, "/passwordnotification", "max.mustermann@example.org", PASSWORD).await;
+    assert!(signed.body.contains("Signed in as"), "{}", signed.main());
+
+    let mut attacker = Browser::with_ip(&portal, office);
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    for i in 0..1_000 {
+        attacker.set_cookie(None); // keep the CSRF cookie, make a new session every time
+        let login = format!("flood{i}@example.org");
+        attacker.post("/passwordreset/begin", &[("csrf", &csrf), ("login", &login)]).await;
+    }
+    assert!(portal.session_count() <= 100, "memory stays bounded: {}", portal.session_count());
+    let still = user.get("/passwordreset").await;
+    assert!(still.body.contains("id=\"pin-status\""), "the reset under way survived: {}", still.main());
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let done = user.submit("/passwordreset/verify", &[("csrf", &still.csrf()), ("pin", &pin)]).await;
+    assert!(done.alert().is_none(), "and the PIN still verifies: {}", done.main());
+    let again = colleague.get("/passwordnotification").await;
+    assert!(again.body.contains("Signed in as"), "the signed-in colleague too: {}", again.main());
 }
 
 // ---- item 7: session fixation on the reset flow ----
@@ -277,4 +318,44 @@ async fn the_outbox_keeps_only_the_newest_notices() {
     assert_eq!(kept.len(), 10_000, "bounded");
     assert!(outbox.messages_to("n0@flood.example").is_empty(), "the oldest was dropped");
     assert_eq!(kept.last().unwrap().to.as_str(), format!("n{}@flood.example", 10_000 + before));
+}
+
+// ---- the contacts page's sign-in applies the self-service rule, as OpenID Connect does ----
+
+/// A privileged account (a domain admin, an `/admin` member) or one outside the eligible
+/// scope signs in to the self-service contacts page with its right password: it is refused
+/// exactly as a wrong password is (the same redirect, the same page; the engine pads both
+/// and checks no password for it), so the page is neither a door to a privileged account's
+/// contacts nor an oracle for its password. A user not enabled for SSPR is still let in (the
+/// page tells them self-service is off when they try a change); so is an ordinary user.
+/// Failed on main: the password sign-in let root.admin, helpdesk and carol in, where the
+/// OpenID Connect sign-in refused them.
+#[tokio::test]
+async fn the_contacts_page_refuses_privileged_and_ineligible_accounts_like_a_wrong_password() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let attempt = |login: &'static str, password: &'static str| {
+        let portal = &portal;
+        async move {
+            let mut browser = Browser::with_ip(portal, "198.51.100.40");
+            let csrf = browser.get("/passwordnotification").await.csrf();
+            let fields = [("csrf", csrf.as_str()), ("login", login), ("password", password)];
+            let posted = browser.post("/passwordnotification/signin", &fields).await;
+            let shown = browser.get("/passwordnotification").await;
+            let page = shown.main().replace(&shown.csrf(), "CSRF");
+            (posted.status, posted.headers.get("location").cloned(), page)
+        }
+    };
+    let wrong = attempt("jane.doe@example.org", "not-her-password").await;
+    assert!(wrong.2.contains("The user name or password is wrong."), "{}", wrong.2);
+    for login in ["root.admin@example.org", "helpdesk@example.org", "carol.contractor@example.org"] {
+        assert_eq!(attempt(login, PASSWORD).await, wrong, "{login} with the right password");
+    }
+    for login in ["bob.builder@example.org", "jane.doe@example.org"] {
+        let (status, _, page) = attempt(login, PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(page.contains("Signed in as"), "{login}: {page}");
+    }
+    // The engine answers the refused accounts with `SignInFailed`, and the audit says why.
+    let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    assert!(audit.contains("privileged") && audit.contains("ineligible"), "{audit}");
 }

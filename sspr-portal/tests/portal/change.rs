@@ -112,3 +112,26 @@ async fn a_change_without_the_forms_csrf_token_is_refused_and_changes_nothing() 
     let page = sign_in(&mut Browser::with_ip(&portal, "192.0.2.64"), "max.mustermann@example.org", PASSWORD).await;
     assert!(page.body.contains("Signed in as Max Mustermann"), "{}", page.main());
 }
+
+/// An anonymous visitor reloading `/passwordchange` (or a script fetching it in a loop) must
+/// not drive a directory read per view: the rules are read once and kept (the engine's
+/// `PASSWORD_RULES_TTL`). Counted by the engine's own backend-call histogram. Failed on main:
+/// 200 views made 200 directory reads.
+#[tokio::test]
+async fn viewing_the_change_page_anonymously_does_not_read_the_directory_each_time() {
+    // This test's thread only: the portal tests run in parallel in one process.
+    let recorder = sspr_bind::metrics::recorder().unwrap();
+    let handle = recorder.handle();
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let portal = portal().await;
+    let mut browser = Browser::with_ip(&portal, "203.0.113.77");
+    for _ in 0..200 {
+        let page = browser.get("/passwordchange").await;
+        assert!(page.body.contains("id=\"password-rules\""), "{}", page.main());
+    }
+    let text = handle.render();
+    let reads = r#"sspr_backend_call_seconds_count{backend="directory",operation="password_rules"} "#;
+    let count = text.lines().find_map(|l| l.strip_prefix(reads)).unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(count, "1", "one directory read for 200 anonymous views");
+    assert_eq!(browser.cookie(), None, "and no session");
+}

@@ -470,3 +470,51 @@ async fn a_refused_chosen_password_names_the_rule_in_the_pages_language() {
     assert!(alert.starts_with("Das neue Kennwort ist zu einfach."), "{alert}");
     assert!(!alert.contains(".."), "{alert}");
 }
+
+/// A double click on "Verify" with the right PIN: the browser cancels the first request (its
+/// answer, with the new session's cookie, never reaches the page) and follows the second,
+/// which still carries the session id the first one rotated away. The user must land on the
+/// completion form, not on the login form with the PIN spent. Both orders: the second post
+/// arriving after the first finished, and the two in flight together. A PIN still verifies
+/// once, and the old id alone (without the PIN) opens nothing.
+#[tokio::test]
+async fn a_double_click_on_verify_with_the_right_pin_lands_on_the_completion_form() {
+    for together in [false, true] {
+        // Padded answers keep the first request in flight while the second loads the session.
+        let padding = if together { 200 } else { 0 };
+        let toml = format!("[policy]\nmin_response_ms = {padding}\n[store]\nkind = \"memory\"\n");
+        let portal = sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap();
+        let mut user = Browser::with_ip(&portal, "192.0.2.150");
+        let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+        let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+        let csrf = page.csrf();
+        let fields = [("csrf", csrf.as_str()), ("pin", pin.as_str())];
+        // The first click's request: its answer is dropped with the cancelled navigation.
+        let mut first = Browser::with_ip(&portal, "192.0.2.150");
+        first.cookies = user.cookies.clone();
+        let mut planted = Browser::with_ip(&portal, "192.0.2.150");
+        planted.cookies = user.cookies.clone();
+        let second = if together {
+            let (_, second) =
+                tokio::join!(first.post("/passwordreset/verify", &fields), user.post("/passwordreset/verify", &fields));
+            second
+        } else {
+            first.post("/passwordreset/verify", &fields).await;
+            user.post("/passwordreset/verify", &fields).await
+        };
+        assert_eq!(second.status, StatusCode::SEE_OTHER, "{:?}", second.headers);
+        let landed = user.get("/passwordreset").await;
+        assert!(
+            landed.body.contains("action=\"/passwordreset/complete\""),
+            "together={together}: the second click lands on the completion form: {}",
+            landed.main()
+        );
+        // The old id without the PIN (a planted cookie): not the verified session.
+        let wrong = [("csrf", csrf.as_str()), ("pin", "000000")];
+        planted.post("/passwordreset/verify", &wrong).await;
+        assert!(!planted.get("/passwordreset").await.body.contains("action=\"/passwordreset/complete\""));
+        // One completion: the temporary password is set once.
+        let done = user.submit("/passwordreset/complete", &[("csrf", &landed.csrf()), ("mode", "temporary")]).await;
+        assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+    }
+}
