@@ -514,8 +514,16 @@ export declare class Sspr {
   ): Promise<ResetOutcome & { temporaryPassword: N.TemporaryPassword }>
   /** Complete a verified reset (default: a temporary password). */
   completeReset(flowId: string, newPassword?: NewPassword | null, ctx?: RequestContext | null): Promise<ResetOutcome>
-  /** Check a user's directory password (for the contact registration pages). */
+  /**
+   * Check a user's directory password: an administrator's sign-in (privileged accounts get
+   * in). For the pages where users manage their own contacts use `signInSelfService`.
+   */
   signIn(login: string, password: string, ctx?: RequestContext | null): Promise<SignedIn>
+  /**
+   * `signIn` for the pages where users manage their own contacts: a privileged, ineligible,
+   * disabled or expired account also gives `SIGN_IN_FAILED`, exactly like a wrong password.
+   */
+  signInSelfService(login: string, password: string, ctx?: RequestContext | null): Promise<SignedIn>
   /**
    * Change a user's password with the current one. An unknown login and a wrong current
    * password give the same `SIGN_IN_FAILED`; a refused new password `PASSWORD_REJECTED` with

@@ -218,6 +218,7 @@ const OPERATIONS = [
   'verifyPin',
   'completeReset',
   'signIn',
+  'signInSelfService',
   'changePassword',
   'passwordRules',
   'contacts',

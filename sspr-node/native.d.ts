@@ -205,10 +205,18 @@ export declare class NativeSspr {
   /** Lift a block and forget the user's failed verifications (admins only). */
   unblock(actor: Actor, login: string, ctx?: RequestContext | undefined | null): void | Promise<void>
   /**
-   * Check a user's directory password, for the pages where users manage their contacts.
+   * Check a user's directory password: an administrator's sign-in (privileged accounts get
+   * in). For the pages where users manage their own contacts use `signInSelfService`.
    * An unknown login and a wrong password give the same `SIGN_IN_FAILED`.
    */
   signIn(login: string, password: string, ctx?: RequestContext | undefined | null): SignedIn | Promise<SignedIn>
+  /**
+   * `signIn` for the pages where users manage their own contacts: a privileged, ineligible,
+   * disabled or expired account also gives `SIGN_IN_FAILED`, exactly like a wrong password
+   * and before it is checked (a password alone must not prepare the reset of an admin
+   * account, nor tell whether it is right).
+   */
+  signInSelfService(login: string, password: string, ctx?: RequestContext | undefined | null): SignedIn | Promise<SignedIn>
   /**
    * Change a user's password with the current one (the user's own change: the directory's
    * history and minimum age apply). An unknown login, a wrong current password and an

@@ -1731,9 +1731,11 @@ enum SsprStatus sspr_complete_reset_async(const struct SsprEngine *engine,
                                           void *user_data,
                                           struct SsprError **error_out);
 
-// Sign a user in to the registration pages with their own password (rate-limited; an
-// unknown login and a wrong password both give `SSPR_STATUS_SIGN_IN_FAILED`). On success
-// `*out` is an `SsprSignedIn` to free with `sspr_signed_in_free`.
+// Sign a user in with their own password: an administrator's sign-in (privileged
+// accounts get in; for the pages where users manage their own contacts use
+// `sspr_sign_in_self_service`). Rate-limited; an unknown login and a wrong password both
+// give `SSPR_STATUS_SIGN_IN_FAILED`. On success `*out` is an `SsprSignedIn` to free with
+// `sspr_signed_in_free`.
 //
 // # Safety
 // As `sspr_begin_reset`.
@@ -1759,6 +1761,35 @@ enum SsprStatus sspr_sign_in_async(const struct SsprEngine *engine,
                                    SsprCallback callback,
                                    void *user_data,
                                    struct SsprError **error_out);
+
+// `sspr_sign_in` for the pages where users manage their own contacts: a privileged,
+// ineligible, disabled or expired account also gives `SSPR_STATUS_SIGN_IN_FAILED`,
+// exactly like a wrong password and before it is checked.
+//
+// # Safety
+// As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_sign_in_self_service_async` there.
+enum SsprStatus sspr_sign_in_self_service(const struct SsprEngine *engine,
+                                          const char *login,
+                                          const char *password,
+                                          const struct SsprRequestContext *ctx,
+                                          struct SsprSignedIn **out,
+                                          struct SsprError **error_out);
+
+// `sspr_sign_in_self_service` as a callback call; `result` is a `const SsprSignedIn *`.
+//
+// # Safety
+// As `sspr_sign_in_self_service`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_sign_in_self_service_async(const struct SsprEngine *engine,
+                                                const char *login,
+                                                const char *password,
+                                                const struct SsprRequestContext *ctx,
+                                                SsprCallback callback,
+                                                void *user_data,
+                                                struct SsprError **error_out);
 
 // Change a user's password with the current one (the directory's history and minimum
 // age apply). An unknown login, a wrong current password and an account the change does

@@ -209,6 +209,19 @@ test('every error code comes from a real scenario', async (s) => {
     assert.equal(ok.mustChange, false)
   })
 
+  await s.test('signInSelfService: a privileged account gets SIGN_IN_FAILED like a wrong password; signIn admits it', async () => {
+    // The contacts page of a host that signed in with signIn let a domain admin's password
+    // register contacts (preparing a reset of that account) and told a guesser it was right.
+    const boss = { ...USERS[2], password: 'Boss-Passw0rd!x' }
+    const t = setup({ directory: new MemoryDirectory([USERS[0], boss]) })
+    assert.equal((await t.sspr.signIn(boss.login, boss.password)).login, boss.login)
+    const right = await rejection(t.sspr.signInSelfService(boss.login, boss.password))
+    const wrong = await rejection(t.sspr.signInSelfService(boss.login, 'wrong'))
+    assert.deepEqual([right.code, right.message], [wrong.code, wrong.message])
+    assert.equal(right.code, 'SIGN_IN_FAILED')
+    assert.equal((await t.sspr.signInSelfService('jdoe@example.org', 'Old-Passw0rd!x')).displayName, 'Jane Doe')
+  })
+
   await s.test('CONFIG: no key, a short key, a policy out of range', () => {
     const base = { directory: new MemoryDirectory(), notifier: new Outbox() }
     for (const options of [base, { ...base, secretKey: 'ab' }, { ...base, secretKey: KEY, policy: { pinLength: 4 } }]) {

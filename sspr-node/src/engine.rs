@@ -537,11 +537,21 @@ operations! {
         |sspr| sspr.unblock(&who, &login, &ctx)
     }
 
-    " Check a user's directory password, for the pages where users manage their contacts."
+    " Check a user's directory password: an administrator's sign-in (privileged accounts get"
+    " in). For the pages where users manage their own contacts use `signInSelfService`."
     " An unknown login and a wrong password give the same `SIGN_IN_FAILED`."
     #[napi(ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null", ts_return_type = "SignedIn | Promise<SignedIn>")]
     fn sign_in(login: text("login"), password: secret("password"), ctx: context) -> SignedInJs {
         |sspr| sspr.sign_in(&login, &password, &ctx)
+    }
+
+    " `signIn` for the pages where users manage their own contacts: a privileged, ineligible,"
+    " disabled or expired account also gives `SIGN_IN_FAILED`, exactly like a wrong password"
+    " and before it is checked (a password alone must not prepare the reset of an admin"
+    " account, nor tell whether it is right)."
+    #[napi(ts_args_type = "login: string, password: string, ctx?: RequestContext | undefined | null", ts_return_type = "SignedIn | Promise<SignedIn>")]
+    fn sign_in_self_service(login: text("login"), password: secret("password"), ctx: context) -> SignedInJs {
+        |sspr| sspr.sign_in_self_service(&login, &password, &ctx)
     }
 
     " Change a user's password with the current one (the user's own change: the directory's"

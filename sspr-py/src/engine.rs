@@ -424,12 +424,24 @@ twins! {
         answer: |_py, out| out.map(UserStatus::from).map_err(to_py_err),
     }
 
-    /// Check a user's own password (the sign-in of the registration pages). Unknown logins
-    /// and wrong passwords both raise `SignInFailed`; attempts are rate-limited.
+    /// Check a user's own password: an administrator's sign-in (privileged accounts get in).
+    /// For the pages where users manage their own contacts use `sign_in_self_service`.
+    /// Unknown logins and wrong passwords both raise `SignInFailed`; attempts are rate-limited.
     #[pyo3(signature = (login, password, ctx = None))]
     fn sign_in(login: String, password: SecretArg, ctx: Option<Py<RequestContext>>) -> SignedIn {
         prepare: { let ctx = context(ctx.as_ref()); let password = password.into_password(); },
         call: |core| core.sign_in(&login, &password, &ctx),
+        answer: |_py, out| out.map(SignedIn::from).map_err(to_py_err),
+    }
+
+    /// `sign_in` for the pages where users manage their own contacts: a privileged,
+    /// ineligible, disabled or expired account also raises `SignInFailed`, exactly like a
+    /// wrong password and before it is checked (a password alone must not prepare the reset
+    /// of an admin account, nor tell whether it is right).
+    #[pyo3(signature = (login, password, ctx = None))]
+    fn sign_in_self_service(login: String, password: SecretArg, ctx: Option<Py<RequestContext>>) -> SignedIn {
+        prepare: { let ctx = context(ctx.as_ref()); let password = password.into_password(); },
+        call: |core| core.sign_in_self_service(&login, &password, &ctx),
         answer: |_py, out| out.map(SignedIn::from).map_err(to_py_err),
     }
 

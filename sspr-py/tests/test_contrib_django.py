@@ -243,6 +243,26 @@ def test_register_contacts_after_a_sign_in_with_the_code_sent_to_them() -> None:
     assert contacts.email is not None and contacts.email.value == "bob@home.example"
 
 
+def test_a_privileged_account_cannot_sign_in_to_register_contacts_and_looks_like_a_wrong_password() -> None:
+    # With `sign_in` the page let a domain admin's password in to register contacts (the first
+    # step of a reset of that account) and told a guesser the password was right.
+    site.backends().memory_directory.add(
+        "boss@example.org", "Boss", "uid=boss,ou=staff,dc=example,dc=org", ["Domain Admins"], password="Boss-Passw0rd!"
+    )
+    client = browser()
+    token = csrf(client, "/password/register/")
+    right = client.post(
+        "/password/register/", {"csrfmiddlewaretoken": token, "login": "boss@example.org", "password": "Boss-Passw0rd!"}
+    )
+    wrong = client.post(
+        "/password/register/", {"csrfmiddlewaretoken": token, "login": "boss@example.org", "password": "nope"}
+    )
+    assert right.status_code == wrong.status_code == 401
+    unmasked = [re.sub(r'value="[^"]*"', "", page.content.decode()) for page in (right, wrong)]
+    assert unmasked[0] == unmasked[1]
+    assert "Signed in as" not in client.get("/password/register/").content.decode()
+
+
 def test_change_a_known_password() -> None:
     client = browser()
     token = csrf(client, "/password/change/")

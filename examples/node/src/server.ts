@@ -101,7 +101,7 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
 
   app.post('/passwordnotification', async (req, res) => {
     try {
-      const me = await sspr.signIn(field(req, 'login'), field(req, 'password'), ctx(req))
+      const me = await sspr.signInSelfService(field(req, 'login'), field(req, 'password'), ctx(req))
       const email = field(req, 'email')
       if (!email) return showContacts(res, me.displayName, await sspr.contacts(me.login))
       const proof = await sspr.requestContactProof({ type: 'user' }, me.login, 'email', email, ctx(req))
@@ -121,7 +121,7 @@ export async function createPortal(secretKey: string = randomBytes(32).toString(
 
   app.post('/passwordnotification/confirm', async (req, res) => {
     try {
-      const me = await sspr.signIn(field(req, 'login'), field(req, 'password'), ctx(req))
+      const me = await sspr.signInSelfService(field(req, 'login'), field(req, 'password'), ctx(req))
       const contacts = await sspr.confirmContactProof({ type: 'user' }, me.login, field(req, 'proof'), field(req, 'code'), ctx(req))
       showContacts(res, me.displayName, contacts)
     } catch (e) {

@@ -241,12 +241,30 @@ impl Engine {
         self.sspr.completion_modes().into_iter().map(Into::into).collect()
     }
 
-    /// Sign a user in with their own password (rate-limited; unknown login and wrong
-    /// password both give `SignInFailed`).
+    /// Sign a user in with their own password: an administrator's sign-in (privileged
+    /// accounts get in; for the pages where users manage their own contacts use
+    /// `sign_in_self_service`). Rate-limited; unknown login and wrong password both give
+    /// `SignInFailed`.
     pub async fn sign_in(&self, login: String, password: String, ctx: RequestContext) -> Result<SignedIn, SsprError> {
         run(async move {
             let password = sspr_core::Password::new(password);
             Ok(self.sspr.sign_in(&login, &password, &ctx.to_core()?).await?.into())
+        })
+        .await
+    }
+
+    /// `sign_in` for the pages where users manage their own contacts: a privileged,
+    /// ineligible, disabled or expired account also gives `SignInFailed`, exactly like a
+    /// wrong password and before it is checked.
+    pub async fn sign_in_self_service(
+        &self,
+        login: String,
+        password: String,
+        ctx: RequestContext,
+    ) -> Result<SignedIn, SsprError> {
+        run(async move {
+            let password = sspr_core::Password::new(password);
+            Ok(self.sspr.sign_in_self_service(&login, &password, &ctx.to_core()?).await?.into())
         })
         .await
     }

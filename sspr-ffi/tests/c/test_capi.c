@@ -252,6 +252,22 @@ static void test_full_flow_blocking(void) {
     st = sspr_sign_in(w.engine, "nobody@example.org", "Wrong-Password-1", &ctx, &si, &err);
     CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
     error_clear(&err);
+    /* The contacts pages' sign-in: Jane gets in; a domain admin with the right password is
+       refused like a wrong password (an admin's sign-in, sspr_sign_in, still admits them). */
+    st = sspr_sign_in_self_service(w.engine, "jdoe@example.org", out->temporary_password, &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_OK && si && strcmp(si->login, "jdoe@example.org") == 0, "self-service: %s", msg(err));
+    sspr_signed_in_free(si);
+    si = NULL;
+    pthread_mutex_lock(&w.b.lock);
+    snprintf(w.b.users[1].password, sizeof w.b.users[1].password, "%s", "Root-Passw0rd-1");
+    pthread_mutex_unlock(&w.b.lock);
+    st = sspr_sign_in(w.engine, "root@example.org", "Root-Passw0rd-1", &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_OK && si, "an admin's sign-in: %d %s", (int)st, msg(err));
+    sspr_signed_in_free(si);
+    si = NULL;
+    st = sspr_sign_in_self_service(w.engine, "root@example.org", "Root-Passw0rd-1", &ctx, &si, &err);
+    CHECK(st == SSPR_STATUS_SIGN_IN_FAILED && si == NULL, "privileged self-service: %d", (int)st);
+    error_clear(&err);
   }
   sspr_reset_outcome_free(out);
   out = NULL;

@@ -676,6 +676,9 @@ class _Operations:
     ) -> None: ...
     def status(self, login: str) -> UserStatus: ...
     def sign_in(self, login: str, password: SecretLike, ctx: Optional[RequestContext] = None) -> SignedIn: ...
+    def sign_in_self_service(
+        self, login: str, password: SecretLike, ctx: Optional[RequestContext] = None
+    ) -> SignedIn: ...
     def change_password(
         self, login: str, current: SecretLike, new: SecretLike, ctx: Optional[RequestContext] = None
     ) -> None: ...
@@ -746,6 +749,7 @@ class Sspr(_Engine):
     set_enabled = _coroutine(_Operations.set_enabled)
     status = _coroutine(_Operations.status)
     sign_in = _coroutine(_Operations.sign_in)
+    sign_in_self_service = _coroutine(_Operations.sign_in_self_service)
     change_password = _coroutine(_Operations.change_password)
     password_rules = _coroutine(_Operations.password_rules)
     request_contact_proof = _coroutine(_Operations.request_contact_proof)

@@ -8,15 +8,34 @@ use super::SsprEngine;
 use super::call::{c_type, entry_points};
 
 entry_points! {
-    /// Sign a user in to the registration pages with their own password (rate-limited; an
-    /// unknown login and a wrong password both give `SSPR_STATUS_SIGN_IN_FAILED`). On success
-    /// `*out` is an `SsprSignedIn` to free with `sspr_signed_in_free`.
+    /// Sign a user in with their own password: an administrator's sign-in (privileged
+    /// accounts get in; for the pages where users manage their own contacts use
+    /// `sspr_sign_in_self_service`). Rate-limited; an unknown login and a wrong password both
+    /// give `SSPR_STATUS_SIGN_IN_FAILED`. On success `*out` is an `SsprSignedIn` to free with
+    /// `sspr_signed_in_free`.
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_sign_in / sspr_sign_in_async(engine: engine, login: text("login"), password: secret("password"), ctx: context)
         -> *mut *mut SsprSignedIn
         => engine.sign_in(&login, &password, &ctx);
+    result: "a `const SsprSignedIn *`";
+}
+
+entry_points! {
+    /// `sspr_sign_in` for the pages where users manage their own contacts: a privileged,
+    /// ineligible, disabled or expired account also gives `SSPR_STATUS_SIGN_IN_FAILED`,
+    /// exactly like a wrong password and before it is checked.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_sign_in_self_service / sspr_sign_in_self_service_async(
+        engine: engine,
+        login: text("login"),
+        password: secret("password"),
+        ctx: context,
+    ) -> *mut *mut SsprSignedIn
+        => engine.sign_in_self_service(&login, &password, &ctx);
     result: "a `const SsprSignedIn *`";
 }
 

@@ -223,7 +223,9 @@ def register(request: HttpRequest) -> HttpResponse:
     login = request.session.get(USER)
     if request.method == "POST" and "password" in request.POST:
         try:
-            signed = engine().sign_in(_field(request, "login") or "", _field(request, "password") or "", _context(request))
+            signed = engine().sign_in_self_service(
+                _field(request, "login") or "", _field(request, "password") or "", _context(request)
+            )
         except (Refusal, sspr.SsprError) as problem:
             return _refused(request, problem, "sspr:register")
         request.session.cycle_key()
