@@ -363,7 +363,8 @@ impl TimedDirectory {
         password: &Password,
         must_change: bool,
     ) -> Result<(), BackendError> {
-        timed!(self, unbounded directory.set_password, self.inner.set_password(user, password, must_change))
+        let set = timed!(self, unbounded directory.set_password, self.inner.set_password(user, password, must_change));
+        set.map_err(|e| without_passwords(e, &[password]))
     }
     pub(super) async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         timed!(self, unbounded directory.unlock, self.inner.unlock(user))
@@ -373,7 +374,8 @@ impl TimedDirectory {
         user: &UserId,
         password: &Password,
     ) -> Result<Authentication, BackendError> {
-        timed!(self, directory.authenticate, self.inner.authenticate(user, password))
+        let checked = timed!(self, directory.authenticate, self.inner.authenticate(user, password));
+        checked.map_err(|e| without_passwords(e, &[password]))
     }
     pub(super) async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         timed!(self, directory.search, self.inner.search(query, limit))
@@ -384,11 +386,36 @@ impl TimedDirectory {
         old: &Password,
         new: &Password,
     ) -> Result<(), BackendError> {
-        timed!(self, directory.change_password, self.inner.change_password(user, old, new))
+        let changed = timed!(self, directory.change_password, self.inner.change_password(user, old, new));
+        changed.map_err(|e| without_passwords(e, &[old, new]))
     }
     pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         timed!(self, directory.password_rules, self.inner.password_rules())
     }
+}
+
+/// `error`, what a backend handed `passwords` raised, without them: a host's directory or
+/// password checker may quote what it was given (a command line with `--newpassword=...`, a
+/// URL with the password in its query), and the engine logs, audits and returns the error's
+/// text. Each password goes as typed and as percent-encoded (a URL's form of it).
+pub(super) fn without_passwords(error: BackendError, passwords: &[&Password]) -> BackendError {
+    let encoded: Vec<String> = passwords.iter().map(|p| percent_encoded(p.expose_secret())).collect();
+    let mut secrets: Vec<(&str, &str)> = passwords.iter().map(|p| (p.expose_secret(), "[REDACTED]")).collect();
+    secrets.extend(encoded.iter().map(|e| (e.as_str(), "[REDACTED]")));
+    error.redacting(&secrets)
+}
+
+/// `text` with every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 impl TimedContacts {
