@@ -125,8 +125,14 @@ impl Notification {
     pub(crate) fn redact_from(&self, error: crate::error::BackendError) -> crate::error::BackendError {
         let full = self.to.as_str();
         let masked = self.to.masked();
-        // A phone number is also written without its `+`.
-        let mut secrets = vec![(full, masked.as_str()), (full.trim_start_matches('+'), masked.as_str())];
+        // A phone number is also written without its `+`; an address in a URL (a host
+        // notifier's HTTP error quoting its request) as `jane%40home.example`.
+        let encoded = crate::error::percent_encoded(full);
+        let mut secrets = vec![
+            (full, masked.as_str()),
+            (full.trim_start_matches('+'), masked.as_str()),
+            (encoded.as_str(), masked.as_str()),
+        ];
         if let Some(pin) = self.pin() {
             secrets.push((pin.expose_secret(), "[REDACTED]"));
         }

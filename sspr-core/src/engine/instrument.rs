@@ -399,23 +399,10 @@ impl TimedDirectory {
 /// URL with the password in its query), and the engine logs, audits and returns the error's
 /// text. Each password goes as typed and as percent-encoded (a URL's form of it).
 pub(super) fn without_passwords(error: BackendError, passwords: &[&Password]) -> BackendError {
-    let encoded: Vec<String> = passwords.iter().map(|p| percent_encoded(p.expose_secret())).collect();
+    let encoded: Vec<String> = passwords.iter().map(|p| crate::error::percent_encoded(p.expose_secret())).collect();
     let mut secrets: Vec<(&str, &str)> = passwords.iter().map(|p| (p.expose_secret(), "[REDACTED]")).collect();
     secrets.extend(encoded.iter().map(|e| (e.as_str(), "[REDACTED]")));
     error.redacting(&secrets)
-}
-
-/// `text` with every byte but RFC 3986's unreserved ones as `%XX`.
-fn percent_encoded(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl TimedContacts {

@@ -56,3 +56,36 @@ async fn a_notifier_quoting_the_recipient_and_the_pin_puts_neither_in_the_audit_
     }
     assert!(!text.to_ascii_lowercase().contains(ALICE_MAIL), "the full address reached the audit trail: {text}");
 }
+
+/// Refuses every notice as an HTTP client's error does, quoting the request's URL: the
+/// address percent-encoded (`jane%40home.example`), as a host notifier calling a mail API
+/// with the recipient in the query would see it raised.
+#[derive(Debug, Default)]
+struct UrlQuotingGateway;
+
+#[sspr_core::async_trait]
+impl Notifier for UrlQuotingGateway {
+    async fn send(&self, n: &Notification) -> Result<(), BackendError> {
+        let to = n.to.as_str().replace('@', "%40").replace('+', "%2B");
+        Err(BackendError::new(
+            BackendErrorKind::Rejected,
+            format!("400 Client Error: Bad Request for url: https://mail-api.example/send?to={to}"),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_notifier_quoting_the_recipient_in_a_url_puts_no_address_in_the_audit_trail() {
+    let h = Harness::builder().notifier(Arc::new(UrlQuotingGateway)).build().await;
+    h.enroll(ALICE, Some(ALICE_MAIL), None).await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let _answer = h.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await;
+    h.sspr.flush_deliveries().await;
+    let text = serde_json::to_string(&h.events_of(AuditKind::PinSent)).unwrap();
+    assert!(text.contains("mail-api.example/send?to="), "the gateway's answer is kept: {text}");
+    let encoded = ALICE_MAIL.replace('@', "%40");
+    assert!(
+        !text.to_ascii_lowercase().contains(&encoded.to_ascii_lowercase()),
+        "the address reached the trail: {text}"
+    );
+}
