@@ -26,7 +26,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tracing::{Span, field};
 
-use crate::api::UserId;
+use crate::api::{Destination, UserId};
 use crate::audit::AuditEvent;
 use crate::backend::{
     AuditSink, Authentication, Batch, BatchOutcome, ContactStore, Counter, Directory, DirectoryUser, Enrollment,
@@ -415,7 +415,14 @@ impl TimedContacts {
         enrollment: &Enrollment,
         expected_version: u64,
     ) -> Result<bool, BackendError> {
-        timed!(self, contacts.save, self.inner.save(user, enrollment, expected_version))
+        let saved = timed!(self, contacts.save, self.inner.save(user, enrollment, expected_version));
+        // A store may quote what it was given (a unique index's "Key (email)=(...)").
+        saved.map_err(|e| {
+            let email = enrollment.email.as_ref().map(|c| Destination::Email(c.value.clone()));
+            let phone = enrollment.phone.as_ref().map(|c| Destination::Sms(c.value.clone()));
+            let to: Vec<&Destination> = email.iter().chain(phone.iter()).collect();
+            crate::notice::without_destinations(e, &to, &[])
+        })
     }
     pub(super) async fn list(
         &self,

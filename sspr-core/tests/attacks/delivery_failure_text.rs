@@ -89,3 +89,66 @@ async fn a_notifier_quoting_the_recipient_in_a_url_puts_no_address_in_the_audit_
         "the address reached the trail: {text}"
     );
 }
+
+/// An address a host's unique index already holds.
+const TAKEN: &str = "jane.doe@home.example";
+
+/// The in-memory contact store, refusing a save of [`TAKEN`] as PostgreSQL refuses a duplicate under a
+/// host's unique index, quoting the value (psycopg's `DETAIL: Key (email)=(...) already exists.`).
+#[derive(Debug)]
+struct UniqueIndexStore {
+    inner: sspr_core::memory::MemoryContactStore,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::ContactStore for UniqueIndexStore {
+    async fn get(&self, user: &sspr_core::UserId) -> Result<Option<sspr_core::backend::Enrollment>, BackendError> {
+        self.inner.get(user).await
+    }
+    async fn save(
+        &self,
+        user: &sspr_core::UserId,
+        enrollment: &sspr_core::backend::Enrollment,
+        expected_version: u64,
+    ) -> Result<bool, BackendError> {
+        match (&enrollment.email, &enrollment.phone) {
+            (Some(email), phone) if email.value.as_str() == TAKEN => Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!(
+                    "duplicate key value violates unique constraint \"contacts_email_key\"\nDETAIL: Key (email, phone)=({}, {}) already exists.",
+                    email.value.as_str().to_ascii_uppercase(),
+                    phone.as_ref().map_or("", |p| p.value.as_str().trim_start_matches('+')),
+                ),
+            )),
+            _ => self.inner.save(user, enrollment, expected_version).await,
+        }
+    }
+    async fn list(
+        &self,
+        after: Option<&sspr_core::UserId>,
+        limit: usize,
+    ) -> Result<Vec<(sspr_core::UserId, sspr_core::backend::Enrollment)>, BackendError> {
+        self.inner.list(after, limit).await
+    }
+}
+
+/// The same for the contact store: a save that fails quoting the new address reached the
+/// caller's error (which the portal logs, and a binding raises into the host's logs).
+#[tokio::test]
+async fn a_contact_store_quoting_the_address_puts_it_in_no_error() {
+    let h = Harness::builder()
+        .contacts(|inner| Arc::new(UniqueIndexStore { inner }) as Arc<dyn sspr_core::ContactStore>)
+        .build()
+        .await;
+    let update = sspr_core::ContactUpdate {
+        email: sspr_core::ContactChange::Set(TAKEN.into()),
+        phone: sspr_core::ContactChange::Set("+447400900123".into()),
+    };
+    let failed = h.sspr.update_contacts(&crate::support::admin(), ALICE, update, &ctx()).await;
+    let failed = failed.expect_err("the store refused");
+    let seen = format!("{failed} {failed:?} {}", serde_json::to_string(&h.events()).unwrap());
+    assert!(seen.contains("contacts_email_key"), "the store's answer is kept: {seen}");
+    for secret in [TAKEN, "447400900123"] {
+        assert!(!seen.to_ascii_lowercase().contains(secret), "{secret} reached the error: {seen}");
+    }
+}
