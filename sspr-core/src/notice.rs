@@ -239,7 +239,8 @@ impl Notification {
 /// `error` without the full addresses `to` (each one's mask instead, as audit events name
 /// it) nor the `other` secrets: a backend handed an address may quote it (a relay's "550
 /// <jane@home.example>", a unique index's "Key (email)=(...)"). A phone number is also matched
-/// without its `+`, and either as a URL writes it (`jane%40home.example`); ASCII case is ignored.
+/// without its `+` and without its country code, and either as a URL writes it
+/// (`jane%40home.example`); ASCII case is ignored.
 pub(crate) fn without_destinations(
     error: crate::error::BackendError,
     to: &[&Destination],
@@ -247,11 +248,18 @@ pub(crate) fn without_destinations(
 ) -> crate::error::BackendError {
     let forms: Vec<(String, String)> =
         to.iter().map(|d| (crate::error::percent_encoded(d.as_str()), d.masked())).collect();
-    let mut secrets: Vec<(&str, &str)> = Vec::with_capacity(to.len() * 3 + other.len());
+    let mut secrets: Vec<(&str, &str)> = Vec::with_capacity(to.len() * 4 + other.len());
     for (d, (encoded, masked)) in to.iter().zip(&forms) {
         secrets.push((d.as_str(), masked));
         secrets.push((d.as_str().trim_start_matches('+'), masked));
         secrets.push((encoded, masked));
+        // A national gateway writes the number without its country code (`07400900123`).
+        if let Destination::Sms(phone) = d
+            && let Some(national) = phone.as_str().get(1 + phone.country_code().len()..)
+            && national.len() >= 6
+        {
+            secrets.push((national, masked));
+        }
     }
     secrets.extend_from_slice(other);
     error.redacting(&secrets)

@@ -152,3 +152,28 @@ async fn a_contact_store_quoting_the_address_puts_it_in_no_error() {
         assert!(!seen.to_ascii_lowercase().contains(secret), "{secret} reached the error: {seen}");
     }
 }
+
+/// Refuses every SMS quoting the number as a national gateway writes it: trunk prefix and
+/// national number, no country code (`07400900123` for `+447400900123`).
+#[derive(Debug, Default)]
+struct NationalGateway;
+
+#[sspr_core::async_trait]
+impl Notifier for NationalGateway {
+    async fn send(&self, n: &Notification) -> Result<(), BackendError> {
+        let national = n.to.as_str().trim_start_matches("+44");
+        Err(BackendError::new(BackendErrorKind::Rejected, format!("invalid destination 0{national}: not a mobile")))
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_quoting_the_number_in_national_form_puts_no_number_in_the_audit_trail() {
+    let h = Harness::builder().notifier(Arc::new(NationalGateway)).build().await;
+    let c = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
+    let _answer = h.sspr.send_pin(&c.flow_id, "sms", None, &ctx()).await;
+    h.sspr.flush_deliveries().await;
+    let text = serde_json::to_string(&h.events_of(AuditKind::PinSent)).unwrap();
+    assert!(text.contains("invalid destination"), "the gateway's answer is kept: {text}");
+    let national = crate::support::ALICE_PHONE.trim_start_matches("+44");
+    assert!(national.len() >= 9 && !text.contains(national), "the number reached the trail: {text}");
+}
