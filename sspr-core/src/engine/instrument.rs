@@ -355,7 +355,17 @@ decorator!(TimedAudit, AuditSink);
 
 impl TimedDirectory {
     pub(super) async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        timed!(self, directory.find_user, self.inner.find_user(login))
+        let found = timed!(self, directory.find_user, self.inner.find_user(login));
+        // What was typed as a login may be a password typed in the wrong field: a lookup's
+        // error quoting it must not carry it into the logs and the audit trail. A text too
+        // short to be a password is left, as clearing it would garble the error's own words.
+        found.map_err(|e| {
+            if login.as_str().chars().count() < 6 {
+                return e;
+            }
+            let encoded = crate::error::percent_encoded(login.as_str());
+            e.redacting(&[(login.as_str(), "[login]"), (encoded.as_str(), "[login]")])
+        })
     }
     pub(super) async fn set_password(
         &self,

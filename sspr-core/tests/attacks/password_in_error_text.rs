@@ -4,7 +4,8 @@
 //! `samba-tool user setpassword --newpassword=...`, fails with the whole command in its
 //! error; a checker calling a range service with the password in its URL fails with the URL).
 //! Defence: the error of every backend call that is handed a password is cleared of it where
-//! the engine makes the call, before anything logs, audits or returns it.
+//! the engine makes the call, before anything logs, audits or returns it; so is a directory
+//! lookup's of the login typed (often a password typed in the wrong field).
 
 use std::sync::Arc;
 
@@ -35,6 +36,10 @@ fn command_failed(args: &[&str]) -> BackendError {
 #[sspr_core::async_trait]
 impl Directory for CommandLineDirectory {
     async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
+        if login.as_str().starts_with("tulip") {
+            // A login that is a password typed in the wrong field, quoted by a lookup that failed.
+            return Err(command_failed(&["'show'", &format!("'{}'", login.as_str())]));
+        }
         self.inner.find_user(login).await
     }
     async fn set_password(&self, _user: &UserId, password: &Password, _must: bool) -> Result<(), BackendError> {
@@ -142,5 +147,17 @@ async fn a_checker_quoting_the_password_puts_it_in_no_audit_event_or_error() {
     let refused = refused.expect_err("the checker failed closed");
     let seen = format!("{refused} {refused:?}");
     assert!(seen.contains("banned.example"), "{seen}");
+    assert_hidden(&h, &seen, &[CHOSEN]);
+}
+
+/// Users type their password into the login field; the engine keeps only a keyed fingerprint
+/// of an unknown login for that reason. A directory lookup that failed quoting the login put
+/// the text typed (here a password) in the audit trail and the error.
+#[tokio::test]
+async fn a_directory_quoting_the_login_typed_puts_it_in_no_audit_event_or_error() {
+    let h = harness(policy()).await;
+    let answer = h.sspr.begin_reset(CHOSEN, &ctx()).await;
+    let seen = format!("{:?}", answer.as_ref().err());
+    h.sspr.flush_deliveries().await;
     assert_hidden(&h, &seen, &[CHOSEN]);
 }
