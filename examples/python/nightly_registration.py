@@ -14,7 +14,8 @@ or give it a copy of the key. A demo directory (``[directory] kind = "demo"``) i
 its ``seed_file``.
 
 ``--ou DN`` and ``--group NAME`` (each repeatable) narrow the users covered; ``--stale-after-days``
-sets when contacts count as stale. The report has one row per user (contacts masked). With
+sets when contacts count as stale. The report has one row per user (contacts masked; a cell a spreadsheet would
+read as a formula, such as a display name starting with ``=``, is written with a leading ``'``). With
 ``--remind``, each enabled user without contacts (or with stale ones) gets one reminder at their
 directory mailbox, at most once per ``reminder_interval_days`` however often the job runs;
 privileged users never do. Exit status: 0 done, 1 some reminders failed (they are retried at the
@@ -62,14 +63,24 @@ def _when(value: Any) -> str:
     return value.isoformat() if value is not None else ""
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """`text` as a cell no spreadsheet runs: logins and display names are the directory's, and a display name is
+    often the user's own to write, so `=HYPERLINK(...)` there would run in the admin's spreadsheet."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def write_report(report: sspr.EnrollmentReport, out: TextIO) -> None:
-    """One CSV row per user; contacts masked, times in ISO 8601 (UTC)."""
+    """One CSV row per user; contacts masked, times in ISO 8601 (UTC); no cell starts like a formula."""
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for u in report.users:
         writer.writerow([
-            u.login, u.display_name, u.enabled, u.eligible, u.privileged, u.account_disabled,
-            u.email_masked or "", u.phone_masked or "", u.has_directory_mail,
+            _cell(u.login), _cell(u.display_name), u.enabled, u.eligible, u.privileged, u.account_disabled,
+            _cell(u.email_masked or ""), _cell(u.phone_masked or ""), u.has_directory_mail,
             _when(u.contacts_confirmed_at), _when(u.last_reset_at), _when(u.blocked_until),
             u.without_contacts, u.stale, u.never_used, u.blocked,
         ])

@@ -274,6 +274,20 @@ impl BackendError {
     }
 }
 
+/// `text` with every byte but RFC 3986's unreserved ones as `%XX`: a secret as a URL quotes
+/// it, to be redacted in that form too.
+pub(crate) fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// `text` with every `needle` (ASCII case ignored) replaced by `with`, or `None` when it has none.
 fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
     if needle.is_empty() {

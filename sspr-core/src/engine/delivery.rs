@@ -243,6 +243,28 @@ impl Sspr {
         start.run()
     }
 
+    /// [`Sspr::hand_off`] for work that exists only for a real account, in an answer that may
+    /// be anonymous (event hooks, admin alerts): with the set full and answers padded, the
+    /// work is handed back instead of run here, where its time would show past the padding
+    /// and tell that account from an unknown login. Without padding it is handed off as
+    /// usual (no timing is hidden there).
+    pub(super) async fn hand_off_anonymous<W>(&self, work: W) -> Result<(), W>
+    where
+        W: Future<Output = ()> + Send + 'static,
+    {
+        let first = self.anonymous_first_step();
+        match self.inner.spawner.clone() {
+            Some(spawner) if first == FirstStep::Spawner => {
+                if !self.inner.deliveries.reserve() {
+                    return Err(work);
+                }
+                Start::Reserved(spawner, self.reserved(tracing::debug_span!("sspr.delivery"), work), first).run().await;
+            }
+            _ => self.hand_off(first, work).await,
+        }
+        Ok(())
+    }
+
     /// The first step of work that exists only for a real account, in an answer that is
     /// padded ([`FirstStep::Spawner`]) when the padding is real: a simulated timer (a test
     /// clock) or `min_response_ms = 0` hides no timing, and there the first step runs here,

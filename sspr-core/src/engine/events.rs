@@ -20,25 +20,25 @@ impl Sspr {
     pub(super) async fn after_audit(&self, audit: &AuditEvent) {
         let Some(event) = HookEvent::of(audit) else { return };
         for subscription in self.inner.hooks.iter().filter(|s| s.events.contains(&event)) {
-            let (sspr, hook, audit) = (self.clone(), subscription.hook.clone(), audit.clone());
+            let (sspr, hook, heard) = (self.clone(), subscription.hook.clone(), audit.clone());
             // Off the caller's task when answers are padded: a hook exists only for a real
             // account (a refused privileged login, a block), so a hook that blocks must not
-            // lengthen the anonymous answer it follows.
-            self.hand_off(self.anonymous_first_step(), async move {
-                let failure = match sspr.within(HOOK_TIMEOUT, hook.on_event(event, &audit)).await {
-                    Some(Ok(())) => return,
-                    Some(Err(e)) => e.to_string(),
-                    None => format!("no answer within {} s", HOOK_TIMEOUT.as_secs()),
-                };
-                tracing::warn!(event = event.as_str(), error = %failure, "an event hook failed");
-                let mut failed = audit.clone();
-                failed.kind = AuditKind::HookFailed;
-                failed.at = sspr.now();
-                failed.outcome = Outcome::Failed { error: format!("hook for {}: {failure}", event.as_str()) };
-                // Recorded as it is, not through `audit`: a hook failure is no hook event.
-                sspr.record(&failed).await;
-            })
-            .await;
+            // lengthen the anonymous answer it follows, not even with the delivery set full
+            // (then the hook is given up, as a PIN is).
+            let handed = self
+                .hand_off_anonymous(async move {
+                    let failure = match sspr.within(HOOK_TIMEOUT, hook.on_event(event, &heard)).await {
+                        Some(Ok(())) => return,
+                        Some(Err(e)) => e.to_string(),
+                        None => format!("no answer within {} s", HOOK_TIMEOUT.as_secs()),
+                    };
+                    sspr.record_hook_failure(event, &heard, &failure).await;
+                })
+                .await;
+            if handed.is_err() {
+                let failure = format!("not run: {} deliveries already waiting", self.inner.deliveries.in_flight());
+                self.record_hook_failure(event, audit, &failure).await;
+            }
         }
         if matches!(event, HookEvent::PrivilegedAttemptRefused | HookEvent::FailureAlarm) {
             self.alert_admins(event, audit).await;
@@ -55,8 +55,27 @@ impl Sspr {
         }
         let (sspr, event, audit) = (self.clone(), event, audit.clone());
         // Counted off the request path too: a privileged login's answer must not take one
-        // store call longer than an unknown login's.
-        self.hand_off(self.anonymous_first_step(), async move { sspr.send_admin_alert(event, &audit).await }).await;
+        // store call longer than an unknown login's. With the delivery set full it is not
+        // counted either: the next attempt that finds room alerts (work outside the set
+        // could outlive a host that flushed and freed its backends).
+        let alert = async move { sspr.send_admin_alert(event, &audit).await };
+        if self.hand_off_anonymous(alert).await.is_err() {
+            tracing::warn!(
+                event = event.as_str(),
+                "the delivery set is full: an admin alert waits for the next attempt"
+            );
+        }
+    }
+
+    /// Audit that the hook for `event`, following `audit`, failed (or was not run).
+    async fn record_hook_failure(&self, event: HookEvent, audit: &AuditEvent, failure: &str) {
+        tracing::warn!(event = event.as_str(), error = %failure, "an event hook failed");
+        let mut failed = audit.clone();
+        failed.kind = AuditKind::HookFailed;
+        failed.at = self.now();
+        failed.outcome = Outcome::Failed { error: format!("hook for {}: {failure}", event.as_str()) };
+        // Recorded as it is, not through `audit`: a hook failure is no hook event.
+        self.record(&failed).await;
     }
 
     async fn send_admin_alert(&self, event: HookEvent, audit: &AuditEvent) {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tracing::{Span, field};
 
-use crate::api::UserId;
+use crate::api::{Destination, UserId};
 use crate::audit::AuditEvent;
 use crate::backend::{
     AuditSink, Authentication, Batch, BatchOutcome, ContactStore, Counter, Directory, DirectoryUser, Enrollment,
@@ -355,7 +355,17 @@ decorator!(TimedAudit, AuditSink);
 
 impl TimedDirectory {
     pub(super) async fn find_user(&self, login: &NormalizedLogin) -> Result<Option<DirectoryUser>, BackendError> {
-        timed!(self, directory.find_user, self.inner.find_user(login))
+        let found = timed!(self, directory.find_user, self.inner.find_user(login));
+        // What was typed as a login may be a password typed in the wrong field: a lookup's
+        // error quoting it must not carry it into the logs and the audit trail. A text too
+        // short to be a password is left, as clearing it would garble the error's own words.
+        found.map_err(|e| {
+            if login.as_str().chars().count() < 6 {
+                return e;
+            }
+            let encoded = crate::error::percent_encoded(login.as_str());
+            e.redacting(&[(login.as_str(), "[login]"), (encoded.as_str(), "[login]")])
+        })
     }
     pub(super) async fn set_password(
         &self,
@@ -363,7 +373,8 @@ impl TimedDirectory {
         password: &Password,
         must_change: bool,
     ) -> Result<(), BackendError> {
-        timed!(self, unbounded directory.set_password, self.inner.set_password(user, password, must_change))
+        let set = timed!(self, unbounded directory.set_password, self.inner.set_password(user, password, must_change));
+        set.map_err(|e| without_passwords(e, &[password]))
     }
     pub(super) async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
         timed!(self, unbounded directory.unlock, self.inner.unlock(user))
@@ -373,7 +384,8 @@ impl TimedDirectory {
         user: &UserId,
         password: &Password,
     ) -> Result<Authentication, BackendError> {
-        timed!(self, directory.authenticate, self.inner.authenticate(user, password))
+        let checked = timed!(self, directory.authenticate, self.inner.authenticate(user, password));
+        checked.map_err(|e| without_passwords(e, &[password]))
     }
     pub(super) async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         timed!(self, directory.search, self.inner.search(query, limit))
@@ -384,11 +396,23 @@ impl TimedDirectory {
         old: &Password,
         new: &Password,
     ) -> Result<(), BackendError> {
-        timed!(self, directory.change_password, self.inner.change_password(user, old, new))
+        let changed = timed!(self, directory.change_password, self.inner.change_password(user, old, new));
+        changed.map_err(|e| without_passwords(e, &[old, new]))
     }
     pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         timed!(self, directory.password_rules, self.inner.password_rules())
     }
+}
+
+/// `error`, what a backend handed `passwords` raised, without them: a host's directory or
+/// password checker may quote what it was given (a command line with `--newpassword=...`, a
+/// URL with the password in its query), and the engine logs, audits and returns the error's
+/// text. Each password goes as typed and as percent-encoded (a URL's form of it).
+pub(super) fn without_passwords(error: BackendError, passwords: &[&Password]) -> BackendError {
+    let encoded: Vec<String> = passwords.iter().map(|p| crate::error::percent_encoded(p.expose_secret())).collect();
+    let mut secrets: Vec<(&str, &str)> = passwords.iter().map(|p| (p.expose_secret(), "[REDACTED]")).collect();
+    secrets.extend(encoded.iter().map(|e| (e.as_str(), "[REDACTED]")));
+    error.redacting(&secrets)
 }
 
 impl TimedContacts {
@@ -401,7 +425,14 @@ impl TimedContacts {
         enrollment: &Enrollment,
         expected_version: u64,
     ) -> Result<bool, BackendError> {
-        timed!(self, contacts.save, self.inner.save(user, enrollment, expected_version))
+        let saved = timed!(self, contacts.save, self.inner.save(user, enrollment, expected_version));
+        // A store may quote what it was given (a unique index's "Key (email)=(...)").
+        saved.map_err(|e| {
+            let email = enrollment.email.as_ref().map(|c| Destination::Email(c.value.clone()));
+            let phone = enrollment.phone.as_ref().map(|c| Destination::Sms(c.value.clone()));
+            let to: Vec<&Destination> = email.iter().chain(phone.iter()).collect();
+            crate::notice::without_destinations(e, &to, &[])
+        })
     }
     pub(super) async fn list(
         &self,

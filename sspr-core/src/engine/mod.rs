@@ -573,9 +573,19 @@ impl Sspr {
         event.client_ip = ctx.client_ip;
         // The user agent is the client's own text: cut it short and drop control characters,
         // so it cannot forge lines in a log that prints events as text.
-        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect());
+        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().filter(|c| shown_as_is(*c)).take(256).collect());
         event
     }
+}
+
+/// Whether a character of a client's text may reach the audit trail: no control character,
+/// no line or paragraph separator (U+2028, U+2029: serde_json writes them raw, and a reader
+/// splitting JSON lines with Python's `str.splitlines()` would cut an event in two), no
+/// bidirectional control (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C: a viewer
+/// would show the text around them reordered).
+fn shown_as_is(c: char) -> bool {
+    !c.is_control()
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}')
 }
 
 /// What one request's audit events share (the request, the flow, the user, the channel), so a

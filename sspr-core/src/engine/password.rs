@@ -39,7 +39,8 @@ impl Sspr {
         )?;
         let candidate = PasswordCandidate { password, user, user_inputs: &inputs };
         for checker in self.inner.password_checkers.iter() {
-            match self.inner.limit.run("password_checker.check", checker.check(&candidate)).await {
+            let checked = self.inner.limit.run("password_checker.check", checker.check(&candidate)).await;
+            match checked.map_err(|e| super::instrument::without_passwords(e, &[password])) {
                 Ok(None) => {}
                 Ok(Some(PasswordFeedback { refusal, reason, suggestions })) => {
                     return Err(Error::PasswordRejected { refusal, reason, suggestions });

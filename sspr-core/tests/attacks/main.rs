@@ -26,6 +26,7 @@ mod fault_injection;
 mod flow_id_in_audit;
 mod helpdesk_recovery;
 mod lease_takeover;
+mod password_in_error_text;
 mod reset_notice_lost;
 mod targeted_lockout;
 

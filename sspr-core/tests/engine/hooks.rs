@@ -188,3 +188,58 @@ fn alert_addresses_are_checked() {
     let zero = Policy { admin_alert_interval_minutes: 0, ..policy() };
     assert_eq!(zero.validate().unwrap_err().field, "admin_alert_interval_minutes");
 }
+
+/// Takes `delay` (a host's session service or SIEM answering slowly), then succeeds.
+#[derive(Debug)]
+struct SlowHook {
+    delay: Duration,
+}
+
+#[async_trait]
+impl EventHook for SlowHook {
+    async fn on_event(&self, _event: HookEvent, _audit: &AuditEvent) -> Result<(), BackendError> {
+        tokio::time::sleep(self.delay).await;
+        Ok(())
+    }
+}
+
+/// THREAT_MODEL 15.4b. With real padding and the delivery set full (here its cap is 1 and
+/// an earlier attempt's hook holds the place; in production 1000 hooks or PINs waiting on a
+/// slow host service or relay), a privileged login's hook and admin alert ran on the
+/// caller's task: `begin_reset` on the admin took the hook's 1.5 s against an unknown
+/// login's 300 ms padding, telling a privileged account from an unknown one. They are now
+/// given up (audited as `hook_failed`) when there is no room, as a PIN is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_delivery_set_does_not_put_a_privileged_logins_hook_in_its_answer() {
+    let audit = sspr_core::memory::MemoryAuditSink::new();
+    let sspr = sspr_core::Sspr::builder()
+        .directory(sspr_core::memory::MemoryDirectory::with_users(users()).unwrap())
+        .notifier(sspr_core::memory::Outbox::new())
+        .audit(audit.clone())
+        .policy(Policy { min_response_ms: 300, ..alerting() })
+        .hook(&[HookEvent::PrivilegedAttemptRefused], SlowHook { delay: Duration::from_millis(1500) })
+        .max_pending_deliveries(1)
+        .secret_key(key())
+        .build()
+        .unwrap();
+    let from = |n: u8| sspr_core::RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap());
+    // The first attempt's hook takes the one place for 1.5 s.
+    sspr.begin_reset(ADMIN, &from(1)).await.unwrap();
+    let mut took = Vec::new();
+    for (n, login) in [(2, ADMIN), (3, "nobody@example.org"), (4, ADMIN)] {
+        #[allow(clippy::disallowed_methods)] // what a prober measures is real time
+        let started = std::time::Instant::now();
+        sspr.begin_reset(login, &from(n)).await.unwrap();
+        took.push(started.elapsed().as_millis());
+    }
+    let (admin_ms, unknown_ms) = (took[0].max(took[2]), took[1]);
+    assert!(admin_ms < unknown_ms + 150, "privileged {took:?} ms against unknown {unknown_ms} ms");
+    sspr.flush_deliveries().await;
+    let given_up: Vec<_> = audit.events().into_iter().filter(|e| e.kind == AuditKind::HookFailed).collect();
+    assert!(!given_up.is_empty(), "a hook given up is audited");
+    assert!(
+        given_up
+            .iter()
+            .all(|e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("privileged_attempt_refused")))
+    );
+}

@@ -171,3 +171,24 @@ async fn a_hostile_user_agent_reaches_the_audit_trail_short_and_without_control_
     assert!(!agent.chars().any(char::is_control));
     assert_eq!(agent.chars().count(), 256);
 }
+
+/// A user agent is the client's text, and a SIEM shows it. Unicode's line and paragraph
+/// separators (U+2028, U+2029) are no control characters, and serde_json writes them raw: a
+/// JSON-lines reader splitting with Python's `str.splitlines()` (or a viewer wrapping at them)
+/// cut the event in two broken lines. Bidi overrides (U+202E ...) made a viewer show the text
+/// reversed ("...moc.elpmaxe" reads as "example.com"). Neither reaches the audit trail now.
+#[tokio::test]
+async fn a_user_agent_cannot_split_an_audit_line_or_reverse_its_text() {
+    let h = Harness::new().await;
+    let forged =
+        "curl/8\u{2028}{\\\"kind\\\":\\\"reset_completed\\\"}\u{2029}\u{202e}lmth.xe\u{202c}\u{2066}\u{200f}\u{61c}x";
+    let ctx = sspr_core::RequestContext { user_agent: Some(forged.into()), ..ctx() };
+    h.sspr.begin_reset(ALICE, &ctx).await.unwrap();
+    let event = h.events().pop().unwrap();
+    let line = event.to_json();
+    assert_eq!(line.lines().count(), 1);
+    for c in ['\u{2028}', '\u{2029}', '\u{202e}', '\u{202c}', '\u{2066}', '\u{200f}', '\u{61c}'] {
+        assert!(!line.contains(c), "U+{:04X} reached the audit line: {line:?}", u32::from(c));
+    }
+    assert_eq!(event.user_agent.as_deref(), Some("curl/8{\\\"kind\\\":\\\"reset_completed\\\"}lmth.xex"));
+}
