@@ -182,7 +182,9 @@ impl Default for Config {
 impl Config {
     /// Parse a configuration from TOML text; the error names the offending key.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let config: Self = toml::from_str(text).map_err(|e| Error::Config(format!("portal config: {e}")))?;
+        // Without the source line toml's errors quote: it may hold a password.
+        let config: Self = toml::from_str(text)
+            .map_err(|e| Error::Config(format!("portal config: {}", sspr_backends::config::toml_error(text, &e))))?;
         config.check()?;
         Ok(config)
     }
@@ -466,6 +468,21 @@ mod tests {
         .unwrap();
         assert!(matches!(config.sms, SmsConfig::Twilio(_)));
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_parse_error_beside_a_secret_does_not_print_it() {
+        // The portal prints this error at start, to the terminal and the service's log.
+        for text in [
+            "[notifier]\nkind = \"smtp\"\nhost = \"h\"\nfrom = \"a@b.org\"\npassword = \"s3cret\\q\"\n",
+            "[oidc]\nissuer = \"https://login.example.org\"\nclient_id = \"c\"\nclient_secret = s3cret\n",
+            "[store]\nkind = \"postgres\"\nurl = \"postgres://u:s3cret@db/sspr\"\nbogus = 1 }\n",
+            "sms = { kind = \"twilio\", account_sid = \"AC1\", auth_token = \"s3cret\", from = 15005550006 }\n",
+        ] {
+            let err = Config::from_toml(text).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{text}\n{err}");
+            assert!(err.contains("line "), "{err}");
+        }
     }
 
     #[test]
