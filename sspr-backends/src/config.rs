@@ -477,6 +477,9 @@ impl BackendsConfig {
                 "retain_days is an [audit] setting (how long audit rows are kept), not a [store] or [state] one",
             ));
         }
+        if self.audit_queue.as_ref().is_some_and(|q| q.capacity > crate::audit_queue::MAX_CAPACITY) {
+            return Err(ConfigError::Invalid("[audit_queue] capacity must be 0..=10000000"));
+        }
         if self.contacts_check.is_some() {
             match (&self.contacts, &self.directory) {
                 (None | Some(ContactsConfig::Graph(_)), _) => {
@@ -820,6 +823,22 @@ mod tests {
         .unwrap();
         let shown = format!("{config:?}\n{}", config.summary_lines(&BuildContext::default()).join("\n"));
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_audit_queue_too_long_for_a_channel_is_an_error_naming_it_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildContext { data_dir: dir.path().to_owned(), ..BuildContext::default() };
+        for capacity in ["9000000000000000000", "10000001"] {
+            let text = format!("[audit_queue]\ncapacity = {capacity}\n[audit]\nkind = \"sqlite\"\n");
+            let err = match BackendsConfig::from_toml_str(&text) {
+                Err(err) => err,
+                Ok(config) => config.build(&ctx).await.unwrap_err(),
+            };
+            assert!(err.to_string().contains("capacity"), "{err}");
+        }
+        let most = BackendsConfig::from_toml_str("[audit_queue]\ncapacity = 10000000\n[audit]\nkind = \"sqlite\"\n");
+        assert_eq!(most.unwrap().build(&ctx).await.unwrap().audit_queue.unwrap().capacity(), 10_000_000);
     }
 
     #[test]
