@@ -214,8 +214,8 @@ async fn the_outbox_page_is_not_served_beyond_this_host_by_default() {
 
 /// The data directory holds the contact store (every user's private address and number), the
 /// audit trail and the server key: a portal creating it leaves it to its own user (0700), so
-/// another account on the host cannot read the contacts in the SQLite file the portal creates
-/// there with the folder's permissions. An existing directory keeps the permissions it has.
+/// another account on the host cannot read the contacts in the SQLite file (itself created
+/// 0600, wherever it is). An existing directory keeps the permissions it has.
 #[tokio::test]
 async fn a_data_directory_the_portal_creates_is_private() {
     let mut config = config("");
