@@ -105,6 +105,30 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))
 }
 
+/// A warning when the key file at `path` may be read or written by other accounts than the
+/// portal's (group or others have any right on it): with the key they tell real accounts'
+/// masks from decoys and open sealed sessions. Not refused: a container's mounted secret is
+/// often 0644 with nobody else on the host.
+fn key_file_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "WARNING: the secret key file {} is mode {mode:o}: other accounts on this host may read it. \
+                 chmod 600 it (or 400)",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Read the secret key, or create it once (32 random bytes as hex, mode 0600). Also the
 /// key file's text, from which the portal derives its own keys.
 fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
@@ -143,6 +167,11 @@ impl Portal {
         let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
+        if let Some(warning) = key_file_warning(&config.secret_key_path()) {
+            tracing::warn!("{warning}");
+            summary.push_str(&warning);
+            summary.push('\n');
+        }
 
         let context = BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() };
         let backends = config.backends().build(&context).await?;

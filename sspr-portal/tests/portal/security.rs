@@ -182,6 +182,25 @@ async fn the_secret_key_file_is_created_once_and_private() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
 }
 
+/// A key file the operator wrote with the usual umask (`openssl rand -hex 32 > secret.key`:
+/// 0644) hands the server key to every local account (decoy masks told from real ones, sealed
+/// sessions opened): the start says so, loudly; the file the portal creates gets no warning.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_file_other_accounts_may_read_is_warned_of_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let config = config("[store]\nkind = \"memory\"\n");
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    assert!(!portal.summary().contains("WARNING"), "{}", portal.summary());
+    let path = config.data_dir.join("secret.key");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    let summary = portal.summary();
+    assert!(summary.contains("WARNING") && summary.contains("644") && summary.contains("chmod 600"), "{summary}");
+    let key = std::fs::read_to_string(&path).unwrap();
+    assert!(!summary.contains(key.trim()), "the key itself is never printed");
+}
+
 /// `/outbox` lists every notice with its PIN. Served to the internet, it hands anyone every
 /// user's reset: a portal put behind a TLS proxy (`public_url = "https://..."`) or on a public
 /// address with the default notifier (the outbox, when `[notifier]` was forgotten) must not
