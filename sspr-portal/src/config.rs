@@ -98,7 +98,8 @@ pub struct Config {
     pub admin_groups: Vec<String>,
     /// Serve `/outbox`, the development page showing every notice "sent" (with PINs).
     /// Default: on only while notices go to the in-memory outbox and the pages are reached
-    /// from this host only (loopback `listen`, no `public_url` beyond it).
+    /// from this host only (loopback `listen`, no `public_url` beyond it, no
+    /// `trusted_proxies`), and then not to a request a reverse proxy forwarded.
     pub outbox_page: Option<bool>,
     /// Append every audit event as a JSON line to this file. Default `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
@@ -378,12 +379,15 @@ impl Config {
     }
 
     /// Whether `/outbox` is served: as `outbox_page` says, else while notices go to the
-    /// outbox and the pages are reached from this host only (a loopback `listen` and no
-    /// `public_url` beyond it). The page shows every PIN: behind a TLS proxy or on a public
-    /// address (the outbox kept by a forgotten `[notifier]`) it would hand anyone every reset.
+    /// outbox and the pages are reached from this host only (a loopback `listen`, no
+    /// `public_url` beyond it and no `trusted_proxies`: a proxy brings visitors from
+    /// elsewhere). The page shows every PIN: behind a TLS proxy or on a public address (the
+    /// outbox kept by a forgotten `[notifier]`) it would hand anyone every reset. Served by
+    /// default, it still refuses a request a reverse proxy forwarded (see `pages::outbox`).
     pub fn outbox_page_enabled(&self) -> bool {
         let this_host_only = self.listen_addr().is_ok_and(|a| a.ip().is_loopback())
-            && self.public_url.as_deref().is_none_or(url_host_is_loopback);
+            && self.public_url.as_deref().is_none_or(url_host_is_loopback)
+            && self.trusted_proxies.is_empty();
         self.outbox_page.unwrap_or(matches!(self.notifier, NotifierConfig::Outbox) && this_host_only)
     }
 }

@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) admin_groups: sspr_core::GroupList,
     pub(crate) outbox_page: bool,
+    /// `/outbox` is served only because nothing says the pages are reached from elsewhere
+    /// (`outbox_page` not set): a request a reverse proxy forwarded is then refused.
+    pub(crate) outbox_page_by_default: bool,
     /// The registration page's OpenID Connect sign-in, when configured.
     pub(crate) oidc: Option<sspr_backends::graph::OidcClient>,
     /// The ID token's `oid` must be the directory's user id (a Graph directory: both are the
@@ -288,6 +291,7 @@ impl Portal {
             trusted_proxies: config.trusted_proxies.clone(),
             admin_groups: sspr_core::GroupList::new(&config.admin_groups),
             outbox_page,
+            outbox_page_by_default: config.outbox_page.is_none(),
             oidc,
             oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
             audit_report,

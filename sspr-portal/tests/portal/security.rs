@@ -231,6 +231,35 @@ async fn the_outbox_page_is_not_served_beyond_this_host_by_default() {
     }
 }
 
+/// Behind a reverse proxy on this host (nginx, Caddy to `127.0.0.1:8080`) with `public_url`
+/// left out, `listen` is loopback but every visitor comes from the internet: the outbox page,
+/// every PIN, would be theirs (a reset started for anyone, its PIN read off `/outbox`). A
+/// configured `trusted_proxies` says so, and so does a request the proxy forwarded; the
+/// developer's own browser on this host still gets the page.
+#[tokio::test]
+async fn the_outbox_page_is_not_served_through_a_reverse_proxy_by_default() {
+    let proxied = |name: &'static str, value: &'static str| {
+        Request::get("/outbox").header(name, value).body(axum::body::Body::empty()).unwrap()
+    };
+    let portal = sspr_portal::Portal::build(&config("")).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    assert_eq!(browser.get("/outbox").await.status, StatusCode::OK, "this host's own browser");
+    for (name, value) in [
+        ("x-forwarded-for", "203.0.113.7"),
+        ("forwarded", "for=203.0.113.7;proto=https"),
+        ("x-real-ip", "203.0.113.7"),
+        ("x-forwarded-host", "sspr.example.org"),
+    ] {
+        assert_eq!(browser.send(proxied(name, value)).await.status, StatusCode::NOT_FOUND, "{name}");
+    }
+    let behind = sspr_portal::Portal::build(&config("trusted_proxies = [\"127.0.0.1\"]\n")).await.unwrap();
+    assert_eq!(Browser::new(&behind).get("/outbox").await.status, StatusCode::NOT_FOUND, "a configured proxy");
+    let explicit =
+        sspr_portal::Portal::build(&config("outbox_page = true\ntrusted_proxies = [\"127.0.0.1\"]\n")).await.unwrap();
+    let mut browser = Browser::new(&explicit);
+    assert_eq!(browser.send(proxied("x-forwarded-for", "203.0.113.7")).await.status, StatusCode::OK, "asked for");
+}
+
 /// The data directory holds the contact store (every user's private address and number), the
 /// audit trail and the server key: a portal creating it leaves it to its own user (0700), so
 /// another account on the host cannot read the contacts in the SQLite file (itself created
