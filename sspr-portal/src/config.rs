@@ -60,7 +60,8 @@ pub struct Config {
     /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
     pub public_url: Option<String>,
     /// Where the portal keeps its files (secret key, SQLite file, audit log). Default
-    /// `.sspr-portal` in the working directory; created mode 0700 when missing.
+    /// `.sspr-portal` in the working directory; created mode 0700 when missing; one every
+    /// account may write in is refused.
     pub data_dir: PathBuf,
     /// The server secret key file (64+ hex digits). Created once, mode 0600, when missing.
     /// Default `<data_dir>/secret.key`.

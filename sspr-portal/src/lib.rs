@@ -108,6 +108,29 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))
 }
 
+/// Refuse a data directory every account on the host may write in (`/tmp` itself, or a folder
+/// someone else made 0777 before the portal's first start): whoever can write there can plant
+/// the key file (a key they know) or the SQLite file (their own contacts for any user).
+fn check_data_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Error::Config(format!("cannot read the data directory {}: {e}", dir.display())))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(Error::Config(format!(
+                "the data directory {} is mode {mode:o}: every account on this host may write in it (plant the key \
+                 or the contact store). Use a directory of the portal's own (chmod 700), not /tmp itself",
+                dir.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
 /// A warning when the key file at `path` may be read or written by other accounts than the
 /// portal's (group or others have any right on it): with the key they tell real accounts'
 /// masks from decoys and open sealed sessions. Not refused: a container's mounted secret is
@@ -167,6 +190,7 @@ impl Portal {
         config.validate()?;
         let policy = config.policy()?;
         create_private_dir(&config.data_dir)?;
+        check_data_dir(&config.data_dir)?;
         let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();

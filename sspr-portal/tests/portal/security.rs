@@ -201,6 +201,27 @@ async fn a_key_file_other_accounts_may_read_is_warned_of_at_start() {
     assert!(!summary.contains(key.trim()), "the key itself is never printed");
 }
 
+/// `--data-dir /tmp/p` (as the README's example) on a shared host: another account that made
+/// `/tmp/p` 0777 first can plant `secret.key` (a key it knows) and `sspr.sqlite` (its own
+/// contacts for every user). A data directory every account may write in is refused, with
+/// nothing written in it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_data_directory_everyone_may_write_in_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut config = config("");
+    config.data_dir = config.data_dir.join("shared");
+    std::fs::create_dir(&config.data_dir).unwrap();
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let err = sspr_portal::Portal::build(&config).await.unwrap_err().to_string();
+    assert!(err.contains("data directory") && err.contains("777"), "{err}");
+    assert_eq!(std::fs::read_dir(&config.data_dir).unwrap().count(), 0, "nothing read or written there");
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert!(sspr_portal::Portal::build(&config).await.is_err(), "sticky, as /tmp: still refused");
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+    assert!(sspr_portal::Portal::build(&config).await.is_ok());
+}
+
 /// `/outbox` lists every notice with its PIN. Served to the internet, it hands anyone every
 /// user's reset: a portal put behind a TLS proxy (`public_url = "https://..."`) or on a public
 /// address with the default notifier (the outbox, when `[notifier]` was forgotten) must not
