@@ -277,11 +277,12 @@ export declare class RedisStore {}
  * An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
  * implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{
  * host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,
- * timeoutMs?, poolSize? }`.
+ * allowPlaintext?, timeoutMs?, poolSize? }` (`tls: 'none'` to another host than this one
+ * needs `allowPlaintext: true`).
  */
 export declare class SmtpNotifier {
   /** Built from `config`: the fields of the backend's configuration. */
-  constructor(config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number })
+  constructor(config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, allowPlaintext?: boolean, timeoutMs?: number, poolSize?: number })
 }
 
 /**

@@ -58,6 +58,8 @@ listen = "127.0.0.1:0"
 data_dir = "$work/data"
 # The load generator is the balancer: it names each flow's client in X-Forwarded-For.
 trusted_proxies = ["127.0.0.1"]
+# It reads the PINs off /outbox through that "proxy" too: behind one the page must be asked for.
+outbox_page = true
 
 [directory]
 kind = "demo"

@@ -44,6 +44,9 @@ pub const DROPPED: &str = "sspr_audit_dropped_total";
 pub const WRITE_FAILURES: &str = "sspr_audit_write_failures_total";
 /// The capacity the configuration uses when none is given.
 pub const DEFAULT_CAPACITY: usize = 4096;
+/// The largest capacity accepted (tokio's channel panics beyond `usize::MAX >> 3`; a queue
+/// this long already holds gigabytes of events).
+pub const MAX_CAPACITY: usize = 10_000_000;
 
 /// Why an event did not reach the queue. The [`BackendError`] `record` returns has kind
 /// `Unavailable` and this as its source.
@@ -100,12 +103,19 @@ impl QueuedAuditSink {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| {
             BackendError::new(BackendErrorKind::Rejected, "the audit queue needs a tokio runtime to drain it")
         })?;
+        if capacity > MAX_CAPACITY {
+            return Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                format!("audit queue capacity {capacity} is over {MAX_CAPACITY}"),
+            ));
+        }
         Ok(Self::with_handle(sink, capacity, &handle))
     }
 
-    /// As [`QueuedAuditSink::new`], draining on the runtime of `handle`.
+    /// As [`QueuedAuditSink::new`], draining on the runtime of `handle` (a capacity over
+    /// [`MAX_CAPACITY`] is taken as that).
     pub fn with_handle(sink: Arc<dyn AuditSink>, capacity: usize, handle: &tokio::runtime::Handle) -> Self {
-        let capacity = capacity.max(1);
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
         let (tx, rx) = mpsc::channel(capacity);
         let name = format!("{sink:?}");
         handle.spawn(drain(rx, sink));
@@ -314,5 +324,20 @@ mod tests {
         let source = std::error::Error::source(&e).unwrap().downcast_ref::<AuditQueueError>();
         assert_eq!(source, Some(&AuditQueueError::Closed));
         assert_eq!(queue.dropped(), 1);
+    }
+
+    // tokio's channel panics past `usize::MAX >> 3`: a capacity from a configuration file must
+    // be an error (or, where no error can be returned, the largest accepted), never that panic.
+    #[tokio::test]
+    async fn a_capacity_too_large_is_refused_or_clamped_not_a_panic() {
+        let e = QueuedAuditSink::new(Arc::new(MemoryAuditSink::new()), usize::MAX).unwrap_err();
+        assert_eq!(e.kind(), BackendErrorKind::Rejected);
+        assert!(e.to_string().contains("capacity"), "{e}");
+        let clamped = QueuedAuditSink::with_handle(
+            Arc::new(MemoryAuditSink::new()),
+            usize::MAX,
+            &tokio::runtime::Handle::current(),
+        );
+        assert_eq!(clamped.capacity(), MAX_CAPACITY);
     }
 }

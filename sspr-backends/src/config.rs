@@ -94,6 +94,21 @@ impl From<ConfigError> for sspr_core::Error {
     }
 }
 
+/// `error` as text, saying where in `text` it is (line, column, key) but without the source line
+/// toml's own `Display` quotes: that line may hold a password (one with a `\` or a `"` is a
+/// parse error on its own line; an inline table puts a bad value on the secret's line).
+pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let mut bare = error.clone();
+    bare.set_input(None);
+    let message = bare.to_string().trim_end().replace('\n', " ");
+    let Some(span) = error.span() else { return message };
+    let start = (0..=span.start.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let before = text.get(..start).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 fn backend(what: &'static str) -> impl FnOnce(BackendError) -> ConfigError {
     move |source| ConfigError::Backend { what, source }
 }
@@ -420,7 +435,7 @@ impl BackendsConfig {
     /// Parse TOML text (tables `[directory]`, `[store]`, `[contacts]`, `[state]`,
     /// `[notifier]`, `[sms]`, `[audit]`); the error names the offending key.
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(toml_error(text, &e)))?;
         config.check()?;
         Ok(config)
     }
@@ -461,6 +476,9 @@ impl BackendsConfig {
             return Err(ConfigError::Invalid(
                 "retain_days is an [audit] setting (how long audit rows are kept), not a [store] or [state] one",
             ));
+        }
+        if self.audit_queue.as_ref().is_some_and(|q| q.capacity > crate::audit_queue::MAX_CAPACITY) {
+            return Err(ConfigError::Invalid("[audit_queue] capacity must be 0..=10000000"));
         }
         if self.contacts_check.is_some() {
             match (&self.contacts, &self.directory) {
@@ -805,6 +823,44 @@ mod tests {
         .unwrap();
         let shown = format!("{config:?}\n{}", config.summary_lines(&BuildContext::default()).join("\n"));
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_audit_queue_too_long_for_a_channel_is_an_error_naming_it_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = BuildContext { data_dir: dir.path().to_owned(), ..BuildContext::default() };
+        for capacity in ["9000000000000000000", "10000001"] {
+            let text = format!("[audit_queue]\ncapacity = {capacity}\n[audit]\nkind = \"sqlite\"\n");
+            let err = match BackendsConfig::from_toml_str(&text) {
+                Err(err) => err,
+                Ok(config) => config.build(&ctx).await.unwrap_err(),
+            };
+            assert!(err.to_string().contains("capacity"), "{err}");
+        }
+        let most = BackendsConfig::from_toml_str("[audit_queue]\ncapacity = 10000000\n[audit]\nkind = \"sqlite\"\n");
+        assert_eq!(most.unwrap().build(&ctx).await.unwrap().audit_queue.unwrap().capacity(), 10_000_000);
+    }
+
+    #[test]
+    fn a_parse_error_on_a_secrets_line_does_not_quote_the_line() {
+        // toml's errors print the offending source line: a password with a backslash (an
+        // invalid escape in a basic string), a forgotten quote, or a bad value beside the
+        // secret in an inline table put the secret on the operator's terminal and in the
+        // service manager's log.
+        let cases = [
+            "[directory]\nkind = \"ldap\"\nurl = \"ldaps://h\"\nbase_dn = \"dc=x\"\nbind_dn = \"cn=a\"\nbind_password = \"s3cret\\q\"\n",
+            "[notifier]\nkind = \"smtp\"\nhost = \"h\"\nfrom = \"a@b.org\"\npassword = s3cret\n",
+            "notifier = { kind = \"smtp\", host = \"h\", from = \"a@b.org\", password = \"s3cret\", port = \"x\" }\n",
+            "state = { kind = \"redis\", url = \"redis://:s3cret@cache:6379/0\", bogus = 1 }\n",
+            "[sms]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"s3cret\nfrom = \"+15005550006\"\n",
+        ];
+        for text in cases {
+            let err = BackendsConfig::from_toml_str(text).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{text}\n{err}");
+            assert!(err.contains("line "), "the error still says where: {err}");
+        }
+        let err = BackendsConfig::from_toml_str("[store]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("pth") && err.contains("in `store`"), "{err}");
     }
 
     #[tokio::test]

@@ -41,7 +41,8 @@ pub enum SmtpTls {
     Starttls,
     /// TLS from the first byte, "SMTPS" (port 465 by default).
     Implicit,
-    /// No TLS at all (port 25 by default): only for a relay on the same host.
+    /// No TLS at all (port 25 by default): only for a relay on the same host (`localhost` or a
+    /// loopback address); another host also needs `allow_plaintext = true`.
     None,
 }
 
@@ -79,6 +80,10 @@ pub struct SmtpConfig {
     /// A PEM file of CA certificates to trust instead of the public roots (a private CA).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Allow `tls = "none"` to a relay on another host: the SMTP password and every PIN then
+    /// cross the network in clear. Off by default (as `allow_plaintext` of the LDAP directory).
+    #[serde(default)]
+    pub allow_plaintext: bool,
     /// How long one SMTP command may take.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -109,6 +114,7 @@ impl SmtpConfig {
             password: None,
             from: from.into(),
             ca_file: None,
+            allow_plaintext: false,
             timeout_ms: default_timeout_ms(),
             pool_size: default_pool_size(),
             branding: MailBranding::default(),
@@ -126,6 +132,7 @@ impl fmt::Debug for SmtpConfig {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("from", &self.from)
             .field("ca_file", &self.ca_file)
+            .field("allow_plaintext", &self.allow_plaintext)
             .field("timeout_ms", &self.timeout_ms)
             .field("pool_size", &self.pool_size)
             .field("branding", &self.branding)
@@ -161,15 +168,34 @@ fn config_error(message: impl Into<String>) -> BackendError {
     BackendError::new(BackendErrorKind::Rejected, message)
 }
 
+/// Whether `host` is this machine: `localhost` or a loopback address (bracketed IPv6 too).
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(ip) => ip.is_loopback(),
+            std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        })
+}
+
 impl SmtpNotifier {
     /// Build the notifier (no connection is made until the first message). Fails with
-    /// `Rejected` for a sender that is not an address, an unreadable CA file, or a password
-    /// without a user, or branding or templates that do not load ([`MailTemplates::load`]).
+    /// `Rejected` for a sender that is not an address, an unreadable CA file, a password
+    /// without a user, `tls = "none"` to another host than this one without
+    /// `allow_plaintext`, or branding or templates that do not load ([`MailTemplates::load`]).
     ///
     /// It must be called inside a Tokio runtime (the connection pool runs on it).
     pub fn from_config(config: &SmtpConfig) -> Result<Self, BackendError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(config_error("the SMTP notifier must be built inside a Tokio runtime"));
+        }
+        // lettre sends AUTH and the message over a plain connection as readily as over TLS.
+        if config.tls == SmtpTls::None && !config.allow_plaintext && !is_loopback_host(&config.host) {
+            return Err(config_error(format!(
+                "tls = \"none\" to {} sends the SMTP password and every PIN in clear: use tls = \"starttls\" or \
+                 \"implicit\", or allow_plaintext = true for a relay on a network you trust",
+                config.host
+            )));
         }
         let from: Mailbox = config.from.parse().map_err(|e| config_error(format!("invalid sender address: {e}")))?;
         let templates = Arc::new(MailTemplates::load(&config.branding)?);
@@ -305,6 +331,33 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
     use super::*;
+
+    // lettre sends `AUTH PLAIN` (the password, base64) and the PIN over a plain connection:
+    // `tls = "none"` is for a relay on this host, as the LDAP directory's plain `ldap://`.
+    #[tokio::test]
+    async fn no_tls_to_another_host_is_refused_unless_allowed() {
+        let plain = |host: &str| SmtpConfig {
+            tls: SmtpTls::None,
+            username: Some("sspr".into()),
+            password: Some("s3cret-relay".into()),
+            ..SmtpConfig::new(host, "no-reply@example.org")
+        };
+        for host in ["smtp.example.org", "10.0.0.25", "127.0.0.1.example.org"] {
+            let err = SmtpNotifier::from_config(&plain(host)).unwrap_err();
+            assert_eq!(err.kind(), BackendErrorKind::Rejected, "{host}: {err}");
+            assert!(err.to_string().contains("allow_plaintext"), "{err}");
+            assert!(!err.to_string().contains("s3cret-relay"), "{err}");
+        }
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]"] {
+            assert!(SmtpNotifier::from_config(&plain(host)).is_ok(), "{host}: the relay on this host");
+        }
+        let allowed = SmtpConfig { allow_plaintext: true, ..plain("smtp.example.org") };
+        assert!(SmtpNotifier::from_config(&allowed).is_ok());
+        let parsed: SmtpConfig =
+            toml::from_str("host = \"smtp.example.org\"\nfrom = \"a@b.org\"\ntls = \"none\"\nallow_plaintext = true\n")
+                .unwrap();
+        assert!(parsed.allow_plaintext && SmtpNotifier::from_config(&parsed).is_ok());
+    }
 
     // The notifier builds its e-mail from the deployment's templates (no relay is contacted).
     #[tokio::test]

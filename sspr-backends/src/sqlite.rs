@@ -90,7 +90,8 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqliteConfig {
-    /// The database file; created with its folder's permissions if missing.
+    /// The database file; created for its owner alone (mode 0600 on Unix) if missing, since it
+    /// holds every user's private contacts (an existing file keeps its permissions).
     pub path: PathBuf,
     /// How long a write waits for another process holding the database lock.
     #[serde(default = "default_busy_timeout_ms")]
@@ -106,6 +107,30 @@ fn default_busy_timeout_ms() -> u64 {
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Create the database file at `path` for its owner alone (0600) when it does not exist yet:
+/// SQLite would create it 0644 (less the umask), readable by every local user, and its WAL and
+/// shared-memory files copy the database's mode. An empty file is an empty database. An
+/// existing file (or a symlink, never followed: `O_EXCL`) is left as it is; `:memory:` and
+/// `file:` URIs are SQLite's to open.
+fn create_private(path: &Path) -> Result<(), BackendError> {
+    let name = path.as_os_str();
+    if name == ":memory:" || name.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(BackendError::new(
+            BackendErrorKind::Unavailable,
+            format!("cannot create the SQLite file {}: {e}", path.display()),
+        )),
+    }
+}
 
 /// A [`ContactStore`] and [`StateStore`] in one SQLite database. Clones share the database
 /// connection and its thread; the thread ends when the last clone is dropped.
@@ -142,6 +167,7 @@ impl SqliteStore {
 
     /// Open the database described by `config`.
     pub fn from_config(config: &SqliteConfig) -> Result<Self, BackendError> {
+        create_private(&config.path)?;
         let conn = Connection::open(&config.path).map_err(map_err)?;
         let busy_timeout = Duration::from_millis(config.busy_timeout_ms);
         Self::start(conn, config.path.display().to_string(), busy_timeout, Retention::new(config.retain_days))

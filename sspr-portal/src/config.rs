@@ -60,7 +60,8 @@ pub struct Config {
     /// (and named `__Host-...`) and HSTS is sent; put the portal behind a TLS proxy for that.
     pub public_url: Option<String>,
     /// Where the portal keeps its files (secret key, SQLite file, audit log). Default
-    /// `.sspr-portal` in the working directory; created mode 0700 when missing.
+    /// `.sspr-portal` in the working directory; created mode 0700 when missing; one every
+    /// account may write in is refused.
     pub data_dir: PathBuf,
     /// The server secret key file (64+ hex digits). Created once, mode 0600, when missing.
     /// Default `<data_dir>/secret.key`.
@@ -98,7 +99,8 @@ pub struct Config {
     pub admin_groups: Vec<String>,
     /// Serve `/outbox`, the development page showing every notice "sent" (with PINs).
     /// Default: on only while notices go to the in-memory outbox and the pages are reached
-    /// from this host only (loopback `listen`, no `public_url` beyond it).
+    /// from this host only (loopback `listen`, no `public_url` beyond it, no
+    /// `trusted_proxies`), and then not to a request a reverse proxy forwarded.
     pub outbox_page: Option<bool>,
     /// Append every audit event as a JSON line to this file. Default `<data_dir>/audit.jsonl`.
     pub audit_log: Option<PathBuf>,
@@ -182,7 +184,9 @@ impl Default for Config {
 impl Config {
     /// Parse a configuration from TOML text; the error names the offending key.
     pub fn from_toml(text: &str) -> Result<Self> {
-        let config: Self = toml::from_str(text).map_err(|e| Error::Config(format!("portal config: {e}")))?;
+        // Without the source line toml's errors quote: it may hold a password.
+        let config: Self = toml::from_str(text)
+            .map_err(|e| Error::Config(format!("portal config: {}", sspr_backends::config::toml_error(text, &e))))?;
         config.check()?;
         Ok(config)
     }
@@ -376,12 +380,15 @@ impl Config {
     }
 
     /// Whether `/outbox` is served: as `outbox_page` says, else while notices go to the
-    /// outbox and the pages are reached from this host only (a loopback `listen` and no
-    /// `public_url` beyond it). The page shows every PIN: behind a TLS proxy or on a public
-    /// address (the outbox kept by a forgotten `[notifier]`) it would hand anyone every reset.
+    /// outbox and the pages are reached from this host only (a loopback `listen`, no
+    /// `public_url` beyond it and no `trusted_proxies`: a proxy brings visitors from
+    /// elsewhere). The page shows every PIN: behind a TLS proxy or on a public address (the
+    /// outbox kept by a forgotten `[notifier]`) it would hand anyone every reset. Served by
+    /// default, it still refuses a request a reverse proxy forwarded (see `pages::outbox`).
     pub fn outbox_page_enabled(&self) -> bool {
         let this_host_only = self.listen_addr().is_ok_and(|a| a.ip().is_loopback())
-            && self.public_url.as_deref().is_none_or(url_host_is_loopback);
+            && self.public_url.as_deref().is_none_or(url_host_is_loopback)
+            && self.trusted_proxies.is_empty();
         self.outbox_page.unwrap_or(matches!(self.notifier, NotifierConfig::Outbox) && this_host_only)
     }
 }
@@ -466,6 +473,21 @@ mod tests {
         .unwrap();
         assert!(matches!(config.sms, SmsConfig::Twilio(_)));
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_parse_error_beside_a_secret_does_not_print_it() {
+        // The portal prints this error at start, to the terminal and the service's log.
+        for text in [
+            "[notifier]\nkind = \"smtp\"\nhost = \"h\"\nfrom = \"a@b.org\"\npassword = \"s3cret\\q\"\n",
+            "[oidc]\nissuer = \"https://login.example.org\"\nclient_id = \"c\"\nclient_secret = s3cret\n",
+            "[store]\nkind = \"postgres\"\nurl = \"postgres://u:s3cret@db/sspr\"\nbogus = 1 }\n",
+            "sms = { kind = \"twilio\", account_sid = \"AC1\", auth_token = \"s3cret\", from = 15005550006 }\n",
+        ] {
+            let err = Config::from_toml(text).unwrap_err().to_string();
+            assert!(!err.contains("s3cret"), "{text}\n{err}");
+            assert!(err.contains("line "), "{err}");
+        }
     }
 
     #[test]

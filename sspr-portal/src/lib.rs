@@ -79,6 +79,9 @@ pub(crate) struct Shared {
     pub(crate) trusted_proxies: Vec<IpAddr>,
     pub(crate) admin_groups: sspr_core::GroupList,
     pub(crate) outbox_page: bool,
+    /// `/outbox` is served only because nothing says the pages are reached from elsewhere
+    /// (`outbox_page` not set): a request a reverse proxy forwarded is then refused.
+    pub(crate) outbox_page_by_default: bool,
     /// The registration page's OpenID Connect sign-in, when configured.
     pub(crate) oidc: Option<sspr_backends::graph::OidcClient>,
     /// The ID token's `oid` must be the directory's user id (a Graph directory: both are the
@@ -106,6 +109,53 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Refuse a data directory every account on the host may write in (`/tmp` itself, or a folder
+/// someone else made 0777 before the portal's first start): whoever can write there can plant
+/// the key file (a key they know) or the SQLite file (their own contacts for any user).
+fn check_data_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Error::Config(format!("cannot read the data directory {}: {e}", dir.display())))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(Error::Config(format!(
+                "the data directory {} is mode {mode:o}: every account on this host may write in it (plant the key \
+                 or the contact store). Use a directory of the portal's own (chmod 700), not /tmp itself",
+                dir.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// A warning when the key file at `path` may be read or written by other accounts than the
+/// portal's (group or others have any right on it): with the key they tell real accounts'
+/// masks from decoys and open sealed sessions. Not refused: a container's mounted secret is
+/// often 0644 with nobody else on the host.
+fn key_file_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "WARNING: the secret key file {} is mode {mode:o}: other accounts on this host may read it. \
+                 chmod 600 it (or 400)",
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Read the secret key, or create it once (32 random bytes as hex, mode 0600). Also the
@@ -143,9 +193,15 @@ impl Portal {
         config.validate()?;
         let policy = config.policy()?;
         create_private_dir(&config.data_dir)?;
+        check_data_dir(&config.data_dir)?;
         let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
+        if let Some(warning) = key_file_warning(&config.secret_key_path()) {
+            tracing::warn!("{warning}");
+            summary.push_str(&warning);
+            summary.push('\n');
+        }
 
         let context = BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() };
         let backends = config.backends().build(&context).await?;
@@ -266,6 +322,7 @@ impl Portal {
             trusted_proxies: config.trusted_proxies.clone(),
             admin_groups: sspr_core::GroupList::new(&config.admin_groups),
             outbox_page,
+            outbox_page_by_default: config.outbox_page.is_none(),
             oidc,
             oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
             audit_report,

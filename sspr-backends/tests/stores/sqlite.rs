@@ -311,3 +311,30 @@ async fn racing_attacks_on_two_engines_sharing_a_file_hold_exactly() {
     };
     crate::races::all(pair, entries).await;
 }
+
+/// The file holds every user's private contacts: SQLite alone would create it (and its WAL
+/// and shared-memory files, which copy its mode) 0644, readable by every local user, wherever
+/// `[store] path` puts it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_database_file_is_readable_by_its_owner_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join("contacts.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let user = UserId::new("jane");
+    let enrollment = sspr_core::backend::Enrollment { enabled: true, ..Default::default() };
+    assert!(store.save(&user, &enrollment, 0).await.unwrap());
+    for name in ["contacts.sqlite", "contacts.sqlite-wal", "contacts.sqlite-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
+    }
+    drop(store);
+    // A file the operator made (and gave its permissions) is left as it is.
+    let own = dir.path().join("own.sqlite");
+    std::fs::write(&own, b"").unwrap();
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o640)).unwrap();
+    drop(SqliteStore::open(&own).unwrap());
+    assert_eq!(std::fs::metadata(&own).unwrap().permissions().mode() & 0o777, 0o640);
+}

@@ -168,9 +168,10 @@ config_class! {
     " An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or"
     " implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{"
     " host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,"
-    " timeoutMs?, poolSize? }`."
+    " allowPlaintext?, timeoutMs?, poolSize? }` (`tls: 'none'` to another host than this one"
+    " needs `allowPlaintext: true`)."
     SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
-    "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, timeoutMs?: number, poolSize?: number }",
+    "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, allowPlaintext?: boolean, timeoutMs?: number, poolSize?: number }",
     |c| sspr_backends::smtp::SmtpNotifier::from_config(&c)
 }
 

@@ -4,7 +4,7 @@
 //! notice, with sample values, in every language sspr-core speaks, as an e-mail and as an SMS.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
@@ -25,7 +25,20 @@ pub(crate) struct Filter {
     to: Option<String>,
 }
 
-pub(crate) async fn show(State(state): State<AppState>, visit: Visit, Query(filter): Query<Filter>) -> Response {
+/// Headers a reverse proxy adds to what it forwards (RFC 7239 and the de facto ones).
+const FORWARDING_HEADERS: [&str; 4] = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host"];
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    headers: HeaderMap,
+    Query(filter): Query<Filter>,
+) -> Response {
+    // On by default, the page trusts that only this host reaches the loopback `listen`; a
+    // forwarded request says a proxy (with `public_url` forgotten) brings it from elsewhere.
+    if state.outbox_page_by_default && FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+        return crate::web::error_page(visit.locale, StatusCode::NOT_FOUND, "404");
+    }
     let t = visit.text();
     let messages = match (&state.outbox, filter.to.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
         (Some(outbox), Some(to)) => outbox.messages_to(to),

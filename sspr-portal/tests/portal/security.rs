@@ -182,6 +182,46 @@ async fn the_secret_key_file_is_created_once_and_private() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
 }
 
+/// A key file the operator wrote with the usual umask (`openssl rand -hex 32 > secret.key`:
+/// 0644) hands the server key to every local account (decoy masks told from real ones, sealed
+/// sessions opened): the start says so, loudly; the file the portal creates gets no warning.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_key_file_other_accounts_may_read_is_warned_of_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let config = config("[store]\nkind = \"memory\"\n");
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    assert!(!portal.summary().contains("WARNING"), "{}", portal.summary());
+    let path = config.data_dir.join("secret.key");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    let summary = portal.summary();
+    assert!(summary.contains("WARNING") && summary.contains("644") && summary.contains("chmod 600"), "{summary}");
+    let key = std::fs::read_to_string(&path).unwrap();
+    assert!(!summary.contains(key.trim()), "the key itself is never printed");
+}
+
+/// `--data-dir /tmp/p` (as the README's example) on a shared host: another account that made
+/// `/tmp/p` 0777 first can plant `secret.key` (a key it knows) and `sspr.sqlite` (its own
+/// contacts for every user). A data directory every account may write in is refused, with
+/// nothing written in it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_data_directory_everyone_may_write_in_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut config = config("");
+    config.data_dir = config.data_dir.join("shared");
+    std::fs::create_dir(&config.data_dir).unwrap();
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let err = sspr_portal::Portal::build(&config).await.unwrap_err().to_string();
+    assert!(err.contains("data directory") && err.contains("777"), "{err}");
+    assert_eq!(std::fs::read_dir(&config.data_dir).unwrap().count(), 0, "nothing read or written there");
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert!(sspr_portal::Portal::build(&config).await.is_err(), "sticky, as /tmp: still refused");
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+    assert!(sspr_portal::Portal::build(&config).await.is_ok());
+}
+
 /// `/outbox` lists every notice with its PIN. Served to the internet, it hands anyone every
 /// user's reset: a portal put behind a TLS proxy (`public_url = "https://..."`) or on a public
 /// address with the default notifier (the outbox, when `[notifier]` was forgotten) must not
@@ -212,10 +252,39 @@ async fn the_outbox_page_is_not_served_beyond_this_host_by_default() {
     }
 }
 
+/// Behind a reverse proxy on this host (nginx, Caddy to `127.0.0.1:8080`) with `public_url`
+/// left out, `listen` is loopback but every visitor comes from the internet: the outbox page,
+/// every PIN, would be theirs (a reset started for anyone, its PIN read off `/outbox`). A
+/// configured `trusted_proxies` says so, and so does a request the proxy forwarded; the
+/// developer's own browser on this host still gets the page.
+#[tokio::test]
+async fn the_outbox_page_is_not_served_through_a_reverse_proxy_by_default() {
+    let proxied = |name: &'static str, value: &'static str| {
+        Request::get("/outbox").header(name, value).body(axum::body::Body::empty()).unwrap()
+    };
+    let portal = sspr_portal::Portal::build(&config("")).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    assert_eq!(browser.get("/outbox").await.status, StatusCode::OK, "this host's own browser");
+    for (name, value) in [
+        ("x-forwarded-for", "203.0.113.7"),
+        ("forwarded", "for=203.0.113.7;proto=https"),
+        ("x-real-ip", "203.0.113.7"),
+        ("x-forwarded-host", "sspr.example.org"),
+    ] {
+        assert_eq!(browser.send(proxied(name, value)).await.status, StatusCode::NOT_FOUND, "{name}");
+    }
+    let behind = sspr_portal::Portal::build(&config("trusted_proxies = [\"127.0.0.1\"]\n")).await.unwrap();
+    assert_eq!(Browser::new(&behind).get("/outbox").await.status, StatusCode::NOT_FOUND, "a configured proxy");
+    let explicit =
+        sspr_portal::Portal::build(&config("outbox_page = true\ntrusted_proxies = [\"127.0.0.1\"]\n")).await.unwrap();
+    let mut browser = Browser::new(&explicit);
+    assert_eq!(browser.send(proxied("x-forwarded-for", "203.0.113.7")).await.status, StatusCode::OK, "asked for");
+}
+
 /// The data directory holds the contact store (every user's private address and number), the
 /// audit trail and the server key: a portal creating it leaves it to its own user (0700), so
-/// another account on the host cannot read the contacts in the SQLite file the portal creates
-/// there with the folder's permissions. An existing directory keeps the permissions it has.
+/// another account on the host cannot read the contacts in the SQLite file (itself created
+/// 0600, wherever it is). An existing directory keeps the permissions it has.
 #[tokio::test]
 async fn a_data_directory_the_portal_creates_is_private() {
     let mut config = config("");

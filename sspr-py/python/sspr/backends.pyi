@@ -93,6 +93,7 @@ class SmtpNotifier:
         username: Optional[str] = None,
         password: Optional[Union[str, Secret]] = None,
         ca_file: Optional[str] = None,
+        allow_plaintext: bool = False,
         timeout_ms: int = ...,
         pool_size: int = ...,
     ) -> None: ...

@@ -194,8 +194,8 @@ backend_class! {
     /// Sends notices by e-mail through an SMTP relay. Keyword arguments as in the portal's
     /// `[smtp]` section: `host`, `from_` or `sender` (the sender, e.g.
     /// `"Password reset <no-reply@example.org>"`), `port`, `tls` (`"starttls"`, `"implicit"`,
-    /// `"none"`), `username`, `password` (str or `Secret`), `ca_file`, `timeout_ms`,
-    /// `pool_size`. No connection is made before the first message. Pass it as `notifier=`.
+    /// `"none"`: a relay on this host only, unless `allow_plaintext=True`), `username`,
+    /// `password` (str or `Secret`), `ca_file`, `allow_plaintext`, `timeout_ms`, `pool_size`. No connection is made before the first message. Pass it as `notifier=`.
     SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
     #[pyo3(signature = (**fields))]
     fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
