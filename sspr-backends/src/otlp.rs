@@ -566,12 +566,10 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
-            return;
-        }
-        // Straight onto the span, one field at a time (the engine records one): each value is
-        // formatted before the span's extensions are locked, so a value's `Debug` that logs
-        // does not find them locked.
+        // Straight onto the span, one field at a time (the engine records one), and only if it
+        // is recording: one lock of its extensions a field (a `Debug` value is formatted before
+        // it, so a `Debug` that logs does not find it taken; a `str` is copied under it, and
+        // not at all for a span sampled out).
         values.record(&mut Fields(&span));
     }
 
@@ -656,8 +654,8 @@ fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
 /// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
 /// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
 /// conventions), written straight onto the span: a new one the layer holds (`&mut OtelSpan`) or
-/// one in the registry, whose extensions are locked for each field once its value is formatted
-/// (no vector of the fields in between).
+/// one in the registry, whose extensions are locked for each field, written only if the span
+/// records (no vector of the fields in between).
 struct Fields<T>(T);
 
 /// Where [`Fields`] writes.
@@ -676,7 +674,9 @@ where
     S: for<'span> LookupSpan<'span>,
 {
     fn with(&mut self, apply: impl FnOnce(&mut OtelSpan)) {
-        if let Some(otel) = self.extensions_mut().get_mut::<OtelSpan>() {
+        if let Some(otel) = self.extensions_mut().get_mut::<OtelSpan>()
+            && otel.recording
+        {
             apply(otel);
         }
     }
@@ -688,20 +688,22 @@ impl<T: FieldsTarget> Fields<T> {
         self.0.with(|otel| otel.attributes.push(KeyValue::new(key, value)));
     }
 
-    fn text(&mut self, field: &Field, value: String) {
+    /// A text value, made by `value` only where it is written (`value` must not log: it runs
+    /// under the registry's lock of the span's extensions).
+    fn text(&mut self, field: &Field, value: impl FnOnce() -> String) {
         match field.name() {
-            "otel.name" => self.0.with(|otel| otel.name = Cow::Owned(value)),
-            "otel.kind" => {
-                if let Some(kind) = span_kind(&value) {
-                    self.0.with(|otel| otel.kind = kind);
+            "otel.name" => self.0.with(|otel| otel.name = Cow::Owned(value())),
+            "otel.kind" => self.0.with(|otel| {
+                if let Some(kind) = span_kind(&value()) {
+                    otel.kind = kind;
                 }
+            }),
+            "otel.status_code" => self.0.with(|otel| otel.status = status(&value())),
+            "otel.status_message" => self.0.with(|otel| otel.status = Status::error(value())),
+            name => {
+                let key = Key::from_static_str(name);
+                self.0.with(|otel| otel.attributes.push(KeyValue::new(key, Value::String(value().into()))));
             }
-            "otel.status_code" => {
-                let status = status(&value);
-                self.0.with(|otel| otel.status = status);
-            }
-            "otel.status_message" => self.0.with(|otel| otel.status = Status::error(value)),
-            _ => self.attribute(field, Value::String(value.into())),
         }
     }
 }
@@ -720,11 +722,12 @@ impl<T: FieldsTarget> Visit for Fields<T> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.text(field, value.to_owned());
+        self.text(field, || value.to_owned());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.text(field, format!("{value:?}"));
+        let text = format!("{value:?}");
+        self.text(field, || text);
     }
 }
 
