@@ -9,7 +9,7 @@
 # SQLite); (Ir(high) - Ir(low)) / (high - low) leaves the set-up out. In memory 20 and 120 flows
 # spread one run's ratio by about ±0.3, 100 and 600 by about ±0.02 (BENCHMARKS.md section 11). SSPR_TELEMETRY_BENCH names
 # an already built benchmark executable instead of building it. Every thread counts: the
-# batch span processor's export and the SQLite store's thread are work the flow causes.
+# span exporter's thread and the SQLite store's thread are work the flow causes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 store=${1:-memory}

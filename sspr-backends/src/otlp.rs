@@ -6,9 +6,9 @@
 //! and `sspr.flow`, the flow's keyed reference; level INFO), a child `sspr.delivery` span for a
 //! PIN's delivery (INFO) and for other work handed off the request path (DEBUG), and a child
 //! `sspr.backend` span per backend call (level DEBUG; `sspr_core`'s `engine::instrument`). This
-//! module's own `tracing` layer turns them into OpenTelemetry span data and hands it to the
-//! SDK's batch processor, which sends it in batches to a collector (`opentelemetry-otlp`, from
-//! a thread of its own: a slow collector never slows a reset). Only the engine's spans (target
+//! module's own `tracing` layer turns them into OpenTelemetry span data and queues it for a
+//! thread of its own, which sends it in batches to a collector (`opentelemetry-otlp`; the SDK's
+//! batch settings, `OTEL_BSP_*`: a slow collector never slows a reset, a full queue drops). Only the engine's spans (target
 //! `sspr_core`) are exported: their fields are closed sets and keyed hashes, never a login,
 //! address, PIN or password.
 //!
@@ -36,17 +36,20 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt as _, TraceFlags};
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Config, IdGenerator, Sampler, SamplingDecision, SamplingResult, ShouldSample, SpanData,
-    SpanEvents, SpanExporter, SpanLimits, SpanProcessor as _,
+    Config, IdGenerator, OTEL_BSP_MAX_EXPORT_BATCH_SIZE, OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT,
+    OTEL_BSP_MAX_QUEUE_SIZE, OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT, OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_SCHEDULE_DELAY_DEFAULT,
+    Sampler, SamplingDecision, SamplingResult, ShouldSample, SpanData, SpanEvents, SpanExporter, SpanLimits,
 };
 use tracing::Subscriber;
 use tracing::field::{Field, Visit};
@@ -151,8 +154,9 @@ impl Exporter {
     /// `Config` when the sample ratio is not in `0.0..=1.0` or the service name is empty.
     pub fn with_span_exporter(exporter: impl SpanExporter + 'static, tracing: Tracing) -> Result<Self> {
         check(&tracing)?;
-        let mut processor = BatchSpanProcessor::builder(exporter).build();
-        processor.set_resource(&Resource::builder().with_service_name(tracing.service_name.clone()).build());
+        let mut exporter = exporter;
+        exporter.set_resource(&Resource::builder().with_service_name(tracing.service_name.clone()).build());
+        let batches = Batches::start(exporter)?;
         // The SDK's defaults, as its tracer provider would have them: the sampler and the span
         // limits from the `OTEL_*` variables, the random id generator.
         let config = Config::default();
@@ -161,7 +165,7 @@ impl Exporter {
             None => config.sampler,
         };
         let pipeline = Pipeline {
-            processor,
+            batches,
             sampler,
             ids: config.id_generator,
             limits: config.span_limits,
@@ -187,7 +191,7 @@ impl Exporter {
     /// # Errors
     /// `Config` carrying the exporter's error when the collector could not be reached.
     pub fn flush(&self) -> Result<()> {
-        self.pipeline.processor.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
+        self.pipeline.batches.force_flush().map_err(|e| Error::Config(format!("otlp export failed: {e}")))
     }
 
     /// Send what is batched and stop the exporter's thread (at the end of the process).
@@ -212,10 +216,10 @@ fn check(tracing: &Tracing) -> Result<()> {
     Ok(())
 }
 
-/// What the SDK's tracer provider held for its tracer: the batch processor (with the resource),
-/// the sampler, the id generator, the span limits and the instrumentation scope (`sspr`).
+/// What the SDK's tracer provider held for its tracer: the batch path to the exporter (which
+/// has the resource), the sampler, the id generator, the span limits and the instrumentation scope (`sspr`).
 struct Pipeline {
-    processor: BatchSpanProcessor,
+    batches: Batches,
     sampler: Box<dyn ShouldSample>,
     ids: Box<dyn IdGenerator>,
     limits: SpanLimits,
@@ -224,10 +228,10 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    /// Stop the processor's thread after its last batch; spans ending later are not exported.
-    fn shutdown(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+    /// Stop the exporting thread after its last batch; spans ending later are not exported.
+    fn shutdown(&self) -> OTelSdkResult {
         self.shut_down.store(true, Ordering::Relaxed);
-        self.processor.shutdown()
+        self.batches.shutdown()
     }
 }
 
@@ -238,6 +242,221 @@ impl Drop for Pipeline {
         if !self.shut_down.load(Ordering::Relaxed) {
             let _ = self.shutdown();
         }
+    }
+}
+
+/// The batch path from the layer to the exporter, in place of the SDK's `BatchSpanProcessor`
+/// (same settings: `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_SCHEDULE_DELAY`,
+/// `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, and their defaults): a span ended is pushed onto a queue
+/// under a lock, and a thread of its own takes the queue whole and exports it when a batch is
+/// full, at the scheduled delay, on a flush and at shutdown. The SDK's processor sent each span
+/// through a channel and moved it again into a batch on its thread, then copied the batch for
+/// the exporter (BENCHMARKS.md section 11, otlp15c); here a span is moved once, into the queue,
+/// and the queue is what is exported. A full queue drops the span (a slow collector never
+/// slows a reset), as the SDK's did.
+struct Batches {
+    shared: Arc<Shared>,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What the layer's threads and the exporting thread share.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Wakes the exporting thread: a batch is full, a flush or the shutdown is asked for.
+    wake: Condvar,
+    max_queue: usize,
+    max_batch: usize,
+    delay: Duration,
+}
+
+/// The spans waiting for export, and who waits for them to go.
+#[derive(Default)]
+struct Queue {
+    spans: Vec<SpanData>,
+    /// Flushes asked for: each is answered once what was queued when it asked is exported.
+    flushes: Vec<SyncSender<OTelSdkResult>>,
+    /// The shutdown asked for: answered after the last export, when the thread ends.
+    shutdown: Option<SyncSender<OTelSdkResult>>,
+    /// The thread has ended (or never started): nothing is queued or exported any more.
+    stopped: bool,
+}
+
+/// How long a flush or the shutdown waits for the exporting thread (the SDK's 5 s).
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A lock that a panic elsewhere left poisoned still guards a consistent queue (every change
+/// to it is a push or a take).
+fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
+    queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The settings of the SDK's `BatchSpanProcessor`, from the same `OTEL_BSP_*` variables.
+fn batch_settings() -> (usize, usize, Duration) {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let max_queue =
+        var(OTEL_BSP_MAX_QUEUE_SIZE).and_then(|v| usize::try_from(v).ok()).unwrap_or(OTEL_BSP_MAX_QUEUE_SIZE_DEFAULT);
+    let max_batch = var(OTEL_BSP_MAX_EXPORT_BATCH_SIZE)
+        .and_then(|v| usize::try_from(v).ok())
+        .unwrap_or(OTEL_BSP_MAX_EXPORT_BATCH_SIZE_DEFAULT)
+        .min(max_queue);
+    let delay = var(OTEL_BSP_SCHEDULE_DELAY).map_or(OTEL_BSP_SCHEDULE_DELAY_DEFAULT, Duration::from_millis);
+    (max_queue, max_batch.max(1), delay)
+}
+
+impl Batches {
+    /// Starts the exporting thread with `exporter` (its resource already set).
+    fn start(exporter: impl SpanExporter + 'static) -> Result<Self> {
+        let (max_queue, max_batch, delay) = batch_settings();
+        let shared =
+            Arc::new(Shared { queue: Mutex::new(Queue::default()), wake: Condvar::new(), max_queue, max_batch, delay });
+        let worker = std::thread::Builder::new()
+            .name("sspr-otlp-export".into())
+            .spawn({
+                let shared = shared.clone();
+                move || shared.run(&exporter)
+            })
+            .map_err(|e| Error::Config(format!("otlp: cannot start the exporting thread: {e}")))?;
+        Ok(Self { shared, worker: Mutex::new(Some(worker)) })
+    }
+
+    /// Queue an ended span (dropped when the queue is full or the thread has stopped).
+    fn push(&self, span: SpanData) {
+        let shared = &*self.shared;
+        let mut queue = lock(&shared.queue);
+        if queue.stopped || queue.shutdown.is_some() {
+            return;
+        }
+        if queue.spans.len() >= shared.max_queue {
+            return;
+        }
+        queue.spans.push(span);
+        // One wake a batch: the thread is asleep until the batch is full or its delay ends.
+        let full = queue.spans.len() == shared.max_batch;
+        drop(queue);
+        if full {
+            shared.wake.notify_one();
+        }
+    }
+
+    /// Export what is queued now and wait for the result.
+    fn force_flush(&self) -> OTelSdkResult {
+        let (answer, result) = std::sync::mpsc::sync_channel(1);
+        {
+            let mut queue = lock(&self.shared.queue);
+            if queue.stopped || queue.shutdown.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            queue.flushes.push(answer);
+        }
+        self.shared.wake.notify_one();
+        result.recv_timeout(WAIT).map_err(|_| OTelSdkError::Timeout(WAIT))?
+    }
+
+    /// Export what is queued, shut the exporter down and end the thread.
+    fn shutdown(&self) -> OTelSdkResult {
+        let (answer, result) = std::sync::mpsc::sync_channel(1);
+        {
+            let mut queue = lock(&self.shared.queue);
+            if queue.stopped || queue.shutdown.is_some() {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            queue.shutdown = Some(answer);
+        }
+        self.shared.wake.notify_one();
+        let exported = result.recv_timeout(WAIT).map_err(|_| OTelSdkError::Timeout(WAIT))?;
+        let worker = self.worker.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(worker) = worker {
+            worker.join().map_err(|_| OTelSdkError::InternalFailure("the exporting thread panicked".into()))?;
+        }
+        exported
+    }
+}
+
+impl Shared {
+    /// The exporting thread: waits for a full batch, the delay, a flush or the shutdown, then
+    /// exports the whole queue (in batches of at most `max_batch`).
+    fn run(&self, exporter: &impl SpanExporter) {
+        // The exporter's own HTTP client must not make spans of its own (the SDK's rule).
+        let _suppressed = Context::enter_telemetry_suppressed_scope();
+        // The queue the layer fills next, made outside the lock.
+        let mut next = Vec::with_capacity(self.max_batch);
+        loop {
+            let (mut spans, flushes, shutdown) = {
+                let mut queue = lock(&self.queue);
+                // Asleep for the scheduled delay at most; the layer wakes it only when there is
+                // work (a full batch, a flush, the shutdown), so a wake before the delay is that.
+                while queue.spans.len() < self.max_batch && queue.flushes.is_empty() && queue.shutdown.is_none() {
+                    let (woken, waited) = match self.wake.wait_timeout(queue, self.delay) {
+                        Ok(woken) => woken,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    queue = woken;
+                    if waited.timed_out() {
+                        break;
+                    }
+                }
+                std::mem::swap(&mut queue.spans, &mut next);
+                if queue.shutdown.is_some() {
+                    queue.stopped = true;
+                }
+                (std::mem::take(&mut next), std::mem::take(&mut queue.flushes), queue.shutdown.take())
+            };
+            let mut result = Ok(());
+            if spans.is_empty() {
+                next = spans;
+                spans = Vec::new();
+            } else {
+                next = Vec::with_capacity(self.max_batch);
+            }
+            while !spans.is_empty() {
+                let rest = if spans.len() > self.max_batch { spans.split_off(self.max_batch) } else { Vec::new() };
+                let exported = block_on(exporter.export(spans));
+                if result.is_ok() {
+                    result = exported;
+                }
+                spans = rest;
+            }
+            for flush in flushes {
+                let _ = flush.send(copy(&result));
+            }
+            if let Some(done) = shutdown {
+                let stopped = exporter.shutdown();
+                let _ = done.send(result.and(stopped));
+                return;
+            }
+        }
+    }
+}
+
+/// An export's result for one more flush waiting on it (the SDK's error is not `Clone`).
+fn copy(result: &OTelSdkResult) -> OTelSdkResult {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(OTelSdkError::InternalFailure(e.to_string())),
+    }
+}
+
+/// Wakes the exporting thread parked in [`block_on`].
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs an export's future to its end on the exporting thread (the exporters are blocking: the
+/// OTLP one's HTTP client is reqwest's blocking one), as the SDK's processor did with
+/// `futures_executor::block_on`.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::park();
     }
 }
 
@@ -347,12 +566,10 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        if !span.extensions().get::<OtelSpan>().is_some_and(|otel| otel.recording) {
-            return;
-        }
-        // Straight onto the span, one field at a time (the engine records one): each value is
-        // formatted before the span's extensions are locked, so a value's `Debug` that logs
-        // does not find them locked.
+        // Straight onto the span, one field at a time (the engine records one), and only if it
+        // is recording: one lock of its extensions a field (a `Debug` value is formatted before
+        // it, so a `Debug` that logs does not find it taken; a `str` is copied under it, and
+        // not at all for a span sampled out).
         values.record(&mut Fields(&span));
     }
 
@@ -397,7 +614,7 @@ where
         if !otel.recording || pipeline.shut_down.load(Ordering::Relaxed) {
             return;
         }
-        pipeline.processor.on_end(export_data(otel, pipeline));
+        pipeline.batches.push(export_data(otel, pipeline));
     }
 }
 
@@ -437,8 +654,8 @@ fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
 /// A span's fields as attributes, `otel.name`, `otel.kind`, `otel.status_code` and
 /// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
 /// conventions), written straight onto the span: a new one the layer holds (`&mut OtelSpan`) or
-/// one in the registry, whose extensions are locked for each field once its value is formatted
-/// (no vector of the fields in between).
+/// one in the registry, whose extensions are locked for each field, written only if the span
+/// records (no vector of the fields in between).
 struct Fields<T>(T);
 
 /// Where [`Fields`] writes.
@@ -457,7 +674,9 @@ where
     S: for<'span> LookupSpan<'span>,
 {
     fn with(&mut self, apply: impl FnOnce(&mut OtelSpan)) {
-        if let Some(otel) = self.extensions_mut().get_mut::<OtelSpan>() {
+        if let Some(otel) = self.extensions_mut().get_mut::<OtelSpan>()
+            && otel.recording
+        {
             apply(otel);
         }
     }
@@ -469,20 +688,22 @@ impl<T: FieldsTarget> Fields<T> {
         self.0.with(|otel| otel.attributes.push(KeyValue::new(key, value)));
     }
 
-    fn text(&mut self, field: &Field, value: String) {
+    /// A text value, made by `value` only where it is written (`value` must not log: it runs
+    /// under the registry's lock of the span's extensions).
+    fn text(&mut self, field: &Field, value: impl FnOnce() -> String) {
         match field.name() {
-            "otel.name" => self.0.with(|otel| otel.name = Cow::Owned(value)),
-            "otel.kind" => {
-                if let Some(kind) = span_kind(&value) {
-                    self.0.with(|otel| otel.kind = kind);
+            "otel.name" => self.0.with(|otel| otel.name = Cow::Owned(value())),
+            "otel.kind" => self.0.with(|otel| {
+                if let Some(kind) = span_kind(&value()) {
+                    otel.kind = kind;
                 }
+            }),
+            "otel.status_code" => self.0.with(|otel| otel.status = status(&value())),
+            "otel.status_message" => self.0.with(|otel| otel.status = Status::error(value())),
+            name => {
+                let key = Key::from_static_str(name);
+                self.0.with(|otel| otel.attributes.push(KeyValue::new(key, Value::String(value().into()))));
             }
-            "otel.status_code" => {
-                let status = status(&value);
-                self.0.with(|otel| otel.status = status);
-            }
-            "otel.status_message" => self.0.with(|otel| otel.status = Status::error(value)),
-            _ => self.attribute(field, Value::String(value.into())),
         }
     }
 }
@@ -501,11 +722,12 @@ impl<T: FieldsTarget> Visit for Fields<T> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.text(field, value.to_owned());
+        self.text(field, || value.to_owned());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.text(field, format!("{value:?}"));
+        let text = format!("{value:?}");
+        self.text(field, || text);
     }
 }
 
@@ -757,6 +979,24 @@ mod tests {
         assert_eq!((root.span_context.trace_id(), root.parent_span_id), host);
         assert!(root.parent_span_is_remote && root.end_time >= root.start_time);
         exporter.shutdown().unwrap();
+    }
+
+    #[test]
+    fn the_shutdown_exports_what_is_queued_and_nothing_after_it() {
+        let host = (TraceId::from(0x5eed_u128), SpanId::from(0x4057_u64));
+        let capture = Capture::default();
+        let exporter = Exporter::with_span_exporter(capture.clone(), Tracing::default()).unwrap();
+        let subscriber = tracing_subscriber::registry().with(exporter.layer());
+        tracing::subscriber::with_default(subscriber, || {
+            spans(host);
+            // No flush: the queue is exported by the shutdown, before the thread ends.
+            exporter.shutdown().unwrap();
+            spans(host);
+        });
+        let names: Vec<String> = capture.0.lock().unwrap().0.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(names, ["sspr.delivery", "sspr.verify_pin", "sspr.complete_reset"]);
+        assert!(matches!(exporter.flush(), Err(Error::Config(_))), "a flush after the shutdown");
+        assert!(exporter.shutdown().is_err(), "a second shutdown");
     }
 
     #[test]

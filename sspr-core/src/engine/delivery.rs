@@ -4,7 +4,7 @@
 //! answered exactly as an unknown login is. A failed delivery is retried, then recorded in
 //! the audit trail; the caller learns nothing ("no code arrived; send a new one").
 
-use super::instrument::observed;
+use super::instrument::{in_span, observed};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -12,7 +12,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tracing::Instrument as _;
 
 use super::Sspr;
 use crate::audit::{AuditEvent, Outcome};
@@ -295,13 +294,15 @@ impl Sspr {
     /// call's trace instead of starting traces of their own.
     fn reserved(&self, span: tracing::Span, work: impl Future<Output = ()> + Send + 'static) -> Task {
         let place = Place(std::sync::Arc::clone(&self.inner.deliveries));
-        Box::pin(
-            async move {
-                work.await;
-                drop(place);
-            }
-            .instrument(span),
-        )
+        // The span borrowed by `in_span!` rather than owned by `tracing::Instrument`, which
+        // entered it once more to drop the finished work (a lookup and an enter/exit in the
+        // subscriber's registry). It closes before the place is given back, so a host that
+        // waited for the deliveries (`flush_deliveries`) finds their spans ended.
+        Box::pin(async move {
+            in_span!(&span, work);
+            drop(span);
+            drop(place);
+        })
     }
 
     /// Deliver the PIN (retrying an unavailable notifier in the background, with backoff,

@@ -45,7 +45,11 @@ use crate::telemetry;
 /// flow_ref, async move { ... })`, which binds `flow_ref` to the call's [`CallFlow`]: the body
 /// asks it for the flow's keyed reference once it has read the flow's record (which carries
 /// it), and it puts it on the span then; a call that never read the record gets it on its
-/// span at its end, computed from the id. The span's name is `sspr.<call>`.
+/// span at its end, computed from the id. A call that learns its flow only as it runs
+/// (`begin_reset`, `redeem_recovery_code`) takes its span with `observed!(self, call, span =>
+/// call_span, async move { ... })` and records the reference on it (not on `Span::current()`,
+/// which is a lookup, a clone and a close in the subscriber's registry). The span's name is
+/// `sspr.<call>`.
 ///
 /// Expanded in place rather than an `async fn` taking the body: an `async fn` keeps a future
 /// it is given twice in its own state (the argument and the awaited value), which doubled the
@@ -55,6 +59,16 @@ macro_rules! observed {
         let span = $crate::engine::instrument::call_span!($op);
         let started = $sspr.now();
         let out = $crate::engine::instrument::in_span!(&span, $body);
+        $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
+        out
+    }};
+    ($sspr:ident, $op:ident, span => $span:ident, $body:expr) => {{
+        let span = $crate::engine::instrument::call_span!($op);
+        let started = $sspr.now();
+        let out = $crate::engine::instrument::in_span!(&span, {
+            let $span = &span;
+            $body
+        });
         $sspr.observed($crate::telemetry::engine_call_key!(stringify!($op)), &span, started, &out);
         out
     }};
@@ -193,12 +207,6 @@ impl super::Sspr {
     ) {
         telemetry::engine_call(key, elapsed(started, self.now()));
         span.record("sspr.outcome", out.outcome());
-    }
-
-    /// Put the flow's keyed reference on the current engine call's span, for a call that
-    /// learns its flow only as it runs (`begin_reset`, `redeem_recovery_code`).
-    pub(super) fn trace_flow(&self, flow_ref: &str) {
-        Span::current().record("sspr.flow", flow_ref);
     }
 }
 

@@ -248,7 +248,7 @@ impl Sspr {
     /// (every refusal alike, so the answer says nothing about the login), `RateLimited`,
     /// `Backend`.
     pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
-        observed!(self, redeem_recovery_code, async move {
+        observed!(self, redeem_recovery_code, span => call, async move {
             let login = NormalizedLogin::parse(login)?;
             let Some(code) = pin::normalize_typed(code, RECOVERY_CODE_DIGITS) else {
                 return Err(Error::invalid(
@@ -257,11 +257,17 @@ impl Sspr {
                 ));
             };
             let code = zeroize::Zeroizing::new(code);
-            padded!(self, self.redeem_checked(login, &code, ctx))
+            padded!(self, self.redeem_checked(login, &code, ctx, call))
         })
     }
 
-    async fn redeem_checked(&self, login: NormalizedLogin, code: &str, ctx: &RequestContext) -> Result<Recovered> {
+    async fn redeem_checked(
+        &self,
+        login: NormalizedLogin,
+        code: &str,
+        ctx: &RequestContext,
+        call: &tracing::Span,
+    ) -> Result<Recovered> {
         let now = self.now();
         let mut scope = self.scope(ctx);
         scope.login_fingerprint = Some(self.login_fingerprint(&login));
@@ -338,7 +344,7 @@ impl Sspr {
             return match self.start_recovered_flow(&user, login.clone(), ctx, now).await {
                 Ok(recovered) => {
                     scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
-                    self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
+                    call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
                     scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
                     self.notify_recovery(&user.id, ctx, true, now).await;
                     Ok(recovered)

@@ -373,14 +373,19 @@ impl Sspr {
     /// Errors: `InvalidInput` (malformed login), `RateLimited` (per client IP), `Blocked`,
     /// `Backend`.
     pub async fn begin_reset(&self, login: &str, ctx: &RequestContext) -> Result<ResetChallenge> {
-        observed!(self, begin_reset, async move {
+        observed!(self, begin_reset, span => call, async move {
             // A malformed login is refused at once: its syntax says nothing about any account.
             let login = NormalizedLogin::parse(login)?;
-            padded!(self, self.begin_reset_checked(login, ctx))
+            padded!(self, self.begin_reset_checked(login, ctx, call))
         })
     }
 
-    async fn begin_reset_checked(&self, login: NormalizedLogin, ctx: &RequestContext) -> Result<ResetChallenge> {
+    async fn begin_reset_checked(
+        &self,
+        login: NormalizedLogin,
+        ctx: &RequestContext,
+        call: &tracing::Span,
+    ) -> Result<ResetChallenge> {
         let now = self.now();
         let policy = &self.inner.policy;
         let mut scope = self.scope(ctx);
@@ -444,7 +449,7 @@ impl Sspr {
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
         scope.flow_ref = Some(hex::encode(&flow_ref));
-        self.trace_flow(scope.flow_ref.as_deref().unwrap_or_default());
+        call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
         scope.record(AuditKind::ResetRequested, outcome).await;
 
         let methods = record
