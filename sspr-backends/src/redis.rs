@@ -40,7 +40,7 @@ use crate::redact;
 ///
 /// ```
 /// let config: sspr_backends::redis::RedisConfig = toml::from_str(r#"
-///     url = "redis://:s3cret@cache.example.org:6379/0"
+///     url = "rediss://:s3cret@cache.example.org:6380/0"
 ///     key_prefix = "portal-a:"
 /// "#).unwrap();
 /// assert!(!format!("{config:?}").contains("s3cret"));
@@ -48,7 +48,8 @@ use crate::redact;
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://[:password@]host:port/db` (the password is hidden in `Debug`).
+    /// `rediss://[:password@]host:port/db` (TLS), `redis://` on this host (the password is
+    /// hidden in `Debug`).
     pub url: String,
     /// Prepended to every key, so several applications can share one Redis. It must not
     /// contain `{` or `}`: Redis Cluster would take its hash tag from there.
@@ -70,6 +71,16 @@ pub struct RedisConfig {
     /// How long after its expiry Redis deletes an entry (it is dead for sspr from its expiry on).
     #[serde(default = "default_expiry_grace_secs")]
     pub expiry_grace_secs: u64,
+    /// The CA (PEM) that signed the server's certificate, for a `rediss://` URL to a server
+    /// with a private CA; the only root trusted then. Without it, the system's roots. One
+    /// server only: a cluster over TLS takes `rediss://` URLs and the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// `redis://` (no TLS) to another host than this one sends the password and every flow,
+    /// counter and block in clear, and lets whoever is on the path delete a block: refused
+    /// unless this is `true` (a network you trust). Use `rediss://`.
+    #[serde(default)]
+    pub allow_plaintext: bool,
 }
 
 fn default_prefix() -> String {
@@ -96,6 +107,8 @@ impl RedisConfig {
             connect_timeout_ms: default_connect_timeout_ms(),
             response_timeout_ms: default_response_timeout_ms(),
             expiry_grace_secs: default_expiry_grace_secs(),
+            ca_file: None,
+            allow_plaintext: false,
         }
     }
 }
@@ -110,6 +123,8 @@ impl fmt::Debug for RedisConfig {
             .field("connect_timeout_ms", &self.connect_timeout_ms)
             .field("response_timeout_ms", &self.response_timeout_ms)
             .field("expiry_grace_secs", &self.expiry_grace_secs)
+            .field("ca_file", &self.ca_file)
+            .field("allow_plaintext", &self.allow_plaintext)
             .finish()
     }
 }
@@ -408,6 +423,59 @@ fn map_err(e: RedisError) -> BackendError {
     }
 }
 
+/// Refuse what would cross the network in clear or mislead: `redis://` to another host than
+/// this one without `allow_plaintext`, and a `ca_file` that would not be used.
+fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
+    let refuse = |message: String| Err(BackendError::new(BackendErrorKind::Rejected, message));
+    let urls = std::iter::once(&config.url).chain(&config.cluster_nodes);
+    if !config.allow_plaintext
+        && let Some(host) = urls.filter_map(|url| plain_host(url)).find(|host| !is_loopback_host(host))
+    {
+        return refuse(format!(
+            "redis:// to {host} would send the password and every flow, counter and block in clear: use \
+             rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
+        ));
+    }
+    if config.ca_file.is_some() {
+        if config.cluster {
+            return refuse(
+                "ca_file is for one server: a cluster over TLS takes rediss:// and the system's roots".into(),
+            );
+        }
+        if plain_host(&config.url).is_some() {
+            return refuse("ca_file needs a rediss:// URL (TLS)".into());
+        }
+    }
+    Ok(())
+}
+
+/// The host of a `redis://` URL (no TLS), `None` for any other scheme (`rediss://`, a Unix
+/// socket). The user info ends at the last `@` (a password may hold an unencoded `/`).
+fn plain_host(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("redis") {
+        return None;
+    }
+    let authority = rest.rsplit_once('@').map_or_else(|| rest.split('/').next().unwrap_or(""), |(_, after)| after);
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    Some(host)
+}
+
+/// Whether `host` is this machine: empty (redis-rs's default, 127.0.0.1), `localhost` or a
+/// loopback address.
+fn is_loopback_host(host: &str) -> bool {
+    host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
+            std::net::IpAddr::V4(ip) => ip.is_loopback(),
+            std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        })
+}
+
 impl RedisStore {
     /// Connect to the Redis at `url` with the default settings.
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
@@ -419,6 +487,7 @@ impl RedisStore {
         if config.key_prefix.contains(['{', '}']) {
             return Err(BackendError::new(BackendErrorKind::Rejected, "the Redis key prefix must not contain { or }"));
         }
+        check_transport(config)?;
         let invalid =
             |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
         let conn = if config.cluster {
@@ -446,8 +515,21 @@ impl RedisStore {
     }
 
     async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {
-        let client = Client::open(config.url.as_str())
-            .map_err(|e| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind())))?;
+        let invalid =
+            |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
+        let client = match &config.ca_file {
+            Some(path) => {
+                let root_cert = std::fs::read(path).map_err(|e| {
+                    BackendError::new(
+                        BackendErrorKind::Rejected,
+                        format!("cannot read the Redis ca_file {}: {}", path.display(), e.kind()),
+                    )
+                })?;
+                let certificates = ::redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) };
+                Client::build_with_tls(config.url.as_str(), certificates).map_err(invalid)?
+            }
+            None => Client::open(config.url.as_str()).map_err(invalid)?,
+        };
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(config.connect_timeout_ms)))
             .set_response_timeout(Some(Duration::from_millis(config.response_timeout_ms)))
@@ -938,7 +1020,47 @@ impl StateStore for RedisStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{tag_of, tagged};
+    use super::{RedisConfig, check_transport, tag_of, tagged};
+
+    #[test]
+    fn plain_redis_to_another_host_is_refused_unless_allowed() {
+        for url in
+            ["redis://:s3cret@cache.example.org:6379/0", "redis://user:pa/ss@10.0.0.5/", "REDIS://[2001:db8::1]:6379"]
+        {
+            let refused = check_transport(&RedisConfig::new(url)).unwrap_err().to_string();
+            assert!(
+                refused.contains("rediss://") && !refused.contains("s3cret") && !refused.contains("pa/ss"),
+                "{refused}"
+            );
+            assert!(check_transport(&RedisConfig { allow_plaintext: true, ..RedisConfig::new(url) }).is_ok());
+        }
+        let node = RedisConfig {
+            cluster: true,
+            cluster_nodes: vec!["redis://10.0.0.6:7000".into()],
+            ..RedisConfig::new("redis://127.0.0.1:7000")
+        };
+        assert!(check_transport(&node).is_err(), "a remote cluster node in clear");
+        for url in [
+            "redis://127.0.0.1:6379/",
+            "redis://:pw@localhost",
+            "redis://[::1]:6379",
+            "redis:///",
+            "rediss://cache.example.org",
+            "unix:///run/redis.sock",
+        ] {
+            assert!(check_transport(&RedisConfig::new(url)).is_ok(), "{url}");
+        }
+        let ca = Some(std::path::PathBuf::from("/etc/ca.pem"));
+        assert!(
+            check_transport(&RedisConfig { ca_file: ca.clone(), ..RedisConfig::new("redis://127.0.0.1") }).is_err()
+        );
+        assert!(
+            check_transport(&RedisConfig { ca_file: ca.clone(), ..RedisConfig::new("rediss://cache.example.org") })
+                .is_ok()
+        );
+        let cluster = RedisConfig { cluster: true, ca_file: ca, ..RedisConfig::new("rediss://cache.example.org") };
+        assert!(check_transport(&cluster).is_err(), "ca_file would be ignored by a cluster");
+    }
 
     #[test]
     fn a_link_ends_the_key_tagged_makes() {

@@ -24,6 +24,27 @@ async fn state_store_conformance() {
     testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_with_the_private_ca_the_store_passes_the_conformance_suite() {
+    // Before, a rediss:// URL was "invalid Redis URL: InvalidClientConfig" (no TLS in the build):
+    // a remote Redis could only be reached in clear, its password and every block with it.
+    let config = RedisConfig {
+        key_prefix: format!("{}:", common::unique("tls")),
+        ca_file: Some(common::server_env("SSPR_TEST_CA").into()),
+        ..RedisConfig::new(common::server_env("SSPR_TEST_REDIS_TLS_URL"))
+    };
+    let store = RedisStore::from_config(&config).await.unwrap();
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
+}
+
+#[tokio::test]
+async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
+    // The system's roots do not include the test CA: the handshake fails, nothing is sent.
+    let config =
+        RedisConfig { connect_timeout_ms: 3000, ..RedisConfig::new(common::server_env("SSPR_TEST_REDIS_TLS_URL")) };
+    assert!(RedisStore::from_config(&config).await.is_err(), "an untrusted certificate was accepted");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
     let config = RedisConfig { key_prefix: format!("{}:", common::unique("race")), ..RedisConfig::new(url()) };

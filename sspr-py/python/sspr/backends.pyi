@@ -19,6 +19,8 @@ class RedisStore:
         url: str,
         *,
         key_prefix: str = "sspr:",
+        ca_file: Optional[str] = None,
+        allow_plaintext: bool = False,
         connect_timeout_ms: int = 2000,
         response_timeout_ms: int = 2000,
         expiry_grace_secs: int = 60,

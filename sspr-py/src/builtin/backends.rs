@@ -138,8 +138,10 @@ backend_class! {
 
 backend_class! {
     /// A state store shared by several portal instances. Connects at once (`url` is
-    /// `redis://[:password@]host:port/db`); other fields: `key_prefix`, `connect_timeout_ms`,
-    /// `response_timeout_ms`, `expiry_grace_secs`. Pass it as `store=`.
+    /// `rediss://[:password@]host:port/db` for TLS; `redis://` to another host than this one
+    /// is refused unless `allow_plaintext=True`); other fields: `key_prefix`, `ca_file` (a
+    /// private CA), `connect_timeout_ms`, `response_timeout_ms`, `expiry_grace_secs`. Pass it
+    /// as `store=`.
     RedisStore(sspr_backends::redis::RedisStore) if "redis",
     #[pyo3(signature = (url, **fields))]
     fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) {
