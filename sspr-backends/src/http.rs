@@ -20,16 +20,8 @@ fn config_error(message: impl Into<String>) -> BackendError {
 /// IPv4-mapped) or `localhost`, which resolvers answer with loopback (RFC 6761). A name
 /// merely starting with those (`127.0.0.1.example.org`, `localhost.example.org`) is not.
 pub(crate) fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
     // The URL parser has already normalised IPv4 forms (`0x7f.1`) and bracketed IPv6.
-    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        Err(_) => false,
-    }
+    url.host_str().is_some_and(crate::loopback::is_loopback_host)
 }
 
 /// The transport rule for an endpoint that receives PINs, phone numbers and credentials:

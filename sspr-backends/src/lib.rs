@@ -51,6 +51,16 @@ pub mod sqlite;
 mod conninfo;
 #[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached", feature = "captcha"))]
 mod http;
+#[cfg(any(
+    feature = "smtp",
+    feature = "redis",
+    feature = "sms-twilio",
+    feature = "webhook",
+    feature = "graph",
+    feature = "breached",
+    feature = "captcha"
+))]
+mod loopback;
 #[cfg(feature = "smtp")]
 mod mail_template;
 #[cfg(feature = "postgres")]

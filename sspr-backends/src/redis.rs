@@ -429,7 +429,9 @@ fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
     let refuse = |message: String| Err(BackendError::new(BackendErrorKind::Rejected, message));
     let urls = std::iter::once(&config.url).chain(&config.cluster_nodes);
     if !config.allow_plaintext
-        && let Some(host) = urls.filter_map(|url| plain_host(url)).find(|host| !is_loopback_host(host))
+        && let Some(host) = urls
+            .filter_map(|url| plain_host(url)) // An empty host is redis-rs's default, 127.0.0.1.
+            .find(|host| !host.is_empty() && !crate::loopback::is_loopback_host(host))
     {
         return refuse(format!(
             "redis:// to {host} would send the password and every flow, counter and block in clear: use \
@@ -463,17 +465,6 @@ fn plain_host(url: &str) -> Option<&str> {
         None => authority.split(':').next().unwrap_or(""),
     };
     Some(host)
-}
-
-/// Whether `host` is this machine: empty (redis-rs's default, 127.0.0.1), `localhost` or a
-/// loopback address.
-fn is_loopback_host(host: &str) -> bool {
-    host.is_empty()
-        || host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
-            std::net::IpAddr::V4(ip) => ip.is_loopback(),
-            std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        })
 }
 
 impl RedisStore {

@@ -168,16 +168,6 @@ fn config_error(message: impl Into<String>) -> BackendError {
     BackendError::new(BackendErrorKind::Rejected, message)
 }
 
-/// Whether `host` is this machine: `localhost` or a loopback address (bracketed IPv6 too).
-fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
-            std::net::IpAddr::V4(ip) => ip.is_loopback(),
-            std::net::IpAddr::V6(ip) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-        })
-}
-
 impl SmtpNotifier {
     /// Build the notifier (no connection is made until the first message). Fails with
     /// `Rejected` for a sender that is not an address, an unreadable CA file, a password
@@ -190,7 +180,7 @@ impl SmtpNotifier {
             return Err(config_error("the SMTP notifier must be built inside a Tokio runtime"));
         }
         // lettre sends AUTH and the message over a plain connection as readily as over TLS.
-        if config.tls == SmtpTls::None && !config.allow_plaintext && !is_loopback_host(&config.host) {
+        if config.tls == SmtpTls::None && !config.allow_plaintext && !crate::loopback::is_loopback_host(&config.host) {
             return Err(config_error(format!(
                 "tls = \"none\" to {} sends the SMTP password and every PIN in clear: use tls = \"starttls\" or \
                  \"implicit\", or allow_plaintext = true for a relay on a network you trust",
