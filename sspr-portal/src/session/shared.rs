@@ -366,10 +366,22 @@ impl SharedSessions {
     pub(crate) async fn find_forward(&self, old: &str, csrf: &str, pin: &str) -> Found {
         let now = self.clock.now();
         let key = self.keys.forward_key(old);
-        let Ok(Some(stored)) = self.store.get(&key, now).await else { return Found::Nothing };
+        let stored = match self.store.get(&key, now).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Found::Nothing,
+            Err(error) => {
+                tracing::warn!(%error, "a double-click forward could not be read");
+                return Found::Nothing;
+            }
+        };
         let tries_key = format!("{key}:tries");
-        let tried = self.store.increment(&tries_key, now + FORWARD_FOR, now).await;
-        let Ok(tried) = tried else { return Found::Nothing };
+        let tried = match self.store.increment(&tries_key, now + FORWARD_FOR, now).await {
+            Ok(tried) => tried,
+            Err(error) => {
+                tracing::warn!(%error, "a double-click forward's tries could not be counted");
+                return Found::Nothing;
+            }
+        };
         if tried.count > u64::from(TRIES) {
             return Found::Refused;
         }
