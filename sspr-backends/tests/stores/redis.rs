@@ -234,6 +234,53 @@ fn cluster_config(prefix: &str) -> RedisConfig {
     }
 }
 
+/// Three free ports below 55536 whose cluster bus ports (+10000) are free too.
+fn cluster_ports() -> Vec<String> {
+    let mut ports = Vec::new();
+    while ports.len() < 3 {
+        let port = common::free_port();
+        let bus_free = port <= 55535 && std::net::TcpListener::bind(("127.0.0.1", port + 10000)).is_ok();
+        if bus_free && !ports.contains(&port.to_string()) {
+            ports.push(port.to_string());
+        }
+    }
+    ports
+}
+
+/// A Redis Cluster whose nodes speak TLS only, with the test CA's certificates, and ask every
+/// client for a certificate (`tls-auth-clients yes`, also on the cluster bus). Before, a
+/// `ca_file` or client certificate with `cluster = true` was refused: a cluster with a private
+/// CA could not be used at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_over_tls_with_a_private_ca_and_client_certificates_passes_the_conformance_suite() {
+    let ca = std::path::PathBuf::from(common::server_env("SSPR_TEST_CA"));
+    let pki = ca.parent().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("cluster-tls");
+    let data = data.to_str().unwrap().to_owned();
+    let ports = cluster_ports();
+    let mut args = vec!["start", data.as_str()];
+    args.extend(ports.iter().map(String::as_str));
+    args.extend([pki.to_str().unwrap(), "yes"]);
+    common::script("redis-cluster.sh", &args);
+    let _stop = common::StopOnDrop { script: "redis-cluster.sh", dir: data.clone() };
+    let config = RedisConfig {
+        key_prefix: format!("{}:", common::unique("cluster-tls")),
+        cluster: true,
+        ca_file: Some(ca),
+        connect_timeout_ms: 3000,
+        ..RedisConfig::new(format!("rediss://127.0.0.1:{}/", ports[0]))
+    };
+    assert!(RedisStore::from_config(&config).await.is_err(), "the cluster took a client without a certificate");
+    let with = RedisConfig {
+        client_cert_file: Some(pki.join("client.pem")),
+        client_key_file: Some(pki.join("client.key")),
+        ..config
+    };
+    let store = RedisStore::from_config(&with).await.unwrap();
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_state_store_conformance() {
     let store = RedisStore::from_config(&cluster_config("cluster")).await.unwrap();
