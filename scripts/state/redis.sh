@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway redis-server on 127.0.0.1 (used by servers/40-redis.sh and by the store fault tests).
-#   redis.sh start DIR PORT [TLS_PORT PKI]
+#   redis.sh start DIR PORT [TLS_PORT PKI [CLIENTS]]
 #                             start (or restart) with its data in DIR; append-only file on (fsync once
 #                             a second, and at every clean stop), so a stop and restart keeps what
 #                             was written; waits until it answers PING. With TLS_PORT, also TLS there
-#                             with PKI's server.pem/server.key (clients need no certificate)
+#                             with PKI's server.pem/server.key; CLIENTS is Redis's tls-auth-clients
+#                             (default no: clients need no certificate; yes: one signed by PKI's CA)
 #   redis.sh stop DIR         stop it by the PID in DIR/redis.pid
 set -euo pipefail
 cmd=${1:?usage: redis.sh start DIR PORT | stop DIR}
@@ -16,7 +17,7 @@ case "$cmd" in
     if [[ -n "${4:-}" ]]; then
       pki=${5:?PKI folder}
       tls=(--tls-port "$4" --tls-cert-file "$pki/server.pem" --tls-key-file "$pki/server.key"
-           --tls-ca-cert-file "$pki/ca.pem" --tls-auth-clients no)
+           --tls-ca-cert-file "$pki/ca.pem" --tls-auth-clients "${6:-no}")
     fi
     mkdir -p "$dir"
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \

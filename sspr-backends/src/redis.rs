@@ -72,10 +72,17 @@ pub struct RedisConfig {
     #[serde(default = "default_expiry_grace_secs")]
     pub expiry_grace_secs: u64,
     /// The CA (PEM) that signed the server's certificate, for a `rediss://` URL to a server
-    /// with a private CA; the only root trusted then. Without it, the system's roots. One
-    /// server only: a cluster over TLS takes `rediss://` URLs and the system's roots.
+    /// (or the nodes of a cluster) with a private CA; the only root trusted then. Without it,
+    /// the system's roots.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// The client certificate (PEM) to present, for a server that asks for one (Redis's own
+    /// default with TLS: `tls-auth-clients yes`). With `client_key_file`; `rediss://` only.
+    #[serde(default)]
+    pub client_cert_file: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `client_cert_file`.
+    #[serde(default)]
+    pub client_key_file: Option<std::path::PathBuf>,
     /// `redis://` (no TLS) to another host than this one sends the password and every flow,
     /// counter and block in clear, and lets whoever is on the path delete a block: refused
     /// unless this is `true` (a network you trust). Use `rediss://`.
@@ -108,6 +115,8 @@ impl RedisConfig {
             response_timeout_ms: default_response_timeout_ms(),
             expiry_grace_secs: default_expiry_grace_secs(),
             ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
             allow_plaintext: false,
         }
     }
@@ -124,6 +133,8 @@ impl fmt::Debug for RedisConfig {
             .field("response_timeout_ms", &self.response_timeout_ms)
             .field("expiry_grace_secs", &self.expiry_grace_secs)
             .field("ca_file", &self.ca_file)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
             .field("allow_plaintext", &self.allow_plaintext)
             .finish()
     }
@@ -424,7 +435,8 @@ fn map_err(e: RedisError) -> BackendError {
 }
 
 /// Refuse what would cross the network in clear or mislead: `redis://` to another host than
-/// this one without `allow_plaintext`, and a `ca_file` that would not be used.
+/// this one without `allow_plaintext`, and a `ca_file` or client certificate without TLS to
+/// use them on.
 fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
     let refuse = |message: String| Err(BackendError::new(BackendErrorKind::Rejected, message));
     let urls = std::iter::once(&config.url).chain(&config.cluster_nodes);
@@ -438,17 +450,40 @@ fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
              rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
         ));
     }
-    if config.ca_file.is_some() {
-        if config.cluster {
-            return refuse(
-                "ca_file is for one server: a cluster over TLS takes rediss:// and the system's roots".into(),
-            );
-        }
-        if plain_host(&config.url).is_some() {
-            return refuse("ca_file needs a rediss:// URL (TLS)".into());
+    if config.client_cert_file.is_some() != config.client_key_file.is_some() {
+        return refuse("client_cert_file and client_key_file go together: give both, or neither".into());
+    }
+    let tls_files = [("ca_file", config.ca_file.is_some()), ("client_cert_file", config.client_cert_file.is_some())];
+    if let Some((field, _)) = tls_files.iter().find(|(_, given)| *given) {
+        let nodes = if config.cluster { config.cluster_nodes.as_slice() } else { &[] };
+        if let Some(url) = std::iter::once(&config.url).chain(nodes).find(|url| plain_host(url).is_some()) {
+            return refuse(format!("{field} needs rediss:// URLs (TLS), not {}", crate::redact::url(url)));
         }
     }
     Ok(())
+}
+
+/// The CA and client certificate files of `config`, read, when it names any (else the system's
+/// roots and no client certificate).
+fn tls_files(config: &RedisConfig) -> Result<Option<::redis::TlsCertificates>, BackendError> {
+    // The file's name and the error's kind only: a key file's text must not reach a message.
+    let read = |field: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            BackendError::new(
+                BackendErrorKind::Rejected,
+                format!("cannot read the Redis {field} {}: {}", path.display(), e.kind()),
+            )
+        })
+    };
+    let client_tls = match (&config.client_cert_file, &config.client_key_file) {
+        (Some(cert), Some(key)) => Some(::redis::ClientTlsConfig {
+            client_cert: read("client_cert_file", cert)?,
+            client_key: read("client_key_file", key)?,
+        }),
+        _ => None,
+    };
+    let root_cert = config.ca_file.as_deref().map(|path| read("ca_file", path)).transpose()?;
+    Ok((client_tls.is_some() || root_cert.is_some()).then_some(::redis::TlsCertificates { client_tls, root_cert }))
 }
 
 /// The host of a `redis://` URL (no TLS), `None` for any other scheme (`rediss://`, a Unix
@@ -483,12 +518,14 @@ impl RedisStore {
             |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
         let conn = if config.cluster {
             let nodes = std::iter::once(config.url.as_str()).chain(config.cluster_nodes.iter().map(String::as_str));
-            let client = ClusterClientBuilder::new(nodes.collect::<Vec<_>>())
+            let mut builder = ClusterClientBuilder::new(nodes.collect::<Vec<_>>())
                 .connection_timeout(Duration::from_millis(config.connect_timeout_ms))
                 .response_timeout(Duration::from_millis(config.response_timeout_ms))
-                .retries(2)
-                .build()
-                .map_err(invalid)?;
+                .retries(2);
+            if let Some(certificates) = tls_files(config)? {
+                builder = builder.certs(certificates);
+            }
+            let client = builder.build().map_err(invalid)?;
             Conn::Cluster(client.get_async_connection().await.map_err(map_err)?)
         } else {
             Conn::Single(Self::single(config).await?)
@@ -508,17 +545,8 @@ impl RedisStore {
     async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {
         let invalid =
             |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
-        let client = match &config.ca_file {
-            Some(path) => {
-                let root_cert = std::fs::read(path).map_err(|e| {
-                    BackendError::new(
-                        BackendErrorKind::Rejected,
-                        format!("cannot read the Redis ca_file {}: {}", path.display(), e.kind()),
-                    )
-                })?;
-                let certificates = ::redis::TlsCertificates { client_tls: None, root_cert: Some(root_cert) };
-                Client::build_with_tls(config.url.as_str(), certificates).map_err(invalid)?
-            }
+        let client = match tls_files(config)? {
+            Some(certificates) => Client::build_with_tls(config.url.as_str(), certificates).map_err(invalid)?,
             None => Client::open(config.url.as_str()).map_err(invalid)?,
         };
         let manager = ConnectionManagerConfig::new()
@@ -1050,7 +1078,29 @@ mod tests {
                 .is_ok()
         );
         let cluster = RedisConfig { cluster: true, ca_file: ca, ..RedisConfig::new("rediss://cache.example.org") };
-        assert!(check_transport(&cluster).is_err(), "ca_file would be ignored by a cluster");
+        assert!(check_transport(&cluster).is_ok(), "a cluster over TLS with a private CA");
+        let mixed = RedisConfig { cluster_nodes: vec!["redis://:pw@127.0.0.1:7001".into()], ..cluster };
+        let refused = check_transport(&mixed).unwrap_err().to_string();
+        assert!(refused.contains("ca_file needs rediss://") && !refused.contains(":pw@"), "{refused}");
+
+        // A client certificate: with its key, over TLS, to one server.
+        let pair = |url: &str, cert: bool, key: bool| RedisConfig {
+            client_cert_file: cert.then(|| "/etc/sspr/redis-client.pem".into()),
+            client_key_file: key.then(|| "/etc/sspr/redis-client.key".into()),
+            ..RedisConfig::new(url)
+        };
+        assert!(check_transport(&pair("rediss://cache.example.org", true, true)).is_ok());
+        assert!(
+            check_transport(&RedisConfig { cluster: true, ..pair("rediss://cache.example.org", true, true) }).is_ok()
+        );
+        for (config, why) in [
+            (pair("rediss://cache.example.org", true, false), "a certificate without its key"),
+            (pair("rediss://cache.example.org", false, true), "a key without its certificate"),
+            (pair("redis://127.0.0.1", true, true), "no TLS to present it on"),
+        ] {
+            let refused = check_transport(&config).unwrap_err().to_string();
+            assert!(refused.contains("client_"), "{why}: {refused}");
+        }
     }
 
     #[test]

@@ -309,13 +309,14 @@ impl Portal {
         // An anonymous form stays good as long as a session could last.
         let csrf = csrf::CsrfKey::derive(key_text.as_bytes(), minutes(config.session_max_minutes));
         let outbox_page = config.outbox_page_enabled() && outbox.is_some();
+        let forwards = session::Forwards::beside(&sessions);
         let state = AppState(Arc::new(Shared {
             sspr,
             directory,
             outbox,
             audit,
             sessions,
-            forwards: session::Forwards::default(),
+            forwards,
             csrf,
             clock,
             https: config.is_https(),

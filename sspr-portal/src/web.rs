@@ -192,7 +192,7 @@ impl AppState {
     async fn keep(&self, visit: &Visit) -> Result<Option<String>, Unavailable> {
         match &visit.id {
             Some(id) => {
-                self.sessions.save(id, &visit.session).await?;
+                self.sessions.save(id, visit.client(), &visit.session).await?;
                 Ok(visit.new_cookie.then(|| id.clone()))
             }
             None if !visit.session.data.is_empty() => {
@@ -263,7 +263,7 @@ impl AppState {
         let rotated = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session).await;
         let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
         if let (Some(old), Some((csrf, pin))) = (visit.id.as_deref(), verified) {
-            self.forwards.record(old, &id, csrf, pin, self.clock.now());
+            self.forwards.record(old, &id, csrf, pin, self.clock.now()).await;
         }
         visit.id = Some(id);
         visit.session = session;
@@ -275,7 +275,7 @@ impl AppState {
     /// this request carries the same CSRF token and PIN: a redirect to `to` that sets its
     /// cookie, and nothing else (no session made or changed).
     /// `Err(())`: a forward exists but this request's token or PIN is wrong (counted).
-    pub(crate) fn forwarded(
+    pub(crate) async fn forwarded(
         &self,
         visit: &Visit,
         csrf: &str,
@@ -283,7 +283,7 @@ impl AppState {
         to: &'static str,
     ) -> Result<Option<Response>, ()> {
         let Some(old) = visit.id.as_deref().or(visit.stale_id.as_deref()) else { return Ok(None) };
-        match self.forwards.find(old, csrf, pin, self.clock.now()) {
+        match self.forwards.find(old, csrf, pin, self.clock.now()).await {
             Found::Moved(id) => {
                 let location = HeaderValue::from_static(to);
                 let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();

@@ -45,6 +45,41 @@ async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
     assert!(RedisStore::from_config(&config).await.is_err(), "an untrusted certificate was accepted");
 }
 
+/// A Redis that asks every TLS client for a certificate (`tls-auth-clients yes`, Redis's own
+/// default with TLS): before, the store could not present one, so such a server could not be
+/// used at all (or only with client authentication turned off on it).
+#[tokio::test]
+async fn over_tls_a_server_that_asks_for_a_client_certificate_takes_the_configured_one() {
+    let ca = std::path::PathBuf::from(common::server_env("SSPR_TEST_CA"));
+    let pki = ca.parent().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis-mtls");
+    let data = data.to_str().unwrap().to_owned();
+    let (port, tls_port) = (common::free_port().to_string(), common::free_port().to_string());
+    common::script("redis.sh", &["start", &data, &port, &tls_port, pki.to_str().unwrap(), "yes"]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
+    let config = RedisConfig {
+        key_prefix: format!("{}:", common::unique("mtls")),
+        ca_file: Some(ca),
+        connect_timeout_ms: 3000,
+        ..RedisConfig::new(format!("rediss://127.0.0.1:{tls_port}/"))
+    };
+    let without = RedisStore::from_config(&config).await;
+    assert!(without.is_err(), "the server took a client without a certificate");
+    let with = RedisConfig {
+        client_cert_file: Some(pki.join("client.pem")),
+        client_key_file: Some(pki.join("client.key")),
+        ..config.clone()
+    };
+    let store = RedisStore::from_config(&with).await.unwrap();
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
+
+    // A key file that cannot be read is named, never quoted.
+    let missing = RedisConfig { client_key_file: Some(dir.path().join("absent.key")), ..with };
+    let err = RedisStore::from_config(&missing).await.unwrap_err().to_string();
+    assert!(err.contains("client_key_file") && err.contains("absent.key"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
     let config = RedisConfig { key_prefix: format!("{}:", common::unique("race")), ..RedisConfig::new(url()) };
@@ -197,6 +232,53 @@ fn cluster_config(prefix: &str) -> RedisConfig {
         cluster: true,
         ..RedisConfig::new(common::server_env("SSPR_TEST_REDIS_CLUSTER_URL"))
     }
+}
+
+/// Three free ports below 55536 whose cluster bus ports (+10000) are free too.
+fn cluster_ports() -> Vec<String> {
+    let mut ports = Vec::new();
+    while ports.len() < 3 {
+        let port = common::free_port();
+        let bus_free = port <= 55535 && std::net::TcpListener::bind(("127.0.0.1", port + 10000)).is_ok();
+        if bus_free && !ports.contains(&port.to_string()) {
+            ports.push(port.to_string());
+        }
+    }
+    ports
+}
+
+/// A Redis Cluster whose nodes speak TLS only, with the test CA's certificates, and ask every
+/// client for a certificate (`tls-auth-clients yes`, also on the cluster bus). Before, a
+/// `ca_file` or client certificate with `cluster = true` was refused: a cluster with a private
+/// CA could not be used at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_over_tls_with_a_private_ca_and_client_certificates_passes_the_conformance_suite() {
+    let ca = std::path::PathBuf::from(common::server_env("SSPR_TEST_CA"));
+    let pki = ca.parent().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("cluster-tls");
+    let data = data.to_str().unwrap().to_owned();
+    let ports = cluster_ports();
+    let mut args = vec!["start", data.as_str()];
+    args.extend(ports.iter().map(String::as_str));
+    args.extend([pki.to_str().unwrap(), "yes"]);
+    common::script("redis-cluster.sh", &args);
+    let _stop = common::StopOnDrop { script: "redis-cluster.sh", dir: data.clone() };
+    let config = RedisConfig {
+        key_prefix: format!("{}:", common::unique("cluster-tls")),
+        cluster: true,
+        ca_file: Some(ca),
+        connect_timeout_ms: 3000,
+        ..RedisConfig::new(format!("rediss://127.0.0.1:{}/", ports[0]))
+    };
+    assert!(RedisStore::from_config(&config).await.is_err(), "the cluster took a client without a certificate");
+    let with = RedisConfig {
+        client_cert_file: Some(pki.join("client.pem")),
+        client_key_file: Some(pki.join("client.key")),
+        ..config
+    };
+    let store = RedisStore::from_config(&with).await.unwrap();
+    testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

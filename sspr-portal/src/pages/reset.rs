@@ -342,8 +342,12 @@ const FORWARD_WAIT_STEPS: usize = 40;
 /// `POST /passwordreset/verify`: check the PIN.
 pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form(form): Form<VerifyForm>) -> Response {
     // A double click's second request, after the first verified this PIN and moved the
-    // session: to the new session (its own proof: the old cookie, token and PIN).
-    if let Ok(Some(forwarded)) = state.forwarded(&visit, &form.csrf, &form.pin, PAGE) {
+    // session: to the new session (its own proof: the old cookie, token and PIN). Its cookie
+    // names a session that no longer loads; a live one cannot have been moved yet (then the
+    // engine's `AlreadyUsed` below waits for the forward), so the common case costs no lookup.
+    if visit.id.is_none()
+        && let Ok(Some(forwarded)) = state.forwarded(&visit, &form.csrf, &form.pin, PAGE).await
+    {
         return forwarded;
     }
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
@@ -380,7 +384,7 @@ pub(crate) async fn verify(State(state): State<AppState>, mut visit: Visit, Form
             // briefly and only for this error, rather than lose the user's verified reset.
             if matches!(e, Error::AlreadyUsed) {
                 for _ in 0..FORWARD_WAIT_STEPS {
-                    match state.forwarded(&visit, &form.csrf, &form.pin, PAGE) {
+                    match state.forwarded(&visit, &form.csrf, &form.pin, PAGE).await {
                         Ok(Some(forwarded)) => return forwarded,
                         Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(25)).await,
                         Err(()) => break,

@@ -7,8 +7,8 @@
 //! verifies once (the engine is not asked again), and an id planted before the verification
 //! is no use without the PIN, which went to the victim (THREAT_MODEL 12.7a).
 //!
-//! In this process only: with sessions in a shared store a second click served by another
-//! instance ends as before (the start page).
+//! With sessions in a shared store the forward is a sealed record in that store
+//! ([`super::SharedSessions::record_forward`]), so the second click may land on any instance.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -16,6 +16,8 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
+
+use super::{Sessions, SharedSessions};
 
 /// How long after the rotation a second click is forwarded.
 pub(crate) const FORWARD_FOR: Duration = Duration::seconds(10);
@@ -26,7 +28,7 @@ const MAX_FORWARDS: usize = 10_000;
 
 /// Proofs that may fail before a forward is dropped: the PIN is compared here without the
 /// engine's attempt count, so a planted id gets no more than a few guesses at it.
-const TRIES: u8 = 3;
+pub(super) const TRIES: u8 = 3;
 
 /// What [`Forwards::find`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,10 +54,11 @@ struct Forward {
 /// ended ones first).
 type Table = (HashMap<String, Forward>, VecDeque<(OffsetDateTime, String)>);
 
-/// The forwards of sessions rotated by a verified PIN in the last [`FORWARD_FOR`].
-#[derive(Default)]
+/// The forwards of sessions rotated by a verified PIN in the last [`FORWARD_FOR`]: in this
+/// process, or in the shared store beside the sessions.
 pub(crate) struct Forwards {
     inner: Mutex<Table>,
+    shared: Option<SharedSessions>,
 }
 
 impl std::fmt::Debug for Forwards {
@@ -63,6 +66,11 @@ impl std::fmt::Debug for Forwards {
         // Session ids are bearer secrets: no contents.
         f.debug_struct("Forwards").finish_non_exhaustive()
     }
+}
+
+/// `SHA-256(old id, CSRF token, PIN)` as hex: the key a shared forward is sealed under.
+pub(super) fn proof_hex(old: &str, csrf: &str, pin: &str) -> String {
+    proof(old, csrf, pin).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn proof(old: &str, csrf: &str, pin: &str) -> [u8; 32] {
@@ -75,8 +83,33 @@ fn proof(old: &str, csrf: &str, pin: &str) -> [u8; 32] {
 }
 
 impl Forwards {
+    /// Forwards kept where `sessions` are: in this process, or in their shared store.
+    pub(crate) fn beside(sessions: &Sessions) -> Self {
+        let shared = match sessions {
+            Sessions::Memory(_) => None,
+            Sessions::Shared(shared) => Some(shared.clone()),
+        };
+        Self { inner: Mutex::default(), shared }
+    }
+
     /// The session `old` (whose form carried `csrf`) moved to `to` when `pin` verified.
-    pub(crate) fn record(&self, old: &str, to: &str, csrf: &str, pin: &str, now: OffsetDateTime) {
+    pub(crate) async fn record(&self, old: &str, to: &str, csrf: &str, pin: &str, now: OffsetDateTime) {
+        match &self.shared {
+            Some(shared) => shared.record_forward(old, to, csrf, pin).await,
+            None => self.record_here(old, to, csrf, pin, now),
+        }
+    }
+
+    /// Where `old` went, if a PIN verified in it in the last [`FORWARD_FOR`] and this request
+    /// carries the same CSRF token and PIN. A wrong proof uses one of the forward's [`TRIES`].
+    pub(crate) async fn find(&self, old: &str, csrf: &str, pin: &str, now: OffsetDateTime) -> Found {
+        match &self.shared {
+            Some(shared) => shared.find_forward(old, csrf, pin).await,
+            None => self.find_here(old, csrf, pin, now),
+        }
+    }
+
+    fn record_here(&self, old: &str, to: &str, csrf: &str, pin: &str, now: OffsetDateTime) {
         let mut guard = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (map, order) = &mut *guard;
         while let Some((until, id)) = order.front() {
@@ -96,10 +129,9 @@ impl Forwards {
         order.push_back((until, old.to_owned()));
     }
 
-    /// Where `old` went, if a PIN verified in it in the last [`FORWARD_FOR`] and this request
-    /// carries the same CSRF token and PIN.
-    /// A wrong proof uses one of the forward's [`TRIES`]; the last one drops it.
-    pub(crate) fn find(&self, old: &str, csrf: &str, pin: &str, now: OffsetDateTime) -> Found {
+    /// [`Self::find`] in this process: a wrong proof uses one of the forward's [`TRIES`]; the
+    /// last one drops it.
+    fn find_here(&self, old: &str, csrf: &str, pin: &str, now: OffsetDateTime) -> Found {
         let mut guard = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(forward) = guard.0.get_mut(old).filter(|f| f.until > now) else { return Found::Nothing };
         if bool::from(forward.proof.ct_eq(&proof(old, csrf, pin))) {
@@ -120,16 +152,16 @@ mod tests {
     #[test]
     fn a_forward_needs_the_old_id_the_token_and_the_pin_and_ends() {
         let now = time::macros::datetime!(2026-01-01 10:00 UTC);
-        let forwards = Forwards::default();
-        forwards.record("old", "new", "token", "123456", now);
-        assert_eq!(forwards.find("old", "token", "123456", now), Found::Moved("new".into()));
-        assert_eq!(forwards.find("new", "token", "123456", now), Found::Nothing);
-        assert_eq!(forwards.find("old", "token", "123456", now + FORWARD_FOR), Found::Nothing);
+        let forwards = Forwards { inner: Mutex::default(), shared: None };
+        forwards.record_here("old", "new", "token", "123456", now);
+        assert_eq!(forwards.find_here("old", "token", "123456", now), Found::Moved("new".into()));
+        assert_eq!(forwards.find_here("new", "token", "123456", now), Found::Nothing);
+        assert_eq!(forwards.find_here("old", "token", "123456", now + FORWARD_FOR), Found::Nothing);
         assert!(!format!("{forwards:?}").contains("new"));
         // Three wrong proofs and the forward is gone, the right PIN too: no PIN guessing here.
-        assert_eq!(forwards.find("old", "token", "123457", now), Found::Refused);
-        assert_eq!(forwards.find("old", "other", "123456", now), Found::Refused);
-        assert_eq!(forwards.find("old", "token", "000000", now), Found::Refused);
-        assert_eq!(forwards.find("old", "token", "123456", now), Found::Nothing);
+        assert_eq!(forwards.find_here("old", "token", "123457", now), Found::Refused);
+        assert_eq!(forwards.find_here("old", "other", "123456", now), Found::Refused);
+        assert_eq!(forwards.find_here("old", "token", "000000", now), Found::Refused);
+        assert_eq!(forwards.find_here("old", "token", "123456", now), Found::Nothing);
     }
 }

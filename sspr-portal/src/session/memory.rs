@@ -161,7 +161,7 @@ impl MemorySessions {
     pub(crate) fn create(&self, client: ClientKey, csrf: Option<String>, data: SessionData) -> (String, Session) {
         let now = self.clock.now();
         let session =
-            Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data, version: None };
+            Session { csrf: csrf.unwrap_or_else(random_token), created: now, last_seen: now, data, stored: None };
         let id = random_token();
         let mut table = lock(&self.inner);
         if let Some(victim) = table.victim_of(&client, self.per_ip_cap) {

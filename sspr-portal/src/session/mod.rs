@@ -122,9 +122,9 @@ pub(crate) struct Session {
     created: OffsetDateTime,
     last_seen: OffsetDateTime,
     pub(crate) data: SessionData,
-    /// The store version it was loaded or made at (shared sessions only): a save is a
-    /// compare-and-set on it.
-    version: Option<u64>,
+    /// Where its record stands in the shared store (shared sessions only): a save is a
+    /// compare-and-set on its version.
+    stored: Option<shared::Stored>,
 }
 
 impl Session {
@@ -216,14 +216,15 @@ impl Sessions {
         }
     }
 
-    /// Store the session's data under `id` (if it still exists).
-    pub(crate) async fn save(&self, id: &str, session: &Session) -> Result<(), Unavailable> {
+    /// Store the session's data under `id` (if it still exists); `client` is the visitor's
+    /// address now, which a shared session that just made progress counts against.
+    pub(crate) async fn save(&self, id: &str, client: ClientKey, session: &Session) -> Result<(), Unavailable> {
         match self {
             Self::Memory(m) => {
                 m.save(id, session);
                 Ok(())
             }
-            Self::Shared(s) => s.save(id, session).await,
+            Self::Shared(s) => s.save(id, client, session).await,
         }
     }
 
@@ -287,7 +288,7 @@ impl Session {
     /// The stand-in session of a visitor without a server session: nothing in it, and the
     /// anonymous CSRF token for its forms.
     pub(crate) fn anonymous(csrf: String, now: OffsetDateTime) -> Self {
-        Self { csrf, created: now, last_seen: now, data: SessionData::default(), version: None }
+        Self { csrf, created: now, last_seen: now, data: SessionData::default(), stored: None }
     }
 }
 

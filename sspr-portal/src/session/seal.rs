@@ -28,6 +28,12 @@ const NONCE: usize = 24;
 
 /// Where sessions' store keys begin (after the store's own prefix).
 pub(crate) const RECORD_PREFIX: &str = "portal:session:";
+/// Where the store keys of sessions that made progress begin (`shared.rs`'s second ring).
+pub(crate) const PROGRESS_PREFIX: &str = "portal:session:p:";
+/// Where the store keys of double-click forwards begin (`forward.rs`).
+const FORWARD_PREFIX: &str = "portal:forward:";
+/// Domain separation of forward keys from session record keys (both under the index key).
+const FORWARD_LABEL: &[u8] = b"sspr-portal session forward v1\0";
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
     let mut out = Zeroizing::new([0u8; 32]);
@@ -71,6 +77,16 @@ impl SessionKeys {
     /// The store key of the session whose cookie id is `id`.
     pub(crate) fn record_key(&self, id: &str) -> String {
         format!("{RECORD_PREFIX}{}", hex(hmac(self.index.as_ref(), &[id.as_bytes()]).as_ref()))
+    }
+
+    /// The store key of the session `id` once it made progress.
+    pub(crate) fn progress_key(&self, id: &str) -> String {
+        format!("{PROGRESS_PREFIX}{}", hex(hmac(self.index.as_ref(), &[id.as_bytes()]).as_ref()))
+    }
+
+    /// The store key of the forward from the rotated session `old`.
+    pub(crate) fn forward_key(&self, old: &str) -> String {
+        format!("{FORWARD_PREFIX}{}", hex(hmac(self.index.as_ref(), &[FORWARD_LABEL, old.as_bytes()]).as_ref()))
     }
 
     /// A name for a client address in store keys: keyed, so a store reader does not learn

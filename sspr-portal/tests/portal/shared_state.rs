@@ -283,3 +283,78 @@ async fn an_instance_with_another_server_key_on_the_same_store_refuses_to_start(
     let _: i64 = redis::cmd("DEL").arg(&found[0]).query_async(&mut conn).await.unwrap();
     Portal::build(&third).await.unwrap();
 }
+
+/// An office behind one NAT address, two instances on one Redis: a colleague is mid-reset
+/// (the PIN sent) and another is signed in when someone at the same address posts cookie-less
+/// forms over both instances, each making a new session. The address's cap still bounds the
+/// store, but the flood pushes out its own fresh sessions, not the sessions that got
+/// somewhere. Failed before the second ring: the fourth post ended the user's reset.
+#[tokio::test]
+async fn a_flood_from_a_users_own_address_does_not_end_their_reset_under_way_across_instances() {
+    let (a, b, _) = two_instances("max_sessions_per_ip = 3").await;
+    let office = "198.51.100.30";
+    let mut user = Browser::round_robin(&[&a, &b], office);
+    let pin_form = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    assert!(pin_form.body.contains("id=\"pin-status\""), "{:?}", pin_form.alert());
+    let mut colleague = Browser::round_robin(&[&b, &a], office);
+    let csrf = colleague.get("/passwordnotification").await.csrf();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("login", "max.mustermann@example.org"),
+        ("password", sspr_portal::demo::DEMO_PASSWORD),
+    ];
+    let signed = colleague.submit("/passwordnotification/signin", &fields).await;
+    assert!(signed.body.contains("Signed in as"), "{}", signed.main());
+
+    let mut attacker = Browser::round_robin(&[&a, &b], office);
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    // 25: within the address's begins per hour (30), so each post makes a session.
+    for i in 0..25 {
+        attacker.set_cookie(None); // keep the CSRF cookie, make a new session every time
+        let login = format!("flood{i}@example.org");
+        attacker.post("/passwordreset/begin", &[("csrf", &csrf), ("login", &login)]).await;
+    }
+    assert!(at_pin_step(&mut user).await, "the reset under way survived the flood");
+    let still = user.get("/passwordreset").await;
+    let pin = pin_to(&[&a, &b], "jane@private.example");
+    let done = verify_and_complete(&mut user, &still, &pin).await;
+    assert!(done.by_id("temporary-password").is_some(), "{:?}", done.alert());
+    let again = colleague.get("/passwordnotification").await;
+    assert!(again.body.contains("Signed in as"), "the signed-in colleague too: {}", again.main());
+}
+
+/// A double click on "Verify" with the right PIN where the two requests land on different
+/// instances: the first verifies and moves the session, its answer is lost with the
+/// cancelled navigation, the second (old cookie, same token and PIN) is served by the other
+/// instance and must land on the completion form. The PIN still verifies once. Failed before
+/// the forward lived in the store: the second click landed on the start page.
+#[tokio::test]
+async fn a_double_click_on_verify_served_by_the_other_instance_lands_on_the_completion_form() {
+    let (a, b, _) = two_instances("").await;
+    let mut user = Browser::round_robin(&[&a, &b], "192.0.2.31");
+    let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let pin = pin_to(&[&a, &b], "jane@private.example");
+    let csrf = page.csrf();
+    let fields = [("csrf", csrf.as_str()), ("pin", pin.as_str())];
+    // The first click on instance a, its answer dropped; the second on instance b.
+    let mut first = Browser::with_ip(&a, "192.0.2.31");
+    first.cookies = user.cookies.clone();
+    first.post("/passwordreset/verify", &fields).await;
+    let mut second = Browser::with_ip(&b, "192.0.2.31");
+    second.cookies = user.cookies.clone();
+    let answer = second.post("/passwordreset/verify", &fields).await;
+    assert_eq!(answer.status, axum::http::StatusCode::SEE_OTHER, "{:?}", answer.headers);
+    let landed = second.get("/passwordreset").await;
+    assert!(
+        landed.body.contains("action=\"/passwordreset/complete\""),
+        "the second click lands on the completion form: {}",
+        landed.main()
+    );
+    // The old id with a wrong PIN (a planted cookie) gets nothing.
+    let mut planted = Browser::with_ip(&a, "192.0.2.31");
+    planted.cookies = user.cookies.clone();
+    planted.post("/passwordreset/verify", &[("csrf", csrf.as_str()), ("pin", "000000")]).await;
+    assert!(!planted.get("/passwordreset").await.body.contains("action=\"/passwordreset/complete\""));
+    let done = second.submit("/passwordreset/complete", &[("csrf", &landed.csrf()), ("mode", "temporary")]).await;
+    assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+}

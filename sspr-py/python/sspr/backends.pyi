@@ -20,6 +20,8 @@ class RedisStore:
         *,
         key_prefix: str = "sspr:",
         ca_file: Optional[str] = None,
+        client_cert_file: Optional[str] = None,
+        client_key_file: Optional[str] = None,
         allow_plaintext: bool = False,
         connect_timeout_ms: int = 2000,
         response_timeout_ms: int = 2000,

@@ -140,8 +140,9 @@ backend_class! {
     /// A state store shared by several portal instances. Connects at once (`url` is
     /// `rediss://[:password@]host:port/db` for TLS; `redis://` to another host than this one
     /// is refused unless `allow_plaintext=True`); other fields: `key_prefix`, `ca_file` (a
-    /// private CA), `connect_timeout_ms`, `response_timeout_ms`, `expiry_grace_secs`. Pass it
-    /// as `store=`.
+    /// private CA), `client_cert_file` and `client_key_file` (for a server that asks for a
+    /// client certificate), `connect_timeout_ms`, `response_timeout_ms`, `expiry_grace_secs`.
+    /// Pass it as `store=`.
     RedisStore(sspr_backends::redis::RedisStore) if "redis",
     #[pyo3(signature = (url, **fields))]
     fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) {
