@@ -11,7 +11,8 @@
 //! - a **file** of `HASH:COUNT` lines with full 40-digit hashes (a small list, or the
 //!   downloader's single-file output; read from start to end on each check).
 //!
-//! A service that does not answer within `timeout_ms`, or answers 429/5xx, is `Unavailable`:
+//! A service that does not answer within `timeout_ms`, answers 429/5xx, or answers a success
+//! that holds no `SUFFIX:COUNT` line (no range list at all), is `Unavailable`:
 //! the engine then refuses the password (fails closed) unless the policy's
 //! `password_check_fail_open` is on.
 
@@ -131,21 +132,22 @@ impl BreachedPasswords {
     ///
     /// # Errors
     ///
-    /// `Unavailable` when the service does not answer in time, cannot be reached or answers
-    /// 429/5xx, or a range file cannot be read; `Rejected` for another answer.
+    /// `Unavailable` when the service does not answer in time, cannot be reached, answers
+    /// 429/5xx or a text that is no range list, or a range file cannot be read or is no range
+    /// list; `Rejected` for another answer.
     pub async fn count(&self, password: &str) -> Result<u64, BackendError> {
         let hex = Zeroizing::new(sha1_hex(password));
         let (prefix, suffix) = hex.split_at(5);
         match &self.source {
             Source::Service { client, base } => {
                 let body = fetch_range(client, base, prefix).await?;
-                Ok(count_in_range(&body, suffix))
+                range_count(&body, suffix, "the breached-password service's answer")
             }
             Source::Directory(dir) => {
                 let path = dir.join(format!("{prefix}.txt"));
                 let suffix = suffix.to_owned();
                 blocking(move || match std::fs::read_to_string(&path) {
-                    Ok(body) => Ok(count_in_range(&body, &suffix)),
+                    Ok(body) => range_count(&body, &suffix, "the range file"),
                     // A prefix without a file: nothing breached under it.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
                     Err(e) => Err(read_error(e)),
@@ -168,14 +170,35 @@ fn sha1_hex(password: &str) -> String {
 }
 
 /// The count of `suffix` in a range answer; padding entries (count 0) and lines that are not
-/// `SUFFIX:COUNT` are ignored.
-fn count_in_range(body: &str, suffix: &str) -> u64 {
-    body.lines()
-        .filter_map(|line| line.trim().split_once(':'))
-        .filter(|(s, _)| s.len() == 35 && s.eq_ignore_ascii_case(suffix))
-        .filter_map(|(_, count)| count.trim().parse::<u64>().ok())
-        .max()
-        .unwrap_or(0)
+/// `SUFFIX:COUNT` are ignored. `None` when no line is: then the text is no range list at all
+/// (a proxy's page, an error in JSON, an empty answer), never "not breached": every prefix
+/// of the real corpus has hundreds of suffixes.
+fn count_in_range(body: &str, suffix: &str) -> Option<u64> {
+    let mut entries = body.lines().filter_map(|line| {
+        let (s, count) = line.trim().split_once(':')?;
+        let count = count.trim();
+        let well_formed = s.len() == 35
+            && s.bytes().all(|b| b.is_ascii_hexdigit())
+            && !count.is_empty()
+            && count.bytes().all(|b| b.is_ascii_digit());
+        // Digits beyond u64 are still a count: the most there can be.
+        well_formed.then(|| (s, count.parse::<u64>().unwrap_or(u64::MAX)))
+    });
+    let (first_suffix, first_count) = entries.next()?;
+    let mut found = if first_suffix.eq_ignore_ascii_case(suffix) { first_count } else { 0 };
+    for (s, count) in entries {
+        if s.eq_ignore_ascii_case(suffix) {
+            found = found.max(count);
+        }
+    }
+    Some(found)
+}
+
+/// A range answer's or file's count, or `Unavailable` for a text that is no range list.
+fn range_count(body: &str, suffix: &str, what: &str) -> Result<u64, BackendError> {
+    count_in_range(body, suffix).ok_or_else(|| {
+        BackendError::new(BackendErrorKind::Unavailable, format!("{what} is not a range list (no SUFFIX:COUNT line)"))
+    })
 }
 
 /// The count of a full hash in a file of `HASH:COUNT` lines.
@@ -258,8 +281,14 @@ mod tests {
     #[test]
     fn padding_and_other_suffixes_do_not_count() {
         let body = "1E4C9B93F3F0682250B6CF8331B7EE68FD8:0\r\n0018A45C4D1DEF81644B54AB7F969B88D65:3\r\n";
-        assert_eq!(count_in_range(body, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"), 0);
-        assert_eq!(count_in_range(body, "0018a45c4d1def81644b54ab7f969b88d65"), 3);
-        assert_eq!(count_in_range("garbage\nX:Y\n", "0018A45C4D1DEF81644B54AB7F969B88D65"), 0);
+        assert_eq!(count_in_range(body, "1E4C9B93F3F0682250B6CF8331B7EE68FD8"), Some(0));
+        assert_eq!(count_in_range(body, "0018a45c4d1def81644b54ab7f969b88d65"), Some(3));
+        assert_eq!(count_in_range(&format!("garbage\nX:Y\n{body}"), "0018A45C4D1DEF81644B54AB7F969B88D65"), Some(3));
+        // No SUFFIX:COUNT line at all: not a range list, not "not breached".
+        assert_eq!(count_in_range("garbage\nX:Y\n", "0018A45C4D1DEF81644B54AB7F969B88D65"), None);
+        assert_eq!(count_in_range("", "0018A45C4D1DEF81644B54AB7F969B88D65"), None);
+        // A count past u64 is the most there can be, not a line to skip.
+        let huge = "0018A45C4D1DEF81644B54AB7F969B88D65:99999999999999999999999\n";
+        assert_eq!(count_in_range(huge, "0018A45C4D1DEF81644B54AB7F969B88D65"), Some(u64::MAX));
     }
 }

@@ -34,6 +34,8 @@ struct StandIn {
     requests: Arc<Mutex<Vec<Request>>>,
     delay: Duration,
     status: Option<u16>,
+    /// A 200 answer with this body instead of a range list.
+    body: Option<&'static str>,
 }
 
 async fn range(State(s): State<StandIn>, Path(prefix): Path<String>, headers: HeaderMap) -> (StatusCode, String) {
@@ -44,6 +46,9 @@ async fn range(State(s): State<StandIn>, Path(prefix): Path<String>, headers: He
     }
     if let Some(code) = s.status {
         return (StatusCode::from_u16(code).unwrap(), String::new());
+    }
+    if let Some(body) = s.body {
+        return (StatusCode::OK, body.to_owned());
     }
     let hex = sha1_hex(BREACHED);
     let clean = sha1_hex(CLEAN);
@@ -108,6 +113,32 @@ async fn a_slow_or_failing_service_is_unavailable_and_names_no_password() {
     assert_eq!(checker(&refused, 2000).count(BREACHED).await.unwrap_err().kind(), BackendErrorKind::Rejected);
     let text = format!("{err:?} {err} {:?}", checker(&slow, 200));
     assert!(!text.contains(BREACHED) && !text.contains(&sha1_hex(BREACHED)[5..]), "{text}");
+}
+
+/// What a `200` can be that is no range list: a proxy's or captive portal's page, an error
+/// in JSON, an empty answer. The real service never answers a prefix with no line (every
+/// prefix has hundreds of suffixes, and padding adds more).
+const NOT_RANGES: [&str; 4] = [
+    "",
+    "<html><body><h1>Access denied</h1><p>Blocked by policy: 10:42</p></body></html>",
+    "{\"error\": \"rate limit exceeded\", \"retryAfter\": 2}",
+    "1E4C9B93F3F0682250B6CF8331B7EE68FD8\r\n",
+];
+
+#[tokio::test]
+async fn a_success_answer_that_is_no_range_list_is_unavailable_never_a_pass() {
+    for body in NOT_RANGES {
+        let endpoint = serve(StandIn { body: Some(body), ..StandIn::default() }).await;
+        let err = checker(&endpoint, 2000).count(BREACHED).await.map(|n| format!("count {n}"));
+        assert!(
+            matches!(&err, Err(e) if e.kind() == BackendErrorKind::Unavailable),
+            "{body:?} read as a range list: {err:?}"
+        );
+        // Through the engine: closed by default, so the breached password is not set.
+        let sspr = engine(checker(&endpoint, 2000), false);
+        let refused = change(&sspr, BREACHED).await;
+        assert!(matches!(&refused, Err(Error::Backend { .. })), "{body:?}: {refused:?}");
+    }
 }
 
 #[tokio::test]
