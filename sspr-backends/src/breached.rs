@@ -34,8 +34,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.pwnedpasswords.com";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreachedConfig {
-    /// The range service's base URL (`{endpoint}/range/{PREFIX}`). Default
-    /// [`DEFAULT_ENDPOINT`]. Ignored when `offline_path` is set.
+    /// The range service's base URL, without `/range/` (`{endpoint}/range/{PREFIX}` is
+    /// asked). Default [`DEFAULT_ENDPOINT`]. Ignored when `offline_path` is set.
     #[serde(default)]
     pub endpoint: Option<String>,
     /// Read local range files instead of asking a service: a directory of `{PREFIX}.txt`
@@ -103,7 +103,8 @@ impl BreachedPasswords {
     ///
     /// # Errors
     ///
-    /// `Rejected` for a bad URL, a plain-http endpoint off loopback, a timeout out of range,
+    /// `Rejected` for a bad URL or one that already names the `/range` path, a plain-http
+    /// endpoint off loopback, a timeout out of range,
     /// a missing offline path or an unreadable CA file.
     pub fn new(config: &BreachedConfig) -> Result<Self, BackendError> {
         if !(100..=30_000).contains(&config.timeout_ms) {
@@ -120,6 +121,14 @@ impl BreachedPasswords {
                 let base = Url::parse(text.trim_end_matches('/'))
                     .map_err(|e| config_error(format!("the breached-password endpoint is not a URL: {e}")))?;
                 crate::http::check_transport(&base, config.allow_insecure_http, "breached-password endpoint")?;
+                // `/range/{PREFIX}` is added here: an endpoint copied with it asks
+                // `/range/range/...`, which fails every check at run time, not at start.
+                if base.path_segments().is_some_and(|mut parts| parts.any(|p| p.eq_ignore_ascii_case("range"))) {
+                    return Err(config_error(format!(
+                        "the breached-password endpoint is the service's base URL (e.g. {DEFAULT_ENDPOINT}), \
+                         without /range/: sspr adds /range/{{PREFIX}}"
+                    )));
+                }
                 let timeout = Duration::from_millis(config.timeout_ms);
                 let client = crate::http::client(config.ca_file.as_deref(), timeout, crate::http::is_loopback(&base))?;
                 Source::Service { client, base }

@@ -142,6 +142,26 @@ async fn a_success_answer_that_is_no_range_list_is_unavailable_never_a_pass() {
 }
 
 #[tokio::test]
+async fn an_endpoint_that_already_names_the_range_path_is_refused_at_start() {
+    // `{endpoint}/range/{PREFIX}`: an endpoint copied from the API's documentation with its
+    // `/range/` asked `/range/range/ABCDE`, which the service does not know, and every
+    // chosen password was then refused at run time (a 404 is Rejected: never failed open).
+    let endpoint = serve(StandIn::default()).await;
+    for with_path in [format!("{endpoint}/range/"), format!("{endpoint}/range"), format!("{endpoint}/range/5BAA6")] {
+        let err =
+            BreachedPasswords::new(&BreachedConfig { endpoint: Some(with_path.clone()), ..BreachedConfig::default() })
+                .map(|_| ())
+                .unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Rejected, "{with_path}");
+        assert!(err.to_string().contains("without /range"), "{with_path}: {err}");
+    }
+    // The base URL, with or without its slash, and a mirror under a path of its own, work.
+    for base in [endpoint.clone(), format!("{endpoint}/")] {
+        assert_eq!(checker(&base, 2000).count(BREACHED).await.unwrap(), 42, "{base}");
+    }
+}
+
+#[tokio::test]
 async fn the_offline_directory_and_file_are_read_in_the_published_format() {
     let dir = tempfile::tempdir().unwrap();
     let hex = sha1_hex(BREACHED);
