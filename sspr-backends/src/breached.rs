@@ -27,6 +27,10 @@ use sspr_core::backend::{PasswordCandidate, PasswordChecker, PasswordFeedback};
 use sspr_core::{BackendError, BackendErrorKind, PasswordRefusal};
 use zeroize::Zeroizing;
 
+/// The most of a range answer read: the real ones are 30-40 KB (about 1,000 padded lines of
+/// 40 bytes).
+const MAX_RANGE_BYTES: usize = 1 << 20;
+
 /// The public range service (unreachable from sspr's test machines; the tests use a stand-in).
 pub const DEFAULT_ENDPOINT: &str = "https://api.pwnedpasswords.com";
 
@@ -258,11 +262,18 @@ async fn fetch_range(client: &Client, base: &Url, prefix: &str) -> Result<String
             format!("the breached-password service answered {}", status.as_u16()),
         ));
     }
-    response.text().await.map_err(|e| {
-        let kind = if e.is_timeout() { "did not answer in time" } else { "broke off its answer" };
-        BackendError::new(BackendErrorKind::Unavailable, format!("the breached-password service {kind}"))
-            .with_source(e.without_url())
-    })
+    match crate::http::body_within(response, MAX_RANGE_BYTES).await {
+        Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+        Err(crate::http::BodyError::TooLarge) => Err(BackendError::new(
+            BackendErrorKind::Unavailable,
+            format!("the breached-password service answered more than {MAX_RANGE_BYTES} bytes"),
+        )),
+        Err(crate::http::BodyError::Transport(e)) => {
+            let kind = if e.is_timeout() { "did not answer in time" } else { "broke off its answer" };
+            Err(BackendError::new(BackendErrorKind::Unavailable, format!("the breached-password service {kind}"))
+                .with_source(e.without_url()))
+        }
+    }
 }
 
 #[sspr_core::async_trait]

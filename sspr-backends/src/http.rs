@@ -111,6 +111,32 @@ pub(crate) fn map_err(e: reqwest::Error) -> BackendError {
     BackendError::new(kind, message).with_source(e)
 }
 
+/// Why an answer's body was not read to its end.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// It is longer than the caller's limit (by its `Content-Length`, or as it came).
+    TooLarge,
+    /// The transport failed (a timeout, a connection broken off).
+    Transport(reqwest::Error),
+}
+
+/// The body of `response`, `limit` bytes at most. An endpoint (broken, a proxy, or hostile)
+/// may answer without end: the client's timeout bounds the time, this bounds the memory, as
+/// the body is refused at the first chunk past the limit rather than read whole first.
+pub(crate) async fn body_within(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The kind for an HTTP answer that is not a success: 429 and 5xx may work later, other
 /// 4xx will not.
 pub(crate) fn status_kind(status: StatusCode) -> BackendErrorKind {

@@ -166,7 +166,8 @@ impl Tokens {
         drop(form);
         let answer = answer.map_err(|e| super::client::transport_error(e, "the token endpoint"))?;
         let status = answer.status();
-        let body = answer.bytes().await.map_err(|e| super::client::transport_error(e, "the token endpoint"))?;
+        // A token answer is a few kilobytes.
+        let body = super::client::read_body(answer, 1 << 20, "the token endpoint").await?;
         if !status.is_success() {
             let why = serde_json::from_slice::<TokenError>(&body)
                 .map(|e| format!("{} {:?}", e.error, e.error_codes))

@@ -161,6 +161,49 @@ async fn an_endpoint_that_already_names_the_range_path_is_refused_at_start() {
     }
 }
 
+/// A range service whose answer is `lines` padding lines, then (when `endless`) more, one
+/// 16 KiB chunk a millisecond, without end.
+async fn serve_long(lines: usize, endless: bool) -> String {
+    use axum::body::{Body, Bytes};
+    let line = format!("{}:0\r\n", &sha1_hex(CLEAN)[5..]);
+    let app = axum::Router::new().route(
+        "/range/{prefix}",
+        get(move || {
+            let head = Bytes::from(line.repeat(lines));
+            let chunk = Bytes::from(line.repeat(16 * 1024 / line.len()));
+            let rest = futures::stream::unfold(chunk, move |chunk| async move {
+                if !endless {
+                    return None;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                Some((Ok::<_, std::io::Error>(chunk.clone()), chunk))
+            });
+            let stream = futures::StreamExt::chain(futures::stream::iter([Ok(head)]), rest);
+            async move { Body::from_stream(stream) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_answer_far_longer_than_any_range_list_is_not_read_whole() {
+    // The real answers are 30-40 KB. 8 MiB of padding was read whole and taken as "not
+    // breached"; an endless one was read (into memory) until the timeout.
+    let long = serve_long(8 * 1024 * 1024 / 40, false).await;
+    let err = checker(&long, 3000).count(BREACHED).await.map(|n| format!("count {n}"));
+    assert!(matches!(&err, Err(e) if e.kind() == BackendErrorKind::Unavailable), "{err:?}");
+    let endless = serve_long(0, true).await;
+    #[allow(clippy::disallowed_methods)] // the checker's own bound, which is real time
+    let started = std::time::Instant::now();
+    let err = checker(&endless, 3000).count(BREACHED).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(1500), "read until the timeout: {:?}", started.elapsed());
+    assert!(err.to_string().contains("more than"), "{err}");
+}
+
 #[tokio::test]
 async fn the_offline_directory_and_file_are_read_in_the_published_format() {
     let dir = tempfile::tempdir().unwrap();
