@@ -109,13 +109,26 @@ impl BreachedPasswords {
     ///
     /// `Rejected` for a bad URL or one that already names the `/range` path, a plain-http
     /// endpoint off loopback, a timeout out of range,
-    /// a missing offline path or an unreadable CA file.
+    /// a missing offline path, an offline directory holding no range file, or an unreadable CA
+    /// file.
     pub fn new(config: &BreachedConfig) -> Result<Self, BackendError> {
         if !(100..=30_000).contains(&config.timeout_ms) {
             return Err(config_error("timeout_ms must be within 100..=30000"));
         }
         let source = match &config.offline_path {
-            Some(path) if path.is_dir() => Source::Directory(path.clone()),
+            Some(path) if path.is_dir() => {
+                // A missing prefix file reads as "nothing breached there": a directory with no
+                // range file at all (the corpus's parent, a download not yet run) would pass
+                // every password without a word.
+                if !holds_a_range_file(path) {
+                    return Err(config_error(format!(
+                        "the breached-password directory {} holds no range file ({{PREFIX}}.txt, \
+                         e.g. 5BAA6.txt): give the directory the downloader wrote",
+                        path.display()
+                    )));
+                }
+                Source::Directory(path.clone())
+            }
             Some(path) if path.is_file() => Source::File(path.clone()),
             Some(path) => {
                 return Err(config_error(format!("the breached-password path {} does not exist", path.display())));
@@ -174,6 +187,18 @@ impl BreachedPasswords {
             }
         }
     }
+}
+
+/// Whether `dir` holds at least one range file, `{5 hex digits}.txt` (the first one found
+/// ends the listing: the whole corpus is a million files).
+fn holds_a_range_file(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.strip_suffix(".txt")
+            .is_some_and(|prefix| prefix.len() == 5 && prefix.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
 }
 
 /// SHA-1 of `password`, 40 upper-case hex digits (the range API's case).

@@ -227,6 +227,20 @@ async fn the_offline_directory_and_file_are_read_in_the_published_format() {
     assert_eq!(by_file.count(BREACHED).await.unwrap(), 9);
     assert_eq!(by_file.count(CLEAN).await.unwrap(), 0);
 
+    // A directory with no range file at all (the corpus's parent, a download not yet run)
+    // answered every password "not breached": refused at start instead.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("README.txt"), "download the corpus here\n").unwrap();
+    std::fs::create_dir(empty.path().join("pwned-ranges")).unwrap();
+    let err = BreachedPasswords::new(&BreachedConfig {
+        offline_path: Some(empty.path().to_owned()),
+        ..BreachedConfig::default()
+    })
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected);
+    assert!(err.to_string().contains("no range file"), "{err}");
+
     let missing = BreachedConfig { offline_path: Some(dir.path().join("nope")), ..BreachedConfig::default() };
     assert_eq!(BreachedPasswords::new(&missing).unwrap_err().kind(), BackendErrorKind::Rejected);
     let insecure = BreachedConfig { endpoint: Some("http://range.example.org".into()), ..BreachedConfig::default() };
