@@ -12,6 +12,9 @@ use reqwest::{Client, StatusCode, Url};
 use reqwest::{RequestBuilder, Response};
 use sspr_core::{BackendError, BackendErrorKind};
 
+/// What every request names its client as: `sspr/<version>`.
+pub(crate) const USER_AGENT: &str = concat!("sspr/", env!("CARGO_PKG_VERSION"));
+
 fn config_error(message: impl Into<String>) -> BackendError {
     BackendError::new(BackendErrorKind::Rejected, message)
 }
@@ -74,6 +77,8 @@ pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) ->
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
+        // reqwest sends none; services ask for one (Have I Been Pwned answers 403 without it).
+        .user_agent(USER_AGENT)
         .build()
         .map_err(|e| config_error(format!("HTTP client set-up: {}", e.without_url())))
 }

@@ -32,6 +32,8 @@ type Request = (String, Option<String>);
 #[derive(Clone, Default)]
 struct StandIn {
     requests: Arc<Mutex<Vec<Request>>>,
+    /// The `User-Agent` of each request.
+    agents: Arc<Mutex<Vec<Option<String>>>>,
     delay: Duration,
     status: Option<u16>,
     /// A 200 answer with this body instead of a range list.
@@ -41,6 +43,8 @@ struct StandIn {
 async fn range(State(s): State<StandIn>, Path(prefix): Path<String>, headers: HeaderMap) -> (StatusCode, String) {
     let padding = headers.get("add-padding").and_then(|v| v.to_str().ok()).map(str::to_owned);
     s.requests.lock().unwrap().push((prefix.clone(), padding));
+    let agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    s.agents.lock().unwrap().push(agent);
     if !s.delay.is_zero() {
         tokio::time::sleep(s.delay).await;
     }
@@ -93,6 +97,11 @@ async fn only_the_prefix_leaves_and_padding_does_not_count() {
             (sha1_hex(CLEAN)[..5].to_owned(), Some("true".into()))
         ]
     );
+    // Have I Been Pwned's API documentation asks every request to name its client in a
+    // User-Agent and answers 403 without one: then every chosen password would be refused
+    // (a 403 is never failed open).
+    let agents = stand_in.agents.lock().unwrap().clone();
+    assert!(agents.iter().all(|a| a.as_deref().is_some_and(|a| a.starts_with("sspr/"))), "{agents:?}");
 }
 
 #[tokio::test]
