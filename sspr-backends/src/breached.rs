@@ -8,8 +8,9 @@
 //! is compared here. Offline, the same data is read from local files:
 //! - a **directory** of range files, `{PREFIX}.txt` each holding exactly what the range
 //!   API answers for that prefix (how the published downloader writes the whole corpus);
-//! - a **file** of `HASH:COUNT` lines with full 40-digit hashes (a small list, or the
-//!   downloader's single-file output; read from start to end on each check).
+//! - a **file** of `HASH:COUNT` lines with full 40-digit hashes (a small list, 1 GiB at
+//!   most: it is read from start to end on each check, so the whole corpus
+//!   belongs in the directory form).
 //!
 //! A service that does not answer within `timeout_ms`, answers 429/5xx, or answers a success
 //! that holds no `SUFFIX:COUNT` line (no range list at all), is `Unavailable`:
@@ -30,6 +31,10 @@ use zeroize::Zeroizing;
 /// The most of a range answer read: the real ones are 30-40 KB (about 1,000 padded lines of
 /// 40 bytes).
 const MAX_RANGE_BYTES: usize = 1 << 20;
+
+/// The largest single file of `HASH:COUNT` lines accepted: it is read whole on each check
+/// (1 GiB is some 24 million hashes, read in about a second).
+const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// The public range service (unreachable from sspr's test machines; the tests use a stand-in).
 pub const DEFAULT_ENDPOINT: &str = "https://api.pwnedpasswords.com";
@@ -109,8 +114,8 @@ impl BreachedPasswords {
     ///
     /// `Rejected` for a bad URL or one that already names the `/range` path, a plain-http
     /// endpoint off loopback, a timeout out of range,
-    /// a missing offline path, an offline directory holding no range file, or an unreadable CA
-    /// file.
+    /// a missing offline path, an offline directory holding no range file, an offline file
+    /// over 1 GiB, or an unreadable CA file.
     pub fn new(config: &BreachedConfig) -> Result<Self, BackendError> {
         if !(100..=30_000).contains(&config.timeout_ms) {
             return Err(config_error("timeout_ms must be within 100..=30000"));
@@ -129,7 +134,20 @@ impl BreachedPasswords {
                 }
                 Source::Directory(path.clone())
             }
-            Some(path) if path.is_file() => Source::File(path.clone()),
+            Some(path) if path.is_file() => {
+                // Read whole on each check: the whole corpus in one file (tens of GB) would
+                // outlast every timeout, and each check would leave a thread reading it.
+                let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                if size > MAX_FILE_BYTES {
+                    return Err(config_error(format!(
+                        "the breached-password file {} is {size} bytes, and a file is read whole on each check \
+                         (at most {MAX_FILE_BYTES}): give the directory of range files instead \
+                         ({{PREFIX}}.txt, as the downloader writes them when not asked for one file)",
+                        path.display()
+                    )));
+                }
+                Source::File(path.clone())
+            }
             Some(path) => {
                 return Err(config_error(format!("the breached-password path {} does not exist", path.display())));
             }

@@ -250,6 +250,17 @@ async fn the_offline_directory_and_file_are_read_in_the_published_format() {
     assert_eq!(err.kind(), BackendErrorKind::Rejected);
     assert!(err.to_string().contains("no range file"), "{err}");
 
+    // The downloader's single-file output of the whole corpus (tens of GB), read from start to
+    // end on every check, outlasted every timeout and left a reading thread behind each time:
+    // refused at start, pointing at the directory form. (A sparse file: no disk is used.)
+    let corpus = dir.path().join("pwnedpasswords.txt");
+    std::fs::File::create(&corpus).unwrap().set_len(2 << 30).unwrap();
+    let err = BreachedPasswords::new(&BreachedConfig { offline_path: Some(corpus), ..BreachedConfig::default() })
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::Rejected);
+    assert!(err.to_string().contains("directory of range files"), "{err}");
+
     let missing = BreachedConfig { offline_path: Some(dir.path().join("nope")), ..BreachedConfig::default() };
     assert_eq!(BreachedPasswords::new(&missing).unwrap_err().kind(), BackendErrorKind::Rejected);
     let insecure = BreachedConfig { endpoint: Some("http://range.example.org".into()), ..BreachedConfig::default() };
