@@ -272,6 +272,9 @@ struct Answer {
     action: Option<String>,
 }
 
+/// The most of a `siteverify` answer read (they are a few hundred bytes).
+const MAX_ANSWER_BYTES: usize = 64 << 10;
+
 /// Error codes that say the request or the configuration is wrong, not the token: no answer
 /// about the visitor at all, so the engine must not call it a failed challenge.
 const CONFIG_CODES: &[&str] =
@@ -336,7 +339,13 @@ impl BotChallenge for SiteVerify {
                 format!("siteverify answered HTTP {}", status.as_u16()),
             ));
         }
-        let body = response.bytes().await.map_err(crate::http::map_err)?;
+        let body = crate::http::body_within(response, MAX_ANSWER_BYTES).await.map_err(|e| match e {
+            crate::http::BodyError::TooLarge => BackendError::new(
+                BackendErrorKind::Unavailable,
+                format!("siteverify answered more than {MAX_ANSWER_BYTES} bytes"),
+            ),
+            crate::http::BodyError::Transport(e) => crate::http::map_err(e),
+        })?;
         let answer: Answer = serde_json::from_slice(&body).map_err(|_| {
             BackendError::new(BackendErrorKind::Unavailable, "siteverify answered something that is not its JSON")
         })?;

@@ -12,6 +12,9 @@ use reqwest::{Client, StatusCode, Url};
 use reqwest::{RequestBuilder, Response};
 use sspr_core::{BackendError, BackendErrorKind};
 
+/// What every request names its client as: `sspr/<version>`.
+pub(crate) const USER_AGENT: &str = concat!("sspr/", env!("CARGO_PKG_VERSION"));
+
 fn config_error(message: impl Into<String>) -> BackendError {
     BackendError::new(BackendErrorKind::Rejected, message)
 }
@@ -74,6 +77,8 @@ pub(crate) fn client(ca_file: Option<&Path>, timeout: Duration, direct: bool) ->
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
+        // reqwest sends none; services ask for one (Have I Been Pwned answers 403 without it).
+        .user_agent(USER_AGENT)
         .build()
         .map_err(|e| config_error(format!("HTTP client set-up: {}", e.without_url())))
 }
@@ -109,6 +114,32 @@ pub(crate) fn map_err(e: reqwest::Error) -> BackendError {
     };
     let kind = if e.is_builder() { BackendErrorKind::Rejected } else { BackendErrorKind::Unavailable };
     BackendError::new(kind, message).with_source(e)
+}
+
+/// Why an answer's body was not read to its end.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// It is longer than the caller's limit (by its `Content-Length`, or as it came).
+    TooLarge,
+    /// The transport failed (a timeout, a connection broken off).
+    Transport(reqwest::Error),
+}
+
+/// The body of `response`, `limit` bytes at most. An endpoint (broken, a proxy, or hostile)
+/// may answer without end: the client's timeout bounds the time, this bounds the memory, as
+/// the body is refused at the first chunk past the limit rather than read whole first.
+pub(crate) async fn body_within(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|length| length > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The kind for an HTTP answer that is not a success: 429 and 5xx may work later, other

@@ -53,7 +53,8 @@ pub struct MailBranding {
     pub support_contact: Option<String>,
     /// A last line (postal address, legal notice). Default none.
     pub footer: Option<String>,
-    /// A directory holding `notice.txt` and/or `notice.html` to use instead of sspr's.
+    /// A directory holding `notice.txt` and/or `notice.html` to use instead of sspr's (a
+    /// path that is no directory, or one holding neither, is refused).
     pub template_dir: Option<PathBuf>,
 }
 
@@ -91,7 +92,8 @@ impl MailTemplates {
     ///
     /// # Errors
     /// `Rejected` naming the setting: a colour that is not `#rgb`/`#rrggbb`, a logo URL that
-    /// is not `https://`, a template file that cannot be read or does not parse.
+    /// is not `https://`, a `template_dir` that is not a directory or holds neither template,
+    /// a template file that cannot be read or does not parse.
     pub fn load(branding: &MailBranding) -> Result<Self, BackendError> {
         for (name, value) in [("primary_colour", &branding.primary_colour), ("text_colour", &branding.text_colour)] {
             if !is_colour(value) {
@@ -104,6 +106,19 @@ impl MailTemplates {
                 || url.chars().any(|c| c.is_whitespace() || c.is_control()))
         {
             return Err(rejected("mail branding: logo_url must be an https:// URL"));
+        }
+        if let Some(dir) = &branding.template_dir {
+            // A typo in the path, or files named otherwise, would otherwise give sspr's own
+            // e-mails without a word.
+            if !dir.is_dir() {
+                return Err(rejected(format!("mail branding: template_dir {} is not a directory", dir.display())));
+            }
+            if !TEMPLATE_NAMES.iter().any(|name| dir.join(name).exists()) {
+                return Err(rejected(format!(
+                    "mail branding: template_dir {} holds neither notice.txt nor notice.html",
+                    dir.display()
+                )));
+            }
         }
         let mut env = Environment::new();
         for (name, source) in [
@@ -225,6 +240,21 @@ mod tests {
         std::fs::write(dir.path().join("notice.txt"), "{{ body ").unwrap();
         let err = MailTemplates::load(&branding).unwrap_err();
         assert!(err.to_string().contains("notice.txt"), "{err}");
+    }
+
+    #[test]
+    fn a_template_directory_that_is_missing_or_holds_no_template_is_refused() {
+        // A typo in the path, or files named otherwise (`notice.htm`, `notice.html.j2`): the
+        // deployment's own e-mails were silently replaced by sspr's.
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("mial");
+        std::fs::write(dir.path().join("notice.htm"), "<p>own</p>").unwrap();
+        for path in [missing, dir.path().to_owned()] {
+            let branding = MailBranding { template_dir: Some(path.clone()), ..MailBranding::default() };
+            let err = MailTemplates::load(&branding).map(|_| ()).unwrap_err();
+            assert_eq!(err.kind(), BackendErrorKind::Rejected);
+            assert!(err.to_string().contains("template_dir"), "{}: {err}", path.display());
+        }
     }
 
     #[test]

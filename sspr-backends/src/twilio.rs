@@ -203,7 +203,9 @@ impl sspr_core::Notifier for TwilioNotifier {
         // Only the status and Twilio's error code: Twilio's message quotes the destination
         // number ("The 'To' number +1415... is not a valid phone number"), and this error ends
         // up in the audit log. The code says the same (twilio.com/docs/errors/<code>).
-        let code = response.bytes().await.ok().and_then(|b| serde_json::from_slice::<ApiError>(&b).ok()?.code);
+        // Twilio's error documents are a few hundred bytes; a longer answer is not read.
+        let body = http::body_within(response, 64 << 10).await.ok();
+        let code = body.and_then(|b| serde_json::from_slice::<ApiError>(&b).ok()?.code);
         let message = match code {
             Some(code) => format!("Twilio answered {}, error {code}", status.as_u16()),
             None => format!("Twilio answered {}", status.as_u16()),

@@ -80,7 +80,7 @@ fn parse_bot_challenge(json: &str) -> Result<BotChallengeConfig, Error> {
 
 /// The checkers of chosen passwords beyond the policy's, as JSON: the `[password_checks]`
 /// of the other bindings' configuration (`{"banned_words_file": "/etc/sspr/banned.txt",
-/// "breached": {"endpoint": "https://api.pwnedpasswords.com/range/", "timeout_ms": 2000}}` or
+/// "breached": {"endpoint": "https://api.pwnedpasswords.com", "timeout_ms": 2000}}` or
 /// `"breached": {"offline_path": ...}`).
 fn parse_password_checks(json: &str) -> Result<PasswordChecksConfig, Error> {
     serde_json::from_str(json).map_err(|e| Error::InvalidInput { field: "password_checks", reason: format!("{e}") })

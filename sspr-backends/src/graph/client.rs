@@ -16,6 +16,20 @@ use super::config::GraphConfig;
 use super::token::Tokens;
 use crate::http;
 
+/// The most of one Graph answer read: a page of `$top=999` users with the few properties asked
+/// is well under 1 MB.
+const MAX_REPLY_BYTES: usize = 16 << 20;
+
+/// What an endpoint's answer is read into, `limit` bytes at most, as an error naming `to`.
+pub(crate) async fn read_body(answer: reqwest::Response, limit: usize, to: &str) -> Result<Vec<u8>, BackendError> {
+    http::body_within(answer, limit).await.map_err(|e| match e {
+        http::BodyError::TooLarge => {
+            BackendError::new(BackendErrorKind::Unavailable, format!("{to} answered more than {limit} bytes"))
+        }
+        http::BodyError::Transport(e) => transport_error(e, to),
+    })
+}
+
 /// What Graph answered: a status and a body (a success, or an error the caller decides on).
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
@@ -186,7 +200,7 @@ impl GraphClient {
                     ),
                 ));
             }
-            let body = answer.bytes().await.map_err(|e| transport_error(e, "Microsoft Graph"))?.to_vec();
+            let body = read_body(answer, MAX_REPLY_BYTES, "Microsoft Graph").await?;
             return Ok(Reply { status, body });
         }
     }

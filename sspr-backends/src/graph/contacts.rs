@@ -35,7 +35,8 @@ use super::directory::GraphDirectory;
 #[serde(deny_unknown_fields)]
 pub struct GraphContactConfig {
     /// How long a method added or changed in Entra outside sspr waits before it may receive
-    /// PINs, from when sspr first saw it. Default 86 400 s, the engine's default cooling-off.
+    /// PINs, from when sspr first saw it. Default 86 400 s, the engine's default cooling-off;
+    /// at most a century (a larger number, meant as "never", is read as that).
     #[serde(default = "default_cooling_off")]
     pub changed_contact_cooling_off_secs: u64,
 }
@@ -53,6 +54,9 @@ impl Default for GraphContactConfig {
 /// A contact replaced outside sspr is told of resets until its successor's cooling-off ends,
 /// and a week more (as the engine remembers contacts the user removed).
 const REMOVED_CONTACT_GRACE: Duration = Duration::from_secs(7 * 86_400);
+
+/// The longest cooling-off applied, whatever the configuration says: a century.
+const LONGEST_COOLING_OFF: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// How many times `get` re-reads when its write of a first sighting loses a race.
 const RECONCILE_ROUNDS: usize = 4;
@@ -205,7 +209,9 @@ impl GraphContactStore {
         let Some(record) = record.or_else(|| (email.is_some() || phone.is_some()).then(Enrollment::default)) else {
             return (None, false);
         };
-        let usable_from = now + Duration::from_secs(self.config.changed_contact_cooling_off_secs);
+        // A cooling-off meant as "never" (u64::MAX) would leave the calendar: a century is never.
+        let cooling_off = Duration::from_secs(self.config.changed_contact_cooling_off_secs).min(LONGEST_COOLING_OFF);
+        let usable_from = now + cooling_off;
         let mut removed = Vec::new();
         let new_email = match (email, record.email.clone()) {
             (Some(v), Some(kept)) if kept.value == v => Some(kept),

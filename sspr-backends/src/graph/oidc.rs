@@ -220,7 +220,8 @@ impl fmt::Debug for OidcClient {
 
 /// A JSON body, or `None` (unreadable or another shape).
 async fn read_json<T: serde::de::DeserializeOwned>(answer: reqwest::Response) -> Option<T> {
-    let body = answer.bytes().await.ok()?;
+    // Discovery documents, key sets and token answers are a few kilobytes.
+    let body = crate::http::body_within(answer, 1 << 20).await.ok()?;
     serde_json::from_slice(&body).ok()
 }
 

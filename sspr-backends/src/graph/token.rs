@@ -22,6 +22,10 @@ use super::config::{ClientSecret, GraphConfig};
 /// goes out with a token about to expire on the way (clock skew, a slow request).
 const RENEW_BEFORE: Duration = Duration::from_secs(300);
 
+/// The longest a token is kept, whatever `expires_in` says (Entra's live about an hour): an
+/// endpoint's number is not trusted to stay inside the calendar.
+const LONGEST_KEPT: Duration = Duration::from_secs(86_400);
+
 /// How the application proves who it is to the token endpoint.
 enum Credential {
     Secret(ClientSecret),
@@ -162,7 +166,8 @@ impl Tokens {
         drop(form);
         let answer = answer.map_err(|e| super::client::transport_error(e, "the token endpoint"))?;
         let status = answer.status();
-        let body = answer.bytes().await.map_err(|e| super::client::transport_error(e, "the token endpoint"))?;
+        // A token answer is a few kilobytes.
+        let body = super::client::read_body(answer, 1 << 20, "the token endpoint").await?;
         if !status.is_success() {
             let why = serde_json::from_slice::<TokenError>(&body)
                 .map(|e| format!("{} {:?}", e.error, e.error_codes))
@@ -172,7 +177,7 @@ impl Tokens {
         }
         let token: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|_| BackendError::new(BackendErrorKind::Other, "the token endpoint's answer is not a token"))?;
-        let lifetime = Duration::from_secs(token.expires_in);
+        let lifetime = Duration::from_secs(token.expires_in).min(LONGEST_KEPT);
         // Renew 5 minutes early, or at half-life for a token that lives less than 10 minutes.
         let early = if lifetime > RENEW_BEFORE * 2 { lifetime.saturating_sub(RENEW_BEFORE) } else { lifetime / 2 };
         Ok(AccessToken { value: Arc::new(SecretString::from(token.access_token)), renew_at: now + early })

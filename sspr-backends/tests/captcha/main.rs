@@ -155,6 +155,22 @@ async fn a_slow_failing_or_garbled_provider_is_an_error_never_a_pass() {
 }
 
 #[tokio::test]
+async fn an_answer_far_longer_than_any_siteverify_answer_is_refused_not_read_whole() {
+    // A siteverify answer is a few hundred bytes. A 2 MiB one (a proxy, a broken or hostile
+    // endpoint) was read whole into memory and believed.
+    let mut long = success();
+    long["padding"] = serde_json::Value::String("x".repeat(2 << 20));
+    for provider in PROVIDERS {
+        let url = serve(long.clone()).await;
+        let verdict = verify(&SiteVerify::new(&config(provider, &url)).unwrap()).await;
+        assert!(
+            matches!(&verdict, Err(e) if e.kind() == BackendErrorKind::Unavailable && e.to_string().contains("more than")),
+            "{provider:?}: {verdict:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn neither_token_nor_secret_is_in_an_error_or_debug() {
     let mut seen = String::new();
     for status in [200, 500] {

@@ -98,6 +98,27 @@ async fn a_method_set_in_entra_is_usable_after_a_cooling_off_from_first_sight() 
     assert_eq!(later.email.as_ref().unwrap().usable_from, day);
 }
 
+#[tokio::test]
+async fn a_cooling_off_meant_as_never_keeps_the_method_unusable_without_a_panic() {
+    // An operator who trusts no method set in Entra writes the largest number: the date it
+    // gave overflowed the calendar, a panic at every read of the user's contacts.
+    let clock = clock();
+    let mut pia = user("pia@contoso.com", "Pia");
+    pia.email_methods = vec![("e1".into(), "pia.home@example.org".into())];
+    let id = UserId::new(pia.id.clone());
+    let standin = StandIn::start(tenant(vec![pia])).await;
+    let store = GraphContactStore::with_clock(
+        &directory(&standin),
+        Arc::new(MemoryContactStore::new()),
+        GraphContactConfig { changed_contact_cooling_off_secs: u64::MAX },
+        clock.clone(),
+    );
+    let got = tokio::spawn(async move { store.get(&id).await }).await.expect("reading the contacts panicked");
+    let email = got.unwrap().unwrap().email.unwrap();
+    let century = OffsetDateTime::from_unix_timestamp(START + 100 * 365 * 86_400).unwrap();
+    assert!(email.usable_from >= century, "never usable in practice: {}", email.usable_from);
+}
+
 /// The attack: whoever holds a user's Entra session (or a stolen one) swaps the user's e-mail
 /// method for their own, then asks sspr for a reset. The new address must not get a PIN
 /// before the cooling-off, and the old one hears of the reset.

@@ -93,6 +93,27 @@ async fn tokens_are_renewed_before_they_expire() {
 }
 
 #[tokio::test]
+async fn a_token_lifetime_past_the_calendar_is_kept_a_day_not_a_panic() {
+    // `expires_in` comes from the token endpoint: a broken or hostile one answering 10^12 s
+    // made `now + lifetime` overflow the calendar (year 9999), a panic in the request.
+    let (standin, _) = one_user().await;
+    standin.with(|t| t.token_lifetime_secs = 1_000_000_000_000);
+    let clock =
+        Arc::new(ManualClock::new(sspr_core::time::OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
+    let directory = GraphDirectory::with_clock(config(&standin), clock.clone()).unwrap();
+    let found = tokio::spawn(async move {
+        let first = directory.find_user(&login("alice@contoso.com")).await.map(|u| u.is_some());
+        clock.advance(Duration::from_secs(86_400));
+        let second = directory.find_user(&login("alice@contoso.com")).await.map(|u| u.is_some());
+        (first, second)
+    })
+    .await
+    .expect("the lookup panicked");
+    assert!(matches!(found, (Ok(true), Ok(true))), "{found:?}");
+    assert_eq!(standin.with(|t| t.token_requests), 2, "a token is kept a day at most");
+}
+
+#[tokio::test]
 async fn a_graph_that_does_not_answer_in_time_is_unavailable() {
     let (standin, id) = one_user().await;
     let mut quick = config(&standin);

@@ -222,3 +222,23 @@ fn a_twilio_notifier_dropped_outside_a_runtime_does_not_panic() {
         notifier
     });
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_neither_the_token_nor_the_pin_goes_elsewhere() {
+    // A gateway (or whoever answers for it) redirecting the POST to another host: followed,
+    // the auth token, the number and the PIN would be sent there.
+    let elsewhere = MockServer::start().await;
+    created(&elsewhere).await;
+    let server = MockServer::start().await;
+    for status in [301, 302, 307, 308] {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", format!("{}{PATH}", elsewhere.uri())))
+            .mount(&server)
+            .await;
+        let notifier = TwilioNotifier::from_config(&config(&server)).unwrap();
+        let err = notifier.send(&pin_notice(phone(), 1, Locale::En).0).await.unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::Rejected, "{status}: {err}");
+    }
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "a redirect was followed");
+}

@@ -69,10 +69,11 @@ impl Sspr {
     /// pending proof (its code no longer works). Limited per user (the policy's
     /// `contact_proofs_per_hour`), per client and per destination; over the destination's
     /// cap nothing is sent and the answer does not say so, as for a reset PIN, so the proof
-    /// cannot be used to flood an address nor to learn how busy it is.
+    /// cannot be used to flood an address nor to learn how busy it is. A code by SMS also
+    /// spends the policy's `sms_budget_per_hour`, as a reset PIN does (refused out loud).
     ///
     /// Errors: `InvalidInput` (a malformed address or number, named by its field; an SMS
-    /// contact while SMS is off: nothing is changed), `UnknownUser`, `NotAllowed`
+    /// contact while SMS is off, field `channel`: nothing is counted, stored or sent), `UnknownUser`, `NotAllowed`
     /// (ineligible; not enabled, or the account disabled or expired, when the user acts),
     /// `RateLimited`, `Backend`.
     pub async fn request_contact_proof(
@@ -91,6 +92,11 @@ impl Sspr {
             }
             let destination = match channel {
                 Channel::Email => Destination::Email(EmailAddress::parse(value)?),
+                // Off means off on every path: each proof code is a paid message to a number
+                // the caller chose.
+                Channel::Sms if !self.inner.policy.sms_enabled => {
+                    return Err(Error::invalid("channel", "text messages are switched off"));
+                }
                 Channel::Sms => {
                     Destination::Sms(PhoneNumber::parse_in(value, self.inner.policy.default_region.as_deref())?)
                 }
@@ -119,7 +125,12 @@ impl Sspr {
             let requests: Vec<(&str, OffsetDateTime)> =
                 checks.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
             let counters = self.inner.store.increment_many(&requests, now).await?;
-            let (refused, destination_full) = limits::judge_quietly(&checks, &counters, now);
+            let (mut refused, destination_full) = limits::judge_quietly(&checks, &counters, now);
+            // An SMS that will go out spends the deployment's SMS budget, as a reset PIN does
+            // (SMS pumping: many accounts, each naming numbers of its own).
+            if refused.is_none() && !destination_full && channel == Channel::Sms {
+                refused = self.enforce_sms_budget(false, now).await?;
+            }
             if let Some(refusal) = refused {
                 scope.record(AuditKind::ContactProofSent, refusal.outcome()).await;
                 return Err(refusal.error());

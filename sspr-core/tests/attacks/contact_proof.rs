@@ -174,6 +174,48 @@ async fn the_proof_cannot_flood_an_address() {
     );
 }
 
+/// Text-message pumping through the contact proof: a signed-in user (one phished password is
+/// enough) names the numbers, and each proof is one paid SMS.
+#[tokio::test]
+async fn no_proof_code_goes_out_by_sms_while_sms_is_off() {
+    let h = Harness::builder().policy(Policy { sms_enabled: false, ..policy() }).build().await;
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let refused = h.sspr.request_contact_proof(&Actor::User, ALICE, Channel::Sms, "+447400900999", &ctx()).await;
+    assert!(matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "channel"), "{refused:?}");
+    assert!(h.outbox.messages().is_empty(), "no text message may be sent: {:?}", h.outbox.messages());
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
+    // An administrator's request is refused alike: SMS is off for every path.
+    let refused = h.sspr.request_contact_proof(&admin(), BOB, Channel::Sms, "+447400900998", &ctx()).await;
+    assert!(matches!(&refused, Err(Error::InvalidInput { field, .. }) if *field == "channel"), "{refused:?}");
+    assert!(h.outbox.messages().is_empty());
+    // E-mail proofs are not affected.
+    request(&h, ALICE, "alice.new@mail.example").await;
+}
+
+#[tokio::test]
+async fn sms_proof_codes_draw_on_the_deployments_sms_budget() {
+    // Each user may ask for `contact_proofs_per_hour` codes, each to another number, from
+    // many addresses: without the global budget, N accounts send 5N paid messages an hour.
+    let h = Harness::builder().policy(Policy { sms_budget_per_hour: 2, ..policy() }).build().await;
+    let numbers = ["+447400900901", "+447400900902", "+447400900903", "+447400900904"];
+    let mut results = Vec::new();
+    for (i, (user, number)) in [ALICE, BOB, NO_CONTACT, ALICE].iter().zip(numbers).enumerate() {
+        let from = RequestContext::from_parts(Some(&format!("198.51.100.{}", i + 1)), None).unwrap();
+        results.push(h.sspr.request_contact_proof(&Actor::User, user, Channel::Sms, number, &from).await);
+    }
+    let sent: Vec<_> = h.outbox.messages().into_iter().filter(|n| n.to.channel() == Channel::Sms).collect();
+    assert_eq!(sent.len(), 2, "the budget is 2 an hour: {sent:?}");
+    assert!(results[..2].iter().all(Result::is_ok), "{results:?}");
+    assert!(results[2..].iter().all(|r| matches!(r, Err(Error::RateLimited { .. }))), "{results:?}");
+    assert!(
+        h.events_of(AuditKind::ContactProofSent)
+            .iter()
+            .any(|e| e.outcome == sspr_core::Outcome::Limited { limit: "sms_budget".into() })
+    );
+    // E-mail proofs do not draw on it.
+    request(&h, BOB, "bob.new@mail.example").await;
+}
+
 #[tokio::test]
 async fn the_code_is_in_no_audit_event_answer_or_debug_text() {
     let h = Harness::new().await;
