@@ -93,6 +93,9 @@ struct Inner {
     sign_ins: tokio::sync::Semaphore,
     /// The naming context groups are searched in, read once (see `group_base`).
     naming_context: tokio::sync::OnceCell<String>,
+    /// The DN of the service account's entry, for an unknown login's stand-in group searches
+    /// (see `stand_in_dn`), found once.
+    stand_in: tokio::sync::OnceCell<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -115,7 +118,14 @@ impl LdapDirectory {
         let pool = Pool::new(config.clone(), tls);
         let sign_ins = tokio::sync::Semaphore::new(config.sign_in_connections);
         Ok(Self {
-            inner: Arc::new(Inner { config, pool, sign_ins, naming_context: tokio::sync::OnceCell::new(), clock }),
+            inner: Arc::new(Inner {
+                config,
+                pool,
+                sign_ins,
+                naming_context: tokio::sync::OnceCell::new(),
+                stand_in: tokio::sync::OnceCell::new(),
+                clock,
+            }),
         })
     }
 
@@ -228,16 +238,60 @@ impl LdapDirectory {
             Err(OpError::Result(_)) => return Ok(()),
             Ok(base) => base,
         };
+        let stand_in = self.stand_in_dn(conn, &group_base).await?;
         let walk = match config.flavor {
-            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &config.bind_dn).await,
+            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &stand_in).await,
             // Level by level, like a found user's: as many searches as a user nested as deep
             // as the service account (the minimum, usually), however many groups it has.
-            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &config.bind_dn, None, Vec::new()).await,
+            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &stand_in, None, Vec::new()).await,
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
             Ok(_) | Err(Walk::Incomplete(_) | Walk::Failed(OpError::Result(_))) => Ok(()),
         }
+    }
+
+    /// The entry whose groups stand in for an unknown login's: the service account's. AD
+    /// also binds by `DOMAIN\name` or a UPN, which is no DN: searched from there, the stand-in
+    /// failed at its first step (one round trip where a real user's lookup makes three more),
+    /// so a slow directory told real logins from unknown ones again. Such a name is looked up
+    /// once and its entry's DN kept; a lookup that finds no single entry keeps the name (as
+    /// before, with a warning), a lost connection fails alike.
+    async fn stand_in_dn(&self, conn: &mut Conn, group_base: &str) -> Result<String, OpError> {
+        let bind = &self.inner.config.bind_dn;
+        if let Some(dn) = self.inner.stand_in.get() {
+            return Ok(dn.clone());
+        }
+        // AD takes `DOMAIN\name`, a UPN, or `name@dns-domain` (an implicit UPN) too.
+        let filter = if bind.contains('=') {
+            None
+        } else if let Some((_, name)) = bind.split_once('\\') {
+            Some(format!("(sAMAccountName={})", escape_filter_value(name)))
+        } else {
+            bind.split_once('@').map(|(name, _)| {
+                format!(
+                    "(|(userPrincipalName={})(sAMAccountName={}))",
+                    escape_filter_value(bind),
+                    escape_filter_value(name)
+                )
+            })
+        };
+        let dn = match filter {
+            None => bind.clone(),
+            Some(filter) => match conn.search(group_base, Scope::Subtree, &filter, &["1.1"], 2).await {
+                Ok((mut found, 0)) if found.len() == 1 => found.pop().map_or_else(|| bind.clone(), |e| e.dn),
+                Ok(_) | Err(OpError::Result(_)) => {
+                    tracing::warn!(
+                        bind_dn = %bind,
+                        "the service account's entry was not found by its bind name: an unknown login's lookup \
+                         may be quicker than a real one's on a slow directory; set bind_dn to the account's DN"
+                    );
+                    bind.clone()
+                }
+                Err(error) => return Err(error),
+            },
+        };
+        Ok(self.inner.stand_in.get_or_init(|| async { dn }).await.clone())
     }
 
     /// Refuse, before anything is written, a must-change password the directory would not
