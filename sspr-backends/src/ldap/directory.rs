@@ -209,8 +209,9 @@ impl LdapDirectory {
             }
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
-                let uid = first(&entry.attrs, "uid").map(str::to_owned);
-                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, uid.as_deref(), direct).await;
+                // Every uid value: a posixGroup may name the account by any of them.
+                let uids: Vec<String> = values(&entry.attrs, "uid").map(str::to_owned).collect();
+                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, &uids, direct).await;
                 resolved(&entry.dn, walk)?
             }
         };
@@ -243,7 +244,7 @@ impl LdapDirectory {
             Flavor::ActiveDirectory => ad_groups(conn, &group_base, &stand_in).await,
             // Level by level, like a found user's: as many searches as a user nested as deep
             // as the service account (the minimum, usually), however many groups it has.
-            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &stand_in, None, Vec::new()).await,
+            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &stand_in, &[], Vec::new()).await,
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
@@ -543,7 +544,7 @@ fn resolved(user: &str, walk: Result<Vec<String>, Walk>) -> Result<Vec<String>, 
 
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
 /// the user (works with and without the memberof overlay), the posixGroups whose `memberUid`
-/// holds the user's `uid`, the user's own `memberOf` values (groups outside `group_base`),
+/// holds any of the user's `uid` values, the user's own `memberOf` values (groups outside `group_base`),
 /// and upwards from each group the same way. One search per level of nesting (not per
 /// group: a user in many groups would take longer to find than a login that finds no one)
 /// and at least [`MIN_GROUP_LEVELS`]. More than [`MAX_GROUPS`] groups, or a search cut short
@@ -552,14 +553,15 @@ async fn nested_openldap_groups(
     conn: &mut Conn,
     group_base: &str,
     user: &str,
-    uid: Option<&str>,
+    uids: &[String],
     direct: Vec<String>,
 ) -> Result<Vec<String>, Walk> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
     let mut level = vec![user.to_owned()];
     let mut extra = direct;
-    let mut uid = uid;
+    // posixGroups hold uids, not DNs, and do not nest: asked about on the first level only.
+    let mut uids = Some(uids);
     let mut levels = 0;
     loop {
         // A level with nothing to ask about still makes its search (for the user again, the
@@ -568,7 +570,7 @@ async fn nested_openldap_groups(
         let asked = if filler { vec![user.to_owned()] } else { level };
         let mut found = Vec::new();
         for chunk in asked.chunks(DNS_PER_GROUP_SEARCH) {
-            found.extend(groups_naming(conn, group_base, chunk, uid.take()).await?);
+            found.extend(groups_naming(conn, group_base, chunk, uids.take().unwrap_or_default()).await?);
         }
         levels += 1;
         if filler {
@@ -587,12 +589,18 @@ async fn nested_openldap_groups(
     }
 }
 
-/// The groups under `base` with any of `dns` as a member (or, for posixGroups, `uid`).
-async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uid: Option<&str>) -> Result<Vec<String>, Walk> {
+/// The groups under `base` with any of `dns` as a member (or, for posixGroups, any of `uids`).
+async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uids: &[String]) -> Result<Vec<String>, Walk> {
     let members: String =
         dns.iter().map(|dn| escape_filter_value(dn)).map(|dn| format!("(member={dn})(uniqueMember={dn})")).collect();
-    let posix = uid.map(|u| format!("(&(objectClass=posixGroup)(memberUid={}))", escape_filter_value(u)));
-    let filter = format!("(|{members}{})", posix.unwrap_or_default());
+    let posix: String = match uids {
+        [] => String::new(),
+        uids => {
+            let any: String = uids.iter().map(|u| format!("(memberUid={})", escape_filter_value(u))).collect();
+            format!("(&(objectClass=posixGroup)(|{any}))")
+        }
+    };
+    let filter = format!("(|{members}{posix})");
     let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
         return Err(Walk::Incomplete("a group search was cut short"));
