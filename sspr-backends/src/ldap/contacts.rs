@@ -59,7 +59,7 @@ impl fmt::Debug for RecordKey {
 /// ```
 /// use sspr_backends::ldap::LdapContactConfig;
 /// let ad: LdapContactConfig = toml::from_str(r#"
-///     record_attribute = "info"
+///     record_attribute = "comment"
 ///     record_key = "from the portal's secret store, 32 bytes or more"
 /// "#).unwrap();
 /// assert_eq!((ad.email_attribute.as_str(), ad.phone_attribute.as_str()), ("otherMailbox", "mobile"));
@@ -79,10 +79,10 @@ pub struct LdapContactConfig {
     #[serde(default)]
     pub enabled_attribute: Option<String>,
     /// A **single-valued** string attribute where sspr keeps the rest of the enrollment (when
-    /// each contact was added, usable from, last reset, version) as signed JSON. Best one the
-    /// users cannot write (check with [`LdapContactStore::check_self_writable`]); AD's `info`
-    /// works but is self-writable by default, so a user could put back an older record of
-    /// their own. Without it the store is read-only: `save` fails, and contacts found in the
+    /// each contact was added, usable from, last reset, version) as signed JSON. One the users
+    /// cannot write (check with [`LdapContactStore::check_self_writable`]): not AD's `info`,
+    /// which users write by default, so a user could put back an older record of their own
+    /// (enabled again after an administrator switched self-service off). Without it the store is read-only: `save` fails, and contacts found in the
     /// directory are usable at once (the organisation maintains them, in attributes users
     /// must not be able to write).
     #[serde(default)]
@@ -180,8 +180,9 @@ impl LdapContactStore {
     /// Which of the configured attributes the user `user_dn` may write in their own entry,
     /// read as that user (AD `allowedAttributesEffective`): run it at start-up with a test
     /// account's credentials. Fails if the configuration is unsafe with those rights: an
-    /// `enabled_attribute` the user can write, or a read-only store (no record) whose contact
-    /// attributes the user can write (they would be usable at once). OpenLDAP reports no
+    /// `enabled_attribute` or `record_attribute` the user can write (an older signed record
+    /// put back undoes an administrator's switching self-service off), or a read-only store
+    /// (no record) whose contact attributes the user can write (they would be usable at once). OpenLDAP reports no
     /// effective rights: there it fails with "cannot tell", and the ACLs must be checked by
     /// hand (the contact, flag and record attributes `by self read` at most).
     pub async fn check_self_writable(
@@ -228,6 +229,15 @@ impl LdapContactStore {
         };
         if let Some(flag) = config.enabled_attribute.as_deref().filter(|a| is_writable(a)) {
             return unsafe_because(format!("users may write their own {flag}: they could enable themselves"));
+        }
+        // The signature stops a forged record, not an old one put back: read while enabled, it
+        // undoes an administrator's switching self-service off (and a contact's removal).
+        if let Some(record) = config.record_attribute.as_deref().filter(|a| is_writable(a)) {
+            return unsafe_because(format!(
+                "users may write their own {record}: they could put back an older signed record of their own \
+                 (enabled again after an administrator switched self-service off); keep the record in an \
+                 attribute users cannot write"
+            ));
         }
         if config.record_attribute.is_none() {
             for attr in [&config.email_attribute, &config.phone_attribute] {
