@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use ldap3::controls::RawControl;
 use ldap3::{Mod, Scope, SearchEntry};
 use sspr_core::backend::{
-    AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE, PasswordRules,
+    AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE, PasswordRefusal, PasswordRules,
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
@@ -759,6 +759,21 @@ pub(crate) fn result_error(result: &ldap3::LdapResult) -> BackendError {
     }
 }
 
+/// A refused password set, typed by the rule the directory names (slapd's and Samba's words:
+/// in history, too short, too simple), as a user's own change is: the reset page then says
+/// which rule in the user's language, not only in the directory's English.
+fn reset_refusal(flavor: Flavor, result: &ldap3::LdapResult) -> BackendError {
+    let error = result_error(result);
+    if error.kind() != BackendErrorKind::PasswordRejected {
+        return error;
+    }
+    match super::change::refusal_of(flavor, result) {
+        // No current password takes part in a reset.
+        Some(PasswordRefusal::WrongCurrentPassword | PasswordRefusal::Unspecified) | None => error,
+        Some(refusal) => BackendError::password_refused(refusal, error.message()),
+    }
+}
+
 /// AD wants the new password as UTF-16LE, in double quotes.
 pub(super) fn ad_password(password: &str) -> Vec<u8> {
     let quoted = format!("\"{password}\"");
@@ -815,7 +830,7 @@ impl Directory for LdapDirectory {
                 Ok(()) if flavor == Flavor::OpenLdap => return self.set_openldap_reset_flag(dn, must_change).await,
                 Ok(()) => return Ok(()),
                 Err(OpFailure::Backend(e)) => return Err(e),
-                Err(OpFailure::Result(result)) => return Err(result_error(&result)),
+                Err(OpFailure::Result(result)) => return Err(reset_refusal(flavor, &result)),
             }
         }
     }

@@ -58,6 +58,8 @@ async fn reset_then_the_users_bind_fails_with_773_and_weak_passwords_get_the_rea
     let err = directory.set_password(&user, &Password::new("alllowercase"), false).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::PasswordRejected);
     assert!(err.message().contains("0000052D"), "{}", err.message());
+    // Typed by the rule Samba names, as a user's own change is (Unspecified on main).
+    assert_eq!(err.refusal(), Some(sspr_core::backend::PasswordRefusal::TooSimple), "{}", err.message());
     assert!(!format!("{err:?}").contains("alllowercase"));
     // Not must-change: the user signs in normally.
     directory.set_password(&user, &Password::new("Chosen-Passw0rd-78"), false).await.unwrap();
