@@ -59,7 +59,7 @@ impl fmt::Debug for RecordKey {
 /// ```
 /// use sspr_backends::ldap::LdapContactConfig;
 /// let ad: LdapContactConfig = toml::from_str(r#"
-///     record_attribute = "info"
+///     record_attribute = "comment"
 ///     record_key = "from the portal's secret store, 32 bytes or more"
 /// "#).unwrap();
 /// assert_eq!((ad.email_attribute.as_str(), ad.phone_attribute.as_str()), ("otherMailbox", "mobile"));
@@ -79,10 +79,10 @@ pub struct LdapContactConfig {
     #[serde(default)]
     pub enabled_attribute: Option<String>,
     /// A **single-valued** string attribute where sspr keeps the rest of the enrollment (when
-    /// each contact was added, usable from, last reset, version) as signed JSON. Best one the
-    /// users cannot write (check with [`LdapContactStore::check_self_writable`]); AD's `info`
-    /// works but is self-writable by default, so a user could put back an older record of
-    /// their own. Without it the store is read-only: `save` fails, and contacts found in the
+    /// each contact was added, usable from, last reset, version) as signed JSON. One the users
+    /// cannot write (check with [`LdapContactStore::check_self_writable`]): not AD's `info`,
+    /// which users write by default, so a user could put back an older record of their own
+    /// (enabled again after an administrator switched self-service off). Without it the store is read-only: `save` fails, and contacts found in the
     /// directory are usable at once (the organisation maintains them, in attributes users
     /// must not be able to write).
     #[serde(default)]
@@ -180,8 +180,9 @@ impl LdapContactStore {
     /// Which of the configured attributes the user `user_dn` may write in their own entry,
     /// read as that user (AD `allowedAttributesEffective`): run it at start-up with a test
     /// account's credentials. Fails if the configuration is unsafe with those rights: an
-    /// `enabled_attribute` the user can write, or a read-only store (no record) whose contact
-    /// attributes the user can write (they would be usable at once). OpenLDAP reports no
+    /// `enabled_attribute` or `record_attribute` the user can write (an older signed record
+    /// put back undoes an administrator's switching self-service off), or a read-only store
+    /// (no record) whose contact attributes the user can write (they would be usable at once). OpenLDAP reports no
     /// effective rights: there it fails with "cannot tell", and the ACLs must be checked by
     /// hand (the contact, flag and record attributes `by self read` at most).
     pub async fn check_self_writable(
@@ -229,6 +230,15 @@ impl LdapContactStore {
         if let Some(flag) = config.enabled_attribute.as_deref().filter(|a| is_writable(a)) {
             return unsafe_because(format!("users may write their own {flag}: they could enable themselves"));
         }
+        // The signature stops a forged record, not an old one put back: read while enabled, it
+        // undoes an administrator's switching self-service off (and a contact's removal).
+        if let Some(record) = config.record_attribute.as_deref().filter(|a| is_writable(a)) {
+            return unsafe_because(format!(
+                "users may write their own {record}: they could put back an older signed record of their own \
+                 (enabled again after an administrator switched self-service off); keep the record in an \
+                 attribute users cannot write"
+            ));
+        }
         if config.record_attribute.is_none() {
             for attr in [&config.email_attribute, &config.phone_attribute] {
                 if is_writable(attr) {
@@ -256,50 +266,64 @@ impl LdapContactStore {
         attrs
     }
 
-    /// The entry's attributes read: the configured ones and when the entry last changed.
+    /// The entry's attributes read: the configured ones, when the entry last changed, and its
+    /// lasting identity (the record is bound to it).
     fn read_attributes(&self) -> Vec<&str> {
         let mut attrs = self.attributes();
         attrs.extend(["modifyTimestamp", "whenChanged"]);
+        attrs.extend(ENTRY_ID_ATTRIBUTES);
         attrs
     }
 
-    /// The MAC of `json` as the record of `dn` (bound to the entry: a record copied from
-    /// another user does not verify).
-    fn sign(&self, dn: &str, json: &str) -> Result<Option<String>, BackendError> {
+    /// The MAC of `json` as the record of the entry `binding` names (a record copied from
+    /// another user does not verify), unfinished; `None` without a key.
+    fn mac(&self, binding: &Binding, json: &str) -> Result<Option<Hmac<Sha256>>, BackendError> {
         let Some(key) = &self.config.record_key else { return Ok(None) };
         let mut mac = key.mac()?;
-        mac.update(RECORD_DOMAIN);
-        mac.update(dn.to_lowercase().as_bytes());
+        match binding {
+            Binding::Id(id) => {
+                mac.update(RECORD_DOMAIN_V2);
+                mac.update(id.as_bytes());
+            }
+            Binding::Dn(dn) => {
+                mac.update(RECORD_DOMAIN);
+                mac.update(dn.to_lowercase().as_bytes());
+            }
+        }
         mac.update(b"\n");
         mac.update(json.as_bytes());
-        Ok(Some(hex(&mac.finalize().into_bytes())))
+        Ok(Some(mac))
     }
 
-    /// The record text stored for `json`: `sspr1.<hex MAC>.<json>`.
-    fn seal(&self, dn: &str, json: &str) -> Result<String, BackendError> {
-        let mac = self.sign(dn, json)?.ok_or_else(|| {
+    /// The record text stored for `json`: `sspr2.<hex MAC>.<json>`, bound to the entry's
+    /// lasting identity, or `sspr1.<hex MAC>.<json>`, bound to its DN, on a directory that
+    /// shows none.
+    fn seal(&self, dn: &str, entry: &ldap3::SearchEntry, json: &str) -> Result<String, BackendError> {
+        let (binding, prefix) = match entry_id(entry) {
+            Some(id) => (Binding::Id(id), RECORD_PREFIX_V2),
+            None => (Binding::Dn(dn.to_owned()), RECORD_PREFIX),
+        };
+        let mac = self.mac(&binding, json)?.ok_or_else(|| {
             BackendError::new(BackendErrorKind::Other, "ldap contact store: no record_key to sign the record")
         })?;
-        Ok(format!("{RECORD_PREFIX}{mac}.{json}"))
+        Ok(format!("{prefix}{}.{json}", hex(&mac.finalize().into_bytes())))
     }
 
-    /// The record in `raw` if its MAC verifies for `dn`; `None` (logged) otherwise.
-    fn open(&self, dn: &str, raw: &str) -> Result<Option<Record>, BackendError> {
-        let verified =
-            match (raw.strip_prefix(RECORD_PREFIX).and_then(|rest| rest.split_once('.')), &self.config.record_key) {
-                (Some((mac_hex, json)), Some(key)) => {
-                    let mut mac = key.mac()?;
-                    mac.update(RECORD_DOMAIN);
-                    mac.update(dn.to_lowercase().as_bytes());
-                    mac.update(b"\n");
-                    mac.update(json.as_bytes());
-                    match unhex(mac_hex) {
-                        Some(tag) if mac.verify_slice(&tag).is_ok() => Some(json),
-                        _ => None,
-                    }
-                }
+    /// The record in `raw` if its MAC verifies for the entry (`sspr2`: its lasting identity;
+    /// `sspr1`, written before: its DN); `None` (logged) otherwise.
+    fn open(&self, dn: &str, entry: &ldap3::SearchEntry, raw: &str) -> Result<Option<Record>, BackendError> {
+        let (binding, rest) = match (raw.strip_prefix(RECORD_PREFIX_V2), raw.strip_prefix(RECORD_PREFIX)) {
+            (Some(rest), _) => (entry_id(entry).map(Binding::Id), Some(rest)),
+            (None, Some(rest)) => (Some(Binding::Dn(dn.to_owned())), Some(rest)),
+            (None, None) => (None, None),
+        };
+        let verified = match (binding, rest.and_then(|rest| rest.split_once('.'))) {
+            (Some(binding), Some((mac_hex, json))) => match (self.mac(&binding, json)?, unhex(mac_hex)) {
+                (Some(mac), Some(tag)) => mac.verify_slice(&tag).is_ok().then_some(json),
                 _ => None,
-            };
+            },
+            _ => None,
+        };
         let Some(json) = verified else {
             tracing::warn!(
                 target: "sspr::audit",
@@ -338,7 +362,7 @@ impl LdapContactStore {
             return Ok((Some(Enrollment { enabled, email, phone, ..Enrollment::default() }), None));
         }
         let record = match &raw {
-            Some(raw) => self.open(dn, raw)?,
+            Some(raw) => self.open(dn, entry, raw)?,
             None => None,
         };
         let tampered = raw.is_some() && record.is_none();
@@ -394,10 +418,36 @@ impl LdapContactStore {
     }
 }
 
-/// The record's text starts with this version tag, then the hex MAC, a dot and the JSON.
+/// The record's text starts with this version tag, then the hex MAC, a dot and the JSON:
+/// `sspr2` is bound to the entry's lasting identity, `sspr1` (written before, or on a directory
+/// that shows none) to its DN.
 const RECORD_PREFIX: &str = "sspr1.";
+const RECORD_PREFIX_V2: &str = "sspr2.";
 /// What the MAC covers before the DN and the JSON: this use of the key and no other.
 const RECORD_DOMAIN: &[u8] = b"sspr ldap enrollment record v1\n";
+const RECORD_DOMAIN_V2: &[u8] = b"sspr ldap enrollment record v2, entry id\n";
+/// What names an entry for good, whatever its DN becomes (a move to another OU, a renamed
+/// CN): OpenLDAP's `entryUUID`, AD's `objectGUID`. Binding the record to the DN made a moved
+/// or renamed user's record read as forged: not enabled.
+const ENTRY_ID_ATTRIBUTES: [&str; 2] = ["entryUUID", "objectGUID"];
+
+/// What a record is bound to.
+enum Binding {
+    /// The entry's lasting identity (see [`entry_id`]).
+    Id(String),
+    /// The entry's DN (records written before `sspr2`).
+    Dn(String),
+}
+
+/// The entry's lasting identity: `entryUUID` as text, or `objectGUID` as hex.
+fn entry_id(entry: &ldap3::SearchEntry) -> Option<String> {
+    let named = |name: &str| {
+        let text = entry.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.first());
+        let bytes = entry.bin_attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.first());
+        text.map(|t| t.as_bytes().to_vec()).or_else(|| bytes.cloned())
+    };
+    ENTRY_ID_ATTRIBUTES.iter().find_map(|name| named(name)).filter(|id| !id.is_empty()).map(|id| hex(&id))
+}
 /// A contact replaced outside sspr is told of resets until its successor's cooling-off ends,
 /// and a week more (as the engine remembers contacts the user removed).
 const REMOVED_CONTACT_GRACE: Duration = Duration::from_secs(7 * 86_400);
@@ -473,7 +523,7 @@ impl ContactStore for LdapContactStore {
         let record = Record { version: expected_version.saturating_add(1), ..enrollment.clone() };
         let json = serde_json::to_string(&record)
             .map_err(|e| BackendError::new(BackendErrorKind::Other, format!("cannot encode the enrollment: {e}")))?;
-        let json = self.seal(dn, &json)?;
+        let json = self.seal(dn, &entry, &json)?;
         let record_name = record_attr.as_bytes().to_vec();
         let mut mods = Vec::new();
         // The precondition: the exact record read, or none (a single-valued attribute refuses a
@@ -550,5 +600,52 @@ fn failure(failure: OpFailure) -> BackendError {
     match failure {
         OpFailure::Backend(e) => e,
         OpFailure::Result(result) => result_error(&result),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::ldap::{LdapConfig, config::Flavor};
+
+    fn store() -> LdapContactStore {
+        let config = LdapConfig::new(Flavor::OpenLdap, "ldaps://x", "dc=x", "cn=svc,dc=x", BindPassword::new("p"));
+        let directory = LdapDirectory::new(config).unwrap();
+        let contacts = LdapContactConfig {
+            record_attribute: Some("ssprEnrollment".into()),
+            record_key: Some(RecordKey::new("unit-test record key, 32 bytes or more")),
+            ..LdapContactConfig::default()
+        };
+        LdapContactStore::new(&directory, contacts).unwrap()
+    }
+
+    fn entry(dn: &str, uuid: Option<&str>) -> ldap3::SearchEntry {
+        let attrs = uuid.map(|u| HashMap::from([("entryUUID".to_owned(), vec![u.to_owned()])])).unwrap_or_default();
+        ldap3::SearchEntry { dn: dn.to_owned(), attrs, bin_attrs: HashMap::new() }
+    }
+
+    #[test]
+    fn records_follow_their_entry_and_records_signed_over_the_dn_still_verify() {
+        let store = store();
+        let json = serde_json::to_string(&Enrollment { enabled: true, ..Enrollment::default() }).unwrap();
+        let (dn, moved) = ("uid=a,ou=one,dc=x", "uid=a,ou=two,dc=x");
+        let uuid = "5c1d3e2a-0000-4000-8000-000000000001";
+        // New records are bound to the entry's id: they verify wherever the entry moved, and
+        // not on another entry.
+        let sealed = store.seal(dn, &entry(dn, Some(uuid)), &json).unwrap();
+        assert!(sealed.starts_with("sspr2."), "{sealed}");
+        assert!(store.open(moved, &entry(moved, Some(uuid)), &sealed).unwrap().is_some_and(|r| r.enabled));
+        let other = entry(dn, Some("5c1d3e2a-0000-4000-8000-000000000002"));
+        assert!(store.open(dn, &other, &sealed).unwrap().is_none());
+        assert!(store.open(dn, &entry(dn, None), &sealed).unwrap().is_none());
+        // Records written before (sspr1, over the DN) still verify where they were written.
+        let mac = store.mac(&Binding::Dn(dn.to_owned()), &json).unwrap().unwrap();
+        let legacy = format!("{RECORD_PREFIX}{}.{json}", hex(&mac.finalize().into_bytes()));
+        assert!(store.open(dn, &entry(dn, Some(uuid)), &legacy).unwrap().is_some());
+        assert!(store.open(moved, &entry(moved, Some(uuid)), &legacy).unwrap().is_none());
+        // A directory that shows no id: bound to the DN, as before.
+        assert!(store.seal(dn, &entry(dn, None), &json).unwrap().starts_with(RECORD_PREFIX));
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use ldap3::controls::RawControl;
 use ldap3::{Mod, Scope, SearchEntry};
 use sspr_core::backend::{
-    AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE, PasswordRules,
+    AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE, PasswordRefusal, PasswordRules,
 };
 use sspr_core::time::OffsetDateTime;
 use sspr_core::{BackendError, BackendErrorKind, Clock, Directory, NormalizedLogin, Password, SystemClock, UserId};
@@ -93,6 +93,9 @@ struct Inner {
     sign_ins: tokio::sync::Semaphore,
     /// The naming context groups are searched in, read once (see `group_base`).
     naming_context: tokio::sync::OnceCell<String>,
+    /// The DN of the service account's entry, for an unknown login's stand-in group searches
+    /// (see `stand_in_dn`), found once.
+    stand_in: tokio::sync::OnceCell<String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -115,7 +118,14 @@ impl LdapDirectory {
         let pool = Pool::new(config.clone(), tls);
         let sign_ins = tokio::sync::Semaphore::new(config.sign_in_connections);
         Ok(Self {
-            inner: Arc::new(Inner { config, pool, sign_ins, naming_context: tokio::sync::OnceCell::new(), clock }),
+            inner: Arc::new(Inner {
+                config,
+                pool,
+                sign_ins,
+                naming_context: tokio::sync::OnceCell::new(),
+                stand_in: tokio::sync::OnceCell::new(),
+                clock,
+            }),
         })
     }
 
@@ -199,8 +209,9 @@ impl LdapDirectory {
             }
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
-                let uid = first(&entry.attrs, "uid").map(str::to_owned);
-                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, uid.as_deref(), direct).await;
+                // Every uid value: a posixGroup may name the account by any of them.
+                let uids: Vec<String> = values(&entry.attrs, "uid").map(str::to_owned).collect();
+                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, &uids, direct).await;
                 resolved(&entry.dn, walk)?
             }
         };
@@ -228,16 +239,60 @@ impl LdapDirectory {
             Err(OpError::Result(_)) => return Ok(()),
             Ok(base) => base,
         };
+        let stand_in = self.stand_in_dn(conn, &group_base).await?;
         let walk = match config.flavor {
-            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &config.bind_dn).await,
+            Flavor::ActiveDirectory => ad_groups(conn, &group_base, &stand_in).await,
             // Level by level, like a found user's: as many searches as a user nested as deep
             // as the service account (the minimum, usually), however many groups it has.
-            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &config.bind_dn, None, Vec::new()).await,
+            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &stand_in, &[], Vec::new()).await,
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
             Ok(_) | Err(Walk::Incomplete(_) | Walk::Failed(OpError::Result(_))) => Ok(()),
         }
+    }
+
+    /// The entry whose groups stand in for an unknown login's: the service account's. AD
+    /// also binds by `DOMAIN\name` or a UPN, which is no DN: searched from there, the stand-in
+    /// failed at its first step (one round trip where a real user's lookup makes three more),
+    /// so a slow directory told real logins from unknown ones again. Such a name is looked up
+    /// once and its entry's DN kept; a lookup that finds no single entry keeps the name (as
+    /// before, with a warning), a lost connection fails alike.
+    async fn stand_in_dn(&self, conn: &mut Conn, group_base: &str) -> Result<String, OpError> {
+        let bind = &self.inner.config.bind_dn;
+        if let Some(dn) = self.inner.stand_in.get() {
+            return Ok(dn.clone());
+        }
+        // AD takes `DOMAIN\name`, a UPN, or `name@dns-domain` (an implicit UPN) too.
+        let filter = if bind.contains('=') {
+            None
+        } else if let Some((_, name)) = bind.split_once('\\') {
+            Some(format!("(sAMAccountName={})", escape_filter_value(name)))
+        } else {
+            bind.split_once('@').map(|(name, _)| {
+                format!(
+                    "(|(userPrincipalName={})(sAMAccountName={}))",
+                    escape_filter_value(bind),
+                    escape_filter_value(name)
+                )
+            })
+        };
+        let dn = match filter {
+            None => bind.clone(),
+            Some(filter) => match conn.search(group_base, Scope::Subtree, &filter, &["1.1"], 2).await {
+                Ok((mut found, 0)) if found.len() == 1 => found.pop().map_or_else(|| bind.clone(), |e| e.dn),
+                Ok(_) | Err(OpError::Result(_)) => {
+                    tracing::warn!(
+                        bind_dn = %bind,
+                        "the service account's entry was not found by its bind name: an unknown login's lookup \
+                         may be quicker than a real one's on a slow directory; set bind_dn to the account's DN"
+                    );
+                    bind.clone()
+                }
+                Err(error) => return Err(error),
+            },
+        };
+        Ok(self.inner.stand_in.get_or_init(|| async { dn }).await.clone())
     }
 
     /// Refuse, before anything is written, a must-change password the directory would not
@@ -489,7 +544,7 @@ fn resolved(user: &str, walk: Result<Vec<String>, Walk>) -> Result<Vec<String>, 
 
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
 /// the user (works with and without the memberof overlay), the posixGroups whose `memberUid`
-/// holds the user's `uid`, the user's own `memberOf` values (groups outside `group_base`),
+/// holds any of the user's `uid` values, the user's own `memberOf` values (groups outside `group_base`),
 /// and upwards from each group the same way. One search per level of nesting (not per
 /// group: a user in many groups would take longer to find than a login that finds no one)
 /// and at least [`MIN_GROUP_LEVELS`]. More than [`MAX_GROUPS`] groups, or a search cut short
@@ -498,14 +553,15 @@ async fn nested_openldap_groups(
     conn: &mut Conn,
     group_base: &str,
     user: &str,
-    uid: Option<&str>,
+    uids: &[String],
     direct: Vec<String>,
 ) -> Result<Vec<String>, Walk> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
     let mut all = Vec::new();
     let mut level = vec![user.to_owned()];
     let mut extra = direct;
-    let mut uid = uid;
+    // posixGroups hold uids, not DNs, and do not nest: asked about on the first level only.
+    let mut uids = Some(uids);
     let mut levels = 0;
     loop {
         // A level with nothing to ask about still makes its search (for the user again, the
@@ -514,7 +570,7 @@ async fn nested_openldap_groups(
         let asked = if filler { vec![user.to_owned()] } else { level };
         let mut found = Vec::new();
         for chunk in asked.chunks(DNS_PER_GROUP_SEARCH) {
-            found.extend(groups_naming(conn, group_base, chunk, uid.take()).await?);
+            found.extend(groups_naming(conn, group_base, chunk, uids.take().unwrap_or_default()).await?);
         }
         levels += 1;
         if filler {
@@ -533,12 +589,18 @@ async fn nested_openldap_groups(
     }
 }
 
-/// The groups under `base` with any of `dns` as a member (or, for posixGroups, `uid`).
-async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uid: Option<&str>) -> Result<Vec<String>, Walk> {
+/// The groups under `base` with any of `dns` as a member (or, for posixGroups, any of `uids`).
+async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uids: &[String]) -> Result<Vec<String>, Walk> {
     let members: String =
         dns.iter().map(|dn| escape_filter_value(dn)).map(|dn| format!("(member={dn})(uniqueMember={dn})")).collect();
-    let posix = uid.map(|u| format!("(&(objectClass=posixGroup)(memberUid={}))", escape_filter_value(u)));
-    let filter = format!("(|{members}{})", posix.unwrap_or_default());
+    let posix: String = match uids {
+        [] => String::new(),
+        uids => {
+            let any: String = uids.iter().map(|u| format!("(memberUid={})", escape_filter_value(u))).collect();
+            format!("(&(objectClass=posixGroup)(|{any}))")
+        }
+    };
+    let filter = format!("(|{members}{posix})");
     let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
         return Err(Walk::Incomplete("a group search was cut short"));
@@ -697,6 +759,21 @@ pub(crate) fn result_error(result: &ldap3::LdapResult) -> BackendError {
     }
 }
 
+/// A refused password set, typed by the rule the directory names (slapd's and Samba's words:
+/// in history, too short, too simple), as a user's own change is: the reset page then says
+/// which rule in the user's language, not only in the directory's English.
+fn reset_refusal(flavor: Flavor, result: &ldap3::LdapResult) -> BackendError {
+    let error = result_error(result);
+    if error.kind() != BackendErrorKind::PasswordRejected {
+        return error;
+    }
+    match super::change::refusal_of(flavor, result) {
+        // No current password takes part in a reset.
+        Some(PasswordRefusal::WrongCurrentPassword | PasswordRefusal::Unspecified) | None => error,
+        Some(refusal) => BackendError::password_refused(refusal, error.message()),
+    }
+}
+
 /// AD wants the new password as UTF-16LE, in double quotes.
 pub(super) fn ad_password(password: &str) -> Vec<u8> {
     let quoted = format!("\"{password}\"");
@@ -753,7 +830,7 @@ impl Directory for LdapDirectory {
                 Ok(()) if flavor == Flavor::OpenLdap => return self.set_openldap_reset_flag(dn, must_change).await,
                 Ok(()) => return Ok(()),
                 Err(OpFailure::Backend(e)) => return Err(e),
-                Err(OpFailure::Result(result)) => return Err(result_error(&result)),
+                Err(OpFailure::Result(result)) => return Err(reset_refusal(flavor, &result)),
             }
         }
     }

@@ -208,3 +208,74 @@ fn attribute_names_are_checked() {
     let directory = sspr_backends::ldap::LdapDirectory::new(dir).unwrap();
     assert!(LdapContactStore::new(&directory, config).is_err());
 }
+
+/// Enrol `before`, move the entry to `after` (admin connection `admin`), read it again there;
+/// then copy the record onto `other`, whose entry it is not.
+async fn moved_entry_keeps_its_record(
+    store: &LdapContactStore,
+    mut admin: ldap3::Ldap,
+    (before, new_rdn, new_parent): (&str, &str, &str),
+    other: &str,
+    record_attr: &str,
+) {
+    let enrollment = Enrollment {
+        enabled: true,
+        email: Some(sspr_core::backend::StoredContact {
+            value: sspr_core::EmailAddress::parse("owner@example.net").unwrap(),
+            added_at: datetime!(2026-01-01 0:00 UTC),
+            usable_from: datetime!(2026-01-01 0:00 UTC),
+        }),
+        ..Enrollment::default()
+    };
+    assert!(store.save(&UserId::new(before), &enrollment, 0).await.unwrap());
+    admin.modifydn(before, new_rdn, true, Some(new_parent)).await.unwrap().success().unwrap();
+    let after = UserId::new(format!("{new_rdn},{new_parent}"));
+    let read = store.get(&after).await.unwrap().unwrap();
+    assert!(read.enabled, "the moved user's record no longer verified: {read:?}");
+    assert_eq!(read.email.map(|e| e.value.as_str().to_owned()).as_deref(), Some("owner@example.net"));
+    assert!(read.history.removed.is_empty(), "{:?}", read.history.removed);
+    // Still bound to its entry: the same record copied onto another user is not trusted.
+    let (entries, _) = admin
+        .search(after.as_str(), ldap3::Scope::Base, "(objectClass=*)", vec![record_attr])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let record = ldap3::SearchEntry::construct(entries.into_iter().next().unwrap()).attrs[record_attr][0].clone();
+    let copy = vec![ldap3::Mod::Replace(record_attr, std::collections::HashSet::from([record.as_str()]))];
+    admin.modify(other, copy).await.unwrap().success().unwrap();
+    assert!(!store.get(&UserId::new(other)).await.unwrap().is_some_and(|e| e.enabled), "a copied record was trusted");
+}
+
+#[tokio::test]
+async fn an_openldap_user_moved_to_another_ou_keeps_their_enrollment() {
+    // The record was signed over the DN: a user moved to another OU (a new department) read
+    // as "forged", not enabled, their contact as changed outside sspr (watched on main).
+    let _listing = OPENLDAP_LISTING.lock().await;
+    let uid = unique("mov");
+    let before = add_openldap_user(&uid, "Moved Person", "Init-Passw0rd-1").await;
+    let other = add_openldap_user(&unique("cpy"), "Copy Person", "Init-Passw0rd-1").await;
+    let store = LdapContactStore::new(&openldap(), openldap_contacts_config()).unwrap();
+    let target = (before.as_str(), format!("uid={uid}"), "ou=service,ou=people,dc=example,dc=org");
+    moved_entry_keeps_its_record(
+        &store,
+        openldap_admin().await,
+        (target.0, &target.1, target.2),
+        &other,
+        "ssprEnrollment",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_ad_user_renamed_and_moved_keeps_their_enrollment() {
+    // AD names users by their full name (CN=Jane Doe): a rename on marriage, or a move to
+    // another OU, changed the DN the record was signed over (watched on main).
+    let name = unique("ren");
+    let before = add_ad_user(&name, "Renamed Person", "Init-Passw0rd-1").await;
+    let other = add_ad_user(&unique("cpy"), "Copy Person", "Init-Passw0rd-1").await;
+    let store = LdapContactStore::new(&ad(), ad_contacts_config()).unwrap();
+    let parent = format!("OU=Service,{}", env("SSPR_TEST_AD_BASE"));
+    let rdn = format!("CN={name} Married");
+    moved_entry_keeps_its_record(&store, ad_admin().await, (&before, &rdn, &parent), &other, "info").await;
+}

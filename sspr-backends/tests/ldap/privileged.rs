@@ -134,6 +134,31 @@ async fn a_posix_group_member_uid_admin_is_refused() {
 }
 
 #[tokio::test]
+async fn a_posix_group_naming_the_users_second_uid_is_refused() {
+    // uid is multi-valued: an account known to the hosts as `<uid>adm` too is in the admins'
+    // posixGroup by that name. Only the first uid value was looked for in memberUid, so the
+    // account read as in no group and could reset by self-service (watched on main).
+    let uid = unique("pux");
+    let dn = add_openldap_user(&uid, "Posix Second", "Init-Passw0rd-1").await;
+    let second = format!("{uid}adm");
+    let mut admin = openldap_admin().await;
+    let add_uid = vec![ldap3::Mod::Add("uid", HashSet::from([second.as_str()]))];
+    admin.modify(&dn, add_uid).await.unwrap().success().unwrap();
+    let group = format!("cn={uid}-wheel,ou=groups,dc=example,dc=org");
+    let cn = format!("{uid}-wheel");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["posixGroup"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("gidNumber", HashSet::from(["10"])),
+        ("memberUid", HashSet::from([second.as_str()])),
+    ];
+    admin.add(&group, attrs).await.unwrap().success().unwrap();
+    let policy =
+        format!("eligible_ous = [\"ou=staff,ou=people,dc=example,dc=org\"]\nprivileged_groups = [\"{group}\"]\n");
+    assert_refused_as_privileged(&openldap(), &policy, &uid).await;
+}
+
+#[tokio::test]
 async fn more_groups_than_the_walk_limit_fail_closed_and_answer_as_an_unknown_login() {
     // 513 groups: more than the 512 the OpenLDAP walk follows. The one that makes the user
     // privileged may be among those not followed, so the user cannot be judged: refused.

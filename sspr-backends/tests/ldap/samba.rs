@@ -58,6 +58,8 @@ async fn reset_then_the_users_bind_fails_with_773_and_weak_passwords_get_the_rea
     let err = directory.set_password(&user, &Password::new("alllowercase"), false).await.unwrap_err();
     assert_eq!(err.kind(), BackendErrorKind::PasswordRejected);
     assert!(err.message().contains("0000052D"), "{}", err.message());
+    // Typed by the rule Samba names, as a user's own change is (Unspecified on main).
+    assert_eq!(err.refusal(), Some(sspr_core::backend::PasswordRefusal::TooSimple), "{}", err.message());
     assert!(!format!("{err:?}").contains("alllowercase"));
     // Not must-change: the user signs in normally.
     directory.set_password(&user, &Password::new("Chosen-Passw0rd-78"), false).await.unwrap();
@@ -237,6 +239,32 @@ async fn a_slow_directory_answers_a_real_and_an_unknown_login_in_the_same_time()
         real.abs_diff(unknown) < 100,
         "begin_reset took {real} ms for a real login, {unknown} ms for an unknown one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_directory_answers_a_real_and_an_unknown_login_alike_when_the_service_account_binds_by_name() {
+    // Attack: AD also binds the service account by `DOMAIN\name` or UPN. An unknown login's
+    // stand-in group searches started from the bind name, which is no DN: the first failed at
+    // once and the rest were skipped, so with every answer 120 ms away begin_reset took about
+    // 510 ms for alice and the padded 300 ms for a login nobody has (watched on main).
+    for bind in ["sspr-svc@samdom.example.com", "SAMDOM\\sspr-svc"] {
+        let mut config = ad_config();
+        config.bind_dn = bind.into();
+        let config = behind_slow_proxy(config, std::time::Duration::from_millis(120)).await;
+        let medians = begin_reset_medians(
+            config,
+            "OU=Staff,DC=samdom,DC=example,DC=com",
+            "alice@samdom.example.com",
+            &["alice@samdom.example.com", "nobody-here@samdom.example.com"],
+        )
+        .await;
+        let (real, unknown) = (medians[0], medians[1]);
+        eprintln!("bind {bind}: begin_reset medians: real {real} ms, unknown {unknown} ms");
+        assert!(
+            real.abs_diff(unknown) < 100,
+            "bound as {bind}: begin_reset took {real} ms for a real login, {unknown} ms for an unknown one"
+        );
+    }
 }
 
 #[tokio::test]

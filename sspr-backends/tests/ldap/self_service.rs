@@ -161,12 +161,18 @@ async fn the_start_up_check_finds_what_ad_users_may_write_of_their_own_entry() {
     let name = unique("adw");
     let dn = add_ad_user(&name, "Rights Person", "Init-Passw0rd-1").await;
     let password = sspr_backends::ldap::BindPassword::new("Init-Passw0rd-1");
-    // Signed record in info, contacts in otherMailbox/mobile: safe, but mobile and info are
-    // reported as self-writable (Samba's default rights, like AD's).
-    let store = LdapContactStore::new(&ad(), ad_store_config()).unwrap();
+    // Signed record in `comment` (users may not write it), contacts in otherMailbox/mobile:
+    // safe; mobile is reported as self-writable (Samba's default rights, like AD's).
+    let signed = LdapContactConfig { record_attribute: Some("comment".into()), ..ad_store_config() };
+    let store = LdapContactStore::new(&ad(), signed).unwrap();
     let writable = store.check_self_writable(&dn, &password).await.unwrap();
     let writable: HashSet<String> = writable.iter().map(|a| a.to_ascii_lowercase()).collect();
-    assert!(writable.contains("mobile") && writable.contains("info"), "{writable:?}");
+    assert_eq!(writable, HashSet::from(["mobile".to_owned()]));
+    // The signed record in `info`, which users may write: refused (passed on main; see
+    // `a_user_who_may_write_the_record_puts_back_an_old_one_and_is_enabled_again`).
+    let in_info = LdapContactStore::new(&ad(), ad_store_config()).unwrap();
+    let err = in_info.check_self_writable(&dn, &password).await.unwrap_err();
+    assert!(err.message().contains("info") && err.message().contains("older signed record"), "{}", err.message());
     // Read-only with a self-writable mobile: its value would be usable at once. Refused.
     let read_only = LdapContactStore::new(&ad(), LdapContactConfig::default()).unwrap();
     let err = read_only.check_self_writable(&dn, &password).await.unwrap_err();
@@ -180,6 +186,42 @@ async fn the_start_up_check_finds_what_ad_users_may_write_of_their_own_entry() {
     let openldap_store = LdapContactStore::new(&openldap(), openldap_store_config()).unwrap();
     let err = openldap_store.check_self_writable("uid=alice,ou=staff,ou=people,dc=example,dc=org", &password).await;
     assert!(err.unwrap_err().message().contains("cannot tell"));
+}
+
+#[tokio::test]
+async fn a_user_who_may_write_the_record_puts_back_an_old_one_and_is_enabled_again() {
+    // Why the start-up check refuses a self-writable record attribute: the signature stops a
+    // forged record, not an old one. With the record in `info` (what the portal's example
+    // configuration said), the user keeps the record read while enabled, an administrator
+    // switches self-service off (an incident), the user writes the old record back: enabled
+    // again, and a reset sends a PIN. The check names the attribute before any of this.
+    let name = unique("rpl");
+    let dn = add_ad_user(&name, "Replay Person", "Init-Passw0rd-1").await;
+    let login = format!("{name}@samdom.example.com");
+    let directory = ad();
+    let store = LdapContactStore::new(&directory, ad_store_config()).unwrap();
+    let password = sspr_backends::ldap::BindPassword::new("Init-Passw0rd-1");
+    let refused = store.check_self_writable(&dn, &password).await.unwrap_err();
+    assert!(refused.message().contains("info"), "{}", refused.message());
+
+    let outbox = Outbox::new();
+    let sspr = engine(&directory, store.clone(), &outbox, POLICY);
+    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
+    sspr.set_enabled(&admin, &login, true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set("owner@example.net".into()), ..Default::default() };
+    sspr.update_contacts(&admin, &login, update, &ctx).await.unwrap();
+    let (url, ca) = (env("SSPR_TEST_AD_URL"), env("SSPR_TEST_AD_CA"));
+    let mut user = connect(&url, &ca).await;
+    user.simple_bind(&dn, "Init-Passw0rd-1").await.unwrap().success().unwrap();
+    let (entries, _) =
+        user.search(&dn, ldap3::Scope::Base, "(objectClass=*)", vec!["info"]).await.unwrap().success().unwrap();
+    let kept = ldap3::SearchEntry::construct(entries.into_iter().next().unwrap()).attrs["info"][0].clone();
+    let _ = user.unbind().await;
+
+    sspr.set_enabled(&admin, &login, false, &ctx).await.unwrap();
+    assert!(!sspr.status(&login).await.unwrap().enabled);
+    write_own(&url, &ca, &dn, "Init-Passw0rd-1", "info", &kept).await;
+    assert!(sspr.status(&login).await.unwrap().enabled, "the old signed record is trusted again");
 }
 
 #[test]

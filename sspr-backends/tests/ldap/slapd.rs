@@ -116,6 +116,26 @@ async fn rootdn_is_not_needed_and_the_policy_applies_to_the_service_account() {
 }
 
 #[tokio::test]
+async fn a_reset_to_a_password_in_the_history_is_refused_and_says_so() {
+    // A chosen password the policy's history (pwdInHistory 3) holds: refused as InHistory, so
+    // the reset page names the rule in the user's language (Unspecified on main, only slapd's
+    // English words said why).
+    let uid = unique("hist");
+    let user = UserId::new(add_openldap_user(&uid, "History Person", "Init-Passw0rd-1").await);
+    let directory = openldap();
+    directory.set_password(&user, &Password::new("Chosen-Passw0rd-5"), false).await.unwrap();
+    let err = directory.set_password(&user, &Password::new("Init-Passw0rd-1"), false).await.unwrap_err();
+    assert_eq!(err.kind(), BackendErrorKind::PasswordRejected);
+    assert_eq!(err.refusal(), Some(sspr_core::backend::PasswordRefusal::InHistory), "{}", err.message());
+    assert!(err.message().contains("history"), "{}", err.message());
+    // Nothing changed: the chosen password still signs in.
+    assert_eq!(
+        directory.authenticate(&user, &Password::new("Chosen-Passw0rd-5")).await.unwrap(),
+        Authentication::Accepted
+    );
+}
+
+#[tokio::test]
 async fn a_certificate_that_does_not_verify_is_refused() {
     // No ca_file: the system's roots, which do not know the test CA.
     let mut config = openldap_config();

@@ -59,14 +59,15 @@ fn ad_directory_toml() -> String {
     format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n\
          [directory]\nkind = \"ldap\"\nflavor = \"active_directory\"\nurl = \"{}\"\nca_file = \"{}\"\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nbind_password = \"{}\"\n\
-         [contacts_check]\nuser_dn = \"{}\"\npassword = \"{}\"\n",
+         [contacts_check]\nuser_dn = \"CN=sspr-check,OU=Service,{}\"\npassword = \"Check-Passw0rd-1\"\n",
         env("SSPR_TEST_AD_URL"),
         env("SSPR_TEST_AD_CA"),
         env("SSPR_TEST_AD_BASE"),
         env("SSPR_TEST_AD_BIND_DN"),
         env("SSPR_TEST_AD_BIND_PASSWORD"),
-        env("SSPR_TEST_AD_BIND_DN"),
-        env("SSPR_TEST_AD_BIND_PASSWORD"),
+        // The check's account: an ordinary one (scripts/servers/samba/users.ldif), not the
+        // service account, which may write every user's attributes, its own too.
+        env("SSPR_TEST_AD_BASE"),
     )
 }
 
@@ -81,11 +82,21 @@ async fn the_portal_checks_at_start_up_what_ad_users_may_write_of_their_contacts
     assert!(refused.to_string().contains("users may write their own"), "{refused}");
     assert!(!refused.to_string().contains(&env("SSPR_TEST_AD_BIND_PASSWORD")), "{refused}");
 
-    // The record signed in `info`: safe with those rights; the summary says it was checked.
-    let signed = format!(
-        "{}[contacts]\nkind = \"ldap\"\nrecord_attribute = \"info\"\nrecord_key = \"portal test record key, at least 32 bytes\"\n",
-        ad_directory_toml()
-    );
-    let portal = sspr_portal::Portal::build(&crate::support::config(&signed)).await.unwrap();
+    // The signed record in `info`, which users may write: an older record put back would
+    // enable them again after an administrator switched self-service off. Refused.
+    let record = |attr: &str| {
+        format!(
+            "{}[contacts]\nkind = \"ldap\"\nrecord_attribute = \"{attr}\"\nrecord_key = \"portal test record key, at least 32 bytes\"\n",
+            ad_directory_toml()
+        )
+    };
+    let Err(refused) = sspr_portal::Portal::build(&crate::support::config(&record("info"))).await else {
+        panic!("the portal started with a self-writable record attribute");
+    };
+    assert!(refused.to_string().contains("older signed record"), "{refused}");
+
+    // The record signed in `comment` (users cannot write it): safe with those rights; the
+    // summary says it was checked.
+    let portal = sspr_portal::Portal::build(&crate::support::config(&record("comment"))).await.unwrap();
     assert!(portal.summary().contains("rights checked as"), "{}", portal.summary());
 }
