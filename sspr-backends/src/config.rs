@@ -863,6 +863,62 @@ mod tests {
         assert!(err.contains("pth") && err.contains("in `store`"), "{err}");
     }
 
+    #[test]
+    fn a_secret_of_the_wrong_type_is_named_not_quoted() {
+        // serde's type errors quote the value ("invalid type: integer `12345678`, expected a
+        // string"): a numeric password typed without quotes reached the log whole. Every
+        // secret field, in TOML and in JSON (Python dicts, JS objects), says only its type.
+        let secret = 31_415_926_535_u64;
+        let values = [
+            ("integer", secret.to_string()),
+            ("floating point", format!("{secret}.5")),
+            ("boolean", "true".to_owned()),
+            ("sequence", format!("[{secret}]")),
+        ];
+        let ldap = r#"kind = "ldap", url = "ldaps://h", base_dn = "dc=x", bind_dn = "cn=a""#;
+        let tables = [
+            ("directory", ldap, "bind_password"),
+            ("directory", r#"kind = "graph", tenant_id = "t", client_id = "c""#, "client_secret"),
+            ("notifier", r#"kind = "smtp", host = "h", from = "a@b.org""#, "password"),
+            ("notifier", r#"kind = "webhook", url = "https://h/x""#, "key"),
+            ("sms", r#"kind = "webhook", key = "k""#, "url"),
+            ("sms", r#"kind = "twilio", account_sid = "AC1", from = "+15005550006""#, "auth_token"),
+            ("state", r#"kind = "redis""#, "url"),
+            ("state", r#"kind = "redis", url = "redis://127.0.0.1""#, "cluster_nodes"),
+            ("state", r#"kind = "postgres""#, "url"),
+            ("store", r#"kind = "postgres""#, "url"),
+            ("audit", r#"kind = "webhook", url = "https://h/x""#, "key"),
+            ("bot_challenge", r#"provider = "turnstile", site_key = "s""#, "secret"),
+            ("contacts_check", r#"user_dn = "cn=t""#, "password"),
+        ];
+        for (table, fields, field) in tables {
+            for (kind, value) in &values {
+                let text = format!("{table} = {{ {fields}, {field} = {value} }}\n");
+                let toml_err = BackendsConfig::from_toml_str(&text).unwrap_err().to_string();
+                let json: serde_json::Value = toml::from_str(&text).unwrap();
+                let json_err = BackendsConfig::from_json_value(json).unwrap_err().to_string();
+                for err in [toml_err, json_err] {
+                    assert!(!err.contains(&secret.to_string()) && !err.contains("true"), "{text}{err}");
+                    // A list's element is what `cluster_nodes` (a list of URLs) names.
+                    let kind = if field == "cluster_nodes" && *kind == "sequence" { "integer" } else { kind };
+                    assert!(err.contains(kind), "{text}{err}");
+                }
+            }
+        }
+        // The LDAP contact store's record key, and a URL where a list of them belongs.
+        let contacts =
+            format!("[directory]\n{}\n[contacts]\nkind = \"ldap\"\nrecord_key = {secret}\n", ldap.replace(", ", "\n"));
+        let err = BackendsConfig::from_toml_str(&contacts).unwrap_err().to_string();
+        assert!(!err.contains(&secret.to_string()) && err.contains("integer"), "{err}");
+        let nodes =
+            "state = { kind = \"redis\", url = \"redis://127.0.0.1\", cluster_nodes = \"redis://:s3cret@h\" }\n";
+        let err = BackendsConfig::from_toml_str(nodes).unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("string"), "{err}");
+        // Strings still read as before.
+        let fine = format!("[directory]\n{}\nbind_password = \"{secret}\"\n", ldap.replace(", ", "\n"));
+        BackendsConfig::from_toml_str(&fine).unwrap();
+    }
+
     #[tokio::test]
     async fn builds_memory_sqlite_and_audit_backends() {
         let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,17 @@ pub mod postgres;
 mod redact;
 #[cfg(feature = "smtp")]
 mod runtime;
+#[cfg(any(
+    feature = "ldap",
+    feature = "graph",
+    feature = "smtp",
+    feature = "redis",
+    feature = "postgres",
+    feature = "sms-twilio",
+    feature = "webhook",
+    feature = "captcha"
+))]
+mod secret_field;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "sms-twilio")]
