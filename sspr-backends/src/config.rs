@@ -504,12 +504,15 @@ impl BackendsConfig {
     /// One line per backend saying what is used (files as `ctx` resolves them), without
     /// secrets (printed at start).
     pub fn summary_lines(&self, ctx: &BuildContext) -> Vec<String> {
+        // Every URL shown without user info or query values (a password, a token); Redis,
+        // PostgreSQL and webhooks through their redacting `Debug`.
+        use crate::endpoint::redacted;
         let mut lines = Vec::new();
         lines.push(match &self.directory {
             DirectoryConfig::Memory { .. } => "directory: in memory".to_owned(),
-            DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", ldap.url, ldap.flavor),
+            DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", redacted(&ldap.url), ldap.flavor),
             DirectoryConfig::Graph(graph) => {
-                format!("directory: Microsoft Graph {} (tenant {})", graph.graph_url, graph.tenant_id)
+                format!("directory: Microsoft Graph {} (tenant {})", redacted(&graph.graph_url), graph.tenant_id)
             }
         });
         lines.push(match &self.store {
@@ -544,7 +547,7 @@ impl BackendsConfig {
         });
         lines.push(match &self.sms {
             SmsConfig::Outbox => "SMS: development outbox (nothing is really sent)".to_owned(),
-            SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", t.base_url),
+            SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", redacted(&t.base_url)),
             SmsConfig::Webhook(w) => format!("SMS: webhook {w:?}"),
         });
         match &self.audit {
@@ -569,7 +572,7 @@ impl BackendsConfig {
             lines.push(format!(
                 "bot challenge: {:?} at {} ({:?})",
                 challenge.provider,
-                challenge.verify_url.as_deref().unwrap_or(challenge.provider.verify_url()),
+                redacted(challenge.verify_url.as_deref().unwrap_or(challenge.provider.verify_url())),
                 challenge.policy
             ));
         }
@@ -581,7 +584,7 @@ impl BackendsConfig {
                 Some((Some(path), _)) => lines.push(format!("password checks: breached, offline {}", path.display())),
                 Some((None, endpoint)) => lines.push(format!(
                     "password checks: breached, range queries to {}",
-                    endpoint.as_deref().unwrap_or(crate::breached::DEFAULT_ENDPOINT)
+                    redacted(endpoint.as_deref().unwrap_or(crate::breached::DEFAULT_ENDPOINT))
                 )),
                 None => {}
             }
@@ -861,6 +864,56 @@ mod tests {
         }
         let err = BackendsConfig::from_toml_str("[store]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err().to_string();
         assert!(err.contains("pth") && err.contains("in `store`"), "{err}");
+    }
+
+    #[test]
+    fn the_summary_shows_no_password_or_token_of_any_url() {
+        // Printed at start-up, so in the service's log: user info and query values hidden.
+        let text = r#"
+            [directory]
+            kind = "ldap"
+            url = "ldaps://svc:s3cret@dc1.corp.example"
+            base_dn = "dc=x"
+            bind_dn = "cn=a"
+            bind_password = "s3cret"
+            [store]
+            kind = "postgres"
+            url = "postgres://sspr:s3cret@db/sspr?sslmode=verify-full"
+            [state]
+            kind = "redis"
+            url = "rediss://:s3cret@cache:6380/0"
+            cluster_nodes = ["rediss://:s3cret@cache2:6380"]
+            [notifier]
+            kind = "webhook"
+            url = "https://u:s3cret@mail.example/hook?sig=s3cret"
+            key = "s3cret-s3cret-s3cret-s3cret-s3cret"
+            [sms]
+            kind = "twilio"
+            account_sid = "AC1"
+            auth_token = "s3cret"
+            from = "+15005550006"
+            base_url = "https://AC1:s3cret@sms.example"
+            [audit]
+            kind = "postgres"
+            url = "host=db password=s3cret"
+            [bot_challenge]
+            provider = "turnstile"
+            site_key = "s"
+            secret = "s3cret"
+            verify_url = "https://verify.example/siteverify?token=s3cret"
+            [password_checks.breached]
+            endpoint = "https://u:s3cret@range.example"
+        "#;
+        let lines = BackendsConfig::from_toml_str(text).unwrap().summary_lines(&BuildContext::default()).join("\n");
+        assert!(!lines.contains("s3cret"), "{lines}");
+        for host in
+            ["dc1.corp.example", "db", "cache", "mail.example", "sms.example", "verify.example", "range.example"]
+        {
+            assert!(lines.contains(host), "{host}: {lines}");
+        }
+        let graph = r#"directory = { kind = "graph", tenant_id = "t", client_id = "c", client_secret = "x", graph_url = "https://u:s3cret@graph.example/v1.0" }"#;
+        let lines = BackendsConfig::from_toml_str(graph).unwrap().summary_lines(&BuildContext::default()).join("\n");
+        assert!(!lines.contains("s3cret") && lines.contains("graph.example"), "{lines}");
     }
 
     #[test]

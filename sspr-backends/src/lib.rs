@@ -32,6 +32,7 @@ pub mod breached;
 pub mod captcha;
 #[cfg(feature = "config")]
 pub mod config;
+pub mod endpoint;
 #[cfg(feature = "graph")]
 pub mod graph;
 #[cfg(feature = "ldap")]
