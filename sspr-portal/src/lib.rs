@@ -21,6 +21,7 @@ pub use sspr_backends::otlp;
 
 mod audit;
 mod csrf;
+mod hmac;
 mod key_check;
 mod pages;
 mod session;
