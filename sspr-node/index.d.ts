@@ -348,8 +348,29 @@ export declare const Policy: typeof NativePolicy & {
 /** A state store on Redis. */
 export type RedisStore = NativeRedisStore
 export declare const RedisStore: typeof NativeRedisStore & {
-  /** Connect to the Redis at `url`; rejects with `BACKEND` (`unavailable`) when unreachable. */
-  connect(url: string): Promise<NativeRedisStore>
+  /**
+   * Connect (a URL, `rediss://` for TLS or `redis://` on this host, or `{ url, caFile, allowPlaintext, ... }`:
+   * `caFile` a private CA's PEM for `rediss://`, `clientCertFile`/`clientKeyFile` for a server that asks for a
+   * client certificate, `allowPlaintext` for `redis://` to another host); rejects with
+   * `CONFIG` for a bad field, `BACKEND` when unreachable or refused.
+   */
+  connect(
+    config:
+      | string
+      | {
+          url: string
+          caFile?: string
+          clientCertFile?: string
+          clientKeyFile?: string
+          allowPlaintext?: boolean
+          keyPrefix?: string
+          cluster?: boolean
+          clusterNodes?: string[]
+          connectTimeoutMs?: number
+          responseTimeoutMs?: number
+          expiryGraceSecs?: number
+        },
+  ): Promise<NativeRedisStore>
 }
 
 /** A contact and state store on PostgreSQL. */

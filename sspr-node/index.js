@@ -360,8 +360,11 @@ const { Policy, TemporaryPassword, HelpdeskCode, MemoryDirectory, MemoryContactS
 const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier, TwilioSms, WebhookNotifier } =
   native
 if (RedisStore) {
-  /** Connect to the Redis at `url`; rejects with BACKEND (`unavailable`) when unreachable. */
-  RedisStore.connect = async (url) => native.connectRedis(url)
+  /**
+   * Connect to Redis: `config` is a URL or `{ url, caFile, allowPlaintext, keyPrefix, ... }`;
+   * rejects with CONFIG for a bad field, BACKEND (`unavailable`) when unreachable.
+   */
+  RedisStore.connect = async (config) => native.connectRedis(config)
 }
 if (PostgresStore) {
   /** Connect to PostgreSQL (a URL or `{ url, poolSize, ... }`); rejects with BACKEND when unreachable. */

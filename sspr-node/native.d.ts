@@ -458,10 +458,14 @@ export interface ConfiguredBackends {
 export declare function connectPostgres(config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }): PostgresStore | Promise<PostgresStore>
 
 /**
- * Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
- * `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
+ * Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
+ * `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
+ * `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
+ * `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field, `BACKEND`
+ * (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
+ * without `allowPlaintext`.
  */
-export declare function connectRedis(url: string): RedisStore | Promise<RedisStore>
+export declare function connectRedis(config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }): RedisStore | Promise<RedisStore>
 
 /**
  * The answer to `requestContactProof`: give `proofId` and the code the user typed to

@@ -74,9 +74,20 @@ fn unavailable(path: &Path, what: &str, e: std::io::Error) -> BackendError {
     BackendError::new(sspr_core::BackendErrorKind::Unavailable, format!("audit file {}: {what}: {e}", path.display()))
 }
 
-fn open_append(path: &Path) -> Result<Open, BackendError> {
-    let file =
-        OpenOptions::new().create(true).append(true).open(path).map_err(|e| unavailable(path, "cannot open", e))?;
+/// The mode a missing audit file is created with: its lines name logins and IP addresses
+/// (personal data), not for every local account to read. An existing file keeps the mode its
+/// owner gave it.
+pub const NEW_FILE_MODE: u32 = 0o600;
+
+/// Open `path` for appending; a missing file is created with `mode` (less the umask) on Unix.
+fn open_append(path: &Path, mode: u32) -> Result<Open, BackendError> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let file = options.open(path).map_err(|e| unavailable(path, "cannot open", e))?;
     let size = file.metadata().map_err(|e| unavailable(path, "cannot read its size", e))?.len();
     Ok(Open { file, size })
 }
@@ -96,7 +107,7 @@ impl JsonLinesAuditSink {
     /// `Unavailable` when the file cannot be opened (missing folder, permissions).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, BackendError> {
         let path = path.as_ref().to_owned();
-        let open = open_append(&path)?;
+        let open = open_append(&path, NEW_FILE_MODE)?;
         Ok(Self { state: Arc::new(Mutex::new(open)), path, rotation: None })
     }
 
@@ -127,6 +138,15 @@ impl JsonLinesAuditSink {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(unavailable(path, "cannot rotate", e)),
             _ => Ok(()),
         };
+        // The next file gets the mode of the one it follows (an operator's 0640 for a log
+        // reader's group stays 0640), not the creation default.
+        #[cfg(unix)]
+        let mode = {
+            use std::os::unix::fs::PermissionsExt;
+            open.file.metadata().map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777)
+        };
+        #[cfg(not(unix))]
+        let mode = NEW_FILE_MODE;
         if keep == 0 {
             ignore_missing(std::fs::remove_file(path))?;
         } else {
@@ -135,7 +155,15 @@ impl JsonLinesAuditSink {
             }
             ignore_missing(std::fs::rename(path, numbered(path, 1)))?;
         }
-        *open = open_append(path)?;
+        *open = open_append(path, mode)?;
+        // The creation mode loses what the umask takes; the new file is this sink's own (the
+        // old one was just moved away), so it is given the old mode exactly. At worst (not
+        // ours after all) it keeps the stricter mode it was created with.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = open.file.set_permissions(std::fs::Permissions::from_mode(mode));
+        }
         Ok(())
     }
 }
@@ -193,6 +221,35 @@ mod tests {
         assert_eq!(lines[0]["kind"], "reset_requested");
         assert_eq!(lines[1]["kind"], "pin_sent");
         assert!(text.ends_with('\n'));
+    }
+
+    /// The file names logins and IP addresses: created 0600 (it was 0644, less the umask,
+    /// readable by every local account), and each file rotation starts keeps the mode of the
+    /// one before, also one the operator chose; an existing file's mode is not touched.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_is_private_and_rotation_keeps_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let at = OffsetDateTime::from_unix_timestamp(1_767_261_600).unwrap();
+        let event = AuditEvent::new(AuditKind::ResetRequested, at, Outcome::Success);
+        let sink = JsonLinesAuditSink::open_rotating(&path, Rotation { max_bytes: 10, keep: 2 }).unwrap();
+        futures::executor::block_on(sink.record(&event)).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        futures::executor::block_on(sink.record(&event)).unwrap();
+        assert_eq!((mode(&path), mode(&numbered(&path, 1))), (0o600, 0o600), "rotated");
+        // The operator's 0640 (a log shipper's group) survives rotation, whatever the umask.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        futures::executor::block_on(sink.record(&event)).unwrap();
+        assert_eq!((mode(&path), mode(&numbered(&path, 1))), (0o640, 0o640));
+        drop(sink);
+        // An existing file is opened as it is.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = JsonLinesAuditSink::open(&path).unwrap();
+        futures::executor::block_on(again.record(&event)).unwrap();
+        assert_eq!(mode(&path), 0o644);
     }
 
     fn kinds_in(path: &Path) -> Vec<String> {

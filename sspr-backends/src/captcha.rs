@@ -156,6 +156,7 @@ pub struct BotChallengeConfig {
     /// The site key (public: the widget shows it in the page).
     pub site_key: String,
     /// The secret key sent to `siteverify`.
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub secret: String,
     /// Another `siteverify` URL (a test stand-in, a proxy); default the provider's.
     #[serde(default)]

@@ -504,12 +504,15 @@ impl BackendsConfig {
     /// One line per backend saying what is used (files as `ctx` resolves them), without
     /// secrets (printed at start).
     pub fn summary_lines(&self, ctx: &BuildContext) -> Vec<String> {
+        // Every URL shown without user info or query values (a password, a token); Redis,
+        // PostgreSQL and webhooks through their redacting `Debug`.
+        use crate::endpoint::redacted;
         let mut lines = Vec::new();
         lines.push(match &self.directory {
             DirectoryConfig::Memory { .. } => "directory: in memory".to_owned(),
-            DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", ldap.url, ldap.flavor),
+            DirectoryConfig::Ldap(ldap) => format!("directory: LDAP {} ({:?})", redacted(&ldap.url), ldap.flavor),
             DirectoryConfig::Graph(graph) => {
-                format!("directory: Microsoft Graph {} (tenant {})", graph.graph_url, graph.tenant_id)
+                format!("directory: Microsoft Graph {} (tenant {})", redacted(&graph.graph_url), graph.tenant_id)
             }
         });
         lines.push(match &self.store {
@@ -544,7 +547,7 @@ impl BackendsConfig {
         });
         lines.push(match &self.sms {
             SmsConfig::Outbox => "SMS: development outbox (nothing is really sent)".to_owned(),
-            SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", t.base_url),
+            SmsConfig::Twilio(t) => format!("SMS: Twilio API at {}", redacted(&t.base_url)),
             SmsConfig::Webhook(w) => format!("SMS: webhook {w:?}"),
         });
         match &self.audit {
@@ -569,7 +572,7 @@ impl BackendsConfig {
             lines.push(format!(
                 "bot challenge: {:?} at {} ({:?})",
                 challenge.provider,
-                challenge.verify_url.as_deref().unwrap_or(challenge.provider.verify_url()),
+                redacted(challenge.verify_url.as_deref().unwrap_or(challenge.provider.verify_url())),
                 challenge.policy
             ));
         }
@@ -581,7 +584,7 @@ impl BackendsConfig {
                 Some((Some(path), _)) => lines.push(format!("password checks: breached, offline {}", path.display())),
                 Some((None, endpoint)) => lines.push(format!(
                     "password checks: breached, range queries to {}",
-                    endpoint.as_deref().unwrap_or(crate::breached::DEFAULT_ENDPOINT)
+                    redacted(endpoint.as_deref().unwrap_or(crate::breached::DEFAULT_ENDPOINT))
                 )),
                 None => {}
             }
@@ -861,6 +864,112 @@ mod tests {
         }
         let err = BackendsConfig::from_toml_str("[store]\nkind = \"sqlite\"\npth = \"x\"\n").unwrap_err().to_string();
         assert!(err.contains("pth") && err.contains("in `store`"), "{err}");
+    }
+
+    #[test]
+    fn the_summary_shows_no_password_or_token_of_any_url() {
+        // Printed at start-up, so in the service's log: user info and query values hidden.
+        let text = r#"
+            [directory]
+            kind = "ldap"
+            url = "ldaps://svc:s3cret@dc1.corp.example"
+            base_dn = "dc=x"
+            bind_dn = "cn=a"
+            bind_password = "s3cret"
+            [store]
+            kind = "postgres"
+            url = "postgres://sspr:s3cret@db/sspr?sslmode=verify-full"
+            [state]
+            kind = "redis"
+            url = "rediss://:s3cret@cache:6380/0"
+            cluster_nodes = ["rediss://:s3cret@cache2:6380"]
+            [notifier]
+            kind = "webhook"
+            url = "https://u:s3cret@mail.example/hook?sig=s3cret"
+            key = "s3cret-s3cret-s3cret-s3cret-s3cret"
+            [sms]
+            kind = "twilio"
+            account_sid = "AC1"
+            auth_token = "s3cret"
+            from = "+15005550006"
+            base_url = "https://AC1:s3cret@sms.example"
+            [audit]
+            kind = "postgres"
+            url = "host=db password=s3cret"
+            [bot_challenge]
+            provider = "turnstile"
+            site_key = "s"
+            secret = "s3cret"
+            verify_url = "https://verify.example/siteverify?token=s3cret"
+            [password_checks.breached]
+            endpoint = "https://u:s3cret@range.example"
+        "#;
+        let lines = BackendsConfig::from_toml_str(text).unwrap().summary_lines(&BuildContext::default()).join("\n");
+        assert!(!lines.contains("s3cret"), "{lines}");
+        for host in
+            ["dc1.corp.example", "db", "cache", "mail.example", "sms.example", "verify.example", "range.example"]
+        {
+            assert!(lines.contains(host), "{host}: {lines}");
+        }
+        let graph = r#"directory = { kind = "graph", tenant_id = "t", client_id = "c", client_secret = "x", graph_url = "https://u:s3cret@graph.example/v1.0" }"#;
+        let lines = BackendsConfig::from_toml_str(graph).unwrap().summary_lines(&BuildContext::default()).join("\n");
+        assert!(!lines.contains("s3cret") && lines.contains("graph.example"), "{lines}");
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_named_not_quoted() {
+        // serde's type errors quote the value ("invalid type: integer `12345678`, expected a
+        // string"): a numeric password typed without quotes reached the log whole. Every
+        // secret field, in TOML and in JSON (Python dicts, JS objects), says only its type.
+        let secret = 31_415_926_535_u64;
+        let values = [
+            ("integer", secret.to_string()),
+            ("floating point", format!("{secret}.5")),
+            ("boolean", "true".to_owned()),
+            ("sequence", format!("[{secret}]")),
+        ];
+        let ldap = r#"kind = "ldap", url = "ldaps://h", base_dn = "dc=x", bind_dn = "cn=a""#;
+        let tables = [
+            ("directory", ldap, "bind_password"),
+            ("directory", r#"kind = "graph", tenant_id = "t", client_id = "c""#, "client_secret"),
+            ("notifier", r#"kind = "smtp", host = "h", from = "a@b.org""#, "password"),
+            ("notifier", r#"kind = "webhook", url = "https://h/x""#, "key"),
+            ("sms", r#"kind = "webhook", key = "k""#, "url"),
+            ("sms", r#"kind = "twilio", account_sid = "AC1", from = "+15005550006""#, "auth_token"),
+            ("state", r#"kind = "redis""#, "url"),
+            ("state", r#"kind = "redis", url = "redis://127.0.0.1""#, "cluster_nodes"),
+            ("state", r#"kind = "postgres""#, "url"),
+            ("store", r#"kind = "postgres""#, "url"),
+            ("audit", r#"kind = "webhook", url = "https://h/x""#, "key"),
+            ("bot_challenge", r#"provider = "turnstile", site_key = "s""#, "secret"),
+            ("contacts_check", r#"user_dn = "cn=t""#, "password"),
+        ];
+        for (table, fields, field) in tables {
+            for (kind, value) in &values {
+                let text = format!("{table} = {{ {fields}, {field} = {value} }}\n");
+                let toml_err = BackendsConfig::from_toml_str(&text).unwrap_err().to_string();
+                let json: serde_json::Value = toml::from_str(&text).unwrap();
+                let json_err = BackendsConfig::from_json_value(json).unwrap_err().to_string();
+                for err in [toml_err, json_err] {
+                    assert!(!err.contains(&secret.to_string()) && !err.contains("true"), "{text}{err}");
+                    // A list's element is what `cluster_nodes` (a list of URLs) names.
+                    let kind = if field == "cluster_nodes" && *kind == "sequence" { "integer" } else { kind };
+                    assert!(err.contains(kind), "{text}{err}");
+                }
+            }
+        }
+        // The LDAP contact store's record key, and a URL where a list of them belongs.
+        let contacts =
+            format!("[directory]\n{}\n[contacts]\nkind = \"ldap\"\nrecord_key = {secret}\n", ldap.replace(", ", "\n"));
+        let err = BackendsConfig::from_toml_str(&contacts).unwrap_err().to_string();
+        assert!(!err.contains(&secret.to_string()) && err.contains("integer"), "{err}");
+        let nodes =
+            "state = { kind = \"redis\", url = \"redis://127.0.0.1\", cluster_nodes = \"redis://:s3cret@h\" }\n";
+        let err = BackendsConfig::from_toml_str(nodes).unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && err.contains("string"), "{err}");
+        // Strings still read as before.
+        let fine = format!("[directory]\n{}\nbind_password = \"{secret}\"\n", ldap.replace(", ", "\n"));
+        BackendsConfig::from_toml_str(&fine).unwrap();
     }
 
     #[tokio::test]

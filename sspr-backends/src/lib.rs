@@ -32,6 +32,7 @@ pub mod breached;
 pub mod captcha;
 #[cfg(feature = "config")]
 pub mod config;
+pub mod endpoint;
 #[cfg(feature = "graph")]
 pub mod graph;
 #[cfg(feature = "ldap")]
@@ -69,6 +70,17 @@ pub mod postgres;
 mod redact;
 #[cfg(feature = "smtp")]
 mod runtime;
+#[cfg(any(
+    feature = "ldap",
+    feature = "graph",
+    feature = "smtp",
+    feature = "redis",
+    feature = "postgres",
+    feature = "sms-twilio",
+    feature = "webhook",
+    feature = "captcha"
+))]
+mod secret_field;
 #[cfg(feature = "smtp")]
 pub mod smtp;
 #[cfg(feature = "sms-twilio")]

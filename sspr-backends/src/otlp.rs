@@ -134,7 +134,8 @@ impl Exporter {
     pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
         check(&tracing)?;
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(Error::Config(format!("otlp_endpoint = {endpoint:?} is not an http(s):// URL")));
+            let shown = crate::endpoint::redacted(endpoint);
+            return Err(Error::Config(format!("otlp_endpoint = {shown:?} is not an http(s):// URL")));
         }
         let client = blocking_client()?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -143,7 +144,11 @@ impl Exporter {
             .with_protocol(Protocol::HttpBinary)
             .with_endpoint(endpoint)
             .build()
-            .map_err(|e| Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}")))?;
+            // The SDK's error may quote the URL, user info and all.
+            .map_err(|e| {
+                let e = e.to_string().replace(endpoint, &crate::endpoint::redacted(endpoint));
+                Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}"))
+            })?;
         Self::with_span_exporter(exporter, tracing)
     }
 
@@ -979,6 +984,12 @@ mod tests {
         assert_eq!((root.span_context.trace_id(), root.parent_span_id), host);
         assert!(root.parent_span_is_remote && root.end_time >= root.start_time);
         exporter.shutdown().unwrap();
+    }
+
+    #[test]
+    fn a_refused_endpoint_is_named_without_its_password() {
+        let err = Exporter::with_tracing("grpc://sspr:s3cret@collector:4317", Tracing::default()).err().unwrap();
+        assert!(matches!(&err, Error::Config(m) if m.contains("collector:4317") && !m.contains("s3cret")), "{err}");
     }
 
     #[test]

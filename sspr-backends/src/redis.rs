@@ -50,6 +50,7 @@ use crate::redact;
 pub struct RedisConfig {
     /// `rediss://[:password@]host:port/db` (TLS), `redis://` on this host (the password is
     /// hidden in `Debug`).
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub url: String,
     /// Prepended to every key, so several applications can share one Redis. It must not
     /// contain `{` or `}`: Redis Cluster would take its hash tag from there.
@@ -60,7 +61,7 @@ pub struct RedisConfig {
     #[serde(default)]
     pub cluster: bool,
     /// More nodes of the cluster to start from, should the one in `url` be down.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::secret_field::strings")]
     pub cluster_nodes: Vec<String>,
     /// How long to wait for a connection.
     #[serde(default = "default_connect_timeout_ms")]

@@ -73,7 +73,7 @@ pub struct SmtpConfig {
     #[serde(default)]
     pub username: Option<String>,
     /// The password (hidden in `Debug`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::secret_field::optional")]
     pub password: Option<String>,
     /// The sender, `address` or `Name <address>`.
     pub from: String,

@@ -34,6 +34,7 @@ pub struct TwilioConfig {
     /// The account SID (`AC...`).
     pub account_sid: String,
     /// The auth token (hidden in `Debug`).
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub auth_token: String,
     /// The sending number (E.164) or alphanumeric sender id; or give `messaging_service_sid`.
     #[serde(default)]

@@ -58,8 +58,10 @@ pub const MIN_KEY_BYTES: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where to POST (hidden in `Debug` beyond its origin: a path or query may hold a token).
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub url: String,
     /// The shared HMAC key, at least 32 bytes (hidden in `Debug`).
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub key: String,
     /// How long one request may take.
     #[serde(default = "default_timeout_ms")]

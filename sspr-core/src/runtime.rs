@@ -181,35 +181,16 @@ mod tests {
         // This thread is no runtime worker and has not entered the runtime.
         #[allow(clippy::disallowed_methods)] // measures the real sleep
         let started = Instant::now();
-        block_here(runtime.sleep(Duration::from_millis(30)));
+        futures::executor::block_on(runtime.sleep(Duration::from_millis(30)));
         assert!(started.elapsed() >= Duration::from_millis(30));
     }
 
     #[test]
     fn a_closure_is_a_spawner() {
         let ran = Arc::new(AtomicBool::new(false));
-        let spawner = SpawnFn(|task: Task| block_here(task));
+        let spawner = SpawnFn(|task: Task| futures::executor::block_on(task));
         let seen = ran.clone();
         spawner.spawn(Box::pin(async move { seen.store(true, Ordering::SeqCst) }));
         assert!(ran.load(Ordering::SeqCst));
-    }
-
-    /// Drive a future on this thread (parks until woken), outside any tokio context.
-    fn block_here<F: std::future::Future>(future: F) -> F::Output {
-        struct Unpark(std::thread::Thread);
-        impl std::task::Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = std::task::Context::from_waker(&waker);
-        let mut future = std::pin::pin!(future);
-        loop {
-            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-                return out;
-            }
-            std::thread::park();
-        }
     }
 }

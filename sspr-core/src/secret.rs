@@ -43,13 +43,18 @@ impl SecretKey {
     /// Longest accepted key, in bytes.
     pub const MAX_LEN: usize = 1024;
 
-    /// Build the key from raw bytes (at least 32).
+    /// Build the key from raw bytes (at least 32, not all zero).
     ///
     /// ```
     /// let key = sspr_core::SecretKey::from_bytes(&[7u8; 32]).unwrap();
     /// assert_eq!(format!("{key:?}"), "SecretKey([REDACTED])");
     /// assert!(sspr_core::SecretKey::from_bytes(b"short").is_err());
+    /// assert!(sspr_core::SecretKey::from_bytes(&[0u8; 32]).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Config` when the length is out of bounds or every byte is zero.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&bytes.len()) {
             return Err(Error::Config(format!(
@@ -58,6 +63,14 @@ impl SecretKey {
                 Self::MAX_LEN,
                 bytes.len()
             )));
+        }
+        // A zeroed buffer, an unset variable padded with zeros, a generator that failed into a
+        // zero-filled array: a key everyone knows, with which anyone tells decoys from real
+        // accounts and computes the PIN hashes and the portal's session seals.
+        if bytes.iter().all(|&b| b == 0) {
+            return Err(Error::Config(
+                "the secret key is all zero bytes, not a random key: generate one (openssl rand -hex 32)".into(),
+            ));
         }
         let derive = |label: &[u8]| -> Result<SecretBox<[u8; 32]>> {
             let mut mac = HmacSha256::new_from_slice(bytes).map_err(|_| Error::Config("unusable secret key".into()))?;
@@ -173,6 +186,21 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_all_zero_key_is_refused_in_every_form() {
+        for len in [SecretKey::MIN_LEN, 64, SecretKey::MAX_LEN] {
+            let err = SecretKey::from_bytes(&vec![0u8; len]).unwrap_err();
+            assert!(matches!(&err, Error::Config(m) if m.contains("all zero")), "{err}");
+        }
+        for hex in ["0".repeat(64), format!(" {}\n", "00".repeat(48))] {
+            assert!(matches!(SecretKey::from_hex(&hex), Err(Error::Config(m)) if m.contains("all zero")));
+        }
+        // One bit is enough to be a key (randomness cannot be judged; zero is a known failure).
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        assert!(SecretKey::from_bytes(&one).is_ok());
+    }
 
     #[test]
     fn sub_keys_are_separated_by_purpose() {

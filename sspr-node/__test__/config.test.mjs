@@ -8,7 +8,7 @@ import { once } from 'node:events'
 import { closeSync, constants, createReadStream, mkdtempSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Sspr, SsprError, backends } from '../index.js'
+import { Sspr, SsprError, WebhookNotifier, backends } from '../index.js'
 import { ADMIN, KEY, rejection, resetByOutbox } from './helpers.mjs'
 
 function env(name, server) {
@@ -175,4 +175,30 @@ test('flushAudit stores every event in a JSON-lines file before the host exits',
   const text = Buffer.concat(chunks).toString('utf8')
   const kinds = text.trim().split('\n').map((line) => JSON.parse(line).kind)
   assertFlowStored(kinds, text, secrets)
+})
+
+test('a secret of the wrong type is named in the error, never quoted', async () => {
+  // serde's type errors quoted the value ("invalid type: integer `31415926535`, expected a
+  // string"): a numeric password reached the error, and errors reach logs.
+  const secret = 31415926535
+  // A JS number is a double: napi hands one past 32 bits to serde as a float.
+  const cases = [[secret, /integer|floating point/], [12345678, /integer/], [secret + 0.5, /floating point/], [true, /boolean/], [[secret], /sequence/]]
+  for (const [value, kind] of cases) {
+    const tables = [
+      { notifier: { kind: 'smtp', host: 'h', from: 'a@b.org', password: value } },
+      { state: { kind: 'redis', url: value } },
+      { store: { kind: 'postgres', url: value } },
+      { sms: { kind: 'twilio', accountSid: 'AC1', from: '+15005550006', authToken: value } },
+      { directory: { kind: 'ldap', url: 'ldaps://h', baseDn: 'dc=x', bindDn: 'cn=a', bindPassword: value } },
+    ]
+    for (const table of tables) {
+      const err = await rejection(backends.fromConfig(table))
+      assert.equal(err.code, 'CONFIG', String(err))
+      assert.ok(!err.message.includes(String(secret)) && !/12345678|`true`/.test(err.message), err.message)
+      assert.match(err.message, kind)
+    }
+    // The classes read the same types.
+    assert.throws(() => new WebhookNotifier({ url: 'https://h/x', key: value }), (e) =>
+      e.code === 'CONFIG' && !e.message.includes(String(secret)) && !e.message.includes('12345678') && kind.test(e.message))
+  }
 })

@@ -299,6 +299,31 @@ test('a Redis store (the real server of ./scripts/test.sh)', async () => {
   assert.deepEqual([down.code, down.backendKind], ['BACKEND', 'unavailable'])
 })
 
+test('a Redis store over TLS with a private CA (the real TLS Redis of ./scripts/test.sh)', async () => {
+  const url = process.env.SSPR_TEST_REDIS_TLS_URL
+  const caFile = process.env.SSPR_TEST_CA
+  assert.ok(url && caFile, 'SSPR_TEST_REDIS_TLS_URL/SSPR_TEST_CA are not set: run this suite via ./scripts/test.sh')
+  const { RedisStore } = await import('../index.js')
+  // Before, connect took a URL only: a Redis with a private CA could not be reached from Node.
+  const store = await RedisStore.connect({ url, caFile, keyPrefix: `sspr-node-tls-${process.pid}:` })
+  const t = setup({ store, start: new Date() })
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  assert.equal((await t.sspr.completeReset(flow.flowId)).mustChange, true)
+  // The system's roots do not hold the test CA: the handshake fails.
+  const untrusted = await rejection(RedisStore.connect({ url, connectTimeoutMs: 3000 }))
+  assert.equal(untrusted.code, 'BACKEND', String(untrusted))
+  // redis:// to another host is refused before anything is sent, unless allowed.
+  const plain = await rejection(RedisStore.connect('redis://redis.example:6379/'))
+  assert.deepEqual([plain.code, plain.backendKind], ['BACKEND', 'rejected'], String(plain))
+  const allowed = await rejection(RedisStore.connect({ url: 'redis://192.0.2.1:6379/', allowPlaintext: true, connectTimeoutMs: 500 }))
+  assert.deepEqual([allowed.code, allowed.backendKind], ['BACKEND', 'unavailable'], String(allowed))
+  const misspelt = await rejection(RedisStore.connect({ url, caFiel: caFile }))
+  assert.equal(misspelt.code, 'CONFIG')
+  assert.match(misspelt.message, /caFiel|ca_fiel/)
+})
+
 test('a ManualClock moves only when told', () => {
   const clock = new ManualClock(START)
   clock.advance(1.5)

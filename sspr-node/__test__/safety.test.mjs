@@ -259,3 +259,14 @@ test("exportTraces' bad options are INVALID_INPUT naming the field, like every o
   }
   assert.throws(() => exportTraces(), (err) => err instanceof SsprError && err.code === 'INVALID_INPUT')
 })
+
+test('an all-zero secret key is CONFIG, not a key everyone knows', async () => {
+  const { MemoryDirectory, Outbox } = await import('../index.js')
+  // A zeroed buffer, or an unset variable padded with zeros.
+  for (const secretKey of ['00'.repeat(32), Buffer.alloc(32)]) {
+    assert.throws(
+      () => new Sspr({ directory: new MemoryDirectory([]), notifier: new Outbox(), secretKey }),
+      (err) => err instanceof SsprError && err.code === 'CONFIG' && err.message.includes('all zero'),
+    )
+  }
+})

@@ -73,6 +73,7 @@ async function flow(): Promise<string | undefined> {
 async function builtIns(): Promise<void> {
   const store = new SqliteStore()
   const redis: RedisStore = await RedisStore.connect('redis://127.0.0.1:6379/')
+  const tls: RedisStore = await RedisStore.connect({ url: 'rediss://cache:6380/', caFile: '/etc/sspr/ca.pem', allowPlaintext: false })
   const sspr = new Sspr({ directory: new MemoryDirectory([]), notifier: new Outbox(), contacts: store, store: redis, secretKey: new Uint8Array(32) })
   const status = await sspr.status('jdoe@example.org')
   const blocked: Date | null | undefined = status.blockedUntil

@@ -11,11 +11,11 @@
 //! When a form first needs server state, the session adopts the visitor's token, so the
 //! forms already on the visitor's screen stay valid; sign-in and a verified PIN replace it.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
+
+use crate::hmac::hmac_sha256;
 
 /// What the key is derived for (domain separation from every other use of the secret).
 const LABEL: &[u8] = b"sspr-portal anonymous csrf token v1";
@@ -57,23 +57,11 @@ impl CsrfKey {
     /// Derive the key from the portal's secret (the key file's text) with HMAC-SHA256;
     /// tokens live `lifetime`.
     pub(crate) fn derive(secret: &[u8], lifetime: Duration) -> Self {
-        let mut key = Zeroizing::new([0u8; 32]);
-        // HMAC takes keys of any length: this cannot fail.
-        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) {
-            mac.update(LABEL);
-            key.copy_from_slice(&mac.finalize().into_bytes());
-        }
-        Self { key, lifetime }
+        Self { key: hmac_sha256(secret, &[LABEL]), lifetime }
     }
 
     fn mac(&self, nonce: &[u8; NONCE], expiry: &[u8; EXPIRY]) -> [u8; MAC] {
-        let mut out = [0u8; MAC];
-        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.key.as_ref()) {
-            mac.update(nonce);
-            mac.update(expiry);
-            out.copy_from_slice(&mac.finalize().into_bytes());
-        }
-        out
+        *hmac_sha256(self.key.as_ref(), &[nonce, expiry])
     }
 
     /// A new token, valid for the key's lifetime from `now`.

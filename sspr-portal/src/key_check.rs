@@ -10,8 +10,6 @@
 //! fingerprint of its key into the store at start-up, or finds the one there and refuses to
 //! start when it is not its own.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use sspr_core::StateStore;
 use time::OffsetDateTime;
 
@@ -29,10 +27,7 @@ const TRIES: usize = 3;
 /// The fingerprint of the server key `secret` (the key file's text): an HMAC of a constant,
 /// from which the key cannot be recovered.
 fn fingerprint(secret: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length: this cannot fail.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return Vec::new() };
-    mac.update(LABEL);
-    mac.finalize().into_bytes().to_vec()
+    crate::hmac::hmac_sha256(secret, &[LABEL]).to_vec()
 }
 
 /// Check that every instance sharing `store` uses the server key `secret` (read from

@@ -21,6 +21,7 @@ pub use sspr_backends::otlp;
 
 mod audit;
 mod csrf;
+mod hmac;
 mod key_check;
 mod pages;
 mod session;
@@ -203,6 +204,11 @@ impl Portal {
             summary.push('\n');
         }
 
+        if let Some(endpoint) = &config.otlp_endpoint {
+            // A collector behind basic auth has its password in the URL: never printed.
+            summary
+                .push_str(&format!("tracing: spans to {} (OTLP/HTTP)\n", sspr_backends::endpoint::redacted(endpoint)));
+        }
         let context = BuildContext { clock: clock.clone(), data_dir: config.data_dir.clone() };
         let backends = config.backends().build(&context).await?;
         for line in config.backends().summary_lines(&context) {
@@ -243,7 +249,7 @@ impl Portal {
             Some(oidc) => {
                 summary.push_str(&format!(
                     "sign-in (registration page and /admin): OpenID Connect, issuer {}\n",
-                    oidc.issuer
+                    sspr_backends::endpoint::redacted(&oidc.issuer)
                 ));
                 let client = sspr_backends::graph::OidcClient::with_clock(oidc.clone(), clock.clone())
                     .map_err(|e| Error::Config(e.to_string()))?;

@@ -107,9 +107,6 @@ async fn main() -> ExitCode {
         );
         tracing_subscriber::registry().with(log).with(exporter.as_ref().map(|e| e.layer())).init();
     }
-    if let Some(endpoint) = &config.otlp_endpoint {
-        println!("tracing spans to {endpoint} (OTLP/HTTP)");
-    }
     let portal = match Portal::build(&config).await {
         Ok(portal) => portal,
         Err(e) => {

@@ -311,6 +311,36 @@ def test_backends_from_a_toml_file(tmp_path: Path) -> None:
         sspr.backends.from_config(path)
 
 
+SECRET_NUMBER = 31415926535
+
+# A secret typed as a number (or a boolean, or a list) used to come back in the error,
+# "invalid type: integer `31415926535`, expected a string", and errors reach logs.
+@pytest.mark.parametrize("value,kind", [
+    (SECRET_NUMBER, "integer"),
+    (SECRET_NUMBER + 0.5, "floating point"),
+    (True, "boolean"),
+    ([SECRET_NUMBER], "sequence"),
+])
+def test_a_secret_of_the_wrong_type_is_named_not_quoted(value: Any, kind: str) -> None:
+    tables: List[Any] = [
+        {"notifier": {"kind": "smtp", "host": "h", "from": "a@b.org", "password": value}},
+        {"state": {"kind": "redis", "url": value}},
+        {"store": {"kind": "postgres", "url": value}},
+        {"sms": {"kind": "twilio", "account_sid": "AC1", "from": "+15005550006", "auth_token": value}},
+        {"directory": {"kind": "ldap", "url": "ldaps://h", "base_dn": "dc=x", "bind_dn": "cn=a",
+                       "bind_password": value}},
+    ]
+    for table in tables:
+        with pytest.raises(sspr.ConfigError) as refused:
+            sspr.backends.from_config(table)
+        assert str(SECRET_NUMBER) not in str(refused.value) and "`true`" not in str(refused.value)
+        assert kind in str(refused.value), str(refused.value)
+    # The classes read the same types.
+    with pytest.raises(sspr.ConfigError) as refused:
+        sspr.backends.WebhookNotifier(url="https://h/x", key=value)
+    assert str(SECRET_NUMBER) not in str(refused.value) and kind in str(refused.value), str(refused.value)
+
+
 def test_nightly_registration_job_against_slapd(tmp_path: pathlib.Path) -> None:
     """examples/python/nightly_registration.py as a new user runs it, on a portal TOML whose
     directory is the real slapd: the user's `mail` attribute is where the reminder goes."""

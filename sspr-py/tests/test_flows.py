@@ -260,7 +260,8 @@ def test_min_response_time_with_the_real_clock() -> None:
 def test_secret_key_forms() -> None:
     for key in (KEY, KEY.hex(), KEY.hex().upper()):
         sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=key)  # type: ignore[arg-type]
-    for bad in (b"short", "zz" * 32, 42):
+    # A zeroed buffer is a key everyone knows.
+    for bad in (b"short", "zz" * 32, 42, bytes(32), "00" * 32):
         with pytest.raises(sspr.ConfigError):
             sspr.BlockingSspr(sspr.MemoryDirectory(), sspr.Outbox(), secret_key=bad)  # type: ignore[arg-type]
 

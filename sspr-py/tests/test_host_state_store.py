@@ -200,7 +200,7 @@ def test_contact_stores_are_checked() -> None:
     store = ListingContacts()
     directory = sspr.MemoryDirectory()
     directory.add("ann@example.org", "Ann", "uid=ann,ou=staff,dc=example,dc=org")
-    engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=bytes(32), contacts=store,
+    engine = sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=KEY, contacts=store,
                                policy=sspr.Policy(min_response_ms=0))
     engine.set_enabled("ann@example.org", True, admin="h")
     report = engine.enrollment_report(admin="h")

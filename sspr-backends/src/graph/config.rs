@@ -9,9 +9,15 @@ use serde::Deserialize;
 use sspr_core::{BackendError, BackendErrorKind};
 
 /// The application's client secret: never shown by `Debug`, wiped on drop.
-#[derive(Clone, Deserialize)]
-#[serde(from = "String")]
+#[derive(Clone)]
 pub struct ClientSecret(SecretString);
+
+// Read through `secret_field`: a wrong type is named, never quoted.
+impl<'de> serde::Deserialize<'de> for ClientSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::secret_field::string(deserializer).map(Self::new)
+    }
+}
 
 impl ClientSecret {
     /// Wrap a secret.

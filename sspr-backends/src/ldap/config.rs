@@ -22,9 +22,15 @@ pub enum Flavor {
 }
 
 /// The service account's password: never shown by `Debug`, wiped on drop.
-#[derive(Clone, Deserialize)]
-#[serde(from = "String")]
+#[derive(Clone)]
 pub struct BindPassword(SecretString);
+
+// Read through `secret_field`: a wrong type is named, never quoted.
+impl<'de> serde::Deserialize<'de> for BindPassword {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::secret_field::string(deserializer).map(Self::new)
+    }
+}
 
 impl BindPassword {
     /// Wrap a password.

@@ -26,9 +26,15 @@ use super::pool::{OpFailure, one};
 
 /// The server key that signs the enrollment record (HMAC-SHA256): at least 32 bytes, never
 /// shown by `Debug`. Without it a record in an attribute the user can write could be forged.
-#[derive(Clone, Deserialize)]
-#[serde(from = "String")]
+#[derive(Clone)]
 pub struct RecordKey(SecretString);
+
+// Read through `secret_field`: a wrong type is named, never quoted.
+impl<'de> serde::Deserialize<'de> for RecordKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::secret_field::string(deserializer).map(Self::new)
+    }
+}
 
 impl RecordKey {
     /// Wrap a key (at least 32 bytes: checked by [`LdapContactStore::new`]).

@@ -55,6 +55,7 @@ pub struct PostgresConfig {
     /// `postgres://user:password@host:port/database?sslmode=verify-full` or `host=...
     /// user=... password=... sslmode=...` (the password is hidden in `Debug`). `sslmode` and
     /// `sslrootcert` mean what they mean to libpq.
+    #[serde(deserialize_with = "crate::secret_field::string")]
     pub url: String,
     /// A PEM file of CA certificates the server's certificate must chain to. Given, the
     /// default `sslmode` is `verify-full`; `require` and `prefer` then check the chain too.

@@ -83,15 +83,32 @@ pub struct RedisStore {
     pub(crate) inner: sspr_backends::redis::RedisStore,
 }
 
-/// Connect to the Redis at `url` (`redis://host:port/db`); `index.js` offers it as
-/// `RedisStore.connect(url)`. `BACKEND` (`unavailable`) when it cannot be reached.
+/// Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
+/// `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
+/// `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
+/// `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field, `BACKEND`
+/// (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
+/// without `allowPlaintext`.
 #[cfg(feature = "redis")]
-#[napi(ts_return_type = "RedisStore | Promise<RedisStore>")]
-pub fn connect_redis<'env>(env: &'env Env, url: String) -> Result<crate::runtime::Answer<'env, RedisStore>> {
+#[napi(
+    ts_args_type = "config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }",
+    ts_return_type = "RedisStore | Promise<RedisStore>"
+)]
+pub fn connect_redis<'env>(
+    env: &'env Env,
+    config_input: serde_json::Value,
+) -> Result<crate::runtime::Answer<'env, RedisStore>> {
+    use sspr_backends::redis::RedisConfig;
     crate::runtime::stay_in_runtime_context();
-    crate::runtime::run(env, async move { Ok(sspr_backends::redis::RedisStore::connect(&url).await?) }, |inner| {
-        Ok(RedisStore { inner })
-    })
+    let config = match config_input {
+        serde_json::Value::String(url) => RedisConfig::new(url),
+        other => build(env, other, "RedisStore", Ok::<RedisConfig, _>)?,
+    };
+    crate::runtime::run(
+        env,
+        async move { Ok(sspr_backends::redis::RedisStore::from_config(&config).await?) },
+        |inner| Ok(RedisStore { inner }),
+    )
 }
 
 /// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.

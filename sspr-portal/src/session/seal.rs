@@ -8,10 +8,9 @@
 //! both. The store key is bound into the seal (associated data), so a record moved to
 //! another session's key does not open there.
 
+use crate::hmac::hmac_sha256 as hmac;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::ClientKey;
@@ -34,18 +33,6 @@ pub(crate) const PROGRESS_PREFIX: &str = "portal:session:p:";
 const FORWARD_PREFIX: &str = "portal:forward:";
 /// Domain separation of forward keys from session record keys (both under the index key).
 const FORWARD_LABEL: &[u8] = b"sspr-portal session forward v1\0";
-
-fn hmac(key: &[u8], parts: &[&[u8]]) -> Zeroizing<[u8; 32]> {
-    let mut out = Zeroizing::new([0u8; 32]);
-    // HMAC takes keys of any length: this cannot fail.
-    if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) {
-        for part in parts {
-            mac.update(part);
-        }
-        out.copy_from_slice(&mac.finalize().into_bytes());
-    }
-    out
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

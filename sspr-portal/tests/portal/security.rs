@@ -182,6 +182,37 @@ async fn the_secret_key_file_is_created_once_and_private() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), key);
 }
 
+/// A key file of zeros (`head -c 32 /dev/zero | xxd -p`, a template's placeholder, a generator
+/// that failed) is a key everyone knows: the portal does not start on it.
+#[tokio::test]
+async fn a_key_file_of_zeros_is_refused_at_start() {
+    let config = config("[store]\nkind = \"memory\"\n");
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    std::fs::write(config.data_dir.join("secret.key"), format!("{}\n", "0".repeat(64))).unwrap();
+    let Err(err) = sspr_portal::Portal::build(&config).await else { panic!("a zero key is refused") };
+    assert!(matches!(&err, sspr_core::Error::Config(m) if m.contains("all zero")), "{err}");
+}
+
+/// The start-up summary names every endpoint, but not the password or token its URL may carry
+/// (`https://user:password@collector/`, `?token=`): the summary goes to the service's log.
+#[tokio::test]
+async fn the_start_up_summary_shows_no_password_or_token_of_an_endpoint() {
+    let mut config = config(concat!(
+        "[sms]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"t\"\nfrom = \"+15005550006\"\n",
+        "base_url = \"https://AC1:s3cret@api.twilio.example\"\n",
+        "[password_checks.breached]\nendpoint = \"https://range.example/api?key=s3cret\"\n",
+    ));
+    config.otlp_endpoint = Some("https://sspr:s3cret@collector.example:4318/v1/traces?token=s3cret".to_owned());
+    let portal = sspr_portal::Portal::build(&config).await.unwrap();
+    let summary = portal.summary();
+    assert!(
+        summary.contains("collector.example:4318/v1/traces") && summary.contains("api.twilio.example"),
+        "{summary}"
+    );
+    assert!(summary.contains("range.example/api"), "{summary}");
+    assert!(!summary.contains("s3cret"), "{summary}");
+}
+
 /// A key file the operator wrote with the usual umask (`openssl rand -hex 32 > secret.key`:
 /// 0644) hands the server key to every local account (decoy masks told from real ones, sealed
 /// sessions opened): the start says so, loudly; the file the portal creates gets no warning.
