@@ -794,6 +794,12 @@ impl Sspr {
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
+        // The user's attempts under the previous keys too: a count left there would be carried
+        // back under the current key by the next step that reads the ring.
+        let previous_failures: Vec<String> = match &record.who {
+            FlowSubject::Real { user, .. } => self.previous_user_subjects(user).iter().map(limits::failures).collect(),
+            FlowSubject::Decoy { .. } => Vec::new(),
+        };
         let (alarm, alarm_ends) = (limits::FAILURE_ALARM, now + limits::HOUR);
         let mut compared_nothing = false;
         let mut step = |current: &FlowRecord| {
@@ -807,6 +813,7 @@ impl Sspr {
             if pin::matches_any(self.ring(), flow_id, typed, &stored) {
                 let mut change = FlowChange::to(current.after_right_pin(now));
                 change.deletes = vec![failures.as_str(), sends.as_str()];
+                change.deletes.extend(previous_failures.iter().map(String::as_str));
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();

@@ -243,3 +243,21 @@ fn the_ring_is_bounded() {
         .unwrap_err();
     assert!(e.to_string().contains("previous keys"), "{e}");
 }
+
+#[tokio::test]
+async fn a_right_pin_after_a_rotation_clears_the_count_under_every_key() {
+    let h = Harness::builder().policy(strict()).build().await;
+    // Two failures under the old key; then the user's right PIN on the new one.
+    for n in 1..=2 {
+        assert!(matches!(one_wrong_pin(&h, &h.sspr, ALICE, ALICE_MAIL, &client(n)).await, Error::WrongPin { .. }));
+    }
+    let ring = engine(&h, strict(), new_key(), vec![key()]);
+    let c = ring.begin_reset(ALICE, &ctx()).await.unwrap();
+    ring.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+    ring.verify_pin(&c.flow_id, Pin::new(h.outbox.last_pin_to(ALICE_MAIL).unwrap()), &ctx()).await.unwrap();
+    // The old count is gone too: it is not carried back, and a typo is the first of three.
+    for n in 3..=4 {
+        let e = one_wrong_pin(&h, &ring, ALICE, ALICE_MAIL, &client(n)).await;
+        assert!(matches!(e, Error::WrongPin { .. }), "{e:?}");
+    }
+}
