@@ -348,8 +348,9 @@ impl SsprBuilder {
     ///
     /// The current key ([`SsprBuilder::secret_key`]) writes everything: PIN hashes, store
     /// keys, audit references. The previous keys are only read:
-    /// - a PIN (and a contact-proof or recovery code) sent under one of them still verifies;
-    ///   every key of the ring is tried on every check, so the time taken does not say which;
+    /// - a reset PIN sent under one of them still verifies; every key of the ring is tried on
+    ///   every check, so the time taken does not say which (a pending contact proof or helpdesk
+    ///   recovery code is kept under the user's store key, and is lost: ask again);
     /// - the blocks and failure counts kept under a previous key's store keys still hold, read
     ///   in the same store call as the current key's; the first step that finds them copies
     ///   them under the current key's store keys, so a flow begun under the new key sees them;
@@ -359,14 +360,15 @@ impl SsprBuilder {
     ///   to draw new ones on purpose (after it leaked: a leaked decoy key lets anyone compute
     ///   every unknown login's mask).
     ///
-    /// Keep a retired key listed at least as long as the longest block or failure window of
-    /// the policy (`block_duration`, `failure_window`) and a flow's lifetime. At most
-    /// [`SsprBuilder::MAX_PREVIOUS_KEYS`].
+    /// Keep a retired key listed at least as long as the longest window of the policy
+    /// (`block_secs`, `failure_window_secs`, `sign_in_lockout_secs`) and a flow's lifetime.
+    /// At most [`SsprBuilder::MAX_PREVIOUS_KEYS`].
     ///
     /// # Security
     ///
-    /// A listed key still opens what it keyed: list only keys that were yours, and leave out
-    /// a leaked key once its blocks and pending resets have run out.
+    /// A listed key keeps doing what it did: list only keys that were yours. The decoy key
+    /// (the last listed) must not be one that leaked: whoever holds it computes every unknown
+    /// login's mask. After a leak, README "Rotating the server key" says what to list.
     #[must_use]
     pub fn previous_keys(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
         self.previous_keys = keys.into_iter().collect();
