@@ -233,7 +233,8 @@ async fn a_sign_in_lockout_survives_a_rotation() {
 
 #[test]
 fn the_ring_is_bounded() {
-    let keys = (0..=sspr_core::SsprBuilder::MAX_PREVIOUS_KEYS).map(|i| SecretKey::from_bytes(&[i as u8; 32]).unwrap());
+    let keys =
+        (0..=sspr_core::SsprBuilder::MAX_PREVIOUS_KEYS).map(|i| SecretKey::from_bytes(&[i as u8 + 1; 32]).unwrap());
     let e = Sspr::builder()
         .directory(sspr_core::memory::MemoryDirectory::new())
         .notifier(sspr_core::memory::Outbox::new())
