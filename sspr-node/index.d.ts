@@ -483,6 +483,12 @@ export interface SsprOptions {
   policy?: PolicyOptions | NativePolicy
   /** The server key: 32+ random bytes (hex or bytes), the same on every instance sharing a store. */
   secretKey: string | Uint8Array
+  /**
+   * Server keys retired by a rotation, newest first (README "Rotating the server key"): still read,
+   * never written, so blocks, failure counts and pending resets made under them hold; decoy masks
+   * come from the last (oldest). At most 4.
+   */
+  previousKeys?: Array<string | Uint8Array>
   /** Tests only: a fixed CSPRNG seed (32 bytes or 64 hex digits) makes PINs predictable. */
   rngSeed?: string | Uint8Array
   /** Collect the engine's metrics into the process's Prometheus registry (`metricsText()`). Default false. */

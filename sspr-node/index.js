@@ -250,6 +250,7 @@ const OPTIONS = new Set([
   'clock',
   'policy',
   'secretKey',
+  'previousKeys',
   'rngSeed',
   'metrics',
   'backendTimeoutMs',

@@ -155,6 +155,7 @@ pub fn policy(text: &str, format: PolicyFormat) -> Result<Policy, Error> {
 #[derive(Debug)]
 pub struct EngineOptions {
     key: SecretKey,
+    previous_keys: Vec<SecretKey>,
     rng_seed: Option<[u8; 32]>,
     policy: Option<Policy>,
     clock: Option<ManualClock>,
@@ -165,7 +166,15 @@ impl EngineOptions {
     /// Options with the server key; the default policy, an OS-seeded generator and the
     /// system clock.
     pub fn new(key: SecretKey) -> Self {
-        Self { key, rng_seed: None, policy: None, clock: None, backend_timeout: None }
+        Self { key, previous_keys: Vec::new(), rng_seed: None, policy: None, clock: None, backend_timeout: None }
+    }
+
+    /// Server keys retired recently, newest first ([`sspr_core::SsprBuilder::previous_keys`]):
+    /// read so that a key rotation keeps blocks, pending resets and decoy masks.
+    #[must_use]
+    pub fn with_previous_keys(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        self.previous_keys = keys.into_iter().collect();
+        self
     }
 
     /// A fixed generator seed (tests).
@@ -232,7 +241,7 @@ impl EngineOptions {
         timer: impl Timer + 'static,
         spawner: impl Spawn + 'static,
     ) -> SsprBuilder {
-        let mut builder = builder.secret_key(self.key).spawner(spawner);
+        let mut builder = builder.secret_key(self.key).previous_keys(self.previous_keys).spawner(spawner);
         builder = match self.clock {
             Some(clock) => builder.clock(clock.clone()).timer(clock),
             None => builder.timer(timer),

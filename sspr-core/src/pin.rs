@@ -40,6 +40,21 @@ pub fn matches(key: &SecretKey, flow_id: &str, pin: &str, stored: &PinHash) -> b
     hash(key, flow_id, pin).ct_eq(stored).into()
 }
 
+/// Whether `pin` matches `stored` under any key of `keys` (the current key and those retired
+/// recently): every key is tried, none skipped on a match, and the verdicts are combined in
+/// constant time, so the time taken says neither whether nor under which key it matched.
+///
+/// Trying a retired key adds no guess: a wrong PIN matches a hash made under another key only
+/// by a 256-bit collision.
+pub fn matches_any<'a>(
+    keys: impl IntoIterator<Item = &'a SecretKey>,
+    flow_id: &str,
+    pin: &str,
+    stored: &PinHash,
+) -> bool {
+    keys.into_iter().fold(subtle::Choice::from(0), |found, key| found | hash(key, flow_id, pin).ct_eq(stored)).into()
+}
+
 /// Normalise a PIN as typed: spaces and dashes dropped ("1234 5678"). `None` when what is
 /// left is not exactly `digits` ASCII digits.
 pub(crate) fn normalize_typed(typed: &str, digits: u32) -> Option<String> {
@@ -79,6 +94,20 @@ mod tests {
         assert!(!matches(&key, "flow-b", "12345678", &h));
         assert!(!matches(&other, "flow-a", "12345678", &h));
         assert!(!matches(&key, "flow-a", "12345679", &h));
+    }
+
+    #[test]
+    fn a_pin_hashed_under_a_retired_key_matches_through_the_ring() {
+        let (new, old, stranger) = (
+            SecretKey::from_bytes(&[1; 32]).unwrap(),
+            SecretKey::from_bytes(&[2; 32]).unwrap(),
+            SecretKey::from_bytes(&[3; 32]).unwrap(),
+        );
+        let h = hash(&old, "flow-a", "12345678");
+        assert!(matches_any([&new, &old], "flow-a", "12345678", &h));
+        assert!(!matches_any([&new, &old], "flow-a", "12345679", &h));
+        assert!(!matches_any([&new, &stranger], "flow-a", "12345678", &h));
+        assert!(!matches_any([], "flow-a", "12345678", &h));
     }
 
     #[test]

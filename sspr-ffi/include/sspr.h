@@ -563,6 +563,14 @@ typedef struct SsprEngineOptions {
   // scrape endpoint. One registry per process: every engine built with this on counts
   // into it. `SSPR_STATUS_CONFIG` when another `metrics` recorder holds the process.
   bool metrics;
+  // NULL, or `previous_keys_len` server keys retired by a rotation, newest first, each as hex
+  // text like `secret_key_hex` (README "Rotating the server key"): read, never written, so
+  // the blocks, failure counts and pending resets made under them hold; decoy masks come
+  // from the last (oldest). At most 4; a bad one is `SSPR_STATUS_CONFIG`. Copied: the
+  // caller keeps ownership of the array and its strings.
+  const char *const *previous_keys_hex;
+  // How many `previous_keys_hex` there are.
+  size_t previous_keys_len;
 } SsprEngineOptions;
 
 // Changes to a user's contact details; borrowed for the call.

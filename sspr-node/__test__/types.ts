@@ -91,7 +91,7 @@ async function builtIns(): Promise<void> {
 
 async function configured(): Promise<void> {
   const b = await backends!.fromConfig({ store: { kind: 'sqlite', path: '/tmp/x.db' }, state: { kind: 'redis', url: 'redis://h/0', keyPrefix: 'p:' } })
-  const sspr = new Sspr({ ...b, secretKey: 'ab'.repeat(32) })
+  const sspr = new Sspr({ ...b, secretKey: 'ab'.repeat(32), previousKeys: ['cd'.repeat(32), new Uint8Array(32)] })
   const shared: boolean = b.stateIsShared
   b.memoryDirectory?.insert({ login: 'x', displayName: 'X', dn: 'uid=x' })
   await backends!.fromConfig('/etc/sspr/backends.toml', { dataDir: '/var/lib/sspr' })

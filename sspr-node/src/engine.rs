@@ -157,8 +157,8 @@ fn as_material(value: &Either<String, Buffer>) -> Material<'_> {
     }
 }
 
-/// The engine options of `new Sspr(options)` besides the backends: the key (`secretKey`), a
-/// test seed (`rngSeed`), the policy, a manual clock, `backendTimeoutMs` and `metrics`, by
+/// The engine options of `new Sspr(options)` besides the backends: the key (`secretKey`), the
+/// keys retired by a rotation (`previousKeys`), a test seed (`rngSeed`), the policy, a manual clock, `backendTimeoutMs` and `metrics`, by
 /// sspr-bind's rules.
 fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::ManualClock>) -> Result<EngineOptions> {
     let key = match material(env, options, "secretKey")? {
@@ -168,6 +168,16 @@ fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::Manu
         )),
     };
     let mut engine = EngineOptions::new(check(env, key)?);
+    // Keys retired by a rotation, newest first: read, never written.
+    let previous: Option<Vec<Either<String, Buffer>>> = options
+        .get("previousKeys")
+        .map_err(|_| to_js_error(env, &invalid("previousKeys", "expected an array of hex text or bytes")))?;
+    let previous = previous
+        .unwrap_or_default()
+        .iter()
+        .map(|key| check(env, sspr_bind::secret_key(as_material(key))))
+        .collect::<Result<Vec<_>>>()?;
+    engine = engine.with_previous_keys(previous);
     if let Some(seed) = material(env, options, "rngSeed")? {
         engine = engine.with_rng_seed(check(env, sspr_bind::rng_seed(as_material(&seed)))?);
     }

@@ -66,6 +66,11 @@ pub struct Config {
     /// The server secret key file (64+ hex digits). Created once, mode 0600, when missing.
     /// Default `<data_dir>/secret.key`.
     pub secret_key_file: Option<PathBuf>,
+    /// Server key files retired recently, newest first (each must exist; none is created): a
+    /// key rotation keeps the blocks, failure counts and pending resets made under them, and
+    /// decoy masks come from the last (oldest) one. See README "Rotating the server key".
+    /// Default none.
+    pub previous_key_files: Vec<PathBuf>,
     /// A session ends after this many minutes without a request. Default 15.
     pub session_idle_minutes: u64,
     /// A session ends this many minutes after it began, whatever happens. Default 60.
@@ -154,6 +159,7 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from(".sspr-portal"),
             secret_key_file: None,
+            previous_key_files: Vec::new(),
             session_idle_minutes: 15,
             session_max_minutes: 60,
             max_sessions: 100_000,
@@ -200,6 +206,12 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         self.listen_addr()?;
+        if self.previous_key_files.len() > sspr_core::SsprBuilder::MAX_PREVIOUS_KEYS {
+            return Err(Error::Config(format!(
+                "previous_key_files lists at most {} files",
+                sspr_core::SsprBuilder::MAX_PREVIOUS_KEYS
+            )));
+        }
         self.metrics_addr()?;
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(Error::Config("session_idle_minutes must be 1..=1440".into()));

@@ -187,6 +187,25 @@ fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
     }
 }
 
+/// The previous key files (`previous_key_files`): each must exist, none is created (a missing
+/// one is a typo, not a key to make up).
+fn load_previous_keys(paths: &[std::path::PathBuf]) -> Result<(Vec<SecretKey>, Vec<Zeroizing<String>>)> {
+    let mut keys = Vec::with_capacity(paths.len());
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let hex = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::Config(format!("cannot read the previous key file {}: {e}", path.display())))?,
+        );
+        keys.push(SecretKey::from_hex(&hex)?);
+        texts.push(Zeroizing::new(hex.trim().to_owned()));
+        if let Some(warning) = key_file_warning(path) {
+            tracing::warn!("{warning}");
+        }
+    }
+    Ok((keys, texts))
+}
+
 impl Portal {
     /// Build the engine and its backends from `config`, seed the demo directory, and
     /// prepare the sessions.
@@ -196,6 +215,7 @@ impl Portal {
         create_private_dir(&config.data_dir)?;
         check_data_dir(&config.data_dir)?;
         let (key, key_text) = load_or_create_key(&config.secret_key_path())?;
+        let (previous_keys, previous_texts) = load_previous_keys(&config.previous_key_files)?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let mut summary = String::new();
         if let Some(warning) = key_file_warning(&config.secret_key_path()) {
@@ -243,7 +263,9 @@ impl Portal {
             ..
         } = backends;
         if config.state.is_some() {
-            key_check::one_key_per_store(&*store, key_text.as_bytes(), &config.secret_key_path(), clock.now()).await?;
+            let ring: Vec<&[u8]> =
+                std::iter::once(key_text.as_bytes()).chain(previous_texts.iter().map(|t| t.as_bytes())).collect();
+            key_check::one_key_per_store(&*store, &ring, &config.secret_key_path(), clock.now()).await?;
         }
         let oidc = match &config.oidc {
             Some(oidc) => {
@@ -271,7 +293,11 @@ impl Portal {
         // Tokio pads the answers and runs the deliveries off the request path.
         let runtime = sspr_core::TokioRuntime::current()
             .ok_or_else(|| Error::Config("the portal must be built inside a tokio runtime".into()))?;
-        let builder = EngineOptions::new(key).with_policy(policy).apply(Sspr::builder(), runtime.clone(), runtime);
+        let builder = EngineOptions::new(key).with_previous_keys(previous_keys).with_policy(policy).apply(
+            Sspr::builder(),
+            runtime.clone(),
+            runtime,
+        );
         let builder = match bot_challenge {
             Some((verifier, policy)) => builder.bot_challenge_arc(verifier, policy),
             None => builder,

@@ -90,12 +90,13 @@ macro_rules! twin_methods {
         #[pymethods]
         impl $class {
             #[new]
-            #[pyo3(signature = (directory, notifier, *, secret_key, contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None, metrics = false, bot_challenge = None))]
+            #[pyo3(signature = (directory, notifier, *, secret_key, previous_keys = Vec::new(), contacts = None, store = None, audit = None, policy = None, clock = None, rng_seed = None, password_checkers = Vec::new(), hooks = None, metrics = false, bot_challenge = None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 directory: &Bound<'_, PyAny>,
                 notifier: &Bound<'_, PyAny>,
                 secret_key: &Bound<'_, PyAny>,
+                previous_keys: Vec<Bound<'_, PyAny>>,
                 contacts: Option<&Bound<'_, PyAny>>,
                 store: Option<&Bound<'_, PyAny>>,
                 audit: Option<&Bound<'_, PyAny>>,
@@ -110,6 +111,12 @@ macro_rules! twin_methods {
                 // The backends chosen by `builtin`, the options checked by sspr-bind (the
                 // rules every binding shares).
                 let mut options = EngineOptions::new(with_material(secret_key, "secret_key", sspr_bind::secret_key)?);
+                // Keys retired by a rotation, newest first: read, never written.
+                let previous = previous_keys
+                    .iter()
+                    .map(|key| with_material(key, "previous_keys", sspr_bind::secret_key))
+                    .collect::<PyResult<Vec<_>>>()?;
+                options = options.with_previous_keys(previous);
                 if let Some(seed) = rng_seed {
                     options = options.with_rng_seed(with_material(seed, "rng_seed", sspr_bind::rng_seed)?);
                 }

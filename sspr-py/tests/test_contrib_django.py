@@ -348,6 +348,21 @@ def test_every_backend_table_of_the_configuration_reaches_the_engine(tmp_path: p
                 site.engine()
 
 
+def test_previous_keys_in_the_settings_reach_the_engine() -> None:
+    """``SSPR["previous_keys"]`` is the engine's ``previous_keys=``: a key that is not one stops the site."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    with override_settings(SSPR={**settings.SSPR, "previous_keys": ["abcd"]}):
+        site.reset()
+        with pytest.raises(ImproperlyConfigured, match="previous_keys|secret key"):
+            site.engine()
+    with override_settings(SSPR={**settings.SSPR, "previous_keys": ["c3" * 32]}):
+        site.reset()
+        assert site.engine() is not None
+    site.reset()
+
+
 IMPORT_AND_EXIT = """
 import io, sys, django
 from django.conf import settings

@@ -263,3 +263,66 @@ pub async fn wrong_pin_burst(a: &Sspr, b: &Sspr, outbox: &Outbox, policy: &Polic
     let free = policy.failures_before_delay as usize;
     assert!(compared <= free, "{compared} wrong PINs were compared across instances; at most {free} may be");
 }
+
+/// A rolling key rotation over one store: `old` runs with the key [`engine`] gives, `ring`
+/// with a new key and that one as its previous key, `new_only` with the new key alone (how a
+/// rotation went before the ring). A PIN sent by `old` verifies on `ring`; a block written by
+/// `old` holds on `ring` (and not on `new_only`: the attack the ring closes).
+pub async fn rotation_keeps_pending_resets_and_blocks(
+    store: Arc<dyn StateStore>,
+    contacts: Arc<dyn ContactStore>,
+    outbox: &Outbox,
+    directory: &MemoryDirectory,
+) {
+    let policy = Policy {
+        user_failures_before_block: 3,
+        client_failures_before_block: 50,
+        failures_before_delay: 50,
+        failure_delay_secs: 0,
+        max_failure_delay_secs: 0,
+        max_wrong_pins: 10,
+        ..policy()
+    };
+    let old = engine(directory, outbox, store.clone(), contacts.clone(), policy.clone());
+    let rotated = |previous: Vec<SecretKey>| {
+        Sspr::builder()
+            .directory(directory.clone())
+            .notifier(outbox.clone())
+            .store_arc(store.clone())
+            .contacts_arc(contacts.clone())
+            .secret_key(SecretKey::from_bytes(&[0xc3; 32]).unwrap())
+            .previous_keys(previous)
+            .policy(policy.clone())
+            .build()
+            .unwrap()
+    };
+    let ring = rotated(vec![SecretKey::from_bytes(&[0x5a; 32]).unwrap()]);
+    let new_only = rotated(Vec::new());
+    enroll(&old).await;
+
+    // A reset begun before the rotation ends after it.
+    let (flow, pin) = pin(&old, outbox).await;
+    let wrong = if pin.starts_with('1') { "2" } else { "1" }.to_owned() + &pin[1..];
+    assert!(matches!(
+        new_only.verify_pin(&flow, sspr_core::Pin::new(&wrong), &ctx()).await,
+        Err(Error::WrongPin { .. })
+    ));
+    ring.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await.unwrap();
+    ring.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+
+    // Blocked on the old key (three wrong PINs from three clients)...
+    for n in 1..=3 {
+        let from = RequestContext::from_ip(format!("198.51.100.{n}").parse().unwrap());
+        let (flow, pin) = {
+            let c = old.begin_reset(USER, &from).await.unwrap();
+            old.send_pin(&c.flow_id, "email", None, &from).await.unwrap();
+            (c.flow_id, outbox.last_pin_to(MAIL).unwrap())
+        };
+        let wrong = if pin.starts_with('1') { "2" } else { "1" }.to_owned() + &pin[1..];
+        assert!(old.verify_pin(&flow, sspr_core::Pin::new(&wrong), &from).await.is_err());
+    }
+    assert!(matches!(old.begin_reset(USER, &ctx()).await, Err(Error::Blocked { .. })));
+    // ...the new key alone would lift the block; the ring keeps it.
+    assert!(new_only.begin_reset(USER, &ctx()).await.is_ok(), "the new key alone names other store keys");
+    assert!(matches!(ring.begin_reset(USER, &ctx()).await, Err(Error::Blocked { .. })));
+}

@@ -537,3 +537,13 @@ async fn a_reply_dropped_after_each_store_call_leaves_nothing_half_done() {
     };
     crate::races::dropped_replies(&proxy, pair, entries).await;
 }
+
+/// A rolling key rotation over one Redis: the engine's ring reads the previous key's store keys
+/// in the same scripts, so pending resets and blocks cross the rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotation_keeps_pending_resets_and_blocks_in_redis() {
+    let store = Arc::new(store().await);
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    common::rotation_keeps_pending_resets_and_blocks(store, Arc::new(MemoryContactStore::new()), &outbox, &directory)
+        .await;
+}

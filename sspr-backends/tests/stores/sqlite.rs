@@ -338,3 +338,13 @@ async fn a_new_database_file_is_readable_by_its_owner_alone() {
     drop(SqliteStore::open(&own).unwrap());
     assert_eq!(std::fs::metadata(&own).unwrap().permissions().mode() & 0o777, 0o640);
 }
+
+/// A rolling key rotation: an instance on the old key and one on the new key (the old one
+/// listed as previous) share one file; pending resets and blocks cross the rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotation_keeps_pending_resets_and_blocks_on_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("sspr.db")).unwrap());
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    common::rotation_keeps_pending_resets_and_blocks(store.clone(), store, &outbox, &directory).await;
+}

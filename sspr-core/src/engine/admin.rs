@@ -312,7 +312,7 @@ impl Sspr {
 
     pub(super) async fn status_of(&self, user: DirectoryUser, now: time::OffsetDateTime) -> Result<UserStatus> {
         let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-        let blocked_until = self.blocked_until(&self.user_subject(&user.id), now).await?;
+        let blocked_until = self.user_blocked_until(&user.id, now).await?;
         Ok(UserStatus {
             enabled: enrollment.enabled,
             eligible: self.inner.scope.is_eligible(&user),
@@ -336,9 +336,11 @@ impl Sspr {
         observed!(self, unblock, async move {
             Self::require_admin(actor)?;
             let user = self.resolve(login).await?;
-            let subject = self.user_subject(&user.id);
-            self.inner.store.delete(&limits::block(&subject)).await?;
-            self.inner.store.delete(&limits::failures(&subject)).await?;
+            // Under the previous keys' subjects too: a block left there would be carried back.
+            for subject in std::iter::once(self.user_subject(&user.id)).chain(self.previous_user_subjects(&user.id)) {
+                self.inner.store.delete(&limits::block(&subject)).await?;
+                self.inner.store.delete(&limits::failures(&subject)).await?;
+            }
             self.admin_scope(ctx, actor, &user).record(AuditKind::Unblocked, Outcome::Success).await;
             Ok(())
         })

@@ -287,7 +287,7 @@ impl Sspr {
         let mut rows = Vec::with_capacity(users.len());
         for user in users {
             let enrollment = enrollments.remove(&user.id).unwrap_or_default();
-            let blocked_until = self.blocked_until(&self.user_subject(&user.id), now).await?;
+            let blocked_until = self.user_blocked_until(&user.id, now).await?;
             let has_contact = enrollment.has_contact();
             let confirmed_at = enrollment.contacts_confirmed_at();
             let entry = EnrollmentEntry {

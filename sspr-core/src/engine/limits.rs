@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::flow::{from_ts, ts};
 use crate::hex;
 use crate::input::NormalizedLogin;
-use crate::secret::KeyPurpose;
+use crate::secret::{KeyPurpose, SecretKey};
 
 /// A limit that refused a request.
 pub(super) struct Refusal {
@@ -176,8 +176,16 @@ impl Attempts {
     pub(super) fn any(&self) -> bool {
         self.count > 0
     }
-    fn client(&self, client: &[u8; 8]) -> Option<&ClientAttempts> {
-        self.clients.iter().find(|c| &c.client == client)
+    /// The client's entry, found by its tag under any key of the ring (`tags`).
+    fn client(&self, tags: &[[u8; 8]]) -> Option<&ClientAttempts> {
+        self.clients.iter().find(|c| tags.contains(&c.client))
+    }
+    fn client_mut(&mut self, tags: &[[u8; 8]]) -> Option<&mut ClientAttempts> {
+        self.clients.iter_mut().find(|c| tags.contains(&c.client))
+    }
+    /// How long the record must be kept: its window, or its longest client block.
+    fn keep_until(&self) -> i64 {
+        self.clients.iter().map(|c| c.blocked_until).fold(self.window_end, i64::max)
     }
 }
 
@@ -213,12 +221,17 @@ pub(super) enum AttemptRefused {
 
 /// What a subject's keys say when a step reads them (its block and its attempts record),
 /// read in the same store call as the step's other work.
+#[derive(Default)]
 pub(super) struct Standing {
     /// The end of the subject's block, if one is stored.
     block: Option<OffsetDateTime>,
     /// The attempts record (default when absent) and its version (`None` when absent).
     attempts: Attempts,
     version: Option<u64>,
+    /// The block was found under a previous key's subject only: [`Sspr::carry`] copies it.
+    carry_block: bool,
+    /// The attempts were found under a previous key's subject only: [`Sspr::carry`] copies them.
+    carry_attempts: bool,
 }
 
 impl Standing {
@@ -231,6 +244,34 @@ impl Standing {
     /// ([`crate::backend::StateStore::get_linked`]).
     pub(super) const PREFIXES: [&'static str; 2] = ["sspr/block/", "sspr/attempts/"];
 
+    /// The keys of the current subject and of the previous keys' subjects (each as
+    /// [`Standing::keys`]), read in one call and parsed by [`Standing::from_ring_values`].
+    pub(super) fn ring_keys(subject: &Subject, previous: &[Subject]) -> Vec<String> {
+        std::iter::once(subject).chain(previous).flat_map(Self::keys).collect()
+    }
+
+    /// Parse the values read for [`Standing::ring_keys`]: the current subject's standing, with
+    /// the latest block found under any subject and, when the current subject has no attempts
+    /// record, the newest previous one's (both marked to be carried under the current subject).
+    pub(super) fn from_ring_values(values: &[Option<StoredValue>]) -> Self {
+        let mut chunks = values.chunks(2);
+        let mut standing = chunks.next().map(Self::from_values).unwrap_or_default();
+        for chunk in chunks {
+            let previous = Self::from_values(chunk);
+            if let Some(until) = previous.block
+                && standing.block.is_none_or(|current| current < until)
+            {
+                standing.block = Some(until);
+                standing.carry_block = true;
+            }
+            if standing.version.is_none() && !standing.carry_attempts && previous.version.is_some() {
+                standing.attempts = previous.attempts;
+                standing.carry_attempts = true;
+            }
+        }
+        standing
+    }
+
     /// Parse the values read for [`Standing::keys`].
     pub(super) fn from_values(values: &[Option<StoredValue>]) -> Self {
         let block = values.first().and_then(Option::as_ref).and_then(held_until);
@@ -240,7 +281,7 @@ impl Standing {
             Some(stored) => (postcard::from_bytes::<Attempts>(&stored.value).unwrap_or_default(), Some(stored.version)),
             None => (Attempts::default(), None),
         };
-        Self { block, attempts, version }
+        Self { block, attempts, version, carry_block: false, carry_attempts: false }
     }
 
     /// The end of the block in force at `now`, if any.
@@ -255,12 +296,29 @@ fn held_until(stored: &StoredValue) -> Option<OffsetDateTime> {
     Some(from_ts(i64::from_be_bytes(bytes)))
 }
 
+/// A subject (or another store key's hash) under `key`.
+fn short_mac_under(key: &SecretKey, parts: &[&[u8]]) -> Subject {
+    let full = key.mac(KeyPurpose::Subject, parts);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(full.get(..16).unwrap_or(&[0; 16]));
+    out
+}
+
 impl Sspr {
+    /// The key ring: the current key (which writes everything), then the previous keys, newest
+    /// first (only read).
+    pub(super) fn ring(&self) -> impl Iterator<Item = &SecretKey> {
+        std::iter::once(&self.inner.key).chain(&self.inner.previous_keys)
+    }
+
+    /// The key decoy masks come from: the oldest key listed, so that a routine rotation keeps
+    /// every unknown login's mask ([`crate::SsprBuilder::previous_keys`]).
+    pub(super) fn decoy_key(&self) -> &SecretKey {
+        self.inner.previous_keys.last().unwrap_or(&self.inner.key)
+    }
+
     fn short_mac(&self, parts: &[&[u8]]) -> Subject {
-        let full = self.inner.key.mac(KeyPurpose::Subject, parts);
-        let mut out = [0u8; 16];
-        out.copy_from_slice(full.get(..16).unwrap_or(&[0; 16]));
-        out
+        short_mac_under(&self.inner.key, parts)
     }
 
     pub(super) fn user_subject(&self, user: &UserId) -> Subject {
@@ -269,6 +327,18 @@ impl Sspr {
 
     pub(super) fn login_subject(&self, login: &NormalizedLogin) -> Subject {
         self.short_mac(&[b"login", login.as_str().as_bytes()])
+    }
+
+    /// The user's subjects under the previous keys, newest first (none without previous keys).
+    pub(super) fn previous_user_subjects(&self, user: &UserId) -> Vec<Subject> {
+        let parts: [&[u8]; 2] = [b"user", user.as_str().as_bytes()];
+        self.inner.previous_keys.iter().map(|key| short_mac_under(key, &parts)).collect()
+    }
+
+    /// The login's subjects under the previous keys, newest first.
+    pub(super) fn previous_login_subjects(&self, login: &NormalizedLogin) -> Vec<Subject> {
+        let parts: [&[u8]; 2] = [b"login", login.as_str().as_bytes()];
+        self.inner.previous_keys.iter().map(|key| short_mac_under(key, &parts)).collect()
     }
 
     /// The audit trail's reference to a flow: a keyed hash of its id, stable for the flow, from
@@ -285,18 +355,23 @@ impl Sspr {
         out
     }
 
-    /// The tag a client is tracked by in a user's [`Attempts`]: its IPv4 address or IPv6
-    /// /64 (as for the per-IP limits), or one shared tag for requests without an address.
-    fn client_tag(&self, ctx: &RequestContext) -> [u8; 8] {
+    /// The tags a client is tracked by in a user's [`Attempts`], under each key of the ring
+    /// (the current key's first: the one a new entry gets): its IPv4 address or IPv6 /64 (as
+    /// for the per-IP limits), or one shared tag for requests without an address.
+    fn client_tags(&self, ctx: &RequestContext) -> Vec<[u8; 8]> {
         let client = match ctx.client_ip.map(|ip| ip.to_canonical()) {
             Some(IpAddr::V4(v4)) => v4.octets().to_vec(),
             Some(IpAddr::V6(v6)) => v6.octets().get(..8).unwrap_or_default().to_vec(),
             None => b"no address".to_vec(),
         };
-        let full = self.inner.key.mac(KeyPurpose::Subject, &[b"client", &client]);
-        let mut out = [0u8; 8];
-        out.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
-        out
+        self.ring()
+            .map(|key| {
+                let full = key.mac(KeyPurpose::Subject, &[b"client", &client]);
+                let mut out = [0u8; 8];
+                out.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
+                out
+            })
+            .collect()
     }
 
     /// Read `subject`'s block and attempts in one store call.
@@ -304,6 +379,54 @@ impl Sspr {
         let keys = Standing::keys(subject);
         let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
         Ok(Standing::from_values(&self.inner.store.apply(&batch, now).await?.values))
+    }
+
+    /// Read the standing of `subject` (the current key's) and of the same user or login under
+    /// the previous keys (`previous`) in one store call, and carry what only a previous key's
+    /// subject holds under the current one ([`Sspr::carry`]).
+    pub(super) async fn ring_standing(
+        &self,
+        subject: &Subject,
+        previous: &[Subject],
+        now: OffsetDateTime,
+    ) -> Result<Standing> {
+        let keys = Standing::ring_keys(subject, previous);
+        let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
+        let mut standing = Standing::from_ring_values(&self.inner.store.apply(&batch, now).await?.values);
+        self.carry(subject, &mut standing, now).await?;
+        Ok(standing)
+    }
+
+    /// Copy a block or attempts record that [`Standing::from_ring_values`] found only under a
+    /// previous key's subject under `subject` (the current key's), so that every later step,
+    /// which reads the current subject alone, still sees it. Costs a store call only when
+    /// there is something to carry: after a rotation, once per user with failures in force.
+    pub(super) async fn carry(&self, subject: &Subject, standing: &mut Standing, now: OffsetDateTime) -> Result<()> {
+        if standing.carry_block
+            && let Some(until) = standing.block.filter(|until| *until > now)
+        {
+            self.hold(&block(subject), until, now).await?;
+            standing.carry_block = false;
+        }
+        if standing.carry_attempts {
+            let keep_until = from_ts(standing.attempts.keep_until());
+            if keep_until > now {
+                let bytes = postcard::to_allocvec(&standing.attempts)
+                    .map_err(|e| Error::Config(format!("cannot encode an attempts record: {e}")))?;
+                match self.inner.store.put(&failures(subject), &bytes, None, keep_until, now).await? {
+                    Some(version) => standing.version = Some(version),
+                    // The current subject got a record meanwhile (it carries everything since
+                    // the rotation): that one counts.
+                    None => {
+                        let current = self.standing(subject, now).await?;
+                        standing.attempts = current.attempts;
+                        standing.version = current.version;
+                    }
+                }
+            }
+            standing.carry_attempts = false;
+        }
+        Ok(())
     }
 
     /// The attempts record with one more verification attempt from `ctx`'s client, as read
@@ -318,7 +441,7 @@ impl Sspr {
         current: Standing,
     ) -> Result<std::result::Result<NextAttempt, AttemptRefused>> {
         let policy = &self.inner.policy;
-        let client = self.client_tag(ctx);
+        let tags = self.client_tags(ctx);
         let block = current.blocked_until(now);
         let (mut record, version) = (current.attempts, current.version);
         if record.window_end <= ts(now) && record.clients.iter().all(|c| c.blocked_until <= ts(now)) {
@@ -340,7 +463,7 @@ impl Sspr {
             record.count = 0;
             record.window_end = ts(now + policy.failure_window());
         }
-        if let Some(c) = record.client(&client)
+        if let Some(c) = record.client(&tags)
             && c.blocked_until > ts(now)
         {
             return Ok(Err(AttemptRefused::ClientBlocked(from_ts(c.blocked_until))));
@@ -359,7 +482,7 @@ impl Sspr {
         record.not_before = ts(now + delay);
         let block_end = ts(now + policy.block_duration());
         let mut client_blocked_until = None;
-        match record.clients.iter_mut().find(|c| c.client == client) {
+        match record.client_mut(&tags) {
             Some(c) => {
                 // A block that has been served starts the client's count again.
                 if c.blocked_until != 0 && c.blocked_until <= ts(now) {
@@ -378,13 +501,13 @@ impl Sspr {
                     client_blocked_until = Some(from_ts(block_end));
                 }
                 record.clients.push(ClientAttempts {
-                    client,
+                    client: tags.first().copied().unwrap_or_default(),
                     count: 1,
                     blocked_until: if blocked { block_end } else { 0 },
                 });
             }
         }
-        let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
+        let keep_until = record.keep_until();
         let bytes = postcard::to_allocvec(&record)
             .map_err(|e| Error::Config(format!("cannot encode an attempts record: {e}")))?;
         Ok(Ok(NextAttempt {
@@ -431,7 +554,7 @@ impl Sspr {
     /// the attempt counted, which errs on the safe side.
     pub(super) async fn uncount_attempt(&self, subject: &Subject, ctx: &RequestContext, now: OffsetDateTime) {
         let policy = &self.inner.policy;
-        let client = self.client_tag(ctx);
+        let tags = self.client_tags(ctx);
         for _ in 0..super::MAX_CAS_ROUNDS {
             let Ok(Standing { attempts: mut record, version: Some(version), .. }) = self.standing(subject, now).await
             else {
@@ -439,13 +562,13 @@ impl Sspr {
             };
             record.count = record.count.saturating_sub(1);
             record.not_before = ts(now + policy.failure_delay(record.count));
-            if let Some(c) = record.clients.iter_mut().find(|c| c.client == client) {
+            if let Some(c) = record.client_mut(&tags) {
                 c.count = c.count.saturating_sub(1);
                 if c.count < policy.client_failures_before_block {
                     c.blocked_until = 0;
                 }
             }
-            let keep_until = record.clients.iter().map(|c| c.blocked_until).fold(record.window_end, i64::max);
+            let keep_until = record.keep_until();
             let Ok(bytes) = postcard::to_allocvec(&record) else { return };
             match self.inner.store.put(&failures(subject), &bytes, Some(version), from_ts(keep_until), now).await {
                 Ok(Some(_)) => return,
@@ -540,14 +663,29 @@ impl Sspr {
         Ok(refusals(limits, &counters, now))
     }
 
-    /// Until when `subject` is blocked, if it is.
-    pub(super) async fn blocked_until(&self, subject: &Subject, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        self.held_until(&block(subject), now).await
+    /// Until when `user` is blocked, if they are: under the current key's subject or a
+    /// previous key's (one store call).
+    pub(super) async fn user_blocked_until(
+        &self,
+        user: &UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>> {
+        let keys: Vec<String> = std::iter::once(self.user_subject(user))
+            .chain(self.previous_user_subjects(user))
+            .map(|subject| block(&subject))
+            .collect();
+        self.held_until_any(&keys, now).await
     }
 
-    /// The end of the block or lockout stored under `key`, if one is stored.
-    pub(super) async fn held_until(&self, key: &str, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        Ok(self.inner.store.get(key, now).await?.as_ref().and_then(held_until))
+    /// The latest end of the blocks or lockouts stored under `keys`, if any is stored, read in
+    /// one store call.
+    pub(super) async fn held_until_any(&self, keys: &[String], now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
+        if let [key] = keys {
+            return Ok(self.inner.store.get(key, now).await?.as_ref().and_then(held_until));
+        }
+        let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
+        let values = self.inner.store.apply(&batch, now).await?.values;
+        Ok(values.iter().flatten().filter_map(held_until).max())
     }
 
     /// Refuse with `Blocked` if the subject whose `standing` a step read is blocked, or
@@ -566,8 +704,8 @@ impl Sspr {
                 let record = &standing.attempts;
                 // The client's tag is a keyed hash: only worth computing when some client
                 // has attempts on the record (rarely: a right PIN deletes the record).
-                let client = (!record.clients.is_empty()).then(|| self.client_tag(scope.ctx));
-                match client.and_then(|client| record.client(&client)).filter(|c| c.blocked_until > ts(now)) {
+                let tags = (!record.clients.is_empty()).then(|| self.client_tags(scope.ctx));
+                match tags.and_then(|tags| record.client(&tags).cloned()).filter(|c| c.blocked_until > ts(now)) {
                     Some(c) => ("client_blocked", from_ts(c.blocked_until)),
                     None => return Ok(record.any() && record.window_end > ts(now)),
                 }

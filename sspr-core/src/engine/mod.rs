@@ -101,6 +101,8 @@ struct Inner {
     time_zone: jiff::tz::TimeZone,
     scope: Scope,
     key: SecretKey,
+    /// Keys retired recently, newest first ([`SsprBuilder::previous_keys`]): read, never written.
+    previous_keys: Vec<SecretKey>,
     rng: SharedRng,
     /// The password rules last read (`Sspr::password_rules`).
     rules_cache: std::sync::Mutex<change::RulesCache>,
@@ -123,6 +125,7 @@ impl fmt::Debug for Sspr {
             .field("bot_challenge", &self.inner.bot_challenge)
             .field("policy", &self.inner.policy)
             .field("key", &self.inner.key)
+            .field("previous_keys", &self.inner.previous_keys.len())
             .finish()
     }
 }
@@ -149,6 +152,7 @@ pub struct SsprBuilder {
     backend_timeout: Option<std::time::Duration>,
     policy: Option<Policy>,
     key: Option<SecretKey>,
+    previous_keys: Vec<SecretKey>,
     rng_seed: Option<[u8; 32]>,
 }
 
@@ -339,6 +343,40 @@ impl SsprBuilder {
         self.key = Some(key);
         self
     }
+    /// Server keys retired recently, newest first, kept so that changing the key loses
+    /// nothing in force (docs/ARCHITECTURE.md, "Rotating the server key").
+    ///
+    /// The current key ([`SsprBuilder::secret_key`]) writes everything: PIN hashes, store
+    /// keys, audit references. The previous keys are only read:
+    /// - a reset PIN sent under one of them still verifies; every key of the ring is tried on
+    ///   every check, so the time taken does not say which (a pending contact proof or helpdesk
+    ///   recovery code is kept under the user's store key, and is lost: ask again);
+    /// - the blocks and failure counts kept under a previous key's store keys still hold, read
+    ///   in the same store call as the current key's; the first step that finds them copies
+    ///   them under the current key's store keys, so a flow begun under the new key sees them;
+    /// - decoy masks come from the **oldest** key listed (the last), so a routine rotation
+    ///   does not change them: anyone who recorded them before cannot tell the decoys by
+    ///   their change. Keep that key listed for as long as the masks should stay; leave it out
+    ///   to draw new ones on purpose (after it leaked: a leaked decoy key lets anyone compute
+    ///   every unknown login's mask).
+    ///
+    /// Keep a retired key listed at least as long as the longest window of the policy
+    /// (`block_secs`, `failure_window_secs`, `sign_in_lockout_secs`) and a flow's lifetime.
+    /// At most [`SsprBuilder::MAX_PREVIOUS_KEYS`].
+    ///
+    /// # Security
+    ///
+    /// A listed key keeps doing what it did: list only keys that were yours. The decoy key
+    /// (the last listed) must not be one that leaked: whoever holds it computes every unknown
+    /// login's mask. After a leak, README "Rotating the server key" says what to list.
+    #[must_use]
+    pub fn previous_keys(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        self.previous_keys = keys.into_iter().collect();
+        self
+    }
+    /// The most previous keys [`SsprBuilder::previous_keys`] takes: each costs one HMAC per
+    /// PIN check and two store keys per read of a user's standing.
+    pub const MAX_PREVIOUS_KEYS: usize = 4;
     /// Seed the CSPRNG (tests and test vectors only: a fixed seed makes PINs predictable).
     /// Without it the generator is seeded from the operating system (feature `os-rng`).
     /// Either way, a process forked after `build` (gunicorn `--preload`, uWSGI) reseeds its
@@ -363,6 +401,13 @@ impl SsprBuilder {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
         policy.validate()?;
+        if self.previous_keys.len() > Self::MAX_PREVIOUS_KEYS {
+            return Err(Error::Config(format!(
+                "at most {} previous keys may be given, not {}",
+                Self::MAX_PREVIOUS_KEYS,
+                self.previous_keys.len()
+            )));
+        }
         if let Some((_, challenge)) = &self.bot_challenge {
             challenge.validate()?;
         }
@@ -401,6 +446,7 @@ impl SsprBuilder {
                     limit.clone(),
                 ),
                 key: self.key.ok_or_else(|| missing("secret key"))?,
+                previous_keys: self.previous_keys,
                 contacts: instrument::TimedContacts::wrap(
                     self.contacts.unwrap_or_else(|| Arc::new(MemoryContactStore::new())),
                     clock.clone(),

@@ -115,8 +115,38 @@ impl Sspr {
     /// The flow stored under `key` ([`limits::flow`]) and its version.
     async fn load_flow(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
         let stored = self.inner.store.get(key, now).await?.ok_or(Error::Expired)?;
-        let (record, _) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        let (mut record, _) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        if let Some(previous) = self.rehome(key, &mut record) {
+            self.ring_standing(&record.subject, &previous, now).await?;
+        }
         Ok((record, stored.version))
+    }
+
+    /// For a flow begun under a previous key (its audit reference, made at `begin_reset`, is
+    /// not the current key's): the subjects to read its standing under, besides its own.
+    ///
+    /// A real user's flow moves to the current key's subject (the step then stores it so),
+    /// with the user's previous subjects to read. Without this, a flow begun before a
+    /// rotation and one begun after would count the same user's attempts under two subjects,
+    /// each up to the caps, and a block written by one would not stop the other. A decoy's
+    /// flow stays where it began (its record holds no login to derive the current subject
+    /// from; it never verifies anyway) but reads its standing in the same extra store call,
+    /// so that a flow begun before the rotation costs a decoy the round trips of a real user.
+    fn rehome(&self, key: &str, record: &mut FlowRecord) -> Option<Vec<limits::Subject>> {
+        if self.inner.previous_keys.is_empty() {
+            return None;
+        }
+        let flow_id = key.strip_prefix(limits::flow("").as_str())?;
+        if record.flow_ref.is_none_or(|flow_ref| flow_ref == self.flow_ref_bytes(flow_id)) {
+            return None;
+        }
+        match &record.who {
+            FlowSubject::Real { user, .. } => {
+                record.subject = self.user_subject(user);
+                Some(self.previous_user_subjects(user))
+            }
+            FlowSubject::Decoy { .. } => Some(Vec::new()),
+        }
     }
 
     /// The flow stored under `key`, its version and its subject's block and attempts, in one
@@ -125,10 +155,13 @@ impl Sspr {
     async fn load_flow_and_standing(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64, Standing)> {
         let (stored, linked) = self.inner.store.get_linked(key, &Standing::PREFIXES, now).await?;
         let stored = stored.ok_or(Error::Expired)?;
-        let (record, linked_here) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
-        let standing = match linked_here {
-            true => Standing::from_values(&linked),
-            false => self.standing(&record.subject, now).await?,
+        let (mut record, linked_here) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        // A flow begun under a previous key reads the user's standing under every key (one
+        // more store call, only until its next step stores it under the current key).
+        let standing = match (self.rehome(key, &mut record), linked_here) {
+            (Some(previous), _) => self.ring_standing(&record.subject, &previous, now).await?,
+            (None, true) => Standing::from_values(&linked),
+            (None, false) => self.standing(&record.subject, now).await?,
         };
         Ok((record, stored.version, standing))
     }
@@ -395,24 +428,27 @@ impl Sspr {
         self.check_begin(&login, now, &scope).await?;
 
         let candidate = self.candidate(&login, now).await?;
-        let (subject, who, methods, required_methods) = match candidate {
+        let (subject, previous, who, methods, required_methods) = match candidate {
             Candidate::Real { user, methods, required_methods } => {
                 scope.user = Some(user.id.clone());
-                (self.user_subject(&user.id), FlowSubject::Real { user: user.id, login }, methods, required_methods)
+                let previous = self.previous_user_subjects(&user.id);
+                let who = FlowSubject::Real { user: user.id.clone(), login };
+                (self.user_subject(&user.id), previous, who, methods, required_methods)
             }
             Candidate::Decoy { reason, user } => {
                 scope.user = user.map(|u| u.id);
-                let methods = decoy::methods(&self.inner.key, &login, policy)
+                let methods = decoy::methods(self.decoy_key(), &login, policy)
                     .into_iter()
                     .map(|(channel, masked)| FlowMethod::Decoy { channel, masked })
                     .collect();
-                (self.login_subject(&login), FlowSubject::Decoy { reason }, methods, 1)
+                let previous = self.previous_login_subjects(&login);
+                (self.login_subject(&login), previous, FlowSubject::Decoy { reason }, methods, 1)
             }
         };
 
-        // One store call: the subject's block and attempts, and the new record. A blocked
-        // subject's record is written before the block is seen; its id is never handed out,
-        // and it is removed at once.
+        // One store call: the subject's block and attempts (under the current key and the
+        // previous ones), and the new record. A blocked subject's record is written before the
+        // block is seen; its id is never handed out, and it is removed at once.
         let flow_id = hex::encode(&self.inner.rng.bytes::<16>());
         let expires_at = now + policy.flow_lifetime();
         let mut record = FlowRecord::new(subject, who, methods, ctx.locale, expires_at, required_methods);
@@ -422,7 +458,7 @@ impl Sspr {
         record.flow_ref = Some(flow_ref);
         let bytes = flow_value(&record)?;
         let key = limits::flow(&flow_id);
-        let standing_keys = Standing::keys(&subject);
+        let standing_keys = Standing::ring_keys(&subject, &previous);
         let batch = Batch {
             reads: standing_keys.iter().map(String::as_str).collect(),
             put: Some(Put {
@@ -437,7 +473,11 @@ impl Sspr {
         if !outcome.applied {
             return Err(contention());
         }
-        if let Err(blocked) = self.refuse_if_blocked(&Standing::from_values(&outcome.values), now, &scope).await {
+        let mut standing = Standing::from_ring_values(&outcome.values);
+        // What only a previous key's subject holds is copied under the current one, where the
+        // flow's later steps read it (a store call only when there is something to copy).
+        self.carry(&subject, &mut standing, now).await?;
+        if let Err(blocked) = self.refuse_if_blocked(&standing, now, &scope).await {
             if let Err(e) = self.inner.store.delete(&key).await {
                 tracing::warn!(error = %e, "could not remove the flow record of a blocked request");
             }
@@ -754,6 +794,12 @@ impl Sspr {
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
+        // The user's attempts under the previous keys too: a count left there would be carried
+        // back under the current key by the next step that reads the ring.
+        let previous_failures: Vec<String> = match &record.who {
+            FlowSubject::Real { user, .. } => self.previous_user_subjects(user).iter().map(limits::failures).collect(),
+            FlowSubject::Decoy { .. } => Vec::new(),
+        };
         let (alarm, alarm_ends) = (limits::FAILURE_ALARM, now + limits::HOUR);
         let mut compared_nothing = false;
         let mut step = |current: &FlowRecord| {
@@ -764,9 +810,10 @@ impl Sspr {
                     return Err(error);
                 }
             };
-            if pin::matches(&self.inner.key, flow_id, typed, &stored) {
+            if pin::matches_any(self.ring(), flow_id, typed, &stored) {
                 let mut change = FlowChange::to(current.after_right_pin(now));
                 change.deletes = vec![failures.as_str(), sends.as_str()];
+                change.deletes.extend(previous_failures.iter().map(String::as_str));
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();

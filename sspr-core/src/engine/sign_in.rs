@@ -151,8 +151,12 @@ impl Sspr {
             scope.record(kind, refusal.outcome()).await;
             return Err(refusal.error());
         }
-        let subject = self.login_subject(login);
-        if let Some(until) = self.held_until(&limits::sign_in_lockout(&subject), now).await? {
+        // A lockout kept under a previous key's subject holds too (read in the same call).
+        let lockouts: Vec<String> = std::iter::once(self.login_subject(login))
+            .chain(self.previous_login_subjects(login))
+            .map(|subject| limits::sign_in_lockout(&subject))
+            .collect();
+        if let Some(until) = self.held_until_any(&lockouts, now).await? {
             scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
             let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
             return Err(Error::RateLimited { retry_after });

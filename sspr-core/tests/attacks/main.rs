@@ -25,6 +25,7 @@ mod delivery_failure_text;
 mod fault_injection;
 mod flow_id_in_audit;
 mod helpdesk_recovery;
+mod key_rotation;
 mod lease_takeover;
 mod password_in_error_text;
 mod reset_notice_lost;

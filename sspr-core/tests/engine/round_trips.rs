@@ -177,3 +177,64 @@ async fn a_refused_send_costs_a_decoy_what_it_costs_a_real_user() {
         assert_eq!(*cost, real, "{login}: a decoy's refused send must cost a real user's");
     }
 }
+
+/// An engine over the harness's backends and `store` with a new key and the harness's key as
+/// its previous one: the engine after a rotation.
+fn rotated(h: &Harness, store: &Arc<Counting>) -> sspr_core::Sspr {
+    sspr_core::Sspr::builder()
+        .timer(h.clock.clone())
+        .directory_arc(Arc::new(h.directory.clone()))
+        .contacts_arc(Arc::new(h.contacts.clone()))
+        .notifier_arc(Arc::new(h.outbox.clone()))
+        .store_arc(store.clone())
+        .audit(h.audit.clone())
+        .clock(h.clock.clone())
+        .policy(policy())
+        .secret_key(sspr_core::SecretKey::from_bytes(&[0xc3; 32]).unwrap())
+        .previous_keys([key()])
+        .rng_seed([70; 32])
+        .build()
+        .unwrap()
+}
+
+/// A previous key costs no round trip: its subjects are read in the same store calls.
+#[tokio::test]
+async fn a_previous_key_adds_no_round_trip() {
+    let (h, store) = harness().await;
+    let ring = rotated(&h, &store);
+    let challenge = ring.begin_reset(ALICE, &ctx()).await.unwrap();
+    let begin = store.take();
+    ring.send_pin(&challenge.flow_id, "email", None, &ctx()).await.unwrap();
+    let send = store.take();
+    let pin = h.outbox.last_pin_to(ALICE_MAIL).unwrap();
+    ring.verify_pin(&challenge.flow_id, Pin::new(pin), &ctx()).await.unwrap();
+    let verify = store.take();
+    ring.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    let complete = store.take();
+    println!("round trips with a previous key: begin {begin}, send {send}, verify {verify}, complete {complete}");
+    assert_eq!([begin, send, verify, complete], ROUND_TRIPS, "round trips per call with a previous key");
+}
+
+/// A flow begun before the rotation reads its user's standing under every key once more at
+/// each step (until it ends); a decoy's flow makes that read too, so the round trips still do
+/// not tell them apart.
+#[tokio::test]
+async fn a_flow_begun_before_a_rotation_costs_a_decoy_what_it_costs_a_real_user() {
+    let (h, store) = harness().await;
+    let ring = rotated(&h, &store);
+    let mut costs = Vec::new();
+    for login in [ALICE, "nobody@example.org", OUTSIDER, DISABLED, NO_CONTACT, NOT_ENABLED] {
+        let c = h.sspr.begin_reset(login, &ctx()).await.unwrap();
+        store.take();
+        ring.send_pin(&c.flow_id, "email", None, &ctx()).await.unwrap();
+        let send = store.take();
+        assert!(ring.verify_pin(&c.flow_id, Pin::new("12345678"), &ctx()).await.is_err());
+        let verify = store.take();
+        costs.push((login, [send, verify]));
+    }
+    println!("round trips of a flow begun before the rotation: {costs:?}");
+    assert_eq!(costs[0].1, [3, 3], "one more read per step than ROUND_TRIPS' send and verify");
+    for (login, cost) in &costs {
+        assert_eq!(*cost, costs[0].1, "{login}: a decoy's must be a real user's");
+    }
+}

@@ -92,6 +92,11 @@ pub struct EngineConfig {
     /// this on counts into it). `Config` when another `metrics` recorder holds the process.
     #[uniffi(default = false)]
     pub metrics: bool,
+    /// Server keys retired by a rotation, newest first, as hex text (README "Rotating the
+    /// server key"): read, never written, so the blocks, failure counts and pending resets made
+    /// under them hold; decoy masks come from the last (oldest). At most 4. A bad one is `Config`.
+    #[uniffi(default = [])]
+    pub previous_keys_hex: Vec<String>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -138,6 +143,12 @@ impl Engine {
         let key_bytes = Some(config.secret_key.as_slice()).filter(|k| !k.is_empty());
         let key = Material::one_of(key_bytes, config.secret_key_hex.as_deref(), "secret_key", "secret_key_hex")?;
         let mut options = EngineOptions::new(sspr_bind::secret_key(key.unwrap_or(Material::Bytes(&[])))?);
+        let previous = config
+            .previous_keys_hex
+            .iter()
+            .map(|hex| sspr_bind::secret_key(Material::Hex(hex)))
+            .collect::<Result<Vec<_>, _>>()?;
+        options = options.with_previous_keys(previous);
         if let Some(policy) = policy(&config)? {
             options = options.with_policy(policy);
         }
@@ -510,6 +521,7 @@ mod tests {
                 r#"{"provider": "turnstile", "site_key": "0x4AAA", "secret": "0xS3CR3T-captcha"}"#.into(),
             ),
             metrics: false,
+            previous_keys_hex: vec!["12".repeat(32)],
         }
     }
 
@@ -519,7 +531,7 @@ mod tests {
         for shown in [format!("{:?}", config()), format!("{}", config())] {
             assert!(!shown.contains("171") && !shown.contains("205") && !shown.contains("secret_key"), "{shown}");
             assert!(!shown.contains("hunter2") && !shown.contains("efef"), "{shown}");
-            assert!(!shown.contains("S3CR3T"), "{shown}");
+            assert!(!shown.contains("S3CR3T") && !shown.contains("1212"), "{shown}");
         }
     }
 

@@ -29,6 +29,9 @@ typedef struct Shared {
   size_t password_checkers_len;
   const SsprEventHookVtable *hooks;
   size_t hooks_len;
+  const char *secret_key_hex; /* NULL: KEY */
+  const char *const *previous_keys_hex;
+  size_t previous_keys_len;
 } Shared;
 
 static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json);
@@ -70,6 +73,13 @@ static void world_open_challenged(World *w, const char *policy, const Shared *sh
     o.password_checkers_len = shared->password_checkers_len;
     o.hooks = shared->hooks;
     o.hooks_len = shared->hooks_len;
+    if (shared->secret_key_hex) {
+      o.secret_key = NULL;
+      o.secret_key_len = 0;
+      o.secret_key_hex = shared->secret_key_hex;
+    }
+    o.previous_keys_hex = shared->previous_keys_hex;
+    o.previous_keys_len = shared->previous_keys_len;
   }
   o.bot_challenge_json = bot_challenge_json;
   SsprError *err = NULL;
@@ -1086,8 +1096,8 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
   snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
   static const uint8_t OTHER_SEED[32] = {2};
-  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0},
-         shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0, NULL, 0};
+  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0},
+         shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
   World a, b;
   /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
   const char *policy =
@@ -1137,6 +1147,70 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   sspr_error_free(err);
   world_close(&a);
   world_close(&b);
+  char extra[160];
+  unlink(path);
+  snprintf(extra, sizeof extra, "%s-wal", path);
+  unlink(extra);
+  snprintf(extra, sizeof extra, "%s-shm", path);
+  unlink(extra);
+}
+
+/* A key rotation (`previous_keys_hex`): a PIN sent by the process on the old key verifies on
+ * one with a new key listing the old one; the new key alone refuses it, as every rotation did
+ * before (each pending reset ended). */
+static void test_a_pin_sent_before_a_key_rotation_verifies_after(void) {
+  char path[128], json[256];
+  snprintf(path, sizeof path, "/tmp/sspr-ffi-c-rotation-%d.db", (int)getpid());
+  snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
+  static const uint8_t SEED_RING[32] = {3}, SEED_NEW[32] = {4};
+  static const char *NEW_KEY = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+  /* KEY, as hex */
+  const char *previous[] = {"0707070707070707070707070707070707070707070707070707070707070707"};
+  Shared old = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0},
+         ring = {json, NULL, NULL, SEED_RING, NULL, NULL, 0, NULL, 0, NEW_KEY, previous, 1},
+         new_only = {json, NULL, NULL, SEED_NEW, NULL, NULL, 0, NULL, 0, NEW_KEY, NULL, 0};
+  const char *policy = "{\"min_response_ms\": 0}";
+  World a, b, c;
+  world_open_shared(&a, policy, &old);
+  SsprError *err = NULL;
+  SsprPinSent sent;
+  char pin[32];
+  SsprVerified *v = NULL;
+  char *flow = begin(&a, "jdoe@example.org");
+  SsprStatus st = sspr_send_pin(a.engine, flow, "email", NULL, NULL, &sent, &err);
+  CHECK(st == SSPR_STATUS_OK, "send on the old key: %s", msg(err));
+  error_clear(&err);
+  if (st == SSPR_STATUS_OK) {
+    wait_sent(&a, 1, pin);
+    world_open_shared(&c, policy, &new_only);
+    st = sspr_verify_pin(c.engine, flow, pin, NULL, &v, &err);
+    CHECK(st == SSPR_STATUS_WRONG_PIN, "the new key alone refuses it: %d %s", (int)st, msg(err));
+    error_clear(&err);
+    world_open_shared(&b, policy, &ring);
+    st = sspr_verify_pin(b.engine, flow, pin, NULL, &v, &err);
+    CHECK(st == SSPR_STATUS_OK && v, "the ring verifies it: %d %s", (int)st, msg(err));
+    error_clear(&err);
+    sspr_verified_free(v);
+    world_close(&b);
+    world_close(&c);
+  }
+  free(flow);
+  world_close(&a);
+  /* A previous key that is not a key is a configuration error. */
+  TestBackends tb;
+  SsprContactStoreVtable store;
+  SsprEngineOptions o = keyed_options(&tb, &store);
+  const char *bad[] = {"abcd"};
+  o.previous_keys_hex = bad;
+  o.previous_keys_len = 1;
+  SsprEngine *engine = NULL;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_CONFIG && engine == NULL, "a short previous key: %d %s", (int)st, msg(err));
+  error_clear(&err);
+  o.previous_keys_hex = NULL;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_NULL_ARGUMENT && engine == NULL, "a NULL array with a length: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
   char extra[160];
   unlink(path);
   snprintf(extra, sizeof extra, "%s-wal", path);
@@ -1226,7 +1300,7 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
-  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0, NULL, 0};
+  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
   World w;
   world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
   char *flow = begin(&w, "jdoe@example.org");
@@ -1469,7 +1543,7 @@ static void test_event_hooks(void) {
   hooks[1].events = 1u << SSPR_HOOK_EVENT_RESET_COMPLETED;
   AuditLog log;
   SsprAuditVtable audit = audit_log_open(&log);
-  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2};
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2, NULL, NULL, 0};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared); /* set_enabled + update_contacts */
   SsprError *err = NULL;
@@ -1648,7 +1722,7 @@ static void test_flush_audit_flushes_the_c_sink(void) {
   AuditLog log;
   SsprAuditVtable audit = audit_log_open(&log);
   audit.flush = audit_flush;
-  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0};
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
   World w;
   world_open_shared(&w, NULL, &shared);
   char *flow = begin(&w, "jdoe@example.org");
@@ -1788,7 +1862,7 @@ static void test_configured_password_checks(void) {
   snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
   Seasons seasons = {0, 0, ""};
   SsprPasswordCheckerVtable checker = {&seasons, seasons_check, seasons_release};
-  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1, NULL, 0};
+  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1, NULL, 0, NULL, NULL, 0};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
   pthread_mutex_lock(&w.b.lock);
@@ -2094,6 +2168,7 @@ int main(void) {
   test_argument_errors();
   test_full_flow_callbacks();
   test_two_engines_on_one_sqlite_file_enforce_one_block();
+  test_a_pin_sent_before_a_key_rotation_verifies_after();
   test_bad_state_store_options();
   test_audit_callback_and_file_receive_every_event();
   test_event_hooks();

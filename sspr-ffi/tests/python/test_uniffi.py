@@ -839,8 +839,41 @@ async def test_event_hooks():
     check(len(alerts) == 1 and alerts[0].kind == s.MessageKind.ADMIN_ALERT, f"alerts: {len(alerts)}")
 
 
+async def test_key_rotation():
+    """previous_keys_hex: a PIN sent under the old key verifies on an engine with a new key that
+    lists the old one; the new key alone refuses it (every pending reset ended at a rotation)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = s.StateStoreConfig.SQLITE(path=os.path.join(tmp, "state.db"))
+        directory, contacts, notifier, clock = Directory(), Contacts(), Notifier(), s.ManualClock(START)
+
+        def engine(key, previous, seed):
+            config = s.EngineConfig(secret_key=key, previous_keys_hex=previous, state_store=store,
+                                    policy_json='{"min_response_ms": 0}', rng_seed=bytes([seed] * 32))
+            return new_engine(config, directory, notifier, contacts, clock)
+
+        old = engine(KEY, [], 1)
+        await old.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+        await old.update_contacts(
+            ADMIN, "jdoe@example.org",
+            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+        challenge = await old.begin_reset("jdoe@example.org", CTX)
+        await old.send_pin(challenge.flow_id, "email", None, CTX)
+        pin = await notifier.last_pin()
+        new_key = bytes([0xC3] * 32)
+        await expect(s.SsprError.WrongPin, engine(new_key, [], 2).verify_pin(challenge.flow_id, pin, CTX),
+                     "the new key alone refuses a PIN sent before the rotation")
+        ring = engine(new_key, [KEY.hex()], 3)
+        verified = await ring.verify_pin(challenge.flow_id, pin, CTX)
+        check(verified is not None, "the ring verifies a PIN sent before the rotation")
+        try:
+            engine(new_key, ["abcd"], 4)
+            check(False, "a short previous key was taken")
+        except s.SsprError.Config:
+            check(True, "a short previous key is Config")
+
+
 async def main():
-    for test in (test_full_flow, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
+    for test in (test_full_flow, test_key_rotation, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
                  test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge,

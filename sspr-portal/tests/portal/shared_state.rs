@@ -358,3 +358,39 @@ async fn a_double_click_on_verify_served_by_the_other_instance_lands_on_the_comp
     let done = second.submit("/passwordreset/complete", &[("csrf", &landed.csrf()), ("mode", "temporary")]).await;
     assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
 }
+
+#[tokio::test]
+async fn a_rolling_key_rotation_over_two_instances_keeps_a_block() {
+    // Before, a rotation over two instances could not roll: the instance on the new key was
+    // refused while the other ran the old one, and the new key alone lifted every block (a
+    // blocked attacker waited for the rotation). Now the new instance lists the old key file in
+    // previous_key_files: it starts beside the old one and honours the block earned there.
+    let prefix = format!("portal-rotate-{}-{}:", std::process::id(), crate::support::temp_dir().display());
+    let toml = format!(
+        "[policy]\nmin_response_ms = 0\nuser_failures_before_block = 2\n[state]\nkind = \"redis\"\nurl = \"{}\"\nkey_prefix = \"{prefix}\"\n",
+        redis_url()
+    );
+    let old = crate::support::config(&toml);
+    let a = Portal::build(&old).await.unwrap();
+    let mut user = Browser::new(&a);
+    let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let csrf = page.csrf();
+    user.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    let blocked = user.submit("/passwordreset/verify", &[("csrf", &csrf), ("pin", "00000000")]).await;
+    assert!(blocked.alert().unwrap().contains("blocked until"), "{:?}", blocked.alert());
+
+    // The new instance: the same data directory (contacts), a key file of its own (created at
+    // its first start), the old instance's key file as its previous key.
+    let mut new = crate::support::config(&toml);
+    new.secret_key_file = Some(new.data_dir.join("new.key"));
+    new.data_dir = old.data_dir.clone();
+    new.previous_key_files = vec![old.secret_key_path()];
+    let b = Portal::build(&new).await.expect("a ring sharing the old key starts beside it");
+    let mut elsewhere = Browser::with_ip(&b, "192.0.2.201");
+    let csrf = elsewhere.get("/passwordreset").await.csrf();
+    let page = elsewhere.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+    assert!(page.alert().unwrap_or_default().contains("blocked until"), "the block was lifted: {:?}", page.alert());
+    // The old instance restarts beside it (rolling), and an unrelated key is still refused.
+    let _a_again = Portal::build(&old).await.unwrap();
+    assert!(Portal::build(&crate::support::config(&toml)).await.is_err());
+}

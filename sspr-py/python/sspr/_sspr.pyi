@@ -611,6 +611,7 @@ class _Engine:
         notifier: NotifierArg,
         *,
         secret_key: Union[bytes, str],
+        previous_keys: Sequence[Union[bytes, str]] = ...,
         contacts: Optional[ContactsArg] = None,
         store: Optional[StoreArg] = None,
         audit: Optional[AuditArg] = None,

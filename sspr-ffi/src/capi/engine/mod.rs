@@ -130,6 +130,14 @@ pub struct SsprEngineOptions {
     /// scrape endpoint. One registry per process: every engine built with this on counts
     /// into it. `SSPR_STATUS_CONFIG` when another `metrics` recorder holds the process.
     pub metrics: bool,
+    /// NULL, or `previous_keys_len` server keys retired by a rotation, newest first, each as hex
+    /// text like `secret_key_hex` (README "Rotating the server key"): read, never written, so
+    /// the blocks, failure counts and pending resets made under them hold; decoy masks come
+    /// from the last (oldest). At most 4; a bad one is `SSPR_STATUS_CONFIG`. Copied: the
+    /// caller keeps ownership of the array and its strings.
+    pub previous_keys_hex: *const *const c_char,
+    /// How many `previous_keys_hex` there are.
+    pub previous_keys_len: usize,
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -164,6 +172,29 @@ unsafe fn material<'a>(
     Ok(Material::one_of(bytes, hex, field, hex_field)?)
 }
 
+/// The previous keys of `SsprEngineOptions` (`previous_keys_hex`).
+///
+/// # Safety
+/// `keys` is NULL or points to `len` pointers, each NULL or a valid string, valid for the call.
+unsafe fn previous_keys(keys: *const *const c_char, len: usize) -> Result<Vec<sspr_core::SecretKey>, SsprError> {
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if keys.is_null() {
+        return Err(SsprError::null("previous_keys_hex"));
+    }
+    // SAFETY: per this function's contract.
+    let keys = unsafe { std::slice::from_raw_parts(keys, len) };
+    keys.iter()
+        .map(|&key| {
+            // SAFETY: per this function's contract.
+            let hex = unsafe { opt_str_arg(key, "previous_keys_hex")? }
+                .ok_or_else(|| SsprError::null("previous_keys_hex"))?;
+            Ok(sspr_bind::secret_key(Material::Hex(hex))?)
+        })
+        .collect()
+}
+
 /// The key, seed, policy and clock of `o`, checked by sspr-bind's one set of rules.
 ///
 /// # Safety
@@ -180,6 +211,8 @@ unsafe fn engine_options(o: &SsprEngineOptions) -> Result<EngineOptions, SsprErr
     };
     let key = key.ok_or_else(|| SsprError::null("secret_key"))?;
     let mut options = EngineOptions::new(sspr_bind::secret_key(key)?);
+    // SAFETY: per this function's contract.
+    options = options.with_previous_keys(unsafe { previous_keys(o.previous_keys_hex, o.previous_keys_len)? });
     let policy = match (json, toml) {
         (None, None) => None,
         (Some(json), None) => Some(sspr_bind::policy(json, PolicyFormat::Json)?),

@@ -4,6 +4,7 @@
     INSTALLED_APPS = [..., "sspr.contrib.django"]
     SSPR = {
         "secret_key": "64 hex digits, the same on every instance",
+        "previous_keys": [],                 # keys retired by a rotation, newest first (README)
         "config": BASE_DIR / "sspr.toml",   # or a dict: the backend tables of sspr.backends.from_config
         "policy": {"pin_length": 8},         # sspr.Policy's fields
         "state": "django-cache",            # optional: flows and counters in Django's cache (no Redis needed)

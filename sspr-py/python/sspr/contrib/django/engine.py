@@ -117,7 +117,14 @@ def _from_settings(conf: Dict[str, Any]) -> Tuple[sspr.BlockingSspr, Any]:
         options["audit"] = backends.audit
     if backends.bot_challenge is not None:
         options["bot_challenge"] = backends.bot_challenge
-    made = sspr.BlockingSspr(backends.directory, backends.notifier, secret_key=key, **options)
+    # Keys retired by a rotation, newest first (README "Rotating the server key").
+    previous = conf.get("previous_keys", [])
+    try:
+        made = sspr.BlockingSspr(
+            backends.directory, backends.notifier, secret_key=key, previous_keys=list(previous), **options
+        )
+    except sspr.ConfigError as err:
+        raise ImproperlyConfigured(f"settings.SSPR: {err}") from None
     return made, backends
 
 
