@@ -742,10 +742,10 @@ static void contacts_email_is(World *w, const char *email, const char *why) {
  * (CONTACT_UNPROVEN), request_contact_proof sends the code (read here from the C notifier, as
  * the reset PINs are), a wrong code is WRONG_PIN and changes nothing, the right one saves the
  * contact (cooling off, as any change by the user) and cannot be used again. The callback pair
- * gives the same proof. */
+ * gives the same proof. SMS is on (a code by SMS is refused while it is off). */
 static void test_contact_proof(void) {
   World w;
-  world_open(&w, NULL);
+  world_open(&w, "{\"min_response_ms\": 0, \"sms_enabled\": true, \"decoy_country_codes\": [\"44\"]}");
   SsprError *err = NULL;
   SsprContactUpdate up;
   memset(&up, 0, sizeof up);
