@@ -234,7 +234,7 @@ fun main(args: Array<String>) = runBlocking {
     }
     check(backend?.kind == BackendErrorKind.UNAVAILABLE && backend.detail.contains("ldap unreachable"), "kind")
     expect<SsprException.Config>("bad policy") {
-        Engine(EngineConfig(ByteArray(32), "{\"pin_length\": 4}", null), directory, notifier, null, null)
+        Engine(EngineConfig(ByteArray(32) { 7 }, "{\"pin_length\": 4}", null), directory, notifier, null, null)
     }
     engine.close()
     clock.close()
