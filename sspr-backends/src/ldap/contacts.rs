@@ -383,7 +383,7 @@ impl LdapContactStore {
             .into_iter()
             .find_map(|attr| value(attr).and_then(|v| parse_generalized_time(&v)))
             .unwrap_or_else(|| self.directory.now());
-        let usable_from = changed_at + Duration::from_secs(c.changed_contact_cooling_off_secs);
+        let usable_from = changed_at + crate::cooling_off::capped(c.changed_contact_cooling_off_secs);
         let mut removed = Vec::new();
         let kept_email = record.as_ref().and_then(|r| r.email.clone());
         let email = match (email_value, kept_email) {
