@@ -206,7 +206,7 @@ impl fmt::Debug for BotChallengeConfig {
             .field("provider", &self.provider)
             .field("site_key", &self.site_key)
             .field("secret", &"***")
-            .field("verify_url", &self.verify_url)
+            .field("verify_url", &self.verify_url.as_deref().map(crate::endpoint::redacted))
             .field("hostnames", &self.hostnames)
             .field("action", &self.action)
             .field("policy", &self.policy)
@@ -254,7 +254,7 @@ impl fmt::Debug for SiteVerify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SiteVerify")
             .field("provider", &self.provider)
-            .field("url", &self.url.as_str())
+            .field("url", &crate::endpoint::redacted(self.url.as_str()))
             .field("hostnames", &self.hostnames)
             .field("action", &self.action)
             .finish_non_exhaustive()

@@ -50,6 +50,8 @@ pub mod sqlite;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
 mod conninfo;
+#[cfg(any(feature = "ldap", feature = "graph"))]
+mod cooling_off;
 #[cfg(any(feature = "sms-twilio", feature = "webhook", feature = "graph", feature = "breached", feature = "captcha"))]
 mod http;
 #[cfg(any(

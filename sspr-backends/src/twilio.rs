@@ -94,7 +94,8 @@ impl fmt::Debug for TwilioConfig {
             .field("auth_token", &"***")
             .field("from", &self.from)
             .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("base_url", &self.base_url)
+            // A gateway in front of Twilio may carry a token in its URL: never whole.
+            .field("base_url", &crate::endpoint::redacted(&self.base_url))
             .field("timeout_ms", &self.timeout_ms)
             .field("connect_retries", &self.connect_retries)
             .field("ca_file", &self.ca_file)
@@ -124,7 +125,7 @@ pub struct TwilioNotifier {
 impl fmt::Debug for TwilioNotifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TwilioNotifier")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &crate::endpoint::redacted(&self.endpoint))
             .field("sender", &self.sender)
             .finish_non_exhaustive()
     }

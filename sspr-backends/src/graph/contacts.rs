@@ -55,9 +55,6 @@ impl Default for GraphContactConfig {
 /// and a week more (as the engine remembers contacts the user removed).
 const REMOVED_CONTACT_GRACE: Duration = Duration::from_secs(7 * 86_400);
 
-/// The longest cooling-off applied, whatever the configuration says: a century.
-const LONGEST_COOLING_OFF: Duration = Duration::from_secs(100 * 365 * 86_400);
-
 /// How many times `get` re-reads when its write of a first sighting loses a race.
 const RECONCILE_ROUNDS: usize = 4;
 
@@ -209,8 +206,7 @@ impl GraphContactStore {
         let Some(record) = record.or_else(|| (email.is_some() || phone.is_some()).then(Enrollment::default)) else {
             return (None, false);
         };
-        // A cooling-off meant as "never" (u64::MAX) would leave the calendar: a century is never.
-        let cooling_off = Duration::from_secs(self.config.changed_contact_cooling_off_secs).min(LONGEST_COOLING_OFF);
+        let cooling_off = crate::cooling_off::capped(self.config.changed_contact_cooling_off_secs);
         let usable_from = now + cooling_off;
         let mut removed = Vec::new();
         let new_email = match (email, record.email.clone()) {

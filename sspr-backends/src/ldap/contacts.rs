@@ -359,8 +359,8 @@ impl LdapContactStore {
         let (email_value, phone_value) = (value(&c.email_attribute), value(&c.phone_attribute));
         if c.record_attribute.is_none() {
             // Read-only: the organisation keeps the contacts (attributes users cannot write).
-            let email = email_value.and_then(|v| EmailAddress::parse(&v).ok().map(managed));
-            let phone = phone_value.and_then(|v| PhoneNumber::parse(&v).ok().map(managed));
+            let email = usable(dn, &c.email_attribute, email_value, EmailAddress::parse).map(managed);
+            let phone = usable(dn, &c.phone_attribute, phone_value, PhoneNumber::parse).map(managed);
             if email.is_none() && phone.is_none() && flag.is_none() {
                 return Ok((None, None));
             }
@@ -383,14 +383,15 @@ impl LdapContactStore {
             .into_iter()
             .find_map(|attr| value(attr).and_then(|v| parse_generalized_time(&v)))
             .unwrap_or_else(|| self.directory.now());
-        let usable_from = changed_at + Duration::from_secs(c.changed_contact_cooling_off_secs);
+        let usable_from = changed_at + crate::cooling_off::capped(c.changed_contact_cooling_off_secs);
         let mut removed = Vec::new();
         let kept_email = record.as_ref().and_then(|r| r.email.clone());
         let email = match (email_value, kept_email) {
             (Some(v), Some(kept)) if kept.value.as_str() == v => Some(kept),
             (v, kept) => {
                 removed.extend(kept.map(|k| Destination::Email(k.value)));
-                v.and_then(|v| EmailAddress::parse(&v).ok().map(|value| changed(value, changed_at, usable_from)))
+                usable(dn, &c.email_attribute, v, EmailAddress::parse)
+                    .map(|value| changed(value, changed_at, usable_from))
             }
         };
         let kept_phone = record.as_ref().and_then(|r| r.phone.clone());
@@ -398,7 +399,8 @@ impl LdapContactStore {
             (Some(v), Some(kept)) if kept.value.as_str() == v => Some(kept),
             (v, kept) => {
                 removed.extend(kept.map(|k| Destination::Sms(k.value)));
-                v.and_then(|v| PhoneNumber::parse(&v).ok().map(|value| changed(value, changed_at, usable_from)))
+                usable(dn, &c.phone_attribute, v, PhoneNumber::parse)
+                    .map(|value| changed(value, changed_at, usable_from))
             }
         };
         let mut enrollment = match &record {
@@ -456,6 +458,23 @@ fn entry_id(entry: &ldap3::SearchEntry) -> Option<String> {
 }
 /// A contact replaced outside sspr is told of resets until its successor's cooling-off ends,
 /// and a week more (as the engine remembers contacts the user removed).
+/// The contact in `value` (of `attribute` on the entry `dn`), if it is one sspr can use. One
+/// that is not (a national-format mobile such as `07400 900123`, which needs its country; a
+/// malformed address) is left out, and the log says so, without the value: else the user
+/// silently gets no code there and nobody learns why.
+fn usable<T, E>(dn: &str, attribute: &str, value: Option<String>, parse: impl Fn(&str) -> Result<T, E>) -> Option<T> {
+    let value = value?;
+    let parsed = parse(&value).ok();
+    if parsed.is_none() {
+        tracing::warn!(
+            dn,
+            attribute,
+            "a contact attribute holds no usable address or international (+) number: left out"
+        );
+    }
+    parsed
+}
+
 const REMOVED_CONTACT_GRACE: Duration = Duration::from_secs(7 * 86_400);
 
 fn hex(bytes: &[u8]) -> String {

@@ -187,6 +187,10 @@ async fn neither_token_nor_secret_is_in_an_error_or_debug() {
     let err = verify(&SiteVerify::new(&config(CaptchaProvider::Hcaptcha, &url)).unwrap()).await.unwrap_err();
     seen.push_str(&format!("{err} {err:?}"));
     assert!(!seen.contains(SECRET) && !seen.contains(TOKEN), "{seen}");
+    // A verify URL through a gateway with its own credentials: not whole in Debug either.
+    let gateway = config(CaptchaProvider::Turnstile, "http://gw:gw-pa55@127.0.0.1:9/siteverify?key=gw-t0ken");
+    let shown = format!("{gateway:?} {:?}", SiteVerify::new(&gateway).unwrap());
+    assert!(!shown.contains("gw-pa55") && !shown.contains("gw-t0ken"), "{shown}");
 }
 
 #[tokio::test]

@@ -279,3 +279,50 @@ async fn an_ad_user_renamed_and_moved_keeps_their_enrollment() {
     let rdn = format!("CN={name} Married");
     moved_entry_keeps_its_record(&store, ad_admin().await, (&before, &rdn, &parent), &other, "info").await;
 }
+
+/// Log lines written while the test runs on this thread.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An organisation keeps mobiles in the national format (`07400 900123`): sspr cannot send to
+/// them (no country) and left them out without a word, so the user got no SMS option and the
+/// operator no clue. The number is still left out, and the log names the entry and the
+/// attribute (not the number). Failed before: nothing was logged.
+#[test]
+fn a_contact_sspr_cannot_use_is_left_out_and_the_log_says_where() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let dn = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            let uid = unique("natmob");
+            let dn = add_openldap_user_at(&env("SSPR_TEST_LDAP_URL"), &uid, "National Mobile", "Init-Passw0rd-1").await;
+            let mut admin = openldap_admin().await;
+            let mods = vec![
+                ldap3::Mod::Replace("mobile", std::collections::HashSet::from(["07400 900123"])),
+                ldap3::Mod::Replace("ssprAltMail", std::collections::HashSet::from(["nat@example.net"])),
+            ];
+            admin.modify(&dn, mods).await.unwrap().success().unwrap();
+            let config = LdapContactConfig { record_attribute: None, record_key: None, ..openldap_contacts_config() };
+            let store = LdapContactStore::new(&openldap(), config).unwrap();
+            let enrollment = store.get(&UserId::new(dn.clone())).await.unwrap().unwrap();
+            assert!(enrollment.phone.is_none(), "{:?}", enrollment.phone);
+            assert_eq!(enrollment.email.unwrap().value.as_str(), "nat@example.net");
+            dn
+        })
+    });
+    let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("no usable address") && logged.contains("mobile") && logged.contains(&dn), "{logged}");
+    assert!(!logged.contains("900123"), "the number reached the log: {logged}");
+}

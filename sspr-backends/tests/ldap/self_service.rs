@@ -146,6 +146,20 @@ async fn openldap_a_user_who_sets_their_own_mobile_cannot_get_a_pin_there_at_onc
     own_mobile_attack(directory, openldap_store_config(), &url, &ca, &dn, &uid).await;
 }
 
+/// An operator who trusts no contact a user sets themselves writes the largest cooling-off
+/// (`u64::MAX`, "never"): the date it gave overflowed the calendar, a panic at every read of
+/// such a user's contacts (the reset, the admin's view). Now it is a century.
+#[tokio::test]
+async fn openldap_a_cooling_off_meant_as_never_keeps_a_users_own_mobile_unusable_without_a_panic() {
+    let _serial = SERIAL.lock().await;
+    let (url, ca) = (env("SSPR_TEST_LDAP_PLAIN_URL"), env("SSPR_TEST_CA"));
+    let uid = unique("olnever");
+    let dn = add_openldap_user_at(&url, &uid, "Never Person", "Init-Passw0rd-1").await;
+    let directory = LdapDirectory::new(plain_config()).unwrap();
+    let config = LdapContactConfig { changed_contact_cooling_off_secs: u64::MAX, ..openldap_store_config() };
+    own_mobile_attack(directory, config, &url, &ca, &dn, &uid).await;
+}
+
 #[tokio::test]
 async fn openldap_a_forged_record_written_by_the_user_is_not_trusted() {
     let _serial = SERIAL.lock().await;

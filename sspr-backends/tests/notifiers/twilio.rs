@@ -167,6 +167,13 @@ fn configuration_is_checked_and_the_token_never_shows() {
     assert_eq!(TwilioNotifier::from_config(&both).unwrap_err().kind(), BackendErrorKind::Rejected);
     let neither = TwilioConfig { from: None, ..config.clone() };
     assert_eq!(TwilioNotifier::from_config(&neither).unwrap_err().kind(), BackendErrorKind::Rejected);
+    // A gateway in front of Twilio with its own credentials in the URL: never whole in Debug.
+    let gateway =
+        TwilioConfig { base_url: "http://gw-user:gw-pa55@127.0.0.1:1/twilio?key=gw-t0ken".into(), ..config.clone() };
+    let through = TwilioNotifier::from_config(&gateway).unwrap();
+    for shown in [format!("{gateway:?}"), format!("{through:?}")] {
+        assert!(!shown.contains("gw-pa55") && !shown.contains("gw-t0ken"), "{shown}");
+    }
     let bad_sid = TwilioConfig { account_sid: "AC1/../x".into(), ..config };
     assert_eq!(TwilioNotifier::from_config(&bad_sid).unwrap_err().kind(), BackendErrorKind::Rejected);
 }
