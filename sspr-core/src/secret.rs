@@ -95,6 +95,12 @@ impl SecretKey {
         Self::from_bytes(&bytes)
     }
 
+    /// Whether `other` is the same key (compared in constant time, through a derived sub-key).
+    pub(crate) fn same_as(&self, other: &SecretKey) -> bool {
+        subtle::ConstantTimeEq::ct_eq(self.subject.expose_secret().as_slice(), other.subject.expose_secret().as_slice())
+            .into()
+    }
+
     /// HMAC-SHA256 of the parts under the sub-key for `purpose`. Parts are length-prefixed,
     /// so `("ab","c")` and `("a","bc")` never collide.
     pub(crate) fn mac(&self, purpose: KeyPurpose, parts: &[&[u8]]) -> [u8; 32] {

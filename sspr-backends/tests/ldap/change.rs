@@ -218,3 +218,36 @@ async fn the_engine_changes_then_signs_in_with_the_new_password_only_on_both_dir
         assert!(rules.min_length >= Some(8), "{login}: {rules:?}");
     }
 }
+
+/// 14.2a with an alias on slapd: the account has a second `uid` value, so `find_user` finds it
+/// by either. The engine's failure count was kept per typed spelling, so guesses split over
+/// the two never reached the lockout (with the engine's lockout below the directory's own, as
+/// on an AD domain whose lockout threshold is 0, the default, the engine's is the only one).
+#[tokio::test]
+async fn openldap_guesses_through_a_second_uid_add_up_with_the_logins_own_to_one_lockout() {
+    let uid = unique("chal");
+    let alias = unique("chalias");
+    let dn = add_openldap_user(&uid, "Alias Person", "Init-Passw0rd-1").await;
+    let mut admin = openldap_admin().await;
+    let second = ldap3::Mod::Add("uid".to_owned(), HashSet::from([alias.clone()]));
+    admin.modify(&dn, vec![second]).await.unwrap().success().unwrap();
+    let directory = openldap();
+    // Three: below slapd's own `pwdMaxFailure` (5), so only the engine's lockout is tested.
+    let policy = "eligible_ous = [\"ou=staff,ou=people,dc=example,dc=org\"]\nmin_response_ms = 0\n\
+                  sign_in_failures_before_lockout = 3\n";
+    let contacts = LdapContactStore::new(&directory, openldap_contacts_config()).unwrap();
+    let sspr = engine(&directory, contacts, &Outbox::new(), policy);
+    let ctx = RequestContext::default();
+    for (i, login) in [&uid, &alias, &alias].into_iter().enumerate() {
+        let guess = sspr.sign_in(login, &pw(&format!("Wrong-Passw0rd-{i}")), &ctx).await;
+        assert!(matches!(guess, Err(Error::SignInFailed)), "guess {i} as {login}: {guess:?}");
+    }
+    let own = sspr.sign_in(&uid, &pw("Init-Passw0rd-1"), &ctx).await;
+    assert!(matches!(own, Err(Error::RateLimited { .. })), "the account's own login: {own:?}");
+    let through = sspr.change_password(&alias, &pw("Init-Passw0rd-1"), &pw("Next-Meadow-42"), &ctx).await;
+    assert!(matches!(through, Err(Error::SignInFailed | Error::RateLimited { .. })), "the alias: {through:?}");
+    assert_eq!(
+        directory.authenticate(&UserId::new(dn), &pw("Init-Passw0rd-1")).await.unwrap(),
+        Authentication::Accepted
+    );
+}

@@ -26,6 +26,21 @@ pub(super) fn user_may_act(actor: &Actor, user: &DirectoryUser) -> Result<()> {
     Ok(())
 }
 
+impl Sspr {
+    /// [`user_may_act`], for a change of contacts: a user acting on their own record must also
+    /// not hold a privileged account. Every self-service door refuses one
+    /// ([`Sspr::self_service_refusal`]: registering contacts on it would prepare its reset; an
+    /// administrator sets them), but a session opened before the account was made privileged
+    /// (or a host's own sign-in) would otherwise go on registering contacts on it.
+    pub(super) fn user_may_change_contacts(&self, actor: &Actor, user: &DirectoryUser) -> Result<()> {
+        user_may_act(actor, user)?;
+        if matches!(actor, Actor::User) && self.inner.scope.is_privileged(user) {
+            return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
+        }
+        Ok(())
+    }
+}
+
 /// What [`Sspr::update_enrollment`] did.
 pub(super) struct EnrollmentUpdate {
     /// The enrollment the change was decided on (`None`: the user had none).
@@ -189,8 +204,8 @@ impl Sspr {
     /// (which are remembered for the cooling-off plus a week, and also told of a reset).
     ///
     /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
-    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled, or the account disabled or
-    /// expired, when the user acts; a new contact not proven), `Backend`.
+    /// `UnknownUser`, `NotAllowed` (ineligible; not enabled, the account disabled or
+    /// expired, or privileged, when the user acts; a new contact not proven), `Backend`.
     pub async fn update_contacts(
         &self,
         actor: &Actor,
@@ -214,7 +229,7 @@ impl Sspr {
         ctx: &RequestContext,
         proven: bool,
     ) -> Result<Contacts> {
-        user_may_act(actor, user)?;
+        self.user_may_change_contacts(actor, user)?;
         let needs_proof = !proven && self.contacts_need_proof(actor);
         if !self.inner.scope.is_eligible(user) {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });

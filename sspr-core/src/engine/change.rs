@@ -88,6 +88,7 @@ impl Sspr {
             })
             .await?;
         let now = self.now();
+        let own = super::sign_in::own_login_if_alias(login, &user);
         let changed = async {
             if bool::from(subtle::ConstantTimeEq::ct_eq(
                 current.expose_secret().as_bytes(),
@@ -108,7 +109,7 @@ impl Sspr {
                 Err(e) if e.refusal() == Some(PasswordRefusal::WrongCurrentPassword) => {
                     // The password changed since the check (or the directory disagrees):
                     // a wrong password, counted as one.
-                    self.count_sign_in_failure(login, now).await?;
+                    self.count_sign_in_failure(login, own.as_ref(), now).await?;
                     Err(Error::SignInFailed)
                 }
                 Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {
@@ -121,7 +122,7 @@ impl Sspr {
         }
         .await;
         if !matches!(changed, Err(Error::SignInFailed))
-            && let Err(e) = self.clear_sign_in_failures(login).await
+            && let Err(e) = self.clear_sign_in_failures(login, own.as_ref()).await
         {
             // The current password was right (whatever the new one met). Not fatal: the
             // change, if made, must still be answered and announced.

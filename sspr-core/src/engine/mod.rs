@@ -362,7 +362,8 @@ impl SsprBuilder {
     ///
     /// Keep a retired key listed at least as long as the longest window of the policy
     /// (`block_secs`, `failure_window_secs`, `sign_in_lockout_secs`) and a flow's lifetime.
-    /// At most [`SsprBuilder::MAX_PREVIOUS_KEYS`].
+    /// At most [`SsprBuilder::MAX_PREVIOUS_KEYS`], each listed once and none the current key
+    /// (`build` refuses either with `Config`).
     ///
     /// # Security
     ///
@@ -407,6 +408,21 @@ impl SsprBuilder {
                 Self::MAX_PREVIOUS_KEYS,
                 self.previous_keys.len()
             )));
+        }
+        // A key listed twice, or the current key listed as a previous one (its file named in
+        // both settings): the operator believes the key was rotated while the old one still
+        // writes everything. Refused rather than quietly read twice.
+        for (i, previous) in self.previous_keys.iter().enumerate() {
+            if self.key.as_ref().is_some_and(|key| key.same_as(previous)) {
+                return Err(Error::Config(format!(
+                    "previous key {} is the current secret key: a rotation needs a new key, with the old one \
+                     listed as previous",
+                    i + 1
+                )));
+            }
+            if self.previous_keys.iter().take(i).any(|earlier| earlier.same_as(previous)) {
+                return Err(Error::Config(format!("previous key {} is listed twice", i + 1)));
+            }
         }
         if let Some((_, challenge)) = &self.bot_challenge {
             challenge.validate()?;

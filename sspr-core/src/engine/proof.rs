@@ -74,7 +74,7 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput` (a malformed address or number, named by its field; an SMS
     /// contact while SMS is off, field `channel`: nothing is counted, stored or sent), `UnknownUser`, `NotAllowed`
-    /// (ineligible; not enabled, or the account disabled or expired, when the user acts),
+    /// (ineligible; not enabled, the account disabled or expired, or privileged, when the user acts),
     /// `RateLimited`, `Backend`.
     pub async fn request_contact_proof(
         &self,
@@ -86,7 +86,7 @@ impl Sspr {
     ) -> Result<ContactProof> {
         observed!(self, request_contact_proof, async move {
             let user = self.resolve(login).await?;
-            super::admin::user_may_act(actor, &user)?;
+            self.user_may_change_contacts(actor, &user)?;
             if !self.inner.scope.is_eligible(&user) {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
             }
@@ -210,7 +210,7 @@ impl Sspr {
         observed!(self, confirm_contact_proof, async move {
             let user = self.resolve(login).await?;
             // Before the code is read: a session of a disabled account spends nothing.
-            super::admin::user_may_act(actor, &user)?;
+            self.user_may_change_contacts(actor, &user)?;
             let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
                 return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });
             };

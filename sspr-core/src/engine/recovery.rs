@@ -96,8 +96,11 @@ impl Sspr {
     ///
     /// Errors: `NotAllowed` (`AdminOnly` for a user actor; `Privileged`, `AccountDisabled`,
     /// `Ineligible`, `NotEnabled` (self-service is off for the user: enable it first) for the
-    /// account: nothing is stored), `InvalidInput` (a malformed login),
-    /// `UnknownUser`, `RateLimited` (per administrator client), `Backend`.
+    /// account: nothing is stored), `Blocked` (the user is blocked, as someone guessing their
+    /// PINs leaves them: the reset the code leads to would be refused at completion; lift the
+    /// block with [`Sspr::unblock`] once you know who called; nothing is stored),
+    /// `InvalidInput` (a malformed login), `UnknownUser`, `RateLimited` (per administrator
+    /// client), `Backend`.
     pub async fn admin_recovery(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<RecoveryCode> {
         observed!(self, admin_recovery, async move {
             match self.issue_recovery(actor, login, None, ctx).await? {
@@ -163,6 +166,13 @@ impl Sspr {
             let reason = NotAllowedReason::NotEnabled;
             scope.record(AuditKind::RecoveryIssued, Outcome::Refused { reason }).await;
             return Err(Error::NotAllowed { reason });
+        }
+        // Blocked (an attacker guessing the user's PINs earns them one: 11.9, and that user is
+        // who calls the helpdesk): the reset would be refused at completion, after the code was
+        // spent. Say so now; the administrator lifts the block first.
+        if let Some(until) = self.user_blocked_until(&user.id, now).await? {
+            scope.record(AuditKind::RecoveryIssued, Outcome::Limited { limit: "blocked".into() }).await;
+            return Err(Error::Blocked { until });
         }
         // Where a sent code goes: only where a reset PIN could go.
         let destination = match send_to {

@@ -21,6 +21,12 @@ use crate::secret::Password;
 /// The most users one search returns, whatever the caller asks for.
 pub const MAX_SEARCH_RESULTS: usize = 200;
 
+/// The account's own login when `login` found `user` under another spelling (an alias: a
+/// directory that also matches a second `uid` or `mail` value), else `None`.
+pub(super) fn own_login_if_alias(login: &NormalizedLogin, user: &DirectoryUser) -> Option<NormalizedLogin> {
+    NormalizedLogin::parse(&user.login).ok().filter(|own| own.as_str() != login.as_str())
+}
+
 impl Sspr {
     /// Check a user's directory password, for the pages where users manage their own
     /// contact details (`update_contacts` with `Actor::User`).
@@ -113,7 +119,7 @@ impl Sspr {
         let mut scope = self.scope(ctx);
         let (user, verdict) =
             self.check_credentials(login, password, &mut scope, AuditKind::SignIn, admissible).await?;
-        self.clear_sign_in_failures(login).await?;
+        self.clear_sign_in_failures(login, own_login_if_alias(login, &user).as_ref()).await?;
         scope.record(AuditKind::SignIn, Outcome::Success).await;
         Ok(SignedIn {
             user_id: user.id,
@@ -151,19 +157,24 @@ impl Sspr {
             scope.record(kind, refusal.outcome()).await;
             return Err(refusal.error());
         }
-        // A lockout kept under a previous key's subject holds too (read in the same call).
-        let lockouts: Vec<String> = std::iter::once(self.login_subject(login))
-            .chain(self.previous_login_subjects(login))
-            .map(|subject| limits::sign_in_lockout(&subject))
-            .collect();
-        if let Some(until) = self.held_until_any(&lockouts, now).await? {
+        if let Some(until) = self.locked_out_until(login, now).await? {
             scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
             let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
             return Err(Error::RateLimited { retry_after });
         }
 
         let user = self.inner.directory.find_user(login).await?;
+        // Found under another spelling (a multi-valued `uid` or `mail`): the account's own
+        // lockout holds too, and a failure counts for it too, so an alias adds no guesses.
+        // Locked out that way, the answer is a wrong password's: a `RateLimited` would tell
+        // the alias from an unknown login.
+        let own = user.as_ref().and_then(|user| own_login_if_alias(login, user));
+        let own_locked = match &own {
+            Some(own) => self.locked_out_until(own, now).await?.is_some(),
+            None => false,
+        };
         let (verdict, refused) = match &user {
+            Some(_) if own_locked => (Authentication::Rejected, None),
             Some(user) => match admissible(user) {
                 Ok(()) => (self.inner.directory.authenticate(&user.id, password).await?, None),
                 Err(reason) => (Authentication::Rejected, Some(reason)),
@@ -176,11 +187,12 @@ impl Sspr {
                 Ok((user, verdict))
             }
             (_, user) => {
-                self.count_sign_in_failure(login, now).await?;
+                self.count_sign_in_failure(login, own.as_ref(), now).await?;
                 // A known user's event names them; an unknown login's only its fingerprint.
                 scope.user = user.map(|user| user.id);
                 let outcome = match refused {
                     Some(reason) => Outcome::Refused { reason },
+                    None if own_locked => Outcome::Limited { limit: "sign_in_lockout".into() },
                     None => Outcome::Failed { error: Error::SignInFailed.to_string() },
                 };
                 scope.record(kind, outcome).await;
@@ -189,20 +201,46 @@ impl Sspr {
         }
     }
 
-    /// Forget the login's failed sign-ins (its password was right).
-    pub(super) async fn clear_sign_in_failures(&self, login: &NormalizedLogin) -> Result<()> {
-        Ok(self.inner.store.delete(&limits::sign_in_failures(&self.login_subject(login))).await?)
+    /// Until when `login` is locked out of sign-in, if it is: under the current key's subject
+    /// or a previous key's (read in one store call).
+    async fn locked_out_until(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
+        let lockouts: Vec<String> = std::iter::once(self.login_subject(login))
+            .chain(self.previous_login_subjects(login))
+            .map(|subject| limits::sign_in_lockout(&subject))
+            .collect();
+        self.held_until_any(&lockouts, now).await
     }
 
-    /// Count a failed sign-in (or a wrong current password) for `login`, and lock the login
-    /// out once the policy's count is reached.
-    pub(super) async fn count_sign_in_failure(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<()> {
+    /// Forget the login's failed sign-ins (its password was right), and those of the
+    /// account's own login (`own`) when `login` is an alias of it.
+    pub(super) async fn clear_sign_in_failures(
+        &self,
+        login: &NormalizedLogin,
+        own: Option<&NormalizedLogin>,
+    ) -> Result<()> {
+        for login in std::iter::once(login).chain(own) {
+            self.inner.store.delete(&limits::sign_in_failures(&self.login_subject(login))).await?;
+        }
+        Ok(())
+    }
+
+    /// Count a failed sign-in (or a wrong current password) for `login`, and for the
+    /// account's own login (`own`) when `login` is an alias of it, and lock each out once the
+    /// policy's count is reached.
+    pub(super) async fn count_sign_in_failure(
+        &self,
+        login: &NormalizedLogin,
+        own: Option<&NormalizedLogin>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let policy = &self.inner.policy;
-        let subject = self.login_subject(login);
         let window_end = now + Duration::from_secs(policy.sign_in_lockout_secs);
-        let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
-        if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
-            self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
+        for login in std::iter::once(login).chain(own) {
+            let subject = self.login_subject(login);
+            let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
+            if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
+                self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
+            }
         }
         Ok(())
     }

@@ -85,3 +85,37 @@ async fn a_disabled_ineligible_or_privileged_account_cannot_change_its_password_
     assert_eq!(r.directory.fault.calls(), 0);
     assert!(r.relay.outbox.messages().is_empty());
 }
+
+/// A directory that finds the account by a second spelling too (a multi-valued `uid` or
+/// `mail`): the failure count and lockout were kept per typed spelling, so each alias gave
+/// the guesser another full allowance before the lockout, through sign-in and the change.
+#[tokio::test(start_paused = true)]
+async fn guesses_through_an_alias_add_up_with_the_logins_own_to_one_lockout() {
+    const ALIAS: &str = "liddell@example.org";
+    let r = rig(default_policy()).await;
+    r.directory.aliases.lock().unwrap().insert(ALIAS.into(), ALICE.into());
+    let limit = r.sspr.policy().sign_in_failures_before_lockout;
+    for i in 0..limit {
+        let guess = pw(&format!("Guess-{i}-Pass"));
+        // Half through the account's own login, half through the alias, both doors.
+        let login = if i % 2 == 0 { ALICE } else { ALIAS };
+        let answer = if i % 3 == 0 {
+            r.sspr.change_password(login, &guess, &pw(NEW), &ctx()).await
+        } else {
+            r.sspr.sign_in(login, &guess, &ctx()).await.map(|_| ())
+        };
+        assert!(matches!(answer, Err(Error::SignInFailed)), "guess {i}: {answer:?}");
+    }
+    // One allowance for the account, whichever spelling: the right password is refused now
+    // through the login (locked out) and through the alias (answered as a wrong password,
+    // so that the alias is not told apart from an unknown login), and nothing changed.
+    let own = r.sspr.sign_in(ALICE, &pw(INITIAL_PASSWORD), &ctx()).await;
+    assert!(matches!(own, Err(Error::RateLimited { .. })), "{own:?}");
+    let alias = r.sspr.sign_in(ALIAS, &pw(INITIAL_PASSWORD), &ctx()).await;
+    assert!(matches!(alias, Err(Error::SignInFailed | Error::RateLimited { .. })), "{alias:?}");
+    let change = r.sspr.change_password(ALIAS, &pw(INITIAL_PASSWORD), &pw(NEW), &ctx()).await;
+    assert!(matches!(change, Err(Error::SignInFailed | Error::RateLimited { .. })), "{change:?}");
+    tokio::time::advance(Duration::from_secs(r.sspr.policy().sign_in_lockout_secs + 1)).await;
+    r.sspr.sign_in(ALICE, &pw(INITIAL_PASSWORD), &ctx()).await.unwrap();
+    r.sspr.sign_in(ALIAS, &pw(INITIAL_PASSWORD), &ctx()).await.unwrap();
+}

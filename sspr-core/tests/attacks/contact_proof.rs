@@ -310,3 +310,35 @@ async fn a_disabled_or_expired_account_changes_no_contact_from_a_session_kept_op
         assert!(h.sspr.update_contacts(&admin, ALICE, cleared, &ctx()).await.unwrap().phone.is_none());
     }
 }
+
+/// A phisher signed in to the registration page (or a host's own sign-in) while the account
+/// is made privileged (added to Domain Admins). Every self-service door refuses a privileged
+/// account, since contacts registered on it with a password alone would prepare its reset;
+/// the session kept open went on proving the phisher's address and changing contacts. It
+/// must change nothing any more; an administrator still sets a privileged user's contacts.
+#[tokio::test]
+async fn an_account_made_privileged_changes_no_contact_from_a_session_kept_open() {
+    let h = Harness::new().await;
+    // Asked for while the account was an ordinary one.
+    let proof = request(&h, ALICE, PHISHER_MAIL).await;
+    let code = h.outbox.last_proof_code_to(PHISHER_MAIL).unwrap();
+    let mut alice = users().into_iter().find(|u| u.login == ALICE).unwrap();
+    alice.groups.push("CN=Domain Admins,CN=Users,DC=example,DC=org".into());
+    h.directory.insert(alice).unwrap();
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let refused = |r: &sspr_core::Result<sspr_core::Contacts>| {
+        matches!(r, Err(Error::NotAllowed { reason: NotAllowedReason::Privileged }))
+    };
+    let confirmed = confirm(&h, ALICE, &proof.proof_id, &code).await;
+    assert!(refused(&confirmed), "confirmed {confirmed:?}");
+    let requested =
+        h.sspr.request_contact_proof(&Actor::User, ALICE, Channel::Email, "other@evil.example", &ctx()).await;
+    assert!(matches!(requested, Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })), "{requested:?}");
+    let cleared = ContactUpdate { phone: ContactChange::Clear, ..Default::default() };
+    let removed = h.sspr.update_contacts(&Actor::User, ALICE, cleared.clone(), &ctx()).await;
+    assert!(refused(&removed), "removed {removed:?}");
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
+    assert!(h.outbox.messages_to("other@evil.example").is_empty(), "no code sent");
+    let admin = Actor::Admin("helpdesk".into());
+    assert!(h.sspr.update_contacts(&admin, ALICE, cleared, &ctx()).await.unwrap().phone.is_none());
+}

@@ -262,3 +262,30 @@ async fn a_right_pin_after_a_rotation_clears_the_count_under_every_key() {
         assert!(matches!(e, Error::WrongPin { .. }), "{e:?}");
     }
 }
+
+/// A "rotation" that lists the current key as a previous one (its file named in both
+/// settings), or one key twice, changed nothing while the operator believed the old key
+/// retired: it still wrote everything. `build` refuses both and says which entry.
+#[tokio::test]
+async fn a_ring_naming_the_current_key_or_one_key_twice_is_refused() {
+    let build = |previous: Vec<SecretKey>| {
+        Sspr::builder()
+            .directory(sspr_core::memory::MemoryDirectory::new())
+            .notifier(sspr_core::memory::Outbox::new())
+            .secret_key(SecretKey::from_bytes(&[7; 32]).unwrap())
+            .previous_keys(previous)
+            .build()
+    };
+    let old = || SecretKey::from_bytes(&[9; 32]).unwrap();
+    let current = build(vec![old(), SecretKey::from_bytes(&[7; 32]).unwrap()]).unwrap_err();
+    assert!(
+        matches!(current, Error::Config(_)) && current.to_string().contains("previous key 2 is the current"),
+        "{current}"
+    );
+    let twice = build(vec![old(), old()]).unwrap_err();
+    assert!(
+        matches!(twice, Error::Config(_)) && twice.to_string().contains("previous key 2 is listed twice"),
+        "{twice}"
+    );
+    build(vec![old(), SecretKey::from_bytes(&[8; 32]).unwrap()]).unwrap();
+}

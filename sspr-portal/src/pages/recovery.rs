@@ -65,9 +65,11 @@ pub(crate) struct IssueForm {
 }
 
 /// The message for a refused issue.
-fn issue_error(t: &Text, error: &Error) -> String {
+fn issue_error(t: &Text, sspr: &sspr_core::Sspr, error: &Error) -> String {
     match error {
         Error::RateLimited { retry_after } => t.rate_limited(*retry_after),
+        // The user is blocked: the administrator lifts it on the same page first.
+        Error::Blocked { until } => t.blocked(sspr.local_time(*until)),
         Error::InvalidInput { field: "channel", reason } => reason.clone(),
         other => contacts_error(t, other),
     }
@@ -97,7 +99,7 @@ pub(crate) async fn issue(State(state): State<AppState>, mut visit: Visit, Form(
                 state.page(&visit, StatusCode::OK, layout(t, t.recovery_admin_title, None, body)).await
             }
             Err(e) => {
-                visit.session.flash(true, issue_error(t, &e));
+                visit.session.flash(true, issue_error(t, &state.sspr, &e));
                 state.redirect(&visit, &user_link(&form.login)).await
             }
         };
@@ -107,7 +109,7 @@ pub(crate) async fn issue(State(state): State<AppState>, mut visit: Visit, Form(
             let text = t.recovery_sent(&sent.masked, state.sspr.local_time(sent.expires_at));
             visit.session.flash(false, text);
         }
-        Err(e) => visit.session.flash(true, issue_error(t, &e)),
+        Err(e) => visit.session.flash(true, issue_error(t, &state.sspr, &e)),
     }
     state.redirect(&visit, &user_link(&form.login)).await
 }
