@@ -39,6 +39,21 @@ pub(super) struct EnrollmentUpdate {
 /// the reset that follows, even if the phisher waits a few days more.
 const REMOVED_CONTACT_GRACE: time::Duration = time::Duration::days(7);
 
+/// Whether `after`, read back from the contact store, is `next` saved over version `expected`
+/// (the contract's next version, with what the engine writes: the flag, the contacts and the
+/// dates, compared to the second, since a store may keep no finer time).
+fn saved_as(after: &Enrollment, next: &Enrollment, expected: u64) -> bool {
+    let secs = |t: Option<OffsetDateTime>| t.map(OffsetDateTime::unix_timestamp);
+    let email = |e: &Enrollment| e.email.as_ref().map(|c| (c.value.clone(), c.usable_from.unix_timestamp()));
+    let phone = |e: &Enrollment| e.phone.as_ref().map(|c| (c.value.clone(), c.usable_from.unix_timestamp()));
+    after.version == expected.saturating_add(1)
+        && after.enabled == next.enabled
+        && email(after) == email(next)
+        && phone(after) == phone(next)
+        && secs(after.last_reset_at) == secs(next.last_reset_at)
+        && secs(after.history.confirmed_at) == secs(next.history.confirmed_at)
+}
+
 /// The history after a change from `old` to `new` at `now`: the first registration is
 /// remembered, and contacts the user removed or replaced are remembered until
 /// `remember_until` (expired ones and ones registered again are dropped; the oldest go first
@@ -121,8 +136,21 @@ impl Sspr {
                 return Ok(EnrollmentUpdate { read, saved: None });
             };
             let expected = read.as_ref().map_or(0, |r| r.version);
-            if self.inner.contacts.save(user, &next, expected).await? {
-                return Ok(EnrollmentUpdate { read, saved: Some(next) });
+            match self.inner.contacts.save(user, &next, expected).await {
+                Ok(true) => return Ok(EnrollmentUpdate { read, saved: Some(next) }),
+                Ok(false) => {}
+                Err(error) => {
+                    // The answer may have been lost after the write was made (a restart, a
+                    // cut connection). Answered as a failure, a retry would find nothing to
+                    // change and the change would never be audited nor announced (a phisher's
+                    // new address included): read once more to learn which it was.
+                    return match self.inner.contacts.get(user).await {
+                        Ok(Some(after)) if saved_as(&after, &next, expected) => {
+                            Ok(EnrollmentUpdate { read, saved: Some(next) })
+                        }
+                        _ => Err(error.into()),
+                    };
+                }
             }
         }
         Err(limits::contention())
