@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sspr_core::backend::Enrollment;
 use sspr_core::memory::MemoryContactStore;
 use sspr_core::notice::Message;
-use sspr_core::{Actor, AuditKind, BackendError, Channel, ContactStore, Error, UserId};
+use sspr_core::{Actor, AuditKind, Authentication, BackendError, Channel, ContactStore, Error, Password, UserId};
 
 use crate::support::*;
 
@@ -146,4 +146,99 @@ async fn a_save_that_was_not_made_is_still_a_failure() {
     assert!(matches!(refused, Err(Error::Backend { .. })), "{refused:?}");
     assert_eq!(h.sspr.contacts(BOB).await.unwrap().email.unwrap().value, BOB_MAIL);
     assert!(h.outbox.messages().is_empty(), "nothing changed, nobody told");
+}
+
+/// A directory whose next `lose` password changes are made and then answered with a cut
+/// connection, and whose next `refuse` ones fail before anything is changed.
+#[derive(Debug)]
+struct LostChanges {
+    inner: sspr_core::memory::MemoryDirectory,
+    faults: Arc<Faults>,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Directory for LostChanges {
+    async fn find_user(
+        &self,
+        login: &sspr_core::NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
+        self.inner.find_user(login).await
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        self.inner.unlock(user).await
+    }
+    async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        self.inner.authenticate(user, password).await
+    }
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<sspr_core::backend::DirectoryUser>, BackendError> {
+        self.inner.search(query, limit).await
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        if take(&self.faults.refuse) {
+            return Err(BackendError::unavailable(std::io::Error::other("connection refused")));
+        }
+        self.inner.change_password(user, old, new).await?;
+        if take(&self.faults.lose) {
+            return Err(BackendError::unavailable(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer (reply lost)",
+            )));
+        }
+        Ok(())
+    }
+}
+
+const NEW_PASSWORD: &str = "Brand-New-Horse-Battery-77";
+
+async fn change_harness() -> (Harness, sspr_core::memory::MemoryDirectory, Arc<Faults>) {
+    let faults = Arc::new(Faults::default());
+    let directory = sspr_core::memory::MemoryDirectory::with_users(users()).unwrap();
+    let h = Harness::builder()
+        .directory(Arc::new(LostChanges { inner: directory.clone(), faults: Arc::clone(&faults) }))
+        .build()
+        .await;
+    (h, directory, faults)
+}
+
+#[tokio::test]
+async fn a_password_change_whose_answer_was_lost_is_answered_and_announced_as_made() {
+    // The directory changes alice's password and the answer is lost. Answered as a failure,
+    // the change was never announced to alice's contacts (a phisher's change went unheard),
+    // and alice, trying again with her old password, was told her password was wrong and had
+    // a failed sign-in counted against her.
+    let (h, directory, faults) = change_harness().await;
+    let alice = h.sspr.status(ALICE).await.unwrap().user_id;
+    faults.lose.store(1, Ordering::SeqCst);
+    let changed =
+        h.sspr.change_password(ALICE, &Password::new(INITIAL_PASSWORD), &Password::new(NEW_PASSWORD), &ctx()).await;
+    assert!(directory.check_password(&alice, NEW_PASSWORD).is_some(), "the change was made");
+    assert!(changed.is_ok(), "a change made must be answered as made: {changed:?}");
+    for contact in [ALICE_MAIL, ALICE_PHONE] {
+        assert!(
+            h.outbox.messages_to(contact).iter().any(|n| matches!(n.message, Message::PasswordChanged)),
+            "{contact} must hear of the change"
+        );
+    }
+    let audited = h.events_of(AuditKind::PasswordChanged);
+    assert!(matches!(audited.as_slice(), [e] if e.outcome == sspr_core::Outcome::Success), "{audited:?}");
+}
+
+#[tokio::test]
+async fn a_password_change_that_was_not_made_is_still_a_failure() {
+    let (h, directory, faults) = change_harness().await;
+    let alice = h.sspr.status(ALICE).await.unwrap().user_id;
+    faults.refuse.store(1, Ordering::SeqCst);
+    let changed =
+        h.sspr.change_password(ALICE, &Password::new(INITIAL_PASSWORD), &Password::new(NEW_PASSWORD), &ctx()).await;
+    assert!(matches!(changed, Err(Error::Backend { .. })), "{changed:?}");
+    assert!(directory.check_password(&alice, INITIAL_PASSWORD).is_some(), "nothing changed");
+    assert!(h.outbox.messages().is_empty(), "nobody told of a change not made");
+    // The user tries again and it works.
+    h.sspr
+        .change_password(ALICE, &Password::new(INITIAL_PASSWORD), &Password::new(NEW_PASSWORD), &ctx())
+        .await
+        .unwrap();
 }
