@@ -326,41 +326,40 @@ impl Sspr {
             let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
             let right = stored_hash
                 .is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, &user.id), code, &hash));
+            // Checked again at redemption: the account may have changed since the code was issued.
+            let refusal = if right { self.recovery_refusal(&user) } else { None };
+            // The flow is stored before the code is marked used, under an id nobody learns until
+            // the mark is made: a store that dies between the two writes leaves the code for the
+            // user's retry (and an orphan flow that expires), never the code spent without a flow.
+            let recovered = if right && refusal.is_none() {
+                Some(self.start_recovered_flow(&user, login.clone(), ctx, now).await?)
+            } else {
+                None
+            };
             let next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
             let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
             let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
-            let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await? else {
+            if self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?.is_none() {
+                if let Some(orphan) = &recovered
+                    && let Err(e) = self.inner.store.delete(&limits::flow(&orphan.flow_id)).await
+                {
+                    tracing::warn!(error = %e, "an unused recovered flow could not be deleted (it expires)");
+                }
                 continue; // another redemption counted first: judge again on what it left
-            };
-            if !right {
-                scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
-                return Err(refused());
             }
-            // Checked again at redemption: the account may have changed since the code was issued.
-            if let Some(reason) = self.recovery_refusal(&user) {
+            if let Some(reason) = refusal {
                 scope.record(AuditKind::RecoveryRedeemed, Outcome::Refused { reason }).await;
                 return Err(refused());
             }
-            return match self.start_recovered_flow(&user, login.clone(), ctx, now).await {
-                Ok(recovered) => {
-                    scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
-                    call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
-                    scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
-                    self.notify_recovery(&user.id, ctx, true, now).await;
-                    Ok(recovered)
-                }
-                Err(error) => {
-                    // No flow was stored: give the code back (the attempt stays counted), so a
-                    // failing state store does not cost the user the helpdesk's code.
-                    let back = PendingRecovery { used: false, ..next };
-                    if let Ok(bytes) = serde_json::to_vec(&back)
-                        && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
-                    {
-                        tracing::warn!(error = %e, "a spent recovery code could not be given back");
-                    }
-                    Err(error)
-                }
+            let Some(recovered) = recovered else {
+                scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
+                return Err(refused());
             };
+            scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
+            call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
+            scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
+            self.notify_recovery(&user.id, ctx, true, now).await;
+            return Ok(recovered);
         }
         Err(limits::contention())
     }
