@@ -26,6 +26,14 @@ pub(super) fn user_may_act(actor: &Actor, user: &DirectoryUser) -> Result<()> {
     Ok(())
 }
 
+/// An enrollment write that failed ([`Sspr::try_update_enrollment`]).
+pub(super) struct EnrollmentFailure {
+    pub(super) error: Error,
+    /// The enrollment read before a save whose answer was lost and could not be read back
+    /// (the store went away): the save may have been made.
+    pub(super) unsure: Option<Option<Enrollment>>,
+}
+
 /// What [`Sspr::update_enrollment`] did.
 pub(super) struct EnrollmentUpdate {
     /// The enrollment the change was decided on (`None`: the user had none).
@@ -128,11 +136,21 @@ impl Sspr {
     pub(super) async fn update_enrollment(
         &self,
         user: &UserId,
-        mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+        change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
     ) -> Result<EnrollmentUpdate> {
+        self.try_update_enrollment(user, change).await.map_err(|failure| failure.error)
+    }
+
+    /// [`Sspr::update_enrollment`], telling apart a write that may have been made.
+    pub(super) async fn try_update_enrollment(
+        &self,
+        user: &UserId,
+        mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+    ) -> std::result::Result<EnrollmentUpdate, EnrollmentFailure> {
+        let failed = |error: Error| EnrollmentFailure { error, unsure: None };
         for _ in 0..MAX_CAS_ROUNDS {
-            let read = self.inner.contacts.get(user).await?;
-            let Some(next) = change(read.as_ref())? else {
+            let read = self.inner.contacts.get(user).await.map_err(|e| failed(e.into()))?;
+            let Some(next) = change(read.as_ref()).map_err(failed)? else {
                 return Ok(EnrollmentUpdate { read, saved: None });
             };
             let expected = read.as_ref().map_or(0, |r| r.version);
@@ -148,12 +166,13 @@ impl Sspr {
                         Ok(Some(after)) if saved_as(&after, &next, expected) => {
                             Ok(EnrollmentUpdate { read, saved: Some(next) })
                         }
-                        _ => Err(error.into()),
+                        Ok(_) => Err(failed(error.into())),
+                        Err(_) => Err(EnrollmentFailure { error: error.into(), unsure: Some(read) }),
                     };
                 }
             }
         }
-        Err(limits::contention())
+        Err(failed(limits::contention()))
     }
 
     pub(super) fn require_admin(actor: &Actor) -> Result<()> {
@@ -249,7 +268,7 @@ impl Sspr {
         }
         let now = self.now();
         let update = self
-            .update_enrollment(&user.id, |stored| {
+            .try_update_enrollment(&user.id, |stored| {
                 let old = stored.cloned().unwrap_or_default();
                 if matches!(actor, Actor::User) && !old.enabled {
                     return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
@@ -276,7 +295,22 @@ impl Sspr {
                 record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
                 Ok(Some(new))
             })
-            .await?;
+            .await;
+        let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
+        let update = match update {
+            Ok(update) => update,
+            Err(EnrollmentFailure { error, unsure: Some(read) }) => {
+                // The save may have been made, and a retry would find nothing to change: tell
+                // the contacts now (a false alarm costs less than a silent new address).
+                let outcome =
+                    Outcome::Failed { error: "the contact store lost its answer: the change may be saved".into() };
+                self.admin_scope(ctx, actor, user).record(AuditKind::ContactsChanged, outcome).await;
+                let to = self.contact_destinations(&read.unwrap_or_default(), now);
+                self.notify_all(to, ctx.locale, message, now).await;
+                return Err(error);
+            }
+            Err(failure) => return Err(failure.error),
+        };
         let old = update.read.unwrap_or_default();
         let Some(new) = update.saved else {
             return Ok(self.view(&old, now));
@@ -293,7 +327,6 @@ impl Sspr {
             .join(", "),
         );
         self.audit(event).await;
-        let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
         self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
         Ok(self.view(&new, now))
     }

@@ -27,6 +27,9 @@ struct LostSaves {
 struct Faults {
     lose: AtomicUsize,
     refuse: AtomicUsize,
+    /// The next save is made and then the store goes down (every call fails) until cleared.
+    die: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
 }
 
 fn take(n: &AtomicUsize) -> bool {
@@ -36,9 +39,23 @@ fn take(n: &AtomicUsize) -> bool {
 #[sspr_core::async_trait]
 impl ContactStore for LostSaves {
     async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
+        if self.faults.down.load(Ordering::SeqCst) {
+            return Err(BackendError::unavailable(std::io::Error::other("connection refused")));
+        }
         self.inner.get(user).await
     }
     async fn save(&self, user: &UserId, enrollment: &Enrollment, expected_version: u64) -> Result<bool, BackendError> {
+        if self.faults.down.load(Ordering::SeqCst) {
+            return Err(BackendError::unavailable(std::io::Error::other("connection refused")));
+        }
+        if take(&self.faults.die) {
+            self.inner.save(user, enrollment, expected_version).await?;
+            self.faults.down.store(true, Ordering::SeqCst);
+            return Err(BackendError::unavailable(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer (server went away)",
+            )));
+        }
         if take(&self.faults.refuse) {
             return Err(BackendError::unavailable(std::io::Error::other("connection refused")));
         }
@@ -123,6 +140,33 @@ async fn an_admin_change_whose_save_answer_was_lost_is_audited() {
     }
     assert!(h.outbox.messages_to(BOB_MAIL).iter().any(|n| matches!(n.message, Message::ContactsChanged { .. })));
     assert_eq!(h.events_of(AuditKind::ContactsChanged).last().unwrap().actor, Some(admin()));
+}
+
+#[tokio::test]
+async fn a_contact_store_dying_right_after_saving_a_proven_address_still_gets_the_owner_told() {
+    // The store saves the phisher's address and goes away before it answers, so not even a
+    // read-back can tell whether the save was made. When it is back, the phisher confirms
+    // again (the code was given back) and the retry finds the address there: nothing to
+    // change, success. Before, the owner was never told; now they are told at the failure,
+    // and the audit trail says a change may have been saved.
+    let (h, faults) = harness().await;
+    let proof = h.sspr.request_contact_proof(&Actor::User, ALICE, Channel::Email, PHISHER_MAIL, &ctx()).await.unwrap();
+    let code = h.outbox.last_proof_code_to(PHISHER_MAIL).unwrap();
+    faults.die.store(1, Ordering::SeqCst);
+    let first = h.sspr.confirm_contact_proof(&Actor::User, ALICE, &proof.proof_id, &code, &ctx()).await;
+    assert!(matches!(first, Err(Error::Backend { .. })), "{first:?}");
+    for old in [ALICE_MAIL, ALICE_PHONE] {
+        assert!(
+            h.outbox.messages_to(old).iter().any(|n| matches!(n.message, Message::ContactsChanged { .. })),
+            "{old} must hear that the contacts may have changed"
+        );
+    }
+    let unsure = h.events_of(AuditKind::ContactsChanged).pop().unwrap();
+    assert!(matches!(unsure.outcome, sspr_core::Outcome::Failed { .. }), "{unsure:?}");
+    faults.down.store(false, Ordering::SeqCst);
+    let retry = h.sspr.confirm_contact_proof(&Actor::User, ALICE, &proof.proof_id, &code, &ctx()).await;
+    assert!(retry.is_ok(), "{retry:?}");
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap().email.unwrap().value, PHISHER_MAIL);
 }
 
 #[tokio::test]
