@@ -267,6 +267,8 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// [`World::deliver`], so every call they make is numbered in order too.
 struct World {
     sspr: Sspr,
+    /// The helpdesk code issued to alice, for the redemption sweep.
+    recovery_code: Mutex<Option<String>>,
     directory: MemoryDirectory,
     outbox: Outbox,
     audit: MemoryAuditSink,
@@ -299,7 +301,7 @@ impl World {
             .rng_seed([7; 32])
             .build()
             .unwrap();
-        let world = Self { sspr, directory, outbox, audit, clock, faults, tasks };
+        let world = Self { sspr, recovery_code: Mutex::new(None), directory, outbox, audit, clock, faults, tasks };
         for (login, email, phone) in [(ALICE, ALICE_MAIL, Some(ALICE_PHONE)), (BOB, BOB_MAIL, None)] {
             world.sspr.set_enabled(&admin(), login, true, &ctx()).await.unwrap();
             let set =
@@ -309,6 +311,19 @@ impl World {
         }
         world.deliver().await;
         world.outbox.clear();
+        world
+    }
+
+    /// A world for one account operation: for a redemption, alice holds a code the helpdesk
+    /// issued (its notice already delivered).
+    async fn for_op(op: AccountOp) -> Self {
+        let world = Self::new().await;
+        if op == AccountOp::RedeemRecovery {
+            let code = world.sspr.admin_recovery(&admin(), ALICE, &ctx()).await.unwrap();
+            *world.recovery_code.lock().unwrap() = Some(code.code.expose_secret().to_owned());
+            world.deliver().await;
+            world.outbox.clear();
+        }
         world
     }
 
@@ -716,6 +731,8 @@ enum AccountOp {
     AdminContacts,
     /// alice changes her own password.
     ChangePassword,
+    /// alice redeems the code the helpdesk read out to her.
+    RedeemRecovery,
 }
 
 const NEW_PASSWORD: &str = "Brand-New-Horse-Battery-77";
@@ -723,6 +740,10 @@ const BOB_NEW_MAIL: &str = "bob.new@home.example";
 
 async fn account_op(w: &World, op: AccountOp, current: &str) -> Option<Result<(), Error>> {
     match op {
+        AccountOp::RedeemRecovery => {
+            let code = w.recovery_code.lock().unwrap().clone().unwrap();
+            w.step(Step::Account, async { w.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await.map(|_| ()) }).await
+        }
         AccountOp::Disable => w.step(Step::Account, w.sspr.set_enabled(&admin(), BOB, false, &ctx())).await,
         AccountOp::AdminContacts => {
             let update = sspr_core::ContactUpdate {
@@ -756,6 +777,12 @@ async fn account_op_done(w: &World, op: AccountOp) -> (bool, usize, bool) {
             successes(sspr_core::AuditKind::ContactsChanged),
             told(BOB_MAIL, |m| matches!(m, sspr_core::notice::Message::ContactsChanged { .. })),
         ),
+        AccountOp::RedeemRecovery => (
+            // Redeemed when the first call or the retry answered with a flow (checked there).
+            true,
+            successes(sspr_core::AuditKind::RecoveryRedeemed),
+            told(ALICE_MAIL, |m| matches!(m, sspr_core::notice::Message::HelpdeskRecovery { redeemed: true })),
+        ),
         AccountOp::ChangePassword => (
             w.alice_has(NEW_PASSWORD),
             successes(sspr_core::AuditKind::PasswordChanged),
@@ -772,21 +799,25 @@ async fn account_op_done(w: &World, op: AccountOp) -> (bool, usize, bool) {
 /// required when they are the call that failed.)
 #[tokio::test(start_paused = true)]
 async fn every_backend_call_of_an_account_operation_failing_or_losing_its_answer_leaves_it_audited_and_announced() {
-    for op in [AccountOp::Disable, AccountOp::AdminContacts, AccountOp::ChangePassword] {
+    for op in [AccountOp::Disable, AccountOp::AdminContacts, AccountOp::ChangePassword, AccountOp::RedeemRecovery] {
         // The reference run numbers the calls.
-        let w = World::new().await;
+        let w = World::for_op(op).await;
         w.faults.arm(None);
         assert!(matches!(account_op(&w, op, INITIAL_PASSWORD).await, Some(Ok(()))), "{op:?}");
         let calls = w.faults.log();
         w.faults.disarm();
         let audited_before = {
-            let fresh = World::new().await;
+            let fresh = World::for_op(op).await;
             account_op_done(&fresh, op).await.1
         };
         println!("\n{op:?}: {} calls", calls.len());
-        for fault in [Fault::Fail, Fault::LoseReply] {
+        // A redemption whose own compare-and-set answer is lost leaves the code spent: the
+        // known twin of THREAT_MODEL 12.7a, left on purpose; it is swept for failures only.
+        let faults: &[Fault] =
+            if op == AccountOp::RedeemRecovery { &[Fault::Fail] } else { &[Fault::Fail, Fault::LoseReply] };
+        for &fault in faults {
             for (k, numbered) in calls.iter().enumerate() {
-                let w = World::new().await;
+                let w = World::for_op(op).await;
                 w.faults.arm(Some((k, fault)));
                 let first = account_op(&w, op, INITIAL_PASSWORD).await;
                 w.faults.disarm();
