@@ -328,3 +328,51 @@ async fn state_rows(url: &str) -> Vec<(String, Option<i64>)> {
     let rows = client.query("SELECT key, expires_at FROM sspr_state", &[]).await.unwrap();
     rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, Option<i64>>(1).map(|at| at - now))).collect()
 }
+
+/// PostgreSQL as the contact store drops the answer to each request of an administrator's
+/// "disable self-service" in turn. Whichever answer is lost, once the administrator's retry
+/// succeeds the user is disabled and the audit trail holds exactly one `enabled_changed`.
+/// Before the read-back in `update_enrollment`, a lost answer to the save left the change
+/// made and never audited (the retry found nothing to change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_save_whose_answer_is_lost_is_still_audited_once() {
+    let url = common::server_env("SSPR_TEST_POSTGRES_URL");
+    let server = url.split('@').nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let proxy = crate::reply_drop::ReplyDrop::start(server).await;
+    let admin = sspr_core::Actor::Admin("helpdesk".into());
+    let mut answers_lost = 0;
+    for k in 1..=6 {
+        let direct = fresh_database().await;
+        let name = direct.rsplit('/').next().unwrap().to_owned();
+        let through = format!("postgres://postgres@127.0.0.1:{}/{name}?connect_timeout=2", proxy.port);
+        let contacts = Arc::new(PostgresStore::connect(&through).await.unwrap());
+        let audit = sspr_core::memory::MemoryAuditSink::new();
+        let sspr = sspr_core::Sspr::builder()
+            .directory(common::directory())
+            .notifier(Outbox::new())
+            .store(sspr_core::memory::MemoryStateStore::new())
+            .contacts_arc(contacts)
+            .audit(audit.clone())
+            .secret_key(sspr_core::SecretKey::from_bytes(&[0x5a; 32]).unwrap())
+            .policy(common::policy())
+            .build()
+            .unwrap();
+        common::enroll(&sspr).await;
+        let dropped = proxy.dropped();
+        proxy.arm(k, 0);
+        let first = sspr.set_enabled(&admin, common::USER, false, &common::ctx()).await;
+        proxy.disarm();
+        if first.is_err() {
+            assert!(common::is_unavailable(&first), "k = {k}: {first:?}");
+            sspr.set_enabled(&admin, common::USER, false, &common::ctx()).await.unwrap();
+        }
+        assert!(!sspr.status(common::USER).await.unwrap().enabled, "k = {k}");
+        let changes = audit.events().iter().filter(|e| e.kind == sspr_core::AuditKind::EnabledChanged).count();
+        // The enrolment's own change, and this one once.
+        assert_eq!(changes, 2, "k = {k}: {first:?}; the disable must be audited once");
+        if proxy.dropped() > dropped {
+            answers_lost += 1;
+        }
+    }
+    assert!(answers_lost > 0, "no answer was lost: the proxy never fired");
+}

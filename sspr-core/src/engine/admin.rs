@@ -41,6 +41,14 @@ impl Sspr {
     }
 }
 
+/// An enrollment write that failed ([`Sspr::try_update_enrollment`]).
+pub(super) struct EnrollmentFailure {
+    pub(super) error: Error,
+    /// The enrollment read before a save whose answer was lost and could not be read back
+    /// (the store went away): the save may have been made.
+    pub(super) unsure: Option<Option<Enrollment>>,
+}
+
 /// What [`Sspr::update_enrollment`] did.
 pub(super) struct EnrollmentUpdate {
     /// The enrollment the change was decided on (`None`: the user had none).
@@ -53,6 +61,21 @@ pub(super) struct EnrollmentUpdate {
 /// contact becomes usable when the cooling-off ends, and the removed one must still hear of
 /// the reset that follows, even if the phisher waits a few days more.
 const REMOVED_CONTACT_GRACE: time::Duration = time::Duration::days(7);
+
+/// Whether `after`, read back from the contact store, is `next` saved over version `expected`
+/// (the contract's next version, with what the engine writes: the flag, the contacts and the
+/// dates, compared to the second, since a store may keep no finer time).
+fn saved_as(after: &Enrollment, next: &Enrollment, expected: u64) -> bool {
+    let secs = |t: Option<OffsetDateTime>| t.map(OffsetDateTime::unix_timestamp);
+    let email = |e: &Enrollment| e.email.as_ref().map(|c| (c.value.clone(), c.usable_from.unix_timestamp()));
+    let phone = |e: &Enrollment| e.phone.as_ref().map(|c| (c.value.clone(), c.usable_from.unix_timestamp()));
+    after.version == expected.saturating_add(1)
+        && after.enabled == next.enabled
+        && email(after) == email(next)
+        && phone(after) == phone(next)
+        && secs(after.last_reset_at) == secs(next.last_reset_at)
+        && secs(after.history.confirmed_at) == secs(next.history.confirmed_at)
+}
 
 /// The history after a change from `old` to `new` at `now`: the first registration is
 /// remembered, and contacts the user removed or replaced are remembered until
@@ -128,19 +151,43 @@ impl Sspr {
     pub(super) async fn update_enrollment(
         &self,
         user: &UserId,
-        mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+        change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
     ) -> Result<EnrollmentUpdate> {
+        self.try_update_enrollment(user, change).await.map_err(|failure| failure.error)
+    }
+
+    /// [`Sspr::update_enrollment`], telling apart a write that may have been made.
+    pub(super) async fn try_update_enrollment(
+        &self,
+        user: &UserId,
+        mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+    ) -> std::result::Result<EnrollmentUpdate, EnrollmentFailure> {
+        let failed = |error: Error| EnrollmentFailure { error, unsure: None };
         for _ in 0..MAX_CAS_ROUNDS {
-            let read = self.inner.contacts.get(user).await?;
-            let Some(next) = change(read.as_ref())? else {
+            let read = self.inner.contacts.get(user).await.map_err(|e| failed(e.into()))?;
+            let Some(next) = change(read.as_ref()).map_err(failed)? else {
                 return Ok(EnrollmentUpdate { read, saved: None });
             };
             let expected = read.as_ref().map_or(0, |r| r.version);
-            if self.inner.contacts.save(user, &next, expected).await? {
-                return Ok(EnrollmentUpdate { read, saved: Some(next) });
+            match self.inner.contacts.save(user, &next, expected).await {
+                Ok(true) => return Ok(EnrollmentUpdate { read, saved: Some(next) }),
+                Ok(false) => {}
+                Err(error) => {
+                    // The answer may have been lost after the write was made (a restart, a
+                    // cut connection). Answered as a failure, a retry would find nothing to
+                    // change and the change would never be audited nor announced (a phisher's
+                    // new address included): read once more to learn which it was.
+                    return match self.inner.contacts.get(user).await {
+                        Ok(Some(after)) if saved_as(&after, &next, expected) => {
+                            Ok(EnrollmentUpdate { read, saved: Some(next) })
+                        }
+                        Ok(_) => Err(failed(error.into())),
+                        Err(_) => Err(EnrollmentFailure { error: error.into(), unsure: Some(read) }),
+                    };
+                }
             }
         }
-        Err(limits::contention())
+        Err(failed(limits::contention()))
     }
 
     pub(super) fn require_admin(actor: &Actor) -> Result<()> {
@@ -236,7 +283,7 @@ impl Sspr {
         }
         let now = self.now();
         let update = self
-            .update_enrollment(&user.id, |stored| {
+            .try_update_enrollment(&user.id, |stored| {
                 let old = stored.cloned().unwrap_or_default();
                 if matches!(actor, Actor::User) && !old.enabled {
                     return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
@@ -263,7 +310,22 @@ impl Sspr {
                 record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
                 Ok(Some(new))
             })
-            .await?;
+            .await;
+        let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
+        let update = match update {
+            Ok(update) => update,
+            Err(EnrollmentFailure { error, unsure: Some(read) }) => {
+                // The save may have been made, and a retry would find nothing to change: tell
+                // the contacts now (a false alarm costs less than a silent new address).
+                let outcome =
+                    Outcome::Failed { error: "the contact store lost its answer: the change may be saved".into() };
+                self.admin_scope(ctx, actor, user).record(AuditKind::ContactsChanged, outcome).await;
+                let to = self.contact_destinations(&read.unwrap_or_default(), now);
+                self.notify_all(to, ctx.locale, message, now).await;
+                return Err(error);
+            }
+            Err(failure) => return Err(failure.error),
+        };
         let old = update.read.unwrap_or_default();
         let Some(new) = update.saved else {
             return Ok(self.view(&old, now));
@@ -280,7 +342,6 @@ impl Sspr {
             .join(", "),
         );
         self.audit(event).await;
-        let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
         self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
         Ok(self.view(&new, now))
     }

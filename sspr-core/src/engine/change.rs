@@ -13,7 +13,7 @@ use super::Sspr;
 use super::instrument::observed;
 use crate::api::RequestContext;
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::{PasswordRefusal, PasswordRules};
+use crate::backend::{Authentication, PasswordRefusal, PasswordRules};
 use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::input::NormalizedLogin;
 use crate::notice::Message;
@@ -117,6 +117,17 @@ impl Sspr {
                     reason: e.message().to_owned(),
                     suggestions: Vec::new(),
                 }),
+                // The answer may have been lost after the directory made the change: then the
+                // new password works, and the change must be answered and announced as made
+                // (a retry would fail on the current password, and an unannounced change is
+                // a takeover). Asked only on an outage, so a directory that refused
+                // outright never sees a sign-in with the new password.
+                Err(e) if e.kind() == BackendErrorKind::Unavailable => {
+                    match self.inner.directory.authenticate(&user.id, new).await {
+                        Ok(Authentication::Accepted | Authentication::MustChange) => Ok(enrollment),
+                        _ => Err(e.into()),
+                    }
+                }
                 Err(e) => Err(e.into()),
             }
         }

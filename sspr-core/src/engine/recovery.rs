@@ -23,7 +23,7 @@ use super::reset::{RECORD_GRACE, flow_value};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, Destination, Recovered, RecoveryCode, RecoverySent, RequestContext, UserId};
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::DirectoryUser;
+use crate::backend::{DirectoryUser, Enrollment};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::flow::{FlowRecord, FlowSubject, from_ts, ts};
 use crate::hex;
@@ -242,7 +242,7 @@ impl Sspr {
                 Issued::Sent(RecoverySent { channel, masked, expires_at })
             }
         };
-        self.notify_recovery(&user.id, ctx, false, now).await;
+        self.notify_recovery(&enrollment, ctx, false, now).await;
         Ok(issued)
     }
 
@@ -336,41 +336,43 @@ impl Sspr {
             let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
             let right = stored_hash
                 .is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, &user.id), code, &hash));
+            // Checked again at redemption: the account may have changed since the code was issued.
+            let refusal = if right { self.recovery_refusal(&user) } else { None };
+            // The flow is stored before the code is marked used, under an id nobody learns until
+            // the mark is made: a store that dies between the two writes leaves the code for the
+            // user's retry (and an orphan flow that expires), never the code spent without a flow.
+            // The contacts are read before anything is spent: a redemption the owner is not
+            // told of is one a phisher who talked the helpdesk round would want.
+            let recovered = if right && refusal.is_none() {
+                let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+                Some((self.start_recovered_flow(&user, login.clone(), ctx, now).await?, enrollment))
+            } else {
+                None
+            };
             let next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
             let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
             let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
-            let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await? else {
+            if self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?.is_none() {
+                if let Some((orphan, _)) = &recovered
+                    && let Err(e) = self.inner.store.delete(&limits::flow(&orphan.flow_id)).await
+                {
+                    tracing::warn!(error = %e, "an unused recovered flow could not be deleted (it expires)");
+                }
                 continue; // another redemption counted first: judge again on what it left
-            };
-            if !right {
-                scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
-                return Err(refused());
             }
-            // Checked again at redemption: the account may have changed since the code was issued.
-            if let Some(reason) = self.recovery_refusal(&user) {
+            if let Some(reason) = refusal {
                 scope.record(AuditKind::RecoveryRedeemed, Outcome::Refused { reason }).await;
                 return Err(refused());
             }
-            return match self.start_recovered_flow(&user, login.clone(), ctx, now).await {
-                Ok(recovered) => {
-                    scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
-                    call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
-                    scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
-                    self.notify_recovery(&user.id, ctx, true, now).await;
-                    Ok(recovered)
-                }
-                Err(error) => {
-                    // No flow was stored: give the code back (the attempt stays counted), so a
-                    // failing state store does not cost the user the helpdesk's code.
-                    let back = PendingRecovery { used: false, ..next };
-                    if let Ok(bytes) = serde_json::to_vec(&back)
-                        && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
-                    {
-                        tracing::warn!(error = %e, "a spent recovery code could not be given back");
-                    }
-                    Err(error)
-                }
+            let Some((recovered, enrollment)) = recovered else {
+                scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
+                return Err(refused());
             };
+            scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
+            call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
+            scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
+            self.notify_recovery(&enrollment, ctx, true, now).await;
+            return Ok(recovered);
         }
         Err(limits::contention())
     }
@@ -415,15 +417,14 @@ impl Sspr {
 
     /// Tell every contact of the user that a recovery code was issued or redeemed (a user
     /// with none is told nothing: that is why they called the helpdesk).
-    async fn notify_recovery(&self, user: &UserId, ctx: &RequestContext, redeemed: bool, now: OffsetDateTime) {
-        let enrollment = match self.inner.contacts.get(user).await {
-            Ok(enrollment) => enrollment.unwrap_or_default(),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the contacts to tell of a helpdesk recovery");
-                return;
-            }
-        };
-        let to = self.contact_destinations(&enrollment, now);
+    async fn notify_recovery(
+        &self,
+        enrollment: &Enrollment,
+        ctx: &RequestContext,
+        redeemed: bool,
+        now: OffsetDateTime,
+    ) {
+        let to = self.contact_destinations(enrollment, now);
         self.notify_all(to, ctx.locale, Message::HelpdeskRecovery { redeemed }, now).await;
     }
 }

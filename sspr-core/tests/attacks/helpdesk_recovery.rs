@@ -194,11 +194,23 @@ async fn the_answer_and_its_timing_say_nothing_about_the_login() {
 }
 
 /// A state store that yields before every call (so two redemptions really interleave) and
-/// can fail the puts of reset flows (the store failing mid-redemption).
+/// can fail the puts of reset flows (the store failing mid-redemption), or go down for good
+/// right after its next successful put (a store dying between two writes).
 #[derive(Debug, Clone, Default)]
 struct SharedStore {
     inner: sspr_core::memory::MemoryStateStore,
     fail_flow_puts: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    die_after_put: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SharedStore {
+    fn check(&self) -> Result<(), sspr_core::BackendError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(sspr_core::BackendError::new(sspr_core::BackendErrorKind::Unavailable, "store down"));
+        }
+        Ok(())
+    }
 }
 
 #[sspr_core::async_trait]
@@ -209,6 +221,7 @@ impl sspr_core::StateStore for SharedStore {
         now: sspr_core::time::OffsetDateTime,
     ) -> Result<Option<sspr_core::backend::StoredValue>, sspr_core::BackendError> {
         tokio::task::yield_now().await;
+        self.check()?;
         self.inner.get(key, now).await
     }
     async fn put(
@@ -223,7 +236,12 @@ impl sspr_core::StateStore for SharedStore {
         if key.starts_with("sspr/flow/") && self.fail_flow_puts.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(sspr_core::BackendError::new(sspr_core::BackendErrorKind::Unavailable, "store down"));
         }
-        self.inner.put(key, value, expected, expires_at, now).await
+        self.check()?;
+        let written = self.inner.put(key, value, expected, expires_at, now).await?;
+        if written.is_some() && self.die_after_put.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(written)
     }
     async fn increment(
         &self,
@@ -232,9 +250,11 @@ impl sspr_core::StateStore for SharedStore {
         now: sspr_core::time::OffsetDateTime,
     ) -> Result<sspr_core::backend::Counter, sspr_core::BackendError> {
         tokio::task::yield_now().await;
+        self.check()?;
         self.inner.increment(key, expires_at, now).await
     }
     async fn delete(&self, key: &str) -> Result<(), sspr_core::BackendError> {
+        self.check()?;
         self.inner.delete(key).await
     }
 }
@@ -297,9 +317,27 @@ async fn a_store_failing_mid_redemption_gives_the_code_back() {
     // The code was given back: the user, trying again, is not sent back to the helpdesk.
     let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
-    // Spent now, and the failed attempt stayed counted: max_wrong_pins - 1 guesses would kill
-    // a new code after a failure, not max_wrong_pins.
+    // Spent now.
     assert!(refused(&h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await));
+}
+
+#[tokio::test]
+async fn a_store_dying_between_the_two_writes_of_a_redemption_leaves_the_code() {
+    // The store goes down for good right after the redemption's first write (a restart, a
+    // failover). When that write was the code's "used" mark, the flow could not be stored
+    // and the code could not be given back either: the user, retrying once the store was
+    // back, was refused and sent back to the helpdesk.
+    let store = SharedStore::default();
+    let h = Harness::builder().store(std::sync::Arc::new(store.clone())).build().await;
+    let code = issue(&h, NO_CONTACT).await;
+    store.die_after_put.store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(failed, Err(Error::Backend { .. })), "{failed:?}");
+    store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    let recovered = recovered.expect("the code must still work after the store came back");
+    h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+    assert!(refused(&h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await), "and then once only");
 }
 
 /// A directory whose lookups fail while `down` is set.

@@ -27,6 +27,7 @@ mod flow_id_in_audit;
 mod helpdesk_recovery;
 mod key_rotation;
 mod lease_takeover;
+mod lost_replies;
 mod password_in_error_text;
 mod reset_notice_lost;
 mod targeted_lockout;
