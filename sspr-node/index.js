@@ -167,6 +167,16 @@ function eventHooks(hooks) {
   if (typeof hooks !== 'object') {
     throw new SsprError({ code: 'INVALID_INPUT', message: 'hooks: expected an object of functions', field: 'hooks' })
   }
+  // Only a plain object's own entries are read: a class instance (its methods live on its
+  // prototype) or a Map would subscribe nothing, and a host's reset_completed hook never run.
+  const proto = Object.getPrototypeOf(hooks)
+  if (proto !== Object.prototype && proto !== null) {
+    throw new SsprError({
+      code: 'INVALID_INPUT',
+      message: 'hooks: expected a plain object { resetCompleted: fn, ... }, not a class instance, Map or array',
+      field: 'hooks',
+    })
+  }
   return Object.entries(hooks).map(([event, fn]) => {
     if (typeof fn !== 'function') {
       throw new SsprError({ code: 'INVALID_INPUT', message: `hooks.${event}: expected a function`, field: 'hooks' })
