@@ -405,16 +405,24 @@ const backends = native.configureBackends && {
  * when the backend keeps the core's contract and rejects with an SsprError (BACKEND,
  * backendKind 'rejected') naming the first rule it breaks.
  */
+// The backend a suite runs on: an object, else INVALID_INPUT naming it (not napi's TypeError).
+function suiteBackend(slot, field, backend) {
+  if (backend === null || typeof backend !== 'object') native.throwArgumentError(field)
+  return adapt(slot, backend)
+}
+
 const testing = {
   /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (about 3 s). */
   async checkStateStore(store, { realTime = false } = {}) {
-    return native.checkStateStore(adapt('store', store), realTime)
+    if (typeof realTime !== 'boolean') native.throwArgumentError('realTime')
+    return native.checkStateStore(suiteBackend('store', 'store', store), realTime)
   },
   async checkContactStore(store) {
-    return native.checkContactStore(adapt('contacts', store))
+    return native.checkContactStore(suiteBackend('contacts', 'store', store))
   },
   async checkDirectory(directory, fixture) {
-    return native.checkDirectory(adapt('directory', directory), fixture)
+    const bound = suiteBackend('directory', 'directory', directory)
+    return converted(() => native.checkDirectory(bound, fixture))
   },
 }
 
