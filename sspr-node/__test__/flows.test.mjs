@@ -254,6 +254,40 @@ test('every error code comes from a real scenario', async (s) => {
   })
 })
 
+test('a request context that is not an object of its fields is INVALID_INPUT (ctx), never a context without the address', async () => {
+  // The attack: a host writing `client_ip` (the audit trail's name, Python's keyword), `ip`, or
+  // passing `req.ip` itself got an empty context without a word: no address, so no per-client limit
+  // held (40 begins from one client all answered where the 11th is refused) and no audit address.
+  const t = setup()
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  const ip = '192.0.2.7'
+  for (const ctx of [ip, { client_ip: ip }, { ip }, { clientIP: ip }, 42, [ip], { clientIp: ip, remoteAddress: ip }]) {
+    for (const call of [
+      () => t.sspr.beginReset('jdoe@example.org', ctx),
+      () => t.sspr.verifyPin(flow.flowId, flow.pin, ctx),
+      () => t.sspr.signInSelfService('jdoe@example.org', 'Old-Passw0rd!x', ctx),
+      () => t.sspr.redeemRecoveryCode('jdoe@example.org', '0123456789', ctx),
+    ]) {
+      const e = await rejection(call())
+      assert.ok(e instanceof SsprError, `${JSON.stringify(ctx)}: ${e}`)
+      assert.deepEqual([e.code, e.field], ['INVALID_INPUT', 'ctx'], JSON.stringify(ctx))
+    }
+  }
+  // Nothing happened: the PIN still verifies. Every field, none, null and undefined are read.
+  await t.sspr.verifyPin(flow.flowId, flow.pin, {
+    clientIp: ip,
+    userAgent: 'test',
+    locale: 'de',
+    acceptLanguage: 'fr',
+    challengeToken: undefined,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  })
+  for (const ctx of [undefined, null, {}]) await t.sspr.beginReset('jdoe@example.org', ctx)
+  const verified = t.audit.events().filter((e) => e.kind === 'pin_verified')
+  assert.equal(verified.at(-1).client_ip, ip)
+})
+
 test('a SQLite store (file) through a whole flow and across engines', async () => {
   const { SqliteStore } = await import('../index.js')
   const { mkdtempSync, rmSync } = await import('node:fs')

@@ -12,8 +12,8 @@ use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
     ActorInput, ContactProofJs, ContactsJs, EnrollmentFilterInput, EnrollmentReportJs, NewPasswordInput,
-    PasswordRulesJs, PinSentJs, RecoveredJs, RecoverySentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs,
-    SignedInJs, UserStatusJs, VerifiedJs, invalid,
+    PasswordRulesJs, PinSentJs, RecoveredJs, RecoverySentJs, ReminderRunJs, ResetChallengeJs, SignedInJs, UserStatusJs,
+    VerifiedJs, invalid,
 };
 
 /// Convert, or throw the conversion's `SsprError`.
@@ -275,7 +275,7 @@ mod arg {
 
     use super::check;
     use crate::errors::to_js_error;
-    use crate::values::{self, ActorInput, EnrollmentFilterInput, NewPasswordInput, RequestContextInput, invalid};
+    use crate::values::{self, ActorInput, EnrollmentFilterInput, NewPasswordInput, invalid};
 
     /// A string, or `INVALID_INPUT` naming `field`.
     pub(super) fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
@@ -306,9 +306,25 @@ mod arg {
         check(env, text(env, value, field)?.parse())
     }
 
-    /// The request's context (none: the default).
-    pub(super) fn context(env: &Env, value: Option<RequestContextInput>) -> Result<RequestContext> {
-        check(env, values::context(value))
+    /// A request context converted, with the host's span it names (its `traceparent`).
+    pub(super) struct Context {
+        ctx: RequestContext,
+        pub(super) parent: Option<sspr_bind::traces::TraceParent>,
+    }
+
+    impl std::ops::Deref for Context {
+        type Target = RequestContext;
+
+        fn deref(&self) -> &RequestContext {
+            &self.ctx
+        }
+    }
+
+    /// The request's context (none: the default); not an object of its fields: `INVALID_INPUT`.
+    pub(super) fn context(env: &Env, value: Option<Unknown<'_>>) -> Result<Context> {
+        let input = check(env, values::context_input(value))?;
+        let parent = values::trace_parent(&input);
+        Ok(Context { ctx: check(env, values::context(input))?, parent })
     }
 
     /// Who acts.
@@ -348,7 +364,7 @@ macro_rules! js_type {
     (secret) => { Unknown<'_> };
     (channel) => { Unknown<'_> };
     (optional_text) => { Option<Unknown<'_>> };
-    (context) => { Option<RequestContextInput> };
+    (context) => { Option<Unknown<'_>> };
     (actor) => { ActorInput };
     (new_password) => { Option<NewPasswordInput> };
     (contact_update) => { Object<'_> };
@@ -362,7 +378,7 @@ macro_rules! js_type {
 /// none for an operation without one.
 macro_rules! trace_parent {
     (context, $ctx:ident) => {
-        crate::values::trace_parent(&$ctx)
+        $ctx.parent
     };
     ($other:ident, $arg:ident) => {
         None
@@ -392,8 +408,8 @@ macro_rules! operations {
                 $(#[doc = $doc])*
                 #[napi($($napi)*)]
                 pub fn $name<'env>(&self, env: &'env Env $(, $arg: js_type!($conv))*) -> Result<Answer<'env, $ret>> {
-                    let parent = None $(.or(trace_parent!($conv, $arg)))*;
                     $(let $arg = arg::$conv(env, $arg $(, $field)?)?;)*
+                    let parent = None $(.or(trace_parent!($conv, $arg)))*;
                     let $sspr = self.inner.clone();
                     let call = sspr_bind::traces::parented(parent, async move { $call.await });
                     run(env, call, operations!(@answer $($answer)?))

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use napi::ValueType;
-use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Uint8Array, Unknown, ValidateNapiValue};
 use napi_derive::napi;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
@@ -57,6 +57,58 @@ pub struct RequestContextInput {
 /// is a valid one (sspr-bind's strict rule).
 pub(crate) fn trace_parent(input: &Option<RequestContextInput>) -> Option<sspr_bind::traces::TraceParent> {
     input.as_ref()?.traceparent.as_deref().and_then(sspr_bind::traces::TraceParent::parse)
+}
+
+/// An options object the host passed: `undefined`/`null` (none) or an object whose keys are all
+/// among `known`. Anything else is `INVALID_INPUT` naming `field`, never read as absent: a value
+/// given in its place (`req.ip` for the context) or under another name (`client_ip`) would
+/// otherwise be dropped without a word.
+pub(crate) fn options_object<'a>(
+    value: Option<Unknown<'a>>,
+    field: &'static str,
+    known: &[&str],
+) -> sspr_core::Result<Option<Object<'a>>> {
+    let unreadable = || invalid(field, "could not be read");
+    let Some(value) = value else { return Ok(None) };
+    match value.get_type().map_err(|_| unreadable())? {
+        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Object => {}
+        _ => return Err(invalid(field, format!("expected an object with {}", known.join(", ")))),
+    }
+    let object = value.coerce_to_object().map_err(|_| unreadable())?;
+    let keys = Object::keys(&object).map_err(|_| unreadable())?;
+    if let Some(unknown) = keys.iter().find(|k| !known.contains(&k.as_str())) {
+        // The host's own key (never a user's value), cut short.
+        let name: String = unknown.chars().take(40).collect();
+        return Err(invalid(field, format!("unknown field `{name}` (expected {})", known.join(", "))));
+    }
+    Ok(Some(object))
+}
+
+/// Field `name` of an options object, or `INVALID_INPUT` naming it (its value never quoted).
+fn read<T: FromNapiValue + ValidateNapiValue>(
+    object: &Object<'_>,
+    name: &'static str,
+    expected: &str,
+) -> sspr_core::Result<Option<T>> {
+    object.get_named_property::<Option<T>>(name).map_err(|_| invalid(name, format!("expected {expected}")))
+}
+
+/// A request context: `undefined`/`null` or an object of its fields only (`INVALID_INPUT`
+/// `ctx` otherwise: the address given as the context itself or under another name would be
+/// dropped, and with it every per-client limit and block).
+pub(crate) fn context_input(value: Option<Unknown<'_>>) -> sspr_core::Result<Option<RequestContextInput>> {
+    const FIELDS: [&str; 6] = ["clientIp", "userAgent", "locale", "acceptLanguage", "challengeToken", "traceparent"];
+    let Some(object) = options_object(value, "ctx", &FIELDS)? else { return Ok(None) };
+    let text = |name| read::<String>(&object, name, "a string");
+    Ok(Some(RequestContextInput {
+        client_ip: text("clientIp")?,
+        user_agent: text("userAgent")?,
+        locale: text("locale")?,
+        accept_language: text("acceptLanguage")?,
+        challenge_token: text("challengeToken")?,
+        traceparent: text("traceparent")?,
+    }))
 }
 
 /// The core's request context from JavaScript's (absent: no address, English), by the
