@@ -407,6 +407,45 @@ test('registration coverage: the report, reminders at the directory mailbox once
   assert.ok(t.audit.events().some((e) => e.kind === 'contacts_confirmed'))
 })
 
+test('a misspelt field of a filter, a contact update or a completion is INVALID_INPUT, never read as absent', async () => {
+  // The attack (a busy admin): `{ ou: [...] }` for `{ ous: [...] }` covered every user, so the
+  // reminders meant for one OU went to the whole directory; `{ mail }` for `{ email }` changed
+  // nothing and answered as if done; `{ Mode: 'chosen' }` set a temporary password instead.
+  const directory = new MemoryDirectory([
+    ...USERS,
+    { login: 'max@example.org', displayName: 'Max M', dn: 'uid=max,ou=students,dc=example,dc=org', mail: 'max@example.org' },
+  ])
+  const t = setup({ directory, policy: { registrationUrl: 'https://sspr.example.org/register', allowChosenPassword: true } })
+  await enroll(t.sspr)
+  await t.sspr.setEnabled(ADMIN, 'max@example.org', true)
+  const flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const cases = [
+    [() => t.sspr.sendRegistrationReminders(ADMIN, { ou: ['ou=staff,dc=example,dc=org'] }), 'filter'],
+    [() => t.sspr.enrollmentReport(ADMIN, { groups: ['staff'], staleDays: 30 }), 'filter'],
+    [() => t.sspr.sendRegistrationReminders(ADMIN, 'ou=staff,dc=example,dc=org'), 'filter'],
+    [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { mail: 'jane@new.example' }), 'update'],
+    [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', 'jane@new.example'), 'update'],
+    [() => t.sspr.completeReset(flow.flowId, { Mode: 'chosen', password: 'Blue-Kettle-Orbit-77' }), 'newPassword'],
+    [() => t.sspr.completeReset(flow.flowId, 'chosen'), 'newPassword'],
+  ]
+  for (const [call, field] of cases) {
+    const e = await rejection(call())
+    assert.ok(e instanceof SsprError, `${field}: ${e}`)
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', field], e.message)
+  }
+  // Nothing happened: no reminder, the contact kept, the flow still verified.
+  await t.sspr.flushDeliveries()
+  assert.deepEqual(t.outbox.messages().filter((n) => n.kind === 'registration_reminder'), [])
+  assert.equal((await t.sspr.contacts('jdoe@example.org')).email.value, 'jane@home.example')
+  const outcome = await t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: 'Blue-Kettle-Orbit-77' })
+  assert.equal(outcome.temporaryPassword, null)
+  // The right names still work, and none is none.
+  const run = await t.sspr.sendRegistrationReminders(ADMIN, { ous: ['ou=students,dc=example,dc=org'], groups: undefined, staleAfterDays: 30 })
+  assert.deepEqual(run.reminded, ['max@example.org'])
+  assert.equal((await t.sspr.enrollmentReport(ADMIN, null)).counts.users, 4)
+})
+
 test('password checkers: the configured ones (fromConfig) and JavaScript ones, in order', async () => {
   const { backends } = await import('../index.js')
   const { writeFileSync, mkdtempSync } = await import('node:fs')

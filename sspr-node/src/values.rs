@@ -322,6 +322,16 @@ pub struct NewPasswordInput {
     pub password: Option<String>,
 }
 
+/// A completion as the host passed it: `undefined`/`null` (a temporary password) or an object
+/// of `mode` and `password` only (`INVALID_INPUT` `newPassword` otherwise).
+pub(crate) fn new_password_input(value: Option<Unknown<'_>>) -> sspr_core::Result<Option<NewPasswordInput>> {
+    let Some(object) = options_object(value, "newPassword", &["mode", "password"])? else { return Ok(None) };
+    Ok(Some(NewPasswordInput {
+        mode: read(&object, "mode", "a string")?,
+        password: read(&object, "password", "a string")?,
+    }))
+}
+
 /// The core's completion from JavaScript's.
 pub(crate) fn new_password(input: Option<NewPasswordInput>) -> sspr_core::Result<sspr_core::NewPassword> {
     let (mode, password) = match input {
@@ -368,9 +378,13 @@ fn change(update: &Object<'_>, name: &'static str) -> sspr_core::Result<ContactC
     }
 }
 
-/// The core's contact update from `{ email?: string | null, phone?: string | null }`.
-pub(crate) fn contact_update(update: &Object<'_>) -> sspr_core::Result<ContactUpdate> {
-    Ok(ContactUpdate { email: change(update, "email")?, phone: change(update, "phone")? })
+/// The core's contact update from `{ email?: string | null, phone?: string | null }`: any other
+/// key, or no object, is `INVALID_INPUT` `update` (a misspelt `mail` would change nothing).
+pub(crate) fn contact_update(value: Option<Unknown<'_>>) -> sspr_core::Result<ContactUpdate> {
+    let Some(update) = options_object(value, "update", &["email", "phone"])? else {
+        return Err(invalid("update", "expected an object with email, phone"));
+    };
+    Ok(ContactUpdate { email: change(&update, "email")?, phone: change(&update, "phone")? })
 }
 
 /// A registered contact detail.
@@ -416,14 +430,18 @@ pub struct EnrollmentFilterInput {
     pub stale_after_days: Option<u32>,
 }
 
-/// The engine's filter (which checks it); none given covers every user.
-pub(crate) fn enrollment_filter(f: Option<EnrollmentFilterInput>) -> sspr_core::EnrollmentFilter {
-    let f = f.unwrap_or(EnrollmentFilterInput { ous: None, groups: None, stale_after_days: None });
-    sspr_core::EnrollmentFilter {
-        ous: f.ous.unwrap_or_default(),
-        groups: f.groups.unwrap_or_default(),
-        stale_after_days: f.stale_after_days,
-    }
+/// The engine's filter (which checks it); none given covers every user. Any other key is
+/// `INVALID_INPUT` `filter`: a misspelt `ou` would cover every user of the directory.
+pub(crate) fn enrollment_filter(value: Option<Unknown<'_>>) -> sspr_core::Result<sspr_core::EnrollmentFilter> {
+    let filter = options_object(value, "filter", &["ous", "groups", "staleAfterDays"])?;
+    let Some(f) = filter else {
+        return Ok(sspr_core::EnrollmentFilter { ous: Vec::new(), groups: Vec::new(), stale_after_days: None });
+    };
+    Ok(sspr_core::EnrollmentFilter {
+        ous: read::<Vec<String>>(&f, "ous", "an array of strings")?.unwrap_or_default(),
+        groups: read::<Vec<String>>(&f, "groups", "an array of strings")?.unwrap_or_default(),
+        stale_after_days: read::<u32>(&f, "staleAfterDays", "a whole number of days")?,
+    })
 }
 
 /// One user's line of an `EnrollmentReport` (contacts masked).
