@@ -370,16 +370,28 @@ const { Policy, TemporaryPassword, HelpdeskCode, MemoryDirectory, MemoryContactS
 // undefined when left out.
 const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier, TwilioSms, WebhookNotifier } =
   native
+// napi cannot make a configuration of undefined (no argument), a function or a symbol: it threw
+// its own plain Error (code InvalidArg). The same CONFIG as a value of any other wrong type.
+function configuration(what, expected, call) {
+  try {
+    return call()
+  } catch (e) {
+    if (e instanceof SsprError || !(e instanceof Error && e.code === 'InvalidArg')) throw e
+    throw new SsprError({ code: 'CONFIG', message: `configuration error: ${what}: expected ${expected}` })
+  }
+}
+
 if (RedisStore) {
   /**
    * Connect to Redis: `config` is a URL or `{ url, caFile, allowPlaintext, keyPrefix, ... }`;
    * rejects with CONFIG for a bad field, BACKEND (`unavailable`) when unreachable.
    */
-  RedisStore.connect = async (config) => native.connectRedis(config)
+  RedisStore.connect = async (config) => configuration('RedisStore', 'a URL or an object', () => native.connectRedis(config))
 }
 if (PostgresStore) {
   /** Connect to PostgreSQL (a URL or `{ url, poolSize, ... }`); rejects with BACKEND when unreachable. */
-  PostgresStore.connect = async (config) => native.connectPostgres(config)
+  PostgresStore.connect = async (config) =>
+    configuration('PostgresStore', 'a URL or an object', () => native.connectPostgres(config))
 }
 
 /**
@@ -396,7 +408,7 @@ const backends = native.configureBackends && {
    * to spread into `new Sspr({...})`; rejects with an SsprError CONFIG.
    */
   async fromConfig(config, { dataDir } = {}) {
-    return native.configureBackends(config, dataDir)
+    return configuration('backends config', 'an object or the path of a TOML file', () => native.configureBackends(config, dataDir))
   },
 }
 
