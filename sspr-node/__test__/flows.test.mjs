@@ -257,7 +257,7 @@ test('every error code comes from a real scenario', async (s) => {
 test('a request context that is not an object of its fields is INVALID_INPUT (ctx), never a context without the address', async () => {
   // The attack: a host writing `client_ip` (the audit trail's name, Python's keyword), `ip`, or
   // passing `req.ip` itself got an empty context without a word: no address, so no per-client limit
-  // held (40 begins from one client all answered where the 11th is refused) and no audit address.
+  // held (40 begins from one client all answered where the 31st is refused: ip_begins_per_hour) and no audit address.
   const t = setup()
   await enroll(t.sspr)
   const flow = await pinSent(t)
