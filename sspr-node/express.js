@@ -78,6 +78,8 @@ const CHANNEL_LABELS = { email: 'via-email', sms: 'via-sms' }
 // The JSON API's field for the widget's token; the longest one read (the engine refuses over 4096 bytes).
 const CHALLENGE_FIELD = 'challenge_token'
 const MAX_CHALLENGE_FIELD = 8192
+// What ssprRouter reads (express.d.ts, SsprRouterOptions).
+const ROUTER_OPTIONS = ['sspr', 'pages', 'allowedOrigins', 'secureCookies', 'layout', 'languages']
 const MODE_LABELS = { temporary: 'mode-temporary', chosen: 'mode-chosen', unlock_only: 'mode-unlock' }
 
 /**
@@ -182,8 +184,22 @@ function mediaType(req) {
  * See express.d.ts for the options.
  */
 function ssprRouter(options) {
+  // A misspelt option would serve without what the host asked for (`secureCookie: true`: a flow cookie without
+  // Secure), and `allowedOrigins` as a string would match any part of it (`String.includes`): refused by name.
+  const refuse = (message) => {
+    throw new SsprError({ code: 'CONFIG', message: `ssprRouter: ${message}` })
+  }
+  for (const key of Object.keys(options ?? {})) {
+    if (!ROUTER_OPTIONS.includes(key)) refuse(`unknown option \`${key}\` (expected one of ${ROUTER_OPTIONS.join(', ')})`)
+  }
   const { sspr, pages = true, allowedOrigins = [], secureCookies, layout = defaultLayout, languages } = options ?? {}
   if (!sspr || typeof sspr.beginReset !== 'function') throw new TypeError('ssprRouter: options.sspr must be an Sspr engine')
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((o) => typeof o === 'string')) {
+    refuse('allowedOrigins must be an array of origins (["https://app.example.org"])')
+  }
+  if (secureCookies !== undefined && typeof secureCookies !== 'boolean') refuse('secureCookies must be true or false')
+  if (typeof pages !== 'boolean') refuse('pages must be true or false')
+  if (typeof layout !== 'function') refuse('layout must be a function (title, bodyHtml, lang) => html')
   const offered = typeof languages === 'string' ? [languages] : languages
   negotiateLocale(undefined, offered) // an unknown language fails here (INVALID_INPUT, field locale), not per request
   /** The language a request is served in: pages, JSON messages and the notices it causes. */

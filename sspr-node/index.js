@@ -167,6 +167,16 @@ function eventHooks(hooks) {
   if (typeof hooks !== 'object') {
     throw new SsprError({ code: 'INVALID_INPUT', message: 'hooks: expected an object of functions', field: 'hooks' })
   }
+  // Only a plain object's own entries are read: a class instance (its methods live on its
+  // prototype) or a Map would subscribe nothing, and a host's reset_completed hook never run.
+  const proto = Object.getPrototypeOf(hooks)
+  if (proto !== Object.prototype && proto !== null) {
+    throw new SsprError({
+      code: 'INVALID_INPUT',
+      message: 'hooks: expected a plain object { resetCompleted: fn, ... }, not a class instance, Map or array',
+      field: 'hooks',
+    })
+  }
   return Object.entries(hooks).map(([event, fn]) => {
     if (typeof fn !== 'function') {
       throw new SsprError({ code: 'INVALID_INPUT', message: `hooks.${event}: expected a function`, field: 'hooks' })
@@ -360,16 +370,28 @@ const { Policy, TemporaryPassword, HelpdeskCode, MemoryDirectory, MemoryContactS
 // undefined when left out.
 const { SqliteStore, RedisStore, PostgresStore, LdapDirectory, LdapContactStore, SmtpNotifier, TwilioSms, WebhookNotifier } =
   native
+// napi cannot make a configuration of undefined (no argument), a function or a symbol: it threw
+// its own plain Error (code InvalidArg). The same CONFIG as a value of any other wrong type.
+function configuration(what, expected, call) {
+  try {
+    return call()
+  } catch (e) {
+    if (e instanceof SsprError || !(e instanceof Error && e.code === 'InvalidArg')) throw e
+    throw new SsprError({ code: 'CONFIG', message: `configuration error: ${what}: expected ${expected}` })
+  }
+}
+
 if (RedisStore) {
   /**
    * Connect to Redis: `config` is a URL or `{ url, caFile, allowPlaintext, keyPrefix, ... }`;
    * rejects with CONFIG for a bad field, BACKEND (`unavailable`) when unreachable.
    */
-  RedisStore.connect = async (config) => native.connectRedis(config)
+  RedisStore.connect = async (config) => configuration('RedisStore', 'a URL or an object', () => native.connectRedis(config))
 }
 if (PostgresStore) {
   /** Connect to PostgreSQL (a URL or `{ url, poolSize, ... }`); rejects with BACKEND when unreachable. */
-  PostgresStore.connect = async (config) => native.connectPostgres(config)
+  PostgresStore.connect = async (config) =>
+    configuration('PostgresStore', 'a URL or an object', () => native.connectPostgres(config))
 }
 
 /**
@@ -386,7 +408,7 @@ const backends = native.configureBackends && {
    * to spread into `new Sspr({...})`; rejects with an SsprError CONFIG.
    */
   async fromConfig(config, { dataDir } = {}) {
-    return native.configureBackends(config, dataDir)
+    return configuration('backends config', 'an object or the path of a TOML file', () => native.configureBackends(config, dataDir))
   },
 }
 
@@ -395,16 +417,24 @@ const backends = native.configureBackends && {
  * when the backend keeps the core's contract and rejects with an SsprError (BACKEND,
  * backendKind 'rejected') naming the first rule it breaks.
  */
+// The backend a suite runs on: an object, else INVALID_INPUT naming it (not napi's TypeError).
+function suiteBackend(slot, field, backend) {
+  if (backend === null || typeof backend !== 'object') native.throwArgumentError(field)
+  return adapt(slot, backend)
+}
+
 const testing = {
   /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (about 3 s). */
   async checkStateStore(store, { realTime = false } = {}) {
-    return native.checkStateStore(adapt('store', store), realTime)
+    if (typeof realTime !== 'boolean') native.throwArgumentError('realTime')
+    return native.checkStateStore(suiteBackend('store', 'store', store), realTime)
   },
   async checkContactStore(store) {
-    return native.checkContactStore(adapt('contacts', store))
+    return native.checkContactStore(suiteBackend('contacts', 'store', store))
   },
   async checkDirectory(directory, fixture) {
-    return native.checkDirectory(adapt('directory', directory), fixture)
+    const bound = suiteBackend('directory', 'directory', directory)
+    return converted(() => native.checkDirectory(bound, fixture))
   },
 }
 

@@ -64,6 +64,19 @@ test('backends from a TOML file: SQLite, a whole reset; an unknown kind or key i
   assert.ok(existsSync(join(dir, 'sspr.sqlite')))
 })
 
+test('no configuration, a function or a symbol is CONFIG for fromConfig and the stores connect, not a napi Error', async () => {
+  // On main: a plain Error (code InvalidArg, 'undefined cannot be represented as a serde_json::Value'),
+  // so \`RedisStore.connect()\` without its URL could not be told from a bug by its code.
+  const { RedisStore, PostgresStore } = await import('../index.js')
+  for (const value of [undefined, () => 'redis://127.0.0.1', Symbol('url')]) {
+    for (const call of [() => backends.fromConfig(value), () => RedisStore.connect(value), () => PostgresStore.connect(value)]) {
+      const e = await rejection(call())
+      assert.ok(e instanceof SsprError, String(e))
+      assert.equal(e.code, 'CONFIG')
+    }
+  }
+})
+
 test('a configured backend goes to its own slot only', async () => {
   const b = await backends.fromConfig({})
   assert.equal(b.stateIsShared, false)

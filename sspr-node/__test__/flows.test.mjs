@@ -254,6 +254,40 @@ test('every error code comes from a real scenario', async (s) => {
   })
 })
 
+test('a request context that is not an object of its fields is INVALID_INPUT (ctx), never a context without the address', async () => {
+  // The attack: a host writing `client_ip` (the audit trail's name, Python's keyword), `ip`, or
+  // passing `req.ip` itself got an empty context without a word: no address, so no per-client limit
+  // held (40 begins from one client all answered where the 31st is refused: ip_begins_per_hour) and no audit address.
+  const t = setup()
+  await enroll(t.sspr)
+  const flow = await pinSent(t)
+  const ip = '192.0.2.7'
+  for (const ctx of [ip, { client_ip: ip }, { ip }, { clientIP: ip }, 42, [ip], { clientIp: ip, remoteAddress: ip }]) {
+    for (const call of [
+      () => t.sspr.beginReset('jdoe@example.org', ctx),
+      () => t.sspr.verifyPin(flow.flowId, flow.pin, ctx),
+      () => t.sspr.signInSelfService('jdoe@example.org', 'Old-Passw0rd!x', ctx),
+      () => t.sspr.redeemRecoveryCode('jdoe@example.org', '0123456789', ctx),
+    ]) {
+      const e = await rejection(call())
+      assert.ok(e instanceof SsprError, `${JSON.stringify(ctx)}: ${e}`)
+      assert.deepEqual([e.code, e.field], ['INVALID_INPUT', 'ctx'], JSON.stringify(ctx))
+    }
+  }
+  // Nothing happened: the PIN still verifies. Every field, none, null and undefined are read.
+  await t.sspr.verifyPin(flow.flowId, flow.pin, {
+    clientIp: ip,
+    userAgent: 'test',
+    locale: 'de',
+    acceptLanguage: 'fr',
+    challengeToken: undefined,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  })
+  for (const ctx of [undefined, null, {}]) await t.sspr.beginReset('jdoe@example.org', ctx)
+  const verified = t.audit.events().filter((e) => e.kind === 'pin_verified')
+  assert.equal(verified.at(-1).client_ip, ip)
+})
+
 test('a SQLite store (file) through a whole flow and across engines', async () => {
   const { SqliteStore } = await import('../index.js')
   const { mkdtempSync, rmSync } = await import('node:fs')
@@ -371,6 +405,45 @@ test('registration coverage: the report, reminders at the directory mailbox once
   assert.equal((await t.sspr.contacts('jdoe@example.org')).confirmDue, true)
   assert.equal((await t.sspr.confirmContacts(USER, 'jdoe@example.org')).confirmDue, false)
   assert.ok(t.audit.events().some((e) => e.kind === 'contacts_confirmed'))
+})
+
+test('a misspelt field of a filter, a contact update or a completion is INVALID_INPUT, never read as absent', async () => {
+  // The attack (a busy admin): `{ ou: [...] }` for `{ ous: [...] }` covered every user, so the
+  // reminders meant for one OU went to the whole directory; `{ mail }` for `{ email }` changed
+  // nothing and answered as if done; `{ Mode: 'chosen' }` set a temporary password instead.
+  const directory = new MemoryDirectory([
+    ...USERS,
+    { login: 'max@example.org', displayName: 'Max M', dn: 'uid=max,ou=students,dc=example,dc=org', mail: 'max@example.org' },
+  ])
+  const t = setup({ directory, policy: { registrationUrl: 'https://sspr.example.org/register', allowChosenPassword: true } })
+  await enroll(t.sspr)
+  await t.sspr.setEnabled(ADMIN, 'max@example.org', true)
+  const flow = await pinSent(t)
+  await t.sspr.verifyPin(flow.flowId, flow.pin)
+  const cases = [
+    [() => t.sspr.sendRegistrationReminders(ADMIN, { ou: ['ou=staff,dc=example,dc=org'] }), 'filter'],
+    [() => t.sspr.enrollmentReport(ADMIN, { groups: ['staff'], staleDays: 30 }), 'filter'],
+    [() => t.sspr.sendRegistrationReminders(ADMIN, 'ou=staff,dc=example,dc=org'), 'filter'],
+    [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', { mail: 'jane@new.example' }), 'update'],
+    [() => t.sspr.updateContacts(ADMIN, 'jdoe@example.org', 'jane@new.example'), 'update'],
+    [() => t.sspr.completeReset(flow.flowId, { Mode: 'chosen', password: 'Blue-Kettle-Orbit-77' }), 'newPassword'],
+    [() => t.sspr.completeReset(flow.flowId, 'chosen'), 'newPassword'],
+  ]
+  for (const [call, field] of cases) {
+    const e = await rejection(call())
+    assert.ok(e instanceof SsprError, `${field}: ${e}`)
+    assert.deepEqual([e.code, e.field], ['INVALID_INPUT', field], e.message)
+  }
+  // Nothing happened: no reminder, the contact kept, the flow still verified.
+  await t.sspr.flushDeliveries()
+  assert.deepEqual(t.outbox.messages().filter((n) => n.kind === 'registration_reminder'), [])
+  assert.equal((await t.sspr.contacts('jdoe@example.org')).email.value, 'jane@home.example')
+  const outcome = await t.sspr.completeReset(flow.flowId, { mode: 'chosen', password: 'Blue-Kettle-Orbit-77' })
+  assert.equal(outcome.temporaryPassword, null)
+  // The right names still work, and none is none.
+  const run = await t.sspr.sendRegistrationReminders(ADMIN, { ous: ['ou=students,dc=example,dc=org'], groups: undefined, staleAfterDays: 30 })
+  assert.deepEqual(run.reminded, ['max@example.org'])
+  assert.equal((await t.sspr.enrollmentReport(ADMIN, null)).counts.users, 4)
 })
 
 test('password checkers: the configured ones (fromConfig) and JavaScript ones, in order', async () => {

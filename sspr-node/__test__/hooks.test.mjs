@@ -60,6 +60,30 @@ test('a throwing hook never breaks the reset and its failure is audited', async 
   assert.match(failed[0].outcome.error, /reset_completed.*session service is down/)
 })
 
+test('hooks given as a class instance or a Map are refused, not an engine whose hooks never run', async () => {
+  // On main both built an engine with no hook at all (Object.entries sees neither a class's
+  // methods nor a Map's entries): a host ending the user's sessions on reset_completed never did.
+  const heard = []
+  class SessionHooks {
+    resetCompleted(event) {
+      heard.push(event)
+    }
+  }
+  for (const hooks of [new SessionHooks(), new Map([['resetCompleted', (event) => heard.push(event)]])]) {
+    assert.throws(
+      () => setup({ hooks }),
+      (e) => e.code === 'INVALID_INPUT' && e.field === 'hooks' && /plain object/.test(e.message),
+      hooks.constructor.name,
+    )
+  }
+  // A plain object, or one without a prototype, is read as before.
+  const bare = Object.assign(Object.create(null), { resetCompleted: (event) => heard.push(event) })
+  const t = setup({ hooks: bare })
+  await enroll(t.sspr)
+  await reset(t)
+  assert.deepEqual(heard, ['reset_completed'])
+})
+
 test('hooks are checked when the engine is built', () => {
   assert.throws(() => setup({ hooks: { resetDone: () => {} } }), (e) => e.code === 'INVALID_INPUT' && e.field === 'event')
   assert.throws(() => setup({ hooks: { resetCompleted: 'not a function' } }), (e) => e.code === 'INVALID_INPUT' && e.field === 'hooks')

@@ -182,3 +182,18 @@ test('the conformance suite catches a contact store without compare-and-set and 
   }
   await assert.rejects(testing.checkDirectory(new Lax(), FIXTURE), /conformance: a weak password must be refused/)
 })
+
+test('the conformance checks given no backend or a bad option reject with INVALID_INPUT naming it', async () => {
+  // On main: napi's TypeError ("Cannot convert undefined or null to object") or its plain Error
+  // (code BooleanExpected), neither an SsprError a caller can tell by its code.
+  const cases = [
+    [() => testing.checkStateStore(null), 'store'],
+    [() => testing.checkStateStore(undefined), 'store'],
+    [() => testing.checkStateStore(new MapStateStore(), { realTime: 'yes' }), 'realTime'],
+    [() => testing.checkContactStore(null), 'store'],
+    [() => testing.checkDirectory(undefined, FIXTURE), 'directory'],
+  ]
+  for (const [call, field] of cases) {
+    await assert.rejects(call(), (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === field, field)
+  }
+})

@@ -11,9 +11,8 @@ use crate::builtin::Slots;
 use crate::errors::to_js_error;
 use crate::runtime::{Answer, run};
 use crate::values::{
-    ActorInput, ContactProofJs, ContactsJs, EnrollmentFilterInput, EnrollmentReportJs, NewPasswordInput,
-    PasswordRulesJs, PinSentJs, RecoveredJs, RecoverySentJs, ReminderRunJs, RequestContextInput, ResetChallengeJs,
-    SignedInJs, UserStatusJs, VerifiedJs, invalid,
+    ActorInput, ContactProofJs, ContactsJs, EnrollmentReportJs, PasswordRulesJs, PinSentJs, RecoveredJs,
+    RecoverySentJs, ReminderRunJs, ResetChallengeJs, SignedInJs, UserStatusJs, VerifiedJs, invalid,
 };
 
 /// Convert, or throw the conversion's `SsprError`.
@@ -269,13 +268,13 @@ impl NativeSspr {
 /// a thrown `SsprError` (`INVALID_INPUT` naming `field`, or the core's own error) when one
 /// does not fit, before the engine runs.
 mod arg {
-    use napi::bindgen_prelude::{JsValue, Object, Unknown};
+    use napi::bindgen_prelude::{JsValue, Unknown};
     use napi::{Env, Result, ValueType};
     use sspr_core::{Actor, ContactUpdate, EnrollmentFilter, NewPassword, Password, RequestContext};
 
     use super::check;
     use crate::errors::to_js_error;
-    use crate::values::{self, ActorInput, EnrollmentFilterInput, NewPasswordInput, RequestContextInput, invalid};
+    use crate::values::{self, ActorInput, invalid};
 
     /// A string, or `INVALID_INPUT` naming `field`.
     pub(super) fn text(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<String> {
@@ -306,9 +305,25 @@ mod arg {
         check(env, text(env, value, field)?.parse())
     }
 
-    /// The request's context (none: the default).
-    pub(super) fn context(env: &Env, value: Option<RequestContextInput>) -> Result<RequestContext> {
-        check(env, values::context(value))
+    /// A request context converted, with the host's span it names (its `traceparent`).
+    pub(super) struct Context {
+        ctx: RequestContext,
+        pub(super) parent: Option<sspr_bind::traces::TraceParent>,
+    }
+
+    impl std::ops::Deref for Context {
+        type Target = RequestContext;
+
+        fn deref(&self) -> &RequestContext {
+            &self.ctx
+        }
+    }
+
+    /// The request's context (none: the default); not an object of its fields: `INVALID_INPUT`.
+    pub(super) fn context(env: &Env, value: Option<Unknown<'_>>) -> Result<Context> {
+        let input = check(env, values::context_input(value))?;
+        let parent = values::trace_parent(&input);
+        Ok(Context { ctx: check(env, values::context(input))?, parent })
     }
 
     /// Who acts.
@@ -317,18 +332,18 @@ mod arg {
     }
 
     /// `{ mode, password }` (none: a temporary password).
-    pub(super) fn new_password(env: &Env, value: Option<NewPasswordInput>) -> Result<NewPassword> {
-        check(env, values::new_password(value))
+    pub(super) fn new_password(env: &Env, value: Option<Unknown<'_>>) -> Result<NewPassword> {
+        check(env, values::new_password_input(value).and_then(values::new_password))
     }
 
     /// `{ email?, phone? }`: a string sets, `null` clears, `undefined` keeps.
-    pub(super) fn contact_update(env: &Env, value: Object<'_>) -> Result<ContactUpdate> {
-        check(env, values::contact_update(&value))
+    pub(super) fn contact_update(env: &Env, value: Option<Unknown<'_>>) -> Result<ContactUpdate> {
+        check(env, values::contact_update(value))
     }
 
     /// The users an administrative report covers (none: all).
-    pub(super) fn filter(_env: &Env, value: Option<EnrollmentFilterInput>) -> Result<EnrollmentFilter> {
-        Ok(values::enrollment_filter(value))
+    pub(super) fn filter(env: &Env, value: Option<Unknown<'_>>) -> Result<EnrollmentFilter> {
+        check(env, values::enrollment_filter(value))
     }
 
     /// A count (a JavaScript number napi has checked).
@@ -348,11 +363,11 @@ macro_rules! js_type {
     (secret) => { Unknown<'_> };
     (channel) => { Unknown<'_> };
     (optional_text) => { Option<Unknown<'_>> };
-    (context) => { Option<RequestContextInput> };
+    (context) => { Option<Unknown<'_>> };
     (actor) => { ActorInput };
-    (new_password) => { Option<NewPasswordInput> };
-    (contact_update) => { Object<'_> };
-    (filter) => { Option<EnrollmentFilterInput> };
+    (new_password) => { Option<Unknown<'_>> };
+    (contact_update) => { Option<Unknown<'_>> };
+    (filter) => { Option<Unknown<'_>> };
     (count) => { u32 };
     (flag) => { bool };
 }
@@ -362,7 +377,7 @@ macro_rules! js_type {
 /// none for an operation without one.
 macro_rules! trace_parent {
     (context, $ctx:ident) => {
-        crate::values::trace_parent(&$ctx)
+        $ctx.parent
     };
     ($other:ident, $arg:ident) => {
         None
@@ -392,8 +407,8 @@ macro_rules! operations {
                 $(#[doc = $doc])*
                 #[napi($($napi)*)]
                 pub fn $name<'env>(&self, env: &'env Env $(, $arg: js_type!($conv))*) -> Result<Answer<'env, $ret>> {
-                    let parent = None $(.or(trace_parent!($conv, $arg)))*;
                     $(let $arg = arg::$conv(env, $arg $(, $field)?)?;)*
+                    let parent = None $(.or(trace_parent!($conv, $arg)))*;
                     let $sspr = self.inner.clone();
                     let call = sspr_bind::traces::parented(parent, async move { $call.await });
                     run(env, call, operations!(@answer $($answer)?))

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use napi::ValueType;
-use napi::bindgen_prelude::{JsObjectValue, Object, Uint8Array, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, JsObjectValue, JsValue, Object, Uint8Array, Unknown, ValidateNapiValue};
 use napi_derive::napi;
 use sspr_bind::{ContactParts, EnrollmentParts};
 use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
@@ -57,6 +57,58 @@ pub struct RequestContextInput {
 /// is a valid one (sspr-bind's strict rule).
 pub(crate) fn trace_parent(input: &Option<RequestContextInput>) -> Option<sspr_bind::traces::TraceParent> {
     input.as_ref()?.traceparent.as_deref().and_then(sspr_bind::traces::TraceParent::parse)
+}
+
+/// An options object the host passed: `undefined`/`null` (none) or an object whose keys are all
+/// among `known`. Anything else is `INVALID_INPUT` naming `field`, never read as absent: a value
+/// given in its place (`req.ip` for the context) or under another name (`client_ip`) would
+/// otherwise be dropped without a word.
+pub(crate) fn options_object<'a>(
+    value: Option<Unknown<'a>>,
+    field: &'static str,
+    known: &[&str],
+) -> sspr_core::Result<Option<Object<'a>>> {
+    let unreadable = || invalid(field, "could not be read");
+    let Some(value) = value else { return Ok(None) };
+    match value.get_type().map_err(|_| unreadable())? {
+        ValueType::Undefined | ValueType::Null => return Ok(None),
+        ValueType::Object => {}
+        _ => return Err(invalid(field, format!("expected an object with {}", known.join(", ")))),
+    }
+    let object = value.coerce_to_object().map_err(|_| unreadable())?;
+    let keys = Object::keys(&object).map_err(|_| unreadable())?;
+    if let Some(unknown) = keys.iter().find(|k| !known.contains(&k.as_str())) {
+        // The host's own key (never a user's value), cut short.
+        let name: String = unknown.chars().take(40).collect();
+        return Err(invalid(field, format!("unknown field `{name}` (expected {})", known.join(", "))));
+    }
+    Ok(Some(object))
+}
+
+/// Field `name` of an options object, or `INVALID_INPUT` naming it (its value never quoted).
+fn read<T: FromNapiValue + ValidateNapiValue>(
+    object: &Object<'_>,
+    name: &'static str,
+    expected: &str,
+) -> sspr_core::Result<Option<T>> {
+    object.get_named_property::<Option<T>>(name).map_err(|_| invalid(name, format!("expected {expected}")))
+}
+
+/// A request context: `undefined`/`null` or an object of its fields only (`INVALID_INPUT`
+/// `ctx` otherwise: the address given as the context itself or under another name would be
+/// dropped, and with it every per-client limit and block).
+pub(crate) fn context_input(value: Option<Unknown<'_>>) -> sspr_core::Result<Option<RequestContextInput>> {
+    const FIELDS: [&str; 6] = ["clientIp", "userAgent", "locale", "acceptLanguage", "challengeToken", "traceparent"];
+    let Some(object) = options_object(value, "ctx", &FIELDS)? else { return Ok(None) };
+    let text = |name| read::<String>(&object, name, "a string");
+    Ok(Some(RequestContextInput {
+        client_ip: text("clientIp")?,
+        user_agent: text("userAgent")?,
+        locale: text("locale")?,
+        accept_language: text("acceptLanguage")?,
+        challenge_token: text("challengeToken")?,
+        traceparent: text("traceparent")?,
+    }))
 }
 
 /// The core's request context from JavaScript's (absent: no address, English), by the
@@ -270,6 +322,16 @@ pub struct NewPasswordInput {
     pub password: Option<String>,
 }
 
+/// A completion as the host passed it: `undefined`/`null` (a temporary password) or an object
+/// of `mode` and `password` only (`INVALID_INPUT` `newPassword` otherwise).
+pub(crate) fn new_password_input(value: Option<Unknown<'_>>) -> sspr_core::Result<Option<NewPasswordInput>> {
+    let Some(object) = options_object(value, "newPassword", &["mode", "password"])? else { return Ok(None) };
+    Ok(Some(NewPasswordInput {
+        mode: read(&object, "mode", "a string")?,
+        password: read(&object, "password", "a string")?,
+    }))
+}
+
 /// The core's completion from JavaScript's.
 pub(crate) fn new_password(input: Option<NewPasswordInput>) -> sspr_core::Result<sspr_core::NewPassword> {
     let (mode, password) = match input {
@@ -316,9 +378,13 @@ fn change(update: &Object<'_>, name: &'static str) -> sspr_core::Result<ContactC
     }
 }
 
-/// The core's contact update from `{ email?: string | null, phone?: string | null }`.
-pub(crate) fn contact_update(update: &Object<'_>) -> sspr_core::Result<ContactUpdate> {
-    Ok(ContactUpdate { email: change(update, "email")?, phone: change(update, "phone")? })
+/// The core's contact update from `{ email?: string | null, phone?: string | null }`: any other
+/// key, or no object, is `INVALID_INPUT` `update` (a misspelt `mail` would change nothing).
+pub(crate) fn contact_update(value: Option<Unknown<'_>>) -> sspr_core::Result<ContactUpdate> {
+    let Some(update) = options_object(value, "update", &["email", "phone"])? else {
+        return Err(invalid("update", "expected an object with email, phone"));
+    };
+    Ok(ContactUpdate { email: change(&update, "email")?, phone: change(&update, "phone")? })
 }
 
 /// A registered contact detail.
@@ -364,14 +430,18 @@ pub struct EnrollmentFilterInput {
     pub stale_after_days: Option<u32>,
 }
 
-/// The engine's filter (which checks it); none given covers every user.
-pub(crate) fn enrollment_filter(f: Option<EnrollmentFilterInput>) -> sspr_core::EnrollmentFilter {
-    let f = f.unwrap_or(EnrollmentFilterInput { ous: None, groups: None, stale_after_days: None });
-    sspr_core::EnrollmentFilter {
-        ous: f.ous.unwrap_or_default(),
-        groups: f.groups.unwrap_or_default(),
-        stale_after_days: f.stale_after_days,
-    }
+/// The engine's filter (which checks it); none given covers every user. Any other key is
+/// `INVALID_INPUT` `filter`: a misspelt `ou` would cover every user of the directory.
+pub(crate) fn enrollment_filter(value: Option<Unknown<'_>>) -> sspr_core::Result<sspr_core::EnrollmentFilter> {
+    let filter = options_object(value, "filter", &["ous", "groups", "staleAfterDays"])?;
+    let Some(f) = filter else {
+        return Ok(sspr_core::EnrollmentFilter { ous: Vec::new(), groups: Vec::new(), stale_after_days: None });
+    };
+    Ok(sspr_core::EnrollmentFilter {
+        ous: read::<Vec<String>>(&f, "ous", "an array of strings")?.unwrap_or_default(),
+        groups: read::<Vec<String>>(&f, "groups", "an array of strings")?.unwrap_or_default(),
+        stale_after_days: read::<u32>(&f, "staleAfterDays", "a whole number of days")?,
+    })
 }
 
 /// One user's line of an `EnrollmentReport` (contacts masked).

@@ -602,6 +602,28 @@ test('languages restricts or forces the language, and an unknown one is refused 
   assert.throws(() => ssprRouter({ sspr: forced.sspr, languages: ['de', 'pt'] }), (e) => e.code === 'INVALID_INPUT' && e.field === 'locale')
 })
 
+test('a misspelt or mistyped router option is CONFIG when the router is made, not a router without it', async () => {
+  // On main each built a router: `secureCookie: true` served the flow cookie (a verified flow's bearer credential)
+  // without Secure over http, and `allowedOrigins` as a string let any part of it through (String.includes).
+  const { sspr } = await makeSite()
+  for (const router of [
+    { secureCookie: true },
+    { allowedOrigin: ['https://app.example.org'] },
+    { allowedOrigins: 'https://app.example.org' },
+    { allowedOrigins: [42] },
+    { secureCookies: 'false' },
+    { pages: 'no' },
+    { layout: '<main></main>' },
+  ]) {
+    assert.throws(() => ssprRouter({ sspr, ...router }), (e) => e.code === 'CONFIG' && /ssprRouter/.test(e.message), JSON.stringify(router))
+  }
+  const site = await makeSite({ router: { allowedOrigins: ['https://app.example.org'], secureCookies: false, pages: false } })
+  await serve(site.app, async (b) => {
+    assert.equal((await b.api('begin', { login: JANE }, { origin: 'https://app.example.org' })).status, 200)
+    assert.equal((await b.api('begin', { login: JANE }, { origin: 'https://app.example.or' })).status, 403)
+  })
+})
+
 test("every error of tests/parity/answers.json is answered as sspr-core says (the Python routers replay it too)", async () => {
   const { core } = require('sspr')
   assert.ok(core, 'sspr-node is built with the `vectors` feature for the tests')
