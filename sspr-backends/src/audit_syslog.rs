@@ -173,14 +173,38 @@ fn timestamp(at: OffsetDateTime) -> String {
     )
 }
 
+/// Whether `address` is `host:port` as the sockets take it: a host (a name, an IPv4 address
+/// or a bracketed IPv6 one) without a scheme or a path, and a port from 1 to 65535.
+fn is_host_and_port(address: &str) -> bool {
+    let Some((host, port)) = address.rsplit_once(':') else {
+        return false;
+    };
+    let host_ok = if let Some(inner) = host.strip_prefix('[') {
+        inner.strip_suffix(']').is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+    } else {
+        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    host_ok && port.parse::<u16>().is_ok_and(|p| p != 0)
+}
+
 impl SyslogAuditSink {
     /// A sink for `config`. Nothing is connected until the first event.
     ///
     /// # Errors
-    /// `Rejected` when the address is empty.
+    /// `Rejected` when the address is empty or not `host:port`.
     pub fn new(config: SyslogConfig) -> Result<Self, BackendError> {
         if config.address.trim().is_empty() {
             return Err(BackendError::new(BackendErrorKind::Rejected, "syslog audit sink: address is empty"));
+        }
+        // Checked here, not at the first event: `udp://host:514` (how many loggers write a
+        // syslog target) was accepted and then every event failed to connect behind the
+        // queue, which only logs it, so the whole trail was lost without a word.
+        if !is_host_and_port(&config.address) {
+            return Err(BackendError::new(
+                BackendErrorKind::Rejected,
+                "syslog audit sink: address must be host:port (e.g. logs.example.org:514, [2001:db8::1]:514), \
+                 with no scheme: the protocol is `transport = \"tcp\"` or `\"udp\"`",
+            ));
         }
         Ok(Self {
             hostname: header_field(config.hostname.as_deref().unwrap_or("-"), 255),
@@ -367,6 +391,29 @@ mod tests {
         let e = sink.record(&event(AuditKind::Blocked)).await.unwrap_err();
         assert_eq!(e.kind(), BackendErrorKind::Unavailable);
         assert!(e.to_string().contains(&addr), "{e}");
+    }
+
+    #[test]
+    fn an_address_that_is_not_host_and_port_is_refused_at_start() {
+        for bad in [
+            "udp://127.0.0.1:514",
+            "tcp://logs.example.org:601",
+            "logs.example.org",
+            "logs.example.org:syslog",
+            "logs.example.org:0",
+            "logs.example.org:514/",
+            ":514",
+            "::1:514",
+            "[::1]",
+            "user@logs.example.org:514",
+        ] {
+            let e = SyslogAuditSink::new(SyslogConfig::new(bad, Transport::Udp)).map(|_| ()).unwrap_err();
+            assert_eq!(e.kind(), BackendErrorKind::Rejected, "{bad}");
+            assert!(e.to_string().contains("host:port"), "{bad}: {e}");
+        }
+        for good in ["127.0.0.1:514", "logs.example.org:601", "[::1]:514", "[2001:db8::1]:6514", "syslog-relay_1:514"] {
+            assert!(SyslogAuditSink::new(SyslogConfig::new(good, Transport::Tcp)).is_ok(), "{good}");
+        }
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use sspr_core::{BackendError, BackendErrorKind, Clock, ManualClock, SystemClock,
 
 use crate::errors::to_py_err;
 use crate::foreign;
-use crate::runtime::block_on;
+use crate::runtime::{block_on, driven};
 use crate::values::SecretArg;
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -25,36 +25,51 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "the conformance suite failed".to_owned())
 }
 
+/// A broken rule (the suite's failed assertion, caught) as `BackendError` naming it.
+fn broken_rule(payload: &(dyn Any + Send)) -> PyErr {
+    let rule = panic_message(payload);
+    to_py_err(sspr_core::Error::from(BackendError::new(BackendErrorKind::Rejected, format!("conformance: {rule}"))))
+}
+
 /// Run one suite on this thread (Python methods are called here; `async def` ones on a
 /// private event loop), turning a broken rule into `BackendError`.
 fn run(py: Python<'_>, suite: impl std::future::Future<Output = ()> + Send) -> PyResult<()> {
     let outcome = block_on(py, AssertUnwindSafe(suite).catch_unwind())?;
-    outcome.map_err(|payload| {
-        let rule = panic_message(payload.as_ref());
-        to_py_err(sspr_core::Error::from(BackendError::new(BackendErrorKind::Rejected, format!("conformance: {rule}"))))
-    })
+    outcome.map_err(|payload| broken_rule(payload.as_ref()))
+}
+
+/// Run one suite as a coroutine of the running event loop, as `Sspr` calls a store: its
+/// `async def` methods run as tasks of that loop, so the suite's concurrent calls (50 racing
+/// compare-and-sets, 100 racing increments) interleave at the store's `await`s. Run on a
+/// private loop one call at a time, a store that reads, awaits, then writes passed every race
+/// while its races let 30 concurrent wrong PINs through under `Sspr`.
+async fn run_on_loop(suite: impl std::future::Future<Output = ()> + Send) -> PyResult<()> {
+    let outcome = driven(AssertUnwindSafe(suite).catch_unwind())?.await?;
+    outcome.map_err(|payload| broken_rule(payload.as_ref()))
 }
 
 /// Check a Python `StateStore`: reads, compare-and-set, counters, expiry, deletes and
 /// batches. The store is given the times of a manual clock that the suite moves, so expiry
 /// is checked without waiting (the store must judge expiry by the `now` it is given).
+/// A coroutine: `sspr.testing.check_state_store` runs it on an event loop.
 #[pyfunction]
-pub(crate) fn check_state_store(py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = foreign::PyStateStore::of(store)?;
+pub(crate) async fn state_store_suite(store: Py<PyAny>) -> PyResult<()> {
+    let store = Python::attach(|py| foreign::PyStateStore::of(store.bind(py)))?;
     let clock = ManualClock::new(SystemClock.now());
     let moved = clock.clone();
     let wait = move |d: Duration| {
         moved.advance(d);
         std::future::ready(())
     };
-    run(py, testing::state_store_conformance(&store, &clock, wait))
+    run_on_loop(async move { testing::state_store_conformance(&store, &clock, wait).await }).await
 }
 
-/// Check a Python `ContactStore`: absent records, versions and compare-and-set saves.
+/// Check a Python `ContactStore`: absent records, versions and compare-and-set saves
+/// (20 racing saves). A coroutine, like [`state_store_suite`].
 #[pyfunction]
-pub(crate) fn check_contact_store(py: Python<'_>, store: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = foreign::PyContactStore::of(store)?;
-    run(py, testing::contact_store_conformance(&store, &SystemClock))
+pub(crate) async fn contact_store_suite(store: Py<PyAny>) -> PyResult<()> {
+    let store = Python::attach(|py| foreign::PyContactStore::of(store.bind(py)))?;
+    run_on_loop(async move { testing::contact_store_conformance(&store, &SystemClock).await }).await
 }
 
 /// Check a Python `Directory` with a user it holds (`login`, `id`, `good_password` it
@@ -84,8 +99,8 @@ pub(crate) fn check_directory(
 
 /// Register the checks in `sspr._sspr.testing`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(check_state_store, m)?)?;
-    m.add_function(wrap_pyfunction!(check_contact_store, m)?)?;
+    m.add_function(wrap_pyfunction!(state_store_suite, m)?)?;
+    m.add_function(wrap_pyfunction!(contact_store_suite, m)?)?;
     m.add_function(wrap_pyfunction!(check_directory, m)?)?;
     Ok(())
 }

@@ -90,6 +90,38 @@ class ServesExpired(DictStore):
         return (found[0], found[1]) if found else None
 
 
+class ReadAwaitWrite(DictStore):
+    """Broken: async methods that read, await (a round trip to the server), then write, so
+    two calls on one event loop both read the same version or count."""
+
+    async def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:  # type: ignore[override]
+        return DictStore.get(self, key, now)
+
+    async def put(  # type: ignore[override]
+        self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[int]:
+        live = DictStore.get(self, key, now)
+        await asyncio.sleep(0.001)
+        if (live[1] if live else None) != expected:
+            return None
+        version = (live[1] + 1) if live else 1
+        self.data[key] = (bytes(value), version, expires_at)
+        return version
+
+    async def increment(  # type: ignore[override]
+        self, key: str, expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Tuple[int, datetime.datetime]:
+        count, until = self.counters.get(key, (0, now))
+        await asyncio.sleep(0.001)
+        if until <= now:
+            count, until = 0, expires_at
+        self.counters[key] = (count + 1, until)
+        return count + 1, until
+
+    async def delete(self, key: str) -> None:  # type: ignore[override]
+        DictStore.delete(self, key)
+
+
 def test_a_dict_store_passes_the_conformance_suite() -> None:
     sspr.testing.check_state_store(DictStore())
 
@@ -98,12 +130,44 @@ def test_an_async_store_passes_the_conformance_suite() -> None:
     sspr.testing.check_state_store(AsyncDictStore())
 
 
-@pytest.mark.parametrize("broken", [NoCompareAndSet, ServesExpired])
+@pytest.mark.parametrize("broken", [NoCompareAndSet, ServesExpired, ReadAwaitWrite])
 def test_a_broken_store_is_caught(broken: type) -> None:
     with pytest.raises(sspr.BackendError) as caught:
         sspr.testing.check_state_store(broken())
     assert caught.value.kind == "rejected"
     assert str(caught.value).startswith("conformance: ") or "conformance: " in str(caught.value)
+
+
+def test_the_race_a_read_await_write_store_loses_is_real_under_asyncio() -> None:
+    """Why the check runs stores on an event loop: under ``Sspr`` that store's races let 30
+    concurrent wrong PINs through without voiding the PIN, and the right PIN then verified."""
+
+    async def guesses(store: DictStore) -> List[str]:
+        outbox = sspr.Outbox()
+        engine = sspr.Sspr(seed_directory(), outbox, secret_key=KEY, store=store, policy=sspr.Policy(min_response_ms=0))
+        await engine.set_enabled(JANE, True, admin="helpdesk")
+        await engine.update_contacts(JANE, JANE_MAIL, admin="helpdesk")
+        flow = (await engine.begin_reset(JANE)).flow_id
+        await engine.send_pin(flow, "email")
+        await engine.flush_deliveries()
+        pin = outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        right = pin.reveal()
+        wrong = [f"{(int(right) + i) % 10 ** len(right):0{len(right)}d}" for i in range(1, 31)]
+        answers = await asyncio.gather(*(engine.verify_pin(flow, w) for w in wrong), return_exceptions=True)
+        return [type(a).__name__ for a in answers]
+
+    assert asyncio.run(guesses(DictStore())).count("WrongPin") == 4
+    assert asyncio.run(guesses(ReadAwaitWrite())).count("WrongPin") > 4
+
+
+def test_a_check_called_inside_a_running_event_loop_still_runs() -> None:
+    async def inside() -> None:
+        sspr.testing.check_state_store(AsyncDictStore())
+        with pytest.raises(sspr.BackendError, match="conformance: "):
+            sspr.testing.check_state_store(ReadAwaitWrite())
+
+    asyncio.run(inside())
 
 
 def test_an_object_without_the_methods_is_refused() -> None:
@@ -175,6 +239,22 @@ class DictContacts:
         return True
 
 
+class ReadAwaitWriteContacts(DictContacts):
+    """Broken: an async save that reads the version, awaits, then writes."""
+
+    async def get(self, user_id: str) -> Optional[sspr.Enrollment]:  # type: ignore[override]
+        return DictContacts.get(self, user_id)
+
+    async def save(self, user_id: str, enrollment: sspr.Enrollment, expected_version: int) -> bool:  # type: ignore[override]
+        row = self.rows.get(user_id)
+        current = json.loads(row)["version"] if row else 0
+        await asyncio.sleep(0.001)
+        if current != expected_version:
+            return False
+        self.rows[user_id] = enrollment.with_version(expected_version + 1).to_json()
+        return True
+
+
 class ListingContacts(DictContacts):
     """The same store, with the optional `list` (for the enrollment report)."""
 
@@ -193,6 +273,8 @@ def test_contact_stores_are_checked() -> None:
     sspr.testing.check_contact_store(DictContacts())
     with pytest.raises(sspr.BackendError, match="conformance: "):
         sspr.testing.check_contact_store(DictContacts(check_version=False))
+    with pytest.raises(sspr.BackendError, match="concurrent saves"):
+        sspr.testing.check_contact_store(ReadAwaitWriteContacts())
     # A store offering `list` has it checked too, and the report reads through it.
     sspr.testing.check_contact_store(ListingContacts())
     with pytest.raises(sspr.BackendError, match="conformance: "):

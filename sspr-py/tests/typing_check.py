@@ -41,6 +41,39 @@ class Audit:
         self.events.append(event)
 
 
+class Store:
+    """A host state store over a dict (README: `store=` takes the `sspr.StateStore` protocol)."""
+
+    def __init__(self) -> None:
+        self.data: Dict[str, Tuple[bytes, int, datetime.datetime]] = {}
+
+    async def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        found = self.data.get(key)
+        return None if found is None or found[2] <= now else (found[0], found[1])
+
+    def put(
+        self, key: str, value: bytes, expected_version: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[int]:
+        found = self.data.get(key)
+        live = found[1] if found is not None and found[2] > now else None
+        if live != expected_version:
+            return None
+        self.data[key] = (value, (live or 0) + 1, expires_at)
+        return (live or 0) + 1
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:
+        return 1, expires_at
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+def a_host_store_is_a_store() -> None:
+    store: sspr.StateStore = Store()
+    sspr.testing.check_state_store(store)
+    _ = sspr.BlockingSspr(Dir(), Mail(), secret_key=b"k" * 32, store=Store())
+
+
 def protocols_hold() -> None:
     directory: sspr.Directory = Dir()
     notifier: sspr.Notifier = Mail()

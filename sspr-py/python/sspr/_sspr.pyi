@@ -6,7 +6,7 @@ from typing import Any, Callable, Coroutine, Dict, List, Literal, Mapping, NoRet
 
 from typing_extensions import Concatenate, ParamSpec
 
-from .protocols import AuditSink, ContactStore, Directory, Notifier
+from .protocols import AuditSink, ContactStore, Directory, Notifier, StateStore
 
 Channel = Literal["email", "sms"]
 Mode = Literal["temporary", "chosen", "unlock_only"]
@@ -598,7 +598,7 @@ class ChannelNotifier:
 
     def __init__(self, *, email: Optional[NotifierArg] = None, sms: Optional[NotifierArg] = None) -> None: ...
 ContactsArg = Union[MemoryContactStore, SqliteStore, PostgresStore, LdapContactStore, ContactStore]
-StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore]
+StoreArg = Union[MemoryStateStore, SqliteStore, RedisStore, PostgresStore, StateStore]
 AuditArg = Union[MemoryAuditSink, AuditSink]
 
 class _Engine:

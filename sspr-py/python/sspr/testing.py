@@ -1,15 +1,59 @@
 """sspr-core's backend conformance suite, run on backends written in Python: prove that a
 store or directory you wrote keeps the contract the engine relies on.
 
-Each check calls your object's methods (plain or ``async def``) from the calling thread and
-returns None when every rule holds; a broken rule raises ``sspr.BackendError`` (kind
-``"rejected"``) whose message names it.
+Each check returns None when every rule holds; a broken rule raises ``sspr.BackendError``
+(kind ``"rejected"``) whose message names it. The store checks call your object's methods
+as ``sspr.Sspr`` does, from an event loop of their own: ``async def`` methods run as tasks of
+that loop, so the suite's concurrent calls (racing compare-and-sets and increments)
+interleave at your ``await``s and a store that reads, awaits, then writes is caught. (Called
+while an event loop runs on this thread, the check runs on a thread of its own.)
+``check_directory`` calls the directory from the calling thread.
 """
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Coroutine, List
 
 from ._sspr import testing as _native
 
-check_state_store = _native.check_state_store
-check_contact_store = _native.check_contact_store
 check_directory = _native.check_directory
+
+
+def _run(suite: Coroutine[Any, Any, None]) -> None:
+    """Run a suite's coroutine on a new event loop (on a thread of its own when one runs here)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(suite)
+        return
+    failure: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(suite)
+        except BaseException as e:  # handed back to the caller's thread
+            failure.append(e)
+
+    thread = threading.Thread(target=run, name="sspr-conformance")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def check_state_store(store: Any) -> None:
+    """Check a ``StateStore``: reads, compare-and-set, counters, expiry, deletes, batches and
+    races. Expiry is checked with the times of a manual clock the suite moves: the store must
+    judge expiry by the ``now`` it is given."""
+    _run(_native.state_store_suite(store))
+
+
+def check_contact_store(store: Any) -> None:
+    """Check a ``ContactStore``: absent records, versions and compare-and-set saves, races
+    included."""
+    _run(_native.contact_store_suite(store))
+
 
 __all__ = ["check_contact_store", "check_directory", "check_state_store"]
