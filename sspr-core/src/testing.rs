@@ -94,11 +94,30 @@ where
     );
 
     // Expiry: nothing is returned after expires_at, and an expired key can be created again.
+    // An update's expiry replaces the one before, longer or shorter: a block or flow rewritten
+    // with a longer life must not lapse at the first write's time.
     let now = clock.now();
     assert_eq!(store.put(&k("expiring"), b"soon", None, now + Duration::from_secs(1), now).await.unwrap(), Some(1));
+    assert_eq!(store.put(&k("extended"), b"soon", None, now + Duration::from_secs(1), now).await.unwrap(), Some(1));
+    assert_eq!(
+        store.put(&k("extended"), b"later", Some(1), now + Duration::from_secs(600), now).await.unwrap(),
+        Some(2)
+    );
+    assert_eq!(store.put(&k("shortened"), b"later", None, now + Duration::from_secs(600), now).await.unwrap(), Some(1));
+    assert_eq!(store.put(&k("shortened"), b"soon", Some(1), now + Duration::from_secs(1), now).await.unwrap(), Some(2));
     wait(Duration::from_millis(2100)).await;
     let now = clock.now();
     assert_eq!(store.get(&k("expiring"), now).await.unwrap(), None, "a value must not be returned after it expired");
+    assert_eq!(
+        store.get(&k("extended"), now).await.unwrap().map(|got| got.value),
+        Some(b"later".to_vec()),
+        "an update's later expiry must replace the one before"
+    );
+    assert_eq!(
+        store.get(&k("shortened"), now).await.unwrap(),
+        None,
+        "an update's earlier expiry must replace the one before"
+    );
     assert_eq!(
         store.put(&k("expiring"), b"again", None, now + Duration::from_secs(600), now).await.unwrap(),
         Some(1),
@@ -178,10 +197,12 @@ where
 }
 
 /// The keys the state-store suite uses, under `sspr-conformance/`.
-const KEYS: [&str; 30] = [
+const KEYS: [&str; 32] = [
     "a",
     "b",
     "expiring",
+    "extended",
+    "shortened",
     "binary",
     "counter",
     "window",
