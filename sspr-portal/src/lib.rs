@@ -159,13 +159,22 @@ fn key_file_warning(path: &Path) -> Option<String> {
     }
 }
 
+/// The key in the file at `path`, read as `hex`. A refusal names the file: with a key ring
+/// (`previous_key_files`) "the secret key is not valid hex" alone does not say which to fix.
+fn key_from_file(path: &Path, hex: &str) -> Result<SecretKey> {
+    SecretKey::from_hex(hex).map_err(|e| match e {
+        Error::Config(reason) => Error::Config(format!("the key file {}: {reason}", path.display())),
+        other => other,
+    })
+}
+
 /// Read the secret key, or create it once (32 random bytes as hex, mode 0600). Also the
 /// key file's text, from which the portal derives its own keys.
 fn load_or_create_key(path: &Path) -> Result<(SecretKey, Zeroizing<String>)> {
     match std::fs::read_to_string(path) {
         Ok(hex) => {
             let hex = Zeroizing::new(hex);
-            Ok((SecretKey::from_hex(&hex)?, Zeroizing::new(hex.trim().to_owned())))
+            Ok((key_from_file(path, &hex)?, Zeroizing::new(hex.trim().to_owned())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let hex = session::random_token();
@@ -197,7 +206,7 @@ fn load_previous_keys(paths: &[std::path::PathBuf]) -> Result<(Vec<SecretKey>, V
             std::fs::read_to_string(path)
                 .map_err(|e| Error::Config(format!("cannot read the previous key file {}: {e}", path.display())))?,
         );
-        keys.push(SecretKey::from_hex(&hex)?);
+        keys.push(key_from_file(path, &hex)?);
         texts.push(Zeroizing::new(hex.trim().to_owned()));
         if let Some(warning) = key_file_warning(path) {
             tracing::warn!("{warning}");

@@ -193,6 +193,30 @@ async fn a_key_file_of_zeros_is_refused_at_start() {
     assert!(matches!(&err, sspr_core::Error::Config(m) if m.contains("all zero")), "{err}");
 }
 
+/// With a key ring (`secret_key_file` and `previous_key_files`), a key file that is not a key
+/// (a truncated copy, a placeholder) is named in the start-up error: "the secret key is not
+/// valid hex" alone left the operator guessing which of the files to fix.
+#[tokio::test]
+async fn a_bad_key_file_is_named_in_the_start_up_error() {
+    let mut config = config("[store]\nkind = \"memory\"\n");
+    let ring = config.data_dir.join("ring");
+    std::fs::create_dir_all(&ring).unwrap();
+    let previous = ring.join("secret.key.2025");
+    std::fs::write(&previous, "not a key\n").unwrap();
+    config.previous_key_files = vec![previous.clone()];
+    let Err(err) = sspr_portal::Portal::build(&config).await else { panic!("a bad previous key is refused") };
+    let text = err.to_string();
+    assert!(text.contains(&previous.display().to_string()) && text.contains("hex"), "{text}");
+
+    let current = ring.join("short.key");
+    std::fs::write(&current, "abcd\n").unwrap();
+    config.previous_key_files.clear();
+    config.secret_key_file = Some(current.clone());
+    let Err(err) = sspr_portal::Portal::build(&config).await else { panic!("a short key is refused") };
+    let text = err.to_string();
+    assert!(text.contains(&current.display().to_string()), "{text}");
+}
+
 /// The start-up summary names every endpoint, but not the password or token its URL may carry
 /// (`https://user:password@collector/`, `?token=`): the summary goes to the service's log.
 #[tokio::test]
