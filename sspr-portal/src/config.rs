@@ -346,8 +346,11 @@ impl Config {
         for (key, value) in &self.policy {
             table.insert(key.clone(), value.clone());
         }
-        let text = toml::to_string(&table).map_err(|e| Error::Config(format!("policy: {e}")))?;
-        let mut policy = Policy::from_toml(&text)?;
+        // Read from the merged table itself: its errors name the key, where text made from it
+        // would be quoted by a line of that text, not of the operator's file.
+        let mut policy: Policy =
+            toml::Value::Table(table).try_into().map_err(|e| Error::Config(format!("[policy]: {e}")))?;
+        policy.validate()?;
         // An admin is privileged: a helpdesk member who could reset their own password through
         // a phished mailbox would take the admin pages over.
         for group in &self.admin_groups {
@@ -430,6 +433,14 @@ mod tests {
         assert!(err.to_string().contains("pin_length"), "{err}");
         let err = Config::from_toml("[policy]\nno_such_field = 1\n").unwrap_err();
         assert!(err.to_string().contains("no_such_field"), "{err}");
+    }
+
+    /// A `[policy]` value of the wrong type is named by its key, not by a line of the policy
+    /// the portal lays over its defaults (once "line 34" of a two-line config file).
+    #[test]
+    fn a_policy_value_of_the_wrong_type_is_named_by_its_key() {
+        let err = Config::from_toml("[policy]\npin_length = \"six\"\n").unwrap_err().to_string();
+        assert!(err.contains("pin_length") && !err.contains("line "), "{err}");
     }
 
     #[test]
