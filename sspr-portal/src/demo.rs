@@ -118,19 +118,30 @@ pub fn users_from_json(json: &str) -> Result<Vec<DemoUser>> {
     serde_json::from_str(json).map_err(|e| Error::Config(format!("demo seed file: {e}")))
 }
 
+/// A seed user's refusal, naming the user: in a file of many users, "invalid phone" alone
+/// does not say which line to fix. A backend's failure is its own, not the file's.
+fn of_user(login: &str) -> impl FnOnce(Error) -> Error + '_ {
+    move |e| match e {
+        Error::Backend { .. } => e,
+        e => Error::Config(format!("demo seed file, user {login}: {e}")),
+    }
+}
+
 /// Put the users in the directory (with their passwords).
 pub(crate) fn fill_directory(directory: &MemoryDirectory, users: &[DemoUser]) -> Result<()> {
     for u in users {
-        let mail = u.mail.as_deref().map(sspr_core::EmailAddress::parse).transpose()?;
-        directory.insert(MemoryUser {
-            mail,
-            login: u.login.clone(),
-            display_name: u.display_name.clone(),
-            dn: u.dn.clone(),
-            groups: u.groups.clone(),
-            state: u.state,
-            password: u.password.clone().map(Password::new),
-        })?;
+        let mail = u.mail.as_deref().map(sspr_core::EmailAddress::parse).transpose().map_err(of_user(&u.login))?;
+        directory
+            .insert(MemoryUser {
+                mail,
+                login: u.login.clone(),
+                display_name: u.display_name.clone(),
+                dn: u.dn.clone(),
+                groups: u.groups.clone(),
+                state: u.state,
+                password: u.password.clone().map(Password::new),
+            })
+            .map_err(of_user(&u.login))?;
     }
     Ok(())
 }
@@ -151,10 +162,10 @@ pub(crate) async fn enroll(sspr: &Sspr, users: &[DemoUser]) -> Result<()> {
                 email: u.email.clone().map_or(ContactChange::Keep, ContactChange::Set),
                 phone: u.phone.clone().map_or(ContactChange::Keep, ContactChange::Set),
             };
-            sspr.update_contacts(&actor, &u.login, update, &ctx).await?;
+            sspr.update_contacts(&actor, &u.login, update, &ctx).await.map_err(of_user(&u.login))?;
         }
         if u.enabled {
-            sspr.set_enabled(&actor, &u.login, true, &ctx).await?;
+            sspr.set_enabled(&actor, &u.login, true, &ctx).await.map_err(of_user(&u.login))?;
         }
     }
     Ok(())

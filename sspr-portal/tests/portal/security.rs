@@ -193,6 +193,31 @@ async fn a_key_file_of_zeros_is_refused_at_start() {
     assert!(matches!(&err, sspr_core::Error::Config(m) if m.contains("all zero")), "{err}");
 }
 
+/// A seed file of many users with one bad value (a phone number no plan knows, a mailbox that
+/// is not an address) is refused naming that user: "invalid phone: is not a valid number"
+/// alone sent the operator through every line of the file.
+#[tokio::test]
+async fn a_bad_value_in_the_seed_file_names_its_user() {
+    let dir = crate::support::temp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    for (field, value) in [("phone", "+12"), ("mail", "not an address")] {
+        let seed = dir.join(format!("seed-{field}.json"));
+        let users = serde_json::json!([
+            {"login": "ok@example.org", "display_name": "Ok", "dn": "uid=ok,ou=staff,dc=example,dc=org", "enabled": true},
+            {"login": "bad.one@example.org", "display_name": "Bad", "dn": "uid=bad,ou=staff,dc=example,dc=org",
+             "enabled": true, field: value},
+        ]);
+        std::fs::write(&seed, users.to_string()).unwrap();
+        let config = config(&format!(
+            "[store]\nkind = \"memory\"\n[directory]\nkind = \"demo\"\nseed_file = {:?}\n",
+            seed.display().to_string()
+        ));
+        let Err(err) = sspr_portal::Portal::build(&config).await else { panic!("a bad {field} is refused") };
+        let text = err.to_string();
+        assert!(text.contains("bad.one@example.org") && text.contains(field), "{field}: {text}");
+    }
+}
+
 /// With a key ring (`secret_key_file` and `previous_key_files`), a key file that is not a key
 /// (a truncated copy, a placeholder) is named in the start-up error: "the secret key is not
 /// valid hex" alone left the operator guessing which of the files to fix.
