@@ -89,7 +89,8 @@ impl Sspr {
     /// Issue a one-time recovery code for `login`, for an administrator (`actor`) to read out
     /// to the user once: it is returned here and nowhere else (not stored, logged nor
     /// audited). It works once, for [`RECOVERY_CODE_LIFETIME`], for this user only; a new
-    /// code replaces the user's pending one. The user's contacts, if any, are told.
+    /// code replaces the user's pending one, and a reset the user completes (by a PIN too)
+    /// ends it. The user's contacts, if any, are told.
     ///
     /// To send the code to one of the user's registered contacts instead of showing it, see
     /// [`Sspr::admin_send_recovery_code`]: the same code, delivered the other way.

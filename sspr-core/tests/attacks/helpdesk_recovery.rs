@@ -515,3 +515,21 @@ async fn a_blocked_user_gets_no_code_until_the_block_is_lifted() {
     let recovered = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await.unwrap();
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_reset_by_pin_ends_the_pending_recovery_code() {
+    let h = Harness::new().await;
+    let code = issue(&h, ALICE).await;
+    // The user found her phone after calling the helpdesk and reset by PIN: the code she no
+    // longer needs must not reset the account a second time for whoever else heard it.
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    let after = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(refused(&after), "a code issued before the reset still redeems after it: {after:?}");
+    let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(
+        matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
+        "{redeemed:?}"
+    );
+}
