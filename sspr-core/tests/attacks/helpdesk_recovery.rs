@@ -274,8 +274,9 @@ async fn two_redemptions_racing_on_one_code_make_one_flow() {
         );
         let wins = [&a, &b].iter().filter(|r| r.is_ok()).count();
         assert!(wins <= 1, "both redemptions of one code won: {a:?} {b:?}");
-        let losers_refused = [&a, &b].iter().filter(|r| r.is_err()).all(|r| refused(r));
-        assert!(losers_refused, "{a:?} {b:?}");
+        // A double submit: the twin typed the right code too, and is told it was used.
+        let losers_told = [&a, &b].iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(Error::AlreadyUsed)));
+        assert!(losers_told, "{a:?} {b:?}");
     }
     let successes = h
         .events_of(AuditKind::RecoveryRedeemed)
@@ -532,4 +533,23 @@ async fn a_reset_by_pin_ends_the_pending_recovery_code() {
         matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
         "{redeemed:?}"
     );
+}
+
+#[tokio::test]
+async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
+    let h = Harness::new().await;
+    let code = issue(&h, NO_CONTACT).await;
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+    // The holder's second submit (a double click, the back button): not "wrong code" while
+    // the reset goes on in the first answer.
+    let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(twin, Err(Error::AlreadyUsed)), "the right code's twin: {twin:?}");
+    // Whoever does not hold the code still gets the one refusal: a wrong code for the login
+    // whose code was spent, the spent code for another login or an unknown one.
+    let wrong = Harness::wrong(&code);
+    for (login, typed) in [(NO_CONTACT, wrong.as_str()), (ALICE, code.as_str()), ("nobody@example.org", code.as_str())]
+    {
+        let answer = h.sspr.redeem_recovery_code(login, typed, &ctx()).await;
+        assert!(refused(&answer), "{login}: {answer:?}");
+    }
 }
