@@ -90,10 +90,14 @@ impl HookEvent {
             // the same reason, and are not new attempts), or at a refused operation.
             (AuditKind::ResetRequested, Outcome::Decoy { reason: DecoyReason::Privileged })
             | (_, Outcome::Refused { reason: NotAllowedReason::Privileged }) => Some(Self::PrivilegedAttemptRefused),
-            (
-                AuditKind::PinSent | AuditKind::ContactProofSent | AuditKind::ReminderSent | AuditKind::RecoveryIssued,
-                Outcome::Failed { .. },
-            ) => Some(Self::DeliveryFailed),
+            (AuditKind::PinSent | AuditKind::ContactProofSent | AuditKind::ReminderSent, Outcome::Failed { .. }) => {
+                Some(Self::DeliveryFailed)
+            }
+            // A recovery code refused before anything was sent (no usable contact by the
+            // channel) is `Failed` too; only a code that was on its way names where it went.
+            (AuditKind::RecoveryIssued, Outcome::Failed { .. }) if event.destination.is_some() => {
+                Some(Self::DeliveryFailed)
+            }
             _ => None,
         }
     }
@@ -138,6 +142,10 @@ mod tests {
         assert_eq!(of(AuditKind::ResetCompleted, failed()), None);
         assert_eq!(of(AuditKind::PinSent, failed()), Some(HookEvent::DeliveryFailed));
         assert_eq!(of(AuditKind::PinSent, Outcome::Success), None);
+        assert_eq!(of(AuditKind::RecoveryIssued, failed()), None, "refused before anything was sent");
+        let mut undelivered = AuditEvent::new(AuditKind::RecoveryIssued, at, failed());
+        undelivered.destination = Some("a***@e***.org".into());
+        assert_eq!(HookEvent::of(&undelivered), Some(HookEvent::DeliveryFailed));
         let refused = Outcome::Refused { reason: NotAllowedReason::Privileged };
         assert_eq!(of(AuditKind::RecoveryIssued, refused), Some(HookEvent::PrivilegedAttemptRefused));
         let privileged = || Outcome::Decoy { reason: DecoyReason::Privileged };

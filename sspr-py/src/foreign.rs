@@ -17,7 +17,7 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyString, PyTuple};
 use sspr_core::backend::{Counter, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredValue};
 use sspr_core::notice::Notification as CoreNotification;
 use sspr_core::{
@@ -504,9 +504,18 @@ py_backend! {
     PyStateStore: "StateStore" ["get", "put", "increment", "delete"]
 }
 
+/// A whole number a Python store returned (a version or a count). A bool is an int in
+/// Python: `True` ("it worked") would otherwise be read as 1.
+fn store_number(py: Python<'_>, method: &str, value: &Bound<'_, PyAny>) -> Result<u64, BackendError> {
+    if value.is_instance_of::<PyBool>() {
+        return Err(bad_return(py, method, PyTypeError::new_err("expected an int, got a bool")));
+    }
+    value.extract().map_err(|e| bad_return(py, method, e))
+}
+
 /// A version a Python store returned: a whole number from 1 up.
 fn stored_version(py: Python<'_>, method: &str, value: &Bound<'_, PyAny>) -> Result<u64, BackendError> {
-    let version: u64 = value.extract().map_err(|e| bad_return(py, method, e))?;
+    let version = store_number(py, method, value)?;
     if version == 0 {
         return Err(bad_return(py, method, PyTypeError::new_err("a version starts at 1")));
     }
@@ -564,9 +573,9 @@ impl StateStore for PyStateStore {
         })
         .await?;
         Python::attach(|py| {
-            let (count, expires_at): (u64, OffsetDateTime) =
+            let (count, expires_at): (Bound<'_, PyAny>, OffsetDateTime) =
                 out.bind(py).extract().map_err(|e| bad_return(py, "increment", e))?;
-            Ok(Counter { count, expires_at })
+            Ok(Counter { count: store_number(py, "increment", &count)?, expires_at })
         })
     }
 

@@ -122,6 +122,29 @@ class ReadAwaitWrite(DictStore):
         DictStore.delete(self, key)
 
 
+class BoolVersions(DictStore):
+    """Answers a put that took with ``True``, as if it were "it worked": a bool is an int in
+    Python, and must not be read as version 1."""
+
+    def put(  # type: ignore[override]
+        self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[bool]:
+        return None if DictStore.put(self, key, value, expected, expires_at, now) is None else True
+
+
+def test_a_store_answering_put_with_a_bool_is_told_so() -> None:
+    engine = sspr.BlockingSspr(
+        seed_directory(), sspr.Outbox(), secret_key=KEY, store=BoolVersions(), clock=sspr.ManualClock(START),
+        policy=sspr.Policy(min_response_ms=0),
+    )
+    engine.set_enabled(JANE, True, admin="helpdesk")
+    engine.update_contacts(JANE, JANE_MAIL, admin="helpdesk")
+    with pytest.raises(sspr.BackendError) as caught:
+        engine.begin_reset(JANE)
+    assert caught.value.kind == "rejected"
+    assert "put returned an unexpected value" in str(caught.value), caught.value
+
+
 def test_a_dict_store_passes_the_conformance_suite() -> None:
     sspr.testing.check_state_store(DictStore())
 

@@ -11,7 +11,8 @@
 //! dead. Redemption is anonymous (the user is not signed in), so it answers like the reset
 //! PIN step: padded to `min_response_ms`, and every refusal (an unknown login, no code, a
 //! wrong, spent, voided or expired code) is the same `WrongPin { attempts_left: 0 }`; only
-//! the audit trail tells them apart.
+//! the audit trail tells them apart. The one exception is for the code's holder: the spent
+//! code typed again (a double submit's twin) is `AlreadyUsed`, as a verified PIN's twin is.
 
 use super::instrument::observed;
 use serde::{Deserialize, Serialize};
@@ -89,7 +90,8 @@ impl Sspr {
     /// Issue a one-time recovery code for `login`, for an administrator (`actor`) to read out
     /// to the user once: it is returned here and nowhere else (not stored, logged nor
     /// audited). It works once, for [`RECOVERY_CODE_LIFETIME`], for this user only; a new
-    /// code replaces the user's pending one. The user's contacts, if any, are told.
+    /// code replaces the user's pending one, and a reset the user completes (by a PIN too)
+    /// ends it. The user's contacts, if any, are told.
     ///
     /// To send the code to one of the user's registered contacts instead of showing it, see
     /// [`Sspr::admin_send_recovery_code`]: the same code, delivered the other way.
@@ -255,8 +257,9 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput` (a malformed login, or a code that is not
     /// [`RECOVERY_CODE_DIGITS`] digits: nothing is counted), `WrongPin { attempts_left: 0 }`
-    /// (every refusal alike, so the answer says nothing about the login), `RateLimited`,
-    /// `Backend`.
+    /// (every refusal alike, so the answer says nothing about the login), `AlreadyUsed` (the
+    /// right code, already spent: a double submit's twin; only the code's holder can get it),
+    /// `RateLimited`, `Backend`.
     pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
         observed!(self, redeem_recovery_code, span => call, async move {
             let login = NormalizedLogin::parse(login)?;
@@ -331,11 +334,17 @@ impl Sspr {
             };
             if let Some(why) = why {
                 scope.record(AuditKind::RecoveryRedeemed, fail(why)).await;
+                // The twin of a double submit (or a back button) typed the code that was just
+                // spent: say so, as `verify_pin` does, rather than "wrong code" while the reset
+                // goes on in the other answer. Only the code's holder can get this answer, so
+                // it tells nobody else anything (14.5c); a spent code is dead, so confirming it
+                // helps no guesser.
+                if pending.used && self.code_matches(&pending, &user.id, code) {
+                    return Err(Error::AlreadyUsed);
+                }
                 return Err(refused());
             }
-            let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-            let right = stored_hash
-                .is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, &user.id), code, &hash));
+            let right = self.code_matches(&pending, &user.id, code);
             // Checked again at redemption: the account may have changed since the code was issued.
             let refusal = if right { self.recovery_refusal(&user) } else { None };
             // The flow is stored before the code is marked used, under an id nobody learns until
@@ -396,6 +405,12 @@ impl Sspr {
             return Err(limits::contention());
         }
         Ok(Recovered { flow_id, modes: self.completion_modes(), expires_at: record.expires() })
+    }
+
+    /// Whether `code` is the pending code's (compared in constant time).
+    fn code_matches(&self, pending: &PendingRecovery, user: &UserId, code: &str) -> bool {
+        let stored_hash = hex::decode(&pending.code_hash).and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+        stored_hash.is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, user), code, &hash))
     }
 
     fn recovery_key(&self, user: &UserId) -> String {

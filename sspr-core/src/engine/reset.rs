@@ -1015,6 +1015,10 @@ impl Sspr {
             };
             let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
             let subject = loaded.subject;
+            // A helpdesk code still pending for the user ends here, in the lease's own store
+            // call (its key shares the block's hash tag, so no extra round trip even on a
+            // cluster): from the lease on the user holds a verified flow, which a retry completes.
+            let pending_code = limits::recovery(&subject);
             let changed = self
                 .update_flow(&key, now, Some((loaded, version)), |record: &FlowRecord| {
                     // A lost race re-decides on the record as it is now (its user, checked
@@ -1025,6 +1029,7 @@ impl Sspr {
                     }
                     let mut change = FlowChange::<()>::to(record.completing(now));
                     change.reads = Vec::from(Standing::keys(&record.subject));
+                    change.deletes = vec![pending_code.as_str()];
                     Ok(change)
                 })
                 .await?;

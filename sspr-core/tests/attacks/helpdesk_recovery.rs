@@ -274,8 +274,9 @@ async fn two_redemptions_racing_on_one_code_make_one_flow() {
         );
         let wins = [&a, &b].iter().filter(|r| r.is_ok()).count();
         assert!(wins <= 1, "both redemptions of one code won: {a:?} {b:?}");
-        let losers_refused = [&a, &b].iter().filter(|r| r.is_err()).all(|r| refused(r));
-        assert!(losers_refused, "{a:?} {b:?}");
+        // A double submit: the twin typed the right code too, and is told it was used.
+        let losers_told = [&a, &b].iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(Error::AlreadyUsed)));
+        assert!(losers_told, "{a:?} {b:?}");
     }
     let successes = h
         .events_of(AuditKind::RecoveryRedeemed)
@@ -514,4 +515,41 @@ async fn a_blocked_user_gets_no_code_until_the_block_is_lifted() {
     let code = issue(&h, ALICE).await;
     let recovered = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await.unwrap();
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reset_by_pin_ends_the_pending_recovery_code() {
+    let h = Harness::new().await;
+    let code = issue(&h, ALICE).await;
+    // The user found her phone after calling the helpdesk and reset by PIN: the code she no
+    // longer needs must not reset the account a second time for whoever else heard it.
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await.unwrap();
+    let after = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(refused(&after), "a code issued before the reset still redeems after it: {after:?}");
+    let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(
+        matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
+        "{redeemed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
+    let h = Harness::new().await;
+    let code = issue(&h, NO_CONTACT).await;
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+    // The holder's second submit (a double click, the back button): not "wrong code" while
+    // the reset goes on in the first answer.
+    let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(twin, Err(Error::AlreadyUsed)), "the right code's twin: {twin:?}");
+    // Whoever does not hold the code still gets the one refusal: a wrong code for the login
+    // whose code was spent, the spent code for another login or an unknown one.
+    let wrong = Harness::wrong(&code);
+    for (login, typed) in [(NO_CONTACT, wrong.as_str()), (ALICE, code.as_str()), ("nobody@example.org", code.as_str())]
+    {
+        let answer = h.sspr.redeem_recovery_code(login, typed, &ctx()).await;
+        assert!(refused(&answer), "{login}: {answer:?}");
+    }
 }

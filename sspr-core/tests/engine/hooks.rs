@@ -243,3 +243,37 @@ async fn a_full_delivery_set_does_not_put_a_privileged_logins_hook_in_its_answer
             .all(|e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("privileged_attempt_refused")))
     );
 }
+
+/// A relay that refuses every message.
+#[derive(Debug)]
+struct DeadRelay;
+
+#[async_trait]
+impl sspr_core::Notifier for DeadRelay {
+    async fn send(&self, _: &sspr_core::notice::Notification) -> Result<(), BackendError> {
+        Err(BackendError::new(BackendErrorKind::Unavailable, "the relay is down"))
+    }
+}
+
+#[tokio::test]
+async fn a_refused_recovery_send_is_no_failed_delivery() {
+    let hook = Arc::new(Recorder::default());
+    let h = Harness::builder().hook(&[HookEvent::DeliveryFailed], hook.clone()).build().await;
+    // The user has no contact to send the code to: refused, nothing was to be delivered.
+    let refused = h.sspr.admin_send_recovery_code(&admin(), NO_CONTACT, sspr_core::Channel::Email, &ctx()).await;
+    assert!(matches!(refused, Err(sspr_core::Error::InvalidInput { field: "channel", .. })), "{refused:?}");
+    h.sspr.flush_deliveries().await;
+    assert!(hook.heard().is_empty(), "a refusal was reported as a failed delivery: {:?}", hook.heard());
+
+    // A code the relay really failed to deliver is one.
+    let hook = Arc::new(Recorder::default());
+    let h =
+        Harness::builder().notifier(Arc::new(DeadRelay)).hook(&[HookEvent::DeliveryFailed], hook.clone()).build().await;
+    h.sspr.admin_send_recovery_code(&admin(), ALICE, sspr_core::Channel::Email, &ctx()).await.unwrap();
+    h.sspr.flush_deliveries().await;
+    let heard = hook.heard.lock().unwrap().clone();
+    assert!(
+        matches!(heard.as_slice(), [(HookEvent::DeliveryFailed, audit)] if audit.kind == AuditKind::RecoveryIssued),
+        "{heard:?}"
+    );
+}
