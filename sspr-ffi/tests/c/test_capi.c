@@ -1207,6 +1207,16 @@ static void test_a_pin_sent_before_a_key_rotation_verifies_after(void) {
   st = sspr_engine_new(&o, &engine, &err);
   CHECK(st == SSPR_STATUS_CONFIG && engine == NULL, "a short previous key: %d %s", (int)st, msg(err));
   error_clear(&err);
+  /* A typo in the second retired key names that key: "the secret key is not valid hex" sent
+   * the operator to check the current key, which was right. */
+  const char *second_bad[] = {"c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", "zz"};
+  o.previous_keys_hex = second_bad;
+  o.previous_keys_len = 2;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "previous key 2 is not valid hex") &&
+            !strstr(msg(err), "secret key"),
+        "a bad second previous key is named: %d %s", (int)st, msg(err));
+  error_clear(&err);
   o.previous_keys_hex = NULL;
   st = sspr_engine_new(&o, &engine, &err);
   CHECK(st == SSPR_STATUS_NULL_ARGUMENT && engine == NULL, "a NULL array with a length: %d %s", (int)st, msg(err));
