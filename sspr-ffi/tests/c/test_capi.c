@@ -580,6 +580,20 @@ static void test_engine_new_errors(void) {
         "NULL checker list: %s", msg(err));
   error_clear(&err);
   CHECK(hook_released == 1, "the hook's ctx released once after a failed engine_new (%d)", hook_released);
+  /* A hook subscribed to no event would never be called: `events = SSPR_HOOK_EVENT_RESET_COMPLETED`
+   * (the event's number, 0, not its bit) built an engine whose session-ending hook silently never
+   * ran. Refused, naming the hook. */
+  o.password_checkers = NULL;
+  o.password_checkers_len = 0;
+  hook_released = 0;
+  hook.events = SSPR_HOOK_EVENT_RESET_COMPLETED;
+  SsprStatus hook_st = sspr_engine_new(&o, &engine, &err);
+  CHECK(hook_st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "hook 1 subscribes to no event"),
+        "a hook with no event: %d %s", (int)hook_st, msg(err));
+  error_clear(&err);
+  sspr_engine_free(engine);
+  engine = NULL;
+  CHECK(hook_released == 1, "the refused hook's ctx released once (%d)", hook_released);
   CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
   backends_destroy(&b);
 }
