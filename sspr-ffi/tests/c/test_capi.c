@@ -793,6 +793,13 @@ static void test_contact_proof(void) {
             strlen(code) == 8,
         "the code went to the new address: kind %d to %s", w.b.last_kind, w.b.last_to);
 
+  /* A code of the wrong length names the argument the caller gave, `code` (it said "pin": no
+   * argument of this call is called that), and counts nothing. */
+  st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, "123", NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "code") == 0 && contacts == NULL,
+        "a short code: %d field %s", (int)st, sspr_error_field(err));
+  error_clear(&err);
+
   char wrong[32];
   one_digit_off(code, 7, wrong);
   st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, wrong, NULL, &contacts, &err);
