@@ -14,4 +14,4 @@ pub mod vectors;
 
 pub use directory::{directory_mail, returned_directory_mail};
 pub use enrollment::{ContactParts, EnrollmentParts, check_enrollment, time_from_system, time_from_unix};
-pub use options::{EngineOptions, Material, PolicyFormat, policy, rng_seed, secret_key};
+pub use options::{EngineOptions, Material, PolicyFormat, policy, previous_key, rng_seed, secret_key};

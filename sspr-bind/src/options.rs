@@ -74,6 +74,20 @@ pub fn secret_key(material: Material<'_>) -> Result<SecretKey, Error> {
     SecretKey::from_bytes(&material.bytes("the secret key")?)
 }
 
+/// A server key retired by a rotation, the `position`th of the list (from 1, newest first):
+/// [`secret_key`]'s rules, with an error naming that entry. "The secret key is not valid hex"
+/// for a typo in a retired key sent operators to check the current key, which was right.
+///
+/// # Errors
+/// `Config` for text that is not hex or a key of the wrong length, naming `previous key N`.
+pub fn previous_key(material: Material<'_>, position: usize) -> Result<SecretKey, Error> {
+    let name = format!("previous key {position}");
+    SecretKey::from_bytes(&material.bytes(&name)?).map_err(|e| match e {
+        Error::Config(rule) => Error::Config(format!("{name}: {rule}")),
+        other => other,
+    })
+}
+
 /// A seed for the engine's generator (tests and test vectors only: a fixed seed makes PINs
 /// predictable): exactly 32 bytes, or 64 hex digits. One rule in every binding: Python took
 /// only bytes, Node only hex, C read 32 bytes without knowing the length.
@@ -287,6 +301,19 @@ mod tests {
         assert_eq!(code(secret_key(Material::Bytes(&[1; 31]))), "config");
         assert_eq!(code(secret_key(Material::Hex(&"ab".repeat(31)))), "config");
         assert_eq!(code(secret_key(Material::Hex(&format!("0x{}", "ab".repeat(32))))), "config");
+    }
+
+    #[test]
+    fn a_bad_previous_key_is_named_by_its_position_not_as_the_secret_key() {
+        let message = |r: Result<SecretKey, Error>| match r {
+            Err(Error::Config(m)) => m,
+            other => panic!("expected Config, got {other:?}"),
+        };
+        assert!(previous_key(Material::Hex(&"ab".repeat(32)), 1).is_ok());
+        assert_eq!(message(previous_key(Material::Hex("zz"), 2)), "previous key 2 is not valid hex");
+        let short = message(previous_key(Material::Bytes(&[1; 31]), 3));
+        assert!(short.starts_with("previous key 3: ") && short.contains("32..=1024 bytes, got 31"), "{short}");
+        assert!(message(previous_key(Material::Bytes(&[0; 32]), 1)).starts_with("previous key 1: "));
     }
 
     // Python took the seed as 32 bytes and refused hex; Node took 64 hex digits and refused

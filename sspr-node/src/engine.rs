@@ -174,7 +174,8 @@ fn engine_options(env: &Env, options: &Object<'_>, clock: Option<sspr_core::Manu
     let previous = previous
         .unwrap_or_default()
         .iter()
-        .map(|key| check(env, sspr_bind::secret_key(as_material(key))))
+        .enumerate()
+        .map(|(i, key)| check(env, sspr_bind::previous_key(as_material(key), i + 1)))
         .collect::<Result<Vec<_>>>()?;
     engine = engine.with_previous_keys(previous);
     if let Some(seed) = material(env, options, "rngSeed")? {

@@ -114,7 +114,8 @@ macro_rules! twin_methods {
                 // Keys retired by a rotation, newest first: read, never written.
                 let previous = previous_keys
                     .iter()
-                    .map(|key| with_material(key, "previous_keys", sspr_bind::secret_key))
+                    .enumerate()
+                    .map(|(i, key)| with_material(key, "previous_keys", |m| sspr_bind::previous_key(m, i + 1)))
                     .collect::<PyResult<Vec<_>>>()?;
                 options = options.with_previous_keys(previous);
                 if let Some(seed) = rng_seed {

@@ -265,7 +265,8 @@ impl SsprBuilder {
     }
     /// Subscribe `hook` to `events` (see [`crate::hooks`]): it is called off the request
     /// path after each such event is recorded, at most [`crate::hooks::HOOK_TIMEOUT`] long,
-    /// and its failure is audited, never the caller's. Add as many hooks as needed.
+    /// and its failure is audited, never the caller's. Add as many hooks as needed; one with
+    /// no event makes [`SsprBuilder::build`] fail (`Config`).
     #[must_use]
     pub fn hook(self, events: &[HookEvent], hook: impl EventHook + 'static) -> Self {
         self.hook_arc(events, Arc::new(hook))
@@ -396,8 +397,8 @@ impl SsprBuilder {
     /// # Errors
     ///
     /// `Config` when a required part is missing, the policy is out of bounds, the policy
-    /// pads answers (`min_response_ms`, on by default) and there is no timer, or the backend
-    /// timeout is zero.
+    /// pads answers (`min_response_ms`, on by default) and there is no timer, the backend
+    /// timeout is zero, or a hook subscribes to no event.
     pub fn build(self) -> Result<Sspr> {
         let missing = |what: &str| Error::Config(format!("no {what} was given to the builder"));
         let policy = self.policy.unwrap_or_default();
@@ -423,6 +424,12 @@ impl SsprBuilder {
             if self.previous_keys.iter().take(i).any(|earlier| earlier.same_as(previous)) {
                 return Err(Error::Config(format!("previous key {} is listed twice", i + 1)));
             }
+        }
+        // A hook subscribed to nothing is never called: C's `events = SSPR_HOOK_EVENT_RESET_COMPLETED`
+        // (the event's number, 0, where its bit was meant) or an empty `events()` built an engine
+        // whose session-ending hook silently never ran.
+        if let Some(i) = self.hooks.iter().position(|s| s.events.is_empty()) {
+            return Err(Error::Config(format!("hook {} subscribes to no event: it would never be called", i + 1)));
         }
         if let Some((_, challenge)) = &self.bot_challenge {
             challenge.validate()?;

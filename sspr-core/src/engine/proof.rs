@@ -212,7 +212,7 @@ impl Sspr {
             // Before the code is read: a session of a disabled account spends nothing.
             self.user_may_change_contacts(actor, &user)?;
             let Some(code) = pin::normalize_typed(code, self.inner.policy.pin_length) else {
-                return Err(Error::InvalidInput { field: "pin", reason: "not a code of the expected length".into() });
+                return Err(Error::InvalidInput { field: "code", reason: "not a code of the expected length".into() });
             };
             let mut scope = self.scope(ctx);
             scope.actor = Some(actor.clone());

@@ -120,7 +120,7 @@ async fn guessing_voids_the_proof_and_the_right_code_then_saves_nothing() {
     // A malformed code is refused before it is counted.
     let again = request(&h, ALICE, VICTIM_MAIL).await;
     let bad = confirm(&h, ALICE, &again.proof_id, "12ab").await;
-    assert!(matches!(bad, Err(Error::InvalidInput { field: "pin", .. })), "{bad:?}");
+    assert!(matches!(bad, Err(Error::InvalidInput { field: "code", .. })), "{bad:?}");
 }
 
 #[tokio::test]

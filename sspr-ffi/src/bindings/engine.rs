@@ -146,7 +146,8 @@ impl Engine {
         let previous = config
             .previous_keys_hex
             .iter()
-            .map(|hex| sspr_bind::secret_key(Material::Hex(hex)))
+            .enumerate()
+            .map(|(i, hex)| sspr_bind::previous_key(Material::Hex(hex), i + 1))
             .collect::<Result<Vec<_>, _>>()?;
         options = options.with_previous_keys(previous);
         if let Some(policy) = policy(&config)? {

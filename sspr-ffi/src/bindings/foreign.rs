@@ -92,7 +92,8 @@ pub trait PasswordChecker: Send + Sync {
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait EventHook: Send + Sync {
-    /// The events this hook is called for (read once, when the engine is built).
+    /// The events this hook is called for (read once, when the engine is built; none is
+    /// `Config`: the hook would never be called).
     fn events(&self) -> Vec<HookEvent>;
     /// Act on `event`; `audit_json` is the audit event it was read from.
     async fn on_event(&self, event: HookEvent, audit_json: String) -> Result<(), BackendFailure>;

@@ -767,7 +767,8 @@ pub struct SsprEventHookVtable {
     /// Passed to every call; must be usable from any thread.
     pub ctx: *mut c_void,
     /// The events it is called for: one bit per `SsprHookEvent` value
-    /// (`1u << SSPR_HOOK_EVENT_RESET_COMPLETED | 1u << SSPR_HOOK_EVENT_USER_BLOCKED`).
+    /// (`1u << SSPR_HOOK_EVENT_RESET_COMPLETED | 1u << SSPR_HOOK_EVENT_USER_BLOCKED`). None
+    /// (0) is `SSPR_STATUS_CONFIG`: such a hook would never be called.
     pub events: u32,
     /// Act on `event`; `audit_json` is the audit event (one object
     /// of sspr's versioned audit schema, never a secret; borrowed for the call). Finish with

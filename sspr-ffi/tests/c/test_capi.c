@@ -580,6 +580,20 @@ static void test_engine_new_errors(void) {
         "NULL checker list: %s", msg(err));
   error_clear(&err);
   CHECK(hook_released == 1, "the hook's ctx released once after a failed engine_new (%d)", hook_released);
+  /* A hook subscribed to no event would never be called: `events = SSPR_HOOK_EVENT_RESET_COMPLETED`
+   * (the event's number, 0, not its bit) built an engine whose session-ending hook silently never
+   * ran. Refused, naming the hook. */
+  o.password_checkers = NULL;
+  o.password_checkers_len = 0;
+  hook_released = 0;
+  hook.events = SSPR_HOOK_EVENT_RESET_COMPLETED;
+  SsprStatus hook_st = sspr_engine_new(&o, &engine, &err);
+  CHECK(hook_st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "hook 1 subscribes to no event"),
+        "a hook with no event: %d %s", (int)hook_st, msg(err));
+  error_clear(&err);
+  sspr_engine_free(engine);
+  engine = NULL;
+  CHECK(hook_released == 1, "the refused hook's ctx released once (%d)", hook_released);
   CHECK(sspr_clock_new(INT64_MAX) == NULL, "unrepresentable clock");
   backends_destroy(&b);
 }
@@ -778,6 +792,13 @@ static void test_contact_proof(void) {
   CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_CONTACT_PROOF && strcmp(w.b.last_to, "jane.new@example.com") == 0 &&
             strlen(code) == 8,
         "the code went to the new address: kind %d to %s", w.b.last_kind, w.b.last_to);
+
+  /* A code of the wrong length names the argument the caller gave, `code` (it said "pin": no
+   * argument of this call is called that), and counts nothing. */
+  st = sspr_confirm_contact_proof(w.engine, NULL, "jdoe@example.org", proof->proof_id, "123", NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_INVALID_INPUT && strcmp(sspr_error_field(err), "code") == 0 && contacts == NULL,
+        "a short code: %d field %s", (int)st, sspr_error_field(err));
+  error_clear(&err);
 
   char wrong[32];
   one_digit_off(code, 7, wrong);
@@ -1206,6 +1227,16 @@ static void test_a_pin_sent_before_a_key_rotation_verifies_after(void) {
   SsprEngine *engine = NULL;
   st = sspr_engine_new(&o, &engine, &err);
   CHECK(st == SSPR_STATUS_CONFIG && engine == NULL, "a short previous key: %d %s", (int)st, msg(err));
+  error_clear(&err);
+  /* A typo in the second retired key names that key: "the secret key is not valid hex" sent
+   * the operator to check the current key, which was right. */
+  const char *second_bad[] = {"c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", "zz"};
+  o.previous_keys_hex = second_bad;
+  o.previous_keys_len = 2;
+  st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "previous key 2 is not valid hex") &&
+            !strstr(msg(err), "secret key"),
+        "a bad second previous key is named: %d %s", (int)st, msg(err));
   error_clear(&err);
   o.previous_keys_hex = NULL;
   st = sspr_engine_new(&o, &engine, &err);

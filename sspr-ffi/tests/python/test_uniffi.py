@@ -837,6 +837,18 @@ async def test_event_hooks():
     await engine.flush_deliveries()
     alerts = [n for n in notifier.sent if n.to == "secops@example.org"]
     check(len(alerts) == 1 and alerts[0].kind == s.MessageKind.ADMIN_ALERT, f"alerts: {len(alerts)}")
+    # A hook naming no event would never be called: refused, not silently idle.
+    try:
+        new_engine(s.EngineConfig(secret_key=KEY, policy_json=policy), directory, notifier, Contacts(), clock, audit,
+                   None, [Hook([])])
+        check(False, "a hook with no event was taken")
+    except s.SsprError.Config as e:
+        check("hook 1 subscribes to no event" in str(e), f"a hook with no event is Config naming it: {e}")
+    try:
+        new_engine(s.EngineConfig(secret_key=KEY, previous_keys_hex=["c3" * 32, "zz"]), directory, notifier)
+        check(False, "a bad second previous key was taken")
+    except s.SsprError.Config as e:
+        check("previous key 2 is not valid hex" in str(e), f"a bad previous key is named by its position: {e}")
 
 
 async def test_key_rotation():

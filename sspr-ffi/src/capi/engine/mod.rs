@@ -186,11 +186,12 @@ unsafe fn previous_keys(keys: *const *const c_char, len: usize) -> Result<Vec<ss
     // SAFETY: per this function's contract.
     let keys = unsafe { std::slice::from_raw_parts(keys, len) };
     keys.iter()
-        .map(|&key| {
+        .enumerate()
+        .map(|(i, &key)| {
             // SAFETY: per this function's contract.
             let hex = unsafe { opt_str_arg(key, "previous_keys_hex")? }
                 .ok_or_else(|| SsprError::null("previous_keys_hex"))?;
-            Ok(sspr_bind::secret_key(Material::Hex(hex))?)
+            Ok(sspr_bind::previous_key(Material::Hex(hex), i + 1)?)
         })
         .collect()
 }
