@@ -629,6 +629,10 @@ impl Sspr {
     }
 
     pub(super) fn destination_limit(&self, target: &str) -> Limit {
+        // One mailbox, one count: mail servers deliver `Jane@` and `JANE@` alike (a full
+        // address is confirmed ignoring case too), so each spelling must not get a cap of
+        // its own. Domains are lower-cased already; numbers are digits.
+        let target = target.to_ascii_lowercase();
         Limit {
             key: subject_key("dest", &self.short_mac(&[b"dest", target.as_bytes()])),
             cap: self.inner.policy.destination_sends_per_hour,

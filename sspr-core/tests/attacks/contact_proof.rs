@@ -174,6 +174,24 @@ async fn the_proof_cannot_flood_an_address() {
     );
 }
 
+#[tokio::test]
+async fn the_proof_cannot_flood_an_address_spelt_in_other_cases() {
+    // Mail servers deliver `Victim@…` and `VICTIM@…` to one mailbox (the engine itself
+    // confirms a full address ignoring case), so one address in many spellings must share
+    // one destination cap: before, each spelling had a cap of its own.
+    let h = Harness::new().await;
+    let destination_cap = h.sspr.policy().destination_sends_per_hour as usize;
+    let spellings = ["victim", "Victim", "vIctim", "viCtim", "vicTim", "victIm", "victiM", "VICTIM", "VIctim"];
+    let mut spellings = spellings.iter().map(|local| format!("{local}@elsewhere.example"));
+    for user in [ALICE, BOB, NO_CONTACT] {
+        for address in spellings.by_ref().take(3) {
+            let other = RequestContext::from_parts(Some("198.51.100.9"), None).unwrap();
+            h.sspr.request_contact_proof(&Actor::User, user, Channel::Email, &address, &other).await.unwrap();
+        }
+    }
+    assert_eq!(h.outbox.messages_to(VICTIM_MAIL).len(), destination_cap, "one mailbox, one cap");
+}
+
 /// Text-message pumping through the contact proof: a signed-in user (one phished password is
 /// enough) names the numbers, and each proof is one paid SMS.
 #[tokio::test]
