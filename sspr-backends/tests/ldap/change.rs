@@ -251,3 +251,59 @@ async fn openldap_guesses_through_a_second_uid_add_up_with_the_logins_own_to_one
         Authentication::Accepted
     );
 }
+
+/// A password too big for the directory's request limit (slapd and Samba both drop a
+/// connection whose bind request is over 256 kB) must be answered as it is for a login nobody
+/// holds. Before, the engine sent it in a bind for a real login only: the directory hung up,
+/// the caller got `Backend` where an unknown login got `SignInFailed` (which accounts exist,
+/// through `sign_in` and `change_password` alike, to any host whose forms take 300 kB: a
+/// Django form takes 2.5 MB), and nothing was counted.
+#[tokio::test]
+async fn a_password_too_big_for_the_directory_tells_no_real_login_from_an_unknown_one_on_both_directories() {
+    let uid = unique("big");
+    add_openldap_user(&uid, "Big Person", "Init-Passw0rd-1").await;
+    let name = unique("adbig");
+    add_ad_user(&name, "Big Person", "Init-Passw0rd-1").await;
+    let policy = |ou: &str| format!("eligible_ous = [\"{ou}\"]\nmin_response_ms = 0\n");
+    let openldap_dir = openldap();
+    let ad_dir = ad();
+    let cases = [
+        (
+            engine(
+                &openldap_dir,
+                LdapContactStore::new(&openldap_dir, openldap_contacts_config()).unwrap(),
+                &Outbox::new(),
+                &policy("ou=staff,ou=people,dc=example,dc=org"),
+            ),
+            uid.clone(),
+        ),
+        (
+            engine(
+                &ad_dir,
+                LdapContactStore::new(&ad_dir, ad_contacts_config()).unwrap(),
+                &Outbox::new(),
+                &policy("OU=Staff,DC=samdom,DC=example,DC=com"),
+            ),
+            format!("{name}@samdom.example.com"),
+        ),
+    ];
+    let ctx = RequestContext::default();
+    let huge = pw(&"Passw0rd-".repeat(35_000)); // 315 kB
+    let shape = |r: &Result<(), Error>| match r {
+        Err(Error::InvalidInput { field, .. }) => format!("InvalidInput({field})"),
+        other => format!("{other:?}"),
+    };
+    for (sspr, login) in cases {
+        let unknown = unique("nobody");
+        let real = sspr.sign_in(&login, &huge, &ctx).await.map(drop);
+        let nobody = sspr.sign_in(&unknown, &huge, &ctx).await.map(drop);
+        assert_eq!(shape(&real), shape(&nobody), "{login}: sign_in tells a real login from an unknown one");
+        let next = pw("Next-Meadow-42");
+        let real = sspr.change_password(&login, &huge, &next, &ctx).await;
+        let nobody = sspr.change_password(&unknown, &huge, &next, &ctx).await;
+        assert_eq!(shape(&real), shape(&nobody), "{login}: change_password tells a real login from an unknown one");
+        assert!(matches!(real, Err(Error::InvalidInput { field: "current", .. })), "{login}: {real:?}");
+        // The account is untouched and still signs in.
+        sspr.sign_in(&login, &pw("Init-Passw0rd-1"), &ctx).await.unwrap();
+    }
+}

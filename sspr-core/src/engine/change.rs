@@ -57,7 +57,8 @@ impl Sspr {
     /// tools: a password alone must not hand one over). A password the user must change
     /// (a temporary one) is accepted as the current password: that is who needs this most.
     ///
-    /// Errors: `InvalidInput` (a malformed login), `SignInFailed`, `RateLimited`,
+    /// Errors: `InvalidInput` (a malformed login, or a current password longer than
+    /// [`crate::MAX_SIGN_IN_PASSWORD_BYTES`], field `current`), `SignInFailed`, `RateLimited`,
     /// `PasswordRejected` (with its [`PasswordRefusal`]: the policy's checks or the
     /// directory's rules; nothing changed), `Backend` (kind `NotSupported` for a directory
     /// without the operation).
@@ -70,6 +71,7 @@ impl Sspr {
     ) -> Result<()> {
         observed!(self, change_password, async move {
             let login = NormalizedLogin::parse(login)?;
+            super::sign_in::check_typed_password("current", current)?;
             padded!(self, self.change_password_unpadded(&login, current, new, ctx))
         })
     }

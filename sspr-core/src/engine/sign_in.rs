@@ -21,6 +21,21 @@ use crate::secret::Password;
 /// The most users one search returns, whatever the caller asks for.
 pub const MAX_SEARCH_RESULTS: usize = 200;
 
+/// Longest password checked against the directory, in bytes (sign-in and a change's current
+/// password). Far above any real password (AD stores at most 256 characters), far below the
+/// 256 kB past which slapd and Samba hang up on a bind request: a longer one was sent for a
+/// real login only, and the directory's hang-up (`Backend`) told it from an unknown login.
+pub const MAX_SIGN_IN_PASSWORD_BYTES: usize = 4096;
+
+/// Refuse a typed password too long to be anyone's, before any backend is asked: the same
+/// answer for every login.
+pub(super) fn check_typed_password(field: &'static str, password: &Password) -> Result<()> {
+    if password.expose_secret().len() > MAX_SIGN_IN_PASSWORD_BYTES {
+        return Err(Error::invalid(field, format!("longer than {MAX_SIGN_IN_PASSWORD_BYTES} bytes")));
+    }
+    Ok(())
+}
+
 /// The account's own login when `login` found `user` under another spelling (an alias: a
 /// directory that also matches a second `uid` or `mail` value), else `None`.
 pub(super) fn own_login_if_alias(login: &NormalizedLogin, user: &DirectoryUser) -> Option<NormalizedLogin> {
@@ -36,7 +51,9 @@ impl Sspr {
     /// login, sign-in for it is refused with `RateLimited` for `sign_in_lockout_secs`. A
     /// right password resets the count.
     ///
-    /// Errors: `InvalidInput` (a malformed login), `SignInFailed`, `RateLimited`, `Backend`.
+    /// Errors: `InvalidInput` (a malformed login, or a password longer than
+    /// [`MAX_SIGN_IN_PASSWORD_BYTES`], whoever the login is), `SignInFailed`, `RateLimited`,
+    /// `Backend`.
     ///
     /// ```
     /// # tokio_test_block_on(async {
@@ -59,6 +76,7 @@ impl Sspr {
     pub async fn sign_in(&self, login: &str, password: &Password, ctx: &RequestContext) -> Result<SignedIn> {
         observed!(self, sign_in, async move {
             let login = NormalizedLogin::parse(login)?;
+            check_typed_password("password", password)?;
             let admissible = |user: &DirectoryUser| match user.state.disabled || user.state.expired {
                 true => Err(NotAllowedReason::AccountDisabled),
                 false => Ok(()),
@@ -82,6 +100,7 @@ impl Sspr {
     ) -> Result<SignedIn> {
         observed!(self, sign_in, async move {
             let login = NormalizedLogin::parse(login)?;
+            check_typed_password("password", password)?;
             let admissible = |user: &DirectoryUser| self.self_service_refusal(user).map_or(Ok(()), Err);
             padded!(self, self.sign_in_unpadded(&login, password, ctx, admissible))
         })
