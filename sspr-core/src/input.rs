@@ -163,6 +163,10 @@ impl EmailAddress {
     /// assert_eq!(EmailAddress::parse(" Jane.Doe@Example.ORG").unwrap().as_str(), "Jane.Doe@example.org");
     /// assert!(EmailAddress::parse("jane@localhost").is_err());
     /// assert!(EmailAddress::parse("jane@example.org\r\nBcc: x@evil.test").is_err());
+    /// // An internationalised domain is refused with how to write it.
+    /// let idn = EmailAddress::parse("jane@bücher.example").unwrap_err().to_string();
+    /// assert!(idn.contains("xn--"), "{idn}");
+    /// assert!(EmailAddress::parse("jane@xn--bcher-kva.example").is_ok());
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
         const FIELD: &str = "email";
@@ -179,7 +183,12 @@ impl EmailAddress {
             && !local.contains("..")
             && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
         if !local_ok {
-            return Err(Error::invalid(FIELD, "the part before @ is not a valid mailbox name"));
+            // A valid address in the user's eyes deserves to hear why it is refused.
+            let reason = match local.is_ascii() {
+                true => "the part before @ is not a valid mailbox name",
+                false => "the part before @ must be in ASCII: mailbox names with other letters are not supported",
+            };
+            return Err(Error::invalid(FIELD, reason));
         }
         let domain = domain.to_ascii_lowercase();
         let labels: Vec<&str> = domain.split('.').collect();
@@ -192,7 +201,11 @@ impl EmailAddress {
             })
             && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()));
         if !domain_ok {
-            return Err(Error::invalid(FIELD, "the part after @ is not a valid domain"));
+            let reason = match domain.is_ascii() {
+                true => "the part after @ is not a valid domain",
+                false => "the part after @ must be in ASCII: give an internationalised domain in its xn-- form",
+            };
+            return Err(Error::invalid(FIELD, reason));
         }
         Ok(Self(format!("{local}@{domain}")))
     }
@@ -493,5 +506,18 @@ mod tests {
         assert!(EmailAddress::parse("a@example.123").is_err());
         assert!(EmailAddress::parse("a b@example.org").is_err());
         assert!(EmailAddress::parse("a@exa\u{0}mple.org").is_err());
+    }
+
+    #[test]
+    fn a_non_ascii_address_is_told_what_to_change() {
+        // Before, `jane@bücher.example` (a real address) was "not a valid domain".
+        let reason = |text: &str| match EmailAddress::parse(text) {
+            Err(Error::InvalidInput { field: "email", reason }) => reason,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!(reason("jane@bücher.example").contains("xn--"));
+        assert!(reason("jöhn@example.org").contains("ASCII"));
+        assert!(reason("jane@exa_mple.org").contains("not a valid domain"));
+        assert!(reason("ja..ne@example.org").contains("not a valid mailbox name"));
     }
 }
