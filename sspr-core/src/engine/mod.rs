@@ -34,7 +34,7 @@ mod sign_in;
 
 pub use change::{PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL};
 pub use coverage::MAX_REPORT_USERS;
-pub use sign_in::{MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES};
+pub use sign_in::{MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES};
 
 use std::fmt;
 use std::sync::Arc;

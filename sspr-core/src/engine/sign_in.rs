@@ -21,6 +21,10 @@ use crate::secret::Password;
 /// The most users one search returns, whatever the caller asks for.
 pub const MAX_SEARCH_RESULTS: usize = 200;
 
+/// The longest administrator search, in characters (after trimming): longer than any login or
+/// display name, so a longer one can only be a mistake or an attempt to make the directory work.
+pub const MAX_SEARCH_QUERY_CHARS: usize = 256;
+
 /// Longest password checked against the directory, in bytes (sign-in and a change's current
 /// password). Far above any real password (AD stores at most 256 characters), far below the
 /// 256 kB past which slapd and Samba hang up on a bind request: a longer one was sent for a
@@ -267,11 +271,16 @@ impl Sspr {
     /// Users whose login or display name contains `query`, with their SSPR status, for an
     /// administrator's search page; at most `limit` (capped at [`MAX_SEARCH_RESULTS`]).
     ///
-    /// Errors: `Backend`.
+    /// Errors: `InvalidInput` (field `query`, longer than [`MAX_SEARCH_QUERY_CHARS`] characters;
+    /// the directory is not asked), `Backend`.
     pub async fn search_users(&self, query: &str, limit: usize) -> Result<Vec<UserStatus>> {
         observed!(self, search_users, async move {
+            let query = query.trim();
+            if query.chars().nth(MAX_SEARCH_QUERY_CHARS).is_some() {
+                return Err(Error::invalid("query", format!("longer than {MAX_SEARCH_QUERY_CHARS} characters")));
+            }
             let limit = limit.min(MAX_SEARCH_RESULTS);
-            let users = self.inner.directory.search(query.trim(), limit).await?;
+            let users = self.inner.directory.search(query, limit).await?;
             let now = self.now();
             let mut found = Vec::with_capacity(users.len());
             for user in users.into_iter().take(limit) {

@@ -177,3 +177,15 @@ async fn admin_search_finds_by_name_or_login_with_status() {
     let all = h.sspr.search_users("", usize::MAX).await.unwrap();
     assert_eq!(all.len(), h.directory.len());
 }
+
+#[tokio::test]
+async fn an_admin_search_longer_than_a_name_is_refused_before_the_directory_is_asked() {
+    // A megabyte query became a filter of three megabytes sent to the directory (each character
+    // escaped); no login or display name is that long.
+    let h = Harness::new().await;
+    let longest = "a".repeat(sspr_core::MAX_SEARCH_QUERY_CHARS);
+    assert!(h.sspr.search_users(&longest, 10).await.unwrap().is_empty(), "the longest query is still searched");
+    for query in ["a".repeat(sspr_core::MAX_SEARCH_QUERY_CHARS + 1), "é".repeat(1 << 20)] {
+        assert!(matches!(h.sspr.search_users(&query, 10).await, Err(Error::InvalidInput { field: "query", .. })));
+    }
+}
