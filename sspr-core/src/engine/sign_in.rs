@@ -53,7 +53,9 @@ impl Sspr {
     /// An unknown login, a wrong password and a disabled account all give
     /// [`Error::SignInFailed`]; after `sign_in_failures_before_lockout` failures for one
     /// login, sign-in for it is refused with `RateLimited` for `sign_in_lockout_secs`. A
-    /// right password resets the count.
+    /// right password resets the count. Each attempt counts from before its password is
+    /// checked, so while that many attempts of one login are being checked, a further one is
+    /// refused with `RateLimited` too (racing requests get no extra guesses).
     ///
     /// Errors: `InvalidInput` (a malformed login), `SignInFailed`, `RateLimited`, `Backend`.
     ///
