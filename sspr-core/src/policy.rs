@@ -95,7 +95,8 @@ pub struct Policy {
     /// PINs sent per client IP per hour. Default 20, range 1..=100000.
     pub ip_sends_per_hour: u32,
     /// Failed sign-ins (to the contact registration pages) to one login before its sign-in
-    /// is refused for `sign_in_lockout_secs`. Default 5, range 1..=50.
+    /// is refused for `sign_in_lockout_secs`; attempts still being checked count as failed,
+    /// so racing requests get no more. Default 5, range 1..=50.
     pub sign_in_failures_before_lockout: u32,
     /// How long sign-in stays refused after too many failures. Default 900 s (15 min),
     /// range 60..=86400.

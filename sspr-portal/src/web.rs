@@ -80,22 +80,47 @@ fn session_id<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// sees its IPv4 proxy as `::ffff:a.b.c.d`, and compared as written that proxy would not be
 /// trusted, so every visitor would count as the proxy and one could spend everyone's per-IP
 /// limits.
+///
+/// The header is read from the right and the reading stops at the first hop that is not an
+/// address: the request then counts against the last address that could be trusted. A hop
+/// skipped instead let the reading go on into what the client wrote itself: behind a proxy
+/// that appends `address:port` (Azure Application Gateway, IIS ARR) or `unknown`, a client
+/// chose its own address with every request and escaped every per-IP limit. An address
+/// with a port (`203.0.113.7:51234`, `[2001:db8::7]:51234`) or in brackets is read as the
+/// address.
 fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical())?;
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let forwarded = parts
+    let hops: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
-        .collect::<Vec<_>>();
-    Some(forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer))
+        .collect();
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        let Some(ip) = hop_address(hop) else { break };
+        nearest = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    Some(nearest)
+}
+
+/// One `X-Forwarded-For` hop as an address (canonical): plain, in brackets, or with a port.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6))?;
+    Some(ip.to_canonical())
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -496,6 +521,28 @@ mod tests {
         // The client's own prepended entries are skipped: the last untrusted hop counts.
         let prepended = parts("10.0.0.5:4000", Some("1.2.3.4, 203.0.113.7, 10.0.0.5"));
         assert_eq!(client_ip(&prepended, &trusted), Some(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn a_hop_that_is_not_a_plain_address_does_not_hand_the_choice_to_the_client() {
+        let trusted = [ip("10.0.0.5")];
+        // Azure Application Gateway and IIS ARR append the client as `address:port`: before,
+        // that hop was skipped and the address the client prepended itself was taken.
+        let with_port = parts("10.0.0.5:4000", Some("198.51.100.77, 203.0.113.7:51234"));
+        assert_eq!(client_ip(&with_port, &trusted), Some(ip("203.0.113.7")));
+        let v6_with_port = parts("10.0.0.5:4000", Some("198.51.100.77, [2001:db8::7]:51234"));
+        assert_eq!(client_ip(&v6_with_port, &trusted), Some(ip("2001:db8::7")));
+        let bracketed = parts("10.0.0.5:4000", Some("198.51.100.77, [2001:db8::7]"));
+        assert_eq!(client_ip(&bracketed, &trusted), Some(ip("2001:db8::7")));
+        // A hop that is no address: what the client wrote to its left is never read; the
+        // request counts against the last address that could be trusted.
+        for nonsense in ["unknown", "_hidden", "", "203.0.113.7:port"] {
+            let header = format!("198.51.100.77, {nonsense}");
+            let spoofed = parts("10.0.0.5:4000", Some(&header));
+            assert_eq!(client_ip(&spoofed, &trusted), Some(ip("10.0.0.5")), "{header}");
+        }
+        let behind_two = parts("10.0.0.5:4000", Some("198.51.100.77, unknown, 203.0.113.9:4711, 10.0.0.5"));
+        assert_eq!(client_ip(&behind_two, &trusted), Some(ip("203.0.113.9")));
     }
 
     #[test]

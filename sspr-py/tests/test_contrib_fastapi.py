@@ -340,6 +340,21 @@ def test_a_trusted_proxy_reaching_a_dual_stack_socket_is_still_trusted() -> None
     assert client_ip("::ffff:198.51.100.7", ["203.0.113.1"], trusted) == "198.51.100.7"
 
 
+def test_a_hop_a_proxy_wrote_with_a_port_is_the_client_and_nonsense_is_never_read_past() -> None:
+    from sspr.contrib._web import client_ip, networks
+
+    trusted = networks(["10.0.0.0/8"])
+    # Azure Application Gateway and IIS ARR append `address:port`: before, that hop was nonsense and every
+    # visitor counted as the proxy, sharing its per-IP limits.
+    assert client_ip("10.0.0.5", ["198.51.100.77, 203.0.113.7:51234"], trusted) == "203.0.113.7"
+    assert client_ip("10.0.0.5", ["198.51.100.77, [2001:db8::7]:51234"], trusted) == "2001:db8::7"
+    assert client_ip("10.0.0.5", ["198.51.100.77, [2001:db8::7]"], trusted) == "2001:db8::7"
+    assert client_ip("10.0.0.5", ["198.51.100.77, 2001:db8::7"], trusted) == "2001:db8::7"
+    # Nonsense stops the reading: what the client wrote to its left is never read.
+    for nonsense in ["unknown", "", "203.0.113.7:port", "[2001:db8::7]x", "1.2.3:80"]:
+        assert client_ip("10.0.0.5", [f"198.51.100.77, {nonsense}"], trusted) == "10.0.0.5", nonsense
+
+
 def test_a_bad_trusted_proxy_is_a_config_error() -> None:
     with pytest.raises(sspr.ConfigError):
         reset_router(Site().engine, trusted_proxies=["not-a-network"])

@@ -20,11 +20,13 @@ use sspr_core::{
 
 use crate::common::{self, MAIL, USER};
 
-/// A directory that counts its password writes (the guarantee is one write per flow).
+/// A directory that counts its password writes (the guarantee is one write per flow) and
+/// its password checks, each taking a bind's few milliseconds.
 #[derive(Debug, Clone)]
 pub struct Counting {
     inner: MemoryDirectory,
     writes: Arc<AtomicUsize>,
+    binds: Arc<AtomicUsize>,
 }
 
 #[async_trait::async_trait]
@@ -40,6 +42,8 @@ impl Directory for Counting {
         self.inner.unlock(user).await
     }
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        self.binds.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         self.inner.authenticate(user, password).await
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
@@ -53,6 +57,8 @@ pub struct Pair {
     pub b: Sspr,
     pub directory: MemoryDirectory,
     pub writes: Arc<AtomicUsize>,
+    /// Passwords checked against the directory.
+    pub binds: Arc<AtomicUsize>,
     pub outbox: Outbox,
     pub audit: MemoryAuditSink,
     /// Both instances' clock: it starts at the system's time and moves only when told.
@@ -66,7 +72,8 @@ impl Pair {
     /// `a` and `b`, each on its own handle of one store.
     pub fn new(policy: Policy, a: Handles, b: Handles) -> Self {
         let (directory, outbox, writes) = (common::directory(), Outbox::new(), Arc::new(AtomicUsize::new(0)));
-        let counting = Counting { inner: directory.clone(), writes: writes.clone() };
+        let binds = Arc::new(AtomicUsize::new(0));
+        let counting = Counting { inner: directory.clone(), writes: writes.clone(), binds: binds.clone() };
         let audit = MemoryAuditSink::with_capacity(100_000);
         let clock = ManualClock::new(sspr_core::Clock::now(&sspr_core::SystemClock));
         let engine = |(store, contacts): Handles| {
@@ -82,7 +89,7 @@ impl Pair {
                 .build()
                 .unwrap()
         };
-        Pair { a: engine(a), b: engine(b), directory, writes, outbox, audit, clock }
+        Pair { a: engine(a), b: engine(b), directory, writes, binds, outbox, audit, clock }
     }
 
     /// The audit events of both instances so far (their queues flushed first).
@@ -438,6 +445,7 @@ pub fn every_entry_expires(entries: &[(String, Option<i64>)], policy: &Policy) {
             "recovery" => 900 + 120,
             "contact-proof" => policy.pin_lifetime_secs as i64 + 120,
             "attempts" | "block" => standing,
+            "signin-tries" | "signin-lock" => policy.sign_in_lockout_secs as i64 + 120,
             "sends"
             | "ip_begins"
             | "ip_sends"
@@ -446,6 +454,7 @@ pub fn every_entry_expires(entries: &[(String, Option<i64>)], policy: &Policy) {
             | "ip_proofs"
             | "ip_recoveries"
             | "ip_recovery_redeems"
+            | "ip_sign_ins"
             | "recovery-redeems"
             | "{failure-alarm}"
             | "failure-alarm" => hour,
@@ -456,6 +465,36 @@ pub fn every_entry_expires(entries: &[(String, Option<i64>)], policy: &Policy) {
         *slot = (slot.0 + 1, slot.1.min(ttl), slot.2.max(ttl));
     }
     println!("{} entries, all expiring; by kind (count, soonest, latest in s): {by_kind:?}", entries.len());
+}
+
+/// 40 wrong sign-ins of one login at once from 40 addresses through both instances: at most
+/// `sign_in_failures_before_lockout` passwords are checked against the directory, and the
+/// right password is then refused on both (14.2f: the lockout was read before the bind and
+/// the failure counted after, so every request in flight was checked).
+pub async fn racing_sign_ins_check_no_more_passwords_than_the_lockout_allows(p: &Pair) {
+    let login = NormalizedLogin::parse(USER).unwrap();
+    let user = p.directory.find_user(&login).await.unwrap().unwrap();
+    p.directory.set_password(&user.id, &Password::new("Right-Horse-7"), false).await.unwrap();
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let sspr = p.pick(i);
+            tokio::spawn(
+                async move { sspr.sign_in(USER, &Password::new(format!("Guess-{i}-Pass")), &ip(300 + i)).await },
+            )
+        })
+        .collect();
+    for task in tasks {
+        let answer = task.await.unwrap();
+        assert!(matches!(answer, Err(Error::SignInFailed | Error::RateLimited { .. })), "{answer:?}");
+    }
+    let binds = p.binds.load(Ordering::SeqCst);
+    let allowed = p.a.policy().sign_in_failures_before_lockout as usize;
+    println!("racing sign-ins: {binds} passwords checked of 40 (lockout after {allowed})");
+    assert!(binds <= allowed, "{binds} passwords checked against the directory, lockout after {allowed}");
+    for sspr in [&p.a, &p.b] {
+        let after = sspr.sign_in(USER, &Password::new("Right-Horse-7"), &ip(400)).await;
+        assert!(matches!(after, Err(Error::RateLimited { .. })), "the right password after the race: {after:?}");
+    }
 }
 
 /// Every attack above in turn, each on a pair `pair` makes on fresh keys of the store; then
@@ -505,6 +544,9 @@ where
     let p = pair(policy()).await;
     common::enroll(&p.a).await;
     a_contact_proof_confirms_once(&p).await;
+
+    let p = pair(policy()).await;
+    racing_sign_ins_check_no_more_passwords_than_the_lockout_allows(&p).await;
 
     every_entry_expires(&entries().await, &policy());
 }

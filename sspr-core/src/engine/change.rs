@@ -84,7 +84,7 @@ impl Sspr {
         ctx: &RequestContext,
     ) -> Result<()> {
         let mut scope = self.scope(ctx);
-        let (user, _) = self
+        let (user, _, counts) = self
             .check_credentials(login, current, &mut scope, AuditKind::PasswordChanged, |user| {
                 self.self_service_refusal(user).map_or(Ok(()), Err)
             })
@@ -110,8 +110,8 @@ impl Sspr {
                 Ok(()) => Ok(enrollment),
                 Err(e) if e.refusal() == Some(PasswordRefusal::WrongCurrentPassword) => {
                     // The password changed since the check (or the directory disagrees):
-                    // a wrong password, counted as one.
-                    self.count_sign_in_failure(login, own.as_ref(), now).await?;
+                    // a wrong password, counted as one (the check counted the attempt).
+                    self.lock_out_if_reached(login, &counts, now).await?;
                     Err(Error::SignInFailed)
                 }
                 Err(e) if e.kind() == BackendErrorKind::PasswordRejected => Err(Error::PasswordRejected {

@@ -85,8 +85,11 @@ pub(super) fn recovery_redeems(subject: &Subject) -> String {
 pub(super) fn contact_proofs(subject: &Subject) -> String {
     subject_key("contact-proofs", subject)
 }
-pub(super) fn sign_in_failures(subject: &Subject) -> String {
-    subject_key("signin-fails", subject)
+/// A login's sign-in attempts in its lockout window ([`super::sign_in`]); a record changed by
+/// compare-and-set (the counter once kept under `signin-fails` counted failures only after
+/// the password was checked).
+pub(super) fn sign_in_attempts(subject: &Subject) -> String {
+    subject_key("signin-tries", subject)
 }
 pub(super) fn sign_in_lockout(subject: &Subject) -> String {
     subject_key("signin-lock", subject)
@@ -291,7 +294,7 @@ impl Standing {
 }
 
 /// The end of a block or lockout as stored: 8 big-endian bytes of unix seconds.
-fn held_until(stored: &StoredValue) -> Option<OffsetDateTime> {
+pub(super) fn held_until(stored: &StoredValue) -> Option<OffsetDateTime> {
     let bytes: [u8; 8] = stored.value.get(..8)?.try_into().ok()?;
     Some(from_ts(i64::from_be_bytes(bytes)))
 }

@@ -8,13 +8,15 @@
 use super::instrument::observed;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{AuditScope, Sspr, limits};
 use crate::api::{RequestContext, SignedIn, UserStatus};
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::{Authentication, DirectoryUser};
+use crate::backend::{Authentication, Batch, DirectoryUser};
 use crate::error::{Error, NotAllowedReason, Result};
+use crate::flow::{from_ts, ts};
 use crate::input::NormalizedLogin;
 use crate::secret::Password;
 
@@ -40,6 +42,23 @@ pub(super) fn check_typed_password(field: &'static str, password: &Password) -> 
     Ok(())
 }
 
+/// The sign-in attempts [`Sspr::check_credentials`] counted, this one included: for the
+/// typed login, and for the account's own login when the typed one is an alias of it.
+pub(super) struct SignInCounts {
+    login: u32,
+    own: Option<(NormalizedLogin, u32)>,
+}
+
+/// A login's sign-in attempts in its lockout window, kept in one record that changes only by
+/// compare-and-set: an attempt is counted (as a failure) before its password is checked, and
+/// one the directory could not answer is taken back (an outage is not the user's failure).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SignInAttempts {
+    count: u32,
+    /// When the window (and the record) ends, in unix seconds.
+    window_end: i64,
+}
+
 /// The account's own login when `login` found `user` under another spelling (an alias: a
 /// directory that also matches a second `uid` or `mail` value), else `None`.
 pub(super) fn own_login_if_alias(login: &NormalizedLogin, user: &DirectoryUser) -> Option<NormalizedLogin> {
@@ -53,7 +72,9 @@ impl Sspr {
     /// An unknown login, a wrong password and a disabled account all give
     /// [`Error::SignInFailed`]; after `sign_in_failures_before_lockout` failures for one
     /// login, sign-in for it is refused with `RateLimited` for `sign_in_lockout_secs`. A
-    /// right password resets the count.
+    /// right password resets the count. Each attempt counts from before its password is
+    /// checked, so while that many attempts of one login are being checked, a further one is
+    /// refused with `RateLimited` too (racing requests get no extra guesses).
     ///
     /// Errors: `InvalidInput` (a malformed login, or a password longer than
     /// [`MAX_SIGN_IN_PASSWORD_BYTES`], whoever the login is), `SignInFailed`, `RateLimited`,
@@ -140,7 +161,7 @@ impl Sspr {
         admissible: impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
     ) -> Result<SignedIn> {
         let mut scope = self.scope(ctx);
-        let (user, verdict) =
+        let (user, verdict, _) =
             self.check_credentials(login, password, &mut scope, AuditKind::SignIn, admissible).await?;
         self.clear_sign_in_failures(login, own_login_if_alias(login, &user).as_ref()).await?;
         scope.record(AuditKind::SignIn, Outcome::Success).await;
@@ -162,7 +183,13 @@ impl Sspr {
     /// password check, a failure counted, [`Error::SignInFailed`]. A failure and a limit
     /// are recorded as `kind` in `scope`; a right password is not recorded, and does not
     /// clear the failure count (the caller does both once it knows the outcome: a change
-    /// the directory then refuses for a wrong current password must not have cleared it).
+    /// the directory then refuses for a wrong current password must not have cleared it,
+    /// and locks the login out with [`Sspr::lock_out_if_reached`] and the returned counts).
+    ///
+    /// Every attempt is counted as a failure *before* the password is checked, as a PIN
+    /// attempt is: read after the check, the lockout let every guess in flight at once be
+    /// checked against the directory (40 racing requests, 40 passwords tried where the
+    /// policy allows 5). An attempt past the count is refused as locked out.
     pub(super) async fn check_credentials(
         &self,
         login: &NormalizedLogin,
@@ -170,7 +197,7 @@ impl Sspr {
         scope: &mut AuditScope<'_>,
         kind: AuditKind,
         admissible: impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
-    ) -> Result<(DirectoryUser, Authentication)> {
+    ) -> Result<(DirectoryUser, Authentication, SignInCounts)> {
         let policy = &self.inner.policy;
         let now = self.now();
         scope.login_fingerprint = Some(self.login_fingerprint(login));
@@ -180,37 +207,34 @@ impl Sspr {
             scope.record(kind, refusal.outcome()).await;
             return Err(refusal.error());
         }
-        if let Some(until) = self.locked_out_until(login, now).await? {
-            scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
-            let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
-            return Err(Error::RateLimited { retry_after });
-        }
-
-        let user = self.inner.directory.find_user(login).await?;
-        // Found under another spelling (a multi-valued `uid` or `mail`): the account's own
-        // lockout holds too, and a failure counts for it too, so an alias adds no guesses.
-        // Locked out that way, the answer is a wrong password's: a `RateLimited` would tell
-        // the alias from an unknown login.
-        let own = user.as_ref().and_then(|user| own_login_if_alias(login, user));
-        let own_locked = match &own {
-            Some(own) => self.locked_out_until(own, now).await?.is_some(),
-            None => false,
+        let mut counts = match self.count_sign_in_attempt(login, now).await? {
+            Ok(count) => SignInCounts { login: count, own: None },
+            Err(until) => {
+                scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
+                let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
+                return Err(Error::RateLimited { retry_after });
+            }
         };
-        let (verdict, refused) = match &user {
-            Some(_) if own_locked => (Authentication::Rejected, None),
-            Some(user) => match admissible(user) {
-                Ok(()) => (self.inner.directory.authenticate(&user.id, password).await?, None),
-                Err(reason) => (Authentication::Rejected, Some(reason)),
-            },
-            None => (Authentication::Rejected, None),
+
+        let checked = self.check_counted(login, password, &admissible, &mut counts, now).await;
+        let (user, verdict, refused, own_locked) = match checked {
+            Ok(checked) => checked,
+            Err(error) => {
+                // No verdict (the directory failed): the attempt was not the user's failure.
+                self.uncount_sign_in_attempt(login, now).await;
+                if let Some((own, _)) = &counts.own {
+                    self.uncount_sign_in_attempt(own, now).await;
+                }
+                return Err(error);
+            }
         };
         match (verdict, user) {
             (Authentication::Accepted | Authentication::MustChange, Some(user)) => {
                 scope.user = Some(user.id.clone());
-                Ok((user, verdict))
+                Ok((user, verdict, counts))
             }
             (_, user) => {
-                self.count_sign_in_failure(login, own.as_ref(), now).await?;
+                self.lock_out_if_reached(login, &counts, now).await?;
                 // A known user's event names them; an unknown login's only its fingerprint.
                 scope.user = user.map(|user| user.id);
                 let outcome = match refused {
@@ -224,17 +248,116 @@ impl Sspr {
         }
     }
 
-    /// Until when `login` is locked out of sign-in, if it is: under the current key's subject
-    /// or a previous key's (read in one store call).
-    async fn locked_out_until(&self, login: &NormalizedLogin, now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        let lockouts: Vec<String> = std::iter::once(self.login_subject(login))
+    /// [`Sspr::check_credentials`] once the attempt is counted: find the user and check the
+    /// password. Returns the user, the verdict, `admissible`'s refusal and whether the
+    /// account's own login (when `login` is an alias) is locked out.
+    async fn check_counted(
+        &self,
+        login: &NormalizedLogin,
+        password: &Password,
+        admissible: &impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
+        counts: &mut SignInCounts,
+        now: OffsetDateTime,
+    ) -> Result<(Option<DirectoryUser>, Authentication, Option<NotAllowedReason>, bool)> {
+        let user = self.inner.directory.find_user(login).await?;
+        // Found under another spelling (a multi-valued `uid` or `mail`): the account's own
+        // lockout holds too, and the attempt counts for it too, so an alias adds no guesses.
+        // Locked out that way, the answer is a wrong password's: a `RateLimited` would tell
+        // the alias from an unknown login.
+        let own_locked = match user.as_ref().and_then(|user| own_login_if_alias(login, user)) {
+            Some(own) => match self.count_sign_in_attempt(&own, now).await? {
+                Ok(count) => {
+                    counts.own = Some((own, count));
+                    false
+                }
+                Err(_) => true,
+            },
+            None => false,
+        };
+        let (verdict, refused) = match &user {
+            Some(_) if own_locked => (Authentication::Rejected, None),
+            Some(user) => match admissible(user) {
+                Ok(()) => (self.inner.directory.authenticate(&user.id, password).await?, None),
+                Err(reason) => (Authentication::Rejected, Some(reason)),
+            },
+            None => (Authentication::Rejected, None),
+        };
+        Ok((user, verdict, refused, own_locked))
+    }
+
+    /// Count one attempt of `login` before its password is checked (as a failure, until a
+    /// right password clears the count): the attempts counted, this one included; or, when
+    /// `login` is locked out or the attempts in flight already reach the policy's count,
+    /// until when it is refused. The lockout (under every key of the ring) and the attempts
+    /// are read in one store call; the count is a compare-and-set, so racing attempts never
+    /// get past the count together.
+    async fn count_sign_in_attempt(
+        &self,
+        login: &NormalizedLogin,
+        now: OffsetDateTime,
+    ) -> Result<std::result::Result<u32, OffsetDateTime>> {
+        let policy = &self.inner.policy;
+        let subject = self.login_subject(login);
+        let key = limits::sign_in_attempts(&subject);
+        let mut reads: Vec<String> = std::iter::once(subject)
             .chain(self.previous_login_subjects(login))
             .map(|subject| limits::sign_in_lockout(&subject))
             .collect();
-        self.held_until_any(&lockouts, now).await
+        let lockouts = reads.len();
+        reads.push(key.clone());
+        for _ in 0..super::MAX_CAS_ROUNDS {
+            let batch = Batch { reads: reads.iter().map(String::as_str).collect(), ..Batch::default() };
+            let values = self.inner.store.apply(&batch, now).await?.values;
+            let (held, stored) = values.split_at(lockouts.min(values.len()));
+            if let Some(until) = held.iter().flatten().filter_map(limits::held_until).max() {
+                return Ok(Err(until));
+            }
+            let stored = stored.first().and_then(Option::as_ref);
+            // An unreadable record (another layout) is replaced, never trusted as "no attempts".
+            let mut record =
+                stored.and_then(|s| postcard::from_bytes::<SignInAttempts>(&s.value).ok()).unwrap_or_default();
+            if record.window_end <= ts(now) {
+                record =
+                    SignInAttempts { count: 0, window_end: ts(now + Duration::from_secs(policy.sign_in_lockout_secs)) };
+            }
+            if record.count >= policy.sign_in_failures_before_lockout {
+                // The attempt that reached the count is still being checked: held off until it
+                // locks the login out, or clears the count with a right password.
+                return Ok(Err(from_ts(record.window_end)));
+            }
+            record.count = record.count.saturating_add(1);
+            let bytes = postcard::to_allocvec(&record)
+                .map_err(|e| Error::Config(format!("cannot encode a sign-in attempts record: {e}")))?;
+            let version = stored.map(|s| s.version);
+            if self.inner.store.put(&key, &bytes, version, from_ts(record.window_end), now).await?.is_some() {
+                return Ok(Ok(record.count));
+            }
+        }
+        Err(limits::contention())
     }
 
-    /// Forget the login's failed sign-ins (its password was right), and those of the
+    /// Take back an attempt [`Sspr::count_sign_in_attempt`] counted whose password the
+    /// directory could not check. Best effort: a store failure leaves it counted, which errs
+    /// on the safe side.
+    async fn uncount_sign_in_attempt(&self, login: &NormalizedLogin, now: OffsetDateTime) {
+        let key = limits::sign_in_attempts(&self.login_subject(login));
+        for _ in 0..super::MAX_CAS_ROUNDS {
+            let Ok(Some(stored)) = self.inner.store.get(&key, now).await else { return };
+            let Ok(mut record) = postcard::from_bytes::<SignInAttempts>(&stored.value) else { return };
+            record.count = record.count.saturating_sub(1);
+            let Ok(bytes) = postcard::to_allocvec(&record) else { return };
+            match self.inner.store.put(&key, &bytes, Some(stored.version), from_ts(record.window_end), now).await {
+                Ok(Some(_)) => return,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not take back a sign-in attempt the directory did not check");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Forget the login's sign-in attempts (its password was right), and those of the
     /// account's own login (`own`) when `login` is an alias of it.
     pub(super) async fn clear_sign_in_failures(
         &self,
@@ -242,27 +365,26 @@ impl Sspr {
         own: Option<&NormalizedLogin>,
     ) -> Result<()> {
         for login in std::iter::once(login).chain(own) {
-            self.inner.store.delete(&limits::sign_in_failures(&self.login_subject(login))).await?;
+            self.inner.store.delete(&limits::sign_in_attempts(&self.login_subject(login))).await?;
         }
         Ok(())
     }
 
-    /// Count a failed sign-in (or a wrong current password) for `login`, and for the
-    /// account's own login (`own`) when `login` is an alias of it, and lock each out once the
-    /// policy's count is reached.
-    pub(super) async fn count_sign_in_failure(
+    /// A sign-in (or password change) whose attempt [`Sspr::check_credentials`] counted
+    /// failed: lock the typed login out if its count has reached the policy's, and the
+    /// account's own login (when the typed one is an alias of it) likewise.
+    pub(super) async fn lock_out_if_reached(
         &self,
         login: &NormalizedLogin,
-        own: Option<&NormalizedLogin>,
+        counts: &SignInCounts,
         now: OffsetDateTime,
     ) -> Result<()> {
         let policy = &self.inner.policy;
-        let window_end = now + Duration::from_secs(policy.sign_in_lockout_secs);
-        for login in std::iter::once(login).chain(own) {
-            let subject = self.login_subject(login);
-            let failures = self.inner.store.increment(&limits::sign_in_failures(&subject), window_end, now).await?;
-            if failures.count >= u64::from(policy.sign_in_failures_before_lockout) {
-                self.hold(&limits::sign_in_lockout(&subject), window_end, now).await?;
+        let until = now + Duration::from_secs(policy.sign_in_lockout_secs);
+        let own = counts.own.as_ref().map(|(own, count)| (own, *count));
+        for (login, count) in std::iter::once((login, counts.login)).chain(own) {
+            if count >= policy.sign_in_failures_before_lockout {
+                self.hold(&limits::sign_in_lockout(&self.login_subject(login)), until, now).await?;
             }
         }
         Ok(())

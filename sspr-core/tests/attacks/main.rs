@@ -30,6 +30,7 @@ mod lease_takeover;
 mod lost_replies;
 mod password_in_error_text;
 mod reset_notice_lost;
+mod sign_in_race;
 mod targeted_lockout;
 
 /// The enumeration attacks' engine: default policy, slow or failing backends, virtual time.

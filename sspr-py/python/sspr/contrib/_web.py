@@ -201,13 +201,28 @@ def client_ip(peer: Optional[str], forwarded: Sequence[str], trusted: Sequence[N
         return str(address)
     nearest = address
     for hop in reversed([h.strip() for value in forwarded for h in value.split(",")]):
-        hop_address = _address(hop)
+        hop_address = _address(_without_port(hop))
         if hop_address is None:
             break  # a proxy wrote nonsense: count the request against the last address we could trust
         nearest = hop_address
         if not any(hop_address in n for n in trusted):
             break
     return str(nearest)
+
+
+def _without_port(hop: str) -> str:
+    """A hop as its address alone: proxies such as Azure Application Gateway and IIS ARR append the client as
+    ``203.0.113.7:51234`` or ``[2001:db8::7]:51234``. Read as nonsense, every visitor counted as the proxy and
+    shared its per-IP limits."""
+    if hop.startswith("["):
+        inside, bracket, port = hop[1:].partition("]")
+        if bracket and (not port or (port.startswith(":") and port[1:].isdigit())):
+            return inside
+        return hop
+    address, colon, port = hop.rpartition(":")
+    if colon and address.count(".") == 3 and ":" not in address and port.isdigit():
+        return address
+    return hop
 
 
 def _address(text: Optional[str]) -> Any:
