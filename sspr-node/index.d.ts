@@ -230,7 +230,7 @@ export interface ContactStore {
  * `StateStore` for the contract, and prove yours with `testing.checkStateStore`.
  */
 export interface StateStore {
-  /** The live value under `key` and its version, or null (absent, or expired at `now`). */
+  /** The live value under `key` and its version, or null (absent, expired at `now`, or a counter of `increment`: keep counters apart from values). */
   get(key: string, now: Date): MaybePromise<StoredValue | null | undefined>
   /**
    * Compare-and-set: write only if the key is absent or expired (`expectedVersion` null) or
