@@ -82,6 +82,19 @@ def test_the_policy_stub_states_the_real_defaults() -> None:
     assert checked > 30, checked
 
 
+def test_the_policy_stub_names_every_field() -> None:
+    """Every field of the policy is a keyword of ``Policy(...)`` and an attribute in the stub: ten were missing
+    (``password_min_score``, ``default_region``, the sign-in lockout, the contact-proof switches...), so
+    ``mypy --strict`` refused ``sspr.Policy(default_region="GB")``, which runs."""
+    policy = classes()["Policy"]
+    init = next(n for n in policy.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    keywords = {a.arg for a in init.args.kwonlyargs}
+    attributes = {n.target.id for n in policy.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    fields = set(sspr.Policy().to_dict())
+    assert keywords == fields, (fields - keywords, keywords - fields)
+    assert attributes == fields, (fields - attributes, attributes - fields)
+
+
 def test_the_backends_stub_names_what_configured_backends_has() -> None:
     # `state_is_shared` was missing from the stub: a type-checked host could not read it.
     tree = ast.parse(pathlib.Path(sspr.__file__).with_name("backends.pyi").read_text())
