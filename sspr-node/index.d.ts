@@ -230,7 +230,7 @@ export interface ContactStore {
  * `StateStore` for the contract, and prove yours with `testing.checkStateStore`.
  */
 export interface StateStore {
-  /** The live value under `key` and its version, or null (absent, or expired at `now`). */
+  /** The live value under `key` and its version, or null (absent, expired at `now`, or a counter of `increment`: keep counters apart from values). */
   get(key: string, now: Date): MaybePromise<StoredValue | null | undefined>
   /**
    * Compare-and-set: write only if the key is absent or expired (`expectedVersion` null) or
@@ -316,14 +316,37 @@ export interface PolicyOptions {
   minTempPasswordEntropyBits?: number
   allowChosenPassword?: boolean
   chosenPasswordMinLength?: number
+  /** zxcvbn's score (0-4) a chosen password must reach (default 3). */
+  passwordMinScore?: number
+  /** The organisation's name, among zxcvbn's first guesses. */
+  organisationName?: string
+  /** Accept a chosen password when a checker cannot check (default false: refuse it). */
+  passwordCheckFailOpen?: boolean
   allowUnlockOnly?: boolean
   contactCoolingOffSecs?: number
+  /** A user's new contact is saved only with the code sent to it (default true). */
+  userContactsNeedProof?: boolean
+  /** An administrator's too (default false). */
+  adminContactsNeedProof?: boolean
+  contactProofsPerHour?: number
+  /** Ask a signed-in user to confirm contacts older than this (0: never, the default). */
+  reconfirmAfterDays?: number
+  /** The registration page registration reminders link to. */
+  registrationUrl?: string
+  /** IANA time zone dates in notices are written in (default `UTC`). */
+  timeZone?: string
+  reminderIntervalDays?: number
+  /** E-mail addresses told when a privileged account's reset is refused or the failure alarm goes off (at most 20). */
+  adminAlertAddresses?: string[]
+  adminAlertIntervalMinutes?: number
   eligibleOus?: string[]
   eligibleGroups?: string[]
   eligibleAdministrativeUnits?: string[]
   privilegedGroups?: string[]
   privilegedMode?: 'refuse' | 'two_methods'
   decoyCountryCodes?: string[]
+  /** Region national phone numbers are read in (`GB`, `DE`); absent: numbers must start with `+` or `00`. */
+  defaultRegion?: string | null
   decoyEmailTlds?: string[]
   /** Weights of decoy masks' first character (one lower-case letter or digit per key). */
   decoyEmailInitials?: Record<string, number>
@@ -468,7 +491,7 @@ export interface SsprOptions {
    * a throw or rejection is audited as `hook_failed` and never breaks the reset), e.g. to end
    * a user's sessions after a reset. Keys in camelCase or snake_case.
    */
-  hooks?: { [E in HookEventName | HookEventCamelName]?: (event: HookEventName, audit: AuditEvent) => void | Promise<void> }
+  hooks?: { [E in HookEventName | HookEventCamelName]?: (event: HookEventName, audit: AuditEvent) => unknown }
   /** Default: the system clock. */
   clock?: N.ManualClock
   /**

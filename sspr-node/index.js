@@ -246,6 +246,21 @@ const OPERATIONS = [
   'redeemRecoveryCode',
 ]
 
+/**
+ * An options object's keys, each one `known`, else CONFIG naming the stray key: a misspelt option
+ * (`sampleRate` for `sampleRatio`, `realtime`, `datadir`) would otherwise be read as absent and the
+ * call run with its default (every trace sampled, a manual clock for a Redis store, files in the
+ * working directory), as `new Sspr` refuses its own.
+ */
+function knownKeys(what, options, known) {
+  if (options === undefined || options === null || typeof options !== 'object') return // napi names a wrong type
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new SsprError({ code: 'CONFIG', message: `${what}: unknown option \`${key}\` (expected one of ${known.join(', ')})` })
+    }
+  }
+}
+
 /** The self-service password reset engine. Every operation returns a Promise. */
 // What new Sspr reads, and what backends.fromConfig answers besides (`new Sspr({ ...b, secretKey })`).
 const OPTIONS = new Set([
@@ -407,7 +422,9 @@ const backends = native.configureBackends && {
    * `{ directory, contacts, store, notifier, audit?, outbox?, memoryDirectory?, stateIsShared }`,
    * to spread into `new Sspr({...})`; rejects with an SsprError CONFIG.
    */
-  async fromConfig(config, { dataDir } = {}) {
+  async fromConfig(config, options = {}) {
+    knownKeys('backends.fromConfig(config, options)', options, ['dataDir'])
+    const { dataDir } = options ?? {}
     return configuration('backends config', 'an object or the path of a TOML file', () => native.configureBackends(config, dataDir))
   },
 }
@@ -425,7 +442,9 @@ function suiteBackend(slot, field, backend) {
 
 const testing = {
   /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (about 3 s). */
-  async checkStateStore(store, { realTime = false } = {}) {
+  async checkStateStore(store, options = {}) {
+    knownKeys('testing.checkStateStore(store, options)', options, ['realTime'])
+    const { realTime = false } = options ?? {}
     if (typeof realTime !== 'boolean') native.throwArgumentError('realTime')
     return native.checkStateStore(suiteBackend('store', 'store', store), realTime)
   },
@@ -443,6 +462,7 @@ const testing = {
  * (`exportTraces({ endpoint: 'http://collector:4318/v1/traces' })`); see index.d.ts.
  */
 function exportTraces(options) {
+  knownKeys('exportTraces(options)', options, ['endpoint', 'sampleRatio', 'backendSpans', 'serviceName'])
   // napi's own conversion errors (a missing `endpoint`, a ratio given as text) become
   // INVALID_INPUT naming the field, as for every other call.
   return converted(() => native.exportTraces(options))

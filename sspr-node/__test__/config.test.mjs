@@ -58,6 +58,10 @@ test('backends from a TOML file: SQLite, a whole reset; an unknown kind or key i
   assert.equal(misspelt.code, 'CONFIG')
   assert.match(misspelt.message, /pth/)
   assert.equal((await rejection(backends.fromConfig(42))).code, 'CONFIG')
+  // A misspelt `dataDir` was read as absent: the SQLite file went to the working directory.
+  const stray = await rejection(backends.fromConfig({ store: { kind: 'sqlite' } }, { datadir: dir }))
+  assert.equal(stray.code, 'CONFIG')
+  assert.match(stray.message, /unknown option `datadir`/)
   // The default SQLite file goes to dataDir.
   const defaults = await backends.fromConfig({ store: { kind: 'sqlite' } }, { dataDir: dir })
   assert.equal(defaults.stateIsShared, true)

@@ -487,3 +487,18 @@ test('password checkers: the configured ones (fromConfig) and JavaScript ones, i
   const closed = await rejection(down.changePassword('jdoe@example.org', 'Quiet-Meadow-Lantern-77', 'Fresh-Valley-Candle-31'))
   assert.deepEqual([closed.code, closed.backendKind], ['BACKEND', 'unavailable'])
 })
+
+test('index.d.ts PolicyOptions names every policy field', async () => {
+  // Thirteen were missing (adminAlertAddresses, registrationUrl, timeZone, defaultRegion, ...): a TypeScript
+  // host following the README could not set them without a cast, though the engine takes them.
+  const { readFileSync } = await import('node:fs')
+  const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8')
+  const block = dts.slice(dts.indexOf('export interface PolicyOptions'), dts.indexOf("declare module './native'"))
+  const typed = new Set([...block.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]))
+  const camel = (name) => name.replace(/_(\w)/g, (_, c) => c.toUpperCase())
+  const fields = new Set(Object.keys(new Policy().toJSON()).map(camel))
+  assert.deepEqual([...fields].filter((f) => !typed.has(f)), [], 'fields missing from PolicyOptions')
+  assert.deepEqual([...typed].filter((f) => !fields.has(f)), [], 'PolicyOptions names no such field')
+  // Each is taken as typed.
+  assert.deepEqual(Policy.from({ adminAlertAddresses: ['sec@example.org'], defaultRegion: 'GB' }).toJSON().admin_alert_addresses, ['sec@example.org'])
+})

@@ -110,6 +110,14 @@ test('a Map-backed JavaScript state store passes the conformance suite, sync and
   await testing.checkStateStore(new AsyncMapStateStore())
 })
 
+test('a misspelt option of checkStateStore is CONFIG naming it, not a run on the manual clock', async () => {
+  // `realtime` was read as absent: a store expiring by its own clock was checked on a manual one.
+  const e = await testing.checkStateStore(new MapStateStore(), { realtime: true }).then(() => null, (err) => err)
+  assert.ok(e instanceof SsprError, String(e))
+  assert.equal(e.code, 'CONFIG')
+  assert.match(e.message, /unknown option `realtime`/)
+})
+
 test('the conformance suite catches a state store whose put is not a compare-and-set', async () => {
   class NoCompareAndSet extends MapStateStore {
     put(key, value, expectedVersion, expiresAt, now) {

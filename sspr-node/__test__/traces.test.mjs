@@ -14,6 +14,15 @@ let exporter
 
 before(async () => {
   collector = await receiver()
+})
+
+test('a misspelt option is CONFIG naming it, and installs nothing; then the exporter is installed', () => {
+  // `sampleRate` for `sampleRatio` was read as absent: every trace exported, and the pipeline
+  // installed, so the call with the right spelling then failed as "once per process".
+  assert.throws(
+    () => exportTraces({ endpoint: collector.url, sampleRate: 0.5 }),
+    (e) => e instanceof SsprError && e.code === 'CONFIG' && /unknown option `sampleRate`/.test(e.message),
+  )
   exporter = exportTraces({ endpoint: collector.url, serviceName: 'sspr-node-tests' })
 })
 

@@ -42,6 +42,17 @@ const contacts: ContactStore = {
   save: (id, e, v) => ((records.get(id)?.version ?? 0) === v ? (records.set(id, { ...e, version: v + 1 }), true) : false),
 }
 
+// Every policy field is typed (adminAlertAddresses, defaultRegion... were missing), and a hook may be an
+// expression returning anything (`(e, a) => seen.push(a)`), as hooks' results are ignored.
+const seen: unknown[] = []
+void new Sspr({
+  directory,
+  notifier,
+  secretKey: 'ab'.repeat(32),
+  policy: { adminAlertAddresses: ['sec@example.org'], registrationUrl: 'https://sspr.example.org/', timeZone: 'Europe/Berlin', defaultRegion: 'GB', passwordMinScore: 4, userContactsNeedProof: true },
+  hooks: { resetCompleted: (_event, audit) => seen.push(audit), user_blocked: async () => {} },
+})
+
 async function flow(): Promise<string | undefined> {
   const sspr = new Sspr({ directory, notifier, contacts, secretKey: 'ab'.repeat(32), policy: { pinLength: 6, smsEnabled: false } })
   const challenge: ResetChallenge = await sspr.beginReset('jdoe@example.org', { clientIp: '192.0.2.1', locale: 'de' })

@@ -445,6 +445,10 @@ def test_a_typo_in_the_pages_settings_stops_the_site_at_start_up_not_each_page()
                 app.ready()
     with override_settings(SSPR={**settings.SSPR, "languages": ["de", "fr"], "trusted_proxies": ["10.0.0.0/8"]}):
         app.ready()  # good values start
+    # A cache that evicts, for the state: refused when the site starts (was: at the first page, on every page).
+    with override_settings(SSPR={k: v for k, v in settings.SSPR.items() if k != "allow_evicting_cache"}):
+        with pytest.raises(ImproperlyConfigured, match="LocMemCache"):
+            app.ready()
 
 
 def test_a_cache_that_evicts_is_refused_for_the_state_unless_the_site_allows_it() -> None:

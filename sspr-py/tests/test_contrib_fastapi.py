@@ -360,6 +360,26 @@ def test_a_bad_trusted_proxy_is_a_config_error() -> None:
         reset_router(Site().engine, trusted_proxies=["not-a-network"])
 
 
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"allowed_origins": "https://app.example.org"},  # was its characters: the front end it names refused
+        {"trusted_proxies": "10.0.0.0/8"},  # was a confusing "'1' does not appear to be a network"
+        {"allowed_origins": [b"https://app.example.org"]},
+        {"pages": "no"},  # was truthy: pages served
+        {"secure_cookies": "no"},  # was truthy: Secure on plain http, so no flow cookie came back
+        {"layout": "<html>"},
+    ],
+)
+def test_an_option_of_the_wrong_type_is_a_config_error_naming_it(option: Dict[str, Any]) -> None:
+    """As the Express router: an option of the wrong type is refused by name when the router is made, never
+    served differently from what the host meant."""
+    with pytest.raises(sspr.ConfigError, match=f"reset_router: {next(iter(option))}"):
+        reset_router(Site().engine, **option)
+    # The same options given right are taken.
+    reset_router(Site().engine, allowed_origins=["https://app.example.org"], trusted_proxies=("10.0.0.0/8",))
+
+
 def test_readme_snippet() -> None:
     """The README's FastAPI lines, run exactly as written, then a reset through them."""
     text = README.read_text()

@@ -10,6 +10,8 @@ import ast
 import pathlib
 from typing import Dict, Set
 
+import pytest
+
 import sspr
 
 STUB = pathlib.Path(sspr.__file__).with_name("_sspr.pyi")
@@ -80,9 +82,44 @@ def test_the_policy_stub_states_the_real_defaults() -> None:
     assert checked > 30, checked
 
 
+def test_the_policy_stub_names_every_field() -> None:
+    """Every field of the policy is a keyword of ``Policy(...)`` and an attribute in the stub: ten were missing
+    (``password_min_score``, ``default_region``, the sign-in lockout, the contact-proof switches...), so
+    ``mypy --strict`` refused ``sspr.Policy(default_region="GB")``, which runs."""
+    policy = classes()["Policy"]
+    init = next(n for n in policy.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    keywords = {a.arg for a in init.args.kwonlyargs}
+    attributes = {n.target.id for n in policy.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+    fields = set(sspr.Policy().to_dict())
+    assert keywords == fields, (fields - keywords, keywords - fields)
+    assert attributes == fields, (fields - attributes, attributes - fields)
+
+
 def test_the_backends_stub_names_what_configured_backends_has() -> None:
     # `state_is_shared` was missing from the stub: a type-checked host could not read it.
     tree = ast.parse(pathlib.Path(sspr.__file__).with_name("backends.pyi").read_text())
     (stub,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ConfiguredBackends"]
     runtime = {n for n in dir(sspr.backends.ConfiguredBackends) if not n.startswith("_")}
     assert {n for n in defined(stub) if not n.startswith("_")} == runtime
+
+
+def test_star_import_of_primitives_names_only_what_the_build_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``from sspr.primitives import *`` in the release wheel, which lacks the test hooks (cargo feature
+    ``vectors``): its ``__all__`` named them too, so the import failed with AttributeError. Run on this
+    build's native module without them."""
+    import importlib.util
+    import sys
+    import types
+
+    release = types.ModuleType("sspr._sspr")
+    release.primitives = types.SimpleNamespace(  # type: ignore[attr-defined]
+        **{name: getattr(sspr.primitives, name) for name in ("mask_email", "mask_phone", "normalize_email", "normalize_login", "normalize_phone")}
+    )
+    monkeypatch.setitem(sys.modules, "sspr._sspr", release)
+    spec = importlib.util.spec_from_file_location("sspr._release_primitives", pathlib.Path(sspr.__file__).with_name("primitives.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in module.__all__:
+        assert hasattr(module, name), f"__all__ names {name}, which this build does not have"
+    assert "mask_email" in module.__all__ and "generate_pins" not in module.__all__

@@ -95,7 +95,8 @@ pub fn link_of(value: &[u8]) -> Option<&str> {
 /// - `now` is the engine's clock. A store may expire entries by its own clock instead (a
 ///   Redis TTL), as long as nothing is returned after `expires_at`: the engine also checks
 ///   expiry itself, so expiring later is harmless, expiring earlier loses state.
-/// - `get` returns the live value and its version, or `None` (absent or expired).
+/// - `get` returns the live value and its version, or `None` (absent, expired, or a counter:
+///   a store keeping counters and values side by side must not hand a counter to `get`).
 /// - `put` **must** be an atomic compare-and-set: with `expected_version: None` it writes
 ///   only if the key is absent or expired; with `Some(v)` only if the live version is `v`.
 ///   On success it stores the value with version `v + 1` (1 for a new key) until

@@ -448,6 +448,9 @@ class Policy:
         block_secs: int = 86400,
         ip_begins_per_hour: int = 30,
         ip_sends_per_hour: int = 20,
+        sign_in_failures_before_lockout: int = 5,
+        sign_in_lockout_secs: int = 900,
+        ip_sign_ins_per_hour: int = 60,
         destination_sends_per_hour: int = 5,
         sms_budget_per_hour: int = 100,
         sms_budget_reserve_percent: int = 20,
@@ -459,8 +462,14 @@ class Policy:
         min_temp_password_entropy_bits: int = 80,
         allow_chosen_password: bool = False,
         chosen_password_min_length: int = 8,
+        password_min_score: int = 3,
+        organisation_name: str = "",
+        password_check_fail_open: bool = False,
         allow_unlock_only: bool = True,
         contact_cooling_off_secs: int = 86400,
+        user_contacts_need_proof: bool = True,
+        admin_contacts_need_proof: bool = False,
+        contact_proofs_per_hour: int = 5,
         reconfirm_after_days: int = 0,
         registration_url: str = "",
         time_zone: str = "UTC",
@@ -473,6 +482,7 @@ class Policy:
         privileged_groups: List[str] = ...,
         privileged_mode: Literal["refuse", "two_methods"] = "refuse",
         decoy_country_codes: List[str] = ...,
+        default_region: Optional[str] = None,
         decoy_email_tlds: List[str] = ...,
         decoy_email_initials: Dict[str, int] = ...,
         decoy_domain_initials: Dict[str, int] = ...,
@@ -502,6 +512,9 @@ class Policy:
     block_secs: int
     ip_begins_per_hour: int
     ip_sends_per_hour: int
+    sign_in_failures_before_lockout: int
+    sign_in_lockout_secs: int
+    ip_sign_ins_per_hour: int
     destination_sends_per_hour: int
     sms_budget_per_hour: int
     sms_budget_reserve_percent: int
@@ -513,8 +526,14 @@ class Policy:
     min_temp_password_entropy_bits: int
     allow_chosen_password: bool
     chosen_password_min_length: int
+    password_min_score: int
+    organisation_name: str
+    password_check_fail_open: bool
     allow_unlock_only: bool
     contact_cooling_off_secs: int
+    user_contacts_need_proof: bool
+    admin_contacts_need_proof: bool
+    contact_proofs_per_hour: int
     reconfirm_after_days: int
     registration_url: str
     time_zone: str
@@ -527,6 +546,7 @@ class Policy:
     privileged_groups: List[str]
     privileged_mode: Literal["refuse", "two_methods"]
     decoy_country_codes: List[str]
+    default_region: Optional[str]
     decoy_email_tlds: List[str]
     decoy_email_initials: Dict[str, int]
     decoy_domain_initials: Dict[str, int]

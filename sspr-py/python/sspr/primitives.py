@@ -23,17 +23,16 @@ if hasattr(_native, "generate_pins"):
     raise_error = _native.raise_error
     temp_password_entropy_bits = _native.temp_password_entropy_bits
 
-__all__ = [
-    "decoy_methods",
-    "generate_pins",
-    "generate_temporary_passwords",
-    "identity_tokens",
-    "mask_email",
-    "mask_phone",
-    "normalize_email",
-    "normalize_login",
-    "normalize_phone",
-    "pin_hash",
-    "raise_error",
-    "temp_password_entropy_bits",
-]
+# Only the names this build has: in the release wheel `from sspr.primitives import *` named the test
+# hooks too and failed with AttributeError.
+__all__ = ["mask_email", "mask_phone", "normalize_email", "normalize_login", "normalize_phone"]
+if hasattr(_native, "generate_pins"):
+    __all__ += [
+        "decoy_methods",
+        "generate_pins",
+        "generate_temporary_passwords",
+        "identity_tokens",
+        "pin_hash",
+        "raise_error",
+        "temp_password_entropy_bits",
+    ]

@@ -94,7 +94,8 @@ class StateStore(Protocol):
     check_state_store`` runs the engine's contract on an implementation."""
 
     def get(self, key: str, now: datetime.datetime) -> Union[Optional[Tuple[bytes, int]], Awaitable[Optional[Tuple[bytes, int]]]]:
-        """``(value, version)`` of a value that has not expired at ``now``, else ``None``."""
+        """``(value, version)`` of a value that has not expired at ``now``, else ``None`` (also for a key
+        holding a counter of ``increment``: keep counters apart from values)."""
         ...
 
     def put(

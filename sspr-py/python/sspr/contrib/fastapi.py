@@ -307,6 +307,17 @@ def _methods_json(methods: Iterable[Any]) -> List[Dict[str, Any]]:
     ]
 
 
+_EXAMPLES = {"trusted_proxies": "10.0.0.0/8", "allowed_origins": "https://app.example.org"}
+
+
+def _strings(name: str, value: Iterable[str]) -> List[str]:
+    """A list option's strings, or ``sspr.ConfigError`` naming it: a ``str`` is not read as its characters."""
+    items: List[object] = [] if isinstance(value, (str, bytes)) else list(value)
+    if isinstance(value, (str, bytes)) or not all(isinstance(v, str) for v in items):
+        raise sspr.ConfigError(f'reset_router: {name} must be a list of strings (["{_EXAMPLES[name]}"])')
+    return [str(v) for v in items]
+
+
 def reset_router(
     engine: Union[sspr.Sspr, sspr.BlockingSspr],
     *,
@@ -334,10 +345,20 @@ def reset_router(
     (``flush_deliveries()``, then ``flush_audit()``), which would otherwise die with the process; FastAPI runs an
     included router's lifespan from 0.112.2 on.
     """
+    # As the Express router: an option of the wrong type is refused by name, never served differently from what
+    # the host meant (``allowed_origins="https://app.example.org"`` was a list of its characters, so the front
+    # end it names was refused; ``secure_cookies="no"`` was true).
+    proxies, origins = _strings("trusted_proxies", trusted_proxies), _strings("allowed_origins", allowed_origins)
+    if not isinstance(pages, bool):
+        raise sspr.ConfigError("reset_router: pages must be True or False")
+    if secure_cookies is not None and not isinstance(secure_cookies, bool):
+        raise sspr.ConfigError("reset_router: secure_cookies must be True, False or None")
+    if not callable(layout):
+        raise sspr.ConfigError("reset_router: layout must be a function (title, body_html, lang) -> html")
     if isinstance(engine, sspr.BlockingSspr):
         engine = engine.asyncio()
     offered = _languages(languages)
-    reset = _Reset(engine, networks(trusted_proxies), list(allowed_origins), secure_cookies, layout, offered)
+    reset = _Reset(engine, networks(proxies), origins, secure_cookies, layout, offered)
     router = APIRouter(lifespan=_flush_at_shutdown(engine))
     _add_api(router, reset)
     if pages:

@@ -44,6 +44,22 @@ _EVICTING_CACHES = {
 _DUMMY_CACHE = "django.core.cache.backends.dummy.DummyCache"
 
 
+def check_cache(alias: str, *, allow_evicting_cache: bool) -> None:
+    """``ImproperlyConfigured`` for a cache sspr's state must not live in (see ``DjangoCacheStateStore``); run when
+    the site starts (the app's ``ready``) and when the store is made."""
+    backend = type(caches[alias])
+    name = f"{backend.__module__}.{backend.__qualname__}"
+    if name == _DUMMY_CACHE:
+        raise ImproperlyConfigured(f"the cache {alias!r} (DummyCache) keeps nothing: sspr's counters and blocks would "
+                                   "never hold; use Redis or Memcached")
+    if name in _EVICTING_CACHES and not allow_evicting_cache:
+        raise ImproperlyConfigured(
+            f"the cache {alias!r} ({backend.__qualname__}) {_EVICTING_CACHES[name]}: an evicted failure counter or "
+            "block undoes sspr's PIN-guessing limits; use Redis (maxmemory-policy noeviction) or Memcached (-M), "
+            "or, for tests and one-process demos only, allow it (SSPR['allow_evicting_cache'] = True)"
+        )
+
+
 class DjangoCacheStateStore:
     """The engine's state store in the Django cache ``alias`` (``settings.CACHES``).
 
@@ -54,17 +70,7 @@ class DjangoCacheStateStore:
 
     def __init__(self, alias: str = "default", *, allow_evicting_cache: bool = False) -> None:
         self.alias = alias
-        backend = type(caches[alias])
-        name = f"{backend.__module__}.{backend.__qualname__}"
-        if name == _DUMMY_CACHE:
-            raise ImproperlyConfigured(f"the cache {alias!r} (DummyCache) keeps nothing: sspr's counters and blocks would "
-                                       "never hold; use Redis or Memcached")
-        if name in _EVICTING_CACHES and not allow_evicting_cache:
-            raise ImproperlyConfigured(
-                f"the cache {alias!r} ({backend.__qualname__}) {_EVICTING_CACHES[name]}: an evicted failure counter or "
-                "block undoes sspr's PIN-guessing limits; use Redis (maxmemory-policy noeviction) or Memcached (-M), "
-                "or, for tests and one-process demos only, allow it (SSPR['allow_evicting_cache'] = True)"
-            )
+        check_cache(alias, allow_evicting_cache=allow_evicting_cache)
 
     def __repr__(self) -> str:
         return f"DjangoCacheStateStore({self.alias!r})"
