@@ -342,3 +342,24 @@ async fn an_account_made_privileged_changes_no_contact_from_a_session_kept_open(
     let admin = Actor::Admin("helpdesk".into());
     assert!(h.sspr.update_contacts(&admin, ALICE, cleared, &ctx()).await.unwrap().phone.is_none());
 }
+
+/// A phisher asked for a code to their address; an administrator, alerted, switched
+/// self-service off for the user, and back on once the user's case was settled, within the
+/// code's minutes. The proof started before the disable must not save the phisher's
+/// address after the re-enable: the disable ends it.
+#[tokio::test]
+async fn a_proof_does_not_survive_an_admins_disable_and_re_enable() {
+    let h = Harness::new().await;
+    let proof = request(&h, ALICE, PHISHER_MAIL).await;
+    let code = h.outbox.last_proof_code_to(PHISHER_MAIL).unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let confirmed = confirm(&h, ALICE, &proof.proof_id, &code).await;
+    assert!(matches!(confirmed, Err(Error::Expired)), "confirmed after the re-enable: {confirmed:?}");
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
+    // A proof asked for after the re-enable works as ever.
+    let proof = request(&h, ALICE, VICTIM_MAIL).await;
+    let code = h.outbox.last_proof_code_to(VICTIM_MAIL).unwrap();
+    confirm(&h, ALICE, &proof.proof_id, &code).await.unwrap();
+}

@@ -553,6 +553,24 @@ async fn a_password_change_ends_the_pending_recovery_code() {
     );
 }
 
+/// An administrator who switches self-service off for a user ends their pending code: while
+/// off the code only fails at completion, and switching self-service back on minutes later
+/// (the user's case settled) must not bring a forgotten code back to life.
+#[tokio::test]
+async fn disabling_self_service_ends_the_pending_recovery_code() {
+    let h = Harness::new().await;
+    let code = issue(&h, ALICE).await;
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let after = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(refused(&after), "a code issued before the disable redeems after the re-enable: {after:?}");
+    let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(
+        matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
+        "{redeemed:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
     let h = Harness::new().await;
