@@ -337,6 +337,10 @@ async fn an_account_made_privileged_changes_no_contact_from_a_session_kept_open(
     let cleared = ContactUpdate { phone: ContactChange::Clear, ..Default::default() };
     let removed = h.sspr.update_contacts(&Actor::User, ALICE, cleared.clone(), &ctx()).await;
     assert!(refused(&removed), "removed {removed:?}");
+    // Re-confirming marks the contacts fresh (out of an administrator's stale list).
+    let reconfirmed = h.sspr.confirm_contacts(&Actor::User, ALICE, &ctx()).await;
+    assert!(refused(&reconfirmed), "reconfirmed {reconfirmed:?}");
+    assert!(h.events_of(AuditKind::ContactsConfirmed).is_empty(), "nothing confirmed");
     assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
     assert!(h.outbox.messages_to("other@evil.example").is_empty(), "no code sent");
     let admin = Actor::Admin("helpdesk".into());
