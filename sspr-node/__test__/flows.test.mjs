@@ -333,6 +333,28 @@ test('a Redis store (the real server of ./scripts/test.sh)', async () => {
   assert.deepEqual([down.code, down.backendKind], ['BACKEND', 'unavailable'])
 })
 
+test('a bad TLS file of a Redis store is CONFIG naming its field, before anything connects', async () => {
+  const { RedisStore } = await import('../index.js')
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'sspr-node-tls-'))
+  const junk = join(dir, 'junk.pem')
+  writeFileSync(junk, 'not a PEM file\n')
+  // Port 1: nothing listens there, so only a check made before connecting can say CONFIG.
+  const url = 'rediss://127.0.0.1:1/'
+  for (const [config, field] of [
+    [{ url, caFile: join(dir, 'missing.pem') }, 'ca_file'],
+    [{ url, caFile: junk }, 'ca_file'],
+    [{ url, clientCertFile: junk }, 'client_key_file'],
+    [{ url, clientCertFile: junk, clientKeyFile: junk }, 'client_'],
+  ]) {
+    const e = await rejection(RedisStore.connect(config))
+    assert.equal(e.code, 'CONFIG', `${JSON.stringify(config)}: ${e}`)
+    assert.ok(e.message.includes(field), e.message)
+  }
+})
+
 test('a Redis store over TLS with a private CA (the real TLS Redis of ./scripts/test.sh)', async () => {
   const url = process.env.SSPR_TEST_REDIS_TLS_URL
   const caFile = process.env.SSPR_TEST_CA
