@@ -228,6 +228,10 @@ test('every error code comes from a real scenario', async (s) => {
       assert.throws(() => new Sspr(options), (e) => e instanceof SsprError && e.code === 'CONFIG')
     }
     assert.throws(() => Policy.from({ pinLenght: 6 }), (e) => e.code === 'CONFIG' && e.message.includes('pin_lenght'))
+    // A policy file's wrong value names its key in TOML as in JSON (TOML named a line before).
+    for (const read of [() => Policy.fromToml('pin_length = "six"'), () => Policy.fromJson('{"pin_length": "six"}')]) {
+      assert.throws(read, (e) => e.code === 'CONFIG' && e.message.includes('policy field `pin_length`'))
+    }
   })
 
   await s.test('INVALID_INPUT with the field', async () => {
