@@ -461,8 +461,9 @@ export declare function connectPostgres(config: string | { url: string, caFile?:
  * Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
  * `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
  * `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
- * `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field, `BACKEND`
- * (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
+ * `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that
+ * cannot be read or holds no PEM certificate or key, a client certificate without its key
+ * among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
  * without `allowPlaintext`.
  */
 export declare function connectRedis(config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }): RedisStore | Promise<RedisStore>

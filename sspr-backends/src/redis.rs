@@ -464,27 +464,54 @@ fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
     Ok(())
 }
 
-/// The CA and client certificate files of `config`, read, when it names any (else the system's
-/// roots and no client certificate).
-fn tls_files(config: &RedisConfig) -> Result<Option<::redis::TlsCertificates>, BackendError> {
+impl RedisConfig {
+    /// Read and parse the TLS files this configuration names (`ca_file`, `client_cert_file`,
+    /// `client_key_file`), and check that a client certificate comes with its key, without
+    /// connecting. Every binding calls this once it has read the configuration, so a missing
+    /// or unreadable file, one holding no PEM certificate (or key), or half a client
+    /// certificate is a configuration error naming the field in every language, not a
+    /// backend failure at connect time. [`RedisStore::from_config`] checks the same.
+    ///
+    /// # Errors
+    /// `Config` naming the field (and the file's path, never its contents).
+    pub fn check_tls_files(&self) -> Result<(), sspr_core::Error> {
+        tls_files(self).map(|_| ()).map_err(|e| sspr_core::Error::Config(format!("RedisStore: {e}")))
+    }
+}
+
+/// The CA and client certificate files of `config`, read and checked, when it names any (else
+/// the system's roots and no client certificate); the error names the field.
+fn tls_files(config: &RedisConfig) -> Result<Option<::redis::TlsCertificates>, String> {
     // The file's name and the error's kind only: a key file's text must not reach a message.
     let read = |field: &str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| {
-            BackendError::new(
-                BackendErrorKind::Rejected,
-                format!("cannot read the Redis {field} {}: {}", path.display(), e.kind()),
-            )
-        })
+        std::fs::read(path).map_err(|e| format!("cannot read the Redis {field} {}: {}", path.display(), e.kind()))
+    };
+    let certificates = |field: &str, path: &std::path::Path| {
+        let pem = read(field, path)?;
+        let parsed = rustls_pemfile::certs(&mut pem.as_slice()).collect::<Result<Vec<_>, _>>();
+        match parsed {
+            Ok(certs) if !certs.is_empty() => Ok(pem),
+            _ => Err(format!("the Redis {field} {} holds no PEM certificate", path.display())),
+        }
     };
     let client_tls = match (&config.client_cert_file, &config.client_key_file) {
-        (Some(cert), Some(key)) => Some(::redis::ClientTlsConfig {
-            client_cert: read("client_cert_file", cert)?,
-            client_key: read("client_key_file", key)?,
-        }),
-        _ => None,
+        (Some(cert), Some(key)) => {
+            let client_key = read("client_key_file", key)?;
+            if !matches!(rustls_pemfile::private_key(&mut client_key.as_slice()), Ok(Some(_))) {
+                return Err(format!("the Redis client_key_file {} holds no PEM private key", key.display()));
+            }
+            Some(::redis::ClientTlsConfig { client_cert: certificates("client_cert_file", cert)?, client_key })
+        }
+        (None, None) => None,
+        _ => return Err("client_cert_file and client_key_file go together: give both, or neither".into()),
     };
-    let root_cert = config.ca_file.as_deref().map(|path| read("ca_file", path)).transpose()?;
+    let root_cert = config.ca_file.as_deref().map(|path| certificates("ca_file", path)).transpose()?;
     Ok((client_tls.is_some() || root_cert.is_some()).then_some(::redis::TlsCertificates { client_tls, root_cert }))
+}
+
+/// [`tls_files`] as the store reports it when connecting.
+fn tls_files_for_store(config: &RedisConfig) -> Result<Option<::redis::TlsCertificates>, BackendError> {
+    tls_files(config).map_err(|e| BackendError::new(BackendErrorKind::Rejected, e))
 }
 
 /// The host of a `redis://` URL (no TLS), `None` for any other scheme (`rediss://`, a Unix
@@ -523,7 +550,7 @@ impl RedisStore {
                 .connection_timeout(Duration::from_millis(config.connect_timeout_ms))
                 .response_timeout(Duration::from_millis(config.response_timeout_ms))
                 .retries(2);
-            if let Some(certificates) = tls_files(config)? {
+            if let Some(certificates) = tls_files_for_store(config)? {
                 builder = builder.certs(certificates);
             }
             let client = builder.build().map_err(invalid)?;
@@ -546,7 +573,7 @@ impl RedisStore {
     async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {
         let invalid =
             |e: RedisError| BackendError::new(BackendErrorKind::Rejected, format!("invalid Redis URL: {:?}", e.kind()));
-        let client = match tls_files(config)? {
+        let client = match tls_files_for_store(config)? {
             Some(certificates) => Client::build_with_tls(config.url.as_str(), certificates).map_err(invalid)?,
             None => Client::open(config.url.as_str()).map_err(invalid)?,
         };
@@ -1040,7 +1067,7 @@ impl StateStore for RedisStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{RedisConfig, check_transport, tag_of, tagged};
+    use super::{RedisConfig, check_transport, tag_of, tagged, tls_files};
 
     #[test]
     fn plain_redis_to_another_host_is_refused_unless_allowed() {
@@ -1121,5 +1148,57 @@ mod tests {
         assert_eq!(tagged("p:", "own/{tag}/x"), "p:own/{tag}/x");
         assert_eq!(tag_of("sspr:sspr/flow/{abc}"), "abc");
         assert_eq!(tag_of("p:own/{tag}/x"), "tag");
+    }
+
+    /// A self-signed certificate and its key (P-256, made for this test only, trusted nowhere).
+    const TEST_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBjTCCATOgAwIBAgIUf3e2ufDZNF7Km4ZBWPGUlVebcwwwCgYIKoZIzj0EAwIw\nGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDAgFw0yNjEyMDcwNjI2MjdaGA8y\nMTI2MTExMzA2MjYyN1owGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDBZMBMG\nByqGSM49AgEGCCqGSM49AwEHA0IABFL84QYP2jQdePgQghyCYhUEmjXzKVzrV9gA\nl6TOZju2zCEiXRBV0cQhtPvlOjTCLlFGRWwRIsmjQA4kapXKeLujUzBRMB0GA1Ud\nDgQWBBQgDgRcoxZpMbzHxgBSMrF3brQWfzAfBgNVHSMEGDAWgBQgDgRcoxZpMbzH\nxgBSMrF3brQWfzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCQ\n5kIY5xQ5n1h+0biCF5zFTkv9n3WBAgPAYlPSrUkOjQIgJL4dewwPbNFTU9lhSn8D\nkQCsokOi7yIPjuCcJ4FKxSU=\n-----END CERTIFICATE-----\n";
+    const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/L5uC1zCfjLxLJYS\n2MRgOUMFo7BxJsXUQVV9lDrt6uyhRANCAARS/OEGD9o0HXj4EIIcgmIVBJo18ylc\n61fYAJekzmY7tswhIl0QVdHEIbT75To0wi5RRkVsESLJo0AOJGqVyni7\n-----END PRIVATE KEY-----\n";
+
+    /// Every binding calls `check_tls_files` before connecting: a bad TLS file is `Config`
+    /// naming its field, never its contents (Node answered `BACKEND` at connect time).
+    #[test]
+    fn a_bad_tls_file_is_config_naming_its_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            Some(path)
+        };
+        let (cert, key, junk) = (file("c.pem", TEST_CERT), file("k.pem", TEST_KEY), file("j.pem", "not a PEM file\n"));
+        let missing = Some(dir.path().join("missing.pem"));
+        let base = || RedisConfig::new("rediss://cache.example.org");
+        let good = RedisConfig {
+            ca_file: cert.clone(),
+            client_cert_file: cert.clone(),
+            client_key_file: key.clone(),
+            ..base()
+        };
+        good.check_tls_files().unwrap();
+        assert!(tls_files(&good).unwrap().is_some_and(|t| t.root_cert.is_some() && t.client_tls.is_some()));
+        base().check_tls_files().unwrap();
+        for (config, field) in [
+            (RedisConfig { ca_file: missing.clone(), ..base() }, "ca_file"),
+            (RedisConfig { ca_file: junk.clone(), ..base() }, "ca_file"),
+            (RedisConfig { ca_file: key.clone(), ..base() }, "ca_file"),
+            (RedisConfig { client_cert_file: cert.clone(), ..base() }, "client_key_file"),
+            (RedisConfig { client_key_file: key.clone(), ..base() }, "client_cert_file"),
+            (
+                RedisConfig { client_cert_file: junk.clone(), client_key_file: key.clone(), ..base() },
+                "client_cert_file",
+            ),
+            (
+                RedisConfig { client_cert_file: cert.clone(), client_key_file: missing.clone(), ..base() },
+                "client_key_file",
+            ),
+            (
+                RedisConfig { client_cert_file: cert.clone(), client_key_file: cert.clone(), ..base() },
+                "client_key_file",
+            ),
+        ] {
+            let err = config.check_tls_files().unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, sspr_core::Error::Config(_)), "{config:?}: {err:?}");
+            assert!(text.contains(field) && !text.contains("MIG") && !text.contains("BEGIN"), "{field}: {text}");
+        }
     }
 }

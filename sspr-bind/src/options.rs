@@ -294,6 +294,19 @@ mod tests {
         }
     }
 
+    /// What Node, C and uniffi read a policy document with: a wrong type is `Config` naming
+    /// its key in TOML as in JSON (TOML named only a line and column before).
+    #[test]
+    fn a_policy_value_of_the_wrong_type_names_its_key_in_either_format() {
+        for (text, format) in
+            [("pin_length = \"six\"", PolicyFormat::Toml), ("{\"pin_length\": \"six\"}", PolicyFormat::Json)]
+        {
+            let err = policy(text, format).unwrap_err();
+            assert_eq!(err.code(), "config");
+            assert!(err.to_string().contains("policy field `pin_length`"), "{text}: {err}");
+        }
+    }
+
     #[test]
     fn keys_are_bytes_or_hex_of_the_same_bounds() {
         assert_eq!(code(secret_key(Material::Bytes(&[1; 32]))), "ok");

@@ -512,8 +512,27 @@ impl Policy {
     }
 
     /// Parse and validate a policy from TOML; missing fields take their defaults.
+    ///
+    /// A syntax error names its line; a value of the wrong type or an unknown key names the
+    /// key (as [`Policy::from_toml_table`] does).
     pub fn from_toml(text: &str) -> Result<Self> {
-        let policy: Self = toml::from_str(text).map_err(|e| Error::Config(format!("policy: {e}")))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| Error::Config(format!("policy: {e}")))?;
+        Self::from_toml_table(table)
+    }
+
+    /// Read and validate a policy from a TOML table already parsed (a `[policy]` table of a
+    /// larger file, perhaps laid over defaults); missing fields take their defaults. A value
+    /// of the wrong type names its key (`policy field `pin_length`: invalid type ...`), not a
+    /// line: the table may not be the text the operator wrote.
+    pub fn from_toml_table(table: toml::Table) -> Result<Self> {
+        let policy: Self = serde_path_to_error::deserialize(table).map_err(|e| {
+            let message = e.inner().message().to_owned();
+            match e.path().iter().next() {
+                // An unknown key is named by the message itself, at the table's root.
+                None => Error::Config(format!("policy: {message}")),
+                Some(_) => Error::Config(format!("policy field `{}`: {message}", e.path())),
+            }
+        })?;
         policy.validate()?;
         Ok(policy)
     }
@@ -601,6 +620,38 @@ mod tests {
             Policy { time_zone: ok.to_owned(), ..Policy::default() }.validate().unwrap();
         }
         assert_eq!(Policy::default().time_zone, "UTC");
+    }
+
+    const WRONG_VALUES: [(&str, &str); 4] = [
+        ("pin_length = \"six\"", "policy field `pin_length`"),
+        ("\n\nsms_enabled = 1", "policy field `sms_enabled`"),
+        ("privileged_groups = [\"a\", 2]", "policy field `privileged_groups[1]`"),
+        ("no_such_field = 1", "no_such_field"),
+    ];
+
+    /// A value of the wrong type is named by its key, not by a line (the portal's `[policy]`
+    /// is not the text the operator wrote; a binding's policy file is read the same way).
+    #[test]
+    fn a_value_of_the_wrong_type_or_an_unknown_key_is_named_by_its_key() {
+        for (text, key) in WRONG_VALUES {
+            let err = Policy::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(key) && !err.contains("line "), "{text}: {err}");
+        }
+        // A syntax error has no key to name: its line is named.
+        let err = Policy::from_toml("pin_length = = 6").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    /// A table already parsed (the portal's `[policy]`) is read and named the same way.
+    #[test]
+    fn a_table_is_read_as_its_text_is() {
+        for (text, _) in WRONG_VALUES {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            let err = Policy::from_toml_table(table).unwrap_err().to_string();
+            assert_eq!(err, Policy::from_toml(text).unwrap_err().to_string(), "{text}");
+        }
+        let table: toml::Table = toml::from_str("pin_length = 7").unwrap();
+        assert_eq!(Policy::from_toml_table(table).unwrap(), Policy::from_toml("pin_length = 7").unwrap());
     }
 
     #[test]

@@ -122,6 +122,10 @@ pub(crate) fn parse_store(json: &str) -> Result<StoreConfig, Error> {
 /// Open (connect to) the store, inside the library's runtime (the network stores keep
 /// their connections on it).
 pub(crate) fn open_store(config: StoreConfig, runtime: &RuntimeHandle) -> Result<Arc<dyn StateStore>, Error> {
+    // A bad TLS file is a bad field (`Config`), as in every binding, not a failed connection.
+    if let StoreConfig::Redis(c) = &config {
+        c.check_tls_files()?;
+    }
     let opened = block_on(runtime.guard(async move {
         Ok::<Arc<dyn StateStore>, BackendError>(match config {
             StoreConfig::Sqlite(c) => Arc::new(SqliteStore::from_config(&c)?),

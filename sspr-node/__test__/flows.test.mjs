@@ -228,6 +228,10 @@ test('every error code comes from a real scenario', async (s) => {
       assert.throws(() => new Sspr(options), (e) => e instanceof SsprError && e.code === 'CONFIG')
     }
     assert.throws(() => Policy.from({ pinLenght: 6 }), (e) => e.code === 'CONFIG' && e.message.includes('pin_lenght'))
+    // A policy file's wrong value names its key in TOML as in JSON (TOML named a line before).
+    for (const read of [() => Policy.fromToml('pin_length = "six"'), () => Policy.fromJson('{"pin_length": "six"}')]) {
+      assert.throws(read, (e) => e.code === 'CONFIG' && e.message.includes('policy field `pin_length`'))
+    }
   })
 
   await s.test('INVALID_INPUT with the field', async () => {
@@ -331,6 +335,28 @@ test('a Redis store (the real server of ./scripts/test.sh)', async () => {
   assert.equal((await t.sspr.completeReset(flow.flowId)).mustChange, true)
   const down = await rejection(RedisStore.connect('redis://127.0.0.1:1/'))
   assert.deepEqual([down.code, down.backendKind], ['BACKEND', 'unavailable'])
+})
+
+test('a bad TLS file of a Redis store is CONFIG naming its field, before anything connects', async () => {
+  const { RedisStore } = await import('../index.js')
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'sspr-node-tls-'))
+  const junk = join(dir, 'junk.pem')
+  writeFileSync(junk, 'not a PEM file\n')
+  // Port 1: nothing listens there, so only a check made before connecting can say CONFIG.
+  const url = 'rediss://127.0.0.1:1/'
+  for (const [config, field] of [
+    [{ url, caFile: join(dir, 'missing.pem') }, 'ca_file'],
+    [{ url, caFile: junk }, 'ca_file'],
+    [{ url, clientCertFile: junk }, 'client_key_file'],
+    [{ url, clientCertFile: junk, clientKeyFile: junk }, 'client_'],
+  ]) {
+    const e = await rejection(RedisStore.connect(config))
+    assert.equal(e.code, 'CONFIG', `${JSON.stringify(config)}: ${e}`)
+    assert.ok(e.message.includes(field), e.message)
+  }
 })
 
 test('a Redis store over TLS with a private CA (the real TLS Redis of ./scripts/test.sh)', async () => {

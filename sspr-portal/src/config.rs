@@ -346,11 +346,10 @@ impl Config {
         for (key, value) in &self.policy {
             table.insert(key.clone(), value.clone());
         }
-        // Read from the merged table itself: its errors name the key, where text made from it
-        // would be quoted by a line of that text, not of the operator's file.
-        let mut policy: Policy =
-            toml::Value::Table(table).try_into().map_err(|e| Error::Config(format!("[policy]: {e}")))?;
-        policy.validate()?;
+        // Read from the merged table itself, as every binding reads a policy file: its errors
+        // name the key, where text made from it would be quoted by a line of that text, not
+        // of the operator's file.
+        let mut policy = Policy::from_toml_table(table)?;
         // An admin is privileged: a helpdesk member who could reset their own password through
         // a phished mailbox would take the admin pages over.
         for group in &self.admin_groups {

@@ -125,6 +125,22 @@ def test_redis_state_store_single_use_across_engines() -> None:
     assert all(isinstance(r, allowed) for r in results), results
 
 
+def test_a_bad_tls_file_of_a_redis_store_is_a_config_error_naming_its_field(tmp_path: pathlib.Path) -> None:
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a PEM file\n")
+    # Port 1: nothing listens there, so only a check made before connecting can say Config.
+    url = "rediss://127.0.0.1:1/"
+    for fields, field in [
+        ({"ca_file": str(tmp_path / "missing.pem")}, "ca_file"),
+        ({"ca_file": str(junk)}, "ca_file"),
+        ({"client_cert_file": str(junk)}, "client_key_file"),
+        ({"client_cert_file": str(junk), "client_key_file": str(junk)}, "client_"),
+    ]:
+        with pytest.raises(sspr.ConfigError) as raised:
+            sspr.backends.RedisStore(url, **fields)
+        assert field in str(raised.value), (fields, raised.value)
+
+
 def test_redis_unreachable_is_a_backend_error() -> None:
     with pytest.raises(sspr.BackendError) as err:
         sspr.backends.RedisStore("redis://127.0.0.1:1/", connect_timeout_ms=300)

@@ -226,6 +226,10 @@ def test_policy_from_dict_toml_and_kwargs() -> None:
         sspr.Policy(no_such_field=1)
     with pytest.raises(sspr.ConfigError, match="pin_length"):
         sspr.Policy(pin_length="eight")
+    # A policy file's wrong value names its key in TOML as in JSON (TOML named a line before).
+    for read in (lambda: sspr.Policy.from_toml('pin_length = "six"'), lambda: sspr.Policy.from_json('{"pin_length": "six"}')):
+        with pytest.raises(sspr.ConfigError, match="policy field `pin_length`"):
+            read()
     assert "pin_length=6" in repr(p)
     # The repr is Python: pasted back, it is the same policy (True, not JSON's true).
     assert "sms_enabled=True" in repr(p)

@@ -8,7 +8,7 @@ use crate::api::{
     Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserId, UserStatus,
 };
 use crate::audit::{AuditKind, Outcome};
-use crate::backend::{DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
+use crate::backend::{Batch, DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::notice::Message;
@@ -347,7 +347,8 @@ impl Sspr {
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
-    /// can be enabled; disabling always works.
+    /// can be enabled; disabling always works, and ends the user's pending contact proof and
+    /// helpdesk recovery code (enabling again does not bring them back).
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
@@ -362,6 +363,15 @@ impl Sspr {
             }
             if enabled && !self.inner.scope.is_eligible(&user) {
                 return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+            }
+            if !enabled {
+                // A disable ends what the user (or a phisher in their session) had pending: a
+                // contact proof and a helpdesk code. Left in the store they would work again if
+                // self-service were switched back on within their minutes. Removed before the
+                // disable is saved, so a store failure leaves nothing disabled with them alive.
+                let (proof, code) = (self.proof_key(&user.id), self.recovery_key(&user.id));
+                let batch = Batch { deletes: vec![proof.as_str(), code.as_str()], ..Batch::default() };
+                self.inner.store.apply(&batch, self.now()).await?;
             }
             let update = self
                 .update_enrollment(&user.id, |stored| {

@@ -220,11 +220,14 @@ impl Sspr {
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed` (`not_enabled` when the user acts
     /// and SSPR is not enabled for them, `account_disabled` when their account is disabled or
-    /// expired), `Backend`.
+    /// expired, `privileged` when it is privileged), `Backend`.
     pub async fn confirm_contacts(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<Contacts> {
         observed!(self, confirm_contacts, async move {
             let user = self.resolve(login).await?;
-            super::admin::user_may_act(actor, &user)?;
+            // As for every change of contacts: re-confirming marks them fresh (no prompt, out
+            // of the stale list an administrator reviews), which a session kept open on an
+            // account since disabled or made privileged must not do.
+            self.user_may_change_contacts(actor, &user)?;
             let now = self.now();
             let update = self
                 .update_enrollment(&user.id, |stored| {

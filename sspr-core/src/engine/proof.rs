@@ -59,7 +59,8 @@ impl Sspr {
         }
     }
 
-    fn proof_key(&self, user: &crate::api::UserId) -> String {
+    /// The key of `user`'s pending proof (an administrator's disable ends it).
+    pub(super) fn proof_key(&self, user: &crate::api::UserId) -> String {
         limits::contact_proof(&self.user_subject(user))
     }
 

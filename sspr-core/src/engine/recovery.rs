@@ -413,7 +413,8 @@ impl Sspr {
         stored_hash.is_some_and(|hash| pin::matches(&self.inner.key, &binding(&pending.code_id, user), code, &hash))
     }
 
-    fn recovery_key(&self, user: &UserId) -> String {
+    /// The key of `user`'s pending recovery code (a reset or a password change ends it).
+    pub(super) fn recovery_key(&self, user: &UserId) -> String {
         limits::recovery(&self.user_subject(user))
     }
 

@@ -163,7 +163,7 @@ impl Sspr {
         let mut scope = self.scope(ctx);
         let (user, verdict, _) =
             self.check_credentials(login, password, &mut scope, AuditKind::SignIn, admissible).await?;
-        self.clear_sign_in_failures(login, own_login_if_alias(login, &user).as_ref()).await?;
+        self.clear_sign_in_failures(login, own_login_if_alias(login, &user).as_ref(), None, self.now()).await?;
         scope.record(AuditKind::SignIn, Outcome::Success).await;
         Ok(SignedIn {
             user_id: user.id,
@@ -359,14 +359,28 @@ impl Sspr {
 
     /// Forget the login's sign-in attempts (its password was right), and those of the
     /// account's own login (`own`) when `login` is an alias of it.
+    ///
+    /// `also`: one more key to remove in the same store call (a password change ends the
+    /// user's pending recovery code this way, at no extra round trip).
     pub(super) async fn clear_sign_in_failures(
         &self,
         login: &NormalizedLogin,
         own: Option<&NormalizedLogin>,
+        also: Option<&str>,
+        now: OffsetDateTime,
     ) -> Result<()> {
-        for login in std::iter::once(login).chain(own) {
-            self.inner.store.delete(&limits::sign_in_attempts(&self.login_subject(login))).await?;
-        }
+        let keys: Vec<String> = std::iter::once(login)
+            .chain(own)
+            .map(|login| limits::sign_in_attempts(&self.login_subject(login)))
+            .collect();
+        let Some(also) = also else {
+            for key in &keys {
+                self.inner.store.delete(key).await?;
+            }
+            return Ok(());
+        };
+        let deletes = keys.iter().map(String::as_str).chain(std::iter::once(also)).collect();
+        self.inner.store.apply(&Batch { deletes, ..Batch::default() }, now).await?;
         Ok(())
     }
 

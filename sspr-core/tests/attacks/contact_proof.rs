@@ -355,8 +355,33 @@ async fn an_account_made_privileged_changes_no_contact_from_a_session_kept_open(
     let cleared = ContactUpdate { phone: ContactChange::Clear, ..Default::default() };
     let removed = h.sspr.update_contacts(&Actor::User, ALICE, cleared.clone(), &ctx()).await;
     assert!(refused(&removed), "removed {removed:?}");
+    // Re-confirming marks the contacts fresh (out of an administrator's stale list).
+    let reconfirmed = h.sspr.confirm_contacts(&Actor::User, ALICE, &ctx()).await;
+    assert!(refused(&reconfirmed), "reconfirmed {reconfirmed:?}");
+    assert!(h.events_of(AuditKind::ContactsConfirmed).is_empty(), "nothing confirmed");
     assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
     assert!(h.outbox.messages_to("other@evil.example").is_empty(), "no code sent");
     let admin = Actor::Admin("helpdesk".into());
     assert!(h.sspr.update_contacts(&admin, ALICE, cleared, &ctx()).await.unwrap().phone.is_none());
+}
+
+/// A phisher asked for a code to their address; an administrator, alerted, switched
+/// self-service off for the user, and back on once the user's case was settled, within the
+/// code's minutes. The proof started before the disable must not save the phisher's
+/// address after the re-enable: the disable ends it.
+#[tokio::test]
+async fn a_proof_does_not_survive_an_admins_disable_and_re_enable() {
+    let h = Harness::new().await;
+    let proof = request(&h, ALICE, PHISHER_MAIL).await;
+    let code = h.outbox.last_proof_code_to(PHISHER_MAIL).unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let before = h.sspr.contacts(ALICE).await.unwrap();
+    let confirmed = confirm(&h, ALICE, &proof.proof_id, &code).await;
+    assert!(matches!(confirmed, Err(Error::Expired)), "confirmed after the re-enable: {confirmed:?}");
+    assert_eq!(h.sspr.contacts(ALICE).await.unwrap(), before, "nothing may change");
+    // A proof asked for after the re-enable works as ever.
+    let proof = request(&h, ALICE, VICTIM_MAIL).await;
+    let code = h.outbox.last_proof_code_to(VICTIM_MAIL).unwrap();
+    confirm(&h, ALICE, &proof.proof_id, &code).await.unwrap();
 }

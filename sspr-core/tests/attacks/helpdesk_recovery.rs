@@ -535,6 +535,42 @@ async fn a_reset_by_pin_ends_the_pending_recovery_code() {
     );
 }
 
+/// The user changed their own password after calling the helpdesk (they remembered it, or
+/// a colleague's machine asked them to): as after a reset by PIN, the code issued meanwhile
+/// must not reset the account a second time for whoever else heard it.
+#[tokio::test]
+async fn a_password_change_ends_the_pending_recovery_code() {
+    let h = Harness::new().await;
+    let code = issue(&h, ALICE).await;
+    let (current, new) = (sspr_core::Password::new(INITIAL_PASSWORD), sspr_core::Password::new("Fresh-Meadow-41"));
+    h.sspr.change_password(ALICE, &current, &new, &ctx()).await.unwrap();
+    let after = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(refused(&after), "a code issued before the change still redeems after it: {after:?}");
+    let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(
+        matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
+        "{redeemed:?}"
+    );
+}
+
+/// An administrator who switches self-service off for a user ends their pending code: while
+/// off the code only fails at completion, and switching self-service back on minutes later
+/// (the user's case settled) must not bring a forgotten code back to life.
+#[tokio::test]
+async fn disabling_self_service_ends_the_pending_recovery_code() {
+    let h = Harness::new().await;
+    let code = issue(&h, ALICE).await;
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    let after = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(refused(&after), "a code issued before the disable redeems after the re-enable: {after:?}");
+    let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
+    assert!(
+        matches!(redeemed.as_slice(), [e] if e.outcome == Outcome::Failed { error: "no pending code".into() }),
+        "{redeemed:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
     let h = Harness::new().await;

@@ -238,3 +238,24 @@ async fn a_flow_begun_before_a_rotation_costs_a_decoy_what_it_costs_a_real_user(
         assert_eq!(*cost, costs[0].1, "{login}: a decoy's must be a real user's");
     }
 }
+
+/// A password change: the per-IP limit, the lockout and attempts read, and the attempt counted
+/// (compare-and-set, THREAT_MODEL 14.2f) before the directory is asked, then one call that
+/// clears the attempts and ends a pending helpdesk code together
+/// (THREAT_MODEL 14.5b''): ending the code costs no round trip of its own.
+#[tokio::test]
+async fn a_password_change_ends_a_pending_code_in_the_call_that_clears_the_failures() {
+    let (h, store) = harness().await;
+    let admin = admin();
+    h.sspr.admin_recovery(&admin, ALICE, &ctx()).await.unwrap();
+    store.take();
+    let (current, new) = (sspr_core::Password::new(INITIAL_PASSWORD), sspr_core::Password::new("Fresh-Meadow-41"));
+    h.sspr.change_password(ALICE, &current, &new, &ctx()).await.unwrap();
+    let change = store.take();
+    println!("round trips of a password change: {change}");
+    assert_eq!(change, CHANGE_ROUND_TRIPS, "round trips of a password change");
+}
+
+/// The per-IP sign-in counter, the lockout and attempts read, the attempt counted, the attempts
+/// cleared (with the pending code ended in the same call since it ends there).
+const CHANGE_ROUND_TRIPS: usize = 4;

@@ -86,8 +86,9 @@ pub struct RedisStore {
 /// Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
 /// `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
 /// `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
-/// `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field, `BACKEND`
-/// (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
+/// `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that
+/// cannot be read or holds no PEM certificate or key, a client certificate without its key
+/// among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
 /// without `allowPlaintext`.
 #[cfg(feature = "redis")]
 #[napi(
@@ -104,6 +105,8 @@ pub fn connect_redis<'env>(
         serde_json::Value::String(url) => RedisConfig::new(url),
         other => build(env, other, "RedisStore", Ok::<RedisConfig, _>)?,
     };
+    // A bad TLS file is a bad field (`CONFIG`), as in every binding, not a failed connection.
+    config.check_tls_files().map_err(|e| to_js_error(env, &e))?;
     crate::runtime::run(
         env,
         async move { Ok(sspr_backends::redis::RedisStore::from_config(&config).await?) },

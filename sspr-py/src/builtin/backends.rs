@@ -82,10 +82,10 @@ fn connect<C: serde::de::DeserializeOwned, T: Send, F>(
     make: impl FnOnce(C) -> F,
 ) -> PyResult<InRuntime<T>>
 where
-    F: std::future::Future<Output = Result<T, sspr_core::BackendError>> + Send,
+    F: std::future::Future<Output = Result<T, sspr_core::Error>> + Send,
 {
     let config: C = parse(py, what, fields, &[("url", url.clone())])?;
-    let inner = crate::runtime::block_on(py, make(config))?.map_err(backend_err)?;
+    let inner = crate::runtime::block_on(py, make(config))?.map_err(crate::errors::to_py_err)?;
     Ok(InRuntime::new(inner))
 }
 
@@ -147,7 +147,11 @@ backend_class! {
     #[pyo3(signature = (url, **fields))]
     fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) {
         use sspr_backends::redis::{RedisConfig, RedisStore as Store};
-        connect(py, "RedisStore", url, fields, |c: RedisConfig| async move { Store::from_config(&c).await })?
+        connect(py, "RedisStore", url, fields, |c: RedisConfig| async move {
+            // A bad TLS file is a bad field (`ConfigError`), as in every binding.
+            c.check_tls_files()?;
+            Ok(Store::from_config(&c).await?)
+        })?
     }
 }
 
@@ -160,7 +164,7 @@ backend_class! {
     #[pyo3(signature = (url, **fields))]
     fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) {
         use sspr_backends::postgres::{PostgresConfig, PostgresStore as Store};
-        connect(py, "PostgresStore", url, fields, |c: PostgresConfig| async move { Store::from_config(&c).await })?
+        connect(py, "PostgresStore", url, fields, |c: PostgresConfig| async move { Ok(Store::from_config(&c).await?) })?
     }
 }
 
