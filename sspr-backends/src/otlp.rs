@@ -942,7 +942,8 @@ mod tests {
     /// The engine's kinds of spans and events: a call with its fields recorded late, a backend
     /// span named by `otel.name`, events with and without an `error` field and at ERROR, a
     /// delivery span, a span outside `sspr_core` (not exported), and a root span whose parent is
-    /// the host's OpenTelemetry context.
+    /// the host's OpenTelemetry context; outcomes an error's code (`wrong_pin`), `ok` (both held
+    /// as static strings) and a backend error's kind (copied).
     fn spans(host: (TraceId, SpanId)) {
         let call = tracing::info_span!(target: "sspr_core", "sspr.verify_pin", sspr.step = "verify_pin",
             sspr.outcome = tracing::field::Empty, sspr.flow = tracing::field::Empty);
@@ -965,9 +966,12 @@ mod tests {
         drop(call);
         let parent = SpanContext::new(host.0, host.1, TraceFlags::SAMPLED, true, TraceState::default());
         let _host = Context::new().with_remote_span_context(parent).attach();
-        tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset").in_scope(|| {
+        let reset = tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset",
+            sspr.outcome = tracing::field::Empty);
+        reset.in_scope(|| {
             tracing::warn!(target: "sspr_core::engine", error = %"x", "a notice could not be delivered");
         });
+        reset.record("sspr.outcome", "ok");
     }
 
     #[test]
