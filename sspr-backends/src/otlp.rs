@@ -563,7 +563,7 @@ where
         if recording {
             // Room for every field the span declares, those recorded later too.
             otel.attributes = Vec::with_capacity(attrs.metadata().fields().len() + sampling.attributes.len());
-            attrs.record(&mut Fields(&mut otel));
+            attrs.record(&mut Fields(&mut otel, attrs.metadata().name()));
             otel.attributes.extend(sampling.attributes);
         }
         span.extensions_mut().insert(otel);
@@ -575,7 +575,7 @@ where
         // is recording: one lock of its extensions a field (a `Debug` value is formatted before
         // it, so a `Debug` that logs does not find it taken; a `str` is copied under it, and
         // not at all for a span sampled out).
-        values.record(&mut Fields(&span));
+        values.record(&mut Fields(&span, span.metadata().name()));
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, ctx: LayerContext<'_, S>) {
@@ -660,8 +660,9 @@ fn export_data(otel: OtelSpan, pipeline: &Pipeline) -> SpanData {
 /// `otel.status_message` setting its name, kind and status instead (`tracing-opentelemetry`'s
 /// conventions), written straight onto the span: a new one the layer holds (`&mut OtelSpan`) or
 /// one in the registry, whose extensions are locked for each field, written only if the span
-/// records (no vector of the fields in between).
-struct Fields<T>(T);
+/// records (no vector of the fields in between). The second member is the span's name as
+/// declared (`sspr.<call>`), which [`closed`] needs.
+struct Fields<T>(T, &'static str);
 
 /// Where [`Fields`] writes.
 trait FieldsTarget {
@@ -727,12 +728,29 @@ impl<T: FieldsTarget> Visit for Fields<T> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.text(field, || value.to_owned());
+        match closed(field.name(), value, self.1) {
+            Some(known) => self.attribute(field, Value::from(known)),
+            None => self.text(field, || value.to_owned()),
+        }
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         let text = format!("{value:?}");
         self.text(field, || text);
+    }
+}
+
+/// A value of the closed sets the engine records, as the static string it equals: a call's
+/// `sspr.step` (its span's name without `sspr.`) and an `sspr.outcome` that is `ok` or an
+/// error's code. The span then carries no copy of it, to make and to free on the exporting
+/// thread (about 300 instructions a value, 8 values a flow; BENCHMARKS.md section 11,
+/// tele15d). The exported text is the same; any other value is copied.
+fn closed(field: &str, value: &str, span: &'static str) -> Option<&'static str> {
+    match field {
+        "sspr.step" => span.strip_prefix("sspr.").filter(|step| *step == value),
+        "sspr.outcome" if value == "ok" => Some("ok"),
+        "sspr.outcome" => Error::CODES.iter().find(|code| **code == value).copied(),
+        _ => None,
     }
 }
 
@@ -880,8 +898,8 @@ mod tests {
         parent: String,
         parent_is_remote: bool,
         kind: String,
-        attributes: Vec<(String, String)>,
-        events: Vec<(String, Vec<(String, String)>)>,
+        attributes: Vec<(String, Value)>,
+        events: Vec<(String, Vec<(String, Value)>)>,
         status: String,
         scope: String,
         sampled: bool,
@@ -894,10 +912,13 @@ mod tests {
             }
             spans.iter().find(|s| s.span_context.span_id() == id).map_or("-".to_owned(), |s| s.name.to_string())
         };
+        // The values as exported: their type and text (`Value`'s equality compares a string's
+        // text, not whether the span holds it as a static or an owned string, which the OTLP
+        // protobuf does not carry).
         let pairs = |attributes: &[KeyValue]| {
-            let mut pairs: Vec<(String, String)> =
-                attributes.iter().map(|kv| (kv.key.to_string(), format!("{:?}", kv.value))).collect();
-            pairs.sort();
+            let mut pairs: Vec<(String, Value)> =
+                attributes.iter().map(|kv| (kv.key.to_string(), kv.value.clone())).collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.to_string().cmp(&b.1.to_string())));
             pairs
         };
         let mut shown: Vec<Shown> = spans
@@ -921,7 +942,8 @@ mod tests {
     /// The engine's kinds of spans and events: a call with its fields recorded late, a backend
     /// span named by `otel.name`, events with and without an `error` field and at ERROR, a
     /// delivery span, a span outside `sspr_core` (not exported), and a root span whose parent is
-    /// the host's OpenTelemetry context.
+    /// the host's OpenTelemetry context; outcomes an error's code (`wrong_pin`), `ok` (both held
+    /// as static strings) and a backend error's kind (copied).
     fn spans(host: (TraceId, SpanId)) {
         let call = tracing::info_span!(target: "sspr_core", "sspr.verify_pin", sspr.step = "verify_pin",
             sspr.outcome = tracing::field::Empty, sspr.flow = tracing::field::Empty);
@@ -944,9 +966,12 @@ mod tests {
         drop(call);
         let parent = SpanContext::new(host.0, host.1, TraceFlags::SAMPLED, true, TraceState::default());
         let _host = Context::new().with_remote_span_context(parent).attach();
-        tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset").in_scope(|| {
+        let reset = tracing::info_span!(target: "sspr_core", "sspr.complete_reset", sspr.step = "complete_reset",
+            sspr.outcome = tracing::field::Empty);
+        reset.in_scope(|| {
             tracing::warn!(target: "sspr_core::engine", error = %"x", "a notice could not be delivered");
         });
+        reset.record("sspr.outcome", "ok");
     }
 
     #[test]
