@@ -148,11 +148,29 @@ function adapt(slot, backend) {
     if (slot === 'audit') {
       const record = bindMethod(backend, name, slot, voidResult)
       bound[name] = (json) => record(JSON.parse(json))
+    } else if (slot === 'notifier') {
+      const send = bindMethod(backend, name, slot, voidResult)
+      bound[name] = (notification) => send(redactedWhenInspected(notification))
     } else {
       bound[name] = bindMethod(backend, name, slot, voidResult)
     }
   }
   return bound
+}
+
+const REDACTED = '[REDACTED]'
+
+// A notifier that logs what it was given (`console.log(n)`, a logger's `%o`) would write the PIN or
+// code into the log: the notice prints with its `pin` and `body` (which holds the code) redacted.
+// Reading them, and `JSON.stringify` for a delivery service, are unchanged.
+function redactedWhenInspected(notification) {
+  Object.defineProperty(notification, util.inspect.custom, {
+    value(depth, options, inspect) {
+      const shown = { ...this, body: REDACTED, pin: this.pin === null ? null : REDACTED }
+      return `Notification ${inspect(shown, options)}`
+    },
+  })
+  return notification
 }
 
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -203,7 +221,6 @@ native.Policy.prototype.toJSON = function toJSON() {
   return JSON.parse(this.toJsonText())
 }
 
-const REDACTED = '[REDACTED]'
 // The secrets the native module hands out print as [REDACTED] however they are printed.
 for (const secret of [native.TemporaryPassword, native.HelpdeskCode]) {
   Object.assign(secret.prototype, {

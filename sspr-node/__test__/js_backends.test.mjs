@@ -2,6 +2,7 @@
 // a throw or a rejection is a BACKEND error with the thrown value as `cause`, never a crash.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import util from 'node:util'
 import { Sspr, SsprError, BackendError, ManualClock, MemoryContactStore, MemoryStateStore } from '../index.js'
 import { ADMIN, KEY, START, USER, USERS, rejection } from './helpers.mjs'
 
@@ -239,4 +240,25 @@ test('sync JavaScript backends are called on the calling thread: the PIN is sent
   const challenge = await sspr.beginReset('jdoe@example.org')
   await sspr.sendPin(challenge.flowId, 'email')
   assert.equal(sent.filter((n) => n.kind === 'pin').length, 1, 'the PIN notice was delivered before sendPin returned')
+})
+
+// A host notifier that logs what it was given must not write the PIN or the code into the log.
+test('a notice given to a JavaScript notifier prints without its PIN or code', async () => {
+  const notifier = objectNotifier()
+  const contacts = objectContacts()
+  const sspr = new Sspr({ directory: new ClassDirectory(false), contacts, notifier, store: new MemoryStateStore(), clock: new ManualClock(START), secretKey: KEY })
+  await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+  await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+  const challenge = await sspr.beginReset('jdoe@example.org')
+  await sspr.sendPin(challenge.flowId, 'email')
+  await sspr.flushDeliveries()
+  const notice = notifier.sent.find((n) => n.kind === 'pin')
+  assert.match(notice.pin, /^\d{8}$/)
+  assert.ok(notice.body.includes(notice.pin), 'the body a notifier delivers holds the PIN')
+  for (const shown of [util.inspect(notice), util.format('%o %O', notice, notice), util.inspect([notice], { depth: 5, showHidden: true })]) {
+    assert.ok(!shown.includes(notice.pin), shown)
+    assert.ok(shown.includes('[REDACTED]') && shown.includes('jane@home.example') && shown.includes("kind: 'pin'"), shown)
+  }
+  assert.equal(JSON.parse(JSON.stringify(notice)).pin, notice.pin, 'a delivery service given the JSON still gets the PIN')
+  assert.deepEqual(Object.keys(notice).sort(), ['at', 'body', 'channel', 'expiresAt', 'kind', 'locale', 'pin', 'subject', 'to'])
 })
