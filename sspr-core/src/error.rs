@@ -39,10 +39,12 @@ pub enum Error {
     #[error("too many wrong PINs: this PIN is void, start a new reset")]
     PinVoided,
     /// The reset flow or its PIN has expired (or the flow id is unknown): start a new reset.
-    #[error("this reset has expired, start a new one")]
+    /// Also a contact proof or helpdesk code that expired, is unknown or is not the caller's.
+    #[error("this reset or code has expired (or is unknown): start again")]
     Expired,
-    /// The flow was already completed, or its PIN already used: start a new reset.
-    #[error("this reset was already used")]
+    /// The flow was already completed, or its PIN already used: start a new reset. Also a
+    /// contact proof or helpdesk code already used.
+    #[error("this reset or code was already used")]
     AlreadyUsed,
     /// The operation does not fit the flow's current step (e.g. verifying before a PIN was
     /// sent, completing before the PIN was verified, or another request is completing it).

@@ -68,10 +68,10 @@ pub enum SsprError {
     #[error("too many wrong PINs: this PIN is void, start a new reset")]
     PinVoided,
     /// The flow or its PIN expired (or the flow id is unknown).
-    #[error("this reset has expired, start a new one")]
+    #[error("this reset or code has expired (or is unknown): start again")]
     Expired,
     /// The flow or its PIN was already used.
-    #[error("this reset was already used")]
+    #[error("this reset or code was already used")]
     AlreadyUsed,
     /// The step is not possible now.
     #[error("this step is not possible now: {reason}")]
