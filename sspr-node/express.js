@@ -193,7 +193,7 @@ function ssprRouter(options) {
     if (!ROUTER_OPTIONS.includes(key)) refuse(`unknown option \`${key}\` (expected one of ${ROUTER_OPTIONS.join(', ')})`)
   }
   const { sspr, pages = true, allowedOrigins = [], secureCookies, layout = defaultLayout, languages } = options ?? {}
-  if (!sspr || typeof sspr.beginReset !== 'function') throw new TypeError('ssprRouter: options.sspr must be an Sspr engine')
+  if (!sspr || typeof sspr.beginReset !== 'function') refuse('options.sspr must be an Sspr engine (`ssprRouter({ sspr: new Sspr({ ... }) })`)')
   if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((o) => typeof o === 'string')) {
     refuse('allowedOrigins must be an array of origins (["https://app.example.org"])')
   }

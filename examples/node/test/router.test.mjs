@@ -617,6 +617,10 @@ test('a misspelt or mistyped router option is CONFIG when the router is made, no
   ]) {
     assert.throws(() => ssprRouter({ sspr, ...router }), (e) => e.code === 'CONFIG' && /ssprRouter/.test(e.message), JSON.stringify(router))
   }
+  // No engine at all, as a first try without reading on, is the same typed CONFIG naming the option.
+  for (const options of [undefined, {}, { sspr: {} }, { sspr: 'engine' }]) {
+    assert.throws(() => ssprRouter(options), (e) => e.code === 'CONFIG' && /options\.sspr/.test(e.message), JSON.stringify(options))
+  }
   const site = await makeSite({ router: { allowedOrigins: ['https://app.example.org'], secureCookies: false, pages: false } })
   await serve(site.app, async (b) => {
     assert.equal((await b.api('begin', { login: JANE }, { origin: 'https://app.example.org' })).status, 200)
