@@ -909,6 +909,7 @@ async fn every_backend_call_of_an_account_operation_dropped_there_leaves_it_audi
         AccountOp::AdminContacts,
         AccountOp::ChangePassword,
         AccountOp::RedeemRecovery,
+        AccountOp::ConfirmProof,
     ];
     let mut broken = Vec::new();
     for op in ops {
