@@ -981,7 +981,9 @@ impl Sspr {
     /// or after the lease when the directory did not answer in time). A call dropped before
     /// its directory write began (the client went away during a slow password check) gives
     /// the flow back on the engine's spawner: a retry after [`Sspr::flush_deliveries`], or a
-    /// moment later, is not refused for the lease.
+    /// moment later, is not refused for the lease. A call dropped once its write may have
+    /// begun tells the owner's contacts (and the audit trail, "the password may be set") on
+    /// the spawner, so no reset is silent.
     ///
     /// Errors: `NotAllowed` (mode switched off, account disabled, privileged or ineligible
     /// since, self-service reset disabled for the user), `Blocked`, `PasswordRejected` (a
