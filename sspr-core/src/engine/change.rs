@@ -134,28 +134,33 @@ impl Sspr {
             }
         }
         .await;
-        // A helpdesk code still pending for the user ends with a change, as with a reset
-        // (THREAT_MODEL 14.5b''): removed in the store call that clears the failed sign-ins.
-        let pending_code = changed.is_ok().then(|| self.recovery_key(&user.id));
-        if !matches!(changed, Err(Error::SignInFailed))
-            && let Err(e) = self.clear_sign_in_failures(login, own.as_ref(), pending_code.as_deref(), now).await
-        {
-            // The current password was right (whatever the new one met). Not fatal: the
-            // change, if made, must still be answered and announced.
-            tracing::warn!(error = %e, "could not clear the failed sign-ins (or end a pending recovery code) after a right password");
-        }
-        match changed {
+        // A made change is announced first, before anything else awaits: a caller dropped
+        // after this point (a client that closed its connection, a host's timeout) must not
+        // leave it unannounced and unaudited, and its retry fails on the old password. The
+        // notices leave on the spawner at their first wait.
+        let result = match changed {
             Ok(enrollment) => {
-                scope.record(AuditKind::PasswordChanged, Outcome::Success).await;
                 let to = self.contact_destinations(&enrollment, now);
                 self.notify_all(to, ctx.locale, Message::PasswordChanged, now).await;
+                scope.record(AuditKind::PasswordChanged, Outcome::Success).await;
                 Ok(())
             }
             Err(error) => {
                 scope.record(AuditKind::PasswordChanged, Outcome::Failed { error: error.to_string() }).await;
                 Err(error)
             }
+        };
+        // A helpdesk code still pending for the user ends with a change, as with a reset
+        // (THREAT_MODEL 14.5b''): removed in the store call that clears the failed sign-ins.
+        let pending_code = result.is_ok().then(|| self.recovery_key(&user.id));
+        if !matches!(result, Err(Error::SignInFailed))
+            && let Err(e) = self.clear_sign_in_failures(login, own.as_ref(), pending_code.as_deref(), now).await
+        {
+            // The current password was right (whatever the new one met). Not fatal: the
+            // change, if made, is answered as made.
+            tracing::warn!(error = %e, "could not clear the failed sign-ins (or end a pending recovery code) after a right password");
         }
+        result
     }
 
     /// The rules a new password must meet, to show before the user types: the directory's

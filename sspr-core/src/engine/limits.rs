@@ -677,11 +677,23 @@ impl Sspr {
         user: &UserId,
         now: OffsetDateTime,
     ) -> Result<Option<OffsetDateTime>> {
-        let keys: Vec<String> = std::iter::once(self.user_subject(user))
-            .chain(self.previous_user_subjects(user))
-            .map(|subject| block(&subject))
-            .collect();
-        self.held_until_any(&keys, now).await
+        let subjects: Vec<Subject> =
+            std::iter::once(self.user_subject(user)).chain(self.previous_user_subjects(user)).collect();
+        // The attempts too: the attempt that reached the cap holds the user off (its
+        // `not_before`) before its block is written, and for the whole block if its caller
+        // was dropped before the write (a store answering after the client went away).
+        let keys: Vec<String> = subjects.iter().map(block).chain(subjects.iter().map(failures)).collect();
+        let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
+        let values = self.inner.store.apply(&batch, now).await?.values;
+        let (blocks, attempts) = values.split_at(subjects.len().min(values.len()));
+        let cap = self.inner.policy.user_failures_before_block;
+        let held_by_attempts = attempts
+            .iter()
+            .flatten()
+            .filter_map(|stored| postcard::from_bytes::<Attempts>(&stored.value).ok())
+            .filter(|a| a.count >= cap && a.not_before > ts(now))
+            .map(|a| from_ts(a.not_before));
+        Ok(blocks.iter().flatten().filter_map(held_until).chain(held_by_attempts).filter(|until| *until > now).max())
     }
 
     /// The latest end of the blocks or lockouts stored under `keys`, if any is stored, read in

@@ -272,13 +272,21 @@ impl Sspr {
                         phone: ContactChange::Set(number.as_str().to_owned()),
                     },
                 };
-                return match self.change_contacts(actor, &user, update, ctx, true).await {
+                // Given back on the spawner if this call is dropped before the save answers (a
+                // client gone, a host's timeout): the user's retry must not find the code spent
+                // and their address unchanged.
+                let back = serde_json::to_vec(&PendingProof { used: false, ..next }).ok();
+                let mut unsaved = UnsavedProof {
+                    release: back.clone().map(|b| (self.clone(), key.clone(), b, version, keep_until, now)),
+                };
+                let saved = self.change_contacts(actor, &user, update, ctx, true).await;
+                unsaved.release = None;
+                return match saved {
                     Ok(contacts) => Ok(contacts),
                     Err(error) => {
                         // Nothing was saved: give the code back (the attempt stays counted), so a
                         // failing contact store does not cost the user their proof.
-                        let back = PendingProof { used: false, ..next };
-                        if let Ok(bytes) = serde_json::to_vec(&back)
+                        if let Some(bytes) = back
                             && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
                         {
                             tracing::warn!(error = %e, "a spent contact proof could not be given back");
@@ -289,5 +297,25 @@ impl Sspr {
             }
             Err(limits::contention())
         })
+    }
+}
+
+/// A contact proof marked used by a confirmation whose contact save has not answered. If the
+/// confirmation stops there (its future dropped), the code is given back on the engine's
+/// spawner, as a failed save gives it back (the attempt stays counted).
+struct UnsavedProof {
+    release: Option<(Sspr, String, Vec<u8>, u64, OffsetDateTime, OffsetDateTime)>,
+}
+
+impl Drop for UnsavedProof {
+    fn drop(&mut self) {
+        let Some((sspr, key, bytes, version, keep_until, now)) = self.release.take() else { return };
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            // Compare-and-set on the version the mark wrote: anything newer is left alone.
+            if sspr.inner.store.put(&key, &bytes, Some(version), keep_until, now).await.ok().flatten().is_none() {
+                tracing::warn!("could not give back the contact proof of a confirmation that stopped before saving");
+            }
+        });
     }
 }

@@ -981,7 +981,9 @@ impl Sspr {
     /// or after the lease when the directory did not answer in time). A call dropped before
     /// its directory write began (the client went away during a slow password check) gives
     /// the flow back on the engine's spawner: a retry after [`Sspr::flush_deliveries`], or a
-    /// moment later, is not refused for the lease.
+    /// moment later, is not refused for the lease. A call dropped once its write may have
+    /// begun tells the owner's contacts (and the audit trail, "the password may be set") on
+    /// the spawner, so no reset is silent.
     ///
     /// Errors: `NotAllowed` (mode switched off, account disabled, privileged or ineligible
     /// since, self-service reset disabled for the user), `Blocked`, `PasswordRejected` (a
@@ -1060,18 +1062,44 @@ impl Sspr {
             // "password reset" notice must reach them even if the contact store then fails (a
             // silent reset is how an account is taken over unnoticed). A store that cannot be
             // read now fails the completion while nothing has changed yet.
+            let unlock_only = mode == CompletionMode::UnlockOnly;
+            let mut unannounced = UnannouncedReset { release: None };
             let completion = async {
                 let contacts = self.inner.contacts.get(&user.id).await?;
                 // From here the password may be written even if this request stops: the lease
-                // stays until it runs out.
+                // stays until it runs out, and the owner is told on the spawner if this request
+                // stops before its own notices leave (a client closing its connection on a
+                // password it chose, while the flow is marked completed, left a silent reset).
                 lease.disarm();
-                Ok::<_, Error>((self.apply_completion(&user, new_password).await?, contacts))
+                unannounced.release = Some(Box::new((
+                    self.clone(),
+                    contacts.clone(),
+                    record.locale,
+                    unlock_only,
+                    now,
+                    scope.event(
+                        AuditKind::ResetCompleted,
+                        Outcome::Failed { error: "the request stopped during or after the directory write".into() },
+                    ),
+                )));
+                let outcome = self.apply_completion(&user, new_password).await;
+                if outcome.is_err() {
+                    // The directory refused or failed: nothing to announce.
+                    unannounced.release = None;
+                }
+                Ok::<_, Error>((outcome?, contacts))
             };
             let failed = |error: Error| async {
                 scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
                 Err(error)
             };
-            let Some(result) = self.within_completion_deadline(now, completion).await else {
+            let done = self.within_completion_deadline(now, completion).await;
+            // This request goes on from here and owes the announcement itself.
+            let mut unannounced = unannounced.take();
+            let Some(result) = done else {
+                // Cut off by the engine (the write stopped with its future): answered as a
+                // failure to retry, as before, not announced.
+                unannounced.release = None;
                 // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
                 // after this request stopped writing. The user retries then.
                 return failed(Error::Backend {
@@ -1088,6 +1116,8 @@ impl Sspr {
                         Ok(Some(_)) => {}
                         // Another request took the flow over: its password is the one that counts.
                         Ok(None) => {
+                            // The request that took over announces its own password.
+                            unannounced.release = None;
                             return failed(Error::InvalidState { reason: "another request took this reset over" })
                                 .await;
                         }
@@ -1101,7 +1131,8 @@ impl Sspr {
                     // Each part on its own, so that one hanging backend stops only its own part.
                     let sspr = self.clone();
                     self.hand_off(FirstStep::Here, async move { sspr.audit(event).await }).await;
-                    let unlock_only = mode == CompletionMode::UnlockOnly;
+                    // Told from here on (the notices leave at their first wait).
+                    unannounced.release = None;
                     self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
                     Ok(outcome)
                 }
@@ -1301,6 +1332,37 @@ impl Sspr {
             })
             .await;
         }
+    }
+}
+
+/// What a completion whose directory write may have begun owes if its request stops before
+/// its own notices leave: the "password reset" notice to the contacts read before the write,
+/// and an audit event saying the password may be set. Sent on the engine's spawner on drop.
+#[allow(clippy::type_complexity)]
+struct UnannouncedReset {
+    release:
+        Option<Box<(Sspr, Option<Enrollment>, crate::api::Locale, bool, OffsetDateTime, crate::audit::AuditEvent)>>,
+}
+
+impl UnannouncedReset {
+    /// Move the duty out (the completion future that armed it is gone).
+    fn take(&mut self) -> Self {
+        Self { release: self.release.take() }
+    }
+}
+
+impl Drop for UnannouncedReset {
+    fn drop(&mut self) {
+        let Some(owed) = self.release.take() else { return };
+        let (sspr, contacts, locale, unlock_only, now, event) = *owed;
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            sspr.audit(event).await;
+            if let Some(enrollment) = &contacts {
+                let to = sspr.contact_destinations(enrollment, now);
+                sspr.notify_all(to, locale, Message::PasswordReset { unlock_only }, now).await;
+            }
+        });
     }
 }
 

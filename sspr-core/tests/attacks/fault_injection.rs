@@ -281,6 +281,10 @@ struct World {
 
 impl World {
     async fn new() -> Self {
+        Self::with(policy()).await
+    }
+
+    async fn with(policy: Policy) -> Self {
         let faults = Faults::new();
         let directory = MemoryDirectory::with_users(users()).unwrap();
         let outbox = Outbox::new();
@@ -298,7 +302,7 @@ impl World {
             .timer(clock.clone())
             .spawner(SpawnFn(move |task| queue.lock().unwrap().push(task)))
             // The default padding, which must hold on failing paths too.
-            .policy(Policy { min_response_ms: Policy::default().min_response_ms, ..policy() })
+            .policy(Policy { min_response_ms: Policy::default().min_response_ms, ..policy })
             .secret_key(key())
             .rng_seed([7; 32])
             .build()
@@ -564,6 +568,10 @@ async fn one_fault(k: usize, fault: Fault, reference: &[Numbered]) -> String {
     let contacts_call = matches!(hit.call, Call::ContactsGet | Call::ContactsSave);
     if marked_before_fault && fault == Fault::Hang && !contacts_call {
         assert!(run.password.is_some(), "#{k} {hit:?} hanging after the reset: the caller was not given the password");
+    }
+    // A request dropped after the directory write (a client that closed its connection on a
+    // password it chose, while the flow was being marked completed) still tells the owner.
+    if set_before_fault && fault == Fault::Hang && !contacts_call {
         assert!(told, "#{k} {hit:?} hanging after the reset: no contact was told");
     }
 
@@ -894,4 +902,152 @@ async fn every_backend_call_of_an_account_operation_failing_or_losing_its_answer
             }
         }
     }
+}
+
+/// Every backend call of an account operation, in turn, never answers, and the caller drops
+/// the operation there (a client that closed its connection, a host's timeout, a cancelled
+/// task). A change made before the drop must still be audited and announced (an unannounced
+/// password change after a stolen password is a takeover the owner never hears of); one not
+/// made must be made by the retry. A hanging audit sink or notifier is theirs to fix (the
+/// queued sink and the delivery tasks are off the request path), so those two are not swept.
+#[tokio::test(start_paused = true)]
+async fn every_backend_call_of_an_account_operation_dropped_there_leaves_it_audited_and_announced() {
+    let ops = [
+        AccountOp::Disable,
+        AccountOp::AdminContacts,
+        AccountOp::ChangePassword,
+        AccountOp::RedeemRecovery,
+        AccountOp::ConfirmProof,
+    ];
+    let mut broken = Vec::new();
+    for op in ops {
+        let w = World::for_op(op).await;
+        w.faults.arm(None);
+        assert!(matches!(account_op(&w, op, INITIAL_PASSWORD).await, Some(Ok(()))), "{op:?}");
+        let calls = w.faults.log();
+        w.faults.disarm();
+        let audited_before = {
+            let fresh = World::for_op(op).await;
+            account_op_done(&fresh, op).await.1
+        };
+        println!("\n{op:?}: {} calls", calls.len());
+        for (k, numbered) in calls.iter().enumerate() {
+            if matches!(numbered.call, Call::AuditRecord | Call::NotifierSend) {
+                continue;
+            }
+            let w = World::for_op(op).await;
+            w.faults.arm(Some((k, Fault::Hang)));
+            let first = account_op(&w, op, INITIAL_PASSWORD).await;
+            w.faults.disarm();
+            // A drop holds nothing: the retry comes at once.
+            let retried = match &first {
+                Some(Ok(())) => None,
+                _ => Some(account_op(&w, op, INITIAL_PASSWORD).await),
+            };
+            let (made, audited, told) = account_op_done(&w, op).await;
+            let line = format!(
+                "{op:?} {k:>2} {:?}: {}; retry: {} -> made {made}, audited {audited} (was {audited_before}), told {told}",
+                numbered.call,
+                shape(&first, |_| String::new()),
+                retried.as_ref().map_or("-".into(), |r| shape(r, |_| String::new())),
+            );
+            println!("  {line}");
+            // A password change made before the drop leaves the retry's "current" password
+            // wrong: that retry's refusal is right, as long as the owner was told.
+            let retry_refused_rightly = op == AccountOp::ChangePassword
+                && matches!(retried, Some(Some(Err(Error::SignInFailed))))
+                && w.alice_has(NEW_PASSWORD);
+            let fine = made
+                && (retry_refused_rightly || retried.is_none_or(|r| matches!(r, Some(Ok(())))))
+                && audited == audited_before + 1
+                && told;
+            if !fine {
+                broken.push(line);
+            }
+        }
+    }
+    assert!(broken.is_empty(), "dropped operations that lost something:\n{}", broken.join("\n"));
+}
+
+/// A flow for alice with a PIN delivered: the flow and the PIN.
+async fn flow_with_pin(w: &World) -> (String, String) {
+    let flow = w.sspr.begin_reset(ALICE, &ctx()).await.unwrap().flow_id;
+    w.sspr.send_pin(&flow, "email", None, &ctx()).await.unwrap();
+    w.deliver().await;
+    (flow, w.outbox.last_pin_to(ALICE_MAIL).unwrap())
+}
+
+/// A PIN of the same length that is not `pin`.
+fn wrong(pin: &str) -> String {
+    pin.chars().map(|c| if c == '0' { '1' } else { '0' }).collect()
+}
+
+/// The wrong PIN that reaches the user's block, dropped at each of its backend calls in turn
+/// (an attacker who closes the connection once the guess is in): once its attempt is stored,
+/// the user is held off, on this flow and a new one, and the helpdesk's status says so.
+/// Cancelling the last guess must not be a way to skip the block or hide it. (The block's
+/// audit event is lost with such a drop: printed, not asserted; see the report.)
+#[tokio::test(start_paused = true)]
+async fn the_wrong_pin_that_reaches_the_block_dropped_at_any_call_still_blocks() {
+    let blocking = Policy {
+        user_failures_before_block: 2,
+        failures_before_delay: 10,
+        client_failures_before_block: 50,
+        ..policy()
+    };
+    let reference = World::with(blocking.clone()).await;
+    let (flow, pin) = flow_with_pin(&reference).await;
+    let first = reference.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx()).await;
+    assert!(matches!(first, Err(Error::WrongPin { .. })), "{first:?}");
+    reference.faults.arm(None);
+    let second = reference.step(Step::Verify, reference.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx())).await;
+    assert!(matches!(second, Some(Err(Error::Blocked { .. }))), "{second:?}");
+    let calls = reference.faults.log();
+    reference.faults.disarm();
+    let mut broken = Vec::new();
+    for (k, numbered) in calls.iter().enumerate() {
+        if numbered.call == Call::AuditRecord {
+            continue;
+        }
+        let w = World::with(blocking.clone()).await;
+        let (flow, pin) = flow_with_pin(&w).await;
+        let _ = w.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx()).await;
+        w.faults.arm(Some((k, Fault::Hang)));
+        let dropped = w.step(Step::Verify, w.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx())).await;
+        w.faults.disarm();
+        let same = w.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await;
+        w.outbox.clear();
+        let fresh = match w.sspr.begin_reset(ALICE, &ctx()).await {
+            Ok(c) => match w.sspr.send_pin(&c.flow_id, "email", None, &ctx()).await {
+                Ok(_) => {
+                    w.deliver().await;
+                    let pin = w.outbox.last_pin_to(ALICE_MAIL).unwrap_or_default();
+                    w.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.map(|_| ())
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        let status = w.sspr.status(ALICE).await.unwrap().blocked_until.is_some();
+        let audited = w.audit.events().iter().any(|e| e.kind == sspr_core::AuditKind::Blocked);
+        let line = format!(
+            "{k:>2} {:?}: {}; right PIN: {:?}; new flow: {:?}; status blocked {status}; audited {audited}",
+            numbered.call,
+            shape(&dropped, |_| String::new()),
+            same.as_ref().map(|_| ()).map_err(error_name),
+            fresh.as_ref().map(|_| ()).map_err(error_name),
+        );
+        println!("  {line}");
+        // A guess dropped before its attempt was stored compared nothing anyone saw: the
+        // same flow's right PIN still verifies. One dropped after must leave the block whole.
+        if dropped.is_none() && same.is_ok() && fresh.is_ok() && !status && !audited {
+            continue;
+        }
+        let held = |r: Result<(), &Error>| matches!(r, Err(Error::Blocked { .. } | Error::RateLimited { .. }));
+        let held_both = held(same.as_ref().map(|_| ())) && held(fresh.as_ref().map(|_| ()));
+        if dropped.is_none() && !(held_both && status) {
+            broken.push(line);
+        }
+    }
+    assert!(broken.is_empty(), "a dropped guess skipped the block:\n{}", broken.join("\n"));
 }
