@@ -1366,6 +1366,60 @@ impl Drop for UnannouncedReset {
     }
 }
 
+/// What a change the directory or the contact store may be making owes if its caller stops
+/// before the answer comes (its future dropped: a client gone, a host's timeout, a cancelled
+/// task), since the caller's retry would find nothing left to change: an audit event saying
+/// it may be made and, for a change the owner hears of, the notice to the contacts read
+/// before it. Done on the engine's spawner on drop; a false alarm when the write never
+/// happened, which costs less than a silent change. [`UnannouncedChange::disarm`] once the
+/// answer is in (the caller then audits and announces what it knows).
+pub(super) struct UnannouncedChange {
+    #[allow(clippy::type_complexity)]
+    release: Option<Box<(Sspr, crate::audit::AuditEvent, Vec<Destination>, crate::api::Locale, Option<Message>)>>,
+}
+
+impl UnannouncedChange {
+    /// Armed for `event`, and `notice` (if any) to the contacts of `before` at `now`.
+    pub(super) fn arm(
+        sspr: &Sspr,
+        event: crate::audit::AuditEvent,
+        notice: Option<(crate::api::Locale, Message)>,
+        before: Option<&Enrollment>,
+        now: OffsetDateTime,
+    ) -> Self {
+        // Without a spawner nothing could be done on a drop: nothing is kept.
+        let release = sspr.inner.spawner.is_some().then(|| {
+            let (locale, message) = notice.map_or((crate::api::Locale::default(), None), |(l, m)| (l, Some(m)));
+            let to = match (&message, before) {
+                (Some(_), Some(enrollment)) => sspr.contact_destinations(enrollment, now),
+                _ => Vec::new(),
+            };
+            Box::new((sspr.clone(), event, to, locale, message))
+        });
+        Self { release }
+    }
+
+    /// The answer is in: nothing is owed from here.
+    pub(super) fn disarm(&mut self) {
+        self.release = None;
+    }
+}
+
+impl Drop for UnannouncedChange {
+    fn drop(&mut self) {
+        let Some(owed) = self.release.take() else { return };
+        let (sspr, event, to, locale, message) = *owed;
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            let now = event.at;
+            sspr.audit(event).await;
+            if let Some(message) = message {
+                sspr.notify_all(to, locale, message, now).await;
+            }
+        });
+    }
+}
+
 /// A completion lease taken by a request that has not begun its directory write. If the
 /// request stops there (its future dropped: the client went away during a slow password
 /// check or store), the flow is given back on the engine's spawner, so the user's retry is
