@@ -968,9 +968,6 @@ async fn every_backend_call_of_an_account_operation_dropped_there_leaves_it_audi
                 {
                     continue;
                 }
-                if fault == Fault::MadeThenHang && numbered.call == Call::ContactsSave {
-                    continue;
-                }
                 let w = World::for_op(op).await;
                 w.faults.arm(Some((k, fault)));
                 let first = account_op(&w, op, INITIAL_PASSWORD).await;
