@@ -696,17 +696,6 @@ impl Sspr {
         Ok(blocks.iter().flatten().filter_map(held_until).chain(held_by_attempts).filter(|until| *until > now).max())
     }
 
-    /// The latest end of the blocks or lockouts stored under `keys`, if any is stored, read in
-    /// one store call.
-    pub(super) async fn held_until_any(&self, keys: &[String], now: OffsetDateTime) -> Result<Option<OffsetDateTime>> {
-        if let [key] = keys {
-            return Ok(self.inner.store.get(key, now).await?.as_ref().and_then(held_until));
-        }
-        let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
-        let values = self.inner.store.apply(&batch, now).await?.values;
-        Ok(values.iter().flatten().filter_map(held_until).max())
-    }
-
     /// Refuse with `Blocked` if the subject whose `standing` a step read is blocked, or
     /// `ctx`'s client is blocked for it, auditing the refusal in `scope` (limit `blocked` or
     /// `client_blocked`). Otherwise returns whether the user has failed verifications in the
