@@ -49,7 +49,10 @@ impl Sspr {
     /// the directory changes it as the user's own change, so its history, minimum age and
     /// complexity rules apply ([`crate::Directory::change_password`]). The contacts are read
     /// before the change, and afterwards every one of them (those removed recently too) is
-    /// told. Padded to `min_response_ms` whatever happens.
+    /// told. Padded to `min_response_ms` whatever happens. A call dropped while the directory
+    /// may be making the change (a client gone, a host's timeout, a cancelled task) still
+    /// tells the contacts and records a `password_changed` event with a failed outcome ("the
+    /// password may be changed"), on the engine's spawner: a false alarm if it was not made.
     ///
     /// An unknown login, a wrong current password, and an account that is disabled,
     /// expired, ineligible or privileged all give [`Error::SignInFailed`] and count as a
