@@ -464,7 +464,19 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         tracing::warn!(%path, "a cross-site form post was refused");
         error_page(locale, StatusCode::FORBIDDEN, text(locale).err_session)
     } else {
-        next.run(request).await
+        // On a task of its own: hyper drops a handler when its client closes the connection
+        // (a browser's timeout, a mobile network gone), and a handler dropped after the
+        // engine's work and before the session is saved (the answer is padded after the
+        // work) left a verified PIN spent on a session that never moved on: the user's retry
+        // read "this reset was already used". Run to its end, the request saves what it did
+        // (a verify's forward lets the retry in), as a client that waited would have had.
+        match tokio::spawn(next.run(request)).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(%path, error = %e, "a request's handler panicked");
+                error_page(locale, StatusCode::INTERNAL_SERVER_ERROR, text(locale).err_unavailable)
+            }
+        }
     };
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
