@@ -474,7 +474,9 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         // work) left a verified PIN spent on a session that never moved on: the user's retry
         // read "this reset was already used". Run to its end, the request saves what it did
         // (a verify's forward lets the retry in), as a client that waited would have had.
-        match tokio::spawn(next.run(request)).await {
+        // In the caller's span, so a host's request span (a `TraceLayer` around the router)
+        // still holds the handler's events.
+        match tokio::spawn(tracing::Instrument::in_current_span(next.run(request))).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::error!(%path, error = %e, "a request's handler panicked");
