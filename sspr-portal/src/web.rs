@@ -287,7 +287,10 @@ impl AppState {
     ) -> Response {
         let rotated = self.sessions.rotate(visit.id.as_deref(), visit.client(), &visit.session).await;
         let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
-        if let (Some(old), Some((csrf, pin))) = (visit.id.as_deref(), verified) {
+        // A form posted without a session (the helpdesk code's: its token is sealed, not
+        // stored) is forwarded under its token: the retry carries no old id, only the form.
+        if let Some((csrf, pin)) = verified {
+            let old = visit.id.as_deref().unwrap_or(csrf);
             self.forwards.record(old, &id, csrf, pin, self.clock.now()).await;
         }
         visit.id = Some(id);
@@ -296,9 +299,10 @@ impl AppState {
         self.redirect(&visit, to).await
     }
 
-    /// The session `visit`'s cookie named moved to, if a PIN verified in it moments ago and
-    /// this request carries the same CSRF token and PIN: a redirect to `to` that sets its
-    /// cookie, and nothing else (no session made or changed).
+    /// The session `visit`'s cookie named (or, without one, the form's token) moved to, if a
+    /// PIN (or a helpdesk code) verified in it moments ago and this request carries the same
+    /// CSRF token and PIN: a redirect to `to` that sets its cookie, and nothing else (no
+    /// session made or changed).
     /// `Err(())`: a forward exists but this request's token or PIN is wrong (counted).
     pub(crate) async fn forwarded(
         &self,
@@ -307,7 +311,7 @@ impl AppState {
         pin: &str,
         to: &'static str,
     ) -> Result<Option<Response>, ()> {
-        let Some(old) = visit.id.as_deref().or(visit.stale_id.as_deref()) else { return Ok(None) };
+        let old = visit.id.as_deref().or(visit.stale_id.as_deref()).unwrap_or(csrf);
         match self.forwards.find(old, csrf, pin, self.clock.now()).await {
             Found::Moved(id) => {
                 let location = HeaderValue::from_static(to);
@@ -464,7 +468,21 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         tracing::warn!(%path, "a cross-site form post was refused");
         error_page(locale, StatusCode::FORBIDDEN, text(locale).err_session)
     } else {
-        next.run(request).await
+        // On a task of its own: hyper drops a handler when its client closes the connection
+        // (a browser's timeout, a mobile network gone), and a handler dropped after the
+        // engine's work and before the session is saved (the answer is padded after the
+        // work) left a verified PIN spent on a session that never moved on: the user's retry
+        // read "this reset was already used". Run to its end, the request saves what it did
+        // (a verify's forward lets the retry in), as a client that waited would have had.
+        // In the caller's span, so a host's request span (a `TraceLayer` around the router)
+        // still holds the handler's events.
+        match tokio::spawn(tracing::Instrument::in_current_span(next.run(request))).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(%path, error = %e, "a request's handler panicked");
+                error_page(locale, StatusCode::INTERNAL_SERVER_ERROR, text(locale).err_unavailable)
+            }
+        }
     };
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {

@@ -3,11 +3,13 @@
 
 use super::instrument::observed;
 use super::limits;
+use super::reset::UnannouncedChange;
 use super::{AuditScope, MAX_CAS_ROUNDS, Sspr};
+use crate::api::Locale;
 use crate::api::{
     Actor, ContactChange, ContactUpdate, ContactView, Contacts, Destination, RequestContext, UserId, UserStatus,
 };
-use crate::audit::{AuditKind, Outcome};
+use crate::audit::{AuditEvent, AuditKind, Outcome};
 use crate::backend::{Batch, DirectoryUser, Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use crate::error::{Error, NotAllowedReason, Result};
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
@@ -153,14 +155,18 @@ impl Sspr {
         user: &UserId,
         change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
     ) -> Result<EnrollmentUpdate> {
-        self.try_update_enrollment(user, change).await.map_err(|failure| failure.error)
+        self.try_update_enrollment(user, change, None).await.map_err(|failure| failure.error)
     }
 
-    /// [`Sspr::update_enrollment`], telling apart a write that may have been made.
+    /// [`Sspr::update_enrollment`], telling apart a write that may have been made; `owed`:
+    /// what the change owes if this call is dropped while the store may be saving it (the
+    /// audit event saying it may be saved, and the notice to the contacts read before it),
+    /// done on the spawner since the caller's retry would find nothing left to change.
     pub(super) async fn try_update_enrollment(
         &self,
         user: &UserId,
         mut change: impl FnMut(Option<&Enrollment>) -> Result<Option<Enrollment>>,
+        owed: Option<(AuditEvent, Option<(Locale, Message)>)>,
     ) -> std::result::Result<EnrollmentUpdate, EnrollmentFailure> {
         let failed = |error: Error| EnrollmentFailure { error, unsure: None };
         for _ in 0..MAX_CAS_ROUNDS {
@@ -169,22 +175,33 @@ impl Sspr {
                 return Ok(EnrollmentUpdate { read, saved: None });
             };
             let expected = read.as_ref().map_or(0, |r| r.version);
-            match self.inner.contacts.save(user, &next, expected).await {
-                Ok(true) => return Ok(EnrollmentUpdate { read, saved: Some(next) }),
-                Ok(false) => {}
+            let mut unannounced = owed
+                .clone()
+                .map(|(event, notice)| UnannouncedChange::arm(self, event, notice, read.as_ref(), self.now()));
+            let saved = match self.inner.contacts.save(user, &next, expected).await {
+                Ok(true) => Some(Ok(())),
+                Ok(false) => None,
                 Err(error) => {
                     // The answer may have been lost after the write was made (a restart, a
                     // cut connection). Answered as a failure, a retry would find nothing to
                     // change and the change would never be audited nor announced (a phisher's
                     // new address included): read once more to learn which it was.
-                    return match self.inner.contacts.get(user).await {
-                        Ok(Some(after)) if saved_as(&after, &next, expected) => {
-                            Ok(EnrollmentUpdate { read, saved: Some(next) })
-                        }
-                        Ok(_) => Err(failed(error.into())),
-                        Err(_) => Err(EnrollmentFailure { error: error.into(), unsure: Some(read) }),
-                    };
+                    // `Err((error, unsure))`: unsure when the read-back failed too.
+                    Some(match self.inner.contacts.get(user).await {
+                        Ok(Some(after)) if saved_as(&after, &next, expected) => Ok(()),
+                        Ok(_) => Err((error, false)),
+                        Err(_) => Err((error, true)),
+                    })
                 }
+            };
+            if let Some(guard) = unannounced.as_mut() {
+                guard.disarm();
+            }
+            match saved {
+                None => {}
+                Some(Ok(())) => return Ok(EnrollmentUpdate { read, saved: Some(next) }),
+                Some(Err((error, false))) => return Err(failed(error.into())),
+                Some(Err((error, true))) => return Err(EnrollmentFailure { error: error.into(), unsure: Some(read) }),
             }
         }
         Err(failed(limits::contention()))
@@ -282,36 +299,49 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         let now = self.now();
-        let update = self
-            .try_update_enrollment(&user.id, |stored| {
-                let old = stored.cloned().unwrap_or_default();
-                if matches!(actor, Actor::User) && !old.enabled {
-                    return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
-                }
-                let first_registration = !old.ever_registered();
-                let usable_from = match actor {
-                    Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
-                    _ => now,
-                };
-                let mut new = old.clone();
-                let email_changed = apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
-                let region = self.inner.policy.default_region.as_deref();
-                let phone = |text: &str| PhoneNumber::parse_in(text, region);
-                let phone_changed = apply_change(&mut new.phone, &update.phone, phone, now, usable_from)?;
-                let sets_new =
-                    |change: &ContactChange, changed: bool| changed && matches!(change, ContactChange::Set(_));
-                if needs_proof && (sets_new(&update.email, email_changed) || sets_new(&update.phone, phone_changed)) {
-                    return Err(Error::NotAllowed { reason: NotAllowedReason::ContactUnproven });
-                }
-                if !email_changed && !phone_changed {
-                    return Ok(None);
-                }
-                let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
-                record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
-                Ok(Some(new))
-            })
-            .await;
         let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
+        let stopped = Outcome::Failed {
+            error: "the request stopped while the contact store saved: the change may be saved".into(),
+        };
+        let owed = (
+            self.admin_scope(ctx, actor, user).event(AuditKind::ContactsChanged, stopped),
+            Some((ctx.locale, message.clone())),
+        );
+        let update = self
+            .try_update_enrollment(
+                &user.id,
+                |stored| {
+                    let old = stored.cloned().unwrap_or_default();
+                    if matches!(actor, Actor::User) && !old.enabled {
+                        return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+                    }
+                    let first_registration = !old.ever_registered();
+                    let usable_from = match actor {
+                        Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
+                        _ => now,
+                    };
+                    let mut new = old.clone();
+                    let email_changed =
+                        apply_change(&mut new.email, &update.email, EmailAddress::parse, now, usable_from)?;
+                    let region = self.inner.policy.default_region.as_deref();
+                    let phone = |text: &str| PhoneNumber::parse_in(text, region);
+                    let phone_changed = apply_change(&mut new.phone, &update.phone, phone, now, usable_from)?;
+                    let sets_new =
+                        |change: &ContactChange, changed: bool| changed && matches!(change, ContactChange::Set(_));
+                    if needs_proof && (sets_new(&update.email, email_changed) || sets_new(&update.phone, phone_changed))
+                    {
+                        return Err(Error::NotAllowed { reason: NotAllowedReason::ContactUnproven });
+                    }
+                    if !email_changed && !phone_changed {
+                        return Ok(None);
+                    }
+                    let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
+                    record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
+                    Ok(Some(new))
+                },
+                Some(owed),
+            )
+            .await;
         let update = match update {
             Ok(update) => update,
             Err(EnrollmentFailure { error, unsure: Some(read) }) => {
@@ -373,12 +403,21 @@ impl Sspr {
                 let batch = Batch { deletes: vec![proof.as_str(), code.as_str()], ..Batch::default() };
                 self.inner.store.apply(&batch, self.now()).await?;
             }
+            let stopped = Outcome::Failed {
+                error: "the request stopped while the contact store saved: the change may be saved".into(),
+            };
+            let owed = (self.admin_scope(ctx, actor, &user).event(AuditKind::EnabledChanged, stopped), None);
             let update = self
-                .update_enrollment(&user.id, |stored| {
-                    let current = stored.cloned().unwrap_or_default();
-                    Ok((current.enabled != enabled).then_some(Enrollment { enabled, ..current }))
-                })
-                .await?;
+                .try_update_enrollment(
+                    &user.id,
+                    |stored| {
+                        let current = stored.cloned().unwrap_or_default();
+                        Ok((current.enabled != enabled).then_some(Enrollment { enabled, ..current }))
+                    },
+                    Some(owed),
+                )
+                .await
+                .map_err(|failure| failure.error)?;
             if update.saved.is_some() {
                 self.admin_scope(ctx, actor, &user).record(AuditKind::EnabledChanged, Outcome::Success).await;
             }

@@ -49,7 +49,10 @@ impl Sspr {
     /// the directory changes it as the user's own change, so its history, minimum age and
     /// complexity rules apply ([`crate::Directory::change_password`]). The contacts are read
     /// before the change, and afterwards every one of them (those removed recently too) is
-    /// told. Padded to `min_response_ms` whatever happens.
+    /// told. Padded to `min_response_ms` whatever happens. A call dropped while the directory
+    /// may be making the change (a client gone, a host's timeout, a cancelled task) still
+    /// tells the contacts and records a `password_changed` event with a failed outcome ("the
+    /// password may be changed"), on the engine's spawner: a false alarm if it was not made.
     ///
     /// An unknown login, a wrong current password, and an account that is disabled,
     /// expired, ineligible or privileged all give [`Error::SignInFailed`] and count as a
@@ -106,7 +109,37 @@ impl Sspr {
             // Read before the change: once it is made, the notice must reach the contacts
             // even if the contact store then fails (an unnoticed change is a takeover).
             let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
-            match self.inner.directory.change_password(&user.id, current, new).await {
+            // From here the directory may make the change even if this call stops (an LDAP
+            // server applies a modify whose reply is still on its way when the client goes):
+            // the owner is then told on the spawner, as a dropped completion tells them.
+            let mut unannounced = super::reset::UnannouncedChange::arm(
+                self,
+                scope.event(
+                    AuditKind::PasswordChanged,
+                    Outcome::Failed {
+                        error: "the request stopped during the directory's change: the password may be changed".into(),
+                    },
+                ),
+                Some((ctx.locale, Message::PasswordChanged)),
+                Some(&enrollment),
+                now,
+            );
+            let answer = match self.inner.directory.change_password(&user.id, current, new).await {
+                // The answer may have been lost after the directory made the change: then the
+                // new password works, and the change must be answered and announced as made
+                // (a retry would fail on the current password, and an unannounced change is
+                // a takeover). Asked only on an outage, so a directory that refused
+                // outright never sees a sign-in with the new password.
+                Err(e) if e.kind() == BackendErrorKind::Unavailable => {
+                    match self.inner.directory.authenticate(&user.id, new).await {
+                        Ok(Authentication::Accepted | Authentication::MustChange) => Ok(()),
+                        _ => Err(e),
+                    }
+                }
+                answer => answer,
+            };
+            unannounced.disarm();
+            match answer {
                 Ok(()) => Ok(enrollment),
                 Err(e) if e.refusal() == Some(PasswordRefusal::WrongCurrentPassword) => {
                     // The password changed since the check (or the directory disagrees):
@@ -119,17 +152,6 @@ impl Sspr {
                     reason: e.message().to_owned(),
                     suggestions: Vec::new(),
                 }),
-                // The answer may have been lost after the directory made the change: then the
-                // new password works, and the change must be answered and announced as made
-                // (a retry would fail on the current password, and an unannounced change is
-                // a takeover). Asked only on an outage, so a directory that refused
-                // outright never sees a sign-in with the new password.
-                Err(e) if e.kind() == BackendErrorKind::Unavailable => {
-                    match self.inner.directory.authenticate(&user.id, new).await {
-                        Ok(Authentication::Accepted | Authentication::MustChange) => Ok(enrollment),
-                        _ => Err(e.into()),
-                    }
-                }
                 Err(e) => Err(e.into()),
             }
         }

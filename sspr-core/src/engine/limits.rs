@@ -696,6 +696,14 @@ impl Sspr {
         Ok(blocks.iter().flatten().filter_map(held_until).chain(held_by_attempts).filter(|until| *until > now).max())
     }
 
+    /// Whether `subject`'s attempts record holds it off at the user's cap (the attempt that
+    /// reached the cap is stored and its PIN was not the right one, which deletes the record).
+    pub(super) async fn held_at_cap(&self, subject: &Subject, now: OffsetDateTime) -> Result<bool> {
+        let cap = self.inner.policy.user_failures_before_block;
+        let Some(stored) = self.inner.store.get(&failures(subject), now).await? else { return Ok(false) };
+        Ok(postcard::from_bytes::<Attempts>(&stored.value).is_ok_and(|a| a.count >= cap && a.not_before > ts(now)))
+    }
+
     /// Refuse with `Blocked` if the subject whose `standing` a step read is blocked, or
     /// `ctx`'s client is blocked for it, auditing the refusal in `scope` (limit `blocked` or
     /// `client_blocked`). Otherwise returns whether the user has failed verifications in the

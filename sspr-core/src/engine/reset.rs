@@ -834,6 +834,20 @@ impl Sspr {
             Ok(next) => next,
             Err(refused) => return Err(self.refuse_attempt(&key, refused, now, &scope).await),
         };
+        let failure = match &record.who {
+            FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
+            FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
+        };
+        // The guess that reaches the user's cap owes the block and its events even if its
+        // caller stops once it is stored (an attacker closing the connection to silence the
+        // `blocked` event and the host's `user_blocked` hook).
+        let mut unrecorded = UnrecordedBlock::arm(
+            self,
+            next.attempt.count >= policy.user_failures_before_block,
+            subject,
+            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())],
+            now,
+        );
         let change = step(&record)?;
         let bytes = flow_value(&change.next)?;
         let batch = Batch {
@@ -905,6 +919,7 @@ impl Sspr {
         };
 
         let Some(effect) = changed.out else {
+            unrecorded.disarm();
             scope.record(AuditKind::PinVerified, Outcome::Success).await;
             // The PIN is used up: a store failure clearing the counters must not turn the
             // user's success into an error.
@@ -919,11 +934,8 @@ impl Sspr {
             return Ok(Verified { modes: self.completion_modes(), remaining_methods: Vec::new() });
         };
 
-        let failure = match &changed.record.who {
-            FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
-            FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
-        };
         scope.record(AuditKind::PinFailed, failure.clone()).await;
+        unrecorded.recorded(AuditKind::PinFailed);
         if effect == WrongPinEffect::Voided {
             scope.record(AuditKind::PinVoided, failure.clone()).await;
         }
@@ -937,6 +949,7 @@ impl Sspr {
         } else {
             attempt.client_blocked_until
         };
+        unrecorded.disarm();
         if let Some(until) = until {
             scope.record(AuditKind::Blocked, failure).await;
             return Err(Error::Blocked { until });
@@ -1361,6 +1374,124 @@ impl Drop for UnannouncedReset {
             if let Some(enrollment) = &contacts {
                 let to = sspr.contact_destinations(enrollment, now);
                 sspr.notify_all(to, locale, Message::PasswordReset { unlock_only }, now).await;
+            }
+        });
+    }
+}
+
+/// What a change the directory or the contact store may be making owes if its caller stops
+/// before the answer comes (its future dropped: a client gone, a host's timeout, a cancelled
+/// task), since the caller's retry would find nothing left to change: an audit event saying
+/// it may be made and, for a change the owner hears of, the notice to the contacts read
+/// before it. Done on the engine's spawner on drop; a false alarm when the write never
+/// happened, which costs less than a silent change. [`UnannouncedChange::disarm`] once the
+/// answer is in (the caller then audits and announces what it knows).
+pub(super) struct UnannouncedChange {
+    #[allow(clippy::type_complexity)]
+    release: Option<Box<(Sspr, crate::audit::AuditEvent, Vec<Destination>, crate::api::Locale, Option<Message>)>>,
+}
+
+impl UnannouncedChange {
+    /// Armed for `event`, and `notice` (if any) to the contacts of `before` at `now`.
+    pub(super) fn arm(
+        sspr: &Sspr,
+        event: crate::audit::AuditEvent,
+        notice: Option<(crate::api::Locale, Message)>,
+        before: Option<&Enrollment>,
+        now: OffsetDateTime,
+    ) -> Self {
+        // Without a spawner nothing could be done on a drop: nothing is kept.
+        let release = sspr.inner.spawner.is_some().then(|| {
+            let (locale, message) = notice.map_or((crate::api::Locale::default(), None), |(l, m)| (l, Some(m)));
+            let to = match (&message, before) {
+                (Some(_), Some(enrollment)) => sspr.contact_destinations(enrollment, now),
+                _ => Vec::new(),
+            };
+            Box::new((sspr.clone(), event, to, locale, message))
+        });
+        Self { release }
+    }
+
+    /// The answer is in: nothing is owed from here.
+    pub(super) fn disarm(&mut self) {
+        self.release = None;
+    }
+}
+
+impl Drop for UnannouncedChange {
+    fn drop(&mut self) {
+        let Some(owed) = self.release.take() else { return };
+        let (sspr, event, to, locale, message) = *owed;
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            let now = event.at;
+            sspr.audit(event).await;
+            if let Some(message) = message {
+                sspr.notify_all(to, locale, message, now).await;
+            }
+        });
+    }
+}
+
+/// The guess that may reach the user's cap, from before its attempt is stored until its
+/// block is written. If its caller stops in between (its future dropped: a client gone, a
+/// host's timeout), the attempts record already holds the user off, but the block record and
+/// the `pin_failed` and `blocked` events (the host's `user_blocked` hook) would be lost. On
+/// the spawner, if the attempts record shows the cap reached (the attempt was stored and its
+/// PIN was wrong: a right one deletes the record), the block is written and the events still
+/// owed are recorded.
+struct UnrecordedBlock {
+    #[allow(clippy::type_complexity)]
+    release: Option<Box<(Sspr, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+}
+
+impl UnrecordedBlock {
+    /// Armed when `reaches_cap` (and the engine has a spawner).
+    fn arm(
+        sspr: &Sspr,
+        reaches_cap: bool,
+        subject: limits::Subject,
+        events: [crate::audit::AuditEvent; 2],
+        now: OffsetDateTime,
+    ) -> Self {
+        let release = (reaches_cap && sspr.inner.spawner.is_some())
+            .then(|| Box::new((sspr.clone(), subject, events.into(), now)));
+        Self { release }
+    }
+
+    /// The event of `kind` was recorded by the call itself.
+    fn recorded(&mut self, kind: AuditKind) {
+        if let Some(owed) = self.release.as_mut() {
+            owed.2.retain(|e| e.kind != kind);
+        }
+    }
+
+    /// The call writes the block itself from here (or there is none to write).
+    fn disarm(&mut self) {
+        self.release = None;
+    }
+}
+
+impl Drop for UnrecordedBlock {
+    fn drop(&mut self) {
+        let Some(owed) = self.release.take() else { return };
+        let (sspr, subject, events, now) = *owed;
+        let engine = sspr.clone();
+        engine.spawn_detached(async move {
+            match sspr.held_at_cap(&subject, now).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the attempts of a guess that stopped at the cap");
+                    return;
+                }
+            }
+            if let Err(e) = sspr.block(&subject, now).await {
+                // The attempts record still holds the user off for the block's length.
+                tracing::warn!(error = %e, "could not write the block of a guess that stopped at the cap");
+            }
+            for event in events {
+                sspr.audit(event).await;
             }
         });
     }

@@ -65,6 +65,9 @@ pub enum Fault {
     Hang,
     /// It is made, and then answered with a cut connection (the reply lost).
     LoseReply,
+    /// It is made, and its answer never comes (an LDAP server that applied a change whose
+    /// reply is still on its way when the caller gives up).
+    MadeThenHang,
 }
 
 /// The steps of a reset, as the caller makes them.
@@ -92,6 +95,8 @@ struct Plan {
     armed: bool,
     next: usize,
     target: Option<(usize, Fault)>,
+    /// A second target, for a fault that follows another (a lost answer, then its read-back).
+    then: Option<(usize, Fault)>,
     step: Step,
     log: Vec<Numbered>,
 }
@@ -102,7 +107,14 @@ pub struct Faults(Arc<Mutex<Plan>>);
 
 impl Faults {
     fn new() -> Self {
-        Self(Arc::new(Mutex::new(Plan { armed: false, next: 0, target: None, step: Step::Begin, log: Vec::new() })))
+        Self(Arc::new(Mutex::new(Plan {
+            armed: false,
+            next: 0,
+            target: None,
+            then: None,
+            step: Step::Begin,
+            log: Vec::new(),
+        })))
     }
     fn plan(&self) -> std::sync::MutexGuard<'_, Plan> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
@@ -113,7 +125,13 @@ impl Faults {
         plan.armed = true;
         plan.next = 0;
         plan.target = target;
+        plan.then = None;
         plan.log.clear();
+    }
+    /// [`Faults::arm`] with two targets.
+    fn arm_two(&self, first: (usize, Fault), then: (usize, Fault)) {
+        self.arm(Some(first));
+        self.plan().then = Some(then);
     }
     /// Stop numbering and injecting: the backends are healthy again.
     fn disarm(&self) {
@@ -140,7 +158,7 @@ impl Faults {
                 plan.next += 1;
                 let step = plan.step;
                 plan.log.push(Numbered { step, call });
-                plan.target.filter(|(t, _)| *t == k).map(|(_, f)| f)
+                plan.target.into_iter().chain(plan.then).find(|(t, _)| *t == k).map(|(_, f)| f)
             }
         };
         let cut = || {
@@ -156,6 +174,10 @@ impl Faults {
             Some(Fault::LoseReply) => {
                 let _made = inner.await;
                 Err(cut())
+            }
+            Some(Fault::MadeThenHang) => {
+                let _made = inner.await;
+                std::future::pending().await
             }
         }
     }
@@ -904,12 +926,14 @@ async fn every_backend_call_of_an_account_operation_failing_or_losing_its_answer
     }
 }
 
-/// Every backend call of an account operation, in turn, never answers, and the caller drops
-/// the operation there (a client that closed its connection, a host's timeout, a cancelled
-/// task). A change made before the drop must still be audited and announced (an unannounced
-/// password change after a stolen password is a takeover the owner never hears of); one not
-/// made must be made by the retry. A hanging audit sink or notifier is theirs to fix (the
-/// queued sink and the delivery tasks are off the request path), so those two are not swept.
+/// Every backend call of an account operation, in turn, never answers (not made at all, or
+/// made with its answer still on its way: an LDAP server that applied the change), and the
+/// caller drops the operation there (a client that closed its connection, a host's timeout,
+/// a cancelled task). A change made before the drop must still be audited and announced (an
+/// unannounced password change after a stolen password is a takeover the owner never hears
+/// of); one not made must be made by the retry. A hanging audit sink or notifier is theirs to
+/// fix (the queued sink and the delivery tasks are off the request path), so those two are
+/// not swept.
 #[tokio::test(start_paused = true)]
 async fn every_backend_call_of_an_account_operation_dropped_there_leaves_it_audited_and_announced() {
     let ops = [
@@ -931,42 +955,102 @@ async fn every_backend_call_of_an_account_operation_dropped_there_leaves_it_audi
             account_op_done(&fresh, op).await.1
         };
         println!("\n{op:?}: {} calls", calls.len());
-        for (k, numbered) in calls.iter().enumerate() {
-            if matches!(numbered.call, Call::AuditRecord | Call::NotifierSend) {
-                continue;
-            }
-            let w = World::for_op(op).await;
-            w.faults.arm(Some((k, Fault::Hang)));
-            let first = account_op(&w, op, INITIAL_PASSWORD).await;
-            w.faults.disarm();
-            // A drop holds nothing: the retry comes at once.
-            let retried = match &first {
-                Some(Ok(())) => None,
-                _ => Some(account_op(&w, op, INITIAL_PASSWORD).await),
-            };
-            let (made, audited, told) = account_op_done(&w, op).await;
-            let line = format!(
-                "{op:?} {k:>2} {:?}: {}; retry: {} -> made {made}, audited {audited} (was {audited_before}), told {told}",
-                numbered.call,
-                shape(&first, |_| String::new()),
-                retried.as_ref().map_or("-".into(), |r| shape(r, |_| String::new())),
-            );
-            println!("  {line}");
-            // A password change made before the drop leaves the retry's "current" password
-            // wrong: that retry's refusal is right, as long as the owner was told.
-            let retry_refused_rightly = op == AccountOp::ChangePassword
-                && matches!(retried, Some(Some(Err(Error::SignInFailed))))
-                && w.alice_has(NEW_PASSWORD);
-            let fine = made
-                && (retry_refused_rightly || retried.is_none_or(|r| matches!(r, Some(Ok(())))))
-                && audited == audited_before + 1
-                && told;
-            if !fine {
-                broken.push(line);
+        for fault in [Fault::Hang, Fault::MadeThenHang] {
+            for (k, numbered) in calls.iter().enumerate() {
+                if matches!(numbered.call, Call::AuditRecord | Call::NotifierSend) {
+                    continue;
+                }
+                // The code's or the proof's own "used" mark made and its answer never read:
+                // the twin of THREAT_MODEL 12.7a, left on purpose (as in the sweep above).
+                if fault == Fault::MadeThenHang
+                    && matches!(op, AccountOp::RedeemRecovery | AccountOp::ConfirmProof)
+                    && numbered.call == Call::StorePut
+                {
+                    continue;
+                }
+                let w = World::for_op(op).await;
+                w.faults.arm(Some((k, fault)));
+                let first = account_op(&w, op, INITIAL_PASSWORD).await;
+                w.faults.disarm();
+                // A drop holds nothing: the retry comes at once.
+                let retried = match &first {
+                    Some(Ok(())) => None,
+                    _ => Some(account_op(&w, op, INITIAL_PASSWORD).await),
+                };
+                let (made, audited, told) = account_op_done(&w, op).await;
+                // A change dropped while the directory or the contact store may be making it
+                // cannot know whether it was made: it is audited as one that may have been (a
+                // failed outcome) and announced, as a completion is; a false alarm when it was
+                // not, and then the retry makes and audits it.
+                let kind = match op {
+                    AccountOp::Disable => sspr_core::AuditKind::EnabledChanged,
+                    AccountOp::AdminContacts | AccountOp::ConfirmProof => sspr_core::AuditKind::ContactsChanged,
+                    AccountOp::ChangePassword => sspr_core::AuditKind::PasswordChanged,
+                    AccountOp::RedeemRecovery => sspr_core::AuditKind::RecoveryRedeemed,
+                };
+                let may_be = w
+                    .audit
+                    .events()
+                    .iter()
+                    .filter(|e| e.kind == kind)
+                    .filter(|e| matches!(&e.outcome, sspr_core::Outcome::Failed { error } if error.contains("may be")))
+                    .count();
+                let line = format!(
+                    "{op:?} {k:>2} {:?} {fault:?}: {}; retry: {} -> made {made}, audited {audited} (was {audited_before}) + {may_be} 'may be', told {told}",
+                    numbered.call,
+                    shape(&first, |_| String::new()),
+                    retried.as_ref().map_or("-".into(), |r| shape(r, |_| String::new())),
+                );
+                println!("  {line}");
+                // A password change made before the drop leaves the retry's "current" password
+                // wrong: that retry's refusal is right, as long as the owner was told.
+                let retry_refused_rightly = op == AccountOp::ChangePassword
+                    && matches!(retried, Some(Some(Err(Error::SignInFailed))))
+                    && w.alice_has(NEW_PASSWORD);
+                let fine = made
+                    && (retry_refused_rightly || retried.is_none_or(|r| matches!(r, Some(Ok(())))))
+                    && audited <= audited_before + 1
+                    && audited + may_be.min(1) > audited_before
+                    && may_be <= 1
+                    && told;
+                if !fine {
+                    broken.push(line);
+                }
             }
         }
     }
     assert!(broken.is_empty(), "dropped operations that lost something:\n{}", broken.join("\n"));
+}
+
+/// A password change whose answer the directory lost after making it, dropped while the
+/// engine signs in with the new password to learn whether it was made (a client that gave up
+/// on a slow directory): the owner must still be told, since the retry fails on the old
+/// password and nothing else would ever announce the change.
+#[tokio::test(start_paused = true)]
+async fn a_password_change_dropped_during_its_read_back_is_still_announced() {
+    let op = AccountOp::ChangePassword;
+    let reference = World::for_op(op).await;
+    reference.faults.arm(None);
+    assert!(matches!(account_op(&reference, op, INITIAL_PASSWORD).await, Some(Ok(()))));
+    let k = reference.faults.log().iter().position(|c| c.call == Call::ChangePassword).unwrap();
+    let w = World::for_op(op).await;
+    // The change is made and its answer lost; the read-back (the next call) never answers.
+    w.faults.arm_two((k, Fault::LoseReply), (k + 1, Fault::Hang));
+    let first = account_op(&w, op, INITIAL_PASSWORD).await;
+    let log = w.faults.log();
+    w.faults.disarm();
+    assert!(first.is_none(), "{first:?}");
+    assert_eq!(log.get(k + 1).map(|c| c.call), Some(Call::Authenticate), "{log:?}");
+    assert!(w.alice_has(NEW_PASSWORD));
+    let retried = account_op(&w, op, INITIAL_PASSWORD).await;
+    assert!(matches!(retried, Some(Err(Error::SignInFailed))), "{retried:?}");
+    let (_, _, told) = account_op_done(&w, op).await;
+    assert!(told, "the change was made and nobody was told");
+    let may_be = w.audit.events().iter().any(|e| {
+        e.kind == sspr_core::AuditKind::PasswordChanged
+            && matches!(&e.outcome, sspr_core::Outcome::Failed { error } if error.contains("may be changed"))
+    });
+    assert!(may_be, "the change that may be made is not in the audit trail");
 }
 
 /// A flow for alice with a PIN delivered: the flow and the PIN.
@@ -985,8 +1069,9 @@ fn wrong(pin: &str) -> String {
 /// The wrong PIN that reaches the user's block, dropped at each of its backend calls in turn
 /// (an attacker who closes the connection once the guess is in): once its attempt is stored,
 /// the user is held off, on this flow and a new one, and the helpdesk's status says so.
-/// Cancelling the last guess must not be a way to skip the block or hide it. (The block's
-/// audit event is lost with such a drop: printed, not asserted; see the report.)
+/// Cancelling the last guess must not be a way to skip the block or hide it: the `blocked`
+/// event (the host's `user_blocked` hook) is recorded too. Each call is dropped before it is
+/// made and, apart, once made with its answer still on its way.
 #[tokio::test(start_paused = true)]
 async fn the_wrong_pin_that_reaches_the_block_dropped_at_any_call_still_blocks() {
     let blocking = Policy {
@@ -1005,14 +1090,15 @@ async fn the_wrong_pin_that_reaches_the_block_dropped_at_any_call_still_blocks()
     let calls = reference.faults.log();
     reference.faults.disarm();
     let mut broken = Vec::new();
-    for (k, numbered) in calls.iter().enumerate() {
+    let swept = calls.iter().enumerate().flat_map(|(k, c)| [(k, c, Fault::Hang), (k, c, Fault::MadeThenHang)]);
+    for (k, numbered, fault) in swept {
         if numbered.call == Call::AuditRecord {
             continue;
         }
         let w = World::with(blocking.clone()).await;
         let (flow, pin) = flow_with_pin(&w).await;
         let _ = w.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx()).await;
-        w.faults.arm(Some((k, Fault::Hang)));
+        w.faults.arm(Some((k, fault)));
         let dropped = w.step(Step::Verify, w.sspr.verify_pin(&flow, Pin::new(wrong(&pin)), &ctx())).await;
         w.faults.disarm();
         let same = w.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await;
@@ -1029,9 +1115,13 @@ async fn the_wrong_pin_that_reaches_the_block_dropped_at_any_call_still_blocks()
             Err(e) => Err(e),
         };
         let status = w.sspr.status(ALICE).await.unwrap().blocked_until.is_some();
-        let audited = w.audit.events().iter().any(|e| e.kind == sspr_core::AuditKind::Blocked);
+        let count = |kind| w.audit.events().iter().filter(|e| e.kind == kind).count();
+        // Once each: the dropped guess's own events and the ones owed for it are not both kept.
+        let (blocked_events, failed_events) =
+            (count(sspr_core::AuditKind::Blocked), count(sspr_core::AuditKind::PinFailed));
+        let audited = blocked_events == 1 && failed_events == 2;
         let line = format!(
-            "{k:>2} {:?}: {}; right PIN: {:?}; new flow: {:?}; status blocked {status}; audited {audited}",
+            "{k:>2} {:?} {fault:?}: {}; right PIN: {:?}; new flow: {:?}; status blocked {status}; blocked events {blocked_events}, pin_failed events {failed_events}",
             numbered.call,
             shape(&dropped, |_| String::new()),
             same.as_ref().map(|_| ()).map_err(error_name),
@@ -1040,12 +1130,12 @@ async fn the_wrong_pin_that_reaches_the_block_dropped_at_any_call_still_blocks()
         println!("  {line}");
         // A guess dropped before its attempt was stored compared nothing anyone saw: the
         // same flow's right PIN still verifies. One dropped after must leave the block whole.
-        if dropped.is_none() && same.is_ok() && fresh.is_ok() && !status && !audited {
+        if dropped.is_none() && same.is_ok() && fresh.is_ok() && !status && blocked_events == 0 {
             continue;
         }
         let held = |r: Result<(), &Error>| matches!(r, Err(Error::Blocked { .. } | Error::RateLimited { .. }));
         let held_both = held(same.as_ref().map(|_| ())) && held(fresh.as_ref().map(|_| ()));
-        if dropped.is_none() && !(held_both && status) {
+        if dropped.is_none() && !(held_both && status && audited) {
             broken.push(line);
         }
     }

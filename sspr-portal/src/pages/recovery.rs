@@ -160,6 +160,15 @@ pub(crate) async fn show(State(state): State<AppState>, mut visit: Visit) -> Res
 /// the verified step (a new session id, as after a right PIN); a wrong code is one message for
 /// every refusal, other refusals are worded as the PIN step's.
 pub(crate) async fn redeem(State(state): State<AppState>, mut visit: Visit, Form(form): Form<RedeemForm>) -> Response {
+    // The same form posted again after the first post redeemed the code and moved the session
+    // but its answer never arrived (the client went away, or a double click): to the new
+    // session, on the same proof as a verify's (the old cookie, token and code), rather than
+    // "already used" with the helpdesk's code spent.
+    if visit.id.is_none()
+        && let Ok(Some(forwarded)) = state.forwarded(&visit, &form.csrf, &form.code, RESET_PAGE).await
+    {
+        return forwarded;
+    }
     if let Some(refused) = state.csrf_refusal(&visit, &form.csrf) {
         return refused;
     }
@@ -169,7 +178,7 @@ pub(crate) async fn redeem(State(state): State<AppState>, mut visit: Visit, Form
         Ok(recovered) => {
             visit.session.data.reset =
                 Some(ResetStage::Verified { flow_id: recovered.flow_id, modes: recovered.modes });
-            state.rotate_and_redirect(visit, RESET_PAGE).await
+            state.rotate_and_redirect_forwarding(visit, RESET_PAGE, Some((&form.csrf, &code))).await
         }
         // The engine answers every refusal (a typo, a spent or expired code, an unknown login)
         // as a wrong code with no attempts left, alike for every login. Said as that, a user

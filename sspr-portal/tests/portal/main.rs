@@ -10,6 +10,7 @@ mod attacks;
 mod challenge;
 mod change;
 mod coverage;
+mod drops;
 mod hostile;
 mod languages;
 mod metrics;
