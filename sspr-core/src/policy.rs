@@ -58,7 +58,12 @@ pub struct Policy {
     pub resend_cooldown_secs: u64,
     /// PINs one flow may send. Default 3, range 1..=10.
     pub max_pins_per_flow: u32,
-    /// PIN sends per user per hour. Default 5, range 1..=100.
+    /// PIN sends per user per hour from one client (an IPv4 address, an IPv6 /64, or every
+    /// request without an address taken together); from all clients together four times
+    /// this ([`Policy::user_sends_all_clients_per_hour`]). Default 5, range 1..=100.
+    ///
+    /// Per client since one address sending 5 an hour for a victim kept the victim's own
+    /// send refused all day.
     pub user_sends_per_hour: u32,
     /// Failed verifications of one user, from all clients, within `failure_window_secs`
     /// that block the user everywhere for `block_secs`. Default 20, range 1..=100.
@@ -103,7 +108,10 @@ pub struct Policy {
     pub sign_in_lockout_secs: u64,
     /// Sign-in attempts per client IP per hour. Default 60, range 1..=100000.
     pub ip_sign_ins_per_hour: u32,
-    /// PINs sent to one destination (address or number) per hour. Default 5, range 1..=100.
+    /// Codes (reset PINs, contact proofs, helpdesk codes) sent to one destination (address
+    /// or number) per hour from one client; from all clients together four times this
+    /// ([`Policy::destination_sends_all_clients_per_hour`]). Over either, a reset PIN is not
+    /// sent and the anonymous caller is not told. Default 5, range 1..=100.
     pub destination_sends_per_hour: u32,
     /// SMS the whole deployment may send per hour (SMS-pumping defence). Default 100,
     /// range 0..=1000000.
@@ -574,6 +582,21 @@ impl Policy {
         let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
         Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
     }
+    /// PIN sends for one user per hour from all clients together: [`Policy::ALL_CLIENTS_FACTOR`]
+    /// times `user_sends_per_hour` (which holds each client). The flood bound for one user.
+    pub fn user_sends_all_clients_per_hour(&self) -> u32 {
+        self.user_sends_per_hour.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// Codes sent to one destination per hour from all clients together:
+    /// [`Policy::ALL_CLIENTS_FACTOR`] times `destination_sends_per_hour` (which holds each
+    /// client). The bound on flooding an address.
+    pub fn destination_sends_all_clients_per_hour(&self) -> u32 {
+        self.destination_sends_per_hour.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// How many times a per-client send cap the count from all clients together may reach.
+    /// One client fills only its own share, so a stranger cannot use up a victim's sends; 4
+    /// as for failed verifications (`client_failures_before_block` 5, the user-wide block 20).
+    pub const ALL_CLIENTS_FACTOR: u32 = 4;
     /// The SMS a user with failed verifications may still draw from the hourly budget.
     pub(crate) fn sms_budget_without_reserve(&self) -> u32 {
         let kept = u64::from(self.sms_budget_per_hour) * u64::from(self.sms_budget_reserve_percent) / 100;

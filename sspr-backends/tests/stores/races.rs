@@ -130,9 +130,10 @@ fn ip(i: usize) -> RequestContext {
 }
 
 /// Begin-and-send for the victim from 40 addresses at once through both instances: no more
-/// PINs go out than `user_sends_per_hour`, whichever instance or address asks.
+/// PINs go out than the user's count from all clients (`user_sends_all_clients_per_hour`),
+/// whichever instance or address asks.
 pub async fn sends_for_one_user_pass_at_most_the_user_limit(p: &Pair) {
-    let limit = p.a.policy().user_sends_per_hour as usize;
+    let limit = p.a.policy().user_sends_all_clients_per_hour() as usize;
     let tasks: Vec<_> = (0..40)
         .map(|i| {
             let sspr = p.pick(i);
@@ -447,9 +448,11 @@ pub fn every_entry_expires(entries: &[(String, Option<i64>)], policy: &Policy) {
             "attempts" | "block" => standing,
             "signin-tries" | "signin-lock" => policy.sign_in_lockout_secs as i64 + 120,
             "sends"
+            | "sends-client"
             | "ip_begins"
             | "ip_sends"
             | "dest"
+            | "dest-client"
             | "contact-proofs"
             | "ip_proofs"
             | "ip_recoveries"

@@ -191,7 +191,7 @@ impl Sspr {
         let mut checks: Vec<Limit> =
             self.ip_limit(ctx, "ip_recoveries", self.inner.policy.ip_sends_per_hour).into_iter().collect();
         if let Some(to) = &destination {
-            checks.push(self.destination_limit(to.as_str()));
+            checks.extend(self.destination_limits(to.as_str(), ctx));
         }
         let mut refused = self.enforce(&checks, now).await?;
         if refused.is_none() && destination.as_ref().is_some_and(|to| to.channel() == Channel::Sms) {

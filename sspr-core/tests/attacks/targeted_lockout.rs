@@ -148,3 +148,61 @@ async fn guessers_spend_the_sms_budget_of_users_who_never_failed() {
     assert!(sent.is_ok(), "a user who never failed gets no SMS: {sent:?}");
     assert!(h.outbox.last_pin_to(ALICE_PHONE).is_some());
 }
+
+/// Probe of 11.9 (sends): one address making 5 begin-and-sends an hour for the victim (under
+/// every per-IP cap) filled the user's `user_sends_per_hour` and the destination's cap, and
+/// the victim's own send was refused (`user_sends`) in every hour of the day. Now one client
+/// fills only its own share: the victim on another client gets their PIN.
+#[tokio::test]
+async fn five_sends_an_hour_from_one_client_refuse_the_victims_own_send() {
+    let h = Harness::new().await;
+    let attacker = client(66);
+    let cap = h.sspr.policy().user_sends_per_hour;
+    for _ in 0..cap {
+        let c = h.sspr.begin_reset(BOB, &attacker).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, "email", None, &attacker).await.unwrap();
+    }
+    let before = h.outbox.messages_to(BOB_MAIL).iter().filter(|m| m.pin().is_some()).count();
+    // The attacker's client is held...
+    let c = h.sspr.begin_reset(BOB, &attacker).await.unwrap();
+    let again = h.sspr.send_pin(&c.flow_id, "email", None, &attacker).await;
+    assert!(matches!(again, Err(Error::RateLimited { .. })), "the attacker's client goes on: {again:?}");
+    // ...the victim is not, and their PIN arrives (the destination's cap is per client too).
+    let victim = client(1);
+    let c = h.sspr.begin_reset(BOB, &victim).await.unwrap();
+    let sent = h.sspr.send_pin(&c.flow_id, "email", None, &victim).await;
+    assert!(sent.is_ok(), "the victim's own send is refused: {sent:?}");
+    let after = h.outbox.messages_to(BOB_MAIL).iter().filter(|m| m.pin().is_some()).count();
+    assert_eq!(after, before + 1, "the victim was told it worked, but no PIN arrived");
+    let pin = h.outbox.last_pin_to(BOB_MAIL).unwrap();
+    h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &victim).await.unwrap();
+}
+
+/// The flood bound still holds: many clients together get at most the all-clients count of
+/// sends for one user, and one address at most that many PINs.
+#[tokio::test]
+async fn many_clients_together_are_still_stopped_at_the_user_wide_send_count() {
+    let h = Harness::new().await;
+    let per_client = h.sspr.policy().user_sends_per_hour as usize;
+    let mut sent = 0;
+    let mut refused = None;
+    for n in 0..=60u8 {
+        let from = client(100 + n);
+        let c = h.sspr.begin_reset(BOB, &from).await.unwrap();
+        match h.sspr.send_pin(&c.flow_id, "email", None, &from).await {
+            Ok(_) => sent += 1,
+            Err(Error::RateLimited { .. }) => {
+                refused = Some(n);
+                break;
+            }
+            Err(e) => panic!("send: {e:?}"),
+        }
+    }
+    let all_clients = h.sspr.policy().user_sends_all_clients_per_hour() as usize;
+    assert!(all_clients > per_client);
+    assert_eq!(sent, all_clients, "sends for one user from many clients: refused at {refused:?}");
+    let limited = h.events_of(sspr_core::AuditKind::RateLimited).pop().unwrap();
+    assert_eq!(limited.outcome, sspr_core::Outcome::Limited { limit: "user_sends_all_clients".into() });
+    let pins = h.outbox.messages_to(BOB_MAIL).iter().filter(|m| m.pin().is_some()).count();
+    assert!(pins <= all_clients, "{pins} PINs reached one address in an hour");
+}
