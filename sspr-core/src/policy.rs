@@ -99,9 +99,17 @@ pub struct Policy {
     pub ip_begins_per_hour: u32,
     /// PINs sent per client IP per hour. Default 20, range 1..=100000.
     pub ip_sends_per_hour: u32,
-    /// Failed sign-ins (to the contact registration pages) to one login before its sign-in
-    /// is refused for `sign_in_lockout_secs`; attempts still being checked count as failed,
-    /// so racing requests get no more. Default 5, range 1..=50.
+    /// Failed sign-ins (to the contact registration pages, and an administrator's) to one
+    /// login from one client (an IPv4 address, an IPv6 /64, or every request without an
+    /// address together) before that client's sign-in for it is refused until the window of
+    /// `sign_in_lockout_secs` ends; attempts still being checked count as failed, so racing
+    /// requests get no more. From all clients together, four times this locks the login out
+    /// everywhere for `sign_in_lockout_secs` ([`Policy::sign_in_failures_all_clients`]), and
+    /// from this many on each failure makes the login's next try wait
+    /// ([`Policy::sign_in_delay`]). Default 5, range 1..=50.
+    ///
+    /// Per client since one address making 5 wrong sign-ins every 15 minutes kept a user
+    /// (an administrator too) from signing in all day.
     pub sign_in_failures_before_lockout: u32,
     /// How long sign-in stays refused after too many failures. Default 900 s (15 min),
     /// range 60..=86400.
@@ -577,6 +585,24 @@ impl Policy {
     /// the user's mailbox), and the organisation-wide alarm counts every failure.
     pub fn failure_delay(&self, failures: u32) -> Duration {
         let Some(doublings) = failures.checked_sub(self.failures_before_delay) else {
+            return Duration::ZERO;
+        };
+        let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
+        Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
+    }
+    /// Sign-in attempts of one login, from all clients together, in its window of
+    /// `sign_in_lockout_secs` that lock the login out everywhere: [`Policy::ALL_CLIENTS_FACTOR`]
+    /// times `sign_in_failures_before_lockout` (which holds each client).
+    pub fn sign_in_failures_all_clients(&self) -> u32 {
+        self.sign_in_failures_before_lockout.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// How long a login's next sign-in waits after its `failures`-th failure in the window,
+    /// from all clients: nothing before `sign_in_failures_before_lockout` (one client's
+    /// whole share), then `failure_delay_secs` doubling up to `max_failure_delay_secs`, as for
+    /// PINs. With the defaults a window of 15 minutes then holds 4 more attempts (after 60,
+    /// 120, 240 and 480 s): 9 from all clients together, where a lone client has 5.
+    pub fn sign_in_delay(&self, failures: u32) -> Duration {
+        let Some(doublings) = failures.checked_sub(self.sign_in_failures_before_lockout) else {
             return Duration::ZERO;
         };
         let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);

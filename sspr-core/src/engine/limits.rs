@@ -380,7 +380,7 @@ impl Sspr {
     /// The tags a client is tracked by in a user's [`Attempts`], under each key of the ring
     /// (the current key's first: the one a new entry gets): its IPv4 address or IPv6 /64 (as
     /// for the per-IP limits), or one shared tag for requests without an address.
-    fn client_tags(&self, ctx: &RequestContext) -> Vec<[u8; 8]> {
+    pub(super) fn client_tags(&self, ctx: &RequestContext) -> Vec<[u8; 8]> {
         let client = client_id(ctx);
         self.ring()
             .map(|key| {

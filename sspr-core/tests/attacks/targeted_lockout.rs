@@ -206,3 +206,75 @@ async fn many_clients_together_are_still_stopped_at_the_user_wide_send_count() {
     let pins = h.outbox.messages_to(BOB_MAIL).iter().filter(|m| m.pin().is_some()).count();
     assert!(pins <= all_clients, "{pins} PINs reached one address in an hour");
 }
+
+/// Probe of 11.9 (sign-in): 5 wrong passwords every 15 minutes from one address (20 an hour,
+/// under `ip_sign_ins_per_hour`) kept the right password refused in 96 of 96 quarter-hours,
+/// an administrator's sign-in too (`sign_in`, as `/admin` uses). Now one client's count
+/// holds that client: the victim signs in, waiting at most the first growing delay.
+#[tokio::test]
+async fn five_wrong_passwords_a_quarter_hour_from_one_client_keep_the_victim_from_signing_in() {
+    let h = Harness::new().await;
+    let (attacker, victim) = (client(66), client(1));
+    let right = sspr_core::Password::new(INITIAL_PASSWORD);
+    let lockout = Duration::from_secs(h.sspr.policy().sign_in_lockout_secs);
+    for quarter in 0..8 {
+        for _ in 0..h.sspr.policy().sign_in_failures_before_lockout {
+            let e = h.sspr.sign_in(ALICE, &sspr_core::Password::new("Wrong-Guess-1"), &attacker).await;
+            assert!(matches!(e, Err(Error::SignInFailed)), "quarter {quarter}: {e:?}");
+        }
+        // The attacker's client is held, even with the right password...
+        let held = h.sspr.sign_in(ALICE, &right, &attacker).await;
+        assert!(matches!(held, Err(Error::RateLimited { .. })), "quarter {quarter}: {held:?}");
+        // ...the victim is not.
+        let started = h.now();
+        loop {
+            match h.sspr.sign_in(ALICE, &right, &victim).await {
+                Ok(_) => break,
+                Err(Error::RateLimited { retry_after }) if retry_after <= Duration::from_secs(60) => {
+                    h.advance(retry_after)
+                }
+                other => panic!("quarter {quarter}: the victim's right password is refused: {other:?}"),
+            }
+        }
+        let waited = (h.now() - started).unsigned_abs();
+        assert!(waited <= Duration::from_secs(60), "quarter {quarter}: the victim waited {waited:?}");
+        h.advance(lockout);
+    }
+}
+
+/// The brute-force bound still holds: many clients together are locked out at the login-wide
+/// count (delays off, so that only the count binds), the right password then refused from
+/// anywhere; with the default delays an hour of guessing from many clients checks fewer.
+#[tokio::test]
+async fn many_clients_together_are_still_locked_out_at_the_login_wide_sign_in_count() {
+    let h = Harness::builder().policy(Policy { failure_delay_secs: 0, ..policy() }).build().await;
+    let all_clients = h.sspr.policy().sign_in_failures_all_clients() as usize;
+    assert!(all_clients > h.sspr.policy().sign_in_failures_before_lockout as usize);
+    let mut checked = 0;
+    for n in 0..60u8 {
+        match h.sspr.sign_in(ALICE, &sspr_core::Password::new("Wrong-Guess-1"), &client(100 + n)).await {
+            Err(Error::SignInFailed) => checked += 1,
+            Err(Error::RateLimited { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, all_clients, "wrong passwords checked from 60 clients");
+    let right = h.sspr.sign_in(ALICE, &sspr_core::Password::new(INITIAL_PASSWORD), &client(1)).await;
+    assert!(matches!(right, Err(Error::RateLimited { .. })), "the login is not locked out: {right:?}");
+
+    // Default delays: every guess from a new client, each delay waited out, for an hour.
+    let h = Harness::new().await;
+    let started = h.now();
+    let (mut checked, mut n) = (0usize, 0u32);
+    while h.now() - started < time::Duration::hours(1) {
+        n += 1;
+        let from = RequestContext::from_ip(format!("203.0.{}.{}", n / 250, n % 250 + 1).parse().unwrap());
+        match h.sspr.sign_in(ALICE, &sspr_core::Password::new("Wrong-Guess-1"), &from).await {
+            Err(Error::SignInFailed) => checked += 1,
+            Err(Error::RateLimited { retry_after }) => h.advance(retry_after.max(Duration::from_secs(1))),
+            other => panic!("{other:?}"),
+        }
+    }
+    println!("passwords checked in an hour from many clients, default policy: {checked}");
+    assert!(checked <= 40, "{checked} passwords checked in an hour");
+}
