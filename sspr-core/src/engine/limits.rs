@@ -668,6 +668,24 @@ impl Sspr {
         ]
     }
 
+    /// The limits on helpdesk-code redemptions for a login's `subject` from `ctx`'s client:
+    /// twice `max_wrong_pins` an hour from this client (`recovery_redeems`: room for a user's
+    /// typos on two codes), four times that from all clients (`recovery_redeems_all_clients`).
+    /// Per client, so that a stranger's wrong codes do not refuse the caller's right one.
+    pub(super) fn recovery_redeem_limits(&self, subject: &Subject, ctx: &RequestContext) -> [Limit; 2] {
+        let cap = self.inner.policy.max_wrong_pins.saturating_mul(2);
+        let client = self.short_mac(&[b"recovery-redeems-client", subject, &client_id(ctx)]);
+        [
+            Limit { key: subject_key("recovery-redeems-client", &client), cap, window: HOUR, name: "recovery_redeems" },
+            Limit {
+                key: recovery_redeems(subject),
+                cap: cap.saturating_mul(crate::Policy::ALL_CLIENTS_FACTOR),
+                window: HOUR,
+                name: "recovery_redeems_all_clients",
+            },
+        ]
+    }
+
     /// The key of a user's sends from `ctx`'s client ([`Sspr::user_send_limits`]).
     pub(super) fn user_client_sends_key(&self, subject: &Subject, ctx: &RequestContext) -> String {
         user_client_sends(&self.short_mac(&[b"sends-client", subject, &client_id(ctx)]))

@@ -278,3 +278,59 @@ async fn many_clients_together_are_still_locked_out_at_the_login_wide_sign_in_co
     println!("passwords checked in an hour from many clients, default policy: {checked}");
     assert!(checked <= 40, "{checked} passwords checked in an hour");
 }
+
+/// Probe of 11.9 (helpdesk code): 10 wrong redemptions for the login in an hour from one
+/// address had the caller's right code `RateLimited`, and the code's `max_wrong_pins` wrong
+/// tries killed it for good. Now one client's tries end the code for that client only.
+#[tokio::test]
+async fn wrong_redemptions_from_one_client_kill_the_callers_helpdesk_code() {
+    let h = Harness::new().await;
+    let code = h.sspr.admin_recovery(&admin(), NO_CONTACT, &ctx()).await.unwrap().code.expose_secret().to_owned();
+    let attacker = client(66);
+    let mut limited = false;
+    for _ in 0..2 * h.sspr.policy().max_wrong_pins {
+        match h.sspr.redeem_recovery_code(NO_CONTACT, &Harness::wrong(&code), &attacker).await {
+            Err(Error::WrongPin { attempts_left: 0 }) => {}
+            Err(Error::RateLimited { .. }) => limited = true,
+            other => panic!("{other:?}"),
+        }
+    }
+    // The attacker's client is held (its right code would be refused too)...
+    let held = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &attacker).await;
+    assert!(held.is_err(), "the attacker's client goes on: {held:?}");
+    assert!(!limited, "the attacker was limited before using its share");
+    // ...the caller on their own line redeems their code.
+    let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &client(1)).await;
+    assert!(recovered.is_ok(), "the caller's right code is refused: {recovered:?}");
+}
+
+/// The bounds still hold for many clients together: the code dies after four times
+/// `max_wrong_pins` wrong tries, and the login's redemptions from all clients are limited.
+#[tokio::test]
+async fn many_clients_together_still_kill_the_code_and_meet_the_login_wide_redemption_count() {
+    let h = Harness::new().await;
+    let code = h.sspr.admin_recovery(&admin(), NO_CONTACT, &ctx()).await.unwrap().code.expose_secret().to_owned();
+    let max_wrong = h.sspr.policy().max_wrong_pins;
+    for n in 0..4 * max_wrong {
+        let from = client(100 + n as u8);
+        let e = h.sspr.redeem_recovery_code(NO_CONTACT, &Harness::wrong(&code), &from).await;
+        assert!(matches!(e, Err(Error::WrongPin { attempts_left: 0 })), "{e:?}");
+    }
+    let dead = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &client(1)).await;
+    assert!(dead.is_err(), "the code outlived {} wrong tries from all clients: {dead:?}", 4 * max_wrong);
+    let voided = h.events_of(sspr_core::AuditKind::RecoveryRedeemed).pop().unwrap();
+    assert_eq!(voided.outcome, sspr_core::Outcome::Failed { error: "code voided".into() });
+
+    // The login-wide redemption count: 8 times max_wrong_pins an hour from all clients.
+    let all_clients = 8 * max_wrong;
+    let mut answered = 0;
+    for n in 0..=all_clients {
+        let from = client(150 + (n / max_wrong) as u8);
+        match h.sspr.redeem_recovery_code("nobody@example.org", "0000000000", &from).await {
+            Err(Error::WrongPin { .. }) => answered += 1,
+            Err(Error::RateLimited { .. }) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(answered, all_clients, "redemptions of one login from many clients");
+}
