@@ -58,7 +58,12 @@ pub struct Policy {
     pub resend_cooldown_secs: u64,
     /// PINs one flow may send. Default 3, range 1..=10.
     pub max_pins_per_flow: u32,
-    /// PIN sends per user per hour. Default 5, range 1..=100.
+    /// PIN sends per user per hour from one client (an IPv4 address, an IPv6 /64, or every
+    /// request without an address taken together); from all clients together four times
+    /// this ([`Policy::user_sends_all_clients_per_hour`]). Default 5, range 1..=100.
+    ///
+    /// Per client since one address sending 5 an hour for a victim kept the victim's own
+    /// send refused all day.
     pub user_sends_per_hour: u32,
     /// Failed verifications of one user, from all clients, within `failure_window_secs`
     /// that block the user everywhere for `block_secs`. Default 20, range 1..=100.
@@ -94,16 +99,27 @@ pub struct Policy {
     pub ip_begins_per_hour: u32,
     /// PINs sent per client IP per hour. Default 20, range 1..=100000.
     pub ip_sends_per_hour: u32,
-    /// Failed sign-ins (to the contact registration pages) to one login before its sign-in
-    /// is refused for `sign_in_lockout_secs`; attempts still being checked count as failed,
-    /// so racing requests get no more. Default 5, range 1..=50.
+    /// Failed sign-ins (to the contact registration pages, and an administrator's) to one
+    /// login from one client (an IPv4 address, an IPv6 /64, or every request without an
+    /// address together) before that client's sign-in for it is refused until the window of
+    /// `sign_in_lockout_secs` ends; attempts still being checked count as failed, so racing
+    /// requests get no more. From all clients together, four times this locks the login out
+    /// everywhere for `sign_in_lockout_secs` ([`Policy::sign_in_failures_all_clients`]), and
+    /// from this many on each failure makes the login's next try wait
+    /// ([`Policy::sign_in_delay`]). Default 5, range 1..=50.
+    ///
+    /// Per client since one address making 5 wrong sign-ins every 15 minutes kept a user
+    /// (an administrator too) from signing in all day.
     pub sign_in_failures_before_lockout: u32,
     /// How long sign-in stays refused after too many failures. Default 900 s (15 min),
     /// range 60..=86400.
     pub sign_in_lockout_secs: u64,
     /// Sign-in attempts per client IP per hour. Default 60, range 1..=100000.
     pub ip_sign_ins_per_hour: u32,
-    /// PINs sent to one destination (address or number) per hour. Default 5, range 1..=100.
+    /// Codes (reset PINs, contact proofs, helpdesk codes) sent to one destination (address
+    /// or number) per hour from one client; from all clients together four times this
+    /// ([`Policy::destination_sends_all_clients_per_hour`]). Over either, a reset PIN is not
+    /// sent and the anonymous caller is not told. Default 5, range 1..=100.
     pub destination_sends_per_hour: u32,
     /// SMS the whole deployment may send per hour (SMS-pumping defence). Default 100,
     /// range 0..=1000000.
@@ -593,6 +609,39 @@ impl Policy {
         let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
         Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
     }
+    /// Sign-in attempts of one login, from all clients together, in its window of
+    /// `sign_in_lockout_secs` that lock the login out everywhere: [`Policy::ALL_CLIENTS_FACTOR`]
+    /// times `sign_in_failures_before_lockout` (which holds each client).
+    pub fn sign_in_failures_all_clients(&self) -> u32 {
+        self.sign_in_failures_before_lockout.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// How long a login's next sign-in waits after its `failures`-th failure in the window,
+    /// from all clients: nothing before `sign_in_failures_before_lockout` (one client's
+    /// whole share), then `failure_delay_secs` doubling up to `max_failure_delay_secs`, as for
+    /// PINs. With the defaults a window of 15 minutes then holds 4 more attempts (after 60,
+    /// 120, 240 and 480 s): 9 from all clients together, where a lone client has 5.
+    pub fn sign_in_delay(&self, failures: u32) -> Duration {
+        let Some(doublings) = failures.checked_sub(self.sign_in_failures_before_lockout) else {
+            return Duration::ZERO;
+        };
+        let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
+        Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
+    }
+    /// PIN sends for one user per hour from all clients together: [`Policy::ALL_CLIENTS_FACTOR`]
+    /// times `user_sends_per_hour` (which holds each client). The flood bound for one user.
+    pub fn user_sends_all_clients_per_hour(&self) -> u32 {
+        self.user_sends_per_hour.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// Codes sent to one destination per hour from all clients together:
+    /// [`Policy::ALL_CLIENTS_FACTOR`] times `destination_sends_per_hour` (which holds each
+    /// client). The bound on flooding an address.
+    pub fn destination_sends_all_clients_per_hour(&self) -> u32 {
+        self.destination_sends_per_hour.saturating_mul(Self::ALL_CLIENTS_FACTOR)
+    }
+    /// How many times a per-client send cap the count from all clients together may reach.
+    /// One client fills only its own share, so a stranger cannot use up a victim's sends; 4
+    /// as for failed verifications (`client_failures_before_block` 5, the user-wide block 20).
+    pub const ALL_CLIENTS_FACTOR: u32 = 4;
     /// The SMS a user with failed verifications may still draw from the hourly budget.
     pub(crate) fn sms_budget_without_reserve(&self) -> u32 {
         let kept = u64::from(self.sms_budget_per_hour) * u64::from(self.sms_budget_reserve_percent) / 100;

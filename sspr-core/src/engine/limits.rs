@@ -104,6 +104,11 @@ pub(super) fn reminded(subject: &Subject) -> String {
     subject_key("reminded", subject)
 }
 
+/// A user's PIN sends from one client this hour (a keyed hash of the user and the client).
+fn user_client_sends(subject: &Subject) -> String {
+    subject_key("sends-client", subject)
+}
+
 /// One limit to apply: the counter's key, the cap, the window, and its name for the audit.
 pub(super) struct Limit {
     pub(super) key: String,
@@ -142,9 +147,13 @@ pub(super) fn judge_quietly(
     now: OffsetDateTime,
 ) -> (Option<Refusal>, bool) {
     let mut refusals = refusals(limits, counters, now);
-    let quiet_over = refusals.pop().flatten().is_some();
-    (longest(refusals), quiet_over)
+    let quiet = refusals.split_off(refusals.len().saturating_sub(QUIET_LIMITS));
+    (longest(refusals), quiet.iter().any(Option::is_some))
 }
+
+/// The quiet limits at the end of a list [`judge_quietly`] judges: a destination's two
+/// ([`Sspr::destination_limits`]).
+const QUIET_LIMITS: usize = 2;
 
 pub(super) const HOUR: Duration = Duration::from_secs(3600);
 
@@ -299,6 +308,16 @@ pub(super) fn held_until(stored: &StoredValue) -> Option<OffsetDateTime> {
     Some(from_ts(i64::from_be_bytes(bytes)))
 }
 
+/// What a client is counted by: its IPv4 address or IPv6 /64 (as for the per-IP limits), or
+/// one shared value for requests without an address.
+fn client_id(ctx: &RequestContext) -> Vec<u8> {
+    match ctx.client_ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.octets().to_vec(),
+        Some(IpAddr::V6(v6)) => v6.octets().get(..8).unwrap_or_default().to_vec(),
+        None => b"no address".to_vec(),
+    }
+}
+
 /// A subject (or another store key's hash) under `key`.
 fn short_mac_under(key: &SecretKey, parts: &[&[u8]]) -> Subject {
     let full = key.mac(KeyPurpose::Subject, parts);
@@ -361,12 +380,8 @@ impl Sspr {
     /// The tags a client is tracked by in a user's [`Attempts`], under each key of the ring
     /// (the current key's first: the one a new entry gets): its IPv4 address or IPv6 /64 (as
     /// for the per-IP limits), or one shared tag for requests without an address.
-    fn client_tags(&self, ctx: &RequestContext) -> Vec<[u8; 8]> {
-        let client = match ctx.client_ip.map(|ip| ip.to_canonical()) {
-            Some(IpAddr::V4(v4)) => v4.octets().to_vec(),
-            Some(IpAddr::V6(v6)) => v6.octets().get(..8).unwrap_or_default().to_vec(),
-            None => b"no address".to_vec(),
-        };
+    pub(super) fn client_tags(&self, ctx: &RequestContext) -> Vec<[u8; 8]> {
+        let client = client_id(ctx);
         self.ring()
             .map(|key| {
                 let full = key.mac(KeyPurpose::Subject, &[b"client", &client]);
@@ -631,17 +646,77 @@ impl Sspr {
         hex::encode(&self.short_mac(&[b"audit-login", login.as_str().as_bytes()]))
     }
 
-    pub(super) fn destination_limit(&self, target: &str) -> Limit {
+    /// The limits on PIN sends for a user's `subject` from `ctx`'s client: the policy's
+    /// `user_sends_per_hour` for this client (`user_sends`), then its
+    /// `user_sends_all_clients_per_hour` (`user_sends_all_clients`). One client cannot spend
+    /// the user's whole allowance, so a victim's own send is not refused by a stranger's.
+    pub(super) fn user_send_limits(&self, subject: &Subject, ctx: &RequestContext) -> [Limit; 2] {
+        let policy = &self.inner.policy;
+        [
+            Limit {
+                key: self.user_client_sends_key(subject, ctx),
+                cap: policy.user_sends_per_hour,
+                window: HOUR,
+                name: "user_sends",
+            },
+            Limit {
+                key: user_sends(subject),
+                cap: policy.user_sends_all_clients_per_hour(),
+                window: HOUR,
+                name: "user_sends_all_clients",
+            },
+        ]
+    }
+
+    /// The limits on helpdesk-code redemptions for a login's `subject` from `ctx`'s client:
+    /// twice `max_wrong_pins` an hour from this client (`recovery_redeems`: room for a user's
+    /// typos on two codes), four times that from all clients (`recovery_redeems_all_clients`).
+    /// Per client, so that a stranger's wrong codes do not refuse the caller's right one.
+    pub(super) fn recovery_redeem_limits(&self, subject: &Subject, ctx: &RequestContext) -> [Limit; 2] {
+        let cap = self.inner.policy.max_wrong_pins.saturating_mul(2);
+        let client = self.short_mac(&[b"recovery-redeems-client", subject, &client_id(ctx)]);
+        [
+            Limit { key: subject_key("recovery-redeems-client", &client), cap, window: HOUR, name: "recovery_redeems" },
+            Limit {
+                key: recovery_redeems(subject),
+                cap: cap.saturating_mul(crate::Policy::ALL_CLIENTS_FACTOR),
+                window: HOUR,
+                name: "recovery_redeems_all_clients",
+            },
+        ]
+    }
+
+    /// The key of a user's sends from `ctx`'s client ([`Sspr::user_send_limits`]).
+    pub(super) fn user_client_sends_key(&self, subject: &Subject, ctx: &RequestContext) -> String {
+        user_client_sends(&self.short_mac(&[b"sends-client", subject, &client_id(ctx)]))
+    }
+
+    /// The limits on codes sent to `target` from `ctx`'s client, both named `destination` and
+    /// both quiet where the caller is anonymous ([`judge_quietly`] takes them last, in this
+    /// order): the policy's `destination_sends_per_hour` for this client, then its
+    /// `destination_sends_all_clients_per_hour`, the bound on flooding an address.
+    /// Per client, so that one client filling a victim's destination does not silently stop
+    /// the victim's own PIN.
+    pub(super) fn destination_limits(&self, target: &str, ctx: &RequestContext) -> [Limit; 2] {
         // One mailbox, one count: mail servers deliver `Jane@` and `JANE@` alike (a full
         // address is confirmed ignoring case too), so each spelling must not get a cap of
         // its own. Domains are lower-cased already; numbers are digits.
         let target = target.to_ascii_lowercase();
-        Limit {
-            key: subject_key("dest", &self.short_mac(&[b"dest", target.as_bytes()])),
-            cap: self.inner.policy.destination_sends_per_hour,
-            window: HOUR,
-            name: "destination",
-        }
+        let policy = &self.inner.policy;
+        [
+            Limit {
+                key: subject_key("dest-client", &self.short_mac(&[b"dest-client", target.as_bytes(), &client_id(ctx)])),
+                cap: policy.destination_sends_per_hour,
+                window: HOUR,
+                name: "destination",
+            },
+            Limit {
+                key: subject_key("dest", &self.short_mac(&[b"dest", target.as_bytes()])),
+                cap: policy.destination_sends_all_clients_per_hour(),
+                window: HOUR,
+                name: "destination",
+            },
+        ]
     }
 
     /// A per-client limit. An IPv6 client is counted by its /64 network: one subscriber

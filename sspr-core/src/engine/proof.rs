@@ -120,9 +120,9 @@ impl Sspr {
                 name: "contact_proofs",
             }];
             checks.extend(self.ip_limit(ctx, "ip_proofs", self.inner.policy.ip_sends_per_hour));
-            // Last and quiet: shared with reset PINs, so an address gets at most the policy's
+            // Last and quiet (both: per client and from all clients): shared with reset PINs, so an address gets at most the policy's
             // `destination_sends_per_hour` codes of either kind.
-            checks.push(self.destination_limit(destination.as_str()));
+            checks.extend(self.destination_limits(destination.as_str(), ctx));
             let requests: Vec<(&str, OffsetDateTime)> =
                 checks.iter().map(|l| (l.key.as_str(), now + l.window)).collect();
             let counters = self.inner.store.increment_many(&requests, now).await?;

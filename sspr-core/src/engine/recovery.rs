@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::delivery::{FirstStep, PinDelivery};
-use super::limits::{self, HOUR, Limit};
+use super::limits::{self, Limit};
 use super::reset::{RECORD_GRACE, flow_value};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, Destination, Recovered, RecoveryCode, RecoverySent, RequestContext, UserId};
@@ -49,6 +49,11 @@ struct PendingRecovery {
     expires_at: i64,
     /// Redemption attempts made, the right one included.
     attempts: u32,
+    /// The attempts per client (the keyed client tag PIN attempts use): `max_wrong_pins`
+    /// from one client end the code for that client only; four times that from all clients
+    /// end it for everyone. (Absent in codes issued before: none counted.)
+    #[serde(default)]
+    clients: Vec<([u8; 8], u32)>,
     /// The right code was typed: the code is spent.
     used: bool,
 }
@@ -191,7 +196,7 @@ impl Sspr {
         let mut checks: Vec<Limit> =
             self.ip_limit(ctx, "ip_recoveries", self.inner.policy.ip_sends_per_hour).into_iter().collect();
         if let Some(to) = &destination {
-            checks.push(self.destination_limit(to.as_str()));
+            checks.extend(self.destination_limits(to.as_str(), ctx));
         }
         let mut refused = self.enforce(&checks, now).await?;
         if refused.is_none() && destination.as_ref().is_some_and(|to| to.channel() == Channel::Sms) {
@@ -209,6 +214,7 @@ impl Sspr {
             code_id,
             expires_at: ts(expires_at),
             attempts: 0,
+            clients: Vec::new(),
             used: false,
         };
         self.replace_recovery(&self.recovery_key(&user.id), &pending, now).await?;
@@ -251,9 +257,12 @@ impl Sspr {
     /// Redeem a helpdesk recovery code for `login`: the right code starts a reset flow that is
     /// already verified, as if a right PIN had been typed; give its `flow_id` to
     /// [`Sspr::complete_reset`]. The answer is padded to the policy's `min_response_ms`.
-    /// Limited per client (`ip_recovery_redeems`, the policy's `ip_begins_per_hour`) and per
-    /// login (`recovery_redeems`, twice the policy's `max_wrong_pins` an hour), counted before
-    /// anything is compared; a code itself dies after `max_wrong_pins` wrong tries.
+    /// Limited per client (`ip_recovery_redeems`, the policy's `ip_begins_per_hour`), per
+    /// login and client (`recovery_redeems`, twice the policy's `max_wrong_pins` an hour) and
+    /// per login from all clients (`recovery_redeems_all_clients`, four times that), counted
+    /// before anything is compared; a code itself is dead for a client after `max_wrong_pins`
+    /// tries from it, and for everyone after four times that from all clients, so a stranger's
+    /// guesses do not kill the code of the caller on another line.
     ///
     /// Errors: `InvalidInput` (a malformed login, or a code that is not
     /// [`RECOVERY_CODE_DIGITS`] digits: nothing is counted), `WrongPin { attempts_left: 0 }`
@@ -286,13 +295,7 @@ impl Sspr {
         scope.login_fingerprint = Some(self.login_fingerprint(&login));
         // Counted per login, not per user, and before the directory is asked: an unknown login
         // is counted and refused exactly like a real one.
-        let mut checks = vec![Limit {
-            key: limits::recovery_redeems(&self.login_subject(&login)),
-            // Room for a user's typos on two codes; a code itself dies after `max_wrong_pins`.
-            cap: self.inner.policy.max_wrong_pins.saturating_mul(2),
-            window: HOUR,
-            name: "recovery_redeems",
-        }];
+        let mut checks = Vec::from(self.recovery_redeem_limits(&self.login_subject(&login), ctx));
         checks.extend(self.ip_limit(ctx, "ip_recovery_redeems", self.inner.policy.ip_begins_per_hour));
         if let Some(refusal) = self.enforce(&checks, now).await? {
             scope.record(AuditKind::RecoveryRedeemed, refusal.outcome()).await;
@@ -314,6 +317,8 @@ impl Sspr {
         };
         scope.user = Some(user.id.clone());
         let fail = |why: &str| Outcome::Failed { error: why.into() };
+        let tags = self.client_tags(ctx);
+        let max_wrong = self.inner.policy.max_wrong_pins;
         for _ in 0..MAX_CAS_ROUNDS {
             let Some(stored) = self.inner.store.get(&key, now).await? else {
                 scope.record(AuditKind::RecoveryRedeemed, fail("no pending code")).await;
@@ -327,8 +332,11 @@ impl Sspr {
                 Some("code already used")
             } else if pending.expires_at <= ts(now) {
                 Some("code expired")
-            } else if pending.attempts >= self.inner.policy.max_wrong_pins {
+            } else if pending.attempts >= max_wrong.saturating_mul(crate::Policy::ALL_CLIENTS_FACTOR) {
                 Some("code voided")
+            } else if pending.clients.iter().any(|(tag, n)| tags.contains(tag) && *n >= max_wrong) {
+                // This client's tries are spent; the caller on another line still has theirs.
+                Some("code voided for this client")
             } else {
                 None
             };
@@ -358,7 +366,11 @@ impl Sspr {
             } else {
                 None
             };
-            let next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
+            let mut next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
+            match next.clients.iter_mut().find(|(tag, _)| tags.contains(tag)) {
+                Some((_, n)) => *n = n.saturating_add(1),
+                None => next.clients.push((tags.first().copied().unwrap_or_default(), 1)),
+            }
             let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
             let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
             if self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?.is_none() {

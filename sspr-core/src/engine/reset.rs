@@ -599,18 +599,13 @@ impl Sspr {
             Some(to) => to.as_str().to_owned(),
             None => format!("decoy/{}/{}", hex::encode(&record.subject), channel.method_id()),
         };
-        let mut limits = vec![Limit {
-            key: limits::user_sends(&record.subject),
-            cap: policy.user_sends_per_hour,
-            window: std::time::Duration::from_secs(3600),
-            name: "user_sends",
-        }];
+        let mut limits = Vec::from(self.user_send_limits(&record.subject, ctx));
         limits.extend(self.ip_limit(ctx, "ip_sends", policy.ip_sends_per_hour));
-        // The destination's cap is the last limit, and it never refuses out loud: anyone can
+        // The destination's caps are the last limits, and they never refuse out loud: anyone can
         // register any address on their own account, so a refusal would confirm that a
         // victim's private address is the one they hammered. Over its cap, the PIN is not
         // sent and the audit says why; the caller sees a success, as for a decoy.
-        limits.push(self.destination_limit(&destination_key));
+        limits.extend(self.destination_limits(&destination_key, ctx));
         let counted = Limit::requests(&limits, now);
 
         // The PIN is drawn before the limits are known: the new record, the subject's block
@@ -794,6 +789,8 @@ impl Sspr {
         // right PIN clears the user's counters (the attempt just counted too), a wrong one
         // counts towards the organisation-wide alarm.
         let (failures, sends) = (limits::failures(&subject), limits::user_sends(&subject));
+        // This client's own send count too: a user who got in should not find it full.
+        let client_sends = self.user_client_sends_key(&subject, ctx);
         // The user's attempts under the previous keys too: a count left there would be carried
         // back under the current key by the next step that reads the ring.
         let previous_failures: Vec<String> = match &record.who {
@@ -812,7 +809,7 @@ impl Sspr {
             };
             if pin::matches_any(self.ring(), flow_id, typed, &stored) {
                 let mut change = FlowChange::to(current.after_right_pin(now));
-                change.deletes = vec![failures.as_str(), sends.as_str()];
+                change.deletes = vec![failures.as_str(), sends.as_str(), client_sends.as_str()];
                 change.deletes.extend(previous_failures.iter().map(String::as_str));
                 Ok(change)
             } else {

@@ -52,11 +52,29 @@ pub(super) struct SignInCounts {
 /// A login's sign-in attempts in its lockout window, kept in one record that changes only by
 /// compare-and-set: an attempt is counted (as a failure) before its password is checked, and
 /// one the directory could not answer is taken back (an outage is not the user's failure).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct SignInAttempts {
+    /// Attempts from all clients in the window.
     count: u32,
     /// When the window (and the record) ends, in unix seconds.
     window_end: i64,
+    /// No attempt of this login before this time (unix seconds): the growing delay.
+    not_before: i64,
+    /// Attempts per client (a keyed tag, as for PIN attempts): at most
+    /// `sign_in_failures_all_clients` entries, so the list stays short.
+    clients: Vec<([u8; 8], u32)>,
+}
+
+impl SignInAttempts {
+    fn client_mut(&mut self, tags: &[[u8; 8]]) -> Option<&mut u32> {
+        self.clients.iter_mut().find(|(tag, _)| tags.contains(tag)).map(|(_, count)| count)
+    }
+}
+
+/// Why a sign-in attempt may not be checked: until when, and the limit's name for the audit.
+struct SignInRefused {
+    until: OffsetDateTime,
+    limit: &'static str,
 }
 
 /// The account's own login when `login` found `user` under another spelling (an alias: a
@@ -207,23 +225,23 @@ impl Sspr {
             scope.record(kind, refusal.outcome()).await;
             return Err(refusal.error());
         }
-        let mut counts = match self.count_sign_in_attempt(login, now).await? {
+        let mut counts = match self.count_sign_in_attempt(login, scope.ctx, now).await? {
             Ok(count) => SignInCounts { login: count, own: None },
-            Err(until) => {
-                scope.record(kind, Outcome::Limited { limit: "sign_in_lockout".into() }).await;
+            Err(SignInRefused { until, limit }) => {
+                scope.record(kind, Outcome::Limited { limit: limit.into() }).await;
                 let retry_after = Duration::from_secs(u64::try_from((until - now).whole_seconds()).unwrap_or(0));
                 return Err(Error::RateLimited { retry_after });
             }
         };
 
-        let checked = self.check_counted(login, password, &admissible, &mut counts, now).await;
+        let checked = self.check_counted(login, password, &admissible, &mut counts, scope.ctx, now).await;
         let (user, verdict, refused, own_locked) = match checked {
             Ok(checked) => checked,
             Err(error) => {
                 // No verdict (the directory failed): the attempt was not the user's failure.
-                self.uncount_sign_in_attempt(login, now).await;
+                self.uncount_sign_in_attempt(login, scope.ctx, now).await;
                 if let Some((own, _)) = &counts.own {
-                    self.uncount_sign_in_attempt(own, now).await;
+                    self.uncount_sign_in_attempt(own, scope.ctx, now).await;
                 }
                 return Err(error);
             }
@@ -257,6 +275,7 @@ impl Sspr {
         password: &Password,
         admissible: &impl Fn(&DirectoryUser) -> std::result::Result<(), NotAllowedReason>,
         counts: &mut SignInCounts,
+        ctx: &RequestContext,
         now: OffsetDateTime,
     ) -> Result<(Option<DirectoryUser>, Authentication, Option<NotAllowedReason>, bool)> {
         let user = self.inner.directory.find_user(login).await?;
@@ -265,7 +284,7 @@ impl Sspr {
         // Locked out that way, the answer is a wrong password's: a `RateLimited` would tell
         // the alias from an unknown login.
         let own_locked = match user.as_ref().and_then(|user| own_login_if_alias(login, user)) {
-            Some(own) => match self.count_sign_in_attempt(&own, now).await? {
+            Some(own) => match self.count_sign_in_attempt(&own, ctx, now).await? {
                 Ok(count) => {
                     counts.own = Some((own, count));
                     false
@@ -285,20 +304,24 @@ impl Sspr {
         Ok((user, verdict, refused, own_locked))
     }
 
-    /// Count one attempt of `login` before its password is checked (as a failure, until a
-    /// right password clears the count): the attempts counted, this one included; or, when
-    /// `login` is locked out or the attempts in flight already reach the policy's count,
-    /// until when it is refused. The lockout (under every key of the ring) and the attempts
-    /// are read in one store call; the count is a compare-and-set, so racing attempts never
-    /// get past the count together.
+    /// Count one attempt of `login` from `ctx`'s client before its password is checked (as a
+    /// failure, until a right password clears the count): the attempts from all clients
+    /// counted, this one included; or, when `login` is locked out, in its growing delay, or
+    /// the attempts in flight already reach a count (the client's
+    /// `sign_in_failures_before_lockout`, everyone's `sign_in_failures_all_clients`), until
+    /// when it is refused. The lockout (under every key of the ring) and the attempts are
+    /// read in one store call; the count is a compare-and-set, so racing attempts never get
+    /// past a count together.
     async fn count_sign_in_attempt(
         &self,
         login: &NormalizedLogin,
+        ctx: &RequestContext,
         now: OffsetDateTime,
-    ) -> Result<std::result::Result<u32, OffsetDateTime>> {
+    ) -> Result<std::result::Result<u32, SignInRefused>> {
         let policy = &self.inner.policy;
         let subject = self.login_subject(login);
         let key = limits::sign_in_attempts(&subject);
+        let tags = self.client_tags(ctx);
         let mut reads: Vec<String> = std::iter::once(subject)
             .chain(self.previous_login_subjects(login))
             .map(|subject| limits::sign_in_lockout(&subject))
@@ -310,26 +333,41 @@ impl Sspr {
             let values = self.inner.store.apply(&batch, now).await?.values;
             let (held, stored) = values.split_at(lockouts.min(values.len()));
             if let Some(until) = held.iter().flatten().filter_map(limits::held_until).max() {
-                return Ok(Err(until));
+                return Ok(Err(SignInRefused { until, limit: "sign_in_lockout" }));
             }
             let stored = stored.first().and_then(Option::as_ref);
             // An unreadable record (another layout) is replaced, never trusted as "no attempts".
             let mut record =
                 stored.and_then(|s| postcard::from_bytes::<SignInAttempts>(&s.value).ok()).unwrap_or_default();
             if record.window_end <= ts(now) {
-                record =
-                    SignInAttempts { count: 0, window_end: ts(now + Duration::from_secs(policy.sign_in_lockout_secs)) };
+                record = SignInAttempts {
+                    window_end: ts(now + Duration::from_secs(policy.sign_in_lockout_secs)),
+                    ..SignInAttempts::default()
+                };
             }
-            if record.count >= policy.sign_in_failures_before_lockout {
-                // The attempt that reached the count is still being checked: held off until it
-                // locks the login out, or clears the count with a right password.
-                return Ok(Err(from_ts(record.window_end)));
+            let window_end = from_ts(record.window_end);
+            // The attempt that reached a count is still being checked: held off until it
+            // locks the login out, or clears the count with a right password. A client's
+            // count holds that client only, to the window's end.
+            if record.count >= policy.sign_in_failures_all_clients() {
+                return Ok(Err(SignInRefused { until: window_end, limit: "sign_in_lockout" }));
+            }
+            if record.client_mut(&tags).is_some_and(|count| *count >= policy.sign_in_failures_before_lockout) {
+                return Ok(Err(SignInRefused { until: window_end, limit: "sign_in_client_lockout" }));
+            }
+            if record.not_before > ts(now) {
+                return Ok(Err(SignInRefused { until: from_ts(record.not_before), limit: "sign_in_delay" }));
             }
             record.count = record.count.saturating_add(1);
+            record.not_before = ts(now + policy.sign_in_delay(record.count));
+            match record.client_mut(&tags) {
+                Some(count) => *count = count.saturating_add(1),
+                None => record.clients.push((tags.first().copied().unwrap_or_default(), 1)),
+            }
             let bytes = postcard::to_allocvec(&record)
                 .map_err(|e| Error::Config(format!("cannot encode a sign-in attempts record: {e}")))?;
             let version = stored.map(|s| s.version);
-            if self.inner.store.put(&key, &bytes, version, from_ts(record.window_end), now).await?.is_some() {
+            if self.inner.store.put(&key, &bytes, version, window_end, now).await?.is_some() {
                 return Ok(Ok(record.count));
             }
         }
@@ -339,12 +377,18 @@ impl Sspr {
     /// Take back an attempt [`Sspr::count_sign_in_attempt`] counted whose password the
     /// directory could not check. Best effort: a store failure leaves it counted, which errs
     /// on the safe side.
-    async fn uncount_sign_in_attempt(&self, login: &NormalizedLogin, now: OffsetDateTime) {
+    async fn uncount_sign_in_attempt(&self, login: &NormalizedLogin, ctx: &RequestContext, now: OffsetDateTime) {
+        let policy = &self.inner.policy;
         let key = limits::sign_in_attempts(&self.login_subject(login));
+        let tags = self.client_tags(ctx);
         for _ in 0..super::MAX_CAS_ROUNDS {
             let Ok(Some(stored)) = self.inner.store.get(&key, now).await else { return };
             let Ok(mut record) = postcard::from_bytes::<SignInAttempts>(&stored.value) else { return };
             record.count = record.count.saturating_sub(1);
+            record.not_before = ts(now + policy.sign_in_delay(record.count));
+            if let Some(count) = record.client_mut(&tags) {
+                *count = count.saturating_sub(1);
+            }
             let Ok(bytes) = postcard::to_allocvec(&record) else { return };
             match self.inner.store.put(&key, &bytes, Some(stored.version), from_ts(record.window_end), now).await {
                 Ok(Some(_)) => return,
@@ -385,8 +429,9 @@ impl Sspr {
     }
 
     /// A sign-in (or password change) whose attempt [`Sspr::check_credentials`] counted
-    /// failed: lock the typed login out if its count has reached the policy's, and the
-    /// account's own login (when the typed one is an alias of it) likewise.
+    /// failed: lock the typed login out everywhere if its count from all clients has reached
+    /// the policy's, and the account's own login (when the typed one is an alias of it)
+    /// likewise. (A client that reached its own count is held by the attempts record.)
     pub(super) async fn lock_out_if_reached(
         &self,
         login: &NormalizedLogin,
@@ -397,7 +442,7 @@ impl Sspr {
         let until = now + Duration::from_secs(policy.sign_in_lockout_secs);
         let own = counts.own.as_ref().map(|(own, count)| (own, *count));
         for (login, count) in std::iter::once((login, counts.login)).chain(own) {
-            if count >= policy.sign_in_failures_before_lockout {
+            if count >= policy.sign_in_failures_all_clients() {
                 self.hold(&limits::sign_in_lockout(&self.login_subject(login)), until, now).await?;
             }
         }

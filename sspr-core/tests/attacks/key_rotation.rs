@@ -217,11 +217,14 @@ async fn decoy_masks_stay_the_same_across_a_routine_rotation() {
 
 #[tokio::test]
 async fn a_sign_in_lockout_survives_a_rotation() {
-    let policy = Policy { sign_in_failures_before_lockout: 2, ..policy() };
+    // The lockout from all clients (a client's own is held by the attempts record, which
+    // is not carried: it lasts one window at most).
+    let policy = Policy { sign_in_failures_before_lockout: 2, failure_delay_secs: 0, ..policy() };
     let h = Harness::builder().policy(policy.clone()).build().await;
     let login = sspr_core::NormalizedLogin::parse(ALICE).unwrap();
-    for _ in 0..2 {
-        let e = h.sspr.sign_in_self_service(login.as_str(), &sspr_core::Password::new("wrong"), &ctx()).await;
+    for n in 0..policy.sign_in_failures_all_clients() {
+        let from = sspr_core::RequestContext::from_ip(format!("198.51.100.{}", n / 2 + 1).parse().unwrap());
+        let e = h.sspr.sign_in_self_service(login.as_str(), &sspr_core::Password::new("wrong"), &from).await;
         assert!(matches!(e, Err(Error::SignInFailed)), "{e:?}");
     }
     let right = sspr_core::Password::new(INITIAL_PASSWORD);

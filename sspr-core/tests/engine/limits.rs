@@ -14,9 +14,10 @@ fn ip(n: u8) -> RequestContext {
 #[tokio::test]
 async fn per_user_send_cap_then_a_new_hour() {
     let h = Harness::new().await;
+    // Five sends from one client: the sixth from it is limited.
     for i in 0..5 {
-        let c = h.sspr.begin_reset(ALICE, &ip(i)).await.unwrap();
-        h.sspr.send_pin(&c.flow_id, if i % 2 == 0 { "email" } else { "sms" }, None, &ip(i)).await.unwrap();
+        let c = h.sspr.begin_reset(ALICE, &ip(9)).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, if i % 2 == 0 { "email" } else { "sms" }, None, &ip(9)).await.unwrap();
     }
     let c = h.sspr.begin_reset(ALICE, &ip(9)).await.unwrap();
     match h.sspr.send_pin(&c.flow_id, "email", None, &ip(9)).await {
@@ -28,6 +29,27 @@ async fn per_user_send_cap_then_a_new_hour() {
     h.advance(Duration::from_secs(3600));
     let c = h.sspr.begin_reset(ALICE, &ip(9)).await.unwrap();
     h.sspr.send_pin(&c.flow_id, "email", None, &ip(9)).await.expect("a new hour, a new allowance");
+}
+
+#[tokio::test]
+async fn the_user_wide_send_cap_is_four_times_the_per_client_one_and_a_new_hour_lifts_it() {
+    let h = Harness::builder().policy(Policy { destination_sends_per_hour: 100, ..policy() }).build().await;
+    // Four clients use their five sends each; a fifth client is refused.
+    for n in 0..20 {
+        let from = ip(10 + n / 5);
+        let c = h.sspr.begin_reset(ALICE, &from).await.unwrap();
+        h.sspr.send_pin(&c.flow_id, "email", None, &from).await.unwrap();
+    }
+    let c = h.sspr.begin_reset(ALICE, &ip(30)).await.unwrap();
+    match h.sspr.send_pin(&c.flow_id, "email", None, &ip(30)).await {
+        Err(Error::RateLimited { retry_after }) => assert_eq!(retry_after, Duration::from_secs(3600)),
+        other => panic!("the 21st send in an hour must be limited: {other:?}"),
+    }
+    let limited = h.events_of(AuditKind::RateLimited).pop().unwrap();
+    assert_eq!(limited.outcome, Outcome::Limited { limit: "user_sends_all_clients".into() });
+    h.advance(Duration::from_secs(3600));
+    let c = h.sspr.begin_reset(ALICE, &ip(30)).await.unwrap();
+    h.sspr.send_pin(&c.flow_id, "email", None, &ip(30)).await.expect("a new hour, a new allowance");
 }
 
 #[tokio::test]
