@@ -2,7 +2,7 @@
 //! portal's pipeline), once per process, and the handle that flushes and stops it.
 
 use pyo3::prelude::*;
-use sspr_backends::otlp::{Exporter, Tracing};
+use sspr_backends::otlp::{Exporter, SettingNames, Tracing};
 
 use crate::errors::to_py_err;
 
@@ -50,6 +50,7 @@ pub(crate) fn export_traces(
     service_name: String,
 ) -> PyResult<TraceExport> {
     let tracing = Tracing { sample_ratio, backend_spans, service_name };
-    let inner = py.detach(|| sspr_bind::traces::export(endpoint, tracing)).map_err(to_py_err)?;
+    let names = SettingNames { endpoint: "endpoint", sample_ratio: "sample_ratio", service_name: "service_name" };
+    let inner = py.detach(|| sspr_bind::traces::export(endpoint, tracing, names)).map_err(to_py_err)?;
     Ok(TraceExport { inner })
 }
