@@ -208,6 +208,11 @@ impl Exporter {
         Ok(Self { pipeline: Arc::new(pipeline), tracing })
     }
 
+    /// What it exports: the settings it was made with.
+    pub fn tracing(&self) -> &Tracing {
+        &self.tracing
+    }
+
     /// The `tracing` layer that hands the engine's spans (target `sspr_core`, from the level
     /// of [`Tracing::level`]) to this exporter; the other layers (the log on stderr) keep
     /// their own filter.

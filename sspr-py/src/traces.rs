@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use sspr_backends::otlp::{Exporter, SettingNames, Tracing};
 
 use crate::errors::to_py_err;
+use crate::values::q;
 
 /// The process's trace exporter (what `export_traces` returned): `flush()` sends what is
 /// batched, `shutdown()` sends it and stops the exporter's thread (call it at exit, or the
@@ -28,8 +29,16 @@ impl TraceExport {
         py.detach(|| self.inner.shutdown()).map_err(to_py_err)
     }
 
+    /// Its settings, as `export_traces` took them (the collector's headers come from the
+    /// environment, and are not shown).
     fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
+        let tracing = self.inner.tracing();
+        format!(
+            "TraceExport(sample_ratio={}, backend_spans={}, service_name={})",
+            tracing.sample_ratio.map_or_else(|| "None".to_owned(), |ratio| format!("{ratio:?}")),
+            if tracing.backend_spans { "True" } else { "False" },
+            q(&tracing.service_name)
+        )
     }
 }
 

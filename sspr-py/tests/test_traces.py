@@ -261,6 +261,11 @@ def test_a_refused_setting_is_named_as_this_function_s_parameter() -> None:
     assert "otlp" not in run.stdout, run.stdout
 
 
+def test_the_exporter_s_repr_is_python_s_and_shows_its_settings(exported: Tuple[Receiver, sspr.TraceExport]) -> None:
+    _, export = exported
+    assert repr(export) == "TraceExport(sample_ratio=None, backend_spans=False, service_name='sspr-tests')"
+
+
 def test_current_traceparent_is_the_host_s_span_or_none() -> None:
     assert current_traceparent() is None
     traceparent, trace_id, span_id = new_parent()
