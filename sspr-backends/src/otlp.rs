@@ -98,6 +98,25 @@ impl Tracing {
     }
 }
 
+/// What the caller calls each setting, for the errors that name one: the portal's
+/// configuration keys ([`SettingNames::PORTAL`]), a binding's parameters. The rules are this
+/// module's; only the names in their messages are the caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingNames {
+    /// The collector's URL.
+    pub endpoint: &'static str,
+    /// [`Tracing::sample_ratio`].
+    pub sample_ratio: &'static str,
+    /// [`Tracing::service_name`].
+    pub service_name: &'static str,
+}
+
+impl SettingNames {
+    /// The portal's configuration keys (its service name is no setting).
+    pub const PORTAL: Self =
+        Self { endpoint: "otlp_endpoint", sample_ratio: "otlp_sample_ratio", service_name: "the OTLP service name" };
+}
+
 /// The exporter's pipeline; flush it before the process ends ([`Exporter::shutdown`]), or the
 /// last batch is lost.
 ///
@@ -132,12 +151,21 @@ impl Exporter {
     /// `Config` when the endpoint is not an `http(s)://` URL, the sample ratio is not in
     /// `0.0..=1.0`, the service name is empty, or the client cannot be built.
     pub fn with_tracing(endpoint: &str, tracing: Tracing) -> Result<Self> {
-        check(&tracing)?;
+        Self::with_tracing_named(endpoint, tracing, SettingNames::PORTAL)
+    }
+
+    /// [`Exporter::with_tracing`], its errors naming the settings as `names` does.
+    ///
+    /// # Errors
+    /// As [`Exporter::with_tracing`].
+    pub fn with_tracing_named(endpoint: &str, tracing: Tracing, names: SettingNames) -> Result<Self> {
+        check(&tracing, names)?;
+        let name = names.endpoint;
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             let shown = crate::endpoint::redacted(endpoint);
-            return Err(Error::Config(format!("otlp_endpoint = {shown:?} is not an http(s):// URL")));
+            return Err(Error::Config(format!("{name} = {shown:?} is not an http(s):// URL")));
         }
-        let client = blocking_client()?;
+        let client = blocking_client(name)?;
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_http_client(client)
@@ -147,7 +175,7 @@ impl Exporter {
             // The SDK's error may quote the URL, user info and all.
             .map_err(|e| {
                 let e = e.to_string().replace(endpoint, &crate::endpoint::redacted(endpoint));
-                Error::Config(format!("otlp_endpoint: cannot build the exporter: {e}"))
+                Error::Config(format!("{name}: cannot build the exporter: {e}"))
             })?;
         Self::with_span_exporter(exporter, tracing)
     }
@@ -158,7 +186,7 @@ impl Exporter {
     /// # Errors
     /// `Config` when the sample ratio is not in `0.0..=1.0` or the service name is empty.
     pub fn with_span_exporter(exporter: impl SpanExporter + 'static, tracing: Tracing) -> Result<Self> {
-        check(&tracing)?;
+        check(&tracing, SettingNames::PORTAL)?;
         let mut exporter = exporter;
         exporter.set_resource(&Resource::builder().with_service_name(tracing.service_name.clone()).build());
         let batches = Batches::start(exporter)?;
@@ -178,6 +206,11 @@ impl Exporter {
             shut_down: AtomicBool::new(false),
         };
         Ok(Self { pipeline: Arc::new(pipeline), tracing })
+    }
+
+    /// What it exports: the settings it was made with.
+    pub fn tracing(&self) -> &Tracing {
+        &self.tracing
     }
 
     /// The `tracing` layer that hands the engine's spans (target `sspr_core`, from the level
@@ -208,15 +241,15 @@ impl Exporter {
     }
 }
 
-/// The settings [`Exporter::with_tracing`] refuses.
-fn check(tracing: &Tracing) -> Result<()> {
+/// The settings [`Exporter::with_tracing`] refuses, named as the caller calls them.
+fn check(tracing: &Tracing, names: SettingNames) -> Result<()> {
     if let Some(ratio) = tracing.sample_ratio
         && !(0.0..=1.0).contains(&ratio)
     {
-        return Err(Error::Config(format!("otlp_sample_ratio = {ratio} must be 0.0..=1.0")));
+        return Err(Error::Config(format!("{} = {ratio} must be 0.0..=1.0", names.sample_ratio)));
     }
     if tracing.service_name.trim().is_empty() {
-        return Err(Error::Config("the OTLP service name must not be empty".into()));
+        return Err(Error::Config(format!("{} must not be empty", names.service_name)));
     }
     Ok(())
 }
@@ -839,7 +872,7 @@ impl Visit for EventFields {
 /// A blocking reqwest client with rustls on ring and the system's roots. Built on a thread of
 /// its own: reqwest's blocking client starts (and on failure drops) a runtime, which panics
 /// inside a tokio runtime (the portal's, a binding's).
-fn blocking_client() -> Result<reqwest::blocking::Client> {
+fn blocking_client(name: &str) -> Result<reqwest::blocking::Client> {
     let build = || -> std::result::Result<reqwest::blocking::Client, String> {
         let mut roots = rustls::RootCertStore::empty();
         roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
@@ -857,8 +890,8 @@ fn blocking_client() -> Result<reqwest::blocking::Client> {
     };
     std::thread::spawn(build)
         .join()
-        .map_err(|_| Error::Config("otlp_endpoint: building the HTTP client panicked".into()))?
-        .map_err(|e| Error::Config(format!("otlp_endpoint: {e}")))
+        .map_err(|_| Error::Config(format!("{name}: building the HTTP client panicked")))?
+        .map_err(|e| Error::Config(format!("{name}: {e}")))
 }
 
 #[cfg(test)]

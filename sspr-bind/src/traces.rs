@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState};
-use sspr_backends::otlp::{Exporter, Tracing};
+use sspr_backends::otlp::{Exporter, SettingNames, Tracing};
 use sspr_core::Error;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -24,18 +24,19 @@ static INSTALLED: Mutex<bool> = Mutex::new(false);
 
 /// Export the engine's spans of every engine of this process to `endpoint` (the collector's
 /// OTLP/HTTP traces URL, `http://collector:4318/v1/traces`), as `tracing` selects. Returns
-/// the exporter, to flush and shut down (the last batch is lost otherwise).
+/// the exporter, to flush and shut down (the last batch is lost otherwise). A refused setting
+/// is named as `names` says (the binding's parameter: `sample_ratio`, `sampleRatio`).
 ///
 /// # Errors
-/// `Config` when the settings are refused ([`Exporter::with_tracing`]), when this process
+/// `Config` when the settings are refused ([`Exporter::with_tracing_named`]), when this process
 /// exports already (once per process: the subscriber is global and cannot be replaced, even
 /// after a shutdown), or when another `tracing` subscriber was installed first.
-pub fn export(endpoint: &str, tracing: Tracing) -> Result<Exporter, Error> {
+pub fn export(endpoint: &str, tracing: Tracing, names: SettingNames) -> Result<Exporter, Error> {
     let mut installed = INSTALLED.lock().map_err(|_| Error::Config("the trace exporter's lock is poisoned".into()))?;
     if *installed {
         return Err(Error::Config(ALREADY.into()));
     }
-    let exporter = Exporter::with_tracing(endpoint, tracing)?;
+    let exporter = Exporter::with_tracing_named(endpoint, tracing, names)?;
     let subscriber = tracing_subscriber::registry().with(exporter.layer());
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|_| Error::Config("another tracing subscriber is installed in this process".into()))?;

@@ -1,6 +1,7 @@
 // Backends written in JavaScript that hold state (a StateStore, a ContactStore, a
 // Directory), proven with sspr-core's conformance suite through `testing.check*`, a broken
 // one caught by it, and a whole flow on a JavaScript state store.
+import { spawnSync } from 'node:child_process'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BackendError, SsprError, testing } from '../index.js'
@@ -134,6 +135,27 @@ test('the conformance suite catches a state store whose put is not a compare-and
   assert.equal(e.code, 'BACKEND')
   assert.equal(e.backendKind, 'rejected')
   assert.match(e.message, /conformance: .*must fail/)
+})
+
+test('a broken store is reported without a panic on stderr', () => {
+  // The suite's failed assertion is the rejection; printed as a Rust panic with its backtrace
+  // hint, it read as sspr crashing. Run in a child process, whose stderr is all its own.
+  const script = `
+    import { testing } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+    ${MapStateStore.toString()}
+    class NoCompareAndSet extends MapStateStore {
+      put(key, value, expectedVersion, expiresAt, now) {
+        const version = (this.live(key, now)?.version ?? 0) + 1
+        this.entries.set(key, { value: Buffer.from(value), version, expiresAt })
+        return version
+      }
+    }
+    testing.checkStateStore(new NoCompareAndSet()).then(() => process.exit(3), (e) => { console.log(e.message); process.exit(0) })
+  `
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(run.status, 0, run.stderr)
+  assert.match(run.stdout, /conformance: .*must fail/)
+  assert.doesNotMatch(run.stderr, /panicked|RUST_BACKTRACE/)
 })
 
 test('the conformance suite catches a state store that returns expired values', async () => {

@@ -2,6 +2,7 @@
 // process, decoded by ./otlp.mjs's protobuf reader): a whole reset's spans arrive; with a `traceparent` they are
 // the host span's children; nothing of the user's is in the bytes; a bad `traceparent` never fails a reset.
 // The exporter is the process's (node --test runs each file in a process of its own).
+import { spawnSync } from 'node:child_process'
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { exportTraces, SsprError } from '../index.js'
@@ -24,6 +25,27 @@ test('a misspelt option is CONFIG naming it, and installs nothing; then the expo
     (e) => e instanceof SsprError && e.code === 'CONFIG' && /unknown option `sampleRate`/.test(e.message),
   )
   exporter = exportTraces({ endpoint: collector.url, serviceName: 'sspr-node-tests' })
+})
+
+test('a refused setting is named as the option the caller gave', () => {
+  // The check is the portal's (sspr-backends' otlp), which named its config keys
+  // (`otlp_endpoint`, `otlp_sample_ratio`). In a child process: this one has its exporter
+  // installed, and a second call is refused before the settings are read.
+  const script = `
+    import { exportTraces } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+    for (const options of [{ endpoint: 'collector:4318' }, { endpoint: 'http://c/v1/traces', sampleRatio: 2 },
+      { endpoint: 'http://c/v1/traces', serviceName: ' ' }]) {
+      try { exportTraces(options); console.log('installed') } catch (e) { console.log(e.code, e.message) }
+    }
+  `
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(run.status, 0, run.stderr)
+  const lines = run.stdout.trim().split('\n')
+  assert.equal(lines.length, 3, run.stdout)
+  assert.match(lines[0], /^CONFIG configuration error: endpoint = .* is not an http\(s\):\/\/ URL/)
+  assert.match(lines[1], /^CONFIG configuration error: sampleRatio = 2 /)
+  assert.match(lines[2], /^CONFIG configuration error: serviceName /)
+  assert.doesNotMatch(run.stdout, /otlp/)
 })
 
 after(async () => {

@@ -5,42 +5,24 @@
 //! expiry, exact round trips, login escaping) with the same checks sspr's own backends pass.
 //!
 //! The suite reports a broken rule by panicking, like a Rust test assertion; here the panic
-//! is caught at the suite's boundary and becomes the Promise's rejection: an `SsprError`
-//! `BACKEND` (kind `rejected`) whose message names the rule. The default panic hook still
-//! prints it on stderr.
+//! is caught at the suite's boundary (`sspr_bind::conformance`, which keeps its message off
+//! stderr) and becomes the Promise's rejection: an `SsprError` `BACKEND` (kind `rejected`)
+//! whose message names the rule.
 
-use std::any::Any;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures::FutureExt;
 use napi::bindgen_prelude::Object;
 use napi::{Env, Result};
 use napi_derive::napi;
 use sspr_core::testing::{self, DirectoryFixture};
-use sspr_core::{BackendError, BackendErrorKind, Clock, ManualClock, Password, SystemClock, UserId};
+use sspr_core::{Clock, ManualClock, Password, SystemClock, UserId};
+
+use sspr_bind::conformance::conformance;
 
 use crate::errors::to_js_error;
 use crate::foreign::{JsContactStore, JsDirectory, JsStateStore};
 use crate::runtime::{Answer, run};
 use crate::values::invalid;
-
-/// What a caught panic said.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "the conformance suite failed".to_owned())
-}
-
-/// Run a suite to its end: `Ok` when every check held, the broken rule otherwise.
-async fn conformance(suite: impl std::future::Future<Output = ()> + Send) -> sspr_core::Result<()> {
-    AssertUnwindSafe(suite).catch_unwind().await.map_err(|payload| {
-        let rule = panic_message(payload.as_ref());
-        sspr_core::Error::from(BackendError::new(BackendErrorKind::Rejected, format!("conformance: {rule}")))
-    })
-}
 
 /// Run the `StateStore` contract on a JavaScript store (`index.js` has bound its methods).
 /// By default the suite's time is a manual clock it moves itself (a store that expires by the

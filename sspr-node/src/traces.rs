@@ -4,7 +4,7 @@
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Result, Task};
 use napi_derive::napi;
-use sspr_backends::otlp::{Exporter, Tracing};
+use sspr_backends::otlp::{Exporter, SettingNames, Tracing};
 
 use crate::errors::to_js_error;
 
@@ -76,7 +76,8 @@ pub fn export_traces(env: &Env, options: TraceExportOptions) -> Result<TraceExpo
         backend_spans: options.backend_spans.unwrap_or(defaults.backend_spans),
         service_name: options.service_name.unwrap_or(defaults.service_name),
     };
-    sspr_bind::traces::export(&options.endpoint, tracing)
+    let names = SettingNames { endpoint: "endpoint", sample_ratio: "sampleRatio", service_name: "serviceName" };
+    sspr_bind::traces::export(&options.endpoint, tracing, names)
         .map(|inner| TraceExport { inner })
         .map_err(|e| to_js_error(env, &e))
 }

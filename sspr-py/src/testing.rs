@@ -1,41 +1,26 @@
 //! `sspr.testing`: sspr-core's backend conformance suite run on backends written in Python,
 //! so that someone writing a store or a directory in Python can prove it keeps the contract
 //! the engine relies on. A broken rule raises `sspr.BackendError` (kind `"rejected"`) naming
-//! it: the suite's failed assertion is caught at this boundary.
+//! it: the suite's failed assertion is caught at this boundary (`sspr_bind::conformance`,
+//! which keeps its panic message off stderr).
 
-use std::any::Any;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use futures::FutureExt;
 use pyo3::prelude::*;
 use sspr_core::testing::{self, DirectoryFixture};
-use sspr_core::{BackendError, BackendErrorKind, Clock, ManualClock, SystemClock, UserId};
+use sspr_core::{Clock, ManualClock, SystemClock, UserId};
+
+use sspr_bind::conformance::conformance;
 
 use crate::errors::to_py_err;
 use crate::foreign;
 use crate::runtime::{block_on, driven};
 use crate::values::SecretArg;
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "the conformance suite failed".to_owned())
-}
-
-/// A broken rule (the suite's failed assertion, caught) as `BackendError` naming it.
-fn broken_rule(payload: &(dyn Any + Send)) -> PyErr {
-    let rule = panic_message(payload);
-    to_py_err(sspr_core::Error::from(BackendError::new(BackendErrorKind::Rejected, format!("conformance: {rule}"))))
-}
-
 /// Run one suite on this thread (Python methods are called here; `async def` ones on a
 /// private event loop), turning a broken rule into `BackendError`.
 fn run(py: Python<'_>, suite: impl std::future::Future<Output = ()> + Send) -> PyResult<()> {
-    let outcome = block_on(py, AssertUnwindSafe(suite).catch_unwind())?;
-    outcome.map_err(|payload| broken_rule(payload.as_ref()))
+    block_on(py, conformance(suite))?.map_err(to_py_err)
 }
 
 /// Run one suite as a coroutine of the running event loop, as `Sspr` calls a store: its
@@ -44,8 +29,7 @@ fn run(py: Python<'_>, suite: impl std::future::Future<Output = ()> + Send) -> P
 /// private loop one call at a time, a store that reads, awaits, then writes passed every race
 /// while its races let 30 concurrent wrong PINs through under `Sspr`.
 async fn run_on_loop(suite: impl std::future::Future<Output = ()> + Send) -> PyResult<()> {
-    let outcome = driven(AssertUnwindSafe(suite).catch_unwind())?.await?;
-    outcome.map_err(|payload| broken_rule(payload.as_ref()))
+    driven(conformance(suite))?.await?.map_err(to_py_err)
 }
 
 /// Check a Python `StateStore`: reads, compare-and-set, counters, expiry, deletes and

@@ -2,9 +2,10 @@
 //! portal's pipeline), once per process, and the handle that flushes and stops it.
 
 use pyo3::prelude::*;
-use sspr_backends::otlp::{Exporter, Tracing};
+use sspr_backends::otlp::{Exporter, SettingNames, Tracing};
 
 use crate::errors::to_py_err;
+use crate::values::q;
 
 /// The process's trace exporter (what `export_traces` returned): `flush()` sends what is
 /// batched, `shutdown()` sends it and stops the exporter's thread (call it at exit, or the
@@ -28,8 +29,16 @@ impl TraceExport {
         py.detach(|| self.inner.shutdown()).map_err(to_py_err)
     }
 
+    /// Its settings, as `export_traces` took them (the collector's headers come from the
+    /// environment, and are not shown).
     fn __repr__(&self) -> String {
-        format!("{:?}", self.inner)
+        let tracing = self.inner.tracing();
+        format!(
+            "TraceExport(sample_ratio={}, backend_spans={}, service_name={})",
+            tracing.sample_ratio.map_or_else(|| "None".to_owned(), |ratio| format!("{ratio:?}")),
+            if tracing.backend_spans { "True" } else { "False" },
+            q(&tracing.service_name)
+        )
     }
 }
 
@@ -50,6 +59,7 @@ pub(crate) fn export_traces(
     service_name: String,
 ) -> PyResult<TraceExport> {
     let tracing = Tracing { sample_ratio, backend_spans, service_name };
-    let inner = py.detach(|| sspr_bind::traces::export(endpoint, tracing)).map_err(to_py_err)?;
+    let names = SettingNames { endpoint: "endpoint", sample_ratio: "sample_ratio", service_name: "service_name" };
+    let inner = py.detach(|| sspr_bind::traces::export(endpoint, tracing, names)).map_err(to_py_err)?;
     Ok(TraceExport { inner })
 }

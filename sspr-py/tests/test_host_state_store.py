@@ -161,6 +161,15 @@ def test_a_broken_store_is_caught(broken: type) -> None:
     assert str(caught.value).startswith("conformance: ") or "conformance: " in str(caught.value)
 
 
+def test_a_broken_store_is_reported_without_a_panic_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    # The suite's failed assertion is the error raised; printed as a Rust panic with its
+    # backtrace hint, it read as sspr crashing.
+    with pytest.raises(sspr.BackendError, match="conformance: "):
+        sspr.testing.check_state_store(NoCompareAndSet())
+    err = capfd.readouterr().err
+    assert "panicked" not in err and "RUST_BACKTRACE" not in err, err
+
+
 def test_the_race_a_read_await_write_store_loses_is_real_under_asyncio() -> None:
     """Why the check runs stores on an event loop: under ``Sspr`` that store's races let 30
     concurrent wrong PINs through without voiding the PIN, and the right PIN then verified."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List, Optional, Tuple
@@ -234,6 +236,34 @@ def test_a_second_export_is_refused(exported: Tuple[Receiver, sspr.TraceExport])
     receiver, _ = exported
     with pytest.raises(sspr.ConfigError, match="once per process"):
         sspr.export_traces(receiver.url)
+
+
+def test_a_refused_setting_is_named_as_this_function_s_parameter() -> None:
+    # The check is the portal's (sspr-backends' otlp), which named its config keys
+    # (`otlp_endpoint`, `otlp_sample_ratio`): a Python caller has no such keys. In a child
+    # process: this one has its exporter installed, and a second call is refused before the
+    # settings are read.
+    script = (
+        "import sspr\n"
+        "for kwargs in ({'endpoint': 'collector:4318'}, {'endpoint': 'http://c/v1/traces', 'sample_ratio': 2.0},"
+        " {'endpoint': 'http://c/v1/traces', 'service_name': ' '}):\n"
+        "    try:\n"
+        "        sspr.export_traces(**kwargs)\n"
+        "    except sspr.ConfigError as e:\n"
+        "        print(str(e).removeprefix('configuration error: '))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    lines = run.stdout.splitlines()
+    assert len(lines) == 3, run.stdout + run.stderr
+    assert lines[0].startswith("endpoint = ") and "is not an http(s):// URL" in lines[0], lines[0]
+    assert lines[1].startswith("sample_ratio = 2"), lines[1]
+    assert lines[2].startswith("service_name "), lines[2]
+    assert "otlp" not in run.stdout, run.stdout
+
+
+def test_the_exporter_s_repr_is_python_s_and_shows_its_settings(exported: Tuple[Receiver, sspr.TraceExport]) -> None:
+    _, export = exported
+    assert repr(export) == "TraceExport(sample_ratio=None, backend_spans=False, service_name='sspr-tests')"
 
 
 def test_current_traceparent_is_the_host_s_span_or_none() -> None:

@@ -640,11 +640,16 @@ impl Sspr {
     fn event(&self, kind: AuditKind, ctx: &RequestContext, outcome: Outcome) -> AuditEvent {
         let mut event = AuditEvent::new(kind, self.now(), outcome);
         event.client_ip = ctx.client_ip;
-        // The user agent is the client's own text: cut it short and drop control characters,
-        // so it cannot forge lines in a log that prints events as text.
-        event.user_agent = ctx.user_agent.as_ref().map(|ua| ua.chars().filter(|c| shown_as_is(*c)).take(256).collect());
+        event.user_agent = ctx.user_agent.as_deref().map(shown);
         event
     }
+}
+
+/// Text a client or a host chose (a user agent, an administrator's id), as it may reach the
+/// audit trail: cut at 256 characters, without the characters [`shown_as_is`] refuses, so it
+/// cannot forge lines in a log that prints events as text, nor show reordered.
+fn shown(text: &str) -> String {
+    text.chars().filter(|c| shown_as_is(*c)).take(256).collect()
 }
 
 /// Whether a character of a client's text may reach the audit trail: no control character,
@@ -676,7 +681,10 @@ impl AuditScope<'_> {
     /// An event of `kind` in this scope.
     pub(super) fn event(&self, kind: AuditKind, outcome: Outcome) -> AuditEvent {
         let mut event = self.sspr.event(kind, self.ctx, outcome);
-        event.actor.clone_from(&self.actor);
+        event.actor = self.actor.as_ref().map(|actor| match actor {
+            Actor::Admin(id) => Actor::Admin(shown(id)),
+            Actor::User => Actor::User,
+        });
         event.flow_ref.clone_from(&self.flow_ref);
         event.user_id.clone_from(&self.user);
         event.channel = self.channel;

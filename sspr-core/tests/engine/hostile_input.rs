@@ -192,3 +192,23 @@ async fn a_user_agent_cannot_split_an_audit_line_or_reverse_its_text() {
     }
     assert_eq!(event.user_agent.as_deref(), Some("curl/8{\\\"kind\\\":\\\"reset_completed\\\"}lmth.xex"));
 }
+
+/// An administrator's id is the host's text (often a name from its single sign-on, which a
+/// user may have chosen): it reaches the audit trail under the user agent's rule, without
+/// control, line-separator or bidi characters and cut at 256 characters. It went in as given.
+#[tokio::test]
+async fn an_administrators_id_reaches_the_audit_trail_under_the_user_agents_rule() {
+    let h = Harness::new().await;
+    let forged = format!(
+        "helpdesk-1\r\n{{\"kind\":\"reset_completed\"}}\u{2028}\u{202e}nimda\u{202c}\u{1b}[2J{}",
+        "A".repeat(300)
+    );
+    h.sspr.set_enabled(&sspr_core::Actor::Admin(forged), ALICE, false, &ctx()).await.unwrap();
+    let event = h.events().pop().unwrap();
+    assert_eq!(event.kind, sspr_core::AuditKind::EnabledChanged);
+    let Some(sspr_core::Actor::Admin(id)) = &event.actor else { panic!("an admin's event: {event:?}") };
+    assert!(id.starts_with("helpdesk-1{\"kind\":\"reset_completed\"}nimda[2JAAA"), "{id:?}");
+    assert!(!id.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{202e}' | '\u{202c}')), "{id:?}");
+    assert_eq!(id.chars().count(), 256);
+    assert_eq!(event.to_json().lines().count(), 1);
+}
