@@ -86,6 +86,9 @@ impl HookEvent {
             (AuditKind::Blocked, _) => Some(Self::UserBlocked),
             (AuditKind::ContactsChanged, Outcome::Success) => Some(Self::ContactsChanged),
             (AuditKind::FailureAlarm, _) => Some(Self::FailureAlarm),
+            // An administrator's refused enable is audited only: it is no self-service attempt
+            // (the admin alert says the caller was told nothing, and the admin was told why).
+            (AuditKind::EnabledChanged, Outcome::Refused { .. }) => None,
             // Once per attempt: at its `begin_reset` (the decoy flow's later PIN events carry
             // the same reason, and are not new attempts), or at a refused operation.
             (AuditKind::ResetRequested, Outcome::Decoy { reason: DecoyReason::Privileged })
@@ -150,6 +153,8 @@ mod tests {
         assert_eq!(of(AuditKind::RecoveryIssued, refused), Some(HookEvent::PrivilegedAttemptRefused));
         let privileged = || Outcome::Decoy { reason: DecoyReason::Privileged };
         assert_eq!(of(AuditKind::ResetRequested, privileged()), Some(HookEvent::PrivilegedAttemptRefused));
+        let refused = Outcome::Refused { reason: NotAllowedReason::Privileged };
+        assert_eq!(of(AuditKind::EnabledChanged, refused), None, "an admin's refused enable is audited only");
         assert_eq!(of(AuditKind::PinSent, privileged()), None, "the same attempt's decoy PIN");
         assert_eq!(of(AuditKind::PinFailed, privileged()), None, "the same attempt's wrong PIN");
         let limited = Outcome::Limited { limit: "failure_alarm".into() };

@@ -385,14 +385,23 @@ impl Sspr {
         observed!(self, set_enabled, async move {
             Self::require_admin(actor)?;
             let user = self.resolve(login).await?;
-            if enabled
+            let refusal = if enabled
                 && self.inner.scope.is_privileged(&user)
                 && self.inner.policy.privileged_mode == crate::policy::PrivilegedMode::Refuse
             {
-                return Err(Error::NotAllowed { reason: NotAllowedReason::Privileged });
-            }
-            if enabled && !self.inner.scope.is_eligible(&user) {
-                return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
+                Some(NotAllowedReason::Privileged)
+            } else if enabled && !self.inner.scope.is_eligible(&user) {
+                Some(NotAllowedReason::Ineligible)
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                // An administrator opening self-service to a domain admin is what a security
+                // team reviews: the refusal is audited, who tried and on whom.
+                self.admin_scope(ctx, actor, &user)
+                    .record(AuditKind::EnabledChanged, Outcome::Refused { reason })
+                    .await;
+                return Err(Error::NotAllowed { reason });
             }
             if !enabled {
                 // A disable ends what the user (or a phisher in their session) had pending: a

@@ -14,6 +14,17 @@ async fn a_privileged_user_is_refused_by_default() {
         h.sspr.set_enabled(&admin(), ADMIN, true, &ctx()).await,
         Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })
     ));
+    // The refusal leaves a trace: an administrator trying to open self-service to a domain
+    // admin is what a security team reviews (it left no event before).
+    let refused: Vec<_> = h
+        .events_of(AuditKind::EnabledChanged)
+        .into_iter()
+        .filter(|e| e.outcome != sspr_core::Outcome::Success)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].outcome, sspr_core::Outcome::Refused { reason: NotAllowedReason::Privileged });
+    assert!(refused[0].actor.is_some() && refused[0].user_id.is_some(), "who tried, on whom");
+    assert!(!h.sspr.status(ADMIN).await.unwrap().enabled, "nothing changed");
     // Even with an enrollment written while another policy allowed it, no PIN is ever sent.
     let root = h.sspr.status(ADMIN).await.unwrap().user_id;
     let contact = |value| StoredContact { value, added_at: START, usable_from: START };
