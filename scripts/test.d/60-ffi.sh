@@ -2,7 +2,7 @@
 # sspr-ffi: the plain C API and the uniffi bindings, from the languages that use them.
 #   C      the test program as C11 and as C++17 (gcc -Wall -Wextra -Werror), the C11 one again
 #          under valgrind (no leak, no invalid access), the replay of tests/parity/cases.json
-#          (jansson reads it) and the README's example
+#          (jansson reads it) and the README's example (also under valgrind)
 #   header include/sspr.h is what cbindgen makes of the expanded C API (scripts/ffi-header.sh --verify)
 #   Go     cgo against the header: one flow, and every shared test vector
 #   uniffi Python and Ruby (full flows with foreign backends), Kotlin on the JVM (JNA,
@@ -91,6 +91,13 @@ step "ffi: the README's C example"
 awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' sspr-ffi/README.md >"$work/example.c"
 gcc -std=c11 "${cflags[@]}" "$work/example.c" "${ldflags[@]}" -o "$work/example"
 suite example "$work/example"
+# Again under valgrind: slow enough that a PIN read before its background delivery has run
+# (the example once did) is missing, and no leak or invalid access on the documented path.
+example_valgrind() {
+  valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,possible \
+    --suppressions=sspr-ffi/tests/c/valgrind.supp --errors-for-leak-kinds=definite,possible "$work/example"
+}
+suite example-valgrind example_valgrind
 
 step "ffi: Go (cgo)"
 (

@@ -1806,6 +1806,11 @@ enum SsprStatus sspr_sign_in_self_service_async(const struct SsprEngine *engine,
 // failures; a refused new password gives `SSPR_STATUS_PASSWORD_REJECTED`, its rule read
 // with `sspr_error_password_refusal`. No result.
 //
+// A C directory (`SsprDirectoryVtable`) has no change operation: once the current
+// password and the new one passed those checks, the call fails with
+// `SSPR_STATUS_BACKEND`, kind `SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED`, and nothing is
+// changed. Offer the change through a reset (or the directory's own tools) instead.
+//
 // # Safety
 // As `sspr_begin_reset`.
 //
@@ -1833,7 +1838,8 @@ enum SsprStatus sspr_change_password_async(const struct SsprEngine *engine,
                                            struct SsprError **error_out);
 
 // The rules a new password must meet, to show before the user types. On success `*out`
-// is an `SsprPasswordRules` to free with `sspr_password_rules_free`.
+// is an `SsprPasswordRules` to free with `sspr_password_rules_free`. A C directory does
+// not say its rules: only the policy's `min_length` is known, every other rule is -1.
 //
 // # Safety
 // As `sspr_begin_reset`.

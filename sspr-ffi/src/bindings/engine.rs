@@ -285,6 +285,10 @@ impl Engine {
     /// age apply). An unknown login, a wrong current password and an account the change does
     /// not serve all give `SignInFailed`, counted with `sign_in`'s failures; a refused new
     /// password gives `PasswordRejected` with its `refusal`.
+    ///
+    /// A `Directory` implemented in the host language has no change operation: once the
+    /// current password and the new one passed those checks, the call fails with
+    /// `Backend` of kind `NotSupported`, and nothing is changed.
     pub async fn change_password(
         &self,
         login: String,
@@ -299,7 +303,9 @@ impl Engine {
         .await
     }
 
-    /// The rules a new password must meet, to show before the user types.
+    /// The rules a new password must meet, to show before the user types. A `Directory`
+    /// implemented in the host language does not say its rules: only the policy's
+    /// `min_length` is known, the others are none.
     pub async fn password_rules(&self) -> Result<PasswordRules, SsprError> {
         run(async move { Ok(self.sspr.password_rules().await?.into()) }).await
     }
