@@ -603,7 +603,13 @@ impl Policy {
     /// needs a PIN delivered to the user (20 tries: at least 4 PINs, each one a message in
     /// the user's mailbox), and the organisation-wide alarm counts every failure.
     pub fn failure_delay(&self, failures: u32) -> Duration {
-        let Some(doublings) = failures.checked_sub(self.failures_before_delay) else {
+        self.doubling_delay(failures, self.failures_before_delay)
+    }
+
+    /// Nothing before `free` failures, then `failure_delay_secs` doubling with each failure
+    /// up to `max_failure_delay_secs`: the one rule of PIN and sign-in delays.
+    fn doubling_delay(&self, failures: u32, free: u32) -> Duration {
+        let Some(doublings) = failures.checked_sub(free) else {
             return Duration::ZERO;
         };
         let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
@@ -621,11 +627,7 @@ impl Policy {
     /// PINs. With the defaults a window of 15 minutes then holds 4 more attempts (after 60,
     /// 120, 240 and 480 s): 9 from all clients together, where a lone client has 5.
     pub fn sign_in_delay(&self, failures: u32) -> Duration {
-        let Some(doublings) = failures.checked_sub(self.sign_in_failures_before_lockout) else {
-            return Duration::ZERO;
-        };
-        let factor = 1u64.checked_shl(doublings.min(63)).unwrap_or(u64::MAX);
-        Duration::from_secs(self.failure_delay_secs.saturating_mul(factor).min(self.max_failure_delay_secs))
+        self.doubling_delay(failures, self.sign_in_failures_before_lockout)
     }
     /// PIN sends for one user per hour from all clients together: [`Policy::ALL_CLIENTS_FACTOR`]
     /// times `user_sends_per_hour` (which holds each client). The flood bound for one user.
