@@ -243,10 +243,14 @@ test('a misspelt option of new Sspr is CONFIG naming it, not silently left out',
   }
 })
 
-test("exportTraces' bad options are INVALID_INPUT naming the field, like every other call's", async () => {
+test("exportTraces' bad options are INVALID_INPUT naming the field, like every other call's, and a misspelt one CONFIG", async () => {
   const { exportTraces } = await import('../index.js')
+  // A misspelt option is CONFIG naming it, as every options object's unknown key (new Sspr, ssprRouter).
+  assert.throws(
+    () => exportTraces({ endpont: 'http://127.0.0.1:4318/v1/traces' }),
+    (err) => err instanceof SsprError && err.code === 'CONFIG' && err.message.includes('`endpont`'),
+  )
   const cases = [
-    [{ endpont: 'http://127.0.0.1:4318/v1/traces' }, 'endpoint'], // misspelt: the required field is missing
     [{ endpoint: 42 }, 'endpoint'],
     [{ endpoint: 'http://127.0.0.1:4318/v1/traces', sampleRatio: '0.5' }, 'sampleRatio'],
   ]
