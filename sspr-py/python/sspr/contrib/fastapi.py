@@ -90,7 +90,7 @@ FLOW_COOKIE = "sspr_flow"
 #: The cookie the pages' CSRF token is matched against (``__Host-sspr_csrf`` over https).
 CSRF_COOKIE = "sspr_csrf"
 #: The prefix the browser keeps for cookies set by this host itself, ``Secure``, ``Path=/`` and without ``Domain``.
-HOST_PREFIX = "__Host-"
+_HOST_PREFIX = "__Host-"
 
 _API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _PAGE_HEADERS = {
@@ -183,7 +183,7 @@ class _Reset:
         the attacker began, and he would complete it. So a name sent twice is refused; over https the name carries
         the ``__Host-`` prefix, which the browser accepts only from this host, and a planted plain name is not read.
         """
-        name = HOST_PREFIX + base if self.secure(request) else base
+        name = _HOST_PREFIX + base if self.secure(request) else base
         values = [
             value
             for header in request.headers.getlist("cookie")
@@ -197,13 +197,13 @@ class _Reset:
     def set_cookie(self, response: Response, request: Request, base: str, value: str, own: str) -> None:
         """Set cookie ``base`` for the router's prefix (over https: ``__Host-`` + ``base`` with ``Path=/``)."""
         if self.secure(request):
-            response.set_cookie(HOST_PREFIX + base, value, path="/", httponly=True, samesite="strict", secure=True)
+            response.set_cookie(_HOST_PREFIX + base, value, path="/", httponly=True, samesite="strict", secure=True)
         else:
             response.set_cookie(base, value, path=self.mount(request, own), httponly=True, samesite="strict")
 
     def clear_flow(self, response: Response, request: Request, own: str) -> None:
         if self.secure(request):
-            response.delete_cookie(HOST_PREFIX + FLOW_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+            response.delete_cookie(_HOST_PREFIX + FLOW_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         else:
             response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own), httponly=True, samesite="strict")
 
