@@ -120,8 +120,7 @@ async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
 
     let client = ::redis::Client::open(url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> =
-        ::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = ::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
     assert!(keys.iter().any(|k| k.contains("sspr/flow/")), "the flow is in Redis: {keys:?}");
     for key in &keys {
         assert!(!key.contains(&flow), "the flow id is in the Redis key {key}");

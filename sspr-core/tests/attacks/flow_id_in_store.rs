@@ -41,7 +41,12 @@ impl StateStore for Watched {
         self.seen.lock().unwrap().push((key.to_owned(), value.to_owned()));
         self.inner.put(key, value, expected, expires_at, now).await
     }
-    async fn increment(&self, key: &str, expires_at: OffsetDateTime, now: OffsetDateTime) -> Result<Counter, BackendError> {
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Counter, BackendError> {
         self.seen.lock().unwrap().push((key.to_owned(), Vec::new()));
         self.inner.increment(key, expires_at, now).await
     }
