@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, AttemptRefused, Limit, Standing, contention};
+use super::unannounced::UnannouncedChange;
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{
     Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
@@ -1073,7 +1074,7 @@ impl Sspr {
             // silent reset is how an account is taken over unnoticed). A store that cannot be
             // read now fails the completion while nothing has changed yet.
             let unlock_only = mode == CompletionMode::UnlockOnly;
-            let mut unannounced = UnannouncedReset { release: None };
+            let mut unannounced = UnannouncedChange::unarmed(None);
             let completion = async {
                 let contacts = self.inner.contacts.get(&user.id).await?;
                 // From here the password may be written even if this request stops: the lease
@@ -1081,23 +1082,16 @@ impl Sspr {
                 // stops before its own notices leave (a client closing its connection on a
                 // password it chose, while the flow is marked completed, left a silent reset).
                 lease.disarm();
-                unannounced.release = Some(Box::new((
-                    self.clone(),
-                    contacts.clone(),
-                    record.locale,
-                    unlock_only,
-                    now,
+                unannounced = UnannouncedChange::arm(
+                    self,
                     scope.event(
                         AuditKind::ResetCompleted,
                         Outcome::Failed { error: "the request stopped during or after the directory write".into() },
                     ),
-                )));
-                let outcome = self.apply_completion(&user, new_password).await;
-                if outcome.is_err() {
-                    // The directory refused or failed: nothing to announce.
-                    unannounced.release = None;
-                }
-                Ok::<_, Error>((outcome?, contacts))
+                    Some((record.locale, Message::PasswordReset { unlock_only })),
+                    contacts,
+                );
+                self.apply_completion(&user, new_password).await
             };
             let failed = |error: Error| async {
                 scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
@@ -1105,11 +1099,10 @@ impl Sspr {
             };
             let done = self.within_completion_deadline(now, completion).await;
             // This request goes on from here and owes the announcement itself.
-            let mut unannounced = unannounced.take();
             let Some(result) = done else {
                 // Cut off by the engine (the write stopped with its future): answered as a
                 // failure to retry, as before, not announced.
-                unannounced.release = None;
+                unannounced.disarm();
                 // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
                 // after this request stopped writing. The user retries then.
                 return failed(Error::Backend {
@@ -1121,13 +1114,13 @@ impl Sspr {
                 .await;
             };
             match result {
-                Ok((outcome, contacts)) => {
+                Ok(outcome) => {
                     match self.put_flow(&key, &record.completed(now), Some(leased_version), now).await {
                         Ok(Some(_)) => {}
                         // Another request took the flow over: its password is the one that counts.
                         Ok(None) => {
                             // The request that took over announces its own password.
-                            unannounced.release = None;
+                            unannounced.disarm();
                             return failed(Error::InvalidState { reason: "another request took this reset over" })
                                 .await;
                         }
@@ -1142,12 +1135,14 @@ impl Sspr {
                     let sspr = self.clone();
                     self.hand_off(FirstStep::Here, async move { sspr.audit(event).await }).await;
                     // Told from here on (the notices leave at their first wait).
-                    unannounced.release = None;
+                    let contacts = unannounced.disarm();
                     self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
                     Ok(outcome)
                 }
                 Err(error) => {
-                    // Give the verified flow back so the user can retry.
+                    // The directory refused or failed: nothing to announce. Give the verified
+                    // flow back so the user can retry.
+                    unannounced.disarm();
                     lease.disarm();
                     if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                         tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
@@ -1342,91 +1337,6 @@ impl Sspr {
             })
             .await;
         }
-    }
-}
-
-/// What a completion whose directory write may have begun owes if its request stops before
-/// its own notices leave: the "password reset" notice to the contacts read before the write,
-/// and an audit event saying the password may be set. Sent on the engine's spawner on drop.
-#[allow(clippy::type_complexity)]
-struct UnannouncedReset {
-    release:
-        Option<Box<(Sspr, Option<Enrollment>, crate::api::Locale, bool, OffsetDateTime, crate::audit::AuditEvent)>>,
-}
-
-impl UnannouncedReset {
-    /// Move the duty out (the completion future that armed it is gone).
-    fn take(&mut self) -> Self {
-        Self { release: self.release.take() }
-    }
-}
-
-impl Drop for UnannouncedReset {
-    fn drop(&mut self) {
-        let Some(owed) = self.release.take() else { return };
-        let (sspr, contacts, locale, unlock_only, now, event) = *owed;
-        let engine = sspr.clone();
-        engine.spawn_detached(async move {
-            sspr.audit(event).await;
-            if let Some(enrollment) = &contacts {
-                let to = sspr.contact_destinations(enrollment, now);
-                sspr.notify_all(to, locale, Message::PasswordReset { unlock_only }, now).await;
-            }
-        });
-    }
-}
-
-/// What a change the directory or the contact store may be making owes if its caller stops
-/// before the answer comes (its future dropped: a client gone, a host's timeout, a cancelled
-/// task), since the caller's retry would find nothing left to change: an audit event saying
-/// it may be made and, for a change the owner hears of, the notice to the contacts read
-/// before it. Done on the engine's spawner on drop; a false alarm when the write never
-/// happened, which costs less than a silent change. [`UnannouncedChange::disarm`] once the
-/// answer is in (the caller then audits and announces what it knows).
-pub(super) struct UnannouncedChange {
-    #[allow(clippy::type_complexity)]
-    release: Option<Box<(Sspr, crate::audit::AuditEvent, Vec<Destination>, crate::api::Locale, Option<Message>)>>,
-}
-
-impl UnannouncedChange {
-    /// Armed for `event`, and `notice` (if any) to the contacts of `before` at `now`.
-    pub(super) fn arm(
-        sspr: &Sspr,
-        event: crate::audit::AuditEvent,
-        notice: Option<(crate::api::Locale, Message)>,
-        before: Option<&Enrollment>,
-        now: OffsetDateTime,
-    ) -> Self {
-        // Without a spawner nothing could be done on a drop: nothing is kept.
-        let release = sspr.inner.spawner.is_some().then(|| {
-            let (locale, message) = notice.map_or((crate::api::Locale::default(), None), |(l, m)| (l, Some(m)));
-            let to = match (&message, before) {
-                (Some(_), Some(enrollment)) => sspr.contact_destinations(enrollment, now),
-                _ => Vec::new(),
-            };
-            Box::new((sspr.clone(), event, to, locale, message))
-        });
-        Self { release }
-    }
-
-    /// The answer is in: nothing is owed from here.
-    pub(super) fn disarm(&mut self) {
-        self.release = None;
-    }
-}
-
-impl Drop for UnannouncedChange {
-    fn drop(&mut self) {
-        let Some(owed) = self.release.take() else { return };
-        let (sspr, event, to, locale, message) = *owed;
-        let engine = sspr.clone();
-        engine.spawn_detached(async move {
-            let now = event.at;
-            sspr.audit(event).await;
-            if let Some(message) = message {
-                sspr.notify_all(to, locale, message, now).await;
-            }
-        });
     }
 }
 
