@@ -836,16 +836,17 @@ impl Sspr {
             FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
-        // The guess that reaches the user's cap owes the block and its events even if its
-        // caller stops once it is stored (an attacker closing the connection to silence the
-        // `blocked` event and the host's `user_blocked` hook).
-        let mut unrecorded = UnrecordedBlock::arm(
-            self,
-            next.attempt.count >= policy.user_failures_before_block,
-            subject,
-            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())],
-            now,
-        );
+        // The guess that reaches the user's cap, or its client's, owes the block and its
+        // events even if its caller stops once it is stored (an attacker closing the
+        // connection to silence the `blocked` event and the host's `user_blocked` hook).
+        let cap = if next.attempt.count >= policy.user_failures_before_block {
+            Some(Cap::User)
+        } else {
+            next.attempt.client_blocked_until.map(|_| Cap::Client(self.client_tags(ctx)))
+        };
+        let mut unrecorded = UnrecordedBlock::arm(self, cap, subject, now, || {
+            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())]
+        });
         let change = step(&record)?;
         let bytes = flow_value(&change.next)?;
         let batch = Batch {
@@ -1340,36 +1341,48 @@ impl Sspr {
     }
 }
 
-/// The guess that may reach the user's cap, from before its attempt is stored until its
-/// block is written. If its caller stops in between (its future dropped: a client gone, a
-/// host's timeout), the attempts record already holds the user off, but the block record and
-/// the `pin_failed` and `blocked` events (the host's `user_blocked` hook) would be lost. On
-/// the spawner, if the attempts record shows the cap reached (the attempt was stored and its
-/// PIN was wrong: a right one deletes the record), the block is written and the events still
-/// owed are recorded.
+/// The guess that may reach the user's cap or its client's, from before its attempt is
+/// stored until its block is written. If its caller stops in between (its future dropped: a
+/// client gone, a host's timeout), the attempts record already holds the user (or the
+/// client) off, but the user's block record and the `pin_failed` and `blocked` events (the
+/// host's `user_blocked` hook, the blocks metric) would be lost. On the spawner, if the
+/// attempts record shows the cap reached (the attempt was stored and its PIN was wrong: a
+/// right one deletes the record), the user's block is written and the events still owed are
+/// recorded.
 struct UnrecordedBlock {
     #[allow(clippy::type_complexity)]
-    release: Option<Box<(Sspr, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+    release: Option<Box<(Sspr, Cap, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+}
+
+/// Which cap a guess reaches.
+enum Cap {
+    /// The user's (`user_failures_before_block`): a block record is written.
+    User,
+    /// Only its client's (`client_failures_before_block`), whose tags these are: the block is
+    /// the client's entry in the attempts record, written with the attempt.
+    Client(Vec<[u8; 8]>),
 }
 
 impl UnrecordedBlock {
-    /// Armed when `reaches_cap` (and the engine has a spawner).
+    /// Armed when the guess reaches a `cap` (and the engine has a spawner); `events` made
+    /// only then (the usual guess reaches none).
     fn arm(
         sspr: &Sspr,
-        reaches_cap: bool,
+        cap: Option<Cap>,
         subject: limits::Subject,
-        events: [crate::audit::AuditEvent; 2],
         now: OffsetDateTime,
+        events: impl FnOnce() -> [crate::audit::AuditEvent; 2],
     ) -> Self {
-        let release = (reaches_cap && sspr.inner.spawner.is_some())
-            .then(|| Box::new((sspr.clone(), subject, events.into(), now)));
+        let release = cap
+            .filter(|_| sspr.inner.spawner.is_some())
+            .map(|cap| Box::new((sspr.clone(), cap, subject, events().into(), now)));
         Self { release }
     }
 
     /// The event of `kind` was recorded by the call itself.
     fn recorded(&mut self, kind: AuditKind) {
         if let Some(owed) = self.release.as_mut() {
-            owed.2.retain(|e| e.kind != kind);
+            owed.3.retain(|e| e.kind != kind);
         }
     }
 
@@ -1382,10 +1395,14 @@ impl UnrecordedBlock {
 impl Drop for UnrecordedBlock {
     fn drop(&mut self) {
         let Some(owed) = self.release.take() else { return };
-        let (sspr, subject, events, now) = *owed;
+        let (sspr, cap, subject, events, now) = *owed;
         let engine = sspr.clone();
         engine.spawn_detached(async move {
-            match sspr.held_at_cap(&subject, now).await {
+            let held = match &cap {
+                Cap::User => sspr.held_at_cap(&subject, now).await,
+                Cap::Client(tags) => sspr.client_held(&subject, tags, now).await,
+            };
+            match held {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -1393,7 +1410,9 @@ impl Drop for UnrecordedBlock {
                     return;
                 }
             }
-            if let Err(e) = sspr.block(&subject, now).await {
+            if matches!(cap, Cap::User)
+                && let Err(e) = sspr.block(&subject, now).await
+            {
                 // The attempts record still holds the user off for the block's length.
                 tracing::warn!(error = %e, "could not write the block of a guess that stopped at the cap");
             }
