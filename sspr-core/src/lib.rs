@@ -9,6 +9,7 @@ pub mod decoy;
 mod engine;
 mod error;
 mod flow;
+mod forwarded;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -51,6 +52,7 @@ pub use engine::{
     BACKEND_TIMEOUT, MAX_REPORT_USERS, MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES,
     PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
 };
+pub use forwarded::{TrustedProxies, client_from_forwarded};
 pub use error::{BackendError, BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason, Result};
 pub use hooks::{EventHook, HookEvent};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
