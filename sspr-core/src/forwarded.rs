@@ -227,16 +227,39 @@ mod tests {
             ("11.0.0.1", &["203.0.113.7"], "11.0.0.1", "outside the IPv4 network"),
         ];
         for (peer, forwarded, client, what) in cases {
-            assert_eq!(client_from_forwarded(ip(peer), forwarded, &trusted), ip(client), "{what}: {peer} {forwarded:?}");
+            assert_eq!(
+                client_from_forwarded(ip(peer), forwarded, &trusted),
+                ip(client),
+                "{what}: {peer} {forwarded:?}"
+            );
         }
         // A hop that is not a clean address stops the reading: what the client wrote to its
         // left is never read, and the request counts against the last address that could be
         // trusted (here the proxy itself).
         let nonsense = [
-            "unknown", "_hidden", "", " ", "203.0.113.7:port", "203.0.113.7:99999", "203.0.113.7:", "[2001:db8::7]x",
-            "[2001:db8::7]:", "1.2.3:80", "127.1", "0x7f.0.0.1", "2130706433", "010.0.0.1", "1.2.3.4.5",
-            "203.0.113.7 extra", "fe80::1%eth0", "[fe80::1%1]:80", "[203.0.113.7]", "proxy.example", "203.0.113.7;x",
-            "\u{663}.0.0.1", "203.0.113.7\u{a0}",
+            "unknown",
+            "_hidden",
+            "",
+            " ",
+            "203.0.113.7:port",
+            "203.0.113.7:99999",
+            "203.0.113.7:",
+            "[2001:db8::7]x",
+            "[2001:db8::7]:",
+            "1.2.3:80",
+            "127.1",
+            "0x7f.0.0.1",
+            "2130706433",
+            "010.0.0.1",
+            "1.2.3.4.5",
+            "203.0.113.7 extra",
+            "fe80::1%eth0",
+            "[fe80::1%1]:80",
+            "[203.0.113.7]",
+            "proxy.example",
+            "203.0.113.7;x",
+            "\u{663}.0.0.1",
+            "203.0.113.7\u{a0}",
         ];
         for hop in nonsense {
             let header = format!("198.51.100.77, {hop}");
@@ -268,9 +291,21 @@ mod tests {
         assert!(!all_v4.contains(ip("2001:db8::1")), "an IPv4 network holds no IPv6 address");
         assert!(!one("::/0").unwrap().contains(ip("203.0.113.7")), "nor an IPv6 network an IPv4 one");
         for bad in [
-            "proxy.example", "10.0.0.0/33", "2001:db8::/129", "10.0.0.0/", "10.0.0.0/+8", "10.0.0.0/-1", "10.0.0.0/8/8",
-            "10.0.0.0/255.0.255.0", "2001:db8::/255.0.0.0", " 10.0.0.5", "10.0.0.5:80", "[2001:db8::5]", "fe80::1%eth0",
-            "", "10.0.0.0/256",
+            "proxy.example",
+            "10.0.0.0/33",
+            "2001:db8::/129",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "10.0.0.0/-1",
+            "10.0.0.0/8/8",
+            "10.0.0.0/255.0.255.0",
+            "2001:db8::/255.0.0.0",
+            " 10.0.0.5",
+            "10.0.0.5:80",
+            "[2001:db8::5]",
+            "fe80::1%eth0",
+            "",
+            "10.0.0.0/256",
         ] {
             let error = one(bad).unwrap_err();
             assert_eq!(error.code(), "config", "{bad:?}");

@@ -52,8 +52,8 @@ pub use engine::{
     BACKEND_TIMEOUT, MAX_REPORT_USERS, MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES,
     PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
 };
-pub use forwarded::{TrustedProxies, client_from_forwarded};
 pub use error::{BackendError, BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason, Result};
+pub use forwarded::{TrustedProxies, client_from_forwarded};
 pub use hooks::{EventHook, HookEvent};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};
