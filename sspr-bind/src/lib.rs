@@ -3,6 +3,7 @@
 pub mod conformance;
 pub mod directory;
 pub mod enrollment;
+pub mod forwarded;
 pub mod metrics;
 pub mod names;
 pub mod options;

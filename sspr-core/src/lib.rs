@@ -9,6 +9,7 @@ pub mod decoy;
 mod engine;
 mod error;
 mod flow;
+mod forwarded;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -52,6 +53,7 @@ pub use engine::{
     PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
 };
 pub use error::{BackendError, BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason, Result};
+pub use forwarded::{TrustedProxies, client_from_forwarded};
 pub use hooks::{EventHook, HookEvent};
 pub use input::{EmailAddress, MAX_LOGIN_CHARS, NormalizedLogin, PhoneNumber};
 pub use policy::{CHOSEN_PASSWORD_MAX_LENGTH, Policy, PolicyError, PrivilegedMode};

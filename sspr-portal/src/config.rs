@@ -95,8 +95,9 @@ pub struct Config {
     /// passwords would cross the network in clear (and a session cookie could be planted).
     pub allow_insecure_http: bool,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client's address (the
-    /// engine's per-IP limits use it). Default: none; the peer address counts.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// engine's per-IP limits use it): addresses (`"10.0.0.5"`) or networks (`"10.0.0.0/8"`,
+    /// for a load balancer whose addresses change). Default: none; the peer address counts.
+    pub trusted_proxies: Vec<String>,
     /// Directory groups (DN or common name) whose members may sign in to `/admin`. They are
     /// privileged as well (added to the policy's `privileged_groups`): an admin cannot reset
     /// their own password through the anonymous pages, and signs in to `/admin` only with a
@@ -213,6 +214,7 @@ impl Config {
             )));
         }
         self.metrics_addr()?;
+        self.trusted_proxies()?;
         if !(1..=24 * 60).contains(&self.session_idle_minutes) {
             return Err(Error::Config("session_idle_minutes must be 1..=1440".into()));
         }
@@ -239,6 +241,11 @@ impl Config {
         let policy = self.policy()?;
         self.check_sms(&policy)?;
         Ok(())
+    }
+
+    /// `trusted_proxies` parsed: `Config` naming the entry that is neither an address nor a network.
+    pub fn trusted_proxies(&self) -> Result<sspr_core::TrustedProxies> {
+        sspr_core::TrustedProxies::parse(&self.trusted_proxies)
     }
 
     /// Everything [`Config::from_toml`] checks, again: the portal runs it at start, after
@@ -410,6 +417,17 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_proxies_take_networks_and_a_bad_entry_stops_the_start() {
+        let config = Config::from_toml("trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::5\"]\n").unwrap();
+        let trusted = config.trusted_proxies().unwrap();
+        assert!(trusted.contains("10.200.0.1".parse().unwrap()) && trusted.contains("2001:db8::5".parse().unwrap()));
+        for bad in ["proxy.example", "10.0.0.0/33", "10.0.0.5:80"] {
+            let error = Config::from_toml(&format!("trusted_proxies = [\"{bad}\"]\n")).unwrap_err();
+            assert!(error.to_string().contains("trusted_proxies") && error.to_string().contains(bad), "{error}");
+        }
+    }
 
     #[test]
     fn defaults_are_the_demo() {

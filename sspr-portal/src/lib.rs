@@ -28,7 +28,6 @@ mod session;
 mod text;
 mod web;
 
-use std::net::IpAddr;
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::Arc;
@@ -77,7 +76,7 @@ pub(crate) struct Shared {
     pub(crate) csrf: csrf::CsrfKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) https: bool,
-    pub(crate) trusted_proxies: Vec<IpAddr>,
+    pub(crate) trusted_proxies: sspr_core::TrustedProxies,
     pub(crate) admin_groups: sspr_core::GroupList,
     pub(crate) outbox_page: bool,
     /// `/outbox` is served only because nothing says the pages are reached from elsewhere
@@ -361,7 +360,7 @@ impl Portal {
             csrf,
             clock,
             https: config.is_https(),
-            trusted_proxies: config.trusted_proxies.clone(),
+            trusted_proxies: config.trusted_proxies()?,
             admin_groups: sspr_core::GroupList::new(&config.admin_groups),
             outbox_page,
             outbox_page_by_default: config.outbox_page.is_none(),

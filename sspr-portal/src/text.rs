@@ -302,6 +302,11 @@ impl Text {
         self.format("pin-digits", &[("digits", digits.into())])
     }
 
+    /// An admin search longer than the engine takes.
+    pub(crate) fn search_too_long(&self, max: usize) -> String {
+        self.format("search-too-long", &[("max", max.into())])
+    }
+
     /// Too many requests.
     pub(crate) fn rate_limited(&self, retry_after: Duration) -> String {
         let minutes = retry_after.as_secs().div_ceil(60).max(1);

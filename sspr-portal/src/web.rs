@@ -73,54 +73,17 @@ fn session_id<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     cookie_value(headers, name).filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The client's address: the peer, or, when the peer is a trusted proxy, the last address
-/// in `X-Forwarded-For` that is not one of the trusted proxies.
-///
-/// Addresses are compared in canonical form: a portal listening on a dual-stack `[::]` socket
-/// sees its IPv4 proxy as `::ffff:a.b.c.d`, and compared as written that proxy would not be
-/// trusted, so every visitor would count as the proxy and one could spend everyone's per-IP
-/// limits.
-///
-/// The header is read from the right and the reading stops at the first hop that is not an
-/// address: the request then counts against the last address that could be trusted. A hop
-/// skipped instead let the reading go on into what the client wrote itself: behind a proxy
-/// that appends `address:port` (Azure Application Gateway, IIS ARR) or `unknown`, a client
-/// chose its own address with every request and escaped every per-IP limit. An address
-/// with a port (`203.0.113.7:51234`, `[2001:db8::7]:51234`) or in brackets is read as the
-/// address.
-fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical())?;
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
-    if !is_trusted(&peer) {
-        return Some(peer);
+/// The client's address: the peer, or, behind a trusted proxy, the nearest address in
+/// `X-Forwarded-For` that is not a trusted proxy, read by sspr-core's one rule
+/// ([`sspr_core::client_from_forwarded`]: from the right, stopping at the first hop that is
+/// not a clean address, mapped addresses canonical), which the Python routers share.
+fn client_ip(parts: &Parts, trusted: &sspr_core::TrustedProxies) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
+    if trusted.is_empty() {
+        return Some(peer.to_canonical());
     }
-    let hops: Vec<&str> = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .collect();
-    let mut nearest = peer;
-    for hop in hops.into_iter().rev() {
-        let Some(ip) = hop_address(hop) else { break };
-        nearest = ip;
-        if !is_trusted(&ip) {
-            break;
-        }
-    }
-    Some(nearest)
-}
-
-/// One `X-Forwarded-For` hop as an address (canonical): plain, in brackets, or with a port.
-fn hop_address(hop: &str) -> Option<IpAddr> {
-    let hop = hop.trim();
-    let ip = hop
-        .parse::<IpAddr>()
-        .ok()
-        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6))?;
-    Some(ip.to_canonical())
+    let forwarded: Vec<&[u8]> = parts.headers.get_all("x-forwarded-for").iter().map(|v| v.as_bytes()).collect();
+    Some(sspr_core::client_from_forwarded(peer, &forwarded, trusted))
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -515,10 +478,10 @@ pub(crate) async fn not_found(request: Request<Body>) -> Response {
 mod tests {
     use super::*;
 
-    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+    fn parts(peer: &str, forwarded: &[&str]) -> Parts {
         let mut request = axum::http::Request::builder();
-        if let Some(forwarded) = forwarded {
-            request = request.header("x-forwarded-for", forwarded);
+        for line in forwarded {
+            request = request.header("x-forwarded-for", *line);
         }
         let (mut parts, ()) = request.body(()).unwrap().into_parts();
         parts.extensions.insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
@@ -529,53 +492,18 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// Wired to sspr-core's rule (its table is `sspr_core::forwarded`'s tests): the peer from
+    /// the connection, every `X-Forwarded-For` line in order, the configured proxies.
     #[test]
-    fn a_forwarded_address_counts_only_behind_a_trusted_proxy() {
-        let trusted = [ip("10.0.0.5")];
-        let via_proxy = parts("10.0.0.5:4000", Some("203.0.113.7"));
+    fn the_client_address_is_read_by_the_core_rule_from_the_connection_and_every_header_line() {
+        let trusted = sspr_core::TrustedProxies::parse(["10.0.0.0/8"]).unwrap();
+        let via_proxy = parts("[::ffff:10.0.0.5]:4000", &["6.6.6.6", "198.51.100.77, 203.0.113.7:51234"]);
         assert_eq!(client_ip(&via_proxy, &trusted), Some(ip("203.0.113.7")));
-        let spoofed = parts("198.51.100.9:4000", Some("203.0.113.7"));
+        let spoofed = parts("198.51.100.9:4000", &["203.0.113.7"]);
         assert_eq!(client_ip(&spoofed, &trusted), Some(ip("198.51.100.9")), "an untrusted peer's header is ignored");
-        // The client's own prepended entries are skipped: the last untrusted hop counts.
-        let prepended = parts("10.0.0.5:4000", Some("1.2.3.4, 203.0.113.7, 10.0.0.5"));
-        assert_eq!(client_ip(&prepended, &trusted), Some(ip("203.0.113.7")));
-    }
-
-    #[test]
-    fn a_hop_that_is_not_a_plain_address_does_not_hand_the_choice_to_the_client() {
-        let trusted = [ip("10.0.0.5")];
-        // Azure Application Gateway and IIS ARR append the client as `address:port`: before,
-        // that hop was skipped and the address the client prepended itself was taken.
-        let with_port = parts("10.0.0.5:4000", Some("198.51.100.77, 203.0.113.7:51234"));
-        assert_eq!(client_ip(&with_port, &trusted), Some(ip("203.0.113.7")));
-        let v6_with_port = parts("10.0.0.5:4000", Some("198.51.100.77, [2001:db8::7]:51234"));
-        assert_eq!(client_ip(&v6_with_port, &trusted), Some(ip("2001:db8::7")));
-        let bracketed = parts("10.0.0.5:4000", Some("198.51.100.77, [2001:db8::7]"));
-        assert_eq!(client_ip(&bracketed, &trusted), Some(ip("2001:db8::7")));
-        // A hop that is no address: what the client wrote to its left is never read; the
-        // request counts against the last address that could be trusted.
-        for nonsense in ["unknown", "_hidden", "", "203.0.113.7:port"] {
-            let header = format!("198.51.100.77, {nonsense}");
-            let spoofed = parts("10.0.0.5:4000", Some(&header));
-            assert_eq!(client_ip(&spoofed, &trusted), Some(ip("10.0.0.5")), "{header}");
-        }
-        let behind_two = parts("10.0.0.5:4000", Some("198.51.100.77, unknown, 203.0.113.9:4711, 10.0.0.5"));
-        assert_eq!(client_ip(&behind_two, &trusted), Some(ip("203.0.113.9")));
-    }
-
-    #[test]
-    fn an_ipv4_proxy_seen_on_a_dual_stack_socket_is_still_trusted() {
-        // A portal listening on [::] sees its IPv4 proxy as ::ffff:10.0.0.5: before, that
-        // peer was not trusted and every visitor counted as the proxy.
-        let trusted = [ip("10.0.0.5")];
-        let mapped = parts("[::ffff:10.0.0.5]:4000", Some("203.0.113.7"));
-        assert_eq!(client_ip(&mapped, &trusted), Some(ip("203.0.113.7")));
-        let other = parts("[::ffff:203.0.113.8]:4000", Some("198.51.100.1"));
-        assert_eq!(client_ip(&other, &trusted), Some(ip("203.0.113.8")), "an untrusted mapped peer is itself");
-        // A proxy listed in mapped form is trusted when seen plain, and forwarded entries
-        // in mapped form are the same client as their IPv4 form.
-        let listed_mapped = [ip("::ffff:10.0.0.5")];
-        let plain = parts("10.0.0.5:4000", Some("::ffff:203.0.113.7, ::ffff:10.0.0.5"));
-        assert_eq!(client_ip(&plain, &listed_mapped), Some(ip("203.0.113.7")));
+        let nonsense = parts("10.0.0.5:4000", &["198.51.100.77, unknown"]);
+        assert_eq!(client_ip(&nonsense, &trusted), Some(ip("10.0.0.5")));
+        let direct = parts("[::ffff:203.0.113.8]:4000", &["198.51.100.1"]);
+        assert_eq!(client_ip(&direct, &sspr_core::TrustedProxies::default()), Some(ip("203.0.113.8")));
     }
 }

@@ -25,6 +25,7 @@ mod builtin;
 mod engine;
 mod errors;
 mod foreign;
+mod forwarded;
 mod pages;
 mod runtime;
 mod testing;
@@ -72,6 +73,7 @@ fn _sspr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::Enrollment>()?;
     m.add_class::<values::Notification>()?;
     m.add_class::<traces::TraceExport>()?;
+    m.add_class::<forwarded::TrustedProxies>()?;
     m.add_function(wrap_pyfunction!(traces::export_traces, m)?)?;
     m.add_function(wrap_pyfunction!(errors::parse_name, m)?)?;
     m.add_function(wrap_pyfunction!(pages::page_text, m)?)?;

@@ -484,6 +484,22 @@ def test_a_typo_in_the_pages_settings_stops_the_site_at_start_up_not_each_page()
             app.ready()
 
 
+def test_the_views_read_the_client_address_by_the_core_rule_behind_trusted_proxies() -> None:
+    """Wiring only (the rule's table is sspr-core's ``forwarded`` tests): ``REMOTE_ADDR``, the
+    ``X-Forwarded-For`` header and ``SSPR["trusted_proxies"]`` reach ``sspr.TrustedProxies.client_ip``."""
+    from django.test import RequestFactory, override_settings
+
+    from sspr.contrib.django import views
+
+    forwarded = {"REMOTE_ADDR": "::ffff:10.0.0.5", "HTTP_X_FORWARDED_FOR": "6.6.6.6, [2001:db8::7]:51234"}
+    with override_settings(SSPR={**settings.SSPR, "trusted_proxies": ["10.0.0.0/8"]}):
+        assert views._context(RequestFactory().get("/", **forwarded)).client_ip == "2001:db8::7"
+        nonsense = {**forwarded, "HTTP_X_FORWARDED_FOR": "6.6.6.6, unknown"}
+        assert views._context(RequestFactory().get("/", **nonsense)).client_ip == "10.0.0.5"
+    # Not a trusted proxy: the peer, whatever it sends.
+    assert views._context(RequestFactory().get("/", **forwarded)).client_ip == "10.0.0.5"
+
+
 def test_a_cache_that_evicts_is_refused_for_the_state_unless_the_site_allows_it() -> None:
     """The attack: Django's local-memory (and database, file) caches cull once MAX_ENTRIES (300) is reached, and an
     attacker's own begins write entries; a user's failure counter is culled with the rest and counts from zero

@@ -81,6 +81,7 @@ admin-signin-title = Anmeldung für Administratoren
 search-label = Benutzer suchen (Anmeldename oder Name)
 search-btn = Suchen
 no-results = Kein Benutzer gefunden.
+search-too-long = Die Suche ist zu lang: höchstens { $max } Zeichen.
 col-login = Anmeldename
 col-name = Name
 col-status = Status

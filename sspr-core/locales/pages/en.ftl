@@ -87,6 +87,7 @@ admin-signin-title = Administrator sign-in
 search-label = Find users (login or name)
 search-btn = Search
 no-results = No user found.
+search-too-long = The search is too long: at most { $max } characters.
 col-login = Login
 col-name = Name
 col-status = Status

@@ -81,6 +81,7 @@ admin-signin-title = Inicio de sesión de administrador
 search-label = Buscar usuarios (nombre de usuario o nombre)
 search-btn = Buscar
 no-results = No se ha encontrado ningún usuario.
+search-too-long = La búsqueda es demasiado larga: { $max } caracteres como máximo.
 col-login = Usuario
 col-name = Nombre
 col-status = Estado

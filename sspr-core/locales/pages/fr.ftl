@@ -81,6 +81,7 @@ admin-signin-title = Connexion administrateur
 search-label = Rechercher des utilisateurs (identifiant ou nom)
 search-btn = Rechercher
 no-results = Aucun utilisateur trouvé.
+search-too-long = La recherche est trop longue : { $max } caractères au plus.
 col-login = Identifiant
 col-name = Nom
 col-status = État

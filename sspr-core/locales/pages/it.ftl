@@ -83,6 +83,7 @@ admin-signin-title = Accesso amministratori
 search-label = Cerca utenti (nome utente o nome)
 search-btn = Cerca
 no-results = Nessun utente trovato.
+search-too-long = La ricerca è troppo lunga: al massimo { $max } caratteri.
 col-login = Nome utente
 col-name = Nome
 col-status = Stato

@@ -81,6 +81,7 @@ admin-signin-title = Aanmelden als beheerder
 search-label = Gebruikers zoeken (aanmeldnaam of naam)
 search-btn = Zoeken
 no-results = Geen gebruiker gevonden.
+search-too-long = De zoekopdracht is te lang: hoogstens { $max } tekens.
 col-login = Aanmeldnaam
 col-name = Naam
 col-status = Status

@@ -3,7 +3,7 @@
 
 use super::instrument::observed;
 use super::limits;
-use super::reset::UnannouncedChange;
+use super::unannounced::UnannouncedChange;
 use super::{AuditScope, MAX_CAS_ROUNDS, Sspr};
 use crate::api::Locale;
 use crate::api::{
@@ -175,9 +175,12 @@ impl Sspr {
                 return Ok(EnrollmentUpdate { read, saved: None });
             };
             let expected = read.as_ref().map_or(0, |r| r.version);
-            let mut unannounced = owed
-                .clone()
-                .map(|(event, notice)| UnannouncedChange::arm(self, event, notice, read.as_ref(), self.now()));
+            // The contacts read are held by the guard while the store saves (told on a drop)
+            // and handed back when the answer is in.
+            let mut unannounced = match owed.clone() {
+                Some((event, notice)) => UnannouncedChange::arm(self, event, notice, read),
+                None => UnannouncedChange::unarmed(read),
+            };
             let saved = match self.inner.contacts.save(user, &next, expected).await {
                 Ok(true) => Some(Ok(())),
                 Ok(false) => None,
@@ -194,9 +197,7 @@ impl Sspr {
                     })
                 }
             };
-            if let Some(guard) = unannounced.as_mut() {
-                guard.disarm();
-            }
+            let read = unannounced.disarm();
             match saved {
                 None => {}
                 Some(Ok(())) => return Ok(EnrollmentUpdate { read, saved: Some(next) }),

@@ -112,7 +112,7 @@ impl Sspr {
             // From here the directory may make the change even if this call stops (an LDAP
             // server applies a modify whose reply is still on its way when the client goes):
             // the owner is then told on the spawner, as a dropped completion tells them.
-            let mut unannounced = super::reset::UnannouncedChange::arm(
+            let mut unannounced = super::unannounced::UnannouncedChange::arm(
                 self,
                 scope.event(
                     AuditKind::PasswordChanged,
@@ -121,8 +121,7 @@ impl Sspr {
                     },
                 ),
                 Some((ctx.locale, Message::PasswordChanged)),
-                Some(&enrollment),
-                now,
+                Some(enrollment),
             );
             let answer = match self.inner.directory.change_password(&user.id, current, new).await {
                 // The answer may have been lost after the directory made the change: then the
@@ -138,7 +137,7 @@ impl Sspr {
                 }
                 answer => answer,
             };
-            unannounced.disarm();
+            let enrollment = unannounced.disarm().unwrap_or_default();
             match answer {
                 Ok(()) => Ok(enrollment),
                 Err(e) if e.refusal() == Some(PasswordRefusal::WrongCurrentPassword) => {

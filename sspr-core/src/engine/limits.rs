@@ -817,6 +817,15 @@ impl Sspr {
         Ok(postcard::from_bytes::<Attempts>(&stored.value).is_ok_and(|a| a.count >= cap && a.not_before > ts(now)))
     }
 
+    /// Whether `subject`'s attempts record holds the client tagged `tags` off (the attempt that
+    /// reached the client's cap is stored and its PIN was not the right one, which deletes the
+    /// record).
+    pub(super) async fn client_held(&self, subject: &Subject, tags: &[[u8; 8]], now: OffsetDateTime) -> Result<bool> {
+        let Some(stored) = self.inner.store.get(&failures(subject), now).await? else { return Ok(false) };
+        Ok(postcard::from_bytes::<Attempts>(&stored.value)
+            .is_ok_and(|a| a.client(tags).is_some_and(|c| c.blocked_until > ts(now))))
+    }
+
     /// Refuse with `Blocked` if the subject whose `standing` a step read is blocked, or
     /// `ctx`'s client is blocked for it, auditing the refusal in `scope` (limit `blocked` or
     /// `client_blocked`). Otherwise returns whether the user has failed verifications in the

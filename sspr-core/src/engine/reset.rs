@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, AttemptRefused, Limit, Standing, contention};
+use super::unannounced::UnannouncedChange;
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{
     Channel, CompletionMode, Destination, MethodOption, NewPassword, PinSent, RequestContext, ResetChallenge,
@@ -838,16 +839,17 @@ impl Sspr {
             FlowSubject::Real { .. } => Outcome::Failed { error: "wrong PIN".into() },
             FlowSubject::Decoy { reason } => Outcome::Decoy { reason: *reason },
         };
-        // The guess that reaches the user's cap owes the block and its events even if its
-        // caller stops once it is stored (an attacker closing the connection to silence the
-        // `blocked` event and the host's `user_blocked` hook).
-        let mut unrecorded = UnrecordedBlock::arm(
-            self,
-            next.attempt.count >= policy.user_failures_before_block,
-            subject,
-            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())],
-            now,
-        );
+        // The guess that reaches the user's cap, or its client's, owes the block and its
+        // events even if its caller stops once it is stored (an attacker closing the
+        // connection to silence the `blocked` event and the host's `user_blocked` hook).
+        let cap = if next.attempt.count >= policy.user_failures_before_block {
+            Some(Cap::User)
+        } else {
+            next.attempt.client_blocked_until.map(|_| Cap::Client(self.client_tags(ctx)))
+        };
+        let mut unrecorded = UnrecordedBlock::arm(self, cap, subject, now, || {
+            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())]
+        });
         let change = step(&record)?;
         let bytes = flow_value(&change.next)?;
         let batch = Batch {
@@ -1076,7 +1078,7 @@ impl Sspr {
             // silent reset is how an account is taken over unnoticed). A store that cannot be
             // read now fails the completion while nothing has changed yet.
             let unlock_only = mode == CompletionMode::UnlockOnly;
-            let mut unannounced = UnannouncedReset { release: None };
+            let mut unannounced = UnannouncedChange::unarmed(None);
             let completion = async {
                 let contacts = self.inner.contacts.get(&user.id).await?;
                 // From here the password may be written even if this request stops: the lease
@@ -1084,23 +1086,16 @@ impl Sspr {
                 // stops before its own notices leave (a client closing its connection on a
                 // password it chose, while the flow is marked completed, left a silent reset).
                 lease.disarm();
-                unannounced.release = Some(Box::new((
-                    self.clone(),
-                    contacts.clone(),
-                    record.locale,
-                    unlock_only,
-                    now,
+                unannounced = UnannouncedChange::arm(
+                    self,
                     scope.event(
                         AuditKind::ResetCompleted,
                         Outcome::Failed { error: "the request stopped during or after the directory write".into() },
                     ),
-                )));
-                let outcome = self.apply_completion(&user, new_password).await;
-                if outcome.is_err() {
-                    // The directory refused or failed: nothing to announce.
-                    unannounced.release = None;
-                }
-                Ok::<_, Error>((outcome?, contacts))
+                    Some((record.locale, Message::PasswordReset { unlock_only })),
+                    contacts,
+                );
+                self.apply_completion(&user, new_password).await
             };
             let failed = |error: Error| async {
                 scope.record(AuditKind::ResetFailed, Outcome::Failed { error: error.to_string() }).await;
@@ -1108,11 +1103,10 @@ impl Sspr {
             };
             let done = self.within_completion_deadline(now, completion).await;
             // This request goes on from here and owes the announcement itself.
-            let mut unannounced = unannounced.take();
             let Some(result) = done else {
                 // Cut off by the engine (the write stopped with its future): answered as a
                 // failure to retry, as before, not announced.
-                unannounced.release = None;
+                unannounced.disarm();
                 // Cut off: the lease stays, so nobody takes the flow over until it runs out, long
                 // after this request stopped writing. The user retries then.
                 return failed(Error::Backend {
@@ -1124,13 +1118,13 @@ impl Sspr {
                 .await;
             };
             match result {
-                Ok((outcome, contacts)) => {
+                Ok(outcome) => {
                     match self.put_flow(&key, &record.completed(now), Some(leased_version), now).await {
                         Ok(Some(_)) => {}
                         // Another request took the flow over: its password is the one that counts.
                         Ok(None) => {
                             // The request that took over announces its own password.
-                            unannounced.release = None;
+                            unannounced.disarm();
                             return failed(Error::InvalidState { reason: "another request took this reset over" })
                                 .await;
                         }
@@ -1145,12 +1139,14 @@ impl Sspr {
                     let sspr = self.clone();
                     self.hand_off(FirstStep::Here, async move { sspr.audit(event).await }).await;
                     // Told from here on (the notices leave at their first wait).
-                    unannounced.release = None;
+                    let contacts = unannounced.disarm();
                     self.after_reset(&user, contacts, record.locale, unlock_only, now).await;
                     Ok(outcome)
                 }
                 Err(error) => {
-                    // Give the verified flow back so the user can retry.
+                    // The directory refused or failed: nothing to announce. Give the verified
+                    // flow back so the user can retry.
+                    unannounced.disarm();
                     lease.disarm();
                     if self.put_flow(&key, &record, Some(leased_version), now).await.ok().flatten().is_none() {
                         tracing::warn!(flow_ref = %flow_ref, "could not release a failed completion");
@@ -1348,121 +1344,48 @@ impl Sspr {
     }
 }
 
-/// What a completion whose directory write may have begun owes if its request stops before
-/// its own notices leave: the "password reset" notice to the contacts read before the write,
-/// and an audit event saying the password may be set. Sent on the engine's spawner on drop.
-#[allow(clippy::type_complexity)]
-struct UnannouncedReset {
-    release:
-        Option<Box<(Sspr, Option<Enrollment>, crate::api::Locale, bool, OffsetDateTime, crate::audit::AuditEvent)>>,
-}
-
-impl UnannouncedReset {
-    /// Move the duty out (the completion future that armed it is gone).
-    fn take(&mut self) -> Self {
-        Self { release: self.release.take() }
-    }
-}
-
-impl Drop for UnannouncedReset {
-    fn drop(&mut self) {
-        let Some(owed) = self.release.take() else { return };
-        let (sspr, contacts, locale, unlock_only, now, event) = *owed;
-        let engine = sspr.clone();
-        engine.spawn_detached(async move {
-            sspr.audit(event).await;
-            if let Some(enrollment) = &contacts {
-                let to = sspr.contact_destinations(enrollment, now);
-                sspr.notify_all(to, locale, Message::PasswordReset { unlock_only }, now).await;
-            }
-        });
-    }
-}
-
-/// What a change the directory or the contact store may be making owes if its caller stops
-/// before the answer comes (its future dropped: a client gone, a host's timeout, a cancelled
-/// task), since the caller's retry would find nothing left to change: an audit event saying
-/// it may be made and, for a change the owner hears of, the notice to the contacts read
-/// before it. Done on the engine's spawner on drop; a false alarm when the write never
-/// happened, which costs less than a silent change. [`UnannouncedChange::disarm`] once the
-/// answer is in (the caller then audits and announces what it knows).
-pub(super) struct UnannouncedChange {
-    #[allow(clippy::type_complexity)]
-    release: Option<Box<(Sspr, crate::audit::AuditEvent, Vec<Destination>, crate::api::Locale, Option<Message>)>>,
-}
-
-impl UnannouncedChange {
-    /// Armed for `event`, and `notice` (if any) to the contacts of `before` at `now`.
-    pub(super) fn arm(
-        sspr: &Sspr,
-        event: crate::audit::AuditEvent,
-        notice: Option<(crate::api::Locale, Message)>,
-        before: Option<&Enrollment>,
-        now: OffsetDateTime,
-    ) -> Self {
-        // Without a spawner nothing could be done on a drop: nothing is kept.
-        let release = sspr.inner.spawner.is_some().then(|| {
-            let (locale, message) = notice.map_or((crate::api::Locale::default(), None), |(l, m)| (l, Some(m)));
-            let to = match (&message, before) {
-                (Some(_), Some(enrollment)) => sspr.contact_destinations(enrollment, now),
-                _ => Vec::new(),
-            };
-            Box::new((sspr.clone(), event, to, locale, message))
-        });
-        Self { release }
-    }
-
-    /// The answer is in: nothing is owed from here.
-    pub(super) fn disarm(&mut self) {
-        self.release = None;
-    }
-}
-
-impl Drop for UnannouncedChange {
-    fn drop(&mut self) {
-        let Some(owed) = self.release.take() else { return };
-        let (sspr, event, to, locale, message) = *owed;
-        let engine = sspr.clone();
-        engine.spawn_detached(async move {
-            let now = event.at;
-            sspr.audit(event).await;
-            if let Some(message) = message {
-                sspr.notify_all(to, locale, message, now).await;
-            }
-        });
-    }
-}
-
-/// The guess that may reach the user's cap, from before its attempt is stored until its
-/// block is written. If its caller stops in between (its future dropped: a client gone, a
-/// host's timeout), the attempts record already holds the user off, but the block record and
-/// the `pin_failed` and `blocked` events (the host's `user_blocked` hook) would be lost. On
-/// the spawner, if the attempts record shows the cap reached (the attempt was stored and its
-/// PIN was wrong: a right one deletes the record), the block is written and the events still
-/// owed are recorded.
+/// The guess that may reach the user's cap or its client's, from before its attempt is
+/// stored until its block is written. If its caller stops in between (its future dropped: a
+/// client gone, a host's timeout), the attempts record already holds the user (or the
+/// client) off, but the user's block record and the `pin_failed` and `blocked` events (the
+/// host's `user_blocked` hook, the blocks metric) would be lost. On the spawner, if the
+/// attempts record shows the cap reached (the attempt was stored and its PIN was wrong: a
+/// right one deletes the record), the user's block is written and the events still owed are
+/// recorded.
 struct UnrecordedBlock {
     #[allow(clippy::type_complexity)]
-    release: Option<Box<(Sspr, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+    release: Option<Box<(Sspr, Cap, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+}
+
+/// Which cap a guess reaches.
+enum Cap {
+    /// The user's (`user_failures_before_block`): a block record is written.
+    User,
+    /// Only its client's (`client_failures_before_block`), whose tags these are: the block is
+    /// the client's entry in the attempts record, written with the attempt.
+    Client(Vec<[u8; 8]>),
 }
 
 impl UnrecordedBlock {
-    /// Armed when `reaches_cap` (and the engine has a spawner).
+    /// Armed when the guess reaches a `cap` (and the engine has a spawner); `events` made
+    /// only then (the usual guess reaches none).
     fn arm(
         sspr: &Sspr,
-        reaches_cap: bool,
+        cap: Option<Cap>,
         subject: limits::Subject,
-        events: [crate::audit::AuditEvent; 2],
         now: OffsetDateTime,
+        events: impl FnOnce() -> [crate::audit::AuditEvent; 2],
     ) -> Self {
-        let release = (reaches_cap && sspr.inner.spawner.is_some())
-            .then(|| Box::new((sspr.clone(), subject, events.into(), now)));
+        let release = cap
+            .filter(|_| sspr.inner.spawner.is_some())
+            .map(|cap| Box::new((sspr.clone(), cap, subject, events().into(), now)));
         Self { release }
     }
 
     /// The event of `kind` was recorded by the call itself.
     fn recorded(&mut self, kind: AuditKind) {
         if let Some(owed) = self.release.as_mut() {
-            owed.2.retain(|e| e.kind != kind);
+            owed.3.retain(|e| e.kind != kind);
         }
     }
 
@@ -1475,10 +1398,14 @@ impl UnrecordedBlock {
 impl Drop for UnrecordedBlock {
     fn drop(&mut self) {
         let Some(owed) = self.release.take() else { return };
-        let (sspr, subject, events, now) = *owed;
+        let (sspr, cap, subject, events, now) = *owed;
         let engine = sspr.clone();
         engine.spawn_detached(async move {
-            match sspr.held_at_cap(&subject, now).await {
+            let held = match &cap {
+                Cap::User => sspr.held_at_cap(&subject, now).await,
+                Cap::Client(tags) => sspr.client_held(&subject, tags, now).await,
+            };
+            match held {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -1486,7 +1413,9 @@ impl Drop for UnrecordedBlock {
                     return;
                 }
             }
-            if let Err(e) = sspr.block(&subject, now).await {
+            if matches!(cap, Cap::User)
+                && let Err(e) = sspr.block(&subject, now).await
+            {
                 // The attempts record still holds the user off for the block's length.
                 tracing::warn!(error = %e, "could not write the block of a guess that stopped at the cap");
             }

@@ -155,7 +155,7 @@ pub(crate) fn header(visit: &Visit, admin: &SignedUser) -> Markup {
         }
         form method="get" action="/admin" {
             label for="q" { (t.search_label) }
-            input #q type="search" name="q" maxlength="256";
+            input #q type="search" name="q" maxlength=(sspr_core::MAX_SEARCH_QUERY_CHARS);
             button type="submit" { (t.search_btn) }
         }
         p { a #report-link href="/admin/report" { (t.report_title) } " \u{b7} " a #reports-link href="/admin/reports" { (t.reports_title) } }
@@ -309,9 +309,14 @@ pub(crate) async fn show(
     };
     let (users, error) = match state.sspr.search_users(&query.q, SEARCH_LIMIT).await {
         Ok(users) => (users, None),
+        // The box's `maxlength` holds a browser to the same length; a longer query came from
+        // elsewhere (an edited link) and is told as what it is, not as an outage.
+        Err(sspr_core::Error::InvalidInput { field: "query", .. }) => {
+            (Vec::new(), Some(t.search_too_long(sspr_core::MAX_SEARCH_QUERY_CHARS)))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "admin search failed");
-            (Vec::new(), Some(t.err_unavailable))
+            (Vec::new(), Some(t.err_unavailable.to_owned()))
         }
     };
     let body = html! {

@@ -109,6 +109,23 @@ async fn a_user_not_enabled_is_told_so() {
     assert!(bad.alert().unwrap().starts_with("Alternate e-mail address:"), "{:?}", bad.alert());
 }
 
+/// A search longer than the engine takes (`MAX_SEARCH_QUERY_CHARS`, `InvalidInput("query")`)
+/// was answered "the service is unavailable", which sends an administrator after an outage
+/// that is not there: the box now holds a browser to the length, and a longer query (an
+/// edited link) is told as too long.
+#[tokio::test]
+async fn a_search_longer_than_the_engine_takes_is_told_so_not_as_an_outage() {
+    let portal = portal().await;
+    let mut admin = Browser::with_ip(&portal, "192.0.2.98");
+    let home = sign_in(&mut admin, "/admin", "helpdesk@example.org", PASSWORD).await;
+    let max = sspr_core::MAX_SEARCH_QUERY_CHARS;
+    assert!(home.body.contains(&format!("maxlength=\"{max}\"")), "{}", home.main());
+    let longest = admin.get(&format!("/admin?q={}", "b".repeat(max))).await;
+    assert_eq!(longest.alert(), None, "{}", longest.main());
+    let long = admin.get(&format!("/admin?q={}", "b".repeat(max + 1))).await;
+    assert_eq!(long.alert().as_deref(), Some(format!("The search is too long: at most {max} characters.").as_str()));
+}
+
 #[tokio::test]
 async fn the_admin_signs_in_searches_enables_sets_contacts_and_reads_the_audit_log() {
     let portal = portal().await;

@@ -800,6 +800,22 @@ class TraceExport:
     def shutdown(self) -> None:
         """Send what is batched and stop exporting (call it at exit, or the last batch is lost)."""
 
+@final
+class TrustedProxies:
+    """The reverse proxies whose ``X-Forwarded-For`` is believed: addresses (``"10.0.0.5"``) and networks
+    (``"10.0.0.0/8"``, ``"2001:db8::/32"``), parsed once by sspr-core (the portal's rule). ``ConfigError`` naming
+    ``trusted_proxies`` and the entry for one that is neither."""
+
+    def __init__(self, entries: Sequence[str] = ...) -> None: ...
+    def client_ip(self, peer: Optional[str], forwarded: Sequence[str]) -> Optional[str]:
+        """The client's address for the per-IP limits: ``peer`` (the TCP peer), or, when it is a trusted proxy,
+        the nearest hop of the ``X-Forwarded-For`` values ``forwarded`` (each header line, in order) that is not
+        a trusted proxy, read from the right and never past a hop that is not a clean address (``unknown``, an
+        obfuscated form): what a client wrote itself is never read. A hop with a port or in brackets is its
+        address; an IPv4-mapped address is its IPv4 address. ``None`` only when ``peer`` is not an IP address."""
+    def __contains__(self, address: str) -> bool: ...
+    def __bool__(self) -> bool: ...
+
 def export_traces(
     endpoint: str,
     *,

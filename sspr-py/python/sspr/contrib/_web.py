@@ -181,56 +181,28 @@ def text_field(data: Any, name: str, *, required: bool = True) -> Optional[str]:
     return value
 
 
-def networks(trusted_proxies: Iterable[str]) -> List[Network]:
-    """``trusted_proxies`` (addresses or networks) parsed, or ``sspr.ConfigError`` naming the bad one."""
-    try:
-        return [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
-    except ValueError as err:
-        raise sspr.ConfigError(f"trusted_proxies: {err}") from None
+def networks(trusted_proxies: Iterable[Union[str, Network]]) -> sspr.TrustedProxies:
+    """``trusted_proxies`` (addresses or networks, ``"10.0.0.0/8"``) parsed once by sspr-core, or
+    ``sspr.ConfigError`` naming the bad one. ``ipaddress`` networks and addresses are taken as their text."""
+    if isinstance(trusted_proxies, (str, bytes)):
+        raise sspr.ConfigError('trusted_proxies: a list of addresses or networks (["10.0.0.0/8"])')
+    entries = [str(p) if isinstance(p, _IP_OBJECTS) else p for p in trusted_proxies]
+    if not all(isinstance(p, str) for p in entries):
+        raise sspr.ConfigError('trusted_proxies: a list of addresses or networks (["10.0.0.0/8"])')
+    return sspr.TrustedProxies(entries)
 
 
-def client_ip(peer: Optional[str], forwarded: Sequence[str], trusted: Sequence[Network]) -> Optional[str]:
-    """The client's address for the per-IP limits: the TCP ``peer``, unless it is a trusted proxy; then the
-    ``X-Forwarded-For`` values are read from the right (each proxy appends the address it saw) and the first
-    hop that is not a trusted proxy is the client. What a client wrote itself, to the left, is never read.
-    ``None`` (no per-IP limits) only when the peer is not an IP address (a Unix socket, a test client)."""
-    address = _address(peer)
-    if address is None:
-        return None
-    if not any(address in n for n in trusted):
-        return str(address)
-    nearest = address
-    for hop in reversed([h.strip() for value in forwarded for h in value.split(",")]):
-        hop_address = _address(_without_port(hop))
-        if hop_address is None:
-            break  # a proxy wrote nonsense: count the request against the last address we could trust
-        nearest = hop_address
-        if not any(hop_address in n for n in trusted):
-            break
-    return str(nearest)
+_IP_OBJECTS = (ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Address, ipaddress.IPv6Address)
 
 
-def _without_port(hop: str) -> str:
-    """A hop as its address alone: proxies such as Azure Application Gateway and IIS ARR append the client as
-    ``203.0.113.7:51234`` or ``[2001:db8::7]:51234``. Read as nonsense, every visitor counted as the proxy and
-    shared its per-IP limits."""
-    if hop.startswith("["):
-        inside, bracket, port = hop[1:].partition("]")
-        if bracket and (not port or (port.startswith(":") and port[1:].isdigit())):
-            return inside
-        return hop
-    address, colon, port = hop.rpartition(":")
-    if colon and address.count(".") == 3 and ":" not in address and port.isdigit():
-        return address
-    return hop
-
-
-def _address(text: Optional[str]) -> Any:
-    """An address, an IPv4-mapped IPv6 one (``::ffff:10.0.0.1``: an IPv4 peer of a server listening on ``::``)
-    as its IPv4 address, so that ``trusted_proxies`` written in IPv4 match it; ``None`` for anything else."""
-    try:
-        address = ipaddress.ip_address(text or "")
-    except ValueError:
-        return None
-    mapped = getattr(address, "ipv4_mapped", None)
-    return mapped if mapped is not None else address
+def client_ip(
+    peer: Optional[str], forwarded: Sequence[str], trusted: Union[sspr.TrustedProxies, Iterable[Network]]
+) -> Optional[str]:
+    """The client's address for the per-IP limits, by sspr-core's one rule (the portal's): the TCP ``peer``,
+    unless it is a trusted proxy; then the ``X-Forwarded-For`` values are read from the right (each proxy
+    appends the address it saw) and the first hop that is not a trusted proxy is the client, never read past a
+    hop that is not a clean address. What a client wrote itself, to the left, is never read. ``None`` (no
+    per-IP limits) only when the peer is not an IP address (a Unix socket, a test client)."""
+    if not isinstance(trusted, sspr.TrustedProxies):
+        trusted = networks(trusted)
+    return trusted.client_ip(peer, list(forwarded))

@@ -75,7 +75,7 @@ from sspr.contrib._web import CHALLENGE_FIELD, MAX_BODY, PAGE_CSP, Refusal, chal
 from sspr.contrib._web import CHANNEL_LABELS as _CHANNEL_LABELS
 from sspr.contrib._web import MAX_FIELD as _MAX_FIELD
 from sspr.contrib._web import MODE_LABELS as _MODE_LABELS
-from sspr.contrib._web import Network, client_ip, current_traceparent, describe, locale_of, networks, text
+from sspr.contrib._web import client_ip, current_traceparent, describe, locale_of, networks, text
 from sspr.contrib._web import languages as _languages
 from sspr.contrib._web import text_field as _text
 
@@ -125,7 +125,7 @@ class _Reset:
     def __init__(
         self,
         engine: sspr.Sspr,
-        trusted_proxies: Sequence[Network],
+        trusted_proxies: sspr.TrustedProxies,
         allowed_origins: Sequence[str],
         secure_cookies: Optional[bool],
         layout: Layout,
