@@ -458,7 +458,7 @@ function suiteBackend(slot, field, backend) {
 }
 
 const testing = {
-  /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (about 3 s). */
+  /** `realTime`: the store expires entries by its own clock (a Redis TTL); the suite then waits for real (8.4 s). */
   async checkStateStore(store, options = {}) {
     knownKeys('testing.checkStateStore(store, options)', options, ['realTime'])
     const { realTime = false } = options ?? {}

@@ -402,8 +402,9 @@ export declare function checkDirectory(directory: object, fixture: DirectoryFixt
 /**
  * Run the `StateStore` contract on a JavaScript store (`index.js` has bound its methods).
  * By default the suite's time is a manual clock it moves itself (a store that expires by the
- * `now` it is given); with `realTime` it is the system clock and the suite really waits (a
- * store that expires by its own clock, a Redis TTL): about 3 seconds.
+ * `now` it is given), then one real wait of about a second checks that the store's own clock
+ * (a TTL, a `setTimeout`) does not end entries early; with `realTime` it is the system clock
+ * and the suite really waits (a store that expires by its own clock, a Redis TTL): 8.4 s.
  */
 export declare function checkStateStore(store: object, realTime: boolean): void | Promise<void>
 

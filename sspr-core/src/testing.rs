@@ -93,8 +93,24 @@ where
     let got = store.get(&k("a"), now).await.unwrap().expect("value after CAS");
     assert_eq!((got.value.as_slice(), got.version), (&b"two"[..], 2), "a failed CAS must change nothing");
 
-    // Keys are independent.
+    // Keys are independent, exactly as given: every byte of a key of the most bytes a key may
+    // have, and its case (a store cutting keys or comparing them case-insensitively, as a
+    // VARCHAR(64) column or MySQL's default collation would, merges records).
     assert_eq!(store.get(&k("b"), now).await.unwrap(), None);
+    let (long_a, long_b) = (long_key('a'), long_key('b'));
+    assert_eq!(store.put(&long_a, b"a", None, later, now).await.unwrap(), Some(1), "a key of 200 bytes must be taken");
+    assert_eq!(
+        store.put(&long_b, b"b", None, later, now).await.unwrap(),
+        Some(1),
+        "keys of 200 bytes differing only in their last byte must be two keys (keys must not be cut)"
+    );
+    assert_eq!(store.get(&long_a, now).await.unwrap().map(|v| v.value), Some(b"a".to_vec()), "a long key's value");
+    assert_eq!(store.put(&k("Case"), b"upper", None, later, now).await.unwrap(), Some(1));
+    assert_eq!(
+        store.get(&k("case"), now).await.unwrap(),
+        None,
+        "keys differing only in case must be two keys (keys must be compared byte for byte)"
+    );
 
     // Exact bytes, including NUL and 0xff, and a large value.
     let binary: Vec<u8> = (0..4096u32).map(|i| (i % 256) as u8).collect();
@@ -103,6 +119,14 @@ where
         store.get(&k("binary"), now).await.unwrap().unwrap().value,
         binary,
         "values must round-trip byte for byte"
+    );
+    // A record may end in NUL or white space (a C string or a padded column loses them).
+    let edges = b"\0 starts and ends with NUL and white space \t\r\n \0\0";
+    assert_eq!(store.put(&k("edges"), edges, None, later, now).await.unwrap(), Some(1));
+    assert_eq!(
+        store.get(&k("edges"), now).await.unwrap().map(|v| v.value),
+        Some(edges.to_vec()),
+        "values must round-trip byte for byte, leading and trailing NUL and white space included"
     );
 
     // Expiry: nothing is returned after expires_at, and an expired key can be created again.
@@ -202,16 +226,124 @@ where
     batch_conformance(store, clock, &mut wait).await;
     linked_conformance(store, clock, &mut wait).await;
     after_conformance(store, clock).await;
+    crowd_conformance(store, clock).await;
 
     for name in KEYS {
         store.delete(&k(name)).await.unwrap();
     }
+    store.delete(&long_a).await.unwrap();
+    store.delete(&long_b).await.unwrap();
+}
+
+/// A key of [`MAX_KEY`] bytes under `sspr-conformance/`, ending in `last`.
+fn long_key(last: char) -> String {
+    let mut key = String::from("sspr-conformance/long-");
+    while key.len() < MAX_KEY - 1 {
+        key.push('x');
+    }
+    key.push(last);
+    key
+}
+
+/// The most bytes a key may have ([`StateStore`]'s contract).
+const MAX_KEY: usize = 200;
+
+/// How many entries [`crowd_conformance`] writes after the first: more than a small cache holds
+/// (Django's LocMemCache culls at 300 by default, an LRU dict is often made for 1,000).
+const CROWD: usize = 2048;
+
+/// A store keeps every live entry, however many are written after it: a cache that drops the
+/// least recently used (an LRU dict, Django's LocMemCache, memcached without `-M`) lets an
+/// attacker's own requests (decoy flows and counters) push a user's failure count or block out
+/// of it, a guessing limit undone. Only a cache smaller than [`CROWD`] entries is caught here;
+/// a bigger one must be configured never to evict (Redis `noeviction`, memcached `-M`).
+async fn crowd_conformance(store: &dyn StateStore, clock: &dyn Clock) {
+    let k = |name: &str| format!("sspr-conformance/{name}");
+    let (first, first_counter) = (k("crowd-first"), k("crowd-first-counter"));
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    assert_eq!(store.put(&first, b"first", None, later, now).await.unwrap(), Some(1));
+    assert_eq!(store.increment(&first_counter, later, now).await.unwrap().count, 1);
+    let values: Vec<String> = (0..CROWD).map(|i| k(&format!("crowd-value/{i}"))).collect();
+    let counters: Vec<String> = (0..CROWD).map(|i| k(&format!("crowd-counter/{i}"))).collect();
+    for chunk in values.chunks(64) {
+        join_all(chunk.iter().map(|key| async move { store.put(key, b"crowd", None, later, now).await.unwrap() }))
+            .await;
+    }
+    // In calls of the size an engine step makes at most, so that no call of a networked store
+    // (one script per hash tag in a cluster) runs into its response timeout.
+    for chunk in counters.chunks(64) {
+        let many: Vec<(&str, OffsetDateTime)> = chunk.iter().map(|key| (key.as_str(), later)).collect();
+        store.increment_many(&many, now).await.unwrap();
+    }
+    let kept = store.get(&first, now).await.unwrap().map(|v| v.value);
+    let counted = store.increment(&first_counter, later, now).await.unwrap().count;
+    let crowd: Vec<&str> =
+        [&first, &first_counter].into_iter().chain(&values).chain(&counters).map(String::as_str).collect();
+    for deletes in crowd.chunks(64) {
+        store.apply(&Batch { deletes: deletes.to_vec(), ..Batch::default() }, now).await.unwrap();
+    }
+    assert_eq!(
+        kept,
+        Some(b"first".to_vec()),
+        "a store must keep every live value: one was gone after {CROWD} more values and {CROWD} counters were \
+         written (a cache that evicts lets an attacker push a user's block out of it)"
+    );
+    assert_eq!(
+        counted, 2,
+        "a store must keep every live counter: one restarted after {CROWD} more values and {CROWD} counters were \
+         written (a cache that evicts lets an attacker push a user's failure count out of it)"
+    );
+}
+
+/// How long [`state_store_clock_conformance`] really waits.
+const REAL_WAIT: Duration = Duration::from_millis(1100);
+
+/// Run the part of the [`StateStore`] contract that needs real time to pass: what `clock` says is
+/// live stays, by the store's own clock too. [`state_store_conformance`] on a manual clock checks
+/// expiry by the `now` the store is given, without waiting; a store that also lets its server
+/// expire entries (a Redis or memcached TTL, a `setTimeout`) and gives it the seconds where it
+/// takes milliseconds passes that, and loses every counter, block and flow after a thousandth of
+/// its life. `sleep(d)` must let `d` pass for real (not on `clock`); it is called once, for
+/// about a second. Run it beside the suite on a manual clock (a suite that waits for real, on the
+/// system clock, already checks this).
+pub async fn state_store_clock_conformance<S, F>(store: &dyn StateStore, clock: &dyn Clock, sleep: S)
+where
+    S: FnOnce(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let (value, counter) = ("sspr-conformance/clock-value", "sspr-conformance/clock-counter");
+    store.delete(value).await.unwrap();
+    store.delete(counter).await.unwrap();
+    let now = clock.now();
+    let later = now + Duration::from_secs(600);
+    assert_eq!(store.put(value, b"lives 10 minutes", None, later, now).await.unwrap(), Some(1));
+    assert_eq!(store.increment(counter, later, now).await.unwrap().count, 1);
+    sleep(REAL_WAIT).await;
+    let kept = store.get(value, now).await.unwrap().map(|v| v.value);
+    let counted = store.increment(counter, later, now).await.unwrap().count;
+    store.delete(value).await.unwrap();
+    store.delete(counter).await.unwrap();
+    assert_eq!(
+        kept,
+        Some(b"lives 10 minutes".to_vec()),
+        "a value must live until its expires_at by the store's own clock too: one written to live 600 s was gone \
+         after 1.1 s (a TTL given in seconds where milliseconds are taken?)"
+    );
+    assert_eq!(
+        counted, 2,
+        "a counter must live until its expires_at by the store's own clock too: one with a 600 s window restarted \
+         after 1.1 s (a TTL given in seconds where milliseconds are taken?)"
+    );
 }
 
 /// The keys the state-store suite uses, under `sspr-conformance/`.
-const KEYS: [&str; 32] = [
+const KEYS: [&str; 35] = [
     "a",
     "b",
+    "Case",
+    "case",
+    "edges",
     "expiring",
     "extended",
     "shortened",
@@ -685,6 +817,17 @@ async fn lookups_and_password_writes(directory: &dyn Directory, fixture: &Direct
     );
     let missing = NormalizedLogin::parse(&fixture.missing_login).unwrap();
     assert_eq!(directory.find_user(&missing).await.unwrap(), None, "an unknown login must be None");
+    // The whole login matches, not a part of it (a prefix, a `LIKE`, a substring filter).
+    let whole = login.as_str();
+    let cut = &whole[..whole.char_indices().last().map_or(0, |(i, _)| i)];
+    for part in [cut.to_owned(), format!("{whole}x"), format!("x{whole}")] {
+        let Ok(part) = NormalizedLogin::parse(&part) else { continue };
+        assert_ne!(
+            directory.find_user(&part).await.unwrap().map(|u| u.id),
+            Some(fixture.id.clone()),
+            "find_user must match the whole login, not a part of it: {part:?} found the fixture user"
+        );
+    }
     for hostile in ["*", "*)(objectClass=*", "*)(|(uid=*))", "\\2a", "admin)(&", "' OR '1'='1"] {
         let login = NormalizedLogin::parse(hostile).unwrap();
         assert_eq!(directory.find_user(&login).await.unwrap(), None, "{hostile:?} must be escaped, not matched");

@@ -227,3 +227,105 @@ test('the conformance checks given no backend or a bad option reject with INVALI
     await assert.rejects(call(), (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === field, field)
   }
 })
+
+/** The Map store with a lock-free read, await, then write (a GET and a SET over a client). */
+class GetAwaitSet extends MapStateStore {
+  async put(key, value, expectedVersion, expiresAt, now) {
+    const current = this.live(key, now)?.version ?? null
+    await new Promise((resolve) => setImmediate(resolve))
+    if (current !== expectedVersion) return null
+    const version = (current ?? 0) + 1
+    this.entries.set(key, { value: Buffer.from(value), version, expiresAt })
+    return version
+  }
+
+  async increment(key, expiresAt, now) {
+    const entry = this.live(key, now)
+    await new Promise((resolve) => setImmediate(resolve))
+    const counter = entry && 'count' in entry ? { count: entry.count + 1, expiresAt: entry.expiresAt } : { count: 1, expiresAt }
+    this.entries.set(key, counter)
+    return { ...counter }
+  }
+}
+
+/** Judges expiry by `now`, but frees each entry with a `setTimeout` given its seconds (it takes milliseconds). */
+class TimeoutInSeconds extends MapStateStore {
+  timers = new Map()
+  expireLater(key, expiresAt, now) {
+    clearTimeout(this.timers.get(key))
+    const timer = setTimeout(() => this.entries.delete(key), (expiresAt - now) / 1000)
+    timer.unref()
+    this.timers.set(key, timer)
+  }
+
+  put(key, value, expectedVersion, expiresAt, now) {
+    const version = super.put(key, value, expectedVersion, expiresAt, now)
+    if (version !== null) this.expireLater(key, expiresAt, now)
+    return version
+  }
+
+  increment(key, expiresAt, now) {
+    const counter = super.increment(key, expiresAt, now)
+    if (counter.count === 1) this.expireLater(key, counter.expiresAt, now)
+    return counter
+  }
+}
+
+/** A cache of at most 1,000 entries dropping the least recently written (an LRU). */
+class Lru extends MapStateStore {
+  note(key) {
+    const entry = this.entries.get(key)
+    this.entries.delete(key)
+    this.entries.set(key, entry)
+    while (this.entries.size > 1000) this.entries.delete(this.entries.keys().next().value)
+  }
+
+  put(key, ...rest) {
+    const version = super.put(key, ...rest)
+    if (version !== null) this.note(key)
+    return version
+  }
+
+  increment(key, ...rest) {
+    const counter = super.increment(key, ...rest)
+    this.note(key)
+    return counter
+  }
+}
+
+/** Values kept as text: a Buffer turned into a string and back loses bytes that are not UTF-8. */
+class TextValues extends MapStateStore {
+  get(key, now) {
+    const got = super.get(key, now)
+    return got && { value: Buffer.from(got.value.toString('utf8')), version: got.version }
+  }
+}
+
+/** Keys lower-cased (a case-insensitive column). */
+class FoldedKeys extends MapStateStore {
+  get(key, now) {
+    return super.get(key.toLowerCase(), now)
+  }
+  put(key, ...rest) {
+    return super.put(key.toLowerCase(), ...rest)
+  }
+  increment(key, ...rest) {
+    return super.increment(key.toLowerCase(), ...rest)
+  }
+  delete(key) {
+    return super.delete(key.toLowerCase())
+  }
+}
+
+for (const [Wrong, rule] of [
+  [GetAwaitSet, /conformance: .*exactly one of 50 concurrent CAS/],
+  // Fails at the clock check, or earlier at a 1 s entry its timer freed after 1 ms.
+  [TimeoutInSeconds, /conformance: /],
+  [Lru, /conformance: .*a store must keep every live value/],
+  [TextValues, /conformance: .*values must round-trip byte for byte/],
+  [FoldedKeys, /conformance: .*keys differing only in case must be two keys/],
+]) {
+  test(`the conformance suite fails a wrong JavaScript store: ${Wrong.name}`, async () => {
+    await assert.rejects(testing.checkStateStore(new Wrong()), (e) => e.code === 'BACKEND' && rule.test(e.message))
+  })
+}

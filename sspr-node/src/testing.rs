@@ -26,8 +26,9 @@ use crate::values::invalid;
 
 /// Run the `StateStore` contract on a JavaScript store (`index.js` has bound its methods).
 /// By default the suite's time is a manual clock it moves itself (a store that expires by the
-/// `now` it is given); with `realTime` it is the system clock and the suite really waits (a
-/// store that expires by its own clock, a Redis TTL): about 3 seconds.
+/// `now` it is given), then one real wait of about a second checks that the store's own clock
+/// (a TTL, a `setTimeout`) does not end entries early; with `realTime` it is the system clock
+/// and the suite really waits (a store that expires by its own clock, a Redis TTL): 8.4 s.
 #[napi(ts_return_type = "void | Promise<void>")]
 pub fn check_state_store<'env>(env: &'env Env, store: Object<'_>, real_time: bool) -> Result<Answer<'env, ()>> {
     let store = JsStateStore::new(&store).map_err(|_| to_js_error(env, &invalid("store", "expected a StateStore")))?;
@@ -44,7 +45,11 @@ pub fn check_state_store<'env>(env: &'env Env, store: Object<'_>, real_time: boo
                     moved.advance(d);
                     std::future::ready(())
                 };
-                conformance(testing::state_store_conformance(&store, &clock, wait)).await
+                conformance(async {
+                    testing::state_store_conformance(&store, &clock, wait).await;
+                    testing::state_store_clock_conformance(&store, &clock, tokio::time::sleep).await;
+                })
+                .await
             }
         },
         Ok,

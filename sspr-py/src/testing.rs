@@ -11,6 +11,7 @@ use sspr_core::testing::{self, DirectoryFixture};
 use sspr_core::{Clock, ManualClock, SystemClock, UserId};
 
 use sspr_bind::conformance::conformance;
+use sspr_bind::runtime::Background;
 
 use crate::errors::to_py_err;
 use crate::foreign;
@@ -23,19 +24,27 @@ fn run(py: Python<'_>, suite: impl std::future::Future<Output = ()> + Send) -> P
     block_on(py, conformance(suite))?.map_err(to_py_err)
 }
 
-/// Run one suite as a coroutine of the running event loop, as `Sspr` calls a store: its
-/// `async def` methods run as tasks of that loop, so the suite's concurrent calls (50 racing
-/// compare-and-sets, 100 racing increments) interleave at the store's `await`s. Run on a
-/// private loop one call at a time, a store that reads, awaits, then writes passed every race
-/// while its races let 30 concurrent wrong PINs through under `Sspr`.
+/// Run one suite as a coroutine of the running event loop, calling the store as the engine's
+/// concurrent callers do: its `async def` methods run as tasks of that loop, so the suite's
+/// concurrent calls (50 racing compare-and-sets, 100 racing increments) interleave at the
+/// store's `await`s; its plain `def` methods each run on a thread of their own (the runtime's
+/// blocking pool, as background work calls them), as a threaded web server's requests call
+/// them through `BlockingSspr`, so they race for real. Run on a private loop one call at a
+/// time, a store that reads, awaits, then writes passed every race while its races let 30
+/// concurrent wrong PINs through under `Sspr`; run on the loop's thread, a plain `def` that
+/// reads, then writes (a GET then a SET to its server) passed them while, of 30 wrong PINs sent
+/// from 30 threads through `BlockingSspr`, 13 were compared (answered `WrongPin`; 4 on a
+/// store with a lock).
 async fn run_on_loop(suite: impl std::future::Future<Output = ()> + Send) -> PyResult<()> {
-    driven(conformance(suite))?.await?.map_err(to_py_err)
+    driven(conformance(Background::new(Box::pin(suite))))?.await?.map_err(to_py_err)
 }
 
-/// Check a Python `StateStore`: reads, compare-and-set, counters, expiry, deletes and
-/// batches. The store is given the times of a manual clock that the suite moves, so expiry
-/// is checked without waiting (the store must judge expiry by the `now` it is given).
-/// A coroutine: `sspr.testing.check_state_store` runs it on an event loop.
+/// Check a Python `StateStore`: reads, compare-and-set, counters, expiry, deletes, batches,
+/// races and a crowd of entries. The store is given the times of a manual clock that the suite
+/// moves, so expiry is checked without waiting (the store must judge expiry by the `now` it is
+/// given); then one real wait of about a second checks that the store's own clock (a TTL its
+/// server applies) does not end entries early. A coroutine: `sspr.testing.check_state_store`
+/// runs it on an event loop.
 #[pyfunction]
 pub(crate) async fn state_store_suite(store: Py<PyAny>) -> PyResult<()> {
     let store = Python::attach(|py| foreign::PyStateStore::of(store.bind(py)))?;
@@ -45,7 +54,11 @@ pub(crate) async fn state_store_suite(store: Py<PyAny>) -> PyResult<()> {
         moved.advance(d);
         std::future::ready(())
     };
-    run_on_loop(async move { testing::state_store_conformance(&store, &clock, wait).await }).await
+    run_on_loop(async move {
+        testing::state_store_conformance(&store, &clock, wait).await;
+        testing::state_store_clock_conformance(&store, &clock, tokio::time::sleep).await;
+    })
+    .await
 }
 
 /// Check a Python `ContactStore`: absent records, versions and compare-and-set saves

@@ -4,8 +4,11 @@ sspr-core's conformance suite run on Python backends, catching broken ones."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 import json
+import threading
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -360,3 +363,261 @@ def test_directories_are_checked() -> None:
     sspr.testing.check_directory(WrappedDirectory(), **fixture)
     with pytest.raises(sspr.BackendError, match="conformance: "):
         sspr.testing.check_directory(WrappedDirectory(lax=True), **fixture)
+    # Wrong directories a busy developer writes.
+    with pytest.raises(sspr.BackendError, match="conformance: .*find_user must match the whole login"):
+        sspr.testing.check_directory(PrefixDirectory(), **fixture)  # passed on main
+    with pytest.raises(sspr.BackendError, match="conformance: .*a password set with must_change signs in as MustChange"):
+        sspr.testing.check_directory(NoMustChange(), **fixture)
+
+
+class PrefixDirectory(WrappedDirectory):
+    """Wrong: finds a user by a prefix of the login (an LDAP ``(uid=login*)``, a SQL ``LIKE 'login%'``)."""
+
+    def find_user(self, login: str) -> Optional[sspr.DirectoryUser]:
+        return next((u for u in self.inner.users() if u.login.startswith(login.lower())), None)
+
+
+class NoMustChange(WrappedDirectory):
+    """Wrong: sets the password but drops "must change at next sign-in"."""
+
+    def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+        super().set_password(user_id, password, False)
+
+
+# ---------------------------------------------------------------------------------------
+# Wrong stores a busy developer writes, each of which the suite must fail: a store that
+# passes it is trusted with every guarantee the engine rests on it.
+
+
+class SyncGetThenSet(DictStore):
+    """Broken: a plain ``def`` compare-and-set and counter made of two calls to the server (a
+    GET, then a SET), as over redis-py or Django's cache without a lock. Under ``BlockingSspr``
+    in a threaded web server, two requests' threads both read the same version or count."""
+
+    def put(  # type: ignore[override]
+        self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[int]:
+        live = DictStore.get(self, key, now)
+        time.sleep(0.0005)  # the round trip between the GET and the SET
+        if (live[1] if live else None) != expected:
+            return None
+        version = (live[1] + 1) if live else 1
+        self.data[key] = (bytes(value), version, expires_at)
+        return version
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:
+        count, until = self.counters.get(key, (0, now))
+        time.sleep(0.0005)
+        if until <= now:
+            count, until = 0, expires_at
+        self.counters[key] = (count + 1, until)
+        return count + 1, until
+
+
+class LockedDictStore(DictStore):
+    """The dict store made safe for threads: one lock around each read-modify-write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def put(self, *args: Any) -> Optional[int]:  # type: ignore[override]
+        with self.lock:
+            return DictStore.put(self, *args)
+
+    def increment(self, *args: Any) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        with self.lock:
+            return DictStore.increment(self, *args)
+
+
+class SyncCounterReadModifyWrite(LockedDictStore):
+    """Broken: a safe compare-and-set, but a counter read, then written (GET then SET)."""
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        return SyncGetThenSet.increment(self, key, expires_at, now)  # type: ignore[arg-type]
+
+
+class Evicting(LockedDictStore):
+    """Broken: a cache of at most ``capacity`` entries that drops the least recently used (an
+    LRU dict, cachetools, Django's LocMemCache at MAX_ENTRIES): a failure counter or block an
+    attacker's own requests push out is a guessing limit undone."""
+
+    capacity = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: "collections.OrderedDict[str, None]" = collections.OrderedDict()
+
+    def _touch(self, key: str) -> None:
+        self.order[key] = None
+        self.order.move_to_end(key)
+        while len(self.order) > self.capacity:
+            old, _ = self.order.popitem(last=False)
+            self.data.pop(old, None)
+            self.counters.pop(old, None)
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        if key in self.order:
+            self.order.move_to_end(key)
+        return DictStore.get(self, key, now)
+
+    def put(self, key: str, *args: Any) -> Optional[int]:  # type: ignore[override]
+        version = LockedDictStore.put(self, key, *args)
+        if version is not None:
+            self._touch(key)
+        return version
+
+    def increment(self, key: str, *args: Any) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        counter = LockedDictStore.increment(self, key, *args)
+        self._touch(key)
+        return counter
+
+
+class SmallLru(Evicting):
+    capacity = 300  # Django's LocMemCache's default MAX_ENTRIES
+
+
+class TtlInMilliseconds(LockedDictStore):
+    """Broken: judges expiry by ``now`` as told, but its server's TTL is given the seconds where
+    it takes milliseconds (redis-py's ``px=``, a ``setTimeout``): every entry is really gone after
+    a thousandth of its life, a 24-hour block after 86 seconds."""
+
+    def _reap(self) -> None:
+        real = time.monotonic()
+        for table in (self.data, self.counters):
+            for key in [k for k, (*_, gone) in self.born.items() if gone <= real and k in table]:
+                table.pop(key, None)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.born: Dict[str, Tuple[float]] = {}
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        self._reap()
+        return DictStore.get(self, key, now)
+
+    def put(  # type: ignore[override]
+        self, key: str, value: bytes, expected: Optional[int], expires_at: datetime.datetime, now: datetime.datetime
+    ) -> Optional[int]:
+        self._reap()
+        version = LockedDictStore.put(self, key, value, expected, expires_at, now)
+        if version is not None:
+            self.born[key] = (time.monotonic() + (expires_at - now).total_seconds() / 1000,)
+        return version
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        self._reap()
+        count, until = LockedDictStore.increment(self, key, expires_at, now)
+        if count == 1:
+            self.born[key] = (time.monotonic() + (until - now).total_seconds() / 1000,)
+        return count, until
+
+
+class StripsTrailingNul(LockedDictStore):
+    """Broken: keeps values as C strings or in a padded column, losing trailing NUL bytes."""
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        found = DictStore.get(self, key, now)
+        return (found[0].rstrip(b"\0"), found[1]) if found else None
+
+
+class LowerCasedKeys(LockedDictStore):
+    """Broken: a key column compared case-insensitively (MySQL's default collation)."""
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        return DictStore.get(self, key.lower(), now)
+
+    def put(self, key: str, *args: Any) -> Optional[int]:  # type: ignore[override]
+        return LockedDictStore.put(self, key.lower(), *args)
+
+    def increment(self, key: str, *args: Any) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        return LockedDictStore.increment(self, key.lower(), *args)
+
+    def delete(self, key: str) -> None:
+        DictStore.delete(self, key.lower())
+
+
+class TruncatedKeys(LowerCasedKeys):
+    """Broken: keys cut to 64 characters (a VARCHAR(64) column, a memcached key limit handled by
+    cutting)."""
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        return DictStore.get(self, key[:64], now)
+
+    def put(self, key: str, *args: Any) -> Optional[int]:  # type: ignore[override]
+        return LockedDictStore.put(self, key[:64], *args)
+
+    def increment(self, key: str, *args: Any) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        return LockedDictStore.increment(self, key[:64], *args)
+
+    def delete(self, key: str) -> None:
+        DictStore.delete(self, key[:64])
+
+
+class CounterReadAsValue(LockedDictStore):
+    """Broken: one table for values and counters, so ``get`` of a counter answers its number."""
+
+    def get(self, key: str, now: datetime.datetime) -> Optional[Tuple[bytes, int]]:
+        counter = self.counters.get(key)
+        if counter is not None and counter[1] > now:
+            return str(counter[0]).encode(), counter[0]
+        return DictStore.get(self, key, now)
+
+
+class SlidingCounter(LockedDictStore):
+    """Broken: every increment sets the counter's expiry again (INCR then EXPIRE each time)."""
+
+    def increment(self, key: str, expires_at: datetime.datetime, now: datetime.datetime) -> Tuple[int, datetime.datetime]:  # type: ignore[override]
+        count, _ = LockedDictStore.increment(self, key, expires_at, now)
+        self.counters[key] = (count, expires_at)
+        return count, expires_at
+
+
+WRONG_STORES = [SyncGetThenSet, SyncCounterReadModifyWrite, Evicting, SmallLru, TtlInMilliseconds,
+                StripsTrailingNul, LowerCasedKeys, TruncatedKeys, CounterReadAsValue, SlidingCounter]
+
+
+@pytest.mark.parametrize("wrong", WRONG_STORES)
+def test_a_wrong_store_a_busy_developer_writes_fails_the_suite(wrong: type) -> None:
+    with pytest.raises(sspr.BackendError, match="conformance: ") as caught:
+        sspr.testing.check_state_store(wrong())
+    print(wrong.__name__, "->", caught.value)
+
+
+def test_a_locked_dict_store_passes() -> None:
+    sspr.testing.check_state_store(LockedDictStore())
+
+
+def test_the_race_a_sync_get_then_set_store_loses_is_real_under_threads() -> None:
+    """Why the suite calls a plain ``def`` store from threads: under ``BlockingSspr`` served by
+    threads (Django, Flask), that store's races let concurrent wrong PINs through uncounted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guesses(store: DictStore) -> List[str]:
+        outbox = sspr.Outbox()
+        engine = sspr.BlockingSspr(seed_directory(), outbox, secret_key=KEY, store=store,
+                                   policy=sspr.Policy(min_response_ms=0))
+        engine.set_enabled(JANE, True, admin="helpdesk")
+        engine.update_contacts(JANE, JANE_MAIL, admin="helpdesk")
+        flow = engine.begin_reset(JANE).flow_id
+        engine.send_pin(flow, "email")
+        engine.flush_deliveries()
+        pin = outbox.last_pin_to(JANE_MAIL)
+        assert pin is not None
+        right = pin.reveal()
+        wrong = [f"{(int(right) + i) % 10 ** len(right):0{len(right)}d}" for i in range(1, 31)]
+
+        def verify(guess: str) -> str:
+            try:
+                engine.verify_pin(flow, guess)
+                return "Verified"
+            except sspr.SsprError as e:
+                return type(e).__name__
+
+        with ThreadPoolExecutor(30) as pool:
+            return list(pool.map(verify, wrong))
+
+    assert guesses(LockedDictStore()).count("WrongPin") == 4
+    answers = guesses(SyncGetThenSet())
+    print("sync get-then-set:", {a: answers.count(a) for a in set(answers)})
+    assert answers.count("WrongPin") > 4

@@ -3,10 +3,12 @@ store or directory you wrote keeps the contract the engine relies on.
 
 Each check returns None when every rule holds; a broken rule raises ``sspr.BackendError``
 (kind ``"rejected"``) whose message names it. The store checks call your object's methods
-as ``sspr.Sspr`` does, from an event loop of their own: ``async def`` methods run as tasks of
-that loop, so the suite's concurrent calls (racing compare-and-sets and increments)
-interleave at your ``await``s and a store that reads, awaits, then writes is caught. (Called
-while an event loop runs on this thread, the check runs on a thread of its own.)
+as the engine's concurrent callers do, from an event loop of their own: ``async def`` methods
+run as tasks of that loop, so the suite's concurrent calls (racing compare-and-sets and
+increments) interleave at your ``await``s, and plain ``def`` methods each run on a thread of
+their own, as a threaded web server's requests call them; a store that reads, then writes
+(awaiting or not in between) is caught either way. (Called while an event loop runs on this
+thread, the check runs on a thread of its own.)
 ``check_directory`` calls the directory from the calling thread.
 """
 
@@ -44,9 +46,11 @@ def _run(suite: Coroutine[Any, Any, None]) -> None:
 
 
 def check_state_store(store: Any) -> None:
-    """Check a ``StateStore``: reads, compare-and-set, counters, expiry, deletes, batches and
-    races. Expiry is checked with the times of a manual clock the suite moves: the store must
-    judge expiry by the ``now`` it is given."""
+    """Check a ``StateStore``: reads, compare-and-set, counters, expiry, deletes, batches,
+    races, exact keys and bytes, and that it keeps every live entry (a cache that evicts fails).
+    Expiry is checked with the times of a manual clock the suite moves: the store must judge
+    expiry by the ``now`` it is given; then one real wait of 1.1 s checks that its own clock (a
+    TTL its server applies) does not end entries early."""
     _run(_native.state_store_suite(store))
 
 
