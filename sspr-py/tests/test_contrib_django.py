@@ -12,7 +12,6 @@ import pathlib
 import re
 import tempfile
 import threading
-import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import httpx
@@ -59,7 +58,7 @@ from django.test import Client  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 import sspr  # noqa: E402
-from conftest import CHALLENGE_SECRET, CHALLENGE_SITE_KEY, GOOD_CHALLENGE, KEY, SiteVerify  # noqa: E402
+from conftest import CHALLENGE_SECRET, CHALLENGE_SITE_KEY, GOOD_CHALLENGE, KEY, SiteVerify, slow_log_shipper  # noqa: E402
 from sspr.contrib.django import engine as site  # noqa: E402
 from sspr.contrib.django.cache_store import DjangoCacheStateStore  # noqa: E402
 
@@ -391,29 +390,15 @@ def test_a_command_leaves_every_admin_action_in_the_audit_trail(tmp_path: pathli
     627 of their 1000 events stored), so an administrator's changes went unrecorded. The app now flushes
     deliveries and the audit queue when its process exits."""
     import json
-    import os
     import subprocess
     import sys
 
     # The trail is a pipe to a log shipper reading 4 KB every 5 ms: the queue backs up behind it, as behind any
     # sink slower than the import (a remote syslog, a busy database).
     audit = tmp_path / "audit.jsonl"
-    os.mkfifo(audit)
-    received = bytearray()
-
-    def ship() -> None:
-        with open(audit, "rb", buffering=0) as pipe:
-            while chunk := pipe.read(4096):
-                received.extend(chunk)
-                time.sleep(0.005)
-
-    shipper = threading.Thread(target=ship, daemon=True)
-    shipper.start()
-    try:
+    with slow_log_shipper(audit, pause=0.005) as received:
         done = subprocess.run([sys.executable, "-c", IMPORT_AND_EXIT, str(audit), "500", str(tmp_path / "rows.csv")],
                               capture_output=True, text=True, timeout=120)
-    finally:
-        shipper.join(timeout=60)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line)["kind"] for line in received.decode().splitlines()]
     kinds = {kind: events.count(kind) for kind in set(events)}
