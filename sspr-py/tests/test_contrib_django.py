@@ -242,6 +242,23 @@ def test_register_contacts_after_a_sign_in_with_the_code_sent_to_them() -> None:
     assert contacts.email is not None and contacts.email.value == "bob@home.example"
 
 
+def test_an_engine_error_outside_a_form_step_is_the_message_page_not_a_500() -> None:
+    """The contacts page of a signed-in user whose account has since left the directory (the session outlives it):
+    the engine's ``UnknownUser`` from listing the contacts was raised past the view, a 500 (Django's error page, or
+    the site's logs full of tracebacks), because only the form steps turned engine errors into the message page.
+    Every sspr page now answers any refusal or engine error with the message page."""
+    client = browser()
+    token = csrf(client, "/password/register/")
+    signed = client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"})
+    assert signed.status_code == 302
+    session = client.session
+    session["sspr_user"] = "gone@example.org"  # what Bob's session holds once his account is gone
+    session.save()
+    page = client.get("/password/register/")
+    assert page.status_code == 403 and "no-store" in page["Cache-Control"], page.status_code
+    assert 'href="/password/register/"' in page.content.decode()
+
+
 def test_a_privileged_account_cannot_sign_in_to_register_contacts_and_looks_like_a_wrong_password() -> None:
     # With `sign_in` the page let a domain admin's password in to register contacts (the first
     # step of a reset of that account) and told a guesser the password was right.
