@@ -63,8 +63,8 @@ where
 /// A class over one sspr-backends backend built from its configuration object alone: the
 /// struct holding it and the constructor reading `config` through [`build`].
 macro_rules! config_class {
-    ($(#[$doc:meta])+ $class:ident($inner:ty) if $feature:tt, $ts:tt, $make:expr) => {
-        $(#[$doc])+
+    ($($doc:literal)+ $class:ident($inner:ty) if $feature:tt, $ts:tt, $make:expr) => {
+        $(#[doc = $doc])+
         #[cfg(feature = $feature)]
         #[napi]
         pub struct $class {
@@ -87,17 +87,17 @@ macro_rules! config_class {
 /// function, which reads a URL or the configuration's fields and connects through [`connect`].
 macro_rules! shared_store {
     (
-        $(#[$doc:meta])+ $class:ident($inner:ty) if $feature:tt,
-        $(#[$connect_doc:meta])+ fn $connect:ident($config:ty), $ts_args:tt, $ts_return:tt, $check:expr
+        $($doc:literal)+ $class:ident($inner:ty) if $feature:tt,
+        $($connect_doc:literal)+ fn $connect:ident($config:ty), $ts_args:tt, $ts_return:tt, $check:expr
     ) => {
-        $(#[$doc])+
+        $(#[doc = $doc])+
         #[cfg(feature = $feature)]
         #[napi]
         pub struct $class {
             pub(crate) inner: $inner,
         }
 
-        $(#[$connect_doc])+
+        $(#[doc = $connect_doc])+
         #[cfg(feature = $feature)]
         #[napi(ts_args_type = $ts_args, ts_return_type = $ts_return)]
         pub fn $connect<'env>(
@@ -134,15 +134,15 @@ impl SqliteStore {
 }
 
 shared_store! {
-    /// A state store on Redis (sspr-backends), shared by several portal instances.
+    " A state store on Redis (sspr-backends), shared by several portal instances."
     RedisStore(sspr_backends::redis::RedisStore) if "redis",
-    /// Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
-    /// `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
-    /// `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
-    /// `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that
-    /// cannot be read or holds no PEM certificate or key, a client certificate without its key
-    /// among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
-    /// without `allowPlaintext`.
+    " Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or"
+    " `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'"
+    " `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);"
+    " `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that"
+    " cannot be read or holds no PEM certificate or key, a client certificate without its key"
+    " among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host"
+    " without `allowPlaintext`."
     fn connect_redis(sspr_backends::redis::RedisConfig),
     "config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }",
     "RedisStore | Promise<RedisStore>",
@@ -151,10 +151,10 @@ shared_store! {
 }
 
 shared_store! {
-    /// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.
+    " A contact and state store on PostgreSQL (sspr-backends), shared by several instances."
     PostgresStore(sspr_backends::postgres::PostgresStore) if "postgres",
-    /// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
-    /// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+    " Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,"
+    " queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`."
     fn connect_postgres(sspr_backends::postgres::PostgresConfig),
     "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
     "PostgresStore | Promise<PostgresStore>",
@@ -162,9 +162,9 @@ shared_store! {
 }
 
 config_class! {
-    /// An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting
-    /// lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,
-    /// bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`).
+    " An OpenLDAP or Active Directory directory (sspr-backends): TLS-verified, pooled, connecting"
+    " lazily. `config`: `{ url, flavor: 'openldap' | 'active_directory', baseDn, bindDn,"
+    " bindPassword, starttls?, caFile?, ... }` (the fields of sspr-backends' `LdapConfig`)."
     LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
     "config: { url: string, flavor?: 'openldap' | 'active_directory', baseDn: string, bindDn: string, bindPassword: string, starttls?: boolean, caFile?: string, allowPlaintext?: boolean, loginAttribute?: string, displayNameAttribute?: string, userFilter?: string, groupBaseDn?: string, passwordPolicyDn?: string, poolSize?: number, signInConnections?: number, connectTimeoutSecs?: number, operationTimeoutSecs?: number }",
     sspr_backends::ldap::LdapDirectory::new
@@ -202,28 +202,28 @@ impl LdapContactStore {
 }
 
 config_class! {
-    /// An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or
-    /// implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{
-    /// host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,
-    /// allowPlaintext?, timeoutMs?, poolSize? }` (`tls: 'none'` to another host than this one
-    /// needs `allowPlaintext: true`).
+    " An SMTP notifier (sspr-backends): the standard notices as text and HTML, STARTTLS or"
+    " implicit TLS, pooled; a message is never retried (a PIN must not arrive twice). `config`: `{"
+    " host, from, port?, tls?: 'starttls' | 'implicit' | 'none', username?, password?, caFile?,"
+    " allowPlaintext?, timeoutMs?, poolSize? }` (`tls: 'none'` to another host than this one"
+    " needs `allowPlaintext: true`)."
     SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
     "config: { host: string, from: string, port?: number, tls?: 'starttls' | 'implicit' | 'none', username?: string, password?: string, caFile?: string, allowPlaintext?: boolean, timeoutMs?: number, poolSize?: number }",
     |c| sspr_backends::smtp::SmtpNotifier::from_config(&c)
 }
 
 config_class! {
-    /// SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{
-    /// accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,
-    /// caFile?, allowInsecureHttp? }`.
+    " SMS through the Twilio Messages API or a gateway speaking it (sspr-backends). `config`: `{"
+    " accountSid, authToken, from? | messagingServiceSid?, baseUrl?, timeoutMs?, connectRetries?,"
+    " caFile?, allowInsecureHttp? }`."
     TwilioSms(sspr_backends::twilio::TwilioNotifier) if "sms-twilio",
     "config: { accountSid: string, authToken: string, from?: string, messagingServiceSid?: string, baseUrl?: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
     |c| sspr_backends::twilio::TwilioNotifier::from_config(&c)
 }
 
 config_class! {
-    /// Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,
-    /// key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`.
+    " Any other gateway: a JSON POST signed with HMAC-SHA256 (sspr-backends). `config`: `{ url,"
+    " key (32+ bytes), timeoutMs?, connectRetries?, caFile?, allowInsecureHttp? }`."
     WebhookNotifier(sspr_backends::webhook::WebhookNotifier) if "webhook",
     "config: { url: string, key: string, timeoutMs?: number, connectRetries?: number, caFile?: string, allowInsecureHttp?: boolean }",
     |c| sspr_backends::webhook::WebhookNotifier::from_config(&c)
