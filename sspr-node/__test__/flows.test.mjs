@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Sspr, SsprError, BackendError, MemoryDirectory, Outbox, ManualClock, Policy } from '../index.js'
-import { ADMIN, USER, USERS, KEY, START, setup, enroll, pinSent, rejection } from './helpers.mjs'
+import { ADMIN, USER, USERS, KEY, START, setup, enroll, pinSent, rejection, scratchDir, scratchFile } from './helpers.mjs'
 
 test('a whole reset with a temporary password', async () => {
   const t = setup()
@@ -294,9 +294,8 @@ test('a request context that is not an object of its fields is INVALID_INPUT (ct
 
 test('a SQLite store (file) through a whole flow and across engines', async () => {
   const { SqliteStore } = await import('../index.js')
-  const { mkdtempSync, rmSync } = await import('node:fs')
-  const { tmpdir } = await import('node:os')
-  const dir = mkdtempSync(`${tmpdir()}/sspr-node-`)
+  const { rmSync } = await import('node:fs')
+  const dir = scratchDir()
   try {
     const db = new SqliteStore(`${dir}/sspr.db`)
     const t = setup({ store: db, contacts: db })
@@ -339,16 +338,12 @@ test('a Redis store (the real server of ./scripts/test.sh)', async () => {
 
 test('a bad TLS file of a Redis store is CONFIG naming its field, before anything connects', async () => {
   const { RedisStore } = await import('../index.js')
-  const { mkdtempSync, writeFileSync } = await import('node:fs')
-  const { join } = await import('node:path')
-  const { tmpdir } = await import('node:os')
-  const dir = mkdtempSync(join(tmpdir(), 'sspr-node-tls-'))
-  const junk = join(dir, 'junk.pem')
-  writeFileSync(junk, 'not a PEM file\n')
+  const { dirname, join } = await import('node:path')
+  const junk = scratchFile('junk.pem', 'not a PEM file\n')
   // Port 1: nothing listens there, so only a check made before connecting can say CONFIG.
   const url = 'rediss://127.0.0.1:1/'
   for (const [config, field] of [
-    [{ url, caFile: join(dir, 'missing.pem') }, 'ca_file'],
+    [{ url, caFile: join(dirname(junk), 'missing.pem') }, 'ca_file'],
     [{ url, caFile: junk }, 'ca_file'],
     [{ url, clientCertFile: junk }, 'client_key_file'],
     [{ url, clientCertFile: junk, clientKeyFile: junk }, 'client_'],
@@ -474,12 +469,8 @@ test('a misspelt field of a filter, a contact update or a completion is INVALID_
 
 test('password checkers: the configured ones (fromConfig) and JavaScript ones, in order', async () => {
   const { backends } = await import('../index.js')
-  const { writeFileSync, mkdtempSync } = await import('node:fs')
-  const { join } = await import('node:path')
-  const { tmpdir } = await import('node:os')
-  const dir = mkdtempSync(join(tmpdir(), 'sspr-checkers-'))
-  writeFileSync(join(dir, 'banned.txt'), 'harbour\n')
-  const b = await backends.fromConfig({ passwordChecks: { bannedWordsFile: join(dir, 'banned.txt') } })
+  const bannedWords = scratchFile('banned.txt', 'harbour\n')
+  const b = await backends.fromConfig({ passwordChecks: { bannedWordsFile: bannedWords } })
   assert.equal(b.passwordCheckers.length, 1)
   const seen = []
   const months = {

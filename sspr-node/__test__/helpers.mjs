@@ -1,5 +1,8 @@
 // Shared set-up for the Node tests: a small directory, enrolled users, a manual clock.
 import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import {
   Sspr,
   MemoryDirectory,
@@ -89,4 +92,16 @@ export async function rejection(promise) {
     return e
   }
   throw new Error('expected a rejection')
+}
+
+/** A fresh folder of its own under the system's temporary one. */
+export function scratchDir() {
+  return mkdtempSync(join(tmpdir(), 'sspr-node-'))
+}
+
+/** A file holding `text`, alone in a fresh scratch folder: its path. */
+export function scratchFile(name, text) {
+  const file = join(scratchDir(), name)
+  writeFileSync(file, text)
+  return file
 }

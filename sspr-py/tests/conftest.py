@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
+import os
+import pathlib
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -305,3 +309,25 @@ def reset_by_outbox(s: sspr.BlockingSspr, outbox: sspr.Outbox, login: str, addre
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+@contextlib.contextmanager
+def slow_log_shipper(path: pathlib.Path, pause: float) -> Iterator[bytearray]:
+    """A named pipe at ``path`` read by a log shipper slower than a disk (4 KB, then ``pause``
+    seconds): a sink behind it backs up. Yields what the shipper received, whole once the
+    ``with`` block has ended (the writer closed the pipe)."""
+    os.mkfifo(path)
+    received = bytearray()
+
+    def ship() -> None:
+        with open(path, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(4096):
+                received.extend(chunk)
+                time.sleep(pause)
+
+    shipper = threading.Thread(target=ship, daemon=True)
+    shipper.start()
+    try:
+        yield received
+    finally:
+        shipper.join(timeout=60)

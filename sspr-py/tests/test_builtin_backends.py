@@ -15,7 +15,7 @@ import pytest
 
 import sspr
 from conftest import (JANE, JANE_MAIL, KEY, START, SyncDirectory, SyncNotifier, make_world, reset_by_outbox, run,
-                      seed_directory)
+                      seed_directory, slow_log_shipper)
 
 
 def env(name: str) -> str:
@@ -482,24 +482,10 @@ def test_flush_audit_stores_every_event_in_a_json_lines_file_before_the_host_exi
     a millisecond): the queue backs up behind the writes, and only `flush_audit` waits for it.
     (On a local disk the file sink keeps up with one Python thread, so nothing waits there.)"""
     import json
-    import threading
 
     log = tmp_path / "audit.jsonl"
-    os.mkfifo(log)
-    received = bytearray()
-
-    def ship() -> None:
-        with open(log, "rb", buffering=0) as pipe:
-            while chunk := pipe.read(4096):
-                received.extend(chunk)
-                time.sleep(0.001)
-
-    shipper = threading.Thread(target=ship, daemon=True)
-    shipper.start()
-    try:
+    with slow_log_shipper(log, pause=0.001) as received:
         secrets = audit_host(tmp_path, {"kind": "json_lines", "path": str(log)})
-    finally:
-        shipper.join(timeout=60)
     text = received.decode()
     kinds = [json.loads(line)["kind"] for line in text.splitlines()]
     assert FLOW_KINDS <= set(kinds), kinds[-8:]

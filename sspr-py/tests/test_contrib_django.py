@@ -12,7 +12,6 @@ import pathlib
 import re
 import tempfile
 import threading
-import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import httpx
@@ -59,7 +58,7 @@ from django.test import Client  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 import sspr  # noqa: E402
-from conftest import CHALLENGE_SECRET, CHALLENGE_SITE_KEY, GOOD_CHALLENGE, KEY, SiteVerify  # noqa: E402
+from conftest import CHALLENGE_SECRET, CHALLENGE_SITE_KEY, GOOD_CHALLENGE, KEY, SiteVerify, slow_log_shipper  # noqa: E402
 from sspr.contrib.django import engine as site  # noqa: E402
 from sspr.contrib.django.cache_store import DjangoCacheStateStore  # noqa: E402
 
@@ -276,6 +275,23 @@ def test_register_contacts_after_a_sign_in_with_the_code_sent_to_them() -> None:
     assert contacts.email is not None and contacts.email.value == "bob@home.example"
 
 
+def test_an_engine_error_outside_a_form_step_is_the_message_page_not_a_500() -> None:
+    """The contacts page of a signed-in user whose account has since left the directory (the session outlives it):
+    the engine's ``UnknownUser`` from listing the contacts was raised past the view, a 500 (Django's error page, or
+    the site's logs full of tracebacks), because only the form steps turned engine errors into the message page.
+    Every sspr page now answers any refusal or engine error with the message page."""
+    client = browser()
+    token = csrf(client, "/password/register/")
+    signed = client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"})
+    assert signed.status_code == 302
+    session = client.session
+    session["sspr_user"] = "gone@example.org"  # what Bob's session holds once his account is gone
+    session.save()
+    page = client.get("/password/register/")
+    assert page.status_code == 403 and "no-store" in page["Cache-Control"], page.status_code
+    assert 'href="/password/register/"' in page.content.decode()
+
+
 def test_a_privileged_account_cannot_sign_in_to_register_contacts_and_looks_like_a_wrong_password() -> None:
     # With `sign_in` the page let a domain admin's password in to register contacts (the first
     # step of a reset of that account) and told a guesser the password was right.
@@ -424,29 +440,15 @@ def test_a_command_leaves_every_admin_action_in_the_audit_trail(tmp_path: pathli
     627 of their 1000 events stored), so an administrator's changes went unrecorded. The app now flushes
     deliveries and the audit queue when its process exits."""
     import json
-    import os
     import subprocess
     import sys
 
     # The trail is a pipe to a log shipper reading 4 KB every 5 ms: the queue backs up behind it, as behind any
     # sink slower than the import (a remote syslog, a busy database).
     audit = tmp_path / "audit.jsonl"
-    os.mkfifo(audit)
-    received = bytearray()
-
-    def ship() -> None:
-        with open(audit, "rb", buffering=0) as pipe:
-            while chunk := pipe.read(4096):
-                received.extend(chunk)
-                time.sleep(0.005)
-
-    shipper = threading.Thread(target=ship, daemon=True)
-    shipper.start()
-    try:
+    with slow_log_shipper(audit, pause=0.005) as received:
         done = subprocess.run([sys.executable, "-c", IMPORT_AND_EXIT, str(audit), "500", str(tmp_path / "rows.csv")],
                               capture_output=True, text=True, timeout=120)
-    finally:
-        shipper.join(timeout=60)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line)["kind"] for line in received.decode().splitlines()]
     kinds = {kind: events.count(kind) for kind in set(events)}

@@ -9,7 +9,7 @@ import pathlib
 import re
 import subprocess
 import sys
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
@@ -207,25 +207,36 @@ def portal_data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
     return data
 
 
-def test_nightly_job_on_the_demo_data_writes_the_report_and_reminds_once(tmp_path: pathlib.Path) -> None:
+def demo_portal(tmp_path: pathlib.Path, users: List[Dict[str, Any]] = DEMO_USERS, top: str = "",
+                tables: str = "") -> Tuple[pathlib.Path, pathlib.Path]:
+    """A portal's data directory and its ``portal.toml``: ``users`` in the demo directory, the SQLite store in the
+    data directory and ``POLICY``; ``top`` goes before the tables, ``tables`` after the store's."""
     data = portal_data_dir(tmp_path)
-    (tmp_path / "demo-users.json").write_text(json.dumps(DEMO_USERS))
+    (tmp_path / "demo-users.json").write_text(json.dumps(users))
     config = tmp_path / "portal.toml"
-    config.write_text(
-        'listen = "127.0.0.1:8080"\n'  # a portal setting the job does not need: ignored
-        '[directory]\nkind = "demo"\nseed_file = "demo-users.json"\n'
-        f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n' + POLICY
-    )
-    # What the portal's admins did: jane registered, max enabled without contacts.
+    config.write_text(top + '[directory]\nkind = "demo"\nseed_file = "demo-users.json"\n'
+                      f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n' + tables + POLICY)
+    return data, config
+
+
+def enable_as_the_admins_did(data: pathlib.Path, contacts: Dict[str, Optional[str]]) -> None:
+    """What the demo portal's admins did, in its store: enable each login, and register its e-mail if it has one."""
+    store = sspr.backends.SqliteStore(data / "sspr.sqlite")
     portal_engine = sspr.BlockingSspr(
         sspr.MemoryDirectory.from_json(json.dumps(DEMO_USERS)), sspr.Outbox(), secret_key=KEY_HEX,
-        contacts=sspr.backends.SqliteStore(data / "sspr.sqlite"), store=sspr.backends.SqliteStore(data / "sspr.sqlite"),
-        policy=sspr.Policy(min_response_ms=0, eligible_ous=[STAFF]),
+        contacts=store, store=store, policy=sspr.Policy(min_response_ms=0, eligible_ous=[STAFF]),
     )
-    portal_engine.set_enabled("jane.doe@example.org", True, admin="helpdesk")
-    portal_engine.update_contacts("jane.doe@example.org", email="jane@private.example", admin="helpdesk")
-    portal_engine.set_enabled("max.mustermann@example.org", True, admin="helpdesk")
-    del portal_engine
+    for login, email in contacts.items():
+        portal_engine.set_enabled(login, True, admin="helpdesk")
+        if email is not None:
+            portal_engine.update_contacts(login, email=email, admin="helpdesk")
+
+
+def test_nightly_job_on_the_demo_data_writes_the_report_and_reminds_once(tmp_path: pathlib.Path) -> None:
+    # `listen`: a portal setting the job does not need, ignored.
+    data, config = demo_portal(tmp_path, top='listen = "127.0.0.1:8080"\n')
+    # jane registered, max enabled without contacts.
+    enable_as_the_admins_did(data, {"jane.doe@example.org": "jane@private.example", "max.mustermann@example.org": None})
 
     report = tmp_path / "registration.csv"
     args = ["--config", str(config), "--data-dir", str(data), "--report", str(report), "--ou", STAFF, "--remind"]
@@ -279,11 +290,7 @@ def test_nightly_report_cells_cannot_run_as_spreadsheet_formulas(tmp_path: pathl
         {"login": "tab@example.org", "display_name": "\t=1+1", "dn": "uid=tab,ou=staff,dc=example,dc=org"},
         {"login": "ok@example.org", "display_name": "Ann-Marie O'Neil", "dn": "uid=ok,ou=staff,dc=example,dc=org"},
     ]
-    data = portal_data_dir(tmp_path)
-    (tmp_path / "users.json").write_text(json.dumps(hostile))
-    config = tmp_path / "portal.toml"
-    config.write_text('[directory]\nkind = "demo"\nseed_file = "users.json"\n'
-                      f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n' + POLICY)
+    data, config = demo_portal(tmp_path, users=hostile)
     report = tmp_path / "r.csv"
     done = nightly("--config", str(config), "--data-dir", str(data), "--report", str(report), "--ou", STAFF)
     assert done.returncode == 0, done.stderr
@@ -320,21 +327,9 @@ def test_nightly_job_leaves_its_audit_events_with_a_slow_sink(tmp_path: pathlib.
 
     sink = JsonEndpoint(slow)
     try:
-        data = portal_data_dir(tmp_path)
-        (tmp_path / "demo-users.json").write_text(json.dumps(DEMO_USERS))
-        config = tmp_path / "portal.toml"
-        config.write_text(
-            '[directory]\nkind = "demo"\nseed_file = "demo-users.json"\n'
-            f'[store]\nkind = "sqlite"\npath = "{data / "sspr.sqlite"}"\n'
-            f'[audit]\nkind = "webhook"\nurl = "{sink.url}/audit"\nkey = "{"k" * 32}"\n' + POLICY
-        )
-        portal_engine = sspr.BlockingSspr(
-            sspr.MemoryDirectory.from_json(json.dumps(DEMO_USERS)), sspr.Outbox(), secret_key=KEY_HEX,
-            contacts=sspr.backends.SqliteStore(data / "sspr.sqlite"), store=sspr.backends.SqliteStore(data / "sspr.sqlite"),
-            policy=sspr.Policy(min_response_ms=0, eligible_ous=[STAFF]),
-        )
-        portal_engine.set_enabled("max.mustermann@example.org", True, admin="helpdesk")
-        del portal_engine
+        data, config = demo_portal(
+            tmp_path, tables=f'[audit]\nkind = "webhook"\nurl = "{sink.url}/audit"\nkey = "{"k" * 32}"\n')
+        enable_as_the_admins_did(data, {"max.mustermann@example.org": None})
         done = nightly("--config", str(config), "--data-dir", str(data), "--report", str(tmp_path / "r.csv"),
                        "--ou", STAFF, "--remind")
         assert done.returncode == 0, done.stderr

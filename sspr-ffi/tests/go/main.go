@@ -205,6 +205,19 @@ func inputError(name string, st uint32, e *C.SsprError, c vcase) {
 	check(st == C.SSPR_STATUS_INVALID_INPUT && field == c["field"], "%s: status %d field %q, want %v", name, st, field, c["field"])
 }
 
+// replayByKind replays each case of a vector file with the function for its "kind"; a kind
+// with none fails the run (a vector this replay would silently skip).
+func replayByKind(dir, file string, kinds map[string]func(name string, c vcase)) {
+	for _, c := range load(dir, file) {
+		kind, _ := c["kind"].(string)
+		if replay, ok := kinds[kind]; ok {
+			replay(c["name"].(string), c)
+		} else {
+			check(false, "%s: unknown kind %v", file, c["kind"])
+		}
+	}
+}
+
 // The files replayed below; a new vector file must get its replay here.
 var vectorFiles = []string{"decoys.json", "logins.json", "masks.json", "pins.json", "policy.json", "temp_passwords.json"}
 
@@ -215,39 +228,35 @@ func vectors(dir string) {
 		names = append(names, filepath.Base(f))
 	}
 	check(reflect.DeepEqual(names, vectorFiles), "vector files %v, replayed here %v", names, vectorFiles)
-	for _, c := range load(dir, "pins.json") {
-		name := c["name"].(string)
-		var e *C.SsprError
-		switch c["kind"] {
-		case "generate":
+	replayByKind(dir, "pins.json", map[string]func(string, vcase){
+		"generate": func(name string, c vcase) {
 			s := seed(c["seed"].(string))
 			var out *C.SsprStringList
+			var e *C.SsprError
 			st := C.sspr_pins_generate((*C.uint8_t)(s), 32, C.uint32_t(num(c["digits"])), C.size_t(num(c["count"])), &out, &e)
 			C.free(s)
 			msg, _ := errText(e)
 			check(st == C.SSPR_STATUS_OK, "%s: %s", name, msg)
 			check(reflect.DeepEqual(list(out), strs(c["pins"])), "pins.json %s", name)
-		case "hash":
+		},
+		"hash": func(name string, c vcase) {
 			k, f, p := cstr(c["key"].(string)), cstr(c["flow_id"].(string)), cstr(c["pin"].(string))
 			var out *C.char
+			var e *C.SsprError
 			st := C.sspr_pin_hash(k, f, p, &out, &e)
 			free(k)
 			free(f)
 			free(p)
 			msg, _ := errText(e)
 			check(st == C.SSPR_STATUS_OK && takeString(out) == c["hash"], "pins.json %s %s", name, msg)
-		default:
-			check(false, "pins.json: unknown kind %v", c["kind"])
-		}
-	}
-	for _, c := range load(dir, "temp_passwords.json") {
-		name := c["name"].(string)
-		var e *C.SsprError
-		switch c["kind"] {
-		case "generate":
+		},
+	})
+	replayByKind(dir, "temp_passwords.json", map[string]func(string, vcase){
+		"generate": func(name string, c vcase) {
 			s := seed(c["seed"].(string))
 			l, d := cstr(c["login"].(string)), cstr(c["display_name"].(string))
 			var tokens, out *C.SsprStringList
+			var e *C.SsprError
 			st1 := C.sspr_identity_tokens(l, d, &tokens, nil)
 			st2 := C.sspr_temp_passwords_generate((*C.uint8_t)(s), 32, C.uint32_t(num(c["length"])), l, d, C.size_t(num(c["count"])), &out, &e)
 			C.free(s)
@@ -256,14 +265,13 @@ func vectors(dir string) {
 			msg, _ := errText(e)
 			check(st1 == C.SSPR_STATUS_OK && reflect.DeepEqual(list(tokens), strs(c["tokens"])), "temp_passwords.json %s: tokens", name)
 			check(st2 == C.SSPR_STATUS_OK && reflect.DeepEqual(list(out), strs(c["passwords"])), "temp_passwords.json %s %s", name, msg)
-		case "entropy":
+		},
+		"entropy": func(name string, c vcase) {
 			want, _ := c["bits"].(json.Number).Float64()
 			got := float64(C.sspr_temp_password_entropy_bits(C.uint32_t(num(c["length"]))))
 			check(math.Abs(got-want) <= 1e-9, "temp_passwords.json %s: %v != %v", name, got, want)
-		default:
-			check(false, "temp_passwords.json: unknown kind %v", c["kind"])
-		}
-	}
+		},
+	})
 	for _, c := range load(dir, "decoys.json") {
 		name := c["name"].(string)
 		policy, _ := json.Marshal(c["policy"])

@@ -128,16 +128,20 @@ def new_engine(*args, **kwargs):
     return engine
 
 
+async def enroll_jdoe(engine):
+    """An admin enables jdoe and registers jane.doe@example.net: the contacts' view."""
+    await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+    jane = s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP())
+    return await engine.update_contacts(ADMIN, "jdoe@example.org", jane, CTX)
+
+
 async def world(policy='{"min_response_ms": 0}'):
     # A manual clock "sleeps" by moving forward: padding (on by default) would shift its times.
     directory, contacts, notifier = Directory(), Contacts(), Notifier()
     clock = s.ManualClock(START)
     engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)),
                       directory, notifier, contacts, clock)
-    await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-    view = await engine.update_contacts(
-        ADMIN, "jdoe@example.org",
-        s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+    view = await enroll_jdoe(engine)
     check(view.email.masked == "j***@e***.net", f"masked {view.email.masked}")
     check(view.email.usable_from == START, f"usable_from {view.email.usable_from}")
     return engine, directory, contacts, notifier, clock
@@ -292,11 +296,7 @@ async def shared_store_meets_one_block(store, tmp):
                                 policy_json='{"user_failures_before_block": 5, "failures_before_delay": 5, '
                                             '"min_response_ms": 0}')
         engine = new_engine(config, directory, notifier, Contacts(), clock, audit)
-        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-        await engine.update_contacts(
-            ADMIN, "jdoe@example.org",
-            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
-            CTX)
+        await enroll_jdoe(engine)
         engines.append((engine, notifier))
     (a, notifier_a), (b, notifier_b) = engines
     flow = (await a.begin_reset("jdoe@example.org", CTX)).flow_id
@@ -383,9 +383,7 @@ async def test_parity():
     async def enrolled(notifier=None, audit=None):
         engine = new_engine(s.EngineConfig(secret_key=key, policy_json='{"min_response_ms": 0}'), Directory(),
                           notifier or Notifier(), Contacts(), s.ManualClock(at), audit)
-        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-        await engine.update_contacts(ADMIN, "jdoe@example.org", s.ContactUpdate(
-            email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+        await enroll_jdoe(engine)
         return engine
 
     async def client_ip(ip):
@@ -619,11 +617,7 @@ async def test_bot_challenge():
                                 bot_challenge_json=json.dumps(challenge))
         notifier, contacts = Notifier(), Contacts()
         engine = new_engine(config, Directory(), notifier, contacts, s.ManualClock(START))
-        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-        await engine.update_contacts(
-            ADMIN, "jdoe@example.org",
-            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()),
-            CTX)
+        await enroll_jdoe(engine)
         e = await expect(s.SsprError.Challenge, engine.begin_reset("jdoe@example.org", CTX), "no token")
         check(e is not None and e.reason == "required", f"no token: {e}")
         for login in ("jdoe@example.org", "nobody@example.org"):
@@ -813,10 +807,7 @@ async def test_event_hooks():
     policy = '{"min_response_ms": 0, "admin_alert_addresses": ["secops@example.org"]}'
     engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json=policy, rng_seed=bytes(32)), directory, notifier,
                         Contacts(), clock, audit, None, [told, failing])
-    await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-    await engine.update_contacts(
-        ADMIN, "jdoe@example.org",
-        s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+    await enroll_jdoe(engine)
     c = await engine.begin_reset("jdoe@example.org", CTX)
     await engine.send_pin(c.flow_id, "email", None, CTX)
     await engine.flush_deliveries()
@@ -864,10 +855,7 @@ async def test_key_rotation():
             return new_engine(config, directory, notifier, contacts, clock)
 
         old = engine(KEY, [], 1)
-        await old.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
-        await old.update_contacts(
-            ADMIN, "jdoe@example.org",
-            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+        await enroll_jdoe(old)
         challenge = await old.begin_reset("jdoe@example.org", CTX)
         await old.send_pin(challenge.flow_id, "email", None, CTX)
         pin = await notifier.last_pin()

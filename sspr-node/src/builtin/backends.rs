@@ -30,6 +30,36 @@ fn build<C: serde::de::DeserializeOwned, T>(
         .map_err(|e| to_js_error(env, &sspr_core::Error::from(e)))
 }
 
+/// Connect a shared store: `input` is its URL or the object of its configuration's fields
+/// (read by [`build`]); `check` refuses a bad field as `CONFIG` before anything connects;
+/// `open` connects inside napi's runtime, where the store's pool lives, and `wrap` makes the
+/// JavaScript class of what it opened.
+#[allow(dead_code)]
+fn connect<'env, C, S, F, T>(
+    env: &'env Env,
+    input: serde_json::Value,
+    what: &str,
+    from_url: fn(String) -> C,
+    check: fn(&C) -> std::result::Result<(), sspr_core::Error>,
+    open: impl FnOnce(C) -> F,
+    wrap: fn(S) -> T,
+) -> Result<crate::runtime::Answer<'env, T>>
+where
+    C: serde::de::DeserializeOwned,
+    S: Send + 'static,
+    F: std::future::Future<Output = std::result::Result<S, sspr_core::BackendError>> + Send + 'static,
+    T: napi::bindgen_prelude::ToNapiValue + 'static,
+{
+    crate::runtime::stay_in_runtime_context();
+    let config = match input {
+        serde_json::Value::String(url) => from_url(url),
+        other => build(env, other, what, Ok::<C, _>)?,
+    };
+    check(&config).map_err(|e| to_js_error(env, &e))?;
+    let opening = open(config);
+    crate::runtime::run(env, async move { Ok(opening.await?) }, move |store| Ok(wrap(store)))
+}
+
 /// A class over one sspr-backends backend built from its configuration object alone: the
 /// struct holding it and the constructor reading `config` through [`build`].
 macro_rules! config_class {
@@ -49,6 +79,33 @@ macro_rules! config_class {
             pub fn new(env: &Env, config: serde_json::Value) -> Result<Self> {
                 Ok(Self { inner: build(env, config, stringify!($class), $make)? })
             }
+        }
+    };
+}
+
+/// A store shared by several portal instances: the class holding it and its `connect_*`
+/// function, which reads a URL or the configuration's fields and connects through [`connect`].
+macro_rules! shared_store {
+    (
+        $($doc:literal)+ $class:ident($inner:ty) if $feature:tt,
+        $($connect_doc:literal)+ fn $connect:ident($config:ty), $ts_args:tt, $ts_return:tt, $check:expr
+    ) => {
+        $(#[doc = $doc])+
+        #[cfg(feature = $feature)]
+        #[napi]
+        pub struct $class {
+            pub(crate) inner: $inner,
+        }
+
+        $(#[doc = $connect_doc])+
+        #[cfg(feature = $feature)]
+        #[napi(ts_args_type = $ts_args, ts_return_type = $ts_return)]
+        pub fn $connect<'env>(
+            env: &'env Env,
+            config: serde_json::Value,
+        ) -> Result<crate::runtime::Answer<'env, $class>> {
+            let open = |config: $config| async move { <$inner>::from_config(&config).await };
+            connect(env, config, stringify!($class), <$config>::new, $check, open, |inner| $class { inner })
         }
     };
 }
@@ -76,72 +133,32 @@ impl SqliteStore {
     }
 }
 
-/// A state store on Redis (sspr-backends), shared by several portal instances.
-#[cfg(feature = "redis")]
-#[napi]
-pub struct RedisStore {
-    pub(crate) inner: sspr_backends::redis::RedisStore,
-}
-
-/// Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or
-/// `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'
-/// `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);
-/// `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that
-/// cannot be read or holds no PEM certificate or key, a client certificate without its key
-/// among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host
-/// without `allowPlaintext`.
-#[cfg(feature = "redis")]
-#[napi(
-    ts_args_type = "config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }",
-    ts_return_type = "RedisStore | Promise<RedisStore>"
-)]
-pub fn connect_redis<'env>(
-    env: &'env Env,
-    config_input: serde_json::Value,
-) -> Result<crate::runtime::Answer<'env, RedisStore>> {
-    use sspr_backends::redis::RedisConfig;
-    crate::runtime::stay_in_runtime_context();
-    let config = match config_input {
-        serde_json::Value::String(url) => RedisConfig::new(url),
-        other => build(env, other, "RedisStore", Ok::<RedisConfig, _>)?,
-    };
+shared_store! {
+    " A state store on Redis (sspr-backends), shared by several portal instances."
+    RedisStore(sspr_backends::redis::RedisStore) if "redis",
+    " Connect to Redis: `config` is a URL (`rediss://host:port/db`, or `redis://` on this host) or"
+    " `{ url, caFile, allowPlaintext, keyPrefix, ... }` (the fields of sspr-backends'"
+    " `RedisConfig`, as Python's `RedisStore(url, ca_file=..., allow_plaintext=...)` takes them);"
+    " `index.js` offers it as `RedisStore.connect`. `CONFIG` for a bad field (a TLS file that"
+    " cannot be read or holds no PEM certificate or key, a client certificate without its key"
+    " among them), `BACKEND` (`unavailable`) when it cannot be reached, (`rejected`) for `redis://` to another host"
+    " without `allowPlaintext`."
+    fn connect_redis(sspr_backends::redis::RedisConfig),
+    "config: string | { url: string, caFile?: string, clientCertFile?: string, clientKeyFile?: string, allowPlaintext?: boolean, keyPrefix?: string, cluster?: boolean, clusterNodes?: string[], connectTimeoutMs?: number, responseTimeoutMs?: number, expiryGraceSecs?: number }",
+    "RedisStore | Promise<RedisStore>",
     // A bad TLS file is a bad field (`CONFIG`), as in every binding, not a failed connection.
-    config.check_tls_files().map_err(|e| to_js_error(env, &e))?;
-    crate::runtime::run(
-        env,
-        async move { Ok(sspr_backends::redis::RedisStore::from_config(&config).await?) },
-        |inner| Ok(RedisStore { inner }),
-    )
+    sspr_backends::redis::RedisConfig::check_tls_files
 }
 
-/// A contact and state store on PostgreSQL (sspr-backends), shared by several instances.
-#[cfg(feature = "postgres")]
-#[napi]
-pub struct PostgresStore {
-    pub(crate) inner: sspr_backends::postgres::PostgresStore,
-}
-
-/// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
-/// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
-#[cfg(feature = "postgres")]
-#[napi(
-    ts_args_type = "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
-    ts_return_type = "PostgresStore | Promise<PostgresStore>"
-)]
-pub fn connect_postgres<'env>(
-    env: &'env Env,
-    config_input: serde_json::Value,
-) -> Result<crate::runtime::Answer<'env, PostgresStore>> {
-    use sspr_backends::postgres::PostgresConfig;
-    let config = match config_input {
-        serde_json::Value::String(url) => PostgresConfig::new(url),
-        other => build(env, other, "PostgresStore", Ok::<PostgresConfig, _>)?,
-    };
-    crate::runtime::run(
-        env,
-        async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
-        |inner| Ok(PostgresStore { inner }),
-    )
+shared_store! {
+    " A contact and state store on PostgreSQL (sspr-backends), shared by several instances."
+    PostgresStore(sspr_backends::postgres::PostgresStore) if "postgres",
+    " Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,"
+    " queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`."
+    fn connect_postgres(sspr_backends::postgres::PostgresConfig),
+    "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
+    "PostgresStore | Promise<PostgresStore>",
+    |_| Ok(())
 }
 
 config_class! {

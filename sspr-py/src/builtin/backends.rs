@@ -91,8 +91,21 @@ where
 
 /// One `sspr.backends` class over an sspr-backends backend, behind its cargo feature: the
 /// struct holding it (for the runtime to drop), its constructor and its `repr` (the
-/// backend's own `Debug`, which shows no secret).
+/// backend's own `Debug`, which shows no secret). `from keywords` makes the constructor of a
+/// class configured by keyword arguments alone (read by [`build`]), `with` a rewrite of them
+/// first.
 macro_rules! backend_class {
+    ($(#[$doc:meta])* $class:ident($inner:ty) if $feature:tt, from keywords $(with $rewrite:ident)? => $make:expr) => {
+        backend_class! {
+            $(#[$doc])*
+            $class($inner) if $feature,
+            #[pyo3(signature = (**fields))]
+            fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
+                $(let rewritten = $rewrite(fields)?; let fields = rewritten.as_ref();)?
+                build(py, stringify!($class), fields, $make)?
+            }
+        }
+    };
     ($(#[$doc:meta])* $class:ident($inner:ty) if $feature:tt, $(#[$sig:meta])* fn new($($args:tt)*) $body:block) => {
         $(#[$doc])*
         #[cfg(feature = $feature)]
@@ -176,10 +189,7 @@ backend_class! {
     /// `group_base_dn`, `password_policy_dn`, `pool_size`, `sign_in_connections`, `connect_timeout_secs`, `operation_timeout_secs`,
     /// `allow_plaintext`.
     LdapDirectory(sspr_backends::ldap::LdapDirectory) if "ldap",
-    #[pyo3(signature = (**fields))]
-    fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
-        build(py, "LdapDirectory", fields, sspr_backends::ldap::LdapDirectory::new)?
-    }
+    from keywords => sspr_backends::ldap::LdapDirectory::new
 }
 
 backend_class! {
@@ -204,12 +214,7 @@ backend_class! {
     /// `"none"`: a relay on this host only, unless `allow_plaintext=True`), `username`,
     /// `password` (str or `Secret`), `ca_file`, `allow_plaintext`, `timeout_ms`, `pool_size`. No connection is made before the first message. Pass it as `notifier=`.
     SmtpNotifier(sspr_backends::smtp::SmtpNotifier) if "smtp",
-    #[pyo3(signature = (**fields))]
-    fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
-        // `from` is a Python keyword: accept `from_` and `sender` for it.
-        let fields = with_from_alias(fields)?;
-        build(py, "SmtpNotifier", fields.as_ref(), |c| sspr_backends::smtp::SmtpNotifier::from_config(&c))?
-    }
+    from keywords with with_from_alias => |c| sspr_backends::smtp::SmtpNotifier::from_config(&c)
 }
 
 backend_class! {
@@ -219,11 +224,7 @@ backend_class! {
     /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
     /// SMS only. Pass it as `notifier=` (with `Policy(sms_enabled=True)`).
     TwilioNotifier(sspr_backends::twilio::TwilioNotifier) if "sms-twilio",
-    #[pyo3(signature = (**fields))]
-    fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
-        let fields = with_from_alias(fields)?;
-        build(py, "TwilioNotifier", fields.as_ref(), |c| sspr_backends::twilio::TwilioNotifier::from_config(&c))?
-    }
+    from keywords with with_from_alias => |c| sspr_backends::twilio::TwilioNotifier::from_config(&c)
 }
 
 backend_class! {
@@ -232,10 +233,7 @@ backend_class! {
     /// `allow_insecure_http` (plain `http://` is otherwise accepted only to loopback).
     /// Pass it as `notifier=`.
     WebhookNotifier(sspr_backends::webhook::WebhookNotifier) if "webhook",
-    #[pyo3(signature = (**fields))]
-    fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) {
-        build(py, "WebhookNotifier", fields, |c| sspr_backends::webhook::WebhookNotifier::from_config(&c))?
-    }
+    from keywords => |c| sspr_backends::webhook::WebhookNotifier::from_config(&c)
 }
 
 /// `from_` / `sender` for the `from` field (a Python keyword).

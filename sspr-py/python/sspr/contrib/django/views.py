@@ -14,14 +14,15 @@ own texts with ``{% load sspr_pages %}{% page_text "id" %}`` (a site's own templ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 import sspr
 from sspr.contrib._web import (
@@ -108,6 +109,26 @@ def _refused(request: HttpRequest, problem: Any, back: str) -> HttpResponse:
     return response
 
 
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def _view(*methods: str, back: str) -> Callable[[View], View]:
+    """A page of the flows: never cached, CSRF-checked, answering only ``methods``. A refusal or an engine error
+    the view does not answer itself is the message page leading back to ``back`` (never an error past the view)."""
+
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def answer(request: HttpRequest) -> HttpResponse:
+            try:
+                return view(request)
+            except (Refusal, sspr.SsprError) as problem:
+                return _refused(request, problem, back)
+
+        return never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+
+    return wrap
+
+
 def _flow(request: HttpRequest) -> str:
     flow = request.session.get(FLOW)
     if not isinstance(flow, str) or not flow:
@@ -131,9 +152,7 @@ def _modes(lang: str, modes: Any) -> list[Dict[str, str]]:
 # -- the anonymous reset -----------------------------------------------------------------------------
 
 
-@never_cache
-@csrf_protect
-@require_http_methods(["GET", "POST"])
+@_view("GET", "POST", back="sspr:reset")
 def reset(request: HttpRequest) -> HttpResponse:
     """The login form; posted, the contact methods (the same shape for every login)."""
     if request.method == "GET":
@@ -147,40 +166,29 @@ def reset(request: HttpRequest) -> HttpResponse:
     except sspr.ChallengeError as err:
         refusal = describe(err, _lang(request))
         if widget is None or refusal.status != 403:
-            return _refused(request, err, "sspr:reset")
+            raise
         # Asked again, with the widget this time (the login kept): the same page for every login.
         return _start(request, 403, challenged=True, error=refusal.message, login=login)
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:reset")
     request.session.cycle_key()  # a new flow, a new session key: nothing fixed in advance carries over
     request.session[FLOW] = challenge.flow_id
     return _page(request, "reset_methods", methods=_methods(_lang(request), challenge.methods))
 
 
-@never_cache
-@csrf_protect
-@require_POST
+@_view("POST", back="sspr:reset")
 def reset_send(request: HttpRequest) -> HttpResponse:
     """Send the PIN by the chosen method; the PIN form."""
-    try:
-        method = _field(request, "method") or ""
-        sent = engine().send_pin(_flow(request), method, _field(request, "confirm", False), _context(request))
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:reset")
+    method = _field(request, "method") or ""
+    sent = engine().send_pin(_flow(request), method, _field(request, "confirm", False), _context(request))
     return _page(request, "reset_pin", sent=sent, channel=method)
 
 
-@never_cache
-@csrf_protect
-@require_POST
+@_view("POST", back="sspr:reset")
 def reset_verify(request: HttpRequest) -> HttpResponse:
     """Check the PIN; the ways to finish (or the form for a second code)."""
     try:
         verified = engine().verify_pin(_flow(request), _field(request, "pin") or "", _context(request))
     except sspr.WrongPin as err:
         return _page(request, "reset_pin", 400, error=describe(err, _lang(request)).message)
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:reset")
     # A proven code is a privilege change: a new key again. The key cycled at the start does not cover a session
     # cookie planted after it (a sibling subdomain setting ``sessionid`` for the parent domain, newest and so read
     # last), holding a flow the attacker began for the victim's login: he would complete what the victim verified.
@@ -191,25 +199,20 @@ def reset_verify(request: HttpRequest) -> HttpResponse:
     return _page(request, "reset_modes", modes=_modes(_lang(request), verified.modes))
 
 
-@never_cache
-@csrf_protect
-@require_POST
+@_view("POST", back="sspr:reset")
 def reset_complete(request: HttpRequest) -> HttpResponse:
     """Finish: the temporary password, shown once (or the account unlocked, or the chosen password set)."""
+    mode = _field(request, "mode", False) or "temporary"
+    if mode not in MODE_LABELS:
+        raise Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
+    flow = _flow(request)
+    password = _field(request, "password", False) if mode == "chosen" else None
     try:
-        # Read inside the try: an over-long field is a Refusal (400), never an error past the view (500).
-        mode = _field(request, "mode", False) or "temporary"
-        if mode not in MODE_LABELS:
-            raise Refusal.saying(400, "invalid_input", "err-field", {"field": "mode"}, field="mode")
-        flow = _flow(request)
-        password = _field(request, "password", False) if mode == "chosen" else None
         outcome = engine().complete_reset(flow, mode, password, _context(request))  # type: ignore[arg-type]
     except sspr.PasswordRejected as err:
         lang = _lang(request)
         return _page(request, "reset_modes", 400, modes=_modes(lang, engine().completion_modes()),
                      error=describe(err, lang).message)
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:reset")
     request.session.pop(FLOW, None)
     temporary = outcome.temporary_password
     # Shown once, never stored or sent anywhere else.
@@ -220,54 +223,39 @@ def reset_complete(request: HttpRequest) -> HttpResponse:
 # -- contact registration ----------------------------------------------------------------------------
 
 
-@never_cache
-@csrf_protect
-@require_http_methods(["GET", "POST"])
+@_view("GET", "POST", back="sspr:register")
 def register(request: HttpRequest) -> HttpResponse:
     """Sign in with the directory password; then the user's contacts and the form to add one."""
     login = request.session.get(USER)
     if request.method == "POST" and "password" in request.POST:
-        try:
-            signed = engine().sign_in_self_service(
-                _field(request, "login") or "", _field(request, "password") or "", _context(request)
-            )
-        except (Refusal, sspr.SsprError) as problem:
-            return _refused(request, problem, "sspr:register")
+        signed = engine().sign_in_self_service(
+            _field(request, "login") or "", _field(request, "password") or "", _context(request)
+        )
         request.session.cycle_key()
         request.session[USER] = signed.login
         return redirect("sspr:register")
     if not isinstance(login, str):
         return _page(request, "register_signin")
     if request.method == "POST":  # a new contact: a code goes to it, typing it back saves it
-        try:
-            channel = _field(request, "channel") or ""
-            proof = engine().request_contact_proof(login, channel, _field(request, "value") or "", ctx=_context(request))
-        except (Refusal, sspr.SsprError) as problem:
-            return _refused(request, problem, "sspr:register")
+        channel = _field(request, "channel") or ""
+        proof = engine().request_contact_proof(login, channel, _field(request, "value") or "", ctx=_context(request))
         request.session[PROOF] = proof.proof_id
         return _page(request, "register_confirm", proof=proof)
     return _page(request, "register_contacts", login=login, contacts=engine().contacts(login))
 
 
-@never_cache
-@csrf_protect
-@require_POST
+@_view("POST", back="sspr:register")
 def register_confirm(request: HttpRequest) -> HttpResponse:
     """Type back the code sent to the new contact: it is saved (with the policy's cooling-off and notices)."""
     login, proof = request.session.get(USER), request.session.get(PROOF)
     if not isinstance(login, str) or not isinstance(proof, str):
         return redirect("sspr:register")
-    try:
-        engine().confirm_contact_proof(login, proof, _field(request, "code") or "", ctx=_context(request))
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:register")
+    engine().confirm_contact_proof(login, proof, _field(request, "code") or "", ctx=_context(request))
     request.session.pop(PROOF, None)
     return redirect("sspr:register")
 
 
-@never_cache
-@csrf_protect
-@require_POST
+@_view("POST", back="sspr:register")
 def register_sign_out(request: HttpRequest) -> HttpResponse:
     """Forget the signed-in user."""
     request.session.flush()
@@ -277,9 +265,7 @@ def register_sign_out(request: HttpRequest) -> HttpResponse:
 # -- changing a known password -----------------------------------------------------------------------
 
 
-@never_cache
-@csrf_protect
-@require_http_methods(["GET", "POST"])
+@_view("GET", "POST", back="sspr:change")
 def change(request: HttpRequest) -> HttpResponse:
     """The directory's own change with the current password (its history and minimum age apply)."""
     rules = engine().password_rules()
@@ -292,6 +278,4 @@ def change(request: HttpRequest) -> HttpResponse:
         )
     except sspr.PasswordRejected as err:
         return _page(request, "change", 400, rules=rules, error=describe(err, _lang(request)).message)
-    except (Refusal, sspr.SsprError) as problem:
-        return _refused(request, problem, "sspr:change")
     return _page(request, "change_done")
