@@ -1058,6 +1058,7 @@ mod tests {
     use std::ffi::{CStr, CString};
 
     use futures::executor::block_on;
+    use sspr_core::Directory as _;
     use sspr_core::memory::MemoryDirectory;
     use sspr_core::testing::{self, DirectoryFixture};
 
@@ -1128,11 +1129,13 @@ mod tests {
         // SAFETY: the test's contract.
         let ((dir, id), (_, password)) = unsafe { (args(ctx, id), args(ctx, password)) };
         match block_on(dir.set_password(&UserId::new(id), &Password::new(password), must_change)) {
-            // SAFETY: an unfinished completion.
-            Ok(()) => unsafe { sspr_complete_ok(done) },
+            Ok(()) => {
+                // SAFETY: an unfinished completion.
+                unsafe { sspr_complete_ok(done) };
+            }
             // SAFETY: as above.
             Err(e) => unsafe { fail(done, &e) },
-        };
+        }
     }
 
     unsafe extern "C" fn unlock(ctx: *mut c_void, id: *const c_char, done: *mut SsprCompletion) {
@@ -1193,11 +1196,13 @@ mod tests {
         // SAFETY: the test's contract.
         let ((dir, id), (_, current), (_, new)) = unsafe { (args(ctx, id), args(ctx, current), args(ctx, new)) };
         match block_on(dir.change_password(&UserId::new(id), &Password::new(current), &Password::new(new))) {
-            // SAFETY: an unfinished completion.
-            Ok(()) => unsafe { sspr_complete_ok(done) },
+            Ok(()) => {
+                // SAFETY: an unfinished completion.
+                unsafe { sspr_complete_ok(done) };
+            }
             // SAFETY: as above.
             Err(e) => unsafe { fail(done, &e) },
-        };
+        }
     }
 
     fn c_directory(memory: &MemoryDirectory, change: bool) -> CDirectory {
@@ -1211,7 +1216,7 @@ mod tests {
             release: None,
             change_password: if change { Some(change_password) } else { None },
         };
-        CDirectory::new(take_ctx(vtable.ctx, None), &vtable).unwrap()
+        CDirectory::new(take_ctx(vtable.ctx, None), &vtable).unwrap_or_else(|_| panic!("a complete vtable"))
     }
 
     fn fixture() -> DirectoryFixture {
