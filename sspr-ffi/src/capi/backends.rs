@@ -1064,6 +1064,12 @@ mod tests {
 
     use super::*;
 
+    /// The memory directory's answer, which it gives at once (the shim runs inside the test's
+    /// `block_on`, where another executor may not run).
+    fn now<T>(call: impl std::future::Future<Output = T>) -> T {
+        futures::FutureExt::now_or_never(Box::pin(call)).expect("the memory directory answers at once")
+    }
+
     /// `ctx` is the `MemoryDirectory`; `text` a valid string.
     unsafe fn args<'a>(ctx: *mut c_void, text: *const c_char) -> (&'a MemoryDirectory, String) {
         // SAFETY: the test hands its own directory and valid strings.
@@ -1093,7 +1099,7 @@ mod tests {
     unsafe extern "C" fn find_user(ctx: *mut c_void, login: *const c_char, done: *mut SsprCompletion) {
         // SAFETY: the test's contract.
         let (dir, login) = unsafe { args(ctx, login) };
-        let found = block_on(dir.find_user(&NormalizedLogin::parse(&login).unwrap())).unwrap();
+        let found = now(dir.find_user(&NormalizedLogin::parse(&login).unwrap())).unwrap();
         let Some(u) = found else {
             // SAFETY: an unfinished completion.
             unsafe { sspr_complete_user(done, std::ptr::null()) };
@@ -1128,7 +1134,7 @@ mod tests {
     ) {
         // SAFETY: the test's contract.
         let ((dir, id), (_, password)) = unsafe { (args(ctx, id), args(ctx, password)) };
-        match block_on(dir.set_password(&UserId::new(id), &Password::new(password), must_change)) {
+        match now(dir.set_password(&UserId::new(id), &Password::new(password), must_change)) {
             Ok(()) => {
                 // SAFETY: an unfinished completion.
                 unsafe { sspr_complete_ok(done) };
@@ -1141,7 +1147,7 @@ mod tests {
     unsafe extern "C" fn unlock(ctx: *mut c_void, id: *const c_char, done: *mut SsprCompletion) {
         // SAFETY: the test's contract.
         let (dir, id) = unsafe { args(ctx, id) };
-        block_on(dir.unlock(&UserId::new(id))).unwrap();
+        now(dir.unlock(&UserId::new(id))).unwrap();
         // SAFETY: an unfinished completion.
         unsafe { sspr_complete_ok(done) };
     }
@@ -1154,7 +1160,7 @@ mod tests {
     ) {
         // SAFETY: the test's contract.
         let ((dir, id), (_, password)) = unsafe { (args(ctx, id), args(ctx, password)) };
-        let answer = block_on(dir.authenticate(&UserId::new(id), &Password::new(password))).unwrap();
+        let answer = now(dir.authenticate(&UserId::new(id), &Password::new(password))).unwrap();
         let raw = SsprAuthentication::from_core_name(answer.as_str()).unwrap().raw();
         // SAFETY: an unfinished completion.
         unsafe { sspr_complete_authentication(done, raw) };
@@ -1163,7 +1169,7 @@ mod tests {
     unsafe extern "C" fn search(ctx: *mut c_void, query: *const c_char, limit: usize, done: *mut SsprCompletion) {
         // SAFETY: the test's contract.
         let (dir, query) = unsafe { args(ctx, query) };
-        let found = block_on(dir.search(&query, limit)).unwrap();
+        let found = now(dir.search(&query, limit)).unwrap();
         let s = |t: &str| CString::new(t).unwrap();
         let strings: Vec<[CString; 4]> =
             found.iter().map(|u| [s(u.id.as_str()), s(&u.login), s(&u.display_name), s(&u.dn)]).collect();
@@ -1195,7 +1201,7 @@ mod tests {
     ) {
         // SAFETY: the test's contract.
         let ((dir, id), (_, current), (_, new)) = unsafe { (args(ctx, id), args(ctx, current), args(ctx, new)) };
-        match block_on(dir.change_password(&UserId::new(id), &Password::new(current), &Password::new(new))) {
+        match now(dir.change_password(&UserId::new(id), &Password::new(current), &Password::new(new))) {
             Ok(()) => {
                 // SAFETY: an unfinished completion.
                 unsafe { sspr_complete_ok(done) };
