@@ -25,8 +25,8 @@ use time::OffsetDateTime;
 
 use crate::api::UserId;
 use crate::backend::{
-    Authentication, Batch, ContactHistory, ContactStore, Directory, Enrollment, Put, RemovedContact, StateStore,
-    StoredContact, StoredValue,
+    Authentication, Batch, ContactHistory, ContactStore, Directory, Enrollment, PasswordRefusal, Put, RemovedContact,
+    StateStore, StoredContact, StoredValue,
 };
 use crate::clock::Clock;
 use crate::error::BackendErrorKind;
@@ -786,6 +786,65 @@ pub async fn directory_conformance(directory: &dyn Directory, fixture: &Director
     directory.unlock(&fixture.id).await.expect("unlock");
     directory.unlock(&fixture.id).await.expect("unlock is idempotent");
     searches(directory, fixture).await;
+}
+
+/// The [`Directory::change_password`] contract (a user's own change) against `directory`, for
+/// a directory that offers the change; run it after [`directory_conformance`], or on its own.
+/// It sets the fixture user's password and changes it.
+///
+/// What it holds the directory to: a wrong current password is refused as
+/// [`PasswordRefusal::WrongCurrentPassword`] (the engine counts it as a failed sign-in) and
+/// changes nothing; the change works for a user whose password must be changed (a temporary
+/// one) and leaves the new password signing in as `Accepted` and the old one `Rejected`; a new
+/// password its policy refuses is `PasswordRejected` and changes nothing; no error holds either
+/// password.
+pub async fn directory_change_conformance(directory: &dyn Directory, fixture: &DirectoryFixture) {
+    let good = &fixture.good_password;
+    let next = Password::new(format!("{}-Next-9", good.expose_secret()));
+    let wrong = Password::new(format!("{}-not-it", good.expose_secret()));
+    directory.set_password(&fixture.id, good, true).await.expect("a good password must be set");
+    let secrets = |err: &crate::BackendError, passwords: &[&Password]| {
+        let text = format!("{err:?} {err}");
+        assert!(!passwords.iter().any(|p| text.contains(p.expose_secret())), "the error must not hold a password");
+    };
+
+    let err = directory.change_password(&fixture.id, &wrong, &next).await.expect_err("a wrong current password");
+    assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "a wrong current password is PasswordRejected");
+    assert_eq!(
+        err.refusal(),
+        Some(PasswordRefusal::WrongCurrentPassword),
+        "a wrong current password is refused as WrongCurrentPassword, never a generic failure"
+    );
+    secrets(&err, &[&wrong, &next]);
+    assert_eq!(
+        directory.authenticate(&fixture.id, good).await.unwrap(),
+        Authentication::MustChange,
+        "a refused change changes nothing"
+    );
+
+    if let Some(weak) = &fixture.weak_password {
+        let err = directory.change_password(&fixture.id, good, weak).await.expect_err("a weak new password");
+        assert_eq!(err.kind(), BackendErrorKind::PasswordRejected, "a refused new password is PasswordRejected");
+        assert!(err.refusal().is_some(), "the directory's refusal names its rule (Unspecified when it does not say)");
+        secrets(&err, &[good, weak]);
+        assert_eq!(
+            directory.authenticate(&fixture.id, good).await.unwrap(),
+            Authentication::MustChange,
+            "a refused change changes nothing"
+        );
+    }
+
+    directory.change_password(&fixture.id, good, &next).await.expect("the user's own change from a temporary password");
+    assert_eq!(
+        directory.authenticate(&fixture.id, &next).await.unwrap(),
+        Authentication::Accepted,
+        "the new password signs in, with nothing left to change"
+    );
+    assert_eq!(
+        directory.authenticate(&fixture.id, good).await.unwrap(),
+        Authentication::Rejected,
+        "the old password no longer signs in"
+    );
 }
 
 /// The same contract for a directory that a service reaches with application rights only

@@ -334,7 +334,7 @@ typedef struct SsprEnrollment {
   const char *history;
 } SsprEnrollment;
 
-// A directory written in C. Every function is required except `release`.
+// A directory written in C. Every function is required except `release` and `change_password`.
 typedef struct SsprDirectoryVtable {
   // Passed to every function; must be usable from any thread.
   void *ctx;
@@ -366,6 +366,24 @@ typedef struct SsprDirectoryVtable {
   // Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
   // `ctx` shared by several vtables gets one call from each, so count them before freeing it.
   void (*release)(void *ctx);
+  // The user's **own** change from `current` to `new_password` (`sspr_change_password`), or
+  // NULL when the directory offers none (the change then fails with `SSPR_STATUS_BACKEND`,
+  // kind `NOT_SUPPORTED`, nothing changed). Not an administrator's reset: check `current`
+  // yourself (LDAP: bind as the user and modify in that session; AD: delete the old
+  // `unicodePwd`, add the new) and apply every rule the directory applies to a user's own
+  // change (history, minimum age, length, complexity). It must work for a user who must
+  // change a temporary password. Finish with `sspr_complete_ok`, or
+  // `sspr_complete_password_refused` naming the rule (a wrong `current` is
+  // `SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD`: the engine counts it as a failed
+  // sign-in), or `sspr_complete_error` (`UNAVAILABLE`: the engine then asks `authenticate`
+  // whether the new password took). Nothing may change on any error; keep and log neither
+  // password (both borrowed for the call). Last in the vtable, so that a host that
+  // zero-initialises it, or fills it positionally as an older header had it, has none.
+  void (*change_password)(void *ctx,
+                          const char *user_id,
+                          const char *current,
+                          const char *new_password,
+                          struct SsprCompletion *done);
 } SsprDirectoryVtable;
 
 // One notice to deliver. Everything is borrowed for the duration of the `send` call:
@@ -489,7 +507,17 @@ typedef struct SsprEventHookVtable {
 } SsprEventHookVtable;
 
 // Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
+//
+// Start from zero and set `size` first: `SsprEngineOptions o; memset(&o, 0, sizeof o);
+// o.size = sizeof o;`. Later versions of this header only add members at the end of this
+// struct and of the vtables it holds; the library reads a caller's struct by its `size`, so
+// a program built against this header keeps working with a newer library.
 typedef struct SsprEngineOptions {
+  // `sizeof(SsprEngineOptions)` as the caller's header has it: how the library knows
+  // which members the caller's struct has. A size this library never had (0: not set; a
+  // program built against a header older than this field, whose first member is a
+  // pointer) is `SSPR_STATUS_CONFIG` and nothing in `options` is read or released.
+  size_t size;
   // The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
   // and the key in `secret_key_hex`).
   const uint8_t *secret_key;
@@ -1014,6 +1042,20 @@ enum SsprStatus sspr_complete_error(struct SsprCompletion *done,
                                     uint32_t kind,
                                     const char *message);
 
+// Finish `change_password` with the directory's refusal of the new password: `refusal` is an
+// `SsprPasswordRefusal` value naming the rule (`SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD`
+// for a wrong current password, `_UNSPECIFIED` when the directory did not say which), and
+// `message` (may be NULL) the directory's reason, copied, with no secret in it. A value
+// `SsprPasswordRefusal` has no rule for (`NONE`, `OTHER`, an unknown number) is
+// `SSPR_STATUS_INVALID_INPUT` (the call then fails as every unreadable completion does).
+//
+// # Safety
+// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+// whatever it returns, unless NULL); `message` is NULL or a NUL-terminated string.
+enum SsprStatus sspr_complete_password_refused(struct SsprCompletion *done,
+                                               uint32_t refusal,
+                                               const char *message);
+
 // Finish `find_user` with the one user found, or with NULL when there is none (or more
 // than one). The user is copied.
 //
@@ -1069,8 +1111,9 @@ enum SsprStatus sspr_complete_password_check(struct SsprCompletion *done, const 
 enum SsprStatus sspr_metrics_text(char **out, struct SsprError **error_out);
 
 // Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
-// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
-// given to several vtables is released once by each of them.
+// `release` is called once, also when this call fails (unless `options` is NULL or its
+// `size` is wrong: then nothing in it is read); a `ctx` given to several vtables is
+// released once by each of them.
 //
 // # Safety
 // `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -1806,10 +1849,10 @@ enum SsprStatus sspr_sign_in_self_service_async(const struct SsprEngine *engine,
 // failures; a refused new password gives `SSPR_STATUS_PASSWORD_REJECTED`, its rule read
 // with `sspr_error_password_refusal`. No result.
 //
-// A C directory (`SsprDirectoryVtable`) has no change operation: once the current
-// password and the new one passed those checks, the call fails with
-// `SSPR_STATUS_BACKEND`, kind `SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED`, and nothing is
-// changed. Offer the change through a reset (or the directory's own tools) instead.
+// The change is made by the directory's `SsprDirectoryVtable.change_password`. A
+// directory without one (NULL): once the current password and the new one passed those
+// checks, the call fails with `SSPR_STATUS_BACKEND`, kind
+// `SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED`, and nothing is changed.
 //
 // # Safety
 // As `sspr_begin_reset`.

@@ -32,6 +32,7 @@ async fn memory_directory_passes_the_conformance_suite() {
         weak_password: Some(Password::new("weak")),
     };
     testing::directory_conformance(&directory, &fixture).await;
+    testing::directory_change_conformance(&directory, &fixture).await;
 }
 
 #[tokio::test]

@@ -97,6 +97,11 @@ pub struct EngineConfig {
     /// under them hold; decoy masks come from the last (oldest). At most 4. A bad one is `Config`.
     #[uniffi(default = [])]
     pub previous_keys_hex: Vec<String>,
+    /// How long one call to a host backend may go unanswered, in milliseconds (default 30 000;
+    /// 1 to 600 000, else `Config`): a coroutine that never finishes is given up then, as an
+    /// outage (a delivery: audited as failed).
+    #[uniffi(default = None)]
+    pub backend_timeout_ms: Option<u32>,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -162,6 +167,9 @@ impl Engine {
             options = options.with_manual_clock(clock.clock.clone());
         }
         options = options.with_metrics(config.metrics)?;
+        if let Some(millis) = config.backend_timeout_ms {
+            options = options.with_backend_timeout_ms(f64::from(millis))?;
+        }
         let mut builder = options
             .apply(sspr_core::Sspr::builder(), ProcessTimer, ProcessSpawner)
             .directory(ForeignDirectory(directory))
@@ -529,6 +537,7 @@ mod tests {
             ),
             metrics: false,
             previous_keys_hex: vec!["12".repeat(32)],
+            backend_timeout_ms: None,
         }
     }
 

@@ -199,6 +199,24 @@ pub enum BackendFailure {
         /// The directory's reason.
         detail: String,
     },
+    /// The directory refused a user's own password change (`Directory.change_password`) for
+    /// the rule `refusal` names, as `PasswordRejected.refusal` names them
+    /// (`"wrong_current_password"`, `"too_short"`, `"too_recent"`, `"in_history"`,
+    /// `"too_simple"`, `"unspecified"`). A name that is none of them fails the call as
+    /// `Rejected`.
+    #[error("password refused ({refusal}): {detail}")]
+    PasswordRefused {
+        /// The rule.
+        refusal: String,
+        /// The directory's reason (no secrets).
+        detail: String,
+    },
+    /// The backend does not offer this operation (a directory without password changes).
+    #[error("not supported: {detail}")]
+    NotSupported {
+        /// What is not offered.
+        detail: String,
+    },
     /// Malformed or unsupported request (a notifier asked for a channel it does not serve).
     #[error("rejected: {detail}")]
     Rejected {
@@ -225,6 +243,11 @@ impl From<BackendFailure> for sspr_core::BackendError {
         match f {
             BackendFailure::Unavailable { detail } => Self::new(K::Unavailable, detail),
             BackendFailure::PasswordRejected { detail } => Self::new(K::PasswordRejected, detail),
+            BackendFailure::PasswordRefused { refusal, detail } => match refusal.parse() {
+                Ok(refusal) => Self::password_refused(refusal, detail),
+                Err(_) => Self::new(K::Rejected, format!("the backend named no password refusal rule: {refusal:?}")),
+            },
+            BackendFailure::NotSupported { detail } => Self::new(K::NotSupported, detail),
             BackendFailure::Rejected { detail } => Self::new(K::Rejected, detail),
             BackendFailure::Other { detail } => Self::new(K::Other, detail),
         }

@@ -28,6 +28,22 @@ pub trait Directory: Send + Sync {
     async fn authenticate(&self, user_id: String, password: String) -> Result<Authentication, BackendFailure>;
     /// Users whose login or display name contains `query`, at most `limit`, sorted by login.
     async fn search(&self, query: String, limit: u32) -> Result<Vec<DirectoryUser>, BackendFailure>;
+    /// The user's **own** change from `current` to `new_password` (`Engine.change_password`),
+    /// not an administrator's reset: check `current` yourself and apply every rule the
+    /// directory applies to a user's own change (history, minimum age, length, complexity);
+    /// it must work for a user who must change a temporary password. Raise
+    /// `BackendFailure.PasswordRefused` naming the rule (`"wrong_current_password"` for a
+    /// wrong `current`: the engine counts it as a failed sign-in; `"too_short"`,
+    /// `"in_history"`, `"too_recent"`, `"too_simple"`, `"unspecified"`), or, when the directory
+    /// offers no change, `BackendFailure.NotSupported` (uniffi gives foreign traits no default
+    /// methods, so every host implementation has this one, raising that when it cannot).
+    /// Nothing may change on any error; keep and log neither password.
+    async fn change_password(
+        &self,
+        user_id: String,
+        current: String,
+        new_password: String,
+    ) -> Result<(), BackendFailure>;
 }
 
 /// Where enrollments are kept, implemented in the host language. `save` is a compare-and-set
@@ -174,6 +190,10 @@ impl sspr_core::Directory for ForeignDirectory {
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<CoreUser>, BackendError> {
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         self.0.search(query.to_owned(), limit).await?.into_iter().map(CoreUser::try_from).collect()
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        let (old, new) = (old.expose_secret().to_owned(), new.expose_secret().to_owned());
+        Ok(self.0.change_password(user.as_str().to_owned(), old, new).await?)
     }
 }
 

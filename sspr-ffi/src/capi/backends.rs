@@ -11,13 +11,14 @@ use sspr_core::backend::{AccountState, DirectoryUser, Enrollment};
 use sspr_core::notice::{Message, Notification};
 use sspr_core::{
     Authentication, BackendError, BackendErrorKind, NormalizedLogin, Password, PasswordCandidate, PasswordFeedback,
-    UserId,
+    PasswordRefusal, UserId,
 };
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::enums::{
     CEnum, Named, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprHookEvent, SsprLocale, SsprMessageKind,
+    SsprPasswordRefusal,
 };
 use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
 
@@ -109,13 +110,25 @@ fn bad_data(what: impl fmt::Display) -> BackendError {
 /// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
 /// whatever it returns, unless NULL).
 unsafe fn finish(done: *mut SsprCompletion, value: impl FnOnce() -> Result<Done, SsprError>) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe { finish_with(done, || value().map(Ok)) }
+}
+
+/// [`finish`] with an answer that may be the backend's own failure (a refusal it names).
+///
+/// # Safety
+/// As [`finish`].
+unsafe fn finish_with(
+    done: *mut SsprCompletion,
+    value: impl FnOnce() -> Result<Result<Done, BackendError>, SsprError>,
+) -> SsprStatus {
     if done.is_null() {
         return SsprStatus::NullArgument;
     }
     // SAFETY: a completion from `completion()`, finished once, per this function's contract.
     let done = unsafe { Box::from_raw(done) };
     let (status, result) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(value)) {
-        Ok(Ok(value)) => (SsprStatus::Ok, Ok(value)),
+        Ok(Ok(value)) => (SsprStatus::Ok, value),
         Ok(Err(e)) => {
             let text = e.message.to_string_lossy().into_owned();
             (e.code, Err(bad_data(text)))
@@ -175,6 +188,34 @@ pub unsafe extern "C" fn sspr_complete_error(
     let done = unsafe { Box::from_raw(done) };
     let _ = done.tx.send(Err(BackendError::new(kind, message)));
     SsprStatus::Ok
+}
+
+/// Finish `change_password` with the directory's refusal of the new password: `refusal` is an
+/// `SsprPasswordRefusal` value naming the rule (`SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD`
+/// for a wrong current password, `_UNSPECIFIED` when the directory did not say which), and
+/// `message` (may be NULL) the directory's reason, copied, with no secret in it. A value
+/// `SsprPasswordRefusal` has no rule for (`NONE`, `OTHER`, an unknown number) is
+/// `SSPR_STATUS_INVALID_INPUT` (the call then fails as every unreadable completion does).
+///
+/// # Safety
+/// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
+/// whatever it returns, unless NULL); `message` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sspr_complete_password_refused(
+    done: *mut SsprCompletion,
+    refusal: u32,
+    message: *const c_char,
+) -> SsprStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        finish_with(done, || {
+            let refusal: PasswordRefusal = SsprPasswordRefusal::from_raw(refusal)
+                .and_then(Named::to_core)
+                .ok_or_else(|| SsprError::invalid("refusal", "not an SsprPasswordRefusal rule"))?;
+            let message = opt_str_arg(message, "message")?.map_or_else(|| refusal.to_string(), str::to_owned);
+            Ok(Err(BackendError::password_refused(refusal, message)))
+        })
+    }
 }
 
 /// A directory user, as a C directory returns it from `find_user`. Every string is
@@ -520,7 +561,7 @@ pub(crate) fn take_ctx(ptr: *mut c_void, release: Option<unsafe extern "C" fn(ct
     Ctx { ptr, release }
 }
 
-/// A directory written in C. Every function is required except `release`.
+/// A directory written in C. Every function is required except `release` and `change_password`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SsprDirectoryVtable {
@@ -563,6 +604,28 @@ pub struct SsprDirectoryVtable {
     /// Called once for this vtable when the engine no longer needs `ctx` (may be NULL): a
     /// `ctx` shared by several vtables gets one call from each, so count them before freeing it.
     pub release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+    /// The user's **own** change from `current` to `new_password` (`sspr_change_password`), or
+    /// NULL when the directory offers none (the change then fails with `SSPR_STATUS_BACKEND`,
+    /// kind `NOT_SUPPORTED`, nothing changed). Not an administrator's reset: check `current`
+    /// yourself (LDAP: bind as the user and modify in that session; AD: delete the old
+    /// `unicodePwd`, add the new) and apply every rule the directory applies to a user's own
+    /// change (history, minimum age, length, complexity). It must work for a user who must
+    /// change a temporary password. Finish with `sspr_complete_ok`, or
+    /// `sspr_complete_password_refused` naming the rule (a wrong `current` is
+    /// `SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD`: the engine counts it as a failed
+    /// sign-in), or `sspr_complete_error` (`UNAVAILABLE`: the engine then asks `authenticate`
+    /// whether the new password took). Nothing may change on any error; keep and log neither
+    /// password (both borrowed for the call). Last in the vtable, so that a host that
+    /// zero-initialises it, or fills it positionally as an older header had it, has none.
+    pub change_password: Option<
+        unsafe extern "C" fn(
+            ctx: *mut c_void,
+            user_id: *const c_char,
+            current: *const c_char,
+            new_password: *const c_char,
+            done: *mut SsprCompletion,
+        ),
+    >,
 }
 
 /// A notifier written in C.
@@ -616,7 +679,10 @@ pub(crate) struct CDirectory {
     unlock: UserFn,
     authenticate: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *mut SsprCompletion),
     search: unsafe extern "C" fn(*mut c_void, *const c_char, usize, *mut SsprCompletion),
+    change_password: Option<ChangeFn>,
 }
+
+type ChangeFn = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, *mut SsprCompletion);
 
 impl CDirectory {
     pub(crate) fn new(ctx: Ctx, v: &SsprDirectoryVtable) -> Result<Self, SsprError> {
@@ -626,6 +692,7 @@ impl CDirectory {
             unlock: v.unlock.ok_or_else(|| SsprError::null("directory.unlock"))?,
             authenticate: v.authenticate.ok_or_else(|| SsprError::null("directory.authenticate"))?,
             search: v.search.ok_or_else(|| SsprError::null("directory.search"))?,
+            change_password: v.change_password,
             ctx,
         })
     }
@@ -678,6 +745,21 @@ impl sspr_core::Directory for CDirectory {
             rx
         };
         answer(rx, "search").await
+    }
+
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        let Some(change) = self.change_password else {
+            return Err(BackendError::not_supported("change_password"));
+        };
+        let rx = {
+            let id = c_string(user.as_str().to_owned());
+            let (old, new) = (secret_c(old.expose_secret())?, secret_c(new.expose_secret())?);
+            let (done, rx) = completion();
+            // SAFETY: as in `Ctx::call_text`; both password buffers live until after the call.
+            unsafe { change(self.ctx.ptr, id.as_ptr(), old.as_ptr().cast(), new.as_ptr().cast(), done) };
+            rx
+        };
+        answer(rx, "change_password").await
     }
 }
 
@@ -964,5 +1046,232 @@ impl sspr_core::ContactStore for CContactStore {
             rx
         };
         answer(rx, "save").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The core's directory contract, change included, through the C adapter: a directory
+    //! written against the C vtable (over the core's memory directory) must come out of
+    //! `CDirectory` keeping every promise the core's directories keep.
+
+    use std::ffi::{CStr, CString};
+
+    use futures::executor::block_on;
+    use sspr_core::Directory as _;
+    use sspr_core::memory::MemoryDirectory;
+    use sspr_core::testing::{self, DirectoryFixture};
+
+    use super::*;
+
+    /// The memory directory's answer, which it gives at once (the shim runs inside the test's
+    /// `block_on`, where another executor may not run).
+    fn now<T>(call: impl std::future::Future<Output = T>) -> T {
+        futures::FutureExt::now_or_never(Box::pin(call)).expect("the memory directory answers at once")
+    }
+
+    /// `ctx` is the `MemoryDirectory`; `text` a valid string.
+    unsafe fn args<'a>(ctx: *mut c_void, text: *const c_char) -> (&'a MemoryDirectory, String) {
+        // SAFETY: the test hands its own directory and valid strings.
+        unsafe { (&*ctx.cast::<MemoryDirectory>(), CStr::from_ptr(text).to_string_lossy().into_owned()) }
+    }
+
+    /// Finish `done` with `result`'s failure as a C directory reports one.
+    unsafe fn fail(done: *mut SsprCompletion, e: &BackendError) {
+        let message = CString::new(e.message()).unwrap();
+        // SAFETY: an unfinished completion, finished once here.
+        unsafe {
+            match e.refusal() {
+                Some(r) => sspr_complete_password_refused(
+                    done,
+                    SsprPasswordRefusal::from_core_name(r.as_str()).unwrap().raw(),
+                    message.as_ptr(),
+                ),
+                None => sspr_complete_error(
+                    done,
+                    SsprBackendErrorKind::from_core_name(e.kind().as_str()).unwrap().raw(),
+                    message.as_ptr(),
+                ),
+            };
+        }
+    }
+
+    unsafe extern "C" fn find_user(ctx: *mut c_void, login: *const c_char, done: *mut SsprCompletion) {
+        // SAFETY: the test's contract.
+        let (dir, login) = unsafe { args(ctx, login) };
+        let found = now(dir.find_user(&NormalizedLogin::parse(&login).unwrap())).unwrap();
+        let Some(u) = found else {
+            // SAFETY: an unfinished completion.
+            unsafe { sspr_complete_user(done, std::ptr::null()) };
+            return;
+        };
+        let s = |t: &str| CString::new(t).unwrap();
+        let (id, login, name, dn) = (s(u.id.as_str()), s(&u.login), s(&u.display_name), s(&u.dn));
+        let groups: Vec<CString> = u.groups.iter().map(|g| s(g)).collect();
+        let group_ptrs: Vec<*const c_char> = groups.iter().map(|g| g.as_ptr()).collect();
+        let user = SsprDirectoryUser {
+            id: id.as_ptr(),
+            login: login.as_ptr(),
+            display_name: name.as_ptr(),
+            dn: dn.as_ptr(),
+            groups: group_ptrs.as_ptr(),
+            groups_len: group_ptrs.len(),
+            disabled: u.state.disabled,
+            expired: u.state.expired,
+            locked: u.state.locked,
+            mail: std::ptr::null(),
+        };
+        // SAFETY: an unfinished completion and a user whose strings outlive the call.
+        unsafe { sspr_complete_user(done, &user) };
+    }
+
+    unsafe extern "C" fn set_password(
+        ctx: *mut c_void,
+        id: *const c_char,
+        password: *const c_char,
+        must_change: bool,
+        done: *mut SsprCompletion,
+    ) {
+        // SAFETY: the test's contract.
+        let ((dir, id), (_, password)) = unsafe { (args(ctx, id), args(ctx, password)) };
+        match now(dir.set_password(&UserId::new(id), &Password::new(password), must_change)) {
+            Ok(()) => {
+                // SAFETY: an unfinished completion.
+                unsafe { sspr_complete_ok(done) };
+            }
+            // SAFETY: as above.
+            Err(e) => unsafe { fail(done, &e) },
+        }
+    }
+
+    unsafe extern "C" fn unlock(ctx: *mut c_void, id: *const c_char, done: *mut SsprCompletion) {
+        // SAFETY: the test's contract.
+        let (dir, id) = unsafe { args(ctx, id) };
+        now(dir.unlock(&UserId::new(id))).unwrap();
+        // SAFETY: an unfinished completion.
+        unsafe { sspr_complete_ok(done) };
+    }
+
+    unsafe extern "C" fn authenticate(
+        ctx: *mut c_void,
+        id: *const c_char,
+        password: *const c_char,
+        done: *mut SsprCompletion,
+    ) {
+        // SAFETY: the test's contract.
+        let ((dir, id), (_, password)) = unsafe { (args(ctx, id), args(ctx, password)) };
+        let answer = now(dir.authenticate(&UserId::new(id), &Password::new(password))).unwrap();
+        let raw = SsprAuthentication::from_core_name(answer.as_str()).unwrap().raw();
+        // SAFETY: an unfinished completion.
+        unsafe { sspr_complete_authentication(done, raw) };
+    }
+
+    unsafe extern "C" fn search(ctx: *mut c_void, query: *const c_char, limit: usize, done: *mut SsprCompletion) {
+        // SAFETY: the test's contract.
+        let (dir, query) = unsafe { args(ctx, query) };
+        let found = now(dir.search(&query, limit)).unwrap();
+        let s = |t: &str| CString::new(t).unwrap();
+        let strings: Vec<[CString; 4]> =
+            found.iter().map(|u| [s(u.id.as_str()), s(&u.login), s(&u.display_name), s(&u.dn)]).collect();
+        let users: Vec<SsprDirectoryUser> = strings
+            .iter()
+            .map(|[id, login, name, dn]| SsprDirectoryUser {
+                id: id.as_ptr(),
+                login: login.as_ptr(),
+                display_name: name.as_ptr(),
+                dn: dn.as_ptr(),
+                groups: std::ptr::null(),
+                groups_len: 0,
+                disabled: false,
+                expired: false,
+                locked: false,
+                mail: std::ptr::null(),
+            })
+            .collect();
+        // SAFETY: an unfinished completion and users whose strings outlive the call.
+        unsafe { sspr_complete_users(done, users.as_ptr(), users.len()) };
+    }
+
+    unsafe extern "C" fn change_password(
+        ctx: *mut c_void,
+        id: *const c_char,
+        current: *const c_char,
+        new: *const c_char,
+        done: *mut SsprCompletion,
+    ) {
+        // SAFETY: the test's contract.
+        let ((dir, id), (_, current), (_, new)) = unsafe { (args(ctx, id), args(ctx, current), args(ctx, new)) };
+        match now(dir.change_password(&UserId::new(id), &Password::new(current), &Password::new(new))) {
+            Ok(()) => {
+                // SAFETY: an unfinished completion.
+                unsafe { sspr_complete_ok(done) };
+            }
+            // SAFETY: as above.
+            Err(e) => unsafe { fail(done, &e) },
+        }
+    }
+
+    fn c_directory(memory: &MemoryDirectory, change: bool) -> CDirectory {
+        let vtable = SsprDirectoryVtable {
+            ctx: std::ptr::from_ref(memory).cast_mut().cast(),
+            find_user: Some(find_user),
+            set_password: Some(set_password),
+            unlock: Some(unlock),
+            authenticate: Some(authenticate),
+            search: Some(search),
+            release: None,
+            change_password: if change { Some(change_password) } else { None },
+        };
+        CDirectory::new(take_ctx(vtable.ctx, None), &vtable).unwrap_or_else(|_| panic!("a complete vtable"))
+    }
+
+    fn fixture() -> DirectoryFixture {
+        DirectoryFixture {
+            login: "Alice@Example.org".into(),
+            id: UserId::new("uid=alice,ou=staff,dc=example,dc=org"),
+            missing_login: "nobody@example.org".into(),
+            good_password: Password::new("Tulip-Harbour-Engine-7"),
+            weak_password: Some(Password::new("weak")),
+        }
+    }
+
+    fn memory() -> MemoryDirectory {
+        MemoryDirectory::from_json(
+            r#"[{"login": "alice@example.org", "display_name": "Alice", "dn": "uid=alice,ou=staff,dc=example,dc=org"}]"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_c_directory_keeps_the_directory_contract_change_included() {
+        let memory = memory();
+        let directory = c_directory(&memory, true);
+        block_on(testing::directory_conformance(&directory, &fixture()));
+        block_on(testing::directory_change_conformance(&directory, &fixture()));
+    }
+
+    #[test]
+    fn a_c_directory_without_change_password_answers_not_supported_and_changes_nothing() {
+        let memory = memory();
+        let directory = c_directory(&memory, false);
+        let f = fixture();
+        let good = &f.good_password;
+        block_on(directory.set_password(&f.id, good, false)).unwrap();
+        let next = Password::new("Another-Meadow-Lamp-3");
+        let err = block_on(sspr_core::Directory::change_password(&directory, &f.id, good, &next)).unwrap_err();
+        assert_eq!(err.kind(), BackendErrorKind::NotSupported);
+        assert_eq!(block_on(directory.authenticate(&f.id, good)).unwrap(), Authentication::Accepted);
+    }
+
+    #[test]
+    fn a_refusal_that_names_no_rule_is_invalid_input_and_fails_the_call() {
+        for raw in [SsprPasswordRefusal::None.raw(), SsprPasswordRefusal::Other.raw(), 12345] {
+            let (done, rx) = completion();
+            // SAFETY: a fresh completion, finished once.
+            let status = unsafe { sspr_complete_password_refused(done, raw, std::ptr::null()) };
+            assert_eq!(status, SsprStatus::InvalidInput);
+            let err = block_on(answer::<()>(rx, "change_password")).unwrap_err();
+            assert_eq!((err.kind(), err.refusal()), (BackendErrorKind::Rejected, None), "{raw}");
+        }
     }
 }

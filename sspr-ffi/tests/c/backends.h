@@ -24,6 +24,7 @@ typedef struct TestUser {
   const char *groups[2];
   size_t groups_len;
   char password[128];
+  char previous[128]; /* the password before the last change (a history of one) */
   bool must_change;
   bool locked;
   const char *mail; /* the directory mailbox, or NULL */
@@ -48,6 +49,7 @@ typedef struct TestBackends {
   int misbehave;            /* find_user: 1 finishes with the wrong call, 2 with a NULL login, 3 bad UTF-8,
                                4 with an error whose message is not UTF-8 */
   int released;             /* release() calls seen */
+  int changes;              /* change_password calls that changed a password */
   /* notifier */
   bool notify_inline;       /* complete on the calling thread instead of a new one */
   int notify_delay_ms;      /* a slow notifier: each delivery first waits this long */
@@ -145,6 +147,38 @@ static void dir_set_password(void *ctx, const char *user_id, const char *passwor
     sspr_complete_ok(done);
   } else {
     sspr_complete_error(done, SSPR_BACKEND_ERROR_KIND_PASSWORD_REJECTED, "the password is too short");
+  }
+}
+
+/* A user's own change: the current password checked here, a history of one, at least 8
+ * characters; works for a must-change (temporary) password and clears the flag. */
+static void dir_change_password(void *ctx, const char *user_id, const char *current, const char *new_password,
+                                SsprCompletion *done) {
+  TestBackends *b = (TestBackends *)ctx;
+  pthread_mutex_lock(&b->lock);
+  TestUser *u = user_by(b, user_id, false);
+  uint32_t refusal = SSPR_PASSWORD_REFUSAL_NONE;
+  const char *why = NULL;
+  if (!u || !u->password[0] || u->locked || strcmp(u->password, current) != 0) {
+    refusal = SSPR_PASSWORD_REFUSAL_WRONG_CURRENT_PASSWORD;
+    why = "the current password is not right";
+  } else if (strlen(new_password) < 8 || strlen(new_password) >= sizeof u->password) {
+    refusal = SSPR_PASSWORD_REFUSAL_TOO_SHORT;
+    why = "the directory wants at least 8 characters";
+  } else if (strcmp(u->previous, new_password) == 0) {
+    refusal = SSPR_PASSWORD_REFUSAL_IN_HISTORY;
+    why = "the directory remembers that password";
+  } else {
+    strcpy(u->previous, u->password);
+    strcpy(u->password, new_password);
+    u->must_change = false;
+    b->changes++;
+  }
+  pthread_mutex_unlock(&b->lock);
+  if (why) {
+    sspr_complete_password_refused(done, refusal, why);
+  } else {
+    sspr_complete_ok(done);
   }
 }
 
@@ -331,6 +365,7 @@ static void notifier_send(void *ctx, const SsprNotification *n, SsprCompletion *
 static SsprEngineOptions backends_options(TestBackends *b, SsprContactStoreVtable *store) {
   SsprEngineOptions o;
   memset(&o, 0, sizeof o);
+  o.size = sizeof o;
   o.directory.ctx = b;
   o.directory.find_user = dir_find_user;
   o.directory.set_password = dir_set_password;
@@ -338,6 +373,7 @@ static SsprEngineOptions backends_options(TestBackends *b, SsprContactStoreVtabl
   o.directory.authenticate = dir_authenticate;
   o.directory.search = dir_search;
   o.directory.release = backend_release;
+  o.directory.change_password = dir_change_password;
   o.notifier.ctx = b;
   o.notifier.send = notifier_send;
   o.notifier.release = backend_release;

@@ -32,6 +32,7 @@ typedef struct Shared {
   const char *secret_key_hex; /* NULL: KEY */
   const char *const *previous_keys_hex;
   size_t previous_keys_len;
+  bool without_change; /* a directory vtable without change_password */
 } Shared;
 
 static void world_open_challenged(World *w, const char *policy, const Shared *shared, const char *bot_challenge_json);
@@ -80,6 +81,7 @@ static void world_open_challenged(World *w, const char *policy, const Shared *sh
     }
     o.previous_keys_hex = shared->previous_keys_hex;
     o.previous_keys_len = shared->previous_keys_len;
+    if (shared->without_change) o.directory.change_password = NULL;
   }
   o.bot_challenge_json = bot_challenge_json;
   SsprError *err = NULL;
@@ -1117,8 +1119,8 @@ static void test_two_engines_on_one_sqlite_file_enforce_one_block(void) {
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-%d.db", (int)getpid());
   snprintf(json, sizeof json, "{\"sqlite\": {\"path\": \"%s\"}}", path);
   static const uint8_t OTHER_SEED[32] = {2};
-  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0},
-         shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
+  Shared shared_a = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false},
+         shared_b = {json, NULL, NULL, OTHER_SEED, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false};
   World a, b;
   /* 5 failures block the user (the default is 20 after growing delays: same rule, longer test) */
   const char *policy =
@@ -1187,9 +1189,9 @@ static void test_a_pin_sent_before_a_key_rotation_verifies_after(void) {
   static const char *NEW_KEY = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
   /* KEY, as hex */
   const char *previous[] = {"0707070707070707070707070707070707070707070707070707070707070707"};
-  Shared old = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0},
-         ring = {json, NULL, NULL, SEED_RING, NULL, NULL, 0, NULL, 0, NEW_KEY, previous, 1},
-         new_only = {json, NULL, NULL, SEED_NEW, NULL, NULL, 0, NULL, 0, NEW_KEY, NULL, 0};
+  Shared old = {json, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false},
+         ring = {json, NULL, NULL, SEED_RING, NULL, NULL, 0, NULL, 0, NEW_KEY, previous, 1, false},
+         new_only = {json, NULL, NULL, SEED_NEW, NULL, NULL, 0, NULL, 0, NEW_KEY, NULL, 0, false};
   const char *policy = "{\"min_response_ms\": 0}";
   World a, b, c;
   world_open_shared(&a, policy, &old);
@@ -1331,7 +1333,7 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   char path[128];
   snprintf(path, sizeof path, "/tmp/sspr-ffi-c-audit-%d.jsonl", (int)getpid());
   unlink(path);
-  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
+  Shared shared = {NULL, &audit, path, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false};
   World w;
   world_open_shared(&w, NULL, &shared); /* set_enabled + update_contacts: two events */
   char *flow = begin(&w, "jdoe@example.org");
@@ -1574,7 +1576,7 @@ static void test_event_hooks(void) {
   hooks[1].events = 1u << SSPR_HOOK_EVENT_RESET_COMPLETED;
   AuditLog log;
   SsprAuditVtable audit = audit_log_open(&log);
-  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2, NULL, NULL, 0};
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, hooks, 2, NULL, NULL, 0, false};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared); /* set_enabled + update_contacts */
   SsprError *err = NULL;
@@ -1753,7 +1755,7 @@ static void test_flush_audit_flushes_the_c_sink(void) {
   AuditLog log;
   SsprAuditVtable audit = audit_log_open(&log);
   audit.flush = audit_flush;
-  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0};
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false};
   World w;
   world_open_shared(&w, NULL, &shared);
   char *flow = begin(&w, "jdoe@example.org");
@@ -1822,34 +1824,68 @@ static void test_metrics_text_counts_an_engine_with_metrics_on(void) {
   backends_destroy(&b);
 }
 
-/* change_password and password_rules reach C: the current password is checked like a sign-in
- * (one answer for a wrong password and an unknown login), the policy's checks name their rule,
- * and a C directory, which has no change operation, answers NOT_SUPPORTED (nothing changed). */
+/* Jane's directory password, read under the lock. */
+static void jane_password(World *w, char out[128], bool *must_change) {
+  pthread_mutex_lock(&w->b.lock);
+  strcpy(out, w->b.users[0].password);
+  if (must_change) *must_change = w->b.users[0].must_change;
+  pthread_mutex_unlock(&w->b.lock);
+}
+
+/* change_password reaches the C directory's change_password end to end: the current password
+ * is checked like a sign-in (one answer for a wrong password and an unknown login), the
+ * policy's checks name their rule, the directory's refusal reaches the caller with its rule
+ * (nothing changed), and a temporary (must-change) password is changed: the new one signs in,
+ * the old one no longer does, and the user's contact is told. */
 static void test_change_password_and_password_rules(void) {
   World w;
   world_open(&w, NULL);
   SsprError *err = NULL;
+  char now[128];
+  bool must_change = false;
   pthread_mutex_lock(&w.b.lock);
-  strcpy(w.b.users[0].password, "Old-Passw0rd-1");
+  strcpy(w.b.users[0].password, "Temp-Passw0rd-1");
+  strcpy(w.b.users[0].previous, "Older-Harbour-Lamp-8");
+  w.b.users[0].must_change = true;
   pthread_mutex_unlock(&w.b.lock);
   SsprStatus st = sspr_change_password(w.engine, "jdoe@example.org", "Wrong-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
   CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "wrong current password: %d %s", (int)st, msg(err));
   CHECK(strstr(msg(err), "Wrong-Passw0rd-1") == NULL, "the error does not echo the password");
   error_clear(&err);
-  st = sspr_change_password(w.engine, "nobody@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  st = sspr_change_password(w.engine, "nobody@example.org", "Temp-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
   CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "unknown login: %d", (int)st);
   error_clear(&err);
-  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Sh0rt!", NULL, &err);
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Temp-Passw0rd-1", "Sh0rt!", NULL, &err);
   CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_TOO_SHORT,
         "too short: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
   error_clear(&err);
-  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
-  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED,
-        "a C directory cannot change: %d %s", (int)st, msg(err));
-  CHECK(sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_NONE, "no refusal on a backend error");
+  /* The directory's own rule: it remembers the password before this one. */
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Temp-Passw0rd-1", "Older-Harbour-Lamp-8", NULL, &err);
+  CHECK(st == SSPR_STATUS_PASSWORD_REJECTED && sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_IN_HISTORY &&
+            strstr(msg(err), "remembers") != NULL && strstr(msg(err), "Older-Harbour") == NULL,
+        "the directory's refusal: %d %d %s", (int)st, (int)sspr_error_password_refusal(err), msg(err));
   error_clear(&err);
+  jane_password(&w, now, &must_change);
+  CHECK(strcmp(now, "Temp-Passw0rd-1") == 0 && must_change && w.b.changes == 0, "nothing changed: %s", now);
+  int sent = w.b.sent;
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Temp-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_OK, "the change: %d %s", (int)st, msg(err));
+  error_clear(&err);
+  jane_password(&w, now, &must_change);
+  CHECK(strcmp(now, "Fresh-Meadow-41") == 0 && !must_change && w.b.changes == 1, "changed in the directory: %s", now);
+  SsprSignedIn *si = NULL;
+  st = sspr_sign_in_self_service(w.engine, "jdoe@example.org", "Fresh-Meadow-41", NULL, &si, &err);
+  CHECK(st == SSPR_STATUS_OK && si && !si->must_change, "the new password signs in: %d %s", (int)st, msg(err));
+  sspr_signed_in_free(si);
+  si = NULL;
+  error_clear(&err);
+  st = sspr_sign_in_self_service(w.engine, "jdoe@example.org", "Temp-Passw0rd-1", NULL, &si, &err);
+  CHECK(st == SSPR_STATUS_SIGN_IN_FAILED && si == NULL, "the old one does not: %d", (int)st);
+  error_clear(&err);
+  wait_sent(&w, sent + 1, NULL);
   pthread_mutex_lock(&w.b.lock);
-  CHECK(strcmp(w.b.users[0].password, "Old-Passw0rd-1") == 0, "nothing changed");
+  CHECK(w.b.last_kind == SSPR_MESSAGE_KIND_PASSWORD_CHANGED && strcmp(w.b.last_to, "jane.doe@example.net") == 0,
+        "the user is told: kind %d to %s", w.b.last_kind, w.b.last_to);
   pthread_mutex_unlock(&w.b.lock);
   SsprPasswordRules *rules = NULL;
   st = sspr_password_rules(w.engine, &rules, &err);
@@ -1858,6 +1894,68 @@ static void test_change_password_and_password_rules(void) {
         "rules: %d %s", (int)st, msg(err));
   sspr_password_rules_free(rules);
   world_close(&w);
+}
+
+/* A directory vtable without change_password (NULL: zero-initialised, as a program written
+ * before the member existed leaves it) still builds an engine that resets passwords; the
+ * change then answers NOT_SUPPORTED once both passwords passed their checks, nothing changed. */
+static void test_change_password_without_the_operation(void) {
+  Shared shared;
+  memset(&shared, 0, sizeof shared);
+  shared.without_change = true;
+  World w;
+  world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
+  SsprError *err = NULL;
+  char now[128];
+  pthread_mutex_lock(&w.b.lock);
+  strcpy(w.b.users[0].password, "Old-Passw0rd-1");
+  pthread_mutex_unlock(&w.b.lock);
+  SsprStatus st = sspr_change_password(w.engine, "jdoe@example.org", "Wrong-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_SIGN_IN_FAILED, "wrong current password first: %d %s", (int)st, msg(err));
+  error_clear(&err);
+  st = sspr_change_password(w.engine, "jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", NULL, &err);
+  CHECK(st == SSPR_STATUS_BACKEND && sspr_error_backend_kind(err) == SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED,
+        "no change operation: %d %s", (int)st, msg(err));
+  CHECK(sspr_error_password_refusal(err) == SSPR_PASSWORD_REFUSAL_NONE, "no refusal on a backend error");
+  error_clear(&err);
+  jane_password(&w, now, NULL);
+  CHECK(strcmp(now, "Old-Passw0rd-1") == 0, "nothing changed: %s", now);
+  char *flow = begin(&w, "jdoe@example.org");
+  CHECK(flow != NULL, "a reset still begins");
+  free(flow);
+  world_close(&w);
+}
+
+/* SsprEngineOptions.size: the options of a program built against another header (0: never
+ * set; a pointer, where the header before `size` had `secret_key`) are CONFIG naming the size,
+ * with nothing in them read or released (their release functions are not where this header
+ * has them); the right size builds an engine. */
+static void test_options_size(void) {
+  TestBackends b;
+  SsprContactStoreVtable store;
+  SsprEngineOptions o = keyed_options(&b, &store);
+  size_t wrong[] = {0, sizeof o - sizeof(void *), sizeof o + sizeof(void *), (size_t)(uintptr_t)KEY};
+  for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+    o.size = wrong[i];
+    SsprEngine *engine = NULL;
+    SsprError *err = NULL;
+    SsprStatus st = sspr_engine_new(&o, &engine, &err);
+    CHECK(st == SSPR_STATUS_CONFIG && engine == NULL && strstr(msg(err), "SsprEngineOptions.size") != NULL,
+          "size %zu: %d %s", wrong[i], (int)st, msg(err));
+    sspr_error_free(err);
+  }
+  CHECK(b.released == 0, "nothing released from options of another layout (%d)", b.released);
+  o.size = sizeof o;
+  SsprEngine *engine = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_engine_new(&o, &engine, &err);
+  CHECK(st == SSPR_STATUS_OK && engine, "the right size: %d %s", (int)st, msg(err));
+  sspr_error_free(err);
+  sspr_engine_free(engine);
+  pthread_mutex_lock(&b.lock);
+  while (b.released < 3) pthread_cond_wait(&b.changed, &b.lock);
+  pthread_mutex_unlock(&b.lock);
+  backends_destroy(&b);
 }
 
 /* A password check written in C: refuses season names, remembers whom it was asked about. */
@@ -1893,7 +1991,7 @@ static void test_configured_password_checks(void) {
   snprintf(json, sizeof json, "{\"banned_words_file\": \"%s\"}", path);
   Seasons seasons = {0, 0, ""};
   SsprPasswordCheckerVtable checker = {&seasons, seasons_check, seasons_release};
-  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1, NULL, 0, NULL, NULL, 0};
+  Shared shared = {NULL, NULL, NULL, NULL, json, &checker, 1, NULL, 0, NULL, NULL, 0, false};
   World w;
   world_open_shared(&w, "{\"min_response_ms\": 0}", &shared);
   pthread_mutex_lock(&w.b.lock);
@@ -2210,6 +2308,8 @@ int main(void) {
   test_flush_audit_flushes_the_c_sink();
   test_metrics_text_counts_an_engine_with_metrics_on();
   test_change_password_and_password_rules();
+  test_change_password_without_the_operation();
+  test_options_size();
   test_configured_password_checks();
   test_contact_proof();
   test_registration_coverage();

@@ -29,6 +29,9 @@ class Directory(s.Directory):
     async def search(self, query, limit):
         return []
 
+    async def change_password(self, user_id, current, new_password):
+        raise s.BackendFailure.NotSupported("no password change in the benchmark")
+
 
 class Notifier(s.Notifier):
     pin = None

@@ -47,8 +47,10 @@ class Directory(s.Directory):
                 groups=["Domain Admins"]),
         }
         self.passwords = {}
+        self.previous = {}  # the password before the last change (a history of one)
         self.down = False
         self.crash = False
+        self.changes = True  # False: the directory offers no change (raises NotSupported)
 
     async def find_user(self, login):
         await asyncio.sleep(0)  # a real await: the engine waits on the event loop
@@ -77,6 +79,18 @@ class Directory(s.Directory):
         found = [u for login, u in sorted(self.users.items())
                  if q in login or q in u.display_name.lower()]
         return found[:limit]
+
+    async def change_password(self, user_id, current, new_password):
+        await asyncio.sleep(0)
+        if not self.changes:
+            raise s.BackendFailure.NotSupported("this directory has no password change")
+        stored = self.passwords.get(user_id)
+        if stored is None or stored[0] != current:
+            raise s.BackendFailure.PasswordRefused("wrong_current_password", "the current password is not right")
+        if self.previous.get(user_id) == new_password:
+            raise s.BackendFailure.PasswordRefused("in_history", "the directory remembers that password")
+        self.previous[user_id] = current
+        self.passwords[user_id] = (new_password, False)
 
 
 class Contacts(s.ContactStore):
@@ -505,20 +519,60 @@ async def test_parity():
 
 
 async def test_change_password_and_rules():
-    """The engine call reaches uniffi: one answer for a wrong password and an unknown login,
-    the refusal's rule by name, and a foreign directory (no change operation) NOT_SUPPORTED."""
+    """The engine call reaches the foreign directory's change_password end to end: one answer
+    for a wrong password and an unknown login, the policy's refusal and the directory's own by
+    name (nothing changed), a temporary password changed (the new one signs in, the old one
+    does not, the user is told), and a directory that raises NotSupported: NOT_SUPPORTED."""
     engine, directory, contacts, notifier, clock = await world()
-    directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"] = ("Old-Passw0rd-1", False)
-    for login, current in (("jdoe@example.org", "Wrong-Passw0rd-1"), ("nobody@example.org", "Old-Passw0rd-1")):
+    jane = "uid=jdoe,ou=staff,dc=example,dc=org"
+    directory.passwords[jane] = ("Temp-Passw0rd-1", True)
+    directory.previous[jane] = "Older-Harbour-Lamp-8"
+    for login, current in (("jdoe@example.org", "Wrong-Passw0rd-1"), ("nobody@example.org", "Temp-Passw0rd-1")):
         await expect(s.SsprError.SignInFailed,
                      engine.change_password(login, current, "Fresh-Meadow-41", CTX), f"change as {login}")
     e = await expect(s.SsprError.PasswordRejected,
-                     engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Sh0rt!", CTX), "too short")
+                     engine.change_password("jdoe@example.org", "Temp-Passw0rd-1", "Sh0rt!", CTX), "too short")
     check(e is not None and e.refusal == "too_short" and "Sh0rt" not in str(e), f"refusal: {e}")
+    e = await expect(s.SsprError.PasswordRejected,
+                     engine.change_password("jdoe@example.org", "Temp-Passw0rd-1", "Older-Harbour-Lamp-8", CTX),
+                     "the directory's own rule")
+    check(e is not None and e.refusal == "in_history" and "remembers" in e.reason and "Older-Harbour" not in str(e),
+          f"directory refusal: {e}")
+    check(directory.passwords[jane] == ("Temp-Passw0rd-1", True), "nothing changed")
+    await engine.change_password("jdoe@example.org", "Temp-Passw0rd-1", "Fresh-Meadow-41", CTX)
+    check(directory.passwords[jane] == ("Fresh-Meadow-41", False), f"changed: {directory.passwords[jane]}")
+    signed = await engine.sign_in_self_service("jdoe@example.org", "Fresh-Meadow-41", CTX)
+    check(signed.login == "jdoe@example.org" and not signed.must_change, f"the new password signs in: {signed}")
+    await expect(s.SsprError.SignInFailed, engine.sign_in_self_service("jdoe@example.org", "Temp-Passw0rd-1", CTX),
+                 "the old one does not")
+    await engine.flush_deliveries()
+    told = [n for n in notifier.sent if n.kind == s.MessageKind.PASSWORD_CHANGED]
+    check(len(told) == 1 and told[0].to == "jane.doe@example.net", f"the user is told: {told}")
+    # The directory disagrees about the current password (changed since the check): a failed sign-in.
+    directory.passwords[jane] = ("Fresh-Meadow-41", False)
+    real = directory.change_password
+
+    async def disagrees(user_id, current, new_password):
+        raise s.BackendFailure.PasswordRefused("wrong_current_password", "not right")
+    directory.change_password = disagrees
+    await expect(s.SsprError.SignInFailed,
+                 engine.change_password("jdoe@example.org", "Fresh-Meadow-41", "Second-Harbour-52", CTX),
+                 "the directory's wrong current password")
+
+    async def misnamed(user_id, current, new_password):
+        raise s.BackendFailure.PasswordRefused("too_weird", "a rule with no name")
+    directory.change_password = misnamed
     e = await expect(s.SsprError.Backend,
-                     engine.change_password("jdoe@example.org", "Old-Passw0rd-1", "Fresh-Meadow-41", CTX), "no change")
+                     engine.change_password("jdoe@example.org", "Fresh-Meadow-41", "Second-Harbour-52", CTX),
+                     "a refusal naming no rule")
+    check(e is not None and e.kind == s.BackendErrorKind.REJECTED and "too_weird" in e.detail, f"misnamed: {e}")
+    directory.change_password = real
+    directory.changes = False
+    e = await expect(s.SsprError.Backend,
+                     engine.change_password("jdoe@example.org", "Fresh-Meadow-41", "Second-Harbour-52", CTX),
+                     "no change")
     check(e is not None and e.kind == s.BackendErrorKind.NOT_SUPPORTED, f"not supported: {e}")
-    check(directory.passwords["uid=jdoe,ou=staff,dc=example,dc=org"][0] == "Old-Passw0rd-1", "nothing changed")
+    check(directory.passwords[jane] == ("Fresh-Meadow-41", False), "nothing changed")
     rules = await engine.password_rules()
     check((rules.min_length, rules.history_length, rules.complexity, rules.min_age_secs) == (8, None, None, None),
           f"rules: {rules}")
@@ -872,12 +926,52 @@ async def test_key_rotation():
             check(True, "a short previous key is Config")
 
 
+async def test_default_settings_deliver_in_the_background():
+    """With the default settings (the system clock, answers padded) the engine delivers a PIN
+    from its own threads, after send_pin answered. uniffi's Python runs an async foreign method
+    on the event loop of the thread that calls it, and the engine's threads have none: a host
+    that never calls `uniffi_set_event_loop` gets no PIN while send_pin answers OK. The engine
+    must see that as a failed delivery (each attempt given up at the backend timeout, the PIN
+    audited as not delivered, flush_deliveries ending); with the loop set the PIN arrives."""
+    async def padded(audit):
+        directory, notifier = Directory(), Notifier()
+        config = s.EngineConfig(secret_key=KEY, backend_timeout_ms=300)  # the default policy: padding on
+        engine = new_engine(config, directory, notifier, Contacts(), audit=audit)
+        await engine.set_enabled(ADMIN, "jdoe@example.org", True, CTX)
+        await engine.update_contacts(
+            ADMIN, "jdoe@example.org",
+            s.ContactUpdate(email=s.ContactChange.SET(value="jane.doe@example.net"), phone=s.ContactChange.KEEP()), CTX)
+        challenge = await engine.begin_reset("jdoe@example.org", CTX)
+        sent = await engine.send_pin(challenge.flow_id, "email", None, CTX)
+        check(sent.attempts_left == 5, "send_pin answers OK")
+        return engine, notifier, challenge
+
+    s.uniffi_set_event_loop(None)  # a host that never set it
+    audit = Audit()
+    engine, notifier, challenge = await padded(audit)
+    await engine.flush_deliveries()  # ends: every attempt was given up at the backend timeout
+    check(notifier.pins() == [], f"no loop, no PIN: {notifier.pins()}")
+    failed = [e for e in audit.events if e.get("kind") == "pin_sent" and "not delivered" in json.dumps(e)]
+    check(len(failed) == 1 and failed[0].get("flow_ref") is not None,
+          f"the lost PIN is audited as not delivered: {[e.get('kind') for e in audit.events]} {failed}")
+
+    s.uniffi_set_event_loop(asyncio.get_running_loop())  # what the README tells hosts to do
+    audit = Audit()
+    engine, notifier, challenge = await padded(audit)
+    pin = await notifier.last_pin()
+    verified = await engine.verify_pin(challenge.flow_id, pin, CTX)
+    check(verified is not None, "with the loop set, the PIN arrives from the engine's thread and verifies")
+    await engine.flush_deliveries()
+    check(not any("not delivered" in json.dumps(e) for e in audit.events), "and nothing is audited as lost")
+
+
 async def main():
     for test in (test_full_flow, test_key_rotation, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
                  test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge,
-                 test_flush_audit_and_metrics_text, test_printed_values_hide_secrets):
+                 test_flush_audit_and_metrics_text, test_printed_values_hide_secrets,
+                 test_default_settings_deliver_in_the_background):
         try:
             await test()
         except Exception:  # noqa: BLE001

@@ -53,9 +53,19 @@ pub struct SsprClock {
 }
 
 /// Everything `sspr_engine_new` needs. Borrowed for the duration of the call.
+///
+/// Start from zero and set `size` first: `SsprEngineOptions o; memset(&o, 0, sizeof o);
+/// o.size = sizeof o;`. Later versions of this header only add members at the end of this
+/// struct and of the vtables it holds; the library reads a caller's struct by its `size`, so
+/// a program built against this header keeps working with a newer library.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct SsprEngineOptions {
+    /// `sizeof(SsprEngineOptions)` as the caller's header has it: how the library knows
+    /// which members the caller's struct has. A size this library never had (0: not set; a
+    /// program built against a header older than this field, whose first member is a
+    /// pointer) is `SSPR_STATUS_CONFIG` and nothing in `options` is read or released.
+    pub size: usize,
     /// The server's secret key: 32 to 1024 random bytes, the same on every instance (or NULL
     /// and the key in `secret_key_hex`).
     pub secret_key: *const u8,
@@ -138,6 +148,40 @@ pub struct SsprEngineOptions {
     pub previous_keys_hex: *const *const c_char,
     /// How many `previous_keys_hex` there are.
     pub previous_keys_len: usize,
+}
+
+/// The sizes of `SsprEngineOptions` this library reads (each header's `sizeof`, oldest first).
+/// A header that adds members at the end adds its size here, and the reading of a smaller
+/// struct gives the added members their zero values.
+const OPTIONS_SIZES: [usize; 1] = [std::mem::size_of::<SsprEngineOptions>()];
+
+/// The caller's options, once its `size` says they are laid out as this library's.
+///
+/// Before `size` there was no way to tell a caller's layout: the directory vtable sits in
+/// the options by value, so a member added to it moves every member after it, and an older
+/// program's struct would be read with every pointer shifted. Its first member was then
+/// `secret_key` (a pointer or NULL), never one of [`OPTIONS_SIZES`]: it gets `Config`
+/// instead of a misread, and nothing is released (its `release` functions are not where this
+/// header has them).
+///
+/// # Safety
+/// `options` is NULL or points to at least `size_of::<usize>()` readable bytes, and to a
+/// whole `SsprEngineOptions` when they hold its size.
+unsafe fn read_options<'a>(options: *const SsprEngineOptions) -> Result<&'a SsprEngineOptions, SsprError> {
+    if options.is_null() {
+        return Err(SsprError::null("options"));
+    }
+    // SAFETY: non-NULL, and its first member (of every layout ever published) is word-sized.
+    let size = unsafe { options.cast::<usize>().read_unaligned() };
+    if !OPTIONS_SIZES.contains(&size) {
+        return Err(sspr_core::Error::Config(format!(
+            "SsprEngineOptions.size is {size}, not the size of any SsprEngineOptions this library knows \
+             ({OPTIONS_SIZES:?}): set it to sizeof(SsprEngineOptions), from the sspr.h this library came with"
+        ))
+        .into());
+    }
+    // SAFETY: a whole struct of this layout, per this function's contract.
+    Ok(unsafe { &*options })
 }
 
 /// Bytes given as a pointer and a length (`field` names them in a NULL error).
@@ -255,8 +299,9 @@ status_fn! {
 
 status_fn! {
     /// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
-    /// `release` is called once, also when this call fails (unless `options` is NULL); a `ctx`
-    /// given to several vtables is released once by each of them.
+    /// `release` is called once, also when this call fails (unless `options` is NULL or its
+    /// `size` is wrong: then nothing in it is read); a `ctx` given to several vtables is
+    /// released once by each of them.
     ///
     /// # Safety
     /// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -265,7 +310,7 @@ status_fn! {
         options: *const SsprEngineOptions,
         engine_out: *mut *mut SsprEngine,
     ) {
-        let o = options.as_ref().ok_or_else(|| SsprError::null("options"))?;
+        let o = read_options(options)?;
         // Take every ctx first, so that each is released whatever fails below.
         let directory_ctx = take_ctx(o.directory.ctx, o.directory.release);
         let notifier_ctx = take_ctx(o.notifier.ctx, o.notifier.release);

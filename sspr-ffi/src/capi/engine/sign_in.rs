@@ -46,10 +46,10 @@ entry_points! {
     /// failures; a refused new password gives `SSPR_STATUS_PASSWORD_REJECTED`, its rule read
     /// with `sspr_error_password_refusal`. No result.
     ///
-    /// A C directory (`SsprDirectoryVtable`) has no change operation: once the current
-    /// password and the new one passed those checks, the call fails with
-    /// `SSPR_STATUS_BACKEND`, kind `SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED`, and nothing is
-    /// changed. Offer the change through a reset (or the directory's own tools) instead.
+    /// The change is made by the directory's `SsprDirectoryVtable.change_password`. A
+    /// directory without one (NULL): once the current password and the new one passed those
+    /// checks, the call fails with `SSPR_STATUS_BACKEND`, kind
+    /// `SSPR_BACKEND_ERROR_KIND_NOT_SUPPORTED`, and nothing is changed.
     ///
     /// # Safety
     /// As `sspr_begin_reset`.

@@ -41,6 +41,78 @@ class KotlinDirectory : Directory {
     }
     override suspend fun search(query: String, limit: UInt): List<DirectoryUser> =
         listOf(jane).filter { it.login.contains(query, true) || it.displayName.contains(query, true) }.take(limit.toInt())
+    // The user's own change: the current password checked here, a history of one.
+    val previous = java.util.concurrent.ConcurrentHashMap<String, String>()
+    @Volatile var changes = true
+    override suspend fun changePassword(userId: String, current: String, newPassword: String) {
+        delay(1)
+        if (!changes) throw BackendFailure.NotSupported("this directory has no password change")
+        val stored = passwords[userId]
+        if (stored == null || stored.first != current) {
+            throw BackendFailure.PasswordRefused("wrong_current_password", "the current password is not right")
+        }
+        if (previous[userId] == newPassword) throw BackendFailure.PasswordRefused("in_history", "the directory remembers it")
+        previous[userId] = current
+        passwords[userId] = Pair(newPassword, false)
+    }
+}
+
+// With the default settings (the system clock, answers padded) the engine delivers the PIN
+// from its own threads after sendPin answered: uniffi's Kotlin runs the suspend function on its
+// own coroutine scope from any thread, so the PIN arrives and verifies, nothing audited as lost.
+suspend fun defaultSettingsDeliverInTheBackground() {
+    val directory = KotlinDirectory()
+    val notifier = KotlinNotifier()
+    val audit = KotlinAudit()
+    val engine = Engine(EngineConfig(ByteArray(32) { 7 }), directory, notifier, null, null, audit)
+    engine.setEnabled(ADMIN, "jdoe@example.org", true, CTX)
+    engine.updateContacts(ADMIN, "jdoe@example.org", ContactUpdate(ContactChange.Set("jane.doe@example.net"), ContactChange.Keep), CTX)
+    val challenge = engine.beginReset("jdoe@example.org", CTX)
+    check(engine.sendPin(challenge.flowId, "email", null, CTX).attemptsLeft == 5u, "padded sendPin answers OK")
+    val pin = notifier.lastPin()
+    check(engine.verifyPin(challenge.flowId, pin, CTX).modes.isNotEmpty(), "the PIN delivered from the engine's thread verifies")
+    engine.flushDeliveries()
+    check(audit.events.none { it.contains("not delivered") }, "nothing audited as lost")
+    engine.close()
+}
+
+// A user's own change reaches the Kotlin directory end to end: the directory's refusal by its
+// rule (nothing changed), a temporary password changed (the new one signs in, the old one does
+// not, the user is told), and a directory without the operation: NOT_SUPPORTED.
+suspend fun changePassword() {
+    val directory = KotlinDirectory()
+    val notifier = KotlinNotifier()
+    val clock = ManualClock(START)
+    val engine = Engine(EngineConfig(ByteArray(32) { 7 }, "{\"min_response_ms\": 0}", ByteArray(32)), directory, notifier, null, clock)
+    engine.setEnabled(ADMIN, "jdoe@example.org", true, CTX)
+    engine.updateContacts(ADMIN, "jdoe@example.org", ContactUpdate(ContactChange.Set("jane.doe@example.net"), ContactChange.Keep), CTX)
+    val id = directory.jane.id
+    directory.passwords[id] = Pair("Temp-Passw0rd-1", true)
+    directory.previous[id] = "Older-Harbour-Lamp-8"
+    expect<SsprException.SignInFailed>("a wrong current password") {
+        runBlocking { engine.changePassword("jdoe@example.org", "Wrong-Passw0rd-1", "Fresh-Meadow-41", CTX) }
+    }
+    val refused = expect<SsprException.PasswordRejected>("the directory's own rule") {
+        runBlocking { engine.changePassword("jdoe@example.org", "Temp-Passw0rd-1", "Older-Harbour-Lamp-8", CTX) }
+    }
+    check(refused?.refusal == "in_history" && refused.message?.contains("Older-Harbour") != true, "refusal ${refused?.refusal}")
+    check(directory.passwords[id] == Pair("Temp-Passw0rd-1", true), "nothing changed")
+    engine.changePassword("jdoe@example.org", "Temp-Passw0rd-1", "Fresh-Meadow-41", CTX)
+    check(directory.passwords[id] == Pair("Fresh-Meadow-41", false), "changed: ${directory.passwords[id]}")
+    check(!engine.signInSelfService("jdoe@example.org", "Fresh-Meadow-41", CTX).mustChange, "the new password signs in")
+    expect<SsprException.SignInFailed>("the old one does not") {
+        runBlocking { engine.signInSelfService("jdoe@example.org", "Temp-Passw0rd-1", CTX) }
+    }
+    engine.flushDeliveries()
+    check(notifier.sent.count { it.kind == MessageKind.PASSWORD_CHANGED && it.to == "jane.doe@example.net" } == 1, "the user is told")
+    directory.changes = false
+    val none = expect<SsprException.Backend>("no change operation") {
+        runBlocking { engine.changePassword("jdoe@example.org", "Fresh-Meadow-41", "Second-Harbour-52", CTX) }
+    }
+    check(none?.kind == BackendErrorKind.NOT_SUPPORTED, "kind ${none?.kind}")
+    check(directory.passwords[id] == Pair("Fresh-Meadow-41", false), "nothing changed")
+    engine.close()
+    clock.close()
 }
 
 class KotlinNotifier : Notifier {
@@ -240,6 +312,8 @@ fun main(args: Array<String>) = runBlocking {
     clock.close()
 
     twoEnginesOnOneSqliteFile()
+    changePassword()
+    defaultSettingsDeliverInTheBackground()
     Parity(java.io.File(args.getOrElse(0) { "tests/parity/cases.json" })).run()
 
     println("kotlin: $passed passed, $failed failed")

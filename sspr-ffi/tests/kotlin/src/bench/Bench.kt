@@ -17,6 +17,8 @@ class BenchDirectory : Directory {
     override suspend fun unlock(userId: String) {}
     override suspend fun authenticate(userId: String, password: String) = Authentication.REJECTED
     override suspend fun search(query: String, limit: UInt): List<DirectoryUser> = listOf()
+    override suspend fun changePassword(userId: String, current: String, newPassword: String) =
+        throw BackendFailure.NotSupported("no password change in the benchmark")
 }
 
 class BenchNotifier : Notifier {
