@@ -1104,6 +1104,7 @@ async fn the_wrong_pin_that_reaches_its_clients_block_dropped_at_any_call_is_sti
 /// in turn. A guess dropped once its attempt was stored must leave the block holding (this
 /// flow and a new one, from the same client), recorded once (`blocked` once, `pin_failed`
 /// twice), and, for the user's block (`user_block`), shown by the helpdesk's status.
+#[allow(clippy::print_stdout)] // the table is the test's report (`--nocapture`)
 async fn drop_the_blocking_guess_at_every_call(blocking: Policy, user_block: bool) {
     let reference = World::with(blocking.clone()).await;
     let (flow, pin) = flow_with_pin(&reference).await;
