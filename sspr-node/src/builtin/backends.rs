@@ -121,8 +121,10 @@ pub struct PostgresStore {
     pub(crate) inner: sspr_backends::postgres::PostgresStore,
 }
 
-/// Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
+/// Connect to PostgreSQL: `config` is a URL or `{ url, caFile, poolSize, connectTimeoutMs,
 /// queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+/// `CONFIG` for a bad field (a CA file, `caFile` or the URL's `sslrootcert`, that cannot be
+/// read or holds no PEM certificate; an unknown `sslmode`), `BACKEND` when it cannot be reached.
 #[cfg(feature = "postgres")]
 #[napi(
     ts_args_type = "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
@@ -137,6 +139,8 @@ pub fn connect_postgres<'env>(
         serde_json::Value::String(url) => PostgresConfig::new(url),
         other => build(env, other, "PostgresStore", Ok::<PostgresConfig, _>)?,
     };
+    // A bad CA file or sslmode is a bad field (`CONFIG`), as in every binding, not a failed connection.
+    config.check_tls_files().map_err(|e| to_js_error(env, &e))?;
     crate::runtime::run(
         env,
         async move { Ok(sspr_backends::postgres::PostgresStore::from_config(&config).await?) },
