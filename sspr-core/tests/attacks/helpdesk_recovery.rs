@@ -32,9 +32,9 @@ async fn a_code_reaches_the_verified_step_once_and_the_reset_completes() {
     assert!(!recovered.modes.is_empty());
     let done = h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
     assert!(done.temporary_password.is_some(), "complete_reset works on the recovered flow unchanged");
-    // Redeemed twice: refused like any wrong code, and no second flow.
+    // Redeemed twice: the holder's twin is told it was used (and not counted), no second flow.
     let again = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
-    assert!(refused(&again), "{again:?}");
+    assert!(matches!(again, Err(Error::AlreadyUsed)), "{again:?}");
     let redeemed = h.events_of(AuditKind::RecoveryRedeemed);
     assert_eq!(redeemed.iter().filter(|e| e.outcome == Outcome::Success).count(), 1);
 }
@@ -320,8 +320,9 @@ async fn a_store_failing_mid_redemption_gives_the_code_back() {
     // The code was given back: the user, trying again, is not sent back to the helpdesk.
     let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
-    // Spent now.
-    assert!(refused(&h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await));
+    // Spent now (its holder is told so).
+    let spent = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(spent, Err(Error::AlreadyUsed)), "{spent:?}");
 }
 
 #[tokio::test]
@@ -340,7 +341,8 @@ async fn a_store_dying_between_the_two_writes_of_a_redemption_leaves_the_code() 
     let recovered = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
     let recovered = recovered.expect("the code must still work after the store came back");
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
-    assert!(refused(&h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await), "and then once only");
+    let again = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+    assert!(matches!(again, Err(Error::AlreadyUsed)), "and then once only: {again:?}");
 }
 
 /// A directory whose lookups fail while `down` is set.
@@ -428,7 +430,8 @@ async fn a_sent_code_goes_to_the_registered_contact_and_redeems_once() {
     }
     let recovered = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await.unwrap();
     h.sspr.complete_reset(&recovered.flow_id, NewPassword::Temporary, &ctx()).await.unwrap();
-    assert!(refused(&h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await));
+    let again = h.sspr.redeem_recovery_code(ALICE, &code, &ctx()).await;
+    assert!(matches!(again, Err(Error::AlreadyUsed)), "redeemed once: {again:?}");
     // It replaces a shown code and is replaced by one, as any recovery code.
     let shown = issue(&h, ALICE).await;
     h.sspr.admin_send_recovery_code(&admin(), ALICE, sspr_core::Channel::Email, &ctx()).await.unwrap();
@@ -590,4 +593,38 @@ async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
         let answer = h.sspr.redeem_recovery_code(login, typed, &ctx()).await;
         assert!(refused(&answer), "{login}: {answer:?}");
     }
+}
+
+/// A spent code typed again (a double submit's twin, the back button) spends none of the
+/// user's hourly tries: on main each twin was counted, and after `2 × max_wrong_pins` of them
+/// the user's next code from the helpdesk was refused as `RateLimited`. Nor is the twin check a
+/// free oracle: it answers only for the spent code of that login; every other code is counted
+/// before it is compared, up to the same cap.
+#[tokio::test]
+async fn a_spent_codes_twin_spends_none_of_the_users_tries() {
+    let h = Harness::new().await;
+    let cap = (h.sspr.policy().max_wrong_pins * 2) as usize;
+    let code = issue(&h, NO_CONTACT).await;
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+    for i in 0..cap {
+        let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+        assert!(matches!(twin, Err(Error::AlreadyUsed)), "twin {i}: {twin:?}");
+    }
+    let next = issue(&h, NO_CONTACT).await;
+    let redeemed = h.sspr.redeem_recovery_code(NO_CONTACT, &next, &ctx()).await;
+    assert!(redeemed.is_ok(), "the twins spent the user's tries: {redeemed:?}");
+    // The newer code's twin is recognised too (it replaced the older one's note).
+    let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &next, &ctx()).await;
+    assert!(matches!(twin, Err(Error::AlreadyUsed)), "{twin:?}");
+    // Two redemptions counted so far; every other code is counted until the cap refuses.
+    let wrong = Harness::wrong(&next);
+    for i in 0..cap - 2 {
+        let answer = h.sspr.redeem_recovery_code(NO_CONTACT, &wrong, &ctx()).await;
+        assert!(refused(&answer), "wrong code {i}: {answer:?}");
+    }
+    let limited = h.sspr.redeem_recovery_code(NO_CONTACT, &wrong, &ctx()).await;
+    assert!(matches!(limited, Err(Error::RateLimited { .. })), "{limited:?}");
+    // The spent code for another login is only that login's wrong code.
+    let elsewhere = h.sspr.redeem_recovery_code(ALICE, &next, &ctx()).await;
+    assert!(refused(&elsewhere), "{elsewhere:?}");
 }
