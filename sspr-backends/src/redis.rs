@@ -1160,7 +1160,11 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             Some(path)
         };
-        let (cert, key, junk) = (file("c.pem", crate::test_pem::CERT), file("k.pem", crate::test_pem::KEY), file("j.pem", "not a PEM file\n"));
+        let (cert, key, junk) = (
+            file("c.pem", crate::test_pem::CERT),
+            file("k.pem", crate::test_pem::KEY),
+            file("j.pem", "not a PEM file\n"),
+        );
         let missing = Some(dir.path().join("missing.pem"));
         let base = || RedisConfig::new("rediss://cache.example.org");
         let good = RedisConfig {

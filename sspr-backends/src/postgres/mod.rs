@@ -1030,8 +1030,11 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             path
         };
-        let (cert, key, junk) =
-            (file("c.pem", crate::test_pem::CERT), file("k.pem", crate::test_pem::KEY), file("j.pem", "not a PEM file\n"));
+        let (cert, key, junk) = (
+            file("c.pem", crate::test_pem::CERT),
+            file("k.pem", crate::test_pem::KEY),
+            file("j.pem", "not a PEM file\n"),
+        );
         let missing = dir.path().join("missing.pem");
         let url = "postgres://sspr:s3cret@db.example.org/sspr";
         let with_ca = |ca: &Path| PostgresConfig { ca_file: Some(ca.to_owned()), ..PostgresConfig::new(url) };

@@ -142,7 +142,8 @@ fn root_store(roots: &Roots) -> Result<RootCertStore, BackendError> {
             let pem = std::fs::read(path).map_err(|e| {
                 config_error(format!("cannot read the PostgreSQL {field} {}: {}", path.display(), e.kind()))
             })?;
-            let no_certificate = || config_error(format!("the PostgreSQL {field} {} holds no PEM certificate", path.display()));
+            let no_certificate =
+                || config_error(format!("the PostgreSQL {field} {} holds no PEM certificate", path.display()));
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                 let cert = cert.map_err(|_| no_certificate())?;
                 store.add(cert).map_err(|e| {
