@@ -270,7 +270,8 @@ impl Sspr {
                 // Given back on the spawner if this call stops before the save answers (a client
                 // gone, a host's timeout), the mark made or perhaps made: the user's retry must
                 // not find the code spent and their address unchanged.
-                let mut unsaved = if right { GiveBack::arm(self, mark.clone(), Vec::new()) } else { GiveBack::default() };
+                let mut unsaved =
+                    if right { GiveBack::arm(self, mark.clone(), Vec::new()) } else { GiveBack::default() };
                 // Only a right code's mark carries a token to recognise it by: a wrong code's
                 // lost answer stays an error (its attempt counted or not, never both).
                 let put = if right {

@@ -73,6 +73,16 @@ fn spent_binding(login: &limits::Subject) -> String {
     format!("helpdesk-recovery-spent/{}", hex::encode(login))
 }
 
+/// The code a login last redeemed, noted under the login's keyed subject so its twin is
+/// recognised before anything is counted: the code's keyed hash (bound to the login), and
+/// where its pending record is, which must still hold it spent (a reset or a change ends it).
+#[derive(Debug, Serialize, Deserialize)]
+struct SpentNote {
+    hash: String,
+    pending_key: String,
+    code_id: String,
+}
+
 /// What [`Sspr::issue_recovery`] did with the code.
 enum Issued {
     /// Returned for the administrator to read out.
@@ -308,13 +318,20 @@ impl Sspr {
         let subject = self.login_subject(&login);
         // The code this login last redeemed, typed again (a double submit's twin, a back
         // button): `AlreadyUsed`, and not counted, so the user's retries are not spent on it.
-        // One store read by login, for every login alike. No oracle: only that (dead) code
-        // answers so, and every other code goes on to be counted before it is compared.
+        // One store read by login, for every login alike (and, for the noted code only, a read
+        // of its pending record, which must still hold it spent: once a reset or a change ended
+        // it, it is refused like any other). No oracle: only that (dead) code answers so, and
+        // every other code goes on to be counted before it is compared.
         let spent_key = limits::recovery_spent(&subject);
         let noted = self.inner.store.get(&spent_key, now).await?;
-        if let Some(noted) = &noted
-            && <[u8; 32]>::try_from(noted.value.as_slice())
-                .is_ok_and(|hash| pin::matches(&self.inner.key, &spent_binding(&subject), code, &hash))
+        if let Some(note) = noted.as_ref().and_then(|n| serde_json::from_slice::<SpentNote>(&n.value).ok())
+            && hex::decode(&note.hash)
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .is_some_and(|hash| pin::matches(&self.inner.key, &spent_binding(&subject), code, &hash))
+            && self.inner.store.get(&note.pending_key, now).await?.is_some_and(|stored| {
+                serde_json::from_slice::<PendingRecovery>(&stored.value)
+                    .is_ok_and(|pending| pending.used && pending.code_id == note.code_id)
+            })
         {
             scope.record(AuditKind::RecoveryRedeemed, Outcome::Failed { error: "code already used".into() }).await;
             return Err(Error::AlreadyUsed);
@@ -412,9 +429,7 @@ impl Sspr {
             // code back on the spawner: the user's retry must not find it spent with no flow.
             // The spent-code record is deleted with it: the code must not read as spent.
             let mut unserved = match &recovered {
-                Some((r, _)) => {
-                    GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id), spent_key.clone()])
-                }
+                Some((r, _)) => GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id), spent_key.clone()]),
                 None => GiveBack::default(),
             };
             // Only a right code's mark carries a token to recognise it by: a wrong code's lost
@@ -444,9 +459,14 @@ impl Sspr {
             // Its twin is now recognised before counting (see above), in place of the code
             // noted before, if any (a lost race leaves the other's); a failure costs the twin
             // one counted try, nothing else.
-            let spent_hash = pin::hash(&self.inner.key, &spent_binding(&subject), code);
+            let note = SpentNote {
+                hash: hex::encode(&pin::hash(&self.inner.key, &spent_binding(&subject), code)),
+                pending_key: key.clone(),
+                code_id: pending.code_id.clone(),
+            };
+            let note = serde_json::to_vec(&note).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
             let noted = noted.as_ref().map(|n| n.version);
-            if let Err(e) = self.inner.store.put(&spent_key, &spent_hash, noted, mark.keep_until, now).await {
+            if let Err(e) = self.inner.store.put(&spent_key, &note, noted, mark.keep_until, now).await {
                 tracing::warn!(error = %e, "a redeemed recovery code could not be noted as spent");
             }
             scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));

@@ -1069,7 +1069,10 @@ async fn a_used_mark_whose_answer_and_read_back_are_lost_is_given_back() {
         assert!(matches!(retried, Some(Ok(()))), "{op:?}: the retry found the code spent: {retried:?}");
         let (made, audited, told) = account_op_done(&w, op).await;
         let before = account_op_done(&World::for_op(op).await, op).await.1;
-        assert!(made && audited == before + 1 && told, "{op:?}: made {made}, audited {audited} (was {before}), told {told}");
+        assert!(
+            made && audited == before + 1 && told,
+            "{op:?}: made {made}, audited {audited} (was {before}), told {told}"
+        );
     }
 }
 

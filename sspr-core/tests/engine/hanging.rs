@@ -305,9 +305,10 @@ async fn a_password_change_with_a_hanging_directory_ends_at_one_backend_timeout(
     assert!(call.is_finished(), "the call outlived one backend timeout (the read-back waited for one of its own)");
     assert_no_answer(&finished(call).await.unwrap_err(), "directory.change_password: no answer within 30 s");
     h.sspr.flush_deliveries().await;
-    let may_be = h.events_of(AuditKind::PasswordChanged).into_iter().any(
-        |e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("may be changed")),
-    );
+    let may_be = h
+        .events_of(AuditKind::PasswordChanged)
+        .into_iter()
+        .any(|e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("may be changed")));
     assert!(may_be, "{:?}", h.events_of(AuditKind::PasswordChanged));
     let told = h.outbox.messages_to(ALICE_MAIL);
     assert!(told.iter().any(|n| matches!(n.message, sspr_core::notice::Message::PasswordChanged)), "{told:?}");
