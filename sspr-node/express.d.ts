@@ -31,7 +31,8 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
 /**
  * The reset flow under the mount: pages at `GET /` and the JSON API (`POST /api/begin` `{login}`, `/api/send`
  * `{method, confirm?}`, `/api/verify` `{pin}`, `/api/complete` `{mode?, password?}`). The flow id is kept in an
- * HttpOnly, SameSite=Strict cookie scoped to the mount; forms carry a CSRF token and are refused when the browser
+ * HttpOnly, SameSite=Strict cookie scoped to the mount (over https `__Host-sspr_flow`, `Path=/`, which a sibling
+ * subdomain cannot set; a request carrying the flow or CSRF cookie twice is refused, 403 `csrf`); forms carry a CSRF token and are refused when the browser
  * says another site or a sibling subdomain posted them (`Sec-Fetch-Site`); the JSON API takes
  * `application/json` only and refuses a foreign `Origin`. The client address is Express's `req.ip`: set the
  * app's `trust proxy` for the reverse proxies you run. Errors: `{ error, message, ... }` with sspr's code in
@@ -50,7 +51,7 @@ export type SsprRouter = (req: any, res: any, next: (err?: unknown) => void) => 
 export declare function ssprRouter(options: SsprRouterOptions): SsprRouter
 /** The default page around each form (`lang` defaults to `'en'`). */
 export declare function defaultLayout(title: string, bodyHtml: string, lang?: string): string
-/** The cookie holding the flow id. */
+/** The cookie holding the flow id (over https with the `__Host-` prefix). */
 export declare const FLOW_COOKIE: 'sspr_flow'
-/** The cookie the forms' CSRF token is matched against. */
+/** The cookie the forms' CSRF token is matched against (over https with the `__Host-` prefix). */
 export declare const CSRF_COOKIE: 'sspr_csrf'

@@ -8,7 +8,8 @@
 // same flow as JSON for a single-page front end (`POST /api/begin`, `/api/send`, `/api/verify`,
 // `/api/complete`). It owns only the web layer, as the Python router does (docs/ARCHITECTURE.md,
 // "Framework routers"): where the flow id is kept (an HttpOnly, SameSite=Strict cookie scoped to the
-// mount, never in a page, URL or JSON answer), the forms' CSRF tokens and the JSON API's media-type and
+// mount, `__Host-sspr_flow` with `Path=/` over https, never in a page, URL or JSON answer; a request carrying it
+// twice, one planted for the parent domain, is refused), the forms' CSRF tokens and the JSON API's media-type and
 // Origin checks, and how an error's answer is sent (the status, code and message of each engine error are
 // sspr-core's one rule, carried by the SsprError: `status`, `answerCode`, `messageId`). The client's address is
 // Express's `req.ip`, so the app's `trust proxy` setting decides whom X-Forwarded-For is believed from.
@@ -135,18 +136,20 @@ function esc(value) {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }
 
-function cookies(req) {
-  const jar = {}
+// Every value the request sends for the cookie `name` (a browser sends one name more than once when another
+// domain or path set it too).
+function cookieValues(req, name) {
+  const values = []
   for (const part of String(req.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=')
-    if (at <= 0) continue
+    if (at <= 0 || part.slice(0, at).trim() !== name) continue
     try {
-      jar[part.slice(0, at).trim()] = decodeURIComponent(part.slice(at + 1).trim())
+      values.push(decodeURIComponent(part.slice(at + 1).trim()))
     } catch {
-      // A malformed %-escape in someone else's cookie: not ours, skip it.
+      values.push('') // a malformed %-escape: a value that matches nothing
     }
   }
-  return jar
+  return values
 }
 
 function sameToken(a, b) {
@@ -219,14 +222,30 @@ function ssprRouter(options) {
       ...(traceparent === undefined ? {} : { traceparent }),
     }
   }
-  const setCookie = (req, res, name, value) => {
-    const secure = secureCookies ?? (req.secure === true || req.protocol === 'https')
-    const cookie = `${name}=${encodeURIComponent(value)}; Path=${mount(req)}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`
-    res.append('Set-Cookie', cookie)
+  const secureOf = (req) => secureCookies ?? (req.secure === true || req.protocol === 'https')
+  // Over https a cookie is `__Host-` + its name, `Secure` and `Path=/`: the browser takes such a cookie only from
+  // this host, so a sibling subdomain cannot plant it. Over http it is scoped to the mount.
+  const cookieAttributes = (req) => (secureOf(req) ? ['__Host-', 'Path=/; HttpOnly; SameSite=Strict; Secure'] : ['', `Path=${mount(req)}; HttpOnly; SameSite=Strict`])
+  const setCookie = (req, res, base, value) => {
+    const [prefix, attributes] = cookieAttributes(req)
+    res.append('Set-Cookie', `${prefix}${base}=${encodeURIComponent(value)}; ${attributes}`)
   }
-  const clearFlow = (req, res) => res.append('Set-Cookie', `${FLOW_COOKIE}=; Path=${mount(req)}; Max-Age=0; HttpOnly; SameSite=Strict`)
+  const clearFlow = (req, res) => {
+    const [prefix, attributes] = cookieAttributes(req)
+    res.append('Set-Cookie', `${prefix}${FLOW_COOKIE}=; Max-Age=0; ${attributes}`)
+  }
+  // The one cookie `base` (`__Host-` + `base` over https), or ''. Cookie tossing: a sibling subdomain (or a
+  // plain-http answer on the victim's network) can set the same name for the parent domain, and the browser then
+  // sends both; a planted `Path=/` cookie comes last and a last-wins parser read it, so the victim's steps ran on
+  // a flow the attacker began, and he completed it. A name sent twice is refused; a planted plain name is not read
+  // over https.
+  const cookieOf = (req, base) => {
+    const values = cookieValues(req, cookieAttributes(req)[0] + base)
+    if (values.length > 1) throw Refusal.saying(403, 'csrf', 'err-session')
+    return values[0] ?? ''
+  }
   const flowOf = (req) => {
-    const flow = cookies(req)[FLOW_COOKIE]
+    const flow = cookieOf(req, FLOW_COOKIE)
     if (!flow) throw noFlow()
     return flow
   }
@@ -265,7 +284,7 @@ function ssprRouter(options) {
     const body = await readBody(req)
     const fields = body.parsed ?? Object.fromEntries(new URLSearchParams(body.raw ?? ''))
     const sent = typeof fields.csrf === 'string' ? fields.csrf : ''
-    if (!sameToken(sent, cookies(req)[CSRF_COOKIE] ?? '')) throw Refusal.saying(403, 'csrf', 'err-session')
+    if (!sameToken(sent, cookieOf(req, CSRF_COOKIE))) throw Refusal.saying(403, 'csrf', 'err-session')
     return fields
   }
 
@@ -315,7 +334,7 @@ function ssprRouter(options) {
       shows,
     )
   }
-  const csrfField = (req) => `<input type="hidden" name="csrf" value="${esc(cookies(req)[CSRF_COOKIE] ?? '')}">`
+  const csrfField = (req) => `<input type="hidden" name="csrf" value="${esc(cookieOf(req, CSRF_COOKIE))}">`
   const form = (step) => async (req, res) => {
     try {
       await step(req, res)
@@ -380,7 +399,13 @@ function ssprRouter(options) {
   if (pages) {
     Object.assign(routes, {
       'GET /': (req, res) => {
-        const token = cookies(req)[CSRF_COOKIE] || randomBytes(32).toString('base64url')
+        let token = ''
+        try {
+          token = cookieOf(req, CSRF_COOKIE)
+        } catch {
+          // Sent twice, one planted: a new token (the planted cookie still refuses the post).
+        }
+        token ||= randomBytes(32).toString('base64url')
         setCookie(req, res, CSRF_COOKIE, token)
         startPage(req, res, token)
       },

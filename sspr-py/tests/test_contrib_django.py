@@ -198,6 +198,39 @@ def test_the_session_key_changes_when_a_reset_starts() -> None:
     assert client.cookies["sessionid"].value != before
 
 
+def test_a_session_planted_after_the_reset_began_is_useless_once_the_code_is_verified() -> None:
+    """The key cycled when the victim's reset starts, and a sibling subdomain can plant a session cookie after
+    that: it sets ``sessionid`` for the parent domain again and again, so its cookie is always the newest and
+    comes last, and Django reads the last. The planted session is the attacker's own, in which he began a reset
+    for the victim's login: the victim's send and verify ran there, and the attacker completed the flow the
+    victim's code verified. (On main: the attacker's completion got a temporary password that signed in as the
+    victim.) The key now changes again when the code is verified, so the session the attacker holds is gone."""
+    attacker = browser()
+    token = csrf(attacker, "/password/")
+    attacker.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+    planted = attacker.cookies["sessionid"].value
+    attacker_token = attacker.cookies["csrftoken"].value
+
+    victim = browser()
+    token = csrf(victim, "/password/")
+    victim.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+    token = victim.cookies["csrftoken"].value
+    victim.cookies["sessionid"] = planted  # what Django reads from now on
+    victim.post("/password/send/", {"csrfmiddlewaretoken": token, "method": "email"})
+    page = victim.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": pin()})
+    assert "Code accepted" in page.content.decode()
+    assert victim.cookies["sessionid"].value != planted
+
+    stolen = attacker.post("/password/complete/", {"csrfmiddlewaretoken": attacker_token, "mode": "temporary"})
+    assert stolen.status_code == 410 and b"temporary-password" not in stolen.content
+    done = victim.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
+    shown = re.search(r'<code id="temporary-password">([^<]+)</code>', done.content.decode())
+    assert shown is not None
+    import html
+
+    assert site.backends().memory_directory.check_password(JANE_DN, html.unescape(shown[1])) is True
+
+
 def _reset_template_loaders() -> None:
     from django.template import engines
 

@@ -291,6 +291,69 @@ def test_a_form_posted_from_a_sibling_subdomain_is_refused_whatever_cookie_it_pl
         assert own.status_code == 200, own.text
 
 
+def _flow_of(response: httpx.Response, name: str = FLOW_COOKIE) -> str:
+    cookie = next(c for c in set_cookie_headers(response) if c.startswith(name + "="))
+    return cookie.split(";")[0].split("=", 1)[1]
+
+
+def test_a_flow_cookie_planted_by_a_sibling_subdomain_cannot_take_over_the_victims_reset() -> None:
+    """Cookie tossing. A sibling subdomain (or whoever answers the victim's plain-http request) sets ``sspr_flow``
+    for the parent domain with ``Path=/``, holding a flow the attacker began for the victim's login. The browser
+    then sends both flow cookies, the victim's own (``Path=/password``) first and the planted one last, and a
+    last-wins cookie parser read the planted one: the victim's send and verify went to the attacker's flow (method
+    ids are the channel's name, the same in every flow), and the attacker completed it. Measured on main: one
+    planted cookie, the victim's ordinary reset, then the attacker's ``/api/complete`` got a temporary password
+    that signed in as the victim."""
+    site = Site()
+    with Server(site.app) as server:
+        with httpx.Client(base_url=server.url) as attacker:
+            planted = _flow_of(api(attacker, "begin", {"login": JANE}))
+        with httpx.Client(base_url=server.url) as victim:
+            own = _flow_of(api(victim, "begin", {"login": JANE}))
+        # What the victim's browser sends from now on: its own cookie, then the planted one (shorter path last).
+        both = {"cookie": f"{FLOW_COOKIE}={own}; {FLOW_COOKIE}={planted}"}
+        with httpx.Client(base_url=server.url) as victim:
+            sent = victim.post("/password/api/send", json={"method": "email"}, headers=both)
+            assert sent.status_code == 403 and sent.json()["error"] == "csrf", sent.text
+            assert len(site.outbox) == 0  # nothing sent on either flow
+        # The same through the pages: refused before the form is read.
+        with httpx.Client(base_url=server.url) as victim:
+            victim.get("/password/")
+            token = victim.cookies[CSRF_COOKIE]
+            page = victim.post("/password/send", data={"method": "email", "csrf": token},
+                               headers={"cookie": f"{CSRF_COOKIE}={token}; " + both["cookie"]})
+            assert page.status_code == 403, page.text
+        assert len(site.outbox) == 0
+
+    # Over https the flow cookie is ``__Host-sspr_flow``: the browser takes it only from this host, with ``Secure``,
+    # ``Path=/`` and no ``Domain``, so a sibling cannot set it, and the plain name it can set is never read.
+    site = Site(secure_cookies=True)
+    with Server(site.app) as server:
+        with httpx.Client(base_url=server.url) as attacker:
+            planted = _flow_of(api(attacker, "begin", {"login": JANE}), "__Host-" + FLOW_COOKIE)
+        with httpx.Client(base_url=server.url) as victim:
+            begun = api(victim, "begin", {"login": JANE})
+            cookie = next(c for c in set_cookie_headers(begun) if c.startswith("__Host-" + FLOW_COOKIE + "="))
+            assert re.search(r"(?i); path=/(;|$)", cookie) and re.search(r"(?i); secure", cookie), cookie
+            assert "domain" not in cookie.lower()
+            own = _flow_of(begun, "__Host-" + FLOW_COOKIE)
+        browser = {"cookie": f"__Host-{FLOW_COOKIE}={own}; {FLOW_COOKIE}={planted}"}
+        with httpx.Client(base_url=server.url) as victim:
+            assert victim.post("/password/api/send", json={"method": "email"}, headers=browser).status_code == 200
+            verified = victim.post("/password/api/verify", json={"pin": site.pin()}, headers=browser)
+            assert verified.status_code == 200, verified.text
+        with httpx.Client(base_url=server.url) as attacker:
+            stolen = attacker.post("/password/api/complete", json={"mode": "temporary"},
+                                   headers={"cookie": f"__Host-{FLOW_COOKIE}={planted}"})
+            assert stolen.status_code == 409 and "temporary_password" not in stolen.json(), stolen.text
+        with httpx.Client(base_url=server.url) as victim:
+            done = victim.post("/password/api/complete", json={"mode": "temporary"}, headers=browser)
+            assert done.status_code == 200, done.text
+            assert site.directory.check_password(JANE_DN, done.json()["temporary_password"]) is True
+            cleared = next(c for c in set_cookie_headers(done) if c.startswith("__Host-" + FLOW_COOKIE + "="))
+            assert re.search(r"(?i); path=/(;|$)", cleared) and re.search(r"(?i); secure", cleared), cleared
+
+
 def test_a_client_cannot_pick_its_address_with_x_forwarded_for() -> None:
     # Three begins per IP an hour. An attacker rotating X-Forwarded-For is still one address.
     policy = sspr.Policy(min_response_ms=0, ip_begins_per_hour=3)

@@ -214,6 +214,59 @@ test('a sibling subdomain that planted its own CSRF cookie still changes nothing
   assert.equal(site.outbox.messages().length, 0)
 })
 
+test('a flow cookie planted by a sibling subdomain cannot take over the victim\'s reset', async () => {
+  // Cookie tossing: evil.example.org sets sspr_flow for Domain=example.org, Path=/, holding a flow the attacker
+  // began for the victim's login. The browser sends both flow cookies, the victim's own (Path=/password) first and
+  // the planted one last; a last-wins parser read the planted one, so the victim's send and verify ran on the
+  // attacker's flow (method ids are the channel's name in every flow) and the attacker completed it.
+  const plainFlow = (r, name = FLOW_COOKIE) => r.headers.getSetCookie().find((c) => c.startsWith(`${name}=`)).split(';')[0].split('=')[1]
+  let site = await makeSite()
+  await serve(site.app, async (b) => {
+    const planted = plainFlow(await b.api('begin', { login: JANE }))
+    const own = plainFlow(await b.api('begin', { login: JANE }))
+    const both = { cookie: `${FLOW_COOKIE}=${own}; ${FLOW_COOKIE}=${planted}` }
+    b.jar.clear()
+    const sent = await b.api('send', { method: 'email' }, both)
+    assert.equal(sent.status, 403, sent.text)
+    assert.equal(sent.json.error, 'csrf')
+    await b.get('/password/')
+    const token = b.jar.get(CSRF_COOKIE)
+    const page = await b.raw('POST', '/password/send', {
+      body: new URLSearchParams({ method: 'email', csrf: token }),
+      headers: { cookie: `${CSRF_COOKIE}=${token}; ${both.cookie}` },
+    })
+    assert.equal(page.status, 403, page.text)
+  })
+  assert.equal(site.outbox.messages().length, 0, 'nothing sent on either flow')
+
+  // Over https the cookie is __Host-sspr_flow (Secure, Path=/, no Domain), which a sibling cannot set; the plain
+  // name it can set is not read.
+  const HOST_FLOW = `__Host-${FLOW_COOKIE}`
+  site = await makeSite({ router: { secureCookies: true } })
+  await serve(site.app, async (b) => {
+    const planted = plainFlow(await b.api('begin', { login: JANE }), HOST_FLOW)
+    const begun = await b.api('begin', { login: JANE })
+    const cookie = begun.headers.getSetCookie().find((c) => c.startsWith(`${HOST_FLOW}=`))
+    assert.match(cookie, /; Path=\/(;|$)/)
+    assert.match(cookie, /; Secure/)
+    assert.doesNotMatch(cookie, /domain/i)
+    const browser = { cookie: `${HOST_FLOW}=${plainFlow(begun, HOST_FLOW)}; ${FLOW_COOKIE}=${planted}` }
+    b.jar.clear()
+    assert.equal((await b.api('send', { method: 'email' }, browser)).status, 200)
+    assert.equal((await b.api('verify', { pin: pinOf(site.outbox) }, browser)).status, 200)
+    const stolen = await b.api('complete', { mode: 'temporary' }, { cookie: `${HOST_FLOW}=${planted}` })
+    assert.equal(stolen.status, 409, stolen.text)
+    assert.equal(stolen.json.temporary_password, undefined)
+    const done = await b.api('complete', { mode: 'temporary' }, browser)
+    assert.equal(done.status, 200, done.text)
+    assert.equal(site.directory.passwordMatches(JANE_DN, done.json.temporary_password), true)
+    const cleared = done.headers.getSetCookie().find((c) => c.startsWith(`${HOST_FLOW}=`))
+    assert.match(cleared, /Max-Age=0/)
+    assert.match(cleared, /; Path=\/(;|$)/)
+    assert.match(cleared, /; Secure/)
+  })
+})
+
 test('bad input gets a typed error naming the field', async () => {
   const site = await makeSite()
   await serve(site.app, async (b) => {

@@ -36,9 +36,10 @@ change with the language.
 
 What it guarantees:
 
-- The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix (``Secure`` over
-  https): it never appears in a page, a URL or a JSON answer, so a script elsewhere on the site cannot read
-  it and a link cannot carry it.
+- The flow id lives in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to the prefix; over https it is
+  ``__Host-sspr_flow`` (``Secure``, ``Path=/``), which a sibling subdomain cannot set: it never appears in a page,
+  a URL or a JSON answer, so a script elsewhere on the site cannot read it and a link cannot carry it. A request
+  carrying the flow or CSRF cookie twice (one planted for the parent domain) is refused.
 - Cross-site requests change nothing: each form carries a CSRF token matched against a cookie of its own, and a
   form post the browser marks ``Sec-Fetch-Site: same-site`` or ``cross-site`` is refused (a sibling subdomain
   can plant that cookie);
@@ -83,10 +84,13 @@ if TYPE_CHECKING:
 
 __all__ = ["reset_router", "FLOW_COOKIE", "CSRF_COOKIE"]
 
-#: The cookie holding the reset flow's id (``HttpOnly``, ``SameSite=Strict``, scoped to the prefix).
+#: The cookie holding the reset flow's id (``HttpOnly``, ``SameSite=Strict``, scoped to the prefix); over https it
+#: is ``__Host-sspr_flow`` (``Secure``, ``Path=/``), which no sibling subdomain can set.
 FLOW_COOKIE = "sspr_flow"
-#: The cookie the pages' CSRF token is matched against.
+#: The cookie the pages' CSRF token is matched against (``__Host-sspr_csrf`` over https).
 CSRF_COOKIE = "sspr_csrf"
+#: The prefix the browser keeps for cookies set by this host itself, ``Secure``, ``Path=/`` and without ``Domain``.
+_HOST_PREFIX = "__Host-"
 
 _API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _PAGE_HEADERS = {
@@ -162,14 +166,46 @@ class _Reset:
 
     def flow(self, request: Request) -> str:
         """The flow id from its cookie, or the "this reset has ended" refusal."""
-        flow = request.cookies.get(FLOW_COOKIE)
+        flow = self.cookie(request, FLOW_COOKIE)
         if not flow:
             raise no_flow()
         return flow
 
-    def set_cookie(self, response: Response, request: Request, name: str, value: str, path: str) -> None:
-        secure = request.url.scheme == "https" if self.secure_cookies is None else self.secure_cookies
-        response.set_cookie(name, value, path=path, httponly=True, samesite="strict", secure=secure)
+    def secure(self, request: Request) -> bool:
+        return request.url.scheme == "https" if self.secure_cookies is None else self.secure_cookies
+
+    def cookie(self, request: Request, base: str) -> str:
+        """The one cookie ``base`` (``__Host-`` + ``base`` over https), or ``""``.
+
+        Cookie tossing: a sibling subdomain (or a plain-http answer on the victim's network) can set a cookie of the
+        same name for the parent domain, and the browser then sends both. Which one a parser keeps is no defence (a
+        planted ``Path=/`` cookie comes last, and Starlette keeps the last): the victim's steps would run on a flow
+        the attacker began, and he would complete it. So a name sent twice is refused; over https the name carries
+        the ``__Host-`` prefix, which the browser accepts only from this host, and a planted plain name is not read.
+        """
+        name = _HOST_PREFIX + base if self.secure(request) else base
+        values = [
+            value
+            for header in request.headers.getlist("cookie")
+            for key, sep, value in (part.strip().partition("=") for part in header.split(";"))
+            if sep and key == name
+        ]
+        if len(values) > 1:
+            raise Refusal.saying(403, "csrf", "err-session")
+        return request.cookies.get(name, "") if values else ""
+
+    def set_cookie(self, response: Response, request: Request, base: str, value: str, own: str) -> None:
+        """Set cookie ``base`` for the router's prefix (over https: ``__Host-`` + ``base`` with ``Path=/``)."""
+        if self.secure(request):
+            response.set_cookie(_HOST_PREFIX + base, value, path="/", httponly=True, samesite="strict", secure=True)
+        else:
+            response.set_cookie(base, value, path=self.mount(request, own), httponly=True, samesite="strict")
+
+    def clear_flow(self, response: Response, request: Request, own: str) -> None:
+        if self.secure(request):
+            response.delete_cookie(_HOST_PREFIX + FLOW_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+        else:
+            response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own), httponly=True, samesite="strict")
 
     def same_origin(self, request: Request) -> bool:
         if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
@@ -209,7 +245,7 @@ class _Reset:
                 headers["Retry-After"] = str(refused.extra["retry_after_seconds"])
             response = JSONResponse(body, status_code=refused.status, headers=headers)
             if refused.status == 410:
-                response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
+                self.clear_flow(response, request, own)
             return response
 
     # -- the pages ------------------------------------------------------------------------------------
@@ -261,13 +297,13 @@ class _Reset:
             fields = dict(urllib.parse.parse_qsl((await _bounded_body(request)).decode(), keep_blank_values=True))
         except UnicodeDecodeError:
             raise Refusal(400, "invalid_input", "The form is not UTF-8.", field="body") from None
-        sent, kept = fields.get("csrf", ""), request.cookies.get(CSRF_COOKIE, "")
+        sent, kept = fields.get("csrf", ""), self.cookie(request, CSRF_COOKIE)
         if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
             raise Refusal.saying(403, "csrf", "err-session")
         return fields
 
     def csrf_field(self, request: Request) -> str:
-        return f"<input type='hidden' name='csrf' value='{_e(request.cookies.get(CSRF_COOKIE, ''))}'>"
+        return f"<input type='hidden' name='csrf' value='{_e(self.cookie(request, CSRF_COOKIE))}'>"
 
     async def pages(self, step: Callable[[], Awaitable[Response]], request: Request, own: str) -> Response:
         try:
@@ -282,7 +318,7 @@ class _Reset:
             )
             response = self.page(lang, text(lang, "reset-title"), body, refused.status)
             if refused.status == 410:
-                response.delete_cookie(FLOW_COOKIE, path=self.mount(request, own))
+                self.clear_flow(response, request, own)
             return response
 
 
@@ -405,7 +441,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
         challenge = await engine.begin_reset(login or "", reset.context(request), challenge_token=token)
         body = {"methods": _methods_json(challenge.methods), "expires_at": challenge.expires_at.isoformat()}
         response = JSONResponse(body, headers=_API_HEADERS)
-        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/api/begin"))
+        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, "/api/begin")
         return response
 
     @_post(router, "/api/send", reset.api)
@@ -446,7 +482,7 @@ def _add_api(router: APIRouter, reset: _Reset) -> None:
             "unlocked": outcome.unlocked,
         }
         response = JSONResponse(body, headers=_API_HEADERS)
-        response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/api/complete"))
+        reset.clear_flow(response, request, "/api/complete")
         return response
 
 
@@ -467,9 +503,13 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
 
     @router.get("/")
     async def start(request: Request) -> Response:
-        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        try:
+            token = reset.cookie(request, CSRF_COOKIE)
+        except Refusal:  # sent twice: one was planted; a new token (the planted cookie still refuses the post)
+            token = ""
+        token = token or secrets.token_urlsafe(32)
         response = reset.start_page(request, token)
-        reset.set_cookie(response, request, CSRF_COOKIE, token, reset.mount(request, "/"))
+        reset.set_cookie(response, request, CSRF_COOKIE, token, "/")
         return response
 
     @_post(router, "/begin", reset.pages)
@@ -488,7 +528,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
             return reset.start_page(request, fields.get("csrf", ""), login, refused.message, 403, challenged=True)
         lang = reset.locale(request)
         response = reset.page(lang, text(lang, "methods-intro"), _methods_form(reset, request, challenge.methods))
-        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, reset.mount(request, "/begin"))
+        reset.set_cookie(response, request, FLOW_COOKIE, challenge.flow_id, "/begin")
         return response
 
     @_post(router, "/send", reset.pages)
@@ -555,7 +595,7 @@ def _add_pages(router: APIRouter, reset: _Reset) -> None:
                 f"<p>{_e(text(lang, 'temp-note'))}</p>"
             )
             response = reset.page(lang, text(lang, "temp-title"), body)
-        response.delete_cookie(FLOW_COOKIE, path=reset.mount(request, "/complete"))
+        reset.clear_flow(response, request, "/complete")
         return response
 
 

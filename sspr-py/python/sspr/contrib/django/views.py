@@ -3,7 +3,8 @@
 Each view converts a form into one engine call and the answer into a template (``sspr/<page>.html``, which a site
 overrides by name). The rules (enumeration defence, padding, limits, blocks, PINs) are the engine's; what a user
 is told for each error comes from ``sspr.contrib._web``, shared with the other framework integrations. The flow id
-and the signed-in login live in Django's session, whose key is cycled when a reset starts and at sign-in.
+and the signed-in login live in Django's session, whose key is cycled when a reset starts, when its code is verified
+and at sign-in.
 
 Every page is in the language negotiated from the request's ``Accept-Language`` among ``SSPR["languages"]``
 (default: all six of sspr's; ``["de"]`` forces German), with texts from sspr's one catalogue: the views put
@@ -180,6 +181,10 @@ def reset_verify(request: HttpRequest) -> HttpResponse:
         return _page(request, "reset_pin", 400, error=describe(err, _lang(request)).message)
     except (Refusal, sspr.SsprError) as problem:
         return _refused(request, problem, "sspr:reset")
+    # A proven code is a privilege change: a new key again. The key cycled at the start does not cover a session
+    # cookie planted after it (a sibling subdomain setting ``sessionid`` for the parent domain, newest and so read
+    # last), holding a flow the attacker began for the victim's login: he would complete what the victim verified.
+    request.session.cycle_key()
     if verified.remaining_methods:
         remaining = [{"id": m} for m in verified.remaining_methods]
         return _page(request, "reset_second", remaining=remaining)
