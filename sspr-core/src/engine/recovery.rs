@@ -429,7 +429,9 @@ impl Sspr {
             // code back on the spawner: the user's retry must not find it spent with no flow.
             // The spent-code record is deleted with it: the code must not read as spent.
             let mut unserved = match &recovered {
-                Some((r, _)) => GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id), spent_key.clone()]),
+                Some((r, _)) => {
+                    GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id).to_string(), spent_key.clone()])
+                }
                 None => GiveBack::default(),
             };
             // Only a right code's mark carries a token to recognise it by: a wrong code's lost
