@@ -399,7 +399,7 @@ export declare const RedisStore: typeof NativeRedisStore & {
 /** A contact and state store on PostgreSQL. */
 export type PostgresStore = NativePostgresStore
 export declare const PostgresStore: typeof NativePostgresStore & {
-  /** Connect (a URL or `{ url, caFile, poolSize, connectTimeoutMs, queryTimeoutMs, sweepIntervalSecs }`); rejects with `BACKEND` when unreachable. */
+  /** Connect (a URL or `{ url, caFile, poolSize, connectTimeoutMs, queryTimeoutMs, sweepIntervalSecs }`); rejects with `CONFIG` for a CA file (`caFile`, or the URL's `sslrootcert`) that cannot be read or holds no PEM certificate, or an unknown `sslmode`, and with `BACKEND` when unreachable. */
   connect(
     config: string | { url: string; caFile?: string; poolSize?: number; connectTimeoutMs?: number; queryTimeoutMs?: number; sweepIntervalSecs?: number },
   ): Promise<NativePostgresStore>

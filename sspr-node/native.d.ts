@@ -453,8 +453,10 @@ export interface ConfiguredBackends {
 }
 
 /**
- * Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,
+ * Connect to PostgreSQL: `config` is a URL or `{ url, caFile, poolSize, connectTimeoutMs,
  * queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`.
+ * `CONFIG` for a bad field (a CA file, `caFile` or the URL's `sslrootcert`, that cannot be
+ * read or holds no PEM certificate; an unknown `sslmode`), `BACKEND` when it cannot be reached.
  */
 export declare function connectPostgres(config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }): PostgresStore | Promise<PostgresStore>
 

@@ -85,6 +85,8 @@ mod runtime;
 mod secret_field;
 #[cfg(feature = "smtp")]
 pub mod smtp;
+#[cfg(all(test, any(feature = "redis", feature = "postgres")))]
+mod test_pem;
 #[cfg(feature = "sms-twilio")]
 pub mod twilio;
 #[cfg(feature = "webhook")]

@@ -1150,10 +1150,6 @@ mod tests {
         assert_eq!(tag_of("p:own/{tag}/x"), "tag");
     }
 
-    /// A self-signed certificate and its key (P-256, made for this test only, trusted nowhere).
-    const TEST_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBjTCCATOgAwIBAgIUf3e2ufDZNF7Km4ZBWPGUlVebcwwwCgYIKoZIzj0EAwIw\nGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDAgFw0yNjEyMDcwNjI2MjdaGA8y\nMTI2MTExMzA2MjYyN1owGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDBZMBMG\nByqGSM49AgEGCCqGSM49AwEHA0IABFL84QYP2jQdePgQghyCYhUEmjXzKVzrV9gA\nl6TOZju2zCEiXRBV0cQhtPvlOjTCLlFGRWwRIsmjQA4kapXKeLujUzBRMB0GA1Ud\nDgQWBBQgDgRcoxZpMbzHxgBSMrF3brQWfzAfBgNVHSMEGDAWgBQgDgRcoxZpMbzH\nxgBSMrF3brQWfzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCQ\n5kIY5xQ5n1h+0biCF5zFTkv9n3WBAgPAYlPSrUkOjQIgJL4dewwPbNFTU9lhSn8D\nkQCsokOi7yIPjuCcJ4FKxSU=\n-----END CERTIFICATE-----\n";
-    const TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/L5uC1zCfjLxLJYS\n2MRgOUMFo7BxJsXUQVV9lDrt6uyhRANCAARS/OEGD9o0HXj4EIIcgmIVBJo18ylc\n61fYAJekzmY7tswhIl0QVdHEIbT75To0wi5RRkVsESLJo0AOJGqVyni7\n-----END PRIVATE KEY-----\n";
-
     /// Every binding calls `check_tls_files` before connecting: a bad TLS file is `Config`
     /// naming its field, never its contents (Node answered `BACKEND` at connect time).
     #[test]
@@ -1164,7 +1160,11 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             Some(path)
         };
-        let (cert, key, junk) = (file("c.pem", TEST_CERT), file("k.pem", TEST_KEY), file("j.pem", "not a PEM file\n"));
+        let (cert, key, junk) = (
+            file("c.pem", crate::test_pem::CERT),
+            file("k.pem", crate::test_pem::KEY),
+            file("j.pem", "not a PEM file\n"),
+        );
         let missing = Some(dir.path().join("missing.pem"));
         let base = || RedisConfig::new("rediss://cache.example.org");
         let good = RedisConfig {

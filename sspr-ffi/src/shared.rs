@@ -123,8 +123,10 @@ pub(crate) fn parse_store(json: &str) -> Result<StoreConfig, Error> {
 /// their connections on it).
 pub(crate) fn open_store(config: StoreConfig, runtime: &RuntimeHandle) -> Result<Arc<dyn StateStore>, Error> {
     // A bad TLS file is a bad field (`Config`), as in every binding, not a failed connection.
-    if let StoreConfig::Redis(c) = &config {
-        c.check_tls_files()?;
+    match &config {
+        StoreConfig::Redis(c) => c.check_tls_files()?,
+        StoreConfig::Postgres(c) => c.check_tls_files()?,
+        StoreConfig::Sqlite(_) => {}
     }
     let opened = block_on(runtime.guard(async move {
         Ok::<Arc<dyn StateStore>, BackendError>(match config {

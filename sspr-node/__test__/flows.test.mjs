@@ -354,6 +354,28 @@ test('a bad TLS file of a Redis store is CONFIG naming its field, before anythin
   }
 })
 
+test('a bad CA file of a PostgreSQL store is CONFIG naming its setting, before anything connects', async () => {
+  const { PostgresStore } = await import('../index.js')
+  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'sspr-node-pg-tls-'))
+  const junk = join(dir, 'junk.pem')
+  writeFileSync(junk, 'not a PEM file\n')
+  // Port 1: nothing listens there, so only a check made before connecting can say CONFIG.
+  const url = 'postgres://sspr:s3cret@127.0.0.1:1/sspr'
+  for (const [config, setting] of [
+    [{ url, caFile: join(dir, 'missing.pem') }, 'ca_file'],
+    [{ url, caFile: junk }, 'ca_file'],
+    [`${url}?sslmode=verify-ca&sslrootcert=${junk}`, 'sslrootcert'],
+    [`${url}?sslmode=verify-everything`, 'sslmode'],
+  ]) {
+    const e = await rejection(PostgresStore.connect(config))
+    assert.equal(e.code, 'CONFIG', `${JSON.stringify(config)}: ${e}`)
+    assert.ok(e.message.includes(setting) && !e.message.includes('s3cret'), e.message)
+  }
+})
+
 test('a Redis store over TLS with a private CA (the real TLS Redis of ./scripts/test.sh)', async () => {
   const url = process.env.SSPR_TEST_REDIS_TLS_URL
   const caFile = process.env.SSPR_TEST_CA

@@ -141,6 +141,23 @@ def test_a_bad_tls_file_of_a_redis_store_is_a_config_error_naming_its_field(tmp_
         assert field in str(raised.value), (fields, raised.value)
 
 
+def test_a_bad_ca_file_of_a_postgres_store_is_a_config_error_naming_its_setting(tmp_path: pathlib.Path) -> None:
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a PEM file\n")
+    # Port 1: nothing listens there, so only a check made before connecting can say Config.
+    url = "postgres://sspr:s3cret@127.0.0.1:1/sspr"
+    for url_, fields, setting in [
+        (url, {"ca_file": str(tmp_path / "missing.pem")}, "ca_file"),
+        (url, {"ca_file": str(junk)}, "ca_file"),
+        (f"{url}?sslmode=verify-ca&sslrootcert={junk}", {}, "sslrootcert"),
+        (f"{url}?sslmode=verify-everything", {}, "sslmode"),
+    ]:
+        with pytest.raises(sspr.ConfigError) as raised:
+            sspr.backends.PostgresStore(url_, **fields)
+        text = str(raised.value)
+        assert setting in text and "s3cret" not in text, (fields, text)
+
+
 def test_redis_unreachable_is_a_backend_error() -> None:
     with pytest.raises(sspr.BackendError) as err:
         sspr.backends.RedisStore("redis://127.0.0.1:1/", connect_timeout_ms=300)

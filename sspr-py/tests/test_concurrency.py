@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
 import sspr
-from conftest import JANE, KEY, AsyncDirectory, AsyncNotifier, SyncNotifier, World, run
+from conftest import JANE, KEY, AsyncDirectory, AsyncNotifier, ListAudit, SyncDirectory, SyncNotifier, World, run
 
 
 def started(world: World) -> str:
@@ -196,3 +196,83 @@ def test_gil_is_released_while_rust_works() -> None:
         return ticks
 
     assert run(ticking()) >= 10
+
+
+class WritesThenWaits(AsyncDirectory):
+    """A directory whose password writes land at once and whose answers then take 30 s while
+    ``slow`` is set (an LDAP server that applied a modify whose reply is still on its way)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slow = False
+        self.cancelled: List[str] = []
+
+    async def _wait(self, what: str) -> None:
+        if self.slow:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                self.cancelled.append(what)
+                raise
+
+    async def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:  # type: ignore[override]
+        SyncDirectory.set_password(self, user_id, password, must_change)
+        await self._wait("set_password")
+
+    async def change_password(self, user_id: str, old: sspr.Secret, new: sspr.Secret) -> None:
+        self.calls.append("change_password")
+        if self.passwords.get(user_id) != old.reveal():
+            raise sspr.PasswordRejected("the old password is wrong", refusal="wrong_current_password")
+        self.passwords[user_id] = new.reveal()
+        await self._wait("change_password")
+
+
+def test_a_cancelled_write_is_still_announced_and_audited() -> None:
+    """An asyncio task cancelled while the directory writes a password (``asyncio.wait_for``'s
+    timeout, a web server cancelling the handler of a client gone): sspr-py drops the engine's
+    future with the task, and its drop guards still tell the owner and record the event, on
+    the engine's own runtime, for a reset's completion and for a password change alike."""
+    directory, notifier, audit = WritesThenWaits(), SyncNotifier(), ListAudit()
+    directory.add("pat@example.org", "Pat Smith")
+    s = sspr.Sspr(directory, notifier, secret_key=KEY, audit=audit, policy=sspr.Policy(min_response_ms=0))
+
+    def kinds(of: str) -> List[str]:
+        return [n.kind for n in notifier.sent if n.kind == of]
+
+    def stopped(kind: str) -> List[Dict[str, Any]]:
+        return [e for e in audit.events if e["kind"] == kind and e["outcome"]["result"] == "failed"]
+
+    async def scenario() -> None:
+        await s.set_enabled("pat@example.org", True, admin="h")
+        await s.update_contacts("pat@example.org", email="pat@home.example", admin="h")
+        c = await s.begin_reset("pat@example.org")
+        await s.send_pin(c.flow_id, "email")
+        await s.verify_pin(c.flow_id, notifier.last_pin())
+        directory.slow = True
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(s.complete_reset(c.flow_id), timeout=0.3)
+        assert directory.cancelled == ["set_password"], "the directory's coroutine was not cancelled"
+        temporary = directory.passwords["uid=pat"]
+        await s.flush_deliveries()
+        assert kinds("password_reset"), "the owner was not told of the reset"
+        assert stopped("reset_completed"), audit.events
+
+        # The user's own change, cancelled the same way while the directory makes it.
+        task = asyncio.ensure_future(
+            s.change_password("pat@example.org", temporary, "Fresh-Harbour-Candle-52"))
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert directory.cancelled == ["set_password", "change_password"]
+        assert directory.passwords["uid=pat"] == "Fresh-Harbour-Candle-52"
+        await s.flush_deliveries()
+        assert kinds("password_changed"), "the owner was not told of the change"
+        assert any("may be changed" in e["outcome"]["error"] for e in stopped("password_changed")), audit.events
+
+        # Nothing is stuck: with a directory that answers, the new password signs in.
+        directory.slow = False
+        await s.sign_in("pat@example.org", "Fresh-Harbour-Candle-52")
+
+    run(scenario())

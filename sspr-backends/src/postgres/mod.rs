@@ -107,6 +107,34 @@ impl PostgresConfig {
     }
 }
 
+impl PostgresConfig {
+    /// Read and parse the CA file this configuration trusts (`ca_file`, or `sslrootcert` in
+    /// the URL) and check the URL's `sslmode`, without connecting: what
+    /// [`PostgresStore::from_config`] would refuse about TLS, refused now. Every binding calls
+    /// this once it has read the configuration, so a missing or unreadable file, or one holding
+    /// no PEM certificate, is a configuration error naming the setting in every language, not a
+    /// backend failure at connect time. (A CA file is read only where the mode uses one: not
+    /// with `sslmode=disable`.) A URL that does not parse is left to `from_config`.
+    ///
+    /// # Errors
+    /// `Config` naming the setting (and the file's path, never its contents nor the URL).
+    pub fn check_tls_files(&self) -> Result<(), sspr_core::Error> {
+        let Some((_, taken)) = conninfo::take_params(&self.url, TLS_PARAMS) else { return Ok(()) };
+        tls_settings(self, &taken)
+            .map(|_| ())
+            .map_err(|e| sspr_core::Error::Config(format!("PostgresStore: {}", e.message())))
+    }
+}
+
+/// The connection-string parameters tokio-postgres does not know, read by [`tls::settings`].
+const TLS_PARAMS: &[&str] = &["sslmode", "sslrootcert"];
+
+/// The TLS settings of `config`, given the parameters [`TLS_PARAMS`] taken out of its URL.
+fn tls_settings(config: &PostgresConfig, taken: &[(String, String)]) -> Result<tls::Settings, BackendError> {
+    let value = |name: &str| taken.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    tls::settings(value("sslmode"), value("sslrootcert"), config.ca_file.as_deref())
+}
+
 impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")
@@ -407,9 +435,8 @@ impl PostgresStore {
         // The parser's messages may quote the URL, and with it the password: never shown.
         let invalid = || BackendError::new(BackendErrorKind::Rejected, "invalid PostgreSQL connection URL");
         // tokio-postgres knows neither verify-ca/verify-full nor sslrootcert: taken out here.
-        let (url, taken) = conninfo::take_params(&config.url, &["sslmode", "sslrootcert"]).ok_or_else(invalid)?;
-        let value = |name: &str| taken.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
-        let tls = tls::settings(value("sslmode"), value("sslrootcert"), config.ca_file.as_deref())?;
+        let (url, taken) = conninfo::take_params(&config.url, TLS_PARAMS).ok_or_else(invalid)?;
+        let tls = tls_settings(config, &taken)?;
         let mut pg: tokio_postgres::Config = url.parse().map_err(|_| invalid())?;
         pg.ssl_mode(tls.pg_mode);
         pg.connect_timeout(Duration::from_millis(config.connect_timeout_ms));
@@ -984,5 +1011,54 @@ impl ContactStore for PostgresStore {
             .await?
         };
         Ok(changed == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Every binding calls `check_tls_files` before connecting: a bad CA file is `Config`
+    /// naming its setting, never its contents nor the URL's password (Node, Python and C
+    /// answered a backend failure at connect time).
+    #[test]
+    fn a_bad_tls_file_is_config_naming_its_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let (cert, key, junk) = (
+            file("c.pem", crate::test_pem::CERT),
+            file("k.pem", crate::test_pem::KEY),
+            file("j.pem", "not a PEM file\n"),
+        );
+        let missing = dir.path().join("missing.pem");
+        let url = "postgres://sspr:s3cret@db.example.org/sspr";
+        let with_ca = |ca: &Path| PostgresConfig { ca_file: Some(ca.to_owned()), ..PostgresConfig::new(url) };
+        let in_url = |ca: &Path| PostgresConfig::new(format!("{url}?sslmode=verify-ca&sslrootcert={}", ca.display()));
+        with_ca(&cert).check_tls_files().unwrap();
+        in_url(&cert).check_tls_files().unwrap();
+        PostgresConfig::new(url).check_tls_files().unwrap();
+        // Not read where the mode uses no CA (as from_config does).
+        PostgresConfig { ca_file: Some(missing.clone()), ..PostgresConfig::new(format!("{url}?sslmode=disable")) }
+            .check_tls_files()
+            .unwrap();
+        for (config, setting) in [
+            (with_ca(&missing), "ca_file"),
+            (with_ca(&junk), "ca_file"),
+            (with_ca(&key), "ca_file"),
+            (in_url(&missing), "sslrootcert"),
+            (in_url(&key), "sslrootcert"),
+            (PostgresConfig::new(format!("{url}?sslmode=verify-everything")), "sslmode"),
+        ] {
+            let err = config.check_tls_files().unwrap_err();
+            let text = err.to_string();
+            assert!(matches!(err, sspr_core::Error::Config(_)), "{config:?}: {err:?}");
+            assert!(text.contains(setting), "{setting}: {text}");
+            assert!(!text.contains("MIG") && !text.contains("BEGIN") && !text.contains("s3cret"), "{text}");
+        }
     }
 }

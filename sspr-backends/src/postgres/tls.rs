@@ -69,8 +69,8 @@ impl SslMode {
 /// Where trusted roots come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Roots {
-    /// A PEM file (`ca_file`, or `sslrootcert` in the URL).
-    File(PathBuf),
+    /// A PEM file, and the setting that named it (`ca_file`, or `sslrootcert` in the URL).
+    File(PathBuf, &'static str),
     /// The system's trust store (`sslrootcert=system`, or `verify-*` without a CA file).
     System,
 }
@@ -109,8 +109,8 @@ pub(crate) fn settings(
             return Err(config_error("sslrootcert in the URL and ca_file name different files: give one"));
         }
         (Some("system"), None) => Some(Roots::System),
-        (Some(url), _) => Some(Roots::File(PathBuf::from(url))),
-        (None, Some(file)) => Some(Roots::File(file.to_owned())),
+        (Some(url), _) => Some(Roots::File(PathBuf::from(url), "sslrootcert")),
+        (None, Some(file)) => Some(Roots::File(file.to_owned(), "ca_file")),
         (None, None) => None,
     };
     let mode = match sslmode {
@@ -137,17 +137,21 @@ pub(crate) fn settings(
 fn root_store(roots: &Roots) -> Result<RootCertStore, BackendError> {
     let mut store = RootCertStore::empty();
     match roots {
-        Roots::File(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| config_error(format!("cannot read the CA file {}: {e}", path.display())))?;
+        Roots::File(path, field) => {
+            // The setting, the path and the error's kind only: never the file's text.
+            let pem = std::fs::read(path).map_err(|e| {
+                config_error(format!("cannot read the PostgreSQL {field} {}: {}", path.display(), e.kind()))
+            })?;
+            let no_certificate =
+                || config_error(format!("the PostgreSQL {field} {} holds no PEM certificate", path.display()));
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert = cert.map_err(|e| config_error(format!("the CA file {} is not PEM: {e}", path.display())))?;
-                store
-                    .add(cert)
-                    .map_err(|e| config_error(format!("a certificate in {} is unusable: {e}", path.display())))?;
+                let cert = cert.map_err(|_| no_certificate())?;
+                store.add(cert).map_err(|e| {
+                    config_error(format!("a certificate in the PostgreSQL {field} {} is unusable: {e}", path.display()))
+                })?;
             }
             if store.is_empty() {
-                return Err(config_error(format!("the CA file {} holds no certificate", path.display())));
+                return Err(no_certificate());
             }
         }
         Roots::System => {

@@ -445,7 +445,7 @@ pub fn every_entry_expires(entries: &[(String, Option<i64>)], policy: &Policy) {
         let kind = key.split("sspr/").last().unwrap_or(key).split('/').next().unwrap_or(key).to_owned();
         let longest = match kind.as_str() {
             "flow" => policy.flow_lifetime_secs as i64 + 120,
-            "recovery" => 900 + 120,
+            "recovery" | "recovery-spent" => 900 + 120,
             "contact-proof" => policy.pin_lifetime_secs as i64 + 120,
             "attempts" | "block" => standing,
             "signin-tries" | "signin-lock" => policy.sign_in_lockout_secs as i64 + 120,

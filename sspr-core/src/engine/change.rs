@@ -123,16 +123,28 @@ impl Sspr {
                 Some((ctx.locale, Message::PasswordChanged)),
                 Some(enrollment),
             );
+            let started = self.now();
             let answer = match self.inner.directory.change_password(&user.id, current, new).await {
                 // The answer may have been lost after the directory made the change: then the
                 // new password works, and the change must be answered and announced as made
                 // (a retry would fail on the current password, and an unannounced change is
                 // a takeover). Asked only on an outage, so a directory that refused
-                // outright never sees a sign-in with the new password.
+                // outright never sees a sign-in with the new password. The sign-in gets what
+                // is left of one backend timeout: a directory that hung on the change holds
+                // the call for one timeout, not two (THREAT_MODEL 14.2g).
                 Err(e) if e.kind() == BackendErrorKind::Unavailable => {
-                    match self.inner.directory.authenticate(&user.id, new).await {
-                        Ok(Authentication::Accepted | Authentication::MustChange) => Ok(()),
-                        _ => Err(e),
+                    let taken = std::time::Duration::try_from(self.now() - started).unwrap_or_default();
+                    let left = self.inner.limit.limit().saturating_sub(taken);
+                    match self.within(left, self.inner.directory.authenticate(&user.id, new)).await {
+                        Some(Ok(Authentication::Accepted | Authentication::MustChange)) => Ok(()),
+                        // The new password does not work: not made, the failure it was.
+                        Some(Ok(Authentication::Rejected)) => Err(e),
+                        // Nobody can tell: told and audited now as a change that may be made
+                        // (the guard, dropped armed), a false alarm when it was not.
+                        Some(Err(_)) | None => {
+                            drop(unannounced);
+                            return Err(e.into());
+                        }
                     }
                 }
                 answer => answer,

@@ -284,6 +284,11 @@ impl CallLimit {
         Self { timer: timer.filter(|timer| !timer.is_simulated()).cloned(), limit }
     }
 
+    /// How long one call may take (whether or not a timer bounds it).
+    pub(super) fn limit(&self) -> Duration {
+        self.limit
+    }
+
     /// Run `call` (named `what` in the error): its answer, or an `Unavailable` error once
     /// the limit has passed without one (the call's future is dropped then).
     pub(super) async fn run<T>(

@@ -115,6 +115,11 @@ pub(super) fn contact_proof(subject: &Subject) -> String {
 pub(super) fn recovery(subject: &Subject) -> String {
     subject_key("recovery", subject)
 }
+/// The hash of the helpdesk code last redeemed for a login ([`super::recovery`]): its twin,
+/// typed again, is recognised before anything is counted.
+pub(super) fn recovery_spent(subject: &Subject) -> String {
+    subject_key("recovery-spent", subject)
+}
 /// The recovery-code redemptions tried for a login this hour.
 pub(super) fn recovery_redeems(subject: &Subject) -> String {
     subject_key("recovery-redeems", subject)

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, HOUR, Limit};
+use super::spent::{self, GiveBack, Mark};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, ContactChange, ContactProof, ContactUpdate, Contacts, Destination, RequestContext};
 use crate::audit::{AuditKind, Outcome};
@@ -41,6 +42,10 @@ struct PendingProof {
     attempts: u32,
     /// The right code was typed: the proof is spent.
     used: bool,
+    /// The token of the confirmation that spent it ([`super::spent`]): how that confirmation
+    /// knows its own mark when the store lost the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mark: Option<String>,
 }
 
 /// What a proof's code hash is bound to.
@@ -151,6 +156,7 @@ impl Sspr {
                 expires_at: ts(expires_at),
                 attempts: 0,
                 used: false,
+                mark: None,
             };
             self.replace_proof(&self.proof_key(&user.id), &pending, now).await?;
 
@@ -249,11 +255,32 @@ impl Sspr {
                         &hash,
                     )
                 });
-                let next = PendingProof { attempts: pending.attempts + 1, used: right, ..pending.clone() };
-                let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a contact proof: {e}")))?;
-                let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
-                let Some(version) = self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?
-                else {
+                let mark = right.then(|| spent::token(self));
+                let next = PendingProof { attempts: pending.attempts + 1, used: right, mark, ..pending.clone() };
+                let encode = |p: &PendingProof| {
+                    serde_json::to_vec(p).map_err(|e| Error::Config(format!("a contact proof: {e}")))
+                };
+                let mark = Mark {
+                    key: key.clone(),
+                    marked: encode(&next)?,
+                    back: encode(&PendingProof { used: false, mark: None, ..next.clone() })?,
+                    keep_until: from_ts(next.expires_at) + time::Duration::minutes(1),
+                    now,
+                };
+                // Given back on the spawner if this call stops before the save answers (a client
+                // gone, a host's timeout), the mark made or perhaps made: the user's retry must
+                // not find the code spent and their address unchanged.
+                let mut unsaved =
+                    if right { GiveBack::arm(self, mark.clone(), Vec::new()) } else { GiveBack::default() };
+                // Only a right code's mark carries a token to recognise it by: a wrong code's
+                // lost answer stays an error (its attempt counted or not, never both).
+                let put = if right {
+                    self.put_mark(&mark, stored.version).await?
+                } else {
+                    self.inner.store.put(&key, &mark.marked, Some(stored.version), mark.keep_until, now).await?
+                };
+                let Some(version) = put else {
+                    unsaved.disarm();
                     continue; // another confirmation counted first: judge again on what it left
                 };
                 if !right {
@@ -272,22 +299,15 @@ impl Sspr {
                         phone: ContactChange::Set(number.as_str().to_owned()),
                     },
                 };
-                // Given back on the spawner if this call is dropped before the save answers (a
-                // client gone, a host's timeout): the user's retry must not find the code spent
-                // and their address unchanged.
-                let back = serde_json::to_vec(&PendingProof { used: false, ..next }).ok();
-                let mut unsaved = UnsavedProof {
-                    release: back.clone().map(|b| (self.clone(), key.clone(), b, version, keep_until, now)),
-                };
                 let saved = self.change_contacts(actor, &user, update, ctx, true).await;
-                unsaved.release = None;
+                unsaved.disarm();
                 return match saved {
                     Ok(contacts) => Ok(contacts),
                     Err(error) => {
                         // Nothing was saved: give the code back (the attempt stays counted), so a
                         // failing contact store does not cost the user their proof.
-                        if let Some(bytes) = back
-                            && let Err(e) = self.inner.store.put(&key, &bytes, Some(version), keep_until, now).await
+                        if let Err(e) =
+                            self.inner.store.put(&key, &mark.back, Some(version), mark.keep_until, now).await
                         {
                             tracing::warn!(error = %e, "a spent contact proof could not be given back");
                         }
@@ -297,25 +317,5 @@ impl Sspr {
             }
             Err(limits::contention())
         })
-    }
-}
-
-/// A contact proof marked used by a confirmation whose contact save has not answered. If the
-/// confirmation stops there (its future dropped), the code is given back on the engine's
-/// spawner, as a failed save gives it back (the attempt stays counted).
-struct UnsavedProof {
-    release: Option<(Sspr, String, Vec<u8>, u64, OffsetDateTime, OffsetDateTime)>,
-}
-
-impl Drop for UnsavedProof {
-    fn drop(&mut self) {
-        let Some((sspr, key, bytes, version, keep_until, now)) = self.release.take() else { return };
-        let engine = sspr.clone();
-        engine.spawn_detached(async move {
-            // Compare-and-set on the version the mark wrote: anything newer is left alone.
-            if sspr.inner.store.put(&key, &bytes, Some(version), keep_until, now).await.ok().flatten().is_none() {
-                tracing::warn!("could not give back the contact proof of a confirmation that stopped before saving");
-            }
-        });
     }
 }

@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use super::delivery::{FirstStep, PinDelivery};
 use super::limits::{self, Limit};
 use super::reset::{RECORD_GRACE, flow_value};
+use super::spent::{self, GiveBack, Mark};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, Destination, Recovered, RecoveryCode, RecoverySent, RequestContext, UserId};
 use crate::audit::{AuditKind, Outcome};
@@ -56,11 +57,30 @@ struct PendingRecovery {
     clients: Vec<([u8; 8], u32)>,
     /// The right code was typed: the code is spent.
     used: bool,
+    /// The token of the redemption that spent it ([`super::spent`]): how that redemption
+    /// knows its own mark when the store lost the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mark: Option<String>,
 }
 
 /// What a recovery code's hash is bound to.
 fn binding(code_id: &str, user: &UserId) -> String {
     format!("helpdesk-recovery/{code_id}/{}", user.as_str())
+}
+
+/// What a redeemed code's hash, kept under the login to recognise its twin, is bound to.
+fn spent_binding(login: &limits::Subject) -> String {
+    format!("helpdesk-recovery-spent/{}", hex::encode(login))
+}
+
+/// The code a login last redeemed, noted under the login's keyed subject so its twin is
+/// recognised before anything is counted: the code's keyed hash (bound to the login), and
+/// where its pending record is, which must still hold it spent (a reset or a change ends it).
+#[derive(Debug, Serialize, Deserialize)]
+struct SpentNote {
+    hash: String,
+    pending_key: String,
+    code_id: String,
 }
 
 /// What [`Sspr::issue_recovery`] did with the code.
@@ -216,6 +236,7 @@ impl Sspr {
             attempts: 0,
             clients: Vec::new(),
             used: false,
+            mark: None,
         };
         self.replace_recovery(&self.recovery_key(&user.id), &pending, now).await?;
         let mut event = scope.event(AuditKind::RecoveryIssued, Outcome::Success);
@@ -267,7 +288,8 @@ impl Sspr {
     /// Errors: `InvalidInput` (a malformed login, or a code that is not
     /// [`RECOVERY_CODE_DIGITS`] digits: nothing is counted), `WrongPin { attempts_left: 0 }`
     /// (every refusal alike, so the answer says nothing about the login), `AlreadyUsed` (the
-    /// right code, already spent: a double submit's twin; only the code's holder can get it),
+    /// right code, already spent: a double submit's twin; only the code's holder can get it,
+    /// and once the redemption that spent it has answered, it is not counted),
     /// `RateLimited`, `Backend`.
     pub async fn redeem_recovery_code(&self, login: &str, code: &str, ctx: &RequestContext) -> Result<Recovered> {
         observed!(self, redeem_recovery_code, span => call, async move {
@@ -293,9 +315,30 @@ impl Sspr {
         let now = self.now();
         let mut scope = self.scope(ctx);
         scope.login_fingerprint = Some(self.login_fingerprint(&login));
+        let subject = self.login_subject(&login);
+        // The code this login last redeemed, typed again (a double submit's twin, a back
+        // button): `AlreadyUsed`, and not counted, so the user's retries are not spent on it.
+        // One store read by login, for every login alike (and, for the noted code only, a read
+        // of its pending record, which must still hold it spent: once a reset or a change ended
+        // it, it is refused like any other). No oracle: only that (dead) code answers so, and
+        // every other code goes on to be counted before it is compared.
+        let spent_key = limits::recovery_spent(&subject);
+        let noted = self.inner.store.get(&spent_key, now).await?;
+        if let Some(note) = noted.as_ref().and_then(|n| serde_json::from_slice::<SpentNote>(&n.value).ok())
+            && hex::decode(&note.hash)
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .is_some_and(|hash| pin::matches(&self.inner.key, &spent_binding(&subject), code, &hash))
+            && self.inner.store.get(&note.pending_key, now).await?.is_some_and(|stored| {
+                serde_json::from_slice::<PendingRecovery>(&stored.value)
+                    .is_ok_and(|pending| pending.used && pending.code_id == note.code_id)
+            })
+        {
+            scope.record(AuditKind::RecoveryRedeemed, Outcome::Failed { error: "code already used".into() }).await;
+            return Err(Error::AlreadyUsed);
+        }
         // Counted per login, not per user, and before the directory is asked: an unknown login
         // is counted and refused exactly like a real one.
-        let mut checks = Vec::from(self.recovery_redeem_limits(&self.login_subject(&login), ctx));
+        let mut checks = Vec::from(self.recovery_redeem_limits(&subject, ctx));
         checks.extend(self.ip_limit(ctx, "ip_recovery_redeems", self.inner.policy.ip_begins_per_hour));
         if let Some(refusal) = self.enforce(&checks, now).await? {
             scope.record(AuditKind::RecoveryRedeemed, refusal.outcome()).await;
@@ -308,7 +351,7 @@ impl Sspr {
         // The same store read for an unknown login, under its own (never written) key.
         let key = match &user {
             Some(user) => self.recovery_key(&user.id),
-            None => limits::recovery(&self.login_subject(&login)),
+            None => limits::recovery(&subject),
         };
         let Some(user) = user else {
             self.inner.store.get(&key, now).await?;
@@ -366,14 +409,40 @@ impl Sspr {
             } else {
                 None
             };
-            let mut next = PendingRecovery { attempts: pending.attempts + 1, used: right, ..pending.clone() };
+            let mark = right.then(|| spent::token(self));
+            let mut next = PendingRecovery { attempts: pending.attempts + 1, used: right, mark, ..pending.clone() };
             match next.clients.iter_mut().find(|(tag, _)| tags.contains(tag)) {
                 Some((_, n)) => *n = n.saturating_add(1),
                 None => next.clients.push((tags.first().copied().unwrap_or_default(), 1)),
             }
-            let bytes = serde_json::to_vec(&next).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
-            let keep_until = from_ts(next.expires_at) + time::Duration::minutes(1);
-            if self.inner.store.put(&key, &bytes, Some(stored.version), keep_until, now).await?.is_none() {
+            let encode =
+                |p: &PendingRecovery| serde_json::to_vec(p).map_err(|e| Error::Config(format!("a recovery code: {e}")));
+            let mark = Mark {
+                key: key.clone(),
+                marked: encode(&next)?,
+                back: encode(&PendingRecovery { used: false, mark: None, ..next.clone() })?,
+                keep_until: from_ts(next.expires_at) + time::Duration::minutes(1),
+                now,
+            };
+            // Until the flow's id is handed over, a redemption that stops (a client gone, a
+            // host's timeout, an error) deletes its flow and, if its mark was made, gives the
+            // code back on the spawner: the user's retry must not find it spent with no flow.
+            // The spent-code record is deleted with it: the code must not read as spent.
+            let mut unserved = match &recovered {
+                Some((r, _)) => {
+                    GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id).to_string(), spent_key.clone()])
+                }
+                None => GiveBack::default(),
+            };
+            // Only a right code's mark carries a token to recognise it by: a wrong code's lost
+            // answer stays an error (its attempt counted or not, never both).
+            let put = if right {
+                self.put_mark(&mark, stored.version).await?
+            } else {
+                self.inner.store.put(&key, &mark.marked, Some(stored.version), mark.keep_until, now).await?
+            };
+            if put.is_none() {
+                unserved.disarm();
                 if let Some((orphan, _)) = &recovered
                     && let Err(e) = self.inner.store.delete(&limits::flow(&orphan.flow_id)).await
                 {
@@ -389,10 +458,24 @@ impl Sspr {
                 scope.record(AuditKind::RecoveryRedeemed, fail("wrong code")).await;
                 return Err(refused());
             };
+            // Its twin is now recognised before counting (see above), in place of the code
+            // noted before, if any (a lost race leaves the other's); a failure costs the twin
+            // one counted try, nothing else.
+            let note = SpentNote {
+                hash: hex::encode(&pin::hash(&self.inner.key, &spent_binding(&subject), code)),
+                pending_key: key.clone(),
+                code_id: pending.code_id.clone(),
+            };
+            let note = serde_json::to_vec(&note).map_err(|e| Error::Config(format!("a recovery code: {e}")))?;
+            let noted = noted.as_ref().map(|n| n.version);
+            if let Err(e) = self.inner.store.put(&spent_key, &note, noted, mark.keep_until, now).await {
+                tracing::warn!(error = %e, "a redeemed recovery code could not be noted as spent");
+            }
             scope.flow_ref = Some(self.flow_ref(&recovered.flow_id));
             call.record("sspr.flow", scope.flow_ref.as_deref().unwrap_or_default());
             scope.record(AuditKind::RecoveryRedeemed, Outcome::Success).await;
             self.notify_recovery(&enrollment, ctx, true, now).await;
+            unserved.disarm();
             return Ok(recovered);
         }
         Err(limits::contention())

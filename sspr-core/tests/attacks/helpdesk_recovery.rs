@@ -591,3 +591,37 @@ async fn a_spent_codes_twin_is_told_it_was_used_and_nobody_else_is() {
         assert!(refused(&answer), "{login}: {answer:?}");
     }
 }
+
+/// A spent code typed again (a double submit's twin, the back button) spends none of the
+/// user's hourly tries: on main each twin was counted, and after `2 × max_wrong_pins` of them
+/// the user's next code from the helpdesk was refused as `RateLimited`. Nor is the twin check a
+/// free oracle: it answers only for the spent code of that login; every other code is counted
+/// before it is compared, up to the same cap.
+#[tokio::test]
+async fn a_spent_codes_twin_spends_none_of_the_users_tries() {
+    let h = Harness::new().await;
+    let cap = (h.sspr.policy().max_wrong_pins * 2) as usize;
+    let code = issue(&h, NO_CONTACT).await;
+    h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await.unwrap();
+    for i in 0..cap {
+        let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &code, &ctx()).await;
+        assert!(matches!(twin, Err(Error::AlreadyUsed)), "twin {i}: {twin:?}");
+    }
+    let next = issue(&h, NO_CONTACT).await;
+    let redeemed = h.sspr.redeem_recovery_code(NO_CONTACT, &next, &ctx()).await;
+    assert!(redeemed.is_ok(), "the twins spent the user's tries: {redeemed:?}");
+    // The newer code's twin is recognised too (it replaced the older one's note).
+    let twin = h.sspr.redeem_recovery_code(NO_CONTACT, &next, &ctx()).await;
+    assert!(matches!(twin, Err(Error::AlreadyUsed)), "{twin:?}");
+    // Two redemptions counted so far; every other code is counted until the cap refuses.
+    let wrong = Harness::wrong(&next);
+    for i in 0..cap - 2 {
+        let answer = h.sspr.redeem_recovery_code(NO_CONTACT, &wrong, &ctx()).await;
+        assert!(refused(&answer), "wrong code {i}: {answer:?}");
+    }
+    let limited = h.sspr.redeem_recovery_code(NO_CONTACT, &wrong, &ctx()).await;
+    assert!(matches!(limited, Err(Error::RateLimited { .. })), "{limited:?}");
+    // The spent code for another login is only that login's wrong code.
+    let elsewhere = h.sspr.redeem_recovery_code(ALICE, &next, &ctx()).await;
+    assert!(refused(&elsewhere), "{elsewhere:?}");
+}

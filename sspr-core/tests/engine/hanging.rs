@@ -40,6 +40,9 @@ struct HangingDirectory {
     inner: MemoryDirectory,
     lookups: Switch,
     writes_held: AtomicBool,
+    /// A user's own password change hangs (not made), and from then on so do sign-ins.
+    changes: Switch,
+    sign_ins: Switch,
 }
 
 impl HangingDirectory {
@@ -48,6 +51,8 @@ impl HangingDirectory {
             inner: MemoryDirectory::with_users(users()).unwrap(),
             lookups: Switch::default(),
             writes_held: AtomicBool::new(false),
+            changes: Switch::default(),
+            sign_ins: Switch::default(),
         })
     }
 }
@@ -68,7 +73,15 @@ impl Directory for HangingDirectory {
         self.inner.unlock(user).await
     }
     async fn authenticate(&self, user: &UserId, password: &Password) -> Result<Authentication, BackendError> {
+        self.sign_ins.hang_while_on().await;
         self.inner.authenticate(user, password).await
+    }
+    async fn change_password(&self, user: &UserId, old: &Password, new: &Password) -> Result<(), BackendError> {
+        if self.changes.0.load(Ordering::SeqCst) {
+            self.sign_ins.set(true);
+            std::future::pending::<()>().await;
+        }
+        self.inner.change_password(user, old, new).await
     }
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         self.inner.search(query, limit).await
@@ -269,4 +282,40 @@ async fn a_completions_directory_write_may_take_longer_than_the_backend_timeout(
     let alice = directory.inner.users().into_iter().find(|u| u.login == ALICE).unwrap().id;
     let password = outcome.temporary_password.unwrap();
     assert_eq!(directory.inner.check_password(&alice, password.expose_secret()), Some(true));
+}
+
+/// A directory that hangs on a user's password change, and then on the sign-in with the new
+/// password that asks whether the change was made: the call used to wait one backend timeout
+/// for each (60 s by default, with the host's request long given up); the read-back now gets
+/// what is left of one. Nobody can tell whether the change was made, so the owner is told and
+/// the event audited as a change that may be made (a false alarm here), and once the directory
+/// answers again the user's retry with the old password makes it.
+#[tokio::test]
+async fn a_password_change_with_a_hanging_directory_ends_at_one_backend_timeout() {
+    let directory = HangingDirectory::new();
+    let h = Harness::builder().clock_timer().directory(directory.clone()).build().await;
+    directory.changes.set(true);
+    let sspr = h.sspr.clone();
+    let (current, new) = (Password::new(INITIAL_PASSWORD), Password::new("Brand-New-Horse-Battery-77"));
+    let (c, n) = (current.clone(), new.clone());
+    let call = started(async move { sspr.change_password(ALICE, &c, &n, &ctx()).await }).await;
+    pass(&h, BACKEND_TIMEOUT - Duration::from_secs(1)).await;
+    assert!(!call.is_finished(), "given up before the timeout");
+    pass(&h, Duration::from_secs(2)).await;
+    assert!(call.is_finished(), "the call outlived one backend timeout (the read-back waited for one of its own)");
+    assert_no_answer(&finished(call).await.unwrap_err(), "directory.change_password: no answer within 30 s");
+    h.sspr.flush_deliveries().await;
+    let may_be = h
+        .events_of(AuditKind::PasswordChanged)
+        .into_iter()
+        .any(|e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("may be changed")));
+    assert!(may_be, "{:?}", h.events_of(AuditKind::PasswordChanged));
+    let told = h.outbox.messages_to(ALICE_MAIL);
+    assert!(told.iter().any(|n| matches!(n.message, sspr_core::notice::Message::PasswordChanged)), "{told:?}");
+
+    directory.changes.set(false);
+    directory.sign_ins.set(false);
+    h.sspr.change_password(ALICE, &current, &new, &ctx()).await.unwrap();
+    let alice = directory.inner.users().into_iter().find(|u| u.login == ALICE).unwrap().id;
+    assert_eq!(directory.inner.check_password(&alice, new.expose_secret()), Some(false), "set, no must-change");
 }

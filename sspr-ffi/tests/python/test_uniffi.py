@@ -254,9 +254,29 @@ async def test_expiry_decoy_and_errors():
     check(e is not None and "pin_length" in e.detail, "names the field")
     await expect(s.SsprError.Config, build_engine(None, b"short"), "short key")
 
+    # A store's bad TLS file is Config naming its setting; port 1, where nothing listens, so
+    # only a check made before connecting can say so.
+    with tempfile.TemporaryDirectory() as tmp:
+        junk = os.path.join(tmp, "junk.pem")
+        with open(junk, "w") as f:
+            f.write("not a PEM file\n")
+        for kind, settings, setting in [
+            ("postgres", {"url": "postgres://sspr:s3cret@127.0.0.1:1/sspr", "ca_file": junk}, "ca_file"),
+            ("postgres", {"url": f"postgres://sspr:s3cret@127.0.0.1:1/sspr?sslmode=verify-ca&sslrootcert={junk}"},
+             "sslrootcert"),
+            ("redis", {"url": "rediss://:s3cret@127.0.0.1:1/", "ca_file": junk}, "ca_file"),
+        ]:
+            store = s.StateStoreConfig.JSON(config=json.dumps({kind: settings}))
+            e = await expect(s.SsprError.Config, build_engine_with(store), f"bad {kind} {setting}")
+            check(e is not None and setting in e.detail and "s3cret" not in e.detail, f"{setting}: {e}")
+
 
 async def build_engine(policy, key):
     new_engine(s.EngineConfig(secret_key=key, policy_json=policy), Directory(), Notifier())
+
+
+async def build_engine_with(state_store):
+    new_engine(s.EngineConfig(secret_key=KEY, state_store=state_store), Directory(), Notifier())
 
 
 async def test_blocked_and_concurrency():

@@ -153,12 +153,15 @@ shared_store! {
 shared_store! {
     " A contact and state store on PostgreSQL (sspr-backends), shared by several instances."
     PostgresStore(sspr_backends::postgres::PostgresStore) if "postgres",
-    " Connect to PostgreSQL: `config` is a URL or `{ url, poolSize, connectTimeoutMs,"
+    " Connect to PostgreSQL: `config` is a URL or `{ url, caFile, poolSize, connectTimeoutMs,"
     " queryTimeoutMs, sweepIntervalSecs }`; `index.js` offers it as `PostgresStore.connect`."
+    " `CONFIG` for a bad field (a CA file, `caFile` or the URL's `sslrootcert`, that cannot be"
+    " read or holds no PEM certificate; an unknown `sslmode`), `BACKEND` when it cannot be reached."
     fn connect_postgres(sspr_backends::postgres::PostgresConfig),
     "config: string | { url: string, caFile?: string, poolSize?: number, connectTimeoutMs?: number, queryTimeoutMs?: number, sweepIntervalSecs?: number }",
     "PostgresStore | Promise<PostgresStore>",
-    |_| Ok(())
+    // A bad CA file or sslmode is a bad field (`CONFIG`), as in every binding, not a failed connection.
+    sspr_backends::postgres::PostgresConfig::check_tls_files
 }
 
 config_class! {

@@ -177,7 +177,11 @@ backend_class! {
     #[pyo3(signature = (url, **fields))]
     fn new(py: Python<'_>, url: &Bound<'_, PyAny>, fields: Option<&Bound<'_, PyDict>>) {
         use sspr_backends::postgres::{PostgresConfig, PostgresStore as Store};
-        connect(py, "PostgresStore", url, fields, |c: PostgresConfig| async move { Ok(Store::from_config(&c).await?) })?
+        connect(py, "PostgresStore", url, fields, |c: PostgresConfig| async move {
+            // A bad CA file or sslmode is a bad field (`ConfigError`), as in every binding.
+            c.check_tls_files()?;
+            Ok(Store::from_config(&c).await?)
+        })?
     }
 }
 

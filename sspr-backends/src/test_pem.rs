@@ -1,0 +1,6 @@
+//! PEM fixtures for the unit tests that read TLS files.
+
+/// A self-signed certificate (P-256, made for these tests only, trusted nowhere).
+pub(crate) const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBjTCCATOgAwIBAgIUf3e2ufDZNF7Km4ZBWPGUlVebcwwwCgYIKoZIzj0EAwIw\nGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDAgFw0yNjEyMDcwNjI2MjdaGA8y\nMTI2MTExMzA2MjYyN1owGzEZMBcGA1UEAwwQc3NwciB0ZXN0IGNsaWVudDBZMBMG\nByqGSM49AgEGCCqGSM49AwEHA0IABFL84QYP2jQdePgQghyCYhUEmjXzKVzrV9gA\nl6TOZju2zCEiXRBV0cQhtPvlOjTCLlFGRWwRIsmjQA4kapXKeLujUzBRMB0GA1Ud\nDgQWBBQgDgRcoxZpMbzHxgBSMrF3brQWfzAfBgNVHSMEGDAWgBQgDgRcoxZpMbzH\nxgBSMrF3brQWfzAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCQ\n5kIY5xQ5n1h+0biCF5zFTkv9n3WBAgPAYlPSrUkOjQIgJL4dewwPbNFTU9lhSn8D\nkQCsokOi7yIPjuCcJ4FKxSU=\n-----END CERTIFICATE-----\n";
+/// The certificate's private key.
+pub(crate) const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg/L5uC1zCfjLxLJYS\n2MRgOUMFo7BxJsXUQVV9lDrt6uyhRANCAARS/OEGD9o0HXj4EIIcgmIVBJo18ylc\n61fYAJekzmY7tswhIl0QVdHEIbT75To0wi5RRkVsESLJo0AOJGqVyni7\n-----END PRIVATE KEY-----\n";
