@@ -13,7 +13,7 @@
 //! Redis 7 or newer is expected (Debian 12 has 7.0).
 //!
 //! **Redis Cluster** (`cluster = true`): every key carries a hash tag, the last `/`-separated
-//! part of the engine's key (`sspr:sspr/flow/{<flow id>}`, `sspr:sspr/sends/{<user subject>}`),
+//! part of the engine's key (`sspr:sspr/flow/{<hash of the flow id>}`, `sspr:sspr/sends/{<user subject>}`),
 //! so keys spread over the masters by flow and by subject while all keys of one subject live
 //! in one slot. Every atomic operation touches one key (a compare-and-set, one counter), so each
 //! stays atomic in a cluster; [`StateStore::increment_many`], whose batch need not be atomic as

@@ -6,6 +6,12 @@
 //! reseed, parent and children would draw the same flow ids, PINs and temporary passwords.
 //! The generator remembers the process id it was seeded in and, on the first draw in another
 //! process, reseeds itself there.
+//!
+//! A copy of the process with the *same* process id (a VM snapshot restored twice, a CRIU or
+//! container checkpoint restored twice, a serverless snapshot such as Lambda SnapStart
+//! started many times) cannot be told by the process id. An OS-seeded generator therefore
+//! mixes fresh OS randomness into every draw: each copy's kernel has its own from the moment
+//! it runs again (Linux reseeds after a VM fork), so the copies part at their first draw.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -24,9 +30,10 @@ struct State {
     rng: ChaCha20Rng,
     /// The process the current stream belongs to.
     pid: u32,
-    /// Whether the stream came from the OS: then a forked child reseeds from the OS too. A
-    /// caller's seed (tests, vectors) is reseeded deterministically, from the inherited stream
-    /// and the new process id, so runs stay reproducible and parent and child still differ.
+    /// Whether the stream came from the OS: then every draw mixes in fresh OS randomness
+    /// (a forked child's first draw included). A caller's seed (tests, vectors) is reseeded
+    /// only in a forked child, deterministically, from the inherited stream and the new
+    /// process id, so runs stay reproducible and parent and child still differ.
     from_os: bool,
 }
 
@@ -54,7 +61,9 @@ impl SharedRng {
     /// [`Self::with`] as seen from process `pid` (the tests give a pid to stand for a fork).
     fn with_in<T>(&self, pid: u32, f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
         let mut state = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if state.pid != pid {
+        // A copy of this memory may run as another process, or as this one restored twice
+        // (the module's documentation): an OS-seeded stream takes fresh OS randomness first.
+        if state.pid != pid || state.from_os {
             state.reseed(pid);
         }
         f(&mut state.rng)
@@ -69,8 +78,8 @@ impl SharedRng {
 
 impl State {
     /// A new stream for process `pid`: a hash of the inherited stream's next bytes, the pid and
-    /// (for an OS-seeded generator) fresh OS randomness, so the child's stream cannot be
-    /// derived from anything the parent hands out.
+    /// (for an OS-seeded generator) fresh OS randomness, so the new stream cannot be derived
+    /// from anything another copy of the process hands out.
     fn reseed(&mut self, pid: u32) {
         let mut inherited = [0u8; 32];
         self.rng.fill_bytes(&mut inherited);
@@ -87,7 +96,8 @@ impl State {
 }
 
 /// 32 bytes from the OS for a reseed. Should the OS generator fail, the reseed still differs
-/// per process (inherited stream and pid), and the failure is logged.
+/// per process (inherited stream and pid), and the failure is logged (the stream itself goes
+/// on: the inherited bytes are as good as the OS seed they came from).
 #[cfg(feature = "os-rng")]
 fn fresh_os_entropy() -> [u8; 32] {
     seed_from_os().unwrap_or_else(|e| {
@@ -171,6 +181,21 @@ mod tests {
         assert_eq!(draw(&a, 101), draw(&b, 101), "a caller's seed stays reproducible through a fork");
         let (a, b) = forked(true);
         assert_ne!(draw(&a, 101), draw(&b, 101), "an OS-seeded child mixes in fresh OS randomness");
+    }
+
+    /// A snapshot restored twice (a VM, a CRIU checkpoint, Lambda SnapStart): two copies of
+    /// the generator's memory in processes with the same id. On main both drew the same flow
+    /// ids, PINs and temporary passwords from then on.
+    #[test]
+    fn two_restores_of_one_snapshot_draw_different_streams() {
+        let (a, b) = forked(true);
+        let (a_draws, b_draws): (Vec<_>, Vec<_>) = (0..4).map(|_| (draw(&a, 100), draw(&b, 100))).unzip();
+        for d in &a_draws {
+            assert!(!b_draws.contains(d), "two restores of one snapshot drew the same bytes");
+        }
+        // A caller's seed stays reproducible (tests and vectors rely on it).
+        let (a, b) = forked(false);
+        assert_eq!(draw(&a, 100), draw(&b, 100));
     }
 
     #[test]

@@ -38,6 +38,18 @@ fn secs(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
 }
 
+/// The state-store key the engine keeps the reset flow `flow_id` under: a hash of the id, so
+/// that a reader of the store cannot take a flow id from it (for tests that read or change a
+/// stored flow record).
+///
+/// ```
+/// let key = sspr_core::testing::flow_store_key("0123456789abcdef0123456789abcdef");
+/// assert!(key.starts_with("sspr/flow/") && !key.contains("0123456789abcdef"));
+/// ```
+pub fn flow_store_key(flow_id: &str) -> String {
+    crate::engine::flow_store_key(flow_id)
+}
+
 /// Run the [`StateStore`] contract against `store`.
 ///
 /// `clock` gives the time passed to the store; `wait(d)` must let `d` pass on that clock and

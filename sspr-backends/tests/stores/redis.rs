@@ -103,6 +103,36 @@ async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
     common::race_verify(&a, &b, &outbox).await;
 }
 
+/// A reader of the shared Redis (a replica, a backup, an operator's client) lists the keys,
+/// takes the flow id out of a verified flow's key and completes the reset with it: the flow id
+/// is a bearer credential (the framework routers keep it in a cookie). On main the flow record
+/// lived under `sspr/flow/{<flow id>}` and the reader got the victim's temporary password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
+    let prefix = format!("{}:", common::unique("reader"));
+    let config = RedisConfig { key_prefix: prefix.clone(), ..RedisConfig::new(url()) };
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    let store = Arc::new(RedisStore::from_config(&config).await.unwrap());
+    let sspr = common::engine(&directory, &outbox, store, Arc::new(MemoryContactStore::new()), common::policy());
+    common::enroll(&sspr).await;
+    let (flow, pin) = common::pin(&sspr, &outbox).await;
+    sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &common::ctx()).await.unwrap();
+
+    let client = ::redis::Client::open(url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = ::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    assert!(keys.iter().any(|k| k.contains("sspr/flow/")), "the flow is in Redis: {keys:?}");
+    for key in &keys {
+        assert!(!key.contains(&flow), "the flow id is in the Redis key {key}");
+        for part in key.split(['/', '{', '}', ':']).filter(|part| part.len() == 32) {
+            let taken = sspr.complete_reset(part, sspr_core::NewPassword::Temporary, &common::ctx()).await;
+            assert!(taken.is_err(), "a reader of Redis completed the victim's reset with {part} from {key}");
+        }
+    }
+    let outcome = sspr.complete_reset(&flow, sspr_core::NewPassword::Temporary, &common::ctx()).await.unwrap();
+    assert!(outcome.temporary_password.is_some());
+}
+
 /// Two engines, each with its own connection, on one Redis under keys of their own.
 async fn two_engines(tag: &str) -> (sspr_core::Sspr, sspr_core::Sspr, sspr_core::memory::MemoryDirectory, Outbox) {
     let config = RedisConfig { key_prefix: format!("{}:", common::unique(tag)), ..RedisConfig::new(url()) };

@@ -36,6 +36,12 @@ pub use change::{PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL};
 pub use coverage::MAX_REPORT_USERS;
 pub use sign_in::{MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES};
 
+/// The state-store key of the flow `flow_id` (a hash of the id, never the id).
+#[cfg(feature = "testing")]
+pub(crate) fn flow_store_key(flow_id: &str) -> String {
+    (*limits::flow(flow_id)).to_owned()
+}
+
 use std::fmt;
 use std::sync::Arc;
 

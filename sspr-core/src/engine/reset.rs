@@ -113,7 +113,7 @@ fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str, reg
 
 impl Sspr {
     /// The flow stored under `key` ([`limits::flow`]) and its version.
-    async fn load_flow(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
+    async fn load_flow(&self, key: &limits::FlowKey<'_>, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
         let stored = self.inner.store.get(key, now).await?.ok_or(Error::Expired)?;
         let (mut record, _) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
         if let Some(previous) = self.rehome(key, &mut record) {
@@ -132,12 +132,11 @@ impl Sspr {
     /// flow stays where it began (its record holds no login to derive the current subject
     /// from; it never verifies anyway) but reads its standing in the same extra store call,
     /// so that a flow begun before the rotation costs a decoy the round trips of a real user.
-    fn rehome(&self, key: &str, record: &mut FlowRecord) -> Option<Vec<limits::Subject>> {
+    fn rehome(&self, key: &limits::FlowKey<'_>, record: &mut FlowRecord) -> Option<Vec<limits::Subject>> {
         if self.inner.previous_keys.is_empty() {
             return None;
         }
-        let flow_id = key.strip_prefix(limits::flow("").as_str())?;
-        if record.flow_ref.is_none_or(|flow_ref| flow_ref == self.flow_ref_bytes(flow_id)) {
+        if record.flow_ref.is_none_or(|flow_ref| flow_ref == self.flow_ref_bytes(key.id())) {
             return None;
         }
         match &record.who {
@@ -152,7 +151,11 @@ impl Sspr {
     /// The flow stored under `key`, its version and its subject's block and attempts, in one
     /// store call ([`crate::backend::StateStore::get_linked`]: the record's link names its
     /// subject). A record stored without the link (by an older version) reads them apart.
-    async fn load_flow_and_standing(&self, key: &str, now: OffsetDateTime) -> Result<(FlowRecord, u64, Standing)> {
+    async fn load_flow_and_standing(
+        &self,
+        key: &limits::FlowKey<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(FlowRecord, u64, Standing)> {
         let (stored, linked) = self.inner.store.get_linked(key, &Standing::PREFIXES, now).await?;
         let stored = stored.ok_or(Error::Expired)?;
         let (mut record, linked_here) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
@@ -188,7 +191,7 @@ impl Sspr {
     /// took effect and goes on without the batch's answers (`partial`).
     async fn update_flow<'k, T>(
         &self,
-        key: &str,
+        key: &limits::FlowKey<'_>,
         now: OffsetDateTime,
         mut loaded: Option<(FlowRecord, u64)>,
         mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<'k, T>>,
@@ -250,7 +253,7 @@ impl Sspr {
     /// which tells them that anyway.
     async fn refuse_attempt(
         &self,
-        key: &str,
+        key: &limits::FlowKey<'_>,
         refused: AttemptRefused,
         now: OffsetDateTime,
         scope: &super::AuditScope<'_>,

@@ -24,6 +24,7 @@ mod decoy_statistics;
 mod delivery_failure_text;
 mod fault_injection;
 mod flow_id_in_audit;
+mod flow_id_in_store;
 mod helpdesk_recovery;
 mod key_rotation;
 mod lease_takeover;

@@ -387,7 +387,7 @@ async fn a_flow_stored_without_its_reference_by_the_version_before_still_complet
     use sspr_core::StateStore;
     let h = Harness::new().await;
     let challenge = h.sspr.begin_reset(ALICE, &ctx()).await.unwrap();
-    let key = format!("sspr/flow/{}", challenge.flow_id);
+    let key = sspr_core::testing::flow_store_key(&challenge.flow_id);
     let stored = h.store.get(&key, h.now()).await.unwrap().unwrap();
     let old_format = &stored.value[..stored.value.len() - 16];
     let expires = h.now() + Duration::from_secs(16 * 60);
