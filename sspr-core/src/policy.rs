@@ -350,6 +350,9 @@ impl Default for Policy {
                 "Backup Operators",
                 "Server Operators",
                 "Print Operators",
+                // No well-known SID (AD makes it with the DNS role): only its name finds it.
+                // Its members can make a DC's DNS service load their DLL, as SYSTEM.
+                "DnsAdmins",
             ]
             .into_iter()
             .map(String::from)

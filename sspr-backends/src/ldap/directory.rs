@@ -40,8 +40,10 @@ const DNS_PER_GROUP_SEARCH: usize = 64;
 /// Admins, Read-only Domain Controllers, Key Admins, Enterprise Key Admins) and BUILTIN
 /// `S-1-5-32-<rid>` (Administrators, Account Operators, Server Operators, Print Operators,
 /// Backup Operators, Replicator). Their names vary (a German DC has "Domänen-Admins"), their
-/// SIDs do not.
-const PROTECTED_DOMAIN_RIDS: [u32; 7] = [512, 516, 518, 519, 521, 526, 527];
+/// SIDs do not. Also the Tier 0 groups AdminSDHolder leaves out: Group Policy Creator Owners
+/// (520: their GPOs run code as SYSTEM wherever linked) and Enterprise Read-only Domain
+/// Controllers (498).
+const PROTECTED_DOMAIN_RIDS: [u32; 9] = [498, 512, 516, 518, 519, 520, 521, 526, 527];
 const PROTECTED_BUILTIN_RIDS: [u32; 6] = [544, 548, 549, 550, 551, 552];
 
 /// The directory of accounts: OpenLDAP (ppolicy, memberof) or Active Directory / Samba AD.
@@ -1069,6 +1071,8 @@ mod tests {
             "S-1-5-21-1942670083-2210517729-3474315993-512",
             "S-1-5-21-1-2-3-519",
             "S-1-5-21-1-2-3-526",
+            "S-1-5-21-1-2-3-520", // Group Policy Creator Owners: not AdminSDHolder's, still Tier 0
+            "S-1-5-21-1-2-3-498",
             "S-1-5-32-544",
             "S-1-5-32-552",
         ] {

@@ -190,3 +190,55 @@ async fn more_groups_than_the_walk_limit_fail_closed_and_answer_as_an_unknown_lo
     assert_eq!(many.methods.len(), nobody.methods.len());
     assert_eq!(many.flow_id.len(), nobody.flow_id.len());
 }
+
+#[tokio::test]
+async fn a_group_policy_creator_owner_is_refused_by_the_groups_well_known_rid() {
+    // Attack: Group Policy Creator Owners (S-1-5-21-<domain>-520) may create the GPOs that
+    // run code as SYSTEM on every machine they are linked to: Tier 0 in Microsoft's own
+    // list, but not an AdminSDHolder group and not in the default `privileged_groups`. Its
+    // members read as ordinary users (on main: enabled for self-service without a word),
+    // under any name the group has (here the policy lists localized names, as on a German DC).
+    let name = unique("gpco");
+    let dn = add_ad_user(&name, "Policy Author", "Init-Passw0rd-1!").await;
+    let mut admin = ad_admin().await;
+    let group = format!("CN=Group Policy Creator Owners,CN=Users,{}", env("SSPR_TEST_AD_BASE"));
+    admin
+        .modify(&group, vec![ldap3::Mod::Add("member", HashSet::from([dn.as_str()]))])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    let login = format!("{name}@samdom.example.com");
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, &login).await;
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_LOCALIZED_ADMINS, &login).await;
+}
+
+#[tokio::test]
+async fn a_dns_admin_is_refused_under_the_default_policy() {
+    // Attack: DnsAdmins may make the DNS service on a domain controller load a DLL of their
+    // choosing (`ServerLevelPluginDll`), which runs as SYSTEM there: domain takeover. The
+    // group has no well-known SID (AD creates it with the DNS role, an ordinary RID), so only
+    // its name can find it; the default `privileged_groups` did not name it, and a DNS admin
+    // was enabled for self-service (watched on main). The test Samba has no DNS role: the
+    // group is made here as AD makes it, in CN=Users.
+    let base = env("SSPR_TEST_AD_BASE");
+    let group = format!("CN=DnsAdmins,CN=Users,{base}");
+    let mut admin = ad_admin().await;
+    let attrs = vec![
+        ("objectClass", HashSet::from(["group"])),
+        ("sAMAccountName", HashSet::from(["DnsAdmins"])),
+        // A domain-local security group, as AD's own.
+        ("groupType", HashSet::from(["-2147483644"])),
+    ];
+    let added = admin.add(&group, attrs).await.unwrap();
+    assert!(matches!(added.rc, 0 | 68), "{added:?}"); // 68: made by an earlier run on this server
+    let name = unique("dnsadm");
+    let dn = add_ad_user(&name, "DNS Admin", "Init-Passw0rd-1!").await;
+    admin
+        .modify(&group, vec![ldap3::Mod::Add("member", HashSet::from([dn.as_str()]))])
+        .await
+        .unwrap()
+        .success()
+        .unwrap();
+    assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, &format!("{name}@samdom.example.com")).await;
+}
