@@ -165,6 +165,9 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
 
         outcome = run(flow())
 
+    # The completion hands its audit event off (a hanging sink must not keep the password from
+    # the user): `flush_audit` is how a host waits for it, as it would before exiting.
+    s.flush_audit()
     assert outcome.temporary_password is not None
     assert directory.passwords["uid=pat"] == outcome.temporary_password.reveal()
     assert directory.must_change["uid=pat"] is True

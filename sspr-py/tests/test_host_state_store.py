@@ -617,7 +617,12 @@ def test_the_race_a_sync_get_then_set_store_loses_is_real_under_threads() -> Non
         with ThreadPoolExecutor(30) as pool:
             return list(pool.map(verify, wrong))
 
-    assert guesses(LockedDictStore()).count("WrongPin") == 4
+    # Each wrong guess the store counted and the PIN survived answers `WrongPin`: a right store
+    # lets at most the budget less the voiding one through (fewer when racing guesses meet the
+    # user's block first, which is timing); the racy one lets more.
+    allowed = sspr.Policy().max_wrong_pins - 1
+    locked = guesses(LockedDictStore())
+    assert 1 <= locked.count("WrongPin") <= allowed, locked
     answers = guesses(SyncGetThenSet())
     print("sync get-then-set:", {a: answers.count(a) for a in set(answers)})
-    assert answers.count("WrongPin") > 4
+    assert answers.count("WrongPin") > allowed, answers
