@@ -166,7 +166,8 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
         outcome = run(flow())
 
     # The completion hands its audit event off (a hanging sink must not keep the password from
-    # the user): `flush_audit` is how a host waits for it, as it would before exiting.
+    # the user): a host waits for it as at shutdown, the handed-off work first, then the sink.
+    s.flush_deliveries()
     s.flush_audit()
     assert outcome.temporary_password is not None
     assert directory.passwords["uid=pat"] == outcome.temporary_password.reveal()
