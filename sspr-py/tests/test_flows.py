@@ -161,7 +161,12 @@ def test_flow_with_python_backends(directory_cls: Type[SyncDirectory], notifier_
             c = await a.begin_reset("pat@example.org")
             await a.send_pin(c.flow_id, "email")
             await a.verify_pin(c.flow_id, notifier.last_pin())
-            return await a.complete_reset(c.flow_id)
+            done = await a.complete_reset(c.flow_id)
+            # The completion's handed-off work calls these async backends on this loop: a host
+            # waits for it while its loop still runs (`asyncio.run` closes it on return).
+            await a.flush_deliveries()
+            await a.flush_audit()
+            return done
 
         outcome = run(flow())
 
