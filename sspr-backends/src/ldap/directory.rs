@@ -151,7 +151,9 @@ impl LdapDirectory {
         let config = &self.inner.config;
         let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn", "mail"];
         match config.flavor {
-            Flavor::OpenLdap => attrs.extend(["uid", "gidNumber", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
+            Flavor::OpenLdap => {
+                attrs.extend(["uid", "gidNumber", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"])
+            }
             Flavor::ActiveDirectory => attrs.extend([
                 "adminCount",
                 "userAccountControl",
