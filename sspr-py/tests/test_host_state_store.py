@@ -415,20 +415,24 @@ def test_notifiers_are_checked() -> None:
             super().send(n)
 
     twice = Twice()
-    with pytest.raises(sspr.BackendError, match="conformance: each notice must arrive once"):
+    with pytest.raises(sspr.BackendError, match="conformance: .*each notice must arrive once"):
         sspr.testing.check_notifier(twice, destinations=DESTINATIONS, inbox=twice)
 
     class Shared(InboxNotifier):
-        """The PIN kept on the object while the message is built: concurrent sends take each other's."""
+        """The PIN kept on the object while the message is built (a 20 ms call to a template
+        service): concurrent sends take each other's."""
 
         async def send(self, n: sspr.Notification) -> None:  # type: ignore[override]
             self.pin = n.pin
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.02)
             text = n.text() if n.pin is None else n.text().replace(n.pin.reveal(), self.pin.reveal())
             self.delivered[n.to].append(text)
 
     shared = Shared()
-    with pytest.raises(sspr.BackendError, match="conformance: .*a notifier must never mix up its sends"):
+    # Another destination's PIN, or another PIN of the same destination (which calls overlap
+    # depends on how fast they arrive).
+    mixed = "conformance: .*(a notifier must never mix up its sends|a PIN must arrive at its destination)"
+    with pytest.raises(sspr.BackendError, match=mixed):
         sspr.testing.check_notifier(shared, destinations=DESTINATIONS, inbox=shared)
     with pytest.raises(sspr.InvalidInput):
         sspr.testing.check_notifier(InboxNotifier(), destinations=["not a destination"])
