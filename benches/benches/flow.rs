@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
-use sspr_benches::{RNG_SEED, clock, crypto_floor, email, engine, enroll, login, runtime, secret_key};
+use sspr_benches::{RNG_SEED, clock, crypto_floor, email, enroll, login, runtime, secret_key, seeded_engine};
 use sspr_core::memory::{MemoryStateStore, Outbox};
 use sspr_core::{ManualClock, NewPassword, RequestContext, Sspr, password};
 
@@ -72,13 +72,15 @@ fn stopwatch() -> Instant {
 }
 
 impl Bench {
-    fn new(rt: &tokio::runtime::Runtime) -> Self {
+    /// On an engine seeded with `seed`, or from the operating system (`None`).
+    fn new(rt: &tokio::runtime::Runtime, seed: Option<[u8; 32]>) -> Self {
         let outbox = Outbox::new();
         let clock = clock().expect("clock");
         // Built inside the runtime: the engine takes it as its spawner, as a server's would.
         let sspr = {
             let _runtime = rt.enter();
-            engine(USERS, Arc::new(outbox.clone()), MemoryStateStore::new(), clock.clone(), None).expect("engine")
+            seeded_engine(USERS, Arc::new(outbox.clone()), MemoryStateStore::new(), clock.clone(), None, seed)
+                .expect("engine")
         };
         rt.block_on(enroll(&sspr, USERS)).expect("enroll");
         Self {
@@ -138,7 +140,7 @@ impl Bench {
 
 fn benches(c: &mut Criterion) {
     let rt = runtime().expect("tokio runtime");
-    let bench = Bench::new(&rt);
+    let bench = Bench::new(&rt, Some(RNG_SEED));
 
     let mut group = c.benchmark_group("reset");
     group.measurement_time(Duration::from_secs(5)).sample_size(30);
@@ -178,6 +180,42 @@ fn benches(c: &mut Criterion) {
         });
     }
     steps.finish();
+
+    // A production engine is seeded from the operating system, and that generator reseeds
+    // every draw (`getrandom` + SHA-256: two restores of one snapshot must not draw alike),
+    // which the fixed seed above skips. The same flow on both, side by side.
+    let os_seeded = Bench::new(&rt, None);
+    let mut seeds = c.benchmark_group("seed");
+    seeds.measurement_time(Duration::from_secs(5)).sample_size(30);
+    for (name, bench) in [("fixed_seed", &bench), ("os_seeded", &os_seeded)] {
+        seeds.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async move { bench.flow(None).await });
+        });
+    }
+    // Every flow call stores its flow under SHA-256(domain ‖ flow id) (the store never holds
+    // the id): a flow's four calls, four such hashes and keys, for their share of the flow.
+    seeds.bench_function("flow_key_hashes", |b| {
+        b.iter(|| {
+            for _ in 0..4 {
+                black_box(flow_key(black_box(flow_id)));
+            }
+        });
+    });
+    seeds.finish();
+}
+
+/// The store key of `flow_id` as sspr-core's `limits::flow` makes it (crate-private there):
+/// SHA-256 of its domain label and the id, the first 16 bytes in hex after the prefix.
+fn flow_key(flow_id: &str) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let digest = sha2::Sha256::new_with_prefix(b"sspr/v1/flow-store-key\0").chain_update(flow_id.as_bytes()).finalize();
+    let mut key = String::with_capacity("sspr/flow/".len() + 32);
+    key.push_str("sspr/flow/");
+    for byte in digest.iter().take(16) {
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
 }
 
 /// The generated group function is `pub` and undocumented: keep it in a module of its own.

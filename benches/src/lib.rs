@@ -142,16 +142,35 @@ pub fn engine(
     clock: ManualClock,
     policy: Option<Policy>,
 ) -> sspr_core::Result<Sspr> {
-    Sspr::builder()
+    seeded_engine(count, notifier, store, clock, policy, Some(RNG_SEED))
+}
+
+/// [`engine`] seeded with `seed`, or from the operating system when `None`, as a production
+/// engine is: that generator reseeds every draw (`getrandom` and SHA-256, so that two restores
+/// of one VM or serverless snapshot do not draw the same secrets), which a fixed seed skips.
+///
+/// # Errors
+/// From the directory seed or the engine builder.
+pub fn seeded_engine(
+    count: usize,
+    notifier: Arc<dyn Notifier>,
+    store: MemoryStateStore,
+    clock: ManualClock,
+    policy: Option<Policy>,
+    seed: Option<[u8; 32]>,
+) -> sspr_core::Result<Sspr> {
+    let builder = Sspr::builder()
         .directory(MemoryDirectory::with_users(users(count))?)
         .notifier_arc(notifier)
         .store(store)
         .audit(DropAudit)
         .clock(clock)
         .policy(policy.unwrap_or_else(relaxed_policy))
-        .secret_key(secret_key()?)
-        .rng_seed(RNG_SEED)
-        .build()
+        .secret_key(secret_key()?);
+    match seed {
+        Some(seed) => builder.rng_seed(seed).build(),
+        None => builder.build(),
+    }
 }
 
 /// Enable users `0..count` for SSPR and register [`email`]`(i)` for each, as an admin would

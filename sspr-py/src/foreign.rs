@@ -31,7 +31,8 @@ use time::OffsetDateTime;
 use crate::errors::{backend_error, bad_return, config_error};
 use crate::runtime::in_blocking_call;
 use crate::values::{DirectoryUser, Enrollment, Notification, Secret, json_to_py};
-use awaitable::{PyAwait, run_blocking};
+pub(crate) use awaitable::PyAwait;
+use awaitable::run_blocking;
 
 enum Called {
     Done(Py<PyAny>),

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use sspr_bind::runtime::{self, RuntimeError, RuntimeHandle};
 
+use crate::foreign::PyAwait;
+
 /// This process's runtime (sspr-bind's: one per process, so a forked child starts its own).
 /// Look it up at each use rather than keep it: a handle kept across a fork points at the
 /// parent's runtime.
@@ -244,8 +246,8 @@ impl sspr_core::Spawn for PySpawner {
         let on_loop = Python::attach(|py| -> PyResult<()> {
             static SPAWN: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
             let delivery = Py::new(py, Delivery { task: holder.clone() })?;
-            let coroutine = pyo3::wrap_pyfunction!(run_delivery, py)?.call1((delivery,))?;
-            SPAWN.import(py, "sspr._support", "spawn")?.call1((coroutine,))?;
+            let run = pyo3::wrap_pyfunction!(run_delivery, py)?;
+            SPAWN.import(py, "sspr._support", "spawn")?.call1((run, delivery))?;
             Ok(())
         });
         if on_loop.is_err() {
@@ -276,12 +278,60 @@ struct Delivery {
     task: std::sync::Arc<std::sync::Mutex<Option<sspr_core::runtime::Task>>>,
 }
 
-/// The coroutine an `asyncio.Task` runs for one delivery.
-#[pyfunction]
-async fn run_delivery(delivery: Py<Delivery>) -> PyResult<()> {
-    let task = delivery.get().task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-    if let Some(task) = task {
-        driven(runtime::Background::new(task))?.await?;
+/// How a cancelled delivery ended (see [`run_delivery`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClosingEnd {
+    /// Done within the grace period.
+    Done,
+    /// Still not done after the grace period: dropped.
+    Abandoned,
+}
+
+impl ClosingEnd {
+    /// The name `sspr._support.closing` reads.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Abandoned => "abandoned",
+        }
     }
-    Ok(())
+}
+
+/// The coroutine an `asyncio.Task` runs for one delivery.
+///
+/// A cancellation does not drop the work. What cancels these tasks is a loop's shutdown:
+/// `asyncio.run` cancels every task still pending when its coroutine returns, runs the loop
+/// until they end, then closes it. Dropped there, a reset's notice to the owner and its audit
+/// event were lost without a word (a script or a task queue calling the engine through one
+/// `asyncio.run` per call). So the work goes on for up to `grace` seconds (its backend calls
+/// keep their own timeouts), which keeps the loop running, and is dropped only then; then
+/// `closing(end)` is awaited: it warns if the work was dropped and keeps the loop running
+/// until the deliveries started meanwhile (which the shutdown did not cancel) end too.
+#[pyfunction]
+async fn run_delivery(
+    delivery: Py<Delivery>,
+    grace: f64,
+    closing: Py<PyAny>,
+    #[pyo3(cancel_handle)] mut cancel: pyo3::coroutine::CancelHandle,
+) -> PyResult<()> {
+    let task = delivery.get().task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let Some(task) = task else { return Ok(()) };
+    let grace = Duration::try_from_secs_f64(grace).unwrap_or(Duration::ZERO);
+    // Polled inside the runtime like every operation, so the grace timer is tokio's.
+    let ended = driven(async move {
+        let mut work = runtime::Background::new(task);
+        tokio::select! {
+            biased;
+            () = &mut work => return None,
+            _ = cancel.cancelled() => {}
+        }
+        Some(match tokio::time::timeout(grace, work).await {
+            Ok(()) => ClosingEnd::Done,
+            Err(_) => ClosingEnd::Abandoned,
+        })
+    })?
+    .await?;
+    let Some(end) = ended else { return Ok(()) };
+    let drain = Python::attach(|py| closing.bind(py).call1((end.name(),)).and_then(|c| PyAwait::new(&c)))?;
+    drain.await.map(drop)
 }

@@ -809,3 +809,44 @@ def test_a_site_template_can_say_the_catalogues_words() -> None:
     finally:
         (OVERRIDES / "sspr" / "reset_start.html").unlink()
         _reset_template_loaders()
+
+
+def test_no_page_of_the_reset_can_be_framed_on_a_site_without_the_framing_middleware() -> None:
+    # This site has no XFrameOptionsMiddleware: on main every page (the one showing the temporary password
+    # included) went out without X-Frame-Options, so another site could frame it and have the user click
+    # "set a temporary password" in it (clickjacking).
+    assert not any("XFrameOptions" in m for m in settings.MIDDLEWARE)
+    client = browser()
+    token = csrf(client, "/password/")
+    answers = {"start": client.get("/password/")}
+    answers["methods"] = client.post("/password/", {"csrfmiddlewaretoken": token, "login": JANE})
+    token = client.cookies["csrftoken"].value
+    answers["code"] = client.post("/password/send/", {"csrfmiddlewaretoken": token, "method": "email"})
+    answers["verified"] = client.post("/password/verify/", {"csrfmiddlewaretoken": token, "pin": pin()})
+    answers["temporary password"] = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
+    assert 'id="temporary-password"' in answers["temporary password"].content.decode()
+    answers["gone"] = client.post("/password/complete/", {"csrfmiddlewaretoken": token, "mode": "temporary"})
+    answers["wrong method"] = client.get("/password/send/")
+    answers["sign-in"] = client.get("/password/register/")
+    answers["change"] = client.get("/password/change/")
+    assert {name: (a.status_code, a.get("X-Frame-Options")) for name, a in answers.items()} == {
+        name: (a.status_code, "DENY") for name, a in answers.items()
+    }
+
+
+def test_a_site_framing_its_own_pages_says_so_for_the_reset_pages_and_a_typo_stops_it_at_start_up() -> None:
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    # The site-wide middleware's SAMEORIGIN does not loosen the reset pages by itself...
+    middleware = [*settings.MIDDLEWARE, "django.middleware.clickjacking.XFrameOptionsMiddleware"]
+    with override_settings(MIDDLEWARE=middleware, X_FRAME_OPTIONS="SAMEORIGIN"):
+        assert browser().get("/password/")["X-Frame-Options"] == "DENY"
+        # ...the app's own setting does.
+        with override_settings(SSPR={**settings.SSPR, "x_frame_options": "SAMEORIGIN"}):
+            assert browser().get("/password/")["X-Frame-Options"] == "SAMEORIGIN"
+    for wrong in ("ALLOW-FROM https://example.org", "", None):
+        with override_settings(SSPR={**settings.SSPR, "x_frame_options": wrong}):
+            with pytest.raises(ImproperlyConfigured, match="x_frame_options"):
+                apps.get_app_config("sspr").ready()

@@ -372,3 +372,92 @@ def test_helpdesk_recovery_shown_and_sent(world: World) -> None:
     assert code not in repr(events)
     recovered = run(world.aio.redeem_recovery_code(JANE, code))
     assert run(world.aio.complete_reset(recovered.flow_id)).temporary_password is not None
+
+
+class _SlowNotifier(SyncNotifier):
+    """An ``async def`` notifier whose notices take ``notice_seconds`` (a relay round trip),
+    while PINs go at once; ``None``: a notice never comes back."""
+
+    def __init__(self, notice_seconds: "float | None") -> None:
+        super().__init__()
+        self.notice_seconds = notice_seconds
+
+    async def send(self, notification: sspr.Notification) -> None:
+        if notification.pin is None:
+            if self.notice_seconds is None:
+                await asyncio.Event().wait()
+            await asyncio.sleep(self.notice_seconds)
+        self.sent.append(notification)
+
+
+class _SlowAudit(ListAudit):
+    """An ``async def`` audit sink that takes ``seconds`` per event."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def record(self, event: "dict[str, Any]") -> None:  # type: ignore[override]
+        await asyncio.sleep(self.seconds)
+        self.events.append(event)
+
+
+def _reset_one_asyncio_run_per_call(s: sspr.BlockingSspr, notifier: SyncNotifier) -> sspr.ResetOutcome:
+    """A script (a CLI, a task queue's task, a sync framework calling async code) that runs each
+    engine call in its own ``asyncio.run``, which closes the loop when the call returns."""
+    a = s.asyncio()
+    asyncio.run(a.set_enabled("pat@example.org", True, admin="helpdesk"))
+    asyncio.run(a.update_contacts("pat@example.org", email="pat@home.example", admin="helpdesk"))
+    c = asyncio.run(a.begin_reset("pat@example.org"))
+    asyncio.run(a.send_pin(c.flow_id, "email"))
+    asyncio.run(a.verify_pin(c.flow_id, notifier.last_pin()))
+    outcome: sspr.ResetOutcome = asyncio.run(a.complete_reset(c.flow_id))
+    return outcome
+
+
+def test_a_reset_in_its_own_asyncio_run_still_tells_the_owner_and_audits_it() -> None:
+    # The reset's notice to the owner and its audit event are handed off (a slow relay or sink
+    # must not keep the temporary password from the user). `asyncio.run` cancels what is left
+    # when the call returns, then closes the loop: on main both were dropped without a word.
+    directory, notifier, audit = AsyncDirectory(), _SlowNotifier(0.2), _SlowAudit(0.05)
+    directory.add("Pat@Example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
+    outcome = _reset_one_asyncio_run_per_call(s, notifier)
+    # No flush: when asyncio.run returned, the loop had finished the handed-off work.
+    assert outcome.temporary_password is not None
+    assert [(n.kind, n.to) for n in notifier.sent if n.pin is None] == [("password_reset", "pat@home.example")]
+    assert [e["kind"] for e in audit.events][-1] == "reset_completed"
+
+
+def test_handed_off_work_that_outlasts_the_grace_of_a_closing_loop_is_dropped_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A relay that never answers must not hold a script's exit for long, nor be lost unseen.
+    monkeypatch.setattr("sspr._support.SHUTDOWN_GRACE_SECS", 0.3)
+    directory, notifier, audit = AsyncDirectory(), _SlowNotifier(None), ListAudit()
+    directory.add("Pat@Example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
+    with pytest.warns(RuntimeWarning, match="was dropped"):
+        outcome = _reset_one_asyncio_run_per_call(s, notifier)
+    assert outcome.temporary_password is not None
+    assert [n for n in notifier.sent if n.pin is None] == []
+
+
+def test_handed_off_work_of_a_loop_closed_without_running_it_is_not_lost_silently() -> None:
+    # A host that makes its own loop and closes it without cancelling its tasks (as asyncio.run
+    # would) never runs them: the next delivery says so.
+    directory, notifier, audit = AsyncDirectory(), _SlowNotifier(0.2), ListAudit()
+    directory.add("Pat@Example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
+    a = s.asyncio()
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(a.set_enabled("pat@example.org", True, admin="helpdesk"))
+    loop.run_until_complete(a.update_contacts("pat@example.org", email="pat@home.example", admin="helpdesk"))
+    c = loop.run_until_complete(a.begin_reset("pat@example.org"))
+    loop.run_until_complete(a.send_pin(c.flow_id, "email"))
+    loop.run_until_complete(a.verify_pin(c.flow_id, notifier.last_pin()))
+    loop.run_until_complete(a.complete_reset(c.flow_id))
+    loop.close()
+    assert [n for n in notifier.sent if n.pin is None] == []
+    with pytest.warns(RuntimeWarning, match="never finished"):
+        asyncio.run(a.send_pin(asyncio.run(a.begin_reset("pat@example.org")).flow_id, "email"))

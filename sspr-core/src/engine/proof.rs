@@ -257,16 +257,8 @@ impl Sspr {
                 });
                 let mark = right.then(|| spent::token(self));
                 let next = PendingProof { attempts: pending.attempts + 1, used: right, mark, ..pending.clone() };
-                let encode = |p: &PendingProof| {
-                    serde_json::to_vec(p).map_err(|e| Error::Config(format!("a contact proof: {e}")))
-                };
-                let mark = Mark {
-                    key: key.clone(),
-                    marked: encode(&next)?,
-                    back: encode(&PendingProof { used: false, mark: None, ..next.clone() })?,
-                    keep_until: from_ts(next.expires_at) + time::Duration::minutes(1),
-                    now,
-                };
+                let back = PendingProof { used: false, mark: None, ..next.clone() };
+                let mark = Mark::new(&key, &next, &back, from_ts(next.expires_at), now, "a contact proof")?;
                 // Given back on the spawner if this call stops before the save answers (a client
                 // gone, a host's timeout), the mark made or perhaps made: the user's retry must
                 // not find the code spent and their address unchanged.

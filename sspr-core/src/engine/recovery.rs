@@ -415,15 +415,8 @@ impl Sspr {
                 Some((_, n)) => *n = n.saturating_add(1),
                 None => next.clients.push((tags.first().copied().unwrap_or_default(), 1)),
             }
-            let encode =
-                |p: &PendingRecovery| serde_json::to_vec(p).map_err(|e| Error::Config(format!("a recovery code: {e}")));
-            let mark = Mark {
-                key: key.clone(),
-                marked: encode(&next)?,
-                back: encode(&PendingRecovery { used: false, mark: None, ..next.clone() })?,
-                keep_until: from_ts(next.expires_at) + time::Duration::minutes(1),
-                now,
-            };
+            let back = PendingRecovery { used: false, mark: None, ..next.clone() };
+            let mark = Mark::new(&key, &next, &back, from_ts(next.expires_at), now, "a recovery code")?;
             // Until the flow's id is handed over, a redemption that stops (a client gone, a
             // host's timeout, an error) deletes its flow and, if its mark was made, gives the
             // code back on the spawner: the user's retry must not find it spent with no flow.

@@ -16,7 +16,7 @@
 use time::OffsetDateTime;
 
 use super::Sspr;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A "used" mark about to be written: the record with it, and the record to restore (the
 /// same attempts counted, not used) should the call not finish.
@@ -29,6 +29,30 @@ pub(super) struct Mark {
     pub(super) back: Vec<u8>,
     pub(super) keep_until: OffsetDateTime,
     pub(super) now: OffsetDateTime,
+}
+
+impl Mark {
+    /// The mark of `marked` (the record used, with this call's token) under `key`, to be given
+    /// back as `back` (the same record not used, without a token, its attempt still counted);
+    /// kept a minute past the record's own `expires`. `what` names the record in the error
+    /// should it not encode.
+    pub(super) fn new<R: serde::Serialize>(
+        key: &str,
+        marked: &R,
+        back: &R,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+        what: &str,
+    ) -> Result<Self> {
+        let encode = |record: &R| serde_json::to_vec(record).map_err(|e| Error::Config(format!("{what}: {e}")));
+        Ok(Self {
+            key: key.to_owned(),
+            marked: encode(marked)?,
+            back: encode(back)?,
+            keep_until: expires + time::Duration::minutes(1),
+            now,
+        })
+    }
 }
 
 /// A mark's token: unguessable and never shown (it only tells one call's mark from another's).

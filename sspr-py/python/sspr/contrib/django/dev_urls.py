@@ -9,12 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
 
 from sspr.contrib.django.engine import backends
 
 app_name = "sspr_dev"
 
 
+@xframe_options_deny
 @never_cache
 def outbox(request: HttpRequest) -> HttpResponse:
     """Every notice in the outbox, newest first (``?to=`` narrows to one address)."""

@@ -40,6 +40,7 @@ from sspr.contrib._web import (
     text,
     text_field,
 )
+from sspr.contrib.django.apps import x_frame_options
 from sspr.contrib.django.engine import engine
 
 if TYPE_CHECKING:
@@ -113,7 +114,8 @@ View = Callable[[HttpRequest], HttpResponse]
 
 
 def _view(*methods: str, back: str) -> Callable[[View], View]:
-    """A page of the flows: never cached, CSRF-checked, answering only ``methods``. A refusal or an engine error
+    """A page of the flows: never cached, CSRF-checked, answering only ``methods``, never framed by another site
+    (``X-Frame-Options``, on every answer including the CSRF and method refusals). A refusal or an engine error
     the view does not answer itself is the message page leading back to ``back`` (never an error past the view)."""
 
     def wrap(view: View) -> View:
@@ -124,7 +126,17 @@ def _view(*methods: str, back: str) -> Callable[[View], View]:
             except (Refusal, sspr.SsprError) as problem:
                 return _refused(request, problem, back)
 
-        return never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+        checked = never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+
+        @functools.wraps(view)
+        def unframed(request: HttpRequest) -> HttpResponse:
+            response = checked(request)
+            # Set here, not left to the site's XFrameOptionsMiddleware (which may be absent, or say SAMEORIGIN
+            # for the whole site): that middleware keeps a header a view has set.
+            response["X-Frame-Options"] = x_frame_options(getattr(settings, "SSPR", {}))
+            return response
+
+        return unframed
 
     return wrap
 
