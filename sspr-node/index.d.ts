@@ -251,6 +251,18 @@ export declare const testing: {
   checkContactStore(store: ContactStore): Promise<void>
   /** Sets the fixture user's password. */
   checkDirectory(directory: Directory, fixture: DirectoryFixtureInput): Promise<void>
+  /**
+   * Every notice the engine sends accepted for each destination (give one of every channel the
+   * notifier serves), PINs sent at once accepted, a channel it does not serve refused as
+   * `rejected`; with `inbox`, each notice arrived once, at its own destination only, with its PIN
+   * (waits up to 10 s). Use destinations nobody else reads meanwhile.
+   */
+  checkNotifier(notifier: Notifier, fixture: { destinations: string[]; inbox?: Inbox }): Promise<void>
+}
+
+/** What the recipients of `checkNotifier`'s destinations read: the messages delivered so far, oldest first, as text. */
+export interface Inbox {
+  read(destination: string): MaybePromise<string[]>
 }
 
 /** Delivers notices (PINs go only into the message, never into a log). */

@@ -111,6 +111,7 @@ const METHODS = {
   notifier: { send: true },
   audit: { record: true },
   passwordChecker: { check: false },
+  inbox: { read: false },
 }
 
 const BUILT_IN = [
@@ -471,6 +472,15 @@ const testing = {
   async checkDirectory(directory, fixture) {
     const bound = suiteBackend('directory', 'directory', directory)
     return converted(() => native.checkDirectory(bound, fixture))
+  },
+  /** `destinations`: one of every channel the notifier serves; `inbox.read(destination)`: what arrived there, as text. */
+  async checkNotifier(notifier, fixture) {
+    knownKeys('testing.checkNotifier(notifier, fixture)', fixture, ['destinations', 'inbox'])
+    const { destinations, inbox } = fixture ?? {}
+    if (!Array.isArray(destinations) || !destinations.every((d) => typeof d === 'string')) native.throwArgumentError('destinations')
+    const bound = suiteBackend('notifier', 'notifier', notifier)
+    const reader = inbox === undefined || inbox === null ? undefined : suiteBackend('inbox', 'inbox', inbox)
+    return converted(() => native.checkNotifier(bound, destinations, reader))
   },
 }
 

@@ -400,6 +400,13 @@ export declare function checkContactStore(store: object): void | Promise<void>
 export declare function checkDirectory(directory: object, fixture: DirectoryFixtureInput): void | Promise<void>
 
 /**
+ * Run the `Notifier` contract on a JavaScript notifier with the `destinations` it serves
+ * (e-mail addresses, E.164 numbers) and, if given, the inbox their recipients read
+ * (`index.js` has bound the methods of both).
+ */
+export declare function checkNotifier(notifier: object, destinations: Array<string>, inbox?: object | undefined | null): void | Promise<void>
+
+/**
  * Run the `StateStore` contract on a JavaScript store (`index.js` has bound its methods).
  * By default the suite's time is a manual clock it moves itself (a store that expires by the
  * `now` it is given), then one real wait of about a second checks that the store's own clock
@@ -537,6 +544,8 @@ export interface DirectoryFixtureInput {
   goodPassword: string
   /** A password its policy refuses, if it has a policy. */
   weakPassword?: string
+  /** Groups `findUser` must list for the user (by DN or name; nested ones too). */
+  groups?: Array<string>
 }
 
 /** A user as a directory knows them (what a JavaScript `Directory` returns). */

@@ -10,7 +10,8 @@ use std::pin::Pin;
 use std::sync::Once;
 use std::task::{Context, Poll};
 
-use sspr_core::{BackendError, BackendErrorKind, Error};
+use sspr_core::testing::{Inbox, NotifierFixture, notifier_conformance};
+use sspr_core::{BackendError, BackendErrorKind, Destination, EmailAddress, Error, Notifier, PhoneNumber};
 
 thread_local! {
     /// How many suites this thread is polling now: a panic then is a suite's broken rule.
@@ -38,6 +39,40 @@ pub async fn conformance(suite: impl Future<Output = ()>) -> Result<(), Error> {
     Caught { suite: Box::pin(suite) }
         .await
         .map_err(|rule| Error::from(BackendError::new(BackendErrorKind::Rejected, format!("conformance: {rule}"))))
+}
+
+/// Run the `Notifier` contract on a host's notifier (`check_notifier` in Python,
+/// `checkNotifier` in Node) with the `destinations` it serves, each an e-mail address or an
+/// E.164 number, and the `inbox` its recipients read, if the host has one; the suite polls
+/// the inbox on the tokio timer.
+///
+/// # Errors
+/// A destination that is neither (`InvalidInput`, field `destinations`), or the broken rule
+/// as [`conformance`] reports it.
+pub async fn check_notifier(
+    notifier: &dyn Notifier,
+    destinations: &[String],
+    inbox: Option<&dyn Inbox>,
+) -> Result<(), Error> {
+    let destinations = destinations.iter().map(|d| destination(d)).collect::<Result<Vec<_>, _>>()?;
+    if destinations.is_empty() {
+        return Err(Error::InvalidInput { field: "destinations", reason: "name at least one destination".into() });
+    }
+    let fixture = NotifierFixture { destinations };
+    conformance(notifier_conformance(notifier, &fixture, inbox, tokio::time::sleep)).await
+}
+
+/// A destination given as text: an e-mail address (it holds `@`) or an E.164 phone number.
+fn destination(text: &str) -> Result<Destination, Error> {
+    let parsed = if text.contains('@') {
+        EmailAddress::parse(text).map(Destination::Email)
+    } else {
+        PhoneNumber::parse(text).map(Destination::Sms)
+    };
+    parsed.map_err(|e| match e {
+        Error::InvalidInput { reason, .. } => Error::InvalidInput { field: "destinations", reason },
+        other => other,
+    })
 }
 
 /// A suite whose panic, caught at each poll, is its result.
@@ -83,5 +118,21 @@ mod tests {
         assert_eq!(source.to_string(), "Rejected: conformance: put on an absent key must fail");
         assert!(rt.block_on(conformance(async {})).is_ok());
         assert_eq!(IN_SUITE.with(Cell::get), 0, "the thread is out of the suite again");
+    }
+
+    #[test]
+    fn a_notifier_is_checked_on_the_destinations_given_as_text() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let outbox = sspr_core::memory::Outbox::new();
+        let both = ["jane@home.example".to_owned(), "+447400900123".to_owned()];
+        assert!(rt.block_on(check_notifier(&outbox, &both, None)).is_ok());
+        // The outbox sends texts too: as an e-mail-only notifier it answers Ok to one.
+        let broken = rt.block_on(check_notifier(&outbox, &both[..1], None));
+        let Err(Error::Backend { source, .. }) = &broken else { panic!("{broken:?}") };
+        assert!(source.to_string().contains("must be refused as Rejected"), "{source}");
+        for bad in [&["not a destination".to_owned()][..], &[]] {
+            let refused = rt.block_on(check_notifier(&outbox, bad, None));
+            assert!(matches!(refused, Err(Error::InvalidInput { field: "destinations", .. })), "{refused:?}");
+        }
     }
 }

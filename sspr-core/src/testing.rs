@@ -33,6 +33,9 @@ use crate::error::BackendErrorKind;
 use crate::input::{EmailAddress, NormalizedLogin, PhoneNumber};
 use crate::secret::Password;
 
+mod notifier;
+pub use notifier::{Inbox, NotifierFixture, notifier_conformance};
+
 /// Whole seconds, as stores keep them.
 fn secs(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
@@ -768,6 +771,11 @@ pub struct DirectoryFixture {
     pub good_password: Password,
     /// A password its policy refuses, if it has a policy.
     pub weak_password: Option<Password>,
+    /// Groups the user is in, by DN or by name as a policy names them (`privileged_groups`):
+    /// `find_user` must list each, including those it is in through another group and
+    /// those naming it in other ways the directory has (`uniqueMember`, `memberUid`). A
+    /// directory that drops one lets its admins reset by self-service. May be empty.
+    pub groups: Vec<String>,
 }
 
 /// Run the [`Directory`] contract against `directory`. It sets the fixture user's password.
@@ -875,6 +883,13 @@ async fn lookups_and_password_writes(directory: &dyn Directory, fixture: &Direct
         Some(fixture.id.clone()),
         "lookup is case-insensitive"
     );
+    for group in &fixture.groups {
+        assert!(
+            crate::scope::GroupList::new([group]).matches_any(&user.groups),
+            "find_user must list every group of the user, nested ones too: {group} is missing from {:?}",
+            user.groups
+        );
+    }
     let missing = NormalizedLogin::parse(&fixture.missing_login).unwrap();
     assert_eq!(directory.find_user(&missing).await.unwrap(), None, "an unknown login must be None");
     // The whole login matches, not a part of it (a prefix, a `LIKE`, a substring filter).

@@ -222,10 +222,76 @@ test('the conformance checks given no backend or a bad option reject with INVALI
     [() => testing.checkStateStore(new MapStateStore(), { realTime: 'yes' }), 'realTime'],
     [() => testing.checkContactStore(null), 'store'],
     [() => testing.checkDirectory(undefined, FIXTURE), 'directory'],
+    [() => testing.checkNotifier(null, { destinations: ['jane@home.example'] }), 'notifier'],
+    [() => testing.checkNotifier(new InboxNotifier(), { destinations: 'jane@home.example' }), 'destinations'],
+    [() => testing.checkNotifier(new InboxNotifier(), { destinations: ['not a destination'] }), 'destinations'],
   ]
   for (const [call, field] of cases) {
     await assert.rejects(call(), (e) => e instanceof SsprError && e.code === 'INVALID_INPUT' && e.field === field, field)
   }
+})
+
+/** A notifier that delivers into an in-process inbox: what each destination's recipient reads. */
+class InboxNotifier {
+  delivered = new Map()
+
+  send(n) {
+    const box = this.delivered.get(n.to) ?? []
+    box.push(`${n.subject}\n${n.body}`)
+    this.delivered.set(n.to, box)
+  }
+
+  get inbox() {
+    return { read: (destination) => [...(this.delivered.get(destination) ?? [])] }
+  }
+}
+
+const DESTINATIONS = ['jane@home.example', 'joe@home.example', '+447400900123']
+
+test('a JavaScript notifier passes the notifier conformance suite, its inbox read', async () => {
+  const notifier = new InboxNotifier()
+  await testing.checkNotifier(notifier, { destinations: DESTINATIONS, inbox: notifier.inbox })
+  class Async extends InboxNotifier {
+    async send(n) {
+      await new Promise((resolve) => setImmediate(resolve))
+      super.send(n)
+    }
+  }
+  const later = new Async()
+  await testing.checkNotifier(later, { destinations: DESTINATIONS, inbox: later.inbox })
+})
+
+test('the notifier suite catches a notifier that swallows texts, sends twice, or mixes up PINs sent at once', async () => {
+  // An e-mail notifier that answers Ok to a text message: the PIN is lost, the audit says sent.
+  const mailOnly = new InboxNotifier()
+  await assert.rejects(
+    testing.checkNotifier(mailOnly, { destinations: ['jane@home.example'], inbox: mailOnly.inbox }),
+    (e) => e.code === 'BACKEND' && /does not serve must be refused as Rejected/.test(e.message),
+  )
+  class Twice extends InboxNotifier {
+    send(n) {
+      super.send(n)
+      super.send(n)
+    }
+  }
+  const twice = new Twice()
+  await assert.rejects(testing.checkNotifier(twice, { destinations: DESTINATIONS, inbox: twice.inbox }), /each notice must arrive once/)
+  // The PIN kept in one field while the message is built (a 20 ms call to a template service):
+  // concurrent sends take each other's.
+  class Shared extends InboxNotifier {
+    async send(n) {
+      this.pin = n.pin
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      super.send({ ...n, body: n.pin === null ? n.body : n.body.replace(n.pin, this.pin) })
+    }
+  }
+  const shared = new Shared()
+  await assert.rejects(
+    testing.checkNotifier(shared, { destinations: DESTINATIONS, inbox: shared.inbox }),
+    // Another destination's PIN, or another PIN of the same destination (which calls overlap
+    // depends on how fast they arrive).
+    /a notifier must never mix up its sends|a PIN must arrive at its destination .* in one message/,
+  )
 })
 
 /** The Map store with a lock-free read, await, then write (a GET and a SET over a client). */

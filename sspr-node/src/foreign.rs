@@ -253,6 +253,21 @@ impl Notifier for JsNotifier {
 }
 
 js_backend! {
+    /// The inbox `testing.checkNotifier` reads: `read(destination)` gives the messages
+    /// delivered there so far, oldest first, as text.
+    JsInbox {
+        read: Method<String, Vec<String>> = "read",
+    }
+}
+
+#[async_trait]
+impl sspr_core::testing::Inbox for JsInbox {
+    async fn read(&self, to: &sspr_core::Destination) -> Result<Vec<String>, BackendError> {
+        call(&self.read, to.as_str().to_owned(), "inbox.read").await
+    }
+}
+
+js_backend! {
     /// An `AuditSink` written in JavaScript: `record` receives each event as JSON text
     /// (`index.js` parses it).
     JsAuditSink {

@@ -1,8 +1,9 @@
 //! sspr-core's backend conformance suite (`sspr_core::testing`), run on backends written in
 //! JavaScript: `testing.checkStateStore(store)`, `testing.checkContactStore(store)`,
-//! `testing.checkDirectory(directory, fixture)` in `index.js`. A developer writing a backend
-//! in JavaScript proves it keeps the core's contract (compare-and-set, atomic counters,
-//! expiry, exact round trips, login escaping) with the same checks sspr's own backends pass.
+//! `testing.checkDirectory(directory, fixture)`, `testing.checkNotifier(notifier, fixture)`
+//! in `index.js`. A developer writing a backend in JavaScript proves it keeps the core's
+//! contract (compare-and-set, atomic counters, expiry, exact round trips, login escaping,
+//! PINs delivered once and only where sent) with the same checks sspr's own backends pass.
 //!
 //! The suite reports a broken rule by panicking, like a Rust test assertion; here the panic
 //! is caught at the suite's boundary (`sspr_bind::conformance`, which keeps its message off
@@ -20,7 +21,7 @@ use sspr_core::{Clock, ManualClock, Password, SystemClock, UserId};
 use sspr_bind::conformance::conformance;
 
 use crate::errors::to_js_error;
-use crate::foreign::{JsContactStore, JsDirectory, JsStateStore};
+use crate::foreign::{JsContactStore, JsDirectory, JsInbox, JsNotifier, JsStateStore};
 use crate::runtime::{Answer, run};
 use crate::values::invalid;
 
@@ -77,6 +78,8 @@ pub struct DirectoryFixtureInput {
     pub good_password: String,
     /// A password its policy refuses, if it has a policy.
     pub weak_password: Option<String>,
+    /// Groups `findUser` must list for the user (by DN or name; nested ones too).
+    pub groups: Option<Vec<String>>,
 }
 
 /// Run the `Directory` contract on a JavaScript directory. It sets the fixture user's password.
@@ -94,6 +97,33 @@ pub fn check_directory<'env>(
         missing_login: fixture.missing_login,
         good_password: Password::new(fixture.good_password),
         weak_password: fixture.weak_password.map(Password::new),
+        groups: fixture.groups.unwrap_or_default(),
     };
     run(env, async move { conformance(testing::directory_conformance(&directory, &fixture)).await }, Ok)
+}
+
+/// Run the `Notifier` contract on a JavaScript notifier with the `destinations` it serves
+/// (e-mail addresses, E.164 numbers) and, if given, the inbox their recipients read
+/// (`index.js` has bound the methods of both).
+#[napi(ts_return_type = "void | Promise<void>")]
+pub fn check_notifier<'env>(
+    env: &'env Env,
+    notifier: Object<'_>,
+    destinations: Vec<String>,
+    inbox: Option<Object<'_>>,
+) -> Result<Answer<'env, ()>> {
+    let notifier =
+        JsNotifier::new(&notifier).map_err(|_| to_js_error(env, &invalid("notifier", "expected a Notifier")))?;
+    let inbox = inbox
+        .map(|i| JsInbox::new(&i))
+        .transpose()
+        .map_err(|_| to_js_error(env, &invalid("inbox", "expected an object with read(destination)")))?;
+    run(
+        env,
+        async move {
+            let inbox = inbox.as_ref().map(|i| i as &dyn testing::Inbox);
+            sspr_bind::conformance::check_notifier(&notifier, &destinations, inbox).await
+        },
+        Ok,
+    )
 }

@@ -403,6 +403,20 @@ impl Notifier for PyNotifier {
 }
 
 py_backend! {
+    /// The inbox `sspr.testing.check_notifier` reads: `read(destination: str) -> list[str]`,
+    /// the messages delivered there so far, oldest first.
+    PyInbox: "Inbox" ["read"]
+}
+
+#[async_trait]
+impl sspr_core::testing::Inbox for PyInbox {
+    async fn read(&self, to: &sspr_core::Destination) -> Result<Vec<String>, BackendError> {
+        let out = call_backend(&self.host, "read", |py| PyTuple::new(py, [to.as_str()])).await?;
+        Python::attach(|py| out.bind(py).extract().map_err(|e| bad_return(py, "list[str]", e)))
+    }
+}
+
+py_backend! {
     /// An `AuditSink` implemented in Python: `record(event: dict)`.
     PyAuditSink: "AuditSink" ["record"]
 }

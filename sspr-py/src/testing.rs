@@ -69,11 +69,35 @@ pub(crate) async fn contact_store_suite(store: Py<PyAny>) -> PyResult<()> {
     run_on_loop(async move { testing::contact_store_conformance(&store, &SystemClock).await }).await
 }
 
+/// Check a Python `Notifier` with the destinations it serves (e-mail addresses, E.164
+/// numbers) and, optionally, the inbox their recipients read (`read(destination) ->
+/// list[str]`). A coroutine, like [`state_store_suite`].
+#[pyfunction]
+#[pyo3(signature = (notifier, destinations, inbox = None))]
+pub(crate) async fn notifier_suite(
+    notifier: Py<PyAny>,
+    destinations: Vec<String>,
+    inbox: Option<Py<PyAny>>,
+) -> PyResult<()> {
+    let (notifier, inbox) = Python::attach(|py| {
+        let inbox = inbox.map(|i| foreign::PyInbox::of(i.bind(py))).transpose()?;
+        Ok::<_, PyErr>((foreign::PyNotifier::of(notifier.bind(py))?, inbox))
+    })?;
+    let checked = driven(Background::new(Box::pin(async move {
+        let inbox = inbox.as_ref().map(|i| i as &dyn testing::Inbox);
+        sspr_bind::conformance::check_notifier(&notifier, &destinations, inbox).await
+    })))?;
+    checked.await?.map_err(to_py_err)
+}
+
 /// Check a Python `Directory` with a user it holds (`login`, `id`, `good_password` it
-/// accepts), a login it does not hold, and optionally a password it must refuse. The
+/// accepts), a login it does not hold, and optionally a password it must refuse and the
+/// groups `find_user` must list for the user (nested ones too). The
 /// suite sets the user's password: use a test directory.
 #[pyfunction]
-#[pyo3(signature = (directory, *, login, id, missing_login, good_password, weak_password = None))]
+#[pyo3(signature = (directory, *, login, id, missing_login, good_password, weak_password = None, groups = Vec::new()))]
+// Python's keyword arguments, one parameter each.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_directory(
     py: Python<'_>,
     directory: &Bound<'_, PyAny>,
@@ -82,6 +106,7 @@ pub(crate) fn check_directory(
     missing_login: String,
     good_password: SecretArg,
     weak_password: Option<SecretArg>,
+    groups: Vec<String>,
 ) -> PyResult<()> {
     let directory = foreign::PyDirectory::of(directory)?;
     let fixture = DirectoryFixture {
@@ -90,6 +115,7 @@ pub(crate) fn check_directory(
         missing_login,
         good_password: good_password.into_password(),
         weak_password: weak_password.map(SecretArg::into_password),
+        groups,
     };
     run(py, testing::directory_conformance(&directory, &fixture))
 }
@@ -99,5 +125,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(state_store_suite, m)?)?;
     m.add_function(wrap_pyfunction!(contact_store_suite, m)?)?;
     m.add_function(wrap_pyfunction!(check_directory, m)?)?;
+    m.add_function(wrap_pyfunction!(notifier_suite, m)?)?;
     Ok(())
 }

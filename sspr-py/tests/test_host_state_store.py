@@ -373,6 +373,69 @@ def test_directories_are_checked() -> None:
         sspr.testing.check_directory(PrefixDirectory(), **fixture)  # passed on main
     with pytest.raises(sspr.BackendError, match="conformance: .*a password set with must_change signs in as MustChange"):
         sspr.testing.check_directory(NoMustChange(), **fixture)
+    # A group the directory does not list for the user (an admin group it cannot see nested).
+    with pytest.raises(sspr.BackendError, match="conformance: find_user must list every group of the user"):
+        sspr.testing.check_directory(WrappedDirectory(), **fixture, groups=["cn=tier0,ou=groups,dc=example,dc=org"])
+
+
+class InboxNotifier:
+    """A notifier delivering into an in-process inbox: what each destination's recipient reads."""
+
+    def __init__(self) -> None:
+        self.delivered: Dict[str, List[str]] = collections.defaultdict(list)
+
+    def send(self, n: sspr.Notification) -> None:
+        self.delivered[n.to].append(f"{n.subject}\n{n.text()}")
+
+    def read(self, destination: str) -> List[str]:
+        return list(self.delivered[destination])
+
+
+class AsyncInboxNotifier(InboxNotifier):
+    async def send(self, n: sspr.Notification) -> None:  # type: ignore[override]
+        await asyncio.sleep(0)
+        super().send(n)
+
+
+DESTINATIONS = ["jane@home.example", "joe@home.example", "+447400900123"]
+
+
+def test_notifiers_are_checked() -> None:
+    for notifier in (InboxNotifier(), AsyncInboxNotifier()):
+        sspr.testing.check_notifier(notifier, destinations=DESTINATIONS, inbox=notifier)
+    sspr.testing.check_notifier(InboxNotifier(), destinations=DESTINATIONS)  # without an inbox
+    # An e-mail notifier that answers Ok to a text message: the PIN is lost, the audit says sent.
+    mail_only = InboxNotifier()
+    with pytest.raises(sspr.BackendError, match="conformance: a channel the notifier does not serve must be refused"):
+        sspr.testing.check_notifier(mail_only, destinations=DESTINATIONS[:1], inbox=mail_only)
+
+    class Twice(InboxNotifier):
+        def send(self, n: sspr.Notification) -> None:
+            super().send(n)
+            super().send(n)
+
+    twice = Twice()
+    with pytest.raises(sspr.BackendError, match="conformance: .*each notice must arrive once"):
+        sspr.testing.check_notifier(twice, destinations=DESTINATIONS, inbox=twice)
+
+    class Shared(InboxNotifier):
+        """The PIN kept on the object while the message is built (a 20 ms call to a template
+        service): concurrent sends take each other's."""
+
+        async def send(self, n: sspr.Notification) -> None:  # type: ignore[override]
+            self.pin = n.pin
+            await asyncio.sleep(0.02)
+            text = n.text() if n.pin is None else n.text().replace(n.pin.reveal(), self.pin.reveal())
+            self.delivered[n.to].append(text)
+
+    shared = Shared()
+    # Another destination's PIN, or another PIN of the same destination (which calls overlap
+    # depends on how fast they arrive).
+    mixed = "conformance: .*(a notifier must never mix up its sends|a PIN must arrive at its destination)"
+    with pytest.raises(sspr.BackendError, match=mixed):
+        sspr.testing.check_notifier(shared, destinations=DESTINATIONS, inbox=shared)
+    with pytest.raises(sspr.InvalidInput):
+        sspr.testing.check_notifier(InboxNotifier(), destinations=["not a destination"])
 
 
 class PrefixDirectory(WrappedDirectory):

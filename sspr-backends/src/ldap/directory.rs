@@ -54,8 +54,9 @@ const PROTECTED_BUILTIN_RIDS: [u32; 6] = [544, 548, 549, 550, 551, 552];
 /// - Groups include nested ones, searched from the naming context (not `base_dn`): AD from
 ///   the user's `tokenGroups` (the primary group too) resolved by SID, plus the transitive
 ///   matching rule (`member:1.2.840.113556.1.4.1941:=`) for distribution groups; OpenLDAP by
-///   searching the groups that name the user (`member`/`uniqueMember`, posixGroup
-///   `memberUid`), then the groups naming those, plus the user's `memberOf`. When the groups
+///   searching the groups that name the user (`member`/`uniqueMember`, with or without
+///   the optional UID; posixGroup `memberUid` or the primary group's `gidNumber`), then the
+///   groups naming those, plus the user's `memberOf`. When the groups
 ///   cannot all be resolved (a size limit, more than 512 groups, unreadable `tokenGroups`),
 ///   the user's groups are [`GROUPS_UNRESOLVED`]: the engine refuses them as privileged,
 ///   never judging a partial list, and answers as for an unknown login. An AD user holding
@@ -150,7 +151,9 @@ impl LdapDirectory {
         let config = &self.inner.config;
         let mut attrs = vec![config.login_attribute(), config.display_name_attribute(), "cn", "mail"];
         match config.flavor {
-            Flavor::OpenLdap => attrs.extend(["uid", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"]),
+            Flavor::OpenLdap => {
+                attrs.extend(["uid", "gidNumber", "memberOf", "pwdAccountLockedTime", "pwdEndTime", "shadowExpire"])
+            }
             Flavor::ActiveDirectory => attrs.extend([
                 "adminCount",
                 "userAccountControl",
@@ -211,9 +214,13 @@ impl LdapDirectory {
             }
             Flavor::OpenLdap => {
                 let direct = values(&entry.attrs, "memberOf").map(str::to_owned).collect();
-                // Every uid value: a posixGroup may name the account by any of them.
-                let uids: Vec<String> = values(&entry.attrs, "uid").map(str::to_owned).collect();
-                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, &uids, direct).await;
+                // Every uid value: a posixGroup may name the account by any of them; and the
+                // primary group, which names no one (the account names it by gidNumber).
+                let posix = PosixNames {
+                    uids: values(&entry.attrs, "uid").map(str::to_owned).collect(),
+                    gid: first(&entry.attrs, "gidNumber").map(str::to_owned),
+                };
+                let walk = nested_openldap_groups(conn, &group_base, &entry.dn, &posix, direct).await;
                 resolved(&entry.dn, walk)?
             }
         };
@@ -246,7 +253,9 @@ impl LdapDirectory {
             Flavor::ActiveDirectory => ad_groups(conn, &group_base, &stand_in).await,
             // Level by level, like a found user's: as many searches as a user nested as deep
             // as the service account (the minimum, usually), however many groups it has.
-            Flavor::OpenLdap => nested_openldap_groups(conn, &group_base, &stand_in, &[], Vec::new()).await,
+            Flavor::OpenLdap => {
+                nested_openldap_groups(conn, &group_base, &stand_in, &PosixNames::default(), Vec::new()).await
+            }
         };
         match walk {
             Err(Walk::Failed(error @ OpError::Transport { .. })) => Err(error),
@@ -544,9 +553,18 @@ fn resolved(user: &str, walk: Result<Vec<String>, Walk>) -> Result<Vec<String>, 
     }
 }
 
+/// How posixGroups name an account: by any of its `uid` values (`memberUid`), and its primary
+/// group by the account's `gidNumber`.
+#[derive(Default)]
+struct PosixNames {
+    uids: Vec<String>,
+    gid: Option<String>,
+}
+
 /// Every group of `user`, nested ones too: the groups whose `member` or `uniqueMember` names
-/// the user (works with and without the memberof overlay), the posixGroups whose `memberUid`
-/// holds any of the user's `uid` values, the user's own `memberOf` values (groups outside `group_base`),
+/// the user (works with and without the memberof overlay; a `uniqueMember` with the optional
+/// UID too), the posixGroups whose `memberUid` holds any of the user's `uid` values or whose
+/// `gidNumber` is the user's (the primary group), the user's own `memberOf` values (groups outside `group_base`),
 /// and upwards from each group the same way. One search per level of nesting (not per
 /// group: a user in many groups would take longer to find than a login that finds no one)
 /// and at least [`MIN_GROUP_LEVELS`]. More than [`MAX_GROUPS`] groups, or a search cut short
@@ -555,7 +573,7 @@ async fn nested_openldap_groups(
     conn: &mut Conn,
     group_base: &str,
     user: &str,
-    uids: &[String],
+    posix: &PosixNames,
     direct: Vec<String>,
 ) -> Result<Vec<String>, Walk> {
     let mut seen: HashSet<String> = HashSet::from([user.to_ascii_lowercase()]);
@@ -563,7 +581,7 @@ async fn nested_openldap_groups(
     let mut level = vec![user.to_owned()];
     let mut extra = direct;
     // posixGroups hold uids, not DNs, and do not nest: asked about on the first level only.
-    let mut uids = Some(uids);
+    let mut posix = Some(posix);
     let mut levels = 0;
     loop {
         // A level with nothing to ask about still makes its search (for the user again, the
@@ -572,7 +590,7 @@ async fn nested_openldap_groups(
         let asked = if filler { vec![user.to_owned()] } else { level };
         let mut found = Vec::new();
         for chunk in asked.chunks(DNS_PER_GROUP_SEARCH) {
-            found.extend(groups_naming(conn, group_base, chunk, uids.take().unwrap_or_default()).await?);
+            found.extend(groups_naming(conn, group_base, chunk, posix.take()).await?);
         }
         levels += 1;
         if filler {
@@ -591,15 +609,33 @@ async fn nested_openldap_groups(
     }
 }
 
-/// The groups under `base` with any of `dns` as a member (or, for posixGroups, any of `uids`).
-async fn groups_naming(conn: &mut Conn, base: &str, dns: &[String], uids: &[String]) -> Result<Vec<String>, Walk> {
-    let members: String =
-        dns.iter().map(|dn| escape_filter_value(dn)).map(|dn| format!("(member={dn})(uniqueMember={dn})")).collect();
-    let posix: String = match uids {
-        [] => String::new(),
-        uids => {
-            let any: String = uids.iter().map(|u| format!("(memberUid={})", escape_filter_value(u))).collect();
-            format!("(&(objectClass=posixGroup)(|{any}))")
+/// The groups under `base` with any of `dns` as a member (or, for posixGroups, the account
+/// `posix` names).
+///
+/// `uniqueMember` is asked for approximately too: a value may carry RFC 4517's optional UID
+/// (`uid=x,dc=example#'0101'B`), which slapd's equality rule requires the assertion to
+/// repeat, and the UID is not known here; slapd's approximate match compares the DN part
+/// alone, normalised as for `member` (case, spaces, escapes, OID attribute types). The exact
+/// clause stays for servers without that approximate rule.
+async fn groups_naming(
+    conn: &mut Conn,
+    base: &str,
+    dns: &[String],
+    posix: Option<&PosixNames>,
+) -> Result<Vec<String>, Walk> {
+    let members: String = dns
+        .iter()
+        .map(|dn| escape_filter_value(dn))
+        .map(|dn| format!("(member={dn})(uniqueMember={dn})(uniqueMember~={dn})"))
+        .collect();
+    let posix: String = match posix {
+        None => String::new(),
+        Some(PosixNames { uids, gid }) => {
+            let mut any: String = uids.iter().map(|u| format!("(memberUid={})", escape_filter_value(u))).collect();
+            if let Some(gid) = gid {
+                any.push_str(&format!("(gidNumber={})", escape_filter_value(gid)));
+            }
+            if any.is_empty() { String::new() } else { format!("(&(objectClass=posixGroup)(|{any}))") }
         }
     };
     let filter = format!("(|{members}{posix})");

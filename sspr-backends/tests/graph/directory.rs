@@ -55,6 +55,7 @@ async fn graph_passes_the_directory_conformance_suite() {
         missing_login: "nobody@contoso.com".into(),
         good_password: Password::new("Corr3ct-Horse-Battery"),
         weak_password: Some(Password::new("short")),
+        groups: Vec::new(),
     };
     app_only_directory_conformance(&directory(&standin), &fixture).await;
     let stored = standin.user(&id);

@@ -157,6 +157,18 @@ pub(crate) async fn add_openldap_member(group: &str, member: &str) {
     admin.modify(&dn, mods).await.unwrap().success().unwrap();
 }
 
+/// Add the OpenLDAP group `cn=<cn>,ou=groups,...` of `class` with `values` in `attr`; its DN.
+pub(crate) async fn add_openldap_group(cn: &str, class: &str, attr: &str, values: &[&str]) -> String {
+    let group = format!("cn={cn},ou=groups,dc=example,dc=org");
+    let attrs = vec![
+        ("objectClass", HashSet::from([class])),
+        ("cn", HashSet::from([cn])),
+        (attr, values.iter().copied().collect::<HashSet<&str>>()),
+    ];
+    openldap_admin().await.add(&group, attrs).await.unwrap().success().unwrap();
+    group
+}
+
 /// A new AD user `CN=name,OU=Staff` with sAMAccountName `name`, UPN `name@samdom.example.com`.
 pub(crate) async fn add_ad_user(name: &str, display: &str, password: &str) -> String {
     let dn = format!("CN={name},OU=Staff,{}", env("SSPR_TEST_AD_BASE"));

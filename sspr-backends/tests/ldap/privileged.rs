@@ -242,3 +242,81 @@ async fn a_dns_admin_is_refused_under_the_default_policy() {
         .unwrap();
     assert_refused_as_privileged(&ad_in_an_ou(), AD_DEFAULT_ADMINS, &format!("{name}@samdom.example.com")).await;
 }
+
+fn openldap_admins(group: &str) -> String {
+    format!("eligible_ous = [\"ou=staff,ou=people,dc=example,dc=org\"]\nprivileged_groups = [\"{group}\"]\n")
+}
+
+#[tokio::test]
+async fn a_unique_member_written_with_its_optional_uid_is_refused() {
+    // Attack: groupOfUniqueNames may name a member with RFC 4517's optional UID,
+    // `uniqueMember: uid=x,...#'0101'B`. slapd's uniqueMemberMatch is exact about the UID: the
+    // walk's `(uniqueMember=<dn>)` did not match it, so the admin read as in no group and was
+    // enabled for self-service (watched on main).
+    let uid = unique("uuid");
+    add_openldap_user(&uid, "Unique Admin", "Init-Passw0rd-1").await;
+    // The DN spelled as a person would type it (case, spaces), with a UID.
+    let spelled = format!("UID={uid}, OU=Staff,ou=people,dc=example,dc=org#'0101'B");
+    let group = add_openldap_group(&format!("{uid}-admins"), "groupOfUniqueNames", "uniqueMember", &[&spelled]).await;
+    assert_refused_as_privileged(&openldap(), &openldap_admins(&group), &uid).await;
+    let found = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await.unwrap().unwrap();
+    assert!(found.groups.iter().any(|g| g.eq_ignore_ascii_case(&group)), "{:?}", found.groups);
+}
+
+#[tokio::test]
+async fn unique_members_with_uids_are_followed_through_nesting_and_a_loop() {
+    // user#UID in inner (groupOfUniqueNames), inner#UID in outer (groupOfUniqueNames),
+    // outer in the admins' groupOfNames, and the admins back in inner: every level is
+    // followed, the loop ends, and the user is an admin.
+    let uid = unique("unest");
+    let dn = add_openldap_user(&uid, "Nested Unique", "Init-Passw0rd-1").await;
+    let inner_dn = format!("cn={uid}-inner,ou=groups,dc=example,dc=org");
+    let admins_dn = format!("cn={uid}-admins,ou=groups,dc=example,dc=org");
+    let with_uid = |dn: &str| format!("{dn}#'1'B");
+    let inner = add_openldap_group(
+        &format!("{uid}-inner"),
+        "groupOfUniqueNames",
+        "uniqueMember",
+        &[&with_uid(&dn), &with_uid(&admins_dn)],
+    )
+    .await;
+    assert_eq!(inner, inner_dn);
+    let outer =
+        add_openldap_group(&format!("{uid}-outer"), "groupOfUniqueNames", "uniqueMember", &[&with_uid(&inner)]).await;
+    let admins = add_openldap_group(&format!("{uid}-admins"), "groupOfNames", "member", &[&outer]).await;
+    assert_refused_as_privileged(&openldap(), &openldap_admins(&admins), &uid).await;
+    let found = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await.unwrap().unwrap();
+    let groups: HashSet<String> = found.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    for group in [&inner, &outer, &admins] {
+        assert!(groups.contains(&group.to_ascii_lowercase()), "{group} missing from {groups:?}");
+    }
+    assert_eq!(found.groups.len(), 3, "each group once, the loop followed once: {:?}", found.groups);
+}
+
+#[tokio::test]
+async fn a_posix_admin_by_primary_gid_number_is_refused() {
+    // Attack: a posixAccount is in its primary group by `gidNumber`, which no memberUid
+    // lists (hosts grant it the group's rights: sudo's `%wheel`, file modes). An admin whose
+    // primary group is the admins' posixGroup read as in no group (watched on main).
+    let uid = unique("pgid");
+    let dn = add_openldap_user(&uid, "Primary Gid", "Init-Passw0rd-1").await;
+    let posix = vec![
+        ldap3::Mod::Add("objectClass", HashSet::from(["posixAccount"])),
+        ldap3::Mod::Add("uidNumber", HashSet::from(["7001"])),
+        ldap3::Mod::Add("gidNumber", HashSet::from(["7010"])),
+        ldap3::Mod::Add("homeDirectory", HashSet::from(["/home/admin"])),
+    ];
+    let mut admin = openldap_admin().await;
+    admin.modify(&dn, posix).await.unwrap().success().unwrap();
+    let cn = format!("{uid}-wheel");
+    let group = format!("cn={cn},ou=groups,dc=example,dc=org");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["posixGroup"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("gidNumber", HashSet::from(["7010"])),
+    ];
+    admin.add(&group, attrs).await.unwrap().success().unwrap();
+    assert_refused_as_privileged(&openldap(), &openldap_admins(&group), &uid).await;
+    // By the group's name in the policy, too.
+    assert_refused_as_privileged(&openldap(), &openldap_admins(&cn), &uid).await;
+}

@@ -18,6 +18,8 @@ async fn samba_ad_passes_the_directory_conformance_suite() {
         missing_login: format!("{name}-missing@samdom.example.com"),
         good_password: Password::new("Good-Passw0rd-42"),
         weak_password: Some(Password::new("abc")),
+        // The primary group, which no group's `member` lists.
+        groups: vec!["Domain Users".into()],
     };
     directory_conformance(&ad(), &fixture).await;
 }

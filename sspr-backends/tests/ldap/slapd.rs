@@ -12,12 +12,18 @@ use crate::common::*;
 async fn openldap_passes_the_directory_conformance_suite() {
     let uid = unique("conf");
     let dn = add_openldap_user(&uid, "Conformance Person", "Init-Passw0rd-1").await;
+    // A group naming the user by uniqueMember with the optional UID, inside a groupOfNames:
+    // neither is in the user's memberOf.
+    let unique = format!("{uid}-unique");
+    let inner = add_openldap_group(&unique, "groupOfUniqueNames", "uniqueMember", &[&format!("{dn}#'1'B")]).await;
+    let outer = add_openldap_group(&format!("{uid}-outer"), "groupOfNames", "member", &[&inner]).await;
     let fixture = DirectoryFixture {
         login: uid.clone(),
         id: UserId::new(dn),
         missing_login: format!("{uid}-missing"),
         good_password: Password::new("Good-Passw0rd-42"),
         weak_password: Some(Password::new("abc")),
+        groups: vec![inner.to_uppercase(), outer, unique],
     };
     directory_conformance(&openldap(), &fixture).await;
 }

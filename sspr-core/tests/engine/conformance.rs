@@ -30,6 +30,7 @@ async fn memory_directory_passes_the_conformance_suite() {
         missing_login: "nobody@example.org".into(),
         good_password: Password::new("Tulip-Harbour-Engine-7"),
         weak_password: Some(Password::new("weak")),
+        groups: vec!["cn=Staff, ou=groups, dc=example, dc=org".into(), "staff".into()],
     };
     testing::directory_conformance(&directory, &fixture).await;
     testing::directory_change_conformance(&directory, &fixture).await;
@@ -376,4 +377,186 @@ async fn a_store_that_loses_trailing_nul_bytes_fails_the_conformance_suite() {
 #[should_panic(expected = "a TTL given in seconds where milliseconds are taken")]
 async fn a_store_whose_server_ttl_is_in_milliseconds_fails_the_conformance_suite() {
     check(&Bent::new(Fault::TtlInMilliseconds)).await;
+}
+
+/// A directory that lists only the groups naming the user directly: one dropping nested
+/// groups (or `uniqueMember` ones) lets the admins inside them reset by self-service.
+#[derive(Debug)]
+struct DirectGroupsOnly(MemoryDirectory);
+
+#[sspr_core::async_trait]
+impl sspr_core::Directory for DirectGroupsOnly {
+    async fn find_user(
+        &self,
+        login: &sspr_core::NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, BackendError> {
+        let found = self.0.find_user(login).await?;
+        Ok(found.map(|mut user| {
+            user.groups.retain(|g| !g.to_ascii_lowercase().starts_with("cn=tier0"));
+            user
+        }))
+    }
+    async fn set_password(&self, user: &UserId, password: &Password, must_change: bool) -> Result<(), BackendError> {
+        self.0.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &UserId) -> Result<(), BackendError> {
+        self.0.unlock(user).await
+    }
+    async fn authenticate(
+        &self,
+        user: &UserId,
+        password: &Password,
+    ) -> Result<sspr_core::Authentication, BackendError> {
+        self.0.authenticate(user, password).await
+    }
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<sspr_core::backend::DirectoryUser>, BackendError> {
+        self.0.search(query, limit).await
+    }
+}
+
+fn nested_admin() -> (MemoryDirectory, DirectoryFixture) {
+    let mut users = users();
+    // Alice, as a directory that follows nesting lists her: her own group and the one it is in.
+    users[0].groups.push("cn=tier0,ou=groups,dc=example,dc=org".into());
+    let fixture = DirectoryFixture {
+        login: "alice@example.org".into(),
+        id: UserId::new("uid=alice,ou=staff,dc=example,dc=org"),
+        missing_login: "nobody@example.org".into(),
+        good_password: Password::new("Tulip-Harbour-Engine-7"),
+        weak_password: None,
+        groups: vec!["cn=tier0,ou=groups,dc=example,dc=org".into()],
+    };
+    (MemoryDirectory::with_users(users).unwrap(), fixture)
+}
+
+#[tokio::test]
+async fn a_directory_listing_every_group_of_the_fixture_passes() {
+    let (directory, fixture) = nested_admin();
+    testing::directory_conformance(&directory, &fixture).await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "find_user must list every group of the user, nested ones too")]
+async fn a_directory_that_drops_nested_groups_fails_the_conformance_suite() {
+    let (directory, fixture) = nested_admin();
+    testing::directory_conformance(&DirectGroupsOnly(directory), &fixture).await;
+}
+
+mod notifiers {
+    use std::sync::Mutex;
+
+    use sspr_core::memory::Outbox;
+    use sspr_core::notice::{Message, Notification};
+    use sspr_core::testing::{Inbox, NotifierFixture, notifier_conformance};
+    use sspr_core::{BackendError, BackendErrorKind, Destination, EmailAddress, Notifier, PhoneNumber, Pin};
+
+    /// What the outbox's recipients read: each notice's subject and text.
+    struct OutboxInbox(Outbox);
+
+    #[sspr_core::async_trait]
+    impl Inbox for OutboxInbox {
+        async fn read(&self, to: &Destination) -> Result<Vec<String>, BackendError> {
+            let text = |n: Notification| {
+                let rendered = n.render();
+                format!("{}\n{}", rendered.subject, rendered.body.as_str())
+            };
+            Ok(self.0.messages_to(to.as_str()).into_iter().map(text).collect())
+        }
+    }
+
+    fn email(address: &str) -> Destination {
+        Destination::Email(EmailAddress::parse(address).unwrap())
+    }
+
+    fn both_channels() -> NotifierFixture {
+        NotifierFixture {
+            destinations: vec![
+                email("jane@home.example"),
+                email("joe@home.example"),
+                Destination::Sms(PhoneNumber::parse("+447400900123").unwrap()),
+            ],
+        }
+    }
+
+    async fn check(notifier: &dyn Notifier, outbox: &Outbox, fixture: &NotifierFixture) {
+        let inbox = OutboxInbox(outbox.clone());
+        notifier_conformance(notifier, fixture, Some(&inbox), |_| std::future::ready(())).await;
+    }
+
+    #[tokio::test]
+    async fn the_outbox_passes_the_notifier_suite() {
+        let outbox = Outbox::new();
+        check(&outbox, &outbox, &both_channels()).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a channel the notifier does not serve must be refused as Rejected (sms was accepted")]
+    async fn a_notifier_that_accepts_texts_it_cannot_send_fails() {
+        // The outbox accepts every channel: with a fixture serving e-mail only, it is an
+        // e-mail notifier that answers Ok to a text message nobody will get.
+        let outbox = Outbox::new();
+        let fixture = NotifierFixture { destinations: vec![email("jane@home.example")] };
+        check(&outbox, &outbox, &fixture).await;
+    }
+
+    /// How a notifier is broken.
+    #[derive(Debug)]
+    enum Fault {
+        /// Sends every notice twice (a retry of what the relay had accepted).
+        Twice,
+        /// Fails every notice but PINs (it reads the PIN of each).
+        PinsOnly,
+        /// Keeps the PIN being sent in one slot shared by concurrent sends.
+        SharedSlot(Mutex<Option<Pin>>),
+    }
+
+    #[derive(Debug)]
+    struct Broken(Outbox, Fault);
+
+    #[sspr_core::async_trait]
+    impl Notifier for Broken {
+        async fn send(&self, notification: &Notification) -> Result<(), BackendError> {
+            match &self.1 {
+                Fault::Twice => {
+                    self.0.send(notification).await?;
+                    self.0.send(notification).await
+                }
+                Fault::PinsOnly => match notification.pin() {
+                    Some(_) => self.0.send(notification).await,
+                    None => Err(BackendError::new(BackendErrorKind::Unavailable, "no pin")),
+                },
+                Fault::SharedSlot(slot) => {
+                    let Some(pin) = notification.pin() else { return self.0.send(notification).await };
+                    *slot.lock().unwrap() = Some(pin.clone());
+                    tokio::task::yield_now().await;
+                    let mut sent = notification.clone();
+                    if let Message::Pin { pin, .. } = &mut sent.message {
+                        *pin = slot.lock().unwrap().clone().unwrap();
+                    }
+                    self.0.send(&sent).await
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "each notice must arrive once")]
+    async fn a_notifier_that_sends_twice_fails() {
+        let outbox = Outbox::new();
+        check(&Broken(outbox.clone(), Fault::Twice), &outbox, &both_channels()).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "the notifier must accept every notice the engine sends")]
+    async fn a_notifier_that_sends_only_pins_fails() {
+        let outbox = Outbox::new();
+        check(&Broken(outbox.clone(), Fault::PinsOnly), &outbox, &both_channels()).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a notifier must never mix up its sends")]
+    async fn a_notifier_that_mixes_up_concurrent_pins_fails() {
+        let outbox = Outbox::new();
+        check(&Broken(outbox.clone(), Fault::SharedSlot(Mutex::default())), &outbox, &both_channels()).await;
+    }
 }

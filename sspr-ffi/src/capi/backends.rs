@@ -1232,6 +1232,7 @@ mod tests {
             missing_login: "nobody@example.org".into(),
             good_password: Password::new("Tulip-Harbour-Engine-7"),
             weak_password: Some(Password::new("weak")),
+            groups: Vec::new(),
         }
     }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Coroutine, List
+from typing import Any, Coroutine, List, Optional, Sequence
 
 from ._sspr import testing as _native
 
@@ -60,4 +60,16 @@ def check_contact_store(store: Any) -> None:
     _run(_native.contact_store_suite(store))
 
 
-__all__ = ["check_contact_store", "check_directory", "check_state_store"]
+def check_notifier(notifier: Any, *, destinations: Sequence[str], inbox: Optional[Any] = None) -> None:
+    """Check a ``Notifier``: every notice the engine sends (PINs, "reset requested",
+    reminders, admin alerts...) accepted for each of ``destinations`` (e-mail addresses and
+    E.164 numbers: give one of every channel it serves), many PINs at once accepted, and a
+    channel it does not serve refused as ``BackendError`` kind ``"rejected"`` (one notice goes
+    to an address nobody holds). With ``inbox`` (an object whose ``read(destination)`` returns
+    the messages delivered there so far, oldest first, as text) it also checks that each
+    notice arrived once, at its own destination only, with its PIN; it waits up to 10 s for
+    them. Use destinations nobody else reads while it runs."""
+    _run(_native.notifier_suite(notifier, destinations, inbox))
+
+
+__all__ = ["check_contact_store", "check_directory", "check_notifier", "check_state_store"]
