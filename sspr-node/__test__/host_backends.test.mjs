@@ -294,11 +294,15 @@ test('the notifier suite catches a notifier that swallows texts, sends twice, or
   )
 })
 
-/** The Map store with a lock-free read, await, then write (a GET and a SET over a client). */
+/**
+ * The Map store with a lock-free read, await, then write (a GET and a SET over a client). The
+ * await is a network's few milliseconds: one turn of the event loop let the engine's racing
+ * calls, which reach JavaScript one by one, run one after another at times, and then pass.
+ */
 class GetAwaitSet extends MapStateStore {
   async put(key, value, expectedVersion, expiresAt, now) {
     const current = this.live(key, now)?.version ?? null
-    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setTimeout(resolve, 5))
     if (current !== expectedVersion) return null
     const version = (current ?? 0) + 1
     this.entries.set(key, { value: Buffer.from(value), version, expiresAt })
@@ -307,7 +311,7 @@ class GetAwaitSet extends MapStateStore {
 
   async increment(key, expiresAt, now) {
     const entry = this.live(key, now)
-    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setTimeout(resolve, 5))
     const counter = entry && 'count' in entry ? { count: entry.count + 1, expiresAt: entry.expiresAt } : { count: 1, expiresAt }
     this.entries.set(key, counter)
     return { ...counter }
@@ -384,7 +388,8 @@ class FoldedKeys extends MapStateStore {
 }
 
 for (const [Wrong, rule] of [
-  [GetAwaitSet, /conformance: .*exactly one of 50 concurrent CAS/],
+  // Caught by the first of the races (compare-and-sets, increments, batches) its timing loses.
+  [GetAwaitSet, /conformance: .*concurrent/],
   // Fails at the clock check, or earlier at a 1 s entry its timer freed after 1 ms.
   [TimeoutInSeconds, /conformance: /],
   [Lru, /conformance: .*a store must keep every live value/],
