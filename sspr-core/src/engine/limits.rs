@@ -234,7 +234,7 @@ pub(super) enum AttemptRefused {
 
 /// What a subject's keys say when a step reads them (its block and its attempts record),
 /// read in the same store call as the step's other work.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Standing {
     /// The end of the subject's block, if one is stored.
     block: Option<OffsetDateTime>,

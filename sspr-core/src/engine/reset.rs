@@ -830,14 +830,9 @@ impl Sspr {
         // The guess that reaches the user's cap, or its client's, owes the block and its
         // events even if its caller stops once it is stored (an attacker closing the
         // connection to silence the `blocked` event and the host's `user_blocked` hook).
-        let cap = if next.attempt.count >= policy.user_failures_before_block {
-            Some(Cap::User)
-        } else {
-            next.attempt.client_blocked_until.map(|_| Cap::Client(self.client_tags(ctx)))
-        };
-        let mut unrecorded = UnrecordedBlock::arm(self, cap, subject, now, || {
-            [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())]
-        });
+        let owed =
+            || [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())];
+        let mut unrecorded = UnrecordedBlock::arm(self, self.cap_reached(&next.attempt, ctx), subject, now, owed);
         let change = step(&record)?;
         let bytes = self.seal_flow(&key, &change.next)?;
         let batch = Batch {
@@ -870,11 +865,23 @@ impl Sspr {
                 // Counted, but the flow changed since it was read: decide again.
                 _ => (next.attempt, self.update_flow(&key, now, None, &mut step).await),
             },
+            // Not counted: what this guess owes is that of the attempt counted now, if any (a
+            // guess refused here compared nothing and owes nothing, though another's block
+            // holds its client). Armed for the attempt planned on the fresh read, before the
+            // count is stored: a caller stopping once it is stored still leaves its events.
             Ok(None) => {
+                unrecorded.disarm();
                 let fresh = self.standing(&subject, now).await?;
+                if let Ok(Ok(planned)) = self.next_attempt(&subject, ctx, now, fresh.clone()) {
+                    let cap = self.cap_reached(&planned.attempt, ctx);
+                    unrecorded = UnrecordedBlock::arm(self, cap, subject, now, owed);
+                }
                 let attempt = match self.count_attempt(&subject, ctx, now, fresh).await? {
                     Ok(attempt) => attempt,
-                    Err(refused) => return Err(self.refuse_attempt(&key, refused, now, &scope).await),
+                    Err(refused) => {
+                        unrecorded.disarm();
+                        return Err(self.refuse_attempt(&key, refused, now, &scope).await);
+                    }
                 };
                 (attempt, self.update_flow(&key, now, None, &mut step).await)
             }
@@ -902,6 +909,7 @@ impl Sspr {
             // A concurrent request verified or voided the PIN first: this attempt compared
             // nothing, so it does not count.
             Err(error) if compared_nothing => {
+                unrecorded.disarm();
                 self.uncount_attempt(&subject, ctx, now).await;
                 return Err(error);
             }
@@ -1343,6 +1351,17 @@ impl Sspr {
 struct UnrecordedBlock {
     #[allow(clippy::type_complexity)]
     release: Option<Box<(Sspr, Cap, limits::Subject, Vec<crate::audit::AuditEvent>, OffsetDateTime)>>,
+}
+
+impl Sspr {
+    /// The cap `attempt` reaches, if any: the user's, or its client's (`ctx`).
+    fn cap_reached(&self, attempt: &limits::Attempt, ctx: &RequestContext) -> Option<Cap> {
+        if attempt.count >= self.inner.policy.user_failures_before_block {
+            Some(Cap::User)
+        } else {
+            attempt.client_blocked_until.map(|_| Cap::Client(self.client_tags(ctx)))
+        }
+    }
 }
 
 /// Which cap a guess reaches.

@@ -208,9 +208,129 @@ async fn racing_wrong_pins_from_one_client_compare_no_more_than_its_cap() {
                 other => panic!("a wrong PIN is wrong or held off: {other:?}"),
             }
         }
+        // Work handed off (a drop guard's owed events) counts too.
+        h.sspr.flush_deliveries().await;
         let compared = h.events_of(sspr_core::AuditKind::PinFailed).len();
         assert!(compared <= 3, "{compared} wrong PINs compared from one client; its cap is 3");
         let other = sspr_core::RequestContext::from_ip("203.0.113.9".parse().unwrap());
         h.sspr.verify_pin(&flow, Pin::new(&pin), &other).await.expect("the PIN has tries left");
     }
+}
+
+/// The in-memory store, but each `verify_pin`'s first read (`get_linked`: the flow with its
+/// user's attempts) waits, once `gate` is set, until as many requests have read: racers
+/// then all plan their attempt on the same attempts record, and all but one lose its
+/// compare-and-set.
+#[derive(Debug, Default)]
+struct Lockstep {
+    store: sspr_core::memory::MemoryStateStore,
+    gate: std::sync::Mutex<Option<Arc<tokio::sync::Barrier>>>,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::StateStore for Lockstep {
+    async fn get(
+        &self,
+        key: &str,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<Option<sspr_core::backend::StoredValue>, sspr_core::BackendError> {
+        self.store.get(key, now).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        expected_version: Option<u64>,
+        expires_at: sspr_core::time::OffsetDateTime,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<Option<u64>, sspr_core::BackendError> {
+        self.store.put(key, value, expected_version, expires_at, now).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        expires_at: sspr_core::time::OffsetDateTime,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<sspr_core::backend::Counter, sspr_core::BackendError> {
+        self.store.increment(key, expires_at, now).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), sspr_core::BackendError> {
+        self.store.delete(key).await
+    }
+    async fn get_linked(
+        &self,
+        key: &str,
+        prefixes: &[&str],
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<
+        (Option<sspr_core::backend::StoredValue>, Vec<Option<sspr_core::backend::StoredValue>>),
+        sspr_core::BackendError,
+    > {
+        let read = self.store.get_linked(key, prefixes, now).await;
+        let gate = self.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            gate.wait().await;
+        }
+        read
+    }
+    async fn apply(
+        &self,
+        batch: &sspr_core::backend::Batch<'_>,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<sspr_core::backend::BatchOutcome, sspr_core::BackendError> {
+        self.store.apply(batch, now).await
+    }
+    async fn apply_after(
+        &self,
+        first: &sspr_core::backend::Put<'_>,
+        batch: &sspr_core::backend::Batch<'_>,
+        now: sspr_core::time::OffsetDateTime,
+    ) -> Result<Option<sspr_core::backend::BatchOutcome>, sspr_core::BackendError> {
+        self.store.apply_after(first, batch, now).await
+    }
+}
+
+/// A guess that may reach its client's cap owes the block's events if its caller stops
+/// before they are recorded (a drop guard records them on the spawner). The attack: race
+/// the client's third wrong PIN twice. Both plan "the third" on the same attempts record; one
+/// is counted and compared, the other loses the compare-and-set and, recounted, is refused:
+/// it compared nothing, yet its guard, still armed for the third guess, saw the client held
+/// and recorded a `pin_failed` and a second `blocked`: one guess more in the audit trail
+/// than were compared (4 of a cap of 3), and the host's hooks told twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_racer_refused_at_the_cap_records_no_guess_it_did_not_make() {
+    let store = Arc::new(Lockstep::default());
+    let h = Harness::builder()
+        .store(store.clone())
+        .policy(sspr_core::Policy {
+            client_failures_before_block: 3,
+            failures_before_delay: 50,
+            user_failures_before_block: 50,
+            ..policy()
+        })
+        .build()
+        .await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    let wrong = Harness::wrong(&pin);
+    for _ in 0..2 {
+        let first = h.sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await;
+        assert!(matches!(first, Err(Error::WrongPin { .. })), "{first:?}");
+    }
+    *store.gate.lock().unwrap() = Some(Arc::new(tokio::sync::Barrier::new(2)));
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let (sspr, flow, wrong) = (h.sspr.clone(), flow.clone(), wrong.clone());
+            tokio::spawn(async move { sspr.verify_pin(&flow, Pin::new(&wrong), &ctx()).await })
+        })
+        .collect();
+    for racer in racers {
+        let answer = racer.await.unwrap();
+        assert!(matches!(answer, Err(Error::Blocked { .. })), "{answer:?}");
+    }
+    *store.gate.lock().unwrap() = None;
+    h.sspr.flush_deliveries().await;
+    assert_eq!(h.events_of(sspr_core::AuditKind::PinFailed).len(), 3, "three guesses were compared");
+    assert_eq!(h.events_of(sspr_core::AuditKind::Blocked).len(), 1, "the client was blocked once");
+    let other = sspr_core::RequestContext::from_ip("203.0.113.9".parse().unwrap());
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &other).await.expect("the PIN has tries left");
 }
