@@ -147,9 +147,8 @@ pub(crate) struct FlowRecord {
     pub(crate) state: FlowState,
     /// The flow's reference in audit events and spans (a keyed hash of its id, never the id),
     /// computed once by `begin_reset` instead of in every call. Stored after the record's
-    /// postcard encoding, not in it ([`FlowRecord::encode_after`]): a record written before it was
-    /// carried reads as `None` and the engine computes it from the id; an engine of the
-    /// version before reads a record carrying it as it reads its own.
+    /// postcard encoding, not in it ([`FlowRecord::encode_after`]): a record without it (a
+    /// helpdesk-recovered flow's) reads as `None` and the engine computes it from the id.
     #[serde(skip)]
     pub(crate) flow_ref: Option<[u8; 16]>,
 }
@@ -234,13 +233,10 @@ impl FlowRecord {
         self.encode_after(Vec::with_capacity(192))
     }
 
-    /// The stored form, appended to `out` (the engine puts the value's link before it): the
-    /// record's postcard encoding (layout [`RECORD_VERSION`]), then the 16 bytes of its flow
-    /// reference when it carries one. The reference is outside the postcard part so that
-    /// records of both shapes have the same layout version: postcard ignores bytes after a
-    /// value, so the engine of the version before this field reads a record carrying it (and
-    /// drops the reference when it writes the record back, which this version then computes
-    /// again).
+    /// The record's bytes, appended to `out` (the engine seals them, after the value's link:
+    /// `engine/flow_store.rs`): its postcard encoding (layout [`RECORD_VERSION`]), then the 16
+    /// bytes of its flow reference when it carries one. The reference is outside the postcard
+    /// part so that records with and without it have the same layout version.
     pub(crate) fn encode_after(&self, out: Vec<u8>) -> Result<Vec<u8>> {
         let mut out =
             postcard::to_extend(self, out).map_err(|e| Error::Config(format!("cannot encode a flow record: {e}")))?;

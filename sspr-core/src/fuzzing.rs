@@ -11,6 +11,16 @@ pub fn decode_flow_record(bytes: &[u8]) -> Option<Vec<u8>> {
     FlowRecord::decode(bytes)?.encode().ok()
 }
 
+/// Open `bytes` as the engine opens a stored flow value (sealed, `engine/flow_store.rs`) under
+/// a fixed flow id: never panics, and `false` for any bytes the engine did not seal for that
+/// flow (which a fuzzer cannot make).
+pub fn opens_as_flow_value(bytes: &[u8]) -> bool {
+    crate::engine::opens_as_flow(FUZZ_FLOW_ID, bytes)
+}
+
+/// The flow id the fuzz entry points seal and open under.
+const FUZZ_FLOW_ID: &str = "00112233445566778899aabbccddeeff";
+
 /// A PIN as the user typed it, normalised the way `verify_pin` does before any attempt is
 /// counted: `Some(digits)` or `None` for input that costs no attempt.
 pub fn normalize_typed_pin(typed: &str, digits: u32) -> Option<String> {
@@ -40,5 +50,9 @@ pub fn exercise_flow_record(bytes: &[u8], now_secs: i64) -> bool {
         next.push(record.completed(now));
     }
     let _ = (record.expires(), record.remaining_methods(), record.pin_channel(), record.is_verified_fully());
-    next.iter().all(|r| r.encode().is_ok_and(|bytes| FlowRecord::decode(&bytes).as_ref() == Some(r)))
+    // Each record a step makes round-trips, plain and sealed as the engine stores it.
+    next.iter().all(|r| {
+        r.encode().is_ok_and(|bytes| FlowRecord::decode(&bytes).as_ref() == Some(r))
+            && crate::engine::sealed_and_opened(FUZZ_FLOW_ID, r).as_ref() == Some(r)
+    })
 }

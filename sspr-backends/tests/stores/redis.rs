@@ -133,6 +133,47 @@ async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
     assert!(outcome.temporary_password.is_some());
 }
 
+/// A reader of the shared Redis (a replica, a backup, `MONITOR`, an operator's client) reads
+/// every key and every field: on main the flow records' values were plain, naming the account
+/// being reset (its DN and login) and its private address, and telling a decoy flow (for a login
+/// that may not reset, and why) from a real one. Now no field holds a login, a DN or an
+/// address, and a real flow's value and a decoy's are of one length.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_of_redis_finds_no_login_dn_or_address_in_the_flow_records() {
+    let prefix = format!("{}:", common::unique("values"));
+    let config = RedisConfig { key_prefix: prefix.clone(), ..RedisConfig::new(url()) };
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    let store = Arc::new(RedisStore::from_config(&config).await.unwrap());
+    let sspr = common::engine(&directory, &outbox, store, Arc::new(MemoryContactStore::new()), common::policy());
+    common::enroll(&sspr).await;
+    let (flow, pin) = common::pin(&sspr, &outbox).await;
+    sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &common::ctx()).await.unwrap();
+    let unknown = "nobody.at.all@example.org";
+    let decoy = sspr.begin_reset(unknown, &common::ctx()).await.unwrap();
+    sspr.send_pin(&decoy.flow_id, &decoy.methods[0].id, None, &common::ctx()).await.unwrap();
+
+    let client = ::redis::Client::open(url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = ::redis::cmd("KEYS").arg(format!("{prefix}*")).query_async(&mut conn).await.unwrap();
+    let mut flow_lengths = std::collections::BTreeSet::new();
+    for key in &keys {
+        let fields: Vec<(String, Vec<u8>)> = ::redis::cmd("HGETALL").arg(key).query_async(&mut conn).await.unwrap();
+        for (field, value) in &fields {
+            let text = String::from_utf8_lossy(value).to_lowercase();
+            for secret in [common::USER, common::MAIL, unknown, "uid=alice,ou=staff,dc=example,dc=org"] {
+                assert!(!text.contains(secret), "{secret} is in the field {field} of {key}");
+            }
+            if key.contains("sspr/flow/") && field == "v" {
+                flow_lengths.insert(value.len());
+            }
+        }
+    }
+    assert_eq!(keys.iter().filter(|k| k.contains("sspr/flow/")).count(), 2, "both flows are in Redis: {keys:?}");
+    assert_eq!(flow_lengths.len(), 1, "a real flow and a decoy are told apart by length: {flow_lengths:?}");
+    let outcome = sspr.complete_reset(&flow, sspr_core::NewPassword::Temporary, &common::ctx()).await.unwrap();
+    assert!(outcome.temporary_password.is_some());
+}
+
 /// Two engines, each with its own connection, on one Redis under keys of their own.
 async fn two_engines(tag: &str) -> (sspr_core::Sspr, sspr_core::Sspr, sspr_core::memory::MemoryDirectory, Outbox) {
     let config = RedisConfig { key_prefix: format!("{}:", common::unique(tag)), ..RedisConfig::new(url()) };

@@ -1,6 +1,7 @@
 //! State-store keys and the rate-limit checks built on them. Keys never hold a login, an
 //! address or a user id in clear: those are keyed hashes, so a shared Redis reveals nothing.
-//! Nor a flow id, a bearer credential: a flow is stored under a hash of its id ([`FlowKey`]).
+//! Nor a flow id, a bearer credential: a flow is stored under a hash of its id
+//! ([`super::flow_store::FlowKey`]).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -47,49 +48,6 @@ fn subject_key(kind: &str, subject: &Subject) -> String {
     hex::encode_into(subject, &mut key);
     key
 }
-
-/// Where a flow is stored: `sspr/flow/<hash of its id>`.
-///
-/// The flow id is a bearer token (with a verified flow's id, `complete_reset` needs nothing
-/// else; the framework routers keep it in a cookie), so it never appears in the store: a
-/// reader of the store (a replica, a backup, `MONITOR`, `KEYS sspr/flow/*`) sees a SHA-256 of
-/// it, from which no id can be found (the id is 128 random bits). The hash is not keyed, so a
-/// key rotation moves no flow. The id stays at hand for what needs it (the audit reference).
-pub(super) struct FlowKey<'a> {
-    id: &'a str,
-    key: String,
-}
-
-impl FlowKey<'_> {
-    /// The flow id the key was made from.
-    pub(super) fn id(&self) -> &str {
-        self.id
-    }
-}
-
-impl std::ops::Deref for FlowKey<'_> {
-    type Target = str;
-
-    /// The store key.
-    fn deref(&self) -> &str {
-        &self.key
-    }
-}
-
-/// Where the flow `flow_id` is stored ([`FlowKey`]).
-pub(super) fn flow(flow_id: &str) -> FlowKey<'_> {
-    use sha2::Digest;
-    let digest = sha2::Sha256::new_with_prefix(FLOW_KEY_DOMAIN).chain_update(flow_id.as_bytes()).finalize();
-    let mut key = String::with_capacity(FLOW_KEY_PREFIX.len() + 32);
-    key.push_str(FLOW_KEY_PREFIX);
-    hex::encode_into(digest.get(..16).unwrap_or_default(), &mut key);
-    FlowKey { id: flow_id, key }
-}
-
-/// The prefix of every flow's store key.
-const FLOW_KEY_PREFIX: &str = "sspr/flow/";
-/// What a flow id is hashed with for its store key (no other hash of a flow id can equal it).
-const FLOW_KEY_DOMAIN: &[u8] = b"sspr/v1/flow-store-key\0";
 
 pub(super) fn block(subject: &Subject) -> String {
     subject_key("block", subject)

@@ -22,6 +22,7 @@ mod change;
 mod coverage;
 mod delivery;
 mod events;
+mod flow_store;
 mod instrument;
 mod limits;
 mod password;
@@ -41,7 +42,22 @@ pub use sign_in::{MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWO
 /// The state-store key of the flow `flow_id` (a hash of the id, never the id).
 #[cfg(feature = "testing")]
 pub(crate) fn flow_store_key(flow_id: &str) -> String {
-    (*limits::flow(flow_id)).to_owned()
+    flow_store::flow(flow_id).to_string()
+}
+
+/// Whether `value` opens as the stored value of the flow `flow_id` (the fuzz target's entry:
+/// whatever a store returns, opening it must not panic).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn opens_as_flow(flow_id: &str, value: &[u8]) -> bool {
+    flow_store::flow(flow_id).open(value.to_vec()).is_some()
+}
+
+/// `record` sealed for the flow `flow_id` under `nonce`, then opened again (the fuzz target
+/// checks that every record a step makes comes back unchanged).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn sealed_and_opened(flow_id: &str, record: &crate::flow::FlowRecord) -> Option<crate::flow::FlowRecord> {
+    let key = flow_store::flow(flow_id);
+    key.open(key.seal(record, [0; 24]).ok()?)
 }
 
 use std::fmt;

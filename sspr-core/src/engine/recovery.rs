@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::delivery::{FirstStep, PinDelivery};
+use super::flow_store;
 use super::limits::{self, Limit};
-use super::reset::{RECORD_GRACE, flow_value};
+use super::reset::RECORD_GRACE;
 use super::spent::{self, GiveBack, Mark};
 use super::{MAX_CAS_ROUNDS, Sspr};
 use crate::api::{Actor, Channel, Destination, Recovered, RecoveryCode, RecoverySent, RequestContext, UserId};
@@ -423,7 +424,7 @@ impl Sspr {
             // The spent-code record is deleted with it: the code must not read as spent.
             let mut unserved = match &recovered {
                 Some((r, _)) => {
-                    GiveBack::arm(self, mark.clone(), vec![limits::flow(&r.flow_id).to_string(), spent_key.clone()])
+                    GiveBack::arm(self, mark.clone(), vec![flow_store::flow(&r.flow_id).to_string(), spent_key.clone()])
                 }
                 None => GiveBack::default(),
             };
@@ -437,7 +438,7 @@ impl Sspr {
             if put.is_none() {
                 unserved.disarm();
                 if let Some((orphan, _)) = &recovered
-                    && let Err(e) = self.inner.store.delete(&limits::flow(&orphan.flow_id)).await
+                    && let Err(e) = self.inner.store.delete(&flow_store::flow(&orphan.flow_id)).await
                 {
                     tracing::warn!(error = %e, "an unused recovered flow could not be deleted (it expires)");
                 }
@@ -487,8 +488,8 @@ impl Sspr {
         let who = FlowSubject::Real { user: user.id.clone(), login };
         let record =
             FlowRecord::new(self.user_subject(&user.id), who, Vec::new(), ctx.locale, expires_at, 1).recovered(now);
-        let bytes = flow_value(&record)?;
-        let key = limits::flow(&flow_id);
+        let key = flow_store::flow(&flow_id);
+        let bytes = self.seal_flow(&key, &record)?;
         if self.inner.store.put(&key, &bytes, None, record.expires() + RECORD_GRACE, now).await?.is_none() {
             return Err(limits::contention());
         }

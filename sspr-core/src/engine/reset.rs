@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::delivery::{FirstStep, PinDelivery};
+use super::flow_store::{self, FlowKey, FlowSlot};
 use super::limits::{self, AttemptRefused, Limit, Standing, contention};
 use super::unannounced::UnannouncedChange;
 use super::{MAX_CAS_ROUNDS, Sspr};
@@ -78,27 +79,14 @@ fn parse_flow_id(flow_id: &str) -> Result<&str> {
     }
 }
 
-/// A flow record as stored: its subject's hex as the value's link
-/// ([`crate::backend::link_of`]), so a store can read the subject's block and attempts in the
-/// same call as the flow ([`Sspr::load_flow_and_standing`]); then the record.
-pub(super) fn flow_value(record: &FlowRecord) -> Result<Vec<u8>> {
-    // One buffer for the link and the record, sized for a typical record.
-    let mut out = Vec::with_capacity(1 + 2 * record.subject.len() + 208);
-    out.push(u8::try_from(2 * record.subject.len()).unwrap_or(0));
-    hex::encode_bytes_into(&record.subject, &mut out);
-    record.encode_after(out)
-}
-
-/// The record in a stored flow value, and whether the value links it to its subject (a value
-/// written before the link was stored holds the record alone).
-fn parse_flow_value(bytes: &[u8]) -> Option<(FlowRecord, bool)> {
-    if let Some(link) = crate::backend::link_of(bytes)
-        && let Some(record) = bytes.get(1 + link.len()..).and_then(FlowRecord::decode)
-        && hex::is_hex_of(link, &record.subject)
-    {
-        return Some((record, true));
-    }
-    FlowRecord::decode(bytes).map(|record| (record, false))
+/// The record in the value stored under `key`; one that does not open (changed in the store,
+/// moved there from another flow's key) is a flow that cannot be read: `Expired`, as for a
+/// flow that is gone, and a warning for the operator (naming nothing of the flow).
+fn open_flow(key: &FlowSlot, value: Vec<u8>) -> Result<FlowRecord> {
+    key.open(value).ok_or_else(|| {
+        tracing::warn!("a flow record in the state store did not open (changed or moved there): read as expired");
+        Error::Expired
+    })
 }
 
 /// Whether what the user typed is the method's full address or number. Malformed input is an
@@ -113,10 +101,10 @@ fn confirmation_matches(channel: Channel, target: Option<&str>, typed: &str, reg
 }
 
 impl Sspr {
-    /// The flow stored under `key` ([`limits::flow`]) and its version.
-    async fn load_flow(&self, key: &limits::FlowKey<'_>, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
+    /// The flow stored under `key` ([`flow_store::flow`]) and its version.
+    async fn load_flow(&self, key: &FlowKey<'_>, now: OffsetDateTime) -> Result<(FlowRecord, u64)> {
         let stored = self.inner.store.get(key, now).await?.ok_or(Error::Expired)?;
-        let (mut record, _) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        let mut record = open_flow(key, stored.value)?;
         if let Some(previous) = self.rehome(key, &mut record) {
             self.ring_standing(&record.subject, &previous, now).await?;
         }
@@ -133,7 +121,7 @@ impl Sspr {
     /// flow stays where it began (its record holds no login to derive the current subject
     /// from; it never verifies anyway) but reads its standing in the same extra store call,
     /// so that a flow begun before the rotation costs a decoy the round trips of a real user.
-    fn rehome(&self, key: &limits::FlowKey<'_>, record: &mut FlowRecord) -> Option<Vec<limits::Subject>> {
+    fn rehome(&self, key: &FlowKey<'_>, record: &mut FlowRecord) -> Option<Vec<limits::Subject>> {
         if self.inner.previous_keys.is_empty() {
             return None;
         }
@@ -151,33 +139,33 @@ impl Sspr {
 
     /// The flow stored under `key`, its version and its subject's block and attempts, in one
     /// store call ([`crate::backend::StateStore::get_linked`]: the record's link names its
-    /// subject). A record stored without the link (by an older version) reads them apart.
+    /// subject; a record opens only if its link is its own subject's, [`FlowSlot::open`]).
     async fn load_flow_and_standing(
         &self,
-        key: &limits::FlowKey<'_>,
+        key: &FlowKey<'_>,
         now: OffsetDateTime,
     ) -> Result<(FlowRecord, u64, Standing)> {
         let (stored, linked) = self.inner.store.get_linked(key, &Standing::PREFIXES, now).await?;
         let stored = stored.ok_or(Error::Expired)?;
-        let (mut record, linked_here) = parse_flow_value(&stored.value).ok_or(Error::Expired)?;
+        let version = stored.version;
+        let mut record = open_flow(key, stored.value)?;
         // A flow begun under a previous key reads the user's standing under every key (one
         // more store call, only until its next step stores it under the current key).
-        let standing = match (self.rehome(key, &mut record), linked_here) {
-            (Some(previous), _) => self.ring_standing(&record.subject, &previous, now).await?,
-            (None, true) => Standing::from_values(&linked),
-            (None, false) => self.standing(&record.subject, now).await?,
+        let standing = match self.rehome(key, &mut record) {
+            Some(previous) => self.ring_standing(&record.subject, &previous, now).await?,
+            None => Standing::from_values(&linked),
         };
-        Ok((record, stored.version, standing))
+        Ok((record, version, standing))
     }
 
     async fn put_flow(
         &self,
-        key: &str,
+        key: &FlowSlot,
         record: &FlowRecord,
         expected: Option<u64>,
         now: OffsetDateTime,
     ) -> Result<Option<u64>> {
-        let bytes = flow_value(record)?;
+        let bytes = self.seal_flow(key, record)?;
         Ok(self.inner.store.put(key, &bytes, expected, record.expires() + RECORD_GRACE, now).await?)
     }
 
@@ -192,7 +180,7 @@ impl Sspr {
     /// took effect and goes on without the batch's answers (`partial`).
     async fn update_flow<'k, T>(
         &self,
-        key: &limits::FlowKey<'_>,
+        key: &FlowKey<'_>,
         now: OffsetDateTime,
         mut loaded: Option<(FlowRecord, u64)>,
         mut step: impl FnMut(&FlowRecord) -> Result<FlowChange<'k, T>>,
@@ -203,7 +191,7 @@ impl Sspr {
                 None => self.load_flow(key, now).await?,
             };
             let change = step(&record)?;
-            let bytes = flow_value(&change.next)?;
+            let bytes = self.seal_flow(key, &change.next)?;
             let batch = Batch {
                 reads: change.reads.iter().map(String::as_str).collect(),
                 put: Some(Put {
@@ -254,7 +242,7 @@ impl Sspr {
     /// which tells them that anyway.
     async fn refuse_attempt(
         &self,
-        key: &limits::FlowKey<'_>,
+        key: &FlowKey<'_>,
         refused: AttemptRefused,
         now: OffsetDateTime,
         scope: &super::AuditScope<'_>,
@@ -277,7 +265,7 @@ impl Sspr {
     /// A request that changed the flow in between keeps its change; the refused send's PIN,
     /// never delivered, is then known to nobody. Best effort: a store failure here leaves
     /// that PIN in place, which costs the user a resend after the cooldown, nothing more.
-    async fn undo_send<T>(&self, key: &str, changed: &Changed<T>, now: OffsetDateTime) {
+    async fn undo_send<T>(&self, key: &FlowSlot, changed: &Changed<T>, now: OffsetDateTime) {
         match self.put_flow(key, &changed.previous, Some(changed.version), now).await {
             Ok(Some(_)) => {}
             Ok(None) => tracing::warn!("a refused send could not put the previous PIN back: the flow changed"),
@@ -460,8 +448,8 @@ impl Sspr {
         // this one need not compute it again.
         let flow_ref = self.flow_ref_bytes(&flow_id);
         record.flow_ref = Some(flow_ref);
-        let bytes = flow_value(&record)?;
-        let key = limits::flow(&flow_id);
+        let key = flow_store::flow(&flow_id);
+        let bytes = self.seal_flow(&key, &record)?;
         let standing_keys = Standing::ring_keys(&subject, &previous);
         let batch = Batch {
             reads: standing_keys.iter().map(String::as_str).collect(),
@@ -558,7 +546,7 @@ impl Sspr {
     ) -> Result<PinSent> {
         let policy = &self.inner.policy;
         let now = self.now();
-        let key = limits::flow(flow_id);
+        let key = flow_store::flow(flow_id);
         let (record, version) = self.load_flow(&key, now).await?;
         let flow_ref = flow.reference(self, &record);
         let method = record.check_send(now, policy, channel)?.clone();
@@ -775,7 +763,7 @@ impl Sspr {
         let now = self.now();
 
         // What needs no attempt first: a flow that cannot verify says so, and nothing is counted.
-        let key = limits::flow(flow_id);
+        let key = flow_store::flow(flow_id);
         let (record, version, standing) = self.load_flow_and_standing(&key, now).await?;
         let flow_ref = flow.reference(self, &record);
         record.check_verify(now)?;
@@ -846,7 +834,7 @@ impl Sspr {
             || [scope.event(AuditKind::PinFailed, failure.clone()), scope.event(AuditKind::Blocked, failure.clone())];
         let mut unrecorded = UnrecordedBlock::arm(self, self.cap_reached(&next.attempt, ctx), subject, now, owed);
         let change = step(&record)?;
-        let bytes = flow_value(&change.next)?;
+        let bytes = self.seal_flow(&key, &change.next)?;
         let batch = Batch {
             reads: change.reads.iter().map(String::as_str).collect(),
             put: Some(Put {
@@ -1028,7 +1016,7 @@ impl Sspr {
 
             // Take the completion lease, reading the user's block and attempts in the same store
             // call; a blocked user, or a chosen password that is refused, gives it back at once.
-            let key = limits::flow(flow_id);
+            let key = flow_store::flow(flow_id);
             let (loaded, version) = self.load_flow(&key, now).await?;
             let mut scope = self.scope(ctx);
             scope.flow_ref = Some(flow_ref.reference(self, &loaded));
@@ -1452,13 +1440,12 @@ impl Drop for UnrecordedBlock {
 /// Once the write may have begun, [`UnusedLease::disarm`] keeps the lease until it runs out:
 /// a write still in flight must not race a retry's.
 struct UnusedLease {
-    release: Option<(Sspr, String, FlowRecord, u64, OffsetDateTime)>,
+    release: Option<(Sspr, FlowSlot, FlowRecord, u64, OffsetDateTime)>,
 }
 
 impl UnusedLease {
-    fn new(sspr: &Sspr, key: &str, record: &FlowRecord, version: u64, now: OffsetDateTime) -> Self {
-        let release =
-            sspr.inner.spawner.is_some().then(|| (sspr.clone(), key.to_owned(), record.clone(), version, now));
+    fn new(sspr: &Sspr, key: &FlowSlot, record: &FlowRecord, version: u64, now: OffsetDateTime) -> Self {
+        let release = sspr.inner.spawner.is_some().then(|| (sspr.clone(), key.clone(), record.clone(), version, now));
         Self { release }
     }
 
