@@ -8,9 +8,9 @@
 //!
 //! - the key is `sspr/flow/<first 16 bytes of SHA-256(key label ‖ flow id)>` ([`FlowKey`]);
 //! - the value is the record's link (its subject's hex, which the store follows to read the
-//!   subject's block and attempts in the same call, [`crate::backend::link_of`]), a format
-//!   byte, a random 192-bit nonce, then the record, padded to a multiple of
-//!   [`PADDED_TO`] bytes and sealed with XChaCha20-Poly1305 under
+//!   subject's block and attempts in the same call, [`crate::backend::link_of`]) and a format
+//!   byte in clear, then the record sealed as [`super::sealed`] seals one (a random 192-bit
+//!   nonce, the record padded to a multiple of [`PADDED_TO`] bytes, XChaCha20-Poly1305) under
 //!   `SHA-256(seal label ‖ flow id)`, the key, the link and the format byte as associated data.
 //!
 //! The seal key is derived from the flow id alone, which the store never holds: the engine has
@@ -18,23 +18,20 @@
 //! store's expiry removes records). It is not derived from the server key, so a key rotation
 //! moves no flow. Its label differs from the store key's, so the store key does not give it.
 //!
-//! Every write seals under a fresh nonce from the engine's generator: one record is rewritten
-//! several times under one key, and a racing writer that loses its compare-and-set has still
-//! sent its value (which `MONITOR` shows), so a nonce made from the record's version could
-//! repeat with another plaintext. 192 random bits do not repeat.
+//! Every write seals under a fresh nonce from the engine's generator ([`super::sealed`] says
+//! why a nonce made from the record's version would not do).
 //!
 //! A value that does not open (changed, moved under another flow's key, cut short, of another
 //! format) is a flow that cannot be read: the caller is answered `Expired`, nothing is written.
 
 use std::fmt;
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::Sspr;
-use crate::error::{Error, Result};
+use super::sealed::{Nonce, Place, SealKey};
+use crate::error::Result;
 use crate::flow::FlowRecord;
 use crate::hex;
 
@@ -48,10 +45,6 @@ const FLOW_SEAL_DOMAIN: &[u8] = b"sspr/v1/flow-seal-key\0";
 const FLOW_AAD_DOMAIN: &[u8] = b"sspr/v1/flow-record\0";
 /// The byte after the link: how the rest is sealed.
 const FORMAT: u8 = 1;
-/// XChaCha20's nonce.
-const NONCE: usize = 24;
-/// Poly1305's tag.
-const TAG: usize = 16;
 /// A sealed record is a multiple of this many bytes (before its tag), so that its length does
 /// not tell a decoy (whose record holds one or two short masks) from a real user's (a DN, a
 /// login and full addresses), nor one user from another: a record whose DN, login and
@@ -59,8 +52,6 @@ const TAG: usize = 16;
 /// 30-character login, two addresses) is sealed in one block, as every decoy's is. A longer
 /// one takes two blocks, and its length then tells that it is a real user's.
 const PADDED_TO: usize = 384;
-/// The byte that ends a record inside its padding (ISO/IEC 7816-4: then zeros).
-const PAD_START: u8 = 0x80;
 
 /// Where the flow `flow_id` is stored, and the key its record is sealed with.
 pub(super) fn flow(flow_id: &str) -> FlowKey<'_> {
@@ -72,7 +63,7 @@ pub(super) fn flow(flow_id: &str) -> FlowKey<'_> {
     Sha256::new_with_prefix(FLOW_SEAL_DOMAIN)
         .chain_update(flow_id.as_bytes())
         .finalize_into(seal.as_mut_slice().into());
-    FlowKey { id: flow_id, slot: FlowSlot { key, seal } }
+    FlowKey { id: flow_id, slot: FlowSlot { key, seal: SealKey::new(seal) } }
 }
 
 /// A flow's id with where its record is stored ([`FlowSlot`]).
@@ -101,7 +92,7 @@ impl std::ops::Deref for FlowKey<'_> {
 #[derive(Clone)]
 pub(super) struct FlowSlot {
     key: String,
-    seal: Zeroizing<[u8; 32]>,
+    seal: SealKey,
 }
 
 impl std::ops::Deref for FlowSlot {
@@ -120,68 +111,36 @@ impl fmt::Debug for FlowSlot {
 }
 
 impl FlowSlot {
-    fn cipher(&self) -> Option<XChaCha20Poly1305> {
-        XChaCha20Poly1305::new_from_slice(self.seal.as_slice()).ok()
+    /// Where this flow's value is stored, as its associated data binds it. The store key is of
+    /// one length, so the parts cannot be shifted into each other.
+    fn place(&self) -> Place<'_> {
+        Place { domain: FLOW_AAD_DOMAIN, store_key: &self.key, block: PADDED_TO }
     }
 
-    /// The associated data of a value whose clear part (link and format byte) is `clear`:
-    /// the store key too, so a value copied under another key does not open there. The store
-    /// key is of one length, so the parts cannot be shifted into each other.
-    fn aad(&self, clear: &[u8]) -> Vec<u8> {
-        [FLOW_AAD_DOMAIN, self.key.as_bytes(), clear].concat()
-    }
-
-    /// `record` as stored here: its link, [`FORMAT`], `nonce`, and the record padded and sealed
-    /// ([`FlowRecord::encode_after`] inside, then [`PAD_START`] and zeros). `nonce` must never
-    /// have sealed anything under this key ([`Sspr::seal_flow`] draws one for each write).
-    pub(super) fn seal(&self, record: &FlowRecord, nonce: [u8; NONCE]) -> Result<Vec<u8>> {
+    /// `record` as stored here: its link and [`FORMAT`] in clear, then the record
+    /// ([`FlowRecord::encode_after`]) sealed under `nonce` ([`SealKey::seal`]). `nonce` must
+    /// never have sealed anything under this key ([`Sspr::seal_flow`] draws one for each write).
+    pub(super) fn seal(&self, record: &FlowRecord, nonce: Nonce) -> Result<Vec<u8>> {
         let link = 2 * record.subject.len();
-        let clear = 1 + link + 1;
-        let mut out = Vec::with_capacity(clear + NONCE + PADDED_TO + TAG);
-        out.push(u8::try_from(link).unwrap_or(0));
-        hex::encode_bytes_into(&record.subject, &mut out);
-        out.push(FORMAT);
-        out.extend_from_slice(&nonce);
-        let body = out.len();
-        let mut out = record.encode_after(out)?;
-        out.push(PAD_START);
-        let sealed_len = (out.len() - body).div_ceil(PADDED_TO) * PADDED_TO;
-        out.resize(body + sealed_len, 0);
-        let aad = self.aad(out.get(..clear).unwrap_or_default());
-        let (cipher, plain) = (self.cipher(), out.get_mut(body..));
-        let tag = cipher
-            .zip(plain)
-            .and_then(|(cipher, plain)| cipher.encrypt_inout_detached(&XNonce::from(nonce), &aad, plain.into()).ok())
-            .ok_or_else(|| {
-                out.zeroize();
-                Error::Config("cannot seal a flow record".into())
-            })?;
-        out.extend_from_slice(&tag);
-        Ok(out)
+        let mut head = Vec::with_capacity(1 + link + 1);
+        head.push(u8::try_from(link).unwrap_or(0));
+        hex::encode_bytes_into(&record.subject, &mut head);
+        head.push(FORMAT);
+        self.seal.seal(self.place(), &head, nonce, "a flow record", |out| record.encode_after(out))
     }
 
     /// The record in a value [`Self::seal`] stored here, or `None` when the value was sealed for
     /// another flow or key, changed in any way, or is of another format. The opened bytes are
     /// zeroized.
     pub(super) fn open(&self, value: Vec<u8>) -> Option<FlowRecord> {
-        let mut value = Zeroizing::new(value);
-        let link = crate::backend::link_of(&value)?.len();
-        let clear = 1 + link + 1;
+        let clear = 1 + crate::backend::link_of(&value)?.len() + 1;
         if value.get(clear - 1) != Some(&FORMAT) {
             return None;
         }
-        let aad = self.aad(value.get(..clear)?);
-        let tag_at = value.len().checked_sub(TAG).filter(|&at| at >= clear + NONCE)?;
-        let (head, tag) = value.split_at_mut(tag_at);
-        let tag = Tag::try_from(&*tag).ok()?;
-        let (link_part, rest) = head.split_at_mut(clear);
-        let (nonce, body) = rest.split_at_mut(NONCE);
-        let nonce = XNonce::try_from(&*nonce).ok()?;
-        self.cipher()?.decrypt_inout_detached(&nonce, &aad, (&mut *body).into(), &tag).ok()?;
-        let end = body.iter().rposition(|&b| b != 0).filter(|&at| body.get(at) == Some(&PAD_START))?;
-        let record = FlowRecord::decode(body.get(..end)?)?;
+        let opened = self.seal.open(self.place(), clear, value)?;
+        let record = FlowRecord::decode(opened.record())?;
         // The link is bound by the seal; it must also be the subject the record holds.
-        let link = link_part.get(1..1 + link)?;
+        let link = opened.head().get(1..clear - 1)?;
         hex::is_hex_of(std::str::from_utf8(link).ok()?, &record.subject).then_some(record)
     }
 }
@@ -189,12 +148,13 @@ impl FlowSlot {
 impl Sspr {
     /// `record` sealed for `slot` under a fresh nonce from the engine's generator.
     pub(super) fn seal_flow(&self, slot: &FlowSlot, record: &FlowRecord) -> Result<Vec<u8>> {
-        slot.seal(record, self.inner.rng.bytes::<NONCE>())
+        slot.seal(record, self.fresh_nonce())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::sealed::{NONCE, TAG};
     use super::*;
     use crate::api::{Destination, Locale, UserId};
     use crate::flow::{FlowMethod, FlowSubject};
@@ -274,10 +234,10 @@ mod tests {
         assert_eq!(key.len(), FLOW_KEY_PREFIX.len() + 32);
         // The store key's hash is not the seal key, nor a part of it.
         let store_hash = hex::decode(&key[FLOW_KEY_PREFIX.len()..]).unwrap();
-        assert!(!key.seal.windows(4).any(|w| store_hash.windows(4).any(|s| s == w)));
+        assert!(!key.seal.exposed().windows(4).any(|w| store_hash.windows(4).any(|s| s == w)));
         let shown = format!("{:?}", *key);
-        assert!(shown.contains("REDACTED") && !shown.contains(&hex::encode(key.seal.as_slice())), "{shown}");
-        let bytes: Vec<String> = key.seal.iter().map(u8::to_string).collect();
+        assert!(shown.contains("REDACTED") && !shown.contains(&hex::encode(key.seal.exposed())), "{shown}");
+        let bytes: Vec<String> = key.seal.exposed().iter().map(u8::to_string).collect();
         assert!(!shown.contains(&bytes.join(", ")), "{shown}");
     }
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use serde::{Deserialize, Serialize};
 
@@ -346,6 +347,16 @@ impl Sspr {
 
     pub(super) fn user_subject(&self, user: &UserId) -> Subject {
         self.short_mac(&[b"user", user.as_str().as_bytes()])
+    }
+
+    /// A key to seal a record of `subject`'s with ([`super::sealed`]): HMAC-SHA256 under the
+    /// **current** key's subject sub-key, of `label` (which keeps it apart from every other
+    /// keyed hash made here) and the subject. Only the current key: a record sealed with it
+    /// does not open after a key rotation.
+    pub(super) fn subject_seal_key(&self, label: &[u8], subject: &Subject) -> Zeroizing<[u8; 32]> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        *key = self.inner.key.mac(KeyPurpose::Subject, &[label, subject]);
+        key
     }
 
     pub(super) fn login_subject(&self, login: &NormalizedLogin) -> Subject {

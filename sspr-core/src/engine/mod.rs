@@ -31,6 +31,7 @@ mod recovery;
 
 pub use recovery::{RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME};
 mod reset;
+mod sealed;
 mod sign_in;
 mod spent;
 mod unannounced;

@@ -417,7 +417,7 @@ impl Sspr {
                 None => next.clients.push((tags.first().copied().unwrap_or_default(), 1)),
             }
             let back = PendingRecovery { used: false, mark: None, ..next.clone() };
-            let mark = Mark::new(&key, &next, &back, from_ts(next.expires_at), now, "a recovery code")?;
+            let mark = Mark::new(&key, &next, &back, from_ts(next.expires_at), now, spent::json("a recovery code"))?;
             // Until the flow's id is handed over, a redemption that stops (a client gone, a
             // host's timeout, an error) deletes its flow and, if its mark was made, gives the
             // code back on the spawner: the user's retry must not find it spent with no flow.

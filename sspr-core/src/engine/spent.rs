@@ -34,17 +34,17 @@ pub(super) struct Mark {
 impl Mark {
     /// The mark of `marked` (the record used, with this call's token) under `key`, to be given
     /// back as `back` (the same record not used, without a token, its attempt still counted);
-    /// kept a minute past the record's own `expires`. `what` names the record in the error
-    /// should it not encode.
-    pub(super) fn new<R: serde::Serialize>(
+    /// kept a minute past the record's own `expires`. Each record is encoded once, by `encode`
+    /// ([`json`], or a seal under a fresh nonce): [`Sspr::put_mark`] and [`GiveBack`] know the
+    /// mark by these very bytes when they read it back.
+    pub(super) fn new<R>(
         key: &str,
         marked: &R,
         back: &R,
         expires: OffsetDateTime,
         now: OffsetDateTime,
-        what: &str,
+        encode: impl Fn(&R) -> Result<Vec<u8>>,
     ) -> Result<Self> {
-        let encode = |record: &R| serde_json::to_vec(record).map_err(|e| Error::Config(format!("{what}: {e}")));
         Ok(Self {
             key: key.to_owned(),
             marked: encode(marked)?,
@@ -53,6 +53,12 @@ impl Mark {
             now,
         })
     }
+}
+
+/// A record's JSON, for [`Mark::new`]; `what` names the record in the error should it not
+/// encode.
+pub(super) fn json<R: serde::Serialize>(what: &str) -> impl Fn(&R) -> Result<Vec<u8>> + '_ {
+    move |record| serde_json::to_vec(record).map_err(|e| Error::Config(format!("{what}: {e}")))
 }
 
 /// A mark's token: unguessable and never shown (it only tells one call's mark from another's).

@@ -12,15 +12,18 @@ use sspr_core::{BackendError, NewPassword, Pin, StateStore};
 
 use crate::support::*;
 
-/// The in-memory store, and everything written to it as a reader of the store sees it.
+/// The in-memory store, and everything written to it as a reader of the store sees it (every
+/// key and every value, in the order written; a counter's value as empty). Other attacks on
+/// what the store holds use it too ([`crate::contact_proof_in_store`]).
 #[derive(Debug, Default)]
-struct Watched {
-    inner: MemoryStateStore,
+pub struct Watched {
+    /// The store itself, for a test that reads or changes a value as a writer of the store.
+    pub inner: MemoryStateStore,
     seen: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl Watched {
-    fn seen(&self) -> Vec<(String, Vec<u8>)> {
+    pub fn seen(&self) -> Vec<(String, Vec<u8>)> {
         self.seen.lock().unwrap().clone()
     }
 }

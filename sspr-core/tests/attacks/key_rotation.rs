@@ -292,3 +292,25 @@ async fn a_ring_naming_the_current_key_or_one_key_twice_is_refused() {
     );
     build(vec![old(), SecretKey::from_bytes(&[8; 32]).unwrap()]).unwrap();
 }
+
+/// A contact proof pending at a rotation is lost, as it was before proofs were sealed: it is
+/// stored and sealed under the current key alone (its store key is the user's subject under
+/// that key, its seal key is derived from that key), so the rotated engine, ring or not, finds
+/// no pending proof (`Expired`, nothing counted) and the user asks for a new code, which works.
+#[tokio::test]
+async fn a_contact_proof_pending_at_a_rotation_is_asked_again() {
+    let h = Harness::new().await;
+    let (user, mail) = (sspr_core::Actor::User, "alice.next@mail.example");
+    let proof = h.sspr.request_contact_proof(&user, ALICE, sspr_core::Channel::Email, mail, &ctx()).await.unwrap();
+    let code = h.outbox.last_proof_code_to(mail).unwrap();
+    let (alone, ring) = rotated(&h, &policy());
+    for sspr in [&alone, &ring] {
+        let answer = sspr.confirm_contact_proof(&user, ALICE, &proof.proof_id, &code, &ctx()).await;
+        assert!(matches!(answer, Err(Error::Expired)), "{answer:?}");
+    }
+    assert!(h.events_of(sspr_core::AuditKind::ContactProofFailed).is_empty(), "nothing is counted");
+    let again = ring.request_contact_proof(&user, ALICE, sspr_core::Channel::Email, mail, &ctx()).await.unwrap();
+    let code = h.outbox.last_proof_code_to(mail).unwrap();
+    let saved = ring.confirm_contact_proof(&user, ALICE, &again.proof_id, &code, &ctx()).await.unwrap();
+    assert_eq!(saved.email.unwrap().value, mail);
+}

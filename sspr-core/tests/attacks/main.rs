@@ -19,6 +19,7 @@ mod change_password;
 mod completion_recheck;
 mod contact_change_notices;
 mod contact_proof;
+mod contact_proof_in_store;
 mod cooling_off_bypass;
 mod decoy_statistics;
 mod delivery_failure_text;
