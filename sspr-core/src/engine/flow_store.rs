@@ -9,8 +9,8 @@
 //! - the key is `sspr/flow/<first 16 bytes of SHA-256(key label ‖ flow id)>` ([`FlowKey`]);
 //! - the value is the record's link (its subject's hex, which the store follows to read the
 //!   subject's block and attempts in the same call, [`crate::backend::link_of`]) and a format
-//!   byte in clear, then the record sealed as [`super::sealed`] seals one (a random 192-bit
-//!   nonce, the record padded to a multiple of [`PADDED_TO`] bytes, XChaCha20-Poly1305) under
+//!   byte in clear, then the record sealed as [`super::sealed`] seals one (a random 96-bit
+//!   nonce, the record padded to a multiple of [`PADDED_TO`] bytes, ChaCha20-Poly1305) under
 //!   `SHA-256(seal label ‖ flow id)`, the key, the link and the format byte as associated data.
 //!
 //! The seal key is derived from the flow id alone, which the store never holds: the engine has
@@ -43,8 +43,10 @@ const FLOW_KEY_DOMAIN: &[u8] = b"sspr/v1/flow-store-key\0";
 const FLOW_SEAL_DOMAIN: &[u8] = b"sspr/v1/flow-seal-key\0";
 /// The start of every sealed value's associated data.
 const FLOW_AAD_DOMAIN: &[u8] = b"sspr/v1/flow-record\0";
-/// The byte after the link: how the rest is sealed.
-const FORMAT: u8 = 1;
+/// The byte after the link: how the rest is sealed (`1` was XChaCha20-Poly1305 with a 192-bit
+/// nonce; `2` is ChaCha20-Poly1305 with a 96-bit one, so a value of either layout read by the
+/// other's code does not open).
+const FORMAT: u8 = 2;
 /// A sealed record is a multiple of this many bytes (before its tag), so that its length does
 /// not tell a decoy (whose record holds one or two short masks) from a real user's (a DN, a
 /// login and full addresses), nor one user from another: a record whose DN, login and
@@ -211,6 +213,7 @@ mod tests {
         }
         // Link, format, nonce, one padded block, tag; a fresh nonce makes another value.
         assert_eq!(sealed.len(), 1 + 32 + 1 + NONCE + PADDED_TO + TAG);
+        assert_eq!(sealed.len(), 446, "the length ARCHITECTURE.md and THREAT_MODEL.md give");
         assert_ne!(key.seal(&record(), [8; NONCE]).unwrap()[34 + NONCE..], sealed[34 + NONCE..]);
     }
 

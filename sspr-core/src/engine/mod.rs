@@ -58,7 +58,7 @@ pub(crate) fn opens_as_flow(flow_id: &str, value: &[u8]) -> bool {
 #[cfg(feature = "fuzzing")]
 pub(crate) fn sealed_and_opened(flow_id: &str, record: &crate::flow::FlowRecord) -> Option<crate::flow::FlowRecord> {
     let key = flow_store::flow(flow_id);
-    key.open(key.seal(record, [0; 24]).ok()?)
+    key.open(key.seal(record, [0; sealed::NONCE]).ok()?)
 }
 
 use std::fmt;

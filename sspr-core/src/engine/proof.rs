@@ -50,9 +50,13 @@ struct PendingProof {
     mark: Option<String>,
 }
 
-/// The first byte of a stored proof: how the rest is sealed. Not a link's length: a proof
-/// names no link ([`crate::backend::link_of`] finds none in it).
-const FORMAT: u8 = 0;
+/// The first byte of a stored proof: how the rest is sealed (`0` was XChaCha20-Poly1305 with a
+/// 192-bit nonce; `0xff` is ChaCha20-Poly1305 with a 96-bit one, so a value of either layout
+/// read by the other's code does not open). Not a link's length (above
+/// [`crate::backend::MAX_LINK`]): a proof names no link ([`crate::backend::link_of`] finds none
+/// in it).
+const FORMAT: u8 = 0xff;
+const _: () = assert!(FORMAT as usize > crate::backend::MAX_LINK);
 /// What the key a user's proof is sealed with is derived under, with the user's subject.
 const PROOF_SEAL_LABEL: &[u8] = b"contact-proof-seal";
 /// The start of every sealed proof's associated data.
@@ -451,6 +455,7 @@ mod tests {
         for pending in [&big, &short, &phone] {
             let sealed = slot(1, 7).seal(pending, [4; NONCE]).unwrap();
             assert_eq!(sealed.len(), 1 + NONCE + PADDED_TO + TAG);
+            assert_eq!(sealed.len(), 605, "the length THREAT_MODEL.md gives");
             let text = String::from_utf8_lossy(&sealed);
             for clear in ["lllll", "aaaaa", "example", "b.example", "7400900123", "proof_id"] {
                 assert!(!text.contains(clear), "{clear} in clear");
