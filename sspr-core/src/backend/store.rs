@@ -223,7 +223,7 @@ pub trait StateStore: Send + Sync + Debug {
     /// correct (one `get`, `put`, `increment_many`, `delete` after another) but makes as
     /// many round trips as the batch has parts.
     ///
-    /// Contract (checked by [`crate::testing::state_store_conformance`]): the values are
+    /// Contract (checked by `sspr_core::testing::state_store_conformance`, feature `testing`): the values are
     /// those live before the batch; a `put` that fails (wrong version, live key for a create)
     /// returns `applied: false`, `version: None`, no counters, and changes nothing at all;
     /// otherwise `applied: true`, the put's new version, and one counter per increment in
