@@ -184,16 +184,7 @@ async fn racing_wrong_pins_from_one_client_compare_no_more_than_its_cap() {
         Arc::new(sspr_core::memory::MemoryStateStore::new()) as Arc<dyn sspr_core::StateStore>,
         Arc::new(SlowStore(Default::default())),
     ] {
-        let h = Harness::builder()
-            .store(store)
-            .policy(sspr_core::Policy {
-                client_failures_before_block: 3,
-                failures_before_delay: 50,
-                user_failures_before_block: 50,
-                ..policy()
-            })
-            .build()
-            .await;
+        let h = client_capped_at_three(store).await;
         let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
         let wrong = Harness::wrong(&pin);
         let tasks: Vec<_> = (0..24)
@@ -300,16 +291,7 @@ impl sspr_core::StateStore for Lockstep {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_racer_refused_at_the_cap_records_no_guess_it_did_not_make() {
     let store = Arc::new(Lockstep::default());
-    let h = Harness::builder()
-        .store(store.clone())
-        .policy(sspr_core::Policy {
-            client_failures_before_block: 3,
-            failures_before_delay: 50,
-            user_failures_before_block: 50,
-            ..policy()
-        })
-        .build()
-        .await;
+    let h = client_capped_at_three(store.clone()).await;
     let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
     let wrong = Harness::wrong(&pin);
     for _ in 0..2 {
@@ -333,4 +315,19 @@ async fn a_racer_refused_at_the_cap_records_no_guess_it_did_not_make() {
     assert_eq!(h.events_of(sspr_core::AuditKind::Blocked).len(), 1, "the client was blocked once");
     let other = sspr_core::RequestContext::from_ip("203.0.113.9".parse().unwrap());
     h.sspr.verify_pin(&flow, Pin::new(&pin), &other).await.expect("the PIN has tries left");
+}
+
+/// An engine on `store` whose only binding cap is the client's: 3 wrong PINs from one client
+/// block it, while the delay and the user-wide block are far off (50).
+async fn client_capped_at_three(store: Arc<dyn sspr_core::StateStore>) -> Harness {
+    Harness::builder()
+        .store(store)
+        .policy(sspr_core::Policy {
+            client_failures_before_block: 3,
+            failures_before_delay: 50,
+            user_failures_before_block: 50,
+            ..policy()
+        })
+        .build()
+        .await
 }
