@@ -103,13 +103,10 @@ async fn two_engines_sharing_redis_have_one_winner_among_200_verifies() {
     common::race_verify(&a, &b, &outbox).await;
 }
 
-/// A reader of the shared Redis (a replica, a backup, an operator's client) lists the keys,
-/// takes the flow id out of a verified flow's key and completes the reset with it: the flow id
-/// is a bearer credential (the framework routers keep it in a cookie). On main the flow record
-/// lived under `sspr/flow/{<flow id>}` and the reader got the victim's temporary password.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
-    let prefix = format!("{}:", common::unique("reader"));
+/// An engine on Redis under a key prefix of its own (named after `label`), Alice enrolled and
+/// her flow verified: what a reader of that prefix then finds is this flow's.
+async fn verified_flow_under_a_prefix_of_its_own(label: &str) -> (String, sspr_core::Sspr, String) {
+    let prefix = format!("{}:", common::unique(label));
     let config = RedisConfig { key_prefix: prefix.clone(), ..RedisConfig::new(url()) };
     let (directory, outbox) = (common::directory(), Outbox::new());
     let store = Arc::new(RedisStore::from_config(&config).await.unwrap());
@@ -117,6 +114,16 @@ async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
     common::enroll(&sspr).await;
     let (flow, pin) = common::pin(&sspr, &outbox).await;
     sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &common::ctx()).await.unwrap();
+    (prefix, sspr, flow)
+}
+
+/// A reader of the shared Redis (a replica, a backup, an operator's client) lists the keys,
+/// takes the flow id out of a verified flow's key and completes the reset with it: the flow id
+/// is a bearer credential (the framework routers keep it in a cookie). On main the flow record
+/// lived under `sspr/flow/{<flow id>}` and the reader got the victim's temporary password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
+    let (prefix, sspr, flow) = verified_flow_under_a_prefix_of_its_own("reader").await;
 
     let client = ::redis::Client::open(url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -140,14 +147,7 @@ async fn a_reader_of_redis_cannot_take_a_verified_flows_id_from_the_keys() {
 /// address, and a real flow's value and a decoy's are of one length.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_of_redis_finds_no_login_dn_or_address_in_the_flow_records() {
-    let prefix = format!("{}:", common::unique("values"));
-    let config = RedisConfig { key_prefix: prefix.clone(), ..RedisConfig::new(url()) };
-    let (directory, outbox) = (common::directory(), Outbox::new());
-    let store = Arc::new(RedisStore::from_config(&config).await.unwrap());
-    let sspr = common::engine(&directory, &outbox, store, Arc::new(MemoryContactStore::new()), common::policy());
-    common::enroll(&sspr).await;
-    let (flow, pin) = common::pin(&sspr, &outbox).await;
-    sspr.verify_pin(&flow, sspr_core::Pin::new(&pin), &common::ctx()).await.unwrap();
+    let (prefix, sspr, flow) = verified_flow_under_a_prefix_of_its_own("values").await;
     let unknown = "nobody.at.all@example.org";
     let decoy = sspr.begin_reset(unknown, &common::ctx()).await.unwrap();
     sspr.send_pin(&decoy.flow_id, &decoy.methods[0].id, None, &common::ctx()).await.unwrap();
