@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from typing import Any, Type
+from typing import Any, Callable, Type
 
 import pytest
 
@@ -402,16 +402,18 @@ class _SlowAudit(ListAudit):
         self.events.append(event)
 
 
-def _reset_one_asyncio_run_per_call(s: sspr.BlockingSspr, notifier: SyncNotifier) -> sspr.ResetOutcome:
+def _reset_one_asyncio_run_per_call(
+    a: sspr.Sspr, notifier: SyncNotifier, run: Callable[[Any], Any] = asyncio.run
+) -> sspr.ResetOutcome:
     """A script (a CLI, a task queue's task, a sync framework calling async code) that runs each
-    engine call in its own ``asyncio.run``, which closes the loop when the call returns."""
-    a = s.asyncio()
-    asyncio.run(a.set_enabled("pat@example.org", True, admin="helpdesk"))
-    asyncio.run(a.update_contacts("pat@example.org", email="pat@home.example", admin="helpdesk"))
-    c = asyncio.run(a.begin_reset("pat@example.org"))
-    asyncio.run(a.send_pin(c.flow_id, "email"))
-    asyncio.run(a.verify_pin(c.flow_id, notifier.last_pin()))
-    outcome: sspr.ResetOutcome = asyncio.run(a.complete_reset(c.flow_id))
+    engine call in its own ``asyncio.run``, which closes the loop when the call returns (or in
+    ``run``, another way to drive one call to its end)."""
+    run(a.set_enabled("pat@example.org", True, admin="helpdesk"))
+    run(a.update_contacts("pat@example.org", email="pat@home.example", admin="helpdesk"))
+    c = run(a.begin_reset("pat@example.org"))
+    run(a.send_pin(c.flow_id, "email"))
+    run(a.verify_pin(c.flow_id, notifier.last_pin()))
+    outcome: sspr.ResetOutcome = run(a.complete_reset(c.flow_id))
     return outcome
 
 
@@ -422,7 +424,7 @@ def test_a_reset_in_its_own_asyncio_run_still_tells_the_owner_and_audits_it() ->
     directory, notifier, audit = AsyncDirectory(), _SlowNotifier(0.2), _SlowAudit(0.05)
     directory.add("Pat@Example.org", "Pat Smith")
     s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
-    outcome = _reset_one_asyncio_run_per_call(s, notifier)
+    outcome = _reset_one_asyncio_run_per_call(s.asyncio(), notifier)
     # No flush: when asyncio.run returned, the loop had finished the handed-off work.
     assert outcome.temporary_password is not None
     assert [(n.kind, n.to) for n in notifier.sent if n.pin is None] == [("password_reset", "pat@home.example")]
@@ -438,7 +440,7 @@ def test_handed_off_work_that_outlasts_the_grace_of_a_closing_loop_is_dropped_wi
     directory.add("Pat@Example.org", "Pat Smith")
     s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
     with pytest.warns(RuntimeWarning, match="was dropped"):
-        outcome = _reset_one_asyncio_run_per_call(s, notifier)
+        outcome = _reset_one_asyncio_run_per_call(s.asyncio(), notifier)
     assert outcome.temporary_password is not None
     assert [n for n in notifier.sent if n.pin is None] == []
 
@@ -451,12 +453,7 @@ def test_handed_off_work_of_a_loop_closed_without_running_it_is_not_lost_silentl
     s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, contacts=AsyncContacts(), audit=audit)
     a = s.asyncio()
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(a.set_enabled("pat@example.org", True, admin="helpdesk"))
-    loop.run_until_complete(a.update_contacts("pat@example.org", email="pat@home.example", admin="helpdesk"))
-    c = loop.run_until_complete(a.begin_reset("pat@example.org"))
-    loop.run_until_complete(a.send_pin(c.flow_id, "email"))
-    loop.run_until_complete(a.verify_pin(c.flow_id, notifier.last_pin()))
-    loop.run_until_complete(a.complete_reset(c.flow_id))
+    _reset_one_asyncio_run_per_call(a, notifier, loop.run_until_complete)
     loop.close()
     assert [n for n in notifier.sent if n.pin is None] == []
     with pytest.warns(RuntimeWarning, match="never finished"):
