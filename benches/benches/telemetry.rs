@@ -94,8 +94,10 @@ static GLOBAL: Counting = Counting;
 ///   every span with the backend spans, every trace);
 /// - `otlp_calls_only`: the same with `otlp_backend_spans = false` (INFO), the default now;
 /// - `otlp_sampled_10`, `otlp_calls_only_sampled_10`: those two with `otlp_sample_ratio = 0.1`;
-/// - `both`: `metrics` and `otlp` together.
-const VARIANTS: [&str; 10] = [
+/// - `both`: `metrics` and `otlp` together;
+/// - `both_calls_only`: `metrics` and `otlp_calls_only` together: the portal, Python and Node
+///   with metrics and span export both turned on and left at their defaults.
+const VARIANTS: [&str; 11] = [
     "off",
     "metrics",
     "registry_info",
@@ -106,6 +108,7 @@ const VARIANTS: [&str; 10] = [
     "otlp_sampled_10",
     "otlp_calls_only_sampled_10",
     "both",
+    "both_calls_only",
 ];
 
 /// An exporter that drops each batch: the OTLP pipeline without the network.
@@ -239,7 +242,7 @@ fn without_metrics<T>(f: impl FnOnce() -> T) -> T {
 ///
 /// The metrics recorder is the process's global one ([`install_recorder`]), installed as the
 /// portal and the bindings install theirs, so the engine keeps each series' handle; every
-/// variant but `metrics` and `both` runs with a local no-op recorder in effect instead (what
+/// variant but `metrics`, `both` and `both_calls_only` runs with a local no-op recorder in effect instead (what
 /// the engine does with no recorder installed: register on the no-op one, which costs nothing).
 fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
     let allocations = ALLOCATIONS.load(Ordering::Relaxed);
@@ -254,8 +257,9 @@ fn run_variant(bench: &mut Bench, variant: &str, flows: usize) -> (f64, f64) {
                 .with(tracing_subscriber::filter::Targets::new().with_target("sspr_core", level));
             tracing::subscriber::with_default(registry, || without_metrics(|| bench.run(flows)))
         }
-        "both" => {
-            let (p, subscriber) = otlp(Level::DEBUG, None);
+        "both" | "both_calls_only" => {
+            let level = if variant == "both" { Level::DEBUG } else { Level::INFO };
+            let (p, subscriber) = otlp(level, None);
             shutdown = Some(Box::new(move || p.shutdown().expect("the span pipeline shuts down")));
             tracing::subscriber::with_default(subscriber, || bench.run(flows))
         }
@@ -370,7 +374,7 @@ fn main() {
         let variant = args.get(at + 1).expect("--only VARIANT FLOWS [sqlite]");
         assert!(VARIANTS.contains(&variant.as_str()), "variants: {VARIANTS:?}");
         let flows = args.get(at + 2).and_then(|n| n.parse().ok()).expect("--only VARIANT FLOWS [sqlite]");
-        if matches!(variant.as_str(), "metrics" | "both") {
+        if matches!(variant.as_str(), "metrics" | "both" | "both_calls_only") {
             install_recorder();
         }
         let path = std::env::temp_dir().join(format!("sspr-bench-telemetry-{}.sqlite", std::process::id()));

@@ -26,7 +26,7 @@ echo "| variant ($store) | instructions per flow | ratio to off |"
 echo "|---|---:|---:|"
 off=
 for variant in off metrics registry_info registry_debug otlp_layer_defaults otlp otlp_calls_only \
-  otlp_sampled_10 otlp_calls_only_sampled_10 both; do
+  otlp_sampled_10 otlp_calls_only_sampled_10 both both_calls_only; do
   a=$(ir "$variant" "$low"); b=$(ir "$variant" "$high")
   per=$(( (b - a) / (high - low) ))
   [ -n "$off" ] || off=$per
