@@ -208,6 +208,9 @@ pub struct Tenant {
     pub forbid_role_assignments: bool,
     /// Answer roleEligibilityScheduleInstances with 403 (no `RoleEligibilitySchedule.Read.Directory`).
     pub forbid_role_eligibilities: bool,
+    /// Answer roleEligibilityScheduleInstances as a tenant without Entra ID P2 (no PIM) does:
+    /// `400` with the code `AadPremiumLicenseRequired`.
+    pub no_pim_license: bool,
     /// Every nextLink points at this other origin instead of the stand-in.
     pub foreign_next_link: Option<String>,
     /// Refuse every token (as after a credential rotation at the tenant).
@@ -987,6 +990,14 @@ async fn role_collection(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
             "Insufficient privileges to complete the operation.",
+        );
+    }
+    if eligibility && t.no_pim_license {
+        // As Graph answers it (seen in the wild, e.g. maester365/maester#1421).
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "AadPremiumLicenseRequired",
+            "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
         );
     }
     let principals = match q.get("$filter") {

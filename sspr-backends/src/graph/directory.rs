@@ -33,7 +33,20 @@ struct RoleCollection {
     permission: &'static str,
     /// Whether `principalId` supports `in` there (else one `eq` request per principal).
     allows_in: bool,
+    /// Whether a tenant without Entra ID P2 has none of it: Graph then answers `400`
+    /// [`NO_P2_LICENSE`] instead of an empty list, which means "none", not "unreadable".
+    empty_without_p2: bool,
 }
+
+/// The error code of Graph's `400` for a PIM collection in a tenant without Entra ID P2 or
+/// ID Governance (so without PIM: no eligibility can exist there). As Graph answers it, e.g.
+/// <https://github.com/maester365/maester/issues/1421>: `{"error":{"code":
+/// "AadPremiumLicenseRequired","message":"The tenant needs to have Microsoft Entra ID P2 or
+/// Microsoft Entra ID Governance license."}}`.
+const NO_P2_LICENSE: &str = "AadPremiumLicenseRequired";
+
+/// Whether the "no P2 licence, so no PIM eligibilities" notice was logged (once a process).
+static NO_P2_LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Active role assignments, built-in and custom roles, at every scope (tenant `/`, an
 /// administrative unit `/administrativeUnits/{id}`, one object):
@@ -47,6 +60,7 @@ const ASSIGNMENTS: RoleCollection = RoleCollection {
     path: "roleManagement/directory/roleAssignments",
     permission: "RoleManagement.Read.Directory",
     allows_in: true,
+    empty_without_p2: false,
 };
 
 /// PIM eligibilities (roles the principal may activate at will):
@@ -59,6 +73,7 @@ const ELIGIBILITIES: RoleCollection = RoleCollection {
     path: "roleManagement/directory/roleEligibilityScheduleInstances",
     permission: "RoleEligibilitySchedule.Read.Directory",
     allows_in: false,
+    empty_without_p2: true,
 };
 
 /// A [`Directory`] over Microsoft Graph v1.0 with application permissions.
@@ -330,6 +345,20 @@ impl GraphDirectory {
             let reply = self.get(url, &[]).await.map_err(|e| RoleRead::failed(collection, e.to_string()))?;
             if reply.status == StatusCode::FORBIDDEN {
                 return Err(RoleRead::Forbidden { collection: collection.path, permission: collection.permission });
+            }
+            // A tenant without P2 has no PIM, so no eligibility: every user would otherwise be
+            // refused as privileged there. Only this exact answer; any other 400 fails closed.
+            if collection.empty_without_p2
+                && reply.status == StatusCode::BAD_REQUEST
+                && reply.error_detail().is_some_and(|e| e.code == NO_P2_LICENSE)
+            {
+                if !NO_P2_LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::info!(
+                        collection = collection.path,
+                        "the tenant has no Entra ID P2 (no PIM): no role eligibilities to check"
+                    );
+                }
+                return Ok(grants);
             }
             if !reply.status.is_success() {
                 return Err(RoleRead::failed(collection, reply.failure("role grants").to_string()));

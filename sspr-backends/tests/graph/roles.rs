@@ -232,3 +232,28 @@ async fn an_unknown_login_makes_as_many_graph_requests_as_a_found_user() {
     }
     assert!(seen.iter().all(|(_, n)| *n == seen[0].1), "requests per lookup: {seen:?}");
 }
+
+/// A tenant without Entra ID P2 has no PIM: Graph answers the eligibility list with `400
+/// AadPremiumLicenseRequired`. That is "no eligibilities", not "unreadable": failing closed
+/// there would refuse every user of such a tenant. Active roles are still found, and any other
+/// `400` there still fails closed.
+#[tokio::test]
+async fn a_tenant_without_p2_has_no_eligibilities_and_still_finds_active_roles() {
+    let (standin, logins) = tenant_with_hidden_admins(100).await;
+    let ordinary = *logins.last().unwrap();
+    let is_privileged = |groups: &[String]| groups.iter().any(|g| g == PRIVILEGED_ROLE || g == GROUPS_UNRESOLVED);
+    standin.with(|t| t.no_pim_license = true);
+    let found = directory(&standin).find_user(&login(ordinary)).await.unwrap().unwrap();
+    assert!(!is_privileged(&found.groups), "no P2: {:?}", found.groups);
+    let custom = directory(&standin).find_user(&login("custom.role@contoso.com")).await.unwrap().unwrap();
+    assert!(custom.groups.iter().any(|g| g == PRIVILEGED_ROLE), "an active custom role: {:?}", custom.groups);
+
+    // Another 400 on the eligibilities (the fourth request of the lookup) is not that answer.
+    standin.with(|t| {
+        t.no_pim_license = false;
+        (0..3).for_each(|_| t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO)));
+        t.faults.push_back(crate::standin::Fault::Throttle { status: 400, retry_after: None });
+    });
+    let found = directory(&standin).find_user(&login(ordinary)).await.unwrap().unwrap();
+    assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "another 400 fails closed");
+}
