@@ -74,6 +74,12 @@ pub enum Member {
         id: String,
         name: String,
     },
+    /// A role-assignable group (`isAssignableToRole: true`): the only kind of group a
+    /// directory role can be assigned to, or made eligible for.
+    RoleAssignableGroup {
+        id: String,
+        name: String,
+    },
     /// An object the application may not read: Graph returns only its type and id.
     Hidden {
         odata_type: &'static str,
@@ -84,7 +90,12 @@ pub enum Member {
 impl Member {
     fn to_json(&self) -> Value {
         match self {
-            Self::Group { id, name } => json!({"@odata.type": "#microsoft.graph.group", "id": id, "displayName": name}),
+            Self::Group { id, name } => json!({
+                "@odata.type": "#microsoft.graph.group", "id": id, "displayName": name, "isAssignableToRole": null
+            }),
+            Self::RoleAssignableGroup { id, name } => json!({
+                "@odata.type": "#microsoft.graph.group", "id": id, "displayName": name, "isAssignableToRole": true
+            }),
             Self::Role { id, name, template } => json!({
                 "@odata.type": "#microsoft.graph.directoryRole", "id": id, "displayName": name, "roleTemplateId": template
             }),
@@ -113,6 +124,50 @@ pub struct User {
     pub email_methods: Vec<(String, String)>,
     /// (id, number as Graph writes it, phoneType)
     pub phone_methods: Vec<(String, String, String)>,
+}
+
+/// A role granted to a principal (a user or a role-assignable group) through Entra's unified
+/// RBAC: an active assignment (`unifiedRoleAssignment`) or a PIM eligibility
+/// (`unifiedRoleEligibilityScheduleInstance`), the shapes of
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleassignment> and
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleeligibilityscheduleinstance>.
+#[derive(Clone, Debug)]
+pub struct RoleGrant {
+    pub id: String,
+    pub principal_id: String,
+    /// A built-in role's template id (built-in roles' definition ids are their template ids),
+    /// or a custom role's own id.
+    pub role_definition_id: String,
+    /// `/` for the tenant, `/administrativeUnits/{id}` or an object's id for a narrower scope.
+    pub directory_scope_id: String,
+}
+
+impl RoleGrant {
+    /// A grant of `role_definition_id` to `principal_id` over `directory_scope_id`.
+    pub fn new(principal_id: &str, role_definition_id: &str, directory_scope_id: &str) -> Self {
+        Self {
+            id: fresh_id(),
+            principal_id: principal_id.to_owned(),
+            role_definition_id: role_definition_id.to_owned(),
+            directory_scope_id: directory_scope_id.to_owned(),
+        }
+    }
+
+    fn to_json(&self, eligibility: bool) -> Value {
+        let mut v = json!({
+            "id": self.id, "principalId": self.principal_id, "roleDefinitionId": self.role_definition_id,
+            "directoryScopeId": self.directory_scope_id, "appScopeId": null,
+        });
+        if eligibility {
+            v["memberType"] = json!("Direct");
+            v["startDateTime"] = json!("2026-01-01T00:00:00Z");
+            v["endDateTime"] = Value::Null;
+            v["roleEligibilityScheduleId"] = json!(self.id);
+        } else {
+            v["resourceScope"] = json!(self.directory_scope_id);
+        }
+        v
+    }
 }
 
 /// A scripted fault for the next Graph (not token) requests.
@@ -144,6 +199,18 @@ pub struct Tenant {
     pub page_size: usize,
     /// Answer transitiveMemberOf with 403 for these user ids.
     pub forbid_memberships: Vec<String>,
+    /// Active role assignments (`/roleManagement/directory/roleAssignments`).
+    pub role_assignments: Vec<RoleGrant>,
+    /// PIM eligibilities (`/roleManagement/directory/roleEligibilityScheduleInstances`).
+    pub role_eligibilities: Vec<RoleGrant>,
+    /// Answer roleAssignments with 403, as a tenant that did not grant the application
+    /// `RoleManagement.Read.Directory` would.
+    pub forbid_role_assignments: bool,
+    /// Answer roleEligibilityScheduleInstances with 403 (no `RoleEligibilitySchedule.Read.Directory`).
+    pub forbid_role_eligibilities: bool,
+    /// Answer roleEligibilityScheduleInstances as a tenant without Entra ID P2 (no PIM) does:
+    /// `400` with the code `AadPremiumLicenseRequired`.
+    pub no_pim_license: bool,
     /// Every nextLink points at this other origin instead of the stand-in.
     pub foreign_next_link: Option<String>,
     /// Refuse every token (as after a credential rotation at the tenant).
@@ -267,6 +334,8 @@ impl StandIn {
             .route("/v1.0/users", get(list_users))
             .route("/v1.0/users/{id}", patch(update_user))
             .route("/v1.0/users/{id}/transitiveMemberOf", get(member_of))
+            .route("/v1.0/roleManagement/directory/roleAssignments", get(role_assignments))
+            .route("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances", get(role_eligibilities))
             .route("/v1.0/users/{id}/authentication/emailMethods", get(list_emails).post(add_email))
             .route("/v1.0/users/{id}/authentication/emailMethods/{method}", patch(update_email).delete(delete_email))
             .route("/v1.0/users/{id}/authentication/phoneMethods", get(list_phones).post(add_phone))
@@ -851,6 +920,115 @@ async fn member_of(
             "{origin}/v1.0/users/{id}/transitiveMemberOf?%24select={select}&%24top={top}&%24skiptoken={}",
             skip + page
         ));
+    }
+    json_response(StatusCode::OK, body)
+}
+
+// ---- unified RBAC: role assignments and PIM eligibilities ----
+
+/// `principalId eq '<id>'`, or `principalId in ('<id>', ...)` when `in` is allowed (the
+/// assignments' `principalId` supports `eq` and `in`, the eligibility instances' `eq` and
+/// `ne` only, per the two resource pages).
+fn parse_principal_filter(filter: &str, allow_in: bool) -> Option<Vec<String>> {
+    let (prop, rest) = filter.trim().split_once(' ')?;
+    if !prop.eq_ignore_ascii_case("principalId") {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let literal = |text: &str| -> Option<String> {
+        let inner = text.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+        if inner.replace("''", "").contains('\'') {
+            return None;
+        }
+        Some(inner.replace("''", "'"))
+    };
+    if let Some(value) = rest.strip_prefix("eq ") {
+        return Some(vec![literal(value)?]);
+    }
+    let list = rest.strip_prefix("in ")?.trim().strip_prefix('(')?.strip_suffix(')')?;
+    if !allow_in {
+        return None;
+    }
+    list.split(',').map(literal).collect()
+}
+
+async fn role_assignments(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    role_collection(s, method, uri, headers, raw, false).await
+}
+
+async fn role_eligibilities(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    role_collection(s, method, uri, headers, raw, true).await
+}
+
+async fn role_collection(
+    s: StandIn,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Option<String>,
+    eligibility: bool,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let t = s.tenant.lock().unwrap();
+    if (eligibility && t.forbid_role_eligibilities) || (!eligibility && t.forbid_role_assignments) {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
+    if eligibility && t.no_pim_license {
+        // As Graph answers it (seen in the wild, e.g. maester365/maester#1421).
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "AadPremiumLicenseRequired",
+            "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+        );
+    }
+    let principals = match q.get("$filter") {
+        Some(filter) => match parse_principal_filter(filter, !eligibility) {
+            Some(p) => Some(p),
+            None => return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Invalid filter clause"),
+        },
+        None => None,
+    };
+    let grants = if eligibility { &t.role_eligibilities } else { &t.role_assignments };
+    let matching: Vec<&RoleGrant> = grants
+        .iter()
+        .filter(|g| principals.as_ref().is_none_or(|p| p.iter().any(|id| id.eq_ignore_ascii_case(&g.principal_id))))
+        .collect();
+    let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let page = t.page_size;
+    let value: Vec<Value> = matching.iter().skip(skip).take(page).map(|g| g.to_json(eligibility)).collect();
+    let collection = if eligibility { "roleEligibilityScheduleInstances" } else { "roleAssignments" };
+    let mut body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#roleManagement/directory/{collection}", s.url()),
+        "value": value,
+    });
+    if skip + page < matching.len() {
+        let origin = t.foreign_next_link.clone().unwrap_or_else(|| s.url());
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in q.iter().filter(|(k, _)| *k != "$skiptoken") {
+            next.append_pair(k, v);
+        }
+        next.append_pair("$skiptoken", &(skip + page).to_string());
+        body["@odata.nextLink"] =
+            json!(format!("{origin}/v1.0/roleManagement/directory/{collection}?{}", next.finish()));
     }
     json_response(StatusCode::OK, body)
 }

@@ -14,8 +14,15 @@
 //!  "users": [{"id": "(optional object id)", "upn": "jane@contoso.example", "display_name": "Jane", "password": "...",
 //!             "enabled": true, "groups": ["SSPR Users"], "roles": [{"name": "Global Administrator",
 //!             "template": "62e90394-69f5-4237-9190-012177145e10"}], "units": ["Staff"],
-//!             "emails": ["jane@home.example"], "phones": ["+44 7700900123"]}]}
+//!             "emails": ["jane@home.example"], "phones": ["+44 7700900123"],
+//!             "eligible_roles": ["<role definition id, PIM-eligible over the tenant>"],
+//!             "assigned_roles": [{"definition": "<built-in template id or custom role id>",
+//!                                 "scope": "/administrativeUnits/<id>"}]}]}
 //! ```
+//!
+//! `roles` are active built-in roles (`transitiveMemberOf`); `eligible_roles` and
+//! `assigned_roles` are served by `/roleManagement/directory/roleEligibilityScheduleInstances`
+//! and `.../roleAssignments` only (`scope` defaults to `/`, the tenant).
 //!
 //! Groups, roles and units get the id `<kind>-<name>`, so a configuration can name them either
 //! way. Who is signed in at the provider is set with `POST /_standin/signed-in` (body: a UPN).
@@ -24,7 +31,7 @@
 use std::io::Write as _;
 
 use serde::Deserialize;
-use sspr_graph_standin::{Member, Provider, StandIn, Tenant, User, new_id, rsa_key};
+use sspr_graph_standin::{Member, Provider, RoleGrant, StandIn, Tenant, User, new_id, rsa_key};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +75,22 @@ struct UserSeed {
     emails: Vec<String>,
     #[serde(default)]
     phones: Vec<String>,
+    #[serde(default)]
+    eligible_roles: Vec<String>,
+    #[serde(default)]
+    assigned_roles: Vec<AssignedRoleSeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignedRoleSeed {
+    definition: String,
+    #[serde(default = "tenant_scope")]
+    scope: String,
+}
+
+fn tenant_scope() -> String {
+    "/".to_owned()
 }
 
 #[derive(Deserialize)]
@@ -87,6 +110,8 @@ fn fail(message: &str) -> ! {
 }
 
 fn tenant(seed: Seed, key_dir: &std::path::Path) -> Tenant {
+    let mut role_assignments = Vec::new();
+    let mut role_eligibilities = Vec::new();
     let users = seed
         .users
         .into_iter()
@@ -100,8 +125,11 @@ fn tenant(seed: Seed, key_dir: &std::path::Path) -> Tenant {
             }));
             members.extend(u.units.into_iter().map(|name| Member::Unit { id: format!("unit-{name}"), name }));
             let mut user = sspr_graph_standin::user(&u.upn, &u.display_name);
+            let id = u.id.unwrap_or(user.id.clone());
+            role_eligibilities.extend(u.eligible_roles.iter().map(|d| RoleGrant::new(&id, d, "/")));
+            role_assignments.extend(u.assigned_roles.iter().map(|r| RoleGrant::new(&id, &r.definition, &r.scope)));
             User {
-                id: u.id.unwrap_or(user.id.clone()),
+                id,
                 mail: u.mail.or(user.mail.take()),
                 password: u.password.unwrap_or(user.password.clone()),
                 account_enabled: u.enabled,
@@ -127,7 +155,15 @@ fn tenant(seed: Seed, key_dir: &std::path::Path) -> Tenant {
             tamper: None,
         }
     });
-    Tenant { users, client_id: seed.client_id, client_secret: Some(seed.client_secret), oidc, ..Tenant::default() }
+    Tenant {
+        users,
+        client_id: seed.client_id,
+        client_secret: Some(seed.client_secret),
+        oidc,
+        role_assignments,
+        role_eligibilities,
+        ..Tenant::default()
+    }
 }
 
 #[tokio::main]

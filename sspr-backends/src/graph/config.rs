@@ -50,8 +50,13 @@ pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 ///
 /// The application needs the Graph application permissions `User.Read.All` (users and their
 /// memberships; `GroupMember.Read.All` and `RoleManagement.Read.Directory` or
-/// `Directory.Read.All` to see group names and role templates), `User-PasswordProfile.ReadWrite.All`
-/// for `set_password`, and, for the contact store, `UserAuthenticationMethod.ReadWrite.All`.
+/// `Directory.Read.All` to see group names and role templates), `RoleManagement.Read.Directory`
+/// (role assignments: custom roles, roles scoped to an administrative unit) and
+/// `RoleEligibilitySchedule.Read.Directory` (PIM-eligible roles),
+/// `User-PasswordProfile.ReadWrite.All` for `set_password`, and, for the contact store,
+/// `UserAuthenticationMethod.ReadWrite.All`. Without the two role permissions every user
+/// reads as privileged (`GROUPS_UNRESOLVED`: nobody can reset) and an error in the log names
+/// the missing one.
 ///
 /// ```
 /// use sspr_backends::graph::GraphConfig;
@@ -101,9 +106,17 @@ pub struct GraphConfig {
     #[serde(default)]
     pub match_mail: bool,
     /// The directory roles that make a user privileged, by role template id. Without it
-    /// (the default) **every** directory role does: each one is an administrative power
-    /// somebody could abuse after taking the account over. A role whose template cannot be
-    /// read counts as privileged either way.
+    /// (the default) **every** directory role does, active or PIM-eligible, built-in or
+    /// custom, over the tenant or over an administrative unit: each one is an administrative
+    /// power somebody could abuse after taking the account over (Entra's own SSPR applies its
+    /// administrator policy to any admin role, eligible ones included). A role whose template
+    /// cannot be read counts as privileged either way.
+    ///
+    /// Role assignments and eligibilities name their role by `roleDefinitionId`, which for a
+    /// built-in role is its template id; a custom role's is its own id, which counts only if
+    /// listed here. So with a list, add the ids of your custom roles that grant admin power
+    /// (any `microsoft.directory/*` update, above all `users/password/update`), or leave the
+    /// list out.
     #[serde(default)]
     pub privileged_role_template_ids: Option<Vec<String>>,
     /// How long one HTTP request may take, in milliseconds (default 10 000). A request that

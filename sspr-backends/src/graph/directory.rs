@@ -18,6 +18,64 @@ use super::odata;
 /// The user properties read (`$select`): nothing else leaves Graph.
 const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPremisesDistinguishedName,mail";
 
+/// The object id an unknown login's stand-in requests are made for: no object has it.
+const NO_OBJECT: &str = "00000000-0000-0000-0000-000000000000";
+
+/// At most this many values in one `principalId in (...)`: Graph's documented limit for the
+/// `in` operator on directory objects (the `$filter` known issues, "in ... 15 values").
+const MAX_IN_VALUES: usize = 15;
+
+/// A collection of Entra's unified RBAC (`/roleManagement/directory/...`) that grants roles
+/// `transitiveMemberOf` does not show.
+struct RoleCollection {
+    path: &'static str,
+    /// The least-privileged application permission that reads it.
+    permission: &'static str,
+    /// Whether `principalId` supports `in` there (else one `eq` request per principal).
+    allows_in: bool,
+    /// Whether a tenant without Entra ID P2 has none of it: Graph then answers `400`
+    /// [`NO_P2_LICENSE`] instead of an empty list, which means "none", not "unreadable".
+    empty_without_p2: bool,
+}
+
+/// The error code of Graph's `400` for a PIM collection in a tenant without Entra ID P2 or
+/// ID Governance (so without PIM: no eligibility can exist there). As Graph answers it, e.g.
+/// <https://github.com/maester365/maester/issues/1421>: `{"error":{"code":
+/// "AadPremiumLicenseRequired","message":"The tenant needs to have Microsoft Entra ID P2 or
+/// Microsoft Entra ID Governance license."}}`.
+const NO_P2_LICENSE: &str = "AadPremiumLicenseRequired";
+
+/// Whether the "no P2 licence, so no PIM eligibilities" notice was logged (once a process).
+static NO_P2_LOGGED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Active role assignments, built-in and custom roles, at every scope (tenant `/`, an
+/// administrative unit `/administrativeUnits/{id}`, one object):
+/// `GET /roleManagement/directory/roleAssignments?$filter=principalId in ('…')`.
+/// <https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleassignments> (application
+/// permission `RoleManagement.Read.Directory`; `$filter`, `$select`),
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleassignment> (`principalId`
+/// supports `$filter` `eq` and `in`; principals are users, role-assignable groups and service
+/// principals).
+const ASSIGNMENTS: RoleCollection = RoleCollection {
+    path: "roleManagement/directory/roleAssignments",
+    permission: "RoleManagement.Read.Directory",
+    allows_in: true,
+    empty_without_p2: false,
+};
+
+/// PIM eligibilities (roles the principal may activate at will):
+/// `GET /roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId eq '…'`.
+/// <https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleeligibilityscheduleinstances>
+/// (application permission `RoleEligibilitySchedule.Read.Directory`, least privileged),
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleeligibilityscheduleinstance>
+/// (`principalId` supports `$filter` `eq` and `ne` only: no `in`).
+const ELIGIBILITIES: RoleCollection = RoleCollection {
+    path: "roleManagement/directory/roleEligibilityScheduleInstances",
+    permission: "RoleEligibilitySchedule.Read.Directory",
+    allows_in: false,
+    empty_without_p2: true,
+};
+
 /// A [`Directory`] over Microsoft Graph v1.0 with application permissions.
 ///
 /// - `find_user`: `GET /users?$filter=userPrincipalName eq '<login>'` (and `or mail eq` with
@@ -33,6 +91,22 @@ const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPre
 ///   returns without its name or role template because the application may not read it)
 ///   give [`GROUPS_UNRESOLVED`]: the engine treats the user as privileged and answers like
 ///   an unknown login.
+/// - roles `transitiveMemberOf` does not list (it shows only *active built-in* roles as
+///   `directoryRole`): PIM-eligible roles (`roleEligibilityScheduleInstances`, one
+///   `principalId eq` request per principal) and every role assignment, custom roles and
+///   roles scoped to an administrative unit or one object included (`roleAssignments`,
+///   `principalId in (...)`, 15 a request), for the user and for each role-assignable group
+///   (`isAssignableToRole`) it is in, every page. Each one whose `roleDefinitionId` is
+///   privileged adds [`PRIVILEGED_ROLE`] (by default every role, as Entra's own SSPR applies
+///   its administrator policy to any admin role, eligible ones included; with
+///   `privileged_role_template_ids` set, those ids: a built-in role's definition id is its
+///   template id, a custom role counts only if its own id is listed). A `403` (the
+///   application lacks `RoleManagement.Read.Directory` or
+///   `RoleEligibilitySchedule.Read.Directory`) or any failure to read them gives
+///   [`GROUPS_UNRESOLVED`], logged as an error naming the permission.
+/// - an unknown or ambiguous login makes the same requests as a found user with no
+///   role-assignable group (for an object id no object has, answers dropped), so the number
+///   of round trips does not tell them apart.
 /// - state: `disabled` is `!accountEnabled`; Graph shows no lockout or expiry.
 /// - `set_password`: `PATCH /users/{id}` with `passwordProfile` (`password`,
 ///   `forceChangePasswordNextSignIn`); Entra's complexity refusal is `PasswordRejected`.
@@ -99,12 +173,47 @@ struct Membership {
     display_name: Option<String>,
     #[serde(default)]
     role_template_id: Option<String>,
+    #[serde(default)]
+    is_assignable_to_role: Option<bool>,
 }
 
 /// Why memberships could not all be read.
 enum Walk {
     Incomplete(&'static str),
     Failed(BackendError),
+}
+
+/// What the membership walk found: the user's groups as `DirectoryUser::groups`, and the
+/// role-assignable groups, whose role grants are the user's too.
+struct Walked {
+    groups: Vec<String>,
+    role_groups: Vec<String>,
+}
+
+/// A role assignment or eligibility (`unifiedRoleAssignment`,
+/// `unifiedRoleEligibilityScheduleInstance`), as `$select`ed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleGrant {
+    #[serde(default)]
+    role_definition_id: Option<String>,
+    #[serde(default)]
+    directory_scope_id: Option<String>,
+}
+
+/// Why a user's role grants could not all be read.
+#[derive(Debug)]
+enum RoleRead {
+    /// Graph answered `403`: the application lacks the collection's permission.
+    Forbidden { collection: &'static str, permission: &'static str },
+    /// Anything else: an error status, no answer, a body that is not a page, paging.
+    Failed { collection: &'static str, why: String },
+}
+
+impl RoleRead {
+    fn failed(collection: &RoleCollection, why: impl Into<String>) -> Self {
+        Self::Failed { collection: collection.path, why: why.into() }
+    }
 }
 
 impl GraphDirectory {
@@ -151,23 +260,131 @@ impl GraphDirectory {
         Ok(reply.json::<Page<GraphUser>>()?.value)
     }
 
-    /// The user's groups, roles and administrative units as `DirectoryUser::groups`.
+    /// The user's groups, roles and administrative units as `DirectoryUser::groups`, with
+    /// [`PRIVILEGED_ROLE`] for a privileged role assignment or eligibility.
     async fn memberships(&self, id: &UserId) -> Result<Vec<String>, BackendError> {
-        match self.walk_memberships(id).await {
-            Ok(groups) => Ok(groups),
+        let Walked { mut groups, role_groups } = match self.walk_memberships(id).await {
+            Ok(walked) => walked,
             Err(Walk::Incomplete(why)) => {
                 tracing::warn!(user = id.as_str(), why, "memberships incomplete: the user is treated as privileged");
-                Ok(vec![GROUPS_UNRESOLVED.to_owned()])
+                return Ok(vec![GROUPS_UNRESOLVED.to_owned()]);
             }
-            Err(Walk::Failed(e)) => Err(e),
+            Err(Walk::Failed(e)) => return Err(e),
+        };
+        let principals: Vec<&str> =
+            std::iter::once(id.as_str()).chain(role_groups.iter().map(String::as_str)).collect();
+        match self.privileged_grants(&principals).await {
+            Ok(true) if !groups.iter().any(|g| g == PRIVILEGED_ROLE) => groups.push(PRIVILEGED_ROLE.to_owned()),
+            Ok(_) => {}
+            Err(RoleRead::Forbidden { collection, permission }) => {
+                tracing::error!(
+                    user = id.as_str(),
+                    collection,
+                    permission,
+                    "graph refused to list role grants (403): grant the application this permission; \
+                     until then every user is treated as privileged"
+                );
+                return Ok(vec![GROUPS_UNRESOLVED.to_owned()]);
+            }
+            Err(RoleRead::Failed { collection, why }) => {
+                tracing::warn!(
+                    user = id.as_str(),
+                    collection,
+                    why = why.as_str(),
+                    "role grants unreadable: the user is treated as privileged"
+                );
+                return Ok(vec![GROUPS_UNRESOLVED.to_owned()]);
+            }
         }
+        Ok(groups)
     }
 
-    async fn walk_memberships(&self, id: &UserId) -> Result<Vec<String>, Walk> {
+    /// The requests a found user's lookup makes, for an object id no object has, their
+    /// answers dropped: an unknown login takes as many round trips as a known one.
+    async fn lookup_nobody(&self) {
+        let nobody = UserId::new(NO_OBJECT);
+        let _ = self.walk_memberships(&nobody).await;
+        let _ = self.privileged_grants(&[NO_OBJECT]).await;
+    }
+
+    /// Whether any role assignment or eligibility of these principals (the user and its
+    /// role-assignable groups) is privileged. Reads every grant even after a privileged one,
+    /// so that an administrator's lookup takes the same requests as anyone's.
+    async fn privileged_grants(&self, principals: &[&str]) -> Result<bool, RoleRead> {
+        let mut privileged = false;
+        for collection in [&ASSIGNMENTS, &ELIGIBILITIES] {
+            for filter in principal_filters(principals, collection.allows_in) {
+                for grant in self.role_grants(collection, &filter).await? {
+                    let definition = grant.role_definition_id.as_deref().filter(|d| !d.is_empty());
+                    if self.inner.config.is_privileged_role(definition) {
+                        tracing::debug!(
+                            collection = collection.path,
+                            role = definition.unwrap_or("?"),
+                            scope = grant.directory_scope_id.as_deref().unwrap_or("?"),
+                            "a privileged role grant"
+                        );
+                        privileged = true;
+                    }
+                }
+            }
+        }
+        Ok(privileged)
+    }
+
+    /// Every page of `collection` under `filter`.
+    async fn role_grants(&self, collection: &RoleCollection, filter: &str) -> Result<Vec<RoleGrant>, RoleRead> {
+        let mut url =
+            self.inner.client.url(collection.path).map_err(|e| RoleRead::failed(collection, e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("$filter", filter)
+            .append_pair("$select", "id,principalId,roleDefinitionId,directoryScopeId");
+        let mut grants = Vec::new();
+        let mut pages = 0u32;
+        loop {
+            pages += 1;
+            let reply = self.get(url, &[]).await.map_err(|e| RoleRead::failed(collection, e.to_string()))?;
+            if reply.status == StatusCode::FORBIDDEN {
+                return Err(RoleRead::Forbidden { collection: collection.path, permission: collection.permission });
+            }
+            // A tenant without P2 has no PIM, so no eligibility: every user would otherwise be
+            // refused as privileged there. Only this exact answer; any other 400 fails closed.
+            if collection.empty_without_p2
+                && reply.status == StatusCode::BAD_REQUEST
+                && reply.error_detail().is_some_and(|e| e.code == NO_P2_LICENSE)
+            {
+                if !NO_P2_LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::info!(
+                        collection = collection.path,
+                        "the tenant has no Entra ID P2 (no PIM): no role eligibilities to check"
+                    );
+                }
+                return Ok(grants);
+            }
+            if !reply.status.is_success() {
+                return Err(RoleRead::failed(collection, reply.failure("role grants").to_string()));
+            }
+            let page: Page<RoleGrant> = reply.json().map_err(|e| RoleRead::failed(collection, e.to_string()))?;
+            grants.extend(page.value);
+            let Some(next) = page.next_link else { break };
+            if pages >= self.inner.config.max_membership_pages {
+                return Err(RoleRead::failed(collection, "more pages than max_membership_pages"));
+            }
+            url = match Url::parse(&next) {
+                Ok(next) if self.inner.client.is_own(&next) => next,
+                _ => return Err(RoleRead::failed(collection, "a nextLink away from Graph")),
+            };
+        }
+        Ok(grants)
+    }
+
+    async fn walk_memberships(&self, id: &UserId) -> Result<Walked, Walk> {
         let config = &self.inner.config;
         let mut url = self.user_url(id, &["transitiveMemberOf"]).map_err(Walk::Failed)?;
-        url.query_pairs_mut().append_pair("$select", "id,displayName,roleTemplateId").append_pair("$top", "999");
+        url.query_pairs_mut()
+            .append_pair("$select", "id,displayName,roleTemplateId,isAssignableToRole")
+            .append_pair("$top", "999");
         let mut groups = Vec::new();
+        let mut role_groups = Vec::new();
         let mut pages = 0u32;
         loop {
             pages += 1;
@@ -186,6 +403,10 @@ impl GraphDirectory {
                         let name = name.ok_or(Walk::Incomplete("a group without its name (no right to read it)"))?;
                         groups.push(format!("CN={}", odata::rdn_value(name)));
                         groups.push(format!("CN={}", odata::rdn_value(&entry.id)));
+                        // Only a role-assignable group can hold a role or an eligibility.
+                        if entry.is_assignable_to_role == Some(true) {
+                            role_groups.push(entry.id);
+                        }
                     }
                     "#microsoft.graph.directoryRole" => {
                         groups.extend(name.map(|n| format!("CN={}", odata::rdn_value(n))));
@@ -210,7 +431,7 @@ impl GraphDirectory {
             };
         }
         groups.dedup();
-        Ok(groups)
+        Ok(Walked { groups, role_groups })
     }
 
     async fn to_user(&self, user: GraphUser) -> Result<DirectoryUser, BackendError> {
@@ -229,6 +450,23 @@ impl GraphDirectory {
             id,
         })
     }
+}
+
+/// The `$filter`s that ask for the grants of `principals`: `principalId in (...)` of at most
+/// [`MAX_IN_VALUES`] ids where `in` is allowed, else one `principalId eq` each (and `eq` for a
+/// lone id either way). Ids are OData string literals.
+fn principal_filters(principals: &[&str], allows_in: bool) -> Vec<String> {
+    let chunk = if allows_in { MAX_IN_VALUES } else { 1 };
+    principals
+        .chunks(chunk)
+        .map(|part| match part {
+            [one] => format!("principalId eq {}", odata::string_literal(one)),
+            many => {
+                let list: Vec<String> = many.iter().map(|p| odata::string_literal(p)).collect();
+                format!("principalId in ({})", list.join(","))
+            }
+        })
+        .collect()
 }
 
 /// The error for an operation app-only Graph cannot do.
@@ -255,6 +493,7 @@ impl Directory for GraphDirectory {
             .append_pair("$top", "2");
         let mut found = self.users(url, &[]).await?;
         if found.len() != 1 {
+            self.lookup_nobody().await;
             return Ok(None);
         }
         match found.pop() {
@@ -324,5 +563,25 @@ impl Directory for GraphDirectory {
             users.push(self.to_user(hit).await?);
         }
         Ok(users)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals_are_asked_for_with_in_in_chunks_of_fifteen_or_one_eq_each() {
+        let ids: Vec<String> = (0..17).map(|i| format!("id{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let with_in = principal_filters(&ids, true);
+        assert_eq!(with_in.len(), 2);
+        assert!(with_in[0].starts_with("principalId in ('id0','id1',"), "{}", with_in[0]);
+        assert!(with_in[0].ends_with("'id14')"), "{}", with_in[0]);
+        assert_eq!(with_in[1], "principalId in ('id15','id16')");
+        let each = principal_filters(&ids[..2], false);
+        assert_eq!(each, vec!["principalId eq 'id0'".to_owned(), "principalId eq 'id1'".to_owned()]);
+        assert_eq!(principal_filters(&["o'x"], true), vec!["principalId eq 'o''x'".to_owned()]);
+        assert!(principal_filters(&[], true).is_empty());
     }
 }

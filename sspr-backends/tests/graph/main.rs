@@ -11,4 +11,5 @@ mod contacts;
 mod directory;
 mod faults;
 mod oidc;
+mod roles;
 use sspr_graph_standin as standin;
