@@ -253,12 +253,13 @@ impl Conn {
             .search(base, scope, filter, attrs.to_vec())
             .await?;
         let (entries, res) = (result.0, result.1);
-        let (refs, entries): (Vec<_>, Vec<_>) =
+        let (inline, entries): (Vec<_>, Vec<_>) =
             entries.into_iter().filter(|e| !e.is_intermediate()).partition(|e| e.is_ref());
+        let refs = res.refs.len() + inline.len();
         match res.rc {
-            0 | 4 => Ok((entries.into_iter().map(SearchEntry::construct).collect(), res.rc, refs.len())),
+            0 | 4 => Ok((entries.into_iter().map(SearchEntry::construct).collect(), res.rc, refs)),
             // The base itself does not exist: no entries.
-            32 => Ok((Vec::new(), res.rc, refs.len())),
+            32 => Ok((Vec::new(), res.rc, refs)),
             _ => Err(OpError::Result(res)),
         }
     }

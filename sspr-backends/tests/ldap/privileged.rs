@@ -349,3 +349,16 @@ async fn openldap_an_admin_in_a_group_whose_members_the_service_account_cannot_s
         assert!(matches!(privileged, Ok(true)), "{group}: privileged {privileged:?}");
     }
 }
+
+#[tokio::test]
+async fn openldap_a_group_search_referred_to_another_server_fails_closed() {
+    // Attack: a group search answered in part by a search result reference (a `referral`
+    // entry among the groups: those groups are held by another server) was taken as the
+    // whole answer, so an admin whose group lives there read as an ordinary user. The
+    // second naming context of scripts/servers/ldap (elsewhere.ldif) holds one.
+    let mut config = openldap_config();
+    config.base_dn = "dc=elsewhere,dc=org".into();
+    let directory = LdapDirectory::new(config).unwrap();
+    let found = directory.find_user(&NormalizedLogin::parse("referred").unwrap()).await.unwrap().unwrap();
+    assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "never judged on a partial list");
+}
