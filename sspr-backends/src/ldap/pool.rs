@@ -236,8 +236,9 @@ impl Conn {
 
     /// [`Conn::search`], also telling how many search result references the answer held
     /// (a `referral` entry under `base`, read without ManageDsaIT): entries this server did
-    /// not return. ldap3 hands them back among the entries (`ResultEntry::is_ref`); made
-    /// into a `SearchEntry`, one read as an entry with an empty DN.
+    /// not return. ldap3's `search` (its `EntriesOnly` adapter) collects them in the
+    /// result's `refs`; one left among the entries (`ResultEntry::is_ref`) is counted too,
+    /// never made into an entry with an empty DN.
     pub(crate) async fn search_with_refs(
         &mut self,
         base: &str,
