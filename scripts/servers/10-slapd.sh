@@ -22,7 +22,7 @@ SSPR_LDAP_SRC="$SSPR_ROOT/scripts/servers/ldap"
 start_slapd() {
   local dir="$SSPR_RUN_DIR/slapd-$1" port tlsport
   port=$(free_port) && tlsport=$(free_port) || return 1
-  mkdir -p "$dir/data" "$dir/run"
+  mkdir -p "$dir/data" "$dir/data-elsewhere" "$dir/run"
   cp "$SSPR_LDAP_SRC/sspr-test.schema" "$dir/"
   sed -e "s#@DIR@#$dir#g" -e "s#@PKI@#$PKI#g" "$SSPR_LDAP_SRC/slapd.conf.in" >"$dir/slapd.conf"
   if [[ "${2:-}" == plain ]]; then
@@ -32,6 +32,7 @@ start_slapd() {
   slaptest -u -f "$dir/slapd.conf" >/dev/null 2>&1 || { slaptest -u -f "$dir/slapd.conf"; return 1; }
   # Only the skeleton offline: slapadd bypasses the overlays (no memberOf, no password hashing).
   slapadd -q -f "$dir/slapd.conf" -l "$SSPR_LDAP_SRC/base-struct.ldif"
+  slapadd -q -f "$dir/slapd.conf" -b "dc=elsewhere,dc=org" -l "$SSPR_LDAP_SRC/elsewhere.ldif"
   SLAPD_URL="ldap://127.0.0.1:$port"
   SLAPD_LDAPS_URL="ldaps://127.0.0.1:$tlsport"
   SLAPD_PIDFILE="$dir/run/slapd.pid"

@@ -51,6 +51,7 @@ pub use clock::{Clock, ManualClock, SystemClock, Timer};
 pub use engine::{
     BACKEND_TIMEOUT, MAX_REPORT_USERS, MAX_SEARCH_QUERY_CHARS, MAX_SEARCH_RESULTS, MAX_SIGN_IN_PASSWORD_BYTES,
     PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL, RECOVERY_CODE_DIGITS, RECOVERY_CODE_LIFETIME, Sspr, SsprBuilder,
+    VISIBILITY_RETRY,
 };
 pub use error::{BackendError, BackendErrorKind, ChallengeRefusal, Error, NotAllowedReason, Result};
 pub use forwarded::{TrustedProxies, client_from_forwarded};

@@ -319,6 +319,22 @@ impl Portal {
             .store_arc(store.clone())
             .audit_arc(Arc::new(audit.clone()))
             .build()?;
+        // A directory that cannot show who is in the privileged groups (an ACL hiding the
+        // admins' membership from the service account) would have the engine treat every user
+        // as privileged and refuse them all without a word: say so now, naming the group. One
+        // that cannot be reached yet is checked again before the first lookup.
+        match sspr.check_privileged_groups().await {
+            Ok(()) => {}
+            Err(sspr_core::Error::Backend { source }) if source.kind() == sspr_core::BackendErrorKind::Unavailable => {
+                tracing::warn!(error = %source, "the privileged groups could not be checked at start-up");
+            }
+            Err(error) => {
+                return Err(Error::Config(format!(
+                    "the directory cannot show who is in the privileged groups (privileged_groups and admin_groups): \
+                     {error}"
+                )));
+            }
+        }
         // What the start page shows, as the engine says (the same answer the framework routers get).
         let widget = config
             .bot_challenge

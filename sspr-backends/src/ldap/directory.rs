@@ -639,12 +639,94 @@ async fn groups_naming(
         }
     };
     let filter = format!("(|{members}{posix})");
-    let (groups, rc) = conn.search(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
+    let (groups, rc, refs) = conn.search_with_refs(base, Scope::Subtree, &filter, &["1.1"], 0).await?;
     if rc != 0 {
         return Err(Walk::Incomplete("a group search was cut short"));
     }
+    // Part of the groups is held by another server (a search result reference): a group
+    // there naming the user would be missed.
+    if refs > 0 {
+        return Err(Walk::Incomplete("a group search was referred to another server"));
+    }
     Ok(groups.into_iter().map(|g| g.dn).collect())
 }
+
+/// The attributes the visibility check reads from a privileged group.
+const GROUP_MEMBER_ATTRS: [&str; 4] = ["objectClass", "member", "uniqueMember", "memberUid"];
+
+/// OpenLDAP: why the service account cannot see who is in `group` (a DN, or a name looked up
+/// as `cn` under `base`), or `None` when it can (see [`Directory::check_groups_visible`]). A
+/// name that finds no group is fine; a DN that finds none is not (a group the service account
+/// may not see at all looks the same, and a mistyped DN protects no one).
+async fn group_visibility(conn: &mut Conn, base: &str, group: &str) -> Result<Option<String>, OpError> {
+    let entries = if group.contains('=') {
+        match conn.read(group, &GROUP_MEMBER_ATTRS).await? {
+            Some(entry) => vec![entry],
+            None => {
+                return Ok(Some(format!(
+                    "privileged group {group} was not found: the service account cannot see it, or the policy \
+                     names a group that does not exist"
+                )));
+            }
+        }
+    } else {
+        let filter = format!(
+            "(&(cn={})(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=posixGroup)))",
+            escape_filter_value(group)
+        );
+        let (found, rc, refs) = conn.search_with_refs(base, Scope::Subtree, &filter, &GROUP_MEMBER_ATTRS, 0).await?;
+        if rc != 0 || refs > 0 {
+            return Ok(Some(format!(
+                "the search for privileged group \"{group}\" under {base} was cut short or referred to another server"
+            )));
+        }
+        found
+    };
+    for entry in &entries {
+        if let Some(problem) = members_visibility(conn, entry).await? {
+            return Ok(Some(problem));
+        }
+    }
+    Ok(None)
+}
+
+/// Why the service account cannot both read and search the membership of the group `entry`
+/// (read with [`GROUP_MEMBER_ATTRS`]), or `None`. One value read is asked about in a base
+/// search of the group: slapd answers a filter on an attribute the account may not search
+/// as Undefined, so the group not coming back means the walk would miss it. A group with no
+/// member value to read: a groupOfNames or groupOfUniqueNames always has one (hidden, then);
+/// a posixGroup may have none (its members by `gidNumber` alone), and a compare of
+/// `memberUid` tells "none" (noSuchAttribute) from "hidden" (insufficientAccessRights).
+async fn members_visibility(conn: &mut Conn, entry: &SearchEntry) -> Result<Option<String>, OpError> {
+    let dn = entry.dn.as_str();
+    let needed = "read and search access to its member, uniqueMember and memberUid attributes";
+    let member = values(&entry.attrs, "member").next().map(|v| format!("(member={})", escape_filter_value(v)));
+    let unique = values(&entry.attrs, "uniqueMember").next().map(|v| {
+        // Without the optional UID, as the walk asks (`groups_naming`).
+        let v = escape_filter_value(v.split('#').next().unwrap_or(v));
+        format!("(|(uniqueMember={v})(uniqueMember~={v}))")
+    });
+    let posix = values(&entry.attrs, "memberUid").next().map(|v| format!("(memberUid={})", escape_filter_value(v)));
+    if let Some(filter) = member.or(unique).or(posix) {
+        let (found, _) = conn.search(dn, Scope::Base, &filter, &["1.1"], 1).await?;
+        return Ok(found.is_empty().then(|| {
+            format!(
+                "the service account can read the members of privileged group {dn} but not search them, so a \
+                 user's lookup would not find the group: grant it {needed}"
+            )
+        }));
+    }
+    let posix_only = values(&entry.attrs, "objectClass").any(|c| c.eq_ignore_ascii_case("posixGroup"))
+        && !values(&entry.attrs, "objectClass")
+            .any(|c| c.eq_ignore_ascii_case("groupOfNames") || c.eq_ignore_ascii_case("groupOfUniqueNames"));
+    if posix_only && conn.compare(dn, "memberUid", "sspr-visibility-check").await? == LDAP_NO_SUCH_ATTRIBUTE {
+        return Ok(None);
+    }
+    Ok(Some(format!("the service account cannot read the members of privileged group {dn}: grant it {needed}")))
+}
+
+/// LDAP result code noSuchAttribute (RFC 4511).
+const LDAP_NO_SUCH_ATTRIBUTE: u32 = 16;
 
 /// AD: every group of `user` from its `tokenGroups` (a base read of a constructed attribute:
 /// all security groups, nested ones and the *primary* group, which no `member` lists), each
@@ -931,6 +1013,32 @@ impl Directory for LdapDirectory {
 
     /// AD: the domain's `minPwdLength`, `pwdProperties`, `pwdHistoryLength`, `minPwdAge`;
     /// OpenLDAP: the ppolicy entry's `pwdMinLength`, `pwdInHistory`, `pwdMinAge`.
+    /// OpenLDAP: each group found (by DN, or by `cn` under the group base) must have its
+    /// membership readable and searchable by the service account (see `members_visibility`);
+    /// a name that finds no group is fine, a DN that finds none is not. Active Directory
+    /// reads the user's own `tokenGroups` (unreadable: the user's groups are unresolved) and
+    /// knows the protected groups by SID, so it answers `Ok` without a round trip.
+    async fn check_groups_visible(&self, groups: &[String]) -> Result<(), BackendError> {
+        if self.inner.config.flavor != Flavor::OpenLdap || groups.is_empty() {
+            return Ok(());
+        }
+        let problem = self
+            .read_op(|mut conn| async move {
+                let base = self.group_base(&mut conn).await?;
+                for group in groups {
+                    if let Some(problem) = group_visibility(&mut conn, &base, group).await? {
+                        return Ok(Some(problem));
+                    }
+                }
+                Ok(None)
+            })
+            .await?;
+        match problem {
+            None => Ok(()),
+            Some(problem) => Err(BackendError::new(BackendErrorKind::Other, problem)),
+        }
+    }
+
     async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         self.read_password_rules().await
     }

@@ -219,7 +219,9 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Search; a size-limit answer (rc 4) still returns the entries it got.
+    /// Search; a size-limit answer (rc 4) still returns the entries it got. Search result
+    /// references (RFC 4511 4.5.3: part of the answer is held by another server) are left
+    /// out: [`Conn::search_with_refs`] counts them.
     pub(crate) async fn search(
         &mut self,
         base: &str,
@@ -228,6 +230,23 @@ impl Conn {
         attrs: &[&str],
         size_limit: i32,
     ) -> Result<(Vec<SearchEntry>, u32), OpError> {
+        let (entries, rc, _) = self.search_with_refs(base, scope, filter, attrs, size_limit).await?;
+        Ok((entries, rc))
+    }
+
+    /// [`Conn::search`], also telling how many search result references the answer held
+    /// (a `referral` entry under `base`, read without ManageDsaIT): entries this server did
+    /// not return. ldap3's `search` (its `EntriesOnly` adapter) collects them in the
+    /// result's `refs`; one left among the entries (`ResultEntry::is_ref`) is counted too,
+    /// never made into an entry with an empty DN.
+    pub(crate) async fn search_with_refs(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        size_limit: i32,
+    ) -> Result<(Vec<SearchEntry>, u32, usize), OpError> {
         let result = self
             .ldap
             .with_timeout(self.timeout)
@@ -235,12 +254,22 @@ impl Conn {
             .search(base, scope, filter, attrs.to_vec())
             .await?;
         let (entries, res) = (result.0, result.1);
+        let (inline, entries): (Vec<_>, Vec<_>) =
+            entries.into_iter().filter(|e| !e.is_intermediate()).partition(|e| e.is_ref());
+        let refs = res.refs.len() + inline.len();
         match res.rc {
-            0 | 4 => Ok((entries.into_iter().map(SearchEntry::construct).collect(), res.rc)),
+            0 | 4 => Ok((entries.into_iter().map(SearchEntry::construct).collect(), res.rc, refs)),
             // The base itself does not exist: no entries.
-            32 => Ok((Vec::new(), res.rc)),
+            32 => Ok((Vec::new(), res.rc, refs)),
             _ => Err(OpError::Result(res)),
         }
+    }
+
+    /// Compare `attr` of `dn` with `value`: the result code (5 compareFalse, 6 compareTrue,
+    /// 16 noSuchAttribute, 50 insufficientAccessRights, ...).
+    pub(crate) async fn compare(&mut self, dn: &str, attr: &str, value: &str) -> Result<u32, OpError> {
+        let result = self.ldap.with_timeout(self.timeout).compare(dn, attr, value).await?;
+        Ok(result.0.rc)
     }
 
     /// Search for every entry, in pages (the Paged Results control, RFC 2696) of

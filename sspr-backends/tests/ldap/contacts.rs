@@ -15,7 +15,7 @@ use crate::common::*;
 /// suite there: the suite compares one big listing page with a walk of small ones, and an
 /// entry another test enrols between the two (the paging test's `paged-N`, run in parallel in
 /// this binary) made the pages differ (CI, stop 26) although the store was right.
-static OPENLDAP_LISTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static OPENLDAP_LISTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The conformance suite names users `sspr-conformance/<name>-<time>`; the directory needs
 /// entries. This adapter maps each such id to a fresh entry made for it.

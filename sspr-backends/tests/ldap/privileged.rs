@@ -320,3 +320,45 @@ async fn a_posix_admin_by_primary_gid_number_is_refused() {
     // By the group's name in the policy, too.
     assert_refused_as_privileged(&openldap(), &openldap_admins(&cn), &uid).await;
 }
+
+/// The admins' group whose `member` the service account can neither read nor search
+/// (scripts/servers/ldap: slapd.conf.in's ACL, users.ldif's group and member).
+const HIDDEN_ADMINS: &str = "cn=hidden-admins,ou=groups,dc=example,dc=org";
+const HIDDEN_ADMIN: &str = "hidden-admin";
+
+#[tokio::test]
+async fn openldap_an_admin_in_a_group_whose_members_the_service_account_cannot_see_is_refused() {
+    // Attack: a common hardening ACL lets only admins see who the admins are. slapd then
+    // evaluates the walk's `(member=<dn>)` as Undefined for that group, leaves it out of the
+    // answer, and the admin reads as an ordinary user: enabled for self-service and reset by
+    // whoever gets at their contacts. By the group's DN and by its common name.
+    // (The contact store can write, so that nothing but the privilege check stops the admin.)
+    let _listing = crate::contacts::OPENLDAP_LISTING.lock().await;
+    let directory = openldap();
+    for group in [HIDDEN_ADMINS, "hidden-admins"] {
+        let contacts = LdapContactStore::new(&directory, crate::contacts::openldap_contacts_config()).unwrap();
+        let outbox = Outbox::new();
+        let sspr = engine(&directory, contacts, &outbox, &openldap_admins(group));
+        let admin = Actor::Admin("helpdesk".into());
+        let enabled = sspr.set_enabled(&admin, HIDDEN_ADMIN, true, &RequestContext::default()).await;
+        let privileged = sspr.status(HIDDEN_ADMIN).await.map(|s| s.privileged);
+        assert!(
+            matches!(enabled, Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })),
+            "{group}: the hidden admin was not refused as privileged: set_enabled {enabled:?}, privileged {privileged:?}"
+        );
+        assert!(matches!(privileged, Ok(true)), "{group}: privileged {privileged:?}");
+    }
+}
+
+#[tokio::test]
+async fn openldap_a_group_search_referred_to_another_server_fails_closed() {
+    // Attack: a group search answered in part by a search result reference (a `referral`
+    // entry among the groups: those groups are held by another server) was taken as the
+    // whole answer, so an admin whose group lives there read as an ordinary user. The
+    // second naming context of scripts/servers/ldap (elsewhere.ldif) holds one.
+    let mut config = openldap_config();
+    config.base_dn = "dc=elsewhere,dc=org".into();
+    let directory = LdapDirectory::new(config).unwrap();
+    let found = directory.find_user(&NormalizedLogin::parse("referred").unwrap()).await.unwrap().unwrap();
+    assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "never judged on a partial list");
+}

@@ -129,6 +129,30 @@ pub trait Directory: Send + Sync + Debug {
     async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         Err(BackendError::not_supported("password_rules"))
     }
+
+    /// Whether the service account can see the membership of `groups` (the policy's
+    /// `privileged_groups`: DNs or names) well enough that [`Directory::find_user`] and
+    /// [`Directory::search`] list every one of them a user is in.
+    ///
+    /// A directory that finds a user's groups by searching for the groups naming the user
+    /// (OpenLDAP's `(member=<dn>)`) misses, without any error, a group whose membership the
+    /// service account may not search (an ACL "only admins may see who the admins are"): the
+    /// admin then reads as an ordinary user. Such a directory must answer an error naming
+    /// the group and the access it lacks, without secrets. A name that finds no group is no
+    /// error (the default list names AD groups an OpenLDAP server has not got).
+    ///
+    /// The engine calls it once, before it first judges a user against the privileged
+    /// groups, and keeps a success for the life of the process; while it fails (retried at
+    /// most once a minute, [`BackendErrorKind::Unavailable`] at the next call) every user is
+    /// treated as privileged. A directory whose lookups cannot miss a group this way (one
+    /// that reads the user's own list of groups, as Graph and most host-language
+    /// directories do) keeps the default, `Ok(())`.
+    ///
+    /// [`BackendErrorKind::Unavailable`]: crate::BackendErrorKind::Unavailable
+    async fn check_groups_visible(&self, groups: &[String]) -> Result<(), BackendError> {
+        let _ = groups;
+        Ok(())
+    }
 }
 
 /// Why a directory refused a user's password change, as far as it said (see

@@ -415,6 +415,9 @@ impl TimedDirectory {
     pub(super) async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         timed!(self, directory.password_rules, self.inner.password_rules())
     }
+    pub(super) async fn check_groups_visible(&self, groups: &[String]) -> Result<(), BackendError> {
+        timed!(self, directory.check_groups_visible, self.inner.check_groups_visible(groups))
+    }
 }
 
 /// `error`, what a backend handed `passwords` raised, without them: a host's directory or

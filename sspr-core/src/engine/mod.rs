@@ -35,6 +35,9 @@ mod sealed;
 mod sign_in;
 mod spent;
 mod unannounced;
+mod visibility;
+
+pub use visibility::VISIBILITY_RETRY;
 
 pub use change::{PASSWORD_RULES_RETRY, PASSWORD_RULES_TTL};
 pub use coverage::MAX_REPORT_USERS;
@@ -105,7 +108,9 @@ pub struct Sspr {
 
 struct Inner {
     // The backends, each behind its timing decorator (`instrument`).
-    directory: instrument::TimedDirectory,
+    /// Behind the visibility gate too (`visibility`): lookups of users it cannot vouch for
+    /// come back with their groups unresolved.
+    directory: visibility::GatedDirectory,
     contacts: instrument::TimedContacts,
     notifier: instrument::TimedNotifier,
     store: instrument::TimedStore,
@@ -483,10 +488,14 @@ impl SsprBuilder {
         // traces each call, whatever the backend.
         Ok(Sspr {
             inner: Arc::new(Inner {
-                directory: instrument::TimedDirectory::wrap(
-                    self.directory.ok_or_else(|| missing("directory"))?,
+                directory: visibility::GatedDirectory::new(
+                    instrument::TimedDirectory::wrap(
+                        self.directory.ok_or_else(|| missing("directory"))?,
+                        clock.clone(),
+                        limit.clone(),
+                    ),
                     clock.clone(),
-                    limit.clone(),
+                    policy.privileged_groups.clone(),
                 ),
                 notifier: instrument::TimedNotifier::wrap(
                     self.notifier.ok_or_else(|| missing("notifier"))?,

@@ -85,3 +85,106 @@ async fn a_user_made_privileged_during_a_one_method_flow_cannot_complete() {
         Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })
     ));
 }
+
+/// The in-memory directory, saying whether the service account can see the privileged
+/// groups' membership as a test sets it, and counting how often it is asked.
+#[derive(Debug)]
+struct HiddenGroups {
+    inner: sspr_core::memory::MemoryDirectory,
+    hidden: std::sync::atomic::AtomicBool,
+    checks: std::sync::atomic::AtomicUsize,
+}
+
+#[sspr_core::async_trait]
+impl sspr_core::Directory for HiddenGroups {
+    async fn find_user(
+        &self,
+        login: &sspr_core::NormalizedLogin,
+    ) -> Result<Option<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        self.inner.find_user(login).await
+    }
+    async fn set_password(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+        must_change: bool,
+    ) -> Result<(), sspr_core::BackendError> {
+        self.inner.set_password(user, password, must_change).await
+    }
+    async fn unlock(&self, user: &sspr_core::UserId) -> Result<(), sspr_core::BackendError> {
+        self.inner.unlock(user).await
+    }
+    async fn authenticate(
+        &self,
+        user: &sspr_core::UserId,
+        password: &sspr_core::Password,
+    ) -> Result<sspr_core::Authentication, sspr_core::BackendError> {
+        self.inner.authenticate(user, password).await
+    }
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<sspr_core::backend::DirectoryUser>, sspr_core::BackendError> {
+        self.inner.search(query, limit).await
+    }
+    async fn check_groups_visible(&self, groups: &[String]) -> Result<(), sspr_core::BackendError> {
+        use std::sync::atomic::Ordering;
+        self.checks.fetch_add(1, Ordering::SeqCst);
+        if self.hidden.load(Ordering::SeqCst) {
+            let group = groups.first().cloned().unwrap_or_default();
+            return Err(sspr_core::BackendError::new(
+                sspr_core::BackendErrorKind::Other,
+                format!("the service account cannot read the members of privileged group {group}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn while_the_directory_cannot_show_the_privileged_groups_every_user_is_treated_as_privileged() {
+    use std::sync::atomic::Ordering;
+    let directory = std::sync::Arc::new(HiddenGroups {
+        inner: sspr_core::memory::MemoryDirectory::with_users(users()).unwrap(),
+        hidden: true.into(),
+        checks: 0.into(),
+    });
+    let clock = sspr_core::ManualClock::new(START);
+    let sspr = sspr_core::Sspr::builder()
+        .directory_arc(directory.clone())
+        .notifier(sspr_core::memory::Outbox::new())
+        .store(sspr_core::memory::MemoryStateStore::new())
+        .clock(clock.clone())
+        .timer(clock.clone())
+        .policy(policy())
+        .secret_key(key())
+        .rng_seed([7; 32])
+        .build()
+        .unwrap();
+    // An ordinary user cannot be judged: refused to an administrator, privileged in status,
+    // and the anonymous answer an unknown login gets.
+    assert!(matches!(
+        sspr.set_enabled(&admin(), ALICE, true, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::Privileged })
+    ));
+    assert!(sspr.status(ALICE).await.unwrap().privileged);
+    assert!(sspr.status(BOB).await.unwrap().privileged);
+    assert_eq!(directory.checks.load(Ordering::SeqCst), 1, "a failed check is not asked again at every call");
+    // The start-up check names the group.
+    let err = sspr.check_privileged_groups().await.unwrap_err().to_string();
+    assert!(err.contains("cannot read the members of privileged group"), "{err}");
+    assert_eq!(directory.checks.load(Ordering::SeqCst), 2);
+    // The operator fixes the ACL: within a minute the users are judged again, and the
+    // success is kept (no check more).
+    directory.hidden.store(false, Ordering::SeqCst);
+    assert!(sspr.status(ALICE).await.unwrap().privileged, "the failure is trusted for a minute");
+    clock.advance(
+        std::time::Duration::try_from(sspr_core::VISIBILITY_RETRY).unwrap() + std::time::Duration::from_secs(1),
+    );
+    sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    assert!(!sspr.status(ALICE).await.unwrap().privileged);
+    assert!(sspr.status(ADMIN).await.unwrap().privileged, "a real admin still is");
+    sspr.check_privileged_groups().await.unwrap();
+    assert_eq!(directory.checks.load(Ordering::SeqCst), 3, "one check succeeded, and is kept");
+}

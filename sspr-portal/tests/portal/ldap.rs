@@ -100,3 +100,26 @@ async fn the_portal_checks_at_start_up_what_ad_users_may_write_of_their_contacts
     let portal = sspr_portal::Portal::build(&crate::support::config(&record("comment"))).await.unwrap();
     assert!(portal.summary().contains("rights checked as"), "{}", portal.summary());
 }
+
+#[tokio::test]
+async fn the_portal_refuses_to_start_when_the_service_account_cannot_see_an_admin_groups_members() {
+    // scripts/servers/ldap: an ACL hides cn=hidden-admins' members from the service account.
+    // The engine would treat every user as privileged; the portal says why at start-up.
+    let toml = format!(
+        "admin_groups = [\"cn=hidden-admins,ou=groups,dc=example,dc=org\"]\n\
+         [policy]\nmin_response_ms = 0\neligible_ous = [\"ou=people,dc=example,dc=org\"]\n\
+         [store]\nkind = \"memory\"\n\
+         [directory]\nkind = \"ldap\"\nurl = \"{}\"\nca_file = \"{}\"\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nbind_password = \"{}\"\n",
+        env("SSPR_TEST_LDAPS_URL"),
+        env("SSPR_TEST_CA"),
+        env("SSPR_TEST_LDAP_BASE"),
+        env("SSPR_TEST_LDAP_BIND_DN"),
+        env("SSPR_TEST_LDAP_BIND_PASSWORD"),
+    );
+    let error = match sspr_portal::Portal::build(&crate::support::config(&toml)).await {
+        Ok(_) => panic!("the portal started"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("privileged groups") && error.contains("cn=hidden-admins,ou=groups"), "{error}");
+    assert!(!error.contains(&env("SSPR_TEST_LDAP_BIND_PASSWORD")));
+}
