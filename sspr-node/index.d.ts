@@ -594,6 +594,12 @@ export declare class Sspr {
   changePassword(login: string, current: string, newPassword: string, ctx?: RequestContext | null): Promise<void>
   /** The rules a new password must meet, to show before the user types. */
   passwordRules(): Promise<PasswordRules>
+  /**
+   * Check now that the directory shows who is in the policy's `privilegedGroups` (done anyway
+   * before the first lookup; every user is treated as privileged while it cannot). Call it at
+   * start-up: rejects with the directory's error, naming the group and the access it lacks.
+   */
+  checkPrivilegedGroups(): Promise<void>
   /** Admin search by login or display name. */
   searchUsers(query: string, limit?: number): Promise<UserStatus[]>
   /** The user's registered contact details, in full. */

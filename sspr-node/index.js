@@ -249,6 +249,7 @@ const OPERATIONS = [
   'signInSelfService',
   'changePassword',
   'passwordRules',
+  'checkPrivilegedGroups',
   'contacts',
   'updateContacts',
   'requestContactProof',

@@ -227,6 +227,13 @@ export declare class NativeSspr {
   /** The rules a new password must meet, to show before the user types. */
   passwordRules(): PasswordRules | Promise<PasswordRules>
   /**
+   * Check now that the directory shows who is in the policy's `privilegedGroups` (the engine
+   * checks before its first lookup anyway, and treats every user as privileged while it
+   * cannot). Call it at start-up to refuse to start on a directory that cannot: fails with the
+   * directory's error, naming the group and the access the service account lacks.
+   */
+  checkPrivilegedGroups(): void | Promise<void>
+  /**
    * Users whose login or display name contains `query` (admin search), at most `limit`
    * (and at most 200).
    */

@@ -1903,6 +1903,30 @@ enum SsprStatus sspr_password_rules_async(const struct SsprEngine *engine,
                                           void *user_data,
                                           struct SsprError **error_out);
 
+// Check now that the directory shows who is in the policy's `privileged_groups` (the
+// engine checks before its first lookup anyway, and treats every user as privileged while
+// it cannot). Call it at start-up to refuse to start on a directory that cannot: the
+// error names the group and the access the service account lacks. A C directory has
+// nothing to check.
+//
+// # Safety
+// As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_check_privileged_groups_async` there.
+enum SsprStatus sspr_check_privileged_groups(const struct SsprEngine *engine,
+                                             struct SsprError **error_out);
+
+// `sspr_check_privileged_groups` as a callback call; `result` is NULL.
+//
+// # Safety
+// As `sspr_check_privileged_groups`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_check_privileged_groups_async(const struct SsprEngine *engine,
+                                                   SsprCallback callback,
+                                                   void *user_data,
+                                                   struct SsprError **error_out);
+
 // Admin search: users whose login or display name contains `query`, at most `limit`
 // (capped by the engine). On success `*out` is an `SsprUserStatusList` to free with
 // `sspr_user_status_list_free`.

@@ -126,6 +126,27 @@ async function pinFromMaildir(address) {
   throw new Error(`no mail with a code to ${address}`)
 }
 
+test('checkPrivilegedGroups names a privileged group whose members the service account cannot see', async () => {
+  // cn=hidden-admins (scripts/servers/ldap): an ACL hides its members from the service account,
+  // so its admin would read as an ordinary user; a host can refuse to start.
+  const base = env('SSPR_TEST_LDAP_BASE', 'slapd')
+  const directory = new LdapDirectory({
+    url: env('SSPR_TEST_LDAP_URL', 'slapd'),
+    starttls: true,
+    caFile: env('SSPR_TEST_CA', 'the test CA'),
+    baseDn: base,
+    bindDn: env('SSPR_TEST_LDAP_BIND_DN', 'slapd'),
+    bindPassword: env('SSPR_TEST_LDAP_BIND_PASSWORD', 'slapd'),
+  })
+  const engine = (group) =>
+    new Sspr({ directory, notifier: new Outbox(), secretKey: KEY, policy: { privilegedGroups: [group] } })
+  const hidden = await rejection(engine(`cn=hidden-admins,ou=groups,${base}`).checkPrivilegedGroups())
+  assert.equal(hidden.code, 'BACKEND', String(hidden))
+  assert.match(String(hidden), /hidden-admins/)
+  assert.ok(!String(hidden).includes(env('SSPR_TEST_LDAP_BIND_PASSWORD', 'slapd')))
+  assert.equal(await engine(`cn=privileged,ou=groups,${base}`).checkPrivilegedGroups(), undefined)
+})
+
 test('SMTP notifier: the PIN arrives by real mail (STARTTLS, AUTH, private CA)', async () => {
   const { SmtpNotifier } = await import('../index.js')
   const notifier = new SmtpNotifier({

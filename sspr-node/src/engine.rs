@@ -595,6 +595,15 @@ operations! {
         |sspr| sspr.password_rules()
     }
 
+    " Check now that the directory shows who is in the policy's `privilegedGroups` (the engine"
+    " checks before its first lookup anyway, and treats every user as privileged while it"
+    " cannot). Call it at start-up to refuse to start on a directory that cannot: fails with the"
+    " directory's error, naming the group and the access the service account lacks."
+    #[napi(ts_return_type = "void | Promise<void>")]
+    fn check_privileged_groups() -> () {
+        |sspr| sspr.check_privileged_groups()
+    }
+
     " Users whose login or display name contains `query` (admin search), at most `limit`"
     " (and at most 200)."
     #[napi(ts_args_type = "query: string, limit: number", ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>")]

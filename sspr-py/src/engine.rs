@@ -476,6 +476,17 @@ twins! {
         answer: |_py, out| out.map(PasswordRules::from).map_err(to_py_err),
     }
 
+    /// Check now that the directory shows who is in the policy's `privileged_groups` (the
+    /// engine checks before its first lookup anyway, and treats every user as privileged
+    /// while it cannot). Call it at start-up to refuse to start on a directory that cannot:
+    /// raises `BackendError` naming the group and the access the service account lacks.
+    #[pyo3(signature = ())]
+    fn check_privileged_groups() -> () {
+        prepare: {},
+        call: |core| core.check_privileged_groups(),
+        answer: |_py, out| out.map_err(to_py_err),
+    }
+
     /// Users whose login or display name contains `query` (admin search), at most `limit`.
     #[pyo3(signature = (query, limit = 50))]
     fn search_users(query: String, limit: usize) -> Vec<UserStatus> {

@@ -224,6 +224,31 @@ def test_openldap_directory_and_contact_store() -> None:
     assert len(run(unknown()).methods) >= 1  # escaped by the directory: a decoy, not everybody
 
 
+def test_check_privileged_groups_names_a_group_whose_members_the_service_account_cannot_see() -> None:
+    # cn=hidden-admins (scripts/servers/ldap): an ACL hides its members from the service account,
+    # so its admin would read as an ordinary user; the engine treats everyone as privileged and
+    # the host can refuse to start.
+    base = env("SSPR_TEST_LDAP_BASE")
+    directory = sspr.backends.LdapDirectory(
+        url=env("SSPR_TEST_LDAP_URL"), starttls=True, ca_file=env("SSPR_TEST_CA"), base_dn=base,
+        bind_dn=env("SSPR_TEST_LDAP_BIND_DN"), bind_password=sspr.Secret(env("SSPR_TEST_LDAP_BIND_PASSWORD")),
+    )
+
+    def engine(group: str) -> sspr.BlockingSspr:
+        return sspr.BlockingSspr(directory, sspr.Outbox(), secret_key=KEY,
+                                 policy=sspr.Policy(min_response_ms=0, privileged_groups=[group]))
+
+    with pytest.raises(sspr.BackendError, match="hidden-admins") as hidden:
+        engine(f"cn=hidden-admins,ou=groups,{base}").check_privileged_groups()
+    assert env("SSPR_TEST_LDAP_BIND_PASSWORD") not in str(hidden.value)
+    assert engine(f"cn=privileged,ou=groups,{base}").check_privileged_groups() is None
+
+    async def on_asyncio() -> None:
+        await engine(f"cn=privileged,ou=groups,{base}").asyncio().check_privileged_groups()
+
+    run(on_asyncio())
+
+
 def test_ldap_bad_configuration() -> None:
     with pytest.raises(sspr.ConfigError, match="bind_dn"):
         sspr.backends.LdapDirectory(url="ldaps://127.0.0.1:1", base_dn="dc=x")

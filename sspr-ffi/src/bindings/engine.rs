@@ -318,6 +318,14 @@ impl Engine {
         run(async move { Ok(self.sspr.password_rules().await?.into()) }).await
     }
 
+    /// Check now that the directory shows who is in the policy's `privileged_groups` (the
+    /// engine checks before its first lookup anyway, and treats every user as privileged while
+    /// it cannot). Call it at start-up to refuse to start on a directory that cannot. A
+    /// `Directory` implemented in the host language has nothing to check.
+    pub async fn check_privileged_groups(&self) -> Result<(), SsprError> {
+        run(async move { Ok(self.sspr.check_privileged_groups().await?) }).await
+    }
+
     /// The user's registered contact details in full.
     pub async fn contacts(&self, login: String) -> Result<Contacts, SsprError> {
         run(async move { Ok(self.sspr.contacts(&login).await?.into()) }).await

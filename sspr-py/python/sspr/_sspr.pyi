@@ -704,6 +704,10 @@ class _Operations:
         self, login: str, current: SecretLike, new: SecretLike, ctx: Optional[RequestContext] = None
     ) -> None: ...
     def password_rules(self) -> PasswordRules: ...
+    def check_privileged_groups(self) -> None:
+        """Check now that the directory shows who is in ``privileged_groups`` (done anyway before
+        the first lookup; every user is treated as privileged while it cannot). Raises
+        ``BackendError`` naming the group and the access the service account lacks."""
     def request_contact_proof(
         self, login: str, channel: str, value: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
     ) -> ContactProof: ...
@@ -773,6 +777,7 @@ class Sspr(_Engine):
     sign_in_self_service = _coroutine(_Operations.sign_in_self_service)
     change_password = _coroutine(_Operations.change_password)
     password_rules = _coroutine(_Operations.password_rules)
+    check_privileged_groups = _coroutine(_Operations.check_privileged_groups)
     request_contact_proof = _coroutine(_Operations.request_contact_proof)
     confirm_contact_proof = _coroutine(_Operations.confirm_contact_proof)
     search_users = _coroutine(_Operations.search_users)

@@ -76,6 +76,20 @@ entry_points! {
 }
 
 entry_points! {
+    /// Check now that the directory shows who is in the policy's `privileged_groups` (the
+    /// engine checks before its first lookup anyway, and treats every user as privileged while
+    /// it cannot). Call it at start-up to refuse to start on a directory that cannot: the
+    /// error names the group and the access the service account lacks. A C directory has
+    /// nothing to check.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_check_privileged_groups / sspr_check_privileged_groups_async(engine: engine)
+        => engine.check_privileged_groups();
+    result: "NULL";
+}
+
+entry_points! {
     /// Admin search: users whose login or display name contains `query`, at most `limit`
     /// (capped by the engine). On success `*out` is an `SsprUserStatusList` to free with
     /// `sspr_user_status_list_free`.
