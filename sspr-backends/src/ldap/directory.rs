@@ -686,8 +686,99 @@ async fn group_visibility(conn: &mut Conn, base: &str, group: &str) -> Result<Op
         if let Some(problem) = members_visibility(conn, entry).await? {
             return Ok(Some(problem));
         }
+        if !is_under(&entry.dn, base) {
+            return Ok(Some(format!(
+                "privileged group {} is outside the group base {base}: the group walk searches only there, so \
+                 a member through a nested group would not be found; set group_base_dn to a base that holds it",
+                entry.dn
+            )));
+        }
+        if let Some(problem) = nested_visibility(conn, base, entry).await? {
+            return Ok(Some(problem));
+        }
     }
     Ok(None)
+}
+
+/// How many entries below one privileged group (its members, and theirs through nested
+/// groups) the visibility check reads at most: an administrators' group far larger than
+/// this is refused rather than read at every start.
+const MAX_NESTED_ENTRIES: usize = 10_000;
+
+/// Why a user in a group nested (at any depth) inside the privileged group `root` would not
+/// be found in `root` by the group walk, or `None`. The walk goes upwards from the user, one
+/// `(member=<dn>)` search under `base` per level, so every group on the way must be under
+/// `base` and show its members to the service account as `root` must. Each member of `root`
+/// and of each group in it is read once: one that cannot be read may be a group hidden from
+/// the service account whole (a user in it is missed) and looks the same as a member that no
+/// longer exists, so both are refused, naming it.
+async fn nested_visibility(conn: &mut Conn, base: &str, root: &SearchEntry) -> Result<Option<String>, OpError> {
+    let mut seen: HashSet<String> = HashSet::from([dn_key(&root.dn)]);
+    let mut pending: Vec<(String, String)> = member_dns(root).map(|m| (m, root.dn.clone())).collect();
+    while let Some((member, group)) = pending.pop() {
+        if !seen.insert(dn_key(&member)) {
+            continue;
+        }
+        if seen.len() > MAX_NESTED_ENTRIES {
+            return Ok(Some(format!(
+                "privileged group {} has more than {MAX_NESTED_ENTRIES} members and nested members: too many to \
+                 check that the service account sees them all",
+                root.dn
+            )));
+        }
+        let Some(entry) = conn.read(&member, &GROUP_MEMBER_ATTRS).await? else {
+            return Ok(Some(format!(
+                "{member}, a member of privileged group {group}, cannot be read by the service account: a group \
+                 hidden from it would hide who is in it, and an entry that no longer exists looks the same; grant \
+                 read access to it or remove the member"
+            )));
+        };
+        if !is_group(&entry) {
+            continue;
+        }
+        let nested = format!("group {}, nested in privileged group {group}", entry.dn);
+        if !is_under(&entry.dn, base) {
+            return Ok(Some(format!(
+                "{nested}, is outside the group base {base}: the group walk searches only there, so its members \
+                 would not be found; set group_base_dn to a base that holds it"
+            )));
+        }
+        if let Some(problem) = members_visibility(conn, &entry).await? {
+            return Ok(Some(format!("{problem} ({nested})")));
+        }
+        pending.extend(member_dns(&entry).map(|m| (m, entry.dn.clone())));
+    }
+    Ok(None)
+}
+
+/// The DNs a group names as members (`member`, and `uniqueMember` without its optional UID).
+fn member_dns(entry: &SearchEntry) -> impl Iterator<Item = String> + '_ {
+    let unique = values(&entry.attrs, "uniqueMember").map(|v| v.split('#').next().unwrap_or(v));
+    values(&entry.attrs, "member").chain(unique).map(str::to_owned)
+}
+
+/// Whether `entry` is a group the walk follows upwards (it asks for `member`, `uniqueMember`
+/// and, on its first level, `memberUid`).
+fn is_group(entry: &SearchEntry) -> bool {
+    values(&entry.attrs, "objectClass").any(|class| {
+        ["groupOfNames", "groupOfUniqueNames", "posixGroup"].iter().any(|group| class.eq_ignore_ascii_case(group))
+    })
+}
+
+/// `dn` compared loosely: ASCII case and the spaces around `,` and `=` do not count (enough
+/// to tell the DNs of one directory apart; escapes are left as written).
+fn dn_key(dn: &str) -> String {
+    dn.split(',')
+        .map(|rdn| rdn.split('=').map(str::trim).collect::<Vec<_>>().join("="))
+        .collect::<Vec<_>>()
+        .join(",")
+        .to_ascii_lowercase()
+}
+
+/// Whether `dn` is `base` or below it.
+fn is_under(dn: &str, base: &str) -> bool {
+    let (dn, base) = (dn_key(dn), dn_key(base));
+    dn == base || dn.ends_with(&format!(",{base}"))
 }
 
 /// Why the service account cannot both read and search the membership of the group `entry`
@@ -1014,8 +1105,10 @@ impl Directory for LdapDirectory {
     /// AD: the domain's `minPwdLength`, `pwdProperties`, `pwdHistoryLength`, `minPwdAge`;
     /// OpenLDAP: the ppolicy entry's `pwdMinLength`, `pwdInHistory`, `pwdMinAge`.
     /// OpenLDAP: each group found (by DN, or by `cn` under the group base) must have its
-    /// membership readable and searchable by the service account (see `members_visibility`);
-    /// a name that finds no group is fine, a DN that finds none is not. Active Directory
+    /// membership readable and searchable by the service account (see `members_visibility`),
+    /// and so must every group nested in it, each under the group base, every member readable
+    /// (see `nested_visibility`); a name that finds no group is fine, a DN that finds none is
+    /// not. Active Directory
     /// reads the user's own `tokenGroups` (unreadable: the user's groups are unresolved) and
     /// knows the protected groups by SID, so it answers `Ok` without a round trip.
     async fn check_groups_visible(&self, groups: &[String]) -> Result<(), BackendError> {

@@ -362,3 +362,102 @@ async fn openldap_a_group_search_referred_to_another_server_fails_closed() {
     let found = directory.find_user(&NormalizedLogin::parse("referred").unwrap()).await.unwrap().unwrap();
     assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "never judged on a partial list");
 }
+
+/// A group nested in admins' groups whose `member` the service account can neither read nor
+/// search (scripts/servers/ldap, as `cn=hidden-admins`); the tests add their own users to it.
+const HIDDEN_TIER0: &str = "cn=hidden-tier0,ou=groups,dc=example,dc=org";
+
+/// Adds the user `dn` to `group` as the directory's administrator (slapd's rootdn, whom the
+/// ACLs do not restrict).
+async fn add_member(group: &str, dn: &str) {
+    let add = vec![ldap3::Mod::Add("member", HashSet::from([dn]))];
+    openldap_admin().await.modify(group, add).await.unwrap().success().unwrap();
+}
+
+#[tokio::test]
+async fn openldap_an_admin_in_a_hidden_group_nested_in_a_visible_admins_group_is_refused() {
+    // Attack: the admins' group itself shows its members, so the start-up check passed, but
+    // one of those members is a group whose own membership the service account may not see
+    // (the "tier 0" admins). The walk's `(member=<user>)` never finds that group, so it never
+    // reaches the admins' group above it: the admin read as an ordinary user and the helpdesk
+    // could enable them for self-service (watched on main: set_enabled Ok, privileged false).
+    let uid = unique("tier0");
+    let dn = add_openldap_user(&uid, "Tier Zero", "Init-Passw0rd-1").await;
+    add_member(HIDDEN_TIER0, &dn).await;
+    let admins = add_openldap_group(&format!("{uid}-admins"), "groupOfNames", "member", &[HIDDEN_TIER0]).await;
+    let directory = openldap();
+    assert_refused_as_privileged(&directory, &openldap_admins(&admins), &uid).await;
+    let err = directory.check_groups_visible(std::slice::from_ref(&admins)).await.unwrap_err();
+    assert!(err.to_string().contains(HIDDEN_TIER0), "the error names the nested group: {err}");
+    assert!(err.to_string().contains(&admins), "and the admins' group it is in: {err}");
+}
+
+#[tokio::test]
+async fn openldap_a_privileged_group_outside_the_group_base_is_refused() {
+    // Attack: with `group_base_dn` set to where most groups live, an admins' group kept
+    // elsewhere was found only through the user's own memberOf (direct members, and only with
+    // the memberof overlay): a user in it through a nested group read as an ordinary user
+    // (watched on main: set_enabled Ok, privileged false).
+    let uid = unique("outside");
+    let dn = add_openldap_user(&uid, "Outside Admin", "Init-Passw0rd-1").await;
+    let team = add_openldap_group(&format!("{uid}-team"), "groupOfNames", "member", &[&dn]).await;
+    let cn = format!("{uid}-admins");
+    let admins = format!("cn={cn},ou=people,dc=example,dc=org");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["groupOfNames"])),
+        ("cn", HashSet::from([cn.as_str()])),
+        ("member", HashSet::from([team.as_str()])),
+    ];
+    openldap_admin().await.add(&admins, attrs).await.unwrap().success().unwrap();
+    let mut config = openldap_config();
+    config.group_base_dn = Some("ou=groups,dc=example,dc=org".into());
+    let directory = LdapDirectory::new(config).unwrap();
+    assert_refused_as_privileged(&directory, &openldap_admins(&admins), &uid).await;
+    let err = directory.check_groups_visible(std::slice::from_ref(&admins)).await.unwrap_err();
+    assert!(err.to_string().contains("outside the group base"), "{err}");
+    // The same group is fine with the group base above it.
+    openldap().check_groups_visible(&[admins]).await.unwrap();
+}
+
+#[tokio::test]
+async fn openldap_a_privileged_group_member_that_cannot_be_read_is_refused() {
+    // A member the service account cannot read may be a group hidden from it whole (whoever
+    // is in it is missed) and looks exactly like a member that no longer exists: both are
+    // refused, naming the member, so the operator grants access or removes it.
+    let uid = unique("gone");
+    let dn = add_openldap_user(&uid, "Still Here", "Init-Passw0rd-1").await;
+    let gone = format!("uid={uid}-gone,ou=staff,ou=people,dc=example,dc=org");
+    let admins = add_openldap_group(&format!("{uid}-admins"), "groupOfNames", "member", &[&dn, &gone]).await;
+    let err = openldap().check_groups_visible(std::slice::from_ref(&admins)).await.unwrap_err();
+    assert!(err.to_string().contains(&gone), "{err}");
+}
+
+#[tokio::test]
+async fn openldap_visible_nested_groups_and_a_loop_pass_the_check_and_keep_ordinary_users_ordinary() {
+    // No false alarm: an admins' group holding a group that holds a posixGroup and the
+    // admins' group again (a loop) passes, its nested member is privileged, and a user in
+    // none of them is not.
+    let uid = unique("vnest");
+    let admin_dn = add_openldap_user(&uid, "Visible Nested", "Init-Passw0rd-1").await;
+    let ordinary = unique("vnord");
+    add_openldap_user(&ordinary, "Ordinary", "Init-Passw0rd-1").await;
+    let admins_dn = format!("cn={uid}-admins,ou=groups,dc=example,dc=org");
+    let wheel = format!("{uid}-wheel");
+    let posix = format!("cn={wheel},ou=groups,dc=example,dc=org");
+    let attrs = vec![
+        ("objectClass", HashSet::from(["posixGroup"])),
+        ("cn", HashSet::from([wheel.as_str()])),
+        ("gidNumber", HashSet::from(["7020"])),
+        ("memberUid", HashSet::from(["nobody-here"])),
+    ];
+    openldap_admin().await.add(&posix, attrs).await.unwrap().success().unwrap();
+    let inner =
+        add_openldap_group(&format!("{uid}-inner"), "groupOfNames", "member", &[&admin_dn, &posix, &admins_dn]).await;
+    let admins = add_openldap_group(&format!("{uid}-admins"), "groupOfNames", "member", &[&inner]).await;
+    let directory = openldap();
+    directory.check_groups_visible(std::slice::from_ref(&admins)).await.unwrap();
+    assert_refused_as_privileged(&directory, &openldap_admins(&admins), &uid).await;
+    let contacts = LdapContactStore::new(&directory, LdapContactConfig::default()).unwrap();
+    let sspr = engine(&directory, contacts, &Outbox::new(), &openldap_admins(&admins));
+    assert!(!sspr.status(&ordinary).await.unwrap().privileged);
+}
