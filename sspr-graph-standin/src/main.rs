@@ -22,6 +22,7 @@
 //!
 //! `roles` are active built-in roles (`transitiveMemberOf`); `eligible_roles` and
 //! `assigned_roles` are served by `/roleManagement/directory/roleEligibilityScheduleInstances`
+//! (and `roleEligibilitySchedules`)
 //! and `.../roleAssignments` only (`scope` defaults to `/`, the tenant).
 //!
 //! Groups, roles and units get the id `<kind>-<name>`, so a configuration can name them either
