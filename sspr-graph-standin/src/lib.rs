@@ -273,12 +273,14 @@ pub struct Tenant {
     pub forbid_memberships: Vec<String>,
     /// Active role assignments (`/roleManagement/directory/roleAssignments`).
     pub role_assignments: Vec<RoleGrant>,
-    /// PIM eligibilities (`/roleManagement/directory/roleEligibilityScheduleInstances`).
+    /// PIM eligibilities (`/roleManagement/directory/roleEligibilitySchedules`, and
+    /// `roleEligibilityScheduleInstances` for those not [`RoleGrant::starts_later`]).
     pub role_eligibilities: Vec<RoleGrant>,
     /// Answer roleAssignments with 403, as a tenant that did not grant the application
     /// `RoleManagement.Read.Directory` would.
     pub forbid_role_assignments: bool,
-    /// Answer roleEligibilityScheduleInstances with 403 (no `RoleEligibilitySchedule.Read.Directory`).
+    /// Answer roleEligibilityScheduleInstances and roleEligibilitySchedules with 403 (no
+    /// `RoleEligibilitySchedule.Read.Directory`).
     pub forbid_role_eligibilities: bool,
     /// Answer roleEligibilityScheduleInstances, roleEligibilitySchedules and PIM for Groups'
     /// eligibilitySchedules as a tenant without Entra ID P2 (no PIM) does: `400` with the code

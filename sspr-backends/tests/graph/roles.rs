@@ -175,7 +175,7 @@ async fn unreadable_role_assignments_or_eligibilities_fail_closed() {
     type Break = fn(&mut Tenant);
     let cases: [(&str, Break); 3] = [
         ("403 on roleAssignments", |t| t.forbid_role_assignments = true),
-        ("403 on roleEligibilityScheduleInstances", |t| t.forbid_role_eligibilities = true),
+        ("403 on roleEligibilitySchedules", |t| t.forbid_role_eligibilities = true),
         ("a 500", |t| {
             t.faults.push_back(crate::standin::Fault::Throttle { status: 500, retry_after: None });
         }),
