@@ -504,8 +504,11 @@ impl GraphDirectory {
     /// Every page of `collection` from `url`: a `403` is [`RoleRead::Forbidden`], a tenant
     /// without P2 answering a PIM collection is an empty one, anything else that is not a page
     /// (or more pages than `max_membership_pages`, or a `nextLink` away from Graph) fails.
-    async fn read_all<T: DeserializeOwned>(&self, collection: &RoleCollection, url: Url) -> Result<Vec<T>, RoleRead> {
-        let mut url = url;
+    async fn read_all<T: DeserializeOwned>(
+        &self,
+        collection: &RoleCollection,
+        mut url: Url,
+    ) -> Result<Vec<T>, RoleRead> {
         let mut grants = Vec::new();
         let mut pages = 0u32;
         loop {
