@@ -140,6 +140,9 @@ pub struct RoleGrant {
     pub role_definition_id: String,
     /// `/` for the tenant, `/administrativeUnits/{id}` or an object's id for a narrower scope.
     pub directory_scope_id: String,
+    /// An eligibility whose schedule starts later: `roleEligibilitySchedules` lists it,
+    /// `roleEligibilityScheduleInstances` (current instances only) does not yet.
+    pub starts_later: bool,
 }
 
 impl RoleGrant {
@@ -150,23 +153,92 @@ impl RoleGrant {
             principal_id: principal_id.to_owned(),
             role_definition_id: role_definition_id.to_owned(),
             directory_scope_id: directory_scope_id.to_owned(),
+            starts_later: false,
         }
     }
 
-    fn to_json(&self, eligibility: bool) -> Value {
+    /// The same grant, its schedule starting later (a future eligibility).
+    pub fn starting_later(self) -> Self {
+        Self { starts_later: true, ..self }
+    }
+
+    fn to_json(&self, kind: RoleKind) -> Value {
         let mut v = json!({
             "id": self.id, "principalId": self.principal_id, "roleDefinitionId": self.role_definition_id,
             "directoryScopeId": self.directory_scope_id, "appScopeId": null,
         });
-        if eligibility {
-            v["memberType"] = json!("Direct");
-            v["startDateTime"] = json!("2026-01-01T00:00:00Z");
-            v["endDateTime"] = Value::Null;
-            v["roleEligibilityScheduleId"] = json!(self.id);
-        } else {
-            v["resourceScope"] = json!(self.directory_scope_id);
+        let start = if self.starts_later { "2099-01-01T00:00:00Z" } else { "2026-01-01T00:00:00Z" };
+        match kind {
+            RoleKind::Assignment => v["resourceScope"] = json!(self.directory_scope_id),
+            RoleKind::EligibilityInstance => {
+                v["memberType"] = json!("Direct");
+                v["startDateTime"] = json!(start);
+                v["endDateTime"] = Value::Null;
+                v["roleEligibilityScheduleId"] = json!(self.id);
+            }
+            // unifiedRoleEligibilitySchedule: scheduleInfo (requestSchedule), status, createdUsing.
+            RoleKind::EligibilitySchedule => {
+                v["memberType"] = json!("Direct");
+                v["status"] = json!("Provisioned");
+                v["createdUsing"] = json!(self.id);
+                v["scheduleInfo"] = json!({
+                    "startDateTime": start, "recurrence": null,
+                    "expiration": {"type": "noExpiration", "endDateTime": null, "duration": null}
+                });
+            }
         }
         v
+    }
+}
+
+/// Which `/roleManagement/directory` collection a grant is served from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RoleKind {
+    Assignment,
+    EligibilityInstance,
+    EligibilitySchedule,
+}
+
+/// A group as `/groups` and `/groups/{id}/owners` serve it: whether it is role-assignable
+/// (<https://learn.microsoft.com/en-us/graph/api/resources/group>: `isAssignableToRole`,
+/// `$filter` `eq`, `ne`, `not`) and its owners' object ids.
+#[derive(Clone, Debug, Default)]
+pub struct GroupRecord {
+    pub id: String,
+    pub role_assignable: bool,
+    pub owners: Vec<String>,
+}
+
+/// A PIM for Groups eligibility (`privilegedAccessGroupEligibilitySchedule`,
+/// <https://learn.microsoft.com/en-us/graph/api/resources/privilegedaccessgroupeligibilityschedule>):
+/// `principal_id` may activate membership (`accessId` `member`) or ownership (`owner`) of `group_id`.
+#[derive(Clone, Debug)]
+pub struct GroupEligibility {
+    pub id: String,
+    pub principal_id: String,
+    pub group_id: String,
+    /// `member` or `owner`.
+    pub access_id: String,
+}
+
+impl GroupEligibility {
+    /// `principal_id` eligible for `access_id` (`member` or `owner`) of `group_id`.
+    pub fn new(principal_id: &str, group_id: &str, access_id: &str) -> Self {
+        Self {
+            id: format!("{group_id}_{access_id}_{}", fresh_id()),
+            principal_id: principal_id.to_owned(),
+            group_id: group_id.to_owned(),
+            access_id: access_id.to_owned(),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "principalId": self.principal_id, "groupId": self.group_id, "accessId": self.access_id,
+            "memberType": "direct", "status": "Provisioned", "createdUsing": self.id,
+            "scheduleInfo": {"startDateTime": "2026-01-01T00:00:00Z", "recurrence": null,
+                             "expiration": {"type": "noExpiration", "endDateTime": null, "duration": null}},
+        })
     }
 }
 
@@ -201,16 +273,30 @@ pub struct Tenant {
     pub forbid_memberships: Vec<String>,
     /// Active role assignments (`/roleManagement/directory/roleAssignments`).
     pub role_assignments: Vec<RoleGrant>,
-    /// PIM eligibilities (`/roleManagement/directory/roleEligibilityScheduleInstances`).
+    /// PIM eligibilities (`/roleManagement/directory/roleEligibilitySchedules`, and
+    /// `roleEligibilityScheduleInstances` for those not [`RoleGrant::starts_later`]).
     pub role_eligibilities: Vec<RoleGrant>,
     /// Answer roleAssignments with 403, as a tenant that did not grant the application
     /// `RoleManagement.Read.Directory` would.
     pub forbid_role_assignments: bool,
-    /// Answer roleEligibilityScheduleInstances with 403 (no `RoleEligibilitySchedule.Read.Directory`).
+    /// Answer roleEligibilityScheduleInstances and roleEligibilitySchedules with 403 (no
+    /// `RoleEligibilitySchedule.Read.Directory`).
     pub forbid_role_eligibilities: bool,
-    /// Answer roleEligibilityScheduleInstances as a tenant without Entra ID P2 (no PIM) does:
-    /// `400` with the code `AadPremiumLicenseRequired`.
+    /// Answer roleEligibilityScheduleInstances, roleEligibilitySchedules and PIM for Groups'
+    /// eligibilitySchedules as a tenant without Entra ID P2 (no PIM) does: `400` with the code
+    /// `AadPremiumLicenseRequired`.
     pub no_pim_license: bool,
+    /// Groups with their owners (`/groups?$filter=isAssignableToRole eq true`,
+    /// `/groups/{id}/owners`). Membership stays in [`User::members_of`].
+    pub groups: Vec<GroupRecord>,
+    /// Answer `/groups` and `/groups/{id}/owners` with 403 (no `GroupMember.Read.All`).
+    pub forbid_groups: bool,
+    /// PIM for Groups eligibilities
+    /// (`/identityGovernance/privilegedAccess/group/eligibilitySchedules`).
+    pub group_eligibilities: Vec<GroupEligibility>,
+    /// Answer PIM for Groups' eligibilitySchedules with 403 (no
+    /// `PrivilegedEligibilitySchedule.Read.AzureADGroup`).
+    pub forbid_group_eligibilities: bool,
     /// Every nextLink points at this other origin instead of the stand-in.
     pub foreign_next_link: Option<String>,
     /// Refuse every token (as after a credential rotation at the tenant).
@@ -336,6 +422,10 @@ impl StandIn {
             .route("/v1.0/users/{id}/transitiveMemberOf", get(member_of))
             .route("/v1.0/roleManagement/directory/roleAssignments", get(role_assignments))
             .route("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances", get(role_eligibilities))
+            .route("/v1.0/roleManagement/directory/roleEligibilitySchedules", get(role_eligibility_schedules))
+            .route("/v1.0/groups", get(list_groups))
+            .route("/v1.0/groups/{id}/owners", get(group_owners))
+            .route("/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules", get(group_eligibilities))
             .route("/v1.0/users/{id}/authentication/emailMethods", get(list_emails).post(add_email))
             .route("/v1.0/users/{id}/authentication/emailMethods/{method}", patch(update_email).delete(delete_email))
             .route("/v1.0/users/{id}/authentication/phoneMethods", get(list_phones).post(add_phone))
@@ -959,7 +1049,7 @@ async fn role_assignments(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    role_collection(s, method, uri, headers, raw, false).await
+    role_collection(s, method, uri, headers, raw, RoleKind::Assignment).await
 }
 
 async fn role_eligibilities(
@@ -969,7 +1059,21 @@ async fn role_eligibilities(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    role_collection(s, method, uri, headers, raw, true).await
+    role_collection(s, method, uri, headers, raw, RoleKind::EligibilityInstance).await
+}
+
+/// `roleEligibilitySchedules`: every eligibility, its schedule started or not
+/// (<https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleeligibilityschedules>;
+/// `principalId` supports `$filter` `eq` and `ne`, per
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleeligibilityschedule>).
+async fn role_eligibility_schedules(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    role_collection(s, method, uri, headers, raw, RoleKind::EligibilitySchedule).await
 }
 
 async fn role_collection(
@@ -978,8 +1082,9 @@ async fn role_collection(
     uri: Uri,
     headers: HeaderMap,
     raw: Option<String>,
-    eligibility: bool,
+    kind: RoleKind,
 ) -> Response {
+    let eligibility = kind != RoleKind::Assignment;
     if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
         return refused;
     }
@@ -1011,11 +1116,17 @@ async fn role_collection(
     let matching: Vec<&RoleGrant> = grants
         .iter()
         .filter(|g| principals.as_ref().is_none_or(|p| p.iter().any(|id| id.eq_ignore_ascii_case(&g.principal_id))))
+        // The instances are the current ones: a schedule that starts later has none yet.
+        .filter(|g| kind != RoleKind::EligibilityInstance || !g.starts_later)
         .collect();
     let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
     let page = t.page_size;
-    let value: Vec<Value> = matching.iter().skip(skip).take(page).map(|g| g.to_json(eligibility)).collect();
-    let collection = if eligibility { "roleEligibilityScheduleInstances" } else { "roleAssignments" };
+    let value: Vec<Value> = matching.iter().skip(skip).take(page).map(|g| g.to_json(kind)).collect();
+    let collection = match kind {
+        RoleKind::Assignment => "roleAssignments",
+        RoleKind::EligibilityInstance => "roleEligibilityScheduleInstances",
+        RoleKind::EligibilitySchedule => "roleEligibilitySchedules",
+    };
     let mut body = json!({
         "@odata.context": format!("{}/v1.0/$metadata#roleManagement/directory/{collection}", s.url()),
         "value": value,
@@ -1029,6 +1140,166 @@ async fn role_collection(
         next.append_pair("$skiptoken", &(skip + page).to_string());
         body["@odata.nextLink"] =
             json!(format!("{origin}/v1.0/roleManagement/directory/{collection}?{}", next.finish()));
+    }
+    json_response(StatusCode::OK, body)
+}
+
+/// The next-page link of a collection served from `path`, `skip` items on: the query as
+/// asked, with `$skiptoken` replaced (the origin a test may have made foreign).
+fn next_link(s: &StandIn, t: &Tenant, path: &str, q: &HashMap<String, String>, skip: usize) -> String {
+    let origin = t.foreign_next_link.clone().unwrap_or_else(|| s.url());
+    let mut next = form_urlencoded::Serializer::new(String::new());
+    let mut keys: Vec<&String> = q.keys().filter(|k| *k != "$skiptoken").collect();
+    keys.sort();
+    for k in keys {
+        next.append_pair(k, &q[k]);
+    }
+    next.append_pair("$skiptoken", &skip.to_string());
+    format!("{origin}/v1.0/{path}?{}", next.finish())
+}
+
+fn forbidden() -> Response {
+    graph_error(
+        StatusCode::FORBIDDEN,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+    )
+}
+
+/// The most items `$expand` returns for a directory object's relationship, with no nextLink
+/// (<https://learn.microsoft.com/en-us/graph/query-parameters#expand-parameter>: "typically
+/// returns a maximum of 20 items for the expanded relationship").
+pub const EXPAND_LIMIT: usize = 20;
+
+/// `GET /groups?$filter=isAssignableToRole eq true&$select=id&$expand=owners($select=id)`
+/// (<https://learn.microsoft.com/en-us/graph/api/group-list>, application permission
+/// `GroupMember.Read.All`). Only that filter is served (anything else is a `400`, so a changed
+/// query shows); a page of `$expand` holds at most 100 groups, each with at most
+/// [`EXPAND_LIMIT`] owners.
+async fn list_groups(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let t = s.tenant.lock().unwrap();
+    if t.forbid_groups {
+        return forbidden();
+    }
+    let filter = q.get("$filter").map(|f| f.split_whitespace().collect::<Vec<_>>().join(" "));
+    if filter.as_deref().map(str::to_ascii_lowercase).as_deref() != Some("isassignabletorole eq true") {
+        return graph_error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Unsupported query.");
+    }
+    let expand_owners = q.get("$expand").is_some_and(|e| e.starts_with("owners"));
+    let matching: Vec<&GroupRecord> = t.groups.iter().filter(|g| g.role_assignable).collect();
+    let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let page = if expand_owners { t.page_size.min(100) } else { t.page_size };
+    let value: Vec<Value> = matching
+        .iter()
+        .skip(skip)
+        .take(page)
+        .map(|g| {
+            let mut v = json!({"id": g.id});
+            if expand_owners {
+                let owners: Vec<Value> = g
+                    .owners
+                    .iter()
+                    .take(EXPAND_LIMIT)
+                    .map(|o| json!({"@odata.type": "#microsoft.graph.user", "id": o}))
+                    .collect();
+                v["owners"] = json!(owners);
+            }
+            v
+        })
+        .collect();
+    let mut body =
+        json!({"@odata.context": format!("{}/v1.0/$metadata#groups(id,owners(id))", s.url()), "value": value});
+    if skip + page < matching.len() {
+        body["@odata.nextLink"] = json!(next_link(&s, &t, "groups", &q, skip + page));
+    }
+    json_response(StatusCode::OK, body)
+}
+
+/// `GET /groups/{id}/owners?$select=id` (<https://learn.microsoft.com/en-us/graph/api/group-list-owners>,
+/// application permission `GroupMember.Read.All`), every owner, in pages.
+async fn group_owners(
+    State(s): State<StandIn>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let t = s.tenant.lock().unwrap();
+    if t.forbid_groups {
+        return forbidden();
+    }
+    let Some(group) = t.groups.iter().find(|g| g.id == id) else { return not_found(&id) };
+    let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let page = t.page_size;
+    let value: Vec<Value> = group
+        .owners
+        .iter()
+        .skip(skip)
+        .take(page)
+        .map(|o| json!({"@odata.type": "#microsoft.graph.user", "id": o}))
+        .collect();
+    let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#directoryObjects", s.url()), "value": value});
+    if skip + page < group.owners.len() {
+        body["@odata.nextLink"] = json!(next_link(&s, &t, &format!("groups/{id}/owners"), &q, skip + page));
+    }
+    json_response(StatusCode::OK, body)
+}
+
+/// `GET /identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=principalId eq '…'`
+/// (<https://learn.microsoft.com/en-us/graph/api/privilegedaccessgroup-list-eligibilityschedules>:
+/// the `$filter` (`eq`) on `principalId` or `groupId` is required; application permission
+/// `PrivilegedEligibilitySchedule.Read.AzureADGroup`).
+async fn group_eligibilities(
+    State(s): State<StandIn>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Some(refused) = admit(&s, &method, &uri, &headers, &[]).await {
+        return refused;
+    }
+    let q = query_map(raw.as_deref());
+    let t = s.tenant.lock().unwrap();
+    if t.forbid_group_eligibilities {
+        return forbidden();
+    }
+    if t.no_pim_license {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "AadPremiumLicenseRequired",
+            "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+        );
+    }
+    // `principalId eq` only: no `in` (the resource page: "Supports $filter (eq)").
+    let Some(principal) = q.get("$filter").and_then(|f| parse_principal_filter(f, false)).and_then(|mut p| p.pop())
+    else {
+        return graph_error(StatusCode::BAD_REQUEST, "BadRequest", "Invalid filter clause");
+    };
+    let matching: Vec<&GroupEligibility> =
+        t.group_eligibilities.iter().filter(|e| e.principal_id.eq_ignore_ascii_case(&principal)).collect();
+    let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let page = t.page_size;
+    let value: Vec<Value> = matching.iter().skip(skip).take(page).map(|e| e.to_json()).collect();
+    let path = "identityGovernance/privilegedAccess/group/eligibilitySchedules";
+    let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#{path}", s.url()), "value": value});
+    if skip + page < matching.len() {
+        body["@odata.nextLink"] = json!(next_link(&s, &t, path, &q, skip + page));
     }
     json_response(StatusCode::OK, body)
 }

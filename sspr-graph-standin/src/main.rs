@@ -21,8 +21,10 @@
 //! ```
 //!
 //! `roles` are active built-in roles (`transitiveMemberOf`); `eligible_roles` and
-//! `assigned_roles` are served by `/roleManagement/directory/roleEligibilityScheduleInstances`
-//! and `.../roleAssignments` only (`scope` defaults to `/`, the tenant).
+//! `assigned_roles` are served by `/roleManagement/directory/roleEligibilitySchedules` (and
+//! `roleEligibilityScheduleInstances`) and `.../roleAssignments` only (`scope` defaults to `/`,
+//! the tenant). The seeded tenant has no role-assignable group and no PIM for Groups
+//! eligibility: those collections answer empty.
 //!
 //! Groups, roles and units get the id `<kind>-<name>`, so a configuration can name them either
 //! way. Who is signed in at the provider is set with `POST /_standin/signed-in` (body: a UPN).

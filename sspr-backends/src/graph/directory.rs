@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use sspr_core::backend::{
     ADMINISTRATIVE_UNIT_PREFIX, AccountState, Authentication, DirectoryUser, GROUPS_UNRESOLVED, PRIVILEGED_ROLE,
 };
@@ -25,8 +26,9 @@ const NO_OBJECT: &str = "00000000-0000-0000-0000-000000000000";
 /// `in` operator on directory objects (the `$filter` known issues, "in ... 15 values").
 const MAX_IN_VALUES: usize = 15;
 
-/// A collection of Entra's unified RBAC (`/roleManagement/directory/...`) that grants roles
-/// `transitiveMemberOf` does not show.
+/// A Graph collection read for admin power `transitiveMemberOf` does not show: Entra's
+/// unified RBAC (`/roleManagement/directory/...`), PIM for Groups, the role-assignable groups
+/// and their owners.
 struct RoleCollection {
     path: &'static str,
     /// The least-privileged application permission that reads it.
@@ -63,18 +65,67 @@ const ASSIGNMENTS: RoleCollection = RoleCollection {
     empty_without_p2: false,
 };
 
-/// PIM eligibilities (roles the principal may activate at will):
-/// `GET /roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId eq '…'`.
-/// <https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleeligibilityscheduleinstances>
+/// PIM eligibilities (roles the principal may activate at will), their schedules:
+/// `GET /roleManagement/directory/roleEligibilitySchedules?$filter=principalId eq '…'`.
+/// <https://learn.microsoft.com/en-us/graph/api/rbacapplication-list-roleeligibilityschedules>
 /// (application permission `RoleEligibilitySchedule.Read.Directory`, least privileged),
-/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleeligibilityscheduleinstance>
-/// (`principalId` supports `$filter` `eq` and `ne` only: no `in`).
+/// <https://learn.microsoft.com/en-us/graph/api/resources/unifiedroleeligibilityschedule>
+/// (`principalId` supports `$filter` `eq` and `ne` only: no `in`). The schedules, not their
+/// instances (`roleEligibilityScheduleInstances`): an instance is made from a schedule when
+/// the schedule's period is current, so an eligibility that starts later has a schedule and
+/// no instance yet, and whoever holds it can activate the role on that date.
 const ELIGIBILITIES: RoleCollection = RoleCollection {
-    path: "roleManagement/directory/roleEligibilityScheduleInstances",
+    path: "roleManagement/directory/roleEligibilitySchedules",
     permission: "RoleEligibilitySchedule.Read.Directory",
     allows_in: false,
     empty_without_p2: true,
 };
+
+/// PIM for Groups eligibilities: a membership or an ownership (`accessId` `member` or
+/// `owner`) of a group the principal may activate at will:
+/// `GET /identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=principalId eq '…'`.
+/// <https://learn.microsoft.com/en-us/graph/api/privilegedaccessgroup-list-eligibilityschedules>
+/// (the `$filter` (`eq`) on `principalId` or `groupId` is required; application permission
+/// `PrivilegedEligibilitySchedule.Read.AzureADGroup`),
+/// <https://learn.microsoft.com/en-us/graph/api/resources/privilegedaccessgroupeligibilityschedule>
+/// (`principalId`, `groupId`, `accessId`; `$filter` `eq` only). Schedules, not instances, for
+/// the reason [`ELIGIBILITIES`] gives. PIM needs Entra ID P2 or ID Governance: a tenant
+/// without is taken to answer as it does for role eligibilities (not documented for this
+/// collection; any other `400` fails closed).
+const GROUP_ELIGIBILITIES: RoleCollection = RoleCollection {
+    path: "identityGovernance/privilegedAccess/group/eligibilitySchedules",
+    permission: "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+    allows_in: false,
+    empty_without_p2: true,
+};
+
+/// The role-assignable groups (the only groups that can hold a directory role, active or
+/// eligible) with their owners:
+/// `GET /groups?$filter=isAssignableToRole eq true&$select=id&$expand=owners($select=id)`.
+/// <https://learn.microsoft.com/en-us/graph/api/group-list> (application permission
+/// `GroupMember.Read.All`), <https://learn.microsoft.com/en-us/graph/api/resources/group>
+/// (`isAssignableToRole` supports `$filter` `eq`; `owners` supports `$expand` with a nested
+/// `$select`). Read from the groups' side because `GET /users/{id}/ownedObjects` supports no
+/// application permission (<https://learn.microsoft.com/en-us/graph/api/user-list-ownedobjects>).
+/// The same requests for every login: they name no user.
+const ROLE_ASSIGNABLE_GROUPS: RoleCollection =
+    RoleCollection { path: "groups", permission: "GroupMember.Read.All", allows_in: false, empty_without_p2: false };
+
+/// A group's owners, all of them, when `$expand` may have cut them:
+/// `GET /groups/{id}/owners?$select=id`.
+/// <https://learn.microsoft.com/en-us/graph/api/group-list-owners> (application permission
+/// `GroupMember.Read.All`).
+const GROUP_OWNERS: RoleCollection = RoleCollection {
+    path: "groups/{id}/owners",
+    permission: "GroupMember.Read.All",
+    allows_in: false,
+    empty_without_p2: false,
+};
+
+/// `$expand` on a directory object's relationship "typically returns a maximum of 20 items
+/// ... and has no @odata.nextLink" (<https://learn.microsoft.com/en-us/graph/query-parameters#expand-parameter>):
+/// a group showing this many owners (or none listed) has its owners read in full.
+const EXPAND_LIMIT: usize = 20;
 
 /// A [`Directory`] over Microsoft Graph v1.0 with application permissions.
 ///
@@ -92,21 +143,28 @@ const ELIGIBILITIES: RoleCollection = RoleCollection {
 ///   give [`GROUPS_UNRESOLVED`]: the engine treats the user as privileged and answers like
 ///   an unknown login.
 /// - roles `transitiveMemberOf` does not list (it shows only *active built-in* roles as
-///   `directoryRole`): PIM-eligible roles (`roleEligibilityScheduleInstances`, one
-///   `principalId eq` request per principal) and every role assignment, custom roles and
-///   roles scoped to an administrative unit or one object included (`roleAssignments`,
-///   `principalId in (...)`, 15 a request), for the user and for each role-assignable group
-///   (`isAssignableToRole`) it is in, every page. Each one whose `roleDefinitionId` is
-///   privileged adds [`PRIVILEGED_ROLE`] (by default every role, as Entra's own SSPR applies
-///   its administrator policy to any admin role, eligible ones included; with
-///   `privileged_role_template_ids` set, those ids: a built-in role's definition id is its
-///   template id, a custom role counts only if its own id is listed). A `403` (the
-///   application lacks `RoleManagement.Read.Directory` or
-///   `RoleEligibilitySchedule.Read.Directory`) or any failure to read them gives
-///   [`GROUPS_UNRESOLVED`], logged as an error naming the permission.
+///   `directoryRole`): PIM-eligible roles, current or starting later
+///   (`roleEligibilitySchedules`, one `principalId eq` request per principal) and every role
+///   assignment, custom roles and roles scoped to an administrative unit or one object
+///   included (`roleAssignments`, `principalId in (...)`, 15 a request), every page, for the
+///   user and for each role-assignable group (`isAssignableToRole`) whose roles the user has
+///   or can take at will: the ones it is in, the ones it owns (an owner adds members, itself
+///   included: `GET /groups?$filter=isAssignableToRole eq true&$expand=owners($select=id)`,
+///   a group's own `owners` list where `$expand` may have cut it), and the ones it is
+///   eligible to join or to own through PIM for Groups
+///   (`identityGovernance/privilegedAccess/group/eligibilitySchedules`, `principalId eq`).
+///   Each grant whose `roleDefinitionId` is privileged adds [`PRIVILEGED_ROLE`] (by default
+///   every role, as Entra's own SSPR applies its administrator policy to any admin role,
+///   eligible ones included; with `privileged_role_template_ids` set, those ids: a built-in
+///   role's definition id is its template id, a custom role counts only if its own id is
+///   listed). A `403` (the application lacks `RoleManagement.Read.Directory`,
+///   `RoleEligibilitySchedule.Read.Directory`, `PrivilegedEligibilitySchedule.Read.AzureADGroup`
+///   or `GroupMember.Read.All`) or any failure to read them gives [`GROUPS_UNRESOLVED`],
+///   logged as an error naming the permission; a tenant without Entra ID P2 (`400
+///   AadPremiumLicenseRequired` on a PIM collection) has no eligibilities.
 /// - an unknown or ambiguous login makes the same requests as a found user with no
-///   role-assignable group (for an object id no object has, answers dropped), so the number
-///   of round trips does not tell them apart.
+///   role-assignable group to read (for an object id no object has, answers dropped), so
+///   the number of round trips does not tell them apart.
 /// - state: `disabled` is `!accountEnabled`; Graph shows no lockout or expiry.
 /// - `set_password`: `PATCH /users/{id}` with `passwordProfile` (`password`,
 ///   `forceChangePasswordNextSignIn`); Entra's complexity refusal is `PasswordRejected`.
@@ -201,6 +259,32 @@ struct RoleGrant {
     directory_scope_id: Option<String>,
 }
 
+/// A role-assignable group with its owners, as `$select`ed and `$expand`ed.
+#[derive(Deserialize)]
+struct RoleAssignableGroup {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    owners: Option<Vec<DirectoryObjectId>>,
+}
+
+/// A directory object by its id alone (`$select=id`).
+#[derive(Deserialize)]
+struct DirectoryObjectId {
+    #[serde(default)]
+    id: String,
+}
+
+/// A PIM for Groups eligibility, as `$select`ed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupEligibility {
+    #[serde(default)]
+    group_id: Option<String>,
+    #[serde(default)]
+    access_id: Option<String>,
+}
+
 /// Why a user's role grants could not all be read.
 #[derive(Debug)]
 enum RoleRead {
@@ -271,9 +355,21 @@ impl GraphDirectory {
             }
             Err(Walk::Failed(e)) => return Err(e),
         };
-        let principals: Vec<&str> =
-            std::iter::once(id.as_str()).chain(role_groups.iter().map(String::as_str)).collect();
-        match self.privileged_grants(&principals).await {
+        let indirect = self.indirect_role_groups(id.as_str()).await;
+        let granted = match indirect {
+            Ok(indirect) => {
+                let mut principals: Vec<&str> =
+                    std::iter::once(id.as_str()).chain(role_groups.iter().map(String::as_str)).collect();
+                for group in &indirect {
+                    if !principals.iter().any(|p| p.eq_ignore_ascii_case(group)) {
+                        principals.push(group);
+                    }
+                }
+                self.privileged_grants(&principals).await
+            }
+            Err(e) => Err(e),
+        };
+        match granted {
             Ok(true) if !groups.iter().any(|g| g == PRIVILEGED_ROLE) => groups.push(PRIVILEGED_ROLE.to_owned()),
             Ok(_) => {}
             Err(RoleRead::Forbidden { collection, permission }) => {
@@ -281,8 +377,9 @@ impl GraphDirectory {
                     user = id.as_str(),
                     collection,
                     permission,
-                    "graph refused to list role grants (403): grant the application this permission; \
-                     until then every user is treated as privileged"
+                    "graph refused to list role grants, role-assignable groups or their eligibilities \
+                     (403): grant the application this permission; until then every user is treated \
+                     as privileged"
                 );
                 return Ok(vec![GROUPS_UNRESOLVED.to_owned()]);
             }
@@ -304,7 +401,70 @@ impl GraphDirectory {
     async fn lookup_nobody(&self) {
         let nobody = UserId::new(NO_OBJECT);
         let _ = self.walk_memberships(&nobody).await;
+        let _ = self.indirect_role_groups(NO_OBJECT).await;
         let _ = self.privileged_grants(&[NO_OBJECT]).await;
+    }
+
+    /// The role-assignable groups `user` can make itself a member of at will, whose roles are
+    /// therefore its own: the ones it owns (an owner adds members, itself included), and the
+    /// ones it is eligible to join or to own through PIM for Groups. Reads every
+    /// role-assignable group with its owners (requests that name no user, the same for every
+    /// login) and the user's PIM for Groups eligibilities (one request a page).
+    async fn indirect_role_groups(&self, user: &str) -> Result<Vec<String>, RoleRead> {
+        let mut url = self
+            .inner
+            .client
+            .url(ROLE_ASSIGNABLE_GROUPS.path)
+            .map_err(|e| RoleRead::failed(&ROLE_ASSIGNABLE_GROUPS, e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("$filter", "isAssignableToRole eq true")
+            .append_pair("$select", "id")
+            .append_pair("$expand", "owners($select=id)");
+        let groups: Vec<RoleAssignableGroup> = self.read_all(&ROLE_ASSIGNABLE_GROUPS, url).await?;
+        let mut found: Vec<String> = Vec::new();
+        for group in &groups {
+            let owners = match &group.owners {
+                Some(owners) if owners.len() < EXPAND_LIMIT => owners.iter().any(|o| o.id.eq_ignore_ascii_case(user)),
+                // Possibly cut by `$expand`: the group's own list, every page.
+                _ => {
+                    let mut url =
+                        self.inner.client.url("groups").map_err(|e| RoleRead::failed(&GROUP_OWNERS, e.to_string()))?;
+                    url.path_segments_mut()
+                        .map_err(|()| RoleRead::failed(&GROUP_OWNERS, "the base URL cannot hold a path"))?
+                        .push(&group.id)
+                        .push("owners");
+                    url.query_pairs_mut().append_pair("$select", "id");
+                    let owners: Vec<DirectoryObjectId> = self.read_all(&GROUP_OWNERS, url).await?;
+                    owners.iter().any(|o| o.id.eq_ignore_ascii_case(user))
+                }
+            };
+            if owners && !group.id.is_empty() {
+                tracing::debug!(group = group.id.as_str(), "the user owns a role-assignable group");
+                found.push(group.id.clone());
+            }
+        }
+        let mut url = self
+            .inner
+            .client
+            .url(GROUP_ELIGIBILITIES.path)
+            .map_err(|e| RoleRead::failed(&GROUP_ELIGIBILITIES, e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("$filter", &format!("principalId eq {}", odata::string_literal(user)))
+            .append_pair("$select", "id,principalId,groupId,accessId");
+        let eligible: Vec<GroupEligibility> = self.read_all(&GROUP_ELIGIBILITIES, url).await?;
+        for item in eligible {
+            let Some(group) = item.group_id.filter(|g| !g.is_empty()) else { continue };
+            // Only a role-assignable group can hold a role: the others add nothing to read.
+            if groups.iter().any(|g| g.id.eq_ignore_ascii_case(&group)) && !found.contains(&group) {
+                tracing::debug!(
+                    group = group.as_str(),
+                    access = item.access_id.as_deref().unwrap_or("?"),
+                    "the user is eligible (PIM for Groups) for a role-assignable group"
+                );
+                found.push(group);
+            }
+        }
+        Ok(found)
     }
 
     /// Whether any role assignment or eligibility of these principals (the user and its
@@ -338,6 +498,17 @@ impl GraphDirectory {
         url.query_pairs_mut()
             .append_pair("$filter", filter)
             .append_pair("$select", "id,principalId,roleDefinitionId,directoryScopeId");
+        self.read_all(collection, url).await
+    }
+
+    /// Every page of `collection` from `url`: a `403` is [`RoleRead::Forbidden`], a tenant
+    /// without P2 answering a PIM collection is an empty one, anything else that is not a page
+    /// (or more pages than `max_membership_pages`, or a `nextLink` away from Graph) fails.
+    async fn read_all<T: DeserializeOwned>(
+        &self,
+        collection: &RoleCollection,
+        mut url: Url,
+    ) -> Result<Vec<T>, RoleRead> {
         let mut grants = Vec::new();
         let mut pages = 0u32;
         loop {
@@ -355,15 +526,15 @@ impl GraphDirectory {
                 if !NO_P2_LOGGED.swap(true, std::sync::atomic::Ordering::Relaxed) {
                     tracing::info!(
                         collection = collection.path,
-                        "the tenant has no Entra ID P2 (no PIM): no role eligibilities to check"
+                        "the tenant has no Entra ID P2 (no PIM): no eligibilities to check"
                     );
                 }
                 return Ok(grants);
             }
             if !reply.status.is_success() {
-                return Err(RoleRead::failed(collection, reply.failure("role grants").to_string()));
+                return Err(RoleRead::failed(collection, reply.failure(collection.path).to_string()));
             }
-            let page: Page<RoleGrant> = reply.json().map_err(|e| RoleRead::failed(collection, e.to_string()))?;
+            let page: Page<T> = reply.json().map_err(|e| RoleRead::failed(collection, e.to_string()))?;
             grants.extend(page.value);
             let Some(next) = page.next_link else { break };
             if pages >= self.inner.config.max_membership_pages {

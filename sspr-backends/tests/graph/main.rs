@@ -7,6 +7,7 @@
 // The stand-in is a server: it keeps real time for token and assertion expiry.
 #![allow(clippy::disallowed_methods, unreachable_pub, dead_code)]
 
+mod admin_power;
 mod contacts;
 mod directory;
 mod faults;

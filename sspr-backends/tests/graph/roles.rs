@@ -66,7 +66,7 @@ async fn tenant_with_hidden_admins(page_size: usize) -> (StandIn, Vec<&'static s
     )
 }
 
-async fn engine(directory: GraphDirectory, audit: &MemoryAuditSink) -> Sspr {
+pub(crate) async fn engine(directory: GraphDirectory, audit: &MemoryAuditSink) -> Sspr {
     Sspr::builder()
         .directory(directory)
         .contacts(MemoryContactStore::new())
@@ -127,7 +127,7 @@ async fn role_reads_page_and_filter_by_principal() {
     let assignments = of("/roleAssignments");
     assert_eq!(assignments.len(), 1, "{assignments:?}");
     assert!(assignments[0].contains("$filter=principalId in ('"), "{assignments:?}");
-    let eligibilities = of("/roleEligibilityScheduleInstances");
+    let eligibilities = of("/roleEligibilitySchedules");
     assert_eq!(eligibilities.len(), 2, "the user and its one role-assignable group: {eligibilities:?}");
     assert!(eligibilities.iter().all(|q| q.contains("$filter=principalId eq '")), "{eligibilities:?}");
 
@@ -175,7 +175,7 @@ async fn unreadable_role_assignments_or_eligibilities_fail_closed() {
     type Break = fn(&mut Tenant);
     let cases: [(&str, Break); 3] = [
         ("403 on roleAssignments", |t| t.forbid_role_assignments = true),
-        ("403 on roleEligibilityScheduleInstances", |t| t.forbid_role_eligibilities = true),
+        ("403 on roleEligibilitySchedules", |t| t.forbid_role_eligibilities = true),
         ("a 500", |t| {
             t.faults.push_back(crate::standin::Fault::Throttle { status: 500, retry_after: None });
         }),
@@ -188,9 +188,12 @@ async fn unreadable_role_assignments_or_eligibilities_fail_closed() {
         });
         let before = directory(&standin).find_user(&login(ordinary)).await.unwrap().unwrap();
         assert!(!before.groups.iter().any(|g| g == GROUPS_UNRESOLVED), "{why}: readable first");
-        // The 500 must hit a role read, not the user lookup or transitiveMemberOf.
+        // The 500 must hit a role read, not the user lookup, transitiveMemberOf, the
+        // role-assignable groups or the PIM for Groups eligibilities.
         standin.with(|t| {
             if why == "a 500" {
+                t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
+                t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
                 t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
                 t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
             }
@@ -200,6 +203,8 @@ async fn unreadable_role_assignments_or_eligibilities_fail_closed() {
         assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "{why}: never judged on a part");
         standin.with(|t| {
             if why == "a 500" {
+                t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
+                t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
                 t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
                 t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO));
                 break_it(t);
@@ -248,10 +253,12 @@ async fn a_tenant_without_p2_has_no_eligibilities_and_still_finds_active_roles()
     let custom = directory(&standin).find_user(&login("custom.role@contoso.com")).await.unwrap().unwrap();
     assert!(custom.groups.iter().any(|g| g == PRIVILEGED_ROLE), "an active custom role: {:?}", custom.groups);
 
-    // Another 400 on the eligibilities (the fourth request of the lookup) is not that answer.
+    // Another 400 on the eligibilities (the sixth request of the lookup: after the user, its
+    // memberships, the role-assignable groups, its PIM for Groups eligibilities and its
+    // assignments) is not that answer.
     standin.with(|t| {
         t.no_pim_license = false;
-        (0..3).for_each(|_| t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO)));
+        (0..5).for_each(|_| t.faults.push_back(crate::standin::Fault::Delay(std::time::Duration::ZERO)));
         t.faults.push_back(crate::standin::Fault::Throttle { status: 400, retry_after: None });
     });
     let found = directory(&standin).find_user(&login(ordinary)).await.unwrap().unwrap();
