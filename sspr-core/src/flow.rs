@@ -288,7 +288,12 @@ impl FlowRecord {
         if self.is_verified(channel) {
             return Err(Error::InvalidState { reason: "this method was verified already: use the other one" });
         }
-        if self.pins_sent >= policy.max_pins_per_flow.saturating_mul(u32::from(self.required_methods)) {
+        // `max_pins_per_flow` for each method proven so far and the one under way, up to the
+        // methods the flow needs. Never more before the first proof: a flow that needs two
+        // methods (a privileged user's) would otherwise take more PINs than a decoy's, and a
+        // caller counting sends would tell who is privileged.
+        let allowances = (self.verified_methods.count_ones().saturating_add(1)).min(u32::from(self.required_methods));
+        if self.pins_sent >= policy.max_pins_per_flow.saturating_mul(allowances) {
             return Err(Error::InvalidState { reason: "this reset has sent all the PINs it may; start a new one" });
         }
         if let Some(last) = self.last_sent_at {

@@ -31,6 +31,7 @@ mod key_rotation;
 mod lease_takeover;
 mod lost_replies;
 mod password_in_error_text;
+mod privileged_send_cap;
 mod reset_notice_lost;
 mod sign_in_race;
 mod targeted_lockout;
