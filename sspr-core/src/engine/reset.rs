@@ -339,8 +339,10 @@ impl Sspr {
             self.read_decoy_contacts(&self.login_subject(login)).await?;
             return Ok(Candidate::Decoy { reason: DecoyReason::UnknownUser, user: None });
         };
-        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
         let refuse = |reason| Ok(Candidate::Decoy { reason, user: Some(user.clone()) });
+        let Some(enrollment) = self.read_enrollment(&user.id).await? else {
+            return refuse(DecoyReason::ContactsUnreadable);
+        };
         if alias {
             return refuse(DecoyReason::LoginAlias);
         }
@@ -367,6 +369,21 @@ impl Sspr {
             return refuse(DecoyReason::Privileged);
         }
         Ok(Candidate::Real { user, methods, required_methods })
+    }
+
+    /// A real user's enrollment, read where a decoy makes [`Self::read_decoy_contacts`]: as
+    /// that read, only an unavailable store fails the request. Any other error is logged and
+    /// answered `None` (the caller goes on as for a decoy): failing on it would tell a real
+    /// login from an unknown one whose read ignores it.
+    async fn read_enrollment(&self, user: &crate::api::UserId) -> Result<Option<Enrollment>> {
+        match self.inner.contacts.get(user).await {
+            Ok(enrollment) => Ok(Some(enrollment.unwrap_or_default())),
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "the contact store could not read a user's contacts: answered as a decoy");
+                Ok(None)
+            }
+        }
     }
 
     /// The contact-store read a decoy makes where a real user's flow reads its enrollment: for
@@ -568,17 +585,21 @@ impl Sspr {
 
         // A real user's contact may have changed since the flow began: only send to a
         // destination that is still registered and usable. A decoy reads too, alike.
-        let enrollment = match (&real, method.destination()) {
-            (Some(user), Some(to)) => {
-                let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
-                if !enrollment.enabled || !self.is_usable(&enrollment, to, now) {
-                    return Err(Error::Expired);
+        // A store failing otherwise than unavailable leaves `unreadable`: the send goes on as a
+        // decoy's (nothing drawn or delivered), as a decoy's read ignores such an error.
+        let (enrollment, unreadable) = match (&real, method.destination()) {
+            (Some(user), Some(to)) => match self.read_enrollment(user).await? {
+                Some(enrollment) => {
+                    if !enrollment.enabled || !self.is_usable(&enrollment, to, now) {
+                        return Err(Error::Expired);
+                    }
+                    (Some(enrollment), false)
                 }
-                Some(enrollment)
-            }
+                None => (None, true),
+            },
             _ => {
                 self.read_decoy_contacts(&record.subject).await?;
-                None
+                (None, false)
             }
         };
 
@@ -603,7 +624,7 @@ impl Sspr {
         // The PIN is drawn before the limits are known: the new record, the subject's block
         // and attempts and the limits' counters are one store call. A PIN that is then not
         // delivered (destination over its cap) is known to nobody, like a decoy's random hash.
-        let draw_pin = real.is_some() && confirmed;
+        let draw_pin = real.is_some() && confirmed && !unreadable;
         let pin = draw_pin.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
         let pin_hash = match &pin {
             Some(pin) => pin::hash(&self.inner.key, flow_id, pin.expose_secret()),
@@ -673,6 +694,9 @@ impl Sspr {
         let to = method.destination().cloned();
         let masked = method.masked();
         let outcome = match (&sent.who, confirmed, destination_full) {
+            (FlowSubject::Real { .. }, _, _) if unreadable => {
+                Outcome::Decoy { reason: DecoyReason::ContactsUnreadable }
+            }
             (FlowSubject::Real { .. }, true, false) => Outcome::Success,
             (FlowSubject::Real { .. }, true, true) => Outcome::Limited { limit: "destination".into() },
             (FlowSubject::Real { .. }, false, _) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },

@@ -43,5 +43,6 @@ mod alias_login;
 mod destination_confirmation;
 mod enumeration_confirmation;
 mod enumeration_contact_store;
+mod enumeration_contact_store_errors;
 mod enumeration_failing_relay;
 mod enumeration_slow_relay;
