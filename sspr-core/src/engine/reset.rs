@@ -1003,7 +1003,9 @@ impl Sspr {
     ///
     /// Everything that could have changed since the PIN was verified is checked again: the
     /// account (disabled, expired, privileged, out of scope), whether self-service reset is
-    /// still enabled for the user, and whether the user (or this client) has been blocked.
+    /// still enabled for the user, whether every contact a PIN of this flow went to is still
+    /// registered and usable (`Expired` otherwise: a number taken off the account after its
+    /// PIN was sent proves nothing), and whether the user (or this client) has been blocked.
     ///
     /// Exactly one of several concurrent calls on one flow acts; the others get
     /// `InvalidState` or `AlreadyUsed`. The one that acts holds the flow for a lease of
@@ -1050,7 +1052,7 @@ impl Sspr {
             let FlowSubject::Real { user: user_id, login } = &loaded.who else {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });
             };
-            let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
+            let user = self.recheck_user(&loaded, user_id, login, now).await?;
             let subject = loaded.subject;
             // A helpdesk code still pending for the user ends here, in the lease's own store
             // call (its key shares the block's hash tag, so no extra round trip even on a
@@ -1198,13 +1200,16 @@ impl Sspr {
     }
 
     /// Look the user up again at completion: the account may have been disabled, moved or
-    /// made privileged, or self-service reset switched off for it, since the PIN was sent.
+    /// made privileged, self-service reset switched off for it, or a contact `flow` proved
+    /// removed or replaced, since the PIN was sent.
     async fn recheck_user(
         &self,
+        flow: &FlowRecord,
         user_id: &crate::api::UserId,
         login: &NormalizedLogin,
-        proven_methods: u8,
+        now: OffsetDateTime,
     ) -> Result<DirectoryUser> {
+        let proven_methods = flow.required_methods;
         let user = self.inner.directory.find_user(login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
         if user.state.disabled || user.state.expired {
             return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
@@ -1219,8 +1224,15 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         // An admin may have switched self-service reset off for the user since (an incident).
-        if !self.inner.contacts.get(&user.id).await?.is_some_and(|enrollment| enrollment.enabled) {
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        if !enrollment.enabled {
             return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+        }
+        // A destination the flow proved and that was removed or replaced since (a stolen phone
+        // taken off the account after its PIN was sent) proves nothing any more: as `send_pin`
+        // refuses to send to it, the PIN it received does not complete the reset.
+        if flow.proven_destinations().any(|to| !self.is_usable(&enrollment, to, now)) {
+            return Err(Error::Expired);
         }
         Ok(user)
     }

@@ -20,6 +20,7 @@ mod completion_recheck;
 mod contact_change_notices;
 mod contact_proof;
 mod contact_proof_in_store;
+mod contact_removed_after_send;
 mod cooling_off_bypass;
 mod decoy_statistics;
 mod delivery_failure_text;
