@@ -824,9 +824,19 @@ impl Sspr {
                 }
             };
             if pin::matches_any(self.ring(), flow_id, typed, &stored) {
-                let mut change = FlowChange::to(current.after_right_pin(now));
-                change.deletes = vec![failures.as_str(), sends.as_str(), client_sends.as_str()];
-                change.deletes.extend(previous_failures.iter().map(String::as_str));
+                let next = current.after_right_pin(now);
+                // Only a flow verified in full clears the failures: a right PIN for the first of
+                // two methods proves one factor, which an attacker may hold (a phished mailbox);
+                // clearing there would let them guess the second factor's PIN without end. The
+                // send counts go either way (the second method needs its PINs; the destination
+                // caps and the SMS budget still bound the sends).
+                let cleared = next.is_verified_fully();
+                let mut change = FlowChange::to(next);
+                change.deletes = vec![sends.as_str(), client_sends.as_str()];
+                if cleared {
+                    change.deletes.push(failures.as_str());
+                    change.deletes.extend(previous_failures.iter().map(String::as_str));
+                }
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();
@@ -950,6 +960,8 @@ impl Sspr {
             }
             let next = changed.record;
             if !next.is_verified_fully() {
+                // The count was left (see the step): take back only this right PIN's own attempt.
+                self.uncount_attempt(&subject, ctx, now).await;
                 let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
                 return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
             }

@@ -34,6 +34,7 @@ mod lost_replies;
 mod password_in_error_text;
 mod privileged_send_cap;
 mod reset_notice_lost;
+mod second_method_guessing;
 mod sign_in_race;
 mod targeted_lockout;
 
