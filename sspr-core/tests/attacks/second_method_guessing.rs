@@ -55,7 +55,7 @@ async fn a_stolen_mailbox_resets_the_count_that_bounds_guessing_the_text_message
         }
         let sms = h.outbox.last_pin_to(ROOT_PHONE).unwrap();
         loop {
-            let answer = h.sspr.verify_pin(&c.flow_id, Pin::new(&Harness::wrong(&sms)), &guesser).await;
+            let answer = h.sspr.verify_pin(&c.flow_id, Pin::new(Harness::wrong(&sms)), &guesser).await;
             let go_on = matches!(answer, Err(Error::WrongPin { .. }));
             answers.push(format!("{answer:?}"));
             if !go_on {
@@ -79,14 +79,14 @@ async fn the_owners_first_right_pin_uses_none_of_their_tries_and_the_second_clea
     let pin = h.outbox.last_pin_to(ROOT_MAIL).unwrap();
     // Four typos on the e-mail PIN, then the right one: the typos stay counted, the right PIN not.
     for _ in 0..4 {
-        let wrong = h.sspr.verify_pin(&c.flow_id, Pin::new(&Harness::wrong(&pin)), &ctx()).await;
+        let wrong = h.sspr.verify_pin(&c.flow_id, Pin::new(Harness::wrong(&pin)), &ctx()).await;
         assert!(matches!(wrong, Err(Error::WrongPin { .. })), "{wrong:?}");
     }
     h.sspr.verify_pin(&c.flow_id, Pin::new(&pin), &ctx()).await.unwrap();
     h.sspr.send_pin(&c.flow_id, "sms", None, &ctx()).await.unwrap();
     let sms = h.outbox.last_pin_to(ROOT_PHONE).unwrap();
     // One more typo is this client's fifth failure: it blocks the client for the user.
-    let fifth = h.sspr.verify_pin(&c.flow_id, Pin::new(&Harness::wrong(&sms)), &ctx()).await;
+    let fifth = h.sspr.verify_pin(&c.flow_id, Pin::new(Harness::wrong(&sms)), &ctx()).await;
     assert!(matches!(fifth, Err(Error::Blocked { .. })), "the right e-mail PIN cleared nothing: {fifth:?}");
 
     // Another reset, from another client, with no typo, once the user-wide delay the five
