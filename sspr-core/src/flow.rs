@@ -221,13 +221,13 @@ impl FlowRecord {
         self.verified_methods & Self::bit(channel) != 0
     }
 
-    /// The offered methods whose PIN is still to be verified.
     /// The destinations a right PIN has proven in this flow (none for a helpdesk code's flow,
     /// which proves no contact).
     pub(crate) fn proven_destinations(&self) -> impl Iterator<Item = &Destination> {
         self.methods.iter().filter(|m| self.is_verified(m.channel())).filter_map(FlowMethod::destination)
     }
 
+    /// The offered methods whose PIN is still to be verified.
     pub(crate) fn remaining_methods(&self) -> Vec<Channel> {
         self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
     }
