@@ -29,7 +29,7 @@ const KINDS: [AuditKind; 15] = [
     AuditKind::SignIn,
     AuditKind::PasswordChanged,
 ];
-const DECOYS: [DecoyReason; 8] = [
+const DECOYS: [DecoyReason; 9] = [
     DecoyReason::UnknownUser,
     DecoyReason::AccountDisabled,
     DecoyReason::Ineligible,
@@ -38,6 +38,7 @@ const DECOYS: [DecoyReason; 8] = [
     DecoyReason::Privileged,
     DecoyReason::ConfirmationMismatch,
     DecoyReason::LoginAlias,
+    DecoyReason::ContactsUnreadable,
 ];
 const REFUSALS: [NotAllowedReason; 7] = [
     NotAllowedReason::Privileged,

@@ -110,6 +110,12 @@ pub enum DecoyReason {
     /// e-mail address): only the account's own login starts a real reset, so that two
     /// spellings of one account cannot be compared with two unknown ones.
     LoginAlias,
+    /// The contact store failed to read the user's enrollment in another way than being
+    /// unavailable (a refused service account, a failed TLS handshake, a host store's own
+    /// exception). A decoy's read ignores such an error (a store may refuse an id it never
+    /// issued), so a real user's request must not fail on it either: that would tell a real
+    /// login from an unknown one for as long as the fault lasts. The error is logged.
+    ContactsUnreadable,
 }
 
 /// How it ended.

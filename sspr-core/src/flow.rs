@@ -221,6 +221,12 @@ impl FlowRecord {
         self.verified_methods & Self::bit(channel) != 0
     }
 
+    /// The destinations a right PIN has proven in this flow (none for a helpdesk code's flow,
+    /// which proves no contact).
+    pub(crate) fn proven_destinations(&self) -> impl Iterator<Item = &Destination> {
+        self.methods.iter().filter(|m| self.is_verified(m.channel())).filter_map(FlowMethod::destination)
+    }
+
     /// The offered methods whose PIN is still to be verified.
     pub(crate) fn remaining_methods(&self) -> Vec<Channel> {
         self.methods.iter().map(FlowMethod::channel).filter(|c| !self.is_verified(*c)).collect()
@@ -288,7 +294,12 @@ impl FlowRecord {
         if self.is_verified(channel) {
             return Err(Error::InvalidState { reason: "this method was verified already: use the other one" });
         }
-        if self.pins_sent >= policy.max_pins_per_flow.saturating_mul(u32::from(self.required_methods)) {
+        // `max_pins_per_flow` for each method proven so far and the one under way, up to the
+        // methods the flow needs. Never more before the first proof: a flow that needs two
+        // methods (a privileged user's) would otherwise take more PINs than a decoy's, and a
+        // caller counting sends would tell who is privileged.
+        let allowances = (self.verified_methods.count_ones().saturating_add(1)).min(u32::from(self.required_methods));
+        if self.pins_sent >= policy.max_pins_per_flow.saturating_mul(allowances) {
             return Err(Error::InvalidState { reason: "this reset has sent all the PINs it may; start a new one" });
         }
         if let Some(last) = self.last_sent_at {

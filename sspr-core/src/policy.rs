@@ -56,7 +56,9 @@ pub struct Policy {
     pub max_wrong_pins: u32,
     /// Minimum wait between two PINs of one flow. Default 60 s, range 10..=3600.
     pub resend_cooldown_secs: u64,
-    /// PINs one flow may send. Default 3, range 1..=10.
+    /// PINs one flow may send for each method it must prove (a privileged user's flow under
+    /// [`PrivilegedMode::TwoMethods`] gets this many again only once its first method is
+    /// proven). Default 3, range 1..=10.
     pub max_pins_per_flow: u32,
     /// PIN sends per user per hour from one client (an IPv4 address, an IPv6 /64, or every
     /// request without an address taken together); from all clients together four times

@@ -339,8 +339,10 @@ impl Sspr {
             self.read_decoy_contacts(&self.login_subject(login)).await?;
             return Ok(Candidate::Decoy { reason: DecoyReason::UnknownUser, user: None });
         };
-        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
         let refuse = |reason| Ok(Candidate::Decoy { reason, user: Some(user.clone()) });
+        let Some(enrollment) = self.read_enrollment(&user.id).await? else {
+            return refuse(DecoyReason::ContactsUnreadable);
+        };
         if alias {
             return refuse(DecoyReason::LoginAlias);
         }
@@ -367,6 +369,21 @@ impl Sspr {
             return refuse(DecoyReason::Privileged);
         }
         Ok(Candidate::Real { user, methods, required_methods })
+    }
+
+    /// A real user's enrollment, read where a decoy makes [`Self::read_decoy_contacts`]: as
+    /// that read, only an unavailable store fails the request. Any other error is logged and
+    /// answered `None` (the caller goes on as for a decoy): failing on it would tell a real
+    /// login from an unknown one whose read ignores it.
+    async fn read_enrollment(&self, user: &crate::api::UserId) -> Result<Option<Enrollment>> {
+        match self.inner.contacts.get(user).await {
+            Ok(enrollment) => Ok(Some(enrollment.unwrap_or_default())),
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "the contact store could not read a user's contacts: answered as a decoy");
+                Ok(None)
+            }
+        }
     }
 
     /// The contact-store read a decoy makes where a real user's flow reads its enrollment: for
@@ -568,17 +585,21 @@ impl Sspr {
 
         // A real user's contact may have changed since the flow began: only send to a
         // destination that is still registered and usable. A decoy reads too, alike.
-        let enrollment = match (&real, method.destination()) {
-            (Some(user), Some(to)) => {
-                let enrollment = self.inner.contacts.get(user).await?.unwrap_or_default();
-                if !enrollment.enabled || !self.is_usable(&enrollment, to, now) {
-                    return Err(Error::Expired);
+        // A store failing otherwise than unavailable leaves `unreadable`: the send goes on as a
+        // decoy's (nothing drawn or delivered), as a decoy's read ignores such an error.
+        let (enrollment, unreadable) = match (&real, method.destination()) {
+            (Some(user), Some(to)) => match self.read_enrollment(user).await? {
+                Some(enrollment) => {
+                    if !enrollment.enabled || !self.is_usable(&enrollment, to, now) {
+                        return Err(Error::Expired);
+                    }
+                    (Some(enrollment), false)
                 }
-                Some(enrollment)
-            }
+                None => (None, true),
+            },
             _ => {
                 self.read_decoy_contacts(&record.subject).await?;
-                None
+                (None, false)
             }
         };
 
@@ -603,7 +624,7 @@ impl Sspr {
         // The PIN is drawn before the limits are known: the new record, the subject's block
         // and attempts and the limits' counters are one store call. A PIN that is then not
         // delivered (destination over its cap) is known to nobody, like a decoy's random hash.
-        let draw_pin = real.is_some() && confirmed;
+        let draw_pin = real.is_some() && confirmed && !unreadable;
         let pin = draw_pin.then(|| self.inner.rng.with(|rng| pin::generate(rng, policy.pin_length)));
         let pin_hash = match &pin {
             Some(pin) => pin::hash(&self.inner.key, flow_id, pin.expose_secret()),
@@ -673,6 +694,9 @@ impl Sspr {
         let to = method.destination().cloned();
         let masked = method.masked();
         let outcome = match (&sent.who, confirmed, destination_full) {
+            (FlowSubject::Real { .. }, _, _) if unreadable => {
+                Outcome::Decoy { reason: DecoyReason::ContactsUnreadable }
+            }
             (FlowSubject::Real { .. }, true, false) => Outcome::Success,
             (FlowSubject::Real { .. }, true, true) => Outcome::Limited { limit: "destination".into() },
             (FlowSubject::Real { .. }, false, _) => Outcome::Decoy { reason: DecoyReason::ConfirmationMismatch },
@@ -800,9 +824,19 @@ impl Sspr {
                 }
             };
             if pin::matches_any(self.ring(), flow_id, typed, &stored) {
-                let mut change = FlowChange::to(current.after_right_pin(now));
-                change.deletes = vec![failures.as_str(), sends.as_str(), client_sends.as_str()];
-                change.deletes.extend(previous_failures.iter().map(String::as_str));
+                let next = current.after_right_pin(now);
+                // Only a flow verified in full clears the failures: a right PIN for the first of
+                // two methods proves one factor, which an attacker may hold (a phished mailbox);
+                // clearing there would let them guess the second factor's PIN without end. The
+                // send counts go either way (the second method needs its PINs; the destination
+                // caps and the SMS budget still bound the sends).
+                let cleared = next.is_verified_fully();
+                let mut change = FlowChange::to(next);
+                change.deletes = vec![sends.as_str(), client_sends.as_str()];
+                if cleared {
+                    change.deletes.push(failures.as_str());
+                    change.deletes.extend(previous_failures.iter().map(String::as_str));
+                }
                 Ok(change)
             } else {
                 let (next, effect) = current.after_wrong_pin();
@@ -926,6 +960,8 @@ impl Sspr {
             }
             let next = changed.record;
             if !next.is_verified_fully() {
+                // The count was left (see the step): take back only this right PIN's own attempt.
+                self.uncount_attempt(&subject, ctx, now).await;
                 let remaining = next.remaining_methods().iter().map(|c| c.method_id().to_owned()).collect();
                 return Ok(Verified { modes: Vec::new(), remaining_methods: remaining });
             }
@@ -979,7 +1015,9 @@ impl Sspr {
     ///
     /// Everything that could have changed since the PIN was verified is checked again: the
     /// account (disabled, expired, privileged, out of scope), whether self-service reset is
-    /// still enabled for the user, and whether the user (or this client) has been blocked.
+    /// still enabled for the user, whether every contact a PIN of this flow went to is still
+    /// registered and usable (`Expired` otherwise: a number taken off the account after its
+    /// PIN was sent proves nothing), and whether the user (or this client) has been blocked.
     ///
     /// Exactly one of several concurrent calls on one flow acts; the others get
     /// `InvalidState` or `AlreadyUsed`. The one that acts holds the flow for a lease of
@@ -1026,7 +1064,7 @@ impl Sspr {
             let FlowSubject::Real { user: user_id, login } = &loaded.who else {
                 return Err(Error::InvalidState { reason: "the PIN was not verified" });
             };
-            let user = self.recheck_user(user_id, login, loaded.required_methods).await?;
+            let user = self.recheck_user(&loaded, user_id, login, now).await?;
             let subject = loaded.subject;
             // A helpdesk code still pending for the user ends here, in the lease's own store
             // call (its key shares the block's hash tag, so no extra round trip even on a
@@ -1174,13 +1212,16 @@ impl Sspr {
     }
 
     /// Look the user up again at completion: the account may have been disabled, moved or
-    /// made privileged, or self-service reset switched off for it, since the PIN was sent.
+    /// made privileged, self-service reset switched off for it, or a contact `flow` proved
+    /// removed or replaced, since the PIN was sent.
     async fn recheck_user(
         &self,
+        flow: &FlowRecord,
         user_id: &crate::api::UserId,
         login: &NormalizedLogin,
-        proven_methods: u8,
+        now: OffsetDateTime,
     ) -> Result<DirectoryUser> {
+        let proven_methods = flow.required_methods;
         let user = self.inner.directory.find_user(login).await?.filter(|u| &u.id == user_id).ok_or(Error::Expired)?;
         if user.state.disabled || user.state.expired {
             return Err(Error::NotAllowed { reason: NotAllowedReason::AccountDisabled });
@@ -1195,8 +1236,15 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         // An admin may have switched self-service reset off for the user since (an incident).
-        if !self.inner.contacts.get(&user.id).await?.is_some_and(|enrollment| enrollment.enabled) {
+        let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+        if !enrollment.enabled {
             return Err(Error::NotAllowed { reason: NotAllowedReason::NotEnabled });
+        }
+        // A destination the flow proved and that was removed or replaced since (a stolen phone
+        // taken off the account after its PIN was sent) proves nothing any more: as `send_pin`
+        // refuses to send to it, the PIN it received does not complete the reset.
+        if flow.proven_destinations().any(|to| !self.is_usable(&enrollment, to, now)) {
+            return Err(Error::Expired);
         }
         Ok(user)
     }
