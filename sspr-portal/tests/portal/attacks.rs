@@ -359,3 +359,70 @@ async fn the_contacts_page_refuses_privileged_and_ineligible_accounts_like_a_wro
     let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
     assert!(audit.contains("privileged") && audit.contains("ineligible"), "{audit}");
 }
+
+// ---- slow requests: connections that never finish a request ----
+
+/// Whether the portal ends `stream` (closes it, or answers it and closes) within `within`.
+async fn ended_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Slowloris: one address opens connections and keeps each one busy by never finishing it:
+/// nothing sent at all, a request head without its blank line, a form whose body never
+/// comes. Each holds a socket and a task for as long as the attacker likes: a few thousand
+/// from one machine use up the process's file descriptors, and then the portal accepts no
+/// one. Every such connection must end within a bound (`Portal::serve`'s read timeouts).
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let serving = portal.clone();
+    let server = tokio::spawn(async move { serving.serve(listener, std::future::pending()).await });
+
+    let within = sspr_portal::READ_TIMEOUT + std::time::Duration::from_secs(5);
+    let connect = || async { tokio::net::TcpStream::connect(address).await.unwrap() };
+    let (mut silent, mut half_head, mut no_body, mut idle) =
+        (connect().await, connect().await, connect().await, connect().await);
+    half_head.write_all(b"GET /passwordreset HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n").await.unwrap();
+    no_body
+        .write_all(
+            b"POST /passwordreset/begin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+        )
+        .await
+        .unwrap();
+    // A keep-alive connection left idle after an answer.
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let (silent, half_head, no_body, idle) = tokio::join!(
+        ended_within(&mut silent, within),
+        ended_within(&mut half_head, within),
+        ended_within(&mut no_body, within),
+        ended_within(&mut idle, within),
+    );
+    assert!(
+        silent && half_head && no_body && idle,
+        "still open after {within:?}: nothing sent {}, a head without its end {}, a body that never comes {}, \
+         idle after an answer {}",
+        !silent,
+        !half_head,
+        !no_body,
+        !idle
+    );
+    // A browser's request is still served.
+    let mut browser = connect().await;
+    browser.write_all(b"GET /passwordreset HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut browser, &mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    server.abort();
+}
