@@ -252,8 +252,10 @@ impl AppState {
         let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
         // A form posted without a session (the helpdesk code's: its token is sealed, not
         // stored) is forwarded under its token: the retry carries no old id, only the form.
+        // The key is the one `forwarded` looks under: the retry carries the same cookie, also
+        // one naming a session that had ended before this request.
         if let Some((csrf, pin)) = verified {
-            let old = visit.id.as_deref().unwrap_or(csrf);
+            let old = visit.id.as_deref().or(visit.stale_id.as_deref()).unwrap_or(csrf);
             self.forwards.record(old, &id, csrf, pin, self.clock.now()).await;
         }
         visit.id = Some(id);
