@@ -426,3 +426,57 @@ async fn a_connection_that_never_finishes_its_request_is_closed() {
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
     server.abort();
 }
+
+// ---- a session cookie after sign-out, and the temporary password shown again ----
+
+/// A session cookie copied before sign-out (a shared computer, a synced browser profile, a
+/// proxy's log) must sign nobody in after it: on the contacts page and on `/admin`.
+#[tokio::test]
+async fn a_cookie_copied_before_sign_out_opens_nothing_after_it() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    for (page, login, signed_in) in [
+        ("/passwordnotification", "jane.doe@example.org", "Signed in as Jane Doe"),
+        ("/admin", "helpdesk@example.org", "action=\"/admin/signout\""),
+    ] {
+        let mut user = Browser::with_ip(&portal, "192.0.2.160");
+        let home = sign_in(&mut user, page, login, PASSWORD).await;
+        assert!(home.body.contains(signed_in), "{page}: {}", home.main());
+        let copied = user.cookie();
+        let csrf = home.csrf();
+        user.submit(&format!("{page}/signout"), &[("csrf", &csrf)]).await;
+        let mut thief = Browser::with_ip(&portal, "198.51.100.160");
+        thief.set_cookie(copied);
+        let after = thief.get(page).await;
+        assert!(!after.body.contains(signed_in), "{page}: the copied cookie still signs in: {}", after.main());
+        // Nor does the signed-out session's token post a form.
+        let forged = thief.post(&format!("{page}/signout"), &[("csrf", &csrf)]).await;
+        assert_eq!(forged.status, axum::http::StatusCode::FORBIDDEN, "{page}");
+    }
+}
+
+/// The temporary password is shown once: the completion form posted again (a reload that
+/// re-posts, a second tab on the same step, the back button) shows it no more, and its answer
+/// may not be stored by the browser or a proxy.
+#[tokio::test]
+async fn the_temporary_password_is_shown_once_and_never_cached() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut user = Browser::with_ip(&portal, "192.0.2.161");
+    let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let verified = user.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    let fields = [("csrf", verified.csrf()), ("mode", "temporary".to_owned())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut second_tab = Browser::with_ip(&portal, "192.0.2.161");
+    second_tab.cookies = user.cookies.clone();
+    let done = user.post("/passwordreset/complete", &fields).await;
+    let temporary = done.by_id("temporary-password").expect("shown once");
+    let cache = done.headers.get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(cache.as_deref(), Some("no-store"));
+    for answer in [
+        user.submit("/passwordreset/complete", &fields).await,
+        second_tab.submit("/passwordreset/complete", &fields).await,
+        user.get("/passwordreset").await,
+    ] {
+        assert!(!answer.body.contains(&temporary), "shown again: {}", answer.main());
+    }
+}
