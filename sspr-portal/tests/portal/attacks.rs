@@ -480,3 +480,85 @@ async fn the_temporary_password_is_shown_once_and_never_cached() {
         assert!(!answer.body.contains(&temporary), "shown again: {}", answer.main());
     }
 }
+
+// ---- the per-address limits and forwarding headers nobody vouches for ----
+
+/// Without `trusted_proxies`, a client naming another address in `X-Forwarded-For`,
+/// `Forwarded`, `X-Real-IP` or `True-Client-IP` (a new one with each request) is still counted
+/// by its own: the engine's per-address cap on begun resets holds.
+#[tokio::test]
+async fn forwarding_headers_from_an_untrusted_client_do_not_escape_the_per_address_limit() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let portal = build("[policy]\nmin_response_ms = 0\nip_begins_per_hour = 3\n[store]\nkind = \"memory\"\n").await;
+    let mut attacker = Browser::with_ip(&portal, "198.51.100.70");
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    let mut limited = 0;
+    for i in 0..8u8 {
+        let body = crate::support::serde_urlencoded(&[("csrf", &csrf), ("login", "x@example.org")]);
+        let spoofed = format!("203.0.113.{i}");
+        let request = Request::post("/passwordreset/begin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", &spoofed)
+            .header("forwarded", format!("for={spoofed}"))
+            .header("x-real-ip", &spoofed)
+            .header("true-client-ip", &spoofed)
+            .body(Body::from(body))
+            .unwrap();
+        attacker.send(request).await;
+        let page = attacker.get("/passwordreset").await;
+        if page.alert().is_some_and(|a| a.starts_with("Too many requests.")) {
+            limited += 1;
+        }
+        attacker.submit("/passwordreset/restart", &[("csrf", &csrf)]).await;
+    }
+    assert_eq!(limited, 5, "3 begins allowed to the one real address, whatever the headers said");
+}
+
+/// A step skipped by posting to a later page: the completion right after the login, or with
+/// a PIN sent but not verified, sets no password and shows none; a verify before any PIN was
+/// sent checks nothing.
+#[tokio::test]
+async fn posting_to_a_later_step_skips_nothing() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut attacker = Browser::with_ip(&portal, "198.51.100.71");
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    attacker.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+    for (path, fields) in [
+        ("/passwordreset/complete", vec![("csrf", csrf.as_str()), ("mode", "temporary")]),
+        ("/passwordreset/verify", vec![("csrf", csrf.as_str()), ("pin", "12345678")]),
+    ] {
+        let answer = attacker.submit(path, &fields).await;
+        assert!(answer.by_id("temporary-password").is_none(), "{path}: {}", answer.main());
+        assert!(!answer.body.contains("action=\"/passwordreset/complete\""), "{path}: {}", answer.main());
+    }
+    let page = reset_to_pin(&mut attacker, "jane.doe@example.org").await;
+    let answer =
+        attacker.submit("/passwordreset/complete", &[("csrf", page.csrf().as_str()), ("mode", "temporary")]).await;
+    assert!(answer.by_id("temporary-password").is_none(), "with a PIN sent, not verified: {}", answer.main());
+    assert!(attacker.get("/passwordreset").await.body.contains("name=\"login\""), "back at the start");
+}
+
+/// Injection through the request line and headers the pages read: a query string, an
+/// `Accept-Language` and a `User-Agent` carrying markup and line breaks change nothing on the
+/// page (nothing of them is echoed; `lang` stays one of the six languages).
+#[tokio::test]
+async fn markup_in_the_query_string_and_headers_is_never_echoed() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut browser = Browser::with_ip(&portal, "198.51.100.72");
+    let hostile = "\"><script>alert(1)</script>";
+    for path in ["/", "/passwordreset", "/passwordchange", "/passwordnotification", "/admin", "/passwordreset/helpdesk"]
+    {
+        let request = Request::get(format!("{path}?login=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E&lang=x"))
+            .header(header::ACCEPT_LANGUAGE, format!("de;q=0.1, {hostile};q=0.9"))
+            .header(header::USER_AGENT, hostile)
+            .body(Body::empty())
+            .unwrap();
+        let page = browser.send(request).await;
+        assert!(!page.body.contains("<script") && !page.body.contains("alert(1)"), "{path}: {}", page.body);
+        let lang = page.body.split("<html lang=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+        assert!(["en", "de", "fr", "es", "it", "nl"].contains(&lang), "{path}: lang={lang}");
+    }
+}
