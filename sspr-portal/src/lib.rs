@@ -49,6 +49,12 @@ use session::{MemorySessions, SessionKeys, Sessions, SharedSessions};
 /// Largest request body accepted (every form is small).
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// How long [`Portal::serve`] waits for a request's head (from the connection's start, or from
+/// the end of the answer before on a kept-alive one) and then for its body: a connection that
+/// sends them no faster (slowloris, or nothing at all) is closed, so that one address cannot
+/// hold sockets and tasks open until the process has no file descriptor left.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A built portal: the engine, its backends and the sessions.
 #[derive(Debug, Clone)]
 pub struct Portal {
@@ -443,8 +449,49 @@ impl Portal {
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+        // hyper's HTTP/1 server, as `axum::serve` runs it, but with a timer: axum's sets none,
+        // so hyper's header read timeout never ran and a connection could wait for a head
+        // forever. The body's deadline is `web::middleware`'s.
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(READ_TIMEOUT);
+        let mut make_service = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        // Every connection holds a receiver: `closed()` resolves once all of them have ended.
+        let (stopping, stop_watch) = tokio::sync::watch::channel(false);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, or a connection reset before it was taken:
+                        // wait a moment rather than spin (what `axum::serve` does).
+                        tracing::warn!(error = %e, "a connection could not be accepted");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let Ok(service) = tower::Service::call(&mut make_service, peer).await;
+            let connection = builder.serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+            let mut stop_watch = stop_watch.clone();
+            tokio::spawn(async move {
+                let mut connection = std::pin::pin!(connection);
+                tokio::select! {
+                    _ = connection.as_mut() => return,
+                    _ = stop_watch.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+                }
+                // Stopping: the request in progress finishes, an idle connection closes.
+                let _ = connection.await;
+            });
+        }
+        drop(listener);
+        drop(stop_watch);
+        let _ = stopping.send(true);
+        stopping.closed().await;
         self.sspr().flush_deliveries().await;
         self.flush_audit().await;
         Ok(())

@@ -252,8 +252,10 @@ impl AppState {
         let Ok((id, session)) = rotated else { return Self::unavailable(&visit) };
         // A form posted without a session (the helpdesk code's: its token is sealed, not
         // stored) is forwarded under its token: the retry carries no old id, only the form.
+        // The key is the one `forwarded` looks under: the retry carries the same cookie, also
+        // one naming a session that had ended before this request.
         if let Some((csrf, pin)) = verified {
-            let old = visit.id.as_deref().unwrap_or(csrf);
+            let old = visit.id.as_deref().or(visit.stale_id.as_deref()).unwrap_or(csrf);
             self.forwards.record(old, &id, csrf, pin, self.clock.now()).await;
         }
         visit.id = Some(id);
@@ -420,6 +422,19 @@ fn foreign_origin(request: &Request) -> bool {
     origin != "null" && !origin_host.eq_ignore_ascii_case(host)
 }
 
+/// `request` with its body read in full, at most [`crate::BODY_LIMIT`] bytes within
+/// [`crate::READ_TIMEOUT`]: a body sent a byte at a time (slowloris) would otherwise hold its
+/// connection for as long as the client likes. `Err`: the answer's status (too slow, too large).
+async fn with_body_read(request: Request) -> Result<Request, StatusCode> {
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(crate::READ_TIMEOUT, axum::body::to_bytes(body, crate::BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        // Over the limit, or the client went away mid-body.
+        Ok(Err(_)) => Err(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+    }
+}
+
 /// Security headers on every answer, no caching of pages, a refusal of cross-site posts,
 /// and one log line per request (method, path without query, status, time; never a body).
 pub(crate) async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -427,23 +442,33 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let locale = super::session::locale_of(request.headers());
-    let mut response = if foreign_origin(&request) {
-        tracing::warn!(%path, "a cross-site form post was refused");
-        error_page(locale, StatusCode::FORBIDDEN, text(locale).err_session)
-    } else {
-        // On a task of its own: hyper drops a handler when its client closes the connection
-        // (a browser's timeout, a mobile network gone), and a handler dropped after the
-        // engine's work and before the session is saved (the answer is padded after the
-        // work) left a verified PIN spent on a session that never moved on: the user's retry
-        // read "this reset was already used". Run to its end, the request saves what it did
-        // (a verify's forward lets the retry in), as a client that waited would have had.
-        // In the caller's span, so a host's request span (a `TraceLayer` around the router)
-        // still holds the handler's events.
-        match tokio::spawn(tracing::Instrument::in_current_span(next.run(request))).await {
-            Ok(response) => response,
-            Err(e) => {
-                tracing::error!(%path, error = %e, "a request's handler panicked");
-                error_page(locale, StatusCode::INTERNAL_SERVER_ERROR, text(locale).err_unavailable)
+    let mut response = match with_body_read(request).await {
+        Err(status) => {
+            tracing::warn!(%path, status = status.as_u16(), "a request's body was refused");
+            let mut response = error_page(locale, status, text(locale).err_input);
+            // The rest of the body is not read: the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+        Ok(request) if foreign_origin(&request) => {
+            tracing::warn!(%path, "a cross-site form post was refused");
+            error_page(locale, StatusCode::FORBIDDEN, text(locale).err_session)
+        }
+        Ok(request) => {
+            // On a task of its own: hyper drops a handler when its client closes the connection
+            // (a browser's timeout, a mobile network gone), and a handler dropped after the
+            // engine's work and before the session is saved (the answer is padded after the
+            // work) left a verified PIN spent on a session that never moved on: the user's retry
+            // read "this reset was already used". Run to its end, the request saves what it did
+            // (a verify's forward lets the retry in), as a client that waited would have had.
+            // In the caller's span, so a host's request span (a `TraceLayer` around the router)
+            // still holds the handler's events.
+            match tokio::spawn(tracing::Instrument::in_current_span(next.run(request))).await {
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::error!(%path, error = %e, "a request's handler panicked");
+                    error_page(locale, StatusCode::INTERNAL_SERVER_ERROR, text(locale).err_unavailable)
+                }
             }
         }
     };

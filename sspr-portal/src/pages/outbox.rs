@@ -3,8 +3,10 @@
 //! Served only while notices go to the in-memory outbox. `/outbox/preview` shows every
 //! notice, with sample values, in every language sspr-core speaks, as an e-mail and as an SMS.
 
+use std::net::IpAddr;
+
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
@@ -28,6 +30,21 @@ pub(crate) struct Filter {
 /// Headers a reverse proxy adds to what it forwards (RFC 7239 and the de facto ones).
 const FORWARDING_HEADERS: [&str; 4] = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host"];
 
+/// Whether a `Host` header names this host: `localhost` (and its subdomains, which browsers
+/// resolve to loopback themselves, RFC 6761) or a loopback address, with or without a port.
+/// No DNS name an attacker can point elsewhere passes.
+fn host_names_this_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((address, port)) if port.is_empty() || port.starts_with(':') => address,
+            _ => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 pub(crate) async fn show(
     State(state): State<AppState>,
     visit: Visit,
@@ -36,7 +53,11 @@ pub(crate) async fn show(
 ) -> Response {
     // On by default, the page trusts that only this host reaches the loopback `listen`; a
     // forwarded request says a proxy (with `public_url` forgotten) brings it from elsewhere.
-    if state.outbox_page_by_default && FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h)) {
+    // A `Host` naming another site is a browser sent here by DNS rebinding (a page the
+    // developer visits has its name re-pointed at 127.0.0.1: its script reads this page as its
+    // own origin), or a proxy that passes the public name on: neither is this host's own visit.
+    let foreign_host = headers.get(header::HOST).is_some_and(|host| !host.to_str().is_ok_and(host_names_this_host));
+    if state.outbox_page_by_default && (foreign_host || FORWARDING_HEADERS.iter().any(|h| headers.contains_key(*h))) {
         return crate::web::error_page(visit.locale, StatusCode::NOT_FOUND, "404");
     }
     let t = visit.text();

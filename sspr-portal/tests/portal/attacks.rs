@@ -359,3 +359,206 @@ async fn the_contacts_page_refuses_privileged_and_ineligible_accounts_like_a_wro
     let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
     assert!(audit.contains("privileged") && audit.contains("ineligible"), "{audit}");
 }
+
+// ---- slow requests: connections that never finish a request ----
+
+/// Whether the portal ends `stream` (closes it, or answers it and closes) within `within`.
+async fn ended_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Slowloris: one address opens connections and keeps each one busy by never finishing it:
+/// nothing sent at all, a request head without its blank line, a form whose body never
+/// comes. Each holds a socket and a task for as long as the attacker likes: a few thousand
+/// from one machine use up the process's file descriptors, and then the portal accepts no
+/// one. Every such connection must end within a bound (`Portal::serve`'s read timeouts).
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_request_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let serving = portal.clone();
+    let server = tokio::spawn(async move { serving.serve(listener, std::future::pending()).await });
+
+    let within = sspr_portal::READ_TIMEOUT + std::time::Duration::from_secs(5);
+    let connect = || async { tokio::net::TcpStream::connect(address).await.unwrap() };
+    let (mut silent, mut half_head, mut no_body, mut idle) =
+        (connect().await, connect().await, connect().await, connect().await);
+    half_head.write_all(b"GET /passwordreset HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n").await.unwrap();
+    no_body
+        .write_all(
+            b"POST /passwordreset/begin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=",
+        )
+        .await
+        .unwrap();
+    // A keep-alive connection left idle after an answer.
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let (silent, half_head, no_body, idle) = tokio::join!(
+        ended_within(&mut silent, within),
+        ended_within(&mut half_head, within),
+        ended_within(&mut no_body, within),
+        ended_within(&mut idle, within),
+    );
+    assert!(
+        silent && half_head && no_body && idle,
+        "still open after {within:?}: nothing sent {}, a head without its end {}, a body that never comes {}, \
+         idle after an answer {}",
+        !silent,
+        !half_head,
+        !no_body,
+        !idle
+    );
+    // A browser's request is still served.
+    let mut browser = connect().await;
+    browser.write_all(b"GET /passwordreset HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut browser, &mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    server.abort();
+}
+
+// ---- a session cookie after sign-out, and the temporary password shown again ----
+
+/// A session cookie copied before sign-out (a shared computer, a synced browser profile, a
+/// proxy's log) must sign nobody in after it: on the contacts page and on `/admin`.
+#[tokio::test]
+async fn a_cookie_copied_before_sign_out_opens_nothing_after_it() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    for (page, login, signed_in) in [
+        ("/passwordnotification", "jane.doe@example.org", "Signed in as Jane Doe"),
+        ("/admin", "helpdesk@example.org", "action=\"/admin/signout\""),
+    ] {
+        let mut user = Browser::with_ip(&portal, "192.0.2.160");
+        let home = sign_in(&mut user, page, login, PASSWORD).await;
+        assert!(home.body.contains(signed_in), "{page}: {}", home.main());
+        let copied = user.cookie();
+        let csrf = home.csrf();
+        user.submit(&format!("{page}/signout"), &[("csrf", &csrf)]).await;
+        let mut thief = Browser::with_ip(&portal, "198.51.100.160");
+        thief.set_cookie(copied);
+        let after = thief.get(page).await;
+        assert!(!after.body.contains(signed_in), "{page}: the copied cookie still signs in: {}", after.main());
+        // Nor does the signed-out session's token post a form.
+        let forged = thief.post(&format!("{page}/signout"), &[("csrf", &csrf)]).await;
+        assert_eq!(forged.status, axum::http::StatusCode::FORBIDDEN, "{page}");
+    }
+}
+
+/// The temporary password is shown once: the completion form posted again (a reload that
+/// re-posts, a second tab on the same step, the back button) shows it no more, and its answer
+/// may not be stored by the browser or a proxy.
+#[tokio::test]
+async fn the_temporary_password_is_shown_once_and_never_cached() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut user = Browser::with_ip(&portal, "192.0.2.161");
+    let page = reset_to_pin(&mut user, "jane.doe@example.org").await;
+    let pin = portal.outbox().unwrap().last_pin_to("jane@private.example").unwrap();
+    let verified = user.submit("/passwordreset/verify", &[("csrf", &page.csrf()), ("pin", &pin)]).await;
+    let fields = [("csrf", verified.csrf()), ("mode", "temporary".to_owned())];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut second_tab = Browser::with_ip(&portal, "192.0.2.161");
+    second_tab.cookies = user.cookies.clone();
+    let done = user.post("/passwordreset/complete", &fields).await;
+    let temporary = done.by_id("temporary-password").expect("shown once");
+    let cache = done.headers.get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(cache.as_deref(), Some("no-store"));
+    for answer in [
+        user.submit("/passwordreset/complete", &fields).await,
+        second_tab.submit("/passwordreset/complete", &fields).await,
+        user.get("/passwordreset").await,
+    ] {
+        assert!(!answer.body.contains(&temporary), "shown again: {}", answer.main());
+    }
+}
+
+// ---- the per-address limits and forwarding headers nobody vouches for ----
+
+/// Without `trusted_proxies`, a client naming another address in `X-Forwarded-For`,
+/// `Forwarded`, `X-Real-IP` or `True-Client-IP` (a new one with each request) is still counted
+/// by its own: the engine's per-address cap on begun resets holds.
+#[tokio::test]
+async fn forwarding_headers_from_an_untrusted_client_do_not_escape_the_per_address_limit() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let portal = build("[policy]\nmin_response_ms = 0\nip_begins_per_hour = 3\n[store]\nkind = \"memory\"\n").await;
+    let mut attacker = Browser::with_ip(&portal, "198.51.100.70");
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    let mut limited = 0;
+    for i in 0..8u8 {
+        let body = crate::support::serde_urlencoded(&[("csrf", &csrf), ("login", "x@example.org")]);
+        let spoofed = format!("203.0.113.{i}");
+        let request = Request::post("/passwordreset/begin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", &spoofed)
+            .header("forwarded", format!("for={spoofed}"))
+            .header("x-real-ip", &spoofed)
+            .header("true-client-ip", &spoofed)
+            .body(Body::from(body))
+            .unwrap();
+        attacker.send(request).await;
+        let page = attacker.get("/passwordreset").await;
+        if page.alert().is_some_and(|a| a.starts_with("Too many requests.")) {
+            limited += 1;
+        }
+        attacker.submit("/passwordreset/restart", &[("csrf", &csrf)]).await;
+    }
+    assert_eq!(limited, 5, "3 begins allowed to the one real address, whatever the headers said");
+}
+
+/// A step skipped by posting to a later page: the completion right after the login, or with
+/// a PIN sent but not verified, sets no password and shows none; a verify before any PIN was
+/// sent checks nothing.
+#[tokio::test]
+async fn posting_to_a_later_step_skips_nothing() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut attacker = Browser::with_ip(&portal, "198.51.100.71");
+    let csrf = attacker.get("/passwordreset").await.csrf();
+    attacker.submit("/passwordreset/begin", &[("csrf", &csrf), ("login", "jane.doe@example.org")]).await;
+    for (path, fields) in [
+        ("/passwordreset/complete", vec![("csrf", csrf.as_str()), ("mode", "temporary")]),
+        ("/passwordreset/verify", vec![("csrf", csrf.as_str()), ("pin", "12345678")]),
+    ] {
+        let answer = attacker.submit(path, &fields).await;
+        assert!(answer.by_id("temporary-password").is_none(), "{path}: {}", answer.main());
+        assert!(!answer.body.contains("action=\"/passwordreset/complete\""), "{path}: {}", answer.main());
+    }
+    let page = reset_to_pin(&mut attacker, "jane.doe@example.org").await;
+    let answer =
+        attacker.submit("/passwordreset/complete", &[("csrf", page.csrf().as_str()), ("mode", "temporary")]).await;
+    assert!(answer.by_id("temporary-password").is_none(), "with a PIN sent, not verified: {}", answer.main());
+    assert!(attacker.get("/passwordreset").await.body.contains("name=\"login\""), "back at the start");
+}
+
+/// Injection through the request line and headers the pages read: a query string, an
+/// `Accept-Language` and a `User-Agent` carrying markup and line breaks change nothing on the
+/// page (nothing of them is echoed; `lang` stays one of the six languages).
+#[tokio::test]
+async fn markup_in_the_query_string_and_headers_is_never_echoed() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut browser = Browser::with_ip(&portal, "198.51.100.72");
+    let hostile = "\"><script>alert(1)</script>";
+    for path in ["/", "/passwordreset", "/passwordchange", "/passwordnotification", "/admin", "/passwordreset/helpdesk"]
+    {
+        let request = Request::get(format!("{path}?login=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E&lang=x"))
+            .header(header::ACCEPT_LANGUAGE, format!("de;q=0.1, {hostile};q=0.9"))
+            .header(header::USER_AGENT, hostile)
+            .body(Body::empty())
+            .unwrap();
+        let page = browser.send(request).await;
+        assert!(!page.body.contains("<script") && !page.body.contains("alert(1)"), "{path}: {}", page.body);
+        let lang = page.body.split("<html lang=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+        assert!(["en", "de", "fr", "es", "it", "nl"].contains(&lang), "{path}: lang={lang}");
+    }
+}

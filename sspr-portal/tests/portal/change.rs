@@ -135,3 +135,20 @@ async fn viewing_the_change_page_anonymously_does_not_read_the_directory_each_ti
     assert_eq!(count, "1", "one directory read for 200 anonymous views");
     assert_eq!(browser.cookie(), None, "and no session");
 }
+
+/// Enumeration through the new password's rules: without the right current password, a new
+/// password the rules refuse (too short, too simple, made of the account's own name, the
+/// password the account has now) must read for a real login as for an unknown one: a rule
+/// judged against the account's own data before its password is checked would say it exists.
+#[tokio::test]
+async fn a_refused_new_password_reads_alike_for_a_real_and_an_unknown_login_without_the_current_password() {
+    let portal = portal().await;
+    let mut browser = Browser::new(&portal);
+    for new in ["a", "Summer2024!", "MaxMustermann1!", "max.mustermann@example.org", "Mustermann-Max-1", PASSWORD] {
+        let real = change(&mut browser, "max.mustermann@example.org", "Not-His-Passw0rd", new, new).await;
+        let unknown = change(&mut browser, "nobody@example.org", "Not-His-Passw0rd", new, new).await;
+        assert_eq!(real.status, unknown.status, "{new}");
+        assert_eq!(real.alert(), unknown.alert(), "new password {new:?}");
+        assert_eq!(real.main().len(), unknown.main().len(), "{new}");
+    }
+}

@@ -108,3 +108,39 @@ async fn the_admin_sends_a_code_to_a_registered_contact_and_sees_only_where() {
     assert!(refused.alert().is_some(), "{}", refused.main());
     assert!(!refused.body.contains("recovery-code"));
 }
+
+/// The helpdesk code's form posted twice (a double click, or a retry after the first answer
+/// was lost) lands on the completion step, as a verify's double click does (THREAT_MODEL
+/// 12.7a), rather than "the code is wrong or no longer valid" with the helpdesk's code spent.
+/// Also from a browser that still holds the cookie of a session that has ended (a reset
+/// begun yesterday and left): the retry carries that cookie, as the first post did.
+#[tokio::test]
+async fn a_helpdesk_code_posted_twice_lands_on_the_completion_step_also_with_an_ended_sessions_cookie() {
+    for ended_session in [false, true] {
+        let portal = portal().await;
+        let mut admin = admin(&portal).await;
+        let csrf = admin.get("/admin/user?login=max.mustermann%40example.org").await.csrf();
+        let code =
+            shown_code(&admin.post("/admin/recovery", &[("csrf", &csrf), ("login", MAX), ("deliver", "show")]).await);
+
+        let mut user = Browser::with_ip(&portal, "192.0.2.151");
+        if ended_session {
+            user.set_cookie(Some(format!("sspr_session={}", "ab".repeat(32))));
+        }
+        let csrf = user.get("/passwordreset/helpdesk").await.csrf();
+        let fields = [("csrf", csrf.as_str()), ("login", MAX), ("code", code.as_str())];
+        // The first post's answer (and its new cookie) never reaches the browser.
+        let mut first = Browser::with_ip(&portal, "192.0.2.151");
+        first.cookies = user.cookies.clone();
+        let answer = first.post("/passwordreset/helpdesk", &fields).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        let again = user.submit("/passwordreset/helpdesk", &fields).await;
+        assert!(
+            again.body.contains("name=\"mode\""),
+            "ended_session={ended_session}: the second post lands on the completion step: {:?}",
+            again.alert()
+        );
+        let done = user.submit("/passwordreset/complete", &[("csrf", &again.csrf()), ("mode", "temporary")]).await;
+        assert!(done.by_id("temporary-password").is_some(), "{}", done.main());
+    }
+}

@@ -361,6 +361,34 @@ async fn the_outbox_page_is_not_served_through_a_reverse_proxy_by_default() {
     assert_eq!(browser.send(proxied("x-forwarded-for", "203.0.113.7")).await.status, StatusCode::OK, "asked for");
 }
 
+/// DNS rebinding: a page the developer visits (`http://rebind.attacker.example:8080/`) has its
+/// name re-pointed at 127.0.0.1, so the developer's own browser sends the page's script to the
+/// loopback portal as a same-origin request: no forwarding header, a loopback peer, and only
+/// the `Host` header names the attacker's site. The script then reads `/outbox` (every PIN:
+/// it starts a reset for anyone and reads its code) as if it were this host's own browser.
+/// A page on by default must answer only a `Host` that names this host.
+#[tokio::test]
+async fn the_outbox_page_is_not_served_to_a_rebound_dns_name_by_default() {
+    let with_host = |host: &'static str| {
+        Request::get("/outbox").header(axum::http::header::HOST, host).body(axum::body::Body::empty()).unwrap()
+    };
+    let portal = sspr_portal::Portal::build(&config("")).await.unwrap();
+    let mut browser = Browser::with_ip(&portal, "127.0.0.1");
+    for host in
+        ["rebind.attacker.example:8080", "rebind.attacker.example", "203.0.113.7:8080", "localhost.attacker.example"]
+    {
+        let page = browser.send(with_host(host)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "Host: {host}: {}", page.main());
+    }
+    for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.2", "dev.localhost:8080"] {
+        assert_eq!(browser.send(with_host(host)).await.status, StatusCode::OK, "Host: {host}: this host's own browser");
+    }
+    // Asked for by the operator (`outbox_page = true`), the page answers whatever the name.
+    let explicit = sspr_portal::Portal::build(&config("outbox_page = true\n")).await.unwrap();
+    let mut browser = Browser::with_ip(&explicit, "127.0.0.1");
+    assert_eq!(browser.send(with_host("rebind.attacker.example:8080")).await.status, StatusCode::OK);
+}
+
 /// The data directory holds the contact store (every user's private address and number), the
 /// audit trail and the server key: a portal creating it leaves it to its own user (0700), so
 /// another account on the host cannot read the contacts in the SQLite file (itself created
