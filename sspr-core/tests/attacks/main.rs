@@ -28,6 +28,7 @@ mod fault_injection;
 mod flow_id_in_audit;
 mod flow_id_in_store;
 mod helpdesk_recovery;
+mod helpdesk_takes_over_privileged;
 mod key_rotation;
 mod lease_takeover;
 mod lost_replies;
