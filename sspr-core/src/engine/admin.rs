@@ -389,8 +389,9 @@ impl Sspr {
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
-    /// can be enabled; disabling always works, and ends the user's pending contact proof and
-    /// helpdesk recovery code (enabling again does not bring them back).
+    /// can be enabled; disabling always works, and ends the user's pending contact proof,
+    /// helpdesk recovery code and the reset flows begun before it, verified or not (enabling
+    /// again does not bring them back).
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
@@ -422,7 +423,13 @@ impl Sspr {
                 // disable is saved, so a store failure leaves nothing disabled with them alive.
                 let (proof, code) = (self.proof_key(&user.id), self.recovery_key(&user.id));
                 let batch = Batch { deletes: vec![proof.as_str(), code.as_str()], ..Batch::default() };
-                self.inner.store.apply(&batch, self.now()).await?;
+                let now = self.now();
+                self.inner.store.apply(&batch, now).await?;
+                // And the reset flows begun before now, verified or not: held off until the last
+                // of them has expired, so switching self-service back on within their minutes
+                // does not complete one (THREAT_MODEL R.6).
+                let marker = limits::disabled(&self.user_subject(&user.id));
+                self.hold(&marker, now + self.inner.policy.flow_lifetime(), now).await?;
             }
             let stopped = Outcome::Failed {
                 error: "the request stopped while the contact store saved: the change may be saved".into(),

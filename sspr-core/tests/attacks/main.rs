@@ -24,6 +24,7 @@ mod contact_removed_after_send;
 mod cooling_off_bypass;
 mod decoy_statistics;
 mod delivery_failure_text;
+mod disable_reenable_flow;
 mod fault_injection;
 mod flow_id_in_audit;
 mod flow_id_in_store;
