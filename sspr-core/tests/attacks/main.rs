@@ -48,5 +48,6 @@ mod destination_confirmation;
 mod enumeration_confirmation;
 mod enumeration_contact_store;
 mod enumeration_contact_store_errors;
+mod enumeration_failing_bind;
 mod enumeration_failing_relay;
 mod enumeration_slow_relay;
