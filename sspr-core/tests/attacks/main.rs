@@ -35,6 +35,7 @@ mod lease_takeover;
 mod lost_replies;
 mod password_in_error_text;
 mod privileged_send_cap;
+mod recovery_code_alias;
 mod reset_notice_lost;
 mod second_method_guessing;
 mod sign_in_race;
