@@ -427,9 +427,12 @@ impl Sspr {
                 self.inner.store.apply(&batch, now).await?;
                 // And the reset flows begun before now, verified or not: held off until the last
                 // of them has expired, so switching self-service back on within their minutes
-                // does not complete one (THREAT_MODEL R.6).
+                // does not complete one (THREAT_MODEL R.6). A second past their last live one
+                // (a flow is live through its `expires_at` second): a flow expiring before the
+                // mark's end began no later than this second.
                 let marker = limits::disabled(&self.user_subject(&user.id));
-                self.hold(&marker, now + self.inner.policy.flow_lifetime(), now).await?;
+                let until = now + self.inner.policy.flow_lifetime() + std::time::Duration::from_secs(1);
+                self.hold(&marker, until, now).await?;
             }
             let stopped = Outcome::Failed {
                 error: "the request stopped while the contact store saved: the change may be saved".into(),

@@ -1098,8 +1098,8 @@ impl Sspr {
             let mut refused = self.refuse_if_blocked(&standing, now, &scope).await.err();
             // Begun before an administrator switched self-service off for the user (an
             // incident): switched back on since, it still does not complete (R.6). The mark
-            // is held until the last flow begun before it expires, so a flow expiring no later
-            // than the mark began before the disable.
+            // is held a second past the last live second of every flow begun before it, so a
+            // flow expiring before the mark's end began before the disable (or in its second).
             let disabled_until = match changed.partial {
                 false => changed.values.get(2).and_then(Option::as_ref).and_then(limits::held_until),
                 true => {
@@ -1107,7 +1107,7 @@ impl Sspr {
                     mark.as_ref().and_then(limits::held_until)
                 }
             };
-            if refused.is_none() && disabled_until.is_some_and(|until| record.expires_at <= crate::flow::ts(until)) {
+            if refused.is_none() && disabled_until.is_some_and(|until| record.expires_at < crate::flow::ts(until)) {
                 let outcome = Outcome::Failed { error: "begun before self-service was switched off for the user".into() };
                 scope.record(AuditKind::ResetFailed, outcome).await;
                 refused = Some(Error::Expired);

@@ -49,3 +49,16 @@ async fn a_refused_flow_is_audited_and_changes_nothing() {
         "{failed:?}"
     );
 }
+
+#[tokio::test]
+async fn a_flow_verified_before_the_disable_is_refused_up_to_its_last_live_second() {
+    let h = Harness::new().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    // The flow's last live second: exactly its lifetime after it began (and the disable).
+    h.advance(std::time::Duration::from_secs(h.sspr.policy().flow_lifetime_secs));
+    let result = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
+    assert!(result.is_err(), "completed in the flow's last second: {result:?}");
+}
