@@ -80,13 +80,14 @@ fn saved_as(after: &Enrollment, next: &Enrollment, expected: u64) -> bool {
 }
 
 /// The history after a change from `old` to `new` at `now`: the first registration is
-/// remembered, and contacts the user removed or replaced are remembered until
-/// `remember_until` (expired ones and ones registered again are dropped; the oldest go first
-/// beyond [`MAX_REMOVED_CONTACTS`]).
+/// remembered, and contacts removed or replaced by a change made `held_back` (the user's own,
+/// or an administrator's on a privileged account) are remembered until `remember_until`
+/// (expired ones and ones registered again are dropped; the oldest go first beyond
+/// [`MAX_REMOVED_CONTACTS`]).
 fn record_history(
     old: &Enrollment,
     new: &mut Enrollment,
-    by_user: bool,
+    held_back: bool,
     now: OffsetDateTime,
     remember_until: OffsetDateTime,
 ) {
@@ -94,7 +95,7 @@ fn record_history(
     if history.registered_at.is_none() && (old.ever_registered() || new.email.is_some() || new.phone.is_some()) {
         history.registered_at = Some(now);
     }
-    if by_user {
+    if held_back {
         let removed_email = old.email.as_ref().filter(|o| new.email.as_ref().is_none_or(|n| n.value != o.value));
         let removed_phone = old.phone.as_ref().filter(|o| new.phone.as_ref().is_none_or(|n| n.value != o.value));
         let removed = removed_email
@@ -264,9 +265,12 @@ impl Sspr {
     /// A contact added or changed by the user becomes
     /// usable for PINs after the policy's cooling-off period, except at the user's very first
     /// registration (clearing every contact does not make the next one "first" again); an
-    /// admin's change is usable at once. Every contact registered before the change is told of
-    /// it at once, including those still cooling off and those the user removed recently
-    /// (which are remembered for the cooling-off plus a week, and also told of a reset).
+    /// admin's change is usable at once, except on a privileged account, where it cools off
+    /// as a user's does, the first registration included (one administrator choosing both
+    /// factors of a `two_methods` reset must not take the account over at once). Every contact
+    /// registered before the change is told of it at once, including those still cooling off
+    /// and those removed recently by the user or, on a privileged account, by an admin (which
+    /// are remembered for the cooling-off plus a week, and also told of a reset).
     ///
     /// Errors: `InvalidInput` (a malformed address or number: nothing is changed),
     /// `UnknownUser`, `NotAllowed` (ineligible; not enabled, the account disabled or
@@ -300,6 +304,12 @@ impl Sspr {
             return Err(Error::NotAllowed { reason: NotAllowedReason::Ineligible });
         }
         let now = self.now();
+        // An administrator's change to a privileged account cools off and is remembered as a
+        // user's is (its first registration too): both factors of a `TwoMethods` reset chosen
+        // by one administrator are the one-factor recovery code refused to such an account
+        // (THREAT_MODEL R.5), so the owner and the contacts replaced get the cooling-off to
+        // react, and the replaced contacts hear of the reset that follows.
+        let held_back = matches!(actor, Actor::User) || self.inner.scope.is_privileged(user);
         let message = Message::ContactsChanged { by_admin: matches!(actor, Actor::Admin(_)) };
         let stopped = Outcome::Failed {
             error: "the request stopped while the contact store saved: the change may be saved".into(),
@@ -319,6 +329,7 @@ impl Sspr {
                     let first_registration = !old.ever_registered();
                     let usable_from = match actor {
                         Actor::User if !first_registration => now + self.inner.policy.contact_cooling_off(),
+                        Actor::Admin(_) if held_back => now + self.inner.policy.contact_cooling_off(),
                         _ => now,
                     };
                     let mut new = old.clone();
@@ -337,7 +348,7 @@ impl Sspr {
                         return Ok(None);
                     }
                     let remember_until = now + self.inner.policy.contact_cooling_off() + REMOVED_CONTACT_GRACE;
-                    record_history(&old, &mut new, matches!(actor, Actor::User), now, remember_until);
+                    record_history(&old, &mut new, held_back, now, remember_until);
                     Ok(Some(new))
                 },
                 Some(owed),
@@ -378,8 +389,9 @@ impl Sspr {
     }
 
     /// Enable or disable SSPR for a user (admins only). Only eligible, non-privileged users
-    /// can be enabled; disabling always works, and ends the user's pending contact proof and
-    /// helpdesk recovery code (enabling again does not bring them back).
+    /// can be enabled; disabling always works, and ends the user's pending contact proof,
+    /// helpdesk recovery code and the reset flows begun before it, verified or not (enabling
+    /// again does not bring them back).
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `NotAllowed`, `Backend`.
     pub async fn set_enabled(&self, actor: &Actor, login: &str, enabled: bool, ctx: &RequestContext) -> Result<()> {
@@ -411,7 +423,16 @@ impl Sspr {
                 // disable is saved, so a store failure leaves nothing disabled with them alive.
                 let (proof, code) = (self.proof_key(&user.id), self.recovery_key(&user.id));
                 let batch = Batch { deletes: vec![proof.as_str(), code.as_str()], ..Batch::default() };
-                self.inner.store.apply(&batch, self.now()).await?;
+                let now = self.now();
+                self.inner.store.apply(&batch, now).await?;
+                // And the reset flows begun before now, verified or not: held off until the last
+                // of them has expired, so switching self-service back on within their minutes
+                // does not complete one (THREAT_MODEL R.6). A second past their last live one
+                // (a flow is live through its `expires_at` second): a flow expiring before the
+                // mark's end began no later than this second.
+                let marker = limits::disabled(&self.user_subject(&user.id));
+                let until = now + self.inner.policy.flow_lifetime() + std::time::Duration::from_secs(1);
+                self.hold(&marker, until, now).await?;
             }
             let stopped = Outcome::Failed {
                 error: "the request stopped while the contact store saved: the change may be saved".into(),

@@ -70,6 +70,12 @@ pub(super) fn user_sends(subject: &Subject) -> String {
 pub(super) fn contact_proof(subject: &Subject) -> String {
     subject_key("contact-proof", subject)
 }
+/// When an administrator last switched self-service off for a user, held (as a block is) until
+/// every flow begun before then has expired: `complete_reset` refuses those flows, so a
+/// re-enable does not bring them back.
+pub(super) fn disabled(subject: &Subject) -> String {
+    subject_key("disabled", subject)
+}
 /// A user's pending helpdesk recovery code ([`super::recovery`]).
 pub(super) fn recovery(subject: &Subject) -> String {
     subject_key("recovery", subject)

@@ -1080,6 +1080,9 @@ impl Sspr {
                     }
                     let mut change = FlowChange::<()>::to(record.completing(now));
                     change.reads = Vec::from(Standing::keys(&record.subject));
+                    // After the standing's two: when self-service was last switched off for
+                    // the user (its key shares the block's hash tag).
+                    change.reads.push(limits::disabled(&record.subject));
                     change.deletes = vec![pending_code.as_str()];
                     Ok(change)
                 })
@@ -1093,6 +1096,22 @@ impl Sspr {
                 true => self.standing(&record.subject, now).await?,
             };
             let mut refused = self.refuse_if_blocked(&standing, now, &scope).await.err();
+            // Begun before an administrator switched self-service off for the user (an
+            // incident): switched back on since, it still does not complete (R.6). The mark
+            // is held a second past the last live second of every flow begun before it, so a
+            // flow expiring before the mark's end began before the disable (or in its second).
+            let disabled_until = match changed.partial {
+                false => changed.values.get(2).and_then(Option::as_ref).and_then(limits::held_until),
+                true => {
+                    let mark = self.inner.store.get(&limits::disabled(&record.subject), now).await?;
+                    mark.as_ref().and_then(limits::held_until)
+                }
+            };
+            if refused.is_none() && disabled_until.is_some_and(|until| record.expires_at < crate::flow::ts(until)) {
+                let outcome = Outcome::Failed { error: "begun before self-service was switched off for the user".into() };
+                scope.record(AuditKind::ResetFailed, outcome).await;
+                refused = Some(Error::Expired);
+            }
             if refused.is_none()
                 && let NewPassword::Chosen(password) = &new_password
             {

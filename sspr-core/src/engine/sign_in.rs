@@ -71,6 +71,14 @@ impl SignInAttempts {
     }
 }
 
+/// A password check that reached no verdict ([`Sspr::check_counted`]): the error, and the user
+/// whose bind it was when the directory failed at the password itself (`None`: it failed
+/// before, for every login alike).
+struct CheckFailed {
+    error: Error,
+    bind: Option<crate::api::UserId>,
+}
+
 /// Why a sign-in attempt may not be checked: until when, and the limit's name for the audit.
 struct SignInRefused {
     until: OffsetDateTime,
@@ -94,9 +102,13 @@ impl Sspr {
     /// checked, so while that many attempts of one login are being checked, a further one is
     /// refused with `RateLimited` too (racing requests get no extra guesses).
     ///
+    /// A directory that finds the user but fails to check the password (the bind) is answered
+    /// `SignInFailed` too, counted as no failure and audited with its error: an unknown login
+    /// is never bound, so `Backend` there would tell the two apart.
+    ///
     /// Errors: `InvalidInput` (a malformed login, or a password longer than
     /// [`MAX_SIGN_IN_PASSWORD_BYTES`], whoever the login is), `SignInFailed`, `RateLimited`,
-    /// `Backend`.
+    /// `Backend` (the directory's lookup or the state store failed).
     ///
     /// ```
     /// # tokio_test_block_on(async {
@@ -237,11 +249,20 @@ impl Sspr {
         let checked = self.check_counted(login, password, &admissible, &mut counts, scope.ctx, now).await;
         let (user, verdict, refused, own_locked) = match checked {
             Ok(checked) => checked,
-            Err(error) => {
+            Err(CheckFailed { error, bind }) => {
                 // No verdict (the directory failed): the attempt was not the user's failure.
                 self.uncount_sign_in_attempt(login, scope.ctx, now).await;
                 if let Some((own, _)) = &counts.own {
                     self.uncount_sign_in_attempt(own, scope.ctx, now).await;
+                }
+                // Only a login the directory found is bound: a failing bind answered `Backend`
+                // where an unknown login, never bound, got `SignInFailed` (R.7). The bind's
+                // failure is answered as a wrong password (counted as none) and audited.
+                if let Some(user) = bind {
+                    tracing::warn!(error = %error, "the directory could not check a password: answered as a wrong one");
+                    scope.user = Some(user);
+                    scope.record(kind, Outcome::Failed { error: error.to_string() }).await;
+                    return Err(Error::SignInFailed);
                 }
                 return Err(error);
             }
@@ -277,14 +298,15 @@ impl Sspr {
         counts: &mut SignInCounts,
         ctx: &RequestContext,
         now: OffsetDateTime,
-    ) -> Result<(Option<DirectoryUser>, Authentication, Option<NotAllowedReason>, bool)> {
-        let user = self.inner.directory.find_user(login).await?;
+    ) -> std::result::Result<(Option<DirectoryUser>, Authentication, Option<NotAllowedReason>, bool), CheckFailed> {
+        let failed = |error: Error| CheckFailed { error, bind: None };
+        let user = self.inner.directory.find_user(login).await.map_err(|e| failed(e.into()))?;
         // Found under another spelling (a multi-valued `uid` or `mail`): the account's own
         // lockout holds too, and the attempt counts for it too, so an alias adds no guesses.
         // Locked out that way, the answer is a wrong password's: a `RateLimited` would tell
         // the alias from an unknown login.
         let own_locked = match user.as_ref().and_then(|user| own_login_if_alias(login, user)) {
-            Some(own) => match self.count_sign_in_attempt(&own, ctx, now).await? {
+            Some(own) => match self.count_sign_in_attempt(&own, ctx, now).await.map_err(failed)? {
                 Ok(count) => {
                     counts.own = Some((own, count));
                     false
@@ -296,7 +318,10 @@ impl Sspr {
         let (verdict, refused) = match &user {
             Some(_) if own_locked => (Authentication::Rejected, None),
             Some(user) => match admissible(user) {
-                Ok(()) => (self.inner.directory.authenticate(&user.id, password).await?, None),
+                Ok(()) => match self.inner.directory.authenticate(&user.id, password).await {
+                    Ok(verdict) => (verdict, None),
+                    Err(e) => return Err(CheckFailed { error: e.into(), bind: Some(user.id.clone()) }),
+                },
                 Err(reason) => (Authentication::Rejected, Some(reason)),
             },
             None => (Authentication::Rejected, None),

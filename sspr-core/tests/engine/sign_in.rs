@@ -134,20 +134,30 @@ async fn a_locked_account_cannot_sign_in() {
 }
 
 #[tokio::test]
-async fn a_failing_directory_is_a_backend_error_and_counts_no_failure() {
-    let flaky = HookedDirectory::new(|write| match write {
-        DirectoryWrite::Authenticate => Err(BackendError::new(BackendErrorKind::Unavailable, "ldap down")),
-        _ => Ok(()),
+async fn a_failing_bind_is_answered_as_a_wrong_password_and_counts_no_failure() {
+    // A wrong password's answer, as an unknown login (never bound) gets (THREAT_MODEL R.7);
+    // the audit names the outage.
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flaky = HookedDirectory::new({
+        let down = down.clone();
+        move |write| match write {
+            DirectoryWrite::Authenticate if down.load(std::sync::atomic::Ordering::SeqCst) => {
+                Err(BackendError::new(BackendErrorKind::Unavailable, "ldap down"))
+            }
+            _ => Ok(()),
+        }
     });
     let h = Harness::builder().directory(flaky).build().await;
     for _ in 0..10 {
-        match h.sspr.sign_in(ALICE, &password("guess"), &ctx()).await {
-            Err(Error::Backend { source }) => assert_eq!(source.kind(), BackendErrorKind::Unavailable),
-            other => panic!("expected a backend error, got {other:?}"),
-        }
+        let answer = h.sspr.sign_in(ALICE, &password(INITIAL_PASSWORD), &ctx()).await;
+        assert!(matches!(answer, Err(Error::SignInFailed)), "{answer:?}");
     }
+    let events = h.events_of(AuditKind::SignIn);
+    assert_eq!(events.len(), 10);
+    assert!(events.iter().all(|e| matches!(&e.outcome, Outcome::Failed { error } if error.contains("ldap down"))));
     // Outages are not the user's failures: no lockout followed.
-    assert!(h.events_of(AuditKind::SignIn).is_empty());
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    h.sspr.sign_in(ALICE, &password(INITIAL_PASSWORD), &ctx()).await.unwrap();
 }
 
 #[tokio::test]

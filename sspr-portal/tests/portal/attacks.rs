@@ -63,7 +63,7 @@ async fn an_admin_resetting_their_own_password_through_a_phished_mailbox_gets_a_
 async fn a_temporary_password_does_not_open_the_admin_pages() {
     // Privileged users may reset with both methods proven, so the admin can get a temporary password.
     let portal = build(
-        "[policy]\nmin_response_ms = 0\nprivileged_mode = \"two_methods\"\neligible_ous = [\"ou=staff,dc=example,dc=org\", \"ou=it,dc=example,dc=org\"]\n[store]\nkind = \"memory\"\n",
+        "[policy]\nmin_response_ms = 0\nprivileged_mode = \"two_methods\"\ncontact_cooling_off_secs = 0\neligible_ous = [\"ou=staff,dc=example,dc=org\", \"ou=it,dc=example,dc=org\"]\n[store]\nkind = \"memory\"\n",
     )
     .await;
     let admin = Actor::Admin("test".into());
