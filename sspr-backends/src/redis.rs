@@ -447,8 +447,8 @@ fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
             .find(|host| !host.is_empty() && !crate::loopback::is_loopback_host(host))
     {
         return refuse(format!(
-            "redis:// to {host} would send the password and every flow, counter and block in clear: use \
-             rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
+            "redis:// (or valkey://) to {host} would send the password and every flow, counter and block in \
+             clear: use rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
         ));
     }
     if config.client_cert_file.is_some() != config.client_key_file.is_some() {
@@ -514,11 +514,16 @@ fn tls_files_for_store(config: &RedisConfig) -> Result<Option<::redis::TlsCertif
     tls_files(config).map_err(|e| BackendError::new(BackendErrorKind::Rejected, e))
 }
 
-/// The host of a `redis://` URL (no TLS), `None` for any other scheme (`rediss://`, a Unix
-/// socket). The user info ends at the last `@` (a password may hold an unencoded `/`).
+/// The schemes redis-rs connects over TCP without TLS: `redis://`, and `valkey://`, which it
+/// takes as the same (its TLS twins are `rediss://` and `valkeys://`).
+const PLAIN_SCHEMES: [&str; 2] = ["redis", "valkey"];
+
+/// The host of a `redis://` or `valkey://` URL (no TLS), `None` for any other scheme
+/// (`rediss://`, `valkeys://`, a Unix socket). The user info ends at the last `@` (a password
+/// may hold an unencoded `/`).
 fn plain_host(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("redis") {
+    if !PLAIN_SCHEMES.iter().any(|plain| scheme.eq_ignore_ascii_case(plain)) {
         return None;
     }
     let authority = rest.rsplit_once('@').map_or_else(|| rest.split('/').next().unwrap_or(""), |(_, after)| after);
@@ -1071,9 +1076,13 @@ mod tests {
 
     #[test]
     fn plain_redis_to_another_host_is_refused_unless_allowed() {
-        for url in
-            ["redis://:s3cret@cache.example.org:6379/0", "redis://user:pa/ss@10.0.0.5/", "REDIS://[2001:db8::1]:6379"]
-        {
+        for url in [
+            "redis://:s3cret@cache.example.org:6379/0",
+            "redis://user:pa/ss@10.0.0.5/",
+            "REDIS://[2001:db8::1]:6379",
+            "valkey://:s3cret@cache.example.org:6379/0",
+            "Valkey://10.0.0.5",
+        ] {
             let refused = check_transport(&RedisConfig::new(url)).unwrap_err().to_string();
             assert!(
                 refused.contains("rediss://") && !refused.contains("s3cret") && !refused.contains("pa/ss"),
@@ -1093,6 +1102,8 @@ mod tests {
             "redis://[::1]:6379",
             "redis:///",
             "rediss://cache.example.org",
+            "valkeys://cache.example.org",
+            "valkey://127.0.0.1:6379",
             "unix:///run/redis.sock",
         ] {
             assert!(check_transport(&RedisConfig::new(url)).is_ok(), "{url}");

@@ -37,6 +37,61 @@ async fn over_tls_with_the_private_ca_the_store_passes_the_conformance_suite() {
     testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
 }
 
+/// This machine's address on its network (not loopback): a stand-in for a Redis on another
+/// host. A UDP "connect" sends nothing; it only picks the route's source address.
+fn network_address() -> std::net::IpAddr {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket.connect("203.0.113.1:9").unwrap();
+    let ip = socket.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "no network address to stand for another host: {ip}");
+    ip
+}
+
+/// redis-rs also speaks `valkey://` (plain) and `valkeys://` (TLS), and the README says Valkey
+/// serves as Redis. The plaintext guard knew only `redis://`: `valkey://` to another host went
+/// through without `allow_plaintext`, and the password crossed the network in clear (watched
+/// failing on main: the listener read `AUTH ... Sniff-Me-42`). A listener on this machine's
+/// network address reads whatever the store sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valkey_url_to_another_host_is_refused_before_the_password_is_sent_in_clear() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind((network_address(), 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heard = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    let reader = tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            while let Ok(Ok(n @ 1..)) =
+                tokio::time::timeout(std::time::Duration::from_millis(500), conn.read(&mut buf)).await
+            {
+                sink.lock().await.extend_from_slice(&buf[..n]);
+            }
+        }
+    });
+    for scheme in ["valkey", "VALKEY"] {
+        let config = RedisConfig {
+            connect_timeout_ms: 1000,
+            response_timeout_ms: 1000,
+            ..RedisConfig::new(format!("{scheme}://:Sniff-Me-42@{addr}/0"))
+        };
+        let outcome = RedisStore::from_config(&config).await.map(|_| ());
+        let heard = String::from_utf8_lossy(&heard.lock().await).into_owned();
+        assert!(heard.is_empty(), "{scheme}:// sent this in clear to another host: {heard:?} ({outcome:?})");
+        let refused = outcome.unwrap_err();
+        assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
+        assert!(!refused.to_string().contains("Sniff-Me-42"), "{refused}");
+    }
+    // A ca_file with valkey:// (no TLS to use it on) misleads as with redis://.
+    let config = RedisConfig {
+        allow_plaintext: true,
+        ca_file: Some(common::server_env("SSPR_TEST_CA").into()),
+        ..RedisConfig::new(format!("valkey://{addr}/0"))
+    };
+    assert!(RedisStore::from_config(&config).await.is_err(), "ca_file with valkey:// was accepted");
+    reader.abort();
+}
+
 #[tokio::test]
 async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
     // The system's roots do not include the test CA: the handshake fails, nothing is sent.
