@@ -563,7 +563,7 @@ impl RedisStore {
         } else {
             Conn::Single(Self::single(config).await?)
         };
-        Ok(Self {
+        let store = Self {
             conn,
             prefix: config.key_prefix.clone(),
             grace: i64::try_from(config.expiry_grace_secs).unwrap_or(i64::MAX),
@@ -572,7 +572,52 @@ impl RedisStore {
             increment: Script::new(INCREMENT),
             apply: Script::new(APPLY),
             get_linked: Script::new(GET_LINKED),
-        })
+        };
+        store.check_no_eviction().await?;
+        Ok(store)
+    }
+
+    /// Refuse a Redis that evicts keys under memory pressure (`maxmemory-policy` other than
+    /// `noeviction`, Redis's default): a shared Redis run as a cache, once filled by another
+    /// application or by an attacker starting flows, would drop a user's block and attempt
+    /// counts, and guessing would start again. Every sspr key has a TTL, so the `volatile-*`
+    /// policies evict them too. A server that does not answer `CONFIG GET` (a managed service
+    /// that renames it, an ACL without `+config|get`) cannot be checked: that is logged, and
+    /// its policy is the operator's to set.
+    async fn check_no_eviction(&self) -> Result<(), BackendError> {
+        let answer: Result<Vec<String>, BackendError> = self
+            .run(|mut conn| async move {
+                ::redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async(&mut conn).await
+            })
+            .await;
+        match answer {
+            Ok(pair) => match pair.get(1) {
+                Some(policy) if policy.eq_ignore_ascii_case("noeviction") => Ok(()),
+                Some(policy) => Err(BackendError::new(
+                    BackendErrorKind::Rejected,
+                    format!(
+                        "this Redis evicts keys under memory pressure (maxmemory-policy {policy}): a user's block \
+                         and attempt counts could be dropped; set maxmemory-policy noeviction (Redis's default)"
+                    ),
+                )),
+                None => {
+                    self.eviction_unknown("no maxmemory-policy in the answer");
+                    Ok(())
+                }
+            },
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e),
+            Err(e) => {
+                self.eviction_unknown(e.message());
+                Ok(())
+            }
+        }
+    }
+
+    fn eviction_unknown(&self, why: &str) {
+        tracing::warn!(
+            url = %redact::url(&self.url),
+            "cannot read Redis's maxmemory-policy ({why}): make sure it is noeviction, or a user's block can be evicted"
+        );
     }
 
     async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {

@@ -92,6 +92,60 @@ async fn a_valkey_url_to_another_host_is_refused_before_the_password_is_sent_in_
     reader.abort();
 }
 
+/// A Redis shared with a cache (the README's `key_prefix` is for sharing one Redis), run as
+/// caches are, with `maxmemory` and an evicting `maxmemory-policy`: whoever fills the memory
+/// (the other application, or an attacker starting flows) has Redis evict sspr's keys too, a
+/// user's 24 h block and attempt counts among them, and the guessing starts again. On main the
+/// store connected and the live block was gone after the fill (watched failing: `a live block
+/// was evicted`). It must refuse such a server, or keep what it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
+    use sspr_core::StateStore;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis-evicting").to_str().unwrap().to_owned();
+    let port = common::free_port().to_string();
+    common::script("redis.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new("redis-cli").args(["-p", &port]).args(args).output().unwrap();
+        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["CONFIG", "SET", "maxmemory", "4mb"]);
+    cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    let config =
+        RedisConfig { key_prefix: "sspr-app:".into(), ..RedisConfig::new(format!("redis://127.0.0.1:{port}/")) };
+    let store = match RedisStore::from_config(&config).await {
+        Err(refused) => {
+            assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
+            assert!(refused.to_string().contains("maxmemory-policy"), "{refused}");
+            // noeviction (Redis's default) is accepted on the same server.
+            cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+            RedisStore::from_config(&config).await.unwrap();
+            return;
+        }
+        Ok(store) => store,
+    };
+    let now = sspr_core::Clock::now(&SystemClock);
+    let block = "sspr/block/00112233445566778899aabbccddeeff";
+    let day = now + time::Duration::days(1);
+    store.put(block, b"blocked", None, day, now).await.unwrap();
+    // The other application fills the memory: about 12 MB into a 4 MB Redis, one command each
+    // (Redis evicts before a command, not inside a script).
+    let fill: String = (0..40_000).map(|i| format!("SET cache:{i} {}\n", "x".repeat(300))).collect();
+    let mut pipe = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "--pipe"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut pipe.stdin.take().unwrap(), fill.as_bytes()).unwrap();
+    pipe.wait().unwrap();
+    let evicted =
+        cli(&["INFO", "stats"]).lines().find(|l| l.starts_with("evicted_keys")).unwrap_or("").trim().to_owned();
+    assert!(store.get(block, now).await.unwrap().is_some(), "a live block was evicted ({evicted})");
+}
+
 #[tokio::test]
 async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
     // The system's roots do not include the test CA: the handshake fails, nothing is sent.
