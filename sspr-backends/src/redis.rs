@@ -142,7 +142,7 @@ impl fmt::Debug for RedisConfig {
 }
 
 /// Compare-and-set. KEYS: key. ARGV: value, expected version ("" to create), expiry, now,
-/// Redis expiry. Returns the new version, or nil when the comparison failed.
+/// Redis TTL (seconds from now). Returns the new version, or nil when the comparison failed.
 const PUT: &str = r"
 local cur = redis.call('HMGET', KEYS[1], 'n', 'e', 'c')
 local live = cur[2] and tonumber(cur[2]) > tonumber(ARGV[4])
@@ -156,12 +156,12 @@ else
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', n, 'e', ARGV[3])
-redis.call('EXPIREAT', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return n
 ";
 
 /// Increments. KEYS: the counters, a key possibly twice. ARGV: now, then per key its expiry
-/// if new and the Redis expiry. Returns count, expiry, count, expiry, ...
+/// if new and the Redis TTL. Returns count, expiry, count, expiry, ...
 const INCREMENT: &str = r"
 local now = tonumber(ARGV[1])
 local out = {}
@@ -173,7 +173,7 @@ for i, key in ipairs(KEYS) do
   else
     redis.call('DEL', key)
     redis.call('HSET', key, 'c', 1, 'e', ARGV[2 * i])
-    redis.call('EXPIREAT', key, ARGV[2 * i + 1])
+    redis.call('EXPIRE', key, ARGV[2 * i + 1])
     out[#out + 1] = 1
     out[#out + 1] = tonumber(ARGV[2 * i])
   end
@@ -254,8 +254,8 @@ impl ConnectionLike for Conn {
 /// KEYS: the first put's key (if any, [`StateStore::apply_after`]), the reads, the put's key
 /// (if any), the counters, the keys to delete. ARGV: now, the number of reads, 1 if there is a
 /// put, the number of counters, the number of deletes, 1 if there is a first put; then the
-/// first put's value, expected version ("" to create), expiry and Redis expiry (if any); then
-/// the same four for the put; then per counter its expiry if new and its Redis expiry. Returns
+/// first put's value, expected version ("" to create), expiry and Redis TTL (if any); then
+/// the same four for the put; then per counter its expiry if new and its Redis TTL. Returns
 /// {-1} when the first put failed (nothing written); otherwise one entry per read ({value,
 /// version} or {} when absent, expired or a counter), then applied (1 or 0), the put's new
 /// version (0 without a put), then count, expiry per counter when applied.
@@ -279,7 +279,7 @@ if ARGV[6] == '1' then
   end
   redis.call('DEL', key)
   redis.call('HSET', key, 'v', ARGV[7], 'n', n, 'e', ARGV[9])
-  redis.call('EXPIREAT', key, ARGV[10])
+  redis.call('EXPIRE', key, ARGV[10])
   k, a = 2, 11
 end
 for _ = 1, nr do
@@ -310,7 +310,7 @@ if hp == 1 then
   end
   redis.call('DEL', key)
   redis.call('HSET', key, 'v', ARGV[a], 'n', n, 'e', ARGV[a + 2])
-  redis.call('EXPIREAT', key, ARGV[a + 3])
+  redis.call('EXPIRE', key, ARGV[a + 3])
   version = n
   a = a + 4
 end
@@ -326,7 +326,7 @@ for _ = 1, ni do
   else
     redis.call('DEL', key)
     redis.call('HSET', key, 'c', 1, 'e', ARGV[a])
-    redis.call('EXPIREAT', key, ARGV[a + 1])
+    redis.call('EXPIRE', key, ARGV[a + 1])
     out[#out + 1] = 1
     out[#out + 1] = tonumber(ARGV[a])
   end
@@ -656,8 +656,12 @@ impl RedisStore {
         tagged(&self.prefix, key)
     }
 
-    fn redis_expiry(&self, expires_at: i64) -> i64 {
-        expires_at.saturating_add(self.grace)
+    /// Redis's TTL for an entry that dies at `expires_at` by the engine's clock, in seconds from
+    /// `now` (the engine's): relative, so Redis's own clock never decides (an absolute
+    /// `EXPIREAT` deleted live entries early on a server whose clock ran ahead of the engine's
+    /// by more than the grace). At least 1: `EXPIRE` with 0 or less deletes at once.
+    fn redis_expiry(&self, expires_at: i64, now: OffsetDateTime) -> i64 {
+        expires_at.saturating_sub(now.unix_timestamp()).saturating_add(self.grace).max(1)
     }
 
     /// Run `part` of `batch` (whose Redis keys are in `keys`) as one [`APPLY`] script.
@@ -701,7 +705,7 @@ impl RedisStore {
                 .arg(put.value)
                 .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
                 .arg(expires_at)
-                .arg(self.redis_expiry(expires_at));
+                .arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.reads {
             invocation.key(keys.reads.get(i).ok_or_else(odd_answer)?);
@@ -713,14 +717,14 @@ impl RedisStore {
                 .arg(put.value)
                 .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
                 .arg(expires_at)
-                .arg(self.redis_expiry(expires_at));
+                .arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.increments {
             let (Some(key), Some((_, expires_at))) = (keys.increments.get(i), batch.increments.get(i)) else {
                 return Err(odd_answer());
             };
             let expires_at = expires_at.unix_timestamp();
-            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.deletes {
             invocation.key(keys.deletes.get(i).ok_or_else(odd_answer)?);
@@ -765,7 +769,7 @@ impl RedisStore {
         for &i in members {
             let (Some(key), Some((_, expires_at))) = (keys.get(i), counters.get(i)) else { continue };
             let expires_at = expires_at.unix_timestamp();
-            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at, now));
         }
         let flat: Vec<i64> = self
             .run(|mut conn| {
@@ -871,7 +875,7 @@ impl StateStore for RedisStore {
             .arg(expected)
             .arg(expires_at)
             .arg(now.unix_timestamp())
-            .arg(self.redis_expiry(expires_at));
+            .arg(self.redis_expiry(expires_at, now));
         self.run(|mut conn| {
             let invocation = &invocation;
             async move { invocation.invoke_async(&mut conn).await }

@@ -146,6 +146,29 @@ async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
     assert!(store.get(block, now).await.unwrap().is_some(), "a live block was evicted ({evicted})");
 }
 
+/// Liveness is the engine's clock's to decide, and Redis's TTL only reclaims memory
+/// `expiry_grace_secs` (60 s) after an entry died, says the README. The TTL was an absolute
+/// `EXPIREAT`, read by Redis's clock: on a server whose clock runs ahead of the engine's by more
+/// than the grace (here the engine is two hours behind), Redis deleted a live block, flow or
+/// count before its time (watched failing on main: the record and the counter were gone at once).
+#[tokio::test]
+async fn a_redis_whose_clock_runs_ahead_keeps_what_the_engine_holds_live() {
+    use sspr_core::StateStore;
+    let store = store().await;
+    let behind = sspr_core::Clock::now(&SystemClock) - time::Duration::hours(2);
+    let expires_at = behind + time::Duration::hours(1);
+    let key = "sspr/block/ffeeddccbbaa99887766554433221100";
+    store.put(key, b"blocked", None, expires_at, behind).await.unwrap();
+    let counter = "sspr/sends/ffeeddccbbaa99887766554433221100";
+    store.increment(counter, expires_at, behind).await.unwrap();
+    let second = store.increment(counter, expires_at, behind).await.unwrap();
+    let held = store.get(key, behind).await.unwrap();
+    assert!(
+        held.is_some() && second.count == 2,
+        "a live record {held:?} / counter {second:?} was deleted by Redis's clock"
+    );
+}
+
 #[tokio::test]
 async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
     // The system's roots do not include the test CA: the handshake fails, nothing is sent.
