@@ -585,13 +585,15 @@ impl RedisStore {
     /// that renames it, an ACL without `+config|get`) cannot be checked: that is logged, and
     /// its policy is the operator's to set.
     async fn check_no_eviction(&self) -> Result<(), BackendError> {
-        let answer: Result<Vec<String>, BackendError> = self
+        // A map: a flat array under RESP2, a map under RESP3 (`?protocol=resp3`).
+        let answer: Result<std::collections::HashMap<String, String>, BackendError> = self
             .run(|mut conn| async move {
                 ::redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async(&mut conn).await
             })
             .await;
         match answer {
-            Ok(pair) => match pair.get(1) {
+            Ok(config) => match config.iter().find(|(k, _)| k.eq_ignore_ascii_case("maxmemory-policy")).map(|(_, v)| v)
+            {
                 Some(policy) if policy.eq_ignore_ascii_case("noeviction") => Ok(()),
                 Some(policy) => Err(BackendError::new(
                     BackendErrorKind::Rejected,

@@ -119,6 +119,10 @@ async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
         Err(refused) => {
             assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
             assert!(refused.to_string().contains("maxmemory-policy"), "{refused}");
+            // Under RESP3 too (CONFIG GET answers a map there).
+            let resp3 = RedisConfig { url: format!("redis://127.0.0.1:{port}/?protocol=resp3"), ..config.clone() };
+            let refused = RedisStore::from_config(&resp3).await.map(|_| ()).unwrap_err();
+            assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "resp3: {refused}");
             // noeviction (Redis's default) is accepted on the same server.
             cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
             RedisStore::from_config(&config).await.unwrap();
