@@ -142,7 +142,7 @@ impl fmt::Debug for RedisConfig {
 }
 
 /// Compare-and-set. KEYS: key. ARGV: value, expected version ("" to create), expiry, now,
-/// Redis expiry. Returns the new version, or nil when the comparison failed.
+/// Redis TTL (seconds from now). Returns the new version, or nil when the comparison failed.
 const PUT: &str = r"
 local cur = redis.call('HMGET', KEYS[1], 'n', 'e', 'c')
 local live = cur[2] and tonumber(cur[2]) > tonumber(ARGV[4])
@@ -156,12 +156,12 @@ else
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', n, 'e', ARGV[3])
-redis.call('EXPIREAT', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return n
 ";
 
 /// Increments. KEYS: the counters, a key possibly twice. ARGV: now, then per key its expiry
-/// if new and the Redis expiry. Returns count, expiry, count, expiry, ...
+/// if new and the Redis TTL. Returns count, expiry, count, expiry, ...
 const INCREMENT: &str = r"
 local now = tonumber(ARGV[1])
 local out = {}
@@ -173,7 +173,7 @@ for i, key in ipairs(KEYS) do
   else
     redis.call('DEL', key)
     redis.call('HSET', key, 'c', 1, 'e', ARGV[2 * i])
-    redis.call('EXPIREAT', key, ARGV[2 * i + 1])
+    redis.call('EXPIRE', key, ARGV[2 * i + 1])
     out[#out + 1] = 1
     out[#out + 1] = tonumber(ARGV[2 * i])
   end
@@ -254,8 +254,8 @@ impl ConnectionLike for Conn {
 /// KEYS: the first put's key (if any, [`StateStore::apply_after`]), the reads, the put's key
 /// (if any), the counters, the keys to delete. ARGV: now, the number of reads, 1 if there is a
 /// put, the number of counters, the number of deletes, 1 if there is a first put; then the
-/// first put's value, expected version ("" to create), expiry and Redis expiry (if any); then
-/// the same four for the put; then per counter its expiry if new and its Redis expiry. Returns
+/// first put's value, expected version ("" to create), expiry and Redis TTL (if any); then
+/// the same four for the put; then per counter its expiry if new and its Redis TTL. Returns
 /// {-1} when the first put failed (nothing written); otherwise one entry per read ({value,
 /// version} or {} when absent, expired or a counter), then applied (1 or 0), the put's new
 /// version (0 without a put), then count, expiry per counter when applied.
@@ -279,7 +279,7 @@ if ARGV[6] == '1' then
   end
   redis.call('DEL', key)
   redis.call('HSET', key, 'v', ARGV[7], 'n', n, 'e', ARGV[9])
-  redis.call('EXPIREAT', key, ARGV[10])
+  redis.call('EXPIRE', key, ARGV[10])
   k, a = 2, 11
 end
 for _ = 1, nr do
@@ -310,7 +310,7 @@ if hp == 1 then
   end
   redis.call('DEL', key)
   redis.call('HSET', key, 'v', ARGV[a], 'n', n, 'e', ARGV[a + 2])
-  redis.call('EXPIREAT', key, ARGV[a + 3])
+  redis.call('EXPIRE', key, ARGV[a + 3])
   version = n
   a = a + 4
 end
@@ -326,7 +326,7 @@ for _ = 1, ni do
   else
     redis.call('DEL', key)
     redis.call('HSET', key, 'c', 1, 'e', ARGV[a])
-    redis.call('EXPIREAT', key, ARGV[a + 1])
+    redis.call('EXPIRE', key, ARGV[a + 1])
     out[#out + 1] = 1
     out[#out + 1] = tonumber(ARGV[a])
   end
@@ -447,8 +447,8 @@ fn check_transport(config: &RedisConfig) -> Result<(), BackendError> {
             .find(|host| !host.is_empty() && !crate::loopback::is_loopback_host(host))
     {
         return refuse(format!(
-            "redis:// to {host} would send the password and every flow, counter and block in clear: use \
-             rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
+            "redis:// (or valkey://) to {host} would send the password and every flow, counter and block in \
+             clear: use rediss:// (with ca_file for a private CA), or allow_plaintext = true on a network you trust"
         ));
     }
     if config.client_cert_file.is_some() != config.client_key_file.is_some() {
@@ -514,11 +514,16 @@ fn tls_files_for_store(config: &RedisConfig) -> Result<Option<::redis::TlsCertif
     tls_files(config).map_err(|e| BackendError::new(BackendErrorKind::Rejected, e))
 }
 
-/// The host of a `redis://` URL (no TLS), `None` for any other scheme (`rediss://`, a Unix
-/// socket). The user info ends at the last `@` (a password may hold an unencoded `/`).
+/// The schemes redis-rs connects over TCP without TLS: `redis://`, and `valkey://`, which it
+/// takes as the same (its TLS twins are `rediss://` and `valkeys://`).
+const PLAIN_SCHEMES: [&str; 2] = ["redis", "valkey"];
+
+/// The host of a `redis://` or `valkey://` URL (no TLS), `None` for any other scheme
+/// (`rediss://`, `valkeys://`, a Unix socket). The user info ends at the last `@` (a password
+/// may hold an unencoded `/`).
 fn plain_host(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("redis") {
+    if !PLAIN_SCHEMES.iter().any(|plain| scheme.eq_ignore_ascii_case(plain)) {
         return None;
     }
     let authority = rest.rsplit_once('@').map_or_else(|| rest.split('/').next().unwrap_or(""), |(_, after)| after);
@@ -558,7 +563,7 @@ impl RedisStore {
         } else {
             Conn::Single(Self::single(config).await?)
         };
-        Ok(Self {
+        let store = Self {
             conn,
             prefix: config.key_prefix.clone(),
             grace: i64::try_from(config.expiry_grace_secs).unwrap_or(i64::MAX),
@@ -567,7 +572,54 @@ impl RedisStore {
             increment: Script::new(INCREMENT),
             apply: Script::new(APPLY),
             get_linked: Script::new(GET_LINKED),
-        })
+        };
+        store.check_no_eviction().await?;
+        Ok(store)
+    }
+
+    /// Refuse a Redis that evicts keys under memory pressure (`maxmemory-policy` other than
+    /// `noeviction`, Redis's default): a shared Redis run as a cache, once filled by another
+    /// application or by an attacker starting flows, would drop a user's block and attempt
+    /// counts, and guessing would start again. Every sspr key has a TTL, so the `volatile-*`
+    /// policies evict them too. A server that does not answer `CONFIG GET` (a managed service
+    /// that renames it, an ACL without `+config|get`) cannot be checked: that is logged, and
+    /// its policy is the operator's to set.
+    async fn check_no_eviction(&self) -> Result<(), BackendError> {
+        // A map: a flat array under RESP2, a map under RESP3 (`?protocol=resp3`).
+        let answer: Result<std::collections::HashMap<String, String>, BackendError> = self
+            .run(|mut conn| async move {
+                ::redis::cmd("CONFIG").arg("GET").arg("maxmemory-policy").query_async(&mut conn).await
+            })
+            .await;
+        match answer {
+            Ok(config) => match config.iter().find(|(k, _)| k.eq_ignore_ascii_case("maxmemory-policy")).map(|(_, v)| v)
+            {
+                Some(policy) if policy.eq_ignore_ascii_case("noeviction") => Ok(()),
+                Some(policy) => Err(BackendError::new(
+                    BackendErrorKind::Rejected,
+                    format!(
+                        "this Redis evicts keys under memory pressure (maxmemory-policy {policy}): a user's block \
+                         and attempt counts could be dropped; set maxmemory-policy noeviction (Redis's default)"
+                    ),
+                )),
+                None => {
+                    self.eviction_unknown("no maxmemory-policy in the answer");
+                    Ok(())
+                }
+            },
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e),
+            Err(e) => {
+                self.eviction_unknown(e.message());
+                Ok(())
+            }
+        }
+    }
+
+    fn eviction_unknown(&self, why: &str) {
+        tracing::warn!(
+            url = %redact::url(&self.url),
+            "cannot read Redis's maxmemory-policy ({why}): make sure it is noeviction, or a user's block can be evicted"
+        );
     }
 
     async fn single(config: &RedisConfig) -> Result<ConnectionManager, BackendError> {
@@ -606,8 +658,12 @@ impl RedisStore {
         tagged(&self.prefix, key)
     }
 
-    fn redis_expiry(&self, expires_at: i64) -> i64 {
-        expires_at.saturating_add(self.grace)
+    /// Redis's TTL for an entry that dies at `expires_at` by the engine's clock, in seconds from
+    /// `now` (the engine's): relative, so Redis's own clock never decides (an absolute
+    /// `EXPIREAT` deleted live entries early on a server whose clock ran ahead of the engine's
+    /// by more than the grace). At least 1: `EXPIRE` with 0 or less deletes at once.
+    fn redis_expiry(&self, expires_at: i64, now: OffsetDateTime) -> i64 {
+        expires_at.saturating_sub(now.unix_timestamp()).saturating_add(self.grace).max(1)
     }
 
     /// Run `part` of `batch` (whose Redis keys are in `keys`) as one [`APPLY`] script.
@@ -651,7 +707,7 @@ impl RedisStore {
                 .arg(put.value)
                 .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
                 .arg(expires_at)
-                .arg(self.redis_expiry(expires_at));
+                .arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.reads {
             invocation.key(keys.reads.get(i).ok_or_else(odd_answer)?);
@@ -663,14 +719,14 @@ impl RedisStore {
                 .arg(put.value)
                 .arg(put.expected_version.map(|v| v.to_string()).unwrap_or_default())
                 .arg(expires_at)
-                .arg(self.redis_expiry(expires_at));
+                .arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.increments {
             let (Some(key), Some((_, expires_at))) = (keys.increments.get(i), batch.increments.get(i)) else {
                 return Err(odd_answer());
             };
             let expires_at = expires_at.unix_timestamp();
-            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at, now));
         }
         for &i in &part.deletes {
             invocation.key(keys.deletes.get(i).ok_or_else(odd_answer)?);
@@ -715,7 +771,7 @@ impl RedisStore {
         for &i in members {
             let (Some(key), Some((_, expires_at))) = (keys.get(i), counters.get(i)) else { continue };
             let expires_at = expires_at.unix_timestamp();
-            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at));
+            invocation.key(key).arg(expires_at).arg(self.redis_expiry(expires_at, now));
         }
         let flat: Vec<i64> = self
             .run(|mut conn| {
@@ -821,7 +877,7 @@ impl StateStore for RedisStore {
             .arg(expected)
             .arg(expires_at)
             .arg(now.unix_timestamp())
-            .arg(self.redis_expiry(expires_at));
+            .arg(self.redis_expiry(expires_at, now));
         self.run(|mut conn| {
             let invocation = &invocation;
             async move { invocation.invoke_async(&mut conn).await }
@@ -1071,9 +1127,13 @@ mod tests {
 
     #[test]
     fn plain_redis_to_another_host_is_refused_unless_allowed() {
-        for url in
-            ["redis://:s3cret@cache.example.org:6379/0", "redis://user:pa/ss@10.0.0.5/", "REDIS://[2001:db8::1]:6379"]
-        {
+        for url in [
+            "redis://:s3cret@cache.example.org:6379/0",
+            "redis://user:pa/ss@10.0.0.5/",
+            "REDIS://[2001:db8::1]:6379",
+            "valkey://:s3cret@cache.example.org:6379/0",
+            "Valkey://10.0.0.5",
+        ] {
             let refused = check_transport(&RedisConfig::new(url)).unwrap_err().to_string();
             assert!(
                 refused.contains("rediss://") && !refused.contains("s3cret") && !refused.contains("pa/ss"),
@@ -1093,6 +1153,8 @@ mod tests {
             "redis://[::1]:6379",
             "redis:///",
             "rediss://cache.example.org",
+            "valkeys://cache.example.org",
+            "valkey://127.0.0.1:6379",
             "unix:///run/redis.sock",
         ] {
             assert!(check_transport(&RedisConfig::new(url)).is_ok(), "{url}");

@@ -17,9 +17,6 @@ use super::filter::escape_filter_value;
 use super::pool::{Conn, OpError, OpFailure, Pool, one, result_text};
 use super::ppolicy::{PPOLICY_OID, PpolicyError, parse_response};
 
-/// The value of `pwdAccountLockedTime` that locks an account for good (an administrator's
-/// "disabled"), as opposed to a lockout after failed binds.
-const OPENLDAP_DISABLED: &str = "000001010000Z";
 /// AD `userAccountControl` bit: the account is disabled.
 const UF_ACCOUNTDISABLE: u64 = 0x2;
 /// AD `userAccountControl` bit: "Password never expires", under which AD ignores
@@ -914,9 +911,11 @@ pub(crate) fn account_state(flavor: Flavor, attrs: &HashMap<String, Vec<String>>
         }
         Flavor::OpenLdap => {
             let locked_time = first(attrs, "pwdAccountLockedTime");
-            let disabled = locked_time == Some(OPENLDAP_DISABLED);
+            let disabled = locked_time.is_some_and(openldap_lock_is_for_good);
             let locked = locked_time.is_some() && !disabled;
-            let end = first(attrs, "pwdEndTime").and_then(parse_generalized_time).is_some_and(|t| t <= now);
+            // A time that does not parse (slapd checked its syntax, so a form not read here)
+            // ends the account: the safe side.
+            let end = first(attrs, "pwdEndTime").is_some_and(|v| parse_generalized_time(v).is_none_or(|t| t <= now));
             // shadowExpire: days since 1970-01-01; -1 means never.
             let shadow = number("shadowExpire").filter(|&d| d >= 0).is_some_and(|d| d * 86_400 <= now.unix_timestamp());
             AccountState { disabled, expired: end || shadow, locked }
@@ -924,13 +923,58 @@ pub(crate) fn account_state(flavor: Flavor, attrs: &HashMap<String, Vec<String>>
     }
 }
 
-/// `YYYYMMDDHHMMSS[.fff]Z` (the form directories write) to a time.
+/// Whether a `pwdAccountLockedTime` value locks the account for good (an administrator's
+/// disable) rather than after failed binds. slapd's ppolicy reads the *normalised* time and
+/// locks for good when it is 0 (`parse_time`): 0000-01-01 00:00 and the Unix epoch, however
+/// spelt (`000001010000Z`, `00000101000000Z`, `000001010000.000Z`, `19700101000000Z`,
+/// measured on slapd 2.5). A value that does not parse here counts as one too (slapd checked
+/// its syntax, so it is a spelling this reader lacks): an unlock never lifts what it cannot read.
+pub(crate) fn openldap_lock_is_for_good(value: &str) -> bool {
+    /// 0000-01-01T00:00:00Z in Unix seconds.
+    const YEAR_ZERO: i64 = -62_167_219_200;
+    match parse_generalized_time(value) {
+        Some(t) => matches!(t.unix_timestamp(), 0 | YEAR_ZERO),
+        None => true,
+    }
+}
+
+/// An LDAP GeneralizedTime (RFC 4517 3.3.13) to a time: `YYYYMMDDHH[MM[SS]]`, an optional
+/// fraction (`.` or `,`, dropped), then `Z` or an offset `+HH[MM]`/`-HH[MM]`. Directories write
+/// `YYYYMMDDHHMMSS[.fff]Z`; an administrator may write any of these, and slapd takes them all.
 pub(crate) fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
-    let digits = text.get(..14)?;
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || !text.ends_with('Z') {
+    let text = text.trim();
+    let (body, offset) = match text.strip_suffix(['Z', 'z']) {
+        Some(body) => (body, 0),
+        None => {
+            let at = text.rfind(['+', '-'])?;
+            let (body, zone) = text.split_at(at);
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let zone = zone.get(1..)?;
+            if !matches!(zone.len(), 2 | 4) || !zone.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let hours: i64 = zone.get(..2)?.parse().ok()?;
+            let minutes: i64 = zone.get(2..).filter(|m| !m.is_empty()).map_or(Some(0), |m| m.parse().ok())?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            (body, sign * (hours * 3600 + minutes * 60))
+        }
+    };
+    let digits = match body.find(['.', ',']) {
+        Some(dot) => {
+            let fraction = body.get(dot + 1..)?;
+            if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            body.get(..dot)?
+        }
+        None => body,
+    };
+    if !matches!(digits.len(), 10 | 12 | 14) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| digits.get(r).and_then(|s| s.parse::<u32>().ok());
+    let n = |r: std::ops::Range<usize>| digits.get(r).map_or(Some(0), |s| s.parse::<u32>().ok());
     let month = sspr_core::time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?;
     let date =
         sspr_core::time::Date::from_calendar_date(i32::try_from(n(0..4)?).ok()?, month, u8::try_from(n(6..8)?).ok()?)
@@ -941,7 +985,7 @@ pub(crate) fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
         u8::try_from(n(12..14)?).ok()?,
     )
     .ok()?;
-    Some(date.with_time(time).assume_utc())
+    date.with_time(time).assume_utc().checked_sub(sspr_core::time::Duration::seconds(offset))
 }
 
 /// A non-success result as a backend error.
@@ -1063,7 +1107,8 @@ impl Directory for LdapDirectory {
                         };
                         match first(&entry.attrs, "pwdAccountLockedTime") {
                             // Not locked, or disabled by an administrator (unlock never enables).
-                            None | Some(OPENLDAP_DISABLED) => Ok(()),
+                            None => Ok(()),
+                            Some(value) if openldap_lock_is_for_good(value) => Ok(()),
                             // Delete exactly the value read: if it changed meanwhile, nothing happens.
                             // ppolicy drops pwdFailureTime with it.
                             Some(value) => {
@@ -1278,6 +1323,23 @@ mod tests {
         assert_eq!(s, AccountState { disabled: false, expired: false, locked: true });
         assert!(account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", "20261127115959Z")]), now).expired);
         assert!(!account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", "20261127120001Z")]), now).expired);
+        // slapd locks for good at the normalised time 0 however it is spelt; a lock that does
+        // not parse is never taken for a lockout to lift.
+        for spelt in
+            ["00000101000000Z", "000001010000.000Z", "00000101000000,0Z", "19700101000000Z", "197001010100+0100", "?"]
+        {
+            let s = account_state(Flavor::OpenLdap, &attrs(&[("pwdAccountLockedTime", spelt)]), now);
+            assert_eq!(s, AccountState { disabled: true, expired: false, locked: false }, "{spelt}");
+        }
+        for lockout in ["20000101000000Z", "19700101000001Z", "00010101000000Z"] {
+            let s = account_state(Flavor::OpenLdap, &attrs(&[("pwdAccountLockedTime", lockout)]), now);
+            assert_eq!(s, AccountState { disabled: false, expired: false, locked: true }, "{lockout}");
+        }
+        // pwdEndTime without seconds, with an offset, or unreadable: still read (the last fails closed).
+        for ended in ["202611271159Z", "20261127125959+0100", "2026112711Z", "garbage"] {
+            assert!(account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", ended)]), now).expired, "{ended}");
+        }
+        assert!(!account_state(Flavor::OpenLdap, &attrs(&[("pwdEndTime", "202611271201Z")]), now).expired);
         assert!(account_state(Flavor::OpenLdap, &attrs(&[("shadowExpire", "20000")]), now).expired);
         assert!(!account_state(Flavor::OpenLdap, &attrs(&[("shadowExpire", "-1")]), now).expired);
         assert_eq!(account_state(Flavor::OpenLdap, &attrs(&[]), now), AccountState::default());

@@ -117,6 +117,52 @@ async fn openldap_reset_end_to_end_pin_by_mail_temporary_password_must_change() 
     assert!(contacts.get(&user).await.unwrap().unwrap().last_reset_at.is_some());
 }
 
+/// An administrator disables a leaver with `pwdAccountLockedTime: 00000101000000Z` (slapd's
+/// lock for good, spelt with seconds). The leaver, who still reads the registered mailbox, asks
+/// for a reset: on main the account read as merely locked, the PIN went out, and the reset's
+/// unlock deleted the disable: the leaver signed in again.
+#[tokio::test]
+async fn openldap_a_leaver_disabled_with_seconds_in_the_lock_cannot_reset_and_unlock() {
+    use std::collections::HashSet;
+    let uid = unique("leaver");
+    let dn = add_openldap_user(&uid, "Leaver Person", "Init-Passw0rd-1").await;
+    let directory = openldap();
+    let outbox = Outbox::new();
+    let sspr = engine(
+        &directory,
+        LdapContactStore::new(&directory, openldap_contacts_config()).unwrap(),
+        &outbox,
+        OPENLDAP_POLICY,
+    );
+    let (ctx, admin) = (RequestContext::default(), Actor::Admin("helpdesk".into()));
+    let email = format!("{uid}@home.example");
+    sspr.set_enabled(&admin, &uid, true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set(email.clone()), ..Default::default() };
+    sspr.update_contacts(&admin, &uid, update, &ctx).await.unwrap();
+    let mut ldap_admin = openldap_admin().await;
+    let disable = vec![ldap3::Mod::Replace("pwdAccountLockedTime", HashSet::from(["00000101000000Z"]))];
+    ldap_admin.modify(&dn, disable).await.unwrap().success().unwrap();
+
+    let challenge = sspr.begin_reset(&uid, &ctx).await.unwrap();
+    let _ = sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await;
+    let pin = outbox.last_pin_to(&email);
+    let mut signed_in_after = None;
+    if let Some(pin) = &pin {
+        sspr.verify_pin(&challenge.flow_id, sspr_core::Pin::new(pin), &ctx).await.unwrap();
+        let outcome = sspr.complete_reset(&challenge.flow_id, NewPassword::Temporary, &ctx).await.unwrap();
+        let temporary = outcome.temporary_password.unwrap();
+        let (url, ca) = (env("SSPR_TEST_LDAP_URL"), env("SSPR_TEST_CA"));
+        signed_in_after = Some(raw_bind(&url, &ca, &dn, temporary.expose_secret(), false).await.rc == 0);
+    }
+    assert!(
+        pin.is_none() && signed_in_after.is_none(),
+        "a disabled account got a PIN: {}, and the leaver could bind after the reset: {signed_in_after:?}",
+        pin.is_some()
+    );
+    let bind = raw_bind(&env("SSPR_TEST_LDAP_URL"), &env("SSPR_TEST_CA"), &dn, "Init-Passw0rd-1", false).await;
+    assert_eq!(bind.rc, 49, "the disable is still in place");
+}
+
 #[tokio::test]
 async fn openldap_nested_privileged_user_is_refused() {
     let uid = unique("priv");

@@ -146,6 +146,38 @@ async fn openldap_a_user_who_sets_their_own_mobile_cannot_get_a_pin_there_at_onc
     own_mobile_attack(directory, openldap_store_config(), &url, &ca, &dn, &uid).await;
 }
 
+/// `mobile` is multi-valued and the store reads its first value. The user keeps the number the
+/// helpdesk registered and puts their own in front of it (delete it, add theirs, add it back):
+/// the first value is then theirs. (Red-team hypothesis: held. The first value differs from
+/// the signed record's, so it cools off as any change outside sspr does.)
+#[tokio::test]
+async fn openldap_a_user_who_puts_their_own_mobile_before_the_registered_one_gets_no_pin_there() {
+    let _serial = SERIAL.lock().await;
+    let (url, ca) = (env("SSPR_TEST_LDAP_PLAIN_URL"), env("SSPR_TEST_CA"));
+    let uid = unique("olmulti");
+    let dn = add_openldap_user_at(&url, &uid, "Multi Person", "Init-Passw0rd-1").await;
+    let directory = LdapDirectory::new(plain_config()).unwrap();
+    let store = LdapContactStore::new(&directory, openldap_store_config()).unwrap();
+    let outbox = Outbox::new();
+    let sspr = engine(&directory, store.clone(), &outbox, POLICY);
+    let (admin, ctx) = (Actor::Admin("helpdesk".into()), RequestContext::default());
+    let owner = "+12065550123";
+    sspr.set_enabled(&admin, &uid, true, &ctx).await.unwrap();
+    let update = ContactUpdate { phone: ContactChange::Set(owner.into()), ..Default::default() };
+    sspr.update_contacts(&admin, &uid, update, &ctx).await.unwrap();
+    let mut ldap = connect(&url, &ca).await;
+    ldap.simple_bind(&dn, "Init-Passw0rd-1").await.unwrap().success().unwrap();
+    let mods = vec![
+        ldap3::Mod::Delete("mobile", HashSet::from([owner])),
+        ldap3::Mod::Add("mobile", HashSet::from([ATTACKER_PHONE])),
+        ldap3::Mod::Add("mobile", HashSet::from([owner])),
+    ];
+    ldap.modify(&dn, mods).await.unwrap().success().unwrap();
+    let _ = ldap.unbind().await;
+    try_every_method(&directory, store.clone(), &outbox, &uid).await;
+    assert_eq!(outbox.last_pin_to(ATTACKER_PHONE), None, "a PIN went to the number put in front");
+}
+
 /// An operator who trusts no contact a user sets themselves writes the largest cooling-off
 /// (`u64::MAX`, "never"): the date it gave overflowed the calendar, a panic at every read of
 /// such a user's contacts (the reset, the admin's view). Now it is a century.

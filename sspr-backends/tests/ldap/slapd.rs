@@ -103,6 +103,39 @@ async fn lockout_and_disabled_state_and_unlock() {
     assert!(directory.find_user(&login).await.unwrap().unwrap().state.disabled);
 }
 
+/// slapd's ppolicy locks for good any `pwdAccountLockedTime` whose time is 0000-01-01 00:00 or
+/// the Unix epoch, however it is spelt (with seconds, a fraction): it compares the normalised
+/// time, not the text. sspr knew only the text `000001010000Z`: an administrator's disable
+/// written `00000101000000Z` read as a failure lockout, so a self-service reset went ahead and
+/// its unlock deleted the disable (watched failing on main).
+#[tokio::test]
+async fn an_administrators_lock_spelt_otherwise_is_disabled_and_unlock_keeps_it() {
+    let mut admin = openldap_admin().await;
+    for spelling in ["00000101000000Z", "000001010000.000Z", "00000101000000.0Z", "19700101000000Z"] {
+        let uid = unique("disabled-spelt");
+        let dn = add_openldap_user(&uid, "Disabled Person", "Init-Passw0rd-1").await;
+        let disable = vec![ldap3::Mod::Replace("pwdAccountLockedTime", HashSet::from([spelling]))];
+        admin.modify(&dn, disable).await.unwrap().success().unwrap();
+        // slapd itself holds it as a lock for good (the policy's pwdLockoutDuration is 300 s).
+        let bind = raw_bind(&env("SSPR_TEST_LDAP_URL"), &env("SSPR_TEST_CA"), &dn, "Init-Passw0rd-1", false).await;
+        assert_eq!(bind.rc, 49, "{spelling}: slapd let the user in");
+        let directory = openldap();
+        let login = NormalizedLogin::parse(&uid).unwrap();
+        let state = directory.find_user(&login).await.unwrap().unwrap().state;
+        assert!(state.disabled && !state.locked, "{spelling}: {state:?}");
+        directory.unlock(&UserId::new(dn.clone())).await.unwrap();
+        let state = directory.find_user(&login).await.unwrap().unwrap().state;
+        assert!(state.disabled, "{spelling}: unlock lifted an administrator's disable: {state:?}");
+    }
+    // A lock that has run out (300 s) stays a plain lock: unlock still lifts it.
+    let uid = unique("old-lock");
+    let dn = add_openldap_user(&uid, "Old Lock", "Init-Passw0rd-1").await;
+    let lock = vec![ldap3::Mod::Replace("pwdAccountLockedTime", HashSet::from(["20000101000000Z"]))];
+    admin.modify(&dn, lock).await.unwrap().success().unwrap();
+    let state = openldap().find_user(&NormalizedLogin::parse(&uid).unwrap()).await.unwrap().unwrap().state;
+    assert!(state.locked && !state.disabled, "{state:?}");
+}
+
 #[tokio::test]
 async fn empty_password_is_never_sent_as_an_anonymous_bind() {
     let directory = openldap();

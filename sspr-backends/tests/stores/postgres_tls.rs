@@ -152,6 +152,26 @@ async fn sslmode_require_against_a_server_without_tls_is_refused() {
     connect(&PostgresConfig::new(url("disable"))).await.unwrap();
 }
 
+/// The store takes `sslmode` out of the URL itself and hands the rest to tokio-postgres: a URL
+/// whose two parsers could disagree (a percent-encoded key tokio-postgres decodes, a second
+/// `sslmode` in another case) must not end in plain text when the store reads `verify-full`.
+/// (Red-team hypothesis: held. The store sets tokio-postgres's mode itself after parsing.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_spelling_sslmode_twice_never_downgrades_to_plain_text() {
+    let (host, port, db) = fresh_database().await;
+    for (i, tail) in
+        ["sslmode=verify-full&ssl%6Dode=disable", "SSLMODE=disable&sslmode=verify-full", "ssl%6dode=disable"]
+            .into_iter()
+            .enumerate()
+    {
+        let app = format!("{}_{i}", common::unique("spelt").replace('-', "_"));
+        let url = format!("postgres://postgres@{host}:{port}/{db}?{tail}&application_name={app}");
+        let store = connect(&PostgresConfig { ca_file: Some(ca()), ..PostgresConfig::new(url) }).await;
+        assert!(store.is_ok(), "{tail}: {:?}", store.err());
+        assert!(server_sees_tls(&app).await, "{tail}: the session is in plain text");
+    }
+}
+
 /// A mode libpq does not know, or two different CA files, are configuration errors.
 #[tokio::test]
 async fn an_unknown_sslmode_or_two_cas_are_refused() {

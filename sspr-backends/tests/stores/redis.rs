@@ -37,6 +37,142 @@ async fn over_tls_with_the_private_ca_the_store_passes_the_conformance_suite() {
     testing::state_store_conformance(&store, &SystemClock, tokio::time::sleep).await;
 }
 
+/// This machine's address on its network (not loopback): a stand-in for a Redis on another
+/// host. A UDP "connect" sends nothing; it only picks the route's source address.
+fn network_address() -> std::net::IpAddr {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket.connect("203.0.113.1:9").unwrap();
+    let ip = socket.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "no network address to stand for another host: {ip}");
+    ip
+}
+
+/// redis-rs also speaks `valkey://` (plain) and `valkeys://` (TLS), and the README says Valkey
+/// serves as Redis. The plaintext guard knew only `redis://`: `valkey://` to another host went
+/// through without `allow_plaintext`, and the password crossed the network in clear (watched
+/// failing on main: the listener read `AUTH ... Sniff-Me-42`). A listener on this machine's
+/// network address reads whatever the store sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valkey_url_to_another_host_is_refused_before_the_password_is_sent_in_clear() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind((network_address(), 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let heard = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    let reader = tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            while let Ok(Ok(n @ 1..)) =
+                tokio::time::timeout(std::time::Duration::from_millis(500), conn.read(&mut buf)).await
+            {
+                sink.lock().await.extend_from_slice(&buf[..n]);
+            }
+        }
+    });
+    for scheme in ["valkey", "VALKEY"] {
+        let config = RedisConfig {
+            connect_timeout_ms: 1000,
+            response_timeout_ms: 1000,
+            ..RedisConfig::new(format!("{scheme}://:Sniff-Me-42@{addr}/0"))
+        };
+        let outcome = RedisStore::from_config(&config).await.map(|_| ());
+        let heard = String::from_utf8_lossy(&heard.lock().await).into_owned();
+        assert!(heard.is_empty(), "{scheme}:// sent this in clear to another host: {heard:?} ({outcome:?})");
+        let refused = outcome.unwrap_err();
+        assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
+        assert!(!refused.to_string().contains("Sniff-Me-42"), "{refused}");
+    }
+    // A ca_file with valkey:// (no TLS to use it on) misleads as with redis://.
+    let config = RedisConfig {
+        allow_plaintext: true,
+        ca_file: Some(common::server_env("SSPR_TEST_CA").into()),
+        ..RedisConfig::new(format!("valkey://{addr}/0"))
+    };
+    assert!(RedisStore::from_config(&config).await.is_err(), "ca_file with valkey:// was accepted");
+    reader.abort();
+}
+
+/// A Redis shared with a cache (the README's `key_prefix` is for sharing one Redis), run as
+/// caches are, with `maxmemory` and an evicting `maxmemory-policy`: whoever fills the memory
+/// (the other application, or an attacker starting flows) has Redis evict sspr's keys too, a
+/// user's 24 h block and attempt counts among them, and the guessing starts again. On main the
+/// store connected and the live block was gone after the fill (watched failing: `a live block
+/// was evicted`). It must refuse such a server, or keep what it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
+    use sspr_core::StateStore;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis-evicting").to_str().unwrap().to_owned();
+    let port = common::free_port().to_string();
+    common::script("redis.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new("redis-cli").args(["-p", &port]).args(args).output().unwrap();
+        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["CONFIG", "SET", "maxmemory", "4mb"]);
+    cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    let config =
+        RedisConfig { key_prefix: "sspr-app:".into(), ..RedisConfig::new(format!("redis://127.0.0.1:{port}/")) };
+    let store = match RedisStore::from_config(&config).await {
+        Err(refused) => {
+            assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
+            assert!(refused.to_string().contains("maxmemory-policy"), "{refused}");
+            // Under RESP3 too (CONFIG GET answers a map there).
+            let resp3 = RedisConfig { url: format!("redis://127.0.0.1:{port}/?protocol=resp3"), ..config.clone() };
+            let refused = RedisStore::from_config(&resp3).await.map(|_| ()).unwrap_err();
+            assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "resp3: {refused}");
+            // noeviction (Redis's default) is accepted on the same server.
+            cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+            RedisStore::from_config(&config).await.unwrap();
+            return;
+        }
+        Ok(store) => store,
+    };
+    let now = sspr_core::Clock::now(&SystemClock);
+    let block = "sspr/block/00112233445566778899aabbccddeeff";
+    let day = now + time::Duration::days(1);
+    store.put(block, b"blocked", None, day, now).await.unwrap();
+    // The other application fills the memory: about 12 MB into a 4 MB Redis, one command each
+    // (Redis evicts before a command, not inside a script).
+    let fill: String = (0..40_000).map(|i| format!("SET cache:{i} {}\n", "x".repeat(300))).collect();
+    let mut pipe = std::process::Command::new("redis-cli")
+        .args(["-p", &port, "--pipe"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut pipe.stdin.take().unwrap(), fill.as_bytes()).unwrap();
+    pipe.wait().unwrap();
+    let evicted =
+        cli(&["INFO", "stats"]).lines().find(|l| l.starts_with("evicted_keys")).unwrap_or("").trim().to_owned();
+    assert!(store.get(block, now).await.unwrap().is_some(), "a live block was evicted ({evicted})");
+}
+
+/// Liveness is the engine's clock's to decide, and Redis's TTL only reclaims memory
+/// `expiry_grace_secs` (60 s) after an entry died, says the README. The TTL was an absolute
+/// `EXPIREAT`, read by Redis's clock: on a server whose clock runs ahead of the engine's by more
+/// than the grace (here the engine is two hours behind), Redis deleted a live block, flow or
+/// count before its time (watched failing on main: the record and the counter were gone at once).
+#[tokio::test]
+async fn a_redis_whose_clock_runs_ahead_keeps_what_the_engine_holds_live() {
+    use sspr_core::StateStore;
+    let store = store().await;
+    let behind = sspr_core::Clock::now(&SystemClock) - time::Duration::hours(2);
+    let expires_at = behind + time::Duration::hours(1);
+    let key = "sspr/block/ffeeddccbbaa99887766554433221100";
+    store.put(key, b"blocked", None, expires_at, behind).await.unwrap();
+    let counter = "sspr/sends/ffeeddccbbaa99887766554433221100";
+    store.increment(counter, expires_at, behind).await.unwrap();
+    let second = store.increment(counter, expires_at, behind).await.unwrap();
+    let held = store.get(key, behind).await.unwrap();
+    assert!(
+        held.is_some() && second.count == 2,
+        "a live record {held:?} / counter {second:?} was deleted by Redis's clock"
+    );
+}
+
 #[tokio::test]
 async fn over_tls_a_server_certificate_not_signed_by_a_trusted_ca_is_refused() {
     // The system's roots do not include the test CA: the handshake fails, nothing is sent.

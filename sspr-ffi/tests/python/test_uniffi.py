@@ -320,8 +320,8 @@ async def shared_store_meets_one_block(store, tmp):
     # earlier run (a block on jdoe) is not this run's.
     key = os.urandom(32)
     log = os.path.join(tmp, f"audit-{type(store).__name__}.jsonl")
-    # Today, not START: Redis expires keys by its own clock (EXPIREAT), so a flow written at
-    # a date long past would be gone at once.
+    # Today, not START: Redis used to expire keys by its own clock (EXPIREAT), so a flow
+    # written at a date long past was gone at once (TTLs are relative now: THREAT_MODEL R.11).
     audit, clock = Audit(), s.ManualClock(datetime.datetime.now(datetime.timezone.utc))
     engines = []
     for _ in range(2):
