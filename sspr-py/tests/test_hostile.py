@@ -180,3 +180,46 @@ def test_reprs_of_records_hide_addresses(world: World) -> None:
     c = world.blocking.begin_reset(JANE)
     world.blocking.send_pin(c.flow_id, "email")
     assert JANE_MAIL not in repr(world.outbox.messages()[0])
+
+
+def _chain_text(err: BaseException) -> str:
+    """All a host's `logger.exception` or an error tracker prints of an exception: its whole
+    chain, with each link's message and arguments."""
+    import traceback
+
+    texts = ["".join(traceback.format_exception(err))]
+    link: Any = err
+    seen: List[int] = []
+    while link is not None and id(link) not in seen:
+        seen.append(id(link))
+        texts.append(repr(link.args))
+        texts.append(repr(vars(link)) if hasattr(link, "__dict__") else "")
+        link = link.__cause__ or link.__context__
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("chaining", ["raise_from", "implicit"])
+def test_a_password_in_a_wrapped_backend_exception_never_reaches_the_caller(chaining: str) -> None:
+    """A host's directory wraps the error of the command it ran (`raise ... from e`, or a raise
+    in an `except` block): the outer text names no password, the inner one quotes it."""
+    import subprocess
+
+    class Wrapping(SyncDirectory):
+        def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+            cmd = ["samba-tool", "user", "setpassword", user_id, f"--newpassword={password.reveal()}"]
+            try:
+                raise subprocess.CalledProcessError(1, cmd)
+            except subprocess.CalledProcessError as e:
+                if chaining == "raise_from":
+                    raise RuntimeError("samba-tool failed") from e
+                raise RuntimeError("samba-tool failed")
+
+    directory, notifier = Wrapping(), SyncNotifier()
+    directory.add("pat@example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, policy=sspr.Policy(allow_chosen_password=True))
+    flow = verified_blocking_flow(s, notifier)
+    chosen = "Quiet-Harbour-Lantern-73"
+    with pytest.raises(sspr.BackendError) as err:
+        s.complete_reset(flow, "chosen", chosen)
+    assert chosen not in _chain_text(err.value), "the chosen password is in the error's chain"
+    assert "samba-tool failed" in str(err.value)
