@@ -223,3 +223,24 @@ def test_a_password_in_a_wrapped_backend_exception_never_reaches_the_caller(chai
         s.complete_reset(flow, "chosen", chosen)
     assert chosen not in _chain_text(err.value), "the chosen password is in the error's chain"
     assert "samba-tool failed" in str(err.value)
+
+
+def test_a_count_out_of_range_is_invalid_input_naming_it(world: World) -> None:
+    """A negative or huge ``limit`` or ``stale_after_days`` (a form's or a command line's number) is a typed
+    ``sspr.InvalidInput`` naming the argument, as the package's errors promise, not a bare ``OverflowError``."""
+    s = world.blocking
+    for bad in (-1, 2**64, 2**200):
+        with pytest.raises(sspr.InvalidInput) as err:
+            s.search_users("jdoe", bad)
+        assert err.value.field == "limit"
+        with pytest.raises(sspr.InvalidInput) as err:
+            run(world.aio.search_users("jdoe", bad))
+        assert err.value.field == "limit"
+        for call in (s.enrollment_report, s.send_registration_reminders):
+            with pytest.raises(sspr.InvalidInput) as err:
+                call(admin="helpdesk", stale_after_days=bad)
+            assert err.value.field == "stale_after_days"
+    with pytest.raises(TypeError):
+        s.search_users("jdoe", "50")  # type: ignore[arg-type]
+    assert [u.login for u in s.search_users("jdoe")] == [JANE]
+    assert s.enrollment_report(admin="helpdesk", stale_after_days=30).counts is not None
