@@ -244,3 +244,26 @@ def test_a_count_out_of_range_is_invalid_input_naming_it(world: World) -> None:
         s.search_users("jdoe", "50")  # type: ignore[arg-type]
     assert [u.login for u in s.search_users("jdoe")] == [JANE]
     assert s.enrollment_report(admin="helpdesk", stale_after_days=30).counts is not None
+
+
+def test_a_checkers_reason_quoting_the_password_puts_it_in_no_error_text() -> None:
+    """A host's password checker answers a reason that quotes what it was handed ("'...' was found in 12
+    breaches"): the ``PasswordRejected`` a host logs (``str``, ``args``, ``reason``) holds no password."""
+
+    class Quoting:
+        def check(self, password: sspr.Secret, login: str, display_name: str) -> str:
+            return f"'{password.reveal()}' was found in 12 breaches; try {password.reveal().upper()}!"
+
+    directory, notifier = SyncDirectory(), SyncNotifier()
+    directory.add("pat@example.org", "Pat Smith")
+    s = sspr.BlockingSspr(
+        directory, notifier, secret_key=KEY, policy=sspr.Policy(allow_chosen_password=True),
+        password_checkers=[Quoting()],
+    )
+    flow = verified_blocking_flow(s, notifier)
+    chosen = "Quiet-Harbour-Lantern-73"
+    with pytest.raises(sspr.PasswordRejected) as err:
+        s.complete_reset(flow, "chosen", chosen)
+    text = _chain_text(err.value) + err.value.reason + repr(err.value.suggestions)
+    assert chosen.lower() not in text.lower(), "the chosen password is in the refusal"
+    assert "was found in 12 breaches" in err.value.reason
