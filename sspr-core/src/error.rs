@@ -308,7 +308,7 @@ pub(crate) fn percent_encoded(text: &str) -> String {
 }
 
 /// `text` with every `needle` (ASCII case ignored) replaced by `with`, or `None` when it has none.
-fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
+pub(crate) fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
     if needle.is_empty() {
         return None;
     }
