@@ -257,10 +257,12 @@ impl BackendError {
     }
 
     /// This error with each `(secret, stand_in)`'s secret (matched ignoring ASCII case)
-    /// replaced in the message, and without its source when the message held one (the
-    /// source's text is the raw failure the message came from). For what a backend raised
-    /// about a value it was given, whose text the engine logs and audits: a mail server's
-    /// answer quotes the recipient, a gateway's may quote the message and its PIN.
+    /// replaced in the message, and without its source when the message or the text of any
+    /// link of the source's chain held one (the source's text is the raw failure the message
+    /// came from; a host-language backend's exception may wrap another that quotes the secret
+    /// while its own text does not). For what a backend raised about a value it was given,
+    /// whose text the engine logs and audits and the caller is handed: a mail server's answer
+    /// quotes the recipient, a gateway's may quote the message and its PIN.
     pub(crate) fn redacting(mut self, secrets: &[(&str, &str)]) -> Self {
         let mut changed = false;
         for (secret, stand_in) in secrets {
@@ -269,10 +271,25 @@ impl BackendError {
                 changed = true;
             }
         }
-        if changed {
+        if changed || self.source_chain_holds(secrets) {
             self.source = None;
         }
         self
+    }
+
+    /// Whether the text of a link of the source's chain holds one of `secrets` (ASCII case
+    /// ignored).
+    fn source_chain_holds(&self, secrets: &[(&str, &str)]) -> bool {
+        let mut link: Option<&(dyn std::error::Error + 'static)> =
+            self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(error) = link {
+            let text = error.to_string();
+            if secrets.iter().any(|(secret, _)| replace_ignoring_ascii_case(&text, secret, "").is_some()) {
+                return true;
+            }
+            link = error.source();
+        }
+        false
     }
 }
 
@@ -291,7 +308,7 @@ pub(crate) fn percent_encoded(text: &str) -> String {
 }
 
 /// `text` with every `needle` (ASCII case ignored) replaced by `with`, or `None` when it has none.
-fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
+pub(crate) fn replace_ignoring_ascii_case(text: &str, needle: &str, with: &str) -> Option<String> {
     if needle.is_empty() {
         return None;
     }
@@ -370,6 +387,32 @@ mod tests {
         let kept = BackendError::other(std::io::Error::other("timed out")).redacting(&[("jane@home.example", "x")]);
         assert_eq!(kept.message(), "timed out");
         assert!(std::error::Error::source(&kept).is_some(), "nothing to hide: the source is kept");
+    }
+
+    #[test]
+    fn redacting_drops_a_source_whose_chain_quotes_a_secret_its_own_text_does_not() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("samba-tool failed")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let inner = std::io::Error::other("Command 'samba-tool --newpassword=Quiet-Harbour-73' failed");
+        let e = BackendError::new(BackendErrorKind::Other, "set_password: samba-tool failed")
+            .with_source(Wrapper(inner))
+            .redacting(&[("quiet-harbour-73", "[REDACTED]")]);
+        assert_eq!(e.message(), "set_password: samba-tool failed");
+        assert!(std::error::Error::source(&e).is_none(), "the chain quoting the password goes");
+        let clean = BackendError::new(BackendErrorKind::Other, "set_password: samba-tool failed")
+            .with_source(Wrapper(std::io::Error::other("exit status 1")))
+            .redacting(&[("quiet-harbour-73", "[REDACTED]")]);
+        assert!(std::error::Error::source(&clean).is_some(), "nothing to hide: the chain is kept");
     }
 
     #[test]

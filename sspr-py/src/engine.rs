@@ -21,6 +21,7 @@ use crate::runtime::{InRuntime, PySpawner, block_on, driven};
 use crate::values::{
     ChallengeWidget, ContactProof, Contacts, EnrollmentReport, PasswordRules, PinSent, Recovered, RecoveryCode,
     RecoverySent, ReminderRun, RequestContext, ResetChallenge, ResetOutcome, SecretArg, SignedIn, UserStatus, Verified,
+    count_arg,
 };
 
 fn context(ctx: Option<&Py<RequestContext>>) -> sspr_core::RequestContext {
@@ -488,9 +489,14 @@ twins! {
     }
 
     /// Users whose login or display name contains `query` (admin search), at most `limit`.
-    #[pyo3(signature = (query, limit = 50))]
-    fn search_users(query: String, limit: usize) -> Vec<UserStatus> {
-        prepare: {},
+    #[pyo3(signature = (query, limit = None))]
+    fn search_users(query: String, limit: Option<Py<PyAny>>) -> Vec<UserStatus> {
+        prepare: {
+            let limit = match limit {
+                Some(limit) => Python::attach(|py| count_arg::<usize>(limit.bind(py), "limit"))?,
+                None => 50usize,
+            };
+        },
         call: |core| core.search_users(&query, limit),
         answer: |_py, out| out.map(|users| users.into_iter().map(UserStatus::from).collect()).map_err(to_py_err),
     }
@@ -504,10 +510,13 @@ twins! {
         admin: Option<String>,
         ous: Vec<String>,
         groups: Vec<String>,
-        stale_after_days: Option<u32>,
+        stale_after_days: Option<Py<PyAny>>,
         ctx: Option<Py<RequestContext>>
     ) -> EnrollmentReport {
         prepare: {
+            let stale_after_days = stale_after_days
+                .map(|days| Python::attach(|py| count_arg::<u32>(days.bind(py), "stale_after_days")))
+                .transpose()?;
             let filter = sspr_core::EnrollmentFilter { ous, groups, stale_after_days };
             let actor = actor(admin.as_deref())?;
             let ctx = context(ctx.as_ref());
@@ -525,10 +534,13 @@ twins! {
         admin: Option<String>,
         ous: Vec<String>,
         groups: Vec<String>,
-        stale_after_days: Option<u32>,
+        stale_after_days: Option<Py<PyAny>>,
         ctx: Option<Py<RequestContext>>
     ) -> ReminderRun {
         prepare: {
+            let stale_after_days = stale_after_days
+                .map(|days| Python::attach(|py| count_arg::<u32>(days.bind(py), "stale_after_days")))
+                .transpose()?;
             let filter = sspr_core::EnrollmentFilter { ous, groups, stale_after_days };
             let actor = actor(admin.as_deref())?;
             let ctx = context(ctx.as_ref());

@@ -3,7 +3,7 @@
 //! become `BackendError`s for the core, keeping the Python exception as their source.
 
 use pyo3::IntoPyObjectExt;
-use pyo3::exceptions::{PyConnectionError, PyOSError, PyTimeoutError};
+use pyo3::exceptions::{PyBaseException, PyConnectionError, PyOSError, PyTimeoutError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -84,8 +84,8 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             // The Python exception a Python backend raised is the cause.
             let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
             while let Some(c) = cause {
-                if let Some(py_err) = c.downcast_ref::<PyErr>() {
-                    made.set_cause(py, Some(py_err.clone_ref(py)));
+                if let Some(raised) = c.downcast_ref::<PythonCause>() {
+                    made.set_cause(py, Some(raised.err.clone_ref(py)));
                     break;
                 }
                 cause = c.source();
@@ -140,7 +140,7 @@ pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> Backend
             Some(refusal) => BackendError::password_refused(refusal, text),
             None => BackendError::password_rejected(text),
         }
-        .with_source(err);
+        .with_source(PythonCause::new(py, err));
     }
     // An `sspr.BackendError` names its kind (read by the core's rule when it was made).
     let named = errors_module(py)
@@ -162,12 +162,101 @@ pub(crate) fn backend_error(py: Python<'_>, method: &str, err: PyErr) -> Backend
     let type_name = err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
     let message =
         if text.is_empty() { format!("{method}: {type_name}") } else { format!("{method}: {type_name}: {text}") };
-    BackendError::new(kind, message).with_source(err)
+    BackendError::new(kind, message).with_source(PythonCause::new(py, err))
 }
 
 /// A Python backend returned a value of the wrong type.
 pub(crate) fn bad_return(py: Python<'_>, method: &str, err: PyErr) -> BackendError {
     let text = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
     BackendError::new(BackendErrorKind::Rejected, format!("{method} returned an unexpected value: {text}"))
-        .with_source(err)
+        .with_source(PythonCause::new(py, err))
+}
+
+/// How many exceptions chained to a Python backend's are read (a chain is rarely longer than
+/// three; a cycle or a runaway chain stops here).
+const CHAIN_LINKS: usize = 16;
+
+/// What a Python backend raised, as the source of the core's `BackendError` (and later the
+/// `__cause__` of the `sspr.BackendError`): the exception, and, as its source chain, the text of
+/// each exception chained to it (`__cause__`, else `__context__`), read once while the GIL is
+/// held. The core drops the source when a link's text quotes a secret the backend was handed
+/// (a directory raising `RuntimeError("samba-tool failed") from` the `CalledProcessError` that
+/// quotes `--newpassword=...`), so the caller is never handed the chain that holds it.
+pub(crate) struct PythonCause {
+    err: PyErr,
+    text: String,
+    chained: Option<Box<ChainedText>>,
+}
+
+/// One exception of a chain, as text: `Type: message`, its `args` and its notes.
+#[derive(Debug)]
+struct ChainedText {
+    text: String,
+    next: Option<Box<ChainedText>>,
+}
+
+impl PythonCause {
+    fn new(py: Python<'_>, err: PyErr) -> Self {
+        let value = err.value(py);
+        let text = exception_text(value);
+        let mut links = Vec::new();
+        let mut link = next_link(value);
+        while let Some(exc) = link {
+            if links.len() >= CHAIN_LINKS || exc.is(value) {
+                break;
+            }
+            links.push(exception_text(&exc));
+            link = next_link(&exc);
+        }
+        let chained = links.into_iter().rev().fold(None, |next, text| Some(Box::new(ChainedText { text, next })));
+        Self { err, text, chained }
+    }
+}
+
+/// The exception chained to `exc`: its `__cause__`, else its `__context__`.
+fn next_link<'py>(exc: &Bound<'py, PyBaseException>) -> Option<Bound<'py, PyBaseException>> {
+    let py = exc.py();
+    [intern!(py, "__cause__"), intern!(py, "__context__")]
+        .into_iter()
+        .find_map(|name| exc.getattr(name).ok().and_then(|c| c.cast_into::<PyBaseException>().ok()))
+}
+
+/// `Type: message`, the `args` and the notes of an exception: what a log of it prints.
+fn exception_text(exc: &Bound<'_, PyBaseException>) -> String {
+    let name = exc.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
+    let message = exc.str().map(|s| s.to_string()).unwrap_or_default();
+    let args = exc.getattr(intern!(exc.py(), "args")).and_then(|a| a.repr()).map(|r| r.to_string()).unwrap_or_default();
+    let notes =
+        exc.getattr(intern!(exc.py(), "__notes__")).and_then(|n| n.repr()).map(|r| r.to_string()).unwrap_or_default();
+    format!("{name}: {message} {args} {notes}")
+}
+
+impl std::fmt::Debug for PythonCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.err, f)
+    }
+}
+
+impl std::fmt::Display for PythonCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for PythonCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.chained.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl std::fmt::Display for ChainedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for ChainedText {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.next.as_deref().map(|c| c as &(dyn std::error::Error + 'static))
+    }
 }

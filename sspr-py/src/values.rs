@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyInt, PyString};
 use sspr_bind::traces::TraceParent;
 use sspr_core::backend::{AccountState, DirectoryUser as CoreUser, Enrollment as CoreEnrollment, StoredContact};
 use sspr_core::notice::Notification as CoreNotification;
@@ -125,6 +125,15 @@ pub(crate) fn password_arg(value: &Bound<'_, PyAny>) -> PyResult<Password> {
         Ok(text) => Ok(Password::new(text)),
         Err(_) => Err(PyTypeError::new_err("a password must be a str or an sspr.Secret")),
     }
+}
+
+/// A count argument (`limit`, `stale_after_days`): an `int` from 0 to `T`'s largest value.
+/// Another `int` is `InvalidInput` naming `field` (what a form or a command line passed, as
+/// every other bad argument), a value that is no `int` a `TypeError`.
+pub(crate) fn count_arg<T: TryFrom<u64>>(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<T> {
+    let int = value.cast::<PyInt>().map_err(|_| PyTypeError::new_err(format!("{field} must be an int")))?;
+    let wide: u64 = int.extract().map_err(|_| invalid_input(field, "out of range"))?;
+    T::try_from(wide).map_err(|_| invalid_input(field, "out of range"))
 }
 
 /// Who calls: client IP, user agent and language (`"en"`, `"de"`, `"fr"`, `"es"`, `"it"`,

@@ -180,3 +180,90 @@ def test_reprs_of_records_hide_addresses(world: World) -> None:
     c = world.blocking.begin_reset(JANE)
     world.blocking.send_pin(c.flow_id, "email")
     assert JANE_MAIL not in repr(world.outbox.messages()[0])
+
+
+def _chain_text(err: BaseException) -> str:
+    """All a host's `logger.exception` or an error tracker prints of an exception: its whole
+    chain, with each link's message and arguments."""
+    import traceback
+
+    texts = ["".join(traceback.format_exception(err))]
+    link: Any = err
+    seen: List[int] = []
+    while link is not None and id(link) not in seen:
+        seen.append(id(link))
+        texts.append(repr(link.args))
+        texts.append(repr(vars(link)) if hasattr(link, "__dict__") else "")
+        link = link.__cause__ or link.__context__
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("chaining", ["raise_from", "implicit"])
+def test_a_password_in_a_wrapped_backend_exception_never_reaches_the_caller(chaining: str) -> None:
+    """A host's directory wraps the error of the command it ran (`raise ... from e`, or a raise
+    in an `except` block): the outer text names no password, the inner one quotes it."""
+    import subprocess
+
+    class Wrapping(SyncDirectory):
+        def set_password(self, user_id: str, password: sspr.Secret, must_change: bool) -> None:
+            cmd = ["samba-tool", "user", "setpassword", user_id, f"--newpassword={password.reveal()}"]
+            try:
+                raise subprocess.CalledProcessError(1, cmd)
+            except subprocess.CalledProcessError as e:
+                if chaining == "raise_from":
+                    raise RuntimeError("samba-tool failed") from e
+                raise RuntimeError("samba-tool failed")
+
+    directory, notifier = Wrapping(), SyncNotifier()
+    directory.add("pat@example.org", "Pat Smith")
+    s = sspr.BlockingSspr(directory, notifier, secret_key=KEY, policy=sspr.Policy(allow_chosen_password=True))
+    flow = verified_blocking_flow(s, notifier)
+    chosen = "Quiet-Harbour-Lantern-73"
+    with pytest.raises(sspr.BackendError) as err:
+        s.complete_reset(flow, "chosen", chosen)
+    assert chosen not in _chain_text(err.value), "the chosen password is in the error's chain"
+    assert "samba-tool failed" in str(err.value)
+
+
+def test_a_count_out_of_range_is_invalid_input_naming_it(world: World) -> None:
+    """A negative or huge ``limit`` or ``stale_after_days`` (a form's or a command line's number) is a typed
+    ``sspr.InvalidInput`` naming the argument, as the package's errors promise, not a bare ``OverflowError``."""
+    s = world.blocking
+    for bad in (-1, 2**64, 2**200):
+        with pytest.raises(sspr.InvalidInput) as err:
+            s.search_users("jdoe", bad)
+        assert err.value.field == "limit"
+        with pytest.raises(sspr.InvalidInput) as err:
+            run(world.aio.search_users("jdoe", bad))
+        assert err.value.field == "limit"
+        for call in (s.enrollment_report, s.send_registration_reminders):
+            with pytest.raises(sspr.InvalidInput) as err:
+                call(admin="helpdesk", stale_after_days=bad)
+            assert err.value.field == "stale_after_days"
+    with pytest.raises(TypeError):
+        s.search_users("jdoe", "50")  # type: ignore[arg-type]
+    assert [u.login for u in s.search_users("jdoe")] == [JANE]
+    assert s.enrollment_report(admin="helpdesk", stale_after_days=30).counts is not None
+
+
+def test_a_checkers_reason_quoting_the_password_puts_it_in_no_error_text() -> None:
+    """A host's password checker answers a reason that quotes what it was handed ("'...' was found in 12
+    breaches"): the ``PasswordRejected`` a host logs (``str``, ``args``, ``reason``) holds no password."""
+
+    class Quoting:
+        def check(self, password: sspr.Secret, login: str, display_name: str) -> str:
+            return f"'{password.reveal()}' was found in 12 breaches; try {password.reveal().upper()}!"
+
+    directory, notifier = SyncDirectory(), SyncNotifier()
+    directory.add("pat@example.org", "Pat Smith")
+    s = sspr.BlockingSspr(
+        directory, notifier, secret_key=KEY, policy=sspr.Policy(allow_chosen_password=True),
+        password_checkers=[Quoting()],
+    )
+    flow = verified_blocking_flow(s, notifier)
+    chosen = "Quiet-Harbour-Lantern-73"
+    with pytest.raises(sspr.PasswordRejected) as err:
+        s.complete_reset(flow, "chosen", chosen)
+    text = _chain_text(err.value) + err.value.reason + repr(err.value.suggestions)
+    assert chosen.lower() not in text.lower(), "the chosen password is in the refusal"
+    assert "was found in 12 breaches" in err.value.reason

@@ -431,6 +431,16 @@ pub(super) fn without_passwords(error: BackendError, passwords: &[&Password]) ->
     error.redacting(&secrets)
 }
 
+/// `text`, what a host's password checker answered about `password` (a reason or a
+/// suggestion, shown to the user and carried by the error a host logs), without it: as typed
+/// and percent-encoded, ignoring ASCII case, as [`without_passwords`] clears an error.
+pub(super) fn text_without_password(text: String, password: &Password) -> String {
+    let encoded = crate::error::percent_encoded(password.expose_secret());
+    [password.expose_secret(), encoded.as_str()].into_iter().fold(text, |text, secret| {
+        crate::error::replace_ignoring_ascii_case(&text, secret, "[REDACTED]").unwrap_or(text)
+    })
+}
+
 impl TimedContacts {
     pub(super) async fn get(&self, user: &UserId) -> Result<Option<Enrollment>, BackendError> {
         timed!(self, contacts.get, self.inner.get(user))

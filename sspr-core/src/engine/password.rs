@@ -43,6 +43,10 @@ impl Sspr {
             match checked.map_err(|e| super::instrument::without_passwords(e, &[password])) {
                 Ok(None) => {}
                 Ok(Some(PasswordFeedback { refusal, reason, suggestions })) => {
+                    // A checker's words may quote what it was handed ("'...' was found in 12
+                    // breaches"); the error is what a host logs.
+                    let clean = |text| super::instrument::text_without_password(text, password);
+                    let (reason, suggestions) = (clean(reason), suggestions.into_iter().map(clean).collect());
                     return Err(Error::PasswordRejected { refusal, reason, suggestions });
                 }
                 Err(e) if policy.password_check_fail_open && e.kind() == BackendErrorKind::Unavailable => {

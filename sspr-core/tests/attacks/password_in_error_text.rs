@@ -161,3 +161,36 @@ async fn a_directory_quoting_the_login_typed_puts_it_in_no_audit_event_or_error(
     h.sspr.flush_deliveries().await;
     assert_hidden(&h, &seen, &[CHOSEN]);
 }
+
+/// A checker that refuses, quoting the password in its reason and its suggestion (a host's
+/// "'...' was found in 12 breaches").
+#[derive(Debug)]
+struct ReasonQuotingChecker;
+
+#[sspr_core::async_trait]
+impl PasswordChecker for ReasonQuotingChecker {
+    async fn check(&self, candidate: &PasswordCandidate<'_>) -> Result<Option<PasswordFeedback>, BackendError> {
+        let password = candidate.password.expose_secret();
+        let mut feedback = PasswordFeedback::from_host_reason(Some(format!(
+            "banned.example: '{}' was found in 12 breaches (pw={})",
+            password.to_ascii_uppercase(),
+            url_encoded(password)
+        )));
+        if let Some(f) = feedback.as_mut() {
+            f.suggestions.push(format!("not {password}"));
+        }
+        Ok(feedback)
+    }
+}
+
+/// A checker's answer is words for the user, and the engine's `PasswordRejected` a host logs:
+/// the password a checker quoted in them went into both.
+#[tokio::test]
+async fn a_checkers_reason_quoting_the_password_puts_it_in_no_error() {
+    let h = Harness::builder().password_checker(Arc::new(ReasonQuotingChecker)).build().await;
+    let refused = h.sspr.change_password(ALICE, &Password::new(INITIAL_PASSWORD), &Password::new(CHOSEN), &ctx()).await;
+    let refused = refused.expect_err("the checker refused");
+    let seen = format!("{refused} {refused:?}");
+    assert!(seen.contains("was found in 12 breaches"), "{seen}");
+    assert_hidden(&h, &seen, &[CHOSEN]);
+}
