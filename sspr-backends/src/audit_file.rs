@@ -80,16 +80,30 @@ fn unavailable(path: &Path, what: &str, e: std::io::Error) -> BackendError {
 pub const NEW_FILE_MODE: u32 = 0o600;
 
 /// Open `path` for appending; a missing file is created with `mode` (less the umask) on Unix.
-fn open_append(path: &Path, mode: u32) -> Result<Open, BackendError> {
+/// With `fresh`, the file must not exist yet (a rotation's new file: `O_EXCL`). A symbolic
+/// link at `path` is never followed (`O_NOFOLLOW`), and what is opened must be a regular file:
+/// another account that can write to the folder could otherwise plant a link (or, at a
+/// rotation, a file) there and read or rewrite every event (R.30).
+fn open_append(path: &Path, mode: u32, fresh: bool) -> Result<Open, BackendError> {
     let mut options = OpenOptions::new();
-    options.create(true).append(true);
+    if fresh {
+        options.create_new(true).append(true);
+    } else {
+        options.create(true).append(true);
+    }
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode).custom_flags(libc::O_NOFOLLOW);
+    }
     #[cfg(not(unix))]
     let _ = mode;
-    let file = options.open(path).map_err(|e| unavailable(path, "cannot open", e))?;
-    let size = file.metadata().map_err(|e| unavailable(path, "cannot read its size", e))?.len();
-    Ok(Open { file, size })
+    let file = options.open(path).map_err(|e| unavailable(path, "cannot open (a link is not followed)", e))?;
+    let metadata = file.metadata().map_err(|e| unavailable(path, "cannot read its size", e))?;
+    if !metadata.is_file() {
+        return Err(unavailable(path, "cannot open", std::io::Error::other("not a regular file")));
+    }
+    Ok(Open { file, size: metadata.len() })
 }
 
 /// `audit.jsonl` + `.n`.
@@ -107,7 +121,7 @@ impl JsonLinesAuditSink {
     /// `Unavailable` when the file cannot be opened (missing folder, permissions).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, BackendError> {
         let path = path.as_ref().to_owned();
-        let open = open_append(&path, NEW_FILE_MODE)?;
+        let open = open_append(&path, NEW_FILE_MODE, false)?;
         Ok(Self { state: Arc::new(Mutex::new(open)), path, rotation: None })
     }
 
@@ -155,10 +169,17 @@ impl JsonLinesAuditSink {
             }
             ignore_missing(std::fs::rename(path, numbered(path, 1)))?;
         }
-        *open = open_append(path, mode)?;
-        // The creation mode loses what the umask takes; the new file is this sink's own (the
-        // old one was just moved away), so it is given the old mode exactly. At worst (not
-        // ours after all) it keeps the stricter mode it was created with.
+        self.start_new_file(open, mode)
+    }
+
+    /// The second half of a rotation: the file at the path (just moved away) started again.
+    fn start_new_file(&self, open: &mut Open, mode: u32) -> Result<(), BackendError> {
+        let path = &self.path;
+        // Created here or refused: a file or link found at the name (planted between the
+        // move and this open) is not written to; the event fails loudly instead.
+        *open = open_append(path, mode, true)?;
+        // The creation mode loses what the umask takes; the new file is this sink's own (it
+        // was just created), so it is given the old mode exactly.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -313,6 +334,60 @@ mod tests {
         assert_eq!(kinds_in(&numbered(&tiny, 1)), ["pin_sent"]);
         let e = JsonLinesAuditSink::open_rotating(&tiny, Rotation { max_bytes: 0, keep: 1 }).unwrap_err();
         assert_eq!(e.kind(), sspr_core::BackendErrorKind::Rejected);
+    }
+
+    /// R.30: the audit folder is shared with another local account (a log shipper's group
+    /// with write access, a folder handed over loosely): that account deletes `audit.jsonl`
+    /// and plants a symbolic link of that name to a file of its own. At the next start the
+    /// sink followed the link and appended every event (logins, IP addresses) to the planted
+    /// file, which its owner reads and rewrites at will. A rotation's new file (the name is
+    /// free between the move and the open) was likewise taken over by a link or a file
+    /// planted in time.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_audit_path_does_not_receive_the_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let planted = dir.path().join("planted-by-another-account.jsonl");
+        std::fs::write(&planted, "").unwrap();
+        std::os::unix::fs::symlink(&planted, &path).unwrap();
+        let at = OffsetDateTime::from_unix_timestamp(1_767_261_600).unwrap();
+        let event = AuditEvent::new(AuditKind::ResetRequested, at, Outcome::Success);
+        let written = JsonLinesAuditSink::open(&path).map(|sink| futures::executor::block_on(sink.record(&event)));
+        assert_eq!(std::fs::read_to_string(&planted).unwrap(), "", "the events went to the planted file");
+        let e = written.and_then(|r| r).unwrap_err();
+        assert_eq!(e.kind(), sspr_core::BackendErrorKind::Unavailable);
+        // A dangling link does not create a file where it points either.
+        let elsewhere = dir.path().join("created-through-the-link.jsonl");
+        let dangling = dir.path().join("dangling.jsonl");
+        std::os::unix::fs::symlink(&elsewhere, &dangling).unwrap();
+        assert!(JsonLinesAuditSink::open(&dangling).is_err());
+        assert!(!elsewhere.exists(), "a file was created through the link");
+    }
+
+    /// R.30, at rotation: the new file must be one this sink creates, never one found there.
+    #[cfg(unix)]
+    #[test]
+    fn rotation_refuses_a_file_planted_at_the_free_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let at = OffsetDateTime::from_unix_timestamp(1_767_261_600).unwrap();
+        let event = AuditEvent::new(AuditKind::ResetRequested, at, Outcome::Success);
+        let sink = JsonLinesAuditSink::open_rotating(&path, Rotation { max_bytes: 10, keep: 1 }).unwrap();
+        futures::executor::block_on(sink.record(&event)).unwrap();
+        // The race won (deterministically here): the file is planted after the move, before
+        // the open. `start_new_file` is the second half of a rotation.
+        std::fs::rename(&path, numbered(&path, 1)).unwrap();
+        let planted = dir.path().join("planted.jsonl");
+        std::fs::write(&planted, "").unwrap();
+        std::os::unix::fs::symlink(&planted, &path).unwrap();
+        let mut open = lock(&sink.state);
+        assert!(sink.start_new_file(&mut open, NEW_FILE_MODE).is_err(), "a planted link became the audit file");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "").unwrap();
+        assert!(sink.start_new_file(&mut open, NEW_FILE_MODE).is_err(), "a planted file became the audit file");
+        std::fs::remove_file(&path).unwrap();
+        sink.start_new_file(&mut open, NEW_FILE_MODE).unwrap();
     }
 
     #[test]

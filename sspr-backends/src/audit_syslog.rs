@@ -530,4 +530,25 @@ mod tests {
         assert!(local7.message(&event).starts_with("<190>1 "), "local7 (23) * 8 + info");
         assert!(toml::from_str::<SyslogConfig>("address = \"h:514\"\nfacility = \"local9\"\n").is_err());
     }
+
+    /// Log injection (red-team review, held): a user agent (or an error text) carrying line
+    /// breaks and a forged syslog header stays inside the one message's JSON, escaped; a
+    /// receiver that splits on newlines (non-transparent framing, a file) sees one line.
+    #[test]
+    fn a_line_break_in_a_field_cannot_forge_a_second_message() {
+        let sink = SyslogAuditSink::new(SyslogConfig::new("127.0.0.1:514", Transport::Udp)).unwrap();
+        let forged =
+            "ua\n<86>1 2026-12-05T10:00:00Z h sspr 1 reset_completed - {\"kind\":\"reset_completed\"}\r\n\u{0}";
+        let mut event = AuditEvent::new(
+            AuditKind::ResetFailed,
+            datetime!(2026-12-05 10:00 UTC),
+            Outcome::Failed { error: forged.into() },
+        );
+        event.user_agent = Some(forged.into());
+        let message = sink.message(&event);
+        assert!(!message.contains(['\n', '\r', '\0']), "{message:?}");
+        assert_eq!(message.lines().count(), 1);
+        assert!(message.starts_with("<84>1 "), "{message}");
+        assert_eq!(json_of(&message)["user_agent"], forged);
+    }
 }
