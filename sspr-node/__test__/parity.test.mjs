@@ -157,10 +157,12 @@ const REPLAY = {
       assert.equal(e.code, 'SIGN_IN_FAILED', e.message)
       // A wrong password, or a check that failed (answered alike, THREAT_MODEL R.7): the
       // audit event tells them apart, with the directory's error for a failed check.
-      const failed = audit.events().filter((ev) => ev.outcome?.result === 'failed')
-      if (failed.length === 0 && input === 'rejected') return input
+      const broken = audit
+        .events()
+        .filter((ev) => ev.outcome?.result === 'failed' && String(ev.outcome.error ?? '').startsWith('backend failure'))
+      if (broken.length === 0 && input === 'rejected') return input
       // The shared rule refused the name: the host directory is broken.
-      const error = failed.at(-1)?.outcome.error ?? ''
+      const error = broken.at(-1)?.outcome.error ?? ''
       assert.match(error, /rejected/i, error)
       throw new SsprError({ code: 'INVALID_INPUT', field: 'authentication', message: error })
     }

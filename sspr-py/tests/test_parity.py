@@ -123,12 +123,13 @@ def authentication(answer: str) -> str:
     except sspr.SignInFailed:
         # A wrong password, or a check that failed (answered alike, THREAT_MODEL R.7): the
         # audit event tells them apart, with the directory's error for a failed check.
-        failed = [ev["outcome"] for ev in audit.events() if ev["outcome"]["result"] == "failed"]
-        if not failed:
-            assert answer == "rejected"
+        errors = [ev["outcome"].get("error", "") for ev in audit.events() if ev["outcome"]["result"] == "failed"]
+        broken = [error for error in errors if error.startswith("backend failure")]
+        if not broken:
+            assert answer == "rejected", errors
             return answer
         # The shared rule refused the name: the host directory is broken.
-        error = failed[-1]["error"]
+        error = broken[-1]
         assert "rejected" in error.lower(), error
         raise sspr.InvalidInput(error, field="authentication", code="invalid_input") from None
     return answer
