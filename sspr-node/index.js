@@ -42,17 +42,32 @@ class BackendError extends Error {
 }
 
 // How a failure reaches Rust: message "[kind] text" (so a throw and a rejection read the
-// same), the thrown value kept as cause and handed back as the SsprError's cause.
+// same), then a NUL and what a log of the thrown value prints (R.20), the thrown value kept as
+// cause and handed back as the SsprError's cause. The engine reads the printed text as a link
+// of the failure's source chain and drops the cause when it quotes a secret the call was
+// handed: a bland message over a wrapped error (`new Error('samba-tool failed', { cause })`), an
+// own property (`cmd`), a thrown plain object or an AggregateError's errors quoting the password.
 class BackendFailure extends Error {
   toString() {
     return this.message
   }
 }
 
+// As a logger prints it (`console.log`, `%o`, pino's and winston's error serialisers read the same
+// fields): the cause chain, own and nested properties, an AggregateError's errors, in full.
+const SHOWN = { depth: 8, breakLength: Infinity, maxArrayLength: 1000, maxStringLength: Infinity, showHidden: false }
+
 function failure(thrown) {
   const kind = thrown !== null && typeof thrown === 'object' && typeof thrown.kind === 'string' ? thrown.kind : 'other'
-  const text = thrown instanceof Error ? thrown.message : String(thrown)
-  return new BackendFailure(`[${kind}] ${text}`, { cause: thrown })
+  const text = (thrown instanceof Error ? thrown.message : String(thrown)).replaceAll('\0', '\uFFFD')
+  let shown
+  try {
+    shown = [util.inspect(thrown, SHOWN), thrown instanceof Error ? String(thrown.stack) : ''].join('\n').replaceAll('\0', '\uFFFD')
+  } catch {
+    // What cannot be printed cannot be checked: the failure keeps its message, not the value.
+    return new BackendFailure(`[${kind}] ${text}`)
+  }
+  return new BackendFailure(`[${kind}] ${text}\0${shown}`, { cause: thrown })
 }
 
 // Deliveries waiting for a JavaScript notifier are polled in a microtask on this thread

@@ -262,3 +262,48 @@ test('a notice given to a JavaScript notifier prints without its PIN or code', a
   assert.equal(JSON.parse(JSON.stringify(notice)).pin, notice.pin, 'a delivery service given the JSON still gets the PIN')
   assert.deepEqual(Object.keys(notice).sort(), ['at', 'body', 'channel', 'expiresAt', 'kind', 'locale', 'pin', 'subject', 'to'])
 })
+
+// R.20: the Node twin of R.12. A JavaScript directory wraps what failed, as Node code does
+// (`new Error('samba-tool failed', { cause })`, a thrown plain object, an AggregateError, an own
+// property `cmd`/`args` beside a bland message): the chosen password must reach neither the
+// SsprError, its `cause` chain, nor anything `util.inspect` prints of it.
+test("R.20: a password in what a JavaScript backend's error wraps never reaches the caller", async () => {
+  const chosen = 'Tulip-Harbour-Engine-7'
+  const wrappers = {
+    cause: (pw) => new Error('samba-tool failed', { cause: new Error(`exit 1: samba-tool user setpassword --newpassword=${pw}`) }),
+    deepCause: (pw) => new Error('change failed', { cause: new Error('samba-tool failed', { cause: new Error(`--newpassword=${pw}`) }) }),
+    ownProperty: (pw) => Object.assign(new Error('Command failed with exit code 1'), { cmd: `samba-tool user setpassword --newpassword=${pw}` }),
+    plainObject: (pw) => ({ message: 'refused', args: ['--newpassword', pw] }),
+    aggregate: (pw) => new AggregateError([new Error(`bad --newpassword=${pw}`)], 'every controller refused'),
+    string: (pw) => `refused --newpassword=${pw}`,
+  }
+  const leaks = []
+  for (const [how, wrap] of Object.entries(wrappers)) {
+    const directory = new ClassDirectory(false)
+    directory.setPassword = (id, password) => {
+      throw wrap(password)
+    }
+    const notifier = objectNotifier()
+    const sspr = new Sspr({ directory, notifier, secretKey: KEY, policy: { minResponseMs: 0, allowChosenPassword: true } })
+    await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+    await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+    const challenge = await sspr.beginReset('jdoe@example.org')
+    await sspr.sendPin(challenge.flowId, 'email')
+    await sspr.flushDeliveries()
+    await sspr.verifyPin(challenge.flowId, notifier.sent.find((n) => n.kind === 'pin').pin)
+    const e = await rejection(sspr.completeReset(challenge.flowId, { mode: 'chosen', password: chosen }))
+    assert.equal(e.code, 'BACKEND', `${how}: ${e}`)
+    assert.ok(e instanceof SsprError, `${how}: ${e}`)
+    const shown = [util.inspect(e, { depth: 10, showHidden: true }), String(e), e.stack, JSON.stringify(e)].join('\n')
+    if (shown.includes(chosen)) leaks.push(`${how}: ${util.inspect(e, { depth: 10 }).split('\n').filter((l) => l.includes(chosen)).join(' | ')}`)
+  }
+  assert.deepEqual(leaks, [], 'the chosen password reached what a host logs')
+  // A wrapped error quoting no secret is still the cause, whole.
+  const inner = new Error('ETIMEDOUT dc1.example.org:636')
+  const outer = new Error('samba-tool failed', { cause: inner })
+  const directory = { ...new ClassDirectory(false), findUser: () => Promise.reject(outer), setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+  const e = await rejection(new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY }).status('jdoe@example.org'))
+  assert.equal(e.cause, outer)
+  assert.equal(e.cause.cause, inner)
+  assert.equal(e.message, 'backend failure: Other: directory.findUser: samba-tool failed')
+})

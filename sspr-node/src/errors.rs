@@ -123,6 +123,9 @@ pub fn parse_name(env: &Env, kind: String, name: String) -> Result<&'static str>
 fn js_cause(error: &Error) -> Option<napi::Error> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(current) = source {
+        if let Some(thrown) = current.downcast_ref::<crate::foreign::JsThrown>() {
+            return thrown.error.try_clone().ok();
+        }
         if let Some(thrown) = current.downcast_ref::<napi::Error>() {
             return thrown.try_clone().ok();
         }
