@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import util from 'node:util'
+import { spawnSync } from 'node:child_process'
 import { Sspr, SsprError, BackendError, ManualClock, MemoryContactStore, MemoryStateStore } from '../index.js'
 import { ADMIN, KEY, START, USER, USERS, rejection } from './helpers.mjs'
 
@@ -306,4 +307,49 @@ test("R.20: a password in what a JavaScript backend's error wraps never reaches 
   assert.equal(e.cause, outer)
   assert.equal(e.cause.cause, inner)
   assert.equal(e.message, 'backend failure: Other: directory.findUser: samba-tool failed')
+})
+
+// R.22: napi reads the `cause` chain of what a backend threw and converts each link to text; a link
+// it cannot convert (a Symbol, an object without a prototype) left a JavaScript exception pending in
+// the native callback: a sync call answered INVALID_INPUT (as if the caller's argument were wrong),
+// an async one never settled (the engine's deadline ends it 30 s later, or the process exits with the
+// call unanswered).
+test('R.22: a backend throwing what cannot be printed is BACKEND at once, never a hang or INVALID_INPUT', async () => {
+  const hostile = {
+    symbol: () => Symbol('refused'),
+    symbolCause: () => new Error('refused', { cause: Symbol('why') }),
+    nullPrototypeCause: () => new Error('refused', { cause: Object.create(null) }),
+    nullPrototype: () => Object.assign(Object.create(null), { reason: 'refused' }),
+    throwingMessage: () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter') } }),
+    proxy: () => new Proxy({}, { get: () => { throw new Error('trap') }, getPrototypeOf: () => { throw new Error('trap') } }),
+    proxyCause: () => new Error('refused', { cause: new Proxy({}, { get: () => { throw new Error('trap') } }) }),
+    // A retry wrapper's chain that points back at itself: napi's recursion overflowed the stack and
+    // the whole process died (SIGSEGV), sync and async alike. Run in a child process below.
+  }
+  const wrong = []
+  for (const [how, make] of Object.entries(hostile)) {
+    for (const mode of ['sync', 'async']) {
+      const findUser = mode === 'sync' ? () => { throw make() } : async () => { throw make() }
+      const directory = { ...new ClassDirectory(false), findUser, setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+      const sspr = new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY, backendTimeoutMs: 20_000 })
+      let timer
+      const late = new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000)))
+      const answer = await Promise.race([sspr.status('jdoe@example.org').then(() => 'resolved', (e) => e), late])
+      clearTimeout(timer)
+      if (!(answer instanceof SsprError) || answer.code !== 'BACKEND') wrong.push(`${how} (${mode}): ${answer?.code ?? answer} ${answer?.message ?? ''}`)
+    }
+  }
+  assert.deepEqual(wrong, [], 'a hostile thrown value was not answered as a backend failure')
+  const script = `
+    import { Sspr } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+    for (const mode of ['sync', 'async']) {
+      const loop = () => { const e = new Error('retry failed'); e.cause = new Error('attempt 1', { cause: e }); return e }
+      const findUser = mode === 'sync' ? () => { throw loop() } : async () => { throw loop() }
+      const directory = { findUser, setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+      const sspr = new Sspr({ directory, notifier: { send() {} }, secretKey: '${KEY}' })
+      const e = await sspr.status('jdoe@example.org').catch((e) => e)
+      console.log(mode, e.code, e.cause.cause.cause === e.cause)
+    }`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  assert.deepEqual([child.status, child.signal, child.stdout], [0, null, 'sync BACKEND true\nasync BACKEND true\n'], child.stderr)
 })
