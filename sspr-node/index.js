@@ -42,27 +42,63 @@ class BackendError extends Error {
 }
 
 // How a failure reaches Rust: message "[kind] text" (so a throw and a rejection read the
-// same), the thrown value kept as cause and handed back as the SsprError's cause.
+// same), then a NUL and what a log of the thrown value prints (R.20); the thrown value is kept
+// as `thrown` and handed back as the SsprError's cause. The engine reads the printed text as a
+// link of the failure's source chain and drops the cause when it quotes a secret the call was
+// handed: a bland message over a wrapped error (`new Error('samba-tool failed', { cause })`), an
+// own property (`cmd`), a thrown plain object or an AggregateError's errors quoting the password.
+// Not as `cause`: napi converts an error's `cause` chain to text, and a link it cannot convert (a
+// Symbol) left an exception pending in the native callback, so the call never settled (R.22).
 class BackendFailure extends Error {
+  constructor(message, thrown) {
+    super(message)
+    Object.defineProperty(this, 'thrown', { value: thrown })
+  }
+
   toString() {
     return this.message
   }
 }
 
+// As a logger prints it (`console.log`, `%o`, pino's and winston's error serialisers read the same
+// fields): the cause chain, own and nested properties, an AggregateError's errors, in full.
+const SHOWN = { depth: 8, breakLength: Infinity, maxArrayLength: 1000, maxStringLength: Infinity, showHidden: false }
+
 function failure(thrown) {
-  const kind = thrown !== null && typeof thrown === 'object' && typeof thrown.kind === 'string' ? thrown.kind : 'other'
-  const text = thrown instanceof Error ? thrown.message : String(thrown)
-  return new BackendFailure(`[${kind}] ${text}`, { cause: thrown })
+  let kind
+  let text
+  try {
+    kind = thrown !== null && typeof thrown === 'object' && typeof thrown.kind === 'string' ? thrown.kind : 'other'
+    text = thrown instanceof Error ? String(thrown.message) : String(thrown)
+  } catch {
+    // A Proxy whose traps throw, a getter that throws, an object without a prototype.
+    return new BackendFailure('[other] a value that cannot be read as text')
+  }
+  text = text.replaceAll('\0', '\uFFFD')
+  let shown
+  try {
+    shown = [util.inspect(thrown, SHOWN), thrown instanceof Error ? String(thrown.stack) : ''].join('\n').replaceAll('\0', '\uFFFD')
+  } catch {
+    // What cannot be printed cannot be checked: the failure keeps its message, not the value.
+    return new BackendFailure(`[${kind}] ${text}`)
+  }
+  return new BackendFailure(`[${kind}] ${text}\0${shown}`, thrown)
 }
 
 // Deliveries waiting for a JavaScript notifier are polled in a microtask on this thread
 // (sspr-node/src/local.rs), not on a tokio thread.
 native.setLocalScheduler(() => queueMicrotask(native.runLocalTasks))
 
-native.setErrorFactory((info, cause) => {
-  const original = cause instanceof BackendFailure ? cause.cause : cause
-  return new SsprError(info, original)
-})
+// The cause is given after napi has read the error (R.22), as `new Error(m, { cause })` gives it:
+// an own property, not enumerable.
+native.setErrorFactory(
+  (info) => new SsprError(info),
+  (error, cause) => {
+    const original = cause instanceof BackendFailure ? cause.thrown : cause
+    if (original === undefined || original === null) return
+    Object.defineProperty(error, 'cause', { value: original, writable: true, enumerable: false, configurable: true })
+  },
+)
 
 // napi's own conversion of an argument throws a plain Error (code `StringExpected`, `InvalidArg`, ...) or a
 // TypeError whose message quotes the value: a password given as an array or a `String` object would be in it,

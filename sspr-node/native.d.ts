@@ -973,10 +973,12 @@ export interface ResetOutcome {
 export declare function runLocalTasks(): void
 
 /**
- * Register the function that makes an `SsprError` from its details and cause (called
- * once by `index.js`).
+ * Register the function that makes an `SsprError` from its details, and the one that gives
+ * it its cause (called once by `index.js`). The cause is attached after napi has read the
+ * error: napi converts an error's `cause` chain to text, link by link, and a chain it cannot
+ * convert (a Symbol, a cycle) left an exception pending or overflowed the stack (R.22).
  */
-export declare function setErrorFactory(factory: (info: ErrorInfo, cause: unknown) => Error): void
+export declare function setErrorFactory(factory: (info: ErrorInfo) => Error, attachCause: (error: Error, cause: unknown) => void): void
 
 /**
  * Register the function that schedules a drain of this thread's local tasks as a microtask

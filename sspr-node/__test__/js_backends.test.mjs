@@ -3,6 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import util from 'node:util'
+import { spawnSync } from 'node:child_process'
 import { Sspr, SsprError, BackendError, ManualClock, MemoryContactStore, MemoryStateStore } from '../index.js'
 import { ADMIN, KEY, START, USER, USERS, rejection } from './helpers.mjs'
 
@@ -261,4 +262,94 @@ test('a notice given to a JavaScript notifier prints without its PIN or code', a
   }
   assert.equal(JSON.parse(JSON.stringify(notice)).pin, notice.pin, 'a delivery service given the JSON still gets the PIN')
   assert.deepEqual(Object.keys(notice).sort(), ['at', 'body', 'channel', 'expiresAt', 'kind', 'locale', 'pin', 'subject', 'to'])
+})
+
+// R.20: the Node twin of R.12. A JavaScript directory wraps what failed, as Node code does
+// (`new Error('samba-tool failed', { cause })`, a thrown plain object, an AggregateError, an own
+// property `cmd`/`args` beside a bland message): the chosen password must reach neither the
+// SsprError, its `cause` chain, nor anything `util.inspect` prints of it.
+test("R.20: a password in what a JavaScript backend's error wraps never reaches the caller", async () => {
+  const chosen = 'Tulip-Harbour-Engine-7'
+  const wrappers = {
+    cause: (pw) => new Error('samba-tool failed', { cause: new Error(`exit 1: samba-tool user setpassword --newpassword=${pw}`) }),
+    deepCause: (pw) => new Error('change failed', { cause: new Error('samba-tool failed', { cause: new Error(`--newpassword=${pw}`) }) }),
+    ownProperty: (pw) => Object.assign(new Error('Command failed with exit code 1'), { cmd: `samba-tool user setpassword --newpassword=${pw}` }),
+    plainObject: (pw) => ({ message: 'refused', args: ['--newpassword', pw] }),
+    aggregate: (pw) => new AggregateError([new Error(`bad --newpassword=${pw}`)], 'every controller refused'),
+    string: (pw) => `refused --newpassword=${pw}`,
+  }
+  const leaks = []
+  for (const [how, wrap] of Object.entries(wrappers)) {
+    const directory = new ClassDirectory(false)
+    directory.setPassword = (id, password) => {
+      throw wrap(password)
+    }
+    const notifier = objectNotifier()
+    const sspr = new Sspr({ directory, notifier, secretKey: KEY, policy: { minResponseMs: 0, allowChosenPassword: true } })
+    await sspr.setEnabled(ADMIN, 'jdoe@example.org', true)
+    await sspr.updateContacts(ADMIN, 'jdoe@example.org', { email: 'jane@home.example' })
+    const challenge = await sspr.beginReset('jdoe@example.org')
+    await sspr.sendPin(challenge.flowId, 'email')
+    await sspr.flushDeliveries()
+    await sspr.verifyPin(challenge.flowId, notifier.sent.find((n) => n.kind === 'pin').pin)
+    const e = await rejection(sspr.completeReset(challenge.flowId, { mode: 'chosen', password: chosen }))
+    assert.equal(e.code, 'BACKEND', `${how}: ${e}`)
+    assert.ok(e instanceof SsprError, `${how}: ${e}`)
+    const shown = [util.inspect(e, { depth: 10, showHidden: true }), String(e), e.stack, JSON.stringify(e)].join('\n')
+    if (shown.includes(chosen)) leaks.push(`${how}: ${util.inspect(e, { depth: 10 }).split('\n').filter((l) => l.includes(chosen)).join(' | ')}`)
+  }
+  assert.deepEqual(leaks, [], 'the chosen password reached what a host logs')
+  // A wrapped error quoting no secret is still the cause, whole.
+  const inner = new Error('ETIMEDOUT dc1.example.org:636')
+  const outer = new Error('samba-tool failed', { cause: inner })
+  const directory = { ...new ClassDirectory(false), findUser: () => Promise.reject(outer), setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+  const e = await rejection(new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY }).status('jdoe@example.org'))
+  assert.equal(e.cause, outer)
+  assert.equal(e.cause.cause, inner)
+  assert.equal(e.message, 'backend failure: Other: directory.findUser: samba-tool failed')
+})
+
+// R.22: napi reads the `cause` chain of what a backend threw and converts each link to text; a link
+// it cannot convert (a Symbol, an object without a prototype) left a JavaScript exception pending in
+// the native callback: a sync call answered INVALID_INPUT (as if the caller's argument were wrong),
+// an async one never settled (the engine's deadline ends it 30 s later, or the process exits with the
+// call unanswered).
+test('R.22: a backend throwing what cannot be printed is BACKEND at once, never a hang or INVALID_INPUT', async () => {
+  const hostile = {
+    symbol: () => Symbol('refused'),
+    symbolCause: () => new Error('refused', { cause: Symbol('why') }),
+    nullPrototypeCause: () => new Error('refused', { cause: Object.create(null) }),
+    nullPrototype: () => Object.assign(Object.create(null), { reason: 'refused' }),
+    throwingMessage: () => Object.defineProperty(new Error('x'), 'message', { get: () => { throw new Error('getter') } }),
+    proxy: () => new Proxy({}, { get: () => { throw new Error('trap') }, getPrototypeOf: () => { throw new Error('trap') } }),
+    proxyCause: () => new Error('refused', { cause: new Proxy({}, { get: () => { throw new Error('trap') } }) }),
+    // A retry wrapper's chain that points back at itself: napi's recursion overflowed the stack and
+    // the whole process died (SIGSEGV), sync and async alike. Run in a child process below.
+  }
+  const wrong = []
+  for (const [how, make] of Object.entries(hostile)) {
+    for (const mode of ['sync', 'async']) {
+      const findUser = mode === 'sync' ? () => { throw make() } : async () => { throw make() }
+      const directory = { ...new ClassDirectory(false), findUser, setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+      const sspr = new Sspr({ directory, notifier: objectNotifier(), secretKey: KEY, backendTimeoutMs: 20_000 })
+      let timer
+      const late = new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 5 s'), 5000)))
+      const answer = await Promise.race([sspr.status('jdoe@example.org').then(() => 'resolved', (e) => e), late])
+      clearTimeout(timer)
+      if (!(answer instanceof SsprError) || answer.code !== 'BACKEND') wrong.push(`${how} (${mode}): ${answer?.code ?? answer} ${answer?.message ?? ''}`)
+    }
+  }
+  assert.deepEqual(wrong, [], 'a hostile thrown value was not answered as a backend failure')
+  const script = `
+    import { Sspr } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)}
+    for (const mode of ['sync', 'async']) {
+      const loop = () => { const e = new Error('retry failed'); e.cause = new Error('attempt 1', { cause: e }); return e }
+      const findUser = mode === 'sync' ? () => { throw loop() } : async () => { throw loop() }
+      const directory = { findUser, setPassword() {}, unlock() {}, authenticate() {}, search() {} }
+      const sspr = new Sspr({ directory, notifier: { send() {} }, secretKey: '${KEY}' })
+      const e = await sspr.status('jdoe@example.org').catch((e) => e)
+      console.log(mode, e.code, e.cause.cause.cause === e.cause)
+    }`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  assert.deepEqual([child.status, child.signal, child.stdout], [0, null, 'sync BACKEND true\nasync BACKEND true\n'], child.stderr)
 })

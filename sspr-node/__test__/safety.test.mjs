@@ -102,7 +102,7 @@ test('a field of the wrong type is INVALID_INPUT naming it, never echoing the va
     [() => t.sspr.setEnabled(7, 'jdoe@example.org', false), 'type'],
     [() => t.sspr.setEnabled(null, 'jdoe@example.org', false), 'argument'],
     [() => t.sspr.setEnabled(ADMIN, 'jdoe@example.org', 'no'), 'argument'],
-    [() => t.sspr.searchUsers('j', '50'), 'argument'],
+    [() => t.sspr.searchUsers('j', '50'), 'limit'],
     [() => t.sspr.enrollmentReport(ADMIN, { ous: 'ou=staff' }), 'ous'],
   ]
   for (const [call, field] of fields) {
@@ -273,4 +273,36 @@ test('an all-zero secret key is CONFIG, not a key everyone knows', async () => {
       (err) => err instanceof SsprError && err.code === 'CONFIG' && err.message.includes('all zero'),
     )
   }
+})
+
+// R.21: the Node twin of R.13. napi reads a `u32` by ToUint32, so -1, 1.5, NaN and 2**32 + 30
+// became other numbers (-1 the largest search, 2**32 + 30 thirty days) where the package promises
+// INVALID_INPUT naming the argument for a bad one.
+test('R.21: a count that is no whole number in range is INVALID_INPUT naming it, never wrapped', async () => {
+  const t = setup({ policy: { registrationUrl: 'https://sspr.example.org/register' } })
+  await enroll(t.sspr)
+  const taken = []
+  for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 32, 2 ** 32 + 30]) {
+    for (const [call, fields] of [
+      [() => t.sspr.searchUsers('example.org', bad), ['limit']],
+      [() => t.sspr.enrollmentReport(ADMIN, { staleAfterDays: bad }), ['staleAfterDays', 'stale_after_days']],
+      [() => t.sspr.sendRegistrationReminders(ADMIN, { staleAfterDays: bad }), ['staleAfterDays', 'stale_after_days']],
+    ]) {
+      let e
+      try {
+        const answer = await call()
+        taken.push(`${fields[0]}=${bad} answered ${util.inspect(answer, { depth: 0, breakLength: Infinity }).slice(0, 60)}`)
+        continue
+      } catch (thrown) {
+        e = thrown
+      }
+      if (!(e instanceof SsprError) || e.code !== 'INVALID_INPUT' || !fields.includes(e.field)) {
+        taken.push(`${fields[0]}=${bad} threw ${e?.code} ${e?.field} ${e?.message}`)
+      }
+    }
+  }
+  assert.deepEqual(taken, [], 'a bad count was read as another number')
+  // Nothing was sent: no reminder went out for a wrapped count.
+  await t.sspr.flushDeliveries()
+  assert.deepEqual(t.outbox.messages().filter((n) => n.kind === 'registration_reminder'), [])
 })

@@ -347,9 +347,15 @@ mod arg {
         check(env, values::enrollment_filter(value))
     }
 
-    /// A count (a JavaScript number napi has checked).
-    pub(super) fn count(_env: &Env, value: u32) -> Result<usize> {
-        Ok(usize::try_from(value).unwrap_or(usize::MAX))
+    /// A count: a whole number from 0 to 2^32 - 1, or `INVALID_INPUT` naming `field` (napi's own
+    /// `u32` reads by ToUint32: -1 was the largest count, 1.5 one, NaN nought; R.21).
+    pub(super) fn count(env: &Env, value: Unknown<'_>, field: &'static str) -> Result<usize> {
+        let number = match value.get_type()? {
+            ValueType::Number => value.coerce_to_number()?.get_double()?,
+            _ => return Err(to_js_error(env, &invalid(field, "expected a whole number"))),
+        };
+        let count = check(env, values::whole_number(number, field))?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
     /// A boolean napi has checked.
@@ -369,7 +375,7 @@ macro_rules! js_type {
     (new_password) => { Option<Unknown<'_>> };
     (contact_update) => { Option<Unknown<'_>> };
     (filter) => { Option<Unknown<'_>> };
-    (count) => { u32 };
+    (count) => { Unknown<'_> };
     (flag) => { bool };
 }
 
@@ -607,7 +613,7 @@ operations! {
     " Users whose login or display name contains `query` (admin search), at most `limit`"
     " (and at most 200)."
     #[napi(ts_args_type = "query: string, limit: number", ts_return_type = "Array<UserStatus> | Promise<Array<UserStatus>>")]
-    fn search_users(query: text("query"), limit: count) -> Vec<UserStatusJs> {
+    fn search_users(query: text("query"), limit: count("limit")) -> Vec<UserStatusJs> {
         |sspr| sspr.search_users(&query, limit) => |users| Ok(users.into_iter().map(Into::into).collect())
     }
 }

@@ -43,12 +43,22 @@ use sspr_core::{BackendErrorKind, Error};
 
 use crate::values::to_chrono;
 
-/// The arguments of the `SsprError` factory: the details and what a JavaScript backend threw.
-type FactoryArgs = FnArgs<(ErrorInfo, Option<napi::Error>)>;
+/// The argument of the `SsprError` factory: the details.
+type FactoryArgs = FnArgs<(ErrorInfo,)>;
+
+/// The arguments of the function that gives a made `SsprError` its `cause`: the error and what
+/// a JavaScript backend threw.
+type AttachArgs = FnArgs<(Unknown<'static>, napi::Error)>;
+
+/// The two functions of `index.js`: the `SsprError` factory and the one attaching a cause.
+struct Factory {
+    make: FunctionRef<FactoryArgs, Unknown<'static>>,
+    attach: FunctionRef<AttachArgs, ()>,
+}
 
 thread_local! {
     /// The `SsprError` factory of `index.js`, per JavaScript thread.
-    static FACTORY: RefCell<Option<FunctionRef<FactoryArgs, Unknown<'static>>>> = const { RefCell::new(None) };
+    static FACTORY: RefCell<Option<Factory>> = const { RefCell::new(None) };
 }
 
 /// What `index.js` makes an `SsprError` from. Fields that do not apply are `null`.
@@ -90,12 +100,17 @@ pub struct ErrorInfo {
     pub answer_fields: HashMap<String, Either<String, i64>>,
 }
 
-/// Register the function that makes an `SsprError` from its details and cause (called
-/// once by `index.js`).
-#[napi(ts_args_type = "factory: (info: ErrorInfo, cause: unknown) => Error")]
-pub fn set_error_factory(factory: Function<'_, FactoryArgs, Unknown<'static>>) -> Result<()> {
-    let reference = factory.create_ref()?;
-    FACTORY.with(|slot| *slot.borrow_mut() = Some(reference));
+/// Register the function that makes an `SsprError` from its details, and the one that gives
+/// it its cause (called once by `index.js`). The cause is attached after napi has read the
+/// error: napi converts an error's `cause` chain to text, link by link, and a chain it cannot
+/// convert (a Symbol, a cycle) left an exception pending or overflowed the stack (R.22).
+#[napi(ts_args_type = "factory: (info: ErrorInfo) => Error, attachCause: (error: Error, cause: unknown) => void")]
+pub fn set_error_factory(
+    factory: Function<'_, FactoryArgs, Unknown<'static>>,
+    attach_cause: Function<'_, AttachArgs, ()>,
+) -> Result<()> {
+    let factory = Factory { make: factory.create_ref()?, attach: attach_cause.create_ref()? };
+    FACTORY.with(|slot| *slot.borrow_mut() = Some(factory));
     Ok(())
 }
 
@@ -123,6 +138,9 @@ pub fn parse_name(env: &Env, kind: String, name: String) -> Result<&'static str>
 fn js_cause(error: &Error) -> Option<napi::Error> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(current) = source {
+        if let Some(thrown) = current.downcast_ref::<crate::foreign::JsThrown>() {
+            return thrown.error.try_clone().ok();
+        }
         if let Some(thrown) = current.downcast_ref::<napi::Error>() {
             return thrown.try_clone().ok();
         }
@@ -204,7 +222,14 @@ pub fn throw_argument_error(env: &Env, field: String) -> Result<()> {
 fn made(env: &Env, info: ErrorInfo, cause: Option<napi::Error>) -> Option<napi::Error> {
     let made = FACTORY.with(|slot| -> Result<Option<napi::Error>> {
         match slot.borrow().as_ref() {
-            Some(factory) => Ok(Some(napi::Error::from(factory.borrow_back(env)?.call(FnArgs::from((info, cause)))?))),
+            Some(factory) => {
+                let made = factory.make.borrow_back(env)?.call(FnArgs::from((info,)))?;
+                let error = napi::Error::from(made);
+                if let Some(cause) = cause {
+                    factory.attach.borrow_back(env)?.call(FnArgs::from((made, cause)))?;
+                }
+                Ok(Some(error))
+            }
             None => Ok(None),
         }
     });

@@ -69,12 +69,68 @@ fn kind_of(thrown: &str) -> (BackendErrorKind, &str) {
     (kind.parse().unwrap_or(BackendErrorKind::Other), message)
 }
 
+/// What a JavaScript backend threw, kept as a backend error's source: the error `index.js` made
+/// of it (its `cause` is the thrown value, which becomes the `SsprError`'s `cause`), and what a
+/// log of the thrown value prints (`util.inspect`: its `cause` chain, its own properties, an
+/// `AggregateError`'s errors) as the next link of the source chain. The core drops the source
+/// when the text of any link quotes a secret the call was handed (R.20), as it does for the
+/// message; a bland message over a wrapped error quoting the password is then no way out.
+pub(crate) struct JsThrown {
+    /// The error `index.js` threw, its reason the message alone.
+    pub(crate) error: napi::Error,
+    shown: Option<ThrownText>,
+}
+
+/// What a log of the thrown value prints (`util.inspect`), one link of the source chain.
+#[derive(Debug)]
+struct ThrownText(String);
+
+impl fmt::Display for ThrownText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ThrownText {}
+
+impl JsThrown {
+    /// `index.js` writes the message, then a NUL, then what `util.inspect` prints of the thrown
+    /// value (no NUL: the message alone, when it could not be inspected).
+    fn new(mut error: napi::Error) -> Self {
+        let shown = error.reason.split_once('\0').map(|(message, shown)| (message.to_owned(), shown.to_owned()));
+        let shown = shown.map(|(message, shown)| {
+            error.reason = message;
+            ThrownText(shown)
+        });
+        Self { error, shown }
+    }
+}
+
+impl fmt::Debug for JsThrown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.error, f)
+    }
+}
+
+impl fmt::Display for JsThrown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error.reason)
+    }
+}
+
+impl std::error::Error for JsThrown {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.shown.as_ref().map(|shown| shown as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// A JavaScript failure as a backend error, keeping what was thrown as its source.
 fn failed(what: &'static str, error: napi::Error) -> BackendError {
     if error.status == Status::PendingException || error.status == Status::GenericFailure {
-        let (kind, message) = kind_of(&error.reason);
+        let thrown = JsThrown::new(error);
+        let (kind, message) = kind_of(&thrown.error.reason);
         let message = format!("{what}: {message}");
-        BackendError::new(kind, message).with_source(error)
+        BackendError::new(kind, message).with_source(thrown)
     } else {
         // The call returned, but not what the method must return (a conversion failure).
         let message = format!("{what} returned an unexpected value: {}", error.reason);

@@ -20,6 +20,18 @@ pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> sspr_co
     sspr_core::Error::InvalidInput { field, reason: reason.into() }
 }
 
+/// A JavaScript number as a count: a whole number from 0 to 2^32 - 1, else `INVALID_INPUT`
+/// naming `field` (never wrapped or cut as napi's `u32` would: -1, 1.5, NaN, 2^32 + 30; R.21).
+pub(crate) fn whole_number(number: f64, field: &'static str) -> sspr_core::Result<u32> {
+    if number.is_finite() && number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number) {
+        // Whole and in range: the conversion is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(number as u32)
+    } else {
+        Err(invalid(field, "expected a whole number from 0 to 4294967295"))
+    }
+}
+
 /// A time for JavaScript (a `Date`, millisecond precision).
 pub(crate) fn to_chrono(at: OffsetDateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(at.unix_timestamp(), at.nanosecond()).unwrap_or_default()
@@ -440,7 +452,9 @@ pub(crate) fn enrollment_filter(value: Option<Unknown<'_>>) -> sspr_core::Result
     Ok(sspr_core::EnrollmentFilter {
         ous: read::<Vec<String>>(&f, "ous", "an array of strings")?.unwrap_or_default(),
         groups: read::<Vec<String>>(&f, "groups", "an array of strings")?.unwrap_or_default(),
-        stale_after_days: read::<u32>(&f, "staleAfterDays", "a whole number of days")?,
+        stale_after_days: read::<f64>(&f, "staleAfterDays", "a whole number of days")?
+            .map(|days| whole_number(days, "staleAfterDays"))
+            .transpose()?,
     })
 }
 
