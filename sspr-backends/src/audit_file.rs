@@ -81,8 +81,8 @@ pub const NEW_FILE_MODE: u32 = 0o600;
 
 /// Open `path` for appending; a missing file is created with `mode` (less the umask) on Unix.
 /// With `fresh`, the file must not exist yet (a rotation's new file: `O_EXCL`). A symbolic
-/// link at `path` is never followed (`O_NOFOLLOW`), and what is opened must be a regular file:
-/// another account that can write to the folder could otherwise plant a link (or, at a
+/// link at `path` is never followed (`O_NOFOLLOW`), and what is opened must be a regular file
+/// (or a pipe or character device, see [`appendable`]): another account that can write to the folder could otherwise plant a link (or, at a
 /// rotation, a file) there and read or rewrite every event (R.30).
 fn open_append(path: &Path, mode: u32, fresh: bool) -> Result<Open, BackendError> {
     let mut options = OpenOptions::new();
@@ -100,10 +100,30 @@ fn open_append(path: &Path, mode: u32, fresh: bool) -> Result<Open, BackendError
     let _ = mode;
     let file = options.open(path).map_err(|e| unavailable(path, "cannot open (a link is not followed)", e))?;
     let metadata = file.metadata().map_err(|e| unavailable(path, "cannot read its size", e))?;
-    if !metadata.is_file() {
-        return Err(unavailable(path, "cannot open", std::io::Error::other("not a regular file")));
+    if !appendable(&metadata) {
+        return Err(unavailable(
+            path,
+            "cannot open",
+            std::io::Error::other("not a file, a pipe or a character device"),
+        ));
     }
     Ok(Open { file, size: metadata.len() })
+}
+
+/// A regular file, or on Unix a pipe (a log shipper reading a FIFO) or a character device
+/// (`/dev/stdout` under a process supervisor): what an operator points the sink at on purpose.
+/// Not a directory or anything else a path might name.
+fn appendable(metadata: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = metadata.file_type();
+        metadata.is_file() || kind.is_fifo() || kind.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        metadata.is_file()
+    }
 }
 
 /// `audit.jsonl` + `.n`.
