@@ -426,11 +426,43 @@ impl Sspr {
         previous: &[Subject],
         now: OffsetDateTime,
     ) -> Result<Standing> {
-        let keys = Standing::ring_keys(subject, previous);
+        let mut keys = Standing::ring_keys(subject, previous);
+        let standing_len = keys.len();
+        // And the marks of self-service switched off (R.6), the current subject's first: a
+        // mark written under a previous key must still refuse the flows begun before it.
+        if !previous.is_empty() {
+            keys.extend(std::iter::once(subject).chain(previous).map(disabled));
+        }
         let batch = Batch { reads: keys.iter().map(String::as_str).collect(), ..Batch::default() };
-        let mut standing = Standing::from_ring_values(&self.inner.store.apply(&batch, now).await?.values);
+        let values = self.inner.store.apply(&batch, now).await?.values;
+        let (standing_values, marks) = values.split_at(standing_len.min(values.len()));
+        let mut standing = Standing::from_ring_values(standing_values);
         self.carry(subject, &mut standing, now).await?;
+        self.carry_disabled_mark(subject, marks, now).await?;
         Ok(standing)
+    }
+
+    /// Copy the latest self-service-off mark found only under a previous key's subject
+    /// (`marks`: the current subject's, then the previous ones') under `subject`, so that
+    /// `complete_reset`, which reads the current subject's, still refuses a flow begun before
+    /// an administrator's disable across a key rotation. A store call only when there is one.
+    async fn carry_disabled_mark(
+        &self,
+        subject: &Subject,
+        marks: &[Option<StoredValue>],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let held = |value: &Option<StoredValue>| value.as_ref().and_then(held_until).filter(|until| *until > now);
+        let Some((current, previous)) = marks.split_first() else {
+            return Ok(());
+        };
+        let Some(latest) = previous.iter().filter_map(held).max() else {
+            return Ok(());
+        };
+        if held(current).is_none_or(|until| until < latest) {
+            self.hold_at_least(&disabled(subject), latest, now).await?;
+        }
+        Ok(())
     }
 
     /// Copy a block or attempts record that [`Standing::from_ring_values`] found only under a
@@ -839,6 +871,23 @@ impl Sspr {
     }
 
     /// Store a block or lockout under `key` that ends at `until`; returns `until`.
+    /// [`Sspr::hold`], unless what `key` holds already ends at or after `until` (a later mark
+    /// written meanwhile is kept, never shortened).
+    pub(super) async fn hold_at_least(&self, key: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<()> {
+        let until = from_ts(ts(until));
+        for _ in 0..super::MAX_CAS_ROUNDS {
+            let current = self.inner.store.get(key, now).await?;
+            if current.as_ref().and_then(held_until).is_some_and(|held| held >= until) {
+                return Ok(());
+            }
+            let version = current.map(|s| s.version);
+            if self.inner.store.put(key, &ts(until).to_be_bytes(), version, until, now).await?.is_some() {
+                return Ok(());
+            }
+        }
+        Err(contention())
+    }
+
     pub(super) async fn hold(&self, key: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime> {
         // Stored in whole seconds: answer with exactly what later reads will say, so the
         // first `Blocked` and the next ones name the same end.

@@ -62,3 +62,28 @@ async fn a_flow_verified_before_the_disable_is_refused_up_to_its_last_live_secon
     let result = h.sspr.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
     assert!(result.is_err(), "completed in the flow's last second: {result:?}");
 }
+
+/// R.6's residual: the mark is written under the user's subject for the key of the moment. A
+/// disable, then a key rotation (the old key listed as a previous one, 17.6f), then the
+/// re-enable: the verified flow, begun under the old key, moves to the new key's subject at
+/// its next step, where no mark was written.
+#[tokio::test]
+async fn a_flow_verified_before_a_disable_does_not_complete_after_a_key_rotation_and_the_re_enable() {
+    use super::key_rotation::{engine, new_key};
+    let h = Harness::new().await;
+    let (flow, pin) = h.pin_for(ALICE, "email", ALICE_MAIL).await;
+    h.sspr.verify_pin(&flow, Pin::new(&pin), &ctx()).await.unwrap();
+    h.sspr.set_enabled(&admin(), ALICE, false, &ctx()).await.unwrap();
+    let rotated = engine(&h, policy(), new_key(), vec![key()]);
+    rotated.set_enabled(&admin(), ALICE, true, &ctx()).await.unwrap();
+    h.advance(std::time::Duration::from_secs(60));
+    let result = rotated.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
+    assert!(
+        matches!(result, Err(sspr_core::Error::Expired)),
+        "a flow verified before the disable completed after a rotation and the re-enable: {result:?}"
+    );
+    // Carried under the new key: refused still once the old key is dropped from the ring.
+    let later = engine(&h, policy(), new_key(), Vec::new());
+    let again = later.complete_reset(&flow, NewPassword::Temporary, &ctx()).await;
+    assert!(again.is_err(), "{again:?}");
+}

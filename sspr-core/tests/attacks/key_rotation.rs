@@ -21,7 +21,7 @@ fn next_seed() -> [u8; 32] {
     [SEED.fetch_add(1, std::sync::atomic::Ordering::SeqCst); 32]
 }
 
-fn new_key() -> SecretKey {
+pub(crate) fn new_key() -> SecretKey {
     SecretKey::from_bytes(&[0xc3; 32]).unwrap()
 }
 
@@ -45,7 +45,7 @@ fn strict() -> Policy {
 
 /// Another engine over the harness's stores, directory and clock, with `key` and `previous`,
 /// its generator seeded apart from every other engine's (flow ids must not collide).
-fn engine(h: &Harness, policy: Policy, key: SecretKey, previous: Vec<SecretKey>) -> Sspr {
+pub(crate) fn engine(h: &Harness, policy: Policy, key: SecretKey, previous: Vec<SecretKey>) -> Sspr {
     Sspr::builder()
         .timer(h.clock.clone())
         .directory_arc(Arc::new(h.directory.clone()))
