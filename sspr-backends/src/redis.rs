@@ -582,8 +582,8 @@ impl RedisStore {
     /// application or by an attacker starting flows, would drop a user's block and attempt
     /// counts, and guessing would start again. Every sspr key has a TTL, so the `volatile-*`
     /// policies evict them too. A server that does not answer `CONFIG GET` (a managed service
-    /// that renames it, an ACL without `+config|get`) cannot be checked: that is logged, and
-    /// its policy is the operator's to set.
+    /// that renames it, an ACL without `+config|get`) is asked `INFO memory`; one that answers
+    /// neither cannot be checked: that is logged, and its policy is the operator's to set.
     async fn check_no_eviction(&self) -> Result<(), BackendError> {
         // A map: a flat array under RESP2, a map under RESP3 (`?protocol=resp3`).
         let answer: Result<std::collections::HashMap<String, String>, BackendError> = self
@@ -594,25 +594,51 @@ impl RedisStore {
         match answer {
             Ok(config) => match config.iter().find(|(k, _)| k.eq_ignore_ascii_case("maxmemory-policy")).map(|(_, v)| v)
             {
-                Some(policy) if policy.eq_ignore_ascii_case("noeviction") => Ok(()),
-                Some(policy) => Err(BackendError::new(
-                    BackendErrorKind::Rejected,
-                    format!(
-                        "this Redis evicts keys under memory pressure (maxmemory-policy {policy}): a user's block \
-                         and attempt counts could be dropped; set maxmemory-policy noeviction (Redis's default)"
-                    ),
-                )),
+                Some(policy) => Self::require_no_eviction(policy),
                 None => {
                     self.eviction_unknown("no maxmemory-policy in the answer");
                     Ok(())
                 }
             },
             Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e),
-            Err(e) => {
-                self.eviction_unknown(e.message());
-                Ok(())
-            }
+            // Refused (a managed service renames CONFIG; an ACL without `+config|get`):
+            // `INFO memory` says the policy too, and such accounts keep it (R.10).
+            Err(e) => match self.eviction_policy_from_info().await? {
+                Some(policy) => Self::require_no_eviction(&policy),
+                None => {
+                    self.eviction_unknown(e.message());
+                    Ok(())
+                }
+            },
         }
+    }
+
+    /// `maxmemory_policy` from `INFO memory`; `None` when the server refuses `INFO` too or its
+    /// answer has no such line.
+    async fn eviction_policy_from_info(&self) -> Result<Option<String>, BackendError> {
+        let answer: Result<String, BackendError> =
+            self.run(|mut conn| async move { ::redis::cmd("INFO").arg("memory").query_async(&mut conn).await }).await;
+        match answer {
+            Ok(info) => Ok(info
+                .lines()
+                .find_map(|line| line.trim().strip_prefix("maxmemory_policy:"))
+                .map(|policy| policy.trim().to_owned())),
+            Err(e) if e.kind() == BackendErrorKind::Unavailable => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn require_no_eviction(policy: &str) -> Result<(), BackendError> {
+        if policy.eq_ignore_ascii_case("noeviction") {
+            return Ok(());
+        }
+        Err(BackendError::new(
+            BackendErrorKind::Rejected,
+            format!(
+                "this Redis evicts keys under memory pressure (maxmemory-policy {policy}): a user's block \
+                 and attempt counts could be dropped; set maxmemory-policy noeviction (Redis's default)"
+            ),
+        ))
     }
 
     fn eviction_unknown(&self, why: &str) {

@@ -150,6 +150,40 @@ async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
     assert!(store.get(block, now).await.unwrap().is_some(), "a live block was evicted ({evicted})");
 }
 
+/// R.10's residual: a server that does not answer `CONFIG GET` (a managed Redis renames it; an
+/// ACL user without `+config|get`, as a shared server's per-application user often is) was
+/// logged at warn and trusted, so the evicting Redis of the test above was accepted as soon as
+/// the account could not read its configuration (watched on main: `from_config` answered `Ok`).
+/// `INFO memory` says the policy too, and is what such accounts keep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evicting_redis_is_refused_when_the_account_may_not_read_its_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("redis-no-config").to_str().unwrap().to_owned();
+    let port = common::free_port().to_string();
+    common::script("redis.sh", &["start", &data, &port]);
+    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new("redis-cli").args(["-p", &port]).args(args).output().unwrap();
+        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&["CONFIG", "SET", "maxmemory", "64mb"]);
+    cli(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]);
+    cli(&["ACL", "SETUSER", "portal", "on", ">portal-secret", "~*", "+@all", "-config"]);
+    let config = RedisConfig::new(format!("redis://portal:portal-secret@127.0.0.1:{port}/"));
+    match RedisStore::from_config(&config).await {
+        Ok(_) => panic!("an evicting Redis was accepted for an account that may not run CONFIG GET"),
+        Err(refused) => {
+            assert_eq!(refused.kind(), sspr_core::BackendErrorKind::Rejected, "{refused}");
+            assert!(refused.to_string().contains("volatile-lru"), "{refused}");
+            assert!(!refused.to_string().contains("portal-secret"), "{refused}");
+        }
+    }
+    // The same account on a server that does not evict is accepted.
+    cli(&["CONFIG", "SET", "maxmemory-policy", "noeviction"]);
+    RedisStore::from_config(&config).await.unwrap();
+}
+
 /// Liveness is the engine's clock's to decide, and Redis's TTL only reclaims memory
 /// `expiry_grace_secs` (60 s) after an entry died, says the README. The TTL was an absolute
 /// `EXPIREAT`, read by Redis's clock: on a server whose clock runs ahead of the engine's by more
