@@ -308,6 +308,39 @@ def test_a_registration_sign_in_ends_as_the_portals_does_not_with_djangos_two_we
         assert page.status_code == 200 and 'name="password"' in page.content.decode(), why
 
 
+def test_an_error_mid_sign_in_mails_the_admins_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R.52: an error past the engine (here the session store unreachable as the sign-in cycles the key) is a 500,
+    and Django reports it to ``ADMINS`` (the ``mail_admins`` handler of its default logging, on when ``DEBUG`` is
+    off) with the request's POST, which held the directory password typed to sign in: in clear in a mailbox and
+    in whatever error tracker reads the same report. Django's own ``LoginView`` marks its password field
+    sensitive; the views now mark every secret field (``password``, ``current``, ``new``, ``pin``, ``code``)."""
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.core import mail
+    from django.test import override_settings
+
+    site.engine().set_enabled(BOB, True, admin="helpdesk")
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    token = csrf(client, "/password/register/")
+
+    def unreachable(self: Any, must_create: bool = False) -> None:
+        raise ConnectionError("session cache unreachable")
+
+    with override_settings(
+        ADMINS=[("Ops", "ops@example.org")], EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    ):
+        mail.outbox = []
+        monkeypatch.setattr(SessionStore, "save", unreachable)
+        page = client.post(
+            "/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"}
+        )
+        assert page.status_code == 500
+        reports = [m.subject + m.body for m in mail.outbox]
+    assert reports and "session cache unreachable" in reports[0], reports
+    assert "POST" in reports[0] and BOB in reports[0], reports[0]  # the report is still useful
+    leaked = [line for r in reports for line in r.splitlines() if "Bobs-Passw0rd!" in line]
+    assert not leaked, f"the password reached the admins' mail: {leaked}"
+
+
 def test_an_engine_error_outside_a_form_step_is_the_message_page_not_a_500() -> None:
     """The contacts page of a signed-in user whose account has since left the directory (the session outlives it):
     the engine's ``UnknownUser`` from listing the contacts was raised past the view, a 500 (Django's error page, or

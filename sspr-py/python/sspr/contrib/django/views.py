@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 import sspr
@@ -121,6 +122,11 @@ def _refused(request: HttpRequest, problem: Any, back: str) -> HttpResponse:
 
 View = Callable[[HttpRequest], HttpResponse]
 
+#: The posted fields that hold a secret: a directory password (to sign in, the current and the new one of a change,
+#: one chosen at a reset), a PIN, a registration code. Django's error reports (the ``mail_admins`` handler, error
+#: trackers reading the same filter) show them as stars, as they do for ``LoginView``'s password.
+SECRET_FIELDS = ("password", "current", "new", "pin", "code")
+
 
 def _view(*methods: str, back: str) -> Callable[[View], View]:
     """A page of the flows: never cached, CSRF-checked, answering only ``methods``, never framed by another site
@@ -135,7 +141,9 @@ def _view(*methods: str, back: str) -> Callable[[View], View]:
             except (Refusal, sspr.SsprError) as problem:
                 return _refused(request, problem, back)
 
-        checked = never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+        checked = sensitive_post_parameters(*SECRET_FIELDS)(
+            never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+        )
 
         @functools.wraps(view)
         def unframed(request: HttpRequest) -> HttpResponse:
