@@ -327,6 +327,49 @@ mod tests {
         assert_eq!(*got.lock().unwrap(), [AuditKind::ResetRequested, AuditKind::PinSent, AuditKind::PinVerified]);
     }
 
+    // R.50: begins and rate-limit refusals stop at half the queue, the rest still gets in, and
+    // the half is given back as the sink takes them (a leak would drop every begin for good).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn begins_take_at_most_half_the_queue_and_their_half_is_given_back() {
+        let gate = Arc::new(Semaphore::new(0));
+        let started = Arc::new(Semaphore::new(0));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = Stalled { gate: gate.clone(), started: started.clone(), got: got.clone() };
+        let queue = QueuedAuditSink::new(Arc::new(sink), 4).unwrap();
+        assert_eq!(queue.flood_share(), 2);
+        queue.record(&event(AuditKind::PinSent)).await.unwrap();
+        started.acquire().await.unwrap().forget();
+        let begins: Vec<bool> = futures::future::join_all(
+            (0..4).map(|_| async { queue.record(&event(AuditKind::ResetRequested)).await.is_ok() }),
+        )
+        .await;
+        assert_eq!(begins, [true, true, false, false]);
+        assert!(queue.record(&event(AuditKind::RateLimited)).await.is_err());
+        queue.record(&event(AuditKind::PinVerified)).await.unwrap();
+        queue.record(&event(AuditKind::ResetCompleted)).await.unwrap();
+        assert!(queue.record(&event(AuditKind::Blocked)).await.is_err(), "the queue is full now");
+        assert_eq!(queue.dropped(), 4);
+        gate.add_permits(100);
+        queue.flush().await.unwrap();
+        for _ in 0..2 {
+            queue.record(&event(AuditKind::ResetRequested)).await.unwrap();
+        }
+        queue.flush().await.unwrap();
+        let kinds = got.lock().unwrap().clone();
+        assert_eq!(
+            kinds,
+            [
+                AuditKind::PinSent,
+                AuditKind::ResetRequested,
+                AuditKind::ResetRequested,
+                AuditKind::PinVerified,
+                AuditKind::ResetCompleted,
+                AuditKind::ResetRequested,
+                AuditKind::ResetRequested,
+            ]
+        );
+    }
+
     #[tokio::test]
     async fn events_reach_the_sink_in_order_and_dropping_the_handles_drains_the_queue() {
         let memory = MemoryAuditSink::new();
