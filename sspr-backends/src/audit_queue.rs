@@ -11,6 +11,14 @@
 //! counts it. A failure of the wrapped sink is logged by the task and counted in
 //! `sspr_audit_write_failures_total`; it is not retried.
 //!
+//! **A flood cannot push the rest out.** The events anyone on the internet causes without
+//! knowing anything, a `begin_reset` (`reset_requested`) and a refusal by a rate limit
+//! (`rate_limited`), take at most half the queue ([`QueuedAuditSink::flood_share`]): past that
+//! they are dropped (as `full`) while the other half stays free for the events a real attack
+//! is made of (`pin_verified`, `reset_completed`, `blocked`, an administrator's change). A
+//! burst of anonymous begins while the sink is slow therefore cannot hide the verification and
+//! the reset that follow it.
+//!
 //! At shutdown, call [`QueuedAuditSink::flush`] (or [`QueuedAuditSink::close`]) before the
 //! runtime stops: a tokio runtime drops its tasks when it shuts down, and the events still
 //! queued then would be lost. Dropping every handle also lets the task write what is queued
@@ -31,10 +39,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use sspr_core::{AuditEvent, AuditSink, BackendError, BackendErrorKind};
+use sspr_core::{AuditEvent, AuditKind, AuditSink, BackendError, BackendErrorKind};
 use tokio::sync::{mpsc, oneshot};
 
 /// The counter of events dropped before reaching the sink, labelled `reason` (`full`: the
@@ -65,8 +73,15 @@ pub enum AuditQueueError {
 }
 
 enum Message {
-    Event(Box<AuditEvent>),
+    /// An event, and whether it counts against the flood's share.
+    Event(Box<AuditEvent>, bool),
     Flush(oneshot::Sender<()>),
+}
+
+/// Whether an event is one anyone can cause at will, without knowing anything: a begin (for
+/// any login) or a refusal by a rate limit. These take at most half the queue.
+fn is_flood(kind: AuditKind) -> bool {
+    matches!(kind, AuditKind::ResetRequested | AuditKind::RateLimited)
 }
 
 /// An [`AuditSink`] that hands events to another sink through a bounded queue drained by a
@@ -81,6 +96,8 @@ struct Shared {
     capacity: usize,
     dropped: AtomicU64,
     sink: String,
+    /// Flood events (`is_flood`) in the channel now; the drain takes them off.
+    flood: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for QueuedAuditSink {
@@ -118,8 +135,15 @@ impl QueuedAuditSink {
         let capacity = capacity.clamp(1, MAX_CAPACITY);
         let (tx, rx) = mpsc::channel(capacity);
         let name = format!("{sink:?}");
-        handle.spawn(drain(rx, sink));
-        Self { shared: Arc::new(Shared { tx, capacity, dropped: AtomicU64::new(0), sink: name }) }
+        let flood = Arc::new(AtomicUsize::new(0));
+        handle.spawn(drain(rx, sink, flood.clone()));
+        Self { shared: Arc::new(Shared { tx, capacity, dropped: AtomicU64::new(0), sink: name, flood }) }
+    }
+
+    /// How many `reset_requested` and `rate_limited` events the queue holds at most: half its
+    /// capacity (at least 1), so that a flood of anonymous begins leaves room for the rest.
+    pub fn flood_share(&self) -> usize {
+        (self.shared.capacity / 2).max(1)
     }
 
     /// Events dropped so far by this queue (full or closed).
@@ -171,10 +195,13 @@ fn queue_error(why: AuditQueueError) -> BackendError {
     BackendError::new(BackendErrorKind::Unavailable, why.to_string()).with_source(why)
 }
 
-async fn drain(mut rx: mpsc::Receiver<Message>, sink: Arc<dyn AuditSink>) {
+async fn drain(mut rx: mpsc::Receiver<Message>, sink: Arc<dyn AuditSink>, flood: Arc<AtomicUsize>) {
     while let Some(message) = rx.recv().await {
         match message {
-            Message::Event(event) => {
+            Message::Event(event, counted) => {
+                if counted {
+                    flood.fetch_sub(1, Ordering::Relaxed);
+                }
                 if let Err(e) = sink.record(&event).await {
                     metrics::counter!(WRITE_FAILURES).increment(1);
                     tracing::error!(kind = ?event.kind, sink = ?sink, error = %e, "audit sink failed");
@@ -196,7 +223,16 @@ async fn drain(mut rx: mpsc::Receiver<Message>, sink: Arc<dyn AuditSink>) {
 impl AuditSink for QueuedAuditSink {
     /// Queue the event and return without waiting for the sink; a full queue drops it.
     async fn record(&self, event: &AuditEvent) -> Result<(), BackendError> {
-        match self.shared.tx.try_send(Message::Event(Box::new(event.clone()))) {
+        let flood = is_flood(event.kind);
+        if flood && self.shared.flood.fetch_add(1, Ordering::Relaxed) >= self.flood_share() {
+            self.shared.flood.fetch_sub(1, Ordering::Relaxed);
+            return Err(self.drop_event(AuditQueueError::Full { capacity: self.shared.capacity }));
+        }
+        let sent = self.shared.tx.try_send(Message::Event(Box::new(event.clone()), flood));
+        if sent.is_err() && flood {
+            self.shared.flood.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 Err(self.drop_event(AuditQueueError::Full { capacity: self.shared.capacity }))
@@ -289,6 +325,49 @@ mod tests {
         gate.add_permits(100);
         queue.flush().await.unwrap();
         assert_eq!(*got.lock().unwrap(), [AuditKind::ResetRequested, AuditKind::PinSent, AuditKind::PinVerified]);
+    }
+
+    // R.50: begins and rate-limit refusals stop at half the queue, the rest still gets in, and
+    // the half is given back as the sink takes them (a leak would drop every begin for good).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn begins_take_at_most_half_the_queue_and_their_half_is_given_back() {
+        let gate = Arc::new(Semaphore::new(0));
+        let started = Arc::new(Semaphore::new(0));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = Stalled { gate: gate.clone(), started: started.clone(), got: got.clone() };
+        let queue = QueuedAuditSink::new(Arc::new(sink), 4).unwrap();
+        assert_eq!(queue.flood_share(), 2);
+        queue.record(&event(AuditKind::PinSent)).await.unwrap();
+        started.acquire().await.unwrap().forget();
+        let begins: Vec<bool> = futures::future::join_all(
+            (0..4).map(|_| async { queue.record(&event(AuditKind::ResetRequested)).await.is_ok() }),
+        )
+        .await;
+        assert_eq!(begins, [true, true, false, false]);
+        assert!(queue.record(&event(AuditKind::RateLimited)).await.is_err());
+        queue.record(&event(AuditKind::PinVerified)).await.unwrap();
+        queue.record(&event(AuditKind::ResetCompleted)).await.unwrap();
+        assert!(queue.record(&event(AuditKind::Blocked)).await.is_err(), "the queue is full now");
+        assert_eq!(queue.dropped(), 4);
+        gate.add_permits(100);
+        queue.flush().await.unwrap();
+        for _ in 0..2 {
+            queue.record(&event(AuditKind::ResetRequested)).await.unwrap();
+        }
+        queue.flush().await.unwrap();
+        let kinds = got.lock().unwrap().clone();
+        assert_eq!(
+            kinds,
+            [
+                AuditKind::PinSent,
+                AuditKind::ResetRequested,
+                AuditKind::ResetRequested,
+                AuditKind::PinVerified,
+                AuditKind::ResetCompleted,
+                AuditKind::ResetRequested,
+                AuditKind::ResetRequested,
+            ]
+        );
     }
 
     #[tokio::test]

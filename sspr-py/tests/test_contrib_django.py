@@ -12,6 +12,7 @@ import pathlib
 import re
 import tempfile
 import threading
+import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import httpx
@@ -273,6 +274,71 @@ def test_register_contacts_after_a_sign_in_with_the_code_sent_to_them() -> None:
     client.post("/password/register/confirm/", {"csrfmiddlewaretoken": token, "code": code.reveal()})
     contacts = site.engine().contacts(BOB)
     assert contacts.email is not None and contacts.email.value == "bob@home.example"
+
+
+def test_a_registration_sign_in_ends_as_the_portals_does_not_with_djangos_two_week_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """R.51: the sign-in to the registration page (the directory password) lived as long as Django's session, two
+    weeks by default and kept across browser restarts, where the portal ends it after 15 minutes idle and 60 in
+    all. Whoever used the browser next (a shared or kiosk machine, a cookie taken from a backup) added an address
+    of theirs to the user's reset contacts without the password. It now ends as the portal's does."""
+    site.engine().set_enabled(BOB, True, admin="helpdesk")
+    client = browser()
+    token = csrf(client, "/password/register/")
+    signed = client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"})
+    assert signed.status_code == 302
+    token = client.cookies["csrftoken"].value
+    start = time.time()
+    # Used every 10 minutes, the sign-in holds until its hour is up.
+    for minutes in (10, 20, 30, 40, 50):
+        monkeypatch.setattr(time, "time", lambda m=minutes: start + m * 60)
+        assert "Signed in as bob@example.org" in client.get("/password/register/").content.decode(), minutes
+    for later, why in ((61 * 60, "an hour after the sign-in"), (16 * 60, "16 minutes unused")):
+        if later == 16 * 60:  # a fresh sign-in, left alone for 16 minutes
+            monkeypatch.setattr(time, "time", lambda: start)
+            client.post("/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"})
+            token = client.cookies["csrftoken"].value
+        monkeypatch.setattr(time, "time", lambda later=later: start + later)
+        page = client.post(
+            "/password/register/", {"csrfmiddlewaretoken": token, "channel": "email", "value": "next@user.example"}
+        )
+        assert site.backends().outbox.last_proof_code_to("next@user.example") is None, f"{why}: a code was sent"
+        assert "Signed in as" not in client.get("/password/register/").content.decode(), why
+        assert page.status_code == 200 and 'name="password"' in page.content.decode(), why
+
+
+def test_an_error_mid_sign_in_mails_the_admins_no_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """R.52: an error past the engine (here the session store unreachable as the sign-in cycles the key) is a 500,
+    and Django reports it to ``ADMINS`` (the ``mail_admins`` handler of its default logging, on when ``DEBUG`` is
+    off) with the request's POST, which held the directory password typed to sign in: in clear in a mailbox and
+    in whatever error tracker reads the same report. Django's own ``LoginView`` marks its password field
+    sensitive; the views now mark every secret field (``password``, ``current``, ``new``, ``pin``, ``code``)."""
+    from django.contrib.sessions.backends.cache import SessionStore
+    from django.core import mail
+    from django.test import override_settings
+
+    site.engine().set_enabled(BOB, True, admin="helpdesk")
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    token = csrf(client, "/password/register/")
+
+    def unreachable(self: Any, must_create: bool = False) -> None:
+        raise ConnectionError("session cache unreachable")
+
+    with override_settings(
+        ADMINS=[("Ops", "ops@example.org")], EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+    ):
+        mail.outbox = []
+        monkeypatch.setattr(SessionStore, "save", unreachable)
+        page = client.post(
+            "/password/register/", {"csrfmiddlewaretoken": token, "login": BOB, "password": "Bobs-Passw0rd!"}
+        )
+        assert page.status_code == 500
+        reports = [m.subject + m.body for m in mail.outbox]
+    assert reports and "session cache unreachable" in reports[0], reports
+    assert "POST" in reports[0] and BOB in reports[0], reports[0]  # the report is still useful
+    leaked = [line for r in reports for line in r.splitlines() if "Bobs-Passw0rd!" in line]
+    assert not leaked, f"the password reached the admins' mail: {leaked}"
 
 
 def test_an_engine_error_outside_a_form_step_is_the_message_page_not_a_500() -> None:

@@ -348,3 +348,64 @@ async fn a_key_rotation_keeps_pending_resets_and_blocks_on_a_file() {
     let (directory, outbox) = (common::directory(), Outbox::new());
     common::rotation_keeps_pending_resets_and_blocks(store.clone(), store, &outbox, &directory).await;
 }
+
+/// R.50: an anonymous flood of begins while the audit database is slow (another connection
+/// holds its write lock: a backup, a `VACUUM`, a long report) filled the bounded queue, so the
+/// takeover that followed (the PIN verified, the reset completed) was dropped and never reached
+/// the trail. The flood may take half the queue; the reset's own events must get in.
+#[cfg(feature = "audit-queue")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_begins_cannot_push_a_reset_out_of_the_audit_queue() {
+    use sspr_backends::audit_queue::QueuedAuditSink;
+    use sspr_core::{RequestContext, SecretKey, Sspr};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("sspr.db")).unwrap());
+    let audit_path = dir.path().join("audit.db");
+    let config = SqliteConfig { path: audit_path.clone(), busy_timeout_ms: 60_000, retain_days: None };
+    let audit = Arc::new(SqliteStore::from_config(&config).unwrap());
+    let queue = QueuedAuditSink::new(audit, 64).unwrap();
+    let (directory, outbox) = (common::directory(), Outbox::new());
+    let sspr = Sspr::builder()
+        .directory(directory)
+        .notifier(outbox.clone())
+        .store_arc(store.clone())
+        .contacts_arc(store)
+        .audit(queue.clone())
+        .secret_key(SecretKey::from_bytes(&[0x5a; 32]).unwrap())
+        .policy(common::policy())
+        .build()
+        .unwrap();
+    common::enroll(&sspr).await;
+    queue.flush().await.unwrap();
+
+    // The audit database is busy: the sink waits on its lock.
+    let locker = rusqlite::Connection::open(&audit_path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // The flood: 300 begins for logins nobody has, from as many addresses.
+    let begins = (0..300u32).map(|i| {
+        let ctx = RequestContext::from_ip(std::net::IpAddr::from([198, 51, (i / 250) as u8, (i % 250) as u8 + 1]));
+        let sspr = &sspr;
+        async move { sspr.begin_reset(&format!("nobody{i}@example.org"), &ctx).await.is_ok() }
+    });
+    let answered = futures::future::join_all(begins).await;
+    assert!(answered.iter().all(|ok| *ok), "a begin of the flood was refused");
+    // Then the takeover (a stolen mailbox): begin, send, verify, complete.
+    common::whole_flow(&sspr, &outbox).await;
+    sspr.flush_deliveries().await;
+
+    locker.execute_batch("ROLLBACK").unwrap();
+    queue.flush().await.unwrap();
+    assert!(queue.dropped() > 0, "the flood did not fill the queue");
+    let reader = rusqlite::Connection::open(&audit_path).unwrap();
+    let kept: Vec<String> = reader
+        .prepare(
+            "SELECT kind FROM sspr_audit WHERE kind IN ('pin_sent', 'pin_verified', 'reset_completed') ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kept, ["pin_sent", "pin_verified", "reset_completed"], "the takeover's events were dropped");
+}

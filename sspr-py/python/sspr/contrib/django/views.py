@@ -15,6 +15,7 @@ own texts with ``{% load sspr_pages %}{% page_text "id" %}`` (a site's own templ
 from __future__ import annotations
 
 import functools
+import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 import sspr
@@ -49,6 +51,14 @@ if TYPE_CHECKING:
 FLOW = "sspr_flow"
 USER = "sspr_user"
 PROOF = "sspr_proof"
+#: When the registration sign-in began and when it was last used (``time.time()``).
+USER_SINCE = "sspr_user_since"
+USER_SEEN = "sspr_user_seen"
+#: The registration sign-in ends after this many seconds unused, and this many after it began, as the portal's
+#: session does (``session_idle_minutes``, ``session_max_minutes``), whatever Django's session lifetime (two weeks
+#: by default, kept across browser restarts): the directory password is not asked again for that long.
+SIGN_IN_IDLE_SECONDS = 15 * 60
+SIGN_IN_MAX_SECONDS = 60 * 60
 
 
 def _lang(request: HttpRequest) -> "Locale":
@@ -112,6 +122,11 @@ def _refused(request: HttpRequest, problem: Any, back: str) -> HttpResponse:
 
 View = Callable[[HttpRequest], HttpResponse]
 
+#: The posted fields that hold a secret: a directory password (to sign in, the current and the new one of a change,
+#: one chosen at a reset), a PIN, a registration code. Django's error reports (the ``mail_admins`` handler, error
+#: trackers reading the same filter) show them as stars, as they do for ``LoginView``'s password.
+SECRET_FIELDS = ("password", "current", "new", "pin", "code")
+
 
 def _view(*methods: str, back: str) -> Callable[[View], View]:
     """A page of the flows: never cached, CSRF-checked, answering only ``methods``, never framed by another site
@@ -126,7 +141,9 @@ def _view(*methods: str, back: str) -> Callable[[View], View]:
             except (Refusal, sspr.SsprError) as problem:
                 return _refused(request, problem, back)
 
-        checked = never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+        checked = sensitive_post_parameters(*SECRET_FIELDS)(
+            never_cache(csrf_protect(require_http_methods(list(methods))(answer)))
+        )
 
         @functools.wraps(view)
         def unframed(request: HttpRequest) -> HttpResponse:
@@ -139,6 +156,25 @@ def _view(*methods: str, back: str) -> Callable[[View], View]:
         return unframed
 
     return wrap
+
+
+def _signed_in(request: HttpRequest) -> Optional[str]:
+    """The login signed in to the registration pages, or ``None`` (never signed in, or the sign-in ended: 15
+    minutes unused or an hour old; then it is forgotten, with its pending proof)."""
+    login, since, seen = (request.session.get(key) for key in (USER, USER_SINCE, USER_SEEN))
+    if not isinstance(login, str):
+        return None
+    now = time.time()
+    fresh = (
+        isinstance(since, (int, float)) and isinstance(seen, (int, float))
+        and now - since <= SIGN_IN_MAX_SECONDS and now - seen <= SIGN_IN_IDLE_SECONDS
+    )
+    if not fresh:
+        for key in (USER, USER_SINCE, USER_SEEN, PROOF):
+            request.session.pop(key, None)
+        return None
+    request.session[USER_SEEN] = now
+    return login
 
 
 def _flow(request: HttpRequest) -> str:
@@ -238,13 +274,14 @@ def reset_complete(request: HttpRequest) -> HttpResponse:
 @_view("GET", "POST", back="sspr:register")
 def register(request: HttpRequest) -> HttpResponse:
     """Sign in with the directory password; then the user's contacts and the form to add one."""
-    login = request.session.get(USER)
+    login = _signed_in(request)
     if request.method == "POST" and "password" in request.POST:
         signed = engine().sign_in_self_service(
             _field(request, "login") or "", _field(request, "password") or "", _context(request)
         )
         request.session.cycle_key()
         request.session[USER] = signed.login
+        request.session[USER_SINCE] = request.session[USER_SEEN] = time.time()
         return redirect("sspr:register")
     if not isinstance(login, str):
         return _page(request, "register_signin")
@@ -259,7 +296,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @_view("POST", back="sspr:register")
 def register_confirm(request: HttpRequest) -> HttpResponse:
     """Type back the code sent to the new contact: it is saved (with the policy's cooling-off and notices)."""
-    login, proof = request.session.get(USER), request.session.get(PROOF)
+    login, proof = _signed_in(request), request.session.get(PROOF)
     if not isinstance(login, str) or not isinstance(proof, str):
         return redirect("sspr:register")
     engine().confirm_contact_proof(login, proof, _field(request, "code") or "", ctx=_context(request))
