@@ -299,6 +299,9 @@ pub struct Tenant {
     pub forbid_group_eligibilities: bool,
     /// Every nextLink points at this other origin instead of the stand-in.
     pub foreign_next_link: Option<String>,
+    /// transitiveMemberOf's entries come without `@odata.type` (a faulty Graph, or a proxy
+    /// that asked for `odata.metadata=none`).
+    pub untyped_memberships: bool,
     /// Refuse every token (as after a credential rotation at the tenant).
     pub reject_all_tokens: bool,
     /// Every Graph request body received (the tests check what left sspr).
@@ -1001,7 +1004,12 @@ async fn member_of(
     let top: usize = q.get("$top").and_then(|t| t.parse().ok()).unwrap_or(100).min(999);
     let page = top.min(t.page_size);
     let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
-    let value: Vec<Value> = user.members_of.iter().skip(skip).take(page).map(Member::to_json).collect();
+    let mut value: Vec<Value> = user.members_of.iter().skip(skip).take(page).map(Member::to_json).collect();
+    if t.untyped_memberships {
+        for entry in &mut value {
+            entry.as_object_mut().map(|e| e.remove("@odata.type"));
+        }
+    }
     let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#directoryObjects", s.url()), "value": value});
     if skip + page < user.members_of.len() {
         let origin = t.foreign_next_link.clone().unwrap_or_else(|| s.url());

@@ -139,7 +139,8 @@ const EXPAND_LIMIT: usize = 20;
 ///   unit as [`ADMINISTRATIVE_UNIT_PREFIX`]`<id>` and `…<display name>` (the policy's
 ///   `eligible_administrative_units`). Memberships that cannot all be read (a `403`, more
 ///   pages than `max_membership_pages`, a `nextLink` to another host, an entry Graph
-///   returns without its name or role template because the application may not read it)
+///   returns without its name or role template because the application may not read it,
+///   an entry without its `@odata.type`)
 ///   give [`GROUPS_UNRESOLVED`]: the engine treats the user as privileged and answers like
 ///   an unknown login.
 /// - roles `transitiveMemberOf` does not list (it shows only *active built-in* roles as
@@ -589,6 +590,8 @@ impl GraphDirectory {
                         groups.push(format!("{ADMINISTRATIVE_UNIT_PREFIX}{}", entry.id));
                         groups.extend(name.map(|n| format!("{ADMINISTRATIVE_UNIT_PREFIX}{n}")));
                     }
+                    // Without its type an entry could be any of the above: never judged on.
+                    "" => return Err(Walk::Incomplete("a membership without its @odata.type")),
                     other => tracing::debug!(kind = other, "membership of another kind ignored"),
                 }
             }
