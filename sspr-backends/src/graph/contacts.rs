@@ -231,8 +231,12 @@ impl GraphContactStore {
                 enrollment.history.removed.push(RemovedContact { contact, removed_at: now, remember_until });
             }
         }
-        let excess = enrollment.history.removed.len().saturating_sub(MAX_REMOVED_CONTACTS);
-        enrollment.history.removed.drain(..excess);
+        // Past the cap, the latest are forgotten, not the oldest: the first contacts replaced
+        // outside sspr are the owner's, and whoever keeps swapping the method in Entra must
+        // not push them out of the history (nothing else tells the owner of such a change).
+        // Contacts no longer remembered make room first.
+        enrollment.history.removed.retain(|r| r.remember_until > now);
+        enrollment.history.removed.truncate(MAX_REMOVED_CONTACTS);
         (Some(enrollment), changed)
     }
 
