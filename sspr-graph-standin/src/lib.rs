@@ -249,6 +249,9 @@ pub enum Fault {
     Throttle { status: u16, retry_after: Option<u64> },
     /// Wait this long before answering.
     Delay(Duration),
+    /// Answer `404 Request_ResourceNotFound`, the request not executed (a faulty Graph, or
+    /// one whose replicas do not yet agree that the user exists).
+    NotFound,
 }
 
 /// What the tests inspect and script.
@@ -764,6 +767,7 @@ async fn admit(s: &StandIn, method: &Method, uri: &Uri, headers: &HeaderMap, bod
             tokio::time::sleep(d).await;
             None
         }
+        Some(Fault::NotFound) => Some(not_found(uri.path())),
         None => None,
     }
 }

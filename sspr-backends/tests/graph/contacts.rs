@@ -230,3 +230,38 @@ async fn swapping_a_method_in_entra_again_and_again_does_not_silence_the_owners_
         "the owner's address hears that a reset was requested"
     );
 }
+
+/// R.46: one of the two method lists answers `404` while the other finds the user (a faulty
+/// Graph, replicas that do not agree yet). The store read that as "the user has no
+/// methods": the registered address was written to sspr's record as removed outside sspr,
+/// and at the next good answer it was "new", cooling off for a day. One bad answer took the
+/// user's trusted contact away for 24 hours.
+#[tokio::test]
+async fn one_method_list_answering_not_found_does_not_untrust_the_registered_contacts() {
+    let clock = clock();
+    let olga = user("olga@contoso.com", "Olga");
+    let id = UserId::new(olga.id.clone());
+    let standin = StandIn::start(tenant(vec![olga])).await;
+    let (store, records) = store(&standin, &clock);
+    let now = OffsetDateTime::from_unix_timestamp(START).unwrap();
+    let enrollment = sspr_core::backend::Enrollment {
+        enabled: true,
+        email: Some(sspr_core::backend::StoredContact {
+            value: EmailAddress::parse("olga.private@example.org").unwrap(),
+            added_at: now,
+            usable_from: now,
+        }),
+        ..Default::default()
+    };
+    assert!(store.save(&id, &enrollment, 0).await.unwrap());
+    let saved = records.get(&id).await.unwrap();
+
+    clock.advance(Duration::from_secs(60));
+    standin.with(|t| t.faults.push_back(crate::standin::Fault::NotFound));
+    let faulty = store.get(&id).await;
+    assert!(faulty.is_err(), "a list that cannot be read is an error, not an empty list: {faulty:?}");
+    assert_eq!(records.get(&id).await.unwrap(), saved, "nothing written to sspr's record");
+
+    let again = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(again.email, enrollment.email, "the registered address is still the one registered, usable");
+}
