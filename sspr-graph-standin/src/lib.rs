@@ -338,6 +338,8 @@ pub enum Tamper {
     NoAuthTime,
     /// A key id the key set does not hold.
     UnknownKid,
+    /// `exp`, `nbf`, `iat` and `auth_time` at the end of `i64` (a provider's bug).
+    FarFuture,
 }
 
 /// The OpenID provider: who is signed in at the "login page", the app registered, the keys.
@@ -672,6 +674,11 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
         Some(Tamper::Nonce) => claims["nonce"] = json!("not-the-nonce"),
         Some(Tamper::ForeignObjectId) => claims["oid"] = json!("00000000-0000-0000-0000-0000000f0e19"),
         Some(Tamper::NoAuthTime) => _ = claims.as_object_mut().unwrap().remove("auth_time"),
+        Some(Tamper::FarFuture) => {
+            for claim in ["exp", "nbf", "iat", "auth_time"] {
+                claims[claim] = json!(i64::MAX);
+            }
+        }
         _ => {}
     }
     let kid = if tamper == Some(Tamper::UnknownKid) { "rolled-away".to_owned() } else { p.kid.clone() };
