@@ -71,7 +71,8 @@ wait_for 60 grep -q '^listening on ' "$graph/standin.log" || { cat "$graph/stand
 standin_url=$(sed -n 's|^listening on \(http://[^/]*\)/$|\1|p' "$graph/standin.log")
 issuer=$(sed -n 's|^issuer \(.*\)$|\1|p' "$graph/standin.log")
 cat >"$graph/portal.toml" <<TOML
-admin_groups = ["SSPR Admins"]
+# by object id: on Graph display names are not unique (THREAT_MODEL R.48); the stand-in names it group-<name>
+admin_groups = ["group-SSPR Admins"]
 [directory]
 kind = "graph"
 tenant_id = "contoso.onmicrosoft.com"

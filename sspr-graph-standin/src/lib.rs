@@ -249,6 +249,9 @@ pub enum Fault {
     Throttle { status: u16, retry_after: Option<u64> },
     /// Wait this long before answering.
     Delay(Duration),
+    /// Answer `404 Request_ResourceNotFound`, the request not executed (a faulty Graph, or
+    /// one whose replicas do not yet agree that the user exists).
+    NotFound,
 }
 
 /// What the tests inspect and script.
@@ -299,6 +302,9 @@ pub struct Tenant {
     pub forbid_group_eligibilities: bool,
     /// Every nextLink points at this other origin instead of the stand-in.
     pub foreign_next_link: Option<String>,
+    /// transitiveMemberOf's entries come without `@odata.type` (a faulty Graph, or a proxy
+    /// that asked for `odata.metadata=none`).
+    pub untyped_memberships: bool,
     /// Refuse every token (as after a credential rotation at the tenant).
     pub reject_all_tokens: bool,
     /// Every Graph request body received (the tests check what left sspr).
@@ -332,6 +338,8 @@ pub enum Tamper {
     NoAuthTime,
     /// A key id the key set does not hold.
     UnknownKid,
+    /// `exp`, `nbf`, `iat` and `auth_time` at the end of `i64` (a provider's bug).
+    FarFuture,
 }
 
 /// The OpenID provider: who is signed in at the "login page", the app registered, the keys.
@@ -666,6 +674,11 @@ fn redeem_code(s: &StandIn, form: &HashMap<String, String>) -> Response {
         Some(Tamper::Nonce) => claims["nonce"] = json!("not-the-nonce"),
         Some(Tamper::ForeignObjectId) => claims["oid"] = json!("00000000-0000-0000-0000-0000000f0e19"),
         Some(Tamper::NoAuthTime) => _ = claims.as_object_mut().unwrap().remove("auth_time"),
+        Some(Tamper::FarFuture) => {
+            for claim in ["exp", "nbf", "iat", "auth_time"] {
+                claims[claim] = json!(i64::MAX);
+            }
+        }
         _ => {}
     }
     let kid = if tamper == Some(Tamper::UnknownKid) { "rolled-away".to_owned() } else { p.kid.clone() };
@@ -761,6 +774,7 @@ async fn admit(s: &StandIn, method: &Method, uri: &Uri, headers: &HeaderMap, bod
             tokio::time::sleep(d).await;
             None
         }
+        Some(Fault::NotFound) => Some(not_found(uri.path())),
         None => None,
     }
 }
@@ -1001,7 +1015,12 @@ async fn member_of(
     let top: usize = q.get("$top").and_then(|t| t.parse().ok()).unwrap_or(100).min(999);
     let page = top.min(t.page_size);
     let skip: usize = q.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
-    let value: Vec<Value> = user.members_of.iter().skip(skip).take(page).map(Member::to_json).collect();
+    let mut value: Vec<Value> = user.members_of.iter().skip(skip).take(page).map(Member::to_json).collect();
+    if t.untyped_memberships {
+        for entry in &mut value {
+            entry.as_object_mut().map(|e| e.remove("@odata.type"));
+        }
+    }
     let mut body = json!({"@odata.context": format!("{}/v1.0/$metadata#directoryObjects", s.url()), "value": value});
     if skip + page < user.members_of.len() {
         let origin = t.foreign_next_link.clone().unwrap_or_else(|| s.url());

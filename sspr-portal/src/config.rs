@@ -98,7 +98,8 @@ pub struct Config {
     /// engine's per-IP limits use it): addresses (`"10.0.0.5"`) or networks (`"10.0.0.0/8"`,
     /// for a load balancer whose addresses change). Default: none; the peer address counts.
     pub trusted_proxies: Vec<String>,
-    /// Directory groups (DN or common name) whose members may sign in to `/admin`. They are
+    /// Directory groups (DN or common name; on a Graph directory the Entra object id, which
+    /// alone counts there: display names are not unique) whose members may sign in to `/admin`. They are
     /// privileged as well (added to the policy's `privileged_groups`): an admin cannot reset
     /// their own password through the anonymous pages, and signs in to `/admin` only with a
     /// password the directory does not want changed (not a just-reset temporary one).

@@ -84,6 +84,10 @@ pub(crate) struct Shared {
     pub(crate) https: bool,
     pub(crate) trusted_proxies: sspr_core::TrustedProxies,
     pub(crate) admin_groups: sspr_core::GroupList,
+    /// With a Graph directory: `admin_groups` as Entra object ids, matched against the
+    /// directory's [`sspr_backends::graph::GROUP_ID_PREFIX`] entries only (display names are
+    /// not unique, and any user may create a group named like the admin group or its id).
+    pub(crate) admin_group_ids: Option<Vec<String>>,
     pub(crate) outbox_page: bool,
     /// `/outbox` is served only because nothing says the pages are reached from elsewhere
     /// (`outbox_page` not set): a request a reverse proxy forwarded is then refused.
@@ -384,6 +388,8 @@ impl Portal {
             https: config.is_https(),
             trusted_proxies: config.trusted_proxies()?,
             admin_groups: sspr_core::GroupList::new(&config.admin_groups),
+            admin_group_ids: matches!(config.directory, DirectoryConfig::Graph(_))
+                .then(|| config.admin_groups.iter().map(|g| g.trim().to_ascii_lowercase()).collect()),
             outbox_page,
             outbox_page_by_default: config.outbox_page.is_none(),
             oidc,

@@ -19,7 +19,9 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use sspr_core::backend::{Enrollment, MAX_REMOVED_CONTACTS, RemovedContact, StoredContact};
 use sspr_core::time::OffsetDateTime;
-use sspr_core::{BackendError, Clock, ContactStore, Destination, EmailAddress, PhoneNumber, SystemClock, UserId};
+use sspr_core::{
+    BackendError, BackendErrorKind, Clock, ContactStore, Destination, EmailAddress, PhoneNumber, SystemClock, UserId,
+};
 
 use super::client::Reply;
 use super::directory::GraphDirectory;
@@ -175,10 +177,21 @@ impl GraphContactStore {
         .await;
         let (emails, phones) = (emails?, phones?);
         let mut methods = Methods::default();
-        for (reply, what) in [(&emails, "e-mail methods"), (&phones, "phone methods")] {
-            if reply.status == StatusCode::NOT_FOUND {
-                return Ok(methods);
+        // Only both lists not found is a user Entra does not know. One found and the other
+        // not is an answer Graph cannot mean (a fault, replicas not agreeing yet): read as "no
+        // methods", it moved the registered contacts to the removed ones, and at the next good
+        // answer they cooled off again as if new.
+        match (emails.status == StatusCode::NOT_FOUND, phones.status == StatusCode::NOT_FOUND) {
+            (true, true) => return Ok(methods),
+            (true, false) | (false, true) => {
+                return Err(BackendError::new(
+                    BackendErrorKind::Unavailable,
+                    "graph answered 404 for one of the user's two method lists, not for the other",
+                ));
             }
+            (false, false) => {}
+        }
+        for (reply, what) in [(&emails, "e-mail methods"), (&phones, "phone methods")] {
             if !reply.status.is_success() {
                 return Err(reply.failure(what));
             }
@@ -231,8 +244,12 @@ impl GraphContactStore {
                 enrollment.history.removed.push(RemovedContact { contact, removed_at: now, remember_until });
             }
         }
-        let excess = enrollment.history.removed.len().saturating_sub(MAX_REMOVED_CONTACTS);
-        enrollment.history.removed.drain(..excess);
+        // Past the cap, the latest are forgotten, not the oldest: the first contacts replaced
+        // outside sspr are the owner's, and whoever keeps swapping the method in Entra must
+        // not push them out of the history (nothing else tells the owner of such a change).
+        // Contacts no longer remembered make room first.
+        enrollment.history.removed.retain(|r| r.remember_until > now);
+        enrollment.history.removed.truncate(MAX_REMOVED_CONTACTS);
         (Some(enrollment), changed)
     }
 

@@ -16,6 +16,12 @@ use super::client::{GraphClient, Reply};
 use super::config::GraphConfig;
 use super::odata;
 
+/// Before a group's object id in `DirectoryUser::groups`, beside its `CN=<display name>` and
+/// `CN=<id>`: the one form no display name can take. Entra display names are not unique and
+/// any user may create a group by default (and name it with another group's id), so a group
+/// that grants anything (the portal's `admin_groups`) is matched by this entry alone.
+pub const GROUP_ID_PREFIX: &str = "sspr:entra-group-id:";
+
 /// The user properties read (`$select`): nothing else leaves Graph.
 const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,onPremisesDistinguishedName,mail";
 
@@ -133,13 +139,15 @@ const EXPAND_LIMIT: usize = 20;
 ///   `match_mail`), the login an OData string literal (`'` doubled), `$select`ed; zero or
 ///   several matches are `None`.
 /// - groups: `GET /users/{id}/transitiveMemberOf` (nested memberships, every
-///   `@odata.nextLink` page): each group as `CN=<display name>` and `CN=<id>`, each directory
+///   `@odata.nextLink` page): each group as `CN=<display name>`, `CN=<id>` and
+///   [`GROUP_ID_PREFIX`]`<id>` (lower case; the only one a user cannot spoof), each directory
 ///   role as `CN=<display name>` plus [`PRIVILEGED_ROLE`] when its `roleTemplateId` is a
 ///   privileged one ([`GraphConfig::privileged_role_template_ids`]), each administrative
 ///   unit as [`ADMINISTRATIVE_UNIT_PREFIX`]`<id>` and `…<display name>` (the policy's
 ///   `eligible_administrative_units`). Memberships that cannot all be read (a `403`, more
 ///   pages than `max_membership_pages`, a `nextLink` to another host, an entry Graph
-///   returns without its name or role template because the application may not read it)
+///   returns without its name or role template because the application may not read it,
+///   an entry without its `@odata.type`)
 ///   give [`GROUPS_UNRESOLVED`]: the engine treats the user as privileged and answers like
 ///   an unknown login.
 /// - roles `transitiveMemberOf` does not list (it shows only *active built-in* roles as
@@ -574,6 +582,7 @@ impl GraphDirectory {
                         let name = name.ok_or(Walk::Incomplete("a group without its name (no right to read it)"))?;
                         groups.push(format!("CN={}", odata::rdn_value(name)));
                         groups.push(format!("CN={}", odata::rdn_value(&entry.id)));
+                        groups.push(format!("{GROUP_ID_PREFIX}{}", entry.id.to_ascii_lowercase()));
                         // Only a role-assignable group can hold a role or an eligibility.
                         if entry.is_assignable_to_role == Some(true) {
                             role_groups.push(entry.id);
@@ -589,6 +598,8 @@ impl GraphDirectory {
                         groups.push(format!("{ADMINISTRATIVE_UNIT_PREFIX}{}", entry.id));
                         groups.extend(name.map(|n| format!("{ADMINISTRATIVE_UNIT_PREFIX}{n}")));
                     }
+                    // Without its type an entry could be any of the above: never judged on.
+                    "" => return Err(Walk::Incomplete("a membership without its @odata.type")),
                     other => tracing::debug!(kind = other, "membership of another kind ignored"),
                 }
             }

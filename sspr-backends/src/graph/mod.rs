@@ -17,5 +17,5 @@ mod token;
 
 pub use config::{ClientSecret, GLOBAL_ADMINISTRATOR, GraphConfig};
 pub use contacts::{GraphContactConfig, GraphContactStore};
-pub use directory::GraphDirectory;
+pub use directory::{GROUP_ID_PREFIX, GraphDirectory};
 pub use oidc::{OidcClient, OidcConfig, OidcError, PendingSignIn, SignedIn};

@@ -395,7 +395,7 @@ impl OidcClient {
             return Err(refused("is for another application"));
         }
         let now = self.clock.now().unix_timestamp();
-        if claims.exp + LEEWAY <= now {
+        if claims.exp.saturating_add(LEEWAY) <= now {
             return Err(refused("has expired"));
         }
         if claims.nbf.or(claims.iat).is_some_and(|t| t > now + LEEWAY) {

@@ -174,3 +174,94 @@ async fn a_method_swapped_in_entra_cools_off_and_the_old_contact_is_told() {
         "the replaced address hears that a reset was requested"
     );
 }
+
+/// R.45: whoever holds a user's Entra session swaps the e-mail method five times, each new
+/// address seen by sspr (an anonymous `begin_reset` reads it). Only four removed contacts are
+/// remembered, and the oldest was forgotten first: the owner's own address, the one the
+/// cooling-off exists to warn, fell out of the history, and the reset after the cooling-off
+/// told nobody but the attacker's own addresses.
+#[tokio::test]
+async fn swapping_a_method_in_entra_again_and_again_does_not_silence_the_owners_contact() {
+    let clock = clock();
+    let quinn = user("quinn@contoso.com", "Quinn");
+    let id = quinn.id.clone();
+    let standin = StandIn::start(tenant(vec![quinn])).await;
+    let (store, _) = store(&standin, &clock);
+    let outbox = Outbox::new();
+    let sspr = Sspr::builder()
+        .directory(directory(&standin))
+        .contacts(store.clone())
+        .notifier(outbox.clone())
+        .store(MemoryStateStore::new())
+        .audit(MemoryAuditSink::new())
+        .clock(clock.as_ref().clone())
+        .secret_key(SecretKey::from_hex(&"5a".repeat(32)).unwrap())
+        .policy(Policy::from_toml("min_response_ms = 0\n").unwrap())
+        .build()
+        .unwrap();
+    let ctx = RequestContext::default();
+    let helpdesk = Actor::Admin("helpdesk".into());
+    sspr.set_enabled(&helpdesk, "quinn@contoso.com", true, &ctx).await.unwrap();
+    let update = ContactUpdate { email: ContactChange::Set("quinn.home@example.org".into()), ..Default::default() };
+    sspr.update_contacts(&helpdesk, "quinn@contoso.com", update, &ctx).await.unwrap();
+
+    for n in 1..=5 {
+        standin.with(|t| t.users[0].email_methods[0].1 = format!("attacker{n}@evil.example"));
+        clock.advance(Duration::from_secs(120));
+        sspr.begin_reset("quinn@contoso.com", &ctx).await.unwrap();
+    }
+    let owner = Destination::Email(EmailAddress::parse("quinn.home@example.org").unwrap());
+    let enrollment = store.get(&UserId::new(id)).await.unwrap().unwrap();
+    let now = sspr_core::Clock::now(clock.as_ref());
+    assert!(
+        enrollment.recently_removed(now).any(|c| *c == owner),
+        "the owner's address is no longer remembered: {:?}",
+        enrollment.history.removed.iter().map(|r| format!("{:?}", r.contact)).collect::<Vec<_>>()
+    );
+
+    clock.advance(Duration::from_secs(86_400));
+    let before = outbox.messages_to("quinn.home@example.org").len();
+    let challenge = sspr.begin_reset("quinn@contoso.com", &ctx).await.unwrap();
+    sspr.send_pin(&challenge.flow_id, "email", None, &ctx).await.unwrap();
+    sspr.flush_deliveries().await;
+    assert!(outbox.last_pin_to("attacker5@evil.example").is_some(), "the last address has cooled off");
+    assert!(
+        outbox.messages_to("quinn.home@example.org").len() > before,
+        "the owner's address hears that a reset was requested"
+    );
+}
+
+/// R.46: one of the two method lists answers `404` while the other finds the user (a faulty
+/// Graph, replicas that do not agree yet). The store read that as "the user has no
+/// methods": the registered address was written to sspr's record as removed outside sspr,
+/// and at the next good answer it was "new", cooling off for a day. One bad answer took the
+/// user's trusted contact away for 24 hours.
+#[tokio::test]
+async fn one_method_list_answering_not_found_does_not_untrust_the_registered_contacts() {
+    let clock = clock();
+    let olga = user("olga@contoso.com", "Olga");
+    let id = UserId::new(olga.id.clone());
+    let standin = StandIn::start(tenant(vec![olga])).await;
+    let (store, records) = store(&standin, &clock);
+    let now = OffsetDateTime::from_unix_timestamp(START).unwrap();
+    let enrollment = sspr_core::backend::Enrollment {
+        enabled: true,
+        email: Some(sspr_core::backend::StoredContact {
+            value: EmailAddress::parse("olga.private@example.org").unwrap(),
+            added_at: now,
+            usable_from: now,
+        }),
+        ..Default::default()
+    };
+    assert!(store.save(&id, &enrollment, 0).await.unwrap());
+    let saved = records.get(&id).await.unwrap();
+
+    clock.advance(Duration::from_secs(60));
+    standin.with(|t| t.faults.push_back(crate::standin::Fault::NotFound));
+    let faulty = store.get(&id).await;
+    assert!(faulty.is_err(), "a list that cannot be read is an error, not an empty list: {faulty:?}");
+    assert_eq!(records.get(&id).await.unwrap(), saved, "nothing written to sspr's record");
+
+    let again = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(again.email, enrollment.email, "the registered address is still the one registered, usable");
+}

@@ -161,6 +161,25 @@ async fn only_the_configured_roles_are_privileged_and_an_unreadable_role_always_
     assert!(grace.groups.iter().any(|g| g == PRIVILEGED_ROLE));
 }
 
+/// R.47: a membership page whose entries come without `@odata.type` (a faulty Graph, a proxy
+/// asking for `odata.metadata=none`). Each entry was "of another kind" and skipped: a Global
+/// Administrator and a member of "Domain Admins" read as an ordinary user, self-service
+/// allowed, where an entry without its name already fails closed.
+#[tokio::test]
+async fn memberships_whose_type_is_missing_are_never_judged_unprivileged() {
+    let mut ivan = user("ivan@contoso.com", "Ivan");
+    ivan.members_of = vec![
+        group("Domain Admins"),
+        Member::Role { id: new_id(), name: "Global Administrator".into(), template: GLOBAL_ADMINISTRATOR.into() },
+    ];
+    let standin = StandIn::start(tenant(vec![ivan])).await;
+    let typed = directory(&standin).find_user(&login("ivan@contoso.com")).await.unwrap().unwrap();
+    assert!(typed.groups.iter().any(|g| g == PRIVILEGED_ROLE), "{:?}", typed.groups);
+    standin.with(|t| t.untyped_memberships = true);
+    let found = directory(&standin).find_user(&login("ivan@contoso.com")).await.unwrap().unwrap();
+    assert_eq!(found.groups, vec![GROUPS_UNRESOLVED.to_owned()], "memberships of no known type: not judged on them");
+}
+
 /// An engine over `directory` whose contact store has `login` enabled with an e-mail address.
 async fn engine(directory: GraphDirectory, audit: &MemoryAuditSink, policy: &str) -> Sspr {
     Sspr::builder()

@@ -172,3 +172,19 @@ async fn a_fresh_sign_in_needs_a_signed_auth_time_within_max_age() {
     let (pending, code, state) = sign_in(&client).await;
     assert!(client.finish(&pending, &code, &state).await.is_ok());
 }
+
+/// A provider's token with its times at the end of `i64`: the expiry check added the leeway
+/// and overflowed (a panic where overflow is checked, as in debug builds). Refused instead.
+#[tokio::test]
+async fn times_at_the_end_of_the_calendar_are_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (standin, _) = provider("wes@contoso.com", REDIRECT, dir.path()).await;
+    standin.with(|t| t.oidc.as_mut().unwrap().tamper = Some(Tamper::FarFuture));
+    let client = std::sync::Arc::new(OidcClient::new(oidc_config(&standin, REDIRECT)).unwrap());
+    let (pending, code, state) = sign_in(&client).await;
+    let finished = tokio::spawn(async move { client.finish(&pending, &code, &state).await })
+        .await
+        .expect("validating the ID token panicked");
+    let err = finished.unwrap_err();
+    assert!(matches!(&err, OidcError::Refused(m) if m.contains("not valid yet")), "{err}");
+}

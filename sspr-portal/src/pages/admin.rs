@@ -442,9 +442,17 @@ impl AppState {
     /// Who may use `/admin`: an account that is neither disabled nor expired, in one of the
     /// `admin_groups`. The one statement of that rule, for the password sign-in, the OpenID
     /// Connect sign-in and every admin page alike (three copies once drifted: the OIDC sign-in
-    /// let an expired administrator in).
+    /// let an expired administrator in). On a Graph directory the groups are matched by
+    /// object id alone (R.48: a group a user made, named like the admin group or its id).
     pub(crate) fn is_active_admin(&self, user: &DirectoryUser) -> bool {
-        !user.state.disabled && !user.state.expired && self.admin_groups.matches_any(&user.groups)
+        let in_admin_group = match &self.admin_group_ids {
+            Some(ids) => user.groups.iter().any(|g| {
+                g.strip_prefix(sspr_backends::graph::GROUP_ID_PREFIX)
+                    .is_some_and(|id| ids.iter().any(|want| want == id))
+            }),
+            None => self.admin_groups.matches_any(&user.groups),
+        };
+        !user.state.disabled && !user.state.expired && in_admin_group
     }
 }
 

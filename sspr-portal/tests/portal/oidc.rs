@@ -15,8 +15,10 @@ const PORTAL_SECRET: &str = "portal~secret";
 const DEMO_PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
 const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
 
-/// The group whose members may use `/admin` in these tests' portal.
+/// The group whose members may use `/admin` in these tests' portal: its display name, and
+/// its object id, by which `admin_groups` names it (on Graph names are not unique).
 const ADMINS: &str = "SSPR Admins";
+const ADMINS_ID: &str = "group-admins";
 
 async fn standin(upns: &[&str]) -> StandIn {
     let users = upns
@@ -24,7 +26,7 @@ async fn standin(upns: &[&str]) -> StandIn {
         .map(|u| {
             let mut person = user(u, &format!("{u} Person"));
             if u.starts_with("admin") {
-                person.members_of = vec![Member::Group { id: "group-admins".into(), name: ADMINS.into() }];
+                person.members_of = vec![Member::Group { id: ADMINS_ID.into(), name: ADMINS.into() }];
             }
             person
         })
@@ -56,9 +58,14 @@ async fn standin(upns: &[&str]) -> StandIn {
 }
 
 async fn portal(standin: &StandIn) -> sspr_portal::Portal {
+    portal_with_admins(standin, ADMINS_ID).await
+}
+
+/// The portal with `admin_groups = [admins]`.
+async fn portal_with_admins(standin: &StandIn, admins: &str) -> sspr_portal::Portal {
     let url = standin.url();
     let toml = format!(
-        "admin_groups = [\"{ADMINS}\"]\n[policy]\nmin_response_ms = 0\nallow_unlock_only = false\n\
+        "admin_groups = [\"{admins}\"]\n[policy]\nmin_response_ms = 0\nallow_unlock_only = false\n\
          [store]\nkind = \"memory\"\n\
          [directory]\nkind = \"graph\"\ntenant_id = \"{tenant}\"\nclient_id = \"sspr-graph-app\"\n\
          client_secret = \"{GRAPH_SECRET}\"\nauthority_url = \"{url}\"\ngraph_url = \"{url}\"\n\
@@ -402,4 +409,32 @@ async fn an_expired_administrator_cannot_sign_in_to_admin_with_openid_connect() 
         assert_eq!(signed_out(&page), expired, "{login}: {}", page.main());
         assert_eq!(page.alert().is_some(), expired, "{login}: the refusal is said: {}", page.main());
     }
+}
+
+/// R.48: Entra display names are not unique, and by default any user may create a security
+/// or Microsoft 365 group (its owner, who adds members, themselves included). Mallory makes
+/// one named like the admin group, or named with the admin group's object id, joins it and
+/// signs in to `/admin`: the directory listed her group as `CN=<its name>`, which matched
+/// `admin_groups` whether it named the group by display name or by id.
+#[tokio::test]
+async fn a_group_a_user_made_named_like_the_admin_group_or_its_id_opens_no_admin() {
+    for (admin_groups, name) in [(ADMINS, ADMINS), (ADMINS_ID, ADMINS_ID)] {
+        let standin = standin(&["mallory@contoso.com", "admin.ann@contoso.com"]).await;
+        standin.with(|t| {
+            t.users[0].members_of = vec![Member::Group { id: "group-mallorys-own".into(), name: name.into() }];
+        });
+        let portal = portal_with_admins(&standin, admin_groups).await;
+        let mut browser = Browser::new(&portal);
+        let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
+        assert!(
+            !page.body.contains("action=\"/admin/signout\""),
+            "admin_groups = [{admin_groups:?}], her group named {name:?}: Mallory is an administrator"
+        );
+    }
+    // The administrator, in the group of that id, still signs in.
+    let standin = standin(&["admin.ann@contoso.com"]).await;
+    let portal = portal(&standin).await;
+    let mut browser = Browser::new(&portal);
+    let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
+    assert!(page.body.contains("action=\"/admin/signout\""), "{}", page.main());
 }
