@@ -266,7 +266,11 @@ typedef struct SsprClock SsprClock;
 // again (not even with `sspr_complete_error`). A finisher of another kind than the call
 // expects (`sspr_complete_ok` for `find_user`) fails the call (`BACKEND`, kind `OTHER`).
 // Only a NULL `done` changes nothing (`SSPR_STATUS_NULL_ARGUMENT`). A completion never
-// finished leaves its call waiting for ever.
+// finished leaves its call waiting until the engine gives it up (its backend timeout), and
+// keeps the backend's `ctx` from being released. The vtable's `release` waits for every
+// completion handed to its functions: when the last is finished after the engine let go of
+// `ctx` (the call given up, the engine freed), `release` runs inside that `sspr_complete_*`
+// call, on its thread.
 typedef struct SsprCompletion SsprCompletion;
 
 // A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -290,7 +294,7 @@ typedef struct SsprDirectoryUser {
   const char *dn;
   // Every group, nested memberships resolved (`groups_len` strings; may be NULL when 0).
   const char *const *groups;
-  // How many groups.
+  // How many groups (over 100 000 is `SSPR_STATUS_INVALID_INPUT` naming `"groups"`).
   size_t groups_len;
   // The account is disabled.
   bool disabled;
@@ -1066,7 +1070,8 @@ enum SsprStatus sspr_complete_user(struct SsprCompletion *done,
                                    const struct SsprDirectoryUser *user);
 
 // Finish `search` with the users found (`len` of them, copied; `users` may be NULL when
-// `len` is 0).
+// `len` is 0). A `len` over 100 000 (a negative count passed as `size_t`) is
+// `SSPR_STATUS_INVALID_INPUT` naming `"users"`, nothing read.
 //
 // # Safety
 // `done` is NULL or an unfinished completion handed to a backend function (freed by this call
@@ -1112,8 +1117,9 @@ enum SsprStatus sspr_metrics_text(char **out, struct SsprError **error_out);
 
 // Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
 // `release` is called once, also when this call fails (unless `options` is NULL or its
-// `size` is wrong: then nothing in it is read); a `ctx` given to several vtables is
-// released once by each of them.
+// `size` is wrong: then nothing in it is read; nor are the vtables of a list refused
+// for its length: NULL with a length, or over 100 000); a `ctx` given to several vtables
+// is released once by each of them.
 //
 // # Safety
 // `options` is NULL or valid, with the pointers it holds NULL or valid as documented;

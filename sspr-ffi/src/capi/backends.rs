@@ -20,10 +20,10 @@ use super::enums::{
     CEnum, Named, SsprAuthentication, SsprBackendErrorKind, SsprChannel, SsprHookEvent, SsprLocale, SsprMessageKind,
     SsprPasswordRefusal,
 };
-use super::{SsprError, SsprStatus, c_string, opt_str_arg, str_arg};
+use super::{SsprError, SsprStatus, c_string, opt_str_arg, slice_arg, str_arg};
 
 /// What a backend call finished with.
-enum Done {
+pub(crate) enum Done {
     Unit,
     Bool(bool),
     User(Option<DirectoryUser>),
@@ -44,19 +44,27 @@ enum Done {
 /// again (not even with `sspr_complete_error`). A finisher of another kind than the call
 /// expects (`sspr_complete_ok` for `find_user`) fails the call (`BACKEND`, kind `OTHER`).
 /// Only a NULL `done` changes nothing (`SSPR_STATUS_NULL_ARGUMENT`). A completion never
-/// finished leaves its call waiting for ever.
+/// finished leaves its call waiting until the engine gives it up (its backend timeout), and
+/// keeps the backend's `ctx` from being released. The vtable's `release` waits for every
+/// completion handed to its functions: when the last is finished after the engine let go of
+/// `ctx` (the call given up, the engine freed), `release` runs inside that `sspr_complete_*`
+/// call, on its thread.
 pub struct SsprCompletion {
     tx: oneshot::Sender<Result<Done, BackendError>>,
+    /// The backend's `ctx`, held until the completion is finished: the backend's worker still
+    /// uses it to finish the call, also when the engine gave the call up.
+    _ctx: Arc<Ctx>,
 }
 
-fn completion() -> (*mut SsprCompletion, oneshot::Receiver<Result<Done, BackendError>>) {
+/// A new completion for a call of a vtable function with `ctx`, and its answer's receiver.
+pub(crate) fn completion(ctx: &Arc<Ctx>) -> (*mut SsprCompletion, oneshot::Receiver<Result<Done, BackendError>>) {
     let (tx, rx) = oneshot::channel();
-    (Box::into_raw(Box::new(SsprCompletion { tx })), rx)
+    (Box::into_raw(Box::new(SsprCompletion { tx, _ctx: Arc::clone(ctx) })), rx)
 }
 
 /// What a call's completion must carry: the value, taken out of the one `Done` that call is
 /// finished with (`None` for another).
-trait Answer: Sized {
+pub(crate) trait Answer: Sized {
     fn from_done(done: Done) -> Option<Self>;
 }
 
@@ -86,7 +94,10 @@ answers! {
 
 /// The answer to the call named `call`: the backend's error, or an error when it dropped the
 /// completion or finished it with the wrong `sspr_complete_*`.
-async fn answer<T: Answer>(rx: oneshot::Receiver<Result<Done, BackendError>>, call: &str) -> Result<T, BackendError> {
+pub(crate) async fn answer<T: Answer>(
+    rx: oneshot::Receiver<Result<Done, BackendError>>,
+    call: &str,
+) -> Result<T, BackendError> {
     let done = rx
         .await
         .unwrap_or_else(|_| Err(BackendError::new(BackendErrorKind::Other, "the backend dropped its completion")))?;
@@ -233,7 +244,7 @@ pub struct SsprDirectoryUser {
     pub dn: *const c_char,
     /// Every group, nested memberships resolved (`groups_len` strings; may be NULL when 0).
     pub groups: *const *const c_char,
-    /// How many groups.
+    /// How many groups (over 100 000 is `SSPR_STATUS_INVALID_INPUT` naming `"groups"`).
     pub groups_len: usize,
     /// The account is disabled.
     pub disabled: bool,
@@ -252,17 +263,12 @@ pub struct SsprDirectoryUser {
 /// # Safety
 /// `user` points to a valid `SsprDirectoryUser` whose strings are valid.
 unsafe fn read_user(user: &SsprDirectoryUser) -> Result<DirectoryUser, SsprError> {
-    let mut groups = Vec::with_capacity(user.groups_len.min(1024));
-    if user.groups_len > 0 {
-        if user.groups.is_null() {
-            return Err(SsprError::null("groups"));
-        }
-        // SAFETY: `groups` points to `groups_len` pointers, per this function's contract.
-        let items = unsafe { std::slice::from_raw_parts(user.groups, user.groups_len) };
-        for item in items {
-            // SAFETY: each is a valid string, per this function's contract.
-            groups.push(unsafe { str_arg(*item, "groups") }?.to_owned());
-        }
+    // SAFETY: `groups` points to `groups_len` pointers, per this function's contract.
+    let items = unsafe { slice_arg(user.groups, user.groups_len, "groups") }?;
+    let mut groups = Vec::with_capacity(items.len());
+    for item in items {
+        // SAFETY: each is a valid string, per this function's contract.
+        groups.push(unsafe { str_arg(*item, "groups") }?.to_owned());
     }
     // SAFETY: the strings are valid, per this function's contract.
     unsafe {
@@ -296,7 +302,8 @@ pub unsafe extern "C" fn sspr_complete_user(done: *mut SsprCompletion, user: *co
 }
 
 /// Finish `search` with the users found (`len` of them, copied; `users` may be NULL when
-/// `len` is 0).
+/// `len` is 0). A `len` over 100 000 (a negative count passed as `size_t`) is
+/// `SSPR_STATUS_INVALID_INPUT` naming `"users"`, nothing read.
 ///
 /// # Safety
 /// `done` is NULL or an unfinished completion handed to a backend function (freed by this call
@@ -310,17 +317,7 @@ pub unsafe extern "C" fn sspr_complete_users(
     // SAFETY: forwarded contract.
     unsafe {
         finish(done, || {
-            if len == 0 {
-                return Ok(Done::Users(Vec::new()));
-            }
-            if users.is_null() {
-                return Err(SsprError::null("users"));
-            }
-            std::slice::from_raw_parts(users, len)
-                .iter()
-                .map(|u| read_user(u))
-                .collect::<Result<_, _>>()
-                .map(Done::Users)
+            slice_arg(users, len, "users")?.iter().map(|u| read_user(u)).collect::<Result<_, _>>().map(Done::Users)
         })
     }
 }
@@ -530,9 +527,9 @@ impl Drop for Ctx {
 impl Ctx {
     /// Call a vtable function that takes one string (a login or a user id) with this ctx:
     /// its completion's receiver.
-    fn call_text(&self, f: UserFn, text: &str) -> oneshot::Receiver<Result<Done, BackendError>> {
+    fn call_text(self: &Arc<Self>, f: UserFn, text: &str) -> oneshot::Receiver<Result<Done, BackendError>> {
         let text = c_string(text.to_owned());
-        let (done, rx) = completion();
+        let (done, rx) = completion(self);
         // SAFETY: a vtable function given by the C side, called with its ctx, a string valid
         // for the call and a fresh completion, as documented.
         unsafe { f(self.ptr, text.as_ptr(), done) };
@@ -547,7 +544,7 @@ impl Ctx {
 /// would wait on one relay. The pool thread holds `ctx` until the call returns.
 async fn call_c<R: Send + 'static>(
     ctx: &Arc<Ctx>,
-    call: impl FnOnce(&Ctx) -> R + Send + 'static,
+    call: impl FnOnce(&Arc<Ctx>) -> R + Send + 'static,
 ) -> Result<R, BackendError> {
     if !sspr_bind::runtime::in_background() {
         return Ok(call(ctx));
@@ -673,7 +670,7 @@ pub struct SsprContactStoreVtable {
 type UserFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut SsprCompletion);
 
 pub(crate) struct CDirectory {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     find_user: UserFn,
     set_password: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, bool, *mut SsprCompletion),
     unlock: UserFn,
@@ -693,7 +690,7 @@ impl CDirectory {
             authenticate: v.authenticate.ok_or_else(|| SsprError::null("directory.authenticate"))?,
             search: v.search.ok_or_else(|| SsprError::null("directory.search"))?,
             change_password: v.change_password,
-            ctx,
+            ctx: Arc::new(ctx),
         })
     }
 }
@@ -711,7 +708,7 @@ impl sspr_core::Directory for CDirectory {
         let rx = {
             let id = c_string(user.as_str().to_owned());
             let secret = secret_c(password.expose_secret())?;
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: as in `Ctx::call_text`; the password buffer lives until after the call.
             unsafe { (self.set_password)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), must_change, done) };
             rx
@@ -728,7 +725,7 @@ impl sspr_core::Directory for CDirectory {
         let rx = {
             let id = c_string(user.as_str().to_owned());
             let secret = secret_c(password.expose_secret())?;
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: as in `Ctx::call_text`; the password buffer lives until after the call.
             unsafe { (self.authenticate)(self.ctx.ptr, id.as_ptr(), secret.as_ptr().cast(), done) };
             rx
@@ -739,7 +736,7 @@ impl sspr_core::Directory for CDirectory {
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<DirectoryUser>, BackendError> {
         let rx = {
             let query = c_string(query.to_owned());
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: as in `Ctx::call_text`.
             unsafe { (self.search)(self.ctx.ptr, query.as_ptr(), limit, done) };
             rx
@@ -754,7 +751,7 @@ impl sspr_core::Directory for CDirectory {
         let rx = {
             let id = c_string(user.as_str().to_owned());
             let (old, new) = (secret_c(old.expose_secret())?, secret_c(new.expose_secret())?);
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: as in `Ctx::call_text`; both password buffers live until after the call.
             unsafe { change(self.ctx.ptr, id.as_ptr(), old.as_ptr().cast(), new.as_ptr().cast(), done) };
             rx
@@ -812,13 +809,13 @@ pub struct SsprPasswordCheckerVtable {
 }
 
 pub(crate) struct CPasswordChecker {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     check: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_char, *mut SsprCompletion),
 }
 
 impl CPasswordChecker {
     pub(crate) fn new(ctx: Ctx, v: &SsprPasswordCheckerVtable) -> Result<Self, SsprError> {
-        Ok(Self { check: v.check.ok_or_else(|| SsprError::null("password_checkers.check"))?, ctx })
+        Ok(Self { check: v.check.ok_or_else(|| SsprError::null("password_checkers.check"))?, ctx: Arc::new(ctx) })
     }
 }
 
@@ -829,7 +826,7 @@ impl sspr_core::PasswordChecker for CPasswordChecker {
             let password = secret_c(candidate.password.expose_secret())?;
             let login = c_string(candidate.user.login.as_str().to_owned());
             let name = c_string(candidate.user.display_name.clone());
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: the vtable function given by the C side, with its ctx, strings that live
             // until after the call, and a fresh completion.
             unsafe { (self.check)(self.ctx.ptr, password.as_ptr().cast(), login.as_ptr(), name.as_ptr(), done) };
@@ -901,7 +898,7 @@ impl sspr_core::EventHook for CEventHook {
         let json = c_string(audit.to_json());
         let on_event = self.on_event;
         let rx = call_c(&self.ctx, move |ctx| {
-            let (done, rx) = completion();
+            let (done, rx) = completion(ctx);
             // SAFETY: the vtable function given by the C side, with its ctx, a string that
             // lives until after the call, and a fresh completion.
             unsafe { on_event(ctx.ptr, event, json.as_ptr(), done) };
@@ -986,7 +983,7 @@ impl sspr_core::Notifier for CNotifier {
                 body: body.as_ptr().cast(),
                 at,
             };
-            let (done, rx) = completion();
+            let (done, rx) = completion(ctx);
             // SAFETY: the vtable function given by the C side, with its ctx, a notification
             // whose strings live until after the call, and a fresh completion.
             unsafe { send(ctx.ptr, &c, done) };
@@ -998,7 +995,7 @@ impl sspr_core::Notifier for CNotifier {
 }
 
 pub(crate) struct CContactStore {
-    ctx: Ctx,
+    ctx: Arc<Ctx>,
     get: UserFn,
     save: unsafe extern "C" fn(*mut c_void, *const c_char, *const SsprEnrollment, u64, *mut SsprCompletion),
 }
@@ -1008,7 +1005,7 @@ impl CContactStore {
         Ok(Self {
             get: v.get.ok_or_else(|| SsprError::null("contacts.get"))?,
             save: v.save.ok_or_else(|| SsprError::null("contacts.save"))?,
-            ctx,
+            ctx: Arc::new(ctx),
         })
     }
 }
@@ -1039,7 +1036,7 @@ impl sspr_core::ContactStore for CContactStore {
                 version: e.version,
                 history: history.as_ptr(),
             };
-            let (done, rx) = completion();
+            let (done, rx) = completion(&self.ctx);
             // SAFETY: the vtable function given by the C side, with its ctx, data that lives
             // until after the call, and a fresh completion.
             unsafe { (self.save)(self.ctx.ptr, id.as_ptr(), &c, expected_version, done) };
@@ -1267,7 +1264,7 @@ mod tests {
     #[test]
     fn a_refusal_that_names_no_rule_is_invalid_input_and_fails_the_call() {
         for raw in [SsprPasswordRefusal::None.raw(), SsprPasswordRefusal::Other.raw(), 12345] {
-            let (done, rx) = completion();
+            let (done, rx) = completion(&Arc::new(take_ctx(std::ptr::null_mut(), None)));
             // SAFETY: a fresh completion, finished once.
             let status = unsafe { sspr_complete_password_refused(done, raw, std::ptr::null()) };
             assert_eq!(status, SsprStatus::InvalidInput);

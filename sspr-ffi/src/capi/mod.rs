@@ -25,8 +25,11 @@
 //!   calls, from any thread, before or after returning. Backend functions may be called from
 //!   any thread, concurrently: `ctx` must be thread-safe. A backend must not call back into
 //!   the engine from inside a vtable function. `release`, when set, is called once per vtable
-//!   when the engine no longer needs its `ctx` (after `sspr_engine_free` and every call in
-//!   flight ended): a `ctx` shared by several vtables is released once by each. Every
+//!   when the engine no longer needs its `ctx` (after `sspr_engine_free`, every call in
+//!   flight ended and every completion handed to its functions finished, also one whose call
+//!   the engine gave up: then inside the `sspr_complete_*` that finishes it): a `ctx` shared
+//!   by several vtables is released once by each. A count passed with an array (`len`,
+//!   `groups_len`, `hooks_len`...) over 100 000 is `SSPR_STATUS_INVALID_INPUT` naming it. Every
 //!   `sspr_complete_*` given a non-NULL completion frees it, even when it returns an error (the
 //!   backend call then fails with `SSPR_STATUS_BACKEND`, kind `REJECTED`).
 //! - Callbacks must not unwind (no C++ exception may leave them).
@@ -56,6 +59,8 @@ macro_rules! status_fn {
     };
 }
 
+#[cfg(test)]
+mod attacks;
 mod backends;
 mod engine;
 mod enums;
@@ -220,6 +225,34 @@ pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, field: &'static str) ->
     }
     // SAFETY: forwarded contract.
     unsafe { str_arg(ptr, field) }.map(Some)
+}
+
+/// The most items a C array argument may have (users, groups, vtables, keys, key bytes): a
+/// length over it is refused before the array is read. A count read from an `int` holding -1
+/// (`ldap_count_entries` on an error) arrives as `SIZE_MAX`; read as given it aborted the
+/// process (a debug build's check of `slice::from_raw_parts`) or read past the array.
+pub(crate) const MAX_ITEMS: usize = 100_000;
+
+/// `len` items at `ptr` (NULL allowed when `len` is 0): `NULL_ARGUMENT` for NULL with a
+/// length, `INVALID_INPUT` naming `field` for a length over [`MAX_ITEMS`].
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable items that stay valid for `'a`.
+pub(crate) unsafe fn slice_arg<'a, T>(ptr: *const T, len: usize, field: &'static str) -> Result<&'a [T], SsprError> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(SsprError::null(field));
+    }
+    if len > MAX_ITEMS {
+        return Err(SsprError::invalid(
+            field,
+            &format!("a length of {len}, over {MAX_ITEMS} (a negative count passed as size_t?)"),
+        ));
+    }
+    // SAFETY: non-NULL, `len` readable items, per this function's contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
 /// Hand `error` to the caller through `error_out` (if not NULL) and return its code.

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use sspr_core::EnrollmentFilter;
 
 use super::super::types::{SsprContacts, SsprEnrollmentReport, SsprReminderRun, SsprRequestContext};
-use super::super::{SsprError, str_arg};
+use super::super::{SsprError, slice_arg, str_arg};
 use super::call::{c_type, entry_points, op};
 use super::{SsprEngine, arg};
 
@@ -18,17 +18,11 @@ const MAX_NAMES: usize = 1000;
 /// # Safety
 /// `items` points to `len` valid NUL-terminated strings, or `len` is 0.
 unsafe fn str_list(items: *const *const c_char, len: usize, field: &'static str) -> Result<Vec<String>, SsprError> {
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    if items.is_null() {
-        return Err(SsprError::null(field));
-    }
     if len > MAX_NAMES {
         return Err(SsprError::invalid(field, "too many names"));
     }
     // SAFETY: `items` points to `len` pointers, per this function's contract.
-    let items = unsafe { std::slice::from_raw_parts(items, len) };
+    let items = unsafe { slice_arg(items, len, field) }?;
     // SAFETY: each is a valid string, per this function's contract.
     items.iter().map(|item| unsafe { str_arg(*item, field) }.map(str::to_owned)).collect()
 }

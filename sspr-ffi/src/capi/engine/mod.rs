@@ -37,7 +37,7 @@ use super::backends::{
     SsprContactStoreVtable, SsprDirectoryVtable, SsprEventHookVtable, SsprNotifierVtable, SsprPasswordCheckerVtable,
     take_ctx,
 };
-use super::{SsprError, SsprStatus, guard, opt_str_arg};
+use super::{SsprError, SsprStatus, guard, opt_str_arg, slice_arg};
 use crate::shared;
 
 /// A reset engine. Opaque; create with `sspr_engine_new`, free with `sspr_engine_free`.
@@ -189,12 +189,8 @@ unsafe fn read_options<'a>(options: *const SsprEngineOptions) -> Result<&'a Sspr
 /// # Safety
 /// `ptr` is NULL or points to `len` readable bytes that stay valid for `'a`.
 unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, field: &'static str) -> Result<&'a [u8], SsprError> {
-    match (ptr.is_null(), len) {
-        (_, 0) => Ok(&[]),
-        (true, _) => Err(SsprError::null(field)),
-        // SAFETY: per this function's contract.
-        (false, _) => Ok(unsafe { std::slice::from_raw_parts(ptr, len) }),
-    }
+    // SAFETY: per this function's contract.
+    unsafe { slice_arg(ptr, len, field) }
 }
 
 /// One option given as bytes or as hex text (`Material::one_of`: both is `Config`).
@@ -221,14 +217,8 @@ unsafe fn material<'a>(
 /// # Safety
 /// `keys` is NULL or points to `len` pointers, each NULL or a valid string, valid for the call.
 unsafe fn previous_keys(keys: *const *const c_char, len: usize) -> Result<Vec<sspr_core::SecretKey>, SsprError> {
-    if len == 0 {
-        return Ok(Vec::new());
-    }
-    if keys.is_null() {
-        return Err(SsprError::null("previous_keys_hex"));
-    }
     // SAFETY: per this function's contract.
-    let keys = unsafe { std::slice::from_raw_parts(keys, len) };
+    let keys = unsafe { slice_arg(keys, len, "previous_keys_hex") }?;
     keys.iter()
         .enumerate()
         .map(|(i, &key)| {
@@ -300,8 +290,9 @@ status_fn! {
 status_fn! {
     /// Build an engine. From this call on the engine owns each backend's `ctx`: each vtable's
     /// `release` is called once, also when this call fails (unless `options` is NULL or its
-    /// `size` is wrong: then nothing in it is read); a `ctx` given to several vtables is
-    /// released once by each of them.
+    /// `size` is wrong: then nothing in it is read; nor are the vtables of a list refused
+    /// for its length: NULL with a length, or over 100 000); a `ctx` given to several vtables
+    /// is released once by each of them.
     ///
     /// # Safety
     /// `options` is NULL or valid, with the pointers it holds NULL or valid as documented;
@@ -318,24 +309,13 @@ status_fn! {
         let audit = o.audit.as_ref().map(|a| (take_ctx(a.ctx, a.release), a));
         // Both lists are taken before either can fail: a NULL checker list must not leave the
         // hooks' ctx unreleased (nor the other way round).
+        // (Per this function's contract, `password_checkers_len` and `hooks_len` readable
+        // vtables; a NULL list or a length over `MAX_ITEMS` is read as none.)
         let checkers: Result<Vec<(Ctx, &SsprPasswordCheckerVtable)>, SsprError> =
-            match (o.password_checkers.is_null(), o.password_checkers_len) {
-                (_, 0) => Ok(Vec::new()),
-                (true, _) => Err(SsprError::null("password_checkers")),
-                // SAFETY: per this function's contract, `password_checkers_len` readable vtables.
-                (false, len) => Ok(std::slice::from_raw_parts(o.password_checkers, len)
-                    .iter()
-                    .map(|v| (take_ctx(v.ctx, v.release), v))
-                    .collect()),
-            };
-        let hooks: Result<Vec<(Ctx, &SsprEventHookVtable)>, SsprError> = match (o.hooks.is_null(), o.hooks_len) {
-            (_, 0) => Ok(Vec::new()),
-            (true, _) => Err(SsprError::null("hooks")),
-            // SAFETY: per this function's contract, `hooks_len` readable vtables.
-            (false, len) => {
-                Ok(std::slice::from_raw_parts(o.hooks, len).iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect())
-            }
-        };
+            slice_arg(o.password_checkers, o.password_checkers_len, "password_checkers")
+                .map(|list| list.iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect());
+        let hooks: Result<Vec<(Ctx, &SsprEventHookVtable)>, SsprError> = slice_arg(o.hooks, o.hooks_len, "hooks")
+            .map(|list| list.iter().map(|v| (take_ctx(v.ctx, v.release), v)).collect());
         let (checkers, hooks) = (checkers?, hooks?);
         if engine_out.is_null() {
             return Err(SsprError::null("engine_out"));

@@ -227,6 +227,43 @@ suspend fun printedValuesHideSecrets(engine: Engine, notifier: KotlinNotifier, c
     }
 }
 
+// THREAT_MODEL R.42: a Kotlin backend that throws an Error rather than an Exception (`TODO()`,
+// a failed `assert`/`check` of a library built that way, StackOverflowError) is answered at
+// once as a backend failure naming it, as any other unexpected exception is: never left
+// without an answer (the engine then waits out its 30 s backend timeout and reports the
+// directory UNAVAILABLE, or under a manual clock waits for ever).
+suspend fun errorsABackendThrowsAreAnswered() {
+    val directory = object : Directory by KotlinDirectory() {
+        override suspend fun findUser(login: String): DirectoryUser? = TODO("the LDAP lookup")
+    }
+    val engine = Engine(EngineConfig(ByteArray(32) { 7 }, "{\"min_response_ms\": 0}", null), directory, KotlinNotifier(), null, null)
+    val answer = try {
+        kotlinx.coroutines.withTimeout(10_000) { engine.beginReset("jdoe@example.org", CTX) }
+        "Ok"
+    } catch (e: kotlinx.coroutines.TimeoutCancellationException) {
+        "no answer within 10 s"
+    } catch (e: SsprException.Backend) {
+        "Backend ${e.kind}: ${e.detail}"
+    } catch (e: Throwable) {
+        "${e::class.simpleName}: ${e.message}"
+    }
+    check(answer.startsWith("Backend OTHER") && answer.contains("NotImplementedError"), "a directory's TODO(): $answer")
+    engine.close()
+    // A plain (not suspend) method: a hook's events() throwing an Error fails the engine's
+    // construction naming it, where JNA's empty answer was read as a garbled list.
+    val hook = object : EventHook {
+        override fun events(): List<HookEvent> = throw AssertionError("events not configured")
+        override suspend fun onEvent(event: HookEvent, auditJson: String) {}
+    }
+    val built = try {
+        Engine(EngineConfig(ByteArray(32) { 7 }, null, null), KotlinDirectory(), KotlinNotifier(), null, null, null, null, listOf(hook)).close()
+        "Ok"
+    } catch (e: Throwable) {
+        "${e::class.qualifiedName}: ${e.message}"
+    }
+    check(built.contains("AssertionError"), "a hook's events() throwing an Error: $built")
+}
+
 inline fun <reified E : Throwable> expect(what: String, block: () -> Unit): E? {
     try {
         block()
@@ -314,6 +351,7 @@ fun main(args: Array<String>) = runBlocking {
     twoEnginesOnOneSqliteFile()
     changePassword()
     defaultSettingsDeliverInTheBackground()
+    errorsABackendThrowsAreAnswered()
     Parity(java.io.File(args.getOrElse(0) { "tests/parity/cases.json" })).run()
 
     println("kotlin: $passed passed, $failed failed")
