@@ -334,7 +334,12 @@ impl Engine {
 
     /// A user's registered contact details in full, read by an administrator (admins only):
     /// audited as `contacts_viewed` with the administrator as actor.
-    pub async fn admin_contacts(&self, actor: Actor, login: String, ctx: RequestContext) -> Result<Contacts, SsprError> {
+    pub async fn admin_contacts(
+        &self,
+        actor: Actor,
+        login: String,
+        ctx: RequestContext,
+    ) -> Result<Contacts, SsprError> {
         run(async move { Ok(self.sspr.admin_contacts(&actor.try_into()?, &login, &ctx.to_core()?).await?.into()) })
             .await
     }
