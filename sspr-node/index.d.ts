@@ -602,8 +602,16 @@ export declare class Sspr {
   checkPrivilegedGroups(): Promise<void>
   /** Admin search by login or display name. */
   searchUsers(query: string, limit?: number): Promise<UserStatus[]>
-  /** The user's registered contact details, in full. */
+  /**
+   * The user's registered contact details, in full, for the user's own page (not audited). An
+   * admin's page uses `adminContacts`.
+   */
   contacts(login: string): Promise<Contacts>
+  /**
+   * A user's registered contact details, in full, read by an administrator (admins only):
+   * audited as `contacts_viewed` with the admin as actor and the contacts read masked.
+   */
+  adminContacts(actor: Actor, login: string, ctx?: RequestContext | null): Promise<Contacts>
   /** Change contact details: a string sets, `null` clears, `undefined` keeps. */
   updateContacts(
     actor: Actor,

@@ -287,6 +287,7 @@ const OPERATIONS = [
   'passwordRules',
   'checkPrivilegedGroups',
   'contacts',
+  'adminContacts',
   'updateContacts',
   'requestContactProof',
   'confirmContactProof',

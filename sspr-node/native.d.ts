@@ -149,8 +149,17 @@ export declare class NativeSspr {
    * or an unlock only.
    */
   completeReset(flowId: string, newPassword?: NewPassword | undefined | null, ctx?: RequestContext | undefined | null): ResetOutcome | Promise<ResetOutcome>
-  /** The user's registered contact details, in full. */
+  /**
+   * The user's registered contact details, in full, for the user's own page (not audited;
+   * an admin's page uses `adminContacts`).
+   */
   contacts(login: string): Contacts | Promise<Contacts>
+  /**
+   * A user's registered contact details, in full, read by an administrator (admins only):
+   * audited as `contacts_viewed` with the admin as actor. An admin's page uses this one; a
+   * user's own page uses `contacts`.
+   */
+  adminContacts(actor: Actor, login: string, ctx?: RequestContext | undefined | null): Contacts | Promise<Contacts>
   /**
    * Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,
    * `undefined` keeps.

@@ -41,6 +41,9 @@ pub enum AuditKind {
     ResetFailed,
     /// Contact details were changed.
     ContactsChanged,
+    /// An administrator read a user's contact details in full ([`crate::Sspr::admin_contacts`];
+    /// `Success`, the administrator as actor, the contacts read masked in `destination`).
+    ContactsViewed,
     /// SSPR was enabled or disabled for a user.
     EnabledChanged,
     /// A block was lifted by an admin.

@@ -1195,8 +1195,9 @@ enum SsprStatus sspr_update_contacts_async(const struct SsprEngine *engine,
                                            void *user_data,
                                            struct SsprError **error_out);
 
-// A user's registered contact details in full (for the signed-in user or an admin). On
-// success `*out` is an `SsprContacts` to free with `sspr_contacts_free`.
+// A user's registered contact details in full, for the signed-in user's own page (not
+// audited; an administrator's page uses `sspr_admin_contacts`). On success `*out` is an
+// `SsprContacts` to free with `sspr_contacts_free`.
 //
 // # Safety
 // As `sspr_begin_reset`.
@@ -1218,6 +1219,37 @@ enum SsprStatus sspr_contacts_async(const struct SsprEngine *engine,
                                     SsprCallback callback,
                                     void *user_data,
                                     struct SsprError **error_out);
+
+// A user's registered contact details in full, read by the administrator `admin_id`
+// (administrators only: `admin_id` NULL is refused with `NOT_ALLOWED`, an empty or blank
+// one with `INVALID_INPUT`): audited as `contacts_viewed`, the administrator as actor and
+// the contacts read masked. On success `*out` is an `SsprContacts` to free with
+// `sspr_contacts_free`.
+//
+// # Safety
+// As `sspr_begin_reset`.
+//
+// Blocks the calling thread until the operation ends; on one of the library's own threads
+// (in an `_async` call's callback) it fails at once with `SSPR_STATUS_WRONG_THREAD`: use
+// `sspr_admin_contacts_async` there.
+enum SsprStatus sspr_admin_contacts(const struct SsprEngine *engine,
+                                    const char *admin_id,
+                                    const char *login,
+                                    const struct SsprRequestContext *ctx,
+                                    struct SsprContacts **out,
+                                    struct SsprError **error_out);
+
+// `sspr_admin_contacts` as a callback call; `result` is a `const SsprContacts *`.
+//
+// # Safety
+// As `sspr_admin_contacts`; `user_data` may be used from a library thread.
+enum SsprStatus sspr_admin_contacts_async(const struct SsprEngine *engine,
+                                          const char *admin_id,
+                                          const char *login,
+                                          const struct SsprRequestContext *ctx,
+                                          SsprCallback callback,
+                                          void *user_data,
+                                          struct SsprError **error_out);
 
 // Enable or disable SSPR for a user (administrators only: `admin_id` NULL is refused with
 // `NOT_ALLOWED`, an empty or blank one with `INVALID_INPUT`).

@@ -116,6 +116,24 @@ test('contacts, status, search, enable and unblock', async () => {
   assert.equal(t.sspr.policy.toJSON().pin_length, 8)
 })
 
+test("R.31: an admin's read of a user's contacts is audited contacts_viewed with the admin as actor", async () => {
+  const t = setup()
+  await enroll(t.sspr, 'jdoe@example.org', { email: 'jane@home.example', phone: '+44 7400 900123' })
+  const ctx = { clientIp: '192.0.2.31', userAgent: 'helpdesk-browser' }
+  const read = await t.sspr.adminContacts(ADMIN, 'jdoe@example.org', ctx)
+  assert.deepEqual(read, await t.sspr.contacts('jdoe@example.org'), 'the contacts in full, as the user sees them')
+  assert.equal(read.email.value, 'jane@home.example')
+  const viewed = t.audit.events().filter((e) => e.kind === 'contacts_viewed')
+  assert.equal(viewed.length, 1, 'one event for the read; `contacts` (the user\'s own page) records none')
+  assert.deepEqual(viewed[0].actor, { type: 'admin', id: 'helpdesk-1' })
+  assert.equal(viewed[0].user_id, 'uid=jdoe,ou=staff,dc=example,dc=org')
+  assert.equal(viewed[0].client_ip, '192.0.2.31')
+  assert.equal(viewed[0].destination, `${read.email.masked}, ${read.phone.masked}`)
+  assert.ok(!JSON.stringify(t.audit.events()).includes('jane@home.example'), 'masked only')
+  const refused = await rejection(t.sspr.adminContacts(USER, 'jdoe@example.org'))
+  assert.deepEqual([refused.code, refused.reason], ['NOT_ALLOWED', 'admin_only'])
+})
+
 test('every error code comes from a real scenario', async (s) => {
   await s.test('WRONG_PIN with attemptsLeft, then PIN_VOIDED', async () => {
     const t = setup({ policy: { userFailuresBeforeBlock: 10, clientFailuresBeforeBlock: 10 } })

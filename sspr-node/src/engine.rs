@@ -475,10 +475,19 @@ operations! {
         })
     }
 
-    " The user's registered contact details, in full."
+    " The user's registered contact details, in full, for the user's own page (not audited;"
+    " an admin's page uses `adminContacts`)."
     #[napi(ts_args_type = "login: string", ts_return_type = "Contacts | Promise<Contacts>")]
     fn contacts(login: text("login")) -> ContactsJs {
         |sspr| sspr.contacts(&login)
+    }
+
+    " A user's registered contact details, in full, read by an administrator (admins only):"
+    " audited as `contacts_viewed` with the admin as actor. An admin's page uses this one; a"
+    " user's own page uses `contacts`."
+    #[napi(ts_args_type = "actor: Actor, login: string, ctx?: RequestContext | undefined | null", ts_return_type = "Contacts | Promise<Contacts>")]
+    fn admin_contacts(who: actor, login: text("login"), ctx: context) -> ContactsJs {
+        |sspr| sspr.admin_contacts(&who, &login, &ctx)
     }
 
     " Change the user's contact details: `{ email?, phone? }`, a string sets, `null` clears,"

@@ -349,11 +349,23 @@ twins! {
         answer: |py, out| ResetOutcome::from_core(py, out.map_err(to_py_err)?),
     }
 
-    /// The user's registered contact details, in full.
+    /// The user's registered contact details, in full, for the user's own page (not
+    /// audited; an administrator's page uses `admin_contacts`).
     #[pyo3(signature = (login))]
     fn contacts(login: String) -> Contacts {
         prepare: {},
         call: |core| core.contacts(&login),
+        answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
+    }
+
+    /// A user's registered contact details, in full, read by an administrator
+    /// (administrators only: give `admin`): audited as `contacts_viewed` with the
+    /// administrator as actor. An administrator's page uses this one; a user's own page
+    /// uses `contacts`.
+    #[pyo3(signature = (login, *, admin = None, ctx = None))]
+    fn admin_contacts(login: String, admin: Option<String>, ctx: Option<Py<RequestContext>>) -> Contacts {
+        prepare: { let actor = actor(admin.as_deref())?; let ctx = context(ctx.as_ref()); },
+        call: |core| core.admin_contacts(&actor, &login, &ctx),
         answer: |py, out| Contacts::from_core(py, out.map_err(to_py_err)?),
     }
 

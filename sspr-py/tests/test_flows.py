@@ -134,6 +134,30 @@ def test_admin_operations(world: World) -> None:
     assert s.policy == sspr.Policy(min_response_ms=0)  # make_world turns padding off
 
 
+def test_admin_contacts_is_audited_with_the_admin_as_actor(world: World) -> None:
+    """An administrator's read of a user's contacts (THREAT_MODEL R.31): the contacts in full,
+    and a ``contacts_viewed`` event naming the admin, the user and the contacts masked."""
+    s = world.blocking
+    ctx = sspr.RequestContext(client_ip="192.0.2.31", user_agent="helpdesk-browser")
+    read = s.admin_contacts(JANE, admin="helpdesk", ctx=ctx)
+    own = s.contacts(JANE)
+    assert read.email is not None and own.email is not None and read.email.value == JANE_MAIL
+    assert (read.email.masked, read.email.usable_from, read.phone) == (own.email.masked, own.email.usable_from, None)
+    again = run(world.aio.admin_contacts(JANE, admin="helpdesk", ctx=ctx))
+    assert again.email is not None and again.email.value == JANE_MAIL
+    viewed = [e for e in world.audit.events() if e["kind"] == "contacts_viewed"]
+    assert len(viewed) == 2, viewed  # one per read; `contacts` (the user's own page) records none
+    event = viewed[0]
+    assert event["actor"] == {"type": "admin", "id": "helpdesk"}
+    assert event["user_id"] == JANE_DN and event["client_ip"] == "192.0.2.31"
+    assert event["user_agent"] == "helpdesk-browser" and event["outcome"] == {"result": "success"}
+    assert event["destination"] == read.email.masked and JANE_MAIL not in repr(world.audit.events())
+    with pytest.raises(sspr.NotAllowed) as refused:
+        s.admin_contacts(JANE)  # no admin: a user may not read another's contacts this way
+    assert refused.value.reason == "admin_only"
+    assert len([e for e in world.audit.events() if e["kind"] == "contacts_viewed"]) == 2
+
+
 @pytest.mark.parametrize(
     "directory_cls,notifier_cls,contacts_cls",
     [(SyncDirectory, SyncNotifier, SyncContacts), (AsyncDirectory, AsyncNotifier, AsyncContacts)],

@@ -119,6 +119,19 @@ fn record_history(
     new.history.removed.drain(..excess);
 }
 
+/// An enrollment's contacts as an audit event names them: masked, the address first, joined
+/// by `", "` (empty when there is none).
+fn masked_contacts(enrollment: &Enrollment) -> String {
+    [
+        enrollment.email.as_ref().map(|c| crate::mask::email(&c.value)),
+        enrollment.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 /// Apply one change to one stored contact. `Ok(true)` when it changed.
 fn apply_change<T: PartialEq>(
     slot: &mut Option<StoredContact<T>>,
@@ -245,13 +258,42 @@ impl Sspr {
         }
     }
 
-    /// The user's registered contact details, in full (for the signed-in user or an admin).
+    /// The user's registered contact details, in full, for the user themself (their own
+    /// page, signed in). Not audited: the engine is not told who reads them.
+    ///
+    /// An administrator's page showing a user's contacts must use [`Sspr::admin_contacts`]
+    /// instead, which records who read whose contacts (THREAT_MODEL R.31).
     ///
     /// Errors: `InvalidInput`, `UnknownUser`, `Backend`.
     pub async fn contacts(&self, login: &str) -> Result<Contacts> {
         observed!(self, contacts, async move {
             let user = self.resolve(login).await?;
             Ok(self.view(&self.inner.contacts.get(&user.id).await?.unwrap_or_default(), self.now()))
+        })
+    }
+
+    /// A user's registered contact details, in full, read by an administrator (admins only):
+    /// what [`Sspr::contacts`] answers, and audited as `ContactsViewed` with the administrator
+    /// as actor, the user, the request's client address and user agent, and the contacts read
+    /// masked in `destination` (never in full). A directory read one user's page at a time is
+    /// then on record.
+    ///
+    /// Audited as the other administrative operations are: the read that answered
+    /// (`Success`). A call refused before anything was read (`Actor::User`, a malformed or
+    /// unknown login) or a contact store that failed disclosed nothing and records nothing; a
+    /// user reading their own contacts uses [`Sspr::contacts`].
+    ///
+    /// Errors: `NotAllowed` (`admin_only`: `actor` is [`Actor::User`], a user reading another
+    /// user's contacts), `InvalidInput`, `UnknownUser`, `Backend`.
+    pub async fn admin_contacts(&self, actor: &Actor, login: &str, ctx: &RequestContext) -> Result<Contacts> {
+        observed!(self, admin_contacts, async move {
+            Self::require_admin(actor)?;
+            let user = self.resolve(login).await?;
+            let enrollment = self.inner.contacts.get(&user.id).await?.unwrap_or_default();
+            let mut event = self.admin_scope(ctx, actor, &user).event(AuditKind::ContactsViewed, Outcome::Success);
+            event.destination = Some(masked_contacts(&enrollment)).filter(|read| !read.is_empty());
+            self.audit(event).await;
+            Ok(self.view(&enrollment, self.now()))
         })
     }
 
@@ -373,16 +415,7 @@ impl Sspr {
             return Ok(self.view(&old, now));
         };
         let mut event = self.admin_scope(ctx, actor, user).event(AuditKind::ContactsChanged, Outcome::Success);
-        event.destination = Some(
-            [
-                new.email.as_ref().map(|c| crate::mask::email(&c.value)),
-                new.phone.as_ref().map(|c| crate::mask::phone(&c.value)),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", "),
-        );
+        event.destination = Some(masked_contacts(&new));
         self.audit(event).await;
         self.notify_all(self.contact_destinations(&old, now), ctx.locale, message, now).await;
         Ok(self.view(&new, now))

@@ -220,3 +220,66 @@ async fn a_national_number_is_read_in_the_policys_default_region_and_stored_in_e
     assert_eq!(stored.as_deref(), Some("+447400900456"));
     assert!(view.phone.is_some());
 }
+
+// ---- An administrator's read of a user's contacts (THREAT_MODEL R.31) ----
+
+/// The admin's page shows the user's contacts in full, as `contacts` does, and the read is
+/// audited: who read whose contacts, from where, and which (masked only, never the values).
+#[tokio::test]
+async fn an_admins_read_of_a_users_contacts_is_audited_with_the_contacts_masked() {
+    let h = Harness::new().await;
+    let own = h.sspr.contacts(ALICE).await.unwrap();
+    assert!(h.events_of(AuditKind::ContactsViewed).is_empty(), "a user's own page is not an admin's read");
+
+    let mut at_desk = ctx();
+    at_desk.user_agent = Some("HelpdeskBrowser/1.0".into());
+    let read = h.sspr.admin_contacts(&admin(), ALICE, &at_desk).await.unwrap();
+    assert_eq!(read, own, "the same contacts, in full");
+    assert_eq!(read.email.as_ref().unwrap().value, ALICE_MAIL);
+
+    let viewed = h.events_of(AuditKind::ContactsViewed);
+    let [event] = viewed.as_slice() else { panic!("one event per read: {viewed:?}") };
+    let alice = h.sspr.status(ALICE).await.unwrap().user_id;
+    assert_eq!(event.actor, Some(admin()));
+    assert_eq!(event.user_id, Some(alice));
+    assert_eq!(event.client_ip, ctx().client_ip);
+    assert_eq!(event.user_agent.as_deref(), Some("HelpdeskBrowser/1.0"));
+    assert_eq!(event.outcome, sspr_core::Outcome::Success);
+    let masked = format!("{}, {}", read.email.unwrap().masked, read.phone.unwrap().masked);
+    assert_eq!(event.destination.as_deref(), Some(masked.as_str()), "the contacts read, masked");
+    let json = event.to_json();
+    assert!(json.contains("\"kind\":\"contacts_viewed\""), "{json}");
+    let every = h.events().iter().map(sspr_core::AuditEvent::to_json).collect::<String>();
+    for full in [ALICE_MAIL, ALICE_PHONE, "900123"] {
+        assert!(!every.contains(full), "{full} in the audit trail: {every}");
+    }
+
+    // A user with no contact: the read is audited, naming no destination.
+    h.sspr.admin_contacts(&admin(), NO_CONTACT, &ctx()).await.unwrap();
+    let event = h.events_of(AuditKind::ContactsViewed).pop().unwrap();
+    assert_eq!(event.destination, None);
+}
+
+/// Only an administrator reads another user's contacts through `admin_contacts` (a user's own
+/// page keeps `contacts`); a read refused or failed before anything was read records nothing,
+/// as the other administrative operations do.
+#[tokio::test]
+async fn a_user_is_refused_and_a_failed_read_records_no_contacts_viewed() {
+    let h = Harness::new().await;
+    assert!(matches!(
+        h.sspr.admin_contacts(&Actor::User, ALICE, &ctx()).await,
+        Err(Error::NotAllowed { reason: NotAllowedReason::AdminOnly })
+    ));
+    assert!(matches!(h.sspr.admin_contacts(&admin(), "ghost@example.org", &ctx()).await, Err(Error::UnknownUser)));
+    assert!(matches!(
+        h.sspr.admin_contacts(&admin(), "bad\u{0}login", &ctx()).await,
+        Err(Error::InvalidInput { field: "login", .. })
+    ));
+    let failing = Harness::builder()
+        .contacts(|inner| std::sync::Arc::new(crate::change::FailingReads { inner }) as _)
+        .build()
+        .await;
+    assert!(matches!(failing.sspr.admin_contacts(&admin(), ALICE, &ctx()).await, Err(Error::Backend { .. })));
+    assert!(h.events_of(AuditKind::ContactsViewed).is_empty());
+    assert!(failing.events_of(AuditKind::ContactsViewed).is_empty());
+}

@@ -204,8 +204,8 @@ async fn a_failing_contact_store_changes_nothing() {
 
 /// A contact store whose reads fail once set up (its writes work, so the harness can enroll).
 #[derive(Debug)]
-struct FailingReads {
-    inner: sspr_core::memory::MemoryContactStore,
+pub(crate) struct FailingReads {
+    pub(crate) inner: sspr_core::memory::MemoryContactStore,
 }
 
 #[sspr_core::async_trait]

@@ -326,9 +326,22 @@ impl Engine {
         run(async move { Ok(self.sspr.check_privileged_groups().await?) }).await
     }
 
-    /// The user's registered contact details in full.
+    /// The user's registered contact details in full, for the user's own page (not
+    /// audited). An administrator's page uses `admin_contacts`.
     pub async fn contacts(&self, login: String) -> Result<Contacts, SsprError> {
         run(async move { Ok(self.sspr.contacts(&login).await?.into()) }).await
+    }
+
+    /// A user's registered contact details in full, read by an administrator (admins only):
+    /// audited as `contacts_viewed` with the administrator as actor.
+    pub async fn admin_contacts(
+        &self,
+        actor: Actor,
+        login: String,
+        ctx: RequestContext,
+    ) -> Result<Contacts, SsprError> {
+        run(async move { Ok(self.sspr.admin_contacts(&actor.try_into()?, &login, &ctx.to_core()?).await?.into()) })
+            .await
     }
 
     /// Change a user's contact details.

@@ -1282,6 +1282,8 @@ typedef struct AuditLog {
   int flushes;
   int events_at_flush; /* `events` at the last flush */
   bool fail;           /* the next flushes fail */
+  int contacts_viewed; /* `contacts_viewed` events naming the admin "helpdesk" and the masked address */
+  bool full_address;   /* an event held jane's address in full */
 } AuditLog;
 
 static bool audit_record(void *ctx, const char *event_json) {
@@ -1292,6 +1294,12 @@ static bool audit_record(void *ctx, const char *event_json) {
   if (strstr(event_json, "\"kind\":\"hook_failed\"") && strstr(event_json, "session service is down")) {
     log->hook_failures++;
   }
+  if (strstr(event_json, "\"kind\":\"contacts_viewed\"") &&
+      strstr(event_json, "\"actor\":{\"type\":\"admin\",\"id\":\"helpdesk\"}") &&
+      strstr(event_json, "\"destination\":\"j***@e***.net\"")) {
+    log->contacts_viewed++;
+  }
+  if (strstr(event_json, "jane.doe@example.net")) log->full_address = true;
   if (event_json[0] != '{' || event_json[strlen(event_json) - 1] != '}') log->all_json_objects = false;
   pthread_mutex_unlock(&log->lock);
   return true;
@@ -1373,6 +1381,51 @@ static void test_audit_callback_and_file_receive_every_event(void) {
   sspr_error_free(err);
   pthread_mutex_destroy(&none.lock);
   backends_destroy(&b);
+}
+
+/* An administrator's read of a user's contacts (THREAT_MODEL R.31): the contacts in full, and
+ * one `contacts_viewed` event per read naming the administrator, the address masked only; the
+ * callback twin likewise; no administrator is NOT_ALLOWED. */
+static void on_admin_contacts(void *ud, SsprStatus st, const void *result, const SsprError *e) {
+  Waiter *wt = (Waiter *)ud;
+  const SsprContacts *c = (const SsprContacts *)result;
+  if (c) snprintf(wt->temp, sizeof wt->temp, "%s", c->email ? c->email : "(none)");
+  waiter_finish(wt, st, e);
+}
+
+static void test_admin_contacts_is_audited(void) {
+  AuditLog log;
+  SsprAuditVtable audit = audit_log_open(&log);
+  Shared shared = {NULL, &audit, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, 0, false};
+  World w;
+  world_open_shared(&w, NULL, &shared);
+  SsprContacts *contacts = NULL;
+  SsprError *err = NULL;
+  SsprStatus st = sspr_admin_contacts(w.engine, ADMIN, "jdoe@example.org", NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_OK && contacts && strcmp(contacts->email, "jane.doe@example.net") == 0,
+        "admin_contacts: %d %s", (int)st, msg(err));
+  sspr_contacts_free(contacts);
+  error_clear(&err);
+  CHECK(log.contacts_viewed == 1, "one contacts_viewed naming the admin (%d)", log.contacts_viewed);
+  Waiter wt;
+  waiter_init(&wt);
+  st = sspr_admin_contacts_async(w.engine, ADMIN, "jdoe@example.org", NULL, on_admin_contacts, &wt, &err);
+  CHECK(st == SSPR_STATUS_OK, "admin_contacts async: %s", msg(err));
+  waiter_wait(&wt);
+  CHECK(wt.status == SSPR_STATUS_OK && strcmp(wt.temp, "jane.doe@example.net") == 0, "callback: %s %s", wt.temp,
+        wt.message);
+  waiter_destroy(&wt);
+  CHECK(log.contacts_viewed == 2, "one more for the callback call (%d)", log.contacts_viewed);
+  contacts = NULL;
+  st = sspr_admin_contacts(w.engine, NULL, "jdoe@example.org", NULL, &contacts, &err);
+  CHECK(st == SSPR_STATUS_NOT_ALLOWED && contacts == NULL, "no admin: %d %s", (int)st, msg(err));
+  error_clear(&err);
+  world_close(&w);
+  pthread_mutex_lock(&log.lock);
+  bool full = log.full_address;
+  pthread_mutex_unlock(&log.lock);
+  CHECK(!full, "no audit event holds the address in full");
+  pthread_mutex_destroy(&log.lock);
 }
 
 /* ---- The timer: one runtime, not a thread per padded call; never fails open ---- */
@@ -2304,6 +2357,7 @@ int main(void) {
   test_a_pin_sent_before_a_key_rotation_verifies_after();
   test_bad_state_store_options();
   test_audit_callback_and_file_receive_every_event();
+  test_admin_contacts_is_audited();
   test_event_hooks();
   test_padding_holds_under_many_concurrent_calls_without_a_thread_each();
   test_a_timer_failure_is_an_error_not_an_unpadded_answer();

@@ -744,6 +744,27 @@ async def test_contact_proof():
                  "the code works once")
 
 
+async def test_admin_contacts_is_audited():
+    """An administrator's read of a user's contacts (THREAT_MODEL R.31): in full, and audited
+    contacts_viewed with the administrator as actor and the contacts masked; a user is refused."""
+    directory, contacts, notifier, audit = Directory(), Contacts(), Notifier(), Audit()
+    engine = new_engine(s.EngineConfig(secret_key=KEY, policy_json='{"min_response_ms": 0}'),
+                        directory, notifier, contacts, s.ManualClock(START), audit)
+    await enroll_jdoe(engine)
+    read = await engine.admin_contacts(ADMIN, "jdoe@example.org", CTX)
+    check(read.email.value == "jane.doe@example.net", f"in full: {read.email}")
+    viewed = [e for e in audit.events if e["kind"] == "contacts_viewed"]
+    check(len(viewed) == 1, f"one contacts_viewed: {[e['kind'] for e in audit.events]}")
+    if viewed:
+        e = viewed[0]
+        check(e["actor"] == {"type": "admin", "id": "helpdesk"} and e["user_id"] == "uid=jdoe,ou=staff,dc=example,dc=org",
+              f"who read whose: {e}")
+        check(e["destination"] == "j***@e***.net" and e["client_ip"] == "192.0.2.7", f"masked, from where: {e}")
+    check("jane.doe@example.net" not in json.dumps(audit.events), "never the full address")
+    await expect(s.SsprError.NotAllowed, engine.admin_contacts(s.Actor.USER(), "jdoe@example.org", CTX),
+                 "a user may not read contacts as an admin")
+
+
 async def test_registration_coverage():
     """The enrollment report, reminders to the directory mailbox (once per interval) and the
     re-confirmation of contacts; the Python contact store here cannot list (the engine reads
@@ -993,6 +1014,7 @@ async def main():
     for test in (test_full_flow, test_key_rotation, test_expiry_decoy_and_errors, test_blocked_and_concurrency,
                  test_shared_store_and_audit, test_flush_waits_for_a_slow_notifier, test_parity,
                  test_change_password_and_rules, test_configured_password_checks, test_contact_proof,
+                 test_admin_contacts_is_audited,
                  test_registration_coverage, test_helpdesk_recovery, test_event_hooks, test_bot_challenge,
                  test_flush_audit_and_metrics_text, test_printed_values_hide_secrets,
                  test_default_settings_deliver_in_the_background):

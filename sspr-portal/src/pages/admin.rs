@@ -345,15 +345,19 @@ pub(crate) async fn show(
     state.page(&visit, StatusCode::OK, layout(t, t.admin_title, flash.as_ref(), body)).await
 }
 
-/// `GET /admin/user?login=`: one user's status, contacts and the actions on them.
+/// `GET /admin/user?login=`: one user's status, contacts and the actions on them. The contacts
+/// are read with [`sspr_core::Sspr::admin_contacts`], which audits who read them.
 pub(crate) async fn user(State(state): State<AppState>, mut visit: Visit, Query(query): Query<UserQuery>) -> Response {
     let t = visit.text();
     let mut flash = visit.session.take_flash();
     let Some(admin) = signed_admin(&state, &mut visit).await else {
         return state.redirect(&visit, PAGE).await;
     };
+    // The page shows the user's contacts in full: read as the admin, so the read is audited
+    // (`contacts_viewed`, THREAT_MODEL R.31).
+    let actor = Actor::Admin(admin.login.clone());
     let found = match state.sspr.status(&query.login).await {
-        Ok(status) => state.sspr.contacts(&query.login).await.map(|c| (status, c)),
+        Ok(status) => state.sspr.admin_contacts(&actor, &query.login, &visit.ctx).await.map(|c| (status, c)),
         Err(e) => Err(e),
     };
     let body = match found {

@@ -562,3 +562,39 @@ async fn markup_in_the_query_string_and_headers_is_never_echoed() {
         assert!(["en", "de", "fr", "es", "it", "nl"].contains(&lang), "{path}: lang={lang}");
     }
 }
+
+// ---- R.31: an administrator's read of a user's contacts is audited ----
+
+/// A helpdesk operator (or whoever holds their session) opens a user's page, which shows the
+/// user's e-mail address and phone number in full: the audit trail must say who read whose
+/// contacts, from where, and which (masked), so reading the whole directory one page at a
+/// time does not go unseen. Failed on main: no `contacts_viewed` event (the file held only the
+/// sign-in's events).
+#[tokio::test]
+async fn an_admin_opening_a_users_page_leaves_an_audit_event_naming_both() {
+    let portal = build("[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n").await;
+    let mut admin = Browser::with_ip(&portal, "192.0.2.31");
+    sign_in(&mut admin, "/admin", "helpdesk@example.org", PASSWORD).await;
+    let page = admin.get("/admin/user?login=jane.doe%40example.org").await;
+    assert!(page.body.contains("jane@private.example"), "the page shows the address in full: {}", page.main());
+    portal.flush_audit().await;
+
+    let jane = portal.sspr().status("jane.doe@example.org").await.unwrap().user_id;
+    let audit = std::fs::read_to_string(portal.audit_log_path()).unwrap();
+    let viewed: Vec<sspr_core::AuditEvent> = audit
+        .lines()
+        .map(|line| serde_json::from_str::<sspr_core::AuditEvent>(line).unwrap())
+        .filter(|e| serde_json::to_value(e.kind).unwrap() == "contacts_viewed")
+        .collect();
+    assert_eq!(viewed.len(), 1, "one event for the page read, naming the admin and the user: {audit}");
+    let event = &viewed[0];
+    assert_eq!(event.actor, Some(Actor::Admin("helpdesk@example.org".into())), "{audit}");
+    assert_eq!(event.user_id.as_ref(), Some(&jane), "{audit}");
+    assert_eq!(event.client_ip, Some("192.0.2.31".parse().unwrap()), "{audit}");
+    assert_eq!(event.outcome, sspr_core::Outcome::Success);
+    let email = sspr_core::mask::email(&sspr_core::EmailAddress::parse("jane@private.example").unwrap());
+    let phone = sspr_core::mask::phone(&sspr_core::PhoneNumber::parse("+44 7400 900123").unwrap());
+    assert_eq!(event.destination, Some(format!("{email}, {phone}")), "what was read, masked: {audit}");
+    assert!(!audit.contains("jane@private.example") && !audit.contains("7400 900123"), "never in full: {audit}");
+    assert!(!audit.contains("+447400900123"), "never in full: {audit}");
+}

@@ -681,6 +681,9 @@ class _Operations:
         ctx: Optional[RequestContext] = None,
     ) -> ResetOutcome: ...
     def contacts(self, login: str) -> Contacts: ...
+    def admin_contacts(
+        self, login: str, *, admin: Optional[str] = None, ctx: Optional[RequestContext] = None
+    ) -> Contacts: ...
     def update_contacts(
         self,
         login: str,
@@ -770,6 +773,7 @@ class Sspr(_Engine):
     verify_pin = _coroutine(_Operations.verify_pin)
     complete_reset = _coroutine(_Operations.complete_reset)
     contacts = _coroutine(_Operations.contacts)
+    admin_contacts = _coroutine(_Operations.admin_contacts)
     update_contacts = _coroutine(_Operations.update_contacts)
     set_enabled = _coroutine(_Operations.set_enabled)
     status = _coroutine(_Operations.status)

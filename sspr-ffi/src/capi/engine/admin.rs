@@ -63,13 +63,29 @@ entry_points! {
 }
 
 entry_points! {
-    /// A user's registered contact details in full (for the signed-in user or an admin). On
-    /// success `*out` is an `SsprContacts` to free with `sspr_contacts_free`.
+    /// A user's registered contact details in full, for the signed-in user's own page (not
+    /// audited; an administrator's page uses `sspr_admin_contacts`). On success `*out` is an
+    /// `SsprContacts` to free with `sspr_contacts_free`.
     ///
     /// # Safety
     /// As `sspr_begin_reset`.
     fn sspr_contacts / sspr_contacts_async(engine: engine, login: text("login")) -> *mut *mut SsprContacts
         => engine.contacts(&login);
+    result: "a `const SsprContacts *`";
+}
+
+entry_points! {
+    /// A user's registered contact details in full, read by the administrator `admin_id`
+    /// (administrators only: `admin_id` NULL is refused with `NOT_ALLOWED`, an empty or blank
+    /// one with `INVALID_INPUT`): audited as `contacts_viewed`, the administrator as actor and
+    /// the contacts read masked. On success `*out` is an `SsprContacts` to free with
+    /// `sspr_contacts_free`.
+    ///
+    /// # Safety
+    /// As `sspr_begin_reset`.
+    fn sspr_admin_contacts / sspr_admin_contacts_async(engine: engine, admin_id: actor, login: text("login"), ctx: context)
+        -> *mut *mut SsprContacts
+        => engine.admin_contacts(&admin_id, &login, &ctx);
     result: "a `const SsprContacts *`";
 }
 
