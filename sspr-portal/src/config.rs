@@ -85,6 +85,18 @@ pub struct Config {
     /// ends first (in the state store: its oldest). Behind a reverse proxy list it in
     /// `trusted_proxies`, or every visitor shares the proxy's address. Default 100.
     pub max_sessions_per_ip: usize,
+    /// Most connections open at once, for the pages (and as many again for `/metrics`).
+    /// Keep it below the process's file-descriptor limit (`ulimit -n`, 1024 by default on
+    /// most systems) less what the backends, the files and the metrics listener need: a
+    /// connection past it is closed at once, so a flood of connections leaves the process the
+    /// descriptors its directory, stores and notifiers connect with. Default 768.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (the peer; an IPv6 address
+    /// counts by its /64), so that one address holding unfinished requests cannot take every
+    /// connection. A peer listed in `trusted_proxies` is exempt (every visitor behind a proxy
+    /// shares its address; only `max_connections` bounds it): cap connections per client in
+    /// the proxy then. Default 64.
+    pub max_connections_per_ip: usize,
     /// Keep sessions in the state store (sealed, see docs/ARCHITECTURE.md) instead of process
     /// memory, so that several instances behind a balancer serve one visitor without sticky
     /// sessions. Default: on when a shared `[state]` store is configured, off otherwise.
@@ -166,6 +178,8 @@ impl Default for Config {
             session_max_minutes: 60,
             max_sessions: 100_000,
             max_sessions_per_ip: 100,
+            max_connections: 768,
+            max_connections_per_ip: 64,
             sessions_in_state: None,
             allow_insecure_http: false,
             trusted_proxies: Vec::new(),
@@ -227,6 +241,12 @@ impl Config {
         }
         if !(1..=10_000_000).contains(&self.max_sessions_per_ip) {
             return Err(Error::Config("max_sessions_per_ip must be 1..=10000000".into()));
+        }
+        if !(1..=10_000_000).contains(&self.max_connections) {
+            return Err(Error::Config("max_connections must be 1..=10000000".into()));
+        }
+        if !(1..=10_000_000).contains(&self.max_connections_per_ip) {
+            return Err(Error::Config("max_connections_per_ip must be 1..=10000000".into()));
         }
         if let Some(ratio) = self.otlp_sample_ratio
             && !(0.0..=1.0).contains(&ratio)

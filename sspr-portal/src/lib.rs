@@ -52,7 +52,8 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// How long [`Portal::serve`] waits for a request's head (from the connection's start, or from
 /// the end of the answer before on a kept-alive one) and then for its body: a connection that
 /// sends them no faster (slowloris, or nothing at all) is closed, so that one address cannot
-/// hold sockets and tasks open until the process has no file descriptor left.
+/// hold sockets and tasks open until the process has no file descriptor left. Also how long
+/// an answer's write may wait on a client that takes none of it.
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A built portal: the engine, its backends and the sessions.
@@ -63,6 +64,8 @@ pub struct Portal {
     audit_log: std::path::PathBuf,
     /// The queue in front of the `[audit]` sink, flushed when serving stops.
     audit_queue: Option<sspr_backends::audit_queue::QueuedAuditSink>,
+    /// How many connections [`Portal::serve`] holds open at once.
+    connections: ConnectionLimits,
 }
 
 /// What every handler shares.
@@ -222,6 +225,247 @@ fn load_previous_keys(paths: &[std::path::PathBuf]) -> Result<(Vec<SecretKey>, V
         }
     }
     Ok((keys, texts))
+}
+
+/// How many connections a serve loop holds open at once (`max_connections`,
+/// `max_connections_per_ip`).
+#[derive(Debug, Clone)]
+struct ConnectionLimits {
+    /// In all: below the process's file-descriptor limit, so that its backends, files and
+    /// the metrics listener still get descriptors when the pages are flooded.
+    max: usize,
+    /// From one client address (an IPv6 /64 counts as one), so that one address cannot take
+    /// them all.
+    per_address: usize,
+    /// Peers the per-address cap leaves out (`trusted_proxies`: every visitor behind a proxy
+    /// shares its address); `max` still bounds them.
+    exempt: sspr_core::TrustedProxies,
+}
+
+/// The connections a serve loop holds open: in all and per client address.
+#[derive(Debug)]
+struct Connections {
+    limits: ConnectionLimits,
+    open: Arc<std::sync::Mutex<OpenConnections>>,
+    /// Connections refused so far, for a warning at each power of two (never one per refusal).
+    refused: u64,
+}
+
+#[derive(Debug, Default)]
+struct OpenConnections {
+    total: usize,
+    by_address: std::collections::HashMap<session::ClientKey, usize>,
+}
+
+/// One open connection's place in [`Connections`], given back when its task ends.
+#[derive(Debug)]
+struct ConnectionSlot {
+    open: Arc<std::sync::Mutex<OpenConnections>>,
+    /// `None` for an exempt peer (counted in the total only).
+    address: Option<session::ClientKey>,
+}
+
+fn lock(open: &std::sync::Mutex<OpenConnections>) -> std::sync::MutexGuard<'_, OpenConnections> {
+    // Nothing panics while holding it; a poisoned lock still holds right counts.
+    open.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Connections {
+    fn new(limits: &ConnectionLimits) -> Self {
+        Self { limits: limits.clone(), open: Arc::default(), refused: 0 }
+    }
+
+    /// A place for a connection from `peer`, or `None` when the caps are reached.
+    fn admit(&mut self, peer: std::net::IpAddr) -> Option<ConnectionSlot> {
+        let peer = peer.to_canonical();
+        let address = (!self.limits.exempt.contains(peer)).then(|| session::ClientKey::of(Some(peer)));
+        let mut open = lock(&self.open);
+        let of_address = address.map_or(0, |a| open.by_address.get(&a).copied().unwrap_or(0));
+        if open.total >= self.limits.max || of_address >= self.limits.per_address {
+            let whole = open.total >= self.limits.max;
+            drop(open);
+            self.refused = self.refused.saturating_add(1);
+            if self.refused.is_power_of_two() {
+                tracing::warn!(
+                    refused = self.refused,
+                    cap = if whole { "max_connections" } else { "max_connections_per_ip" },
+                    "connections refused: the cap of open connections is reached"
+                );
+            }
+            return None;
+        }
+        open.total += 1;
+        if let Some(address) = address {
+            *open.by_address.entry(address).or_insert(0) += 1;
+        }
+        Some(ConnectionSlot { open: self.open.clone(), address })
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut open = lock(&self.open);
+        open.total = open.total.saturating_sub(1);
+        if let Some(address) = self.address
+            && let std::collections::hash_map::Entry::Occupied(mut entry) = open.by_address.entry(address)
+        {
+            *entry.get_mut() -= 1;
+            if *entry.get() == 0 {
+                entry.remove();
+            }
+        }
+    }
+}
+
+/// A connection's stream whose writes fail once they have waited [`READ_TIMEOUT`] without
+/// any progress: a client that stops reading (a receive window of a few bytes, requests
+/// pipelined whose answers it never takes) would otherwise hold its connection for as long as
+/// it likes, since hyper's read timeouts do not run while an answer is being written.
+#[derive(Debug)]
+struct WriteDeadline<S> {
+    inner: S,
+    /// Armed when a write first waits, dropped at the next progress.
+    stalled: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S) -> Self {
+        Self { inner, stalled: None }
+    }
+
+    /// Called when a write waits: `Ready(Err)` once it has waited `READ_TIMEOUT`.
+    fn stall(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Error> {
+        let deadline = self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(READ_TIMEOUT)));
+        deadline
+            .as_mut()
+            .poll(cx)
+            .map(|()| std::io::Error::new(std::io::ErrorKind::TimedOut, "the client took no data for the read timeout"))
+    }
+
+    fn track<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        match polled {
+            std::task::Poll::Ready(result) => {
+                self.stalled = None;
+                std::task::Poll::Ready(result)
+            }
+            std::task::Poll::Pending => self.stall(cx).map(Err),
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.track(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.track(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.track(cx, polled)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.track(cx, polled)
+    }
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves, then stop gracefully (the requests
+/// in progress finish, idle connections close) and return once every connection has ended.
+///
+/// hyper's HTTP/1 server, as `axum::serve` runs it, but with a timer: axum's sets none, so
+/// hyper's header read timeout never ran and a connection could wait for a head forever (the
+/// body's deadline is `web::middleware`'s). A connection past the caps of `connections` is
+/// closed as soon as it is accepted.
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    mut connections: Connections,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(READ_TIMEOUT);
+    let mut make_service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // Every connection holds a receiver: `closed()` resolves once all of them have ended.
+    let (stopping, stop_watch) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was taken:
+                    // wait a moment rather than spin (what `axum::serve` does).
+                    tracing::warn!(error = %e, "a connection could not be accepted");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Past a cap: closed at once (its descriptor freed), the next one taken.
+        let Some(slot) = connections.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
+        let Ok(service) = tower::Service::call(&mut make_service, peer).await;
+        let connection = builder.serve_connection(
+            hyper_util::rt::TokioIo::new(WriteDeadline::new(stream)),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let mut stop_watch = stop_watch.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = stop_watch.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+            }
+            // Stopping: the request in progress finishes, an idle connection closes.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    drop(stop_watch);
+    let _ = stopping.send(true);
+    stopping.closed().await;
 }
 
 impl Portal {
@@ -397,7 +641,12 @@ impl Portal {
             audit_report,
             widget,
         }));
-        Ok(Self { state, summary, audit_log: audit_path, audit_queue })
+        let connections = ConnectionLimits {
+            max: config.max_connections,
+            per_address: config.max_connections_per_ip,
+            exempt: config.trusted_proxies()?,
+        };
+        Ok(Self { state, summary, audit_log: audit_path, audit_queue, connections })
     }
 
     /// The pages, with the security middleware.
@@ -450,57 +699,32 @@ impl Portal {
     /// ([`Sspr::flush_deliveries`]). `send_pin` answers before the notifier has the PIN, so
     /// without that wait a process stopping right after (a SIGTERM from a deployment) would
     /// drop a PIN the page had promised the user.
+    ///
+    /// A connection must send its request head within [`READ_TIMEOUT`] (from its start or
+    /// the answer before) and its body within as long again. At most `max_connections` are
+    /// open at once, and `max_connections_per_ip` from one client address (a peer listed in
+    /// `trusted_proxies` is bound by the first only): one past a cap is closed at once.
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // hyper's HTTP/1 server, as `axum::serve` runs it, but with a timer: axum's sets none,
-        // so hyper's header read timeout never ran and a connection could wait for a head
-        // forever. The body's deadline is `web::middleware`'s.
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(READ_TIMEOUT);
-        let mut make_service = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
-        // Every connection holds a receiver: `closed()` resolves once all of them have ended.
-        let (stopping, stop_watch) = tokio::sync::watch::channel(false);
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, or a connection reset before it was taken:
-                        // wait a moment rather than spin (what `axum::serve` does).
-                        tracing::warn!(error = %e, "a connection could not be accepted");
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let Ok(service) = tower::Service::call(&mut make_service, peer).await;
-            let connection = builder.serve_connection(
-                hyper_util::rt::TokioIo::new(stream),
-                hyper_util::service::TowerToHyperService::new(service),
-            );
-            let mut stop_watch = stop_watch.clone();
-            tokio::spawn(async move {
-                let mut connection = std::pin::pin!(connection);
-                tokio::select! {
-                    _ = connection.as_mut() => return,
-                    _ = stop_watch.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
-                }
-                // Stopping: the request in progress finishes, an idle connection closes.
-                let _ = connection.await;
-            });
-        }
-        drop(listener);
-        drop(stop_watch);
-        let _ = stopping.send(true);
-        stopping.closed().await;
+        serve_connections(listener, self.router(), Connections::new(&self.connections), shutdown).await;
         self.sspr().flush_deliveries().await;
         self.flush_audit().await;
         Ok(())
+    }
+
+    /// Serve `/metrics` ([`metrics::router`]) on `listener`, as long as the process runs: the
+    /// serve loop of the pages, with its timeouts and connection caps (counted apart from the
+    /// pages', so a flood of the one does not shut out the other).
+    pub async fn serve_metrics(
+        &self,
+        listener: tokio::net::TcpListener,
+        handle: metrics_exporter_prometheus::PrometheusHandle,
+    ) {
+        let router = metrics::router(handle);
+        serve_connections(listener, router, Connections::new(&self.connections), std::future::pending()).await;
     }
 
     /// Wait until every event queued for the `[audit]` sink has been handed to it (the

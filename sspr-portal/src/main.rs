@@ -139,11 +139,9 @@ async fn main() -> ExitCode {
         match served {
             Ok((metrics_listener, handle)) => {
                 println!("metrics on http://{}/metrics", metrics_listener.local_addr().unwrap_or(metrics_addr));
-                tokio::spawn(async move {
-                    if let Err(e) = axum::serve(metrics_listener, sspr_portal::metrics::router(handle)).await {
-                        eprintln!("portal: metrics: {e}");
-                    }
-                });
+                // The pages' serve loop: its timeouts and connection caps.
+                let serving = portal.clone();
+                tokio::spawn(async move { serving.serve_metrics(metrics_listener, handle).await });
             }
             Err(e) => {
                 eprintln!("portal: cannot listen on {metrics_addr} for metrics: {e}");

@@ -5,6 +5,8 @@
 //! `metrics_listen` is configured, because the figures (reset volumes, decoy rates, blocks,
 //! the failure alarm) tell a prober how the service reacts to them: they are for the
 //! operator's scraper on an internal address, never on the public pages behind the proxy.
+//! [`crate::Portal::serve_metrics`] serves it with the pages' serve loop: the same read
+//! timeouts and connection caps (an address inside can still be a hostile one).
 
 use axum::Router;
 use axum::http::header;

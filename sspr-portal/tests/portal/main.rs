@@ -9,6 +9,7 @@ mod accounts;
 mod attacks;
 mod challenge;
 mod change;
+mod connections;
 mod coverage;
 mod drops;
 mod hostile;
