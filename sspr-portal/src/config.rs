@@ -29,6 +29,19 @@ fn url_host_is_loopback(url: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How an OpenID Connect sign-in's account is tied to the directory user its username names
+/// ([`Config::oidc_account`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OidcAccount {
+    /// Graph: the ID token's `oid` is the directory's user id.
+    ObjectId,
+    /// The user's entry holds exactly one value of attribute `name`, and it is `prefix`
+    /// followed by the ID token's `oid` (else its `sub`).
+    Attribute { name: String, prefix: String },
+    /// `trust_username`: the operator's word that the username alone names the account.
+    Username,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -239,9 +252,52 @@ impl Config {
             return Err(Error::Config("public_url must start with http:// or https://".into()));
         }
         self.check_transport()?;
+        self.oidc_account()?;
         let policy = self.policy()?;
         self.check_sms(&policy)?;
         Ok(())
+    }
+
+    /// How an OpenID Connect sign-in's account is tied to the directory user its
+    /// `preferred_username` names (`None` without `[oidc]`): a Graph directory's object id,
+    /// else `[oidc] subject_attribute` (LDAP only) or the operator's `trust_username`, one of
+    /// them and no more. Neither, on a directory other than Graph, is a `Config` error: the
+    /// username alone would let a provider account named like a directory user become them
+    /// (THREAT_MODEL R.49).
+    pub(crate) fn oidc_account(&self) -> Result<Option<OidcAccount>> {
+        let Some(oidc) = &self.oidc else { return Ok(None) };
+        let attribute = oidc.subject_attribute.as_deref().map(str::trim);
+        if let Some(name) = attribute
+            && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ';'))
+        {
+            return Err(Error::Config(format!("[oidc] subject_attribute = {name:?} is not an LDAP attribute name")));
+        }
+        if attribute.is_none() && !oidc.subject_prefix.is_empty() {
+            return Err(Error::Config("[oidc] subject_prefix is set without subject_attribute".into()));
+        }
+        match (&self.directory, attribute, oidc.trust_username) {
+            (DirectoryConfig::Graph(_), None, false) => Ok(Some(OidcAccount::ObjectId)),
+            (DirectoryConfig::Graph(_), _, _) => Err(Error::Config(
+                "[oidc] subject_attribute and trust_username are not used with a Graph directory: the ID token's oid                  must be the user's object id. Remove them"
+                    .into(),
+            )),
+            (_, Some(_), true) => Err(Error::Config(
+                "[oidc] sets both subject_attribute and trust_username: choose one (subject_attribute ties the                  provider's account to the directory's; trust_username trusts the provider's usernames)"
+                    .into(),
+            )),
+            (DirectoryConfig::Ldap(_), Some(name), false) => {
+                Ok(Some(OidcAccount::Attribute { name: name.to_owned(), prefix: oidc.subject_prefix.clone() }))
+            }
+            (_, Some(_), false) => Err(Error::Config(
+                "[oidc] subject_attribute needs [directory] kind = \"ldap\": this directory has no attributes to                  read"
+                    .into(),
+            )),
+            (_, None, true) => Ok(Some(OidcAccount::Username)),
+            (_, None, false) => Err(Error::Config(
+                "[oidc] on a directory other than Graph needs subject_attribute (the LDAP attribute holding the                  provider's stable id of the account: its oid, else its sub) or trust_username = true (no account at                  the provider can choose its username): without either, a provider account whose                  preferred_username is another person's login would sign in as them"
+                    .into(),
+            )),
+        }
     }
 
     /// `trusted_proxies` parsed: `Config` naming the entry that is neither an address nor a network.
