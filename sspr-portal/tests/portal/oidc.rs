@@ -10,17 +10,17 @@ use crate::standin::{Member, Provider, StandIn, Tamper, Tenant, rsa_key, user};
 use crate::support::{Browser, config, temp_dir};
 
 const GRAPH_SECRET: &str = "graph~app-secret";
-const PORTAL_APP: &str = "portal-app-id";
-const PORTAL_SECRET: &str = "portal~secret";
+pub(crate) const PORTAL_APP: &str = "portal-app-id";
+pub(crate) const PORTAL_SECRET: &str = "portal~secret";
 const DEMO_PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
-const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
 
 /// The group whose members may use `/admin` in these tests' portal: its display name, and
 /// its object id, by which `admin_groups` names it (on Graph names are not unique).
 const ADMINS: &str = "SSPR Admins";
 const ADMINS_ID: &str = "group-admins";
 
-async fn standin(upns: &[&str]) -> StandIn {
+pub(crate) async fn standin(upns: &[&str]) -> StandIn {
     let users = upns
         .iter()
         .map(|u| {
@@ -85,7 +85,7 @@ async fn enable(portal: &sspr_portal::Portal, login: &str) {
     portal.sspr().set_enabled(&helpdesk, login, true, &sspr_core::RequestContext::default()).await.unwrap();
 }
 
-async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
+pub(crate) async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
     through_the_provider_from(browser, "/passwordnotification/oidc").await
 }
 
