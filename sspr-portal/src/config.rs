@@ -486,6 +486,43 @@ mod tests {
         }
     }
 
+    /// R.49: how the provider's account is tied to the directory user is explicit, one way only.
+    #[test]
+    fn oidc_needs_one_way_to_tie_the_account_to_the_directory_user() {
+        let oidc = "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\nredirect_uri = \"r\"\n";
+        let ldap = "[directory]\nkind = \"ldap\"\nurl = \"ldaps://ldap.example\"\nbase_dn = \"dc=example,dc=org\"\n\
+                    bind_dn = \"cn=svc,dc=example,dc=org\"\nbind_password = \"p\"\n";
+        let graph = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"g\"\nclient_secret = \"s\"\n";
+        let account = |text: String| Config::from_toml(&text).map(|c| c.oidc_account().ok().flatten());
+        let attribute = |prefix: &str| OidcAccount::Attribute { name: "employeeNumber".into(), prefix: prefix.into() };
+        assert_eq!(account(format!("{graph}{oidc}")).unwrap(), Some(OidcAccount::ObjectId));
+        assert_eq!(account(format!("{oidc}trust_username = true\n")).unwrap(), Some(OidcAccount::Username));
+        assert_eq!(
+            account(format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\n")).unwrap(),
+            Some(attribute(""))
+        );
+        assert_eq!(
+            account(format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\nsubject_prefix = \"User_\"\n"))
+                .unwrap(),
+            Some(attribute("User_"))
+        );
+        for refused in [
+            format!("{oidc}"),
+            format!("{ldap}{oidc}"),
+            format!("{oidc}subject_attribute = \"employeeNumber\"\n"),
+            format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\ntrust_username = true\n"),
+            format!("{ldap}{oidc}subject_attribute = \"a b\"\n"),
+            format!("{ldap}{oidc}subject_prefix = \"User_\"\ntrust_username = true\n"),
+            format!("{graph}{oidc}trust_username = true\n"),
+            format!("{graph}{oidc}subject_attribute = \"employeeNumber\"\n"),
+        ] {
+            let error = Config::from_toml(&refused).map(|_| ()).unwrap_err().to_string();
+            assert!(error.contains("[oidc]"), "{refused}: {error}");
+        }
+        // Without [oidc] nothing is asked.
+        assert_eq!(account(ldap.to_owned()).unwrap(), None);
+    }
+
     #[test]
     fn defaults_are_the_demo() {
         let config = Config::from_toml("").unwrap();
