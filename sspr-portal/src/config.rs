@@ -507,7 +507,7 @@ mod tests {
             Some(attribute("User_"))
         );
         for refused in [
-            format!("{oidc}"),
+            oidc.to_owned(),
             format!("{ldap}{oidc}"),
             format!("{oidc}subject_attribute = \"employeeNumber\"\n"),
             format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\ntrust_username = true\n"),
