@@ -29,6 +29,19 @@ fn url_host_is_loopback(url: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How an OpenID Connect sign-in's account is tied to the directory user its username names
+/// ([`Config::oidc_account`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OidcAccount {
+    /// Graph: the ID token's `oid` is the directory's user id.
+    ObjectId,
+    /// The user's entry holds exactly one value of attribute `name`, and it is `prefix`
+    /// followed by the ID token's `oid` (else its `sub`).
+    Attribute { name: String, prefix: String },
+    /// `trust_username`: the operator's word that the username alone names the account.
+    Username,
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -259,9 +272,52 @@ impl Config {
             return Err(Error::Config("public_url must start with http:// or https://".into()));
         }
         self.check_transport()?;
+        self.oidc_account()?;
         let policy = self.policy()?;
         self.check_sms(&policy)?;
         Ok(())
+    }
+
+    /// How an OpenID Connect sign-in's account is tied to the directory user its
+    /// `preferred_username` names (`None` without `[oidc]`): a Graph directory's object id,
+    /// else `[oidc] subject_attribute` (LDAP only) or the operator's `trust_username`, one of
+    /// them and no more. Neither, on a directory other than Graph, is a `Config` error: the
+    /// username alone would let a provider account named like a directory user become them
+    /// (THREAT_MODEL R.49).
+    pub(crate) fn oidc_account(&self) -> Result<Option<OidcAccount>> {
+        let Some(oidc) = &self.oidc else { return Ok(None) };
+        let attribute = oidc.subject_attribute.as_deref().map(str::trim);
+        if let Some(name) = attribute
+            && (name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ';'))
+        {
+            return Err(Error::Config(format!("[oidc] subject_attribute = {name:?} is not an LDAP attribute name")));
+        }
+        if attribute.is_none() && !oidc.subject_prefix.is_empty() {
+            return Err(Error::Config("[oidc] subject_prefix is set without subject_attribute".into()));
+        }
+        match (&self.directory, attribute, oidc.trust_username) {
+            (DirectoryConfig::Graph(_), None, false) => Ok(Some(OidcAccount::ObjectId)),
+            (DirectoryConfig::Graph(_), _, _) => Err(Error::Config(
+                "[oidc] subject_attribute and trust_username are not used with a Graph directory: the ID token's oid                  must be the user's object id. Remove them"
+                    .into(),
+            )),
+            (_, Some(_), true) => Err(Error::Config(
+                "[oidc] sets both subject_attribute and trust_username: choose one (subject_attribute ties the                  provider's account to the directory's; trust_username trusts the provider's usernames)"
+                    .into(),
+            )),
+            (DirectoryConfig::Ldap(_), Some(name), false) => {
+                Ok(Some(OidcAccount::Attribute { name: name.to_owned(), prefix: oidc.subject_prefix.clone() }))
+            }
+            (_, Some(_), false) => Err(Error::Config(
+                "[oidc] subject_attribute needs [directory] kind = \"ldap\": this directory has no attributes to                  read"
+                    .into(),
+            )),
+            (_, None, true) => Ok(Some(OidcAccount::Username)),
+            (_, None, false) => Err(Error::Config(
+                "[oidc] on a directory other than Graph needs subject_attribute (the LDAP attribute holding the                  provider's stable id of the account: its oid, else its sub) or trust_username = true (no account at                  the provider can choose its username): without either, a provider account whose                  preferred_username is another person's login would sign in as them"
+                    .into(),
+            )),
+        }
     }
 
     /// `trusted_proxies` parsed: `Config` naming the entry that is neither an address nor a network.
@@ -448,6 +504,43 @@ mod tests {
             let error = Config::from_toml(&format!("trusted_proxies = [\"{bad}\"]\n")).unwrap_err();
             assert!(error.to_string().contains("trusted_proxies") && error.to_string().contains(bad), "{error}");
         }
+    }
+
+    /// R.49: how the provider's account is tied to the directory user is explicit, one way only.
+    #[test]
+    fn oidc_needs_one_way_to_tie_the_account_to_the_directory_user() {
+        let oidc = "[oidc]\nissuer = \"https://idp.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\nredirect_uri = \"r\"\n";
+        let ldap = "[directory]\nkind = \"ldap\"\nurl = \"ldaps://ldap.example\"\nbase_dn = \"dc=example,dc=org\"\n\
+                    bind_dn = \"cn=svc,dc=example,dc=org\"\nbind_password = \"p\"\n";
+        let graph = "[directory]\nkind = \"graph\"\ntenant_id = \"t\"\nclient_id = \"g\"\nclient_secret = \"s\"\n";
+        let account = |text: String| Config::from_toml(&text).map(|c| c.oidc_account().ok().flatten());
+        let attribute = |prefix: &str| OidcAccount::Attribute { name: "employeeNumber".into(), prefix: prefix.into() };
+        assert_eq!(account(format!("{graph}{oidc}")).unwrap(), Some(OidcAccount::ObjectId));
+        assert_eq!(account(format!("{oidc}trust_username = true\n")).unwrap(), Some(OidcAccount::Username));
+        assert_eq!(
+            account(format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\n")).unwrap(),
+            Some(attribute(""))
+        );
+        assert_eq!(
+            account(format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\nsubject_prefix = \"User_\"\n"))
+                .unwrap(),
+            Some(attribute("User_"))
+        );
+        for refused in [
+            oidc.to_owned(),
+            format!("{ldap}{oidc}"),
+            format!("{oidc}subject_attribute = \"employeeNumber\"\n"),
+            format!("{ldap}{oidc}subject_attribute = \"employeeNumber\"\ntrust_username = true\n"),
+            format!("{ldap}{oidc}subject_attribute = \"a b\"\n"),
+            format!("{ldap}{oidc}subject_prefix = \"User_\"\ntrust_username = true\n"),
+            format!("{graph}{oidc}trust_username = true\n"),
+            format!("{graph}{oidc}subject_attribute = \"employeeNumber\"\n"),
+        ] {
+            let error = Config::from_toml(&refused).map(|_| ()).unwrap_err().to_string();
+            assert!(error.contains("[oidc]"), "{refused}: {error}");
+        }
+        // Without [oidc] nothing is asked.
+        assert_eq!(account(ldap.to_owned()).unwrap(), None);
     }
 
     #[test]

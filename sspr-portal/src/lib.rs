@@ -97,9 +97,10 @@ pub(crate) struct Shared {
     pub(crate) outbox_page_by_default: bool,
     /// The registration page's OpenID Connect sign-in, when configured.
     pub(crate) oidc: Option<sspr_backends::graph::OidcClient>,
-    /// The ID token's `oid` must be the directory's user id (a Graph directory: both are the
-    /// Entra object id), so a `preferred_username` moved to another account signs nobody in.
-    pub(crate) oidc_match_object_id: bool,
+    /// How the provider's account is tied to the directory user its `preferred_username`
+    /// names (with `[oidc]`): on Graph the ID token's `oid` is the user id, elsewhere a
+    /// directory attribute holds it, or the operator trusts the provider's usernames.
+    pub(crate) oidc_account: Option<config::OidcAccount>,
     /// The figures of `/admin/reports`: the `[audit]` trail kept in SQL, when configured.
     pub(crate) audit_report: Option<Arc<dyn sspr_backends::audit_sql::AuditReport>>,
     /// The bot challenge's widget on the reset start page, when `[bot_challenge]` is set.
@@ -637,7 +638,7 @@ impl Portal {
             outbox_page,
             outbox_page_by_default: config.outbox_page.is_none(),
             oidc,
-            oidc_match_object_id: matches!(config.directory, DirectoryConfig::Graph(_)),
+            oidc_account: config.oidc_account()?,
             audit_report,
             widget,
         }));

@@ -65,6 +65,23 @@ pub struct OidcConfig {
     /// (Entra: add the optional claim `auth_time` to the ID token).
     #[serde(default = "default_fresh_sign_in_secs")]
     pub fresh_sign_in_secs: u64,
+    /// For the portal on a directory other than Graph: the directory attribute that holds
+    /// the provider's stable id of the user's account (the ID token's `oid` when it has one,
+    /// else its `sub`), which must then equal [`OidcConfig::subject_prefix`] followed by that
+    /// id. The client itself does not read it.
+    #[serde(default)]
+    pub subject_attribute: Option<String>,
+    /// What the value of [`OidcConfig::subject_attribute`] starts with before the id (AD
+    /// synchronised with Entra: `msDS-ExternalDirectoryObjectId` is `User_<oid>`). Default
+    /// empty: the value is the id itself.
+    #[serde(default)]
+    pub subject_prefix: String,
+    /// For the portal on a directory other than Graph: the operator states that no account
+    /// at the provider can carry a username of its own choosing, so the ID token's
+    /// `preferred_username` alone names the directory user. The client itself does not
+    /// read it.
+    #[serde(default)]
+    pub trust_username: bool,
 }
 
 fn default_timeout_ms() -> u64 {

@@ -1156,6 +1156,16 @@ impl Directory for LdapDirectory {
     /// not. Active Directory
     /// reads the user's own `tokenGroups` (unreadable: the user's groups are unresolved) and
     /// knows the protected groups by SID, so it answers `Ok` without a round trip.
+    /// A base read of the user's entry asking for `attribute` alone: its text values (a value
+    /// that is not UTF-8, such as AD's binary `objectGUID`, is not among them). An entry that
+    /// is gone is an error, not an empty answer.
+    async fn attribute_values(&self, user: &UserId, attribute: &str) -> Result<Vec<String>, BackendError> {
+        let dn = user.as_str();
+        let entry = self.read_op(|mut conn| async move { conn.read(dn, &[attribute]).await }).await?;
+        let entry = entry.ok_or_else(|| result_error(&no_such_object(dn)))?;
+        Ok(values(&entry.attrs, attribute).map(str::to_owned).collect())
+    }
+
     async fn check_groups_visible(&self, groups: &[String]) -> Result<(), BackendError> {
         if self.inner.config.flavor != Flavor::OpenLdap || groups.is_empty() {
             return Ok(());

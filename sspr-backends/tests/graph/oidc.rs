@@ -44,6 +44,9 @@ pub fn oidc_config(standin: &StandIn, redirect_uri: &str) -> OidcConfig {
         ca_file: None,
         timeout_ms: 2_000,
         fresh_sign_in_secs: 300,
+        subject_attribute: None,
+        subject_prefix: String::new(),
+        trust_username: false,
     }
 }
 

@@ -64,6 +64,22 @@ async fn lookup_by_a_configured_attribute_and_hostile_logins() {
     assert_eq!(found.iter().map(|u| u.login.as_str()).collect::<Vec<_>>(), ["alice@corp.example.org"]);
 }
 
+/// The portal's `[oidc] subject_attribute` reads one attribute of the user's entry: its
+/// values, none when the entry has not got it, an error (never an empty answer) for an entry
+/// that is gone.
+#[tokio::test]
+async fn an_attribute_of_the_users_entry_is_read_by_its_name() {
+    let directory = openldap();
+    let alice = directory.find_user(&NormalizedLogin::parse("alice").unwrap()).await.unwrap().unwrap();
+    let values = directory.attribute_values(&alice.id, "employeeNumber").await.unwrap();
+    assert_eq!(values, ["5b0c3f1e-9a2d-4c7b-8e61-a11ce0000001"], "scripts/servers/ldap/users.ldif");
+    // The name matches as LDAP's do, whatever its case.
+    assert_eq!(directory.attribute_values(&alice.id, "EMPLOYEENUMBER").await.unwrap(), values);
+    assert!(directory.attribute_values(&alice.id, "employeeType").await.unwrap().is_empty());
+    let gone = UserId::new("uid=nobody-here,ou=staff,ou=people,dc=example,dc=org");
+    assert!(directory.attribute_values(&gone, "employeeNumber").await.is_err());
+}
+
 #[tokio::test]
 async fn lockout_and_disabled_state_and_unlock() {
     let uid = unique("lock");

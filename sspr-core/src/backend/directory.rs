@@ -101,6 +101,10 @@ pub struct DirectoryUser {
 /// - `password_rules` reads the rules the directory applies to a user's own change, so they
 ///   can be shown before the user types; a rule the directory does not say is `None`. The
 ///   default answers `NotSupported`.
+/// - `attribute_values` reads one attribute of a user's entry, named by the deployment's
+///   configuration (never by a visitor): every value as text, none when the entry has none.
+///   The portal compares it with an OpenID Connect provider's stable id of the account
+///   (`[oidc] subject_attribute`). The default answers `NotSupported`.
 /// - Every method may fail with `Unavailable`; the engine then leaves its state retryable.
 #[async_trait]
 pub trait Directory: Send + Sync + Debug {
@@ -128,6 +132,12 @@ pub trait Directory: Send + Sync + Debug {
     /// The rules the directory applies to a user's own password change.
     async fn password_rules(&self) -> Result<PasswordRules, BackendError> {
         Err(BackendError::not_supported("password_rules"))
+    }
+
+    /// The values of the attribute `attribute` of the user's entry (see the contract above).
+    async fn attribute_values(&self, user: &UserId, attribute: &str) -> Result<Vec<String>, BackendError> {
+        let _ = (user, attribute);
+        Err(BackendError::not_supported("attribute_values"))
     }
 
     /// Whether the service account can see the membership of `groups` (the policy's

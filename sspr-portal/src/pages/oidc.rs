@@ -15,6 +15,7 @@ use sspr_backends::graph::{OidcError, PendingSignIn, SignedIn};
 use sspr_core::NormalizedLogin;
 
 use crate::AppState;
+use crate::config::OidcAccount;
 use crate::session::SignedUser;
 use crate::web::{Visit, url_encode};
 
@@ -144,8 +145,8 @@ pub(crate) async fn callback(
 /// The ID token names the user (`preferred_username`), who must then be a directory user
 /// self-service serves ([`sspr_core::Sspr::self_service_refusal`], the rule the password
 /// sign-in applies too: an enabled, unexpired account, eligible, not privileged; others are
-/// refused like a wrong password) and, with a Graph directory, whose object id is the token's
-/// `oid`.
+/// refused like a wrong password) and who is the provider's account that signed in
+/// ([`same_account`]).
 async fn registration_user(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
     let t = visit.text();
     let purpose = Purpose::Registration;
@@ -159,27 +160,60 @@ async fn registration_user(state: AppState, mut visit: Visit, who: SignedIn) -> 
             return refuse(&state, visit, purpose, t.err_unavailable).await;
         }
     };
-    let same_account = |user: &sspr_core::backend::DirectoryUser| {
-        !state.oidc_match_object_id || who.object_id.as_deref() == Some(user.id.as_str())
+    let user = match user {
+        Some(user) if state.sspr.self_service_refusal(&user).is_none() => user,
+        _ => {
+            tracing::warn!(target: "sspr::audit", "an OpenID Connect sign-in named a user who may not use the page");
+            return refuse(&state, visit, purpose, t.signin_failed).await;
+        }
     };
-    match user {
-        Some(user) if state.sspr.self_service_refusal(&user).is_none() && same_account(&user) => {
+    match same_account(&state, &who, &user).await {
+        Ok(true) => {
             tracing::info!(target: "sspr::audit", user = user.id.as_str(), "signed in with OpenID Connect");
             visit.session.data.user =
                 Some(SignedUser { login: user.login, display_name: user.display_name, must_change: false });
             state.rotate_and_redirect(visit, purpose.page()).await
         }
-        _ => {
-            tracing::warn!(target: "sspr::audit", "an OpenID Connect sign-in named a user who may not use the page");
+        Ok(false) => {
+            tracing::warn!(target: "sspr::audit", user = user.id.as_str(), "an OpenID Connect sign-in was refused: the provider's account is not the directory user's");
             refuse(&state, visit, purpose, t.signin_failed).await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the directory failed during an OpenID Connect sign-in");
+            refuse(&state, visit, purpose, t.err_unavailable).await
+        }
+    }
+}
+
+/// Whether the provider's account that signed in is the directory user its username named
+/// ([`crate::config::OidcAccount`]): on Graph the ID token's `oid` is the user id; with
+/// `subject_attribute` the user's entry holds exactly one value of it, the prefix followed by
+/// the token's `oid` (else its `sub`); with `trust_username` the username is the operator's
+/// word. Without `[oidc]` nobody.
+async fn same_account(
+    state: &AppState,
+    who: &SignedIn,
+    user: &sspr_core::backend::DirectoryUser,
+) -> Result<bool, sspr_core::BackendError> {
+    match &state.oidc_account {
+        None => Ok(false),
+        Some(OidcAccount::Username) => Ok(true),
+        Some(OidcAccount::ObjectId) => Ok(who.object_id.as_deref() == Some(user.id.as_str())),
+        Some(OidcAccount::Attribute { name, prefix }) => {
+            let id = who.object_id.as_deref().unwrap_or(who.subject.as_str());
+            if id.is_empty() {
+                return Ok(false);
+            }
+            let values = state.directory.attribute_values(&user.id, name).await?;
+            Ok(matches!(values.as_slice(), [one] if one.strip_prefix(prefix.as_str()) == Some(id)))
         }
     }
 }
 
 /// The ID token (already checked fresh) names an administrator: a directory user who is an
 /// active administrator ([`AppState::is_active_admin`]: neither disabled nor expired, in one
-/// of the `admin_groups`), and with a Graph directory the account of
-/// the token's `oid` (a UPN can be reassigned or claimed by a guest; the object id cannot).
+/// of the `admin_groups`), and the provider's account that signed in ([`same_account`]: a
+/// UPN can be reassigned or claimed by a guest; the object id cannot).
 /// Anyone else is refused like a wrong password.
 async fn admin(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
     let t = visit.text();
@@ -198,9 +232,19 @@ async fn admin(state: AppState, mut visit: Visit, who: SignedIn) -> Response {
             return refuse(&state, visit, purpose, t.err_unavailable).await;
         }
     };
-    let same_account = !state.oidc_match_object_id || who.object_id.as_deref() == Some(user.id.as_str());
-    if !same_account || !state.is_active_admin(&user) {
+    if !state.is_active_admin(&user) {
         tracing::warn!(target: "sspr::audit", user = %user.id, "an OpenID Connect sign-in to /admin was refused: not an administrator");
+        return refuse(&state, visit, purpose, t.signin_failed).await;
+    }
+    let same_account = match same_account(&state, &who, &user).await {
+        Ok(same) => same,
+        Err(e) => {
+            tracing::warn!(error = %e, "the directory failed during an OpenID Connect sign-in to /admin");
+            return refuse(&state, visit, purpose, t.err_unavailable).await;
+        }
+    };
+    if !same_account {
+        tracing::warn!(target: "sspr::audit", user = %user.id, "an OpenID Connect sign-in to /admin was refused: the provider's account is not the directory user's");
         return refuse(&state, visit, purpose, t.signin_failed).await;
     }
     tracing::info!(target: "sspr::audit", user = %user.id, "an administrator signed in to /admin with OpenID Connect");

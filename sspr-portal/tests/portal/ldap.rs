@@ -54,6 +54,63 @@ async fn a_reset_up_to_the_verified_pin_against_openldap() {
     assert_eq!(failed.alert().as_deref(), Some("The user name or password is wrong."));
 }
 
+/// alice's `employeeNumber` in scripts/servers/ldap/users.ldif: the provider's object id of her
+/// account in the OpenID Connect test below.
+const ALICE_OID: &str = "5b0c3f1e-9a2d-4c7b-8e61-a11ce0000001";
+
+/// R.49 on OpenLDAP: with `[oidc] subject_attribute` the provider's account signs in as the
+/// directory user its `preferred_username` names only when that user's entry holds the
+/// account's id (the ID token's `oid`). The stand-in is the provider; its account `alice`
+/// carries an object id of our choosing.
+#[tokio::test]
+async fn an_openid_connect_sign_in_on_openldap_needs_the_entrys_subject_attribute() {
+    use crate::oidc::{PORTAL_APP, PORTAL_SECRET, REDIRECT, standin, through_the_provider};
+    let standin = standin(&["alice"]).await;
+    let portal = |options: &str| {
+        let toml = format!(
+            "admin_groups = [\"cn=helpdesk,ou=groups,dc=example,dc=org\"]\n\
+             [policy]\nmin_response_ms = 0\neligible_ous = [\"ou=people,dc=example,dc=org\"]\n\
+             [store]\nkind = \"memory\"\n\
+             [directory]\nkind = \"ldap\"\nurl = \"{}\"\nca_file = \"{}\"\nbase_dn = \"{}\"\nbind_dn = \"{}\"\nbind_password = \"{}\"\n\
+             [oidc]\nissuer = \"{}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n{options}",
+            env("SSPR_TEST_LDAPS_URL"),
+            env("SSPR_TEST_CA"),
+            env("SSPR_TEST_LDAP_BASE"),
+            env("SSPR_TEST_LDAP_BIND_DN"),
+            env("SSPR_TEST_LDAP_BIND_PASSWORD"),
+            standin.issuer(),
+        );
+        async move { sspr_portal::Portal::build(&crate::support::config(&toml)).await.unwrap() }
+    };
+    let signed_in = |page: &crate::support::Answer| page.body.contains("action=\"/passwordnotification/signout\"");
+    let cases = [
+        // Her entry's employeeNumber is the account's object id: she signs in.
+        ("subject_attribute = \"employeeNumber\"\n", ALICE_OID, true),
+        // Another account named alice at the provider: refused.
+        ("subject_attribute = \"employeeNumber\"\n", "00000000-0000-0000-0000-0000000f0e19", false),
+        // An attribute her entry has not got: refused, never taken as a match.
+        ("subject_attribute = \"employeeType\"\n", ALICE_OID, false),
+        // The value must be the prefix and the id exactly (AD's `User_<oid>`).
+        ("subject_attribute = \"employeeNumber\"\nsubject_prefix = \"User_\"\n", ALICE_OID, false),
+        // The operator's word: the username alone names her, whatever the account.
+        ("trust_username = true\n", "00000000-0000-0000-0000-0000000f0e19", true),
+    ];
+    for (options, oid, expected) in cases {
+        let portal = portal(options).await;
+        let admin = sspr_core::Actor::Admin("test".into());
+        portal.sspr().set_enabled(&admin, "alice", true, &sspr_core::RequestContext::default()).await.unwrap();
+        standin.with(|t| t.users[0].id = oid.into());
+        let mut browser = crate::support::Browser::new(&portal);
+        let page = through_the_provider(&mut browser).await;
+        assert_eq!(signed_in(&page), expected, "{options} oid {oid}: {}", page.main());
+        if expected {
+            assert!(page.main().contains("Alice Liddell"), "{}", page.main());
+        } else {
+            assert!(page.alert().is_some(), "the refusal is said: {}", page.main());
+        }
+    }
+}
+
 /// The directory part of a portal configuration on the Samba AD server.
 fn ad_directory_toml() -> String {
     format!(

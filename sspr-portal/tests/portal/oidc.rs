@@ -10,17 +10,17 @@ use crate::standin::{Member, Provider, StandIn, Tamper, Tenant, rsa_key, user};
 use crate::support::{Browser, config, temp_dir};
 
 const GRAPH_SECRET: &str = "graph~app-secret";
-const PORTAL_APP: &str = "portal-app-id";
-const PORTAL_SECRET: &str = "portal~secret";
+pub(crate) const PORTAL_APP: &str = "portal-app-id";
+pub(crate) const PORTAL_SECRET: &str = "portal~secret";
 const DEMO_PASSWORD: &str = sspr_portal::demo::DEMO_PASSWORD;
-const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8080/passwordnotification/oidc/callback";
 
 /// The group whose members may use `/admin` in these tests' portal: its display name, and
 /// its object id, by which `admin_groups` names it (on Graph names are not unique).
 const ADMINS: &str = "SSPR Admins";
 const ADMINS_ID: &str = "group-admins";
 
-async fn standin(upns: &[&str]) -> StandIn {
+pub(crate) async fn standin(upns: &[&str]) -> StandIn {
     let users = upns
         .iter()
         .map(|u| {
@@ -85,7 +85,7 @@ async fn enable(portal: &sspr_portal::Portal, login: &str) {
     portal.sspr().set_enabled(&helpdesk, login, true, &sspr_core::RequestContext::default()).await.unwrap();
 }
 
-async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
+pub(crate) async fn through_the_provider(browser: &mut Browser) -> crate::support::Answer {
     through_the_provider_from(browser, "/passwordnotification/oidc").await
 }
 
@@ -283,7 +283,7 @@ async fn with_openid_connect_configured_no_password_signs_in() {
     let standin = standin(&["admin.cy@contoso.com"]).await;
     let toml = format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n\
-         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n",
+         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\ntrust_username = true\n",
         issuer = standin.issuer(),
     );
     let portal = sspr_portal::Portal::build(&config(&toml)).await.unwrap();
@@ -384,7 +384,7 @@ async fn an_expired_administrator_cannot_sign_in_to_admin_with_openid_connect() 
     std::fs::write(&seed, users.to_string()).unwrap();
     let toml = format!(
         "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n[directory]\nkind = \"demo\"\nseed_file = \"{seed}\"\n\
-         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n",
+         [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\ntrust_username = true\n",
         seed = seed.display(),
         issuer = standin.issuer(),
     );
@@ -437,4 +437,57 @@ async fn a_group_a_user_made_named_like_the_admin_group_or_its_id_opens_no_admin
     let mut browser = Browser::new(&portal);
     let page = through_the_provider_from(&mut browser, "/admin/oidc").await;
     assert!(page.body.contains("action=\"/admin/signout\""), "{}", page.main());
+}
+
+/// R.49: on a directory other than Graph nothing tied the provider's account to the
+/// directory's: the ID token's `preferred_username` alone named the user. A provider account
+/// whose username is another person's login (a provider that lets users choose it, a guest,
+/// a cloud-only account named like an on-premises user) signed in as that person: here the
+/// stand-in's `jane.doe@example.org`, a fresh object id, became the demo directory's Jane and
+/// was shown her contacts. The portal now refuses `[oidc]` on such a directory unless the
+/// operator says how the account is tied (`subject_attribute`, LDAP) or states that no
+/// provider account can choose its username (`trust_username`).
+#[tokio::test]
+async fn a_provider_account_named_like_a_directory_user_does_not_become_them() {
+    let standin = standin(&["jane.doe@example.org"]).await;
+    let demo = |options: &str| {
+        format!(
+            "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n\
+             [oidc]\nissuer = \"{issuer}\"\nclient_id = \"{PORTAL_APP}\"\nclient_secret = \"{PORTAL_SECRET}\"\nredirect_uri = \"{REDIRECT}\"\n{options}",
+            issuer = standin.issuer(),
+        )
+    };
+    let jane = |page: &crate::support::Answer| page.main().contains("jane@private.example");
+    // As deployed before: [oidc] on the demo directory, neither option. (`from_toml` refuses
+    // that file now; the portal's start-up checks the configuration again.)
+    let mut before = config(&demo("trust_username = true\n"));
+    before.oidc.as_mut().unwrap().trust_username = false;
+    let Err(refused) = sspr_portal::Config::from_toml(&demo("")) else { panic!("[oidc] parsed with neither option") };
+    assert!(refused.to_string().contains("trust_username"), "{refused}");
+    match sspr_portal::Portal::build(&before).await {
+        Ok(portal) => {
+            let mut browser = Browser::new(&portal);
+            let page = through_the_provider(&mut browser).await;
+            assert!(!jane(&page), "the provider's account was signed in as Jane: {}", page.main());
+            panic!("the portal started with [oidc] on the demo directory and neither option");
+        }
+        Err(refused) => {
+            let refused = refused.to_string();
+            assert!(refused.contains("subject_attribute") && refused.contains("trust_username"), "{refused}");
+        }
+    }
+    // The demo directory holds no attribute to compare the token with.
+    let mut attribute = config(&demo("trust_username = true\n"));
+    let oidc = attribute.oidc.as_mut().unwrap();
+    (oidc.trust_username, oidc.subject_attribute) = (false, Some("employeeNumber".into()));
+    let Err(refused) = sspr_portal::Portal::build(&attribute).await else {
+        panic!("subject_attribute accepted on the demo directory");
+    };
+    assert!(refused.to_string().contains("subject_attribute"), "{refused}");
+    // The operator's statement that no provider account can choose its username: the
+    // username alone then names the user, as before.
+    let portal = sspr_portal::Portal::build(&config(&demo("trust_username = true\n"))).await.unwrap();
+    let mut browser = Browser::new(&portal);
+    let page = through_the_provider(&mut browser).await;
+    assert!(jane(&page), "{}", page.main());
 }
