@@ -36,8 +36,11 @@ for pad in 300 0; do
   cat >"$dir/portal.toml" <<TOML
 listen = "127.0.0.1:0"
 data_dir = "$dir/data"
-# Every flow comes from 127.0.0.1: lift the per-address session cap as well.
+# Every flow comes from 127.0.0.1: lift the per-address session and connection caps as well,
+# and the connection cap below this machine's descriptor limit (the load opens one per flow).
 max_sessions_per_ip = 100000
+max_connections_per_ip = 100000
+max_connections = 16000
 
 [directory]
 kind = "demo"
