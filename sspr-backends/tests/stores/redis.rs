@@ -92,6 +92,30 @@ async fn a_valkey_url_to_another_host_is_refused_before_the_password_is_sent_in_
     reader.abort();
 }
 
+/// A redis-server of a test's own (its configuration is the test's to change), stopped on drop.
+struct OwnRedis {
+    port: String,
+    _stop: common::StopOnDrop,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnRedis {
+    fn start(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join(name).to_str().unwrap().to_owned();
+        let port = common::free_port().to_string();
+        common::script("redis.sh", &["start", &data, &port]);
+        Self { port, _stop: common::StopOnDrop { script: "redis.sh", dir: data }, _dir: dir }
+    }
+
+    /// `redis-cli ARGS` against it, as the server's administrator; its output.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("redis-cli").args(["-p", &self.port]).args(args).output().unwrap();
+        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 /// A Redis shared with a cache (the README's `key_prefix` is for sharing one Redis), run as
 /// caches are, with `maxmemory` and an evicting `maxmemory-policy`: whoever fills the memory
 /// (the other application, or an attacker starting flows) has Redis evict sspr's keys too, a
@@ -101,16 +125,8 @@ async fn a_valkey_url_to_another_host_is_refused_before_the_password_is_sent_in_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
     use sspr_core::StateStore;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("redis-evicting").to_str().unwrap().to_owned();
-    let port = common::free_port().to_string();
-    common::script("redis.sh", &["start", &data, &port]);
-    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new("redis-cli").args(["-p", &port]).args(args).output().unwrap();
-        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let server = OwnRedis::start("redis-evicting");
+    let (port, cli) = (&server.port, |args: &[&str]| server.cli(args));
     cli(&["CONFIG", "SET", "maxmemory", "4mb"]);
     cli(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
     let config =
@@ -138,7 +154,7 @@ async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
     // (Redis evicts before a command, not inside a script).
     let fill: String = (0..40_000).map(|i| format!("SET cache:{i} {}\n", "x".repeat(300))).collect();
     let mut pipe = std::process::Command::new("redis-cli")
-        .args(["-p", &port, "--pipe"])
+        .args(["-p", port.as_str(), "--pipe"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -157,16 +173,8 @@ async fn a_redis_that_evicts_keys_under_memory_pressure_is_refused() {
 /// `INFO memory` says the policy too, and is what such accounts keep.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evicting_redis_is_refused_when_the_account_may_not_read_its_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("redis-no-config").to_str().unwrap().to_owned();
-    let port = common::free_port().to_string();
-    common::script("redis.sh", &["start", &data, &port]);
-    let _stop = common::StopOnDrop { script: "redis.sh", dir: data.clone() };
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new("redis-cli").args(["-p", &port]).args(args).output().unwrap();
-        assert!(out.status.success(), "redis-cli {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let server = OwnRedis::start("redis-no-config");
+    let (port, cli) = (&server.port, |args: &[&str]| server.cli(args));
     cli(&["CONFIG", "SET", "maxmemory", "64mb"]);
     cli(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]);
     cli(&["ACL", "SETUSER", "portal", "on", ">portal-secret", "~*", "+@all", "-config"]);
