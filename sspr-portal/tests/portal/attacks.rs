@@ -363,7 +363,7 @@ async fn the_contacts_page_refuses_privileged_and_ineligible_accounts_like_a_wro
 // ---- slow requests: connections that never finish a request ----
 
 /// Whether the portal ends `stream` (closes it, or answers it and closes) within `within`.
-async fn ended_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+pub(crate) async fn ended_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
     use tokio::io::AsyncReadExt;
     let mut buffer = [0u8; 4096];
     let deadline = tokio::time::Instant::now() + within;

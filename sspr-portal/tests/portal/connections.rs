@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
+use crate::attacks::ended_within;
+
 /// A request head without its blank line: the portal waits for the rest.
 const HALF_HEAD: &[u8] = b"GET /passwordreset HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n";
 
@@ -90,19 +92,6 @@ async fn browser_answer(from: &str, to: SocketAddr, within: Duration) -> Result<
         Ok(answer.lines().next().unwrap_or("(closed without an answer)").to_owned())
     };
     tokio::time::timeout(within, attempt).await.unwrap_or_else(|_| Err(format!("no answer within {within:?}")))
-}
-
-/// Whether the portal ends `stream` (closes it, or answers and closes) within `within`.
-async fn ended_within(stream: &mut TcpStream, within: Duration) -> bool {
-    let mut buffer = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
-            Err(_) => return false,
-            Ok(Ok(0) | Err(_)) => return true,
-            Ok(Ok(_)) => {}
-        }
-    }
 }
 
 const CHILD_CONFIG: &str = "[policy]\nmin_response_ms = 0\n[store]\nkind = \"memory\"\n";
